@@ -1,0 +1,7 @@
+"""The graph IR: the one contract between pipeline stages."""
+
+from mcudeploy.ir.graph import NO_TENSOR, Graph, Operator
+from mcudeploy.ir.options import Activation, Padding
+from mcudeploy.ir.tensor import DType, Quantization, Tensor
+
+__all__ = ["NO_TENSOR", "Activation", "DType", "Graph", "Operator", "Padding", "Quantization", "Tensor"]

@@ -1,0 +1,73 @@
+"""The graph IR: operators in execution order over a table of tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from mcudeploy.ir.options import OperatorOptions
+from mcudeploy.ir.tensor import Tensor
+
+NO_TENSOR = -1
+"""Index of an optional input the operator does not use (e.g. a conv without bias)."""
+
+
+@dataclass
+class Operator:
+    """One node. `op_type` is the builtin name (e.g. "CONV_2D"); custom operators
+    keep their own code (e.g. "ethos-u") with `is_custom` set."""
+
+    index: int
+    op_type: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    options: OperatorOptions | None = None
+    is_custom: bool = False
+    version: int = 1
+
+    @property
+    def label(self) -> str:
+        """How reports and errors name this layer: `#3 CONV_2D`."""
+        return f"#{self.index} {self.op_type}"
+
+
+@dataclass
+class Graph:
+    """A model's main subgraph. Operators are listed in execution order."""
+
+    name: str
+    tensors: list[Tensor]
+    operators: list[Operator]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    description: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def tensor(self, index: int) -> Tensor:
+        return self.tensors[index]
+
+    def input_tensors(self, op: Operator) -> list[Tensor | None]:
+        return [None if i == NO_TENSOR else self.tensors[i] for i in op.inputs]
+
+    def output_tensors(self, op: Operator) -> list[Tensor]:
+        return [self.tensors[i] for i in op.outputs]
+
+    @property
+    def graph_inputs(self) -> list[Tensor]:
+        return [self.tensors[i] for i in self.inputs]
+
+    @property
+    def graph_outputs(self) -> list[Tensor]:
+        return [self.tensors[i] for i in self.outputs]
+
+    def constants(self) -> Iterator[Tensor]:
+        return (t for t in self.tensors if t.is_constant)
+
+    def producer(self, tensor_index: int) -> Operator | None:
+        for op in self.operators:
+            if tensor_index in op.outputs:
+                return op
+        return None
+
+    def consumers(self, tensor_index: int) -> list[Operator]:
+        return [op for op in self.operators if tensor_index in op.inputs]

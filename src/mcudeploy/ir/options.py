@@ -1,0 +1,165 @@
+"""Typed operator options. Importers fill them; every later stage reads them.
+
+Field names follow TFLite's meaning but are format-neutral: an ONNX or Keras
+importer produces the same dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Padding(StrEnum):
+    SAME = "same"
+    VALID = "valid"
+
+
+class Activation(StrEnum):
+    """Activation fused into the operator's output."""
+
+    NONE = "none"
+    RELU = "relu"
+    RELU_N1_TO_1 = "relu_n1_to_1"
+    RELU6 = "relu6"
+    TANH = "tanh"
+    SIGN_BIT = "sign_bit"
+
+
+@dataclass(frozen=True)
+class Conv2DOptions:
+    padding: Padding = Padding.VALID
+    stride_h: int = 1
+    stride_w: int = 1
+    dilation_h: int = 1
+    dilation_w: int = 1
+    activation: Activation = Activation.NONE
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2DOptions:
+    padding: Padding = Padding.VALID
+    stride_h: int = 1
+    stride_w: int = 1
+    dilation_h: int = 1
+    dilation_w: int = 1
+    depth_multiplier: int = 1
+    activation: Activation = Activation.NONE
+
+
+@dataclass(frozen=True)
+class FullyConnectedOptions:
+    activation: Activation = Activation.NONE
+    keep_num_dims: bool = False
+
+
+@dataclass(frozen=True)
+class Pool2DOptions:
+    padding: Padding = Padding.VALID
+    stride_h: int = 1
+    stride_w: int = 1
+    filter_h: int = 1
+    filter_w: int = 1
+    activation: Activation = Activation.NONE
+
+
+@dataclass(frozen=True)
+class ElementwiseOptions:
+    """ADD, SUB, MUL (and other binary arithmetic)."""
+
+    activation: Activation = Activation.NONE
+    pot_scale_int16: bool = True
+
+
+@dataclass(frozen=True)
+class SoftmaxOptions:
+    beta: float = 1.0
+
+
+@dataclass(frozen=True)
+class LeakyReluOptions:
+    alpha: float = 0.2
+
+
+@dataclass(frozen=True)
+class ConcatenationOptions:
+    axis: int = 0
+    activation: Activation = Activation.NONE
+
+
+@dataclass(frozen=True)
+class ReshapeOptions:
+    new_shape: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SqueezeOptions:
+    squeeze_dims: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReducerOptions:
+    """MEAN, SUM, REDUCE_MAX, ..."""
+
+    keep_dims: bool = False
+
+
+@dataclass(frozen=True)
+class StridedSliceOptions:
+    begin_mask: int = 0
+    end_mask: int = 0
+    ellipsis_mask: int = 0
+    new_axis_mask: int = 0
+    shrink_axis_mask: int = 0
+    offset: bool = False
+
+
+@dataclass(frozen=True)
+class PackOptions:
+    values_count: int = 0
+    axis: int = 0
+
+
+@dataclass(frozen=True)
+class UnpackOptions:
+    num: int = 0
+    axis: int = 0
+
+
+@dataclass(frozen=True)
+class SplitOptions:
+    num_splits: int = 0
+
+
+@dataclass(frozen=True)
+class ResizeNearestNeighborOptions:
+    align_corners: bool = False
+    half_pixel_centers: bool = False
+
+
+@dataclass(frozen=True)
+class CustomOptions:
+    """Options of a custom operator, kept as the raw bytes of the file."""
+
+    data: bytes = b""
+
+
+OperatorOptions = (
+    Conv2DOptions
+    | DepthwiseConv2DOptions
+    | FullyConnectedOptions
+    | Pool2DOptions
+    | ElementwiseOptions
+    | SoftmaxOptions
+    | LeakyReluOptions
+    | ConcatenationOptions
+    | ReshapeOptions
+    | SqueezeOptions
+    | ReducerOptions
+    | StridedSliceOptions
+    | PackOptions
+    | UnpackOptions
+    | SplitOptions
+    | ResizeNearestNeighborOptions
+    | CustomOptions
+)

@@ -1,0 +1,115 @@
+"""Tensors of the graph IR: shape, element type, quantization and constant data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+
+class DType(StrEnum):
+    INT8 = "int8"
+    UINT8 = "uint8"
+    INT16 = "int16"
+    UINT16 = "uint16"
+    INT32 = "int32"
+    UINT32 = "uint32"
+    INT64 = "int64"
+    FLOAT16 = "float16"
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+    BOOL = "bool"
+
+    @property
+    def numpy(self) -> np.dtype:
+        return np.dtype(self.value)
+
+    @property
+    def itemsize(self) -> int:
+        return self.numpy.itemsize
+
+    @property
+    def is_float(self) -> bool:
+        return self in (DType.FLOAT16, DType.FLOAT32, DType.FLOAT64)
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Affine quantization: real = scale * (q - zero_point).
+
+    Per-tensor quantization has one scale and `axis` None; per-channel has one
+    scale per slice along `axis`. Scales keep the float32 values of the file,
+    held as float64 so that derived multipliers are computed as TFLite does.
+    """
+
+    scale: np.ndarray
+    zero_point: np.ndarray
+    axis: int | None = None
+
+    @property
+    def per_channel(self) -> bool:
+        return self.axis is not None
+
+    @property
+    def single_scale(self) -> float:
+        return float(self.scale[0])
+
+    @property
+    def single_zero_point(self) -> int:
+        return int(self.zero_point[0])
+
+    @classmethod
+    def per_tensor(cls, scale: float, zero_point: int) -> Quantization:
+        return cls(
+            scale=np.array([np.float32(scale)], dtype=np.float64),
+            zero_point=np.array([zero_point], dtype=np.int64),
+        )
+
+    @classmethod
+    def per_axis(cls, scales, zero_points, axis: int) -> Quantization:
+        return cls(
+            scale=np.asarray(scales, dtype=np.float32).astype(np.float64),
+            zero_point=np.asarray(zero_points, dtype=np.int64),
+            axis=axis,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Quantization)
+            and self.axis == other.axis
+            and np.array_equal(self.scale, other.scale)
+            and np.array_equal(self.zero_point, other.zero_point)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.axis, self.scale.tobytes(), self.zero_point.tobytes()))
+
+
+@dataclass
+class Tensor:
+    """One tensor of a graph. `data` is set for constants and is a read-only array."""
+
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: DType
+    quantization: Quantization | None = None
+    data: np.ndarray | None = field(default=None, repr=False)
+    is_variable: bool = False
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def is_quantized(self) -> bool:
+        return self.quantization is not None
