@@ -30,7 +30,7 @@ def check_supported(graph: Graph) -> None:
         what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
         output = graph.tensors[op.outputs[0]].name if op.outputs else "?"
         raise UnsupportedOperatorError(
-            graph.name, f"{what} at layer #{op.index} (output '{output}') is not supported by the reference engine"
+            graph.subject, f"{what} at layer #{op.index} (output '{output}') is not supported by the reference engine"
         )
 
 
@@ -51,18 +51,18 @@ def run(graph: Graph, inputs: Sequence[np.ndarray]) -> RunResult:
 
 def _checked_inputs(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     if len(inputs) != len(graph.inputs):
-        raise McuDeployError(graph.name, f"the model takes {len(graph.inputs)} inputs, {len(inputs)} given")
+        raise McuDeployError(graph.subject, f"the model takes {len(graph.inputs)} inputs, {len(inputs)} given")
     checked = []
     for tensor, array in zip(graph.graph_inputs, inputs, strict=True):
         array = np.asarray(array)
         if array.size != tensor.size:
             raise McuDeployError(
-                graph.name,
+                graph.subject,
                 f"input '{tensor.name}' needs {tensor.size} values (shape {list(tensor.shape)}), got {array.size}",
             )
         if array.dtype != tensor.dtype.numpy:
             raise McuDeployError(
-                graph.name, f"input '{tensor.name}' is {tensor.dtype}, got {array.dtype}"
+                graph.subject, f"input '{tensor.name}' is {tensor.dtype}, got {array.dtype}"
             )
         checked.append(array.reshape(tensor.shape))
     return checked

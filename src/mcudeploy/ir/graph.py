@@ -41,7 +41,13 @@ class Graph:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     description: str = ""
+    source: str = ""
+    """Where the model came from (a file path), used to name it in errors."""
     metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> str:
+        return self.source or self.name
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

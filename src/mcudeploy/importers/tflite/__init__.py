@@ -1,0 +1,5 @@
+"""TensorFlow Lite flatbuffers: the reader (an importer) and its inverse, the writer."""
+
+from mcudeploy.importers.tflite.reader import read_tflite
+
+__all__ = ["read_tflite"]
