@@ -73,10 +73,8 @@ class OptionSpec:
 
 
 def _field_types(cls: type) -> dict[str, type]:
-    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
-    hinted = {name: type(value) for name, value in defaults.items()}
-    # Vector fields default to () or None: both are tuples in the IR.
-    return {name: tuple if value is None else t for (name, t), value in zip(hinted.items(), defaults.values())}
+    # The type of each field's default; vector fields default to () or None, both tuples in the IR.
+    return {f.name: tuple if f.default is None else type(f.default) for f in dataclasses.fields(cls)}
 
 
 _ACT = {"activation": "FusedActivationFunction"}
