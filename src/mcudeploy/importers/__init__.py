@@ -1,0 +1,20 @@
+"""Importers: model files → graph IR. Every later stage reads only the IR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mcudeploy.errors import ModelError
+from mcudeploy.importers.tflite import read_tflite
+from mcudeploy.ir import Graph
+
+_PLANNED = {".onnx": "ONNX", ".h5": "Keras", ".keras": "Keras"}
+
+
+def load_model(path: str | Path) -> Graph:
+    """Read a model file into the IR, choosing the importer by the file's suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in _PLANNED:
+        raise ModelError(str(path), f"{_PLANNED[suffix]} models are not supported yet: convert to .tflite first")
+    return read_tflite(path)

@@ -1,0 +1,1 @@
+"""Static analysis of a graph: compute and parameter counts (memory planning comes next to it)."""

@@ -1,0 +1,59 @@
+"""Multiply-accumulate and parameter counts per layer.
+
+One MAC per multiply-accumulate of the layer's arithmetic definition:
+convolution out_h·out_w·out_c·k_h·k_w·in_c/groups, fully connected in·out per
+batch row. Other operators (pooling, element-wise, data movement) count 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+from mcudeploy.ir import NO_TENSOR, Graph, Operator
+
+
+def layer_macs(graph: Graph, op: Operator) -> int:
+    counter = _MAC_COUNTERS.get(op.op_type)
+    return counter(graph, op) if counter else 0
+
+
+def layer_params(graph: Graph, op: Operator) -> int:
+    """Elements of the constant inputs (weights, biases) the layer reads."""
+    return sum(graph.tensors[i].size for i in op.inputs if i != NO_TENSOR and graph.tensors[i].is_constant)
+
+
+def total_params(graph: Graph) -> int:
+    """Constant elements read by any layer, each tensor counted once even if shared."""
+    used = {i for op in graph.operators for i in op.inputs if i != NO_TENSOR}
+    return sum(graph.tensors[i].size for i in used if graph.tensors[i].is_constant)
+
+
+def total_macs(graph: Graph) -> int:
+    return sum(layer_macs(graph, op) for op in graph.operators)
+
+
+def _conv_macs(graph: Graph, op: Operator) -> int:
+    # Filter [out_c, k_h, k_w, in_c / groups]: each output element takes k_h·k_w·(in_c/groups) MACs.
+    out = graph.tensors[op.outputs[0]]
+    _, k_h, k_w, group_depth = graph.tensors[op.inputs[1]].shape
+    return math.prod(out.shape) * k_h * k_w * group_depth
+
+
+def _depthwise_macs(graph: Graph, op: Operator) -> int:
+    # Filter [1, k_h, k_w, out_c]: each output element reads one input channel.
+    out = graph.tensors[op.outputs[0]]
+    _, k_h, k_w, _ = graph.tensors[op.inputs[1]].shape
+    return math.prod(out.shape) * k_h * k_w
+
+
+def _fully_connected_macs(graph: Graph, op: Operator) -> int:
+    out = graph.tensors[op.outputs[0]]
+    depth = graph.tensors[op.inputs[1]].shape[-1]
+    return math.prod(out.shape) * depth
+
+
+_MAC_COUNTERS = {
+    "CONV_2D": _conv_macs,
+    "DEPTHWISE_CONV_2D": _depthwise_macs,
+    "FULLY_CONNECTED": _fully_connected_macs,
+}

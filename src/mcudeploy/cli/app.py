@@ -1,0 +1,48 @@
+"""The `mcudeploy` application: commands registered here, errors turned into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mcudeploy import __version__
+from mcudeploy.cli import inspect, run
+from mcudeploy.cli.output import print_error
+from mcudeploy.errors import McuDeployError
+
+app = typer.Typer(
+    name="mcudeploy",
+    help="Put neural networks on Arm Cortex-M microcontrollers: inspect, run, analyze, generate, validate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.command("inspect")(inspect.inspect)
+app.command("run")(run.run)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"mcudeploy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """mcudeploy: models on Cortex-M, with numbers you can trust."""
+
+
+def main() -> None:
+    """Console entry point: user errors become `mcudeploy: error: <subject>: <reason>`, exit code 2."""
+    try:
+        app()
+    except McuDeployError as error:
+        print_error(str(error))
+        sys.exit(2)
+    except MemoryError:
+        print_error("out of memory")
+        sys.exit(2)

@@ -1,0 +1,29 @@
+"""Where commands print: tables to stdout, JSON for --json, one-line errors to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+# Piped output (CI logs, files) gets a wide page so tables are not folded to 80 columns.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=_plain) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def print_error(message: str) -> None:
+    sys.stderr.write(f"mcudeploy: error: {message}\n")

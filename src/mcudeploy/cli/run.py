@@ -1,0 +1,79 @@
+"""`mcudeploy run MODEL --input FILE`: the reference engine on one input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from mcudeploy.cli.output import console, print_json
+from mcudeploy.engine import check_supported
+from mcudeploy.engine import run as run_engine
+from mcudeploy.errors import McuDeployError
+from mcudeploy.importers import load_model
+from mcudeploy.inputs import load_inputs
+from mcudeploy.ir import Graph, Tensor
+
+
+def run(
+    model: Annotated[Path, typer.Argument(help="Model file (.tflite).", show_default=False)],
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="Input: .npy, .npz (several inputs), raw .bin, or .bmp image.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write outputs to .npy (one output) or .npz.")
+    ] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the outputs as JSON.")] = False,
+) -> None:
+    """Run the bit-exact reference engine on one input and print the outputs."""
+    graph = load_model(model)
+    check_supported(graph)
+    if output is not None:
+        _check_output_path(output, graph)
+    result = run_engine(graph, load_inputs(input, graph))
+    if output is not None:
+        _save(output, graph, result.outputs)
+    summaries = [_summary(t, a) for t, a in zip(graph.graph_outputs, result.outputs, strict=True)]
+    if json:
+        print_json({"model": graph.name, "outputs": summaries})
+        return
+    for summary in summaries:
+        _print_summary(summary)
+    if output is not None:
+        console.print(f"wrote {output}")
+
+
+def _check_output_path(path: Path, graph: Graph) -> None:
+    if path.suffix not in (".npy", ".npz"):
+        raise McuDeployError(str(path), "output must be a .npy or .npz file")
+    if path.suffix == ".npy" and len(graph.outputs) > 1:
+        raise McuDeployError(str(path), f"the model has {len(graph.outputs)} outputs: write them to a .npz file")
+
+
+def _save(path: Path, graph: Graph, outputs: list[np.ndarray]) -> None:
+    if path.suffix == ".npy":
+        np.save(path, outputs[0])
+    else:
+        np.savez(path, **{t.name: a for t, a in zip(graph.graph_outputs, outputs, strict=True)})
+
+
+def _summary(tensor: Tensor, array: np.ndarray) -> dict:
+    summary = {"name": tensor.name, "shape": list(array.shape), "dtype": str(array.dtype), "values": array.tolist()}
+    if tensor.quantization is not None and not tensor.dtype.is_float:
+        quant = tensor.quantization
+        real = (array.astype(np.float64) - quant.single_zero_point) * quant.single_scale
+        summary["dequantized"] = np.round(real, 6).tolist()
+    if array.ndim == 2 and array.shape[0] == 1 and array.shape[1] > 1:
+        summary["top1"] = int(np.argmax(array[0]))
+    return summary
+
+
+def _print_summary(summary: dict) -> None:
+    console.print(f"[bold]{summary['name']}[/] {summary['dtype']}{summary['shape']}")
+    console.print(f"  values:      {np.array(summary['values'])}")
+    if "dequantized" in summary:
+        console.print(f"  dequantized: {np.array(summary['dequantized'])}")
+    if "top1" in summary:
+        console.print(f"  top-1 class: {summary['top1']}")

@@ -1,0 +1,24 @@
+"""RESHAPE, SQUEEZE and EXPAND_DIMS: the data is unchanged, only the shape is new.
+
+TFLite Micro copies the bytes and takes the shape from the output tensor, so
+the shape input of RESHAPE (or its options) and the axis of EXPAND_DIMS only
+matter to the converter that sized the output tensor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.errors import ModelError
+
+
+@kernel("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+def reshape_to_output(ctx: OpContext) -> np.ndarray:
+    data = ctx.input(0)
+    output = ctx.output_tensor()
+    if data.size != output.size:
+        raise ModelError(
+            ctx.op.label, f"cannot give {data.size} values the shape {list(output.shape)} of '{output.name}'"
+        )
+    return data.reshape(output.shape)

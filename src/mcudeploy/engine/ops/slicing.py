@@ -1,0 +1,152 @@
+"""Operators that cut tensors apart or glue them together: STRIDED_SLICE, SPLIT,
+SPLIT_V, UNPACK, PACK and CONCATENATION. All copy values without arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.ir import Activation, DType, Tensor
+
+
+def positive_axis(axis: int, rank: int, op_label: str) -> int:
+    """An axis counted from the end (negative) turned into one counted from the start."""
+    resolved = axis + rank if axis < 0 else axis
+    if not 0 <= resolved < rank:
+        raise ModelError(op_label, f"axis {axis} is out of range for a tensor of rank {rank}")
+    return resolved
+
+
+# --- STRIDED_SLICE ---------------------------------------------------------------------------
+
+
+def _bit(mask: int, axis: int) -> bool:
+    return bool(mask >> axis & 1)
+
+
+def _slice_start(begin: int, stride: int, size: int, begin_masked: bool) -> int:
+    """First index visited on one axis (StridedSliceStartForAxis)."""
+    if begin_masked:
+        return 0 if stride > 0 else size - 1
+    start = begin + size if begin < 0 else begin
+    return min(max(start, 0), size) if stride > 0 else min(max(start, -1), size - 1)
+
+
+def _slice_stop(end: int, stride: int, size: int, end_masked: bool) -> int:
+    """Exclusive bound of the indices visited on one axis (StridedSliceEndForAxis)."""
+    if end_masked:
+        return size if stride > 0 else -1
+    stop = end + size if end < 0 else end
+    return min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
+
+
+def _as_slice(indices: range) -> slice:
+    """A basic slice selecting exactly `indices` (a range that may run backwards past 0)."""
+    if not indices:
+        return slice(0, 0)
+    after_last = indices[-1] + indices.step
+    return slice(indices[0], after_last if after_last >= 0 else None, indices.step)
+
+
+@kernel("STRIDED_SLICE")
+def strided_slice(ctx: OpContext) -> np.ndarray:
+    """TFLite Micro's strided slice: begin, end and shrink masks.
+
+    TFLM ignores ellipsis_mask, new_axis_mask and offset (it never reads them), so
+    a model relying on them is refused here exactly when TFLM refuses it: when
+    the output shape they imply differs from the one computed without them.
+    """
+    data = ctx.input(0)
+    options = ctx.options
+    begins, ends, strides = (np.ravel(ctx.input(i)).astype(np.int64) for i in (1, 2, 3))
+    selection, kept_shape = [], []
+    for axis, size in enumerate(data.shape):
+        stride = int(strides[axis])
+        if stride == 0:
+            raise ModelError(ctx.op.label, f"stride of axis {axis} is zero")
+        start = _slice_start(int(begins[axis]), stride, size, _bit(options.begin_mask, axis))
+        if _bit(options.shrink_axis_mask, axis):
+            indices = range(start, start if start >= size else start + 1, stride)
+        else:
+            indices = range(start, _slice_stop(int(ends[axis]), stride, size, _bit(options.end_mask, axis)), stride)
+            kept_shape.append(len(indices))
+        selection.append(_as_slice(indices))
+    output = ctx.output_tensor()
+    sliced = data[tuple(selection)]
+    if tuple(kept_shape) != output.shape or sliced.size != output.size:
+        raise UnsupportedOperatorError(
+            ctx.op.label,
+            f"slice gives shape {kept_shape} but '{output.name}' is {list(output.shape)} "
+            "(TFLite Micro does not support ellipsis_mask, new_axis_mask or offset)",
+        )
+    return sliced.reshape(output.shape)
+
+
+# --- SPLIT, SPLIT_V, UNPACK --------------------------------------------------------------------
+
+
+def _split_by_outputs(ctx: OpContext, data: np.ndarray, axis_input: int) -> list[np.ndarray]:
+    """Split along the axis given by a constant input; each piece as wide as its output tensor."""
+    axis = positive_axis(int(np.ravel(ctx.input(axis_input))[0]), data.ndim, ctx.op.label)
+    widths = [ctx.output_tensor(i).shape[axis] for i in range(len(ctx.op.outputs))]
+    if sum(widths) != data.shape[axis]:
+        raise ModelError(ctx.op.label, f"outputs of widths {widths} do not tile axis {axis} of size {data.shape[axis]}")
+    return np.split(data, np.cumsum(widths)[:-1], axis=axis)
+
+
+@kernel("SPLIT")
+def split(ctx: OpContext) -> list[np.ndarray]:
+    return _split_by_outputs(ctx, ctx.input(1), axis_input=0)
+
+
+@kernel("SPLIT_V")
+def split_v(ctx: OpContext) -> list[np.ndarray]:
+    """The size_splits input is not read: like TFLM, widths come from the output tensors."""
+    return _split_by_outputs(ctx, ctx.input(0), axis_input=2)
+
+
+@kernel("UNPACK")
+def unpack(ctx: OpContext) -> list[np.ndarray]:
+    data = ctx.input(0)
+    axis = positive_axis(ctx.options.axis, data.ndim, ctx.op.label)
+    if data.shape[axis] != len(ctx.op.outputs):
+        raise ModelError(ctx.op.label, f"axis {axis} has {data.shape[axis]} slices for {len(ctx.op.outputs)} outputs")
+    return list(np.moveaxis(data, axis, 0))
+
+
+# --- PACK, CONCATENATION -----------------------------------------------------------------------
+
+
+@kernel("PACK")
+def pack(ctx: OpContext) -> np.ndarray:
+    output = ctx.output_tensor()
+    axis = positive_axis(ctx.options.axis, len(output.shape), ctx.op.label)
+    return np.stack(ctx.inputs, axis=axis)
+
+
+def _check_concatenation_quantization(ctx: OpContext, inputs: list[Tensor], output: Tensor) -> None:
+    """TFLM copies bytes without rescaling: int8 inputs must share the output's quantization,
+    int16 ones only need zero points of 0 (differing int16 scales are copied unscaled)."""
+    if output.dtype == DType.INT8 and any(t.quantization != output.quantization for t in inputs):
+        raise UnsupportedOperatorError(
+            ctx.op.label, "int8 concatenation of inputs quantized unlike the output (TFLite Micro does not rescale)"
+        )
+    if output.dtype == DType.INT16:
+        for tensor in [*inputs, output]:
+            if tensor.quantization is not None and np.any(tensor.quantization.zero_point != 0):
+                raise UnsupportedOperatorError(ctx.op.label, f"int16 tensor '{tensor.name}' has a nonzero zero point")
+
+
+@kernel("CONCATENATION")
+def concatenation(ctx: OpContext) -> np.ndarray:
+    output = ctx.output_tensor()
+    inputs = [ctx.input_tensor(i) for i in range(len(ctx.op.inputs))]
+    if ctx.options.activation != Activation.NONE:
+        raise UnsupportedOperatorError(ctx.op.label, "TFLite Micro refuses a fused activation on CONCATENATION")
+    if any(t.dtype != output.dtype for t in inputs):
+        raise ModelError(ctx.op.label, "inputs and output differ in type")
+    _check_concatenation_quantization(ctx, inputs, output)
+    axis = positive_axis(ctx.options.axis, len(output.shape), ctx.op.label)
+    return np.concatenate(ctx.inputs, axis=axis)
