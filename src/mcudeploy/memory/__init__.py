@@ -1,0 +1,1 @@
+"""Memory planning: tensor lifetimes, kernel scratch, arena placement and the plan checker."""
