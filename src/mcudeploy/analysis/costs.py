@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import math
 
+from mcudeploy.errors import ModelError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator
 
 
 def layer_macs(graph: Graph, op: Operator) -> int:
     counter = _MAC_COUNTERS.get(op.op_type)
-    return counter(graph, op) if counter else 0
+    if counter is None:
+        return 0
+    try:
+        return counter(graph, op)
+    except (ValueError, IndexError):  # a malformed file: filter or output of the wrong rank
+        raise ModelError(graph.subject, f"layer {op.label} has inputs of unexpected shapes") from None
 
 
 def layer_params(graph: Graph, op: Operator) -> int:

@@ -1,0 +1,38 @@
+"""Shared test fixtures: where the real models are, and which are which."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+MODELS = TESTS.parents[1] / "shared" / "models"
+
+sys.path.insert(0, str(TESTS))  # tests import oracles.py as a plain module
+
+INT8_MODELS = [
+    "mlperf_tiny/kws_ref_model_int8.tflite",
+    "mlperf_tiny/vww_96_int8.tflite",
+    "mlperf_tiny/ic_resnet8_int8.tflite",
+    "mlperf_tiny/ad01_int8.tflite",
+    "mlperf_tiny/str_ww_ref_model.tflite",
+    "tflm/person_detect.tflite",
+    "tflm/micro_speech_quantized.tflite",
+    "tflm/hello_world_int8.tflite",
+    "tflm/simple_add_model.tflite",
+]
+FLOAT_MODELS = [
+    "mlperf_tiny/kws_ref_model_float32.tflite",
+    "mlperf_tiny/vww_96_float.tflite",
+    "mlperf_tiny/ic_resnet8_float.tflite",
+    "mlperf_tiny/ad01_fp32.tflite",
+    "tflm/hello_world_float.tflite",
+]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Real models are part of the test contract: a missing folder is a failure, never a skip.
+    if not MODELS.is_dir():
+        raise pytest.UsageError(f"real models not found at {MODELS} (the shared/ folder beside the repository)")

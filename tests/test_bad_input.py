@@ -1,0 +1,181 @@
+"""Bad model files: one line `mcudeploy: error: <file>: <reason>`, exit code 2, never a traceback or a hang.
+
+Files are crafted by patching single fields of a real model (located through the
+flatbuffer's own tables) and fuzzed by seeded random mutation.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tflite
+
+from conftest import MODELS
+from mcudeploy.errors import ModelError
+from mcudeploy.importers import load_model
+from mcudeploy.reports.inspect import inspect_model
+
+SMALL_MODEL = MODELS / "tflm" / "micro_speech_quantized.tflite"
+
+
+def field_position(table, field_slot: int) -> int:
+    """Byte position of a table's scalar field (slot = its index in the schema)."""
+    offset = table._tab.Offset(4 + 2 * field_slot)
+    assert offset, "field is absent in this file: choose another table"
+    return table._tab.Pos + offset
+
+
+def vector_start(table, field_slot: int) -> int:
+    return table._tab.Vector(table._tab.Offset(4 + 2 * field_slot))
+
+
+def patched(fmt: str, locate: Callable[[tflite.Model], int], value: int) -> bytes:
+    data = bytearray(SMALL_MODEL.read_bytes())
+    model = tflite.Model.GetRootAs(bytes(data), 0)
+    struct.pack_into(fmt, data, locate(model), value)
+    return bytes(data)
+
+
+def _tensor(model: tflite.Model, index: int):
+    return model.Subgraphs(0).Tensors(index)
+
+
+def _op(model: tflite.Model, index: int):
+    return model.Subgraphs(0).Operators(index)
+
+
+
+TENSOR_SHAPE, TENSOR_TYPE, TENSOR_BUFFER, TENSOR_QUANT = 0, 1, 2, 4
+QUANT_SCALE = 2
+OP_OPCODE, OP_INPUTS = 0, 1
+SUBGRAPH_TENSORS, SUBGRAPH_INPUTS = 0, 1
+MODEL_BUFFERS = 4
+
+
+def _weights_tensor_index(model: tflite.Model) -> int:
+    """The first constant tensor (micro_speech: its per-channel quantized bias)."""
+    subgraph = model.Subgraphs(0)
+    return next(i for i in range(subgraph.TensorsLength()) if subgraph.Tensors(i).Buffer() > 0)
+
+
+CRAFTED: dict[str, Callable[[], bytes]] = {
+    "empty": lambda: b"",
+    "four bytes": lambda: b"\x00\x01\x02\x03",
+    "random bytes": lambda: np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8).tobytes(),
+    "png renamed": lambda: b"\x89PNG\r\n\x1a\n" + bytes(200),
+    "hdf5 renamed": lambda: b"\x89HDF\r\n\x1a\n" + bytes(200),
+    "truncated to 100 bytes": lambda: SMALL_MODEL.read_bytes()[:100],
+    "truncated to half": lambda: SMALL_MODEL.read_bytes()[: SMALL_MODEL.stat().st_size // 2],
+    "truncated by 1 byte": lambda: SMALL_MODEL.read_bytes()[:-1],
+    "root offset past the end": lambda: struct.pack("<I", 1 << 30) + SMALL_MODEL.read_bytes()[4:],
+    "buffer index out of range": lambda: patched(
+        "<I", lambda m: field_position(_tensor(m, _weights_tensor_index(m)), TENSOR_BUFFER), 9999
+    ),
+    "tensor type STRING": lambda: patched(
+        "<b", lambda m: field_position(_tensor(m, _weights_tensor_index(m)), TENSOR_TYPE), 5
+    ),
+    "tensor type out of enum": lambda: patched(
+        "<b", lambda m: field_position(_tensor(m, _weights_tensor_index(m)), TENSOR_TYPE), 99
+    ),
+    "negative dimension": lambda: patched("<i", lambda m: vector_start(_tensor(m, 0), TENSOR_SHAPE) + 4, -7),
+    "terabyte tensor": lambda: patched("<i", lambda m: vector_start(_tensor(m, 0), TENSOR_SHAPE), 1 << 30),
+    "shape vector length absurd": lambda: patched(
+        "<I", lambda m: vector_start(_tensor(m, 0), TENSOR_SHAPE) - 4, 0x7FFFFFFF
+    ),
+    "constant data shorter than shape": lambda: patched(
+        "<i", lambda m: vector_start(_tensor(m, _weights_tensor_index(m)), TENSOR_SHAPE), 3
+    ),
+    "operator input out of range": lambda: patched("<i", lambda m: vector_start(_op(m, 1), OP_INPUTS), 5000),
+    "operator input below -1": lambda: patched("<i", lambda m: vector_start(_op(m, 1), OP_INPUTS), -9),
+    "opcode index out of range": lambda: patched("<I", lambda m: field_position(_op(m, 0), OP_OPCODE), 77),
+    "subgraph input out of range": lambda: patched(
+        "<i", lambda m: vector_start(m.Subgraphs(0), SUBGRAPH_INPUTS), 123456
+    ),
+    "tensor list length absurd": lambda: patched(
+        "<I", lambda m: vector_start(m.Subgraphs(0), SUBGRAPH_TENSORS) - 4, 0x7FFFFFFF
+    ),
+    "buffer list length absurd": lambda: patched(
+        "<I", lambda m: vector_start(m, MODEL_BUFFERS) - 4, 0x3FFFFFFF
+    ),
+    "per-channel scale count wrong": lambda: patched(
+        "<I",
+        lambda m: vector_start(_tensor(m, _weights_tensor_index(m)).Quantization(), QUANT_SCALE) - 4,
+        3,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED))
+def test_crafted_file_is_a_model_error(case: str, tmp_path: Path) -> None:
+    path = tmp_path / "model.tflite"
+    path.write_bytes(CRAFTED[case]())
+    with pytest.raises(ModelError) as error:
+        inspect_model(load_model(path))
+    assert error.value.subject == str(path)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("case", ["random bytes", "buffer index out of range", "terabyte tensor", "png renamed"])
+def test_cli_prints_one_line_and_exits_2(case: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.tflite"
+    path.write_bytes(CRAFTED[case]())
+    for command in ("inspect", "run"):
+        extra = ["--input", str(path)] if command == "run" else []
+        result = _cli(command, str(path), *extra)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert result.stderr.startswith(f"mcudeploy: error: {path}: ")
+        assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    for path, reason in ((tmp_path / "nope.tflite", "no such file"), (tmp_path, "is a directory")):
+        result = _cli("inspect", str(path))
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"mcudeploy: error: {path}: {reason}")
+
+
+def _mutants(seed: int, count: int) -> list[bytes]:
+    """Seeded mutations of real models: overwritten bytes, inserted runs of 0xFF, truncations."""
+    rng = np.random.default_rng(seed)
+    sources = [SMALL_MODEL.read_bytes(), (MODELS / "tflm" / "hello_world_int8.tflite").read_bytes()]
+    mutants = []
+    for i in range(count):
+        data = bytearray(sources[i % len(sources)])
+        kind = i % 3
+        if kind == 0:
+            for position in rng.integers(0, len(data), rng.integers(1, 9)):
+                data[position] = rng.integers(0, 256)
+        elif kind == 1:
+            position = int(rng.integers(0, min(len(data), 2048)))
+            data[position : position + 4] = b"\xff\xff\xff\x7f"
+        else:
+            data = data[: int(rng.integers(8, len(data)))]
+        mutants.append(bytes(data))
+    return mutants
+
+
+def test_fuzzed_mutants_never_escape_as_other_exceptions(tmp_path: Path) -> None:
+    path = tmp_path / "mutant.tflite"
+    outcomes = {"error": 0, "loaded": 0}
+    for data in _mutants(seed=2024, count=300):
+        path.write_bytes(data)
+        try:
+            inspect_model(load_model(path))
+            outcomes["loaded"] += 1
+        except ModelError as error:
+            assert "\n" not in str(error)
+            outcomes["error"] += 1
+    assert outcomes["error"] >= 50  # the mutations do reach the structure, not only weight bytes
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mcudeploy", *args], capture_output=True, text=True, timeout=60, check=False
+    )
