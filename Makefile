@@ -1,0 +1,28 @@
+# Two commands on a fresh machine: `make demo` (the whole pipeline on the built-in example) and `make test`.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+MCUDEPLOY := $(VENV)/bin/mcudeploy
+DEMO := build/demo
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(MCUDEPLOY) example --output $(DEMO)/kws_demo.tflite
+	$(MCUDEPLOY) inspect $(DEMO)/kws_demo.tflite
+	$(MCUDEPLOY) run $(DEMO)/kws_demo.tflite --input $(DEMO)/kws_demo_input.npy --output $(DEMO)/kws_demo_output.npy
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests bench
+	$(PYTHON) -m pytest -q
+
+bench: $(VENV)/.installed
+	for script in bench/*.py; do $(PYTHON) $$script || exit 1; done
+
+clean:
+	rm -rf build $(VENV)
