@@ -14,23 +14,11 @@ import pytest
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
 from mcudeploy.engine import run
 from mcudeploy.importers import load_model
-from mcudeploy.inputs import load_inputs
+from mcudeploy.inputs import load_inputs, random_inputs
 from mcudeploy.ir import Graph
 from oracles import litert_run, tflm_run
 
 SEEDS = range(5)
-
-
-def random_inputs(graph: Graph, seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    arrays = []
-    for tensor in graph.graph_inputs:
-        if tensor.dtype.is_float:
-            arrays.append(rng.uniform(-1.0, 1.0, tensor.shape).astype(tensor.dtype.numpy))
-        else:
-            info = np.iinfo(tensor.dtype.numpy)
-            arrays.append(rng.integers(info.min, info.max, tensor.shape, endpoint=True, dtype=tensor.dtype.numpy))
-    return arrays
 
 
 def assert_bit_exact(graph: Graph, inputs: list[np.ndarray]) -> None:

@@ -106,3 +106,16 @@ def quantize(values: np.ndarray, tensor: Tensor) -> np.ndarray:
     rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + quant.single_zero_point
     info = np.iinfo(tensor.dtype.numpy)
     return np.clip(rounded, info.min, info.max).astype(tensor.dtype.numpy)
+
+
+def random_inputs(graph: Graph, seed: int) -> list[np.ndarray]:
+    """Seeded inputs over each input's whole range: every integer value, or real values in [-1, 1)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for tensor in graph.graph_inputs:
+        if tensor.dtype.is_float:
+            arrays.append(rng.uniform(-1.0, 1.0, tensor.shape).astype(tensor.dtype.numpy))
+        else:
+            info = np.iinfo(tensor.dtype.numpy)
+            arrays.append(rng.integers(info.min, info.max, tensor.shape, endpoint=True, dtype=tensor.dtype.numpy))
+    return arrays
