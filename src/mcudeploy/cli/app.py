@@ -7,7 +7,7 @@ import sys
 import typer
 
 from mcudeploy import __version__
-from mcudeploy.cli import inspect, run
+from mcudeploy.cli import example, inspect, run
 from mcudeploy.cli.output import print_error
 from mcudeploy.errors import McuDeployError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.command("inspect")(inspect.inspect)
 app.command("run")(run.run)
+app.command("example")(example.example)
 
 
 def _version(value: bool) -> None:

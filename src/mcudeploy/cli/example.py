@@ -1,0 +1,27 @@
+"""`mcudeploy example`: write the built-in example model (and an input for it) to try every command on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from mcudeploy.cli.output import console
+from mcudeploy.examples.kws import build_demo_input, build_kws_model
+from mcudeploy.importers.tflite.writer import write_tflite
+
+
+def example(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .tflite model.")] = Path(
+        "kws_demo.tflite"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the weights and of the example input.")] = 0,
+) -> None:
+    """Write a keyword-spotting int8 DS-CNN (seeded weights) and an input for it (<model>_input.npy)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(write_tflite(build_kws_model(seed)))
+    input_path = output.with_name(f"{output.stem}_input.npy")
+    np.save(input_path, build_demo_input(seed))
+    console.print(f"wrote {output} and {input_path}")
