@@ -56,7 +56,9 @@ def strided_slice(ctx: OpContext) -> np.ndarray:
 
     TFLM ignores ellipsis_mask, new_axis_mask and offset (it never reads them), so
     a model relying on them is refused here exactly when TFLM refuses it: when
-    the output shape they imply differs from the one computed without them.
+    the output shape they imply differs from the one computed without them. A
+    shrunk axis that TFLM's loop never visits (begin past the end, or a negative
+    stride) leaves its output unwritten; that is refused too.
     """
     data = ctx.input(0)
     options = ctx.options
@@ -78,8 +80,8 @@ def strided_slice(ctx: OpContext) -> np.ndarray:
     if tuple(kept_shape) != output.shape or sliced.size != output.size:
         raise UnsupportedOperatorError(
             ctx.op.label,
-            f"slice gives shape {kept_shape} but '{output.name}' is {list(output.shape)} "
-            "(TFLite Micro does not support ellipsis_mask, new_axis_mask or offset)",
+            f"slice selects {list(sliced.shape)} values, '{output.name}' is {list(output.shape)} "
+            "(TFLite Micro ignores ellipsis_mask, new_axis_mask and offset, and shrinks no axis walked backwards)",
         )
     return sliced.reshape(output.shape)
 
@@ -126,6 +128,9 @@ def pack(ctx: OpContext) -> np.ndarray:
     return np.stack(ctx.inputs, axis=axis)
 
 
+MAX_CONCATENATION_INPUTS = 10
+
+
 def _check_concatenation_quantization(ctx: OpContext, inputs: list[Tensor], output: Tensor) -> None:
     """TFLM copies bytes without rescaling: int8 inputs must share the output's quantization,
     int16 ones only need zero points of 0 (differing int16 scales are copied unscaled)."""
@@ -143,6 +148,10 @@ def _check_concatenation_quantization(ctx: OpContext, inputs: list[Tensor], outp
 def concatenation(ctx: OpContext) -> np.ndarray:
     output = ctx.output_tensor()
     inputs = [ctx.input_tensor(i) for i in range(len(ctx.op.inputs))]
+    if len(inputs) > MAX_CONCATENATION_INPUTS:
+        raise UnsupportedOperatorError(
+            ctx.op.label, f"{len(inputs)} inputs: TFLite Micro concatenates at most {MAX_CONCATENATION_INPUTS}"
+        )
     if ctx.options.activation != Activation.NONE:
         raise UnsupportedOperatorError(ctx.op.label, "TFLite Micro refuses a fused activation on CONCATENATION")
     if any(t.dtype != output.dtype for t in inputs):

@@ -1,0 +1,55 @@
+"""Checks one-operator models against TFLite Micro: build with GraphBuilder, write a .tflite,
+run it in TFLM and (read back from the same bytes) in our engine, compare every tensor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mcudeploy.engine.interpreter import run
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import Graph, Tensor
+from oracles import tflm_run
+
+FLOAT_RTOL = 1e-5
+
+
+def random_input(tensor: Tensor, rng: np.random.Generator) -> np.ndarray:
+    """Values over the whole range of an integer type, standard normal floats, random bools."""
+    dtype = tensor.dtype.numpy
+    if dtype == np.bool_:
+        return rng.integers(0, 2, size=tensor.shape).astype(np.bool_)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return rng.integers(info.min, info.max, size=tensor.shape, endpoint=True, dtype=dtype)
+    return rng.standard_normal(tensor.shape).astype(dtype)
+
+
+def assert_matches_tflm(graph: Graph, seed: int = 0, float_exact: bool = False) -> None:
+    """Every tensor bit for bit equal to TFLM's (floats within FLOAT_RTOL unless `float_exact`)."""
+    rng = np.random.default_rng(seed)
+    inputs = [random_input(t, rng) for t in graph.graph_inputs]
+    model = write_tflite(graph)
+    theirs = tflm_run(model, inputs, tensor_count=len(graph.tensors), output_count=len(graph.outputs))
+    ours = run(read_tflite(model), inputs)
+    for tensor in graph.tensors:
+        _assert_tensor_equal(tensor, ours.tensors[tensor.index], theirs.tensors[tensor.index], float_exact)
+
+
+def _assert_tensor_equal(tensor: Tensor, ours: np.ndarray, theirs: np.ndarray, float_exact: bool) -> None:
+    where = f"tensor {tensor.index} '{tensor.name}'"
+    assert ours.dtype == theirs.dtype, f"{where}: {ours.dtype} vs TFLM {theirs.dtype}"
+    assert ours.size == theirs.size, f"{where}: {ours.size} values vs TFLM {theirs.size}"
+    ours, theirs = np.ascontiguousarray(ours).reshape(-1), np.ascontiguousarray(theirs).reshape(-1)
+    if tensor.dtype.is_float and not float_exact:
+        np.testing.assert_allclose(ours, theirs, rtol=FLOAT_RTOL, atol=0, err_msg=where)
+    else:  # bit patterns, so that float NaNs and signed zeros count too
+        np.testing.assert_array_equal(ours.view(np.uint8), theirs.view(np.uint8), err_msg=where)
+
+
+def constant(builder, values: Sequence[int] | np.ndarray, dtype: str = "int32") -> int:
+    """A constant parameter tensor (axes, paddings, perm...) of the given values."""
+    array = np.asarray(values)
+    return builder.tensor(array.shape, dtype, data=array)
