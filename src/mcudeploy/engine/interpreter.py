@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
-from mcudeploy.engine.registry import KERNELS, OpContext
+from mcudeploy.engine.registry import KERNELS, KernelResult, OpContext
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator
 
@@ -42,11 +42,19 @@ def run(graph: Graph, inputs: Sequence[np.ndarray]) -> RunResult:
         values[index] = array
     for op in graph.operators:
         args = [None if i == NO_TENSOR else values[i] for i in op.inputs]
-        result = KERNELS[op.op_type](OpContext(op, graph, args))
+        result = _call_kernel(graph, op, args)
         results = [result] if isinstance(result, np.ndarray) else list(result)
         for index, array in zip(op.outputs, results, strict=True):
             values[index] = _checked_output(graph, op, index, array)
     return RunResult(outputs=[values[i] for i in graph.outputs], tensors=values)
+
+
+def _call_kernel(graph: Graph, op: Operator, args: list[np.ndarray | None]) -> KernelResult:
+    """Run one kernel; a variant it refuses is reported against the model file and the layer."""
+    try:
+        return KERNELS[op.op_type](OpContext(op, graph, args))
+    except McuDeployError as error:
+        raise type(error)(graph.subject, f"layer {op.label}: {error.reason}") from None
 
 
 def _checked_inputs(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
