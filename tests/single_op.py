@@ -27,10 +27,14 @@ def random_input(tensor: Tensor, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(tensor.shape).astype(dtype)
 
 
-def assert_matches_tflm(graph: Graph, seed: int = 0, float_exact: bool = False) -> None:
-    """Every tensor bit for bit equal to TFLM's (floats within FLOAT_RTOL unless `float_exact`)."""
-    rng = np.random.default_rng(seed)
-    inputs = [random_input(t, rng) for t in graph.graph_inputs]
+def assert_matches_tflm(
+    graph: Graph, seed: int = 0, float_exact: bool = False, inputs: Sequence[np.ndarray] | None = None
+) -> None:
+    """Every tensor bit for bit equal to TFLM's (floats within FLOAT_RTOL unless `float_exact`),
+    on the given inputs or seeded random ones."""
+    if inputs is None:
+        rng = np.random.default_rng(seed)
+        inputs = [random_input(t, rng) for t in graph.graph_inputs]
     model = write_tflite(graph)
     theirs = tflm_run(model, inputs, tensor_count=len(graph.tensors), output_count=len(graph.outputs))
     ours = run(read_tflite(model), inputs)

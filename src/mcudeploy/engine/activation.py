@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mcudeploy.engine.fixedpoint import round_half_away_f32
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Activation, Tensor
 
@@ -18,9 +19,7 @@ _REAL_BOUNDS: dict[Activation, tuple[float | None, float | None]] = {
 
 def quantize_scalar(value: float, scale: float, zero_point: int) -> int:
     """TFLite's kernel_util Quantize: float32 division, round half away from zero."""
-    quotient = np.float32(value) / np.float32(scale)
-    rounded = np.sign(quotient) * np.floor(np.abs(quotient) + np.float32(0.5))
-    return int(zero_point) + int(rounded)
+    return int(zero_point) + int(round_half_away_f32(np.float32(value) / np.float32(scale)))
 
 
 def quantized_activation_range(activation: Activation, output: Tensor) -> tuple[int, int]:

@@ -1,0 +1,85 @@
+"""QUANTIZE (float to integer, and requantization between integer types) and DEQUANTIZE."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcudeploy.engine.fixedpoint import (
+    evaluate_by_table,
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    round_half_away_f32,
+    saturate,
+    wrap_int32,
+)
+from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.ir import DType
+
+# The integer conversions TFLite Micro's QUANTIZE implements (input type, output type).
+_REQUANTIZATIONS = {
+    (DType.INT8, DType.INT8),
+    (DType.INT8, DType.UINT8),
+    (DType.INT8, DType.INT16),
+    (DType.INT8, DType.INT32),
+    (DType.UINT8, DType.INT8),
+    (DType.INT16, DType.INT8),
+    (DType.INT16, DType.INT16),
+    (DType.INT16, DType.INT32),
+    (DType.INT32, DType.INT8),
+    (DType.INT32, DType.INT16),
+}
+_FLOAT_TARGETS = (DType.INT8, DType.UINT8, DType.INT16)
+
+
+@kernel("QUANTIZE")
+def quantize(ctx: OpContext) -> np.ndarray:
+    data = ctx.input(0)
+    source, output = ctx.input_tensor(0), ctx.output_tensor()
+    quant = output.quantization
+    if quant is None or quant.per_channel:
+        raise UnsupportedOperatorError(ctx.op.label, "QUANTIZE needs a per-tensor quantized output")
+    if source.dtype == DType.FLOAT32 and output.dtype in _FLOAT_TARGETS:
+        return _affine_quantize(data, quant.single_scale, quant.single_zero_point, output.dtype.numpy)
+    if (source.dtype, output.dtype) in _REQUANTIZATIONS:
+        input_quant = source.quantization
+        input_scale, input_zero_point = (
+            (input_quant.single_scale, input_quant.single_zero_point) if input_quant else (0.0, 0)
+        )
+        multiplier, shift = quantize_multiplier(input_scale / quant.single_scale)
+
+        def requantize(values: np.ndarray) -> np.ndarray:
+            centered = wrap_int32(values.astype(np.int64) - input_zero_point)
+            result = multiply_by_quantized_multiplier(centered, multiplier, shift) + quant.single_zero_point
+            return saturate(wrap_int32(result), output.dtype.numpy)
+
+        return evaluate_by_table(data, requantize)
+    raise UnsupportedOperatorError(
+        ctx.op.label, f"QUANTIZE from {source.dtype} to {output.dtype} is not supported by TFLite Micro"
+    )
+
+
+def _affine_quantize(data: np.ndarray, scale: float, zero_point: int, dtype: np.dtype) -> np.ndarray:
+    """round(x / scale) + zero_point with float32 division and C's roundf, saturated.
+
+    Values beyond the int32 range saturate (as Arm's conversion does; x86's gives INT32_MIN).
+    """
+    rounded = round_half_away_f32(data.astype(np.float32) / np.float32(scale)).astype(np.float64)
+    with np.errstate(invalid="ignore"):  # NaN casts to the lowest integer, as on x86
+        as_int32 = np.clip(rounded, -(2**31), 2**31 - 1).astype(np.int64)
+    return saturate(as_int32 + zero_point, dtype)
+
+
+@kernel("DEQUANTIZE")
+def dequantize(ctx: OpContext) -> np.ndarray:
+    data = ctx.input(0)
+    source, output = ctx.input_tensor(0), ctx.output_tensor()
+    if output.dtype != DType.FLOAT32:
+        raise UnsupportedOperatorError(ctx.op.label, f"DEQUANTIZE to {output.dtype} is not supported")
+    if source.dtype == DType.FLOAT16:
+        return data.astype(np.float32)
+    if source.dtype not in (DType.INT8, DType.UINT8, DType.INT16) or source.quantization is None:
+        raise UnsupportedOperatorError(ctx.op.label, f"DEQUANTIZE of {source.dtype} is not supported by TFLite Micro")
+    quant = source.quantization
+    # scale (the float32 value, in double) times the centered integer, rounded once to float32
+    return (quant.single_scale * (data.astype(np.float64) - quant.single_zero_point)).astype(np.float32)

@@ -1,0 +1,159 @@
+"""SOFTMAX over the last axis, as TFLite Micro's reference kernel computes it.
+
+int8 input (to int8 or int16 output) uses gemmlowp fixed-point exp and reciprocal;
+int16 uses interpolated lookup tables; float32 computes in float32.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import numpy as np
+
+from mcudeploy.engine.fixedpoint import (
+    count_leading_zeros_u32,
+    exp_on_negative_values,
+    get_reciprocal,
+    lut_lookup_int16,
+    lut_populate_int16,
+    multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_greater_than_one,
+    quantize_multiplier,
+    rescale,
+    rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+    wrap_int32,
+)
+from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.ir import DType, Tensor
+from mcudeploy.ir.options import SoftmaxOptions
+
+F32 = np.float32
+_DIFF_INTEGER_BITS = 5
+_SUM_INTEGER_BITS = 12
+
+
+@kernel("SOFTMAX")
+def softmax(ctx: OpContext) -> np.ndarray:
+    data = ctx.input(0)
+    source, output = ctx.input_tensor(0), ctx.output_tensor()
+    beta = F32((ctx.options or SoftmaxOptions()).beta)
+    if source.dtype == DType.FLOAT32 and output.dtype == DType.FLOAT32:
+        return _softmax_float(data, beta)
+    if source.dtype == DType.INT8 and output.dtype in (DType.INT8, DType.INT16):
+        _check_int8_output(ctx, output)
+        return _softmax_int8_input(ctx, data, source.quantization.single_scale, beta, output.dtype.numpy)
+    if source.dtype == DType.INT16 and output.dtype == DType.INT16:
+        _check_int16(ctx, source, output)
+        return _softmax_int16(data, source.quantization.single_scale, beta)
+    raise UnsupportedOperatorError(
+        ctx.op.label, f"SOFTMAX from {source.dtype} to {output.dtype} is not supported by TFLite Micro"
+    )
+
+
+def _softmax_float(data: np.ndarray, beta: np.float32) -> np.ndarray:
+    exps = np.exp(((data - data.max(axis=-1, keepdims=True)) * beta).astype(np.float64)).astype(np.float32)
+    total = np.cumsum(exps, axis=-1, dtype=np.float32)[..., -1:]  # summed in order, as the kernel does
+    return exps / total
+
+
+def _check_int8_output(ctx: OpContext, output: Tensor) -> None:
+    quant = output.quantization
+    if output.dtype == DType.INT8:
+        good = quant is not None and quant.single_zero_point == -128 and F32(quant.single_scale) == F32(1 / 256)
+        expected = "zero point -128 and scale 1/256"
+    else:
+        good = (
+            quant is not None
+            and quant.single_zero_point == -32768
+            and abs(F32(quant.single_scale) - F32(1 / 65536)) <= F32(0.001) * F32(1 / 65536)
+        )
+        expected = "zero point -32768 and scale 1/65536"
+    if not good:
+        raise UnsupportedOperatorError(ctx.op.label, f"SOFTMAX {output.dtype} output needs {expected}")
+
+
+def _softmax_int8_input(
+    ctx: OpContext, data: np.ndarray, input_scale: float, beta: np.float32, out_dtype: np.dtype
+) -> np.ndarray:
+    """exp of the (beta-scaled) difference to the row maximum in Q5.26, the row sum in Q12.19,
+    then each exp times the sum's reciprocal, shifted to the output's bits."""
+    real_multiplier = min(float(beta) * input_scale * 2.0 ** (31 - _DIFF_INTEGER_BITS), 2.0**31 - 1)
+    if real_multiplier <= 1.0:
+        raise UnsupportedOperatorError(ctx.op.label, "SOFTMAX input scale times beta is below 2^-26 (TFLM aborts)")
+    multiplier, left_shift = quantize_multiplier(real_multiplier)
+    diff_min = -math.floor((2**_DIFF_INTEGER_BITS - 1) * 2.0 ** (31 - _DIFF_INTEGER_BITS) / 2.0**left_shift)
+
+    values = data.astype(np.int64)
+    diff = values - values.max(axis=-1, keepdims=True)
+    counted = diff >= diff_min
+    # exp of each possible difference (0 down to -255), then looked up
+    every_diff = -np.arange(256)
+    exp_table = exp_on_negative_values(
+        multiply_by_quantized_multiplier_greater_than_one(every_diff, multiplier, left_shift), _DIFF_INTEGER_BITS
+    )
+    exps = exp_table[-diff]
+    sum_of_exps = wrap_int32(np.where(counted, rescale(exps, 0, _SUM_INTEGER_BITS), 0).sum(axis=-1, keepdims=True))
+    reciprocal, num_bits_over_unit = get_reciprocal(sum_of_exps, _SUM_INTEGER_BITS)
+    exponent = num_bits_over_unit + 31 - 8 * out_dtype.itemsize
+    if np.any(exponent > 31):
+        raise UnsupportedOperatorError(
+            ctx.op.label, "a SOFTMAX row's sum of exponentials reaches 512, which TFLM's int8 kernel aborts on"
+        )
+    info = np.iinfo(out_dtype)
+    scaled = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(reciprocal, exps), exponent) + info.min
+    return np.where(counted, np.clip(scaled, info.min, info.max), info.min).astype(out_dtype)
+
+
+def _check_int16(ctx: OpContext, source: Tensor, output: Tensor) -> None:
+    quant = output.quantization
+    good = (
+        source.quantization is not None
+        and source.quantization.single_zero_point == 0
+        and quant is not None
+        and quant.single_zero_point == 0
+        and abs(F32(quant.single_scale) - F32(1 / 32768)) <= F32(0.001) * F32(1 / 32768)
+    )
+    if not good:
+        raise UnsupportedOperatorError(
+            ctx.op.label, "int16 SOFTMAX needs zero points of 0 and an output scale of 1/32768"
+        )
+
+
+_INT16_RANGE = 65535
+
+
+@cache
+def _int16_luts() -> tuple[np.ndarray, np.ndarray]:
+    """exp on [-10, 0] and 1 / (1 + x) on [0, 1], both to [-1, 1] in int16, as TFLM fills them."""
+
+    def exp(x: np.ndarray) -> np.ndarray:
+        return np.exp(x.astype(np.float64)).astype(np.float32)
+
+    def one_over_one_plus(x: np.ndarray) -> np.ndarray:
+        return F32(1) / (F32(1) + x)
+
+    output_scale = F32(2) / F32(_INT16_RANGE)
+    exp_lut = lut_populate_int16(exp, F32(10) / F32(_INT16_RANGE), 32767, output_scale, 0)
+    reciprocal_lut = lut_populate_int16(one_over_one_plus, F32(1) / F32(_INT16_RANGE), -32768, output_scale, 0)
+    return exp_lut, reciprocal_lut
+
+
+def _softmax_int16(data: np.ndarray, input_scale: float, beta: np.float32) -> np.ndarray:
+    """The difference to the row maximum scaled onto the exp table's [-10, 0] input range, the
+    row sum normalised to [1, 2) for the reciprocal table, results in Q0.15."""
+    exp_lut, reciprocal_lut = _int16_luts()
+    multiplier, shift = quantize_multiplier(input_scale * float(beta) / (10.0 / 65535.0))
+    values = data.astype(np.int64)
+    scaled_diff = multiply_by_quantized_multiplier(values - values.max(axis=-1, keepdims=True), multiplier, shift)
+    exps = lut_lookup_int16(np.clip(scaled_diff + 32767, -32768, 32767), exp_lut)
+
+    sum_of_exps = wrap_int32(exps.sum(axis=-1, keepdims=True))
+    headroom_plus_one = count_leading_zeros_u32(sum_of_exps)
+    shifted_sum = ((sum_of_exps << (headroom_plus_one - 1)) + (1 << 13)) >> 14
+    reciprocal = lut_lookup_int16(np.clip(shifted_sum - (1 << 15) - (1 << 16), -32768, 32767), reciprocal_lut)
+    right_shift = 31 - headroom_plus_one
+    result = (exps * reciprocal + (np.int64(1) << (right_shift - 1))) >> right_shift
+    return np.clip(result, 0, 32767).astype(np.int16)
