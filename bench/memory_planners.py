@@ -1,0 +1,84 @@
+"""Arena bytes (activations + scratch) per model: our planner against TFLite Micro and ST Edge AI.
+
+    python bench/memory_planners.py [--live] [--alignment 16]
+
+Columns: the most bytes live at one step when nothing shares (tensors and our kernels'
+scratch: what a planner without in-place kernels needs at least), the lower bound under our kernel contracts, our plan,
+TFLM's head as our
+`tflm` planner reproduces it (with --live, also as TFLite Micro's interpreter
+reports it), ST Edge AI's reported activations where known, our saving against
+TFLM, and the time our planner took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.memory import MemoryPlan, plan_memory
+from mcudeploy.memory.planners.tflm import live_tflm_heads
+
+MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+INT8_MODELS = {
+    "kws": "mlperf_tiny/kws_ref_model_int8.tflite",
+    "vww_96": "mlperf_tiny/vww_96_int8.tflite",
+    "ic_resnet8": "mlperf_tiny/ic_resnet8_int8.tflite",
+    "ad01": "mlperf_tiny/ad01_int8.tflite",
+    "str_ww": "mlperf_tiny/str_ww_ref_model.tflite",
+    "person_detect": "tflm/person_detect.tflite",
+    "micro_speech": "tflm/micro_speech_quantized.tflite",
+    "hello_world": "tflm/hello_world_int8.tflite",
+    "simple_add": "tflm/simple_add_model.tflite",
+}
+ST_EDGE_AI = {"kws": 18_252, "ic_resnet8": 43_428, "ad01": 2_048, "person_detect": 41_155}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--live", action="store_true", help="also measure TFLM's head with its interpreter")
+    parser.add_argument("--alignment", type=int, default=16)
+    args = parser.parse_args()
+    live = {}
+    if args.live:
+        live = dict(zip(INT8_MODELS, live_tflm_heads([MODELS / p for p in INT8_MODELS.values()]), strict=True))
+    header = ["model", "no sharing", "lower bound", "ours", "TFLM head", "TFLM live", "ST Edge AI", "saving", "time"]
+    rows = []
+    for name, path in INT8_MODELS.items():
+        graph = read_tflite(MODELS / path)
+        start = time.perf_counter()
+        ours = plan_memory(graph, "mcudeploy", args.alignment)
+        seconds = time.perf_counter() - start
+        tflm = plan_memory(graph, "tflm").arena_bytes
+        rows.append([
+            name,
+            f"{_unshared_peak(ours):,}",
+            f"{ours.lower_bound:,}",
+            f"{ours.arena_bytes:,}",
+            f"{tflm:,}",
+            f"{live[name]:,}" if name in live else "-",
+            f"{ST_EDGE_AI[name]:,}" if name in ST_EDGE_AI else "-",
+            f"{1 - ours.arena_bytes / tflm:.1%}" if tflm else "-",
+            f"{seconds:.2f} s",
+        ])  # fmt: skip
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        first, *figures = zip(row, widths, strict=True)
+        print("  ".join([first[0].ljust(first[1]), *(cell.rjust(width) for cell, width in figures)]))
+
+
+def _unshared_peak(plan: MemoryPlan) -> int:
+    """The most bytes live at one step with every buffer in bytes of its own (an alias and its source count once)."""
+    peak = 0
+    for step in range(len(plan.step_live_bytes)):
+        sizes: dict[object, int] = {}
+        for b in plan.live_buffers(step):
+            key = b.alias_of if b.alias_of is not None else (b.tensor if b.tensor is not None else b.name)
+            sizes[key] = max(sizes.get(key, 0), b.size)
+        peak = max(peak, sum(sizes.values()))
+    return peak
+
+
+if __name__ == "__main__":
+    main()

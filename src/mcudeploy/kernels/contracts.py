@@ -1,0 +1,347 @@
+"""What each operator's C kernel needs and guarantees about memory: one description per operator.
+
+The memory planner reads only these declarations, and the C code generator
+writes kernels that honour them, so the two cannot disagree. A declaration says
+
+- `scratch_bytes`: the working buffer the kernel needs in the arena during its
+  own step (0 for most kernels);
+- `alias_of_input`: the output *is* that input's bytes (reshape-like operators:
+  the kernel does nothing, not even a copy);
+- `overlaps`: the output may share bytes with an input that no later operator
+  reads, under an exact condition on the two offsets.
+
+Overlap conditions are not asserted by hand: each one is derived from the
+kernel's `AccessSchedule`, the order in which it reads and writes bytes. The
+kernel runs numbered *units* (an element, a pair of output pixels, one channel
+of one pixel, ...); each unit first reads everything it reads, then writes.
+Writing output byte y at unit w destroys input byte x at the same address
+exactly when some unit after w still reads x. For `shift = output offset -
+input offset`, every pair of bytes at one address satisfies
+`x - y = shift`; with W_k the end of the output written by units 0..k and N_k
+the lowest input byte read by a unit after k, no destroyed byte is read again
+whenever `shift <= min_k(N_k - W_k)`. That bound is `max_shift`. The plan
+checker replays the same schedule on a simulated arena, byte by byte.
+
+A C kernel honours its schedule if it never writes a unit's output before
+reading all that unit's input. It may batch consecutive units (read them all,
+then write them all: four channels at once with SIMD, say), which only makes
+it safer; it must never split a unit or reorder units.
+
+Element sizes: int8 and int16 activations; float32 follows the same shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mcudeploy.engine.ops.conv import Window, make_window
+from mcudeploy.ir import Graph, Operator, Tensor
+
+
+@dataclass(frozen=True)
+class AccessSchedule:
+    """The order in which a kernel reads one input and writes one output.
+
+    Units run in increasing order; within a unit all reads come before all writes.
+    """
+
+    last_read: np.ndarray
+    """Per input byte: the last unit that reads it, -1 if none does."""
+    write_unit: np.ndarray
+    """Per output byte: the unit that writes it."""
+
+    def max_safe_shift(self) -> int:
+        """The largest `output offset - input offset` (and every smaller one) that no read can notice.
+
+        Capped at the input size: from there on the output lies wholly after the input.
+        """
+        in_bytes = len(self.last_read)
+        units = int(max(self.last_read.max(initial=-1), self.write_unit.max(initial=-1))) + 1
+        if units == 0:
+            return in_bytes
+        written_end = np.zeros(units, dtype=np.int64)
+        np.maximum.at(written_end, self.write_unit, np.arange(1, len(self.write_unit) + 1))
+        written_end = np.maximum.accumulate(written_end)
+        never = np.iinfo(np.int64).max
+        first_read = np.full(units + 1, never, dtype=np.int64)
+        read = self.last_read >= 0
+        np.minimum.at(first_read, self.last_read[read], np.flatnonzero(read))
+        still_needed = np.minimum.accumulate(first_read[::-1])[::-1][1:]  # N_k: read by a unit after k
+        bounded = still_needed < never
+        if not bounded.any():
+            return in_bytes
+        return int(min((still_needed[bounded] - written_end[bounded]).min(), in_bytes))
+
+    def destroyed_reads(self, shift: int) -> tuple[np.ndarray, np.ndarray]:
+        """(input bytes, output bytes at the same address) where the output byte is written
+        before the input byte's last read, for the output placed `shift` bytes after the input."""
+        first = max(0, -shift)
+        last = min(len(self.write_unit), len(self.last_read) - shift)
+        if last <= first:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        outputs = np.arange(first, last)
+        inputs = outputs + shift
+        destroyed = self.write_unit[outputs] < self.last_read[inputs]
+        return inputs[destroyed], outputs[destroyed]
+
+    def is_safe(self, shift: int) -> bool:
+        return len(self.destroyed_reads(shift)[0]) == 0
+
+
+@dataclass(frozen=True)
+class OverlapRule:
+    """Output `output` may share bytes with input `input` (when no later operator reads the input):
+    safe when `shift = output offset - input offset` is at most `max_shift`, or a multiple of `period`."""
+
+    input: int
+    output: int
+    max_shift: int
+    period: int | None
+    schedule: AccessSchedule = field(repr=False, compare=False)
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class KernelContract:
+    kernel: str
+    """How our C kernel computes the operator (what the declarations below rely on)."""
+    scratch_bytes: int = 0
+    alias_of_input: int | None = None
+    overlaps: tuple[OverlapRule, ...] = ()
+
+
+ContractFn = Callable[[Graph, Operator], KernelContract]
+_CONTRACTS: dict[str, ContractFn] = {}
+
+
+def kernel_contract(graph: Graph, op: Operator) -> KernelContract:
+    """The declaration of `op`'s kernel; operators without one get no scratch and no sharing."""
+    declare = _CONTRACTS.get(op.op_type)
+    return declare(graph, op) if declare else KernelContract(kernel="no memory guarantees declared")
+
+
+def _declares(*op_types: str) -> Callable[[ContractFn], ContractFn]:
+    def register(fn: ContractFn) -> ContractFn:
+        for op_type in op_types:
+            _CONTRACTS[op_type] = fn
+        return fn
+
+    return register
+
+
+def _streaming(input_pos: int, schedule: AccessSchedule, why: str, period: int | None = None) -> OverlapRule:
+    return OverlapRule(input_pos, 0, schedule.max_safe_shift(), period, schedule, why)
+
+
+def _tensors(graph: Graph, op: Operator) -> tuple[Tensor, Tensor]:
+    return graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+
+
+# ------------------------------------------------------------------ reshape-like
+
+
+@_declares("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+def _reshape(graph: Graph, op: Operator) -> KernelContract:
+    # Same bytes in the same order, only the shape differs: the output is the input, nothing runs.
+    return KernelContract(kernel="no code: the output tensor points at the input's bytes", alias_of_input=0)
+
+
+# ------------------------------------------------------------------ element-wise
+
+_UNARY_ELEMENTWISE = (
+    "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LEAKY_RELU", "PRELU", "HARD_SWISH", "LOGISTIC", "TANH",
+    "ELU", "GELU", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "SIN", "COS", "ABS", "NEG", "FLOOR", "CEIL",
+    "ROUND", "SIGN", "LOGICAL_NOT", "CAST", "QUANTIZE", "DEQUANTIZE",
+)  # fmt: skip
+_BINARY_ELEMENTWISE = (
+    "ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "POW", "FLOOR_DIV", "FLOOR_MOD",
+)  # fmt: skip
+
+
+def elementwise_schedule(input_t: Tensor, output_t: Tensor) -> AccessSchedule:
+    """Unit k reads element k of the input, then writes element k of the output."""
+    elements = np.arange(output_t.size, dtype=np.int64)
+    return AccessSchedule(
+        last_read=np.repeat(elements, input_t.dtype.itemsize),
+        write_unit=np.repeat(elements, output_t.dtype.itemsize),
+    )
+
+
+@_declares(*_UNARY_ELEMENTWISE, *_BINARY_ELEMENTWISE)
+def _elementwise(graph: Graph, op: Operator) -> KernelContract:
+    # One pass in element order, element k computed from element k of each same-shape input
+    # (a broadcast input is read again and again, so it never shares bytes with the output).
+    output_t = graph.tensors[op.outputs[0]]
+    rules = tuple(
+        _streaming(position, elementwise_schedule(graph.tensors[index], output_t), "element k read before written")
+        for position, index in enumerate(op.inputs)
+        if index >= 0 and not graph.tensors[index].is_constant and graph.tensors[index].shape == output_t.shape
+    )
+    return KernelContract(kernel="one pass in element order", overlaps=rules)
+
+
+@_declares("SOFTMAX")
+def _softmax(graph: Graph, op: Operator) -> KernelContract:
+    # Row by row: the max and the sum of exponentials read the whole row before any output of
+    # that row is written, then the last pass reads element j and writes output j. The last
+    # read of every input byte is therefore that of the element-wise schedule.
+    input_t, output_t = _tensors(graph, op)
+    schedule = elementwise_schedule(input_t, output_t)
+    rule = _streaming(0, schedule, "row reduced first, then element j read before written")
+    return KernelContract(kernel="row by row: max, sum of exponentials, then outputs", overlaps=(rule,))
+
+
+# ------------------------------------------------------------------ sliding windows
+
+
+def _last_window_position(in_size: int, out_size: int, pad: int, stride: int, dilation: int, taps: int) -> np.ndarray:
+    """Per input row (or column): the last output row (column) whose window reads it, -1 if none."""
+    position = np.arange(in_size)
+    last = np.full(in_size, -1, dtype=np.int64)
+    for tap in range(taps):
+        offset = position + pad - tap * dilation
+        out = offset // stride
+        reads = (offset >= 0) & (offset % stride == 0) & (out < out_size)
+        last = np.where(reads, np.maximum(last, out), last)
+    return last
+
+
+def _last_reading_pixel(input_t: Tensor, window: Window) -> np.ndarray:
+    """Per input pixel (N, H, W): index within its batch of the last output pixel reading it, or -1."""
+    _, height, width, _ = input_t.shape
+    w = window
+    rows = _last_window_position(height, w.out_h, w.pad_top, w.stride_h, w.dilation_h, w.filter_h)
+    cols = _last_window_position(width, w.out_w, w.pad_left, w.stride_w, w.dilation_w, w.filter_w)
+    pixel = np.where((rows[:, None] >= 0) & (cols[None, :] >= 0), rows[:, None] * window.out_w + cols[None, :], -1)
+    return np.broadcast_to(pixel, (input_t.shape[0], height, width))
+
+
+def _per_byte(unit_per_element: np.ndarray, tensor: Tensor) -> np.ndarray:
+    return np.repeat(np.ascontiguousarray(unit_per_element).reshape(-1), tensor.dtype.itemsize)
+
+
+def pixel_pair_schedule(input_t: Tensor, output_t: Tensor, window: Window) -> AccessSchedule:
+    """Unit = two consecutive output pixels of a batch: copy both receptive fields (all channels)
+    into the im2col buffer, then compute and write both pixels (all output channels)."""
+    batch, out_h, out_w, out_c = output_t.shape
+    pairs = (out_h * out_w + 1) // 2
+    batch_base = (np.arange(batch) * pairs)[:, None, None]
+    last_pixel = _last_reading_pixel(input_t, window)
+    last = np.where(last_pixel >= 0, batch_base + last_pixel // 2, -1)
+    written = batch_base + (np.arange(out_h * out_w) // 2).reshape(1, out_h, out_w)
+    channels_in = input_t.shape[3]
+    return AccessSchedule(
+        last_read=_per_byte(np.repeat(last[..., None], channels_in, axis=3), input_t),
+        write_unit=_per_byte(np.repeat(written[..., None], out_c, axis=3), output_t),
+    )
+
+
+def channel_stream_schedule(input_t: Tensor, output_t: Tensor, window: Window) -> AccessSchedule:
+    """Unit = one input channel c of one output pixel: read channel c of the window, then write
+    the output channels c*m .. c*m+m-1 of that pixel (m = channel multiplier, 1 for pooling)."""
+    batch, out_h, out_w, out_c = output_t.shape
+    channels = input_t.shape[3]
+    multiplier = out_c // channels
+    per_batch = out_h * out_w * channels
+    batch_base = (np.arange(batch) * per_batch)[:, None, None, None]
+    last_pixel = _last_reading_pixel(input_t, window)[..., None]
+    channel = np.arange(channels)
+    last = np.where(last_pixel >= 0, batch_base + last_pixel * channels + channel, -1)
+    pixel = np.arange(out_h * out_w).reshape(1, out_h, out_w, 1)
+    written = batch_base + pixel * channels + np.arange(out_c) // multiplier
+    return AccessSchedule(last_read=_per_byte(last, input_t), write_unit=_per_byte(written, output_t))
+
+
+def channel_plane_schedule(input_t: Tensor, output_t: Tensor) -> AccessSchedule:
+    """Unit = one channel of one batch: copy the whole input plane of channel c into the scratch
+    buffer, then compute and write the output plane of channel c from the copy."""
+    batch, channels = input_t.shape[0], input_t.shape[3]
+    unit = (np.arange(batch)[:, None, None, None] * channels) + np.arange(channels)
+    return AccessSchedule(
+        last_read=_per_byte(np.broadcast_to(unit, input_t.shape), input_t),
+        write_unit=_per_byte(np.broadcast_to(unit, output_t.shape), output_t),
+    )
+
+
+def _footprint(rule: OverlapRule, input_t: Tensor, output_t: Tensor) -> int:
+    """Bytes input and output take together at their best allowed relative placement."""
+    shift = min(rule.max_shift, 0) if rule.period is None else 0
+    return max(shift + output_t.nbytes, input_t.nbytes) - min(shift, 0)
+
+
+@_declares("CONV_2D")
+def _conv(graph: Graph, op: Operator) -> KernelContract:
+    # Two output pixels at a time (the Arm CMSIS-NN scheme): their receptive fields, all input
+    # channels, are copied widened to int16 (float32 for float models) into a 2-column im2col
+    # buffer, then every output channel of both pixels is computed from that buffer and written.
+    # An output of a single pixel per batch needs one column only.
+    input_t, output_t = _tensors(graph, op)
+    filter_t = graph.tensors[op.inputs[1]]
+    window = make_window(op.options, input_t.shape, filter_t.shape[1:3], output_t.shape)
+    column = window.filter_h * window.filter_w * input_t.shape[3]
+    columns = min(2, window.out_h * window.out_w)
+    scratch = columns * column * (4 if input_t.dtype.is_float else 2)
+    rule = _streaming(0, pixel_pair_schedule(input_t, output_t, window), "receptive fields copied before written")
+    return KernelContract(kernel="2-column im2col, 2 output pixels at a time", scratch_bytes=scratch, overlaps=(rule,))
+
+
+@_declares("DEPTHWISE_CONV_2D")
+def _depthwise(graph: Graph, op: Operator) -> KernelContract:
+    # Two kernels; the declaration picks the one letting input and output take fewer bytes together.
+    # - streaming: pixel by pixel, channel by channel, reading the input in place, no scratch;
+    # - channel planes ("N+1 buffers", when one output channel comes from one input channel of the
+    #   same element size): plane c of the input is copied to a scratch plane, then output plane c
+    #   is computed from the copy and written. Writing plane c only lands on bytes of input
+    #   channel c (already copied) when the offsets differ by a multiple of channels x element size.
+    input_t, output_t = _tensors(graph, op)
+    filter_t = graph.tensors[op.inputs[1]]
+    window = make_window(op.options, input_t.shape, filter_t.shape[1:3], output_t.shape)
+    streaming = _streaming(0, channel_stream_schedule(input_t, output_t, window), "window channel read before written")
+    _, height, width, channels = input_t.shape
+    if output_t.shape[3] == channels and output_t.dtype.itemsize == input_t.dtype.itemsize:
+        element = input_t.dtype.itemsize
+        schedule = channel_plane_schedule(input_t, output_t)
+        planes = _streaming(0, schedule, "plane copied before written", period=channels * element)
+        plane_bytes = height * width * element
+        if _footprint(planes, input_t, output_t) + plane_bytes < _footprint(streaming, input_t, output_t):
+            kernel = "channel by channel from a copied plane"
+            return KernelContract(kernel=kernel, scratch_bytes=plane_bytes, overlaps=(planes,))
+    return KernelContract(kernel="pixel by pixel, channel by channel", overlaps=(streaming,))
+
+
+@_declares("AVERAGE_POOL_2D", "MAX_POOL_2D")
+def _pool(graph: Graph, op: Operator) -> KernelContract:
+    # Pixel by pixel, channel by channel: output (p, c) is written right after channel c of its window is read.
+    input_t, output_t = _tensors(graph, op)
+    window = make_window(op.options, input_t.shape, (op.options.filter_h, op.options.filter_w), output_t.shape)
+    rule = _streaming(0, channel_stream_schedule(input_t, output_t, window), "window channel read before written")
+    return KernelContract(kernel="pixel by pixel, channel by channel", overlaps=(rule,))
+
+
+# ------------------------------------------------------------------ kernels with scratch only
+
+
+@_declares("FULLY_CONNECTED")
+def _fully_connected(graph: Graph, op: Operator) -> KernelContract:
+    # Each output reads the whole input row, straight from the arena: no scratch, and no
+    # output byte may land on the row before its last output is written.
+    return KernelContract(kernel="one dot product per output, input read in place")
+
+
+@_declares("MEAN", "SUM")
+def _mean(graph: Graph, op: Operator) -> KernelContract:
+    # One int32 accumulator per output element (float accumulates in float32: same size).
+    output_t = graph.tensors[op.outputs[0]]
+    return KernelContract(kernel="accumulate, then scale each output", scratch_bytes=4 * output_t.size)
+
+
+@_declares("TRANSPOSE_CONV")
+def _transpose_conv(graph: Graph, op: Operator) -> KernelContract:
+    # Each input pixel scatters into several outputs: one accumulator per output element,
+    # int64 for int16 activations, else 32 bits.
+    output_t = graph.tensors[op.outputs[0]]
+    width = 8 if output_t.dtype.itemsize == 2 and not output_t.dtype.is_float else 4
+    return KernelContract(kernel="scatter into accumulators, then requantize", scratch_bytes=width * output_t.size)

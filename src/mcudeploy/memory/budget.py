@@ -1,0 +1,323 @@
+"""The whole memory budget of a deployment: what goes in flash, what goes in RAM, and where.
+
+Flash holds the constants exactly as the generated code stores them (`constant_layout`,
+shared with the C generator), the kernels' code (an estimate until it is measured from
+the compiled kernel library) and the user's reserve. RAM holds the tensor arena (from
+the memory plan), the stack and the user's reserve. Each item goes into one concrete
+region of the device; a device fits the model when every item found a place.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from mcudeploy.devices import DATA_CACHE_CORES, Database, Device, RegionKind, Span
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator
+
+DEFAULT_ALIGNMENT = 16
+DEFAULT_STACK_BYTES = 8 * 1024
+
+REQUANTIZING_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
+"""Operators whose quantized form needs one int32 multiplier and one shift per output channel."""
+
+
+def align_up(value: int, alignment: int) -> int:
+    return -(-value // alignment) * alignment
+
+
+# ---------------------------------------------------------------- flash: constants
+
+
+@dataclass(frozen=True)
+class ConstantArray:
+    """One array of the generated code's constant data, at `offset` in the constants block."""
+
+    name: str
+    layer: int
+    """Index of the first operator that reads it (the layer it is reported under)."""
+    dtype: DType
+    count: int
+    offset: int
+    tensor: int | None = None
+    """The constant tensor it holds; None for derived arrays (multipliers, shifts)."""
+
+    @property
+    def nbytes(self) -> int:
+        return self.count * self.dtype.itemsize
+
+
+@dataclass(frozen=True)
+class ConstantLayout:
+    arrays: tuple[ConstantArray, ...]
+    alignment: int
+    total_bytes: int
+    """Size of the constants block: every array starts on `alignment`, the end is rounded up too."""
+
+    def layer_bytes(self, layer: int) -> int:
+        """Flash bytes (padding included) of the arrays first read by operator `layer`."""
+        return sum(align_up(a.nbytes, self.alignment) for a in self.arrays if a.layer == layer)
+
+
+def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT) -> ConstantLayout:
+    """The constant arrays the generated code stores, in the order it stores them.
+
+    Operators in execution order; for each, its constant inputs not stored yet (weights
+    in their own type: int8 filters, int32 biases, ...), then, for a quantized
+    convolution or fully connected layer, its int32 output multipliers and int32 shifts,
+    one per filter scale (one per output channel when per-channel). Each array starts on
+    `alignment` bytes. The C generator lays out its constants with this function, so
+    flash figures here and in the linked image agree.
+    """
+    arrays: list[ConstantArray] = []
+    stored: set[int] = set()
+    offset = 0
+    for op in graph.operators:
+        for name, dtype, count, tensor in _layer_constants(graph, op, stored):
+            arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor))
+            offset = align_up(offset + count * dtype.itemsize, alignment)
+    return ConstantLayout(tuple(arrays), alignment, offset)
+
+
+def _layer_constants(graph: Graph, op: Operator, stored: set[int]) -> list[tuple[str, DType, int, int | None]]:
+    entries: list[tuple[str, DType, int, int | None]] = []
+    for index in op.inputs:
+        if index == NO_TENSOR or index in stored or not graph.tensors[index].is_constant:
+            continue
+        stored.add(index)
+        tensor = graph.tensors[index]
+        entries.append((tensor.name, tensor.dtype, tensor.size, index))
+    channels = _requantization_channels(graph, op)
+    if channels:
+        entries.append((f"{op.label} multipliers", DType.INT32, channels, None))
+        entries.append((f"{op.label} shifts", DType.INT32, channels, None))
+    return entries
+
+
+def _requantization_channels(graph: Graph, op: Operator) -> int:
+    """Output channels needing their own multiplier and shift (0 for float or other operators)."""
+    if op.op_type not in REQUANTIZING_OPS or len(op.inputs) < 2 or not op.outputs:
+        return 0
+    output = graph.tensors[op.outputs[0]]
+    weights = graph.tensors[op.inputs[1]]
+    if output.dtype.is_float or output.quantization is None or weights.quantization is None:
+        return 0
+    return len(weights.quantization.scale)
+
+
+# ---------------------------------------------------------------- flash: code (estimate)
+
+KERNEL_CODE_BYTES: dict[str, int] = {
+    "CONV_2D": 4096,
+    "DEPTHWISE_CONV_2D": 3072,
+    "TRANSPOSE_CONV": 3072,
+    "FULLY_CONNECTED": 1536,
+    "AVERAGE_POOL_2D": 1024,
+    "MAX_POOL_2D": 768,
+    "ADD": 1024,
+    "SUB": 1024,
+    "MUL": 1024,
+    "SOFTMAX": 1536,
+    "LOGISTIC": 1024,
+    "TANH": 1024,
+    "QUANTIZE": 512,
+    "DEQUANTIZE": 512,
+    "CONCATENATION": 512,
+    "PAD": 512,
+    "MEAN": 1024,
+    "RESHAPE": 64,
+    "SQUEEZE": 64,
+    "EXPAND_DIMS": 64,
+}
+"""ESTIMATE of the Thumb-2 code (-Os) of our int8 kernel for each operator, bytes.
+
+Sized after CMSIS-NN-style kernels with their fast paths (e.g. 1x1 and 3x3 convolution).
+To be replaced by figures measured per core from the compiled kernel library (next issue).
+"""
+DEFAULT_KERNEL_CODE_BYTES = 1024
+"""ESTIMATE for an operator the table does not list."""
+RUNTIME_CODE_BYTES = 2048
+"""ESTIMATE of the code every model links: start-up glue, arena set-up, shared fixed-point helpers."""
+LAYER_CALL_CODE_BYTES = 48
+"""ESTIMATE of the generated code that calls one layer (argument set-up and the call)."""
+
+
+@dataclass(frozen=True)
+class CodeEstimate:
+    kernels: dict[str, int]
+    """Code bytes per operator type used (each kernel linked once)."""
+    runtime: int
+    layer_calls: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.kernels.values()) + self.runtime + self.layer_calls
+
+
+def code_estimate(graph: Graph) -> CodeEstimate:
+    used = Counter(op.op_type for op in graph.operators)
+    return CodeEstimate(
+        kernels={op_type: KERNEL_CODE_BYTES.get(op_type, DEFAULT_KERNEL_CODE_BYTES) for op_type in used},
+        runtime=RUNTIME_CODE_BYTES,
+        layer_calls=LAYER_CALL_CODE_BYTES * len(graph.operators),
+    )
+
+
+# ---------------------------------------------------------------- placement
+
+
+class Memory(StrEnum):
+    FLASH = "flash"
+    RAM = "ram"
+
+
+class Preference(StrEnum):
+    TCM = "tcm"
+    """Data the core works on: DTCM first on cores with a data cache (zero wait states, no cache jitter)."""
+    GENERAL = "general"
+    """Buffers peripherals and DMA may reach: general SRAM before TCM."""
+    ON_CHIP = "on-chip"
+    """Flash contents: on-chip flash before off-chip flash."""
+
+
+@dataclass(frozen=True)
+class BudgetItem:
+    name: str
+    size: int
+    memory: Memory
+    preference: Preference
+
+
+@dataclass(frozen=True)
+class BudgetRequest:
+    """What a model needs, independent of the device (so any device can be tried)."""
+
+    items: tuple[BudgetItem, ...]
+
+    def total(self, memory: Memory) -> int:
+        return sum(item.size for item in self.items if item.memory == memory)
+
+
+ARENA = "tensor arena"
+STACK = "stack"
+RAM_RESERVE = "RAM reserve"
+WEIGHTS = "weights and constants"
+CODE = "kernel code (estimate)"
+FLASH_RESERVE = "flash reserve"
+
+
+def budget_request(
+    arena_bytes: int,
+    constants: ConstantLayout,
+    code: CodeEstimate,
+    stack_bytes: int = DEFAULT_STACK_BYTES,
+    reserve_ram: int = 0,
+    reserve_flash: int = 0,
+) -> BudgetRequest:
+    """The items to place, in placement order (RAM: arena first so it gets the fastest memory)."""
+    items = (
+        BudgetItem(ARENA, arena_bytes, Memory.RAM, Preference.TCM),
+        BudgetItem(STACK, stack_bytes, Memory.RAM, Preference.TCM),
+        BudgetItem(RAM_RESERVE, reserve_ram, Memory.RAM, Preference.GENERAL),
+        BudgetItem(WEIGHTS, constants.total_bytes, Memory.FLASH, Preference.ON_CHIP),
+        BudgetItem(CODE, code.total, Memory.FLASH, Preference.ON_CHIP),
+        BudgetItem(FLASH_RESERVE, reserve_flash, Memory.FLASH, Preference.ON_CHIP),
+    )
+    return BudgetRequest(tuple(item for item in items if item.size > 0))
+
+
+@dataclass
+class SpanUse:
+    span: Span
+    items: list[BudgetItem] = field(default_factory=list)
+
+    @property
+    def used(self) -> int:
+        return sum(item.size for item in self.items)
+
+    @property
+    def free(self) -> int:
+        return self.span.size - self.used
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """An item no region could hold."""
+
+    item: BudgetItem
+    best_region: str | None
+    """The eligible region with the most room left, None if the device has none of that memory."""
+    room: int
+
+    @property
+    def over_by(self) -> int:
+        return self.item.size - self.room
+
+
+@dataclass(frozen=True)
+class MemoryBudget:
+    device: Device
+    request: BudgetRequest
+    uses: tuple[SpanUse, ...]
+    shortfalls: tuple[Shortfall, ...]
+
+    @property
+    def fits(self) -> bool:
+        return not self.shortfalls
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.request.total(Memory.FLASH)
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.request.total(Memory.RAM)
+
+    def external_room(self) -> list[Span]:
+        """Off-chip RAM that could hold a RAM item that found no place (never used on its own)."""
+        missing = [s.item.size for s in self.shortfalls if s.item.memory == Memory.RAM]
+        if not missing:
+            return []
+        return [use.span for use in self.uses if use.span.kind == RegionKind.EXTERNAL and use.free >= max(missing)]
+
+
+def memory_budget(request: BudgetRequest, device: Device) -> MemoryBudget:
+    """Place every item into one region (span) of the device; record those that find none."""
+    uses = tuple(SpanUse(span) for span in device.spans())
+    shortfalls: list[Shortfall] = []
+    for item in request.items:
+        eligible = [use for use in uses if _eligible(item, use.span)]
+        roomy = [use for use in eligible if use.free >= item.size]
+        if roomy:
+            min(roomy, key=lambda use: _rank(item, use, device)).items.append(item)
+            continue
+        best = max(eligible, key=lambda use: use.free, default=None)
+        shortfalls.append(Shortfall(item, best.span.name if best else None, best.free if best else 0))
+    return MemoryBudget(device, request, uses, tuple(shortfalls))
+
+
+def fitting_devices(request: BudgetRequest, database: Database) -> list[Device]:
+    """Parts of the database that would hold the request, smallest RAM (then flash) first."""
+    devices = [database.device(part) for part in database.parts]
+    fitting = [device for device in devices if memory_budget(request, device).fits]
+    return sorted(fitting, key=lambda d: (d.internal_ram_bytes(), d.flash_bytes(), d.name))
+
+
+def _eligible(item: BudgetItem, span: Span) -> bool:
+    if item.memory == Memory.FLASH:
+        return span.kind == RegionKind.FLASH
+    # Never silently in external RAM, never in ITCM: on-chip data memory only.
+    return span.kind in (RegionKind.SRAM, RegionKind.DTCM)
+
+
+def _rank(item: BudgetItem, use: SpanUse, device: Device) -> tuple[int, int]:
+    """Lower is better: the preferred kind of memory first, then the region with the most room."""
+    tcm = use.span.kind == RegionKind.DTCM
+    if item.preference == Preference.TCM:
+        first = 0 if tcm and device.core in DATA_CACHE_CORES else 1
+    elif item.preference == Preference.GENERAL:
+        first = int(tcm)
+    else:
+        first = int(use.span.off_chip)
+    return first, -use.free

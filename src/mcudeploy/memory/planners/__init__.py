@@ -1,0 +1,1 @@
+"""Arena planners: TFLite Micro's greedy planner reproduced, and ours."""

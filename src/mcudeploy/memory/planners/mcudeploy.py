@@ -1,0 +1,306 @@
+"""Our arena planner: as tight as the kernel contracts allow.
+
+What it places are blocks: one per alias group of tensors (a reshape's output
+is its input's bytes) and one per kernel scratch buffer. Two blocks live at the
+same step may share bytes only under an overlap permit (an in-place or
+partial-overlap guarantee of the kernel, `mcudeploy.kernels.contracts`), and
+only at the relative offsets the permit allows.
+
+Placement is first fit: blocks are taken in some order and each goes to the
+lowest aligned offset compatible with the blocks already placed. The order
+decides the result, so it is searched: several classic orders (by size, by
+lifetime, by area, by the pressure of the steps a block lives through, ...),
+then a local search over the order: half its moves take a block that reaches
+the top of the arena and place it earlier, the others move or swap random
+blocks; a change is kept when the arena does not grow. The search is seeded
+and bounded by a count of placements, so the same model always gets the same
+plan; it stops early when the arena meets the lower bound.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from mcudeploy.ir import Graph
+from mcudeploy.memory.lifetimes import last_step, scratch_name
+from mcudeploy.memory.plan import Buffer, MemoryPlan
+from mcudeploy.memory.sharing import ArenaTensors, arena_tensors
+
+SEARCH_PLACEMENTS = 1500
+"""Orders the local search tries at most (a model's plan then takes well under a second)."""
+
+
+_Permits = dict[tuple[int, int], tuple[int, int | None]]
+"""(reader block, writer block) -> (max shift, period) of the overlap they may have."""
+
+
+@dataclass(frozen=True)
+class _Block:
+    name: str
+    size: int
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class _Sharing:
+    """How block `other` constrains the offset of the block being placed: the offsets strictly
+    between `low` and `high` (relative to `other`) are forbidden, except multiples of `period`."""
+
+    low: int
+    high: int
+    period: int | None
+
+
+def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
+    tensors = arena_tensors(graph)
+    blocks, tensor_block = _blocks(graph, tensors)
+    permits = _block_permits(tensors, tensor_block)
+    placer = _Placer(blocks, permits, alignment)
+    bound = _lower_bound(blocks, permits, alignment, last_step(graph) + 1)
+    offsets = placer.search(bound)
+    buffers = _buffers(graph, tensors, blocks, tensor_block, offsets)
+    return MemoryPlan(
+        planner="mcudeploy",
+        alignment=alignment,
+        buffers=buffers,
+        arena_bytes=_align_up(max((o + b.size for o, b in zip(offsets, blocks, strict=True)), default=0), alignment),
+        step_live_bytes=[_union_bytes(buffers, step) for step in range(len(graph.operators))],
+        allowed_overlaps={(p.reader, p.writer) for p in tensors.permits},
+        permits=list(tensors.permits),
+        lower_bound=bound,
+    )
+
+
+def _blocks(graph: Graph, tensors: ArenaTensors) -> tuple[list[_Block], dict[int, int]]:
+    blocks: list[_Block] = []
+    tensor_block: dict[int, int] = {}
+    for index in tensors.lifetimes:
+        root = tensors.root[index]
+        if root == index:
+            tensor_block[index] = len(blocks)
+            size = tensors.group_size(root)
+            blocks.append(_Block(tensors.names[index], size, tensors.group_first[root], tensors.group_last[root]))
+        else:
+            tensor_block[index] = tensor_block[root]
+    for op, contract in zip(graph.operators, tensors.contracts, strict=True):
+        if contract.scratch_bytes:
+            blocks.append(_Block(scratch_name(graph, op.index), contract.scratch_bytes, op.index, op.index))
+    return blocks, tensor_block
+
+
+def _block_permits(tensors: ArenaTensors, tensor_block: dict[int, int]) -> _Permits:
+    """(reader block, writer block) -> (max shift, period); several permits of a pair must all hold."""
+    block_of_name = {tensors.names[t]: b for t, b in tensor_block.items()}
+    merged: _Permits = {}
+    for permit in tensors.permits:
+        key = (block_of_name[permit.reader], block_of_name[permit.writer])
+        if key in merged:
+            shift, period = merged[key]
+            merged[key] = (min(shift, permit.max_shift), period if period == permit.period else None)
+        else:
+            merged[key] = (permit.max_shift, permit.period)
+    return merged
+
+
+class _Placer:
+    def __init__(self, blocks: list[_Block], permits: _Permits, alignment: int):
+        self.blocks = blocks
+        self.permits = permits
+        self.alignment = alignment
+        # Per block, the blocks live at a common step and how each constrains its offset (fixed).
+        self.relations = [
+            [
+                (j, self._sharing(i, j))
+                for j, other in enumerate(blocks)
+                if j != i and block.first <= other.last and other.first <= block.last
+            ]
+            for i, block in enumerate(blocks)
+        ]
+
+    # ------------------------------------------------------------ first fit
+
+    def place(self, order: list[int], offsets: list[int] | None = None, start: int = 0) -> tuple[int, list[int]]:
+        """First-fit offsets for `order`; the blocks before `start` keep their `offsets`."""
+        offsets = list(offsets) if offsets is not None else [-1] * len(self.blocks)
+        for block in order[start:]:
+            offsets[block] = -1
+        for block in order[start:]:
+            offsets[block] = self._lowest_offset(block, offsets)
+        return max(offsets[b] + self.blocks[b].size for b in order), offsets
+
+    def _lowest_offset(self, block: int, offsets: list[int]) -> int:
+        """The lowest aligned offset all placed blocks allow (-1 in `offsets`: not placed yet)."""
+        constraints = [(offsets[other], sharing) for other, sharing in self.relations[block] if offsets[other] >= 0]
+        candidates = {0}
+        for base, sharing in constraints:
+            candidates.add(_align_up(base + sharing.high, self.alignment))
+            if sharing.period is not None:
+                step = math.lcm(sharing.period, self.alignment)
+                candidates.add(base + (math.floor(sharing.low / step) + 1) * step)
+                candidates.add(base)
+        for candidate in sorted(candidates):
+            if candidate >= 0 and all(_allowed(candidate - base, sharing) for base, sharing in constraints):
+                return candidate
+        raise AssertionError("the end of every placed block is always a feasible offset")
+
+    def _sharing(self, block: int, other: int) -> _Sharing:
+        size, other_size = self.blocks[block].size, self.blocks[other].size
+        as_writer = self.permits.get((other, block))
+        if as_writer is not None:  # offset - other's offset <= max shift is safe
+            shift, period = as_writer
+            return _Sharing(max(-size, shift), other_size, period)
+        as_reader = self.permits.get((block, other))
+        if as_reader is not None:  # other's offset - offset <= max shift is safe
+            shift, period = as_reader
+            return _Sharing(-size, min(other_size, -shift), period)
+        return _Sharing(-size, other_size, None)
+
+    # ------------------------------------------------------------ order search
+
+    def search(self, bound: int) -> list[int]:
+        best_end, best_order, best_offsets = None, [], []
+        for order in self._seed_orders():
+            end, offsets = self.place(order)
+            if best_end is None or end < best_end:
+                best_end, best_order, best_offsets = end, order, offsets
+        if len(self.blocks) < 2:
+            return best_offsets
+        rng = random.Random(0)
+        order, end, offsets = list(best_order), best_end, best_offsets
+        for _ in range(SEARCH_PLACEMENTS):
+            if _align_up(best_end, self.alignment) <= bound:
+                break
+            trial, start = self._neighbour(order, offsets, end, rng)
+            trial_end, trial_offsets = self.place(trial, offsets, start)
+            if trial_end <= end:
+                order, end, offsets = trial, trial_end, trial_offsets
+                if end < best_end:
+                    best_end, best_offsets = end, offsets
+        return best_offsets
+
+    def _neighbour(self, order: list[int], offsets: list[int], end: int, rng: random.Random) -> tuple[list[int], int]:
+        """A nearby order and the first position that changed: half the time a block reaching the
+        arena's end moves earlier, else two random blocks swap or one moves."""
+        trial = list(order)
+        if rng.random() < 0.5:
+            top = [k for k, b in enumerate(order) if offsets[b] + self.blocks[b].size == end and k > 0]
+            if top:
+                j = rng.choice(top)
+                i = rng.randrange(j)
+                trial.insert(i, trial.pop(j))
+                return trial, i
+        i, j = sorted(rng.sample(range(len(order)), 2))
+        if rng.random() < 0.5:
+            trial[i], trial[j] = trial[j], trial[i]
+        else:
+            trial.insert(i, trial.pop(j))
+        return trial, i
+
+    def _seed_orders(self) -> list[list[int]]:
+        blocks = self.blocks
+        steps = max((b.last for b in blocks), default=-1) + 1
+        pressure = [sum(b.size for b in blocks if b.first <= s <= b.last) for s in range(steps)]
+        peak = [max(pressure[b.first : b.last + 1]) for b in blocks]
+        keys = [
+            lambda i: (-blocks[i].size, blocks[i].first),
+            lambda i: (-peak[i], -blocks[i].size, blocks[i].first),
+            lambda i: (-(blocks[i].last - blocks[i].first), -blocks[i].size),
+            lambda i: (-blocks[i].size * (blocks[i].last - blocks[i].first + 1), blocks[i].first),
+            lambda i: (blocks[i].first, -blocks[i].size),
+            lambda i: (-blocks[i].last, -blocks[i].size),
+        ]
+        return [sorted(range(len(blocks)), key=key) for key in keys]
+
+
+def _allowed(shift: int, sharing: _Sharing) -> bool:
+    """May the block sit `shift` bytes after the other one?"""
+    if not sharing.low < shift < sharing.high:
+        return True
+    return sharing.period is not None and shift % sharing.period == 0
+
+
+# ------------------------------------------------------------------ lower bound
+
+
+def _lower_bound(blocks: list[_Block], permits: _Permits, alignment: int, steps: int) -> int:
+    """Max over steps of the live bytes less the most the permits at that step can share.
+
+    Valid for every plan: the permits of a step are its operator's, between its outputs
+    (disjoint from one another) and its inputs (disjoint too), and every other pair of live
+    blocks is disjoint; so the step needs its live bytes less the intersections of output i
+    with input j, which are disjoint sets, each at most what the permit allows, and which
+    add up to at most output i's size for each i and input j's size for each j.
+    """
+    live = [0] * steps
+    for block in blocks:
+        for step in range(max(block.first, 0), block.last + 1):
+            live[step] += block.size
+    by_writer: dict[int, int] = {}
+    by_reader: dict[tuple[int, int], int] = {}
+    for (reader, writer), (shift, period) in permits.items():
+        shared = _most_shared(blocks[reader].size, blocks[writer].size, shift, period, alignment)
+        by_writer[writer] = by_writer.get(writer, 0) + shared
+        step = blocks[writer].first  # the permit's operator produces the writer
+        by_reader[step, reader] = by_reader.get((step, reader), 0) + shared
+    writer_side = [0] * steps
+    for writer, shared in by_writer.items():
+        writer_side[blocks[writer].first] += min(shared, blocks[writer].size)
+    reader_side = [0] * steps
+    for (step, reader), shared in by_reader.items():
+        reader_side[step] += min(shared, blocks[reader].size)
+    needed = [total - min(w, r) for total, w, r in zip(live, writer_side, reader_side, strict=True)]
+    return _align_up(max(needed, default=0), alignment)
+
+
+def _most_shared(reader: int, writer: int, max_shift: int, period: int | None, alignment: int) -> int:
+    """The most bytes a writer may share with its reader when both offsets are aligned."""
+    if period is not None:
+        return min(reader, writer)  # shift 0 is a multiple of the period
+    highest = max_shift // alignment * alignment
+    shifts = {min(highest, 0), min(highest, max(0, reader - writer) // alignment * alignment)}
+    return max(max(0, min(shift + writer, reader) - max(shift, 0)) for shift in shifts)
+
+
+# ------------------------------------------------------------------ the plan
+
+
+def _buffers(
+    graph: Graph, tensors: ArenaTensors, blocks: list[_Block], tensor_block: dict[int, int], offsets: list[int]
+) -> list[Buffer]:
+    buffers = []
+    for index, life in tensors.lifetimes.items():
+        root = tensors.root[index]
+        buffers.append(
+            Buffer(
+                tensors.names[index],
+                life.size,
+                life.first,
+                life.last,
+                offsets[tensor_block[index]],
+                tensor=index,
+                alias_of=None if root == index else root,
+            )
+        )
+    scratch = {b.name: offset for b, offset in zip(blocks, offsets, strict=True)}
+    for op, contract in zip(graph.operators, tensors.contracts, strict=True):
+        if contract.scratch_bytes:
+            name = scratch_name(graph, op.index)
+            buffers.append(Buffer(name, contract.scratch_bytes, op.index, op.index, scratch[name], scratch_of=op.index))
+    return buffers
+
+
+def _union_bytes(buffers: list[Buffer], step: int) -> int:
+    spans = sorted((b.offset, b.end) for b in buffers if b.live_at(step))
+    total, reach = 0, 0
+    for start, end in spans:
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def _align_up(size: int, alignment: int) -> int:
+    return -(-size // alignment) * alignment

@@ -1,0 +1,206 @@
+"""Kernel memory contracts and tensor lifetimes: each declared overlap condition is the exact
+boundary of what the kernel's access schedule makes safe, and the schedules match a brute-force
+walk of the kernels' loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import MODELS
+from mcudeploy.engine.ops.conv import make_window
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.ir import Graph, GraphBuilder, Padding
+from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, ElementwiseOptions, Pool2DOptions
+from mcudeploy.kernels import kernel_contract
+from mcudeploy.kernels.contracts import pixel_pair_schedule
+from mcudeploy.memory.lifetimes import last_step, tensor_lifetimes
+from mcudeploy.memory.sharing import arena_tensors
+
+
+def _out_size(size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:
+    if padding == Padding.SAME:
+        return -(-size // stride)
+    return -(-(size - (kernel - 1) * dilation) // stride)
+
+
+def window_graph(
+    op_type: str,
+    in_shape: tuple[int, int, int, int],
+    out_c: int,
+    kernel: tuple[int, int],
+    stride: int,
+    padding: Padding,
+    dilation: int = 1,
+    dtype: str = "int8",
+) -> Graph:
+    """One CONV_2D / DEPTHWISE_CONV_2D / pooling operator; only shapes and options matter here."""
+    builder = GraphBuilder(op_type)
+    out_h, out_w = (_out_size(in_shape[i], kernel[i - 1], stride, dilation, padding) for i in (1, 2))
+    x = builder.tensor(in_shape, dtype, scale=0.1)
+    y = builder.tensor((in_shape[0], out_h, out_w, out_c), dtype, scale=0.1)
+    if op_type.endswith("POOL_2D"):
+        options = Pool2DOptions(padding, stride, stride, kernel[0], kernel[1])
+        builder.op(op_type, [x], [y], options)
+    else:
+        depthwise = op_type == "DEPTHWISE_CONV_2D"
+        filter_shape = (1, *kernel, out_c) if depthwise else (out_c, *kernel, in_shape[3])
+        w = builder.tensor(filter_shape, "int8", scale=0.1, data=np.zeros(filter_shape, np.int8))
+        if depthwise:
+            options = DepthwiseConv2DOptions(padding, stride, stride, dilation, dilation, out_c // in_shape[3])
+        else:
+            options = Conv2DOptions(padding, stride, stride, dilation, dilation)
+        builder.op(op_type, [x, w], [y], options)
+    return builder.build([x], [y])
+
+
+WINDOW_CASES = [
+    ("CONV_2D", (1, 9, 7, 3), 8, (3, 3), 2, Padding.SAME, 1),
+    ("CONV_2D", (1, 8, 8, 4), 4, (3, 3), 1, Padding.SAME, 1),
+    ("CONV_2D", (1, 8, 6, 4), 2, (3, 2), 1, Padding.VALID, 2),
+    ("CONV_2D", (1, 6, 6, 8), 16, (1, 1), 1, Padding.VALID, 1),
+    ("CONV_2D", (1, 6, 6, 16), 8, (1, 1), 1, Padding.VALID, 1),
+    ("CONV_2D", (2, 5, 5, 2), 3, (3, 3), 2, Padding.VALID, 1),
+    ("DEPTHWISE_CONV_2D", (1, 10, 10, 4), 4, (3, 3), 1, Padding.SAME, 1),
+    ("DEPTHWISE_CONV_2D", (1, 10, 10, 4), 4, (3, 3), 2, Padding.SAME, 1),
+    ("DEPTHWISE_CONV_2D", (1, 5, 5, 16), 16, (3, 3), 1, Padding.SAME, 1),
+    ("DEPTHWISE_CONV_2D", (1, 6, 6, 2), 4, (3, 3), 1, Padding.VALID, 2),
+    ("AVERAGE_POOL_2D", (1, 5, 4, 8), 8, (5, 4), 1, Padding.VALID, 1),
+    ("MAX_POOL_2D", (1, 8, 8, 3), 3, (2, 2), 2, Padding.VALID, 1),
+    ("AVERAGE_POOL_2D", (1, 7, 7, 2), 2, (3, 3), 2, Padding.SAME, 1),
+]
+
+
+@pytest.mark.parametrize("case", WINDOW_CASES, ids=lambda case: f"{case[0]}-{case[1]}-{case[3]}s{case[4]}")
+def test_declared_overlap_is_the_exact_safe_boundary(case) -> None:
+    graph = window_graph(*case)
+    (rule,) = kernel_contract(graph, graph.operators[0]).overlaps
+    schedule = rule.schedule
+    in_bytes, out_bytes = len(schedule.last_read), len(schedule.write_unit)
+    for shift in range(-out_bytes, min(rule.max_shift, in_bytes) + 1):
+        assert schedule.is_safe(shift), shift
+    if rule.max_shift < in_bytes:
+        assert not schedule.is_safe(rule.max_shift + 1)
+    if rule.period is not None:
+        for shift in range(-out_bytes + 1, in_bytes, rule.period):
+            assert schedule.is_safe(shift - shift % rule.period), shift
+
+
+@pytest.mark.parametrize("case", [c for c in WINDOW_CASES if c[0] == "CONV_2D"], ids=str)
+def test_conv_schedule_matches_the_loops(case) -> None:
+    graph = window_graph(*case)
+    op = graph.operators[0]
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    batch, height, width, channels = x.shape
+    _, out_h, out_w, _ = y.shape
+    _, _, _, (kernel_h, kernel_w), stride, _, dilation = case
+    pad_top = max((out_h - 1) * stride + (kernel_h - 1) * dilation + 1 - height, 0) // 2
+    pad_left = max((out_w - 1) * stride + (kernel_w - 1) * dilation + 1 - width, 0) // 2
+    last = np.full((batch, height, width), -1)
+    pairs = (out_h * out_w + 1) // 2
+    for n in range(batch):
+        for pixel in range(out_h * out_w):
+            for fy in range(kernel_h):
+                for fx in range(kernel_w):
+                    row = pixel // out_w * stride - pad_top + fy * dilation
+                    col = pixel % out_w * stride - pad_left + fx * dilation
+                    if 0 <= row < height and 0 <= col < width:
+                        last[n, row, col] = max(last[n, row, col], n * pairs + pixel // 2)
+    schedule = kernel_contract(graph, op).overlaps[0].schedule
+    np.testing.assert_array_equal(schedule.last_read, np.repeat(last.reshape(-1), channels))
+
+
+def test_conv_scratch_is_two_int16_im2col_columns() -> None:
+    graph = window_graph("CONV_2D", (1, 8, 8, 5), 4, (3, 3), 1, Padding.SAME)
+    assert kernel_contract(graph, graph.operators[0]).scratch_bytes == 2 * 3 * 3 * 5 * 2
+    single_pixel = window_graph("CONV_2D", (1, 3, 3, 5), 4, (3, 3), 1, Padding.VALID)
+    assert kernel_contract(single_pixel, single_pixel.operators[0]).scratch_bytes == 1 * 3 * 3 * 5 * 2
+
+
+def test_depthwise_picks_the_cheaper_kernel() -> None:
+    wide = window_graph("DEPTHWISE_CONV_2D", (1, 48, 48, 8), 8, (3, 3), 1, Padding.SAME)
+    deep = window_graph("DEPTHWISE_CONV_2D", (1, 6, 6, 128), 128, (3, 3), 1, Padding.SAME)
+    wide_contract = kernel_contract(wide, wide.operators[0])
+    deep_contract = kernel_contract(deep, deep.operators[0])
+    assert wide_contract.scratch_bytes == 0 and wide_contract.overlaps[0].period is None
+    assert deep_contract.scratch_bytes == 6 * 6 and deep_contract.overlaps[0].period == 128
+
+
+def test_pixel_pair_schedule_writes_two_pixels_per_unit() -> None:
+    graph = window_graph("CONV_2D", (1, 4, 4, 1), 2, (1, 1), 1, Padding.VALID)
+    x, y, _ = graph.tensors
+    window = make_window(graph.operators[0].options, x.shape, (1, 1), y.shape)
+    schedule = pixel_pair_schedule(x, y, window)
+    np.testing.assert_array_equal(schedule.write_unit, np.repeat(np.arange(16) // 2, 2))
+    # 1 -> 2 bytes per pixel: after pair k, 2k+2 output pixels are written and input pixel 2k+2 is still to read
+    assert kernel_contract(graph, graph.operators[0]).overlaps[0].max_shift == min(-2 * (k + 1) for k in range(7))
+
+
+def test_elementwise_sizes_and_reshape_alias() -> None:
+    builder = GraphBuilder("chain")
+    x = builder.tensor((1, 10), "int8", scale=0.1)
+    wide = builder.tensor((1, 10), "int16", scale=0.1)
+    narrow = builder.tensor((1, 10), "int8", scale=0.1)
+    flat = builder.tensor((10,), "int8", scale=0.1)
+    builder.op("QUANTIZE", [x], [wide])
+    builder.op("QUANTIZE", [wide], [narrow])
+    builder.op("RESHAPE", [narrow], [flat])
+    graph = builder.build([x], [flat])
+    widen, shrink, reshape = (kernel_contract(graph, op) for op in graph.operators)
+    assert widen.overlaps[0].max_shift == -9  # int8 -> int16: the output starts 9 bytes lower
+    assert shrink.overlaps[0].max_shift == 1
+    assert reshape.alias_of_input == 0 and reshape.scratch_bytes == 0
+    tensors = arena_tensors(graph)
+    assert tensors.root[flat] == narrow
+    assert [(p.op, p.max_shift) for p in tensors.permits] == [(0, -9), (1, 1)]
+
+
+def test_fully_connected_shares_nothing() -> None:
+    graph = read_tflite(MODELS / "mlperf_tiny/ad01_int8.tflite")
+    for op in graph.operators:
+        contract = kernel_contract(graph, op)
+        assert contract.overlaps == () and contract.scratch_bytes == 0
+
+
+# ------------------------------------------------------------------ lifetimes
+
+
+def test_lifetimes_of_a_residual_network() -> None:
+    graph = read_tflite(MODELS / "mlperf_tiny/ic_resnet8_int8.tflite")
+    lifetimes = tensor_lifetimes(graph)
+    assert not any(graph.tensors[i].is_constant for i in lifetimes)
+    (graph_input,) = graph.inputs
+    assert lifetimes[graph_input].first == 0
+    (graph_output,) = graph.outputs
+    assert lifetimes[graph_output].last == last_step(graph)
+    first_add = next(op for op in graph.operators if op.op_type == "ADD")
+    skip = first_add.inputs[0]  # the first block's input, read again by the ADD two convolutions later
+    assert (lifetimes[skip].first, lifetimes[skip].last) == (0, first_add.index)
+    assert len(graph.consumers(skip)) == 2
+
+
+def test_unread_output_still_lives_its_own_step() -> None:
+    builder = GraphBuilder("dangling")
+    x = builder.tensor((1, 4), "int8", scale=0.1)
+    y = builder.tensor((1, 4), "int8", scale=0.1)
+    z = builder.tensor((1, 4), "int8", scale=0.1)
+    unused = builder.tensor((1, 4), "int8", scale=0.1)
+    builder.op("RELU", [x], [y])
+    builder.op("RELU", [x], [z])
+    graph = builder.build([x], [z])
+    lifetimes = tensor_lifetimes(graph)
+    assert (lifetimes[x].first, lifetimes[x].last) == (0, 1)
+    assert (lifetimes[y].first, lifetimes[y].last) == (0, 0)
+    assert unused not in lifetimes
+
+
+def test_no_overlap_when_the_same_bytes_are_also_read_without_a_declaration() -> None:
+    builder = GraphBuilder("reshaped twice")
+    x = builder.tensor((1, 16), "int8", scale=0.1)
+    flat = builder.tensor((16,), "int8", scale=0.1)
+    y = builder.tensor((1, 16), "int8", scale=0.1)
+    builder.op("RESHAPE", [x, builder.tensor((1,), "int32", data=[16])], [flat])
+    builder.op("ADD", [x, flat], [y], ElementwiseOptions())  # `flat` broadcasts: read again and again
+    tensors = arena_tensors(builder.build([x], [y]))
+    assert tensors.root[flat] == x
+    assert tensors.permits == []
