@@ -16,6 +16,7 @@ demo: $(VENV)/.installed
 	$(MCUDEPLOY) example --output $(DEMO)/kws_demo.tflite
 	$(MCUDEPLOY) inspect $(DEMO)/kws_demo.tflite
 	$(MCUDEPLOY) run $(DEMO)/kws_demo.tflite --input $(DEMO)/kws_demo_input.npy --output $(DEMO)/kws_demo_output.npy
+	$(MCUDEPLOY) analyze $(DEMO)/kws_demo.tflite --device STM32F446RE
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests bench

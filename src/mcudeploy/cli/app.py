@@ -7,7 +7,7 @@ import sys
 import typer
 
 from mcudeploy import __version__
-from mcudeploy.cli import example, inspect, run
+from mcudeploy.cli import analyze, devices, example, inspect, run
 from mcudeploy.cli.output import print_error
 from mcudeploy.errors import McuDeployError
 
@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 app.command("inspect")(inspect.inspect)
 app.command("run")(run.run)
+app.command("analyze")(analyze.analyze)
+app.command("devices")(devices.devices)
 app.command("example")(example.example)
 
 

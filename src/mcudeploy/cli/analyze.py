@@ -1,0 +1,81 @@
+"""`mcudeploy analyze MODEL --device NAME`: will the model fit, and where does its memory go."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mcudeploy.cli.output import console, print_json
+from mcudeploy.devices import find_device
+from mcudeploy.errors import McuDeployError
+from mcudeploy.importers import load_model
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
+from mcudeploy.reports.analyze import (
+    Reserves,
+    analyze_model,
+    budget_tree,
+    check_plot_path,
+    layer_table,
+    plot_arena,
+    verdict,
+)
+
+DEFAULT_DEVICE = "STM32F446RE"
+
+
+class Planner(StrEnum):
+    MCUDEPLOY = "mcudeploy"
+    TFLM = "tflm"
+
+
+def analyze(
+    model: Annotated[Path, typer.Argument(help="Model file (.tflite).", show_default=False)],
+    device: Annotated[
+        str, typer.Option("--device", "-d", help="Part or board (see `mcudeploy devices`).")
+    ] = DEFAULT_DEVICE,
+    planner: Annotated[
+        Planner, typer.Option("--planner", help="Arena planner: ours, or TFLite Micro's greedy planner.")
+    ] = Planner.MCUDEPLOY,
+    alignment: Annotated[
+        int, typer.Option("--alignment", help="Alignment of arena buffers, bytes (a power of two).")
+    ] = DEFAULT_ALIGNMENT,
+    stack: Annotated[int, typer.Option("--stack", min=0, help="Stack size, bytes.")] = DEFAULT_STACK_BYTES,
+    reserve_ram: Annotated[
+        int, typer.Option("--reserve-ram", min=0, help="RAM kept for the application (buffers, globals, RTOS), bytes.")
+    ] = 0,
+    reserve_flash: Annotated[
+        int, typer.Option("--reserve-flash", min=0, help="Flash kept for the application and bootloader, bytes.")
+    ] = 0,
+    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Draw the arena over time to a .png or .svg file.")
+    ] = None,
+) -> None:
+    """Plan the tensor arena, place everything in the device's memories and say whether it fits.
+
+    Exit code 0 when it fits, 1 when it does not, 2 on bad input.
+    """
+    target = find_device(device)
+    if alignment < 1 or alignment & (alignment - 1):
+        raise McuDeployError(f"--alignment {alignment}", "must be a power of two")
+    if plot is not None:
+        check_plot_path(plot)
+    graph = load_model(model)
+    plan = plan_memory(graph, planner=planner.value, alignment=alignment)
+    report = analyze_model(graph, plan, target, Reserves(stack, reserve_ram, reserve_flash))
+    if plot is not None:
+        plot_arena(graph, plan, plot)
+    if json:
+        print_json(report)
+    else:
+        console.print(layer_table(report))
+        console.print(budget_tree(report))
+        console.print(verdict(report))
+        if plot is not None:
+            console.print(f"wrote {plot}")
+    if not report["fits"]:
+        raise typer.Exit(1)

@@ -1,0 +1,342 @@
+"""The device database: Cortex-M parts, their memories, and the boards users name.
+
+The facts live in `devices.toml` beside this file, each part with the documents
+its figures come from. This module reads and checks that file once and answers
+look-ups: by part, alias or board name, case- and punctuation-insensitive, with
+the closest names suggested when a name is unknown.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from mcudeploy.errors import McuDeployError
+
+KIB = 1024
+
+CORES = ("cortex-m0+", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m85")
+
+DATA_CACHE_CORES = frozenset({"cortex-m7", "cortex-m55", "cortex-m85"})
+"""Cores with an L1 data cache: on them a buffer in DTCM avoids wait states and cache jitter."""
+
+
+class RegionKind(StrEnum):
+    FLASH = "flash"
+    SRAM = "sram"
+    DTCM = "dtcm"
+    ITCM = "itcm"
+    EXTERNAL = "external"
+    """Off-chip RAM (SDRAM, PSRAM, HyperRAM) wired on a board."""
+
+
+class Fpu(StrEnum):
+    NONE = "none"
+    SINGLE = "single"
+    DOUBLE = "double"
+
+
+class Mve(StrEnum):
+    """M-profile Vector Extension (Helium): none, integer only, or integer and float."""
+
+    NONE = "none"
+    INTEGER = "integer"
+    FLOAT = "float"
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    name: str
+    kind: RegionKind
+    base: int
+    size: int
+    cacheable: bool
+    """Accesses go through a cache by default (the core's L1, or the flash accelerator's)."""
+    wait_states: int | None = None
+    """At the part's maximum clock; None where the documents give no single figure."""
+    group: str | None = None
+    """Regions sharing a group sit back to back and can hold one buffer across their boundary."""
+    off_chip: bool = False
+    """Memory outside the die (e.g. XIP QSPI flash): its size is the board's."""
+    note: str = ""
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@dataclass(frozen=True)
+class Npu:
+    type: str
+    macs_per_cycle: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    vendor: str
+    core: str
+    max_clock_mhz: int
+    fpu: Fpu
+    dsp: bool
+    mve: Mve
+    regions: tuple[MemoryRegion, ...]
+    sources: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    npu: Npu | None = None
+    icache_bytes: int | None = None
+    dcache_bytes: int | None = None
+    cache_note: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    part: str
+    source: str
+    aliases: tuple[str, ...] = ()
+    regions: tuple[MemoryRegion, ...] = ()
+    """Changes to the part's regions: same name replaces (size 0 removes), a new name adds."""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Span:
+    """What a linker can use as one block: a region, or a group of adjacent regions."""
+
+    regions: tuple[MemoryRegion, ...]
+
+    @property
+    def name(self) -> str:
+        return "+".join(r.name for r in self.regions)
+
+    @property
+    def kind(self) -> RegionKind:
+        return self.regions[0].kind
+
+    @property
+    def base(self) -> int:
+        return self.regions[0].base
+
+    @property
+    def size(self) -> int:
+        return sum(r.size for r in self.regions)
+
+    @property
+    def off_chip(self) -> bool:
+        return any(r.off_chip for r in self.regions)
+
+
+@dataclass(frozen=True)
+class Device:
+    """What the user named: a part, or a board with the part it carries (and the board's memories)."""
+
+    name: str
+    part: Part
+    board: Board | None
+    regions: tuple[MemoryRegion, ...]
+
+    @property
+    def core(self) -> str:
+        return self.part.core
+
+    def spans(self) -> list[Span]:
+        """Regions in file order, those of one group merged into one span (ordered by address)."""
+        order: list[MemoryRegion | str] = []
+        members: dict[str, list[MemoryRegion]] = {}
+        for region in self.regions:
+            if region.group is None:
+                order.append(region)
+                continue
+            if region.group not in members:
+                members[region.group] = []
+                order.append(region.group)
+            members[region.group].append(region)
+        return [
+            Span(tuple(sorted(members[entry], key=lambda r: r.base))) if isinstance(entry, str) else Span((entry,))
+            for entry in order
+        ]
+
+    def internal_ram_bytes(self) -> int:
+        return sum(r.size for r in self.regions if r.kind in (RegionKind.SRAM, RegionKind.DTCM))
+
+    def flash_bytes(self) -> int:
+        return sum(r.size for r in self.regions if r.kind == RegionKind.FLASH)
+
+
+@dataclass(frozen=True)
+class Database:
+    parts: tuple[Part, ...]
+    boards: tuple[Board, ...]
+
+    def find(self, name: str) -> Device:
+        """The part or board called `name` (or one of its aliases), ignoring case and punctuation."""
+        entry = self._index().get(_key(name))
+        if entry is None:
+            raise McuDeployError(f"device '{name}'", f"unknown device{_suggestion(name, self.names())}")
+        return self.device(entry)
+
+    def device(self, entry: Part | Board) -> Device:
+        if isinstance(entry, Part):
+            return Device(entry.name, entry, None, entry.regions)
+        part = self.part(entry.part)
+        return Device(entry.name, part, entry, _apply_overrides(part.regions, entry.regions))
+
+    def part(self, name: str) -> Part:
+        return next(p for p in self.parts if p.name == name)
+
+    def names(self) -> list[str]:
+        return [n for entry in (*self.parts, *self.boards) for n in (entry.name, *entry.aliases)]
+
+    def parts_with_core(self, core: str) -> list[Part]:
+        wanted = normalize_core(core)
+        return [p for p in self.parts if p.core == wanted]
+
+    def boards_of(self, part: Part) -> list[Board]:
+        return [b for b in self.boards if b.part == part.name]
+
+    def _index(self) -> dict[str, Part | Board]:
+        return {_key(n): entry for entry in (*self.parts, *self.boards) for n in (entry.name, *entry.aliases)}
+
+
+def normalize_core(core: str) -> str:
+    """`M7`, `cortex-m7`, `Cortex-M7` → `cortex-m7`; unknown cores get the closest suggested."""
+    text = core.strip().lower().replace("plus", "+")
+    candidate = text if text.startswith("cortex-") else f"cortex-{text}"
+    if candidate not in CORES:
+        raise McuDeployError(f"core '{core}'", f"unknown core{_suggestion(core, list(CORES))}")
+    return candidate
+
+
+@cache
+def load_database() -> Database:
+    """The packaged database, read and checked once per process."""
+    text = resources.files("mcudeploy.devices").joinpath("devices.toml").read_text(encoding="utf-8")
+    return parse_database(tomllib.loads(text))
+
+
+def parse_database(data: dict[str, Any]) -> Database:
+    parts = tuple(_part(entry) for entry in data.get("part", []))
+    database = Database(parts, ())
+    boards = tuple(_board(entry, database) for entry in data.get("board", []))
+    database = Database(parts, boards)
+    _check_unique_names(database)
+    return database
+
+
+def _part(entry: dict[str, Any]) -> Part:
+    name = entry["name"]
+    core = entry["core"]
+    if core not in CORES:
+        raise ValueError(f"{name}: unknown core {core!r}")
+    npu = entry.get("npu")
+    part = Part(
+        name=name,
+        vendor=entry["vendor"],
+        core=core,
+        max_clock_mhz=int(entry["max_clock_mhz"]),
+        fpu=Fpu(entry["fpu"]),
+        dsp=bool(entry["dsp"]),
+        mve=Mve(entry.get("mve", "none")),
+        regions=tuple(_region(r, name) for r in entry["regions"]),
+        sources=tuple(entry["sources"]),
+        aliases=tuple(entry.get("aliases", ())),
+        npu=Npu(npu["type"], npu.get("macs_per_cycle"), npu.get("note", "")) if npu else None,
+        icache_bytes=entry.get("icache_bytes"),
+        dcache_bytes=entry.get("dcache_bytes"),
+        cache_note=entry.get("cache_note", ""),
+        notes=entry.get("notes", ""),
+    )
+    check_regions(name, part.regions)
+    if not any(r.kind == RegionKind.FLASH for r in part.regions):
+        raise ValueError(f"{name}: no flash region")
+    if not any(r.kind in (RegionKind.SRAM, RegionKind.DTCM) for r in part.regions):
+        raise ValueError(f"{name}: no on-chip RAM region")
+    return part
+
+
+def _region(entry: dict[str, Any], owner: str) -> MemoryRegion:
+    size_kib = entry["size_kib"]
+    if not isinstance(size_kib, int) or size_kib < 0:
+        raise ValueError(f"{owner}: region {entry.get('name')}: size_kib must be a whole number of KiB")
+    return MemoryRegion(
+        name=entry["name"],
+        kind=RegionKind(entry["kind"]),
+        base=int(entry["base"]),
+        size=size_kib * KIB,
+        cacheable=bool(entry.get("cacheable", False)),
+        wait_states=entry.get("wait_states"),
+        group=entry.get("group"),
+        off_chip=bool(entry.get("off_chip", False)),
+        note=entry.get("note", ""),
+    )
+
+
+def _board(entry: dict[str, Any], database: Database) -> Board:
+    name = entry["name"]
+    if entry["part"] not in {p.name for p in database.parts}:
+        raise ValueError(f"board {name}: unknown part {entry['part']!r}")
+    board = Board(
+        name=name,
+        part=entry["part"],
+        source=entry["source"],
+        aliases=tuple(entry.get("aliases", ())),
+        regions=tuple(_region(r, name) for r in entry.get("regions", ())),
+        notes=entry.get("notes", ""),
+    )
+    check_regions(name, database.device(board).regions)
+    return board
+
+
+def check_regions(owner: str, regions: tuple[MemoryRegion, ...]) -> None:
+    """No two regions overlap; regions of a group are back to back and of one kind."""
+    ordered = sorted(regions, key=lambda r: r.base)
+    for before, after in itertools.pairwise(ordered):
+        if after.base < before.end:
+            raise ValueError(f"{owner}: regions {before.name} and {after.name} overlap")
+    groups: dict[str, list[MemoryRegion]] = {}
+    for region in ordered:
+        if region.group:
+            groups.setdefault(region.group, []).append(region)
+    for group, members in groups.items():
+        if len({m.kind for m in members}) != 1:
+            raise ValueError(f"{owner}: group {group} mixes kinds of memory")
+        for before, after in itertools.pairwise(members):
+            if after.base != before.end:
+                raise ValueError(f"{owner}: group {group}: {after.name} does not follow {before.name}")
+
+
+def _apply_overrides(regions: tuple[MemoryRegion, ...], changes: tuple[MemoryRegion, ...]) -> tuple[MemoryRegion, ...]:
+    by_name = {c.name: c for c in changes}
+    kept = [by_name.pop(r.name, r) for r in regions]
+    return tuple(r for r in (*kept, *by_name.values()) if r.size > 0)
+
+
+def _check_unique_names(database: Database) -> None:
+    seen: dict[str, str] = {}
+    for name in database.names():
+        key = _key(name)
+        if key in seen:
+            raise ValueError(f"device name {name!r} clashes with {seen[key]!r}")
+        seen[key] = name
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^0-9a-z+]", "", name.lower())
+
+
+def _suggestion(name: str, names: list[str]) -> str:
+    by_key = {_key(n): n for n in names}
+    close = difflib.get_close_matches(_key(name), list(by_key), n=4, cutoff=0.6)
+    if not close:
+        return " (`mcudeploy devices` lists them)"
+    return f"; did you mean {', '.join(by_key[k] for k in close)}?"

@@ -1,0 +1,354 @@
+"""`mcudeploy analyze`: per-layer memory, the budget per region, the verdict, the arena picture."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from mcudeploy.analysis.costs import layer_macs
+from mcudeploy.devices import Database, Device, MemoryRegion, Part, load_database
+from mcudeploy.errors import McuDeployError
+from mcudeploy.ir import Graph
+from mcudeploy.memory.budget import (
+    DEFAULT_STACK_BYTES,
+    Memory,
+    MemoryBudget,
+    Shortfall,
+    SpanUse,
+    budget_request,
+    code_estimate,
+    constant_layout,
+    fitting_devices,
+    memory_budget,
+)
+from mcudeploy.memory.plan import Buffer, MemoryPlan
+
+PLOT_SUFFIXES = (".png", ".svg")
+FITTING_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class Reserves:
+    stack_bytes: int = DEFAULT_STACK_BYTES
+    reserve_ram: int = 0
+    reserve_flash: int = 0
+
+
+def analyze_model(
+    graph: Graph, plan: MemoryPlan, device: Device, reserves: Reserves, database: Database | None = None
+) -> dict[str, Any]:
+    """The analyze report as plain data (what --json prints)."""
+    constants = constant_layout(graph, plan.alignment)
+    code = code_estimate(graph)
+    request = budget_request(
+        plan.arena_bytes, constants, code, reserves.stack_bytes, reserves.reserve_ram, reserves.reserve_flash
+    )
+    budget = memory_budget(request, device)
+    peak = _peak_layer(graph, plan)
+    return {
+        "model": graph.name,
+        "device": device_summary(device),
+        "planner": plan.planner,
+        "alignment": plan.alignment,
+        "arena_bytes": plan.arena_bytes,
+        "weights_bytes": constants.total_bytes,
+        "code_bytes": code.total,
+        "code_bytes_is_estimate": True,
+        "stack_bytes": reserves.stack_bytes,
+        "reserve_ram_bytes": reserves.reserve_ram,
+        "reserve_flash_bytes": reserves.reserve_flash,
+        "flash_bytes": budget.flash_bytes,
+        "ram_bytes": budget.ram_bytes,
+        "fits": budget.fits,
+        "peak_layer": peak,
+        "regions": [_region_use(use) for use in budget.uses],
+        "shortfalls": [_shortfall(s) for s in budget.shortfalls],
+        "over_by": {memory.value: _over_by(budget, memory) for memory in Memory},
+        "external_room": [span.name for span in budget.external_room()],
+        "fitting_devices": [d.name for d in fitting_devices(request, database or load_database())],
+        "layers": _layers(graph, plan, constants.layer_bytes),
+    }
+
+
+def device_summary(device: Device) -> dict[str, Any]:
+    part = device.part
+    return {
+        "name": device.name,
+        "part": part.name,
+        "board": device.board.name if device.board else None,
+        **part_features(part),
+    }
+
+
+def part_features(part: Part) -> dict[str, Any]:
+    return {
+        "vendor": part.vendor,
+        "core": part.core,
+        "max_clock_mhz": part.max_clock_mhz,
+        "fpu": part.fpu.value,
+        "dsp": part.dsp,
+        "mve": part.mve.value,
+        "npu": {"type": part.npu.type, "macs_per_cycle": part.npu.macs_per_cycle} if part.npu else None,
+        "icache_bytes": part.icache_bytes,
+        "dcache_bytes": part.dcache_bytes,
+    }
+
+
+def region_summary(region: MemoryRegion) -> dict[str, Any]:
+    return {
+        "name": region.name,
+        "kind": region.kind.value,
+        "base": f"0x{region.base:08X}",
+        "size": region.size,
+        "wait_states": region.wait_states,
+        "cacheable": region.cacheable,
+        "off_chip": region.off_chip,
+        "note": region.note,
+    }
+
+
+def _peak_layer(graph: Graph, plan: MemoryPlan) -> dict[str, Any] | None:
+    if not graph.operators or not plan.step_live_bytes:
+        return None
+    op = graph.operators[plan.peak_step]
+    return {"index": op.index, "op": op.op_type, "live_bytes": plan.step_live_bytes[op.index]}
+
+
+def _layers(graph: Graph, plan: MemoryPlan, weight_bytes: Callable[[int], int]) -> list[dict[str, Any]]:
+    scratch: dict[int, int] = {}
+    for buffer in plan.buffers:
+        if buffer.scratch_of is not None:
+            scratch[buffer.scratch_of] = scratch.get(buffer.scratch_of, 0) + buffer.size
+    peak = plan.peak_step if plan.step_live_bytes else None
+    return [
+        {
+            "index": op.index,
+            "op": op.op_type,
+            "macs": layer_macs(graph, op),
+            "weight_bytes": weight_bytes(op.index),
+            "scratch_bytes": scratch.get(op.index, 0),
+            "live_bytes": plan.step_live_bytes[op.index] if op.index < len(plan.step_live_bytes) else None,
+            "peak": op.index == peak,
+        }
+        for op in graph.operators
+    ]
+
+
+def _region_use(use: SpanUse) -> dict[str, Any]:
+    span = use.span
+    return {
+        "name": span.name,
+        "kind": span.kind.value,
+        "base": f"0x{span.base:08X}",
+        "size": span.size,
+        "used": use.used,
+        "free": use.free,
+        "percent_used": _percent(use.used, span.size),
+        "off_chip": span.off_chip,
+        "wait_states": _wait_states(span.regions),
+        "items": [{"name": item.name, "bytes": item.size} for item in use.items],
+    }
+
+
+def _wait_states(regions: tuple[MemoryRegion, ...]) -> int | None:
+    known = {r.wait_states for r in regions}
+    return known.pop() if len(known) == 1 else None
+
+
+def _shortfall(shortfall: Shortfall) -> dict[str, Any]:
+    return {
+        "item": shortfall.item.name,
+        "memory": shortfall.item.memory.value,
+        "bytes": shortfall.item.size,
+        "best_region": shortfall.best_region,
+        "room": shortfall.room,
+        "over_by": shortfall.over_by,
+    }
+
+
+def _over_by(budget: MemoryBudget, memory: Memory) -> int:
+    return sum(s.over_by for s in budget.shortfalls if s.item.memory == memory)
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def layer_table(report: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"{report['model']}: arena {report['arena_bytes']:,} B ({report['planner']} planner, "
+        f"{report['alignment']}-byte alignment)",
+        title_justify="left",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("op")
+    for column in ("MACs", "weights (B)", "scratch (B)", "live (B)"):
+        table.add_column(column, justify="right")
+    table.add_column("")
+    for layer in report["layers"]:
+        live = layer["live_bytes"]
+        table.add_row(
+            str(layer["index"]),
+            layer["op"],
+            f"{layer['macs']:,}",
+            f"{layer['weight_bytes']:,}",
+            f"{layer['scratch_bytes']:,}" if layer["scratch_bytes"] else "",
+            f"{live:,}" if live is not None else "",
+            "[bold red]◀ peak[/]" if layer["peak"] else "",
+            style="bold" if layer["peak"] else None,
+        )
+    return table
+
+
+def budget_tree(report: dict[str, Any]) -> Tree:
+    device = report["device"]
+    tree = Tree(
+        f"[bold]Memory budget[/] on {_device_label(device)}: {device['core']} at {device['max_clock_mhz']} MHz",
+        guide_style="dim",
+    )
+    for region in report["regions"]:
+        branch = tree.add(_region_label(region))
+        if region["kind"] == "external":
+            branch.label += "  [dim](external: mcudeploy places nothing here on its own)[/]"
+            continue
+        if not region["items"]:
+            branch.label += "  [dim]unused[/]"
+            continue
+        for item in region["items"]:
+            branch.add(_amount_line(item["name"], item["bytes"], region["size"]))
+        branch.add(_amount_line("free", region["free"], region["size"], style="green"))
+    return tree
+
+
+def verdict(report: dict[str, Any]) -> Group:
+    device = _device_label(report["device"])
+    lines: list[Text] = []
+    if report["fits"]:
+        lines.append(Text.from_markup(f"[bold green]✔ fits[/] {device}"))
+        lines.append(Text(f"  flash {report['flash_bytes']:,} B, RAM {report['ram_bytes']:,} B"))
+        margins = [f"{r['name']} {r['free']:,} B" for r in report["regions"] if r["items"]]
+        lines.append(Text("  margin: " + " · ".join(margins)))
+        return Group(*lines)
+    lines.append(Text.from_markup(f"[bold red]✘ does not fit[/] {device}"))
+    peak = report["peak_layer"]
+    if peak is not None:
+        lines.append(Text(f"  peak at layer #{peak['index']} {peak['op']}: {peak['live_bytes']:,} B live"))
+    for short in report["shortfalls"]:
+        where = f"{short['best_region']} has {short['room']:,} B free" if short["best_region"] else "no such memory"
+        lines.append(Text(f"  {short['item']}: needs {short['bytes']:,} B, {where}: {short['over_by']:,} B over"))
+    if report["external_room"]:
+        external = ", ".join(report["external_room"])
+        lines.append(Text(f"  external {external} could hold it; mcudeploy never places buffers there itself"))
+    lines.append(Text(f"  would fit: {_fitting_text(report['fitting_devices'])}"))
+    return Group(*lines)
+
+
+def _fitting_text(names: list[str]) -> str:
+    if not names:
+        return "no device in the database"
+    shown = ", ".join(names[:FITTING_SHOWN])
+    more = len(names) - FITTING_SHOWN
+    return f"{shown} (and {more} more)" if more > 0 else shown
+
+
+def _device_label(device: dict[str, Any]) -> str:
+    return f"{device['board']} ({device['part']})" if device["board"] else device["part"]
+
+
+def _region_label(region: dict[str, Any]) -> str:
+    facts = [region["kind"], region["base"], _size_text(region["size"])]
+    if region["wait_states"] is not None:
+        facts.append(f"{region['wait_states']} wait states")
+    if region["off_chip"]:
+        facts.append("off-chip")
+    percent = f"  {region['percent_used']:.1f} % used" if region["items"] else ""
+    return f"[bold]{region['name']}[/] [dim]{' · '.join(facts)}[/]{percent}"
+
+
+def _amount_line(name: str, amount: int, whole: int, style: str = "") -> str:
+    text = f"{name:<26} {amount:>12,} B {_percent(amount, whole):>6.1f} %"
+    return f"[{style}]{text}[/]" if style else text
+
+
+def _size_text(size: int) -> str:
+    return f"{size // (1024 * 1024)} MiB" if size % (1024 * 1024) == 0 else f"{size // 1024} KiB"
+
+
+# ---------------------------------------------------------------- the arena picture
+
+
+def check_plot_path(path: Path) -> None:
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise McuDeployError(str(path), "the plot must be a .png or .svg file")
+
+
+def plot_arena(graph: Graph, plan: MemoryPlan, path: Path) -> None:
+    """The arena over time: x = operator step, y = offset, each buffer a labelled box."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    steps = max(len(graph.operators), 1)
+    figure = Figure(figsize=(min(4 + 0.35 * steps, 40), 6), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    palette = [f"C{i}" for i in range(10)]
+    placed = [b for b in plan.buffers if b.offset >= 0]
+    for number, buffer in enumerate(placed):
+        scratch = buffer.scratch_of is not None
+        aliased = buffer.alias_of is not None
+        axes.add_patch(
+            Rectangle(
+                (buffer.first - 0.45, buffer.offset),
+                buffer.last - buffer.first + 0.9,
+                buffer.size,
+                facecolor="none" if aliased else ("0.75" if scratch else palette[number % len(palette)]),
+                edgecolor="black",
+                linewidth=0.6,
+                linestyle="--" if aliased else "-",
+                hatch="//" if scratch else None,
+                alpha=0.85,
+            )
+        )
+        if buffer.size >= plan.arena_bytes * 0.04 and not aliased:
+            wide = buffer.last - buffer.first >= 2
+            axes.text(
+                (buffer.first + buffer.last) / 2,
+                buffer.offset + buffer.size / 2,
+                _box_label(buffer, wide),
+                ha="center",
+                va="center",
+                fontsize=7 if wide else 6,
+                rotation=0 if wide else 90,
+                clip_on=True,
+            )
+    axes.axhline(plan.arena_bytes, color="red", linewidth=1, linestyle=":")
+    if plan.step_live_bytes:
+        axes.axvline(plan.peak_step, color="red", linewidth=0.8, linestyle="--")
+    axes.set_xlim(-0.6, steps - 0.4)
+    axes.set_ylim(0, max(plan.arena_bytes, 1) * 1.04)
+    axes.set_xticks(range(len(graph.operators)))
+    axes.set_xticklabels([f"{op.index} {op.op_type}" for op in graph.operators], rotation=90, fontsize=6)
+    axes.set_xlabel("operator step")
+    axes.set_ylabel("arena offset (bytes)")
+    axes.set_title(f"{graph.name}: tensor arena {plan.arena_bytes:,} B ({plan.planner} planner)")
+    figure.savefig(path)
+
+
+def _box_label(buffer: Buffer, wide: bool) -> str:
+    """`t12 Relu6` for a tensor (the last part of its name), `scratch 3` for a kernel's scratch."""
+    if buffer.scratch_of is not None:
+        return f"scratch {buffer.scratch_of}"
+    tail = buffer.name.split(";")[0].rsplit("/", 1)[-1]
+    tail = tail if len(tail) <= 16 else tail[:15] + "…"
+    return f"t{buffer.tensor} {tail}" if wide else f"t{buffer.tensor}"

@@ -1,0 +1,96 @@
+"""`mcudeploy analyze` and `mcudeploy devices` as users run them: exit codes, JSON, the plot, suggestions."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from conftest import MODELS
+from mcudeploy.cli.app import main
+
+KWS = str(MODELS / "mlperf_tiny/kws_ref_model_int8.tflite")
+VWW = str(MODELS / "mlperf_tiny/vww_96_int8.tflite")
+REPORT_KEYS = {"arena_bytes", "weights_bytes", "flash_bytes", "ram_bytes", "fits", "peak_layer", "regions"}
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run the console entry point in-process (as the installed `mcudeploy` script does)."""
+    monkeypatch.setattr(sys, "argv", ["mcudeploy", *args])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    out, err = capsys.readouterr()
+    return stop.value.code or 0, out, err
+
+
+def test_a_model_that_fits_exits_0_with_the_table_tree_and_verdict(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", KWS)
+    assert code == 0
+    assert "◀ peak" in out and "Memory budget" in out and "tensor arena" in out and "✔ fits STM32F446RE" in out
+
+
+def test_json_holds_the_budget(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", KWS, "--json", "--planner", "tflm")
+    report = json.loads(out)
+    assert code == 0 and set(report) >= REPORT_KEYS
+    assert report["arena_bytes"] == 16_000  # TFLite Micro's head for kws (shared/models/README.md)
+    assert report["fits"] is True and report["peak_layer"]["op"]
+    assert report["ram_bytes"] == report["arena_bytes"] + 8192
+    assert sum(r["used"] for r in report["regions"]) == report["ram_bytes"] + report["flash_bytes"]
+
+
+def test_a_model_that_does_not_fit_exits_1_and_says_what_would(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", VWW, "--device", "Blue Pill")
+    assert code == 1
+    assert "does not fit Blue Pill (STM32F103C8)" in out and "peak at layer" in out
+    assert "over" in out and "would fit:" in out
+
+
+def test_reserves_count_against_the_budget(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", KWS, "--json", "--reserve-ram", "200000", "--stack", "4096")
+    report = json.loads(out)
+    assert code == 1 and report["fits"] is False
+    assert report["shortfalls"][0]["item"] == "RAM reserve"
+    assert report["stack_bytes"] == 4096 and "STM32F446RE" not in report["fitting_devices"]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_plot_is_written(monkeypatch, capsys, tmp_path, suffix):
+    picture = tmp_path / f"arena{suffix}"
+    code, _, _ = run_cli(monkeypatch, capsys, "analyze", KWS, "--plot", str(picture), "--json")
+    assert code == 0 and picture.stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--device", "STM32F44RE"], "did you mean STM32F446RE"),
+        (["--alignment", "12"], "power of two"),
+        (["--plot", "arena.pdf"], ".png or .svg"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(monkeypatch, capsys, args, message):
+    code, out, err = run_cli(monkeypatch, capsys, "analyze", KWS, *args)
+    assert code == 2 and out == ""
+    assert err.startswith("mcudeploy: error:") and message in err and err.count("\n") == 1
+
+
+def test_a_missing_model_exits_2(monkeypatch, capsys, tmp_path):
+    code, _, err = run_cli(monkeypatch, capsys, "analyze", str(tmp_path / "none.tflite"))
+    assert code == 2 and err.startswith("mcudeploy: error:")
+
+
+def test_devices_lists_parts_filtered_by_core(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "devices", "--core", "cortex-m7", "--json")
+    parts = json.loads(out)
+    assert code == 0 and parts and {p["core"] for p in parts} == {"cortex-m7"}
+    h743 = next(p for p in parts if p["name"] == "STM32H743ZI")
+    assert "NUCLEO-H743ZI2" in h743["boards"] and h743["sources"] and h743["regions"]
+    code, out, _ = run_cli(monkeypatch, capsys, "devices")
+    assert code == 0 and "RP2040" in out and "Raspberry Pi Pico" in out
+
+
+def test_devices_with_an_unknown_core_exits_2(monkeypatch, capsys):
+    code, _, err = run_cli(monkeypatch, capsys, "devices", "--core", "cortex-m77")
+    assert code == 2 and "unknown core" in err

@@ -1,0 +1,143 @@
+"""The device database: coverage, consistency of every part's figures, look-up by part, alias and board."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from mcudeploy.devices import RegionKind, find_device, load_database, normalize_core
+from mcudeploy.devices.database import CORES, DATA_CACHE_CORES, KIB, MemoryRegion, check_regions, parse_database
+from mcudeploy.errors import McuDeployError
+
+MIB = 1024 * KIB
+DATABASE = load_database()
+
+REQUIRED = [
+    "STM32F446RE", "STM32F407VG", "nRF52840", "STM32L476RG", "STM32H743ZI", "STM32F767ZI", "i.MX RT1060",
+    "STM32H750VB", "STM32L552", "nRF5340", "RP2040", "RP2350", "STM32U575", "STM32H7A3", "STM32L4R5",
+    "Alif Ensemble E3", "Alif Ensemble E7", "MCX N947", "RA8D1",
+]  # fmt: skip
+
+
+def test_at_least_thirty_parts_over_every_core_family():
+    assert len(DATABASE.parts) >= 30
+    assert {part.core for part in DATABASE.parts} == set(CORES)
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_the_parts_the_issue_names_are_there(name):
+    assert find_device(name).board is None
+
+
+@pytest.mark.parametrize("part", DATABASE.parts, ids=lambda p: p.name)
+def test_every_part_is_consistent(part):
+    regions = part.regions
+    assert part.sources and all(source.strip() for source in part.sources)
+    assert any(r.kind == RegionKind.FLASH for r in regions)
+    assert any(r.kind in (RegionKind.SRAM, RegionKind.DTCM) for r in regions)
+    for before, after in itertools.pairwise(sorted(regions, key=lambda r: r.base)):
+        assert after.base >= before.end, f"{before.name} overlaps {after.name}"
+    for region in regions:
+        assert region.base % 1024 == 0 and region.end <= 2**32
+        assert region.kind != RegionKind.EXTERNAL, "a part's regions are on the part; boards add external memory"
+        if region.wait_states is not None:
+            assert 0 <= region.wait_states <= 15
+    flash = sum(r.size for r in regions if r.kind == RegionKind.FLASH)
+    ram = sum(r.size for r in regions if r.kind in (RegionKind.SRAM, RegionKind.DTCM))
+    assert 16 * KIB <= flash <= 256 * MIB
+    assert 8 * KIB <= ram <= 16 * MIB
+    assert 16 <= part.max_clock_mhz <= 1000
+
+
+@pytest.mark.parametrize("part", DATABASE.parts, ids=lambda p: p.name)
+def test_core_features_match_the_core(part):
+    if part.core in ("cortex-m0+", "cortex-m3"):
+        assert part.fpu == "none" and not part.dsp
+    if part.core in ("cortex-m4", "cortex-m7", "cortex-m55", "cortex-m85"):
+        assert part.dsp
+    assert (part.mve != "none") == (part.core in ("cortex-m55", "cortex-m85"))
+    assert part.core in DATA_CACHE_CORES or not any(r.kind == RegionKind.DTCM for r in part.regions)
+    if part.npu is not None and "Ethos-U55" in part.npu.type:
+        assert part.npu.macs_per_cycle in (32, 64, 128, 256)
+
+
+def test_figures_of_well_known_parts():
+    f446 = find_device("STM32F446RE")
+    assert f446.flash_bytes() == 512 * KIB and f446.internal_ram_bytes() == 128 * KIB
+    assert [(s.name, s.size) for s in f446.spans()] == [("FLASH", 512 * KIB), ("SRAM1+SRAM2", 128 * KIB)]
+    h743 = find_device("STM32H743ZI")
+    assert h743.flash_bytes() == 2 * MIB
+    assert h743.internal_ram_bytes() == 992 * KIB  # DTCM + AXI + SRAM1-4 (ITCM holds code)
+    assert find_device("nRF52840").internal_ram_bytes() == 256 * KIB
+    assert find_device("RP2040").internal_ram_bytes() == 264 * KIB
+    e7 = find_device("Alif Ensemble E7").part
+    assert e7.npu is not None and e7.npu.macs_per_cycle == 256 and e7.mve == "float"
+
+
+@pytest.mark.parametrize(
+    ("name", "part"),
+    [
+        ("Arduino Nano 33 BLE", "nRF52840"),
+        ("arduino nano 33 ble sense", "nRF52840"),
+        ("NUCLEO-F446RE", "STM32F446RE"),
+        ("nucleo_f446re", "STM32F446RE"),
+        ("NUCLEO-H743ZI2", "STM32H743ZI"),
+        ("DISCO-F746NG", "STM32F746NG"),
+        ("Raspberry Pi Pico", "RP2040"),
+        ("Raspberry Pi Pico 2", "RP2350"),
+        ("Teensy 4.1", "MIMXRT1062"),
+        ("stm32f446re", "STM32F446RE"),
+        ("Stm32H7a3", "STM32H7A3ZI"),
+    ],
+)
+def test_boards_and_aliases_resolve_to_their_part(name, part):
+    assert find_device(name).part.name == part
+
+
+def test_boards_change_the_parts_memories():
+    nano = find_device("Arduino Nano 33 BLE")
+    flash = next(r for r in nano.regions if r.kind == RegionKind.FLASH)
+    assert (flash.base, flash.size) == (0x10000, 960 * KIB)  # the bootloader keeps 64 KiB
+    teensy = find_device("Teensy 4.1")
+    assert "ITCM" not in {r.name for r in teensy.regions}
+    assert teensy.internal_ram_bytes() == 1 * MIB
+    disco = find_device("DISCO-F746NG")
+    assert [r.name for r in disco.regions if r.kind == RegionKind.EXTERNAL] == ["SDRAM"]
+
+
+def test_a_misspelled_device_gets_the_closest_names():
+    with pytest.raises(McuDeployError, match="did you mean STM32F446RE"):
+        find_device("STM32F44RE")
+    with pytest.raises(McuDeployError, match="mcudeploy devices"):
+        find_device("no such thing at all")
+
+
+def test_cores_are_named_loosely():
+    assert normalize_core("M7") == "cortex-m7"
+    assert normalize_core("Cortex-M0plus") == "cortex-m0+"
+    assert {p.core for p in DATABASE.parts_with_core("m55")} == {"cortex-m55"}
+    with pytest.raises(McuDeployError, match="cortex-m7"):
+        normalize_core("cortex-m77")
+
+
+def _region(name, base, size_kib, kind="sram", group=None):
+    return MemoryRegion(name, RegionKind(kind), base, size_kib * KIB, cacheable=False, group=group)
+
+
+def test_the_checker_refuses_overlaps_and_broken_groups():
+    with pytest.raises(ValueError, match="overlap"):
+        check_regions("x", (_region("A", 0x2000_0000, 64), _region("B", 0x2000_8000, 64)))
+    with pytest.raises(ValueError, match="does not follow"):
+        check_regions("x", (_region("A", 0x2000_0000, 32, group="G"), _region("B", 0x2001_0000, 32, group="G")))
+    with pytest.raises(ValueError, match="mixes kinds"):
+        check_regions("x", (_region("A", 0, 32, "dtcm", "G"), _region("B", 0x8000, 32, "sram", "G")))
+
+
+def test_a_part_without_flash_is_refused():
+    part = {
+        "name": "X", "vendor": "v", "core": "cortex-m4", "max_clock_mhz": 64, "fpu": "single", "dsp": True,
+        "sources": ["s"], "regions": [{"name": "RAM", "kind": "sram", "base": 0x2000_0000, "size_kib": 64}],
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="no flash"):
+        parse_database({"part": [part]})
