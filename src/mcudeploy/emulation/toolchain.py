@@ -1,0 +1,115 @@
+"""Compilers for the targets: arm-none-eabi-gcc with our start-up code and linker script, or host gcc."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION, DEFAULT_STACK_SIZE, render_linker_script
+from mcudeploy.emulation.targets import Target, get_target
+from mcudeploy.errors import McuDeployError
+
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+
+COMMON_CFLAGS: tuple[str, ...] = (
+    "-std=c99",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-O2",
+    "-ffunction-sections",
+    "-fdata-sections",
+)
+ARM_LINK_FLAGS: tuple[str, ...] = ("-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments")
+HOST_LINK_FLAGS: tuple[str, ...] = ("-Wl,--gc-sections",)
+
+ARM_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+BUILD_TIMEOUT_S = 600
+
+Defines = Mapping[str, str | int | None]
+
+
+def find_compiler(target: Target) -> Path:
+    """The C compiler for `target`, or an error naming the Debian packages to install."""
+    name = "gcc" if target.is_host else "arm-none-eabi-gcc"
+    found = shutil.which(name)
+    if found is None:
+        packages = "gcc" if target.is_host else ARM_PACKAGES
+        raise McuDeployError(
+            name,
+            f"compiler not found on PATH; on Debian/Ubuntu install it with "
+            f"`apt-get install --no-install-recommends {packages}`",
+        )
+    return Path(found)
+
+
+def runtime_sources(target: Target) -> list[Path]:
+    """Our runtime C files linked into every program for `target`."""
+    if target.is_host:
+        return [RUNTIME_DIR / "host" / "mcu_host_stdio.c"]
+    return [RUNTIME_DIR / "startup.c", RUNTIME_DIR / "semihosting.c"]
+
+
+def _define_flags(target: Target, defines: Defines | None) -> list[str]:
+    flags = [f"-DMCUDEPLOY_TARGET_{target.name.upper()}=1"]
+    if target.has_fpu:
+        flags.append("-DMCU_HAS_FPU=1")
+    for name, value in (defines or {}).items():
+        flags.append(f"-D{name}" if value is None else f"-D{name}={value}")
+    return flags
+
+
+def _run_compiler(command: list[str], target: Target) -> None:
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise McuDeployError(f"build for {target.name}", f"compiler timed out after {BUILD_TIMEOUT_S} s") from None
+    if completed.returncode != 0:
+        output = (completed.stderr + completed.stdout).strip()
+        raise McuDeployError(f"build for {target.name}", f"compiler failed:\n{output}")
+
+
+def build(
+    target: Target | str,
+    sources: Sequence[Path | str],
+    include_dirs: Sequence[Path | str] = (),
+    output_elf: Path | str = "program.elf",
+    defines: Defines | None = None,
+    extra_flags: Sequence[str] = (),
+    *,
+    arena_section: str = DEFAULT_ARENA_SECTION,
+    arena_region: str = "ram",
+    stack_size: int = DEFAULT_STACK_SIZE,
+) -> Path:
+    """Compiles and links `sources` with our runtime (`mcu_host.h` is on the include path) into
+    `output_elf`. For Cortex-M targets the linker script and a map file are written beside it
+    (same name, `.ld` / `.map`). `extra_flags` come after ours, so they can override e.g. `-O2`."""
+    target = get_target(target) if isinstance(target, str) else target
+    output_elf = Path(output_elf)
+    output_elf.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(find_compiler(target)),
+        *target.cflags,
+        *COMMON_CFLAGS,
+        *_define_flags(target, defines),
+        f"-I{RUNTIME_DIR}",
+        *(f"-I{directory}" for directory in include_dirs),
+        *extra_flags,
+        *(str(source) for source in sources),
+        *(str(source) for source in runtime_sources(target)),
+        *_link_flags(target, output_elf, arena_section, arena_region, stack_size),
+    ]
+    _run_compiler(command, target)
+    return output_elf
+
+
+def _link_flags(target: Target, output_elf: Path, arena_section: str, arena_region: str, stack_size: int) -> list[str]:
+    """Host: the system's usual link. Cortex-M: our linker script (written beside the ELF) and a map file."""
+    if target.is_host:
+        return [*HOST_LINK_FLAGS, "-o", str(output_elf), "-lm"]
+    script = output_elf.with_suffix(".ld")
+    script.write_text(render_linker_script(target, arena_section, arena_region, stack_size))
+    map_file = output_elf.with_suffix(".map")
+    return [*ARM_LINK_FLAGS, f"-T{script}", f"-Wl,-Map={map_file}", "-o", str(output_elf), "-lm"]
