@@ -1,0 +1,1 @@
+"""Validation: generated C run on the host and on emulated cores, compared with the reference engine."""
