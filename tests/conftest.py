@@ -10,7 +10,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 MODELS = TESTS.parents[1] / "shared" / "models"
 
-sys.path.insert(0, str(TESTS))  # tests import oracles.py as a plain module
+sys.path.insert(0, str(TESTS))  # tests import shared helpers (single_op.py) as plain modules
 
 INT8_MODELS = [
     "mlperf_tiny/kws_ref_model_int8.tflite",

@@ -11,7 +11,7 @@ from mcudeploy.engine.interpreter import run
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import Graph, Tensor
-from oracles import tflm_run
+from mcudeploy.validation.oracles import tflm_run
 
 FLOAT_RTOL = 1e-5
 

@@ -8,7 +8,7 @@ import pytest
 from mcudeploy.examples import build_demo_input, build_kws_model
 from mcudeploy.examples.kws import INPUT_SHAPE, LABELS
 from mcudeploy.importers.tflite import read_tflite, write_tflite
-from oracles import litert_run, tflm_run
+from mcudeploy.validation.oracles import litert_run, tflm_run
 
 DEMO_SEEDS = range(4)
 

@@ -16,7 +16,7 @@ from mcudeploy.engine import run
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import load_inputs, random_inputs
 from mcudeploy.ir import Graph
-from oracles import litert_run, tflm_run
+from mcudeploy.validation.oracles import litert_run, tflm_run
 
 SEEDS = range(5)
 

@@ -11,7 +11,7 @@ from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import GraphBuilder
 from mcudeploy.ir.options import LeakyReluOptions
-from oracles import litert_run
+from mcudeploy.validation.oracles import litert_run
 from single_op import FLOAT_RTOL, assert_matches_tflm
 
 EVERY_INT8 = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)

@@ -18,7 +18,7 @@ from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import NO_TENSOR, Activation, GraphBuilder, Padding
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions
-from oracles import litert_run
+from mcudeploy.validation.oracles import litert_run
 from single_op import assert_matches_tflm
 
 ACTIVATIONS = [Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1]

@@ -10,7 +10,7 @@ from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import GraphBuilder
 from mcudeploy.ir.options import ElementwiseOptions
-from oracles import litert_run
+from mcudeploy.validation.oracles import litert_run
 from single_op import FLOAT_RTOL, assert_matches_tflm
 
 SHAPE = (4, 1000)

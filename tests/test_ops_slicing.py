@@ -16,7 +16,7 @@ from mcudeploy.ir.options import (
     StridedSliceOptions,
     UnpackOptions,
 )
-from oracles import tflm_run
+from mcudeploy.validation.oracles import tflm_run
 from single_op import assert_matches_tflm, constant, random_input
 
 # --- STRIDED_SLICE ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import tflite
 from mcudeploy.importers.tflite import read_tflite, write_tflite
 from mcudeploy.ir import NO_TENSOR, DType, Graph, GraphBuilder, Operator, Padding, Tensor
 from mcudeploy.ir.options import Activation, Conv2DOptions, CustomOptions, ReshapeOptions
-from oracles import litert_run, tflm_run
+from mcudeploy.validation.oracles import litert_run, tflm_run
 
 MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models"
 MODEL_FILES = sorted(MODELS.rglob("*.tflite"))

@@ -1,6 +1,7 @@
 """The oracles our engine is checked against: TFLite Micro's and LiteRT's interpreters.
 
 Both keep every intermediate tensor so a mismatch can be located to the layer.
+They are optional dependencies (the `oracles` extra), imported only when called.
 """
 
 from __future__ import annotations
