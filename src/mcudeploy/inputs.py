@@ -119,3 +119,28 @@ def random_inputs(graph: Graph, seed: int) -> list[np.ndarray]:
             info = np.iinfo(tensor.dtype.numpy)
             arrays.append(rng.integers(info.min, info.max, tensor.shape, endpoint=True, dtype=tensor.dtype.numpy))
     return arrays
+
+
+INPUT_SUFFIXES = (".npy", ".npz", ".bin", ".raw", ".bmp")
+
+
+def load_input_sets(path: str | Path, graph: Graph) -> list[list[np.ndarray]]:
+    """Several input sets: each file of a folder is one set; a .npz whose arrays carry a leading
+    batch axis gives one set per batch entry; any other file is one set."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in INPUT_SUFFIXES)
+        if not files:
+            raise McuDeployError(str(path), f"holds no input files ({', '.join(INPUT_SUFFIXES)})")
+        return [load_inputs(f, graph) for f in files]
+    if path.suffix.lower() == ".npz" and path.is_file():
+        with np.load(path, allow_pickle=False) as archive:
+            batches = [archive[key] for key in archive.files]
+        if len(batches) == len(graph.inputs) and all(
+            b.ndim >= 1 and b.size == b.shape[0] * t.size and b.shape[0] > 1
+            for b, t in zip(batches, graph.graph_inputs, strict=True)
+        ):
+            count = batches[0].shape[0]
+            return [[_fit(str(path), b[i], t) for b, t in zip(batches, graph.graph_inputs, strict=True)]
+                    for i in range(count)]  # fmt: skip
+    return [load_inputs(path, graph)]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument, Planner, PlannerOption
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.devices import find_device
 from mcudeploy.errors import McuDeployError
@@ -24,22 +24,11 @@ from mcudeploy.reports.analyze import (
     verdict,
 )
 
-DEFAULT_DEVICE = "STM32F446RE"
-
-
-class Planner(StrEnum):
-    MCUDEPLOY = "mcudeploy"
-    TFLM = "tflm"
-
 
 def analyze(
-    model: Annotated[Path, typer.Argument(help="Model file (.tflite).", show_default=False)],
-    device: Annotated[
-        str, typer.Option("--device", "-d", help="Part or board (see `mcudeploy devices`).")
-    ] = DEFAULT_DEVICE,
-    planner: Annotated[
-        Planner, typer.Option("--planner", help="Arena planner: ours, or TFLite Micro's greedy planner.")
-    ] = Planner.MCUDEPLOY,
+    model: ModelArgument,
+    device: DeviceOption = DEFAULT_DEVICE,
+    planner: PlannerOption = Planner.MCUDEPLOY,
     alignment: Annotated[
         int, typer.Option("--alignment", help="Alignment of arena buffers, bytes (a power of two).")
     ] = DEFAULT_ALIGNMENT,
@@ -50,7 +39,7 @@ def analyze(
     reserve_flash: Annotated[
         int, typer.Option("--reserve-flash", min=0, help="Flash kept for the application and bootloader, bytes.")
     ] = 0,
-    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    json: JsonOption = False,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Draw the arena over time to a .png or .svg file.")
     ] = None,

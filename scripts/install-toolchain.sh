@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Arm cross toolchain and QEMU (Debian packages) when they are missing.
+# --no-install-recommends: without it apt pulls ~3 GB of GUI packages.
+set -euo pipefail
+if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
+   && [ -f /usr/lib/arm-none-eabi/newlib/libc.a ]; then
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm

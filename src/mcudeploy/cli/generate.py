@@ -1,0 +1,49 @@
+"""`mcudeploy generate MODEL -o DIR`: the model as self-contained C99 for a Cortex-M device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument, Planner, PlannerOption
+from mcudeploy.cli.output import console, print_json
+from mcudeploy.codegen import generate as generate_code
+from mcudeploy.devices import find_device
+from mcudeploy.importers import load_model
+from mcudeploy.memory import plan_memory
+
+
+def generate(
+    model: ModelArgument,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the C project into.")],
+    device: DeviceOption = DEFAULT_DEVICE,
+    prefix: Annotated[str, typer.Option("--prefix", help="Prefix of the C API (net_init, net_run, ...).")] = "net",
+    arena_section: Annotated[
+        str | None, typer.Option("--arena-section", help="Linker section for the arena, e.g. .dtcm.")
+    ] = None,
+    planner: PlannerOption = Planner.MCUDEPLOY,
+    force: Annotated[bool, typer.Option("--force", help="Replace the output folder if it exists.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """Write network.h, network.c, network_data.h and the kernel library: weights const in flash, one static arena."""
+    part = find_device(device)
+    graph = load_model(model)
+    plan = plan_memory(graph, planner=str(planner))
+    code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force)
+    summary = {
+        "model": graph.name,
+        "device": part.name,
+        "directory": str(code.directory),
+        "sources": list(code.sources),
+        "arena_bytes": code.arena_bytes,
+        "weights_bytes": code.weights_bytes,
+        "arena_section": arena_section,
+    }
+    if json:
+        print_json(summary)
+        return
+    console.print(f"wrote {code.directory}/ for {part.name}: {len(code.sources)} C files")
+    console.print(f"  arena {code.arena_bytes:,} B ({planner} planner), weights {code.weights_bytes:,} B")
+    console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {code.directory}/README.md")

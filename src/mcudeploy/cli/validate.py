@@ -1,0 +1,165 @@
+"""`mcudeploy validate MODEL`: the generated C on the host and emulated cores, against the reference engine."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mcudeploy.cli.options import JsonOption, ModelArgument, Planner, PlannerOption
+from mcudeploy.cli.output import console, print_json
+from mcudeploy.emulation import EMULATED_TARGET_NAMES
+from mcudeploy.importers import load_model
+from mcudeploy.inputs import load_input_sets, random_inputs
+from mcudeploy.ir import Graph
+from mcudeploy.validation.oracles import tflm_run
+from mcudeploy.validation.runner import TargetResult, Validator
+
+
+class TargetChoice(StrEnum):
+    HOST = "host"
+    M3 = "m3"
+    M4 = "m4"
+    M7 = "m7"
+    M33 = "m33"
+    M55 = "m55"
+    ALL = "all"
+
+
+def validate(
+    model: ModelArgument,
+    target: Annotated[
+        list[TargetChoice], typer.Option("--target", "-t", help="Where to run: host, m3, m4, m7, m33, m55 or all.")
+    ] = [TargetChoice.HOST, TargetChoice.M4],  # noqa: B006 - typer reads list defaults, never mutates them
+    inputs: Annotated[
+        Path | None, typer.Option("--inputs", help="A folder of input files, a batched .npz, or one input file.")
+    ] = None,
+    random: Annotated[
+        int, typer.Option("--random", min=1, help="Seeded random inputs, when --inputs is not given.")
+    ] = 3,
+    per_layer: Annotated[
+        bool, typer.Option("--per-layer", help="Dump every layer's output and name the first that diverges.")
+    ] = False,
+    planner: PlannerOption = Planner.MCUDEPLOY,
+    json: JsonOption = False,
+) -> None:
+    """Generate the C code, build it for each target, run every input and compare bit for bit.
+
+    Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
+    """
+    graph = load_model(model)
+    input_sets = load_input_sets(inputs, graph) if inputs else [random_inputs(graph, seed) for seed in range(random)]
+    targets = _target_names(target)
+    validator = Validator(graph, planner=str(planner))
+    try:
+        results = _run_all(validator, targets, input_sets, per_layer, show_progress=not json)
+        tflm = _tflm_agreement(validator, input_sets)
+    finally:
+        validator.close()
+    report = _report(graph, str(planner), results, tflm)
+    if json:
+        print_json(report)
+    else:
+        _print_report(graph, results, tflm)
+    if not all(r.passed for r in results):
+        raise typer.Exit(1)
+
+
+def _target_names(choices: list[TargetChoice]) -> list[str]:
+    if TargetChoice.ALL in choices:
+        return ["host", *EMULATED_TARGET_NAMES]
+    return list(dict.fromkeys(str(c) for c in choices))
+
+
+def _run_all(
+    validator: Validator, targets: list[str], input_sets: list, per_layer: bool, show_progress: bool
+) -> list[TargetResult]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not show_progress) as progress:
+        task = progress.add_task("validating", total=len(targets) * len(input_sets))
+        results = []
+        for name in targets:
+            progress.update(task, description=f"validating on {name}")
+            results.append(
+                validator.validate_target(name, input_sets, per_layer, on_input_done=lambda: progress.advance(task))
+            )
+        return results
+
+
+def _tflm_agreement(validator: Validator, input_sets: list) -> bool | None:
+    """Whether the reference engine agrees with TensorFlow Lite Micro's interpreter on every input;
+    None when the interpreter is not installed or the model is not one it runs (float, custom ops)."""
+    graph = validator.graph
+    if any(op.is_custom for op in graph.operators) or any(t.dtype.is_float for t in graph.graph_inputs):
+        return None
+    for index, inputs in enumerate(input_sets):
+        try:
+            oracle = tflm_run(graph.source, inputs, len(graph.tensors), len(graph.outputs))
+        except ImportError:
+            return None
+        ours = validator.reference(index, inputs).outputs
+        if not all(np.array_equal(a, b.reshape(a.shape)) for a, b in zip(ours, oracle.outputs, strict=True)):
+            return False
+    return True
+
+
+def _report(graph: Graph, planner: str, results: list[TargetResult], tflm: bool | None) -> dict[str, Any]:
+    return {
+        "model": graph.name,
+        "planner": planner,
+        "passed": all(r.passed for r in results),
+        "engine_matches_tflm": tflm,
+        "targets": {
+            r.target: {
+                "passed": r.passed,
+                "instructions_per_inference": r.instructions_per_inference,
+                "sections": r.sections,
+                "inputs": [
+                    {
+                        "agrees": item.agrees,
+                        "instructions": item.instructions,
+                        "outputs": [m.as_dict() for m in item.outputs],
+                        "first_divergence": item.divergence.__dict__ if item.divergence else None,
+                    }
+                    for item in r.inputs
+                ],
+            }
+            for r in results
+        },
+    }
+
+
+def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) -> None:
+    table = Table(title=f"{graph.name}: generated C against the reference engine", title_justify="left")
+    for column in ("target", "inputs", "max |diff|", "differing", "min cosine", "top-1", "instructions/inference"):
+        table.add_column(column, justify="left" if column == "target" else "right")
+    table.add_column("")
+    for r in results:
+        metrics = [m for item in r.inputs for m in item.outputs]
+        top1 = [m.top1_agree for m in metrics if m.top1_agree is not None]
+        table.add_row(
+            r.target,
+            str(len(r.inputs)),
+            f"{max(m.max_abs_diff for m in metrics):g}",
+            str(sum(m.differing for m in metrics)),
+            f"{min(m.cosine for m in metrics):.6f}",
+            f"{sum(top1)}/{len(top1)}" if top1 else "-",
+            f"{r.instructions_per_inference:,}" if r.instructions_per_inference is not None else "-",
+            "[green]✔ bit-exact[/]" if r.passed else "[red]✘ differs[/]",
+        )
+    console.print(table)
+    for r in results:
+        for number, item in enumerate(r.inputs):
+            d = item.divergence
+            if d is not None:
+                console.print(
+                    f"{r.target}, input {number}: first divergence at layer #{d.layer} {d.op} ('{d.tensor}'): "
+                    f"{d.differing} elements differ, first at index {d.flat_index} (C {d.got}, engine {d.expected})"
+                )
+    if tflm is not None:
+        console.print(f"reference engine {'agrees' if tflm else 'DISAGREES'} with TensorFlow Lite Micro on every input")

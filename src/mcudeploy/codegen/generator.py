@@ -1,0 +1,295 @@
+"""C code for a graph and its memory plan: `network.h`, `network.c`, `network_data.h`, `runtime/`,
+`CMakeLists.txt`, `network.mk` and `README.md`.
+
+The arena is exactly the plan's `arena_bytes`, every tensor at its planned offset,
+every kernel scratch buffer where the plan put it; the constants are laid out as
+`analyze` reports them. The output is a pure function of (graph, plan, options):
+the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+import mcudeploy.codegen.layers  # noqa: F401 - registers the emitters
+from mcudeploy.codegen.cformat import c_type, comment_text, float_literal, identifier
+from mcudeploy.codegen.layers.base import EMITTERS, LayerCode, LayerContext
+from mcudeploy.codegen.runtime_files import needed_files, runtime_text
+from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_members
+from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
+from mcudeploy.ir import Graph, Operator, Tensor
+from mcudeploy.kernels import kernel_contract
+from mcudeploy.memory.budget import ConstantLayout, constant_layout
+from mcudeploy.memory.plan import Buffer, MemoryPlan
+
+PREFIX_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
+MIN_ARENA_ALIGNMENT = 8
+NAME_LIMIT = 48
+"""Characters of a tensor name quoted in a comment."""
+TEMPLATES = ("network.h", "network.c", "network_data.h", "CMakeLists.txt", "network.mk", "README.md")
+
+
+@dataclass(frozen=True)
+class GeneratedCode:
+    directory: Path
+    prefix: str
+    sources: tuple[str, ...]
+    """The C files to compile, relative to `directory`."""
+    include_dirs: tuple[str, ...]
+    arena_bytes: int
+    weights_bytes: int
+    needs_libm: bool
+
+
+@dataclass(frozen=True)
+class RenderedProject:
+    files: dict[str, str]
+    sources: tuple[str, ...]
+    weights_bytes: int
+    needs_libm: bool
+
+
+def generate(
+    graph: Graph,
+    plan: MemoryPlan,
+    out_dir: str | Path,
+    prefix: str = "net",
+    arena_section: str | None = None,
+    force: bool = False,
+) -> GeneratedCode:
+    """Write the C project of `graph` with the memory `plan` into `out_dir`.
+
+    The files are written to a temporary folder beside `out_dir`, then moved into
+    place; an existing `out_dir` is replaced only when `force` is true.
+    """
+    if not PREFIX_PATTERN.fullmatch(prefix):
+        raise McuDeployError(prefix, "the prefix must be a lowercase C identifier (letters, digits, underscores)")
+    if arena_section is not None and not re.fullmatch(r"[A-Za-z0-9_.$]+", arena_section):
+        raise McuDeployError(arena_section, "a section name may hold letters, digits, '_', '.' and '$' only")
+    out_dir = Path(out_dir)
+    _check_destination(out_dir, force)
+    rendered = render(graph, plan, prefix, arena_section)
+    _write_atomically(rendered.files, out_dir, force)
+    return GeneratedCode(
+        directory=out_dir,
+        prefix=prefix,
+        sources=rendered.sources,
+        include_dirs=(".", "runtime"),
+        arena_bytes=plan.arena_bytes,
+        weights_bytes=rendered.weights_bytes,
+        needs_libm=rendered.needs_libm,
+    )
+
+
+def render(graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: str | None = None) -> RenderedProject:
+    """Every file of the project, by relative path, without writing anything."""
+    layout = constant_layout(graph, plan.alignment)
+    _check_alignment(graph, plan, layout)
+    block = weights_block(layout, prefix)
+    offsets = {b.tensor: b.offset for b in plan.buffers if b.tensor is not None}
+    codes = [_emit(graph, op, plan, offsets, block, prefix) for op in graph.operators]
+    sources, headers = needed_files(
+        [s for code in codes for s in code.sources], ["md_common.h", *(c.header for c in codes if c.header)]
+    )
+    needs_libm = any(code.uses_libm for code in codes)
+    context = _template_context(graph, plan, prefix, arena_section, codes, offsets, layout)
+    context.update(
+        headers=sorted({c.header for c in codes if c.header}),
+        weights=weights_members(graph, layout, _derived_values(graph, codes, block)),
+        weights_alignment=layout.alignment,
+        sources=["network.c", *(f"runtime/{s}" for s in sources)],
+        libm=needs_libm,
+    )
+    context["uses_math_h"] = _uses_math_macros(context)
+    files = {name: _templates().get_template(f"{name}.j2").render(context) for name in TEMPLATES}
+    for name in [*sources, *headers]:
+        files[f"runtime/{name}"] = runtime_text(name)
+    return RenderedProject(files, tuple(context["sources"]), layout.total_bytes, needs_libm)
+
+
+def _derived_values(graph: Graph, codes: list[LayerCode], block: WeightsBlock) -> dict[tuple[int, str], np.ndarray]:
+    """The layers' derived arrays by (layer, kind): exactly those the constant layout holds."""
+    derived = {
+        (op.index, kind): values
+        for op, code in zip(graph.operators, codes, strict=True)
+        for kind, values in code.derived.items()
+    }
+    if set(derived) != set(block.derived):
+        raise AssertionError(f"derived constants {sorted(derived)} differ from the layout's {sorted(block.derived)}")
+    return derived
+
+
+def _uses_math_macros(context: dict) -> bool:
+    """Whether the generated C names HUGE_VALF or NAN (float infinities and NaNs in parameters)."""
+    texts = [m.values for m in context["weights"]]
+    texts += [d for layer in context["layers"] for d in [*layer["declarations"], layer["call"]]]
+    return any(re.search(r"\b(HUGE_VALF|NAN)\b", text) for text in texts)
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("mcudeploy.codegen", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+def _emit(
+    graph: Graph, op: Operator, plan: MemoryPlan, offsets: dict[int, int], block: WeightsBlock, prefix: str
+) -> LayerCode:
+    emitter = EMITTERS.get(op.op_type)
+    if emitter is None:
+        what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
+        raise UnsupportedOperatorError(graph.subject, f"{what} at layer #{op.index} has no kernel in the C library")
+    contract = kernel_contract(graph, op)
+    ctx = LayerContext(
+        graph=graph,
+        op=op,
+        contract=contract,
+        arena_offsets=offsets,
+        scratch=_scratch(plan, op, contract.scratch_bytes),
+        constants=block.members,
+        derived_names={kind: name for (layer, kind), name in block.derived.items() if layer == op.index},
+        tensor_macro=f"{identifier(prefix)}_TENSOR",
+    )
+    return emitter(ctx)
+
+
+def _scratch(plan: MemoryPlan, op: Operator, needed: int) -> Buffer | None:
+    """The first scratch buffer the plan gives `op` that is as large as its kernel declares, or None
+    (a plan made for other kernels, such as TFLite Micro's, may reserve none or smaller ones)."""
+    if not needed:
+        return None
+    return next((b for b in plan.buffers if b.scratch_of == op.index and b.size >= needed), None)
+
+
+def _check_alignment(graph: Graph, plan: MemoryPlan, layout: ConstantLayout) -> None:
+    """Typed access needs each buffer aligned to its element size (Cortex-M0 faults otherwise), and
+    each constant array's layout offset must be where the C compiler puts it."""
+    widest = max([a.dtype.itemsize for a in layout.arrays] + [1])
+    if layout.arrays and plan.alignment < widest:
+        raise McuDeployError(graph.subject, f"alignment {plan.alignment} is below the constants' {widest} bytes")
+    for buffer in plan.buffers:
+        element = graph.tensors[buffer.tensor].dtype.itemsize if buffer.tensor is not None else 4
+        if buffer.offset % min(element, MIN_ARENA_ALIGNMENT):
+            raise McuDeployError(
+                graph.subject, f"'{buffer.name}' at arena offset {buffer.offset} is not aligned to its elements"
+            )
+
+
+def _template_context(
+    graph: Graph,
+    plan: MemoryPlan,
+    prefix: str,
+    arena_section: str | None,
+    codes: list[LayerCode],
+    offsets: dict[int, int],
+    layout: ConstantLayout,
+) -> dict:
+    upper = identifier(prefix)
+    inputs = [_io(graph.tensors[i], "input", n, upper, offsets) for n, i in enumerate(graph.inputs)]
+    outputs = [_io(graph.tensors[i], "output", n, upper, offsets) for n, i in enumerate(graph.outputs)]
+    parameters = [f"const {io['ctype']} *input_{io['position']}" for io in inputs]
+    parameters += [f"{io['ctype']} *output_{io['position']}" for io in outputs]
+    arguments = [f"{io['kind']}_{io['position']}" for io in inputs + outputs]
+    return {
+        "prefix": prefix,
+        "P": upper,
+        "model": comment_text(graph.name),
+        "planner": plan.planner,
+        "arena_bytes": plan.arena_bytes,
+        "arena_alignment": max(plan.alignment, MIN_ARENA_ALIGNMENT),
+        "arena_section": arena_section,
+        "weights_bytes": layout.total_bytes,
+        "inputs": inputs,
+        "outputs": outputs,
+        "run_parameters": ", ".join(parameters),
+        "null_checks": " || ".join(f"{name} == NULL" for name in arguments) or "0",
+        "example_declarations": "\n".join(
+            f"static {io['ctype']} {io['kind']}_{io['position']}[{upper}_{io['kind'].upper()}_{io['position']}_SIZE];"
+            for io in inputs + outputs
+        ),
+        "example_arguments": ", ".join(arguments),
+        "layers": [_layer(graph, op, code, offsets) for op, code in zip(graph.operators, codes, strict=True)],
+    }
+
+
+def _io(tensor: Tensor, kind: str, position: int, upper: str, offsets: dict[int, int]) -> dict:
+    if tensor.index not in offsets:
+        raise McuDeployError(tensor.name, f"graph {kind} {position} has no place in the memory plan")
+    quantized = tensor.quantization is not None and not tensor.dtype.is_float
+    return {
+        "kind": kind,
+        "position": position,
+        "name": comment_text(tensor.name),
+        "macro": f"{upper}_{kind.upper()}_{position}",
+        "ctype": c_type(tensor.dtype),
+        "dtype": tensor.dtype.value,
+        "shape": list(tensor.shape) or [1],
+        "shape_text": str(list(tensor.shape)),
+        "rank": len(tensor.shape),
+        "size": tensor.size,
+        "bytes": tensor.nbytes,
+        "offset": offsets[tensor.index],
+        "scale": float_literal(tensor.quantization.single_scale) if quantized else None,
+        "zero_point": tensor.quantization.single_zero_point if quantized else None,
+    }
+
+
+def _layer(graph: Graph, op: Operator, code: LayerCode, offsets: dict[int, int]) -> dict:
+    activations = [graph.tensors[i] for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
+    inputs = ", ".join(_tensor_label(tensor) for tensor in activations)
+    outputs = ", ".join(_tensor_label(graph.tensors[i]) for i in op.outputs)
+    return {
+        "index": op.index,
+        "comment": comment_text(f"{op.label}: {inputs} -> {outputs}"),
+        "declarations": code.declarations,
+        "call": code.call,
+        "returns_status": code.returns_status,
+        "dumps": [
+            {"tensor": i, "offset": offsets[i], "bytes": graph.tensors[i].nbytes}
+            for i in op.outputs
+            if i in offsets and graph.tensors[i].nbytes
+        ],
+    }
+
+
+def _tensor_label(tensor: Tensor) -> str:
+    return f"tensor {tensor.index} '{comment_text(tensor.name, NAME_LIMIT)}'"
+
+
+def _check_destination(out_dir: Path, force: bool) -> None:
+    if out_dir.exists() and not force:
+        raise McuDeployError(str(out_dir), "already exists (pass force to replace it)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise McuDeployError(str(out_dir), "exists and is not a folder")
+
+
+def _write_atomically(files: dict[str, str], out_dir: Path, force: bool) -> None:
+    """Write into a temporary folder beside `out_dir`, then swap it into place."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for name, text in sorted(files.items()):
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode("utf-8"))
+        _check_destination(out_dir, force)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

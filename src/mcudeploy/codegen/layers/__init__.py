@@ -1,0 +1,15 @@
+"""Layer emitters, one module per operator family; importing the package registers them all."""
+
+from mcudeploy.codegen.layers import (  # noqa: F401 - registration
+    activations,
+    conv,
+    elementwise,
+    fully_connected,
+    movement,
+    quantize,
+    reduce,
+    softmax,
+)
+from mcudeploy.codegen.layers.base import EMITTERS
+
+__all__ = ["EMITTERS"]

@@ -1,0 +1,161 @@
+"""What a layer emitter sees and what it returns, and the registry of emitters by operator type.
+
+An emitter turns one operator into the body of its layer function: parameter
+structs (static const, computed here from the graph exactly as the reference
+engine derives them) and one call into the kernel library. It names the
+runtime sources the call needs and any derived constants (output multipliers
+and shifts) that the weights block stores for the layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mcudeploy.codegen.cformat import c_type, initializer
+from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
+from mcudeploy.kernels import KernelContract
+from mcudeploy.memory.plan import Buffer
+
+
+@dataclass
+class LayerCode:
+    header: str
+    """The runtime header declaring the kernel."""
+    sources: tuple[str, ...]
+    """Runtime .c files the call needs (their own dependencies are added by the generator)."""
+    call: str
+    """The kernel call, a C expression; its value is the layer's status when `returns_status`."""
+    declarations: list[str] = field(default_factory=list)
+    returns_status: bool = False
+    derived: dict[str, np.ndarray] = field(default_factory=dict)
+    """Derived constant arrays stored in the weights block: "multipliers" and "shifts" (int32)."""
+    uses_libm: bool = False
+
+
+@dataclass
+class LayerContext:
+    graph: Graph
+    op: Operator
+    contract: KernelContract
+    arena_offsets: Mapping[int, int]
+    """Arena offset of every tensor placed in the arena."""
+    scratch: Buffer | None
+    constants: Mapping[int, str]
+    """C expression of every constant tensor's array in the weights block."""
+    derived_names: Mapping[str, str]
+    """C expression of this layer's derived arrays, by kind ("multipliers", "shifts")."""
+    tensor_macro: str
+    """Name of the generated macro turning (type, offset) into a pointer into the arena."""
+
+    @property
+    def label(self) -> str:
+        return self.op.label
+
+    @property
+    def options(self):
+        return self.op.options
+
+    def input_tensor(self, position: int) -> Tensor | None:
+        if position >= len(self.op.inputs) or self.op.inputs[position] == NO_TENSOR:
+            return None
+        return self.graph.tensors[self.op.inputs[position]]
+
+    def output_tensor(self, position: int = 0) -> Tensor:
+        return self.graph.tensors[self.op.outputs[position]]
+
+    def constant_values(self, position: int) -> np.ndarray:
+        """The data of a constant input the kernel is specialised on (axes, paddings, ...)."""
+        tensor = self.input_tensor(position)
+        if tensor is None or tensor.data is None:
+            raise self.unsupported(f"input {position} must be a constant")
+        return tensor.data
+
+    def input_ref(self, position: int, dtype: DType | None = None) -> str:
+        """C pointer to input `position` (NULL when absent), typed as `dtype` (its own by default)."""
+        tensor = self.input_tensor(position)
+        return "NULL" if tensor is None else self.tensor_ref(tensor, dtype)
+
+    def output_ref(self, position: int = 0, dtype: DType | None = None) -> str:
+        return self.tensor_ref(self.output_tensor(position), dtype)
+
+    def tensor_ref(self, tensor: Tensor, dtype: DType | None = None) -> str:
+        ctype = c_type(dtype or tensor.dtype)
+        if tensor.index in self.constants:
+            name = self.constants[tensor.index]
+            return name if dtype is None or dtype == tensor.dtype else f"({ctype} *){name}"
+        if tensor.index not in self.arena_offsets:
+            raise self.unsupported(f"tensor '{tensor.name}' has no place in the memory plan")
+        return f"{self.tensor_macro}({ctype}, {self.arena_offsets[tensor.index]})"
+
+    def scratch_ref(self, ctype: str) -> str:
+        """C pointer to this layer's scratch buffer, NULL without. When the contract declares scratch
+        that the plan does not reserve, the kernel's scratch-free variant needs an output that does
+        not overlap the input."""
+        if self.scratch is None:
+            if self.contract.scratch_bytes and self.overlapping(0):
+                raise self.unsupported("the plan gives no scratch buffer yet lets the output overlap the input")
+            return "NULL"
+        return f"{self.tensor_macro}({ctype}, {self.scratch.offset})"
+
+    def required_scratch(self, ctype: str) -> str:
+        if self.scratch is None:
+            raise self.unsupported(f"the plan gives no scratch buffer of {self.contract.scratch_bytes} bytes")
+        return self.scratch_ref(ctype)
+
+    def derived_ref(self, kind: str) -> str:
+        return self.derived_names[kind]
+
+    def params(self, c_struct: str, fields: Mapping[str, object], name: str = "params") -> str:
+        """A static const parameter struct declaration."""
+        return f"static const {c_struct} {name} = {initializer(fields)};"
+
+    def unsupported(self, reason: str) -> UnsupportedOperatorError:
+        return UnsupportedOperatorError(self.graph.subject, f"layer {self.label}: {reason} (code generation)")
+
+    def dtype_error(self, tensor: Tensor) -> UnsupportedOperatorError:
+        return self.unsupported(f"{self.op.op_type} of {tensor.dtype} has no kernel in the C library")
+
+    def overlapping(self, input_position: int, output_position: int = 0) -> bool:
+        """Whether the plan lets the output share bytes with the input."""
+        source, target = self.input_tensor(input_position), self.output_tensor(output_position)
+        if source is None or source.index not in self.arena_offsets or target.index not in self.arena_offsets:
+            return False
+        start, end = self.arena_offsets[source.index], self.arena_offsets[source.index] + source.nbytes
+        out_start = self.arena_offsets[target.index]
+        return out_start < end and start < out_start + target.nbytes
+
+
+Emitter = Callable[[LayerContext], LayerCode]
+EMITTERS: dict[str, Emitter] = {}
+
+
+def emits(*op_types: str) -> Callable[[Emitter], Emitter]:
+    def register(fn: Emitter) -> Emitter:
+        for op_type in op_types:
+            if op_type in EMITTERS:
+                raise RuntimeError(f"two emitters registered for {op_type}")
+            EMITTERS[op_type] = fn
+        return fn
+
+    return register
+
+
+def single_scale(tensor: Tensor | None) -> float:
+    return tensor.quantization.single_scale if tensor is not None and tensor.quantization else 0.0
+
+
+def zero_point(tensor: Tensor | None) -> int:
+    return tensor.quantization.single_zero_point if tensor is not None and tensor.quantization else 0
+
+
+def contiguous_strides(shape: tuple[int, ...] | list[int]) -> list[int]:
+    """Element strides of a row-major tensor of this shape."""
+    strides, stride = [], 1
+    for size in reversed(shape):
+        strides.append(stride)
+        stride *= size
+    return strides[::-1]

@@ -1,0 +1,192 @@
+"""Operators that move values without arithmetic: the reshape family, TRANSPOSE, STRIDED_SLICE,
+CONCATENATION, PACK, SPLIT, SPLIT_V, UNPACK, PAD, PADV2 and RESIZE_NEAREST_NEIGHBOR.
+All work on bytes, for any element type."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mcudeploy.codegen.cformat import padded
+from mcudeploy.codegen.layers.base import LayerCode, LayerContext, contiguous_strides, emits, zero_point
+from mcudeploy.codegen.layers.elementwise import MAX_DIMS
+from mcudeploy.engine.ops.resize import nearest_source_indices
+from mcudeploy.engine.ops.slicing import _bit, _slice_start, _slice_stop, positive_axis
+from mcudeploy.ir import DType, Tensor
+
+HEADER = "md_copy.h"
+SOURCES = ("md_copy.c",)
+
+
+def _check_rank(ctx: LayerContext, rank: int) -> None:
+    if rank > MAX_DIMS:
+        raise ctx.unsupported(f"rank {rank} above {MAX_DIMS}")
+
+
+@emits("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+def reshape(ctx: LayerContext) -> LayerCode:
+    """No code when the plan gives the output the input's bytes; a copy otherwise (a constant input)."""
+    source, target = ctx.input_tensor(0), ctx.output_tensor()
+    if source.size != target.size:
+        raise ctx.unsupported(f"{source.size} values cannot take the shape {list(target.shape)}")
+    same_bytes = source.index in ctx.arena_offsets and ctx.arena_offsets[source.index] == ctx.arena_offsets.get(
+        target.index
+    )
+    if same_bytes or target.nbytes == 0:
+        return LayerCode("", (), "(void)0")
+    return LayerCode(HEADER, SOURCES, f"md_copy({ctx.input_ref(0)}, {ctx.output_ref()}, {target.nbytes})")
+
+
+def _strided_copy(ctx: LayerContext, shape: list[int], strides: list[int], start: int) -> LayerCode:
+    _check_rank(ctx, len(shape))
+    fields = {
+        "rank": max(len(shape), 1),
+        "shape": padded(shape or [1], MAX_DIMS, 1),
+        "strides": padded(strides or [0], MAX_DIMS),
+        "start": start,
+        "element_bytes": ctx.output_tensor().dtype.itemsize,
+    }
+    call = f"md_strided_copy(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
+    return LayerCode(HEADER, SOURCES, call, [ctx.params("md_strided_copy_params", fields)])
+
+
+@emits("TRANSPOSE")
+def transpose(ctx: LayerContext) -> LayerCode:
+    shape = ctx.input_tensor(0).shape
+    perm = [int(p) for p in np.ravel(ctx.constant_values(1))]
+    if sorted(perm) != list(range(len(shape))):
+        raise ctx.unsupported(f"perm {perm} is not a permutation of the input's axes")
+    strides = contiguous_strides(shape)
+    return _strided_copy(ctx, [shape[p] for p in perm], [strides[p] for p in perm], 0)
+
+
+@emits("STRIDED_SLICE")
+def strided_slice(ctx: LayerContext) -> LayerCode:
+    """Begin, end and shrink masks as the engine reads them; a shrunk axis is walked once."""
+    shape = ctx.input_tensor(0).shape
+    options = ctx.options
+    begins, ends, steps = (np.ravel(ctx.constant_values(i)).astype(np.int64) for i in (1, 2, 3))
+    counts, kept, strides, start = [], [], [], 0
+    for axis, (size, stride) in enumerate(zip(shape, contiguous_strides(shape), strict=True)):
+        step = int(steps[axis])
+        if step == 0:
+            raise ctx.unsupported(f"stride of axis {axis} is zero")
+        first = _slice_start(int(begins[axis]), step, size, _bit(options.begin_mask, axis))
+        if _bit(options.shrink_axis_mask, axis):
+            count = len(range(first, first if first >= size else first + 1, step))
+        else:
+            count = len(range(first, _slice_stop(int(ends[axis]), step, size, _bit(options.end_mask, axis)), step))
+            kept.append(count)
+        counts.append(count)
+        strides.append(step * stride)
+        start += first * stride if count else 0
+    if tuple(kept) != ctx.output_tensor().shape or math.prod(counts) != ctx.output_tensor().size:
+        raise ctx.unsupported("the slice's shape differs from the output's (masks TFLite Micro ignores)")
+    return _strided_copy(ctx, counts, strides, start)
+
+
+def _pieces(joined: Tensor, tensors: list[Tensor], axis: int) -> tuple[int, list[int]]:
+    """(outer blocks, bytes of each tensor's piece per block) around `axis` of the joined tensor."""
+    outer = math.prod(joined.shape[:axis])
+    return outer, [t.size // outer * t.dtype.itemsize if outer else 0 for t in tensors]
+
+
+def _pointer_array(ctx: LayerContext, tensors: list[Tensor], name: str, const: bool) -> str:
+    qualifier = "const void *const" if const else "void *const"
+    refs = ", ".join(ctx.tensor_ref(t) for t in tensors)
+    return f"{qualifier} {name}[{len(tensors)}] = {{{refs}}};"
+
+
+def _bytes_array(values: list[int]) -> str:
+    return f"static const int32_t pieces[{len(values)}] = {{{', '.join(str(v) for v in values)}}};"
+
+
+@emits("CONCATENATION", "PACK")
+def concatenation(ctx: LayerContext) -> LayerCode:
+    output = ctx.output_tensor()
+    inputs = [ctx.input_tensor(i) for i in range(len(ctx.op.inputs))]
+    if any(t is None or t.dtype != output.dtype for t in inputs):
+        raise ctx.unsupported("inputs and output of different types")
+    axis = positive_axis(ctx.options.axis, len(output.shape), ctx.label)
+    outer, pieces = _pieces(output, inputs, axis)
+    declarations = [_pointer_array(ctx, inputs, "inputs", const=True), _bytes_array(pieces)]
+    call = f"md_concatenate({len(inputs)}, inputs, pieces, {outer}, {ctx.output_ref()})"
+    return LayerCode(HEADER, SOURCES, call, declarations)
+
+
+@emits("SPLIT", "SPLIT_V", "UNPACK")
+def split(ctx: LayerContext) -> LayerCode:
+    data_position = 1 if ctx.op.op_type == "SPLIT" else 0
+    data = ctx.input_tensor(data_position)
+    if ctx.op.op_type == "UNPACK":
+        axis = positive_axis(ctx.options.axis, len(data.shape), ctx.label)
+    else:
+        axis_position = 0 if ctx.op.op_type == "SPLIT" else 2
+        axis = positive_axis(int(np.ravel(ctx.constant_values(axis_position))[0]), len(data.shape), ctx.label)
+    outputs = [ctx.output_tensor(i) for i in range(len(ctx.op.outputs))]
+    outer, pieces = _pieces(data, outputs, axis)
+    if sum(pieces) * outer != data.nbytes:
+        raise ctx.unsupported("the outputs do not tile the input")
+    declarations = [_pointer_array(ctx, outputs, "outputs", const=False), _bytes_array(pieces)]
+    call = f"md_split({len(outputs)}, {ctx.input_ref(data_position)}, outputs, pieces, {outer})"
+    return LayerCode(HEADER, SOURCES, call, declarations)
+
+
+def _pad_value(ctx: LayerContext) -> np.ndarray:
+    """PADV2's constant input, else what TFLM pads with: the output zero point for int8, zero otherwise."""
+    output = ctx.output_tensor()
+    constant = ctx.input_tensor(2)
+    if constant is not None:
+        if output.dtype == DType.INT8 and constant.quantization != output.quantization:
+            raise ctx.unsupported("the int8 pad value is quantized unlike the output")
+        value = np.ravel(ctx.constant_values(2))[0]
+    else:
+        value = zero_point(output) if output.dtype == DType.INT8 else 0
+    return np.asarray(value, dtype=output.dtype.numpy)
+
+
+@emits("PAD", "PADV2")
+def pad(ctx: LayerContext) -> LayerCode:
+    source, output = ctx.input_tensor(0), ctx.output_tensor()
+    paddings = np.asarray(ctx.constant_values(1), dtype=np.int64).reshape(-1, 2)
+    _check_rank(ctx, len(source.shape))
+    if paddings.shape[0] != len(source.shape) or np.any(paddings < 0):
+        raise ctx.unsupported(f"paddings {paddings.tolist()} do not fit the input")
+    value = _pad_value(ctx)
+    fields = {
+        "rank": max(len(source.shape), 1),
+        "input_shape": padded(source.shape or (1,), MAX_DIMS, 1),
+        "output_shape": padded(output.shape or (1,), MAX_DIMS, 1),
+        "before": padded(paddings[:, 0], MAX_DIMS),
+        "element_bytes": output.dtype.itemsize,
+        "value": padded(value.tobytes(), 8),
+    }
+    call = f"md_pad(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
+    return LayerCode(HEADER, SOURCES, call, [ctx.params("md_pad_params", fields)])
+
+
+@emits("RESIZE_NEAREST_NEIGHBOR")
+def resize_nearest_neighbor(ctx: LayerContext) -> LayerCode:
+    source, output = ctx.input_tensor(0), ctx.output_tensor()
+    if len(source.shape) != 4 or len(output.shape) != 4:
+        raise ctx.unsupported("input and output must be NHWC (rank 4)")
+    options = ctx.options
+    tables = [
+        nearest_source_indices(out, size, options.align_corners, options.half_pixel_centers)
+        for out, size in zip(output.shape[1:3], source.shape[1:3], strict=True)
+    ]
+    fields = {
+        "batches": source.shape[0],
+        "input_h": source.shape[1],
+        "input_w": source.shape[2],
+        "channels": source.shape[3],
+        "output_h": output.shape[1],
+        "output_w": output.shape[2],
+        "element_bytes": output.dtype.itemsize,
+    }
+    declarations = [ctx.params("md_resize_params", fields)]
+    for name, table in zip(("rows", "columns"), tables, strict=True):
+        declarations.append(f"static const int32_t {name}[{len(table)}] = {{{', '.join(str(int(v)) for v in table)}}};")
+    call = f"md_resize_nearest(&params, rows, columns, {ctx.input_ref(0)}, {ctx.output_ref()})"
+    return LayerCode(HEADER, SOURCES, call, declarations)

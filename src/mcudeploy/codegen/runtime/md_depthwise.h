@@ -1,0 +1,30 @@
+/* mcudeploy kernel library: DEPTHWISE_CONV_2D (int8, 16x8, float32).
+ *
+ * Two loop orders, chosen by the generator as the memory contract declares:
+ * - streaming (scratch NULL): pixel by pixel, channel by channel, reading the
+ *   input in place; all output channels fed by input channel c of a pixel are
+ *   computed before any of them is written (at most MD_DEPTHWISE_CHUNK at a time:
+ *   the generator refuses a larger depth multiplier when input and output overlap);
+ * - planes (scratch of input_h * input_w elements, depth multiplier 1): plane c is
+ *   copied to the scratch buffer, then output plane c is computed from the copy.
+ * Filter layout [1, filter_h, filter_w, output_c].
+ */
+#ifndef MD_DEPTHWISE_H
+#define MD_DEPTHWISE_H
+
+#include "md_window.h"
+
+#define MD_DEPTHWISE_CHUNK 16
+
+/* int8; int32 bias or NULL. */
+void md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch);
+
+/* 16x8: int64 bias or NULL, int64 accumulator. */
+void md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
+
+void md_depthwise_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
+                      float act_low, float act_high, float *output, float *scratch);
+
+#endif /* MD_DEPTHWISE_H */

@@ -1,0 +1,692 @@
+"""The generated C against the reference engine, on the host: every real model and every operator
+family, bit for bit (int) or within 1e-5 relative (float), every intermediate tensor through the
+layer hook; AddressSanitizer and UndefinedBehaviorSanitizer; byte-identical regeneration; the
+kernel library warning-free for host gcc and, when installed, arm-none-eabi-gcc per Cortex-M core.
+
+Each project is compiled once (all of them in parallel, on a module fixture) and then run per input.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import struct
+import subprocess
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
+from mcudeploy.codegen import generate, render
+from mcudeploy.codegen.runtime_files import all_runtime_files, runtime_text
+from mcudeploy.engine import run
+from mcudeploy.engine.ops.activations import SIGMOID_TABLE_UINT16
+from mcudeploy.engine.ops.softmax import _int16_luts
+from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.inputs import random_inputs
+from mcudeploy.ir import NO_TENSOR, Activation, Graph, GraphBuilder, Padding
+from mcudeploy.ir.options import (
+    ConcatenationOptions,
+    Conv2DOptions,
+    CustomOptions,
+    DepthwiseConv2DOptions,
+    ElementwiseOptions,
+    FullyConnectedOptions,
+    LeakyReluOptions,
+    PackOptions,
+    Pool2DOptions,
+    ReducerOptions,
+    ReshapeOptions,
+    ResizeNearestNeighborOptions,
+    SoftmaxOptions,
+    SplitOptions,
+    SqueezeOptions,
+    StridedSliceOptions,
+    UnpackOptions,
+)
+from mcudeploy.memory import plan_memory
+
+SEEDS = (0, 1, 2)
+FLOAT_RTOL = 1e-5
+C_FLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
+OPTIMIZED = ("-O2",)
+SANITIZED = ("-O2", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+"""Every program but two is built so: optimized, and any out-of-bounds access or undefined
+behaviour on any input aborts the run."""
+CORTEX_M_CPUS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+HOOK = "test_layer_hook"
+OUTPUT_RECORD = -1
+"""Layer field of the records that carry the final outputs (the hook's records carry the layer index)."""
+
+# --------------------------------------------------------------------------- the test program
+
+
+def harness(graph: Graph) -> str:
+    """main(): the inputs from stdin, net_run, then one record per hook call and per output on stdout
+    (int32 layer, int32 tensor or output position, uint32 bytes, the bytes)."""
+    inputs, outputs = range(len(graph.inputs)), range(len(graph.outputs))
+    buffers = [f"    static uint8_t input_{i}[NET_INPUT_{i}_BYTES + 1];" for i in inputs]
+    buffers += [f"    static uint8_t output_{i}[NET_OUTPUT_{i}_BYTES + 1];" for i in outputs]
+    reads = [
+        f"    if (fread(input_{i}, 1, NET_INPUT_{i}_BYTES, stdin) != NET_INPUT_{i}_BYTES) {{ return 90; }}"
+        for i in inputs
+    ]
+    arguments = ", ".join([f"(const void *)input_{i}" for i in inputs] + [f"(void *)output_{i}" for i in outputs])
+    records = [f"    record({OUTPUT_RECORD}, {i}, NET_OUTPUT_{i}_BYTES, output_{i});" for i in outputs]
+    return "\n".join(
+        [
+            "#include <stdint.h>",
+            "#include <stdio.h>",
+            '#include "network.h"',
+            "static void record(int32_t layer, int32_t tensor, uint32_t bytes, const void *data)",
+            "{",
+            "    fwrite(&layer, 4, 1, stdout); fwrite(&tensor, 4, 1, stdout); fwrite(&bytes, 4, 1, stdout);",
+            "    fwrite(data, 1, bytes, stdout);",
+            "}",
+            f"void {HOOK}(int layer, int tensor, const void *data, uint32_t bytes)",
+            "{",
+            "    record(layer, tensor, bytes, data);",
+            "}",
+            "int main(void)",
+            "{",
+            "    int status;",
+            *buffers,
+            *reads,
+            "    if (net_init() != NET_OK) { return 91; }",
+            f"    status = net_run({arguments});",
+            "    if (status != NET_OK) { return 100 - status; }",
+            *records,
+            "    return 0;",
+            "}",
+            "",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Program:
+    graph: Graph
+    executable: Path
+
+    def run(self, inputs: list[np.ndarray]) -> subprocess.CompletedProcess:
+        data = b"".join(np.ascontiguousarray(a).tobytes() for a in inputs)
+        return subprocess.run([str(self.executable)], input=data, capture_output=True, timeout=60, check=False)
+
+
+def build(graph: Graph, folder: Path, flags: tuple[str, ...], planner: str = "mcudeploy") -> Program:
+    code = generate(graph, plan_memory(graph, planner=planner), folder / "project", force=True)
+    main = folder / "main.c"
+    main.write_text(harness(graph))
+    executable = folder / "program"
+    command = [
+        "gcc",
+        *C_FLAGS,
+        *flags,
+        f"-DNET_LAYER_HOOK={HOOK}",
+        *(f"-I{code.directory / d}" for d in code.include_dirs),
+        str(main),
+        *(str(code.directory / s) for s in code.sources),
+        "-lm",
+        "-o",
+        str(executable),
+    ]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return Program(graph, executable)
+
+
+def records(stdout: bytes) -> list[tuple[int, int, bytes]]:
+    found, position = [], 0
+    while position < len(stdout):
+        layer, tensor, size = struct.unpack_from("<iiI", stdout, position)
+        position += 12
+        found.append((layer, tensor, stdout[position : position + size]))
+        position += size
+    return found
+
+
+def assert_matches_engine(program: Program, inputs: list[np.ndarray]) -> None:
+    """Every layer output the hook saw and every graph output equal the engine's."""
+    completed = program.run(inputs)
+    assert completed.returncode == 0, completed.stderr.decode(errors="replace")[-3000:]
+    expected = run(program.graph, inputs)
+    seen = records(completed.stdout)
+    hooked = {tensor for layer, tensor, _ in seen if layer != OUTPUT_RECORD}
+    produced = {i for op in program.graph.operators for i in op.outputs if program.graph.tensors[i].nbytes}
+    assert hooked == produced, f"layer hook saw tensors {sorted(hooked)}, layers produce {sorted(produced)}"
+    for layer, index, data in seen:
+        reference = expected.outputs[index] if layer == OUTPUT_RECORD else expected.tensors[index]
+        where = f"output {index}" if layer == OUTPUT_RECORD else f"layer {layer}, tensor {index}"
+        got = np.frombuffer(data, dtype=reference.dtype)
+        want = np.ascontiguousarray(reference).reshape(-1)
+        if reference.dtype.kind == "f":
+            np.testing.assert_allclose(got, want, rtol=FLOAT_RTOL, atol=0, err_msg=where)
+        else:
+            np.testing.assert_array_equal(got, want, err_msg=where)
+
+
+# --------------------------------------------------------------------------- real models
+
+REAL_MODELS = INT8_MODELS + FLOAT_MODELS
+
+
+@cache
+def real_graph(model: str) -> Graph:
+    return read_tflite(MODELS / model)
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory) -> Iterator[dict[tuple[str, str], Future[Program]]]:
+    """Every project compiled once, in parallel, with the sanitizers: each run checks bit-exactness
+    and undefined behaviour at once. A test waits for its own program, so a build failure shows
+    in the tests that need it."""
+    root = tmp_path_factory.mktemp("codegen")
+    jobs: dict[tuple[str, str], Callable[[], Program]] = {}
+    for number, model in enumerate(REAL_MODELS):
+        jobs[(model, "model")] = lambda m=model, f=root / f"model-{number}": build(real_graph(m), f, SANITIZED)
+    jobs[(INT8_MODELS[0], "tflm")] = lambda: build(real_graph(INT8_MODELS[0]), root / "tflm", OPTIMIZED, "tflm")
+    for name, family in FAMILIES.items():
+        jobs[(name, "family")] = lambda n=name, f=family: build(f(), root / f"family-{n}", SANITIZED)
+    for name in WITHOUT_SCRATCH:
+        jobs[(name, "tflm")] = lambda n=name: build(FAMILIES[n](), root / f"tflm-{n}", SANITIZED, "tflm")
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        yield {key: pool.submit(job) for key, job in jobs.items()}
+
+
+@pytest.mark.parametrize("model", REAL_MODELS)
+def test_real_model_matches_engine_under_sanitizers(programs, model):
+    program = programs[(model, "model")].result()
+    for seed in SEEDS:
+        assert_matches_engine(program, random_inputs(program.graph, seed))
+
+
+def test_tflm_planner_arena(programs):
+    """A plan without in-place sharing (TFLite Micro's) places tensors elsewhere: same results."""
+    program = programs[(INT8_MODELS[0], "tflm")].result()
+    assert_matches_engine(program, random_inputs(program.graph, 0))
+
+
+# --------------------------------------------------------------------------- operator families
+
+
+class Family:
+    """Independent one-operator layers side by side in one graph: each reads its own graph inputs
+    and writes its own graph output, so one compiled program checks many kernels."""
+
+    def __init__(self, name: str, seed: int) -> None:
+        self.builder = GraphBuilder(name)
+        self.rng = np.random.default_rng(seed)
+        self.inputs: list[int] = []
+        self.outputs: list[int] = []
+
+    def input(self, shape, dtype: str = "int8", scale: float | None = None, zero_point: int | None = None) -> int:
+        index = self._tensor(shape, dtype, scale, zero_point)
+        self.inputs.append(index)
+        return index
+
+    def output(self, shape, dtype: str = "int8", scale: float | None = None, zero_point: int | None = None) -> int:
+        index = self._tensor(shape, dtype, scale, zero_point)
+        self.outputs.append(index)
+        return index
+
+    def constant(self, values, dtype: str, **quantization) -> int:
+        array = np.asarray(values)
+        return self.builder.tensor(array.shape, dtype, data=array, **quantization)
+
+    def weights(self, shape, axis: int | None = None) -> int:
+        """Random int8 weights, per-channel scales along `axis` (per tensor when None)."""
+        values = self.rng.integers(-127, 128, shape)
+        if axis is None:
+            return self.constant(values, "int8", scale=0.01)
+        return self.constant(values, "int8", scale=list(self.rng.uniform(0.002, 0.02, shape[axis])), axis=axis)
+
+    def bias(self, count: int, dtype: str = "int32") -> int:
+        return self.constant(self.rng.integers(-3000, 3000, count), dtype)
+
+    def op(self, op_type: str, inputs, outputs, options=None) -> None:
+        self.builder.op(op_type, inputs, outputs, options)
+
+    def graph(self) -> Graph:
+        return self.builder.build(self.inputs, self.outputs)
+
+    def _tensor(self, shape, dtype: str, scale: float | None, zero_point: int | None) -> int:
+        if dtype == "float32":
+            return self.builder.tensor(shape, dtype)
+        if scale is None:
+            scale = float(self.rng.uniform(0.01, 0.1))
+        if zero_point is None:
+            zero_point = int(self.rng.integers(-20, 20)) if dtype == "int8" else 0
+        return self.builder.tensor(shape, dtype, scale=scale, zero_point=zero_point)
+
+
+def _conv_size(size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:
+    effective = (kernel - 1) * dilation + 1
+    return (size + stride - 1) // stride if padding == Padding.SAME else (size - effective) // stride + 1
+
+
+def _conv(f: Family, dtype: str, shape, filters: int, kernel, options: Conv2DOptions, groups=1, bias="int32"):
+    batch, height, width, channels = shape
+    out_h = _conv_size(height, kernel[0], options.stride_h, options.dilation_h, options.padding)
+    out_w = _conv_size(width, kernel[1], options.stride_w, options.dilation_w, options.padding)
+    x = f.input(shape, dtype)
+    if dtype == "float32":
+        w = f.constant(f.rng.standard_normal((filters, *kernel, channels // groups)), "float32")
+        b = f.constant(f.rng.standard_normal(filters), "float32")
+    else:
+        w = f.weights((filters, *kernel, channels // groups), axis=0)
+        b = f.bias(filters, bias) if bias else NO_TENSOR
+    y = f.output((batch, out_h, out_w, filters), dtype, scale=0.5 if dtype == "int8" else 0.05)
+    f.op("CONV_2D", [x, w, b], [y], options)
+
+
+def _depthwise(f: Family, dtype: str, shape, multiplier: int, options: DepthwiseConv2DOptions, bias="int32"):
+    batch, height, width, channels = shape
+    out_h = _conv_size(height, 3, options.stride_h, options.dilation_h, options.padding)
+    out_w = _conv_size(width, 3, options.stride_w, options.dilation_w, options.padding)
+    x = f.input(shape, dtype)
+    if dtype == "float32":
+        w = f.constant(f.rng.standard_normal((1, 3, 3, channels * multiplier)), "float32")
+        b = f.constant(f.rng.standard_normal(channels * multiplier), "float32")
+    else:
+        w = f.weights((1, 3, 3, channels * multiplier), axis=3)
+        b = f.bias(channels * multiplier, "int64" if dtype == "int16" else bias) if bias else NO_TENSOR
+    y = f.output((batch, out_h, out_w, channels * multiplier), dtype, scale=0.3 if dtype == "int8" else 0.02)
+    f.op("DEPTHWISE_CONV_2D", [x, w, b], [y], options)
+
+
+def _fully_connected(f: Family, dtype: str, shape, units: int, per_channel: bool, bias="int32", keep=False):
+    depth = shape[-1]
+    x = f.input(shape, dtype)
+    if dtype == "float32":
+        w = f.constant(f.rng.standard_normal((units, depth)), "float32")
+        b = f.constant(f.rng.standard_normal(units), "float32")
+    else:
+        w = f.weights((units, depth), axis=0 if per_channel else None)
+        b = f.bias(units, bias) if bias else NO_TENSOR
+    out_shape = (*shape[:-1], units) if keep else (math.prod(shape[:-1]), units)
+    y = f.output(out_shape, dtype, scale=0.5 if dtype == "int8" else 0.05)
+    f.op("FULLY_CONNECTED", [x, w, b], [y], FullyConnectedOptions(Activation.RELU, keep_num_dims=keep))
+
+
+def _pools(f: Family, dtype: str) -> None:
+    shape = (2, 7, 9, 3)
+    for op_type, padding, size, stride, activation in (
+        ("AVERAGE_POOL_2D", Padding.SAME, 3, 2, Activation.NONE),
+        ("MAX_POOL_2D", Padding.VALID, 2, 2, Activation.RELU),
+        ("AVERAGE_POOL_2D", Padding.VALID, 3, 1, Activation.RELU6),
+        ("MAX_POOL_2D", Padding.SAME, 3, 1, Activation.NONE),
+    ):
+        out_h, out_w = (_conv_size(s, size, stride, 1, padding) for s in shape[1:3])
+        scale = 0.05 if dtype == "int8" else 0.001
+        x = f.input(shape, dtype, scale=scale)
+        y = f.output((shape[0], out_h, out_w, shape[3]), dtype, scale=scale, zero_point=0 if dtype != "int8" else 3)
+        f.op(op_type, [x], [y], Pool2DOptions(padding, stride, stride, size, size, activation))
+
+
+def conv_family(dtype: str) -> Callable[[], Graph]:
+    def family() -> Graph:
+        f = Family(f"conv_{dtype}", 1)
+        same = Conv2DOptions(Padding.SAME, 2, 2, activation=Activation.RELU6)
+        _conv(f, dtype, (1, 9, 11, 4), 6, (3, 3), same)
+        _conv(f, dtype, (1, 7, 7, 6), 4, (3, 3), Conv2DOptions(Padding.VALID, dilation_h=2, dilation_w=2), groups=2)
+        _conv(f, dtype, (2, 4, 5, 8), 3, (1, 1), Conv2DOptions(), bias="int64" if dtype == "int16" else None)
+        _conv(f, dtype, (1, 6, 5, 3), 5, (2, 3), Conv2DOptions(Padding.SAME, 1, 2, activation=Activation.RELU))
+        _depthwise(f, dtype, (1, 6, 7, 3), 2, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=2))
+        _depthwise(f, dtype, (1, 8, 8, 5), 1, DepthwiseConv2DOptions(Padding.VALID, 2, 2, depth_multiplier=1))
+        _depthwise(f, dtype, (1, 4, 4, 1), 20, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=20))
+        _depthwise(
+            f,
+            dtype,
+            (2, 9, 6, 4),
+            1,
+            DepthwiseConv2DOptions(Padding.SAME, dilation_h=2, depth_multiplier=1, activation=Activation.RELU6),
+            bias=None,
+        )
+        _fully_connected(f, dtype, (2, 3, 10), 5, per_channel=False, keep=True)
+        _fully_connected(f, dtype, (1, 24), 7, per_channel=True, bias="int64" if dtype == "int16" else None)
+        _pools(f, dtype)
+        if dtype == "int16":  # 16x8 convolution with an int32 bias: int32 accumulator
+            _conv(f, dtype, (1, 5, 5, 3), 4, (3, 3), Conv2DOptions(Padding.SAME), bias="int32")
+        if dtype == "float32":  # hybrid: float activations, int8 filter with one scale
+            x = f.input((1, 6, 5, 3), "float32")
+            w = f.constant(f.rng.integers(-127, 128, (4, 3, 3, 3)), "int8", scale=0.02)
+            y = f.output((1, 6, 5, 4), "float32")
+            f.op("CONV_2D", [x, w, f.constant(f.rng.standard_normal(4), "float32")], [y], Conv2DOptions(Padding.SAME))
+        return f.graph()
+
+    return family
+
+
+def elementwise_family() -> Graph:
+    f = Family("elementwise", 2)
+    cases = [
+        ("ADD", "int8", (1, 4, 5, 3), (3,), Activation.NONE),
+        ("SUB", "int8", (2, 3), (1,), Activation.RELU),
+        ("MUL", "int8", (4, 1, 5), (1, 6, 1), Activation.RELU6),
+        ("ADD", "int8", (2, 1, 3, 1), (1, 4, 1, 5), Activation.RELU_N1_TO_1),
+        ("ADD", "int16", (3, 4, 5), (3, 4, 5), Activation.NONE),
+        ("SUB", "int16", (3, 4), (4,), Activation.RELU),
+        ("MUL", "int16", (2, 3, 4), (2, 3, 4), Activation.NONE),
+        ("SUB", "int32", (3, 4), (3, 4), Activation.RELU6),
+        ("ADD", "int32", (5,), (1,), Activation.RELU),
+        ("MUL", "int32", (2, 3), (3,), Activation.NONE),
+        ("ADD", "float32", (1, 2, 3, 4, 5), (2, 1, 4, 1), Activation.NONE),
+        ("MUL", "float32", (4, 5), (4, 5), Activation.RELU6),
+        ("SUB", "float32", (3, 1), (1, 6), Activation.RELU_N1_TO_1),
+    ]
+    for op_type, dtype, first, second, activation in cases:
+        zero = 0 if dtype != "int8" else None
+        a, b = f.input(first, dtype, zero_point=zero), f.input(second, dtype, zero_point=zero)
+        y = f.output(np.broadcast_shapes(first, second), dtype, zero_point=zero)
+        f.op(op_type, [a, b], [y], ElementwiseOptions(activation=activation))
+    return f.graph()
+
+
+def activations_family() -> Graph:
+    f = Family("activations", 3)
+    shape = (2, 5, 7)
+    for dtype in ("int8", "int16", "float32"):
+        for op_type in ("RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU"):
+            zero = 0 if dtype == "int16" else None
+            x, y = f.input(shape, dtype, zero_point=zero), f.output(shape, dtype, zero_point=zero)
+            f.op(op_type, [x], [y], LeakyReluOptions(alpha=-0.3 if dtype == "int16" else 0.2))
+        if dtype != "int16":
+            x, y = f.input(shape, dtype, scale=0.05), f.output(shape, dtype, scale=0.03)
+            f.op("HARD_SWISH", [x], [y])
+    for op_type, scale, zero in (("LOGISTIC", 1 / 256, -128), ("TANH", 1 / 128, 0)):
+        f.op(op_type, [f.input(shape, "int8", scale=0.06)], [f.output(shape, "int8", scale=scale, zero_point=zero)])
+        x = f.input(shape, "int16", scale=0.0004, zero_point=0)
+        f.op(op_type, [x], [f.output(shape, "int16", scale=2**-15, zero_point=0)])
+        x = f.input(shape, "int16", scale=2**-12, zero_point=0)  # a power-of-two scale: the exact multiplier
+        f.op(op_type, [x], [f.output(shape, "int16", scale=2**-15, zero_point=0)])
+        f.op(op_type, [f.input(shape, "float32")], [f.output(shape, "float32")])
+    return f.graph()
+
+
+def softmax_quantize_family() -> Graph:
+    f = Family("softmax_quantize", 4)
+    shape = (3, 11)
+    for out_dtype, scale, zero in (("int8", 1 / 256, -128), ("int16", 1 / 65536, -32768)):
+        x = f.input(shape, "int8", scale=0.1)
+        f.op("SOFTMAX", [x], [f.output(shape, out_dtype, scale=scale, zero_point=zero)], SoftmaxOptions(beta=0.7))
+    x = f.input(shape, "int16", scale=0.001, zero_point=0)
+    f.op("SOFTMAX", [x], [f.output(shape, "int16", scale=1 / 32768, zero_point=0)], SoftmaxOptions())
+    f.op("SOFTMAX", [f.input(shape, "float32")], [f.output(shape, "float32")], SoftmaxOptions(beta=2.0))
+    for out_dtype, zero in (("int8", 5), ("int16", 0), ("uint8", 128)):
+        f.op("QUANTIZE", [f.input(shape, "float32")], [f.output(shape, out_dtype, scale=0.01, zero_point=zero)])
+    for in_dtype, out_dtype in (("int8", "int8"), ("int8", "int16"), ("int16", "int8"), ("int32", "int8")):
+        x = f.input(shape, in_dtype, scale=0.02 if in_dtype != "int32" else 1e-7, zero_point=0)
+        f.op("QUANTIZE", [x], [f.output(shape, out_dtype, scale=0.03, zero_point=0)])
+    for in_dtype, zero in (("int8", -3), ("int16", 0), ("uint8", 100)):
+        x = f.input(shape, in_dtype, scale=0.02, zero_point=zero)
+        f.op("DEQUANTIZE", [x], [f.output(shape, "float32")])
+    halves = np.array([0.0, -0.0, 1.5, -2.0, 65504.0, 6e-8, -3e-5, np.inf, -np.inf, np.nan, 1e-4], dtype=np.float16)
+    f.op("DEQUANTIZE", [f.constant(halves, "float16")], [f.output(halves.shape, "float32")])
+    f.op("DEQUANTIZE", [f.input(shape, "float16")], [f.output(shape, "float32")])
+    return f.graph()
+
+
+def movement_family() -> Graph:
+    f = Family("movement", 5)
+    quant = {"scale": 0.1, "zero_point": 2}
+    constant = f.constant(np.arange(12).reshape(3, 4), "int8", **quant)
+    f.op("RESHAPE", [constant], [f.output((2, 6), **quant)], ReshapeOptions((2, 6)))
+    f.op("RESHAPE", [f.input((2, 3, 4), **quant)], [f.output((6, 4), **quant)], ReshapeOptions((6, 4)))
+    f.op("SQUEEZE", [f.input((1, 3, 1, 4), "float32")], [f.output((3, 4), "float32")], SqueezeOptions((0, 2)))
+    f.op(
+        "EXPAND_DIMS",
+        [f.input((3, 4), "int16", zero_point=0), f.constant([1], "int32")],
+        [f.output((3, 1, 4), "int16", zero_point=0)],
+    )
+    x = f.input((2, 3, 4, 5), "int16", zero_point=0)
+    perm = f.constant([0, 3, 1, 2], "int32")
+    f.op("TRANSPOSE", [x, perm], [f.output((2, 5, 3, 4), "int16", zero_point=0)])
+    x = f.input((4, 6, 5), "float32")
+    bounds = [f.constant(v, "int32") for v in ([1, 5, 1], [3, 0, -1], [1, -2, 2])]  # begin, end, stride
+    f.op("STRIDED_SLICE", [x, *bounds], [f.output((3, 2), "float32")], StridedSliceOptions(shrink_axis_mask=1))
+    pieces = [f.input((2, width, 3), **quant) for width in (1, 4, 2)]
+    f.op("CONCATENATION", pieces, [f.output((2, 7, 3), **quant)], ConcatenationOptions(axis=1))
+    pieces = [f.input((3, 2), "float32") for _ in range(4)]
+    f.op("PACK", pieces, [f.output((3, 4, 2), "float32")], PackOptions(4, axis=1))
+    x = f.input((2, 3, 8), **quant)
+    f.op("SPLIT", [f.constant([2], "int32"), x], [f.output((2, 3, 4), **quant) for _ in range(2)], SplitOptions(2))
+    x = f.input((5, 3), "int16", zero_point=0)
+    sizes, axis = f.constant([1, 3, 1], "int32"), f.constant([0], "int32")
+    outputs = [f.output((rows, 3), "int16", zero_point=0) for rows in (1, 3, 1)]
+    f.op("SPLIT_V", [x, sizes, axis], outputs, SplitOptions(3))
+    x = f.input((2, 3, 4), "float32")
+    f.op("UNPACK", [x], [f.output((2, 4), "float32") for _ in range(3)], UnpackOptions(3, axis=1))
+    paddings = f.constant([[0, 1], [2, 0], [1, 1], [0, 2]], "int32")
+    f.op("PAD", [f.input((1, 3, 2, 2), **quant), paddings], [f.output((2, 5, 4, 4), **quant)])
+    value = f.constant([1.5], "float32")
+    f.op(
+        "PADV2",
+        [f.input((3, 2), "float32"), f.constant([[1, 0], [1, 2]], "int32"), value],
+        [f.output((4, 5), "float32")],
+    )
+    size = f.constant([5, 7], "int32")
+    for align, half in ((True, False), (False, True)):
+        x = f.input((1, 3, 4, 2), **quant)
+        f.op(
+            "RESIZE_NEAREST_NEIGHBOR",
+            [x, size],
+            [f.output((1, 5, 7, 2), **quant)],
+            ResizeNearestNeighborOptions(align, half),
+        )
+    axes = f.constant([1, 2], "int32")
+    f.op("MEAN", [f.input((2, 4, 5, 3)), axes], [f.output((2, 1, 1, 3))], ReducerOptions(keep_dims=True))
+    x = f.input((3, 4, 6), "int16", zero_point=0)
+    f.op("SUM", [x, f.constant([-1], "int32")], [f.output((3, 4), "int16", zero_point=0)], ReducerOptions())
+    f.op(
+        "MEAN",
+        [f.input((3, 4, 6), "float32"), f.constant([0, 2], "int32")],
+        [f.output((4,), "float32")],
+        ReducerOptions(),
+    )
+    f.op(
+        "REDUCE_MAX", [f.input((4, 5), **quant), f.constant([0], "int32")], [f.output((5,), **quant)], ReducerOptions()
+    )
+    x = f.input((4, 5, 2), "float32")
+    f.op("REDUCE_MIN", [x, f.constant([1], "int32")], [f.output((4, 1, 2), "float32")], ReducerOptions(keep_dims=True))
+    return f.graph()
+
+
+FAMILIES: dict[str, Callable[[], Graph]] = {
+    "conv_int8": conv_family("int8"),
+    "conv_int16": conv_family("int16"),
+    "conv_float32": conv_family("float32"),
+    "elementwise": elementwise_family,
+    "activations": activations_family,
+    "softmax_quantize": softmax_quantize_family,
+    "movement": movement_family,
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_operator_family_matches_engine(programs, family):
+    program = programs[(family, "family")].result()
+    for seed in SEEDS:
+        assert_matches_engine(program, random_inputs(program.graph, seed))
+
+
+WITHOUT_SCRATCH = ("conv_int8", "conv_int16", "conv_float32")
+"""Families also built on TFLite Micro's plan, which reserves no scratch for our kernels: the
+convolutions then run straight from the input, the depthwise ones stream."""
+
+
+@pytest.mark.parametrize("family", WITHOUT_SCRATCH)
+def test_kernels_without_scratch_match_engine(programs, family):
+    program = programs[(family, "tflm")].result()
+    assert "NULL);" in (program.executable.parent / "project" / "network.c").read_text()
+    for seed in SEEDS:
+        assert_matches_engine(program, random_inputs(program.graph, seed))
+
+
+def test_every_operator_of_the_engine_has_an_emitter():
+    from mcudeploy.codegen.layers import EMITTERS
+    from mcudeploy.engine.registry import KERNELS
+
+    assert set(KERNELS) <= set(EMITTERS), f"no C kernel for {sorted(set(KERNELS) - set(EMITTERS))}"
+    tested = {op.op_type for family in FAMILIES.values() for op in family().operators}
+    assert set(EMITTERS) <= tested, f"untested: {sorted(set(EMITTERS) - tested)}"
+
+
+# --------------------------------------------------------------------------- errors and contracts
+
+
+def test_softmax_sum_out_of_range_is_an_error_code(tmp_path):
+    """A row whose int8 softmax sum reaches 512 (TFLM aborts there): net_run returns NET_ERROR_RANGE."""
+    f = Family("softmax_range", 0)
+    x = f.input((1, 600), "int8", scale=0.1)
+    f.op("SOFTMAX", [x], [f.output((1, 600), "int8", scale=1 / 256, zero_point=-128)], SoftmaxOptions())
+    program = build(f.graph(), tmp_path, OPTIMIZED)
+    completed = program.run([np.zeros((1, 600), dtype=np.int8)])
+    assert completed.returncode == 100 - (-3)
+
+
+def test_unsupported_operator_is_named(tmp_path):
+    f = Family("custom", 0)
+    f.builder.op("my-op", [f.input((4,))], [f.output((4,))], CustomOptions(b""))
+    graph = f.graph()
+    with pytest.raises(UnsupportedOperatorError, match="my-op"):
+        generate(graph, plan_memory(graph), tmp_path / "out")
+
+
+def test_existing_folder_is_replaced_only_with_force(tmp_path):
+    graph = real_graph(INT8_MODELS[-1])
+    plan = plan_memory(graph)
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pytest.raises(McuDeployError, match="already exists"):
+        generate(graph, plan, target)
+    generate(graph, plan, target, force=True)
+    assert not (target / "old.txt").exists() and (target / "network.c").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "the staging folder was left behind"
+
+
+@pytest.mark.parametrize("model", [INT8_MODELS[0], INT8_MODELS[2], FLOAT_MODELS[0]])
+def test_regeneration_is_byte_identical(tmp_path, model):
+    graph = real_graph(model)
+    plan = plan_memory(graph)
+    first, second = generate(graph, plan, tmp_path / "a"), generate(graph, plan, tmp_path / "b")
+    files = sorted(p.relative_to(first.directory) for p in first.directory.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second.directory) for p in second.directory.rglob("*") if p.is_file())
+    for name in files:
+        assert (first.directory / name).read_bytes() == (second.directory / name).read_bytes(), name
+    again = render(read_tflite(MODELS / model), plan_memory(read_tflite(MODELS / model)))
+    assert {n: t.encode() for n, t in again.files.items()} == {
+        str(n): (first.directory / n).read_bytes() for n in files
+    }
+
+
+def test_only_used_kernels_are_shipped():
+    files = render(real_graph(INT8_MODELS[3]), plan_memory(real_graph(INT8_MODELS[3]))).files  # ad01: FC only
+    runtime = sorted(name.split("/", 1)[1] for name in files if name.startswith("runtime/"))
+    assert runtime == ["md_common.h", "md_fixedpoint.h", "md_fully_connected.c", "md_fully_connected.h"]
+
+
+def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):
+    """The arena symbol is exactly arena_bytes, in the requested section; the weights symbol exactly
+    the constant layout analyze reports (the header also checks every member's offset)."""
+    graph = real_graph(INT8_MODELS[0])
+    plan = plan_memory(graph)
+    code = generate(graph, plan, tmp_path / "out", arena_section=".bss.tensor_arena")
+    obj = tmp_path / "network.o"
+    subprocess.run(
+        ["gcc", *C_FLAGS, "-c", f"-I{code.directory}", f"-I{code.directory / 'runtime'}",
+         str(code.directory / "network.c"), "-o", str(obj)],
+        check=True,
+    )  # fmt: skip
+    table = subprocess.run(["objdump", "-t", str(obj)], check=True, capture_output=True, text=True).stdout
+    sizes = {
+        fields[-1]: (fields[-3], int(fields[-2], 16))
+        for fields in map(str.split, table.splitlines()[4:])
+        if len(fields) >= 5
+    }
+    assert sizes["net_arena"] == (".bss.tensor_arena", plan.arena_bytes)
+    assert sizes["net_weights"][1] == code.weights_bytes
+    assert all(f"net_layer_{op.index}" in sizes for op in graph.operators)
+
+
+def test_kernel_tables_are_the_engines():
+    """The int16 softmax and sigmoid tables in the C library hold the engine's values."""
+    exp_lut, reciprocal_lut = _int16_luts()
+    softmax = runtime_text("md_softmax_s16.c")
+    activations = runtime_text("md_activations_s16.c")
+    assert _c_table(softmax, "exp_lut") == exp_lut.tolist()
+    assert _c_table(softmax, "one_over_one_plus_x_lut") == reciprocal_lut.tolist()
+    assert _c_table(activations, "sigmoid_table") == SIGMOID_TABLE_UINT16.tolist()
+
+
+def _c_table(source: str, name: str) -> list[int]:
+    body = re.search(rf"{name}\[\d+\] = \{{([^}}]*)\}}", source).group(1)
+    return [int(v) for v in body.replace("\n", " ").split(",") if v.strip()]
+
+
+# --------------------------------------------------------------------------- compilers
+
+
+def _library_sources(folder: Path) -> list[Path]:
+    """The whole kernel library, copied out of the package."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in all_runtime_files():
+        (folder / name).write_text(runtime_text(name))
+    return sorted(folder.glob("*.c"))
+
+
+def test_library_is_warning_free_for_host_gcc(tmp_path):
+    sources = _library_sources(tmp_path / "runtime")
+    subprocess.run(
+        ["gcc", *C_FLAGS, "-pedantic", "-O2", "-c", *map(str, sources)], cwd=tmp_path, check=True, capture_output=True
+    )
+
+
+ARM_GCC = shutil.which("arm-none-eabi-gcc")
+
+
+@pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed")
+@pytest.mark.parametrize("cpu", CORTEX_M_CPUS)
+def test_cortex_m_compiles(tmp_path, cpu):
+    """The whole library and a generated int8 and float network compile warning-free; the int8
+    network's objects call no soft-float helper."""
+    flags = [ARM_GCC, f"-mcpu={cpu}", "-mthumb", "-Os", *C_FLAGS, "-c"]
+    subprocess.run([*flags, *map(str, _library_sources(tmp_path / "lib"))], cwd=tmp_path / "lib", check=True)
+    for model in (INT8_MODELS[0], FLOAT_MODELS[0]):
+        graph = real_graph(model)
+        code = generate(graph, plan_memory(graph), tmp_path / Path(model).stem)
+        includes = [f"-I{code.directory / d}" for d in code.include_dirs]
+        subprocess.run([*flags, *includes, *code.sources], cwd=code.directory, check=True)
+        if model in INT8_MODELS:
+            objects = [str(p) for p in code.directory.glob("*.o")]
+            undefined = subprocess.run(
+                ["arm-none-eabi-nm", "-u", *objects], check=True, capture_output=True, text=True
+            ).stdout
+            assert not re.search(r"__aeabi_[fd]", undefined), undefined
+
+
+def test_scratch_and_overlaps_follow_contracts():
+    """The kernels the generator picks are the ones the contracts describe (depthwise planes when a
+    scratch plane is declared, streaming otherwise)."""
+    graph = real_graph(INT8_MODELS[0])
+    files = render(graph, plan_memory(graph)).files
+    layer_calls = re.findall(
+        r"md_depthwise_s8\(&params, [^;]*?, (NULL|NET_TENSOR\(int8_t, \d+\))\);", files["network.c"]
+    )
+    assert layer_calls and all(call != "NULL" for call in layer_calls)
+
+
+def test_dtype_of_api_follows_model(tmp_path):
+    header = render(real_graph(FLOAT_MODELS[-1]), plan_memory(real_graph(FLOAT_MODELS[-1]))).files["network.h"]
+    assert "int net_run(const float *input_0, float *output_0);" in header
+    assert "NET_INPUT_0_SCALE" not in header
+    header = render(real_graph(INT8_MODELS[-1]), plan_memory(real_graph(INT8_MODELS[-1]))).files["network.h"]
+    assert "int net_run(const int8_t *input_0, const int8_t *input_1, int8_t *output_0);" in header
+    assert re.search(r"#define NET_INPUT_1_ZERO_POINT -1\n", header)

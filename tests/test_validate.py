@@ -1,0 +1,95 @@
+"""Generated C on the host and emulated Cortex-M cores, bit for bit against the reference engine,
+and the contract between `analyze` and the linked ELF."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import INT8_MODELS, MODELS
+from mcudeploy.cli.app import app
+from mcudeploy.emulation import ElfImage
+from mcudeploy.importers import load_model
+from mcudeploy.inputs import load_inputs, random_inputs
+from mcudeploy.memory.budget import constant_layout
+from mcudeploy.validation.runner import Validator
+
+TARGETS = ("host", "m4", "m55")
+
+
+@pytest.fixture
+def validator_of(tmp_path: Path):
+    made: list[Validator] = []
+
+    def make(model: str) -> Validator:
+        made.append(Validator(load_model(MODELS / model), workdir=tmp_path / Path(model).stem))
+        return made[-1]
+
+    yield make
+    for validator in made:
+        validator.close()
+
+
+@pytest.mark.parametrize("model", INT8_MODELS)
+def test_int8_model_bit_exact_on_host_m4_and_m55(model: str, validator_of) -> None:
+    validator = validator_of(model)
+    input_sets = [random_inputs(validator.graph, seed) for seed in range(3)]
+    for target in TARGETS:
+        result = validator.validate_target(target, input_sets)
+        assert result.passed, f"{model} differs on {target}: {[i.divergence for i in result.inputs]}"
+        assert (result.instructions_per_inference is None) == (target == "host")
+
+
+@pytest.mark.parametrize(("image", "expected"), [("person.bmp", [-113, 113]), ("no_person.bmp", [57, -57])])
+def test_person_detect_answers_right_on_m4(image: str, expected: list[int], validator_of) -> None:
+    validator = validator_of("tflm/person_detect.tflite")
+    result = validator.validate_target("m4", [load_inputs(MODELS / "testdata" / image, validator.graph)])
+    assert result.passed
+    assert result.inputs[0].values[0].ravel().tolist() == expected
+
+
+def test_per_layer_dump_names_the_first_diverging_layer(validator_of) -> None:
+    validator = validator_of("tflm/micro_speech_quantized.tflite")
+    data = validator.code_for("host").directory / "network_data.h"
+    # Corrupt the first bias of layer #1 (DEPTHWISE_CONV_2D): its output, and everything after, must differ.
+    text, count = re.subn(r"(\{ /\* t0 \*/\s*)(-?\d+)", lambda m: f"{m[1]}{int(m[2]) + 100000}", data.read_text())
+    assert count == 1
+    data.write_text(text)
+    result = validator.validate_target("host", [random_inputs(validator.graph, 0)])
+    assert not result.passed
+    divergence = result.inputs[0].divergence
+    assert divergence is not None and (divergence.layer, divergence.op) == (1, "DEPTHWISE_CONV_2D")
+
+
+@pytest.mark.parametrize("model", INT8_MODELS)
+def test_linked_elf_matches_analyze(model: str, validator_of) -> None:
+    """Arena symbol = the plan's arena_bytes; weights object = analyze's weights_bytes; no soft-float helper."""
+    validator = validator_of(model)
+    elf = ElfImage(validator.build("m4"))
+    assert elf.symbol("net_arena").size == validator.plan.arena_bytes
+    weights_bytes = constant_layout(validator.graph).total_bytes
+    if weights_bytes:
+        assert elf.symbol("net_weights").size == weights_bytes
+    else:  # a model without constants (simple_add) has no weights object at all
+        assert not [s for s in elf.symbols if s.name == "net_weights"]
+    assert elf.symbols_matching("__aeabi_f*") == [] and elf.symbols_matching("__aeabi_d*") == []
+
+
+def test_validate_cli_json(tmp_path: Path) -> None:
+    model = MODELS / "tflm" / "hello_world_int8.tflite"
+    np.save(tmp_path / "x.npy", np.array([[-128]], dtype=np.int8))
+    result = CliRunner().invoke(
+        app, ["validate", str(model), "--target", "host", "--target", "m4", "--inputs", str(tmp_path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["passed"] and report["engine_matches_tflm"] is True
+    m4 = report["targets"]["m4"]
+    assert m4["instructions_per_inference"] > 0 and m4["sections"]["text"] > 0
+    metrics = m4["inputs"][0]["outputs"][0]
+    assert {"max_abs_diff", "differing", "rmse", "mae", "l2_relative", "cosine", "top1_agree"} <= metrics.keys()
