@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -132,10 +133,155 @@ def _round_half_away(value: float) -> int:
     return rounded if value >= 0 else -rounded
 
 
+def clamp_and_narrow(values: np.ndarray, low: np.integer, high: np.integer, dtype: np.dtype) -> np.ndarray:
+    """`values` clamped to [low, high] (which `dtype` holds), then cast to `dtype`; `values` is
+    overwritten. On small arrays np.clip's Python wrapper costs more than two plain ufunc calls;
+    on large ones its single pass is faster."""
+    if values.size <= _SMALL_ARRAY:
+        np.minimum(values, high, out=values)
+        np.maximum(values, low, out=values)
+    else:
+        np.clip(values, low, high, out=values)
+    return values.astype(dtype)
+
+
+_SMALL_ARRAY = 2048
+
+
 def saturate(x: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     """Clamp to the range of an integer dtype and cast."""
     info = np.iinfo(dtype)
     return np.clip(x, info.min, info.max).astype(dtype)
+
+
+# --- requantization of accumulators, prepared once per layer ----------------------
+
+
+@dataclass(frozen=True)
+class Requantizer:
+    """Turns the sums of a conv or fully connected layer into its output: bias added in the
+    accumulator's C type, MultiplyByQuantizedMultiplier per channel (last axis), output offset,
+    clamp to the activation range, narrowing. Made once per layer by `make_requantizer`.
+    """
+
+    multipliers: np.ndarray
+    shifts: np.ndarray
+    bias: np.ndarray
+    output_offset: int
+    clamp: tuple[np.int64, np.int64]
+    dtype: np.dtype
+    wide: bool
+    """The 16x8 kernels' int64 accumulator (int64 variant of the multiply, no int32 wrap)."""
+    fused: _FusedRequantization | None
+
+    def __call__(self, sums: np.ndarray) -> np.ndarray:
+        """`sums`: Σ input · filter per output channel, as integers or as floats holding integers."""
+        if self.fused is not None:
+            return self.fused(sums, self.clamp, self.dtype)
+        acc = sums.astype(np.int64) + self.bias
+        if self.wide:
+            scaled = multiply_by_quantized_multiplier_int64(acc, self.multipliers, self.shifts)
+        else:
+            scaled = multiply_by_quantized_multiplier(wrap_int32(acc), self.multipliers, self.shifts)
+        return clamp_and_narrow(wrap_int32(scaled + self.output_offset), *self.clamp, self.dtype)
+
+
+@dataclass(frozen=True)
+class _FusedRequantization:
+    """The int32 chain in one multiply, add and shift per value, exact where no step overflows.
+
+    With v = floor((acc · m + 2^30) / 2^31) (the doubling high multiply, which cannot saturate
+    for m >= 0), the rounding divide by 2^e is floor((v + 2^(e-1) - [v < 0]) / 2^e) and floor
+    divisions nest, so the output is floor((sums · m + addend - [v < 0] · 2^31) / 2^(31+e)) with
+    the bias and both rounding terms folded into `addend`, and the output offset too (times
+    2^(31+e)) unless that could overflow int64. A left shift (e = 0) is folded into m.
+    """
+
+    multipliers: np.ndarray
+    addends: np.ndarray
+    negative_below: np.ndarray
+    """v < 0 exactly when sums · m is below this."""
+    negative_amounts: np.ndarray
+    shifts: np.ndarray
+    output_offset: int
+    """The offset still to add after the shift: 0 when folded into the addends."""
+
+    def __call__(self, sums: np.ndarray, clamp: tuple[np.int64, np.int64], dtype: np.dtype) -> np.ndarray:
+        acc = np.multiply(sums, self.multipliers, dtype=np.int64, casting="unsafe")  # exact: whole-number sums
+        negative = acc < self.negative_below
+        acc += self.addends
+        acc -= negative * self.negative_amounts  # a multiply: subtract(where=) is far slower
+        acc >>= self.shifts
+        if self.output_offset:
+            acc += self.output_offset
+        return clamp_and_narrow(acc, *clamp, dtype)
+
+
+def make_requantizer(
+    real_multipliers: np.ndarray,
+    bias: np.ndarray,
+    output_offset: int,
+    clamp: tuple[int, int],
+    dtype: np.dtype,
+    wide: bool = False,
+    sum_bound: np.ndarray | None = None,
+) -> Requantizer:
+    """QuantizeMultiplier of each channel's real multiplier, with the integer `bias` (per
+    channel or one value) added to the sums first.
+
+    `sum_bound` (per channel: no |sum| exceeds it, nor any partial sum the caller accumulates in
+    int32) lets the fused path run when it proves every step exact; without it, or when the
+    bound is too large, each int32 wrap is modelled.
+    """
+    multipliers, shifts = quantize_multipliers(real_multipliers)
+    channels = max(multipliers.size, np.size(bias))
+    multipliers, shifts = np.broadcast_to(multipliers, channels), np.broadcast_to(shifts, channels)
+    bias = np.broadcast_to(np.asarray(bias, dtype=np.int64), channels)
+    fused = None
+    if not wide and sum_bound is not None:
+        sum_bound = np.broadcast_to(sum_bound, channels)
+        fused = _fuse(multipliers, shifts, bias, output_offset, sum_bound, True) or _fuse(
+            multipliers, shifts, bias, output_offset, sum_bound, False
+        )
+    low, high = np.int64(clamp[0]), np.int64(clamp[1])  # numpy scalars spare np.clip its range checks
+    return Requantizer(multipliers, shifts, bias, output_offset, (low, high), dtype, wide, fused)
+
+
+def _fuse(
+    multipliers: np.ndarray,
+    shifts: np.ndarray,
+    bias: np.ndarray,
+    output_offset: int,
+    sum_bound: np.ndarray,
+    fold_offset: bool,
+) -> _FusedRequantization | None:
+    """The fused constants of each channel, or None when a channel could overflow int32 or int64.
+    Python ints, so that the checks themselves cannot overflow."""
+    folded_offset = output_offset if fold_offset else 0
+    columns = []
+    for multiplier, shift, channel_bias, bound in zip(
+        multipliers.tolist(), shifts.tolist(), bias.tolist(), sum_bound.tolist(), strict=True
+    ):
+        left, right = max(shift, 0), max(-shift, 0)
+        acc_bound = int(bound) + abs(channel_bias)
+        if multiplier < 0 or acc_bound << left > INT32_MAX:
+            return None
+        multiplier <<= left
+        total_shift = 31 + right
+        addend = (1 << 30) + (((1 << right) >> 1) << 31) + channel_bias * multiplier + (folded_offset << total_shift)
+        below = -(1 << 30) - channel_bias * multiplier
+        largest_int64 = max(int(bound) * multiplier + abs(addend) + (1 << 31), abs(below))
+        largest_output = ((acc_bound * multiplier) >> total_shift) + 2 + abs(output_offset)
+        if largest_int64 >= 1 << 63 or largest_output > INT32_MAX:
+            return None
+        columns.append((multiplier, addend, below, (1 << 31) if right else 0, total_shift))
+    constants = (_compact(column) for column in np.array(columns, dtype=np.int64).reshape(-1, 5).T)
+    return _FusedRequantization(*constants, output_offset=output_offset - folded_offset)
+
+
+def _compact(per_channel: np.ndarray) -> np.ndarray | np.int64:
+    """One value when every channel shares it (numpy's scalar loops are faster), else a contiguous array."""
+    return per_channel[0] if per_channel.size and np.all(per_channel == per_channel[0]) else per_channel.copy()
 
 
 # --- gemmlowp fixed-point math (exp, logistic, tanh, reciprocal) ----------------
@@ -166,8 +312,9 @@ def saturating_rounding_multiply_by_pot(x: np.ndarray | int, exponent: int) -> n
     x = np.asarray(x, dtype=np.int64)
     if exponent <= 0:
         return rounding_divide_by_pot(x, -exponent)
-    threshold = (1 << (31 - exponent)) - 1
-    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, x << exponent))
+    # gemmlowp saturates x beyond ±(2^(31-exponent) - 1); for int32 x the shift stays within
+    # int64, so clamping the shifted value gives the same result in fewer steps.
+    return np.minimum(np.maximum(x << exponent, INT32_MIN), INT32_MAX)
 
 
 def rescale(x: np.ndarray | int, src_integer_bits: int, dst_integer_bits: int) -> np.ndarray:
@@ -378,12 +525,29 @@ def round_half_away_f32(x: np.ndarray) -> np.ndarray:
 
 
 def evaluate_by_table(data: np.ndarray, function: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """An elementwise integer `function` of `data`, through a table of its values at every input
-    when that is cheaper (8-bit data, or 16-bit data with more elements than the type has values):
-    exact, and a lookup per element instead of the arithmetic."""
-    bits = 8 * data.dtype.itemsize
-    if bits > 16 or (bits == 16 and data.size <= 1 << 16):
-        return function(data)
+    """An elementwise integer `function` of `data`, through `tabulated`."""
+    return tabulated(function, data.dtype, data.size)(data)
+
+
+def tabulated(
+    function: Callable[[np.ndarray], np.ndarray], dtype: np.dtype, size: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """An elementwise integer `function` of `size` values of `dtype`, through a table of its value
+    at every input when that is cheaper (8-bit data, or 16-bit data with more elements than the
+    type has values): exact, the table computed here once, then one lookup per element."""
+    bits = 8 * dtype.itemsize
+    if bits > 16 or (bits == 16 and size <= 1 << 16):
+        return function
     unsigned = np.dtype(f"uint{bits}")
-    every_value = np.arange(1 << bits, dtype=unsigned).view(data.dtype)  # table order: the bits as unsigned
-    return function(every_value)[data.view(unsigned)]
+    every_value = np.arange(1 << bits, dtype=unsigned).view(dtype)  # table order: the bits as unsigned
+    return _Table(function(every_value), unsigned)
+
+
+@dataclass(frozen=True)
+class _Table:
+    values: np.ndarray
+    unsigned: np.dtype
+    """The index: the data's bits read as this unsigned type."""
+
+    def __call__(self, data: np.ndarray) -> np.ndarray:
+        return self.values[data.view(self.unsigned)]

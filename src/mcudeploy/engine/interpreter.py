@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
-from mcudeploy.engine.registry import KERNELS, KernelResult, OpContext
+from mcudeploy.engine.registry import KERNELS, Kernel, OpContext
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
-from mcudeploy.ir import NO_TENSOR, Graph, Operator
+from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
 
 
 @dataclass
@@ -34,54 +34,91 @@ def check_supported(graph: Graph) -> None:
         )
 
 
+class Engine:
+    """A graph set up once and run many times, as TFLite Micro splits Prepare from Invoke: each
+    kernel keeps what it derives from the operator's constants (`OpContext.prepared`) across runs."""
+
+    def __init__(self, graph: Graph) -> None:
+        check_supported(graph)
+        self.graph = graph
+        self._constants = {t.index: t.data for t in graph.constants()}
+        self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
+        self._steps = [_Step.of(graph, op) for op in graph.operators]
+
+    def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
+        """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
+        graph = self.graph
+        values = dict(self._constants)
+        values.update(zip(graph.inputs, self._checked_inputs(inputs), strict=True))
+        try:
+            for step in self._steps:
+                args = [None if i == NO_TENSOR else values[i] for i in step.op.inputs]
+                result = step.kernel(OpContext(step.op, graph, args, step.states))
+                results = (result,) if isinstance(result, np.ndarray) else result
+                for expected, array in zip(step.outputs, results, strict=True):
+                    expected.check_output(graph, step.op, array)
+                    values[expected.index] = array
+        except McuDeployError as error:  # a variant a kernel refuses: reported against the file and the layer
+            raise type(error)(graph.subject, f"layer {step.op.label}: {error.reason}") from None
+        return RunResult(outputs=[values[i] for i in graph.outputs], tensors=values)
+
+    def _checked_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if len(inputs) != len(self._inputs):
+            raise McuDeployError(self.graph.subject, f"the model takes {len(self._inputs)} inputs, {len(inputs)} given")
+        return [
+            expected.checked_input(self.graph, np.asarray(array))
+            for expected, array in zip(self._inputs, inputs, strict=True)
+        ]
+
+
 def run(graph: Graph, inputs: Sequence[np.ndarray]) -> RunResult:
-    """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
-    check_supported(graph)
-    values: dict[int, np.ndarray] = {t.index: t.data for t in graph.constants()}
-    for index, array in zip(graph.inputs, _checked_inputs(graph, inputs), strict=True):
-        values[index] = array
-    for op in graph.operators:
-        args = [None if i == NO_TENSOR else values[i] for i in op.inputs]
-        result = _call_kernel(graph, op, args)
-        results = [result] if isinstance(result, np.ndarray) else list(result)
-        for index, array in zip(op.outputs, results, strict=True):
-            values[index] = _checked_output(graph, op, index, array)
-    return RunResult(outputs=[values[i] for i in graph.outputs], tensors=values)
+    """Run the graph once on one set of inputs (in the order of `graph.inputs`)."""
+    return Engine(graph).run(inputs)
 
 
-def _call_kernel(graph: Graph, op: Operator, args: list[np.ndarray | None]) -> KernelResult:
-    """Run one kernel; a variant it refuses is reported against the model file and the layer."""
-    try:
-        return KERNELS[op.op_type](OpContext(op, graph, args))
-    except McuDeployError as error:
-        raise type(error)(graph.subject, f"layer {op.label}: {error.reason}") from None
+@dataclass(frozen=True)
+class _Expected:
+    """The type and shape a tensor's value must have, taken from the graph once."""
 
+    index: int
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    size: int
 
-def _checked_inputs(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    if len(inputs) != len(graph.inputs):
-        raise McuDeployError(graph.subject, f"the model takes {len(graph.inputs)} inputs, {len(inputs)} given")
-    checked = []
-    for tensor, array in zip(graph.graph_inputs, inputs, strict=True):
-        array = np.asarray(array)
-        if array.size != tensor.size:
+    @classmethod
+    def of(cls, tensor: Tensor) -> _Expected:
+        return cls(tensor.index, tensor.dtype.numpy, tensor.shape, tensor.size)
+
+    def checked_input(self, graph: Graph, array: np.ndarray) -> np.ndarray:
+        tensor = graph.tensors[self.index]
+        if array.size != self.size:
             raise McuDeployError(
                 graph.subject,
-                f"input '{tensor.name}' needs {tensor.size} values (shape {list(tensor.shape)}), got {array.size}",
+                f"input '{tensor.name}' needs {self.size} values (shape {list(self.shape)}), got {array.size}",
             )
-        if array.dtype != tensor.dtype.numpy:
-            raise McuDeployError(
-                graph.subject, f"input '{tensor.name}' is {tensor.dtype}, got {array.dtype}"
+        if array.dtype != self.dtype:
+            raise McuDeployError(graph.subject, f"input '{tensor.name}' is {tensor.dtype}, got {array.dtype}")
+        return array.reshape(self.shape)
+
+    def check_output(self, graph: Graph, op: Operator, array: np.ndarray) -> None:
+        """Kernels must produce exactly the declared type and shape: a mismatch is an engine bug."""
+        if array.dtype != self.dtype or array.shape != self.shape:
+            tensor = graph.tensors[self.index]
+            raise AssertionError(
+                f"{op.label}: kernel produced {array.dtype}{list(array.shape)}, "
+                f"tensor '{tensor.name}' is {tensor.dtype}{list(tensor.shape)}"
             )
-        checked.append(array.reshape(tensor.shape))
-    return checked
 
 
-def _checked_output(graph: Graph, op: Operator, index: int, array: np.ndarray) -> np.ndarray:
-    """Kernels must produce exactly the declared type and shape: a mismatch is an engine bug."""
-    tensor = graph.tensors[index]
-    if array.dtype != tensor.dtype.numpy or tuple(array.shape) != tensor.shape:
-        raise AssertionError(
-            f"{op.label}: kernel produced {array.dtype}{list(array.shape)}, "
-            f"tensor '{tensor.name}' is {tensor.dtype}{list(tensor.shape)}"
-        )
-    return array
+@dataclass(frozen=True)
+class _Step:
+    """One operator as an engine runs it: its kernel, its prepared states, what its outputs must be."""
+
+    op: Operator
+    kernel: Kernel
+    states: dict
+    outputs: tuple[_Expected, ...]
+
+    @classmethod
+    def of(cls, graph: Graph, op: Operator) -> _Step:
+        return cls(op, KERNELS[op.op_type], {}, tuple(_Expected.of(graph.tensors[i]) for i in op.outputs))

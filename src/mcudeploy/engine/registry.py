@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
 
+State = TypeVar("State")
+
 
 @dataclass
 class OpContext:
-    """What a kernel sees: its operator, the graph, and the values of its inputs."""
+    """What a kernel sees: its operator, the graph, the values of its inputs, and the states
+    it prepared from the operator's constants (`prepared`)."""
 
     op: Operator
     graph: Graph
     inputs: list[np.ndarray | None]
+    states: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
+    """Shared by every run of an `Engine`; a context made on its own starts empty."""
 
     @property
     def options(self):
@@ -32,6 +38,25 @@ class OpContext:
 
     def input(self, i: int) -> np.ndarray | None:
         return self.inputs[i] if i < len(self.inputs) else None
+
+    def prepared(self, prepare: Callable[[OpContext], State | None]) -> State:
+        """`prepare(ctx)`, computed on the first call and then kept (TFLite Micro's Prepare):
+        multipliers, converted weights, index arrays, tables.
+
+        `prepare` sees only the constant inputs (the others are None), so what it returns
+        cannot depend on the values of one run. When it needs an input that is not constant
+        (a filter computed by another operator), it returns None, and then runs again on
+        every call, seeing all the inputs.
+        """
+        if prepare not in self.states:
+            self.states[prepare] = prepare(self._constants_only())
+        state = self.states[prepare]
+        return prepare(self) if state is None else state
+
+    def _constants_only(self) -> OpContext:
+        tensors = [self.input_tensor(i) for i in range(len(self.op.inputs))]
+        constants = [t.data if t is not None and t.is_constant else None for t in tensors]
+        return OpContext(self.op, self.graph, constants)
 
 
 KernelResult = np.ndarray | Sequence[np.ndarray]

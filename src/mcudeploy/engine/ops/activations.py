@@ -3,20 +3,22 @@
 Quantized paths follow TFLite Micro's reference kernels (RELU_N1_TO_1, which
 TFLM lacks, follows LiteRT's); like the tflite-micro interpreter, they derive
 multipliers from the float32 scales in double. 8-bit inputs go through a table
-of the function's 256 values. Float paths compute in float32; the exponential is
-evaluated in float64 and rounded, as close as numpy gets to libm's expf.
+of the function's 256 values, computed once per operator. Float paths compute in
+float32; the exponential is evaluated in float64 and rounded, as close as numpy
+gets to libm's expf.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from mcudeploy.engine.activation import quantize_scalar, quantized_activation_range
 from mcudeploy.engine.fixedpoint import (
-    evaluate_by_table,
     fixed_logistic,
     fixed_tanh,
     multiply_by_quantized_multiplier,
@@ -27,6 +29,7 @@ from mcudeploy.engine.fixedpoint import (
     saturating_doubling_high_mul_int16,
     saturating_left_shift_int16,
     saturating_rounding_doubling_high_mul_int16,
+    tabulated,
     wrap_int16,
 )
 from mcudeploy.engine.registry import OpContext, kernel
@@ -62,33 +65,58 @@ _FLOAT_RELU_BOUNDS = {"RELU": (F32(0), None), "RELU6": (F32(0), F32(6)), "RELU_N
 
 @kernel("RELU", "RELU6", "RELU_N1_TO_1")
 def relu(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return ctx.prepared(_prepare_relu)(ctx.input(0))
+
+
+def _prepare_relu(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        low, high = _FLOAT_RELU_BOUNDS[ctx.op.op_type]
-        clamped = np.where(data < low, low, data)  # keeps NaN and -0.0 as the C comparisons do
-        return clamped if high is None else np.where(clamped > high, high, clamped)
+        return partial(_float_relu, *_FLOAT_RELU_BOUNDS[ctx.op.op_type])
     if source.dtype not in (DType.INT8, DType.INT16):
         raise _unsupported(ctx, source.dtype)
     if ctx.op.op_type == "RELU6":
-        return _relu6_quantized(data, source)
-    return evaluate_by_table(data, lambda v: _requantized_relu(v, source, output, _RELU_FAMILY[ctx.op.op_type]))
+        return partial(_relu6_quantized, *_relu6_bounds(source))
+    return _tabulated(source, _Rescale.of(source, output, _RELU_FAMILY[ctx.op.op_type]))
 
 
-def _requantized_relu(data: np.ndarray, source: Tensor, output: Tensor, activation: Activation) -> np.ndarray:
+def _tabulated(source: Tensor, function: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    return tabulated(function, source.dtype.numpy, source.size)
+
+
+def _float_relu(low: np.float32, high: np.float32 | None, data: np.ndarray) -> np.ndarray:
+    clamped = np.where(data < low, low, data)  # keeps NaN and -0.0 as the C comparisons do
+    return clamped if high is None else np.where(clamped > high, high, clamped)
+
+
+@dataclass(frozen=True)
+class _Rescale:
     """Rescale to the output's quantization, then clamp to the activation's range there."""
-    multiplier, shift = quantize_multiplier(_scale(source) / _scale(output))
-    low, high = quantized_activation_range(activation, output)
-    centered = data.astype(np.int64) - _zero_point(source)
-    scaled = _zero_point(output) + multiply_by_quantized_multiplier(centered, multiplier, shift)
-    return np.clip(scaled, low, high).astype(output.dtype.numpy)
+
+    scaling: tuple[int, int]
+    zero_points: tuple[int, int]
+    clamp: tuple[int, int]
+    dtype: np.dtype
+
+    @classmethod
+    def of(cls, source: Tensor, output: Tensor, activation: Activation) -> _Rescale:
+        scaling = quantize_multiplier(_scale(source) / _scale(output))
+        clamp = quantized_activation_range(activation, output)
+        return cls(scaling, (_zero_point(source), _zero_point(output)), clamp, output.dtype.numpy)
+
+    def __call__(self, data: np.ndarray) -> np.ndarray:
+        centered = data.astype(np.int64) - self.zero_points[0]
+        scaled = self.zero_points[1] + multiply_by_quantized_multiplier(centered, *self.scaling)
+        return np.clip(scaled, *self.clamp).astype(self.dtype)
 
 
-def _relu6_quantized(data: np.ndarray, source: Tensor) -> np.ndarray:
+def _relu6_bounds(source: Tensor) -> tuple[int, int]:
     """TFLM's RELU6 clamps in the input's quantization (it assumes the output shares it)."""
-    info = np.iinfo(data.dtype)
+    info = np.iinfo(source.dtype.numpy)
     zero = _zero_point(source)
-    six = int(np.clip(quantize_scalar(6.0, _scale(source), zero), info.min, info.max))
+    return zero, int(np.clip(quantize_scalar(6.0, _scale(source), zero), info.min, info.max))
+
+
+def _relu6_quantized(zero: int, six: int, data: np.ndarray) -> np.ndarray:
     return np.where(data > six, six, np.where(data < zero, zero, data)).astype(data.dtype)
 
 
@@ -97,27 +125,48 @@ def _relu6_quantized(data: np.ndarray, source: Tensor) -> np.ndarray:
 
 @kernel("LEAKY_RELU")
 def leaky_relu(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return ctx.prepared(_prepare_leaky_relu)(ctx.input(0))
+
+
+def _prepare_leaky_relu(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     alpha = F32((ctx.options or LeakyReluOptions()).alpha)
     if source.dtype == DType.FLOAT32:
-        return np.where(data > 0, data, data * alpha)
+        return partial(_float_leaky_relu, alpha)
     if source.dtype not in (DType.INT8, DType.INT16):
         raise _unsupported(ctx, source.dtype)
-    return evaluate_by_table(data, lambda v: _leaky_relu_quantized(v, source, output, alpha))
+    return _tabulated(source, _QuantizedLeakyRelu.of(source, output, alpha))
 
 
-def _leaky_relu_quantized(data: np.ndarray, source: Tensor, output: Tensor, alpha: np.float32) -> np.ndarray:
-    input_scale, output_scale = _scale(source), _scale(output)
-    identity_multiplier, identity_shift = quantize_multiplier(input_scale / output_scale)
-    alpha_multiplier, alpha_shift = quantize_multiplier(input_scale * float(alpha) / output_scale)
-    centered = data.astype(np.int64) - _zero_point(source)
-    # A negative alpha is applied as a positive multiplier and a negation afterwards.
-    scaled_negative = multiply_by_quantized_multiplier(centered, abs(alpha_multiplier), alpha_shift)
-    scaled_negative = -scaled_negative if alpha_multiplier < 0 else scaled_negative
-    scaled_positive = multiply_by_quantized_multiplier(centered, identity_multiplier, identity_shift)
-    result = _zero_point(output) + np.where(centered >= 0, scaled_positive, scaled_negative)
-    return saturate(result, output.dtype.numpy)
+def _float_leaky_relu(alpha: np.float32, data: np.ndarray) -> np.ndarray:
+    return np.where(data > 0, data, data * alpha)
+
+
+@dataclass(frozen=True)
+class _QuantizedLeakyRelu:
+    """The identity and alpha each as a quantized multiplier; a negative alpha is applied as a
+    positive multiplier and a negation afterwards."""
+
+    identity: tuple[int, int]
+    alpha: tuple[int, int]
+    zero_points: tuple[int, int]
+    dtype: np.dtype
+
+    @classmethod
+    def of(cls, source: Tensor, output: Tensor, alpha: np.float32) -> _QuantizedLeakyRelu:
+        input_scale, output_scale = _scale(source), _scale(output)
+        identity = quantize_multiplier(input_scale / output_scale)
+        alpha_scaling = quantize_multiplier(input_scale * float(alpha) / output_scale)
+        return cls(identity, alpha_scaling, (_zero_point(source), _zero_point(output)), output.dtype.numpy)
+
+    def __call__(self, data: np.ndarray) -> np.ndarray:
+        alpha_multiplier, alpha_shift = self.alpha
+        centered = data.astype(np.int64) - self.zero_points[0]
+        scaled_negative = multiply_by_quantized_multiplier(centered, abs(alpha_multiplier), alpha_shift)
+        scaled_negative = -scaled_negative if alpha_multiplier < 0 else scaled_negative
+        scaled_positive = multiply_by_quantized_multiplier(centered, *self.identity)
+        result = self.zero_points[1] + np.where(centered >= 0, scaled_positive, scaled_negative)
+        return saturate(result, self.dtype)
 
 
 # --- HARD_SWISH ------------------------------------------------------------------
@@ -125,13 +174,20 @@ def _leaky_relu_quantized(data: np.ndarray, source: Tensor, output: Tensor, alph
 
 @kernel("HARD_SWISH")
 def hard_swish(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return ctx.prepared(_prepare_hard_swish)(ctx.input(0))
+
+
+def _prepare_hard_swish(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        return data * np.clip(data + F32(3), F32(0), F32(6)) / F32(6)
+        return _float_hard_swish
     if source.dtype != DType.INT8:
         raise _unsupported(ctx, source.dtype)
-    return evaluate_by_table(data, lambda v: _hard_swish_int8(v, source, output, ctx.op.label))
+    return _tabulated(source, partial(_hard_swish_int8, source=source, output=output, label=ctx.op.label))
+
+
+def _float_hard_swish(data: np.ndarray) -> np.ndarray:
+    return data * np.clip(data + F32(3), F32(0), F32(6)) / F32(6)
 
 
 def _int16_multiplier(real_multiplier: float) -> tuple[int, int]:
@@ -175,40 +231,55 @@ _LOGISTIC_LOWER_CUTOFF = F32(-9)
 
 @kernel("LOGISTIC")
 def logistic(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return ctx.prepared(_prepare_logistic)(ctx.input(0))
+
+
+def _prepare_logistic(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        # Above the upper cutoff the result is 1; below the lower one, exp(x) alone.
-        exp_of_minus = _exp_f32(-data)
-        middle = F32(1) / (F32(1) + exp_of_minus)
-        below = _exp_f32(data)
-        return np.where(data > _LOGISTIC_UPPER_CUTOFF, F32(1), np.where(data < _LOGISTIC_LOWER_CUTOFF, below, middle))
+        return _float_logistic
     if source.dtype == DType.INT8:
         if _zero_point(output) != -128:
             raise UnsupportedOperatorError(ctx.op.label, "int8 LOGISTIC needs an output zero point of -128")
-        return evaluate_by_table(
-            data, lambda v: _sigmoid_like_int8(v, source, fixed_logistic, output_shift=23, output_offset=-128)
+        return _tabulated(
+            source,
+            partial(_sigmoid_like_int8, source=source, function=fixed_logistic, output_shift=23, output_offset=-128),
         )
     if source.dtype == DType.INT16:
         _check_int16_sigmoid_like(ctx, source, output)
-        return evaluate_by_table(data, lambda v: _logistic_int16(v, source))
+        return _tabulated(source, partial(_logistic_int16, rescale=_int16_input_rescale(source, (0,))))
     raise _unsupported(ctx, source.dtype)
+
+
+def _float_logistic(data: np.ndarray) -> np.ndarray:
+    # Above the upper cutoff the result is 1; below the lower one, exp(x) alone.
+    exp_of_minus = _exp_f32(-data)
+    middle = F32(1) / (F32(1) + exp_of_minus)
+    below = _exp_f32(data)
+    return np.where(data > _LOGISTIC_UPPER_CUTOFF, F32(1), np.where(data < _LOGISTIC_LOWER_CUTOFF, below, middle))
 
 
 @kernel("TANH")
 def tanh(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return ctx.prepared(_prepare_tanh)(ctx.input(0))
+
+
+def _prepare_tanh(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        return np.tanh(data.astype(np.float64)).astype(np.float32)
+        return _float_tanh
     if source.dtype == DType.INT8:
-        return evaluate_by_table(
-            data, lambda v: _sigmoid_like_int8(v, source, fixed_tanh, output_shift=24, output_offset=0)
+        return _tabulated(
+            source, partial(_sigmoid_like_int8, source=source, function=fixed_tanh, output_shift=24, output_offset=0)
         )
     if source.dtype == DType.INT16:
         _check_int16_sigmoid_like(ctx, source, output)
-        return evaluate_by_table(data, lambda v: _tanh_int16(v, source))
+        return _tabulated(source, partial(_tanh_int16, rescale=_int16_input_rescale(source, (0, 1))))
     raise _unsupported(ctx, source.dtype)
+
+
+def _float_tanh(data: np.ndarray) -> np.ndarray:
+    return np.tanh(data.astype(np.float64)).astype(np.float32)
 
 
 _INT8_INPUT_INTEGER_BITS = 4
@@ -279,16 +350,16 @@ def _interpolate_sigmoid(magnitude: np.ndarray, fraction_bits: int) -> np.ndarra
     return (low << fraction_bits) + fraction * (high - low)
 
 
-def _logistic_int16(data: np.ndarray, source: Tensor) -> np.ndarray:
-    x = _rescaled_int16_input(data, *_int16_input_rescale(source, (0,)))
+def _logistic_int16(data: np.ndarray, rescale: tuple[int, int]) -> np.ndarray:
+    x = _rescaled_int16_input(data, *rescale)
     magnitude = np.abs(x)
     positive = np.where(magnitude >> 9 >= 255, 0x7FFF << 10, _interpolate_sigmoid(magnitude, 9))
     result = np.where(x >= 0, positive + (1 << 9), (1 << 25) - positive + (1 << 9) - 1)
     return (result >> 10).astype(np.int16)
 
 
-def _tanh_int16(data: np.ndarray, source: Tensor) -> np.ndarray:
-    x = _rescaled_int16_input(data, *_int16_input_rescale(source, (0, 1)))
+def _tanh_int16(data: np.ndarray, rescale: tuple[int, int]) -> np.ndarray:
+    x = _rescaled_int16_input(data, *rescale)
     magnitude = np.abs(x)
     # tanh(x) = 2 · sigmoid(2x) - 1: the same table read with one fraction bit less.
     positive = np.where(magnitude >> 8 >= 255, 0xFFFF << 8, _interpolate_sigmoid(magnitude, 8))

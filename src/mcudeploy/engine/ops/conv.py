@@ -2,31 +2,27 @@
 
 Also the pieces the other windowed and weighted operators share: the geometry of
 a sliding window (TFLite's padding rule), per-channel requantization parameters
-(PopulateConvolutionQuantizationParams) and the requantize-offset-clamp epilogue.
+(PopulateConvolutionQuantizationParams) and the requantizer of integer kernels.
 
-Integer kernels are exact: int8/int16 × int8 dot products are summed as float64
-(every partial sum is an integer far below 2^53, so BLAS order does not matter),
-then wrapped to int32 where TFLM accumulates in int32. Float kernels add their
-float32 products in the reference loops' order, so they match TFLM and LiteRT bit
-for bit rather than within a tolerance.
+Integer kernels are exact and do their per-operator work once (`OpContext.prepared`):
+the input offset is folded into the bias, so they sum raw input × filter products,
+through BLAS in float32 when every partial sum provably stays below 2^24 and in
+float64 otherwise (all partial sums are then exact integers, whatever BLAS's order);
+the requantizer models int32 wrap-around wherever bounds do not rule it out. Float
+kernels add their float32 products in the reference loops' order, so they match
+TFLM and LiteRT bit for bit rather than within a tolerance.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from mcudeploy.engine.activation import float_activation_range, quantized_activation_range
-from mcudeploy.engine.fixedpoint import (
-    multiply_by_quantized_multiplier,
-    multiply_by_quantized_multiplier_int64,
-    quantize_multipliers,
-    round_half_away_f32,
-    wrap_int32,
-)
+from mcudeploy.engine.fixedpoint import Requantizer, make_requantizer, round_half_away_f32
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Activation, DType, Padding, Tensor
@@ -82,6 +78,14 @@ def make_window(
         out_h=output_shape[1],
         out_w=output_shape[2],
     )
+
+
+def prepare_window(ctx: OpContext) -> Window:
+    """The window of a convolution (filter size from input 1) or a pooling (from its options)."""
+    options = ctx.options
+    filter_t = ctx.input_tensor(1)
+    filter_hw = filter_t.shape[1:3] if filter_t is not None else (options.filter_h, options.filter_w)
+    return make_window(options, ctx.input_tensor(0).shape, filter_hw, ctx.output_tensor().shape)
 
 
 def _leading_padding(padding: Padding, in_size: int, filter_size: int, stride: int, dilation: int) -> int:
@@ -150,17 +154,6 @@ def window_view(padded: np.ndarray, window: Window) -> np.ndarray:
 # ------------------------------------------------------------ quantization epilogue
 
 
-@dataclass(frozen=True)
-class Requantization:
-    """What turns an accumulator into an output value: multiplier, shift, offset and clamp range."""
-
-    multipliers: np.ndarray
-    shifts: np.ndarray
-    output_offset: int
-    act_min: int
-    act_max: int
-
-
 def conv_real_multipliers(input_t: Tensor, filter_t: Tensor, output_t: Tensor, channels: int) -> np.ndarray:
     """PopulateConvolutionQuantizationParams: input_scale · filter_scale / output_scale per
     output channel, in double (a per-tensor filter scale is broadcast to every channel)."""
@@ -168,36 +161,54 @@ def conv_real_multipliers(input_t: Tensor, filter_t: Tensor, output_t: Tensor, c
     return input_t.quantization.single_scale * filter_scales / output_t.quantization.single_scale
 
 
-def make_requantization(
-    real_multipliers: np.ndarray, activation: Activation, output_t: Tensor, output_offset: int
-) -> Requantization:
-    """QuantizeMultiplier of each real multiplier, and the clamp range of the fused activation."""
-    multipliers, shifts = _quantized_multipliers(np.ascontiguousarray(real_multipliers, dtype=np.float64).tobytes())
-    act_min, act_max = quantized_activation_range(activation, output_t)
-    return Requantization(multipliers, shifts, output_offset, act_min, act_max)
+def integer_requantizer(
+    ctx: OpContext,
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    input_offset: int,
+    real_multipliers: np.ndarray,
+    output_offset: int,
+) -> Requantizer:
+    """The requantizer of an integer kernel that sums raw inputs x against `weights` (terms, channels).
 
-
-@lru_cache(maxsize=1024)
-def _quantized_multipliers(real_multipliers: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Cached: the same layer asks again on every run."""
-    return quantize_multipliers(np.frombuffer(real_multipliers, dtype=np.float64))
-
-
-def requantize(acc: np.ndarray, params: Requantization, dtype: np.dtype, wide: bool = False) -> np.ndarray:
-    """MultiplyByQuantizedMultiplier per channel (last axis), add the output offset, clamp.
-
-    `wide` selects the int64-accumulator variant of the 16x8 kernels (int64 bias).
+    TFLite adds `input_offset` to every input: Σ (x + offset) · w + bias is computed as
+    Σ x · w + (bias + offset · Σ w), so the kernel multiplies the raw input and the offset joins
+    the bias.
     """
-    scale = multiply_by_quantized_multiplier_int64 if wide else multiply_by_quantized_multiplier
-    scaled = wrap_int32(scale(acc, params.multipliers, params.shifts) + params.output_offset)
-    return np.clip(scaled, params.act_min, params.act_max).astype(dtype)
+    input_t, output_t = ctx.input_tensor(0), ctx.output_tensor()
+    bias_values = 0 if bias is None else bias.astype(np.int64)
+    return make_requantizer(
+        real_multipliers,
+        bias_values + input_offset * weights.astype(np.int64).sum(axis=0),
+        output_offset,
+        quantized_activation_range(ctx.options.activation, output_t),
+        output_t.dtype.numpy,
+        wide=wide_accumulator(input_t, ctx.input_tensor(2)),
+        sum_bound=sum_bound(input_t, weights),
+    )
 
 
-def add_bias(acc: np.ndarray, bias: np.ndarray | None, wide: bool) -> np.ndarray:
-    """acc + bias in the accumulator's C type: int64 when `wide`, else int32 with wrap-around."""
-    if bias is not None:
-        acc = acc + bias.astype(np.int64)
-    return acc if wide else wrap_int32(acc)
+def sum_bound(input_t: Tensor, weights: np.ndarray) -> np.ndarray:
+    """Per channel, the largest |Σ x · w| of raw inputs x against `weights` (terms, channels)
+    and of any partial sum: the largest |x| times Σ |w|."""
+    return -int(np.iinfo(input_t.dtype.numpy).min) * np.abs(weights.astype(np.int64)).sum(axis=0)
+
+
+def exact_float_type(bound: np.ndarray) -> type[np.floating]:
+    """The float type in which BLAS sums integer products exactly, whatever its order: float32
+    when every partial sum stays below 2^24 (all are integers then, each exactly representable),
+    float64 (below 2^53) otherwise."""
+    return np.float32 if bound.size and bound.max() < 1 << 24 else np.float64
+
+
+def wide_accumulator(input_t: Tensor, bias_t: Tensor | None) -> bool:
+    """16x8 kernels accumulate in int64 unless their bias is int32."""
+    return input_t.dtype == DType.INT16 and (bias_t is None or bias_t.dtype != DType.INT32)
+
+
+def runtime_parameters(ctx: OpContext) -> bool:
+    """Whether the filter or the bias is computed at run time, so it cannot be prepared once."""
+    return ctx.input(1) is None or (ctx.input(2) is None and ctx.input_tensor(2) is not None)
 
 
 def clamp_float(values: np.ndarray, activation: Activation) -> np.ndarray:
@@ -243,58 +254,110 @@ _FEW_OUTPUTS = 2048
 _PRODUCTS_AT_ONCE = 1 << 22
 
 
-def wide_accumulator(input_t: Tensor, bias_t: Tensor | None) -> bool:
-    """16x8 kernels accumulate in int64 unless their bias is int32."""
-    return input_t.dtype == DType.INT16 and (bias_t is None or bias_t.dtype != DType.INT32)
-
-
 # ---------------------------------------------------------------------- CONV_2D
 
 
 @kernel("CONV_2D")
 def conv_2d(ctx: OpContext) -> np.ndarray:
-    input_t, filter_t, output_t = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
-    x, weights, bias = ctx.input(0), ctx.input(1), ctx.input(2)
-    window = make_window(ctx.options, x.shape, weights.shape[1:3], output_t.shape)
+    input_t, filter_t = ctx.input_tensor(0), ctx.input_tensor(1)
+    window = ctx.prepared(prepare_window)
     if input_t.dtype == DType.FLOAT32 and filter_t.dtype == DType.FLOAT32:
-        acc = _conv_sums(x, weights, window, ordered_float32_dot)
-        return clamp_float(float_bias_add(acc, bias), ctx.options.activation)
+        acc = _conv_sums(ctx.input(0), ctx.input(1), window, ordered_float32_dot)
+        return clamp_float(float_bias_add(acc, ctx.input(2)), ctx.options.activation)
     if input_t.dtype == DType.FLOAT32 and filter_t.dtype == DType.INT8:
         return _hybrid_conv(ctx, window)
+    return ctx.prepared(_prepare_integer_conv)(ctx.input(0), window)
+
+
+@dataclass(frozen=True)
+class _IntegerConv:
+    """An integer convolution with what it derives from its constants: the raw input padded with
+    the value that adds nothing, the sums of raw input times filter, the requantizer (into which
+    the input offset is folded)."""
+
+    padding_value: int
+    sums: Callable[[np.ndarray, Window], np.ndarray]
+    requantize: Requantizer
+
+    def __call__(self, x: np.ndarray, window: Window) -> np.ndarray:
+        return self.requantize(self.sums(pad_for_window(x, window, self.padding_value), window))
+
+
+def _prepare_integer_conv(ctx: OpContext) -> _IntegerConv | None:
+    if runtime_parameters(ctx):
+        return None
     check_integer_types(ctx, "CONV_2D")
-    wide = wide_accumulator(input_t, ctx.input_tensor(2))
-    acc = _conv_sums(_offset_input(x, input_t), weights, window, exact_dot)
-    real_multipliers = conv_real_multipliers(input_t, filter_t, output_t, weights.shape[0])
-    params = make_requantization(real_multipliers, ctx.options.activation, output_t, _output_offset(output_t))
-    return requantize(add_bias(acc, bias, wide), params, output_t.dtype.numpy, wide)
+    weights = ctx.input(1)
+    groups = ctx.input_tensor(0).shape[3] // weights.shape[3]
+    return _integer_conv(ctx, weights.reshape(weights.shape[0], -1).T, _MatmulSums.of(ctx, weights, groups))
+
+
+def _integer_conv(
+    ctx: OpContext, weights: np.ndarray, sums: Callable[[np.ndarray, Window], np.ndarray]
+) -> _IntegerConv:
+    """`weights`: (terms, channels), the filter each output channel's sum runs over."""
+    input_t, filter_t, output_t = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
+    padding_value = _input_zero_point(input_t)
+    real_multipliers = conv_real_multipliers(input_t, filter_t, output_t, weights.shape[1])
+    requantize = integer_requantizer(
+        ctx, weights, ctx.input(2), -padding_value, real_multipliers, _output_offset(output_t)
+    )
+    return _IntegerConv(padding_value, sums, requantize)
+
+
+@dataclass(frozen=True)
+class _MatmulSums:
+    """Σ raw input · filter as one BLAS matmul per group over im2col columns, in a float type
+    that keeps the integer sums exact."""
+
+    groups: int
+    filters: np.ndarray
+    """(groups, taps · group depth, filters per group)"""
+
+    @classmethod
+    def of(cls, ctx: OpContext, weights: np.ndarray, groups: int) -> _MatmulSums:
+        """From OHWI filters."""
+        filters = _grouped_filters(weights, groups)
+        float_type = exact_float_type(sum_bound(ctx.input_tensor(0), weights.reshape(weights.shape[0], -1).T))
+        return cls(groups, filters.astype(float_type))
+
+    def __call__(self, padded: np.ndarray, window: Window) -> np.ndarray:
+        columns = _im2col(padded, window, self.groups).astype(self.filters.dtype)
+        return _ungrouped(np.matmul(columns, self.filters), window, padded.shape[0])
+
+
+def _im2col(padded: np.ndarray, window: Window, groups: int) -> np.ndarray:
+    """im2col of a padded NHWC input: (groups, pixels, taps · group depth), the terms of each
+    sum in TFLite's order (filter row, column, channel)."""
+    pixels = padded.shape[0] * window.out_h * window.out_w
+    if window.filter_h == window.filter_w == window.stride_h == window.stride_w == 1:
+        columns = padded[:, : window.out_h, : window.out_w, :].reshape(pixels, 1, groups, -1)
+    else:
+        columns = window_view(padded, window).reshape(pixels, window.filter_h * window.filter_w, groups, -1)
+    return columns.transpose(2, 0, 1, 3).reshape(groups, pixels, -1)
+
+
+def _grouped_filters(weights: np.ndarray, groups: int) -> np.ndarray:
+    """OHWI filters as (groups, taps · group depth, filters per group), the right side of the matmul."""
+    return weights.reshape(groups, weights.shape[0] // groups, -1).transpose(0, 2, 1)
+
+
+def _ungrouped(sums: np.ndarray, window: Window, batch: int) -> np.ndarray:
+    """(groups, pixels, filters per group) back to NHWC."""
+    return sums.transpose(1, 0, 2).reshape(batch, window.out_h, window.out_w, -1)
 
 
 def _conv_sums(x: np.ndarray, weights: np.ndarray, window: Window, dot) -> np.ndarray:
     """Σ input · filter per output pixel and channel, summed by `dot` over (filter row, column, channel)
     in that order (grouped when the filter is shallower than the input). Zeros pad the outside."""
-    out_channels, filter_h, filter_w, group_depth = weights.shape
-    batch, channels = x.shape[0], x.shape[3]
-    groups = channels // group_depth
-    padded = pad_for_window(x, window, 0)
-    pixels = batch * window.out_h * window.out_w
-    if filter_h == filter_w == window.stride_h == window.stride_w == 1:
-        columns = padded[:, : window.out_h, : window.out_w, :].reshape(pixels, 1, groups, group_depth)
-    else:
-        columns = window_view(padded, window).reshape(pixels, filter_h * filter_w, groups, group_depth)
-    # (groups, pixels, taps·depth) @ (groups, taps·depth, filters per group)
-    lhs = columns.transpose(2, 0, 1, 3).reshape(groups, pixels, -1)
-    rhs = weights.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
-    sums = dot(lhs, rhs)  # (groups, pixels, filters per group)
-    return sums.transpose(1, 0, 2).reshape(batch, window.out_h, window.out_w, out_channels)
+    groups = x.shape[3] // weights.shape[3]
+    columns = _im2col(pad_for_window(x, window, 0), window, groups)
+    return _ungrouped(dot(columns, _grouped_filters(weights, groups)), window, x.shape[0])
 
 
-def _offset_input(x: np.ndarray, input_t: Tensor) -> np.ndarray:
-    """Input (as float64, the matmul's type) with TFLM's input offset applied: int8 kernels add
-    -zero_point, 16x8 kernels none."""
-    values = x.astype(np.float64)
-    if input_t.dtype == DType.INT8:
-        values -= input_t.quantization.single_zero_point
-    return values
+def _input_zero_point(input_t: Tensor) -> int:
+    """int8 kernels add -zero_point to every input value, 16x8 kernels nothing."""
+    return input_t.quantization.single_zero_point if input_t.dtype == DType.INT8 else 0
 
 
 def _output_offset(output_t: Tensor) -> int:
@@ -391,43 +454,154 @@ def _round_half_away_f64(values: np.ndarray) -> np.ndarray:
     return np.copysign(np.where(magnitude - whole >= 0.5, whole + 1, whole), values)
 
 
+# ---------------------------------------------- CONV_2D hybrid (float input, int8 filter)
+
+
+def _hybrid_conv(ctx: OpContext, window: Window) -> np.ndarray:
+    """LiteRT's hybrid convolution (TFLite Micro refuses hybrid models).
+
+    LiteRT does not dequantize the weights: it quantizes each batch of the input
+    to int8 at run time, convolves in integers, then scales the int32 sums back
+    to float32. One filter scale: symmetric input quantization (EvalHybrid);
+    distinct per-channel scales or groups: asymmetric (EvalHybridPerChannel).
+    """
+    x, weights, bias = ctx.input(0), ctx.input(1), ctx.input(2)
+    scales = ctx.input_tensor(1).quantization.scale.astype(np.float32)
+    grouped = weights.shape[3] != x.shape[3]
+    if np.all(scales == scales[0]) and not grouped:
+        quantized, input_scales = _symmetric_quantize_per_batch(x)
+        sums = _conv_sums(quantized, weights, window, exact_dot)
+        acc = sums.astype(np.float32) * (input_scales * scales[0])[:, None, None, None]
+    else:
+        quantized, input_scales, input_offsets = _asymmetric_quantize_per_batch(x)
+        centered = quantized - input_offsets[:, None, None, None]  # zero where padding skips a tap
+        sums = _conv_sums(centered, weights, window, exact_dot)
+        channel_scales = np.broadcast_to(scales, (weights.shape[0],))
+        acc = sums.astype(np.float32) * channel_scales * input_scales[:, None, None, None]
+    return clamp_float(float_bias_add(acc, bias), ctx.options.activation)
+
+
+# LiteRT's x86 wheels quantize hybrid inputs with tensor_utils' NEON code (through
+# NEON_2_SSE), which differs from the portable code in small ways reproduced here:
+# rounding, and the asymmetric range taken in float32.
+
+
+def _symmetric_quantize_per_batch(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SymmetricQuantizeFloats over each batch: q = round(x · 127 / max|x|) in float32, scale max|x| / 127."""
+    flat = x.reshape(x.shape[0], -1).astype(np.float32)
+    ranges = np.maximum(np.abs(flat.min(axis=1)), np.abs(flat.max(axis=1)))
+    nonzero = ranges != 0
+    safe = np.where(nonzero, ranges, np.float32(1))
+    scales = np.where(nonzero, safe / np.float32(127), np.float32(1)).astype(np.float32)
+    inverse = (np.float32(127) / safe).astype(np.float32)
+    quantized = np.clip(_neon_round(flat * inverse[:, None]), -127, 127) * nonzero[:, None]
+    return quantized.reshape(x.shape), scales
+
+
+def _asymmetric_quantize_per_batch(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """AsymmetricQuantizeFloats over each batch: the range [min(x, 0), max(x, 0)] onto [-128, 127],
+    its width taken in float32, the zero point picked (in double) from the end with the smaller error."""
+    flat = x.reshape(x.shape[0], -1).astype(np.float32)
+    low = np.minimum(flat.min(axis=1), np.float32(0))
+    high = np.maximum(flat.max(axis=1), np.float32(0))
+    empty = low == high
+    scale = np.where(empty, 1.0, (high - low).astype(np.float64) / 255.0)
+    low, high = low.astype(np.float64), high.astype(np.float64)
+    from_min_error = 128.0 + np.abs(low / scale)
+    from_max_error = 127.0 + np.abs(high / scale)
+    zero_point = np.where(from_min_error < from_max_error, -128.0 - low / scale, 127.0 - high / scale)
+    offsets = np.where(empty, 0, np.clip(_round_half_away_f64(zero_point), -128, 127)).astype(np.int64)
+    scales = scale.astype(np.float32)
+    inverse = (1.0 / scales.astype(np.float64)).astype(np.float32)  # a double division, then float
+    rounded = _neon_round(flat * inverse[:, None]) + offsets[:, None]
+    quantized = np.where(empty[:, None], 0, np.clip(rounded, -128, 127)).astype(np.int64)
+    return quantized.reshape(x.shape), scales, offsets
+
+
+def _neon_round(products: np.ndarray) -> np.ndarray:
+    """Rounding of each row as the NEON quantizers do it: blocks of 8 add ±0.5 in float32 and
+    truncate (so 0.49999997 rounds up); the remaining tail uses C's round()."""
+    nudge = np.where(products < 0, np.float32(-0.5), np.float32(0.5))
+    blocked = np.trunc(products + nudge)
+    in_blocks = np.arange(products.shape[-1]) < (products.shape[-1] & ~7)
+    return np.where(in_blocks, blocked, round_half_away_f32(products))
+
+
+def _round_half_away_f64(values: np.ndarray) -> np.ndarray:
+    """C's round() on doubles (floor(x + 0.5) would misround 0.49999999999999994)."""
+    magnitude = np.abs(values)
+    whole = np.floor(magnitude)
+    return np.copysign(np.where(magnitude - whole >= 0.5, whole + 1, whole), values)
+
+
 # ------------------------------------------------------------ DEPTHWISE_CONV_2D
 
 
 @kernel("DEPTHWISE_CONV_2D")
 def depthwise_conv_2d(ctx: OpContext) -> np.ndarray:
-    input_t, filter_t, output_t = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
-    x, weights, bias = ctx.input(0), ctx.input(1), ctx.input(2)
-    window = make_window(ctx.options, x.shape, weights.shape[1:3], output_t.shape)
-    out_channels = weights.shape[3]
+    input_t, filter_t = ctx.input_tensor(0), ctx.input_tensor(1)
+    window = ctx.prepared(prepare_window)
     if input_t.dtype == DType.FLOAT32 and filter_t.dtype == DType.FLOAT32:
-        acc = _depthwise_sums(x, weights, window, np.float32)
-        return clamp_float(float_bias_add(acc, bias), ctx.options.activation)
+        x, weights = ctx.input(0), ctx.input(1)
+        per_tap = _per_tap_filters(weights, x.shape[3]).astype(np.float32)
+        acc = _sum_over_taps(pad_for_window(x, window, 0), per_tap, window)
+        return clamp_float(float_bias_add(acc, ctx.input(2)), ctx.options.activation)
+    return ctx.prepared(_prepare_integer_depthwise)(ctx.input(0), window)
+
+
+def _prepare_integer_depthwise(ctx: OpContext) -> _IntegerConv | None:
+    if runtime_parameters(ctx):
+        return None
     check_integer_types(ctx, "DEPTHWISE_CONV_2D")
-    bias_t = ctx.input_tensor(2)
+    input_t, bias_t = ctx.input_tensor(0), ctx.input_tensor(2)
     if input_t.dtype == DType.INT16 and bias_t is not None and bias_t.dtype != DType.INT64:
         raise UnsupportedOperatorError("DEPTHWISE_CONV_2D", "16x8 depthwise convolution needs an int64 bias")
-    wide = input_t.dtype == DType.INT16
-    offset_x = x.astype(np.int64 if wide else np.int32)
-    if not wide:
-        offset_x -= np.int32(input_t.quantization.single_zero_point)
-    acc = _depthwise_sums(offset_x, weights, window, np.int64 if wide else np.int32)
-    real_multipliers = conv_real_multipliers(input_t, filter_t, output_t, out_channels)
-    params = make_requantization(real_multipliers, ctx.options.activation, output_t, _output_offset(output_t))
-    return requantize(add_bias(acc.astype(np.int64), bias, wide), params, output_t.dtype.numpy, wide)
+    weights = ctx.input(1)
+    channels = input_t.shape[3]
+    if channels == 1:  # then an ordinary convolution, and one matmul
+        sums = _MatmulSums.of(ctx, weights.reshape(-1, weights.shape[3]).T[..., None], channels)
+    else:
+        accumulator = np.int64 if input_t.dtype == DType.INT16 else np.int32
+        all_at_once = ctx.output_tensor().size <= _FEW_DEPTHWISE_OUTPUTS
+        sums = _DepthwiseSums(_per_tap_filters(weights, channels).astype(accumulator), all_at_once)
+    return _integer_conv(ctx, weights.reshape(-1, weights.shape[3]), sums)
 
 
-def _depthwise_sums(x: np.ndarray, weights: np.ndarray, window: Window, acc_type) -> np.ndarray:
-    """Σ over kernel taps, in TFLite's tap order, of input channel c · filter channel c·M + m.
+_FEW_DEPTHWISE_OUTPUTS = 4096
+"""Up to this many output values, one product of the whole window view and one sum beat a pass
+per tap, whose fixed cost dominates on small images."""
 
-    Accumulating tap by tap in the kernel's own type reproduces its arithmetic
-    exactly: int32 wraps as C does, float32 rounds after each product and sum.
-    """
-    batch, _, _, channels = x.shape
-    multiplier = weights.shape[3] // channels
-    padded = pad_for_window(x.astype(acc_type, copy=False), window, 0)
-    per_tap = weights.reshape(window.filter_h, window.filter_w, channels, multiplier).astype(acc_type)
-    acc = np.zeros((batch, window.out_h, window.out_w, channels, multiplier), dtype=acc_type)
+
+@dataclass(frozen=True)
+class _DepthwiseSums:
+    """Σ raw input · filter in the kernel's accumulator type, where int32 wraps as in C (the
+    requantizer then sees the sums modulo 2^32, as TFLite Micro's are, whatever the order)."""
+
+    filters: np.ndarray
+    """(filter height, width, input channels, depth multiplier)"""
+    all_at_once: bool
+    """Every tap in one product, else one pass per tap."""
+
+    def __call__(self, padded: np.ndarray, window: Window) -> np.ndarray:
+        if not self.all_at_once:
+            return _sum_over_taps(padded, self.filters, window)
+        products = window_view(padded, window)[..., None] * self.filters
+        sums = products.sum(axis=(3, 4), dtype=self.filters.dtype)
+        return sums.reshape(padded.shape[0], window.out_h, window.out_w, -1)
+
+
+def _per_tap_filters(weights: np.ndarray, channels: int) -> np.ndarray:
+    """(1, H, W, C·M) depthwise filters as (H, W, C, M)."""
+    return weights.reshape(weights.shape[1], weights.shape[2], channels, -1)
+
+
+def _sum_over_taps(padded: np.ndarray, per_tap: np.ndarray, window: Window) -> np.ndarray:
+    """Σ over kernel taps, in TFLite's tap order, of input channel c · filter channel c·M + m, in
+    per_tap's type: int32 wraps as C does, float32 rounds after each product and sum."""
+    batch, channels, multiplier = padded.shape[0], padded.shape[3], per_tap.shape[3]
+    acc = np.zeros((batch, window.out_h, window.out_w, channels, multiplier), dtype=per_tap.dtype)
+    product = np.empty_like(acc)
     for fy, fx in window.taps:
-        acc += tap_view(padded, window, fy, fx)[..., None] * per_tap[fy, fx]
+        np.multiply(tap_view(padded, window, fy, fx)[..., None], per_tap[fy, fx], out=product)
+        acc += product
     return acc.reshape(batch, window.out_h, window.out_w, channels * multiplier)

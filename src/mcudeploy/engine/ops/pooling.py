@@ -1,59 +1,85 @@
 """AVERAGE_POOL_2D and MAX_POOL_2D as TFLite Micro's reference kernels compute them.
 
 Taps outside the image are skipped: an average divides by the number of taps
-inside, a maximum ignores the rest. Both run as one pass per kernel tap over a
-padded copy of the input.
+inside, a maximum ignores the rest. Both read a padded copy of the input, one
+pass per kernel tap, or one reduction over all taps when the output has fewer
+pixels than the window has taps (a global pooling).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from mcudeploy.engine.activation import quantized_activation_range
-from mcudeploy.engine.ops.conv import Window, clamp_float, make_window, pad_for_window, tap_view
+from mcudeploy.engine.ops.conv import Window, clamp_float, pad_for_window, prepare_window, tap_view, window_view
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """What a pooling operator derives from its shapes and quantization."""
+
+    window: Window
+    dtype: DType
+    clamp: tuple[int, int] | None
+    """The activation's range for integer outputs."""
+    counts: np.ndarray
+    """(1, out_h, out_w, 1): the taps inside the image, each average's divisor."""
+
+
+def _prepare(ctx: OpContext) -> _Pool:
+    dtype = ctx.input_tensor(0).dtype
+    if dtype not in (DType.FLOAT32, DType.INT8, DType.INT16):
+        raise UnsupportedOperatorError(ctx.op.op_type, f"{dtype} input is not supported")
+    window = prepare_window(ctx)
+    clamp = None if dtype == DType.FLOAT32 else quantized_activation_range(ctx.options.activation, ctx.output_tensor())
+    counts = _taps_inside(ctx.input_tensor(0).shape, window)[None, :, :, None]
+    return _Pool(window, dtype, clamp, counts)
+
+
 @kernel("AVERAGE_POOL_2D")
 def average_pool_2d(ctx: OpContext) -> np.ndarray:
-    x, window, dtype = _pool_setup(ctx)
-    counts = _taps_inside(x.shape, window)[None, :, :, None]
-    if dtype == DType.FLOAT32:
+    pool, x = ctx.prepared(_prepare), ctx.input(0)
+    window, counts = pool.window, pool.counts
+    if pool.dtype == DType.FLOAT32:
         total = _accumulate(x, window, np.float32)  # float32 sums in the reference's tap order
         return clamp_float(total / counts.astype(np.float32), ctx.options.activation)
-    total = _accumulate(x, window, np.int32)
+    if _is_global(window):  # int32 sums wrap alike in any order
+        total = window_view(pad_for_window(x, window, 0), window).sum(axis=(3, 4), dtype=np.int32)
+    else:
+        total = _accumulate(x, window, np.int32)
     half = counts // 2
     # C's integer division truncates toward zero: round half away from zero.
     average = np.where(total > 0, (total + half) // counts, -((half - total) // counts))
-    low, high = quantized_activation_range(ctx.options.activation, ctx.output_tensor())
-    return np.clip(average, low, high).astype(x.dtype)
+    return np.clip(average, *pool.clamp).astype(x.dtype)
 
 
 @kernel("MAX_POOL_2D")
 def max_pool_2d(ctx: OpContext) -> np.ndarray:
-    x, window, dtype = _pool_setup(ctx)
-    lowest = np.finfo(x.dtype).min if dtype == DType.FLOAT32 else np.iinfo(x.dtype).min
+    pool, x = ctx.prepared(_prepare), ctx.input(0)
+    window = pool.window
+    lowest = np.finfo(x.dtype).min if pool.dtype == DType.FLOAT32 else np.iinfo(x.dtype).min
     padded = pad_for_window(x, window, lowest)
-    # std::max(running, value) from the lowest value keeps the running maximum when value is NaN: fmax.
-    result = np.full((x.shape[0], window.out_h, window.out_w, x.shape[3]), lowest, dtype=x.dtype)
-    for fy, fx in window.taps:
-        np.fmax(result, tap_view(padded, window, fy, fx), out=result)
-    if dtype == DType.FLOAT32:
+    # std::max(running, value) from the lowest value keeps the running maximum when value is NaN:
+    # fmax, whose result does not depend on the order of the taps.
+    if _is_global(window):
+        result = np.fmax.reduce(window_view(padded, window), axis=(3, 4), initial=lowest)
+    else:
+        result = np.full((x.shape[0], window.out_h, window.out_w, x.shape[3]), lowest, dtype=x.dtype)
+        for fy, fx in window.taps:
+            np.fmax(result, tap_view(padded, window, fy, fx), out=result)
+    if pool.dtype == DType.FLOAT32:
         return clamp_float(result, ctx.options.activation)
-    low, high = quantized_activation_range(ctx.options.activation, ctx.output_tensor())
-    return np.clip(result, low, high).astype(x.dtype)
+    return np.clip(result, *pool.clamp).astype(x.dtype)
 
 
-def _pool_setup(ctx: OpContext) -> tuple[np.ndarray, Window, DType]:
-    dtype = ctx.input_tensor(0).dtype
-    if dtype not in (DType.FLOAT32, DType.INT8, DType.INT16):
-        raise UnsupportedOperatorError(ctx.op.op_type, f"{dtype} input is not supported")
-    x = ctx.input(0)
-    options = ctx.options
-    window = make_window(options, x.shape, (options.filter_h, options.filter_w), ctx.output_tensor().shape)
-    return x, window, dtype
+def _is_global(window: Window) -> bool:
+    """Few output pixels and many taps: one reduction beats a pass per tap."""
+    return window.out_h * window.out_w <= window.filter_h * window.filter_w
 
 
 def _accumulate(x: np.ndarray, window: Window, acc_type) -> np.ndarray:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
 
 from mcudeploy.engine.fixedpoint import (
-    evaluate_by_table,
     multiply_by_quantized_multiplier,
     quantize_multiplier,
     round_half_away_f32,
     saturate,
+    tabulated,
     wrap_int32,
 )
 from mcudeploy.engine.registry import OpContext, kernel
@@ -34,32 +37,38 @@ _FLOAT_TARGETS = (DType.INT8, DType.UINT8, DType.INT16)
 
 @kernel("QUANTIZE")
 def quantize(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return ctx.prepared(_prepare_quantize)(ctx.input(0))
+
+
+def _prepare_quantize(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     quant = output.quantization
     if quant is None or quant.per_channel:
         raise UnsupportedOperatorError(ctx.op.label, "QUANTIZE needs a per-tensor quantized output")
     if source.dtype == DType.FLOAT32 and output.dtype in _FLOAT_TARGETS:
-        return _affine_quantize(data, quant.single_scale, quant.single_zero_point, output.dtype.numpy)
+        return partial(_affine_quantize, quant.single_scale, quant.single_zero_point, output.dtype.numpy)
     if (source.dtype, output.dtype) in _REQUANTIZATIONS:
         input_quant = source.quantization
         input_scale, input_zero_point = (
             (input_quant.single_scale, input_quant.single_zero_point) if input_quant else (0.0, 0)
         )
-        multiplier, shift = quantize_multiplier(input_scale / quant.single_scale)
-
-        def requantize(values: np.ndarray) -> np.ndarray:
-            centered = wrap_int32(values.astype(np.int64) - input_zero_point)
-            result = multiply_by_quantized_multiplier(centered, multiplier, shift) + quant.single_zero_point
-            return saturate(wrap_int32(result), output.dtype.numpy)
-
-        return evaluate_by_table(data, requantize)
+        scaling = quantize_multiplier(input_scale / quant.single_scale)
+        requantize = partial(_requantize, input_zero_point, scaling, quant.single_zero_point, output.dtype.numpy)
+        return tabulated(requantize, source.dtype.numpy, source.size)
     raise UnsupportedOperatorError(
         ctx.op.label, f"QUANTIZE from {source.dtype} to {output.dtype} is not supported by TFLite Micro"
     )
 
 
-def _affine_quantize(data: np.ndarray, scale: float, zero_point: int, dtype: np.dtype) -> np.ndarray:
+def _requantize(
+    input_zero_point: int, scaling: tuple[int, int], output_zero_point: int, dtype: np.dtype, values: np.ndarray
+) -> np.ndarray:
+    centered = wrap_int32(values.astype(np.int64) - input_zero_point)
+    result = multiply_by_quantized_multiplier(centered, *scaling) + output_zero_point
+    return saturate(wrap_int32(result), dtype)
+
+
+def _affine_quantize(scale: float, zero_point: int, dtype: np.dtype, data: np.ndarray) -> np.ndarray:
     """round(x / scale) + zero_point with float32 division and C's roundf, saturated.
 
     Values beyond the int32 range saturate (as Arm's conversion does; x86's gives INT32_MIN).
@@ -72,14 +81,24 @@ def _affine_quantize(data: np.ndarray, scale: float, zero_point: int, dtype: np.
 
 @kernel("DEQUANTIZE")
 def dequantize(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return ctx.prepared(_prepare_dequantize)(ctx.input(0))
+
+
+def _prepare_dequantize(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if output.dtype != DType.FLOAT32:
         raise UnsupportedOperatorError(ctx.op.label, f"DEQUANTIZE to {output.dtype} is not supported")
     if source.dtype == DType.FLOAT16:
-        return data.astype(np.float32)
+        return _float16_to_float32
     if source.dtype not in (DType.INT8, DType.UINT8, DType.INT16) or source.quantization is None:
         raise UnsupportedOperatorError(ctx.op.label, f"DEQUANTIZE of {source.dtype} is not supported by TFLite Micro")
-    quant = source.quantization
+    return partial(_dequantize, source.quantization.single_scale, source.quantization.single_zero_point)
+
+
+def _float16_to_float32(data: np.ndarray) -> np.ndarray:
+    return data.astype(np.float32)
+
+
+def _dequantize(scale: float, zero_point: int, data: np.ndarray) -> np.ndarray:
     # scale (the float32 value, in double) times the centered integer, rounded once to float32
-    return (quant.single_scale * (data.astype(np.float64) - quant.single_zero_point)).astype(np.float32)
+    return (scale * (data.astype(np.float64) - zero_point)).astype(np.float32)

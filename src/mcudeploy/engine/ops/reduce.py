@@ -7,6 +7,9 @@ so kernels reduce and then take that shape.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -19,15 +22,32 @@ from mcudeploy.ir import DType
 _QUANTIZED = (DType.INT8, DType.INT16)
 
 
-def _reduced_axes(ctx: OpContext, rank: int) -> tuple[int, ...]:
-    """The axis input made positive and free of duplicates (ResolveAxis), in ascending order."""
-    return tuple(sorted({positive_axis(int(a), rank, ctx.op.label) for a in np.ravel(ctx.input(1))}))
+def _reduced_axes(ctx: OpContext) -> tuple[int, ...] | None:
+    """The axis input made positive and free of duplicates (ResolveAxis), in ascending order;
+    None when it is computed at run time."""
+    axis = ctx.input(1)
+    if axis is None:
+        return None
+    rank = len(ctx.input_tensor(0).shape)
+    return tuple(sorted({positive_axis(int(a), rank, ctx.op.label) for a in np.ravel(axis)}))
 
 
-def _as_output(ctx: OpContext, values: np.ndarray | np.generic) -> np.ndarray:
-    """Reductions to a scalar give numpy scalars: make them arrays of the output's type and shape."""
-    output = ctx.output_tensor()
-    return np.asarray(values, dtype=output.dtype.numpy).reshape(output.shape)
+@dataclass(frozen=True)
+class _Reduction:
+    """A reduction, its result (a numpy scalar when reduced to one value) made an array of the
+    output's type and shape."""
+
+    reduce: Callable[[np.ndarray], np.ndarray | np.generic]
+    dtype: np.dtype
+    shape: tuple[int, ...]
+
+    @classmethod
+    def to_output(cls, ctx: OpContext, reduce: Callable[[np.ndarray], np.ndarray | np.generic]) -> _Reduction:
+        output = ctx.output_tensor()
+        return cls(reduce, output.dtype.numpy, output.shape)
+
+    def __call__(self, data: np.ndarray) -> np.ndarray:
+        return np.asarray(self.reduce(data), dtype=self.dtype).reshape(self.shape)
 
 
 def _check_dtype(ctx: OpContext, supported: tuple[DType, ...]) -> DType:
@@ -60,66 +80,102 @@ def _fold_in_division(multiplier: int, shift: int, count: int) -> tuple[int, int
     return (multiplier << headroom) // count, shift - headroom
 
 
-def _quantized_sum(ctx: OpContext, data: np.ndarray, axes: tuple[int, ...], mean: bool) -> np.ndarray:
+def _quantized_sum(ctx: OpContext, axes: tuple[int, ...], count: int, mean: bool) -> Callable[[np.ndarray], np.ndarray]:
     """TFLM's QuantizedMeanOrSum: int32 sum of the raw values, the input zero point removed
     once per summed value, then one requantization to the output."""
     output = ctx.output_tensor()
     in_quant, out_quant = ctx.input_tensor(0).quantization, output.quantization
     if in_quant is None or out_quant is None:
         raise ModelError(ctx.op.label, "quantized input and output need scales")
-    if data.size == 0:
-        return np.zeros(output.shape, dtype=output.dtype.numpy)
-    count = math.prod(data.shape[a] for a in axes)
-    multiplier, shift = quantize_multiplier(in_quant.single_scale / out_quant.single_scale)
+    if ctx.input_tensor(0).size == 0:
+        return partial(_zeros, output.shape)
+    scaling = quantize_multiplier(in_quant.single_scale / out_quant.single_scale)
     if mean:
-        multiplier, shift = _fold_in_division(multiplier, shift, count)
-    sums = wrap_int32(data.sum(axis=axes, dtype=np.int64))
-    centred = wrap_int32(sums - in_quant.single_zero_point * count)
-    result = multiply_by_quantized_multiplier(centred, multiplier, shift) + out_quant.single_zero_point
-    return _as_output(ctx, saturate(result, output.dtype.numpy))
+        scaling = _fold_in_division(*scaling, count)
+    offset = in_quant.single_zero_point * count
+    return partial(_requantized_sum, axes, offset, scaling, out_quant.single_zero_point, output.dtype.numpy)
 
 
-def _mean_or_sum(ctx: OpContext, mean: bool) -> np.ndarray:
+def _zeros(shape: tuple[int, ...], data: np.ndarray) -> np.ndarray:
+    return np.zeros(shape)
+
+
+def _requantized_sum(
+    axes: tuple[int, ...],
+    offset: int,
+    scaling: tuple[int, int],
+    output_zero_point: int,
+    dtype: np.dtype,
+    data: np.ndarray,
+) -> np.ndarray:
+    centred = wrap_int32(wrap_int32(data.sum(axis=axes, dtype=np.int64)) - offset)
+    return saturate(multiply_by_quantized_multiplier(centred, *scaling) + output_zero_point, dtype)
+
+
+def _prepare_mean_or_sum(ctx: OpContext, mean: bool) -> _Reduction | None:
     dtype = _check_dtype(ctx, (DType.FLOAT32, *_QUANTIZED))
-    data = ctx.input(0)
-    axes = _reduced_axes(ctx, data.ndim)
+    axes = _reduced_axes(ctx)
+    if axes is None:
+        return None
+    shape = ctx.input_tensor(0).shape
+    count = math.prod(shape[a] for a in axes)
     if dtype in _QUANTIZED:
-        return _quantized_sum(ctx, data, axes, mean)
+        return _Reduction.to_output(ctx, _quantized_sum(ctx, axes, count, mean))
     # TFLM's special path for a 4-D mean over H and W adds in the same order: no separate case.
+    divisor = np.float32(count) if mean and count > 0 else None
+    return _Reduction.to_output(ctx, partial(_float_mean_or_sum, axes, divisor))
+
+
+def _float_mean_or_sum(axes: tuple[int, ...], divisor: np.float32 | None, data: np.ndarray) -> np.ndarray:
     sums = _float_sum_in_input_order(data, axes)
-    count = math.prod(data.shape[a] for a in axes)
-    if mean and count > 0:
-        sums = sums / np.float32(count)
-    return _as_output(ctx, sums)
+    return sums if divisor is None else sums / divisor
 
 
 @kernel("MEAN")
 def mean(ctx: OpContext) -> np.ndarray:
-    return _mean_or_sum(ctx, mean=True)
+    return ctx.prepared(_prepare_mean)(ctx.input(0))
+
+
+def _prepare_mean(ctx: OpContext) -> _Reduction | None:
+    return _prepare_mean_or_sum(ctx, mean=True)
 
 
 @kernel("SUM")
 def reduce_sum(ctx: OpContext) -> np.ndarray:
-    return _mean_or_sum(ctx, mean=False)
+    return ctx.prepared(_prepare_sum)(ctx.input(0))
 
 
-def _min_or_max(ctx: OpContext, maximum: bool) -> np.ndarray:
+def _prepare_sum(ctx: OpContext) -> _Reduction | None:
+    return _prepare_mean_or_sum(ctx, mean=False)
+
+
+def _prepare_min_or_max(ctx: OpContext, maximum: bool) -> _Reduction | None:
     """TFLM starts from the type's lowest (max) or highest (min) value and skips NaNs."""
     dtype = _check_dtype(ctx, (DType.FLOAT32, DType.INT8))
     if dtype == DType.INT8 and ctx.input_tensor(0).quantization != ctx.output_tensor().quantization:
         raise UnsupportedOperatorError(ctx.op.label, "int8 input and output quantized differently")
-    data = ctx.input(0)
-    axes = _reduced_axes(ctx, data.ndim)
-    info = np.finfo(data.dtype) if dtype == DType.FLOAT32 else np.iinfo(data.dtype)
+    axes = _reduced_axes(ctx)
+    if axes is None:
+        return None
+    numpy_type = dtype.numpy
+    info = np.finfo(numpy_type) if dtype == DType.FLOAT32 else np.iinfo(numpy_type)
     ufunc, initial = (np.fmax, info.min) if maximum else (np.fmin, info.max)
-    return _as_output(ctx, ufunc.reduce(data, axis=axes, initial=initial))
+    return _Reduction.to_output(ctx, partial(ufunc.reduce, axis=axes, initial=initial))
 
 
 @kernel("REDUCE_MAX")
 def reduce_max(ctx: OpContext) -> np.ndarray:
-    return _min_or_max(ctx, maximum=True)
+    return ctx.prepared(_prepare_max)(ctx.input(0))
+
+
+def _prepare_max(ctx: OpContext) -> _Reduction | None:
+    return _prepare_min_or_max(ctx, maximum=True)
 
 
 @kernel("REDUCE_MIN")
 def reduce_min(ctx: OpContext) -> np.ndarray:
-    return _min_or_max(ctx, maximum=False)
+    return ctx.prepared(_prepare_min)(ctx.input(0))
+
+
+def _prepare_min(ctx: OpContext) -> _Reduction | None:
+    return _prepare_min_or_max(ctx, maximum=False)

@@ -15,10 +15,13 @@ from mcudeploy.errors import ModelError
 
 @kernel("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 def reshape_to_output(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
-    output = ctx.output_tensor()
-    if data.size != output.size:
+    return ctx.input(0).reshape(ctx.prepared(_output_shape))
+
+
+def _output_shape(ctx: OpContext) -> tuple[int, ...]:
+    source, output = ctx.input_tensor(0), ctx.output_tensor()
+    if source.size != output.size:
         raise ModelError(
-            ctx.op.label, f"cannot give {data.size} values the shape {list(output.shape)} of '{output.name}'"
+            ctx.op.label, f"cannot give {source.size} values the shape {list(output.shape)} of '{output.name}'"
         )
-    return data.reshape(output.shape)
+    return output.shape

@@ -27,12 +27,19 @@ def nearest_source_indices(
 
 @kernel("RESIZE_NEAREST_NEIGHBOR")
 def resize_nearest_neighbor(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
-    output = ctx.output_tensor()
+    rows, columns = ctx.prepared(_source_indices)
+    return ctx.input(0)[:, rows, columns, :]
+
+
+def _source_indices(ctx: OpContext) -> tuple[np.ndarray, np.ndarray] | None:
+    """The input row of each output row (as a column) and input column of each output column."""
+    if ctx.input(1) is None:
+        return None  # size computed at run time: worked out on every call
+    shape, output = ctx.input_tensor(0).shape, ctx.output_tensor()
     height, width = (int(s) for s in np.ravel(ctx.input(1)))
-    if data.ndim != 4 or output.shape != (data.shape[0], height, width, data.shape[3]):
-        raise ModelError(ctx.op.label, f"size {[height, width]} does not turn {list(data.shape)} into {output.shape}")
+    if len(shape) != 4 or output.shape != (shape[0], height, width, shape[3]):
+        raise ModelError(ctx.op.label, f"size {[height, width]} does not turn {list(shape)} into {output.shape}")
     options = ctx.options
-    rows = nearest_source_indices(height, data.shape[1], options.align_corners, options.half_pixel_centers)
-    columns = nearest_source_indices(width, data.shape[2], options.align_corners, options.half_pixel_centers)
-    return data[:, rows[:, None], columns[None, :], :]
+    rows = nearest_source_indices(height, shape[1], options.align_corners, options.half_pixel_centers)
+    columns = nearest_source_indices(width, shape[2], options.align_corners, options.half_pixel_centers)
+    return rows[:, None], columns[None, :]

@@ -4,6 +4,8 @@ SPLIT_V, UNPACK, PACK and CONCATENATION. All copy values without arithmetic.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from mcudeploy.engine.registry import OpContext, kernel
@@ -60,11 +62,17 @@ def strided_slice(ctx: OpContext) -> np.ndarray:
     shrunk axis that TFLM's loop never visits (begin past the end, or a negative
     stride) leaves its output unwritten; that is refused too.
     """
-    data = ctx.input(0)
+    return ctx.input(0)[ctx.prepared(_selection)].reshape(ctx.output_tensor().shape)
+
+
+def _selection(ctx: OpContext) -> tuple[slice, ...] | None:
+    """The basic slices selecting the output, checked against its shape."""
+    if any(ctx.input(i) is None for i in (1, 2, 3)):
+        return None  # computed at run time: worked out on every call
     options = ctx.options
     begins, ends, strides = (np.ravel(ctx.input(i)).astype(np.int64) for i in (1, 2, 3))
     selection, kept_shape = [], []
-    for axis, size in enumerate(data.shape):
+    for axis, size in enumerate(ctx.input_tensor(0).shape):
         stride = int(strides[axis])
         if stride == 0:
             raise ModelError(ctx.op.label, f"stride of axis {axis} is zero")
@@ -76,37 +84,51 @@ def strided_slice(ctx: OpContext) -> np.ndarray:
             kept_shape.append(len(indices))
         selection.append(_as_slice(indices))
     output = ctx.output_tensor()
-    sliced = data[tuple(selection)]
-    if tuple(kept_shape) != output.shape or sliced.size != output.size:
+    selected = [len(range(*s.indices(size))) for s, size in zip(selection, ctx.input_tensor(0).shape, strict=True)]
+    if tuple(kept_shape) != output.shape or math.prod(selected) != output.size:
         raise UnsupportedOperatorError(
             ctx.op.label,
-            f"slice selects {list(sliced.shape)} values, '{output.name}' is {list(output.shape)} "
+            f"slice selects {selected} values, '{output.name}' is {list(output.shape)} "
             "(TFLite Micro ignores ellipsis_mask, new_axis_mask and offset, and shrinks no axis walked backwards)",
         )
-    return sliced.reshape(output.shape)
+    return tuple(selection)
 
 
 # --- SPLIT, SPLIT_V, UNPACK --------------------------------------------------------------------
 
 
-def _split_by_outputs(ctx: OpContext, data: np.ndarray, axis_input: int) -> list[np.ndarray]:
-    """Split along the axis given by a constant input; each piece as wide as its output tensor."""
-    axis = positive_axis(int(np.ravel(ctx.input(axis_input))[0]), data.ndim, ctx.op.label)
+def _split_points(ctx: OpContext, source: int, axis_input: int) -> tuple[list[int], int] | None:
+    """Where to split input `source` and along which axis (given by a constant input): each piece
+    as wide as its output tensor. None when the axis is computed at run time."""
+    if ctx.input(axis_input) is None:
+        return None
+    shape = ctx.input_tensor(source).shape
+    axis = positive_axis(int(np.ravel(ctx.input(axis_input))[0]), len(shape), ctx.op.label)
     widths = [ctx.output_tensor(i).shape[axis] for i in range(len(ctx.op.outputs))]
-    if sum(widths) != data.shape[axis]:
-        raise ModelError(ctx.op.label, f"outputs of widths {widths} do not tile axis {axis} of size {data.shape[axis]}")
-    return np.split(data, np.cumsum(widths)[:-1], axis=axis)
+    if sum(widths) != shape[axis]:
+        raise ModelError(ctx.op.label, f"outputs of widths {widths} do not tile axis {axis} of size {shape[axis]}")
+    return np.cumsum(widths)[:-1].tolist(), axis
 
 
 @kernel("SPLIT")
 def split(ctx: OpContext) -> list[np.ndarray]:
-    return _split_by_outputs(ctx, ctx.input(1), axis_input=0)
+    points, axis = ctx.prepared(_split_points_of_split)
+    return np.split(ctx.input(1), points, axis=axis)
+
+
+def _split_points_of_split(ctx: OpContext) -> tuple[list[int], int] | None:
+    return _split_points(ctx, source=1, axis_input=0)
 
 
 @kernel("SPLIT_V")
 def split_v(ctx: OpContext) -> list[np.ndarray]:
     """The size_splits input is not read: like TFLM, widths come from the output tensors."""
-    return _split_by_outputs(ctx, ctx.input(0), axis_input=2)
+    points, axis = ctx.prepared(_split_points_of_split_v)
+    return np.split(ctx.input(0), points, axis=axis)
+
+
+def _split_points_of_split_v(ctx: OpContext) -> tuple[list[int], int] | None:
+    return _split_points(ctx, source=0, axis_input=2)
 
 
 @kernel("UNPACK")
@@ -146,6 +168,11 @@ def _check_concatenation_quantization(ctx: OpContext, inputs: list[Tensor], outp
 
 @kernel("CONCATENATION")
 def concatenation(ctx: OpContext) -> np.ndarray:
+    return np.concatenate(ctx.inputs, axis=ctx.prepared(_concatenation_axis))
+
+
+def _concatenation_axis(ctx: OpContext) -> int:
+    """The axis, once the operator is checked against what TFLite Micro accepts."""
     output = ctx.output_tensor()
     inputs = [ctx.input_tensor(i) for i in range(len(ctx.op.inputs))]
     if len(inputs) > MAX_CONCATENATION_INPUTS:
@@ -157,5 +184,4 @@ def concatenation(ctx: OpContext) -> np.ndarray:
     if any(t.dtype != output.dtype for t in inputs):
         raise ModelError(ctx.op.label, "inputs and output differ in type")
     _check_concatenation_quantization(ctx, inputs, output)
-    axis = positive_axis(ctx.options.axis, len(output.shape), ctx.op.label)
-    return np.concatenate(ctx.inputs, axis=axis)
+    return positive_axis(ctx.options.axis, len(output.shape), ctx.op.label)

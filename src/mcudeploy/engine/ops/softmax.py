@@ -7,11 +7,14 @@ int16 uses interpolated lookup tables; float32 computes in float32.
 from __future__ import annotations
 
 import math
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, partial
 
 import numpy as np
 
 from mcudeploy.engine.fixedpoint import (
+    clamp_and_narrow,
     count_leading_zeros_u32,
     exp_on_negative_values,
     get_reciprocal,
@@ -37,17 +40,21 @@ _SUM_INTEGER_BITS = 12
 
 @kernel("SOFTMAX")
 def softmax(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return ctx.prepared(_prepare)(ctx.input(0))
+
+
+def _prepare(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
+    """The softmax of this operator's types, its constants (multipliers, tables) worked out."""
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     beta = F32((ctx.options or SoftmaxOptions()).beta)
     if source.dtype == DType.FLOAT32 and output.dtype == DType.FLOAT32:
-        return _softmax_float(data, beta)
+        return partial(_softmax_float, beta=beta)
     if source.dtype == DType.INT8 and output.dtype in (DType.INT8, DType.INT16):
         _check_int8_output(ctx, output)
-        return _softmax_int8_input(ctx, data, source.quantization.single_scale, beta, output.dtype.numpy)
+        return _Int8InputSoftmax.of(ctx.op.label, source.quantization.single_scale, beta, output.dtype.numpy)
     if source.dtype == DType.INT16 and output.dtype == DType.INT16:
         _check_int16(ctx, source, output)
-        return _softmax_int16(data, source.quantization.single_scale, beta)
+        return partial(_softmax_int16, scaling=quantize_multiplier(_int16_real_multiplier(source, beta)))
     raise UnsupportedOperatorError(
         ctx.op.label, f"SOFTMAX from {source.dtype} to {output.dtype} is not supported by TFLite Micro"
     )
@@ -75,36 +82,49 @@ def _check_int8_output(ctx: OpContext, output: Tensor) -> None:
         raise UnsupportedOperatorError(ctx.op.label, f"SOFTMAX {output.dtype} output needs {expected}")
 
 
-def _softmax_int8_input(
-    ctx: OpContext, data: np.ndarray, input_scale: float, beta: np.float32, out_dtype: np.dtype
-) -> np.ndarray:
+@dataclass(frozen=True)
+class _Int8InputSoftmax:
     """exp of the (beta-scaled) difference to the row maximum in Q5.26, the row sum in Q12.19,
-    then each exp times the sum's reciprocal, shifted to the output's bits."""
-    real_multiplier = min(float(beta) * input_scale * 2.0 ** (31 - _DIFF_INTEGER_BITS), 2.0**31 - 1)
-    if real_multiplier <= 1.0:
-        raise UnsupportedOperatorError(ctx.op.label, "SOFTMAX input scale times beta is below 2^-26 (TFLM aborts)")
-    multiplier, left_shift = quantize_multiplier(real_multiplier)
-    diff_min = -math.floor((2**_DIFF_INTEGER_BITS - 1) * 2.0 ** (31 - _DIFF_INTEGER_BITS) / 2.0**left_shift)
+    then each exp times the sum's reciprocal, shifted to the output's bits.
 
-    values = data.astype(np.int64)
-    diff = values - values.max(axis=-1, keepdims=True)
-    counted = diff >= diff_min
-    # exp of each possible difference (0 down to -255), then looked up
-    every_diff = -np.arange(256)
-    exp_table = exp_on_negative_values(
-        multiply_by_quantized_multiplier_greater_than_one(every_diff, multiplier, left_shift), _DIFF_INTEGER_BITS
-    )
-    exps = exp_table[-diff]
-    sum_of_exps = wrap_int32(np.where(counted, rescale(exps, 0, _SUM_INTEGER_BITS), 0).sum(axis=-1, keepdims=True))
-    reciprocal, num_bits_over_unit = get_reciprocal(sum_of_exps, _SUM_INTEGER_BITS)
-    exponent = num_bits_over_unit + 31 - 8 * out_dtype.itemsize
-    if np.any(exponent > 31):
-        raise UnsupportedOperatorError(
-            ctx.op.label, "a SOFTMAX row's sum of exponentials reaches 512, which TFLM's int8 kernel aborts on"
+    A difference below diff_min has an exp of 0 in the tables: it adds nothing to the sum, and
+    its output comes out as the lowest value, which is what TFLM's kernel writes for it."""
+
+    label: str
+    exp_table: np.ndarray
+    """exp of each difference 0, -1, ..., -255, indexed by its negation."""
+    sum_terms: np.ndarray
+    """The same in the sum's Q12.19."""
+    out_dtype: np.dtype
+
+    @classmethod
+    def of(cls, label: str, input_scale: float, beta: np.float32, out_dtype: np.dtype) -> _Int8InputSoftmax:
+        real_multiplier = min(float(beta) * input_scale * 2.0 ** (31 - _DIFF_INTEGER_BITS), 2.0**31 - 1)
+        if real_multiplier <= 1.0:
+            raise UnsupportedOperatorError(label, "SOFTMAX input scale times beta is below 2^-26 (TFLM aborts)")
+        multiplier, left_shift = quantize_multiplier(real_multiplier)
+        diff_min = -math.floor((2**_DIFF_INTEGER_BITS - 1) * 2.0 ** (31 - _DIFF_INTEGER_BITS) / 2.0**left_shift)
+        every_diff = -np.arange(256)
+        exps = exp_on_negative_values(
+            multiply_by_quantized_multiplier_greater_than_one(every_diff, multiplier, left_shift), _DIFF_INTEGER_BITS
         )
-    info = np.iinfo(out_dtype)
-    scaled = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(reciprocal, exps), exponent) + info.min
-    return np.where(counted, np.clip(scaled, info.min, info.max), info.min).astype(out_dtype)
+        exp_table = np.where(every_diff >= diff_min, exps, 0)
+        return cls(label, exp_table, rescale(exp_table, 0, _SUM_INTEGER_BITS), out_dtype)
+
+    def __call__(self, data: np.ndarray) -> np.ndarray:
+        values = data.astype(np.int64)
+        minus_diff = values.max(axis=-1, keepdims=True) - values
+        exps = self.exp_table[minus_diff]
+        sum_of_exps = wrap_int32(self.sum_terms[minus_diff].sum(axis=-1, keepdims=True))
+        reciprocal, num_bits_over_unit = get_reciprocal(sum_of_exps, _SUM_INTEGER_BITS)
+        exponent = num_bits_over_unit + 31 - 8 * self.out_dtype.itemsize
+        if np.any(exponent > 31):
+            raise UnsupportedOperatorError(
+                self.label, "a SOFTMAX row's sum of exponentials reaches 512, which TFLM's int8 kernel aborts on"
+            )
+        info = np.iinfo(self.out_dtype)
+        scaled = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(reciprocal, exps), exponent) + info.min
+        return clamp_and_narrow(scaled, np.int64(info.min), np.int64(info.max), self.out_dtype)
 
 
 def _check_int16(ctx: OpContext, source: Tensor, output: Tensor) -> None:
@@ -141,13 +161,17 @@ def _int16_luts() -> tuple[np.ndarray, np.ndarray]:
     return exp_lut, reciprocal_lut
 
 
-def _softmax_int16(data: np.ndarray, input_scale: float, beta: np.float32) -> np.ndarray:
-    """The difference to the row maximum scaled onto the exp table's [-10, 0] input range, the
-    row sum normalised to [1, 2) for the reciprocal table, results in Q0.15."""
+def _int16_real_multiplier(source: Tensor, beta: np.float32) -> float:
+    """Scales the input difference onto the exp table's [-10, 0] input range."""
+    return source.quantization.single_scale * float(beta) / (10.0 / 65535.0)
+
+
+def _softmax_int16(data: np.ndarray, scaling: tuple[int, int]) -> np.ndarray:
+    """The difference to the row maximum scaled onto the exp table's input range, the row sum
+    normalised to [1, 2) for the reciprocal table, results in Q0.15."""
     exp_lut, reciprocal_lut = _int16_luts()
-    multiplier, shift = quantize_multiplier(input_scale * float(beta) / (10.0 / 65535.0))
     values = data.astype(np.int64)
-    scaled_diff = multiply_by_quantized_multiplier(values - values.max(axis=-1, keepdims=True), multiplier, shift)
+    scaled_diff = multiply_by_quantized_multiplier(values - values.max(axis=-1, keepdims=True), *scaling)
     exps = lut_lookup_int16(np.clip(scaled_diff + 32767, -32768, 32767), exp_lut)
 
     sum_of_exps = wrap_int32(exps.sum(axis=-1, keepdims=True))

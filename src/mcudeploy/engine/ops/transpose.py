@@ -10,8 +10,14 @@ from mcudeploy.errors import ModelError
 
 @kernel("TRANSPOSE")
 def transpose(ctx: OpContext) -> np.ndarray:
-    data = ctx.input(0)
+    return np.ascontiguousarray(np.transpose(ctx.input(0), ctx.prepared(_permutation)))
+
+
+def _permutation(ctx: OpContext) -> list[int] | None:
+    if ctx.input(1) is None:
+        return None  # computed at run time: checked on every call
     perm = [int(p) for p in np.ravel(ctx.input(1))]
-    if sorted(perm) != list(range(data.ndim)):  # TFLM also refuses negative entries
-        raise ModelError(ctx.op.label, f"perm {perm} is not a permutation of the {data.ndim} input axes")
-    return np.ascontiguousarray(np.transpose(data, perm))
+    rank = len(ctx.input_tensor(0).shape)
+    if sorted(perm) != list(range(rank)):  # TFLM also refuses negative entries
+        raise ModelError(ctx.op.label, f"perm {perm} is not a permutation of the {rank} input axes")
+    return perm
