@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from conftest import MODELS
 from mcudeploy.devices import find_device, load_database
+from mcudeploy.importers import load_model
 from mcudeploy.ir import NO_TENSOR, DType, GraphBuilder
 from mcudeploy.ir.options import Conv2DOptions, FullyConnectedOptions
+from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import (
     ARENA,
     CODE,
@@ -183,7 +186,7 @@ def test_the_report_from_a_plan():
     assert report["peak_layer"] == {"index": 0, "op": "CONV_2D", "live_bytes": 176}
     assert report["device"]["board"] == "NUCLEO-F446RE" and report["device"]["part"] == "STM32F446RE"
     assert report["ram_bytes"] == 192 + 8192
-    assert report["flash_bytes"] == 400 + code_estimate(small_graph()).total
+    assert report["flash_bytes"] == 400 + report["code_bytes"]
     first = report["layers"][0]
     assert (first["scratch_bytes"], first["weight_bytes"], first["live_bytes"], first["peak"]) == (108, 240, 176, True)
     sram = next(r for r in report["regions"] if r["name"] == "SRAM1+SRAM2")
@@ -213,3 +216,13 @@ def test_the_fitting_verdict_gives_the_margin_per_region(device):
     report = analyze_model(small_graph(), stub_plan(), find_device(device), Reserves())
     text = render(verdict(report))
     assert "✔ fits" in text and "margin:" in text
+
+
+def test_code_is_measured_from_the_linked_elf_where_the_core_has_a_target():
+    """M4: the generated code linked with arm-none-eabi-gcc; M0+ (no emulation target): the table estimate."""
+    graph = load_model(MODELS / "mlperf_tiny" / "kws_ref_model_int8.tflite")
+    plan = plan_memory(graph)
+    measured = analyze_model(graph, plan, find_device("STM32F446RE"), Reserves())
+    assert measured["code_bytes_is_estimate"] is False and 0 < measured["code_bytes"] < 64 * KIB
+    estimated = analyze_model(graph, plan, find_device("RP2040"), Reserves())
+    assert estimated["code_bytes_is_estimate"] is True and estimated["code_bytes"] == code_estimate(graph).total

@@ -1,8 +1,9 @@
 """The whole memory budget of a deployment: what goes in flash, what goes in RAM, and where.
 
 Flash holds the constants exactly as the generated code stores them (`constant_layout`,
-shared with the C generator), the kernels' code (an estimate until it is measured from
-the compiled kernel library) and the user's reserve. RAM holds the tensor arena (from
+shared with the C generator), the code (measured from the linked ELF for the device's
+core by `codegen.code_size`, or the estimate below where that cannot be done) and the
+user's reserve. RAM holds the tensor arena (from
 the memory plan), the stack and the user's reserve. Each item goes into one concrete
 region of the device; a device fits the model when every item found a place.
 """
@@ -106,7 +107,7 @@ def _requantization_channels(graph: Graph, op: Operator) -> int:
     return len(weights.quantization.scale)
 
 
-# ---------------------------------------------------------------- flash: code (estimate)
+# ---------------------------------------------------------------- flash: code (estimate, when not measured)
 
 KERNEL_CODE_BYTES: dict[str, int] = {
     "CONV_2D": 4096,
@@ -133,7 +134,8 @@ KERNEL_CODE_BYTES: dict[str, int] = {
 """ESTIMATE of the Thumb-2 code (-Os) of our int8 kernel for each operator, bytes.
 
 Sized after CMSIS-NN-style kernels with their fast paths (e.g. 1x1 and 3x3 convolution).
-To be replaced by figures measured per core from the compiled kernel library (next issue).
+Used only where the code cannot be measured: cores without an emulation target (M0+, M85)
+or machines without arm-none-eabi-gcc.
 """
 DEFAULT_KERNEL_CODE_BYTES = 1024
 """ESTIMATE for an operator the table does not list."""
@@ -149,10 +151,16 @@ class CodeEstimate:
     """Code bytes per operator type used (each kernel linked once)."""
     runtime: int
     layer_calls: int
+    measured_on: str | None = None
+    """The core whose linked ELF the figure was measured from; None for the table estimate."""
 
     @property
     def total(self) -> int:
         return sum(self.kernels.values()) + self.runtime + self.layer_calls
+
+    @property
+    def label(self) -> str:
+        return MEASURED_CODE if self.measured_on else CODE
 
 
 def code_estimate(graph: Graph) -> CodeEstimate:
@@ -204,6 +212,7 @@ STACK = "stack"
 RAM_RESERVE = "RAM reserve"
 WEIGHTS = "weights and constants"
 CODE = "kernel code (estimate)"
+MEASURED_CODE = "kernel code (measured)"
 FLASH_RESERVE = "flash reserve"
 
 
@@ -221,7 +230,7 @@ def budget_request(
         BudgetItem(STACK, stack_bytes, Memory.RAM, Preference.TCM),
         BudgetItem(RAM_RESERVE, reserve_ram, Memory.RAM, Preference.GENERAL),
         BudgetItem(WEIGHTS, constants.total_bytes, Memory.FLASH, Preference.ON_CHIP),
-        BudgetItem(CODE, code.total, Memory.FLASH, Preference.ON_CHIP),
+        BudgetItem(code.label, code.total, Memory.FLASH, Preference.ON_CHIP),
         BudgetItem(FLASH_RESERVE, reserve_flash, Memory.FLASH, Preference.ON_CHIP),
     )
     return BudgetRequest(tuple(item for item in items if item.size > 0))

@@ -13,6 +13,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from mcudeploy.analysis.costs import layer_macs
+from mcudeploy.codegen.code_size import measured_code
 from mcudeploy.devices import Database, Device, MemoryRegion, Part, load_database
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph
@@ -46,7 +47,7 @@ def analyze_model(
 ) -> dict[str, Any]:
     """The analyze report as plain data (what --json prints)."""
     constants = constant_layout(graph, plan.alignment)
-    code = code_estimate(graph)
+    code = measured_code(graph, plan, device.core) or code_estimate(graph)
     request = budget_request(
         plan.arena_bytes, constants, code, reserves.stack_bytes, reserves.reserve_ram, reserves.reserve_flash
     )
@@ -60,7 +61,7 @@ def analyze_model(
         "arena_bytes": plan.arena_bytes,
         "weights_bytes": constants.total_bytes,
         "code_bytes": code.total,
-        "code_bytes_is_estimate": True,
+        "code_bytes_is_estimate": code.measured_on is None,
         "stack_bytes": reserves.stack_bytes,
         "reserve_ram_bytes": reserves.reserve_ram,
         "reserve_flash_bytes": reserves.reserve_flash,
