@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcudeploy.emulation.plugin import InstructionCounting, prepare_request, read_counts
+from mcudeploy.emulation.plugin import InstructionCounting, InstructionCounts, prepare_request, read_counts
 from mcudeploy.emulation.targets import Target, get_target
 from mcudeploy.errors import McuDeployError
 
@@ -32,6 +32,9 @@ class RunResult:
     instructions_outside_functions: int | None = None
     # (mark function name, instructions executed before the call), in execution order
     marks: list[tuple[str, int]] = field(default_factory=list)
+    counts: InstructionCounts | None = None
+    """Everything the counting plugin reported: kinds, events and memory accesses per function,
+    per scope call and at each mark."""
 
     @property
     def faulted(self) -> bool:
@@ -124,4 +127,5 @@ def run_elf(
     result.per_function_instructions = counts.per_function
     result.instructions_outside_functions = counts.outside_functions
     result.marks = counts.marks
+    result.counts = counts
     return result

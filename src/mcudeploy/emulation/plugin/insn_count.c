@@ -1,46 +1,74 @@
-/* mcudeploy: QEMU TCG plugin counting executed guest instructions exactly.
+/* mcudeploy: QEMU TCG plugin counting executed guest instructions exactly, by kind.
  *
- * Every translated instruction gets an inline counter increment (never a per-block
- * estimate), into the bucket of the address range it lies in, or the "other" bucket.
- * Instructions at mark addresses instead get a callback that also logs how many
- * instructions ran before them, so a program can bracket a region of interest.
+ * Each instruction is decoded once, when QEMU translates it (thumb_decode.c), into a
+ * timing kind and the pipeline events it takes part in. Every executed instruction
+ * then adds one to the counter of its kind in the bucket of the function (address
+ * range) it lies in, or the "other" bucket, through inline counters, never a per-block
+ * estimate. A conditional branch ends its translation block; whether it was taken is
+ * decided when the next block starts: untaken when that block is the fall-through.
  *
- * Arguments (-plugin insn_count.so,out=FILE[,ranges=FILE][,marks=FILE]):
- *   out     counts are written there when QEMU exits
- *   ranges  one "START END" per line (hex, END exclusive, sorted, not overlapping)
- *   marks   one "ADDRESS" per line (hex)
- * Output lines: "total N", "other N", "range START END N" per range, "mark ADDRESS N" per hit.
+ * Optional views, all exact:
+ *   marks   an instruction address (a checkpoint function): every execution records the
+ *           counts so far, so a program can bracket a region of interest;
+ *   scopes  entry addresses of functions whose calls are attributed inclusively (callees
+ *           included) until execution reaches a closer range (their caller);
+ *   regions labelled address ranges: every data access is counted by region, read or
+ *           write, and reads of cached regions go through a set-associative LRU cache model.
+ *
+ * Arguments (-plugin insn_count.so,out=FILE[,ranges=FILE][,marks=FILE][,scopes=FILE,closers=FILE]
+ *            [,regions=FILE][,cache=LINE:SETS:WAYS]):
+ *   ranges  "START END" per line (hex, END exclusive, sorted, not overlapping)
+ *   marks   "ADDRESS" per line (hex)            scopes  "ENTRY" per line (hex)
+ *   closers "START END" per line (hex)          regions "START END CACHED" per line (hex hex 0|1)
+ * A counter vector is: one count per kind, one per event, then reads, writes and cache
+ * misses per region (the last region is "anywhere else"). Output lines: "kinds NAMES...",
+ * "events NAMES...", "regions N", "total N", "other VECTOR", "range START END VECTOR",
+ * "scope ENTRY CALLS VECTOR", "mark ADDRESS N VECTOR" (N = instructions before the mark,
+ * VECTOR = totals so far), "marks_dropped N".
  *
  * Debian ships QEMU with the plugin API but without its header, so the handful of
  * version-1 API entry points used here are declared below by hand.
  */
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "thumb_decode.h"
+
 /* ---- The part of QEMU's plugin API (version 1) that we use. ---- */
 typedef uint64_t plugin_id;
+typedef uint32_t plugin_meminfo;
 struct qemu_plugin_tb;
 struct qemu_plugin_insn;
 
 enum { PLUGIN_INLINE_ADD_U64 = 0 };
 enum { PLUGIN_CB_NO_REGS = 0 };
+enum { PLUGIN_MEM_READ_WRITE = 3 };
 
 typedef void (*tb_translated_fn)(plugin_id id, struct qemu_plugin_tb *tb);
 typedef void (*vcpu_udata_fn)(unsigned int vcpu_index, void *udata);
+typedef void (*vcpu_memory_fn)(unsigned int vcpu_index, plugin_meminfo info, uint64_t vaddr, void *udata);
 typedef void (*plugin_udata_fn)(plugin_id id, void *udata);
 
 void qemu_plugin_register_vcpu_tb_trans_cb(plugin_id id, tb_translated_fn callback);
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, vcpu_udata_fn callback, int flags, void *udata);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t index);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, int op, void *counter,
                                                 uint64_t increment);
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, vcpu_udata_fn callback, int flags,
                                             void *udata);
+void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, vcpu_memory_fn callback, int flags, int rw,
+                                      void *udata);
+bool qemu_plugin_mem_is_store(plugin_meminfo info);
 void qemu_plugin_register_atexit_cb(plugin_id id, plugin_udata_fn callback, void *udata);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
@@ -48,33 +76,111 @@ __attribute__((visibility("default"))) int qemu_plugin_install(plugin_id id, con
                                                                   char **argv);
 
 /* ---- Our state. ---- */
-#define MAX_MARK_HITS (1u << 20)
+#define MAX_MARK_HITS (1u << 16)
+/* Branch predictor model: 2-bit saturating counters (taken when >= 2) indexed by address. */
+#define PREDICTOR_ENTRIES 4096u
+#define MAX_COUNTS (2 + EVENT_COUNT)
+#define REGION_READ 0
+#define REGION_WRITE 1
+#define REGION_MISS 2
 
 struct address_list {
     uint64_t *items;
     size_t count;
 };
 
-struct mark {
+struct region {
+    uint64_t start;
+    uint64_t end;
+    bool cached;
+};
+
+/* A set-associative cache with LRU replacement; tags hold line + 1 (0 = empty). */
+struct cache {
+    unsigned line_shift;
+    size_t sets;
+    size_t ways;
+    uint64_t *tags;
+    uint64_t *last_use;
+    uint64_t clock;
+};
+
+/* The counter increments one execution of an instruction makes. */
+struct plan {
+    unsigned count;
+    uint64_t *counters[MAX_COUNTS];
+    uint64_t increments[MAX_COUNTS];
+};
+
+struct scope {
+    uint64_t entry;
+    uint64_t calls;
+    uint64_t *totals;
+};
+
+enum hook_type { HOOK_MARK, HOOK_OPEN_SCOPE, HOOK_CLOSE_SCOPE };
+
+/* An instruction counted by a callback (not inline) because it also takes a snapshot. */
+struct hook {
+    enum hook_type type;
     uint64_t address;
+    struct scope *scope;
+    struct plan plan;
+};
+
+struct branch_site {
     uint64_t *bucket;
+    uint64_t address;
+    uint64_t fallthrough;
+    uint8_t taken_kind;
+};
+
+struct block {
+    uint64_t address;
+    struct branch_site *branch; /* the conditional branch that ends the block, if any */
 };
 
 struct mark_hit {
     uint64_t address;
-    uint64_t instructions_before;
+    uint64_t *totals;
 };
 
 static char *output_path;
 static struct address_list range_starts;
 static struct address_list range_ends;
 static struct address_list mark_addresses;
-static struct mark *marks;
-/* One counter per range, then the "other" bucket. */
+static struct address_list scope_entries;
+static struct address_list closer_starts;
+static struct address_list closer_ends;
+static struct region *regions;
+static size_t region_count;
+static struct cache cache;
+static bool cache_enabled;
+
+static size_t vector_length;
+/* One counter vector per range, then the "other" bucket. */
 static uint64_t *buckets;
+static struct scope *scopes;
+static struct scope *open_scope;
+static uint64_t *open_totals;
+static uint64_t *close_totals;
+static struct branch_site *pending_branch;
+static uint8_t predictor[PREDICTOR_ENTRIES];
 static struct mark_hit *mark_hits;
 static size_t mark_hit_count;
 static size_t mark_hits_dropped;
+
+static size_t event_slot(unsigned event)
+{
+    return KIND_COUNT + event;
+}
+
+static size_t region_slot(size_t region, unsigned what)
+{
+    return KIND_COUNT + EVENT_COUNT + 3 * region + what;
+}
+
+/* ---- Argument files. ---- */
 
 static bool append_address(struct address_list *list, uint64_t value)
 {
@@ -87,7 +193,7 @@ static bool append_address(struct address_list *list, uint64_t value)
     return true;
 }
 
-/* Reads whitespace-separated hex numbers; ranges alternate start and end. */
+/* Reads whitespace-separated hex numbers; with `second`, numbers alternate between the lists. */
 static bool read_addresses(const char *path, struct address_list *first, struct address_list *second)
 {
     FILE *file = fopen(path, "r");
@@ -104,6 +210,87 @@ static bool read_addresses(const char *path, struct address_list *first, struct 
     fclose(file);
     return ok && (second == NULL || first->count == second->count);
 }
+
+static bool read_regions(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL) {
+        fprintf(stderr, "insn_count: cannot open %s\n", path);
+        return false;
+    }
+    uint64_t start;
+    uint64_t end;
+    unsigned cached;
+    bool ok = true;
+    while (ok && fscanf(file, "%" SCNx64 " %" SCNx64 " %u", &start, &end, &cached) == 3) {
+        struct region *grown = realloc(regions, (region_count + 1) * sizeof *grown);
+        ok = grown != NULL;
+        if (ok) {
+            grown[region_count++] = (struct region){start, end, cached != 0};
+            regions = grown;
+        }
+    }
+    fclose(file);
+    return ok;
+}
+
+static bool parse_cache(const char *text)
+{
+    unsigned line;
+    size_t sets;
+    size_t ways;
+    if (sscanf(text, "%u:%zu:%zu", &line, &sets, &ways) != 3 || line == 0 || (line & (line - 1)) != 0 ||
+        sets == 0 || ways == 0) {
+        return false;
+    }
+    cache.line_shift = (unsigned)__builtin_ctz(line);
+    cache.sets = sets;
+    cache.ways = ways;
+    cache.tags = calloc(sets * ways, sizeof *cache.tags);
+    cache.last_use = calloc(sets * ways, sizeof *cache.last_use);
+    cache_enabled = true;
+    return cache.tags != NULL && cache.last_use != NULL;
+}
+
+static bool key_is(const char *argument, size_t key_length, const char *key)
+{
+    return key_length == strlen(key) && strncmp(argument, key, key_length) == 0;
+}
+
+static bool parse_argument(const char *argument)
+{
+    const char *value = strchr(argument, '=');
+    if (value == NULL) {
+        return false;
+    }
+    const size_t key_length = (size_t)(value - argument);
+    value++;
+    if (key_is(argument, key_length, "out")) {
+        output_path = strdup(value);
+        return output_path != NULL;
+    }
+    if (key_is(argument, key_length, "ranges")) {
+        return read_addresses(value, &range_starts, &range_ends);
+    }
+    if (key_is(argument, key_length, "marks")) {
+        return read_addresses(value, &mark_addresses, NULL);
+    }
+    if (key_is(argument, key_length, "scopes")) {
+        return read_addresses(value, &scope_entries, NULL);
+    }
+    if (key_is(argument, key_length, "closers")) {
+        return read_addresses(value, &closer_starts, &closer_ends);
+    }
+    if (key_is(argument, key_length, "regions")) {
+        return read_regions(value);
+    }
+    if (key_is(argument, key_length, "cache")) {
+        return parse_cache(value);
+    }
+    return false;
+}
+
+/* ---- Counting. ---- */
 
 static size_t bucket_of(uint64_t address)
 {
@@ -122,66 +309,312 @@ static size_t bucket_of(uint64_t address)
     return range_starts.count;
 }
 
-static uint64_t total_instructions(void)
+static bool in_closer(uint64_t address)
+{
+    for (size_t index = 0; index < closer_starts.count; index++) {
+        if (address >= closer_starts.items[index] && address < closer_ends.items[index]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Totals over every bucket: the counts of the whole run so far. */
+static void snapshot(uint64_t *totals)
+{
+    memset(totals, 0, vector_length * sizeof *totals);
+    for (size_t bucket = 0; bucket <= range_starts.count; bucket++) {
+        const uint64_t *counts = &buckets[bucket * vector_length];
+        for (size_t slot = 0; slot < vector_length; slot++) {
+            totals[slot] += counts[slot];
+        }
+    }
+}
+
+static uint64_t instructions_in(const uint64_t *vector)
 {
     uint64_t total = 0;
-    for (size_t index = 0; index <= range_starts.count; index++) {
-        total += buckets[index];
+    for (unsigned kind = 0; kind < KIND_COUNT; kind++) {
+        total += vector[kind];
     }
     return total;
 }
 
-static void on_mark_executed(unsigned int vcpu_index, void *udata)
+static void apply(const struct plan *plan)
 {
-    struct mark *mark = udata;
-    (void)vcpu_index;
-    if (mark_hit_count < MAX_MARK_HITS) {
-        mark_hits[mark_hit_count].address = mark->address;
-        mark_hits[mark_hit_count].instructions_before = total_instructions();
-        mark_hit_count++;
-    } else {
-        mark_hits_dropped++;
+    for (unsigned index = 0; index < plan->count; index++) {
+        *plan->counters[index] += plan->increments[index];
     }
-    (*mark->bucket)++;
 }
 
-static struct mark *mark_at(uint64_t address)
+static void close_scope(void)
 {
-    for (size_t index = 0; index < mark_addresses.count; index++) {
-        if (marks[index].address == address) {
-            return &marks[index];
+    if (open_scope == NULL) {
+        return;
+    }
+    snapshot(close_totals);
+    for (size_t slot = 0; slot < vector_length; slot++) {
+        open_scope->totals[slot] += close_totals[slot] - open_totals[slot];
+    }
+    open_scope = NULL;
+}
+
+static void record_mark(uint64_t address)
+{
+    if (mark_hit_count >= MAX_MARK_HITS) {
+        mark_hits_dropped++;
+        return;
+    }
+    uint64_t *totals = calloc(vector_length, sizeof *totals);
+    if (totals == NULL) {
+        mark_hits_dropped++;
+        return;
+    }
+    snapshot(totals);
+    mark_hits[mark_hit_count++] = (struct mark_hit){address, totals};
+}
+
+static void on_hook_executed(unsigned int vcpu_index, void *udata)
+{
+    struct hook *hook = udata;
+    (void)vcpu_index;
+    switch (hook->type) {
+    case HOOK_MARK:
+        record_mark(hook->address);
+        break;
+    case HOOK_OPEN_SCOPE:
+        close_scope();
+        open_scope = hook->scope;
+        open_scope->calls++;
+        snapshot(open_totals);
+        break;
+    case HOOK_CLOSE_SCOPE:
+        close_scope();
+        break;
+    }
+    apply(&hook->plan);
+}
+
+static void resolve_branch(struct branch_site *site, uint64_t next_address)
+{
+    const bool taken = next_address != site->fallthrough;
+    site->bucket[taken ? site->taken_kind : KIND_BRANCH_UNTAKEN]++;
+    if (site->taken_kind != KIND_BRANCH && site->taken_kind != KIND_LOOP_END) {
+        return;
+    }
+    uint8_t *counter = &predictor[(site->address >> 1) % PREDICTOR_ENTRIES];
+    if ((*counter >= 2) != taken) {
+        site->bucket[event_slot(EVENT_MISPREDICT)]++;
+    }
+    if (taken && *counter < 3) {
+        (*counter)++;
+    } else if (!taken && *counter > 0) {
+        (*counter)--;
+    }
+}
+
+static void on_block_executed(unsigned int vcpu_index, void *udata)
+{
+    struct block *block = udata;
+    (void)vcpu_index;
+    if (pending_branch != NULL) {
+        resolve_branch(pending_branch, block->address);
+    }
+    pending_branch = block->branch;
+}
+
+static bool cache_hit(uint64_t address)
+{
+    const uint64_t line = address >> cache.line_shift;
+    const size_t first = (size_t)(line % cache.sets) * cache.ways;
+    size_t victim = first;
+    cache.clock++;
+    for (size_t way = first; way < first + cache.ways; way++) {
+        if (cache.tags[way] == line + 1) {
+            cache.last_use[way] = cache.clock;
+            return true;
+        }
+        if (cache.last_use[way] < cache.last_use[victim]) {
+            victim = way;
         }
     }
-    return NULL;
+    cache.tags[victim] = line + 1;
+    cache.last_use[victim] = cache.clock;
+    return false;
+}
+
+static size_t region_of(uint64_t address)
+{
+    for (size_t index = 0; index < region_count; index++) {
+        if (address >= regions[index].start && address < regions[index].end) {
+            return index;
+        }
+    }
+    return region_count;
+}
+
+static void on_memory_access(unsigned int vcpu_index, plugin_meminfo info, uint64_t vaddr, void *udata)
+{
+    uint64_t *bucket = udata;
+    (void)vcpu_index;
+    const size_t region = region_of(vaddr);
+    if (qemu_plugin_mem_is_store(info)) {
+        bucket[region_slot(region, REGION_WRITE)]++;
+        return;
+    }
+    bucket[region_slot(region, REGION_READ)]++;
+    if (cache_enabled && region < region_count && regions[region].cached && !cache_hit(vaddr)) {
+        bucket[region_slot(region, REGION_MISS)]++;
+    }
+}
+
+/* ---- Instrumentation at translation time. ---- */
+
+/* Zeroed memory for translation-time records; QEMU cannot go on without them. */
+static void *allocate(size_t size)
+{
+    void *memory = calloc(1, size);
+    if (memory == NULL) {
+        fprintf(stderr, "insn_count: out of memory\n");
+        abort();
+    }
+    return memory;
+}
+
+static void add_to_plan(struct plan *plan, uint64_t *counter, uint64_t increment)
+{
+    if (increment != 0 && plan->count < MAX_COUNTS) {
+        plan->counters[plan->count] = counter;
+        plan->increments[plan->count] = increment;
+        plan->count++;
+    }
+}
+
+static ptrdiff_t index_of(const struct address_list *list, uint64_t address)
+{
+    for (size_t index = 0; index < list->count; index++) {
+        if (list->items[index] == address) {
+            return (ptrdiff_t)index;
+        }
+    }
+    return -1;
+}
+
+/* A callback for checkpoints and scope boundaries, inline counters for everything else. */
+static void instrument(struct qemu_plugin_insn *insn, uint64_t address, const struct plan *plan)
+{
+    const ptrdiff_t mark = index_of(&mark_addresses, address);
+    const ptrdiff_t scope = index_of(&scope_entries, address);
+    const bool closes = in_closer(address);
+    if (mark < 0 && scope < 0 && !closes) {
+        for (unsigned index = 0; index < plan->count; index++) {
+            qemu_plugin_register_vcpu_insn_exec_inline(insn, PLUGIN_INLINE_ADD_U64, plan->counters[index],
+                                                       plan->increments[index]);
+        }
+        return;
+    }
+    struct hook *hook = allocate(sizeof *hook);
+    hook->type = mark >= 0 ? HOOK_MARK : (scope >= 0 ? HOOK_OPEN_SCOPE : HOOK_CLOSE_SCOPE);
+    hook->address = address;
+    hook->scope = scope >= 0 ? &scopes[scope] : NULL;
+    hook->plan = *plan;
+    qemu_plugin_register_vcpu_insn_exec_cb(insn, on_hook_executed, PLUGIN_CB_NO_REGS, hook);
+}
+
+static struct branch_site *new_branch_site(uint64_t *bucket, uint64_t address, uint64_t fallthrough,
+                                           unsigned taken_kind)
+{
+    struct branch_site *site = allocate(sizeof *site);
+    site->bucket = bucket;
+    site->address = address;
+    site->fallthrough = fallthrough;
+    site->taken_kind = (uint8_t)taken_kind;
+    return site;
 }
 
 static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
 {
     (void)id;
     const size_t count = qemu_plugin_tb_n_insns(tb);
+    struct block *block = allocate(sizeof *block);
+    block->address = qemu_plugin_tb_vaddr(tb);
+    struct decoded previous = {0};
+    bool paired = false;
+    unsigned it_remaining = 0;
     for (size_t index = 0; index < count; index++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, index);
         const uint64_t address = qemu_plugin_insn_vaddr(insn);
-        struct mark *mark = mark_at(address);
-        if (mark != NULL) {
-            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mark_executed, PLUGIN_CB_NO_REGS, mark);
+        const uint8_t *bytes = qemu_plugin_insn_data(insn);
+        const size_t size = qemu_plugin_insn_size(insn);
+        const struct decoded decoded = thumb_decode(bytes, size, it_remaining > 0);
+        it_remaining = it_remaining > 0 ? it_remaining - 1 : thumb_it_length(bytes, &decoded);
+        unsigned events[EVENT_COUNT] = {0};
+        thumb_events(index > 0 ? &previous : NULL, &decoded, &paired, events);
+        uint64_t *bucket = &buckets[bucket_of(address) * vector_length];
+        /* A conditional branch is the last instruction of its block: counted when the next block starts. */
+        const bool deferred = decoded.conditional && index + 1 == count;
+        struct plan plan = {0};
+        if (deferred) {
+            block->branch = new_branch_site(bucket, address, address + decoded.size, decoded.kind);
         } else {
-            qemu_plugin_register_vcpu_insn_exec_inline(insn, PLUGIN_INLINE_ADD_U64, &buckets[bucket_of(address)], 1);
+            add_to_plan(&plan, &bucket[decoded.kind], 1);
         }
+        for (unsigned event = 0; event < EVENT_COUNT; event++) {
+            add_to_plan(&plan, &bucket[event_slot(event)], events[event]);
+        }
+        instrument(insn, address, &plan);
+        if (region_count > 0) {
+            qemu_plugin_register_vcpu_mem_cb(insn, on_memory_access, PLUGIN_CB_NO_REGS, PLUGIN_MEM_READ_WRITE,
+                                             bucket);
+        }
+        previous = decoded;
     }
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block_executed, PLUGIN_CB_NO_REGS, block);
 }
 
-static void write_counts(FILE *file)
+/* ---- Output. ---- */
+
+static void write_vector(FILE *file, const uint64_t *vector)
 {
-    fprintf(file, "total %" PRIu64 "\n", total_instructions());
-    fprintf(file, "other %" PRIu64 "\n", buckets[range_starts.count]);
+    for (size_t slot = 0; slot < vector_length; slot++) {
+        fprintf(file, " %" PRIu64, vector[slot]);
+    }
+    fputc('\n', file);
+}
+
+static void write_names(FILE *file)
+{
+    fputs("kinds", file);
+    for (unsigned kind = 0; kind < KIND_COUNT; kind++) {
+        fprintf(file, " %s", KIND_NAMES[kind]);
+    }
+    fputs("\nevents", file);
+    for (unsigned event = 0; event < EVENT_COUNT; event++) {
+        fprintf(file, " %s", EVENT_NAMES[event]);
+    }
+    fprintf(file, "\nregions %zu\n", region_count);
+}
+
+static void write_counts(FILE *file, const uint64_t *totals)
+{
+    write_names(file);
+    fprintf(file, "total %" PRIu64 "\n", instructions_in(totals));
+    fputs("other", file);
+    write_vector(file, &buckets[range_starts.count * vector_length]);
     for (size_t index = 0; index < range_starts.count; index++) {
-        fprintf(file, "range %" PRIx64 " %" PRIx64 " %" PRIu64 "\n", range_starts.items[index],
-                range_ends.items[index], buckets[index]);
+        const uint64_t *vector = &buckets[index * vector_length];
+        if (instructions_in(vector) != 0) {
+            fprintf(file, "range %" PRIx64 " %" PRIx64, range_starts.items[index], range_ends.items[index]);
+            write_vector(file, vector);
+        }
+    }
+    for (size_t index = 0; index < scope_entries.count; index++) {
+        fprintf(file, "scope %" PRIx64 " %" PRIu64, scopes[index].entry, scopes[index].calls);
+        write_vector(file, scopes[index].totals);
     }
     for (size_t index = 0; index < mark_hit_count; index++) {
-        fprintf(file, "mark %" PRIx64 " %" PRIu64 "\n", mark_hits[index].address,
-                mark_hits[index].instructions_before);
+        fprintf(file, "mark %" PRIx64 " %" PRIu64, mark_hits[index].address, instructions_in(mark_hits[index].totals));
+        write_vector(file, mark_hits[index].totals);
     }
     fprintf(file, "marks_dropped %zu\n", mark_hits_dropped);
 }
@@ -190,47 +623,40 @@ static void on_qemu_exit(plugin_id id, void *udata)
 {
     (void)id;
     (void)udata;
+    close_scope();
+    uint64_t *totals = calloc(vector_length, sizeof *totals);
     FILE *file = fopen(output_path, "w");
-    if (file == NULL) {
+    if (file == NULL || totals == NULL) {
         fprintf(stderr, "insn_count: cannot write %s\n", output_path);
+        free(totals);
+        if (file != NULL) {
+            fclose(file);
+        }
         return;
     }
-    write_counts(file);
+    snapshot(totals);
+    write_counts(file, totals);
     fclose(file);
-}
-
-static bool parse_argument(const char *argument)
-{
-    const char *value = strchr(argument, '=');
-    if (value == NULL) {
-        return false;
-    }
-    const size_t key_length = (size_t)(value - argument);
-    value++;
-    if (key_length == 3 && strncmp(argument, "out", 3) == 0) {
-        output_path = strdup(value);
-        return output_path != NULL;
-    }
-    if (key_length == 6 && strncmp(argument, "ranges", 6) == 0) {
-        return read_addresses(value, &range_starts, &range_ends);
-    }
-    if (key_length == 5 && strncmp(argument, "marks", 5) == 0) {
-        return read_addresses(value, &mark_addresses, NULL);
-    }
-    return false;
+    free(totals);
 }
 
 static bool allocate_state(void)
 {
-    buckets = calloc(range_starts.count + 1, sizeof *buckets);
-    marks = calloc(mark_addresses.count + 1, sizeof *marks);
-    mark_hits = mark_addresses.count > 0 ? calloc(MAX_MARK_HITS, sizeof *mark_hits) : NULL;
-    if (buckets == NULL || marks == NULL || (mark_addresses.count > 0 && mark_hits == NULL)) {
+    vector_length = KIND_COUNT + EVENT_COUNT + 3 * (region_count + 1);
+    buckets = calloc((range_starts.count + 1) * vector_length, sizeof *buckets);
+    scopes = calloc(scope_entries.count + 1, sizeof *scopes);
+    open_totals = calloc(vector_length, sizeof *open_totals);
+    close_totals = calloc(vector_length, sizeof *close_totals);
+    mark_hits = calloc(mark_addresses.count > 0 ? MAX_MARK_HITS : 1, sizeof *mark_hits);
+    if (buckets == NULL || scopes == NULL || open_totals == NULL || close_totals == NULL || mark_hits == NULL) {
         return false;
     }
-    for (size_t index = 0; index < mark_addresses.count; index++) {
-        marks[index].address = mark_addresses.items[index];
-        marks[index].bucket = &buckets[bucket_of(mark_addresses.items[index])];
+    for (size_t index = 0; index < scope_entries.count; index++) {
+        scopes[index].entry = scope_entries.items[index];
+        scopes[index].totals = calloc(vector_length, sizeof *scopes[index].totals);
+        if (scopes[index].totals == NULL) {
+            return false;
+        }
     }
     return true;
 }
@@ -248,6 +674,7 @@ int qemu_plugin_install(plugin_id id, const void *info, int argc, char **argv)
         fprintf(stderr, "insn_count: the out=FILE argument is required\n");
         return -1;
     }
+    memset(predictor, 1, sizeof predictor); /* weakly not taken */
     if (!allocate_state()) {
         fprintf(stderr, "insn_count: cannot read ranges/marks or allocate counters\n");
         return -1;
