@@ -25,7 +25,7 @@ import pytest
 
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
 from mcudeploy.codegen import generate, render
-from mcudeploy.codegen.runtime_files import all_runtime_files, runtime_text
+from mcudeploy.codegen.runtime_files import all_runtime_files, best_variant, runtime_text
 from mcudeploy.engine import run
 from mcudeploy.engine.ops.activations import SIGMOID_TABLE_UINT16
 from mcudeploy.engine.ops.softmax import _int16_luts
@@ -590,7 +590,29 @@ def test_regeneration_is_byte_identical(tmp_path, model):
 def test_only_used_kernels_are_shipped():
     files = render(real_graph(INT8_MODELS[3]), plan_memory(real_graph(INT8_MODELS[3]))).files  # ad01: FC only
     runtime = sorted(name.split("/", 1)[1] for name in files if name.startswith("runtime/"))
-    assert runtime == ["md_common.h", "md_fixedpoint.h", "md_fully_connected.c", "md_fully_connected.h"]
+    assert runtime == [
+        "md_common.h",
+        "md_fixedpoint.h",
+        "md_fully_connected.c",
+        "md_fully_connected.h",
+        "md_fully_connected_int.h",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("core", "suffix"),
+    [(None, ""), ("cortex-m3", ""), ("cortex-m4", "_dsp"), ("cortex-m7", "_dsp"), ("cortex-m33", "_dsp")],
+)
+def test_kernel_variants_follow_the_core(core, suffix):
+    """DSP cores get the DSP variants of the families that have one, other cores the portable C;
+    never two sources of one family."""
+    graph = real_graph(INT8_MODELS[0])  # kws: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
+    project = render(graph, plan_memory(graph), core=core)
+    files = project.files
+    for family in ("md_conv", "md_depthwise", "md_fully_connected"):
+        shipped = [name for name in files if re.fullmatch(rf"runtime/{family}(_dsp|_mve)?\.c", name)]
+        assert shipped == [f"runtime/{family}{suffix}.c"]
+    assert f"runtime/md_conv{suffix}.c" in project.sources
 
 
 def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):
@@ -634,12 +656,17 @@ def _c_table(source: str, name: str) -> list[int]:
 # --------------------------------------------------------------------------- compilers
 
 
-def _library_sources(folder: Path) -> list[Path]:
-    """The whole kernel library, copied out of the package."""
+VARIANT_SUFFIXES = ("_dsp.c", "_mve.c")
+
+
+def _library_sources(folder: Path, core: str | None = None) -> list[Path]:
+    """The whole kernel library, copied out of the package: the sources a `core` gets, one per
+    family (each portable source or the variant the generator ships instead)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in all_runtime_files():
         (folder / name).write_text(runtime_text(name))
-    return sorted(folder.glob("*.c"))
+    portable = [name for name in all_runtime_files() if name.endswith(".c") and not name.endswith(VARIANT_SUFFIXES)]
+    return sorted(folder / best_variant(name, core) for name in portable)
 
 
 def test_library_is_warning_free_for_host_gcc(tmp_path):
@@ -655,13 +682,14 @@ ARM_GCC = shutil.which("arm-none-eabi-gcc")
 @pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed")
 @pytest.mark.parametrize("cpu", CORTEX_M_CPUS)
 def test_cortex_m_compiles(tmp_path, cpu):
-    """The whole library and a generated int8 and float network compile warning-free; the int8
-    network's objects call no soft-float helper."""
+    """The whole library (with the variants the core gets) and a generated int8 and float network
+    compile warning-free; the int8 network's objects call no soft-float helper."""
+    core = cpu.replace("plus", "+")
     flags = [ARM_GCC, f"-mcpu={cpu}", "-mthumb", "-Os", *C_FLAGS, "-c"]
-    subprocess.run([*flags, *map(str, _library_sources(tmp_path / "lib"))], cwd=tmp_path / "lib", check=True)
+    subprocess.run([*flags, *map(str, _library_sources(tmp_path / "lib", core))], cwd=tmp_path / "lib", check=True)
     for model in (INT8_MODELS[0], FLOAT_MODELS[0]):
         graph = real_graph(model)
-        code = generate(graph, plan_memory(graph), tmp_path / Path(model).stem)
+        code = generate(graph, plan_memory(graph), tmp_path / Path(model).stem, core=core)
         includes = [f"-I{code.directory / d}" for d in code.include_dirs]
         subprocess.run([*flags, *includes, *code.sources], cwd=code.directory, check=True)
         if model in INT8_MODELS:

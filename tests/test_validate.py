@@ -45,6 +45,18 @@ def test_int8_model_bit_exact_on_host_m4_and_m55(model: str, validator_of) -> No
         assert (result.instructions_per_inference is None) == (target == "host")
 
 
+@pytest.mark.parametrize("target", ["m7", "m33"])
+@pytest.mark.parametrize("model", INT8_MODELS)
+def test_int8_model_bit_exact_on_m7_and_m33(model: str, target: str, validator_of) -> None:
+    """The DSP kernel variants on the other DSP cores (M4 above)."""
+    validator = validator_of(model)
+    result = validator.validate_target(target, [random_inputs(validator.graph, seed) for seed in range(3)])
+    assert result.passed, f"{model} differs on {target}: {[i.divergence for i in result.inputs]}"
+    assert "md_conv_dsp.c" in {Path(s).name for s in validator.code_for(target).sources} or not any(
+        op.op_type == "CONV_2D" for op in validator.graph.operators
+    )
+
+
 @pytest.mark.parametrize(("image", "expected"), [("person.bmp", [-113, 113]), ("no_person.bmp", [57, -57])])
 def test_person_detect_answers_right_on_m4(image: str, expected: list[int], validator_of) -> None:
     validator = validator_of("tflm/person_detect.tflite")

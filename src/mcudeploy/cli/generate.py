@@ -31,10 +31,11 @@ def generate(
     part = find_device(device)
     graph = load_model(model)
     plan = plan_memory(graph, planner=str(planner))
-    code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force)
+    code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force, core=part.core)
     summary = {
         "model": graph.name,
         "device": part.name,
+        "core": part.core,
         "directory": str(code.directory),
         "sources": list(code.sources),
         "arena_bytes": code.arena_bytes,

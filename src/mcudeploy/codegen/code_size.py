@@ -1,8 +1,9 @@
 """Flash taken by the generated code, measured from a linked ELF for the device's core.
 
 The figure is the flash (code, read-only and initialised data) of the generated
-project linked with a minimal `main` that initialises and invokes the network,
-minus the same program without the network and minus the weights, which the
+project, with that core's kernel variants (DSP, MVE), linked with a minimal `main`
+that initialises and invokes the network, minus the same program without the
+network and minus the weights, which the
 budget counts on their own. So it holds the kernel library actually linked, the
 layer functions and their parameter tables. Measured once per generated project
 and core, then cached by content.
@@ -41,23 +42,23 @@ def measured_code(graph: Graph, plan: MemoryPlan, core: str) -> CodeEstimate | N
     except McuDeployError:
         return None
     try:
-        rendered = render(graph, plan)
+        rendered = render(graph, plan, core=core)
     except McuDeployError:  # an operator without a C kernel: the caller falls back to the estimate
         return None
     cached = cache_dir() / f"code-size-{_cache_key(rendered, core)}.json"
     if cached.exists():
         flash = json.loads(cached.read_text())["flash"]
     else:
-        flash = _measure(graph, plan, target) - rendered.weights_bytes
+        flash = _measure(graph, plan, core, target) - rendered.weights_bytes
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps({"core": core, "flash": flash}))
     return CodeEstimate(kernels={"generated code": flash}, runtime=0, layer_calls=0, measured_on=core)
 
 
-def _measure(graph: Graph, plan: MemoryPlan, target: str) -> int:
+def _measure(graph: Graph, plan: MemoryPlan, core: str, target: str) -> int:
     with tempfile.TemporaryDirectory(prefix="mcudeploy-code-size-") as scratch:
         folder = Path(scratch)
-        code = generate(graph, plan, folder / "gen", force=True)
+        code = generate(graph, plan, folder / "gen", force=True, core=core)
         (folder / "network_main.c").write_text(_NETWORK_MAIN)
         (folder / "empty_main.c").write_text(_EMPTY_MAIN)
         sources = [code.directory / s for s in code.sources]

@@ -64,8 +64,12 @@ def generate(
     prefix: str = "net",
     arena_section: str | None = None,
     force: bool = False,
+    core: str | None = None,
 ) -> GeneratedCode:
     """Write the C project of `graph` with the memory `plan` into `out_dir`.
+
+    `core` (e.g. "cortex-m4") picks the fastest kernel variants it runs (MVE, then DSP); None
+    ships portable C only.
 
     The files are written to a temporary folder beside `out_dir`, then moved into
     place; an existing `out_dir` is replaced only when `force` is true.
@@ -76,7 +80,7 @@ def generate(
         raise McuDeployError(arena_section, "a section name may hold letters, digits, '_', '.' and '$' only")
     out_dir = Path(out_dir)
     _check_destination(out_dir, force)
-    rendered = render(graph, plan, prefix, arena_section)
+    rendered = render(graph, plan, prefix, arena_section, core)
     _write_atomically(rendered.files, out_dir, force)
     return GeneratedCode(
         directory=out_dir,
@@ -89,7 +93,9 @@ def generate(
     )
 
 
-def render(graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: str | None = None) -> RenderedProject:
+def render(
+    graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: str | None = None, core: str | None = None
+) -> RenderedProject:
     """Every file of the project, by relative path, without writing anything."""
     layout = constant_layout(graph, plan.alignment)
     _check_alignment(graph, plan, layout)
@@ -97,7 +103,7 @@ def render(graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: s
     offsets = {b.tensor: b.offset for b in plan.buffers if b.tensor is not None}
     codes = [_emit(graph, op, plan, offsets, block, prefix) for op in graph.operators]
     sources, headers = needed_files(
-        [s for code in codes for s in code.sources], ["md_common.h", *(c.header for c in codes if c.header)]
+        [s for code in codes for s in code.sources], ["md_common.h", *(c.header for c in codes if c.header)], core
     )
     needs_libm = any(code.uses_libm for code in codes)
     context = _template_context(graph, plan, prefix, arena_section, codes, offsets, layout)

@@ -18,7 +18,12 @@ SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "md_reduce_f32.c": ("md_reduce.c",),
     "md_quantize_f32.c": ("md_quantize.c",),
 }
-"""Library sources that call functions defined in another source (loop drivers, shared helpers)."""
+"""Library sources that call functions defined in another source (loop drivers, shared helpers).
+A variant (below) needs what its portable source needs."""
+
+DSP_CORES = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p", "cortex-m55", "cortex-m85"})
+MVE_CORES = frozenset({"cortex-m55", "cortex-m85"})
+"""Cores with the DSP extension (SXTB16, SMLAD, saturating arithmetic) and with MVE (Helium)."""
 
 _INCLUDE = re.compile(r'^#include "([^"]+)"', re.MULTILINE)
 
@@ -32,16 +37,38 @@ def all_runtime_files() -> list[str]:
     return sorted(entry.name for entry in directory.iterdir() if entry.name.endswith((".c", ".h")))
 
 
-def needed_files(sources: Iterable[str], headers: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(sources, headers) of the library a set of kernel sources and included headers needs:
-    source dependencies first, then every header they include, transitively."""
-    needed_sources: set[str] = set()
+def variant_suffixes(core: str | None) -> tuple[str, ...]:
+    """Variant suffixes a core can run, best first (None: portable code only)."""
+    suffixes = []
+    if core in MVE_CORES:
+        suffixes.append("_mve")
+    if core in DSP_CORES:
+        suffixes.append("_dsp")
+    return tuple(suffixes)
+
+
+def best_variant(source: str, core: str | None) -> str:
+    """`md_<family>_mve.c` or `md_<family>_dsp.c` when the library has it and the core runs it, else
+    `source` itself. A variant defines the same functions as its portable source: exactly one ships."""
+    available = set(all_runtime_files())
+    stem = source.removesuffix(".c")
+    return next((f"{stem}{s}.c" for s in variant_suffixes(core) if f"{stem}{s}.c" in available), source)
+
+
+def needed_files(
+    sources: Iterable[str], headers: Iterable[str], core: str | None = None
+) -> tuple[list[str], list[str]]:
+    """(sources, headers) of the library a set of kernel sources and included headers needs on
+    `core`: each portable source replaced by its best variant, source dependencies first, then
+    every header they include, transitively."""
+    portable: set[str] = set()
     pending = list(sources)
     while pending:
         source = pending.pop()
-        if source not in needed_sources:
-            needed_sources.add(source)
+        if source not in portable:
+            portable.add(source)
             pending.extend(SOURCE_DEPENDENCIES.get(source, ()))
+    needed_sources = {best_variant(source, core) for source in portable}
     needed_headers: set[str] = set()
     pending = list(headers)
     for source in needed_sources:

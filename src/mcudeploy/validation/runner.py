@@ -96,6 +96,7 @@ class Validator:
         self._scratch = None if workdir else tempfile.TemporaryDirectory(prefix="mcudeploy-validate-")
         self.workdir = Path(workdir) if workdir else Path(self._scratch.name)
         self._generated: dict[str | None, GeneratedCode] = {}
+        """By core (None: host, portable C)."""
         self._references: dict[int, RunResult] = {}
 
     def close(self) -> None:
@@ -142,14 +143,14 @@ class Validator:
         return result
 
     def code_for(self, target_name: str) -> GeneratedCode:
-        """The generated project a target builds (host code has no arena section)."""
-        return self._code(None if get_target(target_name).is_host else ARENA_SECTION)
-
-    def _code(self, section: str | None) -> GeneratedCode:
-        if section not in self._generated:
-            folder = self.workdir / ("gen-host" if section is None else "gen-mcu")
-            self._generated[section] = generate(self.graph, self.plan, folder, PREFIX, section, force=True)
-        return self._generated[section]
+        """The generated project a target builds: kernels for its core (portable C and no arena
+        section on the host)."""
+        core = target_core(target_name)
+        if core not in self._generated:
+            folder = self.workdir / f"gen-{core or 'host'}"
+            section = None if core is None else ARENA_SECTION
+            self._generated[core] = generate(self.graph, self.plan, folder, PREFIX, section, force=True, core=core)
+        return self._generated[core]
 
     def build(self, target_name: str, dump: bool = False) -> Path:
         """Build the harness ELF for a target; `dump` adds the per-layer tensor dump."""
@@ -210,6 +211,12 @@ class Validator:
                         got.flat[first].item(), expected.flat[first].item(), int(differing.size),
                     )  # fmt: skip
         return None
+
+
+def target_core(target_name: str) -> str | None:
+    """The core a target emulates, from its -mcpu flag (None for the host)."""
+    flags = [f for f in get_target(target_name).cflags if f.startswith("-mcpu=")]
+    return flags[0].removeprefix("-mcpu=") if flags else None
 
 
 def _read_tensor(path: Path, tensor: Tensor) -> np.ndarray:

@@ -1,0 +1,50 @@
+/* mcudeploy kernel library: helpers of the DSP-extension variants (Cortex-M4, M7, M33, M55).
+ *
+ * An int8 dot product runs on SMLAD, two 16x16-bit multiplies added into a 32-bit
+ * accumulator. SXTB16 sign-extends bytes 0 and 2 of a word into two halfwords, and
+ * bytes 1 and 3 once the word is rotated by 8 bits: a group of 4 int8 values
+ * {v0, v1, v2, v3} thus becomes the pairs {v0, v2} and {v1, v3}. Operands that meet
+ * such weights must be laid out in the same order: md_dsp_pair_order.
+ *
+ * SMLAD wraps modulo 2^32 like the portable kernels' int32 accumulators (it only sets
+ * the Q flag), so the sums are bit-exact in any order.
+ */
+#ifndef MD_DSP_H
+#define MD_DSP_H
+
+#include <string.h>
+
+#include "md_common.h"
+
+#if !defined(__ARM_FEATURE_DSP)
+#error "md_*_dsp.c needs a core with the DSP extension (Cortex-M4, M7, M33, M55): use the portable md_*.c"
+#endif
+
+#include <arm_acle.h>
+
+/* Kernels whose accumulators must own the registers: a separate function, never inlined. */
+#define MD_DSP_NOINLINE __attribute__((noinline))
+
+/* A 32-bit word from any address: the DSP cores allow unaligned single loads (one LDR). */
+static inline uint32_t md_read32(const void *address)
+{
+    uint32_t word;
+    memcpy(&word, address, sizeof word);
+    return word;
+}
+
+static inline void md_write32(void *address, uint32_t word) { memcpy(address, &word, sizeof word); }
+
+/* GCC 12's arm_acle.h has no __ror; this compiles to one ROR. */
+static inline uint32_t md_ror(uint32_t value, uint32_t bits) { return (value >> bits) | (value << ((32u - bits) & 31u)); }
+
+/* The halfword pairs {v0, v2} (even) and {v1, v3} (odd) of 4 int8 values. */
+static inline int16x2_t md_even_pair(uint32_t bytes) { return __sxtb16((int8x4_t)bytes); }
+
+static inline int16x2_t md_odd_pair(uint32_t bytes) { return __sxtb16((int8x4_t)md_ror(bytes, 8)); }
+
+/* Where element j of a group of 4 goes so that int16 operands line up with md_even_pair (words
+ * 0) and md_odd_pair (word 1) of the int8 weights: {v0, v2, v1, v3}. */
+static inline int32_t md_dsp_pair_order(int32_t j) { return (j & ~3) | ((j & 1) << 1) | ((j & 2) >> 1); }
+
+#endif /* MD_DSP_H */
