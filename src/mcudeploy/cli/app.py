@@ -7,7 +7,7 @@ import sys
 import typer
 
 from mcudeploy import __version__
-from mcudeploy.cli import analyze, devices, example, generate, inspect, run, validate
+from mcudeploy.cli import analyze, devices, estimate, example, generate, inspect, profile, run, validate
 from mcudeploy.cli.output import print_error
 from mcudeploy.errors import McuDeployError
 
@@ -25,6 +25,8 @@ app.command("analyze")(analyze.analyze)
 app.command("devices")(devices.devices)
 app.command("generate")(generate.generate)
 app.command("validate")(validate.validate)
+app.command("estimate")(estimate.estimate)
+app.command("profile")(profile.profile)
 app.command("example")(example.example)
 
 

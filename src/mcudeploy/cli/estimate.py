@@ -1,0 +1,55 @@
+"""`mcudeploy estimate MODEL --device NAME`: cycles and milliseconds per layer of the generated code."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Annotated
+
+import typer
+
+from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument, Planner, PlannerOption
+from mcudeploy.cli.output import console, print_json
+from mcudeploy.devices import find_device
+from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
+from mcudeploy.estimate.report import comparison_report, comparison_table, estimate_report, estimate_table
+from mcudeploy.importers import load_model
+
+
+def estimate(
+    model: ModelArgument,
+    device: DeviceOption = DEFAULT_DEVICE,
+    clock: Annotated[
+        float | None, typer.Option("--clock", help="Core clock, MHz (default: the part's maximum).")
+    ] = None,
+    cores: Annotated[
+        bool, typer.Option("--cores", help="Compare Cortex-M4, M7, M33 and M55 parts side by side.")
+    ] = False,
+    planner: PlannerOption = Planner.MCUDEPLOY,
+    json: JsonOption = False,
+) -> None:
+    """Run the generated code in QEMU on the device's core, count every instruction per layer and
+    price it with the core's instruction timings and the device's memory wait states.
+
+    Exit code 0 on success, 2 on bad input.
+    """
+    target = find_device(device)
+    graph = load_model(model)
+    if cores:
+        with _working("building and running on each core", json):
+            estimates = compare_cores(graph, comparison_devices(target), planner=str(planner))
+        if json:
+            print_json(comparison_report(estimates))
+        else:
+            console.print(comparison_table(estimates))
+        return
+    with _working(f"building and running on {target.core}", json):
+        result = estimate_model(graph, target, clock, planner=str(planner))
+    if json:
+        print_json(estimate_report(result))
+    else:
+        console.print(estimate_table(result))
+
+
+def _working(message: str, quiet: bool) -> AbstractContextManager[object]:
+    """A spinner on the terminal while QEMU runs; nothing when the output is JSON."""
+    return nullcontext() if quiet else console.status(message, spinner="dots")

@@ -1,0 +1,250 @@
+"""Instruction timings of each Cortex-M core, from its Technical Reference Manual.
+
+Each core prices the instruction kinds our QEMU plugin decodes (cycles per execution, at
+zero wait states) and the pipeline events it detects (cycles added, or saved when
+negative). Figures come from the table each `CoreTiming.source` names; where a manual
+gives a range (`P`, the pipeline refill, is 1 to 3 cycles; SDIV 2 to 12) we take the value
+named in `approximations`, never a figure fitted to measurements. Where a manual publishes
+no table (Cortex-M7, M33, M55) the timing is an approximation, said so in `approximations`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from mcudeploy.errors import McuDeployError
+
+REFILL_M3_M4 = 2
+"""P, the pipeline refill after a taken branch: "1 to 3 depending on the alignment and width of the
+target instruction, and whether the processor manages to speculate the address early" (Cortex-M3/M4
+TRM, Table 3-1 notes). Middle of that range: targets are not always aligned, nor speculated."""
+
+DIVIDE_M3_M4 = 7
+"""SDIV/UDIV take 2 to 12 cycles, terminating early on small quotients (TRM Table 3-1): the middle."""
+
+REFILL_M7 = 4
+"""Cortex-M7 approximation: six-stage pipeline, branches resolved late; a mispredicted or
+unpredicted (indirect) branch refills about four stages."""
+
+MVE_BEATS_M55 = 2
+"""Cortex-M55 is a dual-beat MVE implementation: a 128-bit vector instruction takes two cycles."""
+
+
+@dataclass(frozen=True)
+class CoreTiming:
+    core: str
+    """Device-database core name, e.g. "cortex-m4"."""
+    title: str
+    source: str
+    """The manual and table the figures come from."""
+    kind_cycles: Mapping[str, float]
+    event_cycles: Mapping[str, float]
+    int8_macs_per_cycle: float
+    """Peak int8 multiply-accumulates per cycle of the fastest MAC instruction."""
+    peak_source: str
+    machine: str
+    """The emulated target whose instruction stream we price (see mcudeploy.estimate.measure)."""
+    approximations: tuple[str, ...] = field(default_factory=tuple)
+
+    def cycles_of(self, kind: str) -> float:
+        if kind not in self.kind_cycles:
+            raise McuDeployError(kind, f"{self.title} has no timing for this instruction kind")
+        return self.kind_cycles[kind]
+
+
+def _frozen(values: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(values))
+
+
+def _armv7m_kinds(
+    refill: float, multiply_accumulate: float, multiply_long: float, multiply_long_accumulate: float
+) -> dict[str, float]:
+    """Cortex-M3/M4 Table 3-1 pattern: loads 2, stores 1 (a store completes while the next
+    instruction runs), multiple transfers 1+N (N added by the `transfers` event), branches 1+P."""
+    return {
+        "alu": 1, "it": 1, "loop_setup": 1,
+        "load": 2, "load_double": 1, "store": 1, "store_double": 1,
+        "load_multiple": 1, "store_multiple": 1,
+        "multiply": 1, "multiply_accumulate": multiply_accumulate,
+        "multiply_long": multiply_long, "multiply_long_accumulate": multiply_long_accumulate,
+        "dsp_mac": 1, "dsp_simd": 1, "divide": DIVIDE_M3_M4,
+        "branch": 1 + refill, "call": 1 + refill, "branch_indirect": 1 + refill, "branch_load": 1 + refill,
+        "branch_table": 2 + refill, "branch_untaken": 1, "loop_end": 1 + refill,
+        # Cortex-M4 TRM r0p1, Table 7-1 (FPU instruction set): VMLA/VFMA 3, VDIV/VSQRT 14, VLDR 2, VSTR 2.
+        "fpu_alu": 1, "fpu_mac": 3, "fpu_divide": 14, "fpu_load": 2, "fpu_store": 2,
+        "fpu_load_multiple": 1, "fpu_store_multiple": 1, "fpu_move": 1,
+        "mve_load": 1, "mve_store": 1, "mve_mac": 1, "mve_alu": 1,
+        "system": 1, "other": 1,
+    }  # fmt: skip
+
+
+ARMV7M_EVENTS = {
+    "transfers": 1,  # the N of 1+N
+    "pipelined": -1,  # §3.3.2: "one cycle is removed from the cost of the next instruction"
+    "store_register_offset": 1,  # Table 3-1: STR 2; only STR Rx,[Ry,#imm] is "always one cycle"
+    "address_stall": 1,  # §3.3.2: an address computed by the previous data-processing instruction
+    "it_folded": -1,  # "IT instructions can be folded onto a preceding 16-bit Thumb instruction"
+    "dual_issue": 0, "load_use": 0, "mve_overlap": 0, "mispredict": 0,
+}  # fmt: skip
+
+CORTEX_M4 = CoreTiming(
+    core="cortex-m4",
+    title="Cortex-M4",
+    source="Arm Cortex-M4 Processor Technical Reference Manual r0p1 (DDI 0439), §3.3.1 Table 3-1 "
+    "'Processor instruction set summary', §3.3.2 'Load/store timings'; §7.2.3 Table 7-1 (FPU)",
+    kind_cycles=_frozen(_armv7m_kinds(REFILL_M3_M4, 1, 1, 1)),
+    event_cycles=_frozen(ARMV7M_EVENTS),
+    int8_macs_per_cycle=2,
+    peak_source="SMLAD: two 16x16 multiply-accumulates in 1 cycle (Table 3-1)",
+    machine="m4",
+    approximations=(
+        f"P (pipeline refill) = {REFILL_M3_M4} cycles, the middle of the manual's 1-3",
+        f"SDIV/UDIV = {DIVIDE_M3_M4} cycles, the middle of the manual's 2-12 (early termination not modelled)",
+        "conditional instructions that fail their condition cost as if executed",
+    ),
+)
+
+CORTEX_M3 = CoreTiming(
+    core="cortex-m3",
+    title="Cortex-M3",
+    source="Arm Cortex-M3 Technical Reference Manual r2p1 (DDI 0337), §3.3 Table 3-1 "
+    "'Cortex-M3 instruction set summary' and its load/store timing notes",
+    kind_cycles=_frozen(_armv7m_kinds(REFILL_M3_M4, 2, 4, 5.5)),
+    event_cycles=_frozen(ARMV7M_EVENTS),
+    int8_macs_per_cycle=0.5,
+    peak_source="MLA: one multiply-accumulate in 2 cycles (Table 3-1); no SIMD MAC",
+    machine="m3",
+    approximations=(
+        f"P (pipeline refill) = {REFILL_M3_M4} cycles, the middle of the manual's 1-3",
+        f"SDIV/UDIV = {DIVIDE_M3_M4}, UMULL/SMULL = 4 (3-5), UMLAL/SMLAL = 5.5 (4-7): middles of the "
+        "manual's data-dependent ranges",
+    ),
+)
+
+CORTEX_M33 = CoreTiming(
+    core="cortex-m33",
+    title="Cortex-M33",
+    source="Arm Cortex-M33 Processor Technical Reference Manual (100230) publishes no instruction cycle "
+    "table; the Cortex-M4 TRM r0p1 Table 3-1 timings are used (same three-stage Armv7-M/Armv8-M mainline "
+    "pipeline, same DSP extension)",
+    kind_cycles=_frozen(_armv7m_kinds(REFILL_M3_M4, 1, 1, 1)),
+    event_cycles=_frozen(ARMV7M_EVENTS),
+    int8_macs_per_cycle=2,
+    peak_source="SMLAD: two 16x16 multiply-accumulates per cycle (DSP extension)",
+    machine="m33",
+    approximations=(
+        "Cortex-M4 instruction timings (the M33 manual has no table); any dual issue of the M33 is not modelled",
+        f"P = {REFILL_M3_M4}, SDIV/UDIV = {DIVIDE_M3_M4} as for the Cortex-M4",
+    ),
+)
+
+_M0PLUS_KINDS = {
+    # Cortex-M0+ TRM Table 3.1: two-stage pipeline, every taken branch 2 cycles (BL 3), loads and stores 2.
+    "alu": 1, "load": 2, "store": 2, "load_multiple": 1, "store_multiple": 1, "multiply": 1,
+    "branch": 2, "call": 3, "branch_indirect": 2, "branch_load": 3, "branch_untaken": 1, "system": 1,
+}  # fmt: skip
+
+CORTEX_M0PLUS = CoreTiming(
+    core="cortex-m0+",
+    title="Cortex-M0+",
+    source="Arm Cortex-M0+ Technical Reference Manual r0p1 (DDI 0484C), §3.3 Table 3.1 "
+    "'Cortex-M0+ instruction summary'",
+    kind_cycles=_frozen({kind: _M0PLUS_KINDS.get(kind, 1) for kind in _armv7m_kinds(0, 1, 1, 1)}),
+    event_cycles=_frozen({event: (1 if event == "transfers" else 0) for event in ARMV7M_EVENTS}),
+    int8_macs_per_cycle=0.5,
+    peak_source="MULS then ADDS: one multiply-accumulate per 2 cycles (single-cycle multiplier)",
+    machine="m0plus",
+    approximations=(
+        "the code is compiled for Armv6-M (-mcpu=cortex-m0plus) and run on the Cortex-M3 machine "
+        "(mps2-an385): the instruction stream is the M0+'s own; unaligned accesses would not fault there",
+        "MULS = 1 cycle: the fast-multiplier configuration (the small one takes 32)",
+    ),
+)
+
+_M7_KINDS = {
+    **_armv7m_kinds(REFILL_M7, 1, 1, 1),
+    # Single-cycle issue for loads and stores; the 64-bit load/store unit moves two words per cycle
+    # (`transfers` adds 0.5 per word: LDRD/STRD 1 cycle, LDM of N words 1 + N/2).
+    "load": 1, "load_double": 0, "store": 1, "store_double": 0,
+    "branch": 1, "call": 1, "loop_end": 1,
+    "fpu_mac": 1, "fpu_load": 1, "fpu_store": 1,
+}  # fmt: skip
+
+CORTEX_M7 = CoreTiming(
+    core="cortex-m7",
+    title="Cortex-M7",
+    source="Arm Cortex-M7 Processor Technical Reference Manual (DDI 0489) describes a six-stage dual-issue "
+    "pipeline with branch prediction but publishes no instruction cycle table: timings are approximated",
+    kind_cycles=_frozen(_M7_KINDS),
+    event_cycles=_frozen(
+        {
+            **ARMV7M_EVENTS,
+            "transfers": 0.5,
+            "pipelined": 0,
+            "store_register_offset": 0,
+            "address_stall": 0,
+            "dual_issue": -1,
+            "load_use": 1,
+            "mispredict": REFILL_M7,
+        }
+    ),
+    int8_macs_per_cycle=2,
+    peak_source="SMLAD: two 16x16 multiply-accumulates per cycle (one MAC pipeline)",
+    machine="m7",
+    approximations=(
+        "dual issue: an instruction pairs with the one before it (not already paired) when they use "
+        "different resources (ALU, load/store, multiplier, FPU; at most one shifted operand; DSP only in the "
+        "older slot, a direct branch only in the younger) and the younger does not use the older's result",
+        "direct branches cost 1 cycle when 2-bit counters indexed by address (4096) predict them, "
+        f"{1 + REFILL_M7} when not; indirect branches always {1 + REFILL_M7}",
+        "loads: 1 cycle plus 1 when the next instruction uses the loaded register; FP multiply-accumulate "
+        "pipelined at 1 per cycle (its latency is not modelled)",
+        f"SDIV/UDIV = {DIVIDE_M3_M4} cycles",
+    ),
+)
+
+_M55_KINDS = {
+    **_armv7m_kinds(REFILL_M3_M4, 1, 1, 1),
+    "mve_load": MVE_BEATS_M55, "mve_store": MVE_BEATS_M55, "mve_mac": MVE_BEATS_M55, "mve_alu": MVE_BEATS_M55,
+    # Low-overhead loops: the loop end is a branch the core knows in advance, no refill.
+    "loop_end": 1,
+    "fpu_mac": 1,
+}  # fmt: skip
+
+CORTEX_M55 = CoreTiming(
+    core="cortex-m55",
+    title="Cortex-M55",
+    source="Arm Cortex-M55 Processor Technical Reference Manual (101051): a dual-beat MVE implementation "
+    "(two of a vector instruction's four beats per cycle); Armv8.1-M Architecture Reference Manual (DDI 0553), "
+    "beat-wise execution and overlap of consecutive vector instructions. No scalar cycle table is published: "
+    "Cortex-M4 TRM r0p1 Table 3-1 timings are used for scalar code",
+    kind_cycles=_frozen(_M55_KINDS),
+    event_cycles=_frozen({**ARMV7M_EVENTS, "mve_overlap": -1}),
+    int8_macs_per_cycle=8,
+    peak_source="VMLADAVA.S8: 16 multiply-accumulates per instruction in two beats (dual-beat MVE)",
+    machine="m55",
+    approximations=(
+        "scalar instructions timed as on the Cortex-M4",
+        f"every MVE instruction {MVE_BEATS_M55} cycles; one cycle saved when it follows an MVE instruction of "
+        "the other group (memory / arithmetic), whose beats it overlaps",
+        "LE (low-overhead loop end) taken costs 1 cycle: no pipeline refill",
+    ),
+)
+
+CORE_TIMINGS: dict[str, CoreTiming] = {
+    timing.core: timing for timing in (CORTEX_M0PLUS, CORTEX_M3, CORTEX_M4, CORTEX_M7, CORTEX_M33, CORTEX_M55)
+}
+
+MACHINE_CORES: dict[str, str] = {"m3": "cortex-m3", "m4": "cortex-m4", "m7": "cortex-m7", "m33": "cortex-m33",
+                                 "m55": "cortex-m55"}  # fmt: skip
+"""The core each emulated machine implements (the default timing for `profile`)."""
+
+
+def core_timing(core: str) -> CoreTiming:
+    """The timing of a device-database core name (cortex-m0+ ... cortex-m55)."""
+    if core not in CORE_TIMINGS:
+        known = ", ".join(CORE_TIMINGS)
+        raise McuDeployError(core, f"no cycle model for this core yet (modelled: {known})")
+    return CORE_TIMINGS[core]

@@ -1,0 +1,213 @@
+"""What memory costs on a device: wait states at its clock, caches, and where a program's data lives.
+
+A program run in QEMU has four kinds of data access, told apart by address: `code`
+(.text, literal pools included), `constants` (.rodata: weights), `arena` (the tensor
+arena) and `ram` (stack, globals). On the device each lives in the region the memory
+budget places it in (mcudeploy.memory.budget), and each region costs:
+
+* wait states, from the device database at the part's maximum clock, scaled to the chosen
+  clock with the flash access time held constant: ws(f) = ceil((ws_max + 1) * f / f_max) - 1;
+* through a cache, a penalty per read miss only. The plugin simulates the cache (LRU):
+  the core's L1 data cache on Cortex-M7/M55 (32-byte lines, 4 ways), or the flash
+  accelerator's data lines (ST ART, 16-byte lines, fully associative), or a code-bus cache
+  that also serves data reads from flash (ST ICACHE, XIP caches). A miss costs the line's
+  wait states: `ws` for a 16-byte accelerator line, `ws + 1 + line/8` for an L1 line
+  (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
+* instruction fetch: free from TCM or behind an instruction cache (kernel loops stay in
+  it); from uncached flash with wait states, every taken branch waits `ws` more cycles for
+  the prefetch buffer to refill (sequential fetch is hidden by the prefetch).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcudeploy.devices import DATA_CACHE_CORES, Device, MemoryRegion, RegionKind, Span
+from mcudeploy.emulation import ElfImage, Target
+from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
+from mcudeploy.errors import McuDeployError
+from mcudeploy.memory.budget import ARENA, CODE, STACK, WEIGHTS, MemoryBudget
+
+CODE_LABEL = "code"
+CONSTANTS_LABEL = "constants"
+ARENA_LABEL = "arena"
+RAM_LABEL = "ram"
+LABEL_ITEMS = {CODE_LABEL: CODE, CONSTANTS_LABEL: WEIGHTS, ARENA_LABEL: ARENA, RAM_LABEL: STACK}
+"""Which memory-budget item decides where each kind of access lives on the device."""
+
+L1_LINE_BYTES = 32
+L1_WAYS = 4
+ACCELERATOR_LINE_BYTES = 16
+BUS_BEAT_BYTES = 8
+FULLY_ASSOCIATIVE_LINES = 64
+"""Caches of at most this many lines are modelled fully associative, larger ones 4-way."""
+
+
+@dataclass(frozen=True)
+class ProgramLayout:
+    """Labelled address ranges of a linked program, in look-up order (first match wins)."""
+
+    ranges: tuple[tuple[str, int, int], ...]
+
+
+def program_layout(elf: Path, target: Target) -> ProgramLayout:
+    """Code, constants, arena and other RAM of a program built for an emulated `target`."""
+    image = ElfImage(elf)
+    ranges: list[tuple[str, int, int]] = []
+    for section in image.sections:
+        if section.allocated and section.size and section.name in (".vectors", ".text"):
+            ranges.append((CODE_LABEL, section.address, section.address + section.size))
+        elif section.allocated and section.size and not section.writable and not section.executable:
+            ranges.append((CONSTANTS_LABEL, section.address, section.address + section.size))
+    names = {symbol.name: symbol.address for symbol in image.symbols if symbol.defined}
+    if names.get("__arena_end", 0) > names.get("__arena_start", 0):
+        ranges.append((ARENA_LABEL, names["__arena_start"], names["__arena_end"]))
+    if target.memory is not None:
+        ram = [target.memory.ram, *target.memory.extra_ram]
+        ranges += [(RAM_LABEL, region.base, region.end) for region in ram]
+        # Whatever else sits in the code region (e.g. initial values of .data) is read like constants.
+        ranges.append((CONSTANTS_LABEL, target.memory.code.base, target.memory.code.end))
+    return ProgramLayout(tuple(ranges))
+
+
+@dataclass(frozen=True)
+class RegionCost:
+    label: str
+    placed_in: str
+    kind: str
+    wait_states: int
+    cached: bool
+    read_cycles: float
+    """Added to every read that does not go through the cache."""
+    write_cycles: float
+    miss_cycles: float
+    """Added to every read that misses the cache."""
+
+
+@dataclass(frozen=True)
+class MemoryTiming:
+    clock_mhz: float
+    regions: Mapping[str, RegionCost]
+    cache: CacheGeometry | None = None
+    cache_name: str = ""
+    branch_fetch_cycles: float = 0.0
+    """Added to every taken branch: code in uncached flash refilling the prefetch buffer."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def plugin_ranges(self, layout: ProgramLayout) -> tuple[MemoryRange, ...]:
+        """The plugin's memory ranges: the layout, each marked cached when its region is."""
+        return tuple(
+            MemoryRange(label, start, end, self.regions[label].cached if label in self.regions else False)
+            for label, start, end in layout.ranges
+        )
+
+
+def zero_wait_memory(clock_mhz: float) -> MemoryTiming:
+    """Every access at zero wait states: the instruction timings alone, as the manuals give them."""
+    regions = {label: RegionCost(label, "zero-wait memory", "sram", 0, False, 0.0, 0.0, 0.0) for label in LABEL_ITEMS}
+    return MemoryTiming(clock_mhz, regions, notes=("all memory at zero wait states",))
+
+
+def wait_states_at(region: MemoryRegion, clock_mhz: float, max_clock_mhz: float) -> int | None:
+    """The region's wait states at `clock_mhz`, its access time held to that at the maximum clock."""
+    if region.wait_states is None:
+        return None
+    return max(0, math.ceil((region.wait_states + 1) * clock_mhz / max_clock_mhz - 1e-9) - 1)
+
+
+@dataclass(frozen=True)
+class _Cache:
+    geometry: CacheGeometry
+    name: str
+    level_one: bool
+    """The core's L1 (caches every cacheable region) rather than a cache in front of flash only."""
+
+
+def _geometry(size_bytes: int, line_bytes: int, ways: int | None) -> CacheGeometry:
+    lines = max(1, size_bytes // line_bytes)
+    ways = ways or (lines if lines <= FULLY_ASSOCIATIVE_LINES else 4)
+    return CacheGeometry(line_bytes, max(1, lines // ways), ways)
+
+
+def device_cache(device: Device) -> _Cache | None:
+    """The data cache reads of the device's memories go through, if the database gives its size."""
+    part = device.part
+    if part.core in DATA_CACHE_CORES and part.dcache_bytes:
+        geometry = _geometry(part.dcache_bytes, L1_LINE_BYTES, L1_WAYS)
+        return _Cache(geometry, f"L1 data cache, {part.dcache_bytes // 1024} KiB", True)
+    if part.dcache_bytes:
+        geometry = _geometry(part.dcache_bytes, ACCELERATOR_LINE_BYTES, None)
+        return _Cache(geometry, f"flash accelerator data lines, {part.dcache_bytes} bytes", False)
+    if part.icache_bytes:
+        geometry = _geometry(part.icache_bytes, ACCELERATOR_LINE_BYTES, None)
+        return _Cache(geometry, f"code-bus cache in front of flash, {part.icache_bytes} bytes", False)
+    return None
+
+
+def _span_of(budget: MemoryBudget, item_name: str) -> Span | None:
+    for use in budget.uses:
+        if any(item.name == item_name for item in use.items):
+            return use.span
+    return None
+
+
+def _region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache: _Cache | None) -> RegionCost:
+    region = span.regions[0]
+    wait_states = wait_states_at(region, clock_mhz, device.part.max_clock_mhz) or 0
+    tightly_coupled = region.kind in (RegionKind.DTCM, RegionKind.ITCM)
+    cached = (
+        cache is not None
+        and region.cacheable
+        and not tightly_coupled
+        and (cache.level_one or region.kind == RegionKind.FLASH)
+    )
+    if not cached:
+        return RegionCost(label, span.name, region.kind.value, wait_states, False, wait_states, wait_states, 0.0)
+    assert cache is not None
+    line = cache.geometry.line_bytes
+    miss = wait_states + 1 + line / BUS_BEAT_BYTES if cache.level_one else wait_states
+    return RegionCost(label, span.name, region.kind.value, wait_states, True, 0.0, 0.0, miss)
+
+
+def _code_fetch_cycles(span: Span, code: RegionCost) -> float:
+    """Taken-branch refill from flash that no cache or accelerator covers."""
+    uncached_flash = span.kind == RegionKind.FLASH and not span.regions[0].cacheable
+    return float(code.wait_states) if uncached_flash else 0.0
+
+
+def device_memory(device: Device, budget: MemoryBudget, clock_mhz: float) -> MemoryTiming:
+    """The cost of each kind of access on `device` at `clock_mhz`, with the budget's placement."""
+    if clock_mhz <= 0 or clock_mhz > device.part.max_clock_mhz:
+        raise McuDeployError(
+            f"--clock {clock_mhz:g}", f"must be above 0 and at most {device.name}'s {device.part.max_clock_mhz} MHz"
+        )
+    cache = device_cache(device)
+    notes: list[str] = []
+    regions: dict[str, RegionCost] = {}
+    spans: dict[str, Span] = {}
+    for label, item in LABEL_ITEMS.items():
+        placed = _span_of(budget, item)
+        spans[label] = placed or _fallback_span(device, label)
+        if placed is None:
+            notes.append(f"{item} does not fit {device.name}: priced as if in {spans[label].name}")
+        if spans[label].regions[0].wait_states is None:
+            notes.append(f"{spans[label].name}: wait states not in the device database, taken as 0")
+        regions[label] = _region_cost(label, spans[label], device, clock_mhz, cache)
+    code_fetch = _code_fetch_cycles(spans[CODE_LABEL], regions[CODE_LABEL])
+    return MemoryTiming(
+        clock_mhz,
+        regions,
+        cache.geometry if cache else None,
+        cache.name if cache else "",
+        code_fetch,
+        tuple(dict.fromkeys(notes)),
+    )
+
+
+def _fallback_span(device: Device, label: str) -> Span:
+    wanted = (RegionKind.FLASH,) if label in (CODE_LABEL, CONSTANTS_LABEL) else (RegionKind.SRAM, RegionKind.DTCM)
+    spans = [span for span in device.spans() if span.kind in wanted] or device.spans()
+    return max(spans, key=lambda span: span.size)

@@ -1,0 +1,150 @@
+"""Per-layer latency of a model on a device: the generated code's instruction stream, priced.
+
+`estimate_model` plans the arena, places the model in the device's memories (as `analyze`
+does), builds the generated C for the QEMU machine of the device's core, counts one
+inference per layer and prices the counts with the core's timings and the memories'
+wait states at the chosen clock.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcudeploy.analysis.costs import layer_macs
+from mcudeploy.devices import Device, find_device
+from mcudeploy.estimate.cores import CoreTiming, core_timing
+from mcudeploy.estimate.cycles import CycleBreakdown, price
+from mcudeploy.estimate.measure import build_model, run_model
+from mcudeploy.estimate.memory import MemoryTiming, device_memory
+from mcudeploy.ir import Graph
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
+
+COMPARISON_PARTS: dict[str, str] = {
+    "cortex-m4": "STM32F446RE",
+    "cortex-m7": "STM32H743ZI",
+    "cortex-m33": "STM32U575ZI",
+    "cortex-m55": "AE722F80F55D5",
+}
+"""The part `--cores` shows for each core, unless the user's device has that core."""
+
+
+@dataclass(frozen=True)
+class LayerEstimate:
+    index: int
+    op: str
+    label: str
+    macs: int
+    cycles: CycleBreakdown
+    milliseconds: float
+    macs_per_cycle: float | None
+    peak_fraction: float | None
+    """MACs per cycle over the core's int8 peak."""
+
+
+@dataclass(frozen=True)
+class ModelEstimate:
+    model: str
+    device: Device
+    timing: CoreTiming
+    clock_mhz: float
+    memory: MemoryTiming
+    layers: list[LayerEstimate]
+    inference: CycleBreakdown
+    """The whole inference between the harness's count marks (layers plus the calls between them)."""
+    macs: int
+    fits: bool
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def milliseconds(self) -> float:
+        return self.inference.milliseconds(self.clock_mhz)
+
+    @property
+    def bottleneck(self) -> LayerEstimate | None:
+        return max(self.layers, key=lambda layer: layer.cycles.total, default=None)
+
+    @property
+    def macs_per_cycle(self) -> float:
+        return self.macs / self.inference.total if self.inference.total else 0.0
+
+
+def _layer_estimate(
+    graph: Graph, index: int, cycles: CycleBreakdown, timing: CoreTiming, clock: float
+) -> LayerEstimate:
+    op = graph.operators[index]
+    macs = layer_macs(graph, op)
+    per_cycle = macs / cycles.total if macs and cycles.total else None
+    peak = per_cycle / timing.int8_macs_per_cycle if per_cycle is not None else None
+    return LayerEstimate(index, op.op_type, op.label, macs, cycles, cycles.milliseconds(clock), per_cycle, peak)
+
+
+def npu_note(device: Device) -> str | None:
+    npu = device.part.npu
+    if npu is None:
+        return None
+    peak = f", {npu.macs_per_cycle} int8 MACs/cycle" if npu.macs_per_cycle else ""
+    return (
+        f"{device.name} has an NPU ({npu.type}{peak}): these figures are for the {device.core} alone; "
+        "offloading layers to the NPU and estimating them comes with NPU support (a later issue)"
+    )
+
+
+def estimate_model(
+    graph: Graph,
+    device: Device | str,
+    clock_mhz: float | None = None,
+    planner: str = "mcudeploy",
+    workdir: Path | None = None,
+    portable: bool = False,
+) -> ModelEstimate:
+    """Cycles and milliseconds per layer of `graph`'s generated code on `device` at `clock_mhz`
+    (default: the part's maximum clock). `portable`: the portable C kernels rather than the
+    core's DSP/MVE variants."""
+    device = find_device(device) if isinstance(device, str) else device
+    timing = core_timing(device.core)
+    clock = float(clock_mhz or device.part.max_clock_mhz)
+    plan = plan_memory(graph, planner=planner)
+    request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code_estimate(graph))
+    budget = memory_budget(request, device)
+    memory = device_memory(device, budget, clock)
+    with tempfile.TemporaryDirectory(prefix="mcudeploy-estimate-", dir=workdir) as scratch:
+        folder = Path(scratch)
+        elf = build_model(graph, plan, None if portable else device.core, timing.machine, folder)
+        run = run_model(graph, elf, timing.machine, memory, folder)
+    layers = [
+        _layer_estimate(graph, index, price(counts, timing, memory), timing, clock)
+        for index, counts in run.layers.items()
+    ]
+    notes = [*memory.notes]
+    if (note := npu_note(device)) is not None:
+        notes.append(note)
+    return ModelEstimate(
+        model=graph.name,
+        device=device,
+        timing=timing,
+        clock_mhz=clock,
+        memory=memory,
+        layers=layers,
+        inference=price(run.inference, timing, memory),
+        macs=sum(layer.macs for layer in layers),
+        fits=budget.fits,
+        notes=notes,
+    )
+
+
+def comparison_devices(device: Device | None) -> list[Device]:
+    """One part per core of `COMPARISON_PARTS`; the user's device stands in for its own core."""
+    chosen = []
+    for core, part in COMPARISON_PARTS.items():
+        chosen.append(device if device is not None and device.core == core else find_device(part))
+    return chosen
+
+
+def compare_cores(graph: Graph, devices: list[Device], planner: str = "mcudeploy") -> list[ModelEstimate]:
+    """The same model estimated on each device at its maximum clock (two builds at a time)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda device: estimate_model(graph, device, planner=planner), devices))

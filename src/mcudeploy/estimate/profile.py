@@ -1,0 +1,72 @@
+"""Profiling any bare-metal ELF: run it on a QEMU machine, count per function, price per core.
+
+Memory is taken at zero wait states (the instruction timings as the manuals give them):
+the ELF's own memory map says nothing of the device's wait states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcudeploy.emulation import RunResult, get_target, run_elf
+from mcudeploy.emulation.plugin import ExecutionCounts, InstructionCounting
+from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.cores import MACHINE_CORES, CoreTiming, core_timing
+from mcudeploy.estimate.cycles import CycleBreakdown, price
+from mcudeploy.estimate.memory import program_layout, zero_wait_memory
+
+OUTSIDE_FUNCTIONS = "(outside any function)"
+DEFAULT_TIMEOUT_S = 600.0
+
+
+@dataclass(frozen=True)
+class FunctionProfile:
+    name: str
+    counts: ExecutionCounts
+    cycles: CycleBreakdown
+
+
+@dataclass(frozen=True)
+class ElfProfile:
+    elf: Path
+    machine: str
+    timing: CoreTiming
+    run: RunResult
+    functions: list[FunctionProfile]
+    """Self counts (callees excluded), most cycles first."""
+    total: CycleBreakdown
+    mark_intervals: list[CycleBreakdown] = field(default_factory=list)
+    """Between consecutive calls of mcu_count_mark, when the program calls it."""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.run.exit_code == 0 and not self.run.faulted
+
+
+def profile_elf(
+    elf: Path, machine: str, core: str | None = None, workdir: Path | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> ElfProfile:
+    """Runs `elf` on the emulated `machine` (m3, m4, m7, m33, m55) and prices what each function
+    executed with `core`'s timings (default: the machine's own core)."""
+    if machine not in MACHINE_CORES:
+        raise McuDeployError(f"--machine {machine}", f"choose one of {', '.join(MACHINE_CORES)}")
+    if not Path(elf).is_file():
+        raise McuDeployError(str(elf), "no such file")
+    target = get_target(machine)
+    timing = core_timing(core or MACHINE_CORES[machine])
+    memory = zero_wait_memory(0.0)
+    counting = InstructionCounting(memory=memory.plugin_ranges(program_layout(Path(elf), target)))
+    run = run_elf(target, elf, workdir or Path.cwd(), timeout_s, plugin=counting)
+    counts = run.counts
+    assert counts is not None
+    functions = [
+        FunctionProfile(name, item, price(item, timing, memory)) for name, item in counts.function_counts.items()
+    ]
+    if counts.outside_counts is not None and counts.outside_counts.instructions:
+        outside = counts.outside_counts
+        functions.append(FunctionProfile(OUTSIDE_FUNCTIONS, outside, price(outside, timing, memory)))
+    functions.sort(key=lambda item: item.cycles.total, reverse=True)
+    whole = ExecutionCounts.total(item.counts for item in functions)
+    intervals = [price(item, timing, memory) for item in counts.mark_intervals()]
+    return ElfProfile(Path(elf), machine, timing, run, functions, price(whole, timing, memory), intervals)

@@ -1,0 +1,217 @@
+"""What `estimate` and `profile` print: plain dicts for --json, rich tables otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from mcudeploy.estimate.cycles import CycleBreakdown
+from mcudeploy.estimate.model import ModelEstimate
+from mcudeploy.estimate.profile import ElfProfile
+
+TOP_CLASSES = 3
+
+
+def _cycles_dict(cycles: CycleBreakdown) -> dict[str, Any]:
+    return {
+        "instructions": cycles.instructions,
+        "cycles": round(cycles.total),
+        "instruction_cycles_by_class": {name: round(value) for name, value in cycles.by_class.items() if value},
+        "pipeline_cycles": round(cycles.pipeline_cycles),
+        "memory_cycles": round(cycles.memory_cycles),
+        "memory_cycles_by_kind": {name: round(value) for name, value in cycles.memory_by_label.items() if value},
+    }
+
+
+def _ratio(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
+    bottleneck = estimate.bottleneck
+    timing = estimate.timing
+    return {
+        "model": estimate.model,
+        "device": estimate.device.name,
+        "core": estimate.device.core,
+        "clock_mhz": estimate.clock_mhz,
+        "machine": timing.machine,
+        "timing_source": timing.source,
+        "peak_int8_macs_per_cycle": timing.int8_macs_per_cycle,
+        "peak_source": timing.peak_source,
+        "fits": estimate.fits,
+        "layers": [
+            {
+                "index": layer.index,
+                "op": layer.op,
+                "macs": layer.macs,
+                **_cycles_dict(layer.cycles),
+                "ms": round(layer.milliseconds, 4),
+                "macs_per_cycle": _ratio(layer.macs_per_cycle),
+                "peak_fraction": _ratio(layer.peak_fraction),
+            }
+            for layer in estimate.layers
+        ],
+        "total": {
+            "macs": estimate.macs,
+            **_cycles_dict(estimate.inference),
+            "ms": round(estimate.milliseconds, 4),
+            "macs_per_cycle": _ratio(estimate.macs_per_cycle),
+            "peak_fraction": _ratio(estimate.macs_per_cycle / timing.int8_macs_per_cycle),
+        },
+        "bottleneck": None
+        if bottleneck is None
+        else {
+            "index": bottleneck.index,
+            "op": bottleneck.op,
+            "share": _ratio(bottleneck.cycles.total / estimate.inference.total),
+        },
+        "memory": {
+            label: {
+                "placed_in": cost.placed_in,
+                "wait_states": cost.wait_states,
+                "cached": cost.cached,
+                "miss_cycles": cost.miss_cycles,
+            }
+            for label, cost in estimate.memory.regions.items()
+        },
+        "cache": estimate.memory.cache_name or None,
+        "approximations": list(timing.approximations),
+        "notes": estimate.notes,
+    }
+
+
+def comparison_report(estimates: list[ModelEstimate]) -> dict[str, Any]:
+    return {
+        "model": estimates[0].model if estimates else None,
+        "cores": [estimate_report(estimate) for estimate in estimates],
+    }
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def estimate_table(estimate: ModelEstimate) -> Group:
+    timing = estimate.timing
+    title = (
+        f"{estimate.model} on {estimate.device.name} ({timing.title} @ {estimate.clock_mhz:g} MHz): "
+        "generated code, cycles per layer"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in ("#", "layer", "MACs", "instructions", "cycles", "ms", "MACs/cycle", "of peak"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    for layer in estimate.layers:
+        table.add_row(
+            str(layer.index),
+            layer.op,
+            f"{layer.macs:,}",
+            f"{layer.cycles.instructions:,}",
+            f"{layer.cycles.total:,.0f}",
+            f"{layer.milliseconds:.3f}",
+            "-" if layer.macs_per_cycle is None else f"{layer.macs_per_cycle:.3f}",
+            _percent(layer.peak_fraction),
+        )
+    return Group(table, *_estimate_summary(estimate))
+
+
+def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
+    timing = estimate.timing
+    inference = estimate.inference
+    lines = [
+        Text(
+            f"total: {inference.total:,.0f} cycles, {estimate.milliseconds:.2f} ms at {estimate.clock_mhz:g} MHz, "
+            f"{inference.instructions:,} instructions, {estimate.macs_per_cycle:.3f} MACs/cycle "
+            f"({_percent(estimate.macs_per_cycle / timing.int8_macs_per_cycle)} of the {timing.title}'s "
+            f"{timing.int8_macs_per_cycle:g} int8 MACs/cycle peak)"
+        )
+    ]
+    if (bottleneck := estimate.bottleneck) is not None:
+        share = bottleneck.cycles.total / inference.total
+        lines.append(Text(f"bottleneck: layer #{bottleneck.index} {bottleneck.op}, {_percent(share)} of the time"))
+    memory_share = inference.memory_cycles / inference.total if inference.total else 0.0
+    lines.append(Text(f"memory wait states and cache misses: {_percent(memory_share)} of the cycles"))
+    lines.append(Text(f"timings: {timing.source}", style="dim"))
+    lines += [Text(f"approximation: {item}", style="dim") for item in timing.approximations]
+    lines += [Text(f"note: {note}", style="yellow") for note in estimate.notes]
+    return lines
+
+
+def comparison_table(estimates: list[ModelEstimate]) -> Table:
+    model = estimates[0].model if estimates else ""
+    table = Table(title=f"{model}: generated code on each core", title_justify="left")
+    for column in ("core", "part", "clock", "cycles", "ms", "MACs/cycle", "of peak", "bottleneck"):
+        table.add_column(column, justify="left" if column in ("core", "part", "bottleneck") else "right")
+    for estimate in estimates:
+        bottleneck = estimate.bottleneck
+        peak = estimate.macs_per_cycle / estimate.timing.int8_macs_per_cycle
+        table.add_row(
+            estimate.timing.title,
+            estimate.device.name + (" (NPU not used)" if estimate.device.part.npu else ""),
+            f"{estimate.clock_mhz:g} MHz",
+            f"{estimate.inference.total:,.0f}",
+            f"{estimate.milliseconds:.2f}",
+            f"{estimate.macs_per_cycle:.3f}",
+            _percent(peak),
+            "-" if bottleneck is None else f"#{bottleneck.index} {bottleneck.op}",
+        )
+    return table
+
+
+def _top_classes(cycles: CycleBreakdown) -> str:
+    ranked = sorted(cycles.by_class.items(), key=lambda item: item[1], reverse=True)
+    total = sum(cycles.by_class.values()) or 1.0
+    return ", ".join(f"{name} {100 * value / total:.0f}%" for name, value in ranked[:TOP_CLASSES] if value)
+
+
+def profile_report(profile: ElfProfile) -> dict[str, Any]:
+    return {
+        "elf": str(profile.elf),
+        "machine": profile.machine,
+        "core": profile.timing.core,
+        "timing_source": profile.timing.source,
+        "exit_code": profile.run.exit_code,
+        "faulted": profile.run.faulted,
+        "total": _cycles_dict(profile.total),
+        "functions": [
+            {"name": item.name, "instruction_classes": item.counts.classes(), **_cycles_dict(item.cycles)}
+            for item in profile.functions
+        ],
+        "mark_intervals": [_cycles_dict(interval) for interval in profile.mark_intervals],
+        "approximations": list(profile.timing.approximations),
+    }
+
+
+def profile_table(profile: ElfProfile, limit: int) -> Group:
+    timing = profile.timing
+    title = f"{profile.elf.name} on {profile.machine}, priced as {timing.title} (zero wait states): per function"
+    table = Table(title=title, title_justify="left")
+    for column in ("function", "instructions", "cycles", "share", "cycles/instr", "main classes"):
+        table.add_column(column, justify="left" if column in ("function", "main classes") else "right")
+    total = profile.total.total or 1.0
+    for item in profile.functions[:limit]:
+        cycles = item.cycles
+        table.add_row(
+            item.name,
+            f"{cycles.instructions:,}",
+            f"{cycles.total:,.0f}",
+            _percent(cycles.total / total),
+            f"{cycles.total / cycles.instructions:.2f}" if cycles.instructions else "-",
+            _top_classes(cycles),
+        )
+    lines = [
+        Text(f"total: {profile.total.instructions:,} instructions, {profile.total.total:,.0f} cycles"),
+        *(
+            Text(f"between marks {n + 1} and {n + 2}: {i.instructions:,} instructions, {i.total:,.0f} cycles")
+            for n, i in enumerate(profile.mark_intervals)
+        ),
+        Text(f"timings: {timing.source}", style="dim"),
+    ]
+    if len(profile.functions) > limit:
+        lines.insert(0, Text(f"({len(profile.functions) - limit} more functions: --top to show them)", style="dim"))
+    if not profile.succeeded:
+        lines.append(Text(f"the program failed: exit code {profile.run.exit_code}", style="red"))
+    return Group(table, *lines)

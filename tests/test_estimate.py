@@ -1,0 +1,309 @@
+"""The cycle model and `mcudeploy estimate`: known loops priced as their hand-computed TRM cycles,
+wait states and caches from the device database, per-layer estimates that add up, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mcudeploy.cli.app import app
+from mcudeploy.devices import find_device
+from mcudeploy.emulation import InstructionCounting, build, run_elf
+from mcudeploy.emulation.plugin import ExecutionCounts
+from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate import CORE_TIMINGS, core_timing, estimate_model, price
+from mcudeploy.estimate.measure import emulation_target
+from mcudeploy.estimate.memory import device_memory, wait_states_at
+from mcudeploy.importers import load_model
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
+
+HELLO_WORLD = Path(__file__).resolve().parents[2] / "shared" / "models" / "tflm" / "hello_world_int8.tflite"
+ITERATIONS = 100
+MVE_ELEMENTS = 64
+
+LOOPS = r"""
+    .syntax unified
+    .thumb
+    .text
+    .macro FUNCTION name
+    .global \name
+    .type \name, %function
+    .thumb_func
+    .align 2
+\name:
+    .endm
+    .macro END name
+    .size \name, . - \name
+    .endm
+
+FUNCTION square_loop        @ r0: word buffer, r1: iterations (Armv6-M: runs on every core)
+    movs r3, #0
+1:  ldr r2, [r0]
+    muls r2, r2, r2
+    adds r3, r3, r2
+    subs r1, #1
+    bne 1b
+    mov r0, r3
+    bx lr
+END square_loop
+
+#if defined(__ARM_FEATURE_DSP)
+FUNCTION dot_loop           @ r0: word buffer, r1: iterations
+    movs r3, #0
+1:  ldr r2, [r0]
+    ldr r12, [r0, #4]
+    smlad r3, r2, r12, r3
+    subs r1, #1
+    bne 1b
+    mov r0, r3
+    bx lr
+END dot_loop
+#endif
+
+#if defined(__ARM_FEATURE_MVE)
+FUNCTION mve_loop           @ r0, r1: int8 buffers, r2: elements
+    push {r4, lr}
+    movs r4, #0
+    dlstp.8 lr, r2
+1:  vldrb.s8 q0, [r0], #16
+    vldrb.s8 q1, [r1], #16
+    vmladava.s8 r4, q0, q1
+    letp lr, 1b
+    mov r0, r4
+    pop {r4, pc}
+END mve_loop
+#endif
+"""
+
+MAIN = r"""
+#include <stdint.h>
+int32_t words[2] = {3, 0x00020001};
+int8_t left[64] = {1};
+int8_t right[64] = {1};
+int square_loop(int32_t *buffer, int iterations);
+int dot_loop(int32_t *buffer, int iterations);
+int mve_loop(int8_t *a, int8_t *b, int elements);
+
+int main(void)
+{
+    int result = square_loop(words, ITERATIONS);
+#if defined(__ARM_FEATURE_DSP)
+    result += dot_loop(words, ITERATIONS);
+#endif
+#if defined(__ARM_FEATURE_MVE)
+    result += mve_loop(left, right, MVE_ELEMENTS);
+#endif
+    return result == 0 ? 1 : 0;
+}
+"""
+
+# Hand-computed from the manuals' tables (P = 2, see mcudeploy.estimate.cores), ITERATIONS = 100:
+SQUARE_LOOP_CYCLES = {
+    # Cortex-M0+ TRM Table 3.1: MOVS 1; per iteration LDR 2, MULS 1, ADDS 1, SUBS 1, BNE 2 taken / 1 not;
+    # MOV 1, BX 2.
+    "cortex-m0+": 1 + 100 * 5 + 99 * 2 + 1 + 1 + 2,
+    # Cortex-M3/M4 TRM Table 3-1: LDR 2 (after a branch: not pipelined), branch 1+P = 3 taken, 1 not; BX 1+P.
+    "cortex-m3": 1 + 100 * 5 + 99 * 3 + 1 + 1 + 3,
+    "cortex-m4": 1 + 100 * 5 + 99 * 3 + 1 + 1 + 3,
+}
+DOT_LOOP_CYCLES = {
+    # The second LDR pipelines behind the first (§3.3.2): 1 cycle; SMLAD 1.
+    "cortex-m4": 1 + 100 * (2 + 1 + 1 + 1) + 99 * 3 + 1 + 1 + 3,
+    "cortex-m33": 1 + 100 * (2 + 1 + 1 + 1) + 99 * 3 + 1 + 1 + 3,
+    # M7 approximation: 1 per instruction, BX 1+4; SMLAD waits 1 for the loaded R12 (100 load-use);
+    # pairs: MOVS+LDR and SMLAD+SUBS in the first block, SMLAD+SUBS in each of the 99 others (-101);
+    # the 2-bit counter mispredicts the first taken and the final untaken BNE (2 x 4).
+    "cortex-m7": 1 + 100 * 5 + 1 + 5 + 100 - 101 + 2 * 4,
+}
+# Cortex-M55: PUSH 1+2, MOVS 1, DLSTP 1; 4 iterations of VLDRB 2, VLDRB 2, VMLADAVA 2-1 (overlaps the
+# load before it), LETP 1; MOV 1; POP {r4, pc} 1+P+2.
+MVE_LOOP_CYCLES = 3 + 1 + 1 + 4 * (2 + 2 + 1 + 1) + 1 + 5
+
+MACHINES = {"cortex-m0+": "m0plus", "cortex-m3": "m3", "cortex-m4": "m4", "cortex-m7": "m7", "cortex-m33": "m33",
+            "cortex-m55": "m55"}  # fmt: skip
+
+
+def _loop_counts(machine: str, directory: Path) -> dict[str, ExecutionCounts]:
+    folder = directory / machine
+    folder.mkdir()
+    (folder / "loops.S").write_text(LOOPS)
+    (folder / "main.c").write_text(MAIN)
+    defines = {"ITERATIONS": ITERATIONS, "MVE_ELEMENTS": MVE_ELEMENTS}
+    target = emulation_target(machine)
+    elf = build(target, [folder / "loops.S", folder / "main.c"], output_elf=folder / "loops.elf", defines=defines)
+    result = run_elf(target, elf, folder, timeout_s=20, plugin=InstructionCounting())
+    assert result.exit_code == 0, result.stdout
+    return result.counts.function_counts
+
+
+@pytest.fixture(scope="module")
+def loop_counts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, ExecutionCounts]]:
+    directory = tmp_path_factory.mktemp("loops")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = pool.map(lambda machine: _loop_counts(machine, directory), MACHINES.values())
+        return dict(zip(MACHINES, counts, strict=True))
+
+
+@pytest.mark.parametrize("core", list(SQUARE_LOOP_CYCLES))
+def test_scalar_loop_costs_the_hand_computed_trm_cycles(core: str, loop_counts: dict) -> None:
+    counts = loop_counts[core]["square_loop"]
+    assert price(counts, core_timing(core)).total == SQUARE_LOOP_CYCLES[core]
+
+
+@pytest.mark.parametrize("core", list(DOT_LOOP_CYCLES))
+def test_dsp_loop_costs_the_hand_computed_cycles(core: str, loop_counts: dict) -> None:
+    counts = loop_counts[core]["dot_loop"]
+    assert price(counts, core_timing(core)).total == DOT_LOOP_CYCLES[core]
+
+
+def test_mve_loop_costs_the_hand_computed_beats(loop_counts: dict) -> None:
+    counts = loop_counts["cortex-m55"]["mve_loop"]
+    assert price(counts, core_timing("cortex-m55")).total == MVE_LOOP_CYCLES
+
+
+def test_every_core_prices_every_kind(loop_counts: dict) -> None:
+    kinds = set(loop_counts["cortex-m4"]["square_loop"].kinds)
+    for timing in CORE_TIMINGS.values():
+        assert kinds <= set(timing.kind_cycles), timing.core
+        assert timing.source and timing.int8_macs_per_cycle > 0
+
+
+# ---------------------------------------------------------------- memory
+
+
+def test_wait_states_scale_with_the_clock() -> None:
+    flash = next(region for region in find_device("STM32F407VG").regions if region.name == "FLASH")
+    assert wait_states_at(flash, 168, 168) == 5
+    assert wait_states_at(flash, 84, 168) == 2
+    assert wait_states_at(flash, 20, 168) == 0
+
+
+def _memory(device_name: str, clock: float | None = None):
+    graph = load_model(HELLO_WORLD)
+    plan = plan_memory(graph)
+    device = find_device(device_name)
+    request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code_estimate(graph))
+    return device_memory(device, memory_budget(request, device), clock or device.part.max_clock_mhz)
+
+
+def test_flash_accelerator_cache_on_stm32f4() -> None:
+    memory = _memory("STM32F446RE")
+    constants = memory.regions["constants"]
+    assert (constants.placed_in, constants.wait_states, constants.cached, constants.miss_cycles) == (
+        "FLASH",
+        5,
+        True,
+        5,
+    )
+    assert memory.cache.line_bytes == 16 and memory.cache.ways * memory.cache.sets * 16 == 128
+    assert memory.regions["arena"].read_cycles == 0 and not memory.regions["arena"].cached
+    assert memory.branch_fetch_cycles == 0
+
+
+def test_level_one_cache_and_tcm_on_cortex_m7() -> None:
+    memory = _memory("STM32H743ZI")
+    assert memory.cache.size_bytes == 16 * 1024 and memory.cache.ways == 4 and memory.cache.line_bytes == 32
+    assert memory.regions["arena"].placed_in == "DTCM" and not memory.regions["arena"].cached
+    assert memory.regions["constants"].cached and memory.regions["constants"].miss_cycles == 4 + 1 + 4
+
+
+def test_uncached_flash_costs_every_read_and_taken_branch() -> None:
+    memory = _memory("STM32F103C8")
+    assert memory.cache is None
+    assert memory.regions["constants"].read_cycles == 2
+    assert memory.branch_fetch_cycles == 2
+
+
+def test_clock_above_the_part_maximum_is_refused() -> None:
+    with pytest.raises(McuDeployError, match="at most"):
+        _memory("STM32F446RE", 200)
+
+
+# ---------------------------------------------------------------- per-layer estimates
+
+
+@pytest.fixture(scope="module")
+def hello_estimate():
+    return estimate_model(load_model(HELLO_WORLD), "STM32F446RE")
+
+
+def test_layers_add_up_to_the_inference(hello_estimate) -> None:
+    graph = load_model(HELLO_WORLD)
+    assert [layer.index for layer in hello_estimate.layers] == [op.index for op in graph.operators]
+    layer_instructions = sum(layer.cycles.instructions for layer in hello_estimate.layers)
+    assert all(layer.cycles.instructions > 0 for layer in hello_estimate.layers)
+    # Between the marks, besides the layers: net_invoke's calls and status checks, and the harness's 3.
+    assert 0 < hello_estimate.inference.instructions - layer_instructions < 40
+    assert hello_estimate.macs == 16 + 16 * 16 + 16
+
+
+def test_milliseconds_and_macs_per_cycle(hello_estimate) -> None:
+    for layer in hello_estimate.layers:
+        assert math.isclose(layer.milliseconds, layer.cycles.total / 180e3)
+        assert math.isclose(layer.macs_per_cycle, layer.macs / layer.cycles.total)
+        assert math.isclose(layer.peak_fraction, layer.macs_per_cycle / 2)
+    assert hello_estimate.bottleneck.index == 1  # the 16x16 fully connected layer
+
+
+def test_lower_clock_needs_fewer_wait_states(hello_estimate) -> None:
+    slow = estimate_model(load_model(HELLO_WORLD), "STM32F446RE", clock_mhz=24)
+    assert slow.memory.regions["constants"].wait_states == 0
+    assert slow.inference.total <= hello_estimate.inference.total
+    assert slow.inference.instructions == hello_estimate.inference.instructions
+
+
+# ---------------------------------------------------------------- the estimate command
+
+runner = CliRunner()
+
+
+def test_estimate_json_report() -> None:
+    result = runner.invoke(app, ["estimate", str(HELLO_WORLD), "--device", "STM32F446RE", "--clock", "120", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {"model", "device", "core", "clock_mhz", "layers", "total", "bottleneck", "memory", "approximations"} <= set(
+        report
+    )
+    assert report["clock_mhz"] == 120 and report["core"] == "cortex-m4"
+    layer = report["layers"][0]
+    assert {"index", "op", "macs", "instructions", "cycles", "ms", "macs_per_cycle", "peak_fraction"} <= set(layer)
+    assert report["total"]["cycles"] >= sum(item["cycles"] for item in report["layers"])
+
+
+def test_estimate_table() -> None:
+    result = runner.invoke(app, ["estimate", str(HELLO_WORLD), "--device", "NUCLEO-F411RE"])
+    assert result.exit_code == 0, result.output
+    assert "FULLY_CONNECTED" in result.output and "bottleneck: layer #1" in result.output
+
+
+def test_estimate_cores_side_by_side() -> None:
+    result = runner.invoke(app, ["estimate", str(HELLO_WORLD), "--cores", "--json"])
+    assert result.exit_code == 0, result.output
+    cores = json.loads(result.output)["cores"]
+    assert [item["core"] for item in cores] == ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"]
+    npu = [item for item in cores if any("NPU" in note for note in item["notes"])]
+    assert [item["device"] for item in npu] == ["AE722F80F55D5"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--device", "STM32F999"], "unknown device"),
+        (["--device", "STM32F446RE", "--clock", "400"], "at most"),
+        (["--device", "RA8D1"], "no cycle model"),
+    ],
+)
+def test_estimate_bad_input_exits_2(arguments: list[str], message: str) -> None:
+    import subprocess
+
+    completed = subprocess.run(
+        ["mcudeploy", "estimate", str(HELLO_WORLD), *arguments], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 2
+    assert message in completed.stderr
