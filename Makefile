@@ -21,6 +21,8 @@ demo: $(VENV)/.installed
 	$(MCUDEPLOY) analyze $(DEMO)/kws_demo.tflite --device STM32F446RE
 	$(MCUDEPLOY) generate $(DEMO)/kws_demo.tflite --device STM32F446RE --output $(DEMO)/kws_demo_c --force
 	$(MCUDEPLOY) validate $(DEMO)/kws_demo.tflite --target host --target m4 --inputs $(DEMO)/kws_demo_input.npy
+	$(MCUDEPLOY) estimate $(DEMO)/kws_demo.tflite --device STM32F446RE
+	$(MCUDEPLOY) estimate $(DEMO)/kws_demo.tflite --device STM32F446RE --cores
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests bench
