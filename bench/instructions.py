@@ -1,12 +1,13 @@
 """Instructions per inference of our generated code beside TensorFlow Lite Micro + CMSIS-NN.
 
-    python bench/instructions.py [--targets m4,m55,m7,m33] [--models kws,vww_96,...]
+    python bench/instructions.py [--targets m4,m55,m7,m33] [--models kws,vww_96,...] [--per-layer]
 
 Per int8 model and emulated core: exact instructions of one inference (QEMU, our counting plugin,
 the same input each run), text/rodata/bss bytes of the linked program, MACs per instruction, and
 the baseline of issue 5 (TFLite Micro with CMSIS-NN, arm-none-eabi-gcc 12.2 -O2, same QEMU
 machines and counter; on M4 also TFLite Micro's reference kernels) with our count over theirs.
-Every run is also checked bit for bit against the reference engine.
+Every run is also checked bit for bit against the reference engine. `--per-layer` adds each
+layer's instructions (the plugin's per-layer scopes, as `mcudeploy estimate` counts them).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import argparse
 from pathlib import Path
 
 from mcudeploy.analysis.costs import total_macs
+from mcudeploy.estimate.model import COMPARISON_PARTS, estimate_model
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import random_inputs
-from mcudeploy.validation.runner import TargetResult, Validator
+from mcudeploy.validation.runner import TargetResult, Validator, target_core
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 INT8_MODELS = {
@@ -87,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default="m4,m55", help="comma-separated emulated targets (m4,m55,m7,m33)")
     parser.add_argument("--models", default=",".join(INT8_MODELS), help="comma-separated model names")
+    parser.add_argument("--per-layer", action="store_true", help="also print each layer's instructions")
     args = parser.parse_args()
     targets = args.targets.split(",")
     print(
@@ -99,6 +102,21 @@ def main() -> None:
             _print(row)
             rows.append(row)
     _summary([r for r in rows if r["target"] == "m4"])
+    if args.per_layer:
+        for name in args.models.split(","):
+            for target in targets:
+                _print_layers(name, target)
+
+
+def _print_layers(name: str, target: str) -> None:
+    """Instructions per layer on the part `mcudeploy estimate --cores` shows for the target's core."""
+    core = target_core(target)
+    if core not in COMPARISON_PARTS:
+        return
+    estimate = estimate_model(load_model(MODELS / INT8_MODELS[name]), COMPARISON_PARTS[core])
+    print(f"\n{name} on {target}: instructions per layer")
+    for layer in estimate.layers:
+        print(f"  #{layer.index:<3} {layer.op:<22} {layer.cycles.instructions:>12,}")
 
 
 def _summary(m4_rows: list[dict]) -> None:
