@@ -13,26 +13,14 @@ layer's instructions (the plugin's per-layer scopes, as `mcudeploy estimate` cou
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from mcudeploy.analysis.costs import total_macs
 from mcudeploy.estimate.model import COMPARISON_PARTS, estimate_model
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import random_inputs
 from mcudeploy.validation.runner import TargetResult, Validator, target_core
+from real_models import INT8_MODELS, MODELS
 
-MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
-INT8_MODELS = {
-    "kws": "mlperf_tiny/kws_ref_model_int8.tflite",
-    "vww_96": "mlperf_tiny/vww_96_int8.tflite",
-    "ic_resnet8": "mlperf_tiny/ic_resnet8_int8.tflite",
-    "ad01": "mlperf_tiny/ad01_int8.tflite",
-    "str_ww": "mlperf_tiny/str_ww_ref_model.tflite",
-    "person_detect": "tflm/person_detect.tflite",
-    "micro_speech": "tflm/micro_speech_quantized.tflite",
-    "hello_world": "tflm/hello_world_int8.tflite",
-    "simple_add": "tflm/simple_add_model.tflite",
-}
 CMSIS_NN = {  # issue 5: TFLM + CMSIS-NN on M4 (an386) and M55 (an547), TFLM reference kernels on M4
     "kws": {"m4": 7_696_910, "m55": 1_812_630, "m4-ref": 43_101_646},
     "vww_96": {"m4": 24_101_870, "m55": 6_558_236, "m4-ref": 100_471_710},

@@ -14,24 +14,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.memory import MemoryPlan, plan_memory
 from mcudeploy.memory.planners.tflm import live_tflm_heads
+from real_models import INT8_MODELS, MODELS
 
-MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
-INT8_MODELS = {
-    "kws": "mlperf_tiny/kws_ref_model_int8.tflite",
-    "vww_96": "mlperf_tiny/vww_96_int8.tflite",
-    "ic_resnet8": "mlperf_tiny/ic_resnet8_int8.tflite",
-    "ad01": "mlperf_tiny/ad01_int8.tflite",
-    "str_ww": "mlperf_tiny/str_ww_ref_model.tflite",
-    "person_detect": "tflm/person_detect.tflite",
-    "micro_speech": "tflm/micro_speech_quantized.tflite",
-    "hello_world": "tflm/hello_world_int8.tflite",
-    "simple_add": "tflm/simple_add_model.tflite",
-}
 ST_EDGE_AI = {"kws": 18_252, "ic_resnet8": 43_428, "ad01": 2_048, "person_detect": 41_155}
 
 

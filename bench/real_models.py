@@ -1,0 +1,16 @@
+"""The real int8 models the benchmarks measure, by short name (files in ../shared/models)."""
+
+from pathlib import Path
+
+MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+INT8_MODELS = {
+    "kws": "mlperf_tiny/kws_ref_model_int8.tflite",
+    "vww_96": "mlperf_tiny/vww_96_int8.tflite",
+    "ic_resnet8": "mlperf_tiny/ic_resnet8_int8.tflite",
+    "ad01": "mlperf_tiny/ad01_int8.tflite",
+    "str_ww": "mlperf_tiny/str_ww_ref_model.tflite",
+    "person_detect": "tflm/person_detect.tflite",
+    "micro_speech": "tflm/micro_speech_quantized.tflite",
+    "hello_world": "tflm/hello_world_int8.tflite",
+    "simple_add": "tflm/simple_add_model.tflite",
+}
