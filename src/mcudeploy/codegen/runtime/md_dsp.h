@@ -41,7 +41,27 @@ static inline uint32_t md_ror(uint32_t value, uint32_t bits) { return (value >> 
 /* The halfword pairs {v0, v2} (even) and {v1, v3} (odd) of 4 int8 values. */
 static inline int16x2_t md_even_pair(uint32_t bytes) { return __sxtb16((int8x4_t)bytes); }
 
-static inline int16x2_t md_odd_pair(uint32_t bytes) { return __sxtb16((int8x4_t)md_ror(bytes, 8)); }
+/* SXTB16 and SXTAB16 rotate their operand themselves; GCC 12 emits a separate ROR for
+ * __sxtb16(md_ror(x, 8)), hence the inline assembly. */
+static inline int16x2_t md_odd_pair(uint32_t bytes)
+{
+    int16x2_t pair;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(pair) : "r"(bytes));
+    return pair;
+}
+
+/* {v0 + a0, v2 + a1} and {v1 + a0, v3 + a1} for 4 int8 values and the halfwords {a0, a1}. */
+static inline int16x2_t md_even_pair_add(int16x2_t addend, uint32_t bytes)
+{
+    return __sxtab16(addend, (int8x4_t)bytes);
+}
+
+static inline int16x2_t md_odd_pair_add(int16x2_t addend, uint32_t bytes)
+{
+    int16x2_t pair;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(pair) : "r"(addend), "r"(bytes));
+    return pair;
+}
 
 /* Where element j of a group of 4 goes so that int16 operands line up with md_even_pair (words
  * 0) and md_odd_pair (word 1) of the int8 weights: {v0, v2, v1, v3}. */
