@@ -18,7 +18,11 @@ from test_codegen import conv_family
 
 SEEDS = (0, 1, 2)
 TARGET = "m55"
-MVE_FAMILIES = {"CONV_2D": "md_conv_mve.c", "FULLY_CONNECTED": "md_fully_connected_mve.c"}
+MVE_FAMILIES = {
+    "CONV_2D": "md_conv_mve.c",
+    "DEPTHWISE_CONV_2D": "md_depthwise_mve.c",
+    "FULLY_CONNECTED": "md_fully_connected_mve.c",
+}
 """Operators with an MVE variant, and the source that must ship for them."""
 
 

@@ -54,23 +54,40 @@ static inline int32x4_t md_mve_mbqm(int32x4_t x, int32x4_t multiplier, int32x4_t
     return vrshlq_s32(vqaddq_s32(high, minus_one_if_negative), right);
 }
 
+/* The requantized sums, given each lane's multiplier and shift (the bias already added). */
+static inline int32x4_t md_mve_requantize_lanes(const md_mve_requant *r, int32x4_t sums, int32x4_t multiplier,
+                                                int32x4_t shift)
+{
+    sums = vaddq_n_s32(md_mve_mbqm(sums, multiplier, shift), r->output_offset);
+    return vminq_s32(vmaxq_s32(sums, vdupq_n_s32(r->low)), vdupq_n_s32(r->high));
+}
+
 /* Requantizes the sums of channels first .. first + 3 (lanes past `lanes` are ignored). */
 static inline int32x4_t md_mve_requantize(const md_mve_requant *r, int32x4_t sums, int32_t first, mve_pred16_t lanes)
 {
-    int32x4_t multiplier;
-    int32x4_t shift;
     if (r->bias) {
         sums = vaddq_s32(sums, vldrwq_z_s32(r->bias + first, lanes));
     }
     if (r->per_channel) {
-        multiplier = vldrwq_z_s32(r->multipliers + first, lanes);
-        shift = vldrwq_z_s32(r->shifts + first, lanes);
-    } else {
-        multiplier = vdupq_n_s32(r->multipliers[0]);
-        shift = vdupq_n_s32(r->shifts[0]);
+        return md_mve_requantize_lanes(r, sums, vldrwq_z_s32(r->multipliers + first, lanes),
+                                       vldrwq_z_s32(r->shifts + first, lanes));
     }
-    sums = vaddq_n_s32(md_mve_mbqm(sums, multiplier, shift), r->output_offset);
-    return vminq_s32(vmaxq_s32(sums, vdupq_n_s32(r->low)), vdupq_n_s32(r->high));
+    return md_mve_requantize_lanes(r, sums, vdupq_n_s32(r->multipliers[0]), vdupq_n_s32(r->shifts[0]));
+}
+
+/* Requantizes the sums of channels first + channels[0 .. 3] (gathered; lanes past `lanes` ignored). */
+static inline int32x4_t md_mve_requantize_at(const md_mve_requant *r, int32x4_t sums, int32_t first,
+                                             uint32x4_t channels, mve_pred16_t lanes)
+{
+    if (r->bias) {
+        sums = vaddq_s32(sums, vldrwq_gather_shifted_offset_z_s32(r->bias + first, channels, lanes));
+    }
+    if (r->per_channel) {
+        return md_mve_requantize_lanes(r, sums,
+                                       vldrwq_gather_shifted_offset_z_s32(r->multipliers + first, channels, lanes),
+                                       vldrwq_gather_shifted_offset_z_s32(r->shifts + first, channels, lanes));
+    }
+    return md_mve_requantize_lanes(r, sums, vdupq_n_s32(r->multipliers[0]), vdupq_n_s32(r->shifts[0]));
 }
 
 /* Outputs first .. first + count - 1 (count <= 4) from their sums, stored as int8 from `out`. */
