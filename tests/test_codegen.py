@@ -28,7 +28,7 @@ from mcudeploy.codegen import generate, render
 from mcudeploy.codegen.runtime_files import all_runtime_files, best_variant, runtime_text
 from mcudeploy.engine import run
 from mcudeploy.engine.ops.activations import SIGMOID_TABLE_UINT16
-from mcudeploy.engine.ops.softmax import _int16_luts
+from mcudeploy.engine.ops.softmax import int16_luts
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
@@ -640,7 +640,7 @@ def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):
 
 def test_kernel_tables_are_the_engines():
     """The int16 softmax and sigmoid tables in the C library hold the engine's values."""
-    exp_lut, reciprocal_lut = _int16_luts()
+    exp_lut, reciprocal_lut = int16_luts()
     softmax = runtime_text("md_softmax_s16.c")
     activations = runtime_text("md_activations_s16.c")
     assert _c_table(softmax, "exp_lut") == exp_lut.tolist()

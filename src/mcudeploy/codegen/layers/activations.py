@@ -14,7 +14,7 @@ from mcudeploy.codegen.cformat import MD_DTYPES, float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits, single_scale, zero_point
 from mcudeploy.engine.activation import quantize_scalar, quantized_activation_range
 from mcudeploy.engine.fixedpoint import quantize_multiplier
-from mcudeploy.engine.ops.activations import _checked_log2, _int16_input_rescale, _int16_multiplier
+from mcudeploy.engine.ops.activations import checked_log2, int16_input_rescale, int16_multiplier
 from mcudeploy.ir import Activation, DType
 from mcudeploy.ir.options import LeakyReluOptions
 
@@ -103,10 +103,10 @@ def hard_swish(ctx: LayerContext) -> LayerCode:
     if _check_types(ctx, (DType.INT8,)) == DType.FLOAT32:
         return _float_code(ctx)
     hires_input_scale = single_scale(ctx.input_tensor(0)) / 128
-    output_multiplier, output_exponent = _int16_multiplier(hires_input_scale / single_scale(ctx.output_tensor()))
+    output_multiplier, output_exponent = int16_multiplier(hires_input_scale / single_scale(ctx.output_tensor()))
     if output_exponent > 0:
         raise ctx.unsupported("output scale below input scale / 128")
-    reluish_multiplier, reluish_exponent = _int16_multiplier(hires_input_scale / (3 / 32768))
+    reluish_multiplier, reluish_exponent = int16_multiplier(hires_input_scale / (3 / 32768))
     fields = {
         "multiplier": output_multiplier,
         "shift": output_exponent,
@@ -143,7 +143,7 @@ def sigmoid_like(ctx: LayerContext) -> LayerCode:
 def _sigmoid_like_int16(ctx: LayerContext, name: str) -> LayerCode:
     """int16 LOGISTIC/TANH: the input onto the sigmoid table's Q3.12 x 3 domain."""
     input_t, output_t = ctx.input_tensor(0), ctx.output_tensor()
-    if zero_point(input_t) or zero_point(output_t) or _checked_log2(single_scale(output_t)) != (True, -15):
+    if zero_point(input_t) or zero_point(output_t) or checked_log2(single_scale(output_t)) != (True, -15):
         raise ctx.unsupported(f"int16 {ctx.op.op_type} needs zero points of 0 and an output scale of 2^-15")
-    multiplier, shift = _int16_input_rescale(input_t, (0,) if name == "logistic" else (0, 1))
+    multiplier, shift = int16_input_rescale(input_t, (0,) if name == "logistic" else (0, 1))
     return _integer_code(ctx, f"md_{name}_s16", {"multiplier": multiplier, "shift": shift}, "md_activations_s16.c")

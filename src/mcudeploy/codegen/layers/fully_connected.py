@@ -6,7 +6,7 @@ from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits, zero_p
 from mcudeploy.codegen.layers.conv import check_integer, float_bounds, requantization
 from mcudeploy.engine.activation import quantized_activation_range
 from mcudeploy.engine.ops.conv import conv_real_multipliers, wide_accumulator
-from mcudeploy.engine.ops.fully_connected import _per_tensor_real_multiplier
+from mcudeploy.engine.ops.fully_connected import per_tensor_real_multiplier
 from mcudeploy.ir import DType
 
 
@@ -40,7 +40,7 @@ def fully_connected(ctx: LayerContext) -> LayerCode:
     real_multipliers = (
         conv_real_multipliers(input_t, filter_t, output_t, filter_t.quantization.scale.size)
         if per_channel
-        else _per_tensor_real_multiplier(input_t, filter_t, output_t)
+        else per_tensor_real_multiplier(input_t, filter_t, output_t)
     )
     kernel = "md_fully_connected_s16" if input_t.dtype == DType.INT16 else "md_fully_connected_s8"
     call = (

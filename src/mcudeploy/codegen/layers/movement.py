@@ -12,7 +12,7 @@ from mcudeploy.codegen.cformat import padded
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, contiguous_strides, emits, zero_point
 from mcudeploy.codegen.layers.elementwise import MAX_DIMS
 from mcudeploy.engine.ops.resize import nearest_source_indices
-from mcudeploy.engine.ops.slicing import _bit, _slice_start, _slice_stop, positive_axis
+from mcudeploy.engine.ops.slicing import mask_bit, positive_axis, slice_start, slice_stop
 from mcudeploy.ir import DType, Tensor
 
 HEADER = "md_copy.h"
@@ -72,11 +72,11 @@ def strided_slice(ctx: LayerContext) -> LayerCode:
         step = int(steps[axis])
         if step == 0:
             raise ctx.unsupported(f"stride of axis {axis} is zero")
-        first = _slice_start(int(begins[axis]), step, size, _bit(options.begin_mask, axis))
-        if _bit(options.shrink_axis_mask, axis):
+        first = slice_start(int(begins[axis]), step, size, mask_bit(options.begin_mask, axis))
+        if mask_bit(options.shrink_axis_mask, axis):
             count = len(range(first, first if first >= size else first + 1, step))
         else:
-            count = len(range(first, _slice_stop(int(ends[axis]), step, size, _bit(options.end_mask, axis)), step))
+            count = len(range(first, slice_stop(int(ends[axis]), step, size, mask_bit(options.end_mask, axis)), step))
             kept.append(count)
         counts.append(count)
         strides.append(step * stride)

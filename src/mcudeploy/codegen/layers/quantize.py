@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcudeploy.codegen.cformat import MD_DTYPES, float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits, single_scale, zero_point
 from mcudeploy.engine.fixedpoint import quantize_multiplier
-from mcudeploy.engine.ops.quantize import _FLOAT_TARGETS, _REQUANTIZATIONS
+from mcudeploy.engine.ops.quantize import FLOAT_QUANTIZE_TARGETS, SUPPORTED_REQUANTIZATIONS
 from mcudeploy.ir import DType
 
 
@@ -26,12 +26,12 @@ def quantize(ctx: LayerContext) -> LayerCode:
     if output_t.quantization is None or output_t.quantization.per_channel:
         raise ctx.unsupported("QUANTIZE needs a per-tensor quantized output")
     fields = _fields(ctx)
-    if input_t.dtype == DType.FLOAT32 and output_t.dtype in _FLOAT_TARGETS:
+    if input_t.dtype == DType.FLOAT32 and output_t.dtype in FLOAT_QUANTIZE_TARGETS:
         fields["scale"] = float_literal(single_scale(output_t))
         call = f"md_quantize_f32(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
         declarations = [ctx.params("md_quantize_params", fields)]
         return LayerCode("md_quantize.h", ("md_quantize_f32.c",), call, declarations, uses_libm=True)
-    if (input_t.dtype, output_t.dtype) not in _REQUANTIZATIONS:
+    if (input_t.dtype, output_t.dtype) not in SUPPORTED_REQUANTIZATIONS:
         raise ctx.unsupported(f"QUANTIZE from {input_t.dtype} to {output_t.dtype}")
     fields["multiplier"], fields["shift"] = quantize_multiplier(single_scale(input_t) / single_scale(output_t))
     call = f"md_requantize(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"

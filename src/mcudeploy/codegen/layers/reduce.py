@@ -10,7 +10,7 @@ from mcudeploy.codegen.cformat import MD_DTYPES, padded
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits, single_scale, zero_point
 from mcudeploy.codegen.layers.elementwise import MAX_DIMS
 from mcudeploy.engine.fixedpoint import quantize_multiplier
-from mcudeploy.engine.ops.reduce import _fold_in_division
+from mcudeploy.engine.ops.reduce import fold_in_division
 from mcudeploy.engine.ops.slicing import positive_axis
 from mcudeploy.ir import DType
 
@@ -57,7 +57,7 @@ def mean_or_sum(ctx: LayerContext) -> LayerCode:
         raise ctx.unsupported("quantized input and output need scales")
     multiplier, shift = quantize_multiplier(single_scale(input_t) / single_scale(output_t))
     if mean and fields["reduced_count"] > 0:
-        multiplier, shift = _fold_in_division(multiplier, shift, fields["reduced_count"])
+        multiplier, shift = fold_in_division(multiplier, shift, fields["reduced_count"])
     fields.update(
         dtype=MD_DTYPES[dtype],
         input_zero_point=zero_point(input_t),

@@ -190,7 +190,7 @@ def _float_hard_swish(data: np.ndarray) -> np.ndarray:
     return data * np.clip(data + F32(3), F32(0), F32(6)) / F32(6)
 
 
-def _int16_multiplier(real_multiplier: float) -> tuple[int, int]:
+def int16_multiplier(real_multiplier: float) -> tuple[int, int]:
     """QuantizeMultiplier, then the multiplier rounded to 16 bits (DownScaleInt32ToInt16Multiplier)."""
     multiplier, exponent = quantize_multiplier(real_multiplier)
     if multiplier >= 2**31 - 1 - 2**15:
@@ -202,10 +202,10 @@ def _hard_swish_int8(data: np.ndarray, source: Tensor, output: Tensor, label: st
     """x · relu6(x + 3) / 6 in int16 fixed point: x on a 2^7 finer scale, the 'reluish' factor
     relu6(x + 3) / 6 mapped to [0, 1) in Q0.15."""
     hires_input_scale = _scale(source) / 128
-    output_multiplier, output_exponent = _int16_multiplier(hires_input_scale / _scale(output))
+    output_multiplier, output_exponent = int16_multiplier(hires_input_scale / _scale(output))
     if output_exponent > 0:
         raise UnsupportedOperatorError(label, "HARD_SWISH output scale below input scale / 128 (TFLM refuses it)")
-    reluish_multiplier, reluish_exponent = _int16_multiplier(hires_input_scale / (3 / 32768))
+    reluish_multiplier, reluish_exponent = int16_multiplier(hires_input_scale / (3 / 32768))
 
     hires_input = wrap_int16(wrap_int16(data.astype(np.int64) - _zero_point(source)) * 128)
     preshift_output_scaled = saturating_rounding_doubling_high_mul_int16(hires_input, output_multiplier)
@@ -247,7 +247,7 @@ def _prepare_logistic(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
         )
     if source.dtype == DType.INT16:
         _check_int16_sigmoid_like(ctx, source, output)
-        return _tabulated(source, partial(_logistic_int16, rescale=_int16_input_rescale(source, (0,))))
+        return _tabulated(source, partial(_logistic_int16, rescale=int16_input_rescale(source, (0,))))
     raise _unsupported(ctx, source.dtype)
 
 
@@ -274,7 +274,7 @@ def _prepare_tanh(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
         )
     if source.dtype == DType.INT16:
         _check_int16_sigmoid_like(ctx, source, output)
-        return _tabulated(source, partial(_tanh_int16, rescale=_int16_input_rescale(source, (0, 1))))
+        return _tabulated(source, partial(_tanh_int16, rescale=int16_input_rescale(source, (0, 1))))
     raise _unsupported(ctx, source.dtype)
 
 
@@ -307,7 +307,7 @@ def _sigmoid_like_int8(
     return saturate(result, np.int8)
 
 
-def _checked_log2(value: float) -> tuple[bool, int]:
+def checked_log2(value: float) -> tuple[bool, int]:
     """TFLite's CheckedLog2 (float32): (is a power of two, rounded log2)."""
     log2 = np.log(F32(value)) * (F32(1) / np.log(F32(2)))
     rounded = F32(np.sign(log2) * np.floor(np.abs(log2) + F32(0.5)))
@@ -317,15 +317,15 @@ def _checked_log2(value: float) -> tuple[bool, int]:
 def _check_int16_sigmoid_like(ctx: OpContext, source: Tensor, output: Tensor) -> None:
     if _zero_point(source) != 0 or _zero_point(output) != 0:
         raise UnsupportedOperatorError(ctx.op.label, f"int16 {ctx.op.op_type} needs zero points of 0")
-    is_pot, log2 = _checked_log2(_scale(output))
+    is_pot, log2 = checked_log2(_scale(output))
     if not is_pot or log2 != -15:
         raise UnsupportedOperatorError(ctx.op.label, f"int16 {ctx.op.op_type} needs an output scale of 2^-15")
 
 
-def _int16_input_rescale(source: Tensor, pot_left_shifts: tuple[int, ...]) -> tuple[int, int]:
+def int16_input_rescale(source: Tensor, pot_left_shifts: tuple[int, ...]) -> tuple[int, int]:
     """(multiplier, right shift) taking int16 input to the Q3.12 · 3 domain the sigmoid table is
     indexed in. A power-of-two scale with a small shift gets the exact multiplier 3 << shift."""
-    is_pot, log2 = _checked_log2(_scale(source))
+    is_pot, log2 = checked_log2(_scale(source))
     left_shift = 12 + log2
     if is_pot and left_shift in pot_left_shifts:
         return 3 << left_shift, 0

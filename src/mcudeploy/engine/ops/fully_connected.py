@@ -76,7 +76,7 @@ class _IntegerFullyConnected:
         real_multipliers = (
             conv_real_multipliers(input_t, filter_t, output_t, output_depth)
             if per_channel
-            else _per_tensor_real_multiplier(input_t, filter_t, output_t)
+            else per_tensor_real_multiplier(input_t, filter_t, output_t)
         )
         requantize = integer_requantizer(
             ctx,
@@ -97,7 +97,7 @@ class _IntegerFullyConnected:
         return self.requantize(rows.astype(self.matrix.dtype) @ self.matrix).reshape(self.output_shape)
 
 
-def _per_tensor_real_multiplier(input_t: Tensor, filter_t: Tensor, output_t: Tensor) -> np.ndarray:
+def per_tensor_real_multiplier(input_t: Tensor, filter_t: Tensor, output_t: Tensor) -> np.ndarray:
     """GetQuantizedConvolutionMultipler: the scale product is taken in float32, then divided in double."""
     product = np.float32(input_t.quantization.single_scale) * np.float32(filter_t.quantization.single_scale)
     return np.array([float(product) / output_t.quantization.single_scale])

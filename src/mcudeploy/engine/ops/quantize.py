@@ -20,7 +20,7 @@ from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType
 
 # The integer conversions TFLite Micro's QUANTIZE implements (input type, output type).
-_REQUANTIZATIONS = {
+SUPPORTED_REQUANTIZATIONS = {
     (DType.INT8, DType.INT8),
     (DType.INT8, DType.UINT8),
     (DType.INT8, DType.INT16),
@@ -32,7 +32,7 @@ _REQUANTIZATIONS = {
     (DType.INT32, DType.INT8),
     (DType.INT32, DType.INT16),
 }
-_FLOAT_TARGETS = (DType.INT8, DType.UINT8, DType.INT16)
+FLOAT_QUANTIZE_TARGETS = (DType.INT8, DType.UINT8, DType.INT16)
 
 
 @kernel("QUANTIZE")
@@ -45,9 +45,9 @@ def _prepare_quantize(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     quant = output.quantization
     if quant is None or quant.per_channel:
         raise UnsupportedOperatorError(ctx.op.label, "QUANTIZE needs a per-tensor quantized output")
-    if source.dtype == DType.FLOAT32 and output.dtype in _FLOAT_TARGETS:
+    if source.dtype == DType.FLOAT32 and output.dtype in FLOAT_QUANTIZE_TARGETS:
         return partial(_affine_quantize, quant.single_scale, quant.single_zero_point, output.dtype.numpy)
-    if (source.dtype, output.dtype) in _REQUANTIZATIONS:
+    if (source.dtype, output.dtype) in SUPPORTED_REQUANTIZATIONS:
         input_quant = source.quantization
         input_scale, input_zero_point = (
             (input_quant.single_scale, input_quant.single_zero_point) if input_quant else (0.0, 0)

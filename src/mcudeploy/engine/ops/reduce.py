@@ -73,7 +73,7 @@ def _float_sum_in_input_order(data: np.ndarray, axes: tuple[int, ...]) -> np.nda
     return np.add.reduce(rows, axis=0, dtype=np.float32)
 
 
-def _fold_in_division(multiplier: int, shift: int, count: int) -> tuple[int, int]:
+def fold_in_division(multiplier: int, shift: int, count: int) -> tuple[int, int]:
     """Fold 1/count into the output multiplier, as TFLM's quantized mean does: scale the
     multiplier up by at most 2^32 (and keep the shift >= -31), then divide it by count."""
     headroom = min(count.bit_length() - 1, 32, 31 + shift)
@@ -91,7 +91,7 @@ def _quantized_sum(ctx: OpContext, axes: tuple[int, ...], count: int, mean: bool
         return partial(_zeros, output.shape)
     scaling = quantize_multiplier(in_quant.single_scale / out_quant.single_scale)
     if mean:
-        scaling = _fold_in_division(*scaling, count)
+        scaling = fold_in_division(*scaling, count)
     offset = in_quant.single_zero_point * count
     return partial(_requantized_sum, axes, offset, scaling, out_quant.single_zero_point, output.dtype.numpy)
 

@@ -24,11 +24,11 @@ def positive_axis(axis: int, rank: int, op_label: str) -> int:
 # --- STRIDED_SLICE ---------------------------------------------------------------------------
 
 
-def _bit(mask: int, axis: int) -> bool:
+def mask_bit(mask: int, axis: int) -> bool:
     return bool(mask >> axis & 1)
 
 
-def _slice_start(begin: int, stride: int, size: int, begin_masked: bool) -> int:
+def slice_start(begin: int, stride: int, size: int, begin_masked: bool) -> int:
     """First index visited on one axis (StridedSliceStartForAxis)."""
     if begin_masked:
         return 0 if stride > 0 else size - 1
@@ -36,7 +36,7 @@ def _slice_start(begin: int, stride: int, size: int, begin_masked: bool) -> int:
     return min(max(start, 0), size) if stride > 0 else min(max(start, -1), size - 1)
 
 
-def _slice_stop(end: int, stride: int, size: int, end_masked: bool) -> int:
+def slice_stop(end: int, stride: int, size: int, end_masked: bool) -> int:
     """Exclusive bound of the indices visited on one axis (StridedSliceEndForAxis)."""
     if end_masked:
         return size if stride > 0 else -1
@@ -76,11 +76,11 @@ def _selection(ctx: OpContext) -> tuple[slice, ...] | None:
         stride = int(strides[axis])
         if stride == 0:
             raise ModelError(ctx.op.label, f"stride of axis {axis} is zero")
-        start = _slice_start(int(begins[axis]), stride, size, _bit(options.begin_mask, axis))
-        if _bit(options.shrink_axis_mask, axis):
+        start = slice_start(int(begins[axis]), stride, size, mask_bit(options.begin_mask, axis))
+        if mask_bit(options.shrink_axis_mask, axis):
             indices = range(start, start if start >= size else start + 1, stride)
         else:
-            indices = range(start, _slice_stop(int(ends[axis]), stride, size, _bit(options.end_mask, axis)), stride)
+            indices = range(start, slice_stop(int(ends[axis]), stride, size, mask_bit(options.end_mask, axis)), stride)
             kept_shape.append(len(indices))
         selection.append(_as_slice(indices))
     output = ctx.output_tensor()

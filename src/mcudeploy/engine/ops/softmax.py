@@ -146,7 +146,7 @@ _INT16_RANGE = 65535
 
 
 @cache
-def _int16_luts() -> tuple[np.ndarray, np.ndarray]:
+def int16_luts() -> tuple[np.ndarray, np.ndarray]:
     """exp on [-10, 0] and 1 / (1 + x) on [0, 1], both to [-1, 1] in int16, as TFLM fills them."""
 
     def exp(x: np.ndarray) -> np.ndarray:
@@ -169,7 +169,7 @@ def _int16_real_multiplier(source: Tensor, beta: np.float32) -> float:
 def _softmax_int16(data: np.ndarray, scaling: tuple[int, int]) -> np.ndarray:
     """The difference to the row maximum scaled onto the exp table's input range, the row sum
     normalised to [1, 2) for the reciprocal table, results in Q0.15."""
-    exp_lut, reciprocal_lut = _int16_luts()
+    exp_lut, reciprocal_lut = int16_luts()
     values = data.astype(np.int64)
     scaled_diff = multiply_by_quantized_multiplier(values - values.max(axis=-1, keepdims=True), *scaling)
     exps = lut_lookup_int16(np.clip(scaled_diff + 32767, -32768, 32767), exp_lut)
