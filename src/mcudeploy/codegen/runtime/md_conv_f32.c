@@ -4,6 +4,7 @@
  * channel) order from 0, then the bias, as the reference kernels do.
  */
 #include <math.h>
+#include <string.h>
 
 #include "md_conv.h"
 #include "md_float.h"
@@ -23,23 +24,40 @@ typedef struct {
 
 /* ---- float32 ---- */
 
-static void fill_column_f32(void *context, int32_t batch, int32_t oy, int32_t ox, void *column)
+/* Writes the `count` 4-byte column values of one in-image tap starting at input index `first`. */
+typedef void (*tap_writer)(const conv_float_job *job, int32_t first, int32_t count, void *values);
+
+/* The receptive field of one output pixel as a column of 4-byte values; taps in the padding are 0
+ * (all-zero bits are 0.0f and 0 alike). */
+static void fill_column_words(const conv_float_job *job, int32_t batch, int32_t oy, int32_t ox, void *column,
+                              tap_writer write_tap)
 {
-    const conv_float_job *job = (const conv_float_job *)context;
     const md_window_params *p = job->p;
-    float *values = (float *)column;
+    uint8_t *values = (uint8_t *)column;
+    const size_t tap_bytes = (size_t)p->input_c * 4u;
     int32_t fy;
     int32_t fx;
-    int32_t c;
     for (fy = 0; fy < p->filter_h; ++fy) {
         for (fx = 0; fx < p->filter_w; ++fx) {
             const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            for (c = 0; c < p->input_c; ++c) {
-                values[c] = first >= 0 ? job->input[first + c] : 0.0f;
+            if (first >= 0) {
+                write_tap(job, first, p->input_c, values);
+            } else {
+                memset(values, 0, tap_bytes);
             }
-            values += p->input_c;
+            values += tap_bytes;
         }
     }
+}
+
+static void copy_tap_f32(const conv_float_job *job, int32_t first, int32_t count, void *values)
+{
+    memcpy(values, job->input + first, (size_t)count * sizeof(float));
+}
+
+static void fill_column_f32(void *context, int32_t batch, int32_t oy, int32_t ox, void *column)
+{
+    fill_column_words((const conv_float_job *)context, batch, oy, ox, column, copy_tap_f32);
 }
 
 /* The bias added to the finished sum, then the clamp. */
@@ -147,23 +165,18 @@ static int32_t quantize_symmetric(const conv_float_job *job, int32_t index)
     return rounded < -127.0f ? -127 : (rounded > 127.0f ? 127 : (int32_t)rounded);
 }
 
+static void quantize_tap(const conv_float_job *job, int32_t first, int32_t count, void *values)
+{
+    int32_t *quantized = (int32_t *)values;
+    int32_t c;
+    for (c = 0; c < count; ++c) {
+        quantized[c] = quantize_symmetric(job, first + c);
+    }
+}
+
 static void fill_column_hybrid(void *context, int32_t batch, int32_t oy, int32_t ox, void *column)
 {
-    const conv_float_job *job = (const conv_float_job *)context;
-    const md_window_params *p = job->p;
-    int32_t *values = (int32_t *)column;
-    int32_t fy;
-    int32_t fx;
-    int32_t c;
-    for (fy = 0; fy < p->filter_h; ++fy) {
-        for (fx = 0; fx < p->filter_w; ++fx) {
-            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            for (c = 0; c < p->input_c; ++c) {
-                values[c] = first >= 0 ? quantize_symmetric(job, first + c) : 0;
-            }
-            values += p->input_c;
-        }
-    }
+    fill_column_words((const conv_float_job *)context, batch, oy, ox, column, quantize_tap);
 }
 
 /* The integer sum scaled back to float32, then the bias and the clamp. */
