@@ -22,26 +22,13 @@ from mcudeploy.estimate.memory import device_memory, wait_states_at
 from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
+from thumb_asm import PREAMBLE
 
 HELLO_WORLD = Path(__file__).resolve().parents[2] / "shared" / "models" / "tflm" / "hello_world_int8.tflite"
 ITERATIONS = 100
 MVE_ELEMENTS = 64
 
-LOOPS = r"""
-    .syntax unified
-    .thumb
-    .text
-    .macro FUNCTION name
-    .global \name
-    .type \name, %function
-    .thumb_func
-    .align 2
-\name:
-    .endm
-    .macro END name
-    .size \name, . - \name
-    .endm
-
+LOOPS = PREAMBLE + r"""
 FUNCTION square_loop        @ r0: word buffer, r1: iterations (Armv6-M: runs on every core)
     movs r3, #0
 1:  ldr r2, [r0]

@@ -19,27 +19,12 @@ from mcudeploy.cli.app import app
 from mcudeploy.emulation import ElfImage, InstructionCounting, RunResult, build, run_elf
 from mcudeploy.emulation.plugin import CLASSES, KIND_CLASSES, PLUGIN_DIR, CacheGeometry, MemoryRange
 from mcudeploy.estimate.measure import M0PLUS_TARGET, emulation_target
+from thumb_asm import PREAMBLE
 
 RUNTIME_SOURCES = Path(mcudeploy.codegen.__file__).resolve().parent / "runtime"
 """The generated code's C kernel library."""
 
-SEQUENCES = r"""
-    .syntax unified
-    .thumb
-    .text
-
-    .macro FUNCTION name
-    .global \name
-    .type \name, %function
-    .thumb_func
-    .align 2
-\name:
-    .endm
-
-    .macro END name
-    .size \name, . - \name
-    .endm
-
+SEQUENCES = PREAMBLE + r"""
 #if defined(__ARM_ARCH_6M__)
 FUNCTION seq_v6m            @ r0: word buffer, r2: iterations
     push {r4, lr}
