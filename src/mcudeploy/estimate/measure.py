@@ -15,22 +15,19 @@ stream counted is the M0+'s own.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from mcudeploy.codegen import generate
-from mcudeploy.emulation import InstructionCounting, RunResult, Target, build, get_target, run_elf
+from mcudeploy.emulation import InstructionCounting, RunResult, Target, get_target, run_elf
 from mcudeploy.emulation.plugin import ExecutionCounts
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.memory import MemoryTiming, ProgramLayout, program_layout
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import MemoryPlan
-from mcudeploy.validation.harness import harness_source
-from mcudeploy.validation.runner import ARENA_SECTION, PREFIX
+from mcudeploy.validation.harness import ARENA_SECTION, build_harness, write_inputs
+from mcudeploy.validation.runner import PREFIX
 
 INVOKE_FUNCTION = f"{PREFIX}_invoke"
 SCOPE_CLOSERS = (INVOKE_FUNCTION, "main")
@@ -66,24 +63,8 @@ class ModelRun:
 def build_model(graph: Graph, plan: MemoryPlan, core: str | None, machine: str, workdir: Path) -> Path:
     """Generate the model's C with the kernel variants for `core` (None: portable C) and the
     validation harness, and build it for `machine`."""
-    target = emulation_target(machine)
     code = generate(graph, plan, workdir / "generated", PREFIX, ARENA_SECTION, force=True, core=core)
-    harness = workdir / "harness.c"
-    harness.write_text(harness_source(graph, PREFIX))
-    return build(
-        target,
-        [*(code.directory / source for source in code.sources), harness],
-        [code.directory / folder for folder in code.include_dirs],
-        workdir / "network.elf",
-        extra_flags=("-lm",) if code.needs_libm else (),
-        arena_section=ARENA_SECTION,
-    )
-
-
-def _write_inputs(graph: Graph, inputs: Sequence[np.ndarray], folder: Path) -> None:
-    for index, (array, tensor) in enumerate(zip(inputs, graph.graph_inputs, strict=True)):
-        data = np.ascontiguousarray(array, dtype=tensor.dtype.numpy).tobytes()
-        (folder / f"input_{index}.bin").write_bytes(data)
+    return build_harness(graph, code, emulation_target(machine), workdir)
 
 
 def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> InstructionCounting:
@@ -99,7 +80,7 @@ def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> I
 def run_model(graph: Graph, elf: Path, machine: str, memory: MemoryTiming, workdir: Path) -> ModelRun:
     """One inference of the built model on seeded random inputs, counted per layer."""
     target = emulation_target(machine)
-    _write_inputs(graph, random_inputs(graph, 0), workdir)
+    write_inputs(graph, random_inputs(graph, 0), workdir)
     counting = counting_for(graph, program_layout(elf, target), memory)
     result = run_elf(target, elf, workdir, RUN_TIMEOUT_S, plugin=counting)
     _check_run(graph, result, machine)

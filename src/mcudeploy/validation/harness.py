@@ -9,8 +9,18 @@ layer's output tensor to `tensor_<index>.bin`, so a divergence can be located.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mcudeploy.codegen import GeneratedCode
 from mcudeploy.codegen.cformat import identifier
+from mcudeploy.emulation import Target, build
+from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION
 from mcudeploy.ir import Graph
+
+ARENA_SECTION = DEFAULT_ARENA_SECTION
 
 HOOK_FUNCTION = "harness_layer_hook"
 DUMP_DEFINE = "HARNESS_DUMP_LAYERS"
@@ -90,3 +100,25 @@ int main(void)
 def dump_defines(prefix: str) -> dict[str, str | None]:
     """Compile-time definitions that turn on the per-layer dump."""
     return {DUMP_DEFINE: None, f"{identifier(prefix)}_LAYER_HOOK": HOOK_FUNCTION}
+
+
+def build_harness(graph: Graph, code: GeneratedCode, target: Target, folder: Path, dump: bool = False) -> Path:
+    """Compile the generated project with the harness for `target` into `folder`/network.elf."""
+    folder.mkdir(parents=True, exist_ok=True)
+    harness = folder / "harness.c"
+    harness.write_text(harness_source(graph, code.prefix))
+    return build(
+        target,
+        [*(code.directory / s for s in code.sources), harness],
+        [code.directory / d for d in code.include_dirs],
+        folder / "network.elf",
+        defines=dump_defines(code.prefix) if dump else None,
+        extra_flags=("-lm",) if code.needs_libm else (),
+        arena_section=ARENA_SECTION,
+    )
+
+
+def write_inputs(graph: Graph, inputs: Sequence[np.ndarray], folder: Path) -> None:
+    """The files the harness reads: input_<i>.bin, each input's bytes in its tensor's type."""
+    for index, (array, tensor) in enumerate(zip(inputs, graph.graph_inputs, strict=True)):
+        (folder / f"input_{index}.bin").write_bytes(np.ascontiguousarray(array, dtype=tensor.dtype.numpy).tobytes())

@@ -17,16 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from mcudeploy.codegen import GeneratedCode, generate
-from mcudeploy.emulation import ElfImage, InstructionCounting, build, get_target, run_elf
+from mcudeploy.emulation import ElfImage, InstructionCounting, get_target, run_elf
 from mcudeploy.engine import Engine, RunResult
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph, Tensor
 from mcudeploy.memory import plan_memory
-from mcudeploy.validation.harness import dump_defines, harness_source
+from mcudeploy.validation.harness import ARENA_SECTION, build_harness, write_inputs
 from mcudeploy.validation.metrics import OutputMetrics, compare
 
 PREFIX = "net"
-ARENA_SECTION = ".arena"
 MARK_OVERHEAD = 3
 """Instructions between two count marks that are not the inference: the first mark's return,
 the call into the network and the call to the second mark."""
@@ -154,29 +153,15 @@ class Validator:
 
     def build(self, target_name: str, dump: bool = False) -> Path:
         """Build the harness ELF for a target; `dump` adds the per-layer tensor dump."""
-        target = get_target(target_name)
-        code = self.code_for(target_name)
         folder = self.workdir / f"build-{target_name}{'-dump' if dump else ''}"
-        folder.mkdir(parents=True, exist_ok=True)
-        harness = folder / "harness.c"
-        harness.write_text(harness_source(self.graph, PREFIX))
-        return build(
-            target,
-            [*(code.directory / s for s in code.sources), harness],
-            [code.directory / d for d in code.include_dirs],
-            folder / "network.elf",
-            defines=dump_defines(PREFIX) if dump else None,
-            extra_flags=("-lm",) if code.needs_libm else (),
-            arena_section=ARENA_SECTION,
-        )
+        return build_harness(self.graph, self.code_for(target_name), get_target(target_name), folder, dump)
 
     def _run(
         self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], run_name: str
     ) -> tuple[list[np.ndarray], int | None]:
         folder = self.workdir / "runs" / run_name
         folder.mkdir(parents=True, exist_ok=True)
-        for i, (array, tensor) in enumerate(zip(inputs, self.graph.graph_inputs, strict=True)):
-            (folder / f"input_{i}.bin").write_bytes(np.ascontiguousarray(array, dtype=tensor.dtype.numpy).tobytes())
+        write_inputs(self.graph, inputs, folder)
         counting = None if get_target(target_name).is_host else InstructionCounting(per_function=False)
         run = run_elf(target_name, elf, folder, timeout_s=600.0, plugin=counting)
         if run.exit_code != 0:
