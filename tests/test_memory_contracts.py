@@ -13,7 +13,7 @@ from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.ir import Graph, GraphBuilder, Padding
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, ElementwiseOptions, Pool2DOptions
 from mcudeploy.kernels import kernel_contract
-from mcudeploy.kernels.contracts import pixel_pair_schedule
+from mcudeploy.kernels.contracts import PLANE_SLACK, pixel_pair_schedule
 from mcudeploy.memory.lifetimes import last_step, tensor_lifetimes
 from mcudeploy.memory.sharing import arena_tensors
 
@@ -123,7 +123,8 @@ def test_depthwise_picks_the_cheaper_kernel() -> None:
     wide_contract = kernel_contract(wide, wide.operators[0])
     deep_contract = kernel_contract(deep, deep.operators[0])
     assert wide_contract.scratch_bytes == 0 and wide_contract.overlaps[0].period is None
-    assert deep_contract.scratch_bytes == 6 * 6 and deep_contract.overlaps[0].period == 128
+    # The plane with its SAME padding (8 x 8) and the word-read slack.
+    assert deep_contract.scratch_bytes == 8 * 8 + PLANE_SLACK and deep_contract.overlaps[0].period == 128
 
 
 def test_pixel_pair_schedule_writes_two_pixels_per_unit() -> None:

@@ -288,6 +288,21 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="2-column im2col, 2 output pixels at a time", scratch_bytes=scratch, overlaps=(rule,))
 
 
+PLANE_SLACK = 4
+"""Bytes after a depthwise channel plane: word reads of its last windows run up to 3 bytes past it."""
+
+
+def padded_plane_pixels(window: Window, height: int, width: int) -> int:
+    """Pixels of a channel plane with the padding its windows reach (md_padded_extent in C)."""
+
+    def extent(size: int, out: int, stride: int, pad: int, filter_size: int, dilation: int) -> int:
+        return pad + max(size, (out - 1) * stride - pad + (filter_size - 1) * dilation + 1)
+
+    rows = extent(height, window.out_h, window.stride_h, window.pad_top, window.filter_h, window.dilation_h)
+    columns = extent(width, window.out_w, window.stride_w, window.pad_left, window.filter_w, window.dilation_w)
+    return rows * columns
+
+
 @_declares("DEPTHWISE_CONV_2D")
 def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     # Two kernels; the declaration picks the one letting input and output take fewer bytes together.
@@ -296,6 +311,8 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     #   same element size): plane c of the input is copied to a scratch plane, then output plane c
     #   is computed from the copy and written. Writing plane c only lands on bytes of input
     #   channel c (already copied) when the offsets differ by a multiple of channels x element size.
+    #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
+    #   the DSP kernel fills the padding with the zero point so that every window lies inside.
     input_t, output_t = _tensors(graph, op)
     filter_t = graph.tensors[op.inputs[1]]
     window = make_window(op.options, input_t.shape, filter_t.shape[1:3], output_t.shape)
@@ -305,7 +322,7 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
         element = input_t.dtype.itemsize
         schedule = channel_plane_schedule(input_t, output_t)
         planes = _streaming(0, schedule, "plane copied before written", period=channels * element)
-        plane_bytes = height * width * element
+        plane_bytes = padded_plane_pixels(window, height, width) * element + PLANE_SLACK
         if _footprint(planes, input_t, output_t) + plane_bytes < _footprint(streaming, input_t, output_t):
             kernel = "channel by channel from a copied plane"
             return KernelContract(kernel=kernel, scratch_bytes=plane_bytes, overlaps=(planes,))

@@ -5,8 +5,9 @@
  *   input in place; all output channels fed by input channel c of a pixel are
  *   computed before any of them is written (at most MD_DEPTHWISE_CHUNK at a time:
  *   the generator refuses a larger depth multiplier when input and output overlap);
- * - planes (scratch of input_h * input_w elements, depth multiplier 1): plane c is
- *   copied to the scratch buffer, then output plane c is computed from the copy.
+ * - planes (depth multiplier 1): plane c is copied to the scratch buffer, then output
+ *   plane c is computed from the copy. The scratch holds the plane with the padding its
+ *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more.
  * Filter layout [1, filter_h, filter_w, output_c].
  */
 #ifndef MD_DEPTHWISE_H
@@ -15,6 +16,7 @@
 #include "md_window.h"
 
 #define MD_DEPTHWISE_CHUNK 16
+#define MD_PLANE_SLACK 4 /* kernels/contracts.py PLANE_SLACK */
 
 /* int8; int32 bias or NULL. */
 void md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,

@@ -28,6 +28,15 @@ static inline int32_t md_window_origin(int32_t out_index, int32_t stride, int32_
 
 static inline int md_inside(int32_t index, int32_t size) { return index >= 0 && index < size; }
 
+/* Along one axis, the size of an input with the padding its windows reach: `pad` before it, and
+ * after it as far as the last window reads (kernels/contracts.py padded_plane_pixels). */
+static inline int32_t md_padded_extent(int32_t size, int32_t out, int32_t stride, int32_t pad, int32_t filter,
+                                       int32_t dilation)
+{
+    const int32_t reach = (out - 1) * stride - pad + (filter - 1) * dilation + 1;
+    return pad + (reach > size ? reach : size);
+}
+
 /* The taps [*first, *last) of one filter dimension that fall inside the input (of `size`) for
  * output index `out`: the window origin is out * stride - pad, tap t reads origin + t * dilation. */
 static inline void md_tap_range(int32_t out, int32_t stride, int32_t pad, int32_t dilation, int32_t filter,
