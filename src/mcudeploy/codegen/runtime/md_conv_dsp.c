@@ -47,20 +47,74 @@ static void fill_tap_words(const conv_dsp_job *job, int32_t first, int16_t *valu
     }
 }
 
-/* Any channel count, value by value; padding taps (first < 0) give zeros, which add nothing. */
-static void fill_tap_values(const conv_dsp_job *job, int32_t first, int16_t *scratch, int32_t columns,
-                            int32_t column, int32_t position)
+/* A padding tap of input_c values (a multiple of 4): zeros, which add nothing. */
+static void fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
 {
     int32_t c;
-    for (c = 0; c < job->p->input_c; ++c) {
-        const int16_t value = (int16_t)(first < 0 ? 0 : job->input[first + c] + job->p->input_offset);
-        scratch[scratch_index(job, columns, column, position + c)] = value;
+    for (c = 0; c < channels; c += 4, values += step) {
+        md_write32(values, 0u);
+        md_write32(values + 2, 0u);
+    }
+}
+
+/* Writes one column's values in order, each where scratch_index puts it: groups of 4 in pair
+ * order, `group_step` apart, then the last depth % 4 values side by side. */
+typedef struct {
+    int16_t *group;
+    int32_t lane;    /* values written in the current group */
+    int32_t grouped; /* values left before the tail */
+    int32_t group_step;
+    int16_t *tail;
+} column_writer;
+
+static column_writer column_writer_at(const conv_dsp_job *job, int16_t *scratch, int32_t columns, int32_t column)
+{
+    column_writer w;
+    w.group = scratch + scratch_index(job, columns, column, 0);
+    w.lane = 0;
+    w.grouped = job->depth & ~3;
+    w.group_step = 4 * columns;
+    w.tail = scratch + (job->depth & ~3) * columns + column * (job->depth & 3);
+    return w;
+}
+
+static inline void write_value(column_writer *w, int16_t value)
+{
+    if (w->grouped == 0) {
+        *w->tail++ = value;
+        return;
+    }
+    w->group[((w->lane & 1) << 1) | (w->lane >> 1)] = value;
+    --w->grouped;
+    if (++w->lane == 4) {
+        w->lane = 0;
+        w->group += w->group_step;
+    }
+}
+
+/* The column of any channel count, value by value; padding taps give zeros, which add nothing. */
+static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox, column_writer *w)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t offset = p->input_offset;
+    int32_t fy;
+    int32_t fx;
+    int32_t c;
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
+            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+            const int8_t *values = job->input + first;
+            for (c = 0; c < channels; ++c) {
+                write_value(w, (int16_t)(first < 0 ? 0 : values[c] + offset));
+            }
+        }
     }
 }
 
 /* Column `column` of `columns` with the receptive field of output `pixel` of `batch`. */
-static void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, int16_t *scratch, int32_t columns,
-                        int32_t column)
+static MD_DSP_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
+                                        int32_t columns, int32_t column)
 {
     const md_window_params *p = job->p;
     const int32_t oy = pixel / p->output_w;
@@ -68,13 +122,19 @@ static void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, i
     int32_t position = 0;
     int32_t fy;
     int32_t fx;
+    if ((p->input_c & 3) != 0) {
+        column_writer w = column_writer_at(job, scratch, columns, column);
+        fill_column_values(job, batch, oy, ox, &w);
+        return;
+    }
     for (fy = 0; fy < p->filter_h; ++fy) {
         for (fx = 0; fx < p->filter_w; ++fx, position += p->input_c) {
             const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            if ((p->input_c & 3) == 0 && first >= 0) {
-                fill_tap_words(job, first, scratch + scratch_index(job, columns, column, position), 4 * columns);
+            int16_t *words = scratch + scratch_index(job, columns, column, position);
+            if (first >= 0) {
+                fill_tap_words(job, first, words, 4 * columns);
             } else {
-                fill_tap_values(job, first, scratch, columns, column, position);
+                fill_tap_zeros(p->input_c, words, 4 * columns);
             }
         }
     }
@@ -91,19 +151,31 @@ MD_DSP_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, 
     int32_t a0 = sums[0], a1 = sums[1], b0 = sums[2], b1 = sums[3];
     int32_t t;
     while (row_0 < end) {
-        const uint32_t w0 = md_read32(row_0);
-        const uint32_t w1 = md_read32(row_1);
-        a0 = __smlad((int16x2_t)words[0], md_even_pair(w0), a0);
-        a1 = __smlad((int16x2_t)words[0], md_even_pair(w1), a1);
-        b0 = __smlad((int16x2_t)words[2], md_even_pair(w0), b0);
-        b1 = __smlad((int16x2_t)words[2], md_even_pair(w1), b1);
-        a0 = __smlad((int16x2_t)words[1], md_odd_pair(w0), a0);
-        a1 = __smlad((int16x2_t)words[1], md_odd_pair(w1), a1);
-        b0 = __smlad((int16x2_t)words[3], md_odd_pair(w0), b0);
-        b1 = __smlad((int16x2_t)words[3], md_odd_pair(w1), b1);
-        words += 4;
-        row_0 += 4;
-        row_1 += 4;
+        /* GCC 12 spills in this loop whatever the C; written out it is 16 instructions for 16 MACs:
+         * both weight words post-incremented, each column's word pair one post-incremented LDRD
+         * into the same two registers, the odd weight pairs unpacked in place. */
+        uint32_t w0, w1, even_0, even_1, column_0, column_1;
+        __asm__("ldr %[w0], [%[row_0]], #4\n\t"
+                "ldr %[w1], [%[row_1]], #4\n\t"
+                "ldrd %[c0], %[c1], [%[words]], #8\n\t"
+                "sxtb16 %[e0], %[w0]\n\t"
+                "sxtb16 %[e1], %[w1]\n\t"
+                "sxtb16 %[w0], %[w0], ror #8\n\t"
+                "sxtb16 %[w1], %[w1], ror #8\n\t"
+                "smlad %[a0], %[c0], %[e0], %[a0]\n\t"
+                "smlad %[a1], %[c0], %[e1], %[a1]\n\t"
+                "smlad %[a0], %[c1], %[w0], %[a0]\n\t"
+                "smlad %[a1], %[c1], %[w1], %[a1]\n\t"
+                "ldrd %[c0], %[c1], [%[words]], #8\n\t"
+                "smlad %[b0], %[c0], %[e0], %[b0]\n\t"
+                "smlad %[b1], %[c0], %[e1], %[b1]\n\t"
+                "smlad %[b0], %[c1], %[w0], %[b0]\n\t"
+                "smlad %[b1], %[c1], %[w1], %[b1]"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words),
+                  [row_0] "+r"(row_0), [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(even_0),
+                  [e1] "=&r"(even_1), [c0] "=&r"(column_0), [c1] "=&r"(column_1)
+                :
+                : "memory");
     }
     tail = (const int16_t *)words;
     for (t = 0; t < (depth & 3); ++t) {
@@ -146,38 +218,54 @@ MD_DSP_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, 
     sums[1] = a1;
 }
 
-static inline int8_t requantize(const conv_dsp_job *job, int32_t oc, int32_t acc)
+/* The requantization constants of a layer, copied out of the job: int8 stores may alias the job,
+ * which would otherwise reload every field for every output. */
+typedef struct {
+    const int32_t *multipliers, *shifts;
+    int32_t channel_step; /* 1: per-channel scales, 0: one for the tensor */
+    int32_t offset, low, high;
+} conv_requant;
+
+static conv_requant layer_requant(const conv_dsp_job *job)
 {
-    const md_window_params *p = job->p;
-    const int32_t q = p->per_channel ? oc : 0;
-    return (int8_t)md_requantize32(acc, job->multipliers[q], job->shifts[q], p->output_offset, p->act_min,
-                                   p->act_max);
+    conv_requant r;
+    r.multipliers = job->multipliers;
+    r.shifts = job->shifts;
+    r.channel_step = job->p->per_channel ? 1 : 0;
+    r.offset = job->p->output_offset;
+    r.low = job->p->act_min;
+    r.high = job->p->act_max;
+    return r;
 }
 
-/* Every output channel of one pixel (out_b NULL) or two, from the filled scratch. An odd last
- * channel is computed twice (its row repeated), written once. */
-static void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a, int8_t *out_b)
+/* Every output channel of one pixel (out_b NULL) or two, from the filled scratch, two channels
+ * at a time: each channel's scale is loaded once for both pixels. An odd last channel is
+ * computed twice (its row repeated), written once. */
+static MD_DSP_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
+                                           int8_t *out_b)
 {
+    const conv_requant r = layer_requant(job);
     const int32_t channels = job->p->output_c;
+    const int32_t depth = job->depth;
+    const int8_t *filter = job->filter;
+    const int32_t *bias = job->bias;
     int32_t sums[4];
     int32_t oc;
     for (oc = 0; oc < channels; oc += 2) {
         const int32_t next = oc + 1 < channels ? oc + 1 : oc;
-        const int8_t *row_0 = job->filter + oc * job->depth;
-        const int8_t *row_1 = job->filter + next * job->depth;
-        sums[0] = sums[2] = job->bias ? job->bias[oc] : 0;
-        sums[1] = sums[3] = job->bias ? job->bias[next] : 0;
+        const int32_t multiplier_0 = r.multipliers[oc * r.channel_step], shift_0 = r.shifts[oc * r.channel_step];
+        const int32_t multiplier_1 = r.multipliers[next * r.channel_step], shift_1 = r.shifts[next * r.channel_step];
+        sums[0] = sums[2] = bias ? bias[oc] : 0;
+        sums[1] = sums[3] = bias ? bias[next] : 0;
         if (out_b) {
-            dot_2x2((const uint32_t *)scratch, row_0, row_1, job->depth, sums);
+            dot_2x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
+            out_b[oc] = (int8_t)md_requantize32(sums[2], multiplier_0, shift_0, r.offset, r.low, r.high);
+            out_b[next] = (int8_t)md_requantize32(sums[3], multiplier_1, shift_1, r.offset, r.low, r.high);
         } else {
-            dot_1x2((const uint32_t *)scratch, row_0, row_1, job->depth, sums);
+            dot_1x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
         }
-        out_a[oc] = requantize(job, oc, sums[0]);
-        out_a[next] = requantize(job, next, sums[1]);
-        if (out_b) {
-            out_b[oc] = requantize(job, oc, sums[2]);
-            out_b[next] = requantize(job, next, sums[3]);
-        }
+        out_a[oc] = (int8_t)md_requantize32(sums[0], multiplier_0, shift_0, r.offset, r.low, r.high);
+        out_a[next] = (int8_t)md_requantize32(sums[1], multiplier_1, shift_1, r.offset, r.low, r.high);
     }
 }
 
