@@ -537,6 +537,24 @@ def test_profile_command_json(sequence_runs: dict) -> None:
     assert sum(item["instructions"] for item in report["functions"]) == report["total"]["instructions"]
 
 
+def test_profile_with_a_device_prices_its_memory(sequence_runs: dict) -> None:
+    """With --device the same counts cost the part's wait states at --clock (never fewer cycles
+    than at zero wait states), and times come in milliseconds."""
+    _, elf = sequence_runs["m4"]
+    arguments = ["profile", str(elf), "--machine", "m4", "--workdir", str(elf.parent), "--json"]
+    zero_wait = json.loads(runner.invoke(app, arguments).output)
+    result = runner.invoke(app, [*arguments, "--device", "STM32F446RE", "--clock", "90"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["device"], report["clock_mhz"], report["core"]) == ("STM32F446RE", 90.0, "cortex-m4")
+    total = report["total"]
+    assert total["instructions"] == zero_wait["total"]["instructions"]
+    assert total["cycles"] >= zero_wait["total"]["cycles"]
+    assert total["milliseconds"] == pytest.approx(total["cycles"] / 90e3, rel=1e-3)
+    assert any("FLASH" in note for note in report["memory"])
+    assert runner.invoke(app, ["profile", str(elf), "--clock", "90"]).exit_code != 0
+
+
 def test_profile_prices_armv6m_code_as_cortex_m0plus(sequence_runs: dict) -> None:
     _, elf = sequence_runs["m0plus"]
     result = runner.invoke(app, ["profile", str(elf), "-m", "m3", "--core", "cortex-m0+", "--json"])

@@ -10,6 +10,7 @@ import typer
 
 from mcudeploy.cli.options import JsonOption
 from mcudeploy.cli.output import console, print_json
+from mcudeploy.devices import find_device
 from mcudeploy.estimate.profile import DEFAULT_TIMEOUT_S, profile_elf
 from mcudeploy.estimate.report import profile_report, profile_table
 
@@ -37,15 +38,24 @@ def profile(
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds before the run is killed.")] = (
         DEFAULT_TIMEOUT_S
     ),
+    device: Annotated[
+        str | None,
+        typer.Option("--device", "-d", help="Price memory as on this part (its flash and SRAM wait states, caches)."),
+    ] = None,
+    clock: Annotated[
+        float | None, typer.Option("--clock", help="Core clock with --device, MHz (default: the part's maximum).")
+    ] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Functions shown in the table.")] = 25,
     json: JsonOption = False,
 ) -> None:
     """Run ELF on a QEMU Cortex-M machine with the instruction-counting plugin and price every
-    function's instructions with the core's timings (zero wait states).
+    function's instructions with the core's timings: at zero wait states, or with --device as on
+    that part (code and constants in its flash, data in its SRAM) at --clock.
 
     Exit code 0 when the program exits with 0, 1 when it fails or faults, 2 on bad input.
     """
-    result = profile_elf(elf, str(machine), core, workdir, timeout)
+    target = find_device(device) if device else None
+    result = profile_elf(elf, str(machine), core, workdir, timeout, target, clock)
     if json:
         print_json(profile_report(result))
     else:

@@ -178,8 +178,10 @@ def _code_fetch_cycles(span: Span, code: RegionCost) -> float:
     return float(code.wait_states) if uncached_flash else 0.0
 
 
-def device_memory(device: Device, budget: MemoryBudget, clock_mhz: float) -> MemoryTiming:
-    """The cost of each kind of access on `device` at `clock_mhz`, with the budget's placement."""
+def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float) -> MemoryTiming:
+    """The cost of each kind of access on `device` at `clock_mhz`, with the budget's placement
+    (without a budget, e.g. for a program we did not generate: code and constants in the
+    largest flash, data in the largest SRAM)."""
     if clock_mhz <= 0 or clock_mhz > device.part.max_clock_mhz:
         raise McuDeployError(
             f"--clock {clock_mhz:g}", f"must be above 0 and at most {device.name}'s {device.part.max_clock_mhz} MHz"
@@ -189,10 +191,12 @@ def device_memory(device: Device, budget: MemoryBudget, clock_mhz: float) -> Mem
     regions: dict[str, RegionCost] = {}
     spans: dict[str, Span] = {}
     for label, item in LABEL_ITEMS.items():
-        placed = _span_of(budget, item)
+        placed = _span_of(budget, item) if budget is not None else None
         spans[label] = placed or _fallback_span(device, label)
-        if placed is None:
+        if placed is None and budget is not None:
             notes.append(f"{item} does not fit {device.name}: priced as if in {spans[label].name}")
+        elif budget is None:
+            notes.append(f"{label} taken as in {spans[label].name}")
         if spans[label].regions[0].wait_states is None:
             notes.append(f"{spans[label].name}: wait states not in the device database, taken as 0")
         regions[label] = _region_cost(label, spans[label], device, clock_mhz, cache)

@@ -1,7 +1,9 @@
 """Profiling any bare-metal ELF: run it on a QEMU machine, count per function, price per core.
 
-Memory is taken at zero wait states (the instruction timings as the manuals give them):
-the ELF's own memory map says nothing of the device's wait states.
+Without a device, memory is taken at zero wait states (the instruction timings as the manuals
+give them): the ELF's own memory map says nothing of a device's wait states. With one, its
+code and constants are priced as in the device's flash and its data as in its SRAM, at the
+chosen clock (mcudeploy.estimate.memory), the way `estimate` prices our generated code.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcudeploy.devices import Device
 from mcudeploy.emulation import RunResult, get_target, run_elf
 from mcudeploy.emulation.plugin import ExecutionCounts, InstructionCounting
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.cores import MACHINE_CORES, CoreTiming, core_timing
 from mcudeploy.estimate.cycles import CycleBreakdown, price
-from mcudeploy.estimate.memory import program_layout, zero_wait_memory
+from mcudeploy.estimate.memory import MemoryTiming, device_memory, program_layout, zero_wait_memory
 
 OUTSIDE_FUNCTIONS = "(outside any function)"
 DEFAULT_TIMEOUT_S = 600.0
@@ -32,6 +35,8 @@ class ElfProfile:
     elf: Path
     machine: str
     timing: CoreTiming
+    memory: MemoryTiming
+    device: Device | None
     run: RunResult
     functions: list[FunctionProfile]
     """Self counts (callees excluded), most cycles first."""
@@ -45,18 +50,30 @@ class ElfProfile:
 
 
 def profile_elf(
-    elf: Path, machine: str, core: str | None = None, workdir: Path | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+    elf: Path,
+    machine: str,
+    core: str | None = None,
+    workdir: Path | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    device: Device | None = None,
+    clock_mhz: float | None = None,
 ) -> ElfProfile:
     """Runs `elf` on the emulated `machine` (m3, m4, m7, m33, m55) and prices what each function
-    executed with `core`'s timings (default: the machine's own core)."""
+    executed with `core`'s timings (default: the device's core, else the machine's) and the
+    device's memory at `clock_mhz` (default: its maximum clock; no device: zero wait states)."""
     if machine not in MACHINE_CORES:
         raise McuDeployError(f"--machine {machine}", f"choose one of {', '.join(MACHINE_CORES)}")
     if not Path(elf).is_file():
         raise McuDeployError(str(elf), "no such file")
+    if clock_mhz is not None and device is None:
+        raise McuDeployError(f"--clock {clock_mhz:g}", "needs --device: the clock sets the device's wait states")
     target = get_target(machine)
-    timing = core_timing(core or MACHINE_CORES[machine])
-    memory = zero_wait_memory(0.0)
-    counting = InstructionCounting(memory=memory.plugin_ranges(program_layout(Path(elf), target)))
+    timing = core_timing(core or (device.core if device else MACHINE_CORES[machine]))
+    if device is None:
+        memory = zero_wait_memory(0.0)
+    else:
+        memory = device_memory(device, None, float(clock_mhz or device.part.max_clock_mhz))
+    counting = InstructionCounting(memory=memory.plugin_ranges(program_layout(Path(elf), target)), cache=memory.cache)
     run = run_elf(target, elf, workdir or Path.cwd(), timeout_s, plugin=counting)
     counts = run.counts
     assert counts is not None
@@ -69,4 +86,5 @@ def profile_elf(
     functions.sort(key=lambda item: item.cycles.total, reverse=True)
     whole = ExecutionCounts.total(item.counts for item in functions)
     intervals = [price(item, timing, memory) for item in counts.mark_intervals()]
-    return ElfProfile(Path(elf), machine, timing, run, functions, price(whole, timing, memory), intervals)
+    total = price(whole, timing, memory)
+    return ElfProfile(Path(elf), machine, timing, memory, device, run, functions, total, intervals)

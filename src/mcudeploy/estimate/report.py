@@ -167,27 +167,48 @@ def _top_classes(cycles: CycleBreakdown) -> str:
     return ", ".join(f"{name} {100 * value / total:.0f}%" for name, value in ranked[:TOP_CLASSES] if value)
 
 
+def _profile_cycles(profile: ElfProfile, cycles: CycleBreakdown) -> dict[str, Any]:
+    clock = profile.memory.clock_mhz
+    return {**_cycles_dict(cycles), **({"milliseconds": round(cycles.milliseconds(clock), 6)} if clock else {})}
+
+
 def profile_report(profile: ElfProfile) -> dict[str, Any]:
     return {
         "elf": str(profile.elf),
         "machine": profile.machine,
         "core": profile.timing.core,
         "timing_source": profile.timing.source,
+        "device": profile.device.name if profile.device else None,
+        "clock_mhz": profile.memory.clock_mhz or None,
+        "memory": list(profile.memory.notes),
         "exit_code": profile.run.exit_code,
         "faulted": profile.run.faulted,
-        "total": _cycles_dict(profile.total),
+        "total": _profile_cycles(profile, profile.total),
         "functions": [
-            {"name": item.name, "instruction_classes": item.counts.classes(), **_cycles_dict(item.cycles)}
+            {"name": item.name, "instruction_classes": item.counts.classes(), **_profile_cycles(profile, item.cycles)}
             for item in profile.functions
         ],
-        "mark_intervals": [_cycles_dict(interval) for interval in profile.mark_intervals],
+        "mark_intervals": [_profile_cycles(profile, interval) for interval in profile.mark_intervals],
         "approximations": list(profile.timing.approximations),
     }
 
 
+def _profile_memory(profile: ElfProfile) -> str:
+    if profile.device is None:
+        return "zero wait states"
+    return f"{profile.device.name} memory at {profile.memory.clock_mhz:g} MHz"
+
+
+def _cycles_text(profile: ElfProfile, cycles: CycleBreakdown) -> str:
+    clock = profile.memory.clock_mhz
+    time = f" = {cycles.milliseconds(clock):.3f} ms at {clock:g} MHz" if clock else ""
+    return f"{cycles.instructions:,} instructions, {cycles.total:,.0f} cycles{time}"
+
+
 def profile_table(profile: ElfProfile, limit: int) -> Group:
     timing = profile.timing
-    title = f"{profile.elf.name} on {profile.machine}, priced as {timing.title} (zero wait states): per function"
+    memory = _profile_memory(profile)
+    title = f"{profile.elf.name} on {profile.machine}, priced as {timing.title} ({memory}): per function"
     table = Table(title=title, title_justify="left")
     for column in ("function", "instructions", "cycles", "share", "cycles/instr", "main classes"):
         table.add_column(column, justify="left" if column in ("function", "main classes") else "right")
@@ -203,12 +224,13 @@ def profile_table(profile: ElfProfile, limit: int) -> Group:
             _top_classes(cycles),
         )
     lines = [
-        Text(f"total: {profile.total.instructions:,} instructions, {profile.total.total:,.0f} cycles"),
+        Text(f"total: {_cycles_text(profile, profile.total)}"),
         *(
-            Text(f"between marks {n + 1} and {n + 2}: {i.instructions:,} instructions, {i.total:,.0f} cycles")
-            for n, i in enumerate(profile.mark_intervals)
+            Text(f"between marks {n + 1} and {n + 2}: {_cycles_text(profile, interval)}")
+            for n, interval in enumerate(profile.mark_intervals)
         ),
         Text(f"timings: {timing.source}", style="dim"),
+        *(Text(f"memory: {note}", style="dim") for note in profile.memory.notes),
     ]
     if len(profile.functions) > limit:
         lines.insert(0, Text(f"({len(profile.functions) - limit} more functions: --top to show them)", style="dim"))
