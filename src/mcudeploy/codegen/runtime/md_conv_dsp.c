@@ -57,56 +57,67 @@ static void fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
     }
 }
 
-/* Writes one column's values in order, each where scratch_index puts it: groups of 4 in pair
- * order, `group_step` apart, then the last depth % 4 values side by side. */
+/* A column of any channel count written byte by byte in tap order: every 4 bytes, as one word,
+ * become the two pair-order words (SXTAB16 adding the input offset), `4 * columns` apart; the
+ * last depth % 4 values go side by side after all groups. A padding tap reads the zero point,
+ * which the offset turns into 0. Kept in locals by the inlined calls. */
 typedef struct {
-    int16_t *group;
-    int32_t lane;    /* values written in the current group */
-    int32_t grouped; /* values left before the tail */
-    int32_t group_step;
-    int16_t *tail;
-} column_writer;
+    int16_t *group, *tail;
+    int32_t group_step, grouped, offset, j;
+    uint32_t word;
+} column_bytes;
 
-static column_writer column_writer_at(const conv_dsp_job *job, int16_t *scratch, int32_t columns, int32_t column)
+static inline void push_byte(column_bytes *column, int8_t value)
 {
-    column_writer w;
-    w.group = scratch + scratch_index(job, columns, column, 0);
-    w.lane = 0;
-    w.grouped = job->depth & ~3;
-    w.group_step = 4 * columns;
-    w.tail = scratch + (job->depth & ~3) * columns + column * (job->depth & 3);
-    return w;
-}
-
-static inline void write_value(column_writer *w, int16_t value)
-{
-    if (w->grouped == 0) {
-        *w->tail++ = value;
+    const int32_t j = column->j++;
+    if (j >= column->grouped) {
+        *column->tail++ = (int16_t)(value + column->offset);
         return;
     }
-    w->group[((w->lane & 1) << 1) | (w->lane >> 1)] = value;
-    --w->grouped;
-    if (++w->lane == 4) {
-        w->lane = 0;
-        w->group += w->group_step;
+    column->word |= (uint32_t)(uint8_t)value << (8 * (j & 3));
+    if ((j & 3) == 3) {
+        const int16x2_t offsets = (int16x2_t)(((uint32_t)column->offset & 0xFFFFu) * 0x10001u);
+        md_write32(column->group, (uint32_t)md_even_pair_add(offsets, column->word));
+        md_write32(column->group + 2, (uint32_t)md_odd_pair_add(offsets, column->word));
+        column->group += column->group_step;
+        column->word = 0;
     }
 }
 
-/* The column of any channel count, value by value; padding taps give zeros, which add nothing. */
-static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox, column_writer *w)
+static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox, int16_t *scratch,
+                               int32_t columns, int32_t column)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
-    const int32_t offset = p->input_offset;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    column_bytes bytes;
     int32_t fy;
     int32_t fx;
     int32_t c;
+    bytes.grouped = job->depth & ~3;
+    bytes.group = scratch + scratch_index(job, columns, column, 0);
+    bytes.tail = scratch + bytes.grouped * columns + column * (job->depth & 3);
+    bytes.group_step = 4 * columns;
+    bytes.offset = p->input_offset;
+    bytes.j = 0;
+    bytes.word = 0;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
+        const int32_t run = p->filter_w * channels;
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            const int8_t *row = job->input + md_tap_index(p, batch, oy, ox, fy, 0);
+            for (c = 0; c < run; ++c) {
+                push_byte(&bytes, row[c]);
+            }
+        }
+        return;
+    }
     for (fy = 0; fy < p->filter_h; ++fy) {
         for (fx = 0; fx < p->filter_w; ++fx) {
             const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            const int8_t *values = job->input + first;
             for (c = 0; c < channels; ++c) {
-                write_value(w, (int16_t)(first < 0 ? 0 : values[c] + offset));
+                push_byte(&bytes, first < 0 ? (int8_t)-p->input_offset : job->input[first + c]);
             }
         }
     }
@@ -123,8 +134,7 @@ static MD_DSP_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, 
     int32_t fy;
     int32_t fx;
     if ((p->input_c & 3) != 0) {
-        column_writer w = column_writer_at(job, scratch, columns, column);
-        fill_column_values(job, batch, oy, ox, &w);
+        fill_column_values(job, batch, oy, ox, scratch, columns, column);
         return;
     }
     for (fy = 0; fy < p->filter_h; ++fy) {
