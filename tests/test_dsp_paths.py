@@ -1,8 +1,9 @@
-"""Every path of the DSP convolution kernels (`runtime/md_conv_dsp.c`, `md_depthwise_dsp.c`) on the
+"""Every path of the DSP kernels (`runtime/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`) on the
 emulated Cortex-M4 (QEMU mps2-an386) agrees bit for bit with the reference engine: depthwise from
 padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
-of 4 and 8, and im2col columns of channel counts that are not a multiple of 4."""
+of 4 and 8, im2col columns of channel counts that are not a multiple of 4, and fully connected
+layers three rows at a time with their remainders."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Padding
 from mcudeploy.validation.runner import Validator
-from test_codegen import Family, _conv, _depthwise
+from test_codegen import Family, _conv, _depthwise, _fully_connected
 
 
 def dsp_paths() -> Graph:
@@ -30,6 +31,8 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 7, 6, 2), 4, depthwise(Padding.SAME, depth_multiplier=4))
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
     _conv(f, "int8", (1, 5, 6, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
+    _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     return f.graph()
 
 
