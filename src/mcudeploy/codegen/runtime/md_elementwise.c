@@ -61,11 +61,43 @@ static int32_t wrapping(const md_arith_params *p, int32_t a, int32_t b)
     return md_clamp_i32(result, p->act_min, p->act_max);
 }
 
+/* Whether int8 ADD or SUB can take add_sub_s8: every scale below one (shifts <= 0), where md_mbqm
+ * is MultiplyByQuantizedMultiplierSmallerThanOneExp in fewer instructions. */
+static int fast_add_sub_s8(const md_arith_params *p)
+{
+    return p->dtype == MD_INT8 && p->op != MD_OP_MUL && p->input1_shift <= 0 && p->input2_shift <= 0 &&
+           p->output_shift <= 0;
+}
+
+/* int8 ADD or SUB of one row, the parameters in locals: int8 stores could alias *p. */
+static void add_sub_s8(const md_arith_params *p, const int8_t *input1, int32_t step1, const int8_t *input2,
+                       int32_t step2, int8_t *output, int32_t count)
+{
+    const int32_t offset1 = p->input1_offset, offset2 = p->input2_offset, left_shift = p->left_shift;
+    const int32_t multiplier1 = p->input1_multiplier, shift1 = p->input1_shift;
+    const int32_t multiplier2 = p->input2_multiplier, shift2 = p->input2_shift;
+    const int32_t output_multiplier = p->output_multiplier, output_shift = p->output_shift;
+    const int32_t output_offset = p->output_offset, low = p->act_min, high = p->act_max;
+    const int32_t sign = p->op == MD_OP_SUB ? -1 : 1;
+    int32_t i;
+    for (i = 0; i < count; ++i, input1 += step1, input2 += step2) {
+        const int32_t scaled1 = md_mbqm((int32_t)((uint32_t)(*input1 + offset1) << left_shift), multiplier1, shift1);
+        const int32_t scaled2 = md_mbqm((int32_t)((uint32_t)(*input2 + offset2) << left_shift), multiplier2, shift2);
+        const int32_t raw = md_mbqm(scaled1 + sign * scaled2, output_multiplier, output_shift);
+        output[i] = (int8_t)md_clamp_i32(raw + output_offset, low, high);
+    }
+}
+
 static void arith_row(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,
                       int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)
 {
     const md_arith_params *p = (const md_arith_params *)params;
     int32_t i;
+    if (fast_add_sub_s8(p)) {
+        add_sub_s8(p, (const int8_t *)input1 + index1, step1, (const int8_t *)input2 + index2, step2,
+                   (int8_t *)output + out, count);
+        return;
+    }
     for (i = 0; i < count; ++i) {
         const int32_t a = md_load(input1, index1 + i * step1, p->dtype);
         const int32_t b = md_load(input2, index2 + i * step2, p->dtype);
