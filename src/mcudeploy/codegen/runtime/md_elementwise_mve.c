@@ -14,7 +14,7 @@ void md_broadcast_rows(const md_broadcast *shape, const void *params, md_row_fn 
     md_broadcast_rows_portable(shape, params, row, input1, input2, output);
 }
 
-#if defined(MD_MVE)
+#if MD_MVE
 
 /* Four elements of an int8 input from `at` (lanes past `lanes` zero), or its one value repeated
  * when the row broadcasts it (step 0). */
