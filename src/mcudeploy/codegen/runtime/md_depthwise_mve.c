@@ -155,305 +155,151 @@ static void stream_s8(const dw_s8_job *job, const int8_t *input)
     }
 }
 
-/* One output plane: channel `channel`, requantized with its single multiplier. */
-typedef struct {
-    const dw_s8_job *job;
-    const int8_t *plane;
-    const int8_t *weights; /* tap t at weights[t * output_c] */
-    md_mve_requant requant;
-    int32_t bias;
-    int32_t inside_bias; /* bias + input offset * the sum of the weights: every tap inside */
-    int32_t channel;
-    int32_t rows_first, rows_last;       /* output rows whose windows lie inside the image */
-    int32_t columns_first, columns_last; /* output columns whose windows lie inside the image */
-} dw_plane;
+/* ------------------------------------------------------------------ padded planes */
 
-/* The run [*first, *last) of outputs along one axis whose windows lie wholly inside the input. */
-static void inside_run(int32_t outputs, int32_t stride, int32_t pad, int32_t dilation, int32_t filter, int32_t size,
-                       int32_t *first, int32_t *last)
-{
-    const int32_t reach = (filter - 1) * dilation;
-    int32_t low = 0;
-    int32_t high = outputs;
-    while (low < high && md_window_origin(low, stride, pad) < 0) {
-        ++low;
-    }
-    while (high > low && md_window_origin(high - 1, stride, pad) + reach >= size) {
-        --high;
-    }
-    *first = low;
-    *last = high;
-}
-
-static dw_plane plane_of(const dw_s8_job *job, const int8_t *plane, const int32_t *bias, int32_t channel)
+/* The output plane of one channel from its padded plane (`width` bytes a row; every window
+ * inside, the padding holding the zero point): four output pixels of a row per vector, one per
+ * lane, each tap one widening (gathering at a stride) load and one multiply-accumulate by the
+ * tap's weight. The sums start from bias + offset * sum(weights), so the raw values are summed. */
+MD_DW_OUT_OF_LINE static void plane_rows(const dw_s8_job *job, const int8_t *plane, int32_t width, int32_t channel,
+                                         int32_t start, int8_t *out)
 {
     const md_window_params *p = job->p;
+    const int8_t *weights = job->filter + channel;
     const int32_t q = p->per_channel ? channel : 0;
-    int32_t tap;
-    dw_plane d;
-    d.job = job;
-    d.plane = plane;
-    d.weights = job->filter + channel;
-    d.requant = job->requant;
-    d.requant.bias = NULL; /* added as a scalar: every lane holds the same channel */
-    d.requant.per_channel = 0;
-    d.requant.multipliers = job->requant.multipliers + q;
-    d.requant.shifts = job->requant.shifts + q;
-    d.bias = bias ? bias[channel] : 0;
-    d.inside_bias = d.bias;
-    for (tap = 0; tap < p->filter_h * p->filter_w; ++tap) {
-        d.inside_bias = md_wrap_add(d.inside_bias, md_wrap_mul(p->input_offset, d.weights[tap * p->output_c]));
-    }
-    d.channel = channel;
-    inside_run(p->output_h, p->stride_h, p->pad_top, p->dilation_h, p->filter_h, p->input_h, &d.rows_first,
-               &d.rows_last);
-    inside_run(p->output_w, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &d.columns_first,
-               &d.columns_last);
-    return d;
-}
-
-/* Where the windows of four consecutive output pixels (flattened over rows) start in the plane. */
-typedef struct {
-    int32x4_t rows, columns; /* input row and column of each lane's tap (0, 0) */
-    int32x4_t origins;       /* rows * input_w + columns */
-} dw_lanes;
-
-static dw_lanes lanes_at(const md_window_params *p, int32_t pixel)
-{
-    int32_t rows[4];
-    int32_t columns[4];
-    int32_t oy = pixel / p->output_w;
-    int32_t ox = pixel % p->output_w;
-    int32_t lane;
-    dw_lanes l;
-    for (lane = 0; lane < 4; ++lane) {
-        rows[lane] = md_window_origin(oy, p->stride_h, p->pad_top);
-        columns[lane] = md_window_origin(ox, p->stride_w, p->pad_left);
-        if (++ox == p->output_w) {
-            ox = 0;
-            ++oy;
-        }
-    }
-    l.rows = vldrwq_s32(rows);
-    l.columns = vldrwq_s32(columns);
-    l.origins = vmlaq_n_s32(l.columns, l.rows, p->input_w);
-    return l;
-}
-
-/* Requantizes four output pixels of the plane's channel, `pixel_step` pixels apart, and stores
- * those in `lanes`. */
-static inline void plane_store4_step(const dw_plane *d, int32x4_t acc, mve_pred16_t lanes, int32_t pixel_step,
-                                     int8_t *out)
-{
-    const uint32x4_t offsets = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)(pixel_step * d->job->p->output_c));
-    vstrbq_scatter_offset_p_s32(out, offsets, md_mve_requantize(&d->requant, acc, 0, lanes), lanes);
-}
-
-static inline void plane_store4(const dw_plane *d, int32x4_t acc, mve_pred16_t lanes, int8_t *out)
-{
-    plane_store4_step(d, acc, lanes, 1, out);
-}
-
-/* Output pixels (oy .. oy + count - 1, ox) (count <= 4), one per lane, their rows' windows inside
- * the image: the column taps inside are the same for every lane, so nothing is masked. */
-MD_DW_OUT_OF_LINE static void plane_column4(const dw_plane *d, int32_t oy, int32_t ox, int32_t count,
-                                            int8_t *plane_out)
-{
-    const md_window_params *p = d->job->p;
-    const mve_pred16_t lanes = vctp32q((uint32_t)count);
-    const uint32x4_t rows = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)(p->stride_h * p->input_w));
-    const int32_t origin = md_window_origin(oy, p->stride_h, p->pad_top) * p->input_w +
-                           md_window_origin(ox, p->stride_w, p->pad_left);
-    int32x4_t acc = vdupq_n_s32(d->bias);
-    int32_t x_first;
-    int32_t x_last;
-    int32_t fy;
-    int32_t fx;
-    tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &x_first, &x_last);
-    for (fx = x_first; fx < x_last; ++fx) {
-        const int8_t *column = d->plane + origin + fx * p->dilation_w;
-        const int8_t *weight = d->weights + fx * p->output_c;
-        for (fy = 0; fy < p->filter_h; ++fy) {
-            const int32x4_t values = vldrbq_gather_offset_z_s32(column, rows, lanes);
-            acc = vmlaq_n_s32(acc, vaddq_n_s32(values, p->input_offset), *weight);
-            column += p->dilation_h * p->input_w;
-            weight += p->filter_w * p->output_c;
-        }
-    }
-    plane_store4_step(d, acc, lanes, p->output_w, plane_out + (oy * p->output_w + ox) * p->output_c);
-}
-
-/* Output pixels (oy, first .. last - 1) of a 3x3 filter, last - first a multiple of 4, their windows
- * inside the image: the nine weights stay in registers across the row. */
-MD_DW_OUT_OF_LINE static void plane_inside_3x3(const dw_plane *d, int32_t oy, int32_t first, int32_t last,
-                                               int8_t *plane_out)
-{
-    const md_window_params *p = d->job->p;
-    const int32_t step = p->output_c;
-    const int32_t w0 = d->weights[0], w1 = d->weights[step], w2 = d->weights[2 * step];
-    const int32_t w3 = d->weights[3 * step], w4 = d->weights[4 * step], w5 = d->weights[5 * step];
-    const int32_t w6 = d->weights[6 * step], w7 = d->weights[7 * step], w8 = d->weights[8 * step];
-    const uint32x4_t columns = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride_w);
-    const int32_t tap_x = p->dilation_w;
-    const int32_t tap_y = p->dilation_h * p->input_w;
-    int8_t *out = plane_out + (oy * p->output_w + first) * step;
-    const int8_t *top = d->plane + md_window_origin(oy, p->stride_h, p->pad_top) * p->input_w +
-                        md_window_origin(first, p->stride_w, p->pad_left);
-    int32_t ox;
-    for (ox = first; ox < last; ox += 4) {
-        const int8_t *middle = top + tap_y;
-        const int8_t *bottom = middle + tap_y;
-        int32x4_t acc = vdupq_n_s32(d->inside_bias);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(top, columns), w0);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(top + tap_x, columns), w1);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(top + 2 * tap_x, columns), w2);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(middle, columns), w3);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(middle + tap_x, columns), w4);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(middle + 2 * tap_x, columns), w5);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(bottom, columns), w6);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(bottom + tap_x, columns), w7);
-        acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(bottom + 2 * tap_x, columns), w8);
-        plane_store4(d, acc, vctp32q(4), out);
-        out += 4 * step;
-        top += 4 * p->stride_w;
-    }
-}
-
-/* Output pixels pixel .. pixel + count - 1 (count <= 4) of the plane, one per lane: a lane whose
- * tap falls outside the image neither loads nor adds. Unsigned compares test both bounds at once,
- * and once the column is inside, the row is inside exactly when the plane index is. */
-MD_DW_OUT_OF_LINE static void plane_pixels4(const dw_plane *d, int32_t pixel, int32_t count, int8_t *plane_out)
-{
-    const md_window_params *p = d->job->p;
-    const mve_pred16_t lanes = vctp32q((uint32_t)count);
-    const dw_lanes l = lanes_at(p, pixel);
-    const uint32x4_t width = vdupq_n_u32((uint32_t)p->input_w);
-    const uint32x4_t size = vdupq_n_u32((uint32_t)(p->input_h * p->input_w));
-    int32x4_t acc = vdupq_n_s32(d->bias);
-    int32_t fy;
-    int32_t fx;
-    for (fx = 0; fx < p->filter_w; ++fx) {
-        const uint32x4_t columns = vreinterpretq_u32_s32(vaddq_n_s32(l.columns, fx * p->dilation_w));
-        const mve_pred16_t column_inside = vcmphiq_m_u32(width, columns, lanes);
-        const int8_t *weight = d->weights + fx * p->output_c;
-        for (fy = 0; fy < p->filter_h; ++fy) {
-            const uint32x4_t taps = vreinterpretq_u32_s32(
-                vaddq_n_s32(l.origins, fy * p->dilation_h * p->input_w + fx * p->dilation_w));
-            const mve_pred16_t inside = vcmphiq_m_u32(size, taps, column_inside);
-            const int32x4_t values = vldrbq_gather_offset_z_s32(d->plane, taps, inside);
-            acc = vmlaq_m_n_s32(acc, vaddq_n_s32(values, p->input_offset), weight[fy * p->filter_w * p->output_c],
-                                inside);
-        }
-    }
-    plane_store4(d, acc, lanes, plane_out + pixel * p->output_c);
-}
-
-/* Output pixels (oy, ox .. ox + 3), their windows inside the image: no masks, and the input offset
- * comes in once through inside_bias. */
-MD_DW_OUT_OF_LINE static void plane_inside4(const dw_plane *d, int32_t oy, int32_t ox, int8_t *out)
-{
-    const md_window_params *p = d->job->p;
-    const int32_t origin = md_window_origin(oy, p->stride_h, p->pad_top) * p->input_w +
-                           md_window_origin(ox, p->stride_w, p->pad_left);
-    const uint32x4_t origins = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride_w);
-    int32x4_t acc = vdupq_n_s32(d->inside_bias);
-    int32_t fy;
-    int32_t fx;
-    for (fy = 0; fy < p->filter_h; ++fy) {
-        const int8_t *row = d->plane + origin + fy * p->dilation_h * p->input_w;
-        const int8_t *weights = d->weights + fy * p->filter_w * p->output_c;
-        for (fx = 0; fx < p->filter_w; ++fx) {
-            acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(row + fx * p->dilation_w, origins),
-                              weights[fx * p->output_c]);
-        }
-    }
-    plane_store4(d, acc, vctp32q(4), out);
-}
-
-/* Channel `channel` of every pixel of `image` into `plane`, 8 at a time. */
-static void copy_plane(const md_window_params *p, const int8_t *image, int32_t channel, int8_t *plane)
-{
-    const int32_t pixels = p->input_h * p->input_w;
-    const uint16x8_t offsets = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)p->input_c);
-    int32_t i;
-    for (i = 0; i < pixels; i += 8) {
-        const mve_pred16_t lanes = vctp16q((uint32_t)(pixels - i));
-        vstrbq_p_s16(plane + i, vldrbq_gather_offset_z_s16(image + i * p->input_c + channel, offsets, lanes), lanes);
-    }
-}
-
-/* Output pixels (oy, first .. last - 1) through the masked kernel, four at a time. */
-static void plane_masked_run(const dw_plane *d, int32_t oy, int32_t first, int32_t last, int8_t *plane_out)
-{
-    const int32_t row = oy * d->job->p->output_w;
-    int32_t ox;
-    for (ox = first; ox < last; ox += 4) {
-        plane_pixels4(d, row + ox, md_min_i32(4, last - ox), plane_out);
-    }
-}
-
-/* Output columns [first, last) of rows oy .. oy + count - 1 (count <= 4), whose windows lie inside
- * vertically: four rows at a time down each column. */
-static void plane_columns(const dw_plane *d, int32_t oy, int32_t count, int32_t first, int32_t last,
-                          int8_t *plane_out)
-{
-    int32_t ox;
-    for (ox = first; ox < last; ++ox) {
-        plane_column4(d, oy, ox, count, plane_out);
-    }
-}
-
-/* Output columns [first, last) (last - first a multiple of 4) of row oy, their windows inside. */
-static void plane_inside_row(const dw_plane *d, int32_t oy, int32_t first, int32_t last, int8_t *plane_out)
-{
-    const md_window_params *p = d->job->p;
-    int32_t ox;
-    if (p->filter_h == 3 && p->filter_w == 3) {
-        plane_inside_3x3(d, oy, first, last, plane_out);
-        return;
-    }
-    for (ox = first; ox < last; ox += 4) {
-        plane_inside4(d, oy, ox, plane_out + (oy * p->output_w + ox) * p->output_c);
-    }
-}
-
-/* The output plane of d's channel: rows whose windows leave the image through the masked kernel;
- * the others four at a time down the border columns, and in runs of four unmasked pixels between. */
-static void plane_all(const dw_plane *d, int8_t *plane_out)
-{
-    const md_window_params *p = d->job->p;
-    const int32_t run = d->columns_last - d->columns_first;
-    const int32_t whole = d->columns_first + (run - run % 4);
+    const int32x4_t multiplier = vdupq_n_s32(job->requant.multipliers[q]);
+    const int32x4_t shift = vdupq_n_s32(job->requant.shifts[q]);
+    const int32x4_t low = vdupq_n_s32(job->requant.low), high = vdupq_n_s32(job->requant.high);
+    const uint32x4_t lane_in = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride_w);
+    const uint32x4_t lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->output_c);
     int32_t oy;
-    int32_t row;
-    for (oy = 0; oy < d->rows_first; ++oy) {
-        plane_masked_run(d, oy, 0, p->output_w, plane_out);
-    }
-    for (; oy < d->rows_last; oy += 4) {
-        const int32_t count = md_min_i32(4, d->rows_last - oy);
-        plane_columns(d, oy, count, 0, d->columns_first, plane_out);
-        plane_columns(d, oy, count, whole, p->output_w, plane_out);
-        for (row = oy; row < oy + count && whole > d->columns_first; ++row) {
-            plane_inside_row(d, row, d->columns_first, whole, plane_out);
+    int32_t ox;
+    int32_t fy;
+    int32_t fx;
+    for (oy = 0; oy < p->output_h; ++oy) {
+        const int8_t *row = plane + oy * p->stride_h * width;
+        for (ox = 0; ox < p->output_w; ox += 4) {
+            const mve_pred16_t lanes = vctp32q((uint32_t)(p->output_w - ox));
+            const int8_t *origin = row + ox * p->stride_w;
+            int32x4_t acc = vdupq_n_s32(start);
+            for (fy = 0; fy < p->filter_h; ++fy) {
+                for (fx = 0; fx < p->filter_w; ++fx) {
+                    const int8_t *tap = origin + fy * p->dilation_h * width + fx * p->dilation_w;
+                    const int32x4_t values =
+                        p->stride_w == 1 ? vldrbq_s32(tap) : vldrbq_gather_offset_s32(tap, lane_in);
+                    acc = vmlaq_n_s32(acc, values, weights[(fy * p->filter_w + fx) * p->output_c]);
+                }
+            }
+            acc = vaddq_n_s32(md_mve_mbqm(acc, multiplier, shift), job->requant.output_offset);
+            vstrbq_scatter_offset_p_s32(out + (oy * p->output_w + ox) * p->output_c, lane_out,
+                                        vminq_s32(vmaxq_s32(acc, low), high), lanes);
         }
     }
-    for (oy = md_max_i32(d->rows_first, d->rows_last); oy < p->output_h; ++oy) {
-        plane_masked_run(d, oy, 0, p->output_w, plane_out);
+}
+
+/* md_mve_mbqm with one multiplier and shift for every lane, given as scalars (fewer vector
+ * registers held across the pixel loop). */
+static inline int32x4_t mbqm_n(int32x4_t x, int32_t multiplier, int32_t shift)
+{
+    const int32x4_t high = vqrdmulhq_n_s32(vshlq_r_s32(x, md_max_i32(shift, 0)), multiplier);
+    if (shift >= 0) {
+        return high;
+    }
+    return vrshlq_n_s32(vqaddq_s32(high, vshrq_n_s32(high, 31)), shift);
+}
+
+/* plane_rows for undilated 3x3 windows at stride 1: the taps unrolled, the weights in scalars,
+ * the 3 values of a filter row three overlapping widening loads. */
+MD_DW_OUT_OF_LINE static void plane_rows_3x3(const dw_s8_job *job, const int8_t *plane, int32_t width,
+                                             int32_t channel, int32_t start, int8_t *out)
+{
+    const md_window_params *p = job->p;
+    const int8_t *weights = job->filter + channel;
+    const int32_t step = p->output_c;
+    const int32_t w0 = weights[0], w1 = weights[step], w2 = weights[2 * step];
+    const int32_t w3 = weights[3 * step], w4 = weights[4 * step], w5 = weights[5 * step];
+    const int32_t w6 = weights[6 * step], w7 = weights[7 * step], w8 = weights[8 * step];
+    const int32_t q = p->per_channel ? channel : 0;
+    const int32_t multiplier = job->requant.multipliers[q], shift = job->requant.shifts[q];
+    const int32_t output_offset = job->requant.output_offset;
+    const int32x4_t low = vdupq_n_s32(job->requant.low), high = vdupq_n_s32(job->requant.high);
+    const uint32x4_t lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)step);
+    const int32_t out_w = p->output_w;
+    const int32_t out_h = p->output_h;
+    int32_t oy;
+    int32_t ox;
+    for (oy = 0; oy < out_h; ++oy) {
+        const int8_t *row = plane + oy * width;
+        int8_t *row_out = out + oy * out_w * step;
+        for (ox = 0; ox < out_w; ox += 4) {
+            const int8_t *r0 = row + ox;
+            const int8_t *r1 = r0 + width;
+            const int8_t *r2 = r1 + width;
+            int32x4_t acc = vmlaq_n_s32(vdupq_n_s32(start), vldrbq_s32(r0), w0);
+            acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 1), w1);
+            acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 2), w2);
+            acc = vmlaq_n_s32(acc, vldrbq_s32(r1), w3);
+            acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 1), w4);
+            acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 2), w5);
+            acc = vmlaq_n_s32(acc, vldrbq_s32(r2), w6);
+            acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 1), w7);
+            acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 2), w8);
+            acc = vaddq_n_s32(mbqm_n(acc, multiplier, shift), output_offset);
+            vstrbq_scatter_offset_p_s32(row_out + ox * step, lane_out, vminq_s32(vmaxq_s32(acc, low), high),
+                                        vctp32q((uint32_t)(out_w - ox)));
+        }
+    }
+}
+
+/* Channel c of the image into the plane's inside, 8 values of a row at a time (gathered at the
+ * channel count: 16-bit offsets, which 16 lanes of 8 bits would overflow). */
+static void copy_plane(const md_window_params *p, const int8_t *image, int32_t channel, int8_t *inside, int32_t width)
+{
+    const uint16x8_t lane = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)p->input_c);
+    int32_t y;
+    int32_t x;
+    for (y = 0; y < p->input_h; ++y) {
+        const int8_t *source = image + y * p->input_w * p->input_c + channel;
+        if (p->input_c > 0xFFFF / 7) { /* offsets beyond 16 bits */
+            for (x = 0; x < p->input_w; ++x) {
+                inside[y * width + x] = source[x * p->input_c];
+            }
+            continue;
+        }
+        for (x = 0; x < p->input_w; x += 8) {
+            const mve_pred16_t lanes = vctp16q((uint32_t)(p->input_w - x));
+            vstrbq_p_s16(inside + y * width + x, vldrbq_gather_offset_z_s16(source + x * p->input_c, lane, lanes),
+                         lanes);
+        }
     }
 }
 
 static void planes_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias, int8_t *plane)
 {
     const md_window_params *p = job->p;
-    const int32_t pixels = p->input_h * p->input_w;
+    const int32_t rows = md_padded_extent(p->input_h, p->output_h, p->stride_h, p->pad_top, p->filter_h, p->dilation_h);
+    const int32_t width =
+        md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
+    const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
+    const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
     int32_t batch;
-    const int32_t outputs = p->output_h * p->output_w;
     int32_t c;
+    int32_t tap;
+    const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 &&
+                     p->stride_h == 1 && p->stride_w == 1;
+    md_mve_fill_s8(plane, (int8_t)-p->input_offset, rows * width + MD_PLANE_SLACK); /* the padding, once */
     for (batch = 0; batch < p->batches; ++batch) {
         for (c = 0; c < p->input_c; ++c) {
-            const dw_plane d = plane_of(job, plane, bias, c);
-            copy_plane(p, input + batch * pixels * p->input_c, c, plane);
-            plane_all(&d, job->output + batch * outputs * p->output_c + c);
+            int32_t start = bias ? bias[c] : 0;
+            for (tap = 0; tap < p->filter_h * p->filter_w; ++tap) {
+                start = md_wrap_add(start, md_wrap_mul(p->input_offset, job->filter[tap * p->output_c + c]));
+            }
+            copy_plane(p, input + batch * image_bytes, c, plane + p->pad_top * width + p->pad_left, width);
+            if (fast) {
+                plane_rows_3x3(job, plane, width, c, start, job->output + batch * output_bytes + c);
+            } else {
+                plane_rows(job, plane, width, c, start, job->output + batch * output_bytes + c);
+            }
         }
     }
 }

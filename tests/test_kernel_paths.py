@@ -1,5 +1,6 @@
-"""Every path of the DSP kernels (`runtime/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`) on the
-emulated Cortex-M4 (QEMU mps2-an386) agrees bit for bit with the reference engine: depthwise from
+"""Every path of the DSP kernels (`runtime/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`) on
+the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the Cortex-M55 (mps3-an547),
+agrees bit for bit with the reference engine: depthwise from
 padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
 of 4 and 8, im2col columns of channel counts that are not a multiple of 4, and fully connected
@@ -43,8 +44,9 @@ def validator():
     checker.close()
 
 
-def test_dsp_paths_are_bit_exact_on_m4(validator):
-    result = validator.validate_target("m4", [random_inputs(validator.graph, seed) for seed in (0, 1)])
+@pytest.mark.parametrize("target", ["m4", "m55"])
+def test_kernel_paths_are_bit_exact(validator, target: str):
+    result = validator.validate_target(target, [random_inputs(validator.graph, seed) for seed in (0, 1, 2)])
     assert [r.divergence for r in result.inputs if not r.agrees] == []
 
 
