@@ -4,10 +4,10 @@
  * - streaming: pixel by pixel; the channels of a pixel go 16 at a time (int8 widened to int16 lanes,
  *   summed in int32 even/odd lanes), all read before any is written, in order; only the taps inside
  *   the image are read;
- * - planes: output plane c from the copied plane, four output pixels per vector (gathered): runs of
- *   windows inside the image unmasked (3x3 unrolled), border columns four rows at a time down the
- *   column, rows whose windows leave the image with the taps outside masked off.
- * Other cases (16x8, depth multipliers, 64-bit accumulators) run the portable kernel.
+ * - planes: channel c copied into the padded plane (the padding holds the zero point, so every
+ *   window lies inside), then four output pixels of a row per vector (3x3 stride 1 unrolled).
+ * - depth multipliers of 4 to 16 (streaming): four outputs of one input channel a vector.
+ * Other cases (16x8, other depth multipliers, 64-bit accumulators) run the portable kernel.
  */
 #include "md_depthwise_int.h"
 #include "md_mve.h"
@@ -149,6 +149,55 @@ static void stream_s8(const dw_s8_job *job, const int8_t *input)
                 }
                 for (; c < p->input_c; c += 8) {
                     block_tail(job, image, &w, c, md_min_i32(8, p->input_c - c), out);
+                }
+            }
+        }
+    }
+}
+
+/* A depth multiplier m (a multiple of 4, at most MD_DEPTHWISE_CHUNK), streaming: for each input
+ * channel of a pixel, its m outputs four a vector, the value under each tap (plus the offset)
+ * multiplying a vector of weights; all m computed before any is written. */
+MD_DW_OUT_OF_LINE static void stream_multiplier_s8(const dw_s8_job *job, const int8_t *input)
+{
+    const md_window_params *p = job->p;
+    const int32_t multiplier = p->output_c / p->input_c;
+    const int32_t vectors = multiplier / 4;
+    int32x4_t acc[MD_DEPTHWISE_CHUNK / 4];
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    int32_t c;
+    int32_t k;
+    int32_t fy;
+    int32_t fx;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const md_taps taps = md_window_taps(p, oy, ox);
+                int8_t *out = job->output + ((batch * p->output_h + oy) * p->output_w + ox) * p->output_c;
+                for (c = 0; c < p->input_c; ++c) {
+                    const int8_t *weights = job->filter + c * multiplier;
+                    for (k = 0; k < vectors; ++k) {
+                        acc[k] = vdupq_n_s32(0);
+                    }
+                    for (fy = taps.y_first; fy < taps.y_last; ++fy) {
+                        for (fx = taps.x_first; fx < taps.x_last; ++fx) {
+                            const int32_t pixel = md_taps_pixel(p, &taps, fy, fx);
+                            const int32_t value = image[pixel * p->input_c + c] + p->input_offset;
+                            const int8_t *tap = weights + (fy * p->filter_w + fx) * p->output_c;
+                            for (k = 0; k < vectors; ++k) {
+                                acc[k] = vmlaq_n_s32(acc[k], vldrbq_s32(tap + 4 * k), value);
+                            }
+                        }
+                    }
+                    for (k = 0; k < vectors; ++k) {
+                        acc[k] = md_mve_requantize(&job->requant, acc[k], c * multiplier + 4 * k, vctp32q(4));
+                    }
+                    for (k = 0; k < vectors; ++k) {
+                        vstrbq_s32(out + c * multiplier + 4 * k, acc[k]);
+                    }
                 }
             }
         }
@@ -310,14 +359,18 @@ void md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_
                      const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
 {
 #if MD_MVE
-    if (p->output_c == p->input_c && !p->accumulator64) {
+    const int32_t multiplier = p->output_c / p->input_c;
+    const int streams_multiplier = !scratch && multiplier % 4 == 0 && multiplier <= MD_DEPTHWISE_CHUNK;
+    if (!p->accumulator64 && (multiplier == 1 || streams_multiplier)) {
         dw_s8_job job;
         job.p = p;
         job.filter = filter;
         job.requant = md_mve_requant_s8(bias, multipliers, shifts, p->per_channel, p->output_offset, p->act_min,
                                         p->act_max);
         job.output = output;
-        if (scratch) {
+        if (multiplier != 1) {
+            stream_multiplier_s8(&job, input);
+        } else if (scratch) {
             planes_s8(&job, input, bias, scratch);
         } else {
             stream_s8(&job, input);
