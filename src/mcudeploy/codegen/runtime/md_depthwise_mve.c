@@ -130,6 +130,33 @@ MD_DW_OUT_OF_LINE static void block_tail(const dw_s8_job *job, const int8_t *ima
     store8(job, even, odd, first, count, out);
 }
 
+/* Channels first .. first + 7 of one output pixel whose undilated 3x3 window lies inside the
+ * image: the taps unrolled, `x` the window's first value of channel `first`, `f` its weights. */
+MD_DW_OUT_OF_LINE static void block8_3x3(const dw_s8_job *job, const int8_t *x, const int8_t *f, int32_t first,
+                                         int32_t row_step, int8_t *out)
+{
+    const int32_t c = job->p->input_c;
+    const int16_t offset = (int16_t)job->p->input_offset;
+    int32x4_t even = vdupq_n_s32(0);
+    int32x4_t odd = even;
+    int32_t fy;
+    for (fy = 0; fy < 3; ++fy, x += row_step, f += 3 * c) {
+        mac8(&even, &odd, vldrbq_s16(x), vldrbq_s16(f), offset);
+        mac8(&even, &odd, vldrbq_s16(x + c), vldrbq_s16(f + c), offset);
+        mac8(&even, &odd, vldrbq_s16(x + 2 * c), vldrbq_s16(f + 2 * c), offset);
+    }
+    store8(job, even, odd, first, 8, out);
+}
+
+/* Whether output pixel (oy, ox)'s undilated 3x3 window lies inside the image. */
+static inline int inside_3x3(const md_window_params *p, int32_t oy, int32_t ox)
+{
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    return p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 && y0 >= 0 && x0 >= 0 &&
+           y0 + 2 < p->input_h && x0 + 2 < p->input_w;
+}
+
 static void stream_s8(const dw_s8_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
@@ -144,6 +171,12 @@ static void stream_s8(const dw_s8_job *job, const int8_t *input)
             for (ox = 0; ox < p->output_w; ++ox) {
                 const dw_window w = window_of(p, p->input_c, oy, ox);
                 int8_t *out = job->output + ((batch * p->output_h + oy) * p->output_w + ox) * p->output_c;
+                if (p->input_c % 8 == 0 && inside_3x3(p, oy, ox)) {
+                    for (c = 0; c < p->input_c; c += 8) {
+                        block8_3x3(job, image + w.origin + c, job->filter + c, c, p->input_w * p->input_c, out);
+                    }
+                    continue;
+                }
                 for (c = 0; c < full; c += MD_DW_BLOCK) {
                     block16(job, image, &w, c, out);
                 }
