@@ -2,8 +2,9 @@
  *
  * int8 ADD and SUB of contiguous or broadcast rows take 4 elements a vector: each input widened
  * on load, centred and shifted left, scaled by md_mve_mbqm, the sum or difference scaled to the
- * output, offset, clamped and narrowed on store; the last vector tail-predicated. Other cases
- * run the portable kernel.
+ * output, offset, clamped and narrowed on store; the last vector tail-predicated. Over many
+ * elements, contiguous rows gather each input's scaled value from the shared tables of
+ * md_elementwise_int.h instead. Other cases run the portable kernel.
  */
 #include "md_elementwise_int.h"
 #include "md_mve.h"
@@ -59,9 +60,83 @@ static void arith_row_mve(const void *params, const void *input1, int32_t index1
     md_arith_row_portable(params, input1, index1, step1, input2, index2, step2, output, out, count);
 }
 
+/* Contiguous int8 ADD or SUB rows by tables: each input value gathered as a signed offset from
+ * its table's entry 0 (the address wraps), the doubled sum scaled as add_sub_output does: VRMULH
+ * is SMMULR, then the nudge and the sign added before an exact shift. */
+static inline int32x4_t add_sub_tabled_vector(const add_sub_tables *t, int32x4_t value1, int32x4_t value2,
+                                              int32x4_t multiplier, int32x4_t low, int32x4_t high)
+{
+    const int32x4_t doubled =
+        vaddq_s32(vldrwq_gather_shifted_offset_s32(t->table1, vreinterpretq_u32_s32(value1)),
+                  vldrwq_gather_shifted_offset_s32(t->table2, vreinterpretq_u32_s32(value2)));
+    const int32x4_t rounding = vaddq_n_s32(vshrq_n_s32(doubled, 31), t->nudge);
+    const int32x4_t value = vshlq_r_s32(vaddq_s32(vrmulhq_s32(doubled, multiplier), rounding), -t->exponent);
+    return vminq_s32(vmaxq_s32(vaddq_n_s32(value, t->offset_after), low), high);
+}
+
+/* Whole vectors unpredicated, then the last 1 to 3 elements predicated (inactive lanes read 0,
+ * a valid index). */
+static void add_sub_tabled_mve(const add_sub_tables *tables, const int8_t *input1, const int8_t *input2,
+                               int8_t *output, int32_t count)
+{
+    const add_sub_tables t = *tables; /* int8 stores could alias *tables */
+    const int32x4_t multiplier = vdupq_n_s32(t.multiplier);
+    const int32x4_t low = vdupq_n_s32(t.low), high = vdupq_n_s32(t.high);
+    const int8_t *end = output + (count & ~3);
+    while (output < end) {
+        vstrbq_s32(output, add_sub_tabled_vector(&t, vldrbq_s32(input1), vldrbq_s32(input2), multiplier, low, high));
+        input1 += 4;
+        input2 += 4;
+        output += 4;
+    }
+    if (count & 3) {
+        const mve_pred16_t lanes = vctp32q((uint32_t)(count & 3));
+        vstrbq_p_s32(output,
+                     add_sub_tabled_vector(&t, vldrbq_z_s32(input1, lanes), vldrbq_z_s32(input2, lanes), multiplier,
+                                           low, high),
+                     lanes);
+    }
+}
+
+/* add_sub_fill_table 4 entries a vector: md_mve_mbqm is md_mbqm, which for shifts <= 0 is the
+ * smaller-than-one form the portable table takes. `table` is the storage of entries -128 .. 127. */
+static void add_sub_fill_table_mve(int32_t *table, int32_t offset, int32_t left_shift, int32_t multiplier,
+                                   int32_t shift, int32_t sign)
+{
+    const int32x4_t multipliers = vdupq_n_s32(multiplier), shifts = vdupq_n_s32(shift);
+    int32x4_t centred = vaddq_n_s32(vreinterpretq_s32_u32(vidupq_n_u32(0, 1)), INT8_MIN + offset);
+    int32_t i;
+    for (i = 0; i < 256; i += 4) {
+        const int32x4_t scaled = md_mve_mbqm(vshlq_r_s32(centred, left_shift), multipliers, shifts);
+        vst1q_s32(table + i, vmulq_n_s32(scaled, 2 * sign));
+        centred = vaddq_n_s32(centred, 4);
+    }
+}
+
+static void add_sub_row_tabled_mve(const void *params, const void *input1, int32_t index1, int32_t step1,
+                                   const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
+                                   int32_t count)
+{
+    if (step1 == 1 && step2 == 1) {
+        add_sub_tabled_mve((const add_sub_tables *)params, (const int8_t *)input1 + index1,
+                           (const int8_t *)input2 + index2, (int8_t *)output + out, count);
+        return;
+    }
+    add_sub_row_tabled(params, input1, index1, step1, input2, index2, step2, output, out, count);
+}
+
 void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
                   void *output)
 {
+    if (add_sub_tables_apply(p, md_shape_size(shape->shape, shape->rank))) {
+        int32_t storage[512];
+        const add_sub_tables tables = add_sub_tables_in(p, storage);
+        add_sub_fill_table_mve(storage, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift, 1);
+        add_sub_fill_table_mve(storage + 256, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift,
+                               p->op == MD_OP_SUB ? -1 : 1);
+        md_broadcast_rows(shape, &tables, add_sub_row_tabled_mve, input1, input2, output);
+        return;
+    }
     md_broadcast_rows(shape, p, arith_row_mve, input1, input2, output);
 }
 
@@ -70,7 +145,9 @@ void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const voi
 void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
                   void *output)
 {
-    md_broadcast_rows(shape, p, md_arith_row_portable, input1, input2, output);
+    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output)) {
+        md_broadcast_rows(shape, p, md_arith_row_portable, input1, input2, output);
+    }
 }
 
 #endif
