@@ -34,6 +34,8 @@ def dsp_paths() -> Graph:
     _conv(f, "int8", (1, 5, 6, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
+    _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
+    _fully_connected(f, "int8", (1, 36), 5, per_channel=False)  # 4 rows, then 1
     return f.graph()
 
 
