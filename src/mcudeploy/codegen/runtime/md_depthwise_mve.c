@@ -333,26 +333,278 @@ MD_DW_OUT_OF_LINE static void plane_rows_3x3(const dw_s8_job *job, const int8_t 
     }
 }
 
-/* Channel c of the image into the plane's inside, 8 values of a row at a time (gathered at the
- * channel count: 16-bit offsets, which 16 lanes of 8 bits would overflow). */
+/* Channel c of the image into the plane's inside, 8 values of a row a gather (at the channel count:
+ * 16-bit offsets, which 16 lanes of 8 bits would overflow). */
 static void copy_plane(const md_window_params *p, const int8_t *image, int32_t channel, int8_t *inside, int32_t width)
 {
-    const uint16x8_t lane = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)p->input_c);
+    const int32_t c = p->input_c;
+    const int32_t in_w = p->input_w;
+    const int32_t row_bytes = in_w * c;
+    const uint16x8_t lane = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)c);
+    const int8_t *source = image + channel;
     int32_t y;
     int32_t x;
-    for (y = 0; y < p->input_h; ++y) {
-        const int8_t *source = image + y * p->input_w * p->input_c + channel;
-        if (p->input_c > 0xFFFF / 7) { /* offsets beyond 16 bits */
-            for (x = 0; x < p->input_w; ++x) {
-                inside[y * width + x] = source[x * p->input_c];
+    if (c > 0xFFFF / 7) { /* offsets beyond 16 bits */
+        for (y = 0; y < p->input_h; ++y, source += row_bytes, inside += width) {
+            for (x = 0; x < in_w; ++x) {
+                inside[x] = source[x * c];
             }
-            continue;
         }
-        for (x = 0; x < p->input_w; x += 8) {
-            const mve_pred16_t lanes = vctp16q((uint32_t)(p->input_w - x));
-            vstrbq_p_s16(inside + y * width + x, vldrbq_gather_offset_z_s16(source + x * p->input_c, lane, lanes),
-                         lanes);
+        return;
+    }
+    if (in_w <= 8) { /* one gather a row */
+        const mve_pred16_t lanes = vctp16q((uint32_t)in_w);
+        for (y = p->input_h; y > 0; --y, source += row_bytes, inside += width) {
+            vstrbq_p_s16(inside, vldrbq_gather_offset_z_s16(source, lane, lanes), lanes);
         }
+        return;
+    }
+    for (y = 0; y < p->input_h; ++y, source += row_bytes, inside += width) {
+        for (x = 0; x < in_w; x += 8) {
+            const mve_pred16_t lanes = vctp16q((uint32_t)(in_w - x));
+            vstrbq_p_s16(inside + x, vldrbq_gather_offset_z_s16(source + x * c, lane, lanes), lanes);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ windows in the lanes of a vector */
+
+/* The taps of a window (at most 16) one per byte lane, lanes without a tap off: lane 2i holds tap i
+ * and lane 2i + 1 tap 8 + i, the order in which narrowing two 8-lane gathers lays out the weights.
+ * A window's values gathered into these lanes and multiplied by its weights in the same lanes
+ * make one VMLADAVA: 16 products, one output. */
+typedef struct {
+    uint8x16_t input;       /* each tap's value from the window's first one (bytes) */
+    uint8x16_t weight;      /* each tap's weight from the output channel's first one, when 8 bits hold it */
+    uint8x16_t row, column; /* each lane's fy and fx (0xFF without a tap) */
+    uint16x8_t low, high;   /* tap i's and tap 8 + i's weight offsets (16 bits) */
+    mve_pred16_t taps;      /* the lanes holding a tap */
+    mve_pred16_t low_taps, high_taps; /* the 16-bit lanes of low and high holding a tap */
+    int weights8;           /* whether `weight` holds every offset */
+} dw_lanes;
+
+/* The lanes of p's window in a source of `row_bytes` a row and `column_bytes` a column; 0 when
+ * the window has more than 16 taps or spans more than 255 bytes. */
+static int lanes_of(const md_window_params *p, int32_t row_bytes, int32_t column_bytes, dw_lanes *l)
+{
+    const int32_t taps = p->filter_h * p->filter_w;
+    uint8_t input[16], weight[16], row[16], column[16];
+    uint16_t low[8], high[8];
+    int32_t lane;
+    int32_t t;
+    l->taps = 0;
+    l->weights8 = (taps - 1) * p->output_c <= 0xFF;
+    if (taps > 16 || (p->filter_h - 1) * p->dilation_h * row_bytes + (p->filter_w - 1) * p->dilation_w * column_bytes > 0xFF) {
+        return 0;
+    }
+    for (lane = 0; lane < 16; ++lane) {
+        input[lane] = 0;
+        weight[lane] = 0;
+        row[lane] = 0xFF;
+        column[lane] = 0xFF;
+    }
+    for (t = 0; t < 16; ++t) {
+        const int32_t fy = t / p->filter_w;
+        const int32_t fx = t % p->filter_w;
+        const uint16_t offset = (uint16_t)(t < taps ? t * p->output_c : 0);
+        lane = t < 8 ? 2 * t : 2 * (t - 8) + 1;
+        (t < 8 ? low : high)[t % 8] = offset;
+        if (t < taps) {
+            input[lane] = (uint8_t)(fy * p->dilation_h * row_bytes + fx * p->dilation_w * column_bytes);
+            weight[lane] = (uint8_t)offset;
+            row[lane] = (uint8_t)fy;
+            column[lane] = (uint8_t)fx;
+            l->taps |= (mve_pred16_t)(1u << lane);
+        }
+    }
+    l->input = vldrbq_u8(input);
+    l->weight = vldrbq_u8(weight);
+    l->row = vldrbq_u8(row);
+    l->column = vldrbq_u8(column);
+    l->low = vldrhq_u16(low);
+    l->high = vldrhq_u16(high);
+    l->low_taps = vctp16q((uint32_t)md_min_i32(taps, 8));
+    l->high_taps = vctp16q((uint32_t)md_max_i32(taps - 8, 0));
+    return 1;
+}
+
+/* The weights of the output channel whose first weight is `first`, in the lanes of its taps. */
+static inline int8x16_t lane_weights(const dw_lanes *l, const int8_t *first)
+{
+    const int16x8_t low = vldrbq_gather_offset_z_s16(first, l->low, l->low_taps);
+    const int16x8_t high = vldrbq_gather_offset_z_s16(first, l->high, l->high_taps);
+    return vmovntq_s16(vmovnbq_s16(vdupq_n_s8(0), low), high);
+}
+
+/* Four sums as one vector. */
+static inline int32x4_t vector4(int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    int32x4_t v = vdupq_n_s32(a);
+    v = vsetq_lane_s32(b, v, 1);
+    v = vsetq_lane_s32(c, v, 2);
+    return vsetq_lane_s32(d, v, 3);
+}
+
+/* The lanes whose taps' rows (`rows`) or columns fall in [first, last). */
+static inline mve_pred16_t lanes_between(uint8x16_t lanes, int32_t first, int32_t last)
+{
+    return vcmpcsq_n_u8(lanes, (uint8_t)first) & vcmphiq_u8(vdupq_n_u8((uint8_t)last), lanes);
+}
+
+/* The run [*first, *last) of outputs along one axis whose windows lie wholly inside the input. */
+static void inside_run(int32_t outputs, int32_t stride, int32_t pad, int32_t dilation, int32_t filter, int32_t size,
+                       int32_t *first, int32_t *last)
+{
+    const int32_t reach = (filter - 1) * dilation;
+    int32_t low = 0;
+    int32_t high = outputs;
+    while (low < high && md_window_origin(low, stride, pad) < 0) {
+        ++low;
+    }
+    while (high > low && md_window_origin(high - 1, stride, pad) + reach >= size) {
+        --high;
+    }
+    *first = low;
+    *last = high;
+}
+
+/* Depth multipliers m (a multiple of 4, at most 16), streaming, the window in the lanes: for each
+ * input channel of a pixel, its window gathered once (the taps outside masked off), then each
+ * output one VMLADAVA by its gathered weights, plus the offset times their sum; the m outputs
+ * computed before any is written. */
+MD_DW_OUT_OF_LINE static void stream_multiplier_lanes_s8(const dw_s8_job *job, const dw_lanes *l, const int8_t *input)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t multiplier = p->output_c / channels;
+    const int32_t offset = p->input_offset;
+    int32x4_t results[MD_DEPTHWISE_CHUNK / 4];
+    int32_t columns_first, columns_last;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    int32_t c;
+    int32_t k;
+    inside_run(p->output_w, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &columns_first,
+               &columns_last);
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w * channels;
+        int8_t *out = job->output + batch * p->output_h * p->output_w * p->output_c;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+            int32_t y_first, y_last;
+            mve_pred16_t rows_inside;
+            tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->filter_h, p->input_h, &y_first, &y_last);
+            rows_inside = l->taps & lanes_between(l->row, y_first, y_last);
+            for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+                mve_pred16_t inside = rows_inside;
+                if (ox < columns_first || ox >= columns_last) { /* the window leaves the image sideways */
+                    int32_t x_first, x_last;
+                    tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &x_first, &x_last);
+                    inside &= lanes_between(l->column, x_first, x_last);
+                }
+                /* the window's first value, outside the image when padded: only lanes inside load */
+                const uintptr_t window = (uintptr_t)image + (uintptr_t)(intptr_t)((y0 * p->input_w + x0) * channels);
+                for (c = 0; c < channels; ++c) {
+                    const int8x16_t x = vldrbq_gather_offset_z_s8((const int8_t *)(window + (uintptr_t)c), l->input,
+                                                                  inside);
+                    const int8_t *w = job->filter + c * multiplier;
+                    for (k = 0; k < multiplier; k += 4, w += 4) {
+                        const int8x16_t w0 = vldrbq_gather_offset_z_s8(w, l->weight, inside);
+                        const int8x16_t w1 = vldrbq_gather_offset_z_s8(w + 1, l->weight, inside);
+                        const int8x16_t w2 = vldrbq_gather_offset_z_s8(w + 2, l->weight, inside);
+                        const int8x16_t w3 = vldrbq_gather_offset_z_s8(w + 3, l->weight, inside);
+                        const int32x4_t sums = vector4(vmladavq_s8(x, w0), vmladavq_s8(x, w1), vmladavq_s8(x, w2),
+                                                       vmladavq_s8(x, w3));
+                        const int32x4_t weights =
+                            vector4(vaddvq_s8(w0), vaddvq_s8(w1), vaddvq_s8(w2), vaddvq_s8(w3));
+                        results[k / 4] = md_mve_requantize(&job->requant, vmlaq_n_s32(sums, weights, offset),
+                                                           c * multiplier + k, vctp32q(4));
+                    }
+                    for (k = 0; k < multiplier; k += 4) {
+                        vstrbq_s32(out + c * multiplier + k, results[k / 4]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The sum of one output pixel's window (first value at `x`) by the weights, then on to the next
+ * pixel: `step` along the row, and past the row's end to the next row's start. */
+static inline int32_t pixel_sum(const int8_t **x, int32_t *left, uint8x16_t taps, int8x16_t weights, int32_t step,
+                                int32_t next_row, int32_t out_w)
+{
+    const int32_t sum = vmladavq_s8(vldrbq_gather_offset_s8(*x, taps), weights);
+    *x += step;
+    if (--*left == 0) {
+        *x += next_row;
+        *left = out_w;
+    }
+    return sum;
+}
+
+/* The output plane of one channel from its padded plane (`width` bytes a row, every window inside,
+ * the padding holding the zero point), the window in the lanes: each output pixel one gather and
+ * one VMLADAVA, four pixels (in order over the rows) requantized as a vector. The sums start from
+ * bias + offset * sum(weights), so the raw values are summed. */
+MD_DW_OUT_OF_LINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *l, const int8_t *plane,
+                                          int32_t width, int32_t channel, int32_t bias, int8_t *out)
+{
+    const md_window_params *p = job->p;
+    const int8x16_t weights = lane_weights(l, job->filter + channel);
+    const uint8x16_t taps = l->input;
+    const int32_t start = md_wrap_add(bias, md_wrap_mul(p->input_offset, vaddvq_s8(weights)));
+    const int32_t q = p->per_channel ? channel : 0;
+    const int32_t multiplier = job->requant.multipliers[q], shift = job->requant.shifts[q];
+    const int32_t output_offset = job->requant.output_offset;
+    const int32_t low = job->requant.low, high = job->requant.high;
+    const uint32x4_t lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->output_c);
+    const int32_t out_w = p->output_w;
+    const int32_t outputs = p->output_h * out_w;
+    const int32_t step = p->stride_w;
+    const int32_t next_row = p->stride_h * width - out_w * step;
+    const int32_t out_step = 4 * p->output_c;
+    const int8_t *x = plane;
+    int32_t left = out_w;
+    int32_t i;
+    if ((out_w & 3) == 0) { /* whole vectors a row: no pixel steps to the next row within one */
+        const int32_t row_step = p->stride_h * width - out_w * step;
+        for (i = 0; i < outputs; i += 4, out += out_step, x += 4 * step) {
+            const int32_t s0 = vmladavq_s8(vldrbq_gather_offset_s8(x, taps), weights);
+            const int32_t s1 = vmladavq_s8(vldrbq_gather_offset_s8(x + step, taps), weights);
+            const int32_t s2 = vmladavq_s8(vldrbq_gather_offset_s8(x + 2 * step, taps), weights);
+            const int32_t s3 = vmladavq_s8(vldrbq_gather_offset_s8(x + 3 * step, taps), weights);
+            const int32x4_t acc = vaddq_n_s32(
+                mbqm_n(vaddq_n_s32(vector4(s0, s1, s2, s3), start), multiplier, shift), output_offset);
+            vstrbq_scatter_offset_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)));
+            left -= 4;
+            if (left == 0) {
+                x += row_step;
+                left = out_w;
+            }
+        }
+        return;
+    }
+    for (i = 4; i <= outputs; i += 4, out += out_step) {
+        const int32_t s0 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32_t s1 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32_t s2 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32_t s3 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32x4_t acc = vaddq_n_s32(mbqm_n(vaddq_n_s32(vector4(s0, s1, s2, s3), start), multiplier, shift),
+                                          output_offset);
+        vstrbq_scatter_offset_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)));
+    }
+    if (outputs & 3) {
+        const int32_t count = outputs & 3;
+        const int32_t s0 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32_t s1 = count > 1 ? pixel_sum(&x, &left, taps, weights, step, next_row, out_w) : 0;
+        const int32_t s2 = count > 2 ? pixel_sum(&x, &left, taps, weights, step, next_row, out_w) : 0;
+        const int32x4_t acc = vaddq_n_s32(mbqm_n(vaddq_n_s32(vector4(s0, s1, s2, 0), start), multiplier, shift),
+                                          output_offset);
+        vstrbq_scatter_offset_p_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)),
+                                    vctp32q((uint32_t)count));
     }
 }
 
@@ -369,10 +621,17 @@ static void planes_s8(const dw_s8_job *job, const int8_t *input, const int32_t *
     int32_t tap;
     const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 &&
                      p->stride_h == 1 && p->stride_w == 1;
+    dw_lanes lanes;
+    const int in_lanes = lanes_of(p, width, 1, &lanes);
     md_mve_fill_s8(plane, (int8_t)-p->input_offset, rows * width + MD_PLANE_SLACK); /* the padding, once */
     for (batch = 0; batch < p->batches; ++batch) {
         for (c = 0; c < p->input_c; ++c) {
             int32_t start = bias ? bias[c] : 0;
+            if (in_lanes) {
+                copy_plane(p, input + batch * image_bytes, c, plane + p->pad_top * width + p->pad_left, width);
+                plane_lanes(&job[0], &lanes, plane, width, c, start, job->output + batch * output_bytes + c);
+                continue;
+            }
             for (tap = 0; tap < p->filter_h * p->filter_w; ++tap) {
                 start = md_wrap_add(start, md_wrap_mul(p->input_offset, job->filter[tap * p->output_c + c]));
             }
@@ -402,7 +661,12 @@ void md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_
                                         p->act_max);
         job.output = output;
         if (multiplier != 1) {
-            stream_multiplier_s8(&job, input);
+            dw_lanes lanes;
+            if (lanes_of(p, p->input_w * p->input_c, p->input_c, &lanes) && lanes.weights8) {
+                stream_multiplier_lanes_s8(&job, &lanes, input);
+            } else {
+                stream_multiplier_s8(&job, input);
+            }
         } else if (scratch) {
             planes_s8(&job, input, bias, scratch);
         } else {
