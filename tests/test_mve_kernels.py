@@ -12,9 +12,10 @@ import pytest
 from conftest import INT8_MODELS, MODELS
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Graph
+from mcudeploy.ir import NO_TENSOR, Graph, Padding
+from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions
 from mcudeploy.validation.runner import Validator
-from test_codegen import conv_family
+from test_codegen import Family, _conv, _conv_size, _depthwise, conv_family
 
 SEEDS = (0, 1, 2)
 TARGET = "m55"
@@ -69,4 +70,60 @@ def test_real_int8_models_are_bit_exact_on_m55(validator):
     indirect=True,
 )
 def test_convolution_families_are_bit_exact_on_m55(validator):
+    _assert_bit_exact(validator)
+
+
+def _conv_paths() -> Graph:
+    """One layer per path of md_conv_mve.c: 1x1 convolutions read in place (their output apart from
+    the input) or interleaved, with the starts folded into the scratch or on the stack and, past
+    those, summed in the loop; depths of at most 16 (columns in registers), depths with and without
+    a tail, pixel counts that leave a partial group of four, a single output pixel, one output
+    channel, per-tensor scales."""
+    f = Family("conv_paths", 3)
+    _conv(f, "int8", (1, 5, 7, 40), 24, (1, 1), Conv2DOptions())  # folded starts, depth tail of 8
+    _conv(f, "int8", (2, 3, 3, 32), 6, (1, 1), Conv2DOptions(Padding.VALID, 2, 2))  # strided, in place
+    _conv(f, "int8", (1, 3, 3, 20), 40, (1, 1), Conv2DOptions())  # starts too big: summed in place
+    _conv(f, "int8", (1, 1, 3, 24), 3, (1, 1), Conv2DOptions())  # 3 pixels: one partial group
+    _conv(f, "int8", (1, 3, 5, 32), 70, (1, 1), Conv2DOptions())  # interleaved; 64 starts folded, 6 summed
+    _conv(f, "int8", (1, 1, 1, 20), 5, (3, 3), Conv2DOptions(Padding.SAME))  # one pixel: one column
+    _conv(f, "int8", (1, 6, 6, 16), 1, (3, 3), Conv2DOptions(Padding.SAME))  # one output channel
+    _conv(f, "int8", (1, 8, 9, 32), 5, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # interleaved columns
+    _conv(f, "int8", (1, 7, 7, 16), 3, (3, 3), Conv2DOptions(Padding.SAME, dilation_h=2, dilation_w=2))
+    for kernel, channels in (((2, 2), 12), ((1, 1), 12)):  # per-tensor scales, deep and short
+        x = f.input((1, 4, 4, channels))
+        w = f.weights((7, *kernel, channels))
+        out = 4 - kernel[0] + 1
+        y = f.output((1, out, out, 7), scale=0.5)
+        f.op("CONV_2D", [x, w, NO_TENSOR], [y], Conv2DOptions(Padding.VALID))
+    return f.graph()
+
+
+@pytest.mark.parametrize("validator", [(_conv_paths(), "mcudeploy")], ids=["conv_paths"], indirect=True)
+def test_convolution_paths_are_bit_exact_on_m55(validator):
+    _assert_bit_exact(validator)
+
+
+def _depthwise_5x5(f: Family, shape: tuple[int, int, int, int], options: DepthwiseConv2DOptions) -> None:
+    batch, height, width, channels = shape
+    out_h = _conv_size(height, 5, options.stride_h, options.dilation_h, options.padding)
+    out_w = _conv_size(width, 5, options.stride_w, options.dilation_w, options.padding)
+    x = f.input(shape, "int8")
+    w = f.weights((1, 5, 5, channels), axis=3)
+    y = f.output((batch, out_h, out_w, channels), "int8", scale=0.3)
+    f.op("DEPTHWISE_CONV_2D", [x, w, f.bias(channels, "int32")], [y], options)
+
+
+def depthwise_lane_paths() -> Graph:
+    """Depthwise shapes for the Helium kernels that hold a window in the lanes of one vector."""
+    f = Family("depthwise_lanes", 4)
+    depthwise = DepthwiseConv2DOptions
+    _depthwise(f, "int8", (1, 8, 8, 24), 1, depthwise(Padding.SAME, depth_multiplier=1))  # rows of whole vectors
+    _depthwise_5x5(f, (1, 9, 10, 16), depthwise(Padding.SAME, depth_multiplier=1))  # 25 taps: more than a vector
+    _depthwise(f, "int8", (1, 9, 7, 2), 12, depthwise(Padding.VALID, 2, 2, depth_multiplier=12))  # 8-bit weight steps
+    _depthwise(f, "int8", (1, 6, 5, 3), 16, depthwise(Padding.SAME, depth_multiplier=16))  # beyond 8 bits
+    return f.graph()
+
+
+@pytest.mark.parametrize("validator", [(depthwise_lane_paths(), "mcudeploy")], ids=["depthwise_lanes"], indirect=True)
+def test_depthwise_lane_paths_are_bit_exact_on_m55(validator):
     _assert_bit_exact(validator)
