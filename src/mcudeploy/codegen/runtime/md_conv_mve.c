@@ -208,10 +208,7 @@ static MD_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t 
                          : [n] "r"(n)
                          : "q0", "q1", "lr", "memory");
     }
-    sums = vdupq_n_s32(s0);
-    sums = vsetq_lane_s32(s1, sums, 1);
-    sums = vsetq_lane_s32(s2, sums, 2);
-    sums = vsetq_lane_s32(s3, sums, 3);
+    sums = md_mve_vector4(s0, s1, s2, s3);
     if (summing) {
         sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
     }
@@ -258,28 +255,13 @@ static MD_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t 
             w_sum = vaddvaq_s8(w_sum, wv);
         }
     }
-    sums = vdupq_n_s32(s0);
-    sums = vsetq_lane_s32(s1, sums, 1);
-    sums = vsetq_lane_s32(s2, sums, 2);
-    sums = vsetq_lane_s32(s3, sums, 3);
+    sums = md_mve_vector4(s0, s1, s2, s3);
     if (summing) {
         sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
     }
     return sums;
 }
 #endif
-
-/* md_mbqm of 4 lanes by one multiplier and shift: VQRDMULH is md_srdhm, and subtracting 1 from
- * negative values before VRSHL's round-half-up makes it md_rdbpot's round-half-away-from-zero
- * (only a tie sits on a rounding boundary; VQADD keeps INT32_MIN, which has no remainder). */
-static MD_INLINE int32x4_t mbqm_n(int32x4_t x, int32_t multiplier, int32_t shift)
-{
-    if (shift >= 0) {
-        return vqrdmulhq_n_s32(vshlq_r_s32(x, shift), multiplier);
-    }
-    x = vqrdmulhq_n_s32(x, multiplier);
-    return vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), shift);
-}
 
 /* Output channels first .. last - 1 of the `count` (1 to 4) output pixels from `pixel` (global
  * index) on, read from x_0 .. x_3 (the inputs past count repeat the last one, sums discarded). */
@@ -311,7 +293,7 @@ static MD_INLINE void compute_group(const conv_s8_job *job, int summing, int int
     int32_t c;
     for (c = first; c < last; ++c) {
         int32x4_t sums = dot4(interleaved, x0, x1, x2, x3, w, n, summing, offset, start[c & start_mask]);
-        sums = vaddq_n_s32(mbqm_n(sums, multipliers[c & per_channel], shifts[c & per_channel]), output_offset);
+        sums = vaddq_n_s32(md_mve_mbqm_n(sums, multipliers[c & per_channel], shifts[c & per_channel]), output_offset);
         sums = vminq_s32(vmaxq_s32(sums, low), high);
         vstrbq_scatter_offset_p_s32(out + c, lane_out, sums, lanes);
         w += n;
@@ -353,7 +335,7 @@ static MD_INLINE void compute_short(const conv_s8_job *job, int summing, const i
         sums = vsetq_lane_s32(vmladavaq_s8(start, x1, wv), sums, 1);
         sums = vsetq_lane_s32(vmladavaq_s8(start, x2, wv), sums, 2);
         sums = vsetq_lane_s32(vmladavaq_s8(start, x3, wv), sums, 3);
-        sums = vaddq_n_s32(mbqm_n(sums, multipliers[c & per_channel], shifts[c & per_channel]), output_offset);
+        sums = vaddq_n_s32(md_mve_mbqm_n(sums, multipliers[c & per_channel], shifts[c & per_channel]), output_offset);
         vstrbq_scatter_offset_p_s32(out + c, lane_out, vminq_s32(vmaxq_s32(sums, low), high), lanes);
         w += n;
     }

@@ -279,17 +279,6 @@ MD_DW_OUT_OF_LINE static void plane_rows(const dw_s8_job *job, const int8_t *pla
     }
 }
 
-/* md_mve_mbqm with one multiplier and shift for every lane, given as scalars (fewer vector
- * registers held across the pixel loop). */
-static inline int32x4_t mbqm_n(int32x4_t x, int32_t multiplier, int32_t shift)
-{
-    const int32x4_t high = vqrdmulhq_n_s32(vshlq_r_s32(x, md_max_i32(shift, 0)), multiplier);
-    if (shift >= 0) {
-        return high;
-    }
-    return vrshlq_n_s32(vqaddq_s32(high, vshrq_n_s32(high, 31)), shift);
-}
-
 /* plane_rows for undilated 3x3 windows at stride 1: the taps unrolled, the weights in scalars,
  * the 3 values of a filter row three overlapping widening loads. */
 MD_DW_OUT_OF_LINE static void plane_rows_3x3(const dw_s8_job *job, const int8_t *plane, int32_t width,
@@ -326,7 +315,7 @@ MD_DW_OUT_OF_LINE static void plane_rows_3x3(const dw_s8_job *job, const int8_t 
             acc = vmlaq_n_s32(acc, vldrbq_s32(r2), w6);
             acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 1), w7);
             acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 2), w8);
-            acc = vaddq_n_s32(mbqm_n(acc, multiplier, shift), output_offset);
+            acc = vaddq_n_s32(md_mve_mbqm_n(acc, multiplier, shift), output_offset);
             vstrbq_scatter_offset_p_s32(row_out + ox * step, lane_out, vminq_s32(vmaxq_s32(acc, low), high),
                                         vctp32q((uint32_t)(out_w - ox)));
         }
@@ -394,7 +383,8 @@ static int lanes_of(const md_window_params *p, int32_t row_bytes, int32_t column
     int32_t t;
     l->taps = 0;
     l->weights8 = (taps - 1) * p->output_c <= 0xFF;
-    if (taps > 16 || (p->filter_h - 1) * p->dilation_h * row_bytes + (p->filter_w - 1) * p->dilation_w * column_bytes > 0xFF) {
+    if (taps > 16 ||
+        (p->filter_h - 1) * p->dilation_h * row_bytes + (p->filter_w - 1) * p->dilation_w * column_bytes > 0xFF) {
         return 0;
     }
     for (lane = 0; lane < 16; ++lane) {
@@ -436,13 +426,12 @@ static inline int8x16_t lane_weights(const dw_lanes *l, const int8_t *first)
     return vmovntq_s16(vmovnbq_s16(vdupq_n_s8(0), low), high);
 }
 
-/* Four sums as one vector. */
-static inline int32x4_t vector4(int32_t a, int32_t b, int32_t c, int32_t d)
+/* Four sums of one channel from `start` (its bias plus offset * sum of weights) on, scaled and
+ * offset (not yet clamped). */
+static inline int32x4_t requantize4(int32x4_t sums, int32_t start, int32_t multiplier, int32_t shift,
+                                    int32_t output_offset)
 {
-    int32x4_t v = vdupq_n_s32(a);
-    v = vsetq_lane_s32(b, v, 1);
-    v = vsetq_lane_s32(c, v, 2);
-    return vsetq_lane_s32(d, v, 3);
+    return vaddq_n_s32(md_mve_mbqm_n(vaddq_n_s32(sums, start), multiplier, shift), output_offset);
 }
 
 /* The lanes whose taps' rows (`rows`) or columns fall in [first, last). */
@@ -515,10 +504,10 @@ MD_DW_OUT_OF_LINE static void stream_multiplier_lanes_s8(const dw_s8_job *job, c
                         const int8x16_t w1 = vldrbq_gather_offset_z_s8(w + 1, l->weight, inside);
                         const int8x16_t w2 = vldrbq_gather_offset_z_s8(w + 2, l->weight, inside);
                         const int8x16_t w3 = vldrbq_gather_offset_z_s8(w + 3, l->weight, inside);
-                        const int32x4_t sums = vector4(vmladavq_s8(x, w0), vmladavq_s8(x, w1), vmladavq_s8(x, w2),
-                                                       vmladavq_s8(x, w3));
+                        const int32x4_t sums = md_mve_vector4(vmladavq_s8(x, w0), vmladavq_s8(x, w1),
+                                                              vmladavq_s8(x, w2), vmladavq_s8(x, w3));
                         const int32x4_t weights =
-                            vector4(vaddvq_s8(w0), vaddvq_s8(w1), vaddvq_s8(w2), vaddvq_s8(w3));
+                            md_mve_vector4(vaddvq_s8(w0), vaddvq_s8(w1), vaddvq_s8(w2), vaddvq_s8(w3));
                         results[k / 4] = md_mve_requantize(&job->requant, vmlaq_n_s32(sums, weights, offset),
                                                            c * multiplier + k, vctp32q(4));
                     }
@@ -576,8 +565,7 @@ MD_DW_OUT_OF_LINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *
             const int32_t s1 = vmladavq_s8(vldrbq_gather_offset_s8(x + step, taps), weights);
             const int32_t s2 = vmladavq_s8(vldrbq_gather_offset_s8(x + 2 * step, taps), weights);
             const int32_t s3 = vmladavq_s8(vldrbq_gather_offset_s8(x + 3 * step, taps), weights);
-            const int32x4_t acc = vaddq_n_s32(
-                mbqm_n(vaddq_n_s32(vector4(s0, s1, s2, s3), start), multiplier, shift), output_offset);
+            const int32x4_t acc = requantize4(md_mve_vector4(s0, s1, s2, s3), start, multiplier, shift, output_offset);
             vstrbq_scatter_offset_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)));
             left -= 4;
             if (left == 0) {
@@ -592,8 +580,7 @@ MD_DW_OUT_OF_LINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *
         const int32_t s1 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
         const int32_t s2 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
         const int32_t s3 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
-        const int32x4_t acc = vaddq_n_s32(mbqm_n(vaddq_n_s32(vector4(s0, s1, s2, s3), start), multiplier, shift),
-                                          output_offset);
+        const int32x4_t acc = requantize4(md_mve_vector4(s0, s1, s2, s3), start, multiplier, shift, output_offset);
         vstrbq_scatter_offset_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)));
     }
     if (outputs & 3) {
@@ -601,8 +588,7 @@ MD_DW_OUT_OF_LINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *
         const int32_t s0 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
         const int32_t s1 = count > 1 ? pixel_sum(&x, &left, taps, weights, step, next_row, out_w) : 0;
         const int32_t s2 = count > 2 ? pixel_sum(&x, &left, taps, weights, step, next_row, out_w) : 0;
-        const int32x4_t acc = vaddq_n_s32(mbqm_n(vaddq_n_s32(vector4(s0, s1, s2, 0), start), multiplier, shift),
-                                          output_offset);
+        const int32x4_t acc = requantize4(md_mve_vector4(s0, s1, s2, 0), start, multiplier, shift, output_offset);
         vstrbq_scatter_offset_p_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)),
                                     vctp32q((uint32_t)count));
     }

@@ -54,6 +54,26 @@ static inline int32x4_t md_mve_mbqm(int32x4_t x, int32x4_t multiplier, int32x4_t
     return vrshlq_s32(vqaddq_s32(high, minus_one_if_negative), right);
 }
 
+/* md_mve_mbqm with one multiplier and shift for every lane, given as scalars (fewer vector
+ * registers held across a pixel loop). */
+static inline int32x4_t md_mve_mbqm_n(int32x4_t x, int32_t multiplier, int32_t shift)
+{
+    if (shift >= 0) {
+        return vqrdmulhq_n_s32(vshlq_r_s32(x, shift), multiplier);
+    }
+    x = vqrdmulhq_n_s32(x, multiplier);
+    return vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), shift);
+}
+
+/* {a, b, c, d} as one vector. */
+static inline int32x4_t md_mve_vector4(int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    int32x4_t v = vdupq_n_s32(a);
+    v = vsetq_lane_s32(b, v, 1);
+    v = vsetq_lane_s32(c, v, 2);
+    return vsetq_lane_s32(d, v, 3);
+}
+
 /* The requantized sums, given each lane's multiplier and shift (the bias already added). */
 static inline int32x4_t md_mve_requantize_lanes(const md_mve_requant *r, int32x4_t sums, int32x4_t multiplier,
                                                 int32x4_t shift)
