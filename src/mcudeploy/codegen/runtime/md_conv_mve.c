@@ -263,6 +263,36 @@ static MD_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t 
 }
 #endif
 
+/* How one output channel of up to four pixels is requantized and stored. */
+typedef struct {
+    int32_t output_offset;
+    int32_t per_channel; /* a mask: channel c's multiplier and shift at c & it */
+    int32x4_t low, high;
+    uint32x4_t lane_out; /* the pixels' offsets in the output */
+    mve_pred16_t lanes;  /* the pixels there are */
+} group_store;
+
+static MD_INLINE group_store group_store_of(const md_window_params *p, int32_t count)
+{
+    group_store g;
+    g.output_offset = p->output_offset;
+    g.per_channel = p->per_channel ? -1 : 0;
+    g.low = vdupq_n_s32(md_max_i32(p->act_min, INT8_MIN));
+    g.high = vdupq_n_s32(md_min_i32(p->act_max, INT8_MAX));
+    g.lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->output_c);
+    g.lanes = vctp32q((uint32_t)count);
+    return g;
+}
+
+/* Channel c of the pixels from their sums, into `out` (the first pixel's outputs). */
+static MD_INLINE void store_group_channel(const conv_s8_job *job, const group_store *g, int32x4_t sums,
+                                         int32_t c, int8_t *out)
+{
+    const int32_t q = c & g->per_channel;
+    sums = vaddq_n_s32(md_mve_mbqm_n(sums, job->multipliers[q], job->shifts[q]), g->output_offset);
+    vstrbq_scatter_offset_p_s32(out + c, g->lane_out, vminq_s32(vmaxq_s32(sums, g->low), g->high), g->lanes);
+}
+
 /* Output channels first .. last - 1 of the `count` (1 to 4) output pixels from `pixel` (global
  * index) on, read from x_0 .. x_3 (the inputs past count repeat the last one, sums discarded). */
 static MD_INLINE void compute_group(const conv_s8_job *job, int summing, int interleaved, const int8_t *const *x,
@@ -270,14 +300,8 @@ static MD_INLINE void compute_group(const conv_s8_job *job, int summing, int int
 {
     const md_window_params *p = job->p;
     const int32_t n = job->depth;
-    const int32_t channels = p->output_c;
     const int32_t offset = p->input_offset;
-    const int32_t output_offset = p->output_offset;
-    const int32_t per_channel = p->per_channel ? -1 : 0; /* a mask: channel c's multiplier and shift at c & it */
-    const int32x4_t low = vdupq_n_s32(md_max_i32(p->act_min, INT8_MIN));
-    const int32x4_t high = vdupq_n_s32(md_min_i32(p->act_max, INT8_MAX));
-    const uint32x4_t lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)channels);
-    const mve_pred16_t lanes = vctp32q((uint32_t)count);
+    const group_store g = group_store_of(p, count);
     const int8_t *x0 = x[0];
     const int8_t *x1 = x[1];
     const int8_t *x2 = x[2];
@@ -287,15 +311,11 @@ static MD_INLINE void compute_group(const conv_s8_job *job, int summing, int int
     /* the sums start from the starts, or from the bias when summing (none: 0 for every channel) */
     const int32_t *start = summing ? (job->bias ? job->bias : &no_bias) : job->starts;
     const int32_t start_mask = summing && !job->bias ? 0 : -1;
-    const int32_t *multipliers = job->multipliers;
-    const int32_t *shifts = job->shifts;
-    int8_t *out = job->output + pixel * channels;
+    int8_t *out = job->output + pixel * p->output_c;
     int32_t c;
     for (c = first; c < last; ++c) {
-        int32x4_t sums = dot4(interleaved, x0, x1, x2, x3, w, n, summing, offset, start[c & start_mask]);
-        sums = vaddq_n_s32(md_mve_mbqm_n(sums, multipliers[c & per_channel], shifts[c & per_channel]), output_offset);
-        sums = vminq_s32(vmaxq_s32(sums, low), high);
-        vstrbq_scatter_offset_p_s32(out + c, lane_out, sums, lanes);
+        const int32x4_t sums = dot4(interleaved, x0, x1, x2, x3, w, n, summing, offset, start[c & start_mask]);
+        store_group_channel(job, &g, sums, c, out);
         w += n;
     }
 }
@@ -307,25 +327,17 @@ static MD_INLINE void compute_short(const conv_s8_job *job, int summing, const i
 {
     const md_window_params *p = job->p;
     const int32_t n = job->depth;
-    const int32_t channels = p->output_c;
     const int32_t offset = p->input_offset;
-    const int32_t output_offset = p->output_offset;
-    const int32_t per_channel = p->per_channel ? -1 : 0; /* a mask: channel c's multiplier and shift at c & it */
-    const int32x4_t low = vdupq_n_s32(md_max_i32(p->act_min, INT8_MIN));
-    const int32x4_t high = vdupq_n_s32(md_min_i32(p->act_max, INT8_MAX));
-    const uint32x4_t lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)channels);
-    const mve_pred16_t lanes = vctp32q((uint32_t)count);
+    const group_store g = group_store_of(p, count);
     const mve_pred16_t depth = vctp8q((uint32_t)n);
     const int8x16_t x0 = vldrbq_z_s8(x[0], depth);
     const int8x16_t x1 = vldrbq_z_s8(x[1], depth);
     const int8x16_t x2 = vldrbq_z_s8(x[2], depth);
     const int8x16_t x3 = vldrbq_z_s8(x[3], depth);
     const int32_t *bias = job->bias;
-    const int32_t *multipliers = job->multipliers;
-    const int32_t *shifts = job->shifts;
     const int32_t *starts = job->starts;
     const int8_t *w = job->filter + first * n;
-    int8_t *out = job->output + pixel * channels;
+    int8_t *out = job->output + pixel * p->output_c;
     int32_t c;
     for (c = first; c < last; ++c) {
         const int8x16_t wv = vldrbq_z_s8(w, depth);
@@ -335,8 +347,7 @@ static MD_INLINE void compute_short(const conv_s8_job *job, int summing, const i
         sums = vsetq_lane_s32(vmladavaq_s8(start, x1, wv), sums, 1);
         sums = vsetq_lane_s32(vmladavaq_s8(start, x2, wv), sums, 2);
         sums = vsetq_lane_s32(vmladavaq_s8(start, x3, wv), sums, 3);
-        sums = vaddq_n_s32(md_mve_mbqm_n(sums, multipliers[c & per_channel], shifts[c & per_channel]), output_offset);
-        vstrbq_scatter_offset_p_s32(out + c, lane_out, vminq_s32(vmaxq_s32(sums, low), high), lanes);
+        store_group_channel(job, &g, sums, c, out);
         w += n;
     }
 }
