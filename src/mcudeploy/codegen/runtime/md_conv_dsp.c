@@ -228,33 +228,14 @@ MD_DSP_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, 
     sums[1] = a1;
 }
 
-/* The requantization constants of a layer, copied out of the job: int8 stores may alias the job,
- * which would otherwise reload every field for every output. */
-typedef struct {
-    const int32_t *multipliers, *shifts;
-    int32_t channel_step; /* 1: per-channel scales, 0: one for the tensor */
-    int32_t offset, low, high;
-} conv_requant;
-
-static conv_requant layer_requant(const conv_dsp_job *job)
-{
-    conv_requant r;
-    r.multipliers = job->multipliers;
-    r.shifts = job->shifts;
-    r.channel_step = job->p->per_channel ? 1 : 0;
-    r.offset = job->p->output_offset;
-    r.low = job->p->act_min;
-    r.high = job->p->act_max;
-    return r;
-}
-
 /* Every output channel of one pixel (out_b NULL) or two, from the filled scratch, two channels
  * at a time: each channel's scale is loaded once for both pixels. An odd last channel is
  * computed twice (its row repeated), written once. */
 static MD_DSP_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
                                            int8_t *out_b)
 {
-    const conv_requant r = layer_requant(job);
+    const md_dsp_requant r = md_dsp_requant_of(NULL, job->multipliers, job->shifts, job->p->per_channel,
+                                                 job->p->output_offset, job->p->act_min, job->p->act_max);
     const int32_t channels = job->p->output_c;
     const int32_t depth = job->depth;
     const int8_t *filter = job->filter;

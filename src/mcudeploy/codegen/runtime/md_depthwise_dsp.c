@@ -159,40 +159,33 @@ static int32_t single_sum(const dw_pixel *px, int32_t c, int32_t sum, int32_t of
     return sum;
 }
 
-/* The layer's requantization constants, out of the job: int8 stores may alias it. */
-typedef struct {
-    const int32_t *bias, *multipliers, *shifts;
-    int32_t channel_step; /* 1: per-channel scales, 0: one for the tensor */
-    int32_t offset, low, high;
-} dw_layer;
-
-static dw_layer layer_requant(const depthwise_int_job *job)
+static md_dsp_requant layer_requant(const depthwise_int_job *job)
 {
-    dw_layer layer;
-    layer.bias = (const int32_t *)job->bias;
-    layer.multipliers = job->multipliers;
-    layer.shifts = job->shifts;
-    layer.channel_step = job->p->per_channel ? 1 : 0;
-    layer.offset = job->p->output_offset;
-    layer.low = job->p->act_min;
-    layer.high = job->p->act_max;
-    return layer;
+    const md_window_params *p = job->p;
+    return md_dsp_requant_of((const int32_t *)job->bias, job->multipliers, job->shifts, p->per_channel,
+                             p->output_offset, p->act_min, p->act_max);
 }
 
-static inline int32_t requantize_at(const dw_layer *layer, int32_t channel, int32_t sum)
+/* The sums of channels c .. c + 3 from their biases. */
+static inline dw_quad quad_biases(const md_dsp_requant *layer, int32_t c)
 {
-    const int32_t q = channel * layer->channel_step;
-    return md_requantize32(sum, layer->multipliers[q], layer->shifts[q], layer->offset, layer->low, layer->high);
+    const dw_quad quad = {md_dsp_bias(layer, c), md_dsp_bias(layer, c + 1), md_dsp_bias(layer, c + 2),
+                          md_dsp_bias(layer, c + 3)};
+    return quad;
 }
 
-static inline int32_t bias_at(const dw_layer *layer, int32_t channel)
+/* Channels c .. c + 3 from their sums, as one word of int8 outputs. */
+static inline uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad)
 {
-    return layer->bias ? layer->bias[channel] : 0;
+    return ((uint32_t)md_dsp_requantize(layer, c, quad.s0) & 0xFFu) |
+           (((uint32_t)md_dsp_requantize(layer, c + 1, quad.s1) & 0xFFu) << 8) |
+           (((uint32_t)md_dsp_requantize(layer, c + 2, quad.s2) & 0xFFu) << 16) |
+           ((uint32_t)md_dsp_requantize(layer, c + 3, quad.s3) << 24);
 }
 
 /* One output pixel: four channels at a time, each written as one word once its windows are
  * read, then the rest one by one. */
-static MD_DSP_NOINLINE void stream_pixel(const depthwise_int_job *job, const dw_layer *layer, const dw_pixel *px,
+static MD_DSP_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_pixel *px,
                                          int8_t *out)
 {
     const int32_t channels = job->p->input_c;
@@ -200,19 +193,16 @@ static MD_DSP_NOINLINE void stream_pixel(const depthwise_int_job *job, const dw_
     const int whole_3x3 = px->rows == 3 && px->columns == 3 && px->value_column_step == channels;
     int32_t c;
     for (c = 0; c + 4 <= channels; c += 4) {
-        dw_quad quad = {bias_at(layer, c), bias_at(layer, c + 1), bias_at(layer, c + 2), bias_at(layer, c + 3)};
+        dw_quad quad = quad_biases(layer, c);
         if (whole_3x3) {
             quad = quad_sums_3x3(px->values + c, px->weights + c, channels, px->value_row_step, quad, offsets);
         } else {
             quad = quad_sums(px, c, quad, offsets);
         }
-        md_write32(out + c, ((uint32_t)requantize_at(layer, c, quad.s0) & 0xFFu) |
-                                (((uint32_t)requantize_at(layer, c + 1, quad.s1) & 0xFFu) << 8) |
-                                (((uint32_t)requantize_at(layer, c + 2, quad.s2) & 0xFFu) << 16) |
-                                ((uint32_t)requantize_at(layer, c + 3, quad.s3) << 24));
+        md_write32(out + c, quad_word(layer, c, quad));
     }
     for (; c < channels; ++c) {
-        out[c] = (int8_t)requantize_at(layer, c, single_sum(px, c, bias_at(layer, c), job->p->input_offset));
+        out[c] = (int8_t)md_dsp_requantize(layer, c, single_sum(px, c, md_dsp_bias(layer, c), job->p->input_offset));
     }
 }
 
@@ -241,7 +231,7 @@ static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc
 
 /* One output pixel of a depth multiplier m (a multiple of 4, at most MD_DEPTHWISE_CHUNK): for each
  * input channel, its m outputs four at a time, all computed before any is written. */
-static MD_DSP_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const dw_layer *layer,
+static MD_DSP_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
                                                     const dw_pixel *px, int8_t *out)
 {
     const int32_t channels = job->p->input_c;
@@ -253,12 +243,9 @@ static MD_DSP_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job
     for (c = 0; c < channels; ++c) {
         for (k = 0; k < multiplier; k += 4) {
             const int32_t oc = c * multiplier + k;
-            dw_quad quad = {bias_at(layer, oc), bias_at(layer, oc + 1), bias_at(layer, oc + 2), bias_at(layer, oc + 3)};
+            dw_quad quad = quad_biases(layer, oc);
             quad = quad_sums_shared(px, c, oc, quad, offset);
-            words[k / 4] = ((uint32_t)requantize_at(layer, oc, quad.s0) & 0xFFu) |
-                           (((uint32_t)requantize_at(layer, oc + 1, quad.s1) & 0xFFu) << 8) |
-                           (((uint32_t)requantize_at(layer, oc + 2, quad.s2) & 0xFFu) << 16) |
-                           ((uint32_t)requantize_at(layer, oc + 3, quad.s3) << 24);
+            words[k / 4] = quad_word(layer, oc, quad);
         }
         for (k = 0; k < multiplier; k += 4) {
             md_write32(out + c * multiplier + k, words[k / 4]);
@@ -271,7 +258,7 @@ static MD_DSP_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job
 static void stream_s8(const depthwise_int_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
-    const dw_layer layer = layer_requant(job);
+    const md_dsp_requant layer = layer_requant(job);
     int8_t *out = (int8_t *)job->output;
     int32_t batch;
     int32_t oy;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "md_common.h"
+#include "md_fixedpoint.h"
 
 #if !defined(__ARM_FEATURE_DSP)
 #error "md_*_dsp.c needs a core with the DSP extension (Cortex-M4, M7, M33, M55): use the portable md_*.c"
@@ -66,5 +67,40 @@ static inline int16x2_t md_odd_pair_add(int16x2_t addend, uint32_t bytes)
 /* Where element j of a group of 4 goes so that int16 operands line up with md_even_pair (words
  * 0) and md_odd_pair (word 1) of the int8 weights: {v0, v2, v1, v3}. */
 static inline int32_t md_dsp_pair_order(int32_t j) { return (j & ~3) | ((j & 1) << 1) | ((j & 2) >> 1); }
+
+/* The requantization constants of a weighted layer, copied out of its job: int8 stores may alias
+ * the job, which would otherwise reload every field for every output. */
+typedef struct {
+    const int32_t *bias; /* or NULL */
+    const int32_t *multipliers, *shifts;
+    int32_t channel_step; /* 1: per-channel scales, 0: one for the tensor */
+    int32_t offset, low, high;
+} md_dsp_requant;
+
+static inline md_dsp_requant md_dsp_requant_of(const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                               int32_t per_channel, int32_t offset, int32_t low, int32_t high)
+{
+    md_dsp_requant r;
+    r.bias = bias;
+    r.multipliers = multipliers;
+    r.shifts = shifts;
+    r.channel_step = per_channel ? 1 : 0;
+    r.offset = offset;
+    r.low = low;
+    r.high = high;
+    return r;
+}
+
+/* Output channel `channel` from its sum (bias included). */
+static inline int32_t md_dsp_requantize(const md_dsp_requant *r, int32_t channel, int32_t sum)
+{
+    const int32_t q = channel * r->channel_step;
+    return md_requantize32(sum, r->multipliers[q], r->shifts[q], r->offset, r->low, r->high);
+}
+
+static inline int32_t md_dsp_bias(const md_dsp_requant *r, int32_t channel)
+{
+    return r->bias ? r->bias[channel] : 0;
+}
 
 #endif /* MD_DSP_H */
