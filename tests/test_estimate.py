@@ -289,9 +289,13 @@ def test_estimate_cores_side_by_side() -> None:
 )
 def test_estimate_bad_input_exits_2(arguments: list[str], message: str) -> None:
     import subprocess
+    import sys
 
     completed = subprocess.run(
-        ["mcudeploy", "estimate", str(HELLO_WORLD), *arguments], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "mcudeploy", "estimate", str(HELLO_WORLD), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 2
     assert message in completed.stderr

@@ -8,6 +8,7 @@ import ctypes
 import json
 import re
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -572,13 +573,11 @@ def test_profile_table_and_failing_program(tmp_path: Path) -> None:
 
 
 def test_profile_bad_input_exits_2(tmp_path: Path) -> None:
-    from mcudeploy.cli.app import main
-
     for arguments in (["profile", str(tmp_path / "missing.elf")], ["profile", str(tmp_path), "--core", "cortex-m99"]):
-        completed = subprocess.run(["mcudeploy", *arguments], capture_output=True, text=True, check=False)
+        command = [sys.executable, "-m", "mcudeploy", *arguments]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
         assert completed.returncode == 2, completed.stderr
         assert completed.stderr.startswith("mcudeploy: error:")
-    assert callable(main)
 
 
 def test_m0plus_target_builds_armv6m_code(sequence_runs: dict) -> None:
