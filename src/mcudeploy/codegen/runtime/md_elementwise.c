@@ -10,7 +10,7 @@ void md_broadcast_rows(const md_broadcast *shape, const void *params, md_row_fn 
 void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
                   void *output)
 {
-    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output)) {
+    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table, add_sub_row_tabled)) {
         md_broadcast_rows(shape, p, md_arith_row_portable, input1, input2, output);
     }
 }

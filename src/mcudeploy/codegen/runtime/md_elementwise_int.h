@@ -148,21 +148,25 @@ typedef struct {
 static inline int add_sub_tables_apply(const md_arith_params *p, int32_t count)
 {
     return MD_ADD_SUB_TABLES && p->dtype == MD_INT8 && p->op != MD_OP_MUL && count >= MD_ADD_SUB_TABLE_MIN &&
-           p->left_shift >= 0 &&
-           p->left_shift <= 20 && p->input1_offset >= -128 && p->input1_offset <= 128 && p->input2_offset >= -128 &&
-           p->input2_offset <= 128 && p->input1_multiplier >= 0 && p->input2_multiplier >= 0 &&
-           p->input1_shift <= 0 && p->input2_shift <= 0 && p->output_multiplier >= 0 && p->output_shift <= -1 &&
-           p->output_shift >= -31 && p->output_offset >= INT8_MIN && p->output_offset <= INT8_MAX;
+           p->left_shift >= 0 && p->left_shift <= 20 && p->input1_offset >= -128 && p->input1_offset <= 128 &&
+           p->input2_offset >= -128 && p->input2_offset <= 128 && p->input1_multiplier >= 0 &&
+           p->input2_multiplier >= 0 && p->input1_shift <= 0 && p->input2_shift <= 0 && p->output_multiplier >= 0 &&
+           p->output_shift <= -1 && p->output_shift >= -31 && p->output_offset >= INT8_MIN &&
+           p->output_offset <= INT8_MAX;
 }
 
-/* table[v] = sign * 2 * the scaled input v, v in [-128, 127] (table points at entry 0). */
-static inline void add_sub_fill_table(int32_t *table, int32_t offset, int32_t left_shift, int32_t multiplier,
+/* Fills the 256 entries of a table (entry v in [-128, 127] at storage[v + 128]) with sign * 2 *
+ * the scaled input v. */
+typedef void (*add_sub_table_fn)(int32_t *storage, int32_t offset, int32_t left_shift, int32_t multiplier,
+                                 int32_t shift, int32_t sign);
+
+static inline void add_sub_fill_table(int32_t *storage, int32_t offset, int32_t left_shift, int32_t multiplier,
                                       int32_t shift, int32_t sign)
 {
     int32_t v;
     for (v = INT8_MIN; v <= INT8_MAX; ++v) {
         const int32_t shifted = (int32_t)((uint32_t)(v + offset) << left_shift);
-        table[v] = sign * 2 * md_mbqm_smaller_than_one(shifted, multiplier, shift);
+        storage[v - INT8_MIN] = sign * 2 * md_mbqm_smaller_than_one(shifted, multiplier, shift);
     }
 }
 
@@ -180,16 +184,6 @@ static inline add_sub_tables add_sub_tables_in(const md_arith_params *p, int32_t
     t.low = p->act_min;
     t.high = p->act_max;
     t.full_range = p->act_min == INT8_MIN && p->act_max == INT8_MAX && t.offset_after == 0;
-    return t;
-}
-
-/* add_sub_tables_in, the tables filled. */
-static inline add_sub_tables add_sub_make_tables(const md_arith_params *p, int32_t *storage)
-{
-    const add_sub_tables t = add_sub_tables_in(p, storage);
-    add_sub_fill_table(storage - INT8_MIN, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift, 1);
-    add_sub_fill_table(storage + 256 - INT8_MIN, p->input2_offset, p->left_shift, p->input2_multiplier,
-                       p->input2_shift, p->op == MD_OP_SUB ? -1 : 1);
     return t;
 }
 
@@ -235,17 +229,21 @@ static inline void add_sub_row_tabled(const void *params, const void *input1, in
     }
 }
 
-/* int8 ADD or SUB by tables when add_sub_tables_apply; 0 when it does not. */
+/* int8 ADD or SUB by tables when add_sub_tables_apply, each filled by `fill`, the rows computed by
+ * `row`; 0 when it does not apply. */
 static inline int md_add_sub_s8_tabled(const md_arith_params *p, const md_broadcast *shape, const void *input1,
-                                       const void *input2, void *output)
+                                       const void *input2, void *output, add_sub_table_fn fill, md_row_fn row)
 {
     int32_t storage[512];
     add_sub_tables tables;
     if (!add_sub_tables_apply(p, md_shape_size(shape->shape, shape->rank))) {
         return 0;
     }
-    tables = add_sub_make_tables(p, storage);
-    md_broadcast_rows(shape, &tables, add_sub_row_tabled, input1, input2, output);
+    tables = add_sub_tables_in(p, storage);
+    fill(storage, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift, 1);
+    fill(storage + 256, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift,
+         p->op == MD_OP_SUB ? -1 : 1);
+    md_broadcast_rows(shape, &tables, row, input1, input2, output);
     return 1;
 }
 
@@ -257,7 +255,7 @@ static inline void md_arith_row_portable(const void *params, const void *input1,
     int32_t i;
     if (arith_fast_add_sub_s8(p)) {
         arith_add_sub_s8(p, (const int8_t *)input1 + index1, step1, (const int8_t *)input2 + index2, step2,
-                   (int8_t *)output + out, count);
+                         (int8_t *)output + out, count);
         return;
     }
     for (i = 0; i < count; ++i) {

@@ -128,16 +128,9 @@ static void add_sub_row_tabled_mve(const void *params, const void *input1, int32
 void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
                   void *output)
 {
-    if (add_sub_tables_apply(p, md_shape_size(shape->shape, shape->rank))) {
-        int32_t storage[512];
-        const add_sub_tables tables = add_sub_tables_in(p, storage);
-        add_sub_fill_table_mve(storage, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift, 1);
-        add_sub_fill_table_mve(storage + 256, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift,
-                               p->op == MD_OP_SUB ? -1 : 1);
-        md_broadcast_rows(shape, &tables, add_sub_row_tabled_mve, input1, input2, output);
-        return;
+    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table_mve, add_sub_row_tabled_mve)) {
+        md_broadcast_rows(shape, p, arith_row_mve, input1, input2, output);
     }
-    md_broadcast_rows(shape, p, arith_row_mve, input1, input2, output);
 }
 
 #else
@@ -145,7 +138,7 @@ void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const voi
 void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
                   void *output)
 {
-    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output)) {
+    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table, add_sub_row_tabled)) {
         md_broadcast_rows(shape, p, md_arith_row_portable, input1, input2, output);
     }
 }
