@@ -37,6 +37,16 @@
 #define MD_LAYER
 #endif
 
+/* Kernels whose loops must own the registers stay out of line (MD_NOINLINE); small helpers whose
+ * flags must become constants are always inlined (MD_ALWAYS_INLINE). */
+#if defined(__GNUC__)
+#define MD_NOINLINE __attribute__((noinline))
+#define MD_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MD_NOINLINE
+#define MD_ALWAYS_INLINE inline
+#endif
+
 /* Compile-time check: an array of negative size when `condition` is false. */
 #define MD_STATIC_CHECK(name, condition) typedef char md_check_##name[(condition) ? 1 : -1]
 

@@ -124,7 +124,7 @@ static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t o
 }
 
 /* Column `column` of `columns` with the receptive field of output `pixel` of `batch`. */
-static MD_DSP_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
+static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
                                         int32_t columns, int32_t column)
 {
     const md_window_params *p = job->p;
@@ -153,7 +153,7 @@ static MD_DSP_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, 
 /* sums {a.row_0, a.row_1, b.row_0, b.row_1} of the two interleaved columns a and b in `words`
  * with two weight rows of `depth` values. Not inlined: the 4
  * accumulators, 4 column words and 2 weight words then fit the registers. */
-MD_DSP_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
+MD_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
                                     int32_t *sums)
 {
     const int8_t *end = row_0 + (depth & ~3);
@@ -201,7 +201,7 @@ MD_DSP_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, 
 }
 
 /* sums {a.row_0, a.row_1} of the single column a in `words` (a lone last pixel). */
-MD_DSP_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
+MD_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
                                     int32_t *sums)
 {
     const int8_t *end = row_0 + (depth & ~3);
@@ -231,7 +231,7 @@ MD_DSP_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, 
 /* Every output channel of one pixel (out_b NULL) or two, from the filled scratch, two channels
  * at a time: each channel's scale is loaded once for both pixels. An odd last channel is
  * computed twice (its row repeated), written once. */
-static MD_DSP_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
+static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
                                            int8_t *out_b)
 {
     const md_dsp_requant r = md_dsp_requant_of(NULL, job->multipliers, job->shifts, job->p->per_channel,

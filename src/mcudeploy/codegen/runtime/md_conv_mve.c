@@ -28,14 +28,8 @@
  * scratch has no room for them: their inner loops skip summing the weights. */
 #define MD_CONV_STACK_STARTS 64
 
-/* The per-channel loops kept out of line, one per case, their flags constants once inlined. */
-#if defined(__GNUC__)
-#define MD_OUT_OF_LINE __attribute__((noinline))
-#define MD_INLINE inline __attribute__((always_inline))
-#else
-#define MD_OUT_OF_LINE
-#define MD_INLINE inline
-#endif
+/* The per-channel loops are kept out of line (MD_NOINLINE), one per case, their flags constants
+ * once inlined (MD_ALWAYS_INLINE). */
 
 typedef struct {
     const md_window_params *p;
@@ -92,7 +86,7 @@ static const int8_t *pointwise_pixel(const conv_s8_job *job, int32_t batch, int3
 }
 
 /* `count` bytes from `from` to `to`: whole vectors unpredicated, then the tail. */
-static MD_INLINE void copy_bytes(int8_t *to, const int8_t *from, int32_t count)
+static MD_ALWAYS_INLINE void copy_bytes(int8_t *to, const int8_t *from, int32_t count)
 {
     for (; count >= 16; count -= 16) {
         vstrbq_s8(to, vldrbq_s8(from));
@@ -107,7 +101,7 @@ static MD_INLINE void copy_bytes(int8_t *to, const int8_t *from, int32_t count)
 
 /* The receptive field of output pixel `pixel` of `batch` into `column`: a window inside the image
  * (undilated along a row) is filter_h runs of the input, others go tap row by tap row. */
-MD_OUT_OF_LINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int8_t *column)
+MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int8_t *column)
 {
     const md_window_params *p = job->p;
     const int32_t oy = pixel / p->output_w;
@@ -173,7 +167,7 @@ MD_OUT_OF_LINE static void fill_column_s8(const conv_s8_job *job, int32_t batch,
     "vmladava.s8 %[s3], q1, q0\n" SUM "letp lr, 1b\n"                                                \
     "2:\n"
 
-static MD_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
                                 const int8_t *x3, const int8_t *w, int32_t n, int summing, int32_t offset,
                                 int32_t start)
 {
@@ -217,7 +211,7 @@ static MD_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t 
 #else
 /* Whole vectors first, then the tail (a predicate kept out of the main loop keeps it short);
  * interleaved columns (n a multiple of 16) are four columns 16 bytes apart, advancing by 64. */
-static MD_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
                                 const int8_t *x3, const int8_t *w, int32_t n, int summing, int32_t offset,
                                 int32_t start)
 {
@@ -272,7 +266,7 @@ typedef struct {
     mve_pred16_t lanes;  /* the pixels there are */
 } group_store;
 
-static MD_INLINE group_store group_store_of(const md_window_params *p, int32_t count)
+static MD_ALWAYS_INLINE group_store group_store_of(const md_window_params *p, int32_t count)
 {
     group_store g;
     g.output_offset = p->output_offset;
@@ -285,7 +279,7 @@ static MD_INLINE group_store group_store_of(const md_window_params *p, int32_t c
 }
 
 /* Channel c of the pixels from their sums, into `out` (the first pixel's outputs). */
-static MD_INLINE void store_group_channel(const conv_s8_job *job, const group_store *g, int32x4_t sums,
+static MD_ALWAYS_INLINE void store_group_channel(const conv_s8_job *job, const group_store *g, int32x4_t sums,
                                          int32_t c, int8_t *out)
 {
     const int32_t q = c & g->per_channel;
@@ -295,7 +289,7 @@ static MD_INLINE void store_group_channel(const conv_s8_job *job, const group_st
 
 /* Output channels first .. last - 1 of the `count` (1 to 4) output pixels from `pixel` (global
  * index) on, read from x_0 .. x_3 (the inputs past count repeat the last one, sums discarded). */
-static MD_INLINE void compute_group(const conv_s8_job *job, int summing, int interleaved, const int8_t *const *x,
+static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, int interleaved, const int8_t *const *x,
                                     int32_t count, int32_t pixel, int32_t first, int32_t last)
 {
     const md_window_params *p = job->p;
@@ -322,7 +316,7 @@ static MD_INLINE void compute_group(const conv_s8_job *job, int summing, int int
 
 /* compute_group for a depth of at most 16: the four columns stay in registers, one vector each,
  * and each channel costs one weight load, four VMLADAVA and its requantization. */
-static MD_INLINE void compute_short(const conv_s8_job *job, int summing, const int8_t *const *x, int32_t count,
+static MD_ALWAYS_INLINE void compute_short(const conv_s8_job *job, int summing, const int8_t *const *x, int32_t count,
                                     int32_t pixel, int32_t first, int32_t last)
 {
     const md_window_params *p = job->p;
@@ -352,38 +346,38 @@ static MD_INLINE void compute_short(const conv_s8_job *job, int summing, const i
     }
 }
 
-MD_OUT_OF_LINE static void compute_short_folded(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+MD_NOINLINE static void compute_short_folded(const conv_s8_job *job, const int8_t *const *x, int32_t count,
                                                 int32_t pixel)
 {
     compute_short(job, 0, x, count, pixel, 0, job->folded);
 }
 
-MD_OUT_OF_LINE static void compute_short_summing(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+MD_NOINLINE static void compute_short_summing(const conv_s8_job *job, const int8_t *const *x, int32_t count,
                                                  int32_t pixel)
 {
     compute_short(job, 1, x, count, pixel, job->folded, job->p->output_c);
 }
 
 /* The channels whose starts are folded, then the others, summing. */
-MD_OUT_OF_LINE static void compute_folded(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+MD_NOINLINE static void compute_folded(const conv_s8_job *job, const int8_t *const *x, int32_t count,
                                           int32_t pixel)
 {
     compute_group(job, 0, 0, x, count, pixel, 0, job->folded);
 }
 
-MD_OUT_OF_LINE static void compute_summing(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+MD_NOINLINE static void compute_summing(const conv_s8_job *job, const int8_t *const *x, int32_t count,
                                            int32_t pixel)
 {
     compute_group(job, 1, 0, x, count, pixel, job->folded, job->p->output_c);
 }
 
-MD_OUT_OF_LINE static void compute_folded_interleaved(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+MD_NOINLINE static void compute_folded_interleaved(const conv_s8_job *job, const int8_t *const *x, int32_t count,
                                                       int32_t pixel)
 {
     compute_group(job, 0, 1, x, count, pixel, 0, job->folded);
 }
 
-MD_OUT_OF_LINE static void compute_summing_interleaved(const conv_s8_job *job, const int8_t *const *x,
+MD_NOINLINE static void compute_summing_interleaved(const conv_s8_job *job, const int8_t *const *x,
                                                        int32_t count, int32_t pixel)
 {
     compute_group(job, 1, 1, x, count, pixel, job->folded, job->p->output_c);
@@ -404,7 +398,7 @@ static void interleave(int8_t *to, const int8_t *from, int32_t count, int32_t ch
 
 /* The receptive field of output pixel `pixel` of `batch` as column j of four interleaved ones
  * (input_c a multiple of 16: every tap is whole vectors): padding taps hold the zero point. */
-MD_OUT_OF_LINE static void fill_interleaved_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int32_t j,
+MD_NOINLINE static void fill_interleaved_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int32_t j,
                                                int8_t *columns)
 {
     const md_window_params *p = job->p;

@@ -185,7 +185,7 @@ static inline uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad
 
 /* One output pixel: four channels at a time, each written as one word once its windows are
  * read, then the rest one by one. */
-static MD_DSP_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_pixel *px,
+static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_pixel *px,
                                          int8_t *out)
 {
     const int32_t channels = job->p->input_c;
@@ -231,7 +231,7 @@ static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc
 
 /* One output pixel of a depth multiplier m (a multiple of 4, at most MD_DEPTHWISE_CHUNK): for each
  * input channel, its m outputs four at a time, all computed before any is written. */
-static MD_DSP_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
+static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
                                                     const dw_pixel *px, int8_t *out)
 {
     const int32_t channels = job->p->input_c;
@@ -296,7 +296,7 @@ static dw_plane padded_plane(const md_window_params *p, int8_t *scratch)
 }
 
 /* Channel c of an image into the plane's inside; the padding keeps what the layer set there. */
-static MD_DSP_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
+static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
 {
     /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
     const int32_t height = p->input_h;
@@ -356,7 +356,7 @@ static inline void row_mac_pair(uint32_t word, uint32_t offsets, int32_t even, i
 }
 
 /* Output plane of one channel from its padded plane, undilated 3x3 windows. */
-static MD_DSP_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *plane, const dw_filter_3x3 *f,
+static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *plane, const dw_filter_3x3 *f,
                                       const dw_requant *requant, int8_t *output)
 {
     const dw_requant r = *requant;
@@ -395,7 +395,7 @@ static MD_DSP_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane 
 }
 
 /* Output plane of one channel from its padded plane, any window: every tap. */
-static MD_DSP_NOINLINE void plane_any(const md_window_params *p, const dw_plane *plane, const int8_t *weights,
+static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *plane, const int8_t *weights,
                                       const dw_requant *r, int8_t *output)
 {
     const int32_t width = plane->width;

@@ -14,13 +14,8 @@
 
 #if MD_MVE
 
-/* The pixel kernels kept out of line: inlined into the pixel loops, GCC spilled their pointers
- * and accumulators inside the tap loops. */
-#if defined(__GNUC__)
-#define MD_DW_OUT_OF_LINE __attribute__((noinline))
-#else
-#define MD_DW_OUT_OF_LINE
-#endif
+/* The pixel kernels are kept out of line (MD_NOINLINE): inlined into the pixel loops, GCC spilled
+ * their pointers and accumulators inside the tap loops. */
 
 #define MD_DW_BLOCK 16 /* channels of one pixel computed together: two int16x8 */
 
@@ -87,7 +82,7 @@ static inline void store8(const dw_s8_job *job, int32x4_t even, int32x4_t odd, i
 }
 
 /* Channels first .. first + 15 of one output pixel: unpredicated, four accumulators. */
-MD_DW_OUT_OF_LINE static void block16(const dw_s8_job *job, const int8_t *image, const dw_window *w, int32_t first,
+MD_NOINLINE static void block16(const dw_s8_job *job, const int8_t *image, const dw_window *w, int32_t first,
                                        int8_t *out)
 {
     const md_window_params *p = job->p;
@@ -111,7 +106,7 @@ MD_DW_OUT_OF_LINE static void block16(const dw_s8_job *job, const int8_t *image,
 }
 
 /* Channels first .. first + count - 1 (count <= 8) of one output pixel, lanes past count unread. */
-MD_DW_OUT_OF_LINE static void block_tail(const dw_s8_job *job, const int8_t *image, const dw_window *w,
+MD_NOINLINE static void block_tail(const dw_s8_job *job, const int8_t *image, const dw_window *w,
                                           int32_t first, int32_t count, int8_t *out)
 {
     const md_window_params *p = job->p;
@@ -132,7 +127,7 @@ MD_DW_OUT_OF_LINE static void block_tail(const dw_s8_job *job, const int8_t *ima
 
 /* Channels first .. first + 7 of one output pixel whose undilated 3x3 window lies inside the
  * image: the taps unrolled, `x` the window's first value of channel `first`, `f` its weights. */
-MD_DW_OUT_OF_LINE static void block8_3x3(const dw_s8_job *job, const int8_t *x, const int8_t *f, int32_t first,
+MD_NOINLINE static void block8_3x3(const dw_s8_job *job, const int8_t *x, const int8_t *f, int32_t first,
                                          int32_t row_step, int8_t *out)
 {
     const int32_t c = job->p->input_c;
@@ -191,7 +186,7 @@ static void stream_s8(const dw_s8_job *job, const int8_t *input)
 /* A depth multiplier m (a multiple of 4, at most MD_DEPTHWISE_CHUNK), streaming: for each input
  * channel of a pixel, its m outputs four a vector, the value under each tap (plus the offset)
  * multiplying a vector of weights; all m computed before any is written. */
-MD_DW_OUT_OF_LINE static void stream_multiplier_s8(const dw_s8_job *job, const int8_t *input)
+MD_NOINLINE static void stream_multiplier_s8(const dw_s8_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
     const int32_t multiplier = p->output_c / p->input_c;
@@ -243,7 +238,7 @@ MD_DW_OUT_OF_LINE static void stream_multiplier_s8(const dw_s8_job *job, const i
  * inside, the padding holding the zero point): four output pixels of a row per vector, one per
  * lane, each tap one widening (gathering at a stride) load and one multiply-accumulate by the
  * tap's weight. The sums start from bias + offset * sum(weights), so the raw values are summed. */
-MD_DW_OUT_OF_LINE static void plane_rows(const dw_s8_job *job, const int8_t *plane, int32_t width, int32_t channel,
+MD_NOINLINE static void plane_rows(const dw_s8_job *job, const int8_t *plane, int32_t width, int32_t channel,
                                          int32_t start, int8_t *out)
 {
     const md_window_params *p = job->p;
@@ -275,49 +270,6 @@ MD_DW_OUT_OF_LINE static void plane_rows(const dw_s8_job *job, const int8_t *pla
             acc = vaddq_n_s32(md_mve_mbqm(acc, multiplier, shift), job->requant.output_offset);
             vstrbq_scatter_offset_p_s32(out + (oy * p->output_w + ox) * p->output_c, lane_out,
                                         vminq_s32(vmaxq_s32(acc, low), high), lanes);
-        }
-    }
-}
-
-/* plane_rows for undilated 3x3 windows at stride 1: the taps unrolled, the weights in scalars,
- * the 3 values of a filter row three overlapping widening loads. */
-MD_DW_OUT_OF_LINE static void plane_rows_3x3(const dw_s8_job *job, const int8_t *plane, int32_t width,
-                                             int32_t channel, int32_t start, int8_t *out)
-{
-    const md_window_params *p = job->p;
-    const int8_t *weights = job->filter + channel;
-    const int32_t step = p->output_c;
-    const int32_t w0 = weights[0], w1 = weights[step], w2 = weights[2 * step];
-    const int32_t w3 = weights[3 * step], w4 = weights[4 * step], w5 = weights[5 * step];
-    const int32_t w6 = weights[6 * step], w7 = weights[7 * step], w8 = weights[8 * step];
-    const int32_t q = p->per_channel ? channel : 0;
-    const int32_t multiplier = job->requant.multipliers[q], shift = job->requant.shifts[q];
-    const int32_t output_offset = job->requant.output_offset;
-    const int32x4_t low = vdupq_n_s32(job->requant.low), high = vdupq_n_s32(job->requant.high);
-    const uint32x4_t lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)step);
-    const int32_t out_w = p->output_w;
-    const int32_t out_h = p->output_h;
-    int32_t oy;
-    int32_t ox;
-    for (oy = 0; oy < out_h; ++oy) {
-        const int8_t *row = plane + oy * width;
-        int8_t *row_out = out + oy * out_w * step;
-        for (ox = 0; ox < out_w; ox += 4) {
-            const int8_t *r0 = row + ox;
-            const int8_t *r1 = r0 + width;
-            const int8_t *r2 = r1 + width;
-            int32x4_t acc = vmlaq_n_s32(vdupq_n_s32(start), vldrbq_s32(r0), w0);
-            acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 1), w1);
-            acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 2), w2);
-            acc = vmlaq_n_s32(acc, vldrbq_s32(r1), w3);
-            acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 1), w4);
-            acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 2), w5);
-            acc = vmlaq_n_s32(acc, vldrbq_s32(r2), w6);
-            acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 1), w7);
-            acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 2), w8);
-            acc = vaddq_n_s32(md_mve_mbqm_n(acc, multiplier, shift), output_offset);
-            vstrbq_scatter_offset_p_s32(row_out + ox * step, lane_out, vminq_s32(vmaxq_s32(acc, low), high),
-                                        vctp32q((uint32_t)(out_w - ox)));
         }
     }
 }
@@ -461,7 +413,7 @@ static void inside_run(int32_t outputs, int32_t stride, int32_t pad, int32_t dil
  * input channel of a pixel, its window gathered once (the taps outside masked off), then each
  * output one VMLADAVA by its gathered weights, plus the offset times their sum; the m outputs
  * computed before any is written. */
-MD_DW_OUT_OF_LINE static void stream_multiplier_lanes_s8(const dw_s8_job *job, const dw_lanes *l, const int8_t *input)
+MD_NOINLINE static void stream_multiplier_lanes_s8(const dw_s8_job *job, const dw_lanes *l, const int8_t *input)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
@@ -538,7 +490,7 @@ static inline int32_t pixel_sum(const int8_t **x, int32_t *left, uint8x16_t taps
  * the padding holding the zero point), the window in the lanes: each output pixel one gather and
  * one VMLADAVA, four pixels (in order over the rows) requantized as a vector. The sums start from
  * bias + offset * sum(weights), so the raw values are summed. */
-MD_DW_OUT_OF_LINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *l, const int8_t *plane,
+MD_NOINLINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *l, const int8_t *plane,
                                           int32_t width, int32_t channel, int32_t bias, int8_t *out)
 {
     const md_window_params *p = job->p;
@@ -602,31 +554,25 @@ static void planes_s8(const dw_s8_job *job, const int8_t *input, const int32_t *
         md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
+    dw_lanes lanes;
+    const int in_lanes = lanes_of(p, width, 1, &lanes);
     int32_t batch;
     int32_t c;
     int32_t tap;
-    const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 &&
-                     p->stride_h == 1 && p->stride_w == 1;
-    dw_lanes lanes;
-    const int in_lanes = lanes_of(p, width, 1, &lanes);
     md_mve_fill_s8(plane, (int8_t)-p->input_offset, rows * width + MD_PLANE_SLACK); /* the padding, once */
     for (batch = 0; batch < p->batches; ++batch) {
         for (c = 0; c < p->input_c; ++c) {
+            int8_t *out = job->output + batch * output_bytes + c;
             int32_t start = bias ? bias[c] : 0;
+            copy_plane(p, input + batch * image_bytes, c, plane + p->pad_top * width + p->pad_left, width);
             if (in_lanes) {
-                copy_plane(p, input + batch * image_bytes, c, plane + p->pad_top * width + p->pad_left, width);
-                plane_lanes(&job[0], &lanes, plane, width, c, start, job->output + batch * output_bytes + c);
+                plane_lanes(job, &lanes, plane, width, c, start, out);
                 continue;
             }
             for (tap = 0; tap < p->filter_h * p->filter_w; ++tap) {
                 start = md_wrap_add(start, md_wrap_mul(p->input_offset, job->filter[tap * p->output_c + c]));
             }
-            copy_plane(p, input + batch * image_bytes, c, plane + p->pad_top * width + p->pad_left, width);
-            if (fast) {
-                plane_rows_3x3(job, plane, width, c, start, job->output + batch * output_bytes + c);
-            } else {
-                plane_rows(job, plane, width, c, start, job->output + batch * output_bytes + c);
-            }
+            plane_rows(job, plane, width, c, start, out);
         }
     }
 }

@@ -23,9 +23,6 @@
 
 #include <arm_acle.h>
 
-/* Kernels whose accumulators must own the registers: a separate function, never inlined. */
-#define MD_DSP_NOINLINE __attribute__((noinline))
-
 /* A 32-bit word from any address: the DSP cores allow unaligned single loads (one LDR). */
 static inline uint32_t md_read32(const void *address)
 {

@@ -2,7 +2,7 @@
  * md_fully_connected.h, md_dsp.h).
  *
  * int8 with a symmetric filter (filter offset 0): four outputs at a time (the last three, two or
- * one by the smaller kernels), each 4 input values unpacked to pairs once (SXTAB16 adding the
+ * one by a three-row kernel), each 4 input values unpacked to pairs once (SXTAB16 adding the
  * input offset) and multiplied with every weight row by SMLAD; the sums requantized 16 at a time.
  * Other cases run the portable kernel.
  */
@@ -52,42 +52,12 @@ __attribute__((naked, noinline)) static void dot_4rows(MD_ASM_ARG int32_t *sums,
             "pop {r1, r4-r11, pc}");
 }
 
-/* sums[r] += (input + offset) . row r, r < 2, over `depth` values. */
-static void dot_2rows(const int8_t *input, int32_t depth, int16x2_t offset, const int8_t *row_0, const int8_t *row_1,
-                      int32_t *sums)
+/* sums[r] += (input + offset) . row r for the rows row_0, row_1, row_2 (fewer outputs repeat a
+ * row), over `depth` values. GCC 12 spills this loop; written out it is 20 instructions for 12
+ * MACs, all pointers post-incremented and each weight word unpacked in place. */
+static MD_NOINLINE void dot_3rows(const int8_t *input, int32_t depth, uint32_t offsets, const int8_t *row_0,
+                                  const int8_t *row_1, const int8_t *row_2, int32_t *sums)
 {
-    int32_t s0 = sums[0], s1 = sums[1];
-    const int8_t *end = input + (depth & ~3);
-    while (input < end) {
-        const uint32_t values = md_read32(input);
-        const int16x2_t even = __sadd16(md_even_pair(values), offset);
-        const int16x2_t odd = __sadd16(md_odd_pair(values), offset);
-        uint32_t weights = md_read32(row_0);
-        s0 = __smlad(even, md_even_pair(weights), s0);
-        s0 = __smlad(odd, md_odd_pair(weights), s0);
-        weights = md_read32(row_1);
-        s1 = __smlad(even, md_even_pair(weights), s1);
-        s1 = __smlad(odd, md_odd_pair(weights), s1);
-        input += 4;
-        row_0 += 4;
-        row_1 += 4;
-    }
-    for (end = input + (depth & 3); input < end; ++input, ++row_0, ++row_1) {
-        s0 = md_wrap_add(s0, (*input + (int16_t)offset) * *row_0);
-        s1 = md_wrap_add(s1, (*input + (int16_t)offset) * *row_1);
-    }
-    sums[0] = s0;
-    sums[1] = s1;
-}
-
-/* sums[r] += (input + offset) . row r, r < 3 (rows `row_step` apart), over `depth` values. GCC 12
- * spills this loop; written out it is 20 instructions for 12 MACs, all pointers post-incremented
- * and each weight word unpacked in place. */
-static MD_DSP_NOINLINE void dot_3rows(const int8_t *input, int32_t depth, uint32_t offsets, const int8_t *row_0,
-                                      int32_t row_step, int32_t *sums)
-{
-    const int8_t *row_1 = row_0 + row_step;
-    const int8_t *row_2 = row_1 + row_step;
     const int8_t *end = input + (depth & ~3);
     const int32_t offset = (int16_t)offsets;
     int32_t s0 = sums[0], s1 = sums[1], s2 = sums[2];
@@ -141,7 +111,7 @@ typedef struct {
 
 /* out[first + r] for r < count from sums[r]; one scale below one (the usual case) has its own
  * loop. Not inlined: the caller's loop keeps its registers. */
-static MD_DSP_NOINLINE void requantize_outputs(const fc_layer *layer, const int32_t *sums, int32_t first,
+static MD_NOINLINE void requantize_outputs(const fc_layer *layer, const int32_t *sums, int32_t first,
                                                int32_t count, int8_t *out)
 {
     const int32_t offset = layer->output_offset, low = layer->low, high = layer->high;
@@ -183,23 +153,16 @@ static inline int32_t bias_of(const fc_layer *layer, int32_t channel)
     return layer->bias ? layer->bias[channel] : 0;
 }
 
-/* The last 3, 2 or 1 (computed twice) outputs of one input row, from output `first` on. */
+/* The last 3, 2 or 1 outputs of one input row, from output `first` on: three rows, the last one
+ * repeated when fewer remain (its repeats computed, not written). */
 static void last_outputs(const fc_layer *layer, const int8_t *row, int32_t first, int8_t *out)
 {
     const int32_t depth = layer->depth;
-    const int8_t *rows = layer->filter + first * depth;
-    int32_t sums[3];
-    if (layer->outputs - first == 3) {
-        sums[0] = bias_of(layer, first);
-        sums[1] = bias_of(layer, first + 1);
-        sums[2] = bias_of(layer, first + 2);
-        dot_3rows(row, depth, layer->offsets, rows, depth, sums);
-    } else {
-        const int32_t next = layer->outputs - first == 2 ? first + 1 : first;
-        sums[0] = bias_of(layer, first);
-        sums[1] = bias_of(layer, next);
-        dot_2rows(row, depth, (int16x2_t)layer->offsets, rows, layer->filter + next * depth, sums);
-    }
+    const int32_t last = layer->outputs - 1;
+    const int32_t second = md_min_i32(first + 1, last);
+    int32_t sums[3] = {bias_of(layer, first), bias_of(layer, second), bias_of(layer, last)};
+    dot_3rows(row, depth, layer->offsets, layer->filter + first * depth, layer->filter + second * depth,
+              layer->filter + last * depth, sums);
     requantize_outputs(layer, sums, first, layer->outputs - first, out);
 }
 
