@@ -73,10 +73,32 @@ class MemoryRegion:
 
 
 @dataclass(frozen=True)
+class NpuPort:
+    """How fast the NPU reaches one memory, in the terms of Vela's system configuration."""
+
+    memory: str
+    """Vela's name for the memory on this AXI port: Sram, OnChipFlash, OffChipFlash or Dram."""
+    clock_scale: float
+    """The memory's clock relative to the NPU's."""
+    burst_bytes: int
+    read_latency: int
+    """NPU cycles."""
+    write_latency: int
+
+
+@dataclass(frozen=True)
 class Npu:
     type: str
     macs_per_cycle: int | None = None
     note: str = ""
+    accelerator: str | None = None
+    """Vela's accelerator configuration, e.g. ethos-u55-256; None for NPUs Vela does not compile for."""
+    clock_mhz: float | None = None
+    arena_port: NpuPort | None = None
+    """Vela's AXI0: the SRAM holding the NPU's feature maps and scratch."""
+    weights_port: NpuPort | None = None
+    """Vela's AXI1: the memory holding the command stream and encoded weights."""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,7 +272,7 @@ def _part(entry: dict[str, Any]) -> Part:
         regions=tuple(_region(r, name) for r in entry["regions"]),
         sources=tuple(entry["sources"]),
         aliases=tuple(entry.get("aliases", ())),
-        npu=Npu(npu["type"], npu.get("macs_per_cycle"), npu.get("note", "")) if npu else None,
+        npu=_npu(npu) if npu else None,
         icache_bytes=entry.get("icache_bytes"),
         dcache_bytes=entry.get("dcache_bytes"),
         cache_note=entry.get("cache_note", ""),
@@ -262,6 +284,19 @@ def _part(entry: dict[str, Any]) -> Part:
     if not any(r.kind in (RegionKind.SRAM, RegionKind.DTCM) for r in part.regions):
         raise ValueError(f"{name}: no on-chip RAM region")
     return part
+
+
+def _npu(entry: dict[str, Any]) -> Npu:
+    ports = {key: NpuPort(**entry[key]) if key in entry else None for key in ("arena_port", "weights_port")}
+    return Npu(
+        type=entry["type"],
+        macs_per_cycle=entry.get("macs_per_cycle"),
+        note=entry.get("note", ""),
+        accelerator=entry.get("accelerator"),
+        clock_mhz=entry.get("clock_mhz"),
+        source=entry.get("source", ""),
+        **ports,
+    )
 
 
 def _region(entry: dict[str, Any], owner: str) -> MemoryRegion:
