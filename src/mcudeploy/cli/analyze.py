@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument, Planner, PlannerOption
+from mcudeploy.cli.npu import analyze_with_npu
+from mcudeploy.cli.options import (
+    DEFAULT_DEVICE,
+    DeviceOption,
+    JsonOption,
+    ModelArgument,
+    NoNpuOption,
+    NpuOption,
+    Planner,
+    PlannerOption,
+)
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.devices import find_device
 from mcudeploy.errors import McuDeployError
@@ -43,8 +53,13 @@ def analyze(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Draw the arena over time to a .png or .svg file.")
     ] = None,
+    npu: NpuOption = None,
+    no_npu: NoNpuOption = False,
 ) -> None:
     """Plan the tensor arena, place everything in the device's memories and say whether it fits.
+
+    On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
+    placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.
 
     Exit code 0 when it fits, 1 when it does not, 2 on bad input.
     """
@@ -54,8 +69,11 @@ def analyze(
     if plot is not None:
         check_plot_path(plot)
     graph = load_model(model)
+    reserves = Reserves(stack, reserve_ram, reserve_flash)
+    if analyze_with_npu(graph, model, target, npu, no_npu, reserves, json):
+        return
     plan = plan_memory(graph, planner=planner.value, alignment=alignment)
-    report = analyze_model(graph, plan, target, Reserves(stack, reserve_ram, reserve_flash))
+    report = analyze_model(graph, plan, target, reserves)
     if plot is not None:
         plot_arena(graph, plan, plot)
     if json:

@@ -22,3 +22,12 @@ PlannerOption = Annotated[
     Planner, typer.Option("--planner", help="Arena planner: ours, or TFLite Micro's greedy planner.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+NpuOption = Annotated[
+    str | None,
+    typer.Option(
+        "--npu",
+        help="Compile for this Ethos-U with Vela (ethos-u55-128, ethos-u55-256, ethos-u65-256, ...).",
+        show_default=False,
+    ),
+]
+NoNpuOption = Annotated[bool, typer.Option("--no-npu", help="Ignore the device's NPU: the Cortex-M alone.")]

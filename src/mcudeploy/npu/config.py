@@ -29,9 +29,6 @@ ARM_REFERENCE_SYSTEMS = {
 }
 """The system configuration of Vela's Arm/vela.ini used for an NPU the device entry does not describe."""
 
-NPU_HELP = "Compile for this Ethos-U with Vela (e.g. ethos-u55-128, ethos-u55-256, ethos-u65-256, ethos-u85-256)."
-NO_NPU_HELP = "Ignore the device's NPU: the CPU-only answer."
-
 
 @dataclass(frozen=True)
 class NpuTarget:

@@ -89,7 +89,9 @@ def suggest_rewrite(op: Operator, warnings: list[FallbackWarning], accelerator: 
     """The standard rewrite that would put the operator on the NPU, where one exists."""
     text = " ".join(f"{w.reason} {w.constraint}" for w in warnings)
     if "Float" in text or "float" in text:
-        return "quantize the model to int8 (full-integer post-training quantization): the NPU runs integer operators only"
+        return (
+            "quantize the model to int8 (full-integer post-training quantization): the NPU runs integer operators only"
+        )
     if op.op_type in ACTIVATION_REWRITES:
         return ACTIVATION_REWRITES[op.op_type]
     if op.op_type == "MEAN" and "depth" in text:
@@ -99,8 +101,10 @@ def suggest_rewrite(op: Operator, warnings: list[FallbackWarning], accelerator: 
     if "dilation" in text.lower():
         return "use a dilation the NPU supports, or an equivalent wider kernel"
     family = accelerator.rsplit("-", 1)[0]
-    if family != "ethos-u85" and op.op_type not in _vela_operators("EthosU55") and op.op_type in _vela_operators(
-        "EthosU85"
+    if (
+        family != "ethos-u85"
+        and op.op_type not in _vela_operators("EthosU55")
+        and op.op_type in _vela_operators("EthosU85")
     ):
         return f"Ethos-U85 runs {op.op_type}; on {family} keep it on the CPU or express it with supported operators"
     return None

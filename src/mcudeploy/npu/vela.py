@@ -161,7 +161,9 @@ def parse_fallback_warnings(text: str) -> tuple[FallbackWarning, ...]:
             body.append(following.strip())
         reasons = [b.removeprefix("Reason: ") for b in body if b.startswith("Reason: ")]
         constraints = [b for b in body if not b.startswith("Reason: ")]
-        warnings.append(FallbackWarning(operator.strip(), ofm.strip().strip("'"), "; ".join(reasons), " ".join(constraints)))
+        warnings.append(
+            FallbackWarning(operator.strip(), ofm.strip().strip("'"), "; ".join(reasons), " ".join(constraints))
+        )
     return tuple(warnings)
 
 

@@ -1,0 +1,90 @@
+"""The Ethos-U branch of `analyze`, `estimate` and `inspect`: when it applies, and what it prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mcudeploy.cli.output import console, print_json
+from mcudeploy.devices import Device
+from mcudeploy.errors import McuDeployError
+from mcudeploy.ir import Graph
+from mcudeploy.npu.budget import Reserve
+from mcudeploy.npu.compiled import ethos_u_operators
+from mcudeploy.npu.config import npu_target
+from mcudeploy.npu.pipeline import analyze_for_npu, analyze_precompiled, estimate_for_npu
+from mcudeploy.npu.report import (
+    budget_table,
+    compilation_text,
+    ethos_u_rows,
+    ethos_u_table,
+    placement_table,
+    timeline_table,
+)
+
+
+def analyze_with_npu(
+    graph: Graph, model: Path, device: Device, npu: str | None, no_npu: bool, reserves: Reserve, json: bool
+) -> bool:
+    """Analyze for Cortex-M + Ethos-U when the model or the device calls for it; False: the CPU-only path."""
+    precompiled = bool(ethos_u_operators(graph))
+    target = npu_target(device, npu, no_npu)
+    if precompiled:
+        report = analyze_precompiled(graph, model, device, target, reserves)
+    elif target is not None:
+        report = analyze_for_npu(graph, model, device, target, reserves)
+    else:
+        return False
+    if json:
+        print_json(report)
+    else:
+        if precompiled:
+            console.print(ethos_u_table(report["ethos_u"]))
+            console.print(f"arena {report['arena_bytes']:,} B ({report['arena_source']})")
+        else:
+            console.print(compilation_text(report["npu"]))
+            console.print(placement_table(report["placement"], f"{graph.name}: placement on {device.name}"))
+        console.print(budget_table(report, device))
+    if not report["fits"]:
+        raise typer.Exit(1)
+    return True
+
+
+def estimate_with_npu(
+    graph: Graph,
+    model: Path,
+    device: Device,
+    npu: str | None,
+    no_npu: bool,
+    clock: float | None,
+    planner: str,
+    json: bool,
+) -> bool:
+    """Estimate the whole Cortex-M + Ethos-U timeline when the device has one (or --npu); False otherwise."""
+    if ethos_u_operators(graph):
+        raise McuDeployError(
+            graph.subject, "already compiled by Vela: estimate the model as it was before Vela compiled it"
+        )
+    target = npu_target(device, npu, no_npu)
+    if target is None:
+        return False
+    if json:
+        print_json(estimate_for_npu(graph, model, device, target, clock, planner))
+        return True
+    with console.status(f"compiling with Vela and running the CPU part on {device.core}", spinner="dots"):
+        report = estimate_for_npu(graph, model, device, target, clock, planner)
+    console.print(compilation_text(report["npu"]))
+    console.print(placement_table(report["placement"], f"{graph.name}: placement on {device.name}"))
+    console.print(timeline_table(report["timeline"]))
+    return True
+
+
+def inspect_ethos_u(graph: Graph) -> list[dict]:
+    return ethos_u_rows(ethos_u_operators(graph))
+
+
+def print_ethos_u(rows: list[dict]) -> None:
+    if rows:
+        console.print(ethos_u_table(rows))
+        console.print("[dim]only an Ethos-U NPU executes these; `run` cannot (mcudeploy does not emulate the NPU)[/]")
