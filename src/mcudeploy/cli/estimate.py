@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument, Planner, PlannerOption
+from mcudeploy.cli.npu import estimate_with_npu
+from mcudeploy.cli.options import (
+    DEFAULT_DEVICE,
+    DeviceOption,
+    JsonOption,
+    ModelArgument,
+    NoNpuOption,
+    NpuOption,
+    Planner,
+    PlannerOption,
+)
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.devices import find_device
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
@@ -26,9 +36,14 @@ def estimate(
     ] = False,
     planner: PlannerOption = Planner.MCUDEPLOY,
     json: JsonOption = False,
+    npu: NpuOption = None,
+    no_npu: NoNpuOption = False,
 ) -> None:
     """Run the generated code in QEMU on the device's core, count every instruction per layer and
     price it with the core's instruction timings and the device's memory wait states.
+
+    On a device with an Arm Ethos-U (or with --npu): the whole timeline, NPU segments at Vela's
+    cycles and the CPU fallback at ours, and the fallback's share of the wall-clock.
 
     Exit code 0 on success, 2 on bad input.
     """
@@ -41,6 +56,8 @@ def estimate(
             print_json(comparison_report(estimates))
         else:
             console.print(comparison_table(estimates))
+        return
+    if estimate_with_npu(graph, model, target, npu, no_npu, clock, str(planner), json):
         return
     with _working(f"building and running on {target.core}", json):
         result = estimate_model(graph, target, clock, planner=str(planner))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mcudeploy.cli.npu import inspect_ethos_u, print_ethos_u
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.importers import load_model
 from mcudeploy.reports.inspect import inspect_model, inspect_table
@@ -17,8 +18,13 @@ def inspect(
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """List the layers of a model: shapes, types, quantization, parameters and MACs."""
-    report = inspect_model(load_model(model))
+    graph = load_model(model)
+    report = inspect_model(graph)
+    ethos_u = inspect_ethos_u(graph)
+    if ethos_u:
+        report["ethos_u"] = ethos_u
     if json:
         print_json(report)
     else:
         console.print(inspect_table(report))
+        print_ethos_u(ethos_u)

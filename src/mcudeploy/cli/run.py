@@ -15,6 +15,7 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import load_inputs
 from mcudeploy.ir import Graph, Tensor
+from mcudeploy.npu.compiled import check_runs_on_cpu
 
 
 def run(
@@ -29,6 +30,7 @@ def run(
 ) -> None:
     """Run the bit-exact reference engine on one input and print the outputs."""
     graph = load_model(model)
+    check_runs_on_cpu(graph)
     check_supported(graph)
     if output is not None:
         _check_output_path(output, graph)

@@ -219,7 +219,7 @@ def timeline_table(data: dict[str, Any]) -> Group:
         table.add_row(
             s["target"],
             _ranges(s["operators"]),
-            f"{s['cycles']:,}",
+            f"{s['cycles']:,.0f}",
             f"{s['clock_mhz']:g}",
             f"{s['milliseconds']:.3f}",
             f"{s['handover_bytes']:,}",

@@ -23,7 +23,8 @@ SLOW_FALLBACK_SHARE = 0.20
 class TimedSegment:
     target: str
     operators: tuple[int, ...]
-    cycles: int
+    cycles: float
+    """Vela's (whole) cycles on the NPU; our model's priced cycles on the CPU."""
     clock_mhz: float
     handover_bytes: int
 
