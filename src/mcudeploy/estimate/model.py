@@ -87,10 +87,12 @@ def npu_note(device: Device) -> str | None:
     if npu is None:
         return None
     peak = f", {npu.macs_per_cycle} int8 MACs/cycle" if npu.macs_per_cycle else ""
-    return (
-        f"{device.name} has an NPU ({npu.type}{peak}): these figures are for the {device.core} alone; "
-        "offloading layers to the NPU and estimating them comes with NPU support (a later issue)"
+    offload = (
+        "`estimate` on this device without --cores or --no-npu compiles for the NPU with Vela"
+        if npu.accelerator
+        else "mcudeploy does not compile for this NPU"
     )
+    return f"{device.name} has an NPU ({npu.type}{peak}): these figures are for the {device.core} alone; {offload}"
 
 
 def estimate_model(
