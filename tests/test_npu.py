@@ -261,3 +261,52 @@ def test_a_compiled_model_fits_only_a_device_with_that_npu(monkeypatch, capsys):
         code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(PERSON_VELA), "-d", device, "--json", *extra)
         report = json.loads(out)
         assert code == 1 and report["fits"] is False and "need ethos-u55-256" in report["npu_problem"]
+
+
+# ---------------------------------------------------------------- the generated project
+
+
+def test_generated_project_hands_npu_segments_to_the_driver_and_runs_the_fallback_bit_exact(
+    fallback_model, compiled, tmp_path
+):
+    """On QEMU M55 with the driver stub: the MEAN between the two NPU segments runs as our C on the
+    arena Vela planned, and hands the second segment exactly the reference engine's values."""
+    from mcudeploy.npu.validate import NOT_EMULATED, validate_cpu_segments
+
+    compilation = compiled(fallback_model, "ethos-u55-256")
+    graph = load_model(fallback_model)
+    image = np.random.default_rng(1).integers(-128, 128, (1, 8, 8, 4), dtype=np.int8)
+    result = validate_cpu_segments(graph, compilation.model, [image], tmp_path)
+    assert [c.tensor for c in result.handed_over] == ["input", "mean"]
+    assert result.bit_exact and result.feature_maps_where_vela_put_them
+    streams = ethos_u_operators(read_tflite(compilation.model))
+    assert [job.command_stream_bytes for job in result.jobs] == [op.command_stream_bytes for op in streams]
+    assert all(job.bases[1] == job.bases[2] for job in result.jobs)  # Shared_Sram: one scratch
+    assert "not emulated" in NOT_EMULATED
+
+
+def test_generate_writes_command_streams_and_the_driver_interface(fallback_model, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "project"
+    code, stdout, _ = run_cli(
+        monkeypatch, capsys, "generate", str(fallback_model), "-d", ALIF_E7, "-o", str(out), "--json"
+    )
+    summary = json.loads(stdout)
+    assert code == 0 and summary["npu_segments"] == 2 and summary["npu"]["accelerator"] == "ethos-u55-256"
+    network = (out / "network.c").read_text()
+    assert network.count("md_ethosu_invoke(&job)") == 2 and "md_sum_int" in network
+    assert (out / "runtime" / "md_ethosu.h").exists()
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["mlperf_tiny/kws_ref_model_int8.tflite", "mlperf_tiny/ic_resnet8_int8.tflite", "tflm/person_detect.tflite"],
+)
+def test_real_models_generate_and_hand_over_as_vela_planned(model, compiled, tmp_path):
+    from mcudeploy.npu.validate import validate_cpu_segments
+
+    graph = load_model(MODELS / model)
+    compilation = compiled(MODELS / model, "ethos-u55-128")
+    rng = np.random.default_rng(0)
+    inputs = [rng.integers(-128, 128, t.shape, dtype=np.int8) for t in graph.graph_inputs]
+    result = validate_cpu_segments(graph, compilation.model, inputs, tmp_path)
+    assert result.bit_exact and result.feature_maps_where_vela_put_them and len(result.jobs) == 1

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument, Planner, PlannerOption
+from mcudeploy.cli.npu import generate_with_npu
+from mcudeploy.cli.options import (
+    DEFAULT_DEVICE,
+    DeviceOption,
+    JsonOption,
+    ModelArgument,
+    NoNpuOption,
+    NpuOption,
+    Planner,
+    PlannerOption,
+)
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.codegen import generate as generate_code
 from mcudeploy.devices import find_device
@@ -26,10 +36,19 @@ def generate(
     planner: PlannerOption = Planner.MCUDEPLOY,
     force: Annotated[bool, typer.Option("--force", help="Replace the output folder if it exists.")] = False,
     json: JsonOption = False,
+    npu: NpuOption = None,
+    no_npu: NoNpuOption = False,
 ) -> None:
-    """Write network.h, network.c, network_data.h and the kernel library: weights const in flash, one static arena."""
+    """Write network.h, network.c, network_data.h and the kernel library: weights const in flash, one static arena.
+
+    On a device with an Arm Ethos-U (or with --npu): Vela's command streams and weights as const data, our
+    C for the fallback operators, and one net_run() handing each NPU segment to md_ethosu_invoke().
+    """
     part = find_device(device)
     graph = load_model(model)
+    options = {"prefix": prefix, "arena_section": arena_section, "force": force}
+    if generate_with_npu(graph, model, part, npu, no_npu, output, options, json):
+        return
     plan = plan_memory(graph, planner=str(planner))
     code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force, core=part.core)
     summary = {

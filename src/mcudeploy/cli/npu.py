@@ -11,17 +11,20 @@ from mcudeploy.devices import Device
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph
 from mcudeploy.npu.budget import Reserve
+from mcudeploy.npu.codegen import generate_for_npu
 from mcudeploy.npu.compiled import ethos_u_operators
 from mcudeploy.npu.config import npu_target
-from mcudeploy.npu.pipeline import analyze_for_npu, analyze_precompiled, estimate_for_npu
+from mcudeploy.npu.pipeline import analyze_for_npu, analyze_precompiled, estimate_for_npu, read_model
 from mcudeploy.npu.report import (
     budget_table,
+    compilation_summary,
     compilation_text,
     ethos_u_rows,
     ethos_u_table,
     placement_table,
     timeline_table,
 )
+from mcudeploy.npu.vela import compile_for_npu
 
 
 def analyze_with_npu(
@@ -88,3 +91,49 @@ def print_ethos_u(rows: list[dict]) -> None:
     if rows:
         console.print(ethos_u_table(rows))
         console.print("[dim]only an Ethos-U NPU executes these; `run` cannot (mcudeploy does not emulate the NPU)[/]")
+
+
+def generate_with_npu(
+    graph: Graph,
+    model: Path,
+    device: Device,
+    npu: str | None,
+    no_npu: bool,
+    output: Path,
+    options: dict,
+    json: bool,
+) -> bool:
+    """Generate the Cortex-M + Ethos-U project when the device has one (or --npu); False otherwise."""
+    if ethos_u_operators(graph):
+        raise McuDeployError(graph.subject, "already compiled by Vela: generate from the model before Vela compiled it")
+    target = npu_target(device, npu, no_npu)
+    if target is None:
+        return False
+    compilation = compile_for_npu(read_model(model), graph.name, target)
+    code, compiled = generate_for_npu(compilation.model, output, core=device.core, **options)
+    streams = ethos_u_operators(compiled)
+    summary = {
+        "model": graph.name,
+        "device": device.name,
+        "core": device.core,
+        "npu": compilation_summary(compilation),
+        "directory": str(code.directory),
+        "sources": list(code.sources),
+        "arena_bytes": code.arena_bytes,
+        "weights_bytes": code.weights_bytes,
+        "npu_segments": len(streams),
+        "npu_interface": "runtime/md_ethosu.h: md_ethosu_invoke(), provided by the application",
+        "arena_section": options["arena_section"],
+    }
+    if json:
+        print_json(summary)
+        return True
+    console.print(compilation_text(summary["npu"]))
+    console.print(
+        f"wrote {code.directory}/ for {device.name}: {len(code.sources)} C files, {len(streams)} NPU segments"
+    )
+    console.print(f"  arena {code.arena_bytes:,} B (Vela's plan), weights and command streams {code.weights_bytes:,} B")
+    console.print(
+        "  each NPU segment calls md_ethosu_invoke() (runtime/md_ethosu.h): provide it around your Ethos-U driver"
+    )
+    return True

@@ -67,20 +67,25 @@ def check_runs_on_cpu(graph: Graph) -> None:
     )
 
 
-def offline_arena_bytes(model: bytes, graph: Graph) -> int | None:
-    """The arena Vela planned for `graph` (read from `model`): the end of its highest tensor; None without a plan."""
+def offline_offsets(model: bytes) -> np.ndarray | None:
+    """Each tensor's arena offset in Vela's offline plan (-1: not in the arena); None without a plan."""
     import tflite
 
     root = tflite.Model.GetRootAsModel(model, 0)
     for i in range(root.MetadataLength()):
         entry = root.Metadata(i)
-        if entry.Name() != OFFLINE_PLAN:
-            continue
-        words = np.frombuffer(root.Buffers(entry.Buffer()).DataAsNumpy().tobytes(), dtype="<i4")
-        offsets = words[OFFLINE_PLAN_HEADER_WORDS:]
-        ends = [int(offset) + graph.tensors[t].nbytes for t, offset in enumerate(offsets) if offset >= 0]
-        return max(ends, default=0)
+        if entry.Name() == OFFLINE_PLAN:
+            words = np.frombuffer(root.Buffers(entry.Buffer()).DataAsNumpy().tobytes(), dtype="<i4")
+            return words[OFFLINE_PLAN_HEADER_WORDS:]
     return None
+
+
+def offline_arena_bytes(model: bytes, graph: Graph) -> int | None:
+    """The arena Vela planned for `graph` (read from `model`): the end of its highest tensor; None without a plan."""
+    offsets = offline_offsets(model)
+    if offsets is None:
+        return None
+    return max((int(offset) + graph.tensors[t].nbytes for t, offset in enumerate(offsets) if offset >= 0), default=0)
 
 
 def _describe(graph: Graph, op: Operator) -> EthosUOperator:

@@ -36,7 +36,7 @@ class NpuPlan:
 
 def plan_for_npu(graph: Graph, model_path: Path, target: NpuTarget) -> NpuPlan:
     """Vela's compilation of the model file and its placement on our graph."""
-    compilation = compile_for_npu(_read(model_path), graph.name, target)
+    compilation = compile_for_npu(read_model(model_path), graph.name, target)
     placements = place_operators(graph, compilation)
     return NpuPlan(compilation, placements, segments(graph, placements))
 
@@ -59,7 +59,7 @@ def analyze_precompiled(
     graph: Graph, model_path: Path, device: Device, target: NpuTarget | None, reserve: Reserve
 ) -> dict:
     """A .tflite Vela already compiled: its Ethos-U operators explained, its arena as Vela planned it."""
-    offline = offline_arena_bytes(_read(model_path), graph)
+    offline = offline_arena_bytes(read_model(model_path), graph)
     arena = offline if offline is not None else plan_memory(graph).arena_bytes
     budget = precompiled_budget(graph, arena, device, reserve)
     need = requirement(graph, target.accelerator if target else None)
@@ -90,7 +90,7 @@ def estimate_for_npu(
     }
 
 
-def _read(path: Path) -> bytes:
+def read_model(path: Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as error:

@@ -4,6 +4,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     activations,
     conv,
     elementwise,
+    ethos_u,
     fully_connected,
     movement,
     quantize,
