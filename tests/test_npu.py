@@ -310,3 +310,15 @@ def test_real_models_generate_and_hand_over_as_vela_planned(model, compiled, tmp
     inputs = [rng.integers(-128, 128, t.shape, dtype=np.int8) for t in graph.graph_inputs]
     result = validate_cpu_segments(graph, compilation.model, inputs, tmp_path)
     assert result.bit_exact and result.feature_maps_where_vela_put_them and len(result.jobs) == 1
+
+
+def test_estimate_cores_adds_the_m55_with_its_npu(monkeypatch, capsys):
+    hello = MODELS / "tflm/hello_world_int8.tflite"
+    code, out, _ = run_cli(monkeypatch, capsys, "estimate", str(hello), "--cores", "--json")
+    report = json.loads(out)
+    (row,) = report["with_npu"]
+    m55 = next(item for item in report["cores"] if item["core"] == "cortex-m55")
+    assert code == 0 and row["device"] == m55["device"] == "AE722F80F55D5"
+    assert row["accelerator"] == "ethos-u55-256" and row["npu_clock_mhz"] == 400
+    assert row["cpu_only_ms"] == pytest.approx(m55["total"]["ms"], abs=1e-4)
+    assert row["cpu_ms"] == 0 and row["total_ms"] == row["npu_ms"] > 0

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.cli.npu import estimate_with_npu
+from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     DeviceOption,
@@ -52,10 +52,12 @@ def estimate(
     if cores:
         with _working("building and running on each core", json):
             estimates = compare_cores(graph, comparison_devices(target), planner=str(planner))
+            npu_rows = compare_with_npu(graph, model, estimates, no_npu)
         if json:
-            print_json(comparison_report(estimates))
+            print_json({**comparison_report(estimates), "with_npu": npu_rows})
         else:
             console.print(comparison_table(estimates))
+            print_npu_comparison(npu_rows, graph.name)
         return
     if estimate_with_npu(graph, model, target, npu, no_npu, clock, str(planner), json):
         return

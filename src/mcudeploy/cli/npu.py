@@ -14,13 +14,20 @@ from mcudeploy.npu.budget import Reserve
 from mcudeploy.npu.codegen import generate_for_npu
 from mcudeploy.npu.compiled import ethos_u_operators
 from mcudeploy.npu.config import npu_target
-from mcudeploy.npu.pipeline import analyze_for_npu, analyze_precompiled, estimate_for_npu, read_model
+from mcudeploy.npu.pipeline import (
+    analyze_for_npu,
+    analyze_precompiled,
+    estimate_for_npu,
+    npu_comparison,
+    read_model,
+)
 from mcudeploy.npu.report import (
     budget_table,
     compilation_summary,
     compilation_text,
     ethos_u_rows,
     ethos_u_table,
+    npu_comparison_table,
     placement_table,
     timeline_table,
 )
@@ -137,3 +144,13 @@ def generate_with_npu(
         "  each NPU segment calls md_ethosu_invoke() (runtime/md_ethosu.h): provide it around your Ethos-U driver"
     )
     return True
+
+
+def compare_with_npu(graph: Graph, model: Path, estimates: list, no_npu: bool) -> list[dict]:
+    """`estimate --cores`: rows for the compared parts that have an Ethos-U (none with --no-npu)."""
+    return [] if no_npu else npu_comparison(graph, model, estimates)
+
+
+def print_npu_comparison(rows: list[dict], model: str) -> None:
+    if rows:
+        console.print(npu_comparison_table(rows, model))

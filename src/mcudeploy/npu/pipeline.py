@@ -8,12 +8,12 @@ from typing import Any
 
 from mcudeploy.devices import Device
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.model import estimate_model
+from mcudeploy.estimate.model import ModelEstimate, estimate_model
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
 from mcudeploy.npu.budget import Reserve, compiled_budget, precompiled_budget, requirement
 from mcudeploy.npu.compiled import ethos_u_operators, offline_arena_bytes
-from mcudeploy.npu.config import NpuTarget
+from mcudeploy.npu.config import NpuTarget, npu_target
 from mcudeploy.npu.placement import Placement, Segment, place_operators, segments
 from mcudeploy.npu.report import (
     budget_data,
@@ -88,6 +88,29 @@ def estimate_for_npu(
         "placement": placement_rows(plan.placements, cpu_savings(plan.placements, cpu)),
         "timeline": timeline_data(line),
     }
+
+
+def npu_comparison(graph: Graph, model_path: Path, estimates: list[ModelEstimate]) -> list[dict[str, Any]]:
+    """`estimate --cores`: for each compared part with an Ethos-U, the same part with its NPU on (the CPU
+    segments priced from that part's own estimate)."""
+    rows = []
+    for cpu in estimates:
+        target = npu_target(cpu.device, None, False)
+        if target is None:
+            continue
+        plan = plan_for_npu(graph, model_path, target)
+        line = timeline(plan.segments, plan.placements, plan.compilation, cpu)
+        rows.append(
+            {
+                "core": cpu.device.core,
+                "device": cpu.device.name,
+                "accelerator": target.accelerator,
+                "core_clock_mhz": cpu.clock_mhz,
+                "npu_clock_mhz": plan.compilation.clock_hz / 1e6,
+                **timeline_data(line),
+            }
+        )
+    return rows
 
 
 def read_model(path: Path) -> bytes:

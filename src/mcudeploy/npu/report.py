@@ -245,3 +245,21 @@ def _ranges(indices: list[int]) -> str:
     if not indices:
         return ""
     return f"#{indices[0]}" if len(indices) == 1 else f"#{indices[0]}–#{indices[-1]}"
+
+
+def npu_comparison_table(rows: list[dict[str, Any]], model: str) -> Table:
+    table = Table(title=f"{model}: with the NPU", title_justify="left")
+    for column in ("core + NPU", "part", "clocks", "ms", "NPU ms", "CPU ms", "on the CPU", "vs the core alone"):
+        table.add_column(column, justify="left" if column in ("core + NPU", "part") else "right")
+    for row in rows:
+        table.add_row(
+            f"{row['core']} + {row['accelerator']}",
+            row["device"],
+            f"{row['core_clock_mhz']:g} + {row['npu_clock_mhz']:g} MHz",
+            f"{row['total_ms']:.3f}",
+            f"{row['npu_ms']:.3f}",
+            f"{row['cpu_ms']:.3f}",
+            f"{100 * row['cpu_share']:.1f}%",
+            f"{row['speedup_over_cpu_only']:.1f}x faster" if row["speedup_over_cpu_only"] else "-",
+        )
+    return table
