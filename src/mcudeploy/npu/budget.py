@@ -66,7 +66,10 @@ class NpuRequirement:
         if self.met:
             return None
         needed = self.needed or "an Ethos-U NPU"
-        have = self.available or (device.part.npu.type if device.part.npu else "no NPU")
+        npu = device.part.npu
+        have = self.available or (
+            "no NPU" if npu is None else "its Ethos-U off (--no-npu)" if npu.accelerator else npu.type
+        )
         return f"the model's Ethos-U command streams need {needed}; {device.name} has {have}"
 
 
@@ -92,12 +95,10 @@ def precompiled_budget(graph: Graph, arena_bytes: int, device: Device, reserve: 
     return memory_budget(_request(graph, arena_bytes, read_only, cpu_ops, reserve, npu_constants), device)
 
 
-def requirement(graph_or_needed: Graph | str | None, available: str | None) -> NpuRequirement:
-    if isinstance(graph_or_needed, Graph):
-        targets = {op.compiled_for for op in ethos_u_operators(graph_or_needed)}
-        needed = targets.pop() if len(targets) == 1 else None
-        return NpuRequirement(needed, available)
-    return NpuRequirement(graph_or_needed, available)
+def compiled_for(graph: Graph, available: str | None) -> NpuRequirement:
+    """What a model holding `ethos-u` operators needs: the accelerator its command streams name."""
+    targets = {op.compiled_for for op in ethos_u_operators(graph)}
+    return NpuRequirement(targets.pop() if len(targets) == 1 else None, available)
 
 
 def _request(

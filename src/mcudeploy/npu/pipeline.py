@@ -11,7 +11,7 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.model import ModelEstimate, estimate_model
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
-from mcudeploy.npu.budget import Reserve, compiled_budget, precompiled_budget, requirement
+from mcudeploy.npu.budget import NpuRequirement, Reserve, compiled_budget, compiled_for, precompiled_budget
 from mcudeploy.npu.compiled import ethos_u_operators, offline_arena_bytes
 from mcudeploy.npu.config import NpuTarget, npu_target
 from mcudeploy.npu.placement import Placement, Segment, place_operators, segments
@@ -51,7 +51,7 @@ def analyze_for_npu(graph: Graph, model_path: Path, device: Device, target: NpuT
         "npu": compilation_summary(compilation),
         "placement": placement_rows(plan.placements),
         "segments": segment_rows(plan.segments),
-        **budget_data(budget, requirement(target.accelerator, target.accelerator)),
+        **budget_data(budget, NpuRequirement(target.accelerator, target.accelerator)),
     }
 
 
@@ -62,7 +62,7 @@ def analyze_precompiled(
     offline = offline_arena_bytes(read_model(model_path), graph)
     arena = offline if offline is not None else plan_memory(graph).arena_bytes
     budget = precompiled_budget(graph, arena, device, reserve)
-    need = requirement(graph, target.accelerator if target else None)
+    need = compiled_for(graph, target.accelerator if target else None)
     return {
         "model": graph.name,
         "device": device.name,

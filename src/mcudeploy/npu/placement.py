@@ -8,13 +8,14 @@ order, and adds the standard rewrite where one exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.npu.vela import FallbackWarning, VelaCompilation
 
 
-class Target:
+class Target(StrEnum):
     NPU = "NPU"
     CPU = "CPU"
 
@@ -49,7 +50,9 @@ def place_operators(graph: Graph, compilation: VelaCompilation) -> list[Placemen
         vela_op = by_index.get(op.index)
         on_npu = vela_op is not None and vela_op.on_npu
         found = [w for name in _output_names(graph, op) for w in warnings_by_ofm.get(name, [])]
-        reasons = tuple(dict.fromkeys(_reason_text(w) for w in found)) if not on_npu else ()
+        reasons = () if on_npu else tuple(dict.fromkeys(_reason_text(w) for w in found))
+        if not on_npu and not reasons:
+            reasons = (_silent_reason(op, compilation),)
         placements.append(
             Placement(
                 index=op.index,
@@ -57,7 +60,7 @@ def place_operators(graph: Graph, compilation: VelaCompilation) -> list[Placemen
                 target=Target.NPU if on_npu else Target.CPU,
                 npu_cycles=vela_op.cycles if vela_op else 0,
                 macs=vela_op.macs if vela_op else 0,
-                reasons=reasons or (() if on_npu else (_silent_reason(op, compilation),)),
+                reasons=reasons,
                 suggestion=None if on_npu else suggest_rewrite(op, found, compilation.target.accelerator),
             )
         )
