@@ -44,7 +44,7 @@ def plan_for_npu(graph: Graph, model_path: Path, target: NpuTarget) -> NpuPlan:
 def analyze_for_npu(graph: Graph, model_path: Path, device: Device, target: NpuTarget, reserve: Reserve) -> dict:
     plan = plan_for_npu(graph, model_path, target)
     compilation = plan.compilation
-    budget = compiled_budget(graph, compilation.sram_bytes, compilation.flash_bytes, plan.placements, device, reserve)
+    budget = compiled_budget(graph, compilation.arena_bytes, compilation.flash_bytes, plan.placements, device, reserve)
     return {
         "model": graph.name,
         "device": device.name,

@@ -37,6 +37,7 @@ def compilation_summary(compilation: VelaCompilation) -> dict[str, Any]:
         "npu_cycles": compilation.total_cycles,
         "npu_ms": compilation.inference_seconds * 1e3,
         "sram_bytes": compilation.sram_bytes,
+        "arena_bytes": compilation.arena_bytes,
         "read_only_bytes": compilation.flash_bytes,
         "vela_summary": compilation.summary,
     }

@@ -69,6 +69,9 @@ class VelaCompilation:
     """The compiled .tflite: NPU segments as `ethos-u` custom operators, the rest unchanged."""
     sram_bytes: int
     """Peak SRAM (feature maps, scratch, weight buffers), bytes; the summary's KiB figure exactly."""
+    arena_bytes: int
+    """The tensor arena Vela planned for the whole compiled model (its offline plan): NPU and CPU feature
+    maps and the NPU scratch. Vela's SRAM figure when NPU operators exist; also right when none do."""
     flash_bytes: int
     """Read-only memory: command stream and encoded weights, bytes."""
     npu_cycles: int
@@ -116,14 +119,17 @@ def compile_for_npu(model: bytes, name: str, target: NpuTarget) -> VelaCompilati
             )
         summary = _read_summary(csv_path)
     report = compiled.perf_report
+    model_bytes = bytes(compiled.model)
+    sram_bytes = round(float(summary["sram_memory_used"]) * KIB)
     return VelaCompilation(
         target=target,
         vela_version=version,
         summary=summary,
         operators=_operators(compiled.opt_database),
         warnings=parse_fallback_warnings(printed.getvalue()),
-        model=bytes(compiled.model),
-        sram_bytes=round(float(summary["sram_memory_used"]) * KIB),
+        model=model_bytes,
+        sram_bytes=sram_bytes,
+        arena_bytes=_planned_arena(model_bytes, sram_bytes),
         flash_bytes=_read_only_bytes(summary),
         npu_cycles=int(report.npuCycles),
         total_cycles=int(report.totalCycles),
@@ -243,6 +249,14 @@ def _read_only_bytes(summary: dict[str, str]) -> int:
     """Command stream and weights live in the memory Vela reports as flash (or DRAM on U65/U85 systems)."""
     kib = sum(float(summary[f"{area}_memory_used"]) for area in ("off_chip_flash", "on_chip_flash", "dram"))
     return round(kib * KIB)
+
+
+def _planned_arena(model: bytes, sram_bytes: int) -> int:
+    from mcudeploy.importers.tflite.reader import read_tflite
+    from mcudeploy.npu.compiled import offline_arena_bytes
+
+    planned = offline_arena_bytes(model, read_tflite(model))
+    return sram_bytes if planned is None else planned
 
 
 def _bandwidths(arch: Any) -> dict[str, float]:
