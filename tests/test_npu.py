@@ -325,3 +325,14 @@ def test_estimate_cores_adds_the_m55_with_its_npu(monkeypatch, capsys):
     assert row["accelerator"] == "ethos-u55-256" and row["npu_clock_mhz"] == 400
     assert row["cpu_only_ms"] == pytest.approx(m55["total"]["ms"], abs=1e-4)
     assert row["cpu_ms"] == 0 and row["total_ms"] == row["npu_ms"] > 0
+
+
+def test_validate_npu_reports_the_cpu_segments_and_says_npu_arithmetic_is_not_emulated(
+    fallback_model, monkeypatch, capsys
+):
+    arguments = ("validate", str(fallback_model), "--npu", "ethos-u55-128", "--random", "1", "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, *arguments)
+    report = json.loads(out)
+    (item,) = report["inputs"]
+    assert code == 0 and report["passed"] and "not emulated" in report["note"]
+    assert item["handed_over"] == {"input": True, "mean": True} and item["npu_jobs"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import typer
@@ -13,7 +14,7 @@ from mcudeploy.ir import Graph
 from mcudeploy.npu.budget import Reserve
 from mcudeploy.npu.codegen import generate_for_npu
 from mcudeploy.npu.compiled import ethos_u_operators
-from mcudeploy.npu.config import npu_target
+from mcudeploy.npu.config import npu_target, reference_target
 from mcudeploy.npu.pipeline import (
     analyze_for_npu,
     analyze_precompiled,
@@ -31,6 +32,7 @@ from mcudeploy.npu.report import (
     placement_table,
     timeline_table,
 )
+from mcudeploy.npu.validate import NOT_EMULATED, validate_cpu_segments
 from mcudeploy.npu.vela import compile_for_npu
 
 
@@ -154,3 +156,46 @@ def compare_with_npu(graph: Graph, model: Path, estimates: list, no_npu: bool) -
 def print_npu_comparison(rows: list[dict], model: str) -> None:
     if rows:
         console.print(npu_comparison_table(rows, model))
+
+
+def validate_with_npu(graph: Graph, model: Path, accelerator: str, input_sets: list, json: bool) -> None:
+    """`validate --npu`: the generated Cortex-M + Ethos-U project's CPU segments on QEMU M55, input by input."""
+    if ethos_u_operators(graph):
+        raise McuDeployError(graph.subject, "already compiled by Vela: validate the model before Vela compiled it")
+    compilation = compile_for_npu(read_model(model), graph.name, reference_target(accelerator))
+    with tempfile.TemporaryDirectory(prefix="mcudeploy-npu-validate-") as folder:
+        results = [
+            validate_cpu_segments(graph, compilation.model, inputs, Path(folder) / f"input-{number}")
+            for number, inputs in enumerate(input_sets)
+        ]
+    report = {
+        "model": graph.name,
+        "npu": compilation_summary(compilation),
+        "target": "m55",
+        "passed": all(r.bit_exact and r.feature_maps_where_vela_put_them for r in results),
+        "note": NOT_EMULATED,
+        "inputs": [
+            {
+                "bit_exact": r.bit_exact,
+                "feature_maps_where_vela_put_them": r.feature_maps_where_vela_put_them,
+                "npu_jobs": len(r.jobs),
+                "handed_over": {c.tensor: c.equal for c in r.handed_over},
+                "outputs": {c.tensor: c.equal for c in r.outputs},
+            }
+            for r in results
+        ],
+    }
+    if json:
+        print_json(report)
+    else:
+        console.print(compilation_text(report["npu"]))
+        for number, item in enumerate(report["inputs"]):
+            verdict = "[green]✔ bit-exact[/]" if item["bit_exact"] else "[red]✘ differs[/]"
+            placed = "as Vela planned" if item["feature_maps_where_vela_put_them"] else "[red]NOT as Vela planned[/]"
+            console.print(
+                f"input {number}: {verdict} on m55: {len(item['handed_over'])} tensors handed to "
+                f"{item['npu_jobs']} NPU segments, {len(item['outputs'])} outputs; base addresses {placed}"
+            )
+        console.print(f"[yellow]note: {NOT_EMULATED}[/]")
+    if not report["passed"]:
+        raise typer.Exit(1)

@@ -11,7 +11,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mcudeploy.cli.options import JsonOption, ModelArgument, Planner, PlannerOption
+from mcudeploy.cli.npu import validate_with_npu
+from mcudeploy.cli.options import JsonOption, ModelArgument, NpuOption, Planner, PlannerOption
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.importers import load_model
@@ -47,13 +48,21 @@ def validate(
     ] = False,
     planner: PlannerOption = Planner.MCUDEPLOY,
     json: JsonOption = False,
+    npu: NpuOption = None,
 ) -> None:
     """Generate the C code, build it for each target, run every input and compare bit for bit.
+
+    With --npu: Vela compiles the model for that Ethos-U and the generated Cortex-M + Ethos-U project runs
+    on QEMU M55 with a driver stub that supplies each NPU segment's outputs from the reference engine (NPU
+    arithmetic is not emulated): the CPU segments and the hand-over are compared bit for bit.
 
     Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
     """
     graph = load_model(model)
     input_sets = load_input_sets(inputs, graph) if inputs else [random_inputs(graph, seed) for seed in range(random)]
+    if npu is not None:
+        validate_with_npu(graph, model, npu, input_sets, json)
+        return
     targets = _target_names(target)
     validator = Validator(graph, planner=str(planner))
     try:

@@ -95,16 +95,21 @@ def _port_lines(port: NpuPort) -> list[str]:
 
 
 def _reference_target(accelerator: str, device: Device) -> NpuTarget:
+    recorded = device.part.npu.type if device.part.npu else "no NPU"
+    return reference_target(accelerator, f"{device.name} records {recorded}, not this NPU's figures")
+
+
+def reference_target(accelerator: str, why: str = "no device named") -> NpuTarget:
+    """`accelerator` in the Arm reference system of its family, from Vela's own configuration file."""
     from mcudeploy.npu.vela import arm_reference_ini
 
-    family = accelerator.rsplit("-", 1)[0]
-    system = ARM_REFERENCE_SYSTEMS[family]
-    recorded = device.part.npu.type if device.part.npu else "no NPU"
+    accelerator = _checked_accelerator(accelerator)
+    system = ARM_REFERENCE_SYSTEMS[accelerator.rsplit("-", 1)[0]]
     return NpuTarget(
         accelerator=accelerator,
         system_config=system,
         ini=arm_reference_ini(),
-        source=f"Vela's Arm/vela.ini, {system} ({device.name} records {recorded}, not this NPU's figures)",
+        source=f"Vela's Arm/vela.ini, {system} ({why})",
         from_device=False,
     )
 
