@@ -24,7 +24,7 @@ from typing import Any
 from mcudeploy.errors import McuDeployError
 from mcudeploy.npu.config import NpuTarget
 
-INSTALL_HINT = "the Ethos-U path needs Arm's Vela compiler: pip install 'mcudeploy[npu]'"
+INSTALL_HINT = "not installed: pip install 'mcudeploy[npu]' (or --no-npu for the Cortex-M alone)"
 PASSTHROUGH = "Passthrough"
 """Vela's name for an operator it leaves to the CPU."""
 KIB = 1024
@@ -179,7 +179,7 @@ def _vela_modules() -> tuple[Any, Any, Any, Any, str]:
         from ethosu.vela import architecture_features, stats_writer, vela
         from ethosu.vela._version import __version__
     except ImportError as error:
-        raise McuDeployError("--npu", INSTALL_HINT) from error
+        raise McuDeployError("Arm's Vela compiler (ethos-u-vela)", INSTALL_HINT) from error
     return regor, vela, architecture_features, stats_writer, __version__
 
 
