@@ -27,8 +27,6 @@ from mcudeploy.npu.config import npu_target
 from mcudeploy.npu.placement import Target, place_operators
 from mcudeploy.npu.vela import compile_for_npu
 
-pytest.importorskip("ethosu.vela", reason="the Ethos-U tests need Vela (mcudeploy[npu])")
-
 ALIF_E7 = "Alif Ensemble E7"
 ACCELERATORS = ["ethos-u55-128", "ethos-u55-256"]
 PERSON_VELA = MODELS / "tflm/person_detect_vela.tflite"
