@@ -1,6 +1,6 @@
-"""Hand-checked edge cases of the requantization arithmetic of engine/fixedpoint.py:
-int32 wrap and saturation, SaturatingRoundingDoublingHighMul, RoundingDivideByPOT,
-the MultiplyByQuantizedMultiplier variants and QuantizeMultiplier.
+"""Hand-checked edge cases of the requantization arithmetic of engine/fixedpoint.py (int32 wrap
+and saturation, SaturatingRoundingDoublingHighMul, RoundingDivideByPOT, the
+MultiplyByQuantizedMultiplier variants) and of QuantizeMultiplier (params/quantization.py).
 
 Expected values are worked out by hand from the C definitions (gemmlowp, TFLite's
 common.h and quantization_util.cc), noted beside each case. The gemmlowp math
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from mcudeploy.engine import fixedpoint as fp
+from mcudeploy.params import quantization
 
 INT32_MIN, INT32_MAX = fp.INT32_MIN, fp.INT32_MAX
 HALF = 1 << 30  # 0.5 as a Q0.31 multiplier
@@ -209,27 +210,29 @@ def test_multiply_by_quantized_multiplier_greater_than_one():
     ],
 )
 def test_quantize_multiplier(real, expected):
-    assert fp.quantize_multiplier(real) == expected
+    assert quantization.quantize_multiplier(real) == expected
 
 
 def test_quantize_multiplier_round_trips():
     """multiplier · 2^(shift - 31) is the real value within half a unit of the 31-bit mantissa."""
     for real in [0.1, 0.3333, 1e-5, 7.5, 123.456, 2.0**-20 * 1.2345]:
-        multiplier, shift = fp.quantize_multiplier(real)
+        multiplier, shift = quantization.quantize_multiplier(real)
         assert 2**30 <= multiplier < 2**31
         assert abs(multiplier * 2.0 ** (shift - 31) - real) <= 2.0 ** (shift - 32)
 
 
 def test_quantize_multipliers_matches_scalar():
     reals = np.array([0.0, 0.5, 1 - 2.0**-33, 2.0**-33, 0.3, 5.0])
-    multipliers, shifts = fp.quantize_multipliers(reals)
+    multipliers, shifts = quantization.quantize_multipliers(reals)
     assert multipliers.dtype == np.int64
     assert shifts.dtype == np.int64
-    assert list(zip(multipliers.tolist(), shifts.tolist(), strict=True)) == [fp.quantize_multiplier(r) for r in reals]
+    assert list(zip(multipliers.tolist(), shifts.tolist(), strict=True)) == [
+        quantization.quantize_multiplier(r) for r in reals
+    ]
 
 
 def test_quantize_multiplier_smaller_than_one_exp():
-    assert fp.quantize_multiplier_smaller_than_one_exp(0.25) == (HALF, -1)
+    assert quantization.quantize_multiplier_smaller_than_one_exp(0.25) == (HALF, -1)
     for bad in [0.0, 1.0, -0.5, 2.0]:
         with pytest.raises(ValueError):
-            fp.quantize_multiplier_smaller_than_one_exp(bad)
+            quantization.quantize_multiplier_smaller_than_one_exp(bad)

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from conftest import MODELS
-from mcudeploy.engine.ops.conv import make_window
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.ir import Graph, GraphBuilder, Padding
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, ElementwiseOptions, Pool2DOptions
@@ -16,6 +15,7 @@ from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import PLANE_SLACK, pixel_pair_schedule
 from mcudeploy.memory.lifetimes import last_step, tensor_lifetimes
 from mcudeploy.memory.sharing import arena_tensors
+from mcudeploy.params.window import make_window
 
 
 def _out_size(size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:

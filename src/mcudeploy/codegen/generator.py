@@ -29,6 +29,7 @@ from mcudeploy.ir import Graph, Operator, Tensor
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.memory.budget import ConstantLayout, constant_layout
 from mcudeploy.memory.plan import Buffer, MemoryPlan
+from mcudeploy.params.requantization import requantization
 
 PREFIX_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
 MIN_ARENA_ALIGNMENT = 8
@@ -109,7 +110,7 @@ def render(
     context = _template_context(graph, plan, prefix, arena_section, codes, offsets, layout)
     context.update(
         headers=sorted({c.header for c in codes if c.header}),
-        weights=weights_members(graph, layout, _derived_values(graph, codes, block)),
+        weights=weights_members(graph, layout, _derived_values(graph)),
         weights_alignment=layout.alignment,
         sources=["network.c", *(f"runtime/{s}" for s in sources)],
         libm=needs_libm,
@@ -121,16 +122,14 @@ def render(
     return RenderedProject(files, tuple(context["sources"]), layout.total_bytes, needs_libm)
 
 
-def _derived_values(graph: Graph, codes: list[LayerCode], block: WeightsBlock) -> dict[tuple[int, str], np.ndarray]:
-    """The layers' derived arrays by (layer, kind): exactly those the constant layout holds."""
-    derived = {
+def _derived_values(graph: Graph) -> dict[tuple[int, str], np.ndarray]:
+    """The layers' derived arrays by (layer, kind), from the records the constant layout counts."""
+    return {
         (op.index, kind): values
-        for op, code in zip(graph.operators, codes, strict=True)
-        for kind, values in code.derived.items()
+        for op in graph.operators
+        if (record := requantization(op, graph)) is not None
+        for kind, values in record.arrays.items()
     }
-    if set(derived) != set(block.derived):
-        raise AssertionError(f"derived constants {sorted(derived)} differ from the layout's {sorted(block.derived)}")
-    return derived
 
 
 def _uses_math_macros(context: dict) -> bool:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcudeploy.params.quantization import round_half_away, round_half_away_f32
+from mcudeploy.params.requantization import Requantization
+
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
@@ -90,47 +93,6 @@ def multiply_by_quantized_multiplier_greater_than_one(
     """TFLite's MultiplyByQuantizedMultiplierGreaterThanOne (left_shift >= 0)."""
     shifted = wrap_int32(np.asarray(x, dtype=np.int64) * (np.int64(1) << np.asarray(left_shift, dtype=np.int64)))
     return saturating_rounding_doubling_high_mul(shifted, multiplier)
-
-
-def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
-    """TFLite's QuantizeMultiplier: real ≈ multiplier · 2^(shift-31), multiplier in [2^30, 2^31).
-
-    Rounds half away from zero (C's round), carries 2^31 into the exponent and
-    flushes multipliers below 2^-31 to zero.
-    """
-    if real_multiplier == 0.0:
-        return 0, 0
-    mantissa, shift = math.frexp(real_multiplier)
-    q_fixed = _round_half_away(mantissa * (1 << 31))
-    if q_fixed == 1 << 31:
-        q_fixed //= 2
-        shift += 1
-    if shift < -31:
-        return 0, 0
-    return q_fixed, shift
-
-
-def quantize_multipliers(real_multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`quantize_multiplier` over an array (per-channel scales); returns int64 arrays."""
-    pairs = [quantize_multiplier(float(m)) for m in np.ravel(real_multipliers)]
-    multipliers = np.array([p[0] for p in pairs], dtype=np.int64)
-    shifts = np.array([p[1] for p in pairs], dtype=np.int64)
-    return multipliers, shifts
-
-
-def quantize_multiplier_smaller_than_one_exp(real_multiplier: float) -> tuple[int, int]:
-    """TFLite's QuantizeMultiplierSmallerThanOneExp: the multiplier must lie in (0, 1)."""
-    if not 0.0 < real_multiplier < 1.0:
-        raise ValueError(f"multiplier {real_multiplier} is not in (0, 1)")
-    return quantize_multiplier(real_multiplier)
-
-
-def _round_half_away(value: float) -> int:
-    """C's round(): halves away from zero (Python's round() goes to even)."""
-    magnitude = abs(value)
-    whole = math.floor(magnitude)
-    rounded = whole + 1 if magnitude - whole >= 0.5 else whole  # exact, unlike floor(x + 0.5)
-    return rounded if value >= 0 else -rounded
 
 
 def clamp_and_narrow(values: np.ndarray, low: np.integer, high: np.integer, dtype: np.dtype) -> np.ndarray:
@@ -218,7 +180,7 @@ class _FusedRequantization:
 
 
 def make_requantizer(
-    real_multipliers: np.ndarray,
+    requantization: Requantization,
     bias: np.ndarray,
     output_offset: int,
     clamp: tuple[int, int],
@@ -226,14 +188,14 @@ def make_requantizer(
     wide: bool = False,
     sum_bound: np.ndarray | None = None,
 ) -> Requantizer:
-    """QuantizeMultiplier of each channel's real multiplier, with the integer `bias` (per
-    channel or one value) added to the sums first.
+    """The channels' multipliers and shifts applied to the sums, with the integer `bias` (per
+    channel or one value) added to them first.
 
     `sum_bound` (per channel: no |sum| exceeds it, nor any partial sum the caller accumulates in
     int32) lets the fused path run when it proves every step exact; without it, or when the
     bound is too large, each int32 wrap is modelled.
     """
-    multipliers, shifts = quantize_multipliers(real_multipliers)
+    multipliers, shifts = requantization.multipliers.astype(np.int64), requantization.shifts.astype(np.int64)
     channels = max(multipliers.size, np.size(bias))
     multipliers, shifts = np.broadcast_to(multipliers, channels), np.broadcast_to(shifts, channels)
     bias = np.broadcast_to(np.asarray(bias, dtype=np.int64), channels)
@@ -295,7 +257,7 @@ _FIXED_ONE = INT32_MAX
 
 def _fixed_constant(value: float, integer_bits: int = 0) -> int:
     """Raw int32 of a real constant, rounded to nearest as gemmlowp's hard-coded constants are."""
-    return _round_half_away(value * 2.0 ** (31 - integer_bits))
+    return round_half_away(value * 2.0 ** (31 - integer_bits))
 
 
 _EXP_MINUS_ONE_EIGHTH = _fixed_constant(math.exp(-1 / 8))
@@ -513,15 +475,6 @@ def lut_lookup_int16(value: np.ndarray, lut: np.ndarray) -> np.ndarray:
     slope = wrap_int16(lut[index + 1] - base)
     delta = (slope * (value & 0x7F) + 64) >> 7
     return wrap_int16(base + delta)
-
-
-def round_half_away_f32(x: np.ndarray) -> np.ndarray:
-    """C's roundf on float32 values, exactly (np.round rounds halves to even)."""
-    x = np.asarray(x, dtype=np.float32)
-    magnitude = np.abs(x)
-    whole = np.floor(magnitude)
-    rounded = np.where(magnitude - whole >= np.float32(0.5), whole + np.float32(1), whole)
-    return np.copysign(rounded, x)
 
 
 def evaluate_by_table(data: np.ndarray, function: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcudeploy.engine.ops.conv import Window, make_window
 from mcudeploy.ir import Graph, Operator, Tensor
+from mcudeploy.params.window import Window, window_of
 
 
 @dataclass(frozen=True)
@@ -279,8 +279,7 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     # buffer, then every output channel of both pixels is computed from that buffer and written.
     # An output of a single pixel per batch needs one column only.
     input_t, output_t = _tensors(graph, op)
-    filter_t = graph.tensors[op.inputs[1]]
-    window = make_window(op.options, input_t.shape, filter_t.shape[1:3], output_t.shape)
+    window = window_of(op, graph)
     column = window.filter_h * window.filter_w * input_t.shape[3]
     columns = min(2, window.out_h * window.out_w)
     scratch = columns * column * (4 if input_t.dtype.is_float else 2)
@@ -314,8 +313,7 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
     #   the DSP kernel fills the padding with the zero point so that every window lies inside.
     input_t, output_t = _tensors(graph, op)
-    filter_t = graph.tensors[op.inputs[1]]
-    window = make_window(op.options, input_t.shape, filter_t.shape[1:3], output_t.shape)
+    window = window_of(op, graph)
     streaming = _streaming(0, channel_stream_schedule(input_t, output_t, window), "window channel read before written")
     _, height, width, channels = input_t.shape
     if output_t.shape[3] == channels and output_t.dtype.itemsize == input_t.dtype.itemsize:
@@ -333,7 +331,7 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
 def _pool(graph: Graph, op: Operator) -> KernelContract:
     # Pixel by pixel, channel by channel: output (p, c) is written right after channel c of its window is read.
     input_t, output_t = _tensors(graph, op)
-    window = make_window(op.options, input_t.shape, (op.options.filter_h, op.options.filter_w), output_t.shape)
+    window = window_of(op, graph)
     rule = _streaming(0, channel_stream_schedule(input_t, output_t, window), "window channel read before written")
     return KernelContract(kernel="pixel by pixel, channel by channel", overlaps=(rule,))
 

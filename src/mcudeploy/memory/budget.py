@@ -16,12 +16,10 @@ from enum import StrEnum
 
 from mcudeploy.devices import DATA_CACHE_CORES, Database, Device, RegionKind, Span
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator
+from mcudeploy.params.requantization import requantization
 
 DEFAULT_ALIGNMENT = 16
 DEFAULT_STACK_BYTES = 8 * 1024
-
-REQUANTIZING_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
-"""Operators whose quantized form needs one int32 multiplier and one shift per output channel."""
 
 
 def align_up(value: int, alignment: int) -> int:
@@ -67,7 +65,7 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT) -> Constan
     Operators in execution order; for each, its constant inputs not stored yet (weights
     in their own type: int8 filters, int32 biases, ...), then, for a quantized
     convolution or fully connected layer, its int32 output multipliers and int32 shifts,
-    one per filter scale (one per output channel when per-channel). Each array starts on
+    one per filter scale (`mcudeploy.params.requantization`). Each array starts on
     `alignment` bytes. The C generator lays out its constants with this function, so
     flash figures here and in the linked image agree.
     """
@@ -89,22 +87,10 @@ def _layer_constants(graph: Graph, op: Operator, stored: set[int]) -> list[tuple
         stored.add(index)
         tensor = graph.tensors[index]
         entries.append((tensor.name, tensor.dtype, tensor.size, index))
-    channels = _requantization_channels(graph, op)
-    if channels:
-        entries.append((f"{op.label} multipliers", DType.INT32, channels, None))
-        entries.append((f"{op.label} shifts", DType.INT32, channels, None))
+    derived = requantization(op, graph)
+    if derived is not None:
+        entries += [(f"{op.label} {kind}", DType.INT32, values.size, None) for kind, values in derived.arrays.items()]
     return entries
-
-
-def _requantization_channels(graph: Graph, op: Operator) -> int:
-    """Output channels needing their own multiplier and shift (0 for float or other operators)."""
-    if op.op_type not in REQUANTIZING_OPS or len(op.inputs) < 2 or not op.outputs:
-        return 0
-    output = graph.tensors[op.outputs[0]]
-    weights = graph.tensors[op.inputs[1]]
-    if output.dtype.is_float or output.quantization is None or weights.quantization is None:
-        return 0
-    return len(weights.quantization.scale)
 
 
 # ---------------------------------------------------------------- flash: code (estimate, when not measured)

@@ -1,24 +1,28 @@
 """What a layer emitter sees and what it returns, and the registry of emitters by operator type.
 
 An emitter turns one operator into the body of its layer function: parameter
-structs (static const, computed here from the graph exactly as the reference
-engine derives them) and one call into the kernel library. It names the
-runtime sources the call needs and any derived constants (output multipliers
-and shifts) that the weights block stores for the layer.
+structs (static const, serialised from the operator's `mcudeploy.params` record,
+the one the reference engine computes with) and one call into the kernel library.
+It names the runtime sources the call needs; the layer's derived constants
+(output multipliers and shifts) are in the weights block, named by `derived_ref`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from mcudeploy.codegen.cformat import c_type, initializer
-from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.codegen.cformat import MD_DTYPES, c_type, initializer
+from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
 from mcudeploy.kernels import KernelContract
 from mcudeploy.memory.plan import Buffer
+from mcudeploy.params.record import struct_fields
+
+Record = TypeVar("Record")
 
 
 @dataclass
@@ -31,8 +35,6 @@ class LayerCode:
     """The kernel call, a C expression; its value is the layer's status when `returns_status`."""
     declarations: list[str] = field(default_factory=list)
     returns_status: bool = False
-    derived: dict[str, np.ndarray] = field(default_factory=dict)
-    """Derived constant arrays stored in the weights block: "multipliers" and "shifts" (int32)."""
     uses_libm: bool = False
 
 
@@ -109,9 +111,18 @@ class LayerContext:
     def derived_ref(self, kind: str) -> str:
         return self.derived_names[kind]
 
-    def params(self, c_struct: str, fields: Mapping[str, object], name: str = "params") -> str:
-        """A static const parameter struct declaration."""
-        return f"static const {c_struct} {name} = {initializer(fields)};"
+    def prepared(self, prepare: Callable[[Operator, Graph], Record]) -> Record:
+        """The operator's parameter record; what it refuses is refused as code generation."""
+        try:
+            return prepare(self.op, self.graph)
+        except McuDeployError as error:
+            raise self.unsupported(error.reason) from None
+
+    def params(self, c_struct: str, fields: Mapping[str, object] | object, name: str = "params") -> str:
+        """A static const parameter struct declaration from a parameter record (its struct fields)
+        or from explicit fields."""
+        values = struct_fields(fields) if is_dataclass(fields) else fields
+        return f"static const {c_struct} {name} = {initializer(c_values(values))};"
 
     def unsupported(self, reason: str) -> UnsupportedOperatorError:
         return UnsupportedOperatorError(self.graph.subject, f"layer {self.label}: {reason} (code generation)")
@@ -144,18 +155,6 @@ def emits(*op_types: str) -> Callable[[Emitter], Emitter]:
     return register
 
 
-def single_scale(tensor: Tensor | None) -> float:
-    return tensor.quantization.single_scale if tensor is not None and tensor.quantization else 0.0
-
-
-def zero_point(tensor: Tensor | None) -> int:
-    return tensor.quantization.single_zero_point if tensor is not None and tensor.quantization else 0
-
-
-def contiguous_strides(shape: tuple[int, ...] | list[int]) -> list[int]:
-    """Element strides of a row-major tensor of this shape."""
-    strides, stride = [], 1
-    for size in reversed(shape):
-        strides.append(stride)
-        stride *= size
-    return strides[::-1]
+def c_values(fields: Mapping[str, object]) -> dict[str, object]:
+    """Field values as the kernel library spells them: element types as its md_dtype names."""
+    return {name: MD_DTYPES[value] if isinstance(value, DType) else value for name, value in fields.items()}

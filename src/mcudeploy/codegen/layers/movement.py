@@ -9,11 +9,11 @@ import math
 import numpy as np
 
 from mcudeploy.codegen.cformat import padded
-from mcudeploy.codegen.layers.base import LayerCode, LayerContext, contiguous_strides, emits, zero_point
-from mcudeploy.codegen.layers.elementwise import MAX_DIMS
-from mcudeploy.engine.ops.resize import nearest_source_indices
-from mcudeploy.engine.ops.slicing import mask_bit, positive_axis, slice_start, slice_stop
+from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType, Tensor
+from mcudeploy.params.movement import nearest_source_indices, prepare_slice
+from mcudeploy.params.quantization import zero_point
+from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, positive_axis
 
 HEADER = "md_copy.h"
 SOURCES = ("md_copy.c",)
@@ -63,25 +63,15 @@ def transpose(ctx: LayerContext) -> LayerCode:
 
 @emits("STRIDED_SLICE")
 def strided_slice(ctx: LayerContext) -> LayerCode:
-    """Begin, end and shrink masks as the engine reads them; a shrunk axis is walked once."""
-    shape = ctx.input_tensor(0).shape
-    options = ctx.options
-    begins, ends, steps = (np.ravel(ctx.constant_values(i)).astype(np.int64) for i in (1, 2, 3))
-    counts, kept, strides, start = [], [], [], 0
-    for axis, (size, stride) in enumerate(zip(shape, contiguous_strides(shape), strict=True)):
-        step = int(steps[axis])
-        if step == 0:
-            raise ctx.unsupported(f"stride of axis {axis} is zero")
-        first = slice_start(int(begins[axis]), step, size, mask_bit(options.begin_mask, axis))
-        if mask_bit(options.shrink_axis_mask, axis):
-            count = len(range(first, first if first >= size else first + 1, step))
-        else:
-            count = len(range(first, slice_stop(int(ends[axis]), step, size, mask_bit(options.end_mask, axis)), step))
-            kept.append(count)
-        counts.append(count)
-        strides.append(step * stride)
-        start += first * stride if count else 0
-    if tuple(kept) != ctx.output_tensor().shape or math.prod(counts) != ctx.output_tensor().size:
+    """The indices the engine selects, as one strided copy; a shrunk axis is walked once."""
+    for position in (1, 2, 3):  # begin, end and strides: constants
+        ctx.constant_values(position)
+    params = ctx.prepared(prepare_slice)
+    axes = list(zip(params.ranges, contiguous_strides(ctx.input_tensor(0).shape), strict=True))
+    counts = [len(indices) for indices, _ in axes]
+    strides = [indices.step * stride for indices, stride in axes]
+    start = sum(indices.start * stride for indices, stride in axes if len(indices))
+    if params.kept_shape != ctx.output_tensor().shape or math.prod(counts) != ctx.output_tensor().size:
         raise ctx.unsupported("the slice's shape differs from the output's (masks TFLite Micro ignores)")
     return _strided_copy(ctx, counts, strides, start)
 

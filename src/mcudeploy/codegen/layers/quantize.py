@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from mcudeploy.codegen.cformat import MD_DTYPES, float_literal
-from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits, single_scale, zero_point
-from mcudeploy.engine.fixedpoint import quantize_multiplier
-from mcudeploy.engine.ops.quantize import FLOAT_QUANTIZE_TARGETS, SUPPORTED_REQUANTIZATIONS
+from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
-
-
-def _fields(ctx: LayerContext) -> dict[str, object]:
-    input_t, output_t = ctx.input_tensor(0), ctx.output_tensor()
-    return {
-        "count": input_t.size,
-        "input_dtype": MD_DTYPES.get(input_t.dtype, "MD_FLOAT32"),
-        "output_dtype": MD_DTYPES.get(output_t.dtype, "MD_FLOAT32"),
-        "input_zero_point": zero_point(input_t),
-        "output_zero_point": zero_point(output_t),
-    }
+from mcudeploy.params.quantize import FLOAT_QUANTIZE_TARGETS, SUPPORTED_REQUANTIZATIONS, prepare
 
 
 @emits("QUANTIZE")
@@ -25,17 +12,16 @@ def quantize(ctx: LayerContext) -> LayerCode:
     input_t, output_t = ctx.input_tensor(0), ctx.output_tensor()
     if output_t.quantization is None or output_t.quantization.per_channel:
         raise ctx.unsupported("QUANTIZE needs a per-tensor quantized output")
-    fields = _fields(ctx)
     if input_t.dtype == DType.FLOAT32 and output_t.dtype in FLOAT_QUANTIZE_TARGETS:
-        fields["scale"] = float_literal(single_scale(output_t))
         call = f"md_quantize_f32(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-        declarations = [ctx.params("md_quantize_params", fields)]
+        declarations = [ctx.params("md_quantize_params", ctx.prepared(prepare))]
         return LayerCode("md_quantize.h", ("md_quantize_f32.c",), call, declarations, uses_libm=True)
     if (input_t.dtype, output_t.dtype) not in SUPPORTED_REQUANTIZATIONS:
         raise ctx.unsupported(f"QUANTIZE from {input_t.dtype} to {output_t.dtype}")
-    fields["multiplier"], fields["shift"] = quantize_multiplier(single_scale(input_t) / single_scale(output_t))
     call = f"md_requantize(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-    return LayerCode("md_quantize.h", ("md_quantize.c",), call, [ctx.params("md_quantize_params", fields)])
+    return LayerCode(
+        "md_quantize.h", ("md_quantize.c",), call, [ctx.params("md_quantize_params", ctx.prepared(prepare))]
+    )
 
 
 @emits("DEQUANTIZE")
@@ -49,6 +35,7 @@ def dequantize(ctx: LayerContext) -> LayerCode:
         raise ctx.unsupported(f"DEQUANTIZE from {input_t.dtype} to {output_t.dtype}")
     if input_t.quantization is None:
         raise ctx.unsupported("DEQUANTIZE of an input without quantization")
-    fields = {**_fields(ctx), "scale": float_literal(single_scale(input_t))}
     call = f"md_dequantize_f32(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-    return LayerCode("md_quantize.h", ("md_quantize_f32.c",), call, [ctx.params("md_quantize_params", fields)])
+    return LayerCode(
+        "md_quantize.h", ("md_quantize_f32.c",), call, [ctx.params("md_quantize_params", ctx.prepared(prepare))]
+    )

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcudeploy.engine.fixedpoint import Requantizer
-from mcudeploy.engine.ops.conv import (
+from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.engine.weighted import (
     check_integer_types,
     clamp_float,
-    conv_real_multipliers,
     exact_float_type,
     float_bias_add,
     integer_requantizer,
@@ -24,9 +24,10 @@ from mcudeploy.engine.ops.conv import (
     runtime_parameters,
     sum_bound,
 )
-from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import UnsupportedOperatorError
-from mcudeploy.ir import DType, Tensor
+from mcudeploy.ir import DType
+from mcudeploy.params.fully_connected import FullyConnectedParams
+from mcudeploy.params.fully_connected import prepare as prepare_params
 
 
 @kernel("FULLY_CONNECTED")
@@ -45,12 +46,12 @@ def _prepare(ctx: OpContext) -> Callable[[OpContext], np.ndarray] | None:
 
 
 def _float_fully_connected(ctx: OpContext) -> np.ndarray:
-    weights, output_t = ctx.input(1), ctx.output_tensor()
-    output_depth, accum_depth = output_t.shape[-1], weights.shape[-1]
-    batches = output_t.size // output_depth
+    params = ctx.prepared(_params)
+    batches, accum_depth = params.batches, params.accum_depth
     rows = ctx.input(0).reshape(-1)[: batches * accum_depth].reshape(batches, accum_depth)
-    acc = ordered_float32_dot(rows, weights.reshape(-1, accum_depth)[:output_depth].T)
-    return clamp_float(float_bias_add(acc, ctx.input(2)), ctx.options.activation).reshape(output_t.shape)
+    acc = ordered_float32_dot(rows, ctx.input(1).reshape(-1, accum_depth)[: params.output_depth].T)
+    result = clamp_float(float_bias_add(acc, ctx.input(2)), params.float_clamp)
+    return result.reshape(ctx.output_tensor().shape)
 
 
 @dataclass(frozen=True)
@@ -67,26 +68,12 @@ class _IntegerFullyConnected:
     @classmethod
     def of(cls, ctx: OpContext) -> _IntegerFullyConnected:
         check_integer_types(ctx, "FULLY_CONNECTED")
-        input_t, filter_t, output_t = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
-        output_depth, accum_depth = output_t.shape[-1], filter_t.shape[-1]
-        per_channel = filter_t.quantization.scale.size > 1
-        # The per-channel kernel ignores the filter zero point; the per-tensor one subtracts it.
-        filter_offset = 0 if per_channel else -filter_t.quantization.single_zero_point
-        matrix = ctx.input(1).reshape(-1, accum_depth)[:output_depth].T.astype(np.int64) + filter_offset
-        real_multipliers = (
-            conv_real_multipliers(input_t, filter_t, output_t, output_depth)
-            if per_channel
-            else per_tensor_real_multiplier(input_t, filter_t, output_t)
-        )
-        requantize = integer_requantizer(
-            ctx,
-            matrix,
-            ctx.input(2),
-            -input_t.quantization.single_zero_point,
-            real_multipliers,
-            output_t.quantization.single_zero_point,
-        )
-        input_size = output_t.size // output_depth * accum_depth
+        input_t, output_t = ctx.input_tensor(0), ctx.output_tensor()
+        params = _params(ctx)
+        matrix = ctx.input(1).reshape(-1, params.accum_depth)[: params.output_depth].T.astype(np.int64)
+        matrix += params.filter_offset
+        requantize = integer_requantizer(ctx, params, matrix)
+        input_size = params.batches * params.accum_depth
         input_size = input_size if input_size < input_t.size else None
         float_type = exact_float_type(sum_bound(input_t, matrix))
         return cls(input_size, np.ascontiguousarray(matrix, dtype=float_type), requantize, output_t.shape)
@@ -97,7 +84,5 @@ class _IntegerFullyConnected:
         return self.requantize(rows.astype(self.matrix.dtype) @ self.matrix).reshape(self.output_shape)
 
 
-def per_tensor_real_multiplier(input_t: Tensor, filter_t: Tensor, output_t: Tensor) -> np.ndarray:
-    """GetQuantizedConvolutionMultipler: the scale product is taken in float32, then divided in double."""
-    product = np.float32(input_t.quantization.single_scale) * np.float32(filter_t.quantization.single_scale)
-    return np.array([float(product) / output_t.quantization.single_scale])
+def _params(ctx: OpContext) -> FullyConnectedParams:
+    return prepare_params(ctx.op, ctx.graph)

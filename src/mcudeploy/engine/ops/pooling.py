@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcudeploy.engine.activation import quantized_activation_range
-from mcudeploy.engine.ops.conv import Window, clamp_float, pad_for_window, prepare_window, tap_view, window_view
 from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.engine.weighted import clamp_float
+from mcudeploy.engine.windows import pad_for_window, tap_view, window_params, window_view
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType
+from mcudeploy.params.window import Window
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class _Pool:
 
     window: Window
     dtype: DType
-    clamp: tuple[int, int] | None
-    """The activation's range for integer outputs."""
+    clamp: tuple[int, int] | tuple[np.float32, np.float32]
+    """The activation's range."""
     counts: np.ndarray
     """(1, out_h, out_w, 1): the taps inside the image, each average's divisor."""
 
@@ -35,10 +36,10 @@ def _prepare(ctx: OpContext) -> _Pool:
     dtype = ctx.input_tensor(0).dtype
     if dtype not in (DType.FLOAT32, DType.INT8, DType.INT16):
         raise UnsupportedOperatorError(ctx.op.op_type, f"{dtype} input is not supported")
-    window = prepare_window(ctx)
-    clamp = None if dtype == DType.FLOAT32 else quantized_activation_range(ctx.options.activation, ctx.output_tensor())
-    counts = _taps_inside(ctx.input_tensor(0).shape, window)[None, :, :, None]
-    return _Pool(window, dtype, clamp, counts)
+    params = window_params(ctx)
+    clamp = params.float_clamp if dtype == DType.FLOAT32 else (params.act_min, params.act_max)
+    counts = _taps_inside(ctx.input_tensor(0).shape, params.window)[None, :, :, None]
+    return _Pool(params.window, dtype, clamp, counts)
 
 
 @kernel("AVERAGE_POOL_2D")
@@ -47,7 +48,7 @@ def average_pool_2d(ctx: OpContext) -> np.ndarray:
     window, counts = pool.window, pool.counts
     if pool.dtype == DType.FLOAT32:
         total = _accumulate(x, window, np.float32)  # float32 sums in the reference's tap order
-        return clamp_float(total / counts.astype(np.float32), ctx.options.activation)
+        return clamp_float(total / counts.astype(np.float32), pool.clamp)
     if _is_global(window):  # int32 sums wrap alike in any order
         total = window_view(pad_for_window(x, window, 0), window).sum(axis=(3, 4), dtype=np.int32)
     else:
@@ -73,7 +74,7 @@ def max_pool_2d(ctx: OpContext) -> np.ndarray:
         for fy, fx in window.taps:
             np.fmax(result, tap_view(padded, window, fy, fx), out=result)
     if pool.dtype == DType.FLOAT32:
-        return clamp_float(result, ctx.options.activation)
+        return clamp_float(result, pool.clamp)
     return np.clip(result, *pool.clamp).astype(x.dtype)
 
 

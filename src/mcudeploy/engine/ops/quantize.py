@@ -7,32 +7,13 @@ from functools import partial
 
 import numpy as np
 
-from mcudeploy.engine.fixedpoint import (
-    multiply_by_quantized_multiplier,
-    quantize_multiplier,
-    round_half_away_f32,
-    saturate,
-    tabulated,
-    wrap_int32,
-)
+from mcudeploy.engine.fixedpoint import multiply_by_quantized_multiplier, saturate, tabulated, wrap_int32
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType
-
-# The integer conversions TFLite Micro's QUANTIZE implements (input type, output type).
-SUPPORTED_REQUANTIZATIONS = {
-    (DType.INT8, DType.INT8),
-    (DType.INT8, DType.UINT8),
-    (DType.INT8, DType.INT16),
-    (DType.INT8, DType.INT32),
-    (DType.UINT8, DType.INT8),
-    (DType.INT16, DType.INT8),
-    (DType.INT16, DType.INT16),
-    (DType.INT16, DType.INT32),
-    (DType.INT32, DType.INT8),
-    (DType.INT32, DType.INT16),
-}
-FLOAT_QUANTIZE_TARGETS = (DType.INT8, DType.UINT8, DType.INT16)
+from mcudeploy.params.quantization import round_half_away_f32
+from mcudeploy.params.quantize import FLOAT_QUANTIZE_TARGETS, SUPPORTED_REQUANTIZATIONS
+from mcudeploy.params.quantize import prepare as prepare_params
 
 
 @kernel("QUANTIZE")
@@ -46,14 +27,14 @@ def _prepare_quantize(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     if quant is None or quant.per_channel:
         raise UnsupportedOperatorError(ctx.op.label, "QUANTIZE needs a per-tensor quantized output")
     if source.dtype == DType.FLOAT32 and output.dtype in FLOAT_QUANTIZE_TARGETS:
-        return partial(_affine_quantize, quant.single_scale, quant.single_zero_point, output.dtype.numpy)
+        params = prepare_params(ctx.op, ctx.graph)
+        return partial(_affine_quantize, params.scale, params.output_zero_point, output.dtype.numpy)
     if (source.dtype, output.dtype) in SUPPORTED_REQUANTIZATIONS:
-        input_quant = source.quantization
-        input_scale, input_zero_point = (
-            (input_quant.single_scale, input_quant.single_zero_point) if input_quant else (0.0, 0)
+        params = prepare_params(ctx.op, ctx.graph)
+        scaling = (params.multiplier, params.shift)
+        requantize = partial(
+            _requantize, params.input_zero_point, scaling, params.output_zero_point, output.dtype.numpy
         )
-        scaling = quantize_multiplier(input_scale / quant.single_scale)
-        requantize = partial(_requantize, input_zero_point, scaling, quant.single_zero_point, output.dtype.numpy)
         return tabulated(requantize, source.dtype.numpy, source.size)
     raise UnsupportedOperatorError(
         ctx.op.label, f"QUANTIZE from {source.dtype} to {output.dtype} is not supported by TFLite Micro"
@@ -92,7 +73,8 @@ def _prepare_dequantize(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
         return _float16_to_float32
     if source.dtype not in (DType.INT8, DType.UINT8, DType.INT16) or source.quantization is None:
         raise UnsupportedOperatorError(ctx.op.label, f"DEQUANTIZE of {source.dtype} is not supported by TFLite Micro")
-    return partial(_dequantize, source.quantization.single_scale, source.quantization.single_zero_point)
+    params = prepare_params(ctx.op, ctx.graph)
+    return partial(_dequantize, params.scale, params.input_zero_point)
 
 
 def _float16_to_float32(data: np.ndarray) -> np.ndarray:

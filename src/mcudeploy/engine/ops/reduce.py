@@ -13,23 +13,14 @@ from functools import partial
 
 import numpy as np
 
-from mcudeploy.engine.fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, saturate, wrap_int32
-from mcudeploy.engine.ops.slicing import positive_axis
+from mcudeploy.engine.fixedpoint import multiply_by_quantized_multiplier, saturate, wrap_int32
 from mcudeploy.engine.registry import OpContext, kernel
-from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType
+from mcudeploy.params.reduce import ReduceParams
+from mcudeploy.params.reduce import prepare as prepare_params
 
 _QUANTIZED = (DType.INT8, DType.INT16)
-
-
-def _reduced_axes(ctx: OpContext) -> tuple[int, ...] | None:
-    """The axis input made positive and free of duplicates (ResolveAxis), in ascending order;
-    None when it is computed at run time."""
-    axis = ctx.input(1)
-    if axis is None:
-        return None
-    rank = len(ctx.input_tensor(0).shape)
-    return tuple(sorted({positive_axis(int(a), rank, ctx.op.label) for a in np.ravel(axis)}))
 
 
 @dataclass(frozen=True)
@@ -73,27 +64,15 @@ def _float_sum_in_input_order(data: np.ndarray, axes: tuple[int, ...]) -> np.nda
     return np.add.reduce(rows, axis=0, dtype=np.float32)
 
 
-def fold_in_division(multiplier: int, shift: int, count: int) -> tuple[int, int]:
-    """Fold 1/count into the output multiplier, as TFLM's quantized mean does: scale the
-    multiplier up by at most 2^32 (and keep the shift >= -31), then divide it by count."""
-    headroom = min(count.bit_length() - 1, 32, 31 + shift)
-    return (multiplier << headroom) // count, shift - headroom
-
-
-def _quantized_sum(ctx: OpContext, axes: tuple[int, ...], count: int, mean: bool) -> Callable[[np.ndarray], np.ndarray]:
+def _quantized_sum(ctx: OpContext, params: ReduceParams) -> Callable[[np.ndarray], np.ndarray]:
     """TFLM's QuantizedMeanOrSum: int32 sum of the raw values, the input zero point removed
     once per summed value, then one requantization to the output."""
     output = ctx.output_tensor()
-    in_quant, out_quant = ctx.input_tensor(0).quantization, output.quantization
-    if in_quant is None or out_quant is None:
-        raise ModelError(ctx.op.label, "quantized input and output need scales")
     if ctx.input_tensor(0).size == 0:
         return partial(_zeros, output.shape)
-    scaling = quantize_multiplier(in_quant.single_scale / out_quant.single_scale)
-    if mean:
-        scaling = fold_in_division(*scaling, count)
-    offset = in_quant.single_zero_point * count
-    return partial(_requantized_sum, axes, offset, scaling, out_quant.single_zero_point, output.dtype.numpy)
+    scaling = (params.multiplier, params.shift)
+    offset = params.input_zero_point * params.reduced_count
+    return partial(_requantized_sum, params.axes, offset, scaling, params.output_zero_point, output.dtype.numpy)
 
 
 def _zeros(shape: tuple[int, ...], data: np.ndarray) -> np.ndarray:
@@ -114,16 +93,14 @@ def _requantized_sum(
 
 def _prepare_mean_or_sum(ctx: OpContext, mean: bool) -> _Reduction | None:
     dtype = _check_dtype(ctx, (DType.FLOAT32, *_QUANTIZED))
-    axes = _reduced_axes(ctx)
-    if axes is None:
+    params = prepare_params(ctx.op, ctx.graph)
+    if params is None:
         return None
-    shape = ctx.input_tensor(0).shape
-    count = math.prod(shape[a] for a in axes)
     if dtype in _QUANTIZED:
-        return _Reduction.to_output(ctx, _quantized_sum(ctx, axes, count, mean))
+        return _Reduction.to_output(ctx, _quantized_sum(ctx, params))
     # TFLM's special path for a 4-D mean over H and W adds in the same order: no separate case.
-    divisor = np.float32(count) if mean and count > 0 else None
-    return _Reduction.to_output(ctx, partial(_float_mean_or_sum, axes, divisor))
+    divisor = np.float32(params.reduced_count) if mean and params.reduced_count > 0 else None
+    return _Reduction.to_output(ctx, partial(_float_mean_or_sum, params.axes, divisor))
 
 
 def _float_mean_or_sum(axes: tuple[int, ...], divisor: np.float32 | None, data: np.ndarray) -> np.ndarray:
@@ -154,13 +131,13 @@ def _prepare_min_or_max(ctx: OpContext, maximum: bool) -> _Reduction | None:
     dtype = _check_dtype(ctx, (DType.FLOAT32, DType.INT8))
     if dtype == DType.INT8 and ctx.input_tensor(0).quantization != ctx.output_tensor().quantization:
         raise UnsupportedOperatorError(ctx.op.label, "int8 input and output quantized differently")
-    axes = _reduced_axes(ctx)
-    if axes is None:
+    params = prepare_params(ctx.op, ctx.graph)
+    if params is None:
         return None
     numpy_type = dtype.numpy
     info = np.finfo(numpy_type) if dtype == DType.FLOAT32 else np.iinfo(numpy_type)
     ufunc, initial = (np.fmax, info.min) if maximum else (np.fmin, info.max)
-    return _Reduction.to_output(ctx, partial(ufunc.reduce, axis=axes, initial=initial))
+    return _Reduction.to_output(ctx, partial(ufunc.reduce, axis=params.axes, initial=initial))
 
 
 @kernel("REDUCE_MAX")

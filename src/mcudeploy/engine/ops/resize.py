@@ -6,23 +6,7 @@ import numpy as np
 
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import ModelError
-
-
-def nearest_source_indices(
-    output_size: int, input_size: int, align_corners: bool, half_pixel_centers: bool
-) -> np.ndarray:
-    """Input index each output index copies, in float32 arithmetic as TFLM computes it."""
-    if align_corners and output_size > 1:
-        scale = np.float32(input_size - 1) / np.float32(output_size - 1)
-    else:
-        scale = np.float32(input_size) / np.float32(output_size)
-    offset = np.float32(0.5 if half_pixel_centers else 0.0)
-    position = (np.arange(output_size, dtype=np.float32) + offset) * scale  # never negative
-    whole = np.floor(position)
-    if align_corners:  # round half away from zero; position - whole is exact in float32
-        whole = np.where(position - whole >= np.float32(0.5), whole + 1, whole)
-    indices = np.minimum(whole.astype(np.int64), input_size - 1)
-    return np.maximum(indices, 0) if half_pixel_centers else indices
+from mcudeploy.params.movement import nearest_source_indices
 
 
 @kernel("RESIZE_NEAREST_NEIGHBOR")

@@ -11,37 +11,10 @@ import numpy as np
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import ModelError, UnsupportedOperatorError
 from mcudeploy.ir import Activation, DType, Tensor
-
-
-def positive_axis(axis: int, rank: int, op_label: str) -> int:
-    """An axis counted from the end (negative) turned into one counted from the start."""
-    resolved = axis + rank if axis < 0 else axis
-    if not 0 <= resolved < rank:
-        raise ModelError(op_label, f"axis {axis} is out of range for a tensor of rank {rank}")
-    return resolved
-
+from mcudeploy.params.movement import prepare_slice
+from mcudeploy.params.shapes import positive_axis
 
 # --- STRIDED_SLICE ---------------------------------------------------------------------------
-
-
-def mask_bit(mask: int, axis: int) -> bool:
-    return bool(mask >> axis & 1)
-
-
-def slice_start(begin: int, stride: int, size: int, begin_masked: bool) -> int:
-    """First index visited on one axis (StridedSliceStartForAxis)."""
-    if begin_masked:
-        return 0 if stride > 0 else size - 1
-    start = begin + size if begin < 0 else begin
-    return min(max(start, 0), size) if stride > 0 else min(max(start, -1), size - 1)
-
-
-def slice_stop(end: int, stride: int, size: int, end_masked: bool) -> int:
-    """Exclusive bound of the indices visited on one axis (StridedSliceEndForAxis)."""
-    if end_masked:
-        return size if stride > 0 else -1
-    stop = end + size if end < 0 else end
-    return min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
 
 
 def _as_slice(indices: range) -> slice:
@@ -67,31 +40,19 @@ def strided_slice(ctx: OpContext) -> np.ndarray:
 
 def _selection(ctx: OpContext) -> tuple[slice, ...] | None:
     """The basic slices selecting the output, checked against its shape."""
-    if any(ctx.input(i) is None for i in (1, 2, 3)):
+    params = prepare_slice(ctx.op, ctx.graph)
+    if params is None:
         return None  # computed at run time: worked out on every call
-    options = ctx.options
-    begins, ends, strides = (np.ravel(ctx.input(i)).astype(np.int64) for i in (1, 2, 3))
-    selection, kept_shape = [], []
-    for axis, size in enumerate(ctx.input_tensor(0).shape):
-        stride = int(strides[axis])
-        if stride == 0:
-            raise ModelError(ctx.op.label, f"stride of axis {axis} is zero")
-        start = slice_start(int(begins[axis]), stride, size, mask_bit(options.begin_mask, axis))
-        if mask_bit(options.shrink_axis_mask, axis):
-            indices = range(start, start if start >= size else start + 1, stride)
-        else:
-            indices = range(start, slice_stop(int(ends[axis]), stride, size, mask_bit(options.end_mask, axis)), stride)
-            kept_shape.append(len(indices))
-        selection.append(_as_slice(indices))
+    selection = tuple(_as_slice(indices) for indices in params.ranges)
     output = ctx.output_tensor()
-    selected = [len(range(*s.indices(size))) for s, size in zip(selection, ctx.input_tensor(0).shape, strict=True)]
-    if tuple(kept_shape) != output.shape or math.prod(selected) != output.size:
+    selected = [len(indices) for indices in params.ranges]
+    if params.kept_shape != output.shape or math.prod(selected) != output.size:
         raise UnsupportedOperatorError(
             ctx.op.label,
             f"slice selects {selected} values, '{output.name}' is {list(output.shape)} "
             "(TFLite Micro ignores ellipsis_mask, new_axis_mask and offset, and shrinks no axis walked backwards)",
         )
-    return tuple(selection)
+    return selection
 
 
 # --- SPLIT, SPLIT_V, UNPACK --------------------------------------------------------------------

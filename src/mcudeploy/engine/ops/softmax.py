@@ -6,7 +6,6 @@ int16 uses interpolated lookup tables; float32 computes in float32.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
@@ -22,7 +21,6 @@ from mcudeploy.engine.fixedpoint import (
     lut_populate_int16,
     multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_greater_than_one,
-    quantize_multiplier,
     rescale,
     rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul,
@@ -31,10 +29,10 @@ from mcudeploy.engine.fixedpoint import (
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Tensor
-from mcudeploy.ir.options import SoftmaxOptions
+from mcudeploy.params.softmax import DIFF_INTEGER_BITS, SoftmaxParams
+from mcudeploy.params.softmax import prepare as prepare_params
 
 F32 = np.float32
-_DIFF_INTEGER_BITS = 5
 _SUM_INTEGER_BITS = 12
 
 
@@ -46,15 +44,15 @@ def softmax(ctx: OpContext) -> np.ndarray:
 def _prepare(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     """The softmax of this operator's types, its constants (multipliers, tables) worked out."""
     source, output = ctx.input_tensor(0), ctx.output_tensor()
-    beta = F32((ctx.options or SoftmaxOptions()).beta)
     if source.dtype == DType.FLOAT32 and output.dtype == DType.FLOAT32:
-        return partial(_softmax_float, beta=beta)
+        return partial(_softmax_float, beta=prepare_params(ctx.op, ctx.graph).beta)
     if source.dtype == DType.INT8 and output.dtype in (DType.INT8, DType.INT16):
         _check_int8_output(ctx, output)
-        return _Int8InputSoftmax.of(ctx.op.label, source.quantization.single_scale, beta, output.dtype.numpy)
+        return _Int8InputSoftmax.of(ctx.op.label, prepare_params(ctx.op, ctx.graph), output.dtype.numpy)
     if source.dtype == DType.INT16 and output.dtype == DType.INT16:
         _check_int16(ctx, source, output)
-        return partial(_softmax_int16, scaling=quantize_multiplier(_int16_real_multiplier(source, beta)))
+        params = prepare_params(ctx.op, ctx.graph)
+        return partial(_softmax_int16, scaling=(params.input_multiplier, params.input_shift))
     raise UnsupportedOperatorError(
         ctx.op.label, f"SOFTMAX from {source.dtype} to {output.dtype} is not supported by TFLite Micro"
     )
@@ -98,17 +96,12 @@ class _Int8InputSoftmax:
     out_dtype: np.dtype
 
     @classmethod
-    def of(cls, label: str, input_scale: float, beta: np.float32, out_dtype: np.dtype) -> _Int8InputSoftmax:
-        real_multiplier = min(float(beta) * input_scale * 2.0 ** (31 - _DIFF_INTEGER_BITS), 2.0**31 - 1)
-        if real_multiplier <= 1.0:
-            raise UnsupportedOperatorError(label, "SOFTMAX input scale times beta is below 2^-26 (TFLM aborts)")
-        multiplier, left_shift = quantize_multiplier(real_multiplier)
-        diff_min = -math.floor((2**_DIFF_INTEGER_BITS - 1) * 2.0 ** (31 - _DIFF_INTEGER_BITS) / 2.0**left_shift)
+    def of(cls, label: str, params: SoftmaxParams, out_dtype: np.dtype) -> _Int8InputSoftmax:
         every_diff = -np.arange(256)
-        exps = exp_on_negative_values(
-            multiply_by_quantized_multiplier_greater_than_one(every_diff, multiplier, left_shift), _DIFF_INTEGER_BITS
+        scaled = multiply_by_quantized_multiplier_greater_than_one(
+            every_diff, params.input_multiplier, params.input_shift
         )
-        exp_table = np.where(every_diff >= diff_min, exps, 0)
+        exp_table = np.where(every_diff >= params.diff_min, exp_on_negative_values(scaled, DIFF_INTEGER_BITS), 0)
         return cls(label, exp_table, rescale(exp_table, 0, _SUM_INTEGER_BITS), out_dtype)
 
     def __call__(self, data: np.ndarray) -> np.ndarray:
@@ -159,11 +152,6 @@ def int16_luts() -> tuple[np.ndarray, np.ndarray]:
     exp_lut = lut_populate_int16(exp, F32(10) / F32(_INT16_RANGE), 32767, output_scale, 0)
     reciprocal_lut = lut_populate_int16(one_over_one_plus, F32(1) / F32(_INT16_RANGE), -32768, output_scale, 0)
     return exp_lut, reciprocal_lut
-
-
-def _int16_real_multiplier(source: Tensor, beta: np.float32) -> float:
-    """Scales the input difference onto the exp table's [-10, 0] input range."""
-    return source.quantization.single_scale * float(beta) / (10.0 / 65535.0)
 
 
 def _softmax_int16(data: np.ndarray, scaling: tuple[int, int]) -> np.ndarray:

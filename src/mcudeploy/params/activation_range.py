@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcudeploy.engine.fixedpoint import round_half_away_f32
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Activation, Tensor
+from mcudeploy.params.quantization import quantize_scalar
 
 # Real-valued bounds of each clamping activation; None = unbounded on that side.
 _REAL_BOUNDS: dict[Activation, tuple[float | None, float | None]] = {
@@ -15,11 +15,6 @@ _REAL_BOUNDS: dict[Activation, tuple[float | None, float | None]] = {
     Activation.RELU6: (0.0, 6.0),
     Activation.RELU_N1_TO_1: (-1.0, 1.0),
 }
-
-
-def quantize_scalar(value: float, scale: float, zero_point: int) -> int:
-    """TFLite's kernel_util Quantize: float32 division, round half away from zero."""
-    return int(zero_point) + int(round_half_away_f32(np.float32(value) / np.float32(scale)))
 
 
 def quantized_activation_range(activation: Activation, output: Tensor) -> tuple[int, int]:
@@ -37,6 +32,14 @@ def float_activation_range(activation: Activation) -> tuple[float, float]:
     """[min, max] for float outputs (CalculateActivationRange)."""
     low, high = _bounds(activation)
     return (-np.inf if low is None else low, np.inf if high is None else high)
+
+
+def float_clamp(activation: Activation) -> tuple[np.float32, np.float32]:
+    """The float32 clamp of a fused activation: without a bound TFLite still clamps to the finite
+    float range, so ±inf become ±FLT_MAX."""
+    low, high = float_activation_range(activation)
+    finite = np.finfo(np.float32)
+    return max(np.float32(low), finite.min), min(np.float32(high), finite.max)
 
 
 def _bounds(activation: Activation) -> tuple[float | None, float | None]:

@@ -1,0 +1,93 @@
+"""ADD, SUB and MUL: md_arith_params (integer types) and md_arith_f32_params (float32)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcudeploy.ir import Activation, DType, Graph, Operator
+from mcudeploy.params.activation_range import float_activation_range, float_clamp, quantized_activation_range
+from mcudeploy.params.quantization import (
+    quantize_multiplier,
+    quantize_multiplier_smaller_than_one_exp,
+    single_scale,
+    zero_point,
+)
+
+HEADROOM_BITS = {DType.INT8: 20, DType.INT16: 15}
+"""The left shift ADD and SUB give both inputs before rescaling them."""
+INT32_RANGE = (-(2**31), 2**31 - 1)
+
+
+@dataclass(frozen=True)
+class ArithParams:
+    """md_arith_params after its op and dtype: offsets, ADD/SUB headroom, the scalings (MUL: the
+    output's only; ADD/SUB: both inputs onto twice the larger input scale, the result onto the
+    output scale), the clamp. int32 arithmetic reads the clamp only."""
+
+    input1_offset: int | None = None
+    input2_offset: int | None = None
+    output_offset: int | None = None
+    left_shift: int | None = None
+    act_min: int | None = None
+    act_max: int | None = None
+    input1_multiplier: int | None = None
+    input1_shift: int | None = None
+    input2_multiplier: int | None = None
+    input2_shift: int | None = None
+    output_multiplier: int | None = None
+    output_shift: int | None = None
+
+
+@dataclass(frozen=True)
+class ArithFloatParams:
+    """md_arith_f32_params after its op: the fused activation's float32 clamp."""
+
+    act_low: np.float32
+    act_high: np.float32
+
+
+def prepare(op: Operator, graph: Graph) -> ArithParams | ArithFloatParams:
+    """The parameters of the output's type: float32, int32 or quantized int8/int16."""
+    first, second = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    output = graph.tensors[op.outputs[0]]
+    activation = op.options.activation if op.options else Activation.NONE
+    if output.dtype == DType.FLOAT32:
+        return ArithFloatParams(*float_clamp(activation))
+    if output.dtype == DType.INT32:
+        act_min, act_max = _int32_clamp(op.op_type, activation)
+        return ArithParams(act_min=act_min, act_max=act_max)
+    act_min, act_max = quantized_activation_range(activation, output)
+    left_shift = HEADROOM_BITS[output.dtype]
+    return ArithParams(
+        input1_offset=-zero_point(first),
+        input2_offset=-zero_point(second),
+        output_offset=zero_point(output),
+        left_shift=left_shift,
+        act_min=act_min,
+        act_max=act_max,
+        **_scalings(op.op_type, (single_scale(first), single_scale(second), single_scale(output)), left_shift),
+    )
+
+
+def _scalings(op_type: str, scales: tuple[float, float, float], left_shift: int) -> dict[str, int]:
+    """The ratios are taken in double, from the float32 scales."""
+    first_scale, second_scale, output_scale = scales
+    if op_type == "MUL":
+        multiplier, shift = quantize_multiplier(first_scale * second_scale / output_scale)
+        return {"output_multiplier": multiplier, "output_shift": shift}
+    twice_max = 2.0 * max(first_scale, second_scale)
+    ratios = (first_scale / twice_max, second_scale / twice_max, twice_max / (2**left_shift * output_scale))
+    fields = {}
+    for name, ratio in zip(("input1", "input2", "output"), ratios, strict=True):
+        fields[f"{name}_multiplier"], fields[f"{name}_shift"] = quantize_multiplier_smaller_than_one_exp(ratio)
+    return fields
+
+
+def _int32_clamp(op_type: str, activation: Activation) -> tuple[int, int]:
+    """int32 ADD ignores its fused activation (as TFLite Micro); SUB and MUL clamp to its real bounds."""
+    if op_type == "ADD":
+        return INT32_RANGE
+    low, high = float_activation_range(activation)
+    return int(max(low, INT32_RANGE[0])), int(min(high, INT32_RANGE[1]))

@@ -1,0 +1,33 @@
+"""Shapes, axes and strides as the kernel library takes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mcudeploy.errors import ModelError
+
+MAX_DIMS = 6
+"""MD_MAX_DIMS of the kernel library: the length of its dimension arrays."""
+
+
+def positive_axis(axis: int, rank: int, op_label: str) -> int:
+    """An axis counted from the end (negative) turned into one counted from the start."""
+    resolved = axis + rank if axis < 0 else axis
+    if not 0 <= resolved < rank:
+        raise ModelError(op_label, f"axis {axis} is out of range for a tensor of rank {rank}")
+    return resolved
+
+
+def contiguous_strides(shape: Iterable[int]) -> list[int]:
+    """Element strides of a row-major tensor of this shape."""
+    strides, stride = [], 1
+    for size in reversed(list(shape)):
+        strides.append(stride)
+        stride *= size
+    return strides[::-1]
+
+
+def dims(values: Iterable[int], fill: int = 0) -> tuple[int, ...]:
+    """A dimension array of the kernel library: `values` followed by `fill` up to MAX_DIMS."""
+    values = [int(v) for v in values]
+    return tuple(values + [fill] * (MAX_DIMS - len(values)))
