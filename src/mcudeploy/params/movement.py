@@ -3,12 +3,15 @@ copies, derived once for the engine's slices and the kernel library's strided co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcudeploy.errors import ModelError
-from mcudeploy.ir import Graph, Operator
+from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.ir import DType, Graph, Operator
+from mcudeploy.params.quantization import zero_point
+from mcudeploy.params.record import BESIDE_STRUCT
+from mcudeploy.params.shapes import dims
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,58 @@ def prepare_slice(op: Operator, graph: Graph) -> SliceParams | None:
     return SliceParams(tuple(ranges), tuple(kept_shape))
 
 
+@dataclass(frozen=True, eq=False)
+class PadParams:
+    """md_pad_params of PAD and PADV2."""
+
+    rank: int
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    before: tuple[int, ...]
+    """Padding before each dimension, in elements."""
+    element_bytes: int
+    value: tuple[int, ...]
+    """The pad value's bytes (8)."""
+    paddings: np.ndarray = field(default=None, metadata=BESIDE_STRUCT)
+    """(rank, 2): before and after each dimension."""
+    fill: np.ndarray = field(default=None, metadata=BESIDE_STRUCT)
+    """The pad value, of the output's type."""
+
+
+def prepare_pad(op: Operator, graph: Graph) -> PadParams | None:
+    """PADV2's constant input, else what TFLM pads with: the output zero point for int8 and zero
+    for every other type (int16 included, whatever its zero point). None when the paddings or
+    the value are computed at run time."""
+    source, output = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    paddings = graph.tensors[op.inputs[1]].data
+    constant = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    if paddings is None or (constant is not None and constant.data is None):
+        return None
+    rank = len(source.shape)
+    paddings = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)
+    if paddings.shape[0] != rank or np.any(paddings < 0):
+        raise ModelError(op.label, f"paddings {paddings.tolist()} do not fit an input of rank {rank}")
+    if tuple(int(n) for n in np.add(source.shape, paddings.sum(axis=1))) != output.shape:
+        raise ModelError(op.label, f"padded shape does not match '{output.name}' {list(output.shape)}")
+    if constant is not None:
+        if output.dtype == DType.INT8 and constant.quantization != output.quantization:
+            raise UnsupportedOperatorError(op.label, "the int8 pad value is quantized unlike the output")
+        value = np.ravel(constant.data)[0]
+    else:
+        value = zero_point(output) if output.dtype == DType.INT8 else 0
+    fill = np.asarray(value, dtype=output.dtype.numpy)
+    return PadParams(
+        rank=max(rank, 1),
+        input_shape=dims(source.shape or (1,), 1),
+        output_shape=dims(output.shape or (1,), 1),
+        before=dims(paddings[:, 0]),
+        element_bytes=output.dtype.itemsize,
+        value=tuple(fill.tobytes().ljust(8, b"\0")),
+        paddings=paddings,
+        fill=fill,
+    )
+
+
 def mask_bit(mask: int, axis: int) -> bool:
     return bool(mask >> axis & 1)
 
@@ -61,6 +116,46 @@ def slice_stop(end: int, stride: int, size: int, end_masked: bool) -> int:
         return size if stride > 0 else -1
     stop = end + size if end < 0 else end
     return min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
+
+
+@dataclass(frozen=True, eq=False)
+class ResizeParams:
+    """md_resize_params of RESIZE_NEAREST_NEIGHBOR (NHWC), and the tables its kernel reads:
+    output (n, y, x, c) = input (n, rows[y], columns[x], c)."""
+
+    batches: int
+    input_h: int
+    input_w: int
+    channels: int
+    output_h: int
+    output_w: int
+    element_bytes: int
+    rows: np.ndarray = field(default=None, metadata=BESIDE_STRUCT)
+    columns: np.ndarray = field(default=None, metadata=BESIDE_STRUCT)
+
+
+def prepare_resize(op: Operator, graph: Graph) -> ResizeParams:
+    """The tables of the output's size (the size input, when a model computes it, must agree)."""
+    source, output = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if (
+        len(source.shape) != 4
+        or len(output.shape) != 4
+        or (source.shape[0], source.shape[3])
+        != (
+            output.shape[0],
+            output.shape[3],
+        )
+    ):
+        raise ModelError(op.label, f"cannot resize {list(source.shape)} into {list(output.shape)}")
+    options = op.options
+    rows, columns = (
+        nearest_source_indices(out, size, options.align_corners, options.half_pixel_centers)
+        for out, size in zip(output.shape[1:3], source.shape[1:3], strict=True)
+    )
+    batches, input_h, input_w, channels = source.shape
+    _, output_h, output_w, _ = output.shape
+    element_bytes = output.dtype.itemsize
+    return ResizeParams(batches, input_h, input_w, channels, output_h, output_w, element_bytes, rows, columns)
 
 
 def nearest_source_indices(

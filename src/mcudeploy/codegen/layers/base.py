@@ -76,6 +76,12 @@ class LayerContext:
             raise self.unsupported(f"input {position} must be a constant")
         return tensor.data
 
+    def require_constants(self, *positions: int) -> None:
+        """Refuse the layer unless each of these inputs, where present, is a constant."""
+        for position in positions:
+            if self.input_tensor(position) is not None:
+                self.constant_values(position)
+
     def input_ref(self, position: int, dtype: DType | None = None) -> str:
         """C pointer to input `position` (NULL when absent), typed as `dtype` (its own by default)."""
         tensor = self.input_tensor(position)

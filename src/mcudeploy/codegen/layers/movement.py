@@ -10,9 +10,8 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import padded
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.ir import DType, Tensor
-from mcudeploy.params.movement import nearest_source_indices, prepare_slice
-from mcudeploy.params.quantization import zero_point
+from mcudeploy.ir import Tensor
+from mcudeploy.params.movement import prepare_pad, prepare_resize, prepare_slice
 from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, positive_axis
 
 HEADER = "md_copy.h"
@@ -64,8 +63,7 @@ def transpose(ctx: LayerContext) -> LayerCode:
 @emits("STRIDED_SLICE")
 def strided_slice(ctx: LayerContext) -> LayerCode:
     """The indices the engine selects, as one strided copy; a shrunk axis is walked once."""
-    for position in (1, 2, 3):  # begin, end and strides: constants
-        ctx.constant_values(position)
+    ctx.require_constants(1, 2, 3)
     params = ctx.prepared(prepare_slice)
     axes = list(zip(params.ranges, contiguous_strides(ctx.input_tensor(0).shape), strict=True))
     counts = [len(indices) for indices, _ in axes]
@@ -123,60 +121,22 @@ def split(ctx: LayerContext) -> LayerCode:
     return LayerCode(HEADER, SOURCES, call, declarations)
 
 
-def _pad_value(ctx: LayerContext) -> np.ndarray:
-    """PADV2's constant input, else what TFLM pads with: the output zero point for int8, zero otherwise."""
-    output = ctx.output_tensor()
-    constant = ctx.input_tensor(2)
-    if constant is not None:
-        if output.dtype == DType.INT8 and constant.quantization != output.quantization:
-            raise ctx.unsupported("the int8 pad value is quantized unlike the output")
-        value = np.ravel(ctx.constant_values(2))[0]
-    else:
-        value = zero_point(output) if output.dtype == DType.INT8 else 0
-    return np.asarray(value, dtype=output.dtype.numpy)
-
-
 @emits("PAD", "PADV2")
 def pad(ctx: LayerContext) -> LayerCode:
-    source, output = ctx.input_tensor(0), ctx.output_tensor()
-    paddings = np.asarray(ctx.constant_values(1), dtype=np.int64).reshape(-1, 2)
-    _check_rank(ctx, len(source.shape))
-    if paddings.shape[0] != len(source.shape) or np.any(paddings < 0):
-        raise ctx.unsupported(f"paddings {paddings.tolist()} do not fit the input")
-    value = _pad_value(ctx)
-    fields = {
-        "rank": max(len(source.shape), 1),
-        "input_shape": padded(source.shape or (1,), MAX_DIMS, 1),
-        "output_shape": padded(output.shape or (1,), MAX_DIMS, 1),
-        "before": padded(paddings[:, 0], MAX_DIMS),
-        "element_bytes": output.dtype.itemsize,
-        "value": padded(value.tobytes(), 8),
-    }
+    ctx.require_constants(1)
+    _check_rank(ctx, len(ctx.input_tensor(0).shape))
+    ctx.require_constants(2)
     call = f"md_pad(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-    return LayerCode(HEADER, SOURCES, call, [ctx.params("md_pad_params", fields)])
+    return LayerCode(HEADER, SOURCES, call, [ctx.params("md_pad_params", ctx.prepared(prepare_pad))])
 
 
 @emits("RESIZE_NEAREST_NEIGHBOR")
 def resize_nearest_neighbor(ctx: LayerContext) -> LayerCode:
-    source, output = ctx.input_tensor(0), ctx.output_tensor()
-    if len(source.shape) != 4 or len(output.shape) != 4:
+    if len(ctx.input_tensor(0).shape) != 4 or len(ctx.output_tensor().shape) != 4:
         raise ctx.unsupported("input and output must be NHWC (rank 4)")
-    options = ctx.options
-    tables = [
-        nearest_source_indices(out, size, options.align_corners, options.half_pixel_centers)
-        for out, size in zip(output.shape[1:3], source.shape[1:3], strict=True)
-    ]
-    fields = {
-        "batches": source.shape[0],
-        "input_h": source.shape[1],
-        "input_w": source.shape[2],
-        "channels": source.shape[3],
-        "output_h": output.shape[1],
-        "output_w": output.shape[2],
-        "element_bytes": output.dtype.itemsize,
-    }
-    declarations = [ctx.params("md_resize_params", fields)]
-    for name, table in zip(("rows", "columns"), tables, strict=True):
+    params = ctx.prepared(prepare_resize)
+    declarations = [ctx.params("md_resize_params", params)]
+    for name, table in (("rows", params.rows), ("columns", params.columns)):
         declarations.append(f"static const int32_t {name}[{len(table)}] = {{{', '.join(str(int(v)) for v in table)}}};")
     call = f"md_resize_nearest(&params, rows, columns, {ctx.input_ref(0)}, {ctx.output_ref()})"
     return LayerCode(HEADER, SOURCES, call, declarations)

@@ -12,10 +12,8 @@ def _reduce_params(ctx: LayerContext) -> ReduceParams:
     rank = len(ctx.input_tensor(0).shape or (1,))
     if rank > MAX_DIMS:
         raise ctx.unsupported(f"rank {rank} above {MAX_DIMS}")
-    params = ctx.prepared(prepare)
-    if params is None:
-        raise ctx.unsupported("input 1 must be a constant")
-    return params
+    ctx.require_constants(1)
+    return ctx.prepared(prepare)
 
 
 def _check_types(ctx: LayerContext, supported: tuple[DType, ...]) -> DType:

@@ -6,7 +6,7 @@ import numpy as np
 
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import ModelError
-from mcudeploy.params.movement import nearest_source_indices
+from mcudeploy.params.movement import prepare_resize
 
 
 @kernel("RESIZE_NEAREST_NEIGHBOR")
@@ -23,7 +23,5 @@ def _source_indices(ctx: OpContext) -> tuple[np.ndarray, np.ndarray] | None:
     height, width = (int(s) for s in np.ravel(ctx.input(1)))
     if len(shape) != 4 or output.shape != (shape[0], height, width, shape[3]):
         raise ModelError(ctx.op.label, f"size {[height, width]} does not turn {list(shape)} into {output.shape}")
-    options = ctx.options
-    rows = nearest_source_indices(height, shape[1], options.align_corners, options.half_pixel_centers)
-    columns = nearest_source_indices(width, shape[2], options.align_corners, options.half_pixel_centers)
-    return rows[:, None], columns[None, :]
+    params = prepare_resize(ctx.op, ctx.graph)
+    return params.rows[:, None], params.columns[None, :]
