@@ -97,5 +97,5 @@ def conv_sums(x: np.ndarray, weights: np.ndarray, window: Window, dot) -> np.nda
 
 
 def window_params(ctx: OpContext) -> WindowParams:
-    """The operator's md_window_params, prepared once per engine (`OpContext.prepared`)."""
+    """The operator's md_window_params (kernels keep it through `OpContext.prepared`)."""
     return params_of_window_op(ctx.op, ctx.graph)

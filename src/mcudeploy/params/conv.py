@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Graph, Operator, Tensor
 from mcudeploy.params.activation_range import float_clamp, quantized_activation_range
 from mcudeploy.params.quantization import zero_point
@@ -55,8 +56,10 @@ class WindowParams:
 
 
 def prepare(op: Operator, graph: Graph) -> WindowParams:
-    """The parameters of a convolution or pooling of rank-4 tensors."""
+    """The parameters of a convolution or pooling of NHWC tensors."""
     input_t, output_t = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if len(input_t.shape) != 4 or len(output_t.shape) != 4:
+        raise UnsupportedOperatorError(op.label, "input and output must be NHWC (rank 4)")
     window = window_of(op, graph)
     filter_c = graph.tensors[op.inputs[1]].shape[3] if op.op_type == "CONV_2D" else 1
     activation = op.options.activation
