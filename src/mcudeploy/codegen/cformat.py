@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -103,12 +103,6 @@ def initializer(fields: Mapping[str, object]) -> str:
             text = literal(value)
         parts.append(f"    .{name} = {text},")
     return "{\n" + "\n".join(parts) + "\n}"
-
-
-def padded(values: Iterable[int], length: int, fill: int = 0) -> list[int]:
-    """A dims array of the kernel library (MD_MAX_DIMS long)."""
-    values = [int(v) for v in values]
-    return values + [fill] * (length - len(values))
 
 
 def comment_text(text: str, limit: int | None = None) -> str:

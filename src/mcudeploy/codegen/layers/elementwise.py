@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from mcudeploy.codegen.cformat import padded
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
 from mcudeploy.params.elementwise import ArithFloatParams, prepare
 from mcudeploy.params.quantization import zero_point
 from mcudeploy.params.record import struct_fields
-from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides
+from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, dims
 
 
 def broadcast_fields(ctx: LayerContext, shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> dict:
     """md_broadcast of the output shape: each input's element strides along the output's dimensions
     (0 where broadcast), with dimensions that walk memory alike merged and size-1 ones dropped."""
-    dims = list(output_shape)
     strides = [_strides_in_output(shape, output_shape) for shape in shapes]
     merged_dims: list[int] = []
     merged_strides: list[list[int]] = [[] for _ in shapes]
-    for axis, size in enumerate(dims):
+    for axis, size in enumerate(output_shape):
         if size == 1:
             continue
         mergeable = merged_dims and all(
@@ -36,9 +34,9 @@ def broadcast_fields(ctx: LayerContext, shapes: list[tuple[int, ...]], output_sh
         merged_dims, merged_strides = [1], [[0] for _ in shapes]
     if len(merged_dims) > MAX_DIMS:
         raise ctx.unsupported(f"broadcasting over {len(merged_dims)} dimensions (the C library takes {MAX_DIMS})")
-    fields: dict[str, object] = {"rank": len(merged_dims), "shape": padded(merged_dims, MAX_DIMS, 1)}
+    fields: dict[str, object] = {"rank": len(merged_dims), "shape": dims(merged_dims, 1)}
     for position, own in enumerate(merged_strides, start=1):
-        fields[f"strides{position}"] = padded(own, MAX_DIMS)
+        fields[f"strides{position}"] = dims(own)
     return fields
 
 

@@ -8,11 +8,10 @@ import math
 
 import numpy as np
 
-from mcudeploy.codegen.cformat import padded
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import Tensor
 from mcudeploy.params.movement import prepare_pad, prepare_resize, prepare_slice
-from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, positive_axis
+from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, dims, positive_axis
 
 HEADER = "md_copy.h"
 SOURCES = ("md_copy.c",)
@@ -41,8 +40,8 @@ def _strided_copy(ctx: LayerContext, shape: list[int], strides: list[int], start
     _check_rank(ctx, len(shape))
     fields = {
         "rank": max(len(shape), 1),
-        "shape": padded(shape or [1], MAX_DIMS, 1),
-        "strides": padded(strides or [0], MAX_DIMS),
+        "shape": dims(shape or [1], 1),
+        "strides": dims(strides or [0]),
         "start": start,
         "element_bytes": ctx.output_tensor().dtype.itemsize,
     }
