@@ -537,6 +537,7 @@ def test_every_operator_of_the_engine_has_an_emitter():
 
     assert set(KERNELS) <= set(EMITTERS), f"no C kernel for {sorted(set(KERNELS) - set(EMITTERS))}"
     tested = {op.op_type for family in FAMILIES.values() for op in family().operators}
+    tested.add("ethos-u")  # needs Vela's compiled segments: tests/test_npu.py builds and runs it on QEMU M55
     assert set(EMITTERS) <= tested, f"untested: {sorted(set(EMITTERS) - tested)}"
 
 
