@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import numpy as np
 import typer
 
+from mcudeploy.cli.options import ForceOption
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.engine import check_supported
 from mcudeploy.engine import run as run_engine
 from mcudeploy.errors import McuDeployError
+from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import load_inputs
 from mcudeploy.ir import Graph, Tensor
@@ -27,16 +29,20 @@ def run(
         Path | None, typer.Option("--output", "-o", help="Write outputs to .npy (one output) or .npz.")
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the outputs as JSON.")] = False,
+    force: ForceOption = False,
 ) -> None:
-    """Run the bit-exact reference engine on one input and print the outputs."""
+    """Run the bit-exact reference engine on one input and print the outputs.
+
+    An existing --output file is replaced only with --force.
+    """
     graph = load_model(model)
     check_runs_on_cpu(graph)
     check_supported(graph)
     if output is not None:
-        _check_output_path(output, graph)
+        _check_output_path(output, graph, force)
     result = run_engine(graph, load_inputs(input, graph))
     if output is not None:
-        _save(output, graph, result.outputs)
+        write_file(output, lambda stream: _save(stream, output.suffix, graph, result.outputs), force)
     summaries = [_summary(t, a) for t, a in zip(graph.graph_outputs, result.outputs, strict=True)]
     if json:
         print_json({"model": graph.name, "outputs": summaries})
@@ -47,18 +53,20 @@ def run(
         console.print(f"wrote {output}")
 
 
-def _check_output_path(path: Path, graph: Graph) -> None:
+def _check_output_path(path: Path, graph: Graph, force: bool) -> None:
     if path.suffix not in (".npy", ".npz"):
         raise McuDeployError(str(path), "output must be a .npy or .npz file")
     if path.suffix == ".npy" and len(graph.outputs) > 1:
         raise McuDeployError(str(path), f"the model has {len(graph.outputs)} outputs: write them to a .npz file")
+    check_output_file(path, force)
 
 
-def _save(path: Path, graph: Graph, outputs: list[np.ndarray]) -> None:
-    if path.suffix == ".npy":
-        np.save(path, outputs[0])
+def _save(stream: BinaryIO, suffix: str, graph: Graph, outputs: list[np.ndarray]) -> None:
+    """The outputs as .npy or .npz, written straight from the arrays (no copies into Python lists)."""
+    if suffix == ".npy":
+        np.save(stream, outputs[0], allow_pickle=False)
     else:
-        np.savez(path, **{t.name: a for t, a in zip(graph.graph_outputs, outputs, strict=True)})
+        np.savez(stream, **{t.name: a for t, a in zip(graph.graph_outputs, outputs, strict=True)})
 
 
 def _summary(tensor: Tensor, array: np.ndarray) -> dict:

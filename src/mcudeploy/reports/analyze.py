@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from rich.console import Group
 from rich.table import Table
@@ -293,8 +293,9 @@ def check_plot_path(path: Path) -> None:
         raise McuDeployError(str(path), "the plot must be a .png or .svg file")
 
 
-def plot_arena(graph: Graph, plan: MemoryPlan, path: Path) -> None:
-    """The arena over time: x = operator step, y = offset, each buffer a labelled box."""
+def plot_arena(graph: Graph, plan: MemoryPlan, stream: BinaryIO, image_format: str) -> None:
+    """The arena over time (x = operator step, y = offset, each buffer a labelled box) written to
+    `stream` as `image_format` ("png" or "svg")."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -343,7 +344,7 @@ def plot_arena(graph: Graph, plan: MemoryPlan, path: Path) -> None:
     axes.set_xlabel("operator step")
     axes.set_ylabel("arena offset (bytes)")
     axes.set_title(f"{graph.name}: tensor arena {plan.arena_bytes:,} B ({plan.planner} planner)")
-    figure.savefig(path)
+    figure.savefig(stream, format=image_format)
 
 
 def _box_label(buffer: Buffer, wide: bool) -> str:
