@@ -7,6 +7,7 @@ flatbuffer's own tables) and fuzzed by seeded random mutation.
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import subprocess
@@ -21,7 +22,10 @@ import tflite
 from conftest import MODELS
 from mcudeploy.errors import McuDeployError, ModelError
 from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, load_inputs
+from mcudeploy.ir import GraphBuilder
+from mcudeploy.ir.options import CustomOptions
 from mcudeploy.reports.inspect import inspect_model
 
 SMALL_MODEL = MODELS / "tflm" / "micro_speech_quantized.tflite"
@@ -293,3 +297,47 @@ def test_fifo_input_is_refused(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.npy")
     with pytest.raises(McuDeployError, match="is a FIFO, not a regular file"):
         load_inputs(tmp_path / "pipe.npy", load_model(SMALL_MODEL))
+
+
+# ---------------------------------------------------------------- names from files
+
+EVIL = "[bold red]x[/]\x1b[2J\nmcudeploy: forged line\x07"
+EVIL_SHOWN = "\\[bold red]x\\[/]\\x1b[2J\\x0amcudeploy: forged line\\x07"
+
+
+def _named_model(tmp_path: Path, op_type: str, output_name: str, shape: tuple[int, ...] = (1, 4)) -> Path:
+    builder = GraphBuilder("named")
+    x = builder.tensor(shape, "int8", scale=0.5, zero_point=0, name="x")
+    y = builder.tensor(shape, "int8", scale=0.5, zero_point=0, name=output_name)
+    builder.op(op_type, [x], [y], CustomOptions(b"") if op_type != "RELU" else None)
+    path = tmp_path / "named.tflite"
+    path.write_bytes(write_tflite(builder.build([x], [y])))
+    return path
+
+
+def test_names_from_the_file_are_escaped_in_errors_and_tables(tmp_path: Path) -> None:
+    model = _named_model(tmp_path, EVIL, EVIL)
+    error = _cli("run", str(model), "--input", str(tmp_path / "x.npy"))
+    assert error.returncode == 2 and error.stderr.count("\n") == 1 and "\x1b" not in error.stderr
+    assert "custom operator '[bold red]x[/]\\x1b[2J\\x0amcudeploy: forged line\\x07'" in error.stderr
+    table = _cli("inspect", str(model))
+    assert table.returncode == 0 and "\x1b" not in table.stdout and "\x07" not in table.stdout
+    cells = table.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "[boldred]x[/]\\x1b[2J\\x0amcudeploy:forgedline\\x07(custom)" in cells
+    np.save(tmp_path / "x.npy", np.zeros((1, 4), np.int8))
+    ran = _cli("run", str(_named_model(tmp_path, "RELU", EVIL)), "--input", str(tmp_path / "x.npy"))
+    assert ran.returncode == 0 and "\x1b" not in ran.stdout
+    assert ran.stdout.startswith("[bold red]x[/]\\x1b[2J\\x0amcudeploy: forged line\\x07 int8[1, 4]\n")
+
+
+def test_large_outputs_are_summarised_not_listed(tmp_path: Path) -> None:
+    """A 66 MiB output printed through tolist() once took over 10 GB."""
+    shape = (1, 512, 512, 4)  # 1 Mi values
+    model = _named_model(tmp_path, "RELU", "big", shape)
+    np.save(tmp_path / "x.npy", np.full(shape, 3, np.int8))
+    ran = _cli("run", str(model), "--input", str(tmp_path / "x.npy"), "--json")
+    assert ran.returncode == 0, ran.stderr
+    output = json.loads(ran.stdout)["outputs"][0]
+    assert output == {"name": "big", "shape": list(shape), "dtype": "int8", "values": None, "min": 3, "max": 3}
+    printed = _cli("run", str(model), "--input", str(tmp_path / "x.npy"))
+    assert "values:      1,048,576 from 3 to 3 (--output writes them all)" in printed.stdout

@@ -282,3 +282,39 @@ def test_unwritable_folder_is_one_line(tmp_path: Path) -> None:
     folder.mkdir(mode=0o500)
     with pytest.raises(McuDeployError, match="permission denied"):
         write_file(folder / "out.npy", b"x", replace=True)
+
+
+# ---------------------------------------------------------------- commands' output files
+
+
+def test_run_and_example_replace_existing_files_only_with_force(tmp_path: Path) -> None:
+    model, output = tmp_path / "demo.tflite", tmp_path / "out.npy"
+    assert cli("example", "-o", str(model)).returncode == 0
+    again = cli("example", "-o", str(model))
+    assert_one_line_error(again, f"{model}: already exists (pass --force to replace it)")
+    assert cli("example", "-o", str(model), "--force").returncode == 0
+    output.write_bytes(b"mine")
+    given = ("run", str(model), "--input", str(tmp_path / "demo_input.npy"), "--output", str(output))
+    assert_one_line_error(cli(*given), f"{output}: already exists (pass --force to replace it)")
+    assert output.read_bytes() == b"mine"
+    assert cli(*given, "--force").returncode == 0 and output.read_bytes().startswith(b"\x93NUMPY")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.tflite", "demo_input.npy", "out.npy"]
+
+
+def test_unwritable_output_is_one_line_before_running(tmp_path: Path) -> None:
+    given = ("run", str(SMALL_MODEL), "--input", str(tmp_path / "never_read.npy"), "--output")
+    assert_one_line_error(cli(*given, str(tmp_path / "missing" / "y.npy")), "does not exist")
+    assert_one_line_error(cli(*given, str(tmp_path / ("n" * 300 + ".npy"))), "File name too long")
+
+
+def test_os_errors_reaching_main_are_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from mcudeploy.cli import app
+
+    def failing() -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/some/file\nforged line")
+
+    monkeypatch.setattr(app, "app", failing)
+    with pytest.raises(SystemExit) as exited:
+        app.main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == "mcudeploy: error: /some/file\\x0aforged line: No space left on device\n"

@@ -21,6 +21,7 @@ from mcudeploy.cli.options import (
 )
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.devices import find_device
+from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
@@ -88,6 +89,6 @@ def analyze(
         console.print(budget_tree(report))
         console.print(verdict(report))
         if plot is not None:
-            console.print(f"wrote {plot}")
+            console.print(f"wrote {markup_safe(str(plot))}")
     if not report["fits"]:
         raise typer.Exit(1)

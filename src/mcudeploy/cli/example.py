@@ -10,6 +10,7 @@ import typer
 
 from mcudeploy.cli.options import ForceOption
 from mcudeploy.cli.output import console
+from mcudeploy.display import markup_safe
 from mcudeploy.examples.kws import build_demo_input, build_kws_model
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
@@ -32,4 +33,4 @@ def example(
         check_output_file(path, force)
     write_file(output, write_tflite(build_kws_model(seed)), force)
     write_file(input_path, lambda stream: np.save(stream, build_demo_input(seed)), force)
-    console.print(f"wrote {output} and {input_path}")
+    console.print(f"wrote {markup_safe(str(output))} and {markup_safe(str(input_path))}")

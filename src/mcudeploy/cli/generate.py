@@ -21,6 +21,7 @@ from mcudeploy.cli.options import (
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.codegen import generate as generate_code
 from mcudeploy.devices import find_device
+from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
@@ -73,6 +74,7 @@ def generate(
     if json:
         print_json(summary)
         return
-    console.print(f"wrote {code.directory}/ for {part.name}: {len(code.sources)} C files")
+    folder = markup_safe(str(code.directory))
+    console.print(f"wrote {folder}/ for {part.name}: {len(code.sources)} C files")
     console.print(f"  arena {code.arena_bytes:,} B ({planner} planner), weights {code.weights_bytes:,} B")
-    console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {code.directory}/README.md")
+    console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {folder}/README.md")

@@ -10,6 +10,7 @@ import typer
 
 from mcudeploy.cli.options import ForceOption
 from mcudeploy.cli.output import console, print_json
+from mcudeploy.display import markup_safe
 from mcudeploy.engine import check_supported
 from mcudeploy.engine import run as run_engine
 from mcudeploy.errors import McuDeployError
@@ -50,7 +51,7 @@ def run(
     for summary in summaries:
         _print_summary(summary)
     if output is not None:
-        console.print(f"wrote {output}")
+        console.print(f"wrote {markup_safe(str(output))}")
 
 
 def _check_output_path(path: Path, graph: Graph, force: bool) -> None:
@@ -69,20 +70,33 @@ def _save(stream: BinaryIO, suffix: str, graph: Graph, outputs: list[np.ndarray]
         np.savez(stream, **{t.name: a for t, a in zip(graph.graph_outputs, outputs, strict=True)})
 
 
+PRINTED_VALUES = 4096
+"""Outputs up to this many values are printed (and given in --json) whole; larger ones by their range."""
+
+
 def _summary(tensor: Tensor, array: np.ndarray) -> dict:
-    summary = {"name": tensor.name, "shape": list(array.shape), "dtype": str(array.dtype), "values": array.tolist()}
-    if tensor.quantization is not None and not tensor.dtype.is_float:
-        quant = tensor.quantization
-        real = (array.astype(np.float64) - quant.single_zero_point) * quant.single_scale
-        summary["dequantized"] = np.round(real, 6).tolist()
+    """What `run` prints of one output; a large output is summarised, never turned into Python lists."""
+    summary: dict = {"name": tensor.name, "shape": list(array.shape), "dtype": str(array.dtype)}
+    if array.size > PRINTED_VALUES:
+        summary.update(values=None, min=array.min().item(), max=array.max().item())
+    else:
+        summary["values"] = array.tolist()
+        if tensor.quantization is not None and not tensor.dtype.is_float:
+            quant = tensor.quantization
+            real = (array.astype(np.float64) - quant.single_zero_point) * quant.single_scale
+            summary["dequantized"] = np.round(real, 6).tolist()
     if array.ndim == 2 and array.shape[0] == 1 and array.shape[1] > 1:
         summary["top1"] = int(np.argmax(array[0]))
     return summary
 
 
 def _print_summary(summary: dict) -> None:
-    console.print(f"[bold]{summary['name']}[/] {summary['dtype']}{summary['shape']}")
-    console.print(f"  values:      {np.array(summary['values'])}")
+    console.print(f"[bold]{markup_safe(summary['name'])}[/] {summary['dtype']}{summary['shape']}")
+    if summary["values"] is None:
+        count = int(np.prod(summary["shape"]))
+        console.print(f"  values:      {count:,} from {summary['min']} to {summary['max']} (--output writes them all)")
+    else:
+        console.print(f"  values:      {np.array(summary['values'])}")
     if "dequantized" in summary:
         console.print(f"  dequantized: {np.array(summary['dequantized'])}")
     if "top1" in summary:
