@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODELS
+from conftest import MODELS, run_cli
 from mcudeploy import files
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import MANIFEST, check_output_folder, write_file, write_folder
@@ -33,17 +33,13 @@ def written(files_: dict[str, bytes]) -> dict[str, bytes]:
     return {**files_, MANIFEST: files.manifest_text(files_)}
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mcudeploy", *args], capture_output=True, text=True, timeout=120, check=False, cwd=cwd
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("mcudeploy: error: ") and result.stderr.count("\n") == 1, result.stderr
+def assert_one_line_error(result: tuple[int, str, str], *fragments: str) -> None:
+    """`result`: exit code, stdout and stderr of a command that must fail in one line."""
+    code, out, err = result
+    assert code == 2 and out == "", err
+    assert err.startswith("mcudeploy: error: ") and err.count("\n") == 1, err
     for fragment in fragments:
-        assert fragment in result.stderr
+        assert fragment in err
 
 
 # ---------------------------------------------------------------- generate's folder
@@ -55,26 +51,27 @@ def test_generate_refuses_the_current_folder_and_its_ancestors(tmp_path: Path, o
     work = tmp_path / "work"
     (work / "inner").mkdir(parents=True)
     (work / "keep.txt").write_text("mine")
-    result = cli("generate", str(SMALL_MODEL), "-o", output, "--force", cwd=work)
-    assert_one_line_error(result, "the current folder")
+    given = [sys.executable, "-m", "mcudeploy", "generate", str(SMALL_MODEL), "-o", output, "--force"]
+    result = subprocess.run(given, capture_output=True, text=True, timeout=120, check=False, cwd=work)
+    assert_one_line_error((result.returncode, result.stdout, result.stderr), "the current folder")
     assert (work / "keep.txt").read_text() == "mine" and (work / "inner").is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
 
 
-def test_generate_refuses_a_folder_holding_the_model(tmp_path: Path) -> None:
+def test_generate_refuses_a_folder_holding_the_model(tmp_path: Path, monkeypatch, capsys) -> None:
     model = tmp_path / "models" / "m.tflite"
     model.parent.mkdir()
     model.write_bytes(SMALL_MODEL.read_bytes())
-    result = cli("generate", str(model), "-o", str(model.parent), "--force")
+    result = run_cli(monkeypatch, capsys, "generate", str(model), "-o", str(model.parent), "--force")
     assert_one_line_error(result, "holds the model file")
     assert model.read_bytes() == SMALL_MODEL.read_bytes()
 
 
-def test_generate_writes_then_replaces_its_own_folder(tmp_path: Path) -> None:
+def test_generate_writes_then_replaces_its_own_folder(tmp_path: Path, monkeypatch, capsys) -> None:
     out = tmp_path / "out"
     for _ in range(2):  # the second run replaces what the first wrote, without --force
-        result = cli("generate", str(SMALL_MODEL), "-o", str(out))
-        assert result.returncode == 0, result.stderr
+        code, _, err = run_cli(monkeypatch, capsys, "generate", str(SMALL_MODEL), "-o", str(out))
+        assert code == 0, err
     assert (out / "network.c").is_file() and (out / MANIFEST).is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
@@ -287,24 +284,29 @@ def test_unwritable_folder_is_one_line(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- commands' output files
 
 
-def test_run_and_example_replace_existing_files_only_with_force(tmp_path: Path) -> None:
+def test_run_and_example_replace_existing_files_only_with_force(tmp_path: Path, monkeypatch, capsys) -> None:
+    def cli(*args: str) -> tuple[int, str, str]:
+        return run_cli(monkeypatch, capsys, *args)
+
     model, output = tmp_path / "demo.tflite", tmp_path / "out.npy"
-    assert cli("example", "-o", str(model)).returncode == 0
-    again = cli("example", "-o", str(model))
-    assert_one_line_error(again, f"{model}: already exists (pass --force to replace it)")
-    assert cli("example", "-o", str(model), "--force").returncode == 0
+    assert cli("example", "-o", str(model))[0] == 0
+    assert_one_line_error(cli("example", "-o", str(model)), f"{model}: already exists (pass --force to replace it)")
+    assert cli("example", "-o", str(model), "--force")[0] == 0
     output.write_bytes(b"mine")
     given = ("run", str(model), "--input", str(tmp_path / "demo_input.npy"), "--output", str(output))
     assert_one_line_error(cli(*given), f"{output}: already exists (pass --force to replace it)")
     assert output.read_bytes() == b"mine"
-    assert cli(*given, "--force").returncode == 0 and output.read_bytes().startswith(b"\x93NUMPY")
+    assert cli(*given, "--force")[0] == 0 and output.read_bytes().startswith(b"\x93NUMPY")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.tflite", "demo_input.npy", "out.npy"]
 
 
-def test_unwritable_output_is_one_line_before_running(tmp_path: Path) -> None:
+def test_unwritable_output_is_one_line_before_running(tmp_path: Path, monkeypatch, capsys) -> None:
     given = ("run", str(SMALL_MODEL), "--input", str(tmp_path / "never_read.npy"), "--output")
-    assert_one_line_error(cli(*given, str(tmp_path / "missing" / "y.npy")), "does not exist")
-    assert_one_line_error(cli(*given, str(tmp_path / ("n" * 300 + ".npy"))), "File name too long")
+    for output, reason in (
+        (tmp_path / "missing" / "y.npy", "does not exist"),
+        (tmp_path / f"{'n' * 300}.npy", "too long"),
+    ):
+        assert_one_line_error(run_cli(monkeypatch, capsys, *given, str(output)), reason)
 
 
 def test_os_errors_reaching_main_are_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
