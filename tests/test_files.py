@@ -231,6 +231,18 @@ def test_file_is_replaced_only_when_asked(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o666 & ~files._umask()
 
 
+def test_a_file_appearing_meanwhile_is_not_overwritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "out.npy"
+
+    def another_writer_comes_first(stream) -> None:
+        path.write_bytes(b"theirs")
+        stream.write(b"ours")
+
+    with pytest.raises(McuDeployError, match="already exists"):
+        write_file(path, another_writer_comes_first, replace=False)
+    assert path.read_bytes() == b"theirs" and [p.name for p in tmp_path.iterdir()] == ["out.npy"]
+
+
 def test_file_is_never_written_through_a_symlink(tmp_path: Path) -> None:
     (tmp_path / "real.npy").write_bytes(b"mine")
     (tmp_path / "link.npy").symlink_to(tmp_path / "real.npy")
