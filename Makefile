@@ -15,9 +15,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(MCUDEPLOY) example --output $(DEMO)/kws_demo.tflite
+	$(MCUDEPLOY) example --output $(DEMO)/kws_demo.tflite --force
 	$(MCUDEPLOY) inspect $(DEMO)/kws_demo.tflite
-	$(MCUDEPLOY) run $(DEMO)/kws_demo.tflite --input $(DEMO)/kws_demo_input.npy --output $(DEMO)/kws_demo_output.npy
+	$(MCUDEPLOY) run $(DEMO)/kws_demo.tflite --input $(DEMO)/kws_demo_input.npy --output $(DEMO)/kws_demo_output.npy --force
 	$(MCUDEPLOY) analyze $(DEMO)/kws_demo.tflite --device STM32F446RE
 	$(MCUDEPLOY) generate $(DEMO)/kws_demo.tflite --device STM32F446RE --output $(DEMO)/kws_demo_c --force
 	$(MCUDEPLOY) validate $(DEMO)/kws_demo.tflite --target host --target m4 --inputs $(DEMO)/kws_demo_input.npy

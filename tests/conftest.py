@@ -32,6 +32,18 @@ FLOAT_MODELS = [
 ]
 
 
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """Run the console entry point in-process (as the installed `mcudeploy` script does):
+    exit code, stdout, stderr."""
+    from mcudeploy.cli.app import main
+
+    monkeypatch.setattr(sys, "argv", ["mcudeploy", *args])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    out, err = capsys.readouterr()
+    return stop.value.code or 0, out, err
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Real models are part of the test contract: a missing folder is a failure, never a skip.
     if not MODELS.is_dir():

@@ -6,6 +6,9 @@ flatbuffer's own tables) and fuzzed by seeded random mutation.
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import struct
 import subprocess
 import sys
@@ -16,9 +19,13 @@ import numpy as np
 import pytest
 import tflite
 
-from conftest import MODELS
-from mcudeploy.errors import ModelError
+from conftest import MODELS, run_cli
+from mcudeploy.errors import McuDeployError, ModelError
 from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.inputs import load_input_sets, load_inputs
+from mcudeploy.ir import GraphBuilder
+from mcudeploy.ir.options import CustomOptions
 from mcudeploy.reports.inspect import inspect_model
 
 SMALL_MODEL = MODELS / "tflm" / "micro_speech_quantized.tflite"
@@ -179,3 +186,158 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mcudeploy", *args], capture_output=True, text=True, timeout=60, check=False
     )
+
+
+# ---------------------------------------------------------------- input files
+
+SPEECH_INPUT = 1960  # micro_speech: one int8 input [1, 1960]
+
+
+def _npy_header_only(shape: tuple[int, ...], dtype: str = "<f4") -> bytes:
+    """An .npy file whose header claims `shape` and which holds no data."""
+    stream = io.BytesIO()
+    np.lib.format.write_array_header_1_0(stream, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return stream.getvalue()
+
+
+def _npz(arrays: dict[str, np.ndarray]) -> bytes:
+    stream = io.BytesIO()
+    np.savez(stream, **arrays)
+    return stream.getvalue()
+
+
+def _claiming_3_gib(archive: bytes) -> bytes:
+    """A zip whose central directory says its member unpacks to 3 GiB."""
+    data = bytearray(archive)
+    entry = data.index(b"PK\x01\x02")
+    struct.pack_into("<I", data, entry + 24, 3 << 30)
+    return bytes(data)
+
+
+def _bmp(width: int, height: int, bits: int = 24) -> bytes:
+    """An uncompressed BMP header claiming width x height, with no pixels."""
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, bits, 0, 0, 0, 0, 0, 0)
+    return struct.pack("<2sIHHI", b"BM", 54, 0, 0, 54) + info
+
+
+BAD_INPUTS: dict[str, tuple[str, Callable[[], bytes], str]] = {
+    "npy header claiming a terabyte": (
+        ".npy", lambda: _npy_header_only((1 << 38,)), f"needs {SPEECH_INPUT} values (shape [1, 1960]), got 274877906944"
+    ),
+    "npy right shape, no data": (".npy", lambda: _npy_header_only((1, SPEECH_INPUT)), "bytes of data follow"),
+    "npy holding objects": (".npy", lambda: _npy_header_only((1, SPEECH_INPUT), "|O"), "Python objects"),
+    "npy truncated header": (".npy", lambda: _npy_header_only((1, SPEECH_INPUT))[:20], "cannot read input"),
+    "npz truncated": (
+        ".npz", lambda: _npz({"x": np.zeros((1, SPEECH_INPUT), np.int8)})[:-30], "cannot read input"
+    ),
+    "npz member claiming 3 GiB": (
+        ".npz",
+        lambda: _claiming_3_gib(_npz({"x": np.zeros((1, SPEECH_INPUT), np.int8)})),
+        "unpack to 3,221,225,472 bytes",
+    ),
+    "npz member of the wrong size": (".npz", lambda: _npz({"x": np.zeros(7, np.int8)}), "got 7"),
+    "npz with two arrays": (
+        ".npz", lambda: _npz({"a": np.zeros(3, np.int8), "b": np.zeros(3, np.int8)}), "holds 2 arrays"
+    ),
+    "NaN for an int8 input": (
+        ".npy", lambda: _npy_bytes(np.full((1, SPEECH_INPUT), np.nan, np.float32)), "NaN and infinity"
+    ),
+    "infinity for an int8 input": (
+        ".npy", lambda: _npy_bytes(np.full((1, SPEECH_INPUT), np.inf, np.float32)), "NaN and infinity"
+    ),
+    "raw of the wrong size": (".bin", lambda: bytes(100), "file has 100 bytes, the model's inputs need 1960"),
+    "bmp claiming 100000 x 100000": (".bmp", lambda: _bmp(100_000, 100_000), "got 30000000000"),
+    "bmp of zero width": (".bmp", lambda: _bmp(0, 5), "the image is 0x5 pixels"),
+    "bmp without pixels": (".bmp", lambda: _bmp(40, 49, bits=8), "pixel data is 0 bytes"),
+}
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    stream = io.BytesIO()
+    np.save(stream, array)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_file_is_one_line_before_loading(case: str, tmp_path: Path) -> None:
+    suffix, make, reason = BAD_INPUTS[case]
+    path = tmp_path / f"input{suffix}"
+    path.write_bytes(make())
+    with pytest.raises(McuDeployError) as error:
+        load_input_sets(path, load_model(SMALL_MODEL))
+    assert str(error.value).startswith(f"{path}: ") and reason in str(error.value), str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_batched_npz_gives_one_set_per_entry(tmp_path: Path) -> None:
+    path = tmp_path / "batch.npz"
+    batch = np.arange(3 * SPEECH_INPUT).reshape(3, 1, SPEECH_INPUT).astype(np.int8)
+    path.write_bytes(_npz({"x": batch}))
+    sets = load_input_sets(path, load_model(SMALL_MODEL))
+    assert [s[0].tolist() for s in sets] == [b.tolist() for b in batch]
+
+
+def test_fifo_device_and_directory_are_refused_before_reading(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A FIFO once hung forever (the model here: in a process of its own, so a regression cannot hang the
+    tests); /dev/zero was read until memory ran out."""
+    os.mkfifo(tmp_path / "pipe.tflite")
+    result = _cli("run", str(tmp_path / "pipe.tflite"), "--input", "unused.npy")
+    assert result.returncode == 2
+    assert result.stderr == f"mcudeploy: error: {tmp_path}/pipe.tflite: is a FIFO, not a regular file\n"
+    (tmp_path / "d.npy").mkdir()
+    for model, given, error in (
+        ("/dev/zero", "unused.npy", "/dev/zero: is a character device, not a regular file"),
+        (str(SMALL_MODEL), str(tmp_path / "d.npy"), f"{tmp_path}/d.npy: is a directory, not a file"),
+    ):
+        assert run_cli(monkeypatch, capsys, "run", model, "--input", given) == (2, "", f"mcudeploy: error: {error}\n")
+
+
+def test_fifo_input_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.npy")
+    with pytest.raises(McuDeployError, match="is a FIFO, not a regular file"):
+        load_inputs(tmp_path / "pipe.npy", load_model(SMALL_MODEL))
+
+
+# ---------------------------------------------------------------- names from files
+
+EVIL = "[bold red]x[/]\x1b[2J\nmcudeploy: forged line\x07"
+EVIL_SHOWN = "\\[bold red]x\\[/]\\x1b[2J\\x0amcudeploy: forged line\\x07"
+
+
+def _named_model(tmp_path: Path, op_type: str, output_name: str, shape: tuple[int, ...] = (1, 4)) -> Path:
+    builder = GraphBuilder("named")
+    x = builder.tensor(shape, "int8", scale=0.5, zero_point=0, name="x")
+    y = builder.tensor(shape, "int8", scale=0.5, zero_point=0, name=output_name)
+    builder.op(op_type, [x], [y], CustomOptions(b"") if op_type != "RELU" else None)
+    path = tmp_path / "named.tflite"
+    path.write_bytes(write_tflite(builder.build([x], [y])))
+    return path
+
+
+def test_names_from_the_file_are_escaped_in_errors_and_tables(tmp_path: Path, monkeypatch, capsys) -> None:
+    model = _named_model(tmp_path, EVIL, EVIL)
+    code, _, error = run_cli(monkeypatch, capsys, "run", str(model), "--input", str(tmp_path / "x.npy"))
+    assert code == 2 and error.count("\n") == 1 and "\x1b" not in error
+    assert "custom operator '[bold red]x[/]\\x1b[2J\\x0amcudeploy: forged line\\x07'" in error
+    code, table, _ = run_cli(monkeypatch, capsys, "inspect", str(model))
+    assert code == 0 and "\x1b" not in table and "\x07" not in table
+    cells = table.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "[boldred]x[/]\\x1b[2J\\x0amcudeploy:forgedline\\x07(custom)" in cells
+    np.save(tmp_path / "x.npy", np.zeros((1, 4), np.int8))
+    relu = _named_model(tmp_path, "RELU", EVIL)
+    code, ran, _ = run_cli(monkeypatch, capsys, "run", str(relu), "--input", str(tmp_path / "x.npy"))
+    assert code == 0 and "\x1b" not in ran
+    assert ran.startswith("[bold red]x[/]\\x1b[2J\\x0amcudeploy: forged line\\x07 int8[1, 4]\n")
+
+
+def test_large_outputs_are_summarised_not_listed(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A 66 MiB output printed through tolist() once took over 10 GB."""
+    shape = (1, 512, 512, 4)  # 1 Mi values
+    model = _named_model(tmp_path, "RELU", "big", shape)
+    np.save(tmp_path / "x.npy", np.full(shape, 3, np.int8))
+    code, ran, error = run_cli(monkeypatch, capsys, "run", str(model), "--input", str(tmp_path / "x.npy"), "--json")
+    assert code == 0, error
+    output = json.loads(ran)["outputs"][0]
+    assert output == {"name": "big", "shape": list(shape), "dtype": "int8", "values": None, "min": 3, "max": 3}
+    _, printed, _ = run_cli(monkeypatch, capsys, "run", str(model), "--input", str(tmp_path / "x.npy"))
+    assert "values:      1,048,576 from 3 to 3 (--output writes them all)" in printed

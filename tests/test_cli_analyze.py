@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from conftest import MODELS
-from mcudeploy.cli.app import main
+from conftest import MODELS, run_cli
 
 KWS = str(MODELS / "mlperf_tiny/kws_ref_model_int8.tflite")
 VWW = str(MODELS / "mlperf_tiny/vww_96_int8.tflite")
 REPORT_KEYS = {"arena_bytes", "weights_bytes", "flash_bytes", "ram_bytes", "fits", "peak_layer", "regions"}
 
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the console entry point in-process (as the installed `mcudeploy` script does)."""
-    monkeypatch.setattr(sys, "argv", ["mcudeploy", *args])
-    with pytest.raises(SystemExit) as stop:
-        main()
-    out, err = capsys.readouterr()
-    return stop.value.code or 0, out, err
 
 
 def test_a_model_that_fits_exits_0_with_the_table_tree_and_verdict(monkeypatch, capsys):

@@ -11,6 +11,7 @@ from mcudeploy.cli.npu import analyze_with_npu
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     DeviceOption,
+    ForceOption,
     JsonOption,
     ModelArgument,
     NoNpuOption,
@@ -20,7 +21,9 @@ from mcudeploy.cli.options import (
 )
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.devices import find_device
+from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
+from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
@@ -55,19 +58,22 @@ def analyze(
     ] = None,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Plan the tensor arena, place everything in the device's memories and say whether it fits.
 
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
     placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.
 
-    Exit code 0 when it fits, 1 when it does not, 2 on bad input.
+    Exit code 0 when it fits, 1 when it does not, 2 on bad input. An existing --plot file is
+    replaced only with --force.
     """
     target = find_device(device)
     if alignment < 1 or alignment & (alignment - 1):
         raise McuDeployError(f"--alignment {alignment}", "must be a power of two")
     if plot is not None:
         check_plot_path(plot)
+        check_output_file(plot, force)
     graph = load_model(model)
     reserves = Reserves(stack, reserve_ram, reserve_flash)
     if analyze_with_npu(graph, model, target, npu, no_npu, reserves, json):
@@ -75,7 +81,7 @@ def analyze(
     plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     report = analyze_model(graph, plan, target, reserves)
     if plot is not None:
-        plot_arena(graph, plan, plot)
+        write_file(plot, lambda stream: plot_arena(graph, plan, stream, plot.suffix.lower()[1:]), force)
     if json:
         print_json(report)
     else:
@@ -83,6 +89,6 @@ def analyze(
         console.print(budget_tree(report))
         console.print(verdict(report))
         if plot is not None:
-            console.print(f"wrote {plot}")
+            console.print(f"wrote {markup_safe(str(plot))}")
     if not report["fits"]:
         raise typer.Exit(1)

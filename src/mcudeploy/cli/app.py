@@ -44,7 +44,8 @@ def _root(
 
 
 def main() -> None:
-    """Console entry point: user errors become `mcudeploy: error: <subject>: <reason>`, exit code 2."""
+    """Console entry point: user errors and I/O failures become `mcudeploy: error: <subject>: <reason>`,
+    exit code 2."""
     try:
         app()
     except McuDeployError as error:
@@ -52,4 +53,8 @@ def main() -> None:
         sys.exit(2)
     except MemoryError:
         print_error("out of memory")
+        sys.exit(2)
+    except OSError as error:  # any I/O failure not reported where it happened: still one line
+        subject = error.filename if error.filename is not None else "input/output"
+        print_error(f"{subject}: {error.strerror or error}")
         sys.exit(2)

@@ -21,6 +21,8 @@ from mcudeploy.cli.options import (
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.codegen import generate as generate_code
 from mcudeploy.devices import find_device
+from mcudeploy.display import markup_safe
+from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
 
@@ -34,7 +36,9 @@ def generate(
         str | None, typer.Option("--arena-section", help="Linker section for the arena, e.g. .dtcm.")
     ] = None,
     planner: PlannerOption = Planner.MCUDEPLOY,
-    force: Annotated[bool, typer.Option("--force", help="Replace the output folder if it exists.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output folder even if it holds files mcudeploy did not write.")
+    ] = False,
     json: JsonOption = False,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
@@ -43,7 +47,13 @@ def generate(
 
     On a device with an Arm Ethos-U (or with --npu): Vela's command streams and weights as const data, our
     C for the fallback operators, and one net_run() handing each NPU segment to md_ethosu_invoke().
+
+    The folder is written beside OUTPUT and swapped in whole. An existing OUTPUT is replaced when it is
+    empty or holds only what mcudeploy wrote there, unchanged; otherwise only with --force. Never
+    replaced: the current folder or one holding it, a folder holding MODEL, a symbolic link, a system folder.
     """
+    if output.resolve() in model.resolve().parents:
+        raise McuDeployError(str(output), "holds the model file: generate writes a folder of its own")
     part = find_device(device)
     graph = load_model(model)
     options = {"prefix": prefix, "arena_section": arena_section, "force": force}
@@ -64,6 +74,7 @@ def generate(
     if json:
         print_json(summary)
         return
-    console.print(f"wrote {code.directory}/ for {part.name}: {len(code.sources)} C files")
+    folder = markup_safe(str(code.directory))
+    console.print(f"wrote {folder}/ for {part.name}: {len(code.sources)} C files")
     console.print(f"  arena {code.arena_bytes:,} B ({planner} planner), weights {code.weights_bytes:,} B")
-    console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {code.directory}/README.md")
+    console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {folder}/README.md")

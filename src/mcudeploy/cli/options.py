@@ -31,3 +31,4 @@ NpuOption = Annotated[
     ),
 ]
 NoNpuOption = Annotated[bool, typer.Option("--no-npu", help="Ignore the device's NPU: the Cortex-M alone.")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace output files that already exist.")]

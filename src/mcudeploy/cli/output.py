@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from mcudeploy.display import printable
+
 # Piped output (CI logs, files) gets a wide page so tables are not folded to 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
@@ -26,4 +28,5 @@ def _plain(value: Any) -> Any:
 
 
 def print_error(message: str) -> None:
-    sys.stderr.write(f"mcudeploy: error: {message}\n")
+    """One line on stderr, whatever a file name or a name inside a model holds."""
+    sys.stderr.write(f"mcudeploy: error: {printable(message)}\n")

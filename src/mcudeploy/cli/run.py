@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import numpy as np
 import typer
 
+from mcudeploy.cli.options import ForceOption
 from mcudeploy.cli.output import console, print_json
+from mcudeploy.display import markup_safe
 from mcudeploy.engine import check_supported
 from mcudeploy.engine import run as run_engine
 from mcudeploy.errors import McuDeployError
+from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import load_inputs
 from mcudeploy.ir import Graph, Tensor
@@ -27,16 +30,20 @@ def run(
         Path | None, typer.Option("--output", "-o", help="Write outputs to .npy (one output) or .npz.")
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the outputs as JSON.")] = False,
+    force: ForceOption = False,
 ) -> None:
-    """Run the bit-exact reference engine on one input and print the outputs."""
+    """Run the bit-exact reference engine on one input and print the outputs.
+
+    An existing --output file is replaced only with --force.
+    """
     graph = load_model(model)
     check_runs_on_cpu(graph)
     check_supported(graph)
     if output is not None:
-        _check_output_path(output, graph)
+        _check_output_path(output, graph, force)
     result = run_engine(graph, load_inputs(input, graph))
     if output is not None:
-        _save(output, graph, result.outputs)
+        write_file(output, lambda stream: _save(stream, output.suffix, graph, result.outputs), force)
     summaries = [_summary(t, a) for t, a in zip(graph.graph_outputs, result.outputs, strict=True)]
     if json:
         print_json({"model": graph.name, "outputs": summaries})
@@ -44,37 +51,52 @@ def run(
     for summary in summaries:
         _print_summary(summary)
     if output is not None:
-        console.print(f"wrote {output}")
+        console.print(f"wrote {markup_safe(str(output))}")
 
 
-def _check_output_path(path: Path, graph: Graph) -> None:
+def _check_output_path(path: Path, graph: Graph, force: bool) -> None:
     if path.suffix not in (".npy", ".npz"):
         raise McuDeployError(str(path), "output must be a .npy or .npz file")
     if path.suffix == ".npy" and len(graph.outputs) > 1:
         raise McuDeployError(str(path), f"the model has {len(graph.outputs)} outputs: write them to a .npz file")
+    check_output_file(path, force)
 
 
-def _save(path: Path, graph: Graph, outputs: list[np.ndarray]) -> None:
-    if path.suffix == ".npy":
-        np.save(path, outputs[0])
+def _save(stream: BinaryIO, suffix: str, graph: Graph, outputs: list[np.ndarray]) -> None:
+    """The outputs as .npy or .npz, written straight from the arrays (no copies into Python lists)."""
+    if suffix == ".npy":
+        np.save(stream, outputs[0], allow_pickle=False)
     else:
-        np.savez(path, **{t.name: a for t, a in zip(graph.graph_outputs, outputs, strict=True)})
+        np.savez(stream, **{t.name: a for t, a in zip(graph.graph_outputs, outputs, strict=True)})
+
+
+PRINTED_VALUES = 4096
+"""Outputs up to this many values are printed (and given in --json) whole; larger ones by their range."""
 
 
 def _summary(tensor: Tensor, array: np.ndarray) -> dict:
-    summary = {"name": tensor.name, "shape": list(array.shape), "dtype": str(array.dtype), "values": array.tolist()}
-    if tensor.quantization is not None and not tensor.dtype.is_float:
-        quant = tensor.quantization
-        real = (array.astype(np.float64) - quant.single_zero_point) * quant.single_scale
-        summary["dequantized"] = np.round(real, 6).tolist()
+    """What `run` prints of one output; a large output is summarised, never turned into Python lists."""
+    summary: dict = {"name": tensor.name, "shape": list(array.shape), "dtype": str(array.dtype)}
+    if array.size > PRINTED_VALUES:
+        summary.update(values=None, min=array.min().item(), max=array.max().item())
+    else:
+        summary["values"] = array.tolist()
+        if tensor.quantization is not None and not tensor.dtype.is_float:
+            quant = tensor.quantization
+            real = (array.astype(np.float64) - quant.single_zero_point) * quant.single_scale
+            summary["dequantized"] = np.round(real, 6).tolist()
     if array.ndim == 2 and array.shape[0] == 1 and array.shape[1] > 1:
         summary["top1"] = int(np.argmax(array[0]))
     return summary
 
 
 def _print_summary(summary: dict) -> None:
-    console.print(f"[bold]{summary['name']}[/] {summary['dtype']}{summary['shape']}")
-    console.print(f"  values:      {np.array(summary['values'])}")
+    console.print(f"[bold]{markup_safe(summary['name'])}[/] {summary['dtype']}{summary['shape']}")
+    if summary["values"] is None:
+        count = int(np.prod(summary["shape"]))
+        console.print(f"  values:      {count:,} from {summary['min']} to {summary['max']} (--output writes them all)")
+    else:
+        console.print(f"  values:      {np.array(summary['values'])}")
     if "dequantized" in summary:
         console.print(f"  dequantized: {np.array(summary['dequantized'])}")
     if "top1" in summary:

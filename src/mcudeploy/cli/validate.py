@@ -14,6 +14,7 @@ from rich.table import Table
 from mcudeploy.cli.npu import validate_with_npu
 from mcudeploy.cli.options import JsonOption, ModelArgument, NpuOption, Planner, PlannerOption
 from mcudeploy.cli.output import console, print_json
+from mcudeploy.display import markup_safe
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import load_input_sets, random_inputs
@@ -144,7 +145,7 @@ def _report(graph: Graph, planner: str, results: list[TargetResult], tflm: bool 
 
 
 def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) -> None:
-    table = Table(title=f"{graph.name}: generated C against the reference engine", title_justify="left")
+    table = Table(title=f"{markup_safe(graph.name)}: generated C against the reference engine", title_justify="left")
     for column in ("target", "inputs", "max |diff|", "differing", "min cosine", "top-1", "instructions/inference"):
         table.add_column(column, justify="left" if column == "target" else "right")
     table.add_column("")
@@ -166,8 +167,9 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) 
         for number, item in enumerate(r.inputs):
             d = item.divergence
             if d is not None:
+                where = f"layer #{d.layer} {markup_safe(d.op)} ('{markup_safe(d.tensor)}')"
                 console.print(
-                    f"{r.target}, input {number}: first divergence at layer #{d.layer} {d.op} ('{d.tensor}'): "
+                    f"{r.target}, input {number}: first divergence at {where}: "
                     f"{d.differing} elements differ, first at index {d.flat_index} (C {d.got}, engine {d.expected})"
                 )
     if tflm is not None:

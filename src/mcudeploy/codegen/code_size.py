@@ -21,6 +21,7 @@ from mcudeploy.emulation import ElfImage, build, get_target
 from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.emulation.toolchain import find_compiler
 from mcudeploy.errors import McuDeployError
+from mcudeploy.files import write_file
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import CodeEstimate
 from mcudeploy.memory.plan import MemoryPlan
@@ -51,7 +52,7 @@ def measured_code(graph: Graph, plan: MemoryPlan, core: str) -> CodeEstimate | N
     else:
         flash = _measure(graph, plan, core, target) - rendered.weights_bytes
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps({"core": core, "flash": flash}))
+        write_file(cached, json.dumps({"core": core, "flash": flash}).encode(), replace=True)
     return CodeEstimate(kernels={"generated code": flash}, runtime=0, layer_calls=0, measured_on=core)
 
 

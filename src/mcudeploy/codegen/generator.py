@@ -10,8 +10,6 @@ the same inputs give the same bytes.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,6 +23,7 @@ from mcudeploy.codegen.layers.base import EMITTERS, LayerCode, LayerContext
 from mcudeploy.codegen.runtime_files import needed_files, runtime_text
 from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_members
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
+from mcudeploy.files import check_output_folder, write_folder
 from mcudeploy.ir import Graph, Operator, Tensor
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.memory.budget import ConstantLayout, constant_layout
@@ -72,17 +71,18 @@ def generate(
     `core` (e.g. "cortex-m4") picks the fastest kernel variants it runs (MVE, then DSP); None
     ships portable C only.
 
-    The files are written to a temporary folder beside `out_dir`, then moved into
-    place; an existing `out_dir` is replaced only when `force` is true.
+    The files are written to a folder beside `out_dir`, then moved into place (see
+    `mcudeploy.files.write_folder`: which existing folders are replaced, and how); `force`
+    replaces one holding files mcudeploy did not write.
     """
     if not PREFIX_PATTERN.fullmatch(prefix):
         raise McuDeployError(prefix, "the prefix must be a lowercase C identifier (letters, digits, underscores)")
     if arena_section is not None and not re.fullmatch(r"[A-Za-z0-9_.$]+", arena_section):
         raise McuDeployError(arena_section, "a section name may hold letters, digits, '_', '.' and '$' only")
     out_dir = Path(out_dir)
-    _check_destination(out_dir, force)
+    check_output_folder(out_dir, force)
     rendered = render(graph, plan, prefix, arena_section, core)
-    _write_atomically(rendered.files, out_dir, force)
+    write_folder({name: text.encode("utf-8") for name, text in rendered.files.items()}, out_dir, force)
     return GeneratedCode(
         directory=out_dir,
         prefix=prefix,
@@ -273,28 +273,3 @@ def _layer(graph: Graph, op: Operator, code: LayerCode, offsets: dict[int, int])
 
 def _tensor_label(tensor: Tensor) -> str:
     return f"tensor {tensor.index} '{comment_text(tensor.name, NAME_LIMIT)}'"
-
-
-def _check_destination(out_dir: Path, force: bool) -> None:
-    if out_dir.exists() and not force:
-        raise McuDeployError(str(out_dir), "already exists (pass force to replace it)")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise McuDeployError(str(out_dir), "exists and is not a folder")
-
-
-def _write_atomically(files: dict[str, str], out_dir: Path, force: bool) -> None:
-    """Write into a temporary folder beside `out_dir`, then swap it into place."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        for name, text in sorted(files.items()):
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(text.encode("utf-8"))
-        _check_destination(out_dir, force)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

@@ -12,6 +12,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from mcudeploy.errors import McuDeployError
+from mcudeploy.files import open_regular
 
 # Our linker script's stack reservation: free space, not something the program declared.
 STACK_SECTION = ".stack"
@@ -94,13 +95,17 @@ def _read_sections(elf: ELFFile) -> list[Section]:
     return sections
 
 
+MAX_ELF_BYTES = 1 << 30
+"""1 GiB: far beyond any microcontroller program (its debug information included)."""
+
+
 class ElfImage:
     """Symbols and sections of one ELF file, read once."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         try:
-            with self.path.open("rb") as stream:
+            with open_regular(self.path, MAX_ELF_BYTES) as stream:
                 elf = ELFFile(stream)
                 is_arm = elf["e_machine"] == "EM_ARM"
                 self.symbols = _read_symbols(elf, is_arm)

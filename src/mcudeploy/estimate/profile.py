@@ -13,11 +13,13 @@ from pathlib import Path
 
 from mcudeploy.devices import Device
 from mcudeploy.emulation import RunResult, get_target, run_elf
+from mcudeploy.emulation.elf import MAX_ELF_BYTES
 from mcudeploy.emulation.plugin import ExecutionCounts, InstructionCounting
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.cores import MACHINE_CORES, CoreTiming, core_timing
 from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.memory import MemoryTiming, device_memory, program_layout, zero_wait_memory
+from mcudeploy.files import open_regular
 
 OUTSIDE_FUNCTIONS = "(outside any function)"
 DEFAULT_TIMEOUT_S = 600.0
@@ -63,8 +65,7 @@ def profile_elf(
     device's memory at `clock_mhz` (default: its maximum clock; no device: zero wait states)."""
     if machine not in MACHINE_CORES:
         raise McuDeployError(f"--machine {machine}", f"choose one of {', '.join(MACHINE_CORES)}")
-    if not Path(elf).is_file():
-        raise McuDeployError(str(elf), "no such file")
+    open_regular(elf, MAX_ELF_BYTES).close()  # a missing file, a FIFO or a device: one line, before QEMU
     if clock_mhz is not None and device is None:
         raise McuDeployError(f"--clock {clock_mhz:g}", "needs --device: the clock sets the device's wait states")
     target = get_target(machine)

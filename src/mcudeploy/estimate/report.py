@@ -8,6 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from mcudeploy.display import markup_safe, printable
 from mcudeploy.estimate.cycles import CycleBreakdown
 from mcudeploy.estimate.model import ModelEstimate
 from mcudeploy.estimate.profile import ElfProfile
@@ -98,7 +99,7 @@ def _percent(value: float | None) -> str:
 def estimate_table(estimate: ModelEstimate) -> Group:
     timing = estimate.timing
     title = (
-        f"{estimate.model} on {estimate.device.name} ({timing.title} @ {estimate.clock_mhz:g} MHz): "
+        f"{markup_safe(estimate.model)} on {estimate.device.name} ({timing.title} @ {estimate.clock_mhz:g} MHz): "
         "generated code, cycles per layer"
     )
     table = Table(title=title, title_justify="left")
@@ -107,7 +108,7 @@ def estimate_table(estimate: ModelEstimate) -> Group:
     for layer in estimate.layers:
         table.add_row(
             str(layer.index),
-            layer.op,
+            markup_safe(layer.op),
             f"{layer.macs:,}",
             f"{layer.cycles.instructions:,}",
             f"{layer.cycles.total:,.0f}",
@@ -131,7 +132,8 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     ]
     if (bottleneck := estimate.bottleneck) is not None:
         share = bottleneck.cycles.total / inference.total
-        lines.append(Text(f"bottleneck: layer #{bottleneck.index} {bottleneck.op}, {_percent(share)} of the time"))
+        where = f"layer #{bottleneck.index} {printable(bottleneck.op)}"
+        lines.append(Text(f"bottleneck: {where}, {_percent(share)} of the time"))
     memory_share = inference.memory_cycles / inference.total if inference.total else 0.0
     lines.append(Text(f"memory wait states and cache misses: {_percent(memory_share)} of the cycles"))
     lines.append(Text(f"timings: {timing.source}", style="dim"))
@@ -156,7 +158,7 @@ def comparison_table(estimates: list[ModelEstimate]) -> Table:
             f"{estimate.milliseconds:.2f}",
             f"{estimate.macs_per_cycle:.3f}",
             _percent(peak),
-            "-" if bottleneck is None else f"#{bottleneck.index} {bottleneck.op}",
+            "-" if bottleneck is None else f"#{bottleneck.index} {markup_safe(bottleneck.op)}",
         )
     return table
 
@@ -208,7 +210,7 @@ def _cycles_text(profile: ElfProfile, cycles: CycleBreakdown) -> str:
 def profile_table(profile: ElfProfile, limit: int) -> Group:
     timing = profile.timing
     memory = _profile_memory(profile)
-    title = f"{profile.elf.name} on {profile.machine}, priced as {timing.title} ({memory}): per function"
+    title = f"{markup_safe(profile.elf.name)} on {profile.machine}, priced as {timing.title} ({memory}): per function"
     table = Table(title=title, title_justify="left")
     for column in ("function", "instructions", "cycles", "share", "cycles/instr", "main classes"):
         table.add_column(column, justify="left" if column in ("function", "main classes") else "right")
@@ -216,7 +218,7 @@ def profile_table(profile: ElfProfile, limit: int) -> Group:
     for item in profile.functions[:limit]:
         cycles = item.cycles
         table.add_row(
-            item.name,
+            markup_safe(item.name),
             f"{cycles.instructions:,}",
             f"{cycles.total:,.0f}",
             _percent(cycles.total / total),

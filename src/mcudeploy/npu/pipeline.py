@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from mcudeploy.devices import Device
-from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.model import ModelEstimate, estimate_model
+from mcudeploy.files import read_regular
+from mcudeploy.importers.tflite.reader import MAX_MODEL_BYTES
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
 from mcudeploy.npu.budget import NpuRequirement, Reserve, compiled_budget, compiled_for, precompiled_budget
@@ -114,7 +115,4 @@ def npu_comparison(graph: Graph, model_path: Path, estimates: list[ModelEstimate
 
 
 def read_model(path: Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise McuDeployError(str(path), f"cannot read the model: {error.strerror}") from error
+    return read_regular(path, MAX_MODEL_BYTES)

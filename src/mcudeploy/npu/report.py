@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mcudeploy.devices import Device
+from mcudeploy.display import markup_safe
 from mcudeploy.memory.budget import MemoryBudget
 from mcudeploy.npu.budget import NpuRequirement
 from mcudeploy.npu.compiled import EthosUOperator
@@ -149,7 +150,7 @@ def compilation_text(summary: dict[str, Any]) -> Text:
 
 
 def placement_table(rows: list[dict[str, Any]], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=markup_safe(title), title_justify="left")
     for column in ("#", "op", "on", "NPU cycles", "why on the CPU (Vela's check)", "rewrite"):
         table.add_column(column, justify="right" if column in ("#", "NPU cycles") else "left")
     for row in rows:
@@ -160,10 +161,10 @@ def placement_table(rows: list[dict[str, Any]], title: str) -> Table:
             rewrite += f" (frees {saved:.3f} ms of CPU)"
         table.add_row(
             str(row["index"]),
-            row["op"],
+            markup_safe(row["op"]),
             "[bold red]CPU[/]" if cpu else "NPU",
             f"{row['npu_cycles']:,}" if not cpu else "",
-            "; ".join(_short(r) for r in row["reasons"]),
+            markup_safe("; ".join(_short(r) for r in row["reasons"])),
             rewrite,
         )
     return table
@@ -177,7 +178,7 @@ def budget_table(data: dict[str, Any], device: Device) -> Group:
         if not region["items"]:
             continue
         for number, item in enumerate(region["items"]):
-            table.add_row(region["name"] if number == 0 else "", item["name"], f"{item['bytes']:,}")
+            table.add_row(region["name"] if number == 0 else "", markup_safe(item["name"]), f"{item['bytes']:,}")
         table.add_row("", "[green]free[/]", f"[green]{region['free']:,}[/]", end_section=True)
     return Group(table, verdict_text(data, device))
 
@@ -192,7 +193,8 @@ def verdict_text(data: dict[str, Any], device: Device) -> Text:
         lines.append(f"  {data['npu_problem']}")
     for short in data["shortfalls"]:
         where = f"{short['best_region']} has {short['room']:,} B free" if short["best_region"] else "no such memory"
-        lines.append(f"  {short['item']}: needs {short['bytes']:,} B, {where}: {short['over_by']:,} B over")
+        item = markup_safe(short["item"])
+        lines.append(f"  {item}: needs {short['bytes']:,} B, {where}: {short['over_by']:,} B over")
     return Text.from_markup("\n".join(lines))
 
 
@@ -249,7 +251,7 @@ def _ranges(indices: list[int]) -> str:
 
 
 def npu_comparison_table(rows: list[dict[str, Any]], model: str) -> Table:
-    table = Table(title=f"{model}: with the NPU", title_justify="left")
+    table = Table(title=f"{markup_safe(model)}: with the NPU", title_justify="left")
     for column in ("core + NPU", "part", "clocks", "ms", "NPU ms", "CPU ms", "on the CPU", "vs the core alone"):
         table.add_column(column, justify="left" if column in ("core + NPU", "part") else "right")
     for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from rich.console import Group
 from rich.table import Table
@@ -15,6 +15,7 @@ from rich.tree import Tree
 from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.codegen.code_size import measured_code
 from mcudeploy.devices import Database, Device, MemoryRegion, Part, load_database
+from mcudeploy.display import markup_safe, printable
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import (
@@ -187,7 +188,7 @@ def _percent(part: int, whole: int) -> float:
 
 def layer_table(report: dict[str, Any]) -> Table:
     table = Table(
-        title=f"{report['model']}: arena {report['arena_bytes']:,} B ({report['planner']} planner, "
+        title=f"{markup_safe(report['model'])}: arena {report['arena_bytes']:,} B ({report['planner']} planner, "
         f"{report['alignment']}-byte alignment)",
         title_justify="left",
     )
@@ -200,7 +201,7 @@ def layer_table(report: dict[str, Any]) -> Table:
         live = layer["live_bytes"]
         table.add_row(
             str(layer["index"]),
-            layer["op"],
+            markup_safe(layer["op"]),
             f"{layer['macs']:,}",
             f"{layer['weight_bytes']:,}",
             f"{layer['scratch_bytes']:,}" if layer["scratch_bytes"] else "",
@@ -243,10 +244,11 @@ def verdict(report: dict[str, Any]) -> Group:
     lines.append(Text.from_markup(f"[bold red]✘ does not fit[/] {device}"))
     peak = report["peak_layer"]
     if peak is not None:
-        lines.append(Text(f"  peak at layer #{peak['index']} {peak['op']}: {peak['live_bytes']:,} B live"))
+        lines.append(Text(f"  peak at layer #{peak['index']} {printable(peak['op'])}: {peak['live_bytes']:,} B live"))
     for short in report["shortfalls"]:
         where = f"{short['best_region']} has {short['room']:,} B free" if short["best_region"] else "no such memory"
-        lines.append(Text(f"  {short['item']}: needs {short['bytes']:,} B, {where}: {short['over_by']:,} B over"))
+        item = printable(short["item"])
+        lines.append(Text(f"  {item}: needs {short['bytes']:,} B, {where}: {short['over_by']:,} B over"))
     if report["external_room"]:
         external = ", ".join(report["external_room"])
         lines.append(Text(f"  external {external} could hold it; mcudeploy never places buffers there itself"))
@@ -277,7 +279,7 @@ def _region_label(region: dict[str, Any]) -> str:
 
 
 def _amount_line(name: str, amount: int, whole: int, style: str = "") -> str:
-    text = f"{name:<26} {amount:>12,} B {_percent(amount, whole):>6.1f} %"
+    text = f"{markup_safe(name):<26} {amount:>12,} B {_percent(amount, whole):>6.1f} %"
     return f"[{style}]{text}[/]" if style else text
 
 
@@ -293,8 +295,9 @@ def check_plot_path(path: Path) -> None:
         raise McuDeployError(str(path), "the plot must be a .png or .svg file")
 
 
-def plot_arena(graph: Graph, plan: MemoryPlan, path: Path) -> None:
-    """The arena over time: x = operator step, y = offset, each buffer a labelled box."""
+def plot_arena(graph: Graph, plan: MemoryPlan, stream: BinaryIO, image_format: str) -> None:
+    """The arena over time (x = operator step, y = offset, each buffer a labelled box) written to
+    `stream` as `image_format` ("png" or "svg")."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -343,7 +346,7 @@ def plot_arena(graph: Graph, plan: MemoryPlan, path: Path) -> None:
     axes.set_xlabel("operator step")
     axes.set_ylabel("arena offset (bytes)")
     axes.set_title(f"{graph.name}: tensor arena {plan.arena_bytes:,} B ({plan.planner} planner)")
-    figure.savefig(path)
+    figure.savefig(stream, format=image_format)
 
 
 def _box_label(buffer: Buffer, wide: bool) -> str:

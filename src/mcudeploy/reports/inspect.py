@@ -7,6 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from mcudeploy.analysis.costs import layer_macs, layer_params, total_macs, total_params
+from mcudeploy.display import markup_safe
 from mcudeploy.ir import Graph, Tensor
 
 
@@ -54,7 +55,7 @@ def inspect_model(graph: Graph) -> dict[str, Any]:
 
 
 def inspect_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"{report['model']}: {len(report['layers'])} layers", title_justify="left")
+    table = Table(title=f"{markup_safe(report['model'])}: {len(report['layers'])} layers", title_justify="left")
     for column in ("#", "op", "input shapes", "output", "dtype", "quantization (out)"):
         table.add_column(column)
     table.add_column("params", justify="right")
@@ -64,7 +65,7 @@ def inspect_table(report: dict[str, Any]) -> Table:
         output = layer["outputs"][0] if layer["outputs"] else None
         table.add_row(
             str(layer["index"]),
-            layer["op"] + (" (custom)" if layer["custom"] else ""),
+            markup_safe(layer["op"]) + (" (custom)" if layer["custom"] else ""),
             " ".join(_shape(t) for t in activations),
             _shape(output) if output else "",
             output["dtype"] if output else "",

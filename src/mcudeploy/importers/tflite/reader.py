@@ -16,10 +16,13 @@ import numpy as np
 import tflite
 
 from mcudeploy.errors import ModelError
+from mcudeploy.files import read_regular
 from mcudeploy.importers.tflite import schema
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Quantization, Tensor
 from mcudeploy.ir.options import CustomOptions, OperatorOptions
 
+MAX_MODEL_BYTES = (1 << 31) - 1
+"""A flatbuffer's offsets are 32-bit signed: no TFLite file is larger."""
 MAX_TENSOR_BYTES = 1 << 31
 """No microcontroller model has a tensor of 2 GiB: a larger claim marks a corrupt file."""
 
@@ -40,16 +43,7 @@ def read_tflite(source: str | Path | bytes) -> Graph:
     """Read a .tflite file (a path, or the file's bytes) into a Graph."""
     if isinstance(source, bytes):
         return _Reader(source, "<bytes>").graph()
-    path = Path(source)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(str(source), "no such file") from None
-    except IsADirectoryError:
-        raise ModelError(str(source), "is a directory, not a model file") from None
-    except OSError as error:
-        raise ModelError(str(source), f"cannot read: {error.strerror}") from None
-    return _Reader(data, str(source)).graph()
+    return _Reader(read_regular(source, MAX_MODEL_BYTES, ModelError), str(source)).graph()
 
 
 class _Reader:
