@@ -12,10 +12,11 @@ import pytest
 
 from conftest import INT8_MODELS, MODELS
 from mcudeploy.errors import McuDeployError
+from mcudeploy.examples.lstm import build_unrolled_lstm
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import Graph, GraphBuilder
-from mcudeploy.ir.options import ConcatenationOptions, ElementwiseOptions, ReducerOptions
+from mcudeploy.ir.options import ConcatenationOptions, ElementwiseOptions, ReducerOptions, ReshapeOptions
 from mcudeploy.memory import MemoryPlan, plan_memory
 from mcudeploy.memory.checker import check_plan
 from mcudeploy.memory.planners.tflm import live_tflm_heads
@@ -167,6 +168,33 @@ def test_our_planner_on_random_graphs() -> None:
         plan = plan_memory(graph)
         assert plan.lower_bound <= plan.arena_bytes <= plan_memory(graph, "tflm").arena_bytes
         assert check_plan(graph, plan) == [], graph.name
+
+
+def test_our_planner_with_an_alias_indexed_below_its_source() -> None:
+    # Converters number tensors freely: here the RESHAPE's output has a lower index than its input.
+    builder = GraphBuilder("alias below its source")
+    x = builder.tensor((1, 16), "int8", scale=0.1)
+    flat = builder.tensor((16,), "int8", scale=0.1)
+    relu = builder.tensor((1, 16), "int8", scale=0.1)
+    out = builder.tensor((16,), "int8", scale=0.1)
+    builder.op("RELU", [x], [relu])
+    builder.op("RESHAPE", [relu], [flat], ReshapeOptions((16,)))
+    builder.op("RELU", [flat], [out])
+    graph = read_tflite(write_tflite(builder.build([x], [out])))
+    plan = plan_memory(graph)
+    assert check_plan(graph, plan) == []
+    assert plan.arena_bytes <= plan_memory(graph, "tflm").arena_bytes
+    buffers = {b.tensor: b for b in plan.buffers}
+    assert buffers[flat].alias_of == relu and buffers[flat].offset == buffers[relu].offset
+
+
+def test_our_planner_on_a_graph_of_seven_hundred_operators() -> None:
+    # Its speed is measured in bench/memory_planners.py; here only its result.
+    graph = build_unrolled_lstm()
+    assert len(graph.operators) == 704
+    plan = plan_memory(graph)
+    assert check_plan(graph, plan) == []
+    assert plan.lower_bound <= plan.arena_bytes <= plan_memory(graph, "tflm").arena_bytes
 
 
 # ------------------------------------------------------------------ every plan checked

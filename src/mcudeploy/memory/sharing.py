@@ -35,8 +35,13 @@ class ArenaTensors:
     """Lifetime of each alias group, by root."""
     permits: list[OverlapPermit]
 
-    def group_size(self, root: int) -> int:
-        return max(life.size for index, life in self.lifetimes.items() if self.root[index] == root)
+    def group_sizes(self) -> dict[int, int]:
+        """Bytes of each alias group (its largest member), by root."""
+        sizes: dict[int, int] = {}
+        for index, life in self.lifetimes.items():
+            root = self.root[index]
+            sizes[root] = max(sizes.get(root, 0), life.size)
+        return sizes
 
 
 def arena_tensors(graph: Graph) -> ArenaTensors:

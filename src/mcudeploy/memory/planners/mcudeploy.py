@@ -10,11 +10,12 @@ Placement is first fit: blocks are taken in some order and each goes to the
 lowest aligned offset compatible with the blocks already placed. The order
 decides the result, so it is searched: several classic orders (by size, by
 lifetime, by area, by the pressure of the steps a block lives through, ...),
-then a local search over the order: half its moves take a block that reaches
-the top of the arena and place it earlier, the others move or swap random
-blocks; a change is kept when the arena does not grow. The search is seeded
-and bounded by a count of placements, so the same model always gets the same
-plan; it stops early when the arena meets the lower bound.
+then a local search over the order, from each of those orders in turn (best
+first, an equal share of the budget each): half its moves take a block that
+reaches the top of the arena and place it earlier, the others move or swap
+random blocks; a change is kept when the arena does not grow. The search is
+seeded and bounded by counts of orders and of placed blocks, so the same model
+always gets the same plan; it stops early when the arena meets the lower bound.
 """
 
 from __future__ import annotations
@@ -23,13 +24,19 @@ import math
 import random
 from dataclasses import dataclass
 
+import numpy as np
+
 from mcudeploy.ir import Graph
 from mcudeploy.memory.lifetimes import last_step, scratch_name
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.memory.sharing import ArenaTensors, arena_tensors
 
 SEARCH_PLACEMENTS = 1500
-"""Orders the local search tries at most (a model's plan then takes well under a second)."""
+"""Orders the local search tries at most, from all seed orders together (a model's plan then
+takes well under a second)."""
+SEARCH_BLOCK_PLACEMENTS = 60_000
+"""Blocks the local search places at most, all orders together: on graphs of hundreds of
+operators, where each order re-places hundreds of blocks, this bound comes first (a few seconds)."""
 
 
 _Permits = dict[tuple[int, int], tuple[int, int | None]]
@@ -60,7 +67,7 @@ def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
     permits = _block_permits(tensors, tensor_block)
     placer = _Placer(blocks, permits, alignment)
     bound = _lower_bound(blocks, permits, alignment, last_step(graph) + 1)
-    offsets = placer.search(bound)
+    offsets = [int(offset) for offset in placer.search(bound)]
     buffers = _buffers(graph, tensors, blocks, tensor_block, offsets)
     return MemoryPlan(
         planner="mcudeploy",
@@ -77,14 +84,12 @@ def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
 def _blocks(graph: Graph, tensors: ArenaTensors) -> tuple[list[_Block], dict[int, int]]:
     blocks: list[_Block] = []
     tensor_block: dict[int, int] = {}
-    for index in tensors.lifetimes:
-        root = tensors.root[index]
-        if root == index:
-            tensor_block[index] = len(blocks)
-            size = tensors.group_size(root)
-            blocks.append(_Block(tensors.names[index], size, tensors.group_first[root], tensors.group_last[root]))
-        else:
-            tensor_block[index] = tensor_block[root]
+    sizes = tensors.group_sizes()
+    for root in sorted(sizes):
+        tensor_block[root] = len(blocks)
+        blocks.append(_Block(tensors.names[root], sizes[root], tensors.group_first[root], tensors.group_last[root]))
+    for index in tensors.lifetimes:  # an alias may have a lower tensor index than its root
+        tensor_block[index] = tensor_block[tensors.root[index]]
     for op, contract in zip(graph.operators, tensors.contracts, strict=True):
         if contract.scratch_bytes:
             blocks.append(_Block(scratch_name(graph, op.index), contract.scratch_bytes, op.index, op.index))
@@ -110,41 +115,76 @@ class _Placer:
         self.blocks = blocks
         self.permits = permits
         self.alignment = alignment
-        # Per block, the blocks live at a common step and how each constrains its offset (fixed).
-        self.relations = [
-            [
-                (j, self._sharing(i, j))
-                for j, other in enumerate(blocks)
-                if j != i and block.first <= other.last and other.first <= block.last
-            ]
-            for i, block in enumerate(blocks)
-        ]
+        # Per block, the blocks live at a common step and how each constrains its offset (fixed),
+        # as arrays: first fit looks them all up for every block it places.
+        relations: list[list[tuple[int, _Sharing]]] = [[] for _ in blocks]
+        for i, j in _overlapping_pairs(blocks):
+            relations[i].append((j, self._sharing(i, j)))
+            relations[j].append((i, self._sharing(j, i)))
+        self.relations = relations
+        self.others = [np.array([j for j, _ in r], dtype=np.int64) for r in relations]
+        self.lows = [np.array([s.low for _, s in r], dtype=np.int64) for r in relations]
+        self.highs = [np.array([s.high for _, s in r], dtype=np.int64) for r in relations]
+        self.periodic = [any(s.period is not None for _, s in r) for r in relations]
 
     # ------------------------------------------------------------ first fit
 
-    def place(self, order: list[int], offsets: list[int] | None = None, start: int = 0) -> tuple[int, list[int]]:
-        """First-fit offsets for `order`; the blocks before `start` keep their `offsets`."""
-        offsets = list(offsets) if offsets is not None else [-1] * len(self.blocks)
-        for block in order[start:]:
-            offsets[block] = -1
+    def place(self, order: list[int], offsets: np.ndarray | None = None, start: int = 0) -> tuple[int, np.ndarray]:
+        """First-fit offsets for `order` (-1: not placed); the blocks before `start` keep their `offsets`."""
+        offsets = offsets.copy() if offsets is not None else np.full(len(self.blocks), -1, dtype=np.int64)
+        offsets[order[start:]] = -1
         for block in order[start:]:
             offsets[block] = self._lowest_offset(block, offsets)
-        return max(offsets[b] + self.blocks[b].size for b in order), offsets
+        return max(int(offsets[b]) + self.blocks[b].size for b in order), offsets
 
-    def _lowest_offset(self, block: int, offsets: list[int]) -> int:
-        """The lowest aligned offset all placed blocks allow (-1 in `offsets`: not placed yet)."""
-        constraints = [(offsets[other], sharing) for other, sharing in self.relations[block] if offsets[other] >= 0]
-        candidates = {0}
-        for base, sharing in constraints:
-            candidates.add(_align_up(base + sharing.high, self.alignment))
-            if sharing.period is not None:
-                step = math.lcm(sharing.period, self.alignment)
-                candidates.add(base + (math.floor(sharing.low / step) + 1) * step)
-                candidates.add(base)
-        for candidate in sorted(candidates):
-            if candidate >= 0 and all(_allowed(candidate - base, sharing) for base, sharing in constraints):
+    def _lowest_offset(self, block: int, offsets: np.ndarray) -> int:
+        """The lowest aligned offset all placed blocks allow.
+
+        Each placed block forbids the open interval (its offset + low, its offset + high);
+        sweeping the intervals by their start, the candidate offset moves past each one
+        that covers it, and the first interval starting at or above it leaves it free.
+        """
+        if self.periodic[block]:
+            return self._lowest_offset_periodic(block, offsets)
+        bases = offsets[self.others[block]]
+        placed = bases >= 0
+        starts = bases[placed] + self.lows[block][placed]
+        if not len(starts):
+            return 0
+        by_start = np.argsort(starts, kind="stable")
+        ends = -(-(bases[placed] + self.highs[block][placed]) // self.alignment) * self.alignment
+        reach = np.maximum(np.maximum.accumulate(ends[by_start]), 0)
+        before = np.concatenate(([0], reach[:-1]))  # the candidate when interval k is reached
+        free = np.flatnonzero(starts[by_start] >= before)
+        return int(before[free[0]] if len(free) else reach[-1])
+
+    def _lowest_offset_periodic(self, block: int, offsets: np.ndarray) -> int:
+        """The same sweep where some intervals allow the multiples of a period inside them."""
+        forbidden = sorted(
+            (int(offsets[other]) + sharing.low, int(offsets[other]) + sharing.high, int(offsets[other]), sharing.period)
+            for other, sharing in self.relations[block]
+            if offsets[other] >= 0
+        )
+        alignment = self.alignment
+        candidate, reached, periodic = 0, 0, []
+        while True:
+            while reached < len(forbidden) and forbidden[reached][0] < candidate:
+                interval = forbidden[reached]
+                reached += 1
+                if interval[3] is not None:
+                    periodic.append(interval)  # allows some offsets inside: checked below
+                elif interval[1] > candidate:
+                    candidate = _align_up(interval[1], alignment)
+            # Every interval starting below the candidate is passed; only periodic ones may cover it.
+            periodic = [interval for interval in periodic if interval[1] > candidate]
+            blocked = [(high, base, period) for _, high, base, period in periodic if (candidate - base) % period]
+            if not blocked:
                 return candidate
-        raise AssertionError("the end of every placed block is always a feasible offset")
+            candidate = max(
+                min(_align_up(high, alignment), base + -(-(candidate - base) // step) * step)
+                for high, base, period in blocked
+                for step in [math.lcm(period, alignment)]  # base is aligned, so its multiples are too
+            )
 
     def _sharing(self, block: int, other: int) -> _Sharing:
         size, other_size = self.blocks[block].size, self.blocks[other].size
@@ -160,28 +200,31 @@ class _Placer:
 
     # ------------------------------------------------------------ order search
 
-    def search(self, bound: int) -> list[int]:
-        best_end, best_order, best_offsets = None, [], []
-        for order in self._seed_orders():
-            end, offsets = self.place(order)
-            if best_end is None or end < best_end:
-                best_end, best_order, best_offsets = end, order, offsets
+    def search(self, bound: int) -> np.ndarray:
+        """The best offsets found: the local search runs from each seed order in turn, best first,
+        with an equal share of the budget, until a plan meets the lower bound."""
+        starts = sorted(((*self.place(order), order) for order in self._seed_orders()), key=lambda start: start[0])
+        best_end, best_offsets, _ = starts[0]
         if len(self.blocks) < 2:
             return best_offsets
         rng = random.Random(0)
-        order, end, offsets = list(best_order), best_end, best_offsets
-        for _ in range(SEARCH_PLACEMENTS):
-            if _align_up(best_end, self.alignment) <= bound:
-                break
-            trial, start = self._neighbour(order, offsets, end, rng)
-            trial_end, trial_offsets = self.place(trial, offsets, start)
-            if trial_end <= end:
-                order, end, offsets = trial, trial_end, trial_offsets
-                if end < best_end:
-                    best_end, best_offsets = end, offsets
+        for end, offsets, order in starts:
+            placements = placed = 0
+            while (
+                _align_up(best_end, self.alignment) > bound
+                and placements < SEARCH_PLACEMENTS // len(starts)
+                and placed < SEARCH_BLOCK_PLACEMENTS // len(starts)
+            ):
+                trial, start = self._neighbour(order, offsets, end, rng)
+                trial_end, trial_offsets = self.place(trial, offsets, start)
+                placements, placed = placements + 1, placed + len(trial) - start
+                if trial_end <= end:
+                    order, end, offsets = trial, trial_end, trial_offsets
+                    if end < best_end:
+                        best_end, best_offsets = end, offsets
         return best_offsets
 
-    def _neighbour(self, order: list[int], offsets: list[int], end: int, rng: random.Random) -> tuple[list[int], int]:
+    def _neighbour(self, order: list[int], offsets: np.ndarray, end: int, rng: random.Random) -> tuple[list[int], int]:
         """A nearby order and the first position that changed: half the time a block reaching the
         arena's end moves earlier, else two random blocks swap or one moves."""
         trial = list(order)
@@ -215,11 +258,15 @@ class _Placer:
         return [sorted(range(len(blocks)), key=key) for key in keys]
 
 
-def _allowed(shift: int, sharing: _Sharing) -> bool:
-    """May the block sit `shift` bytes after the other one?"""
-    if not sharing.low < shift < sharing.high:
-        return True
-    return sharing.period is not None and shift % sharing.period == 0
+def _overlapping_pairs(blocks: list[_Block]) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of blocks live at a common step: a sweep over their first steps."""
+    pairs = []
+    live: list[int] = []
+    for i in sorted(range(len(blocks)), key=lambda b: blocks[b].first):
+        live = [j for j in live if blocks[j].last >= blocks[i].first]
+        pairs.extend((min(i, j), max(i, j)) for j in live)
+        live.append(i)
+    return pairs
 
 
 # ------------------------------------------------------------------ lower bound
