@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from conftest import MODELS, run_cli
+from mcudeploy.devices import find_device
+from mcudeploy.ir import NO_TENSOR, GraphBuilder
+from mcudeploy.memory import plan_memory
+from mcudeploy.reports.analyze import Reserves, analyze_model
 
 KWS = str(MODELS / "mlperf_tiny/kws_ref_model_int8.tflite")
 VWW = str(MODELS / "mlperf_tiny/vww_96_int8.tflite")
@@ -84,3 +89,44 @@ def test_devices_lists_parts_filtered_by_core(monkeypatch, capsys):
 def test_devices_with_an_unknown_core_exits_2(monkeypatch, capsys):
     code, _, err = run_cli(monkeypatch, capsys, "devices", "--core", "cortex-m77")
     assert code == 2 and "unknown core" in err
+
+
+# ------------------------------------------------------------------ what the verdict cannot vouch for
+
+VELA = str(MODELS / "tflm/person_detect_vela.tflite")
+
+
+def test_an_npu_model_does_not_fit_a_device_without_that_npu(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", VELA, "--device", "STM32H743ZI")
+    assert code == 1
+    assert "does not fit STM32H743ZI" in out and "ethos-u (custom): runs only on an Arm Ethos-U NPU" in out
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", VELA, "--device", "STM32H743ZI", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["verdict"] == "does not fit" and report["fits"] is False
+    assert [gap["op"] for gap in report["unrunnable_operators"]] == ["ethos-u (custom)"]
+    assert report["shortfalls"] == []  # what is counted would fit: the NPU is what is missing
+    assert report["fitting_devices"] and all(name.startswith("AE") for name in report["fitting_devices"])
+
+
+def test_an_npu_model_on_its_npu_cannot_be_verified(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", VELA, "--device", "AE722F80F55D5")
+    assert code == 3
+    assert "cannot verify AE722F80F55D5: the memory of 1 operator is not counted" in out
+    assert "ethos-u (custom): mcudeploy has no kernel for it" in out and "✔" not in out
+
+
+def test_unknown_operators_are_named_and_their_state_counted():
+    builder = GraphBuilder("svdf keyword model")
+    x = builder.tensor((1, 40), "int8", scale=0.1)
+    features = builder.tensor((64, 40), "int8", scale=0.01, data=np.ones((64, 40)))
+    time = builder.tensor((64, 10), "int16", scale=0.01, data=np.ones((64, 10)))
+    state = builder.tensor((1, 640), "int16", scale=0.01, is_variable=True, name="svdf state")
+    y = builder.tensor((1, 64), "int8", scale=0.1)
+    builder.op("SVDF", [x, features, time, NO_TENSOR, state], [y])
+    graph = builder.build([x], [y])
+    report = analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves())
+    assert report["verdict"] == "cannot verify" and report["fits"] is False
+    assert report["uncounted_operators"] == [
+        {"index": 0, "op": "SVDF", "reason": "mcudeploy has no kernel for it: its scratch and state are unknown"}
+    ]
+    assert report["ram_bytes"] == report["arena_bytes"] + 1280 + 8192  # the variable state is counted

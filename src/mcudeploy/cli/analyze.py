@@ -28,6 +28,8 @@ from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
 from mcudeploy.reports.analyze import (
+    DOES_NOT_FIT,
+    FITS,
     Reserves,
     analyze_model,
     budget_tree,
@@ -36,6 +38,8 @@ from mcudeploy.reports.analyze import (
     plot_arena,
     verdict,
 )
+
+CANNOT_VERIFY_EXIT = 3
 
 
 def analyze(
@@ -65,8 +69,9 @@ def analyze(
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
     placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.
 
-    Exit code 0 when it fits, 1 when it does not, 2 on bad input. An existing --plot file is
-    replaced only with --force.
+    Exit code 0 when it fits, 1 when it does not, 3 when it cannot tell (the model has
+    operators whose memory mcudeploy cannot count: they are named), 2 on bad input. An existing
+    --plot file is replaced only with --force.
     """
     target = find_device(device)
     if alignment < 1 or alignment & (alignment - 1):
@@ -90,5 +95,5 @@ def analyze(
         console.print(verdict(report))
         if plot is not None:
             console.print(f"wrote {markup_safe(str(plot))}")
-    if not report["fits"]:
-        raise typer.Exit(1)
+    if report["verdict"] != FITS:
+        raise typer.Exit(1 if report["verdict"] == DOES_NOT_FIT else CANNOT_VERIFY_EXIT)

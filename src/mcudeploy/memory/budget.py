@@ -4,7 +4,8 @@ Flash holds the constants exactly as the generated code stores them (`constant_l
 shared with the C generator), the code (measured from the linked ELF for the device's
 core by `codegen.code_size`, or the estimate below where that cannot be done) and the
 user's reserve. RAM holds the tensor arena (from
-the memory plan), the stack and the user's reserve. Each item goes into one concrete
+the memory plan), the variable tensors (state kept across inferences), the stack
+and the user's reserve. Each item goes into one concrete
 region of the device; a device fits the model when every item found a place.
 """
 
@@ -194,6 +195,7 @@ class BudgetRequest:
 
 
 ARENA = "tensor arena"
+STATE = "variable tensors (state)"
 STACK = "stack"
 RAM_RESERVE = "RAM reserve"
 WEIGHTS = "weights and constants"
@@ -209,10 +211,12 @@ def budget_request(
     stack_bytes: int = DEFAULT_STACK_BYTES,
     reserve_ram: int = 0,
     reserve_flash: int = 0,
+    state_bytes: int = 0,
 ) -> BudgetRequest:
     """The items to place, in placement order (RAM: arena first so it gets the fastest memory)."""
     items = (
         BudgetItem(ARENA, arena_bytes, Memory.RAM, Preference.TCM),
+        BudgetItem(STATE, state_bytes, Memory.RAM, Preference.TCM),
         BudgetItem(STACK, stack_bytes, Memory.RAM, Preference.TCM),
         BudgetItem(RAM_RESERVE, reserve_ram, Memory.RAM, Preference.GENERAL),
         BudgetItem(WEIGHTS, constants.total_bytes, Memory.FLASH, Preference.ON_CHIP),

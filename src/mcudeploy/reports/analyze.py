@@ -13,6 +13,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from mcudeploy.analysis.costs import layer_macs
+from mcudeploy.analysis.coverage import OperatorGap, missing_hardware, uncounted_operators, variable_bytes
 from mcudeploy.codegen.code_size import measured_code
 from mcudeploy.devices import Database, Device, MemoryRegion, Part, load_database
 from mcudeploy.display import markup_safe, printable
@@ -32,6 +33,10 @@ from mcudeploy.memory.budget import (
 )
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 
+FITS = "fits"
+DOES_NOT_FIT = "does not fit"
+CANNOT_VERIFY = "cannot verify"
+"""The counted memory fits, but operators whose memory mcudeploy cannot count are left out."""
 PLOT_SUFFIXES = (".png", ".svg")
 FITTING_SHOWN = 8
 
@@ -50,10 +55,20 @@ def analyze_model(
     constants = constant_layout(graph, plan.alignment)
     code = measured_code(graph, plan, device.core) or code_estimate(graph)
     request = budget_request(
-        plan.arena_bytes, constants, code, reserves.stack_bytes, reserves.reserve_ram, reserves.reserve_flash
+        plan.arena_bytes,
+        constants,
+        code,
+        reserves.stack_bytes,
+        reserves.reserve_ram,
+        reserves.reserve_flash,
+        variable_bytes(graph),
     )
     budget = memory_budget(request, device)
     peak = _peak_layer(graph, plan)
+    unrunnable = missing_hardware(graph, device)
+    uncounted = uncounted_operators(graph)
+    status = _verdict(budget.fits and not unrunnable, uncounted)
+    fitting = fitting_devices(request, database or load_database())
     return {
         "model": graph.name,
         "device": device_summary(device),
@@ -68,15 +83,24 @@ def analyze_model(
         "reserve_flash_bytes": reserves.reserve_flash,
         "flash_bytes": budget.flash_bytes,
         "ram_bytes": budget.ram_bytes,
-        "fits": budget.fits,
+        "verdict": status,
+        "fits": status == FITS,
+        "uncounted_operators": [gap.as_dict() for gap in uncounted],
+        "unrunnable_operators": [gap.as_dict() for gap in unrunnable],
         "peak_layer": peak,
         "regions": [_region_use(use) for use in budget.uses],
         "shortfalls": [_shortfall(s) for s in budget.shortfalls],
         "over_by": {memory.value: _over_by(budget, memory) for memory in Memory},
         "external_room": [span.name for span in budget.external_room()],
-        "fitting_devices": [d.name for d in fitting_devices(request, database or load_database())],
+        "fitting_devices": [d.name for d in fitting if not missing_hardware(graph, d)],
         "layers": _layers(graph, plan, constants.layer_bytes),
     }
+
+
+def _verdict(counted_fit: bool, uncounted: list[OperatorGap]) -> str:
+    if not counted_fit:
+        return DOES_NOT_FIT
+    return CANNOT_VERIFY if uncounted else FITS
 
 
 def device_summary(device: Device) -> dict[str, Any]:
@@ -235,13 +259,25 @@ def budget_tree(report: dict[str, Any]) -> Tree:
 def verdict(report: dict[str, Any]) -> Group:
     device = _device_label(report["device"])
     lines: list[Text] = []
-    if report["fits"]:
-        lines.append(Text.from_markup(f"[bold green]✔ fits[/] {device}"))
+    if report["verdict"] != DOES_NOT_FIT:
+        if report["verdict"] == FITS:
+            lines.append(Text.from_markup(f"[bold green]✔ fits[/] {device}"))
+        else:
+            count = len(report["uncounted_operators"])
+            lines.append(
+                Text.from_markup(
+                    f"[bold yellow]? cannot verify[/] {device}: the memory of {count} operator"
+                    f"{'s' if count > 1 else ''} is not counted"
+                )
+            )
+            lines.extend(_gap_lines(report["uncounted_operators"]))
+            lines.append(Text("  what is counted fits:"))
         lines.append(Text(f"  flash {report['flash_bytes']:,} B, RAM {report['ram_bytes']:,} B"))
         margins = [f"{r['name']} {r['free']:,} B" for r in report["regions"] if r["items"]]
         lines.append(Text("  margin: " + " · ".join(margins)))
         return Group(*lines)
     lines.append(Text.from_markup(f"[bold red]✘ does not fit[/] {device}"))
+    lines.extend(_gap_lines(report["unrunnable_operators"]))
     peak = report["peak_layer"]
     if peak is not None:
         lines.append(Text(f"  peak at layer #{peak['index']} {printable(peak['op'])}: {peak['live_bytes']:,} B live"))
@@ -252,8 +288,14 @@ def verdict(report: dict[str, Any]) -> Group:
     if report["external_room"]:
         external = ", ".join(report["external_room"])
         lines.append(Text(f"  external {external} could hold it; mcudeploy never places buffers there itself"))
-    lines.append(Text(f"  would fit: {_fitting_text(report['fitting_devices'])}"))
+    lines.extend(_gap_lines(report["uncounted_operators"]))
+    would = "would hold what is counted" if report["uncounted_operators"] else "would fit"
+    lines.append(Text(f"  {would}: {_fitting_text(report['fitting_devices'])}"))
     return Group(*lines)
+
+
+def _gap_lines(gaps: list[dict[str, Any]]) -> list[Text]:
+    return [Text(f"  layer #{gap['index']} {printable(gap['op'])}: {gap['reason']}") for gap in gaps]
 
 
 def _fitting_text(names: list[str]) -> str:
