@@ -88,32 +88,39 @@ def test_declared_overlap_is_the_exact_safe_boundary(case) -> None:
 
 @pytest.mark.parametrize("case", [c for c in WINDOW_CASES if c[0] == "CONV_2D"], ids=str)
 def test_conv_schedule_matches_the_loops(case) -> None:
+    """Last unit reading each input pixel, as md_conv's loops run: a pair of output pixels per unit
+    with im2col, one output value (pixel, channel) per unit without."""
     graph = window_graph(*case)
     op = graph.operators[0]
+    contract = kernel_contract(graph, op)
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     batch, height, width, channels = x.shape
-    _, out_h, out_w, _ = y.shape
+    _, out_h, out_w, out_c = y.shape
     _, _, _, (kernel_h, kernel_w), stride, _, dilation = case
     pad_top = max((out_h - 1) * stride + (kernel_h - 1) * dilation + 1 - height, 0) // 2
     pad_left = max((out_w - 1) * stride + (kernel_w - 1) * dilation + 1 - width, 0) // 2
+    pixels = out_h * out_w
+    if contract.scratch_bytes:
+        unit = lambda n, pixel: n * (pixels + 1) // 2 + pixel // 2  # noqa: E731
+    else:
+        unit = lambda n, pixel: (n * pixels + pixel) * out_c + out_c - 1  # noqa: E731
     last = np.full((batch, height, width), -1)
-    pairs = (out_h * out_w + 1) // 2
     for n in range(batch):
-        for pixel in range(out_h * out_w):
+        for pixel in range(pixels):
             for fy in range(kernel_h):
                 for fx in range(kernel_w):
                     row = pixel // out_w * stride - pad_top + fy * dilation
                     col = pixel % out_w * stride - pad_left + fx * dilation
                     if 0 <= row < height and 0 <= col < width:
-                        last[n, row, col] = max(last[n, row, col], n * pairs + pixel // 2)
-    schedule = kernel_contract(graph, op).overlaps[0].schedule
+                        last[n, row, col] = max(last[n, row, col], unit(n, pixel))
+    schedule = contract.overlaps[0].schedule
     np.testing.assert_array_equal(schedule.last_read, np.repeat(last.reshape(-1), channels))
 
 
 def test_conv_scratch_is_two_int16_im2col_columns() -> None:
     graph = window_graph("CONV_2D", (1, 8, 8, 5), 4, (3, 3), 1, Padding.SAME)
     assert kernel_contract(graph, graph.operators[0]).scratch_bytes == 2 * 3 * 3 * 5 * 2
-    single_pixel = window_graph("CONV_2D", (1, 3, 3, 5), 4, (3, 3), 1, Padding.VALID)
+    single_pixel = window_graph("CONV_2D", (4, 3, 3, 5), 64, (3, 3), 1, Padding.VALID)
     assert kernel_contract(single_pixel, single_pixel.operators[0]).scratch_bytes == 1 * 3 * 3 * 5 * 2
 
 
@@ -125,6 +132,14 @@ def test_depthwise_picks_the_cheaper_kernel() -> None:
     assert wide_contract.scratch_bytes == 0 and wide_contract.overlaps[0].period is None
     # The plane with its SAME padding (8 x 8) and the word-read slack.
     assert deep_contract.scratch_bytes == 8 * 8 + PLANE_SLACK and deep_contract.overlaps[0].period == 128
+
+
+def test_conv_without_im2col_where_its_columns_cost_more_than_they_share() -> None:
+    # A KWS CNN's second layer: 10x4 windows over 28 channels, 4,480 bytes of columns.
+    graph = window_graph("CONV_2D", (1, 40, 7, 28), 30, (10, 4), 2, Padding.VALID)
+    contract = kernel_contract(graph, graph.operators[0])
+    assert contract.scratch_bytes == 0 and contract.kernel.startswith("direct")
+    assert contract.overlaps[0].max_shift > -graph.tensors[1].nbytes  # the output may still overlap the input
 
 
 def test_pixel_pair_schedule_writes_two_pixels_per_unit() -> None:

@@ -52,6 +52,26 @@ def build_kws_model(seed: int = 0) -> Graph:
     return net.graph()
 
 
+KWS_CNNS = {"cnn_s": ((28, 30), 16), "cnn_m": ((64, 48), 16), "cnn_l": ((60, 76), 58)}
+"""Arm's keyword-spotting CNNs (ML-KWS-for-MCU, S/M/L): the channels of their two 10x4 VALID
+convolutions (the second of stride 2 along time), then the width of their linear bottleneck."""
+
+
+def build_kws_cnn(size: str = "cnn_s", seed: int = 0) -> Graph:
+    """The int8 KWS CNN of `size`: large kernels over few channels (each im2col column of the
+    second convolution holds 10 x 4 x its input channels values)."""
+    (first, second), bottleneck = KWS_CNNS[size]
+    rng = np.random.default_rng(seed)
+    net = _Network(rng, calibration=_quantize_input(_features(rng, CALIBRATION_INPUTS)), name=f"kws_{size}")
+    net.conv((10, 4), first, stride=(1, 1), name="conv_1", padding=Padding.VALID)
+    net.conv((10, 4), second, stride=(2, 1), name="conv_2", padding=Padding.VALID)
+    net.flatten()
+    net.classifier(bottleneck, name="linear")
+    net.classifier(len(LABELS))
+    net.softmax()
+    return net.graph()
+
+
 def build_demo_input(seed: int = 0) -> np.ndarray:
     """One int8 input [1, 49, 10, 1]: MFCC-like features quantized as the model's input expects."""
     return _quantize_input(_features(np.random.default_rng(seed), 1)).astype(np.int8)
@@ -84,11 +104,10 @@ class _Network:
     tensor: quantized, then dequantized, so each layer is calibrated on what it will get.
     """
 
-    def __init__(self, rng: np.random.Generator, calibration: np.ndarray) -> None:
+    def __init__(self, rng: np.random.Generator, calibration: np.ndarray, name: str = "kws_dscnn") -> None:
         self.rng = rng
-        self.builder = GraphBuilder(
-            "kws_dscnn", description="mcudeploy example: DS-CNN keyword spotter, random weights"
-        )
+        kind = "DS-CNN" if name == "kws_dscnn" else "CNN"
+        self.builder = GraphBuilder(name, description=f"mcudeploy example: {kind} keyword spotter, random weights")
         self.input = self.builder.tensor(
             INPUT_SHAPE, DType.INT8, scale=INPUT_SCALE, zero_point=INPUT_ZERO_POINT, name="input"
         )
@@ -96,8 +115,17 @@ class _Network:
         self.scale, self.zero_point = INPUT_SCALE, INPUT_ZERO_POINT
         self.values = (calibration - INPUT_ZERO_POINT) * INPUT_SCALE
 
-    def conv(self, kernel: tuple[int, int], channels: int, stride: int, name: str, depthwise: bool = False) -> None:
-        """CONV_2D or DEPTHWISE_CONV_2D, SAME padding, fused RELU, per-channel int8 weights."""
+    def conv(
+        self,
+        kernel: tuple[int, int],
+        channels: int,
+        stride: int | tuple[int, int],
+        name: str,
+        depthwise: bool = False,
+        padding: Padding = Padding.SAME,
+    ) -> None:
+        """CONV_2D or DEPTHWISE_CONV_2D, fused RELU, per-channel int8 weights."""
+        stride_h, stride_w = (stride, stride) if isinstance(stride, int) else stride
         in_channels = self.values.shape[3]
         fan_in = kernel[0] * kernel[1] * (1 if depthwise else in_channels)
         weight_shape = (1, *kernel, channels) if depthwise else (channels, *kernel, in_channels)
@@ -107,9 +135,9 @@ class _Network:
         bias = self.rng.normal(0.0, 0.1, channels)
         weight_index, bias, bias_index = self._weights_and_bias(name, weights, weight_scales, axis, bias)
         real_weights = weights * np.expand_dims(weight_scales, tuple(d for d in range(4) if d != axis))
-        output = _conv_float(self.values, real_weights, stride, depthwise) + bias
+        output = _conv_float(self.values, real_weights, (stride_h, stride_w), depthwise, padding) + bias
         options_class = DepthwiseConv2DOptions if depthwise else Conv2DOptions
-        options = options_class(padding=Padding.SAME, stride_h=stride, stride_w=stride, activation=Activation.RELU)
+        options = options_class(padding=padding, stride_h=stride_h, stride_w=stride_w, activation=Activation.RELU)
         op_type = "DEPTHWISE_CONV_2D" if depthwise else "CONV_2D"
         self._layer(
             op_type, [self.current, weight_index, bias_index], np.maximum(output, 0.0), options, name, relu=True
@@ -123,13 +151,13 @@ class _Network:
         self._same_quantization_layer("AVERAGE_POOL_2D", [self.current], pooled, options, "average_pool")
 
     def flatten(self) -> None:
-        shape = (1, self.values.shape[-1])
+        shape = (1, int(np.prod(self.values.shape[1:])))
         shape_index = self.builder.tensor((2,), DType.INT32, data=shape, name="flatten/shape")
         self._same_quantization_layer(
             "RESHAPE", [self.current, shape_index], self.values.reshape(-1, shape[1]), ReshapeOptions(shape), "flatten"
         )
 
-    def classifier(self, classes: int) -> None:
+    def classifier(self, classes: int, name: str = "classifier") -> None:
         """FULLY_CONNECTED to the logits, per-tensor weights as TFLite's converter makes them.
 
         Random features differ little between inputs, so the weights are scaled to give the
@@ -142,10 +170,10 @@ class _Network:
         bias = self.rng.normal(0.0, 0.5, classes) - features.mean(axis=0) @ weights.T
         weight_scale = _three_digits(np.abs(weights).max() / 127)
         weights = _quantize_weights(weights, weight_scale)
-        weight_index, bias, bias_index = self._weights_and_bias("classifier", weights, [weight_scale], None, bias)
+        weight_index, bias, bias_index = self._weights_and_bias(name, weights, [weight_scale], None, bias)
         logits = features @ (weights * weight_scale).T + bias
         inputs = [self.current, weight_index, bias_index]
-        self._layer("FULLY_CONNECTED", inputs, logits, FullyConnectedOptions(), "classifier", relu=False)
+        self._layer("FULLY_CONNECTED", inputs, logits, FullyConnectedOptions(), name, relu=False)
 
     def softmax(self) -> None:
         """Probabilities in steps of 1/256 from -128: the quantization TFLite requires of an int8 softmax."""
@@ -234,18 +262,24 @@ def _one_sample(batch: np.ndarray) -> tuple[int, ...]:
     return (1, *batch.shape[1:])
 
 
-def _conv_float(values: np.ndarray, weights: np.ndarray, stride: int, depthwise: bool) -> np.ndarray:
-    """Float convolution with TFLite's SAME padding; `weights` are [O, H, W, I] or depthwise [1, H, W, C]."""
+def _conv_float(
+    values: np.ndarray, weights: np.ndarray, stride: tuple[int, int], depthwise: bool, padding: Padding
+) -> np.ndarray:
+    """Float convolution with TFLite's padding; `weights` are [O, H, W, I] or depthwise [1, H, W, C]."""
     _, height, width, _ = values.shape
     _, kernel_h, kernel_w, _ = weights.shape
-    out_h, out_w = -(-height // stride), -(-width // stride)
-    pad_h = max((out_h - 1) * stride + kernel_h - height, 0)
-    pad_w = max((out_w - 1) * stride + kernel_w - width, 0)
+    stride_h, stride_w = stride
+    if padding == Padding.SAME:
+        out_h, out_w = -(-height // stride_h), -(-width // stride_w)
+    else:
+        out_h, out_w = (height - kernel_h) // stride_h + 1, (width - kernel_w) // stride_w + 1
+    pad_h = max((out_h - 1) * stride_h + kernel_h - height, 0)
+    pad_w = max((out_w - 1) * stride_w + kernel_w - width, 0)
     padded = np.pad(values, ((0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)))
     total = 0.0
     for dy in range(kernel_h):
         for dx in range(kernel_w):
-            window = padded[:, dy : dy + stride * out_h : stride, dx : dx + stride * out_w : stride, :]
+            window = padded[:, dy : dy + stride_h * out_h : stride_h, dx : dx + stride_w * out_w : stride_w, :]
             if depthwise:
                 total = total + window * weights[0, dy, dx]
             else:

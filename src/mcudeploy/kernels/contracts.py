@@ -239,6 +239,21 @@ def pixel_pair_schedule(input_t: Tensor, output_t: Tensor, window: Window) -> Ac
     )
 
 
+def pixel_channel_schedule(input_t: Tensor, output_t: Tensor, window: Window, filter_c: int) -> AccessSchedule:
+    """Unit = one output channel of one output pixel (a convolution without im2col): read the
+    receptive field's channels of that output channel's group straight from the input, then
+    write the one value."""
+    batch, out_h, out_w, out_c = output_t.shape
+    channels = input_t.shape[3]
+    per_group = out_c // (channels // filter_c)
+    batch_base = (np.arange(batch) * out_h * out_w * out_c)[:, None, None, None]
+    last_pixel = _last_reading_pixel(input_t, window)[..., None]
+    last_channel = (np.arange(channels) // filter_c + 1) * per_group - 1  # the group's last output channel
+    last = np.where(last_pixel >= 0, batch_base + last_pixel * out_c + last_channel, -1)
+    written = batch_base + np.arange(out_h * out_w * out_c).reshape(1, out_h, out_w, out_c)
+    return AccessSchedule(last_read=_per_byte(last, input_t), write_unit=_per_byte(written, output_t))
+
+
 def channel_stream_schedule(input_t: Tensor, output_t: Tensor, window: Window) -> AccessSchedule:
     """Unit = one input channel c of one output pixel: read channel c of the window, then write
     the output channels c*m .. c*m+m-1 of that pixel (m = channel multiplier, 1 for pooling)."""
@@ -274,17 +289,28 @@ def _footprint(rule: OverlapRule, input_t: Tensor, output_t: Tensor) -> int:
 
 @_declares("CONV_2D")
 def _conv(graph: Graph, op: Operator) -> KernelContract:
-    # Two output pixels at a time (the Arm CMSIS-NN scheme): their receptive fields, all input
-    # channels, are copied widened to int16 (float32 for float models) into a 2-column im2col
-    # buffer, then every output channel of both pixels is computed from that buffer and written.
-    # An output of a single pixel per batch needs one column only.
+    # Two kernels; the declaration takes im2col unless its scratch makes the layer need more bytes
+    # than its input and output apart (what TFLite Micro's reference kernel needs), as large
+    # windows over few channels do (a 10x4 window over 28 channels: 4,480 bytes of columns).
+    # - im2col: two output pixels at a time (the Arm CMSIS-NN scheme): their receptive fields, all
+    #   input channels, are copied widened to int16 (float32 for float models) into a 2-column
+    #   buffer, then every output channel of both pixels is computed from it and written (an
+    #   output of a single pixel per batch needs one column only);
+    # - direct (the kernels' path without scratch): each output value from its receptive field read
+    #   in place, pixel by pixel, output channel by output channel.
     input_t, output_t = _tensors(graph, op)
     window = window_of(op, graph)
     column = window.filter_h * window.filter_w * input_t.shape[3]
     columns = min(2, window.out_h * window.out_w)
     scratch = columns * column * (4 if input_t.dtype.is_float else 2)
-    rule = _streaming(0, pixel_pair_schedule(input_t, output_t, window), "receptive fields copied before written")
-    return KernelContract(kernel="2-column im2col, 2 output pixels at a time", scratch_bytes=scratch, overlaps=(rule,))
+    pairs = _streaming(0, pixel_pair_schedule(input_t, output_t, window), "receptive fields copied before written")
+    if _footprint(pairs, input_t, output_t) + scratch <= input_t.nbytes + output_t.nbytes:
+        return KernelContract(
+            kernel="2-column im2col, 2 output pixels at a time", scratch_bytes=scratch, overlaps=(pairs,)
+        )
+    schedule = pixel_channel_schedule(input_t, output_t, window, filter_t.shape[3])
+    direct = _streaming(0, schedule, "receptive field read before each output value written")
+    return KernelContract(kernel="direct, one output value at a time", overlaps=(direct,))
 
 
 PLANE_SLACK = 4

@@ -8,9 +8,12 @@
  *
  * Scratch: 2 columns of filter_h * filter_w * input_c values, int16 for the
  * integer kernels, float32 (int32 for the hybrid kernel) for the float ones.
- * Without scratch (NULL: a plan that reserves none, such as TFLite Micro's),
- * each output pixel is computed straight from the input; the output must then
- * not overlap the input.
+ * Without scratch (NULL: the contract's direct path, chosen where the columns
+ * would cost more bytes than they let the output share, or a plan that reserves
+ * none, such as TFLite Micro's), each output value is computed straight from the
+ * input, pixel by pixel, output channel by output channel, and written before the
+ * next one is computed: the output may overlap the part of the input no later
+ * value reads (every variant runs the portable direct kernel then).
  */
 #ifndef MD_CONV_H
 #define MD_CONV_H

@@ -74,7 +74,7 @@ def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
         alignment=alignment,
         buffers=buffers,
         arena_bytes=_align_up(max((o + b.size for o, b in zip(offsets, blocks, strict=True)), default=0), alignment),
-        step_live_bytes=[_union_bytes(buffers, step) for step in range(len(graph.operators))],
+        step_live_bytes=_union_bytes(buffers, len(graph.operators)),
         allowed_overlaps={(p.reader, p.writer) for p in tensors.permits},
         permits=list(tensors.permits),
         lower_bound=bound,
@@ -339,14 +339,21 @@ def _buffers(
     return buffers
 
 
-def _union_bytes(buffers: list[Buffer], step: int) -> int:
-    spans = sorted((b.offset, b.end) for b in buffers if b.live_at(step))
-    total, reach = 0, 0
-    for start, end in spans:
-        if end > reach:
-            total += end - max(start, reach)
-            reach = end
-    return total
+def _union_bytes(buffers: list[Buffer], steps: int) -> list[int]:
+    """Per step, the bytes the buffers live at it cover (shared bytes once)."""
+    spans: list[list[tuple[int, int]]] = [[] for _ in range(steps)]
+    for b in buffers:
+        for step in range(max(b.first, 0), min(b.last, steps - 1) + 1):
+            spans[step].append((b.offset, b.end))
+    covered = []
+    for live in spans:
+        total, reach = 0, 0
+        for start, end in sorted(live):
+            if end > reach:
+                total += end - max(start, reach)
+                reach = end
+        covered.append(total)
+    return covered
 
 
 def _align_up(size: int, alignment: int) -> int:
