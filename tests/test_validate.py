@@ -13,9 +13,12 @@ from typer.testing import CliRunner
 
 from conftest import INT8_MODELS, MODELS
 from mcudeploy.cli.app import app
-from mcudeploy.emulation import ElfImage
+from mcudeploy.emulation import ElfImage, get_target
+from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import load_inputs, random_inputs
+from mcudeploy.ir import GraphBuilder
+from mcudeploy.ir.options import ElementwiseOptions
 from mcudeploy.memory.budget import constant_layout
 from mcudeploy.validation.runner import Validator
 
@@ -105,3 +108,41 @@ def test_validate_cli_json(tmp_path: Path) -> None:
     assert m4["instructions_per_inference"] > 0 and m4["sections"]["text"] > 0
     metrics = m4["inputs"][0]["outputs"][0]
     assert {"max_abs_diff", "differing", "rmse", "mae", "l2_relative", "cosine", "top1_agree"} <= metrics.keys()
+
+
+def test_an_arena_larger_than_the_m55_dtcm_goes_to_its_sram(tmp_path: Path) -> None:
+    """640 KB of arena (DTCM holds 512 KB) in one int8 ADD: it links into the SSE-300's 4 MB SRAM and runs."""
+    builder = GraphBuilder("large arena")
+    a, b, total = (builder.tensor((1, 320 * 1024), "int8", scale=0.1) for _ in range(3))
+    builder.op("ADD", [a, b], [total], ElementwiseOptions())
+    validator = Validator(builder.build([a, b], [total]), workdir=tmp_path)
+    try:
+        assert validator.plan.arena_bytes > 512 * 1024
+        result = validator.validate_target("m55", [random_inputs(validator.graph, 0)])
+        assert result.passed
+        elf = ElfImage(validator.build("m55"))
+        sram = get_target("m55").memory.region("sram")
+        assert sram.base <= elf.symbol("net_arena").address < sram.end
+    finally:
+        validator.close()
+
+
+def test_a_failing_target_does_not_hide_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build = Validator.build
+
+    def fail_on_m3(self: Validator, target_name: str, dump: bool = False) -> Path:
+        if target_name == "m3":
+            raise McuDeployError("build for m3", "linker: region RAM overflowed")
+        return build(self, target_name, dump)
+
+    monkeypatch.setattr(Validator, "build", fail_on_m3)
+    model = MODELS / "tflm" / "hello_world_int8.tflite"
+    args = ["validate", str(model), "--target", "m3", "--target", "host", "--random", "1"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 1, result.output
+    targets = json.loads(result.output)["targets"]
+    assert targets["m3"]["passed"] is False and "region RAM overflowed" in targets["m3"]["error"]
+    assert targets["host"]["passed"] is True and targets["host"]["error"] is None
+    printed = CliRunner().invoke(app, args)
+    assert printed.exit_code == 1 and "m3: build for m3: linker: region RAM overflowed" in printed.output
+    assert "✔ bit-exact" in printed.output

@@ -16,6 +16,7 @@ from mcudeploy.cli.options import JsonOption, ModelArgument, NpuOption, Planner,
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.display import markup_safe
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
+from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import load_input_sets, random_inputs
 from mcudeploy.ir import Graph
@@ -93,12 +94,20 @@ def _run_all(
     with Progress(*columns, console=console, transient=True, disable=not show_progress) as progress:
         task = progress.add_task("validating", total=len(targets) * len(input_sets))
         results = []
+        failures: dict[str, McuDeployError] = {}
         for name in targets:
             progress.update(task, description=f"validating on {name}")
-            results.append(
-                validator.validate_target(name, input_sets, per_layer, on_input_done=lambda: progress.advance(task))
-            )
-        return results
+            try:
+                result = validator.validate_target(
+                    name, input_sets, per_layer, on_input_done=lambda: progress.advance(task)
+                )
+            except McuDeployError as error:  # this target fails; the others still report
+                failures[name] = error
+                result = TargetResult(target=name, error=str(error))
+            results.append(result)
+    if len(failures) == len(results) and len({str(e) for e in failures.values()}) == 1:
+        raise next(iter(failures.values()))  # the model itself, not a target: one line, exit 2
+    return results
 
 
 def _tflm_agreement(validator: Validator, input_sets: list) -> bool | None:
@@ -127,6 +136,7 @@ def _report(graph: Graph, planner: str, results: list[TargetResult], tflm: bool 
         "targets": {
             r.target: {
                 "passed": r.passed,
+                "error": r.error,
                 "instructions_per_inference": r.instructions_per_inference,
                 "sections": r.sections,
                 "inputs": [
@@ -150,6 +160,9 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) 
         table.add_column(column, justify="left" if column == "target" else "right")
     table.add_column("")
     for r in results:
+        if r.error is not None:
+            table.add_row(r.target, "0", "-", "-", "-", "-", "-", "[red]✘ error[/]")
+            continue
         metrics = [m for item in r.inputs for m in item.outputs]
         top1 = [m.top1_agree for m in metrics if m.top1_agree is not None]
         table.add_row(
@@ -164,6 +177,8 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) 
         )
     console.print(table)
     for r in results:
+        if r.error is not None:
+            console.print(f"{r.target}: {r.error}", markup=False)
         for number, item in enumerate(r.inputs):
             d = item.divergence
             if d is not None:

@@ -8,6 +8,8 @@ from mcudeploy.errors import McuDeployError
 
 KIB = 1024
 MIB = 1024 * KIB
+RAM_DATA_HEADROOM = 64 * KIB
+"""Room kept in the RAM region beside the arena and the stack for the program's .data and .bss."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,16 @@ class MemoryMap:
         for region in (self.code, self.rodata, self.ram, *self.extra_ram):
             unique.setdefault(region.name, region)
         return tuple(unique.values())
+
+    def arena_region(self, arena_bytes: int, stack_size: int) -> str:
+        """Where an arena of `arena_bytes` goes: RAM (the fastest: DTCM on the M55) when it fits
+        there beside the stack and the program's data, else the first larger RAM region holding it."""
+        if arena_bytes + stack_size + RAM_DATA_HEADROOM <= self.ram.size:
+            return "ram"
+        for region in self.extra_ram:
+            if arena_bytes <= region.size:
+                return region.name
+        return "ram"  # nothing holds it: the link reports by how much RAM overflows
 
     def region(self, name: str) -> MemoryRegion:
         """A region by its name or by its role ("code", "rodata", "ram")."""

@@ -17,7 +17,7 @@ import numpy as np
 from mcudeploy.codegen import GeneratedCode
 from mcudeploy.codegen.cformat import identifier
 from mcudeploy.emulation import Target, build
-from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION
+from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION, DEFAULT_STACK_SIZE
 from mcudeploy.ir import Graph
 
 ARENA_SECTION = DEFAULT_ARENA_SECTION
@@ -103,7 +103,8 @@ def dump_defines(prefix: str) -> dict[str, str | None]:
 
 
 def build_harness(graph: Graph, code: GeneratedCode, target: Target, folder: Path, dump: bool = False) -> Path:
-    """Compile the generated project with the harness for `target` into `folder`/network.elf."""
+    """Compile the generated project with the harness for `target` into `folder`/network.elf; an
+    arena too large for the target's RAM region goes to a larger one."""
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix))
@@ -115,6 +116,7 @@ def build_harness(graph: Graph, code: GeneratedCode, target: Target, folder: Pat
         defines=dump_defines(code.prefix) if dump else None,
         extra_flags=("-lm",) if code.needs_libm else (),
         arena_section=ARENA_SECTION,
+        arena_region=target.memory.arena_region(code.arena_bytes, DEFAULT_STACK_SIZE) if target.memory else "ram",
     )
 
 

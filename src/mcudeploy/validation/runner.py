@@ -62,10 +62,12 @@ class TargetResult:
     inputs: list[InputResult] = field(default_factory=list)
     sections: dict[str, int] | None = None
     """text/rodata/data/bss bytes of the linked ELF (emulated targets)."""
+    error: str | None = None
+    """Why the target could not be built or run (then it has no inputs)."""
 
     @property
     def passed(self) -> bool:
-        return all(r.agrees for r in self.inputs)
+        return self.error is None and all(r.agrees for r in self.inputs)
 
     @property
     def instructions_per_inference(self) -> int | None:
