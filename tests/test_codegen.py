@@ -422,6 +422,13 @@ def softmax_quantize_family() -> Graph:
     x = f.input(shape, "int16", scale=0.001, zero_point=0)
     f.op("SOFTMAX", [x], [f.output(shape, "int16", scale=1 / 32768, zero_point=0)], SoftmaxOptions())
     f.op("SOFTMAX", [f.input(shape, "float32")], [f.output(shape, "float32")], SoftmaxOptions(beta=2.0))
+    for scale in (0.004, 0.08, 1.5):  # from every difference counting to most giving -128
+        f.op(
+            "LOG_SOFTMAX",
+            [f.input(shape, "int8", scale=scale)],
+            [f.output(shape, "int8", scale=1 / 16, zero_point=127)],
+        )
+    f.op("LOG_SOFTMAX", [f.input(shape, "float32")], [f.output(shape, "float32")])
     for out_dtype, zero in (("int8", 5), ("int16", 0), ("uint8", 128)):
         f.op("QUANTIZE", [f.input(shape, "float32")], [f.output(shape, out_dtype, scale=0.01, zero_point=zero)])
     for in_dtype, out_dtype in (("int8", "int8"), ("int8", "int16"), ("int16", "int8"), ("int32", "int8")):
@@ -496,6 +503,9 @@ def movement_family() -> Graph:
     f.op(
         "REDUCE_MAX", [f.input((4, 5), **quant), f.constant([0], "int32")], [f.output((5,), **quant)], ReducerOptions()
     )
+    f.op("SHAPE", [f.input((2, 3, 4), **quant)], [f.output((3,), "int32", scale=1.0, zero_point=0)])
+    f.op("FILL", [f.constant([2, 3], "int32"), f.input((), "float32")], [f.output((2, 3), "float32")])
+    f.op("FILL", [f.constant([5], "int64"), f.input((), **quant)], [f.output((5,), **quant)])
     x = f.input((4, 5, 2), "float32")
     f.op("REDUCE_MIN", [x, f.constant([1], "int32")], [f.output((4, 1, 2), "float32")], ReducerOptions(keep_dims=True))
     return f.graph()

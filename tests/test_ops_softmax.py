@@ -102,3 +102,37 @@ def test_refuses_an_int8_row_whose_exponentials_sum_to_512():
     graph = _softmax((1, 600), "int8", {"scale": 0.01, "zero_point": 0}, "int8", INT8_OUTPUT)
     with pytest.raises(UnsupportedOperatorError, match="512"):
         run(graph, [np.zeros((1, 600), np.int8)])
+
+
+# ------------------------------------------------------------------ LOG_SOFTMAX
+
+LOG_SOFTMAX_OUTPUT = {"scale": 16 / 256, "zero_point": 127}
+
+
+def _log_softmax(shape, dtype, input_quant, output_quant):
+    b = GraphBuilder("log_softmax")
+    x = b.tensor(shape, dtype, **input_quant)
+    y = b.tensor(shape, dtype, **output_quant)
+    b.op("LOG_SOFTMAX", [x], [y])
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("case", range(16))
+def test_log_softmax_int8(case):
+    """Input scales from 1/300 to 3: differences down to the smallest representable, rows of 1 to 200."""
+    rng, shape, _ = _case(case)
+    input_quant = {"scale": float(10 ** rng.uniform(-2.5, 0.5)), "zero_point": int(rng.integers(-128, 128))}
+    graph = _log_softmax(shape, "int8", input_quant, LOG_SOFTMAX_OUTPUT)
+    for seed in range(3):
+        assert_matches_tflm(graph, seed=100 * case + seed)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_log_softmax_float32(shape):
+    assert_matches_tflm(_log_softmax(shape, "float32", {}, {}))
+
+
+def test_log_softmax_int8_needs_tflite_micros_output_quantization():
+    graph = _log_softmax((1, 4), "int8", {"scale": 0.1}, {"scale": 1 / 256, "zero_point": -128})
+    with pytest.raises(UnsupportedOperatorError, match="16/256"):
+        run(graph, [np.zeros((1, 4), np.int8)])

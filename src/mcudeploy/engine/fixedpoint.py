@@ -365,6 +365,59 @@ def fixed_logistic(a: np.ndarray, integer_bits: int) -> np.ndarray:
     return np.where(a == 0, 1 << 30, np.where(positive, of_abs, _FIXED_ONE - of_abs))
 
 
+_LOG_2 = 1488522236
+_SQRT_SQRT_HALF = 1805811301
+_SQRT_HALF = 1518500250
+_ONE_QUARTER = 1 << 29
+_LOG_ALPHA_N = 117049297
+_LOG_ALPHA_D = 127690142
+_LOG_ALPHA_I = 1057819769
+_LOG_ALPHA_F = 638450708
+"""gemmlowp-style constants (0 integer bits) of TFLite's fixed-point logarithm."""
+
+
+def _saturating_shift_left(x: np.ndarray, amounts: np.ndarray | int) -> np.ndarray:
+    """SaturatingRoundingMultiplyByPOTParam with a per-element exponent >= 0."""
+    shifted = np.asarray(x, dtype=np.int64) << np.asarray(amounts, dtype=np.int64)
+    return np.minimum(np.maximum(shifted, INT32_MIN), INT32_MAX)
+
+
+def log_x_for_x_greater_than_or_equal_to_1(
+    x: np.ndarray, input_integer_bits: int, output_integer_bits: int
+) -> np.ndarray:
+    """TFLite's log_x_for_x_greater_than_or_equal_to_1: ln(x) of a Q(input_integer_bits) x >= 1, in
+    Q(output_integer_bits). x is normalised by its leading zeros (twice: as is and times
+    sqrt(1/2), keeping the better one), then ln of the mantissa comes from a rational
+    approximation around sqrt(sqrt(1/2)) and the exponent adds multiples of ln 2."""
+    accum_bits = output_integer_bits + 1  # headroom: exponent * ln 2 may saturate otherwise
+    mul = saturating_rounding_doubling_high_mul
+    z_a = np.asarray(x, dtype=np.int64)
+    shifted_quarter = rescale(_ONE_QUARTER, 0, accum_bits)
+    z_a_headroom_plus_1 = count_leading_zeros_u32(z_a)
+    r_a_raw = _saturating_shift_left(mul(_saturating_shift_left(z_a, z_a_headroom_plus_1 - 1), _SQRT_HALF), 1)
+    z_a_pow_2_adj = np.minimum(
+        _saturating_shift_left(input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits) + shifted_quarter, INT32_MAX
+    )
+    z_b = mul(z_a, _SQRT_HALF)
+    z_b_headroom = count_leading_zeros_u32(z_b) - 1
+    r_b_raw = _saturating_shift_left(z_a, z_b_headroom)
+    z_b_pow_2_adj = np.maximum(
+        _saturating_shift_left(input_integer_bits - z_b_headroom, 31 - accum_bits) - shifted_quarter, INT32_MIN
+    )
+    r = np.minimum(r_a_raw, r_b_raw)
+    z_pow_2_adj = np.maximum(z_a_pow_2_adj, z_b_pow_2_adj)
+    p = rounding_half_sum(r, _SQRT_SQRT_HALF)
+    q = wrap_int32(2 * wrap_int32(r - _SQRT_SQRT_HALF))
+    common_sq = mul(q, q)
+    num = wrap_int32(mul(q, r) + mul(mul(q, common_sq), _LOG_ALPHA_N))
+    denominator_minus_one = wrap_int32(
+        mul(p, wrap_int32(_LOG_ALPHA_I + q + mul(_LOG_ALPHA_D, common_sq))) + mul(_LOG_ALPHA_F, q)
+    )
+    reciprocal = one_over_one_plus_x_for_x_in_0_1(denominator_minus_one)
+    total = wrap_int32(mul(z_pow_2_adj, _LOG_2) + mul(rescale(num, 0, accum_bits), reciprocal))
+    return rescale(total, accum_bits, output_integer_bits)
+
+
 def count_leading_zeros_u32(x: np.ndarray | int) -> np.ndarray:
     """Leading zero bits of x read as uint32 (32 for zero)."""
     unsigned = np.asarray(x, dtype=np.int64) & 0xFFFFFFFF

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
 
 State = TypeVar("State")
 
@@ -63,16 +63,21 @@ KernelResult = np.ndarray | Sequence[np.ndarray]
 Kernel = Callable[[OpContext], KernelResult]
 
 KERNELS: dict[str, Kernel] = {}
+KERNEL_TYPES: dict[str, tuple[DType, ...]] = {}
+"""The element types each kernel accepts (its activations' or values'), where it declares them."""
 
 
-def kernel(*op_types: str) -> Callable[[Kernel], Kernel]:
-    """Register the decorated function as the kernel of the given operator types."""
+def kernel(*op_types: str, types: Sequence[DType] = ()) -> Callable[[Kernel], Kernel]:
+    """Register the decorated function as the kernel of the given operator types, which accept
+    the element types `types` (as TFLite Micro's kernels do)."""
 
     def register(fn: Kernel) -> Kernel:
         for op_type in op_types:
             if op_type in KERNELS:
                 raise RuntimeError(f"two kernels registered for {op_type}")
             KERNELS[op_type] = fn
+            if types:
+                KERNEL_TYPES[op_type] = tuple(types)
         return fn
 
     return register

@@ -183,7 +183,7 @@ def _elementwise(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="one pass in element order", overlaps=rules)
 
 
-@_declares("SOFTMAX")
+@_declares("SOFTMAX", "LOG_SOFTMAX")
 def _softmax(graph: Graph, op: Operator) -> KernelContract:
     # Row by row: the max and the sum of exponentials read the whole row before any output of
     # that row is written, then the last pass reads element j and writes output j. The last
@@ -308,7 +308,7 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
         return KernelContract(
             kernel="2-column im2col, 2 output pixels at a time", scratch_bytes=scratch, overlaps=(pairs,)
         )
-    schedule = pixel_channel_schedule(input_t, output_t, window, filter_t.shape[3])
+    schedule = pixel_channel_schedule(input_t, output_t, window, graph.tensors[op.inputs[1]].shape[3])
     direct = _streaming(0, schedule, "receptive field read before each output value written")
     return KernelContract(kernel="direct, one output value at a time", overlaps=(direct,))
 

@@ -1,5 +1,5 @@
 """Operators that move values without arithmetic: the reshape family, TRANSPOSE, STRIDED_SLICE,
-CONCATENATION, PACK, SPLIT, SPLIT_V, UNPACK, PAD, PADV2 and RESIZE_NEAREST_NEIGHBOR.
+CONCATENATION, PACK, SPLIT, SPLIT_V, UNPACK, PAD, PADV2, RESIZE_NEAREST_NEIGHBOR, SHAPE and FILL.
 All work on bytes, for any element type."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.ir import Tensor
+from mcudeploy.ir import DType, Tensor
 from mcudeploy.params.movement import prepare_pad, prepare_resize, prepare_slice
 from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, dims, positive_axis
 
@@ -139,3 +139,22 @@ def resize_nearest_neighbor(ctx: LayerContext) -> LayerCode:
         declarations.append(f"static const int32_t {name}[{len(table)}] = {{{', '.join(str(int(v)) for v in table)}}};")
     call = f"md_resize_nearest(&params, rows, columns, {ctx.input_ref(0)}, {ctx.output_ref()})"
     return LayerCode(HEADER, SOURCES, call, declarations)
+
+
+@emits("SHAPE")
+def shape(ctx: LayerContext) -> LayerCode:
+    """The input's dimensions, known when the code is generated: copied from a constant array."""
+    if ctx.output_tensor().dtype != DType.INT32:
+        raise ctx.dtype_error(ctx.output_tensor())
+    dims = ctx.input_tensor(0).shape or (1,)
+    declarations = [f"static const int32_t dims[{len(dims)}] = {{{', '.join(str(d) for d in dims)}}};"]
+    call = f"md_copy(dims, {ctx.output_ref()}, {4 * len(ctx.input_tensor(0).shape)})"
+    return LayerCode(HEADER, SOURCES, call, declarations)
+
+
+@emits("FILL")
+def fill(ctx: LayerContext) -> LayerCode:
+    """The scalar value input repeated over the output."""
+    output = ctx.output_tensor()
+    call = f"md_fill({ctx.input_ref(1)}, {ctx.output_ref()}, {output.size}, {output.dtype.itemsize})"
+    return LayerCode(HEADER, SOURCES, call)

@@ -1,12 +1,13 @@
-"""SOFTMAX over the last axis."""
+"""SOFTMAX and LOG_SOFTMAX over the last axis."""
 
 from __future__ import annotations
 
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
+from mcudeploy.engine.ops.softmax import check_log_softmax_output
 from mcudeploy.ir import DType
 from mcudeploy.params.quantization import zero_point
-from mcudeploy.params.softmax import prepare
+from mcudeploy.params.softmax import prepare, prepare_log_softmax
 
 INT8_OUTPUT_ZERO_POINTS = {DType.INT8: -128, DType.INT16: -32768}
 
@@ -34,4 +35,18 @@ def softmax(ctx: LayerContext) -> LayerCode:
         return LayerCode(
             "md_softmax.h", ("md_softmax_s16.c",), call, [ctx.params("md_softmax_params", ctx.prepared(prepare))]
         )
+    raise ctx.unsupported(f"{input_t.dtype} input with {output_t.dtype} output")
+
+
+@emits("LOG_SOFTMAX")
+def log_softmax(ctx: LayerContext) -> LayerCode:
+    input_t, output_t = ctx.input_tensor(0), ctx.output_tensor()
+    declarations = [ctx.params("md_softmax_params", ctx.prepared(prepare_log_softmax))]
+    if input_t.dtype == DType.FLOAT32 and output_t.dtype == DType.FLOAT32:
+        call = f"md_log_softmax_f32(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
+        return LayerCode("md_softmax.h", ("md_softmax_f32.c",), call, declarations, uses_libm=True)
+    if input_t.dtype == DType.INT8 and output_t.dtype == DType.INT8:
+        check_log_softmax_output(ctx.label, output_t)
+        call = f"md_log_softmax_s8(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
+        return LayerCode("md_softmax.h", ("md_softmax.c",), call, declarations)
     raise ctx.unsupported(f"{input_t.dtype} input with {output_t.dtype} output")

@@ -8,6 +8,15 @@ void md_copy(const void *input, void *output, int32_t bytes)
     memcpy(output, input, (size_t)bytes);
 }
 
+void md_fill(const void *value, void *output, int32_t count, int32_t element_bytes)
+{
+    unsigned char *to = (unsigned char *)output;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        memcpy(to + (size_t)i * (size_t)element_bytes, value, (size_t)element_bytes);
+    }
+}
+
 void md_strided_copy(const md_strided_copy_params *p, const void *input, void *output)
 {
     const unsigned char *from = (const unsigned char *)input;

@@ -1,6 +1,6 @@
 /* mcudeploy kernel library: operators that move values without arithmetic, on any element type:
  * TRANSPOSE and STRIDED_SLICE (strided copy), CONCATENATION and PACK, SPLIT, SPLIT_V and
- * UNPACK, PAD and PADV2, RESIZE_NEAREST_NEIGHBOR, and copies (a reshape of a constant).
+ * UNPACK, PAD and PADV2, RESIZE_NEAREST_NEIGHBOR, FILL, and copies (a reshape of a constant, SHAPE).
  * None of them declares an overlap: the output never shares bytes with an input.
  */
 #ifndef MD_COPY_H
@@ -44,5 +44,8 @@ void md_resize_nearest(const md_resize_params *p, const int32_t *rows, const int
                        void *output);
 
 void md_copy(const void *input, void *output, int32_t bytes);
+
+/* FILL: `count` copies of the `element_bytes` bytes at `value`. */
+void md_fill(const void *value, void *output, int32_t count, int32_t element_bytes);
 
 #endif /* MD_COPY_H */

@@ -284,6 +284,56 @@ static inline int32_t md_get_reciprocal(int32_t x, int32_t x_integer_bits, int32
     return md_one_over_one_plus_x_for_x_in_0_1(shifted_minus_one);
 }
 
+/* a - b saturated to int32. */
+static inline int32_t md_saturating_sub(int32_t a, int32_t b)
+{
+    const int64_t difference = (int64_t)a - b;
+    return difference > INT32_MAX ? INT32_MAX : (difference < INT32_MIN ? INT32_MIN : (int32_t)difference);
+}
+
+/* TFLite's log_x_for_x_greater_than_or_equal_to_1: ln(x) of a Q(input_integer_bits) x >= 1 in
+ * Q(output_integer_bits). x is normalised by its leading zeros (as is, and times sqrt(1/2),
+ * keeping the better one); ln of the mantissa comes from a rational approximation around
+ * sqrt(sqrt(1/2)), the exponent adds multiples of ln 2 (summed with one bit of headroom). */
+static inline int32_t md_log_x_for_x_greater_than_or_equal_to_1(int32_t x, int32_t input_integer_bits,
+                                                                int32_t output_integer_bits)
+{
+    const int32_t accum_bits = output_integer_bits + 1;
+    const int32_t log_2 = 1488522236;
+    const int32_t sqrt_sqrt_half = 1805811301;
+    const int32_t sqrt_half = 1518500250;
+    const int32_t alpha_n = 117049297;
+    const int32_t alpha_d = 127690142;
+    const int32_t alpha_i = 1057819769;
+    const int32_t alpha_f = 638450708;
+    const int32_t shifted_quarter = md_rescale(INT32_C(1) << 29, 0, accum_bits);
+    const int32_t z_a_headroom_plus_1 = md_count_leading_zeros((uint32_t)x);
+    const int32_t r_a_tmp = md_saturating_rounding_multiply_by_pot(x, z_a_headroom_plus_1 - 1);
+    const int32_t r_a_raw = md_saturating_rounding_multiply_by_pot(md_srdhm(r_a_tmp, sqrt_half), 1);
+    const int32_t z_a_pow_2_adj = md_saturating_add(
+        md_saturating_rounding_multiply_by_pot(input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits),
+        shifted_quarter);
+    const int32_t z_b = md_srdhm(x, sqrt_half);
+    const int32_t z_b_headroom = md_count_leading_zeros((uint32_t)z_b) - 1;
+    const int32_t r_b_raw = md_saturating_rounding_multiply_by_pot(x, z_b_headroom);
+    const int32_t z_b_pow_2_adj = md_saturating_sub(
+        md_saturating_rounding_multiply_by_pot(input_integer_bits - z_b_headroom, 31 - accum_bits), shifted_quarter);
+    const int32_t r = r_a_raw < r_b_raw ? r_a_raw : r_b_raw;
+    const int32_t z_pow_2_adj = z_a_pow_2_adj > z_b_pow_2_adj ? z_a_pow_2_adj : z_b_pow_2_adj;
+    const int32_t p = md_rounding_half_sum(r, sqrt_sqrt_half);
+    const int32_t q = (int32_t)(2u * (uint32_t)(r - sqrt_sqrt_half));
+    const int32_t common_sq = md_srdhm(q, q);
+    const int32_t num = (int32_t)((uint32_t)md_srdhm(q, r) + (uint32_t)md_srdhm(md_srdhm(q, common_sq), alpha_n));
+    const int32_t denominator_factor =
+        (int32_t)((uint32_t)alpha_i + (uint32_t)q + (uint32_t)md_srdhm(alpha_d, common_sq));
+    const int32_t denominator_minus_one =
+        (int32_t)((uint32_t)md_srdhm(p, denominator_factor) + (uint32_t)md_srdhm(alpha_f, q));
+    const int32_t reciprocal = md_one_over_one_plus_x_for_x_in_0_1(denominator_minus_one);
+    const int32_t total = (int32_t)((uint32_t)md_srdhm(z_pow_2_adj, log_2) +
+                                    (uint32_t)md_srdhm(md_rescale(num, 0, accum_bits), reciprocal));
+    return md_rescale(total, accum_bits, output_integer_bits);
+}
+
 /* ---- int16 helpers of the int16 activation kernels ---- */
 
 /* A C cast of an int32 to int16_t: two's complement wrap. */

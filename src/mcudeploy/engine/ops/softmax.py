@@ -1,7 +1,8 @@
-"""SOFTMAX over the last axis, as TFLite Micro's reference kernel computes it.
+"""SOFTMAX and LOG_SOFTMAX over the last axis, as TFLite Micro's reference kernels compute them.
 
 int8 input (to int8 or int16 output) uses gemmlowp fixed-point exp and reciprocal;
-int16 uses interpolated lookup tables; float32 computes in float32.
+int16 uses interpolated lookup tables; float32 computes in float32. LOG_SOFTMAX
+(int8 and float32) takes the fixed-point logarithm of the same sum of exponentials.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from mcudeploy.engine.fixedpoint import (
     count_leading_zeros_u32,
     exp_on_negative_values,
     get_reciprocal,
+    log_x_for_x_greater_than_or_equal_to_1,
     lut_lookup_int16,
     lut_populate_int16,
     multiply_by_quantized_multiplier,
@@ -29,14 +31,14 @@ from mcudeploy.engine.fixedpoint import (
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Tensor
-from mcudeploy.params.softmax import DIFF_INTEGER_BITS, SoftmaxParams
+from mcudeploy.params.softmax import DIFF_INTEGER_BITS, SoftmaxParams, prepare_log_softmax
 from mcudeploy.params.softmax import prepare as prepare_params
 
 F32 = np.float32
 _SUM_INTEGER_BITS = 12
 
 
-@kernel("SOFTMAX")
+@kernel("SOFTMAX", types=(DType.INT8, DType.INT16, DType.FLOAT32))
 def softmax(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare)(ctx.input(0))
 
@@ -169,3 +171,64 @@ def _softmax_int16(data: np.ndarray, scaling: tuple[int, int]) -> np.ndarray:
     right_shift = 31 - headroom_plus_one
     result = (exps * reciprocal + (np.int64(1) << (right_shift - 1))) >> right_shift
     return np.clip(result, 0, 32767).astype(np.int16)
+
+
+# ------------------------------------------------------------------ LOG_SOFTMAX
+
+LOG_SOFTMAX_OUTPUT_SCALE = F32(16 / 256)
+LOG_SOFTMAX_OUTPUT_ZERO_POINT = 127
+_LOG_OUTPUT_INTEGER_BITS = 4
+
+
+@kernel("LOG_SOFTMAX", types=(DType.INT8, DType.FLOAT32))
+def log_softmax(ctx: OpContext) -> np.ndarray:
+    return ctx.prepared(_prepare_log_softmax)(ctx.input(0))
+
+
+def _prepare_log_softmax(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
+    source, output = ctx.input_tensor(0), ctx.output_tensor()
+    if source.dtype == DType.FLOAT32 and output.dtype == DType.FLOAT32:
+        return _log_softmax_float
+    if source.dtype == DType.INT8 and output.dtype == DType.INT8:
+        check_log_softmax_output(ctx.op.label, output)
+        return partial(_log_softmax_int8, params=prepare_log_softmax(ctx.op, ctx.graph))
+    raise UnsupportedOperatorError(
+        ctx.op.label, f"LOG_SOFTMAX from {source.dtype} to {output.dtype} is not supported by TFLite Micro"
+    )
+
+
+def check_log_softmax_output(label: str, output: Tensor) -> None:
+    """TFLite Micro's int8 LOG_SOFTMAX writes steps of 16/256 from 127, nothing else."""
+    quant = output.quantization
+    if (
+        quant is None
+        or F32(quant.single_scale) != LOG_SOFTMAX_OUTPUT_SCALE
+        or quant.single_zero_point != LOG_SOFTMAX_OUTPUT_ZERO_POINT
+    ):
+        raise UnsupportedOperatorError(label, "int8 LOG_SOFTMAX output needs scale 16/256, zero point 127")
+
+
+def _log_softmax_float(data: np.ndarray) -> np.ndarray:
+    shifted = data - data.max(axis=-1, keepdims=True)
+    exps = np.exp(shifted.astype(np.float64)).astype(np.float32)
+    log_sum = np.log(np.cumsum(exps, axis=-1, dtype=np.float32)[..., -1:].astype(np.float64)).astype(np.float32)
+    return shifted - log_sum
+
+
+def _log_softmax_int8(data: np.ndarray, params: SoftmaxParams) -> np.ndarray:
+    """Differences to the row maximum in Q5.26, their exps summed in Q12.19, the sum's logarithm
+    in Q5.26 subtracted, the result in steps of 1/16 from 127; differences too small for the
+    output (below what the logarithm leaves representable) give -128."""
+    values = data.astype(np.int64)
+    diff = values - values.max(axis=-1, keepdims=True)
+    in_q5 = multiply_by_quantized_multiplier(diff, params.input_multiplier, params.input_shift)
+    terms = rescale(exp_on_negative_values(in_q5, DIFF_INTEGER_BITS), 0, _SUM_INTEGER_BITS)
+    sum_of_exps = wrap_int32(np.where(diff >= params.diff_min, terms, 0).sum(axis=-1, keepdims=True))
+    log_sum = log_x_for_x_greater_than_or_equal_to_1(sum_of_exps, _SUM_INTEGER_BITS, DIFF_INTEGER_BITS)
+    lowest_representable = multiply_by_quantized_multiplier(
+        wrap_int32(log_sum - 2**31), params.reverse_multiplier, -params.reverse_right_shift
+    )
+    adjusted_diff_min = np.maximum(params.diff_min - 1, lowest_representable)
+    shift = 31 - DIFF_INTEGER_BITS - _LOG_OUTPUT_INTEGER_BITS
+    result = rounding_divide_by_pot(wrap_int32(in_q5 - log_sum), shift) + 127
+    return np.where(diff > adjusted_diff_min, np.clip(result, -128, 127), -128).astype(np.int8)
