@@ -113,3 +113,26 @@ def test_example_writes_a_model_that_runs(tmp_path: Path) -> None:
     code, output = invoke("run", str(model), "--input", str(tmp_path / "demo_input.npy"), "--json")
     assert code == 0
     assert len(json.loads(output)["outputs"][0]["values"][0]) == 12
+
+
+def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
+    from mcudeploy.codegen.layers import EMITTERS
+    from mcudeploy.engine.registry import KERNEL_TYPES, KERNELS
+
+    assert set(KERNEL_TYPES) == set(KERNELS)  # every kernel declares the types it accepts
+    result = runner.invoke(app, ["ops", "--json"])
+    assert result.exit_code == 0, result.output
+    entries = {entry["op"]: entry for entry in json.loads(result.output)}
+    assert set(entries) == set(KERNELS) | set(EMITTERS)
+    assert entries["LOG_SOFTMAX"] == {
+        "op": "LOG_SOFTMAX",
+        "types": ["int8", "float32"],
+        "engine": True,
+        "c_kernel": True,
+        "memory_contract": True,
+    }
+    assert entries["RESHAPE"]["types"] == "any" and entries["SHAPE"]["types"] == ["int32"]
+    everything = {entry["op"]: entry for entry in json.loads(runner.invoke(app, ["ops", "--json", "--all"]).output)}
+    assert not everything["SVDF"]["engine"] and not everything["SVDF"]["c_kernel"] and "CUSTOM" not in everything
+    table = runner.invoke(app, ["ops"])
+    assert table.exit_code == 0 and "LOG_SOFTMAX" in table.output and "int8, float32" in table.output

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from mcudeploy import __version__
-from mcudeploy.cli import analyze, devices, estimate, example, generate, inspect, profile, run, validate
+from mcudeploy.cli import analyze, devices, estimate, example, generate, inspect, ops, profile, run, validate
 from mcudeploy.cli.output import print_error
 from mcudeploy.errors import McuDeployError
 
@@ -23,6 +23,7 @@ app.command("inspect")(inspect.inspect)
 app.command("run")(run.run)
 app.command("analyze")(analyze.analyze)
 app.command("devices")(devices.devices)
+app.command("ops")(ops.ops)
 app.command("generate")(generate.generate)
 app.command("validate")(validate.validate)
 app.command("estimate")(estimate.estimate)

@@ -64,7 +64,9 @@ Kernel = Callable[[OpContext], KernelResult]
 
 KERNELS: dict[str, Kernel] = {}
 KERNEL_TYPES: dict[str, tuple[DType, ...]] = {}
-"""The element types each kernel accepts (its activations' or values'), where it declares them."""
+"""The element types each kernel accepts (its activations' or values')."""
+ANY_TYPE: tuple[DType, ...] = tuple(DType)
+"""The types of kernels that move bytes without arithmetic: every element type."""
 
 
 def kernel(*op_types: str, types: Sequence[DType] = ()) -> Callable[[Kernel], Kernel]:

@@ -123,6 +123,11 @@ def kernel_contract(graph: Graph, op: Operator) -> KernelContract:
     return declare(graph, op) if declare else KernelContract(kernel="no memory guarantees declared")
 
 
+def declares_contract(op_type: str) -> bool:
+    """Whether the operator's kernel declares scratch, aliasing or overlaps (others have none)."""
+    return op_type in _CONTRACTS
+
+
 def _declares(*op_types: str) -> Callable[[ContractFn], ContractFn]:
     def register(fn: ContractFn) -> ContractFn:
         for op_type in op_types:

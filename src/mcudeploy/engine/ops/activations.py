@@ -52,7 +52,7 @@ def _exp_f32(x: np.ndarray) -> np.ndarray:
 # --- RELU family -----------------------------------------------------------------
 
 
-@kernel("RELU", "RELU6", "RELU_N1_TO_1")
+@kernel("RELU", "RELU6", "RELU_N1_TO_1", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def relu(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_relu)(ctx.input(0))
 
@@ -101,7 +101,7 @@ def _relu6_quantized(zero: int, six: int, data: np.ndarray) -> np.ndarray:
 # --- LEAKY_RELU ------------------------------------------------------------------
 
 
-@kernel("LEAKY_RELU")
+@kernel("LEAKY_RELU", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def leaky_relu(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_leaky_relu)(ctx.input(0))
 
@@ -140,7 +140,7 @@ class _QuantizedLeakyRelu:
 # --- HARD_SWISH ------------------------------------------------------------------
 
 
-@kernel("HARD_SWISH")
+@kernel("HARD_SWISH", types=(DType.FLOAT32, DType.INT8))
 def hard_swish(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_hard_swish)(ctx.input(0))
 
@@ -185,7 +185,7 @@ _LOGISTIC_UPPER_CUTOFF = F32(16.619047164916992188)
 _LOGISTIC_LOWER_CUTOFF = F32(-9)
 
 
-@kernel("LOGISTIC")
+@kernel("LOGISTIC", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def logistic(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_logistic)(ctx.input(0))
 
@@ -211,7 +211,7 @@ def _float_logistic(data: np.ndarray) -> np.ndarray:
     return np.where(data > _LOGISTIC_UPPER_CUTOFF, F32(1), np.where(data < _LOGISTIC_LOWER_CUTOFF, below, middle))
 
 
-@kernel("TANH")
+@kernel("TANH", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def tanh(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_tanh)(ctx.input(0))
 

@@ -29,7 +29,7 @@ F32 = np.float32
 _FLOAT_OPS = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}
 
 
-@kernel("ADD", "SUB", "MUL")
+@kernel("ADD", "SUB", "MUL", types=(DType.FLOAT32, DType.INT32, DType.INT8, DType.INT16))
 def binary_arithmetic(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare)(ctx.input(0), ctx.input(1))
 

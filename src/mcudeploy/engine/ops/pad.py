@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
 from mcudeploy.params.movement import prepare_pad
 
 
-@kernel("PAD", "PADV2")
+@kernel("PAD", "PADV2", types=ANY_TYPE)
 def pad(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare)(ctx.input(0))
 

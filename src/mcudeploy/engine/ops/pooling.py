@@ -42,7 +42,7 @@ def _prepare(ctx: OpContext) -> _Pool:
     return _Pool(params.window, dtype, clamp, counts)
 
 
-@kernel("AVERAGE_POOL_2D")
+@kernel("AVERAGE_POOL_2D", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def average_pool_2d(ctx: OpContext) -> np.ndarray:
     pool, x = ctx.prepared(_prepare), ctx.input(0)
     window, counts = pool.window, pool.counts
@@ -59,7 +59,7 @@ def average_pool_2d(ctx: OpContext) -> np.ndarray:
     return np.clip(average, *pool.clamp).astype(x.dtype)
 
 
-@kernel("MAX_POOL_2D")
+@kernel("MAX_POOL_2D", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def max_pool_2d(ctx: OpContext) -> np.ndarray:
     pool, x = ctx.prepared(_prepare), ctx.input(0)
     window = pool.window

@@ -16,7 +16,7 @@ from mcudeploy.params.quantize import FLOAT_QUANTIZE_TARGETS, SUPPORTED_REQUANTI
 from mcudeploy.params.quantize import prepare as prepare_params
 
 
-@kernel("QUANTIZE")
+@kernel("QUANTIZE", types=(DType.FLOAT32, DType.INT8, DType.UINT8, DType.INT16, DType.INT32))
 def quantize(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_quantize)(ctx.input(0))
 
@@ -60,7 +60,7 @@ def _affine_quantize(scale: float, zero_point: int, dtype: np.dtype, data: np.nd
     return saturate(as_int32 + zero_point, dtype)
 
 
-@kernel("DEQUANTIZE")
+@kernel("DEQUANTIZE", types=(DType.INT8, DType.UINT8, DType.INT16, DType.FLOAT16))
 def dequantize(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_dequantize)(ctx.input(0))
 

@@ -108,7 +108,7 @@ def _float_mean_or_sum(axes: tuple[int, ...], divisor: np.float32 | None, data: 
     return sums if divisor is None else sums / divisor
 
 
-@kernel("MEAN")
+@kernel("MEAN", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def mean(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_mean)(ctx.input(0))
 
@@ -117,7 +117,7 @@ def _prepare_mean(ctx: OpContext) -> _Reduction | None:
     return _prepare_mean_or_sum(ctx, mean=True)
 
 
-@kernel("SUM")
+@kernel("SUM", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def reduce_sum(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_sum)(ctx.input(0))
 
@@ -140,7 +140,7 @@ def _prepare_min_or_max(ctx: OpContext, maximum: bool) -> _Reduction | None:
     return _Reduction.to_output(ctx, partial(ufunc.reduce, axis=params.axes, initial=initial))
 
 
-@kernel("REDUCE_MAX")
+@kernel("REDUCE_MAX", types=(DType.FLOAT32, DType.INT8))
 def reduce_max(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_max)(ctx.input(0))
 
@@ -149,7 +149,7 @@ def _prepare_max(ctx: OpContext) -> _Reduction | None:
     return _prepare_min_or_max(ctx, maximum=True)
 
 
-@kernel("REDUCE_MIN")
+@kernel("REDUCE_MIN", types=(DType.FLOAT32, DType.INT8))
 def reduce_min(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare_min)(ctx.input(0))
 

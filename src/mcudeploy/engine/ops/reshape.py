@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
 from mcudeploy.errors import ModelError
 
 
-@kernel("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+@kernel("RESHAPE", "SQUEEZE", "EXPAND_DIMS", types=ANY_TYPE)
 def reshape_to_output(ctx: OpContext) -> np.ndarray:
     return ctx.input(0).reshape(ctx.prepared(_output_shape))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
 from mcudeploy.errors import ModelError
 from mcudeploy.params.movement import prepare_resize
 
 
-@kernel("RESIZE_NEAREST_NEIGHBOR")
+@kernel("RESIZE_NEAREST_NEIGHBOR", types=ANY_TYPE)
 def resize_nearest_neighbor(ctx: OpContext) -> np.ndarray:
     rows, columns = ctx.prepared(_source_indices)
     return ctx.input(0)[:, rows, columns, :]

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
 from mcudeploy.errors import ModelError, UnsupportedOperatorError
 from mcudeploy.ir import Activation, DType, Tensor
 from mcudeploy.params.movement import prepare_slice
@@ -25,7 +25,7 @@ def _as_slice(indices: range) -> slice:
     return slice(indices[0], after_last if after_last >= 0 else None, indices.step)
 
 
-@kernel("STRIDED_SLICE")
+@kernel("STRIDED_SLICE", types=ANY_TYPE)
 def strided_slice(ctx: OpContext) -> np.ndarray:
     """TFLite Micro's strided slice: begin, end and shrink masks.
 
@@ -71,7 +71,7 @@ def _split_points(ctx: OpContext, source: int, axis_input: int) -> tuple[list[in
     return np.cumsum(widths)[:-1].tolist(), axis
 
 
-@kernel("SPLIT")
+@kernel("SPLIT", types=ANY_TYPE)
 def split(ctx: OpContext) -> list[np.ndarray]:
     points, axis = ctx.prepared(_split_points_of_split)
     return np.split(ctx.input(1), points, axis=axis)
@@ -81,7 +81,7 @@ def _split_points_of_split(ctx: OpContext) -> tuple[list[int], int] | None:
     return _split_points(ctx, source=1, axis_input=0)
 
 
-@kernel("SPLIT_V")
+@kernel("SPLIT_V", types=ANY_TYPE)
 def split_v(ctx: OpContext) -> list[np.ndarray]:
     """The size_splits input is not read: like TFLM, widths come from the output tensors."""
     points, axis = ctx.prepared(_split_points_of_split_v)
@@ -92,7 +92,7 @@ def _split_points_of_split_v(ctx: OpContext) -> tuple[list[int], int] | None:
     return _split_points(ctx, source=0, axis_input=2)
 
 
-@kernel("UNPACK")
+@kernel("UNPACK", types=ANY_TYPE)
 def unpack(ctx: OpContext) -> list[np.ndarray]:
     data = ctx.input(0)
     axis = positive_axis(ctx.options.axis, data.ndim, ctx.op.label)
@@ -104,7 +104,7 @@ def unpack(ctx: OpContext) -> list[np.ndarray]:
 # --- PACK, CONCATENATION -----------------------------------------------------------------------
 
 
-@kernel("PACK")
+@kernel("PACK", types=ANY_TYPE)
 def pack(ctx: OpContext) -> np.ndarray:
     output = ctx.output_tensor()
     axis = positive_axis(ctx.options.axis, len(output.shape), ctx.op.label)
@@ -127,7 +127,7 @@ def _check_concatenation_quantization(ctx: OpContext, inputs: list[Tensor], outp
                 raise UnsupportedOperatorError(ctx.op.label, f"int16 tensor '{tensor.name}' has a nonzero zero point")
 
 
-@kernel("CONCATENATION")
+@kernel("CONCATENATION", types=ANY_TYPE)
 def concatenation(ctx: OpContext) -> np.ndarray:
     return np.concatenate(ctx.inputs, axis=ctx.prepared(_concatenation_axis))
 

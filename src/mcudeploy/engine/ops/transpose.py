@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
 from mcudeploy.errors import ModelError
 
 
-@kernel("TRANSPOSE")
+@kernel("TRANSPOSE", types=ANY_TYPE)
 def transpose(ctx: OpContext) -> np.ndarray:
     return np.ascontiguousarray(np.transpose(ctx.input(0), ctx.prepared(_permutation)))
 
