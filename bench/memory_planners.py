@@ -9,7 +9,7 @@ scratch: what a planner without in-place kernels needs at least), the lower boun
 TFLM's head as our
 `tflm` planner reproduces it (with --live, also as TFLite Micro's interpreter
 reports it), ST Edge AI's reported activations where known, our saving against
-TFLM (never negative), and the time each planner took.
+TFLM (never negative), and the CPU time each planner took (CPU, not wall: the machine may be shared).
 """
 
 from __future__ import annotations
@@ -37,15 +37,15 @@ def main() -> None:
     if args.live:
         live = dict(zip(INT8_MODELS, live_tflm_heads([MODELS / p for p in INT8_MODELS.values()]), strict=True))
     header = ["model", "ops", "no sharing", "lower bound", "ours", "TFLM head", "TFLM live", "ST Edge AI", "saving"]
-    header += ["ours time", "TFLM time"]
+    header += ["ours CPU", "TFLM CPU"]
     rows = []
     for name, graph in _graphs():
-        start = time.perf_counter()
+        start = time.process_time()
         ours = plan_memory(graph, "mcudeploy", args.alignment)
-        seconds = time.perf_counter() - start
-        start = time.perf_counter()
+        seconds = time.process_time() - start
+        start = time.process_time()
         tflm = plan_memory(graph, "tflm").arena_bytes
-        tflm_seconds = time.perf_counter() - start
+        tflm_seconds = time.process_time() - start
         rows.append([
             name,
             str(len(graph.operators)),

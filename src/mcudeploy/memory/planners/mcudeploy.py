@@ -10,8 +10,8 @@ Placement is first fit: blocks are taken in some order and each goes to the
 lowest aligned offset compatible with the blocks already placed. The order
 decides the result, so it is searched: several classic orders (by size, by
 lifetime, by area, by the pressure of the steps a block lives through, ...),
-then a local search over the order, from each of those orders in turn (best
-first, an equal share of the budget each): half its moves take a block that
+then a local search over the order from each of those orders, taking turns
+(best first, an equal share of the budget each): half its moves take a block that
 reaches the top of the arena and place it earlier, the others move or swap
 random blocks; a change is kept when the arena does not grow. The search is
 seeded and bounded by counts of orders and of placed blocks, so the same model
@@ -34,6 +34,8 @@ from mcudeploy.memory.sharing import ArenaTensors, arena_tensors
 SEARCH_PLACEMENTS = 1500
 """Orders the local search tries at most, from all seed orders together (a model's plan then
 takes well under a second)."""
+SEARCH_TURN = 16
+"""Orders one search tries before the next takes its turn."""
 SEARCH_BLOCK_PLACEMENTS = 60_000
 """Blocks the local search places at most, all orders together: on graphs of hundreds of
 operators, where each order re-places hundreds of blocks, this bound comes first (a few seconds)."""
@@ -108,6 +110,17 @@ def _block_permits(tensors: ArenaTensors, tensor_block: dict[int, int]) -> _Perm
         else:
             merged[key] = (permit.max_shift, permit.period)
     return merged
+
+
+@dataclass
+class _Search:
+    """One local search over the order: where it stands and what it has used."""
+
+    end: int
+    offsets: np.ndarray
+    order: list[int]
+    placements: int = 0
+    placed: int = 0
 
 
 class _Placer:
@@ -201,28 +214,38 @@ class _Placer:
     # ------------------------------------------------------------ order search
 
     def search(self, bound: int) -> np.ndarray:
-        """The best offsets found: the local search runs from each seed order in turn, best first,
-        with an equal share of the budget, until a plan meets the lower bound."""
-        starts = sorted(((*self.place(order), order) for order in self._seed_orders()), key=lambda start: start[0])
-        best_end, best_offsets, _ = starts[0]
+        """The best offsets found: a local search from each seed order, taking turns of
+        SEARCH_TURN orders (best seed first) until a plan meets the lower bound or each
+        search has used its equal share of the budget."""
+        searches = [_Search(end, offsets, order) for end, offsets, order in self._starts()]
+        best_end, best_offsets = searches[0].end, searches[0].offsets
         if len(self.blocks) < 2:
             return best_offsets
         rng = random.Random(0)
-        for end, offsets, order in starts:
-            placements = placed = 0
-            while (
-                _align_up(best_end, self.alignment) > bound
-                and placements < SEARCH_PLACEMENTS // len(starts)
-                and placed < SEARCH_BLOCK_PLACEMENTS // len(starts)
-            ):
-                trial, start = self._neighbour(order, offsets, end, rng)
-                trial_end, trial_offsets = self.place(trial, offsets, start)
-                placements, placed = placements + 1, placed + len(trial) - start
-                if trial_end <= end:
-                    order, end, offsets = trial, trial_end, trial_offsets
-                    if end < best_end:
-                        best_end, best_offsets = end, offsets
+        placements_share = SEARCH_PLACEMENTS // len(searches)
+        blocks_share = SEARCH_BLOCK_PLACEMENTS // len(searches)
+        while _align_up(best_end, self.alignment) > bound:
+            active = [s for s in searches if s.placements < placements_share and s.placed < blocks_share]
+            if not active:
+                break
+            for search in active:
+                for _ in range(SEARCH_TURN):
+                    if search.placements >= placements_share or search.placed >= blocks_share:
+                        break
+                    trial, start = self._neighbour(search.order, search.offsets, search.end, rng)
+                    trial_end, trial_offsets = self.place(trial, search.offsets, start)
+                    search.placements, search.placed = search.placements + 1, search.placed + len(trial) - start
+                    if trial_end <= search.end:
+                        search.order, search.end, search.offsets = trial, trial_end, trial_offsets
+                        if trial_end < best_end:
+                            best_end, best_offsets = trial_end, trial_offsets
+                    if _align_up(best_end, self.alignment) <= bound:
+                        return best_offsets
         return best_offsets
+
+    def _starts(self) -> list[tuple[int, np.ndarray, list[int]]]:
+        """First fit of each seed order, the smallest arena first."""
+        return sorted(((*self.place(order), order) for order in self._seed_orders()), key=lambda start: start[0])
 
     def _neighbour(self, order: list[int], offsets: np.ndarray, end: int, rng: random.Random) -> tuple[list[int], int]:
         """A nearby order and the first position that changed: half the time a block reaching the
@@ -245,7 +268,10 @@ class _Placer:
     def _seed_orders(self) -> list[list[int]]:
         blocks = self.blocks
         steps = max((b.last for b in blocks), default=-1) + 1
-        pressure = [sum(b.size for b in blocks if b.first <= s <= b.last) for s in range(steps)]
+        pressure = [0] * steps
+        for b in blocks:
+            for step in range(max(b.first, 0), b.last + 1):
+                pressure[step] += b.size
         peak = [max(pressure[b.first : b.last + 1]) for b in blocks]
         keys = [
             lambda i: (-blocks[i].size, blocks[i].first),
