@@ -33,7 +33,7 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 11, 10, 1), 8, depthwise(Padding.SAME, 2, 2, depth_multiplier=8))
     _depthwise(f, "int8", (1, 7, 6, 2), 4, depthwise(Padding.SAME, depth_multiplier=4))
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
-    _conv(f, "int8", (1, 5, 6, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 8, 9, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))  # 9-value columns (im2col: 72 B in)
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
