@@ -93,28 +93,6 @@ def test_devices_with_an_unknown_core_exits_2(monkeypatch, capsys):
 
 # ------------------------------------------------------------------ what the verdict cannot vouch for
 
-VELA = str(MODELS / "tflm/person_detect_vela.tflite")
-
-
-def test_an_npu_model_does_not_fit_a_device_without_that_npu(monkeypatch, capsys):
-    code, out, _ = run_cli(monkeypatch, capsys, "analyze", VELA, "--device", "STM32H743ZI")
-    assert code == 1
-    assert "does not fit STM32H743ZI" in out and "ethos-u (custom): runs only on an Arm Ethos-U NPU" in out
-    code, out, _ = run_cli(monkeypatch, capsys, "analyze", VELA, "--device", "STM32H743ZI", "--json")
-    report = json.loads(out)
-    assert code == 1 and report["verdict"] == "does not fit" and report["fits"] is False
-    assert [gap["op"] for gap in report["unrunnable_operators"]] == ["ethos-u (custom)"]
-    assert report["shortfalls"] == []  # what is counted would fit: the NPU is what is missing
-    assert report["fitting_devices"] and all(name.startswith("AE") for name in report["fitting_devices"])
-
-
-def test_an_npu_model_on_its_npu_cannot_be_verified(monkeypatch, capsys):
-    code, out, _ = run_cli(monkeypatch, capsys, "analyze", VELA, "--device", "AE722F80F55D5")
-    assert code == 3
-    assert "cannot verify AE722F80F55D5: the memory of 1 operator is not counted" in out
-    assert "ethos-u (custom): mcudeploy has no kernel for it" in out and "✔" not in out
-
-
 def test_unknown_operators_are_named_and_their_state_counted():
     builder = GraphBuilder("svdf keyword model")
     x = builder.tensor((1, 40), "int8", scale=0.1)

@@ -13,7 +13,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from mcudeploy.analysis.costs import layer_macs
-from mcudeploy.analysis.coverage import OperatorGap, missing_hardware, uncounted_operators, variable_bytes
+from mcudeploy.analysis.coverage import OperatorGap, uncounted_operators, variable_bytes
 from mcudeploy.codegen.code_size import measured_code
 from mcudeploy.devices import Database, Device, MemoryRegion, Part, load_database
 from mcudeploy.display import markup_safe, printable
@@ -65,10 +65,8 @@ def analyze_model(
     )
     budget = memory_budget(request, device)
     peak = _peak_layer(graph, plan)
-    unrunnable = missing_hardware(graph, device)
     uncounted = uncounted_operators(graph)
-    status = _verdict(budget.fits and not unrunnable, uncounted)
-    fitting = fitting_devices(request, database or load_database())
+    status = _verdict(budget.fits, uncounted)
     return {
         "model": graph.name,
         "device": device_summary(device),
@@ -86,13 +84,12 @@ def analyze_model(
         "verdict": status,
         "fits": status == FITS,
         "uncounted_operators": [gap.as_dict() for gap in uncounted],
-        "unrunnable_operators": [gap.as_dict() for gap in unrunnable],
         "peak_layer": peak,
         "regions": [_region_use(use) for use in budget.uses],
         "shortfalls": [_shortfall(s) for s in budget.shortfalls],
         "over_by": {memory.value: _over_by(budget, memory) for memory in Memory},
         "external_room": [span.name for span in budget.external_room()],
-        "fitting_devices": [d.name for d in fitting if not missing_hardware(graph, d)],
+        "fitting_devices": [d.name for d in fitting_devices(request, database or load_database())],
         "layers": _layers(graph, plan, constants.layer_bytes),
     }
 
@@ -277,7 +274,6 @@ def verdict(report: dict[str, Any]) -> Group:
         lines.append(Text("  margin: " + " · ".join(margins)))
         return Group(*lines)
     lines.append(Text.from_markup(f"[bold red]✘ does not fit[/] {device}"))
-    lines.extend(_gap_lines(report["unrunnable_operators"]))
     peak = report["peak_layer"]
     if peak is not None:
         lines.append(Text(f"  peak at layer #{peak['index']} {printable(peak['op'])}: {peak['live_bytes']:,} B live"))
