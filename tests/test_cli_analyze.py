@@ -18,7 +18,6 @@ VWW = str(MODELS / "mlperf_tiny/vww_96_int8.tflite")
 REPORT_KEYS = {"arena_bytes", "weights_bytes", "flash_bytes", "ram_bytes", "fits", "peak_layer", "regions"}
 
 
-
 def test_a_model_that_fits_exits_0_with_the_table_tree_and_verdict(monkeypatch, capsys):
     code, out, _ = run_cli(monkeypatch, capsys, "analyze", KWS)
     assert code == 0
@@ -92,6 +91,7 @@ def test_devices_with_an_unknown_core_exits_2(monkeypatch, capsys):
 
 
 # ------------------------------------------------------------------ what the verdict cannot vouch for
+
 
 def test_unknown_operators_are_named_and_their_state_counted():
     builder = GraphBuilder("svdf keyword model")
