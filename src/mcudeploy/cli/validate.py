@@ -14,7 +14,7 @@ from rich.table import Table
 from mcudeploy.cli.npu import validate_with_npu
 from mcudeploy.cli.options import JsonOption, ModelArgument, NpuOption, Planner, PlannerOption
 from mcudeploy.cli.output import console, print_json
-from mcudeploy.display import markup_safe
+from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
@@ -178,7 +178,7 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) 
     console.print(table)
     for r in results:
         if r.error is not None:
-            console.print(f"{r.target}: {r.error}", markup=False)
+            console.print(f"{r.target}: {printable(r.error)}", markup=False)
         for number, item in enumerate(r.inputs):
             d = item.divergence
             if d is not None:
