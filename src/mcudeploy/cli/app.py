@@ -7,7 +7,7 @@ import sys
 import typer
 
 from mcudeploy import __version__
-from mcudeploy.cli import analyze, devices, estimate, example, generate, inspect, ops, profile, run, validate
+from mcudeploy.cli import analyze, devices, doctor, estimate, example, generate, inspect, ops, profile, run, validate
 from mcudeploy.cli.output import print_error
 from mcudeploy.errors import McuDeployError
 
@@ -29,6 +29,7 @@ app.command("validate")(validate.validate)
 app.command("estimate")(estimate.estimate)
 app.command("profile")(profile.profile)
 app.command("example")(example.example)
+app.command("doctor")(doctor.doctor)
 
 
 def _version(value: bool) -> None:

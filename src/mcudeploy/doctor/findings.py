@@ -1,0 +1,46 @@
+"""What a check reports: a finding (what, evidence, cost, fix), and what every check is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcudeploy.devices import Device
+from mcudeploy.emulation.elf import ElfImage
+from mcudeploy.ir import Graph
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    """The check that found it, e.g. "reference-kernels"."""
+    what: str
+    evidence: tuple[str, ...]
+    """Symbols, bytes, layers: what was seen."""
+    cost: str
+    """What it costs (ms, bytes, LSB), measured or derived; says so where a figure is not measured."""
+    fix: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the user gave: the model and device always, the rest when they have it."""
+
+    graph: Graph
+    model_path: Path
+    device: Device
+    elf: ElfImage | None = None
+    arena_size: int | None = None
+    mcu_input: Path | None = None
+    sample: Path | None = None
+    validation: Path | None = None
+
+
+@dataclass
+class CheckResult:
+    """One check's outcome: its findings and the notes that qualify its figures (or why it did not run)."""
+
+    check: str
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ran: bool = True
