@@ -11,6 +11,8 @@ from mcudeploy.npu.placement import Target
 from mcudeploy.npu.timeline import cpu_savings
 
 CHECK = "npu-fallback"
+NO_WORK = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+"""Operators that only relabel a shape: on the CPU they cost a call, not a pass over the data."""
 
 
 def check_npu(context: Context) -> CheckResult:
@@ -42,7 +44,7 @@ def check_npu(context: Context) -> CheckResult:
     result.findings.append(
         Finding(
             check=CHECK,
-            what=f"{len(fallbacks)} operators fall back to the CPU on the {target.accelerator}",
+            what=f"the {target.accelerator} leaves {len(fallbacks)} operator(s) with work to the CPU",
             evidence=evidence,
             cost=cost,
             fix="; ".join(suggestions) or "rewrite those operators into ones Vela supports (see `mcudeploy analyze`)",
