@@ -20,6 +20,7 @@ from mcudeploy.doctor.placement import check_placement
 from mcudeploy.doctor.preprocessing import check_preprocessing, check_validation_input
 from mcudeploy.doctor.stack import check_stack
 from mcudeploy.emulation.elf import ElfImage
+from mcudeploy.estimate.stack import measure_stack, painted_run
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import quantize
 from mcudeploy.ir import GraphBuilder
@@ -234,13 +235,26 @@ def test_firmware_arena_region_is_read_from_the_elf(tmp_path, address, found):
 
 def test_firmware_stack_smaller_than_the_need(tmp_path):
     elf = firmware(tmp_path, [], "", ("--defsym=_Min_Stack_Size=0x400",))
-    found = check_stack(context(KWS, "STM32F446RE", elf=ElfImage(elf))).findings
-    assert found and "reserves a 1024 B stack" in found[0].what
+    found = check_stack(context(KWS, "STM32F446RE", elf=ElfImage(elf), stack_bytes=2048)).findings
+    assert found and "reserves a 1024 B stack, less than the 2048 B" in found[0].what
 
 
 def test_stack_that_does_not_fit_beside_the_arena():
-    found = check_stack(context(KWS, "STM32G071RB", arena_size=30 * 1024)).findings
+    found = check_stack(context(KWS, "STM32G071RB", arena_size=30 * 1024, stack_bytes=8192)).findings
     assert found and "no room for a 8192 B stack" in found[0].what
+
+
+def test_measured_stack_is_what_a_hardware_stack_limit_lets_run(tmp_path):
+    """Cortex-M33's MSPLIM faults on any push below the limit: the measured figure (rounded up to the
+    8 bytes MSPLIM counts in) runs, 8 bytes less faults."""
+    graph = load_model(MODELS / "tflm" / "hello_world_int8.tflite")
+    device = find_device("STM32U575ZI")
+    used = measure_stack(graph, device, tmp_path)
+    assert 0 < used < 8192 and used % 4 == 0
+    limit = -(-used // 8) * 8
+    assert painted_run(graph, device, tmp_path / "enough", limit) == (0, used)
+    exit_code, _ = painted_run(graph, device, tmp_path / "short", limit - 8)
+    assert exit_code != 0
 
 
 # ---------------------------------------------------------------- the command
@@ -249,8 +263,9 @@ def test_stack_that_does_not_fit_beside_the_arena():
 def test_doctor_exit_codes_and_json(monkeypatch, capsys, tmp_path):
     code, out, _ = run_cli(monkeypatch, capsys, "doctor", str(KWS), "-d", "STM32F446RE")
     assert code == 0 and "no findings" in out
+    assert "B measured (one inference of mcudeploy's generated code for cortex-m4" in out
     code, out, _ = run_cli(monkeypatch, capsys, "doctor", str(KWS), "-d", "STM32F446RE", "--arena-size", "100",
-                           "--json")  # fmt: skip
+                           "--stack", "1024", "--json")  # fmt: skip
     report = json.loads(out)
     assert code == 1 and [f["check"] for f in report["findings"]] == ["arena-overflow"]
     code, _, err = run_cli(monkeypatch, capsys, "doctor", str(KWS), "--sample", str(tmp_path / "s.npy"))

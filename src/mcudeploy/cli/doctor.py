@@ -33,6 +33,10 @@ def doctor(
     inputs: Annotated[
         Path | None, typer.Option("--inputs", help="The validation input(s): file or folder, as for validate.")
     ] = None,
+    stack: Annotated[
+        int | None,
+        typer.Option("--stack", min=0, help="Your stack reserve, bytes (default: measured on the emulated core)."),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
     """Look for the failures that show only on the board: reference kernels linked, an arena too small
@@ -47,7 +51,7 @@ def doctor(
         raise McuDeployError("--sample", "needs --mcu-input (the raw tensor the MCU fed)")
     graph = load_model(model)
     image = ElfImage(elf) if elf is not None else None
-    context = Context(graph, model, target, image, arena_size, mcu_input, sample, inputs)
+    context = Context(graph, model, target, image, arena_size, mcu_input, sample, inputs, stack)
     results = diagnose(context)
     report = doctor_report(context, results)
     if json:

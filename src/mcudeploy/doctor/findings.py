@@ -34,6 +34,8 @@ class Context:
     mcu_input: Path | None = None
     sample: Path | None = None
     validation: Path | None = None
+    stack_bytes: int | None = None
+    """The user's own stack reserve, instead of the measured need."""
 
 
 @dataclass

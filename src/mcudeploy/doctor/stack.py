@@ -1,18 +1,40 @@
-"""A stack that does not fit: the device's RAM after the arena, or the firmware's own reservation."""
+"""A stack that does not fit: the device's RAM after the arena, or the firmware's own reservation.
+
+The need is the generated code's inference stack, measured by painting on the device core's QEMU
+machine (`estimate.stack`), or the user's own figure (--stack); the 8 KB default only where neither
+can be had.
+"""
 
 from __future__ import annotations
 
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
 from mcudeploy.doctor.memory import arena_bytes, declared_stack, model_budget
+from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.stack import measure_stack
 from mcudeploy.memory.budget import DEFAULT_STACK_BYTES, STACK
 
 CHECK = "stack"
-ASSUMED = f"stack need: the default {DEFAULT_STACK_BYTES} B reserve, not measured for this model (issue 15 point 4)"
+
+
+def stack_need(context: Context, result: CheckResult) -> int:
+    if context.stack_bytes is not None:
+        result.notes.append(f"stack need: {context.stack_bytes} B (--stack)")
+        return context.stack_bytes
+    try:
+        used = measure_stack(context.graph, context.device)
+    except McuDeployError as error:
+        result.notes.append(f"stack need: the default {DEFAULT_STACK_BYTES} B reserve (not measured: {error})")
+        return DEFAULT_STACK_BYTES
+    result.notes.append(
+        f"stack need: {used} B measured (one inference of mcudeploy's generated code for {context.device.core}, "
+        "stack painting on QEMU, from the caller's stack pointer; TFLM's interpreter needs its own)"
+    )
+    return used
 
 
 def check_stack(context: Context) -> CheckResult:
-    result = CheckResult(CHECK, notes=[ASSUMED])
-    needed = DEFAULT_STACK_BYTES
+    result = CheckResult(CHECK)
+    needed = stack_need(context, result)
     budget = model_budget(context, needed)
     arena, source = arena_bytes(context)
     short = next((s for s in budget.shortfalls if s.item.name == STACK), None)
@@ -31,14 +53,14 @@ def check_stack(context: Context) -> CheckResult:
             )
         )
     declared = declared_stack(context.elf) if context.elf is not None else None
-    if declared is not None and declared[0] < needed:
+    if declared is not None and context.elf is not None and declared[0] < needed:
         result.findings.append(
             Finding(
                 check=CHECK,
-                what=f"the firmware reserves a {declared[0]} B stack, less than the {needed} B the kernels are given",
-                evidence=(f"{context.elf.path.name}: {declared[1]} = {declared[0]} B" if context.elf else "",),
-                cost=f"{needed - declared[0]} B short (against the assumed need)",
-                fix=f"raise the linker script's stack size to at least {needed} B",
+                what=f"the firmware reserves a {declared[0]} B stack, less than the {needed} B one inference needs",
+                evidence=(f"{context.elf.path.name}: {declared[1]} = {declared[0]} B",),
+                cost=f"{needed - declared[0]} B short, before the application's own stack and interrupt frames",
+                fix=f"raise the linker script's stack size to at least {needed} B plus the application's own",
             )
         )
     return result

@@ -24,6 +24,12 @@ ARENA_SECTION = DEFAULT_ARENA_SECTION
 
 HOOK_FUNCTION = "harness_layer_hook"
 DUMP_DEFINE = "HARNESS_DUMP_LAYERS"
+STACK_PAINT_DEFINE = "HARNESS_STACK_PAINT"
+STACK_USED_FILE = "stack_used.bin"
+STACK_LIMIT_DEFINE = "HARNESS_STACK_LIMIT"
+"""Armv8-M only: bytes below main's stack pointer the core's MSPLIM allows (a deeper push faults)."""
+STACK_PAINT = 0x5AC3A55C
+"""A word no kernel is likely to leave on the stack: where it survives, the stack was not reached."""
 
 # Exit codes of the harness itself (the network's own errors are negative and reported as 10 + |code|).
 EXIT_INIT_FAILED = 2
@@ -60,6 +66,42 @@ void {hook}(int layer, int tensor, const void *data, uint32_t bytes)
 """
 
 
+_STACK_PAINT = """\
+#ifdef {define}
+/* Stack painting (emulated cores only): every word between the linker's stack limit and main's stack
+ * pointer is painted before the inference; the deepest word not holding the paint afterwards is the
+ * high-water mark. Volatile stores: a compiler turning the loop into a memset call would paint over
+ * memset's own frame. */
+extern uint32_t __stack_limit[];
+
+static inline __attribute__((always_inline)) uint32_t *harness_stack_pointer(void)
+{{
+    uint32_t *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    return sp;
+}}
+
+/* Inline: a called painter would paint over its own saved registers. */
+static inline __attribute__((always_inline)) void harness_paint_stack(uint32_t *top)
+{{
+    volatile uint32_t *word = __stack_limit;
+    while (word < top) {{
+        *word++ = {paint:#x}u;
+    }}
+}}
+
+static inline __attribute__((always_inline)) uint32_t harness_stack_used(uint32_t *top)
+{{
+    const volatile uint32_t *word = __stack_limit;
+    while (word < top && *word == {paint:#x}u) {{
+        ++word;
+    }}
+    return (uint32_t)((uintptr_t)top - (uintptr_t)word);
+}}
+#endif
+"""
+
+
 def harness_source(graph: Graph, prefix: str) -> str:
     upper = identifier(prefix)
     reads = "".join(
@@ -80,15 +122,32 @@ def harness_source(graph: Graph, prefix: str) -> str:
 #include "network.h"
 
 {_DUMP_HOOK.format(dump=DUMP_DEFINE, hook=HOOK_FUNCTION)}
+{_STACK_PAINT.format(define=STACK_PAINT_DEFINE, paint=STACK_PAINT)}
 int main(void)
 {{
     int status;
+#ifdef {STACK_PAINT_DEFINE}
+    uint32_t *stack_top = harness_stack_pointer();
+    uint32_t stack_used;
+#endif
+#ifdef {STACK_LIMIT_DEFINE}
+    __asm__ volatile("msr msplim, %0" : : "r"((uintptr_t)stack_top - {STACK_LIMIT_DEFINE}));
+#endif
     if ({prefix}_init() != {upper}_OK) {{
         return {EXIT_INIT_FAILED};
     }}
-{reads}    mcu_count_mark();
+{reads}#ifdef {STACK_PAINT_DEFINE}
+    harness_paint_stack(stack_top);
+#endif
+    mcu_count_mark();
     status = {prefix}_invoke();
     mcu_count_mark();
+#ifdef {STACK_PAINT_DEFINE}
+    stack_used = harness_stack_used(stack_top);
+    if (mcu_host_write_file("{STACK_USED_FILE}", &stack_used, sizeof stack_used) != 0) {{
+        return {EXIT_WRITE_FAILED};
+    }}
+#endif
     if (status != {upper}_OK) {{
         return {EXIT_NETWORK_ERROR_BASE} - status;
     }}
@@ -102,9 +161,24 @@ def dump_defines(prefix: str) -> dict[str, str | None]:
     return {DUMP_DEFINE: None, f"{identifier(prefix)}_LAYER_HOOK": HOOK_FUNCTION}
 
 
-def build_harness(graph: Graph, code: GeneratedCode, target: Target, folder: Path, dump: bool = False) -> Path:
+def build_harness(
+    graph: Graph,
+    code: GeneratedCode,
+    target: Target,
+    folder: Path,
+    dump: bool = False,
+    paint_stack: bool = False,
+    stack_limit: int | None = None,
+) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
-    arena too large for the target's RAM region goes to a larger one."""
+    arena too large for the target's RAM region goes to a larger one. `paint_stack` (emulated
+    targets): the harness writes the inference's stack high-water mark to `STACK_USED_FILE`;
+    `stack_limit` (Armv8-M, with `paint_stack`): MSPLIM lets the inference use that many bytes only."""
+    defines = dump_defines(code.prefix) if dump else {}
+    if paint_stack:
+        defines[STACK_PAINT_DEFINE] = None
+    if stack_limit is not None:
+        defines[STACK_LIMIT_DEFINE] = f"{stack_limit}u"
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix))
@@ -113,7 +187,7 @@ def build_harness(graph: Graph, code: GeneratedCode, target: Target, folder: Pat
         [*(code.directory / s for s in code.sources), harness],
         [code.directory / d for d in code.include_dirs],
         folder / "network.elf",
-        defines=dump_defines(code.prefix) if dump else None,
+        defines=defines or None,
         extra_flags=("-lm",) if code.needs_libm else (),
         arena_section=ARENA_SECTION,
         arena_region=target.memory.arena_region(code.arena_bytes, DEFAULT_STACK_SIZE) if target.memory else "ram",
