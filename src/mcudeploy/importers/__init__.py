@@ -8,7 +8,7 @@ from mcudeploy.errors import ModelError
 from mcudeploy.importers.tflite import read_tflite
 from mcudeploy.ir import Graph
 
-_PLANNED = {".onnx": "ONNX", ".h5": "Keras", ".keras": "Keras"}
+_PLANNED = {".h5": "Keras", ".keras": "Keras"}
 
 
 def load_model(path: str | Path) -> Graph:
@@ -17,4 +17,18 @@ def load_model(path: str | Path) -> Graph:
     suffix = path.suffix.lower()
     if suffix in _PLANNED:
         raise ModelError(str(path), f"{_PLANNED[suffix]} models are not supported yet: convert to .tflite first")
+    if suffix == ".onnx":
+        return _read_onnx(path)
     return read_tflite(path)
+
+
+def _read_onnx(path: Path) -> Graph:
+    try:
+        from mcudeploy.importers.onnx import read_onnx
+    except ModuleNotFoundError as error:
+        if error.name not in ("onnx", "onnx.reference"):
+            raise
+        raise ModelError(
+            str(path), "reading ONNX models needs the onnx package: pip install 'mcudeploy[onnx]'"
+        ) from None
+    return read_onnx(path)

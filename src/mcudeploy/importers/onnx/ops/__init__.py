@@ -1,0 +1,13 @@
+"""One module per ONNX operator family; importing them registers their converters."""
+
+from mcudeploy.importers.onnx.ops import (  # noqa: F401
+    activations,
+    conv,
+    dense,
+    elementwise,
+    pooling,
+    quantize,
+    resize,
+    shape,
+    softmax,
+)
