@@ -394,9 +394,9 @@ def _graph_input(ctx: Context, name: str) -> int:
     if shape is None:
         raise ModelError(ctx.subject, f"input '{name}' has no static shape")
     consumers = ctx.consumers.get(name, [])
-    # A 4-D image goes channels last, unless the model itself transposes it first (a TF export).
-    transposed_first = consumers and all(node.op_type == "Transpose" for node in consumers)
-    layout = lay.spatial(len(shape)) if len(shape) == 4 and not transposed_first else lay.identity(len(shape))
+    # A 4-D image goes channels last, unless the model takes NHWC and transposes it to NCHW itself (a TF export).
+    from_nhwc = consumers and all(node.attributes.get("perm") == [0, 3, 1, 2] for node in consumers)
+    layout = lay.spatial(len(shape)) if len(shape) == 4 and not from_nhwc else lay.identity(len(shape))
     dtype = _DTYPES.get(ctx.model.dtypes.get(name))
     if dtype is None:
         raise ModelError(ctx.subject, f"input '{name}' has element type {ctx.model.dtypes.get(name)}")

@@ -47,7 +47,8 @@ def global_pool(ctx: Context) -> None:
     """A mean (maximum) over every spatial axis, kept as size-1 axes."""
     name = ctx.input_name(0)
     rank = len(ctx.shape(name))
-    _reduce(ctx, name, list(range(2, rank)), keep_dims=True, mean=ctx.node.op_type == "GlobalAveragePool")
+    kind = "ReduceMean" if ctx.node.op_type == "GlobalAveragePool" else "ReduceMax"
+    _reduce(ctx, name, list(range(2, rank)), True, kind)
 
 
 _REDUCERS = {"ReduceMean": "MEAN", "ReduceMax": "REDUCE_MAX", "ReduceSum": "SUM"}
@@ -70,8 +71,8 @@ def reduce(ctx: Context) -> None:
     _reduce(ctx, name, sorted({a % rank for a in axes}), bool(ctx.attr("keepdims", 1, int)), ctx.node.op_type)
 
 
-def _reduce(ctx: Context, name: str, axes: list[int], keep_dims: bool, kind: str | bool) -> None:
-    op_type = {True: "MEAN", False: "REDUCE_MAX"}.get(kind) if isinstance(kind, bool) else _REDUCERS[kind]
+def _reduce(ctx: Context, name: str, axes: list[int], keep_dims: bool, kind: str) -> None:
+    op_type = _REDUCERS[kind]
     layout = ctx.layout(name)
     x = ctx.tensor(name, layout)
     ir_axes = sorted(ir_axis(a, layout) for a in axes)

@@ -23,7 +23,7 @@ _ROUNDING = {
 }
 
 
-@converts("Resize", "Upsample", int8=Int8.PASS_THROUGH)
+@converts("Resize", int8=Int8.PASS_THROUGH)
 def resize(ctx: Context) -> None:
     name = ctx.input_name(0)
     shape, out_shape = ctx.shape(name), ctx.out_shape()
@@ -36,7 +36,7 @@ def resize(ctx: Context) -> None:
     for align_corners, half_pixel in ((False, False), (False, True), (True, False)):
         tflite = [
             nearest_source_indices(o, i, align_corners, half_pixel)
-            for i, o in zip(shape[2:], out_shape[2:], strict=False)
+            for i, o in zip(shape[2:], out_shape[2:], strict=True)
         ]
         if all(np.array_equal(a, b) for a, b in zip(onnx_indices, tflite, strict=True)):
             options = ResizeNearestNeighborOptions(align_corners=align_corners, half_pixel_centers=half_pixel)
@@ -47,8 +47,7 @@ def resize(ctx: Context) -> None:
 
 
 def _scales(ctx: Context, shape, out_shape) -> list[float]:
-    position = 1 if ctx.node.op_type == "Upsample" else 2
-    name = ctx.input_name(position)
+    name = ctx.input_name(2)
     if name and ctx.shape(name) != (0,):
         return [float(s) for s in np.ravel(ctx.constant(name))[2:]]
     return [o / i for i, o in zip(shape[2:], out_shape[2:], strict=True)]
@@ -56,11 +55,7 @@ def _scales(ctx: Context, shape, out_shape) -> list[float]:
 
 def _onnx_indices(ctx: Context, in_size: int, out_size: int, scale: float) -> np.ndarray:
     """The input index ONNX's Resize reads for each output index along one axis."""
-    mode = (
-        "asymmetric"
-        if ctx.node.op_type == "Upsample"
-        else ctx.attr("coordinate_transformation_mode", "half_pixel", str)
-    )
+    mode = ctx.attr("coordinate_transformation_mode", "half_pixel", str)
     x = np.arange(out_size, dtype=np.float64)
     if mode == "half_pixel":
         original = (x + 0.5) / scale - 0.5
@@ -74,7 +69,7 @@ def _onnx_indices(ctx: Context, in_size: int, out_size: int, scale: float) -> np
         original = (x + 0.5) / scale
     else:
         raise ctx.unsupported(f"coordinate_transformation_mode '{mode}'")
-    rounding = "floor" if ctx.node.op_type == "Upsample" else ctx.attr("nearest_mode", "round_prefer_floor", str)
+    rounding = ctx.attr("nearest_mode", "round_prefer_floor", str)
     if rounding not in _ROUNDING:
         raise ctx.malformed(f"nearest_mode '{rounding}'")
     return np.clip(_ROUNDING[rounding](original), 0, in_size - 1).astype(np.int64)

@@ -1,0 +1,77 @@
+"""Small ONNX models built with onnx.helper for the importer's tests, and a comparison with onnxruntime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+from mcudeploy.engine.interpreter import run
+from mcudeploy.importers import load_model
+
+RNG = np.random.default_rng(7)
+
+
+def weights(*shape: int, scale: float = 0.3) -> np.ndarray:
+    return (RNG.standard_normal(shape) * scale).astype(np.float32)
+
+
+class Net:
+    """A graph being written node by node: `x = net.add("Relu", [x])` returns the output's name."""
+
+    def __init__(self, input_shape: tuple[int, ...], opset: int = 13) -> None:
+        self.opset = opset
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(input_shape))]
+        self._count = 0
+
+    def const(self, array: np.ndarray) -> str:
+        name = f"c{len(self.initializers)}"
+        self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def add(self, op_type: str, inputs: list, outputs: int = 1, **attributes) -> str:
+        names = [self.const(i) if isinstance(i, np.ndarray) else i for i in inputs]
+        self._count += 1
+        out = [f"{op_type.lower()}{self._count}_{k}" for k in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, names, out, name=f"{op_type}_{self._count}", **attributes))
+        return out[0]
+
+    def model(self, *outputs: str) -> onnx.ModelProto:
+        """The model with these outputs, their shapes inferred."""
+        graph = helper.make_graph(self.nodes, "test", self.inputs, [], self.initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
+        model.ir_version = 8
+        inferred = {v.name: v for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
+        model.graph.output.extend(inferred[o] for o in outputs)
+        return model
+
+
+def to_ir_layout(array: np.ndarray) -> np.ndarray:
+    return array.transpose(0, 2, 3, 1) if array.ndim == 4 else array
+
+
+def compare(model: onnx.ModelProto | Path, tmp_path: Path, samples: int = 1, low: float = -1.0, high: float = 1.0):
+    """(graph, onnxruntime outputs, our outputs) on random inputs; 4-D values compared in NHWC."""
+    path = model if isinstance(model, Path) else tmp_path / "model.onnx"
+    if not isinstance(model, Path):
+        onnx.save(model, path)
+    graph = load_model(path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    expected, ours = [], []
+    for _ in range(samples):
+        feeds = {
+            i.name: RNG.uniform(low, high, [d if isinstance(d, int) else 1 for d in i.shape]).astype(np.float32)
+            for i in session.get_inputs()
+        }
+        expected.append([to_ir_layout(a) for a in session.run(None, feeds)])
+        ours.append(run(graph, [to_ir_layout(feeds[i.name]) for i in session.get_inputs()]).outputs)
+    return graph, expected, ours
+
+
+def relative_error(expected: np.ndarray, ours: np.ndarray) -> float:
+    return float(np.max(np.abs(expected - ours)) / max(np.max(np.abs(expected)), 1e-30))

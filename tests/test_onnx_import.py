@@ -1,0 +1,259 @@
+"""The ONNX importer against onnxruntime: real NCHW models, one small model per operator, QDQ and QOperator."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import MODELS
+from mcudeploy.errors import McuDeployError
+from mcudeploy.importers import load_model
+from onnx_models import Net, compare, relative_error, weights
+
+FLOAT_TOLERANCE = 1e-5
+REAL_ONNX = ["mlperf_tiny/onnx/ic_resnet8_float.onnx", "mlperf_tiny/onnx/vww_96_float.onnx"]
+
+
+@pytest.mark.parametrize("name", REAL_ONNX)
+def test_real_nchw_models_match_onnxruntime_without_transposes(name, tmp_path):
+    graph, expected, ours = compare(MODELS / name, tmp_path, samples=2)
+    for want, got in zip(expected, ours, strict=True):
+        assert relative_error(want[0], got[0]) < FLOAT_TOLERANCE
+    assert graph.graph_inputs[0].shape[-1] == 3  # NHWC
+    assert not [op for op in graph.operators if op.op_type == "TRANSPOSE"]
+
+
+# --------------------------------------------------------------------------- one operator a model
+
+
+def _conv(net, x, cin, cout, k=3, **attrs):
+    return net.add("Conv", [x, weights(cout, cin // attrs.get("group", 1), k, k), weights(cout)], **attrs)
+
+
+def conv_same(opset):
+    net = Net((1, 3, 9, 9), opset)
+    return net.model(_conv(net, "input", 3, 4, pads=[1, 1, 1, 1]))
+
+
+def conv_explicit_pads(opset):
+    net = Net((1, 3, 9, 8), opset)
+    return net.model(_conv(net, "input", 3, 4, pads=[2, 0, 0, 1], strides=[2, 1], dilations=[1, 2]))
+
+
+def conv_auto_pad(opset):
+    net = Net((1, 2, 8, 8), opset)
+    return net.model(_conv(net, "input", 2, 3, auto_pad="SAME_LOWER", strides=[2, 2]))
+
+
+def depthwise(opset):
+    net = Net((1, 4, 7, 7), opset)
+    return net.model(_conv(net, "input", 4, 8, group=4, pads=[1, 1, 1, 1]))
+
+
+def grouped_conv(opset):
+    net = Net((1, 4, 6, 6), opset)
+    return net.model(_conv(net, "input", 4, 6, group=2, pads=[1, 1, 1, 1]))
+
+
+def conv_bn_relu(opset):
+    net = Net((1, 3, 6, 6), opset)
+    y = _conv(net, "input", 3, 5, pads=[1, 1, 1, 1])
+    bn = [weights(5) + 1, weights(5), weights(5), np.abs(weights(5)) + 0.5]
+    y = net.add("BatchNormalization", [y, *bn], epsilon=1e-3)
+    return net.model(net.add("Relu", [y]))
+
+
+def batch_norm_alone(opset):
+    net = Net((1, 3, 4, 4), opset)
+    return net.model(net.add("BatchNormalization", ["input", weights(3), weights(3), weights(3), weights(3) ** 2 + 1]))
+
+
+def clip_relu6(opset):
+    net = Net((1, 3, 5, 5), opset)
+    y = _conv(net, "input", 3, 3, k=1)
+    return net.model(net.add("Clip", [y, np.array(0, np.float32), np.array(6, np.float32)]))
+
+
+def activations(opset):
+    net = Net((1, 3, 4, 4), opset)
+    y = net.add("Sigmoid", [net.add("LeakyRelu", ["input"], alpha=0.1)])
+    y = net.add("HardSwish", [net.add("Mul", [y, np.array(8.0, np.float32)])]) if opset >= 14 else y
+    return net.model(net.add("Tanh", [y]))
+
+
+def add_mul_sub_broadcast(opset):
+    net = Net((1, 3, 4, 5), opset)
+    y = net.add("Add", ["input", weights(3, 1, 1)])
+    z = net.add("Mul", [y, weights(5)])
+    return net.model(net.add("Sub", [z, y]))
+
+
+def concat_channels(opset):
+    net = Net((1, 2, 5, 5), opset)
+    a, b = _conv(net, "input", 2, 3, k=1), _conv(net, "input", 2, 4, k=1)
+    return net.model(net.add("Concat", [a, b, "input"], axis=1))
+
+
+def flatten_feature_map(opset):
+    net = Net((1, 2, 4, 3), opset)
+    y = _conv(net, "input", 2, 3, k=1)
+    return net.model(net.add("Gemm", [net.add("Flatten", [y]), weights(36, 5), weights(5)]))
+
+
+def global_pool_reshape(opset):
+    net = Net((1, 3, 6, 6), opset)
+    y = net.add("GlobalAveragePool", [_conv(net, "input", 3, 8)])
+    y = net.add("Reshape", [y, np.array([1, -1], np.int64)])
+    return net.model(net.add("Gemm", [y, weights(4, 8), weights(4)], transB=1, alpha=0.5, beta=2.0))
+
+
+def transposes(opset):
+    net = Net((1, 3, 4, 5), opset)
+    y = net.add("Transpose", ["input"], perm=[0, 2, 3, 1])
+    y = net.add("Relu", [y])
+    y = net.add("Transpose", [y], perm=[0, 3, 1, 2])
+    return net.model(_conv(net, y, 3, 2, k=1))
+
+
+def matmul_3d(opset):
+    net = Net((1, 4, 6), opset)
+    return net.model(net.add("MatMul", ["input", weights(6, 3)]))
+
+
+def pads(opset):
+    net = Net((1, 2, 3, 4), opset)
+    y = net.add("Pad", ["input", np.array([0, 0, 1, 2, 0, 1, 0, 1], np.int64), np.array(0.5, np.float32)])
+    return net.model(net.add("Pad", [y, np.array([0, 1, 0, 0, 0, 0, 2, 0], np.int64)]))
+
+
+def pools(opset):
+    net = Net((1, 3, 9, 9), opset)
+    a = net.add("MaxPool", ["input"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    b = net.add("AveragePool", ["input"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    c = net.add("AveragePool", ["input"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)
+    d = net.add("MaxPool", ["input"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)
+    e = net.add("GlobalMaxPool", ["input"])
+    return net.model(a, b, c, d, e)
+
+
+def reductions(opset):
+    net = Net((1, 3, 4, 5), opset)
+    if opset >= 18:
+        mean = net.add("ReduceMean", ["input", np.array([2, 3], np.int64)], keepdims=0)
+    else:
+        mean = net.add("ReduceMean", ["input"], axes=[2, 3], keepdims=0)
+    return net.model(mean, net.add("ReduceMax", ["input"], keepdims=1, **({} if opset >= 18 else {"axes": [1]})))
+
+
+def softmax_channels(opset):
+    net = Net((1, 4, 3, 3), opset)
+    return net.model(net.add("Softmax", [_conv(net, "input", 4, 5, k=1)], axis=1))
+
+
+def resize_nearest(opset):
+    net = Net((1, 2, 3, 4), opset)
+    scales = np.array([1, 1, 2, 2], np.float32)
+    roi = np.zeros(0, np.float32)
+    a = net.add("Resize", ["input", roi, scales], mode="nearest")
+    b = net.add(
+        "Resize",
+        ["input", roi, scales],
+        mode="nearest",
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
+    )
+    return net.model(a, b)
+
+
+CASES = [
+    conv_same,
+    conv_explicit_pads,
+    conv_auto_pad,
+    depthwise,
+    grouped_conv,
+    conv_bn_relu,
+    batch_norm_alone,
+    clip_relu6,
+    activations,
+    add_mul_sub_broadcast,
+    concat_channels,
+    flatten_feature_map,
+    global_pool_reshape,
+    transposes,
+    matmul_3d,
+    pads,
+    pools,
+    reductions,
+    softmax_channels,
+    resize_nearest,
+]
+
+
+@pytest.mark.parametrize("opset", [11, 18])
+@pytest.mark.parametrize("build", CASES, ids=lambda f: f.__name__)
+def test_each_operator_matches_onnxruntime(build, opset, tmp_path):
+    _, expected, ours = compare(build(opset), tmp_path)
+    for want, got in zip(expected[0], ours[0], strict=True):
+        assert want.shape == got.shape
+        assert relative_error(want, got) < FLOAT_TOLERANCE
+
+
+def test_folds_batch_norm_and_relu_into_the_convolution(tmp_path):
+    graph, _, _ = compare(conv_bn_relu(13), tmp_path)
+    assert [op.op_type for op in graph.operators] == ["CONV_2D"]
+    assert graph.operators[0].options.activation == "relu"
+
+
+def test_flatten_of_a_feature_map_reads_it_in_nchw_order(tmp_path):
+    """Flattening C x H x W > 1 pixel needs the NCHW order back: one TRANSPOSE, exactly there."""
+    graph, _, _ = compare(flatten_feature_map(13), tmp_path)
+    assert [op.op_type for op in graph.operators] == ["CONV_2D", "TRANSPOSE", "RESHAPE", "FULLY_CONNECTED"]
+
+
+def test_layout_transposes_of_the_model_itself_vanish(tmp_path):
+    graph, _, _ = compare(transposes(13), tmp_path)
+    assert [op.op_type for op in graph.operators] == ["RELU", "CONV_2D"]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _saved(model, tmp_path):
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    return path
+
+
+def test_an_unsupported_operator_is_named_with_its_node(tmp_path):
+    net = Net((1, 4), 13)
+    path = _saved(net.model(net.add("Erf", ["input"])), tmp_path)
+    with pytest.raises(McuDeployError, match=r"node 'Erf_1' \(Erf\): operator not supported"):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (lambda m: setattr(m.graph.initializer[0], "raw_data", m.graph.initializer[0].raw_data[:-4]), "c0"),
+        (lambda m: m.graph.initializer[0].ClearField("raw_data"), "c0"),
+        (lambda m: m.opset_import[0].__setattr__("version", 9), "opset 9 is outside"),
+        (lambda m: m.graph.node[0].attribute.append(onnx.helper.make_attribute("group", 5)), "group 5"),
+        (lambda m: m.graph.initializer[0].dims.__setitem__(0, 1 << 40), "not plausible"),
+    ],
+)
+def test_malformed_models_give_one_line(corrupt, message, tmp_path):
+    model = conv_same(13)
+    corrupt(model)
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(McuDeployError, match=message) as error:
+        load_model(path)
+    assert "\n" not in str(error.value)
+
+
+def test_not_an_onnx_file(tmp_path):
+    path = tmp_path / "junk.onnx"
+    path.write_bytes(b"\x89PNG not a model at all")
+    with pytest.raises(McuDeployError, match=r"junk\.onnx"):
+        load_model(path)
