@@ -15,6 +15,12 @@ from mcudeploy.importers import load_model
 RNG = np.random.default_rng(7)
 
 
+def reseed() -> None:
+    """The same weights and inputs for a test whatever ran before it."""
+    global RNG
+    RNG = np.random.default_rng(7)
+
+
 def weights(*shape: int, scale: float = 0.3) -> np.ndarray:
     return (RNG.standard_normal(shape) * scale).astype(np.float32)
 
@@ -23,6 +29,7 @@ class Net:
     """A graph being written node by node: `x = net.add("Relu", [x])` returns the output's name."""
 
     def __init__(self, input_shape: tuple[int, ...], opset: int = 13) -> None:
+        reseed()
         self.opset = opset
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
@@ -51,6 +58,15 @@ class Net:
         return model
 
 
+def literal_session(path: Path) -> ort.InferenceSession:
+    """onnxruntime computing each node as written. Its graph optimizations fuse QDQ groups into
+    integer kernels whose results differ from the nodes' definition (by up to 34 output steps
+    on small_cnn quantized per channel), so they are off for an oracle."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def to_ir_layout(array: np.ndarray) -> np.ndarray:
     return array.transpose(0, 2, 3, 1) if array.ndim == 4 else array
 
@@ -61,7 +77,7 @@ def compare(model: onnx.ModelProto | Path, tmp_path: Path, samples: int = 1, low
     if not isinstance(model, Path):
         onnx.save(model, path)
     graph = load_model(path)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = literal_session(path)
     expected, ours = [], []
     for _ in range(samples):
         feeds = {
@@ -75,3 +91,49 @@ def compare(model: onnx.ModelProto | Path, tmp_path: Path, samples: int = 1, low
 
 def relative_error(expected: np.ndarray, ours: np.ndarray) -> float:
     return float(np.max(np.abs(expected - ours)) / max(np.max(np.abs(expected)), 1e-30))
+
+
+def small_cnn() -> onnx.ModelProto:
+    """A PyTorch-style NCHW classifier: conv, depthwise, residual add, pooling, Flatten, Gemm, Softmax."""
+    net = Net((1, 3, 12, 12), 13)
+    y = net.add("Relu", [net.add("Conv", ["input", weights(8, 3, 3, 3), weights(8)], pads=[1, 1, 1, 1])])
+    y = net.add("MaxPool", [y], kernel_shape=[2, 2], strides=[2, 2])
+    y = net.add("Relu", [net.add("Conv", [y, weights(8, 1, 3, 3), weights(8)], pads=[1, 1, 1, 1], group=8)])
+    y = net.add("Add", [y, net.add("Conv", [y, weights(8, 8, 1, 1), weights(8)])])
+    y = net.add("Flatten", [net.add("GlobalAveragePool", [y])])
+    y = net.add("Gemm", [y, weights(5, 8, scale=1.0), weights(5)], transB=1)
+    return net.model(net.add("Softmax", [y], axis=1))
+
+
+def quantized(source: Path, target: Path, qoperator: bool, per_channel: bool, samples: int = 16) -> Path:
+    """`source` quantized by onnxruntime (int8 activations and weights) calibrated on uniform [-1, 1) inputs."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    reseed()
+    model = onnx.load(source)
+    if model.opset_import[0].version < 13:  # per-channel DequantizeLinear (axis) needs opset 13
+        model = onnx.version_converter.convert_version(model, 13)
+        source = target.with_name("opset13.onnx")
+        onnx.save(model, source)
+    session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
+    feeds = [
+        {i.name: RNG.uniform(-1, 1, i.shape).astype(np.float32) for i in session.get_inputs()} for _ in range(samples)
+    ]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.feeds = iter(feeds)
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    quantize_static(
+        str(source),
+        str(target),
+        Reader(),
+        quant_format=QuantFormat.QOperator if qoperator else QuantFormat.QDQ,
+        per_channel=per_channel,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+    )
+    return target

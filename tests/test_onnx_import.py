@@ -9,7 +9,7 @@ import pytest
 from conftest import MODELS
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
-from onnx_models import Net, compare, relative_error, weights
+from onnx_models import Net, compare, quantized, relative_error, small_cnn, weights
 
 FLOAT_TOLERANCE = 1e-5
 REAL_ONNX = ["mlperf_tiny/onnx/ic_resnet8_float.onnx", "mlperf_tiny/onnx/vww_96_float.onnx"]
@@ -257,3 +257,40 @@ def test_not_an_onnx_file(tmp_path):
     path.write_bytes(b"\x89PNG not a model at all")
     with pytest.raises(McuDeployError, match=r"junk\.onnx"):
         load_model(path)
+
+
+# --------------------------------------------------------------------------- quantized models
+
+
+QUANTIZED = [
+    # (model, format, per-channel weights, most output steps apart from onnxruntime as measured, samples)
+    ("small_cnn", "QDQ", False, 3, 40),
+    ("small_cnn", "QDQ", True, 3, 40),
+    ("small_cnn", "QOperator", False, 3, 40),
+    ("small_cnn", "QOperator", True, 3, 40),
+    ("ic_resnet8", "QDQ", True, 5, 10),
+]
+
+
+@pytest.mark.parametrize(("model", "form", "per_channel", "steps", "samples"), QUANTIZED)
+def test_quantized_models_run_int8_close_to_onnxruntime(model, form, per_channel, steps, samples, tmp_path):
+    """onnxruntime rounds in float, TFLite in fixed point: outputs differ by a few steps, measured here.
+
+    The outputs are softmax probabilities in steps of about 1/255; our int8 SOFTMAX writes TFLite's
+    1/256 scale, then requantizes to the model's."""
+    source = MODELS / REAL_ONNX[0] if model == "ic_resnet8" else tmp_path / "float.onnx"
+    if model == "small_cnn":
+        onnx.save(small_cnn(), source)
+    path = quantized(source, tmp_path / "int8.onnx", form == "QOperator", per_channel)
+    graph, expected, ours = compare(path, tmp_path, samples=samples)
+    computing = {op.op_type for op in graph.operators} - {"QUANTIZE", "DEQUANTIZE", "RESHAPE"}
+    assert all(graph.tensors[op.outputs[0]].dtype == "int8" for op in graph.operators if op.op_type in computing)
+    step = graph.tensors[graph.producer(graph.outputs[0]).inputs[0]].quantization.single_scale
+    differences = np.abs(np.array([w[0] - o[0] for w, o in zip(expected, ours, strict=True)])) / step
+    agree = sum(int(np.argmax(w[0]) == np.argmax(o[0])) for w, o in zip(expected, ours, strict=True))
+    print(
+        f"\n{model} {form} per-channel={per_channel}: output steps apart max {differences.max():.0f} "
+        f"mean {differences.mean():.2f}, top-1 agreement {agree}/{samples}"
+    )
+    assert differences.max() <= steps + 1e-3
+    assert agree >= samples - 1

@@ -175,10 +175,18 @@ class Context:
         """The quantization of what `tensor(name, ...)` returns in this node."""
         if self.quantized and name in self.qconstants:
             return self.qconstants[name].quantization
+        value = self.int8_value(name) if self.quantized else None
+        return None if value is None else self.builder.tensors[value.ir].quantization
+
+    def int8_value(self, name: str) -> Value | None:
+        """The quantized int8 data of value `name`: a view's source, or the value itself when int8."""
         value = self.values.get(name)
-        if self.quantized and value is not None and value.source is not None:
-            return self.builder.tensors[value.source.ir].quantization
-        return None
+        if value is None:
+            return None
+        if value.source is not None:
+            return value.source
+        tensor = self.builder.tensors[value.ir]
+        return value if tensor.dtype == DType.INT8 and tensor.quantization is not None else None
 
     def tensor(self, name: str, layout: lay.Layout | None = None) -> int:
         """The IR tensor holding ONNX value `name` in `layout` (its own layout if None)."""
@@ -281,10 +289,11 @@ class Context:
             self.values[name] = Value(shape, layout, index)
             return index
         converter = CONVERTERS[self.node.op_type]
-        if converter.int8 is Int8.PASS_THROUGH:
-            quantization = self.value_quantization(like or self.node.inputs[0])
-            index = self.new_tensor(lay.ir_shape(shape, layout), DType.INT8, quantization, name=name)
-            self.values[name] = Value(shape, layout, source=Value(shape, layout, index))
+        if converter.int8 is Int8.PASS_THROUGH:  # a view in, a view out; int8 in, int8 out
+            source = like or self.node.inputs[0]
+            index = self.new_tensor(lay.ir_shape(shape, layout), DType.INT8, self.value_quantization(source), name=name)
+            int8 = Value(shape, layout, index)
+            self.values[name] = Value(shape, layout, source=int8) if self.values[source].source else int8
             return index
         quantize = self.consumers[name][0]
         self.absorbed.add(id(quantize))
@@ -326,12 +335,12 @@ class Context:
         zero_point = self.model.constants.get(zero_name) if zero_name else np.zeros(scale.shape, dtype=data.dtype)
         if zero_point is None:
             raise UnsupportedOperatorError(self.subject, f"{node.label}: the zero point must be a constant")
-        if zero_point.dtype not in (np.int8, np.uint8, np.int32) or zero_point.shape != scale.shape:
+        if zero_point.dtype not in (np.int8, np.uint8, np.int32) or zero_point.size != scale.size:
             raise UnsupportedOperatorError(self.subject, f"{node.label}: {zero_point.dtype} quantization")
         if node.attributes.get("block_size"):
             raise UnsupportedOperatorError(self.subject, f"{node.label}: blocked quantization")
         uint8 = zero_point.dtype == np.uint8
-        zero_point = zero_point.astype(np.int64)
+        scale, zero_point = scale.reshape(-1), zero_point.astype(np.int64).reshape(-1)
         if uint8:  # the same reals in int8: q - 128 with zero point - 128
             zero_point = zero_point - 128
             data = (data.astype(np.int16) - 128).astype(np.int8)
@@ -427,8 +436,7 @@ def _runs_quantized(ctx: Context, node: Node, converter: Converter) -> bool:
             if is_float and (converter.int8 is Int8.PASS_THROUGH or i not in converter.bias_inputs):
                 return False
         elif name not in ctx.qconstants:
-            value = ctx.values.get(name)
-            if value is None or value.source is None:
+            if ctx.int8_value(name) is None:
                 return False
             views += 1
     if views == 0:

@@ -23,10 +23,13 @@ class _Form:
     """Input positions that start a (value, scale, zero point) triple."""
     output_scale: int
     """Position of the output's scale (its zero point follows)."""
+    bias: int | None = None
+    """Position of an int32 bias, scaled by the product of the two input scales."""
 
 
 _FORMS = {
-    "QLinearConv": _Form("Conv", (0, 3), 6),
+    "QLinearConv": _Form("Conv", (0, 3), 6, bias=8),
+    "QGemm": _Form("Gemm", (0, 3), 7, bias=6),
     "QLinearMatMul": _Form("MatMul", (0, 3), 6),
     "QLinearAdd": _Form("Add", (0, 3), 6),
     "QLinearMul": _Form("Mul", (0, 3), 6),
@@ -55,8 +58,9 @@ def expand_qoperators(graph: onnx.GraphProto, subject: str) -> None:
 def _expanded(graph: onnx.GraphProto, node: onnx.NodeProto, form: _Form, prefix: str, subject: str):
     inputs = list(node.input)
     label = f"node '{node.name or node.output[0]}' ({node.op_type})"
-    if len(inputs) < form.output_scale + 2 or len(node.output) != 1:
-        raise UnsupportedOperatorError(subject, f"{label}: {len(inputs)} inputs, expected {form.output_scale + 2}+")
+    needed = max(form.quantized_inputs) + 3
+    if len(inputs) < needed or len(node.output) != 1:
+        raise UnsupportedOperatorError(subject, f"{label}: {len(inputs)} inputs, expected {needed} or more")
     if any(a.name == "channels_last" and a.i for a in node.attribute):
         raise UnsupportedOperatorError(subject, f"{label}: channels_last=1 is not supported")
     dequantized, new_nodes = [], []
@@ -65,20 +69,22 @@ def _expanded(graph: onnx.GraphProto, node: onnx.NodeProto, form: _Form, prefix:
         float_name = f"{prefix}/dq{position}"
         new_nodes.append(_dequantize(value, scale, zero_point, float_name, axis=1 if position == 3 else None))
         dequantized.append(float_name)
-    float_inputs = dequantized
-    if node.op_type == "QLinearConv":
-        float_inputs = dequantized + _conv_bias(graph, node, prefix, new_nodes, subject, label)
-    float_output = f"{prefix}/float"
     attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute if a.name not in _ATTRIBUTES_DROPPED}
-    if node.op_type == "QLinearConv":  # the weight scales are per output channel: axis 0
-        new_nodes[1] = _dequantize(*inputs[3:6], dequantized[1], axis=0)
+    float_inputs = dequantized
+    if form.bias is not None:
+        float_inputs = dequantized + _bias(graph, node, form.bias, prefix, new_nodes, subject, label)
+        if node.op_type == "QLinearConv" or attributes.get("transB"):  # weight scales per output channel: axis 0
+            new_nodes[1] = _dequantize(*inputs[3:6], dequantized[1], axis=0)
+    quantized_output = len(inputs) > form.output_scale and inputs[form.output_scale]
+    float_output = f"{prefix}/float" if quantized_output else node.output[0]
     new_nodes.append(helper.make_node(form.float_op, float_inputs, [float_output], name=prefix, **attributes))
-    out_scale, out_zero_point = inputs[form.output_scale : form.output_scale + 2]
-    new_nodes.append(
-        helper.make_node(
-            "QuantizeLinear", [float_output, out_scale, out_zero_point], list(node.output), name=f"{prefix}/q"
+    if quantized_output:  # QGemm without an output scale gives float
+        out_scale, out_zero_point = inputs[form.output_scale : form.output_scale + 2]
+        new_nodes.append(
+            helper.make_node(
+                "QuantizeLinear", [float_output, out_scale, out_zero_point], list(node.output), name=f"{prefix}/q"
+            )
         )
-    )
     return new_nodes
 
 
@@ -87,9 +93,9 @@ def _dequantize(value: str, scale: str, zero_point: str, output: str, axis: int 
     return helper.make_node("DequantizeLinear", [value, scale, zero_point], [output], name=f"{output}/node", **extra)
 
 
-def _conv_bias(graph, node, prefix: str, new_nodes: list, subject: str, label: str) -> list[str]:
-    """QLinearConv's int32 bias has the scale input scale x weight scale: a DequantizeLinear with it."""
-    if len(node.input) < 9 or not node.input[8]:
+def _bias(graph, node, position: int, prefix: str, new_nodes: list, subject: str, label: str) -> list[str]:
+    """An int32 bias has the scale input scale x weight scale: a DequantizeLinear with it."""
+    if len(node.input) <= position or not node.input[position]:
         return []
     initializers = {init.name: init for init in graph.initializer}
     if node.input[1] not in initializers or node.input[4] not in initializers:
@@ -102,7 +108,7 @@ def _conv_bias(graph, node, prefix: str, new_nodes: list, subject: str, label: s
     float_name = f"{prefix}/bias"
     new_nodes.append(
         helper.make_node(
-            "DequantizeLinear", [node.input[8], scale_name], [float_name], name=f"{float_name}/node", axis=0
+            "DequantizeLinear", [node.input[position], scale_name], [float_name], name=f"{float_name}/node", axis=0
         )
     )
     return [float_name]
