@@ -10,11 +10,11 @@ import typer
 from mcudeploy.cli.npu import inspect_ethos_u, print_ethos_u
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.importers import load_model
-from mcudeploy.reports.inspect import inspect_model, inspect_table
+from mcudeploy.reports.inspect import findings_text, inspect_model, inspect_table
 
 
 def inspect(
-    model: Annotated[Path, typer.Argument(help="Model file (.tflite).", show_default=False)],
+    model: Annotated[Path, typer.Argument(help="Model file (.tflite or .onnx).", show_default=False)],
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """List the layers of a model: shapes, types, quantization, parameters and MACs."""
@@ -28,3 +28,5 @@ def inspect(
     else:
         console.print(inspect_table(report))
         print_ethos_u(ethos_u)
+        for line in findings_text(report):
+            console.print(line, markup=False)

@@ -16,7 +16,7 @@ class Planner(StrEnum):
     TFLM = "tflm"
 
 
-ModelArgument = Annotated[Path, typer.Argument(help="Model file (.tflite).", show_default=False)]
+ModelArgument = Annotated[Path, typer.Argument(help="Model file (.tflite or .onnx).", show_default=False)]
 DeviceOption = Annotated[str, typer.Option("--device", "-d", help="Part or board (see `mcudeploy devices`).")]
 PlannerOption = Annotated[
     Planner, typer.Option("--planner", help="Arena planner: ours, or TFLite Micro's greedy planner.")

@@ -22,7 +22,7 @@ from mcudeploy.npu.compiled import check_runs_on_cpu
 
 
 def run(
-    model: Annotated[Path, typer.Argument(help="Model file (.tflite).", show_default=False)],
+    model: Annotated[Path, typer.Argument(help="Model file (.tflite or .onnx).", show_default=False)],
     input: Annotated[
         Path, typer.Option("--input", "-i", help="Input: .npy, .npz (several inputs), raw .bin, or .bmp image.")
     ],

@@ -7,7 +7,8 @@ from typing import Any
 from rich.table import Table
 
 from mcudeploy.analysis.costs import layer_macs, layer_params, total_macs, total_params
-from mcudeploy.display import markup_safe
+from mcudeploy.analysis.layout import layout_findings
+from mcudeploy.display import markup_safe, printable
 from mcudeploy.ir import Graph, Tensor
 
 
@@ -51,6 +52,7 @@ def inspect_model(graph: Graph) -> dict[str, Any]:
         "layers": layers,
         "total_macs": total_macs(graph),
         "total_params": total_params(graph),
+        "findings": [finding.as_dict() for finding in layout_findings(graph)],
     }
 
 
@@ -76,6 +78,11 @@ def inspect_table(report: dict[str, Any]) -> Table:
     table.add_section()
     table.add_row("", "total", "", "", "", "", f"{report['total_params']:,}", f"{report['total_macs']:,}")
     return table
+
+
+def findings_text(report: dict[str, Any]) -> list[str]:
+    """One line per finding, for the text output."""
+    return [printable(f"{finding['severity']}: {finding['message']}") for finding in report["findings"]]
 
 
 def _shape(summary: dict[str, Any]) -> str:

@@ -105,6 +105,8 @@ class Context:
                 self.consumers.setdefault(name, []).append(node)
         self.absorbed: set[int] = set()
         self._held: dict[tuple[int, lay.Layout], int] = {}
+        self.converted: list[str] = []
+        """Graph inputs and outputs held NHWC where the ONNX model has them NCHW."""
         self.pending_requantizations: list[tuple[int, int]] = []
         """(int8 tensor in a fixed quantization, the tensor its QuantizeLinear asked for)"""
         self.node: Node
@@ -395,6 +397,7 @@ def convert(model: OnnxModel, subject: str) -> Graph:
     outputs = [_graph_output(ctx, name) for name in model.outputs]
     graph = ctx.builder.build(inputs, outputs)
     graph.source = subject
+    graph.metadata["converted_layouts"] = "; ".join(ctx.converted)
     return graph
 
 
@@ -411,6 +414,8 @@ def _graph_input(ctx: Context, name: str) -> int:
         raise ModelError(ctx.subject, f"input '{name}' has element type {ctx.model.dtypes.get(name)}")
     index = ctx.new_tensor(lay.ir_shape(shape, layout), dtype, name=name)
     ctx.values[name] = Value(shape, layout, index)
+    if layout != lay.identity(len(shape)):
+        ctx.converted.append(f"input '{name}' NCHW {list(shape)} → NHWC {list(lay.ir_shape(shape, layout))}")
     return index
 
 
@@ -420,6 +425,10 @@ def _graph_output(ctx: Context, name: str) -> int:
     value = ctx.values[name]
     ctx.node = Node(name, "output", [name], [], {})
     target = lay.spatial(4) if len(value.shape) == 4 else lay.identity(len(value.shape))
+    if target != lay.identity(len(value.shape)):
+        ctx.converted.append(
+            f"output '{name}' NCHW {list(value.shape)} → NHWC {list(lay.ir_shape(value.shape, target))}"
+        )
     return ctx.tensor(name, target)
 
 
