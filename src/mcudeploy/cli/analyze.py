@@ -19,7 +19,7 @@ from mcudeploy.cli.options import (
     Planner,
     PlannerOption,
 )
-from mcudeploy.cli.output import console, print_json
+from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
@@ -38,6 +38,7 @@ from mcudeploy.reports.analyze import (
     plot_arena,
     verdict,
 )
+from mcudeploy.reports.precision import precision
 
 CANNOT_VERIFY_EXIT = 3
 
@@ -85,6 +86,7 @@ def analyze(
         return
     plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     report = analyze_model(graph, plan, target, reserves)
+    report["precision"] = precision(graph)
     if plot is not None:
         write_file(plot, lambda stream: plot_arena(graph, plan, stream, plot.suffix.lower()[1:]), force)
     if json:
@@ -93,6 +95,7 @@ def analyze(
         console.print(layer_table(report))
         console.print(budget_tree(report))
         console.print(verdict(report))
+        print_precision_note(graph)
         if plot is not None:
             console.print(f"wrote {markup_safe(str(plot))}")
     if report["verdict"] != FITS:

@@ -18,11 +18,12 @@ from mcudeploy.cli.options import (
     Planner,
     PlannerOption,
 )
-from mcudeploy.cli.output import console, print_json
+from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
 from mcudeploy.estimate.report import comparison_report, comparison_table, estimate_report, estimate_table
 from mcudeploy.importers import load_model
+from mcudeploy.reports.precision import precision
 
 
 def estimate(
@@ -54,19 +55,21 @@ def estimate(
             estimates = compare_cores(graph, comparison_devices(target), planner=str(planner))
             npu_rows = compare_with_npu(graph, model, estimates, no_npu)
         if json:
-            print_json({**comparison_report(estimates), "with_npu": npu_rows})
+            print_json({**comparison_report(estimates), "with_npu": npu_rows, "precision": precision(graph)})
         else:
             console.print(comparison_table(estimates))
             print_npu_comparison(npu_rows, graph.name)
+            print_precision_note(graph)
         return
     if estimate_with_npu(graph, model, target, npu, no_npu, clock, str(planner), json):
         return
     with _working(f"building and running on {target.core}", json):
         result = estimate_model(graph, target, clock, planner=str(planner))
     if json:
-        print_json(estimate_report(result))
+        print_json({**estimate_report(result), "precision": precision(graph)})
     else:
         console.print(estimate_table(result))
+        print_precision_note(graph)
 
 
 def _working(message: str, quiet: bool) -> AbstractContextManager[object]:

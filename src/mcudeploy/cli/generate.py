@@ -18,13 +18,14 @@ from mcudeploy.cli.options import (
     Planner,
     PlannerOption,
 )
-from mcudeploy.cli.output import console, print_json
+from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.codegen import generate as generate_code
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
+from mcudeploy.reports.precision import precision
 
 
 def generate(
@@ -70,6 +71,7 @@ def generate(
         "arena_bytes": code.arena_bytes,
         "weights_bytes": code.weights_bytes,
         "arena_section": arena_section,
+        "precision": precision(graph),
     }
     if json:
         print_json(summary)
@@ -78,3 +80,4 @@ def generate(
     console.print(f"wrote {folder}/ for {part.name}: {len(code.sources)} C files")
     console.print(f"  arena {code.arena_bytes:,} B ({planner} planner), weights {code.weights_bytes:,} B")
     console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {folder}/README.md")
+    print_precision_note(graph)

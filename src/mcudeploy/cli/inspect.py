@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from mcudeploy.cli.npu import inspect_ethos_u, print_ethos_u
-from mcudeploy.cli.output import console, print_json
+from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.importers import load_model
 from mcudeploy.reports.inspect import findings_text, inspect_model, inspect_table
+from mcudeploy.reports.precision import precision
 
 
 def inspect(
@@ -19,7 +20,7 @@ def inspect(
 ) -> None:
     """List the layers of a model: shapes, types, quantization, parameters and MACs."""
     graph = load_model(model)
-    report = inspect_model(graph)
+    report = {**inspect_model(graph), "precision": precision(graph)}
     ethos_u = inspect_ethos_u(graph)
     if ethos_u:
         report["ethos_u"] = ethos_u
@@ -28,5 +29,6 @@ def inspect(
     else:
         console.print(inspect_table(report))
         print_ethos_u(ethos_u)
+        print_precision_note(graph)
         for line in findings_text(report):
             console.print(line, markup=False)

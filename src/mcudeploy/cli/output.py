@@ -10,6 +10,8 @@ import numpy as np
 from rich.console import Console
 
 from mcudeploy.display import printable
+from mcudeploy.ir import Graph
+from mcudeploy.reports.precision import precision_note
 
 # Piped output (CI logs, files) gets a wide page so tables are not folded to 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -25,6 +27,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def print_precision_note(graph: Graph) -> None:
+    """Say when a model runs (partly) as float: users of an MCU tool expect int8."""
+    note = precision_note(graph)
+    if note:
+        console.print(note, markup=False)
 
 
 def print_error(message: str) -> None:

@@ -13,13 +13,15 @@ from rich.table import Table
 
 from mcudeploy.cli.npu import validate_with_npu
 from mcudeploy.cli.options import JsonOption, ModelArgument, NpuOption, Planner, PlannerOption
-from mcudeploy.cli.output import console, print_json
+from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, random_inputs
 from mcudeploy.ir import Graph
+from mcudeploy.reports.precision import precision
 from mcudeploy.validation.oracles import tflm_run
 from mcudeploy.validation.runner import TargetResult, Validator
 
@@ -116,9 +118,11 @@ def _tflm_agreement(validator: Validator, input_sets: list) -> bool | None:
     graph = validator.graph
     if any(op.is_custom for op in graph.operators) or any(t.dtype.is_float for t in graph.graph_inputs):
         return None
+    # An imported ONNX model runs in TFLite Micro as the .tflite of its IR.
+    model_file = write_tflite(graph) if graph.metadata.get("format") == "onnx" else graph.source
     for index, inputs in enumerate(input_sets):
         try:
-            oracle = tflm_run(graph.source, inputs, len(graph.tensors), len(graph.outputs))
+            oracle = tflm_run(model_file, inputs, len(graph.tensors), len(graph.outputs))
         except ImportError:
             return None
         ours = validator.reference(index, inputs).outputs
@@ -133,6 +137,7 @@ def _report(graph: Graph, planner: str, results: list[TargetResult], tflm: bool 
         "planner": planner,
         "passed": all(r.passed for r in results),
         "engine_matches_tflm": tflm,
+        "precision": precision(graph),
         "targets": {
             r.target: {
                 "passed": r.passed,
@@ -189,3 +194,4 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) 
                 )
     if tflm is not None:
         console.print(f"reference engine {'agrees' if tflm else 'DISAGREES'} with TensorFlow Lite Micro on every input")
+    print_precision_note(graph)
