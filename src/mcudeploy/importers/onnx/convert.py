@@ -351,10 +351,13 @@ class Context:
             axis = int(node.attributes.get("axis", 1)) % max(data.ndim, 1)
         return Weights(data, scale.astype(np.float64), zero_point, axis)
 
-    def bias(self, name: str, input_name: str, weights: Weights) -> int:
-        """The bias input: float32, or int32 with scale input scale x weight scale in a quantized node."""
+    def bias(self, name: str, input_name: str, weights: Weights, channels: int) -> int:
+        """The bias input (one value per output channel): float32, or int32 with scale input scale x
+        weight scale in a quantized node."""
         if not name:
             return NO_TENSOR
+        if self.shape(name) != (channels,):
+            raise self.malformed(f"bias '{name}' of shape {list(self.shape(name))}, expected [{channels}]")
         if not self.quantized:
             return self.add_constant(Weights(np.asarray(self.constant(name), dtype=np.float32)), name)
         if name in self.qconstants and self.qconstants[name].data.dtype == np.int32:

@@ -50,5 +50,5 @@ def conv(ctx: Context) -> None:
         filters = weights.transposed(DEPTHWISE)
     else:
         op_type, options, filters = "CONV_2D", Conv2DOptions(**common), weights.transposed(OHWI)
-    inputs = [x, ctx.add_constant(filters, w_name), ctx.bias(b_name, x_name, weights)]
+    inputs = [x, ctx.add_constant(filters, w_name), ctx.bias(b_name, x_name, weights, out_channels)]
     ctx.emit(op_type, inputs, [ctx.output(0, NHWC)], options)

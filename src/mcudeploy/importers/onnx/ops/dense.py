@@ -48,7 +48,7 @@ def _bias(ctx: Context, name: str, weights: Weights, input_name: str, beta: floa
             raise ctx.unsupported("a quantized Gemm whose C is scaled or broadcast")
         values = np.broadcast_to(np.asarray(ctx.constant(name), np.float32) * np.float32(beta), (1, out_features))
         return ctx.add_constant(Weights(np.ascontiguousarray(values[0])), name)
-    return ctx.bias(name, input_name, weights)
+    return ctx.bias(name, input_name, weights, out_features)
 
 
 @converts("MatMul", int8=Int8.BETWEEN_QDQ)
