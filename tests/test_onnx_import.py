@@ -7,6 +7,7 @@ import onnx
 import pytest
 
 from conftest import MODELS
+from mcudeploy.engine.interpreter import run
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
 from onnx_models import Net, compare, quantized, relative_error, small_cnn, weights
@@ -294,3 +295,38 @@ def test_quantized_models_run_int8_close_to_onnxruntime(model, form, per_channel
     )
     assert differences.max() <= steps + 1e-3
     assert agree >= samples - 1
+
+
+def _mutant(model, rng: np.random.Generator):
+    """One random edit of a node attribute, an initializer's size, an input order or the input's shape."""
+    graph = model.graph
+    node = graph.node[rng.integers(len(graph.node))]
+    kind = rng.integers(4)
+    if kind == 0 and node.attribute:
+        attribute = node.attribute[rng.integers(len(node.attribute))]
+        if attribute.ints:
+            attribute.ints[rng.integers(len(attribute.ints))] = int(rng.choice([-1, 0, 2, 7, 1000]))
+        else:
+            attribute.i = int(rng.choice([-1, 0, 2, 1000]))
+    elif kind == 1:
+        init = graph.initializer[rng.integers(len(graph.initializer))]
+        values = onnx.numpy_helper.to_array(init).reshape(-1)
+        init.CopyFrom(onnx.numpy_helper.from_array(values[: max(1, values.size // 2)].copy(), init.name))
+    elif kind == 2 and len(node.input) > 1:
+        node.input[0], node.input[1] = node.input[1], node.input[0]
+    else:
+        dims = graph.input[0].type.tensor_type.shape.dim
+        dims[rng.integers(len(dims))].dim_value = int(rng.choice([1, 2, 5, 64]))
+    return model
+
+
+def test_mutated_models_import_and_run_or_fail_in_one_line(tmp_path):
+    rng = np.random.default_rng(14)
+    path = tmp_path / "mutant.onnx"
+    for _ in range(40):
+        path.write_bytes(_mutant(small_cnn(), rng).SerializeToString())
+        try:
+            graph = load_model(path)
+            run(graph, [np.zeros(t.shape, t.dtype.numpy) for t in graph.graph_inputs])
+        except McuDeployError as error:
+            assert "\n" not in str(error)
