@@ -330,3 +330,13 @@ def test_mutated_models_import_and_run_or_fail_in_one_line(tmp_path):
             run(graph, [np.zeros(t.shape, t.dtype.numpy) for t in graph.graph_inputs])
         except McuDeployError as error:
             assert "\n" not in str(error)
+
+
+def test_without_the_onnx_package_the_error_says_which_extra_to_install(monkeypatch, tmp_path):
+    import sys
+
+    for name in [n for n in sys.modules if n == "onnx" or n.startswith(("onnx.", "mcudeploy.importers.onnx"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(McuDeployError, match=r"needs the onnx package: pip install 'mcudeploy\[onnx\]'"):
+        load_model(tmp_path / "model.onnx")
