@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 
@@ -41,3 +42,9 @@ def test_the_json_reports_say_what_the_model_runs_in(model, command, models, tmp
     extra = [a.format(tmp=tmp_path) for a in COMMANDS[command]]
     code, text = invoke(command, str(models[model]), *extra, "--json")
     assert code == 0 and json.loads(text)["precision"] == model
+
+
+def test_nchw_input_data_for_the_nhwc_model_is_refused_not_scrambled(models, tmp_path):
+    np.save(tmp_path / "nchw.npy", np.zeros((1, 3, 12, 12), np.float32))
+    code, text = invoke("run", str(models["float32"]), "--input", str(tmp_path / "nchw.npy"))
+    assert code == 2 and "has shape [1, 3, 12, 12], the model takes [1, 12, 12, 3] (NHWC)" in text

@@ -171,6 +171,11 @@ def _load_bmp(stream: BinaryIO, graph: Graph, subject: str) -> list[np.ndarray]:
 
 def _fit(source: str, array: np.ndarray, tensor: Tensor) -> np.ndarray:
     _check_count(source, tensor, array.size)
+    if array.ndim == 4 and len(tensor.shape) == 4 and array.shape != tensor.shape:
+        # Same size, other 4-D shape: NCHW data for an NHWC model, which a reshape would scramble silently.
+        raise McuDeployError(
+            source, f"input '{tensor.name}' has shape {list(array.shape)}, the model takes {list(tensor.shape)} (NHWC)"
+        )
     if array.dtype.kind == "f" and not tensor.dtype.is_float and tensor.quantization is not None:
         if not np.isfinite(array).all():
             raise McuDeployError(

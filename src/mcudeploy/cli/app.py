@@ -7,7 +7,20 @@ import sys
 import typer
 
 from mcudeploy import __version__
-from mcudeploy.cli import analyze, devices, doctor, estimate, example, generate, inspect, ops, profile, run, validate
+from mcudeploy.cli import (
+    analyze,
+    devices,
+    doctor,
+    estimate,
+    example,
+    generate,
+    inspect,
+    ops,
+    profile,
+    quantize,
+    run,
+    validate,
+)
 from mcudeploy.cli.output import print_error
 from mcudeploy.errors import McuDeployError
 
@@ -30,6 +43,7 @@ app.command("estimate")(estimate.estimate)
 app.command("profile")(profile.profile)
 app.command("example")(example.example)
 app.command("doctor")(doctor.doctor)
+app.command("quantize")(quantize.quantize)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,16 @@
+"""Post-training quantization of a float graph to int8, calibrated by min-max (first step of issue 14 point 4).
+
+`quantize_graph(graph, calibration)` runs the float graph on the calibration
+inputs, keeps each activation's observed range, and rebuilds the graph in the
+TFLite int8 scheme: asymmetric int8 activations, per-channel symmetric int8
+convolution weights, per-tensor symmetric fully connected weights, int32 biases
+at input scale x weight scale, and the fixed output scales TFLite's int8 kernels
+require (SOFTMAX, LOGISTIC, TANH). The inputs and outputs stay float, with a
+QUANTIZE after each input and a DEQUANTIZE before each output, as the TFLite
+converter writes by default. Write the result with `write_tflite`.
+"""
+
+from mcudeploy.quantization.calibrate import observe_ranges
+from mcudeploy.quantization.rebuild import quantize_graph
+
+__all__ = ["observe_ranges", "quantize_graph"]

@@ -1,0 +1,55 @@
+"""How far the int8 graph is from the float one, on given inputs: SQNR and top-1 agreement per output."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcudeploy.engine.interpreter import Engine
+from mcudeploy.ir import Graph
+
+
+@dataclass(frozen=True)
+class OutputQuality:
+    name: str
+    sqnr_db: float
+    """10·log10(Σ float² / Σ (float - int8)²) over all inputs; inf when identical."""
+    top1_agreement: int
+    samples: int
+
+    def as_dict(self) -> dict:
+        return {
+            "output": self.name,
+            "sqnr_db": None if math.isinf(self.sqnr_db) else round(self.sqnr_db, 2),
+            "top1_agreement": self.top1_agreement,
+            "samples": self.samples,
+        }
+
+
+def compare_outputs(
+    reference: Graph, quantized: Graph, input_sets: Sequence[Sequence[np.ndarray]]
+) -> list[OutputQuality]:
+    float_engine, int8_engine = Engine(reference), Engine(quantized)
+    signal = np.zeros(len(reference.outputs))
+    noise = np.zeros(len(reference.outputs))
+    agree = np.zeros(len(reference.outputs), dtype=int)
+    for inputs in input_sets:
+        pairs = zip(float_engine.run(inputs).outputs, int8_engine.run(inputs).outputs, strict=True)
+        for i, (want, got) in enumerate(pairs):
+            want, got = want.astype(np.float64).reshape(-1), got.astype(np.float64).reshape(-1)
+            signal[i] += np.sum(want**2)
+            noise[i] += np.sum((want - got) ** 2)
+            agree[i] += int(np.argmax(want) == np.argmax(got))
+    return [
+        OutputQuality(t.name, _decibels(s, n), int(a), len(input_sets))
+        for t, s, n, a in zip(reference.graph_outputs, signal, noise, agree, strict=True)
+    ]
+
+
+def _decibels(signal: float, noise: float) -> float:
+    if noise == 0:
+        return math.inf
+    return 10 * math.log10(signal / noise) if signal > 0 else -math.inf

@@ -1,0 +1,206 @@
+"""The float graph rebuilt in TFLite's int8 scheme, from observed activation ranges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
+from mcudeploy.ir import NO_TENSOR, DType, Graph, GraphBuilder, Operator, Quantization
+from mcudeploy.quantization.calibrate import observe_ranges
+
+INT8_MIN, INT8_MAX = -128, 127
+
+WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": None}
+"""The per-channel axis of each weighted operator's filter; None: one scale (TFLite's converter default)."""
+KEEPS_INPUT_SCALE = {
+    "MAX_POOL_2D",
+    "AVERAGE_POOL_2D",
+    "RESHAPE",
+    "SQUEEZE",
+    "EXPAND_DIMS",
+    "TRANSPOSE",
+    "PAD",
+    "PADV2",
+    "RESIZE_NEAREST_NEIGHBOR",
+    "REDUCE_MAX",
+    "REDUCE_MIN",
+    "STRIDED_SLICE",
+}
+"""Operators that move or select values: TFLite Micro's int8 kernels need the input's quantization out."""
+FIXED_OUTPUT = {
+    "SOFTMAX": Quantization.per_tensor(1 / 256, -128),
+    "LOGISTIC": Quantization.per_tensor(1 / 256, -128),
+    "TANH": Quantization.per_tensor(1 / 128, 0),
+}
+OWN_RANGE = {
+    "ADD",
+    "SUB",
+    "MUL",
+    "MEAN",
+    "RELU",
+    "RELU6",
+    "RELU_N1_TO_1",
+    "LEAKY_RELU",
+    "HARD_SWISH",
+    "CONCATENATION",
+    *WEIGHT_AXIS,
+}
+
+
+def activation_quantization(low: float, high: float) -> Quantization:
+    """Asymmetric int8 covering [low, high] and 0 exactly (TFLite's ChooseQuantizationParams)."""
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high == low:
+        return Quantization.per_tensor(1.0, INT8_MIN)
+    scale = (high - low) / (INT8_MAX - INT8_MIN)
+    zero_point = int(np.clip(_round(INT8_MIN - low / scale), INT8_MIN, INT8_MAX))
+    return Quantization.per_tensor(scale, zero_point)
+
+
+def _round(values):
+    """Round half away from zero, as the TFLite converter's std::round."""
+    return np.sign(values) * np.floor(np.abs(values) + 0.5)
+
+
+def quantize_graph(graph: Graph, input_sets: Sequence[Sequence[np.ndarray]]) -> Graph:
+    """The int8 graph of a float graph, calibrated on `input_sets` (see the package docstring)."""
+    return _Rebuild(graph, observe_ranges(graph, input_sets)).graph()
+
+
+class _Rebuild:
+    def __init__(self, graph: Graph, ranges: dict[int, tuple[float, float]]) -> None:
+        self.source = graph
+        self.ranges = ranges
+        self.builder = GraphBuilder(graph.name, graph.description)
+        self.new: dict[int, int] = {}
+        """Activation tensor of the float graph → its int8 tensor."""
+
+    def graph(self) -> Graph:
+        inputs = [self._quantized_input(t.index) for t in self.source.graph_inputs]
+        for op in self.source.operators:
+            self._operator(op)
+        outputs = [self._dequantized_output(index) for index in self.source.outputs]
+        result = self.builder.build(inputs, outputs)
+        result.source = self.source.source
+        result.metadata = {**self.source.metadata, "quantized_by": "mcudeploy min-max"}
+        return result
+
+    def _quantization(self, index: int) -> Quantization:
+        return self.builder.tensors[self.new[index]].quantization
+
+    def _activation(self, index: int, quantization: Quantization) -> int:
+        tensor = self.source.tensors[index]
+        new = self.builder.tensor(tensor.shape, DType.INT8, name=tensor.name)
+        self.builder.tensors[new].quantization = quantization
+        self.new[index] = new
+        return new
+
+    def _observed(self, index: int) -> Quantization:
+        if index not in self.ranges:
+            name = self.source.tensors[index].name
+            raise McuDeployError(self.source.subject, f"tensor '{name}' took no finite value during calibration")
+        return activation_quantization(*self.ranges[index])
+
+    def _quantized_input(self, index: int) -> int:
+        tensor = self.source.tensors[index]
+        if tensor.dtype != DType.FLOAT32:
+            raise McuDeployError(self.source.subject, f"input '{tensor.name}' is {tensor.dtype}: not a float model")
+        real = self.builder.tensor(tensor.shape, DType.FLOAT32, name=tensor.name)
+        self.builder.op("QUANTIZE", [real], [self._activation(index, self._observed(index))])
+        return real
+
+    def _dequantized_output(self, index: int) -> int:
+        tensor = self.source.tensors[index]
+        real = self.builder.tensor(tensor.shape, DType.FLOAT32, name=f"{tensor.name}_float")
+        self.builder.op("DEQUANTIZE", [self.new[index]], [real])
+        return real
+
+    def _operator(self, op: Operator) -> None:
+        outputs = self.source.output_tensors(op)
+        if op.op_type not in OWN_RANGE | KEEPS_INPUT_SCALE | set(FIXED_OUTPUT) or any(
+            t.dtype != DType.FLOAT32 for t in outputs
+        ):
+            raise UnsupportedOperatorError(self.source.subject, f"layer {op.label} cannot be quantized to int8")
+        inputs: list[int] = []
+        for position, index in enumerate(op.inputs):
+            inputs.append(self._input(op, position, index, inputs))
+        new_outputs = [self._activation(t.index, self._output_quantization(op, t.index)) for t in outputs]
+        if op.op_type == "CONCATENATION":  # TFLite Micro concatenates values of one quantization only
+            inputs = [self._requantized(i, self.builder.tensors[new_outputs[0]].quantization) for i in inputs]
+        self.builder.op(op.op_type, inputs, new_outputs, op.options, version=op.version)
+
+    def _output_quantization(self, op: Operator, index: int) -> Quantization:
+        if op.op_type in FIXED_OUTPUT:
+            return FIXED_OUTPUT[op.op_type]
+        if op.op_type in KEEPS_INPUT_SCALE:
+            return self._quantization(op.inputs[0])
+        return self._observed(index)
+
+    def _input(self, op: Operator, position: int, index: int, built: list[int]) -> int:
+        """Input `position` of `op` in the int8 graph (`built`: the inputs before it, already made)."""
+        if index == NO_TENSOR:
+            return NO_TENSOR
+        tensor = self.source.tensors[index]
+        if not tensor.is_constant:
+            return self.new[index]
+        if not tensor.dtype.is_float:  # shapes, permutations, axes, paddings; int8 weights of a hybrid model
+            copy = self.builder.tensor(tensor.shape, tensor.dtype, data=tensor.data, name=tensor.name)
+            self.builder.tensors[copy].quantization = tensor.quantization
+            return copy
+        if op.op_type in WEIGHT_AXIS and position == 1:
+            return self._weights(tensor, WEIGHT_AXIS[op.op_type])
+        if op.op_type in WEIGHT_AXIS and position == 2:
+            weights = self.builder.tensors[built[1]].quantization
+            return self._bias(tensor, self._quantization(op.inputs[0]).single_scale, weights)
+        if op.op_type in KEEPS_INPUT_SCALE:  # PADV2's pad value: quantized like the data
+            return self._constant(tensor, self._quantization(op.inputs[0]))
+        low, high = float(np.min(tensor.data, initial=0.0)), float(np.max(tensor.data, initial=0.0))
+        return self._constant(tensor, activation_quantization(low, high))
+
+    def _constant(self, tensor, quantization: Quantization) -> int:
+        scaled = _round(tensor.data.astype(np.float64) / quantization.single_scale) + quantization.single_zero_point
+        data = np.clip(scaled, INT8_MIN, INT8_MAX).astype(np.int8)
+        index = self.builder.tensor(tensor.shape, DType.INT8, data=data, name=tensor.name)
+        self.builder.tensors[index].quantization = quantization
+        return index
+
+    def _weights(self, tensor, axis: int | None) -> int:
+        """Symmetric int8 weights in [-127, 127]: one scale per channel along `axis`, or one for all."""
+        data = tensor.data.astype(np.float64)
+        reduce_axes = tuple(a for a in range(data.ndim) if a != axis) if axis is not None else None
+        largest = np.max(np.abs(data), axis=reduce_axes, keepdims=True)
+        scales = np.where(largest > 0, largest / INT8_MAX, 1.0)
+        quantized = np.clip(_round(data / scales), -INT8_MAX, INT8_MAX).astype(np.int8)
+        index = self.builder.tensor(tensor.shape, DType.INT8, data=quantized, name=tensor.name)
+        flat = scales.reshape(-1)
+        quantization = (
+            Quantization.per_axis(flat, np.zeros(flat.size, np.int64), axis)
+            if axis is not None
+            else Quantization.per_tensor(float(flat[0]), 0)
+        )
+        self.builder.tensors[index].quantization = quantization
+        return index
+
+    def _bias(self, tensor, input_scale: float, weights: Quantization) -> int:
+        """int32 biases at input scale x weight scale (per channel when the weights are)."""
+        scales = input_scale * weights.scale
+        values = _round(tensor.data.astype(np.float64) / np.broadcast_to(scales, tensor.shape))
+        data = np.clip(values, -(2**31), 2**31 - 1).astype(np.int32)
+        index = self.builder.tensor(tensor.shape, DType.INT32, data=data, name=tensor.name)
+        self.builder.tensors[index].quantization = (
+            Quantization.per_axis(scales, np.zeros(scales.size, np.int64), 0)
+            if weights.per_channel
+            else Quantization.per_tensor(float(scales[0]), 0)
+        )
+        return index
+
+    def _requantized(self, index: int, quantization: Quantization) -> int:
+        tensor = self.builder.tensors[index]
+        if tensor.quantization == quantization:
+            return index
+        out = self.builder.tensor(tensor.shape, DType.INT8)
+        self.builder.tensors[out].quantization = quantization
+        self.builder.op("QUANTIZE", [index], [out])
+        return out

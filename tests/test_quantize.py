@@ -1,0 +1,67 @@
+"""Post-training quantization, min-max: the .tflite it writes runs in TFLite Micro bit for bit like our engine."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import MODELS
+from mcudeploy.engine.interpreter import run
+from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite import read_tflite
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.inputs import random_inputs
+from mcudeploy.quantization import quantize_graph
+from mcudeploy.quantization.quality import compare_outputs
+from mcudeploy.validation.oracles import tflm_run
+from test_cli import invoke
+
+
+@pytest.mark.parametrize(
+    ("name", "least_sqnr_db"),
+    [("mlperf_tiny/onnx/ic_resnet8_float.onnx", 18), ("mlperf_tiny/kws_ref_model_float32.tflite", 25)],
+)
+def test_quantized_model_runs_in_tflite_micro_as_in_our_engine(name, least_sqnr_db):
+    graph = load_model(MODELS / name)
+    quantized = quantize_graph(graph, [random_inputs(graph, seed) for seed in range(8)])
+    data = write_tflite(quantized)
+    written = read_tflite(data)
+    held_out = [random_inputs(graph, seed) for seed in range(100, 103)]
+    for inputs in held_out:
+        ours = run(written, inputs).outputs[0]
+        tflm = tflm_run(data, inputs, len(written.tensors), len(written.outputs)).outputs[0]
+        assert np.array_equal(ours, tflm.reshape(ours.shape))
+    computing = [op for op in written.operators if op.op_type not in ("QUANTIZE", "DEQUANTIZE")]
+    assert all(written.tensors[op.outputs[0]].dtype == "int8" for op in computing)
+    (quality,) = compare_outputs(graph, written, held_out)
+    assert quality.sqnr_db > least_sqnr_db and quality.top1_agreement == len(held_out)
+
+
+def test_quantize_command_writes_the_model_and_reports_its_quality(tmp_path):
+    model = MODELS / "tflm/hello_world_float.tflite"
+    graph = load_model(model)
+    np.savez(
+        tmp_path / "calibration.npz",
+        np.linspace(0, 6.28, 32, dtype=np.float32).reshape(32, *graph.graph_inputs[0].shape),
+    )
+    code, text = invoke(
+        "quantize",
+        str(model),
+        "--calibration",
+        str(tmp_path / "calibration.npz"),
+        "-o",
+        str(tmp_path / "q.tflite"),
+        "--json",
+    )
+    assert code == 0, text
+    report = json.loads(text)
+    assert report["calibration"] == {"path": str(tmp_path / "calibration.npz"), "samples": 32, "method": "min-max"}
+    assert report["outputs"][0]["sqnr_db"] > 25
+    assert load_model(tmp_path / "q.tflite").graph_inputs[0].dtype == "float32"
+
+
+def test_quantize_refuses_an_output_that_is_not_tflite(tmp_path):
+    code, text = invoke("quantize", str(MODELS / "tflm/hello_world_float.tflite"), "-c", str(tmp_path), "-o", "x.onnx")
+    assert code == 2 and "the output must be a .tflite file" in text
