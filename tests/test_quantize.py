@@ -25,7 +25,7 @@ from test_cli import invoke
 )
 def test_quantized_model_runs_in_tflite_micro_as_in_our_engine(name, least_sqnr_db):
     graph = load_model(MODELS / name)
-    quantized = quantize_graph(graph, [random_inputs(graph, seed) for seed in range(8)])
+    quantized = quantize_graph(graph, [random_inputs(graph, seed) for seed in range(8)]).graph
     data = write_tflite(quantized)
     written = read_tflite(data)
     held_out = [random_inputs(graph, seed) for seed in range(100, 103)]
@@ -42,10 +42,9 @@ def test_quantized_model_runs_in_tflite_micro_as_in_our_engine(name, least_sqnr_
 def test_quantize_command_writes_the_model_and_reports_its_quality(tmp_path):
     model = MODELS / "tflm/hello_world_float.tflite"
     graph = load_model(model)
-    np.savez(
-        tmp_path / "calibration.npz",
-        np.linspace(0, 6.28, 32, dtype=np.float32).reshape(32, *graph.graph_inputs[0].shape),
-    )
+    # 24 sets calibrate over [0, 2π]; the last quarter, held out, lies inside it.
+    values = np.concatenate([np.linspace(0, 2 * np.pi, 24), np.linspace(0.3, 6.0, 8)]).astype(np.float32)
+    np.savez(tmp_path / "calibration.npz", values.reshape(32, *graph.graph_inputs[0].shape))
     code, text = invoke(
         "quantize",
         str(model),
@@ -57,7 +56,12 @@ def test_quantize_command_writes_the_model_and_reports_its_quality(tmp_path):
     )
     assert code == 0, text
     report = json.loads(text)
-    assert report["calibration"] == {"path": str(tmp_path / "calibration.npz"), "samples": 32, "method": "min-max"}
+    assert report["calibration"] == {
+        "path": str(tmp_path / "calibration.npz"),
+        "method": "min-max",
+        "samples": 24,
+        "held_out": 8,
+    }
     assert report["outputs"][0]["sqnr_db"] > 25
     assert load_model(tmp_path / "q.tflite").graph_inputs[0].dtype == "float32"
 
@@ -65,3 +69,25 @@ def test_quantize_command_writes_the_model_and_reports_its_quality(tmp_path):
 def test_quantize_refuses_an_output_that_is_not_tflite(tmp_path):
     code, text = invoke("quantize", str(MODELS / "tflm/hello_world_float.tflite"), "-c", str(tmp_path), "-o", "x.onnx")
     assert code == 2 and "the output must be a .tflite file" in text
+
+
+@pytest.mark.parametrize(
+    ("held_out_high", "warning"),
+    [(255.0, "a [0, 1] against [0, 255] preprocessing mismatch?"), (2.0, "the calibration set does not cover")],
+)
+def test_calibration_report_measures_held_out_inputs_and_warns(held_out_high, warning, tmp_path):
+    """Six sets calibrate on [0, 1]; the last quarter (two) is held out, drawn from a wider range."""
+    model = MODELS / "tflm/hello_world_float.tflite"
+    values = np.concatenate([np.linspace(0, 1, 6), np.linspace(held_out_high * 0.75, held_out_high, 2)])
+    np.savez(tmp_path / "data.npz", values.astype(np.float32).reshape(8, 1, 1))
+    code, text = invoke(
+        "quantize", str(model), "-c", str(tmp_path / "data.npz"), "-o", str(tmp_path / "q.tflite"), "--json"
+    )
+    assert code == 0, text
+    report = json.loads(text)
+    assert (report["calibration"]["samples"], report["calibration"]["held_out"]) == (6, 2)
+    assert [w for w in report["warnings"] if warning in w]
+    sqnrs = [t["sqnr_db"] for t in report["tensors"]]
+    assert sqnrs == sorted(sqnrs)
+    (given,) = [t for t in report["tensors"] if t["layer"] == "input"]
+    assert given["clipped"] == 1.0 and given["observed"] == [0.0, 1.0]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from mcudeploy.cli.options import ForceOption, JsonOption, ModelArgument
 from mcudeploy.cli.output import console, print_json
@@ -16,6 +17,7 @@ from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets
 from mcudeploy.quantization import quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
+from mcudeploy.quantization.report import TensorReport, calibration_report, split_held_out
 
 
 def quantize(
@@ -32,24 +34,57 @@ def quantize(
         raise McuDeployError(str(output), "the output must be a .tflite file")
     check_output_file(output, force)
     graph = load_model(model)
-    input_sets = load_input_sets(calibration, graph)
-    quantized = quantize_graph(graph, input_sets)
-    write_file(output, write_tflite(quantized), force)
-    quality = compare_outputs(graph, quantized, input_sets)
+    calibration_sets, held_out = split_held_out(load_input_sets(calibration, graph))
+    quantized = quantize_graph(graph, calibration_sets)
+    write_file(output, write_tflite(quantized.graph), force)
+    evaluation = held_out or calibration_sets
+    quality = compare_outputs(graph, quantized.graph, evaluation)
+    tensors, warnings = calibration_report(graph, quantized, evaluation, held_out=bool(held_out))
     report = {
         "model": graph.name,
         "output": str(output),
-        "calibration": {"path": str(calibration), "samples": len(input_sets), "method": "min-max"},
+        "calibration": {
+            "path": str(calibration),
+            "method": "min-max",
+            "samples": len(calibration_sets),
+            "held_out": len(held_out),
+        },
         "outputs": [q.as_dict() for q in quality],
+        "tensors": [t.as_dict() for t in tensors],
+        "warnings": warnings,
     }
     if json:
         print_json(report)
         return
-    console.print(f"wrote {output}: int8, calibrated (min-max) on {len(input_sets)} input sets from {calibration}")
+    measured_on = f"{len(held_out)} held-out" if held_out else "the calibration"
+    console.print(
+        f"wrote {output}: int8, calibrated (min-max) on {len(calibration_sets)} input sets from {calibration}"
+    )
     for q in quality:
         console.print(
-            f"  output '{q.name}': SQNR {q.sqnr_db:.1f} dB against float on the calibration inputs, "
+            f"  output '{q.name}': SQNR {q.sqnr_db:.1f} dB against float on {measured_on} inputs, "
             f"top-1 agreement {q.top1_agreement}/{q.samples}",
             markup=False,
         )
+    console.print(tensor_table(tensors[:WORST_SHOWN], measured_on))
+    for warning in warnings:
+        console.print(f"warning: {warning}", markup=False)
 
+
+WORST_SHOWN = 10
+
+
+def tensor_table(tensors: list[TensorReport], measured_on: str) -> Table:
+    table = Table(title=f"layers that lose most (on {measured_on} inputs)", title_justify="left")
+    for column in ("tensor", "layer", "observed range", "int8 range", "clipped", "SQNR dB"):
+        table.add_column(column, justify="right" if column in ("clipped", "SQNR dB") else "left")
+    for t in tensors:
+        table.add_row(
+            t.name,
+            t.layer,
+            f"[{t.observed[0]:.4g}, {t.observed[1]:.4g}]",
+            f"[{t.quantized[0]:.4g}, {t.quantized[1]:.4g}]",
+            f"{t.clipped:.2%}",
+            f"{t.sqnr_db:.1f}",
+        )
+    return table

@@ -11,6 +11,6 @@ converter writes by default. Write the result with `write_tflite`.
 """
 
 from mcudeploy.quantization.calibrate import observe_ranges
-from mcudeploy.quantization.rebuild import quantize_graph
+from mcudeploy.quantization.rebuild import Quantized, quantize_graph
 
-__all__ = ["observe_ranges", "quantize_graph"]
+__all__ = ["Quantized", "observe_ranges", "quantize_graph"]

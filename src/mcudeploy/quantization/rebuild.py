@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,9 +65,21 @@ def _round(values):
     return np.sign(values) * np.floor(np.abs(values) + 0.5)
 
 
-def quantize_graph(graph: Graph, input_sets: Sequence[Sequence[np.ndarray]]) -> Graph:
+@dataclass
+class Quantized:
+    graph: Graph
+    """The int8 graph."""
+    ranges: dict[int, tuple[float, float]]
+    """Observed (min, max) of each float activation, by tensor index in the float graph."""
+    tensors: dict[int, int]
+    """Float graph activation → its int8 tensor in `graph`."""
+
+
+def quantize_graph(graph: Graph, input_sets: Sequence[Sequence[np.ndarray]]) -> Quantized:
     """The int8 graph of a float graph, calibrated on `input_sets` (see the package docstring)."""
-    return _Rebuild(graph, observe_ranges(graph, input_sets)).graph()
+    ranges = observe_ranges(graph, input_sets)
+    rebuild = _Rebuild(graph, ranges)
+    return Quantized(rebuild.graph(), ranges, rebuild.new)
 
 
 class _Rebuild:
