@@ -48,3 +48,9 @@ def test_nchw_input_data_for_the_nhwc_model_is_refused_not_scrambled(models, tmp
     np.save(tmp_path / "nchw.npy", np.zeros((1, 3, 12, 12), np.float32))
     code, text = invoke("run", str(models["float32"]), "--input", str(tmp_path / "nchw.npy"))
     assert code == 2 and "has shape [1, 3, 12, 12], the model takes [1, 12, 12, 3] (NHWC)" in text
+
+
+def test_with_calibration_a_float_model_is_quantized_on_the_fly(models, tmp_path):
+    np.savez(tmp_path / "data.npz", np.random.default_rng(0).uniform(-1, 1, (4, 1, 12, 12, 3)).astype(np.float32))
+    code, text = invoke("analyze", str(models["float32"]), "--calibration", str(tmp_path / "data.npz"), "--json")
+    assert code == 0 and json.loads(text)["precision"] == "int8"

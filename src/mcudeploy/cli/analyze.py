@@ -10,6 +10,7 @@ import typer
 from mcudeploy.cli.npu import analyze_with_npu
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
+    CalibrationOption,
     DeviceOption,
     ForceOption,
     JsonOption,
@@ -18,13 +19,13 @@ from mcudeploy.cli.options import (
     NpuOption,
     Planner,
     PlannerOption,
+    load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import check_output_file, write_file
-from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
 from mcudeploy.reports.analyze import (
@@ -58,6 +59,7 @@ def analyze(
         int, typer.Option("--reserve-flash", min=0, help="Flash kept for the application and bootloader, bytes.")
     ] = 0,
     json: JsonOption = False,
+    calibration: CalibrationOption = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Draw the arena over time to a .png or .svg file.")
     ] = None,
@@ -80,7 +82,7 @@ def analyze(
     if plot is not None:
         check_plot_path(plot)
         check_output_file(plot, force)
-    graph = load_model(model)
+    graph, model = load_for_command(model, calibration)
     reserves = Reserves(stack, reserve_ram, reserve_flash)
     if analyze_with_npu(graph, model, target, npu, no_npu, reserves, json):
         return

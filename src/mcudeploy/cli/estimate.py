@@ -10,6 +10,7 @@ import typer
 from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
+    CalibrationOption,
     DeviceOption,
     JsonOption,
     ModelArgument,
@@ -17,12 +18,12 @@ from mcudeploy.cli.options import (
     NpuOption,
     Planner,
     PlannerOption,
+    load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
 from mcudeploy.estimate.report import comparison_report, comparison_table, estimate_report, estimate_table
-from mcudeploy.importers import load_model
 from mcudeploy.reports.precision import precision
 
 
@@ -37,6 +38,7 @@ def estimate(
     ] = False,
     planner: PlannerOption = Planner.MCUDEPLOY,
     json: JsonOption = False,
+    calibration: CalibrationOption = None,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
 ) -> None:
@@ -49,7 +51,7 @@ def estimate(
     Exit code 0 on success, 2 on bad input.
     """
     target = find_device(device)
-    graph = load_model(model)
+    graph, model = load_for_command(model, calibration)
     if cores:
         with _working("building and running on each core", json):
             estimates = compare_cores(graph, comparison_devices(target), planner=str(planner))

@@ -10,6 +10,7 @@ import typer
 from mcudeploy.cli.npu import generate_with_npu
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
+    CalibrationOption,
     DeviceOption,
     JsonOption,
     ModelArgument,
@@ -17,13 +18,13 @@ from mcudeploy.cli.options import (
     NpuOption,
     Planner,
     PlannerOption,
+    load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.codegen import generate as generate_code
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
-from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
 from mcudeploy.reports.precision import precision
 
@@ -41,6 +42,7 @@ def generate(
         bool, typer.Option("--force", help="Replace the output folder even if it holds files mcudeploy did not write.")
     ] = False,
     json: JsonOption = False,
+    calibration: CalibrationOption = None,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
 ) -> None:
@@ -56,7 +58,7 @@ def generate(
     if output.resolve() in model.resolve().parents:
         raise McuDeployError(str(output), "holds the model file: generate writes a folder of its own")
     part = find_device(device)
-    graph = load_model(model)
+    graph, model = load_for_command(model, calibration)
     options = {"prefix": prefix, "arena_section": arena_section, "force": force}
     if generate_with_npu(graph, model, part, npu, no_npu, output, options, json):
         return

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from mcudeploy.cli.npu import inspect_ethos_u, print_ethos_u
+from mcudeploy.cli.options import CalibrationOption, load_for_command
 from mcudeploy.cli.output import console, print_json, print_precision_note
-from mcudeploy.importers import load_model
 from mcudeploy.reports.inspect import findings_text, inspect_model, inspect_table
 from mcudeploy.reports.precision import precision
 
@@ -17,9 +17,10 @@ from mcudeploy.reports.precision import precision
 def inspect(
     model: Annotated[Path, typer.Argument(help="Model file (.tflite or .onnx).", show_default=False)],
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    calibration: CalibrationOption = None,
 ) -> None:
     """List the layers of a model: shapes, types, quantization, parameters and MACs."""
-    graph = load_model(model)
+    graph, _ = load_for_command(model, calibration)
     report = {**inspect_model(graph), "precision": precision(graph)}
     ethos_u = inspect_ethos_u(graph)
     if ethos_u:

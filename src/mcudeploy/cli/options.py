@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.inputs import load_input_sets
+from mcudeploy.ir import Graph
+from mcudeploy.quantization import quantize_graph
 
 DEFAULT_DEVICE = "STM32F446RE"
 
@@ -32,3 +39,28 @@ NpuOption = Annotated[
 ]
 NoNpuOption = Annotated[bool, typer.Option("--no-npu", help="Ignore the device's NPU: the Cortex-M alone.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace output files that already exist.")]
+CalibrationOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        help="Quantize a float model to int8 first (min-max over these inputs: a folder or a batched .npz).",
+    ),
+]
+_SCRATCH: list[tempfile.TemporaryDirectory] = []
+"""Folders of the .tflite files written for this process's commands, removed when it ends."""
+
+
+def load_for_command(model: Path, calibration: Path | None) -> tuple[Graph, Path]:
+    """The model as a command works on it, quantized to int8 in memory only when asked with --calibration,
+    and a .tflite file of exactly that graph (the model file itself when it is one) for tools that read
+    files (Vela, TFLite Micro)."""
+    graph = load_model(model)
+    if calibration is not None:
+        graph = quantize_graph(graph, load_input_sets(calibration, graph)).graph
+    elif model.suffix.lower() == ".tflite":
+        return graph, model
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.TemporaryDirectory(prefix="mcudeploy-"))
+    path = Path(_SCRATCH[0].name) / f"{model.stem}.tflite"
+    path.write_bytes(write_tflite(graph))
+    return graph, path

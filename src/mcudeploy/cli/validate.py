@@ -12,12 +12,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mcudeploy.cli.npu import validate_with_npu
-from mcudeploy.cli.options import JsonOption, ModelArgument, NpuOption, Planner, PlannerOption
+from mcudeploy.cli.options import (
+    CalibrationOption,
+    JsonOption,
+    ModelArgument,
+    NpuOption,
+    Planner,
+    PlannerOption,
+    load_for_command,
+)
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.errors import McuDeployError
-from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, random_inputs
 from mcudeploy.ir import Graph
@@ -52,6 +59,7 @@ def validate(
     ] = False,
     planner: PlannerOption = Planner.MCUDEPLOY,
     json: JsonOption = False,
+    calibration: CalibrationOption = None,
     npu: NpuOption = None,
 ) -> None:
     """Generate the C code, build it for each target, run every input and compare bit for bit.
@@ -62,7 +70,7 @@ def validate(
 
     Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
     """
-    graph = load_model(model)
+    graph, model = load_for_command(model, calibration)
     input_sets = load_input_sets(inputs, graph) if inputs else [random_inputs(graph, seed) for seed in range(random)]
     if npu is not None:
         validate_with_npu(graph, model, npu, input_sets, json)
@@ -118,8 +126,9 @@ def _tflm_agreement(validator: Validator, input_sets: list) -> bool | None:
     graph = validator.graph
     if any(op.is_custom for op in graph.operators) or any(t.dtype.is_float for t in graph.graph_inputs):
         return None
-    # An imported ONNX model runs in TFLite Micro as the .tflite of its IR.
-    model_file = write_tflite(graph) if graph.metadata.get("format") == "onnx" else graph.source
+    # A model read from ONNX or quantized here runs in TFLite Micro as the .tflite of its IR.
+    unchanged = graph.metadata.get("format") != "onnx" and "quantized_by" not in graph.metadata
+    model_file = graph.source if unchanged else write_tflite(graph)
     for index, inputs in enumerate(input_sets):
         try:
             oracle = tflm_run(model_file, inputs, len(graph.tensors), len(graph.outputs))

@@ -24,7 +24,7 @@ def precision_note(graph: Graph) -> str | None:
     if kind == "float32":
         return (
             f"{source} model is float: it runs as float32 (TFLite's float kernels, no int8 speed or size); to run "
-            f"int8, quantize it first (for ONNX, onnxruntime's QDQ quantization, which mcudeploy imports as int8)"
+            f"int8, give --calibration DATA (or write an int8 .tflite with mcudeploy quantize)"
         )
     if kind.startswith("mixed") and "float32" in kind:
         return f"{source} model runs partly as float32 ({kind}): the float layers get no int8 speed or size"
