@@ -13,7 +13,7 @@ from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
-from mcudeploy.quantization import quantize_graph
+from mcudeploy.quantization import Method, calibrate, observe_ranges, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.validation.oracles import tflm_run
 from test_cli import invoke
@@ -58,7 +58,7 @@ def test_quantize_command_writes_the_model_and_reports_its_quality(tmp_path):
     report = json.loads(text)
     assert report["calibration"] == {
         "path": str(tmp_path / "calibration.npz"),
-        "method": "min-max",
+        "method": "minmax",
         "samples": 24,
         "held_out": 8,
     }
@@ -90,4 +90,28 @@ def test_calibration_report_measures_held_out_inputs_and_warns(held_out_high, wa
     sqnrs = [t["sqnr_db"] for t in report["tensors"]]
     assert sqnrs == sorted(sqnrs)
     (given,) = [t for t in report["tensors"] if t["layer"] == "input"]
-    assert given["clipped"] == 1.0 and given["observed"] == [0.0, 1.0]
+    assert given["clipped"] == 1.0 and given["calibrated"] == [0.0, 1.0]
+
+
+def _scalar_sets(graph, values):
+    return [[np.array(v, dtype=np.float32).reshape(graph.graph_inputs[0].shape)] for v in values]
+
+
+def test_percentile_cuts_a_rare_outlier_that_minmax_keeps():
+    graph = load_model(MODELS / "tflm/hello_world_float.tflite")
+    sets = _scalar_sets(graph, [*np.linspace(0.0, 1.0, 199), 6.0])
+    index = graph.inputs[0]
+    assert observe_ranges(graph, sets)[index] == (0.0, 6.0)
+    low, high = observe_ranges(graph, sets, Method.PERCENTILE, percentile=99.0)[index]
+    assert low == 0.0 and 1.0 <= high < 1.1
+
+
+def test_mse_clips_only_when_rounding_costs_more_than_clipping():
+    """A million values in [0, 1] and one at 100: rounding them all in steps of 100/255 costs more than
+    clipping the one; a few hundred values do not, and min-max stays."""
+    inside = np.histogram(np.linspace(0.0, 1.0, 1000), bins=calibrate.BINS, range=(0.0, 100.0))[0]
+    outlier = np.zeros(calibrate.BINS, dtype=np.int64)
+    outlier[-1] = 1
+    assert calibrate._least_error_range(inside + outlier, (0.0, 100.0), 0) == (0.0, 100.0)
+    low, high = calibrate._least_error_range(inside * 1000 + outlier, (0.0, 100.0), 0)
+    assert low == 0.0 and high < 100.0

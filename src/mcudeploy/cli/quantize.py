@@ -15,7 +15,7 @@ from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets
-from mcudeploy.quantization import quantize_graph
+from mcudeploy.quantization import Method, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.quantization.report import TensorReport, calibration_report, split_held_out
 
@@ -26,6 +26,9 @@ def quantize(
         Path, typer.Option("--calibration", "-c", help="Calibration inputs: a folder of input files or a batched .npz.")
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the int8 .tflite model.")],
+    method: Annotated[
+        Method, typer.Option("--method", help="How each activation's range is chosen from the calibration run.")
+    ] = Method.MINMAX,
     force: ForceOption = False,
     json: JsonOption = False,
 ) -> None:
@@ -35,7 +38,7 @@ def quantize(
     check_output_file(output, force)
     graph = load_model(model)
     calibration_sets, held_out = split_held_out(load_input_sets(calibration, graph))
-    quantized = quantize_graph(graph, calibration_sets)
+    quantized = quantize_graph(graph, calibration_sets, method)
     write_file(output, write_tflite(quantized.graph), force)
     evaluation = held_out or calibration_sets
     quality = compare_outputs(graph, quantized.graph, evaluation)
@@ -45,7 +48,7 @@ def quantize(
         "output": str(output),
         "calibration": {
             "path": str(calibration),
-            "method": "min-max",
+            "method": str(method),
             "samples": len(calibration_sets),
             "held_out": len(held_out),
         },
@@ -58,7 +61,7 @@ def quantize(
         return
     measured_on = f"{len(held_out)} held-out" if held_out else "the calibration"
     console.print(
-        f"wrote {output}: int8, calibrated (min-max) on {len(calibration_sets)} input sets from {calibration}"
+        f"wrote {output}: int8, calibrated ({method}) on {len(calibration_sets)} input sets from {calibration}"
     )
     for q in quality:
         console.print(
@@ -76,13 +79,13 @@ WORST_SHOWN = 10
 
 def tensor_table(tensors: list[TensorReport], measured_on: str) -> Table:
     table = Table(title=f"layers that lose most (on {measured_on} inputs)", title_justify="left")
-    for column in ("tensor", "layer", "observed range", "int8 range", "clipped", "SQNR dB"):
+    for column in ("tensor", "layer", "calibrated range", "int8 range", "clipped", "SQNR dB"):
         table.add_column(column, justify="right" if column in ("clipped", "SQNR dB") else "left")
     for t in tensors:
         table.add_row(
             t.name,
             t.layer,
-            f"[{t.observed[0]:.4g}, {t.observed[1]:.4g}]",
+            f"[{t.calibrated[0]:.4g}, {t.calibrated[1]:.4g}]",
             f"[{t.quantized[0]:.4g}, {t.quantized[1]:.4g}]",
             f"{t.clipped:.2%}",
             f"{t.sqnr_db:.1f}",

@@ -1,7 +1,8 @@
-"""Post-training quantization of a float graph to int8, calibrated by min-max (first step of issue 14 point 4).
+"""Post-training quantization of a float graph to int8.
 
-`quantize_graph(graph, calibration)` runs the float graph on the calibration
-inputs, keeps each activation's observed range, and rebuilds the graph in the
+`quantize_graph(graph, calibration, method)` runs the float graph on the
+calibration inputs, chooses each activation's range (min-max, percentile or
+least squared error: calibrate.py), and rebuilds the graph in the
 TFLite int8 scheme: asymmetric int8 activations, per-channel symmetric int8
 convolution weights, per-tensor symmetric fully connected weights, int32 biases
 at input scale x weight scale, and the fixed output scales TFLite's int8 kernels
@@ -10,7 +11,7 @@ QUANTIZE after each input and a DEQUANTIZE before each output, as the TFLite
 converter writes by default. Write the result with `write_tflite`.
 """
 
-from mcudeploy.quantization.calibrate import observe_ranges
+from mcudeploy.quantization.calibrate import Method, observe_ranges
 from mcudeploy.quantization.rebuild import Quantized, quantize_graph
 
-__all__ = ["Quantized", "observe_ranges", "quantize_graph"]
+__all__ = ["Method", "Quantized", "observe_ranges", "quantize_graph"]

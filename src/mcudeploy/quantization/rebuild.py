@@ -1,4 +1,4 @@
-"""The float graph rebuilt in TFLite's int8 scheme, from observed activation ranges."""
+"""The float graph rebuilt in TFLite's int8 scheme, from calibrated activation ranges."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, GraphBuilder, Operator, Quantization
-from mcudeploy.quantization.calibrate import observe_ranges
+from mcudeploy.quantization.calibrate import Method, observe_ranges
 
 INT8_MIN, INT8_MAX = -128, 127
 
@@ -70,14 +70,16 @@ class Quantized:
     graph: Graph
     """The int8 graph."""
     ranges: dict[int, tuple[float, float]]
-    """Observed (min, max) of each float activation, by tensor index in the float graph."""
+    """The range calibration chose for each float activation, by tensor index in the float graph."""
     tensors: dict[int, int]
     """Float graph activation → its int8 tensor in `graph`."""
 
 
-def quantize_graph(graph: Graph, input_sets: Sequence[Sequence[np.ndarray]]) -> Quantized:
+def quantize_graph(
+    graph: Graph, input_sets: Sequence[Sequence[np.ndarray]], method: Method = Method.MINMAX
+) -> Quantized:
     """The int8 graph of a float graph, calibrated on `input_sets` (see the package docstring)."""
-    ranges = observe_ranges(graph, input_sets)
+    ranges = observe_ranges(graph, input_sets, method)
     rebuild = _Rebuild(graph, ranges)
     return Quantized(rebuild.graph(), ranges, rebuild.new)
 
@@ -110,7 +112,7 @@ class _Rebuild:
         self.new[index] = new
         return new
 
-    def _observed(self, index: int) -> Quantization:
+    def _calibrated(self, index: int) -> Quantization:
         if index not in self.ranges:
             name = self.source.tensors[index].name
             raise McuDeployError(self.source.subject, f"tensor '{name}' took no finite value during calibration")
@@ -121,7 +123,7 @@ class _Rebuild:
         if tensor.dtype != DType.FLOAT32:
             raise McuDeployError(self.source.subject, f"input '{tensor.name}' is {tensor.dtype}: not a float model")
         real = self.builder.tensor(tensor.shape, DType.FLOAT32, name=tensor.name)
-        self.builder.op("QUANTIZE", [real], [self._activation(index, self._observed(index))])
+        self.builder.op("QUANTIZE", [real], [self._activation(index, self._calibrated(index))])
         return real
 
     def _dequantized_output(self, index: int) -> int:
@@ -149,7 +151,7 @@ class _Rebuild:
             return FIXED_OUTPUT[op.op_type]
         if op.op_type in KEEPS_INPUT_SCALE:
             return self._quantization(op.inputs[0])
-        return self._observed(index)
+        return self._calibrated(index)
 
     def _input(self, op: Operator, position: int, index: int, built: list[int]) -> int:
         """Input `position` of `op` in the int8 graph (`built`: the inputs before it, already made)."""

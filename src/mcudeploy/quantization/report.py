@@ -35,7 +35,8 @@ def split_held_out(input_sets: list) -> tuple[list, list]:
 class TensorReport:
     name: str
     layer: str
-    observed: tuple[float, float]
+    calibrated: tuple[float, float]
+    """The range calibration chose (min-max: the observed range, with 0)."""
     quantized: tuple[float, float]
     clipped: float
     """Share of held-out float values outside the quantized range."""
@@ -45,7 +46,7 @@ class TensorReport:
         return {
             "tensor": self.name,
             "layer": self.layer,
-            "observed": list(self.observed),
+            "calibrated": list(self.calibrated),
             "quantized": list(self.quantized),
             "clipped": self.clipped,
             "sqnr_db": None if math.isinf(self.sqnr_db) else round(self.sqnr_db, 2),
@@ -90,7 +91,7 @@ def _tensor_report(graph: Graph, quantized: Quantized, index: int, total: list[f
     return TensorReport(
         name=graph.tensors[index].name,
         layer=producer.label if producer else "input",
-        observed=quantized.ranges[index],
+        calibrated=quantized.ranges[index],
         quantized=representable(quantized.graph.tensors[quantized.tensors[index]].quantization),
         clipped=clipped / count if count else 0.0,
         sqnr_db=sqnr,
@@ -107,16 +108,16 @@ def _warnings(graph: Graph, reports: list[TensorReport], widest: dict[int, float
     by_name = {r.name: r for r in reports}
     for tensor in graph.graph_inputs:
         report = by_name[tensor.name]
-        calibrated = max(abs(report.observed[0]), abs(report.observed[1]))
+        calibrated = max(abs(report.calibrated[0]), abs(report.calibrated[1]))
         ratio = widest[tensor.index] / calibrated if calibrated > 0 else math.inf
         if PREPROCESSING_RATIO[0] <= ratio <= PREPROCESSING_RATIO[1]:
             warnings.append(
                 f"input '{tensor.name}': held-out values reach {widest[tensor.index]:g}, {ratio:.0f}x the calibrated "
-                f"range {list(report.observed)}: a [0, 1] against [0, 255] preprocessing mismatch?"
+                f"range {list(report.calibrated)}: a [0, 1] against [0, 255] preprocessing mismatch?"
             )
         elif report.clipped > CLIPPED_WARNING:
             warnings.append(
                 f"input '{tensor.name}': {report.clipped:.1%} of held-out values fall outside the calibrated range "
-                f"{list(report.observed)}: the calibration set does not cover the inputs"
+                f"{list(report.calibrated)}: the calibration set does not cover the inputs"
             )
     return warnings
