@@ -137,3 +137,17 @@ def quantized(source: Path, target: Path, qoperator: bool, per_channel: bool, sa
         weight_type=QuantType.QInt8,
     )
     return target
+
+
+def branchy_cnn() -> onnx.ModelProto:
+    """Concat of branches, Sigmoid, HardSwish, nearest Resize, Pad, AveragePool, Transpose, Reshape and MatMul."""
+    net = Net((1, 3, 8, 8), 14)
+    a = net.add("Relu", [net.add("Conv", ["input", weights(4, 3, 3, 3), weights(4)], pads=[1, 1, 1, 1])])
+    b = net.add("Sigmoid", [net.add("Conv", ["input", weights(4, 3, 1, 1), weights(4)])])
+    y = net.add("Concat", [a, b], axis=1)
+    y = net.add("HardSwish", [net.add("Conv", [y, weights(6, 8, 3, 3), weights(6)], strides=[2, 2], pads=[1, 1, 1, 1])])
+    y = net.add("Resize", [y, "", np.array([1, 1, 2, 2], np.float32)], mode="nearest")
+    y = net.add("Pad", [y, np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)])
+    y = net.add("AveragePool", [y], kernel_shape=[2, 2], strides=[2, 2])
+    y = net.add("Reshape", [net.add("Transpose", [y], perm=[0, 2, 3, 1]), np.array([1, -1], np.int64)])
+    return net.model(net.add("Softmax", [net.add("MatMul", [y, weights(150, 4, scale=0.1)])], axis=1))
