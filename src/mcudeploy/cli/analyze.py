@@ -85,6 +85,8 @@ def analyze(
     graph, model = load_for_command(model, calibration)
     reserves = Reserves(stack, reserve_ram, reserve_flash)
     if analyze_with_npu(graph, model, target, npu, no_npu, reserves, json):
+        if not json:
+            print_precision_note(graph)
         return
     plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     report = analyze_model(graph, plan, target, reserves)

@@ -64,6 +64,8 @@ def estimate(
             print_precision_note(graph)
         return
     if estimate_with_npu(graph, model, target, npu, no_npu, clock, str(planner), json):
+        if not json:
+            print_precision_note(graph)
         return
     with _working(f"building and running on {target.core}", json):
         result = estimate_model(graph, target, clock, planner=str(planner))

@@ -61,6 +61,8 @@ def generate(
     graph, model = load_for_command(model, calibration)
     options = {"prefix": prefix, "arena_section": arena_section, "force": force}
     if generate_with_npu(graph, model, part, npu, no_npu, output, options, json):
+        if not json:
+            print_precision_note(graph)
         return
     plan = plan_memory(graph, planner=str(planner))
     code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force, core=part.core)
