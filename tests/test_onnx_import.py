@@ -167,6 +167,20 @@ def resize_nearest(opset):
     return net.model(a, b)
 
 
+def slices_splits_division(opset):
+    net = Net((1, 6, 5, 4), opset)
+    y = _conv(net, "input", 6, 6, k=1)
+    ints = np.array
+    sliced = net.add(
+        "Slice", [y, ints([-5, 1], np.int64), ints([6, 100], np.int64), ints([1, 3], np.int64), ints([2, 1], np.int64)]
+    )
+    sizes = ints([1, 2, 3], np.int64)
+    parts = [y, sizes] if opset >= 13 else [y]
+    a, b, c = (f"split{len(net.nodes) + 1}_{k}" for k in range(3))
+    net.add("Split", parts, outputs=3, axis=1, **({} if opset >= 13 else {"split": [1, 2, 3]}))
+    return net.model(sliced, a, b, net.add("Div", [c, ints(4.0, np.float32)]))
+
+
 CASES = [
     conv_same,
     conv_explicit_pads,
@@ -188,6 +202,7 @@ CASES = [
     reductions,
     softmax_channels,
     resize_nearest,
+    slices_splits_division,
 ]
 
 

@@ -1,4 +1,5 @@
-"""Add, Sub, Mul (numpy broadcasting, constants reshaped and transposed at import) and unfolded BatchNormalization."""
+"""Add, Sub, Mul, Div by a constant (numpy broadcasting, constants reshaped and transposed at import) and
+unfolded BatchNormalization."""
 
 from __future__ import annotations
 
@@ -38,6 +39,25 @@ def operand(ctx: Context, name: str, layout: Layout) -> int:
         return ctx.tensor(name, layout)
     raised = ctx.reshaped(ctx.linear(name), ones + shape)
     return ctx.held_in(raised, identity(rank), layout)
+
+
+@converts("Div")
+def divide(ctx: Context) -> None:
+    """A division by a constant: a MUL by its reciprocal (float; within an ulp of the division)."""
+    divisor = ctx.input_name(1)
+    if not ctx.is_constant(divisor):
+        raise ctx.unsupported("a division by a computed tensor (only by a constant)")
+    values = np.asarray(ctx.constant(divisor))
+    if values.dtype.kind != "f" or not np.all(np.isfinite(values)) or np.any(values == 0):
+        raise ctx.unsupported("a division by a non-float, infinite or zero constant")
+    rank = len(ctx.out_shape())
+    name = ctx.input_name(0)
+    layout = ctx.layout(name) if len(ctx.shape(name)) == rank else identity(rank)
+    reciprocal = (1 / values.astype(np.float64)).astype(np.float32)
+    ones = (1,) * (rank - reciprocal.ndim)
+    constant = ctx.add_constant(Weights(reciprocal.reshape(ones + reciprocal.shape)).transposed(layout), divisor)
+    options = ElementwiseOptions(activation=ctx.activation)
+    ctx.emit("MUL", [operand(ctx, name, layout), constant], [ctx.output(0, layout)], options)
 
 
 @converts("BatchNormalization")
