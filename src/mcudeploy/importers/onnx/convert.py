@@ -348,7 +348,10 @@ class Context:
             data = (data.astype(np.int16) - 128).astype(np.int8)
         axis = None
         if scale.size > 1:
-            axis = int(node.attributes.get("axis", 1)) % max(data.ndim, 1)
+            axis = int(node.attributes.get("axis", 1))
+            if not -data.ndim <= axis < data.ndim or data.shape[axis] != scale.size:
+                raise ModelError(self.subject, f"{node.label}: {scale.size} scales for axis {axis} of {data.shape}")
+            axis %= data.ndim
         return Weights(data, scale.astype(np.float64), zero_point, axis)
 
     def bias(self, name: str, input_name: str, weights: Weights, channels: int) -> int:

@@ -89,7 +89,10 @@ class _Reading:
             raise self.fail("not an ONNX model, or one without a graph (no nodes)")
         opset = self._opset()
         self._check_initializers()
-        expand_qoperators(proto.graph, self.subject)
+        try:
+            expand_qoperators(proto.graph, self.subject)
+        except (ValueError, TypeError) as error:  # scales the file gives malformed
+            raise self.fail(f"a QOperator node cannot be read: {_first_line(error)}") from None
         try:
             onnx.checker.check_model(proto)
         except Exception as error:
@@ -181,7 +184,10 @@ class _Reading:
                 continue
             dims = tensor_type.shape.dim
             if all(d.HasField("dim_value") for d in dims):
-                shapes[value.name] = tuple(int(d.dim_value) for d in dims)
+                shape = tuple(int(d.dim_value) for d in dims)
+                if min(shape, default=0) < 0 or math.prod(shape) * 8 > MAX_TENSOR_BYTES:
+                    raise self.fail(f"value '{value.name}' has the implausible inferred shape {list(shape)}")
+                shapes[value.name] = shape
             if tensor_type.elem_type:
                 dtypes[value.name] = onnx.helper.tensor_dtype_to_np_dtype(tensor_type.elem_type)
         return shapes, dtypes

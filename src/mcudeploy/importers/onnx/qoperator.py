@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import onnx
 from onnx import helper, numpy_helper
 
-from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.errors import ModelError, UnsupportedOperatorError
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,8 @@ def _bias(graph, node, position: int, prefix: str, new_nodes: list, subject: str
         raise UnsupportedOperatorError(subject, f"{label}: scales computed at run time are not supported")
     input_scale = numpy_helper.to_array(initializers[node.input[1]]).astype("float32")
     weight_scale = numpy_helper.to_array(initializers[node.input[4]]).astype("float32")
+    if input_scale.size != 1 or weight_scale.ndim > 1:
+        raise ModelError(subject, f"{label}: scales of shapes {input_scale.shape} and {weight_scale.shape}")
     bias_scale = (input_scale * weight_scale).reshape(-1)
     scale_name = f"{prefix}/bias_scale"
     graph.initializer.append(numpy_helper.from_array(bias_scale if bias_scale.size > 1 else bias_scale[0], scale_name))
