@@ -13,6 +13,7 @@ from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
+from mcudeploy.ir import DType
 from mcudeploy.quantization import Method, calibrate, observe_ranges, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.validation.oracles import tflm_run
@@ -20,12 +21,16 @@ from test_cli import invoke
 
 
 @pytest.mark.parametrize(
-    ("name", "least_sqnr_db"),
-    [("mlperf_tiny/onnx/ic_resnet8_float.onnx", 18), ("mlperf_tiny/kws_ref_model_float32.tflite", 25)],
+    ("name", "activations", "least_sqnr_db"),
+    [
+        ("mlperf_tiny/onnx/ic_resnet8_float.onnx", DType.INT8, 18),
+        ("mlperf_tiny/kws_ref_model_float32.tflite", DType.INT8, 25),
+        ("mlperf_tiny/kws_ref_model_float32.tflite", DType.INT16, 40),
+    ],
 )
-def test_quantized_model_runs_in_tflite_micro_as_in_our_engine(name, least_sqnr_db):
+def test_quantized_model_runs_in_tflite_micro_as_in_our_engine(name, activations, least_sqnr_db):
     graph = load_model(MODELS / name)
-    quantized = quantize_graph(graph, [random_inputs(graph, seed) for seed in range(8)]).graph
+    quantized = quantize_graph(graph, [random_inputs(graph, seed) for seed in range(8)], activations=activations).graph
     data = write_tflite(quantized)
     written = read_tflite(data)
     held_out = [random_inputs(graph, seed) for seed in range(100, 103)]
@@ -34,7 +39,7 @@ def test_quantized_model_runs_in_tflite_micro_as_in_our_engine(name, least_sqnr_
         tflm = tflm_run(data, inputs, len(written.tensors), len(written.outputs)).outputs[0]
         assert np.array_equal(ours, tflm.reshape(ours.shape))
     computing = [op for op in written.operators if op.op_type not in ("QUANTIZE", "DEQUANTIZE")]
-    assert all(written.tensors[op.outputs[0]].dtype == "int8" for op in computing)
+    assert all(written.tensors[op.outputs[0]].dtype == activations for op in computing)
     (quality,) = compare_outputs(graph, written, held_out)
     assert quality.sqnr_db > least_sqnr_db and quality.top1_agreement == len(held_out)
 
@@ -59,6 +64,7 @@ def test_quantize_command_writes_the_model_and_reports_its_quality(tmp_path):
     assert report["calibration"] == {
         "path": str(tmp_path / "calibration.npz"),
         "method": "minmax",
+        "activations": "int8",
         "samples": 24,
         "held_out": 8,
     }

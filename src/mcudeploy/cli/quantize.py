@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,9 +16,15 @@ from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets
+from mcudeploy.ir import DType
 from mcudeploy.quantization import Method, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.quantization.report import TensorReport, calibration_report, split_held_out
+
+
+class Activations(StrEnum):
+    INT8 = "int8"
+    INT16 = "int16"
 
 
 def quantize(
@@ -29,6 +36,9 @@ def quantize(
     method: Annotated[
         Method, typer.Option("--method", help="How each activation's range is chosen from the calibration run.")
     ] = Method.MINMAX,
+    activations: Annotated[
+        Activations, typer.Option("--activations", help="int8, or int16 (TFLite's 16x8: int8 weights, int64 biases).")
+    ] = Activations.INT8,
     force: ForceOption = False,
     json: JsonOption = False,
 ) -> None:
@@ -38,7 +48,7 @@ def quantize(
     check_output_file(output, force)
     graph = load_model(model)
     calibration_sets, held_out = split_held_out(load_input_sets(calibration, graph))
-    quantized = quantize_graph(graph, calibration_sets, method)
+    quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value))
     write_file(output, write_tflite(quantized.graph), force)
     evaluation = held_out or calibration_sets
     quality = compare_outputs(graph, quantized.graph, evaluation)
@@ -49,6 +59,7 @@ def quantize(
         "calibration": {
             "path": str(calibration),
             "method": str(method),
+            "activations": str(activations),
             "samples": len(calibration_sets),
             "held_out": len(held_out),
         },
@@ -61,7 +72,8 @@ def quantize(
         return
     measured_on = f"{len(held_out)} held-out" if held_out else "the calibration"
     console.print(
-        f"wrote {output}: int8, calibrated ({method}) on {len(calibration_sets)} input sets from {calibration}"
+        f"wrote {output}: {activations} activations, calibrated ({method}) on {len(calibration_sets)} input sets "
+        f"from {calibration}"
     )
     for q in quality:
         console.print(

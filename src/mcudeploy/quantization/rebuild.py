@@ -1,4 +1,8 @@
-"""The float graph rebuilt in TFLite's int8 scheme, from calibrated activation ranges."""
+"""The float graph rebuilt in TFLite's integer scheme, from calibrated activation ranges.
+
+Activations int8 (asymmetric) or int16 (symmetric, zero point 0: TFLite's 16x8 scheme); weights int8
+either way; biases int32 with int8 activations, int64 with int16 ones.
+"""
 
 from __future__ import annotations
 
@@ -31,10 +35,19 @@ KEEPS_INPUT_SCALE = {
 }
 """Operators that move or select values: TFLite Micro's int8 kernels need the input's quantization out."""
 FIXED_OUTPUT = {
-    "SOFTMAX": Quantization.per_tensor(1 / 256, -128),
-    "LOGISTIC": Quantization.per_tensor(1 / 256, -128),
-    "TANH": Quantization.per_tensor(1 / 128, 0),
+    DType.INT8: {
+        "SOFTMAX": Quantization.per_tensor(1 / 256, -128),
+        "LOGISTIC": Quantization.per_tensor(1 / 256, -128),
+        "TANH": Quantization.per_tensor(1 / 128, 0),
+    },
+    DType.INT16: {
+        "SOFTMAX": Quantization.per_tensor(1 / 32768, 0),
+        "LOGISTIC": Quantization.per_tensor(1 / 32768, 0),
+        "TANH": Quantization.per_tensor(1 / 32768, 0),
+    },
 }
+"""The only output quantizations TFLite's integer kernels of these operators produce."""
+BIAS_TYPE = {DType.INT8: DType.INT32, DType.INT16: DType.INT64}
 OWN_RANGE = {
     "ADD",
     "SUB",
@@ -50,9 +63,13 @@ OWN_RANGE = {
 }
 
 
-def activation_quantization(low: float, high: float) -> Quantization:
-    """Asymmetric int8 covering [low, high] and 0 exactly (TFLite's ChooseQuantizationParams)."""
+def activation_quantization(low: float, high: float, dtype: DType = DType.INT8) -> Quantization:
+    """Asymmetric int8 covering [low, high] and 0 exactly (TFLite's ChooseQuantizationParams), or
+    symmetric int16 (zero point 0) covering both ends."""
     low, high = min(low, 0.0), max(high, 0.0)
+    if dtype == DType.INT16:
+        largest = max(-low, high)
+        return Quantization.per_tensor(largest / 32767 if largest > 0 else 1.0, 0)
     if high == low:
         return Quantization.per_tensor(1.0, INT8_MIN)
     scale = (high - low) / (INT8_MAX - INT8_MIN)
@@ -76,17 +93,23 @@ class Quantized:
 
 
 def quantize_graph(
-    graph: Graph, input_sets: Sequence[Sequence[np.ndarray]], method: Method = Method.MINMAX
+    graph: Graph,
+    input_sets: Sequence[Sequence[np.ndarray]],
+    method: Method = Method.MINMAX,
+    activations: DType = DType.INT8,
 ) -> Quantized:
-    """The int8 graph of a float graph, calibrated on `input_sets` (see the package docstring)."""
+    """The integer graph of a float graph, calibrated on `input_sets` (see the package docstring)."""
+    if activations not in BIAS_TYPE:
+        raise McuDeployError(graph.subject, f"{activations} activations: int8 or int16 only")
     ranges = observe_ranges(graph, input_sets, method)
-    rebuild = _Rebuild(graph, ranges)
+    rebuild = _Rebuild(graph, ranges, activations)
     return Quantized(rebuild.graph(), ranges, rebuild.new)
 
 
 class _Rebuild:
-    def __init__(self, graph: Graph, ranges: dict[int, tuple[float, float]]) -> None:
+    def __init__(self, graph: Graph, ranges: dict[int, tuple[float, float]], activations: DType) -> None:
         self.source = graph
+        self.dtype = activations
         self.ranges = ranges
         self.builder = GraphBuilder(graph.name, graph.description)
         self.new: dict[int, int] = {}
@@ -107,7 +130,7 @@ class _Rebuild:
 
     def _activation(self, index: int, quantization: Quantization) -> int:
         tensor = self.source.tensors[index]
-        new = self.builder.tensor(tensor.shape, DType.INT8, name=tensor.name)
+        new = self.builder.tensor(tensor.shape, self.dtype, name=tensor.name)
         self.builder.tensors[new].quantization = quantization
         self.new[index] = new
         return new
@@ -116,7 +139,7 @@ class _Rebuild:
         if index not in self.ranges:
             name = self.source.tensors[index].name
             raise McuDeployError(self.source.subject, f"tensor '{name}' took no finite value during calibration")
-        return activation_quantization(*self.ranges[index])
+        return activation_quantization(*self.ranges[index], self.dtype)
 
     def _quantized_input(self, index: int) -> int:
         tensor = self.source.tensors[index]
@@ -134,10 +157,10 @@ class _Rebuild:
 
     def _operator(self, op: Operator) -> None:
         outputs = self.source.output_tensors(op)
-        if op.op_type not in OWN_RANGE | KEEPS_INPUT_SCALE | set(FIXED_OUTPUT) or any(
+        if op.op_type not in OWN_RANGE | KEEPS_INPUT_SCALE | set(FIXED_OUTPUT[self.dtype]) or any(
             t.dtype != DType.FLOAT32 for t in outputs
         ):
-            raise UnsupportedOperatorError(self.source.subject, f"layer {op.label} cannot be quantized to int8")
+            raise UnsupportedOperatorError(self.source.subject, f"layer {op.label} cannot be quantized")
         inputs: list[int] = []
         for position, index in enumerate(op.inputs):
             inputs.append(self._input(op, position, index, inputs))
@@ -147,8 +170,8 @@ class _Rebuild:
         self.builder.op(op.op_type, inputs, new_outputs, op.options, version=op.version)
 
     def _output_quantization(self, op: Operator, index: int) -> Quantization:
-        if op.op_type in FIXED_OUTPUT:
-            return FIXED_OUTPUT[op.op_type]
+        if op.op_type in FIXED_OUTPUT[self.dtype]:
+            return FIXED_OUTPUT[self.dtype][op.op_type]
         if op.op_type in KEEPS_INPUT_SCALE:
             return self._quantization(op.inputs[0])
         return self._calibrated(index)
@@ -172,12 +195,13 @@ class _Rebuild:
         if op.op_type in KEEPS_INPUT_SCALE:  # PADV2's pad value: quantized like the data
             return self._constant(tensor, self._quantization(op.inputs[0]))
         low, high = float(np.min(tensor.data, initial=0.0)), float(np.max(tensor.data, initial=0.0))
-        return self._constant(tensor, activation_quantization(low, high))
+        return self._constant(tensor, activation_quantization(low, high, self.dtype))
 
     def _constant(self, tensor, quantization: Quantization) -> int:
         scaled = _round(tensor.data.astype(np.float64) / quantization.single_scale) + quantization.single_zero_point
-        data = np.clip(scaled, INT8_MIN, INT8_MAX).astype(np.int8)
-        index = self.builder.tensor(tensor.shape, DType.INT8, data=data, name=tensor.name)
+        info = np.iinfo(self.dtype.numpy)
+        data = np.clip(scaled, info.min, info.max).astype(self.dtype.numpy)
+        index = self.builder.tensor(tensor.shape, self.dtype, data=data, name=tensor.name)
         self.builder.tensors[index].quantization = quantization
         return index
 
@@ -199,11 +223,13 @@ class _Rebuild:
         return index
 
     def _bias(self, tensor, input_scale: float, weights: Quantization) -> int:
-        """int32 biases at input scale x weight scale (per channel when the weights are)."""
+        """Biases (int32; int64 with int16 activations) at input scale x weight scale, per channel as the weights."""
         scales = input_scale * weights.scale
         values = _round(tensor.data.astype(np.float64) / np.broadcast_to(scales, tensor.shape))
-        data = np.clip(values, -(2**31), 2**31 - 1).astype(np.int32)
-        index = self.builder.tensor(tensor.shape, DType.INT32, data=data, name=tensor.name)
+        bias_type = BIAS_TYPE[self.dtype]
+        info = np.iinfo(bias_type.numpy)
+        data = np.clip(values, info.min, info.max).astype(bias_type.numpy)
+        index = self.builder.tensor(tensor.shape, bias_type, data=data, name=tensor.name)
         self.builder.tensors[index].quantization = (
             Quantization.per_axis(scales, np.zeros(scales.size, np.int64), 0)
             if weights.per_channel
@@ -215,7 +241,7 @@ class _Rebuild:
         tensor = self.builder.tensors[index]
         if tensor.quantization == quantization:
             return index
-        out = self.builder.tensor(tensor.shape, DType.INT8)
+        out = self.builder.tensor(tensor.shape, tensor.dtype)
         self.builder.tensors[out].quantization = quantization
         self.builder.op("QUANTIZE", [index], [out])
         return out
