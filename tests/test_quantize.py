@@ -57,9 +57,12 @@ def test_quantize_command_writes_the_model_and_reports_its_quality(tmp_path):
         str(tmp_path / "calibration.npz"),
         "-o",
         str(tmp_path / "q.tflite"),
+        "--plot",
+        str(tmp_path / "calibration.png"),
         "--json",
     )
     assert code == 0, text
+    assert (tmp_path / "calibration.png").read_bytes().startswith(b"\x89PNG")
     report = json.loads(text)
     assert report["calibration"] == {
         "path": str(tmp_path / "calibration.npz"),

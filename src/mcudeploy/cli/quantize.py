@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from mcudeploy.cli.options import ForceOption, JsonOption, ModelArgument
 from mcudeploy.cli.output import console, print_json
@@ -19,7 +18,9 @@ from mcudeploy.inputs import load_input_sets
 from mcudeploy.ir import DType
 from mcudeploy.quantization import Method, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
-from mcudeploy.quantization.report import TensorReport, calibration_report, split_held_out
+from mcudeploy.quantization.report import calibration_report, split_held_out
+from mcudeploy.reports.analyze import check_plot_path
+from mcudeploy.reports.calibration import calibration_table, plot_calibration
 
 
 class Activations(StrEnum):
@@ -39,6 +40,9 @@ def quantize(
     activations: Annotated[
         Activations, typer.Option("--activations", help="int8, or int16 (TFLite's 16x8: int8 weights, int64 biases).")
     ] = Activations.INT8,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Draw SQNR and clipping per layer to a .png or .svg file.")
+    ] = None,
     force: ForceOption = False,
     json: JsonOption = False,
 ) -> None:
@@ -46,6 +50,8 @@ def quantize(
     if output.suffix.lower() != ".tflite":
         raise McuDeployError(str(output), "the output must be a .tflite file")
     check_output_file(output, force)
+    if plot is not None:
+        check_plot_path(plot)
     graph = load_model(model)
     calibration_sets, held_out = split_held_out(load_input_sets(calibration, graph))
     quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value))
@@ -53,6 +59,8 @@ def quantize(
     evaluation = held_out or calibration_sets
     quality = compare_outputs(graph, quantized.graph, evaluation)
     tensors, warnings = calibration_report(graph, quantized, evaluation, held_out=bool(held_out))
+    if plot is not None:
+        plot_calibration(tensors, plot)
     report = {
         "model": graph.name,
         "output": str(output),
@@ -81,25 +89,8 @@ def quantize(
             f"top-1 agreement {q.top1_agreement}/{q.samples}",
             markup=False,
         )
-    console.print(tensor_table(tensors[:WORST_SHOWN], measured_on))
+    console.print(calibration_table(tensors, measured_on))
     for warning in warnings:
         console.print(f"warning: {warning}", markup=False)
-
-
-WORST_SHOWN = 10
-
-
-def tensor_table(tensors: list[TensorReport], measured_on: str) -> Table:
-    table = Table(title=f"layers that lose most (on {measured_on} inputs)", title_justify="left")
-    for column in ("tensor", "layer", "calibrated range", "int8 range", "clipped", "SQNR dB"):
-        table.add_column(column, justify="right" if column in ("clipped", "SQNR dB") else "left")
-    for t in tensors:
-        table.add_row(
-            t.name,
-            t.layer,
-            f"[{t.calibrated[0]:.4g}, {t.calibrated[1]:.4g}]",
-            f"[{t.quantized[0]:.4g}, {t.quantized[1]:.4g}]",
-            f"{t.clipped:.2%}",
-            f"{t.sqnr_db:.1f}",
-        )
-    return table
+    if plot is not None:
+        console.print(f"wrote {plot}")
