@@ -8,15 +8,15 @@ from mcudeploy.errors import ModelError
 from mcudeploy.importers.tflite import read_tflite
 from mcudeploy.ir import Graph
 
-_PLANNED = {".h5": "Keras", ".keras": "Keras"}
-
 
 def load_model(path: str | Path) -> Graph:
     """Read a model file into the IR, choosing the importer by the file's suffix."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in _PLANNED:
-        raise ModelError(str(path), f"{_PLANNED[suffix]} models are not supported yet: convert to .tflite first")
+    if suffix in (".h5", ".keras"):
+        from mcudeploy.importers.keras import read_keras  # TensorFlow is imported only when needed
+
+        return read_keras(path)
     if suffix == ".onnx":
         return _read_onnx(path)
     return read_tflite(path)

@@ -1,0 +1,130 @@
+"""Keras .h5 and .keras → graph IR, through TensorFlow's TFLite converter (the optional `keras` extra).
+
+Keras safe mode, enforced before anything is loaded: the model's configuration is
+read as JSON (the HDF5 file's `model_config` attribute, or a .keras archive's
+config.json) and a Lambda layer or any class that is not a built-in Keras layer
+(a custom object) is refused with the layer's name; Keras never deserializes it,
+so no code from the file runs. Keras 2 files are read by Keras 3, with the one
+Keras 2 option it no longer takes (DepthwiseConv2D's groups=1, a no-op) dropped.
+The float .tflite the converter writes is then read by the TFLite importer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from mcudeploy.errors import ModelError
+from mcudeploy.importers.tflite import read_tflite
+from mcudeploy.ir import Graph
+
+KERAS2_NO_OPS = {"DepthwiseConv2D": {"groups": 1}}
+"""Keras 2 layer options Keras 3 refuses, with the value at which they do nothing (then dropped)."""
+MODEL_CLASSES = {"Functional", "Sequential", "Model"}
+_MODULES = ("keras.layers", "keras.src.layers", "keras")
+"""Where a .keras archive says built-in layers come from."""
+
+
+def read_keras(path: str | Path) -> Graph:
+    path = Path(path)
+    subject = str(path)
+    if not path.is_file():
+        raise ModelError(subject, "no such file")
+    _require_tensorflow(subject)
+    with tempfile.TemporaryDirectory(prefix="mcudeploy-keras-") as folder:
+        if path.suffix.lower() == ".h5":
+            readable = _checked_h5_copy(path, Path(folder) / path.name, subject)
+        else:
+            _check_config(_keras_archive_config(path, subject), subject)
+            readable = path
+        data = _convert(readable, subject)
+    graph = read_tflite(data)
+    graph.name, graph.source = path.stem, subject
+    graph.metadata["format"] = "keras"
+    return graph
+
+
+def _checked_h5_copy(path: Path, copy: Path, subject: str) -> Path:
+    """A copy of the HDF5 model with its configuration checked and the Keras 2 no-op options dropped."""
+    import h5py
+
+    shutil.copyfile(path, copy)
+    try:
+        with h5py.File(copy, "r+") as file:
+            if "model_config" not in file.attrs:
+                raise ModelError(subject, "an HDF5 file without a Keras model configuration (weights only?)")
+            config = json.loads(file.attrs["model_config"])
+            _check_config(config, subject)
+            file.attrs["model_config"] = json.dumps(config)
+    except (OSError, ValueError, TypeError) as error:
+        raise ModelError(subject, f"not a readable Keras HDF5 model ({_first_line(error)})") from None
+    return copy
+
+
+def _keras_archive_config(path: Path, subject: str) -> dict:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise ModelError(subject, f"not a readable .keras archive ({_first_line(error)})") from None
+
+
+def _check_config(config: dict, subject: str) -> None:
+    """Refuse Lambda layers and custom objects, anywhere in nested models; drop Keras 2 no-op options."""
+    import keras
+
+    if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
+        raise ModelError(subject, "the model configuration is not a Keras model")
+    for layer in config["config"].get("layers", []):
+        kind, options = layer.get("class_name"), layer.get("config", {})
+        name = options.get("name", "?") if isinstance(options, dict) else "?"
+        if kind == "Lambda":
+            raise ModelError(subject, f"layer '{name}' is a Lambda layer: its Python code is refused (Keras safe mode)")
+        if kind in MODEL_CLASSES:
+            _check_config(layer, subject)
+            continue
+        if not isinstance(kind, str) or not hasattr(keras.layers, kind) or layer.get("module") not in (None, *_MODULES):
+            raise ModelError(subject, f"layer '{name}' is of class {kind!r}, not a built-in Keras layer: refused")
+        for option, no_op in KERAS2_NO_OPS.get(kind, {}).items():
+            if options.get(option, no_op) != no_op:
+                raise ModelError(subject, f"layer '{name}': {option}={options[option]} is not supported by Keras 3")
+            options.pop(option, None)
+
+
+def _require_tensorflow(subject: str) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow's first import
+    try:
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    except ModuleNotFoundError:
+        raise ModelError(subject, "reading Keras models needs TensorFlow: pip install 'mcudeploy[keras]'") from None
+
+
+def _convert(model_file: Path, subject: str) -> bytes:
+    """The float .tflite of the model, TensorFlow's chatter kept off stdout (where --json goes)."""
+    import keras
+    import tensorflow as tf
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            model = keras.models.load_model(model_file, compile=False, safe_mode=True)
+            # Batch 1, as an MCU runs: a free batch size leaves SHAPE/PACK arithmetic before each Flatten.
+            inputs = [keras.Input(batch_shape=(1, *t.shape[1:]), dtype=t.dtype) for t in model.inputs]
+            batch_of_one = keras.Model(inputs, model(inputs if len(inputs) > 1 else inputs[0]))
+            return tf.lite.TFLiteConverter.from_keras_model(batch_of_one).convert()
+        except Exception as error:  # Keras and the converter raise many kinds on files they cannot take
+            raise ModelError(subject, f"Keras or TensorFlow's converter cannot take it: {_first_line(error)}") from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return " ".join(text.splitlines()[0].split())[:300]
+
+
+__all__ = ["read_keras"]
