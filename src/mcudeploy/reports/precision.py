@@ -20,7 +20,7 @@ def precision(graph: Graph) -> str:
 def precision_note(graph: Graph) -> str | None:
     """A line for the text output when the model does not run in integer arithmetic only."""
     kind = precision(graph)
-    source = "ONNX" if graph.metadata.get("format") == "onnx" else "this"
+    source = {"onnx": "ONNX", "keras": "Keras"}.get(graph.metadata.get("format", ""), "this")
     if kind == "float32":
         return (
             f"{source} model is float: it runs as float32 (TFLite's float kernels, no int8 speed or size); to run "
