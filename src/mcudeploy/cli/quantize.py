@@ -10,6 +10,7 @@ import typer
 
 from mcudeploy.cli.options import ForceOption, JsonOption, ModelArgument
 from mcudeploy.cli.output import console, print_json
+from mcudeploy.display import printable
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
@@ -52,6 +53,7 @@ def quantize(
     check_output_file(output, force)
     if plot is not None:
         check_plot_path(plot)
+        check_output_file(plot, force)
     graph = load_model(model)
     calibration_sets, held_out = split_held_out(load_input_sets(calibration, graph))
     quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value))
@@ -60,7 +62,7 @@ def quantize(
     quality = compare_outputs(graph, quantized.graph, evaluation)
     tensors, warnings = calibration_report(graph, quantized, evaluation, held_out=bool(held_out))
     if plot is not None:
-        plot_calibration(tensors, plot)
+        write_file(plot, lambda stream: plot_calibration(tensors, stream, plot.suffix.lower()[1:]), force)
     report = {
         "model": graph.name,
         "output": str(output),
@@ -80,17 +82,22 @@ def quantize(
         return
     measured_on = f"{len(held_out)} held-out" if held_out else "the calibration"
     console.print(
-        f"wrote {output}: {activations} activations, calibrated ({method}) on {len(calibration_sets)} input sets "
-        f"from {calibration}"
+        printable(
+            f"wrote {output}: {activations} activations, calibrated ({method}) on {len(calibration_sets)} input "
+            f"sets from {calibration}"
+        ),
+        markup=False,
     )
     for q in quality:
         console.print(
-            f"  output '{q.name}': SQNR {q.sqnr_db:.1f} dB against float on {measured_on} inputs, "
-            f"top-1 agreement {q.top1_agreement}/{q.samples}",
+            printable(
+                f"  output '{q.name}': SQNR {q.sqnr_db:.1f} dB against float on {measured_on} inputs, "
+                f"top-1 agreement {q.top1_agreement}/{q.samples}"
+            ),
             markup=False,
         )
     console.print(calibration_table(tensors, measured_on))
     for warning in warnings:
-        console.print(f"warning: {warning}", markup=False)
+        console.print(printable(f"warning: {warning}"), markup=False)
     if plot is not None:
-        console.print(f"wrote {plot}")
+        console.print(printable(f"wrote {plot}"), markup=False)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from typing import BinaryIO
 
 from rich.table import Table
 
+from mcudeploy.display import markup_safe
 from mcudeploy.quantization.report import TensorReport
 
 WORST_SHOWN = 10
@@ -19,7 +20,7 @@ def calibration_table(tensors: list[TensorReport], measured_on: str) -> Table:
         table.add_column(column, justify="right" if column in ("clipped", "SQNR dB") else "left")
     for t in tensors[:WORST_SHOWN]:
         table.add_row(
-            t.name,
+            markup_safe(t.name),
             t.layer,
             f"[{t.calibrated[0]:.4g}, {t.calibrated[1]:.4g}]",
             f"[{t.quantized[0]:.4g}, {t.quantized[1]:.4g}]",
@@ -29,8 +30,9 @@ def calibration_table(tensors: list[TensorReport], measured_on: str) -> Table:
     return table
 
 
-def plot_calibration(tensors: list[TensorReport], path: Path) -> None:
-    """SQNR against float and share clipped, one bar each per tensor, in execution order."""
+def plot_calibration(tensors: list[TensorReport], stream: BinaryIO, image_format: str) -> None:
+    """SQNR against float and share clipped, one bar each per tensor in execution order, written to
+    `stream` as `image_format` ("png" or "svg")."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -46,7 +48,7 @@ def plot_calibration(tensors: list[TensorReport], path: Path) -> None:
     clipped_axes.barh(labels, [100 * t.clipped for t in ordered], color="C3")
     clipped_axes.set_xlabel("held-out values clipped (%)")
     figure.suptitle("calibration report")
-    figure.savefig(path)
+    figure.savefig(stream, format=image_format)
 
 
 def _layer_number(label: str) -> int:

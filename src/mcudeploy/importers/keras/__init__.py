@@ -15,18 +15,20 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 
 from mcudeploy.errors import ModelError
+from mcudeploy.files import read_regular
 from mcudeploy.importers.tflite import read_tflite
+from mcudeploy.importers.tflite.reader import MAX_MODEL_BYTES
 from mcudeploy.ir import Graph
 
 KERAS2_NO_OPS = {"DepthwiseConv2D": {"groups": 1}}
 """Keras 2 layer options Keras 3 refuses, with the value at which they do nothing (then dropped)."""
 MODEL_CLASSES = {"Functional", "Sequential", "Model"}
+MAX_CONFIG_BYTES = 16 << 20
 _MODULES = ("keras.layers", "keras.src.layers", "keras")
 """Where a .keras archive says built-in layers come from."""
 
@@ -34,27 +36,26 @@ _MODULES = ("keras.layers", "keras.src.layers", "keras")
 def read_keras(path: str | Path) -> Graph:
     path = Path(path)
     subject = str(path)
-    if not path.is_file():
-        raise ModelError(subject, "no such file")
+    data = read_regular(path, MAX_MODEL_BYTES, ModelError)  # a regular file of bounded size, as every model
     _require_tensorflow(subject)
     with tempfile.TemporaryDirectory(prefix="mcudeploy-keras-") as folder:
-        if path.suffix.lower() == ".h5":
-            readable = _checked_h5_copy(path, Path(folder) / path.name, subject)
+        copy = Path(folder) / f"model{path.suffix.lower()}"
+        copy.write_bytes(data)
+        if copy.suffix == ".h5":
+            _check_h5(copy, subject)
         else:
-            _check_config(_keras_archive_config(path, subject), subject)
-            readable = path
-        data = _convert(readable, subject)
-    graph = read_tflite(data)
+            _check_config(_keras_archive_config(data, subject), subject)
+        converted = _convert(copy, subject)
+    graph = read_tflite(converted)
     graph.name, graph.source = path.stem, subject
     graph.metadata["format"] = "keras"
     return graph
 
 
-def _checked_h5_copy(path: Path, copy: Path, subject: str) -> Path:
-    """A copy of the HDF5 model with its configuration checked and the Keras 2 no-op options dropped."""
+def _check_h5(copy: Path, subject: str) -> None:
+    """Check the HDF5 model's configuration, dropping the Keras 2 no-op options (in our copy)."""
     import h5py
 
-    shutil.copyfile(path, copy)
     try:
         with h5py.File(copy, "r+") as file:
             if "model_config" not in file.attrs:
@@ -64,12 +65,13 @@ def _checked_h5_copy(path: Path, copy: Path, subject: str) -> Path:
             file.attrs["model_config"] = json.dumps(config)
     except (OSError, ValueError, TypeError) as error:
         raise ModelError(subject, f"not a readable Keras HDF5 model ({_first_line(error)})") from None
-    return copy
 
 
-def _keras_archive_config(path: Path, subject: str) -> dict:
+def _keras_archive_config(data: bytes, subject: str) -> dict:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                raise ModelError(subject, "the archive's config.json unpacks to more than 16 MiB: not plausible")
             return json.loads(archive.read("config.json"))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise ModelError(subject, f"not a readable .keras archive ({_first_line(error)})") from None

@@ -19,8 +19,9 @@ from onnx import numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
 from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.files import read_regular
 from mcudeploy.importers.onnx.qoperator import expand_qoperators
-from mcudeploy.importers.tflite.reader import MAX_TENSOR_BYTES
+from mcudeploy.importers.tflite.reader import MAX_MODEL_BYTES, MAX_TENSOR_BYTES
 
 OLDEST_OPSET = 11
 NEWEST_OPSET = onnx.defs.onnx_opset_version()
@@ -62,14 +63,9 @@ class OnnxModel:
 
 def read_onnx_model(path: Path) -> OnnxModel:
     subject = str(path)
+    data = read_regular(path, MAX_MODEL_BYTES, ModelError)  # a regular file of bounded size, as every model
     try:
-        proto = onnx.load(str(path), load_external_data=False)
-    except FileNotFoundError:
-        raise ModelError(subject, "no such file") from None
-    except IsADirectoryError:
-        raise ModelError(subject, "is a directory, not a model file") from None
-    except OSError as error:
-        raise ModelError(subject, f"cannot read: {error.strerror}") from None
+        proto = onnx.load_model_from_string(data)
     except Exception as error:  # protobuf's DecodeError and friends
         raise ModelError(subject, f"not an ONNX model ({_first_line(error)})") from None
     return _Reading(proto, subject).model()

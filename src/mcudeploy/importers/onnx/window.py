@@ -16,6 +16,8 @@ import numpy as np
 
 from mcudeploy.importers.onnx.convert import Context
 from mcudeploy.ir import Padding
+from mcudeploy.ir.options import Conv2DOptions
+from mcudeploy.params.window import make_window
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,7 @@ class Geometry:
         before, after = _onnx_pads(ctx, in_size, effective, strides, out_size)
         candidates = (Padding.VALID,) if padding_counts and any(before + after) else (Padding.VALID, Padding.SAME)
         for padding in candidates:
-            if all(
-                _tflite_window(padding, i, e, s) == (o, b)
-                for i, e, s, o, b in zip(in_size, effective, strides, out_size, before, strict=True)
-            ):
+            if _tflite_places(padding, in_size, kernel, strides, dilations, out_size, before):
                 return cls(padding, strides, dilations, None)
         pads = tuple(zip(before, after, strict=True))
         for i, e, s, o, (b, a) in zip(in_size, effective, strides, out_size, pads, strict=True):
@@ -73,11 +72,17 @@ def _onnx_pads(ctx: Context, in_size, effective, strides, out_size) -> tuple[lis
     return list(pads[:2]), list(pads[2:])
 
 
-def _tflite_window(padding: Padding, in_size: int, effective: int, stride: int) -> tuple[int, int]:
-    """(output size, leading padding) TFLite gives an axis (ComputePaddingHeightWidth)."""
-    out = (in_size + stride - 1) // stride if padding == Padding.SAME else (in_size + stride - effective) // stride
-    total = (out - 1) * stride + effective - in_size
-    return out, max(total, 0) // 2
+def _tflite_places(padding: Padding, in_size, kernel, strides, dilations, out_size, before) -> bool:
+    """Whether TFLite's `padding` gives this output size and leading padding (its window rule, params.window)."""
+    for i, k, s, d, o in zip(in_size, kernel, strides, dilations, out_size, strict=True):
+        effective = (k - 1) * d + 1
+        if o != ((i + s - 1) // s if padding == Padding.SAME else (i + s - effective) // s):
+            return False
+    options = Conv2DOptions(
+        padding=padding, stride_h=strides[0], stride_w=strides[1], dilation_h=dilations[0], dilation_w=dilations[1]
+    )
+    window = make_window(options, (1, *in_size, 1), tuple(kernel), (1, *out_size, 1))
+    return (window.pad_top, window.pad_left) == tuple(before)
 
 
 def padded_input(ctx: Context, x: int, geometry: Geometry, value: float) -> int:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcudeploy.engine.ops.resize import nearest_source_indices
 from mcudeploy.importers.onnx.convert import Context, Int8, converts
 from mcudeploy.importers.onnx.layout import NHWC
 from mcudeploy.ir.options import ResizeNearestNeighborOptions
+from mcudeploy.params.movement import nearest_source_indices
 
 _ROUNDING = {
     "round_prefer_floor": lambda x: np.ceil(x - 0.5),
