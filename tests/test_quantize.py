@@ -124,3 +124,13 @@ def test_mse_clips_only_when_rounding_costs_more_than_clipping():
     assert calibrate._least_error_range(inside + outlier, (0.0, 100.0), 0) == (0.0, 100.0)
     low, high = calibrate._least_error_range(inside * 1000 + outlier, (0.0, 100.0), 0)
     assert low == 0.0 and high < 100.0
+
+
+def test_quantize_replaces_its_output_only_with_force(tmp_path):
+    model = MODELS / "tflm/hello_world_float.tflite"
+    np.save(tmp_path / "x.npy", np.zeros((1, 1), np.float32))
+    output = tmp_path / "q.tflite"
+    output.write_bytes(b"keep me")
+    arguments = ["quantize", str(model), "-c", str(tmp_path / "x.npy"), "-o", str(output)]
+    assert invoke(*arguments)[0] == 2 and output.read_bytes() == b"keep me"
+    assert invoke(*arguments, "--force")[0] == 0 and output.read_bytes()[4:8] == b"TFL3"
