@@ -38,7 +38,7 @@ def layout_findings(graph: Graph) -> list[Finding]:
     findings = [_leading_transpose(tensor, op) for tensor, op in transposed]
     seen = {tensor.index for tensor, _ in transposed}
     findings += [
-        _channels_first_input(t) for t in graph.graph_inputs if t.index not in seen and _channels_first(t.shape)
+        _channels_first_input(t) for t in graph.graph_inputs if t.index not in seen and looks_channels_first(t)
     ]
     findings += _convolutions_reading_channels_as_rows(graph)
     return findings
@@ -69,7 +69,9 @@ def _leading_transpose(tensor: Tensor, op: Operator) -> Finding:
     )
 
 
-def _channels_first(shape: tuple[int, ...]) -> bool:
+def looks_channels_first(tensor: Tensor) -> bool:
+    """(1, C, H, W) with a few channels and a spatial last axis: (1, 3, 224, 224), not (1, 224, 224, 3)."""
+    shape = tensor.shape
     return len(shape) == 4 and shape[1] <= MAX_IMAGE_CHANNELS < min(shape[2], shape[3])
 
 
@@ -89,8 +91,9 @@ def _convolutions_reading_channels_as_rows(graph: Graph) -> list[Finding]:
     for op in graph.operators:
         if op.op_type not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             continue
-        shape = graph.tensors[op.inputs[0]].shape
-        if _channels_first(shape) and shape[2] == shape[3]:
+        source = graph.tensors[op.inputs[0]]
+        shape = source.shape
+        if looks_channels_first(source) and shape[2] == shape[3]:
             findings.append(
                 Finding(
                     "channels-in-height",

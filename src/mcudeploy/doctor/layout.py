@@ -4,20 +4,13 @@ them with TRANSPOSE operators that move every activation byte through the CPU, w
 
 from __future__ import annotations
 
+from mcudeploy.analysis.layout import looks_channels_first
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
-from mcudeploy.ir import Graph, Operator, Tensor
+from mcudeploy.ir import Graph, Operator
 
 CHECK = "nchw-layout"
 LAYOUT_PERMUTATIONS = ((0, 2, 3, 1), (0, 3, 1, 2))
 """NCHW to NHWC and back."""
-MAX_CHANNELS = 4
-"""Image-like inputs carry at most 4 channels (grey, RGB, RGBA)."""
-
-
-def looks_channels_first(tensor: Tensor) -> bool:
-    """(1, C, H, W) with a few channels and a spatial last axis: (1, 3, 224, 224), not (1, 224, 224, 3)."""
-    shape = tensor.shape
-    return len(shape) == 4 and shape[1] <= MAX_CHANNELS < min(shape[2], shape[3])
 
 
 def layout_transposes(graph: Graph) -> list[Operator]:
@@ -56,8 +49,9 @@ def check_layout(context: Context) -> CheckResult:
             what="the model keeps the channels-first (NCHW) layout of its PyTorch/ONNX origin",
             evidence=tuple(evidence),
             cost=cost,
-            fix="convert with the layout changed to NHWC (onnx2tf's default, or export channels-last) so no "
-            "TRANSPOSE remains and the input is (1, H, W, C)",
+            fix="give mcudeploy the .onnx model itself (its importer converts to NHWC, folding the layout "
+            "transposes away), or convert with the layout changed to NHWC (onnx2tf's default, or export "
+            "channels-last) so no TRANSPOSE remains and the input is (1, H, W, C)",
         )
     )
     return result
