@@ -65,11 +65,13 @@ def generate(
     arena_section: str | None = None,
     force: bool = False,
     core: str | None = None,
+    guard_bytes: int = 0,
 ) -> GeneratedCode:
     """Write the C project of `graph` with the memory `plan` into `out_dir`.
 
     `core` (e.g. "cortex-m4") picks the fastest kernel variants it runs (MVE, then DSP); None
-    ships portable C only.
+    ships portable C only. `guard_bytes` (sanitizer builds) leaves a never-read red zone of that
+    many bytes after every constant array, for a harness to poison.
 
     The files are written to a folder beside `out_dir`, then moved into place (see
     `mcudeploy.files.write_folder`: which existing folders are replaced, and how); `force`
@@ -81,7 +83,7 @@ def generate(
         raise McuDeployError(arena_section, "a section name may hold letters, digits, '_', '.' and '$' only")
     out_dir = Path(out_dir)
     check_output_folder(out_dir, force)
-    rendered = render(graph, plan, prefix, arena_section, core)
+    rendered = render(graph, plan, prefix, arena_section, core, guard_bytes)
     write_folder({name: text.encode("utf-8") for name, text in rendered.files.items()}, out_dir, force)
     return GeneratedCode(
         directory=out_dir,
@@ -95,10 +97,15 @@ def generate(
 
 
 def render(
-    graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: str | None = None, core: str | None = None
+    graph: Graph,
+    plan: MemoryPlan,
+    prefix: str = "net",
+    arena_section: str | None = None,
+    core: str | None = None,
+    guard_bytes: int = 0,
 ) -> RenderedProject:
     """Every file of the project, by relative path, without writing anything."""
-    layout = constant_layout(graph, plan.alignment)
+    layout = constant_layout(graph, plan.alignment, guard_bytes)
     _check_alignment(graph, plan, layout)
     block = weights_block(layout, prefix)
     offsets = {b.tensor: b.offset for b in plan.buffers if b.tensor is not None}
@@ -112,6 +119,7 @@ def render(
         headers=sorted({c.header for c in codes if c.header}),
         weights=weights_members(graph, layout, _derived_values(graph)),
         weights_alignment=layout.alignment,
+        weights_guard=guard_bytes,
         sources=["network.c", *(f"runtime/{s}" for s in sources)],
         libm=needs_libm,
     )

@@ -67,7 +67,7 @@ class MemoryMap:
 
 @dataclass(frozen=True)
 class Target:
-    """One core we build for. `machine` and `memory` are None for the host target."""
+    """One core we build for. `machine` and `memory` are None for the host targets."""
 
     name: str
     description: str
@@ -109,10 +109,14 @@ def _an547_memory() -> MemoryMap:
 
 _THUMB = "-mthumb"
 
+SANITIZER_FLAGS = ("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+"""AddressSanitizer and UndefinedBehaviorSanitizer; any finding ends the program with a report on stderr."""
+
 TARGETS: dict[str, Target] = {
     target.name: target
     for target in (
         Target("host", "host C compiler (gcc), no emulation", None, (), None),
+        Target("host-sanitized", "host gcc with AddressSanitizer and UBSan, no emulation", None, SANITIZER_FLAGS, None),
         Target(
             "m3",
             "Cortex-M3 on QEMU mps2-an385",

@@ -53,7 +53,7 @@ def runtime_sources(target: Target) -> list[Path]:
 
 
 def _define_flags(target: Target, defines: Defines | None) -> list[str]:
-    flags = [f"-DMCUDEPLOY_TARGET_{target.name.upper()}=1"]
+    flags = [f"-DMCUDEPLOY_TARGET_{target.name.upper().replace('-', '_')}=1"]
     if target.has_fpu:
         flags.append("-DMCU_HAS_FPU=1")
     for name, value in (defines or {}).items():

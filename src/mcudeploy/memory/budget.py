@@ -60,7 +60,7 @@ class ConstantLayout:
         return sum(align_up(a.nbytes, self.alignment) for a in self.arrays if a.layer == layer)
 
 
-def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT) -> ConstantLayout:
+def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_bytes: int = 0) -> ConstantLayout:
     """The constant arrays the generated code stores, in the order it stores them.
 
     Operators in execution order; for each, its constant inputs not stored yet (weights
@@ -68,7 +68,8 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT) -> Constan
     convolution or fully connected layer, its int32 output multipliers and int32 shifts,
     one per filter scale (`mcudeploy.params.requantization`). Each array starts on
     `alignment` bytes. The C generator lays out its constants with this function, so
-    flash figures here and in the linked image agree.
+    flash figures here and in the linked image agree. `guard_bytes` (sanitizer builds
+    only) leaves that many unused bytes after every array with elements.
     """
     arrays: list[ConstantArray] = []
     stored: set[int] = set()
@@ -76,7 +77,7 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT) -> Constan
     for op in graph.operators:
         for name, dtype, count, tensor in _layer_constants(graph, op, stored):
             arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor))
-            offset = align_up(offset + count * dtype.itemsize, alignment)
+            offset = align_up(offset + count * dtype.itemsize + (guard_bytes if count else 0), alignment)
     return ConstantLayout(tuple(arrays), alignment, offset)
 
 

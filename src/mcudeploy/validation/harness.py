@@ -5,6 +5,10 @@ emulation runtime's `mcu_host.h`). It reads `input_<i>.bin` straight into the
 arena's input buffers, brackets the inference with instruction-count marks and
 writes `output_<i>.bin`. In dump mode the network's layer hook writes every
 layer's output tensor to `tensor_<index>.bin`, so a divergence can be located.
+With red zones (sanitizer builds, `validation.guards`) it poisons the arena's and
+the weights block's unused bytes after `init`, so AddressSanitizer reports any
+access to them; it then compiles as one translation unit with `network.c`, whose
+weights block it must name.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from mcudeploy.codegen.cformat import identifier
 from mcudeploy.emulation import Target, build
 from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION, DEFAULT_STACK_SIZE
 from mcudeploy.ir import Graph
+from mcudeploy.validation.guards import RedZones
 
 ARENA_SECTION = DEFAULT_ARENA_SECTION
 
@@ -102,7 +107,29 @@ static inline __attribute__((always_inline)) uint32_t harness_stack_used(uint32_
 """
 
 
-def harness_source(graph: Graph, prefix: str) -> str:
+def _poison_source(prefix: str, red_zones: RedZones) -> str:
+    """network.c in this translation unit, and a function poisoning the red zones under ASan."""
+    calls = [f"    ASAN_POISON_MEMORY_REGION({prefix}_arena + {at}, {size});\n" for at, size in red_zones.arena]
+    calls += [
+        f"    ASAN_POISON_MEMORY_REGION((const uint8_t *)&{prefix}_weights + {at}, {size});\n"
+        for at, size in red_zones.weights
+    ]
+    return f"""\
+#include "network.c"
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
+/* The bytes no buffer or constant array owns: any access to them is an overrun. */
+static void poison_red_zones(void)
+{{
+#if defined(__SANITIZE_ADDRESS__)
+{"".join(calls)}#endif
+}}
+"""
+
+
+def harness_source(graph: Graph, prefix: str, red_zones: RedZones | None = None) -> str:
     upper = identifier(prefix)
     reads = "".join(
         f'    if (mcu_host_read_file("input_{i}.bin", {prefix}_input_{i}(), {upper}_INPUT_{i}_BYTES)'
@@ -120,7 +147,7 @@ def harness_source(graph: Graph, prefix: str) -> str:
 
 #include "mcu_host.h"
 #include "network.h"
-
+{_poison_source(prefix, red_zones) if red_zones else ""}
 {_DUMP_HOOK.format(dump=DUMP_DEFINE, hook=HOOK_FUNCTION)}
 {_STACK_PAINT.format(define=STACK_PAINT_DEFINE, paint=STACK_PAINT)}
 int main(void)
@@ -136,7 +163,7 @@ int main(void)
     if ({prefix}_init() != {upper}_OK) {{
         return {EXIT_INIT_FAILED};
     }}
-{reads}#ifdef {STACK_PAINT_DEFINE}
+{"    poison_red_zones();" + chr(10) if red_zones else ""}{reads}#ifdef {STACK_PAINT_DEFINE}
     harness_paint_stack(stack_top);
 #endif
     mcu_count_mark();
@@ -169,11 +196,13 @@ def build_harness(
     dump: bool = False,
     paint_stack: bool = False,
     stack_limit: int | None = None,
+    red_zones: RedZones | None = None,
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `paint_stack` (emulated
     targets): the harness writes the inference's stack high-water mark to `STACK_USED_FILE`;
-    `stack_limit` (Armv8-M, with `paint_stack`): MSPLIM lets the inference use that many bytes only."""
+    `stack_limit` (Armv8-M, with `paint_stack`): MSPLIM lets the inference use that many bytes only;
+    `red_zones` (sanitizer builds): poisoned after init."""
     defines = dump_defines(code.prefix) if dump else {}
     if paint_stack:
         defines[STACK_PAINT_DEFINE] = None
@@ -181,10 +210,11 @@ def build_harness(
         defines[STACK_LIMIT_DEFINE] = f"{stack_limit}u"
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
-    harness.write_text(harness_source(graph, code.prefix))
+    harness.write_text(harness_source(graph, code.prefix, red_zones))
+    sources = [s for s in code.sources if not (red_zones and s == "network.c")]  # then the harness includes it
     return build(
         target,
-        [*(code.directory / s for s in code.sources), harness],
+        [*(code.directory / s for s in sources), harness],
         [code.directory / d for d in code.include_dirs],
         folder / "network.elf",
         defines=defines or None,

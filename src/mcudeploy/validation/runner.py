@@ -4,7 +4,8 @@ Per target: the generated project is built with the harness (once), then run onc
 per input set; outputs are compared with the engine's, and on emulated cores the
 instructions of one inference are counted exactly. With `per_layer` (or after a
 mismatch) a second build dumps every layer's output so the first diverging layer
-and element can be named.
+and element can be named. With `guard_bytes`, every buffer and constant array is
+followed by a red zone the harness poisons (for the `host-sanitized` target).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mcudeploy.engine import Engine, RunResult
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph, Tensor
 from mcudeploy.memory import plan_memory
+from mcudeploy.validation.guards import guarded_plan, red_zones
 from mcudeploy.validation.harness import ARENA_SECTION, build_harness, write_inputs
 from mcudeploy.validation.metrics import OutputMetrics, compare
 
@@ -90,9 +92,14 @@ def output_agrees(got: np.ndarray, expected: np.ndarray, tensor: Tensor) -> bool
 class Validator:
     """Validates one model: its plan and generated code are shared by every target."""
 
-    def __init__(self, graph: Graph, planner: str = "mcudeploy", workdir: Path | None = None) -> None:
+    def __init__(
+        self, graph: Graph, planner: str = "mcudeploy", workdir: Path | None = None, guard_bytes: int = 0
+    ) -> None:
         self.graph = graph
         self.plan = plan_memory(graph, planner=planner)
+        self.guard_bytes = guard_bytes
+        if guard_bytes:
+            self.plan = guarded_plan(self.plan, guard_bytes)
         self.engine = Engine(graph)
         self._scratch = None if workdir else tempfile.TemporaryDirectory(prefix="mcudeploy-validate-")
         self.workdir = Path(workdir) if workdir else Path(self._scratch.name)
@@ -150,13 +157,17 @@ class Validator:
         if core not in self._generated:
             folder = self.workdir / f"gen-{core or 'host'}"
             section = None if core is None else ARENA_SECTION
-            self._generated[core] = generate(self.graph, self.plan, folder, PREFIX, section, force=True, core=core)
+            self._generated[core] = generate(
+                self.graph, self.plan, folder, PREFIX, section, force=True, core=core, guard_bytes=self.guard_bytes
+            )
         return self._generated[core]
 
     def build(self, target_name: str, dump: bool = False) -> Path:
         """Build the harness ELF for a target; `dump` adds the per-layer tensor dump."""
         folder = self.workdir / f"build-{target_name}{'-dump' if dump else ''}"
-        return build_harness(self.graph, self.code_for(target_name), get_target(target_name), folder, dump)
+        zones = red_zones(self.graph, self.plan, self.guard_bytes) if self.guard_bytes else None
+        code, target = self.code_for(target_name), get_target(target_name)
+        return build_harness(self.graph, code, target, folder, dump, red_zones=zones)
 
     def _run(
         self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], run_name: str
@@ -167,8 +178,9 @@ class Validator:
         counting = None if get_target(target_name).is_host else InstructionCounting(per_function=False)
         run = run_elf(target_name, elf, folder, timeout_s=600.0, plugin=counting)
         if run.exit_code != 0:
+            report = _sanitizer_report(run.stderr)
             raise McuDeployError(
-                self.graph.subject, f"the generated code failed on {target_name} (exit code {run.exit_code})"
+                self.graph.subject, f"the generated code failed on {target_name} (exit code {run.exit_code}){report}"
             )
         outputs = [
             _read_tensor(folder / f"output_{i}.bin", tensor) for i, tensor in enumerate(self.graph.graph_outputs)
@@ -198,6 +210,12 @@ class Validator:
                         got.flat[first].item(), expected.flat[first].item(), int(differing.size),
                     )  # fmt: skip
         return None
+
+
+def _sanitizer_report(stderr: str) -> str:
+    """The sanitizer's first line saying what went wrong and where, when one stopped the program."""
+    found = (line.strip() for line in stderr.splitlines() if "runtime error:" in line or line.startswith("SUMMARY:"))
+    return next((f": {line}" for line in found), "")
 
 
 def target_core(target_name: str) -> str | None:
