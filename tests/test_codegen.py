@@ -287,16 +287,18 @@ def _conv(f: Family, dtype: str, shape, filters: int, kernel, options: Conv2DOpt
     f.op("CONV_2D", [x, w, b], [y], options)
 
 
-def _depthwise(f: Family, dtype: str, shape, multiplier: int, options: DepthwiseConv2DOptions, bias="int32"):
+def _depthwise(
+    f: Family, dtype: str, shape, multiplier: int, options: DepthwiseConv2DOptions, bias="int32", kernel=(3, 3)
+):
     batch, height, width, channels = shape
-    out_h = _conv_size(height, 3, options.stride_h, options.dilation_h, options.padding)
-    out_w = _conv_size(width, 3, options.stride_w, options.dilation_w, options.padding)
+    out_h = _conv_size(height, kernel[0], options.stride_h, options.dilation_h, options.padding)
+    out_w = _conv_size(width, kernel[1], options.stride_w, options.dilation_w, options.padding)
     x = f.input(shape, dtype)
     if dtype == "float32":
-        w = f.constant(f.rng.standard_normal((1, 3, 3, channels * multiplier)), "float32")
+        w = f.constant(f.rng.standard_normal((1, *kernel, channels * multiplier)), "float32")
         b = f.constant(f.rng.standard_normal(channels * multiplier), "float32")
     else:
-        w = f.weights((1, 3, 3, channels * multiplier), axis=3)
+        w = f.weights((1, *kernel, channels * multiplier), axis=3)
         b = f.bias(channels * multiplier, "int64" if dtype == "int16" else bias) if bias else NO_TENSOR
     y = f.output((batch, out_h, out_w, channels * multiplier), dtype, scale=0.3 if dtype == "int8" else 0.02)
     f.op("DEPTHWISE_CONV_2D", [x, w, b], [y], options)

@@ -109,8 +109,14 @@ def _an547_memory() -> MemoryMap:
 
 _THUMB = "-mthumb"
 
-SANITIZER_FLAGS = ("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
-"""AddressSanitizer and UndefinedBehaviorSanitizer; any finding ends the program with a report on stderr."""
+SANITIZER_FLAGS = (
+    "-g",
+    "-fsanitize=address,undefined,float-cast-overflow",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+)
+"""AddressSanitizer and UndefinedBehaviorSanitizer (with float-to-integer overflow, which gcc leaves out
+of "undefined"); any finding ends the program with a report on stderr."""
 
 TARGETS: dict[str, Target] = {
     target.name: target

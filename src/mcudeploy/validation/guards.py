@@ -2,19 +2,19 @@
 nothing may touch, which the harness poisons, so that AddressSanitizer reports an overrun from one
 buffer into the next even inside the arena or the weights block.
 
-The arena side is a plan transformation (each buffer at its own offset, a gap before and after
-it); the constants side is the generator's `guard_bytes` (a never-read member after each array).
-Neither changes what any kernel computes: only where its buffers are.
+The arena side is the guarded plan (`memory.planners.guarded`: each buffer on bytes of its own,
+a gap before and after it); the constants side is the generator's `guard_bytes` (a never-read
+member after each array). Neither changes what any kernel computes: only where its buffers are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from mcudeploy.ir import Graph
-from mcudeploy.memory.budget import align_up, constant_layout
-from mcudeploy.memory.plan import Buffer, MemoryPlan
+from mcudeploy.memory.budget import constant_layout
+from mcudeploy.memory.plan import MemoryPlan
 
 GUARD_BYTES = 32
 """Bytes of red zone between two buffers: more than any kernel's widest access (16-byte vectors)."""
@@ -29,30 +29,6 @@ class RedZones:
     """In the arena (`<prefix>_arena`)."""
     weights: Ranges
     """In the constants block (`<prefix>_weights`)."""
-
-
-def guarded_plan(plan: MemoryPlan, guard_bytes: int = GUARD_BYTES) -> MemoryPlan:
-    """`plan` with no two buffers sharing a byte and `guard_bytes` or more unused before and after
-    each. A reshape-like alias keeps its source's bytes (that is what its no-code kernel relies on)."""
-    offsets: dict[str, int] = {}
-    by_tensor = {b.tensor: b for b in plan.buffers if b.tensor is not None}
-    end = 0
-    for buffer in sorted(plan.buffers, key=lambda b: (b.offset, b.name)):
-        if buffer.alias_of is None:
-            offsets[buffer.name] = align_up(end + guard_bytes, plan.alignment)
-            end = offsets[buffer.name] + buffer.size
-    buffers = [
-        replace(b, offset=offsets[b.name if b.alias_of is None else by_tensor[b.alias_of].name]) for b in plan.buffers
-    ]
-    return replace(
-        plan,
-        planner=f"{plan.planner}, guarded",
-        buffers=buffers,
-        arena_bytes=align_up(end + guard_bytes, plan.alignment),
-        step_live_bytes=[_live_bytes(buffers, step) for step in range(len(plan.step_live_bytes))],
-        allowed_overlaps=set(),
-        permits=[],
-    )
 
 
 def red_zones(graph: Graph, plan: MemoryPlan, guard_bytes: int) -> RedZones:
@@ -73,7 +49,3 @@ def _unused(total: int, spans: Iterable[tuple[int, int]]) -> Ranges:
     if total > reach:
         zones.append((reach, total - reach))
     return tuple(zones)
-
-
-def _live_bytes(buffers: list[Buffer], step: int) -> int:
-    return sum(b.size for b in buffers if b.alias_of is None and b.live_at(step))

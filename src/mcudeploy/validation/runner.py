@@ -23,7 +23,8 @@ from mcudeploy.engine import Engine, RunResult
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph, Tensor
 from mcudeploy.memory import plan_memory
-from mcudeploy.validation.guards import guarded_plan, red_zones
+from mcudeploy.memory.planners.guarded import plan_guarded
+from mcudeploy.validation.guards import red_zones
 from mcudeploy.validation.harness import ARENA_SECTION, build_harness, write_inputs
 from mcudeploy.validation.metrics import OutputMetrics, compare
 
@@ -95,11 +96,10 @@ class Validator:
     def __init__(
         self, graph: Graph, planner: str = "mcudeploy", workdir: Path | None = None, guard_bytes: int = 0
     ) -> None:
+        """`guard_bytes`: the guarded plan (`planner` is then unused) and constants with red zones."""
         self.graph = graph
-        self.plan = plan_memory(graph, planner=planner)
         self.guard_bytes = guard_bytes
-        if guard_bytes:
-            self.plan = guarded_plan(self.plan, guard_bytes)
+        self.plan = plan_guarded(graph, guard_bytes=guard_bytes) if guard_bytes else plan_memory(graph, planner=planner)
         self.engine = Engine(graph)
         self._scratch = None if workdir else tempfile.TemporaryDirectory(prefix="mcudeploy-validate-")
         self.workdir = Path(workdir) if workdir else Path(self._scratch.name)

@@ -79,13 +79,18 @@ static inline int32_t md_mbqm(int32_t x, int32_t multiplier, int32_t shift)
     return md_rdbpot_fast(md_srdhm_fast(x, multiplier), -shift);
 }
 
+/* int64 addition with two's complement wrap-around (a bias at the end of its range). */
+static inline int64_t md_wrap_add64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+
 /* TFLite's MultiplyByQuantizedMultiplier for int64 accumulators (16x8 kernels): the multiplier
- * reduced to 16 bits, one rounding shift. */
+ * reduced to 16 bits, one rounding shift; shift below 15 (the generator checks). The product and
+ * the rounding wrap modulo 2^64 as the reference engine's int64 arithmetic does (TFLite assumes
+ * |x| < 2^47, which an extreme int64 bias breaks). */
 static inline int32_t md_mbqm64(int64_t x, int32_t multiplier, int32_t shift)
 {
     const int64_t reduced = multiplier < 0x7FFF0000 ? ((int64_t)multiplier + (1 << 15)) >> 16 : 0x7FFF;
     const int32_t total_shift = 15 - shift;
-    const int64_t rounded = x * reduced + (INT64_C(1) << (total_shift - 1));
+    const int64_t rounded = md_wrap_add64((int64_t)((uint64_t)x * (uint64_t)reduced), INT64_C(1) << (total_shift - 1));
     return (int32_t)(uint32_t)(uint64_t)(rounded >> total_shift);
 }
 
@@ -122,7 +127,7 @@ static inline int32_t md_requantize_sum(int64_t sum, const void *bias, int32_t c
                                         int32_t multiplier, int32_t shift, int32_t offset, int32_t low, int32_t high)
 {
     if (accumulator64) {
-        const int64_t acc = sum + (bias ? ((const int64_t *)bias)[channel] : 0);
+        const int64_t acc = md_wrap_add64(sum, bias ? ((const int64_t *)bias)[channel] : 0);
         return md_requantize64(acc, multiplier, shift, offset, low, high);
     }
     return md_requantize32(md_wrap_add((int32_t)(uint32_t)(uint64_t)sum, bias ? ((const int32_t *)bias)[channel] : 0),
