@@ -16,6 +16,7 @@ bit-exact on QEMU (tests/test_kernel_paths.py, test_dsp_kernels.py, test_mve_ker
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -46,6 +47,8 @@ from mcudeploy.memory.budget import constant_layout
 from mcudeploy.validation.guards import GUARD_BYTES
 from mcudeploy.validation.runner import TargetResult, Validator
 from test_codegen import Family, _conv, _conv_size, _depthwise, _fully_connected
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the reference engine on infinities
 
 TARGET = "host-sanitized"
 CHANNELS = (1, 2, 3, 5, 8, 15, 16, 17)
@@ -255,6 +258,12 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "elementwise": elementwise_edges,
     "movement": movement_edges,
 }
+RUNS: dict[str, tuple[str, str]] = {
+    **{name: (name, "mcudeploy") for name in FAMILIES},
+    **{f"{name}_without_scratch": (name, "tflm") for name in ("conv_int8", "conv_int16", "conv_float32")},
+}
+"""Each run: a family and the planner whose scratch buffers the guarded plan reserves (TFLite Micro's
+plan has none for our kernels: the convolutions then read straight from the input, depthwise streams)."""
 
 
 # --------------------------------------------------------------------------- runs
@@ -282,21 +291,31 @@ def runs(tmp_path_factory) -> Iterator[dict[str, Future[tuple[Validator, TargetR
     root = tmp_path_factory.mktemp("sanitizers")
 
     def run(name: str) -> tuple[Validator, TargetResult]:
-        validator = Validator(FAMILIES[name](), workdir=root / name, guard_bytes=GUARD_BYTES)
+        family, planner = RUNS[name]
+        validator = Validator(FAMILIES[family](), planner, root / name, guard_bytes=GUARD_BYTES)
         return validator, validator.validate_target(TARGET, input_sets(validator.graph))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(run, name) for name in FAMILIES}
+        futures = {name: pool.submit(run, name) for name in RUNS}
         yield futures
         for future in futures.values():
             if future.exception() is None:
                 future.result()[0].close()
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_family_is_clean_and_bit_exact_under_sanitizers(runs, family):
-    _, result = runs[family].result()
+@pytest.mark.parametrize("run", RUNS)
+def test_family_is_clean_and_bit_exact_under_sanitizers(runs, run):
+    _, result = runs[run].result()
     assert [r.divergence for r in result.inputs if not r.agrees] == []
+
+
+def test_scratch_free_kernels_are_exercised(runs):
+    """With our planner's scratch the convolutions use it; without, none has any."""
+    calls = r"md_conv_s8\(&params, [^;]*, (NULL|NET_TENSOR\(int16_t, \d+\))\);"
+    for name, scratch in (("conv_int8", True), ("conv_int8_without_scratch", False)):
+        validator, _ = runs[name].result()
+        network = (validator.code_for(TARGET).directory / "network.c").read_text()
+        assert {call != "NULL" for call in re.findall(calls, network)} == {scratch}
 
 
 def test_every_buffer_and_constant_array_is_guarded(runs):

@@ -79,11 +79,16 @@ class TargetResult:
 
 
 def _differs(got: np.ndarray, expected: np.ndarray, tensor: Tensor) -> np.ndarray:
-    """Per element: integers must be bit-exact; floats within the stated tolerance of the tensor's scale."""
+    """Per element: integers must be bit-exact; floats within the stated tolerance of the tensor's scale
+    (its largest finite magnitude), infinities equal, NaN where the reference has NaN."""
     if not tensor.dtype.is_float:
         return got != expected
-    scale = max(float(np.max(np.abs(expected), initial=0.0)), np.finfo(np.float32).tiny)
-    return np.abs(got.astype(np.float64) - expected) > FLOAT_TOLERANCE * scale
+    expected = np.asarray(expected, dtype=np.float64)
+    finite = expected[np.isfinite(expected)]
+    scale = max(float(np.max(np.abs(finite), initial=0.0)), np.finfo(np.float32).tiny)
+    with np.errstate(invalid="ignore"):
+        close = np.abs(got.astype(np.float64) - expected) <= FLOAT_TOLERANCE * scale
+    return ~(close | (got == expected) | (np.isnan(got) & np.isnan(expected)))
 
 
 def output_agrees(got: np.ndarray, expected: np.ndarray, tensor: Tensor) -> bool:
@@ -96,10 +101,14 @@ class Validator:
     def __init__(
         self, graph: Graph, planner: str = "mcudeploy", workdir: Path | None = None, guard_bytes: int = 0
     ) -> None:
-        """`guard_bytes`: the guarded plan (`planner` is then unused) and constants with red zones."""
+        """With `guard_bytes`: the guarded plan with the scratch buffers `planner` reserves for our kernels
+        (TFLite Micro's: none), and constants with red zones."""
         self.graph = graph
         self.guard_bytes = guard_bytes
-        self.plan = plan_guarded(graph, guard_bytes=guard_bytes) if guard_bytes else plan_memory(graph, planner=planner)
+        if guard_bytes:
+            self.plan = plan_guarded(graph, guard_bytes=guard_bytes, scratch=planner != "tflm")
+        else:
+            self.plan = plan_memory(graph, planner=planner)
         self.engine = Engine(graph)
         self._scratch = None if workdir else tempfile.TemporaryDirectory(prefix="mcudeploy-validate-")
         self.workdir = Path(workdir) if workdir else Path(self._scratch.name)

@@ -16,11 +16,15 @@ from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.memory.sharing import arena_tensors
 
 
-def plan_guarded(graph: Graph, alignment: int = 16, guard_bytes: int = 32) -> MemoryPlan:
+def plan_guarded(graph: Graph, alignment: int = 16, guard_bytes: int = 32, scratch: bool = True) -> MemoryPlan:
+    """Without `scratch`, no kernel scratch buffer (as in TFLite Micro's plan): the generated code
+    then calls the kernels' scratch-free variants."""
     tensors = arena_tensors(graph)
     roots = [(index, life.size) for index, life in tensors.lifetimes.items() if tensors.root[index] == index]
     scratch = [
-        (op.index, c.scratch_bytes) for op, c in zip(graph.operators, tensors.contracts, strict=True) if c.scratch_bytes
+        (op.index, c.scratch_bytes)
+        for op, c in zip(graph.operators, tensors.contracts, strict=True)
+        if c.scratch_bytes and scratch
     ]
     offsets, end = [], 0
     for size in [size for _, size in roots + scratch]:
