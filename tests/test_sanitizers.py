@@ -23,7 +23,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
+from mcudeploy.codegen import render
 from mcudeploy.codegen.layers.conv import MAX_SHIFT
+from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Activation, Graph, Padding
 from mcudeploy.ir.options import (
@@ -44,6 +48,8 @@ from mcudeploy.ir.options import (
     UnpackOptions,
 )
 from mcudeploy.memory.budget import constant_layout
+from mcudeploy.memory.checker import check_layout
+from mcudeploy.memory.planners.guarded import plan_guarded
 from mcudeploy.validation.guards import GUARD_BYTES
 from mcudeploy.validation.runner import TargetResult, Validator
 from test_codegen import Family, _conv, _conv_size, _depthwise, _fully_connected
@@ -330,3 +336,39 @@ def test_every_buffer_and_constant_array_is_guarded(runs):
     assert harness.count("ASAN_POISON_MEMORY_REGION(net_arena") == len(spans) + 1
     arrays = [a for a in constant_layout(validator.graph, validator.plan.alignment, GUARD_BYTES).arrays if a.count]
     assert harness.count("ASAN_POISON_MEMORY_REGION((const uint8_t *)&net_weights") == len(arrays)
+
+
+@pytest.mark.parametrize("model", [INT8_MODELS[0], INT8_MODELS[2], FLOAT_MODELS[0]])
+def test_guarded_plan_is_a_valid_plan(model):
+    """The plan checker accepts the guarded plan of real models (aliases, scratch and all)."""
+    graph = read_tflite(MODELS / model)
+    assert check_layout(graph, plan_guarded(graph)) == []
+
+
+def _one_layer(op_type: str, dtype: str, weight_scale: float, out_scale: float) -> Graph:
+    f = Family(f"one_{op_type.lower()}", 0)
+    if op_type == "ADD":
+        f.op("ADD", [f.input((4,), scale=1.0), f.input((4,), scale=1.0)], [f.output((4,), scale=out_scale)])
+        return f.graph()
+    bias_dtype = "int64" if dtype == "int16" else "int32"
+    x = f.input((1, 2, 2, 3), dtype, scale=1.0, zero_point=0)
+    w = f.constant(np.ones((2, 1, 1, 3)), "int8", scale=[weight_scale, 0.5], axis=0)
+    y = f.output((1, 2, 2, 2), dtype, scale=out_scale, zero_point=0)
+    f.op("CONV_2D", [x, w, f.bias(2, bias_dtype)], [y], Conv2DOptions())
+    return f.graph()
+
+
+@pytest.mark.parametrize(
+    ("op_type", "dtype", "weight_scale", "out_scale", "reason"),
+    [
+        ("CONV_2D", "int8", 2.0**31, 1.0, r"2\^31 or more; the requantization takes less than 2\^31"),
+        ("CONV_2D", "int16", 2.0**14, 1.0, r"2\^14 or more; the requantization takes less than 2\^14"),
+        ("ADD", "int8", 1.0, 2.0**-30, r"scales out of TFLite's range"),
+    ],
+)
+def test_requantization_out_of_range_is_refused_in_one_line(op_type, dtype, weight_scale, out_scale, reason):
+    """What the kernels cannot compute without undefined behaviour never becomes C."""
+    graph = _one_layer(op_type, dtype, weight_scale, out_scale)
+    with pytest.raises(UnsupportedOperatorError, match=reason) as error:
+        render(graph, plan_guarded(graph))
+    assert "\n" not in str(error.value)
