@@ -156,13 +156,20 @@ void md_conv_f32(const md_window_params *p, const float *input, const float *fil
 /* ---- hybrid: float32 activations, int8 filter ---- */
 
 /* The symmetric int8 value of x, rounded as LiteRT's vectorised quantizer does: values in whole
- * blocks of 8 add +-0.5 and truncate, the tail rounds half away from zero. */
+ * blocks of 8 add +-0.5 and truncate, the tail rounds half away from zero. Clamped before the
+ * conversion (the same result as after it); a NaN (an infinite input times a zero inverse scale)
+ * gives 0, as the float-to-integer conversions of Cortex-M and NEON do. */
 static int32_t quantize_symmetric(const conv_float_job *job, int32_t index)
 {
     const float product = job->input[index] * job->inverse_scale;
-    const float rounded =
-        index < job->whole_blocks ? (float)(int32_t)(product + (product < 0.0f ? -0.5f : 0.5f)) : roundf(product);
-    return rounded < -127.0f ? -127 : (rounded > 127.0f ? 127 : (int32_t)rounded);
+    if (!(product > -127.0f)) {
+        return product != product ? 0 : -127;
+    }
+    if (product >= 127.0f) {
+        return 127;
+    }
+    return (int32_t)(index < job->whole_blocks ? (float)(int32_t)(product + (product < 0.0f ? -0.5f : 0.5f))
+                                               : roundf(product));
 }
 
 static void quantize_tap(const conv_float_job *job, int32_t first, int32_t count, void *values)

@@ -41,14 +41,16 @@ def hybrid_conv(ctx: OpContext, params: WindowParams) -> np.ndarray:
 
 
 def _symmetric_quantize_per_batch(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """SymmetricQuantizeFloats over each batch: q = round(x · 127 / max|x|) in float32, scale max|x| / 127."""
+    """SymmetricQuantizeFloats over each batch: q = round(x · 127 / max|x|) in float32, scale max|x| / 127.
+    A NaN product (an infinite input) quantizes to 0, as Arm's float-to-integer conversions give."""
     flat = x.reshape(x.shape[0], -1).astype(np.float32)
     ranges = np.maximum(np.abs(flat.min(axis=1)), np.abs(flat.max(axis=1)))
     nonzero = ranges != 0
     safe = np.where(nonzero, ranges, np.float32(1))
     scales = np.where(nonzero, safe / np.float32(127), np.float32(1)).astype(np.float32)
     inverse = (np.float32(127) / safe).astype(np.float32)
-    quantized = np.clip(_neon_round(flat * inverse[:, None]), -127, 127) * nonzero[:, None]
+    products = flat * inverse[:, None]
+    quantized = np.clip(_neon_round(np.where(np.isnan(products), 0, products)), -127, 127) * nonzero[:, None]
     return quantized.reshape(x.shape), scales
 
 
