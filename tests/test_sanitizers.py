@@ -25,7 +25,6 @@ import pytest
 
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
 from mcudeploy.codegen import render
-from mcudeploy.codegen.layers.conv import MAX_SHIFT
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
@@ -50,6 +49,7 @@ from mcudeploy.ir.options import (
 from mcudeploy.memory.budget import constant_layout
 from mcudeploy.memory.checker import check_layout
 from mcudeploy.memory.planners.guarded import plan_guarded
+from mcudeploy.params.requantization import MAX_SHIFT
 from mcudeploy.validation.guards import GUARD_BYTES
 from mcudeploy.validation.runner import TargetResult, Validator
 from test_codegen import Family, _conv, _conv_size, _depthwise, _fully_connected
@@ -369,7 +369,7 @@ def _one_layer(op_type: str, dtype: str, weight_scale: float, out_scale: float) 
     [
         ("CONV_2D", "int8", 2.0**31, 1.0, r"2\^31 or more; the requantization takes less than 2\^31"),
         ("CONV_2D", "int16", 2.0**14, 1.0, r"2\^14 or more; the requantization takes less than 2\^14"),
-        ("ADD", "int8", 1.0, 2.0**-30, r"scales out of TFLite's range"),
+        ("ADD", "int8", 1.0, 2.0**-30, r"output scale 9.3\d*e-10 is below 2\^-20 x twice the larger input scale"),
     ],
 )
 def test_requantization_out_of_range_is_refused_in_one_line(op_type, dtype, weight_scale, out_scale, reason):

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from mcudeploy.errors import UnsupportedOperatorError
-from mcudeploy.ir import DType, Graph, Operator, Tensor
+from mcudeploy.ir import DType, Graph, Operator
 from mcudeploy.params.activation_range import float_clamp, quantized_activation_range
 from mcudeploy.params.quantization import zero_point
 from mcudeploy.params.record import BESIDE_STRUCT
-from mcudeploy.params.requantization import Requantization, requantization
+from mcudeploy.params.requantization import Requantization, checked_requantization, wide_accumulator
 from mcudeploy.params.window import Window, window_of
 
 _POOLS = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
@@ -78,6 +78,7 @@ def prepare(op: Operator, graph: Graph) -> WindowParams:
     if op.op_type in _POOLS:
         return replace(geometry, act_min=act_min, act_max=act_max)
     _, filter_t, bias_t = [*graph.input_tensors(op), None][:3]
+    wide = wide_accumulator(input_t, bias_t)
     return replace(
         geometry,
         input_offset=-zero_point(input_t) if input_t.dtype == DType.INT8 else 0,
@@ -85,11 +86,6 @@ def prepare(op: Operator, graph: Graph) -> WindowParams:
         act_min=act_min,
         act_max=act_max,
         per_channel=int(filter_t.quantization is not None and filter_t.quantization.scale.size > 1),
-        accumulator64=int(wide_accumulator(input_t, bias_t)),
-        requantization=requantization(op, graph),
+        accumulator64=int(wide),
+        requantization=checked_requantization(op, graph, wide),
     )
-
-
-def wide_accumulator(input_t: Tensor, bias_t: Tensor | None) -> bool:
-    """16x8 kernels accumulate in int64 unless their bias is int32."""
-    return input_t.dtype == DType.INT16 and (bias_t is None or bias_t.dtype != DType.INT32)

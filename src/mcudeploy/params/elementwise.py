@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Activation, DType, Graph, Operator
 from mcudeploy.params.activation_range import float_activation_range, float_clamp, quantized_activation_range
 from mcudeploy.params.quantization import (
@@ -67,19 +68,24 @@ def prepare(op: Operator, graph: Graph) -> ArithParams | ArithFloatParams:
         left_shift=left_shift,
         act_min=act_min,
         act_max=act_max,
-        **_scalings(op.op_type, (single_scale(first), single_scale(second), single_scale(output)), left_shift),
+        **_scalings(op, (single_scale(first), single_scale(second), single_scale(output)), left_shift),
     )
 
 
-def _scalings(op_type: str, scales: tuple[float, float, float], left_shift: int) -> dict[str, int]:
-    """The ratios are taken in double, from the float32 scales."""
+def _scalings(op: Operator, scales: tuple[float, float, float], left_shift: int) -> dict[str, int]:
+    """The ratios are taken in double, from the float32 scales; ADD and SUB take ratios below 1 only
+    (TFLite refuses the others at Prepare)."""
     first_scale, second_scale, output_scale = scales
-    if op_type == "MUL":
+    if op.op_type == "MUL":
         multiplier, shift = quantize_multiplier(first_scale * second_scale / output_scale)
         return {"output_multiplier": multiplier, "output_shift": shift}
     twice_max = 2.0 * max(first_scale, second_scale)
     ratios = (first_scale / twice_max, second_scale / twice_max, twice_max / (2**left_shift * output_scale))
     fields = {}
+    if not all(0.0 < ratio < 1.0 for ratio in ratios):
+        raise UnsupportedOperatorError(
+            op.label, f"output scale {output_scale:g} is below 2^-{left_shift} x twice the larger input scale"
+        )
     for name, ratio in zip(("input1", "input2", "output"), ratios, strict=True):
         fields[f"{name}_multiplier"], fields[f"{name}_shift"] = quantize_multiplier_smaller_than_one_exp(ratio)
     return fields

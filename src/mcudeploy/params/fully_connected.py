@@ -8,10 +8,9 @@ import numpy as np
 
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.params.activation_range import float_clamp, quantized_activation_range
-from mcudeploy.params.conv import wide_accumulator
 from mcudeploy.params.quantization import zero_point
 from mcudeploy.params.record import BESIDE_STRUCT
-from mcudeploy.params.requantization import Requantization, requantization
+from mcudeploy.params.requantization import Requantization, checked_requantization, wide_accumulator
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +44,7 @@ def prepare(op: Operator, graph: Graph) -> FullyConnectedParams:
         return FullyConnectedParams(**shape, float_clamp=float_clamp(activation))
     per_channel = filter_t.quantization is not None and filter_t.quantization.scale.size > 1
     act_min, act_max = quantized_activation_range(activation, output_t)
+    wide = wide_accumulator(input_t, bias_t)
     return FullyConnectedParams(
         **shape,
         input_offset=-zero_point(input_t),
@@ -53,6 +53,6 @@ def prepare(op: Operator, graph: Graph) -> FullyConnectedParams:
         act_min=act_min,
         act_max=act_max,
         per_channel=int(per_channel),
-        accumulator64=int(wide_accumulator(input_t, bias_t)),
-        requantization=requantization(op, graph),
+        accumulator64=int(wide),
+        requantization=checked_requantization(op, graph, wide),
     )

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
+from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
 from mcudeploy.params.quantization import quantize_multipliers
 
 
@@ -62,6 +63,29 @@ def requantization(op: Operator, graph: Graph) -> Requantization | None:
     if op.op_type == "FULLY_CONNECTED" and channels == 1:
         return Requantization.of(per_tensor_real_multiplier(input_t, filter_t, output_t))
     return Requantization.of(conv_real_multipliers(input_t, filter_t, output_t, channels))
+
+
+MAX_SHIFT = {False: 31, True: 14}
+"""The largest shift each requantization defines, by accumulator (int64: True): md_mbqm shifts the
+int32 sum left by it, md_mbqm64 rounds by 15 - shift bits. (TFLite stops at 30, and at 7 for 16x8.)"""
+
+
+def checked_requantization(op: Operator, graph: Graph, accumulator64: bool) -> Requantization | None:
+    """`requantization`, refused when a multiplier is beyond what the layer's arithmetic defines."""
+    record = requantization(op, graph)
+    limit = MAX_SHIFT[accumulator64]
+    if record is not None and record.shifts.size and int(record.shifts.max()) > limit:
+        raise UnsupportedOperatorError(
+            op.label,
+            f"input scale x filter scale / output scale is 2^{int(record.shifts.max()) - 1} or more; "
+            f"the requantization takes less than 2^{limit}",
+        )
+    return record
+
+
+def wide_accumulator(input_t: Tensor, bias_t: Tensor | None) -> bool:
+    """16x8 kernels accumulate in int64 unless their bias is int32."""
+    return input_t.dtype == DType.INT16 and (bias_t is None or bias_t.dtype != DType.INT32)
 
 
 _WEIGHTED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 0, "FULLY_CONNECTED": 0, "TRANSPOSE_CONV": 2}
