@@ -25,6 +25,7 @@ import pytest
 
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
 from mcudeploy.codegen import render
+from mcudeploy.engine import run
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
@@ -378,3 +379,5 @@ def test_requantization_out_of_range_is_refused_in_one_line(op_type, dtype, weig
     with pytest.raises(UnsupportedOperatorError, match=reason) as error:
         render(graph, plan_guarded(graph))
     assert "\n" not in str(error.value)
+    with pytest.raises(UnsupportedOperatorError, match=reason):
+        run(graph, random_inputs(graph, 0))
