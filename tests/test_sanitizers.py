@@ -127,7 +127,7 @@ def _pool_edges(f: Family, dtype: str) -> None:
 
 
 def extreme_requantization() -> Graph:
-    """Every shift from -33 to +30 and multipliers near 2^31 through each requantizing kernel."""
+    """Shifts from -33 (flushed to zero) to +31 and multipliers near 2^31 through each requantizing kernel."""
     f = Family("extreme_requantization", 12)
     channels = len(SHIFTS) * 2
     x = f.input((1, 3, 3, 2), scale=1.0, zero_point=-128)
