@@ -73,6 +73,11 @@ def test_quantize_command_writes_the_model_and_reports_its_quality(tmp_path):
     }
     assert report["outputs"][0]["sqnr_db"] > 25
     assert load_model(tmp_path / "q.tflite").graph_inputs[0].dtype == "float32"
+    from ai_edge_litert.interpreter import Interpreter
+
+    written = load_model(tmp_path / "q.tflite")
+    signature = Interpreter(model_path=str(tmp_path / "q.tflite")).get_signature_list()["serving_default"]
+    assert signature == {"inputs": [written.graph_inputs[0].name], "outputs": [written.graph_outputs[0].name]}
 
 
 def test_quantize_refuses_an_output_that_is_not_tflite(tmp_path):

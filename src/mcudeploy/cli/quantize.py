@@ -23,6 +23,10 @@ from mcudeploy.quantization.report import calibration_report, split_held_out
 from mcudeploy.reports.analyze import check_plot_path
 from mcudeploy.reports.calibration import calibration_table, plot_calibration
 
+SIGNATURE = "serving_default"
+"""The signature TensorFlow's converter writes: LiteRT's signature runners (and tools built on them, such
+as ai-edge-quantizer) find a model's tensors by it."""
+
 
 class Activations(StrEnum):
     INT8 = "int8"
@@ -57,7 +61,7 @@ def quantize(
     graph = load_model(model)
     calibration_sets, held_out = split_held_out(load_input_sets(calibration, graph))
     quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value))
-    write_file(output, write_tflite(quantized.graph), force)
+    write_file(output, write_tflite(quantized.graph, signature=SIGNATURE), force)
     evaluation = held_out or calibration_sets
     quality = compare_outputs(graph, quantized.graph, evaluation)
     tensors, warnings = calibration_report(graph, quantized, evaluation, held_out=bool(held_out))

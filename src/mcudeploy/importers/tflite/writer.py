@@ -26,14 +26,19 @@ _ENUM_CODES: dict[type, dict[object, int]] = {
 }
 
 
-def write_tflite(graph: Graph) -> bytes:
-    """Serialize a graph as a .tflite model: one subgraph, buffer 0 empty, one buffer per constant."""
-    return _Writer(graph).model()
+def write_tflite(graph: Graph, signature: str | None = None) -> bytes:
+    """Serialize a graph as a .tflite model: one subgraph, buffer 0 empty, one buffer per constant.
+
+    `signature` names a SignatureDef over the graph's inputs and outputs (TensorFlow's converter
+    writes "serving_default"), which LiteRT's signature runners and tools built on them need.
+    """
+    return _Writer(graph, signature).model()
 
 
 class _Writer:
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, signature: str | None = None) -> None:
         self.graph = graph
+        self.signature = signature
         self.builder = flatbuffers.Builder(1024 + sum(t.nbytes for t in graph.constants()))
         self.opcode_keys: list[tuple[str, bool, int]] = []
         self.buffers: list[int] = [self._buffer(b"")]
@@ -48,12 +53,15 @@ class _Writer:
             _offset_vector(b, tables) for tables in ([subgraph], opcodes, self.buffers)
         )
         description = b.CreateString(self.graph.description)
+        signatures = _offset_vector(b, [self._signature(self.signature)]) if self.signature else None
         tflite.ModelStart(b)
         tflite.ModelAddVersion(b, SCHEMA_VERSION)
         tflite.ModelAddOperatorCodes(b, opcode_vector)
         tflite.ModelAddSubgraphs(b, subgraphs)
         tflite.ModelAddDescription(b, description)
         tflite.ModelAddBuffers(b, buffer_vector)
+        if signatures is not None:
+            tflite.ModelAddSignatureDefs(b, signatures)
         b.Finish(tflite.ModelEnd(b), file_identifier=schema.TFLITE_IDENTIFIER)
         return bytes(b.Output())
 
@@ -135,6 +143,28 @@ class _Writer:
             tflite.OperatorCodeAddCustomCode(b, custom_code)
         tflite.OperatorCodeAddVersion(b, version)
         return tflite.OperatorCodeEnd(b)
+
+    def _signature(self, key: str) -> int:
+        b = self.builder
+        inputs, outputs = (
+            _offset_vector(b, [self._tensor_map(i) for i in indices])
+            for indices in (self.graph.inputs, self.graph.outputs)
+        )
+        signature_key = b.CreateString(key)
+        tflite.SignatureDefStart(b)
+        tflite.SignatureDefAddInputs(b, inputs)
+        tflite.SignatureDefAddOutputs(b, outputs)
+        tflite.SignatureDefAddSignatureKey(b, signature_key)
+        tflite.SignatureDefAddSubgraphIndex(b, 0)
+        return tflite.SignatureDefEnd(b)
+
+    def _tensor_map(self, index: int) -> int:
+        b = self.builder
+        name = b.CreateString(self.graph.tensors[index].name)
+        tflite.TensorMapStart(b)
+        tflite.TensorMapAddName(b, name)
+        tflite.TensorMapAddTensorIndex(b, index)
+        return tflite.TensorMapEnd(b)
 
     def _subgraph(self, tensors: list[int], operators: list[int]) -> int:
         b = self.builder
