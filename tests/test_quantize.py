@@ -13,7 +13,8 @@ from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import DType
+from mcudeploy.ir import DType, GraphBuilder
+from mcudeploy.ir.options import FullyConnectedOptions, SoftmaxOptions
 from mcudeploy.quantization import Method, calibrate, observe_ranges, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.validation.oracles import tflm_run
@@ -139,3 +140,47 @@ def test_quantize_replaces_its_output_only_with_force(tmp_path):
     arguments = ["quantize", str(model), "-c", str(tmp_path / "x.npy"), "-o", str(output)]
     assert invoke(*arguments)[0] == 2 and output.read_bytes() == b"keep me"
     assert invoke(*arguments, "--force")[0] == 0 and output.read_bytes()[4:8] == b"TFL3"
+
+
+def _tiny_classifier(path):
+    """A float FULLY_CONNECTED (4 → 3) + SOFTMAX, written as a .tflite."""
+    b = GraphBuilder("tiny_classifier")
+    x = b.tensor((1, 4), DType.FLOAT32, name="x")
+    weights = np.random.default_rng(7).normal(size=(3, 4)).astype(np.float32)
+    w = b.tensor((3, 4), DType.FLOAT32, data=weights, name="w")
+    logits, probabilities = b.tensor((1, 3), DType.FLOAT32, name="logits"), b.tensor((1, 3), DType.FLOAT32, name="p")
+    b.op("FULLY_CONNECTED", [x, w, -1], [logits], FullyConnectedOptions())
+    b.op("SOFTMAX", [logits], [probabilities], SoftmaxOptions())
+    graph = b.build([x], [probabilities])
+    path.write_bytes(write_tflite(graph))
+    return graph
+
+
+def test_labels_give_the_accuracy_of_float_and_int_and_few_sets_warn(tmp_path):
+    graph = _tiny_classifier(tmp_path / "tiny.tflite")
+    x = np.random.default_rng(8).normal(size=(12, 1, 4)).astype(np.float32)
+    labels = np.arange(12) % 3
+    np.savez(tmp_path / "data.npz", x)
+    np.save(tmp_path / "labels.npy", labels)
+    args = [
+        "-c",
+        str(tmp_path / "data.npz"),
+        "-o",
+        str(tmp_path / "q.tflite"),
+        "--labels",
+        str(tmp_path / "labels.npy"),
+    ]
+    code, text = invoke("quantize", str(tmp_path / "tiny.tflite"), *args, "--json")
+    assert code == 0, text
+    report = json.loads(text)
+    held = range(9, 12)  # the last quarter
+    written = load_model(tmp_path / "q.tflite")
+    float_top = [int(np.argmax(run(graph, [x[i]]).outputs[0])) for i in held]
+    int_top = [int(np.argmax(run(written, [x[i]]).outputs[0])) for i in held]
+    (quality,) = report["outputs"]
+    assert quality["correct_float"] == sum(t == labels[i] for t, i in zip(float_top, held, strict=True))
+    assert quality["correct_int"] == sum(t == labels[i] for t, i in zip(int_top, held, strict=True))
+    assert "only 9 calibration input sets" in report["warnings"][0]
+    np.save(tmp_path / "labels.npy", labels[:5])
+    code, text = invoke("quantize", str(tmp_path / "tiny.tflite"), *args, "--force")
+    assert code == 2 and "5 labels for 12 input sets" in text

@@ -227,6 +227,19 @@ def _batch_size(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], graph:
     return counts.pop() if len(counts) == 1 else 1
 
 
+def load_labels(path: str | Path, count: int) -> np.ndarray:
+    """Class indices, one per input set (a 1-D integer .npy)."""
+    path = Path(path)
+    with _reading(path) as stream:
+        shape, dtype = _npy_header(stream)
+        stream.seek(0)
+        if len(shape) != 1 or dtype.kind not in "iu":
+            raise McuDeployError(str(path), f"labels must be a 1-D integer array, not {list(shape)} {dtype}")
+        if shape[0] != count:
+            raise McuDeployError(str(path), f"{shape[0]} labels for {count} input sets")
+        return np.lib.format.read_array(stream, allow_pickle=False).astype(np.int64)
+
+
 def load_input_sets(path: str | Path, graph: Graph) -> list[list[np.ndarray]]:
     """Several input sets: each file of a folder is one set; a .npz whose arrays carry a leading
     batch axis gives one set per batch entry; any other file is one set."""

@@ -15,7 +15,7 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
-from mcudeploy.inputs import load_input_sets
+from mcudeploy.inputs import load_input_sets, load_labels
 from mcudeploy.ir import DType
 from mcudeploy.quantization import Method, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
@@ -48,6 +48,10 @@ def quantize(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Draw SQNR and clipping per layer to a .png or .svg file.")
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option("--labels", help="Class index of each input set, in DATA's order (.npy): accuracy float vs int."),
+    ] = None,
     force: ForceOption = False,
     json: JsonOption = False,
 ) -> None:
@@ -59,12 +63,15 @@ def quantize(
         check_plot_path(plot)
         check_output_file(plot, force)
     graph = load_model(model)
-    calibration_sets, held_out = split_held_out(load_input_sets(calibration, graph))
+    input_sets = load_input_sets(calibration, graph)
+    classes = load_labels(labels, len(input_sets)) if labels is not None else None
+    calibration_sets, held_out = split_held_out(input_sets)
     quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value))
     write_file(output, write_tflite(quantized.graph, signature=SIGNATURE), force)
     evaluation = held_out or calibration_sets
-    quality = compare_outputs(graph, quantized.graph, evaluation)
-    tensors, warnings = calibration_report(graph, quantized, evaluation, held_out=bool(held_out))
+    evaluated_labels = None if classes is None else classes[len(input_sets) - len(evaluation) :]
+    quality = compare_outputs(graph, quantized.graph, evaluation, evaluated_labels)
+    tensors, warnings = calibration_report(graph, quantized, evaluation, bool(held_out), len(calibration_sets))
     if plot is not None:
         write_file(plot, lambda stream: plot_calibration(tensors, stream, plot.suffix.lower()[1:]), force)
     report = {
@@ -97,6 +104,7 @@ def quantize(
             printable(
                 f"  output '{q.name}': SQNR {q.sqnr_db:.1f} dB against float on {measured_on} inputs, "
                 f"top-1 agreement {q.top1_agreement}/{q.samples}"
+                + (f", accuracy float {q.correct_float}/{q.samples} int {q.correct_int}/{q.samples}" if labels else "")
             ),
             markup=False,
         )

@@ -21,6 +21,8 @@ from mcudeploy.quantization.rebuild import Quantized
 PREPROCESSING_RATIO = (100.0, 400.0)
 """Held-out inputs this many times wider than calibrated: [0, 1] against [0, 255] (ratio 255)."""
 CLIPPED_WARNING = 0.01
+FEW_SETS = 100
+"""Fewer calibration sets than this rarely cover what a model meets (TFLite's guidance: 100 to 500)."""
 MIN_SETS_TO_HOLD_OUT = 4
 """With this many input sets or more, a quarter is held out of calibration to measure it."""
 
@@ -59,10 +61,14 @@ def representable(quantization: Quantization) -> tuple[float, float]:
 
 
 def calibration_report(
-    graph: Graph, quantized: Quantized, inputs_sets: Sequence[Sequence[np.ndarray]], held_out: bool
+    graph: Graph,
+    quantized: Quantized,
+    inputs_sets: Sequence[Sequence[np.ndarray]],
+    held_out: bool,
+    calibration_sets: int = FEW_SETS,
 ) -> tuple[list[TensorReport], list[str]]:
     """(per-tensor reports, worst SQNR first; warnings) on `input_sets`, inputs held out of calibration
-    unless `held_out` is False (too few to spare any)."""
+    unless `held_out` is False (too few to spare any). `calibration_sets`: how many calibrated the ranges."""
     float_engine, int8_engine = Engine(graph), Engine(quantized.graph)
     sums: dict[int, list[float]] = {index: [0.0, 0.0, 0, 0] for index in quantized.tensors}
     widest: dict[int, float] = {}
@@ -81,7 +87,12 @@ def calibration_report(
             widest[index] = max(widest.get(index, 0.0), float(np.max(np.abs(real), initial=0.0)))
     reports = [_tensor_report(graph, quantized, index, sums[index]) for index in quantized.tensors]
     reports.sort(key=lambda r: r.sqnr_db)
-    return reports, _warnings(graph, reports, widest, held_out)
+    few = (
+        [f"only {calibration_sets} calibration input sets: so few rarely cover a model's inputs (use {FEW_SETS}+)"]
+        if calibration_sets < FEW_SETS
+        else []
+    )
+    return reports, few + _warnings(graph, reports, widest, held_out)
 
 
 def _tensor_report(graph: Graph, quantized: Quantized, index: int, total: list[float]) -> TensorReport:
