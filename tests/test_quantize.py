@@ -9,6 +9,8 @@ import pytest
 
 from conftest import MODELS
 from mcudeploy.engine.interpreter import run
+from mcudeploy.errors import McuDeployError
+from mcudeploy.images import Preprocess, load_image_sets
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
@@ -184,3 +186,24 @@ def test_labels_give_the_accuracy_of_float_and_int_and_few_sets_warn(tmp_path):
     np.save(tmp_path / "labels.npy", labels[:5])
     code, text = invoke("quantize", str(tmp_path / "tiny.tflite"), *args, "--force")
     assert code == 2 and "5 labels for 12 input sets" in text
+
+
+def test_images_calibrate_with_a_stated_preprocessing(tmp_path):
+    from PIL import Image
+
+    graph = load_model(MODELS / "mlperf_tiny/vww_96_float.tflite")
+    bmp = MODELS / "testdata/person.bmp"
+    (inputs,) = load_image_sets(bmp, graph, Preprocess.UNIT)
+    rows = np.frombuffer(bmp.read_bytes()[1078:], dtype=np.uint8).reshape(96, 96)[::-1]  # stored bottom-up
+    assert np.array_equal(inputs[0], np.repeat(rows[None, :, :, None], 3, axis=3).astype(np.float32) / 255)
+    rgb = np.random.default_rng(2).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "a.png")
+    Image.fromarray(rgb[:48]).save(tmp_path / "small.png")
+    (inputs,) = load_image_sets(tmp_path / "a.png", graph, Preprocess.SIGNED)
+    assert np.array_equal(inputs[0][0], rgb.astype(np.float32) / np.float32(127.5) - np.float32(1))
+    with pytest.raises(McuDeployError, match="the image is 96x48, the model takes 96x96"):
+        load_image_sets(tmp_path, graph, Preprocess.UNIT)
+    code, text = invoke(
+        "quantize", str(MODELS / "mlperf_tiny/vww_96_float.tflite"), "-c", str(bmp), "-o", str(tmp_path / "q.tflite")
+    )
+    assert code == 2 and "images need a stated preprocessing: --preprocess (0..1, 0..255, -1..1, -128..127)" in text

@@ -13,6 +13,7 @@ from mcudeploy.cli.output import console, print_json
 from mcudeploy.display import printable
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import check_output_file, write_file
+from mcudeploy.images import Preprocess, image_files, load_image_sets
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, load_labels
@@ -48,6 +49,12 @@ def quantize(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Draw SQNR and clipping per layer to a .png or .svg file.")
     ] = None,
+    preprocess: Annotated[
+        Preprocess | None,
+        typer.Option(
+            "--preprocess", help="Images in DATA (.bmp/.png): how pixels 0..255 become inputs.", show_default=False
+        ),
+    ] = None,
     labels: Annotated[
         Path | None,
         typer.Option("--labels", help="Class index of each input set, in DATA's order (.npy): accuracy float vs int."),
@@ -63,7 +70,10 @@ def quantize(
         check_plot_path(plot)
         check_output_file(plot, force)
     graph = load_model(model)
-    input_sets = load_input_sets(calibration, graph)
+    if preprocess is not None or image_files(calibration):
+        input_sets = load_image_sets(calibration, graph, preprocess)
+    else:
+        input_sets = load_input_sets(calibration, graph)
     classes = load_labels(labels, len(input_sets)) if labels is not None else None
     calibration_sets, held_out = split_held_out(input_sets)
     quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value))
