@@ -18,7 +18,7 @@ from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import DType, GraphBuilder
 from mcudeploy.ir.options import FullyConnectedOptions, SoftmaxOptions
 from mcudeploy.quantization import Method, calibrate, observe_ranges, quantize_graph
-from mcudeploy.quantization.quality import compare_outputs
+from mcudeploy.quantization.quality import compare_outputs, integer_inputs
 from mcudeploy.validation.oracles import tflm_run
 from test_cli import invoke
 
@@ -207,3 +207,25 @@ def test_images_calibrate_with_a_stated_preprocessing(tmp_path):
         "quantize", str(MODELS / "mlperf_tiny/vww_96_float.tflite"), "-c", str(bmp), "-o", str(tmp_path / "q.tflite")
     )
     assert code == 2 and "images need a stated preprocessing: --preprocess (0..1, 0..255, -1..1, -128..127)" in text
+
+
+def test_integer_io_writes_int8_inputs_and_outputs_as_the_published_models(tmp_path):
+    graph = load_model(MODELS / "mlperf_tiny/kws_ref_model_float32.tflite")
+    calibration = [random_inputs(graph, seed) for seed in range(8)]
+    quantized = quantize_graph(graph, calibration, integer_io=True)
+    data = write_tflite(quantized.graph)
+    written = read_tflite(data)
+    assert [t.dtype for t in (*written.graph_inputs, *written.graph_outputs)] == [DType.INT8, DType.INT8]
+    assert {op.op_type for op in written.operators}.isdisjoint({"QUANTIZE", "DEQUANTIZE"})
+    assert written.graph_outputs[0].quantization == type(written.graph_outputs[0].quantization).per_tensor(
+        1 / 256, -128
+    )
+    held_out = [random_inputs(graph, seed) for seed in range(100, 103)]
+    for inputs in held_out:
+        x = integer_inputs(written, inputs)
+        tflm = tflm_run(data, x, len(written.tensors), 1).outputs[0]
+        assert np.array_equal(run(written, x).outputs[0], tflm.reshape(written.graph_outputs[0].shape))
+    (quality,) = compare_outputs(graph, written, held_out)
+    float_io = quantize_graph(graph, calibration).graph
+    assert quality.sqnr_db == pytest.approx(compare_outputs(graph, float_io, held_out)[0].sqnr_db, abs=0.5)
+    assert quality.top1_agreement == len(held_out)

@@ -55,6 +55,13 @@ def quantize(
             "--preprocess", help="Images in DATA (.bmp/.png): how pixels 0..255 become inputs.", show_default=False
         ),
     ] = None,
+    integer_io: Annotated[
+        bool,
+        typer.Option(
+            "--integer-io",
+            help="Inputs and outputs in the activation type (no QUANTIZE/DEQUANTIZE), as published int8 models.",
+        ),
+    ] = False,
     labels: Annotated[
         Path | None,
         typer.Option("--labels", help="Class index of each input set, in DATA's order (.npy): accuracy float vs int."),
@@ -76,7 +83,7 @@ def quantize(
         input_sets = load_input_sets(calibration, graph)
     classes = load_labels(labels, len(input_sets)) if labels is not None else None
     calibration_sets, held_out = split_held_out(input_sets)
-    quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value))
+    quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value), integer_io)
     write_file(output, write_tflite(quantized.graph, signature=SIGNATURE), force)
     evaluation = held_out or calibration_sets
     evaluated_labels = None if classes is None else classes[len(input_sets) - len(evaluation) :]

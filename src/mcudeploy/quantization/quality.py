@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mcudeploy.engine.interpreter import Engine
-from mcudeploy.ir import Graph
+from mcudeploy.inputs import quantize
+from mcudeploy.ir import Graph, Tensor
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,16 @@ def compare_outputs(
     labels: Sequence[int] | None = None,
 ) -> list[OutputQuality]:
     float_engine, int8_engine = Engine(reference), Engine(quantized)
+    int_outputs = quantized.graph_outputs
     signal = np.zeros(len(reference.outputs))
     noise = np.zeros(len(reference.outputs))
     agree = np.zeros(len(reference.outputs), dtype=int)
     correct = np.zeros(2, dtype=int)
     for number, inputs in enumerate(input_sets):
-        pairs = zip(float_engine.run(inputs).outputs, int8_engine.run(inputs).outputs, strict=True)
+        got_values = int8_engine.run(integer_inputs(quantized, inputs)).outputs
+        pairs = zip(float_engine.run(inputs).outputs, got_values, strict=True)
         for i, (want, got) in enumerate(pairs):
-            want, got = want.astype(np.float64).reshape(-1), got.astype(np.float64).reshape(-1)
+            want, got = want.astype(np.float64).reshape(-1), real_values(int_outputs[i], got).reshape(-1)
             signal[i] += np.sum(want**2)
             noise[i] += np.sum((want - got) ** 2)
             agree[i] += int(np.argmax(want) == np.argmax(got))
@@ -62,6 +65,19 @@ def compare_outputs(
     if labels is not None:
         qualities[0] = replace(qualities[0], correct_float=int(correct[0]), correct_int=int(correct[1]))
     return qualities
+
+
+def integer_inputs(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Real inputs as `graph` takes them: quantized where its inputs are integers (`integer_io`)."""
+    return [x if t.dtype.is_float else quantize(x, t) for x, t in zip(inputs, graph.graph_inputs, strict=True)]
+
+
+def real_values(tensor: Tensor, values: np.ndarray) -> np.ndarray:
+    """A tensor's values as reals (float64): integer values dequantized."""
+    if tensor.dtype.is_float or tensor.quantization is None:
+        return values.astype(np.float64)
+    q = tensor.quantization
+    return (values.astype(np.float64) - q.single_zero_point) * q.single_scale
 
 
 def _decibels(signal: float, noise: float) -> float:

@@ -97,19 +97,25 @@ def quantize_graph(
     input_sets: Sequence[Sequence[np.ndarray]],
     method: Method = Method.MINMAX,
     activations: DType = DType.INT8,
+    integer_io: bool = False,
 ) -> Quantized:
-    """The integer graph of a float graph, calibrated on `input_sets` (see the package docstring)."""
+    """The integer graph of a float graph, calibrated on `input_sets` (see the package docstring).
+    `integer_io`: inputs and outputs in the activation type, without QUANTIZE and DEQUANTIZE, as the
+    published MLPerf Tiny int8 models (the firmware quantizes its inputs itself)."""
     if activations not in BIAS_TYPE:
         raise McuDeployError(graph.subject, f"{activations} activations: int8 or int16 only")
     ranges = observe_ranges(graph, input_sets, method)
-    rebuild = _Rebuild(graph, ranges, activations)
+    rebuild = _Rebuild(graph, ranges, activations, integer_io)
     return Quantized(rebuild.graph(), ranges, rebuild.new)
 
 
 class _Rebuild:
-    def __init__(self, graph: Graph, ranges: dict[int, tuple[float, float]], activations: DType) -> None:
+    def __init__(
+        self, graph: Graph, ranges: dict[int, tuple[float, float]], activations: DType, integer_io: bool
+    ) -> None:
         self.source = graph
         self.dtype = activations
+        self.integer_io = integer_io
         self.ranges = ranges
         self.builder = GraphBuilder(graph.name, graph.description)
         self.new: dict[int, int] = {}
@@ -145,11 +151,15 @@ class _Rebuild:
         tensor = self.source.tensors[index]
         if tensor.dtype != DType.FLOAT32:
             raise McuDeployError(self.source.subject, f"input '{tensor.name}' is {tensor.dtype}: not a float model")
+        if self.integer_io:
+            return self._activation(index, self._calibrated(index))
         real = self.builder.tensor(tensor.shape, DType.FLOAT32, name=tensor.name)
         self.builder.op("QUANTIZE", [real], [self._activation(index, self._calibrated(index))])
         return real
 
     def _dequantized_output(self, index: int) -> int:
+        if self.integer_io:
+            return self.new[index]
         tensor = self.source.tensors[index]
         real = self.builder.tensor(tensor.shape, DType.FLOAT32, name=f"{tensor.name}_float")
         self.builder.op("DEQUANTIZE", [self.new[index]], [real])

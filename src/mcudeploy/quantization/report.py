@@ -16,6 +16,7 @@ import numpy as np
 
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.ir import Graph, Quantization
+from mcudeploy.quantization.quality import integer_inputs
 from mcudeploy.quantization.rebuild import Quantized
 
 PREPROCESSING_RATIO = (100.0, 400.0)
@@ -73,7 +74,8 @@ def calibration_report(
     sums: dict[int, list[float]] = {index: [0.0, 0.0, 0, 0] for index in quantized.tensors}
     widest: dict[int, float] = {}
     for inputs in inputs_sets:
-        reals, ints = float_engine.run(inputs).tensors, int8_engine.run(inputs).tensors
+        reals = float_engine.run(inputs).tensors
+        ints = int8_engine.run(integer_inputs(quantized.graph, inputs)).tensors
         for index, new in quantized.tensors.items():
             quantization = quantized.graph.tensors[new].quantization
             real = reals[index].astype(np.float64)
