@@ -15,11 +15,9 @@ flips and noise (`--per-source` variants of each file), since no data set ships 
   model's input scale (1/255) says.
 - ic_resnet8: no CIFAR-10 images exist here; 32x32 crops and 3x downscales of the same two photos,
   pixels 0..255 as its input scale (1.0) says. Representative of natural images, not of CIFAR's classes.
-- kws: yes/no/silence/noise 1 s clips → MLPerf Tiny KWS features (30 ms Hann window, 20 ms hop,
-  40 mel bands 20–4000 Hz, log(mel + 1e-6), DCT-II → 10 MFCC: 49x10), as its training script computes them.
-- ad01: the same clips → 5 consecutive frames of 128 log-mel bands (1024-point FFT, hop 512,
-  10·log10 of the power), the DCASE 2020 baseline's features with HTK-style triangles (the
-  baseline uses librosa's Slaney filters): real audio, but speech, not machine sounds.
+- kws: yes/no/silence/noise 1 s clips → `mcudeploy.audio`'s kws-mfcc features (MLPerf Tiny KWS's: 49x10).
+- ad01: the same clips → its dcase-logmel features (5 frames of 128 log-mel bands): real audio, but
+  speech, not machine sounds.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ from __future__ import annotations
 import argparse
 import math
 import tempfile
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mcudeploy.audio import dcase_logmel, kws_mfcc, read_wav
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.importers.tflite import read_tflite, write_tflite
 from mcudeploy.inputs import quantize as quantize_input
@@ -46,7 +44,6 @@ MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 MLPERF = MODELS / "mlperf_tiny"
 TESTDATA = MODELS / "testdata"
 CLIPS = ("yes_1000ms.wav", "no_1000ms.wav", "silence_1000ms.wav", "noise_1000ms.wav")
-SAMPLE_RATE = 16_000
 
 
 # ---- inputs -------------------------------------------------------------------------------------
@@ -79,12 +76,7 @@ def _augmented_photos(per_source: int, size: int, rng: np.random.Generator) -> l
 
 
 def _clips() -> list[np.ndarray]:
-    clips = []
-    for name in CLIPS:
-        with wave.open(str(TESTDATA / name)) as w:
-            assert w.getframerate() == SAMPLE_RATE and w.getsampwidth() == 2 and w.getnchannels() == 1
-            clips.append(np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768)
-    return clips
+    return [read_wav(TESTDATA / name) for name in CLIPS]
 
 
 def _augmented_clips(per_source: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -101,42 +93,6 @@ def _augmented_clips(per_source: int, rng: np.random.Generator) -> list[np.ndarr
     return out
 
 
-def _mel_matrix(bands: int, fft_length: int, low_hz: float, high_hz: float) -> np.ndarray:
-    """HTK-mel triangles over the rfft bins (bin 0 excluded), as tf.signal.linear_to_mel_weight_matrix."""
-
-    def mel(hz):
-        return 1127.0 * np.log1p(np.asarray(hz) / 700.0)
-
-    bins = mel(np.linspace(0, SAMPLE_RATE / 2, fft_length // 2 + 1))[1:]
-    edges = np.linspace(mel(low_hz), mel(high_hz), bands + 2)
-    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
-    rising = (bins[:, None] - lower) / (center - lower)
-    falling = (upper - bins[:, None]) / (upper - center)
-    return np.vstack([np.zeros((1, bands)), np.maximum(0, np.minimum(rising, falling))])
-
-
-def _frames(signal: np.ndarray, length: int, hop: int, fft_length: int) -> np.ndarray:
-    count = 1 + (signal.size - length) // hop
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(length) / length)  # periodic Hann
-    frames = np.stack([signal[i * hop : i * hop + length] * window for i in range(count)])
-    return np.fft.rfft(frames, n=fft_length)
-
-
-def kws_features(clip: np.ndarray) -> np.ndarray:
-    spectrum = np.abs(_frames(clip, 480, 320, 512))
-    log_mel = np.log(spectrum @ _mel_matrix(40, 512, 20.0, 4000.0) + 1e-6)
-    n = log_mel.shape[1]
-    dct = np.cos(np.pi / n * (np.arange(n)[:, None] + 0.5) * np.arange(n)[None, :])  # DCT-II basis
-    mfcc = 2 * log_mel @ dct / math.sqrt(2 * n)
-    return mfcc[:, :10].reshape(1, 49, 10, 1).astype(np.float32)
-
-
-def ad_features(clip: np.ndarray) -> list[np.ndarray]:
-    power = np.abs(_frames(clip, 1024, 512, 1024)) ** 2
-    log_mel = 10 * np.log10(power @ _mel_matrix(128, 1024, 0.0, SAMPLE_RATE / 2) + np.finfo(np.float64).eps)
-    return [log_mel[i : i + 5].reshape(1, 640).astype(np.float32) for i in range(log_mel.shape[0] - 4)]
-
-
 @dataclass(frozen=True)
 class Case:
     key: str
@@ -148,13 +104,14 @@ class Case:
 
 CASES = [
     Case("kws", "kws_ref_model_float32.tflite", "kws_ref_model_int8.tflite",
-         lambda n, rng: [kws_features(c) for c in _augmented_clips(n, rng)]),
+         lambda n, rng: [kws_mfcc(c).reshape(1, 49, 10, 1) for c in _augmented_clips(n, rng)]),
     Case("vww", "vww_96_float.tflite", "vww_96_int8.tflite",
          lambda n, rng: [x / np.float32(255) for x in _augmented_photos(n, 96, rng)]),
     Case("ic", "ic_resnet8_float.tflite", "ic_resnet8_int8.tflite",
          lambda n, rng: _augmented_photos(n, 32, rng)),
     Case("ad", "ad01_fp32.tflite", "ad01_int8.tflite",
-         lambda n, rng: [f for c in _augmented_clips(max(1, n // 8), rng) for f in ad_features(c)], classifier=False),
+         lambda n, rng: [f.reshape(1, 640) for c in _augmented_clips(max(1, n // 8), rng) for f in dcase_logmel(c)],
+         classifier=False),
 ]  # fmt: skip
 
 

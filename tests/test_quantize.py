@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import MODELS
+from mcudeploy.audio import Features, load_audio_sets
 from mcudeploy.engine.interpreter import run
 from mcudeploy.errors import McuDeployError
 from mcudeploy.images import Preprocess, load_image_sets
@@ -21,6 +22,9 @@ from mcudeploy.quantization import Method, calibrate, observe_ranges, quantize_g
 from mcudeploy.quantization.quality import compare_outputs, integer_inputs
 from mcudeploy.validation.oracles import tflm_run
 from test_cli import invoke
+
+KWS_YES = 9
+"""MLPerf Tiny KWS's classes: down, go, left, no, off, on, right, stop, up, yes, silence, unknown."""
 
 
 @pytest.mark.parametrize(
@@ -229,3 +233,23 @@ def test_integer_io_writes_int8_inputs_and_outputs_as_the_published_models(tmp_p
     float_io = quantize_graph(graph, calibration).graph
     assert quality.sqnr_db == pytest.approx(compare_outputs(graph, float_io, held_out)[0].sqnr_db, abs=0.5)
     assert quality.top1_agreement == len(held_out)
+
+
+def test_audio_calibrates_with_a_stated_feature_spec(tmp_path):
+    """kws-mfcc are the features the KWS model was trained on: it hears "yes" in yes_1000ms.wav."""
+    import wave
+
+    graph = load_model(MODELS / "mlperf_tiny/kws_ref_model_float32.tflite")
+    (inputs,) = load_audio_sets(MODELS / "testdata/yes_1000ms.wav", graph, Features.KWS_MFCC)
+    scores = run(graph, inputs).outputs[0].ravel()
+    assert int(np.argmax(scores)) == KWS_YES and scores[KWS_YES] > 0.9
+    ad01 = load_model(MODELS / "mlperf_tiny/ad01_fp32.tflite")
+    windows = load_audio_sets(MODELS / "testdata/no_1000ms.wav", ad01, Features.DCASE_LOGMEL)
+    assert len(windows) == 26 and windows[0][0].shape == (1, 640)  # 30 frames of 512 samples: 26 runs of 5
+    with wave.open(str(tmp_path / "8k.wav"), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000), w.writeframes(bytes(1600))
+    with pytest.raises(McuDeployError, match="8000 Hz, 1 channels, 16-bit: the feature specs take 16 kHz"):
+        load_audio_sets(tmp_path / "8k.wav", graph, Features.KWS_MFCC)
+    args = ["-c", str(MODELS / "testdata/yes_1000ms.wav"), "-o", str(tmp_path / "q.tflite")]
+    code, text = invoke("quantize", str(MODELS / "mlperf_tiny/kws_ref_model_float32.tflite"), *args)
+    assert code == 2 and "audio needs a stated feature spec: --features (kws-mfcc, dcase-logmel)" in text

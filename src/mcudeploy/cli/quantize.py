@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from mcudeploy.audio import Features, load_audio_sets, wav_files
 from mcudeploy.cli.options import ForceOption, JsonOption, ModelArgument
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.display import printable
@@ -55,6 +56,12 @@ def quantize(
             "--preprocess", help="Images in DATA (.bmp/.png): how pixels 0..255 become inputs.", show_default=False
         ),
     ] = None,
+    features: Annotated[
+        Features | None,
+        typer.Option(
+            "--features", help="Audio in DATA (.wav, 16 kHz): the feature spec it is computed with.", show_default=False
+        ),
+    ] = None,
     integer_io: Annotated[
         bool,
         typer.Option(
@@ -77,7 +84,9 @@ def quantize(
         check_plot_path(plot)
         check_output_file(plot, force)
     graph = load_model(model)
-    if preprocess is not None or image_files(calibration):
+    if features is not None or (preprocess is None and wav_files(calibration)):
+        input_sets = load_audio_sets(calibration, graph, features)
+    elif preprocess is not None or image_files(calibration):
         input_sets = load_image_sets(calibration, graph, preprocess)
     else:
         input_sets = load_input_sets(calibration, graph)
