@@ -6,6 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from mcudeploy.audio import Features, load_audio_sets, wav_files
@@ -18,7 +19,7 @@ from mcudeploy.images import Preprocess, image_files, load_image_sets
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, load_labels
-from mcudeploy.ir import DType
+from mcudeploy.ir import DType, Graph
 from mcudeploy.quantization import Method, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.quantization.report import calibration_report, split_held_out
@@ -38,7 +39,12 @@ class Activations(StrEnum):
 def quantize(
     model: ModelArgument,
     calibration: Annotated[
-        Path, typer.Option("--calibration", "-c", help="Calibration inputs: a folder of input files or a batched .npz.")
+        Path,
+        typer.Option(
+            "--calibration",
+            "-c",
+            help="Calibration inputs: input files (a folder), a batched .npz, images (--preprocess), .wav (--features)",
+        ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the int8 .tflite model.")],
     method: Annotated[
@@ -84,12 +90,7 @@ def quantize(
         check_plot_path(plot)
         check_output_file(plot, force)
     graph = load_model(model)
-    if features is not None or (preprocess is None and wav_files(calibration)):
-        input_sets = load_audio_sets(calibration, graph, features)
-    elif preprocess is not None or image_files(calibration):
-        input_sets = load_image_sets(calibration, graph, preprocess)
-    else:
-        input_sets = load_input_sets(calibration, graph)
+    input_sets = _calibration_inputs(calibration, graph, preprocess, features)
     classes = load_labels(labels, len(input_sets)) if labels is not None else None
     calibration_sets, held_out = split_held_out(input_sets)
     quantized = quantize_graph(graph, calibration_sets, method, DType(activations.value), integer_io)
@@ -139,3 +140,14 @@ def quantize(
         console.print(printable(f"warning: {warning}"), markup=False)
     if plot is not None:
         console.print(printable(f"wrote {plot}"), markup=False)
+
+
+def _calibration_inputs(
+    path: Path, graph: Graph, preprocess: Preprocess | None, features: Features | None
+) -> list[list[np.ndarray]]:
+    """Audio with its feature spec, images with their preprocessing, or input files as `validate` reads them."""
+    if features is not None or (preprocess is None and wav_files(path)):
+        return load_audio_sets(path, graph, features)
+    if preprocess is not None or image_files(path):
+        return load_image_sets(path, graph, preprocess)
+    return load_input_sets(path, graph)
