@@ -253,14 +253,3 @@ def test_audio_calibrates_with_a_stated_feature_spec(tmp_path):
     args = ["-c", str(MODELS / "testdata/yes_1000ms.wav"), "-o", str(tmp_path / "q.tflite")]
     code, text = invoke("quantize", str(MODELS / "mlperf_tiny/kws_ref_model_float32.tflite"), *args)
     assert code == 2 and "audio needs a stated feature spec: --features (kws-mfcc, dcase-logmel)" in text
-
-
-def test_entropy_keeps_an_even_spread_and_cuts_a_sparse_tail():
-    even = np.full(calibrate.BINS, 50, dtype=np.int64)
-    assert calibrate._least_divergence_range(even, (-1.0, 3.0), 0) == (-1.0, 3.0)  # int8 loses nothing of it
-    bulk = np.histogram(np.random.default_rng(4).normal(0, 1, 200_000), bins=calibrate.BINS, range=(-20, 20))[0]
-    bulk[-1] += 3  # a few values far out
-    low, high = calibrate._least_divergence_range(bulk, (-20.0, 20.0), 0)
-    assert -20 < low < -4 and 4 < high < 20 and low == -high
-    graph = load_model(MODELS / "tflm/hello_world_float.tflite")
-    assert observe_ranges(graph, _scalar_sets(graph, np.linspace(0, 6, 50)), Method.ENTROPY)[graph.inputs[0]] == (0, 6)
