@@ -138,6 +138,7 @@ def test_a_part_without_flash_is_refused():
     part = {
         "name": "X", "vendor": "v", "core": "cortex-m4", "max_clock_mhz": 64, "fpu": "single", "dsp": True,
         "sources": ["s"], "regions": [{"name": "RAM", "kind": "sram", "base": 0x2000_0000, "size_kib": 64}],
+        "flash": {"prefetch": False, "cache": "", "cache_on_at_reset": False, "enabled_by": "", "source": "s"},
     }  # fmt: skip
     with pytest.raises(ValueError, match="no flash"):
         parse_database({"part": [part]})

@@ -3,6 +3,7 @@ wait states and caches from the device database, per-layer estimates that add up
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mcudeploy.cli.app import app
-from mcudeploy.devices import find_device
+from mcudeploy.devices import Device, RegionKind, find_device, load_database
 from mcudeploy.emulation import InstructionCounting, build, run_elf
 from mcudeploy.emulation.plugin import ExecutionCounts
 from mcudeploy.errors import McuDeployError
@@ -28,7 +29,9 @@ HELLO_WORLD = Path(__file__).resolve().parents[2] / "shared" / "models" / "tflm"
 ITERATIONS = 100
 MVE_ELEMENTS = 64
 
-LOOPS = PREAMBLE + r"""
+LOOPS = (
+    PREAMBLE
+    + r"""
 FUNCTION square_loop        @ r0: word buffer, r1: iterations (Armv6-M: runs on every core)
     movs r3, #0
 1:  ldr r2, [r0]
@@ -67,6 +70,7 @@ FUNCTION mve_loop           @ r0, r1: int8 buffers, r2: elements
 END mve_loop
 #endif
 """
+)
 
 MAIN = r"""
 #include <stdint.h>
@@ -205,6 +209,62 @@ def test_uncached_flash_costs_every_read_and_taken_branch() -> None:
     assert memory.cache is None
     assert memory.regions["constants"].read_cycles == 2
     assert memory.branch_fetch_cycles == 2
+
+
+def test_every_part_states_its_flash_timing_with_a_source() -> None:
+    for part in load_database().parts:
+        flash = part.flash
+        assert flash.source, part.name
+        assert flash.cache_on_at_reset or not flash.cache or flash.enabled_by, part.name
+        for region in part.regions:
+            if region.kind == RegionKind.FLASH:
+                assert region.wait_states is not None or flash.wait_states_note, (part.name, region.name)
+    assert find_device("nRF52840").part.flash.cache_on_at_reset is False
+    assert find_device("STM32L4R5ZI").part.flash.cache_on_at_reset is True
+
+
+def _with_flash(device: Device, wait_states: int | None = None, cacheable: bool | None = None, **flash) -> Device:
+    """`device` with its flash regions' wait states or caching and its flash timing changed."""
+    regions = tuple(
+        dataclasses.replace(
+            region,
+            wait_states=region.wait_states if wait_states is None else wait_states,
+            cacheable=region.cacheable if cacheable is None else cacheable,
+        )
+        if region.kind == RegionKind.FLASH
+        else region
+        for region in device.regions
+    )
+    part = dataclasses.replace(device.part, flash=dataclasses.replace(device.part.flash, **flash))
+    return dataclasses.replace(device, part=part, regions=regions)
+
+
+def _fetch_cost(device: Device, instructions: int = 1000, taken: int = 100) -> float:
+    """The code-fetch cycles of `instructions` with `taken` taken branches, code in the device's flash."""
+    memory = device_memory(device, None, device.part.max_clock_mhz)
+    counts = ExecutionCounts({"alu": instructions - taken, "branch": taken}, {})
+    return price(counts, core_timing(device.core), memory).memory_by_label["code fetch"]
+
+
+def test_instruction_fetch_from_flash_follows_wait_states_prefetch_and_cache() -> None:
+    f446 = find_device("STM32F446RE")  # ART on, 5 wait states at 180 MHz
+    assert _fetch_cost(f446) == 0
+    uncached = _with_flash(f446, cacheable=False)
+    assert _fetch_cost(uncached) == 100 * 5  # prefetch hides sequential fetch: taken branches wait
+    assert _fetch_cost(_with_flash(f446, wait_states=2, cacheable=False)) == 100 * 2
+    no_prefetch = _with_flash(f446, cacheable=False, prefetch=False)
+    assert _fetch_cost(no_prefetch) == 100 * 5 + 1000 * 5 * 3 / 4
+    assert _fetch_cost(_with_flash(f446, wait_states=0, cacheable=False, prefetch=False)) == 0
+    memory = device_memory(uncached, None, 90)  # half the clock: (5 + 1) / 2 - 1 = 2 wait states
+    assert memory.branch_fetch_cycles == 2
+    assert any("prefetch" in item for item in memory.approximations)
+    assert any("RM0390" in item for item in memory.approximations)
+
+
+def test_a_cache_off_after_reset_is_named_in_the_notes() -> None:
+    notes = device_memory(find_device("nRF52840"), None, 64).notes
+    assert any("off after reset" in note and "ICACHECNF" in note for note in notes)
+    assert any("no wait-state figure" in note for note in notes)
 
 
 def test_clock_above_the_part_maximum_is_refused() -> None:

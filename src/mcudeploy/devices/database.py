@@ -102,6 +102,22 @@ class Npu:
 
 
 @dataclass(frozen=True)
+class FlashTiming:
+    """How the core reads its flash: what hides the wait states, and whether it is on after reset."""
+
+    prefetch: bool
+    """A prefetch buffer fetches the next flash line while the core executes the current one."""
+    cache: str
+    """The cache or accelerator in front of flash (empty: none); the sizes are the part's icache/dcache_bytes."""
+    cache_on_at_reset: bool
+    enabled_by: str
+    """What turns the cache and prefetch on when reset leaves them off (the estimate assumes it runs)."""
+    source: str
+    wait_states_note: str = ""
+    """Why the flash region gives no wait-state figure (serial XIP flash, or none published)."""
+
+
+@dataclass(frozen=True)
 class Part:
     name: str
     vendor: str
@@ -112,6 +128,7 @@ class Part:
     mve: Mve
     regions: tuple[MemoryRegion, ...]
     sources: tuple[str, ...]
+    flash: FlashTiming
     aliases: tuple[str, ...] = ()
     npu: Npu | None = None
     icache_bytes: int | None = None
@@ -271,6 +288,7 @@ def _part(entry: dict[str, Any]) -> Part:
         mve=Mve(entry.get("mve", "none")),
         regions=tuple(_region(r, name) for r in entry["regions"]),
         sources=tuple(entry["sources"]),
+        flash=_flash_timing(entry, name),
         aliases=tuple(entry.get("aliases", ())),
         npu=_npu(npu) if npu else None,
         icache_bytes=entry.get("icache_bytes"),
@@ -283,7 +301,26 @@ def _part(entry: dict[str, Any]) -> Part:
         raise ValueError(f"{name}: no flash region")
     if not any(r.kind in (RegionKind.SRAM, RegionKind.DTCM) for r in part.regions):
         raise ValueError(f"{name}: no on-chip RAM region")
+    _check_flash_wait_states(name, part.regions, part.flash)
     return part
+
+
+def _flash_timing(entry: dict[str, Any], owner: str) -> FlashTiming:
+    if "flash" not in entry:
+        raise ValueError(f"{owner}: no flash timing (the `flash` table)")
+    timing = FlashTiming(**entry["flash"])
+    if not timing.source:
+        raise ValueError(f"{owner}: flash timing without its source")
+    if not timing.cache_on_at_reset and timing.cache and not timing.enabled_by:
+        raise ValueError(f"{owner}: flash cache off after reset: say what enables it (enabled_by)")
+    return timing
+
+
+def _check_flash_wait_states(owner: str, regions: tuple[MemoryRegion, ...], flash: FlashTiming) -> None:
+    """Every flash region states its wait states, unless the part says why it cannot."""
+    for region in regions:
+        if region.kind == RegionKind.FLASH and region.wait_states is None and not flash.wait_states_note:
+            raise ValueError(f"{owner}: flash region {region.name} without wait_states or flash.wait_states_note")
 
 
 def _npu(entry: dict[str, Any]) -> Npu:
@@ -328,7 +365,9 @@ def _board(entry: dict[str, Any], database: Database) -> Board:
         regions=tuple(_region(r, name) for r in entry.get("regions", ())),
         notes=entry.get("notes", ""),
     )
-    check_regions(name, database.device(board).regions)
+    device = database.device(board)
+    check_regions(name, device.regions)
+    _check_flash_wait_states(name, device.regions, device.part.flash)
     return board
 
 

@@ -4,6 +4,7 @@ cycles = Σ kinds count × the core's cycles for that kind          (instruction
        + Σ events count × the core's cycles for that event         (pipelining, dual issue, ...)
        + Σ memory labels reads, writes and cache misses × their cost (wait states)
        + taken branches × the code-fetch refill                     (code in uncached flash)
+       + instructions × the fetch wait                              (flash with neither cache nor prefetch)
 """
 
 from __future__ import annotations
@@ -56,5 +57,5 @@ def _memory_cycles(counts: ExecutionCounts, memory: MemoryTiming) -> dict[str, f
             + counts.misses.get(label, 0) * cost.miss_cycles
         )
     taken = sum(count for kind, count in counts.kinds.items() if kind in TAKEN_BRANCH_KINDS)
-    cycles["code fetch"] = taken * memory.branch_fetch_cycles
+    cycles["code fetch"] = taken * memory.branch_fetch_cycles + counts.instructions * memory.instruction_fetch_cycles
     return cycles

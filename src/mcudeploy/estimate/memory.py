@@ -13,9 +13,14 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   that also serves data reads from flash (ST ICACHE, XIP caches). A miss costs the line's
   wait states: `ws` for a 16-byte accelerator line, `ws + 1 + line/8` for an L1 line
   (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
-* instruction fetch: free from TCM or behind an instruction cache (kernel loops stay in
-  it); from uncached flash with wait states, every taken branch waits `ws` more cycles for
-  the prefetch buffer to refill (sequential fetch is hidden by the prefetch).
+* instruction fetch, as the part's flash timing in the database says (`Part.flash`): free
+  from RAM or TCM, and from flash behind a cache or accelerator (kernel loops stay in it;
+  the first pass over each line is not priced); from uncached flash with a prefetch buffer,
+  every taken branch waits `ws` more cycles for the buffer to refill (sequential fetch is
+  hidden); without one, every fetched word waits `ws` (Thumb-2 code averages
+  `THUMB_BYTES_PER_INSTRUCTION` bytes an instruction, fetched a 32-bit word at a time).
+  A cache or prefetch that is off after reset is priced on, as what `enabled_by` names
+  leaves it; the output says so.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ L1_LINE_BYTES = 32
 L1_WAYS = 4
 ACCELERATOR_LINE_BYTES = 16
 BUS_BEAT_BYTES = 8
+FETCH_WORD_BYTES = 4
+THUMB_BYTES_PER_INSTRUCTION = 3
+"""Mixed 16- and 32-bit Thumb-2 code: an approximation, used only for flash with neither cache nor prefetch."""
 FULLY_ASSOCIATIVE_LINES = 64
 """Caches of at most this many lines are modelled fully associative, larger ones 4-way."""
 
@@ -95,7 +103,11 @@ class MemoryTiming:
     cache_name: str = ""
     branch_fetch_cycles: float = 0.0
     """Added to every taken branch: code in uncached flash refilling the prefetch buffer."""
+    instruction_fetch_cycles: float = 0.0
+    """Added to every instruction: code in flash with neither cache nor prefetch."""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    approximations: tuple[str, ...] = field(default_factory=tuple)
+    """How instruction fetch and the caches are priced on this device."""
 
     def plugin_ranges(self, layout: ProgramLayout) -> tuple[MemoryRange, ...]:
         """The plugin's memory ranges: the layout, each marked cached when its region is."""
@@ -172,10 +184,55 @@ def _region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache
     return RegionCost(label, span.name, region.kind.value, wait_states, True, 0.0, 0.0, miss)
 
 
-def _code_fetch_cycles(span: Span, code: RegionCost) -> float:
-    """Taken-branch refill from flash that no cache or accelerator covers."""
-    uncached_flash = span.kind == RegionKind.FLASH and not span.regions[0].cacheable
-    return float(code.wait_states) if uncached_flash else 0.0
+@dataclass(frozen=True)
+class _CodeFetch:
+    per_taken_branch: float
+    per_instruction: float
+    approximation: str
+
+
+def _code_fetch(device: Device, span: Span, code: RegionCost, cache: _Cache | None) -> _CodeFetch:
+    """What fetching the program's instructions costs where the budget placed them."""
+    flash = device.part.flash
+    region = span.regions[0]
+    ws = code.wait_states
+    if span.kind != RegionKind.FLASH:
+        return _CodeFetch(0.0, 0.0, f"instruction fetch from {span.name} ({span.kind.value}): no wait states")
+    if region.cacheable and (flash.cache or cache is not None):
+        what = flash.cache or (cache.name if cache else "cache")
+        return _CodeFetch(
+            0.0,
+            0.0,
+            f"instruction fetch from {span.name} ({ws} wait states) hits the {what}: kernel loops fit in it; "
+            "the first pass over each line is not priced",
+        )
+    if flash.prefetch:
+        return _CodeFetch(
+            float(ws),
+            0.0,
+            f"instruction fetch from uncached {span.name}: sequential fetch hidden by the prefetch buffer, "
+            f"each taken branch waits its {ws} wait states",
+        )
+    per_instruction = ws * THUMB_BYTES_PER_INSTRUCTION / FETCH_WORD_BYTES
+    return _CodeFetch(
+        float(ws),
+        per_instruction,
+        f"instruction fetch from {span.name} with neither cache nor prefetch: {ws} wait states per "
+        f"{FETCH_WORD_BYTES}-byte word, {THUMB_BYTES_PER_INSTRUCTION} bytes an instruction "
+        f"({per_instruction:g} cycles each), and each taken branch waits {ws}",
+    )
+
+
+def _flash_notes(device: Device, spans: Mapping[str, Span]) -> list[str]:
+    flash = device.part.flash
+    notes = []
+    in_flash = any(span.kind == RegionKind.FLASH for span in spans.values())
+    if in_flash and flash.cache and not flash.cache_on_at_reset:
+        name = device.part.name
+        notes.append(f"{name}'s {flash.cache} is off after reset: priced on, as {flash.enabled_by} leaves it")
+    elif in_flash and flash.enabled_by:
+        notes.append(f"{device.part.name}'s flash prefetch priced on, as {flash.enabled_by} leaves it")
+    return notes
 
 
 def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float) -> MemoryTiming:
@@ -198,16 +255,19 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         elif budget is None:
             notes.append(f"{label} taken as in {spans[label].name}")
         if spans[label].regions[0].wait_states is None:
-            notes.append(f"{spans[label].name}: wait states not in the device database, taken as 0")
+            why = device.part.flash.wait_states_note if spans[label].kind == RegionKind.FLASH else ""
+            notes.append(f"{spans[label].name}: wait states taken as 0" + (f" ({why})" if why else ""))
         regions[label] = _region_cost(label, spans[label], device, clock_mhz, cache)
-    code_fetch = _code_fetch_cycles(spans[CODE_LABEL], regions[CODE_LABEL])
+    fetch = _code_fetch(device, spans[CODE_LABEL], regions[CODE_LABEL], cache)
     return MemoryTiming(
         clock_mhz,
         regions,
         cache.geometry if cache else None,
         cache.name if cache else "",
-        code_fetch,
-        tuple(dict.fromkeys(notes)),
+        fetch.per_taken_branch,
+        fetch.per_instruction,
+        tuple(dict.fromkeys([*notes, *_flash_notes(device, spans)])),
+        (fetch.approximation, f"flash timing: {device.part.flash.source}"),
     )
 
 

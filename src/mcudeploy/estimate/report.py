@@ -80,7 +80,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
             for label, cost in estimate.memory.regions.items()
         },
         "cache": estimate.memory.cache_name or None,
-        "approximations": list(timing.approximations),
+        "approximations": [*timing.approximations, *estimate.memory.approximations],
         "notes": estimate.notes,
     }
 
@@ -137,7 +137,8 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     memory_share = inference.memory_cycles / inference.total if inference.total else 0.0
     lines.append(Text(f"memory wait states and cache misses: {_percent(memory_share)} of the cycles"))
     lines.append(Text(f"timings: {timing.source}", style="dim"))
-    lines += [Text(f"approximation: {item}", style="dim") for item in timing.approximations]
+    approximations = (*timing.approximations, *estimate.memory.approximations)
+    lines += [Text(f"approximation: {item}", style="dim") for item in approximations]
     lines += [Text(f"note: {note}", style="yellow") for note in estimate.notes]
     return lines
 
@@ -191,7 +192,7 @@ def profile_report(profile: ElfProfile) -> dict[str, Any]:
             for item in profile.functions
         ],
         "mark_intervals": [_profile_cycles(profile, interval) for interval in profile.mark_intervals],
-        "approximations": list(profile.timing.approximations),
+        "approximations": [*profile.timing.approximations, *profile.memory.approximations],
     }
 
 
@@ -233,6 +234,7 @@ def profile_table(profile: ElfProfile, limit: int) -> Group:
         ),
         Text(f"timings: {timing.source}", style="dim"),
         *(Text(f"memory: {note}", style="dim") for note in profile.memory.notes),
+        *(Text(f"approximation: {item}", style="dim") for item in profile.memory.approximations),
     ]
     if len(profile.functions) > limit:
         lines.insert(0, Text(f"({len(profile.functions) - limit} more functions: --top to show them)", style="dim"))
