@@ -14,3 +14,12 @@ INT8_MODELS = {
     "hello_world": "tflm/hello_world_int8.tflite",
     "simple_add": "tflm/simple_add_model.tflite",
 }
+
+BENCH_PARTS = {
+    "m4": ("NUCLEO-L4R5ZI", 120.0),
+    "m55": ("AE722F80F55D5", 400.0),
+    "m7": ("NUCLEO-H7A3ZI-Q", 280.0),
+    "m33": ("NUCLEO-U575ZI-Q", 160.0),
+}
+"""The part (and clock, MHz) whose memories price each emulated core's cycles in the benchmarks:
+the MLPerf Tiny boards for M4, M7 and M33 (ST's v1.2 results), the Alif Ensemble E7's HP core for M55."""

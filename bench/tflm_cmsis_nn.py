@@ -1,4 +1,4 @@
-"""TensorFlow Lite Micro with CMSIS-NN on emulated Cortex-M4 and M55: Invoke() instructions and modelled ms.
+"""TensorFlow Lite Micro with CMSIS-NN on emulated Cortex-M4 and M55: Invoke() cycles, ms and instructions.
 
     python bench/tflm_cmsis_nn.py [--root /work/tflm_build] [--models kws,ad01] [--cores m4,m55]
                                   [--build-dir DIR] [--jobs 2] [--no-profile]
@@ -8,9 +8,11 @@ variants in place of the reference ones) and CMSIS-NN with arm-none-eabi-gcc -O2
 links one ELF per model with our start-up code, linker script and semihosting layer and the glue
 in bench/tflm_cmsis_nn/ (one Invoke() between two mcu_count_mark calls, 200 KB arena), runs it
 under QEMU with our counting plugin, checks the output bit for bit against the reference engine,
-and prints the instructions of Invoke() beside issue 5's baseline. On M4 it also prices the
-interval as on STM32L4R5ZI at 120 MHz (MLPerf Tiny v0.5 reference platform) and kws as on
-STM32F407VG at 168 MHz, beside the published latencies.
+and prices Invoke() with `mcudeploy profile` on each core's benchmark part (real_models.BENCH_PARTS:
+NUCLEO-L4R5ZI at 120 MHz for M4, the Alif E7's M55 at 400 MHz): the same cycle model and device
+memories `mcudeploy estimate` prices our generated code with (bench/instructions.py sets them side
+by side). It prints cycles, ms and instructions beside issue 5's instruction baseline, and on M4 the
+published latencies (MLPerf Tiny v0.5 on the L4R5; kws on STM32F407VG at 168 MHz).
 
 The sources are third-party and never part of this repository: when they are missing the script
 says how to get them and exits 0.
@@ -37,7 +39,7 @@ from mcudeploy.engine import run as run_reference
 from mcudeploy.estimate.profile import ElfProfile, profile_elf
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import random_inputs
-from real_models import INT8_MODELS, MODELS
+from real_models import BENCH_PARTS, INT8_MODELS, MODELS
 
 GLUE_DIR = Path(__file__).resolve().parent / "tflm_cmsis_nn"
 DEFAULT_ROOT = Path("/work/tflm_build")
@@ -335,6 +337,8 @@ class Measurement:
     model: str
     core: str
     instructions: int
+    cycles: float
+    """Invoke() on the core's benchmark part at its benchmark clock."""
     bit_exact: bool
     device_ms: dict[str, float]
 
@@ -370,28 +374,40 @@ def measure(name: str, core: str, elf: Path, reference: list[np.ndarray], with_d
         raise RuntimeError(f"{elf} on {core}: exit {run.exit_code}\n{run.stdout}")
     expected = b"".join(np.ascontiguousarray(array).tobytes() for array in reference)
     bit_exact = printed_output(run.stdout) == expected
-    instructions, _ = invoke_interval(profile_elf(elf, core, workdir=elf.parent))
+    part, clock = BENCH_PARTS[core]
+    instructions, cycles = invoke_interval(
+        profile_elf(elf, core, workdir=elf.parent, device=find_device(part), clock_mhz=clock)
+    )
     device_ms = {}
     if with_devices and core == "m4":
-        for device, clock, published in M4_DEVICES:
-            if name in published:
+        for device, device_clock, published in M4_DEVICES:
+            if name not in published:
+                continue
+            if (device, device_clock) != (find_device(part).part.name, clock):
                 found = find_device(device)
-                _, cycles = invoke_interval(profile_elf(elf, core, workdir=elf.parent, device=found, clock_mhz=clock))
+                profile = profile_elf(elf, core, workdir=elf.parent, device=found, clock_mhz=device_clock)
+                device_ms[device] = invoke_interval(profile)[1] / (device_clock * 1e3)
+            else:
                 device_ms[device] = cycles / (clock * 1e3)
-    return Measurement(name, core, instructions, bit_exact, device_ms)
+    return Measurement(name, core, instructions, cycles, bit_exact, device_ms)
 
 
 # --- report --------------------------------------------------------------------------------------
 
 
-def print_instructions(rows: list[Measurement]) -> None:
-    print(f"{'model':<14} {'core':<4} {'Invoke() instr':>15} {'issue 5':>12} {'difference':>11}  bit-exact")
+def print_cycles(rows: list[Measurement]) -> None:
+    print(
+        f"{'model':<14} {'core':<4} {'part @ MHz':<22} {'cycles':>13} {'ms':>9} {'instructions':>13} "
+        f"{'issue 5 instr':>13} {'difference':>10}  bit-exact"
+    )
     for row in rows:
+        part, clock = BENCH_PARTS[row.core]
         baseline = ISSUE_BASELINE[row.model][row.core]
         difference = 100.0 * (row.instructions - baseline) / baseline
         print(
-            f"{row.model:<14} {row.core:<4} {row.instructions:>15,} {baseline:>12,} "
-            f"{difference:>+10.3f}%  {'yes' if row.bit_exact else 'NO'}"
+            f"{row.model:<14} {row.core:<4} {f'{part} @ {clock:g}':<22} {row.cycles:>13,.0f} "
+            f"{row.cycles / (clock * 1e3):>9.2f} {row.instructions:>13,} {baseline:>13,} {difference:>+9.3f}%  "
+            f"{'yes' if row.bit_exact else 'NO'}"
         )
 
 
@@ -439,7 +455,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--cores", type=lambda text: _names(text, BENCH_CORES), default=list(BENCH_CORES))
     parser.add_argument("--build-dir", type=Path, help="keep objects and ELFs here (default: a temporary folder)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel compiler processes")
-    parser.add_argument("--no-profile", action="store_true", help="skip the STM32L4R5/F407 latency model")
+    parser.add_argument("--no-profile", action="store_true", help="skip the published-latency comparison on M4")
     for name, default in (("tflm", "tflite-micro"), ("cmsis-nn", "CMSIS-NN"), ("cmsis", "CMSIS_6")):
         parser.add_argument(f"--{name}", type=Path, help=f"override ROOT/{default}")
     return parser.parse_args()
@@ -469,7 +485,7 @@ def main() -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="tflm-cmsis-nn-") as scratch:
             rows = run_benchmark(args, sources, Path(scratch))
-    print_instructions(rows)
+    print_cycles(rows)
     print_latencies(rows)
     return 0 if all(row.bit_exact for row in rows) else 1
 

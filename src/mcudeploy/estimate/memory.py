@@ -272,6 +272,14 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
 
 
 def _fallback_span(device: Device, label: str) -> Span:
-    wanted = (RegionKind.FLASH,) if label in (CODE_LABEL, CONSTANTS_LABEL) else (RegionKind.SRAM, RegionKind.DTCM)
-    spans = [span for span in device.spans() if span.kind in wanted] or device.spans()
-    return max(spans, key=lambda span: span.size)
+    """Code and constants in the largest flash; data in the largest tightly coupled RAM, else the
+    largest SRAM (where a deployment puts its arena and stack)."""
+    if label in (CODE_LABEL, CONSTANTS_LABEL):
+        preferences: tuple[tuple[RegionKind, ...], ...] = ((RegionKind.FLASH,),)
+    else:
+        preferences = ((RegionKind.DTCM,), (RegionKind.SRAM,))
+    for kinds in preferences:
+        spans = [span for span in device.spans() if span.kind in kinds]
+        if spans:
+            return max(spans, key=lambda span: span.size)
+    return max(device.spans(), key=lambda span: span.size)
