@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 import typer
@@ -37,6 +38,7 @@ def _part_summary(part: Part, database: Database) -> dict[str, Any]:
         "flash_bytes": device.flash_bytes(),
         "ram_bytes": device.internal_ram_bytes(),
         "regions": [region_summary(region) for region in part.regions],
+        "flash_timing": dataclasses.asdict(part.flash),
         "sources": list(part.sources),
         "notes": part.notes,
     }
@@ -50,6 +52,7 @@ def _parts_table(parts: list[Part], database: Database, core: str | None) -> Tab
     table.add_column("flash", justify="right")
     table.add_column("RAM", justify="right")
     table.add_column("TCM", justify="right")
+    table.add_column("flash read")
     table.add_column("boards")
     for part in parts:
         device = database.device(part)
@@ -65,9 +68,22 @@ def _parts_table(parts: list[Part], database: Database, core: str | None) -> Tab
             _kib(device.flash_bytes()),
             _kib(device.internal_ram_bytes()),
             _kib(tcm) if tcm else "",
+            _flash_read(part),
             ", ".join(board.name for board in database.boards_of(part)),
         )
     return table
+
+
+def _flash_read(part: Part) -> str:
+    """Wait states at the maximum clock and what hides them, e.g. "5 WS, prefetch, cache (off at reset)"."""
+    flash = part.flash
+    wait_states = {r.wait_states for r in part.regions if r.kind == RegionKind.FLASH and r.wait_states is not None}
+    items = [f"{max(wait_states)} WS" if wait_states else "WS not published"]
+    if flash.prefetch:
+        items.append("prefetch")
+    if flash.cache:
+        items.append("cache" + ("" if flash.cache_on_at_reset else " (off at reset)"))
+    return ", ".join(items)
 
 
 def _kib(size: int) -> str:

@@ -146,7 +146,7 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
 def comparison_table(estimates: list[ModelEstimate]) -> Table:
     model = estimates[0].model if estimates else ""
     table = Table(title=f"{model}: generated code on each core", title_justify="left")
-    for column in ("core", "part", "clock", "cycles", "ms", "MACs/cycle", "of peak", "bottleneck"):
+    for column in ("core", "part", "clock", "cycles", "ms", "instructions", "MACs/cycle", "of peak", "bottleneck"):
         table.add_column(column, justify="left" if column in ("core", "part", "bottleneck") else "right")
     for estimate in estimates:
         bottleneck = estimate.bottleneck
@@ -157,6 +157,7 @@ def comparison_table(estimates: list[ModelEstimate]) -> Table:
             f"{estimate.clock_mhz:g} MHz",
             f"{estimate.inference.total:,.0f}",
             f"{estimate.milliseconds:.2f}",
+            f"{estimate.inference.instructions:,}",
             f"{estimate.macs_per_cycle:.3f}",
             _percent(peak),
             "-" if bottleneck is None else f"#{bottleneck.index} {markup_safe(bottleneck.op)}",
