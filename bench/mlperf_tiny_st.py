@@ -50,7 +50,7 @@ def estimate(model: str, board: Board) -> ModelEstimate:
 
 def print_summary(results: dict[tuple[str, str], ModelEstimate], boards: list[Board], models: list[str]) -> None:
     print(
-        f"{'model':<11} {'board':<24} {'cycles':>12} {'ours ms':>8} {'ST ms':>7} {'ours/ST':>7} {'target':>6} "
+        f"{'model':<11} {'board':<28} {'cycles':>12} {'ours ms':>8} {'ST ms':>7} {'ours/ST':>7} {'target':>6} "
         f"{'MAC/cy ours':>11} {'MAC/cy ST':>9}"
     )
     for model in models:
@@ -61,7 +61,7 @@ def print_summary(results: dict[tuple[str, str], ModelEstimate], boards: list[Bo
             ratio = ours.milliseconds / st_ms
             met = "met" if ratio <= TARGET_RATIO[model] else f"x{ratio / TARGET_RATIO[model]:.2f}"
             print(
-                f"{model:<11} {f'{board.name} ({board.core} @ {board.clock_mhz:g})':<24} "
+                f"{model:<11} {f'{board.name} ({board.core} @ {board.clock_mhz:g})':<28} "
                 f"{ours.inference.total:>12,.0f} {ours.milliseconds:>8.2f} {st_ms:>7.2f} {ratio:>6.2f}x {met:>6} "
                 f"{ours.macs_per_cycle:>11.3f} {st_macs_per_cycle:>9.3f}"
             )
