@@ -97,8 +97,9 @@ def report(case: Case, estimate: ModelEstimate) -> list[str]:
     cycles_per_instruction = estimate.inference.total / estimate.inference.instructions
     lines = [
         f"{case.name}: {case.source}",
-        f"  published {case.published_ms:g} ms | ours {ours_ms:.1f} ms ({_error(ours_ms, case.published_ms)}), "
-        f"{estimate.inference.instructions:,} instructions, {cycles_per_instruction:.2f} cycles/instruction",
+        f"  published {case.published_ms:g} ms | ours {estimate.inference.total:,.0f} cycles = {ours_ms:.1f} ms "
+        f"({_error(ours_ms, case.published_ms)}), {estimate.inference.instructions:,} instructions, "
+        f"{cycles_per_instruction:.2f} cycles/instruction",
     ]
     if case.baseline_instructions is not None:
         proxy_ms = cycles_per_instruction * case.baseline_instructions / (case.clock_mhz * 1e3)
