@@ -267,6 +267,13 @@ def test_a_cache_off_after_reset_is_named_in_the_notes() -> None:
     assert any("no wait-state figure" in note for note in notes)
 
 
+def test_a_program_without_a_budget_keeps_its_data_in_tcm_where_the_part_has_it() -> None:
+    """profile prices another program's data where a deployment puts its arena: DTCM, else the largest SRAM."""
+    alif = device_memory(find_device("AE722F80F55D5"), None, 400)
+    assert alif.regions["ram"].placed_in == "DTCM" and alif.regions["code"].placed_in == "MRAM"
+    assert device_memory(find_device("STM32L4R5ZI"), None, 120).regions["ram"].placed_in == "SRAM1+SRAM2+SRAM3"
+
+
 def test_clock_above_the_part_maximum_is_refused() -> None:
     with pytest.raises(McuDeployError, match="at most"):
         _memory("STM32F446RE", 200)
