@@ -19,12 +19,14 @@ from mcudeploy.cli.options import (
     NpuOption,
     Planner,
     PlannerOption,
+    StackOption,
     load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.stack import ASSUMED, RESERVED, static_need
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
@@ -51,7 +53,7 @@ def analyze(
     alignment: Annotated[
         int, typer.Option("--alignment", help="Alignment of arena buffers, bytes (a power of two).")
     ] = DEFAULT_ALIGNMENT,
-    stack: Annotated[int, typer.Option("--stack", min=0, help="Stack size, bytes.")] = DEFAULT_STACK_BYTES,
+    stack: StackOption = None,
     reserve_ram: Annotated[
         int, typer.Option("--reserve-ram", min=0, help="RAM kept for the application (buffers, globals, RTOS), bytes.")
     ] = 0,
@@ -83,12 +85,16 @@ def analyze(
         check_plot_path(plot)
         check_output_file(plot, force)
     graph, model = load_for_command(model, calibration)
-    reserves = Reserves(stack, reserve_ram, reserve_flash)
+    reserved = stack is not None
+    reserves = Reserves(stack if reserved else DEFAULT_STACK_BYTES, reserve_ram, reserve_flash,
+                        RESERVED if reserved else ASSUMED)  # fmt: skip
     if analyze_with_npu(graph, model, target, npu, no_npu, reserves, json):
         if not json:
             print_precision_note(graph)
         return
     plan = plan_memory(graph, planner=planner.value, alignment=alignment)
+    need = static_need(graph, plan, target.core, stack)
+    reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)
     report = analyze_model(graph, plan, target, reserves)
     report["precision"] = precision(graph)
     if plot is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument
+from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument, StackOption
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.devices import find_device
 from mcudeploy.doctor import Context, diagnose
@@ -33,10 +33,7 @@ def doctor(
     inputs: Annotated[
         Path | None, typer.Option("--inputs", help="The validation input(s): file or folder, as for validate.")
     ] = None,
-    stack: Annotated[
-        int | None,
-        typer.Option("--stack", min=0, help="Your stack reserve, bytes (default: measured on the emulated core)."),
-    ] = None,
+    stack: StackOption = None,
     json: JsonOption = False,
 ) -> None:
     """Look for the failures that show only on the board: reference kernels linked, an arena too small

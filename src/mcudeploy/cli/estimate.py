@@ -18,6 +18,7 @@ from mcudeploy.cli.options import (
     NpuOption,
     Planner,
     PlannerOption,
+    StackOption,
     load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
@@ -37,6 +38,7 @@ def estimate(
         bool, typer.Option("--cores", help="Compare Cortex-M4, M7, M33 and M55 parts side by side.")
     ] = False,
     planner: PlannerOption = Planner.MCUDEPLOY,
+    stack: StackOption = None,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
@@ -68,7 +70,7 @@ def estimate(
             print_precision_note(graph)
         return
     with _working(f"building and running on {target.core}", json):
-        result = estimate_model(graph, target, clock, planner=str(planner))
+        result = estimate_model(graph, target, clock, planner=str(planner), stack_bytes=stack)
     if json:
         print_json({**estimate_report(result), "precision": precision(graph)})
     else:

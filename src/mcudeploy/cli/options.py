@@ -29,6 +29,15 @@ PlannerOption = Annotated[
     Planner, typer.Option("--planner", help="Arena planner: ours, or TFLite Micro's greedy planner.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+StackOption = Annotated[
+    int | None,
+    typer.Option(
+        "--stack",
+        min=0,
+        help="Your stack reserve, bytes (default: measured on the emulated core when the Arm toolchain and "
+        "QEMU are installed, else the 8 KB default, said to be assumed).",
+    ),
+]
 NpuOption = Annotated[
     str | None,
     typer.Option(

@@ -7,6 +7,10 @@ network and minus the weights, which the
 budget counts on their own. So it holds the kernel library actually linked, the
 layer functions and their parameter tables. Measured once per generated project
 and core, then cached by content.
+
+The same link, compiled with `-fstack-usage`, bounds the stack one inference takes:
+`net_invoke`'s worst case over gcc's frames and the ELF's call graph
+(`emulation.stack_usage`), without running anything.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mcudeploy.codegen.generator import RenderedProject, generate, render
 from mcudeploy.emulation import ElfImage, build, get_target
 from mcudeploy.emulation.plugin import cache_dir
+from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.emulation.toolchain import find_compiler
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import write_file
@@ -33,8 +40,30 @@ _NETWORK_MAIN = '#include "network.h"\nint main(void) { return net_init() != NET
 _EMPTY_MAIN = "int main(void) { return 0; }\n"
 
 
+@dataclass(frozen=True)
+class StaticStack:
+    bytes: int
+    """net_invoke's worst case from `-fstack-usage` frames and the call graph."""
+    left_out: tuple[str, ...]
+    """Functions reached without a frame from gcc (library code), counted as 0."""
+
+
 def measured_code(graph: Graph, plan: MemoryPlan, core: str) -> CodeEstimate | None:
     """The generated code's flash on `core`; None when the core has no target or no cross compiler is installed."""
+    figures = _measured(graph, plan, core)
+    if figures is None:
+        return None
+    return CodeEstimate(kernels={"generated code": figures["flash"]}, runtime=0, layer_calls=0, measured_on=core)
+
+
+def static_stack(graph: Graph, plan: MemoryPlan, core: str) -> StaticStack | None:
+    """The stack one inference of the generated code can take at most on `core`, from the same link;
+    None where `measured_code` is."""
+    figures = _measured(graph, plan, core)
+    return None if figures is None else StaticStack(figures["stack"], tuple(figures["stack_left_out"]))
+
+
+def _measured(graph: Graph, plan: MemoryPlan, core: str) -> dict[str, Any] | None:
     target = CORE_TARGETS.get(core)
     if target is None:
         return None
@@ -48,15 +77,22 @@ def measured_code(graph: Graph, plan: MemoryPlan, core: str) -> CodeEstimate | N
         return None
     cached = cache_dir() / f"code-size-{_cache_key(rendered, core)}.json"
     if cached.exists():
-        flash = json.loads(cached.read_text())["flash"]
-    else:
-        flash = _measure(graph, plan, core, target) - rendered.weights_bytes
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        write_file(cached, json.dumps({"core": core, "flash": flash}).encode(), replace=True)
-    return CodeEstimate(kernels={"generated code": flash}, runtime=0, layer_calls=0, measured_on=core)
+        figures = json.loads(cached.read_text())
+        if "stack" in figures:
+            return figures
+    flash, stack = _measure(graph, plan, core, target)
+    figures = {
+        "core": core,
+        "flash": flash - rendered.weights_bytes,
+        "stack": stack.bytes,
+        "stack_left_out": list(stack.left_out),
+    }
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    write_file(cached, json.dumps(figures).encode(), replace=True)
+    return figures
 
 
-def _measure(graph: Graph, plan: MemoryPlan, core: str, target: str) -> int:
+def _measure(graph: Graph, plan: MemoryPlan, core: str, target: str) -> tuple[int, StaticStack]:
     with tempfile.TemporaryDirectory(prefix="mcudeploy-code-size-") as scratch:
         folder = Path(scratch)
         code = generate(graph, plan, folder / "gen", force=True, core=core)
@@ -65,9 +101,11 @@ def _measure(graph: Graph, plan: MemoryPlan, core: str, target: str) -> int:
         sources = [code.directory / s for s in code.sources]
         includes = [code.directory / d for d in code.include_dirs]
         libm = ("-lm",) if code.needs_libm else ()
-        network = build(target, [*sources, folder / "network_main.c"], includes, folder / "net.elf", extra_flags=libm)
+        flags = (*libm, "-fstack-usage")
+        network = build(target, [*sources, folder / "network_main.c"], includes, folder / "net.elf", extra_flags=flags)
         empty = build(target, [folder / "empty_main.c"], (), folder / "empty.elf")
-        return _flash(network) - _flash(empty)
+        worst, left_out = call_graph(network, get_target(target)).worst("net_invoke")
+        return _flash(network) - _flash(empty), StaticStack(worst, tuple(sorted(left_out)))
 
 
 def _flash(elf: Path) -> int:

@@ -9,27 +9,18 @@ from __future__ import annotations
 
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
 from mcudeploy.doctor.memory import arena_bytes, declared_stack, model_budget
-from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.stack import measure_stack
-from mcudeploy.memory.budget import DEFAULT_STACK_BYTES, STACK
+from mcudeploy.estimate.stack import MEASURED
+from mcudeploy.estimate.stack import stack_need as measured_need
+from mcudeploy.memory.budget import STACK
 
 CHECK = "stack"
+TFLM_NOTE = " for mcudeploy's generated code; TFLM's interpreter needs its own"
 
 
 def stack_need(context: Context, result: CheckResult) -> int:
-    if context.stack_bytes is not None:
-        result.notes.append(f"stack need: {context.stack_bytes} B (--stack)")
-        return context.stack_bytes
-    try:
-        used = measure_stack(context.graph, context.device)
-    except McuDeployError as error:
-        result.notes.append(f"stack need: the default {DEFAULT_STACK_BYTES} B reserve (not measured: {error})")
-        return DEFAULT_STACK_BYTES
-    result.notes.append(
-        f"stack need: {used} B measured (one inference of mcudeploy's generated code for {context.device.core}, "
-        "stack painting on QEMU, from the caller's stack pointer; TFLM's interpreter needs its own)"
-    )
-    return used
+    need = measured_need(context.graph, context.device, context.stack_bytes)
+    result.notes.append(f"stack need: {need.describe()}" + (TFLM_NOTE if need.source == MEASURED else ""))
+    return need.bytes
 
 
 def check_stack(context: Context) -> CheckResult:

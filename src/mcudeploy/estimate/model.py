@@ -19,6 +19,7 @@ from mcudeploy.estimate.cores import CoreTiming, core_timing
 from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.measure import build_model, run_model
 from mcudeploy.estimate.memory import MemoryTiming, device_memory
+from mcudeploy.estimate.stack import StackNeed, stack_need
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
@@ -58,6 +59,7 @@ class ModelEstimate:
     macs: int
     fits: bool
     notes: list[str] = field(default_factory=list)
+    stack: StackNeed | None = None
 
     @property
     def milliseconds(self) -> float:
@@ -102,15 +104,18 @@ def estimate_model(
     planner: str = "mcudeploy",
     workdir: Path | None = None,
     portable: bool = False,
+    stack_bytes: int | None = None,
 ) -> ModelEstimate:
     """Cycles and milliseconds per layer of `graph`'s generated code on `device` at `clock_mhz`
     (default: the part's maximum clock). `portable`: the portable C kernels rather than the
-    core's DSP/MVE variants."""
+    core's DSP/MVE variants. `stack_bytes`: the user's stack reserve (default: measured, else assumed)."""
     device = find_device(device) if isinstance(device, str) else device
     timing = core_timing(device.core)
     clock = float(clock_mhz or device.part.max_clock_mhz)
     plan = plan_memory(graph, planner=planner)
-    request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code_estimate(graph))
+    stack = stack_need(graph, device, stack_bytes)
+    constants = constant_layout(graph, plan.alignment)
+    request = budget_request(plan.arena_bytes, constants, code_estimate(graph), stack.bytes)
     budget = memory_budget(request, device)
     memory = device_memory(device, budget, clock)
     with tempfile.TemporaryDirectory(prefix="mcudeploy-estimate-", dir=workdir) as scratch:
@@ -121,7 +126,7 @@ def estimate_model(
         _layer_estimate(graph, index, price(counts, timing, memory), timing, clock)
         for index, counts in run.layers.items()
     ]
-    notes = [*memory.notes]
+    notes = [*memory.notes, f"stack in the budget: {stack.describe()}"]
     if (note := npu_note(device)) is not None:
         notes.append(note)
     return ModelEstimate(
@@ -135,6 +140,7 @@ def estimate_model(
         macs=sum(layer.macs for layer in layers),
         fits=budget.fits,
         notes=notes,
+        stack=stack,
     )
 
 

@@ -44,6 +44,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "peak_int8_macs_per_cycle": timing.int8_macs_per_cycle,
         "peak_source": timing.peak_source,
         "fits": estimate.fits,
+        "stack": None if estimate.stack is None else {"bytes": estimate.stack.bytes, "source": estimate.stack.source},
         "layers": [
             {
                 "index": layer.index,

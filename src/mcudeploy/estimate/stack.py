@@ -1,40 +1,123 @@
-"""The stack one inference of the generated code needs, measured by stack painting on the emulated core.
+"""The stack one inference of the generated code needs, measured on the emulated core and bounded statically.
 
-The harness paints every word between the linker's stack limit and main's stack pointer, runs one
-inference and finds the deepest word overwritten (`validation.harness`, STACK_PAINT_DEFINE). The
-figure is what `net_invoke` and every kernel below it used, from main's stack pointer down: exact
-for that run; the kernels' stack does not depend on the input values (fixed loops, no recursion).
+Measured: the harness paints every word between the linker's stack limit and main's stack pointer,
+runs one inference and finds the deepest word overwritten (`validation.harness`, STACK_PAINT_DEFINE);
+the network's layer hook reads that mark after each layer and paints again, so each layer has its own
+figure (never less than the hook's own depth). Exact for that run; the kernels' stack does not depend
+on the input values (fixed loops, no recursion).
+
+Static: the same build with `-fstack-usage`, each function's frame plus its deepest callee's
+(`estimate.stack_usage`): an upper bound the measured figure must not exceed.
+
+Both count from main's stack pointer down: `net_invoke` and everything below it.
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from mcudeploy.codegen import generate
+from mcudeploy.codegen.code_size import static_stack
 from mcudeploy.devices import Device
 from mcudeploy.emulation import run_elf
 from mcudeploy.emulation.linker import DEFAULT_STACK_SIZE
+from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.cores import core_timing
-from mcudeploy.estimate.measure import RUN_TIMEOUT_S, emulation_target
+from mcudeploy.estimate.measure import RUN_TIMEOUT_S, emulation_target, layer_function
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
-from mcudeploy.validation.harness import ARENA_SECTION, STACK_USED_FILE, build_harness, write_inputs
+from mcudeploy.memory.budget import DEFAULT_STACK_BYTES
+from mcudeploy.memory.plan import MemoryPlan
+from mcudeploy.validation.harness import (
+    ARENA_SECTION,
+    STACK_HOOK_FUNCTION,
+    STACK_LAYERS_FILE,
+    STACK_USED_FILE,
+    build_harness,
+    write_inputs,
+)
 from mcudeploy.validation.runner import PREFIX
+
+MEASURED = "measured"
+STATIC = "static bound"
+ASSUMED = "assumed"
+RESERVED = "--stack"
+
+
+@dataclass(frozen=True)
+class LayerStack:
+    index: int
+    measured: int | None
+    """Painted high-water mark after this layer; None when the network calls no hook after it."""
+    static: int
+    """net_invoke's frame plus the layer function's worst case from `-fstack-usage` and the call graph."""
+
+
+@dataclass(frozen=True)
+class StackMeasure:
+    used: int
+    """Whole inference, painted."""
+    static: int
+    """Whole inference, `-fstack-usage` + call graph (net_invoke's worst case)."""
+    hook_depth: int
+    """net_invoke's frame plus the layer hook's: the least any layer's measured figure can show."""
+    layers: tuple[LayerStack, ...]
+    left_out: tuple[str, ...]
+    """Functions reached without a `.su` frame (library code), counted as 0 in the static figure."""
+
+
+@dataclass(frozen=True)
+class StackNeed:
+    bytes: int
+    source: str
+    """MEASURED (painted on QEMU), STATIC (`-fstack-usage` + call graph), ASSUMED (the default reserve: no
+    toolchain or QEMU) or RESERVED (the user's --stack)."""
+    reason: str = ""
+    left_out: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.source == MEASURED:
+            return f"{self.bytes} B measured (stack painting on QEMU, one inference from the caller's stack pointer)"
+        if self.source == STATIC:
+            outside = f"; {', '.join(self.left_out)} without a gcc frame, counted 0" if self.left_out else ""
+            return f"{self.bytes} B static bound (-fstack-usage + the call graph from net_invoke{outside})"
+        if self.source == RESERVED:
+            return f"{self.bytes} B (--stack)"
+        return f"{self.bytes} B assumed ({self.reason})"
 
 
 def measure_stack(graph: Graph, device: Device, workdir: Path | None = None) -> int:
     """Bytes of stack one inference of `graph`'s generated code uses on `device`'s core (its
     DSP/MVE kernel variants), painted and read back on the core's QEMU machine."""
+    return measure_stack_layers(graph, device, workdir).used
+
+
+def measure_stack_layers(graph: Graph, device: Device, workdir: Path | None = None) -> StackMeasure:
+    """The whole inference's and each layer's stack, painted and bounded statically."""
     with tempfile.TemporaryDirectory(prefix="mcudeploy-stack-", dir=workdir) as scratch:
-        exit_code, used = painted_run(graph, device, Path(scratch))
-    if exit_code != 0 or used is None:
-        raise McuDeployError(graph.subject, f"the stack measurement run failed (exit code {exit_code})")
-    if used >= DEFAULT_STACK_SIZE:
-        raise McuDeployError(graph.subject, f"the inference used all {DEFAULT_STACK_SIZE} B of painted stack")
-    return used
+        folder = Path(scratch)
+        exit_code, used = painted_run(graph, device, folder)
+        if exit_code != 0 or used is None:
+            raise McuDeployError(graph.subject, f"the stack measurement run failed (exit code {exit_code})")
+        if used >= DEFAULT_STACK_SIZE:
+            raise McuDeployError(graph.subject, f"the inference used all {DEFAULT_STACK_SIZE} B of painted stack")
+        painted = (folder / STACK_LAYERS_FILE).read_bytes()
+        calls = call_graph(folder / "network.elf", emulation_target(core_timing(device.core).machine))
+    invoke = f"{PREFIX}_invoke"
+    whole, left_out = calls.worst(invoke)
+    invoke_frame = calls.frames[invoke].bytes
+    layers = []
+    for op in graph.operators:
+        mark = int.from_bytes(painted[4 * op.index : 4 * op.index + 4], "little")
+        depth, missing = calls.worst(layer_function(op.index))
+        left_out |= missing
+        layers.append(LayerStack(op.index, mark or None, invoke_frame + depth))
+    hook_depth = invoke_frame + calls.worst(STACK_HOOK_FUNCTION)[0]
+    return StackMeasure(used, whole, hook_depth, tuple(layers), tuple(sorted(left_out)))
 
 
 def painted_run(graph: Graph, device: Device, folder: Path, stack_limit: int | None = None) -> tuple[int, int | None]:
@@ -49,3 +132,25 @@ def painted_run(graph: Graph, device: Device, folder: Path, stack_limit: int | N
     used_file = folder / STACK_USED_FILE
     used = int.from_bytes(used_file.read_bytes()[:4], "little") if used_file.is_file() else None
     return result.exit_code, used
+
+
+def stack_need(graph: Graph, device: Device, reserve: int | None = None) -> StackNeed:
+    """The stack the budget counts: the user's reserve, else one painted inference on the core's QEMU
+    machine, else the default reserve, said to be assumed."""
+    if reserve is not None:
+        return StackNeed(reserve, RESERVED)
+    try:
+        return StackNeed(measure_stack(graph, device), MEASURED)
+    except McuDeployError as error:
+        return StackNeed(DEFAULT_STACK_BYTES, ASSUMED, f"the default reserve; not measured: {error.reason}")
+
+
+def static_need(graph: Graph, plan: MemoryPlan, core: str, reserve: int | None = None) -> StackNeed:
+    """analyze's stack, without running anything: the user's reserve, else the static bound from the link
+    that measures the code's flash (`codegen.code_size`), else the default reserve, said to be assumed."""
+    if reserve is not None:
+        return StackNeed(reserve, RESERVED)
+    bound = static_stack(graph, plan, core)
+    if bound is None:
+        return StackNeed(DEFAULT_STACK_BYTES, ASSUMED, "the default reserve; no cross compiler for this core")
+    return StackNeed(bound.bytes, STATIC, left_out=bound.left_out)

@@ -21,6 +21,7 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import (
     DEFAULT_STACK_BYTES,
+    STACK,
     Memory,
     MemoryBudget,
     Shortfall,
@@ -46,6 +47,8 @@ class Reserves:
     stack_bytes: int = DEFAULT_STACK_BYTES
     reserve_ram: int = 0
     reserve_flash: int = 0
+    stack_source: str = "assumed"
+    """How stack_bytes was had: estimate.stack's MEASURED, ASSUMED or RESERVED (--stack)."""
 
 
 def analyze_model(
@@ -77,6 +80,7 @@ def analyze_model(
         "code_bytes": code.total,
         "code_bytes_is_estimate": code.measured_on is None,
         "stack_bytes": reserves.stack_bytes,
+        "stack_source": reserves.stack_source,
         "reserve_ram_bytes": reserves.reserve_ram,
         "reserve_flash_bytes": reserves.reserve_flash,
         "flash_bytes": budget.flash_bytes,
@@ -248,7 +252,10 @@ def budget_tree(report: dict[str, Any]) -> Tree:
             branch.label += "  [dim]unused[/]"
             continue
         for item in region["items"]:
-            branch.add(_amount_line(item["name"], item["bytes"], region["size"]))
+            line = _amount_line(item["name"], item["bytes"], region["size"])
+            if item["name"] == STACK:
+                line += f"  [dim]({report['stack_source']})[/]"
+            branch.add(line)
         branch.add(_amount_line("free", region["free"], region["size"], style="green"))
     return tree
 
