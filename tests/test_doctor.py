@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from mcudeploy.doctor.placement import check_placement
 from mcudeploy.doctor.preprocessing import check_preprocessing, check_validation_input
 from mcudeploy.doctor.stack import check_stack
 from mcudeploy.emulation.elf import ElfImage
+from mcudeploy.estimate import estimate_model
 from mcudeploy.estimate.stack import measure_stack, painted_run
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import quantize
@@ -119,9 +121,19 @@ def test_declared_arena_below_tflm_head_is_found_to_the_byte():
 
 
 def test_float_operators_on_a_part_without_fpu():
+    """The cost is measured: the float model built with the software float library and counted on the M3's
+    QEMU, against the same model quantized to int8 and estimated the same way."""
     model = MODELS / "tflm" / "hello_world_float.tflite"
-    found = check_float_without_fpu(context(model, "STM32F103C8")).findings
+    result = check_float_without_fpu(context(model, "STM32F103C8"))
+    found = result.findings
     assert found and found[0].what.startswith("3 of 3 operators")
+    float_run = estimate_model(load_model(model), "STM32F103C8", stack_bytes=8192)
+    assert f"measured {float_run.milliseconds:.3f} ms per inference" in found[0].cost
+    factor = float(re.search(r"([0-9.]+)x slower", found[0].cost).group(1))
+    cycles = re.search(r"factor: (\d+) cycles .* against (\d+)", result.notes[0])
+    assert int(cycles.group(1)) == round(float_run.inference.total)
+    assert factor == pytest.approx(int(cycles.group(1)) / int(cycles.group(2)), abs=0.051) and factor > 1
+    assert any("software float library" in note for note in float_run.notes)
     assert not check_float_without_fpu(context(model, "STM32F446RE")).findings
     assert not check_float_without_fpu(context(KWS, "STM32F103C8")).findings
 

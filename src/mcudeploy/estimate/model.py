@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcudeploy.analysis.costs import layer_macs
+from mcudeploy.analysis.floats import float_operators
 from mcudeploy.devices import Device, find_device
+from mcudeploy.devices.database import Fpu
 from mcudeploy.estimate.cores import CoreTiming, core_timing
 from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.measure import build_model, run_model
@@ -127,6 +129,11 @@ def estimate_model(
         for index, counts in run.layers.items()
     ]
     notes = [*memory.notes, f"stack in the budget: {stack.describe()}"]
+    if device.part.fpu == Fpu.NONE and (floats := float_operators(graph)):
+        notes.append(
+            f"{len(floats)} float operators: {device.part.name} has no FPU, so their code is the software float "
+            "library's (__aeabi_fadd, __aeabi_fmul, ...), counted instruction by instruction on QEMU"
+        )
     if (note := npu_note(device)) is not None:
         notes.append(note)
     return ModelEstimate(
