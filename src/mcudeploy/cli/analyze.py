@@ -13,6 +13,7 @@ from mcudeploy.cli.options import (
     CalibrationOption,
     DeviceOption,
     ForceOption,
+    HtmlOption,
     JsonOption,
     ModelArgument,
     NoNpuOption,
@@ -41,6 +42,7 @@ from mcudeploy.reports.analyze import (
     plot_arena,
     verdict,
 )
+from mcudeploy.reports.html import analyze_page
 from mcudeploy.reports.precision import precision
 
 CANNOT_VERIFY_EXIT = 3
@@ -67,6 +69,7 @@ def analyze(
     ] = None,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
+    html: HtmlOption = None,
     force: ForceOption = False,
 ) -> None:
     """Plan the tensor arena, place everything in the device's memories and say whether it fits.
@@ -84,6 +87,8 @@ def analyze(
     if plot is not None:
         check_plot_path(plot)
         check_output_file(plot, force)
+    if html is not None:
+        check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
     reserved = stack is not None
     reserves = Reserves(stack if reserved else DEFAULT_STACK_BYTES, reserve_ram, reserve_flash,
@@ -99,6 +104,8 @@ def analyze(
     report["precision"] = precision(graph)
     if plot is not None:
         write_file(plot, lambda stream: plot_arena(graph, plan, stream, plot.suffix.lower()[1:]), force)
+    if html is not None:
+        write_file(html, analyze_page(report, plan).encode(), force)
     if json:
         print_json(report)
     else:
@@ -106,7 +113,8 @@ def analyze(
         console.print(budget_tree(report))
         console.print(verdict(report))
         print_precision_note(graph)
-        if plot is not None:
-            console.print(f"wrote {markup_safe(str(plot))}")
+        for written in (plot, html):
+            if written is not None:
+                console.print(f"wrote {markup_safe(str(written))}")
     if report["verdict"] != FITS:
         raise typer.Exit(1 if report["verdict"] == DOES_NOT_FIT else CANNOT_VERIFY_EXIT)

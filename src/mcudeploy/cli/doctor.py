@@ -7,14 +7,24 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.cli.options import DEFAULT_DEVICE, DeviceOption, JsonOption, ModelArgument, StackOption
+from mcudeploy.cli.options import (
+    DEFAULT_DEVICE,
+    DeviceOption,
+    ForceOption,
+    HtmlOption,
+    JsonOption,
+    ModelArgument,
+    StackOption,
+)
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.devices import find_device
 from mcudeploy.doctor import Context, diagnose
 from mcudeploy.emulation.elf import ElfImage
 from mcudeploy.errors import McuDeployError
+from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
 from mcudeploy.reports.doctor import doctor_report, doctor_text
+from mcudeploy.reports.html import doctor_page
 
 
 def doctor(
@@ -35,6 +45,8 @@ def doctor(
     ] = None,
     stack: StackOption = None,
     json: JsonOption = False,
+    html: HtmlOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Look for the failures that show only on the board: reference kernels linked, an arena too small
     for TFLite Micro, float on a part without FPU, NCHW layouts, input scaling and channel mix-ups,
@@ -46,11 +58,15 @@ def doctor(
     target = find_device(device)
     if sample is not None and mcu_input is None:
         raise McuDeployError("--sample", "needs --mcu-input (the raw tensor the MCU fed)")
+    if html is not None:
+        check_output_file(html, force)
     graph = load_model(model)
     image = ElfImage(elf) if elf is not None else None
     context = Context(graph, model, target, image, arena_size, mcu_input, sample, inputs, stack)
     results = diagnose(context)
     report = doctor_report(context, results)
+    if html is not None:
+        write_file(html, doctor_page(report).encode(), force)
     if json:
         print_json(report)
     else:

@@ -12,6 +12,8 @@ from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
     DeviceOption,
+    ForceOption,
+    HtmlOption,
     JsonOption,
     ModelArgument,
     NoNpuOption,
@@ -23,8 +25,11 @@ from mcudeploy.cli.options import (
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
+from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
 from mcudeploy.estimate.report import comparison_report, comparison_table, estimate_report, estimate_table
+from mcudeploy.files import check_output_file, write_file
+from mcudeploy.reports.html import estimate_page
 from mcudeploy.reports.precision import precision
 
 
@@ -43,6 +48,8 @@ def estimate(
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
+    html: HtmlOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Run the generated code in QEMU on the device's core, count every instruction per layer and
     price it with the core's instruction timings and the device's memory wait states.
@@ -53,6 +60,10 @@ def estimate(
     Exit code 0 on success, 2 on bad input.
     """
     target = find_device(device)
+    if html is not None:
+        if cores:
+            raise McuDeployError("--html", "one device's estimate per page: not with --cores")
+        check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
     if cores:
         with _working("building and running on each core", json):
@@ -71,6 +82,8 @@ def estimate(
         return
     with _working(f"building and running on {target.core}", json):
         result = estimate_model(graph, target, clock, planner=str(planner), stack_bytes=stack)
+    if html is not None:
+        write_file(html, estimate_page(estimate_report(result), result.notes).encode(), force)
     if json:
         print_json({**estimate_report(result), "precision": precision(graph)})
     else:

@@ -48,6 +48,10 @@ NpuOption = Annotated[
 ]
 NoNpuOption = Annotated[bool, typer.Option("--no-npu", help="Ignore the device's NPU: the Cortex-M alone.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace output files that already exist.")]
+HtmlOption = Annotated[
+    Path | None,
+    typer.Option("--html", help="Also write the report as one self-contained HTML page (no network access)."),
+]
 CalibrationOption = Annotated[
     Path | None,
     typer.Option(

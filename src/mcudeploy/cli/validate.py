@@ -14,6 +14,8 @@ from rich.table import Table
 from mcudeploy.cli.npu import validate_with_npu
 from mcudeploy.cli.options import (
     CalibrationOption,
+    ForceOption,
+    HtmlOption,
     JsonOption,
     ModelArgument,
     NpuOption,
@@ -25,9 +27,11 @@ from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.errors import McuDeployError
+from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, random_inputs
 from mcudeploy.ir import Graph
+from mcudeploy.reports.html import validate_page
 from mcudeploy.reports.precision import precision
 from mcudeploy.validation.oracles import tflm_run
 from mcudeploy.validation.runner import TargetResult, Validator
@@ -61,6 +65,8 @@ def validate(
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
+    html: HtmlOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Generate the C code, build it for each target, run every input and compare bit for bit.
 
@@ -70,6 +76,8 @@ def validate(
 
     Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
     """
+    if html is not None:
+        check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
     input_sets = load_input_sets(inputs, graph) if inputs else [random_inputs(graph, seed) for seed in range(random)]
     if npu is not None:
@@ -83,6 +91,8 @@ def validate(
     finally:
         validator.close()
     report = _report(graph, str(planner), results, tflm)
+    if html is not None:
+        write_file(html, validate_page(report).encode(), force)
     if json:
         print_json(report)
     else:
