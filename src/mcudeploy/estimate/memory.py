@@ -131,7 +131,7 @@ def wait_states_at(region: MemoryRegion, clock_mhz: float, max_clock_mhz: float)
 
 
 @dataclass(frozen=True)
-class _Cache:
+class DeviceCache:
     geometry: CacheGeometry
     name: str
     level_one: bool
@@ -144,18 +144,18 @@ def _geometry(size_bytes: int, line_bytes: int, ways: int | None) -> CacheGeomet
     return CacheGeometry(line_bytes, max(1, lines // ways), ways)
 
 
-def device_cache(device: Device) -> _Cache | None:
+def device_cache(device: Device) -> DeviceCache | None:
     """The data cache reads of the device's memories go through, if the database gives its size."""
     part = device.part
     if part.core in DATA_CACHE_CORES and part.dcache_bytes:
         geometry = _geometry(part.dcache_bytes, L1_LINE_BYTES, L1_WAYS)
-        return _Cache(geometry, f"L1 data cache, {part.dcache_bytes // 1024} KiB", True)
+        return DeviceCache(geometry, f"L1 data cache, {part.dcache_bytes // 1024} KiB", True)
     if part.dcache_bytes:
         geometry = _geometry(part.dcache_bytes, ACCELERATOR_LINE_BYTES, None)
-        return _Cache(geometry, f"flash accelerator data lines, {part.dcache_bytes} bytes", False)
+        return DeviceCache(geometry, f"flash accelerator data lines, {part.dcache_bytes} bytes", False)
     if part.icache_bytes:
         geometry = _geometry(part.icache_bytes, ACCELERATOR_LINE_BYTES, None)
-        return _Cache(geometry, f"code-bus cache in front of flash, {part.icache_bytes} bytes", False)
+        return DeviceCache(geometry, f"code-bus cache in front of flash, {part.icache_bytes} bytes", False)
     return None
 
 
@@ -166,7 +166,7 @@ def _span_of(budget: MemoryBudget, item_name: str) -> Span | None:
     return None
 
 
-def _region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache: _Cache | None) -> RegionCost:
+def region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache: DeviceCache | None) -> RegionCost:
     region = span.regions[0]
     wait_states = wait_states_at(region, clock_mhz, device.part.max_clock_mhz) or 0
     tightly_coupled = region.kind in (RegionKind.DTCM, RegionKind.ITCM)
@@ -191,7 +191,7 @@ class _CodeFetch:
     approximation: str
 
 
-def _code_fetch(device: Device, span: Span, code: RegionCost, cache: _Cache | None) -> _CodeFetch:
+def _code_fetch(device: Device, span: Span, code: RegionCost, cache: DeviceCache | None) -> _CodeFetch:
     """What fetching the program's instructions costs where the budget placed them."""
     flash = device.part.flash
     region = span.regions[0]
@@ -257,7 +257,7 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         if spans[label].regions[0].wait_states is None:
             why = device.part.flash.wait_states_note if spans[label].kind == RegionKind.FLASH else ""
             notes.append(f"{spans[label].name}: wait states taken as 0" + (f" ({why})" if why else ""))
-        regions[label] = _region_cost(label, spans[label], device, clock_mhz, cache)
+        regions[label] = region_cost(label, spans[label], device, clock_mhz, cache)
     fetch = _code_fetch(device, spans[CODE_LABEL], regions[CODE_LABEL], cache)
     return MemoryTiming(
         clock_mhz,

@@ -21,6 +21,7 @@ from mcudeploy.estimate.cores import CoreTiming, core_timing
 from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.measure import build_model, run_model
 from mcudeploy.estimate.memory import MemoryTiming, device_memory
+from mcudeploy.estimate.placement import Placement, arena_placements
 from mcudeploy.estimate.stack import StackNeed, stack_need
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
@@ -62,6 +63,8 @@ class ModelEstimate:
     fits: bool
     notes: list[str] = field(default_factory=list)
     stack: StackNeed | None = None
+    placements: list[Placement] = field(default_factory=list)
+    """Cortex-M7: the arena in DTCM, cacheable SRAM and external RAM, cold and steady (`estimate.placement`)."""
 
     @property
     def milliseconds(self) -> float:
@@ -107,10 +110,12 @@ def estimate_model(
     workdir: Path | None = None,
     portable: bool = False,
     stack_bytes: int | None = None,
+    placements: bool = False,
 ) -> ModelEstimate:
     """Cycles and milliseconds per layer of `graph`'s generated code on `device` at `clock_mhz`
     (default: the part's maximum clock). `portable`: the portable C kernels rather than the
-    core's DSP/MVE variants. `stack_bytes`: the user's stack reserve (default: measured, else assumed)."""
+    core's DSP/MVE variants. `stack_bytes`: the user's stack reserve (default: measured, else assumed).
+    `placements` (Cortex-M7): also the arena in DTCM, cacheable SRAM and external RAM, cold and steady."""
     device = find_device(device) if isinstance(device, str) else device
     timing = core_timing(device.core)
     clock = float(clock_mhz or device.part.max_clock_mhz)
@@ -124,6 +129,7 @@ def estimate_model(
         folder = Path(scratch)
         elf = build_model(graph, plan, None if portable else device.core, timing.machine, folder)
         run = run_model(graph, elf, timing.machine, memory, folder)
+    arenas = arena_placements(graph, plan, device, timing, memory, workdir) if placements and not portable else []
     layers = [
         _layer_estimate(graph, index, price(counts, timing, memory), timing, clock)
         for index, counts in run.layers.items()
@@ -148,6 +154,7 @@ def estimate_model(
         fits=budget.fits,
         notes=notes,
         stack=stack,
+        placements=arenas,
     )
 
 

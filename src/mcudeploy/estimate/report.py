@@ -11,6 +11,7 @@ from rich.text import Text
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.estimate.cycles import CycleBreakdown
 from mcudeploy.estimate.model import ModelEstimate
+from mcudeploy.estimate.placement import PLACEMENT_APPROXIMATION
 from mcudeploy.estimate.profile import ElfProfile
 
 TOP_CLASSES = 3
@@ -45,6 +46,20 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "peak_source": timing.peak_source,
         "fits": estimate.fits,
         "stack": None if estimate.stack is None else {"bytes": estimate.stack.bytes, "source": estimate.stack.source},
+        "arena_placements": [
+            {
+                "region": p.region,
+                "kind": p.kind,
+                "cached": p.cached,
+                "wait_states": p.wait_states,
+                "cold_cycles": round(p.cold_cycles),
+                "steady_cycles": round(p.steady_cycles),
+                "cold_ms": round(p.cold_ms, 4),
+                "steady_ms": round(p.steady_ms, 4),
+                "variation": round(p.variation, 4),
+            }
+            for p in estimate.placements
+        ],
         "layers": [
             {
                 "index": layer.index,
@@ -141,6 +156,24 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     approximations = (*timing.approximations, *estimate.memory.approximations)
     lines += [Text(f"approximation: {item}", style="dim") for item in approximations]
     lines += [Text(f"note: {note}", style="yellow") for note in estimate.notes]
+    lines += _placement_lines(estimate)
+    return lines
+
+
+def _placement_lines(estimate: ModelEstimate) -> list[Text]:
+    if not estimate.placements:
+        return []
+    lines = [Text("arena placement (first inference from reset / steady state):", style="bold")]
+    for p in estimate.placements:
+        how = "cached" if p.cached else "not cached"
+        waits = "wait states not in the database, 0 taken" if p.wait_states is None else f"{p.wait_states} wait states"
+        lines.append(
+            Text(
+                f"  {p.region:<12} {p.kind:<8} {how:<10} {p.cold_ms:9.3f} ms / {p.steady_ms:9.3f} ms  "
+                f"first inference {100 * p.variation:+.1f}%  ({waits})"
+            )
+        )
+    lines.append(Text(f"approximation: {PLACEMENT_APPROXIMATION}", style="dim"))
     return lines
 
 

@@ -267,6 +267,7 @@ def estimate_page(report: dict[str, Any], notes_: Sequence[str] = ()) -> str:
             section(
                 "Latency per layer", bars([f"#{x['index']} {x['op']}" for x in layers], [x["ms"] for x in layers], "ms")
             ),
+            *_placement_section(report.get("arena_placements") or []),
             section(
                 "Layers",
                 table(
@@ -279,6 +280,26 @@ def estimate_page(report: dict[str, Any], notes_: Sequence[str] = ()) -> str:
             ),
         ],
     )
+
+
+def _placement_section(placements: Sequence[dict[str, Any]]) -> list[str]:
+    if not placements:
+        return []
+    rows = [
+        (p["region"], p["kind"], "yes" if p["cached"] else "no", p["cold_ms"], p["steady_ms"],
+         f"{100 * p['variation']:+.2f} %")
+        for p in placements
+    ]  # fmt: skip
+    labels = [f"{p['region']} {kind}" for p in placements for kind in ("first", "steady")]
+    values = [p[key] for p in placements for key in ("cold_ms", "steady_ms")]
+    return [
+        section(
+            "Arena placement (Cortex-M7 cache)",
+            table(("region", "kind", "cached", "first inference ms", "steady ms", "first vs steady"), rows, 3),
+            bars(labels, values, "ms"),
+            notes(["QEMU models no caches: the L1 data cache is simulated over the counted access stream."]),
+        )
+    ]
 
 
 def validate_page(report: dict[str, Any]) -> str:

@@ -36,6 +36,8 @@ STACK_LAYERS_FILE = "stack_layers.bin"
 STACK_HOOK_FUNCTION = "harness_stack_hook"
 STACK_LIMIT_DEFINE = "HARNESS_STACK_LIMIT"
 """Armv8-M only: bytes below main's stack pointer the core's MSPLIM allows (a deeper push faults)."""
+REPEAT_DEFINE = "HARNESS_REPEAT"
+"""Two inferences, each between its own count marks: the first from reset (cold caches), then steady state."""
 STACK_PAINT = 0x5AC3A55C
 """A word no kernel is likely to leave on the stack: where it survives, the stack was not reached."""
 
@@ -197,6 +199,12 @@ int main(void)
     mcu_count_mark();
     status = {prefix}_invoke();
     mcu_count_mark();
+#ifdef {REPEAT_DEFINE}
+    /* A second inference on the same inputs, after the first warmed the caches: its own count interval. */
+{reads}    mcu_count_mark();
+    status = {prefix}_invoke();
+    mcu_count_mark();
+#endif
 #ifdef {STACK_PAINT_DEFINE}
     stack_used = harness_stack_used(stack_top);
     if (harness_stack_peak > stack_used) {{
@@ -229,13 +237,15 @@ def build_harness(
     paint_stack: bool = False,
     stack_limit: int | None = None,
     red_zones: RedZones | None = None,
+    repeat: bool = False,
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `paint_stack` (emulated
     targets): the harness writes the inference's stack high-water mark to `STACK_USED_FILE`, each
     layer's to `STACK_LAYERS_FILE`, and gcc each function's frame to `network.elf-<source>.su`;
     `stack_limit` (Armv8-M, with `paint_stack`): MSPLIM lets the inference use that many bytes only;
-    `red_zones` (sanitizer builds): poisoned after init."""
+    `red_zones` (sanitizer builds): poisoned after init; `repeat`: a second inference between its own
+    count marks (`REPEAT_DEFINE`)."""
     defines = dump_defines(code.prefix) if dump else {}
     flags = ["-lm"] if code.needs_libm else []
     if paint_stack:  # the layer hook reads each layer's mark; gcc writes each function's frame (.su files)
@@ -244,6 +254,8 @@ def build_harness(
         flags.append("-fstack-usage")
     if stack_limit is not None:
         defines[STACK_LIMIT_DEFINE] = f"{stack_limit}u"
+    if repeat:
+        defines[REPEAT_DEFINE] = None
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))
