@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from conftest import MODELS
+from conftest import MODELS, run_cli
 from mcudeploy.devices import find_device
 from mcudeploy.estimate import estimate_model
 from mcudeploy.importers import load_model
+from mcudeploy.memory.budget import CodeEstimate, ConstantLayout, budget_request, memory_budget
+from mcudeploy.memory.placement import DTCM_SECTION, arena_place
 
 HELLO = MODELS / "tflm" / "hello_world_int8.tflite"
 
@@ -30,3 +34,29 @@ def test_m7_arena_placements_cold_and_steady():
 def test_placements_only_on_m7():
     result = estimate_model(load_model(HELLO), find_device("STM32F446RE"), stack_bytes=1024, placements=True)
     assert result.placements == []
+
+
+def budget_for(arena_bytes: int, device: str):
+    request = budget_request(arena_bytes, ConstantLayout((), 16, 10_000), CodeEstimate({}, 10_000, 0))
+    return memory_budget(request, find_device(device))
+
+
+def test_analyze_says_where_the_arena_went_and_why():
+    dtcm = arena_place(budget_for(8_000, "STM32F746NG"), find_device("STM32F746NG"), 8_000)
+    assert dtcm.region == "DTCM" and dtcm.section == DTCM_SECTION and "no cache" in dtcm.why
+    sram = arena_place(budget_for(100_000, "STM32F746NG"), find_device("STM32F746NG"), 100_000)
+    assert sram.kind == "sram" and sram.section is None
+    assert "the 100000 B arena does not fit the 65536 B DTCM" in sram.why and "cached" in sram.why
+    m4 = arena_place(budget_for(8_000, "STM32F446RE"), find_device("STM32F446RE"), 8_000)
+    assert m4.section is None and m4.why == "the part has no DTCM"
+
+
+@pytest.mark.parametrize("device, section", [("STM32F746NG", DTCM_SECTION), ("STM32F446RE", None)])
+def test_generate_puts_the_arena_in_dtcm_by_default(monkeypatch, capsys, tmp_path, device, section):
+    code, out, _ = run_cli(monkeypatch, capsys, "generate", str(HELLO), "-d", device, "-o", str(tmp_path / "g"),
+                           "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["arena_section"] == section
+    network = (tmp_path / "g" / "network.c").read_text()
+    assert (f'MD_SECTION("{section}")' in network) == (section is not None)
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(HELLO), "-d", device, "--json")
+    assert json.loads(out)["arena_placement"]["section"] == section

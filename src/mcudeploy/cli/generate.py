@@ -26,6 +26,8 @@ from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
 from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
+from mcudeploy.memory.placement import arena_place
 from mcudeploy.reports.precision import precision
 
 
@@ -35,7 +37,12 @@ def generate(
     device: DeviceOption = DEFAULT_DEVICE,
     prefix: Annotated[str, typer.Option("--prefix", help="Prefix of the C API (net_init, net_run, ...).")] = "net",
     arena_section: Annotated[
-        str | None, typer.Option("--arena-section", help="Linker section for the arena, e.g. .dtcm.")
+        str | None,
+        typer.Option(
+            "--arena-section",
+            help="Linker section for the arena (default: .dtcm where the part has a DTCM the arena fits in, "
+            "else none: .bss).",
+        ),
     ] = None,
     planner: PlannerOption = Planner.MCUDEPLOY,
     force: Annotated[
@@ -65,6 +72,11 @@ def generate(
             print_precision_note(graph)
         return
     plan = plan_memory(graph, planner=str(planner))
+    place = None
+    if arena_section is None:
+        request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code_estimate(graph))
+        place = arena_place(memory_budget(request, part), part, plan.arena_bytes)
+        arena_section = place.section if place is not None else None
     code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force, core=part.core)
     summary = {
         "model": graph.name,
@@ -75,6 +87,7 @@ def generate(
         "arena_bytes": code.arena_bytes,
         "weights_bytes": code.weights_bytes,
         "arena_section": arena_section,
+        "arena_placement": None if place is None else {"region": place.region, "why": place.why},
         "precision": precision(graph),
     }
     if json:
@@ -83,5 +96,8 @@ def generate(
     folder = markup_safe(str(code.directory))
     console.print(f"wrote {folder}/ for {part.name}: {len(code.sources)} C files")
     console.print(f"  arena {code.arena_bytes:,} B ({planner} planner), weights {code.weights_bytes:,} B")
+    if place is not None:
+        section = f"section {arena_section}" if arena_section else "no section (.bss)"
+        console.print(f"  arena: {section}, for {place.region}: {place.why}")
     console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {folder}/README.md")
     print_precision_note(graph)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -32,6 +32,7 @@ from mcudeploy.memory.budget import (
     fitting_devices,
     memory_budget,
 )
+from mcudeploy.memory.placement import arena_place
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 
 FITS = "fits"
@@ -95,7 +96,13 @@ def analyze_model(
         "external_room": [span.name for span in budget.external_room()],
         "fitting_devices": [d.name for d in fitting_devices(request, database or load_database())],
         "layers": _layers(graph, plan, constants.layer_bytes),
+        "arena_placement": _arena_place(budget, device, plan.arena_bytes),
     }
+
+
+def _arena_place(budget: MemoryBudget, device: Device, arena_bytes: int) -> dict[str, Any] | None:
+    place = arena_place(budget, device, arena_bytes)
+    return None if place is None else asdict(place)
 
 
 def _verdict(counted_fit: bool, uncounted: list[OperatorGap]) -> str:
@@ -279,6 +286,8 @@ def verdict(report: dict[str, Any]) -> Group:
         lines.append(Text(f"  flash {report['flash_bytes']:,} B, RAM {report['ram_bytes']:,} B"))
         margins = [f"{r['name']} {r['free']:,} B" for r in report["regions"] if r["items"]]
         lines.append(Text("  margin: " + " · ".join(margins)))
+        if (place := report.get("arena_placement")) is not None:
+            lines.append(Text(f"  arena in {place['region']}: {place['why']}"))
         return Group(*lines)
     lines.append(Text.from_markup(f"[bold red]✘ does not fit[/] {device}"))
     peak = report["peak_layer"]

@@ -231,7 +231,12 @@ def analyze_page(report: dict[str, Any], plan: MemoryPlan) -> str:
         f"{report['model']} on {device['name']}",
         f"mcudeploy analyze: {device['core']} at {device['max_clock_mhz']} MHz, planner {report['planner']}",
         [
-            section("Verdict", verdict_badge(f"{report['verdict']} {device['name']}", tone), summary),
+            section(
+                "Verdict",
+                verdict_badge(f"{report['verdict']} {device['name']}", tone),
+                summary,
+                notes([f"arena in {p['region']}: {p['why']}"] if (p := report.get("arena_placement")) else []),
+            ),
             section("Memory budget", budget_chart(report["regions"])),
             section("Arena over time", arena_chart(plan, len(layers))),
             section(
