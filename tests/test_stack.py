@@ -11,6 +11,7 @@ from mcudeploy.codegen import code_size
 from mcudeploy.devices import find_device
 from mcudeploy.emulation.stack_usage import CallGraph, Frame, read_frames
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate import estimate_model
 from mcudeploy.estimate.stack import ASSUMED, MEASURED, RESERVED, STATIC, measure_stack_layers, painted_run, stack_need
 from mcudeploy.importers import load_model
 
@@ -78,7 +79,13 @@ def test_analyze_budgets_the_static_bound_or_says_assumed(monkeypatch, capsys):
     assert json.loads(out)["stack_bytes"] == 8192 and json.loads(out)["stack_source"] == ASSUMED
 
 
-def test_estimate_budgets_the_measured_stack():
-    need = stack_need(load_model(HELLO), find_device("STM32F446RE"))
-    assert need.source == MEASURED and 0 < need.bytes < 1024
+def test_estimate_budgets_the_measured_stack(monkeypatch, capsys):
+    """The estimate command paints the stack in a run of its own; estimates made inside other commands
+    (doctor, --cores) budget the static bound, which needs no run."""
+    code, out, _ = run_cli(monkeypatch, capsys, "estimate", str(HELLO), "-d", "STM32F446RE", "--json")
+    stack = json.loads(out)["stack"]
+    assert code == 0 and stack["source"] == MEASURED
+    assert stack["bytes"] == stack_need(load_model(HELLO), find_device("STM32F446RE")).bytes
+    inner = estimate_model(load_model(HELLO), "STM32F446RE")
+    assert inner.stack.source == STATIC and inner.stack.bytes >= stack["bytes"]
     assert stack_need(load_model(HELLO), find_device("STM32F446RE"), 2048).source == RESERVED

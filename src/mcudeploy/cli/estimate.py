@@ -81,7 +81,9 @@ def estimate(
             print_precision_note(graph)
         return
     with _working(f"building and running on {target.core}", json):
-        result = estimate_model(graph, target, clock, planner=str(planner), stack_bytes=stack, placements=True)
+        result = estimate_model(
+            graph, target, clock, planner=str(planner), stack_bytes=stack, placements=True, paint_stack=True
+        )
     if html is not None:
         write_file(html, estimate_page(estimate_report(result), result.notes).encode(), force)
     if json:

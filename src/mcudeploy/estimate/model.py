@@ -22,7 +22,7 @@ from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.measure import build_model, run_model
 from mcudeploy.estimate.memory import MemoryTiming, device_memory
 from mcudeploy.estimate.placement import Placement, arena_placements
-from mcudeploy.estimate.stack import StackNeed, stack_need
+from mcudeploy.estimate.stack import StackNeed, stack_need, static_need
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
@@ -111,16 +111,21 @@ def estimate_model(
     portable: bool = False,
     stack_bytes: int | None = None,
     placements: bool = False,
+    paint_stack: bool = False,
 ) -> ModelEstimate:
     """Cycles and milliseconds per layer of `graph`'s generated code on `device` at `clock_mhz`
     (default: the part's maximum clock). `portable`: the portable C kernels rather than the
-    core's DSP/MVE variants. `stack_bytes`: the user's stack reserve (default: measured, else assumed).
+    core's DSP/MVE variants. `stack_bytes`: the user's stack reserve (default: the static bound from
+    `-fstack-usage` and the call graph, or with `paint_stack` the stack painted on QEMU in a run of its own;
+    assumed without the toolchain).
     `placements` (Cortex-M7): also the arena in DTCM, cacheable SRAM and external RAM, cold and steady."""
     device = find_device(device) if isinstance(device, str) else device
     timing = core_timing(device.core)
     clock = float(clock_mhz or device.part.max_clock_mhz)
     plan = plan_memory(graph, planner=planner)
-    stack = stack_need(graph, device, stack_bytes)
+    stack = (
+        stack_need(graph, device, stack_bytes) if paint_stack else static_need(graph, plan, device.core, stack_bytes)
+    )
     constants = constant_layout(graph, plan.alignment)
     request = budget_request(plan.arena_bytes, constants, code_estimate(graph), stack.bytes)
     budget = memory_budget(request, device)
