@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import MODELS, run_cli
-from mcudeploy.devices import find_device
-from mcudeploy.doctor import Context
+from mcudeploy.devices import RegionKind, find_device
+from mcudeploy.doctor import Context, placement
 from mcudeploy.doctor.arena import check_arena
 from mcudeploy.doctor.fpu import check_float_without_fpu
 from mcudeploy.doctor.kernels import classify, register_symbol
@@ -226,7 +226,23 @@ def test_validation_input_the_device_does_not_feed(tmp_path):
 # ---------------------------------------------------------------- memory placement and stack
 
 
-def test_arena_too_big_for_dtcm_on_m7_goes_to_cacheable_sram():
+@pytest.fixture
+def unpriced_placement(monkeypatch):
+    """The placement findings without their cost run (test_placement_cost_is_the_estimates_cache_model has it)."""
+    monkeypatch.setattr(placement, "placement_cost", lambda context, kind: f"cost of {kind.value}")
+
+
+def test_placement_cost_is_the_estimates_cache_model():
+    graph_context = context(MODELS / "tflm" / "hello_world_int8.tflite", "DISCO-F746NG")
+    cost = placement.placement_cost(graph_context, RegionKind.SRAM)
+    run = estimate_model(graph_context.graph, graph_context.device, stack_bytes=8192, placements=True)
+    sram, dtcm = (next(p for p in run.placements if p.kind == kind) for kind in ("sram", "dtcm"))
+    assert f"first inference {sram.cold_ms:.3f} ms, steady state {sram.steady_ms:.3f} ms" in cost
+    assert f"in DTCM {dtcm.cold_ms:.3f} ms / {dtcm.steady_ms:.3f} ms" in cost
+    assert placement.placement_cost(context(KWS, "STM32U575ZI"), RegionKind.SRAM) == placement.UNMEASURED
+
+
+def test_arena_too_big_for_dtcm_on_m7_goes_to_cacheable_sram(unpriced_placement):
     found = check_placement(context(VWW, "STM32F746NG")).findings
     assert found and "larger than DTCM (65536 B)" in found[0].what
     assert not check_placement(context(KWS, "STM32F746NG")).findings
@@ -235,7 +251,7 @@ def test_arena_too_big_for_dtcm_on_m7_goes_to_cacheable_sram():
 @pytest.mark.parametrize(
     ("address", "found"), [(0x20000000, None), (0x20010000, "cacheable SRAM1"), (0xC0000000, "external memory")]
 )
-def test_firmware_arena_region_is_read_from_the_elf(tmp_path, address, found):
+def test_firmware_arena_region_is_read_from_the_elf(tmp_path, address, found, unpriced_placement):
     elf = firmware(tmp_path, [], "unsigned char tensor_arena[4096];", (f"--section-start=.bss={address:#x}",))
     result = check_placement(context(KWS, "DISCO-F746NG", elf=ElfImage(elf)))
     if found is None:

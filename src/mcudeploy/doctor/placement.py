@@ -7,9 +7,39 @@ from __future__ import annotations
 from mcudeploy.devices import DATA_CACHE_CORES, RegionKind
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
 from mcudeploy.doctor.memory import arena_bytes, arena_symbol, region_at
+from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate import estimate_model
+from mcudeploy.estimate.placement import CACHE_CORES
+from mcudeploy.memory.budget import DEFAULT_STACK_BYTES
 
 CHECK = "arena-placement"
-UNMEASURED = "cost not measured: QEMU models no caches; the cold/steady-state figures per region are issue 15 point 6"
+UNMEASURED = "cost not measured on this core (the cache model covers Cortex-M7 parts)"
+
+
+def placement_cost(context: Context, kind: RegionKind) -> str:
+    """The first inference from reset and the steady state with the arena in a region of `kind`, against
+    DTCM, from `estimate`'s cache model (Cortex-M7); else why there is no figure."""
+    if context.device.core not in CACHE_CORES:
+        return UNMEASURED
+    try:
+        run = estimate_model(context.graph, context.device, stack_bytes=DEFAULT_STACK_BYTES, placements=True)
+    except McuDeployError as error:
+        return f"cost not measured: {error.reason}"
+    places = {p.kind: p for p in run.placements}
+    here = places.get(kind.value)
+    if here is None:
+        return "cost not measured: the arena fits no such region of the part"
+    text = (
+        f"first inference {here.cold_ms:.3f} ms, steady state {here.steady_ms:.3f} ms "
+        f"({100 * here.variation:+.1f}%, {CACHE_MODEL})"
+    )
+    dtcm = places.get(RegionKind.DTCM.value)
+    if dtcm is not None:
+        text += f"; in DTCM {dtcm.cold_ms:.3f} ms / {dtcm.steady_ms:.3f} ms"
+    return text
+
+
+CACHE_MODEL = "QEMU has no caches: the L1 data cache simulated over the counted accesses"
 
 
 def check_placement(context: Context) -> CheckResult:
@@ -32,15 +62,17 @@ def check_placement(context: Context) -> CheckResult:
             return result
         if region.kind == RegionKind.EXTERNAL or region.off_chip:
             wait = f"{region.wait_states} wait states per access" if region.wait_states is not None else "off-chip"
-            result.findings.append(
-                _finding(
-                    f"the arena is in external memory ({region.name})", evidence, f"{wait}; {UNMEASURED}", size, dtcm
-                )
-            )
+            cost = f"{wait}; {placement_cost(context, RegionKind.EXTERNAL)}"
+            what = f"the arena is in external memory ({region.name})"
+            result.findings.append(_finding(what, evidence, cost, size, dtcm))
         elif device.core in DATA_CACHE_CORES and region.cacheable and region.kind != RegionKind.DTCM:
             result.findings.append(
                 _finding(
-                    f"the arena is in cacheable {region.name} on a {device.core}", evidence, UNMEASURED, size, dtcm
+                    f"the arena is in cacheable {region.name} on a {device.core}",
+                    evidence,
+                    placement_cost(context, region.kind),
+                    size,
+                    dtcm,
                 )
             )
         return result
@@ -52,7 +84,7 @@ def check_placement(context: Context) -> CheckResult:
         _finding(
             f"the arena ({size} B, {source}) is larger than DTCM ({dtcm} B): it will sit in cacheable SRAM",
             [f"{device.name}: {device.core} with a data cache, DTCM {dtcm} B"],
-            UNMEASURED,
+            placement_cost(context, RegionKind.SRAM),
             size,
             dtcm,
         )
