@@ -84,7 +84,8 @@ def test_estimate_budgets_the_measured_stack(monkeypatch, capsys):
     (doctor, --cores) budget the static bound, which needs no run."""
     code, out, _ = run_cli(monkeypatch, capsys, "estimate", str(HELLO), "-d", "STM32F446RE", "--json")
     stack = json.loads(out)["stack"]
-    assert code == 0 and stack["source"] == MEASURED
+    assert code == 0 and stack["source"] == MEASURED and stack["bytes"] <= stack["static_bound"]
+    assert max(layer["measured"] or 0 for layer in stack["layers"]) == stack["bytes"]
     assert stack["bytes"] == stack_need(load_model(HELLO), find_device("STM32F446RE")).bytes
     inner = estimate_model(load_model(HELLO), "STM32F446RE")
     assert inner.stack.source == STATIC and inner.stack.bytes >= stack["bytes"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
 from mcudeploy.doctor.memory import arena_bytes, declared_stack, model_budget
-from mcudeploy.estimate.stack import MEASURED
+from mcudeploy.estimate.stack import MEASURED, StackMeasure
 from mcudeploy.estimate.stack import stack_need as measured_need
 from mcudeploy.memory.budget import STACK
 
@@ -20,7 +20,18 @@ TFLM_NOTE = " for mcudeploy's generated code; TFLM's interpreter needs its own"
 def stack_need(context: Context, result: CheckResult) -> int:
     need = measured_need(context.graph, context.device, context.stack_bytes)
     result.notes.append(f"stack need: {need.describe()}" + (TFLM_NOTE if need.source == MEASURED else ""))
+    if need.measure is not None:
+        result.notes.append(_deepest_layer(context, need.measure))
     return need.bytes
+
+
+def _deepest_layer(context: Context, measure: StackMeasure) -> str:
+    deepest = max(measure.layers, key=lambda layer: layer.measured or 0)
+    op = context.graph.operators[deepest.index].op_type
+    return (
+        f"deepest layer: #{deepest.index} {op}, {deepest.measured} B painted (static bound {deepest.static} B); "
+        f"whole inference static bound {measure.static} B (-fstack-usage + the call graph)"
+    )
 
 
 def check_stack(context: Context) -> CheckResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from rich.console import Group
@@ -45,7 +46,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "peak_int8_macs_per_cycle": timing.int8_macs_per_cycle,
         "peak_source": timing.peak_source,
         "fits": estimate.fits,
-        "stack": None if estimate.stack is None else {"bytes": estimate.stack.bytes, "source": estimate.stack.source},
+        "stack": _stack(estimate),
         "arena_placements": [
             {
                 "region": p.region,
@@ -158,6 +159,19 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     lines += [Text(f"note: {note}", style="yellow") for note in estimate.notes]
     lines += _placement_lines(estimate)
     return lines
+
+
+def _stack(estimate: ModelEstimate) -> dict[str, Any] | None:
+    stack = estimate.stack
+    if stack is None:
+        return None
+    measure = stack.measure
+    return {
+        "bytes": stack.bytes,
+        "source": stack.source,
+        "static_bound": None if measure is None else measure.static,
+        "layers": [] if measure is None else [asdict(layer) for layer in measure.layers],
+    }
 
 
 def _placement_lines(estimate: ModelEstimate) -> list[Text]:

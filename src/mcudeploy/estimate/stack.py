@@ -78,6 +78,8 @@ class StackNeed:
     toolchain or QEMU) or RESERVED (the user's --stack)."""
     reason: str = ""
     left_out: tuple[str, ...] = ()
+    measure: StackMeasure | None = None
+    """MEASURED: the painted run's per-layer marks and static bounds."""
 
     def describe(self) -> str:
         if self.source == MEASURED:
@@ -140,9 +142,10 @@ def stack_need(graph: Graph, device: Device, reserve: int | None = None) -> Stac
     if reserve is not None:
         return StackNeed(reserve, RESERVED)
     try:
-        return StackNeed(measure_stack(graph, device), MEASURED)
+        measure = measure_stack_layers(graph, device)
     except McuDeployError as error:
         return StackNeed(DEFAULT_STACK_BYTES, ASSUMED, f"the default reserve; not measured: {error.reason}")
+    return StackNeed(measure.used, MEASURED, left_out=measure.left_out, measure=measure)
 
 
 def static_need(graph: Graph, plan: MemoryPlan, core: str, reserve: int | None = None) -> StackNeed:
