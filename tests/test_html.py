@@ -100,3 +100,12 @@ def test_existing_page_is_replaced_only_with_force(monkeypatch, capsys, tmp_path
     page.write_text("old")
     code, _, err = run_cli(monkeypatch, capsys, "analyze", HELLO, "--html", str(page))
     assert code == 2 and "mcudeploy: error:" in err and page.read_text() == "old"
+
+
+def test_ethos_u_reports_refuse_html_before_the_work(monkeypatch, capsys, tmp_path):
+    page = tmp_path / "npu.html"
+    code, out, err = run_cli(monkeypatch, capsys, "analyze", HELLO, "-d", "Alif Ensemble E7", "--html", str(page))
+    assert code == 2 and not out and err.startswith("mcudeploy: error: --html: not written for Cortex-M + Ethos-U")
+    assert not page.exists()
+    code, _, _ = run_cli(monkeypatch, capsys, "estimate", HELLO, "--cores", "--html", str(page))
+    assert code == 2 and not page.exists()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.cli.npu import analyze_with_npu
+from mcudeploy.cli.npu import analyze_with_npu, refuse_html_with_npu
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
@@ -90,6 +90,7 @@ def analyze(
     if html is not None:
         check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
+    refuse_html_with_npu(html, graph, target, npu, no_npu)
     reserved = stack is not None
     reserves = Reserves(stack if reserved else DEFAULT_STACK_BYTES, reserve_ram, reserve_flash,
                         RESERVED if reserved else ASSUMED)  # fmt: skip

@@ -36,6 +36,12 @@ from mcudeploy.npu.validate import NOT_EMULATED, validate_cpu_segments
 from mcudeploy.npu.vela import compile_for_npu
 
 
+def refuse_html_with_npu(html: Path | None, graph: Graph, device: Device, npu: str | None, no_npu: bool) -> None:
+    """--html covers the CPU-only reports: refused, before any work, where the Ethos-U path would answer."""
+    if html is not None and (ethos_u_operators(graph) or npu_target(device, npu, no_npu) is not None):
+        raise McuDeployError("--html", "not written for Cortex-M + Ethos-U reports yet (--no-npu: the CPU-only page)")
+
+
 def analyze_with_npu(
     graph: Graph, model: Path, device: Device, npu: str | None, no_npu: bool, reserves: Reserve, json: bool
 ) -> bool:

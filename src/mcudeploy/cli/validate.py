@@ -77,6 +77,8 @@ def validate(
     Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
     """
     if html is not None:
+        if npu is not None:
+            raise McuDeployError("--html", "not written for Cortex-M + Ethos-U reports yet")
         check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
     input_sets = load_input_sets(inputs, graph) if inputs else [random_inputs(graph, seed) for seed in range(random)]
