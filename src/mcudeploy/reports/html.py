@@ -257,13 +257,10 @@ def analyze_page(report: dict[str, Any], plan: MemoryPlan) -> str:
 def estimate_page(report: dict[str, Any], notes_: Sequence[str] = ()) -> str:
     layers = report["layers"]
     total = report["total"]
-    stack = report.get("stack")
     lines = [
         f"{total['cycles']:,.0f} cycles, {total['ms']} ms per inference at {report['clock_mhz']:g} MHz, "
         f"{total['instructions']:,} instructions, {total['macs']:,} MACs"
     ]
-    if stack:
-        lines.append(f"stack in the budget: {stack['bytes']} B ({stack['source']})")
     return page(
         f"{report['model']} on {report['device']}",
         f"mcudeploy estimate: {report['core']} at {report['clock_mhz']:g} MHz (timings: {report['timing_source']})",
