@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mcudeploy.codegen.generator import RenderedProject, generate, render
-from mcudeploy.emulation import ElfImage, build, get_target
+from mcudeploy.emulation import ElfImage, build, get_target, stack_usage
 from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.emulation.toolchain import find_compiler
@@ -114,7 +114,11 @@ def _flash(elf: Path) -> int:
 
 
 def _cache_key(rendered: RenderedProject, core: str) -> str:
+    """The project, the core and the measuring code itself: a change to how figures are taken
+    (or to their format) must not read figures an older version cached."""
     digest = hashlib.sha256(core.encode())
+    for module in (__file__, stack_usage.__file__):
+        digest.update(Path(module).read_bytes())
     for name, text in sorted(rendered.files.items()):
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
     return digest.hexdigest()[:24]

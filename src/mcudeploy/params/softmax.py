@@ -17,6 +17,9 @@ DIFF_INTEGER_BITS = 5
 """int8 input: the differences to the row maximum in Q5.26."""
 INT16_EXP_INPUT_RANGE = 10.0 / 65535.0
 """int16: the exp table's input step, [-10, 0] over the int16 range."""
+LOG_SOFTMAX_OUTPUT_SCALE = np.float32(16 / 256)
+LOG_SOFTMAX_OUTPUT_ZERO_POINT = 127
+"""TFLite Micro's int8 LOG_SOFTMAX writes steps of 16/256 from 127, nothing else."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ def prepare_log_softmax(op: Operator, graph: Graph) -> SoftmaxParams:
     shape = {"rows": input_t.size // depth if depth else 0, "depth": depth, "beta": np.float32(1.0)}
     if input_t.dtype != DType.INT8:
         return SoftmaxParams(**shape)
+    output = graph.tensors[op.outputs[0]].quantization
+    if (
+        output is None
+        or np.float32(output.single_scale) != LOG_SOFTMAX_OUTPUT_SCALE
+        or output.single_zero_point != LOG_SOFTMAX_OUTPUT_ZERO_POINT
+    ):
+        raise UnsupportedOperatorError(op.label, "int8 LOG_SOFTMAX output needs scale 16/256, zero point 127")
     scaling = _int8_input_scaling(op, single_scale(input_t))
     reverse, reverse_shift = quantize_multiplier_smaller_than_one_exp(
         2.0 ** (31 - scaling["input_shift"]) / scaling["input_multiplier"]
