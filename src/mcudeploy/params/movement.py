@@ -9,6 +9,7 @@ import numpy as np
 
 from mcudeploy.errors import ModelError, UnsupportedOperatorError
 from mcudeploy.ir import DType, Graph, Operator
+from mcudeploy.ir.shapes import slice_axes
 from mcudeploy.params.quantization import zero_point
 from mcudeploy.params.record import BESIDE_STRUCT
 from mcudeploy.params.shapes import dims
@@ -29,21 +30,11 @@ def prepare_slice(op: Operator, graph: Graph) -> SliceParams | None:
     begins, ends, steps = (graph.tensors[i].data for i in op.inputs[1:4])
     if begins is None or ends is None or steps is None:
         return None
-    options = op.options
-    begins, ends, steps = (np.ravel(values).astype(np.int64) for values in (begins, ends, steps))
-    ranges, kept_shape = [], []
-    for axis, size in enumerate(graph.tensors[op.inputs[0]].shape):
-        step = int(steps[axis])
-        if step == 0:
-            raise ModelError(op.label, f"stride of axis {axis} is zero")
-        start = slice_start(int(begins[axis]), step, size, mask_bit(options.begin_mask, axis))
-        if mask_bit(options.shrink_axis_mask, axis):
-            indices = range(start, start if start >= size else start + 1, step)
-        else:
-            indices = range(start, slice_stop(int(ends[axis]), step, size, mask_bit(options.end_mask, axis)), step)
-            kept_shape.append(len(indices))
-        ranges.append(indices)
-    return SliceParams(tuple(ranges), tuple(kept_shape))
+    steps = np.ravel(steps)
+    if not steps.all():
+        raise ModelError(op.label, f"strides {steps.tolist()} hold a zero")
+    axes = slice_axes(graph.tensors[op.inputs[0]].shape, np.ravel(begins), np.ravel(ends), steps, op.options)
+    return SliceParams(tuple(a.indices for a in axes), tuple(len(a.indices) for a in axes if not a.shrunk))
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,26 +87,6 @@ def prepare_pad(op: Operator, graph: Graph) -> PadParams | None:
         paddings=paddings,
         fill=fill,
     )
-
-
-def mask_bit(mask: int, axis: int) -> bool:
-    return bool(mask >> axis & 1)
-
-
-def slice_start(begin: int, stride: int, size: int, begin_masked: bool) -> int:
-    """First index visited on one axis (StridedSliceStartForAxis)."""
-    if begin_masked:
-        return 0 if stride > 0 else size - 1
-    start = begin + size if begin < 0 else begin
-    return min(max(start, 0), size) if stride > 0 else min(max(start, -1), size - 1)
-
-
-def slice_stop(end: int, stride: int, size: int, end_masked: bool) -> int:
-    """Exclusive bound of the indices visited on one axis (StridedSliceEndForAxis)."""
-    if end_masked:
-        return size if stride > 0 else -1
-    stop = end + size if end < 0 else end
-    return min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,9 +9,10 @@ import numpy as np
 
 from mcudeploy.errors import ModelError
 from mcudeploy.ir import DType, Graph, Operator
+from mcudeploy.ir.shapes import positive_axis
 from mcudeploy.params.quantization import quantize_multiplier, single_scale, zero_point
 from mcudeploy.params.record import BESIDE_STRUCT
-from mcudeploy.params.shapes import dims, positive_axis
+from mcudeploy.params.shapes import dims
 
 
 @dataclass(frozen=True)

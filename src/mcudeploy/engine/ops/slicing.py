@@ -11,8 +11,8 @@ import numpy as np
 from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
 from mcudeploy.errors import ModelError, UnsupportedOperatorError
 from mcudeploy.ir import Activation, DType, Tensor
+from mcudeploy.ir.shapes import positive_axis
 from mcudeploy.params.movement import prepare_slice
-from mcudeploy.params.shapes import positive_axis
 
 # --- STRIDED_SLICE ---------------------------------------------------------------------------
 
