@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Graph, Operator
 from mcudeploy.ir.shapes import slice_axes
 from mcudeploy.params.quantization import zero_point
@@ -30,10 +30,8 @@ def prepare_slice(op: Operator, graph: Graph) -> SliceParams | None:
     begins, ends, steps = (graph.tensors[i].data for i in op.inputs[1:4])
     if begins is None or ends is None or steps is None:
         return None
-    steps = np.ravel(steps)
-    if not steps.all():
-        raise ModelError(op.label, f"strides {steps.tolist()} hold a zero")
-    axes = slice_axes(graph.tensors[op.inputs[0]].shape, np.ravel(begins), np.ravel(ends), steps, op.options)
+    shape = graph.tensors[op.inputs[0]].shape
+    axes = slice_axes(shape, np.ravel(begins), np.ravel(ends), np.ravel(steps), op.options)  # strides nonzero
     return SliceParams(tuple(a.indices for a in axes), tuple(len(a.indices) for a in axes if not a.shrunk))
 
 
@@ -65,11 +63,7 @@ def prepare_pad(op: Operator, graph: Graph) -> PadParams | None:
     if paddings is None or (constant is not None and constant.data is None):
         return None
     rank = len(source.shape)
-    paddings = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)
-    if paddings.shape[0] != rank or np.any(paddings < 0):
-        raise ModelError(op.label, f"paddings {paddings.tolist()} do not fit an input of rank {rank}")
-    if tuple(int(n) for n in np.add(source.shape, paddings.sum(axis=1))) != output.shape:
-        raise ModelError(op.label, f"padded shape does not match '{output.name}' {list(output.shape)}")
+    paddings = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)  # (rank, 2), giving the output: checked at import
     if constant is not None:
         if output.dtype == DType.INT8 and constant.quantization != output.quantization:
             raise UnsupportedOperatorError(op.label, "the int8 pad value is quantized unlike the output")
@@ -106,18 +100,8 @@ class ResizeParams:
 
 
 def prepare_resize(op: Operator, graph: Graph) -> ResizeParams:
-    """The tables of the output's size (the size input, when a model computes it, must agree)."""
+    """The tables of the output's size (NHWC in and out, the size input agreeing: checked at import)."""
     source, output = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if (
-        len(source.shape) != 4
-        or len(output.shape) != 4
-        or (source.shape[0], source.shape[3])
-        != (
-            output.shape[0],
-            output.shape[3],
-        )
-    ):
-        raise ModelError(op.label, f"cannot resize {list(source.shape)} into {list(output.shape)}")
     options = op.options
     rows, columns = (
         nearest_source_indices(out, size, options.align_corners, options.half_pixel_centers)
