@@ -23,7 +23,7 @@ from conftest import FLOAT_MODELS, INT8_MODELS, MODELS, run_cli
 from mcudeploy.errors import ModelError
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite import write_tflite
-from mcudeploy.ir import NO_TENSOR, Graph, GraphBuilder, Padding, Quantization
+from mcudeploy.ir import NO_TENSOR, DType, Graph, GraphBuilder, Padding, Quantization, Tensor
 from mcudeploy.ir.options import (
     Conv2DOptions,
     DepthwiseConv2DOptions,
@@ -163,6 +163,14 @@ def _int16_conv_zero_point(graph: Graph) -> None:
         _quantization(name, 0.05, zero_point)(graph)
 
 
+def _unused_tensors(*shapes: tuple[int, ...]) -> Callable[[Graph], None]:
+    def edit(graph: Graph) -> None:
+        for shape in shapes:
+            graph.tensors.append(Tensor(len(graph.tensors), f"huge_{len(graph.tensors)}", shape, DType.INT8))
+
+    return edit
+
+
 def _per_channel_on_wrong_axis(graph: Graph) -> None:
     _tensor(graph, "dw_w").quantization = Quantization.per_axis([0.1] * 3, [0] * 3, axis=1)
 
@@ -192,6 +200,8 @@ CASES: dict[str, tuple[Callable[[Graph], None], str]] = {
     "depth multiplier 0": (_options("DEPTHWISE_CONV_2D", depth_multiplier=0), "depth_multiplier is 0"),
     "depth multiplier wrong": (_options("DEPTHWISE_CONV_2D", depth_multiplier=2), "x multiplier 2"),
     "filter size 0": (_options("AVERAGE_POOL_2D", filter_h=0), "filter_h is 0"),
+    "tensor past 256 MiB": (_unused_tensors(((1 << 28) + 1,)), "tensor 14 'huge_14' claims 268,435,457 bytes"),
+    "tensors past 1 GiB together": (_unused_tensors(*[(1 << 28,)] * 4), "bytes together: not plausible"),
     "zero dimension": (_shape("pooled", (1, 0, 4, 4)), "'pooled': shape [1, 0, 4, 4] has a dimension below 1"),
     "conv output contradicts weights": (_shape("conv", (1, 8, 8, 5)), "'conv': shape [1, 8, 8, 5], but the operator"),
     "conv valid window past the input": (
