@@ -307,6 +307,19 @@ def _same_size(q: OpShapes) -> None:
     q.expect_size(q.input(0).size)
 
 
+def _shape(q: OpShapes) -> None:
+    q.expect((len(q.input(0).shape),))
+
+
+def _fill(q: OpShapes) -> None:
+    """A scalar value; the dims, when a constant, are the output's shape."""
+    dims, value = q.input(0), q.input(1)
+    if value.shape != ():
+        raise q.fail(value, f"the fill value must be a scalar, has shape {list(value.shape)}")
+    if dims.is_constant:
+        q.expect(q.values(0))
+
+
 def _concatenation(q: OpShapes) -> None:
     output = q.output()
     rank = len(output.shape)
@@ -425,6 +438,7 @@ def _strided_slice(q: OpShapes) -> None:
 
 _SAME_SHAPE = (
     "SOFTMAX",
+    "LOG_SOFTMAX",
     "LOGISTIC",
     "TANH",
     "RELU",
@@ -464,6 +478,8 @@ ARITIES: dict[str, Arity] = {
     "REDUCE_MIN": Arity(2, 2, parameters=(1,)),
     "RESIZE_NEAREST_NEIGHBOR": Arity(2, 2, parameters=(1,), options=o.ResizeNearestNeighborOptions, needs_scales=False),
     "STRIDED_SLICE": Arity(4, 4, parameters=(1, 2, 3), options=o.StridedSliceOptions, needs_scales=False),
+    "SHAPE": Arity(1, 1, needs_scales=False, typed_inputs=None),
+    "FILL": Arity(2, 2, needs_scales=False, typed_inputs=(1,)),
     **{name: Arity(1, 1) for name in _SAME_SHAPE if name not in _CONVERTING},
     **{name: Arity(1, 1, typed_inputs=None) for name in _CONVERTING},
 }
@@ -495,6 +511,8 @@ RULES: dict[str, Rule] = {
     "REDUCE_MIN": _reduce,
     "RESIZE_NEAREST_NEIGHBOR": _resize,
     "STRIDED_SLICE": _strided_slice,
+    "SHAPE": _shape,
+    "FILL": _fill,
     **dict.fromkeys(_SAME_SHAPE, _same_shape),
 }
 
