@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from model_fuzzer import run_campaign  # noqa: E402
+from model_fuzzer import Campaign, run_campaign  # noqa: E402
 
 
 def main() -> int:
@@ -34,7 +34,9 @@ def main() -> int:
     args = parser.parse_args()
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mcudeploy-fuzz-") as scratch:
-        campaign = run_campaign(args.seed, args.count, Path(scratch), seconds=args.seconds, keep=args.keep)
+        campaign = run_campaign(
+            args.seed, args.count, Path(scratch), seconds=args.seconds, keep=args.keep, report=_progress
+        )
     counts = campaign.counts
     total = sum(counts.values())
     print(
@@ -45,6 +47,10 @@ def main() -> int:
     for finding in campaign.findings.values():
         print(f"  {finding}")
     return 1 if counts["finding"] else 0
+
+
+def _progress(campaign: Campaign) -> None:
+    print(f"  ... {dict(campaign.counts)}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

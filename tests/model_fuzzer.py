@@ -483,10 +483,16 @@ class Campaign:
 
 
 def run_campaign(
-    seed: int, count: int, workdir: Path, seconds: int = 20, budget_s: float | None = None, keep: Path | None = None
+    seed: int,
+    count: int,
+    workdir: Path,
+    seconds: int = 20,
+    budget_s: float | None = None,
+    keep: Path | None = None,
+    report: Callable[[Campaign], None] | None = None,
 ) -> Campaign:
     """`count` mutants from `seed` (fewer if `budget_s` seconds run out first); the first mutant of
-    each distinct finding is kept in `keep` when given."""
+    each distinct finding is kept in `keep` when given; `report` sees the counts every 250 mutants."""
     mutator = Mutator(seed)
     campaign = Campaign()
     start = time.monotonic()
@@ -503,4 +509,6 @@ def run_campaign(
                 keep.mkdir(parents=True, exist_ok=True)
                 (keep / f"finding_{len(campaign.findings)}.tflite").write_bytes(data)
             campaign.findings.setdefault(key, f"{what} -> {detail}")
+        if report is not None and sum(campaign.counts.values()) % 250 == 0:
+            report(campaign)
     return campaign
