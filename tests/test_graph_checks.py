@@ -306,3 +306,13 @@ def test_fuzzed_mutants_of_real_models_work_or_refuse_in_one_line(tmp_path: Path
     assert not campaign.findings, "\n".join(campaign.findings.values())
     assert sum(campaign.counts.values()) >= 50, f"only {campaign.counts} in {time.monotonic() - start:.0f} s"
     assert campaign.counts["refused"] >= 10 and campaign.counts["ok"] >= 5, campaign.counts
+
+
+def test_add_with_an_output_scale_tflm_refuses_is_one_line(tmp_path: Path) -> None:
+    """A fuzz finding: valid scales whose ADD output ratio reaches 1 (TFLM's Prepare aborts) were a ValueError."""
+    b = GraphBuilder("tiny add")
+    x, y = (b.tensor((1, 4), "int8", scale=0.5, zero_point=0) for _ in range(2))
+    z = b.tensor((1, 4), "int8", scale=1e-10, zero_point=0)
+    b.op("ADD", [x, y], [z])
+    outcome, detail = exercise(write_tflite(b.build([x, y], [z])), tmp_path / "add.tflite")
+    assert outcome == "refused" and "layer #0 ADD: output scale 1e-10 is below" in detail, detail
