@@ -508,6 +508,7 @@ def run_campaign(
             if key not in campaign.findings and keep is not None:
                 keep.mkdir(parents=True, exist_ok=True)
                 (keep / f"finding_{len(campaign.findings)}.tflite").write_bytes(data)
+                (keep / f"finding_{len(campaign.findings)}.txt").write_text(f"{what} -> {detail}\n")
             campaign.findings.setdefault(key, f"{what} -> {detail}")
         if report is not None and sum(campaign.counts.values()) % 250 == 0:
             report(campaign)
