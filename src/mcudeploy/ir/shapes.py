@@ -164,10 +164,11 @@ class OpShapes:
         return [int(v) for v in np.ravel(tensor.data)]
 
     def axis(self, axis: int, rank: int, tensor: Tensor) -> int:
-        resolved = axis + rank if axis < 0 else axis
-        if not 0 <= resolved < rank:
-            raise self.fail(tensor, f"axis {axis} is out of range for rank {rank}")
-        return resolved
+        """`positive_axis`, its error naming `tensor`."""
+        try:
+            return positive_axis(axis, rank, self.label)
+        except ShapeError as error:
+            raise self.fail(tensor, error.reason) from None
 
     def expect(self, shape: Sequence[int], position: int = 0) -> None:
         output = self.output(position)
