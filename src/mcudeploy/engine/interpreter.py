@@ -11,6 +11,7 @@ import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS, Kernel, OpContext
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
+from mcudeploy.ir.validate import validate_graph
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Engine:
 
     def __init__(self, graph: Graph) -> None:
         check_supported(graph)
+        validate_graph(graph)  # graphs built in code get the checks load_model gives files
         self.graph = graph
         self._constants = {t.index: t.data for t in graph.constants()}
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]

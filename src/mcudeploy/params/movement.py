@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Graph, Operator
+from mcudeploy.ir.shapes import slice_axes
 from mcudeploy.params.quantization import zero_point
 from mcudeploy.params.record import BESIDE_STRUCT
 from mcudeploy.params.shapes import dims
@@ -29,21 +30,9 @@ def prepare_slice(op: Operator, graph: Graph) -> SliceParams | None:
     begins, ends, steps = (graph.tensors[i].data for i in op.inputs[1:4])
     if begins is None or ends is None or steps is None:
         return None
-    options = op.options
-    begins, ends, steps = (np.ravel(values).astype(np.int64) for values in (begins, ends, steps))
-    ranges, kept_shape = [], []
-    for axis, size in enumerate(graph.tensors[op.inputs[0]].shape):
-        step = int(steps[axis])
-        if step == 0:
-            raise ModelError(op.label, f"stride of axis {axis} is zero")
-        start = slice_start(int(begins[axis]), step, size, mask_bit(options.begin_mask, axis))
-        if mask_bit(options.shrink_axis_mask, axis):
-            indices = range(start, start if start >= size else start + 1, step)
-        else:
-            indices = range(start, slice_stop(int(ends[axis]), step, size, mask_bit(options.end_mask, axis)), step)
-            kept_shape.append(len(indices))
-        ranges.append(indices)
-    return SliceParams(tuple(ranges), tuple(kept_shape))
+    shape = graph.tensors[op.inputs[0]].shape
+    axes = slice_axes(shape, np.ravel(begins), np.ravel(ends), np.ravel(steps), op.options)  # strides nonzero
+    return SliceParams(tuple(a.indices for a in axes), tuple(len(a.indices) for a in axes if not a.shrunk))
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,11 +63,7 @@ def prepare_pad(op: Operator, graph: Graph) -> PadParams | None:
     if paddings is None or (constant is not None and constant.data is None):
         return None
     rank = len(source.shape)
-    paddings = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)
-    if paddings.shape[0] != rank or np.any(paddings < 0):
-        raise ModelError(op.label, f"paddings {paddings.tolist()} do not fit an input of rank {rank}")
-    if tuple(int(n) for n in np.add(source.shape, paddings.sum(axis=1))) != output.shape:
-        raise ModelError(op.label, f"padded shape does not match '{output.name}' {list(output.shape)}")
+    paddings = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)  # (rank, 2), giving the output: checked at import
     if constant is not None:
         if output.dtype == DType.INT8 and constant.quantization != output.quantization:
             raise UnsupportedOperatorError(op.label, "the int8 pad value is quantized unlike the output")
@@ -98,26 +83,6 @@ def prepare_pad(op: Operator, graph: Graph) -> PadParams | None:
     )
 
 
-def mask_bit(mask: int, axis: int) -> bool:
-    return bool(mask >> axis & 1)
-
-
-def slice_start(begin: int, stride: int, size: int, begin_masked: bool) -> int:
-    """First index visited on one axis (StridedSliceStartForAxis)."""
-    if begin_masked:
-        return 0 if stride > 0 else size - 1
-    start = begin + size if begin < 0 else begin
-    return min(max(start, 0), size) if stride > 0 else min(max(start, -1), size - 1)
-
-
-def slice_stop(end: int, stride: int, size: int, end_masked: bool) -> int:
-    """Exclusive bound of the indices visited on one axis (StridedSliceEndForAxis)."""
-    if end_masked:
-        return size if stride > 0 else -1
-    stop = end + size if end < 0 else end
-    return min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
-
-
 @dataclass(frozen=True, eq=False)
 class ResizeParams:
     """md_resize_params of RESIZE_NEAREST_NEIGHBOR (NHWC), and the tables its kernel reads:
@@ -135,18 +100,8 @@ class ResizeParams:
 
 
 def prepare_resize(op: Operator, graph: Graph) -> ResizeParams:
-    """The tables of the output's size (the size input, when a model computes it, must agree)."""
+    """The tables of the output's size (NHWC in and out, the size input agreeing: checked at import)."""
     source, output = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if (
-        len(source.shape) != 4
-        or len(output.shape) != 4
-        or (source.shape[0], source.shape[3])
-        != (
-            output.shape[0],
-            output.shape[3],
-        )
-    ):
-        raise ModelError(op.label, f"cannot resize {list(source.shape)} into {list(output.shape)}")
     options = op.options
     rows, columns = (
         nearest_source_indices(out, size, options.align_corners, options.half_pixel_centers)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from mcudeploy.errors import ModelError
 from mcudeploy.ir import DType, Graph, Operator
+from mcudeploy.ir.shapes import positive_axis
 from mcudeploy.params.quantization import quantize_multiplier, single_scale, zero_point
 from mcudeploy.params.record import BESIDE_STRUCT
-from mcudeploy.params.shapes import dims, positive_axis
+from mcudeploy.params.shapes import dims
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,6 @@ def prepare(op: Operator, graph: Graph) -> ReduceParams | None:
     mean = op.op_type == "MEAN"
     if source.dtype.is_float:
         return replace(params, mean=int(mean))
-    if source.quantization is None or output.quantization is None:
-        raise ModelError(op.label, "quantized input and output need scales")
     multiplier, shift = quantize_multiplier(single_scale(source) / single_scale(output))
     if mean and count > 0:
         multiplier, shift = fold_in_division(multiplier, shift, count)

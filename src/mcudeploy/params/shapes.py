@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mcudeploy.errors import ModelError
-
 MAX_DIMS = 6
 """MD_MAX_DIMS of the kernel library: the length of its dimension arrays."""
-
-
-def positive_axis(axis: int, rank: int, op_label: str) -> int:
-    """An axis counted from the end (negative) turned into one counted from the start."""
-    resolved = axis + rank if axis < 0 else axis
-    if not 0 <= resolved < rank:
-        raise ModelError(op_label, f"axis {axis} is out of range for a tensor of rank {rank}")
-    return resolved
 
 
 def contiguous_strides(shape: Iterable[int]) -> list[int]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mcudeploy.ir import Graph, Operator, Padding
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions
+from mcudeploy.ir.shapes import window_output_size
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,6 @@ def window_of(op: Operator, graph: Graph) -> Window:
 
 def _leading_padding(padding: Padding, in_size: int, filter_size: int, stride: int, dilation: int) -> int:
     effective_filter = (filter_size - 1) * dilation + 1
-    if padding == Padding.SAME:
-        out_size = (in_size + stride - 1) // stride
-    else:
-        out_size = (in_size + stride - effective_filter) // stride
+    out_size = window_output_size(padding, in_size, filter_size, stride, dilation)
     total = (out_size - 1) * stride + effective_filter - in_size
     return max(total, 0) // 2

@@ -10,8 +10,9 @@ import numpy as np
 
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType, Tensor
+from mcudeploy.ir.shapes import positive_axis
 from mcudeploy.params.movement import prepare_pad, prepare_resize, prepare_slice
-from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, dims, positive_axis
+from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, dims
 
 HEADER = "md_copy.h"
 SOURCES = ("md_copy.c",)

@@ -10,18 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
-from mcudeploy.errors import ModelError
 
 
 @kernel("RESHAPE", "SQUEEZE", "EXPAND_DIMS", types=ANY_TYPE)
 def reshape_to_output(ctx: OpContext) -> np.ndarray:
-    return ctx.input(0).reshape(ctx.prepared(_output_shape))
-
-
-def _output_shape(ctx: OpContext) -> tuple[int, ...]:
-    source, output = ctx.input_tensor(0), ctx.output_tensor()
-    if source.size != output.size:
-        raise ModelError(
-            ctx.op.label, f"cannot give {source.size} values the shape {list(output.shape)} of '{output.name}'"
-        )
-    return output.shape
+    return ctx.input(0).reshape(ctx.output_tensor().shape)  # the same element count: checked at import

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
-from mcudeploy.errors import ModelError
 from mcudeploy.params.movement import prepare_resize
 
 
@@ -15,13 +14,8 @@ def resize_nearest_neighbor(ctx: OpContext) -> np.ndarray:
     return ctx.input(0)[:, rows, columns, :]
 
 
-def _source_indices(ctx: OpContext) -> tuple[np.ndarray, np.ndarray] | None:
-    """The input row of each output row (as a column) and input column of each output column."""
-    if ctx.input(1) is None:
-        return None  # size computed at run time: worked out on every call
-    shape, output = ctx.input_tensor(0).shape, ctx.output_tensor()
-    height, width = (int(s) for s in np.ravel(ctx.input(1)))
-    if len(shape) != 4 or output.shape != (shape[0], height, width, shape[3]):
-        raise ModelError(ctx.op.label, f"size {[height, width]} does not turn {list(shape)} into {output.shape}")
+def _source_indices(ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
+    """The input row of each output row (as a column) and input column of each output column
+    (the size input is a constant the output's shape agrees with: checked at import)."""
     params = prepare_resize(ctx.op, ctx.graph)
     return params.rows[:, None], params.columns[None, :]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcudeploy.engine.registry import OpContext, kernel
-from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType
 
 
@@ -24,12 +24,7 @@ def shape(ctx: OpContext) -> np.ndarray:
 
 @kernel("FILL", types=(DType.FLOAT32, DType.INT32, DType.INT8))
 def fill(ctx: OpContext) -> np.ndarray:
-    value, output = ctx.input_tensor(1), ctx.output_tensor()
-    if value.dtype != output.dtype or value.shape != ():
-        raise ModelError(ctx.op.label, "FILL needs a scalar value of the output's type")
+    output = ctx.output_tensor()  # a scalar value of its type, dims agreeing: checked at import
     if output.dtype not in (DType.FLOAT32, DType.INT32, DType.INT8):
         raise UnsupportedOperatorError(ctx.op.label, f"FILL of {output.dtype} is not supported by TFLite Micro")
-    dims = ctx.input(0) if ctx.input_tensor(0).is_constant else None
-    if dims is not None and tuple(int(d) for d in np.ravel(dims)) != output.shape:
-        raise ModelError(ctx.op.label, f"FILL dims {np.ravel(dims).tolist()} differ from the output's shape")
     return np.full(output.shape, ctx.input(1), dtype=output.dtype.numpy)

@@ -9,10 +9,10 @@ import math
 import numpy as np
 
 from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
-from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Activation, DType, Tensor
+from mcudeploy.ir.shapes import positive_axis
 from mcudeploy.params.movement import prepare_slice
-from mcudeploy.params.shapes import positive_axis
 
 # --- STRIDED_SLICE ---------------------------------------------------------------------------
 
@@ -58,16 +58,12 @@ def _selection(ctx: OpContext) -> tuple[slice, ...] | None:
 # --- SPLIT, SPLIT_V, UNPACK --------------------------------------------------------------------
 
 
-def _split_points(ctx: OpContext, source: int, axis_input: int) -> tuple[list[int], int] | None:
-    """Where to split input `source` and along which axis (given by a constant input): each piece
-    as wide as its output tensor. None when the axis is computed at run time."""
-    if ctx.input(axis_input) is None:
-        return None
+def _split_points(ctx: OpContext, source: int, axis_input: int) -> tuple[list[int], int]:
+    """Where to split input `source` and along which axis (a constant input): each piece as wide
+    as its output tensor (the widths tile the axis: checked at import)."""
     shape = ctx.input_tensor(source).shape
     axis = positive_axis(int(np.ravel(ctx.input(axis_input))[0]), len(shape), ctx.op.label)
     widths = [ctx.output_tensor(i).shape[axis] for i in range(len(ctx.op.outputs))]
-    if sum(widths) != shape[axis]:
-        raise ModelError(ctx.op.label, f"outputs of widths {widths} do not tile axis {axis} of size {shape[axis]}")
     return np.cumsum(widths)[:-1].tolist(), axis
 
 
@@ -77,7 +73,7 @@ def split(ctx: OpContext) -> list[np.ndarray]:
     return np.split(ctx.input(1), points, axis=axis)
 
 
-def _split_points_of_split(ctx: OpContext) -> tuple[list[int], int] | None:
+def _split_points_of_split(ctx: OpContext) -> tuple[list[int], int]:
     return _split_points(ctx, source=1, axis_input=0)
 
 
@@ -88,7 +84,7 @@ def split_v(ctx: OpContext) -> list[np.ndarray]:
     return np.split(ctx.input(0), points, axis=axis)
 
 
-def _split_points_of_split_v(ctx: OpContext) -> tuple[list[int], int] | None:
+def _split_points_of_split_v(ctx: OpContext) -> tuple[list[int], int]:
     return _split_points(ctx, source=0, axis_input=2)
 
 
@@ -96,8 +92,6 @@ def _split_points_of_split_v(ctx: OpContext) -> tuple[list[int], int] | None:
 def unpack(ctx: OpContext) -> list[np.ndarray]:
     data = ctx.input(0)
     axis = positive_axis(ctx.options.axis, data.ndim, ctx.op.label)
-    if data.shape[axis] != len(ctx.op.outputs):
-        raise ModelError(ctx.op.label, f"axis {axis} has {data.shape[axis]} slices for {len(ctx.op.outputs)} outputs")
     return list(np.moveaxis(data, axis, 0))
 
 
@@ -142,7 +136,5 @@ def _concatenation_axis(ctx: OpContext) -> int:
         )
     if ctx.options.activation != Activation.NONE:
         raise UnsupportedOperatorError(ctx.op.label, "TFLite Micro refuses a fused activation on CONCATENATION")
-    if any(t.dtype != output.dtype for t in inputs):
-        raise ModelError(ctx.op.label, "inputs and output differ in type")
     _check_concatenation_quantization(ctx, inputs, output)
     return positive_axis(ctx.options.axis, len(output.shape), ctx.op.label)

@@ -20,11 +20,10 @@ from mcudeploy.files import read_regular
 from mcudeploy.importers.tflite import schema
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Quantization, Tensor
 from mcudeploy.ir.options import CustomOptions, OperatorOptions
+from mcudeploy.ir.shapes import MAX_TENSOR_BYTES
 
 MAX_MODEL_BYTES = (1 << 31) - 1
 """A flatbuffer's offsets are 32-bit signed: no TFLite file is larger."""
-MAX_TENSOR_BYTES = 1 << 31
-"""No microcontroller model has a tensor of 2 GiB: a larger claim marks a corrupt file."""
 
 # What the flatbuffers runtime raises on offsets and lengths that point outside the buffer.
 _DECODE_ERRORS = (IndexError, struct.error, ValueError, TypeError, OverflowError, UnicodeDecodeError, RecursionError)

@@ -1,0 +1,525 @@
+"""What each operator computes from its input shapes, options and parameter constants.
+
+The one source of shape rules: the validator checks every operator's declared
+output shapes with them at import, and the engine and code generator share the
+window and slice arithmetic below, so that no stage can disagree on a shape.
+A rule raises `ShapeError` naming the offending tensor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcudeploy.errors import ModelError
+from mcudeploy.ir import options as o
+from mcudeploy.ir.graph import NO_TENSOR, Graph, Operator
+from mcudeploy.ir.options import Padding
+from mcudeploy.ir.tensor import DType, Tensor
+
+Shape = tuple[int, ...]
+
+MAX_TENSOR_BYTES = 1 << 28
+"""256 MiB: far above any microcontroller's memory; a larger tensor (or padded window input)
+marks a corrupt file."""
+
+
+class ShapeError(ModelError):
+    """An operator's shapes, options or parameters disagree. `tensor` is the index of the tensor at fault."""
+
+    def __init__(self, subject: str, reason: str, tensor: int | None = None) -> None:
+        super().__init__(subject, reason)
+        self.tensor = tensor
+
+
+# ------------------------------------------------------------------ shared arithmetic
+
+
+def window_output_size(padding: Padding, in_size: int, filter_size: int, stride: int, dilation: int) -> int:
+    """Output length of a sliding window along one axis (TFLite's ComputeOutSize)."""
+    effective_filter = (filter_size - 1) * dilation + 1
+    if padding == Padding.SAME:
+        return (in_size + stride - 1) // stride
+    return (in_size + stride - effective_filter) // stride
+
+
+def positive_axis(axis: int, rank: int, op_label: str) -> int:
+    """An axis counted from the end (negative) turned into one counted from the start."""
+    resolved = axis + rank if axis < 0 else axis
+    if not 0 <= resolved < rank:
+        raise ShapeError(op_label, f"axis {axis} is out of range for a tensor of rank {rank}")
+    return resolved
+
+
+def mask_bit(mask: int, axis: int) -> bool:
+    return bool(mask >> axis & 1)
+
+
+def slice_start(begin: int, stride: int, size: int, begin_masked: bool) -> int:
+    """First index visited on one axis (StridedSliceStartForAxis)."""
+    if begin_masked:
+        return 0 if stride > 0 else size - 1
+    start = begin + size if begin < 0 else begin
+    return min(max(start, 0), size) if stride > 0 else min(max(start, -1), size - 1)
+
+
+def slice_stop(end: int, stride: int, size: int, end_masked: bool) -> int:
+    """Exclusive bound of the indices visited on one axis (StridedSliceEndForAxis)."""
+    if end_masked:
+        return size if stride > 0 else -1
+    stop = end + size if end < 0 else end
+    return min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
+
+
+@dataclass(frozen=True)
+class SliceAxis:
+    """The indices STRIDED_SLICE visits on one axis, and whether the axis is dropped (shrunk)."""
+
+    indices: range
+    shrunk: bool
+
+
+def slice_axes(shape: Sequence[int], begins, ends, strides, options: o.StridedSliceOptions) -> list[SliceAxis]:
+    """Each axis of a strided slice as TFLite Micro reads begin, end and shrink masks (it never
+    reads offset, ellipsis_mask or new_axis_mask). A shrunk axis visits its start once, or
+    nothing when the start lies past the end or the stride is negative (TFLM's loop then never
+    runs). Strides are nonzero (checked at import)."""
+    axes = []
+    for axis, size in enumerate(shape):
+        stride = int(strides[axis])
+        start = slice_start(int(begins[axis]), stride, size, mask_bit(options.begin_mask, axis))
+        if mask_bit(options.shrink_axis_mask, axis):
+            axes.append(SliceAxis(range(start, start if start >= size else start + 1, stride), True))
+        else:
+            stop = slice_stop(int(ends[axis]), stride, size, mask_bit(options.end_mask, axis))
+            axes.append(SliceAxis(range(start, stop, stride), False))
+    return axes
+
+
+# ------------------------------------------------------------------ operator rules
+
+
+@dataclass(frozen=True)
+class Arity:
+    """How many inputs an operator takes; `optional` positions may be absent (-1)."""
+
+    required: int
+    most: int | None = None
+    """None: any number from `required` up (CONCATENATION, PACK)."""
+    optional: tuple[int, ...] = ()
+    outputs: int | None = 1
+    """None: one or more (SPLIT, UNPACK)."""
+    parameters: tuple[int, ...] = ()
+    """Inputs that decide the output shape: they must be constants."""
+    options: type | None = None
+    """The options class the operator must carry (None: options are optional)."""
+    needs_scales: bool = True
+    """Whether its int8 and int16 tensors need quantization (False: it only moves values)."""
+    symmetric_int16: bool = False
+    """Whether int16 input and output need a zero point of 0 (TFLite's 16x8 kernels refuse others)."""
+    typed_inputs: tuple[int, ...] | None = (0,)
+    """Inputs whose element type every output shares (all inputs when the count is open; None: the
+    operator converts types)."""
+
+
+@dataclass(frozen=True)
+class OpShapes:
+    """One operator as a shape rule sees it."""
+
+    graph: Graph
+    op: Operator
+
+    @property
+    def label(self) -> str:
+        return self.op.label
+
+    def input(self, position: int) -> Tensor | None:
+        if position >= len(self.op.inputs) or self.op.inputs[position] == NO_TENSOR:
+            return None
+        return self.graph.tensors[self.op.inputs[position]]
+
+    def output(self, position: int = 0) -> Tensor:
+        return self.graph.tensors[self.op.outputs[position]]
+
+    @property
+    def outputs(self) -> list[Tensor]:
+        return [self.graph.tensors[i] for i in self.op.outputs]
+
+    def fail(self, tensor: Tensor | None, reason: str) -> ShapeError:
+        return ShapeError(self.label, reason, None if tensor is None else tensor.index)
+
+    def rank(self, position: int, rank: int) -> Shape:
+        tensor = self.input(position)
+        if len(tensor.shape) != rank:
+            raise self.fail(tensor, f"needs rank {rank}, has shape {list(tensor.shape)}")
+        return tensor.shape
+
+    def values(self, position: int) -> list[int]:
+        """A parameter input's integer values (a constant: `Arity.parameters` makes sure)."""
+        tensor = self.input(position)
+        if tensor.dtype.is_float:
+            raise self.fail(tensor, f"parameter must be integers, is {tensor.dtype}")
+        return [int(v) for v in np.ravel(tensor.data)]
+
+    def axis(self, axis: int, rank: int, tensor: Tensor) -> int:
+        """`positive_axis`, its error naming `tensor`."""
+        try:
+            return positive_axis(axis, rank, self.label)
+        except ShapeError as error:
+            raise self.fail(tensor, error.reason) from None
+
+    def expect(self, shape: Sequence[int], position: int = 0) -> None:
+        output = self.output(position)
+        if tuple(shape) != output.shape:
+            raise self.fail(output, f"shape {list(output.shape)}, but the operator computes {list(shape)}")
+
+    def expect_size(self, size: int, position: int = 0) -> None:
+        output = self.output(position)
+        if output.size != size:
+            raise self.fail(output, f"holds {output.size} values (shape {list(output.shape)}), the input {size}")
+
+
+Rule = Callable[[OpShapes], None]
+
+
+def _window(q: OpShapes, filter_hw: tuple[int, int], channels: int, filter_t: Tensor | None) -> None:
+    """Conv and pool: NHWC in, (N, out_h, out_w, channels) out, each window size at least 1, and
+    the padded input the windows span (what a kernel that pads reads) within the tensor bound."""
+    x = q.rank(0, 4)
+    options = q.op.options
+    strides = (options.stride_h, options.stride_w)
+    dilations = (getattr(options, "dilation_h", 1), getattr(options, "dilation_w", 1))
+    sizes = [
+        window_output_size(options.padding, x[1 + axis], filter_hw[axis], strides[axis], dilations[axis])
+        for axis in (0, 1)
+    ]
+    if min(sizes) < 1:
+        raise q.fail(
+            filter_t or q.input(0),
+            f"a {filter_hw[0]}x{filter_hw[1]} window (dilation {list(dilations)}) "
+            f"does not fit the {x[1]}x{x[2]} input without padding",
+        )
+    spans = [
+        max(x[1 + axis], (sizes[axis] - 1) * strides[axis] + (filter_hw[axis] - 1) * dilations[axis] + 1)
+        for axis in (0, 1)
+    ]
+    if x[0] * spans[0] * spans[1] * x[3] * q.input(0).dtype.itemsize > MAX_TENSOR_BYTES:
+        raise q.fail(
+            filter_t or q.input(0),
+            f"windows of {filter_hw[0]}x{filter_hw[1]} (dilation {list(dilations)}, strides {list(strides)}) "
+            f"span {spans[0]}x{spans[1]} pixels of padded input: not plausible",
+        )
+    q.expect((x[0], sizes[0], sizes[1], channels))
+
+
+_BIAS_TYPES = {
+    DType.FLOAT32: (DType.FLOAT32,),
+    DType.INT8: (DType.INT32,),
+    DType.INT16: (DType.INT32, DType.INT64),
+}
+"""The bias types TFLite's kernels accumulate in, by input type."""
+
+
+def _bias(q: OpShapes, channels: int) -> None:
+    """One bias value per output channel, in the input type's accumulator type."""
+    bias = q.input(2)
+    if bias is None:
+        return
+    if bias.shape != (channels,):
+        raise q.fail(bias, f"bias of shape {list(bias.shape)} for {channels} output channels")
+    allowed = _BIAS_TYPES.get(q.input(0).dtype, ())
+    if bias.dtype not in allowed:
+        raise q.fail(bias, f"{bias.dtype} bias for {q.input(0).dtype} input")
+
+
+def _weight_scales(q: OpShapes, axis: int, channels: int) -> None:
+    """Per-channel weight scales run along the output channels, one each."""
+    weights = q.input(1)
+    quantization = weights.quantization
+    if (
+        quantization is not None
+        and quantization.scale.size > 1
+        and (quantization.axis != axis or quantization.scale.size != channels)
+    ):
+        raise q.fail(
+            weights,
+            f"{quantization.scale.size} scales on axis {quantization.axis}, "
+            f"the operator needs one per output channel ({channels}) on axis {axis}",
+        )
+
+
+def _conv_2d(q: OpShapes) -> None:
+    x, w = q.rank(0, 4), q.rank(1, 4)
+    if x[3] % w[3] or w[0] % (x[3] // w[3]):
+        raise q.fail(q.input(1), f"filter {list(w)} does not divide the {x[3]} input channels into groups")
+    _weight_scales(q, 0, w[0])
+    _bias(q, w[0])
+    _window(q, (w[1], w[2]), w[0], q.input(1))
+
+
+def _depthwise_conv_2d(q: OpShapes) -> None:
+    x, w = q.rank(0, 4), q.rank(1, 4)
+    multiplier = q.op.options.depth_multiplier
+    if w[0] != 1 or w[3] != x[3] * multiplier:
+        raise q.fail(q.input(1), f"filter {list(w)} is not [1, h, w, {x[3]} channels x multiplier {multiplier}]")
+    _weight_scales(q, 3, w[3])
+    _bias(q, w[3])
+    _window(q, (w[1], w[2]), w[3], q.input(1))
+
+
+def _fully_connected(q: OpShapes) -> None:
+    x, w = q.input(0), q.rank(1, 2)
+    units, depth = w
+    if x.size % depth:
+        raise q.fail(x, f"{x.size} values do not make rows of the filter's depth {depth}")
+    output = q.output()
+    if q.op.options.keep_num_dims:
+        if x.shape[-1] != depth:
+            raise q.fail(x, f"last axis is not the filter's depth {depth} (keep_num_dims)")
+        q.expect((*x.shape[:-1], units))
+    elif not output.shape or output.shape[-1] != units:
+        raise q.fail(output, f"shape {list(output.shape)} does not end in the filter's {units} units")
+    q.expect_size(x.size // depth * units)
+    _weight_scales(q, 0, units)
+    _bias(q, units)
+
+
+def _pool_2d(q: OpShapes) -> None:
+    options = q.op.options
+    _window(q, (options.filter_h, options.filter_w), q.rank(0, 4)[3], None)
+
+
+def _same_shape(q: OpShapes) -> None:
+    q.expect(q.input(0).shape)
+
+
+def _broadcast(q: OpShapes) -> None:
+    first, second = q.input(0), q.input(1)
+    try:
+        shape = np.broadcast_shapes(first.shape, second.shape)
+    except ValueError:
+        raise q.fail(second, f"shape {list(second.shape)} does not broadcast with {list(first.shape)}") from None
+    q.expect(shape)
+
+
+def _same_size(q: OpShapes) -> None:
+    q.expect_size(q.input(0).size)
+
+
+def _shape(q: OpShapes) -> None:
+    q.expect((len(q.input(0).shape),))
+
+
+def _fill(q: OpShapes) -> None:
+    """A scalar value; the dims, when a constant, are the output's shape."""
+    dims, value = q.input(0), q.input(1)
+    if value.shape != ():
+        raise q.fail(value, f"the fill value must be a scalar, has shape {list(value.shape)}")
+    if dims.is_constant:
+        q.expect(q.values(0))
+
+
+def _concatenation(q: OpShapes) -> None:
+    output = q.output()
+    rank = len(output.shape)
+    axis = q.axis(q.op.options.axis, rank, output)
+    total = 0
+    for position in range(len(q.op.inputs)):
+        tensor = q.input(position)
+        shape = tensor.shape
+        if len(shape) != rank or shape[:axis] + shape[axis + 1 :] != output.shape[:axis] + output.shape[axis + 1 :]:
+            raise q.fail(tensor, f"shape {list(shape)} does not join {list(output.shape)} along axis {axis}")
+        total += shape[axis]
+    q.expect((*output.shape[:axis], total, *output.shape[axis + 1 :]))
+
+
+def _pack(q: OpShapes) -> None:
+    count = len(q.op.inputs)
+    if q.op.options.values_count not in (0, count):
+        raise q.fail(None, f"values_count {q.op.options.values_count} for {count} inputs")
+    shape = q.input(0).shape
+    for position in range(1, count):
+        if q.input(position).shape != shape:
+            raise q.fail(q.input(position), f"shape {list(q.input(position).shape)} differs from {list(shape)}")
+    axis = q.axis(q.op.options.axis, len(shape) + 1, q.output())
+    q.expect((*shape[:axis], count, *shape[axis:]))
+
+
+def _unpack(q: OpShapes) -> None:
+    shape, count = q.input(0).shape, len(q.op.outputs)
+    axis = q.axis(q.op.options.axis, len(shape), q.input(0))
+    if shape[axis] != count or q.op.options.num not in (0, count):
+        raise q.fail(q.input(0), f"axis {axis} of {list(shape)} does not unpack into {count} outputs")
+    for position in range(count):
+        q.expect(shape[:axis] + shape[axis + 1 :], position)
+
+
+def _split_pieces(q: OpShapes, source: int, axis_input: int, equal: bool) -> None:
+    shape = q.input(source).shape
+    axis = q.axis(q.values(axis_input)[0], len(shape), q.input(axis_input))
+    widths = []
+    for position, output in enumerate(q.outputs):
+        width = output.shape[axis] if len(output.shape) == len(shape) else -1
+        q.expect((*shape[:axis], width, *shape[axis + 1 :]), position)
+        widths.append(width)
+    if sum(widths) != shape[axis] or (equal and len(set(widths)) != 1):
+        raise q.fail(q.input(source), f"axis {axis} of size {shape[axis]} does not split into widths {widths}")
+
+
+def _split(q: OpShapes) -> None:
+    if q.op.options.num_splits not in (0, len(q.op.outputs)):
+        raise q.fail(None, f"num_splits {q.op.options.num_splits} for {len(q.op.outputs)} outputs")
+    _split_pieces(q, source=1, axis_input=0, equal=True)
+
+
+def _split_v(q: OpShapes) -> None:
+    _split_pieces(q, source=0, axis_input=2, equal=False)
+
+
+def _transpose(q: OpShapes) -> None:
+    shape, perm = q.input(0).shape, q.values(1)
+    if sorted(perm) != list(range(len(shape))):
+        raise q.fail(q.input(1), f"perm {perm} is not a permutation of the {len(shape)} input axes")
+    q.expect(tuple(shape[p] for p in perm))
+
+
+def _pad(q: OpShapes) -> None:
+    shape, paddings = q.input(0).shape, q.values(1)
+    if len(paddings) != 2 * len(shape) or min(paddings, default=0) < 0:
+        raise q.fail(q.input(1), f"paddings {paddings} do not fit an input of rank {len(shape)}")
+    q.expect(tuple(size + paddings[2 * axis] + paddings[2 * axis + 1] for axis, size in enumerate(shape)))
+    value = q.input(2)
+    if value is not None and value.size != 1:
+        raise q.fail(value, f"pad value holds {value.size} values, not one")
+
+
+def _reduce(q: OpShapes) -> None:
+    shape = q.input(0).shape
+    axes = {q.axis(a, len(shape), q.input(1)) for a in q.values(1)}
+    options = q.op.options
+    if options is not None and options.keep_dims:
+        q.expect(tuple(1 if axis in axes else size for axis, size in enumerate(shape)))
+    else:
+        q.expect(tuple(size for axis, size in enumerate(shape) if axis not in axes))
+
+
+def _resize(q: OpShapes) -> None:
+    x, size = q.rank(0, 4), q.values(1)
+    if len(size) != 2 or min(size) < 1:
+        raise q.fail(q.input(1), f"size {size} is not two positive lengths")
+    q.expect((x[0], size[0], size[1], x[3]))
+
+
+def _strided_slice(q: OpShapes) -> None:
+    """The slice must fill the output, unless the operator uses what TFLite Micro ignores (offset,
+    ellipsis and new-axis masks) or shrinks an axis it never visits: later stages refuse those as
+    unsupported, naming the reason."""
+    shape = q.input(0).shape
+    begins, ends, strides = q.values(1), q.values(2), q.values(3)
+    if not len(begins) == len(ends) == len(strides) == len(shape):
+        raise q.fail(
+            q.input(1),
+            f"begin, end and strides of lengths {[len(begins), len(ends), len(strides)]} "
+            f"for an input of rank {len(shape)}",
+        )
+    if 0 in strides:
+        raise q.fail(q.input(3), f"strides {strides} hold a zero")
+    options = q.op.options
+    if options.offset or options.ellipsis_mask or options.new_axis_mask:
+        return
+    axes = slice_axes(shape, begins, ends, strides, options)
+    kept = tuple(len(a.indices) for a in axes if not a.shrunk)
+    if kept != q.output().shape and all(a.indices or not a.shrunk for a in axes):
+        raise q.fail(
+            q.output(), f"shape {list(q.output().shape)}, but the slice selects {[len(a.indices) for a in axes]}"
+        )
+
+
+_SAME_SHAPE = (
+    "SOFTMAX",
+    "LOG_SOFTMAX",
+    "LOGISTIC",
+    "TANH",
+    "RELU",
+    "RELU6",
+    "RELU_N1_TO_1",
+    "LEAKY_RELU",
+    "HARD_SWISH",
+    "QUANTIZE",
+    "DEQUANTIZE",
+)
+_CONVERTING = ("SOFTMAX", "QUANTIZE", "DEQUANTIZE")
+"""Operators whose output type may differ from their input's (int8 SOFTMAX may give int16)."""
+
+ARITIES: dict[str, Arity] = {
+    "CONV_2D": Arity(2, 3, optional=(2,), options=o.Conv2DOptions, symmetric_int16=True),
+    "DEPTHWISE_CONV_2D": Arity(2, 3, optional=(2,), options=o.DepthwiseConv2DOptions, symmetric_int16=True),
+    "FULLY_CONNECTED": Arity(2, 3, optional=(2,), options=o.FullyConnectedOptions, symmetric_int16=True),
+    "AVERAGE_POOL_2D": Arity(1, 1, options=o.Pool2DOptions),
+    "MAX_POOL_2D": Arity(1, 1, options=o.Pool2DOptions),
+    "ADD": Arity(2, 2, typed_inputs=(0, 1)),
+    "SUB": Arity(2, 2, typed_inputs=(0, 1)),
+    "MUL": Arity(2, 2, typed_inputs=(0, 1)),
+    "CONCATENATION": Arity(1, options=o.ConcatenationOptions, needs_scales=False),
+    "PACK": Arity(1, options=o.PackOptions, needs_scales=False),
+    "UNPACK": Arity(1, 1, outputs=None, options=o.UnpackOptions, needs_scales=False),
+    "SPLIT": Arity(2, 2, outputs=None, parameters=(0,), options=o.SplitOptions, needs_scales=False, typed_inputs=(1,)),
+    "SPLIT_V": Arity(3, 3, outputs=None, parameters=(2,), needs_scales=False),
+    "RESHAPE": Arity(1, 2, optional=(1,), needs_scales=False),
+    "SQUEEZE": Arity(1, 1, needs_scales=False),
+    "EXPAND_DIMS": Arity(2, 2, needs_scales=False),
+    "TRANSPOSE": Arity(2, 2, parameters=(1,), needs_scales=False),
+    "PAD": Arity(2, 3, optional=(2,), parameters=(1,), typed_inputs=(0, 2)),
+    "PADV2": Arity(2, 3, optional=(2,), parameters=(1,), typed_inputs=(0, 2)),
+    "MEAN": Arity(2, 2, parameters=(1,)),
+    "SUM": Arity(2, 2, parameters=(1,)),
+    "REDUCE_MAX": Arity(2, 2, parameters=(1,)),
+    "REDUCE_MIN": Arity(2, 2, parameters=(1,)),
+    "RESIZE_NEAREST_NEIGHBOR": Arity(2, 2, parameters=(1,), options=o.ResizeNearestNeighborOptions, needs_scales=False),
+    "STRIDED_SLICE": Arity(4, 4, parameters=(1, 2, 3), options=o.StridedSliceOptions, needs_scales=False),
+    "SHAPE": Arity(1, 1, needs_scales=False, typed_inputs=None),
+    "FILL": Arity(2, 2, needs_scales=False, typed_inputs=(1,)),
+    **{name: Arity(1, 1) for name in _SAME_SHAPE if name not in _CONVERTING},
+    **{name: Arity(1, 1, typed_inputs=None) for name in _CONVERTING},
+}
+"""Every operator type the engine runs. Others (custom operators) get the structural checks only."""
+
+RULES: dict[str, Rule] = {
+    "CONV_2D": _conv_2d,
+    "DEPTHWISE_CONV_2D": _depthwise_conv_2d,
+    "FULLY_CONNECTED": _fully_connected,
+    "AVERAGE_POOL_2D": _pool_2d,
+    "MAX_POOL_2D": _pool_2d,
+    "ADD": _broadcast,
+    "SUB": _broadcast,
+    "MUL": _broadcast,
+    "CONCATENATION": _concatenation,
+    "PACK": _pack,
+    "UNPACK": _unpack,
+    "SPLIT": _split,
+    "SPLIT_V": _split_v,
+    "RESHAPE": _same_size,
+    "SQUEEZE": _same_size,
+    "EXPAND_DIMS": _same_size,
+    "TRANSPOSE": _transpose,
+    "PAD": _pad,
+    "PADV2": _pad,
+    "MEAN": _reduce,
+    "SUM": _reduce,
+    "REDUCE_MAX": _reduce,
+    "REDUCE_MIN": _reduce,
+    "RESIZE_NEAREST_NEIGHBOR": _resize,
+    "STRIDED_SLICE": _strided_slice,
+    "SHAPE": _shape,
+    "FILL": _fill,
+    **dict.fromkeys(_SAME_SHAPE, _same_shape),
+}
+
+
+def check_operator_shapes(graph: Graph, op: Operator) -> None:
+    """Raise ShapeError when an operator's declared output shapes differ from what it computes."""
+    rule = RULES.get(op.op_type)
+    if rule is not None and not op.is_custom:
+        rule(OpShapes(graph, op))
