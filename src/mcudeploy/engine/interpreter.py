@@ -10,7 +10,7 @@ import numpy as np
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS, Kernel, OpContext
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
-from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
 
 
 @dataclass
@@ -36,7 +36,9 @@ def check_supported(graph: Graph) -> None:
 
 class Engine:
     """A graph set up once and run many times, as TFLite Micro splits Prepare from Invoke: each
-    kernel keeps what it derives from the operator's constants (`OpContext.prepared`) across runs."""
+    kernel keeps what it derives from the operator's constants (`OpContext.prepared`) across runs,
+    and the variable tensors (SVDF and LSTM state) keep their values from one run to the next,
+    starting from TFLM's reset values (the zero point of int8 tensors, zero otherwise)."""
 
     def __init__(self, graph: Graph) -> None:
         check_supported(graph)
@@ -44,11 +46,13 @@ class Engine:
         self._constants = {t.index: t.data for t in graph.constants()}
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
         self._steps = [_Step.of(graph, op) for op in graph.operators]
+        self._variables = {t.index: _reset_value(t) for t in graph.tensors if t.is_variable}
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
         graph = self.graph
         values = dict(self._constants)
+        values.update(self._variables)  # kernels update these arrays in place
         values.update(zip(graph.inputs, self._checked_inputs(inputs), strict=True))
         try:
             for step in self._steps:
@@ -60,6 +64,7 @@ class Engine:
                     values[expected.index] = array
         except McuDeployError as error:  # a variant a kernel refuses: reported against the file and the layer
             raise type(error)(graph.subject, f"layer {step.op.label}: {error.reason}") from None
+        values.update({index: state.copy() for index, state in self._variables.items()})
         return RunResult(outputs=[values[i] for i in graph.outputs], tensors=values)
 
     def _checked_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -69,6 +74,13 @@ class Engine:
             expected.checked_input(self.graph, np.asarray(array))
             for expected, array in zip(self._inputs, inputs, strict=True)
         ]
+
+
+def _reset_value(tensor: Tensor) -> np.ndarray:
+    """TFLM's ResetVariableTensors: the zero point for int8, zero bytes for any other type."""
+    quant = tensor.quantization
+    fill = quant.single_zero_point if tensor.dtype == DType.INT8 and quant is not None else 0
+    return np.full(tensor.shape, fill, dtype=tensor.dtype.numpy)
 
 
 def run(graph: Graph, inputs: Sequence[np.ndarray]) -> RunResult:

@@ -138,6 +138,13 @@ class ResizeNearestNeighborOptions:
 
 
 @dataclass(frozen=True)
+class SVDFOptions:
+    rank: int = 1
+    activation: Activation = Activation.NONE
+    asymmetric_quantize_inputs: bool = False
+
+
+@dataclass(frozen=True)
 class CustomOptions:
     """Options of a custom operator, kept as the raw bytes of the file."""
 
@@ -158,6 +165,7 @@ OperatorOptions = (
     | ReducerOptions
     | StridedSliceOptions
     | PackOptions
+    | SVDFOptions
     | UnpackOptions
     | SplitOptions
     | ResizeNearestNeighborOptions

@@ -137,6 +137,11 @@ OPTIONS: dict[str, OptionSpec] = {
     "UNPACK": OptionSpec("UnpackOptions", ir.UnpackOptions, {"num": "Num", "axis": "Axis"}),
     "SPLIT": OptionSpec("SplitOptions", ir.SplitOptions, {"num_splits": "NumSplits"}),
     "SPLIT_V": OptionSpec("SplitVOptions", ir.SplitOptions, {"num_splits": "NumSplits"}),
+    "SVDF": OptionSpec(
+        "SVDFOptions",
+        ir.SVDFOptions,
+        {"rank": "Rank", **_ACT, "asymmetric_quantize_inputs": "AsymmetricQuantizeInputs"},
+    ),
     "RESIZE_NEAREST_NEIGHBOR": OptionSpec(
         "ResizeNearestNeighborOptions",
         ir.ResizeNearestNeighborOptions,
