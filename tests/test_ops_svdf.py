@@ -8,8 +8,12 @@ import pytest
 
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import NO_TENSOR, GraphBuilder
 from mcudeploy.ir.options import Activation, SVDFOptions
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.planners.tflm import live_tflm_heads
 from single_op import assert_matches_tflm, random_input
 
 # (batches, input size, units, rank, memory)
@@ -103,3 +107,21 @@ def test_a_state_that_is_not_variable_is_refused():
     rng = np.random.default_rng(0)
     with pytest.raises(UnsupportedOperatorError, match="variable activation-state"):
         Engine(graph).run([random_input(t, rng) for t in graph.graph_inputs])
+
+
+def test_tflm_planner_models_svdf_scratch_and_ours_needs_none(tmp_path):
+    """TFLM's SVDF asks for one int32 per filter (and per unit, integer kernels): its planner's
+    replica places them as the live interpreter does; our kernel needs no scratch."""
+    graphs = [
+        svdf_graph(SHAPES[1], "int16"),
+        svdf_graph(SHAPES[2], "int8", seed=2),
+        svdf_graph(SHAPES[1], float_model=True),
+    ]
+    paths = []
+    for number, graph in enumerate(graphs):
+        paths.append(tmp_path / f"svdf_{number}.tflite")
+        paths[-1].write_bytes(write_tflite(graph))
+    replicas = [plan_memory(read_tflite(path), "tflm").arena_bytes for path in paths]
+    assert replicas == live_tflm_heads(paths)
+    for graph, replica in zip(graphs, replicas, strict=True):
+        assert plan_memory(graph).arena_bytes <= replica

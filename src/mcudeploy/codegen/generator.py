@@ -109,7 +109,8 @@ def render(
     _check_alignment(graph, plan, layout)
     block = weights_block(layout, prefix)
     offsets = {b.tensor: b.offset for b in plan.buffers if b.tensor is not None}
-    codes = [_emit(graph, op, plan, offsets, block, prefix) for op in graph.operators]
+    variables = {t.index: f"{prefix}_state_{t.index}" for t in graph.tensors if t.is_variable}
+    codes = [_emit(graph, op, plan, offsets, block, prefix, variables) for op in graph.operators]
     sources, headers = needed_files(
         [s for code in codes for s in code.sources], ["md_common.h", *(c.header for c in codes if c.header)], core
     )
@@ -122,6 +123,7 @@ def render(
         weights_guard=guard_bytes,
         sources=["network.c", *(f"runtime/{s}" for s in sources)],
         libm=needs_libm,
+        variables=[_variable(graph.tensors[index], name) for index, name in variables.items()],
     )
     context["uses_math_h"] = _uses_math_macros(context)
     files = {name: _templates().get_template(f"{name}.j2").render(context) for name in TEMPLATES}
@@ -160,7 +162,13 @@ def _templates() -> jinja2.Environment:
 
 
 def _emit(
-    graph: Graph, op: Operator, plan: MemoryPlan, offsets: dict[int, int], block: WeightsBlock, prefix: str
+    graph: Graph,
+    op: Operator,
+    plan: MemoryPlan,
+    offsets: dict[int, int],
+    block: WeightsBlock,
+    prefix: str,
+    variables: dict[int, str],
 ) -> LayerCode:
     emitter = EMITTERS.get(op.op_type)
     if emitter is None:
@@ -176,8 +184,14 @@ def _emit(
         constants=block.members,
         derived_names={kind: name for (layer, kind), name in block.derived.items() if layer == op.index},
         tensor_macro=f"{identifier(prefix)}_TENSOR",
+        variables=variables,
     )
     return emitter(ctx)
+
+
+def _variable(tensor: Tensor, name: str) -> dict:
+    """A variable tensor's static array and the value init() resets it to."""
+    return {"name": name, "ctype": c_type(tensor.dtype), "size": max(tensor.size, 1), "fill": tensor.reset_value}
 
 
 def _scratch(plan: MemoryPlan, op: Operator, needed: int) -> Buffer | None:

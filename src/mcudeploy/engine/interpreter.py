@@ -10,7 +10,7 @@ import numpy as np
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS, Kernel, OpContext
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
-from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
+from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
 
 
 @dataclass
@@ -46,7 +46,9 @@ class Engine:
         self._constants = {t.index: t.data for t in graph.constants()}
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
         self._steps = [_Step.of(graph, op) for op in graph.operators]
-        self._variables = {t.index: _reset_value(t) for t in graph.tensors if t.is_variable}
+        self._variables = {
+            t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in graph.tensors if t.is_variable
+        }
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
@@ -74,13 +76,6 @@ class Engine:
             expected.checked_input(self.graph, np.asarray(array))
             for expected, array in zip(self._inputs, inputs, strict=True)
         ]
-
-
-def _reset_value(tensor: Tensor) -> np.ndarray:
-    """TFLM's ResetVariableTensors: the zero point for int8, zero bytes for any other type."""
-    quant = tensor.quantization
-    fill = quant.single_zero_point if tensor.dtype == DType.INT8 and quant is not None else 0
-    return np.full(tensor.shape, fill, dtype=tensor.dtype.numpy)
 
 
 def run(graph: Graph, inputs: Sequence[np.ndarray]) -> RunResult:

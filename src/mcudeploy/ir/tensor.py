@@ -113,3 +113,11 @@ class Tensor:
     @property
     def is_quantized(self) -> bool:
         return self.quantization is not None
+
+    @property
+    def reset_value(self) -> int:
+        """What a variable tensor holds before the first invocation (TFLM's ResetVariableTensors):
+        the zero point in every int8 element, zero bytes in any other type."""
+        if self.dtype == DType.INT8 and self.quantization is not None:
+            return self.quantization.single_zero_point
+        return 0

@@ -199,6 +199,14 @@ def _softmax(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="row by row: max, sum of exponentials, then outputs", overlaps=(rule,))
 
 
+@_declares("SVDF")
+def _svdf(graph: Graph, op: Operator) -> KernelContract:
+    # Batch by batch: the input row read into the state (a static array outside the arena), then
+    # the unit sums accumulated in registers and written. No scratch (TFLM's kernel takes one
+    # int32 per filter and per unit); the output is declared apart from the input.
+    return KernelContract(kernel="batch by batch, state outside the arena, sums in registers")
+
+
 # ------------------------------------------------------------------ sliding windows
 
 

@@ -8,6 +8,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     fully_connected,
     movement,
     quantize,
+    recurrent,
     reduce,
     softmax,
 )
