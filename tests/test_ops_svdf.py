@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.reader import read_tflite
@@ -125,3 +126,8 @@ def test_tflm_planner_models_svdf_scratch_and_ours_needs_none(tmp_path):
     assert replicas == live_tflm_heads(paths)
     for graph, replica in zip(graphs, replicas, strict=True):
         assert plan_memory(graph).arena_bytes <= replica
+
+
+def test_macs_count_both_weight_matrices():
+    graph = svdf_graph((2, 40, 16, 1, 10))
+    assert layer_macs(graph, graph.operators[0]) == 2 * (16 * 40 + 16 * 10)

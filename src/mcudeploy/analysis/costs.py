@@ -2,7 +2,8 @@
 
 One MAC per multiply-accumulate of the layer's arithmetic definition:
 convolution out_h·out_w·out_c·k_h·k_w·in_c/groups, fully connected in·out per
-batch row. Other operators (pooling, element-wise, data movement) count 0.
+batch row, SVDF the feature weights (filters·input) and the time weights
+(filters·memory) per batch row. Other operators (pooling, element-wise, data movement) count 0.
 """
 
 from __future__ import annotations
@@ -58,8 +59,16 @@ def _fully_connected_macs(graph: Graph, op: Operator) -> int:
     return math.prod(out.shape) * depth
 
 
+def _svdf_macs(graph: Graph, op: Operator) -> int:
+    # Feature weights [filters, input], time weights [filters, memory], input [batches, input].
+    batches = graph.tensors[op.inputs[0]].shape[0]
+    features, times = (graph.tensors[i].size for i in op.inputs[1:3])
+    return batches * (features + times)
+
+
 _MAC_COUNTERS = {
     "CONV_2D": _conv_macs,
     "DEPTHWISE_CONV_2D": _depthwise_macs,
     "FULLY_CONNECTED": _fully_connected_macs,
+    "SVDF": _svdf_macs,
 }
