@@ -15,6 +15,7 @@ from mcudeploy.ir import NO_TENSOR, GraphBuilder
 from mcudeploy.ir.options import Activation, SVDFOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.planners.tflm import live_tflm_heads
+from mcudeploy.validation.runner import Validator
 from single_op import assert_matches_tflm, random_input
 
 # (batches, input size, units, rank, memory)
@@ -131,3 +132,12 @@ def test_tflm_planner_models_svdf_scratch_and_ours_needs_none(tmp_path):
 def test_macs_count_both_weight_matrices():
     graph = svdf_graph((2, 40, 16, 1, 10))
     assert layer_macs(graph, graph.operators[0]) == 2 * (16 * 40 + 16 * 10)
+
+
+def test_validate_runs_each_input_from_the_reset_state(tmp_path):
+    """validate runs every input in a fresh program: the engine's reference starts from reset too."""
+    graph = svdf_graph(SHAPES[1], "int8", seed=5)
+    validator = Validator(graph, workdir=tmp_path)
+    rng = np.random.default_rng(0)
+    result = validator.validate_target("host", [[random_input(graph.graph_inputs[0], rng)] for _ in range(3)])
+    assert all(item.agrees for item in result.inputs)

@@ -46,8 +46,12 @@ class Engine:
         self._constants = {t.index: t.data for t in graph.constants()}
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
         self._steps = [_Step.of(graph, op) for op in graph.operators]
+        self.reset()
+
+    def reset(self) -> None:
+        """Variable tensors back to their values before the first run (TFLM's ResetVariableTensors)."""
         self._variables = {
-            t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in graph.tensors if t.is_variable
+            t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in self.graph.tensors if t.is_variable
         }
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
