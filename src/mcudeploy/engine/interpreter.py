@@ -11,6 +11,7 @@ import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS, Kernel, OpContext
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
+from mcudeploy.params.variables import resource_layout
 
 
 @dataclass
@@ -46,12 +47,19 @@ class Engine:
         self._constants = {t.index: t.data for t in graph.constants()}
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
         self._steps = [_Step.of(graph, op) for op in graph.operators]
+        self._resource_layout = resource_layout(graph)
         self.reset()
 
     def reset(self) -> None:
-        """Variable tensors back to their values before the first run (TFLM's ResetVariableTensors)."""
+        """Variable tensors and resource variables back to their values before the first run
+        (TFLM's ResetVariableTensors)."""
         self._variables = {
             t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in self.graph.tensors if t.is_variable
+        }
+        self._resources = {
+            resource: np.full(variable.nbytes, variable.fill, dtype=np.uint8)
+            for resource, variable in enumerate(self._resource_layout.variables)
+            if variable.nbytes is not None
         }
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
@@ -63,7 +71,7 @@ class Engine:
         try:
             for step in self._steps:
                 args = [None if i == NO_TENSOR else values[i] for i in step.op.inputs]
-                result = step.kernel(OpContext(step.op, graph, args, step.states))
+                result = step.kernel(OpContext(step.op, graph, args, step.states, self._resources))
                 results = (result,) if isinstance(result, np.ndarray) else result
                 for expected, array in zip(step.outputs, results, strict=True):
                     expected.check_output(graph, step.op, array)

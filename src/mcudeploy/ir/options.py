@@ -145,6 +145,14 @@ class SVDFOptions:
 
 
 @dataclass(frozen=True)
+class VarHandleOptions:
+    """The resource variable a VAR_HANDLE names: handles of equal names are one variable."""
+
+    container: str = ""
+    shared_name: str = ""
+
+
+@dataclass(frozen=True)
 class CustomOptions:
     """Options of a custom operator, kept as the raw bytes of the file."""
 
@@ -166,6 +174,7 @@ OperatorOptions = (
     | StridedSliceOptions
     | PackOptions
     | SVDFOptions
+    | VarHandleOptions
     | UnpackOptions
     | SplitOptions
     | ResizeNearestNeighborOptions

@@ -20,10 +20,12 @@ class DType(StrEnum):
     FLOAT32 = "float32"
     FLOAT64 = "float64"
     BOOL = "bool"
+    RESOURCE = "resource"
+    """A resource variable's handle (VAR_HANDLE's output): its id, an int32."""
 
     @property
     def numpy(self) -> np.dtype:
-        return np.dtype(self.value)
+        return np.dtype(np.int32) if self is DType.RESOURCE else np.dtype(self.value)
 
     @property
     def itemsize(self) -> int:

@@ -31,10 +31,15 @@ def tflm_run(
 
 
 def tflm_runs(
-    model: bytes | Path | str, input_sets: Sequence[Sequence[np.ndarray]], tensor_count: int, output_count: int = 1
+    model: bytes | Path | str,
+    input_sets: Sequence[Sequence[np.ndarray]],
+    tensor_count: int,
+    output_count: int = 1,
+    unreadable: frozenset[int] = frozenset(),
 ) -> list[OracleRun]:
     """Invoke one TFLite Micro interpreter on each set of inputs in turn (variable tensors, the
-    state of SVDF or LSTM layers, carry over from one invocation to the next)."""
+    state of SVDF or LSTM layers, and resource variables carry over from one invocation to the
+    next). The `unreadable` tensors are not read back: resource handles crash the reader."""
     from tflite_micro.python.tflite_micro import runtime
 
     data = _model_bytes(model)
@@ -50,7 +55,9 @@ def tflm_runs(
             interpreter.set_input(array, i)
         interpreter.invoke()
         outputs = [np.array(interpreter.get_output(i)) for i in range(output_count)]
-        tensors = {i: np.array(interpreter.GetTensor(i, 0)["tensor_data"]) for i in range(tensor_count)}
+        tensors = {
+            i: np.array(interpreter.GetTensor(i, 0)["tensor_data"]) for i in range(tensor_count) if i not in unreadable
+        }
         runs.append(OracleRun(outputs=outputs, tensors=tensors))
     return runs
 

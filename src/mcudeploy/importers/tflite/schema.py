@@ -34,6 +34,7 @@ DTYPES: dict[int, DType] = {
     tflite.TensorType.UINT32: DType.UINT32,
     tflite.TensorType.INT64: DType.INT64,
     tflite.TensorType.BOOL: DType.BOOL,
+    tflite.TensorType.RESOURCE: DType.RESOURCE,
 }
 TENSOR_TYPES: dict[DType, int] = {dtype: code for code, dtype in DTYPES.items()}
 TENSOR_TYPE_NAMES: dict[int, str] = {
@@ -141,6 +142,9 @@ OPTIONS: dict[str, OptionSpec] = {
         "SVDFOptions",
         ir.SVDFOptions,
         {"rank": "Rank", **_ACT, "asymmetric_quantize_inputs": "AsymmetricQuantizeInputs"},
+    ),
+    "VAR_HANDLE": OptionSpec(
+        "VarHandleOptions", ir.VarHandleOptions, {"container": "Container", "shared_name": "SharedName"}
     ),
     "RESIZE_NEAREST_NEIGHBOR": OptionSpec(
         "ResizeNearestNeighborOptions",
