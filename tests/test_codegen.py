@@ -53,6 +53,7 @@ from mcudeploy.ir.options import (
     StridedSliceOptions,
     SVDFOptions,
     UnpackOptions,
+    VarHandleOptions,
 )
 from mcudeploy.memory import plan_memory
 
@@ -175,7 +176,7 @@ def assert_invocations_match_engine(program: Program, input_sets: list[list[np.n
     for step, (inputs, seen) in enumerate(zip(input_sets, invocations, strict=True)):
         expected = engine.run(inputs)
         hooked = {tensor for layer, tensor, _ in seen if layer != OUTPUT_RECORD}
-        produced = {i for op in program.graph.operators for i in op.outputs if program.graph.tensors[i].nbytes}
+        produced = {i for op in program.graph.operators for i in op.outputs if program.graph.tensors[i].lives_in_arena}
         assert hooked == produced, f"layer hook saw tensors {sorted(hooked)}, layers produce {sorted(produced)}"
         for layer, index, data in seen:
             reference = expected.outputs[index] if layer == OUTPUT_RECORD else expected.tensors[index]
@@ -543,7 +544,8 @@ def movement_family() -> Graph:
 
 
 def recurrent_family() -> Graph:
-    """SVDF layers: int8 with int16 and int8 state, rank 2, without bias, float32 with ReLU."""
+    """SVDF layers: int8 with int16 and int8 state, rank 2, without bias, float32 with ReLU; resource
+    variables holding running sums (int8 and float32)."""
     f = Family("recurrent", 6)
     for state_dtype, units, rank, memory, with_bias in (("int16", 4, 1, 5, True), ("int8", 3, 2, 4, False)):
         filters, state_scale, time_scale = units * rank, 0.02, 0.0004
@@ -570,6 +572,15 @@ def recurrent_family() -> Graph:
         [f.output((1, 3), "float32")],
         options,
     )
+    for dtype, zero in (("int8", 5), ("float32", None)):  # a running sum in a resource variable
+        x, handle = f.input((2, 3), dtype, zero_point=zero), f.builder.tensor((), "resource")
+        f.op("VAR_HANDLE", [], [handle], VarHandleOptions(shared_name=f"sum_{dtype}"))
+        quant = {"scale": f.builder.tensors[x].quantization.single_scale, "zero_point": zero} if zero else {}
+        previous, total = (f.builder.tensor((2, 3), dtype, **quant) for _ in range(2))
+        f.op("READ_VARIABLE", [handle], [previous])
+        f.op("ADD", [previous, x], [total], ElementwiseOptions())
+        f.op("ASSIGN_VARIABLE", [handle, total], [])
+        f.outputs.append(total)
     return f.graph()
 
 

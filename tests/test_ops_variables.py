@@ -6,10 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import GraphBuilder
 from mcudeploy.ir.options import ElementwiseOptions, VarHandleOptions
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.planners.tflm import live_tflm_heads
 from single_op import assert_matches_tflm, random_input
 
 INVOCATIONS = 5
@@ -60,3 +65,14 @@ def test_a_read_of_a_variable_never_assigned_is_refused():
     b.op("READ_VARIABLE", [handle], [value])
     with pytest.raises(UnsupportedOperatorError, match="no ASSIGN_VARIABLE"):
         Engine(b.build([], [value])).run([])
+
+
+def test_tflm_planner_and_state_bytes(tmp_path):
+    """The tflm planner replica places the handles as the live interpreter does; analyze counts
+    each variable's buffer once (two handles of one name share it) beside the arena."""
+    graphs = [accumulator_graph("int8"), accumulator_graph("float32")]
+    paths = [tmp_path / f"accumulator_{n}.tflite" for n in range(len(graphs))]
+    for path, graph in zip(paths, graphs, strict=True):
+        path.write_bytes(write_tflite(graph))
+    assert [plan_memory(read_tflite(path), "tflm").arena_bytes for path in paths] == live_tflm_heads(paths)
+    assert [variable_bytes(graph) for graph in graphs] == [6, 24]

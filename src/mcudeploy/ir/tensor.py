@@ -117,6 +117,13 @@ class Tensor:
         return self.quantization is not None
 
     @property
+    def lives_in_arena(self) -> bool:
+        """Whether the tensor's bytes are planned in the arena. Not constants (flash), variable
+        tensors (persistent state), resource handles (TFLM points them at their kernel's data)
+        nor empty tensors."""
+        return not self.is_constant and not self.is_variable and self.dtype != DType.RESOURCE and self.nbytes > 0
+
+    @property
     def reset_value(self) -> int:
         """What a variable tensor holds before the first invocation (TFLM's ResetVariableTensors):
         the zero point in every int8 element, zero bytes in any other type."""

@@ -36,7 +36,7 @@ class ResourceLayout:
     def nbytes(self) -> int:
         return sum(v.nbytes or 0 for v in self.variables)
 
-    def variable_of(self, graph: Graph, tensor_index: int, label: str) -> int:
+    def variable_of(self, tensor_index: int, label: str) -> int:
         """The id of the variable a READ_VARIABLE or ASSIGN_VARIABLE addresses through its input."""
         if tensor_index not in self.handles:
             raise UnsupportedOperatorError(label, "the resource input does not come from a VAR_HANDLE")

@@ -11,6 +11,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     recurrent,
     reduce,
     softmax,
+    variables,
 )
 from mcudeploy.codegen.layers.base import EMITTERS
 

@@ -54,6 +54,8 @@ class LayerContext:
     """Name of the generated macro turning (type, offset) into a pointer into the arena."""
     variables: Mapping[int, str] = field(default_factory=dict)
     """C array of every variable tensor (state kept across invocations, outside the arena)."""
+    resources: Mapping[int, str] = field(default_factory=dict)
+    """C byte array of every resource variable, by id (`params.variables`)."""
 
     @property
     def label(self) -> str:

@@ -149,7 +149,7 @@ def _tensor_requests(graph: Graph) -> list[Buffer]:
     return [
         Buffer(names[t.index], t.nbytes, created.get(t.index, -1), used.get(t.index, -1), tensor=t.index)
         for t in graph.tensors
-        if not t.is_constant and not t.is_variable and t.nbytes > 0
+        if t.lives_in_arena
     ]
 
 
