@@ -145,6 +145,18 @@ class SVDFOptions:
 
 
 @dataclass(frozen=True)
+class SequenceLSTMOptions:
+    """UNIDIRECTIONAL_SEQUENCE_LSTM; `activation` is the cell gate's (tanh)."""
+
+    activation: Activation = Activation.TANH
+    cell_clip: float = 0.0
+    proj_clip: float = 0.0
+    time_major: bool = False
+    asymmetric_quantize_inputs: bool = False
+    diagonal_recurrent_tensors: bool = False
+
+
+@dataclass(frozen=True)
 class VarHandleOptions:
     """The resource variable a VAR_HANDLE names: handles of equal names are one variable."""
 
@@ -175,6 +187,7 @@ OperatorOptions = (
     | PackOptions
     | SVDFOptions
     | VarHandleOptions
+    | SequenceLSTMOptions
     | UnpackOptions
     | SplitOptions
     | ResizeNearestNeighborOptions

@@ -207,6 +207,15 @@ def _svdf(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="batch by batch, state outside the arena, sums in registers")
 
 
+@_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")
+def _lstm(graph: Graph, op: Operator) -> KernelContract:
+    # Step by step, one batch row at a time: the four gates of the row (float32) in the scratch
+    # buffer, then the row's cell and hidden state (static arrays) and its output. The whole
+    # input sequence is read over all the steps: the output is declared apart from it.
+    cells = graph.tensors[op.outputs[0]].shape[-1]
+    return KernelContract(kernel="step by step, row by row: four gates in scratch", scratch_bytes=4 * 4 * cells)
+
+
 # ------------------------------------------------------------------ sliding windows
 
 

@@ -1,10 +1,12 @@
-"""SVDF: layers with state kept across invocations (a variable tensor, a static array)."""
+"""SVDF and UNIDIRECTIONAL_SEQUENCE_LSTM: layers with state kept across invocations (variable
+tensors, static arrays)."""
 
 from __future__ import annotations
 
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
+from mcudeploy.params import lstm
 from mcudeploy.params.svdf import STATE_INPUT, prepare
 
 
@@ -22,3 +24,21 @@ def svdf(ctx: LayerContext) -> LayerCode:
     state_is16 = int(ctx.input_tensor(STATE_INPUT).dtype == DType.INT16)
     call = f"md_svdf_s8(&params, {weights}, {state}, {state_is16}, {ctx.output_ref()})"
     return LayerCode("md_svdf.h", ("md_svdf.c",), call, declarations)
+
+
+@emits("UNIDIRECTIONAL_SEQUENCE_LSTM")
+def unidirectional_sequence_lstm(ctx: LayerContext) -> LayerCode:
+    params = ctx.prepared(lstm.prepare)
+    weights = ", ".join(ctx.input_ref(i) for i in (*lstm.INPUT_WEIGHTS, *lstm.RECURRENT_WEIGHTS))
+    biases = ", ".join(ctx.input_ref(i) for i in lstm.BIASES)
+    declarations = [
+        ctx.params("md_lstm_params", params),
+        f"static const float *const weights[8] = {{{weights}}};",
+        f"static const float *const biases[4] = {{{biases}}};",
+    ]
+    states = f"{ctx.input_ref(lstm.HIDDEN_STATE)}, {ctx.input_ref(lstm.CELL_STATE)}"
+    call = (
+        f"md_lstm_f32(&params, {float_literal(params.cell_clip)}, {ctx.input_ref(0)}, weights, biases, {states}, "
+        f"{ctx.required_scratch('float')}, {ctx.output_ref()})"
+    )
+    return LayerCode("md_lstm.h", ("md_lstm_f32.c",), call, declarations)

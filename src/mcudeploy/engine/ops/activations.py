@@ -193,7 +193,7 @@ def logistic(ctx: OpContext) -> np.ndarray:
 def _prepare_logistic(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        return _float_logistic
+        return float_logistic
     if source.dtype == DType.INT8:
         params = prepare_params(ctx.op, ctx.graph)
         return _tabulated(source, partial(_sigmoid_like_int8, function=fixed_logistic, params=params))
@@ -203,7 +203,7 @@ def _prepare_logistic(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     raise _unsupported(ctx, source.dtype)
 
 
-def _float_logistic(data: np.ndarray) -> np.ndarray:
+def float_logistic(data: np.ndarray) -> np.ndarray:
     # Above the upper cutoff the result is 1; below the lower one, exp(x) alone.
     exp_of_minus = _exp_f32(-data)
     middle = F32(1) / (F32(1) + exp_of_minus)
@@ -219,7 +219,7 @@ def tanh(ctx: OpContext) -> np.ndarray:
 def _prepare_tanh(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        return _float_tanh
+        return float_tanh
     if source.dtype == DType.INT8:
         params = prepare_params(ctx.op, ctx.graph)
         return _tabulated(source, partial(_sigmoid_like_int8, function=fixed_tanh, params=params))
@@ -229,7 +229,7 @@ def _prepare_tanh(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     raise _unsupported(ctx, source.dtype)
 
 
-def _float_tanh(data: np.ndarray) -> np.ndarray:
+def float_tanh(data: np.ndarray) -> np.ndarray:
     return np.tanh(data.astype(np.float64)).astype(np.float32)
 
 

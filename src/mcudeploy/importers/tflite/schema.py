@@ -143,6 +143,18 @@ OPTIONS: dict[str, OptionSpec] = {
         ir.SVDFOptions,
         {"rank": "Rank", **_ACT, "asymmetric_quantize_inputs": "AsymmetricQuantizeInputs"},
     ),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": OptionSpec(
+        "UnidirectionalSequenceLSTMOptions",
+        ir.SequenceLSTMOptions,
+        {
+            **_ACT,
+            "cell_clip": "CellClip",
+            "proj_clip": "ProjClip",
+            "time_major": "TimeMajor",
+            "asymmetric_quantize_inputs": "AsymmetricQuantizeInputs",
+            "diagonal_recurrent_tensors": "DiagonalRecurrentTensors",
+        },
+    ),
     "VAR_HANDLE": OptionSpec(
         "VarHandleOptions", ir.VarHandleOptions, {"container": "Container", "shared_name": "SharedName"}
     ),
