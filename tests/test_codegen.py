@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
+from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.codegen import generate, render
 from mcudeploy.codegen.runtime_files import all_runtime_files, best_variant, runtime_text
 from mcudeploy.engine import Engine
@@ -724,6 +725,13 @@ def test_kernel_variants_follow_the_core(core, suffix):
         shipped = [name for name in files if re.fullmatch(rf"runtime/{family}(_dsp|_mve)?\.c", name)]
         assert shipped == [f"runtime/{family}{suffix}.c"]
     assert f"runtime/md_conv{suffix}.c" in project.sources
+
+
+def test_state_bytes_in_the_header_are_the_budgets():
+    """The header's state figure is analyze's 'variable tensors (state)' line."""
+    graph = recurrent_family()
+    header = render(graph, plan_memory(graph)).files["network.h"]
+    assert f"next: {variable_bytes(graph)} bytes outside the arena" in header
 
 
 def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):

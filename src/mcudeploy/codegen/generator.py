@@ -133,7 +133,13 @@ def render(
         variables=[
             *(_variable(graph.tensors[index], name) for index, name in variables.items()),
             *(
-                {"name": name, "ctype": "uint8_t", "size": variable.nbytes, "fill": variable.fill}
+                {
+                    "name": name,
+                    "ctype": "uint8_t",
+                    "size": variable.nbytes,
+                    "bytes": variable.nbytes,
+                    "fill": variable.fill,
+                }
                 for name, variable in resources.values()
             ),
         ],
@@ -206,7 +212,13 @@ def _emit(
 
 def _variable(tensor: Tensor, name: str) -> dict:
     """A variable tensor's static array and the value init() resets it to."""
-    return {"name": name, "ctype": c_type(tensor.dtype), "size": max(tensor.size, 1), "fill": tensor.reset_value}
+    return {
+        "name": name,
+        "ctype": c_type(tensor.dtype),
+        "size": max(tensor.size, 1),
+        "bytes": tensor.nbytes,
+        "fill": tensor.reset_value,
+    }
 
 
 def _scratch(plan: MemoryPlan, op: Operator, needed: int) -> Buffer | None:
