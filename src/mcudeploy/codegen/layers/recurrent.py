@@ -29,6 +29,8 @@ def svdf(ctx: LayerContext) -> LayerCode:
 @emits("UNIDIRECTIONAL_SEQUENCE_LSTM")
 def unidirectional_sequence_lstm(ctx: LayerContext) -> LayerCode:
     params = ctx.prepared(lstm.prepare)
+    if params.input_zero_point is not None:
+        raise ctx.unsupported("the int8 LSTM has no C kernel yet")
     weights = ", ".join(ctx.input_ref(i) for i in (*lstm.INPUT_WEIGHTS, *lstm.RECURRENT_WEIGHTS))
     biases = ", ".join(ctx.input_ref(i) for i in lstm.BIASES)
     declarations = [

@@ -269,15 +269,26 @@ def _interpolate_sigmoid(magnitude: np.ndarray, fraction_bits: int) -> np.ndarra
 
 
 def _logistic_int16(data: np.ndarray, params: ActivationParams) -> np.ndarray:
-    x = _rescaled_int16_input(data, params.multiplier, params.shift)
+    return int16_logistic(data, params.multiplier, params.shift)
+
+
+def _tanh_int16(data: np.ndarray, params: ActivationParams) -> np.ndarray:
+    return int16_tanh(data, params.multiplier, params.shift)
+
+
+def int16_logistic(data: np.ndarray, multiplier: int, shift: int) -> np.ndarray:
+    """TFLite's int16 logistic: the input times `multiplier`, rounded right by `shift`, read
+    in the sigmoid table (nine fraction bits); Q0.15 out."""
+    x = _rescaled_int16_input(data, multiplier, shift)
     magnitude = np.abs(x)
     positive = np.where(magnitude >> 9 >= 255, 0x7FFF << 10, _interpolate_sigmoid(magnitude, 9))
     result = np.where(x >= 0, positive + (1 << 9), (1 << 25) - positive + (1 << 9) - 1)
     return (result >> 10).astype(np.int16)
 
 
-def _tanh_int16(data: np.ndarray, params: ActivationParams) -> np.ndarray:
-    x = _rescaled_int16_input(data, params.multiplier, params.shift)
+def int16_tanh(data: np.ndarray, multiplier: int, shift: int) -> np.ndarray:
+    """TFLite's int16 tanh, the same table read with eight fraction bits; Q0.15 out."""
+    x = _rescaled_int16_input(data, multiplier, shift)
     magnitude = np.abs(x)
     # tanh(x) = 2 · sigmoid(2x) - 1: the same table read with one fraction bit less.
     positive = np.where(magnitude >> 8 >= 255, 0xFFFF << 8, _interpolate_sigmoid(magnitude, 8))
