@@ -549,7 +549,7 @@ def movement_family() -> Graph:
 
 def recurrent_family() -> Graph:
     """SVDF layers: int8 with int16 and int8 state, rank 2, without bias, float32 with ReLU; resource
-    variables holding running sums (int8 and float32); a float32 LSTM."""
+    variables holding running sums (int8 and float32); LSTMs, int8 and float32."""
     f = Family("recurrent", 6)
     for state_dtype, units, rank, memory, with_bias in (("int16", 4, 1, 5, True), ("int8", 3, 2, 4, False)):
         filters, state_scale, time_scale = units * rank, 0.02, 0.0004
@@ -591,12 +591,18 @@ def recurrent_family() -> Graph:
             lstm_inputs[position] = f.constant(f.rng.standard_normal(shape), "float32")
     for position in (18, 19):
         lstm_inputs[position] = f.builder.tensor((2, 5), "float32", is_variable=True)
-    f.op(
-        "UNIDIRECTIONAL_SEQUENCE_LSTM",
-        lstm_inputs,
-        [f.output((2, 3, 5), "float32")],
-        SequenceLSTMOptions(cell_clip=2.0),
-    )
+    options = SequenceLSTMOptions(cell_clip=2.0)
+    f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [f.output((2, 3, 5), "float32")], options)
+    lstm_inputs = [f.input((3, 2, 4), "int8", scale=0.03), *[NO_TENSOR] * 23]  # int8, time-major
+    for positions, depth in (((1, 2, 3, 4), 4), ((5, 6, 7, 8), 6)):
+        for position in positions:
+            lstm_inputs[position] = f.constant(f.rng.integers(-127, 128, (6, depth)), "int8", scale=0.01)
+    for position in (12, 13, 14, 15):
+        lstm_inputs[position] = f.constant(f.rng.integers(-4000, 4000, 6), "int32", scale=3e-4)
+    lstm_inputs[18] = f.builder.tensor((2, 6), "int8", scale=1 / 128, zero_point=2, is_variable=True)
+    lstm_inputs[19] = f.builder.tensor((2, 6), "int16", scale=2**-11, is_variable=True)
+    output = f.output((3, 2, 6), "int8", scale=1 / 128, zero_point=2)
+    f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [output], SequenceLSTMOptions(time_major=True, cell_clip=2.5))
     return f.graph()
 
 

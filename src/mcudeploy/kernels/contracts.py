@@ -209,11 +209,14 @@ def _svdf(graph: Graph, op: Operator) -> KernelContract:
 
 @_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")
 def _lstm(graph: Graph, op: Operator) -> KernelContract:
-    # Step by step, one batch row at a time: the four gates of the row (float32) in the scratch
-    # buffer, then the row's cell and hidden state (static arrays) and its output. The whole
-    # input sequence is read over all the steps: the output is declared apart from it.
-    cells = graph.tensors[op.outputs[0]].shape[-1]
-    return KernelContract(kernel="step by step, row by row: four gates in scratch", scratch_bytes=4 * 4 * cells)
+    # Step by step, one batch row at a time: the four gates of the row (float32, or int16 for int8
+    # models) in the scratch buffer, then the row's cell and hidden state (static arrays) and its
+    # output. The whole input sequence is read over all the steps: the output is declared apart.
+    output = graph.tensors[op.outputs[0]]
+    gate_bytes = 4 if output.dtype.is_float else 2
+    return KernelContract(
+        kernel="step by step, row by row: four gates in scratch", scratch_bytes=4 * gate_bytes * output.shape[-1]
+    )
 
 
 # ------------------------------------------------------------------ sliding windows

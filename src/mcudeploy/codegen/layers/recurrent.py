@@ -29,16 +29,21 @@ def svdf(ctx: LayerContext) -> LayerCode:
 @emits("UNIDIRECTIONAL_SEQUENCE_LSTM")
 def unidirectional_sequence_lstm(ctx: LayerContext) -> LayerCode:
     params = ctx.prepared(lstm.prepare)
-    if params.input_zero_point is not None:
-        raise ctx.unsupported("the int8 LSTM has no C kernel yet")
+    integer = params.input_zero_point is not None
     weights = ", ".join(ctx.input_ref(i) for i in (*lstm.INPUT_WEIGHTS, *lstm.RECURRENT_WEIGHTS))
     biases = ", ".join(ctx.input_ref(i) for i in lstm.BIASES)
     declarations = [
         ctx.params("md_lstm_params", params),
-        f"static const float *const weights[8] = {{{weights}}};",
-        f"static const float *const biases[4] = {{{biases}}};",
+        f"static const {'int8_t' if integer else 'float'} *const weights[8] = {{{weights}}};",
+        f"static const {'int32_t' if integer else 'float'} *const biases[4] = {{{biases}}};",
     ]
     states = f"{ctx.input_ref(lstm.HIDDEN_STATE)}, {ctx.input_ref(lstm.CELL_STATE)}"
+    if integer:
+        call = (
+            f"md_lstm_s8(&params, {ctx.input_ref(0)}, weights, biases, {states}, "
+            f"{ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
+        )
+        return LayerCode("md_lstm.h", ("md_lstm.c",), call, declarations)
     call = (
         f"md_lstm_f32(&params, {float_literal(params.cell_clip)}, {ctx.input_ref(0)}, weights, biases, {states}, "
         f"{ctx.required_scratch('float')}, {ctx.output_ref()})"
