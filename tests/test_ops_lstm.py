@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
@@ -100,3 +101,8 @@ def test_int16_lstm_is_refused_plainly():
     graph.tensors[0].dtype = DType.INT16
     with pytest.raises(UnsupportedOperatorError, match="int16 is not supported"):
         prepare(graph.operators[0], graph)
+
+
+def test_macs_count_the_eight_weight_matrices_per_step():
+    graph = lstm_graph(batches=2, time_steps=4, input_size=5, cells=3)
+    assert layer_macs(graph, graph.operators[0]) == 2 * 4 * 4 * 3 * (5 + 3)
