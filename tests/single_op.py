@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mcudeploy.engine.interpreter import run
+from mcudeploy.engine.interpreter import Engine
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
-from mcudeploy.ir import Graph, Tensor
-from mcudeploy.validation.oracles import tflm_run
+from mcudeploy.ir import DType, Graph, Tensor
+from mcudeploy.validation.oracles import tflm_runs
 
 FLOAT_RTOL = 1e-5
 
@@ -28,22 +28,34 @@ def random_input(tensor: Tensor, rng: np.random.Generator) -> np.ndarray:
 
 
 def assert_matches_tflm(
-    graph: Graph, seed: int = 0, float_exact: bool = False, inputs: Sequence[np.ndarray] | None = None
+    graph: Graph,
+    seed: int = 0,
+    float_exact: bool = False,
+    inputs: Sequence[np.ndarray] | None = None,
+    invocations: int = 1,
 ) -> None:
     """Every tensor bit for bit equal to TFLM's (floats within FLOAT_RTOL unless `float_exact`),
-    on the given inputs or seeded random ones."""
-    if inputs is None:
-        rng = np.random.default_rng(seed)
-        inputs = [random_input(t, rng) for t in graph.graph_inputs]
+    on the given inputs or seeded random ones; with several `invocations` (new random inputs each
+    time), one interpreter and one engine run them all, so that variable tensors carry over."""
+    rng = np.random.default_rng(seed)
+    input_sets = [
+        list(inputs) if inputs is not None else [random_input(t, rng) for t in graph.graph_inputs]
+        for _ in range(invocations)
+    ]
     model = write_tflite(graph)
-    theirs = tflm_run(model, inputs, tensor_count=len(graph.tensors), output_count=len(graph.outputs))
-    ours = run(read_tflite(model), inputs)
-    for tensor in graph.tensors:
-        _assert_tensor_equal(tensor, ours.tensors[tensor.index], theirs.tensors[tensor.index], float_exact)
+    handles = frozenset(t.index for t in graph.tensors if t.dtype == DType.RESOURCE)
+    theirs = tflm_runs(model, input_sets, len(graph.tensors), len(graph.outputs), unreadable=handles)
+    engine = Engine(read_tflite(model))
+    for step, (step_inputs, their_run) in enumerate(zip(input_sets, theirs, strict=True)):
+        ours = engine.run(step_inputs)
+        for tensor in (t for t in graph.tensors if t.index not in handles):
+            where = f"invocation {step}, tensor {tensor.index} '{tensor.name}'"
+            _assert_tensor_equal(
+                where, tensor, ours.tensors[tensor.index], their_run.tensors[tensor.index], float_exact
+            )
 
 
-def _assert_tensor_equal(tensor: Tensor, ours: np.ndarray, theirs: np.ndarray, float_exact: bool) -> None:
-    where = f"tensor {tensor.index} '{tensor.name}'"
+def _assert_tensor_equal(where: str, tensor: Tensor, ours: np.ndarray, theirs: np.ndarray, float_exact: bool) -> None:
     assert ours.dtype == theirs.dtype, f"{where}: {ours.dtype} vs TFLM {theirs.dtype}"
     assert ours.size == theirs.size, f"{where}: {ours.size} values vs TFLM {theirs.size}"
     ours, theirs = np.ascontiguousarray(ours).reshape(-1), np.ascontiguousarray(theirs).reshape(-1)

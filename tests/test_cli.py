@@ -133,6 +133,10 @@ def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
     }
     assert entries["RESHAPE"]["types"] == "any" and entries["SHAPE"]["types"] == ["int32"]
     everything = {entry["op"]: entry for entry in json.loads(runner.invoke(app, ["ops", "--json", "--all"]).output)}
-    assert not everything["SVDF"]["engine"] and not everything["SVDF"]["c_kernel"] and "CUSTOM" not in everything
+    assert everything["SVDF"]["engine"] and everything["SVDF"]["c_kernel"] and "CUSTOM" not in everything
+    assert (
+        not everything["BIDIRECTIONAL_SEQUENCE_LSTM"]["engine"]
+        and not everything["BIDIRECTIONAL_SEQUENCE_LSTM"]["c_kernel"]
+    )
     table = runner.invoke(app, ["ops"])
     assert table.exit_code == 0 and "LOG_SOFTMAX" in table.output and "int8, float32" in table.output

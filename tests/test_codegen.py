@@ -24,9 +24,10 @@ import numpy as np
 import pytest
 
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
+from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.codegen import generate, render
 from mcudeploy.codegen.runtime_files import all_runtime_files, best_variant, runtime_text
-from mcudeploy.engine import run
+from mcudeploy.engine import Engine
 from mcudeploy.engine.ops.activations import SIGMOID_TABLE_UINT16
 from mcudeploy.engine.ops.softmax import int16_luts
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
@@ -47,11 +48,14 @@ from mcudeploy.ir.options import (
     ReducerOptions,
     ReshapeOptions,
     ResizeNearestNeighborOptions,
+    SequenceLSTMOptions,
     SoftmaxOptions,
     SplitOptions,
     SqueezeOptions,
     StridedSliceOptions,
+    SVDFOptions,
     UnpackOptions,
+    VarHandleOptions,
 )
 from mcudeploy.memory import plan_memory
 
@@ -70,9 +74,9 @@ OUTPUT_RECORD = -1
 # --------------------------------------------------------------------------- the test program
 
 
-def harness(graph: Graph) -> str:
-    """main(): the inputs from stdin, net_run, then one record per hook call and per output on stdout
-    (int32 layer, int32 tensor or output position, uint32 bytes, the bytes)."""
+def harness(graph: Graph, invocations: int = 1) -> str:
+    """main(): per invocation, the inputs from stdin, net_run, then one record per hook call and per
+    output on stdout (int32 layer, int32 tensor or output position, uint32 bytes, the bytes)."""
     inputs, outputs = range(len(graph.inputs)), range(len(graph.outputs))
     buffers = [f"    static uint8_t input_{i}[NET_INPUT_{i}_BYTES + 1];" for i in inputs]
     buffers += [f"    static uint8_t output_{i}[NET_OUTPUT_{i}_BYTES + 1];" for i in outputs]
@@ -99,12 +103,15 @@ def harness(graph: Graph) -> str:
             "int main(void)",
             "{",
             "    int status;",
+            "    int invocation;",
             *buffers,
-            *reads,
             "    if (net_init() != NET_OK) { return 91; }",
+            f"    for (invocation = 0; invocation < {invocations}; ++invocation) {{",
+            *reads,
             f"    status = net_run({arguments});",
             "    if (status != NET_OK) { return 100 - status; }",
             *records,
+            "    }",
             "    return 0;",
             "}",
             "",
@@ -116,16 +123,19 @@ def harness(graph: Graph) -> str:
 class Program:
     graph: Graph
     executable: Path
+    invocations: int = 1
 
-    def run(self, inputs: list[np.ndarray]) -> subprocess.CompletedProcess:
-        data = b"".join(np.ascontiguousarray(a).tobytes() for a in inputs)
+    def run(self, input_sets: list[list[np.ndarray]]) -> subprocess.CompletedProcess:
+        data = b"".join(np.ascontiguousarray(a).tobytes() for inputs in input_sets for a in inputs)
         return subprocess.run([str(self.executable)], input=data, capture_output=True, timeout=60, check=False)
 
 
-def build(graph: Graph, folder: Path, flags: tuple[str, ...], planner: str = "mcudeploy") -> Program:
+def build(
+    graph: Graph, folder: Path, flags: tuple[str, ...], planner: str = "mcudeploy", invocations: int = 1
+) -> Program:
     code = generate(graph, plan_memory(graph, planner=planner), folder / "project", force=True)
     main = folder / "main.c"
-    main.write_text(harness(graph))
+    main.write_text(harness(graph, invocations))
     executable = folder / "program"
     command = [
         "gcc",
@@ -140,7 +150,7 @@ def build(graph: Graph, folder: Path, flags: tuple[str, ...], planner: str = "mc
         str(executable),
     ]
     subprocess.run(command, check=True, capture_output=True, text=True)
-    return Program(graph, executable)
+    return Program(graph, executable, invocations)
 
 
 def records(stdout: bytes) -> list[tuple[int, int, bytes]]:
@@ -155,22 +165,44 @@ def records(stdout: bytes) -> list[tuple[int, int, bytes]]:
 
 def assert_matches_engine(program: Program, inputs: list[np.ndarray]) -> None:
     """Every layer output the hook saw and every graph output equal the engine's."""
-    completed = program.run(inputs)
+    assert_invocations_match_engine(program, [inputs] * program.invocations)
+
+
+def assert_invocations_match_engine(
+    program: Program, input_sets: list[list[np.ndarray]], float_atol: float = 0.0
+) -> None:
+    """The same, invocation after invocation of one program and one engine (state carries over)."""
+    completed = program.run(input_sets)
     assert completed.returncode == 0, completed.stderr.decode(errors="replace")[-3000:]
-    expected = run(program.graph, inputs)
-    seen = records(completed.stdout)
-    hooked = {tensor for layer, tensor, _ in seen if layer != OUTPUT_RECORD}
-    produced = {i for op in program.graph.operators for i in op.outputs if program.graph.tensors[i].nbytes}
-    assert hooked == produced, f"layer hook saw tensors {sorted(hooked)}, layers produce {sorted(produced)}"
-    for layer, index, data in seen:
-        reference = expected.outputs[index] if layer == OUTPUT_RECORD else expected.tensors[index]
-        where = f"output {index}" if layer == OUTPUT_RECORD else f"layer {layer}, tensor {index}"
-        got = np.frombuffer(data, dtype=reference.dtype)
-        want = np.ascontiguousarray(reference).reshape(-1)
-        if reference.dtype.kind == "f":
-            np.testing.assert_allclose(got, want, rtol=FLOAT_RTOL, atol=0, err_msg=where)
-        else:
-            np.testing.assert_array_equal(got, want, err_msg=where)
+    engine = Engine(program.graph)
+    invocations = _per_invocation(records(completed.stdout), len(program.graph.outputs))
+    assert len(invocations) == len(input_sets)
+    for step, (inputs, seen) in enumerate(zip(input_sets, invocations, strict=True)):
+        expected = engine.run(inputs)
+        hooked = {tensor for layer, tensor, _ in seen if layer != OUTPUT_RECORD}
+        produced = {i for op in program.graph.operators for i in op.outputs if program.graph.tensors[i].lives_in_arena}
+        assert hooked == produced, f"layer hook saw tensors {sorted(hooked)}, layers produce {sorted(produced)}"
+        for layer, index, data in seen:
+            reference = expected.outputs[index] if layer == OUTPUT_RECORD else expected.tensors[index]
+            where = f"invocation {step}, " + (
+                f"output {index}" if layer == OUTPUT_RECORD else f"layer {layer}, tensor {index}"
+            )
+            got = np.frombuffer(data, dtype=reference.dtype)
+            want = np.ascontiguousarray(reference).reshape(-1)
+            if reference.dtype.kind == "f":
+                np.testing.assert_allclose(got, want, rtol=FLOAT_RTOL, atol=float_atol, err_msg=where)
+            else:
+                np.testing.assert_array_equal(got, want, err_msg=where)
+
+
+def _per_invocation(found: list[tuple[int, int, bytes]], outputs: int) -> list[list[tuple[int, int, bytes]]]:
+    """The records split after each invocation's last output record."""
+    invocations: list[list[tuple[int, int, bytes]]] = [[]]
+    for record in found:
+        invocations[-1].append(record)
+        if record[0] == OUTPUT_RECORD and record[1] == outputs - 1:
+            invocations.append([])
+    return invocations[:-1] if not invocations[-1] else invocations
 
 
 # --------------------------------------------------------------------------- real models
@@ -194,7 +226,9 @@ def programs(tmp_path_factory) -> Iterator[dict[tuple[str, str], Future[Program]
         jobs[(model, "model")] = lambda m=model, f=root / f"model-{number}": build(real_graph(m), f, SANITIZED)
     jobs[(INT8_MODELS[0], "tflm")] = lambda: build(real_graph(INT8_MODELS[0]), root / "tflm", OPTIMIZED, "tflm")
     for name, family in FAMILIES.items():
-        jobs[(name, "family")] = lambda n=name, f=family: build(f(), root / f"family-{n}", SANITIZED)
+        jobs[(name, "family")] = lambda n=name, f=family: build(
+            f(), root / f"family-{n}", SANITIZED, invocations=FAMILY_INVOCATIONS.get(n, 1)
+        )
     for name in WITHOUT_SCRATCH:
         jobs[(name, "tflm")] = lambda n=name: build(FAMILIES[n](), root / f"tflm-{n}", SANITIZED, "tflm")
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
@@ -513,6 +547,72 @@ def movement_family() -> Graph:
     return f.graph()
 
 
+def recurrent_family() -> Graph:
+    """SVDF layers: int8 with int16 and int8 state, rank 2, without bias, float32 with ReLU; resource
+    variables holding running sums (int8 and float32); LSTMs, int8 and float32."""
+    f = Family("recurrent", 6)
+    for state_dtype, units, rank, memory, with_bias in (("int16", 4, 1, 5, True), ("int8", 3, 2, 4, False)):
+        filters, state_scale, time_scale = units * rank, 0.02, 0.0004
+        x = f.input((2, 9), "int8", scale=0.05)
+        info = np.iinfo(state_dtype)
+        times = f.constant(f.rng.integers(info.min + 1, info.max + 1, (filters, memory)), state_dtype, scale=time_scale)
+        bias = (
+            f.constant(f.rng.integers(-3000, 3000, units), "int32", scale=state_scale * time_scale)
+            if with_bias
+            else NO_TENSOR
+        )
+        zero = 3 if state_dtype == "int8" else 0
+        state = f.builder.tensor(
+            (2, filters * memory), state_dtype, scale=state_scale, zero_point=zero, is_variable=True
+        )
+        f.op("SVDF", [x, f.weights((filters, 9)), times, bias, state], [f.output((2, units))], SVDFOptions(rank=rank))
+    x = f.input((1, 6), "float32")
+    features, times = (f.constant(f.rng.standard_normal(shape), "float32") for shape in ((6, 6), (6, 3)))
+    state = f.builder.tensor((1, 18), "float32", is_variable=True)
+    options = SVDFOptions(rank=2, activation=Activation.RELU)
+    f.op(
+        "SVDF",
+        [x, features, times, f.constant(f.rng.standard_normal(3), "float32"), state],
+        [f.output((1, 3), "float32")],
+        options,
+    )
+    for dtype, zero in (("int8", 5), ("float32", None)):  # a running sum in a resource variable
+        x, handle = f.input((2, 3), dtype, zero_point=zero), f.builder.tensor((), "resource")
+        f.op("VAR_HANDLE", [], [handle], VarHandleOptions(shared_name=f"sum_{dtype}"))
+        quant = {"scale": f.builder.tensors[x].quantization.single_scale, "zero_point": zero} if zero else {}
+        previous, total = (f.builder.tensor((2, 3), dtype, **quant) for _ in range(2))
+        f.op("READ_VARIABLE", [handle], [previous])
+        f.op("ADD", [previous, x], [total], ElementwiseOptions())
+        f.op("ASSIGN_VARIABLE", [handle, total], [])
+        f.outputs.append(total)
+    lstm_inputs = [f.input((2, 3, 4), "float32"), *[NO_TENSOR] * 23]  # batch-major, with cell clip
+    for positions, shape in (((1, 2, 3, 4), (5, 4)), ((5, 6, 7, 8), (5, 5)), ((12, 13, 14, 15), (5,))):
+        for position in positions:
+            lstm_inputs[position] = f.constant(f.rng.standard_normal(shape), "float32")
+    for position in (18, 19):
+        lstm_inputs[position] = f.builder.tensor((2, 5), "float32", is_variable=True)
+    options = SequenceLSTMOptions(cell_clip=2.0)
+    f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [f.output((2, 3, 5), "float32")], options)
+    lstm_inputs = [f.input((3, 2, 4), "int8", scale=0.03), *[NO_TENSOR] * 23]  # int8, time-major
+    for positions, depth in (((1, 2, 3, 4), 4), ((5, 6, 7, 8), 6)):
+        for position in positions:
+            lstm_inputs[position] = f.constant(f.rng.integers(-127, 128, (6, depth)), "int8", scale=0.01)
+    for position in (12, 13, 14, 15):
+        lstm_inputs[position] = f.constant(f.rng.integers(-4000, 4000, 6), "int32", scale=3e-4)
+    lstm_inputs[18] = f.builder.tensor((2, 6), "int8", scale=1 / 128, zero_point=2, is_variable=True)
+    lstm_inputs[19] = f.builder.tensor((2, 6), "int16", scale=2**-11, is_variable=True)
+    output = f.output((3, 2, 6), "int8", scale=1 / 128, zero_point=2)
+    f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [output], SequenceLSTMOptions(time_major=True, cell_clip=2.5))
+    return f.graph()
+
+
+FAMILY_INVOCATIONS = {"recurrent": 4}
+"""Families whose programs run several invocations (their state carries over), with new inputs each."""
+FAMILY_FLOAT_ATOL = {"recurrent": 1e-6}
+"""Absolute float tolerance beside FLOAT_RTOL: an LSTM's cell update cancels (forget · cell + input ·
+gate), and C's tanhf (glibc, newlib) is not correctly rounded, unlike the engine's: one ulp in a gate
+near 1 is 6e-8 in an output near 0, over several steps and invocations."""
+
 FAMILIES: dict[str, Callable[[], Graph]] = {
     "conv_int8": conv_family("int8"),
     "conv_int16": conv_family("int16"),
@@ -521,6 +621,7 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "activations": activations_family,
     "softmax_quantize": softmax_quantize_family,
     "movement": movement_family,
+    "recurrent": recurrent_family,
 }
 
 
@@ -528,7 +629,8 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
 def test_operator_family_matches_engine(programs, family):
     program = programs[(family, "family")].result()
     for seed in SEEDS:
-        assert_matches_engine(program, random_inputs(program.graph, seed))
+        input_sets = [random_inputs(program.graph, seed + 10 * step) for step in range(program.invocations)]
+        assert_invocations_match_engine(program, input_sets, FAMILY_FLOAT_ATOL.get(family, 0.0))
 
 
 WITHOUT_SCRATCH = ("conv_int8", "conv_int16", "conv_float32")
@@ -563,7 +665,7 @@ def test_softmax_sum_out_of_range_is_an_error_code(tmp_path):
     x = f.input((1, 600), "int8", scale=0.1)
     f.op("SOFTMAX", [x], [f.output((1, 600), "int8", scale=1 / 256, zero_point=-128)], SoftmaxOptions())
     program = build(f.graph(), tmp_path, OPTIMIZED)
-    completed = program.run([np.zeros((1, 600), dtype=np.int8)])
+    completed = program.run([[np.zeros((1, 600), dtype=np.int8)]])
     assert completed.returncode == 100 - (-3)
 
 
@@ -629,6 +731,13 @@ def test_kernel_variants_follow_the_core(core, suffix):
         shipped = [name for name in files if re.fullmatch(rf"runtime/{family}(_dsp|_mve)?\.c", name)]
         assert shipped == [f"runtime/{family}{suffix}.c"]
     assert f"runtime/md_conv{suffix}.c" in project.sources
+
+
+def test_state_bytes_in_the_header_are_the_budgets():
+    """The header's state figure is analyze's 'variable tensors (state)' line."""
+    graph = recurrent_family()
+    header = render(graph, plan_memory(graph)).files["network.h"]
+    assert f"next: {variable_bytes(graph)} bytes outside the arena" in header
 
 
 def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):

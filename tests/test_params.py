@@ -15,7 +15,18 @@ from mcudeploy.codegen.runtime_files import all_runtime_files, runtime_text
 from mcudeploy.ir import DType, GraphBuilder, Padding
 from mcudeploy.ir.options import Conv2DOptions, ElementwiseOptions
 from mcudeploy.memory.budget import constant_layout
-from mcudeploy.params import activations, conv, elementwise, fully_connected, movement, quantize, reduce, softmax
+from mcudeploy.params import (
+    activations,
+    conv,
+    elementwise,
+    fully_connected,
+    lstm,
+    movement,
+    quantize,
+    reduce,
+    softmax,
+    svdf,
+)
 from mcudeploy.params.record import struct_fields
 from mcudeploy.params.requantization import requantization
 
@@ -32,6 +43,8 @@ RECORDS = {
     reduce.ReduceParams: ("md_reduce_params", ()),
     movement.PadParams: ("md_pad_params", ()),
     movement.ResizeParams: ("md_resize_params", ()),
+    svdf.SvdfParams: ("md_svdf_params", ()),
+    lstm.LstmParams: ("md_lstm_params", ()),
 }
 """Each record, its C struct, and the struct's leading fields the emitter writes itself (C enums)."""
 

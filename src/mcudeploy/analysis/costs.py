@@ -2,6 +2,8 @@
 
 One MAC per multiply-accumulate of the layer's arithmetic definition:
 convolution out_h·out_w·out_c·k_h·k_w·in_c/groups, fully connected in·out per
+batch row, SVDF the feature weights (filters·input) and the time weights
+(filters·memory) per batch row, an LSTM its four gates' input and recurrent weights per step and
 batch row. Other operators (pooling, element-wise, data movement) count 0.
 """
 
@@ -58,8 +60,23 @@ def _fully_connected_macs(graph: Graph, op: Operator) -> int:
     return math.prod(out.shape) * depth
 
 
+def _svdf_macs(graph: Graph, op: Operator) -> int:
+    # Feature weights [filters, input], time weights [filters, memory], input [batches, input].
+    batches = graph.tensors[op.inputs[0]].shape[0]
+    features, times = (graph.tensors[i].size for i in op.inputs[1:3])
+    return batches * (features + times)
+
+
+def _lstm_macs(graph: Graph, op: Operator) -> int:
+    # Output [batch, time, cells] (or time-major): each of its rows runs the eight weight matrices.
+    rows = math.prod(graph.tensors[op.outputs[0]].shape[:2])
+    return rows * sum(graph.tensors[op.inputs[i]].size for i in range(1, 9))
+
+
 _MAC_COUNTERS = {
     "CONV_2D": _conv_macs,
     "DEPTHWISE_CONV_2D": _depthwise_macs,
     "FULLY_CONNECTED": _fully_connected_macs,
+    "SVDF": _svdf_macs,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": _lstm_macs,
 }

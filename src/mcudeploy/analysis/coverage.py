@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS
 from mcudeploy.ir import Graph, Operator
+from mcudeploy.params.variables import resource_layout
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ def uncounted_operators(graph: Graph) -> list[OperatorGap]:
 
 
 def variable_bytes(graph: Graph) -> int:
-    """Bytes of the variable tensors (state kept across inferences, outside the arena)."""
-    return sum(t.nbytes for t in graph.tensors if t.is_variable)
+    """Bytes of the variable tensors and resource variables (state kept across inferences,
+    outside the arena)."""
+    return sum(t.nbytes for t in graph.tensors if t.is_variable) + resource_layout(graph).nbytes
 
 
 def _name(op: Operator) -> str:

@@ -22,6 +22,7 @@ C_TYPES = {
     DType.FLOAT32: "float",
     DType.FLOAT64: "double",
     DType.BOOL: "uint8_t",
+    DType.RESOURCE: "int32_t",
 }
 
 MD_DTYPES = {

@@ -29,6 +29,7 @@ from mcudeploy.kernels import kernel_contract
 from mcudeploy.memory.budget import ConstantLayout, constant_layout
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.params.requantization import requantization
+from mcudeploy.params.variables import resource_layout
 
 PREFIX_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
 MIN_ARENA_ALIGNMENT = 8
@@ -109,7 +110,14 @@ def render(
     _check_alignment(graph, plan, layout)
     block = weights_block(layout, prefix)
     offsets = {b.tensor: b.offset for b in plan.buffers if b.tensor is not None}
-    codes = [_emit(graph, op, plan, offsets, block, prefix) for op in graph.operators]
+    variables = {t.index: f"{prefix}_state_{t.index}" for t in graph.tensors if t.is_variable}
+    resources = {
+        resource: (f"{prefix}_resource_{resource}", variable)
+        for resource, variable in enumerate(resource_layout(graph).variables)
+        if variable.nbytes is not None
+    }
+    names = {resource: name for resource, (name, _) in resources.items()}
+    codes = [_emit(graph, op, plan, offsets, block, prefix, variables, names) for op in graph.operators]
     sources, headers = needed_files(
         [s for code in codes for s in code.sources], ["md_common.h", *(c.header for c in codes if c.header)], core
     )
@@ -122,6 +130,19 @@ def render(
         weights_guard=guard_bytes,
         sources=["network.c", *(f"runtime/{s}" for s in sources)],
         libm=needs_libm,
+        variables=[
+            *(_variable(graph.tensors[index], name) for index, name in variables.items()),
+            *(
+                {
+                    "name": name,
+                    "ctype": "uint8_t",
+                    "size": variable.nbytes,
+                    "bytes": variable.nbytes,
+                    "fill": variable.fill,
+                }
+                for name, variable in resources.values()
+            ),
+        ],
     )
     context["uses_math_h"] = _uses_math_macros(context)
     files = {name: _templates().get_template(f"{name}.j2").render(context) for name in TEMPLATES}
@@ -160,7 +181,14 @@ def _templates() -> jinja2.Environment:
 
 
 def _emit(
-    graph: Graph, op: Operator, plan: MemoryPlan, offsets: dict[int, int], block: WeightsBlock, prefix: str
+    graph: Graph,
+    op: Operator,
+    plan: MemoryPlan,
+    offsets: dict[int, int],
+    block: WeightsBlock,
+    prefix: str,
+    variables: dict[int, str],
+    resources: dict[int, str],
 ) -> LayerCode:
     emitter = EMITTERS.get(op.op_type)
     if emitter is None:
@@ -176,8 +204,21 @@ def _emit(
         constants=block.members,
         derived_names={kind: name for (layer, kind), name in block.derived.items() if layer == op.index},
         tensor_macro=f"{identifier(prefix)}_TENSOR",
+        variables=variables,
+        resources=resources,
     )
     return emitter(ctx)
+
+
+def _variable(tensor: Tensor, name: str) -> dict:
+    """A variable tensor's static array and the value init() resets it to."""
+    return {
+        "name": name,
+        "ctype": c_type(tensor.dtype),
+        "size": max(tensor.size, 1),
+        "bytes": tensor.nbytes,
+        "fill": tensor.reset_value,
+    }
 
 
 def _scratch(plan: MemoryPlan, op: Operator, needed: int) -> Buffer | None:

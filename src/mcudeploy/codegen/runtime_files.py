@@ -17,6 +17,8 @@ SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "md_elementwise_f32.c": ("md_elementwise.c",),
     "md_reduce_f32.c": ("md_reduce.c",),
     "md_quantize_f32.c": ("md_quantize.c",),
+    "md_lstm_f32.c": ("md_activations_f32.c",),
+    "md_lstm.c": ("md_activations_s16.c",),
 }
 """Library sources that call functions defined in another source (loop drivers, shared helpers).
 A variant (below) needs what its portable source needs."""

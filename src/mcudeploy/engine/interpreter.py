@@ -12,6 +12,7 @@ from mcudeploy.engine.registry import KERNELS, Kernel, OpContext
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
 from mcudeploy.ir.validate import validate_graph
+from mcudeploy.params.variables import resource_layout
 
 
 @dataclass
@@ -37,7 +38,9 @@ def check_supported(graph: Graph) -> None:
 
 class Engine:
     """A graph set up once and run many times, as TFLite Micro splits Prepare from Invoke: each
-    kernel keeps what it derives from the operator's constants (`OpContext.prepared`) across runs."""
+    kernel keeps what it derives from the operator's constants (`OpContext.prepared`) across runs,
+    and the variable tensors (SVDF and LSTM state) keep their values from one run to the next,
+    starting from TFLM's reset values (the zero point of int8 tensors, zero otherwise)."""
 
     def __init__(self, graph: Graph) -> None:
         check_supported(graph)
@@ -46,22 +49,38 @@ class Engine:
         self._constants = {t.index: t.data for t in graph.constants()}
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
         self._steps = [_Step.of(graph, op) for op in graph.operators]
+        self._resource_layout = resource_layout(graph)
+        self.reset()
+
+    def reset(self) -> None:
+        """Variable tensors and resource variables back to their values before the first run
+        (TFLM's ResetVariableTensors)."""
+        self._variables = {
+            t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in self.graph.tensors if t.is_variable
+        }
+        self._resources = {
+            resource: np.full(variable.nbytes, variable.fill, dtype=np.uint8)
+            for resource, variable in enumerate(self._resource_layout.variables)
+            if variable.nbytes is not None
+        }
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
         graph = self.graph
         values = dict(self._constants)
+        values.update(self._variables)  # kernels update these arrays in place
         values.update(zip(graph.inputs, self._checked_inputs(inputs), strict=True))
         try:
             for step in self._steps:
                 args = [None if i == NO_TENSOR else values[i] for i in step.op.inputs]
-                result = step.kernel(OpContext(step.op, graph, args, step.states))
+                result = step.kernel(OpContext(step.op, graph, args, step.states, self._resources))
                 results = (result,) if isinstance(result, np.ndarray) else result
                 for expected, array in zip(step.outputs, results, strict=True):
                     expected.check_output(graph, step.op, array)
                     values[expected.index] = array
         except McuDeployError as error:  # a variant a kernel refuses: reported against the file and the layer
             raise type(error)(graph.subject, f"layer {step.op.label}: {error.reason}") from None
+        values.update({index: state.copy() for index, state in self._variables.items()})
         return RunResult(outputs=[values[i] for i in graph.outputs], tensors=values)
 
     def _checked_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -23,6 +23,8 @@ class OpContext:
     inputs: list[np.ndarray | None]
     states: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
     """Shared by every run of an `Engine`; a context made on its own starts empty."""
+    resources: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    """The resource variables' buffers (bytes) by id, shared by every operator and run of an `Engine`."""
 
     @property
     def options(self):

@@ -138,6 +138,33 @@ class ResizeNearestNeighborOptions:
 
 
 @dataclass(frozen=True)
+class SVDFOptions:
+    rank: int = 1
+    activation: Activation = Activation.NONE
+    asymmetric_quantize_inputs: bool = False
+
+
+@dataclass(frozen=True)
+class SequenceLSTMOptions:
+    """UNIDIRECTIONAL_SEQUENCE_LSTM; `activation` is the cell gate's (tanh)."""
+
+    activation: Activation = Activation.TANH
+    cell_clip: float = 0.0
+    proj_clip: float = 0.0
+    time_major: bool = False
+    asymmetric_quantize_inputs: bool = False
+    diagonal_recurrent_tensors: bool = False
+
+
+@dataclass(frozen=True)
+class VarHandleOptions:
+    """The resource variable a VAR_HANDLE names: handles of equal names are one variable."""
+
+    container: str = ""
+    shared_name: str = ""
+
+
+@dataclass(frozen=True)
 class CustomOptions:
     """Options of a custom operator, kept as the raw bytes of the file."""
 
@@ -158,6 +185,9 @@ OperatorOptions = (
     | ReducerOptions
     | StridedSliceOptions
     | PackOptions
+    | SVDFOptions
+    | VarHandleOptions
+    | SequenceLSTMOptions
     | UnpackOptions
     | SplitOptions
     | ResizeNearestNeighborOptions

@@ -20,10 +20,12 @@ class DType(StrEnum):
     FLOAT32 = "float32"
     FLOAT64 = "float64"
     BOOL = "bool"
+    RESOURCE = "resource"
+    """A resource variable's handle (VAR_HANDLE's output): its id, an int32."""
 
     @property
     def numpy(self) -> np.dtype:
-        return np.dtype(self.value)
+        return np.dtype(np.int32) if self is DType.RESOURCE else np.dtype(self.value)
 
     @property
     def itemsize(self) -> int:
@@ -113,3 +115,18 @@ class Tensor:
     @property
     def is_quantized(self) -> bool:
         return self.quantization is not None
+
+    @property
+    def lives_in_arena(self) -> bool:
+        """Whether the tensor's bytes are planned in the arena. Not constants (flash), variable
+        tensors (persistent state), resource handles (TFLM points them at their kernel's data)
+        nor empty tensors."""
+        return not self.is_constant and not self.is_variable and self.dtype != DType.RESOURCE and self.nbytes > 0
+
+    @property
+    def reset_value(self) -> int:
+        """What a variable tensor holds before the first invocation (TFLM's ResetVariableTensors):
+        the zero point in every int8 element, zero bytes in any other type."""
+        if self.dtype == DType.INT8 and self.quantization is not None:
+            return self.quantization.single_zero_point
+        return 0

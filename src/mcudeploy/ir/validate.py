@@ -122,7 +122,8 @@ class _Validator:
         """Walk the operators in order: every input available before use, every tensor written once.
         Returns the tensors operators write."""
         graph = self.graph
-        available = set(graph.inputs) | {t.index for t in graph.constants()}
+        # state (variable tensors) holds its reset value before the first operator runs
+        available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant or t.is_variable}
         written: set[int] = set()
         for op in graph.operators:
             for position, index in enumerate(op.inputs):
@@ -136,7 +137,7 @@ class _Validator:
                         continue  # an operator only other hardware runs may own scratch tensors (Vela's ethos-u)
                     why = "nothing writes it" if producer is None else f"operator {producer.label} writes it later"
                     raise self.fail(f"is read before it is written ({why})", index, op)
-            if not op.outputs:
+            if not op.outputs and op.op_type not in _STATE_WRITERS:
                 raise self.fail("has no outputs", op=op)
             for index in op.outputs:
                 if not 0 <= index < len(graph.tensors):
@@ -221,6 +222,10 @@ class _Validator:
             value = getattr(options, name, 0.0)
             if not math.isfinite(value):
                 raise self.fail(f"{name} is {value}, must be finite", op=op)
+
+
+_STATE_WRITERS = frozenset({"ASSIGN_VARIABLE"})
+"""Operators whose only effect is on state kept across inferences: they have no output tensor."""
 
 
 def _runs(op: Operator) -> bool:

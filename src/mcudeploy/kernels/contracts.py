@@ -199,6 +199,26 @@ def _softmax(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="row by row: max, sum of exponentials, then outputs", overlaps=(rule,))
 
 
+@_declares("SVDF")
+def _svdf(graph: Graph, op: Operator) -> KernelContract:
+    # Batch by batch: the input row read into the state (a static array outside the arena), then
+    # the unit sums accumulated in registers and written. No scratch (TFLM's kernel takes one
+    # int32 per filter and per unit); the output is declared apart from the input.
+    return KernelContract(kernel="batch by batch, state outside the arena, sums in registers")
+
+
+@_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")
+def _lstm(graph: Graph, op: Operator) -> KernelContract:
+    # Step by step, one batch row at a time: the four gates of the row (float32, or int16 for int8
+    # models) in the scratch buffer, then the row's cell and hidden state (static arrays) and its
+    # output. The whole input sequence is read over all the steps: the output is declared apart.
+    output = graph.tensors[op.outputs[0]]
+    gate_bytes = 4 if output.dtype.is_float else 2
+    return KernelContract(
+        kernel="step by step, row by row: four gates in scratch", scratch_bytes=4 * gate_bytes * output.shape[-1]
+    )
+
+
 # ------------------------------------------------------------------ sliding windows
 
 

@@ -11,7 +11,7 @@ reads it, both inclusive:
 - a produced tensor nobody reads still needs its bytes during its own step.
 
 Constants live in flash and variable tensors (state kept across inferences) in
-persistent memory, so neither is in the arena; nor are empty tensors, nor
+persistent memory, so neither is in the arena; nor are resource handles, empty tensors, nor
 tensors no operator and no graph input/output touches.
 """
 
@@ -49,7 +49,7 @@ def tensor_lifetimes(graph: Graph) -> dict[int, Lifetime]:
     lifetimes = {}
     for index in sorted(steps):
         tensor = graph.tensors[index]
-        if tensor.is_constant or tensor.is_variable or tensor.nbytes == 0:
+        if not tensor.lives_in_arena:
             continue
         lifetimes[index] = Lifetime(index, min(steps[index]), max(steps[index]), tensor.nbytes)
     return lifetimes

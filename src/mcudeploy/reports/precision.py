@@ -6,11 +6,13 @@ from mcudeploy.ir import Graph
 
 _CONVERSIONS = {"QUANTIZE", "DEQUANTIZE"}
 _DATA_MOVEMENT = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "CONCATENATION", "PAD", "PADV2"}
+_HANDLES = {"VAR_HANDLE"}
+"""Outputs a resource variable's handle, no values."""
 
 
 def precision(graph: Graph) -> str:
     """ "float32", "int8", "int16"..., or "mixed: float32 + int8", from what the computing layers output."""
-    computing = [op for op in graph.operators if op.op_type not in _CONVERSIONS | _DATA_MOVEMENT]
+    computing = [op for op in graph.operators if op.op_type not in _CONVERSIONS | _DATA_MOVEMENT | _HANDLES]
     dtypes = sorted({str(graph.tensors[op.outputs[0]].dtype) for op in computing if op.outputs})
     if not dtypes:
         return "none"

@@ -27,6 +27,19 @@ def tflm_run(
     model: bytes | Path | str, inputs: Sequence[np.ndarray], tensor_count: int, output_count: int = 1
 ) -> OracleRun:
     """Run TFLite Micro's Python interpreter (reference kernels), keeping all tensors."""
+    return tflm_runs(model, [inputs], tensor_count, output_count)[0]
+
+
+def tflm_runs(
+    model: bytes | Path | str,
+    input_sets: Sequence[Sequence[np.ndarray]],
+    tensor_count: int,
+    output_count: int = 1,
+    unreadable: frozenset[int] = frozenset(),
+) -> list[OracleRun]:
+    """Invoke one TFLite Micro interpreter on each set of inputs in turn (variable tensors, the
+    state of SVDF or LSTM layers, and resource variables carry over from one invocation to the
+    next). The `unreadable` tensors are not read back: resource handles crash the reader."""
     from tflite_micro.python.tflite_micro import runtime
 
     data = _model_bytes(model)
@@ -36,12 +49,17 @@ def tflm_run(
         arena_size=max(4 << 20, 16 * len(data)),
         intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors,
     )
-    for i, array in enumerate(inputs):
-        interpreter.set_input(array, i)
-    interpreter.invoke()
-    outputs = [np.array(interpreter.get_output(i)) for i in range(output_count)]
-    tensors = {i: np.array(interpreter.GetTensor(i, 0)["tensor_data"]) for i in range(tensor_count)}
-    return OracleRun(outputs=outputs, tensors=tensors)
+    runs = []
+    for inputs in input_sets:
+        for i, array in enumerate(inputs):
+            interpreter.set_input(array, i)
+        interpreter.invoke()
+        outputs = [np.array(interpreter.get_output(i)) for i in range(output_count)]
+        tensors = {
+            i: np.array(interpreter.GetTensor(i, 0)["tensor_data"]) for i in range(tensor_count) if i not in unreadable
+        }
+        runs.append(OracleRun(outputs=outputs, tensors=tensors))
+    return runs
 
 
 def litert_run(model: bytes | Path | str, inputs: Sequence[np.ndarray]) -> OracleRun:

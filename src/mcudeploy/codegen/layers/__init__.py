@@ -8,8 +8,10 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     fully_connected,
     movement,
     quantize,
+    recurrent,
     reduce,
     softmax,
+    variables,
 )
 from mcudeploy.codegen.layers.base import EMITTERS
 

@@ -52,6 +52,10 @@ class LayerContext:
     """C expression of this layer's derived arrays, by kind ("multipliers", "shifts")."""
     tensor_macro: str
     """Name of the generated macro turning (type, offset) into a pointer into the arena."""
+    variables: Mapping[int, str] = field(default_factory=dict)
+    """C array of every variable tensor (state kept across invocations, outside the arena)."""
+    resources: Mapping[int, str] = field(default_factory=dict)
+    """C byte array of every resource variable, by id (`params.variables`)."""
 
     @property
     def label(self) -> str:
@@ -95,6 +99,8 @@ class LayerContext:
         if tensor.index in self.constants:
             name = self.constants[tensor.index]
             return name if dtype is None or dtype == tensor.dtype else f"({ctype} *){name}"
+        if tensor.index in self.variables:
+            return self.variables[tensor.index]
         if tensor.index not in self.arena_offsets:
             raise self.unsupported(f"tensor '{tensor.name}' has no place in the memory plan")
         return f"{self.tensor_macro}({ctype}, {self.arena_offsets[tensor.index]})"

@@ -193,7 +193,7 @@ def logistic(ctx: OpContext) -> np.ndarray:
 def _prepare_logistic(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        return _float_logistic
+        return float_logistic
     if source.dtype == DType.INT8:
         params = prepare_params(ctx.op, ctx.graph)
         return _tabulated(source, partial(_sigmoid_like_int8, function=fixed_logistic, params=params))
@@ -203,7 +203,7 @@ def _prepare_logistic(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     raise _unsupported(ctx, source.dtype)
 
 
-def _float_logistic(data: np.ndarray) -> np.ndarray:
+def float_logistic(data: np.ndarray) -> np.ndarray:
     # Above the upper cutoff the result is 1; below the lower one, exp(x) alone.
     exp_of_minus = _exp_f32(-data)
     middle = F32(1) / (F32(1) + exp_of_minus)
@@ -219,7 +219,7 @@ def tanh(ctx: OpContext) -> np.ndarray:
 def _prepare_tanh(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        return _float_tanh
+        return float_tanh
     if source.dtype == DType.INT8:
         params = prepare_params(ctx.op, ctx.graph)
         return _tabulated(source, partial(_sigmoid_like_int8, function=fixed_tanh, params=params))
@@ -229,7 +229,7 @@ def _prepare_tanh(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
     raise _unsupported(ctx, source.dtype)
 
 
-def _float_tanh(data: np.ndarray) -> np.ndarray:
+def float_tanh(data: np.ndarray) -> np.ndarray:
     return np.tanh(data.astype(np.float64)).astype(np.float32)
 
 
@@ -269,15 +269,26 @@ def _interpolate_sigmoid(magnitude: np.ndarray, fraction_bits: int) -> np.ndarra
 
 
 def _logistic_int16(data: np.ndarray, params: ActivationParams) -> np.ndarray:
-    x = _rescaled_int16_input(data, params.multiplier, params.shift)
+    return int16_logistic(data, params.multiplier, params.shift)
+
+
+def _tanh_int16(data: np.ndarray, params: ActivationParams) -> np.ndarray:
+    return int16_tanh(data, params.multiplier, params.shift)
+
+
+def int16_logistic(data: np.ndarray, multiplier: int, shift: int) -> np.ndarray:
+    """TFLite's int16 logistic: the input times `multiplier`, rounded right by `shift`, read
+    in the sigmoid table (nine fraction bits); Q0.15 out."""
+    x = _rescaled_int16_input(data, multiplier, shift)
     magnitude = np.abs(x)
     positive = np.where(magnitude >> 9 >= 255, 0x7FFF << 10, _interpolate_sigmoid(magnitude, 9))
     result = np.where(x >= 0, positive + (1 << 9), (1 << 25) - positive + (1 << 9) - 1)
     return (result >> 10).astype(np.int16)
 
 
-def _tanh_int16(data: np.ndarray, params: ActivationParams) -> np.ndarray:
-    x = _rescaled_int16_input(data, params.multiplier, params.shift)
+def int16_tanh(data: np.ndarray, multiplier: int, shift: int) -> np.ndarray:
+    """TFLite's int16 tanh, the same table read with eight fraction bits; Q0.15 out."""
+    x = _rescaled_int16_input(data, multiplier, shift)
     magnitude = np.abs(x)
     # tanh(x) = 2 · sigmoid(2x) - 1: the same table read with one fraction bit less.
     positive = np.where(magnitude >> 8 >= 255, 0xFFFF << 8, _interpolate_sigmoid(magnitude, 8))

@@ -244,6 +244,8 @@ def _builtin_options(op_type: str, table: tflite.Operator) -> OperatorOptions | 
             if code not in schema.ENUMS[kind]:
                 raise ValueError(f"{op_type} has an unknown {ir_field} code {code}")
             values[ir_field] = schema.ENUMS[kind][code]
+        elif kind is str:
+            values[ir_field] = _text(getattr(options, fb_field)())
         else:
             values[ir_field] = kind(getattr(options, fb_field)())
     return spec.ir_class(**values)

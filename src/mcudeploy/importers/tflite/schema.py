@@ -34,6 +34,7 @@ DTYPES: dict[int, DType] = {
     tflite.TensorType.UINT32: DType.UINT32,
     tflite.TensorType.INT64: DType.INT64,
     tflite.TensorType.BOOL: DType.BOOL,
+    tflite.TensorType.RESOURCE: DType.RESOURCE,
 }
 TENSOR_TYPES: dict[DType, int] = {dtype: code for code, dtype in DTYPES.items()}
 TENSOR_TYPE_NAMES: dict[int, str] = {
@@ -137,6 +138,26 @@ OPTIONS: dict[str, OptionSpec] = {
     "UNPACK": OptionSpec("UnpackOptions", ir.UnpackOptions, {"num": "Num", "axis": "Axis"}),
     "SPLIT": OptionSpec("SplitOptions", ir.SplitOptions, {"num_splits": "NumSplits"}),
     "SPLIT_V": OptionSpec("SplitVOptions", ir.SplitOptions, {"num_splits": "NumSplits"}),
+    "SVDF": OptionSpec(
+        "SVDFOptions",
+        ir.SVDFOptions,
+        {"rank": "Rank", **_ACT, "asymmetric_quantize_inputs": "AsymmetricQuantizeInputs"},
+    ),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": OptionSpec(
+        "UnidirectionalSequenceLSTMOptions",
+        ir.SequenceLSTMOptions,
+        {
+            **_ACT,
+            "cell_clip": "CellClip",
+            "proj_clip": "ProjClip",
+            "time_major": "TimeMajor",
+            "asymmetric_quantize_inputs": "AsymmetricQuantizeInputs",
+            "diagonal_recurrent_tensors": "DiagonalRecurrentTensors",
+        },
+    ),
+    "VAR_HANDLE": OptionSpec(
+        "VarHandleOptions", ir.VarHandleOptions, {"container": "Container", "shared_name": "SharedName"}
+    ),
     "RESIZE_NEAREST_NEIGHBOR": OptionSpec(
         "ResizeNearestNeighborOptions",
         ir.ResizeNearestNeighborOptions,

@@ -203,13 +203,20 @@ def _builtin_options(b: flatbuffers.Builder, op: Operator) -> tuple[int, int | N
         for ir_field, value in values.items()
         if spec.field_type(ir_field) is tuple and value is not None
     }
+    strings = {
+        ir_field: b.CreateString(value)
+        for ir_field, value in values.items()
+        if spec.field_type(ir_field) is str and value
+    }
     getattr(tflite, f"{spec.table}Start")(b)
     for ir_field, fb_field in spec.fields.items():
         value, kind = values[ir_field], spec.field_type(ir_field)
-        if value is None:
+        if value is None or (kind is str and not value):
             continue
         if kind is tuple:
             value = vectors[ir_field]
+        elif kind is str:
+            value = strings[ir_field]
         elif kind in _ENUM_CODES:
             value = _ENUM_CODES[kind][value]
         getattr(tflite, f"{spec.table}Add{fb_field}")(b, value)

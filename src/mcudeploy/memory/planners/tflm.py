@@ -41,11 +41,13 @@ from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.memory.lifetimes import buffer_names, scratch_name
 from mcudeploy.memory.plan import Buffer, MemoryPlan
+from mcudeploy.params.lstm import tflm_scratch_bytes as lstm_tflm_scratch
+from mcudeploy.params.svdf import prepare as prepare_svdf
 
 POINTER_BYTES = 4
 """A pointer on a Cortex-M: ADD_N requests one per input (the 64-bit host interpreter asks for 8)."""
 
-_UNMODELLED = {"SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM", "TFLite_Detection_PostProcess", "ethos-u"}
+_UNMODELLED = {"TFLite_Detection_PostProcess", "ethos-u"}
 """Operators whose TFLM kernels request scratch this module does not reproduce."""
 
 
@@ -65,6 +67,12 @@ def tflm_scratch_requests(graph: Graph, op: Operator) -> list[int]:
         return [4 * rank, 4 * rank]
     if op.op_type == "ADD_N":
         return [POINTER_BYTES * len(inputs)] if output.dtype.value in ("float32", "int8") else []
+    if op.op_type == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        return lstm_tflm_scratch(op, graph)
+    if op.op_type == "SVDF":  # the time products per filter; integer kernels also the sums per unit
+        svdf = prepare_svdf(op, graph)
+        per_unit = [4 * svdf.batches * svdf.units] if svdf.feature_multiplier is not None else []
+        return [4 * svdf.batches * svdf.filters, *per_unit]
     if op.op_type == "TRANSPOSE_CONV":
         data, bias = inputs[2], inputs[3] if len(inputs) > 3 else None
         if data.dtype.value == "int8":
@@ -144,7 +152,7 @@ def _tensor_requests(graph: Graph) -> list[Buffer]:
     return [
         Buffer(names[t.index], t.nbytes, created.get(t.index, -1), used.get(t.index, -1), tensor=t.index)
         for t in graph.tensors
-        if not t.is_constant and not t.is_variable and t.nbytes > 0
+        if t.lives_in_arena
     ]
 
 
