@@ -10,21 +10,11 @@ import numpy as np
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.inputs import random_array
 from mcudeploy.ir import DType, Graph, Tensor
 from mcudeploy.validation.oracles import tflm_runs
 
 FLOAT_RTOL = 1e-5
-
-
-def random_input(tensor: Tensor, rng: np.random.Generator) -> np.ndarray:
-    """Values over the whole range of an integer type, standard normal floats, random bools."""
-    dtype = tensor.dtype.numpy
-    if dtype == np.bool_:
-        return rng.integers(0, 2, size=tensor.shape).astype(np.bool_)
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return rng.integers(info.min, info.max, size=tensor.shape, endpoint=True, dtype=dtype)
-    return rng.standard_normal(tensor.shape).astype(dtype)
 
 
 def assert_matches_tflm(
@@ -39,7 +29,7 @@ def assert_matches_tflm(
     time), one interpreter and one engine run them all, so that variable tensors carry over."""
     rng = np.random.default_rng(seed)
     input_sets = [
-        list(inputs) if inputs is not None else [random_input(t, rng) for t in graph.graph_inputs]
+        list(inputs) if inputs is not None else [random_array(t, rng) for t in graph.graph_inputs]
         for _ in range(invocations)
     ]
     model = write_tflite(graph)

@@ -8,9 +8,10 @@ import pytest
 
 from conftest import MODELS
 from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import MemoryPlan, plan_memory
-from mcudeploy.memory.checker import check_execution, check_layout, random_inputs
+from mcudeploy.memory.checker import check_execution, check_layout
 from mcudeploy.memory.plan import Buffer
 
 

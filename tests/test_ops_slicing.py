@@ -8,6 +8,7 @@ import pytest
 from mcudeploy.engine.interpreter import run
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Activation, GraphBuilder
 from mcudeploy.ir.options import (
     ConcatenationOptions,
@@ -17,7 +18,7 @@ from mcudeploy.ir.options import (
     UnpackOptions,
 )
 from mcudeploy.validation.oracles import tflm_run
-from single_op import assert_matches_tflm, constant, random_input
+from single_op import assert_matches_tflm, constant
 
 # --- STRIDED_SLICE ---------------------------------------------------------------------------
 
@@ -79,7 +80,7 @@ def test_strided_slice_types(dtype):
 
 
 def _assert_both_refuse(graph) -> None:
-    inputs = [random_input(t, np.random.default_rng(0)) for t in graph.graph_inputs]
+    inputs = random_inputs(graph, 0)
     with pytest.raises(RuntimeError):
         tflm_run(write_tflite(graph), inputs, tensor_count=len(graph.tensors))
     with pytest.raises(UnsupportedOperatorError):

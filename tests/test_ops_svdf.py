@@ -11,12 +11,13 @@ from mcudeploy.engine.interpreter import Engine
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.inputs import random_array
 from mcudeploy.ir import NO_TENSOR, GraphBuilder
 from mcudeploy.ir.options import Activation, SVDFOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.planners.tflm import live_tflm_heads
 from mcudeploy.validation.runner import Validator
-from single_op import assert_matches_tflm, random_input
+from single_op import assert_matches_tflm
 
 # (batches, input size, units, rank, memory)
 SHAPES = [(1, 10, 4, 1, 5), (2, 7, 3, 2, 4), (1, 40, 16, 1, 10), (3, 5, 2, 3, 1)]
@@ -94,7 +95,7 @@ def test_float(case, activation):
 
 def test_a_fresh_engine_starts_from_the_reset_state_and_an_engine_carries_it():
     graph = svdf_graph(SHAPES[0], "int8", seed=3)
-    x = random_input(graph.graph_inputs[0], np.random.default_rng(0))
+    x = random_array(graph.graph_inputs[0], np.random.default_rng(0))
     engine = Engine(graph)
     first, second = engine.run([x]), engine.run([x])
     assert np.array_equal(Engine(graph).run([x]).outputs[0], first.outputs[0])
@@ -108,7 +109,7 @@ def test_a_state_that_is_not_variable_is_refused():
     graph.inputs = (*graph.inputs, state.index)
     rng = np.random.default_rng(0)
     with pytest.raises(UnsupportedOperatorError, match="variable activation-state"):
-        Engine(graph).run([random_input(t, rng) for t in graph.graph_inputs])
+        Engine(graph).run([random_array(t, rng) for t in graph.graph_inputs])
 
 
 def test_tflm_planner_models_svdf_scratch_and_ours_needs_none(tmp_path):
@@ -139,5 +140,5 @@ def test_validate_runs_each_input_from_the_reset_state(tmp_path):
     graph = svdf_graph(SHAPES[1], "int8", seed=5)
     validator = Validator(graph, workdir=tmp_path)
     rng = np.random.default_rng(0)
-    result = validator.validate_target("host", [[random_input(graph.graph_inputs[0], rng)] for _ in range(3)])
+    result = validator.validate_target("host", [[random_array(graph.graph_inputs[0], rng)] for _ in range(3)])
     assert all(item.agrees for item in result.inputs)

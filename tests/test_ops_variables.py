@@ -11,11 +11,12 @@ from mcudeploy.engine.interpreter import Engine
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.inputs import random_array
 from mcudeploy.ir import GraphBuilder
 from mcudeploy.ir.options import ElementwiseOptions, VarHandleOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.planners.tflm import live_tflm_heads
-from single_op import assert_matches_tflm, random_input
+from single_op import assert_matches_tflm
 
 INVOCATIONS = 5
 
@@ -50,7 +51,7 @@ def test_running_sum_matches_tflm(dtype):
 
 def test_a_fresh_engine_and_reset_start_from_the_zero_point():
     graph = accumulator_graph(second_handle=False)
-    x = random_input(graph.graph_inputs[0], np.random.default_rng(0))
+    x = random_array(graph.graph_inputs[0], np.random.default_rng(0))
     engine = Engine(graph)
     first = engine.run([x]).outputs[0]
     assert not np.array_equal(engine.run([x]).outputs[0], first)

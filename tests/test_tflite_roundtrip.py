@@ -9,6 +9,7 @@ import pytest
 import tflite
 
 from mcudeploy.importers.tflite import read_tflite, write_tflite
+from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import NO_TENSOR, DType, Graph, GraphBuilder, Operator, Padding, Tensor
 from mcudeploy.ir.options import Activation, Conv2DOptions, CustomOptions, ReshapeOptions
 from mcudeploy.validation.oracles import litert_run, tflm_run
@@ -37,20 +38,6 @@ def assert_same_graph(expected: Graph, actual: Graph) -> None:
         assert operator_summary(got) == operator_summary(want), want.label
     assert (actual.inputs, actual.outputs) == (expected.inputs, expected.outputs)
     assert actual.description == expected.description
-
-
-def random_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    arrays = []
-    for tensor in graph.graph_inputs:
-        if tensor.dtype.is_float:
-            arrays.append(rng.standard_normal(tensor.shape).astype(tensor.dtype.numpy))
-        else:
-            limits = np.iinfo(tensor.dtype.numpy)
-            arrays.append(
-                rng.integers(limits.min, limits.max, size=tensor.shape, endpoint=True, dtype=tensor.dtype.numpy)
-            )
-    return arrays
 
 
 def test_real_models_are_found() -> None:

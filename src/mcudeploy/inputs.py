@@ -196,17 +196,22 @@ def quantize(values: np.ndarray, tensor: Tensor) -> np.ndarray:
     return np.clip(rounded, info.min, info.max).astype(tensor.dtype.numpy)
 
 
-def random_inputs(graph: Graph, seed: int) -> list[np.ndarray]:
-    """Seeded inputs over each input's whole range: every integer value, or real values in [-1, 1)."""
+def random_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
+    """Seeded inputs over each input's whole range: every integer value, both booleans, or real
+    values in [-1, 1)."""
     rng = np.random.default_rng(seed)
-    arrays = []
-    for tensor in graph.graph_inputs:
-        if tensor.dtype.is_float:
-            arrays.append(rng.uniform(-1.0, 1.0, tensor.shape).astype(tensor.dtype.numpy))
-        else:
-            info = np.iinfo(tensor.dtype.numpy)
-            arrays.append(rng.integers(info.min, info.max, tensor.shape, endpoint=True, dtype=tensor.dtype.numpy))
-    return arrays
+    return [random_array(tensor, rng) for tensor in graph.graph_inputs]
+
+
+def random_array(tensor: Tensor, rng: np.random.Generator) -> np.ndarray:
+    """One tensor's random value, drawn as `random_inputs` draws it."""
+    dtype = tensor.dtype.numpy
+    if tensor.dtype.is_float:
+        return rng.uniform(-1.0, 1.0, tensor.shape).astype(dtype)
+    if dtype == np.bool_:
+        return rng.integers(0, 2, tensor.shape).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, tensor.shape, endpoint=True, dtype=dtype)
 
 
 INPUT_SUFFIXES = (".npy", ".npz", ".bin", ".raw", ".bmp")

@@ -24,6 +24,7 @@ import numpy as np
 
 from mcudeploy.engine import run
 from mcudeploy.engine.registry import KERNELS, OpContext
+from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.kernels.contracts import AccessSchedule
 from mcudeploy.memory.plan import Buffer, MemoryPlan, OverlapPermit
@@ -124,21 +125,6 @@ def _group_key(buffer: Buffer, tensors: ArenaTensors) -> str | int:
 
 
 # ------------------------------------------------------------------ dynamic
-
-
-def random_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    arrays = []
-    for tensor in graph.graph_inputs:
-        dtype = tensor.dtype.numpy
-        if tensor.dtype.is_float:
-            arrays.append(rng.standard_normal(tensor.shape).astype(dtype))
-        elif dtype == np.bool_:
-            arrays.append(rng.integers(0, 2, tensor.shape).astype(dtype))
-        else:
-            info = np.iinfo(dtype)
-            arrays.append(rng.integers(info.min, info.max, tensor.shape, endpoint=True).astype(dtype))
-    return arrays
 
 
 class _Arena:
