@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -68,6 +69,16 @@ def test_bad_input_exits_2_with_one_line(monkeypatch, capsys, args, message):
     code, out, err = run_cli(monkeypatch, capsys, "analyze", KWS, *args)
     assert code == 2 and out == ""
     assert err.startswith("mcudeploy: error:") and message in err and err.count("\n") == 1
+
+
+def test_plot_without_matplotlib_names_the_extra(monkeypatch, capsys, tmp_path):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real_find_spec(name, *a)
+    )
+    code, out, err = run_cli(monkeypatch, capsys, "analyze", KWS, "--plot", str(tmp_path / "arena.png"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("mcudeploy: error: --plot:") and "mcudeploy[plot]" in err
 
 
 def test_a_missing_model_exits_2(monkeypatch, capsys, tmp_path):

@@ -37,11 +37,10 @@ from mcudeploy.reports.analyze import (
     Reserves,
     analyze_model,
     budget_tree,
-    check_plot_path,
     layer_table,
-    plot_arena,
     verdict,
 )
+from mcudeploy.reports.arena_plot import check_plot_path, plot_arena
 from mcudeploy.reports.html import analyze_page
 from mcudeploy.reports.precision import precision
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -17,7 +16,6 @@ from mcudeploy.analysis.coverage import OperatorGap, uncounted_operators, variab
 from mcudeploy.codegen.code_size import measured_code
 from mcudeploy.devices import Database, Device, MemoryRegion, Part, load_database
 from mcudeploy.display import markup_safe, printable
-from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import (
     DEFAULT_STACK_BYTES,
@@ -33,13 +31,12 @@ from mcudeploy.memory.budget import (
     memory_budget,
 )
 from mcudeploy.memory.placement import arena_place
-from mcudeploy.memory.plan import Buffer, MemoryPlan
+from mcudeploy.memory.plan import MemoryPlan
 
 FITS = "fits"
 DOES_NOT_FIT = "does not fit"
 CANNOT_VERIFY = "cannot verify"
 """The counted memory fits, but operators whose memory mcudeploy cannot count are left out."""
-PLOT_SUFFIXES = (".png", ".svg")
 FITTING_SHOWN = 8
 
 
@@ -339,74 +336,3 @@ def _amount_line(name: str, amount: int, whole: int, style: str = "") -> str:
 
 def _size_text(size: int) -> str:
     return f"{size // (1024 * 1024)} MiB" if size % (1024 * 1024) == 0 else f"{size // 1024} KiB"
-
-
-# ---------------------------------------------------------------- the arena picture
-
-
-def check_plot_path(path: Path) -> None:
-    if path.suffix.lower() not in PLOT_SUFFIXES:
-        raise McuDeployError(str(path), "the plot must be a .png or .svg file")
-
-
-def plot_arena(graph: Graph, plan: MemoryPlan, stream: BinaryIO, image_format: str) -> None:
-    """The arena over time (x = operator step, y = offset, each buffer a labelled box) written to
-    `stream` as `image_format` ("png" or "svg")."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
-
-    steps = max(len(graph.operators), 1)
-    figure = Figure(figsize=(min(4 + 0.35 * steps, 40), 6), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    palette = [f"C{i}" for i in range(10)]
-    placed = [b for b in plan.buffers if b.offset >= 0]
-    for number, buffer in enumerate(placed):
-        scratch = buffer.scratch_of is not None
-        aliased = buffer.alias_of is not None
-        axes.add_patch(
-            Rectangle(
-                (buffer.first - 0.45, buffer.offset),
-                buffer.last - buffer.first + 0.9,
-                buffer.size,
-                facecolor="none" if aliased else ("0.75" if scratch else palette[number % len(palette)]),
-                edgecolor="black",
-                linewidth=0.6,
-                linestyle="--" if aliased else "-",
-                hatch="//" if scratch else None,
-                alpha=0.85,
-            )
-        )
-        if buffer.size >= plan.arena_bytes * 0.04 and not aliased:
-            wide = buffer.last - buffer.first >= 2
-            axes.text(
-                (buffer.first + buffer.last) / 2,
-                buffer.offset + buffer.size / 2,
-                _box_label(buffer, wide),
-                ha="center",
-                va="center",
-                fontsize=7 if wide else 6,
-                rotation=0 if wide else 90,
-                clip_on=True,
-            )
-    axes.axhline(plan.arena_bytes, color="red", linewidth=1, linestyle=":")
-    if plan.step_live_bytes:
-        axes.axvline(plan.peak_step, color="red", linewidth=0.8, linestyle="--")
-    axes.set_xlim(-0.6, steps - 0.4)
-    axes.set_ylim(0, max(plan.arena_bytes, 1) * 1.04)
-    axes.set_xticks(range(len(graph.operators)))
-    axes.set_xticklabels([f"{op.index} {op.op_type}" for op in graph.operators], rotation=90, fontsize=6)
-    axes.set_xlabel("operator step")
-    axes.set_ylabel("arena offset (bytes)")
-    axes.set_title(f"{graph.name}: tensor arena {plan.arena_bytes:,} B ({plan.planner} planner)")
-    figure.savefig(stream, format=image_format)
-
-
-def _box_label(buffer: Buffer, wide: bool) -> str:
-    """`t12 Relu6` for a tensor (the last part of its name), `scratch 3` for a kernel's scratch."""
-    if buffer.scratch_of is not None:
-        return f"scratch {buffer.scratch_of}"
-    tail = buffer.name.split(";")[0].rsplit("/", 1)[-1]
-    tail = tail if len(tail) <= 16 else tail[:15] + "…"
-    return f"t{buffer.tensor} {tail}" if wide else f"t{buffer.tensor}"
