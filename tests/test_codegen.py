@@ -27,6 +27,7 @@ from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
 from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.codegen import generate, render
 from mcudeploy.codegen.runtime_files import all_runtime_files, best_variant, runtime_text
+from mcudeploy.devices import CORES
 from mcudeploy.engine import Engine
 from mcudeploy.engine.ops.activations import SIGMOID_TABLE_UINT16
 from mcudeploy.engine.ops.softmax import int16_luts
@@ -66,7 +67,7 @@ OPTIMIZED = ("-O2",)
 SANITIZED = ("-O2", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
 """Every program but two is built so: optimized, and any out-of-bounds access or undefined
 behaviour on any input aborts the run."""
-CORTEX_M_CPUS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+COMPILED_CORES = [core for core in CORES if core.cflags]
 HOOK = "test_layer_hook"
 OUTPUT_RECORD = -1
 """Layer field of the records that carry the final outputs (the hook's records carry the layer index)."""
@@ -805,12 +806,12 @@ ARM_GCC = shutil.which("arm-none-eabi-gcc")
 
 
 @pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed")
-@pytest.mark.parametrize("cpu", CORTEX_M_CPUS)
-def test_cortex_m_compiles(tmp_path, cpu):
+@pytest.mark.parametrize("record", COMPILED_CORES, ids=lambda record: record.name)
+def test_cortex_m_compiles(tmp_path, record):
     """The whole library (with the variants the core gets) and a generated int8 and float network
     compile warning-free; the int8 network's objects call no soft-float helper."""
-    core = cpu.replace("plus", "+")
-    flags = [ARM_GCC, f"-mcpu={cpu}", "-mthumb", "-Os", *C_FLAGS, "-c"]
+    core = record.name
+    flags = [ARM_GCC, f"-mcpu={record.mcpu}", "-mthumb", "-Os", *C_FLAGS, "-c"]
     subprocess.run([*flags, *map(str, _library_sources(tmp_path / "lib", core))], cwd=tmp_path / "lib", check=True)
     for model in (INT8_MODELS[0], FLOAT_MODELS[0]):
         graph = real_graph(model)

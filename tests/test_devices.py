@@ -6,8 +6,9 @@ import itertools
 
 import pytest
 
-from mcudeploy.devices import RegionKind, find_device, load_database, normalize_core
-from mcudeploy.devices.database import CORES, DATA_CACHE_CORES, KIB, MemoryRegion, check_regions, parse_database
+from mcudeploy.devices import CORES, RegionKind, find_core, find_device, find_machine, load_database, normalize_core
+from mcudeploy.devices.cores import CORE_NAMES
+from mcudeploy.devices.database import KIB, MemoryRegion, check_regions, parse_database
 from mcudeploy.errors import McuDeployError
 
 MIB = 1024 * KIB
@@ -22,7 +23,7 @@ REQUIRED = [
 
 def test_at_least_thirty_parts_over_every_core_family():
     assert len(DATABASE.parts) >= 30
-    assert {part.core for part in DATABASE.parts} == set(CORES)
+    assert {part.core for part in DATABASE.parts} == set(CORE_NAMES)
 
 
 @pytest.mark.parametrize("name", REQUIRED)
@@ -57,9 +58,42 @@ def test_core_features_match_the_core(part):
     if part.core in ("cortex-m4", "cortex-m7", "cortex-m55", "cortex-m85"):
         assert part.dsp
     assert (part.mve != "none") == (part.core in ("cortex-m55", "cortex-m85"))
-    assert part.core in DATA_CACHE_CORES or not any(r.kind == RegionKind.DTCM for r in part.regions)
+    assert find_core(part.core).data_cache or not any(r.kind == RegionKind.DTCM for r in part.regions)
     if part.npu is not None and "Ethos-U55" in part.npu.type:
         assert part.npu.macs_per_cycle in (32, 64, 128, 256)
+
+
+@pytest.mark.parametrize("part", DATABASE.parts, ids=lambda p: p.name)
+def test_a_part_has_no_feature_its_core_record_lacks(part):
+    """The record is the configuration we compile for: a part may leave out an optional feature, never add one."""
+    core = find_core(part.core)
+    assert part.dsp <= core.dsp
+    assert part.fpu == "none" or core.fpu != "none"
+    assert part.mve == "none" or core.mve != "none"
+
+
+@pytest.mark.parametrize("core", CORES, ids=lambda c: c.name)
+def test_every_core_record_runs_on_a_machine_of_the_database(core):
+    assert normalize_core(core.title) == core.name
+    assert core.kernel_variants == tuple(v for v in ("mve", "dsp") if getattr(core, v) not in (False, "none"))
+    if core.machine is None:
+        assert core.target is None and not core.proxy
+        return
+    machine = find_machine(core.machine)
+    assert core.cflags and core.target and f"-mcpu={core.mcpu}" in core.cflags
+    assert (machine.core == core.name) != core.proxy
+    if core.reference_part is not None:
+        assert find_device(core.reference_part).core == core.name
+
+
+def test_machines_are_boards_with_the_one_memory_region_type():
+    m55 = find_machine("mps3-an547")
+    assert isinstance(m55.ram, MemoryRegion)
+    assert (m55.code.name, m55.rodata.name, m55.ram.name) == ("itcm", "qspi", "dtcm")
+    assert [r.name for r in m55.extra_ram] == ["sram", "ddr"] and m55.region("ram") == m55.ram
+    assert "mps2-an386" not in DATABASE.names(), "machines are where code runs, not devices to deploy to"
+    with pytest.raises(McuDeployError, match="no such memory region"):
+        m55.region("flash")
 
 
 def test_figures_of_well_known_parts():

@@ -224,7 +224,7 @@ def test_arena_section_is_placed_in_the_requested_region(harness_runs: dict) -> 
         arena = image.symbol("arena")
         assert arena.size == INPUT_LENGTH
         assert arena.address % 16 == 0
-        memory_region = get_target(target).memory.region(region)
+        memory_region = get_target(target).machine.region(region)
         assert memory_region.base <= arena.address < memory_region.end
         assert image.symbol("__arena_start").address == arena.address
         assert image.symbol("known_loop").kind == "func"

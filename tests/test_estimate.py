@@ -14,11 +14,10 @@ from typer.testing import CliRunner
 
 from mcudeploy.cli.app import app
 from mcudeploy.devices import Device, RegionKind, find_device, load_database
-from mcudeploy.emulation import InstructionCounting, build, run_elf
+from mcudeploy.emulation import InstructionCounting, build, get_target, run_elf
 from mcudeploy.emulation.plugin import ExecutionCounts
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import CORE_TIMINGS, core_timing, estimate_model, price
-from mcudeploy.estimate.measure import emulation_target
 from mcudeploy.estimate.memory import device_memory, wait_states_at
 from mcudeploy.importers import load_model
 from mcudeploy.memory import plan_memory
@@ -94,7 +93,7 @@ int main(void)
 }
 """
 
-# Hand-computed from the manuals' tables (P = 2, see mcudeploy.estimate.cores), ITERATIONS = 100:
+# Hand-computed from the manuals' tables (P = 2, see mcudeploy.estimate.timings), ITERATIONS = 100:
 SQUARE_LOOP_CYCLES = {
     # Cortex-M0+ TRM Table 3.1: MOVS 1; per iteration LDR 2, MULS 1, ADDS 1, SUBS 1, BNE 2 taken / 1 not;
     # MOV 1, BX 2.
@@ -126,7 +125,7 @@ def _loop_counts(machine: str, directory: Path) -> dict[str, ExecutionCounts]:
     (folder / "loops.S").write_text(LOOPS)
     (folder / "main.c").write_text(MAIN)
     defines = {"ITERATIONS": ITERATIONS, "MVE_ELEMENTS": MVE_ELEMENTS}
-    target = emulation_target(machine)
+    target = get_target(machine)
     elf = build(target, [folder / "loops.S", folder / "main.c"], output_elf=folder / "loops.elf", defines=defines)
     result = run_elf(target, elf, folder, timeout_s=20, plugin=InstructionCounting())
     assert result.exit_code == 0, result.stdout

@@ -17,9 +17,8 @@ from typer.testing import CliRunner
 
 import mcudeploy.codegen
 from mcudeploy.cli.app import app
-from mcudeploy.emulation import ElfImage, InstructionCounting, RunResult, build, run_elf
+from mcudeploy.emulation import ElfImage, InstructionCounting, RunResult, build, get_target, run_elf
 from mcudeploy.emulation.plugin import CLASSES, KIND_CLASSES, PLUGIN_DIR, CacheGeometry, MemoryRange
-from mcudeploy.estimate.measure import M0PLUS_TARGET, emulation_target
 from thumb_asm import PREAMBLE
 
 RUNTIME_SOURCES = Path(mcudeploy.codegen.__file__).resolve().parent / "runtime"
@@ -249,11 +248,11 @@ def _build(machine: str, directory: Path) -> Path:
     folder.mkdir()
     (folder / "sequences.S").write_text(SEQUENCES)
     (folder / "main.c").write_text(MAIN)
-    return build(emulation_target(machine), [folder / "sequences.S", folder / "main.c"], output_elf=folder / "seq.elf")
+    return build(get_target(machine), [folder / "sequences.S", folder / "main.c"], output_elf=folder / "seq.elf")
 
 
 def _run(machine: str, elf: Path, counting: InstructionCounting | None = None) -> RunResult:
-    return run_elf(emulation_target(machine), elf, elf.parent, timeout_s=20, plugin=counting or InstructionCounting())
+    return run_elf(get_target(machine), elf, elf.parent, timeout_s=20, plugin=counting or InstructionCounting())
 
 
 @pytest.fixture(scope="module")
@@ -460,7 +459,7 @@ def _disassembly(elf: Path) -> list[tuple[bytes, str, str]]:
 def _runtime_objects(machine: str, directory: Path) -> list[Path]:
     """The C kernel library compiled for `machine` (no link): the instructions generated code runs.
     Variants for other cores (e.g. MVE kernels on a DSP core) do not compile and are left out."""
-    target = emulation_target(machine)
+    target = get_target(machine)
     sources = [str(source) for source in sorted(RUNTIME_SOURCES.glob("*.c"))]
     command = ["arm-none-eabi-gcc", *target.cflags, "-O2", "-c", f"-I{RUNTIME_SOURCES}", *sources]
     subprocess.run(command, cwd=directory, capture_output=True, check=False)  # gcc goes on past a failing file
@@ -582,5 +581,5 @@ def test_profile_bad_input_exits_2(tmp_path: Path) -> None:
 
 def test_m0plus_target_builds_armv6m_code(sequence_runs: dict) -> None:
     _, elf = sequence_runs["m0plus"]
-    assert M0PLUS_TARGET.machine == "mps2-an385"
+    assert get_target("m0plus").machine.name == "mps2-an385"
     assert ElfImage(elf).symbol("seq_v6m").kind == "func"

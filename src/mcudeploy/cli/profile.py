@@ -11,22 +11,18 @@ import typer
 from mcudeploy.cli.options import JsonOption
 from mcudeploy.cli.output import console, print_json
 from mcudeploy.devices import find_device
+from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.estimate.profile import DEFAULT_TIMEOUT_S, profile_elf
 from mcudeploy.estimate.report import profile_report, profile_table
 
-
-class Machine(StrEnum):
-    M3 = "m3"
-    M4 = "m4"
-    M7 = "m7"
-    M33 = "m33"
-    M55 = "m55"
+Machine = StrEnum("Machine", {name.upper(): name for name in EMULATED_TARGET_NAMES})
+MACHINE_NAMES = f"{', '.join(EMULATED_TARGET_NAMES[:-1])} or {EMULATED_TARGET_NAMES[-1]}"
 
 
 def profile(
     elf: Annotated[Path, typer.Argument(help="Bare-metal ELF using Arm semihosting for I/O and exit.")],
     machine: Annotated[
-        Machine, typer.Option("--machine", "-m", help="QEMU machine: m3, m4, m7, m33 or m55.")
+        Machine, typer.Option("--machine", "-m", help=f"QEMU machine: {MACHINE_NAMES}.")
     ] = Machine.M4,
     core: Annotated[
         str | None,

@@ -26,6 +26,7 @@ from mcudeploy.cli.options import (
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
+from mcudeploy.emulation.targets import HOST
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
@@ -36,22 +37,16 @@ from mcudeploy.reports.precision import precision
 from mcudeploy.validation.oracles import tflm_run
 from mcudeploy.validation.runner import TargetResult, Validator
 
-
-class TargetChoice(StrEnum):
-    HOST = "host"
-    M3 = "m3"
-    M4 = "m4"
-    M7 = "m7"
-    M33 = "m33"
-    M55 = "m55"
-    ALL = "all"
+TargetChoice = StrEnum("TargetChoice", {name.upper(): name for name in (HOST, *EMULATED_TARGET_NAMES, "all")})
+TARGET_HELP = f"Where to run: {', '.join((HOST, *EMULATED_TARGET_NAMES))} or all."
 
 
 def validate(
     model: ModelArgument,
-    target: Annotated[
-        list[TargetChoice], typer.Option("--target", "-t", help="Where to run: host, m3, m4, m7, m33, m55 or all.")
-    ] = [TargetChoice.HOST, TargetChoice.M4],  # noqa: B006 - typer reads list defaults, never mutates them
+    target: Annotated[list[TargetChoice], typer.Option("--target", "-t", help=TARGET_HELP)] = [
+        TargetChoice.HOST,
+        TargetChoice.M4,
+    ],
     inputs: Annotated[
         Path | None, typer.Option("--inputs", help="A folder of input files, a batched .npz, or one input file.")
     ] = None,
@@ -105,7 +100,7 @@ def validate(
 
 def _target_names(choices: list[TargetChoice]) -> list[str]:
     if TargetChoice.ALL in choices:
-        return ["host", *EMULATED_TARGET_NAMES]
+        return [HOST, *EMULATED_TARGET_NAMES]
     return list(dict.fromkeys(str(c) for c in choices))
 
 

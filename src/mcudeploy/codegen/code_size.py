@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mcudeploy.codegen.generator import RenderedProject, generate, render
-from mcudeploy.emulation import ElfImage, build, get_target, stack_usage
+from mcudeploy.emulation import ElfImage, Target, build, core_target, stack_usage
 from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.emulation.toolchain import find_compiler
@@ -32,9 +32,6 @@ from mcudeploy.files import write_file
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import CodeEstimate
 from mcudeploy.memory.plan import MemoryPlan
-
-# The emulation target whose compiler flags and memory map stand for each core (no QEMU run is needed).
-CORE_TARGETS = {"cortex-m3": "m3", "cortex-m4": "m4", "cortex-m7": "m7", "cortex-m33": "m33", "cortex-m55": "m55"}
 
 _NETWORK_MAIN = '#include "network.h"\nint main(void) { return net_init() != NET_OK || net_invoke() != NET_OK; }\n'
 _EMPTY_MAIN = "int main(void) { return 0; }\n"
@@ -49,7 +46,8 @@ class StaticStack:
 
 
 def measured_code(graph: Graph, plan: MemoryPlan, core: str) -> CodeEstimate | None:
-    """The generated code's flash on `core`; None when the core has no target or no cross compiler is installed."""
+    """The generated code's flash on `core`; None when the core has no machine of its own (the
+    Cortex-M0+ keeps the estimate) or no cross compiler is installed."""
     figures = _measured(graph, plan, core)
     if figures is None:
         return None
@@ -64,11 +62,11 @@ def static_stack(graph: Graph, plan: MemoryPlan, core: str) -> StaticStack | Non
 
 
 def _measured(graph: Graph, plan: MemoryPlan, core: str) -> dict[str, Any] | None:
-    target = CORE_TARGETS.get(core)
-    if target is None:
+    target = core_target(core)
+    if target is None or target.core is None or target.core.proxy:
         return None
     try:
-        find_compiler(get_target(target))
+        find_compiler(target)
     except McuDeployError:
         return None
     try:
@@ -92,7 +90,7 @@ def _measured(graph: Graph, plan: MemoryPlan, core: str) -> dict[str, Any] | Non
     return figures
 
 
-def _measure(graph: Graph, plan: MemoryPlan, core: str, target: str) -> tuple[int, StaticStack]:
+def _measure(graph: Graph, plan: MemoryPlan, core: str, target: Target) -> tuple[int, StaticStack]:
     with tempfile.TemporaryDirectory(prefix="mcudeploy-code-size-") as scratch:
         folder = Path(scratch)
         code = generate(graph, plan, folder / "gen", force=True, core=core)
@@ -104,7 +102,7 @@ def _measure(graph: Graph, plan: MemoryPlan, core: str, target: str) -> tuple[in
         flags = (*libm, "-fstack-usage")
         network = build(target, [*sources, folder / "network_main.c"], includes, folder / "net.elf", extra_flags=flags)
         empty = build(target, [folder / "empty_main.c"], (), folder / "empty.elf")
-        worst, left_out = call_graph(network, get_target(target)).worst("net_invoke")
+        worst, left_out = call_graph(network, target).worst("net_invoke")
         return _flash(network) - _flash(empty), StaticStack(worst, tuple(sorted(left_out)))
 
 

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 
+from mcudeploy.devices import find_core
+
 RUNTIME_PACKAGE_DIR = "runtime"
 
 SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
@@ -23,10 +25,6 @@ SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 """Library sources that call functions defined in another source (loop drivers, shared helpers).
 A variant (below) needs what its portable source needs."""
 
-DSP_CORES = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p", "cortex-m55", "cortex-m85"})
-MVE_CORES = frozenset({"cortex-m55", "cortex-m85"})
-"""Cores with the DSP extension (SXTB16, SMLAD, saturating arithmetic) and with MVE (Helium)."""
-
 _INCLUDE = re.compile(r'^#include "([^"]+)"', re.MULTILINE)
 
 
@@ -41,12 +39,7 @@ def all_runtime_files() -> list[str]:
 
 def variant_suffixes(core: str | None) -> tuple[str, ...]:
     """Variant suffixes a core can run, best first (None: portable code only)."""
-    suffixes = []
-    if core in MVE_CORES:
-        suffixes.append("_mve")
-    if core in DSP_CORES:
-        suffixes.append("_dsp")
-    return tuple(suffixes)
+    return tuple(f"_{variant}" for variant in find_core(core).kernel_variants) if core else ()
 
 
 def best_variant(source: str, core: str | None) -> str:

@@ -1,9 +1,11 @@
-"""The device database: Cortex-M parts, their memories, and the boards users name.
+"""The device database: Cortex-M parts, their memories, the boards users name, and the QEMU machines.
 
 The facts live in `devices.toml` beside this file, each part with the documents
 its figures come from. This module reads and checks that file once and answers
 look-ups: by part, alias or board name, case- and punctuation-insensitive, with
-the closest names suggested when a name is unknown.
+the closest names suggested when a name is unknown. The QEMU machines are boards
+too (Arm's FPGA images of a core), described with the same memory regions; they are
+where generated code runs, not devices a user deploys to, so look-ups by name skip them.
 """
 
 from __future__ import annotations
@@ -18,14 +20,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from mcudeploy.devices.cores import CORE_NAMES, CORES_BY_NAME, Core, Fpu, Mve
 from mcudeploy.errors import McuDeployError
 
 KIB = 1024
-
-CORES = ("cortex-m0+", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m85")
-
-DATA_CACHE_CORES = frozenset({"cortex-m7", "cortex-m55", "cortex-m85"})
-"""Cores with an L1 data cache: on them a buffer in DTCM avoids wait states and cache jitter."""
 
 
 class RegionKind(StrEnum):
@@ -35,20 +33,6 @@ class RegionKind(StrEnum):
     ITCM = "itcm"
     EXTERNAL = "external"
     """Off-chip RAM (SDRAM, PSRAM, HyperRAM) wired on a board."""
-
-
-class Fpu(StrEnum):
-    NONE = "none"
-    SINGLE = "single"
-    DOUBLE = "double"
-
-
-class Mve(StrEnum):
-    """M-profile Vector Extension (Helium): none, integer only, or integer and float."""
-
-    NONE = "none"
-    INTEGER = "integer"
-    FLOAT = "float"
 
 
 @dataclass(frozen=True)
@@ -149,6 +133,50 @@ class Board:
 
 
 @dataclass(frozen=True)
+class Machine:
+    """A board QEMU emulates: an Arm FPGA image of one core, its memory map, and which regions
+    a program's code, read-only data and RAM go to (the reset vector is at the start of `code`)."""
+
+    name: str
+    """QEMU's machine name (`-M`)."""
+    core: str
+    source: str
+    regions: tuple[MemoryRegion, ...]
+    code_region: str
+    rodata_region: str
+    ram_region: str
+    notes: str = ""
+
+    def region(self, name: str) -> MemoryRegion:
+        """A region by its name or by its role ("code", "rodata", "ram")."""
+        roles = {"code": self.code_region, "rodata": self.rodata_region, "ram": self.ram_region}
+        wanted = roles.get(name, name)
+        for region in self.regions:
+            if region.name == wanted:
+                return region
+        known = ", ".join(region.name for region in self.regions)
+        raise McuDeployError(name, f"no such memory region (this target has: {known})")
+
+    @property
+    def code(self) -> MemoryRegion:
+        return self.region("code")
+
+    @property
+    def rodata(self) -> MemoryRegion:
+        return self.region("rodata")
+
+    @property
+    def ram(self) -> MemoryRegion:
+        return self.region("ram")
+
+    @property
+    def extra_ram(self) -> tuple[MemoryRegion, ...]:
+        """Writable regions besides `ram`: where a program may place e.g. its arena."""
+        roles = {self.code_region, self.rodata_region, self.ram_region}
+        return tuple(r for r in self.regions if r.name not in roles)
+
+
+@dataclass(frozen=True)
 class Span:
     """What a linker can use as one block: a region, or a group of adjacent regions."""
 
@@ -216,6 +244,7 @@ class Device:
 class Database:
     parts: tuple[Part, ...]
     boards: tuple[Board, ...]
+    machines: tuple[Machine, ...] = ()
 
     def find(self, name: str) -> Device:
         """The part or board called `name` (or one of its aliases), ignoring case and punctuation."""
@@ -232,6 +261,9 @@ class Database:
 
     def part(self, name: str) -> Part:
         return next(p for p in self.parts if p.name == name)
+
+    def machine(self, name: str) -> Machine:
+        return next(m for m in self.machines if m.name == name)
 
     def names(self) -> list[str]:
         return [n for entry in (*self.parts, *self.boards) for n in (entry.name, *entry.aliases)]
@@ -251,9 +283,14 @@ def normalize_core(core: str) -> str:
     """`M7`, `cortex-m7`, `Cortex-M7` → `cortex-m7`; unknown cores get the closest suggested."""
     text = core.strip().lower().replace("plus", "+")
     candidate = text if text.startswith("cortex-") else f"cortex-{text}"
-    if candidate not in CORES:
-        raise McuDeployError(f"core '{core}'", f"unknown core{_suggestion(core, list(CORES))}")
+    if candidate not in CORE_NAMES:
+        raise McuDeployError(f"core '{core}'", f"unknown core{_suggestion(core, list(CORE_NAMES))}")
     return candidate
+
+
+def find_core(name: str) -> Core:
+    """The record of the core called `name` (`M7`, `cortex-m7`, `Cortex-M0+` ...)."""
+    return CORES_BY_NAME[normalize_core(name)]
 
 
 @cache
@@ -267,7 +304,8 @@ def parse_database(data: dict[str, Any]) -> Database:
     parts = tuple(_part(entry) for entry in data.get("part", []))
     database = Database(parts, ())
     boards = tuple(_board(entry, database) for entry in data.get("board", []))
-    database = Database(parts, boards)
+    machines = tuple(_machine(entry) for entry in data.get("machine", []))
+    database = Database(parts, boards, machines)
     _check_unique_names(database)
     return database
 
@@ -275,7 +313,7 @@ def parse_database(data: dict[str, Any]) -> Database:
 def _part(entry: dict[str, Any]) -> Part:
     name = entry["name"]
     core = entry["core"]
-    if core not in CORES:
+    if core not in CORE_NAMES:
         raise ValueError(f"{name}: unknown core {core!r}")
     npu = entry.get("npu")
     part = Part(
@@ -369,6 +407,26 @@ def _board(entry: dict[str, Any], database: Database) -> Board:
     check_regions(name, device.regions)
     _check_flash_wait_states(name, device.regions, device.part.flash)
     return board
+
+
+def _machine(entry: dict[str, Any]) -> Machine:
+    name = entry["name"]
+    if entry["core"] not in CORE_NAMES:
+        raise ValueError(f"machine {name}: unknown core {entry['core']!r}")
+    machine = Machine(
+        name=name,
+        core=entry["core"],
+        source=entry["source"],
+        regions=tuple(_region(r, name) for r in entry["regions"]),
+        code_region=entry["code_region"],
+        rodata_region=entry["rodata_region"],
+        ram_region=entry["ram_region"],
+        notes=entry.get("notes", ""),
+    )
+    check_regions(name, machine.regions)
+    for role in ("code", "rodata", "ram"):
+        machine.region(role)
+    return machine
 
 
 def check_regions(owner: str, regions: tuple[MemoryRegion, ...]) -> None:

@@ -7,25 +7,24 @@ Typical use: `build(target, sources, include_dirs, output_elf)` then
 from mcudeploy.emulation.elf import ElfImage, FunctionRange, SectionSizes, Symbol
 from mcudeploy.emulation.plugin import InstructionCounting, plugin_library
 from mcudeploy.emulation.qemu import RunResult, run_elf
-from mcudeploy.emulation.targets import EMULATED_TARGET_NAMES, TARGETS, MemoryMap, MemoryRegion, Target, get_target
+from mcudeploy.emulation.targets import EMULATED_TARGET_NAMES, Target, core_target, get_target, targets
 from mcudeploy.emulation.toolchain import RUNTIME_DIR, build, find_compiler
 
 __all__ = [
     "EMULATED_TARGET_NAMES",
     "RUNTIME_DIR",
-    "TARGETS",
     "ElfImage",
     "FunctionRange",
     "InstructionCounting",
-    "MemoryMap",
-    "MemoryRegion",
     "RunResult",
     "SectionSizes",
     "Symbol",
     "Target",
     "build",
+    "core_target",
     "find_compiler",
     "get_target",
     "plugin_library",
     "run_elf",
+    "targets",
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from string import Template
 
-from mcudeploy.emulation.targets import MemoryMap, MemoryRegion, Target
+from mcudeploy.devices import Machine, MemoryRegion
+from mcudeploy.emulation.targets import Target
 from mcudeploy.errors import McuDeployError
 
 DEFAULT_ARENA_SECTION = ".arena"
@@ -16,17 +17,17 @@ def _region_name(region: MemoryRegion) -> str:
     return region.name.upper()
 
 
-def _memory_lines(memory: MemoryMap) -> str:
+def _memory_lines(machine: Machine) -> str:
     return "\n".join(
-        f"    {_region_name(region)} ({'rx' if region.executable else 'rw'}) : "
+        f"    {_region_name(region)} ({'rx' if region == machine.code else 'rw'}) : "
         f"ORIGIN = {region.base:#010x}, LENGTH = {region.size:#x}"
-        for region in memory.regions()
+        for region in machine.regions
     )
 
 
-def _region_symbols(memory: MemoryMap) -> str:
+def _region_symbols(machine: Machine) -> str:
     lines = []
-    for region in memory.regions():
+    for region in machine.regions:
         name = _region_name(region)
         lines.append(f"    __{region.name}_start = ORIGIN({name});")
         lines.append(f"    __{region.name}_end = ORIGIN({name}) + LENGTH({name});")
@@ -51,20 +52,20 @@ def render_linker_script(
     """The linker script for `target`: vectors and code in its code region, constants in its
     read-only region, data/bss/stack in RAM, and `arena_section` (NOLOAD, zeroed at start-up,
     bounded by `__arena_start`/`__arena_end`) in the region called `arena_region`."""
-    if target.memory is None:
+    if target.machine is None:
         raise McuDeployError(target.name, "the host target is linked by the host compiler, not by our script")
     _check_section_name(arena_section)
-    memory = target.memory
+    machine = target.machine
     template = resources.files("mcudeploy.emulation").joinpath("runtime/linker.ld.in").read_text()
     return Template(template).substitute(
         target=target.name,
-        machine=target.machine,
-        memory=_memory_lines(memory),
-        code_region=_region_name(memory.code),
-        rodata_region=_region_name(memory.rodata),
-        ram_region=_region_name(memory.ram),
+        machine=machine.name,
+        memory=_memory_lines(machine),
+        code_region=_region_name(machine.code),
+        rodata_region=_region_name(machine.rodata),
+        ram_region=_region_name(machine.ram),
         arena_section=arena_section,
-        arena_region=_region_name(memory.region(arena_region)),
+        arena_region=_region_name(machine.region(arena_region)),
         stack_size=f"{stack_size:#x}",
-        region_symbols=_region_symbols(memory),
+        region_symbols=_region_symbols(machine),
     )

@@ -60,7 +60,7 @@ def qemu_command(target: Target, elf: Path) -> list[str]:
     return [
         str(find_qemu()),
         "-M",
-        str(target.machine),
+        target.machine.name,
         "-display",
         "none",
         "-monitor",

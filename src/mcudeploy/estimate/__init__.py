@@ -4,14 +4,13 @@
 `profile_elf(elf, machine)` prices any bare-metal program per function.
 """
 
-from mcudeploy.estimate.cores import CORE_TIMINGS, MACHINE_CORES, CoreTiming, core_timing
 from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.memory import MemoryTiming, device_memory, zero_wait_memory
 from mcudeploy.estimate.model import LayerEstimate, ModelEstimate, compare_cores, comparison_devices, estimate_model
+from mcudeploy.estimate.timings import CORE_TIMINGS, CoreTiming, core_timing
 
 __all__ = [
     "CORE_TIMINGS",
-    "MACHINE_CORES",
     "CoreTiming",
     "CycleBreakdown",
     "LayerEstimate",

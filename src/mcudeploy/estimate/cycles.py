@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mcudeploy.emulation.plugin import CLASSES, KIND_CLASSES, ExecutionCounts
-from mcudeploy.estimate.cores import CoreTiming
 from mcudeploy.estimate.memory import MemoryTiming
+from mcudeploy.estimate.timings import CoreTiming
 
 TAKEN_BRANCH_KINDS = frozenset(kind for kind, group in KIND_CLASSES.items() if group == "branch_taken")
 

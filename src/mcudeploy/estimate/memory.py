@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcudeploy.devices import DATA_CACHE_CORES, Device, MemoryRegion, RegionKind, Span
+from mcudeploy.devices import Device, MemoryRegion, RegionKind, Span, find_core
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
 from mcudeploy.errors import McuDeployError
@@ -73,11 +73,11 @@ def program_layout(elf: Path, target: Target) -> ProgramLayout:
     names = {symbol.name: symbol.address for symbol in image.symbols if symbol.defined}
     if names.get("__arena_end", 0) > names.get("__arena_start", 0):
         ranges.append((ARENA_LABEL, names["__arena_start"], names["__arena_end"]))
-    if target.memory is not None:
-        ram = [target.memory.ram, *target.memory.extra_ram]
+    if target.machine is not None:
+        ram = [target.machine.ram, *target.machine.extra_ram]
         ranges += [(RAM_LABEL, region.base, region.end) for region in ram]
         # Whatever else sits in the code region (e.g. initial values of .data) is read like constants.
-        ranges.append((CONSTANTS_LABEL, target.memory.code.base, target.memory.code.end))
+        ranges.append((CONSTANTS_LABEL, target.machine.code.base, target.machine.code.end))
     return ProgramLayout(tuple(ranges))
 
 
@@ -147,7 +147,7 @@ def _geometry(size_bytes: int, line_bytes: int, ways: int | None) -> CacheGeomet
 def device_cache(device: Device) -> DeviceCache | None:
     """The data cache reads of the device's memories go through, if the database gives its size."""
     part = device.part
-    if part.core in DATA_CACHE_CORES and part.dcache_bytes:
+    if find_core(part.core).data_cache and part.dcache_bytes:
         geometry = _geometry(part.dcache_bytes, L1_LINE_BYTES, L1_WAYS)
         return DeviceCache(geometry, f"L1 data cache, {part.dcache_bytes // 1024} KiB", True)
     if part.dcache_bytes:

@@ -15,25 +15,17 @@ from pathlib import Path
 
 from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.analysis.floats import float_operators
-from mcudeploy.devices import Device, find_device
-from mcudeploy.devices.database import Fpu
-from mcudeploy.estimate.cores import CoreTiming, core_timing
+from mcudeploy.devices import CORES, Device, Fpu, find_device
+from mcudeploy.emulation import Target, core_target
 from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.measure import build_model, run_model
 from mcudeploy.estimate.memory import MemoryTiming, device_memory
 from mcudeploy.estimate.placement import Placement, arena_placements
 from mcudeploy.estimate.stack import StackNeed, stack_need, static_need
+from mcudeploy.estimate.timings import CoreTiming, core_timing
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
-
-COMPARISON_PARTS: dict[str, str] = {
-    "cortex-m4": "STM32F446RE",
-    "cortex-m7": "STM32H743ZI",
-    "cortex-m33": "STM32U575ZI",
-    "cortex-m55": "AE722F80F55D5",
-}
-"""The part `--cores` shows for each core, unless the user's device has that core."""
 
 
 @dataclass(frozen=True)
@@ -132,8 +124,9 @@ def estimate_model(
     memory = device_memory(device, budget, clock)
     with tempfile.TemporaryDirectory(prefix="mcudeploy-estimate-", dir=workdir) as scratch:
         folder = Path(scratch)
-        elf = build_model(graph, plan, None if portable else device.core, timing.machine, folder)
-        run = run_model(graph, elf, timing.machine, memory, folder)
+        target = emulation_target(device.core)
+        elf = build_model(graph, plan, None if portable else device.core, target, folder)
+        run = run_model(graph, elf, target, memory, folder)
     arenas = arena_placements(graph, plan, device, timing, memory, workdir) if placements and not portable else []
     layers = [
         _layer_estimate(graph, index, price(counts, timing, memory), timing, clock)
@@ -163,12 +156,20 @@ def estimate_model(
     )
 
 
+def emulation_target(core: str) -> Target:
+    """The target that runs `core`'s code (the core of a device with a cycle model always has one)."""
+    target = core_target(core)
+    assert target is not None, f"{core} has a cycle model but no QEMU machine"
+    return target
+
+
 def comparison_devices(device: Device | None) -> list[Device]:
-    """One part per core of `COMPARISON_PARTS`; the user's device stands in for its own core."""
-    chosen = []
-    for core, part in COMPARISON_PARTS.items():
-        chosen.append(device if device is not None and device.core == core else find_device(part))
-    return chosen
+    """The reference part of each core that has one; the user's device stands in for its own core."""
+    return [
+        device if device is not None and device.core == core.name else find_device(core.reference_part)
+        for core in CORES
+        if core.reference_part is not None
+    ]
 
 
 def compare_cores(graph: Graph, devices: list[Device], planner: str = "mcudeploy") -> list[ModelEstimate]:

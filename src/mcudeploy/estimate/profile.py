@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcudeploy.devices import Device
-from mcudeploy.emulation import RunResult, get_target, run_elf
+from mcudeploy.emulation import EMULATED_TARGET_NAMES, RunResult, get_target, run_elf
 from mcudeploy.emulation.elf import MAX_ELF_BYTES
 from mcudeploy.emulation.plugin import ExecutionCounts, InstructionCounting
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.cores import MACHINE_CORES, CoreTiming, core_timing
 from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.memory import MemoryTiming, device_memory, program_layout, zero_wait_memory
+from mcudeploy.estimate.timings import CoreTiming, core_timing
 from mcudeploy.files import open_regular
 
 OUTSIDE_FUNCTIONS = "(outside any function)"
@@ -63,13 +63,13 @@ def profile_elf(
     """Runs `elf` on the emulated `machine` (m3, m4, m7, m33, m55) and prices what each function
     executed with `core`'s timings (default: the device's core, else the machine's) and the
     device's memory at `clock_mhz` (default: its maximum clock; no device: zero wait states)."""
-    if machine not in MACHINE_CORES:
-        raise McuDeployError(f"--machine {machine}", f"choose one of {', '.join(MACHINE_CORES)}")
+    if machine not in EMULATED_TARGET_NAMES:
+        raise McuDeployError(f"--machine {machine}", f"choose one of {', '.join(EMULATED_TARGET_NAMES)}")
     open_regular(elf, MAX_ELF_BYTES).close()  # a missing file, a FIFO or a device: one line, before QEMU
     if clock_mhz is not None and device is None:
         raise McuDeployError(f"--clock {clock_mhz:g}", "needs --device: the clock sets the device's wait states")
     target = get_target(machine)
-    timing = core_timing(core or (device.core if device else MACHINE_CORES[machine]))
+    timing = core_timing(core or (device.core if device else target.core.name))
     if device is None:
         memory = zero_wait_memory(0.0)
     else:

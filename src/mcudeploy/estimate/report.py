@@ -41,7 +41,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "device": estimate.device.name,
         "core": estimate.device.core,
         "clock_mhz": estimate.clock_mhz,
-        "machine": timing.machine,
+        "machine": timing.core.target,
         "timing_source": timing.source,
         "peak_int8_macs_per_cycle": timing.int8_macs_per_cycle,
         "peak_source": timing.peak_source,
@@ -228,7 +228,7 @@ def profile_report(profile: ElfProfile) -> dict[str, Any]:
     return {
         "elf": str(profile.elf),
         "machine": profile.machine,
-        "core": profile.timing.core,
+        "core": profile.timing.core.name,
         "timing_source": profile.timing.source,
         "device": profile.device.name if profile.device else None,
         "clock_mhz": profile.memory.clock_mhz or None,

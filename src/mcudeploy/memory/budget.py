@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from mcudeploy.devices import DATA_CACHE_CORES, Database, Device, RegionKind, Span
+from mcudeploy.devices import Database, Device, RegionKind, Span, find_core
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator
 from mcudeploy.params.requantization import requantization
 
@@ -315,7 +315,7 @@ def _rank(item: BudgetItem, use: SpanUse, device: Device) -> tuple[int, int]:
     """Lower is better: the preferred kind of memory first, then the region with the most room."""
     tcm = use.span.kind == RegionKind.DTCM
     if item.preference == Preference.TCM:
-        first = 0 if tcm and device.core in DATA_CACHE_CORES else 1
+        first = 0 if tcm and find_core(device.core).data_cache else 1
     elif item.preference == Preference.GENERAL:
         first = int(tcm)
     else:

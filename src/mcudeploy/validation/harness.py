@@ -268,7 +268,7 @@ def build_harness(
         defines=defines or None,
         extra_flags=flags,
         arena_section=ARENA_SECTION,
-        arena_region=target.memory.arena_region(code.arena_bytes, DEFAULT_STACK_SIZE) if target.memory else "ram",
+        arena_region=target.arena_region(code.arena_bytes, DEFAULT_STACK_SIZE),
     )
 
 

@@ -229,9 +229,9 @@ def _sanitizer_report(stderr: str) -> str:
 
 
 def target_core(target_name: str) -> str | None:
-    """The core a target emulates, from its -mcpu flag (None for the host)."""
-    flags = [f for f in get_target(target_name).cflags if f.startswith("-mcpu=")]
-    return flags[0].removeprefix("-mcpu=") if flags else None
+    """The core a target emulates (None for the host)."""
+    core = get_target(target_name).core
+    return core.name if core else None
 
 
 def _read_tensor(path: Path, tensor: Tensor) -> np.ndarray:

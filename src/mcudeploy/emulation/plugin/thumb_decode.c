@@ -717,7 +717,7 @@ static bool is_mve_memory(unsigned kind)
     return kind == KIND_MVE_LOAD || kind == KIND_MVE_STORE;
 }
 
-/* Pairing groups of the dual-issue approximation (see mcudeploy.estimate.cores). */
+/* Pairing groups of the dual-issue approximation (see mcudeploy.estimate.timings). */
 enum pair_group { PAIR_NONE, PAIR_ALU, PAIR_MEMORY, PAIR_MULTIPLY, PAIR_FPU, PAIR_BRANCH };
 
 static enum pair_group pair_group(unsigned kind)

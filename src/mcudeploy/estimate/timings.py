@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from mcudeploy.devices import Core, find_core
 from mcudeploy.errors import McuDeployError
 
 REFILL_M3_M4 = 2
@@ -34,9 +35,7 @@ MVE_BEATS_M55 = 2
 
 @dataclass(frozen=True)
 class CoreTiming:
-    core: str
-    """Device-database core name, e.g. "cortex-m4"."""
-    title: str
+    core: Core
     source: str
     """The manual and table the figures come from."""
     kind_cycles: Mapping[str, float]
@@ -44,9 +43,11 @@ class CoreTiming:
     int8_macs_per_cycle: float
     """Peak int8 multiply-accumulates per cycle of the fastest MAC instruction."""
     peak_source: str
-    machine: str
-    """The emulated target whose instruction stream we price (see mcudeploy.estimate.measure)."""
     approximations: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def title(self) -> str:
+        return self.core.title
 
     def cycles_of(self, kind: str) -> float:
         if kind not in self.kind_cycles:
@@ -90,15 +91,13 @@ ARMV7M_EVENTS = {
 }  # fmt: skip
 
 CORTEX_M4 = CoreTiming(
-    core="cortex-m4",
-    title="Cortex-M4",
+    core=find_core("cortex-m4"),
     source="Arm Cortex-M4 Processor Technical Reference Manual r0p1 (DDI 0439), §3.3.1 Table 3-1 "
     "'Processor instruction set summary', §3.3.2 'Load/store timings'; §7.2.3 Table 7-1 (FPU)",
     kind_cycles=_frozen(_armv7m_kinds(REFILL_M3_M4, 1, 1, 1)),
     event_cycles=_frozen(ARMV7M_EVENTS),
     int8_macs_per_cycle=2,
     peak_source="SMLAD: two 16x16 multiply-accumulates in 1 cycle (Table 3-1)",
-    machine="m4",
     approximations=(
         f"P (pipeline refill) = {REFILL_M3_M4} cycles, the middle of the manual's 1-3",
         f"SDIV/UDIV = {DIVIDE_M3_M4} cycles, the middle of the manual's 2-12 (early termination not modelled)",
@@ -107,15 +106,13 @@ CORTEX_M4 = CoreTiming(
 )
 
 CORTEX_M3 = CoreTiming(
-    core="cortex-m3",
-    title="Cortex-M3",
+    core=find_core("cortex-m3"),
     source="Arm Cortex-M3 Technical Reference Manual r2p1 (DDI 0337), §3.3 Table 3-1 "
     "'Cortex-M3 instruction set summary' and its load/store timing notes",
     kind_cycles=_frozen(_armv7m_kinds(REFILL_M3_M4, 2, 4, 5.5)),
     event_cycles=_frozen(ARMV7M_EVENTS),
     int8_macs_per_cycle=0.5,
     peak_source="MLA: one multiply-accumulate in 2 cycles (Table 3-1); no SIMD MAC",
-    machine="m3",
     approximations=(
         f"P (pipeline refill) = {REFILL_M3_M4} cycles, the middle of the manual's 1-3",
         f"SDIV/UDIV = {DIVIDE_M3_M4}, UMULL/SMULL = 4 (3-5), UMLAL/SMLAL = 5.5 (4-7): middles of the "
@@ -124,8 +121,7 @@ CORTEX_M3 = CoreTiming(
 )
 
 CORTEX_M33 = CoreTiming(
-    core="cortex-m33",
-    title="Cortex-M33",
+    core=find_core("cortex-m33"),
     source="Arm Cortex-M33 Processor Technical Reference Manual (100230) publishes no instruction cycle "
     "table; the Cortex-M4 TRM r0p1 Table 3-1 timings are used (same three-stage Armv7-M/Armv8-M mainline "
     "pipeline, same DSP extension)",
@@ -133,7 +129,6 @@ CORTEX_M33 = CoreTiming(
     event_cycles=_frozen(ARMV7M_EVENTS),
     int8_macs_per_cycle=2,
     peak_source="SMLAD: two 16x16 multiply-accumulates per cycle (DSP extension)",
-    machine="m33",
     approximations=(
         "Cortex-M4 instruction timings (the M33 manual has no table); any dual issue of the M33 is not modelled",
         f"P = {REFILL_M3_M4}, SDIV/UDIV = {DIVIDE_M3_M4} as for the Cortex-M4",
@@ -147,15 +142,13 @@ _M0PLUS_KINDS = {
 }  # fmt: skip
 
 CORTEX_M0PLUS = CoreTiming(
-    core="cortex-m0+",
-    title="Cortex-M0+",
+    core=find_core("cortex-m0+"),
     source="Arm Cortex-M0+ Technical Reference Manual r0p1 (DDI 0484C), §3.3 Table 3.1 "
     "'Cortex-M0+ instruction summary'",
     kind_cycles=_frozen({kind: _M0PLUS_KINDS.get(kind, 1) for kind in _armv7m_kinds(0, 1, 1, 1)}),
     event_cycles=_frozen({event: (1 if event == "transfers" else 0) for event in ARMV7M_EVENTS}),
     int8_macs_per_cycle=0.5,
     peak_source="MULS then ADDS: one multiply-accumulate per 2 cycles (single-cycle multiplier)",
-    machine="m0plus",
     approximations=(
         "the code is compiled for Armv6-M (-mcpu=cortex-m0plus) and run on the Cortex-M3 machine "
         "(mps2-an385): the instruction stream is the M0+'s own; unaligned accesses would not fault there",
@@ -173,8 +166,7 @@ _M7_KINDS = {
 }  # fmt: skip
 
 CORTEX_M7 = CoreTiming(
-    core="cortex-m7",
-    title="Cortex-M7",
+    core=find_core("cortex-m7"),
     source="Arm Cortex-M7 Processor Technical Reference Manual (DDI 0489) describes a six-stage dual-issue "
     "pipeline with branch prediction but publishes no instruction cycle table: timings are approximated",
     kind_cycles=_frozen(_M7_KINDS),
@@ -192,7 +184,6 @@ CORTEX_M7 = CoreTiming(
     ),
     int8_macs_per_cycle=2,
     peak_source="SMLAD: two 16x16 multiply-accumulates per cycle (one MAC pipeline)",
-    machine="m7",
     approximations=(
         "dual issue: an instruction pairs with the one before it (not already paired) when they use "
         "different resources (ALU, load/store, multiplier, FPU; at most one shifted operand; DSP only in the "
@@ -214,8 +205,7 @@ _M55_KINDS = {
 }  # fmt: skip
 
 CORTEX_M55 = CoreTiming(
-    core="cortex-m55",
-    title="Cortex-M55",
+    core=find_core("cortex-m55"),
     source="Arm Cortex-M55 Processor Technical Reference Manual (101051): a dual-beat MVE implementation "
     "(two of a vector instruction's four beats per cycle); Armv8.1-M Architecture Reference Manual (DDI 0553), "
     "beat-wise execution and overlap of consecutive vector instructions. No scalar cycle table is published: "
@@ -224,7 +214,6 @@ CORTEX_M55 = CoreTiming(
     event_cycles=_frozen({**ARMV7M_EVENTS, "mve_overlap": -1}),
     int8_macs_per_cycle=8,
     peak_source="VMLADAVA.S8: 16 multiply-accumulates per instruction in two beats (dual-beat MVE)",
-    machine="m55",
     approximations=(
         "scalar instructions timed as on the Cortex-M4",
         f"every MVE instruction {MVE_BEATS_M55} cycles; one cycle saved when it follows an MVE instruction of "
@@ -234,12 +223,8 @@ CORTEX_M55 = CoreTiming(
 )
 
 CORE_TIMINGS: dict[str, CoreTiming] = {
-    timing.core: timing for timing in (CORTEX_M0PLUS, CORTEX_M3, CORTEX_M4, CORTEX_M7, CORTEX_M33, CORTEX_M55)
+    timing.core.name: timing for timing in (CORTEX_M0PLUS, CORTEX_M3, CORTEX_M4, CORTEX_M7, CORTEX_M33, CORTEX_M55)
 }
-
-MACHINE_CORES: dict[str, str] = {"m3": "cortex-m3", "m4": "cortex-m4", "m7": "cortex-m7", "m33": "cortex-m33",
-                                 "m55": "cortex-m55"}  # fmt: skip
-"""The core each emulated machine implements (the default timing for `profile`)."""
 
 
 def core_timing(core: str) -> CoreTiming:
