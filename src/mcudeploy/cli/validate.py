@@ -43,10 +43,9 @@ TARGET_HELP = f"Where to run: {', '.join((HOST, *EMULATED_TARGET_NAMES))} or all
 
 def validate(
     model: ModelArgument,
-    target: Annotated[list[TargetChoice], typer.Option("--target", "-t", help=TARGET_HELP)] = [
-        TargetChoice.HOST,
-        TargetChoice.M4,
-    ],
+    target: Annotated[
+        list[TargetChoice], typer.Option("--target", "-t", help=TARGET_HELP)
+    ] = [TargetChoice.HOST, TargetChoice.M4],  # noqa: B006 - typer reads list defaults, never mutates them
     inputs: Annotated[
         Path | None, typer.Option("--inputs", help="A folder of input files, a batched .npz, or one input file.")
     ] = None,
