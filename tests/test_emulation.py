@@ -14,7 +14,7 @@ from mcudeploy.emulation import (
     EMULATED_TARGET_NAMES,
     ElfImage,
     InstructionCounting,
-    RunResult,
+    ProgramRun,
     build,
     get_target,
     run_elf,
@@ -157,7 +157,7 @@ def _write_source(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-def _build_and_run_harness(target: str, directory: Path) -> tuple[RunResult, Path]:
+def _build_and_run_harness(target: str, directory: Path) -> tuple[ProgramRun, Path]:
     workdir = directory / target
     workdir.mkdir()
     source = _write_source(workdir, "harness.c", HARNESS)
@@ -176,7 +176,7 @@ def _build_and_run_harness(target: str, directory: Path) -> tuple[RunResult, Pat
 
 
 @pytest.fixture(scope="module")
-def harness_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[RunResult, Path]]:
+def harness_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[ProgramRun, Path]]:
     directory = tmp_path_factory.mktemp("harness")
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = pool.map(lambda target: _build_and_run_harness(target, directory), ALL_TARGETS)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import mcudeploy.codegen
 from mcudeploy.cli.app import app
-from mcudeploy.emulation import ElfImage, InstructionCounting, RunResult, build, get_target, run_elf
+from mcudeploy.emulation import ElfImage, InstructionCounting, ProgramRun, build, get_target, run_elf
 from mcudeploy.emulation.plugin import CLASSES, KIND_CLASSES, PLUGIN_DIR, CacheGeometry, MemoryRange
 from thumb_asm import PREAMBLE
 
@@ -251,15 +251,15 @@ def _build(machine: str, directory: Path) -> Path:
     return build(get_target(machine), [folder / "sequences.S", folder / "main.c"], output_elf=folder / "seq.elf")
 
 
-def _run(machine: str, elf: Path, counting: InstructionCounting | None = None) -> RunResult:
+def _run(machine: str, elf: Path, counting: InstructionCounting | None = None) -> ProgramRun:
     return run_elf(get_target(machine), elf, elf.parent, timeout_s=20, plugin=counting or InstructionCounting())
 
 
 @pytest.fixture(scope="module")
-def sequence_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[RunResult, Path]]:
+def sequence_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[ProgramRun, Path]]:
     directory = tmp_path_factory.mktemp("sequences")
 
-    def build_and_run(machine: str) -> tuple[RunResult, Path]:
+    def build_and_run(machine: str) -> tuple[ProgramRun, Path]:
         elf = _build(machine, directory)
         return _run(machine, elf), elf
 

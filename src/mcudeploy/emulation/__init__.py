@@ -6,7 +6,7 @@ Typical use: `build(target, sources, include_dirs, output_elf)` then
 
 from mcudeploy.emulation.elf import ElfImage, FunctionRange, SectionSizes, Symbol
 from mcudeploy.emulation.plugin import InstructionCounting, plugin_library
-from mcudeploy.emulation.qemu import RunResult, run_elf
+from mcudeploy.emulation.qemu import ProgramRun, run_elf
 from mcudeploy.emulation.targets import EMULATED_TARGET_NAMES, Target, core_target, get_target, targets
 from mcudeploy.emulation.toolchain import RUNTIME_DIR, build, find_compiler
 
@@ -16,7 +16,7 @@ __all__ = [
     "ElfImage",
     "FunctionRange",
     "InstructionCounting",
-    "RunResult",
+    "ProgramRun",
     "SectionSizes",
     "Symbol",
     "Target",

@@ -19,7 +19,7 @@ FAULT_MARKER = "mcudeploy-fault:"
 
 
 @dataclass
-class RunResult:
+class ProgramRun:
     """How a program ended. Instruction counts are filled only for emulated runs with counting on."""
 
     exit_code: int
@@ -76,7 +76,7 @@ def qemu_command(target: Target, elf: Path) -> list[str]:
     ]
 
 
-def _execute(command: list[str], workdir: Path, timeout_s: float, what: str) -> RunResult:
+def _execute(command: list[str], workdir: Path, timeout_s: float, what: str) -> ProgramRun:
     started = time.monotonic()
     try:
         completed = subprocess.run(
@@ -85,7 +85,7 @@ def _execute(command: list[str], workdir: Path, timeout_s: float, what: str) -> 
     except subprocess.TimeoutExpired:
         # subprocess.run has already killed and reaped the process.
         raise McuDeployError(what, f"timed out after {timeout_s:g} s (killed)") from None
-    return RunResult(
+    return ProgramRun(
         exit_code=completed.returncode,
         stdout=completed.stdout.decode(errors="replace"),
         stderr=completed.stderr.decode(errors="replace"),
@@ -93,7 +93,7 @@ def _execute(command: list[str], workdir: Path, timeout_s: float, what: str) -> 
     )
 
 
-def _check_emulator(result: RunResult, what: str) -> RunResult:
+def _check_emulator(result: ProgramRun, what: str) -> ProgramRun:
     """QEMU's own failures (bad machine, unloadable ELF or plugin) are errors, not guest exit codes."""
     if result.exit_code != 0 and result.stderr.startswith(f"{QEMU}:"):
         raise McuDeployError(what, f"QEMU failed: {result.stderr.strip()}")
@@ -106,7 +106,7 @@ def run_elf(
     workdir: Path | str,
     timeout_s: float = 60.0,
     plugin: InstructionCounting | None = None,
-) -> RunResult:
+) -> ProgramRun:
     """Runs `elf` on `target` with `workdir` as current directory (files the program opens are
     relative to it). `exit_code` is the program's exit status (main's return value or
     `mcu_host_exit`). With `plugin`, emulated runs also count executed instructions."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcudeploy.codegen import generate
-from mcudeploy.emulation import InstructionCounting, RunResult, Target, run_elf
+from mcudeploy.emulation import InstructionCounting, ProgramRun, Target, run_elf
 from mcudeploy.emulation.plugin import ExecutionCounts
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.memory import MemoryTiming, ProgramLayout, program_layout
@@ -76,7 +76,7 @@ def run_model(graph: Graph, elf: Path, target: Target, memory: MemoryTiming, wor
     return ModelRun(target.name, layers, intervals[0], elf)
 
 
-def _check_run(graph: Graph, result: RunResult, target: str) -> None:
+def _check_run(graph: Graph, result: ProgramRun, target: str) -> None:
     if result.exit_code != 0 or result.counts is None or not result.counts.mark_intervals():
         detail = result.stdout.strip() or result.stderr.strip()
         raise McuDeployError(

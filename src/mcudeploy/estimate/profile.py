@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcudeploy.devices import Device
-from mcudeploy.emulation import EMULATED_TARGET_NAMES, RunResult, get_target, run_elf
+from mcudeploy.emulation import EMULATED_TARGET_NAMES, ProgramRun, get_target, run_elf
 from mcudeploy.emulation.elf import MAX_ELF_BYTES
 from mcudeploy.emulation.plugin import ExecutionCounts, InstructionCounting
 from mcudeploy.errors import McuDeployError
@@ -39,7 +39,7 @@ class ElfProfile:
     timing: CoreTiming
     memory: MemoryTiming
     device: Device | None
-    run: RunResult
+    run: ProgramRun
     functions: list[FunctionProfile]
     """Self counts (callees excluded), most cycles first."""
     total: CycleBreakdown
