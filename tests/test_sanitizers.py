@@ -1,6 +1,6 @@
 """The generated C of every kernel family on crafted edge shapes, built for the host under
 AddressSanitizer and UndefinedBehaviorSanitizer with red zones around every arena buffer and every
-constant array (`validation.guards`), and bit for bit against the reference engine.
+constant array (`emulation.guards`), and bit for bit against the reference engine.
 
 Edge shapes: 1x1 images, padding larger than the input, filters larger than the input with SAME
 padding, dilations reaching past the input, channel counts 1 to 17, depth multipliers, single
@@ -25,6 +25,7 @@ import pytest
 
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
 from mcudeploy.codegen import render
+from mcudeploy.emulation.guards import GUARD_BYTES
 from mcudeploy.engine import run
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.reader import read_tflite
@@ -52,7 +53,6 @@ from mcudeploy.memory.budget import constant_layout
 from mcudeploy.memory.checker import check_layout
 from mcudeploy.memory.planners.guarded import plan_guarded
 from mcudeploy.params.requantization import MAX_SHIFT
-from mcudeploy.validation.guards import GUARD_BYTES
 from mcudeploy.validation.runner import TargetResult, Validator
 from test_codegen import Family, _conv, _conv_size, _depthwise, _fully_connected
 

@@ -1,6 +1,6 @@
 """Running a model's generated C on an emulated core and counting what each layer executes.
 
-The generated code is built with the validation harness for the QEMU machine of the
+The generated code is built with the one harness (`mcudeploy.emulation.harness`) for the QEMU machine of the
 device's core and run once on seeded random inputs. The counting plugin attributes every
 instruction executed inside `net_layer_<index>` and the kernels it calls to that layer
 (a call ends when execution is back in `net_invoke`, or in `main` after a tail call), so
@@ -17,20 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcudeploy.codegen import generate
-from mcudeploy.emulation import InstructionCounting, ProgramRun, Target, run_elf
+from mcudeploy.emulation import InstructionCounting, Target
+from mcudeploy.emulation.harness import PREFIX, HarnessRun, build_harness, generate_project, run_harness
 from mcudeploy.emulation.plugin import ExecutionCounts
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.memory import MemoryTiming, ProgramLayout, program_layout
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import MemoryPlan
-from mcudeploy.validation.harness import ARENA_SECTION, build_harness, write_inputs
-from mcudeploy.validation.runner import PREFIX
 
 INVOKE_FUNCTION = f"{PREFIX}_invoke"
 SCOPE_CLOSERS = (INVOKE_FUNCTION, "main")
-RUN_TIMEOUT_S = 600.0
 
 
 def layer_function(index: int) -> str:
@@ -48,9 +45,9 @@ class ModelRun:
 
 
 def build_model(graph: Graph, plan: MemoryPlan, core: str | None, target: Target, workdir: Path) -> Path:
-    """Generate the model's C with the kernel variants for `core` (None: portable C) and the
-    validation harness, and build it for `target`."""
-    code = generate(graph, plan, workdir / "generated", PREFIX, ARENA_SECTION, force=True, core=core)
+    """Generate the model's C with the kernel variants for `core` (None: portable C) and build
+    it with the harness for `target`."""
+    code = generate_project(graph, plan, target, workdir / "generated", core)
     return build_harness(graph, code, target, workdir)
 
 
@@ -66,19 +63,17 @@ def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> I
 
 def run_model(graph: Graph, elf: Path, target: Target, memory: MemoryTiming, workdir: Path) -> ModelRun:
     """One inference of the built model on seeded random inputs, counted per layer."""
-    write_inputs(graph, random_inputs(graph, 0), workdir)
     counting = counting_for(graph, program_layout(elf, target), memory)
-    result = run_elf(target, elf, workdir, RUN_TIMEOUT_S, plugin=counting)
-    _check_run(graph, result, target.name)
-    assert result.counts is not None
-    intervals = result.counts.mark_intervals()
-    layers = {op.index: result.counts.scope_counts[layer_function(op.index)].counts for op in graph.operators}
+    result = run_harness(graph, target, elf, random_inputs(graph, 0), workdir, counting)
+    _check_counted(graph, result, target.name)
+    counts = result.program.counts
+    assert counts is not None
+    intervals = counts.mark_intervals()
+    layers = {op.index: counts.scope_counts[layer_function(op.index)].counts for op in graph.operators}
     return ModelRun(target.name, layers, intervals[0], elf)
 
 
-def _check_run(graph: Graph, result: ProgramRun, target: str) -> None:
-    if result.exit_code != 0 or result.counts is None or not result.counts.mark_intervals():
-        detail = result.stdout.strip() or result.stderr.strip()
-        raise McuDeployError(
-            graph.subject, f"the generated code failed on {target} (exit code {result.exit_code}) {detail}".strip()
-        )
+def _check_counted(graph: Graph, result: HarnessRun, target: str) -> None:
+    counts = result.program.counts
+    if counts is None or not counts.mark_intervals():
+        raise McuDeployError(graph.subject, f"the generated code on {target} ran without reaching its count marks")

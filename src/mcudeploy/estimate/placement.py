@@ -16,19 +16,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcudeploy.codegen import generate
 from mcudeploy.devices import Device, RegionKind, Span
-from mcudeploy.emulation import run_elf
+from mcudeploy.emulation import core_target
+from mcudeploy.emulation.harness import build_harness, generate_project, run_harness
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.cores import CoreTiming
 from mcudeploy.estimate.cycles import price
-from mcudeploy.estimate.measure import RUN_TIMEOUT_S, counting_for, emulation_target
+from mcudeploy.estimate.measure import counting_for
 from mcudeploy.estimate.memory import ARENA_LABEL, MemoryTiming, device_cache, program_layout, region_cost
+from mcudeploy.estimate.timings import CoreTiming
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import MemoryPlan
-from mcudeploy.validation.harness import ARENA_SECTION, build_harness, write_inputs
-from mcudeploy.validation.runner import PREFIX
 
 CACHE_CORES = ("cortex-m7",)
 PLACEMENT_APPROXIMATION = (
@@ -87,20 +85,21 @@ def arena_placements(
     placements = []
     with tempfile.TemporaryDirectory(prefix="mcudeploy-placement-", dir=workdir) as scratch:
         folder = Path(scratch)
-        target = emulation_target(timing.machine)
-        code = generate(graph, plan, folder / "generated", PREFIX, ARENA_SECTION, force=True, core=device.core)
+        target = core_target(device.core)
+        assert target is not None, f"{device.core} has a cycle model but no QEMU machine"
+        code = generate_project(graph, plan, target, folder / "generated", device.core)
         elf = build_harness(graph, code, target, folder, repeat=True)
-        write_inputs(graph, random_inputs(graph, 0), folder)
         runs: dict[bool, tuple] = {}
         for span in spans:
             cost = costs[span.name]
             memory = dataclasses.replace(base, regions={**base.regions, ARENA_LABEL: cost})
             if cost.cached not in runs:  # the cache's hits and misses do not depend on the miss penalty
                 counting = counting_for(graph, program_layout(elf, target), memory)
-                result = run_elf(target, elf, folder, RUN_TIMEOUT_S, plugin=counting)
-                intervals = result.counts.mark_intervals() if result.counts is not None else []
-                if result.exit_code != 0 or len(intervals) < 3:
-                    raise McuDeployError(graph.subject, f"the two-inference run failed on {timing.machine}")
+                result = run_harness(graph, target, elf, random_inputs(graph, 0), folder, counting, check=False)
+                counts = result.program.counts
+                intervals = counts.mark_intervals() if counts is not None else []
+                if result.program.exit_code != 0 or len(intervals) < 3:
+                    raise McuDeployError(graph.subject, f"the two-inference run failed on {target.name}")
                 runs[cost.cached] = (intervals[0], intervals[2])  # [1]: re-reading the input
             cold, steady = runs[cost.cached]
             placements.append(

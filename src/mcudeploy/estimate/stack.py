@@ -1,7 +1,7 @@
 """The stack one inference of the generated code needs, measured on the emulated core and bounded statically.
 
 Measured: the harness paints every word between the linker's stack limit and main's stack pointer,
-runs one inference and finds the deepest word overwritten (`validation.harness`, STACK_PAINT_DEFINE);
+runs one inference and finds the deepest word overwritten (`emulation.harness`, STACK_PAINT_DEFINE);
 the network's layer hook reads that mark after each layer and paints again, so each layer has its own
 figure (never less than the hook's own depth). Exact for that run; the kernels' stack does not depend
 on the input values (fixed loops, no recursion).
@@ -18,29 +18,27 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcudeploy.codegen import generate
-from mcudeploy.codegen.code_size import static_stack
+from mcudeploy.analysis.code_size import static_stack
 from mcudeploy.devices import Device
-from mcudeploy.emulation import run_elf
+from mcudeploy.emulation import Target, core_target
+from mcudeploy.emulation.harness import (
+    PREFIX,
+    STACK_HOOK_FUNCTION,
+    STACK_LAYERS_FILE,
+    STACK_USED_FILE,
+    build_harness,
+    generate_project,
+    run_harness,
+)
 from mcudeploy.emulation.linker import DEFAULT_STACK_SIZE
 from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.cores import core_timing
-from mcudeploy.estimate.measure import RUN_TIMEOUT_S, emulation_target, layer_function
+from mcudeploy.estimate.measure import layer_function
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_STACK_BYTES
 from mcudeploy.memory.plan import MemoryPlan
-from mcudeploy.validation.harness import (
-    ARENA_SECTION,
-    STACK_HOOK_FUNCTION,
-    STACK_LAYERS_FILE,
-    STACK_USED_FILE,
-    build_harness,
-    write_inputs,
-)
-from mcudeploy.validation.runner import PREFIX
 
 MEASURED = "measured"
 STATIC = "static bound"
@@ -108,7 +106,7 @@ def measure_stack_layers(graph: Graph, device: Device, workdir: Path | None = No
         if used >= DEFAULT_STACK_SIZE:
             raise McuDeployError(graph.subject, f"the inference used all {DEFAULT_STACK_SIZE} B of painted stack")
         painted = (folder / STACK_LAYERS_FILE).read_bytes()
-        calls = call_graph(folder / "network.elf", emulation_target(core_timing(device.core).machine))
+        calls = call_graph(folder / "network.elf", _target(device))
     invoke = f"{PREFIX}_invoke"
     whole, left_out = calls.worst(invoke)
     invoke_frame = calls.frames[invoke].bytes
@@ -125,15 +123,21 @@ def measure_stack_layers(graph: Graph, device: Device, workdir: Path | None = No
 def painted_run(graph: Graph, device: Device, folder: Path, stack_limit: int | None = None) -> tuple[int, int | None]:
     """One painted inference in `folder`: the exit code and the stack used (None if not written).
     `stack_limit` (Armv8-M cores): the hardware stack limit lets the inference use that many bytes."""
-    target = emulation_target(core_timing(device.core).machine)
-    code = generate(graph, plan_memory(graph), folder / "generated", PREFIX, ARENA_SECTION, force=True,
-                    core=device.core)  # fmt: skip
+    target = _target(device)
+    code = generate_project(graph, plan_memory(graph), target, folder / "generated", device.core)
     elf = build_harness(graph, code, target, folder, paint_stack=True, stack_limit=stack_limit)
-    write_inputs(graph, random_inputs(graph, 0), folder)
-    result = run_elf(target, elf, folder, RUN_TIMEOUT_S)
+    result = run_harness(graph, target, elf, random_inputs(graph, 0), folder, check=False)
     used_file = folder / STACK_USED_FILE
     used = int.from_bytes(used_file.read_bytes()[:4], "little") if used_file.is_file() else None
-    return result.exit_code, used
+    return result.program.exit_code, used
+
+
+def _target(device: Device) -> Target:
+    """The target that runs the device's core (every core with a cycle model has one)."""
+    target = core_target(device.core)
+    if target is None:
+        raise McuDeployError(device.name, f"no QEMU machine runs {device.core} code")
+    return target
 
 
 def stack_need(graph: Graph, device: Device, reserve: int | None = None) -> StackNeed:
@@ -150,7 +154,7 @@ def stack_need(graph: Graph, device: Device, reserve: int | None = None) -> Stac
 
 def static_need(graph: Graph, plan: MemoryPlan, core: str, reserve: int | None = None) -> StackNeed:
     """analyze's stack, without running anything: the user's reserve, else the static bound from the link
-    that measures the code's flash (`codegen.code_size`), else the default reserve, said to be assumed."""
+    that measures the code's flash (`analysis.code_size`), else the default reserve, said to be assumed."""
     if reserve is not None:
         return StackNeed(reserve, RESERVED)
     bound = static_stack(graph, plan, core)

@@ -2,7 +2,7 @@
 
 Flash holds the constants exactly as the generated code stores them (`constant_layout`,
 shared with the C generator), the code (measured from the linked ELF for the device's
-core by `codegen.code_size`, or the estimate below where that cannot be done) and the
+core by `analysis.code_size`, or the estimate below where that cannot be done) and the
 user's reserve. RAM holds the tensor arena (from
 the memory plan), the variable tensors (state kept across inferences), the stack
 and the user's reserve. Each item goes into one concrete

@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.analysis.coverage import OperatorGap, uncounted_operators, variable_bytes
-from mcudeploy.codegen.code_size import measured_code
 from mcudeploy.devices import Database, Device, MemoryRegion, Part, load_database
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.ir import Graph

@@ -1,11 +1,11 @@
-"""Generate, build and run a model's C code on each target, and compare with the reference engine.
+"""The generated C on each target against the reference engine: validation only compares.
 
-Per target: the generated project is built with the harness (once), then run once
-per input set; outputs are compared with the engine's, and on emulated cores the
-instructions of one inference are counted exactly. With `per_layer` (or after a
-mismatch) a second build dumps every layer's output so the first diverging layer
-and element can be named. With `guard_bytes`, every buffer and constant array is
-followed by a red zone the harness poisons (for the `host-sanitized` target).
+Per target the one harness (`mcudeploy.emulation.harness`) builds the generated project
+(once) and runs it once per input set; outputs are compared with the engine's, and on
+emulated cores the instructions of one inference are counted exactly. With `per_layer` (or
+after a mismatch) a second build dumps every layer's output so the first diverging layer
+and element can be named. With `guard_bytes`, every buffer and constant array is followed
+by a red zone the harness poisons (for the `host-sanitized` target).
 """
 
 from __future__ import annotations
@@ -17,21 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mcudeploy.codegen import GeneratedCode, generate
-from mcudeploy.emulation import ElfImage, InstructionCounting, get_target, run_elf
+from mcudeploy.codegen import GeneratedCode
+from mcudeploy.emulation import ElfImage, InstructionCounting, get_target
+from mcudeploy.emulation.guards import red_zones
+from mcudeploy.emulation.harness import build_harness, generate_project, run_harness
 from mcudeploy.engine import Engine, RunResult
-from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph, Tensor
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.planners.guarded import plan_guarded
-from mcudeploy.validation.guards import red_zones
-from mcudeploy.validation.harness import ARENA_SECTION, build_harness, write_inputs
 from mcudeploy.validation.metrics import OutputMetrics, compare
 
-PREFIX = "net"
-MARK_OVERHEAD = 3
-"""Instructions between two count marks that are not the inference: the first mark's return,
-the call into the network and the call to the second mark."""
 FLOAT_TOLERANCE = 1e-5
 """Float outputs agree when within this fraction of the reference's largest magnitude."""
 
@@ -142,7 +137,7 @@ class Validator:
         dump_elf: Path | None = None
         for index, inputs in enumerate(input_sets):
             reference = self.reference(index, inputs)
-            outputs, instructions = self._run(target_name, elf, inputs, f"{target_name}-{index}")
+            outputs, _, instructions = self._run(target_name, elf, inputs, f"{target_name}-{index}")
             metrics = [
                 compare(got, reference.outputs[i], tensor)
                 for i, (got, tensor) in enumerate(zip(outputs, self.graph.graph_outputs, strict=True))
@@ -163,12 +158,12 @@ class Validator:
     def code_for(self, target_name: str) -> GeneratedCode:
         """The generated project a target builds: kernels for its core (portable C and no arena
         section on the host)."""
-        core = target_core(target_name)
+        target = get_target(target_name)
+        core = target.core.name if target.core else None
         if core not in self._generated:
             folder = self.workdir / f"gen-{core or 'host'}"
-            section = None if core is None else ARENA_SECTION
-            self._generated[core] = generate(
-                self.graph, self.plan, folder, PREFIX, section, force=True, core=core, guard_bytes=self.guard_bytes
+            self._generated[core] = generate_project(
+                self.graph, self.plan, target, folder, core, guard_bytes=self.guard_bytes
             )
         return self._generated[core]
 
@@ -181,36 +176,22 @@ class Validator:
 
     def _run(
         self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], run_name: str
-    ) -> tuple[list[np.ndarray], int | None]:
-        folder = self.workdir / "runs" / run_name
-        folder.mkdir(parents=True, exist_ok=True)
-        write_inputs(self.graph, inputs, folder)
-        counting = None if get_target(target_name).is_host else InstructionCounting(per_function=False)
-        run = run_elf(target_name, elf, folder, timeout_s=600.0, plugin=counting)
-        if run.exit_code != 0:
-            report = _sanitizer_report(run.stderr)
-            raise McuDeployError(
-                self.graph.subject, f"the generated code failed on {target_name} (exit code {run.exit_code}){report}"
-            )
-        outputs = [
-            _read_tensor(folder / f"output_{i}.bin", tensor) for i, tensor in enumerate(self.graph.graph_outputs)
-        ]
-        between = run.instructions_between_marks() if counting else []
-        instructions = between[0] - MARK_OVERHEAD if between else None
-        return outputs, instructions
+    ) -> tuple[list[np.ndarray], dict[int, np.ndarray], int | None]:
+        target = get_target(target_name)
+        counting = None if target.is_host else InstructionCounting(per_function=False)
+        run = run_harness(self.graph, target, elf, inputs, self.workdir / "runs" / run_name, counting)
+        return run.outputs, run.layer_tensors, run.instructions
 
     def _first_divergence(
         self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], reference: RunResult, index: int
     ) -> Divergence | None:
-        folder = self.workdir / "runs" / f"{target_name}-{index}-dump"
-        self._run(target_name, elf, inputs, folder.name)
+        _, dumped, _ = self._run(target_name, elf, inputs, f"{target_name}-{index}-dump")
         for op in self.graph.operators:
             for tensor_index in op.outputs:
                 tensor = self.graph.tensors[tensor_index]
-                path = folder / f"tensor_{tensor_index}.bin"
-                if not path.exists():
+                if tensor_index not in dumped:
                     continue
-                got = _read_tensor(path, tensor)
+                got = dumped[tensor_index]
                 expected = reference.tensors[tensor_index]
                 differing = np.flatnonzero(_differs(got, expected, tensor))
                 if differing.size:
@@ -220,22 +201,3 @@ class Validator:
                         got.flat[first].item(), expected.flat[first].item(), int(differing.size),
                     )  # fmt: skip
         return None
-
-
-def _sanitizer_report(stderr: str) -> str:
-    """The sanitizer's first line saying what went wrong and where, when one stopped the program."""
-    found = (line.strip() for line in stderr.splitlines() if "runtime error:" in line or line.startswith("SUMMARY:"))
-    return next((f": {line}" for line in found), "")
-
-
-def target_core(target_name: str) -> str | None:
-    """The core a target emulates (None for the host)."""
-    core = get_target(target_name).core
-    return core.name if core else None
-
-
-def _read_tensor(path: Path, tensor: Tensor) -> np.ndarray:
-    data = path.read_bytes()
-    if len(data) != tensor.nbytes:
-        raise McuDeployError(str(path), f"holds {len(data)} bytes, tensor '{tensor.name}' has {tensor.nbytes}")
-    return np.frombuffer(data, dtype=tensor.dtype.numpy).reshape(tensor.shape)

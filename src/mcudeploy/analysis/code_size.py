@@ -5,8 +5,9 @@ project, with that core's kernel variants (DSP, MVE), linked with a minimal `mai
 that initialises and invokes the network, minus the same program without the
 network and minus the weights, which the
 budget counts on their own. So it holds the kernel library actually linked, the
-layer functions and their parameter tables. Measured once per generated project
-and core, then cached by content.
+layer functions and their parameter tables. Built through the one harness
+(`mcudeploy.emulation.harness.code_flash`), once per generated project and core,
+then cached by content.
 
 The same link, compiled with `-fstack-usage`, bounds the stack one inference takes:
 `net_invoke`'s worst case over gcc's frames and the ELF's call graph
@@ -22,19 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcudeploy.codegen.generator import RenderedProject, generate, render
-from mcudeploy.emulation import ElfImage, Target, build, core_target, stack_usage
+from mcudeploy.codegen import RenderedProject, generate, render
+from mcudeploy.emulation import Target, core_target, find_compiler, harness, stack_usage
+from mcudeploy.emulation.harness import code_flash
 from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.emulation.stack_usage import call_graph
-from mcudeploy.emulation.toolchain import find_compiler
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import write_file
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import CodeEstimate
 from mcudeploy.memory.plan import MemoryPlan
-
-_NETWORK_MAIN = '#include "network.h"\nint main(void) { return net_init() != NET_OK || net_invoke() != NET_OK; }\n'
-_EMPTY_MAIN = "int main(void) { return 0; }\n"
 
 
 @dataclass(frozen=True)
@@ -94,28 +92,16 @@ def _measure(graph: Graph, plan: MemoryPlan, core: str, target: Target) -> tuple
     with tempfile.TemporaryDirectory(prefix="mcudeploy-code-size-") as scratch:
         folder = Path(scratch)
         code = generate(graph, plan, folder / "gen", force=True, core=core)
-        (folder / "network_main.c").write_text(_NETWORK_MAIN)
-        (folder / "empty_main.c").write_text(_EMPTY_MAIN)
-        sources = [code.directory / s for s in code.sources]
-        includes = [code.directory / d for d in code.include_dirs]
-        libm = ("-lm",) if code.needs_libm else ()
-        flags = (*libm, "-fstack-usage")
-        network = build(target, [*sources, folder / "network_main.c"], includes, folder / "net.elf", extra_flags=flags)
-        empty = build(target, [folder / "empty_main.c"], (), folder / "empty.elf")
+        flash, network = code_flash(code, target, folder, extra_flags=("-fstack-usage",))
         worst, left_out = call_graph(network, target).worst("net_invoke")
-        return _flash(network) - _flash(empty), StaticStack(worst, tuple(sorted(left_out)))
-
-
-def _flash(elf: Path) -> int:
-    sizes = ElfImage(elf).section_sizes()
-    return sizes.text + sizes.rodata + sizes.data
+        return flash, StaticStack(worst, tuple(sorted(left_out)))
 
 
 def _cache_key(rendered: RenderedProject, core: str) -> str:
     """The project, the core and the measuring code itself: a change to how figures are taken
     (or to their format) must not read figures an older version cached."""
     digest = hashlib.sha256(core.encode())
-    for module in (__file__, stack_usage.__file__):
+    for module in (__file__, harness.__file__, stack_usage.__file__):
         digest.update(Path(module).read_bytes())
     for name, text in sorted(rendered.files.items()):
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
