@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 from rich.console import Console
 
 from conftest import MODELS
+from mcudeploy.analysis.model import Reserves, analyze_model
 from mcudeploy.devices import find_device, load_database
 from mcudeploy.importers import load_model
 from mcudeploy.ir import NO_TENSOR, DType, GraphBuilder
@@ -32,7 +34,7 @@ from mcudeploy.memory.budget import (
     memory_budget,
 )
 from mcudeploy.memory.plan import Buffer, MemoryPlan
-from mcudeploy.reports.analyze import Reserves, analyze_model, budget_tree, layer_table, verdict
+from mcudeploy.reports.analyze import budget_tree, layer_table, verdict
 
 KIB = 1024
 
@@ -180,8 +182,8 @@ def stub_plan():
 
 
 def test_the_report_from_a_plan():
-    report = analyze_model(small_graph(), stub_plan(), find_device("NUCLEO-F446RE"), Reserves())
-    json.dumps(report)  # plain data only
+    report = asdict(analyze_model(small_graph(), stub_plan(), find_device("NUCLEO-F446RE"), Reserves()))
+    json.dumps(report)  # what --json prints: plain data only
     assert report["arena_bytes"] == 192 and report["weights_bytes"] == 400 and report["fits"]
     assert report["peak_layer"] == {"index": 0, "op": "CONV_2D", "live_bytes": 176}
     assert report["device"]["board"] == "NUCLEO-F446RE" and report["device"]["part"] == "STM32F446RE"
@@ -223,6 +225,6 @@ def test_code_is_measured_from_the_linked_elf_where_the_core_has_a_target():
     graph = load_model(MODELS / "mlperf_tiny" / "kws_ref_model_int8.tflite")
     plan = plan_memory(graph)
     measured = analyze_model(graph, plan, find_device("STM32F446RE"), Reserves())
-    assert measured["code_bytes_is_estimate"] is False and 0 < measured["code_bytes"] < 64 * KIB
+    assert measured.code_bytes_is_estimate is False and 0 < measured.code_bytes < 64 * KIB
     estimated = analyze_model(graph, plan, find_device("RP2040"), Reserves())
-    assert estimated["code_bytes_is_estimate"] is True and estimated["code_bytes"] == code_estimate(graph).total
+    assert estimated.code_bytes_is_estimate is True and estimated.code_bytes == code_estimate(graph).total

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
 from conftest import MODELS, run_cli
+from mcudeploy.analysis.model import Reserves, analyze_model
 from mcudeploy.devices import find_device
 from mcudeploy.ir import NO_TENSOR, GraphBuilder
 from mcudeploy.memory import plan_memory
-from mcudeploy.reports.analyze import Reserves, analyze_model
 
 KWS = str(MODELS / "mlperf_tiny/kws_ref_model_int8.tflite")
 VWW = str(MODELS / "mlperf_tiny/vww_96_int8.tflite")
@@ -134,6 +135,6 @@ def test_svdf_state_is_counted_and_the_verdict_covers_it():
     y = builder.tensor((1, 64), "int8", scale=0.1)
     builder.op("SVDF", [x, features, time, NO_TENSOR, state], [y])
     graph = builder.build([x], [y])
-    report = analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves())
+    report = asdict(analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves()))
     assert report["verdict"] == "fits" and report["uncounted_operators"] == []
     assert report["ram_bytes"] == report["arena_bytes"] + 1280 + 8192

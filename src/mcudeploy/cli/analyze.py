@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, Reserves, analyze_model
 from mcudeploy.cli.npu import analyze_with_npu, refuse_html_with_npu
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -31,15 +33,7 @@ from mcudeploy.estimate.stack import ASSUMED, RESERVED, static_need
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
-from mcudeploy.reports.analyze import (
-    DOES_NOT_FIT,
-    FITS,
-    Reserves,
-    analyze_model,
-    budget_tree,
-    layer_table,
-    verdict,
-)
+from mcudeploy.reports.analyze import budget_tree, layer_table, verdict
 from mcudeploy.reports.arena_plot import check_plot_path, plot_arena
 from mcudeploy.reports.html import analyze_page
 from mcudeploy.reports.precision import precision
@@ -100,8 +94,8 @@ def analyze(
     plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     need = static_need(graph, plan, target.core, stack)
     reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)
-    report = analyze_model(graph, plan, target, reserves)
-    report["precision"] = precision(graph)
+    result = analyze_model(graph, plan, target, reserves)
+    report = {**asdict(result), "precision": precision(graph)}
     if plot is not None:
         write_file(plot, lambda stream: plot_arena(graph, plan, stream, plot.suffix.lower()[1:]), force)
     if html is not None:
@@ -109,12 +103,12 @@ def analyze(
     if json:
         print_json(report)
     else:
-        console.print(layer_table(report))
-        console.print(budget_tree(report))
-        console.print(verdict(report))
+        console.print(layer_table(result))
+        console.print(budget_tree(result))
+        console.print(verdict(result))
         print_precision_note(graph)
         for written in (plot, html):
             if written is not None:
                 console.print(f"wrote {markup_safe(str(written))}")
-    if report["verdict"] != FITS:
-        raise typer.Exit(1 if report["verdict"] == DOES_NOT_FIT else CANNOT_VERIFY_EXIT)
+    if result.verdict != FITS:
+        raise typer.Exit(1 if result.verdict == DOES_NOT_FIT else CANNOT_VERIFY_EXIT)

@@ -40,7 +40,7 @@ CPU_CODE = "kernel code for fallback operators (estimate)"
 
 
 class Reserve(Protocol):
-    """The stack and the user's reserves (`reports.analyze.Reserves`)."""
+    """The stack and the user's reserves (`analysis.model.Reserves`)."""
 
     stack_bytes: int
     reserve_ram: int
