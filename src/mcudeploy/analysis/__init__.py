@@ -1,1 +1,2 @@
-"""Static analysis of a graph: compute and parameter counts (memory planning comes next to it)."""
+"""The analyze step: compute and parameter counts, the generated code's measured flash, and a
+model's memory on a device (`model.analyze_model`)."""
