@@ -311,6 +311,7 @@ def build_harness(
     dump: bool = False,
     call_run: bool = False,
     extra_flags: Sequence[str] = (),
+    extra_sources: Sequence[Path] = (),
     paint_stack: bool = False,
     stack_limit: int | None = None,
     red_zones: RedZones | None = None,
@@ -318,19 +319,20 @@ def build_harness(
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `extra_flags` come after
-    ours (e.g. sanitizers on the host). `paint_stack` (emulated targets): the harness writes the
-    inference's stack high-water mark to `STACK_USED_FILE`, each layer's to `STACK_LAYERS_FILE`,
-    and gcc each function's frame to `network.elf-<source>.su`; `stack_limit` (Armv8-M, with
-    `paint_stack`): MSPLIM lets the inference use that many bytes only; `red_zones` (sanitizer
-    builds): poisoned after init, the harness then compiling `network.c` in its own translation
-    unit; `repeat`: a second inference between its own count marks (`REPEAT_DEFINE`)."""
+    ours (e.g. sanitizers on the host); `extra_sources` are linked in (e.g. a driver stub).
+    `paint_stack` (emulated targets): the harness writes the inference's stack high-water mark to
+    `STACK_USED_FILE`, each layer's to `STACK_LAYERS_FILE`, and gcc each function's frame to
+    `network.elf-<source>.su`; `stack_limit` (Armv8-M, with `paint_stack`): MSPLIM lets the
+    inference use that many bytes only; `red_zones` (sanitizer builds): poisoned after init, the
+    harness then compiling `network.c` in its own translation unit; `repeat`: a second inference
+    between its own count marks (`REPEAT_DEFINE`)."""
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))
     sources = [s for s in code.sources if not (red_zones and s == "network.c")]  # then the harness includes it
     return build(
         target,
-        [*(code.directory / s for s in sources), harness],
+        [*(code.directory / s for s in sources), harness, *extra_sources],
         [code.directory / d for d in code.include_dirs],
         folder / "network.elf",
         defines=harness_defines(code.prefix, dump, call_run, paint_stack, stack_limit, repeat),

@@ -15,15 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mcudeploy.emulation import build, get_target, run_elf
+from mcudeploy.emulation import get_target
+from mcudeploy.emulation.harness import ARENA_SECTION, PREFIX, build_harness, read_tensor, run_harness
 from mcudeploy.engine import run as run_engine
 from mcudeploy.errors import McuDeployError
-from mcudeploy.ir import Graph, Tensor
+from mcudeploy.ir import Graph
 from mcudeploy.npu.codegen import generate_for_npu, offline_plan
 from mcudeploy.npu.compiled import is_ethos_u
-from mcudeploy.validation.harness import ARENA_SECTION, harness_source, write_inputs
 
-PREFIX = "net"
 NOT_EMULATED = "NPU arithmetic is not emulated: each NPU segment's outputs are the reference engine's"
 SCRATCH_BASE = 1
 """Vela's base address order: read-only data, scratch, fast scratch, then feature maps."""
@@ -69,38 +68,26 @@ def validate_cpu_segments(
 ) -> NpuValidation:
     """Generate the project of Vela's `compiled_model`, run it on QEMU with the driver stub, compare."""
     target = get_target(target_name)
-    core = next(flag.removeprefix("-mcpu=") for flag in target.cflags if flag.startswith("-mcpu="))
+    core = target.core.name if target.core else None
     code, compiled = generate_for_npu(compiled_model, workdir / "gen", PREFIX, ARENA_SECTION, True, core)
     reference = run_engine(original, inputs)
     folder = workdir / "run"
     folder.mkdir(parents=True, exist_ok=True)
-    write_inputs(compiled, inputs, folder)
     npu_ops = [op for op in compiled.operators if is_ethos_u(op)]
     _write_npu_outputs(original, compiled, npu_ops, reference.tensors, folder)
-    harness = workdir / "harness.c"
-    harness.write_text(harness_source(compiled, PREFIX))
     stub = workdir / "md_ethosu_stub.c"
     stub.write_text(resources.files("mcudeploy.npu").joinpath("runtime/md_ethosu_stub.c").read_text())
-    elf = build(
-        target,
-        [*(code.directory / s for s in code.sources), harness, stub],
-        [code.directory / d for d in code.include_dirs],
-        workdir / "network.elf",
-        extra_flags=("-lm",) if code.needs_libm else (),
-        arena_section=ARENA_SECTION,
-    )
-    result = run_elf(target, elf, folder, timeout_s=600.0)
-    if result.exit_code != 0:
-        raise McuDeployError(original.subject, f"the generated code failed on {target_name} (exit {result.exit_code})")
+    elf = build_harness(compiled, code, target, workdir, extra_sources=[stub])
+    result = run_harness(compiled, target, elf, inputs, folder)
     by_name = {t.name: t.index for t in original.tensors}
     outputs = [
-        Comparison(t.name, _read(folder / f"output_{i}.bin", t), reference.outputs[i])
-        for i, t in enumerate(compiled.graph_outputs)
+        Comparison(t.name, got, reference.outputs[i])
+        for i, (t, got) in enumerate(zip(compiled.graph_outputs, result.outputs, strict=True))
     ]
     handed_over = [
         Comparison(
             compiled.tensors[t].name,
-            _read(folder / f"npu_{k}_in_{j}.bin", compiled.tensors[t]),
+            read_tensor(folder / f"npu_{k}_in_{j}.bin", compiled.tensors[t]),
             reference.tensors[by_name[compiled.tensors[t].name]],
         )
         for k, op in enumerate(npu_ops)
@@ -109,10 +96,6 @@ def validate_cpu_segments(
     jobs = [_read_job(folder / f"npu_{k}_job.bin") for k in range(len(npu_ops))]
     placed = _placed_as_planned(compiled, compiled_model, npu_ops, jobs)
     return NpuValidation(outputs, handed_over, jobs, placed)
-
-
-def _read(path: Path, tensor: Tensor) -> np.ndarray:
-    return np.frombuffer(path.read_bytes(), dtype=tensor.dtype.numpy).reshape(tensor.shape)
 
 
 def _write_npu_outputs(original: Graph, compiled: Graph, npu_ops: list, values: dict, folder: Path) -> None:
