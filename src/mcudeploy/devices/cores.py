@@ -2,7 +2,8 @@
 
 Devices name their core; the code generator picks the kernel variants the core runs; the
 emulation layer compiles with its flags and runs the result on its QEMU machine; estimate
-prices what ran with the core's timing table (`mcudeploy.estimate.timings`, one per record).
+prices what ran with the core's timing table (`mcudeploy.estimate.timings`, which points at
+the record).
 The features are those of the configuration we compile for and emulate: a Cortex-M33 with its
 optional FPU and DSP extension, a Cortex-M55 with MVE for integers and floats.
 """

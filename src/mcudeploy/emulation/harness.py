@@ -230,13 +230,11 @@ int main(void)
         return {EXIT_INIT_FAILED};
     }}
 {"    poison_red_zones();" + chr(10) if red_zones else ""}#ifdef {CALL_RUN_DEFINE}
-{{
 {buffers}{run_reads}    status = {prefix}_run({arguments});
     if (status != {upper}_OK) {{
         return {EXIT_NETWORK_ERROR_BASE} - status;
     }}
-{run_writes}}}
-#else
+{run_writes}#else
 {reads}#ifdef {STACK_PAINT_DEFINE}
     harness_paint_stack(stack_top);
 #endif

@@ -1,11 +1,11 @@
 """Running a model's generated C on an emulated core and counting what each layer executes.
 
-The generated code is built with the one harness (`mcudeploy.emulation.harness`) for the QEMU machine of the
-device's core and run once on seeded random inputs. The counting plugin attributes every
-instruction executed inside `net_layer_<index>` and the kernels it calls to that layer
-(a call ends when execution is back in `net_invoke`, or in `main` after a tail call), so
-per-layer figures are exact and add up, with the few instructions of `net_invoke` itself,
-to the inference between the harness's two count marks.
+The generated code is built with the one harness (`mcudeploy.emulation.harness`) for the
+QEMU machine of the device's core and run once on seeded random inputs. The counting plugin
+attributes every instruction executed inside `net_layer_<index>` and the kernels it calls to
+that layer (a call ends when execution is back in `net_invoke`, or in `main` after a tail
+call), so per-layer figures are exact and add up, with the few instructions of `net_invoke`
+itself, to the inference between the harness's two count marks.
 
 Each core's code runs on the machine its record names: the Cortex-M0+'s, compiled for
 Armv6-M, on the Cortex-M3 machine, which executes that subset unchanged, so the instruction
