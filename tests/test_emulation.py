@@ -3,6 +3,7 @@ timeouts, faults, exact instruction counts, DSP and MVE intrinsics, ELF inspecti
 
 from __future__ import annotations
 
+import ast
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import mcudeploy
 from mcudeploy.emulation import (
     EMULATED_TARGET_NAMES,
     ElfImage,
@@ -280,3 +282,17 @@ def test_missing_cross_compiler_names_the_debian_packages(monkeypatch: pytest.Mo
 def test_linker_script_rejects_bad_arena_section() -> None:
     with pytest.raises(McuDeployError, match="arena section"):
         render_linker_script(get_target("m4"), arena_section="arena; } > RAM")
+
+
+def test_generated_code_is_built_and_run_only_by_the_harness() -> None:
+    """validate, estimate and code size go through emulation.harness: none of them calls the
+    compiler or QEMU itself (profile runs any ELF, so it may)."""
+    package = Path(mcudeploy.__file__).parent
+    users = [*(package / "validation").glob("*.py"), *(package / "analysis").glob("*.py")]
+    users.append(package / "estimate" / "measure.py")
+    for path in users:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mcudeploy.emulation"):
+                names = {alias.name for alias in node.names}
+                assert not names & {"build", "run_elf"}, f"{path.name} builds or runs generated code itself"
+                assert node.module not in ("mcudeploy.emulation.toolchain", "mcudeploy.emulation.qemu"), path.name
