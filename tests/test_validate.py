@@ -121,7 +121,7 @@ def test_an_arena_larger_than_the_m55_dtcm_goes_to_its_sram(tmp_path: Path) -> N
         result = validator.validate_target("m55", [random_inputs(validator.graph, 0)])
         assert result.passed
         elf = ElfImage(validator.build("m55"))
-        sram = get_target("m55").memory.region("sram")
+        sram = get_target("m55").machine.region("sram")
         assert sram.base <= elf.symbol("net_arena").address < sram.end
     finally:
         validator.close()
