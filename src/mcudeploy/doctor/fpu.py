@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.analysis.floats import float_operators
-from mcudeploy.devices.database import Fpu
+from mcudeploy.devices import Fpu
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import estimate_model

@@ -4,7 +4,7 @@ external SDRAM every miss waits for the bus. DTCM has neither."""
 
 from __future__ import annotations
 
-from mcudeploy.devices import DATA_CACHE_CORES, RegionKind
+from mcudeploy.devices import RegionKind, find_core
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
 from mcudeploy.doctor.memory import arena_bytes, arena_symbol, region_at
 from mcudeploy.errors import McuDeployError
@@ -65,7 +65,7 @@ def check_placement(context: Context) -> CheckResult:
             cost = f"{wait}; {placement_cost(context, RegionKind.EXTERNAL)}"
             what = f"the arena is in external memory ({region.name})"
             result.findings.append(_finding(what, evidence, cost, size, dtcm))
-        elif device.core in DATA_CACHE_CORES and region.cacheable and region.kind != RegionKind.DTCM:
+        elif find_core(device.core).data_cache and region.cacheable and region.kind != RegionKind.DTCM:
             result.findings.append(
                 _finding(
                     f"the arena is in cacheable {region.name} on a {device.core}",
@@ -76,8 +76,8 @@ def check_placement(context: Context) -> CheckResult:
                 )
             )
         return result
-    if device.core not in DATA_CACHE_CORES or not dtcm or size <= dtcm:
-        if device.core in DATA_CACHE_CORES and dtcm:
+    if not find_core(device.core).data_cache or not dtcm or size <= dtcm:
+        if find_core(device.core).data_cache and dtcm:
             result.notes.append(f"the arena ({size} B, {source}) fits the {dtcm} B of DTCM: put it there")
         return result
     result.findings.append(

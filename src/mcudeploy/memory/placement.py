@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcudeploy.devices import DATA_CACHE_CORES, Device, RegionKind, Span
+from mcudeploy.devices import Device, RegionKind, Span, find_core
 from mcudeploy.memory.budget import ARENA, MemoryBudget
 
 DTCM_SECTION = ".dtcm"
@@ -32,7 +32,7 @@ def arena_place(budget: MemoryBudget, device: Device, arena_bytes: int) -> Arena
     if span is None:
         return None
     dtcm = [s for s in device.spans() if s.kind == RegionKind.DTCM]
-    cached_core = device.core in DATA_CACHE_CORES and bool(device.part.dcache_bytes)
+    cached_core = find_core(device.core).data_cache and bool(device.part.dcache_bytes)
     if span.kind == RegionKind.DTCM:
         why = "tightly coupled: no wait states and no cache, so every inference takes the same time"
         return ArenaPlace(span.name, span.kind.value, DTCM_SECTION, why)
