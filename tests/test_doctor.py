@@ -20,6 +20,7 @@ from mcudeploy.doctor.layout import check_layout
 from mcudeploy.doctor.placement import check_placement
 from mcudeploy.doctor.preprocessing import check_preprocessing, check_validation_input
 from mcudeploy.doctor.stack import check_stack
+from mcudeploy.emulation import core_target, get_target
 from mcudeploy.emulation.elf import ElfImage
 from mcudeploy.estimate import estimate_model
 from mcudeploy.estimate.stack import measure_stack, painted_run
@@ -82,14 +83,14 @@ def test_partly_optimised_tflm_build_names_the_reference_operators(tmp_path):
 
 
 def test_our_portable_build_on_a_dsp_core_costs_the_estimated_slowdown(tmp_path, monkeypatch, capsys):
-    from mcudeploy.estimate import core_timing, estimate_model
+    from mcudeploy.estimate import estimate_model
     from mcudeploy.estimate.measure import build_model
     from mcudeploy.memory import plan_memory
 
     model = MODELS / "tflm" / "hello_world_int8.tflite"
     graph = load_model(model)
     device = find_device("STM32F446RE")
-    portable = build_model(graph, plan_memory(graph), None, core_timing(device.core).machine, tmp_path)
+    portable = build_model(graph, plan_memory(graph), None, core_target(device.core), tmp_path)
     assert classify(ElfImage(portable), graph, device.core).reference_ops == ("md_fully_connected.c",)
     code, out, _ = run_cli(monkeypatch, capsys, "doctor", str(model), "-d", device.name, "--elf", str(portable),
                            "--json")  # fmt: skip
@@ -100,12 +101,11 @@ def test_our_portable_build_on_a_dsp_core_costs_the_estimated_slowdown(tmp_path,
 
 
 def test_our_dsp_build_is_clean(tmp_path):
-    from mcudeploy.estimate import core_timing
     from mcudeploy.estimate.measure import build_model
     from mcudeploy.memory import plan_memory
 
     graph = load_model(MODELS / "tflm" / "hello_world_int8.tflite")
-    elf = build_model(graph, plan_memory(graph), "cortex-m4", core_timing("cortex-m4").machine, tmp_path)
+    elf = build_model(graph, plan_memory(graph), "cortex-m4", get_target("m4"), tmp_path)
     build = classify(ElfImage(elf), graph, "cortex-m4")
     assert build.runtime == "mcudeploy" and build.reference_ops == ()
 
