@@ -23,7 +23,7 @@ from mcudeploy.ir import DType, Graph
 from mcudeploy.quantization import Method, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.quantization.report import calibration_report, split_held_out
-from mcudeploy.reports.analyze import check_plot_path
+from mcudeploy.reports.arena_plot import check_plot_path
 from mcudeploy.reports.calibration import calibration_table, plot_calibration
 
 SIGNATURE = "serving_default"

@@ -1,4 +1,5 @@
-"""`analyze --plot`: the tensor arena over time, drawn with matplotlib (the optional `plot` extra)."""
+"""The `--plot` pictures' file check and the arena over time (`analyze --plot`), drawn with matplotlib (the
+optional `plot` extra; `quantize --plot` draws with it too)."""
 
 from __future__ import annotations
 
