@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import MODELS, run_cli
-from mcudeploy.codegen import code_size
+from mcudeploy.analysis import code_size
 from mcudeploy.devices import find_device
 from mcudeploy.emulation.stack_usage import CallGraph, Frame, read_frames
 from mcudeploy.errors import McuDeployError
@@ -74,7 +74,7 @@ def test_analyze_budgets_the_static_bound_or_says_assumed(monkeypatch, capsys):
         monkeypatch, capsys, "analyze", str(HELLO), "--device", "STM32F446RE", "--stack", "1000", "--json"
     )
     assert json.loads(out)["stack_bytes"] == 1000 and json.loads(out)["stack_source"] == RESERVED
-    monkeypatch.setattr(code_size, "CORE_TARGETS", {})
+    monkeypatch.setattr(code_size, "core_target", lambda core: None)
     code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(HELLO), "--device", "STM32F446RE", "--json")
     assert json.loads(out)["stack_bytes"] == 8192 and json.loads(out)["stack_source"] == ASSUMED
 
