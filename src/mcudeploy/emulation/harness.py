@@ -4,7 +4,6 @@ validate, estimate, the code-size measurement and the tests build and run genera
 through it. The same `main` builds for the host and for every emulated core (through the
 emulation runtime's `mcu_host.h`): it reads `input_<i>.bin` straight into the arena's input
 buffers, brackets the inference with instruction-count marks and writes `output_<i>.bin`.
-With `call_run` it goes through the network's copying entry point `<prefix>_run` instead.
 With `dump` the network's layer hook writes every layer's output to `tensor_<index>.bin`, so
 a divergence can be located; with `paint_stack` it measures the inference's stack. With red
 zones (sanitizer builds, `emulation.guards`) it poisons the arena's and the weights block's
@@ -42,7 +41,6 @@ the call into the network and the call to the second mark."""
 
 HOOK_FUNCTION = "harness_layer_hook"
 DUMP_DEFINE = "HARNESS_DUMP_LAYERS"
-CALL_RUN_DEFINE = "HARNESS_CALL_RUN"
 STACK_PAINT_DEFINE = "HARNESS_STACK_PAINT"
 STACK_USED_FILE = "stack_used.bin"
 STACK_LIMIT_DEFINE = "HARNESS_STACK_LIMIT"
@@ -193,16 +191,6 @@ static void poison_red_zones(void)
 def harness_source(graph: Graph, prefix: str, red_zones: RedZones | None = None) -> str:
     upper = identifier(prefix)
     reads, writes = _copy_files(graph, prefix, f"{prefix}_input_{{i}}()", f"{prefix}_output_{{i}}()")
-    run_reads, run_writes = _copy_files(graph, prefix, "input_{i}", "output_{i}")
-    buffers = "".join(
-        f"    static uint64_t {kind}_{i}[({upper}_{kind.upper()}_{i}_BYTES + 7) / 8 + 1];\n"
-        for kind, count in (("input", len(graph.inputs)), ("output", len(graph.outputs)))
-        for i in range(count)
-    )
-    arguments = ", ".join(
-        [f"(const void *)input_{i}" for i in range(len(graph.inputs))]
-        + [f"(void *)output_{i}" for i in range(len(graph.outputs))]
-    )
     stack_paint = _STACK_PAINT.format(
         define=STACK_PAINT_DEFINE, paint=STACK_PAINT, hook=STACK_HOOK_FUNCTION, layers=max(1, len(graph.operators))
     )
@@ -229,13 +217,7 @@ int main(void)
     if ({prefix}_init() != {upper}_OK) {{
         return {EXIT_INIT_FAILED};
     }}
-{"    poison_red_zones();" + chr(10) if red_zones else ""}#ifdef {CALL_RUN_DEFINE}
-{buffers}{run_reads}    status = {prefix}_run({arguments});
-    if (status != {upper}_OK) {{
-        return {EXIT_NETWORK_ERROR_BASE} - status;
-    }}
-{run_writes}#else
-{reads}#ifdef {STACK_PAINT_DEFINE}
+{"    poison_red_zones();" + chr(10) if red_zones else ""}{reads}#ifdef {STACK_PAINT_DEFINE}
     harness_paint_stack(stack_top);
 #endif
     mcu_count_mark();
@@ -260,22 +242,19 @@ int main(void)
     if (status != {upper}_OK) {{
         return {EXIT_NETWORK_ERROR_BASE} - status;
     }}
-{writes}#endif
-    return 0;
+{writes}    return 0;
 }}
 """
 
 
 def harness_defines(
-    prefix: str, dump: bool, call_run: bool, paint_stack: bool, stack_limit: int | None, repeat: bool
+    prefix: str, dump: bool, paint_stack: bool, stack_limit: int | None, repeat: bool
 ) -> dict[str, str | None]:
-    """Compile-time definitions: the per-layer dump, the copying entry point, stack painting (the
-    layer hook reads each layer's mark), the repeated inference."""
+    """Compile-time definitions: the per-layer dump, stack painting (the layer hook reads each
+    layer's mark), the repeated inference."""
     defines: dict[str, str | None] = {}
     if dump:
         defines.update({DUMP_DEFINE: None, f"{identifier(prefix)}_LAYER_HOOK": HOOK_FUNCTION})
-    if call_run:
-        defines[CALL_RUN_DEFINE] = None
     if paint_stack:
         defines.update({STACK_PAINT_DEFINE: None, f"{identifier(prefix)}_LAYER_HOOK": STACK_HOOK_FUNCTION})
     if stack_limit is not None:
@@ -307,7 +286,6 @@ def build_harness(
     target: Target,
     folder: Path,
     dump: bool = False,
-    call_run: bool = False,
     extra_flags: Sequence[str] = (),
     extra_sources: Sequence[Path] = (),
     paint_stack: bool = False,
@@ -333,7 +311,7 @@ def build_harness(
         [*(code.directory / s for s in sources), harness, *extra_sources],
         [code.directory / d for d in code.include_dirs],
         folder / "network.elf",
-        defines=harness_defines(code.prefix, dump, call_run, paint_stack, stack_limit, repeat),
+        defines=harness_defines(code.prefix, dump, paint_stack, stack_limit, repeat),
         extra_flags=(
             *(("-lm",) if code.needs_libm else ()),
             *(("-fstack-usage",) if paint_stack else ()),
