@@ -114,7 +114,7 @@ def test_unknown_operators_are_named_and_their_state_counted():
     y = builder.tensor((1, 64), "int8", scale=0.1)
     builder.op("UNIDIRECTIONAL_SEQUENCE_RNN", [x, weights, recurrent, NO_TENSOR, state], [y])
     graph = builder.build([x], [y])
-    report = analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves())
+    report = asdict(analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves()))
     assert report["verdict"] == "cannot verify" and report["fits"] is False
     assert report["uncounted_operators"] == [
         {
