@@ -334,7 +334,6 @@ def test_family_is_clean_and_bit_exact_under_sanitizers(runs, run):
 
 def test_every_emitter_is_exercised():
     from mcudeploy.codegen.layers import EMITTERS
-
     from test_codegen import recurrent_family
 
     tested = {op.op_type for family in FAMILIES.values() for op in family().operators}
