@@ -293,7 +293,7 @@ class Family:
         return self.builder.build(self.inputs, self.outputs)
 
     def _tensor(self, shape, dtype: str, scale: float | None, zero_point: int | None) -> int:
-        if dtype == "float32":
+        if dtype in ("float32", "bool"):
             return self.builder.tensor(shape, dtype)
         if scale is None:
             scale = float(self.rng.uniform(0.01, 0.1))
@@ -614,7 +614,38 @@ FAMILY_FLOAT_ATOL = {"recurrent": 1e-6}
 gate), and C's tanhf (glibc, newlib) is not correctly rounded, unlike the engine's: one ulp in a gate
 near 1 is 6e-8 in an output near 0, over several steps and invocations."""
 
+
+def compare_family() -> Graph:
+    f = Family("compare", 7)
+    for dtype in ("int8", "int16", "int32", "float32"):
+        for op_type, first, second in (("MAXIMUM", (2, 3, 4), (2, 3, 4)), ("MINIMUM", (4, 1, 5), (1, 6, 1))):
+            f.op(
+                op_type,
+                [f.input(first, dtype, 0.05), f.input(second, dtype, 0.05)],
+                [f.output(np.broadcast_shapes(first, second), dtype, 0.05)],
+            )
+    comparisons = ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
+    for dtype, (first, second) in zip(
+        ("int8", "int32", "float32"), (((3, 5), (3, 5)), ((2, 1, 3), (4, 1)), ((5,), (1,))), strict=True
+    ):
+        for op_type in comparisons:
+            a, b = f.input(first, dtype, 0.05, -3), f.input(second, dtype, 0.02, 7)
+            f.op(op_type, [a, b], [f.output(np.broadcast_shapes(first, second), "bool")])
+    for op_type in ("EQUAL", "NOT_EQUAL", "LOGICAL_AND", "LOGICAL_OR"):
+        f.op(op_type, [f.input((3, 1), "bool"), f.input((1, 4), "bool")], [f.output((3, 4), "bool")])
+    f.op("LOGICAL_NOT", [f.input((2, 5), "bool")], [f.output((2, 5), "bool")])
+    for dtype, shapes in (
+        ("int8", [(2, 3, 4)] * 3),
+        ("int16", [(2, 1, 4), (3, 1), (1, 1, 4)]),
+        ("float32", [(3, 1), (4,), (1, 4)]),
+    ):
+        inputs = [f.input(shapes[0], "bool")] + [f.input(shape, dtype, 0.1) for shape in shapes[1:]]
+        f.op("SELECT_V2", inputs, [f.output(np.broadcast_shapes(*shapes), dtype, 0.1)])
+    return f.graph()
+
+
 FAMILIES: dict[str, Callable[[], Graph]] = {
+    "compare": compare_family,
     "conv_int8": conv_family("int8"),
     "conv_int16": conv_family("int16"),
     "conv_float32": conv_family("float32"),

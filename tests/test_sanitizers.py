@@ -275,8 +275,34 @@ def movement_edges() -> Graph:
     return f.graph()
 
 
+def compare_edges() -> Graph:
+    """Single elements and broadcasts of every comparison type; int8 inputs at the extreme zero
+    points with scales just below 1 (the largest scaled operand: 255 << 8)."""
+    f = Family("compare_edges", 15)
+    near_one = 1 - 2**-24
+    for op_type in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL"):
+        for first, second in (((1,), (1,)), ((1, 1, 1, 1), (1, 2, 3, 17))):
+            a, b = f.input(first, "int8", near_one, 127), f.input(second, "int8", 2.0**-20, -128)
+            f.op(op_type, [a, b], [f.output(np.broadcast_shapes(first, second), "bool")])
+        for dtype in ("int32", "float32", "bool"):
+            if dtype != "bool" or op_type in ("EQUAL", "NOT_EQUAL"):
+                f.op(op_type, [f.input((5, 1, 16), dtype), f.input((1, 3, 1), dtype)], [f.output((5, 3, 16), "bool")])
+    for op_type in ("MAXIMUM", "MINIMUM"):
+        for dtype in ("int8", "int16", "int32", "float32"):
+            a, b = f.input((1,), dtype, zero_point=0), f.input((2, 17), dtype, zero_point=0)
+            f.op(op_type, [a, b], [f.output((2, 17), dtype, zero_point=0)])
+    for op_type in ("LOGICAL_AND", "LOGICAL_OR"):
+        f.op(op_type, [f.input((1,), "bool"), f.input((3, 17), "bool")], [f.output((3, 17), "bool")])
+    f.op("LOGICAL_NOT", [f.input((1,), "bool")], [f.output((1,), "bool")])
+    for dtype in ("int8", "int16", "float32"):
+        inputs = [f.input((1,), "bool"), f.input((2, 1, 17), dtype, zero_point=0), f.input((3, 1), dtype, zero_point=0)]
+        f.op("SELECT_V2", inputs, [f.output((2, 3, 17), dtype, zero_point=0)])
+    return f.graph()
+
+
 FAMILIES: dict[str, Callable[[], Graph]] = {
     "conv": conv_edges,
+    "compare": compare_edges,
     "extreme_requantization": extreme_requantization,
     "elementwise": elementwise_edges,
     "movement": movement_edges,
@@ -302,6 +328,8 @@ def input_sets(graph: Graph) -> list[list[np.ndarray]]:
 
 
 def _extreme(dtype: np.dtype, end: str) -> float:
+    if dtype == np.bool_:
+        return end == "max"
     if np.issubdtype(dtype, np.floating):
         return -np.inf if end == "min" else np.inf
     return getattr(np.iinfo(dtype), end)

@@ -2,6 +2,7 @@
 
 from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     activations,
+    compare,
     conv,
     elementwise,
     ethos_u,

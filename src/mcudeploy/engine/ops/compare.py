@@ -1,0 +1,83 @@
+"""MAXIMUM, MINIMUM and the comparisons, with numpy broadcasting, as TFLite Micro computes them.
+
+MAXIMUM and MINIMUM pick one of the raw input values (no requantization, as TFLM:
+quantized inputs are compared by their stored values), `a > b ? a : b` and
+`a < b ? a : b`, so a float NaN first input yields the second. Comparisons give
+bool; int8 compares the inputs rescaled onto a common scale (params/comparison.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from mcudeploy.engine.fixedpoint import multiply_by_quantized_multiplier_smaller_than_one_exp
+from mcudeploy.engine.registry import OpContext, kernel
+from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.ir import DType
+from mcudeploy.params.comparison import CompareParams
+from mcudeploy.params.comparison import prepare as prepare_compare
+
+MIN_MAX_TYPES = (DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32, DType.INT64)
+EQUALITY_TYPES = (DType.BOOL, DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
+ORDER_TYPES = (DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
+"""TFLM also lists int16 for the ordered comparisons but never sets their scaling (every
+int16 value then compares as 0): refused rather than mimicked."""
+
+COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "EQUAL": np.equal,
+    "NOT_EQUAL": np.not_equal,
+    "LESS": np.less,
+    "LESS_EQUAL": np.less_equal,
+    "GREATER": np.greater,
+    "GREATER_EQUAL": np.greater_equal,
+}
+
+
+@kernel("MAXIMUM", "MINIMUM", types=MIN_MAX_TYPES)
+def maximum_minimum(ctx: OpContext) -> np.ndarray:
+    _check_types(ctx, MIN_MAX_TYPES, ctx.output_tensor().dtype)
+    a, b = ctx.input(0), ctx.input(1)
+    picks_first = a > b if ctx.op.op_type == "MAXIMUM" else a < b
+    return np.where(picks_first, a, b).astype(ctx.output_tensor().dtype.numpy).reshape(ctx.output_tensor().shape)
+
+
+@kernel("EQUAL", "NOT_EQUAL", types=EQUALITY_TYPES)
+def equality(ctx: OpContext) -> np.ndarray:
+    return _compare(ctx, EQUALITY_TYPES)
+
+
+@kernel("LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", types=ORDER_TYPES)
+def order(ctx: OpContext) -> np.ndarray:
+    return _compare(ctx, ORDER_TYPES)
+
+
+def _compare(ctx: OpContext, types: tuple[DType, ...]) -> np.ndarray:
+    _check_types(ctx, types, DType.BOOL)
+    a, b = ctx.input(0), ctx.input(1)
+    if ctx.input_tensor(0).dtype == DType.INT8:
+        params = ctx.prepared(_prepare)
+        a = _scaled(a, params.input1_offset, params.left_shift, params.input1_multiplier, params.input1_shift)
+        b = _scaled(b, params.input2_offset, params.left_shift, params.input2_multiplier, params.input2_shift)
+    return COMPARISONS[ctx.op.op_type](a, b).reshape(ctx.output_tensor().shape)
+
+
+def _prepare(ctx: OpContext) -> CompareParams:
+    return prepare_compare(ctx.op, ctx.graph)
+
+
+def _scaled(values: np.ndarray, offset: int, left_shift: int, multiplier: int, shift: int) -> np.ndarray:
+    """TFLM's int8 comparison operand: the centred value shifted left, times the input's scale."""
+    return multiply_by_quantized_multiplier_smaller_than_one_exp(
+        (values.astype(np.int64) + offset) << left_shift, multiplier, shift
+    )
+
+
+def _check_types(ctx: OpContext, types: tuple[DType, ...], output_type: DType) -> None:
+    first, second, output = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
+    op_type = ctx.op.op_type
+    if first.dtype != second.dtype or output.dtype != output_type:
+        raise UnsupportedOperatorError(ctx.op.label, f"{op_type} of {first.dtype}, {second.dtype} to {output.dtype}")
+    if first.dtype not in types:
+        raise UnsupportedOperatorError(ctx.op.label, f"{op_type} of {first.dtype} is not supported by TFLite Micro")
