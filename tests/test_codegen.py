@@ -272,6 +272,12 @@ class Family:
         self.outputs.append(index)
         return index
 
+    def output_plain(self, shape, dtype: str) -> int:
+        """An output without quantization."""
+        index = self.builder.tensor(shape, dtype)
+        self.outputs.append(index)
+        return index
+
     def constant(self, values, dtype: str, **quantization) -> int:
         array = np.asarray(values)
         return self.builder.tensor(array.shape, dtype, data=array, **quantization)
@@ -615,8 +621,8 @@ gate), and C's tanhf (glibc, newlib) is not correctly rounded, unlike the engine
 near 1 is 6e-8 in an output near 0, over several steps and invocations."""
 
 
-def compare_family() -> Graph:
-    f = Family("compare", 7)
+def compare_math_family() -> Graph:
+    f = Family("compare_math", 7)
     for dtype in ("int8", "int16", "int32", "float32"):
         for op_type, first, second in (("MAXIMUM", (2, 3, 4), (2, 3, 4)), ("MINIMUM", (4, 1, 5), (1, 6, 1))):
             f.op(
@@ -641,11 +647,21 @@ def compare_family() -> Graph:
     ):
         inputs = [f.input(shapes[0], "bool")] + [f.input(shape, dtype, 0.1) for shape in shapes[1:]]
         f.op("SELECT_V2", inputs, [f.output(np.broadcast_shapes(*shapes), dtype, 0.1)])
+    for op_type in ("ABS", "NEG", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "FLOOR", "CEIL", "ROUND"):
+        f.op(op_type, [f.input((3, 7), "float32")], [f.output((3, 7), "float32")])
+    for dtype, scales, zero_points in (("int8", (0.05, 0.05), (-3, -128)), ("int8", (0.05, 0.03), (20, -100))):
+        x = f.input((4, 9), dtype, scales[0], zero_points[0])
+        f.op("ABS", [x], [f.output((4, 9), dtype, scales[1], zero_points[1])])
+    for scales in ((0.001, 0.001), (0.0003, 0.002)):
+        f.op("ABS", [f.input((17,), "int16", scales[0], 0)], [f.output((17,), "int16", scales[1], 0)])
+    plain = f.builder.tensor((6,), "int16")
+    f.inputs.append(plain)
+    f.op("ABS", [plain], [f.output_plain((6,), "int16")])
     return f.graph()
 
 
 FAMILIES: dict[str, Callable[[], Graph]] = {
-    "compare": compare_family,
+    "compare_math": compare_math_family,
     "conv_int8": conv_family("int8"),
     "conv_int16": conv_family("int16"),
     "conv_float32": conv_family("float32"),

@@ -12,6 +12,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     recurrent,
     reduce,
     softmax,
+    unary,
     variables,
 )
 from mcudeploy.codegen.layers.base import EMITTERS

@@ -1,0 +1,37 @@
+/* mcudeploy kernel library: ABS, NEG and the float32 math of TFLite Micro's element-wise kernels.
+ * Element k is read, then written: the output may share the input's bytes. */
+#ifndef MD_UNARY_H
+#define MD_UNARY_H
+
+#include "md_common.h"
+
+typedef enum {
+    MD_UNARY_ABS = 0,
+    MD_UNARY_NEG = 1,
+    MD_UNARY_SIN = 2,
+    MD_UNARY_COS = 3,
+    MD_UNARY_EXP = 4,
+    MD_UNARY_LOG = 5,
+    MD_UNARY_SQRT = 6,
+    MD_UNARY_RSQRT = 7,
+    MD_UNARY_SQUARE = 8,
+    MD_UNARY_FLOOR = 9,
+    MD_UNARY_CEIL = 10,
+    MD_UNARY_ROUND = 11 /* half to even */
+} md_unary_op;
+
+void md_unary_f32(md_unary_op op, const float *input, float *output, int32_t count);
+
+typedef struct {
+    md_dtype dtype;        /* MD_INT8 or MD_INT16 */
+    int32_t input_offset;  /* the input's zero point, subtracted */
+    int32_t output_offset;
+    int32_t rescale;       /* 0: the scales are equal */
+    int32_t multiplier, shift;
+    int32_t saturate;      /* 0: no quantization, |-32768| wraps to itself */
+} md_abs_params;
+
+/* ABS of int8 or int16: |x - input_offset|, requantized when `rescale`, plus output_offset. */
+void md_abs_int(const md_abs_params *p, const void *input, void *output, int32_t count);
+
+#endif /* MD_UNARY_H */

@@ -1,0 +1,54 @@
+"""ABS, NEG and the float32 math operators against TFLite Micro."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mcudeploy.ir import GraphBuilder
+from single_op import assert_matches_tflm
+
+FLOAT_OPS = ["ABS", "NEG", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "FLOOR", "CEIL", "ROUND"]
+
+
+def _unary(op_type, shape, dtype, in_quant=None, out_quant=None):
+    b = GraphBuilder(op_type.lower())
+    x, y = b.tensor(shape, dtype, **(in_quant or {})), b.tensor(shape, dtype, **(out_quant or {}))
+    b.op(op_type, [x], [y])
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("op_type", FLOAT_OPS)
+def test_float_math(op_type):
+    values = np.concatenate(
+        [np.linspace(-6, 6, 97, dtype=np.float32), np.float32([0.5, 1.5, 2.5, -0.5, -2.5, 0.0, -0.0, 1e-30, 40.0])]
+    )
+    graph = _unary(op_type, values.shape, "float32")
+    assert_matches_tflm(graph, inputs=[values])
+
+
+EVERY_INT8 = np.arange(-128, 128, dtype=np.int8)
+
+
+@pytest.mark.parametrize(
+    ("in_quant", "out_quant"),
+    [
+        ({"scale": 0.05, "zero_point": -3}, {"scale": 0.05, "zero_point": -128}),
+        ({"scale": 0.05, "zero_point": 20}, {"scale": 0.03, "zero_point": -100}),
+        ({"scale": 0.02, "zero_point": 127}, {"scale": 0.3, "zero_point": 5}),
+    ],
+)
+def test_int8_abs_of_every_value(in_quant, out_quant):
+    assert_matches_tflm(_unary("ABS", EVERY_INT8.shape, "int8", in_quant, out_quant), inputs=[EVERY_INT8])
+
+
+@pytest.mark.parametrize("scales", [(0.001, 0.001), (0.001, 0.0007), (0.0003, 0.002)])
+def test_int16_abs(scales):
+    values = np.concatenate([np.int16([-32768, -32767, 0, 32767]), np.arange(-32768, 32767, 97, dtype=np.int16)])
+    quants = [{"scale": scale, "zero_point": 0} for scale in scales]
+    assert_matches_tflm(_unary("ABS", values.shape, "int16", *quants), inputs=[values])
+
+
+def test_int16_abs_without_quantization():
+    values = np.int16([-32768, -32767, -5, 0, 7, 32767])
+    assert_matches_tflm(_unary("ABS", values.shape, "int16"), inputs=[values])
