@@ -432,6 +432,11 @@ def elementwise_family() -> Graph:
         a, b = f.input(first, dtype, zero_point=zero), f.input(second, dtype, zero_point=zero)
         y = f.output(np.broadcast_shapes(first, second), dtype, zero_point=zero)
         f.op(op_type, [a, b], [y], ElementwiseOptions(activation=activation))
+    for dtype, first, second in (("int8", (2, 3, 4), (4,)), ("int16", (5,), (5,)), ("int32", (3, 1), (1, 4))):
+        zero = 0 if dtype != "int8" else None
+        a, b = f.input(first, dtype, zero_point=zero), f.input(second, dtype, zero_point=zero)
+        f.op("SQUARED_DIFFERENCE", [a, b], [f.output(np.broadcast_shapes(first, second), dtype, zero_point=zero)])
+    f.op("SQUARED_DIFFERENCE", [f.input((4, 5), "float32"), f.input((1,), "float32")], [f.output((4, 5), "float32")])
     return f.graph()
 
 

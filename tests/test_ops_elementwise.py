@@ -102,3 +102,23 @@ def test_refuses_what_tflm_refuses():
         with pytest.raises(UnsupportedOperatorError, match=reason):
             dtype = graph.tensors[0].dtype.numpy
             run(graph, [np.zeros(4, dtype), np.zeros(4, dtype)])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "float32"])
+@pytest.mark.parametrize("shapes", [0, 1, 2])
+def test_squared_difference(dtype, shapes):
+    rng = np.random.default_rng([shapes, len(dtype)])
+    b = GraphBuilder("squared difference")
+    quants = _random_quants(dtype, rng)
+    first, second = (b.tensor(shape, dtype, **quant) for shape, quant in zip(SHAPE_PAIRS[shapes], quants, strict=False))
+    output = b.tensor(np.broadcast_shapes(*SHAPE_PAIRS[shapes]), dtype, **quants[2])
+    b.op("SQUARED_DIFFERENCE", [first, second], [output])
+    assert_matches_tflm(b.build([first, second], [output]), seed=shapes)
+
+
+def test_int8_squared_difference_of_every_pair():
+    b = GraphBuilder("squared difference")
+    quants = [{"scale": 0.02, "zero_point": -7}, {"scale": 0.05, "zero_point": 100}, {"scale": 0.3, "zero_point": -128}]
+    first, second, output = (b.tensor(EVERY_PAIR[0].shape, "int8", **quant) for quant in quants)
+    b.op("SQUARED_DIFFERENCE", [first, second], [output])
+    assert_matches_tflm(b.build([first, second], [output]), inputs=EVERY_PAIR)

@@ -186,11 +186,13 @@ def elementwise_edges() -> Graph:
     f = Family("elementwise_edges", 13)
     for dtype in ("int8", "int16", "int32", "float32"):
         zero = 0 if dtype != "int8" else None
-        for op_type in ("ADD", "SUB", "MUL"):
+        for op_type in ("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE"):
+            clamped = ElementwiseOptions(activation=Activation.RELU_N1_TO_1)
+            options = None if op_type == "SQUARED_DIFFERENCE" else clamped
             for first, second in (((1,), (1,)), ((1, 1, 1, 1), (1, 2, 3, 17)), ((5, 1, 16), (1, 3, 1)), ((513,), (1,))):
                 a, b = f.input(first, dtype, zero_point=zero), f.input(second, dtype, zero_point=zero)
                 y = f.output(np.broadcast_shapes(first, second), dtype, zero_point=zero)
-                f.op(op_type, [a, b], [y], ElementwiseOptions(activation=Activation.RELU_N1_TO_1))
+                f.op(op_type, [a, b], [y], options)
     for dtype in ("int8", "int16", "float32"):
         zero = 0 if dtype == "int16" else None
         for shape in ((1,), (17,)):

@@ -1,4 +1,4 @@
-"""ADD, SUB and MUL: md_arith_params (integer types) and md_arith_f32_params (float32)."""
+"""ADD, SUB, MUL and SQUARED_DIFFERENCE: md_arith_params (integer types) and md_arith_f32_params (float32)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from mcudeploy.params.quantization import (
 
 HEADROOM_BITS = {DType.INT8: 20, DType.INT16: 15}
 """The left shift ADD and SUB give both inputs before rescaling them."""
+SQUARED_DIFFERENCE_BITS = {DType.INT8: 7, DType.INT16: 0}
+"""SQUARED_DIFFERENCE's: the square of the scaled difference must stay in int32."""
 INT32_RANGE = (-(2**31), 2**31 - 1)
 
 
@@ -60,7 +62,7 @@ def prepare(op: Operator, graph: Graph) -> ArithParams | ArithFloatParams:
         act_min, act_max = _int32_clamp(op.op_type, activation)
         return ArithParams(act_min=act_min, act_max=act_max)
     act_min, act_max = quantized_activation_range(activation, output)
-    left_shift = HEADROOM_BITS[output.dtype]
+    left_shift = (SQUARED_DIFFERENCE_BITS if op.op_type == "SQUARED_DIFFERENCE" else HEADROOM_BITS)[output.dtype]
     return ArithParams(
         input1_offset=-zero_point(first),
         input2_offset=-zero_point(second),
@@ -80,6 +82,15 @@ def _scalings(op: Operator, scales: tuple[float, float, float], left_shift: int)
         multiplier, shift = quantize_multiplier(first_scale * second_scale / output_scale)
         return {"output_multiplier": multiplier, "output_shift": shift}
     twice_max = 2.0 * max(first_scale, second_scale)
+    if op.op_type == "SQUARED_DIFFERENCE":  # the output scale in float32, as TFLM's (1 << 2 shift) * scale
+        output_scale = float(np.float32(2 ** (2 * left_shift)) * np.float32(output_scale))
+        multiplier, shift = quantize_multiplier(twice_max * twice_max / output_scale)
+        fields = {"output_multiplier": multiplier, "output_shift": shift}
+        for name, scale in (("input1", first_scale), ("input2", second_scale)):
+            fields[f"{name}_multiplier"], fields[f"{name}_shift"] = quantize_multiplier_smaller_than_one_exp(
+                scale / twice_max
+            )
+        return fields
     ratios = (first_scale / twice_max, second_scale / twice_max, twice_max / (2**left_shift * output_scale))
     fields = {}
     if not all(0.0 < ratio < 1.0 for ratio in ratios):
@@ -92,8 +103,9 @@ def _scalings(op: Operator, scales: tuple[float, float, float], left_shift: int)
 
 
 def _int32_clamp(op_type: str, activation: Activation) -> tuple[int, int]:
-    """int32 ADD ignores its fused activation (as TFLite Micro); SUB and MUL clamp to its real bounds."""
-    if op_type == "ADD":
+    """int32 ADD ignores its fused activation (as TFLite Micro); SUB and MUL clamp to its real bounds;
+    SQUARED_DIFFERENCE has none."""
+    if op_type in ("ADD", "SQUARED_DIFFERENCE"):
         return INT32_RANGE
     low, high = float_activation_range(activation)
     return int(max(low, INT32_RANGE[0])), int(min(high, INT32_RANGE[1]))

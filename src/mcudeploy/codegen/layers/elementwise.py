@@ -1,4 +1,4 @@
-"""ADD, SUB and MUL with broadcasting."""
+"""ADD, SUB, MUL and SQUARED_DIFFERENCE with broadcasting."""
 
 from __future__ import annotations
 
@@ -46,12 +46,12 @@ def _strides_in_output(shape: tuple[int, ...], output_shape: tuple[int, ...]) ->
     return [0 if size == 1 else stride for size, stride in zip(aligned, contiguous_strides(aligned), strict=True)]
 
 
-@emits("ADD", "SUB", "MUL")
+@emits("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE")
 def binary_arithmetic(ctx: LayerContext) -> LayerCode:
     first, second, output = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
     if first.dtype != output.dtype or second.dtype != output.dtype:
         raise ctx.unsupported("inputs and output of different types")
-    op = {"ADD": "MD_OP_ADD", "SUB": "MD_OP_SUB", "MUL": "MD_OP_MUL"}[ctx.op.op_type]
+    op = f"MD_OP_{ctx.op.op_type}"
     shape = broadcast_fields(ctx, [first.shape, second.shape], output.shape)
     declarations = [ctx.params("md_broadcast", shape, name="shape")]
     operands = f"{ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.output_ref()}"

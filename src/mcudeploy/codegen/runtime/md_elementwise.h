@@ -1,4 +1,4 @@
-/* mcudeploy kernel library: ADD, SUB and MUL with broadcasting (int8, int16, int32, float32).
+/* mcudeploy kernel library: ADD, SUB, MUL and SQUARED_DIFFERENCE with broadcasting (int8, int16, int32, float32).
  *
  * One pass in output element order: output element k is computed from, then
  * written after, element k of each input of the output's shape (so such an input
@@ -13,7 +13,8 @@
 typedef enum {
     MD_OP_ADD = 0,
     MD_OP_SUB = 1,
-    MD_OP_MUL = 2
+    MD_OP_MUL = 2,
+    MD_OP_SQUARED_DIFFERENCE = 3
 } md_arith_op;
 
 typedef struct {
@@ -38,7 +39,7 @@ typedef struct {
     int32_t input1_offset;   /* -zero points */
     int32_t input2_offset;
     int32_t output_offset;   /* +zero point */
-    int32_t left_shift;      /* ADD/SUB headroom: 20 (int8) or 15 (int16) */
+    int32_t left_shift;      /* ADD/SUB headroom: 20 (int8) or 15 (int16); SQUARED_DIFFERENCE: 7 or 0 */
     int32_t input1_multiplier, input1_shift;
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift;

@@ -1,4 +1,4 @@
-/* mcudeploy kernel library: float32 ADD, SUB, MUL (see md_elementwise.h). */
+/* mcudeploy kernel library: float32 ADD, SUB, MUL, SQUARED_DIFFERENCE (see md_elementwise.h). */
 #include "md_elementwise.h"
 #include "md_float.h"
 
@@ -13,7 +13,10 @@ static void arith_row_f32(const void *params, const void *input1, int32_t index1
     for (i = 0; i < count; ++i) {
         const float a = first[index1 + i * step1];
         const float b = second[index2 + i * step2];
-        const float value = p->op == MD_OP_ADD ? a + b : p->op == MD_OP_SUB ? a - b : a * b;
+        const float value = p->op == MD_OP_ADD   ? a + b
+                            : p->op == MD_OP_SUB ? a - b
+                            : p->op == MD_OP_MUL ? a * b
+                                                 : (a - b) * (a - b);
         result[out + i] = md_clamp_f32(value, p->act_low, p->act_high);
     }
 }

@@ -46,6 +46,12 @@ static inline int32_t arith_quantized(const md_arith_params *p, int32_t a, int32
     int32_t raw;
     if (p->op == MD_OP_MUL) {
         raw = md_mbqm(first * second, p->output_multiplier, p->output_shift);
+    } else if (p->op == MD_OP_SQUARED_DIFFERENCE) { /* both scaled as ADD's, the difference squared */
+        const int32_t difference = md_mbqm_smaller_than_one((int32_t)((uint32_t)first << p->left_shift),
+                                                            p->input1_multiplier, p->input1_shift) -
+                                   md_mbqm_smaller_than_one((int32_t)((uint32_t)second << p->left_shift),
+                                                            p->input2_multiplier, p->input2_shift);
+        raw = md_mbqm(difference * difference, p->output_multiplier, p->output_shift);
     } else {
         const int32_t scaled1 = md_mbqm_smaller_than_one((int32_t)((uint32_t)first << p->left_shift),
                                                          p->input1_multiplier, p->input1_shift);
@@ -59,9 +65,10 @@ static inline int32_t arith_quantized(const md_arith_params *p, int32_t a, int32
 
 static inline int32_t arith_wrapping(const md_arith_params *p, int32_t a, int32_t b)
 {
-    const int32_t result = p->op == MD_OP_ADD ? md_wrap_add(a, b)
+    const int32_t result = p->op == MD_OP_ADD   ? md_wrap_add(a, b)
                            : p->op == MD_OP_SUB ? md_wrap_sub(a, b)
-                                                : md_wrap_mul(a, b);
+                           : p->op == MD_OP_MUL ? md_wrap_mul(a, b)
+                                                : md_wrap_mul(md_wrap_sub(a, b), md_wrap_sub(a, b));
     return md_clamp_i32(result, p->act_min, p->act_max);
 }
 
@@ -69,7 +76,7 @@ static inline int32_t arith_wrapping(const md_arith_params *p, int32_t a, int32_
  * md_mbqm is MultiplyByQuantizedMultiplierSmallerThanOneExp in fewer instructions. */
 static inline int arith_fast_add_sub_s8(const md_arith_params *p)
 {
-    return p->dtype == MD_INT8 && p->op != MD_OP_MUL && p->input1_shift <= 0 && p->input2_shift <= 0 &&
+    return p->dtype == MD_INT8 && (p->op == MD_OP_ADD || p->op == MD_OP_SUB) && p->input1_shift <= 0 && p->input2_shift <= 0 &&
            p->output_shift <= 0;
 }
 
@@ -147,7 +154,7 @@ typedef struct {
  * nudge below 2^31. The tables take 2 KB of stack. */
 static inline int add_sub_tables_apply(const md_arith_params *p, int32_t count)
 {
-    return MD_ADD_SUB_TABLES && p->dtype == MD_INT8 && p->op != MD_OP_MUL && count >= MD_ADD_SUB_TABLE_MIN &&
+    return MD_ADD_SUB_TABLES && p->dtype == MD_INT8 && (p->op == MD_OP_ADD || p->op == MD_OP_SUB) && count >= MD_ADD_SUB_TABLE_MIN &&
            p->left_shift >= 0 && p->left_shift <= 20 && p->input1_offset >= -128 && p->input1_offset <= 128 &&
            p->input2_offset >= -128 && p->input2_offset <= 128 && p->input1_multiplier >= 0 &&
            p->input2_multiplier >= 0 && p->input1_shift <= 0 && p->input2_shift <= 0 && p->output_multiplier >= 0 &&

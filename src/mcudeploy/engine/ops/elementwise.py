@@ -1,4 +1,4 @@
-"""ADD, SUB and MUL with numpy broadcasting, as TFLite Micro's reference kernels compute them.
+"""ADD, SUB, MUL and SQUARED_DIFFERENCE with numpy broadcasting, as TFLite Micro's reference kernels compute them.
 
 Broadcasting never changes the arithmetic of an element in these kernels, so
 numpy broadcasting gives TFLM's results. int8 looks results up in a table of all
@@ -26,10 +26,15 @@ from mcudeploy.params.elementwise import prepare as prepare_params
 from mcudeploy.params.quantization import zero_point
 
 F32 = np.float32
-_FLOAT_OPS = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}
+_FLOAT_OPS = {
+    "ADD": np.add,
+    "SUB": np.subtract,
+    "MUL": np.multiply,
+    "SQUARED_DIFFERENCE": lambda a, b: (a - b) * (a - b),
+}
 
 
-@kernel("ADD", "SUB", "MUL", types=(DType.FLOAT32, DType.INT32, DType.INT8, DType.INT16))
+@kernel("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE", types=(DType.FLOAT32, DType.INT32, DType.INT8, DType.INT16))
 def binary_arithmetic(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare)(ctx.input(0), ctx.input(1))
 
@@ -76,6 +81,9 @@ def _float_arithmetic(
 def _int32_arithmetic(op_type: str, clamp: tuple[int, int], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Wrapping int32 arithmetic, clamped to the activation's range (the whole int32 range for ADD,
     whose fused activation TFLM ignores)."""
+    if op_type == "SQUARED_DIFFERENCE":  # the difference wraps before it is squared
+        difference = wrap_int32(a.astype(np.int64) - b)
+        return wrap_int32(difference * difference)
     return np.clip(wrap_int32(_FLOAT_OPS[op_type](a.astype(np.int64), b.astype(np.int64))), *clamp)
 
 
@@ -92,13 +100,18 @@ class _QuantizedArithmetic:
         p = self.params
         first = a.astype(np.int64) + p.input1_offset
         second = b.astype(np.int64) + p.input2_offset
-        result = self._mul(first, second) if self.op_type == "MUL" else self._add_or_sub(first, second)
+        if self.op_type == "MUL":
+            result = self._mul(first, second)
+        elif self.op_type == "SQUARED_DIFFERENCE":
+            result = self._squared_difference(first, second)
+        else:
+            result = self._add_or_sub(first, second)
         return np.clip(result + p.output_offset, p.act_min, p.act_max)
 
     def _mul(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         return multiply_by_quantized_multiplier(first * second, self.params.output_multiplier, self.params.output_shift)
 
-    def _add_or_sub(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def _scaled(self, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = self.params
         first = multiply_by_quantized_multiplier_smaller_than_one_exp(
             first << p.left_shift, p.input1_multiplier, p.input1_shift
@@ -106,6 +119,17 @@ class _QuantizedArithmetic:
         second = multiply_by_quantized_multiplier_smaller_than_one_exp(
             second << p.left_shift, p.input2_multiplier, p.input2_shift
         )
+        return first, second
+
+    def _squared_difference(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        first, second = self._scaled(first, second)
+        difference = first - second
+        p = self.params
+        return multiply_by_quantized_multiplier(difference * difference, p.output_multiplier, p.output_shift)
+
+    def _add_or_sub(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        p = self.params
+        first, second = self._scaled(first, second)
         raw = first + second if self.op_type == "ADD" else first - second
         return multiply_by_quantized_multiplier_smaller_than_one_exp(raw, p.output_multiplier, p.output_shift)
 
