@@ -52,3 +52,23 @@ def test_int16_abs(scales):
 def test_int16_abs_without_quantization():
     values = np.int16([-32768, -32767, -5, 0, 7, 32767])
     assert_matches_tflm(_unary("ABS", values.shape, "int16"), inputs=[values])
+
+
+CAST_VALUES = {
+    "int8": np.arange(-128, 128, dtype=np.int8),
+    "int16": np.int16([-32768, -129, -128, -1, 0, 127, 128, 255, 256, 32767]),
+    "int32": np.int32([-(2**31), -32769, -32768, -129, -1, 0, 1, 255, 65535, 2**24 + 1, 2**31 - 1]),
+    "uint32": np.uint32([0, 1, 127, 128, 255, 65535, 2**31, 2**32 - 1]),
+    "float32": np.float32([-128.9, -127.5, -1.5, -0.7, -0.0, 0.0, 0.49, 0.5, 1.5, 99.99, 127.9]),
+    "bool": np.array([True, False, True]),
+}
+
+
+@pytest.mark.parametrize("source", list(CAST_VALUES))
+@pytest.mark.parametrize("target", ["int8", "int16", "int32", "uint32", "float32"])
+def test_cast(source, target):
+    values = CAST_VALUES[source]
+    b = GraphBuilder("cast")
+    x, y = b.tensor(values.shape, source), b.tensor(values.shape, target)
+    b.op("CAST", [x], [y])
+    assert_matches_tflm(b.build([x], [y]), inputs=[values])

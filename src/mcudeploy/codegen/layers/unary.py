@@ -1,7 +1,8 @@
-"""ABS, NEG and the float32 math operators."""
+"""ABS, NEG, CAST and the float32 math operators."""
 
 from __future__ import annotations
 
+from mcudeploy.codegen.cformat import MD_DTYPES
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.engine.ops.unary import FLOAT_FUNCTIONS
 from mcudeploy.ir import DType
@@ -20,3 +21,19 @@ def unary(ctx: LayerContext) -> LayerCode:
     declarations = [ctx.params("md_abs_params", ctx.prepared(prepare))]
     call = f"md_abs_int(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"
     return LayerCode("md_unary.h", ("md_unary.c",), call, declarations)
+
+
+CAST_C_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32)
+"""What md_cast converts (from also bool); TFLite Micro's uint32 runs in the engine only."""
+
+
+@emits("CAST")
+def cast(ctx: LayerContext) -> LayerCode:
+    source, target = ctx.input_tensor(0), ctx.output_tensor()
+    if source.dtype not in (*CAST_C_TYPES, DType.BOOL):
+        raise ctx.dtype_error(source)
+    if target.dtype not in CAST_C_TYPES:
+        raise ctx.dtype_error(target)
+    from_type = MD_DTYPES[DType.UINT8 if source.dtype == DType.BOOL else source.dtype]
+    call = f"md_cast({from_type}, {MD_DTYPES[target.dtype]}, {ctx.input_ref(0)}, {ctx.output_ref()}, {target.size})"
+    return LayerCode("md_unary.h", ("md_unary.c",), call)

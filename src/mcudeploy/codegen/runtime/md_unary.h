@@ -1,4 +1,4 @@
-/* mcudeploy kernel library: ABS, NEG and the float32 math of TFLite Micro's element-wise kernels.
+/* mcudeploy kernel library: ABS, NEG, CAST and the float32 math of TFLite Micro's element-wise kernels.
  * Element k is read, then written: the output may share the input's bytes. */
 #ifndef MD_UNARY_H
 #define MD_UNARY_H
@@ -33,5 +33,10 @@ typedef struct {
 
 /* ABS of int8 or int16: |x - input_offset|, requantized when `rescale`, plus output_offset. */
 void md_abs_int(const md_abs_params *p, const void *input, void *output, int32_t count);
+
+/* CAST, C's conversion of each element from `from` to `to` (MD_INT8, MD_INT16, MD_INT32, MD_FLOAT32;
+ * `from` also MD_UINT8 for bool): integers wrap, float32 truncates, saturated to int32 first (NaN
+ * to 0) as Cortex-M's VCVT. */
+void md_cast(md_dtype from, md_dtype to, const void *input, void *output, int32_t count);
 
 #endif /* MD_UNARY_H */
