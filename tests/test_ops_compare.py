@@ -28,7 +28,7 @@ def _binary(op_type, shapes, dtype, out_dtype, quants):
 
 
 @pytest.mark.parametrize("op_type", ["MAXIMUM", "MINIMUM"])
-@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "float32"])
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "float32"])
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS)
 def test_maximum_minimum(op_type, dtype, shapes):
     quant = _quant(dtype, 0.05, 0 if dtype == "int16" else -3)
@@ -36,7 +36,7 @@ def test_maximum_minimum(op_type, dtype, shapes):
 
 
 @pytest.mark.parametrize("op_type", COMPARISONS)
-@pytest.mark.parametrize("dtype", ["int8", "int32", "float32"])
+@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "float32"])
 def test_comparisons(op_type, dtype):
     quants = [_quant(dtype, 0.05, -3), _quant(dtype, 0.02, 7), {}]
     for seed, shapes in enumerate(SHAPE_PAIRS):
