@@ -661,6 +661,7 @@ def compare_math_family() -> Graph:
         f.op("ABS", [f.input((17,), "int16", scales[0], 0)], [f.output((17,), "int16", scales[1], 0)])
     for source, target in (("int8", "float32"), ("float32", "int8"), ("int32", "int16"), ("bool", "int32")):
         f.op("CAST", [f.input((2, 7), source)], [f.output_plain((2, 7), target)])
+    f.op("RSQRT", [f.input((5, 7), "int8", 0.05, -128)], [f.output((5, 7), "int8", 0.02, -100)])
     plain = f.builder.tensor((6,), "int16")
     f.inputs.append(plain)
     f.op("ABS", [plain], [f.output_plain((6,), "int16")])

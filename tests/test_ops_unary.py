@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mcudeploy.engine.interpreter import run
+from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import GraphBuilder
 from single_op import assert_matches_tflm
 
@@ -72,3 +74,18 @@ def test_cast(source, target):
     x, y = b.tensor(values.shape, source), b.tensor(values.shape, target)
     b.op("CAST", [x], [y])
     assert_matches_tflm(b.build([x], [y]), inputs=[values])
+
+
+@pytest.mark.parametrize(
+    ("in_quant", "out_quant"), [((0.05, -128), (0.02, -100)), ((0.5, 0), (0.01, 3)), ((0.003, -20), (0.3, -128))]
+)
+def test_int8_rsqrt_of_every_valid_value(in_quant, out_quant):
+    values = np.arange(in_quant[1], 128, dtype=np.int8)
+    quants = [{"scale": scale, "zero_point": zero} for scale, zero in (in_quant, out_quant)]
+    assert_matches_tflm(_unary("RSQRT", values.shape, "int8", *quants), inputs=[values])
+
+
+def test_int8_rsqrt_of_a_negative_value_fails_as_in_tflite_micro():
+    graph = _unary("RSQRT", (3,), "int8", {"scale": 0.05, "zero_point": 0}, {"scale": 0.02, "zero_point": 0})
+    with pytest.raises(McuDeployError, match="RSQRT of a negative value"):
+        run(graph, [np.int8([4, -1, 9])])

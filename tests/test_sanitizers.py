@@ -301,6 +301,8 @@ def compare_edges() -> Graph:
         f.op("SELECT_V2", inputs, [f.output((2, 3, 17), dtype, zero_point=0)])
     for op_type in ("ABS", "NEG", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "FLOOR", "CEIL", "ROUND"):
         f.op(op_type, [f.input((1,), "float32")], [f.output((1,), "float32")])
+    for scales in ((2.0**-20, 1.0), (0.9, 2.0**-20)):  # output multipliers far below and above 1
+        f.op("RSQRT", [f.input((17,), "int8", scales[0], -128)], [f.output((17,), "int8", scales[1], 0)])
     for source, target in (("float32", "int8"), ("float32", "int32"), ("int32", "int8"), ("int16", "float32")):
         f.op("CAST", [f.input((3,), source, zero_point=0)], [f.output((3,), target, zero_point=0)])
     for dtype, scales, zero_points in (("int8", (0.02, 0.5), (127, -128)), ("int16", (1.0, 2.0**-15), (0, 0))):

@@ -42,3 +42,24 @@ def prepare(op: Operator, graph: Graph) -> AbsParams:
         return AbsParams(input_t.dtype, input_offset, output_offset, 0)
     multiplier, shift = quantize_multiplier(float(np.float32(input_scale / output_scale)))
     return AbsParams(input_t.dtype, input_offset, output_offset, 1, multiplier, shift)
+
+
+@dataclass(frozen=True)
+class RsqrtParams:
+    """md_rsqrt_s8_params: int8 RSQRT scales 1 / sqrt(centred input) by 1 / (sqrt(input scale) x
+    output scale), sqrt and product in float32 as TFLite Micro."""
+
+    input_offset: int  # the input's zero point, subtracted
+    output_offset: int
+    multiplier: int
+    shift: int
+
+
+def prepare_rsqrt(op: Operator, graph: Graph) -> RsqrtParams:
+    input_t, output_t = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if input_t.quantization is None or output_t.quantization is None:
+        raise UnsupportedOperatorError(op.label, "int8 RSQRT needs quantized tensors")
+    input_scale = np.float32(input_t.quantization.single_scale)
+    output_scale = np.float32(output_t.quantization.single_scale)
+    multiplier, shift = quantize_multiplier(1.0 / float(np.sqrt(input_scale) * output_scale))
+    return RsqrtParams(zero_point(input_t), zero_point(output_t), multiplier, shift)

@@ -6,7 +6,7 @@ from mcudeploy.codegen.cformat import MD_DTYPES
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.engine.ops.unary import FLOAT_FUNCTIONS
 from mcudeploy.ir import DType
-from mcudeploy.params.unary import prepare
+from mcudeploy.params.unary import prepare, prepare_rsqrt
 
 
 @emits("ABS", *FLOAT_FUNCTIONS)
@@ -16,6 +16,10 @@ def unary(ctx: LayerContext) -> LayerCode:
     if input_t.dtype == DType.FLOAT32:
         call = f"md_unary_f32(MD_UNARY_{ctx.op.op_type}, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"
         return LayerCode("md_unary.h", ("md_unary_f32.c",), call, uses_libm=True)
+    if ctx.op.op_type == "RSQRT" and input_t.dtype == DType.INT8:
+        declarations = [ctx.params("md_rsqrt_s8_params", ctx.prepared(prepare_rsqrt))]
+        call = f"md_rsqrt_s8(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"
+        return LayerCode("md_unary.h", ("md_unary.c",), call, declarations, returns_status=True)
     if ctx.op.op_type != "ABS" or input_t.dtype not in (DType.INT8, DType.INT16):
         raise ctx.dtype_error(input_t)
     declarations = [ctx.params("md_abs_params", ctx.prepared(prepare))]

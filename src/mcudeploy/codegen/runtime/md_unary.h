@@ -34,6 +34,17 @@ typedef struct {
 /* ABS of int8 or int16: |x - input_offset|, requantized when `rescale`, plus output_offset. */
 void md_abs_int(const md_abs_params *p, const void *input, void *output, int32_t count);
 
+typedef struct {
+    int32_t input_offset; /* the input's zero point, subtracted */
+    int32_t output_offset;
+    int32_t multiplier, shift; /* 1 / (sqrt(input scale) x output scale) */
+} md_rsqrt_s8_params;
+
+/* int8 RSQRT with TFLite's fixed-point inverse square root; a centred input of 0 gives 127.
+ * Returns MD_ERROR_RANGE (having written every output) when an input is below the zero point:
+ * TFLite Micro fails the inference there. */
+int md_rsqrt_s8(const md_rsqrt_s8_params *p, const int8_t *input, int8_t *output, int32_t count);
+
 /* CAST, C's conversion of each element from `from` to `to` (MD_INT8, MD_INT16, MD_INT32, MD_FLOAT32;
  * `from` also MD_UINT8 for bool): integers wrap, float32 truncates, saturated to int32 first (NaN
  * to 0) as Cortex-M's VCVT. */

@@ -3,19 +3,32 @@
 float32: ABS, NEG, SIN, COS, EXP, LOG, SQRT, RSQRT (1 / sqrt), SQUARE, FLOOR, CEIL
 and ROUND (half to even), computed in float32 (C's libm may differ by an ulp).
 ABS also takes int8 and int16 (quantized: requantized absolute value of the
-centred input; int16 without quantization: plain, wrapping at -32768).
+centred input; int16 without quantization: plain, wrapping at -32768); RSQRT int8,
+through TFLite's fixed-point inverse square root (a table of the 256 inputs).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mcudeploy.engine.fixedpoint import multiply_by_quantized_multiplier
+from mcudeploy.engine.fixedpoint import (
+    count_leading_zeros_u32,
+    multiply_by_quantized_multiplier,
+    rescale,
+    saturating_rounding_doubling_high_mul,
+    saturating_rounding_multiply_by_pot,
+    wrap_int32,
+)
 from mcudeploy.engine.registry import OpContext, kernel
-from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import DType
-from mcudeploy.params.unary import AbsParams
+from mcudeploy.params.unary import AbsParams, RsqrtParams, prepare_rsqrt
 from mcudeploy.params.unary import prepare as prepare_abs
+
+RSQRT_HEADROOM = 20
+"""The left shift TFLM's int8 RSQRT gives its inverse square root multiplier, undone at the output."""
+HALF_SQRT_2_Q0 = 1518500250
+"""sqrt(2) / 2 in Q0.31."""
 
 FLOAT_FUNCTIONS = {
     "NEG": np.negative,
@@ -32,7 +45,7 @@ FLOAT_FUNCTIONS = {
 }
 
 
-@kernel(*FLOAT_FUNCTIONS, types=(DType.FLOAT32,))
+@kernel(*(op for op in FLOAT_FUNCTIONS if op != "RSQRT"), types=(DType.FLOAT32,))
 def float_math(ctx: OpContext) -> np.ndarray:
     _check(ctx, (DType.FLOAT32,))
     with np.errstate(all="ignore"):  # NaN and infinities as C's libm gives them
@@ -45,6 +58,68 @@ def absolute(ctx: OpContext) -> np.ndarray:
     if dtype == DType.FLOAT32:
         return np.abs(ctx.input(0))
     return _abs_quantized(ctx.prepared(_prepare), ctx.input(0))
+
+
+@kernel("RSQRT", types=(DType.FLOAT32, DType.INT8))
+def rsqrt(ctx: OpContext) -> np.ndarray:
+    if _check(ctx, (DType.FLOAT32, DType.INT8)) == DType.FLOAT32:
+        return float_math(ctx)
+    params = ctx.prepared(_prepare_rsqrt)
+    if np.any(ctx.input(0).astype(np.int32) < params.input_offset):
+        raise McuDeployError(ctx.op.label, "RSQRT of a negative value (TFLite Micro fails the inference)")
+    return ctx.prepared(_rsqrt_table)[ctx.input(0).view(np.uint8)]
+
+
+def _prepare_rsqrt(ctx: OpContext) -> RsqrtParams:
+    return prepare_rsqrt(ctx.op, ctx.graph)
+
+
+def _rsqrt_table(ctx: OpContext) -> np.ndarray:
+    """The output of every int8 input, at index (input's bits as uint8)."""
+    params = _prepare_rsqrt(ctx)
+    every_value = np.arange(256, dtype=np.uint8).view(np.int8)
+    return np.array([_rsqrt_int8(int(v), params) for v in every_value], dtype=np.int8)
+
+
+def _rsqrt_int8(value: int, params: RsqrtParams) -> int:
+    """TFLM's RsqrtEvalQuantized: the inverse square root of the centred value as a multiplier and
+    shift (GetInvSqrtQuantizedMultiplierExp), applied to 1 with 20 bits of headroom, then scaled."""
+    centred = value - params.input_offset
+    if centred <= 0:  # 0 gives the type's maximum; below, no value (refused at run time)
+        return 127
+    inv_sqrt, inv_shift = _inv_sqrt_multiplier_exp(centred)
+    data = int(multiply_by_quantized_multiplier(1, inv_sqrt, inv_shift + RSQRT_HEADROOM))
+    output = int(multiply_by_quantized_multiplier(data, params.multiplier, params.shift - RSQRT_HEADROOM))
+    return min(max(output + params.output_offset, -128), 127)
+
+
+def _inv_sqrt_multiplier_exp(value: int) -> tuple[int, int]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp(value, reverse_shift -1): five Newton-Raphson steps
+    in Q3 fixed point from 1, on the value normalised into [2^27, 2^29)."""
+    if value <= 1:
+        return 2**31 - 1, 0
+    shift = 11
+    while value >= 1 << 29:
+        value //= 4
+        shift += 1
+    pairs = (int(count_leading_zeros_u32(value)) - 1) // 2 - 1
+    shift -= pairs
+    value <<= 2 * pairs
+    q3_input = value >> 1
+    half_input = int(saturating_rounding_multiply_by_pot(q3_input, -1))
+    half_three = (1 << 28) + (1 << 27)
+    x = 1 << 28  # 1 in Q3
+    for _ in range(5):
+        cube = int(rescale(_mul(_mul(x, x), x), 9, 3))
+        x = int(rescale(int(wrap_int32(_mul(half_three, x) - _mul(half_input, cube))), 6, 3))
+    x = _mul(x, HALF_SQRT_2_Q0)
+    if shift < 0:
+        x, shift = int(wrap_int32(x << -shift)), 0
+    return x, -shift
+
+
+def _mul(a: int, b: int) -> int:
+    return int(saturating_rounding_doubling_high_mul(a, b))
 
 
 def _prepare(ctx: OpContext) -> AbsParams:
