@@ -35,6 +35,7 @@ from unittest import mock
 import numpy as np
 import tflite
 
+from mcudeploy.analysis.model import Reserves, analyze_model
 from mcudeploy.codegen.generator import render
 from mcudeploy.devices import find_device
 from mcudeploy.engine import Engine, check_supported
@@ -54,7 +55,6 @@ from mcudeploy.ir.options import (
     StridedSliceOptions,
 )
 from mcudeploy.memory import plan_memory
-from mcudeploy.reports.analyze import Reserves, analyze_model
 from mcudeploy.reports.inspect import inspect_model
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
@@ -456,7 +456,7 @@ def _pipeline(path: Path) -> None:
     graph = load_model(path)
     inspect_model(graph)
     plan = plan_memory(graph)
-    with mock.patch("mcudeploy.reports.analyze.measured_code", return_value=None):
+    with mock.patch("mcudeploy.analysis.model.measured_code", return_value=None):
         analyze_model(graph, plan, find_device(DEVICE), Reserves())
     check_supported(graph)
     rng = np.random.default_rng(0)
