@@ -46,6 +46,11 @@ def emulation_target(machine: str) -> Target:
     return M0PLUS_TARGET if machine == M0PLUS_TARGET.name else get_target(machine)
 
 
+LAYER_FUNCTIONS = {"MD_PROFILE_LAYERS": None}
+"""The define keeping each layer a function of its own (MD_LAYER in mdnn/Include/md_common.h): what
+per-layer counts and stack depths attribute by."""
+
+
 def layer_function(index: int) -> str:
     return f"{PREFIX}_layer_{index}"
 
@@ -60,11 +65,13 @@ class ModelRun:
     elf: Path
 
 
-def build_model(graph: Graph, plan: MemoryPlan, core: str | None, machine: str, workdir: Path) -> Path:
-    """Generate the model's C with the kernel variants for `core` (None: portable C) and the
-    validation harness, and build it for `machine`."""
-    code = generate(graph, plan, workdir / "generated", PREFIX, ARENA_SECTION, force=True, core=core)
-    return build_harness(graph, code, emulation_target(machine), workdir)
+def build_model(graph: Graph, plan: MemoryPlan, portable: bool, machine: str, workdir: Path) -> Path:
+    """Generate the model's C and the validation harness, and build it for `machine` with one function
+    per layer (MD_PROFILE_LAYERS): with the best kernel paths the core has, or its portable C
+    (`portable`, MD_PORTABLE)."""
+    code = generate(graph, plan, workdir / "generated", PREFIX, ARENA_SECTION, force=True)
+    defines = {**LAYER_FUNCTIONS, **({"MD_PORTABLE": None} if portable else {})}
+    return build_harness(graph, code, emulation_target(machine), workdir, extra_defines=defines)
 
 
 def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> InstructionCounting:

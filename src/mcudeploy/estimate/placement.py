@@ -22,7 +22,7 @@ from mcudeploy.emulation import run_elf
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.cores import CoreTiming
 from mcudeploy.estimate.cycles import price
-from mcudeploy.estimate.measure import RUN_TIMEOUT_S, counting_for, emulation_target
+from mcudeploy.estimate.measure import LAYER_FUNCTIONS, RUN_TIMEOUT_S, counting_for, emulation_target
 from mcudeploy.estimate.memory import ARENA_LABEL, MemoryTiming, device_cache, program_layout, region_cost
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
@@ -88,8 +88,8 @@ def arena_placements(
     with tempfile.TemporaryDirectory(prefix="mcudeploy-placement-", dir=workdir) as scratch:
         folder = Path(scratch)
         target = emulation_target(timing.machine)
-        code = generate(graph, plan, folder / "generated", PREFIX, ARENA_SECTION, force=True, core=device.core)
-        elf = build_harness(graph, code, target, folder, repeat=True)
+        code = generate(graph, plan, folder / "generated", PREFIX, ARENA_SECTION, force=True)
+        elf = build_harness(graph, code, target, folder, repeat=True, extra_defines=LAYER_FUNCTIONS)
         write_inputs(graph, random_inputs(graph, 0), folder)
         runs: dict[bool, tuple] = {}
         for span in spans:

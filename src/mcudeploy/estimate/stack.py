@@ -26,7 +26,7 @@ from mcudeploy.emulation.linker import DEFAULT_STACK_SIZE
 from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.cores import core_timing
-from mcudeploy.estimate.measure import RUN_TIMEOUT_S, emulation_target, layer_function
+from mcudeploy.estimate.measure import LAYER_FUNCTIONS, RUN_TIMEOUT_S, emulation_target, layer_function
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
@@ -126,9 +126,10 @@ def painted_run(graph: Graph, device: Device, folder: Path, stack_limit: int | N
     """One painted inference in `folder`: the exit code and the stack used (None if not written).
     `stack_limit` (Armv8-M cores): the hardware stack limit lets the inference use that many bytes."""
     target = emulation_target(core_timing(device.core).machine)
-    code = generate(graph, plan_memory(graph), folder / "generated", PREFIX, ARENA_SECTION, force=True,
-                    core=device.core)  # fmt: skip
-    elf = build_harness(graph, code, target, folder, paint_stack=True, stack_limit=stack_limit)
+    code = generate(graph, plan_memory(graph), folder / "generated", PREFIX, ARENA_SECTION, force=True)
+    elf = build_harness(
+        graph, code, target, folder, paint_stack=True, stack_limit=stack_limit, extra_defines=LAYER_FUNCTIONS
+    )
     write_inputs(graph, random_inputs(graph, 0), folder)
     result = run_elf(target, elf, folder, RUN_TIMEOUT_S)
     used_file = folder / STACK_USED_FILE

@@ -22,6 +22,7 @@ from mcudeploy.codegen import GeneratedCode
 from mcudeploy.codegen.cformat import identifier
 from mcudeploy.emulation import Target, build
 from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION, DEFAULT_STACK_SIZE
+from mcudeploy.emulation.toolchain import Defines
 from mcudeploy.ir import Graph
 from mcudeploy.validation.guards import RedZones
 
@@ -238,6 +239,7 @@ def build_harness(
     stack_limit: int | None = None,
     red_zones: RedZones | None = None,
     repeat: bool = False,
+    extra_defines: Defines | None = None,
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `paint_stack` (emulated
@@ -245,8 +247,9 @@ def build_harness(
     layer's to `STACK_LAYERS_FILE`, and gcc each function's frame to `network.elf-<source>.su`;
     `stack_limit` (Armv8-M, with `paint_stack`): MSPLIM lets the inference use that many bytes only;
     `red_zones` (sanitizer builds): poisoned after init; `repeat`: a second inference between its own
-    count marks (`REPEAT_DEFINE`)."""
-    defines = dump_defines(code.prefix) if dump else {}
+    count marks (`REPEAT_DEFINE`); `extra_defines`: e.g. MD_PORTABLE, MD_PROFILE_LAYERS (see
+    mdnn/Include/md_common.h)."""
+    defines = {**(dump_defines(code.prefix) if dump else {}), **(extra_defines or {})}
     flags = ["-lm"] if code.needs_libm else []
     if paint_stack:  # the layer hook reads each layer's mark; gcc writes each function's frame (.su files)
         defines[STACK_PAINT_DEFINE] = None

@@ -161,16 +161,14 @@ class Validator:
         return result
 
     def code_for(self, target_name: str) -> GeneratedCode:
-        """The generated project a target builds: kernels for its core (portable C and no arena
-        section on the host)."""
-        core = target_core(target_name)
-        if core not in self._generated:
-            folder = self.workdir / f"gen-{core or 'host'}"
-            section = None if core is None else ARENA_SECTION
-            self._generated[core] = generate(
-                self.graph, self.plan, folder, PREFIX, section, force=True, core=core, guard_bytes=self.guard_bytes
+        """The generated project a target builds (no arena section on the host)."""
+        section = None if target_core(target_name) is None else ARENA_SECTION
+        if section not in self._generated:
+            folder = self.workdir / ("gen-host" if section is None else "gen")
+            self._generated[section] = generate(
+                self.graph, self.plan, folder, PREFIX, section, force=True, guard_bytes=self.guard_bytes
             )
-        return self._generated[core]
+        return self._generated[section]
 
     def build(self, target_name: str, dump: bool = False) -> Path:
         """Build the harness ELF for a target; `dump` adds the per-layer tensor dump."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: element-wise activations (int8, int16, float32).
  *
  * One pass in element order: element k is read, then output k written (so the
@@ -32,14 +33,14 @@ typedef struct {
     int32_t output_offset;
 } md_activation_params;
 
-void md_relu_int(const md_activation_params *p, const void *input, void *output);
-void md_relu6_int(const md_activation_params *p, const void *input, void *output);
-void md_leaky_relu_int(const md_activation_params *p, const void *input, void *output);
-void md_hard_swish_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
-void md_logistic_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
-void md_tanh_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
-void md_logistic_s16(const md_activation_params *p, const int16_t *input, int16_t *output);
-void md_tanh_s16(const md_activation_params *p, const int16_t *input, int16_t *output);
+md_status md_relu_int(const md_activation_params *p, const void *input, void *output);
+md_status md_relu6_int(const md_activation_params *p, const void *input, void *output);
+md_status md_leaky_relu_int(const md_activation_params *p, const void *input, void *output);
+md_status md_hard_swish_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
+md_status md_logistic_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
+md_status md_tanh_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
+md_status md_logistic_s16(const md_activation_params *p, const int16_t *input, int16_t *output);
+md_status md_tanh_s16(const md_activation_params *p, const int16_t *input, int16_t *output);
 
 typedef enum {
     MD_RELU_F32 = 0,  /* clamp to [low, high] (high may be +infinity) */
@@ -56,6 +57,6 @@ typedef struct {
     float alpha;     /* leaky relu */
 } md_activation_f32_params;
 
-void md_activation_f32_run(const md_activation_f32_params *p, const float *input, float *output);
+md_status md_activation_f32_run(const md_activation_f32_params *p, const float *input, float *output);
 
 #endif /* MD_ACTIVATIONS_H */

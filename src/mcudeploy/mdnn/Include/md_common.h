@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: types, status codes and helpers every kernel shares.
  *
  * Portable C99. No heap, no stdio, no asserts: every buffer is placed by the
@@ -13,11 +14,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MD_OK 0
-/* A kernel met values its integer arithmetic cannot represent (TFLite Micro aborts there). */
-#define MD_ERROR_RANGE (-3)
+/* What every kernel returns. The values are those of the generated network's status codes. */
+typedef enum {
+    MD_OK = 0,
+    /* The kernel met values its integer arithmetic cannot represent (where TFLite Micro aborts). */
+    MD_ERROR_RANGE = -3
+} md_status;
 
 #define MD_MAX_DIMS 6
+
+/* The instruction-set path a build takes, from the compiler's target macros alone, so that one
+ * project builds for any core and runs the best path that core has: every family with ISA paths
+ * ships them all (md_<family>.c, md_<family>_dsp.c, md_<family>_mve.c, defining the same
+ * functions), and each source compiles to nothing unless it is the path taken. Paths not taken
+ * cost no flash.
+ * - MD_PATH_MVE: integer Helium (Cortex-M55, M85; a soft-float ABI turns MVE off);
+ * - MD_PATH_DSP: the DSP extension without MVE (Cortex-M4, M7, M33, M35P);
+ * - neither: portable C99 (Cortex-M0, M0+, M3, M23, host builds, and any build defining
+ *   MD_PORTABLE). */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MD_PORTABLE)
+#define MD_PATH_MVE 1
+#else
+#define MD_PATH_MVE 0
+#endif
+#if defined(__ARM_FEATURE_DSP) && !MD_PATH_MVE && !defined(MD_PORTABLE)
+#define MD_PATH_DSP 1
+#else
+#define MD_PATH_DSP 0
+#endif
+
+/* Names the path a family's build took in the firmware's symbol table (md_path_conv_dsp, ...), so
+ * that `mcudeploy doctor` can tell from an ELF which kernels it runs: an absolute symbol, no flash. */
+#if defined(__GNUC__)
+#define MD_PATH_SYMBOL(name) __asm__(".globl " #name "\n.set " #name ", 1")
+#else
+#define MD_PATH_SYMBOL(name) MD_STATIC_CHECK(name, 1)
+#endif
 
 #if defined(__GNUC__)
 #define MD_ALIGNED(n) __attribute__((aligned(n)))
@@ -27,11 +59,12 @@
 #define MD_SECTION(name)
 #endif
 
-/* Generated layer functions stay separate functions (one ELF symbol each, so costs can be
- * attributed per layer): never inlined, cloned or merged. */
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+/* The profiling hook of generated layer functions, compiled out unless asked: with MD_PROFILE_LAYERS
+ * defined they stay separate functions (one ELF symbol each, so a profiler can attribute costs per
+ * layer), never inlined, cloned or merged; otherwise the compiler treats them as any function. */
+#if defined(MD_PROFILE_LAYERS) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
 #define MD_LAYER __attribute__((noipa))
-#elif defined(__GNUC__)
+#elif defined(MD_PROFILE_LAYERS) && defined(__GNUC__)
 #define MD_LAYER __attribute__((noinline))
 #else
 #define MD_LAYER

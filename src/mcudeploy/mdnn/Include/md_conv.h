@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: CONV_2D (int8, 16x8, float32, hybrid float32 x int8).
  *
  * Two output pixels at a time, as the memory contract declares: the receptive
@@ -38,21 +39,51 @@ typedef struct {
  * Without: direct over every output pixel. */
 void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch);
 
+/* Bytes of scratch the im2col path takes: two columns (one when the output has a single pixel) of
+ * filter_h x filter_w x input_c values, `value_bytes` each. kernels/contracts.py plans this size. */
+static inline int32_t md_conv_im2col_bytes(const md_window_params *p, int32_t value_bytes)
+{
+    const int32_t columns = p->output_h * p->output_w < 2 ? p->output_h * p->output_w : 2;
+    return columns * p->filter_h * p->filter_w * p->input_c * value_bytes;
+}
+
+/* Scratch of each kernel's im2col path, in bytes (int16 columns for the integer kernels, float32
+ * for the float one, int32 for the hybrid one). Pass NULL instead for the direct path. */
+static inline int32_t md_conv_s8_get_buffer_size(const md_window_params *p)
+{
+    return md_conv_im2col_bytes(p, 2);
+}
+
+static inline int32_t md_conv_s16_get_buffer_size(const md_window_params *p)
+{
+    return md_conv_im2col_bytes(p, 2);
+}
+
+static inline int32_t md_conv_f32_get_buffer_size(const md_window_params *p)
+{
+    return md_conv_im2col_bytes(p, 4);
+}
+
+static inline int32_t md_conv_hybrid_f32_get_buffer_size(const md_window_params *p)
+{
+    return md_conv_im2col_bytes(p, 4);
+}
+
 /* int8 input and output, int32 bias (or NULL), int32 multipliers and shifts. */
-void md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
+md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
 
 /* 16x8: int16 input and output; bias int64 when p->accumulator64, else int32 (or NULL). */
-void md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
-                 const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
+md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
+                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
 
 /* float32; act_min/act_max of the params are unused: the float clamp bounds are given. */
-void md_conv_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
-                 float act_low, float act_high, float *output, float *scratch);
+md_status md_conv_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
+                      float act_low, float act_high, float *output, float *scratch);
 
 /* Hybrid (float32 input and output, int8 filter with one scale, batch 1): the input is quantized
  * symmetrically at run time, convolved in integers, and the sums scaled back to float32. */
-void md_conv_hybrid_f32(const md_window_params *p, const float *input, const int8_t *filter, float filter_scale,
-                        const float *bias, float act_low, float act_high, float *output, int32_t *scratch);
+md_status md_conv_hybrid_f32(const md_window_params *p, const float *input, const int8_t *filter, float filter_scale,
+                             const float *bias, float act_low, float act_high, float *output, int32_t *scratch);
 
 #endif /* MD_CONV_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the portable CONV_2D integer kernel and loop driver (see md_conv.h),
  * shared by md_conv.c and its variants, which specialise only some cases. Static inline: each
  * variant compiles the parts it uses. */

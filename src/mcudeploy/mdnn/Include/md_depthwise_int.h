@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the portable integer DEPTHWISE_CONV_2D kernel (see md_depthwise.h),
  * shared by md_depthwise.c and its variants. */
 #ifndef MD_DEPTHWISE_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: helpers of the DSP-extension variants (Cortex-M4, M7, M33, M55).
  *
  * An int8 dot product runs on SMLAD, two 16x16-bit multiplies added into a 32-bit
@@ -18,7 +19,7 @@
 #include "md_fixedpoint.h"
 
 #if !defined(__ARM_FEATURE_DSP)
-#error "md_*_dsp.c needs a core with the DSP extension (Cortex-M4, M7, M33, M55): use the portable md_*.c"
+#error "md_*_dsp.c includes md_dsp.h on cores with the DSP extension only: see MD_PATH_DSP"
 #endif
 
 #include <arm_acle.h>

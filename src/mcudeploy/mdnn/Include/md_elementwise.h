@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: ADD, SUB and MUL with broadcasting (int8, int16, int32, float32).
  *
  * One pass in output element order: output element k is computed from, then
@@ -45,8 +46,8 @@ typedef struct {
     int32_t act_min, act_max;
 } md_arith_params;
 
-void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
-                  void *output);
+md_status md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
+                       void *output);
 
 typedef struct {
     md_arith_op op;
@@ -54,7 +55,7 @@ typedef struct {
     float act_high;
 } md_arith_f32_params;
 
-void md_arith_f32(const md_arith_f32_params *p, const md_broadcast *shape, const float *input1, const float *input2,
-                  float *output);
+md_status md_arith_f32(const md_arith_f32_params *p, const md_broadcast *shape, const float *input1,
+                       const float *input2, float *output);
 
 #endif /* MD_ELEMENTWISE_H */

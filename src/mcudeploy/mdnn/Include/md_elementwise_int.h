@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the portable integer ADD, SUB and MUL and the broadcasting loop (see
  * md_elementwise.h), shared by md_elementwise.c and its variants, which specialise only some
  * cases. Static inline: each variant compiles the parts it uses.

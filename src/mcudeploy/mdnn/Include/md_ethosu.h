@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the hand-over of one NPU segment to an Arm Ethos-U.
  *
  * The generated network does not drive the NPU itself: each `ethos-u` layer fills an

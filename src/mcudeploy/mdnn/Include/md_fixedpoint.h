@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the fixed-point arithmetic of TFLite's integer kernels.
  *
  * Our C versions of mcudeploy.engine.fixedpoint, function for function, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 helpers of the float kernels. */
 #ifndef MD_FLOAT_H
 #define MD_FLOAT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: FULLY_CONNECTED (int8, 16x8, float32).
  *
  * The input is read as [batches, accum_depth], the filter as [output_depth,
@@ -21,14 +22,14 @@ typedef struct {
     int32_t accumulator64; /* 16x8: int64 accumulator and bias */
 } md_fully_connected_params;
 
-void md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output);
+md_status md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output);
 
 /* bias int64 when p->accumulator64, else int32 (or NULL) */
-void md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,
-                            const void *bias, const int32_t *multipliers, const int32_t *shifts, int16_t *output);
+md_status md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,
+                                 const void *bias, const int32_t *multipliers, const int32_t *shifts, int16_t *output);
 
-void md_fully_connected_f32(const md_fully_connected_params *p, const float *input, const float *filter,
-                            const float *bias, float act_low, float act_high, float *output);
+md_status md_fully_connected_f32(const md_fully_connected_params *p, const float *input, const float *filter,
+                                 const float *bias, float act_low, float act_high, float *output);
 
 #endif /* MD_FULLY_CONNECTED_H */

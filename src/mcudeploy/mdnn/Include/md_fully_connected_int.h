@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the portable integer FULLY_CONNECTED kernel (see md_fully_connected.h),
  * shared by md_fully_connected.c and its variants. */
 #ifndef MD_FULLY_CONNECTED_INT_H

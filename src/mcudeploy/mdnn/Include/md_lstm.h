@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: UNIDIRECTIONAL_SEQUENCE_LSTM (float32; int8 with an int16 cell state).
  *
  * Step by step and, within a step, batch row by batch row (rows are independent): the
@@ -41,10 +42,10 @@ typedef struct {
 
 /* weights: the input weights of the input, forget, cell and output gates, then their
  * recurrent weights; biases: the four gates' biases. */
-void md_lstm_f32(const md_lstm_params *p, float cell_clip, const float *input, const float *const weights[8],
-                 const float *const biases[4], float *hidden, float *cell, float *scratch, float *output);
+md_status md_lstm_f32(const md_lstm_params *p, float cell_clip, const float *input, const float *const weights[8],
+                      const float *const biases[4], float *hidden, float *cell, float *scratch, float *output);
 
-void md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t *const weights[8],
-                const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output);
+md_status md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t *const weights[8],
+                     const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output);
 
 #endif /* MD_LSTM_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: helpers of the MVE (Helium) variants (Cortex-M55, M85).
  *
  * Bit-exactness rests on two facts:
@@ -13,9 +14,10 @@
 
 #include "md_common.h"
 
-/* A soft-float ABI turns MVE off even on an M55: the variants then run their portable kernels. */
-#if defined(__ARM_FEATURE_MVE)
-#define MD_MVE 1
+#if !MD_PATH_MVE
+#error "md_*_mve.c includes md_mve.h on cores with integer MVE (Cortex-M55, M85) only: see MD_PATH_MVE"
+#endif
+
 #include <arm_mve.h>
 
 /* What turns a weighted kernel's int32 sums into int8 outputs (see md_requantize_sum). */
@@ -250,9 +252,5 @@ static inline int32_t md_mve_dot_s8(const int8_t *a, const int8_t *w, int32_t n,
     }
     return md_wrap_add(acc, md_wrap_mul(offset, weights));
 }
-
-#else
-#define MD_MVE 0
-#endif /* __ARM_FEATURE_MVE */
 
 #endif /* MD_MVE_H */

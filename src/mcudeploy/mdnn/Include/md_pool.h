@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: AVERAGE_POOL_2D and MAX_POOL_2D (int8, int16, float32).
  *
  * Pixel by pixel, channel by channel (md_window_stream): output (pixel, c) is
@@ -10,10 +11,12 @@
 #include "md_window.h"
 
 /* `element_bytes` 1 (int8) or 2 (int16); act_min/act_max of the params clamp the result. */
-void md_average_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes);
-void md_max_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes);
+md_status md_average_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes);
+md_status md_max_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes);
 
-void md_average_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high, float *output);
-void md_max_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high, float *output);
+md_status md_average_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high,
+                              float *output);
+md_status md_max_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high,
+                          float *output);
 
 #endif /* MD_POOL_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: QUANTIZE and DEQUANTIZE.
  *
  * One pass in element order (element k read, then output k written).
@@ -18,15 +19,15 @@ typedef struct {
 } md_quantize_params;
 
 /* Integer to integer: (x - input zero point) rescaled, plus the output zero point, saturated. */
-void md_requantize(const md_quantize_params *p, const void *input, void *output);
+md_status md_requantize(const md_quantize_params *p, const void *input, void *output);
 
 /* float32 to int8, uint8 or int16: round(x / scale) + zero point, saturated. */
-void md_quantize_f32(const md_quantize_params *p, const float *input, void *output);
+md_status md_quantize_f32(const md_quantize_params *p, const float *input, void *output);
 
 /* int8, uint8 or int16 to float32: scale * (x - zero point). */
-void md_dequantize_f32(const md_quantize_params *p, const void *input, float *output);
+md_status md_dequantize_f32(const md_quantize_params *p, const void *input, float *output);
 
 /* float16 (IEEE half bits) to float32, exactly. */
-void md_dequantize_f16(const md_quantize_params *p, const uint16_t *input, float *output);
+md_status md_dequantize_f16(const md_quantize_params *p, const uint16_t *input, float *output);
 
 #endif /* MD_QUANTIZE_H */

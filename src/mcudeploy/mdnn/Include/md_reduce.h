@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: MEAN, SUM, REDUCE_MAX and REDUCE_MIN over any set of axes.
  *
  * One pass over the input in element order: each value is added to (or compared
@@ -29,12 +30,16 @@ typedef void (*md_reduce_row_fn)(const md_reduce_params *p, void *job, int32_t i
                                  int32_t output_step, int32_t count);
 void md_reduce_rows(const md_reduce_params *p, void *job, md_reduce_row_fn visit);
 
-/* int8/int16 MEAN and SUM. */
-void md_sum_int(const md_reduce_params *p, const void *input, void *output, int32_t *scratch);
-/* int8 REDUCE_MAX (maximum != 0) and REDUCE_MIN. */
-void md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t *output, int maximum);
+/* Bytes of scratch md_sum_int takes: one int32 accumulator per output element (the float kernel
+ * accumulates in its output). kernels/contracts.py plans this size. */
+static inline int32_t md_sum_int_get_buffer_size(const md_reduce_params *p) { return 4 * p->output_count; }
 
-void md_sum_f32(const md_reduce_params *p, const float *input, float *output);
-void md_extreme_f32(const md_reduce_params *p, const float *input, float *output, int maximum);
+/* int8/int16 MEAN and SUM. */
+md_status md_sum_int(const md_reduce_params *p, const void *input, void *output, int32_t *scratch);
+/* int8 REDUCE_MAX (maximum != 0) and REDUCE_MIN. */
+md_status md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t *output, int maximum);
+
+md_status md_sum_f32(const md_reduce_params *p, const float *input, float *output);
+md_status md_extreme_f32(const md_reduce_params *p, const float *input, float *output, int maximum);
 
 #endif /* MD_REDUCE_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: SOFTMAX over the last axis (int8 to int8/int16, int16, float32), and
  * LOG_SOFTMAX (int8, float32).
  *
@@ -22,17 +23,17 @@ typedef struct {
 
 /* int8 input; output int8 (zero point -128, scale 1/256) or int16 (zero point -32768, scale 1/65536).
  * Returns MD_ERROR_RANGE when a row's sum of exponentials reaches 512 with int8 output. */
-int md_softmax_s8(const md_softmax_params *p, const int8_t *input, void *output, int output_is16);
+md_status md_softmax_s8(const md_softmax_params *p, const int8_t *input, void *output, int output_is16);
 
 /* int16 input and output (zero points 0, output scale 1/32768), through interpolated tables. */
-void md_softmax_s16(const md_softmax_params *p, const int16_t *input, int16_t *output);
+md_status md_softmax_s16(const md_softmax_params *p, const int16_t *input, int16_t *output);
 
-void md_softmax_f32(const md_softmax_params *p, float beta, const float *input, float *output);
+md_status md_softmax_f32(const md_softmax_params *p, float beta, const float *input, float *output);
 
 /* int8 LOG_SOFTMAX (beta 1; output scale 16/256, zero point 127). */
-void md_log_softmax_s8(const md_softmax_params *p, const int8_t *input, int8_t *output);
+md_status md_log_softmax_s8(const md_softmax_params *p, const int8_t *input, int8_t *output);
 
 /* float32 LOG_SOFTMAX: x - max - log(sum of exp(x - max)). */
-void md_log_softmax_f32(const md_softmax_params *p, const float *input, float *output);
+md_status md_log_softmax_f32(const md_softmax_params *p, const float *input, float *output);
 
 #endif /* MD_SOFTMAX_H */

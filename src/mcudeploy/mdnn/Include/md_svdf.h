@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: SVDF (int8 input with int8 or int16 state and time weights, float32).
  *
  * The state (a variable tensor outside the arena, kept across invocations) holds `memory`
@@ -31,11 +32,11 @@ typedef struct {
 } md_svdf_params;
 
 /* state and time_weights are int16_t when state_is16, int8_t otherwise; bias may be NULL. */
-void md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t *features, const void *time_weights,
-                const int32_t *bias, void *state, int state_is16, int8_t *output);
+md_status md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t *features, const void *time_weights,
+                     const int32_t *bias, void *state, int state_is16, int8_t *output);
 
 /* The fused activation as [low, high] (+-HUGE_VALF without a bound); bias may be NULL. */
-void md_svdf_f32(const md_svdf_params *p, float low, float high, const float *input, const float *features,
-                 const float *time_weights, const float *bias, float *state, float *output);
+md_status md_svdf_f32(const md_svdf_params *p, float low, float high, const float *input, const float *features,
+                      const float *time_weights, const float *bias, float *state, float *output);
 
 #endif /* MD_SVDF_H */

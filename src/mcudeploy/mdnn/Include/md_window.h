@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the sliding-window geometry convolutions and pooling share (NHWC). */
 #ifndef MD_WINDOW_H
 #define MD_WINDOW_H

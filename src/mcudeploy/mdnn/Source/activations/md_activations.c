@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int8 and int16 RELU family, LEAKY_RELU, HARD_SWISH, and int8
  * LOGISTIC and TANH through gemmlowp's fixed-point functions (see md_activations.h). */
 #include "md_activations.h"
@@ -84,32 +85,38 @@ static int32_t tanh_s8(const md_activation_params *p, int32_t value)
     return sigmoid_like(p, value, md_fixed_tanh);
 }
 
-void md_relu_int(const md_activation_params *p, const void *input, void *output)
+md_status md_relu_int(const md_activation_params *p, const void *input, void *output)
 {
     each_element(p, input, output, relu);
+    return MD_OK;
 }
 
-void md_relu6_int(const md_activation_params *p, const void *input, void *output)
+md_status md_relu6_int(const md_activation_params *p, const void *input, void *output)
 {
     each_element(p, input, output, relu6);
+    return MD_OK;
 }
 
-void md_leaky_relu_int(const md_activation_params *p, const void *input, void *output)
+md_status md_leaky_relu_int(const md_activation_params *p, const void *input, void *output)
 {
     each_element(p, input, output, leaky_relu);
+    return MD_OK;
 }
 
-void md_hard_swish_s8(const md_activation_params *p, const int8_t *input, int8_t *output)
+md_status md_hard_swish_s8(const md_activation_params *p, const int8_t *input, int8_t *output)
 {
     each_element(p, input, output, hard_swish);
+    return MD_OK;
 }
 
-void md_logistic_s8(const md_activation_params *p, const int8_t *input, int8_t *output)
+md_status md_logistic_s8(const md_activation_params *p, const int8_t *input, int8_t *output)
 {
     each_element(p, input, output, logistic);
+    return MD_OK;
 }
 
-void md_tanh_s8(const md_activation_params *p, const int8_t *input, int8_t *output)
+md_status md_tanh_s8(const md_activation_params *p, const int8_t *input, int8_t *output)
 {
     each_element(p, input, output, tanh_s8);
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 activations (see md_activations.h). */
 #include <math.h>
 
@@ -26,10 +27,11 @@ static float activation(const md_activation_f32_params *p, float x)
     }
 }
 
-void md_activation_f32_run(const md_activation_f32_params *p, const float *input, float *output)
+md_status md_activation_f32_run(const md_activation_f32_params *p, const float *input, float *output)
 {
     int32_t i;
     for (i = 0; i < p->count; ++i) {
         output[i] = activation(p, input[i]);
     }
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int16 LOGISTIC and TANH (see md_activations.h).
  *
  * The input is rescaled so that |x| / 2^9 (logistic) or / 2^8 (tanh) indexes a
@@ -72,12 +73,14 @@ static void each_element(const md_activation_params *p, const int16_t *input, in
     }
 }
 
-void md_logistic_s16(const md_activation_params *p, const int16_t *input, int16_t *output)
+md_status md_logistic_s16(const md_activation_params *p, const int16_t *input, int16_t *output)
 {
     each_element(p, input, output, logistic);
+    return MD_OK;
 }
 
-void md_tanh_s16(const md_activation_params *p, const int16_t *input, int16_t *output)
+md_status md_tanh_s16(const md_activation_params *p, const int16_t *input, int16_t *output)
 {
     each_element(p, input, output, tanh_s16);
+    return MD_OK;
 }

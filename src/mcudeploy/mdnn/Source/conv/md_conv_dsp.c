@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: CONV_2D for cores with the DSP extension (see md_conv.h, md_dsp.h).
  *
  * int8, not grouped, with the planned scratch: the memory contract's schedule (two output
@@ -8,7 +9,11 @@
  * the filter. Other cases run the portable kernel.
  */
 #include "md_conv_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
 #include "md_dsp.h"
+
+MD_PATH_SYMBOL(md_path_conv_dsp);
 
 typedef struct {
     const md_window_params *p;
@@ -286,13 +291,13 @@ void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *ker
     md_conv_run_portable(p, job, kernel, scratch);
 }
 
-void md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
 {
     conv_dsp_job job;
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
         md_conv_int_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
-        return;
+        return MD_OK;
     }
     job.p = p;
     job.input = input;
@@ -303,10 +308,14 @@ void md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *fi
     job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
     conv_s8_pairs(&job, scratch);
+    return MD_OK;
 }
 
-void md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
-                 const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
+                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
 {
     md_conv_int_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
 }
+
+#endif /* MD_PATH_DSP */

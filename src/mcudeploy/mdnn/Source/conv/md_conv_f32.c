@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 and hybrid CONV_2D (see md_conv.h).
  *
  * Float sums add the products one at a time in (filter row, filter column,
@@ -140,8 +141,8 @@ static size_t column_bytes(const md_window_params *p, size_t element_bytes)
     return (size_t)(p->filter_h * p->filter_w * p->input_c) * element_bytes;
 }
 
-void md_conv_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
-                 float act_low, float act_high, float *output, float *scratch)
+md_status md_conv_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
+                      float act_low, float act_high, float *output, float *scratch)
 {
     conv_float_job job;
     md_conv_kernel kernel;
@@ -151,6 +152,7 @@ void md_conv_f32(const md_window_params *p, const float *input, const float *fil
     kernel.direct = compute_direct_f32;
     kernel.column_bytes = column_bytes(p, sizeof(float));
     md_conv_run(p, &job, &kernel, scratch);
+    return MD_OK;
 }
 
 /* ---- hybrid: float32 activations, int8 filter ---- */
@@ -233,8 +235,8 @@ static void compute_direct_hybrid(void *context, int32_t batch, int32_t oy, int3
     }
 }
 
-void md_conv_hybrid_f32(const md_window_params *p, const float *input, const int8_t *filter, float filter_scale,
-                        const float *bias, float act_low, float act_high, float *output, int32_t *scratch)
+md_status md_conv_hybrid_f32(const md_window_params *p, const float *input, const int8_t *filter, float filter_scale,
+                             const float *bias, float act_low, float act_high, float *output, int32_t *scratch)
 {
     const int32_t count = p->input_h * p->input_w * p->input_c;
     float low = input[0];
@@ -257,4 +259,5 @@ void md_conv_hybrid_f32(const md_window_params *p, const float *input, const int
     kernel.direct = compute_direct_hybrid;
     kernel.column_bytes = column_bytes(p, sizeof(int32_t));
     md_conv_run(p, &job, &kernel, scratch);
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: CONV_2D for MVE (Helium) cores (see md_conv.h, md_mve.h).
  *
  * int8 with scratch, not grouped. The memory contract's unit is two output pixels (both receptive
@@ -17,11 +18,12 @@
  * Other cases (no scratch, groups) run the portable kernel.
  */
 #include "md_conv_int.h"
-#include "md_mve.h"
-
 #include <stdint.h>
 
-#if MD_MVE
+#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
+#include "md_mve.h"
+
+MD_PATH_SYMBOL(md_path_conv_mve);
 
 #define MD_CONV_GROUP 4 /* output pixels computed together: two units of the contract */
 /* Output channels whose bias + offset * sum(weights) a call keeps on its stack (256 bytes) when the
@@ -554,17 +556,14 @@ static void conv_s8_groups(conv_s8_job *job, int8_t *scratch)
     }
 }
 
-#endif /* MD_MVE */
-
 void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
 {
     md_conv_run_portable(p, job, kernel, scratch);
 }
 
-void md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
 {
-#if MD_MVE
     if (scratch && p->filter_c == p->input_c) {
         conv_s8_job job;
         job.p = p;
@@ -578,14 +577,17 @@ void md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *fi
         job.output = output;
         job.depth = p->filter_h * p->filter_w * p->input_c;
         conv_s8_groups(&job, (int8_t *)scratch);
-        return;
+        return MD_OK;
     }
-#endif
     md_conv_int_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
 }
 
-void md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
-                 const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
+                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
 {
     md_conv_int_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
 }
+
+#endif /* MD_PATH_MVE */

@@ -1,23 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: value movement (see md_copy.h). */
 #include "md_copy.h"
 
 #include <string.h>
 
-void md_copy(const void *input, void *output, int32_t bytes)
+md_status md_copy(const void *input, void *output, int32_t bytes)
 {
     memcpy(output, input, (size_t)bytes);
+    return MD_OK;
 }
 
-void md_fill(const void *value, void *output, int32_t count, int32_t element_bytes)
+md_status md_fill(const void *value, void *output, int32_t count, int32_t element_bytes)
 {
     unsigned char *to = (unsigned char *)output;
     int32_t i;
     for (i = 0; i < count; ++i) {
         memcpy(to + (size_t)i * (size_t)element_bytes, value, (size_t)element_bytes);
     }
+    return MD_OK;
 }
 
-void md_strided_copy(const md_strided_copy_params *p, const void *input, void *output)
+md_status md_strided_copy(const md_strided_copy_params *p, const void *input, void *output)
 {
     const unsigned char *from = (const unsigned char *)input;
     unsigned char *to = (unsigned char *)output;
@@ -38,10 +41,11 @@ void md_strided_copy(const md_strided_copy_params *p, const void *input, void *o
             index[d] = 0;
         }
     }
+    return MD_OK;
 }
 
-void md_concatenate(int32_t count, const void *const *inputs, const int32_t *piece_bytes, int32_t outer,
-                    void *output)
+md_status md_concatenate(int32_t count, const void *const *inputs, const int32_t *piece_bytes, int32_t outer,
+                         void *output)
 {
     unsigned char *to = (unsigned char *)output;
     int32_t block;
@@ -53,9 +57,10 @@ void md_concatenate(int32_t count, const void *const *inputs, const int32_t *pie
             to += piece_bytes[i];
         }
     }
+    return MD_OK;
 }
 
-void md_split(int32_t count, const void *input, void *const *outputs, const int32_t *piece_bytes, int32_t outer)
+md_status md_split(int32_t count, const void *input, void *const *outputs, const int32_t *piece_bytes, int32_t outer)
 {
     const unsigned char *from = (const unsigned char *)input;
     int32_t block;
@@ -67,6 +72,7 @@ void md_split(int32_t count, const void *input, void *const *outputs, const int3
             from += piece_bytes[i];
         }
     }
+    return MD_OK;
 }
 
 static void fill(unsigned char *to, int32_t elements, const md_pad_params *p)
@@ -77,7 +83,7 @@ static void fill(unsigned char *to, int32_t elements, const md_pad_params *p)
     }
 }
 
-void md_pad(const md_pad_params *p, const void *input, void *output)
+md_status md_pad(const md_pad_params *p, const void *input, void *output)
 {
     const int32_t last = p->rank - 1;
     const size_t row_bytes = (size_t)p->input_shape[last] * (size_t)p->element_bytes;
@@ -100,10 +106,11 @@ void md_pad(const md_pad_params *p, const void *input, void *output)
             index[d] = 0;
         }
     }
+    return MD_OK;
 }
 
-void md_resize_nearest(const md_resize_params *p, const int32_t *rows, const int32_t *columns, const void *input,
-                       void *output)
+md_status md_resize_nearest(const md_resize_params *p, const int32_t *rows, const int32_t *columns, const void *input,
+                            void *output)
 {
     const size_t pixel_bytes = (size_t)p->channels * (size_t)p->element_bytes;
     unsigned char *to = (unsigned char *)output;
@@ -119,4 +126,5 @@ void md_resize_nearest(const md_resize_params *p, const int32_t *rows, const int
             }
         }
     }
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: DEPTHWISE_CONV_2D for cores with the DSP extension (see md_depthwise.h).
  *
  * int8, in the loop order the memory contract declares:
@@ -12,7 +13,11 @@
  * Other cases run the portable kernel.
  */
 #include "md_depthwise_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
 #include "md_dsp.h"
+
+MD_PATH_SYMBOL(md_path_depthwise_dsp);
 
 /* The requantization of one output channel (its bias is where its sums start). */
 typedef struct {
@@ -444,15 +449,15 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     }
 }
 
-void md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
+md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
 {
     const int32_t multiplier = p->output_c / p->input_c;
     depthwise_int_job job;
     if (p->accumulator64 ||
         (multiplier != 1 && (scratch || multiplier % 4 != 0 || multiplier > MD_DEPTHWISE_CHUNK))) {
         md_depthwise_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
-        return;
+        return MD_OK;
     }
     job.p = p;
     job.dtype = MD_INT8;
@@ -466,10 +471,14 @@ void md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_
     } else {
         stream_s8(&job, input);
     }
+    return MD_OK;
 }
 
-void md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
-                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                           const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
 {
     md_depthwise_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
 }
+
+#endif /* MD_PATH_DSP */

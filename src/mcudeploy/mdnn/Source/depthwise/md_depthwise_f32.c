@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 DEPTHWISE_CONV_2D (see md_depthwise.h).
  *
  * Each output adds its products tap by tap from 0 in (filter row, filter column)
@@ -51,8 +52,8 @@ static void compute_channel_f32(void *context, const void *source, int32_t base,
     }
 }
 
-void md_depthwise_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
-                      float act_low, float act_high, float *output, float *scratch)
+md_status md_depthwise_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
+                           float act_low, float act_high, float *output, float *scratch)
 {
     depthwise_float_job job;
     job.p = p;
@@ -66,4 +67,5 @@ void md_depthwise_f32(const md_window_params *p, const float *input, const float
     } else {
         md_window_stream(p, &job, compute_channel_f32, input);
     }
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: DEPTHWISE_CONV_2D for MVE (Helium) cores (see md_depthwise.h, md_mve.h).
  *
  * int8 with depth multiplier 1, in the loop order the memory contract declares:
@@ -10,9 +11,11 @@
  * Other cases (16x8, other depth multipliers, 64-bit accumulators) run the portable kernel.
  */
 #include "md_depthwise_int.h"
+
+#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
 #include "md_mve.h"
 
-#if MD_MVE
+MD_PATH_SYMBOL(md_path_depthwise_mve);
 
 /* The pixel kernels are kept out of line (MD_NOINLINE): inlined into the pixel loops, GCC spilled
  * their pointers and accumulators inside the tap loops. */
@@ -577,12 +580,9 @@ static void planes_s8(const dw_s8_job *job, const int8_t *input, const int32_t *
     }
 }
 
-#endif /* MD_MVE */
-
-void md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
+md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
 {
-#if MD_MVE
     const int32_t multiplier = p->output_c / p->input_c;
     const int streams_multiplier = !scratch && multiplier % 4 == 0 && multiplier <= MD_DEPTHWISE_CHUNK;
     if (!p->accumulator64 && (multiplier == 1 || streams_multiplier)) {
@@ -604,14 +604,17 @@ void md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_
         } else {
             stream_s8(&job, input);
         }
-        return;
+        return MD_OK;
     }
-#endif
     md_depthwise_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
 }
 
-void md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
-                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                           const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
 {
     md_depthwise_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
 }
+
+#endif /* MD_PATH_MVE */

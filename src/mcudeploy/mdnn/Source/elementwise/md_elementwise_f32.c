@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 ADD, SUB, MUL (see md_elementwise.h). */
 #include "md_elementwise.h"
 #include "md_float.h"
@@ -18,8 +19,9 @@ static void arith_row_f32(const void *params, const void *input1, int32_t index1
     }
 }
 
-void md_arith_f32(const md_arith_f32_params *p, const md_broadcast *shape, const float *input1, const float *input2,
-                  float *output)
+md_status md_arith_f32(const md_arith_f32_params *p, const md_broadcast *shape, const float *input1,
+                       const float *input2, float *output)
 {
     md_broadcast_rows(shape, p, arith_row_f32, input1, input2, output);
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: integer ADD, SUB and MUL for cores with MVE (Helium) (see md_elementwise.h).
  *
  * int8 ADD and SUB of contiguous or broadcast rows take 4 elements a vector: each input widened
@@ -7,15 +8,17 @@
  * md_elementwise_int.h instead. Other cases run the portable kernel.
  */
 #include "md_elementwise_int.h"
+
+#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
 #include "md_mve.h"
+
+MD_PATH_SYMBOL(md_path_elementwise_mve);
 
 void md_broadcast_rows(const md_broadcast *shape, const void *params, md_row_fn row, const void *input1,
                        const void *input2, void *output)
 {
     md_broadcast_rows_portable(shape, params, row, input1, input2, output);
 }
-
-#if MD_MVE
 
 /* Four elements of an int8 input from `at` (lanes past `lanes` zero), or its one value repeated
  * when the row broadcasts it (step 0). */
@@ -125,22 +128,13 @@ static void add_sub_row_tabled_mve(const void *params, const void *input1, int32
     add_sub_row_tabled(params, input1, index1, step1, input2, index2, step2, output, out, count);
 }
 
-void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
-                  void *output)
+md_status md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
+                       void *output)
 {
     if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table_mve, add_sub_row_tabled_mve)) {
         md_broadcast_rows(shape, p, arith_row_mve, input1, input2, output);
     }
+    return MD_OK;
 }
 
-#else
-
-void md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
-                  void *output)
-{
-    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table, add_sub_row_tabled)) {
-        md_broadcast_rows(shape, p, md_arith_row_portable, input1, input2, output);
-    }
-}
-
-#endif
+#endif /* MD_PATH_MVE */

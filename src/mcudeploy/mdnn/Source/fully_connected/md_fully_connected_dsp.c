@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: FULLY_CONNECTED for cores with the DSP extension (see
  * md_fully_connected.h, md_dsp.h).
  *
@@ -6,8 +7,12 @@
  * input offset) and multiplied with every weight row by SMLAD; the sums requantized 16 at a time.
  * Other cases run the portable kernel.
  */
-#include "md_dsp.h"
 #include "md_fully_connected_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
+#include "md_dsp.h"
+
+MD_PATH_SYMBOL(md_path_fully_connected_dsp);
 
 /* One group of 4 input values against rows 0 to 3 (registers: r1 input, r2 row 0, r4 row 2, r3 the
  * row step, r5 the offsets; sums r0, r10, r11, r12). The rows after 0 and 2 are read at +step
@@ -215,18 +220,22 @@ static void fully_connected_s8_dsp(const md_fully_connected_params *p, const int
     }
 }
 
-void md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output)
+md_status md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output)
 {
     if (p->filter_offset != 0 || p->accumulator64) {
         md_fully_connected_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output);
-        return;
+        return MD_OK;
     }
     fully_connected_s8_dsp(p, input, filter, bias, multipliers, shifts, output);
+    return MD_OK;
 }
 
-void md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,
-                            const void *bias, const int32_t *multipliers, const int32_t *shifts, int16_t *output)
+md_status md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,
+                                 const void *bias, const int32_t *multipliers, const int32_t *shifts, int16_t *output)
 {
     md_fully_connected_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output);
+    return MD_OK;
 }
+
+#endif /* MD_PATH_DSP */

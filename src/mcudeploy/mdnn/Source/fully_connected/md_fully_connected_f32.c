@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 FULLY_CONNECTED (see md_fully_connected.h).
  * Products added one at a time from 0 in input order, then the bias, as the reference. */
 #include "md_float.h"
 #include "md_fully_connected.h"
 
-void md_fully_connected_f32(const md_fully_connected_params *p, const float *input, const float *filter,
-                            const float *bias, float act_low, float act_high, float *output)
+md_status md_fully_connected_f32(const md_fully_connected_params *p, const float *input, const float *filter,
+                                 const float *bias, float act_low, float act_high, float *output)
 {
     int32_t b;
     int32_t o;
@@ -23,4 +24,5 @@ void md_fully_connected_f32(const md_fully_connected_params *p, const float *inp
             output[b * p->output_depth + o] = md_clamp_f32(acc, act_low, act_high);
         }
     }
+    return MD_OK;
 }

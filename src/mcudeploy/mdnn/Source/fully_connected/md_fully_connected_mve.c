@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: FULLY_CONNECTED for MVE (Helium) cores (see md_fully_connected.h, md_mve.h).
  *
  * int8 with a zero filter offset (always so for per-channel filters): two outputs at a time, so
@@ -5,9 +6,11 @@
  * Other cases run the portable kernel.
  */
 #include "md_fully_connected_int.h"
+
+#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
 #include "md_mve.h"
 
-#if MD_MVE
+MD_PATH_SYMBOL(md_path_fully_connected_mve);
 
 #define MD_FC_BLOCK 4 /* outputs requantized together: one int32x4 */
 
@@ -30,12 +33,9 @@ static void fully_connected_row_s8(const md_fully_connected_params *p, const int
     }
 }
 
-#endif /* MD_MVE */
-
-void md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output)
+md_status md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output)
 {
-#if MD_MVE
     if (p->filter_offset == 0 && p->output_depth >= 2) {
         const md_mve_requant requant = md_mve_requant_s8(bias, multipliers, shifts, p->per_channel,
                                                          p->output_offset, p->act_min, p->act_max);
@@ -43,14 +43,17 @@ void md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *inp
         for (b = 0; b < p->batches; ++b) {
             fully_connected_row_s8(p, input + b * p->accum_depth, filter, &requant, output + b * p->output_depth);
         }
-        return;
+        return MD_OK;
     }
-#endif
     md_fully_connected_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output);
+    return MD_OK;
 }
 
-void md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,
-                            const void *bias, const int32_t *multipliers, const int32_t *shifts, int16_t *output)
+md_status md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,
+                                 const void *bias, const int32_t *multipliers, const int32_t *shifts, int16_t *output)
 {
     md_fully_connected_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output);
+    return MD_OK;
 }
+
+#endif /* MD_PATH_MVE */

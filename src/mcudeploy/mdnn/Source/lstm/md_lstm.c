@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int8 UNIDIRECTIONAL_SEQUENCE_LSTM with an int16 cell state (see md_lstm.h). */
 #include "md_activations.h"
 #include "md_fixedpoint.h"
@@ -34,8 +35,8 @@ static void md_lstm_tanh(int32_t count, int32_t scale_power, const int16_t *inpu
     md_tanh_s16(&activation, input, output);
 }
 
-void md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t *const weights[8],
-                const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output)
+md_status md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t *const weights[8],
+                     const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output)
 {
     const int32_t n = p->cells;
     md_activation_params logistic = {0};
@@ -90,4 +91,5 @@ void md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t *cons
             }
         }
     }
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 UNIDIRECTIONAL_SEQUENCE_LSTM (see md_lstm.h). */
 #include "md_activations.h"
 #include "md_lstm.h"
@@ -25,8 +26,8 @@ static void md_lstm_gate(const md_lstm_params *p, const float *row, const float 
     md_activation_f32_run(&activation, gate, gate);
 }
 
-void md_lstm_f32(const md_lstm_params *p, float cell_clip, const float *input, const float *const weights[8],
-                 const float *const biases[4], float *hidden, float *cell, float *scratch, float *output)
+md_status md_lstm_f32(const md_lstm_params *p, float cell_clip, const float *input, const float *const weights[8],
+                      const float *const biases[4], float *hidden, float *cell, float *scratch, float *output)
 {
     static const md_activation_f32 functions[4] = {MD_LOGISTIC_F32, MD_LOGISTIC_F32, MD_TANH_F32, MD_LOGISTIC_F32};
     md_activation_f32_params tanh_of_cell = {0};
@@ -59,4 +60,5 @@ void md_lstm_f32(const md_lstm_params *p, float cell_clip, const float *input, c
             }
         }
     }
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: integer pooling (see md_pool.h). */
 #include "md_pool.h"
 
@@ -66,12 +67,14 @@ static void pool_int(const md_window_params *p, const void *input, void *output,
     md_window_stream(p, &job, compute, input);
 }
 
-void md_average_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes)
+md_status md_average_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes)
 {
     pool_int(p, input, output, element_bytes, average_channel);
+    return MD_OK;
 }
 
-void md_max_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes)
+md_status md_max_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes)
 {
     pool_int(p, input, output, element_bytes, max_channel);
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 pooling (see md_pool.h). Sums in tap order, as the reference. */
 #include <float.h>
 
@@ -62,12 +63,15 @@ static void pool_f32(const md_window_params *p, const float *input, float act_lo
     md_window_stream(p, &job, compute, input);
 }
 
-void md_average_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high, float *output)
+md_status md_average_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high,
+                              float *output)
 {
     pool_f32(p, input, act_low, act_high, output, average_channel);
+    return MD_OK;
 }
 
-void md_max_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high, float *output)
+md_status md_max_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high, float *output)
 {
     pool_f32(p, input, act_low, act_high, output, max_channel);
+    return MD_OK;
 }

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 QUANTIZE and DEQUANTIZE (see md_quantize.h). */
 #include <math.h>
 #include <string.h>
 
 #include "md_quantize.h"
 
-void md_quantize_f32(const md_quantize_params *p, const float *input, void *output)
+md_status md_quantize_f32(const md_quantize_params *p, const float *input, void *output)
 {
     int32_t i;
     for (i = 0; i < p->count; ++i) {
@@ -19,15 +20,17 @@ void md_quantize_f32(const md_quantize_params *p, const float *input, void *outp
         }
         md_store_saturated(output, i, p->output_dtype, (int64_t)value + p->output_zero_point);
     }
+    return MD_OK;
 }
 
-void md_dequantize_f32(const md_quantize_params *p, const void *input, float *output)
+md_status md_dequantize_f32(const md_quantize_params *p, const void *input, float *output)
 {
     int32_t i;
     for (i = 0; i < p->count; ++i) {
         /* one rounding of the exact product, as the reference's double product rounded to float32 */
         output[i] = p->scale * (float)(md_load(input, i, p->input_dtype) - p->input_zero_point);
     }
+    return MD_OK;
 }
 
 static float half_to_float(uint16_t half)
@@ -50,10 +53,11 @@ static float half_to_float(uint16_t half)
     return value;
 }
 
-void md_dequantize_f16(const md_quantize_params *p, const uint16_t *input, float *output)
+md_status md_dequantize_f16(const md_quantize_params *p, const uint16_t *input, float *output)
 {
     int32_t i;
     for (i = 0; i < p->count; ++i) {
         output[i] = half_to_float(input[i]);
     }
+    return MD_OK;
 }

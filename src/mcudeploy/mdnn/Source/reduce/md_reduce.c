@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: reduction walk and integer reductions (see md_reduce.h). */
 #include "md_reduce.h"
 
@@ -45,7 +46,7 @@ static void sum_row(const md_reduce_params *p, void *context, int32_t input_inde
     }
 }
 
-void md_sum_int(const md_reduce_params *p, const void *input, void *output, int32_t *scratch)
+md_status md_sum_int(const md_reduce_params *p, const void *input, void *output, int32_t *scratch)
 {
     reduce_job job;
     int32_t o;
@@ -66,6 +67,7 @@ void md_sum_int(const md_reduce_params *p, const void *input, void *output, int3
             ((int8_t *)output)[o] = (int8_t)md_saturate_i64(value, INT8_MIN, INT8_MAX);
         }
     }
+    return MD_OK;
 }
 
 static void extreme_row(const md_reduce_params *p, void *context, int32_t input_index, int32_t output_index,
@@ -84,7 +86,7 @@ static void extreme_row(const md_reduce_params *p, void *context, int32_t input_
     }
 }
 
-void md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t *output, int maximum)
+md_status md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t *output, int maximum)
 {
     reduce_job job;
     int32_t o;
@@ -95,4 +97,5 @@ void md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t *out
     job.accumulators = output;
     job.maximum = maximum;
     md_reduce_rows(p, &job, extreme_row);
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 reductions (see md_reduce.h). Each output adds its values in
  * input order from 0; a maximum or minimum skips NaN, as fmax and fmin. */
 #include <float.h>
@@ -50,16 +51,18 @@ static void walk(const md_reduce_params *p, const float *input, float *accumulat
     md_reduce_rows(p, &job, visit);
 }
 
-void md_sum_f32(const md_reduce_params *p, const float *input, float *output)
+md_status md_sum_f32(const md_reduce_params *p, const float *input, float *output)
 {
     int32_t o;
     walk(p, input, output, 0.0f, 0, sum_row);
     for (o = 0; p->mean && p->reduced_count > 0 && o < p->output_count; ++o) {
         output[o] /= (float)p->reduced_count;
     }
+    return MD_OK;
 }
 
-void md_extreme_f32(const md_reduce_params *p, const float *input, float *output, int maximum)
+md_status md_extreme_f32(const md_reduce_params *p, const float *input, float *output, int maximum)
 {
     walk(p, input, output, maximum ? -FLT_MAX : FLT_MAX, maximum, extreme_row);
+    return MD_OK;
 }

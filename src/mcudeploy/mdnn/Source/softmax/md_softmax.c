@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int8 SOFTMAX and LOG_SOFTMAX (see md_softmax.h).
  *
  * Differences to the row maximum are scaled to Q5.26 and exponentiated with
@@ -28,7 +29,8 @@ static int32_t exp_of_difference(const md_softmax_params *p, int32_t diff)
     return md_exp_on_negative_values(scaled, DIFF_INTEGER_BITS);
 }
 
-static int softmax_row(const md_softmax_params *p, const int8_t *row, void *output, int32_t first, int output_is16)
+static md_status softmax_row(const md_softmax_params *p, const int8_t *row, void *output, int32_t first,
+                             int output_is16)
 {
     const int32_t largest = row_maximum(row, p->depth);
     const int32_t output_bits = output_is16 ? 16 : 8;
@@ -62,11 +64,11 @@ static int softmax_row(const md_softmax_params *p, const int8_t *row, void *outp
     return MD_OK;
 }
 
-int md_softmax_s8(const md_softmax_params *p, const int8_t *input, void *output, int output_is16)
+md_status md_softmax_s8(const md_softmax_params *p, const int8_t *input, void *output, int output_is16)
 {
     int32_t r;
     for (r = 0; r < p->rows; ++r) {
-        const int status = softmax_row(p, input + r * p->depth, output, r * p->depth, output_is16);
+        const md_status status = softmax_row(p, input + r * p->depth, output, r * p->depth, output_is16);
         if (status != MD_OK) {
             return status;
         }
@@ -107,10 +109,11 @@ static void log_softmax_row(const md_softmax_params *p, const int8_t *row, int8_
     }
 }
 
-void md_log_softmax_s8(const md_softmax_params *p, const int8_t *input, int8_t *output)
+md_status md_log_softmax_s8(const md_softmax_params *p, const int8_t *input, int8_t *output)
 {
     int32_t r;
     for (r = 0; r < p->rows; ++r) {
         log_softmax_row(p, input + r * p->depth, output + r * p->depth);
     }
+    return MD_OK;
 }

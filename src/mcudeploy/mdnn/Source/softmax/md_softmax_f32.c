@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 SOFTMAX (see md_softmax.h): exp((x - max) * beta) summed
  * in order, each divided by the sum; LOG_SOFTMAX: x - max - log of that sum (beta 1). */
 #include <math.h>
 
 #include "md_softmax.h"
 
-void md_softmax_f32(const md_softmax_params *p, float beta, const float *input, float *output)
+md_status md_softmax_f32(const md_softmax_params *p, float beta, const float *input, float *output)
 {
     int32_t r;
     int32_t j;
@@ -22,9 +23,10 @@ void md_softmax_f32(const md_softmax_params *p, float beta, const float *input, 
             output[r * p->depth + j] = expf((row[j] - largest) * beta) / sum;
         }
     }
+    return MD_OK;
 }
 
-void md_log_softmax_f32(const md_softmax_params *p, const float *input, float *output)
+md_status md_log_softmax_f32(const md_softmax_params *p, const float *input, float *output)
 {
     int32_t r;
     int32_t j;
@@ -44,4 +46,5 @@ void md_log_softmax_f32(const md_softmax_params *p, const float *input, float *o
             output[r * p->depth + j] = row[j] - largest - log_sum;
         }
     }
+    return MD_OK;
 }

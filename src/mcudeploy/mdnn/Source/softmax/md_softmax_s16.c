@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int16 SOFTMAX (see md_softmax.h).
  *
  * The difference to the row maximum is scaled onto the exp table's [-10, 0]
@@ -134,10 +135,11 @@ static void softmax_row(const md_softmax_params *p, const int16_t *row, int16_t 
     }
 }
 
-void md_softmax_s16(const md_softmax_params *p, const int16_t *input, int16_t *output)
+md_status md_softmax_s16(const md_softmax_params *p, const int16_t *input, int16_t *output)
 {
     int32_t r;
     for (r = 0; r < p->rows; ++r) {
         softmax_row(p, input + r * p->depth, output + r * p->depth);
     }
+    return MD_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int8 SVDF (see md_svdf.h), with int8 or int16 state. */
 #include <string.h>
 
@@ -61,12 +62,13 @@ static MD_ALWAYS_INLINE void md_svdf_s8_body(const md_svdf_params *p, const int8
     }
 }
 
-void md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t *features, const void *time_weights,
-                const int32_t *bias, void *state, int state_is16, int8_t *output)
+md_status md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t *features, const void *time_weights,
+                     const int32_t *bias, void *state, int state_is16, int8_t *output)
 {
     if (state_is16) {
         md_svdf_s8_body(p, input, features, time_weights, bias, state, output, 1);
     } else {
         md_svdf_s8_body(p, input, features, time_weights, bias, state, output, 0);
     }
+    return MD_OK;
 }

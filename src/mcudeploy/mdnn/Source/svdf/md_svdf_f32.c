@@ -1,11 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: float32 SVDF (see md_svdf.h), each sum in TFLM's order. */
 #include <string.h>
 
 #include "md_float.h"
 #include "md_svdf.h"
 
-void md_svdf_f32(const md_svdf_params *p, float low, float high, const float *input, const float *features,
-                 const float *time_weights, const float *bias, float *state, float *output)
+md_status md_svdf_f32(const md_svdf_params *p, float low, float high, const float *input, const float *features,
+                      const float *time_weights, const float *bias, float *state, float *output)
 {
     const int32_t values = p->batches * p->filters * p->memory;
     int32_t b;
@@ -38,4 +39,5 @@ void md_svdf_f32(const md_svdf_params *p, float low, float high, const float *in
             output[b * p->units + u] = md_clamp_f32(sum, low, high);
         }
     }
+    return MD_OK;
 }

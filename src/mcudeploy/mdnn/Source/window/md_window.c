@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: loop orders of the channel-wise window kernels (see md_window.h). */
 #include "md_window.h"
 
