@@ -721,6 +721,14 @@ def test_only_used_kernels_are_shipped():
     }
 
 
+def test_public_header_gathers_every_family():
+    """md_nn.h, the one header generated code includes, includes every family's header (the others are
+    the kernels' own helpers)."""
+    helpers = {"md_nn.h", "md_dsp.h", "md_mve.h", "md_fixedpoint.h", "md_float.h", "md_window.h"}
+    families = {n for n in library_files() if n.endswith(".h") and n not in helpers and not n.endswith("_int.h")}
+    assert families == set(re.findall(r'^#include "(md_\w+\.h)"', library_text("md_nn.h"), re.MULTILINE))
+
+
 def test_library_files_carry_the_license():
     assert (library_root() / "LICENSE").read_text().startswith("\n                                 Apache License")
     for name in library_files():

@@ -13,6 +13,8 @@
  *   md_quantize.h        QUANTIZE, DEQUANTIZE, requantization
  *   md_reduce.h          MEAN, SUM, REDUCE_MAX/MIN
  *   md_copy.h            reshape, concatenation, split, slices, transposes, padding, resizing
+ *   md_svdf.h            SVDF
+ *   md_lstm.h            UNIDIRECTIONAL_SEQUENCE_LSTM
  *   md_ethosu.h          the Ethos-U NPU interface the application provides
  *
  * Parameters and their ranges, common to the families:
@@ -56,9 +58,11 @@
 #include "md_elementwise.h"
 #include "md_ethosu.h"
 #include "md_fully_connected.h"
+#include "md_lstm.h"
 #include "md_pool.h"
 #include "md_quantize.h"
 #include "md_reduce.h"
 #include "md_softmax.h"
+#include "md_svdf.h"
 
 #endif /* MD_NN_H */
