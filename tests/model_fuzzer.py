@@ -462,7 +462,7 @@ def _pipeline(path: Path) -> None:
     rng = np.random.default_rng(0)
     inputs = [_random_input(t.dtype.numpy, t.shape, rng) for t in graph.graph_inputs]
     Engine(graph).run(inputs)
-    render(graph, plan, core=find_device(DEVICE).core)
+    render(graph, plan)
 
 
 def _random_input(dtype: np.dtype, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

@@ -57,7 +57,6 @@ def _op(model: tflite.Model, index: int):
     return model.Subgraphs(0).Operators(index)
 
 
-
 TENSOR_SHAPE, TENSOR_TYPE, TENSOR_BUFFER, TENSOR_QUANT = 0, 1, 2, 4
 QUANT_SCALE = 2
 OP_OPCODE, OP_INPUTS = 0, 1
@@ -107,9 +106,7 @@ CRAFTED: dict[str, Callable[[], bytes]] = {
     "tensor list length absurd": lambda: patched(
         "<I", lambda m: vector_start(m.Subgraphs(0), SUBGRAPH_TENSORS) - 4, 0x7FFFFFFF
     ),
-    "buffer list length absurd": lambda: patched(
-        "<I", lambda m: vector_start(m, MODEL_BUFFERS) - 4, 0x3FFFFFFF
-    ),
+    "buffer list length absurd": lambda: patched("<I", lambda m: vector_start(m, MODEL_BUFFERS) - 4, 0x3FFFFFFF),
     "per-channel scale count wrong": lambda: patched(
         "<I",
         lambda m: vector_start(_tensor(m, _weights_tensor_index(m)).Quantization(), QUANT_SCALE) - 4,
@@ -222,14 +219,14 @@ def _bmp(width: int, height: int, bits: int = 24) -> bytes:
 
 BAD_INPUTS: dict[str, tuple[str, Callable[[], bytes], str]] = {
     "npy header claiming a terabyte": (
-        ".npy", lambda: _npy_header_only((1 << 38,)), f"needs {SPEECH_INPUT} values (shape [1, 1960]), got 274877906944"
+        ".npy",
+        lambda: _npy_header_only((1 << 38,)),
+        f"needs {SPEECH_INPUT} values (shape [1, 1960]), got 274877906944",
     ),
     "npy right shape, no data": (".npy", lambda: _npy_header_only((1, SPEECH_INPUT)), "bytes of data follow"),
     "npy holding objects": (".npy", lambda: _npy_header_only((1, SPEECH_INPUT), "|O"), "Python objects"),
     "npy truncated header": (".npy", lambda: _npy_header_only((1, SPEECH_INPUT))[:20], "cannot read input"),
-    "npz truncated": (
-        ".npz", lambda: _npz({"x": np.zeros((1, SPEECH_INPUT), np.int8)})[:-30], "cannot read input"
-    ),
+    "npz truncated": (".npz", lambda: _npz({"x": np.zeros((1, SPEECH_INPUT), np.int8)})[:-30], "cannot read input"),
     "npz member claiming 3 GiB": (
         ".npz",
         lambda: _claiming_3_gib(_npz({"x": np.zeros((1, SPEECH_INPUT), np.int8)})),
@@ -237,13 +234,19 @@ BAD_INPUTS: dict[str, tuple[str, Callable[[], bytes], str]] = {
     ),
     "npz member of the wrong size": (".npz", lambda: _npz({"x": np.zeros(7, np.int8)}), "got 7"),
     "npz with two arrays": (
-        ".npz", lambda: _npz({"a": np.zeros(3, np.int8), "b": np.zeros(3, np.int8)}), "holds 2 arrays"
+        ".npz",
+        lambda: _npz({"a": np.zeros(3, np.int8), "b": np.zeros(3, np.int8)}),
+        "holds 2 arrays",
     ),
     "NaN for an int8 input": (
-        ".npy", lambda: _npy_bytes(np.full((1, SPEECH_INPUT), np.nan, np.float32)), "NaN and infinity"
+        ".npy",
+        lambda: _npy_bytes(np.full((1, SPEECH_INPUT), np.nan, np.float32)),
+        "NaN and infinity",
     ),
     "infinity for an int8 input": (
-        ".npy", lambda: _npy_bytes(np.full((1, SPEECH_INPUT), np.inf, np.float32)), "NaN and infinity"
+        ".npy",
+        lambda: _npy_bytes(np.full((1, SPEECH_INPUT), np.inf, np.float32)),
+        "NaN and infinity",
     ),
     "raw of the wrong size": (".bin", lambda: bytes(100), "file has 100 bytes, the model's inputs need 1960"),
     "bmp claiming 100000 x 100000": (".bmp", lambda: _bmp(100_000, 100_000), "got 30000000000"),

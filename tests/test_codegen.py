@@ -26,7 +26,8 @@ import pytest
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
 from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.codegen import generate, render
-from mcudeploy.codegen.runtime_files import all_runtime_files, best_variant, runtime_text
+from mcudeploy.codegen.library import INCLUDE_DIR, library_files, library_root, library_text
+from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.devices import CORES
 from mcudeploy.engine import Engine
 from mcudeploy.engine.ops.activations import SIGMOID_TABLE_UINT16
@@ -762,31 +763,32 @@ def test_regeneration_is_byte_identical(tmp_path, model):
 
 
 def test_only_used_kernels_are_shipped():
+    """The model's sources with their ISA paths, every header (md_nn.h includes them) and the LICENSE."""
     files = render(real_graph(INT8_MODELS[3]), plan_memory(real_graph(INT8_MODELS[3]))).files  # ad01: FC only
-    runtime = sorted(name.split("/", 1)[1] for name in files if name.startswith("runtime/"))
-    assert runtime == [
-        "md_common.h",
-        "md_fixedpoint.h",
-        "md_fully_connected.c",
-        "md_fully_connected.h",
-        "md_fully_connected_int.h",
+    shipped = sorted(name.split("/", 1)[1] for name in files if name.startswith("mdnn/") and not name.endswith(".h"))
+    assert shipped == [
+        "LICENSE",
+        "Source/fully_connected/md_fully_connected.c",
+        "Source/fully_connected/md_fully_connected_dsp.c",
+        "Source/fully_connected/md_fully_connected_mve.c",
     ]
+    assert {name.rsplit("/", 1)[1] for name in files if name.endswith(".h") and name.startswith("mdnn/")} == {
+        name for name in library_files() if name.endswith(".h")
+    }
 
 
-@pytest.mark.parametrize(
-    ("core", "suffix"),
-    [(None, ""), ("cortex-m3", ""), ("cortex-m4", "_dsp"), ("cortex-m7", "_dsp"), ("cortex-m33", "_dsp")],
-)
-def test_kernel_variants_follow_the_core(core, suffix):
-    """DSP cores get the DSP variants of the families that have one, other cores the portable C;
-    never two sources of one family."""
-    graph = real_graph(INT8_MODELS[0])  # kws: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
-    project = render(graph, plan_memory(graph), core=core)
-    files = project.files
-    for family in ("md_conv", "md_depthwise", "md_fully_connected"):
-        shipped = [name for name in files if re.fullmatch(rf"runtime/{family}(_dsp|_mve)?\.c", name)]
-        assert shipped == [f"runtime/{family}{suffix}.c"]
-    assert f"runtime/md_conv{suffix}.c" in project.sources
+def test_public_header_gathers_every_family():
+    """md_nn.h, the one header generated code includes, includes every family's header (the others are
+    the kernels' own helpers)."""
+    helpers = {"md_nn.h", "md_dsp.h", "md_mve.h", "md_fixedpoint.h", "md_float.h", "md_window.h"}
+    families = {n for n in library_files() if n.endswith(".h") and n not in helpers and not n.endswith("_int.h")}
+    assert families == set(re.findall(r'^#include "(md_\w+\.h)"', library_text("md_nn.h"), re.MULTILINE))
+
+
+def test_library_files_carry_the_license():
+    assert (library_root() / "LICENSE").read_text().startswith("\n                                 Apache License")
+    for name in library_files():
+        assert library_text(name).startswith("/* SPDX-License-Identifier: Apache-2.0 */\n"), name
 
 
 def test_state_bytes_in_the_header_are_the_budgets():
@@ -797,33 +799,58 @@ def test_state_bytes_in_the_header_are_the_budgets():
 
 
 def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):
-    """The arena symbol is exactly arena_bytes, in the requested section; the weights symbol exactly
-    the constant layout analyze reports (the header also checks every member's offset)."""
+    """The arena symbol is exactly arena_bytes, in the requested section; the weights symbol, defined
+    in network_data.c, exactly the constant layout analyze reports (which also checks every member's
+    offset); with MD_PROFILE_LAYERS every layer is a function of its own."""
     graph = real_graph(INT8_MODELS[0])
     plan = plan_memory(graph)
     code = generate(graph, plan, tmp_path / "out", arena_section=".bss.tensor_arena")
-    obj = tmp_path / "network.o"
-    subprocess.run(
-        ["gcc", *C_FLAGS, "-c", f"-I{code.directory}", f"-I{code.directory / 'runtime'}",
-         str(code.directory / "network.c"), "-o", str(obj)],
-        check=True,
-    )  # fmt: skip
-    table = subprocess.run(["objdump", "-t", str(obj)], check=True, capture_output=True, text=True).stdout
+    table = ""
+    for source in ("network.c", "network_data.c"):
+        obj = tmp_path / source.replace(".c", ".o")
+        subprocess.run(
+            ["gcc", *C_FLAGS, "-O2", "-DMD_PROFILE_LAYERS", "-c", f"-I{code.directory}",
+             f"-I{code.directory / INCLUDE_DIR}", str(code.directory / source), "-o", str(obj)],
+            check=True,
+        )  # fmt: skip
+        table += subprocess.run(["objdump", "-t", str(obj)], check=True, capture_output=True, text=True).stdout
     sizes = {
         fields[-1]: (fields[-3], int(fields[-2], 16))
-        for fields in map(str.split, table.splitlines()[4:])
-        if len(fields) >= 5
+        for fields in map(str.split, table.splitlines())
+        if len(fields) >= 5 and fields[-3] != "*UND*"
     }
     assert sizes["net_arena"] == (".bss.tensor_arena", plan.arena_bytes)
     assert sizes["net_weights"][1] == code.weights_bytes
     assert all(f"net_layer_{op.index}" in sizes for op in graph.operators)
 
 
+@pytest.mark.parametrize("graph", [*FAMILIES, *INT8_MODELS[:2], FLOAT_MODELS[0]])
+def test_generated_names_come_from_tensors_and_every_constant_is_read(graph):
+    """Arena offsets and weights carry the tensors' names (no bare offsets, no t<index> members),
+    and every member of the weights struct is read by some layer: no unused constant in flash."""
+    graph = FAMILIES[graph]() if graph in FAMILIES else real_graph(graph)
+    files = render(graph, plan_memory(graph)).files
+    network = files["network.c"]
+    members = re.findall(r"^    \w+ (\w+)\[\d+\] MD_ALIGNED", files["network_data.h"], re.MULTILINE)
+    assert len(members) == len(set(members))
+    assert [m for m in members if f"net_weights.{m}" not in network] == []
+    assert not re.search(r"NET_TENSOR\(\w+, \d+\)", network)
+    assert not re.search(r"net_weights\.(t|l)\d+\b", network)
+
+
+def test_tensor_identifiers_are_readable_and_unique():
+    assert tensor_identifier("functional_1/conv2d/BiasAdd;functional_1/conv2d/Conv2D") == "conv2d_biasadd"
+    assert tensor_identifier("input_1") == "input_1"
+    assert tensor_identifier("7:0") == "t_7_0"
+    assert tensor_identifier("///") == "t"
+    assert unique_names({1: "int", 2: "x", 3: "x", 4: "x_2"}) == {1: "int_2", 2: "x", 3: "x_2", 4: "x_2_2"}
+
+
 def test_kernel_tables_are_the_engines():
     """The int16 softmax and sigmoid tables in the C library hold the engine's values."""
     exp_lut, reciprocal_lut = int16_luts()
-    softmax = runtime_text("md_softmax_s16.c")
-    activations = runtime_text("md_activations_s16.c")
+    softmax = library_text("md_softmax_s16.c")
+    activations = library_text("md_activations_s16.c")
     assert _c_table(softmax, "exp_lut") == exp_lut.tolist()
     assert _c_table(softmax, "one_over_one_plus_x_lut") == reciprocal_lut.tolist()
     assert _c_table(activations, "sigmoid_table") == SIGMOID_TABLE_UINT16.tolist()
@@ -837,24 +864,42 @@ def _c_table(source: str, name: str) -> list[int]:
 # --------------------------------------------------------------------------- compilers
 
 
-VARIANT_SUFFIXES = ("_dsp.c", "_mve.c")
-
-
-def _library_sources(folder: Path, core: str | None = None) -> list[Path]:
-    """The whole kernel library, copied out of the package: the sources a `core` gets, one per
-    family (each portable source or the variant the generator ships instead)."""
+def _library_sources(folder: Path) -> list[Path]:
+    """The whole kernel library copied out of the package, flat: its sources (every ISA path)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in all_runtime_files():
-        (folder / name).write_text(runtime_text(name))
-    portable = [name for name in all_runtime_files() if name.endswith(".c") and not name.endswith(VARIANT_SUFFIXES)]
-    return sorted(folder / best_variant(name, core) for name in portable)
+    for name in library_files():
+        (folder / name).write_text(library_text(name))
+    return sorted(folder / name for name in library_files() if name.endswith(".c"))
 
 
 def test_library_is_warning_free_for_host_gcc(tmp_path):
-    sources = _library_sources(tmp_path / "runtime")
+    sources = _library_sources(tmp_path / "lib")
     subprocess.run(
         ["gcc", *C_FLAGS, "-pedantic", "-O2", "-c", *map(str, sources)], cwd=tmp_path, check=True, capture_output=True
     )
+
+
+ISA_PATHS = {"cortex-m0plus": "", "cortex-m3": "", "cortex-m4": "_dsp", "cortex-m33": "_dsp", "cortex-m55": "_mve"}
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc is not installed")
+@pytest.mark.parametrize(("cpu", "path"), ISA_PATHS.items())
+def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
+    """The same sources on every core: the compiler's target macros keep exactly one path of each
+    family with ISA paths (DSP cores the DSP one, Helium cores the MVE one, others the portable C);
+    the others compile to no code at all, so they cost no flash."""
+    lib = tmp_path / "lib"
+    family = re.compile(r"md_(conv|depthwise|fully_connected|elementwise)(_dsp|_mve)?\.c")
+    sources = [str(s) for s in _library_sources(lib) if family.fullmatch(s.name)]
+    abi = "-mfloat-abi=hard" if cpu == "cortex-m55" else "-mfloat-abi=soft"
+    subprocess.run(
+        ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", abi, "-O2", *C_FLAGS, "-c", *sources], cwd=lib, check=True
+    )
+    sizes = subprocess.run(["arm-none-eabi-size", *sorted(lib.glob("*.o"))], check=True, capture_output=True, text=True)
+    with_code = {Path(line.split()[-1]).stem for line in sizes.stdout.splitlines()[1:] if int(line.split()[0])}
+    expected = {f"{name}{path}" for name in ("md_conv", "md_depthwise", "md_fully_connected")}
+    expected.add("md_elementwise_mve" if path == "_mve" else "md_elementwise")
+    assert with_code == expected
 
 
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
@@ -863,14 +908,13 @@ ARM_GCC = shutil.which("arm-none-eabi-gcc")
 @pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed")
 @pytest.mark.parametrize("record", COMPILED_CORES, ids=lambda record: record.name)
 def test_cortex_m_compiles(tmp_path, record):
-    """The whole library (with the variants the core gets) and a generated int8 and float network
+    """The whole library (its target macros picking the core's ISA paths) and a generated int8 and float network
     compile warning-free; the int8 network's objects call no soft-float helper."""
-    core = record.name
     flags = [ARM_GCC, f"-mcpu={record.mcpu}", "-mthumb", "-Os", *C_FLAGS, "-c"]
-    subprocess.run([*flags, *map(str, _library_sources(tmp_path / "lib", core))], cwd=tmp_path / "lib", check=True)
+    subprocess.run([*flags, *map(str, _library_sources(tmp_path / "lib"))], cwd=tmp_path / "lib", check=True)
     for model in (INT8_MODELS[0], FLOAT_MODELS[0]):
         graph = real_graph(model)
-        code = generate(graph, plan_memory(graph), tmp_path / Path(model).stem, core=core)
+        code = generate(graph, plan_memory(graph), tmp_path / Path(model).stem)
         includes = [f"-I{code.directory / d}" for d in code.include_dirs]
         subprocess.run([*flags, *includes, *code.sources], cwd=code.directory, check=True)
         if model in INT8_MODELS:
@@ -887,7 +931,7 @@ def test_scratch_and_overlaps_follow_contracts():
     graph = real_graph(INT8_MODELS[0])
     files = render(graph, plan_memory(graph)).files
     layer_calls = re.findall(
-        r"md_depthwise_s8\(&params, [^;]*?, (NULL|NET_TENSOR\(int8_t, \d+\))\);", files["network.c"]
+        r"md_depthwise_s8\(\s*&params,[^;]*?,\s*(NULL|NET_TENSOR\(int8_t, NET_ARENA_\w+\))\);", files["network.c"]
     )
     assert layer_calls and all(call != "NULL" for call in layer_calls)
 

@@ -90,7 +90,7 @@ def test_our_portable_build_on_a_dsp_core_costs_the_estimated_slowdown(tmp_path,
     model = MODELS / "tflm" / "hello_world_int8.tflite"
     graph = load_model(model)
     device = find_device("STM32F446RE")
-    portable = build_model(graph, plan_memory(graph), None, core_target(device.core), tmp_path)
+    portable = build_model(graph, plan_memory(graph), True, core_target(device.core), tmp_path)
     assert classify(ElfImage(portable), graph, device.core).reference_ops == ("md_fully_connected.c",)
     code, out, _ = run_cli(monkeypatch, capsys, "doctor", str(model), "-d", device.name, "--elf", str(portable),
                            "--json")  # fmt: skip
@@ -105,7 +105,7 @@ def test_our_dsp_build_is_clean(tmp_path):
     from mcudeploy.memory import plan_memory
 
     graph = load_model(MODELS / "tflm" / "hello_world_int8.tflite")
-    elf = build_model(graph, plan_memory(graph), "cortex-m4", get_target("m4"), tmp_path)
+    elf = build_model(graph, plan_memory(graph), False, get_target("m4"), tmp_path)
     build = classify(ElfImage(elf), graph, "cortex-m4")
     assert build.runtime == "mcudeploy" and build.reference_ops == ()
 

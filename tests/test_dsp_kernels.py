@@ -1,4 +1,4 @@
-"""The branch-free requantization of `runtime/md_fixedpoint.h` (`md_mbqm`, built on
+"""The branch-free requantization of `mdnn/Include/md_fixedpoint.h` (`md_mbqm`, built on
 `md_srdhm_fast` and `md_rdbpot_fast`) computes exactly what the reference pair `md_srdhm` then
 `md_rdbpot` computes, on edge cases (INT32_MIN * INT32_MIN, ties, every shift) and random values.
 The header is compiled on the host; the DSP cores' QADD path is covered by the bit-exact model
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-RUNTIME = Path(__file__).resolve().parents[1] / "src" / "mcudeploy" / "codegen" / "runtime"
+RUNTIME = Path(__file__).resolve().parents[1] / "src" / "mcudeploy" / "mdnn" / "Include"
 
 PROGRAM = r"""
 #include <stdio.h>

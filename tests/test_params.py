@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mcudeploy.codegen.runtime_files import all_runtime_files, runtime_text
+from mcudeploy.codegen.library import library_files, library_text
 from mcudeploy.ir import DType, GraphBuilder, Padding
 from mcudeploy.ir.options import Conv2DOptions, ElementwiseOptions
 from mcudeploy.memory.budget import constant_layout
@@ -51,8 +51,8 @@ RECORDS = {
 
 def c_struct_fields(name: str) -> list[str]:
     """Field names of a typedef struct of the kernel library, in declaration order."""
-    for header in (f for f in all_runtime_files() if f.endswith(".h")):
-        match = re.search(r"typedef struct \{([^}]*)\}\s*" + name + ";", runtime_text(header))
+    for header in (f for f in library_files() if f.endswith(".h")):
+        match = re.search(r"typedef struct \{([^}]*)\}\s*" + name + ";", library_text(header))
         if match:
             body = re.sub(r"/\*.*?\*/", "", match.group(1), flags=re.DOTALL)
             declarations = [d.split(None, 1)[1] for d in (d.strip() for d in body.split(";")) if d]

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import INT8_MODELS, MODELS
 from mcudeploy.cli.app import app
+from mcudeploy.codegen.weights import member_names
 from mcudeploy.emulation import ElfImage, get_target
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
@@ -70,9 +71,11 @@ def test_person_detect_answers_right_on_m4(image: str, expected: list[int], vali
 
 def test_per_layer_dump_names_the_first_diverging_layer(validator_of) -> None:
     validator = validator_of("tflm/micro_speech_quantized.tflite")
-    data = validator.code_for("host").directory / "network_data.h"
-    # Corrupt the first bias of layer #1 (DEPTHWISE_CONV_2D): its output, and everything after, must differ.
-    text, count = re.subn(r"(\{ /\* t0 \*/\s*)(-?\d+)", lambda m: f"{m[1]}{int(m[2]) + 100000}", data.read_text())
+    data = validator.code_for("host").directory / "network_data.c"
+    # Corrupt the first bias (tensor 0) of layer #1 (DEPTHWISE_CONV_2D): its output, and everything after, must differ.
+    layout = constant_layout(validator.graph, validator.plan.alignment)
+    bias = next(name for array, name in member_names(validator.graph, layout).items() if array.tensor == 0)
+    text, count = re.subn(rf"(\{{ /\* {bias} \*/\s*)(-?\d+)", lambda m: f"{m[1]}{int(m[2]) + 100000}", data.read_text())
     assert count == 1
     data.write_text(text)
     result = validator.validate_target("host", [random_inputs(validator.graph, 0)])

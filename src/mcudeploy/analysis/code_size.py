@@ -1,7 +1,7 @@
 """Flash taken by the generated code, measured from a linked ELF for the device's core.
 
 The figure is the flash (code, read-only and initialised data) of the generated
-project, with that core's kernel variants (DSP, MVE), linked with a minimal `main`
+project, built for that core (so with its kernel paths: DSP, MVE), linked with a minimal `main`
 that initialises and invokes the network, minus the same program without the
 network and minus the weights, which the
 budget counts on their own. So it holds the kernel library actually linked, the
@@ -68,7 +68,7 @@ def _measured(graph: Graph, plan: MemoryPlan, core: str) -> dict[str, Any] | Non
     except McuDeployError:
         return None
     try:
-        rendered = render(graph, plan, core=core)
+        rendered = render(graph, plan)
     except McuDeployError:  # an operator without a C kernel: the caller falls back to the estimate
         return None
     cached = cache_dir() / f"code-size-{_cache_key(rendered, core)}.json"
@@ -91,7 +91,7 @@ def _measured(graph: Graph, plan: MemoryPlan, core: str) -> dict[str, Any] | Non
 def _measure(graph: Graph, plan: MemoryPlan, core: str, target: Target) -> tuple[int, StaticStack]:
     with tempfile.TemporaryDirectory(prefix="mcudeploy-code-size-") as scratch:
         folder = Path(scratch)
-        code = generate(graph, plan, folder / "gen", force=True, core=core)
+        code = generate(graph, plan, folder / "gen", force=True)
         flash, network = code_flash(code, target, folder, extra_flags=("-fstack-usage",))
         worst, left_out = call_graph(network, target).worst("net_invoke")
         return flash, StaticStack(worst, tuple(sorted(left_out)))

@@ -77,7 +77,7 @@ def generate(
         request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code_estimate(graph))
         place = arena_place(memory_budget(request, part), part, plan.arena_bytes)
         arena_section = place.section if place is not None else None
-    code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force, core=part.core)
+    code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force)
     summary = {
         "model": graph.name,
         "device": part.name,

@@ -115,3 +115,21 @@ def comment_text(text: str, limit: int | None = None) -> str:
 def identifier(text: str) -> str:
     """An uppercase C identifier part from a prefix (letters, digits, underscores)."""
     return re.sub(r"\W", "_", text).upper()
+
+
+def wrapped_call(call: str, indent: str = "    ", width: int = 100) -> str:
+    """A function call as one line when it fits in `width`, else one argument per line after the
+    opening parenthesis, `indent` deeper than the call (a call written inside a layer function)."""
+    if len(call) <= width or not call.endswith(")") or "(" not in call:
+        return call
+    name, arguments = call[:-1].split("(", 1)
+    parts, depth, start = [], 0, 0
+    for position, char in enumerate(arguments):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            parts.append(arguments[start:position].strip())
+            start = position + 1
+    parts.append(arguments[start:].strip())
+    inner = indent * 2
+    return f"{name}(\n{inner}" + f",\n{inner}".join(parts) + ")"

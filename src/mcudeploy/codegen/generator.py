@@ -1,5 +1,6 @@
-"""C code for a graph and its memory plan: `network.h`, `network.c`, `network_data.h`, `runtime/`,
-`CMakeLists.txt`, `network.mk` and `README.md`.
+"""C code for a graph and its memory plan: `network.h`, `network.c`, `network_data.h/.c`, `mdnn/` (the
+part of the kernel library the model uses, with its LICENSE), `CMakeLists.txt`, `network.mk` and
+`README.md`.
 
 The arena is exactly the plan's `arena_bytes`, every tensor at its planned offset,
 every kernel scratch buffer where the plan put it; the constants are laid out as
@@ -18,9 +19,10 @@ import jinja2
 import numpy as np
 
 import mcudeploy.codegen.layers  # noqa: F401 - registers the emitters
-from mcudeploy.codegen.cformat import c_type, comment_text, float_literal, identifier
+from mcudeploy.codegen.cformat import c_type, comment_text, float_literal, identifier, wrapped_call
 from mcudeploy.codegen.layers.base import EMITTERS, LayerCode, LayerContext
-from mcudeploy.codegen.runtime_files import needed_files, runtime_text
+from mcudeploy.codegen.library import INCLUDE_DIR, LIBRARY_DIR, library_text, needed_files
+from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_members
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.files import check_output_folder, write_folder
@@ -35,7 +37,7 @@ PREFIX_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
 MIN_ARENA_ALIGNMENT = 8
 NAME_LIMIT = 48
 """Characters of a tensor name quoted in a comment."""
-TEMPLATES = ("network.h", "network.c", "network_data.h", "CMakeLists.txt", "network.mk", "README.md")
+TEMPLATES = ("network.h", "network.c", "network_data.h", "network_data.c", "CMakeLists.txt", "network.mk", "README.md")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,15 @@ class GeneratedCode:
     arena_bytes: int
     weights_bytes: int
     needs_libm: bool
+
+
+@dataclass(frozen=True)
+class ArenaNames:
+    """The C constant naming each planned buffer's arena offset, and by tensor its offset and name."""
+
+    buffers: dict[Buffer, str]
+    tensor_offsets: dict[int, int]
+    tensor_names: dict[int, str]
 
 
 @dataclass(frozen=True)
@@ -65,14 +76,12 @@ def generate(
     prefix: str = "net",
     arena_section: str | None = None,
     force: bool = False,
-    core: str | None = None,
     guard_bytes: int = 0,
 ) -> GeneratedCode:
-    """Write the C project of `graph` with the memory `plan` into `out_dir`.
-
-    `core` (e.g. "cortex-m4") picks the fastest kernel variants it runs (MVE, then DSP); None
-    ships portable C only. `guard_bytes` (sanitizer builds) leaves a never-read red zone of that
-    many bytes after every constant array, for a harness to poison.
+    """Write the C project of `graph` with the memory `plan` into `out_dir`. The same project builds
+    for any core and takes the fastest kernel paths the compiler's target has (see `library`).
+    `guard_bytes` (sanitizer builds) leaves a never-read red zone of that many bytes after every
+    constant array, for a harness to poison.
 
     The files are written to a folder beside `out_dir`, then moved into place (see
     `mcudeploy.files.write_folder`: which existing folders are replaced, and how); `force`
@@ -84,13 +93,13 @@ def generate(
         raise McuDeployError(arena_section, "a section name may hold letters, digits, '_', '.' and '$' only")
     out_dir = Path(out_dir)
     check_output_folder(out_dir, force)
-    rendered = render(graph, plan, prefix, arena_section, core, guard_bytes)
+    rendered = render(graph, plan, prefix, arena_section, guard_bytes)
     write_folder({name: text.encode("utf-8") for name, text in rendered.files.items()}, out_dir, force)
     return GeneratedCode(
         directory=out_dir,
         prefix=prefix,
         sources=rendered.sources,
-        include_dirs=(".", "runtime"),
+        include_dirs=(".", INCLUDE_DIR),
         arena_bytes=plan.arena_bytes,
         weights_bytes=rendered.weights_bytes,
         needs_libm=rendered.needs_libm,
@@ -98,18 +107,13 @@ def generate(
 
 
 def render(
-    graph: Graph,
-    plan: MemoryPlan,
-    prefix: str = "net",
-    arena_section: str | None = None,
-    core: str | None = None,
-    guard_bytes: int = 0,
+    graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: str | None = None, guard_bytes: int = 0
 ) -> RenderedProject:
     """Every file of the project, by relative path, without writing anything."""
     layout = constant_layout(graph, plan.alignment, guard_bytes)
     _check_alignment(graph, plan, layout)
-    block = weights_block(layout, prefix)
-    offsets = {b.tensor: b.offset for b in plan.buffers if b.tensor is not None}
+    block = weights_block(graph, layout, prefix)
+    arena = _arena_names(graph, plan, identifier(prefix))
     variables = {t.index: f"{prefix}_state_{t.index}" for t in graph.tensors if t.is_variable}
     resources = {
         resource: (f"{prefix}_resource_{resource}", variable)
@@ -117,18 +121,16 @@ def render(
         if variable.nbytes is not None
     }
     names = {resource: name for resource, (name, _) in resources.items()}
-    codes = [_emit(graph, op, plan, offsets, block, prefix, variables, names) for op in graph.operators]
-    sources, headers = needed_files(
-        [s for code in codes for s in code.sources], ["md_common.h", *(c.header for c in codes if c.header)], core
-    )
+    codes = [_emit(graph, op, plan, arena, block, prefix, variables, names) for op in graph.operators]
+    library = needed_files(s for code in codes for s in code.sources)
     needs_libm = any(code.uses_libm for code in codes)
-    context = _template_context(graph, plan, prefix, arena_section, codes, offsets, layout)
+    context = _template_context(graph, plan, prefix, arena_section, codes, arena, layout)
     context.update(
-        headers=sorted({c.header for c in codes if c.header}),
         weights=weights_members(graph, layout, _derived_values(graph)),
         weights_alignment=layout.alignment,
         weights_guard=guard_bytes,
-        sources=["network.c", *(f"runtime/{s}" for s in sources)],
+        sources=["network.c", "network_data.c", *(f"{LIBRARY_DIR}/{path}" for path in library if path.endswith(".c"))],
+        include_dir=INCLUDE_DIR,
         libm=needs_libm,
         variables=[
             *(_variable(graph.tensors[index], name) for index, name in variables.items()),
@@ -146,8 +148,8 @@ def render(
     )
     context["uses_math_h"] = _uses_math_macros(context)
     files = {name: _templates().get_template(f"{name}.j2").render(context) for name in TEMPLATES}
-    for name in [*sources, *headers]:
-        files[f"runtime/{name}"] = runtime_text(name)
+    for path in library:
+        files[f"{LIBRARY_DIR}/{path}"] = library_text(path)
     return RenderedProject(files, tuple(context["sources"]), layout.total_bytes, needs_libm)
 
 
@@ -180,11 +182,25 @@ def _templates() -> jinja2.Environment:
     )
 
 
+def _arena_names(graph: Graph, plan: MemoryPlan, upper: str) -> ArenaNames:
+    """The C constant naming each buffer's arena offset: `<P>_ARENA_` and its tensor's identifier,
+    or `<P>_ARENA_LAYER_<index>_SCRATCH` for a kernel's scratch buffer."""
+    wanted = {
+        buffer: tensor_identifier(graph.tensors[buffer.tensor].name)
+        if buffer.tensor is not None
+        else f"layer_{buffer.scratch_of}_scratch"
+        for buffer in plan.buffers
+    }
+    names = {buffer: f"{upper}_ARENA_{name.upper()}" for buffer, name in unique_names(wanted, {"bytes"}).items()}
+    tensors = [buffer for buffer in plan.buffers if buffer.tensor is not None]
+    return ArenaNames(names, {b.tensor: b.offset for b in tensors}, {b.tensor: names[b] for b in tensors})
+
+
 def _emit(
     graph: Graph,
     op: Operator,
     plan: MemoryPlan,
-    offsets: dict[int, int],
+    arena: ArenaNames,
     block: WeightsBlock,
     prefix: str,
     variables: dict[int, str],
@@ -195,12 +211,15 @@ def _emit(
         what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
         raise UnsupportedOperatorError(graph.subject, f"{what} at layer #{op.index} has no kernel in the C library")
     contract = kernel_contract(graph, op)
+    scratch = _scratch(plan, op, contract.scratch_bytes)
     ctx = LayerContext(
         graph=graph,
         op=op,
         contract=contract,
-        arena_offsets=offsets,
-        scratch=_scratch(plan, op, contract.scratch_bytes),
+        arena_offsets=arena.tensor_offsets,
+        arena_names=arena.tensor_names,
+        scratch=scratch,
+        scratch_name=arena.buffers[scratch] if scratch else None,
         constants=block.members,
         derived_names={kind: name for (layer, kind), name in block.derived.items() if layer == op.index},
         tensor_macro=f"{identifier(prefix)}_TENSOR",
@@ -249,12 +268,13 @@ def _template_context(
     prefix: str,
     arena_section: str | None,
     codes: list[LayerCode],
-    offsets: dict[int, int],
+    arena: ArenaNames,
     layout: ConstantLayout,
 ) -> dict:
     upper = identifier(prefix)
-    inputs = [_io(graph.tensors[i], "input", n, upper, offsets) for n, i in enumerate(graph.inputs)]
-    outputs = [_io(graph.tensors[i], "output", n, upper, offsets) for n, i in enumerate(graph.outputs)]
+    names = arena.tensor_names
+    inputs = [_io(graph.tensors[i], "input", n, upper, names) for n, i in enumerate(graph.inputs)]
+    outputs = [_io(graph.tensors[i], "output", n, upper, names) for n, i in enumerate(graph.outputs)]
     parameters = [f"const {io['ctype']} *input_{io['position']}" for io in inputs]
     parameters += [f"{io['ctype']} *output_{io['position']}" for io in outputs]
     arguments = [f"{io['kind']}_{io['position']}" for io in inputs + outputs]
@@ -276,12 +296,26 @@ def _template_context(
             for io in inputs + outputs
         ),
         "example_arguments": ", ".join(arguments),
-        "layers": [_layer(graph, op, code, offsets) for op, code in zip(graph.operators, codes, strict=True)],
+        "arena": [_arena_entry(graph, buffer, name) for buffer, name in sorted(arena.buffers.items(), key=_by_offset)],
+        "layers": [_layer(graph, op, code, names) for op, code in zip(graph.operators, codes, strict=True)],
     }
 
 
-def _io(tensor: Tensor, kind: str, position: int, upper: str, offsets: dict[int, int]) -> dict:
-    if tensor.index not in offsets:
+def _by_offset(item: tuple[Buffer, str]) -> tuple[int, str]:
+    return item[0].offset, item[1]
+
+
+def _arena_entry(graph: Graph, buffer: Buffer, name: str) -> dict:
+    if buffer.tensor is None:
+        what = f"layer {buffer.scratch_of} scratch, {buffer.size} bytes"
+    else:
+        tensor = graph.tensors[buffer.tensor]
+        what = f"{_tensor_label(tensor)}, {tensor.dtype.value} {list(tensor.shape)}"
+    return {"name": name, "offset": buffer.offset, "comment": comment_text(what)}
+
+
+def _io(tensor: Tensor, kind: str, position: int, upper: str, names: dict[int, str]) -> dict:
+    if tensor.index not in names:
         raise McuDeployError(tensor.name, f"graph {kind} {position} has no place in the memory plan")
     quantized = tensor.quantization is not None and not tensor.dtype.is_float
     return {
@@ -296,13 +330,13 @@ def _io(tensor: Tensor, kind: str, position: int, upper: str, offsets: dict[int,
         "rank": len(tensor.shape),
         "size": tensor.size,
         "bytes": tensor.nbytes,
-        "offset": offsets[tensor.index],
+        "offset": names[tensor.index],
         "scale": float_literal(tensor.quantization.single_scale) if quantized else None,
         "zero_point": tensor.quantization.single_zero_point if quantized else None,
     }
 
 
-def _layer(graph: Graph, op: Operator, code: LayerCode, offsets: dict[int, int]) -> dict:
+def _layer(graph: Graph, op: Operator, code: LayerCode, names: dict[int, str]) -> dict:
     activations = [graph.tensors[i] for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
     inputs = ", ".join(_tensor_label(tensor) for tensor in activations)
     outputs = ", ".join(_tensor_label(graph.tensors[i]) for i in op.outputs)
@@ -310,12 +344,11 @@ def _layer(graph: Graph, op: Operator, code: LayerCode, offsets: dict[int, int])
         "index": op.index,
         "comment": comment_text(f"{op.label}: {inputs} -> {outputs}"),
         "declarations": code.declarations,
-        "call": code.call,
-        "returns_status": code.returns_status,
+        "call": wrapped_call(code.call),
         "dumps": [
-            {"tensor": i, "offset": offsets[i], "bytes": graph.tensors[i].nbytes}
+            {"tensor": i, "offset": names[i], "bytes": graph.tensors[i].nbytes}
             for i in op.outputs
-            if i in offsets and graph.tensors[i].nbytes
+            if i in names and graph.tensors[i].nbytes
         ],
     }
 

@@ -3,8 +3,9 @@
 The layout is `mcudeploy.memory.budget.constant_layout`, the one `analyze` reports:
 the same arrays in the same order, each member aligned so that its offset in the
 struct is the layout's offset, and the struct's size the layout's total. The
-generated header (templates/network_data.h.j2) checks both at compile time, so the
-flash figures of `analyze` and of the linked image cannot drift apart.
+generated network_data.c (templates/network_data.c.j2) checks both at compile time, so
+the flash figures of `analyze` and of the linked image cannot drift apart. Members are
+named after their tensors (a layer's derived arrays after its output tensor).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcudeploy.codegen.cformat import array_values, c_type, comment_text
+from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import ConstantArray, ConstantLayout
 
@@ -34,17 +36,37 @@ def derived_kind(array: ConstantArray) -> str:
     return array.name.rsplit(" ", 1)[-1]
 
 
-def member_name(array: ConstantArray) -> str:
-    return f"t{array.tensor}" if array.tensor is not None else f"l{array.layer}_{derived_kind(array)}"
+WEIGHT_ROLES = {1: "filter", 2: "bias"}
+"""Names of the constant inputs of a weighted layer, by position: converters give a bias the fused
+name of the layer's output (`.../Relu;.../BiasAdd`), which would name it after the activation."""
+WEIGHTED_LAYERS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 
 
-def weights_block(layout: ConstantLayout, prefix: str) -> WeightsBlock:
+def member_names(graph: Graph, layout: ConstantLayout) -> dict[ConstantArray, str]:
+    """The struct member of each array of the layout: its tensor's identifier; for a weighted
+    layer's filter and bias, and its derived arrays, the layer's output tensor's identifier and the
+    role ("activation_relu_filter", "activation_relu_bias", "activation_relu_multipliers")."""
+    wanted = {}
+    for array in layout.arrays:
+        op = graph.operators[array.layer]
+        layer_name = tensor_identifier(graph.tensors[op.outputs[0]].name)
+        if array.tensor is None:
+            wanted[array] = f"{layer_name}_{derived_kind(array)}"
+        elif op.op_type in WEIGHTED_LAYERS and op.inputs.index(array.tensor) in WEIGHT_ROLES:
+            wanted[array] = f"{layer_name}_{WEIGHT_ROLES[op.inputs.index(array.tensor)]}"
+        else:
+            wanted[array] = tensor_identifier(graph.tensors[array.tensor].name)
+    return unique_names(wanted)
+
+
+def weights_block(graph: Graph, layout: ConstantLayout, prefix: str) -> WeightsBlock:
     """The C names of the layout's arrays (arrays of no element have no member: NULL)."""
     symbol = f"{prefix}_weights"
+    names = member_names(graph, layout)
     members: dict[int, str] = {}
     derived: dict[tuple[int, str], str] = {}
     for array in layout.arrays:
-        expression = f"{symbol}.{member_name(array)}" if array.count else "NULL"
+        expression = f"{symbol}.{names[array]}" if array.count else "NULL"
         if array.tensor is not None:
             members[array.tensor] = expression
         else:
@@ -54,7 +76,7 @@ def weights_block(layout: ConstantLayout, prefix: str) -> WeightsBlock:
 
 @dataclass(frozen=True)
 class WeightsMember:
-    """One array of the weights struct, as the network_data.h template writes it."""
+    """One array of the weights struct, as the network_data templates write it."""
 
     name: str
     ctype: str
@@ -70,6 +92,7 @@ def weights_members(
 ) -> list[WeightsMember]:
     """The layout's arrays (those with elements) with their values: the constant tensors' data and
     the layers' derived multipliers and shifts."""
+    names = member_names(graph, layout)
     members = []
     for array in (a for a in layout.arrays if a.count):
         if array.tensor is not None:
@@ -80,8 +103,6 @@ def weights_members(
             raise AssertionError(f"constant '{array.name}': {np.size(data)} values for {array.count} in the layout")
         values = array_values(np.asarray(data), array.dtype, "        ")
         members.append(
-            WeightsMember(
-                member_name(array), c_type(array.dtype), array.count, array.offset, comment_text(comment), values
-            )
+            WeightsMember(names[array], c_type(array.dtype), array.count, array.offset, comment_text(comment), values)
         )
     return members

@@ -5,8 +5,9 @@ TFLite Micro registers each operator with `tflite::Register_<OP>()` whichever ke
 with; a CMSIS-NN build's kernels call CMSIS-NN functions (`arm_convolve_wrapper_s8`, ...), a reference
 build's run `tflite::reference_integer_ops::` / `reference_ops::` code (inline templates, so often
 without a symbol of their own). An operator the model uses, registered, with no CMSIS-NN function of
-its family linked, runs the reference kernel. Our own library builds one source per kernel family,
-`md_conv.c` (portable) or `md_conv_dsp.c` / `md_conv_mve.c`: the ELF's file symbols name which.
+its family linked, runs the reference kernel. Our own library compiles one ISA path per kernel family
+(portable C, DSP or Helium, chosen by the compiler's target) and names it in an absolute symbol
+(`md_path_conv_dsp`, see mdnn/Include/md_common.h).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mcudeploy.codegen.runtime_files import all_runtime_files, variant_suffixes
+from mcudeploy.codegen.library import isa_suffixes, library_files
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
 from mcudeploy.emulation.elf import ElfImage
 from mcudeploy.errors import McuDeployError
@@ -40,7 +41,7 @@ CMSIS_NN_FAMILIES: dict[str, tuple[str, ...]] = {
 
 _TFLM_MARK = "_ZN6tflite"
 _REFERENCE_NAMESPACES = ("21reference_integer_ops", "13reference_ops")
-_OUR_SOURCE = re.compile(r"^(md_[a-z_0-9]+?)(_dsp|_mve)?\.c$")
+_OUR_PATH = re.compile(r"^md_path_([a-z_0-9]+)_(portable|dsp|mve)$")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def check_kernels(context: Context) -> CheckResult:
                 "tflite-micro's kernels/cmsis_nn folder, and link CMSIS-NN built for this core "
                 "(-mcpu with its DSP/MVE extension)"
                 if build.runtime == "tflm"
-                else f"generate for the device's core ({context.device.core}) so the DSP/MVE kernel sources ship"
+                else f"compile the generated project for the device's core (-mcpu={context.device.core}, hard-float "
+                "ABI on Helium cores) and without MD_PORTABLE, so the kernels take their DSP/MVE paths"
             ),
         )
     )
@@ -88,7 +90,7 @@ def check_kernels(context: Context) -> CheckResult:
 
 def _slowdown(context: Context, result: CheckResult) -> str:
     """Our estimate of both builds on the device's core: portable kernels against the core's best."""
-    if not variant_suffixes(context.device.core):
+    if not isa_suffixes(context.device.core):
         return (
             f"not estimated: {context.device.core} has no DSP/MVE extension, our kernels have one build "
             "for it (CMSIS-NN's plain-C kernels still beat the reference ones)"
@@ -118,7 +120,11 @@ def classify(elf: ElfImage, graph: Graph, core: str) -> KernelBuild:
     names = {symbol.name for symbol in elf.symbols if symbol.defined}
     if any(name.startswith(_TFLM_MARK) for name in names):
         return _tflm_build(names, graph)
-    ours = {match.group(1): match.group(2) or "" for name in names if (match := _OUR_SOURCE.match(name))}
+    ours = {
+        f"md_{match.group(1)}": "" if match.group(2) == "portable" else f"_{match.group(2)}"
+        for name in names
+        if (match := _OUR_PATH.match(name))
+    }
     if ours:
         return _our_build(ours, core)
     return KernelBuild("unknown", (), ())
@@ -143,17 +149,17 @@ def _tflm_build(names: set[str], graph: Graph) -> KernelBuild:
 
 
 def _our_build(sources: dict[str, str], core: str) -> KernelBuild:
-    """Families built from their portable source though the core runs a DSP/MVE variant of it."""
-    best = variant_suffixes(core)
+    """Families built on their portable path though the core runs a DSP/MVE path of theirs."""
+    best = isa_suffixes(core)
     portable = sorted(f"{stem}.c" for stem, suffix in sources.items() if not suffix)
     optimised = sorted(f"{stem}{suffix}.c" for stem, suffix in sources.items() if suffix)
     slow = tuple(p for p in portable if best and _has_variant(p, best)) if best else ()
-    evidence = [f"mcudeploy kernel sources linked: {', '.join(optimised + portable)}"]
+    evidence = [f"mcudeploy kernel paths linked: {', '.join(optimised + portable)}"]
     return KernelBuild("mcudeploy", slow, tuple(evidence))
 
 
 def _has_variant(source: str, suffixes: tuple[str, ...]) -> bool:
-    available = set(all_runtime_files())
+    available = set(library_files())
     stem = source.removesuffix(".c")
     return any(f"{stem}{s}.c" in available for s in suffixes)
 

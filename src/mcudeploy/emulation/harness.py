@@ -27,7 +27,7 @@ from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION, DEFAULT_STACK_SIZE
 from mcudeploy.emulation.plugin import InstructionCounting
 from mcudeploy.emulation.qemu import ProgramRun, run_elf
 from mcudeploy.emulation.targets import Target
-from mcudeploy.emulation.toolchain import build
+from mcudeploy.emulation.toolchain import Defines, build
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph, Tensor
 from mcudeploy.memory.plan import MemoryPlan
@@ -269,15 +269,14 @@ def generate_project(
     plan: MemoryPlan,
     target: Target,
     folder: Path,
-    core: str | None,
     prefix: str = PREFIX,
     guard_bytes: int = 0,
 ) -> GeneratedCode:
-    """The generated project a harness builds: kernels for `core` (None: portable C), the arena in
-    the linker script's section on emulated targets, `guard_bytes` of red zone after each constant
-    array (sanitizer builds)."""
+    """The generated project a harness builds (the same for every core: the library picks its
+    kernel paths at compile time), the arena in the linker script's section on emulated targets,
+    `guard_bytes` of red zone after each constant array (sanitizer builds)."""
     section = None if target.is_host else ARENA_SECTION
-    return generate(graph, plan, folder, prefix, section, force=True, core=core, guard_bytes=guard_bytes)
+    return generate(graph, plan, folder, prefix, section, force=True, guard_bytes=guard_bytes)
 
 
 def build_harness(
@@ -292,6 +291,7 @@ def build_harness(
     stack_limit: int | None = None,
     red_zones: RedZones | None = None,
     repeat: bool = False,
+    extra_defines: Defines | None = None,
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `extra_flags` come after
@@ -301,7 +301,8 @@ def build_harness(
     `network.elf-<source>.su`; `stack_limit` (Armv8-M, with `paint_stack`): MSPLIM lets the
     inference use that many bytes only; `red_zones` (sanitizer builds): poisoned after init, the
     harness then compiling `network.c` in its own translation unit; `repeat`: a second inference
-    between its own count marks (`REPEAT_DEFINE`)."""
+    between its own count marks (`REPEAT_DEFINE`); `extra_defines`: e.g. MD_PORTABLE,
+    MD_PROFILE_LAYERS (see mdnn/Include/md_common.h)."""
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))
@@ -311,7 +312,7 @@ def build_harness(
         [*(code.directory / s for s in sources), harness, *extra_sources],
         [code.directory / d for d in code.include_dirs],
         folder / "network.elf",
-        defines=harness_defines(code.prefix, dump, paint_stack, stack_limit, repeat),
+        defines={**harness_defines(code.prefix, dump, paint_stack, stack_limit, repeat), **(extra_defines or {})},
         extra_flags=(
             *(("-lm",) if code.needs_libm else ()),
             *(("-fstack-usage",) if paint_stack else ()),

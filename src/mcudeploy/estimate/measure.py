@@ -30,6 +30,11 @@ INVOKE_FUNCTION = f"{PREFIX}_invoke"
 SCOPE_CLOSERS = (INVOKE_FUNCTION, "main")
 
 
+LAYER_FUNCTIONS = {"MD_PROFILE_LAYERS": None}
+"""The define keeping each layer a function of its own (MD_LAYER in mdnn/Include/md_common.h): what
+per-layer counts and stack depths attribute by."""
+
+
 def layer_function(index: int) -> str:
     return f"{PREFIX}_layer_{index}"
 
@@ -44,11 +49,13 @@ class ModelRun:
     elf: Path
 
 
-def build_model(graph: Graph, plan: MemoryPlan, core: str | None, target: Target, workdir: Path) -> Path:
-    """Generate the model's C with the kernel variants for `core` (None: portable C) and build
-    it with the harness for `target`."""
-    code = generate_project(graph, plan, target, workdir / "generated", core)
-    return build_harness(graph, code, target, workdir)
+def build_model(graph: Graph, plan: MemoryPlan, portable: bool, target: Target, workdir: Path) -> Path:
+    """Generate the model's C and build it with the harness for `target` with one function per
+    layer (MD_PROFILE_LAYERS): with the best kernel paths the core has, or its portable C
+    (`portable`, MD_PORTABLE)."""
+    code = generate_project(graph, plan, target, workdir / "generated")
+    defines = {**LAYER_FUNCTIONS, **({"MD_PORTABLE": None} if portable else {})}
+    return build_harness(graph, code, target, workdir, extra_defines=defines)
 
 
 def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> InstructionCounting:

@@ -107,7 +107,7 @@ def estimate_model(
 ) -> ModelEstimate:
     """Cycles and milliseconds per layer of `graph`'s generated code on `device` at `clock_mhz`
     (default: the part's maximum clock). `portable`: the portable C kernels rather than the
-    core's DSP/MVE variants. `stack_bytes`: the user's stack reserve (default: the static bound from
+    core's DSP/MVE paths. `stack_bytes`: the user's stack reserve (default: the static bound from
     `-fstack-usage` and the call graph, or with `paint_stack` the stack painted on QEMU in a run of its own;
     assumed without the toolchain).
     `placements` (Cortex-M7): also the arena in DTCM, cacheable SRAM and external RAM, cold and steady."""
@@ -125,7 +125,7 @@ def estimate_model(
     with tempfile.TemporaryDirectory(prefix="mcudeploy-estimate-", dir=workdir) as scratch:
         folder = Path(scratch)
         target = emulation_target(device.core)
-        elf = build_model(graph, plan, None if portable else device.core, target, folder)
+        elf = build_model(graph, plan, portable, target, folder)
         run = run_model(graph, elf, target, memory, folder)
     arenas = arena_placements(graph, plan, device, timing, memory, workdir) if placements and not portable else []
     layers = [

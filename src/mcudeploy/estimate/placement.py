@@ -21,7 +21,7 @@ from mcudeploy.emulation import core_target
 from mcudeploy.emulation.harness import build_harness, generate_project, run_harness
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.cycles import price
-from mcudeploy.estimate.measure import counting_for
+from mcudeploy.estimate.measure import LAYER_FUNCTIONS, counting_for
 from mcudeploy.estimate.memory import ARENA_LABEL, MemoryTiming, device_cache, program_layout, region_cost
 from mcudeploy.estimate.timings import CoreTiming
 from mcudeploy.inputs import random_inputs
@@ -87,8 +87,8 @@ def arena_placements(
         folder = Path(scratch)
         target = core_target(device.core)
         assert target is not None, f"{device.core} has a cycle model but no QEMU machine"
-        code = generate_project(graph, plan, target, folder / "generated", device.core)
-        elf = build_harness(graph, code, target, folder, repeat=True)
+        code = generate_project(graph, plan, target, folder / "generated")
+        elf = build_harness(graph, code, target, folder, repeat=True, extra_defines=LAYER_FUNCTIONS)
         runs: dict[bool, tuple] = {}
         for span in spans:
             cost = costs[span.name]

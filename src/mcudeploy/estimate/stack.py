@@ -33,7 +33,7 @@ from mcudeploy.emulation.harness import (
 from mcudeploy.emulation.linker import DEFAULT_STACK_SIZE
 from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.measure import layer_function
+from mcudeploy.estimate.measure import LAYER_FUNCTIONS, layer_function
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
@@ -124,8 +124,10 @@ def painted_run(graph: Graph, device: Device, folder: Path, stack_limit: int | N
     """One painted inference in `folder`: the exit code and the stack used (None if not written).
     `stack_limit` (Armv8-M cores): the hardware stack limit lets the inference use that many bytes."""
     target = _target(device)
-    code = generate_project(graph, plan_memory(graph), target, folder / "generated", device.core)
-    elf = build_harness(graph, code, target, folder, paint_stack=True, stack_limit=stack_limit)
+    code = generate_project(graph, plan_memory(graph), target, folder / "generated")
+    elf = build_harness(
+        graph, code, target, folder, paint_stack=True, stack_limit=stack_limit, extra_defines=LAYER_FUNCTIONS
+    )
     result = run_harness(graph, target, elf, random_inputs(graph, 0), folder, check=False)
     used_file = folder / STACK_USED_FILE
     used = int.from_bytes(used_file.read_bytes()[:4], "little") if used_file.is_file() else None

@@ -314,6 +314,12 @@ def _footprint(rule: OverlapRule, input_t: Tensor, output_t: Tensor) -> int:
     return max(shift + output_t.nbytes, input_t.nbytes) - min(shift, 0)
 
 
+def im2col_bytes(window: Window, input_c: int, value_bytes: int) -> int:
+    """Scratch of the im2col path: two columns (one for a single output pixel) of the receptive field
+    (md_conv_*_get_buffer_size in mdnn/Include/md_conv.h, the source of truth)."""
+    return min(2, window.out_h * window.out_w) * window.filter_h * window.filter_w * input_c * value_bytes
+
+
 @_declares("CONV_2D")
 def _conv(graph: Graph, op: Operator) -> KernelContract:
     # Two kernels; the declaration takes im2col unless its scratch makes the layer need more bytes
@@ -327,9 +333,7 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     #   in place, pixel by pixel, output channel by output channel.
     input_t, output_t = _tensors(graph, op)
     window = window_of(op, graph)
-    column = window.filter_h * window.filter_w * input_t.shape[3]
-    columns = min(2, window.out_h * window.out_w)
-    scratch = columns * column * (4 if input_t.dtype.is_float else 2)
+    scratch = im2col_bytes(window, input_t.shape[3], 4 if input_t.dtype.is_float else 2)
     pairs = _streaming(0, pixel_pair_schedule(input_t, output_t, window), "receptive fields copied before written")
     if _footprint(pairs, input_t, output_t) + scratch <= input_t.nbytes + output_t.nbytes:
         return KernelContract(
@@ -355,6 +359,12 @@ def padded_plane_pixels(window: Window, height: int, width: int) -> int:
     return rows * columns
 
 
+def plane_bytes(window: Window, height: int, width: int, element_bytes: int) -> int:
+    """Scratch of the depthwise channel-plane path (md_depthwise_*_get_buffer_size in
+    mdnn/Include/md_depthwise.h, the source of truth)."""
+    return padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
+
+
 @_declares("DEPTHWISE_CONV_2D")
 def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     # Two kernels; the declaration picks the one letting input and output take fewer bytes together.
@@ -373,10 +383,10 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
         element = input_t.dtype.itemsize
         schedule = channel_plane_schedule(input_t, output_t)
         planes = _streaming(0, schedule, "plane copied before written", period=channels * element)
-        plane_bytes = padded_plane_pixels(window, height, width) * element + PLANE_SLACK
-        if _footprint(planes, input_t, output_t) + plane_bytes < _footprint(streaming, input_t, output_t):
+        scratch = plane_bytes(window, height, width, element)
+        if _footprint(planes, input_t, output_t) + scratch < _footprint(streaming, input_t, output_t):
             kernel = "channel by channel from a copied plane"
-            return KernelContract(kernel=kernel, scratch_bytes=plane_bytes, overlaps=(planes,))
+            return KernelContract(kernel=kernel, scratch_bytes=scratch, overlaps=(planes,))
     return KernelContract(kernel="pixel by pixel, channel by channel", overlaps=(streaming,))
 
 
@@ -401,8 +411,10 @@ def _fully_connected(graph: Graph, op: Operator) -> KernelContract:
 
 @_declares("MEAN", "SUM")
 def _mean(graph: Graph, op: Operator) -> KernelContract:
-    # One int32 accumulator per output element (float accumulates in float32: same size).
+    # One int32 accumulator per output element (md_sum_int_get_buffer_size); float sums in its output.
     output_t = graph.tensors[op.outputs[0]]
+    if output_t.dtype.is_float:
+        return KernelContract(kernel="accumulate in the output, then scale it")
     return KernelContract(kernel="accumulate, then scale each output", scratch_bytes=4 * output_t.size)
 
 

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from mcudeploy.devices import Database, Device, RegionKind, Span, find_core
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator
+from mcudeploy.params.constant_inputs import read_at_run_time
 from mcudeploy.params.requantization import requantization
 
 DEFAULT_ALIGNMENT = 16
@@ -63,8 +64,9 @@ class ConstantLayout:
 def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_bytes: int = 0) -> ConstantLayout:
     """The constant arrays the generated code stores, in the order it stores them.
 
-    Operators in execution order; for each, its constant inputs not stored yet (weights
-    in their own type: int8 filters, int32 biases, ...), then, for a quantized
+    Operators in execution order; for each, its constant inputs not stored yet that its
+    kernel reads at run time (`params.constant_inputs`; weights in their own type: int8
+    filters, int32 biases, ...), then, for a quantized
     convolution or fully connected layer, its int32 output multipliers and int32 shifts,
     one per filter scale (`mcudeploy.params.requantization`). Each array starts on
     `alignment` bytes. The C generator lays out its constants with this function, so
@@ -83,8 +85,10 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
 
 def _layer_constants(graph: Graph, op: Operator, stored: set[int]) -> list[tuple[str, DType, int, int | None]]:
     entries: list[tuple[str, DType, int, int | None]] = []
-    for index in op.inputs:
+    for position, index in enumerate(op.inputs):
         if index == NO_TENSOR or index in stored or not graph.tensors[index].is_constant:
+            continue
+        if not read_at_run_time(op, position):
             continue
         stored.add(index)
         tensor = graph.tensors[index]

@@ -58,10 +58,9 @@ def generate_for_npu(
     prefix: str = "net",
     arena_section: str | None = None,
     force: bool = False,
-    core: str | None = None,
 ) -> tuple[GeneratedCode, Graph]:
     """Write the C project of Vela's compiled `model`; the compiled graph comes back with it."""
     graph = read_tflite(model)
     plan = offline_plan(graph, model)
-    code = generate(graph, plan, out_dir, prefix=prefix, arena_section=arena_section, force=force, core=core)
+    code = generate(graph, plan, out_dir, prefix=prefix, arena_section=arena_section, force=force)
     return code, graph

@@ -68,8 +68,7 @@ def validate_cpu_segments(
 ) -> NpuValidation:
     """Generate the project of Vela's `compiled_model`, run it on QEMU with the driver stub, compare."""
     target = get_target(target_name)
-    core = target.core.name if target.core else None
-    code, compiled = generate_for_npu(compiled_model, workdir / "gen", PREFIX, ARENA_SECTION, True, core)
+    code, compiled = generate_for_npu(compiled_model, workdir / "gen", PREFIX, ARENA_SECTION, True)
     reference = run_engine(original, inputs)
     folder = workdir / "run"
     folder.mkdir(parents=True, exist_ok=True)

@@ -107,7 +107,7 @@ class Validator:
         self.engine = Engine(graph)
         self._scratch = None if workdir else tempfile.TemporaryDirectory(prefix="mcudeploy-validate-")
         self.workdir = Path(workdir) if workdir else Path(self._scratch.name)
-        self._generated: dict[str | None, GeneratedCode] = {}
+        self._generated: dict[str, GeneratedCode] = {}
         """By core (None: host, portable C)."""
         self._references: dict[int, RunResult] = {}
 
@@ -156,16 +156,15 @@ class Validator:
         return result
 
     def code_for(self, target_name: str) -> GeneratedCode:
-        """The generated project a target builds: kernels for its core (portable C and no arena
-        section on the host)."""
+        """The generated project a target builds (the same for every core; no arena section on the
+        host)."""
         target = get_target(target_name)
-        core = target.core.name if target.core else None
-        if core not in self._generated:
-            folder = self.workdir / f"gen-{core or 'host'}"
-            self._generated[core] = generate_project(
-                self.graph, self.plan, target, folder, core, guard_bytes=self.guard_bytes
+        key = "host" if target.is_host else "emulated"
+        if key not in self._generated:
+            self._generated[key] = generate_project(
+                self.graph, self.plan, target, self.workdir / f"gen-{key}", guard_bytes=self.guard_bytes
             )
-        return self._generated[core]
+        return self._generated[key]
 
     def build(self, target_name: str, dump: bool = False) -> Path:
         """Build the harness ELF for a target; `dump` adds the per-layer tensor dump."""

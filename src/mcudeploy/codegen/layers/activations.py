@@ -30,7 +30,7 @@ INTEGER_KERNELS = {
 def _integer_code(ctx: LayerContext, kernel: str, source: str = "md_activations.c") -> LayerCode:
     call = f"{kernel}(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
     declarations = [ctx.params("md_activation_params", ctx.prepared(prepare))]
-    return LayerCode("md_activations.h", (source,), call, declarations)
+    return LayerCode((source,), call, declarations)
 
 
 def _float_code(ctx: LayerContext) -> LayerCode:
@@ -42,7 +42,7 @@ def _float_code(ctx: LayerContext) -> LayerCode:
         fields["alpha"] = float_literal((ctx.options or LeakyReluOptions()).alpha)
     call = f"md_activation_f32_run(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
     declarations = [ctx.params("md_activation_f32_params", fields)]
-    return LayerCode("md_activations.h", ("md_activations_f32.c",), call, declarations, uses_libm=True)
+    return LayerCode(("md_activations_f32.c",), call, declarations, uses_libm=True)
 
 
 def _check_types(ctx: LayerContext, integer_types: tuple[DType, ...]) -> DType:

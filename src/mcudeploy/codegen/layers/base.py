@@ -3,7 +3,7 @@
 An emitter turns one operator into the body of its layer function: parameter
 structs (static const, serialised from the operator's `mcudeploy.params` record,
 the one the reference engine computes with) and one call into the kernel library.
-It names the runtime sources the call needs; the layer's derived constants
+It names the library sources the call needs; the layer's derived constants
 (output multipliers and shifts) are in the weights block, named by `derived_ref`.
 """
 
@@ -27,14 +27,11 @@ Record = TypeVar("Record")
 
 @dataclass
 class LayerCode:
-    header: str
-    """The runtime header declaring the kernel."""
     sources: tuple[str, ...]
-    """Runtime .c files the call needs (their own dependencies are added by the generator)."""
+    """Library .c files the call needs (their own dependencies are added by the generator)."""
     call: str
-    """The kernel call, a C expression; its value is the layer's status when `returns_status`."""
+    """The kernel call, a C expression whose value is the layer's md_status."""
     declarations: list[str] = field(default_factory=list)
-    returns_status: bool = False
     uses_libm: bool = False
 
 
@@ -45,7 +42,11 @@ class LayerContext:
     contract: KernelContract
     arena_offsets: Mapping[int, int]
     """Arena offset of every tensor placed in the arena."""
+    arena_names: Mapping[int, str]
+    """Name of the C constant holding each of those offsets."""
     scratch: Buffer | None
+    scratch_name: str | None
+    """Name of the C constant holding the scratch buffer's offset."""
     constants: Mapping[int, str]
     """C expression of every constant tensor's array in the weights block."""
     derived_names: Mapping[str, str]
@@ -103,7 +104,7 @@ class LayerContext:
             return self.variables[tensor.index]
         if tensor.index not in self.arena_offsets:
             raise self.unsupported(f"tensor '{tensor.name}' has no place in the memory plan")
-        return f"{self.tensor_macro}({ctype}, {self.arena_offsets[tensor.index]})"
+        return f"{self.tensor_macro}({ctype}, {self.arena_names[tensor.index]})"
 
     def scratch_ref(self, ctype: str) -> str:
         """C pointer to this layer's scratch buffer, NULL without. When the contract declares scratch
@@ -113,7 +114,7 @@ class LayerContext:
             if self.contract.scratch_bytes and self.overlapping(0):
                 raise self.unsupported("the plan gives no scratch buffer yet lets the output overlap the input")
             return "NULL"
-        return f"{self.tensor_macro}({ctype}, {self.scratch.offset})"
+        return f"{self.tensor_macro}({ctype}, {self.scratch_name})"
 
     def required_scratch(self, ctype: str) -> str:
         if self.scratch is None:

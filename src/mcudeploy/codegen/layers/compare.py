@@ -27,13 +27,13 @@ def compare(ctx: LayerContext) -> LayerCode:
     fields = {"op": f"MD_CMP_{ctx.op.op_type}", "dtype": dtype, **struct_fields(params)}
     declarations = [ctx.params("md_broadcast", shape, name="shape"), ctx.params("md_compare_params", fields)]
     call = f"md_compare(&params, &shape, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.output_ref()})"
-    return LayerCode("md_compare.h", ("md_compare.c",), call, declarations)
+    return LayerCode(("md_compare.c",), call, declarations)
 
 
 @emits("LOGICAL_NOT")
 def logical_not(ctx: LayerContext) -> LayerCode:
     call = f"md_logical_not({ctx.input_ref(0)}, {ctx.output_ref()}, {ctx.output_tensor().size})"
-    return LayerCode("md_compare.h", ("md_compare.c",), call)
+    return LayerCode(("md_compare.c",), call)
 
 
 @emits("SELECT_V2")
@@ -46,4 +46,4 @@ def select(ctx: LayerContext) -> LayerCode:
     declarations = [ctx.params("md_broadcast3", shape, name="shape")]
     operands = ", ".join([ctx.input_ref(0), ctx.input_ref(1), ctx.input_ref(2), ctx.output_ref()])
     call = f"md_select(&shape, {output.dtype.itemsize}, {operands})"
-    return LayerCode("md_compare.h", ("md_compare.c",), call, declarations)
+    return LayerCode(("md_compare.c",), call, declarations)

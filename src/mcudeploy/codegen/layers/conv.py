@@ -59,7 +59,6 @@ def conv_2d(ctx: LayerContext) -> LayerCode:
         return _float_conv(ctx, ctx.prepared(prepare))
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64, DType.INT32)})
     return LayerCode(
-        header="md_conv.h",
         sources=("md_conv.c",),
         declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],
         call=_integer_call(ctx, "md_conv", "int16_t"),
@@ -77,7 +76,7 @@ def _float_conv(ctx: LayerContext, params: WindowParams) -> LayerCode:
             f"md_conv_f32(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, {low}, {high}, "
             f"{ctx.output_ref()}, {ctx.scratch_ref('float')})"
         )
-        return LayerCode("md_conv.h", ("md_conv_f32.c",), call, declarations)
+        return LayerCode(("md_conv_f32.c",), call, declarations)
     if filter_t.dtype != DType.INT8:
         raise ctx.dtype_error(filter_t)
     return _hybrid_conv(ctx, declarations, low, high, params.filter_c)
@@ -94,7 +93,7 @@ def _hybrid_conv(ctx: LayerContext, declarations: list[str], low: str, high: str
         f"md_conv_hybrid_f32(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {float_literal(scales[0])}, "
         f"{ctx.input_ref(2)}, {low}, {high}, {ctx.output_ref()}, {ctx.scratch_ref('int32_t')})"
     )
-    return LayerCode("md_conv.h", ("md_conv_f32.c",), call, declarations, uses_libm=True)
+    return LayerCode(("md_conv_f32.c",), call, declarations, uses_libm=True)
 
 
 # ---------------------------------------------------------------------- DEPTHWISE_CONV_2D
@@ -115,10 +114,9 @@ def depthwise_conv_2d(ctx: LayerContext) -> LayerCode:
             f"md_depthwise_f32(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, {low}, "
             f"{high}, {ctx.output_ref()}, {ctx.scratch_ref('float')})"
         )
-        return LayerCode("md_depthwise.h", ("md_depthwise_f32.c",), call, declarations)
+        return LayerCode(("md_depthwise_f32.c",), call, declarations)
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64,)})
     return LayerCode(
-        header="md_depthwise.h",
         sources=("md_depthwise.c",),
         declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],
         call=_integer_call(ctx, "md_depthwise", "int8_t" if input_t.dtype == DType.INT8 else "int16_t"),
@@ -149,6 +147,6 @@ def pool_2d(ctx: LayerContext) -> LayerCode:
     if input_t.dtype == DType.FLOAT32:
         low, high = float_bounds(params.float_clamp)
         call = f"md_{kind}_pool_f32(&params, {ctx.input_ref(0)}, {low}, {high}, {ctx.output_ref()})"
-        return LayerCode("md_pool.h", ("md_pool_f32.c",), call, declarations)
+        return LayerCode(("md_pool_f32.c",), call, declarations)
     call = f"md_{kind}_pool_int(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {input_t.dtype.itemsize})"
-    return LayerCode("md_pool.h", ("md_pool.c",), call, declarations)
+    return LayerCode(("md_pool.c",), call, declarations)

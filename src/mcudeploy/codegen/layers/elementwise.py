@@ -63,7 +63,7 @@ def binary_arithmetic(ctx: LayerContext) -> LayerCode:
     if isinstance(params, ArithFloatParams):
         declarations.append(ctx.params("md_arith_f32_params", {"op": op, **struct_fields(params)}))
         call = f"md_arith_f32(&params, &shape, {operands})"
-        return LayerCode("md_elementwise.h", ("md_elementwise_f32.c",), call, declarations)
+        return LayerCode(("md_elementwise_f32.c",), call, declarations)
     declarations.append(ctx.params("md_arith_params", {"op": op, "dtype": output.dtype, **struct_fields(params)}))
     call = f"md_arith_int(&params, &shape, {operands})"
-    return LayerCode("md_elementwise.h", ("md_elementwise.c",), call, declarations)
+    return LayerCode(("md_elementwise.c",), call, declarations)

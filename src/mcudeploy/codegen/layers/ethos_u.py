@@ -26,4 +26,4 @@ def ethos_u(ctx: LayerContext) -> LayerCode:
         f"const md_ethosu_job job = {{{ctx.tensor_ref(stream)}, {stream.nbytes}u, {{{addresses}}}, {{{sizes}}}, "
         f"{len(tensors)}, {len(tensors) - len(op.outputs)}}};"
     )
-    return LayerCode("md_ethosu.h", (), "md_ethosu_invoke(&job)", [job], returns_status=True)
+    return LayerCode((), "md_ethosu_invoke(&job)", [job])

@@ -19,7 +19,7 @@ def fully_connected(ctx: LayerContext) -> LayerCode:
             f"{low}, {high}, {ctx.output_ref()})"
         )
         declarations = [ctx.params("md_fully_connected_params", params)]
-        return LayerCode("md_fully_connected.h", ("md_fully_connected_f32.c",), call, declarations)
+        return LayerCode(("md_fully_connected_f32.c",), call, declarations)
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT32, DType.INT64)})
     kernel = "md_fully_connected_s16" if input_t.dtype == DType.INT16 else "md_fully_connected_s8"
     call = (
@@ -27,7 +27,6 @@ def fully_connected(ctx: LayerContext) -> LayerCode:
         f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.output_ref()})"
     )
     return LayerCode(
-        header="md_fully_connected.h",
         sources=("md_fully_connected.c",),
         call=call,
         declarations=[ctx.params("md_fully_connected_params", ctx.prepared(prepare))],

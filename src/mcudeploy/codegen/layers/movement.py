@@ -14,7 +14,6 @@ from mcudeploy.ir.shapes import positive_axis
 from mcudeploy.params.movement import prepare_pad, prepare_resize, prepare_slice
 from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, dims
 
-HEADER = "md_copy.h"
 SOURCES = ("md_copy.c",)
 
 
@@ -33,8 +32,8 @@ def reshape(ctx: LayerContext) -> LayerCode:
         target.index
     )
     if same_bytes or target.nbytes == 0:
-        return LayerCode("", (), "(void)0")
-    return LayerCode(HEADER, SOURCES, f"md_copy({ctx.input_ref(0)}, {ctx.output_ref()}, {target.nbytes})")
+        return LayerCode((), "MD_OK")
+    return LayerCode(SOURCES, f"md_copy({ctx.input_ref(0)}, {ctx.output_ref()}, {target.nbytes})")
 
 
 def _strided_copy(ctx: LayerContext, shape: list[int], strides: list[int], start: int) -> LayerCode:
@@ -47,7 +46,7 @@ def _strided_copy(ctx: LayerContext, shape: list[int], strides: list[int], start
         "element_bytes": ctx.output_tensor().dtype.itemsize,
     }
     call = f"md_strided_copy(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-    return LayerCode(HEADER, SOURCES, call, [ctx.params("md_strided_copy_params", fields)])
+    return LayerCode(SOURCES, call, [ctx.params("md_strided_copy_params", fields)])
 
 
 @emits("TRANSPOSE")
@@ -100,7 +99,7 @@ def concatenation(ctx: LayerContext) -> LayerCode:
     outer, pieces = _pieces(output, inputs, axis)
     declarations = [_pointer_array(ctx, inputs, "inputs", const=True), _bytes_array(pieces)]
     call = f"md_concatenate({len(inputs)}, inputs, pieces, {outer}, {ctx.output_ref()})"
-    return LayerCode(HEADER, SOURCES, call, declarations)
+    return LayerCode(SOURCES, call, declarations)
 
 
 @emits("SPLIT", "SPLIT_V", "UNPACK")
@@ -118,7 +117,7 @@ def split(ctx: LayerContext) -> LayerCode:
         raise ctx.unsupported("the outputs do not tile the input")
     declarations = [_pointer_array(ctx, outputs, "outputs", const=False), _bytes_array(pieces)]
     call = f"md_split({len(outputs)}, {ctx.input_ref(data_position)}, outputs, pieces, {outer})"
-    return LayerCode(HEADER, SOURCES, call, declarations)
+    return LayerCode(SOURCES, call, declarations)
 
 
 @emits("PAD", "PADV2")
@@ -127,7 +126,7 @@ def pad(ctx: LayerContext) -> LayerCode:
     _check_rank(ctx, len(ctx.input_tensor(0).shape))
     ctx.require_constants(2)
     call = f"md_pad(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-    return LayerCode(HEADER, SOURCES, call, [ctx.params("md_pad_params", ctx.prepared(prepare_pad))])
+    return LayerCode(SOURCES, call, [ctx.params("md_pad_params", ctx.prepared(prepare_pad))])
 
 
 @emits("RESIZE_NEAREST_NEIGHBOR")
@@ -139,7 +138,7 @@ def resize_nearest_neighbor(ctx: LayerContext) -> LayerCode:
     for name, table in (("rows", params.rows), ("columns", params.columns)):
         declarations.append(f"static const int32_t {name}[{len(table)}] = {{{', '.join(str(int(v)) for v in table)}}};")
     call = f"md_resize_nearest(&params, rows, columns, {ctx.input_ref(0)}, {ctx.output_ref()})"
-    return LayerCode(HEADER, SOURCES, call, declarations)
+    return LayerCode(SOURCES, call, declarations)
 
 
 @emits("SHAPE")
@@ -150,7 +149,7 @@ def shape(ctx: LayerContext) -> LayerCode:
     dims = ctx.input_tensor(0).shape or (1,)
     declarations = [f"static const int32_t dims[{len(dims)}] = {{{', '.join(str(d) for d in dims)}}};"]
     call = f"md_copy(dims, {ctx.output_ref()}, {4 * len(ctx.input_tensor(0).shape)})"
-    return LayerCode(HEADER, SOURCES, call, declarations)
+    return LayerCode(SOURCES, call, declarations)
 
 
 @emits("FILL")
@@ -158,4 +157,4 @@ def fill(ctx: LayerContext) -> LayerCode:
     """The scalar value input repeated over the output."""
     output = ctx.output_tensor()
     call = f"md_fill({ctx.input_ref(1)}, {ctx.output_ref()}, {output.size}, {output.dtype.itemsize})"
-    return LayerCode(HEADER, SOURCES, call)
+    return LayerCode(SOURCES, call)

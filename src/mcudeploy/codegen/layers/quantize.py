@@ -15,13 +15,11 @@ def quantize(ctx: LayerContext) -> LayerCode:
     if input_t.dtype == DType.FLOAT32 and output_t.dtype in FLOAT_QUANTIZE_TARGETS:
         call = f"md_quantize_f32(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
         declarations = [ctx.params("md_quantize_params", ctx.prepared(prepare))]
-        return LayerCode("md_quantize.h", ("md_quantize_f32.c",), call, declarations, uses_libm=True)
+        return LayerCode(("md_quantize_f32.c",), call, declarations, uses_libm=True)
     if (input_t.dtype, output_t.dtype) not in SUPPORTED_REQUANTIZATIONS:
         raise ctx.unsupported(f"QUANTIZE from {input_t.dtype} to {output_t.dtype}")
     call = f"md_requantize(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-    return LayerCode(
-        "md_quantize.h", ("md_quantize.c",), call, [ctx.params("md_quantize_params", ctx.prepared(prepare))]
-    )
+    return LayerCode(("md_quantize.c",), call, [ctx.params("md_quantize_params", ctx.prepared(prepare))])
 
 
 @emits("DEQUANTIZE")
@@ -30,12 +28,10 @@ def dequantize(ctx: LayerContext) -> LayerCode:
     if output_t.dtype == DType.FLOAT32 and input_t.dtype == DType.FLOAT16:
         call = f"md_dequantize_f16(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
         declarations = [ctx.params("md_quantize_params", {"count": input_t.size})]
-        return LayerCode("md_quantize.h", ("md_quantize_f32.c",), call, declarations)
+        return LayerCode(("md_quantize_f32.c",), call, declarations)
     if output_t.dtype != DType.FLOAT32 or input_t.dtype not in (DType.INT8, DType.UINT8, DType.INT16):
         raise ctx.unsupported(f"DEQUANTIZE from {input_t.dtype} to {output_t.dtype}")
     if input_t.quantization is None:
         raise ctx.unsupported("DEQUANTIZE of an input without quantization")
     call = f"md_dequantize_f32(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-    return LayerCode(
-        "md_quantize.h", ("md_quantize_f32.c",), call, [ctx.params("md_quantize_params", ctx.prepared(prepare))]
-    )
+    return LayerCode(("md_quantize_f32.c",), call, [ctx.params("md_quantize_params", ctx.prepared(prepare))])

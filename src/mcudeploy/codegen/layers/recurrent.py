@@ -20,10 +20,10 @@ def svdf(ctx: LayerContext) -> LayerCode:
     if ctx.input_tensor(0).dtype == DType.FLOAT32:
         low, high = (float_literal(bound) for bound in params.float_range)
         call = f"md_svdf_f32(&params, {low}, {high}, {weights}, {state}, {ctx.output_ref()})"
-        return LayerCode("md_svdf.h", ("md_svdf_f32.c",), call, declarations)
+        return LayerCode(("md_svdf_f32.c",), call, declarations)
     state_is16 = int(ctx.input_tensor(STATE_INPUT).dtype == DType.INT16)
     call = f"md_svdf_s8(&params, {weights}, {state}, {state_is16}, {ctx.output_ref()})"
-    return LayerCode("md_svdf.h", ("md_svdf.c",), call, declarations)
+    return LayerCode(("md_svdf.c",), call, declarations)
 
 
 @emits("UNIDIRECTIONAL_SEQUENCE_LSTM")
@@ -43,9 +43,9 @@ def unidirectional_sequence_lstm(ctx: LayerContext) -> LayerCode:
             f"md_lstm_s8(&params, {ctx.input_ref(0)}, weights, biases, {states}, "
             f"{ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
         )
-        return LayerCode("md_lstm.h", ("md_lstm.c",), call, declarations)
+        return LayerCode(("md_lstm.c",), call, declarations)
     call = (
         f"md_lstm_f32(&params, {float_literal(params.cell_clip)}, {ctx.input_ref(0)}, weights, biases, {states}, "
         f"{ctx.required_scratch('float')}, {ctx.output_ref()})"
     )
-    return LayerCode("md_lstm.h", ("md_lstm_f32.c",), call, declarations)
+    return LayerCode(("md_lstm_f32.c",), call, declarations)

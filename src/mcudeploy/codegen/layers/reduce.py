@@ -30,9 +30,9 @@ def mean_or_sum(ctx: LayerContext) -> LayerCode:
     declarations = [ctx.params("md_reduce_params", params)]
     if dtype == DType.FLOAT32:
         call = f"md_sum_f32(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"  # sums in the output
-        return LayerCode("md_reduce.h", ("md_reduce_f32.c",), call, declarations)
+        return LayerCode(("md_reduce_f32.c",), call, declarations)
     call = f"md_sum_int(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {ctx.required_scratch('int32_t')})"
-    return LayerCode("md_reduce.h", ("md_reduce.c",), call, declarations)
+    return LayerCode(("md_reduce.c",), call, declarations)
 
 
 @emits("REDUCE_MAX", "REDUCE_MIN")
@@ -44,4 +44,4 @@ def reduce_extreme(ctx: LayerContext) -> LayerCode:
     kind = "f32" if dtype == DType.FLOAT32 else "int8"
     source = "md_reduce_f32.c" if dtype == DType.FLOAT32 else "md_reduce.c"
     call = f"md_extreme_{kind}(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {maximum})"
-    return LayerCode("md_reduce.h", (source,), call, [ctx.params("md_reduce_params", _reduce_params(ctx))])
+    return LayerCode((source,), call, [ctx.params("md_reduce_params", _reduce_params(ctx))])

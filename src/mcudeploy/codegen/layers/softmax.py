@@ -17,23 +17,19 @@ def softmax(ctx: LayerContext) -> LayerCode:
     if input_t.dtype == DType.FLOAT32 and output_t.dtype == DType.FLOAT32:
         params = ctx.prepared(prepare)
         call = f"md_softmax_f32(&params, {float_literal(params.beta)}, {ctx.input_ref(0)}, {ctx.output_ref()})"
-        return LayerCode(
-            "md_softmax.h", ("md_softmax_f32.c",), call, [ctx.params("md_softmax_params", params)], uses_libm=True
-        )
+        return LayerCode(("md_softmax_f32.c",), call, [ctx.params("md_softmax_params", params)], uses_libm=True)
     if input_t.dtype == DType.INT8 and output_t.dtype in INT8_OUTPUT_ZERO_POINTS:
         if zero_point(output_t) != INT8_OUTPUT_ZERO_POINTS[output_t.dtype]:
             raise ctx.unsupported(f"{output_t.dtype} output zero point {zero_point(output_t)}")
         output_is16 = int(output_t.dtype == DType.INT16)
         call = f"md_softmax_s8(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {output_is16})"
         declarations = [ctx.params("md_softmax_params", ctx.prepared(prepare))]
-        return LayerCode("md_softmax.h", ("md_softmax.c",), call, declarations, returns_status=True)
+        return LayerCode(("md_softmax.c",), call, declarations)
     if input_t.dtype == DType.INT16 and output_t.dtype == DType.INT16:
         if zero_point(input_t) != 0 or zero_point(output_t) != 0:
             raise ctx.unsupported("int16 softmax needs zero points of 0")
         call = f"md_softmax_s16(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-        return LayerCode(
-            "md_softmax.h", ("md_softmax_s16.c",), call, [ctx.params("md_softmax_params", ctx.prepared(prepare))]
-        )
+        return LayerCode(("md_softmax_s16.c",), call, [ctx.params("md_softmax_params", ctx.prepared(prepare))])
     raise ctx.unsupported(f"{input_t.dtype} input with {output_t.dtype} output")
 
 
@@ -43,8 +39,8 @@ def log_softmax(ctx: LayerContext) -> LayerCode:
     declarations = [ctx.params("md_softmax_params", ctx.prepared(prepare_log_softmax))]
     if input_t.dtype == DType.FLOAT32 and output_t.dtype == DType.FLOAT32:
         call = f"md_log_softmax_f32(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-        return LayerCode("md_softmax.h", ("md_softmax_f32.c",), call, declarations, uses_libm=True)
+        return LayerCode(("md_softmax_f32.c",), call, declarations, uses_libm=True)
     if input_t.dtype == DType.INT8 and output_t.dtype == DType.INT8:
         call = f"md_log_softmax_s8(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
-        return LayerCode("md_softmax.h", ("md_softmax.c",), call, declarations)
+        return LayerCode(("md_softmax.c",), call, declarations)
     raise ctx.unsupported(f"{input_t.dtype} input with {output_t.dtype} output")

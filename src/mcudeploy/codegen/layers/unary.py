@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from mcudeploy.codegen.cformat import MD_DTYPES
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.engine.ops.unary import FLOAT_FUNCTIONS
 from mcudeploy.ir import DType
 from mcudeploy.params.unary import prepare, prepare_rsqrt
 
+FLOAT_MATH = ("NEG", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "FLOOR", "CEIL", "ROUND")
+"""The float32 operators of md_unary_f32 beside ABS (md_unary_op in md_unary.h)."""
 
-@emits("ABS", *FLOAT_FUNCTIONS)
+
+@emits("ABS", *FLOAT_MATH)
 def unary(ctx: LayerContext) -> LayerCode:
     input_t = ctx.input_tensor(0)
     count = ctx.output_tensor().size
     if input_t.dtype == DType.FLOAT32:
         call = f"md_unary_f32(MD_UNARY_{ctx.op.op_type}, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"
-        return LayerCode("md_unary.h", ("md_unary_f32.c",), call, uses_libm=True)
+        return LayerCode(("md_unary_f32.c",), call, uses_libm=True)
     if ctx.op.op_type == "RSQRT" and input_t.dtype == DType.INT8:
         declarations = [ctx.params("md_rsqrt_s8_params", ctx.prepared(prepare_rsqrt))]
         call = f"md_rsqrt_s8(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"
-        return LayerCode("md_unary.h", ("md_unary.c",), call, declarations, returns_status=True)
+        return LayerCode(("md_unary.c",), call, declarations)
     if ctx.op.op_type != "ABS" or input_t.dtype not in (DType.INT8, DType.INT16):
         raise ctx.dtype_error(input_t)
     declarations = [ctx.params("md_abs_params", ctx.prepared(prepare))]
     call = f"md_abs_int(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"
-    return LayerCode("md_unary.h", ("md_unary.c",), call, declarations)
+    return LayerCode(("md_unary.c",), call, declarations)
 
 
 CAST_C_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32)
@@ -40,4 +42,4 @@ def cast(ctx: LayerContext) -> LayerCode:
         raise ctx.dtype_error(target)
     from_type = MD_DTYPES[DType.UINT8 if source.dtype == DType.BOOL else source.dtype]
     call = f"md_cast({from_type}, {MD_DTYPES[target.dtype]}, {ctx.input_ref(0)}, {ctx.output_ref()}, {target.size})"
-    return LayerCode("md_unary.h", ("md_unary.c",), call)
+    return LayerCode(("md_unary.c",), call)

@@ -6,28 +6,24 @@ from __future__ import annotations
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.params.variables import resource_layout
 
-HEADER = "md_copy.h"
-
 
 @emits("VAR_HANDLE")
 def var_handle(ctx: LayerContext) -> LayerCode:
     # No code: the reads and assignments name their variable's array, the handle has no bytes.
-    return LayerCode("", (), "(void)0")
+    return LayerCode((), "MD_OK")
 
 
 @emits("READ_VARIABLE")
 def read_variable(ctx: LayerContext) -> LayerCode:
     output = ctx.output_tensor()
     call = f"md_copy({_buffer(ctx, output.nbytes)}, {ctx.output_ref()}, {output.nbytes})"
-    return LayerCode(HEADER, ("md_copy.c",), call)
+    return LayerCode(("md_copy.c",), call)
 
 
 @emits("ASSIGN_VARIABLE")
 def assign_variable(ctx: LayerContext) -> LayerCode:
     value = ctx.input_tensor(1)
-    return LayerCode(
-        HEADER, ("md_copy.c",), f"md_copy({ctx.input_ref(1)}, {_buffer(ctx, value.nbytes)}, {value.nbytes})"
-    )
+    return LayerCode(("md_copy.c",), f"md_copy({ctx.input_ref(1)}, {_buffer(ctx, value.nbytes)}, {value.nbytes})")
 
 
 def _buffer(ctx: LayerContext, nbytes: int) -> str:

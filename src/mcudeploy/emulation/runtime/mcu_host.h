@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy emulation runtime: the few host services a test harness needs.
  *
  * On Cortex-M targets these go through Arm semihosting (QEMU forwards them to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy emulation runtime: host services over Arm semihosting (BKPT 0xAB). */
 #include "mcu_host.h"
 

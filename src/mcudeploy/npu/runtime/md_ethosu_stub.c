@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A stand-in for the Ethos-U driver, for validating the CPU segments of a generated network.
  *
  * It does no NPU arithmetic. Call k writes the job it received to npu_<k>_job.bin (the command

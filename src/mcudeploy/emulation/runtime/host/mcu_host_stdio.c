@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy emulation runtime: the host services in plain C stdio, for the host target. */
 #include "mcu_host.h"
 

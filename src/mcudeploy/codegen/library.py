@@ -1,0 +1,82 @@
+"""The C kernel library mdnn (`mcudeploy/mdnn/`, package data) and the part of it a model needs.
+
+A generated project carries it under `mdnn/` with the library's own layout: `Include/`
+(the public header md_nn.h and the headers it is made of), `Source/<family>/` and the
+LICENSE. The files do not depend on the core: a family's ISA paths (`md_<family>_dsp.c`,
+`md_<family>_mve.c`) ship beside its portable source, and the compiler's target macros
+pick one (MD_PATH_* in md_common.h); the others compile to nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+from mcudeploy.devices import find_core
+
+LIBRARY_DIR = "mdnn"
+"""The library's folder, in the package and in a generated project."""
+PUBLIC_HEADER = "md_nn.h"
+INCLUDE_DIR = f"{LIBRARY_DIR}/Include"
+ISA_SUFFIXES = ("_dsp", "_mve")
+"""Sources defining the same functions as `md_<family>.c` for one instruction-set extension."""
+
+SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "md_conv_f32.c": ("md_conv.c",),
+    "md_depthwise.c": ("md_window.c",),
+    "md_depthwise_f32.c": ("md_window.c",),
+    "md_pool.c": ("md_window.c",),
+    "md_pool_f32.c": ("md_window.c",),
+    "md_elementwise_f32.c": ("md_elementwise.c",),
+    "md_compare.c": ("md_elementwise.c",),
+    "md_reduce_f32.c": ("md_reduce.c",),
+    "md_quantize_f32.c": ("md_quantize.c",),
+    "md_lstm_f32.c": ("md_activations_f32.c",),
+    "md_lstm.c": ("md_activations_s16.c",),
+}
+"""Library sources that call functions defined in another source (loop drivers, shared helpers)."""
+
+
+def isa_suffixes(core: str | None) -> tuple[str, ...]:
+    """The ISA paths a build for `core` can take, best first (None: portable code only); which one a
+    family takes is the best it has (md_common.h's MD_PATH_*)."""
+    return tuple(f"_{variant}" for variant in find_core(core).kernel_variants) if core else ()
+
+
+def library_root() -> Traversable:
+    return resources.files("mcudeploy") / LIBRARY_DIR
+
+
+@cache
+def library_files() -> dict[str, str]:
+    """Every header and source of the library by file name, as its path inside the library
+    ("md_conv.c": "Source/conv/md_conv.c")."""
+    root = library_root()
+    paths = {entry.name: f"Include/{entry.name}" for entry in (root / "Include").iterdir() if entry.name.endswith(".h")}
+    for family in (root / "Source").iterdir():
+        paths.update({e.name: f"Source/{family.name}/{e.name}" for e in family.iterdir() if e.name.endswith(".c")})
+    return paths
+
+
+def library_text(name: str) -> str:
+    """A library file by name ("md_conv.c") or by path inside the library ("LICENSE")."""
+    return (library_root() / library_files().get(name, name)).read_text(encoding="utf-8")
+
+
+def needed_files(sources: Iterable[str]) -> list[str]:
+    """Paths inside the library of what a set of kernel sources needs: the LICENSE, every header,
+    the sources with the sources they call into, and each one's ISA paths."""
+    files = library_files()
+    needed: set[str] = set()
+    pending = list(sources)
+    while pending:
+        source = pending.pop()
+        if source not in needed:
+            needed.add(source)
+            pending.extend(SOURCE_DEPENDENCIES.get(source, ()))
+    stems = [source.removesuffix(".c") for source in needed]
+    needed |= {f"{stem}{suffix}.c" for stem in stems for suffix in ISA_SUFFIXES if f"{stem}{suffix}.c" in files}
+    headers = [path for name, path in files.items() if name.endswith(".h")]
+    return ["LICENSE", *sorted(headers), *sorted(files[name] for name in needed)]

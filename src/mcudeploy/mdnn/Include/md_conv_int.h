@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: the portable CONV_2D integer kernel and loop driver (see md_conv.h),
+ * shared by md_conv.c and its variants, which specialise only some cases. Static inline: each
+ * variant compiles the parts it uses. */
+#ifndef MD_CONV_INT_H
+#define MD_CONV_INT_H
+
+#include "md_conv.h"
+#include "md_fixedpoint.h"
+
+static inline void conv_pairs(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
+{
+    unsigned char *first = (unsigned char *)scratch;
+    unsigned char *second = first + kernel->column_bytes;
+    const int32_t pixels = p->output_h * p->output_w;
+    int32_t batch;
+    int32_t pixel;
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (pixel = 0; pixel < pixels; pixel += 2) {
+            const int paired = pixel + 1 < pixels;
+            kernel->fill(job, batch, pixel / p->output_w, pixel % p->output_w, first);
+            if (paired) {
+                kernel->fill(job, batch, (pixel + 1) / p->output_w, (pixel + 1) % p->output_w, second);
+            }
+            kernel->compute(job, first, batch * pixels + pixel);
+            if (paired) {
+                kernel->compute(job, second, batch * pixels + pixel + 1);
+            }
+        }
+    }
+}
+
+static inline void md_conv_run_portable(const md_window_params *p, void *job, const md_conv_kernel *kernel,
+                                        void *scratch)
+{
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    if (scratch) {
+        conv_pairs(p, job, kernel, scratch);
+        return;
+    }
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox) {
+                kernel->direct(job, batch, oy, ox, (batch * p->output_h + oy) * p->output_w + ox);
+            }
+        }
+    }
+}
+
+typedef struct {
+    const md_window_params *p;
+    const void *input;
+    md_dtype dtype; /* of input and output: MD_INT8 or MD_INT16 */
+    const int8_t *filter;
+    const void *bias;
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    void *output;
+} conv_int_job;
+
+static inline int32_t input_value(const conv_int_job *job, int32_t index)
+{
+    return md_load(job->input, index, job->dtype) + job->p->input_offset;
+}
+
+/* `count` input values from `index` on, plus the input offset, as int16. */
+static inline void widen(const conv_int_job *job, int32_t index, int32_t count, int16_t *column)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        column[i] = (int16_t)input_value(job, index + i);
+    }
+}
+
+static inline void fill_column_int(void *context, int32_t batch, int32_t oy, int32_t ox, void *column)
+{
+    const conv_int_job *job = (const conv_int_job *)context;
+    const md_window_params *p = job->p;
+    int16_t *values = (int16_t *)column;
+    int32_t fy;
+    int32_t fx;
+    int32_t c;
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
+            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+            if (first >= 0) {
+                widen(job, first, p->input_c, values);
+            } else {
+                for (c = 0; c < p->input_c; ++c) {
+                    values[c] = 0; /* outside the image: adds nothing */
+                }
+            }
+            values += p->input_c;
+        }
+    }
+}
+
+/* Sum over taps of column[tap * stride + k] * weights[tap * depth + k], k < depth: exact in int64
+ * for the 16x8 kernels, modulo 2^32 for the others (their int32 accumulator wraps; 32-bit sums
+ * are also what a Cortex-M adds in one instruction). */
+static inline int64_t dot_column(const int16_t *column, int32_t stride, const int8_t *weights, int32_t taps, int32_t depth,
+                          int32_t accumulator64)
+{
+    int64_t wide = 0;
+    uint32_t narrow = 0;
+    int32_t tap;
+    int32_t k;
+    for (tap = 0; tap < taps; ++tap) {
+        const int16_t *values = column + tap * stride;
+        const int8_t *tap_weights = weights + tap * depth;
+        if (accumulator64) {
+            for (k = 0; k < depth; ++k) {
+                wide += values[k] * tap_weights[k];
+            }
+        } else {
+            for (k = 0; k < depth; ++k) {
+                narrow += (uint32_t)(values[k] * tap_weights[k]);
+            }
+        }
+    }
+    return accumulator64 ? wide : (int32_t)narrow;
+}
+
+/* Output channel oc of a pixel from its exact sum of products. */
+static inline void store_channel(const conv_int_job *job, int32_t pixel, int32_t oc, int64_t sum)
+{
+    const md_window_params *p = job->p;
+    const int32_t q = p->per_channel ? oc : 0;
+    const int32_t value = md_requantize_sum(sum, job->bias, oc, p->accumulator64, job->multipliers[q], job->shifts[q],
+                                            p->output_offset, p->act_min, p->act_max);
+    md_store_saturated(job->output, pixel * p->output_c + oc, job->dtype, value);
+}
+
+static inline void compute_pixel_int(void *context, const void *column, int32_t pixel)
+{
+    const conv_int_job *job = (const conv_int_job *)context;
+    const md_window_params *p = job->p;
+    const int32_t taps = p->filter_h * p->filter_w;
+    const int32_t filters_per_group = p->output_c / (p->input_c / p->filter_c);
+    int32_t oc;
+    for (oc = 0; oc < p->output_c; ++oc) {
+        const int16_t *start = (const int16_t *)column + (oc / filters_per_group) * p->filter_c;
+        const int8_t *weights = job->filter + oc * taps * p->filter_c;
+        store_channel(job, pixel, oc, dot_column(start, p->input_c, weights, taps, p->filter_c, p->accumulator64));
+    }
+}
+
+static inline void compute_direct_int(void *context, int32_t batch, int32_t oy, int32_t ox, int32_t pixel)
+{
+    const conv_int_job *job = (const conv_int_job *)context;
+    const md_window_params *p = job->p;
+    const int32_t filters_per_group = p->output_c / (p->input_c / p->filter_c);
+    int32_t oc;
+    int32_t fy;
+    int32_t fx;
+    int32_t k;
+    for (oc = 0; oc < p->output_c; ++oc) {
+        const int32_t group_start = (oc / filters_per_group) * p->filter_c;
+        const int8_t *weights = job->filter + oc * p->filter_h * p->filter_w * p->filter_c;
+        int64_t sum = 0;
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            for (fx = 0; fx < p->filter_w; ++fx) {
+                const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+                const int8_t *tap_weights = weights + (fy * p->filter_w + fx) * p->filter_c;
+                for (k = 0; first >= 0 && k < p->filter_c; ++k) {
+                    sum += input_value(job, first + group_start + k) * tap_weights[k];
+                }
+            }
+        }
+        store_channel(job, pixel, oc, sum);
+    }
+}
+
+static inline void conv_int(conv_int_job *job, void *scratch)
+{
+    md_conv_kernel kernel;
+    kernel.fill = fill_column_int;
+    kernel.compute = compute_pixel_int;
+    kernel.direct = compute_direct_int;
+    kernel.column_bytes = (size_t)(job->p->filter_h * job->p->filter_w * job->p->input_c) * sizeof(int16_t);
+    md_conv_run_portable(job->p, job, &kernel, scratch);
+}
+
+/* The portable integer convolution of `dtype` (MD_INT8 or MD_INT16) activations. */
+static inline void md_conv_int_portable(const md_window_params *p, const void *input, md_dtype dtype,
+                                        const int8_t *filter, const void *bias, const int32_t *multipliers,
+                                        const int32_t *shifts, void *output, void *scratch)
+{
+    conv_int_job job;
+    job.p = p;
+    job.input = input;
+    job.dtype = dtype;
+    job.filter = filter;
+    job.bias = bias;
+    job.multipliers = multipliers;
+    job.shifts = shifts;
+    job.output = output;
+    conv_int(&job, scratch);
+}
+
+#endif /* MD_CONV_INT_H */

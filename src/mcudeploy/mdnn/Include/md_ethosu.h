@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: the hand-over of one NPU segment to an Arm Ethos-U.
+ *
+ * The generated network does not drive the NPU itself: each `ethos-u` layer fills an
+ * md_ethosu_job and calls md_ethosu_invoke(), which the application provides. On hardware
+ * it wraps the Ethos-U driver (e.g. Arm's ethos-u-core-driver):
+ *
+ *     int md_ethosu_invoke(const md_ethosu_job *job)
+ *     {
+ *         return ethosu_invoke_v3(driver, job->command_stream, (int)job->command_stream_bytes,
+ *                                 job->base_addresses, job->base_bytes, job->base_count, NULL)
+ *             == 0 ? MD_OK : MD_ERROR_NPU;
+ *     }
+ *
+ * The base addresses follow Vela's convention (as TensorFlow Lite Micro passes them): the
+ * read-only data (encoded weights), the scratch (the arena Vela planned: the segment's feature
+ * maps live in it at the offsets Vela chose), the fast scratch, then the segment's inputs and
+ * outputs. The command stream and the read-only data must stay 16-byte aligned.
+ */
+#ifndef MD_ETHOSU_H
+#define MD_ETHOSU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "md_common.h"
+
+/* The NPU reported a failure. */
+#define MD_ERROR_NPU (-4)
+
+#define MD_ETHOSU_MAX_BASES 8
+
+typedef struct {
+    const uint8_t *command_stream;
+    size_t command_stream_bytes;
+    uint64_t base_addresses[MD_ETHOSU_MAX_BASES];
+    size_t base_bytes[MD_ETHOSU_MAX_BASES];
+    int base_count;
+    /* Index in base_addresses of the segment's first output (those after it are outputs too). */
+    int first_output;
+} md_ethosu_job;
+
+/* Runs one NPU segment to completion; MD_OK on success. Provided by the application. */
+int md_ethosu_invoke(const md_ethosu_job *job);
+
+#endif /* MD_ETHOSU_H */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: the portable integer FULLY_CONNECTED kernel (see md_fully_connected.h),
+ * shared by md_fully_connected.c and its variants. */
+#ifndef MD_FULLY_CONNECTED_INT_H
+#define MD_FULLY_CONNECTED_INT_H
+
+#include "md_fixedpoint.h"
+#include "md_fully_connected.h"
+
+/* Exact sum of (input + input offset) * (weight + filter offset) over row `row` of the input. */
+static inline int64_t fc_dot(const md_fully_connected_params *p, const void *input, md_dtype dtype, int32_t row,
+                             const int8_t *weights)
+{
+    int64_t sum = 0;
+    int32_t k;
+    for (k = 0; k < p->accum_depth; ++k) {
+        const int32_t value = md_load(input, row * p->accum_depth + k, dtype);
+        sum += (value + p->input_offset) * (weights[k] + p->filter_offset); /* fits int32 */
+    }
+    return sum;
+}
+
+static inline void md_fully_connected_portable(const md_fully_connected_params *p, const void *input,
+                                               md_dtype dtype, const int8_t *filter, const void *bias,
+                                               const int32_t *multipliers, const int32_t *shifts, void *output)
+{
+    int32_t b;
+    int32_t o;
+    for (b = 0; b < p->batches; ++b) {
+        for (o = 0; o < p->output_depth; ++o) {
+            const int64_t sum = fc_dot(p, input, dtype, b, filter + o * p->accum_depth);
+            const int32_t q = p->per_channel ? o : 0;
+            const int32_t value = md_requantize_sum(sum, bias, o, p->accumulator64, multipliers[q], shifts[q],
+                                                    p->output_offset, p->act_min, p->act_max);
+            md_store_saturated(output, b * p->output_depth + o, dtype, value);
+        }
+    }
+}
+
+#endif /* MD_FULLY_CONNECTED_INT_H */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: CONV_2D driver and integer kernels, portable C (see md_conv.h). */
+#include "md_conv_int.h"
+
+#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_common.h */
+
+MD_PATH_SYMBOL(md_path_conv_portable);
+
+void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
+{
+    md_conv_run_portable(p, job, kernel, scratch);
+}
+
+md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+{
+    md_conv_int_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
+                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+{
+    md_conv_int_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+#endif /* !MD_PATH_DSP && !MD_PATH_MVE */

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: CONV_2D for cores with the DSP extension (see md_conv.h, md_dsp.h).
+ *
+ * int8, not grouped, with the planned scratch: the memory contract's schedule (two output
+ * pixels at a time, both receptive fields copied into the 2-column int16 im2col buffer, then
+ * every output channel of both pixels written), with the columns in SMLAD pair order and a
+ * 2 columns x 2 output channels block: each pair of column words and each unpacked weight
+ * word feeds two SMLADs. A 1x1 convolution is then a matrix multiply of the pixel pairs by
+ * the filter. Other cases run the portable kernel.
+ */
+#include "md_conv_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
+#include "md_dsp.h"
+
+MD_PATH_SYMBOL(md_path_conv_dsp);
+
+typedef struct {
+    const md_window_params *p;
+    const int8_t *input;
+    const int8_t *filter;
+    const int32_t *bias;
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int8_t *output;
+    int32_t depth; /* column length: filter_h * filter_w * input_c */
+} conv_dsp_job;
+
+/* Index in the scratch of value j of column `column` (of `columns`, 1 or 2): per group of 4 values,
+ * the two columns' pair-order words side by side, so one pointer walks both; the last depth % 4
+ * values of each column after all groups. */
+static inline int32_t scratch_index(const conv_dsp_job *job, int32_t columns, int32_t column, int32_t j)
+{
+    const int32_t grouped = job->depth & ~3;
+    if (j < grouped) {
+        return (j >> 2) * 4 * columns + column * 4 + (md_dsp_pair_order(j) & 3);
+    }
+    return grouped * columns + column * (job->depth & 3) + j - grouped;
+}
+
+/* The input_c values of one tap (a multiple of 4, starting at a multiple of 4), plus the input
+ * offset: two pair-order words per 4 channels. */
+static void fill_tap_words(const conv_dsp_job *job, int32_t first, int16_t *values, int32_t step)
+{
+    const int32_t channels = job->p->input_c;
+    const int16x2_t offset = (int16x2_t)(((uint32_t)job->p->input_offset & 0xFFFFu) * 0x10001u);
+    int32_t c;
+    for (c = 0; c < channels; c += 4, values += step) {
+        const uint32_t bytes = md_read32(job->input + first + c);
+        md_write32(values, (uint32_t)__sadd16(md_even_pair(bytes), offset));
+        md_write32(values + 2, (uint32_t)__sadd16(md_odd_pair(bytes), offset));
+    }
+}
+
+/* A padding tap of input_c values (a multiple of 4): zeros, which add nothing. */
+static void fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
+{
+    int32_t c;
+    for (c = 0; c < channels; c += 4, values += step) {
+        md_write32(values, 0u);
+        md_write32(values + 2, 0u);
+    }
+}
+
+/* A column of any channel count written byte by byte in tap order: every 4 bytes, as one word,
+ * become the two pair-order words (SXTAB16 adding the input offset), `4 * columns` apart; the
+ * last depth % 4 values go side by side after all groups. A padding tap reads the zero point,
+ * which the offset turns into 0. Kept in locals by the inlined calls. */
+typedef struct {
+    int16_t *group, *tail;
+    int32_t group_step, grouped, offset, j;
+    uint32_t word;
+} column_bytes;
+
+static inline void push_byte(column_bytes *column, int8_t value)
+{
+    const int32_t j = column->j++;
+    if (j >= column->grouped) {
+        *column->tail++ = (int16_t)(value + column->offset);
+        return;
+    }
+    column->word |= (uint32_t)(uint8_t)value << (8 * (j & 3));
+    if ((j & 3) == 3) {
+        const int16x2_t offsets = (int16x2_t)(((uint32_t)column->offset & 0xFFFFu) * 0x10001u);
+        md_write32(column->group, (uint32_t)md_even_pair_add(offsets, column->word));
+        md_write32(column->group + 2, (uint32_t)md_odd_pair_add(offsets, column->word));
+        column->group += column->group_step;
+        column->word = 0;
+    }
+}
+
+static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox, int16_t *scratch,
+                               int32_t columns, int32_t column)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    column_bytes bytes;
+    int32_t fy;
+    int32_t fx;
+    int32_t c;
+    bytes.grouped = job->depth & ~3;
+    bytes.group = scratch + scratch_index(job, columns, column, 0);
+    bytes.tail = scratch + bytes.grouped * columns + column * (job->depth & 3);
+    bytes.group_step = 4 * columns;
+    bytes.offset = p->input_offset;
+    bytes.j = 0;
+    bytes.word = 0;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
+        const int32_t run = p->filter_w * channels;
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            const int8_t *row = job->input + md_tap_index(p, batch, oy, ox, fy, 0);
+            for (c = 0; c < run; ++c) {
+                push_byte(&bytes, row[c]);
+            }
+        }
+        return;
+    }
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
+            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+            for (c = 0; c < channels; ++c) {
+                push_byte(&bytes, first < 0 ? (int8_t)-p->input_offset : job->input[first + c]);
+            }
+        }
+    }
+}
+
+/* Column `column` of `columns` with the receptive field of output `pixel` of `batch`. */
+static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
+                                        int32_t columns, int32_t column)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel % p->output_w;
+    int32_t position = 0;
+    int32_t fy;
+    int32_t fx;
+    if ((p->input_c & 3) != 0) {
+        fill_column_values(job, batch, oy, ox, scratch, columns, column);
+        return;
+    }
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fx = 0; fx < p->filter_w; ++fx, position += p->input_c) {
+            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+            int16_t *words = scratch + scratch_index(job, columns, column, position);
+            if (first >= 0) {
+                fill_tap_words(job, first, words, 4 * columns);
+            } else {
+                fill_tap_zeros(p->input_c, words, 4 * columns);
+            }
+        }
+    }
+}
+
+/* sums {a.row_0, a.row_1, b.row_0, b.row_1} of the two interleaved columns a and b in `words`
+ * with two weight rows of `depth` values. Not inlined: the 4
+ * accumulators, 4 column words and 2 weight words then fit the registers. */
+MD_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
+                                    int32_t *sums)
+{
+    const int8_t *end = row_0 + (depth & ~3);
+    const int16_t *tail;
+    int32_t a0 = sums[0], a1 = sums[1], b0 = sums[2], b1 = sums[3];
+    int32_t t;
+    while (row_0 < end) {
+        /* GCC 12 spills in this loop whatever the C; written out it is 16 instructions for 16 MACs:
+         * both weight words post-incremented, each column's word pair one post-incremented LDRD
+         * into the same two registers, the odd weight pairs unpacked in place. */
+        uint32_t w0, w1, even_0, even_1, column_0, column_1;
+        __asm__("ldr %[w0], [%[row_0]], #4\n\t"
+                "ldr %[w1], [%[row_1]], #4\n\t"
+                "ldrd %[c0], %[c1], [%[words]], #8\n\t"
+                "sxtb16 %[e0], %[w0]\n\t"
+                "sxtb16 %[e1], %[w1]\n\t"
+                "sxtb16 %[w0], %[w0], ror #8\n\t"
+                "sxtb16 %[w1], %[w1], ror #8\n\t"
+                "smlad %[a0], %[c0], %[e0], %[a0]\n\t"
+                "smlad %[a1], %[c0], %[e1], %[a1]\n\t"
+                "smlad %[a0], %[c1], %[w0], %[a0]\n\t"
+                "smlad %[a1], %[c1], %[w1], %[a1]\n\t"
+                "ldrd %[c0], %[c1], [%[words]], #8\n\t"
+                "smlad %[b0], %[c0], %[e0], %[b0]\n\t"
+                "smlad %[b1], %[c0], %[e1], %[b1]\n\t"
+                "smlad %[b0], %[c1], %[w0], %[b0]\n\t"
+                "smlad %[b1], %[c1], %[w1], %[b1]"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words),
+                  [row_0] "+r"(row_0), [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(even_0),
+                  [e1] "=&r"(even_1), [c0] "=&r"(column_0), [c1] "=&r"(column_1)
+                :
+                : "memory");
+    }
+    tail = (const int16_t *)words;
+    for (t = 0; t < (depth & 3); ++t) {
+        a0 = md_wrap_add(a0, tail[t] * row_0[t]);
+        a1 = md_wrap_add(a1, tail[t] * row_1[t]);
+        b0 = md_wrap_add(b0, tail[(depth & 3) + t] * row_0[t]);
+        b1 = md_wrap_add(b1, tail[(depth & 3) + t] * row_1[t]);
+    }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = b0;
+    sums[3] = b1;
+}
+
+/* sums {a.row_0, a.row_1} of the single column a in `words` (a lone last pixel). */
+MD_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
+                                    int32_t *sums)
+{
+    const int8_t *end = row_0 + (depth & ~3);
+    const int16_t *tail;
+    int32_t a0 = sums[0], a1 = sums[1];
+    int32_t t;
+    while (row_0 < end) {
+        const uint32_t w0 = md_read32(row_0);
+        const uint32_t w1 = md_read32(row_1);
+        a0 = __smlad((int16x2_t)words[0], md_even_pair(w0), a0);
+        a1 = __smlad((int16x2_t)words[0], md_even_pair(w1), a1);
+        a0 = __smlad((int16x2_t)words[1], md_odd_pair(w0), a0);
+        a1 = __smlad((int16x2_t)words[1], md_odd_pair(w1), a1);
+        words += 2;
+        row_0 += 4;
+        row_1 += 4;
+    }
+    tail = (const int16_t *)words;
+    for (t = 0; t < (depth & 3); ++t) {
+        a0 = md_wrap_add(a0, tail[t] * row_0[t]);
+        a1 = md_wrap_add(a1, tail[t] * row_1[t]);
+    }
+    sums[0] = a0;
+    sums[1] = a1;
+}
+
+/* Every output channel of one pixel (out_b NULL) or two, from the filled scratch, two channels
+ * at a time: each channel's scale is loaded once for both pixels. An odd last channel is
+ * computed twice (its row repeated), written once. */
+static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
+                                           int8_t *out_b)
+{
+    const md_dsp_requant r = md_dsp_requant_of(NULL, job->multipliers, job->shifts, job->p->per_channel,
+                                                 job->p->output_offset, job->p->act_min, job->p->act_max);
+    const int32_t channels = job->p->output_c;
+    const int32_t depth = job->depth;
+    const int8_t *filter = job->filter;
+    const int32_t *bias = job->bias;
+    int32_t sums[4];
+    int32_t oc;
+    for (oc = 0; oc < channels; oc += 2) {
+        const int32_t next = oc + 1 < channels ? oc + 1 : oc;
+        const int32_t multiplier_0 = r.multipliers[oc * r.channel_step], shift_0 = r.shifts[oc * r.channel_step];
+        const int32_t multiplier_1 = r.multipliers[next * r.channel_step], shift_1 = r.shifts[next * r.channel_step];
+        sums[0] = sums[2] = bias ? bias[oc] : 0;
+        sums[1] = sums[3] = bias ? bias[next] : 0;
+        if (out_b) {
+            dot_2x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
+            out_b[oc] = (int8_t)md_requantize32(sums[2], multiplier_0, shift_0, r.offset, r.low, r.high);
+            out_b[next] = (int8_t)md_requantize32(sums[3], multiplier_1, shift_1, r.offset, r.low, r.high);
+        } else {
+            dot_1x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
+        }
+        out_a[oc] = (int8_t)md_requantize32(sums[0], multiplier_0, shift_0, r.offset, r.low, r.high);
+        out_a[next] = (int8_t)md_requantize32(sums[1], multiplier_1, shift_1, r.offset, r.low, r.high);
+    }
+}
+
+static void conv_s8_pairs(const conv_dsp_job *job, int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t pixels = p->output_h * p->output_w;
+    int32_t batch;
+    int32_t pixel;
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (pixel = 0; pixel < pixels; pixel += 2) {
+            int8_t *out_a = job->output + (batch * pixels + pixel) * p->output_c;
+            if (pixel + 1 < pixels) {
+                fill_column(job, batch, pixel, scratch, 2, 0);
+                fill_column(job, batch, pixel + 1, scratch, 2, 1);
+                compute_pixels(job, scratch, out_a, out_a + p->output_c);
+            } else {
+                fill_column(job, batch, pixel, scratch, 1, 0);
+                compute_pixels(job, scratch, out_a, NULL);
+            }
+        }
+    }
+}
+
+void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
+{
+    md_conv_run_portable(p, job, kernel, scratch);
+}
+
+md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+{
+    conv_dsp_job job;
+    if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
+        md_conv_int_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
+        return MD_OK;
+    }
+    job.p = p;
+    job.input = input;
+    job.filter = filter;
+    job.bias = bias;
+    job.multipliers = multipliers;
+    job.shifts = shifts;
+    job.output = output;
+    job.depth = p->filter_h * p->filter_w * p->input_c;
+    conv_s8_pairs(&job, scratch);
+    return MD_OK;
+}
+
+md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
+                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+{
+    md_conv_int_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+#endif /* MD_PATH_DSP */

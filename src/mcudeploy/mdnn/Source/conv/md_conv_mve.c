@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: CONV_2D for MVE (Helium) cores (see md_conv.h, md_mve.h).
+ *
+ * int8 with scratch, not grouped. The memory contract's unit is two output pixels (both receptive
+ * fields read before either is written); two consecutive units go together here: the receptive
+ * fields of four output pixels are copied as raw int8 columns (padding = the input zero point,
+ * which adds nothing once offset) into the scratch, which sized for two int16 columns holds four
+ * int8 ones, then every output channel of the four pixels is computed and written.
+ * - One output channel of four pixels per inner loop (a tail-predicated low-overhead loop): each
+ *   weight vector loaded feeds four VMLADAVA, and the four sums, one channel's, requantize as one
+ *   vector with that channel's scalars, stored 4 pixels apart.
+ * - The input offset comes in as bias + offset * sum(weights), computed once per call for up to
+ *   64 channels on the stack (or more in the scratch when it is free); past those, the loop sums
+ *   the weights alongside the products (one VADDVA per weight vector).
+ * - 1x1 stride-1 convolutions: the four pixels are one run of the input, interleaved by 16 bytes
+ *   when their depth is whole vectors (one pointer walks all four), read in place when the
+ *   output lies apart from the input; depths of at most 16 keep the columns in registers.
+ * Other cases (no scratch, groups) run the portable kernel.
+ */
+#include "md_conv_int.h"
+#include <stdint.h>
+
+#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
+#include "md_mve.h"
+
+MD_PATH_SYMBOL(md_path_conv_mve);
+
+#define MD_CONV_GROUP 4 /* output pixels computed together: two units of the contract */
+/* Output channels whose bias + offset * sum(weights) a call keeps on its stack (256 bytes) when the
+ * scratch has no room for them: their inner loops skip summing the weights. */
+#define MD_CONV_STACK_STARTS 64
+
+/* The per-channel loops are kept out of line (MD_NOINLINE), one per case, their flags constants
+ * once inlined (MD_ALWAYS_INLINE). */
+
+typedef struct {
+    const md_window_params *p;
+    const int8_t *input;
+    const int8_t *filter;
+    const int32_t *bias;   /* or NULL */
+    const int32_t *starts; /* bias + offset * sum(weights) of the first `folded` output channels */
+    int32_t folded;        /* the others: bias, and offset * sum(weights) summed in the loop */
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int8_t *output;
+    int32_t depth; /* filter_h * filter_w * input_c: one column, one filter */
+} conv_s8_job;
+
+/* Filter row fy of a receptive field into `row` (filter_w * input_c bytes); `pad` outside the image. */
+static void fill_row_s8(const conv_s8_job *job, const int8_t *image, const md_taps *taps, int32_t fy, int8_t *row)
+{
+    const md_window_params *p = job->p;
+    const int8_t pad = (int8_t)-p->input_offset;
+    const int32_t c = p->input_c;
+    int32_t fx;
+    if (fy < taps->y_first || fy >= taps->y_last || taps->x_first >= taps->x_last) {
+        md_mve_fill_s8(row, pad, p->filter_w * c);
+        return;
+    }
+    if (p->dilation_w == 1) { /* the taps inside the image are one run of the input row */
+        md_mve_fill_s8(row, pad, taps->x_first * c);
+        md_mve_copy_s8(row + taps->x_first * c, image + md_taps_pixel(p, taps, fy, taps->x_first) * c,
+                       (taps->x_last - taps->x_first) * c);
+        md_mve_fill_s8(row + taps->x_last * c, pad, (p->filter_w - taps->x_last) * c);
+        return;
+    }
+    for (fx = 0; fx < p->filter_w; ++fx) {
+        if (fx >= taps->x_first && fx < taps->x_last) {
+            md_mve_copy_s8(row + fx * c, image + md_taps_pixel(p, taps, fy, fx) * c, c);
+        } else {
+            md_mve_fill_s8(row + fx * c, pad, c);
+        }
+    }
+}
+
+static int is_pointwise(const md_window_params *p)
+{
+    return p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0;
+}
+
+/* Where output pixel `pixel` of `batch` reads a 1x1 unpadded convolution's input. */
+static const int8_t *pointwise_pixel(const conv_s8_job *job, int32_t batch, int32_t pixel)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel % p->output_w;
+    return job->input + ((batch * p->input_h + oy * p->stride_h) * p->input_w + ox * p->stride_w) * p->input_c;
+}
+
+/* `count` bytes from `from` to `to`: whole vectors unpredicated, then the tail. */
+static MD_ALWAYS_INLINE void copy_bytes(int8_t *to, const int8_t *from, int32_t count)
+{
+    for (; count >= 16; count -= 16) {
+        vstrbq_s8(to, vldrbq_s8(from));
+        to += 16;
+        from += 16;
+    }
+    if (count > 0) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)count);
+        vstrbq_p_s8(to, vldrbq_z_s8(from, lanes), lanes);
+    }
+}
+
+/* The receptive field of output pixel `pixel` of `batch` into `column`: a window inside the image
+ * (undilated along a row) is filter_h runs of the input, others go tap row by tap row. */
+MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int8_t *column)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel % p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    const int32_t row_bytes = p->filter_w * p->input_c;
+    const int8_t *image = job->input + batch * p->input_h * p->input_w * p->input_c;
+    md_taps taps;
+    int32_t fy;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) {
+        const int8_t *from = image + (y0 * p->input_w + x0) * p->input_c;
+        const int32_t step = p->dilation_h * p->input_w * p->input_c;
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            copy_bytes(column, from, row_bytes);
+            column += row_bytes;
+            from += step;
+        }
+        return;
+    }
+    taps = md_window_taps(p, oy, ox);
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        fill_row_s8(job, image, &taps, fy, column + fy * row_bytes);
+    }
+}
+
+/* sum((x_j[k] + offset) * w[k]) over k < n for four inputs x_0 .. x_3 (`interleaved`: from x_0,
+ * 16 bytes of each in turn), as one vector, each starting from `start` (bias, or bias + offset *
+ * sum(w) when not `summing`). */
+#if defined(__GNUC__)
+/* A tail-predicated low-overhead loop (WLSTP/LETP: the last, partial vector predicated without a
+ * VCTP), which GCC 12 does not generate: the loop is one weight load and per input one load and one
+ * VMLADAVA (whose accumulators must be even registers: constraint Te). The loop exit restores
+ * LTPSIZE (no predication after it); n >= 1 here. "memory": the loop reads the inputs and weights,
+ * and the outputs stored between two calls may overlap the inputs. */
+#define MD_CONV_DOT4_LOOP(SUM)                                                                       \
+    "wlstp.8 lr, %[n], 2f\n"                                                                         \
+    "1:\n"                                                                                           \
+    "vldrb.8 q0, [%[w]], #16\n"                                                                      \
+    "vldrb.8 q1, [%[x0]], #16\n"                                                                     \
+    "vmladava.s8 %[s0], q1, q0\n"                                                                    \
+    "vldrb.8 q1, [%[x1]], #16\n"                                                                     \
+    "vmladava.s8 %[s1], q1, q0\n"                                                                    \
+    "vldrb.8 q1, [%[x2]], #16\n"                                                                     \
+    "vmladava.s8 %[s2], q1, q0\n"                                                                    \
+    "vldrb.8 q1, [%[x3]], #16\n"                                                                     \
+    "vmladava.s8 %[s3], q1, q0\n" SUM "letp lr, 1b\n"                                                \
+    "2:\n"
+
+/* The same over four columns interleaved by 16 bytes (see interleave): one input pointer. */
+#define MD_CONV_DOT4_INTERLEAVED_LOOP(SUM)                                                           \
+    "wlstp.8 lr, %[n], 2f\n"                                                                         \
+    "1:\n"                                                                                           \
+    "vldrb.8 q0, [%[w]], #16\n"                                                                      \
+    "vldrb.8 q1, [%[x0]], #16\n"                                                                     \
+    "vmladava.s8 %[s0], q1, q0\n"                                                                    \
+    "vldrb.8 q1, [%[x0]], #16\n"                                                                     \
+    "vmladava.s8 %[s1], q1, q0\n"                                                                    \
+    "vldrb.8 q1, [%[x0]], #16\n"                                                                     \
+    "vmladava.s8 %[s2], q1, q0\n"                                                                    \
+    "vldrb.8 q1, [%[x0]], #16\n"                                                                     \
+    "vmladava.s8 %[s3], q1, q0\n" SUM "letp lr, 1b\n"                                                \
+    "2:\n"
+
+static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                const int8_t *x3, const int8_t *w, int32_t n, int summing, int32_t offset,
+                                int32_t start)
+{
+    int32_t s0 = start;
+    int32_t s1 = start;
+    int32_t s2 = start;
+    int32_t s3 = start;
+    int32_t w_sum = 0;
+    int32x4_t sums;
+    if (interleaved && summing) {
+        __asm__ volatile(MD_CONV_DOT4_INTERLEAVED_LOOP("vaddva.s8 %[ws], q0\n")
+                         : [s0] "+Te"(s0), [s1] "+Te"(s1), [s2] "+Te"(s2), [s3] "+Te"(s3), [ws] "+Te"(w_sum),
+                           [x0] "+r"(x0), [w] "+r"(w)
+                         : [n] "r"(n)
+                         : "q0", "q1", "lr", "memory");
+    } else if (interleaved) {
+        __asm__ volatile(MD_CONV_DOT4_INTERLEAVED_LOOP("")
+                         : [s0] "+Te"(s0), [s1] "+Te"(s1), [s2] "+Te"(s2), [s3] "+Te"(s3), [x0] "+r"(x0),
+                           [w] "+r"(w)
+                         : [n] "r"(n)
+                         : "q0", "q1", "lr", "memory");
+    } else if (summing) {
+        __asm__ volatile(MD_CONV_DOT4_LOOP("vaddva.s8 %[ws], q0\n")
+                         : [s0] "+Te"(s0), [s1] "+Te"(s1), [s2] "+Te"(s2), [s3] "+Te"(s3), [ws] "+Te"(w_sum),
+                           [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [w] "+r"(w)
+                         : [n] "r"(n)
+                         : "q0", "q1", "lr", "memory");
+    } else {
+        __asm__ volatile(MD_CONV_DOT4_LOOP("")
+                         : [s0] "+Te"(s0), [s1] "+Te"(s1), [s2] "+Te"(s2), [s3] "+Te"(s3), [x0] "+r"(x0),
+                           [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [w] "+r"(w)
+                         : [n] "r"(n)
+                         : "q0", "q1", "lr", "memory");
+    }
+    sums = md_mve_vector4(s0, s1, s2, s3);
+    if (summing) {
+        sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
+    }
+    return sums;
+}
+#else
+/* Whole vectors first, then the tail (a predicate kept out of the main loop keeps it short);
+ * interleaved columns (n a multiple of 16) are four columns 16 bytes apart, advancing by 64. */
+static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                const int8_t *x3, const int8_t *w, int32_t n, int summing, int32_t offset,
+                                int32_t start)
+{
+    const int32_t step = interleaved ? 64 : 16;
+    int32_t s0 = start;
+    int32_t s1 = start;
+    int32_t s2 = start;
+    int32_t s3 = start;
+    int32_t w_sum = 0;
+    int32_t i;
+    int32x4_t sums;
+    for (i = n >> 4; i > 0; --i) {
+        const int8x16_t wv = vldrbq_s8(w);
+        s0 = vmladavaq_s8(s0, vldrbq_s8(x0), wv);
+        s1 = vmladavaq_s8(s1, vldrbq_s8(x1), wv);
+        s2 = vmladavaq_s8(s2, vldrbq_s8(x2), wv);
+        s3 = vmladavaq_s8(s3, vldrbq_s8(x3), wv);
+        if (summing) {
+            w_sum = vaddvaq_s8(w_sum, wv);
+        }
+        x0 += step;
+        x1 += step;
+        x2 += step;
+        x3 += step;
+        w += 16;
+    }
+    if (n & 15) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)(n & 15));
+        const int8x16_t wv = vldrbq_z_s8(w, lanes);
+        s0 = vmladavaq_s8(s0, vldrbq_z_s8(x0, lanes), wv);
+        s1 = vmladavaq_s8(s1, vldrbq_z_s8(x1, lanes), wv);
+        s2 = vmladavaq_s8(s2, vldrbq_z_s8(x2, lanes), wv);
+        s3 = vmladavaq_s8(s3, vldrbq_z_s8(x3, lanes), wv);
+        if (summing) {
+            w_sum = vaddvaq_s8(w_sum, wv);
+        }
+    }
+    sums = md_mve_vector4(s0, s1, s2, s3);
+    if (summing) {
+        sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
+    }
+    return sums;
+}
+#endif
+
+/* How one output channel of up to four pixels is requantized and stored. */
+typedef struct {
+    int32_t output_offset;
+    int32_t per_channel; /* a mask: channel c's multiplier and shift at c & it */
+    int32x4_t low, high;
+    uint32x4_t lane_out; /* the pixels' offsets in the output */
+    mve_pred16_t lanes;  /* the pixels there are */
+} group_store;
+
+static MD_ALWAYS_INLINE group_store group_store_of(const md_window_params *p, int32_t count)
+{
+    group_store g;
+    g.output_offset = p->output_offset;
+    g.per_channel = p->per_channel ? -1 : 0;
+    g.low = vdupq_n_s32(md_max_i32(p->act_min, INT8_MIN));
+    g.high = vdupq_n_s32(md_min_i32(p->act_max, INT8_MAX));
+    g.lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->output_c);
+    g.lanes = vctp32q((uint32_t)count);
+    return g;
+}
+
+/* Channel c of the pixels from their sums, into `out` (the first pixel's outputs). */
+static MD_ALWAYS_INLINE void store_group_channel(const conv_s8_job *job, const group_store *g, int32x4_t sums,
+                                         int32_t c, int8_t *out)
+{
+    const int32_t q = c & g->per_channel;
+    sums = vaddq_n_s32(md_mve_mbqm_n(sums, job->multipliers[q], job->shifts[q]), g->output_offset);
+    vstrbq_scatter_offset_p_s32(out + c, g->lane_out, vminq_s32(vmaxq_s32(sums, g->low), g->high), g->lanes);
+}
+
+/* Output channels first .. last - 1 of the `count` (1 to 4) output pixels from `pixel` (global
+ * index) on, read from x_0 .. x_3 (the inputs past count repeat the last one, sums discarded). */
+static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, int interleaved, const int8_t *const *x,
+                                    int32_t count, int32_t pixel, int32_t first, int32_t last)
+{
+    const md_window_params *p = job->p;
+    const int32_t n = job->depth;
+    const int32_t offset = p->input_offset;
+    const group_store g = group_store_of(p, count);
+    const int8_t *x0 = x[0];
+    const int8_t *x1 = x[1];
+    const int8_t *x2 = x[2];
+    const int8_t *x3 = x[3];
+    const int8_t *w = job->filter + first * n;
+    static const int32_t no_bias = 0;
+    /* the sums start from the starts, or from the bias when summing (none: 0 for every channel) */
+    const int32_t *start = summing ? (job->bias ? job->bias : &no_bias) : job->starts;
+    const int32_t start_mask = summing && !job->bias ? 0 : -1;
+    int8_t *out = job->output + pixel * p->output_c;
+    int32_t c;
+    for (c = first; c < last; ++c) {
+        const int32x4_t sums = dot4(interleaved, x0, x1, x2, x3, w, n, summing, offset, start[c & start_mask]);
+        store_group_channel(job, &g, sums, c, out);
+        w += n;
+    }
+}
+
+/* compute_group for a depth of at most 16: the four columns stay in registers, one vector each,
+ * and each channel costs one weight load, four VMLADAVA and its requantization. */
+static MD_ALWAYS_INLINE void compute_short(const conv_s8_job *job, int summing, const int8_t *const *x, int32_t count,
+                                    int32_t pixel, int32_t first, int32_t last)
+{
+    const md_window_params *p = job->p;
+    const int32_t n = job->depth;
+    const int32_t offset = p->input_offset;
+    const group_store g = group_store_of(p, count);
+    const mve_pred16_t depth = vctp8q((uint32_t)n);
+    const int8x16_t x0 = vldrbq_z_s8(x[0], depth);
+    const int8x16_t x1 = vldrbq_z_s8(x[1], depth);
+    const int8x16_t x2 = vldrbq_z_s8(x[2], depth);
+    const int8x16_t x3 = vldrbq_z_s8(x[3], depth);
+    const int32_t *bias = job->bias;
+    const int32_t *starts = job->starts;
+    const int8_t *w = job->filter + first * n;
+    int8_t *out = job->output + pixel * p->output_c;
+    int32_t c;
+    for (c = first; c < last; ++c) {
+        const int8x16_t wv = vldrbq_z_s8(w, depth);
+        const int32_t start =
+            summing ? md_wrap_add(bias ? bias[c] : 0, md_wrap_mul(offset, vaddvq_s8(wv))) : starts[c];
+        int32x4_t sums = vdupq_n_s32(vmladavaq_s8(start, x0, wv));
+        sums = vsetq_lane_s32(vmladavaq_s8(start, x1, wv), sums, 1);
+        sums = vsetq_lane_s32(vmladavaq_s8(start, x2, wv), sums, 2);
+        sums = vsetq_lane_s32(vmladavaq_s8(start, x3, wv), sums, 3);
+        store_group_channel(job, &g, sums, c, out);
+        w += n;
+    }
+}
+
+MD_NOINLINE static void compute_short_folded(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+                                                int32_t pixel)
+{
+    compute_short(job, 0, x, count, pixel, 0, job->folded);
+}
+
+MD_NOINLINE static void compute_short_summing(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+                                                 int32_t pixel)
+{
+    compute_short(job, 1, x, count, pixel, job->folded, job->p->output_c);
+}
+
+/* The channels whose starts are folded, then the others, summing. */
+MD_NOINLINE static void compute_folded(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+                                          int32_t pixel)
+{
+    compute_group(job, 0, 0, x, count, pixel, 0, job->folded);
+}
+
+MD_NOINLINE static void compute_summing(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+                                           int32_t pixel)
+{
+    compute_group(job, 1, 0, x, count, pixel, job->folded, job->p->output_c);
+}
+
+MD_NOINLINE static void compute_folded_interleaved(const conv_s8_job *job, const int8_t *const *x, int32_t count,
+                                                      int32_t pixel)
+{
+    compute_group(job, 0, 1, x, count, pixel, 0, job->folded);
+}
+
+MD_NOINLINE static void compute_summing_interleaved(const conv_s8_job *job, const int8_t *const *x,
+                                                       int32_t count, int32_t pixel)
+{
+    compute_group(job, 1, 1, x, count, pixel, job->folded, job->p->output_c);
+}
+
+/* The `count` pixels from `from` (`channels` bytes each, a multiple of 16) into `to` interleaved:
+ * bytes 16k .. 16k + 15 of pixel j at to + 16 * (4k + j), so that one pointer walks all four. */
+static void interleave(int8_t *to, const int8_t *from, int32_t count, int32_t channels)
+{
+    int32_t j;
+    int32_t k;
+    for (j = 0; j < count; ++j) {
+        for (k = 0; k < channels; k += 16) {
+            vstrbq_s8(to + 4 * k + 16 * j, vldrbq_s8(from + j * channels + k));
+        }
+    }
+}
+
+/* The receptive field of output pixel `pixel` of `batch` as column j of four interleaved ones
+ * (input_c a multiple of 16: every tap is whole vectors): padding taps hold the zero point. */
+MD_NOINLINE static void fill_interleaved_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int32_t j,
+                                               int8_t *columns)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel % p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    const int8_t *image = job->input + batch * p->input_h * p->input_w * p->input_c;
+    const int8x16_t pad = vdupq_n_s8((int8_t)-p->input_offset);
+    int8_t *to = columns + 16 * j;
+    md_taps taps;
+    int32_t fy;
+    int32_t fx;
+    int32_t k;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) { /* inside: filter_h runs of the input */
+        const int32_t row_bytes = p->filter_w * p->input_c;
+        const int8_t *from = image + (y0 * p->input_w + x0) * p->input_c;
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            for (k = 0; k < row_bytes; k += 16) {
+                vstrbq_s8(to, vldrbq_s8(from + k));
+                to += 64;
+            }
+            from += p->dilation_h * p->input_w * p->input_c;
+        }
+        return;
+    }
+    taps = md_window_taps(p, oy, ox);
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
+            const int inside = fy >= taps.y_first && fy < taps.y_last && fx >= taps.x_first && fx < taps.x_last;
+            const int8_t *from = inside ? image + md_taps_pixel(p, &taps, fy, fx) * p->input_c : NULL;
+            for (k = 0; k < p->input_c; k += 16) {
+                vstrbq_s8(to, inside ? vldrbq_s8(from + k) : pad);
+                to += 64;
+            }
+        }
+    }
+}
+
+/* The sum of the weights of output channel c. */
+static int32_t weight_sum(const conv_s8_job *job, int32_t c)
+{
+    const int8_t *w = job->filter + c * job->depth;
+    int32_t sum = 0;
+    int32_t i;
+    for (i = 0; i < job->depth; i += 16) {
+        sum = vaddvaq_s8(sum, vldrbq_z_s8(w + i, vctp8q((uint32_t)(job->depth - i))));
+    }
+    return sum;
+}
+
+/* bias + offset * sum(weights) of the first output channels, as many as fit, into the memory from
+ * `free` to `end` (word aligned). */
+static void fold_into(conv_s8_job *job, int8_t *free, const int8_t *end)
+{
+    const uintptr_t words = ((uintptr_t)free + 3u) & ~(uintptr_t)3u;
+    const int32_t room = words < (uintptr_t)end ? (int32_t)(((uintptr_t)end - words) / 4u) : 0;
+    const int32_t channels = md_min_i32(job->p->output_c, room);
+    int32_t *starts = (int32_t *)words;
+    int32_t c;
+    if (channels == 0) {
+        return;
+    }
+    for (c = 0; c < channels; ++c) {
+        starts[c] = md_wrap_add(job->bias ? job->bias[c] : 0, md_wrap_mul(job->p->input_offset, weight_sum(job, c)));
+    }
+    job->starts = starts;
+    job->folded = channels;
+}
+
+/* A 1x1 unpadded convolution reads its pixels in place when the output cannot overwrite them. */
+static int reads_in_place(const md_window_params *p, const int8_t *input, const int8_t *output)
+{
+    const uintptr_t in = (uintptr_t)input;
+    const uintptr_t out = (uintptr_t)output;
+    const uintptr_t in_bytes = (uintptr_t)(p->batches * p->input_h * p->input_w * p->input_c);
+    const uintptr_t out_bytes = (uintptr_t)(p->batches * p->output_h * p->output_w * p->output_c);
+    return is_pointwise(p) && (out + out_bytes <= in || in + in_bytes <= out);
+}
+
+static void conv_s8_groups(conv_s8_job *job, int8_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t pixels = p->output_h * p->output_w;
+    const int8_t *end = scratch + (pixels > 1 ? 2 : 1) * job->depth * 2;
+    /* input pixel = output pixel */
+    const int contiguous = is_pointwise(p) && p->stride_h == 1 && p->stride_w == 1;
+    /* four whole-vector columns fit the scratch interleaved (it holds four columns when pixels > 1) */
+    const int interleaved = p->input_c % 16 == 0 && job->depth > 16 && pixels > 1;
+    const int in_place = !interleaved && reads_in_place(p, job->input, job->output);
+    const int8_t *x[MD_CONV_GROUP];
+    int32_t batch;
+    int32_t pixel;
+    int32_t count;
+    int32_t j;
+    int32_t stack_starts[MD_CONV_STACK_STARTS];
+    /* the scratch (free when in place) or the stack, whichever holds more channels */
+    if (in_place && end - scratch >= (int32_t)sizeof stack_starts + 3) {
+        fold_into(job, scratch, end);
+    } else {
+        fold_into(job, (int8_t *)stack_starts, (const int8_t *)(stack_starts + MD_CONV_STACK_STARTS));
+    }
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (pixel = 0; pixel < pixels; pixel += MD_CONV_GROUP) {
+            count = md_min_i32(MD_CONV_GROUP, pixels - pixel);
+            if (interleaved) {
+                if (contiguous) {
+                    interleave(scratch, job->input + (batch * pixels + pixel) * p->input_c, count, p->input_c);
+                } else {
+                    for (j = 0; j < count; ++j) {
+                        fill_interleaved_s8(job, batch, pixel + j, j, scratch);
+                    }
+                }
+                x[0] = scratch;
+                if (job->folded > 0) {
+                    compute_folded_interleaved(job, x, count, batch * pixels + pixel);
+                }
+                if (job->folded < p->output_c) {
+                    compute_summing_interleaved(job, x, count, batch * pixels + pixel);
+                }
+                continue;
+            }
+            if (contiguous) { /* the group's pixels are one run of the input */
+                const int8_t *run = job->input + (batch * pixels + pixel) * p->input_c;
+                if (!in_place) {
+                    copy_bytes(scratch, run, count * p->input_c);
+                    run = scratch;
+                }
+                for (j = 0; j < count; ++j) {
+                    x[j] = run + j * p->input_c;
+                }
+            }
+            for (j = contiguous ? count : 0; j < count; ++j) {
+                if (in_place) {
+                    x[j] = pointwise_pixel(job, batch, pixel + j);
+                } else {
+                    fill_column_s8(job, batch, pixel + j, scratch + j * job->depth);
+                    x[j] = scratch + j * job->depth;
+                }
+            }
+            for (; j < MD_CONV_GROUP; ++j) {
+                x[j] = x[count - 1];
+            }
+            /* x: copies, or in place apart from the output: the first channels' writes change none */
+            if (job->folded > 0) {
+                (job->depth <= 16 ? compute_short_folded : compute_folded)(job, x, count, batch * pixels + pixel);
+            }
+            if (job->folded < p->output_c) {
+                (job->depth <= 16 ? compute_short_summing : compute_summing)(job, x, count, batch * pixels + pixel);
+            }
+        }
+    }
+}
+
+void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
+{
+    md_conv_run_portable(p, job, kernel, scratch);
+}
+
+md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+{
+    if (scratch && p->filter_c == p->input_c) {
+        conv_s8_job job;
+        job.p = p;
+        job.input = input;
+        job.filter = filter;
+        job.bias = bias;
+        job.starts = NULL;
+        job.folded = 0;
+        job.multipliers = multipliers;
+        job.shifts = shifts;
+        job.output = output;
+        job.depth = p->filter_h * p->filter_w * p->input_c;
+        conv_s8_groups(&job, (int8_t *)scratch);
+        return MD_OK;
+    }
+    md_conv_int_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
+                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+{
+    md_conv_int_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+#endif /* MD_PATH_MVE */

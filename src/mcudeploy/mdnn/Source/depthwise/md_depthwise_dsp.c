@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: DEPTHWISE_CONV_2D for cores with the DSP extension (see md_depthwise.h).
+ *
+ * int8, in the loop order the memory contract declares:
+ * - copied planes (with scratch): channel c is copied into a plane padded with the input zero
+ *   point (a padding value plus the input offset is 0, so it adds nothing) and every window lies
+ *   inside. Undilated 3x3 windows read each filter row as one word of the plane (SXTAB16 adds the
+ *   input offset while unpacking, two SMLAD per row); at stride 1 the same word serves the next
+ *   output too, its weights one byte on (SMLADX). Other windows take every tap.
+ * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
+ *   weights per tap, written as one word once their windows are read; with a depth multiplier
+ *   (a multiple of 4), four outputs of one input channel at a time, the value shared.
+ * Other cases run the portable kernel.
+ */
+#include "md_depthwise_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
+#include "md_dsp.h"
+
+MD_PATH_SYMBOL(md_path_depthwise_dsp);
+
+/* The requantization of one output channel (its bias is where its sums start). */
+typedef struct {
+    int32_t bias, multiplier, shift, offset, low, high;
+} dw_requant;
+
+static dw_requant channel_requant(const depthwise_int_job *job, int32_t channel)
+{
+    const md_window_params *p = job->p;
+    const int32_t q = p->per_channel ? channel : 0;
+    dw_requant r;
+    r.bias = job->bias ? ((const int32_t *)job->bias)[channel] : 0;
+    r.multiplier = job->multipliers[q];
+    r.shift = job->shifts[q];
+    r.offset = p->output_offset;
+    r.low = p->act_min;
+    r.high = p->act_max;
+    return r;
+}
+
+static inline int8_t requantize(const dw_requant *r, int32_t sum)
+{
+    return (int8_t)md_requantize32(sum, r->multiplier, r->shift, r->offset, r->low, r->high);
+}
+
+static inline uint32_t offset_pair(const md_window_params *p)
+{
+    return ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
+}
+
+/* ------------------------------------------------------------------ streaming */
+
+/* The taps of one output pixel's window inside the image, for channel 0: the first value and
+ * weight, the steps between columns and rows of each, and the counts (0 in the padding). */
+typedef struct {
+    const int8_t *values;
+    const int8_t *weights;
+    int32_t rows, columns;
+    int32_t value_column_step, value_row_step;
+    int32_t weight_column_step, weight_row_step;
+} dw_pixel;
+
+static dw_pixel pixel_taps(const depthwise_int_job *job, const int8_t *image, int32_t oy, int32_t ox)
+{
+    const md_window_params *p = job->p;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    dw_pixel px;
+    px.value_column_step = p->dilation_w * p->input_c;
+    px.value_row_step = p->dilation_h * p->input_w * p->input_c;
+    px.weight_column_step = p->output_c;
+    px.weight_row_step = p->filter_w * p->output_c;
+    if (y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + (p->filter_w - 1) * p->dilation_w < p->input_w) { /* the usual case: the whole window */
+        px.rows = p->filter_h;
+        px.columns = p->filter_w;
+        px.values = image + (y0 * p->input_w + x0) * p->input_c;
+        px.weights = job->filter;
+    } else {
+        const md_taps taps = md_window_taps(p, oy, ox);
+        px.rows = md_max_i32(taps.y_last - taps.y_first, 0);
+        px.columns = px.rows ? md_max_i32(taps.x_last - taps.x_first, 0) : 0;
+        px.rows = px.columns ? px.rows : 0;
+        px.values = image + (px.rows ? md_taps_pixel(p, &taps, taps.y_first, taps.x_first) * p->input_c : 0);
+        px.weights = job->filter + (px.rows ? (taps.y_first * p->filter_w + taps.x_first) * p->output_c : 0);
+    }
+    return px;
+}
+
+/* The sums of four adjacent channels. */
+typedef struct {
+    int32_t s0, s1, s2, s3;
+} dw_quad;
+
+/* One tap of channels c .. c + 3: one word of values and one of weights, unpacked by SXTAB16
+ * with the input offset added in the same instruction, then one 16x16 MAC per channel
+ * (SMLABB/SMLATT wrap like the int32 sum). */
+static inline dw_quad quad_mac(dw_quad acc, const int8_t *value, const int8_t *weight, uint32_t offsets)
+{
+    const uint32_t values = md_read32(value);
+    const uint32_t weights = md_read32(weight);
+    const int16x2_t even = md_even_pair_add((int16x2_t)offsets, values);
+    const int16x2_t odd = md_odd_pair_add((int16x2_t)offsets, values);
+    const int16x2_t weights_even = md_even_pair(weights);
+    const int16x2_t weights_odd = md_odd_pair(weights);
+    acc.s0 = __smlabb((int32_t)even, (int32_t)weights_even, acc.s0);
+    acc.s2 = __smlatt((int32_t)even, (int32_t)weights_even, acc.s2);
+    acc.s1 = __smlabb((int32_t)odd, (int32_t)weights_odd, acc.s1);
+    acc.s3 = __smlatt((int32_t)odd, (int32_t)weights_odd, acc.s3);
+    return acc;
+}
+
+/* Sums of channels c .. c + 3 over the pixel's taps, from their biases; rows of 3 taps unrolled. */
+static inline dw_quad quad_sums(const dw_pixel *px, int32_t c, dw_quad acc, uint32_t offsets)
+{
+    const int8_t *value = px->values + c;
+    const int8_t *weight = px->weights + c;
+    const int32_t value_step = px->value_column_step;
+    const int32_t weight_step = px->weight_column_step;
+    int32_t fy;
+    int32_t fx;
+    for (fy = 0; fy < px->rows; ++fy) {
+        if (px->columns == 3) {
+            acc = quad_mac(acc, value, weight, offsets);
+            acc = quad_mac(acc, value + value_step, weight + weight_step, offsets);
+            acc = quad_mac(acc, value + 2 * value_step, weight + 2 * weight_step, offsets);
+        } else {
+            for (fx = 0; fx < px->columns; ++fx) {
+                acc = quad_mac(acc, value + fx * value_step, weight + fx * weight_step, offsets);
+            }
+        }
+        value += px->value_row_step;
+        weight += px->weight_row_step;
+    }
+    return acc;
+}
+
+/* quad_sums over a whole undilated 3x3 window: the steps are the channel count and the row
+ * length, fewer registers than the general walk. */
+static inline dw_quad quad_sums_3x3(const int8_t *value, const int8_t *weight, int32_t channels, int32_t row_step,
+                                    dw_quad acc, uint32_t offsets)
+{
+    int32_t fy;
+    for (fy = 0; fy < 3; ++fy, value += row_step, weight += 3 * channels) {
+        acc = quad_mac(acc, value, weight, offsets);
+        acc = quad_mac(acc, value + channels, weight + channels, offsets);
+        acc = quad_mac(acc, value + 2 * channels, weight + 2 * channels, offsets);
+    }
+    return acc;
+}
+
+/* The sum of channel c over the pixel's taps, from its bias. */
+static int32_t single_sum(const dw_pixel *px, int32_t c, int32_t sum, int32_t offset)
+{
+    int32_t fy;
+    int32_t fx;
+    for (fy = 0; fy < px->rows; ++fy) {
+        const int8_t *value = px->values + fy * px->value_row_step + c;
+        const int8_t *weight = px->weights + fy * px->weight_row_step + c;
+        for (fx = 0; fx < px->columns; ++fx) {
+            sum = md_wrap_add(sum, (value[fx * px->value_column_step] + offset) * weight[fx * px->weight_column_step]);
+        }
+    }
+    return sum;
+}
+
+static md_dsp_requant layer_requant(const depthwise_int_job *job)
+{
+    const md_window_params *p = job->p;
+    return md_dsp_requant_of((const int32_t *)job->bias, job->multipliers, job->shifts, p->per_channel,
+                             p->output_offset, p->act_min, p->act_max);
+}
+
+/* The sums of channels c .. c + 3 from their biases. */
+static inline dw_quad quad_biases(const md_dsp_requant *layer, int32_t c)
+{
+    const dw_quad quad = {md_dsp_bias(layer, c), md_dsp_bias(layer, c + 1), md_dsp_bias(layer, c + 2),
+                          md_dsp_bias(layer, c + 3)};
+    return quad;
+}
+
+/* Channels c .. c + 3 from their sums, as one word of int8 outputs. */
+static inline uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad)
+{
+    return ((uint32_t)md_dsp_requantize(layer, c, quad.s0) & 0xFFu) |
+           (((uint32_t)md_dsp_requantize(layer, c + 1, quad.s1) & 0xFFu) << 8) |
+           (((uint32_t)md_dsp_requantize(layer, c + 2, quad.s2) & 0xFFu) << 16) |
+           ((uint32_t)md_dsp_requantize(layer, c + 3, quad.s3) << 24);
+}
+
+/* One output pixel: four channels at a time, each written as one word once its windows are
+ * read, then the rest one by one. */
+static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_pixel *px,
+                                         int8_t *out)
+{
+    const int32_t channels = job->p->input_c;
+    const uint32_t offsets = offset_pair(job->p);
+    const int whole_3x3 = px->rows == 3 && px->columns == 3 && px->value_column_step == channels;
+    int32_t c;
+    for (c = 0; c + 4 <= channels; c += 4) {
+        dw_quad quad = quad_biases(layer, c);
+        if (whole_3x3) {
+            quad = quad_sums_3x3(px->values + c, px->weights + c, channels, px->value_row_step, quad, offsets);
+        } else {
+            quad = quad_sums(px, c, quad, offsets);
+        }
+        md_write32(out + c, quad_word(layer, c, quad));
+    }
+    for (; c < channels; ++c) {
+        out[c] = (int8_t)md_dsp_requantize(layer, c, single_sum(px, c, md_dsp_bias(layer, c), job->p->input_offset));
+    }
+}
+
+/* The sums of output channels oc .. oc + 3, all fed by the value of channel c under each tap:
+ * the value (plus the input offset) in both halves meets the two halves of each weight pair. */
+static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc, dw_quad acc, int32_t offset)
+{
+    int32_t fy;
+    int32_t fx;
+    for (fy = 0; fy < px->rows; ++fy) {
+        const int8_t *value = px->values + fy * px->value_row_step + c;
+        const int8_t *weight = px->weights + fy * px->weight_row_step + oc;
+        for (fx = 0; fx < px->columns; ++fx, value += px->value_column_step, weight += px->weight_column_step) {
+            const int32_t both = (int32_t)(((uint32_t)(*value + offset) & 0xFFFFu) * 0x10001u);
+            const uint32_t weights = md_read32(weight);
+            const int16x2_t weights_even = md_even_pair(weights);
+            const int16x2_t weights_odd = md_odd_pair(weights);
+            acc.s0 = __smlabb(both, (int32_t)weights_even, acc.s0);
+            acc.s2 = __smlatt(both, (int32_t)weights_even, acc.s2);
+            acc.s1 = __smlabb(both, (int32_t)weights_odd, acc.s1);
+            acc.s3 = __smlatt(both, (int32_t)weights_odd, acc.s3);
+        }
+    }
+    return acc;
+}
+
+/* One output pixel of a depth multiplier m (a multiple of 4, at most MD_DEPTHWISE_CHUNK): for each
+ * input channel, its m outputs four at a time, all computed before any is written. */
+static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                    const dw_pixel *px, int8_t *out)
+{
+    const int32_t channels = job->p->input_c;
+    const int32_t multiplier = job->p->output_c / channels;
+    const int32_t offset = job->p->input_offset;
+    uint32_t words[MD_DEPTHWISE_CHUNK / 4];
+    int32_t c;
+    int32_t k;
+    for (c = 0; c < channels; ++c) {
+        for (k = 0; k < multiplier; k += 4) {
+            const int32_t oc = c * multiplier + k;
+            dw_quad quad = quad_biases(layer, oc);
+            quad = quad_sums_shared(px, c, oc, quad, offset);
+            words[k / 4] = quad_word(layer, oc, quad);
+        }
+        for (k = 0; k < multiplier; k += 4) {
+            md_write32(out + c * multiplier + k, words[k / 4]);
+        }
+    }
+}
+
+/* Pixel by pixel; within a pixel, output channels are written after their windows are read, as
+ * the streaming contract requires. */
+static void stream_s8(const depthwise_int_job *job, const int8_t *input)
+{
+    const md_window_params *p = job->p;
+    const md_dsp_requant layer = layer_requant(job);
+    int8_t *out = (int8_t *)job->output;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                const dw_pixel px = pixel_taps(job, image, oy, ox);
+                if (p->output_c == p->input_c) {
+                    stream_pixel(job, &layer, &px, out);
+                } else {
+                    stream_pixel_multiplier(job, &layer, &px, out);
+                }
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ padded planes */
+
+/* A channel plane with its padding: `width` bytes a row. */
+typedef struct {
+    int8_t *bytes;
+    int32_t rows, width;
+} dw_plane;
+
+static dw_plane padded_plane(const md_window_params *p, int8_t *scratch)
+{
+    dw_plane plane;
+    plane.bytes = scratch;
+    plane.rows = md_padded_extent(p->input_h, p->output_h, p->stride_h, p->pad_top, p->filter_h, p->dilation_h);
+    plane.width = md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
+    return plane;
+}
+
+/* Channel c of an image into the plane's inside; the padding keeps what the layer set there. */
+static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
+{
+    /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
+    const int32_t height = p->input_h;
+    const int32_t columns = p->input_w;
+    const int32_t channels = p->input_c;
+    const int32_t width = plane->width;
+    const int8_t *source = image + c;
+    int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
+    int32_t y;
+    int32_t x;
+    for (y = 0; y < height; ++y, row += width) {
+        for (x = 0; x < columns; ++x, source += channels) {
+            row[x] = *source;
+        }
+    }
+}
+
+static inline int32_t halfword_pair(int32_t low, int32_t high)
+{
+    return (int32_t)(((uint32_t)low & 0xFFFFu) | ((uint32_t)high << 16));
+}
+
+/* One channel's 3x3 weights as the SMLAD pairs of the word {x0, x1, x2, x3} read at a window's
+ * first tap of each row: even {w0, w2}, odd {w1, 0}. */
+typedef struct {
+    int32_t even[3], odd[3];
+} dw_filter_3x3;
+
+static dw_filter_3x3 filter_3x3(const int8_t *weights, int32_t step)
+{
+    dw_filter_3x3 f;
+    int32_t fy;
+    for (fy = 0; fy < 3; ++fy) {
+        f.even[fy] = halfword_pair(weights[3 * fy * step], weights[(3 * fy + 2) * step]);
+        f.odd[fy] = halfword_pair(weights[(3 * fy + 1) * step], 0);
+    }
+    return f;
+}
+
+/* sum + the products of the 3 taps at the word's bytes 0..2 with one filter row. */
+static inline int32_t row_mac(uint32_t word, uint32_t offsets, int32_t even, int32_t odd, int32_t sum)
+{
+    sum = __smlad(md_even_pair_add((int16x2_t)offsets, word), (int16x2_t)even, sum);
+    return __smlad(md_odd_pair_add((int16x2_t)offsets, word), (int16x2_t)odd, sum);
+}
+
+/* Both outputs a word serves: taps at bytes 0..2 into *a, at bytes 1..3 into *b, whose pairs are
+ * even {0, w1} (odd swapped: SMLADX) and odd {w0, w2} (even). */
+static inline void row_mac_pair(uint32_t word, uint32_t offsets, int32_t even, int32_t odd, int32_t *a, int32_t *b)
+{
+    const int16x2_t values_even = md_even_pair_add((int16x2_t)offsets, word);
+    const int16x2_t values_odd = md_odd_pair_add((int16x2_t)offsets, word);
+    *a = __smlad(values_even, (int16x2_t)even, *a);
+    *a = __smlad(values_odd, (int16x2_t)odd, *a);
+    *b = __smladx(values_even, (int16x2_t)odd, *b);
+    *b = __smlad(values_odd, (int16x2_t)even, *b);
+}
+
+/* Output plane of one channel from its padded plane, undilated 3x3 windows. */
+static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *plane, const dw_filter_3x3 *f,
+                                      const dw_requant *requant, int8_t *output)
+{
+    const dw_requant r = *requant;
+    const int32_t even0 = f->even[0], odd0 = f->odd[0];
+    const int32_t even1 = f->even[1], odd1 = f->odd[1];
+    const int32_t even2 = f->even[2], odd2 = f->odd[2];
+    const uint32_t offsets = offset_pair(p);
+    const int32_t width = plane->width;
+    const int32_t out_w = p->output_w;
+    const int32_t out_step = p->output_c;
+    const int32_t stride_w = p->stride_w;
+    const int32_t pairs = stride_w == 1 ? out_w / 2 : 0;
+    const int32_t out_h = p->output_h;
+    const int32_t row_step = p->stride_h * width;
+    const int8_t *row = plane->bytes;
+    int32_t oy;
+    int32_t i;
+    for (oy = 0; oy < out_h; ++oy, row += row_step) {
+        const int8_t *window = row;
+        int8_t *out = output + oy * out_w * out_step;
+        for (i = 0; i < pairs; ++i, window += 2, out += 2 * out_step) {
+            int32_t a = r.bias;
+            int32_t b = r.bias;
+            row_mac_pair(md_read32(window), offsets, even0, odd0, &a, &b);
+            row_mac_pair(md_read32(window + width), offsets, even1, odd1, &a, &b);
+            row_mac_pair(md_read32(window + 2 * width), offsets, even2, odd2, &a, &b);
+            out[0] = requantize(&r, a);
+            out[out_step] = requantize(&r, b);
+        }
+        for (i = 2 * pairs; i < out_w; ++i, window += stride_w, out += out_step) {
+            int32_t sum = row_mac(md_read32(window), offsets, even0, odd0, r.bias);
+            sum = row_mac(md_read32(window + width), offsets, even1, odd1, sum);
+            *out = requantize(&r, row_mac(md_read32(window + 2 * width), offsets, even2, odd2, sum));
+        }
+    }
+}
+
+/* Output plane of one channel from its padded plane, any window: every tap. */
+static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *plane, const int8_t *weights,
+                                      const dw_requant *r, int8_t *output)
+{
+    const int32_t width = plane->width;
+    int32_t oy;
+    int32_t ox;
+    int32_t fy;
+    int32_t fx;
+    for (oy = 0; oy < p->output_h; ++oy) {
+        for (ox = 0; ox < p->output_w; ++ox) {
+            const int8_t *origin = plane->bytes + oy * p->stride_h * width + ox * p->stride_w;
+            int32_t sum = r->bias;
+            for (fy = 0; fy < p->filter_h; ++fy) {
+                for (fx = 0; fx < p->filter_w; ++fx) {
+                    const int32_t value = origin[fy * p->dilation_h * width + fx * p->dilation_w] + p->input_offset;
+                    sum = md_wrap_add(sum, value * weights[(fy * p->filter_w + fx) * p->output_c]);
+                }
+            }
+            output[(oy * p->output_w + ox) * p->output_c] = requantize(r, sum);
+        }
+    }
+}
+
+static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const dw_plane plane = padded_plane(p, scratch);
+    const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
+    const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
+    const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
+    int32_t batch;
+    int32_t c;
+    /* The padding, the same zero point for every channel, is set once. */
+    memset(plane.bytes, (int8_t)-p->input_offset, (size_t)(plane.rows * plane.width + MD_PLANE_SLACK));
+    for (batch = 0; batch < p->batches; ++batch) {
+        int8_t *output = (int8_t *)job->output + batch * output_bytes;
+        for (c = 0; c < p->input_c; ++c) {
+            const dw_requant r = channel_requant(job, c);
+            copy_plane(p, input + batch * image_bytes, c, &plane);
+            if (fast) {
+                const dw_filter_3x3 f = filter_3x3(job->filter + c, p->output_c);
+                plane_3x3(p, &plane, &f, &r, output + c);
+            } else {
+                plane_any(p, &plane, job->filter + c, &r, output + c);
+            }
+        }
+    }
+}
+
+md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
+{
+    const int32_t multiplier = p->output_c / p->input_c;
+    depthwise_int_job job;
+    if (p->accumulator64 ||
+        (multiplier != 1 && (scratch || multiplier % 4 != 0 || multiplier > MD_DEPTHWISE_CHUNK))) {
+        md_depthwise_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
+        return MD_OK;
+    }
+    job.p = p;
+    job.dtype = MD_INT8;
+    job.filter = filter;
+    job.bias = bias;
+    job.multipliers = multipliers;
+    job.shifts = shifts;
+    job.output = output;
+    if (scratch) {
+        planes_s8(&job, input, scratch);
+    } else {
+        stream_s8(&job, input);
+    }
+    return MD_OK;
+}
+
+md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                           const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+{
+    md_depthwise_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+#endif /* MD_PATH_DSP */

@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: DEPTHWISE_CONV_2D for MVE (Helium) cores (see md_depthwise.h, md_mve.h).
+ *
+ * int8 with depth multiplier 1, in the loop order the memory contract declares:
+ * - streaming: pixel by pixel; the channels of a pixel go 16 at a time (int8 widened to int16 lanes,
+ *   summed in int32 even/odd lanes), all read before any is written, in order; only the taps inside
+ *   the image are read;
+ * - planes: channel c copied into the padded plane (the padding holds the zero point, so every
+ *   window lies inside), then four output pixels of a row per vector (3x3 stride 1 unrolled).
+ * - depth multipliers of 4 to 16 (streaming): four outputs of one input channel a vector.
+ * Other cases (16x8, other depth multipliers, 64-bit accumulators) run the portable kernel.
+ */
+#include "md_depthwise_int.h"
+
+#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
+#include "md_mve.h"
+
+MD_PATH_SYMBOL(md_path_depthwise_mve);
+
+/* The pixel kernels are kept out of line (MD_NOINLINE): inlined into the pixel loops, GCC spilled
+ * their pointers and accumulators inside the tap loops. */
+
+#define MD_DW_BLOCK 16 /* channels of one pixel computed together: two int16x8 */
+
+typedef struct {
+    const md_window_params *p;
+    const int8_t *filter;
+    md_mve_requant requant;
+    int8_t *output;
+} dw_s8_job;
+
+/* The window of one output pixel in a source of `stride` values per pixel: the index of its tap
+ * (0, 0) (negative in the padding; only taps inside the image are read) and the steps between taps. */
+typedef struct {
+    md_taps taps;
+    int32_t origin;
+    int32_t column_step, row_step;
+} dw_window;
+
+/* md_tap_range, a window wholly inside settled without looping over its taps. */
+static inline void tap_range(int32_t out, int32_t stride, int32_t pad, int32_t dilation, int32_t filter,
+                             int32_t size, int32_t *first, int32_t *last)
+{
+    const int32_t origin = md_window_origin(out, stride, pad);
+    if (origin >= 0 && origin + (filter - 1) * dilation < size) {
+        *first = 0;
+        *last = filter;
+        return;
+    }
+    md_tap_range(out, stride, pad, dilation, filter, size, first, last);
+}
+
+static dw_window window_of(const md_window_params *p, int32_t stride, int32_t oy, int32_t ox)
+{
+    dw_window w;
+    tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->filter_h, p->input_h, &w.taps.y_first, &w.taps.y_last);
+    tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &w.taps.x_first, &w.taps.x_last);
+    w.taps.y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    w.taps.x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    w.origin = (w.taps.y0 * p->input_w + w.taps.x0) * stride;
+    w.column_step = p->dilation_w * stride;
+    w.row_step = p->dilation_h * p->input_w * stride;
+    return w;
+}
+
+/* Adds (x + offset) * w of 8 channels to `even` (channels 0, 2, 4, 6) and `odd` (1, 3, 5, 7):
+ * x + offset fits int16 (both within [-128, 128], not both 128), its products with w int32. */
+static inline void mac8(int32x4_t *even, int32x4_t *odd, int16x8_t x, int16x8_t w, int16_t offset)
+{
+    const int16x8_t shifted = vaddq_n_s16(x, offset);
+    *even = vaddq_s32(*even, vmullbq_int_s16(shifted, w));
+    *odd = vaddq_s32(*odd, vmulltq_int_s16(shifted, w));
+}
+
+/* Requantizes 8 channels from their even and odd sums and stores the first `count` in order:
+ * narrowing puts the even lanes in the bottom halves, the odd ones in the top halves. */
+static inline void store8(const dw_s8_job *job, int32x4_t even, int32x4_t odd, int32_t channel, int32_t count,
+                          int8_t *out)
+{
+    const mve_pred16_t lanes = vctp16q((uint32_t)count);
+    const uint32x4_t evens = vidupq_n_u32(0, 2);
+    const int32x4_t low = md_mve_requantize_at(&job->requant, even, channel, evens, vctp32q((uint32_t)(count + 1) / 2));
+    const int32x4_t high = md_mve_requantize_at(&job->requant, odd, channel + 1, evens, vctp32q((uint32_t)count / 2));
+    vstrbq_p_s16(out + channel, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), low), high), lanes);
+}
+
+/* Channels first .. first + 15 of one output pixel: unpredicated, four accumulators. */
+MD_NOINLINE static void block16(const dw_s8_job *job, const int8_t *image, const dw_window *w, int32_t first,
+                                       int8_t *out)
+{
+    const md_window_params *p = job->p;
+    const int16_t offset = (int16_t)p->input_offset;
+    int32x4_t even0 = vdupq_n_s32(0);
+    int32x4_t odd0 = even0;
+    int32x4_t even1 = even0;
+    int32x4_t odd1 = even0;
+    int32_t fy;
+    int32_t fx;
+    for (fy = w->taps.y_first; fy < w->taps.y_last; ++fy) {
+        for (fx = w->taps.x_first; fx < w->taps.x_last; ++fx) {
+            const int8_t *x = image + w->origin + fy * w->row_step + fx * w->column_step + first;
+            const int8_t *f = job->filter + (fy * p->filter_w + fx) * p->input_c + first;
+            mac8(&even0, &odd0, vldrbq_s16(x), vldrbq_s16(f), offset);
+            mac8(&even1, &odd1, vldrbq_s16(x + 8), vldrbq_s16(f + 8), offset);
+        }
+    }
+    store8(job, even0, odd0, first, 8, out);
+    store8(job, even1, odd1, first + 8, 8, out);
+}
+
+/* Channels first .. first + count - 1 (count <= 8) of one output pixel, lanes past count unread. */
+MD_NOINLINE static void block_tail(const dw_s8_job *job, const int8_t *image, const dw_window *w,
+                                          int32_t first, int32_t count, int8_t *out)
+{
+    const md_window_params *p = job->p;
+    const mve_pred16_t lanes = vctp16q((uint32_t)count);
+    int32x4_t even = vdupq_n_s32(0);
+    int32x4_t odd = even;
+    int32_t fy;
+    int32_t fx;
+    for (fy = w->taps.y_first; fy < w->taps.y_last; ++fy) {
+        for (fx = w->taps.x_first; fx < w->taps.x_last; ++fx) {
+            const int8_t *x = image + w->origin + fy * w->row_step + fx * w->column_step + first;
+            const int8_t *f = job->filter + (fy * p->filter_w + fx) * p->input_c + first;
+            mac8(&even, &odd, vldrbq_z_s16(x, lanes), vldrbq_z_s16(f, lanes), (int16_t)p->input_offset);
+        }
+    }
+    store8(job, even, odd, first, count, out);
+}
+
+/* Channels first .. first + 7 of one output pixel whose undilated 3x3 window lies inside the
+ * image: the taps unrolled, `x` the window's first value of channel `first`, `f` its weights. */
+MD_NOINLINE static void block8_3x3(const dw_s8_job *job, const int8_t *x, const int8_t *f, int32_t first,
+                                         int32_t row_step, int8_t *out)
+{
+    const int32_t c = job->p->input_c;
+    const int16_t offset = (int16_t)job->p->input_offset;
+    int32x4_t even = vdupq_n_s32(0);
+    int32x4_t odd = even;
+    int32_t fy;
+    for (fy = 0; fy < 3; ++fy, x += row_step, f += 3 * c) {
+        mac8(&even, &odd, vldrbq_s16(x), vldrbq_s16(f), offset);
+        mac8(&even, &odd, vldrbq_s16(x + c), vldrbq_s16(f + c), offset);
+        mac8(&even, &odd, vldrbq_s16(x + 2 * c), vldrbq_s16(f + 2 * c), offset);
+    }
+    store8(job, even, odd, first, 8, out);
+}
+
+/* Whether output pixel (oy, ox)'s undilated 3x3 window lies inside the image. */
+static inline int inside_3x3(const md_window_params *p, int32_t oy, int32_t ox)
+{
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    return p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 && y0 >= 0 && x0 >= 0 &&
+           y0 + 2 < p->input_h && x0 + 2 < p->input_w;
+}
+
+static void stream_s8(const dw_s8_job *job, const int8_t *input)
+{
+    const md_window_params *p = job->p;
+    const int32_t full = p->input_c - p->input_c % MD_DW_BLOCK;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    int32_t c;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const dw_window w = window_of(p, p->input_c, oy, ox);
+                int8_t *out = job->output + ((batch * p->output_h + oy) * p->output_w + ox) * p->output_c;
+                if (p->input_c % 8 == 0 && inside_3x3(p, oy, ox)) {
+                    for (c = 0; c < p->input_c; c += 8) {
+                        block8_3x3(job, image + w.origin + c, job->filter + c, c, p->input_w * p->input_c, out);
+                    }
+                    continue;
+                }
+                for (c = 0; c < full; c += MD_DW_BLOCK) {
+                    block16(job, image, &w, c, out);
+                }
+                for (; c < p->input_c; c += 8) {
+                    block_tail(job, image, &w, c, md_min_i32(8, p->input_c - c), out);
+                }
+            }
+        }
+    }
+}
+
+/* A depth multiplier m (a multiple of 4, at most MD_DEPTHWISE_CHUNK), streaming: for each input
+ * channel of a pixel, its m outputs four a vector, the value under each tap (plus the offset)
+ * multiplying a vector of weights; all m computed before any is written. */
+MD_NOINLINE static void stream_multiplier_s8(const dw_s8_job *job, const int8_t *input)
+{
+    const md_window_params *p = job->p;
+    const int32_t multiplier = p->output_c / p->input_c;
+    const int32_t vectors = multiplier / 4;
+    int32x4_t acc[MD_DEPTHWISE_CHUNK / 4];
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    int32_t c;
+    int32_t k;
+    int32_t fy;
+    int32_t fx;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const md_taps taps = md_window_taps(p, oy, ox);
+                int8_t *out = job->output + ((batch * p->output_h + oy) * p->output_w + ox) * p->output_c;
+                for (c = 0; c < p->input_c; ++c) {
+                    const int8_t *weights = job->filter + c * multiplier;
+                    for (k = 0; k < vectors; ++k) {
+                        acc[k] = vdupq_n_s32(0);
+                    }
+                    for (fy = taps.y_first; fy < taps.y_last; ++fy) {
+                        for (fx = taps.x_first; fx < taps.x_last; ++fx) {
+                            const int32_t pixel = md_taps_pixel(p, &taps, fy, fx);
+                            const int32_t value = image[pixel * p->input_c + c] + p->input_offset;
+                            const int8_t *tap = weights + (fy * p->filter_w + fx) * p->output_c;
+                            for (k = 0; k < vectors; ++k) {
+                                acc[k] = vmlaq_n_s32(acc[k], vldrbq_s32(tap + 4 * k), value);
+                            }
+                        }
+                    }
+                    for (k = 0; k < vectors; ++k) {
+                        acc[k] = md_mve_requantize(&job->requant, acc[k], c * multiplier + 4 * k, vctp32q(4));
+                    }
+                    for (k = 0; k < vectors; ++k) {
+                        vstrbq_s32(out + c * multiplier + 4 * k, acc[k]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ padded planes */
+
+/* The output plane of one channel from its padded plane (`width` bytes a row; every window
+ * inside, the padding holding the zero point): four output pixels of a row per vector, one per
+ * lane, each tap one widening (gathering at a stride) load and one multiply-accumulate by the
+ * tap's weight. The sums start from bias + offset * sum(weights), so the raw values are summed. */
+MD_NOINLINE static void plane_rows(const dw_s8_job *job, const int8_t *plane, int32_t width, int32_t channel,
+                                         int32_t start, int8_t *out)
+{
+    const md_window_params *p = job->p;
+    const int8_t *weights = job->filter + channel;
+    const int32_t q = p->per_channel ? channel : 0;
+    const int32x4_t multiplier = vdupq_n_s32(job->requant.multipliers[q]);
+    const int32x4_t shift = vdupq_n_s32(job->requant.shifts[q]);
+    const int32x4_t low = vdupq_n_s32(job->requant.low), high = vdupq_n_s32(job->requant.high);
+    const uint32x4_t lane_in = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride_w);
+    const uint32x4_t lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->output_c);
+    int32_t oy;
+    int32_t ox;
+    int32_t fy;
+    int32_t fx;
+    for (oy = 0; oy < p->output_h; ++oy) {
+        const int8_t *row = plane + oy * p->stride_h * width;
+        for (ox = 0; ox < p->output_w; ox += 4) {
+            const mve_pred16_t lanes = vctp32q((uint32_t)(p->output_w - ox));
+            const int8_t *origin = row + ox * p->stride_w;
+            int32x4_t acc = vdupq_n_s32(start);
+            for (fy = 0; fy < p->filter_h; ++fy) {
+                for (fx = 0; fx < p->filter_w; ++fx) {
+                    const int8_t *tap = origin + fy * p->dilation_h * width + fx * p->dilation_w;
+                    const int32x4_t values =
+                        p->stride_w == 1 ? vldrbq_s32(tap) : vldrbq_gather_offset_s32(tap, lane_in);
+                    acc = vmlaq_n_s32(acc, values, weights[(fy * p->filter_w + fx) * p->output_c]);
+                }
+            }
+            acc = vaddq_n_s32(md_mve_mbqm(acc, multiplier, shift), job->requant.output_offset);
+            vstrbq_scatter_offset_p_s32(out + (oy * p->output_w + ox) * p->output_c, lane_out,
+                                        vminq_s32(vmaxq_s32(acc, low), high), lanes);
+        }
+    }
+}
+
+/* Channel c of the image into the plane's inside, 8 values of a row a gather (at the channel count:
+ * 16-bit offsets, which 16 lanes of 8 bits would overflow). */
+static void copy_plane(const md_window_params *p, const int8_t *image, int32_t channel, int8_t *inside, int32_t width)
+{
+    const int32_t c = p->input_c;
+    const int32_t in_w = p->input_w;
+    const int32_t row_bytes = in_w * c;
+    const uint16x8_t lane = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)c);
+    const int8_t *source = image + channel;
+    int32_t y;
+    int32_t x;
+    if (c > 0xFFFF / 7) { /* offsets beyond 16 bits */
+        for (y = 0; y < p->input_h; ++y, source += row_bytes, inside += width) {
+            for (x = 0; x < in_w; ++x) {
+                inside[x] = source[x * c];
+            }
+        }
+        return;
+    }
+    if (in_w <= 8) { /* one gather a row */
+        const mve_pred16_t lanes = vctp16q((uint32_t)in_w);
+        for (y = p->input_h; y > 0; --y, source += row_bytes, inside += width) {
+            vstrbq_p_s16(inside, vldrbq_gather_offset_z_s16(source, lane, lanes), lanes);
+        }
+        return;
+    }
+    for (y = 0; y < p->input_h; ++y, source += row_bytes, inside += width) {
+        for (x = 0; x < in_w; x += 8) {
+            const mve_pred16_t lanes = vctp16q((uint32_t)(in_w - x));
+            vstrbq_p_s16(inside + x, vldrbq_gather_offset_z_s16(source + x * c, lane, lanes), lanes);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ windows in the lanes of a vector */
+
+/* The taps of a window (at most 16) one per byte lane, lanes without a tap off: lane 2i holds tap i
+ * and lane 2i + 1 tap 8 + i, the order in which narrowing two 8-lane gathers lays out the weights.
+ * A window's values gathered into these lanes and multiplied by its weights in the same lanes
+ * make one VMLADAVA: 16 products, one output. */
+typedef struct {
+    uint8x16_t input;       /* each tap's value from the window's first one (bytes) */
+    uint8x16_t weight;      /* each tap's weight from the output channel's first one, when 8 bits hold it */
+    uint8x16_t row, column; /* each lane's fy and fx (0xFF without a tap) */
+    uint16x8_t low, high;   /* tap i's and tap 8 + i's weight offsets (16 bits) */
+    mve_pred16_t taps;      /* the lanes holding a tap */
+    mve_pred16_t low_taps, high_taps; /* the 16-bit lanes of low and high holding a tap */
+    int weights8;           /* whether `weight` holds every offset */
+} dw_lanes;
+
+/* The lanes of p's window in a source of `row_bytes` a row and `column_bytes` a column; 0 when
+ * the window has more than 16 taps or spans more than 255 bytes. */
+static int lanes_of(const md_window_params *p, int32_t row_bytes, int32_t column_bytes, dw_lanes *l)
+{
+    const int32_t taps = p->filter_h * p->filter_w;
+    uint8_t input[16], weight[16], row[16], column[16];
+    uint16_t low[8], high[8];
+    int32_t lane;
+    int32_t t;
+    l->taps = 0;
+    l->weights8 = (taps - 1) * p->output_c <= 0xFF;
+    if (taps > 16 ||
+        (p->filter_h - 1) * p->dilation_h * row_bytes + (p->filter_w - 1) * p->dilation_w * column_bytes > 0xFF) {
+        return 0;
+    }
+    for (lane = 0; lane < 16; ++lane) {
+        input[lane] = 0;
+        weight[lane] = 0;
+        row[lane] = 0xFF;
+        column[lane] = 0xFF;
+    }
+    for (t = 0; t < 16; ++t) {
+        const int32_t fy = t / p->filter_w;
+        const int32_t fx = t % p->filter_w;
+        const uint16_t offset = (uint16_t)(t < taps ? t * p->output_c : 0);
+        lane = t < 8 ? 2 * t : 2 * (t - 8) + 1;
+        (t < 8 ? low : high)[t % 8] = offset;
+        if (t < taps) {
+            input[lane] = (uint8_t)(fy * p->dilation_h * row_bytes + fx * p->dilation_w * column_bytes);
+            weight[lane] = (uint8_t)offset;
+            row[lane] = (uint8_t)fy;
+            column[lane] = (uint8_t)fx;
+            l->taps |= (mve_pred16_t)(1u << lane);
+        }
+    }
+    l->input = vldrbq_u8(input);
+    l->weight = vldrbq_u8(weight);
+    l->row = vldrbq_u8(row);
+    l->column = vldrbq_u8(column);
+    l->low = vldrhq_u16(low);
+    l->high = vldrhq_u16(high);
+    l->low_taps = vctp16q((uint32_t)md_min_i32(taps, 8));
+    l->high_taps = vctp16q((uint32_t)md_max_i32(taps - 8, 0));
+    return 1;
+}
+
+/* The weights of the output channel whose first weight is `first`, in the lanes of its taps. */
+static inline int8x16_t lane_weights(const dw_lanes *l, const int8_t *first)
+{
+    const int16x8_t low = vldrbq_gather_offset_z_s16(first, l->low, l->low_taps);
+    const int16x8_t high = vldrbq_gather_offset_z_s16(first, l->high, l->high_taps);
+    return vmovntq_s16(vmovnbq_s16(vdupq_n_s8(0), low), high);
+}
+
+/* Four sums of one channel from `start` (its bias plus offset * sum of weights) on, scaled and
+ * offset (not yet clamped). */
+static inline int32x4_t requantize4(int32x4_t sums, int32_t start, int32_t multiplier, int32_t shift,
+                                    int32_t output_offset)
+{
+    return vaddq_n_s32(md_mve_mbqm_n(vaddq_n_s32(sums, start), multiplier, shift), output_offset);
+}
+
+/* The lanes whose taps' rows (`rows`) or columns fall in [first, last). */
+static inline mve_pred16_t lanes_between(uint8x16_t lanes, int32_t first, int32_t last)
+{
+    return vcmpcsq_n_u8(lanes, (uint8_t)first) & vcmphiq_u8(vdupq_n_u8((uint8_t)last), lanes);
+}
+
+/* The run [*first, *last) of outputs along one axis whose windows lie wholly inside the input. */
+static void inside_run(int32_t outputs, int32_t stride, int32_t pad, int32_t dilation, int32_t filter, int32_t size,
+                       int32_t *first, int32_t *last)
+{
+    const int32_t reach = (filter - 1) * dilation;
+    int32_t low = 0;
+    int32_t high = outputs;
+    while (low < high && md_window_origin(low, stride, pad) < 0) {
+        ++low;
+    }
+    while (high > low && md_window_origin(high - 1, stride, pad) + reach >= size) {
+        --high;
+    }
+    *first = low;
+    *last = high;
+}
+
+/* Depth multipliers m (a multiple of 4, at most 16), streaming, the window in the lanes: for each
+ * input channel of a pixel, its window gathered once (the taps outside masked off), then each
+ * output one VMLADAVA by its gathered weights, plus the offset times their sum; the m outputs
+ * computed before any is written. */
+MD_NOINLINE static void stream_multiplier_lanes_s8(const dw_s8_job *job, const dw_lanes *l, const int8_t *input)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t multiplier = p->output_c / channels;
+    const int32_t offset = p->input_offset;
+    int32x4_t results[MD_DEPTHWISE_CHUNK / 4];
+    int32_t columns_first, columns_last;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    int32_t c;
+    int32_t k;
+    inside_run(p->output_w, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &columns_first,
+               &columns_last);
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w * channels;
+        int8_t *out = job->output + batch * p->output_h * p->output_w * p->output_c;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+            int32_t y_first, y_last;
+            mve_pred16_t rows_inside;
+            tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->filter_h, p->input_h, &y_first, &y_last);
+            rows_inside = l->taps & lanes_between(l->row, y_first, y_last);
+            for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+                mve_pred16_t inside = rows_inside;
+                if (ox < columns_first || ox >= columns_last) { /* the window leaves the image sideways */
+                    int32_t x_first, x_last;
+                    tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &x_first, &x_last);
+                    inside &= lanes_between(l->column, x_first, x_last);
+                }
+                /* the window's first value, outside the image when padded: only lanes inside load */
+                const uintptr_t window = (uintptr_t)image + (uintptr_t)(intptr_t)((y0 * p->input_w + x0) * channels);
+                for (c = 0; c < channels; ++c) {
+                    const int8x16_t x = vldrbq_gather_offset_z_s8((const int8_t *)(window + (uintptr_t)c), l->input,
+                                                                  inside);
+                    const int8_t *w = job->filter + c * multiplier;
+                    for (k = 0; k < multiplier; k += 4, w += 4) {
+                        const int8x16_t w0 = vldrbq_gather_offset_z_s8(w, l->weight, inside);
+                        const int8x16_t w1 = vldrbq_gather_offset_z_s8(w + 1, l->weight, inside);
+                        const int8x16_t w2 = vldrbq_gather_offset_z_s8(w + 2, l->weight, inside);
+                        const int8x16_t w3 = vldrbq_gather_offset_z_s8(w + 3, l->weight, inside);
+                        const int32x4_t sums = md_mve_vector4(vmladavq_s8(x, w0), vmladavq_s8(x, w1),
+                                                              vmladavq_s8(x, w2), vmladavq_s8(x, w3));
+                        const int32x4_t weights =
+                            md_mve_vector4(vaddvq_s8(w0), vaddvq_s8(w1), vaddvq_s8(w2), vaddvq_s8(w3));
+                        results[k / 4] = md_mve_requantize(&job->requant, vmlaq_n_s32(sums, weights, offset),
+                                                           c * multiplier + k, vctp32q(4));
+                    }
+                    for (k = 0; k < multiplier; k += 4) {
+                        vstrbq_s32(out + c * multiplier + k, results[k / 4]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The sum of one output pixel's window (first value at `x`) by the weights, then on to the next
+ * pixel: `step` along the row, and past the row's end to the next row's start. */
+static inline int32_t pixel_sum(const int8_t **x, int32_t *left, uint8x16_t taps, int8x16_t weights, int32_t step,
+                                int32_t next_row, int32_t out_w)
+{
+    const int32_t sum = vmladavq_s8(vldrbq_gather_offset_s8(*x, taps), weights);
+    *x += step;
+    if (--*left == 0) {
+        *x += next_row;
+        *left = out_w;
+    }
+    return sum;
+}
+
+/* The output plane of one channel from its padded plane (`width` bytes a row, every window inside,
+ * the padding holding the zero point), the window in the lanes: each output pixel one gather and
+ * one VMLADAVA, four pixels (in order over the rows) requantized as a vector. The sums start from
+ * bias + offset * sum(weights), so the raw values are summed. */
+MD_NOINLINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *l, const int8_t *plane,
+                                          int32_t width, int32_t channel, int32_t bias, int8_t *out)
+{
+    const md_window_params *p = job->p;
+    const int8x16_t weights = lane_weights(l, job->filter + channel);
+    const uint8x16_t taps = l->input;
+    const int32_t start = md_wrap_add(bias, md_wrap_mul(p->input_offset, vaddvq_s8(weights)));
+    const int32_t q = p->per_channel ? channel : 0;
+    const int32_t multiplier = job->requant.multipliers[q], shift = job->requant.shifts[q];
+    const int32_t output_offset = job->requant.output_offset;
+    const int32_t low = job->requant.low, high = job->requant.high;
+    const uint32x4_t lane_out = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->output_c);
+    const int32_t out_w = p->output_w;
+    const int32_t outputs = p->output_h * out_w;
+    const int32_t step = p->stride_w;
+    const int32_t next_row = p->stride_h * width - out_w * step;
+    const int32_t out_step = 4 * p->output_c;
+    const int8_t *x = plane;
+    int32_t left = out_w;
+    int32_t i;
+    if ((out_w & 3) == 0) { /* whole vectors a row: no pixel steps to the next row within one */
+        const int32_t row_step = p->stride_h * width - out_w * step;
+        for (i = 0; i < outputs; i += 4, out += out_step, x += 4 * step) {
+            const int32_t s0 = vmladavq_s8(vldrbq_gather_offset_s8(x, taps), weights);
+            const int32_t s1 = vmladavq_s8(vldrbq_gather_offset_s8(x + step, taps), weights);
+            const int32_t s2 = vmladavq_s8(vldrbq_gather_offset_s8(x + 2 * step, taps), weights);
+            const int32_t s3 = vmladavq_s8(vldrbq_gather_offset_s8(x + 3 * step, taps), weights);
+            const int32x4_t acc = requantize4(md_mve_vector4(s0, s1, s2, s3), start, multiplier, shift, output_offset);
+            vstrbq_scatter_offset_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)));
+            left -= 4;
+            if (left == 0) {
+                x += row_step;
+                left = out_w;
+            }
+        }
+        return;
+    }
+    for (i = 4; i <= outputs; i += 4, out += out_step) {
+        const int32_t s0 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32_t s1 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32_t s2 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32_t s3 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32x4_t acc = requantize4(md_mve_vector4(s0, s1, s2, s3), start, multiplier, shift, output_offset);
+        vstrbq_scatter_offset_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)));
+    }
+    if (outputs & 3) {
+        const int32_t count = outputs & 3;
+        const int32_t s0 = pixel_sum(&x, &left, taps, weights, step, next_row, out_w);
+        const int32_t s1 = count > 1 ? pixel_sum(&x, &left, taps, weights, step, next_row, out_w) : 0;
+        const int32_t s2 = count > 2 ? pixel_sum(&x, &left, taps, weights, step, next_row, out_w) : 0;
+        const int32x4_t acc = requantize4(md_mve_vector4(s0, s1, s2, 0), start, multiplier, shift, output_offset);
+        vstrbq_scatter_offset_p_s32(out, lane_out, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(low)), vdupq_n_s32(high)),
+                                    vctp32q((uint32_t)count));
+    }
+}
+
+static void planes_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias, int8_t *plane)
+{
+    const md_window_params *p = job->p;
+    const int32_t rows = md_padded_extent(p->input_h, p->output_h, p->stride_h, p->pad_top, p->filter_h, p->dilation_h);
+    const int32_t width =
+        md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
+    const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
+    const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
+    dw_lanes lanes;
+    const int in_lanes = lanes_of(p, width, 1, &lanes);
+    int32_t batch;
+    int32_t c;
+    int32_t tap;
+    md_mve_fill_s8(plane, (int8_t)-p->input_offset, rows * width + MD_PLANE_SLACK); /* the padding, once */
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (c = 0; c < p->input_c; ++c) {
+            int8_t *out = job->output + batch * output_bytes + c;
+            int32_t start = bias ? bias[c] : 0;
+            copy_plane(p, input + batch * image_bytes, c, plane + p->pad_top * width + p->pad_left, width);
+            if (in_lanes) {
+                plane_lanes(job, &lanes, plane, width, c, start, out);
+                continue;
+            }
+            for (tap = 0; tap < p->filter_h * p->filter_w; ++tap) {
+                start = md_wrap_add(start, md_wrap_mul(p->input_offset, job->filter[tap * p->output_c + c]));
+            }
+            plane_rows(job, plane, width, c, start, out);
+        }
+    }
+}
+
+md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
+{
+    const int32_t multiplier = p->output_c / p->input_c;
+    const int streams_multiplier = !scratch && multiplier % 4 == 0 && multiplier <= MD_DEPTHWISE_CHUNK;
+    if (!p->accumulator64 && (multiplier == 1 || streams_multiplier)) {
+        dw_s8_job job;
+        job.p = p;
+        job.filter = filter;
+        job.requant = md_mve_requant_s8(bias, multipliers, shifts, p->per_channel, p->output_offset, p->act_min,
+                                        p->act_max);
+        job.output = output;
+        if (multiplier != 1) {
+            dw_lanes lanes;
+            if (lanes_of(p, p->input_w * p->input_c, p->input_c, &lanes) && lanes.weights8) {
+                stream_multiplier_lanes_s8(&job, &lanes, input);
+            } else {
+                stream_multiplier_s8(&job, input);
+            }
+        } else if (scratch) {
+            planes_s8(&job, input, bias, scratch);
+        } else {
+            stream_s8(&job, input);
+        }
+        return MD_OK;
+    }
+    md_depthwise_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                           const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
+{
+    md_depthwise_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+#endif /* MD_PATH_MVE */

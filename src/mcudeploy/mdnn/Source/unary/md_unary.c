@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: integer ABS, int8 RSQRT and CAST, portable C (see md_unary.h). */
+#include "md_fixedpoint.h"
+#include "md_unary.h"
+
+md_status md_abs_int(const md_abs_params *p, const void *input, void *output, int32_t count)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t centred = md_load(input, i, p->dtype) - p->input_offset;
+        int32_t value = centred < 0 ? -centred : centred;
+        if (p->rescale) {
+            value = md_mbqm(value, p->multiplier, p->shift);
+        }
+        if (p->saturate) {
+            md_store_saturated(output, i, p->dtype, (int64_t)value + p->output_offset);
+        } else {
+            ((int16_t *)output)[i] = (int16_t)(uint16_t)value; /* int16 only: 32768 wraps to -32768 */
+        }
+    }
+    return MD_OK;
+}
+
+#define MD_RSQRT_HEADROOM 20 /* bits the inverse square root keeps before the output scale */
+
+/* TFLite's GetInvSqrtQuantizedMultiplierExp (reverse shift -1) for value > 1: the value normalised
+ * into [2^27, 2^29), five Newton-Raphson steps x = 3/2 x - value/2 x^3 in Q3 from 1, times sqrt(2)/2. */
+static int32_t inv_sqrt_multiplier(int32_t value, int32_t *shift)
+{
+    const int32_t half_three = (1 << 28) + (1 << 27);
+    int32_t right_shift = 11;
+    int32_t pairs, half_input, x = 1 << 28;
+    int32_t i;
+    while (value >= (1 << 29)) {
+        value /= 4;
+        ++right_shift;
+    }
+    pairs = (md_count_leading_zeros((uint32_t)value) - 1) / 2 - 1;
+    right_shift -= pairs;
+    value <<= 2 * pairs;
+    half_input = md_saturating_rounding_multiply_by_pot(value >> 1, -1);
+    for (i = 0; i < 5; ++i) {
+        const int32_t cube = md_rescale(md_srdhm(md_srdhm(x, x), x), 9, 3);
+        x = md_rescale(md_wrap_sub(md_srdhm(half_three, x), md_srdhm(half_input, cube)), 6, 3);
+    }
+    x = md_srdhm(x, 1518500250); /* sqrt(2) / 2 in Q0.31 */
+    if (right_shift < 0) {
+        x = (int32_t)((uint32_t)x << -right_shift);
+        right_shift = 0;
+    }
+    *shift = -right_shift;
+    return x;
+}
+
+md_status md_rsqrt_s8(const md_rsqrt_s8_params *p, const int8_t *input, int8_t *output, int32_t count)
+{
+    md_status status = MD_OK;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t centred = input[i] - p->input_offset;
+        int32_t multiplier = INT32_MAX, shift = 0, data;
+        if (centred <= 0) {
+            status = centred < 0 ? MD_ERROR_RANGE : status;
+            output[i] = INT8_MAX;
+            continue;
+        }
+        if (centred > 1) {
+            multiplier = inv_sqrt_multiplier(centred, &shift);
+        }
+        data = md_mbqm(1, multiplier, shift + MD_RSQRT_HEADROOM);
+        output[i] = (int8_t)md_saturate_i64(
+            (int64_t)md_mbqm(data, p->multiplier, p->shift - MD_RSQRT_HEADROOM) + p->output_offset, INT8_MIN, INT8_MAX);
+    }
+    return status;
+}
+
+/* float32 to int32 by truncation, saturated, NaN to 0. */
+static int32_t truncate_f32(float value)
+{
+    if (!(value == value)) {
+        return 0;
+    }
+    if (value >= 2147483648.0f) {
+        return INT32_MAX;
+    }
+    return value <= -2147483648.0f ? INT32_MIN : (int32_t)value;
+}
+
+md_status md_cast(md_dtype from, md_dtype to, const void *input, void *output, int32_t count)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        if (to == MD_FLOAT32) {
+            ((float *)output)[i] = from == MD_FLOAT32 ? ((const float *)input)[i] : (float)md_load(input, i, from);
+            continue;
+        }
+        {
+            const int32_t value = from == MD_FLOAT32 ? truncate_f32(((const float *)input)[i]) : md_load(input, i, from);
+            switch (to) {
+            case MD_INT8:
+                ((int8_t *)output)[i] = (int8_t)(uint8_t)value;
+                break;
+            case MD_INT16:
+                ((int16_t *)output)[i] = (int16_t)(uint16_t)value;
+                break;
+            default:
+                ((int32_t *)output)[i] = value;
+                break;
+            }
+        }
+    }
+    return MD_OK;
+}

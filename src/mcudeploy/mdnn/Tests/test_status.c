@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Status codes: int8 SOFTMAX reports MD_ERROR_RANGE where TFLite Micro aborts (a row whose sum of
+ * exponentials reaches 512 with int8 output), MD_OK otherwise; the codes keep their values. */
+#include "md_nn.h"
+#include "md_test.h"
+
+enum { DEPTH = 600 };
+
+int main(void)
+{
+    static int8_t input[DEPTH], output[DEPTH];
+    md_softmax_params p = {0};
+    int32_t i;
+    MD_CHECK(MD_OK == 0 && MD_ERROR_RANGE == -3);
+    /* Equal inputs: every exponential is 1, so the sum is the depth. beta * scale * 2^26 as a
+     * quantized multiplier: 2^30 with shift 0 stands for 0.5 (any value works for equal inputs). */
+    p.rows = 1, p.depth = DEPTH, p.input_multiplier = 1 << 30, p.input_shift = 0, p.diff_min = -1000;
+    for (i = 0; i < DEPTH; ++i) {
+        input[i] = 3;
+    }
+    MD_CHECK(md_softmax_s8(&p, input, output, 0) == MD_ERROR_RANGE);
+    p.depth = 10;
+    MD_CHECK(md_softmax_s8(&p, input, output, 0) == MD_OK);
+    for (i = 0; i < 10; ++i) {
+        MD_CHECK(output[i] == output[0]);
+    }
+    return MD_TEST_RESULT();
+}

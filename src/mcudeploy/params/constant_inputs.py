@@ -1,0 +1,36 @@
+"""Which constant inputs of an operator the generated code keeps in flash.
+
+Some inputs only parametrise the kernel: a reshape's target shape, the axes of a reduction,
+paddings, a permutation, slice bounds, a split axis, a resize's size, FILL's dimensions. Their
+values are read when the code is generated and land in the layer's parameter struct, so they
+take no place among the constants (`memory.budget.constant_layout`). Every other constant input
+is read by the kernel at run time.
+"""
+
+from __future__ import annotations
+
+from mcudeploy.ir import Operator
+
+GENERATION_TIME_INPUTS: dict[str, frozenset[int]] = {
+    "RESHAPE": frozenset({1}),
+    "EXPAND_DIMS": frozenset({1}),
+    "TRANSPOSE": frozenset({1}),
+    "STRIDED_SLICE": frozenset({1, 2, 3}),
+    "SPLIT": frozenset({0}),
+    "SPLIT_V": frozenset({1, 2}),
+    "PAD": frozenset({1}),
+    "PADV2": frozenset({1, 2}),
+    "MEAN": frozenset({1}),
+    "SUM": frozenset({1}),
+    "REDUCE_MAX": frozenset({1}),
+    "REDUCE_MIN": frozenset({1}),
+    "RESIZE_NEAREST_NEIGHBOR": frozenset({1}),
+    "FILL": frozenset({0}),
+    "SHAPE": frozenset({0}),
+}
+"""Input positions read only when the code is generated, by operator type."""
+
+
+def read_at_run_time(op: Operator, position: int) -> bool:
+    """Whether the kernel of `op` reads input `position` when it runs (so a constant one is stored)."""
+    return position not in GENERATION_TIME_INPUTS.get(op.op_type, frozenset())
