@@ -50,7 +50,11 @@ def _assert_tensor_equal(where: str, tensor: Tensor, ours: np.ndarray, theirs: n
     assert ours.size == theirs.size, f"{where}: {ours.size} values vs TFLM {theirs.size}"
     ours, theirs = np.ascontiguousarray(ours).reshape(-1), np.ascontiguousarray(theirs).reshape(-1)
     if tensor.dtype.is_float and not float_exact:
-        np.testing.assert_allclose(ours, theirs, rtol=FLOAT_RTOL, atol=0, err_msg=where)
+        # the project's stated float bar: within 1e-5 of the tensor's largest magnitude (README), so a
+        # value near zero after cancellation (an LSTM's cell update) is held to the tensor's scale
+        finite = np.abs(theirs[np.isfinite(theirs)])
+        scale = float(finite.max()) if finite.size else 0.0
+        np.testing.assert_allclose(ours, theirs, rtol=FLOAT_RTOL, atol=FLOAT_RTOL * scale, err_msg=where)
     else:  # bit patterns, so that float NaNs and signed zeros count too
         np.testing.assert_array_equal(ours.view(np.uint8), theirs.view(np.uint8), err_msg=where)
 

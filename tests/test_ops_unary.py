@@ -89,3 +89,10 @@ def test_int8_rsqrt_of_a_negative_value_fails_as_in_tflite_micro():
     graph = _unary("RSQRT", (3,), "int8", {"scale": 0.05, "zero_point": 0}, {"scale": 0.02, "zero_point": 0})
     with pytest.raises(McuDeployError, match="RSQRT of a negative value"):
         run(graph, [np.int8([4, -1, 9])])
+
+
+def test_engine_and_emitter_share_the_float_functions():
+    from mcudeploy.engine.ops.unary import FLOAT_FUNCTIONS
+    from mcudeploy.params.unary import FLOAT_UNARY_OPS
+
+    assert set(FLOAT_FUNCTIONS) == set(FLOAT_UNARY_OPS)

@@ -15,6 +15,9 @@ from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Graph, Operator
 from mcudeploy.params.quantization import quantize_multiplier, zero_point
 
+FLOAT_UNARY_OPS = ("NEG", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "FLOOR", "CEIL", "ROUND")
+"""The float32 element-wise functions: one md_unary_f32 kernel, the operator naming the function."""
+
 
 @dataclass(frozen=True)
 class AbsParams:

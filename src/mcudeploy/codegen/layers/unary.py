@@ -5,13 +5,10 @@ from __future__ import annotations
 from mcudeploy.codegen.cformat import MD_DTYPES
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
-from mcudeploy.params.unary import prepare, prepare_rsqrt
-
-FLOAT_MATH = ("NEG", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "FLOOR", "CEIL", "ROUND")
-"""The float32 operators of md_unary_f32 beside ABS (md_unary_op in md_unary.h)."""
+from mcudeploy.params.unary import FLOAT_UNARY_OPS, prepare, prepare_rsqrt
 
 
-@emits("ABS", *FLOAT_MATH)
+@emits("ABS", *FLOAT_UNARY_OPS)
 def unary(ctx: LayerContext) -> LayerCode:
     input_t = ctx.input_tensor(0)
     count = ctx.output_tensor().size
