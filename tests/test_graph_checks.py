@@ -316,3 +316,12 @@ def test_add_with_an_output_scale_tflm_refuses_is_one_line(tmp_path: Path) -> No
     b.op("ADD", [x, y], [z])
     outcome, detail = exercise(write_tflite(b.build([x, y], [z])), tmp_path / "add.tflite")
     assert outcome == "refused" and "layer #0 ADD: output scale 1e-10 is below" in detail, detail
+
+
+def test_nan_scale_bits_in_a_real_model_are_one_line(tmp_path: Path) -> None:
+    """A fuzz finding: scale bytes ff ff ff 7f (a NaN) in kws widened with a numpy warning on stderr
+    before the one-line refusal."""
+    data = bytearray((MODELS / "mlperf_tiny/kws_ref_model_int8.tflite").read_bytes())
+    data[39259:39263] = b"\xff\xff\xff\x7f"
+    outcome, detail = exercise(bytes(data), tmp_path / "nan_scale.tflite")
+    assert outcome == "refused" and "quantization scale nan is not" in detail, detail

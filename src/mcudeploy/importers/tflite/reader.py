@@ -174,7 +174,8 @@ class _Reader:
         if table is None or table.ScaleLength() == 0:
             return None
         count = self._length(table.ScaleLength(), f"scales of '{name}'")
-        scales = table.ScaleAsNumpy().astype(np.float64)
+        with np.errstate(invalid="ignore"):  # a signalling NaN widens quietly; the graph checks refuse it
+            scales = table.ScaleAsNumpy().astype(np.float64)
         zero_points = (
             table.ZeroPointAsNumpy().astype(np.int64)
             if self._length(table.ZeroPointLength(), f"zero points of '{name}'", 8)
