@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from mcudeploy.ir import Graph, Operator, Tensor
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
+NHWC_TO_NCHW = (0, 3, 1, 2)
 MAX_IMAGE_CHANNELS = 4
 """Grayscale, RGB or RGBA: an axis this small between batch and two larger ones looks like channels."""
 
@@ -47,6 +48,15 @@ def layout_findings(graph: Graph) -> list[Finding]:
 def _perm(graph: Graph, op: Operator) -> tuple[int, ...] | None:
     perm = graph.tensors[op.inputs[1]] if len(op.inputs) > 1 else None
     return None if perm is None or perm.data is None else tuple(int(p) for p in perm.data.reshape(-1))
+
+
+def layout_transposes(graph: Graph) -> list[Operator]:
+    """TRANSPOSE operators that switch between NCHW and NHWC, anywhere in the graph."""
+    return [
+        op
+        for op in graph.operators
+        if op.op_type == "TRANSPOSE" and _perm(graph, op) in (NCHW_TO_NHWC, NHWC_TO_NCHW)
+    ]
 
 
 def _leading_transposes(graph: Graph) -> list[tuple[Tensor, Operator]]:

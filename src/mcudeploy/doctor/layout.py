@@ -4,24 +4,10 @@ them with TRANSPOSE operators that move every activation byte through the CPU, w
 
 from __future__ import annotations
 
-from mcudeploy.analysis.layout import looks_channels_first
+from mcudeploy.analysis.layout import layout_transposes, looks_channels_first
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
-from mcudeploy.ir import Graph, Operator
 
 CHECK = "nchw-layout"
-LAYOUT_PERMUTATIONS = ((0, 2, 3, 1), (0, 3, 1, 2))
-"""NCHW to NHWC and back."""
-
-
-def layout_transposes(graph: Graph) -> list[Operator]:
-    found = []
-    for op in graph.operators:
-        if op.op_type != "TRANSPOSE" or len(op.inputs) < 2:
-            continue
-        perm = graph.tensors[op.inputs[1]].data
-        if perm is not None and tuple(int(v) for v in perm.ravel()) in LAYOUT_PERMUTATIONS:
-            found.append(op)
-    return found
 
 
 def check_layout(context: Context) -> CheckResult:
