@@ -109,3 +109,7 @@ def test_ethos_u_reports_refuse_html_before_the_work(monkeypatch, capsys, tmp_pa
     assert not page.exists()
     code, _, _ = run_cli(monkeypatch, capsys, "estimate", HELLO, "--cores", "--html", str(page))
     assert code == 2 and not page.exists()
+    plot = tmp_path / "arena.png"
+    code, out, err = run_cli(monkeypatch, capsys, "analyze", HELLO, "-d", "Alif Ensemble E7", "--plot", str(plot))
+    assert code == 2 and not out and err.startswith("mcudeploy: error: --plot: not written for Cortex-M + Ethos-U")
+    assert not plot.exists()

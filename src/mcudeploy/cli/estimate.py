@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison, refuse_html_with_npu
+from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
@@ -65,7 +65,7 @@ def estimate(
             raise McuDeployError("--html", "one device's estimate per page: not with --cores")
         check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
-    refuse_html_with_npu(html, graph, target, npu, no_npu)
+    refuse_cpu_only_outputs({"--html": html}, graph, target, npu, no_npu)
     if cores:
         with _working("building and running on each core", json):
             estimates = compare_cores(graph, comparison_devices(target), planner=str(planner))

@@ -36,10 +36,13 @@ from mcudeploy.npu.validate import NOT_EMULATED, validate_cpu_segments
 from mcudeploy.npu.vela import compile_for_npu
 
 
-def refuse_html_with_npu(html: Path | None, graph: Graph, device: Device, npu: str | None, no_npu: bool) -> None:
-    """--html covers the CPU-only reports: refused, before any work, where the Ethos-U path would answer."""
-    if html is not None and (ethos_u_operators(graph) or npu_target(device, npu, no_npu) is not None):
-        raise McuDeployError("--html", "not written for Cortex-M + Ethos-U reports yet (--no-npu: the CPU-only page)")
+def refuse_cpu_only_outputs(
+    outputs: dict[str, Path | None], graph: Graph, device: Device, npu: str | None, no_npu: bool
+) -> None:
+    """--html and --plot cover the CPU-only reports: refused, before any work, where the Ethos-U path would answer."""
+    asked = [flag for flag, path in outputs.items() if path is not None]
+    if asked and (ethos_u_operators(graph) or npu_target(device, npu, no_npu) is not None):
+        raise McuDeployError(asked[0], "not written for Cortex-M + Ethos-U reports yet (--no-npu: the CPU-only output)")
 
 
 def analyze_with_npu(
