@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,7 +17,6 @@ from mcudeploy.cli.options import (
     ForceOption,
     HtmlOption,
     JsonOption,
-    ModelArgument,
     NoNpuOption,
     NpuOption,
     Planner,
@@ -28,19 +29,35 @@ from mcudeploy.devices import find_device
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
 from mcudeploy.estimate.report import comparison_report, comparison_table, estimate_report, estimate_table
+from mcudeploy.examples.mobilenet import INPUT_SHAPE, build_mobilenet_v2
 from mcudeploy.files import check_output_file, write_file
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import DType
+from mcudeploy.npu.report import seed_table_table
+from mcudeploy.npu.seed_table import seed_table
 from mcudeploy.reports.html import estimate_page
 from mcudeploy.reports.precision import precision
 
 
 def estimate(
-    model: ModelArgument,
+    model: Annotated[
+        Path | None,
+        typer.Argument(help="Model file (.tflite or .onnx); optional with --seed-table.", show_default=False),
+    ] = None,
     device: DeviceOption = DEFAULT_DEVICE,
     clock: Annotated[
         float | None, typer.Option("--clock", help="Core clock, MHz (default: the part's maximum).")
     ] = None,
     cores: Annotated[
         bool, typer.Option("--cores", help="Compare Cortex-M4, M7, M33 and M55 parts side by side.")
+    ] = False,
+    seed_table: Annotated[
+        bool,
+        typer.Option(
+            "--seed-table",
+            help="The seed's table: MobileNetV2 0.35 96x96 int8 (built when no MODEL is given) on an M4 @ 168, "
+            "an M7 @ 480, an M55 @ 250 and an M55 + Ethos-U55-256 @ 250 MHz, beside the seed's figures.",
+        ),
     ] = False,
     planner: PlannerOption = Planner.MCUDEPLOY,
     stack: StackOption = None,
@@ -59,6 +76,14 @@ def estimate(
 
     Exit code 0 on success, 2 on bad input.
     """
+    if seed_table:
+        if cores or clock is not None or npu or no_npu or html is not None:
+            raise McuDeployError("--seed-table", "its rows fix the parts, clocks and NPU: not with "
+                                 "--cores, --clock, --npu, --no-npu or --html")  # fmt: skip
+        _print_seed_table(model, calibration, str(planner), json)
+        return
+    if model is None:
+        raise McuDeployError("MODEL", "missing: give a model file (only --seed-table builds its own)")
     target = find_device(device)
     if html is not None:
         if cores:
@@ -92,6 +117,28 @@ def estimate(
     else:
         console.print(estimate_table(result))
         print_precision_note(graph)
+
+
+def _print_seed_table(model: Path | None, calibration: Path | None, planner: str, json: bool) -> None:
+    """The seed's table for MODEL (a MobileNetV2 0.35 at 96x96 of the user's), or for ours built here."""
+    with tempfile.TemporaryDirectory(prefix="mcudeploy-seed-") as folder:
+        if model is None:
+            graph = build_mobilenet_v2()
+            path = Path(folder) / f"{graph.name}.tflite"
+            path.write_bytes(write_tflite(graph))
+        else:
+            graph, path = load_for_command(model, calibration)
+            first = graph.graph_inputs[0]
+            if len(graph.graph_inputs) != 1 or tuple(first.shape) != INPUT_SHAPE or first.dtype != DType.INT8:
+                shape = "x".join(map(str, first.shape))
+                raise McuDeployError(graph.subject, f"the seed's table is for MobileNetV2 0.35 with one int8 "
+                                     f"1x96x96x3 input: this model's is {first.dtype.value} {shape}")  # fmt: skip
+        with _working("building and running on each core, compiling with Vela", json):
+            rows = seed_table(graph, path, planner)
+    if json:
+        print_json({"model": graph.name, "rows": rows})
+    else:
+        console.print(seed_table_table(rows, graph.name))
 
 
 def _working(message: str, quiet: bool) -> AbstractContextManager[object]:

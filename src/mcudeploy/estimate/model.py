@@ -9,6 +9,7 @@ wait states at the chosen clock.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,7 +173,12 @@ def comparison_devices(device: Device | None) -> list[Device]:
     ]
 
 
-def compare_cores(graph: Graph, devices: list[Device], planner: str = "mcudeploy") -> list[ModelEstimate]:
-    """The same model estimated on each device at its maximum clock (two builds at a time)."""
+def compare_cores(
+    graph: Graph, devices: list[Device], planner: str = "mcudeploy", clocks: Sequence[float | None] | None = None
+) -> list[ModelEstimate]:
+    """The same model estimated on each device at its clock in `clocks` (default: its maximum), two
+    builds at a time."""
+    chosen = list(clocks) if clocks is not None else [None] * len(devices)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(lambda device: estimate_model(graph, device, planner=planner), devices))
+        runs = pool.map(lambda device, clock: estimate_model(graph, device, clock, planner=planner), devices, chosen)
+        return list(runs)

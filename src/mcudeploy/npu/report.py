@@ -266,3 +266,13 @@ def npu_comparison_table(rows: list[dict[str, Any]], model: str) -> Table:
             f"{row['speedup_over_cpu_only']:.1f}x faster" if row["speedup_over_cpu_only"] else "-",
         )
     return table
+
+
+def seed_table_table(rows: list[dict[str, Any]], model: str) -> Table:
+    title = f"{markup_safe(model)}: the seed's table ({rows[0]['macs']:,} MACs)"
+    table = Table(title=title, title_justify="left")
+    for column in ("", "part", "ours (ms)", "the seed's (ms)"):
+        table.add_column(column, justify="right" if "ms" in column else "left")
+    for row in rows:
+        table.add_row(row["row"], row["part"], f"{row['ms']:.2f}", f"~{row['seed_ms']:g}")
+    return table
