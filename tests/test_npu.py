@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir.builder import GraphBuilder
-from mcudeploy.ir.options import Conv2DOptions, Padding, ReducerOptions
+from mcudeploy.ir.options import ConcatenationOptions, Conv2DOptions, Padding, ReducerOptions
 from mcudeploy.memory.budget import STACK
 from mcudeploy.npu.budget import CPU_SCRATCH, NPU_ARENA, NPU_READ_ONLY
 from mcudeploy.npu.compiled import ethos_u_operators, offline_arena_bytes
@@ -286,7 +287,9 @@ def test_generated_project_hands_npu_segments_to_the_driver_and_runs_the_fallbac
     assert "not emulated" in NOT_EMULATED
 
 
-def test_generate_writes_command_streams_and_the_driver_interface(fallback_model, tmp_path, monkeypatch, capsys):
+def test_generate_writes_command_streams_and_the_driver_interface(
+    fallback_model, compiled, tmp_path, monkeypatch, capsys
+):
     out = tmp_path / "project"
     code, stdout, _ = run_cli(
         monkeypatch, capsys, "generate", str(fallback_model), "-d", ALIF_E7, "-o", str(out), "--json"
@@ -296,6 +299,41 @@ def test_generate_writes_command_streams_and_the_driver_interface(fallback_model
     network = (out / "network.c").read_text()
     assert network.count("md_ethosu_invoke(&job)") == 2 and "md_sum_int" in network
     assert (out / "mdnn" / "Include" / "md_ethosu.h").exists()
+    # the project's README says what the user supplies for the NPU and what was checked
+    readme = (out / "README.md").read_text()
+    streams = ethos_u_operators(read_tflite(compiled(fallback_model, "ethos-u55-256").model))
+    rows = [line.split(" | ") for line in readme.splitlines() if re.match(r"\| \d+ \| ", line)]
+    assert [(row[1], row[-1]) for row in rows] == [(f"{op.command_stream_bytes} B", "5 |") for op in streams]
+    for needed in ("md_ethosu_invoke()", "Ethos-U driver", "register base address", "net_weights", "net_arena"):
+        assert needed in readme
+    assert "QEMU" in readme and "not emulated" in readme
+
+
+def concat_of_six() -> bytes:
+    """Six int8 inputs concatenated on the NPU: one segment with ten base addresses and no weights."""
+    b = GraphBuilder("concat_of_six")
+    parts = [b.tensor((1, 4, 4, 8), "int8", scale=0.1, zero_point=0, name=f"part_{i}") for i in range(6)]
+    whole = b.tensor((1, 4, 4, 48), "int8", scale=0.1, zero_point=0, name="whole")
+    b.op("CONCATENATION", parts, [whole], ConcatenationOptions(axis=3))
+    return write_tflite(b.build(parts, [whole]))
+
+
+def test_a_segment_with_more_base_addresses_than_the_npu_registers_hands_them_all_over(tmp_path):
+    """The NPU has eight base pointer registers and Vela's command stream uses only bases among them,
+    so a segment with more inputs is generated with all of them in its job (the driver takes eight)."""
+    from mcudeploy.npu.validate import validate_cpu_segments
+
+    path = tmp_path / "concat_of_six.tflite"
+    path.write_bytes(concat_of_six())
+    compilation = compile_for_npu(path.read_bytes(), path.stem, npu_target(find_device(ALIF_E7), None, False))
+    graph = load_model(path)
+    rng = np.random.default_rng(2)
+    inputs = [rng.integers(-128, 128, t.shape, dtype=np.int8) for t in graph.graph_inputs]
+    result = validate_cpu_segments(graph, compilation.model, inputs, tmp_path / "host", "host")
+    (job,) = result.jobs
+    assert len(job.bases) == 10 and job.bases[0] == (0, 0)  # no weights: an empty read-only base
+    assert sorted(c.tensor for c in result.handed_over) == [f"part_{i}" for i in range(6)]
+    assert result.bit_exact and result.feature_maps_where_vela_put_them
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_members
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.files import check_output_folder, write_folder
-from mcudeploy.ir import Graph, Operator, Tensor
+from mcudeploy.ir import ETHOS_U, NO_TENSOR, Graph, Operator, Tensor
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.memory.budget import ConstantLayout, constant_layout
 from mcudeploy.memory.plan import Buffer, MemoryPlan
@@ -298,6 +298,21 @@ def _template_context(
         "example_arguments": ", ".join(arguments),
         "arena": [_arena_entry(graph, buffer, name) for buffer, name in sorted(arena.buffers.items(), key=_by_offset)],
         "layers": [_layer(graph, op, code, names) for op, code in zip(graph.operators, codes, strict=True)],
+        "npu_segments": [_npu_segment(graph, op) for op in graph.operators if op.op_type == ETHOS_U],
+    }
+
+
+def _npu_segment(graph: Graph, op: Operator) -> dict:
+    """An Ethos-U segment's sizes for the README: Vela's inputs are the command stream, the read-only
+    data, the scratch and the fast scratch, then the feature maps."""
+    stream, read_only, scratch, fast = (graph.tensors[i].nbytes if i != NO_TENSOR else 0 for i in op.inputs[:4])
+    return {
+        "layer": op.index,
+        "command_stream_bytes": stream,
+        "read_only_bytes": read_only,
+        "scratch_bytes": scratch,
+        "fast_scratch_bytes": fast,
+        "bases": len(op.inputs) - 1 + len(op.outputs),
     }
 
 

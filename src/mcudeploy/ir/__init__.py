@@ -1,8 +1,19 @@
 """The graph IR: the one contract between pipeline stages."""
 
 from mcudeploy.ir.builder import GraphBuilder
-from mcudeploy.ir.graph import NO_TENSOR, Graph, Operator
+from mcudeploy.ir.graph import ETHOS_U, NO_TENSOR, Graph, Operator
 from mcudeploy.ir.options import Activation, Padding
 from mcudeploy.ir.tensor import DType, Quantization, Tensor
 
-__all__ = ["NO_TENSOR", "Activation", "DType", "Graph", "GraphBuilder", "Operator", "Padding", "Quantization", "Tensor"]
+__all__ = [
+    "ETHOS_U",
+    "NO_TENSOR",
+    "Activation",
+    "DType",
+    "Graph",
+    "GraphBuilder",
+    "Operator",
+    "Padding",
+    "Quantization",
+    "Tensor",
+]

@@ -10,6 +10,8 @@ from mcudeploy.ir.tensor import Tensor
 
 NO_TENSOR = -1
 """Index of an optional input the operator does not use (e.g. a conv without bias)."""
+ETHOS_U = "ethos-u"
+"""The custom operator Vela writes for each Arm Ethos-U NPU segment."""
 
 
 @dataclass

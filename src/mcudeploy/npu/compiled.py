@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcudeploy.errors import McuDeployError
-from mcudeploy.ir import Graph, Operator
+from mcudeploy.ir import ETHOS_U, Graph, Operator
 
-ETHOS_U = "ethos-u"
 COMMAND_STREAM_MAGIC = b"COP1"
 NPU_PRODUCTS = {0: "ethos-u55", 1: "ethos-u65"}
 """The product field of the driver header's configuration word."""

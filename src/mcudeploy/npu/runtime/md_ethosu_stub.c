@@ -12,28 +12,47 @@
 #include "mcu_host.h"
 #include "md_ethosu.h"
 
-#define STUB_MAX_CALLS 10
+#define STUB_MAX_CALLS 100
+/* More than any segment Vela writes needs; the NPU itself reads the first MD_ETHOSU_MAX_BASES. */
+#define STUB_MAX_BASES 64
 /* Base addresses 0-2 are the read-only data, the scratch and the fast scratch. */
 #define FIRST_FEATURE_MAP 3
 
 static int stub_calls;
 
-static void stub_name(char *name, const char *pattern, int call, int output)
+/* Appends `value` (0-99) in decimal at name[at]; returns the position after it. */
+static int stub_number(char *name, int at, int value)
+{
+    if (value >= 10) {
+        name[at++] = (char)('0' + value / 10);
+    }
+    name[at++] = (char)('0' + value % 10);
+    return at;
+}
+
+/* `pattern` with K replaced by the call's number and J by the tensor's. */
+static void stub_name(char *name, const char *pattern, int call, int tensor)
 {
     int at = 0;
-    for (; pattern[at] != '\0'; at++) {
-        name[at] = pattern[at] == 'K' ? (char)('0' + call) : pattern[at] == 'J' ? (char)('0' + output) : pattern[at];
+    for (; *pattern != '\0'; pattern++) {
+        if (*pattern == 'K') {
+            at = stub_number(name, at, call);
+        } else if (*pattern == 'J') {
+            at = stub_number(name, at, tensor);
+        } else {
+            name[at++] = *pattern;
+        }
     }
     name[at] = '\0';
 }
 
 int md_ethosu_invoke(const md_ethosu_job *job)
 {
-    uint64_t record[1 + 2 * MD_ETHOSU_MAX_BASES];
+    uint64_t record[1 + 2 * STUB_MAX_BASES];
     char name[24];
     int call = stub_calls++;
     int base;
-    if (call >= STUB_MAX_CALLS || job->base_count > MD_ETHOSU_MAX_BASES || job->base_count - FIRST_FEATURE_MAP > 10) {
+    if (call >= STUB_MAX_CALLS || job->base_count > STUB_MAX_BASES) {
         return MD_ERROR_NPU;
     }
     record[0] = (uint64_t)job->command_stream_bytes;
