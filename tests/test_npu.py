@@ -336,18 +336,36 @@ def test_a_segment_with_more_base_addresses_than_the_npu_registers_hands_them_al
     assert result.bit_exact and result.feature_maps_where_vela_put_them
 
 
-@pytest.mark.parametrize(
-    "model",
-    ["mlperf_tiny/kws_ref_model_int8.tflite", "mlperf_tiny/ic_resnet8_int8.tflite", "tflm/person_detect.tflite"],
-)
-def test_real_models_generate_and_hand_over_as_vela_planned(model, compiled, tmp_path):
+def hand_over(model: str, accelerator: str, compiled, folder: Path, target: str):
+    """The generated project of `model` compiled for `accelerator`, its CPU part run on `target`."""
     from mcudeploy.npu.validate import validate_cpu_segments
 
     graph = load_model(MODELS / model)
-    compilation = compiled(MODELS / model, "ethos-u55-128")
+    compilation = compiled(MODELS / model, accelerator)
     rng = np.random.default_rng(0)
     inputs = [rng.integers(-128, 128, t.shape, dtype=np.int8) for t in graph.graph_inputs]
-    result = validate_cpu_segments(graph, compilation.model, inputs, tmp_path)
+    return validate_cpu_segments(graph, compilation.model, inputs, folder, target)
+
+
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+@pytest.mark.parametrize("model", INT8_MODELS)
+def test_every_int8_model_generates_and_hands_over_as_vela_planned_on_the_host(model, accelerator, compiled, tmp_path):
+    """Vela puts every operator of these models on the NPU: the CPU's part is the hand-over of the
+    model's inputs and outputs at the offsets Vela planned, checked on the host for each model."""
+    result = hand_over(model, accelerator, compiled, tmp_path, "host")
+    assert result.bit_exact and result.feature_maps_where_vela_put_them and len(result.jobs) == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "accelerator"),
+    [
+        ("mlperf_tiny/kws_ref_model_int8.tflite", "ethos-u55-128"),
+        ("mlperf_tiny/ic_resnet8_int8.tflite", "ethos-u55-256"),
+        ("tflm/person_detect.tflite", "ethos-u55-128"),
+    ],
+)
+def test_real_models_hand_over_as_vela_planned_on_qemu_m55(model, accelerator, compiled, tmp_path):
+    result = hand_over(model, accelerator, compiled, tmp_path, "m55")
     assert result.bit_exact and result.feature_maps_where_vela_put_them and len(result.jobs) == 1
 
 
