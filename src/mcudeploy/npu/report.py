@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from mcudeploy.devices import Device
+from mcudeploy.devices import Device, find_core
 from mcudeploy.display import markup_safe
 from mcudeploy.memory.budget import MemoryBudget
 from mcudeploy.npu.budget import NpuRequirement
@@ -256,7 +256,7 @@ def npu_comparison_table(rows: list[dict[str, Any]], model: str) -> Table:
         table.add_column(column, justify="left" if column in ("core + NPU", "part") else "right")
     for row in rows:
         table.add_row(
-            f"{row['core']} + {row['accelerator']}",
+            f"{find_core(row['core']).title} + {row['accelerator'].replace('ethos-u', 'Ethos-U')}",
             row["device"],
             f"{row['core_clock_mhz']:g} + {row['npu_clock_mhz']:g} MHz",
             f"{row['total_ms']:.3f}",
