@@ -42,7 +42,9 @@ from mcudeploy.reports.precision import precision
 def estimate(
     model: Annotated[
         Path | None,
-        typer.Argument(help="Model file (.tflite or .onnx); optional with --seed-table.", show_default=False),
+        typer.Argument(
+            metavar="MODEL", help="Model file (.tflite or .onnx); optional with --seed-table.", show_default=False
+        ),
     ] = None,
     device: DeviceOption = DEFAULT_DEVICE,
     clock: Annotated[
