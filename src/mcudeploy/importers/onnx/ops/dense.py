@@ -51,9 +51,10 @@ def _bias(ctx: Context, name: str, weights: Weights, input_name: str, beta: floa
     return ctx.bias(name, input_name, weights, out_features)
 
 
-@converts("MatMul", int8=Int8.BETWEEN_QDQ)
+@converts("MatMul", int8=Int8.BETWEEN_QDQ, bias_inputs=(2,))
 def matmul(ctx: Context) -> None:
-    a_name, b_name = ctx.input_name(0), ctx.input_name(1)
+    """A third input, a bias, is no ONNX MatMul's: MatMulInteger → Cast → Mul → Add rewritten (integer.py)."""
+    a_name, b_name, c_name = (ctx.input_name(i) for i in range(3))
     if not ctx.is_constant(b_name):
         raise ctx.unsupported("a MatMul of two computed tensors (the right-hand side must be a constant)")
     weights = symmetric(ctx, ctx.weights(b_name))
@@ -62,5 +63,6 @@ def matmul(ctx: Context) -> None:
         raise ctx.unsupported("only (..., K) x (K, N) products with a 2-D constant are supported")
     x = ctx.tensor(a_name, identity(rank))
     options = FullyConnectedOptions(activation=ctx.activation, keep_num_dims=rank > 2)
-    filters = ctx.add_constant(weights.transposed((1, 0)), b_name)
-    ctx.emit("FULLY_CONNECTED", [x, filters, NO_TENSOR], [ctx.output(0, identity(rank))], options)
+    filters = weights.transposed((1, 0))
+    bias = ctx.bias(c_name, a_name, filters, filters.data.shape[0])
+    ctx.emit("FULLY_CONNECTED", [x, ctx.add_constant(filters, b_name), bias], [ctx.output(0, identity(rank))], options)
