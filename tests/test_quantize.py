@@ -253,3 +253,25 @@ def test_audio_calibrates_with_a_stated_feature_spec(tmp_path):
     args = ["-c", str(MODELS / "testdata/yes_1000ms.wav"), "-o", str(tmp_path / "q.tflite")]
     code, text = invoke("quantize", str(MODELS / "mlperf_tiny/kws_ref_model_float32.tflite"), *args)
     assert code == 2 and "audio needs a stated feature spec: --features (kws-mfcc, dcase-logmel)" in text
+
+
+def test_entropy_keeps_an_even_spread_and_cuts_a_sparse_tail_down_to_the_percentile():
+    even = np.full(calibrate.BINS, 50, dtype=np.int64)
+    assert calibrate._least_divergence_range(even, (-1.0, 3.0), 99.99) == (-1.0, 3.0)  # int8 loses nothing of it
+    bulk = np.histogram(np.random.default_rng(4).normal(0, 1, 200_000), bins=calibrate.BINS, range=(-20, 20))[0]
+    bulk[-1] += 3  # a few values far out
+    low, high = calibrate._least_divergence_range(bulk, (-20.0, 20.0), 99.99)
+    assert -20 < low < -4 and 4 < high < 20 and low == -high
+    kept_low, kept_high = calibrate._percentile_range(bulk, (-20.0, 20.0), 99.99)
+    assert low <= kept_low and high >= kept_high
+
+
+def test_entropy_keeps_the_tail_of_a_relu_output_that_the_bare_divergence_cuts():
+    """Half exact zeros, half a decaying one-sided spread, 5,000 values as a calibration gives: with
+    the floor at the 99.99th percentile the range keeps nearly all of it."""
+    rng = np.random.default_rng(3)
+    values = np.maximum(rng.normal(0, 1, 5000), 0)
+    counts = np.histogram(values[values != 0], bins=calibrate.BINS, range=(0.0, values.max()))[0]
+    bare = calibrate._best_shrink(counts, (0.0, values.max()), calibrate._int8_divergence, calibrate.SHRINK_FACTORS)
+    low, high = calibrate._least_divergence_range(counts, (0.0, values.max()), 99.99)
+    assert low == 0.0 and high >= np.percentile(values[values != 0], 99.99) * 0.999 > bare[1]
