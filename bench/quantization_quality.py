@@ -2,12 +2,15 @@
 
     PYTHONPATH=src python bench/quantization_quality.py [--models kws,vww,ic,ad] [--per-source 40]
 
-For each float MLPerf Tiny model this quantizes with `mcudeploy.quantization` (min-max, percentile and
-MSE calibration) and with ai-edge-quantizer (static int8, its min-max default) on the same
+For each float MLPerf Tiny model this quantizes with `mcudeploy.quantization` (min-max, percentile,
+MSE and entropy calibration) and with ai-edge-quantizer (static int8, its min-max default) on the same
 calibration samples, then runs on the same held-out samples (every fifth) the float model, the
 published int8 model, and each quantized model, all through our reference engine (bit-exact with
 TFLite Micro), and prints per model: output SQNR against the float model and top-1 agreement with it
 (ad01 is an autoencoder: the median relative error of its anomaly score, mean (x - y)², instead).
+The float model's ONNX and Keras (.h5) twins in ../shared/models (vww and ic_resnet8: both; ad01:
+.h5; kws: none) are imported and quantized by each of our methods on the same samples, and measured
+against their own float outputs (ad01.h5 is not its .tflite's exact twin: 1.4% apart).
 
 Inputs: only public files from ../shared/models/testdata, augmented by seeded shifts, gains,
 flips and noise (`--per-source` variants of each file), since no data set ships with the models:
@@ -34,6 +37,7 @@ from PIL import Image
 
 from mcudeploy.audio import dcase_logmel, kws_mfcc, read_wav
 from mcudeploy.engine.interpreter import Engine
+from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite import read_tflite, write_tflite
 from mcudeploy.inputs import quantize as quantize_input
 from mcudeploy.ir import Graph
@@ -100,18 +104,22 @@ class Case:
     int8_model: str
     inputs: Callable[[int, np.random.Generator], list[np.ndarray]]
     classifier: bool = True
+    twins: tuple[str, ...] = ()
+    """The same float model as ONNX and Keras files, under mlperf_tiny/."""
 
 
 CASES = [
     Case("kws", "kws_ref_model_float32.tflite", "kws_ref_model_int8.tflite",
          lambda n, rng: [kws_mfcc(c).reshape(1, 49, 10, 1) for c in _augmented_clips(n, rng)]),
     Case("vww", "vww_96_float.tflite", "vww_96_int8.tflite",
-         lambda n, rng: [x / np.float32(255) for x in _augmented_photos(n, 96, rng)]),
+         lambda n, rng: [x / np.float32(255) for x in _augmented_photos(n, 96, rng)],
+         twins=("onnx/vww_96_float.onnx", "keras/vww_96.h5")),
     Case("ic", "ic_resnet8_float.tflite", "ic_resnet8_int8.tflite",
-         lambda n, rng: _augmented_photos(n, 32, rng)),
+         lambda n, rng: _augmented_photos(n, 32, rng),
+         twins=("onnx/ic_resnet8_float.onnx", "keras/ic_resnet8.h5")),
     Case("ad", "ad01_fp32.tflite", "ad01_int8.tflite",
          lambda n, rng: [f.reshape(1, 640) for c in _augmented_clips(max(1, n // 8), rng) for f in dcase_logmel(c)],
-         classifier=False),
+         classifier=False, twins=("keras/ad01.h5",)),
 ]  # fmt: skip
 
 
@@ -193,14 +201,25 @@ def bench(case: Case, per_source: int) -> None:
     except ImportError:
         print("  (ai-edge-quantizer not installed)")
     for name, graph in candidates.items():
-        got = outputs(graph, held)
-        signal = sum(float(np.sum(r**2)) for r in reference)
-        noise = sum(float(np.sum((r - g) ** 2)) for r, g in zip(reference, got, strict=True))
-        exact = "" if name == "published int8" else f"  TFLM bit-exact {bit_exact_with_tflm(graph, held[0])}"
-        print(
-            f"  {name:<20} SQNR {sqnr_db(signal, noise):6.2f} dB  {agreement(case, held, reference, got)}{exact}",
-            flush=True,
-        )
+        report(case, name, graph, held, reference, check_tflm=name != "published int8")
+    for twin in case.twins:
+        twin_graph = load_model(MLPERF / twin)
+        twin_reference = outputs(twin_graph, held)
+        print(f"  {twin}: float against {case.float_model} {measure(case, held, reference, twin_reference)}")
+        for method in Method:
+            quantized = quantize_graph(twin_graph, [[x] for x in calibration], method).graph
+            report(case, f"{Path(twin).suffix[1:]} ours {method}", quantized, held, twin_reference, check_tflm=True)
+
+
+def measure(case: Case, held: list[np.ndarray], reference: list[np.ndarray], got: list[np.ndarray]) -> str:
+    signal = sum(float(np.sum(r**2)) for r in reference)
+    noise = sum(float(np.sum((r - g) ** 2)) for r, g in zip(reference, got, strict=True))
+    return f"SQNR {sqnr_db(signal, noise):6.2f} dB  {agreement(case, held, reference, got)}"
+
+
+def report(case: Case, name: str, graph: Graph, held: list[np.ndarray], reference, check_tflm: bool) -> None:
+    exact = f"  TFLM bit-exact {bit_exact_with_tflm(graph, held[0])}" if check_tflm else ""
+    print(f"  {name:<22} {measure(case, held, reference, outputs(graph, held))}{exact}", flush=True)
 
 
 def main() -> None:
