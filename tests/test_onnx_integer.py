@@ -7,8 +7,11 @@ import onnx
 import pytest
 from onnx import TensorProto
 
+from mcudeploy.engine.interpreter import run
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite import write_tflite
+from mcudeploy.validation.oracles import tflm_run
 from onnx_models import Net, compare, small_cnn, weights
 
 
@@ -72,6 +75,9 @@ def test_integer_ops_run_int8_close_to_onnxruntime(stored, per_channel, steps, t
     )
     assert differences.max() <= steps + 1e-3
     assert agree >= samples - 1
+    x = np.random.default_rng(1).uniform(-1, 1, graph.graph_inputs[0].shape).astype(np.float32)
+    theirs = tflm_run(write_tflite(graph), [x], tensor_count=0).outputs[0]
+    assert np.array_equal(theirs.reshape(-1), run(graph, [x]).outputs[0].reshape(-1))  # TFLite Micro's
 
 
 def _refused(model: onnx.ModelProto, tmp_path, message: str) -> None:
