@@ -12,7 +12,7 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite import write_tflite
 from mcudeploy.validation.oracles import tflm_run
-from onnx_models import Net, compare, small_cnn, weights
+from onnx_models import Net, compare, relative_error, small_cnn, weights
 
 
 def _quantize_symmetric(values: np.ndarray, axis: int, per_channel: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -30,9 +30,9 @@ def _stored(q: np.ndarray, uint8: bool) -> tuple[np.ndarray, np.ndarray]:
     return q, np.array(0, np.int8)
 
 
-def integer_cnn(uint8: bool, per_channel: bool) -> onnx.ModelProto:
+def integer_cnn(uint8: bool, per_channel: bool, requantized: bool = True) -> onnx.ModelProto:
     """Quantize → ConvInteger → Cast → Mul → Add → Relu → Quantize → Flatten → MatMulInteger → Cast → Mul → Add
-    → Quantize → Dequantize: hand-written static integer graph (scales chosen for inputs in [-1, 1))."""
+    [→ Quantize → Dequantize]: hand-written static integer graph (scales chosen for inputs in [-1, 1))."""
     net = Net((1, 3, 8, 8), 13)
     zero = np.array(128 if uint8 else 0, np.uint8 if uint8 else np.int8)
     x_scale = np.array(2 / 255, np.float32)
@@ -48,6 +48,8 @@ def integer_cnn(uint8: bool, per_channel: bool) -> onnx.ModelProto:
     b, b_zero = _stored(b, uint8)
     z = net.add("Cast", [net.add("MatMulInteger", [y, b, y_zero, b_zero])], to=TensorProto.FLOAT)
     z = net.add("Add", [weights(5), net.add("Mul", [z, (y_scale * b_scale).reshape(-1)])])
+    if not requantized:
+        return net.model(z)
     z_scale, z_zero = np.array(10 / 255, np.float32), np.array(128 if uint8 else 0, zero.dtype)
     return net.model(net.add("DequantizeLinear", [net.add("QuantizeLinear", [z, z_scale, z_zero]), z_scale, z_zero]))
 
@@ -78,6 +80,15 @@ def test_integer_ops_run_int8_close_to_onnxruntime(stored, per_channel, steps, t
     x = np.random.default_rng(1).uniform(-1, 1, graph.graph_inputs[0].shape).astype(np.float32)
     theirs = tflm_run(write_tflite(graph), [x], tensor_count=0).outputs[0]
     assert np.array_equal(theirs.reshape(-1), run(graph, [x]).outputs[0].reshape(-1))  # TFLite Micro's
+
+
+def test_without_a_quantize_linear_after_it_the_product_runs_in_float(tmp_path):
+    """As any QDQ operator without a QuantizeLinear after it: the weights dequantized, the sums in float32."""
+    graph, expected, ours = compare(integer_cnn(False, True, requantized=False), tmp_path, samples=4)
+    (fully_connected,) = [op for op in graph.operators if op.op_type == "FULLY_CONNECTED"]
+    assert graph.tensors[fully_connected.outputs[0]].dtype == "float32"
+    for want, got in zip(expected, ours, strict=True):
+        assert relative_error(want[0], got[0]) < 1e-5
 
 
 def _refused(model: onnx.ModelProto, tmp_path, message: str) -> None:

@@ -6,7 +6,8 @@
 is s · Σ (x_q - z_x)(w_q - z_w) [+ b]: a convolution of DequantizeLinear(x_q, s_x, z_x) with
 weights w_q of scale s / s_x, plus bias b. Written so, the converter's QDQ path imports it as
 an int8 CONV_2D / FULLY_CONNECTED when a QuantizeLinear follows (with a fused Relu or Clip in
-between), as it does QLinearConv; the float bias becomes int32 in steps of s, as TFLite's.
+between), as it does QLinearConv; the float bias becomes int32 in steps of s, as TFLite's. Without
+a QuantizeLinear after it, it runs in float on the dequantized weights, as any QDQ operator.
 
 What TFLite int8 cannot compute is refused with the node named: activations quantized at each
 inference (DynamicQuantizeLinear, from onnxruntime's quantize_dynamic), weights with a zero
