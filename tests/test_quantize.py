@@ -275,3 +275,16 @@ def test_entropy_keeps_the_tail_of_a_relu_output_that_the_bare_divergence_cuts()
     bare = calibrate._best_shrink(counts, (0.0, values.max()), calibrate._int8_divergence, calibrate.SHRINK_FACTORS)
     low, high = calibrate._least_divergence_range(counts, (0.0, values.max()), 99.99)
     assert low == 0.0 and high >= np.percentile(values[values != 0], 99.99) * 0.999 > bare[1]
+
+
+def test_quantize_command_takes_the_entropy_method(tmp_path):
+    values = np.random.default_rng(5).uniform(0, 1.5, 16).astype(np.float32).reshape(16, 1, 1)
+    np.savez(tmp_path / "data.npz", values)
+    model = MODELS / "tflm/hello_world_float.tflite"
+    output = tmp_path / "q.tflite"
+    code, text = invoke(
+        "quantize", str(model), "-c", str(tmp_path / "data.npz"), "-o", str(output), "--method", "entropy", "--json"
+    )
+    assert code == 0, text
+    report = json.loads(text)
+    assert report["calibration"]["method"] == "entropy" and report["outputs"][0]["sqnr_db"] > 20
