@@ -108,8 +108,8 @@ def test_onnxruntime_dynamic_quantization_is_refused_naming_the_node(tmp_path):
     _refused(onnx.load(tmp_path / "dynamic.onnx"), tmp_path, message)
 
 
-def _edited(edit) -> onnx.ModelProto:
-    model = integer_cnn(uint8=False, per_channel=True)
+def _edited(edit, uint8: bool = False) -> onnx.ModelProto:
+    model = integer_cnn(uint8=uint8, per_channel=True)
     edit(model.graph)
     return model
 
@@ -131,3 +131,8 @@ def _set_initializer(graph, input_of: str, position: int, value: np.ndarray) -> 
 )
 def test_what_tflite_int8_cannot_compute_is_refused_in_one_line(edit, message, tmp_path):
     _refused(_edited(edit), tmp_path, r"\(ConvInteger\): .*" + message)
+
+
+def test_an_omitted_input_zero_point_is_onnx_default_zero_not_the_quantizer_s(tmp_path):
+    model = _edited(lambda g: g.node[1].input.__setitem__(2, ""), uint8=True)
+    _refused(model, tmp_path, r"\(ConvInteger\): input zero point \[0\] differs from its QuantizeLinear's 128")

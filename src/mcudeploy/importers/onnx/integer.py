@@ -92,7 +92,8 @@ class _Expansion:
             raise self.refuse(f"input '{x_name}' is quantized per channel")
         own = self.model.constants[params[1]] if len(params) > 1 and params[1] else np.zeros(1, np.uint8)
         given = self._constant_input(2, "the input zero point")
-        if given is not None and (given.size != 1 or int(given.reshape(-1)[0]) != int(own.reshape(-1)[0])):
+        given = np.zeros(1, np.int64) if given is None else given  # ONNX's default
+        if given.size != 1 or int(given.reshape(-1)[0]) != int(own.reshape(-1)[0]):
             raise self.refuse(f"input zero point {given.tolist()} differs from its QuantizeLinear's {own.tolist()}")
         return producer
 
