@@ -46,8 +46,12 @@ class _Expansion:
         x_name, w_name = node.inputs[0], node.inputs[1]
         quantize = self._input_quantizer(x_name)
         x_scale = float(model.constants[quantize.inputs[1]].reshape(-1)[0])
+        if not np.isfinite(x_scale) or x_scale <= 0:
+            raise self.refuse(f"input '{x_name}' has scale {x_scale}, not positive")
         chain, scale, bias = self._rescale_chain()
-        out_shape = model.shapes[chain[-1].outputs[0]]
+        out_shape = model.shapes.get(chain[-1].outputs[0])
+        if out_shape is None:
+            raise self.refuse("its rescaled result has no static shape")
         channel_axis = 1 if node.op_type == "ConvInteger" else len(out_shape) - 1
         scale = self._per_channel(scale, out_shape, channel_axis, "rescale")
         scale = scale[:1] if np.unique(scale).size == 1 else scale  # per tensor
