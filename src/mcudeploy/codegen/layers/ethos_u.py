@@ -6,7 +6,7 @@ from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import NO_TENSOR
 
 MAX_BASES = 8
-"""MD_ETHOSU_MAX_BASES in md_ethosu.h."""
+"""MD_ETHOSU_MAX_BASES in md_nn.h."""
 
 
 @emits("ethos-u")

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "mcu_host.h"
-#include "md_ethosu.h"
+#include "md_nn.h"
 
 #define STUB_MAX_CALLS 10
 /* Base addresses 0-2 are the read-only data, the scratch and the fast scratch. */
