@@ -763,26 +763,34 @@ def test_regeneration_is_byte_identical(tmp_path, model):
 
 
 def test_only_used_kernels_are_shipped():
-    """The model's sources with their ISA paths, every header (md_nn.h includes them) and the LICENSE."""
+    """The model's sources with their ISA paths and their family's private header, the two headers of
+    Include/ and the LICENSE."""
     files = render(real_graph(INT8_MODELS[3]), plan_memory(real_graph(INT8_MODELS[3]))).files  # ad01: FC only
-    shipped = sorted(name.split("/", 1)[1] for name in files if name.startswith("mdnn/") and not name.endswith(".h"))
+    shipped = sorted(name.split("/", 1)[1] for name in files if name.startswith("mdnn/"))
     assert shipped == [
+        "Include/md_nn.h",
+        "Include/md_nn_support.h",
         "LICENSE",
         "Source/fully_connected/md_fully_connected.c",
         "Source/fully_connected/md_fully_connected_dsp.c",
+        "Source/fully_connected/md_fully_connected_int.h",
         "Source/fully_connected/md_fully_connected_mve.c",
     ]
-    assert {name.rsplit("/", 1)[1] for name in files if name.endswith(".h") and name.startswith("mdnn/")} == {
-        name for name in library_files() if name.endswith(".h")
-    }
 
 
-def test_public_header_gathers_every_family():
-    """md_nn.h, the one header generated code includes, includes every family's header (the others are
-    the kernels' own helpers)."""
-    helpers = {"md_nn.h", "md_dsp.h", "md_mve.h", "md_fixedpoint.h", "md_float.h", "md_window.h"}
-    families = {n for n in library_files() if n.endswith(".h") and n not in helpers and not n.endswith("_int.h")}
-    assert families == set(re.findall(r'^#include "(md_\w+\.h)"', library_text("md_nn.h"), re.MULTILINE))
+def test_one_public_header():
+    """Include/ holds the public API (md_nn.h, what generated code includes) and the kernels' support
+    header; every other header is private to one family's sources."""
+    assert sorted(path for path in library_files().values() if path.startswith("Include/")) == [
+        "Include/md_nn.h",
+        "Include/md_nn_support.h",
+    ]
+    assert re.findall(r'#include "(.*)"', library_text("md_nn.h")) == []
+    for name, path in library_files().items():
+        if path.startswith("Source/") and name.endswith(".h"):
+            family = path.split("/")[1]
+            users = [n for n, p in library_files().items() if f'#include "{name}"' in library_text(n)]
+            assert users and all(library_files()[u].startswith(f"Source/{family}/") for u in users), name
 
 
 def test_library_files_carry_the_license():

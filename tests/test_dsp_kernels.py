@@ -1,4 +1,4 @@
-"""The branch-free requantization of `mdnn/Include/md_fixedpoint.h` (`md_mbqm`, built on
+"""The branch-free requantization of `mdnn/Include/md_nn_support.h` (`md_mbqm`, built on
 `md_srdhm_fast` and `md_rdbpot_fast`) computes exactly what the reference pair `md_srdhm` then
 `md_rdbpot` computes, on edge cases (INT32_MIN * INT32_MIN, ties, every shift) and random values.
 The header is compiled on the host; the DSP cores' QADD path is covered by the bit-exact model
@@ -17,7 +17,7 @@ RUNTIME = Path(__file__).resolve().parents[1] / "src" / "mcudeploy" / "mdnn" / "
 
 PROGRAM = r"""
 #include <stdio.h>
-#include "md_fixedpoint.h"
+#include "md_nn_support.h"
 
 /* Reads "x multiplier shift" lines, prints the fast and the reference result of each. */
 int main(void)

@@ -9,7 +9,7 @@ near 2^31, biases at the ends of their type. Inputs: random over the whole range
 element at the type's minimum, then at its maximum (the largest sums of products; infinities for
 floats).
 
-The portable kernels only: a host build takes their portable path (MD_PATH_* in md_common.h); the
+The portable kernels only: a host build takes their portable path (MD_PATH_* in md_nn_support.h); the
 DSP and Helium paths are held bit-exact on QEMU (tests/test_kernel_paths.py, test_dsp_kernels.py, test_mve_kernels.py).
 """
 

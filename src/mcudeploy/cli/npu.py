@@ -140,7 +140,7 @@ def generate_with_npu(
         "arena_bytes": code.arena_bytes,
         "weights_bytes": code.weights_bytes,
         "npu_segments": len(streams),
-        "npu_interface": "mdnn/Include/md_ethosu.h: md_ethosu_invoke(), provided by the application",
+        "npu_interface": "mdnn/Include/md_nn.h: md_ethosu_invoke(), provided by the application",
         "arena_section": options["arena_section"],
     }
     if json:
@@ -152,7 +152,7 @@ def generate_with_npu(
     )
     console.print(f"  arena {code.arena_bytes:,} B (Vela's plan), weights and command streams {code.weights_bytes:,} B")
     console.print(
-        "  each NPU segment calls md_ethosu_invoke() (mdnn/Include/md_ethosu.h): provide it around your Ethos-U driver"
+        "  each NPU segment calls md_ethosu_invoke() (mdnn/Include/md_nn.h): provide it around your Ethos-U driver"
     )
     return True
 

@@ -1,10 +1,11 @@
 """The C kernel library mdnn (`mcudeploy/mdnn/`, package data) and the part of it a model needs.
 
 A generated project carries it under `mdnn/` with the library's own layout: `Include/`
-(the public header md_nn.h and the headers it is made of), `Source/<family>/` and the
-LICENSE. The files do not depend on the core: a family's ISA paths (`md_<family>_dsp.c`,
-`md_<family>_mve.c`) ship beside its portable source, and the compiler's target macros
-pick one (MD_PATH_* in md_common.h); the others compile to nothing.
+(the public header md_nn.h and the kernels' internal support header md_nn_support.h),
+`Source/<family>/` (sources, and the family's private header where its paths share a portable
+kernel) and the LICENSE. The files do not depend on the core: a family's ISA paths
+(`md_<family>_dsp.c`, `md_<family>_mve.c`) ship beside its portable source, and the compiler's
+target macros pick one (MD_PATH_* in md_nn_support.h); the others compile to nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 
 def isa_suffixes(core: str | None) -> tuple[str, ...]:
     """The ISA paths a build for `core` can take, best first (None: portable code only); which one a
-    family takes is the best it has (md_common.h's MD_PATH_*)."""
+    family takes is the best it has (md_nn_support.h's MD_PATH_*)."""
     return tuple(f"_{variant}" for variant in find_core(core).kernel_variants) if core else ()
 
 
@@ -52,11 +53,13 @@ def library_root() -> Traversable:
 @cache
 def library_files() -> dict[str, str]:
     """Every header and source of the library by file name, as its path inside the library
-    ("md_conv.c": "Source/conv/md_conv.c")."""
+    ("md_conv.c": "Source/conv/md_conv.c", "md_conv_int.h": "Source/conv/md_conv_int.h")."""
     root = library_root()
     paths = {entry.name: f"Include/{entry.name}" for entry in (root / "Include").iterdir() if entry.name.endswith(".h")}
     for family in (root / "Source").iterdir():
-        paths.update({e.name: f"Source/{family.name}/{e.name}" for e in family.iterdir() if e.name.endswith(".c")})
+        paths.update(
+            {e.name: f"Source/{family.name}/{e.name}" for e in family.iterdir() if e.name.endswith((".c", ".h"))}
+        )
     return paths
 
 
@@ -66,8 +69,9 @@ def library_text(name: str) -> str:
 
 
 def needed_files(sources: Iterable[str]) -> list[str]:
-    """Paths inside the library of what a set of kernel sources needs: the LICENSE, every header,
-    the sources with the sources they call into, and each one's ISA paths."""
+    """Paths inside the library of what a set of kernel sources needs: the LICENSE, the two headers
+    of Include/, the sources with the sources they call into, each one's ISA paths, and the private
+    headers of their families."""
     files = library_files()
     needed: set[str] = set()
     pending = list(sources)
@@ -78,5 +82,8 @@ def needed_files(sources: Iterable[str]) -> list[str]:
             pending.extend(SOURCE_DEPENDENCIES.get(source, ()))
     stems = [source.removesuffix(".c") for source in needed]
     needed |= {f"{stem}{suffix}.c" for stem in stems for suffix in ISA_SUFFIXES if f"{stem}{suffix}.c" in files}
+    sources = sorted(files[name] for name in needed)
+    families = {path.rsplit("/", 1)[0] for path in sources}
     headers = [path for name, path in files.items() if name.endswith(".h")]
-    return ["LICENSE", *sorted(headers), *sorted(files[name] for name in needed)]
+    shipped_headers = [path for path in headers if path.startswith("Include/") or path.rsplit("/", 1)[0] in families]
+    return ["LICENSE", *sorted(shipped_headers), *sources]

@@ -7,7 +7,7 @@ build's run `tflite::reference_integer_ops::` / `reference_ops::` code (inline t
 without a symbol of their own). An operator the model uses, registered, with no CMSIS-NN function of
 its family linked, runs the reference kernel. Our own library compiles one ISA path per kernel family
 (portable C, DSP or Helium, chosen by the compiler's target) and names it in an absolute symbol
-(`md_path_conv_dsp`, see mdnn/Include/md_common.h).
+(`md_path_conv_dsp`, see mdnn/Include/md_nn_support.h).
 """
 
 from __future__ import annotations

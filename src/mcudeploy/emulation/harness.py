@@ -302,7 +302,7 @@ def build_harness(
     inference use that many bytes only; `red_zones` (sanitizer builds): poisoned after init, the
     harness then compiling `network.c` in its own translation unit; `repeat`: a second inference
     between its own count marks (`REPEAT_DEFINE`); `extra_defines`: e.g. MD_PORTABLE,
-    MD_PROFILE_LAYERS (see mdnn/Include/md_common.h)."""
+    MD_PROFILE_LAYERS (see mdnn/Include/md_nn.h)."""
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))

@@ -31,7 +31,7 @@ SCOPE_CLOSERS = (INVOKE_FUNCTION, "main")
 
 
 LAYER_FUNCTIONS = {"MD_PROFILE_LAYERS": None}
-"""The define keeping each layer a function of its own (MD_LAYER in mdnn/Include/md_common.h): what
+"""The define keeping each layer a function of its own (MD_LAYER in mdnn/Include/md_nn.h): what
 per-layer counts and stack depths attribute by."""
 
 

@@ -316,7 +316,7 @@ def _footprint(rule: OverlapRule, input_t: Tensor, output_t: Tensor) -> int:
 
 def im2col_bytes(window: Window, input_c: int, value_bytes: int) -> int:
     """Scratch of the im2col path: two columns (one for a single output pixel) of the receptive field
-    (md_conv_*_get_buffer_size in mdnn/Include/md_conv.h, the source of truth)."""
+    (md_conv_*_get_buffer_size in mdnn/Include/md_nn.h, the source of truth)."""
     return min(2, window.out_h * window.out_w) * window.filter_h * window.filter_w * input_c * value_bytes
 
 
@@ -361,7 +361,7 @@ def padded_plane_pixels(window: Window, height: int, width: int) -> int:
 
 def plane_bytes(window: Window, height: int, width: int, element_bytes: int) -> int:
     """Scratch of the depthwise channel-plane path (md_depthwise_*_get_buffer_size in
-    mdnn/Include/md_depthwise.h, the source of truth)."""
+    mdnn/Include/md_nn.h, the source of truth)."""
     return padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
 
 

@@ -11,7 +11,7 @@ def ethos_u(ctx: LayerContext) -> LayerCode:
     """A job naming the command stream and every base address in Vela's order (the inputs after
     the command stream, then the outputs), and one call into md_ethosu_invoke(). A segment may have
     more base addresses than the NPU's eight base pointer registers: the job lists them all, the
-    driver takes the first eight (md_ethosu.h)."""
+    driver takes the first eight (md_nn.h)."""
     op = ctx.op
     if not op.inputs or op.inputs[0] == NO_TENSOR:
         raise ctx.unsupported("no command stream")

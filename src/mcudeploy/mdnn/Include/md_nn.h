@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mdnn, the C99 neural-network kernel library of mcudeploy: its public API.
+/* mdnn, the C99 neural-network kernel library of mcudeploy: its public API, the one header an
+ * application includes (as CMSIS-NN's arm_nnfunctions.h). What the kernels share among
+ * themselves is in md_nn_support.h, not part of the API.
  *
- * Include this header only; it gathers every family's declarations:
- *   md_common.h          status codes (md_status), element types, shared helpers
- *   md_conv.h            CONV_2D (int8, int16x8, float32, hybrid)
- *   md_depthwise.h       DEPTHWISE_CONV_2D
- *   md_fully_connected.h FULLY_CONNECTED
- *   md_pool.h            AVERAGE_POOL_2D, MAX_POOL_2D
- *   md_elementwise.h     ADD, SUB, MUL, SQUARED_DIFFERENCE with broadcasting
- *   md_compare.h         MAXIMUM, MINIMUM, comparisons, logical operators, SELECT_V2
- *   md_unary.h           ABS, NEG, RSQRT, CAST and float32 math (SIN, EXP, SQRT, ...)
- *   md_activations.h     RELU family, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH
- *   md_softmax.h         SOFTMAX
- *   md_quantize.h        QUANTIZE, DEQUANTIZE, requantization
- *   md_reduce.h          MEAN, SUM, REDUCE_MAX/MIN
- *   md_copy.h            reshape, concatenation, split, slices, transposes, padding, resizing
- *   md_svdf.h            SVDF
- *   md_lstm.h            UNIDIRECTIONAL_SEQUENCE_LSTM
- *   md_ethosu.h          the Ethos-U NPU interface the application provides
+ * Sections, in order:
+ *   common               status codes (md_status), element types, attributes of generated code
+ *   window geometry      md_window_params, shared by convolutions and pooling
+ *   CONV_2D              int8, int16x8, float32, hybrid
+ *   DEPTHWISE_CONV_2D
+ *   FULLY_CONNECTED
+ *   pooling              AVERAGE_POOL_2D, MAX_POOL_2D
+ *   element-wise         ADD, SUB, MUL, SQUARED_DIFFERENCE with broadcasting
+ *   comparisons          MAXIMUM, MINIMUM, comparisons, logical operators, SELECT_V2
+ *   unary                ABS, NEG, RSQRT, CAST and float32 math (SIN, EXP, SQRT, ...)
+ *   activations          RELU family, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH
+ *   SOFTMAX              and LOG_SOFTMAX
+ *   quantization         QUANTIZE, DEQUANTIZE, requantization
+ *   reductions           MEAN, SUM, REDUCE_MAX/MIN
+ *   copies               reshape, concatenation, split, slices, transposes, padding, resizing
+ *   SVDF
+ *   LSTM                 UNIDIRECTIONAL_SEQUENCE_LSTM
+ *   Ethos-U              the NPU interface the application provides
  *
  * Parameters and their ranges, common to the families:
  * - Tensors are NHWC (batches, height, width, channels), dimensions int32 and positive, at most
@@ -35,7 +38,7 @@
  * - scratch: NULL, or a buffer of at least *_get_buffer_size() bytes aligned to its element type;
  *   the kernels with two paths (CONV_2D im2col or direct, DEPTHWISE_CONV_2D planes or streaming)
  *   take the one their scratch argument selects, with the same results.
- * - Output buffers may share bytes with their input only as the kernel's header states (the
+ * - Output buffers may share bytes with their input only as the kernel's section below states (the
  *   memory contracts of mcudeploy's planner, kernels/contracts.py).
  *
  * Conventions every kernel follows:
@@ -47,26 +50,717 @@
  * - Every entry point returns an md_status: MD_OK, or MD_ERROR_RANGE when values met at run time
  *   leave the integer arithmetic's range (where TFLite Micro aborts).
  * - One set of sources builds for every Cortex-M core: the compiler's target macros select the
- *   Helium (MVE), DSP-extension or portable path of each family (MD_PATH_* in md_common.h).
+ *   Helium (MVE), DSP-extension or portable path of each family (MD_PATH_* in md_nn_support.h).
  */
 #ifndef MD_NN_H
 #define MD_NN_H
 
-#include "md_activations.h"
-#include "md_common.h"
-#include "md_compare.h"
-#include "md_conv.h"
-#include "md_copy.h"
-#include "md_depthwise.h"
-#include "md_elementwise.h"
-#include "md_ethosu.h"
-#include "md_fully_connected.h"
-#include "md_lstm.h"
-#include "md_pool.h"
-#include "md_quantize.h"
-#include "md_reduce.h"
-#include "md_softmax.h"
-#include "md_svdf.h"
-#include "md_unary.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- common: types, status codes and attributes of generated code.
+ *
+ * Portable C99. No heap, no stdio, no asserts: every buffer is placed by the
+ * generated code, and every parameter was checked when the code was generated.
+ * The library relies on two properties C99 leaves to the implementation, both
+ * true of GCC, Clang and Arm Compiler: a right shift of a negative value is
+ * arithmetic, and converting an out-of-range unsigned value to a signed type
+ * wraps modulo 2^N. The first is checked at compile time (md_nn_support.h).
+ */
+
+/* What every kernel returns. The values are those of the generated network's status codes. */
+typedef enum {
+    MD_OK = 0,
+    /* The kernel met values its integer arithmetic cannot represent (where TFLite Micro aborts). */
+    MD_ERROR_RANGE = -3
+} md_status;
+
+#define MD_MAX_DIMS 6
+
+#if defined(__GNUC__)
+#define MD_ALIGNED(n) __attribute__((aligned(n)))
+#define MD_SECTION(name) __attribute__((section(name)))
+#else
+#define MD_ALIGNED(n)
+#define MD_SECTION(name)
+#endif
+
+/* The profiling hook of generated layer functions, compiled out unless asked: with MD_PROFILE_LAYERS
+ * defined they stay separate functions (one ELF symbol each, so a profiler can attribute costs per
+ * layer), never inlined, cloned or merged; otherwise the compiler treats them as any function. */
+#if defined(MD_PROFILE_LAYERS) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define MD_LAYER __attribute__((noipa))
+#elif defined(MD_PROFILE_LAYERS) && defined(__GNUC__)
+#define MD_LAYER __attribute__((noinline))
+#else
+#define MD_LAYER
+#endif
+
+/* Compile-time check: an array of negative size when `condition` is false. */
+#define MD_STATIC_CHECK(name, condition) typedef char md_check_##name[(condition) ? 1 : -1]
+
+/* Element types of tensors, for the kernels that move bytes or convert between types. */
+typedef enum {
+    MD_INT8 = 0,
+    MD_UINT8 = 1,
+    MD_INT16 = 2,
+    MD_INT32 = 3,
+    MD_FLOAT32 = 4
+} md_dtype;
+
+/* ---- the sliding-window geometry convolutions and pooling share (NHWC). */
+
+typedef struct {
+    int32_t batches;
+    int32_t input_h, input_w, input_c;
+    int32_t filter_h, filter_w;
+    int32_t filter_c; /* CONV_2D: input channels per group (input_c when not grouped) */
+    int32_t output_h, output_w, output_c;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    int32_t input_offset;  /* added to every input value: -zero point for int8, 0 for int16 */
+    int32_t output_offset; /* added after requantization */
+    int32_t act_min, act_max;
+    int32_t per_channel;   /* 1: a multiplier and shift per output channel, 0: one for every channel */
+    int32_t accumulator64; /* 16x8 kernels: int64 accumulator and bias (else int32, wrapping) */
+} md_window_params;
+
+/* Along one axis, the size of an input with the padding its windows reach: `pad` before it, and
+ * after it as far as the last window reads (kernels/contracts.py padded_plane_pixels). */
+static inline int32_t md_padded_extent(int32_t size, int32_t out, int32_t stride, int32_t pad, int32_t filter,
+                                       int32_t dilation)
+{
+    const int32_t reach = (out - 1) * stride - pad + (filter - 1) * dilation + 1;
+    return pad + (reach > size ? reach : size);
+}
+
+/* ---- CONV_2D (int8, 16x8, float32, hybrid float32 x int8).
+ *
+ * Two output pixels at a time, as the memory contract declares: the receptive
+ * fields of two consecutive output pixels (all input channels) are copied into
+ * the two columns of the scratch buffer, then every output channel of both
+ * pixels is computed from the columns and written. So the output may overlap
+ * the part of the input no later pixel pair reads.
+ *
+ * Scratch: 2 columns of filter_h * filter_w * input_c values, int16 for the
+ * integer kernels, float32 (int32 for the hybrid kernel) for the float ones.
+ * Without scratch (NULL: the contract's direct path, chosen where the columns
+ * would cost more bytes than they let the output share, or a plan that reserves
+ * none, such as TFLite Micro's), each output value is computed straight from the
+ * input, pixel by pixel, output channel by output channel, and written before the
+ * next one is computed: the output may overlap the part of the input no later
+ * value reads (every variant runs the portable direct kernel then).
+ */
+
+/* Bytes of scratch the im2col path takes: two columns (one when the output has a single pixel) of
+ * filter_h x filter_w x input_c values, `value_bytes` each. kernels/contracts.py plans this size. */
+static inline int32_t md_conv_im2col_bytes(const md_window_params *p, int32_t value_bytes)
+{
+    const int32_t columns = p->output_h * p->output_w < 2 ? p->output_h * p->output_w : 2;
+    return columns * p->filter_h * p->filter_w * p->input_c * value_bytes;
+}
+
+/* Scratch of each kernel's im2col path, in bytes (int16 columns for the integer kernels, float32
+ * for the float one, int32 for the hybrid one). Pass NULL instead for the direct path. */
+static inline int32_t md_conv_s8_get_buffer_size(const md_window_params *p)
+{
+    return md_conv_im2col_bytes(p, 2);
+}
+
+static inline int32_t md_conv_s16_get_buffer_size(const md_window_params *p)
+{
+    return md_conv_im2col_bytes(p, 2);
+}
+
+static inline int32_t md_conv_f32_get_buffer_size(const md_window_params *p)
+{
+    return md_conv_im2col_bytes(p, 4);
+}
+
+static inline int32_t md_conv_hybrid_f32_get_buffer_size(const md_window_params *p)
+{
+    return md_conv_im2col_bytes(p, 4);
+}
+
+/* int8 input and output, int32 bias (or NULL), int32 multipliers and shifts. */
+md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
+
+/* 16x8: int16 input and output; bias int64 when p->accumulator64, else int32 (or NULL). */
+md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
+                      const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
+
+/* float32; act_min/act_max of the params are unused: the float clamp bounds are given. */
+md_status md_conv_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
+                      float act_low, float act_high, float *output, float *scratch);
+
+/* Hybrid (float32 input and output, int8 filter with one scale, batch 1): the input is quantized
+ * symmetrically at run time, convolved in integers, and the sums scaled back to float32. */
+md_status md_conv_hybrid_f32(const md_window_params *p, const float *input, const int8_t *filter, float filter_scale,
+                             const float *bias, float act_low, float act_high, float *output, int32_t *scratch);
+
+/* ---- DEPTHWISE_CONV_2D (int8, 16x8, float32).
+ *
+ * Two loop orders, chosen by the generator as the memory contract declares:
+ * - streaming (scratch NULL): pixel by pixel, channel by channel, reading the
+ *   input in place; all output channels fed by input channel c of a pixel are
+ *   computed before any of them is written (at most MD_DEPTHWISE_CHUNK at a time:
+ *   the generator refuses a larger depth multiplier when input and output overlap);
+ * - planes (depth multiplier 1): plane c is copied to the scratch buffer, then output
+ *   plane c is computed from the copy. The scratch holds the plane with the padding its
+ *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more.
+ * Filter layout [1, filter_h, filter_w, output_c].
+ */
+
+#define MD_DEPTHWISE_CHUNK 16
+#define MD_PLANE_SLACK 4 /* kernels/contracts.py PLANE_SLACK */
+
+/* Bytes of scratch the channel-plane path takes: one input plane with the padding its windows reach,
+ * `element_bytes` per value, and MD_PLANE_SLACK bytes more. kernels/contracts.py plans this size. */
+static inline int32_t md_depthwise_plane_bytes(const md_window_params *p, int32_t element_bytes)
+{
+    const int32_t rows =
+        md_padded_extent(p->input_h, p->output_h, p->stride_h, p->pad_top, p->filter_h, p->dilation_h);
+    const int32_t columns =
+        md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
+    return rows * columns * element_bytes + MD_PLANE_SLACK;
+}
+
+/* Scratch of each kernel's channel-plane path (depth multiplier 1), in bytes. Pass NULL instead for
+ * the streaming path. */
+static inline int32_t md_depthwise_s8_get_buffer_size(const md_window_params *p)
+{
+    return md_depthwise_plane_bytes(p, 1);
+}
+
+static inline int32_t md_depthwise_s16_get_buffer_size(const md_window_params *p)
+{
+    return md_depthwise_plane_bytes(p, 2);
+}
+
+static inline int32_t md_depthwise_f32_get_buffer_size(const md_window_params *p)
+{
+    return md_depthwise_plane_bytes(p, 4);
+}
+
+/* int8; int32 bias or NULL. */
+md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch);
+
+/* 16x8: int64 bias or NULL, int64 accumulator. */
+md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                           const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
+
+md_status md_depthwise_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
+                           float act_low, float act_high, float *output, float *scratch);
+
+/* ---- FULLY_CONNECTED (int8, 16x8, float32).
+ *
+ * The input is read as [batches, accum_depth], the filter as [output_depth,
+ * accum_depth]; each output is one dot product reading the input row in place
+ * (the output never overlaps the input).
+ */
+
+typedef struct {
+    int32_t batches;
+    int32_t accum_depth;
+    int32_t output_depth;
+    int32_t input_offset;  /* -input zero point */
+    int32_t filter_offset; /* -filter zero point for per-tensor filters, 0 per channel */
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    int32_t per_channel;   /* 1: a multiplier and shift per output, 0: one for all */
+    int32_t accumulator64; /* 16x8: int64 accumulator and bias */
+} md_fully_connected_params;
+
+md_status md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output);
+
+/* bias int64 when p->accumulator64, else int32 (or NULL) */
+md_status md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,
+                                 const void *bias, const int32_t *multipliers, const int32_t *shifts, int16_t *output);
+
+md_status md_fully_connected_f32(const md_fully_connected_params *p, const float *input, const float *filter,
+                                 const float *bias, float act_low, float act_high, float *output);
+
+/* ---- AVERAGE_POOL_2D and MAX_POOL_2D (int8, int16, float32).
+ *
+ * Pixel by pixel, channel by channel (md_window_stream): output (pixel, c) is
+ * written right after channel c of its window is read. Taps outside the image
+ * are skipped: an average divides by the number of taps inside.
+ */
+
+/* `element_bytes` 1 (int8) or 2 (int16); act_min/act_max of the params clamp the result. */
+md_status md_average_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes);
+md_status md_max_pool_int(const md_window_params *p, const void *input, void *output, int32_t element_bytes);
+
+md_status md_average_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high,
+                              float *output);
+md_status md_max_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high,
+                          float *output);
+
+/* ---- ADD, SUB, MUL and SQUARED_DIFFERENCE with broadcasting (int8, int16, int32, float32).
+ *
+ * One pass in output element order: output element k is computed from, then
+ * written after, element k of each input of the output's shape (so such an input
+ * may share the output's bytes). Broadcasting is described by element strides
+ * per output dimension, 0 along a broadcast dimension.
+ */
+
+typedef enum {
+    MD_OP_ADD = 0,
+    MD_OP_SUB = 1,
+    MD_OP_MUL = 2,
+    MD_OP_SQUARED_DIFFERENCE = 3
+} md_arith_op;
+
+typedef struct {
+    int32_t rank; /* 1 .. MD_MAX_DIMS */
+    int32_t shape[MD_MAX_DIMS];
+    int32_t strides1[MD_MAX_DIMS];
+    int32_t strides2[MD_MAX_DIMS];
+} md_broadcast;
+
+typedef struct {
+    md_arith_op op;
+    md_dtype dtype;          /* MD_INT8, MD_INT16 or MD_INT32 */
+    int32_t input1_offset;   /* -zero points */
+    int32_t input2_offset;
+    int32_t output_offset;   /* +zero point */
+    int32_t left_shift;      /* ADD/SUB headroom: 20 (int8) or 15 (int16); SQUARED_DIFFERENCE: 7 or 0 */
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} md_arith_params;
+
+md_status md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
+                       void *output);
+
+typedef struct {
+    md_arith_op op;
+    float act_low;
+    float act_high;
+} md_arith_f32_params;
+
+md_status md_arith_f32(const md_arith_f32_params *p, const md_broadcast *shape, const float *input1,
+                       const float *input2, float *output);
+
+/* ---- MAXIMUM, MINIMUM, the comparisons, LOGICAL_AND/OR/NOT and SELECT_V2
+ * with broadcasting (int8, int16, int32, float32 values; bool as uint8_t 0 or 1).
+ *
+ * One pass in output element order, as the element-wise kernels: an input of the output's shape and
+ * element size may share the output's bytes.
+ */
+
+typedef enum {
+    MD_CMP_EQUAL = 0,
+    MD_CMP_NOT_EQUAL = 1,
+    MD_CMP_LESS = 2,
+    MD_CMP_LESS_EQUAL = 3,
+    MD_CMP_GREATER = 4,
+    MD_CMP_GREATER_EQUAL = 5,
+    MD_CMP_MAXIMUM = 6, /* a > b ? a : b, in the inputs' type */
+    MD_CMP_MINIMUM = 7, /* a < b ? a : b */
+    MD_CMP_LOGICAL_AND = 8,
+    MD_CMP_LOGICAL_OR = 9
+} md_compare_op;
+
+typedef struct {
+    md_compare_op op;
+    md_dtype dtype;         /* of the inputs: MD_INT8, MD_UINT8 (bool), MD_INT16, MD_INT32 or MD_FLOAT32 */
+    int32_t input1_offset;  /* int8 comparisons: -zero points, ... */
+    int32_t input2_offset;
+    int32_t left_shift;     /* ... 8, each input's scale; 0 elsewhere: raw values compared */
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+} md_compare_params;
+
+/* Comparisons write 0 or 1 (uint8_t); MAXIMUM and MINIMUM the inputs' type. */
+md_status md_compare(const md_compare_params *p, const md_broadcast *shape, const void *input1,
+                     const void *input2, void *output);
+
+/* LOGICAL_NOT of `count` bools. */
+md_status md_logical_not(const uint8_t *input, uint8_t *output, int32_t count);
+
+typedef struct {
+    int32_t rank; /* 1 .. MD_MAX_DIMS */
+    int32_t shape[MD_MAX_DIMS];
+    int32_t strides1[MD_MAX_DIMS]; /* condition */
+    int32_t strides2[MD_MAX_DIMS]; /* x */
+    int32_t strides3[MD_MAX_DIMS]; /* y */
+} md_broadcast3;
+
+/* SELECT_V2: output = condition ? x : y, elements of `element_size` bytes (1, 2 or 4). */
+md_status md_select(const md_broadcast3 *shape, int32_t element_size, const uint8_t *condition, const void *x,
+                    const void *y, void *output);
+
+/* ---- ABS, NEG, CAST and the float32 math of TFLite Micro's element-wise kernels.
+ * Element k is read, then written: the output may share the input's bytes. */
+
+typedef enum {
+    MD_UNARY_ABS = 0,
+    MD_UNARY_NEG = 1,
+    MD_UNARY_SIN = 2,
+    MD_UNARY_COS = 3,
+    MD_UNARY_EXP = 4,
+    MD_UNARY_LOG = 5,
+    MD_UNARY_SQRT = 6,
+    MD_UNARY_RSQRT = 7,
+    MD_UNARY_SQUARE = 8,
+    MD_UNARY_FLOOR = 9,
+    MD_UNARY_CEIL = 10,
+    MD_UNARY_ROUND = 11 /* half to even */
+} md_unary_op;
+
+md_status md_unary_f32(md_unary_op op, const float *input, float *output, int32_t count);
+
+typedef struct {
+    md_dtype dtype;        /* MD_INT8 or MD_INT16 */
+    int32_t input_offset;  /* the input's zero point, subtracted */
+    int32_t output_offset;
+    int32_t rescale;       /* 0: the scales are equal */
+    int32_t multiplier, shift;
+    int32_t saturate;      /* 0: no quantization, |-32768| wraps to itself */
+} md_abs_params;
+
+/* ABS of int8 or int16: |x - input_offset|, requantized when `rescale`, plus output_offset. */
+md_status md_abs_int(const md_abs_params *p, const void *input, void *output, int32_t count);
+
+typedef struct {
+    int32_t input_offset; /* the input's zero point, subtracted */
+    int32_t output_offset;
+    int32_t multiplier, shift; /* 1 / (sqrt(input scale) x output scale) */
+} md_rsqrt_s8_params;
+
+/* int8 RSQRT with TFLite's fixed-point inverse square root; a centred input of 0 gives 127.
+ * Returns MD_ERROR_RANGE (having written every output) when an input is below the zero point:
+ * TFLite Micro fails the inference there. */
+md_status md_rsqrt_s8(const md_rsqrt_s8_params *p, const int8_t *input, int8_t *output, int32_t count);
+
+/* CAST, C's conversion of each element from `from` to `to` (MD_INT8, MD_INT16, MD_INT32, MD_FLOAT32;
+ * `from` also MD_UINT8 for bool): integers wrap, float32 truncates, saturated to int32 first (NaN
+ * to 0) as Cortex-M's VCVT. */
+md_status md_cast(md_dtype from, md_dtype to, const void *input, void *output, int32_t count);
+
+/* ---- element-wise activations (int8, int16, float32).
+ *
+ * One pass in element order: element k is read, then output k written (so the
+ * output may share the input's bytes).
+ */
+
+/* Field use by kernel:
+ * - relu (RELU, RELU_N1_TO_1): output = clamp(zero point out + scale(x - zero point in), act_min, act_max)
+ *   with scale = (multiplier, shift);
+ * - relu6: clamp(x, act_min = input zero point, act_max = quantized 6), in the input's quantization;
+ * - leaky relu: x >= 0 scaled by (multiplier, shift), below by (multiplier2, shift2), negated when
+ *   `negate` (negative alpha);
+ * - hard swish (int8): output (multiplier, shift) and "reluish" (multiplier2, shift2) as 16-bit multipliers;
+ * - logistic/tanh (int8): input to Q4.27 by (multiplier, shift), saturating beyond `radius`,
+ *   result shifted right by `output_shift` plus `output_offset`;
+ * - logistic/tanh (int16): input scaled by (multiplier, shift) onto the sigmoid table. */
+typedef struct {
+    int32_t count;
+    md_dtype dtype; /* MD_INT8 or MD_INT16, input and output */
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier, shift;
+    int32_t multiplier2, shift2;
+    int32_t negate;
+    int32_t act_min, act_max;
+    int32_t radius;
+    int32_t output_shift;
+    int32_t output_offset;
+} md_activation_params;
+
+md_status md_relu_int(const md_activation_params *p, const void *input, void *output);
+md_status md_relu6_int(const md_activation_params *p, const void *input, void *output);
+md_status md_leaky_relu_int(const md_activation_params *p, const void *input, void *output);
+md_status md_hard_swish_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
+md_status md_logistic_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
+md_status md_tanh_s8(const md_activation_params *p, const int8_t *input, int8_t *output);
+md_status md_logistic_s16(const md_activation_params *p, const int16_t *input, int16_t *output);
+md_status md_tanh_s16(const md_activation_params *p, const int16_t *input, int16_t *output);
+
+typedef enum {
+    MD_RELU_F32 = 0,  /* clamp to [low, high] (high may be +infinity) */
+    MD_LEAKY_RELU_F32 = 1,
+    MD_HARD_SWISH_F32 = 2,
+    MD_LOGISTIC_F32 = 3,
+    MD_TANH_F32 = 4
+} md_activation_f32;
+
+typedef struct {
+    int32_t count;
+    md_activation_f32 function;
+    float low, high; /* relu */
+    float alpha;     /* leaky relu */
+} md_activation_f32_params;
+
+md_status md_activation_f32_run(const md_activation_f32_params *p, const float *input, float *output);
+
+/* ---- SOFTMAX over the last axis (int8 to int8/int16, int16, float32), and
+ * LOG_SOFTMAX (int8, float32).
+ *
+ * Row by row, as the memory contract declares: the row maximum and the sum of
+ * exponentials read the whole row first, then a last pass reads element j and
+ * writes output j (recomputing its exponential: no scratch).
+ */
+
+typedef struct {
+    int32_t rows;
+    int32_t depth;
+    int32_t input_multiplier; /* beta * input scale * 2^26 as a quantized multiplier (int8) or onto the */
+    int32_t input_shift;      /* exp table's input range (int16) */
+    int32_t diff_min;         /* int8: differences to the row maximum below this give 0 */
+    int32_t reverse_multiplier;  /* LOG_SOFTMAX int8: Q5.26 back to input steps, a multiplier below */
+    int32_t reverse_right_shift; /* one and a right shift */
+} md_softmax_params;
+
+/* int8 input; output int8 (zero point -128, scale 1/256) or int16 (zero point -32768, scale 1/65536).
+ * Returns MD_ERROR_RANGE when a row's sum of exponentials reaches 512 with int8 output. */
+md_status md_softmax_s8(const md_softmax_params *p, const int8_t *input, void *output, int output_is16);
+
+/* int16 input and output (zero points 0, output scale 1/32768), through interpolated tables. */
+md_status md_softmax_s16(const md_softmax_params *p, const int16_t *input, int16_t *output);
+
+md_status md_softmax_f32(const md_softmax_params *p, float beta, const float *input, float *output);
+
+/* int8 LOG_SOFTMAX (beta 1; output scale 16/256, zero point 127). */
+md_status md_log_softmax_s8(const md_softmax_params *p, const int8_t *input, int8_t *output);
+
+/* float32 LOG_SOFTMAX: x - max - log(sum of exp(x - max)). */
+md_status md_log_softmax_f32(const md_softmax_params *p, const float *input, float *output);
+
+/* ---- QUANTIZE and DEQUANTIZE.
+ *
+ * One pass in element order (element k read, then output k written).
+ */
+
+typedef struct {
+    int32_t count;
+    md_dtype input_dtype;
+    md_dtype output_dtype;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier, shift; /* requantization between integer types */
+    float scale;               /* float32 conversions: the quantized side's scale */
+} md_quantize_params;
+
+/* Integer to integer: (x - input zero point) rescaled, plus the output zero point, saturated. */
+md_status md_requantize(const md_quantize_params *p, const void *input, void *output);
+
+/* float32 to int8, uint8 or int16: round(x / scale) + zero point, saturated. */
+md_status md_quantize_f32(const md_quantize_params *p, const float *input, void *output);
+
+/* int8, uint8 or int16 to float32: scale * (x - zero point). */
+md_status md_dequantize_f32(const md_quantize_params *p, const void *input, float *output);
+
+/* float16 (IEEE half bits) to float32, exactly. */
+md_status md_dequantize_f16(const md_quantize_params *p, const uint16_t *input, float *output);
+
+/* ---- MEAN, SUM, REDUCE_MAX and REDUCE_MIN over any set of axes.
+ *
+ * One pass over the input in element order: each value is added to (or compared
+ * with) the accumulator of the output element it reduces into, so every output
+ * sees its values in input order. MEAN and SUM accumulate in the scratch buffer
+ * (one int32 or float32 per output element), then scale each output.
+ */
+
+typedef struct {
+    int32_t rank;
+    int32_t input_shape[MD_MAX_DIMS];
+    int32_t output_strides[MD_MAX_DIMS]; /* output element stride per input dimension, 0 along reduced ones */
+    int32_t output_count;
+    int32_t reduced_count; /* input values per output value */
+    md_dtype dtype;        /* input and output */
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier, shift; /* integer MEAN/SUM: input to output scale (the mean's 1/count folded in) */
+    int32_t mean;              /* float32: divide the sums by reduced_count */
+} md_reduce_params;
+
+/* Bytes of scratch md_sum_int takes: one int32 accumulator per output element (the float kernel
+ * accumulates in its output). kernels/contracts.py plans this size. */
+static inline int32_t md_sum_int_get_buffer_size(const md_reduce_params *p) { return 4 * p->output_count; }
+
+/* int8/int16 MEAN and SUM. */
+md_status md_sum_int(const md_reduce_params *p, const void *input, void *output, int32_t *scratch);
+/* int8 REDUCE_MAX (maximum != 0) and REDUCE_MIN. */
+md_status md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t *output, int maximum);
+
+md_status md_sum_f32(const md_reduce_params *p, const float *input, float *output);
+md_status md_extreme_f32(const md_reduce_params *p, const float *input, float *output, int maximum);
+
+/* ---- operators that move values without arithmetic, on any element type:
+ * TRANSPOSE and STRIDED_SLICE (strided copy), CONCATENATION and PACK, SPLIT, SPLIT_V and
+ * UNPACK, PAD and PADV2, RESIZE_NEAREST_NEIGHBOR, FILL, and copies (a reshape of a constant, SHAPE).
+ * None of them declares an overlap: the output never shares bytes with an input.
+ */
+
+/* Output element (i0, ..., i(rank-1)), row-major, is input element start + sum(i_d * strides[d]). */
+typedef struct {
+    int32_t rank;
+    int32_t shape[MD_MAX_DIMS];   /* output shape */
+    int32_t strides[MD_MAX_DIMS]; /* input element strides, negative for a reversed slice */
+    int32_t start;
+    int32_t element_bytes;
+} md_strided_copy_params;
+
+md_status md_strided_copy(const md_strided_copy_params *p, const void *input, void *output);
+
+/* For each of `outer` blocks, piece i of `piece_bytes[i]` bytes of each input in turn. */
+md_status md_concatenate(int32_t count, const void *const *inputs, const int32_t *piece_bytes, int32_t outer,
+                         void *output);
+md_status md_split(int32_t count, const void *input, void *const *outputs, const int32_t *piece_bytes, int32_t outer);
+
+typedef struct {
+    int32_t rank;
+    int32_t input_shape[MD_MAX_DIMS];
+    int32_t output_shape[MD_MAX_DIMS];
+    int32_t before[MD_MAX_DIMS]; /* padding before each dimension, in elements */
+    int32_t element_bytes;
+    uint8_t value[8]; /* the pad value's bytes */
+} md_pad_params;
+
+md_status md_pad(const md_pad_params *p, const void *input, void *output);
+
+/* NHWC nearest-neighbour resize: output (n, y, x, c) = input (n, rows[y], columns[x], c). */
+typedef struct {
+    int32_t batches, input_h, input_w, channels, output_h, output_w, element_bytes;
+} md_resize_params;
+
+md_status md_resize_nearest(const md_resize_params *p, const int32_t *rows, const int32_t *columns, const void *input,
+                            void *output);
+
+md_status md_copy(const void *input, void *output, int32_t bytes);
+
+/* FILL: `count` copies of the `element_bytes` bytes at `value`. */
+md_status md_fill(const void *value, void *output, int32_t count, int32_t element_bytes);
+
+/* ---- SVDF (int8 input with int8 or int16 state and time weights, float32).
+ *
+ * The state (a variable tensor outside the arena, kept across invocations) holds `memory`
+ * past values per filter. Each call moves them one step left, writes the newest (the
+ * input times the feature weights, rescaled to the state) last, then per unit sums the
+ * time weights' dot products with the state of its `rank` filters, adds the bias and
+ * rescales to the output. Batch by batch, without scratch: the int32 sums wrap as TFLM's
+ * do, so summing per unit straight away gives TFLM's sums.
+ */
+
+typedef struct {
+    int32_t batches;
+    int32_t input_size;
+    int32_t filters; /* units * rank */
+    int32_t units;
+    int32_t rank;
+    int32_t memory;
+    int32_t feature_multiplier; /* input * feature-weight scale onto the state's */
+    int32_t feature_shift;
+    int32_t output_multiplier; /* state * time-weight scale onto the output's */
+    int32_t output_shift;
+    int32_t input_zero_point;
+    int32_t state_zero_point;
+    int32_t output_zero_point;
+    int32_t state_min; /* the state type's range, where each newest value is clamped */
+    int32_t state_max;
+} md_svdf_params;
+
+/* state and time_weights are int16_t when state_is16, int8_t otherwise; bias may be NULL. */
+md_status md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t *features, const void *time_weights,
+                     const int32_t *bias, void *state, int state_is16, int8_t *output);
+
+/* The fused activation as [low, high] (+-HUGE_VALF without a bound); bias may be NULL. */
+md_status md_svdf_f32(const md_svdf_params *p, float low, float high, const float *input, const float *features,
+                      const float *time_weights, const float *bias, float *state, float *output);
+
+/* ---- UNIDIRECTIONAL_SEQUENCE_LSTM (float32; int8 with an int16 cell state).
+ *
+ * Step by step and, within a step, batch row by batch row (rows are independent): the
+ * row's four gates in the scratch buffer (4 * cells floats), each the input times its
+ * input weights plus the bias, plus the hidden state times its recurrent weights, summed in
+ * TFLM's order; then the row's cell state (forget * cell + input * cell gate, clipped when
+ * cell_clip > 0), hidden state (output gate * tanh(cell)) and output. The states are
+ * static arrays outside the arena, kept across invocations.
+ *
+ * int8 (TFLM's 8x8_16 scheme): each gate's two products go to int16 in Q3.12 (saturated, then
+ * added saturating), the int16 logistic and tanh give Q0.15, the cell state is int16 of scale
+ * 2^cell_scale_power, the hidden state int8. The scratch holds the four gates in int16.
+ */
+
+typedef struct {
+    int32_t batches;
+    int32_t time_steps;
+    int32_t input_size;
+    int32_t cells;
+    int32_t time_major; /* the sequence is [time, batch, input] (else [batch, time, input]) */
+    /* int8 only: */
+    int32_t input_zero_point;
+    int32_t hidden_zero_point;
+    int32_t input_multipliers[4]; /* per gate: input * input-weight scale onto Q3.12 */
+    int32_t input_shifts[4];
+    int32_t recurrent_multipliers[4]; /* per gate: hidden * recurrent-weight scale onto Q3.12 */
+    int32_t recurrent_shifts[4];
+    int32_t forget_multiplier; /* Q0.15 forget gate * cell onto the cell scale */
+    int32_t forget_shift;
+    int32_t input_multiplier; /* Q0.15 input gate * Q0.15 cell gate onto the cell scale */
+    int32_t input_shift;
+    int32_t output_multiplier; /* Q0.15 output gate * Q0.15 tanh(cell) onto the hidden scale */
+    int32_t output_shift;
+    int32_t cell_scale_power;
+    int32_t quantized_cell_clip; /* 0: none */
+} md_lstm_params;
+
+/* weights: the input weights of the input, forget, cell and output gates, then their
+ * recurrent weights; biases: the four gates' biases. */
+md_status md_lstm_f32(const md_lstm_params *p, float cell_clip, const float *input, const float *const weights[8],
+                      const float *const biases[4], float *hidden, float *cell, float *scratch, float *output);
+
+md_status md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t *const weights[8],
+                     const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output);
+
+/* ---- the hand-over of one NPU segment to an Arm Ethos-U.
+ *
+ * The generated network does not drive the NPU itself: each `ethos-u` layer fills an
+ * md_ethosu_job and calls md_ethosu_invoke(), which the application provides. On hardware
+ * it wraps the Ethos-U driver (e.g. Arm's ethos-u-core-driver):
+ *
+ *     int md_ethosu_invoke(const md_ethosu_job *job)
+ *     {
+ *         int count = job->base_count < MD_ETHOSU_MAX_BASES ? job->base_count : MD_ETHOSU_MAX_BASES;
+ *         return ethosu_invoke_v3(driver, job->command_stream, (int)job->command_stream_bytes,
+ *                                 job->base_addresses, job->base_bytes, count, NULL)
+ *             == 0 ? MD_OK : MD_ERROR_NPU;
+ *     }
+ *
+ * The base addresses follow Vela's convention (as TensorFlow Lite Micro passes them): the
+ * read-only data (encoded weights), the scratch (the arena Vela planned: the segment's feature
+ * maps live in it at the offsets Vela chose), the fast scratch, then the segment's inputs and
+ * outputs. The job lists them all, however many inputs and outputs the segment has; the NPU has
+ * MD_ETHOSU_MAX_BASES base pointer registers, and Vela puts every base its command stream uses
+ * among the first of them, so the driver is given at most that many (TensorFlow Lite Micro does
+ * the same). The command stream and the read-only data must stay 16-byte aligned.
+ */
+
+/* The NPU reported a failure. */
+#define MD_ERROR_NPU (-4)
+
+/* The Ethos-U55/U65/U85's base pointer registers (BASEP0-7). */
+#define MD_ETHOSU_MAX_BASES 8
+
+typedef struct {
+    const uint8_t *command_stream;
+    size_t command_stream_bytes;
+    /* base_count addresses and sizes in Vela's order. */
+    const uint64_t *base_addresses;
+    const size_t *base_bytes;
+    int base_count;
+    /* Index in base_addresses of the segment's first output (those after it are outputs too). */
+    int first_output;
+} md_ethosu_job;
+
+/* Runs one NPU segment to completion; MD_OK on success. Provided by the application. */
+int md_ethosu_invoke(const md_ethosu_job *job);
 
 #endif /* MD_NN_H */

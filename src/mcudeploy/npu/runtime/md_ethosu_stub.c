@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "mcu_host.h"
-#include "md_ethosu.h"
+#include "md_nn.h"
 
 #define STUB_MAX_CALLS 100
 /* More than any segment Vela writes needs; the NPU itself reads the first MD_ETHOSU_MAX_BASES. */

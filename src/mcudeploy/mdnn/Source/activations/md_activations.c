@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int8 and int16 RELU family, LEAKY_RELU, HARD_SWISH, and int8
- * LOGISTIC and TANH through gemmlowp's fixed-point functions (see md_activations.h). */
-#include "md_activations.h"
+ * LOGISTIC and TANH through gemmlowp's fixed-point functions (see md_nn.h). */
+#include "md_nn_support.h"
 
-#include "md_fixedpoint.h"
 
 typedef int32_t (*element_fn)(const md_activation_params *p, int32_t value);
 

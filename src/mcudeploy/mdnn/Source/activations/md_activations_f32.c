@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 activations (see md_activations.h). */
+/* mcudeploy kernel library: float32 activations (see md_nn.h). */
 #include <math.h>
 
-#include "md_activations.h"
+#include "md_nn_support.h"
 
 static float activation(const md_activation_f32_params *p, float x)
 {

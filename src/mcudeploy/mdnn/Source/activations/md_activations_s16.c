@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int16 LOGISTIC and TANH (see md_activations.h).
+/* mcudeploy kernel library: int16 LOGISTIC and TANH (see md_nn.h).
  *
  * The input is rescaled so that |x| / 2^9 (logistic) or / 2^8 (tanh) indexes a
  * table of sigmoid(i / 24) in Q0.16, interpolated linearly; tanh(x) = 2 sigmoid(2x) - 1.
  */
-#include "md_activations.h"
+#include "md_nn_support.h"
 
 /* sigmoid(i / 24) in Q0.16, i = 0 .. 255: the table TFLite's int16 kernels interpolate (its
  * entries are tuned for interpolation, so the values themselves are needed). */

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: MAXIMUM, MINIMUM, comparisons, logical operators, SELECT_V2,
- * portable C (see md_compare.h). */
+ * portable C (see md_nn.h). */
 #include <string.h>
 
-#include "md_compare.h"
-#include "md_fixedpoint.h"
+#include "md_nn_support.h"
 
 /* The truth of `op` for two values of one type (a macro: int32_t and float alike; NaN compares
  * false except under NOT_EQUAL). */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: CONV_2D driver and integer kernels, portable C (see md_conv.h). */
+/* mcudeploy kernel library: CONV_2D driver and integer kernels, portable C (see md_nn.h). */
 #include "md_conv_int.h"
 
-#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_common.h */
+#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_conv_portable);
 

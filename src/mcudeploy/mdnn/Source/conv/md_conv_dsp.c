@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: CONV_2D for cores with the DSP extension (see md_conv.h, md_dsp.h).
+/* mcudeploy kernel library: CONV_2D for cores with the DSP extension (see md_nn.h, md_nn_support.h).
  *
  * int8, not grouped, with the planned scratch: the memory contract's schedule (two output
  * pixels at a time, both receptive fields copied into the 2-column int16 im2col buffer, then
@@ -10,8 +10,7 @@
  */
 #include "md_conv_int.h"
 
-#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
-#include "md_dsp.h"
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_conv_dsp);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 and hybrid CONV_2D (see md_conv.h).
+/* mcudeploy kernel library: float32 and hybrid CONV_2D (see md_nn.h).
  *
  * Float sums add the products one at a time in (filter row, filter column,
  * channel) order from 0, then the bias, as the reference kernels do.
@@ -7,8 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "md_conv.h"
-#include "md_float.h"
+#include "md_nn_support.h"
 
 typedef struct {
     const md_window_params *p;

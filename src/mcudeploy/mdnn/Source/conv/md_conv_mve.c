@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: CONV_2D for MVE (Helium) cores (see md_conv.h, md_mve.h).
+/* mcudeploy kernel library: CONV_2D for MVE (Helium) cores (see md_nn.h, md_nn_support.h).
  *
  * int8 with scratch, not grouped. The memory contract's unit is two output pixels (both receptive
  * fields read before either is written); two consecutive units go together here: the receptive
@@ -20,8 +20,7 @@
 #include "md_conv_int.h"
 #include <stdint.h>
 
-#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
-#include "md_mve.h"
+#if MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_conv_mve);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: value movement (see md_copy.h). */
-#include "md_copy.h"
+/* mcudeploy kernel library: value movement (see md_nn.h). */
+#include "md_nn_support.h"
 
 #include <string.h>
 

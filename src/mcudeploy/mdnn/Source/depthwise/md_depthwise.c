@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: integer DEPTHWISE_CONV_2D, portable C (see md_depthwise.h). */
+/* mcudeploy kernel library: integer DEPTHWISE_CONV_2D, portable C (see md_nn.h). */
 #include "md_depthwise_int.h"
 
-#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_common.h */
+#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_depthwise_portable);
 

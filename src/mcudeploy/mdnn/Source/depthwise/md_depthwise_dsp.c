@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: DEPTHWISE_CONV_2D for cores with the DSP extension (see md_depthwise.h).
+/* mcudeploy kernel library: DEPTHWISE_CONV_2D for cores with the DSP extension (see md_nn.h).
  *
  * int8, in the loop order the memory contract declares:
  * - copied planes (with scratch): channel c is copied into a plane padded with the input zero
@@ -14,8 +14,7 @@
  */
 #include "md_depthwise_int.h"
 
-#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
-#include "md_dsp.h"
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_depthwise_dsp);
 

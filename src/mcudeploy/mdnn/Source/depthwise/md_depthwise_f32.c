@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 DEPTHWISE_CONV_2D (see md_depthwise.h).
+/* mcudeploy kernel library: float32 DEPTHWISE_CONV_2D (see md_nn.h).
  *
  * Each output adds its products tap by tap from 0 in (filter row, filter column)
  * order, then the bias. Taps outside the image are skipped: adding the reference's
  * 0 * w to a sum that starts at +0 never changes it.
  */
-#include "md_depthwise.h"
-#include "md_float.h"
+#include "md_nn_support.h"
 
 typedef struct {
     const md_window_params *p;

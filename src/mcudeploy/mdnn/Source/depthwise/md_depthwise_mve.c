@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: DEPTHWISE_CONV_2D for MVE (Helium) cores (see md_depthwise.h, md_mve.h).
+/* mcudeploy kernel library: DEPTHWISE_CONV_2D for MVE (Helium) cores (see md_nn.h, md_nn_support.h).
  *
  * int8 with depth multiplier 1, in the loop order the memory contract declares:
  * - streaming: pixel by pixel; the channels of a pixel go 16 at a time (int8 widened to int16 lanes,
@@ -12,8 +12,7 @@
  */
 #include "md_depthwise_int.h"
 
-#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
-#include "md_mve.h"
+#if MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_depthwise_mve);
 

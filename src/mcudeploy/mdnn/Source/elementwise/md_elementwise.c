@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: broadcasting and integer ADD, SUB, MUL, portable C (see md_elementwise.h). */
+/* mcudeploy kernel library: broadcasting and integer ADD, SUB, MUL, portable C (see md_nn.h). */
 #include "md_elementwise_int.h"
 
-#if !MD_PATH_MVE /* the ISA path this build takes: md_common.h */
+#if !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_elementwise_portable);
 

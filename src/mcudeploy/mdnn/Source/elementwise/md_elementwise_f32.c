@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 ADD, SUB, MUL, SQUARED_DIFFERENCE (see md_elementwise.h). */
-#include "md_elementwise.h"
-#include "md_float.h"
+/* mcudeploy kernel library: float32 ADD, SUB, MUL, SQUARED_DIFFERENCE (see md_nn.h). */
+#include "md_nn_support.h"
 
 static void arith_row_f32(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,
                           int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)

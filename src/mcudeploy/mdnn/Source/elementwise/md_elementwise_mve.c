@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: integer ADD, SUB and MUL for cores with MVE (Helium) (see md_elementwise.h).
+/* mcudeploy kernel library: integer ADD, SUB and MUL for cores with MVE (Helium) (see md_nn.h).
  *
  * int8 ADD and SUB of contiguous or broadcast rows take 4 elements a vector: each input widened
  * on load, centred and shifted left, scaled by md_mve_mbqm, the sum or difference scaled to the
@@ -9,8 +9,7 @@
  */
 #include "md_elementwise_int.h"
 
-#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
-#include "md_mve.h"
+#if MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_elementwise_mve);
 

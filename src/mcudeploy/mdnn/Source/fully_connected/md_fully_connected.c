@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: integer FULLY_CONNECTED, portable C (see md_fully_connected.h). */
+/* mcudeploy kernel library: integer FULLY_CONNECTED, portable C (see md_nn.h). */
 #include "md_fully_connected_int.h"
 
-#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_common.h */
+#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_fully_connected_portable);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: FULLY_CONNECTED for cores with the DSP extension (see
- * md_fully_connected.h, md_dsp.h).
+ * md_nn.h, md_nn_support.h).
  *
  * int8 with a symmetric filter (filter offset 0): four outputs at a time (the last three, two or
  * one by a three-row kernel), each 4 input values unpacked to pairs once (SXTAB16 adding the
@@ -9,8 +9,7 @@
  */
 #include "md_fully_connected_int.h"
 
-#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
-#include "md_dsp.h"
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_fully_connected_dsp);
 

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 FULLY_CONNECTED (see md_fully_connected.h).
+/* mcudeploy kernel library: float32 FULLY_CONNECTED (see md_nn.h).
  * Products added one at a time from 0 in input order, then the bias, as the reference. */
-#include "md_float.h"
-#include "md_fully_connected.h"
+#include "md_nn_support.h"
 
 md_status md_fully_connected_f32(const md_fully_connected_params *p, const float *input, const float *filter,
                                  const float *bias, float act_low, float act_high, float *output)

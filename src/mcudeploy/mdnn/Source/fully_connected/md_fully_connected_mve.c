@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: FULLY_CONNECTED for MVE (Helium) cores (see md_fully_connected.h, md_mve.h).
+/* mcudeploy kernel library: FULLY_CONNECTED for MVE (Helium) cores (see md_nn.h, md_nn_support.h).
  *
  * int8 with a zero filter offset (always so for per-channel filters): two outputs at a time, so
  * that each input vector loaded feeds two products, and four outputs requantized together.
@@ -7,8 +7,7 @@
  */
 #include "md_fully_connected_int.h"
 
-#if MD_PATH_MVE /* the ISA path this build takes: md_common.h */
-#include "md_mve.h"
+#if MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_fully_connected_mve);
 

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int8 UNIDIRECTIONAL_SEQUENCE_LSTM with an int16 cell state (see md_lstm.h). */
-#include "md_activations.h"
-#include "md_fixedpoint.h"
-#include "md_lstm.h"
+/* mcudeploy kernel library: int8 UNIDIRECTIONAL_SEQUENCE_LSTM with an int16 cell state (see md_nn.h). */
+#include "md_nn_support.h"
 
 /* One int8 product of a gate: FULLY_CONNECTED to int16 (output zero point 0), saturated. */
 static int32_t md_lstm_product(const int8_t *values, int32_t zero_point, const int8_t *weights, int32_t depth,

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 UNIDIRECTIONAL_SEQUENCE_LSTM (see md_lstm.h). */
-#include "md_activations.h"
-#include "md_lstm.h"
+/* mcudeploy kernel library: float32 UNIDIRECTIONAL_SEQUENCE_LSTM (see md_nn.h). */
+#include "md_nn_support.h"
 
 /* One gate of one row: input FC with bias, plus the recurrent FC, then its activation. */
 static void md_lstm_gate(const md_lstm_params *p, const float *row, const float *state, const float *input_weights,

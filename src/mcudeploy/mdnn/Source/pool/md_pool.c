@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: integer pooling (see md_pool.h). */
-#include "md_pool.h"
+/* mcudeploy kernel library: integer pooling (see md_nn.h). */
+#include "md_nn_support.h"
 
 typedef struct {
     const md_window_params *p;

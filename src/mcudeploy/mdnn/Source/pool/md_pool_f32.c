@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 pooling (see md_pool.h). Sums in tap order, as the reference. */
+/* mcudeploy kernel library: float32 pooling (see md_nn.h). Sums in tap order, as the reference. */
 #include <float.h>
 
-#include "md_float.h"
-#include "md_pool.h"
+#include "md_nn_support.h"
 
 typedef struct {
     const md_window_params *p;

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: integer requantization (see md_quantize.h). */
-#include "md_quantize.h"
+/* mcudeploy kernel library: integer requantization (see md_nn.h). */
+#include "md_nn_support.h"
 
-#include "md_fixedpoint.h"
 
 md_status md_requantize(const md_quantize_params *p, const void *input, void *output)
 {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 QUANTIZE and DEQUANTIZE (see md_quantize.h). */
+/* mcudeploy kernel library: float32 QUANTIZE and DEQUANTIZE (see md_nn.h). */
 #include <math.h>
 #include <string.h>
 
-#include "md_quantize.h"
+#include "md_nn_support.h"
 
 md_status md_quantize_f32(const md_quantize_params *p, const float *input, void *output)
 {

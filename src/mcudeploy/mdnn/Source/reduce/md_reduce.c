@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: reduction walk and integer reductions (see md_reduce.h). */
-#include "md_reduce.h"
+/* mcudeploy kernel library: reduction walk and integer reductions (see md_nn.h). */
+#include "md_nn_support.h"
 
-#include "md_fixedpoint.h"
 
 void md_reduce_rows(const md_reduce_params *p, void *job, md_reduce_row_fn visit)
 {

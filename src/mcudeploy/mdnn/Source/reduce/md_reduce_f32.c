@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 reductions (see md_reduce.h). Each output adds its values in
+/* mcudeploy kernel library: float32 reductions (see md_nn.h). Each output adds its values in
  * input order from 0; a maximum or minimum skips NaN, as fmax and fmin. */
 #include <float.h>
 
-#include "md_reduce.h"
+#include "md_nn_support.h"
 
 typedef struct {
     const float *input;

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int8 SOFTMAX and LOG_SOFTMAX (see md_softmax.h).
+/* mcudeploy kernel library: int8 SOFTMAX and LOG_SOFTMAX (see md_nn.h).
  *
  * Differences to the row maximum are scaled to Q5.26 and exponentiated with
  * gemmlowp's fixed-point exp; the row sum is kept in Q12.19 and each exponential
  * multiplied by its reciprocal, shifted to the output's bits.
  */
-#include "md_fixedpoint.h"
-#include "md_softmax.h"
+#include "md_nn_support.h"
 
 #define DIFF_INTEGER_BITS 5
 #define SUM_INTEGER_BITS 12

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 SOFTMAX (see md_softmax.h): exp((x - max) * beta) summed
+/* mcudeploy kernel library: float32 SOFTMAX (see md_nn.h): exp((x - max) * beta) summed
  * in order, each divided by the sum; LOG_SOFTMAX: x - max - log of that sum (beta 1). */
 #include <math.h>
 
-#include "md_softmax.h"
+#include "md_nn_support.h"
 
 md_status md_softmax_f32(const md_softmax_params *p, float beta, const float *input, float *output)
 {

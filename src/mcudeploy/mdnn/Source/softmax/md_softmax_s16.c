@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int16 SOFTMAX (see md_softmax.h).
+/* mcudeploy kernel library: int16 SOFTMAX (see md_nn.h).
  *
  * The difference to the row maximum is scaled onto the exp table's [-10, 0]
  * input range; the row sum is normalised to [1, 2) for the reciprocal table;
  * results in Q0.15. The tables are those TFLite fills at preparation time, as
  * mcudeploy.engine.ops.softmax computes them (513 entries: 512 segments and an end point).
  */
-#include "md_fixedpoint.h"
-#include "md_softmax.h"
+#include "md_nn_support.h"
 
 /* exp(x) for x in [-10, 0] and 1 / (1 + x) for x in [0, 1], both onto [-1, 1] in int16. */
 static const int16_t exp_lut[513] = {

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int8 SVDF (see md_svdf.h), with int8 or int16 state. */
+/* mcudeploy kernel library: int8 SVDF (see md_nn.h), with int8 or int16 state. */
 #include <string.h>
 
-#include "md_fixedpoint.h"
-#include "md_svdf.h"
+#include "md_nn_support.h"
 
 static MD_ALWAYS_INLINE int32_t md_svdf_get(const void *values, int32_t index, int is16)
 {

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 SVDF (see md_svdf.h), each sum in TFLM's order. */
+/* mcudeploy kernel library: float32 SVDF (see md_nn.h), each sum in TFLM's order. */
 #include <string.h>
 
-#include "md_float.h"
-#include "md_svdf.h"
+#include "md_nn_support.h"
 
 md_status md_svdf_f32(const md_svdf_params *p, float low, float high, const float *input, const float *features,
                       const float *time_weights, const float *bias, float *state, float *output)

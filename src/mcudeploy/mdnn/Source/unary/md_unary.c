@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: integer ABS, int8 RSQRT and CAST, portable C (see md_unary.h). */
-#include "md_fixedpoint.h"
-#include "md_unary.h"
+/* mcudeploy kernel library: integer ABS, int8 RSQRT and CAST, portable C (see md_nn.h). */
+#include "md_nn_support.h"
 
 md_status md_abs_int(const md_abs_params *p, const void *input, void *output, int32_t count)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: float32 ABS, NEG and math with C's libm (see md_unary.h). */
+/* mcudeploy kernel library: float32 ABS, NEG and math with C's libm (see md_nn.h). */
 #include <math.h>
 
-#include "md_unary.h"
+#include "md_nn_support.h"
 
 /* Half to even, as TFLite's Round: the floor, plus one above the half or at an odd half. */
 static float round_half_even(float x)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: loop orders of the channel-wise window kernels (see md_window.h). */
-#include "md_window.h"
+/* mcudeploy kernel library: loop orders of the channel-wise window kernels (see md_nn_support.h). */
+#include "md_nn_support.h"
 
 void md_window_stream(const md_window_params *p, void *job, md_channel_fn compute, const void *input)
 {

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: the portable integer DEPTHWISE_CONV_2D kernel (see md_depthwise.h),
+/* mcudeploy kernel library: the portable integer DEPTHWISE_CONV_2D kernel (see md_nn.h),
  * shared by md_depthwise.c and its variants. */
 #ifndef MD_DEPTHWISE_INT_H
 #define MD_DEPTHWISE_INT_H
 
-#include "md_depthwise.h"
-#include "md_fixedpoint.h"
+#include "md_nn_support.h"
 
 typedef struct {
     const md_window_params *p;

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: the portable CONV_2D integer kernel and loop driver (see md_conv.h),
+/* mcudeploy kernel library: the portable CONV_2D integer kernel and loop driver (see md_nn.h),
  * shared by md_conv.c and its variants, which specialise only some cases. Static inline: each
  * variant compiles the parts it uses. */
 #ifndef MD_CONV_INT_H
 #define MD_CONV_INT_H
 
-#include "md_conv.h"
-#include "md_fixedpoint.h"
+#include "md_nn_support.h"
 
 static inline void conv_pairs(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
 {

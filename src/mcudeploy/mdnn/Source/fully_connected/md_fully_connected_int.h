@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: the portable integer FULLY_CONNECTED kernel (see md_fully_connected.h),
+/* mcudeploy kernel library: the portable integer FULLY_CONNECTED kernel (see md_nn.h),
  * shared by md_fully_connected.c and its variants. */
 #ifndef MD_FULLY_CONNECTED_INT_H
 #define MD_FULLY_CONNECTED_INT_H
 
-#include "md_fixedpoint.h"
-#include "md_fully_connected.h"
+#include "md_nn_support.h"
 
 /* Exact sum of (input + input offset) * (weight + filter offset) over row `row` of the input. */
 static inline int64_t fc_dot(const md_fully_connected_params *p, const void *input, md_dtype dtype, int32_t row,

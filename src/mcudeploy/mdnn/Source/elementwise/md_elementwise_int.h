@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the portable integer ADD, SUB and MUL and the broadcasting loop (see
- * md_elementwise.h), shared by md_elementwise.c and its variants, which specialise only some
+ * md_nn.h), shared by md_elementwise.c and its variants, which specialise only some
  * cases. Static inline: each variant compiles the parts it uses.
  *
  * Quantized ADD and SUB rescale both inputs to twice the larger input scale with
@@ -10,8 +10,7 @@
 #ifndef MD_ELEMENTWISE_INT_H
 #define MD_ELEMENTWISE_INT_H
 
-#include "md_elementwise.h"
-#include "md_fixedpoint.h"
+#include "md_nn_support.h"
 
 static inline void md_broadcast_rows_portable(const md_broadcast *shape, const void *params, md_row_fn row,
                                               const void *input1, const void *input2, void *output)
