@@ -38,13 +38,18 @@ from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import NO_TENSOR, Activation, Graph, GraphBuilder, Padding
 from mcudeploy.ir.options import (
+    ArgOptions,
+    BlockSizeOptions,
     ConcatenationOptions,
     Conv2DOptions,
     CustomOptions,
     DepthwiseConv2DOptions,
     ElementwiseOptions,
     FullyConnectedOptions,
+    GatherOptions,
     LeakyReluOptions,
+    MirrorPadMode,
+    MirrorPadOptions,
     PackOptions,
     Pool2DOptions,
     ReducerOptions,
@@ -669,8 +674,76 @@ def compare_math_family() -> Graph:
     return f.graph()
 
 
+def rearrange_family() -> Graph:
+    """The operators that rearrange, gather or index values, in the types TFLite Micro takes."""
+    f = Family("rearrange", 8)
+    quant = {"scale": 0.1, "zero_point": -5}
+    for dtype, index_type in (("int8", "int32"), ("bool", "int64"), ("float32", "int32")):
+        x = f.input((3, 4, 5), dtype, **(quant if dtype == "int8" else {}))
+        bounds = [f.constant(v, index_type) for v in ([1, 0, 2], [2, -1, 3])]
+        f.op("SLICE", [x, *bounds], [f.output((2, 4, 3), dtype, **(quant if dtype == "int8" else {}))])
+    for dtype, axes in (("int16", [1, 2]), ("int64", [0])):
+        x = f.input((2, 3, 4), dtype, zero_point=0)
+        f.op("REVERSE_V2", [x, f.constant(axes, "int32")], [f.output((2, 3, 4), dtype, zero_point=0)])
+    f.op("BROADCAST_TO", [f.input((3, 1), "float32"), f.constant([2, 3, 4], "int32")], [f.output((2, 3, 4), "float32")])
+    for dtype in ("int8", "float32"):
+        q = quant if dtype == "int8" else {}
+        f.op(
+            "SPACE_TO_DEPTH",
+            [f.input((1, 4, 6, 3), dtype, **q)],
+            [f.output((1, 2, 3, 12), dtype, **q)],
+            BlockSizeOptions(2),
+        )
+        f.op(
+            "DEPTH_TO_SPACE",
+            [f.input((2, 2, 3, 8), dtype, **q)],
+            [f.output((2, 4, 6, 2), dtype, **q)],
+            BlockSizeOptions(2),
+        )
+        paddings = f.constant([[1, 2], [2, 0], [0, 1]], "int32")
+        for mode in MirrorPadMode:
+            x = f.input((3, 4, 2), dtype, **q)
+            f.op("MIRROR_PAD", [x, paddings], [f.output((6, 6, 3), dtype, **q)], MirrorPadOptions(mode))
+        block, edges = f.constant([2, 3], "int32"), f.constant([[1, 2], [0, 3]], "int32")
+        f.op(
+            "SPACE_TO_BATCH_ND",
+            [f.input((2, 5, 3, 3), dtype, **q), block, edges],
+            [f.output((12, 4, 2, 3), dtype, **q)],
+        )
+        f.op(
+            "BATCH_TO_SPACE_ND",
+            [f.input((12, 4, 2, 3), dtype, **q), block, edges],
+            [f.output((2, 5, 3, 3), dtype, **q)],
+        )
+        f.op(
+            "SPACE_TO_BATCH_ND",
+            [f.input((3, 5, 2), dtype, **q), f.constant([2], "int32"), f.constant([[1, 0]], "int32")],
+            [f.output((6, 3, 2), dtype, **q)],
+        )
+        coords = f.constant([[1, 5, 2], [0, 3, 3]], "int32")
+        f.op("GATHER", [f.input((2, 6, 3), dtype, **q), coords], [f.output((2, 3, 3), dtype, **q)], GatherOptions(1, 1))
+        f.op(
+            "GATHER",
+            [f.input((5, 3), dtype, **q), f.constant([4, 0, 0, 2], "int32")],
+            [f.output((4, 3), dtype, **q)],
+            GatherOptions(),
+        )
+        indices = f.constant([[1, 2], [3, 0], [0, 1]], "int32")
+        f.op("GATHER_ND", [f.input((4, 3, 2), dtype, **q), indices], [f.output((3, 2), dtype, **q)])
+        for op_type in ("ARG_MAX", "ARG_MIN"):
+            x = f.input((3, 5, 4), dtype, **q)
+            f.op(op_type, [x, f.constant([1], "int32")], [f.output_plain((3, 4), "int32")], ArgOptions())
+    for dtype in ("int64", "int32", "int8", "float32"):
+        f.op("ZEROS_LIKE", [f.input((2, 5), dtype, zero_point=0)], [f.output((2, 5), dtype, zero_point=0)])
+    for dtype in ("int32", "int64"):
+        shapes = [f.constant([2, 1, 3, 1], dtype), f.constant([3, 7], dtype)]
+        f.op("BROADCAST_ARGS", shapes, [f.output_plain((4,), dtype)])
+    return f.graph()
+
+
 FAMILIES: dict[str, Callable[[], Graph]] = {
     "compare_math": compare_math_family,
+    "rearrange": rearrange_family,
     "conv_int8": conv_family("int8"),
     "conv_int16": conv_family("int16"),
     "conv_float32": conv_family("float32"),

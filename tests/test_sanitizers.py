@@ -32,12 +32,17 @@ from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Activation, Graph, Padding
 from mcudeploy.ir.options import (
+    ArgOptions,
+    BlockSizeOptions,
     ConcatenationOptions,
     Conv2DOptions,
     DepthwiseConv2DOptions,
     ElementwiseOptions,
     FullyConnectedOptions,
+    GatherOptions,
     LeakyReluOptions,
+    MirrorPadMode,
+    MirrorPadOptions,
     PackOptions,
     Pool2DOptions,
     ReducerOptions,
@@ -277,6 +282,57 @@ def movement_edges() -> Graph:
     return f.graph()
 
 
+def rearrange_edges() -> Graph:
+    """Single elements, axes of size 1, the last index of an axis, blocks all padding, NaN-free
+    extremes for ARG_MAX/MIN (the extreme inputs: every value equal, the first index wins)."""
+    f = Family("rearrange_edges", 17)
+    for dtype, q in (("int8", {"scale": 0.1, "zero_point": 127}), ("float32", {})):
+        x = f.input((1, 17), dtype, **q)
+        f.op("SLICE", [x, f.constant([0, 16], "int32"), f.constant([1, -1], "int32")], [f.output((1, 1), dtype, **q)])
+        f.op("REVERSE_V2", [f.input((1,), dtype, **q), f.constant([0], "int32")], [f.output((1,), dtype, **q)])
+        x = f.input((1,), dtype, **q)
+        f.op("BROADCAST_TO", [x, f.constant([17, 1, 3], "int32")], [f.output((17, 1, 3), dtype, **q)])
+        f.op(
+            "SPACE_TO_DEPTH",
+            [f.input((1, 1, 1, 17), dtype, **q)],
+            [f.output((1, 1, 1, 17), dtype, **q)],
+            BlockSizeOptions(1),
+        )
+        f.op(
+            "DEPTH_TO_SPACE",
+            [f.input((1, 1, 1, 9), dtype, **q)],
+            [f.output((1, 3, 3, 1), dtype, **q)],
+            BlockSizeOptions(3),
+        )
+        paddings = f.constant([[1, 1], [0, 17]], "int32")
+        options = MirrorPadOptions(MirrorPadMode.SYMMETRIC)
+        f.op("MIRROR_PAD", [f.input((1, 17), dtype, **q), paddings], [f.output((3, 34), dtype, **q)], options)
+        block, pads = f.constant([3, 1], "int32"), f.constant([[1, 1], [0, 0]], "int32")  # some blocks all padding
+        f.op(
+            "SPACE_TO_BATCH_ND", [f.input((1, 1, 1, 2), dtype, **q), block, pads], [f.output((3, 1, 1, 2), dtype, **q)]
+        )
+        crops = f.constant([[2, 0], [0, 0]], "int32")  # a whole row of blocks cropped
+        f.op(
+            "BATCH_TO_SPACE_ND", [f.input((3, 1, 1, 2), dtype, **q), block, crops], [f.output((1, 1, 1, 2), dtype, **q)]
+        )
+        x = f.input((1, 17, 1), dtype, **q)
+        f.op("GATHER", [x, f.constant([16, 0, 16], "int32")], [f.output((1, 3, 1), dtype, **q)], GatherOptions(axis=1))
+        f.op("GATHER_ND", [f.input((17,), dtype, **q), f.constant([[16]], "int32")], [f.output((1,), dtype, **q)])
+        for op_type in ("ARG_MAX", "ARG_MIN"):
+            x = f.input((17, 1), dtype, **q)
+            f.op(op_type, [x, f.constant([0], "int32")], [f.output((1,), "int32", zero_point=0)], ArgOptions())
+            f.op(
+                op_type,
+                [f.input((1,), dtype, **q), f.constant([0], "int32")],
+                [f.output((), "int32", zero_point=0)],
+                ArgOptions(),
+            )
+    f.op("ZEROS_LIKE", [f.input((1,), "int64")], [f.output((1,), "int64", zero_point=0)])
+    shapes = [f.constant([17], "int64"), f.constant([1, 1, 1], "int64")]
+    f.op("BROADCAST_ARGS", shapes, [f.output((3,), "int64", zero_point=0)])
+    return f.graph()
+
+
 def compare_edges() -> Graph:
     """Single elements and broadcasts of every comparison type; int8 inputs at the extreme zero
     points with scales just below 1 (the largest scaled operand: 255 << 8)."""
@@ -317,6 +373,7 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "extreme_requantization": extreme_requantization,
     "elementwise": elementwise_edges,
     "movement": movement_edges,
+    "rearrange": rearrange_edges,
 }
 RUNS: dict[str, tuple[str, str]] = {
     **{name: (name, "mcudeploy") for name in FAMILIES},

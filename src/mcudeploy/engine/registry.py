@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
 
 State = TypeVar("State")
@@ -85,3 +86,12 @@ def kernel(*op_types: str, types: Sequence[DType] = ()) -> Callable[[Kernel], Ke
         return fn
 
     return register
+
+
+def checked_type(ctx: OpContext, types: Sequence[DType], tensor: Tensor | None = None) -> DType:
+    """The element type of `tensor` (the output by default), refused unless it is one of `types`,
+    those TFLite Micro's kernel takes."""
+    dtype = (tensor or ctx.output_tensor()).dtype
+    if dtype not in types:
+        raise UnsupportedOperatorError(ctx.op.label, f"{ctx.op.op_type} of {dtype} is not supported by TFLite Micro")
+    return dtype

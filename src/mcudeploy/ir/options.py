@@ -7,7 +7,7 @@ importer produces the same dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Padding(StrEnum):
@@ -165,6 +165,44 @@ class VarHandleOptions:
 
 
 @dataclass(frozen=True)
+class BlockSizeOptions:
+    """SPACE_TO_DEPTH and DEPTH_TO_SPACE: the side of the square block moved to or from depth."""
+
+    block_size: int = 0
+
+
+class MirrorPadMode(IntEnum):
+    """MIRROR_PAD's modes, as the TFLite schema numbers them."""
+
+    REFLECT = 0
+    SYMMETRIC = 1
+
+
+@dataclass(frozen=True)
+class MirrorPadOptions:
+    mode: MirrorPadMode = MirrorPadMode.REFLECT
+
+
+@dataclass(frozen=True)
+class GatherOptions:
+    axis: int = 0
+    batch_dims: int = 0
+
+
+@dataclass(frozen=True)
+class ArgOptions:
+    """ARG_MAX and ARG_MIN: the output's element type, as a TFLite tensor type code (2: int32)."""
+
+    output_type: int = 2
+
+
+@dataclass(frozen=True)
+class CumsumOptions:
+    exclusive: bool = False
+    reverse: bool = False
+
+
+@dataclass(frozen=True)
 class CustomOptions:
     """Options of a custom operator, kept as the raw bytes of the file."""
 
@@ -191,5 +229,10 @@ OperatorOptions = (
     | UnpackOptions
     | SplitOptions
     | ResizeNearestNeighborOptions
+    | BlockSizeOptions
+    | MirrorPadOptions
+    | GatherOptions
+    | ArgOptions
+    | CumsumOptions
     | CustomOptions
 )

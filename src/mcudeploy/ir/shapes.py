@@ -8,6 +8,7 @@ A rule raises `ShapeError` naming the offending tensor.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -437,6 +438,156 @@ def _strided_slice(q: OpShapes) -> None:
         )
 
 
+def _slice(q: OpShapes) -> None:
+    shape, begins, sizes = q.input(0).shape, q.values(1), q.values(2)
+    if not len(begins) == len(sizes) == len(shape):
+        raise q.fail(q.input(1), f"begin {begins} and size {sizes} for an input of rank {len(shape)}")
+    counts = [dim - begin if size == -1 else size for dim, begin, size in zip(shape, begins, sizes, strict=True)]
+    if any(b < 0 or c < 0 or b + c > dim for dim, b, c in zip(shape, begins, counts, strict=True)):
+        raise q.fail(q.input(2), f"begin {begins} and size {sizes} reach outside the input {list(shape)}")
+    q.expect(counts)
+
+
+def _reverse(q: OpShapes) -> None:
+    shape, axes = q.input(0).shape, q.values(1)
+    resolved = [q.axis(a, len(shape), q.input(1)) for a in axes]
+    if len(set(resolved)) != len(resolved):
+        raise q.fail(q.input(1), f"axes {axes} name an axis twice")
+    q.expect(shape)
+
+
+def _broadcast_to(q: OpShapes) -> None:
+    source, output = q.input(0).shape, q.output().shape
+    if len(source) > len(output) or any(s not in (1, o) for s, o in zip(source[::-1], output[::-1], strict=False)):
+        raise q.fail(q.input(0), f"shape {list(source)} does not broadcast to {list(output)}")
+    if q.input(1).is_constant:
+        q.expect(q.values(1))
+
+
+def _broadcast_args(q: OpShapes) -> None:
+    lengths = [q.rank(position, 1)[0] for position in (0, 1)]
+    q.expect((max(lengths),))
+
+
+def _block_size(q: OpShapes) -> int:
+    return q.op.options.block_size
+
+
+def _space_to_depth(q: OpShapes) -> None:
+    n, h, w, c = q.rank(0, 4)
+    b = _block_size(q)
+    if h % b or w % b:
+        raise q.fail(q.input(0), f"{h}x{w} pixels do not divide into {b}x{b} blocks")
+    q.expect((n, h // b, w // b, c * b * b))
+
+
+def _depth_to_space(q: OpShapes) -> None:
+    n, h, w, c = q.rank(0, 4)
+    b = _block_size(q)
+    if c % (b * b):
+        raise q.fail(q.input(0), f"depth {c} does not divide into {b}x{b} blocks")
+    q.expect((n, h * b, w * b, c // (b * b)))
+
+
+def _batch_space_parameters(q: OpShapes) -> tuple[Shape, list[int], list[int]]:
+    """The input's shape, the block shape (one per spatial axis), its edges (two per spatial axis)."""
+    shape = q.input(0).shape
+    if len(shape) not in (3, 4):
+        raise q.fail(q.input(0), f"needs rank 3 or 4, has shape {list(shape)}")
+    block, edges = q.values(1), q.values(2)
+    spatial = len(shape) - 2
+    if len(block) != spatial or min(block) < 1:
+        raise q.fail(q.input(1), f"block shape {block} is not {spatial} positive sizes")
+    if len(edges) != 2 * spatial or min(edges) < 0:
+        raise q.fail(q.input(2), f"{edges} are not {2 * spatial} sizes of at least 0")
+    return shape, block, edges
+
+
+def _space_to_batch(q: OpShapes) -> None:
+    shape, block, pads = _batch_space_parameters(q)
+    padded = [size + pads[2 * i] + pads[2 * i + 1] for i, size in enumerate(shape[1:-1])]
+    if any(size % b for size, b in zip(padded, block, strict=True)):
+        raise q.fail(q.input(1), f"padded sizes {padded} do not divide into blocks {block}")
+    spatial = [size // b for size, b in zip(padded, block, strict=True)]
+    q.expect((shape[0] * math.prod(block), *spatial, shape[-1]))
+
+
+def _batch_to_space(q: OpShapes) -> None:
+    shape, block, crops = _batch_space_parameters(q)
+    if shape[0] % math.prod(block):
+        raise q.fail(q.input(0), f"{shape[0]} batches do not divide into blocks {block}")
+    spatial = [
+        size * b - crops[2 * i] - crops[2 * i + 1] for i, (size, b) in enumerate(zip(shape[1:-1], block, strict=True))
+    ]
+    if min(spatial) < 1:
+        raise q.fail(q.input(2), f"crops {crops} leave nothing of {list(shape)} in blocks {block}")
+    q.expect((shape[0] // math.prod(block), *spatial, shape[-1]))
+
+
+def _mirror_pad(q: OpShapes) -> None:
+    """Each pad at most the axis's size (less than it for REFLECT, which skips the edge)."""
+    shape, paddings = q.input(0).shape, q.values(1)
+    reflect = q.op.options.mode == o.MirrorPadMode.REFLECT
+    if len(paddings) != 2 * len(shape) or min(paddings, default=0) < 0:
+        raise q.fail(q.input(1), f"paddings {paddings} do not fit an input of rank {len(shape)}")
+    if any(pad > size - reflect for axis, size in enumerate(shape) for pad in paddings[2 * axis : 2 * axis + 2]):
+        mode = q.op.options.mode.name
+        raise q.fail(q.input(1), f"paddings {paddings} reach past the edges of {list(shape)} ({mode})")
+    q.expect(tuple(size + paddings[2 * axis] + paddings[2 * axis + 1] for axis, size in enumerate(shape)))
+
+
+def _gather(q: OpShapes) -> None:
+    shape, coords = q.input(0).shape, q.input(1).shape
+    axis = q.axis(q.op.options.axis, len(shape), q.input(0))
+    batch_dims = q.op.options.batch_dims
+    batch_dims = batch_dims + len(coords) if batch_dims < 0 else batch_dims
+    if not 0 <= batch_dims <= min(axis, len(coords)) or shape[:batch_dims] != coords[:batch_dims]:
+        raise q.fail(q.input(1), f"batch_dims {q.op.options.batch_dims} does not fit {list(shape)} and {list(coords)}")
+    q.expect((*shape[:axis], *coords[batch_dims:], *shape[axis + 1 :]))
+
+
+def _gather_nd(q: OpShapes) -> None:
+    shape, indices = q.input(0).shape, q.input(1).shape
+    if not shape or not indices or indices[-1] > len(shape):
+        raise q.fail(q.input(1), f"indices {list(indices)} do not index {list(shape)}")
+    q.expect((*indices[:-1], *shape[indices[-1] :]))
+
+
+def _arg_min_max(q: OpShapes) -> None:
+    shape = q.input(0).shape
+    axis = q.axis(q.values(1)[0], len(shape), q.input(1))
+    q.expect(shape[:axis] + shape[axis + 1 :])
+
+
+def _cumsum(q: OpShapes) -> None:
+    q.axis(q.values(1)[0], len(q.input(0).shape), q.input(1))
+    q.expect(q.input(0).shape)
+
+
+def _add_n(q: OpShapes) -> None:
+    shape = q.input(0).shape
+    for position in range(1, len(q.op.inputs)):
+        if q.input(position).shape != shape:
+            raise q.fail(q.input(position), f"shape {list(q.input(position).shape)} differs from {list(shape)}")
+    q.expect(shape)
+
+
+def _embedding_lookup(q: OpShapes) -> None:
+    lookup, values = q.rank(0, 1), q.input(1).shape
+    if len(values) < 2:
+        raise q.fail(q.input(1), f"needs rank 2 or more, has shape {list(values)}")
+    q.expect((lookup[0], *values[1:]))
+
+
+def _dynamic_update_slice(q: OpShapes) -> None:
+    shape, update, starts = q.input(0).shape, q.input(1).shape, q.input(2).shape
+    if len(update) != len(shape) or any(u > s for u, s in zip(update, shape, strict=True)):
+        raise q.fail(q.input(1), f"update {list(update)} does not fit in {list(shape)}")
+    if starts != (len(shape),):
+        raise q.fail(q.input(2), f"start indices of shape {list(starts)} for an operand of rank {len(shape)}")
+    q.expect(shape)
+
+
 _SAME_SHAPE = (
     "SOFTMAX",
     "LOG_SOFTMAX",
@@ -480,6 +631,24 @@ ARITIES: dict[str, Arity] = {
     "RESIZE_NEAREST_NEIGHBOR": Arity(2, 2, parameters=(1,), options=o.ResizeNearestNeighborOptions, needs_scales=False),
     "STRIDED_SLICE": Arity(4, 4, parameters=(1, 2, 3), options=o.StridedSliceOptions, needs_scales=False),
     "SHAPE": Arity(1, 1, needs_scales=False, typed_inputs=None),
+    "SLICE": Arity(3, 3, parameters=(1, 2), needs_scales=False),
+    "REVERSE_V2": Arity(2, 2, parameters=(1,), needs_scales=False),
+    "BROADCAST_TO": Arity(2, 2, needs_scales=False),
+    "BROADCAST_ARGS": Arity(2, 2, needs_scales=False, typed_inputs=(0, 1)),
+    "ZEROS_LIKE": Arity(1, 1, needs_scales=False),
+    "SPACE_TO_DEPTH": Arity(1, 1, options=o.BlockSizeOptions, needs_scales=False),
+    "DEPTH_TO_SPACE": Arity(1, 1, options=o.BlockSizeOptions, needs_scales=False),
+    "SPACE_TO_BATCH_ND": Arity(3, 3, parameters=(1, 2), needs_scales=False),
+    "BATCH_TO_SPACE_ND": Arity(3, 3, parameters=(1, 2), needs_scales=False),
+    "MIRROR_PAD": Arity(2, 2, parameters=(1,), options=o.MirrorPadOptions, needs_scales=False),
+    "GATHER": Arity(2, 2, options=o.GatherOptions, needs_scales=False),
+    "GATHER_ND": Arity(2, 2, needs_scales=False),
+    "ARG_MAX": Arity(2, 2, parameters=(1,), options=o.ArgOptions, needs_scales=False, typed_inputs=None),
+    "ARG_MIN": Arity(2, 2, parameters=(1,), options=o.ArgOptions, needs_scales=False, typed_inputs=None),
+    "CUMSUM": Arity(2, 2, parameters=(1,), options=o.CumsumOptions),
+    "ADD_N": Arity(1),
+    "EMBEDDING_LOOKUP": Arity(2, 2, needs_scales=False, typed_inputs=None),
+    "DYNAMIC_UPDATE_SLICE": Arity(3, 3, needs_scales=False, typed_inputs=(0, 1)),
     "FILL": Arity(2, 2, needs_scales=False, typed_inputs=(1,)),
     **{name: Arity(1, 1) for name in _SAME_SHAPE if name not in _CONVERTING},
     **{name: Arity(1, 1, typed_inputs=None) for name in _CONVERTING},
@@ -513,6 +682,24 @@ RULES: dict[str, Rule] = {
     "RESIZE_NEAREST_NEIGHBOR": _resize,
     "STRIDED_SLICE": _strided_slice,
     "SHAPE": _shape,
+    "SLICE": _slice,
+    "REVERSE_V2": _reverse,
+    "BROADCAST_TO": _broadcast_to,
+    "BROADCAST_ARGS": _broadcast_args,
+    "ZEROS_LIKE": _same_shape,
+    "SPACE_TO_DEPTH": _space_to_depth,
+    "DEPTH_TO_SPACE": _depth_to_space,
+    "SPACE_TO_BATCH_ND": _space_to_batch,
+    "BATCH_TO_SPACE_ND": _batch_to_space,
+    "MIRROR_PAD": _mirror_pad,
+    "GATHER": _gather,
+    "GATHER_ND": _gather_nd,
+    "ARG_MAX": _arg_min_max,
+    "ARG_MIN": _arg_min_max,
+    "CUMSUM": _cumsum,
+    "ADD_N": _add_n,
+    "EMBEDDING_LOOKUP": _embedding_lookup,
+    "DYNAMIC_UPDATE_SLICE": _dynamic_update_slice,
     "FILL": _fill,
     **dict.fromkeys(_SAME_SHAPE, _same_shape),
 }

@@ -27,7 +27,16 @@ MAX_RANK = 8
 
 _QUANTIZED_TYPES = (DType.INT8, DType.INT16)
 """Types whose values mean nothing without a scale, wherever an operator mcudeploy runs reads or writes them."""
-_POSITIVE_OPTIONS = ("stride_h", "stride_w", "dilation_h", "dilation_w", "filter_h", "filter_w", "depth_multiplier")
+_POSITIVE_OPTIONS = (
+    "stride_h",
+    "stride_w",
+    "dilation_h",
+    "dilation_w",
+    "filter_h",
+    "filter_w",
+    "depth_multiplier",
+    "block_size",
+)
 _SMALLEST_SCALE = float(np.finfo(np.float32).tiny)
 """Scales are float32 in every format: below this they are denormal, and their reciprocals overflow."""
 

@@ -399,6 +399,25 @@ def _pool(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="pixel by pixel, channel by channel", overlaps=(rule,))
 
 
+# ------------------------------------------------------------------ copies into a separate output
+
+
+@_declares(
+    "SLICE", "REVERSE_V2", "BROADCAST_TO", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE", "MIRROR_PAD", "SPACE_TO_BATCH_ND",
+    "BATCH_TO_SPACE_ND", "GATHER", "GATHER_ND", "ZEROS_LIKE", "BROADCAST_ARGS",
+)  # fmt: skip
+def _rearrange(graph: Graph, op: Operator) -> KernelContract:
+    # Output elements in order, each copied from wherever its index arithmetic (or a run-time index)
+    # points in the input, which may lie after it: no scratch, the output declared apart.
+    return KernelContract(kernel="output in order, each element copied from its input position")
+
+
+@_declares("ARG_MAX", "ARG_MIN")
+def _arg(graph: Graph, op: Operator) -> KernelContract:
+    # Each output index from its whole row along the axis, kept in registers: no scratch.
+    return KernelContract(kernel="one pass along the axis per output, in registers")
+
+
 # ------------------------------------------------------------------ kernels with scratch only
 
 

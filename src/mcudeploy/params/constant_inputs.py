@@ -1,7 +1,8 @@
 """Which constant inputs of an operator the generated code keeps in flash.
 
 Some inputs only parametrise the kernel: a reshape's target shape, the axes of a reduction,
-paddings, a permutation, slice bounds, a split axis, a resize's size, FILL's dimensions. Their
+paddings, a permutation, slice bounds, a split axis, a resize's size, FILL's dimensions, block
+shapes. ZEROS_LIKE never reads its input. Their
 values are read when the code is generated and land in the layer's parameter struct, so they
 take no place among the constants (`memory.budget.constant_layout`). Every other constant input
 is read by the kernel at run time.
@@ -27,6 +28,15 @@ GENERATION_TIME_INPUTS: dict[str, frozenset[int]] = {
     "RESIZE_NEAREST_NEIGHBOR": frozenset({1}),
     "FILL": frozenset({0}),
     "SHAPE": frozenset({0}),
+    "SLICE": frozenset({1, 2}),
+    "REVERSE_V2": frozenset({1}),
+    "BROADCAST_TO": frozenset({1}),
+    "ZEROS_LIKE": frozenset({0}),
+    "MIRROR_PAD": frozenset({1}),
+    "SPACE_TO_BATCH_ND": frozenset({1, 2}),
+    "BATCH_TO_SPACE_ND": frozenset({1, 2}),
+    "ARG_MAX": frozenset({1}),
+    "ARG_MIN": frozenset({1}),
 }
 """Input positions read only when the code is generated, by operator type."""
 

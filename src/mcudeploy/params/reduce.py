@@ -1,4 +1,5 @@
-"""MEAN, SUM, REDUCE_MAX and REDUCE_MIN over the axes of a constant input: md_reduce_params."""
+"""MEAN, SUM, REDUCE_MAX and REDUCE_MIN over the axes of a constant input: md_reduce_params; ARG_MAX
+and ARG_MIN along one: md_arg_params."""
 
 from __future__ import annotations
 
@@ -76,3 +77,20 @@ def fold_in_division(multiplier: int, shift: int, count: int) -> tuple[int, int]
     multiplier up by at most 2^32 (and keep the shift >= -31), then divide it by count."""
     headroom = min(count.bit_length() - 1, 32, 31 + shift)
     return (multiplier << headroom) // count, shift - headroom
+
+
+@dataclass(frozen=True)
+class ArgParams:
+    """md_arg_params of ARG_MAX and ARG_MIN: the input as (outer, axis_size, inner)."""
+
+    outer: int
+    axis_size: int
+    inner: int
+    maximum: int
+
+
+def arg_params(op: Operator, graph: Graph) -> ArgParams:
+    shape = graph.tensors[op.inputs[0]].shape
+    axis = positive_axis(int(np.ravel(graph.tensors[op.inputs[1]].data)[0]), len(shape), op.label)
+    outer, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1 :])
+    return ArgParams(outer, shape[axis], inner, int(op.op_type == "ARG_MAX"))

@@ -9,6 +9,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     fully_connected,
     movement,
     quantize,
+    rearrange,
     recurrent,
     reduce,
     softmax,

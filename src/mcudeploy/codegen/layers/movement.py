@@ -17,7 +17,7 @@ from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, dims
 SOURCES = ("md_copy.c",)
 
 
-def _check_rank(ctx: LayerContext, rank: int) -> None:
+def check_rank(ctx: LayerContext, rank: int) -> None:
     if rank > MAX_DIMS:
         raise ctx.unsupported(f"rank {rank} above {MAX_DIMS}")
 
@@ -36,8 +36,9 @@ def reshape(ctx: LayerContext) -> LayerCode:
     return LayerCode(SOURCES, f"md_copy({ctx.input_ref(0)}, {ctx.output_ref()}, {target.nbytes})")
 
 
-def _strided_copy(ctx: LayerContext, shape: list[int], strides: list[int], start: int) -> LayerCode:
-    _check_rank(ctx, len(shape))
+def strided_copy(ctx: LayerContext, shape: list[int], strides: list[int], start: int) -> LayerCode:
+    """One md_strided_copy: output element (i0, ...) is input element start + sum(i_d strides[d])."""
+    check_rank(ctx, len(shape))
     fields = {
         "rank": max(len(shape), 1),
         "shape": dims(shape or [1], 1),
@@ -56,7 +57,7 @@ def transpose(ctx: LayerContext) -> LayerCode:
     if sorted(perm) != list(range(len(shape))):
         raise ctx.unsupported(f"perm {perm} is not a permutation of the input's axes")
     strides = contiguous_strides(shape)
-    return _strided_copy(ctx, [shape[p] for p in perm], [strides[p] for p in perm], 0)
+    return strided_copy(ctx, [shape[p] for p in perm], [strides[p] for p in perm], 0)
 
 
 @emits("STRIDED_SLICE")
@@ -70,7 +71,7 @@ def strided_slice(ctx: LayerContext) -> LayerCode:
     start = sum(indices.start * stride for indices, stride in axes if len(indices))
     if params.kept_shape != ctx.output_tensor().shape or math.prod(counts) != ctx.output_tensor().size:
         raise ctx.unsupported("the slice's shape differs from the output's (masks TFLite Micro ignores)")
-    return _strided_copy(ctx, counts, strides, start)
+    return strided_copy(ctx, counts, strides, start)
 
 
 def _pieces(joined: Tensor, tensors: list[Tensor], axis: int) -> tuple[int, list[int]]:
@@ -123,7 +124,7 @@ def split(ctx: LayerContext) -> LayerCode:
 @emits("PAD", "PADV2")
 def pad(ctx: LayerContext) -> LayerCode:
     ctx.require_constants(1)
-    _check_rank(ctx, len(ctx.input_tensor(0).shape))
+    check_rank(ctx, len(ctx.input_tensor(0).shape))
     ctx.require_constants(2)
     call = f"md_pad(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
     return LayerCode(SOURCES, call, [ctx.params("md_pad_params", ctx.prepared(prepare_pad))])

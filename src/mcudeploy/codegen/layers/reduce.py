@@ -1,10 +1,10 @@
-"""MEAN, SUM, REDUCE_MAX and REDUCE_MIN over the axes of a constant input."""
+"""MEAN, SUM, REDUCE_MAX and REDUCE_MIN over the axes of a constant input; ARG_MAX and ARG_MIN."""
 
 from __future__ import annotations
 
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
-from mcudeploy.params.reduce import ReduceParams, prepare
+from mcudeploy.params.reduce import ReduceParams, arg_params, prepare
 from mcudeploy.params.shapes import MAX_DIMS
 
 
@@ -45,3 +45,13 @@ def reduce_extreme(ctx: LayerContext) -> LayerCode:
     source = "md_reduce_f32.c" if dtype == DType.FLOAT32 else "md_reduce.c"
     call = f"md_extreme_{kind}(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {maximum})"
     return LayerCode((source,), call, [ctx.params("md_reduce_params", _reduce_params(ctx))])
+
+
+@emits("ARG_MAX", "ARG_MIN")
+def arg_min_max(ctx: LayerContext) -> LayerCode:
+    dtype = ctx.input_tensor(0).dtype
+    if dtype not in (DType.FLOAT32, DType.INT8) or ctx.output_tensor().dtype != DType.INT32:
+        raise ctx.dtype_error(ctx.input_tensor(0))
+    kind = "f32" if dtype == DType.FLOAT32 else "s8"
+    call = f"md_arg_{kind}(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
+    return LayerCode(("md_arg.c",), call, [ctx.params("md_arg_params", ctx.prepared(arg_params))])

@@ -1,4 +1,4 @@
-"""PAD and PADV2: constant padding around a tensor."""
+"""PAD and PADV2: constant padding around a tensor; MIRROR_PAD: the tensor's own edges reflected."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
+from mcudeploy.engine.ops.slicing import gathered
+from mcudeploy.engine.registry import ANY_TYPE, OpContext, checked_type, kernel
+from mcudeploy.ir import DType
 from mcudeploy.params.movement import prepare_pad
+from mcudeploy.params.rearrange import mirror_pad_params
 
 
 @kernel("PAD", "PADV2", types=ANY_TYPE)
@@ -38,3 +41,17 @@ class _Pad:
         padded = np.full(self.shape, self.fill, dtype=self.fill.dtype)
         padded[self.inside] = data
         return padded
+
+
+MIRROR_PAD_TYPES = (DType.FLOAT32, DType.INT8)
+
+
+@kernel("MIRROR_PAD", types=MIRROR_PAD_TYPES)
+def mirror_pad(ctx: OpContext) -> np.ndarray:
+    """REFLECT (the edge not repeated) or SYMMETRIC; the quantized values copied as they are."""
+    checked_type(ctx, MIRROR_PAD_TYPES)
+    return gathered(ctx, ctx.prepared(_mirror_indices))
+
+
+def _mirror_indices(ctx: OpContext) -> np.ndarray:
+    return mirror_pad_params(ctx.op, ctx.graph).source_indices()

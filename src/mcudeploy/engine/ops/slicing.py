@@ -1,4 +1,4 @@
-"""Operators that cut tensors apart or glue them together: STRIDED_SLICE, SPLIT,
+"""Operators that cut tensors apart or glue them together: STRIDED_SLICE, SLICE, SPLIT,
 SPLIT_V, UNPACK, PACK and CONCATENATION. All copy values without arithmetic.
 """
 
@@ -8,11 +8,12 @@ import math
 
 import numpy as np
 
-from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
+from mcudeploy.engine.registry import ANY_TYPE, OpContext, checked_type, kernel
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Activation, DType, Tensor
 from mcudeploy.ir.shapes import positive_axis
 from mcudeploy.params.movement import prepare_slice
+from mcudeploy.params.rearrange import slice_view
 
 # --- STRIDED_SLICE ---------------------------------------------------------------------------
 
@@ -53,6 +54,27 @@ def _selection(ctx: OpContext) -> tuple[slice, ...] | None:
             "(TFLite Micro ignores ellipsis_mask, new_axis_mask and offset, and shrinks no axis walked backwards)",
         )
     return selection
+
+
+# --- SLICE ------------------------------------------------------------------------------------
+
+SLICE_TYPES = (DType.FLOAT32, DType.INT32, DType.INT8, DType.INT16, DType.BOOL)
+
+
+@kernel("SLICE", types=SLICE_TYPES)
+def slice_(ctx: OpContext) -> np.ndarray:
+    """`size` values from `begin` on each axis (constants: checked at import), -1 to the axis's end."""
+    checked_type(ctx, SLICE_TYPES)
+    return gathered(ctx, ctx.prepared(_slice_indices))
+
+
+def _slice_indices(ctx: OpContext) -> np.ndarray:
+    return slice_view(ctx.op, ctx.graph).source_indices()
+
+
+def gathered(ctx: OpContext, indices: np.ndarray, position: int = 0) -> np.ndarray:
+    """The output made of input `position`'s values at these flat indices, in output order."""
+    return ctx.input(position).reshape(-1)[indices].reshape(ctx.output_tensor().shape)
 
 
 # --- SPLIT, SPLIT_V, UNPACK --------------------------------------------------------------------

@@ -158,6 +158,13 @@ OPTIONS: dict[str, OptionSpec] = {
     "VAR_HANDLE": OptionSpec(
         "VarHandleOptions", ir.VarHandleOptions, {"container": "Container", "shared_name": "SharedName"}
     ),
+    "SPACE_TO_DEPTH": OptionSpec("SpaceToDepthOptions", ir.BlockSizeOptions, {"block_size": "BlockSize"}),
+    "DEPTH_TO_SPACE": OptionSpec("DepthToSpaceOptions", ir.BlockSizeOptions, {"block_size": "BlockSize"}),
+    "MIRROR_PAD": OptionSpec("MirrorPadOptions", ir.MirrorPadOptions, {"mode": "Mode"}),
+    "GATHER": OptionSpec("GatherOptions", ir.GatherOptions, {"axis": "Axis", "batch_dims": "BatchDims"}),
+    "ARG_MAX": OptionSpec("ArgMaxOptions", ir.ArgOptions, {"output_type": "OutputType"}),
+    "ARG_MIN": OptionSpec("ArgMinOptions", ir.ArgOptions, {"output_type": "OutputType"}),
+    "CUMSUM": OptionSpec("CumsumOptions", ir.CumsumOptions, {"exclusive": "Exclusive", "reverse": "Reverse"}),
     "RESIZE_NEAREST_NEIGHBOR": OptionSpec(
         "ResizeNearestNeighborOptions",
         ir.ResizeNearestNeighborOptions,

@@ -16,8 +16,9 @@
  *   activations          RELU family, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH
  *   SOFTMAX              and LOG_SOFTMAX
  *   quantization         QUANTIZE, DEQUANTIZE, requantization
- *   reductions           MEAN, SUM, REDUCE_MAX/MIN
- *   copies               reshape, concatenation, split, slices, transposes, padding, resizing
+ *   reductions           MEAN, SUM, REDUCE_MAX/MIN, ARG_MAX/MIN
+ *   copies               reshape, concatenation, split, slices, transposes, padding, resizing,
+ *                        block moves (space/depth/batch), gathers, broadcasts
  *   SVDF
  *   LSTM                 UNIDIRECTIONAL_SEQUENCE_LSTM
  *   Ethos-U              the NPU interface the application provides
@@ -560,7 +561,7 @@ md_status md_dequantize_f32(const md_quantize_params *p, const void *input, floa
 /* float16 (IEEE half bits) to float32, exactly. */
 md_status md_dequantize_f16(const md_quantize_params *p, const uint16_t *input, float *output);
 
-/* ---- MEAN, SUM, REDUCE_MAX and REDUCE_MIN over any set of axes.
+/* ---- MEAN, SUM, REDUCE_MAX and REDUCE_MIN over any set of axes; ARG_MAX and ARG_MIN along one axis.
  *
  * One pass over the input in element order: each value is added to (or compared
  * with) the accumulator of the output element it reduces into, so every output
@@ -593,10 +594,22 @@ md_status md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t
 md_status md_sum_f32(const md_reduce_params *p, const float *input, float *output);
 md_status md_extreme_f32(const md_reduce_params *p, const float *input, float *output, int maximum);
 
+/* ARG_MAX (maximum != 0) and ARG_MIN: for each (outer, inner) position, the int32 index along the
+ * axis of its largest (smallest) value, the first of equal ones; a float NaN never compares. */
+typedef struct {
+    int32_t outer, axis_size, inner;
+    int32_t maximum;
+} md_arg_params;
+
+md_status md_arg_s8(const md_arg_params *p, const int8_t *input, int32_t *output);
+md_status md_arg_f32(const md_arg_params *p, const float *input, int32_t *output);
+
 /* ---- operators that move values without arithmetic, on any element type:
- * TRANSPOSE and STRIDED_SLICE (strided copy), CONCATENATION and PACK, SPLIT, SPLIT_V and
- * UNPACK, PAD and PADV2, RESIZE_NEAREST_NEIGHBOR, FILL, and copies (a reshape of a constant, SHAPE).
- * None of them declares an overlap: the output never shares bytes with an input.
+ * TRANSPOSE, STRIDED_SLICE, SLICE, REVERSE_V2, BROADCAST_TO, SPACE_TO_DEPTH and DEPTH_TO_SPACE
+ * (strided copy), MIRROR_PAD and BATCH_TO_SPACE_ND (axis gather), SPACE_TO_BATCH_ND, GATHER,
+ * GATHER_ND, CONCATENATION and PACK, SPLIT, SPLIT_V and UNPACK, PAD and PADV2,
+ * RESIZE_NEAREST_NEIGHBOR, FILL and ZEROS_LIKE, BROADCAST_ARGS, and copies (a reshape of a
+ * constant, SHAPE). None of them declares an overlap: the output never shares bytes with an input.
  */
 
 /* Output element (i0, ..., i(rank-1)), row-major, is input element start + sum(i_d * strides[d]). */
@@ -638,6 +651,55 @@ md_status md_copy(const void *input, void *output, int32_t bytes);
 
 /* FILL: `count` copies of the `element_bytes` bytes at `value`. */
 md_status md_fill(const void *value, void *output, int32_t count, int32_t element_bytes);
+
+/* Output element (i0, ..., i(rank-1)), row-major, is input element tables[i0] + tables[shape[0] + i1]
+ * + ...: one table of input element offsets per output axis, concatenated in axis order. */
+typedef struct {
+    int32_t rank;
+    int32_t shape[MD_MAX_DIMS]; /* output shape */
+    int32_t element_bytes;
+} md_axis_gather_params;
+
+md_status md_axis_gather(const md_axis_gather_params *p, const int32_t *tables, const void *input, void *output);
+
+/* SPACE_TO_BATCH_ND, NHWC (NHC as NH1C): output batch (dy * block_w + dx) * batches + n, pixel
+ * (y, x) is input pixel (n, y * block_h + dy - pad_top, x * block_w + dx - pad_left), or
+ * pixel_bytes bytes of pad_byte outside the input. */
+typedef struct {
+    int32_t batches, input_h, input_w;
+    int32_t output_batches, output_h, output_w;
+    int32_t block_h, block_w, pad_top, pad_left;
+    int32_t pixel_bytes;
+    int32_t pad_byte;
+} md_space_to_batch_params;
+
+md_status md_space_to_batch(const md_space_to_batch_params *p, const void *input, void *output);
+
+/* GATHER: output block (b, o, k) of `inner` elements is input block (b, o, coords[b * coords + k])
+ * of the axis_size blocks along the gathered axis. MD_ERROR_RANGE for an index outside
+ * [0, axis_size), before anything is written. */
+typedef struct {
+    int32_t batches, outer, axis_size, coords, inner, element_bytes;
+} md_gather_params;
+
+md_status md_gather(const md_gather_params *p, const void *input, const int32_t *coords, void *output);
+
+/* GATHER_ND: output slice i of slice_size elements starts at input element
+ * sum_j indices[i * index_length + j] * strides[j]. MD_ERROR_RANGE when a slice leaves the
+ * input's `total` elements, before anything is written. */
+typedef struct {
+    int32_t slices, index_length;
+    int32_t strides[MD_MAX_DIMS];
+    int32_t slice_size, total, element_bytes;
+} md_gather_nd_params;
+
+md_status md_gather_nd(const md_gather_nd_params *p, const void *input, const int32_t *indices, void *output);
+
+/* BROADCAST_ARGS on int32 (element_bytes 4) or int64 (8) shapes: output dimension i, counted from
+ * the end, is the other's where one is 1 (a shorter shape counts as 1s), each as a 32-bit int.
+ * MD_ERROR_RANGE where two dimensions other than 1 differ. */
+md_status md_broadcast_args(const void *first, int32_t first_length, const void *second, int32_t second_length,
+                            void *output, int32_t output_length, int32_t element_bytes);
 
 /* ---- SVDF (int8 input with int8 or int16 state and time weights, float32).
  *
