@@ -42,6 +42,7 @@ from mcudeploy.ir.options import (
     BlockSizeOptions,
     ConcatenationOptions,
     Conv2DOptions,
+    CumsumOptions,
     CustomOptions,
     DepthwiseConv2DOptions,
     ElementwiseOptions,
@@ -733,6 +734,24 @@ def rearrange_family() -> Graph:
         for op_type in ("ARG_MAX", "ARG_MIN"):
             x = f.input((3, 5, 4), dtype, **q)
             f.op(op_type, [x, f.constant([1], "int32")], [f.output_plain((3, 4), "int32")], ArgOptions())
+    for dtype, q_out in (("int8", {"scale": 0.23, "zero_point": 6}), ("float32", {})):
+        q = quant if dtype == "int8" else {}
+        inputs = [f.input((3, 4, 2), dtype, **q) for _ in range(3)]
+        f.op("ADD_N", inputs, [f.output((3, 4, 2), dtype, **q_out)])
+        for axis, exclusive, reverse in ((1, False, False), (-1, True, True)):
+            x = f.input((2, 5, 3), dtype, **q)
+            options = CumsumOptions(exclusive, reverse)
+            f.op("CUMSUM", [x, f.constant([axis], "int32")], [f.output((2, 5, 3), dtype, **q_out)], options)
+    lookup = f.constant([3, 0, 3], "int32")
+    f.op("EMBEDDING_LOOKUP", [lookup, f.input((4, 2, 3), "float32")], [f.output((3, 2, 3), "float32")])
+    rows = f.input((4, 5), "int8", scale=0.03, zero_point=0)
+    f.op("EMBEDDING_LOOKUP", [lookup, rows], [f.output((3, 5), "int8", scale=0.03, zero_point=0)])
+    f.op("EMBEDDING_LOOKUP", [lookup, f.input((4, 5), "int8", scale=0.03, zero_point=0)], [f.output((3, 5), "float32")])
+    for dtype, index_type in (("int8", "int32"), ("int16", "int64"), ("int32", "int32"), ("float32", "int64")):
+        q = {"scale": 0.1, "zero_point": 0}
+        operand, update = f.input((4, 5, 3), dtype, **q), f.input((2, 3, 3), dtype, **q)
+        starts = f.input((3,), index_type)  # random, so mostly clamped
+        f.op("DYNAMIC_UPDATE_SLICE", [operand, update, starts], [f.output((4, 5, 3), dtype, **q)])
     for dtype in ("int64", "int32", "int8", "float32"):
         f.op("ZEROS_LIKE", [f.input((2, 5), dtype, zero_point=0)], [f.output((2, 5), dtype, zero_point=0)])
     for dtype in ("int32", "int64"):

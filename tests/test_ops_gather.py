@@ -1,4 +1,5 @@
-"""GATHER, GATHER_ND, ARG_MAX and ARG_MIN against TFLite Micro, in every element type its kernels take."""
+"""GATHER, GATHER_ND, EMBEDDING_LOOKUP, ARG_MAX and ARG_MIN against TFLite Micro, in every element
+type its kernels take."""
 
 from __future__ import annotations
 
@@ -100,3 +101,18 @@ def test_arg_min_max_ties_and_nan(op_type):
     assert_matches_tflm(_arg(op_type, (1, 6), 1, "int8"), inputs=[ties])
     nans = np.array([[np.nan, 1.0, 5.0], [2.0, np.nan, -1.0], [np.nan, np.nan, np.nan]], np.float32)
     assert_matches_tflm(_arg(op_type, (3, 3), 1, "float32"), inputs=[nans])
+
+
+@pytest.mark.parametrize(("value_type", "out_type"), [("float32", "float32"), ("int8", "int8"), ("int8", "float32")])
+def test_embedding_lookup(value_type, out_type):
+    b = GraphBuilder("embedding_lookup")
+    lookup = b.tensor((4,), "int32")
+    quant = {"scale": 0.037, "zero_point": 0} if value_type == "int8" else {}
+    values = b.tensor((6, 3, 2), value_type, **quant)
+    y = b.tensor((4, 3, 2), out_type, **(quant if out_type == "int8" else {}))
+    b.op("EMBEDDING_LOOKUP", [lookup, values], [y])
+    graph = b.build([lookup, values], [y])
+    inputs = [np.array([5, 0, 2, 5], np.int32), random_inputs(graph, 1)[1]]
+    assert_matches_tflm(graph, inputs=inputs, float_exact=True)
+    with pytest.raises(McuDeployError, match=r"outside \[0, 6\)"):
+        run(graph, [np.array([6, 0, 0, 0], np.int32), inputs[1]])

@@ -157,3 +157,17 @@ def test_int16_is_refused_as_tflite_micro_refuses_it(op_type):
     graph = _single(op_type, (1, 2, 2, 2), "int16", out_shape, parameters, options)
     with pytest.raises(UnsupportedOperatorError, match="not supported by TFLite Micro"):
         run(graph, [np.zeros((1, 2, 2, 2), np.int16)])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8", "int16", "int32"])
+@pytest.mark.parametrize("index_type", ["int32", "int64"])
+def test_dynamic_update_slice(dtype, index_type):
+    """Start indices clamped so that the update fits, as TFLite Micro clamps them."""
+    b = GraphBuilder("dynamic_update_slice")
+    operand, update = b.tensor((4, 5, 3), dtype, **_quant(dtype)), b.tensor((2, 3, 3), dtype, **_quant(dtype))
+    starts, y = b.tensor((3,), index_type), b.tensor((4, 5, 3), dtype, **_quant(dtype))
+    b.op("DYNAMIC_UPDATE_SLICE", [operand, update, starts], [y])
+    graph = b.build([operand, update, starts], [y])
+    for seed, start in enumerate(([1, 2, 0], [-3, 4, 1], [7, 0, -1])):
+        values = random_inputs(graph, seed)[:2]
+        assert_matches_tflm(graph, inputs=[*values, np.array(start, index_type)])

@@ -36,6 +36,7 @@ from mcudeploy.ir.options import (
     BlockSizeOptions,
     ConcatenationOptions,
     Conv2DOptions,
+    CumsumOptions,
     DepthwiseConv2DOptions,
     ElementwiseOptions,
     FullyConnectedOptions,
@@ -327,6 +328,19 @@ def rearrange_edges() -> Graph:
                 [f.output((), "int32", zero_point=0)],
                 ArgOptions(),
             )
+        many = [f.input((17,), dtype, **q) for _ in range(7)]  # the extremes summed 7 times
+        f.op("ADD_N", many, [f.output((17,), dtype, **q)])
+        x = f.input((17, 1), dtype, **q)
+        f.op("CUMSUM", [x, f.constant([0], "int32")], [f.output((17, 1), dtype, **q)], CumsumOptions(True, True))
+        x = f.input((1,), dtype, **q)
+        f.op("CUMSUM", [x, f.constant([0], "int32")], [f.output((1,), dtype, **q)], CumsumOptions())
+        rows = f.input((17, 1), dtype, scale=0.5, zero_point=0)
+        quant_rows = {"scale": 0.5, "zero_point": 0} if dtype == "int8" else {}
+        f.op("EMBEDDING_LOOKUP", [f.constant([16], "int32"), rows], [f.output((1, 1), dtype, **quant_rows)])
+        x, update, starts = f.input((17, 1), dtype, **q), f.input((1, 1), dtype, **q), f.input((2,), "int64")
+        f.op("DYNAMIC_UPDATE_SLICE", [x, update, starts], [f.output((17, 1), dtype, **q)])
+    rows = f.input((1, 17), "int8", scale=2.0**-20, zero_point=0)
+    f.op("EMBEDDING_LOOKUP", [f.constant([0, 0], "int32"), rows], [f.output((2, 17), "float32")])
     f.op("ZEROS_LIKE", [f.input((1,), "int64")], [f.output((1,), "int64", zero_point=0)])
     shapes = [f.constant([17], "int64"), f.constant([1, 1, 1], "int64")]
     f.op("BROADCAST_ARGS", shapes, [f.output((3,), "int64", zero_point=0)])

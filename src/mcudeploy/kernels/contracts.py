@@ -404,7 +404,8 @@ def _pool(graph: Graph, op: Operator) -> KernelContract:
 
 @_declares(
     "SLICE", "REVERSE_V2", "BROADCAST_TO", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE", "MIRROR_PAD", "SPACE_TO_BATCH_ND",
-    "BATCH_TO_SPACE_ND", "GATHER", "GATHER_ND", "ZEROS_LIKE", "BROADCAST_ARGS",
+    "BATCH_TO_SPACE_ND", "GATHER", "GATHER_ND", "EMBEDDING_LOOKUP", "DYNAMIC_UPDATE_SLICE", "ZEROS_LIKE",
+    "BROADCAST_ARGS",
 )  # fmt: skip
 def _rearrange(graph: Graph, op: Operator) -> KernelContract:
     # Output elements in order, each copied from wherever its index arithmetic (or a run-time index)
@@ -412,10 +413,11 @@ def _rearrange(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="output in order, each element copied from its input position")
 
 
-@_declares("ARG_MAX", "ARG_MIN")
-def _arg(graph: Graph, op: Operator) -> KernelContract:
-    # Each output index from its whole row along the axis, kept in registers: no scratch.
-    return KernelContract(kernel="one pass along the axis per output, in registers")
+@_declares("ARG_MAX", "ARG_MIN", "CUMSUM", "ADD_N")
+def _along_axis(graph: Graph, op: Operator) -> KernelContract:
+    # Each output from a run of inputs along an axis (or across ADD_N's inputs), the running value in
+    # a register: no scratch (TFLM's ADD_N takes an array of input pointers, ours is a constant).
+    return KernelContract(kernel="a running value in registers along the axis or across the inputs")
 
 
 # ------------------------------------------------------------------ kernels with scratch only

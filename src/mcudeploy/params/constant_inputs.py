@@ -37,6 +37,7 @@ GENERATION_TIME_INPUTS: dict[str, frozenset[int]] = {
     "BATCH_TO_SPACE_ND": frozenset({1, 2}),
     "ARG_MAX": frozenset({1}),
     "ARG_MIN": frozenset({1}),
+    "CUMSUM": frozenset({1}),
 }
 """Input positions read only when the code is generated, by operator type."""
 

@@ -1,13 +1,16 @@
-"""ADD, SUB, MUL and SQUARED_DIFFERENCE: md_arith_params (integer types) and md_arith_f32_params (float32)."""
+"""ADD, SUB, MUL and SQUARED_DIFFERENCE: md_arith_params (integer types) and md_arith_f32_params (float32);
+the int8 sums of ADD_N and CUMSUM: md_arith_params, their inputs sharing one quantization."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Activation, DType, Graph, Operator
+from mcudeploy.ir.shapes import positive_axis
 from mcudeploy.params.activation_range import float_activation_range, float_clamp, quantized_activation_range
 from mcudeploy.params.quantization import (
     quantize_multiplier,
@@ -109,3 +112,51 @@ def _int32_clamp(op_type: str, activation: Activation) -> tuple[int, int]:
         return INT32_RANGE
     low, high = float_activation_range(activation)
     return int(max(low, INT32_RANGE[0])), int(min(high, INT32_RANGE[1]))
+
+
+def accumulation_params(op: Operator, graph: Graph) -> ArithParams:
+    """int8 ADD_N and CUMSUM as TFLite Micro scales them: each input value, centred and shifted left
+    by ADD's 20 bits, times its scale over twice that scale; the int32 sum onto the output's scale.
+    ADD_N's inputs must share one quantization (TFLite Micro checks it)."""
+    inputs = [graph.tensors[i] for i in (op.inputs if op.op_type == "ADD_N" else op.inputs[:1])]
+    output = graph.tensors[op.outputs[0]]
+    first = inputs[0]
+    if any(t.quantization != first.quantization for t in inputs[1:]):
+        raise UnsupportedOperatorError(op.label, "int8 inputs quantized differently (TFLite Micro refuses them)")
+    left_shift = HEADROOM_BITS[DType.INT8]
+    twice_scale = 2.0 * single_scale(first)
+    ratio = twice_scale / (2**left_shift * single_scale(output))
+    if not ratio < 1.0:
+        raise UnsupportedOperatorError(op.label, f"output scale {single_scale(output):g} below 2^-19 x the input's")
+    input_multiplier, input_shift = quantize_multiplier_smaller_than_one_exp(single_scale(first) / twice_scale)
+    output_multiplier, output_shift = quantize_multiplier_smaller_than_one_exp(ratio)
+    act_min, act_max = quantized_activation_range(Activation.NONE, output)
+    return ArithParams(
+        input1_offset=-zero_point(first),
+        output_offset=zero_point(output),
+        left_shift=left_shift,
+        act_min=act_min,
+        act_max=act_max,
+        input1_multiplier=input_multiplier,
+        input1_shift=input_shift,
+        output_multiplier=output_multiplier,
+        output_shift=output_shift,
+    )
+
+
+@dataclass(frozen=True)
+class CumsumParams:
+    """md_cumsum_params: the input as (outer, depth, inner) around the summed axis."""
+
+    outer: int
+    depth: int
+    inner: int
+    exclusive: int
+    reverse: int
+
+
+def cumsum_params(op: Operator, graph: Graph) -> CumsumParams:
+    shape = graph.tensors[op.inputs[0]].shape
+    axis = positive_axis(int(np.ravel(graph.tensors[op.inputs[1]].data)[0]), len(shape), op.label)
+    outer, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1 :])
+    return CumsumParams(outer, shape[axis], inner, int(op.options.exclusive), int(op.options.reverse))

@@ -1,13 +1,17 @@
-"""GATHER and GATHER_ND: the blocks of values their run-time indices pick, as md_gather_params
-and md_gather_nd_params (sizes in elements, checked at import)."""
+"""GATHER, GATHER_ND and EMBEDDING_LOOKUP: the blocks of values their run-time indices pick, as
+md_gather_params and md_gather_nd_params (sizes in elements, checked at import)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.ir.shapes import positive_axis
+from mcudeploy.params.quantization import single_scale, zero_point
 from mcudeploy.params.shapes import MAX_DIMS, dims
 
 
@@ -67,3 +71,24 @@ def gather_nd_params(op: Operator, graph: Graph) -> GatherNdParams:
         total=math.prod(shape),
         element_bytes=graph.tensors[op.outputs[0]].dtype.itemsize,
     )
+
+
+def embedding_lookup_params(op: Operator, graph: Graph) -> GatherParams:
+    """EMBEDDING_LOOKUP as a GATHER of whole rows: the lookup is input 0, the values input 1."""
+    values = graph.tensors[op.inputs[1]]
+    return GatherParams(
+        batches=1,
+        outer=1,
+        axis_size=values.shape[0],
+        coords=graph.tensors[op.inputs[0]].size,
+        inner=values.size // values.shape[0],
+        element_bytes=values.dtype.itemsize,
+    )
+
+
+def dequantization_scale(op: Operator, graph: Graph) -> np.float32:
+    """The float32 scale of EMBEDDING_LOOKUP's int8 rows looked up as float32 (zero point 0)."""
+    values = graph.tensors[op.inputs[1]]
+    if values.quantization is None or values.quantization.per_channel or zero_point(values) != 0:
+        raise UnsupportedOperatorError(op.label, "int8 values need one scale and a zero point of 0 (TFLite Micro)")
+    return np.float32(single_scale(values))

@@ -1,7 +1,8 @@
 """Operators that rearrange values by index arithmetic alone, derived once for the engine and the
 kernel library: SLICE, REVERSE_V2, BROADCAST_TO, SPACE_TO_DEPTH and DEPTH_TO_SPACE as strided
 copies (md_strided_copy); MIRROR_PAD and BATCH_TO_SPACE_ND as one table of input offsets per
-output axis (md_axis_gather); SPACE_TO_BATCH_ND's padded blocks (md_space_to_batch).
+output axis (md_axis_gather); SPACE_TO_BATCH_ND's padded blocks (md_space_to_batch);
+DYNAMIC_UPDATE_SLICE's shapes (md_dynamic_update_slice).
 
 Every index here is in elements; the shapes, parameters and options were checked at import
 (ir/shapes.py), so the arithmetic trusts them.
@@ -205,3 +206,21 @@ def space_to_batch_params(op: Operator, graph: Graph) -> SpaceToBatchParams:
         batches, height, width, output_batches, out_h, out_w, block_h, block_w, pad_top, pad_left,
         depth * output.dtype.itemsize, zero_point(output) & 0xFF if output.dtype == DType.INT8 else 0,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UpdateSliceParams:
+    """md_update_slice_params of DYNAMIC_UPDATE_SLICE (start indices read at run time)."""
+
+    rank: int
+    shape: tuple[int, ...]
+    update_shape: tuple[int, ...]
+    element_bytes: int
+    index_bytes: int
+
+
+def update_slice_params(op: Operator, graph: Graph) -> UpdateSliceParams:
+    operand, update, starts = (graph.tensors[i] for i in op.inputs)
+    return UpdateSliceParams(
+        len(operand.shape), dims(operand.shape, 1), dims(update.shape, 1), operand.dtype.itemsize, starts.dtype.itemsize
+    )

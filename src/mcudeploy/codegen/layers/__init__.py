@@ -1,6 +1,7 @@
 """Layer emitters, one module per operator family; importing the package registers them all."""
 
 from mcudeploy.codegen.layers import (  # noqa: F401 - registration
+    accumulate,
     activations,
     compare,
     conv,

@@ -80,8 +80,9 @@ def _pieces(joined: Tensor, tensors: list[Tensor], axis: int) -> tuple[int, list
     return outer, [t.size // outer * t.dtype.itemsize if outer else 0 for t in tensors]
 
 
-def _pointer_array(ctx: LayerContext, tensors: list[Tensor], name: str, const: bool) -> str:
-    qualifier = "const void *const" if const else "void *const"
+def pointer_array(ctx: LayerContext, tensors: list[Tensor], name: str, const: bool, ctype: str = "void") -> str:
+    """A C array of pointers to the tensors, to `ctype` values (const ones with `const`)."""
+    qualifier = f"const {ctype} *const" if const else f"{ctype} *const"
     refs = ", ".join(ctx.tensor_ref(t) for t in tensors)
     return f"{qualifier} {name}[{len(tensors)}] = {{{refs}}};"
 
@@ -98,7 +99,7 @@ def concatenation(ctx: LayerContext) -> LayerCode:
         raise ctx.unsupported("inputs and output of different types")
     axis = positive_axis(ctx.options.axis, len(output.shape), ctx.label)
     outer, pieces = _pieces(output, inputs, axis)
-    declarations = [_pointer_array(ctx, inputs, "inputs", const=True), _bytes_array(pieces)]
+    declarations = [pointer_array(ctx, inputs, "inputs", const=True), _bytes_array(pieces)]
     call = f"md_concatenate({len(inputs)}, inputs, pieces, {outer}, {ctx.output_ref()})"
     return LayerCode(SOURCES, call, declarations)
 
@@ -116,7 +117,7 @@ def split(ctx: LayerContext) -> LayerCode:
     outer, pieces = _pieces(data, outputs, axis)
     if sum(pieces) * outer != data.nbytes:
         raise ctx.unsupported("the outputs do not tile the input")
-    declarations = [_pointer_array(ctx, outputs, "outputs", const=False), _bytes_array(pieces)]
+    declarations = [pointer_array(ctx, outputs, "outputs", const=False), _bytes_array(pieces)]
     call = f"md_split({len(outputs)}, {ctx.input_ref(data_position)}, outputs, pieces, {outer})"
     return LayerCode(SOURCES, call, declarations)
 

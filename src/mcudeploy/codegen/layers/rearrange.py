@@ -1,7 +1,7 @@
 """Operators that rearrange values by index arithmetic alone: SLICE, REVERSE_V2, BROADCAST_TO,
 SPACE_TO_DEPTH and DEPTH_TO_SPACE (strided copies), MIRROR_PAD and BATCH_TO_SPACE_ND (a table
-of input offsets per output axis), SPACE_TO_BATCH_ND, GATHER and GATHER_ND (run-time indices),
-ZEROS_LIKE and BROADCAST_ARGS."""
+of input offsets per output axis), SPACE_TO_BATCH_ND, GATHER, GATHER_ND and EMBEDDING_LOOKUP
+(run-time indices), DYNAMIC_UPDATE_SLICE, ZEROS_LIKE and BROADCAST_ARGS."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import numpy as np
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.codegen.layers.movement import SOURCES, check_rank, strided_copy
 from mcudeploy.ir import DType
-from mcudeploy.params.gather import MAX_INDICES_ND, gather_nd_params, gather_params
+from mcudeploy.params.gather import (
+    MAX_INDICES_ND,
+    dequantization_scale,
+    embedding_lookup_params,
+    gather_nd_params,
+    gather_params,
+)
 from mcudeploy.params.rearrange import (
     batch_to_space_params,
     broadcast_view,
@@ -20,6 +26,7 @@ from mcudeploy.params.rearrange import (
     slice_view,
     space_to_batch_params,
     space_to_depth_view,
+    update_slice_params,
 )
 
 GATHER_SOURCES = ("md_gather.c",)
@@ -73,6 +80,28 @@ def gather_nd(ctx: LayerContext) -> LayerCode:
         raise ctx.unsupported(f"indices of length {params.index_length} above {MAX_INDICES_ND}")
     call = f"md_gather_nd(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.output_ref()})"
     return LayerCode(GATHER_SOURCES, call, [ctx.params("md_gather_nd_params", params)])
+
+
+@emits("EMBEDDING_LOOKUP")
+def embedding_lookup(ctx: LayerContext) -> LayerCode:
+    """md_gather of whole rows, or dequantized into float32 (int8 rows, float32 output)."""
+    params = ctx.prepared(embedding_lookup_params)
+    declarations = [ctx.params("md_gather_params", params)]
+    lookup, values, output = ctx.input_ref(0), ctx.input_ref(1), ctx.output_ref()
+    if ctx.input_tensor(1).dtype == ctx.output_tensor().dtype:
+        return LayerCode(GATHER_SOURCES, f"md_gather(&params, {values}, {lookup}, {output})", declarations)
+    scale = float(ctx.prepared(dequantization_scale))
+    call = f"md_gather_dequantize_s8(&params, {values}, {lookup}, {scale!r}f, {output})"
+    return LayerCode(GATHER_SOURCES, call, declarations)
+
+
+@emits("DYNAMIC_UPDATE_SLICE")
+def dynamic_update_slice(ctx: LayerContext) -> LayerCode:
+    check_rank(ctx, len(ctx.output_tensor().shape))
+    params = ctx.prepared(update_slice_params)
+    operands = ", ".join([ctx.input_ref(0), ctx.input_ref(1), ctx.input_ref(2), ctx.output_ref()])
+    call = f"md_dynamic_update_slice(&params, {operands})"
+    return LayerCode(GATHER_SOURCES, call, [ctx.params("md_update_slice_params", params)])
 
 
 @emits("ZEROS_LIKE")

@@ -1,5 +1,6 @@
-"""Operators that cut tensors apart or glue them together: STRIDED_SLICE, SLICE, SPLIT,
-SPLIT_V, UNPACK, PACK and CONCATENATION. All copy values without arithmetic.
+"""Operators that cut tensors apart or glue them together: STRIDED_SLICE, SLICE,
+DYNAMIC_UPDATE_SLICE, SPLIT, SPLIT_V, UNPACK, PACK and CONCATENATION. All copy values without
+arithmetic.
 """
 
 from __future__ import annotations
@@ -75,6 +76,22 @@ def _slice_indices(ctx: OpContext) -> np.ndarray:
 def gathered(ctx: OpContext, indices: np.ndarray, position: int = 0) -> np.ndarray:
     """The output made of input `position`'s values at these flat indices, in output order."""
     return ctx.input(position).reshape(-1)[indices].reshape(ctx.output_tensor().shape)
+
+
+UPDATE_TYPES = (DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32)
+
+
+@kernel("DYNAMIC_UPDATE_SLICE", types=UPDATE_TYPES)
+def dynamic_update_slice(ctx: OpContext) -> np.ndarray:
+    """The operand with the update written over it from the run-time start indices (int32 or
+    int64), each clamped so that the update fits, as TFLite Micro clamps them."""
+    checked_type(ctx, UPDATE_TYPES)
+    checked_type(ctx, (DType.INT32, DType.INT64), ctx.input_tensor(2))
+    operand, update = ctx.input(0), ctx.input(1)
+    starts = np.clip(np.ravel(ctx.input(2)).astype(np.int64), 0, np.subtract(operand.shape, update.shape))
+    output = operand.copy()
+    output[tuple(slice(start, start + size) for start, size in zip(starts, update.shape, strict=True))] = update
+    return output
 
 
 # --- SPLIT, SPLIT_V, UNPACK --------------------------------------------------------------------

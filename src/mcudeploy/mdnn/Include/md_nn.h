@@ -10,7 +10,7 @@
  *   DEPTHWISE_CONV_2D
  *   FULLY_CONNECTED
  *   pooling              AVERAGE_POOL_2D, MAX_POOL_2D
- *   element-wise         ADD, SUB, MUL, SQUARED_DIFFERENCE with broadcasting
+ *   element-wise         ADD, SUB, MUL, SQUARED_DIFFERENCE with broadcasting; ADD_N, CUMSUM
  *   comparisons          MAXIMUM, MINIMUM, comparisons, logical operators, SELECT_V2
  *   unary                ABS, NEG, RSQRT, CAST and float32 math (SIN, EXP, SQRT, ...)
  *   activations          RELU family, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH
@@ -347,6 +347,23 @@ typedef struct {
 
 md_status md_arith_f32(const md_arith_f32_params *p, const md_broadcast *shape, const float *input1,
                        const float *input2, float *output);
+
+/* ADD_N and CUMSUM of int8 values sharing one quantization (md_arith_params' input1 fields, the
+ * output's and the clamp): each centred value shifted left by left_shift and scaled, the int32 sum
+ * (wrapping) started from the scaled input offset, as TFLite Micro starts it, then requantized. */
+md_status md_add_n_s8(const md_arith_params *p, int32_t count, const int8_t *const *inputs, int8_t *output,
+                      int32_t size);
+md_status md_add_n_f32(int32_t count, const float *const *inputs, float *output, int32_t size);
+
+/* CUMSUM along the middle axis of (outer, depth, inner), backwards when reverse is 1; with
+ * exclusive 1 each output sums the values before its own. */
+typedef struct {
+    int32_t outer, depth, inner;
+    int32_t exclusive, reverse;
+} md_cumsum_params;
+
+md_status md_cumsum_s8(const md_arith_params *p, const md_cumsum_params *c, const int8_t *input, int8_t *output);
+md_status md_cumsum_f32(const md_cumsum_params *c, const float *input, float *output);
 
 /* ---- MAXIMUM, MINIMUM, the comparisons, LOGICAL_AND/OR/NOT and SELECT_V2
  * with broadcasting (int8, int16, int32, float32 values; bool as uint8_t 0 or 1).
@@ -700,6 +717,25 @@ md_status md_gather_nd(const md_gather_nd_params *p, const void *input, const in
  * MD_ERROR_RANGE where two dimensions other than 1 differ. */
 md_status md_broadcast_args(const void *first, int32_t first_length, const void *second, int32_t second_length,
                             void *output, int32_t output_length, int32_t element_bytes);
+
+/* EMBEDDING_LOOKUP of int8 rows into float32: the rows md_gather would copy (batches and outer 1),
+ * each value times `scale`. */
+md_status md_gather_dequantize_s8(const md_gather_params *p, const int8_t *input, const int32_t *coords, float scale,
+                                  float *output);
+
+/* DYNAMIC_UPDATE_SLICE: the operand copied to the output (unless they are one buffer), then the
+ * update written over it from the start indices (int32, or int64 with index_bytes 8), each clamped
+ * to [0, shape - update_shape] as TFLite Micro clamps them. */
+typedef struct {
+    int32_t rank;
+    int32_t shape[MD_MAX_DIMS];
+    int32_t update_shape[MD_MAX_DIMS];
+    int32_t element_bytes;
+    int32_t index_bytes;
+} md_update_slice_params;
+
+md_status md_dynamic_update_slice(const md_update_slice_params *p, const void *operand, const void *update,
+                                  const void *starts, void *output);
 
 /* ---- SVDF (int8 input with int8 or int16 state and time weights, float32).
  *

@@ -96,6 +96,25 @@ md_status md_gather(const md_gather_params *p, const void *input, const int32_t 
     return MD_OK;
 }
 
+md_status md_gather_dequantize_s8(const md_gather_params *p, const int8_t *input, const int32_t *coords, float scale,
+                                  float *output)
+{
+    int32_t k;
+    int32_t j;
+    for (k = 0; k < p->coords; ++k) {
+        if (coords[k] < 0 || coords[k] >= p->axis_size) {
+            return MD_ERROR_RANGE;
+        }
+    }
+    for (k = 0; k < p->coords; ++k) {
+        const int8_t *row = input + (size_t)coords[k] * (size_t)p->inner;
+        for (j = 0; j < p->inner; ++j) {
+            *output++ = (float)row[j] * scale;
+        }
+    }
+    return MD_OK;
+}
+
 static int64_t slice_start(const md_gather_nd_params *p, const int32_t *index)
 {
     int64_t start = 0;
@@ -120,6 +139,42 @@ md_status md_gather_nd(const md_gather_nd_params *p, const void *input, const in
         const int64_t start = slice_start(p, indices + (size_t)i * (size_t)p->index_length);
         memcpy((unsigned char *)output + (size_t)i * bytes,
                (const unsigned char *)input + (size_t)start * (size_t)p->element_bytes, bytes);
+    }
+    return MD_OK;
+}
+
+md_status md_dynamic_update_slice(const md_update_slice_params *p, const void *operand, const void *update,
+                                  const void *starts, void *output)
+{
+    const size_t bytes = (size_t)p->element_bytes;
+    const int32_t last = p->rank - 1;
+    const size_t row_bytes = (size_t)p->update_shape[last] * bytes;
+    const int32_t rows = md_shape_size(p->update_shape, last);
+    int32_t start[MD_MAX_DIMS];
+    int32_t index[MD_MAX_DIMS] = {0};
+    int32_t r;
+    int32_t d;
+    if (operand != output) {
+        memcpy(output, operand, (size_t)md_shape_size(p->shape, p->rank) * bytes);
+    }
+    for (d = 0; d < p->rank; ++d) {
+        const int64_t wanted = p->index_bytes == 8 ? ((const int64_t *)starts)[d] : ((const int32_t *)starts)[d];
+        const int64_t highest = (int64_t)p->shape[d] - p->update_shape[d];
+        start[d] = (int32_t)(wanted < 0 ? 0 : (wanted > highest ? highest : wanted));
+    }
+    for (r = 0; r < rows; ++r) { /* each update row to its place in the output */
+        int32_t target = 0;
+        for (d = 0; d < p->rank; ++d) {
+            target = target * p->shape[d] + start[d] + (d < last ? index[d] : 0);
+        }
+        memcpy((unsigned char *)output + (size_t)target * bytes, (const unsigned char *)update + (size_t)r * row_bytes,
+               row_bytes);
+        for (d = last - 1; d >= 0; --d) {
+            if (++index[d] < p->update_shape[d]) {
+                break;
+            }
+            index[d] = 0;
+        }
     }
     return MD_OK;
 }
