@@ -66,8 +66,12 @@ def test_reverse_of_axes_apart_is_refused():
 
 @pytest.mark.parametrize("dtype", ["float32", "int32", "int8", "int16", "int64", "bool"])
 def test_broadcast_to(dtype):
-    for shape, target in (((3,), (2, 3)), ((4, 1, 2), (3, 4, 5, 2)), ((1,), (2, 1, 3))):
-        assert_matches_tflm(_single("BROADCAST_TO", shape, dtype, target, [(target, "int32")]))
+    for shape, target, shape_type in (
+        ((3,), (2, 3), "int32"),
+        ((4, 1, 2), (3, 4, 5, 2), "int64"),
+        ((1,), (2, 1, 3), "int32"),
+    ):
+        assert_matches_tflm(_single("BROADCAST_TO", shape, dtype, target, [(target, shape_type)]))
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "float32"])
@@ -86,9 +90,9 @@ def test_broadcast_args(dtype):
         run(graph, [np.array([2, 1, 5, 4], dtype), np.array([3, 7], dtype)])
 
 
-@pytest.mark.parametrize("dtype", ["float32", "int8"])
+@pytest.mark.parametrize(("dtype", "padding_type"), [("float32", "int32"), ("int8", "int64")])
 @pytest.mark.parametrize("mode", [MirrorPadMode.REFLECT, MirrorPadMode.SYMMETRIC])
-def test_mirror_pad(dtype, mode):
+def test_mirror_pad(dtype, padding_type, mode):
     for shape, paddings in (
         ((5,), [[2, 3]]),
         ((3, 4, 2), [[1, 2], [3, 0], [0, 1]]),
@@ -98,7 +102,7 @@ def test_mirror_pad(dtype, mode):
             continue
         out_shape = [s + sum(p) for s, p in zip(shape, paddings, strict=True)]
         assert_matches_tflm(
-            _single("MIRROR_PAD", shape, dtype, out_shape, [(paddings, "int32")], MirrorPadOptions(mode))
+            _single("MIRROR_PAD", shape, dtype, out_shape, [(paddings, padding_type)], MirrorPadOptions(mode))
         )
 
 
