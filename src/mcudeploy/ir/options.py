@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from mcudeploy.ir.tensor import DType
+
 
 class Padding(StrEnum):
     SAME = "same"
@@ -191,9 +193,9 @@ class GatherOptions:
 
 @dataclass(frozen=True)
 class ArgOptions:
-    """ARG_MAX and ARG_MIN: the output's element type, as a TFLite tensor type code (2: int32)."""
+    """ARG_MAX and ARG_MIN: the output's element type (the output tensor's, which the kernels read)."""
 
-    output_type: int = 2
+    output_type: DType = DType.INT32
 
 
 @dataclass(frozen=True)

@@ -646,7 +646,7 @@ ARITIES: dict[str, Arity] = {
     "ARG_MAX": Arity(2, 2, parameters=(1,), options=o.ArgOptions, needs_scales=False, typed_inputs=None),
     "ARG_MIN": Arity(2, 2, parameters=(1,), options=o.ArgOptions, needs_scales=False, typed_inputs=None),
     "CUMSUM": Arity(2, 2, parameters=(1,), options=o.CumsumOptions),
-    "ADD_N": Arity(1),
+    "ADD_N": Arity(2),
     "EMBEDDING_LOOKUP": Arity(2, 2, needs_scales=False, typed_inputs=None),
     "DYNAMIC_UPDATE_SLICE": Arity(3, 3, needs_scales=False, typed_inputs=(0, 1)),
     "FILL": Arity(2, 2, needs_scales=False, typed_inputs=(1,)),

@@ -50,7 +50,7 @@ ACTIVATIONS: dict[int, ir.Activation] = {
     tflite.ActivationFunctionType.TANH: ir.Activation.TANH,
     tflite.ActivationFunctionType.SIGN_BIT: ir.Activation.SIGN_BIT,
 }
-ENUMS: dict[type, dict[int, object]] = {ir.Padding: PADDINGS, ir.Activation: ACTIVATIONS}
+ENUMS: dict[type, dict[int, object]] = {ir.Padding: PADDINGS, ir.Activation: ACTIVATIONS, DType: DTYPES}
 
 
 @dataclass(frozen=True)
