@@ -52,3 +52,17 @@ def test_cumsum(dtype, pair, exclusive, reverse):
         x, y = b.tensor(shape, dtype, **q_in), b.tensor(shape, dtype, **q_out)
         b.op("CUMSUM", [x, constant(b, [axis])], [y], CumsumOptions(exclusive, reverse))
         assert_matches_tflm(b.build([x], [y]), seed=seed)
+
+
+def test_int8_sums_wrap_as_tflite_micro():
+    """40 values of 134 (127 centred) scaled by 2^19 overflow the int32 sum: it wraps, as TFLM's does."""
+    quant, out_quant = {"scale": 0.05, "zero_point": -7}, {"scale": 0.5, "zero_point": 3}
+    b = GraphBuilder("cumsum")
+    x, y = b.tensor((40, 3), "int8", **quant), b.tensor((40, 3), "int8", **out_quant)
+    b.op("CUMSUM", [x, constant(b, [0])], [y], CumsumOptions())
+    assert_matches_tflm(b.build([x], [y]), inputs=[np.full((40, 3), 127, np.int8)])
+    b = GraphBuilder("add_n")
+    inputs = [b.tensor((3,), "int8", **quant) for _ in range(40)]
+    y = b.tensor((3,), "int8", **out_quant)
+    b.op("ADD_N", inputs, [y])
+    assert_matches_tflm(b.build(inputs, [y]), inputs=[np.full(3, 127, np.int8)] * 40)

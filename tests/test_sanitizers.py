@@ -334,6 +334,8 @@ def rearrange_edges() -> Graph:
         f.op("CUMSUM", [x, f.constant([0], "int32")], [f.output((17, 1), dtype, **q)], CumsumOptions(True, True))
         x = f.input((1,), dtype, **q)
         f.op("CUMSUM", [x, f.constant([0], "int32")], [f.output((1,), dtype, **q)], CumsumOptions())
+        x = f.input((40, 1), dtype, **q)  # 40 lowest int8 values: the int32 sum wraps
+        f.op("CUMSUM", [x, f.constant([0], "int32")], [f.output((40, 1), dtype, **q)], CumsumOptions())
         rows = f.input((17, 1), dtype, scale=0.5, zero_point=0)
         quant_rows = {"scale": 0.5, "zero_point": 0} if dtype == "int8" else {}
         f.op("EMBEDDING_LOOKUP", [f.constant([16], "int32"), rows], [f.output((1, 1), dtype, **quant_rows)])
