@@ -175,14 +175,15 @@ def _not_test(paths: Iterable[Path]) -> list[Path]:
     return sorted(path for path in paths if not path.stem.endswith("_test"))
 
 
-def library_sources(sources: Sources) -> list[Path]:
-    """TFLM core, the shared TFLite helpers, the benchmark operators and all of CMSIS-NN's int kernels."""
+def library_sources(sources: Sources, kernels: str = "cmsis-nn") -> list[Path]:
+    """TFLM core, the shared TFLite helpers, the benchmark operators (`kernels`: CMSIS-NN's variants or
+    TFLM's reference ones) and all of CMSIS-NN's int kernels."""
     micro = sources.tflm / "tensorflow/lite/micro"
     files = [path for path in _not_test(micro.glob("*.cc")) if path.name not in CORE_EXCLUDED]
     for folder in ("arena_allocator", "memory_planner", "tflite_bridge"):
         files += _not_test((micro / folder).glob("*.cc"))
     files += _tflite_shared(sources.tflm)
-    files += _kernel_files(micro / "kernels")
+    files += _kernel_files(micro / "kernels", kernels)
     files += sorted(
         path
         for path in (sources.cmsis_nn / "Source").rglob("*.c")
@@ -203,14 +204,14 @@ def _tflite_shared(tflm: Path) -> list[Path]:
     return _not_test(found)
 
 
-def _kernel_files(kernels: Path) -> list[Path]:
-    files = [kernels / f"{name}.cc" for name in TFLM_KERNELS]
+def _kernel_files(folder: Path, kernels: str) -> list[Path]:
+    files = [folder / f"{name}.cc" for name in TFLM_KERNELS]
     for name in TFLM_OPERATORS:
-        common = kernels / f"{name}_common.cc"
+        common = folder / f"{name}_common.cc"
         if common.is_file():
             files.append(common)
-        variant = kernels / "cmsis_nn" / f"{name}.cc"
-        files.append(variant if name in CMSIS_NN_OPERATORS else kernels / f"{name}.cc")
+        optimised = kernels == "cmsis-nn" and name in CMSIS_NN_OPERATORS
+        files.append(folder / "cmsis_nn" / f"{name}.cc" if optimised else folder / f"{name}.cc")
     return files
 
 
@@ -231,8 +232,11 @@ def _run(command: Sequence[str], what: str) -> None:
         raise RuntimeError(f"{what} failed:\n{' '.join(command)}\n{completed.stderr}{completed.stdout}")
 
 
-def _compile_command(core: str, source: Path, obj: Path, sources: Sources, extra: Sequence[str] = ()) -> list[str]:
+def _compile_command(
+    core: str, source: Path, obj: Path, sources: Sources, extra: Sequence[str] = (), kernels: str = "cmsis-nn"
+) -> list[str]:
     target = get_target(core)
+    defines = DEFINES if kernels == "cmsis-nn" else tuple(d for d in DEFINES if d != "-DCMSIS_NN")
     language = "c" if source.suffix in (".c", ".S") else "c++"
     dialect = C_FLAGS if source.suffix == ".c" else CXX_FLAGS if language == "c++" else ()
     return [
@@ -240,7 +244,7 @@ def _compile_command(core: str, source: Path, obj: Path, sources: Sources, extra
         *target.cflags,
         *dialect,
         *COMMON_FLAGS,
-        *DEFINES,
+        *defines,
         *sources.include_flags(),
         *extra,
         "-c",
@@ -255,28 +259,29 @@ def _object_path(source: Path, directory: Path) -> Path:
     return directory / ("__".join(source.parts[-4:-1]) + f"__{source.stem}.o")
 
 
-def build_library(core: str, sources: Sources, directory: Path, jobs: int) -> Path:
-    """Compiles TFLM and CMSIS-NN for `core` into `directory/libtflm.a`; objects already built are kept."""
+def build_library(core: str, sources: Sources, directory: Path, jobs: int, kernels: str = "cmsis-nn") -> Path:
+    """Compiles TFLM and CMSIS-NN for `core` into `directory/libtflm.a`, with `kernels` (cmsis-nn or
+    reference) for the benchmark operators; objects already built are kept."""
     archive = directory / "libtflm.a"
     if archive.is_file():
         return archive
     objects_dir = directory / "obj"
     objects_dir.mkdir(parents=True, exist_ok=True)
     pending = []
-    for source in library_sources(sources):
+    for source in library_sources(sources, kernels):
         obj = _object_path(source, objects_dir)
         if not obj.is_file():
             pending.append((source, obj))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(lambda item: _compile_one(core, *item, sources), pending))
-    objects = sorted(str(path) for path in objects_dir.glob("*.o"))
+        list(pool.map(lambda item: _compile_one(core, *item, sources, kernels), pending))
+    objects = sorted(str(_object_path(source, objects_dir)) for source in library_sources(sources, kernels))
     _run(["arm-none-eabi-ar", "rcs", str(archive), *objects], f"archiving {archive}")
     return archive
 
 
-def _compile_one(core: str, source: Path, obj: Path, sources: Sources) -> None:
+def _compile_one(core: str, source: Path, obj: Path, sources: Sources, kernels: str) -> None:
     partial = obj.with_suffix(".o.part")
-    _run(_compile_command(core, source, partial, sources), f"compiling {source.name} for {core}")
+    _run(_compile_command(core, source, partial, sources, kernels=kernels), f"compiling {source.name} for {core}")
     partial.rename(obj)
 
 
@@ -288,9 +293,11 @@ def link_model(
     sources: Sources,
     directory: Path,
     glue_defines: Sequence[str] = (),
+    glue_main: Path = GLUE_DIR / "main.cc",
 ) -> Path:
     """One ELF running `model` once on `input_bytes`, linked with our start-up code and linker script.
-    `glue_defines` (e.g. -DBENCH_SKIP_INVOKE: set-up only) go to main.cc."""
+    `glue_main` is the program (main.cc: one timed Invoke(); arena.cc: the smallest arena);
+    `glue_defines` (e.g. -DBENCH_SKIP_INVOKE: set-up only) go to it."""
     directory.mkdir(parents=True, exist_ok=True)
     input_file = directory / "input.bin"
     input_file.write_bytes(input_bytes)
@@ -298,7 +305,7 @@ def link_model(
     objects = []
     warnings = ["-Wall", "-Wextra", "-Werror", *sources.system_include_flags()]
     for source, extra in (
-        (GLUE_DIR / "main.cc", [*warnings, *glue_defines]),
+        (glue_main, [*warnings, *glue_defines]),
         (GLUE_DIR / "platform.cc", warnings),
         (GLUE_DIR / "blobs.S", blobs),
         (RUNTIME_DIR / "startup.c", ["-std=c99", "-DMCU_HAS_FPU=1"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,11 +17,15 @@ from mcudeploy.cli.options import (
     ForceOption,
     HtmlOption,
     JsonOption,
+    Kernels,
+    KernelsOption,
     ModelArgument,
     NoNpuOption,
     NpuOption,
     Planner,
     PlannerOption,
+    Runtime,
+    RuntimeOption,
     StackOption,
     load_for_command,
 )
@@ -33,7 +37,8 @@ from mcudeploy.estimate.stack import ASSUMED, RESERVED, static_need
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
-from mcudeploy.reports.analyze import budget_tree, layer_table, verdict
+from mcudeploy.memory.tflm_arena import tflm_arena
+from mcudeploy.reports.analyze import budget_tree, layer_table, tflm_arena_table, verdict
 from mcudeploy.reports.arena_plot import check_plot_path, plot_arena
 from mcudeploy.reports.html import analyze_page
 from mcudeploy.reports.precision import precision
@@ -45,6 +50,8 @@ def analyze(
     model: ModelArgument,
     device: DeviceOption = DEFAULT_DEVICE,
     planner: PlannerOption = Planner.MCUDEPLOY,
+    runtime: RuntimeOption = Runtime.MCUDEPLOY,
+    kernels: KernelsOption = Kernels.CMSIS_NN,
     alignment: Annotated[
         int, typer.Option("--alignment", help="Alignment of arena buffers, bytes (a power of two).")
     ] = DEFAULT_ALIGNMENT,
@@ -70,6 +77,10 @@ def analyze(
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
     placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.
 
+    With --runtime tflm the arena is TensorFlow Lite Micro's whole arena on the device's core
+    (--kernels: its reference kernels or CMSIS-NN's): the planned head with the kernels' scratch,
+    the persistent tail itemised, and the smallest arena with which Invoke() succeeds.
+
     Exit code 0 when it fits, 1 when it does not, 3 when it cannot tell (the model has
     operators whose memory mcudeploy cannot count: they are named), 2 on bad input. An existing
     --plot file is replaced only with --force.
@@ -91,11 +102,18 @@ def analyze(
         if not json:
             print_precision_note(graph)
         return
-    plan = plan_memory(graph, planner=planner.value, alignment=alignment)
+    arena = None
+    if runtime == Runtime.TFLM:
+        arena = tflm_arena(graph, target.core, kernels.value)
+        plan = replace(arena.plan, arena_bytes=arena.smallest_arena)  # the budget holds TFLM's whole arena
+    else:
+        plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     need = static_need(graph, plan, target.core, stack)
     reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)
     result = analyze_model(graph, plan, target, reserves)
     report = {**asdict(result), "precision": precision(graph)}
+    if arena is not None:
+        report["tflm_arena"] = arena.to_dict()
     if plot is not None:
         write_file(plot, lambda stream: plot_arena(graph, plan, stream, plot.suffix.lower()[1:]), force)
     if html is not None:
@@ -104,6 +122,8 @@ def analyze(
         print_json(report)
     else:
         console.print(layer_table(result))
+        if arena is not None:
+            console.print(tflm_arena_table(arena, target.core))
         console.print(budget_tree(result))
         console.print(verdict(result))
         print_precision_note(graph)

@@ -23,10 +23,27 @@ class Planner(StrEnum):
     TFLM = "tflm"
 
 
+class Runtime(StrEnum):
+    MCUDEPLOY = "mcudeploy"
+    TFLM = "tflm"
+
+
+class Kernels(StrEnum):
+    REFERENCE = "reference"
+    CMSIS_NN = "cmsis-nn"
+
+
 ModelArgument = Annotated[Path, typer.Argument(help="Model file (.tflite or .onnx).", show_default=False)]
 DeviceOption = Annotated[str, typer.Option("--device", "-d", help="Part or board (see `mcudeploy devices`).")]
 PlannerOption = Annotated[
     Planner, typer.Option("--planner", help="Arena planner: ours, or TFLite Micro's greedy planner.")
+]
+RuntimeOption = Annotated[
+    Runtime,
+    typer.Option("--runtime", help="What runs the model: our generated code, or TensorFlow Lite Micro (whole arena)."),
+]
+KernelsOption = Annotated[
+    Kernels, typer.Option("--kernels", help="TFLite Micro's kernels (with --runtime tflm): reference or CMSIS-NN.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 StackOption = Annotated[

@@ -20,6 +20,7 @@ from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, DeviceSummary, ModelAna
 from mcudeploy.devices import Device, MemoryRegion, Part
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.memory.budget import STACK
+from mcudeploy.memory.tflm_arena import TflmArena
 
 FITTING_SHOWN = 8
 
@@ -164,3 +165,20 @@ def _amount_line(name: str, amount: int, whole: int, style: str = "") -> str:
 
 def _size_text(size: int) -> str:
     return f"{size // (1024 * 1024)} MiB" if size % (1024 * 1024) == 0 else f"{size // 1024} KiB"
+
+
+def tflm_arena_table(arena: TflmArena, core: str) -> Table:
+    """TFLite Micro's whole arena, itemised: the planned head, the persistent tail, the smallest arena."""
+    table = Table(title=f"TensorFlow Lite Micro arena ({arena.kernels} kernels on {core}, {arena.abi.name})")
+    table.add_column("part")
+    table.add_column("bytes", justify="right")
+    scratch = sum(b.size for b in arena.plan.buffers if b.scratch_of is not None)
+    table.add_row("head: planned tensors and kernel scratch (greedy planner)", f"{arena.head_bytes:,}")
+    table.add_row("  of which kernel scratch buffers", f"{scratch:,}", style="dim")
+    for item, size in arena.tail_items.items():
+        table.add_row(f"tail: {item}", f"{size:,}")
+    table.add_row("tail: alignment", f"{arena.alignment_bytes:,}")
+    table.add_row("arena_used_bytes() after AllocateTensors()", f"{arena.used_bytes:,}", style="bold")
+    table.add_row(f"most needed while setting up ({arena.setup_moment})", f"{arena.setup_need:,}")
+    table.add_row("smallest arena for AllocateTensors() and Invoke()", f"{arena.smallest_arena:,}", style="bold")
+    return table

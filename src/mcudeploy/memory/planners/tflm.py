@@ -33,7 +33,7 @@ from __future__ import annotations
 import bisect
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -83,12 +83,16 @@ def tflm_scratch_requests(graph: Graph, op: Operator) -> list[int]:
     return []
 
 
-def plan_tflm(graph: Graph, alignment: int = 16) -> MemoryPlan:
-    """TFLM's plan of `graph`; `alignment` is MicroArenaBufferAlignment (16 in TFLM)."""
+ScratchRequests = Callable[[Graph, Operator], list[int]]
+
+
+def plan_tflm(graph: Graph, alignment: int = 16, scratch: ScratchRequests = tflm_scratch_requests) -> MemoryPlan:
+    """TFLM's plan of `graph`; `alignment` is MicroArenaBufferAlignment (16 in TFLM); `scratch` gives
+    each operator's scratch requests (by default the reference kernels')."""
     if graph.metadata.get("subgraphs", "1") != "1":
         # TFLM plans the tensors of every subgraph together; the IR holds the main one only.
         raise UnsupportedOperatorError(graph.subject, "the tflm planner handles models of one subgraph only")
-    requests = [*_tensor_requests(graph), *_scratch_requests(graph)]
+    requests = [*_tensor_requests(graph), *_scratch_requests(graph, scratch)]
     sizes = [_align_up(request.size, alignment) for request in requests]
     offsets = greedy_offsets(sizes, [(request.first, request.last) for request in requests])
     buffers = [
@@ -156,10 +160,10 @@ def _tensor_requests(graph: Graph) -> list[Buffer]:
     ]
 
 
-def _scratch_requests(graph: Graph) -> list[Buffer]:
+def _scratch_requests(graph: Graph, scratch: ScratchRequests) -> list[Buffer]:
     requests = []
     for op in graph.operators:
-        sizes = tflm_scratch_requests(graph, op)
+        sizes = scratch(graph, op)
         for k, size in enumerate(sizes):
             name = scratch_name(graph, op.index) + (f" ({k + 1})" if len(sizes) > 1 else "")
             requests.append(Buffer(name, size, op.index + 1, op.index + 1, scratch_of=op.index))

@@ -1,0 +1,190 @@
+"""TensorFlow Lite Micro's whole arena measured on emulated Cortex-M4 and M55, against `analyze --runtime tflm`.
+
+    python bench/tflm_arena.py [--root /work/tflm_build] [--build-dir DIR] [--models kws,ad01]
+                               [--cores m4,m55] [--kernels reference,cmsis-nn] [--jobs 2]
+                               [--write tests/data/tflm_arena_measured.json]
+
+For each core and kernel set, builds TFLM (reference kernels, or CMSIS-NN's in their place) and
+CMSIS-NN the way bench/tflm_cmsis_nn.py does, links every int8 model of ../shared/models with
+bench/tflm_cmsis_nn/arena.cc and runs it under QEMU. On the target the program reads
+arena_used_bytes() after AllocateTensors() with a 256 KB arena, binary-searches the smallest arena
+for which AllocateTensors() succeeds (16-byte steps; 16 bytes fewer must fail), runs Invoke() with
+it and prints the output, which must equal the reference engine's bit for bit; it also prints
+sizeof/alignof of the runtime's structures on that core. The table compares both figures with
+ours; --write stores the measurements as the fixture tests/test_tflm_arena.py checks our model
+against in CI (which cannot build TFLM).
+
+The sources are third-party and never part of this repository: when they are missing the script
+says how to get them and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mcudeploy.emulation import run_elf
+from mcudeploy.importers import load_model
+from real_models import INT8_MODELS, MODELS
+from tflm_cmsis_nn import (
+    BENCH_CORES,
+    GLUE_DIR,
+    HOW_TO_GET_SOURCES,
+    Sources,
+    build_library,
+    link_model,
+    model_input,
+    printed_output,
+)
+
+KERNELS = ("reference", "cmsis-nn")
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "data" / "tflm_arena_measured.json"
+
+
+@dataclass
+class ArenaMeasurement:
+    model: str
+    core: str
+    kernels: str
+    arena_used_bytes: int
+    smallest_arena: int
+    """The smallest multiple of 16 bytes (the arena 16-byte aligned) with which AllocateTensors() and
+    Invoke() succeed: 16 bytes fewer fail."""
+    bit_exact: bool
+
+
+def _numbers(stdout: str) -> dict[str, int]:
+    found = {}
+    for line in stdout.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[-1].isdigit():
+            found[" ".join(words[:-1])] = int(words[-1])
+    return found
+
+
+def measure(name: str, core: str, kernels: str, elf: Path, reference: list[np.ndarray]) -> tuple:
+    run = run_elf(core, elf, elf.parent, 900.0)
+    if run.exit_code != 0:
+        raise RuntimeError(f"{elf} on {core}: exit {run.exit_code}\n{run.stdout}")
+    numbers = _numbers(run.stdout)
+    expected = b"".join(np.ascontiguousarray(array).tobytes() for array in reference)
+    row = ArenaMeasurement(
+        name,
+        core,
+        kernels,
+        numbers["arena_used_bytes"],
+        numbers["smallest_arena_16"],
+        printed_output(run.stdout) == expected,
+    )
+    layouts = {key: value for key, value in numbers.items() if key.startswith(("sizeof ", "alignof "))}
+    return row, layouts
+
+
+def ours(name: str, core: str, kernels: str) -> tuple[int, int]:
+    from mcudeploy.memory.tflm_arena import tflm_arena
+
+    arena = tflm_arena(load_model(MODELS / INT8_MODELS[name]), core=core, kernels=kernels)
+    return arena.used_bytes, arena.smallest_arena
+
+
+def print_table(rows: list[ArenaMeasurement]) -> None:
+    print(
+        f"{'model':<14} {'core':<4} {'kernels':<9} {'used (TFLM)':>11} {'used (ours)':>11} "
+        f"{'min (TFLM)':>10} {'min (ours)':>10} {'off':>5}  Invoke bit-exact"
+    )
+    for row in rows:
+        used, smallest = ours(row.model, row.core, row.kernels)
+        off = max(abs(used - row.arena_used_bytes), abs(smallest - row.smallest_arena))
+        print(
+            f"{row.model:<14} {row.core:<4} {row.kernels:<9} {row.arena_used_bytes:>11,} {used:>11,} "
+            f"{row.smallest_arena:>10,} {smallest:>10,} {off:>5}  {'yes' if row.bit_exact else 'NO'}"
+        )
+
+
+def run_benchmark(args: argparse.Namespace, sources: Sources, build_dir: Path) -> tuple[list, dict]:
+    rows, layouts = [], {}
+    prepared = {name: model_input(MODELS / INT8_MODELS[name]) for name in args.models}
+    for core in args.cores:
+        for kernels in args.kernels:
+            directory = build_dir / core / kernels
+            library = build_library(core, sources, directory, args.jobs, kernels)
+            for name in args.models:
+                input_bytes, reference = prepared[name]
+                model = MODELS / INT8_MODELS[name]
+                elf = link_model(
+                    core, model, input_bytes, library, sources, directory / name, glue_main=GLUE_DIR / "arena.cc"
+                )
+                row, core_layouts = measure(name, core, kernels, elf, reference)
+                rows.append(row)
+                layouts[core] = core_layouts
+                print(f"  measured {name} on {core} with {kernels} kernels", file=sys.stderr)
+    return rows, layouts
+
+
+def _names(text: str, allowed) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)} (choose from {', '.join(allowed)})")
+    return names
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=Path("/work/tflm_build"), help="folder of the source trees")
+    parser.add_argument("--build-dir", type=Path, help="keep objects and ELFs here (default: a temporary folder)")
+    parser.add_argument("--models", type=lambda t: _names(t, INT8_MODELS), default=list(INT8_MODELS))
+    parser.add_argument("--cores", type=lambda t: _names(t, BENCH_CORES), default=list(BENCH_CORES))
+    parser.add_argument("--kernels", type=lambda t: _names(t, KERNELS), default=list(KERNELS))
+    parser.add_argument("--jobs", type=int, default=2, help="parallel compiler processes")
+    parser.add_argument("--write", type=Path, nargs="?", const=FIXTURE, help="store the measurements as JSON")
+    args = parser.parse_args()
+    sources = Sources.under(args.root)
+    missing = sources.missing()
+    if missing:
+        print(HOW_TO_GET_SOURCES.format(missing=", ".join(str(path) for path in missing)))
+        return 0
+    if args.build_dir is not None:
+        rows, layouts = run_benchmark(args, sources, args.build_dir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="tflm-arena-") as scratch:
+            rows, layouts = run_benchmark(args, sources, Path(scratch))
+    if args.write is not None:
+        write_fixture(args.write, sources, rows, layouts)
+    print_table(rows)
+    return 0 if all(row.bit_exact for row in rows) else 1
+
+
+def write_fixture(path: Path, sources: Sources, rows: list[ArenaMeasurement], layouts: dict) -> None:
+    """Stores the rows, merged into what `path` holds (rows of other cores or kernels are kept)."""
+    old = json.loads(path.read_text()) if path.is_file() else {"layouts": {}, "measurements": []}
+    keys = {(row.model, row.core, row.kernels) for row in rows}
+    kept = [row for row in old["measurements"] if (row["model"], row["core"], row["kernels"]) not in keys]
+    fixture = {
+        "produced_by": "python bench/tflm_arena.py --write (TFLM + CMSIS-NN built with arm-none-eabi-gcc "
+        "12.2 -O2, run on QEMU 7.2: mps2-an386 for m4, mps3-an547 for m55)",
+        "tflite_micro": _tree_commit(sources.tflm),
+        "cmsis_nn": _tree_commit(sources.cmsis_nn),
+        "layouts": {**old["layouts"], **layouts},
+        "measurements": kept + [asdict(row) for row in rows],
+    }
+    path.write_text(json.dumps(fixture, indent=1) + "\n")
+
+
+def _tree_commit(tree: Path) -> str:
+    marker = tree / ".git_commit"
+    if marker.is_file():
+        return marker.read_text().strip()
+    done = subprocess.run(["git", "-C", str(tree), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unrecorded"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

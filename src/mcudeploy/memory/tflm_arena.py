@@ -1,0 +1,463 @@
+"""TensorFlow Lite Micro's whole arena for a model: what `MicroInterpreter::AllocateTensors()` takes.
+
+TFLM splits the arena in two. The head (from the start) holds the planned
+activations and kernel scratch buffers: `planners/tflm.py` reproduces its greedy
+plan; the CMSIS-NN kernels' scratch requests (their `*_get_buffer_size`, which
+depend on the core's DSP and MVE extensions) replace the reference kernels' here.
+The tail (from the end, growing down) holds what lives as long as the
+interpreter, allocated in this order:
+
+1. the allocator objects (SingleArenaBufferAllocator, GreedyMemoryPlanner,
+   MicroAllocator), then, in AllocateTensors(), the builtin-data allocator and
+   one SubgraphAllocations;
+2. one TfLiteEvalTensor per tensor of the model and one NodeAndRegistration per operator;
+3. per operator, its parsed builtin options (TfLite*Params);
+4. per operator, its kernel's Init(): the OpData, through AllocatePersistentBuffer
+   (16-byte aligned);
+5. per operator, its kernel's Prepare(): per-channel multipliers and shifts, CMSIS-NN's
+   precomputed kernel sums; meanwhile temporary TfLiteTensors (with their quantization)
+   sit above the head's scratch-request list and are dropped after each operator;
+6. the scratch-buffer handles, one pointer per scratch request; variable tensors;
+7. after planning: the input and output TfLiteTensor pointer arrays and the TfLiteTensors
+   (with their quantization) behind them.
+
+Each allocation is aligned down to its type's alignment (16 for AllocatePersistentBuffer),
+the arena's end being 16-byte aligned: the padding is part of the tail.
+`arena_used_bytes()` is then head + tail. Setting up can need more than that at an
+earlier moment: while an operator's Prepare() holds its temporary tensors, and
+when the planner takes all free memory as its working space (40 bytes per planned
+buffer, after the AllocationInfo array). The smallest arena is the largest of
+those needs, rounded up to 16 bytes.
+
+Struct sizes follow the C layout rules of the ABI: 4-byte pointers and one-byte
+enums on bare-metal Arm (arm-none-eabi's -fshort-enums), 8-byte pointers and
+four-byte enums on a 64-bit host (TFLM's Python interpreter).
+Source: TFLM and CMSIS-NN at the commits in tests/data/tflm_arena_measured.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mcudeploy.devices.cores import CORES_BY_NAME, Core, Mve
+from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.ir import Graph, Operator, Tensor
+from mcudeploy.memory.plan import MemoryPlan
+from mcudeploy.memory.planners.tflm import plan_tflm
+from mcudeploy.params.window import window_of
+
+KERNEL_SETS = ("reference", "cmsis-nn")
+ARENA_ALIGNMENT = 16  # MicroArenaBufferAlignment()
+MAX_SCRATCH_BUFFERS_PER_OP = 12  # kMaxScratchBuffersPerOp: the scratch-request list's slack
+CH_IN_BLOCK_MVE = 124  # CMSIS-NN's channel block for MVE depthwise convolutions
+PLANNER_BYTES_PER_BUFFER = 40  # GreedyMemoryPlanner::per_buffer_size(): 4 ints + 2 ints + 3-int ListEntry + int
+
+
+@dataclass(frozen=True)
+class Abi:
+    """The C data layout of the machine TFLM runs on."""
+
+    name: str
+    pointer: int
+    enum: int
+
+
+ARM32 = Abi("32-bit Arm (arm-none-eabi)", pointer=4, enum=1)
+HOST64 = Abi("64-bit host", pointer=8, enum=4)
+
+# --- C layouts ---------------------------------------------------------------------------------
+
+Field = tuple[int, int]  # (size, alignment)
+INT: Field = (4, 4)
+FLOAT: Field = (4, 4)
+DOUBLE: Field = (8, 8)
+BOOL: Field = (1, 1)
+
+
+def layout(*fields: Field) -> Field:
+    """Size and alignment of a C struct of `fields`, in order (a base class is a first field)."""
+    offset, alignment = 0, 1
+    for size, align in fields:
+        offset = _align_up(offset, align) + size
+        alignment = max(alignment, align)
+    return _align_up(offset, alignment), alignment
+
+
+def ints(count: int) -> Field:
+    return layout(*[INT] * count)
+
+
+class Layouts:
+    """The structures TFLM puts in its arena, laid out for `abi`."""
+
+    def __init__(self, abi: Abi, compression: bool = False):
+        """`compression`: built with USE_TFLM_COMPRESSION, which adds fields to a few structures."""
+        pointer: Field = (abi.pointer, abi.pointer)
+        compressed: tuple[Field, ...] = (INT, INT) if compression else ()  # weights and bias scratch indices
+        enum: Field = (abi.enum, abi.enum)
+        self.pointer = pointer
+        padding_values = ints(4)  # TfLitePaddingValues
+        # Allocator objects; a C++ class with virtual functions starts with one vtable pointer per
+        # polymorphic base (SingleArenaBufferAllocator implements two interfaces).
+        self.single_arena_allocator = layout(pointer, pointer, *[pointer] * 5, pointer, INT)
+        self.greedy_planner = layout(pointer, INT, INT, *[pointer] * 4, INT, INT, pointer, BOOL)
+        self.micro_allocator = layout(pointer, *[pointer] * 4, BOOL, pointer, pointer, pointer)
+        # The Recording* variants (TFLM's Python interpreter) add their counters: four size_t; a
+        # pointer and seven RecordedAllocation of three size_t (eight with compression).
+        self.recording_arena_allocator = layout(self.single_arena_allocator, *[pointer] * 4)
+        recorded_allocations = 7 + compression
+        self.recording_micro_allocator = layout(
+            self.micro_allocator, pointer, *[layout(*[pointer] * 3)] * recorded_allocations
+        )
+        self.builtin_data_allocator = layout(pointer, pointer)
+        self.subgraph_allocations = layout(pointer, pointer, *[pointer] * compression)  # + CompressedTensorList
+        node = layout(*[pointer] * 6, INT)  # TfLiteNode (TF_LITE_STATIC_MEMORY)
+        self.node_and_registration = layout(node, pointer)
+        self.eval_tensor = layout(pointer, pointer, enum)
+        quantization = layout(enum, pointer)
+        self.tensor = layout(quantization, layout(FLOAT, INT), pointer, pointer, pointer, enum, enum, BOOL)
+        self.affine_quantization = layout(pointer, pointer, INT)
+        self.scratch_request = layout(pointer, INT, INT)  # size_t bytes, node, subgraph
+        self.scratch_handle = pointer
+        self.allocation_info = layout(pointer, pointer, INT, INT, INT, BOOL)
+        self.size_t = pointer
+        self.builtin_options: dict[str, Field] = {
+            "CONV_2D": layout(enum, INT, INT, enum, INT, INT, enum),
+            "DEPTHWISE_CONV_2D": layout(enum, INT, INT, INT, enum, INT, INT),
+            "AVERAGE_POOL_2D": layout(enum, INT, INT, INT, INT, enum, padding_values),
+            "MAX_POOL_2D": layout(enum, INT, INT, INT, INT, enum, padding_values),
+            "FULLY_CONNECTED": layout(enum, enum, BOOL, BOOL, enum),
+            "SOFTMAX": layout(FLOAT),
+            "ADD": layout(enum, BOOL),
+            "RESHAPE": ints(9),
+        }
+        op_data_conv = layout(padding_values, *[INT] * 5, pointer, pointer, INT, INT, INT, *compressed)
+        op_data_fully_connected = layout(*[INT] * 9, pointer, pointer, BOOL, *compressed)
+        op_data_pooling = layout(padding_values, INT, INT, FLOAT, FLOAT)
+        softmax_params = layout(DOUBLE, *[INT] * 6, FLOAT, *[pointer] * 5)
+        op_data_add = layout(BOOL, *[INT] * 12, FLOAT, FLOAT)
+        self.op_data: dict[tuple[str, str], Field] = {
+            ("reference", "CONV_2D"): op_data_conv,
+            ("reference", "DEPTHWISE_CONV_2D"): op_data_conv,
+            ("reference", "FULLY_CONNECTED"): op_data_fully_connected,
+            ("reference", "AVERAGE_POOL_2D"): op_data_pooling,
+            ("reference", "MAX_POOL_2D"): op_data_pooling,
+            ("reference", "SOFTMAX"): softmax_params,
+            ("reference", "ADD"): op_data_add,
+            ("cmsis-nn", "CONV_2D"): layout(op_data_conv, INT),
+            ("cmsis-nn", "DEPTHWISE_CONV_2D"): layout(op_data_conv, INT),
+            ("cmsis-nn", "FULLY_CONNECTED"): layout(op_data_fully_connected, INT, INT, pointer, INT, INT, INT),
+            ("cmsis-nn", "AVERAGE_POOL_2D"): layout(op_data_pooling, INT),
+            ("cmsis-nn", "MAX_POOL_2D"): layout(op_data_pooling, INT),
+            ("cmsis-nn", "SOFTMAX"): layout(softmax_params, INT, INT),
+            ("cmsis-nn", "ADD"): op_data_add,
+        }
+
+
+# --- what each kernel allocates ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Temp:
+    """A temporary TfLiteTensor (AllocateTempInputTensor/AllocateTempOutputTensor) of a tensor."""
+
+    tensor: int
+
+
+@dataclass(frozen=True)
+class Persistent:
+    """AllocatePersistentBuffer (16-byte aligned) in a kernel's Prepare()."""
+
+    item: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """RequestScratchBufferInArena."""
+
+    size: int
+
+
+Event = Temp | Persistent | Scratch
+SUPPORTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX")
+SUPPORTED += ("ADD", "RESHAPE")
+
+
+def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core) -> list[Event]:
+    """What the kernel's Prepare() allocates for `op`, in its order (TFLM's or CMSIS-NN's kernel on `core`)."""
+    if op.op_type not in SUPPORTED:
+        raise UnsupportedOperatorError(graph.subject, f"the TFLM arena model does not cover {op.label} yet")
+    data_type = graph.tensors[op.inputs[0]].dtype.value
+    if data_type not in ("int8",):
+        raise UnsupportedOperatorError(graph.subject, f"the TFLM arena model covers int8 kernels only ({op.label})")
+    inputs = [index if index >= 0 else None for index in op.inputs]
+    output = op.outputs[0]
+    cmsis = kernels == "cmsis-nn"
+    if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        return _convolution_events(graph, op, inputs, output, cmsis, core)
+    if op.op_type == "FULLY_CONNECTED":
+        return _fully_connected_events(graph, inputs, output, cmsis, core)
+    if op.op_type in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        events: list[Event] = [Temp(inputs[0]), Temp(output)]
+        if cmsis:  # its Prepare runs the common one, then looks at both tensors again
+            events += [Temp(inputs[0]), Temp(output)]
+            depth = graph.tensors[output].shape[-1]
+            if op.op_type == "AVERAGE_POOL_2D" and core.dsp and core.mve == Mve.NONE:
+                events.append(Scratch(4 * depth))  # arm_avgpool_s8_get_buffer_size (0 with MVE)
+        return events
+    if op.op_type == "ADD":
+        return [Temp(inputs[0]), Temp(inputs[1]), Temp(output)]
+    return [Temp(inputs[0]), Temp(output)]  # SOFTMAX, RESHAPE
+
+
+def _optional(index: int | None) -> list[Event]:
+    return [Temp(index)] if index is not None else []
+
+
+def _convolution_events(graph: Graph, op: Operator, inputs, output: int, cmsis: bool, core: Core) -> list[Event]:
+    data, weights = inputs[0], inputs[1]
+    bias = inputs[2] if len(inputs) > 2 else None
+    filter_shape = graph.tensors[weights].shape
+    channels = filter_shape[0] if op.op_type == "CONV_2D" else filter_shape[3]
+    # Reference: output, input, filter; CMSIS-NN: input, filter, output (its bias lookup misses).
+    first = [Temp(data), Temp(weights), Temp(output)] if cmsis else [Temp(output), Temp(data), Temp(weights)]
+    per_channel = [Persistent("per-channel multipliers and shifts", 4 * channels)] * 2
+    # CalculateOpDataConv / CalculateOpDataDepthwiseConv look at all four again.
+    events: list[Event] = [*first, *per_channel, Temp(data), Temp(weights), *_optional(bias), Temp(output)]
+    if cmsis:
+        scratch = _cmsis_conv_scratch if op.op_type == "CONV_2D" else _cmsis_depthwise_scratch
+        size = scratch(graph, op, core)
+        if size > 0:
+            events.append(Scratch(size))
+    return events
+
+
+def _fully_connected_events(graph: Graph, inputs, output: int, cmsis: bool, core: Core) -> list[Event]:
+    data, weights = inputs[0], inputs[1]
+    bias = inputs[2] if len(inputs) > 2 else None
+    events: list[Event] = [Temp(data), Temp(weights), *_optional(bias), Temp(output)]
+    filter_tensor = graph.tensors[weights]
+    quantization = filter_tensor.quantization
+    if quantization is not None and quantization.scale.size > 1:
+        events += [Persistent("per-channel multipliers and shifts", 4 * quantization.scale.size)] * 2
+    if not cmsis:
+        return events
+    output_shape = graph.tensors[output].shape
+    depth, accumulation = output_shape[-1], filter_tensor.shape[-1]
+    if len(output_shape) > 2 and accumulation % 4 == 0:  # run as a 1x1 convolution
+        if quantization is None or quantization.scale.size == 1:
+            events.append(Scratch(8 * depth))  # per-channel multipliers and shifts made up at run time
+        return events  # arm_convolve_1x1_s8_fast_get_buffer_size: 0 when built with GCC
+    if core.mve != Mve.NONE:  # arm_fully_connected_s8_get_buffer_size: one int32 per output
+        constant = filter_tensor.is_constant and (bias is None or graph.tensors[bias].is_constant)
+        events.append(Persistent("kernel sums", 4 * depth) if constant else Scratch(4 * depth))
+    return events
+
+
+def _cmsis_conv_scratch(graph: Graph, op: Operator, core: Core) -> int:
+    """arm_convolve_wrapper_s8_get_buffer_size as TFLM's CMSIS-NN conv calls it (a GCC build)."""
+    _, in_h, _, in_c = graph.tensors[op.inputs[0]].shape
+    f_c = graph.tensors[op.inputs[1]].shape[3]
+    window = window_of(op, graph)
+    f_h, f_w = window.filter_h, window.filter_w
+    undilated = window.dilation_w == 1 and window.dilation_h == 1
+    if window.pad_top == 0 and window.pad_left == 0 and f_h == 1 and f_w == 1 and undilated and in_c == f_c:
+        return 0  # the 1x1 kernels: their buffer is for Arm Compiler builds only
+    one_by_n = in_h == 1 and window.dilation_w == 1 and f_h == 1 and (window.stride_w * in_c) % 4 == 0
+    if core.mve != Mve.NONE:
+        if one_by_n and in_c == f_c:
+            raise UnsupportedOperatorError(graph.subject, f"{op.label}: CMSIS-NN's 1xN MVE buffer is not modelled")
+        return 4 * 16 * -(-in_c * f_w * f_h // 16)  # arm_convolve_s8_get_buffer_size_mve
+    return 2 * _align_up(f_w * f_h * in_c, 4) * 2  # two im2col columns of int16
+
+
+def _cmsis_depthwise_scratch(graph: Graph, op: Operator, core: Core) -> int:
+    """arm_depthwise_conv_wrapper_s8_get_buffer_size as TFLM's CMSIS-NN depthwise conv calls it (a GCC build)."""
+    batch, _, _, in_c = graph.tensors[op.inputs[0]].shape
+    out_c = graph.tensors[op.outputs[0]].shape[3]
+    window = window_of(op, graph)
+    f_h, f_w = window.filter_h, window.filter_w
+    if core.mve != Mve.NONE and in_c == 1 and out_c > 1:
+        raise UnsupportedOperatorError(graph.subject, f"{op.label}: CMSIS-NN's MVE depthwise-to-conv is not modelled")
+    if in_c != out_c or batch != 1 or window.dilation_w != 1 or window.dilation_h != 1:
+        return 0
+    if core.mve != Mve.NONE:
+        return 4 * CH_IN_BLOCK_MVE * f_w * f_h
+    if f_w == 3 and f_h == 3 and window.pad_top <= 1 and window.pad_left <= 1:
+        return 0  # the 3x3 kernel needs none
+    return 2 * in_c * f_w * f_h if core.dsp else 0
+
+
+# --- the arena ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TflmArena:
+    """The whole TFLM arena for a model with a kernel set on a core."""
+
+    kernels: str
+    abi: Abi
+    plan: MemoryPlan
+    tail_items: dict[str, int] = field(default_factory=dict)
+    """Bytes of each kind of persistent allocation, before alignment."""
+    tail_bytes: int = 0
+    setup_need: int = 0
+    """The most any moment of AllocateTensors() needs (Prepare's temporaries, the planner)."""
+    setup_moment: str = ""
+
+    @property
+    def head_bytes(self) -> int:
+        return self.plan.arena_bytes
+
+    @property
+    def alignment_bytes(self) -> int:
+        return self.tail_bytes - sum(self.tail_items.values())
+
+    @property
+    def used_bytes(self) -> int:
+        """MicroInterpreter::arena_used_bytes() after AllocateTensors()."""
+        return self.head_bytes + self.tail_bytes
+
+    @property
+    def smallest_arena(self) -> int:
+        """The smallest arena (16-byte aligned, a multiple of 16 bytes) for AllocateTensors() and Invoke()."""
+        return _align_up(max(self.used_bytes, self.setup_need), ARENA_ALIGNMENT)
+
+    def to_dict(self) -> dict:
+        return {
+            "runtime": "tflm",
+            "kernels": self.kernels,
+            "abi": self.abi.name,
+            "head_bytes": self.head_bytes,
+            "tail_bytes": self.tail_bytes,
+            "tail_items": dict(self.tail_items),
+            "tail_alignment_bytes": self.alignment_bytes,
+            "arena_used_bytes": self.used_bytes,
+            "setup_need_bytes": self.setup_need,
+            "setup_need_at": self.setup_moment,
+            "smallest_arena_bytes": self.smallest_arena,
+        }
+
+
+class _Arena:
+    """TFLM's SingleArenaBufferAllocator, measured from a 16-byte-aligned end: tracks the tail and
+    the head-side pointers and the largest arena any step needed."""
+
+    def __init__(self) -> None:
+        self.tail = 0  # bytes from the end
+        self.head = 0  # the non-persistent head (the scratch-request list, later the plan)
+        self.temp = 0  # temporaries above the head
+        self.items: dict[str, int] = {}
+        self.need = 0
+        self.moment = ""
+
+    def persistent(self, item: str, size: int, alignment: int) -> None:
+        self.tail = _align_up(self.tail + size, alignment)
+        self.items[item] = self.items.get(item, 0) + size
+        self._needs(self.head + self.tail, item)
+
+    def temporary(self, size: int, alignment: int, moment: str) -> None:
+        self.temp = _align_up(self.temp, alignment) + size
+        self._needs(self.temp + self.tail, moment)
+
+    def resize_head(self, size: int, moment: str) -> None:
+        self.head = self.temp = size
+        self._needs(self.head + self.tail, moment)
+
+    def _needs(self, size: int, moment: str) -> None:
+        if size > self.need:
+            self.need, self.moment = size, moment
+
+
+def tflm_arena(
+    graph: Graph, core: Core | str, kernels: str = "cmsis-nn", abi: Abi = ARM32, python_interpreter: bool = False
+) -> TflmArena:
+    """The whole arena TFLM's MicroInterpreter takes for `graph` with `kernels` on `core`.
+
+    `python_interpreter`: as TFLM's Python interpreter (the tflite-micro wheel) takes it: with a
+    RecordingMicroAllocator, and built with USE_TFLM_COMPRESSION."""
+    if isinstance(core, str):
+        core = CORES_BY_NAME[core if core.startswith("cortex-") else f"cortex-{core}"]
+    if kernels not in KERNEL_SETS:
+        raise ValueError(f"kernels must be one of {KERNEL_SETS}")
+    sizes = Layouts(abi, compression=python_interpreter)
+    events = {op.index: kernel_events(graph, op, kernels, core) for op in graph.operators}
+    plan = plan_tflm(graph, scratch=lambda g, op: [e.size for e in events[op.index] if isinstance(e, Scratch)])
+    arena = _Arena()
+    _allocators(arena, sizes, recording=python_interpreter)
+    arena.resize_head(sizes.scratch_request[0] * MAX_SCRATCH_BUFFERS_PER_OP, "the scratch-request list")
+    arena.persistent("allocator objects", *sizes.subgraph_allocations)
+    tensor_count = len(graph.tensors)
+    arena.persistent("TfLiteEvalTensor array", sizes.eval_tensor[0] * tensor_count, sizes.eval_tensor[1])
+    operator_count = len(graph.operators)
+    arena.persistent("NodeAndRegistration array", sizes.node_and_registration[0] * operator_count, sizes.pointer[1])
+    for op in graph.operators:
+        arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
+    for op in graph.operators:
+        if op.op_type != "RESHAPE":  # the only kernel here without Init()
+            arena.persistent("kernel OpData", sizes.op_data[(kernels, op.op_type)][0], ARENA_ALIGNMENT)
+    requests = 0
+    for op in graph.operators:
+        for event in events[op.index]:
+            if isinstance(event, Temp):
+                _temporary_tensor(arena, sizes, graph.tensors[event.tensor], f"Prepare() of {op.label}")
+            elif isinstance(event, Persistent):
+                arena.persistent(event.item, event.size, ARENA_ALIGNMENT)
+            else:
+                requests += 1
+        slots = requests + MAX_SCRATCH_BUFFERS_PER_OP
+        arena.resize_head(sizes.scratch_request[0] * slots, f"Prepare() of {op.label}")
+    if requests:
+        arena.persistent("scratch-buffer handles", sizes.scratch_handle[0] * requests, sizes.pointer[1])
+    for tensor in graph.tensors:
+        if tensor.is_variable:
+            arena.persistent("variable tensors", tensor.nbytes, ARENA_ALIGNMENT)
+    _planning(arena, sizes, tensor_count + requests, len(plan.buffers))
+    arena.resize_head(plan.arena_bytes, "the planned head")
+    _model_tensors(arena, sizes, graph)
+    return TflmArena(kernels, abi, plan, arena.items, arena.tail, arena.need, arena.moment)
+
+
+def _allocators(arena: _Arena, sizes: Layouts, recording: bool) -> None:
+    objects = (
+        (sizes.recording_arena_allocator, sizes.greedy_planner, sizes.recording_micro_allocator)
+        if recording
+        else (sizes.single_arena_allocator, sizes.greedy_planner, sizes.micro_allocator)
+    )
+    for size_alignment in objects:
+        arena.persistent("allocator objects", *size_alignment)
+    arena.persistent("allocator objects", *sizes.builtin_data_allocator)
+
+
+def _temporary_tensor(arena: _Arena, sizes: Layouts, tensor: Tensor, moment: str) -> None:
+    arena.temporary(*sizes.tensor, moment)
+    if tensor.quantization is not None:
+        arena.temporary(*sizes.affine_quantization, moment)
+        arena.temporary(4 + 4 * tensor.quantization.scale.size, 4, moment)
+
+
+def _planning(arena: _Arena, sizes: Layouts, allocation_infos: int, planned: int) -> None:
+    """CommitStaticMemoryPlan: the AllocationInfo array, then all free memory to the planner."""
+    moment = "memory planning"
+    arena.temporary(sizes.size_t[0], sizes.size_t[1], moment)  # one subgraph offset
+    arena.temporary(sizes.allocation_info[0] * allocation_infos, sizes.allocation_info[1], moment)
+    free_needed = PLANNER_BYTES_PER_BUFFER * planned
+    need = _align_up(arena.temp, ARENA_ALIGNMENT) + _align_up(arena.tail, ARENA_ALIGNMENT) + free_needed
+    arena._needs(need, moment)
+
+
+def _model_tensors(arena: _Arena, sizes: Layouts, graph: Graph) -> None:
+    """The interpreter's input and output TfLiteTensors, made after planning."""
+    for indices in (graph.inputs, graph.outputs):
+        arena.persistent("input/output TfLiteTensor pointers", sizes.pointer[0] * len(indices), ARENA_ALIGNMENT)
+        for index in indices:
+            tensor = graph.tensors[index]
+            arena.persistent("input/output TfLiteTensors", *sizes.tensor)
+            if tensor.quantization is not None:
+                arena.persistent("input/output TfLiteTensors", *sizes.affine_quantization)
+                arena.persistent("input/output TfLiteTensors", 4 + 4 * tensor.quantization.scale.size, 4)
+
+
+def _align_up(size: int, alignment: int) -> int:
+    return -(-size // alignment) * alignment
