@@ -41,9 +41,7 @@ def _graph(name: str):
     return load_model(MODELS / INT8_MODELS[name])
 
 
-@pytest.mark.parametrize(
-    "row", MEASURED["measurements"], ids=lambda r: f"{r['model']}-{r['core']}-{r['kernels']}"
-)
+@pytest.mark.parametrize("row", MEASURED["measurements"], ids=lambda r: f"{r['model']}-{r['core']}-{r['kernels']}")
 @needs_models
 def test_arena_equals_tflm_on_qemu(row):
     assert row["bit_exact"], "Invoke() with the smallest arena gave the reference engine's output"
