@@ -13,21 +13,28 @@ from mcudeploy.cli.options import (
     CalibrationOption,
     DeviceOption,
     JsonOption,
+    Kernels,
+    KernelsOption,
     ModelArgument,
     NoNpuOption,
     NpuOption,
     Planner,
     PlannerOption,
+    Runtime,
+    RuntimeOption,
     load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.codegen import generate as generate_code
+from mcudeploy.codegen.tflm_project import generate_tflm_project
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
+from mcudeploy.files import read_regular
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
 from mcudeploy.memory.placement import arena_place
+from mcudeploy.memory.tflm_arena import tflm_arena
 from mcudeploy.reports.precision import precision
 
 
@@ -45,6 +52,8 @@ def generate(
         ),
     ] = None,
     planner: PlannerOption = Planner.MCUDEPLOY,
+    runtime: RuntimeOption = Runtime.MCUDEPLOY,
+    kernels: KernelsOption = Kernels.CMSIS_NN,
     force: Annotated[
         bool, typer.Option("--force", help="Replace the output folder even if it holds files mcudeploy did not write.")
     ] = False,
@@ -58,6 +67,10 @@ def generate(
     On a device with an Arm Ethos-U (or with --npu): Vela's command streams and weights as const data, our
     C for the fallback operators, and one net_run() handing each NPU segment to md_ethosu_invoke().
 
+    With --runtime tflm: a TensorFlow Lite Micro project instead (model_data.cc, main.cc, README.md): the
+    model as a 16-byte-aligned const array, a MicroMutableOpResolver with exactly its operators, and the
+    smallest arena TFLM runs it in with --kernels on the device's core.
+
     The folder is written beside OUTPUT and swapped in whole. An existing OUTPUT is replaced when it is
     empty or holds only what mcudeploy wrote there, unchanged; otherwise only with --force. Never
     replaced: the current folder or one holding it, a folder holding MODEL, a symbolic link, a system folder.
@@ -66,6 +79,9 @@ def generate(
         raise McuDeployError(str(output), "holds the model file: generate writes a folder of its own")
     part = find_device(device)
     graph, model = load_for_command(model, calibration)
+    if runtime == Runtime.TFLM:
+        _generate_tflm(graph, model, part, kernels, output, force, json)
+        return
     options = {"prefix": prefix, "arena_section": arena_section, "force": force}
     if generate_with_npu(graph, model, part, npu, no_npu, output, options, json):
         if not json:
@@ -101,3 +117,30 @@ def generate(
         console.print(f"  arena: {section}, for {place.region}: {place.why}")
     console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {folder}/README.md")
     print_precision_note(graph)
+
+
+MODEL_FILE_LIMIT = 64 << 20
+
+
+def _generate_tflm(graph, model: Path, part, kernels: Kernels, output: Path, force: bool, json: bool) -> None:
+    arena = tflm_arena(graph, part.core, kernels.value)
+    project = generate_tflm_project(graph, read_regular(model, MODEL_FILE_LIMIT), arena, part.core, output, force)
+    summary = {
+        "model": graph.name,
+        "device": part.name,
+        "core": part.core,
+        "runtime": "tflm",
+        "kernels": kernels.value,
+        "directory": str(project.directory),
+        "sources": list(project.sources),
+        "operators": list(project.operators),
+        "arena_bytes": project.arena_bytes,
+        "tflm_arena": arena.to_dict(),
+    }
+    if json:
+        print_json(summary)
+        return
+    folder = markup_safe(str(project.directory))
+    console.print(f"wrote {folder}/ for {part.name}: TensorFlow Lite Micro project ({', '.join(project.sources)})")
+    console.print(f"  operators: {', '.join(project.operators)}")
+    console.print(f"  arena {project.arena_bytes:,} B ({kernels.value} kernels on {part.core}); see {folder}/README.md")
