@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
 from mcudeploy.importers import load_model
 from mcudeploy.memory.tflm_arena import ARM32, HOST64, Layouts, tflm_arena
 
@@ -100,3 +101,18 @@ def test_arena_equals_the_python_interpreter():
         arena = tflm_arena(graph, "m4", "reference", HOST64, python_interpreter=True)
         fully_connected = sum(op.op_type == "FULLY_CONNECTED" for op in graph.operators)
         assert total - arena.used_bytes == 16 * fully_connected, name
+
+
+@needs_models
+def test_analyze_runtime_tflm_itemises_the_arena_and_budgets_it(monkeypatch, capsys):
+    model = str(MODELS / INT8_MODELS["kws"])
+    args = ("analyze", model, "--runtime", "tflm", "--kernels", "cmsis-nn", "-d", "NUCLEO-L4R5ZI")
+    code, out, _ = run_cli(monkeypatch, capsys, *args, "--json")
+    report = json.loads(out)
+    arena = tflm_arena(_graph("kws"), "cortex-m4", "cmsis-nn")
+    assert code == 0 and report["arena_bytes"] == arena.smallest_arena == report["tflm_arena"]["smallest_arena_bytes"]
+    tail = report["tflm_arena"]
+    assert sum(tail["tail_items"].values()) + tail["tail_alignment_bytes"] == tail["tail_bytes"]
+    assert tail["head_bytes"] + tail["tail_bytes"] == tail["arena_used_bytes"]
+    code, out, _ = run_cli(monkeypatch, capsys, *args)
+    assert code == 0 and "kernel OpData" in out and f"{arena.smallest_arena:,}" in out

@@ -44,6 +44,10 @@ from mcudeploy.reports.html import analyze_page
 from mcudeploy.reports.precision import precision
 
 CANNOT_VERIFY_EXIT = 3
+TFLM_BUDGET_NOTE = (
+    "the budget holds TFLite Micro's smallest arena; its code and stack figures are those of mcudeploy's "
+    "generated code, not of a TFLM build"
+)
 
 
 def analyze(
@@ -79,7 +83,8 @@ def analyze(
 
     With --runtime tflm the arena is TensorFlow Lite Micro's whole arena on the device's core
     (--kernels: its reference kernels or CMSIS-NN's): the planned head with the kernels' scratch,
-    the persistent tail itemised, and the smallest arena with which Invoke() succeeds.
+    the persistent tail itemised, and the smallest arena with which Invoke() succeeds (--planner is
+    then TFLM's).
 
     Exit code 0 when it fits, 1 when it does not, 3 when it cannot tell (the model has
     operators whose memory mcudeploy cannot count: they are named), 2 on bad input. An existing
@@ -113,7 +118,7 @@ def analyze(
     result = analyze_model(graph, plan, target, reserves)
     report = {**asdict(result), "precision": precision(graph)}
     if arena is not None:
-        report["tflm_arena"] = arena.to_dict()
+        report["tflm_arena"] = {**arena.to_dict(), "budget_note": TFLM_BUDGET_NOTE}
     if plot is not None:
         write_file(plot, lambda stream: plot_arena(graph, plan, stream, plot.suffix.lower()[1:]), force)
     if html is not None:
@@ -124,6 +129,7 @@ def analyze(
         console.print(layer_table(result))
         if arena is not None:
             console.print(tflm_arena_table(arena, target.core))
+            console.print(f"[dim]{TFLM_BUDGET_NOTE}[/dim]")
         console.print(budget_tree(result))
         console.print(verdict(result))
         print_precision_note(graph)

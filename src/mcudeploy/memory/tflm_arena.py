@@ -37,6 +37,7 @@ Source: TFLM and CMSIS-NN at the commits in tests/data/tflm_arena_measured.json.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from mcudeploy.devices.cores import CORES_BY_NAME, Core, Mve
@@ -44,7 +45,7 @@ from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Graph, Operator, Tensor
 from mcudeploy.memory.plan import MemoryPlan
 from mcudeploy.memory.planners.tflm import plan_tflm
-from mcudeploy.params.window import window_of
+from mcudeploy.params.window import Window, window_of
 
 KERNEL_SETS = ("reference", "cmsis-nn")
 ARENA_ALIGNMENT = 16  # MicroArenaBufferAlignment()
@@ -256,30 +257,52 @@ def _fully_connected_events(graph: Graph, inputs, output: int, cmsis: bool, core
 
 
 def _cmsis_conv_scratch(graph: Graph, op: Operator, core: Core) -> int:
-    """arm_convolve_wrapper_s8_get_buffer_size as TFLM's CMSIS-NN conv calls it (a GCC build)."""
-    _, in_h, _, in_c = graph.tensors[op.inputs[0]].shape
+    """arm_convolve_wrapper_s8_get_buffer_size as TFLM's CMSIS-NN conv calls it."""
+    _, in_h, in_w, in_c = graph.tensors[op.inputs[0]].shape
     f_c = graph.tensors[op.inputs[1]].shape[3]
-    window = window_of(op, graph)
+    out_w = graph.tensors[op.outputs[0]].shape[2]
+    return _convolve_wrapper_buffer((in_h, in_w, in_c), f_c, out_w, window_of(op, graph), core)
+
+
+def _convolve_wrapper_buffer(data: tuple[int, int, int], f_c: int, out_w: int, window: Window, core: Core) -> int:
+    """arm_convolve_wrapper_s8_get_buffer_size for an input (h, w, c), built with GCC (whose 1x1 kernels
+    take no buffer: theirs is for Arm Compiler builds)."""
+    in_h, in_w, in_c = data
     f_h, f_w = window.filter_h, window.filter_w
     undilated = window.dilation_w == 1 and window.dilation_h == 1
     if window.pad_top == 0 and window.pad_left == 0 and f_h == 1 and f_w == 1 and undilated and in_c == f_c:
-        return 0  # the 1x1 kernels: their buffer is for Arm Compiler builds only
+        return 0
     one_by_n = in_h == 1 and window.dilation_w == 1 and f_h == 1 and (window.stride_w * in_c) % 4 == 0
-    if core.mve != Mve.NONE:
-        if one_by_n and in_c == f_c:
-            raise UnsupportedOperatorError(graph.subject, f"{op.label}: CMSIS-NN's 1xN MVE buffer is not modelled")
-        return 4 * 16 * -(-in_c * f_w * f_h // 16)  # arm_convolve_s8_get_buffer_size_mve
-    return 2 * _align_up(f_w * f_h * in_c, 4) * 2  # two im2col columns of int16
+    if core.mve == Mve.NONE:
+        return 2 * _align_up(f_w * f_h * in_c, 4) * 2  # two im2col columns of int16
+    if one_by_n and in_c == f_c:
+        return _one_by_n_buffer_mve(in_w, in_c, out_w, window)
+    return 4 * 16 * -(-in_c * f_w * f_h // 16)  # arm_convolve_s8_get_buffer_size_mve
+
+
+def _one_by_n_buffer_mve(in_w: int, in_c: int, out_w: int, window: Window) -> int:
+    """arm_convolve_1_x_n_s8_get_buffer_size_mve (C's truncating % and /)."""
+    pad, stride, kernel = window.pad_left, window.stride_w, window.filter_w
+    total_pad = (out_w - 1) * stride + kernel - in_w
+    asymmetric = int(math.fmod(total_pad, 2))
+    right = max(1, int((pad + asymmetric + stride - 1) / stride)) if pad + asymmetric != 0 else 0
+    left = max(1, (pad + stride - 1) // stride) if pad != 0 else 0
+    if right + max(out_w - (right + left), 0) + left != out_w:
+        return 4 * 16 * -(-in_c * kernel // 16)
+    pad_left_size = pad * in_c
+    pad_right_size = right * in_c if asymmetric else pad_left_size
+    return max(kernel * in_c + pad_left_size, (kernel - 1) * in_c + pad_right_size)
 
 
 def _cmsis_depthwise_scratch(graph: Graph, op: Operator, core: Core) -> int:
-    """arm_depthwise_conv_wrapper_s8_get_buffer_size as TFLM's CMSIS-NN depthwise conv calls it (a GCC build)."""
-    batch, _, _, in_c = graph.tensors[op.inputs[0]].shape
-    out_c = graph.tensors[op.outputs[0]].shape[3]
+    """arm_depthwise_conv_wrapper_s8_get_buffer_size as TFLM's CMSIS-NN depthwise conv calls it (GCC build)."""
+    batch, in_h, in_w, in_c = graph.tensors[op.inputs[0]].shape
+    out_w, out_c = graph.tensors[op.outputs[0]].shape[2:]
     window = window_of(op, graph)
     f_h, f_w = window.filter_h, window.filter_w
-    if core.mve != Mve.NONE and in_c == 1 and out_c > 1:
-        raise UnsupportedOperatorError(graph.subject, f"{op.label}: CMSIS-NN's MVE depthwise-to-conv is not modelled")
+    if core.mve != Mve.NONE and in_c == 1 and out_c > 1:  # run as a convolution: its buffer, then the
+        # transposed filter (CONVERT_DW_CONV_WITH_ONE_INPUT_CH_AND_OUTPUT_CH_ABOVE_THRESHOLD is 1 with GCC)
+        return _convolve_wrapper_buffer((in_h, in_w, 1), 1, out_w, window, core) + out_c * f_h * f_w
     if in_c != out_c or batch != 1 or window.dilation_w != 1 or window.dilation_h != 1:
         return 0
     if core.mve != Mve.NONE:
