@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from mcudeploy.emulation import run_elf
+from mcudeploy.emulation.qemu import ProgramRun
 from mcudeploy.importers import load_model
 from real_models import INT8_MODELS, MODELS
 from tflm_cmsis_nn import (
@@ -45,6 +48,9 @@ from tflm_cmsis_nn import (
 )
 
 KERNELS = ("reference", "cmsis-nn")
+PROBE_FILE = "arena_probe.bin"
+"""arena.cc tries only the arena size this file holds (uint32): the host-driven search's probe."""
+MCU_HOST_EXIT_FAULT = 113  # mcu_host.h: the core took a fault
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "data" / "tflm_arena_measured.json"
 
 
@@ -58,6 +64,9 @@ class ArenaMeasurement:
     """The smallest multiple of 16 bytes (the arena 16-byte aligned) with which AllocateTensors() and
     Invoke() succeed: 16 bytes fewer fail."""
     bit_exact: bool
+    faults_when_short: bool = False
+    """Some arena below the smallest hard-faulted instead of failing AllocateTensors() (the search then
+    ran from the host, one size per run)."""
 
 
 def _numbers(stdout: str) -> dict[str, int]:
@@ -71,9 +80,12 @@ def _numbers(stdout: str) -> dict[str, int]:
 
 def measure(name: str, core: str, kernels: str, elf: Path, reference: list[np.ndarray]) -> tuple:
     run = run_elf(core, elf, elf.parent, 900.0)
-    if run.exit_code != 0:
-        raise RuntimeError(f"{elf} on {core}: exit {run.exit_code}\n{run.stdout}")
     numbers = _numbers(run.stdout)
+    faulted = run.exit_code == MCU_HOST_EXIT_FAULT and "arena_used_bytes" in numbers
+    if faulted:  # a too-small arena hard-faulted during the on-target search
+        numbers["smallest_arena_16"], run = host_search(core, elf, numbers["arena_used_bytes"])
+    elif run.exit_code != 0:
+        raise RuntimeError(f"{elf} on {core}: exit {run.exit_code}\n{run.stdout}")
     expected = b"".join(np.ascontiguousarray(array).tobytes() for array in reference)
     row = ArenaMeasurement(
         name,
@@ -82,9 +94,40 @@ def measure(name: str, core: str, kernels: str, elf: Path, reference: list[np.nd
         numbers["arena_used_bytes"],
         numbers["smallest_arena_16"],
         printed_output(run.stdout) == expected,
+        faulted,
     )
     layouts = {key: value for key, value in numbers.items() if key.startswith(("sizeof ", "alignof "))}
     return row, layouts
+
+
+def host_search(core: str, elf: Path, used: int) -> tuple[int, ProgramRun]:
+    """The smallest arena found from the host (one size per run; a fault counts as a failure) and the run
+    that invoked the model with it. Same steps as arena.cc's own search."""
+    probe = elf.parent / PROBE_FILE
+
+    def attempt(size: int) -> ProgramRun | None:
+        probe.write_bytes(struct.pack("<I", size))
+        run = run_elf(core, elf, elf.parent, 900.0)
+        return run if run.exit_code == 0 and f"probe_ok {size}" in run.stdout else None
+
+    try:
+        failing = -(-used // 16) * 16 - 16
+        step = 16
+        while attempt(failing + step) is None:
+            failing, step = failing + step, 2 * step
+        working = failing + step
+        while working - failing > 16:
+            middle = failing + (working - failing) // 32 * 16
+            if attempt(middle) is None:
+                failing = middle
+            else:
+                working = middle
+        final = attempt(working)
+        if final is None or attempt(working - 16) is not None:
+            raise RuntimeError(f"{elf} on {core}: the host search bounds do not hold at {working} B")
+        return working, final
+    finally:
+        probe.unlink(missing_ok=True)
 
 
 def ours(name: str, core: str, kernels: str) -> tuple[int, int]:
@@ -144,6 +187,7 @@ def main() -> int:
     parser.add_argument("--cores", type=lambda t: _names(t, BENCH_CORES), default=list(BENCH_CORES))
     parser.add_argument("--kernels", type=lambda t: _names(t, KERNELS), default=list(KERNELS))
     parser.add_argument("--jobs", type=int, default=2, help="parallel compiler processes")
+    parser.add_argument("--tflm-commit", help="the tflite-micro commit of the sources, for the record")
     parser.add_argument("--write", type=Path, nargs="?", const=FIXTURE, help="store the measurements as JSON")
     args = parser.parse_args()
     sources = Sources.under(args.root)
@@ -157,12 +201,14 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="tflm-arena-") as scratch:
             rows, layouts = run_benchmark(args, sources, Path(scratch))
     if args.write is not None:
-        write_fixture(args.write, sources, rows, layouts)
+        write_fixture(args.write, sources, rows, layouts, args.tflm_commit)
     print_table(rows)
     return 0 if all(row.bit_exact for row in rows) else 1
 
 
-def write_fixture(path: Path, sources: Sources, rows: list[ArenaMeasurement], layouts: dict) -> None:
+def write_fixture(
+    path: Path, sources: Sources, rows: list[ArenaMeasurement], layouts: dict, tflm_commit: str | None = None
+) -> None:
     """Stores the rows, merged into what `path` holds (rows of other cores or kernels are kept)."""
     old = json.loads(path.read_text()) if path.is_file() else {"layouts": {}, "measurements": []}
     keys = {(row.model, row.core, row.kernels) for row in rows}
@@ -170,8 +216,8 @@ def write_fixture(path: Path, sources: Sources, rows: list[ArenaMeasurement], la
     fixture = {
         "produced_by": "python bench/tflm_arena.py --write (TFLM + CMSIS-NN built with arm-none-eabi-gcc "
         "12.2 -O2, run on QEMU 7.2: mps2-an386 for m4, mps3-an547 for m55)",
-        "tflite_micro": _tree_commit(sources.tflm),
-        "cmsis_nn": _tree_commit(sources.cmsis_nn),
+        "tflite_micro": tflm_commit or _tree_commit(sources.tflm),
+        "cmsis_nn": _cmsis_nn_commit(sources),
         "layouts": {**old["layouts"], **layouts},
         "measurements": kept + [asdict(row) for row in rows],
     }
@@ -179,11 +225,17 @@ def write_fixture(path: Path, sources: Sources, rows: list[ArenaMeasurement], la
 
 
 def _tree_commit(tree: Path) -> str:
-    marker = tree / ".git_commit"
-    if marker.is_file():
-        return marker.read_text().strip()
     done = subprocess.run(["git", "-C", str(tree), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "unrecorded"
+    return done.stdout.strip() if done.returncode == 0 else "unrecorded"
+
+
+def _cmsis_nn_commit(sources: Sources) -> str:
+    """The CMSIS-NN tree's commit; for an extracted archive, the one TFLM pins (HOW_TO_GET_SOURCES fetches it)."""
+    if _tree_commit(sources.cmsis_nn) != "unrecorded":
+        return _tree_commit(sources.cmsis_nn)
+    script = sources.tflm / "tensorflow/lite/micro/tools/make/ext_libs/cmsis_nn_download.sh"
+    found = re.search(r'ZIP_PREFIX_NN="([0-9a-f]{40})"', script.read_text()) if script.is_file() else None
+    return f"{found.group(1)} (pinned by tflite-micro)" if found else "unrecorded"
 
 
 if __name__ == "__main__":

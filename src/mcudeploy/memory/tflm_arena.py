@@ -69,6 +69,7 @@ HOST64 = Abi("64-bit host", pointer=8, enum=4)
 # --- C layouts ---------------------------------------------------------------------------------
 
 Field = tuple[int, int]  # (size, alignment)
+WHEEL_FULLY_CONNECTED_OPTIONS: Field = (32, 8)
 INT: Field = (4, 4)
 FLOAT: Field = (4, 4)
 DOUBLE: Field = (8, 8)
@@ -181,16 +182,15 @@ class Scratch:
 
 
 Event = Temp | Persistent | Scratch
-SUPPORTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX")
-SUPPORTED += ("ADD", "RESHAPE")
+SUPPORTED = ("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "RESHAPE")
+SUPPORTED += ("SOFTMAX",)
 
 
 def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core) -> list[Event]:
     """What the kernel's Prepare() allocates for `op`, in its order (TFLM's or CMSIS-NN's kernel on `core`)."""
     if op.op_type not in SUPPORTED:
         raise UnsupportedOperatorError(graph.subject, f"the TFLM arena model does not cover {op.label} yet")
-    data_type = graph.tensors[op.inputs[0]].dtype.value
-    if data_type not in ("int8",):
+    if graph.tensors[op.inputs[0]].dtype.value != "int8":
         raise UnsupportedOperatorError(graph.subject, f"the TFLM arena model covers int8 kernels only ({op.label})")
     inputs = [index if index >= 0 else None for index in op.inputs]
     output = op.outputs[0]
@@ -201,11 +201,10 @@ def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core) -> list[
         return _fully_connected_events(graph, inputs, output, cmsis, core)
     if op.op_type in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         events: list[Event] = [Temp(inputs[0]), Temp(output)]
-        if cmsis:  # its Prepare runs the common one, then looks at both tensors again
+        if cmsis and op.op_type == "AVERAGE_POOL_2D":  # after the common Prepare, both tensors again
             events += [Temp(inputs[0]), Temp(output)]
-            depth = graph.tensors[output].shape[-1]
-            if op.op_type == "AVERAGE_POOL_2D" and core.dsp and core.mve == Mve.NONE:
-                events.append(Scratch(4 * depth))  # arm_avgpool_s8_get_buffer_size (0 with MVE)
+            if core.dsp and core.mve == Mve.NONE:  # arm_avgpool_s8_get_buffer_size (0 with MVE)
+                events.append(Scratch(4 * graph.tensors[output].shape[-1]))
         return events
     if op.op_type == "ADD":
         return [Temp(inputs[0]), Temp(inputs[1]), Temp(output)]
@@ -399,12 +398,16 @@ def tflm_arena(
     """The whole arena TFLM's MicroInterpreter takes for `graph` with `kernels` on `core`.
 
     `python_interpreter`: as TFLM's Python interpreter (the tflite-micro wheel) takes it: with a
-    RecordingMicroAllocator, and built with USE_TFLM_COMPRESSION."""
+    RecordingMicroAllocator, built with USE_TFLM_COMPRESSION, and the wheel's own FULLY_CONNECTED options."""
     if isinstance(core, str):
         core = CORES_BY_NAME[core if core.startswith("cortex-") else f"cortex-{core}"]
     if kernels not in KERNEL_SETS:
         raise ValueError(f"kernels must be one of {KERNEL_SETS}")
     sizes = Layouts(abi, compression=python_interpreter)
+    if python_interpreter:
+        # The wheel's newer TFLM has a larger TfLiteFullyConnectedParams than the sources modelled here:
+        # its ParseFullyConnected allocates 32 bytes, 8-aligned (read from the wheel's machine code).
+        sizes.builtin_options["FULLY_CONNECTED"] = WHEEL_FULLY_CONNECTED_OPTIONS
     events = {op.index: kernel_events(graph, op, kernels, core) for op in graph.operators}
     plan = plan_tflm(graph, scratch=lambda g, op: [e.size for e in events[op.index] if isinstance(e, Scratch)])
     arena = _Arena()

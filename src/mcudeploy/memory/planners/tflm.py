@@ -25,7 +25,8 @@ meet its own, it takes the first gap, between the highest end seen so far and
 the next such buffer, that is at least its size; else it goes after the last
 one. The head is the highest end of any buffer.
 
-Scratch requests are those of TFLM's reference kernels (the Python interpreter's).
+Scratch requests are by default those of TFLM's reference kernels (the Python interpreter's);
+`memory.tflm_arena` plans CMSIS-NN's instead, and adds the persistent tail to the head.
 """
 
 from __future__ import annotations
