@@ -121,6 +121,13 @@ def test_declared_arena_below_tflms_smallest_arena_is_found_to_the_byte():
     assert not check_arena(context(KWS, "STM32F446RE", arena_size=need)).findings
 
 
+def test_short_arena_with_helium_fully_connected_may_hard_fault():
+    ad01 = MODELS / "mlperf_tiny" / "ad01_int8.tflite"
+    need = tflm_arena(load_model(ad01), "cortex-m55", "cmsis-nn").smallest_arena
+    found = check_arena(context(ad01, "AE722F80F55D5", arena_size=need - 16)).findings
+    assert found and "cmsis-nn" in found[0].what and "may hard-fault" in found[0].cost
+
+
 def test_float_operators_on_a_part_without_fpu():
     """The cost is measured: the float model built with the software float library and counted on the M3's
     QEMU, against the same model quantized to int8 and estimated the same way."""
