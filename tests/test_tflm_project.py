@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import MODELS, run_cli
+from mcudeploy.emulation import RUNTIME_DIR, get_target, run_elf
+from mcudeploy.emulation.linker import render_linker_script
 from mcudeploy.importers import load_model
 from mcudeploy.memory.tflm_arena import tflm_arena
 
@@ -52,18 +54,39 @@ def test_operators_outside_the_arena_model_are_refused(tmp_path, monkeypatch, ca
     assert code == 2 and "mcudeploy: error:" in stderr and not (tmp_path / "x").exists()
 
 
+LIBRARY = Path(os.environ.get("MCUDEPLOY_TFLM_LIB", TFLM_ROOT / "arena" / "m4" / "cmsis-nn" / "libtflm.a"))
+"""TFLM + CMSIS-NN for the M4 as bench/tflm_arena.py --build-dir /work/tflm_build/arena builds it."""
+PLATFORM = Path(__file__).resolve().parents[1] / "bench" / "tflm_cmsis_nn" / "platform.cc"
+
+
 @pytest.mark.skipif(
-    shutil.which("arm-none-eabi-g++") is None or not (TFLM_ROOT / "tflite-micro").is_dir(),
-    reason="needs arm-none-eabi-g++ and the TFLM sources of bench/tflm_cmsis_nn.py",
+    shutil.which("arm-none-eabi-g++") is None or shutil.which("qemu-system-arm") is None or not LIBRARY.is_file(),
+    reason="needs arm-none-eabi-g++, QEMU and the TFLM library bench/tflm_arena.py builds",
 )
-def test_project_compiles_against_tflite_micro(tmp_path, monkeypatch, capsys):
+def test_project_builds_and_runs_on_the_m4(tmp_path, monkeypatch, capsys):
+    """Compiled against TFLM, linked with its CMSIS-NN build and run on QEMU's M4: AllocateTensors() and
+    Invoke() succeed with the generated arena (main returns 0; 1 or 2 when either fails)."""
     out = tmp_path / "kws"
-    assert run_cli(monkeypatch, capsys, "generate", str(KWS), "--runtime", "tflm", "-o", str(out))[0] == 0
+    args = ("generate", str(KWS), "--runtime", "tflm", "--kernels", "cmsis-nn", "-d", "NUCLEO-L4R5ZI", "-o", str(out))
+    assert run_cli(monkeypatch, capsys, *args)[0] == 0
+    target = get_target("m4")
     includes = [f"-I{TFLM_ROOT / folder}" for folder in ("tflite-micro", "flatbuffers/include", "gemmlowp", "ruy")]
-    for source in ("main.cc", "model_data.cc"):
-        subprocess.run(
-            ["arm-none-eabi-g++", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
-             "-std=c++17", "-fno-rtti", "-fno-exceptions", "-DTF_LITE_STATIC_MEMORY", "-Wall", "-Werror",
-             *includes, "-c", str(out / source), "-o", str(tmp_path / f"{source}.o")],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+    flags = ["-O2", "-DNDEBUG", f"-I{RUNTIME_DIR}"]  # NDEBUG: TFLM's checks without abort(), as its release builds
+    cxx = ["arm-none-eabi-g++", *target.cflags, *flags, "-std=c++17", "-fno-rtti", "-fno-exceptions",
+           "-fno-threadsafe-statics", "-DTF_LITE_STATIC_MEMORY", "-Wall", "-Werror", *includes]  # fmt: skip
+    cc = ["arm-none-eabi-gcc", *target.cflags, *flags, "-std=c99", "-DMCU_HAS_FPU=1"]
+    sources = ((cxx, out / "main.cc"), (cxx, out / "model_data.cc"), (cxx, PLATFORM),
+               (cc, RUNTIME_DIR / "startup.c"), (cc, RUNTIME_DIR / "semihosting.c"))  # fmt: skip
+    objects = []
+    for compiler, source in sources:
+        objects.append(str(tmp_path / f"{source.stem}.o"))
+        subprocess.run([*compiler, "-c", str(source), "-o", objects[-1]], check=True, capture_output=True, text=True)
+    script = tmp_path / "tflm.ld"
+    script.write_text(render_linker_script(target))
+    elf = tmp_path / "kws.elf"
+    subprocess.run(
+        ["arm-none-eabi-g++", *target.cflags, "-nostartfiles", "--specs=nosys.specs", "-Wl,--gc-sections",
+         "-Wl,--no-warn-rwx-segments", f"-T{script}", *objects, str(LIBRARY), "-lm", "-o", str(elf)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    assert run_elf("m4", elf, tmp_path, 300.0).exit_code == 0
