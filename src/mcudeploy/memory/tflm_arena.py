@@ -69,11 +69,13 @@ HOST64 = Abi("64-bit host", pointer=8, enum=4)
 # --- C layouts ---------------------------------------------------------------------------------
 
 Field = tuple[int, int]  # (size, alignment)
-WHEEL_FULLY_CONNECTED_OPTIONS: Field = (32, 8)
 INT: Field = (4, 4)
 FLOAT: Field = (4, 4)
 DOUBLE: Field = (8, 8)
 BOOL: Field = (1, 1)
+WHEEL_FULLY_CONNECTED_OPTIONS: Field = (32, 8)
+"""TfLiteFullyConnectedParams in the tflite-micro wheel, newer than the sources modelled: its
+ParseFullyConnected allocates 32 bytes, 8-aligned (read from the wheel's machine code)."""
 
 
 def layout(*fields: Field) -> Field:
@@ -405,8 +407,6 @@ def tflm_arena(
         raise ValueError(f"kernels must be one of {KERNEL_SETS}")
     sizes = Layouts(abi, compression=python_interpreter)
     if python_interpreter:
-        # The wheel's newer TFLM has a larger TfLiteFullyConnectedParams than the sources modelled here:
-        # its ParseFullyConnected allocates 32 bytes, 8-aligned (read from the wheel's machine code).
         sizes.builtin_options["FULLY_CONNECTED"] = WHEEL_FULLY_CONNECTED_OPTIONS
     events = {op.index: kernel_events(graph, op, kernels, core) for op in graph.operators}
     plan = plan_tflm(graph, scratch=lambda g, op: [e.size for e in events[op.index] if isinstance(e, Scratch)])
