@@ -160,7 +160,7 @@ Build with TFLite Micro ({arena.kernels} kernels: `OPTIMIZED_KERNEL_DIR=cmsis_nn
 {rows}
 | tail: alignment | {arena.alignment_bytes:,} |
 | arena_used_bytes() after AllocateTensors() | {arena.used_bytes:,} |
-| most needed while setting up ({arena.setup_moment}) | {arena.setup_need:,} |
+| most needed at any moment of AllocateTensors() (at: {arena.setup_moment}) | {arena.setup_need:,} |
 | **smallest arena** | **{arena.smallest_arena:,}** |
 
 Another kernel set or core changes the scratch buffers and the figure: rerun

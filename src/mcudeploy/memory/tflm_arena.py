@@ -412,37 +412,47 @@ def tflm_arena(
     plan = plan_tflm(graph, scratch=lambda g, op: [e.size for e in events[op.index] if isinstance(e, Scratch)])
     arena = _Arena()
     _allocators(arena, sizes, recording=python_interpreter)
-    arena.resize_head(sizes.scratch_request[0] * MAX_SCRATCH_BUFFERS_PER_OP, "the scratch-request list")
-    arena.persistent("allocator objects", *sizes.subgraph_allocations)
-    tensor_count = len(graph.tensors)
-    arena.persistent("TfLiteEvalTensor array", sizes.eval_tensor[0] * tensor_count, sizes.eval_tensor[1])
-    operator_count = len(graph.operators)
-    arena.persistent("NodeAndRegistration array", sizes.node_and_registration[0] * operator_count, sizes.pointer[1])
-    for op in graph.operators:
-        arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
-    for op in graph.operators:
-        if op.op_type != "RESHAPE":  # the only kernel here without Init()
-            arena.persistent("kernel OpData", sizes.op_data[(kernels, op.op_type)][0], ARENA_ALIGNMENT)
-    requests = 0
-    for op in graph.operators:
-        for event in events[op.index]:
-            if isinstance(event, Temp):
-                _temporary_tensor(arena, sizes, graph.tensors[event.tensor], f"Prepare() of {op.label}")
-            elif isinstance(event, Persistent):
-                arena.persistent(event.item, event.size, ARENA_ALIGNMENT)
-            else:
-                requests += 1
-        slots = requests + MAX_SCRATCH_BUFFERS_PER_OP
-        arena.resize_head(sizes.scratch_request[0] * slots, f"Prepare() of {op.label}")
+    _model_structures(arena, sizes, graph, kernels)
+    requests = _prepare(arena, sizes, graph, events)
     if requests:
         arena.persistent("scratch-buffer handles", sizes.scratch_handle[0] * requests, sizes.pointer[1])
     for tensor in graph.tensors:
         if tensor.is_variable:
             arena.persistent("variable tensors", tensor.nbytes, ARENA_ALIGNMENT)
-    _planning(arena, sizes, tensor_count + requests, len(plan.buffers))
+    _planning(arena, sizes, len(graph.tensors) + requests, len(plan.buffers))
     arena.resize_head(plan.arena_bytes, "the planned head")
     _model_tensors(arena, sizes, graph)
     return TflmArena(kernels, abi, plan, arena.items, arena.tail, arena.need, arena.moment)
+
+
+def _model_structures(arena: _Arena, sizes: Layouts, graph: Graph, kernels: str) -> None:
+    """StartModelAllocation, parsing and every kernel's Init(): what exists before the first Prepare()."""
+    arena.resize_head(sizes.scratch_request[0] * MAX_SCRATCH_BUFFERS_PER_OP, "the scratch-request list")
+    arena.persistent("allocator objects", *sizes.subgraph_allocations)
+    arena.persistent("TfLiteEvalTensor array", sizes.eval_tensor[0] * len(graph.tensors), sizes.eval_tensor[1])
+    operators = len(graph.operators)
+    arena.persistent("NodeAndRegistration array", sizes.node_and_registration[0] * operators, sizes.pointer[1])
+    for op in graph.operators:
+        arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
+    for op in graph.operators:
+        if op.op_type != "RESHAPE":  # the only kernel here without Init()
+            arena.persistent("kernel OpData", sizes.op_data[(kernels, op.op_type)][0], ARENA_ALIGNMENT)
+
+
+def _prepare(arena: _Arena, sizes: Layouts, graph: Graph, events: dict[int, list[Event]]) -> int:
+    """Every kernel's Prepare(), then its scratch requests appended to the list: the number of requests."""
+    requests = 0
+    for op in graph.operators:
+        moment = f"Prepare() of {op.label}"
+        for event in events[op.index]:
+            if isinstance(event, Temp):
+                _temporary_tensor(arena, sizes, graph.tensors[event.tensor], moment)
+            elif isinstance(event, Persistent):
+                arena.persistent(event.item, event.size, ARENA_ALIGNMENT)
+            else:
+                requests += 1
+        arena.resize_head(sizes.scratch_request[0] * (requests + MAX_SCRATCH_BUFFERS_PER_OP), moment)
+    return requests
 
 
 def _allocators(arena: _Arena, sizes: Layouts, recording: bool) -> None:

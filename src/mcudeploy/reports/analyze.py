@@ -179,6 +179,6 @@ def tflm_arena_table(arena: TflmArena, core: str) -> Table:
         table.add_row(f"tail: {item}", f"{size:,}")
     table.add_row("tail: alignment", f"{arena.alignment_bytes:,}")
     table.add_row("arena_used_bytes() after AllocateTensors()", f"{arena.used_bytes:,}", style="bold")
-    table.add_row(f"most needed while setting up ({arena.setup_moment})", f"{arena.setup_need:,}")
+    table.add_row(f"most needed at any moment of AllocateTensors() (at: {arena.setup_moment})", f"{arena.setup_need:,}")
     table.add_row("smallest arena for AllocateTensors() and Invoke()", f"{arena.smallest_arena:,}", style="bold")
     return table
