@@ -121,6 +121,18 @@ def test_declared_arena_below_tflms_smallest_arena_is_found_to_the_byte():
     assert not check_arena(context(KWS, "STM32F446RE", arena_size=need)).findings
 
 
+def test_arena_is_checked_for_the_kernels_the_firmware_links(tmp_path):
+    graph = load_model(KWS)
+    reference, cmsis = (tflm_arena(graph, "cortex-m4", kernels).smallest_arena for kernels in KERNEL_SETS)
+    assert reference < cmsis  # CMSIS-NN's scratch
+    elf = ElfImage(firmware(tmp_path, [register_symbol(op) for op in KWS_OPS] + [REFERENCE_CONV]))
+    result = check_arena(context(KWS, "STM32F446RE", arena_size=reference, elf=elf))
+    assert not result.findings and "links no CMSIS-NN kernel" in " ".join(result.notes)
+    elf = ElfImage(firmware(tmp_path, [register_symbol(op) for op in KWS_OPS] + list(CMSIS_NN)))
+    found = check_arena(context(KWS, "STM32F446RE", arena_size=reference, elf=elf)).findings
+    assert found and f"short by {cmsis - reference} B" in found[0].cost and "cmsis-nn" in found[0].what
+
+
 def test_short_arena_with_helium_fully_connected_may_hard_fault():
     ad01 = MODELS / "mlperf_tiny" / "ad01_int8.tflite"
     need = tflm_arena(load_model(ad01), "cortex-m55", "cmsis-nn").smallest_arena

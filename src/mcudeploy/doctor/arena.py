@@ -1,14 +1,16 @@
 """The user's declared TFLite Micro arena against the smallest arena TFLite Micro can run the model in.
 
-`memory.tflm_arena` gives it to the byte for the device's core, with TFLM's reference kernels and
-with CMSIS-NN's: the planned head (activations and each kernel's scratch) plus the persistent tail
-(tensor structs, node and registration arrays, op data, allocator objects, alignment), and the
-working memory setting up needs. A declared arena below it fails in AllocateTensors().
+`memory.tflm_arena` gives it to the byte for the device's core, with the kernels the firmware links
+(--elf), else with TFLM's reference kernels and with CMSIS-NN's: the planned head (activations and
+each kernel's scratch) plus the persistent tail (tensor structs, node and registration arrays, op
+data, allocator objects, alignment), and the working memory setting up needs. A declared arena below
+it fails in AllocateTensors().
 """
 
 from __future__ import annotations
 
 from mcudeploy.doctor.findings import CheckResult, Context, Finding
+from mcudeploy.doctor.kernels import CMSIS_NN_FAMILIES, classify
 from mcudeploy.errors import McuDeployError
 from mcudeploy.memory.tflm_arena import KERNEL_SETS, TflmArena, tflm_arena
 
@@ -21,8 +23,10 @@ def check_arena(context: Context) -> CheckResult:
         result.ran = False
         result.notes.append("no --arena-size: the TFLite Micro arena was not checked")
         return result
+    kernel_sets, why = _kernel_sets(context)
+    result.notes.append(why)
     try:
-        arenas = {kernels: tflm_arena(context.graph, context.device.core, kernels) for kernels in KERNEL_SETS}
+        arenas = {kernels: tflm_arena(context.graph, context.device.core, kernels) for kernels in kernel_sets}
     except McuDeployError as error:
         result.notes.append(f"TFLM's arena not modelled: {error.reason}")
         return result
@@ -43,6 +47,19 @@ def check_arena(context: Context) -> CheckResult:
         )
     )
     return result
+
+
+def _kernel_sets(context: Context) -> tuple[tuple[str, ...], str]:
+    """The kernel sets the arena is checked for: the one the firmware links when --elf shows it, else both."""
+    build = classify(context.elf, context.graph, context.device.core) if context.elf is not None else None
+    if build is None or build.runtime != "tflm":
+        return KERNEL_SETS, "arena checked for TFLM's reference kernels and for CMSIS-NN's (no TFLM firmware given)"
+    accelerated = {op.op_type for op in context.graph.operators if op.op_type in CMSIS_NN_FAMILIES}
+    if not build.reference_ops:
+        return ("cmsis-nn",), "arena checked for CMSIS-NN's kernels: the firmware links them"
+    if set(build.reference_ops) >= accelerated:
+        return ("reference",), "arena checked for TFLM's reference kernels: the firmware links no CMSIS-NN kernel"
+    return KERNEL_SETS, "arena checked for both kernel sets: the firmware mixes them"
 
 
 def _evidence(kernels: str, arena: TflmArena, core: str) -> str:
