@@ -325,3 +325,53 @@ def test_nan_scale_bits_in_a_real_model_are_one_line(tmp_path: Path) -> None:
     data[39259:39263] = b"\xff\xff\xff\x7f"
     outcome, detail = exercise(bytes(data), tmp_path / "nan_scale.tflite")
     assert outcome == "refused" and "quantization scale nan is not" in detail, detail
+
+
+def test_every_operator_the_engine_runs_is_checked() -> None:
+    """An operator without an arity skips the graph checks, and without a shape rule its malformed
+    outputs reach the engine and the C (a traceback, or writes past a buffer)."""
+    import mcudeploy.engine  # noqa: F401  (registers the kernels)
+    from mcudeploy.engine.registry import KERNELS
+    from mcudeploy.ir.shapes import ARITIES, RULES
+
+    assert set(KERNELS) <= set(ARITIES)
+    unshaped = {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}  # sized by the variable (params.variables)
+    assert set(KERNELS) - unshaped <= set(RULES)
+
+
+def _single(op_type: str, shapes: list[tuple[int, ...]], output: tuple[int, ...], dtypes: list[str]) -> Graph:
+    b = GraphBuilder(op_type.lower())
+    pairs = enumerate(zip(shapes, dtypes[:-1], strict=True))
+    inputs = [b.tensor(shape, dtype, name=f"x{i}") for i, (shape, dtype) in pairs]
+    result = b.tensor(output, dtypes[-1], name="y")
+    b.op(op_type, inputs, [result])
+    return b.build(inputs=inputs, outputs=[result])
+
+
+@pytest.mark.parametrize(
+    ("graph", "expected"),
+    [
+        (_single("MAXIMUM", [(1, 4), (1, 3)], (1, 4), ["float32"] * 3), "does not broadcast"),
+        (_single("MINIMUM", [(1, 4), (1, 4)], (1, 8), ["float32"] * 3), "the operator computes [1, 4]"),
+        (_single("ABS", [(1, 4)], (2, 4), ["float32"] * 2), "the operator computes [1, 4]"),
+        (_single("CAST", [(1, 4)], (1, 5), ["float32", "int32"]), "the operator computes [1, 4]"),
+        (_single("EQUAL", [(1, 4), (1, 4)], (1, 4), ["float32", "float32", "float32"]), "a comparison gives bool"),
+        (_single("LESS", [(1, 4), (1, 4)], (1, 4), ["float32", "int32", "bool"]), "the first operand float32"),
+        (_single("SELECT_V2", [(1, 4)] * 3, (1, 4), ["float32"] * 4), "the condition is float32"),
+        (_single("SELECT_V2", [(4,), (3,), (4,)], (4,), ["bool", "float32", "float32", "float32"]), "do not broadcast"),
+        (_single("SQUARED_DIFFERENCE", [(3, 4), (1, 4)], (1, 4), ["float32"] * 3), "computes [3, 4]"),
+        (_single("LOGICAL_AND", [(2,), (2,)], (2,), ["bool", "float32", "bool"]), "is float32"),
+    ],
+    ids=lambda value: value.name if isinstance(value, Graph) else "",
+)
+def test_elementwise_operators_are_checked(graph: Graph, expected: str) -> None:
+    with pytest.raises(ModelError) as error:
+        validate_graph(graph)
+    assert expected in str(error.value)
+
+
+def test_a_malformed_elementwise_graph_is_one_line_through_the_cli(tmp_path: Path, monkeypatch, capsys) -> None:
+    model = tmp_path / "maximum.tflite"
+    model.write_bytes(write_tflite(_single("MAXIMUM", [(1, 4), (1, 3)], (1, 4), ["float32"] * 3)))
+    code, out, err = run_cli(monkeypatch, capsys, "validate", str(model), "--target", "host")
+    assert code == 2 and not out and err.count("\n") == 1 and "does not broadcast" in err

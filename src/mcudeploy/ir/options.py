@@ -158,6 +158,15 @@ class SequenceLSTMOptions:
     diagonal_recurrent_tensors: bool = False
 
 
+# UNIDIRECTIONAL_SEQUENCE_LSTM's input positions in TFLite's schema.
+INPUT_WEIGHTS = (1, 2, 3, 4)
+"""Input, forget, cell and output gate, in TFLite's order."""
+RECURRENT_WEIGHTS = (5, 6, 7, 8)
+BIASES = (12, 13, 14, 15)
+HIDDEN_STATE = 18
+CELL_STATE = 19
+
+
 @dataclass(frozen=True)
 class VarHandleOptions:
     """The resource variable a VAR_HANDLE names: handles of equal names are one variable."""

@@ -588,7 +588,59 @@ def _dynamic_update_slice(q: OpShapes) -> None:
     q.expect(shape)
 
 
+def _comparison(q: OpShapes) -> None:
+    """Two operands of one type, broadcast; a bool result."""
+    first, second = q.input(0), q.input(1)
+    if second.dtype != first.dtype:
+        raise q.fail(second, f"is {second.dtype}, the first operand {first.dtype}")
+    if q.output().dtype != DType.BOOL:
+        raise q.fail(q.output(), f"is {q.output().dtype}, a comparison gives bool")
+    _broadcast(q)
+
+
+def _select(q: OpShapes) -> None:
+    """A bool condition choosing between two values, the three broadcast together."""
+    condition = q.input(0)
+    if condition.dtype != DType.BOOL:
+        raise q.fail(condition, f"the condition is {condition.dtype}, must be bool")
+    try:
+        shape = np.broadcast_shapes(*(q.input(i).shape for i in range(3)))
+    except ValueError:
+        shapes = ", ".join(str(list(q.input(i).shape)) for i in range(3))
+        raise q.fail(q.output(), f"condition and values of shapes {shapes} do not broadcast") from None
+    q.expect(shape)
+
+
+def _svdf(q: OpShapes) -> None:
+    """[batches, units]: one unit per `rank` filters (the weights' and state's agreement is params.svdf's)."""
+    batches = q.rank(0, 2)[0]
+    filters = q.rank(1, 2)[0]
+    rank = q.op.options.rank
+    if rank < 1 or filters % rank:
+        raise q.fail(q.input(1), f"{filters} filters do not group by rank {rank}")
+    q.expect((batches, filters // rank))
+
+
+def _sequence_lstm(q: OpShapes) -> None:
+    """The sequence's shape with the hidden state's width in place of the features."""
+    sequence = q.rank(0, 3)
+    hidden = q.rank(o.HIDDEN_STATE, 2)
+    q.expect((*sequence[:2], hidden[1]))
+
+
 _SAME_SHAPE = (
+    "CEIL",
+    "COS",
+    "EXP",
+    "FLOOR",
+    "LOG",
+    "LOGICAL_NOT",
+    "NEG",
+    "ROUND",
+    "RSQRT",
+    "SIN",
+    "SQRT",
+    "SQUARE",
     "SOFTMAX",
     "LOG_SOFTMAX",
     "LOGISTIC",
@@ -601,6 +653,7 @@ _SAME_SHAPE = (
     "QUANTIZE",
     "DEQUANTIZE",
 )
+_COMPARISONS = ("EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL")
 _CONVERTING = ("SOFTMAX", "QUANTIZE", "DEQUANTIZE")
 """Operators whose output type may differ from their input's (int8 SOFTMAX may give int16)."""
 
@@ -650,6 +703,22 @@ ARITIES: dict[str, Arity] = {
     "EMBEDDING_LOOKUP": Arity(2, 2, needs_scales=False, typed_inputs=None),
     "DYNAMIC_UPDATE_SLICE": Arity(3, 3, needs_scales=False, typed_inputs=(0, 1)),
     "FILL": Arity(2, 2, needs_scales=False, typed_inputs=(1,)),
+    "CAST": Arity(1, 1, needs_scales=False, typed_inputs=None),
+    "ABS": Arity(1, 1, needs_scales=False),  # TFLM's int16 ABS takes unquantized tensors too
+    "MAXIMUM": Arity(2, 2, needs_scales=False, typed_inputs=(0, 1)),
+    "MINIMUM": Arity(2, 2, needs_scales=False, typed_inputs=(0, 1)),
+    "SQUARED_DIFFERENCE": Arity(2, 2, typed_inputs=(0, 1)),
+    "LOGICAL_AND": Arity(2, 2, needs_scales=False, typed_inputs=(0, 1)),
+    "LOGICAL_OR": Arity(2, 2, needs_scales=False, typed_inputs=(0, 1)),
+    **{name: Arity(2, 2, typed_inputs=None) for name in _COMPARISONS},
+    "SELECT_V2": Arity(3, 3, needs_scales=False, typed_inputs=(1, 2)),
+    "SVDF": Arity(5, 5, optional=(3,), options=o.SVDFOptions, needs_scales=False, typed_inputs=None),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": Arity(
+        20, 24, optional=(1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23), needs_scales=False, typed_inputs=None
+    ),
+    "VAR_HANDLE": Arity(0, 0, needs_scales=False, typed_inputs=None),
+    "READ_VARIABLE": Arity(1, 1, needs_scales=False, typed_inputs=None),
+    "ASSIGN_VARIABLE": Arity(2, 2, outputs=0, needs_scales=False, typed_inputs=None),
     **{name: Arity(1, 1) for name in _SAME_SHAPE if name not in _CONVERTING},
     **{name: Arity(1, 1, typed_inputs=None) for name in _CONVERTING},
 }
@@ -701,6 +770,17 @@ RULES: dict[str, Rule] = {
     "EMBEDDING_LOOKUP": _embedding_lookup,
     "DYNAMIC_UPDATE_SLICE": _dynamic_update_slice,
     "FILL": _fill,
+    "CAST": _same_shape,
+    "ABS": _same_shape,
+    "MAXIMUM": _broadcast,
+    "MINIMUM": _broadcast,
+    "SQUARED_DIFFERENCE": _broadcast,
+    "LOGICAL_AND": _broadcast,
+    "LOGICAL_OR": _broadcast,
+    **dict.fromkeys(_COMPARISONS, _comparison),
+    "SELECT_V2": _select,
+    "SVDF": _svdf,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": _sequence_lstm,
     **dict.fromkeys(_SAME_SHAPE, _same_shape),
 }
 

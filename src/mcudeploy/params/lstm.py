@@ -19,16 +19,17 @@ import numpy as np
 
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Activation, DType, Graph, Operator
-from mcudeploy.ir.options import SequenceLSTMOptions
+from mcudeploy.ir.options import (
+    BIASES,
+    CELL_STATE,
+    HIDDEN_STATE,
+    INPUT_WEIGHTS,
+    RECURRENT_WEIGHTS,
+    SequenceLSTMOptions,
+)
 from mcudeploy.params.quantization import checked_log2, quantize_multiplier, single_scale, zero_point
 from mcudeploy.params.record import BESIDE_STRUCT
 
-INPUT_WEIGHTS = (1, 2, 3, 4)
-"""Input, forget, cell and output gate, in TFLite's order."""
-RECURRENT_WEIGHTS = (5, 6, 7, 8)
-BIASES = (12, 13, 14, 15)
-HIDDEN_STATE = 18
-CELL_STATE = 19
 _ABSENT = (9, 10, 11, 16, 17, 20, 21, 22, 23)
 
 
