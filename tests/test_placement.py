@@ -1,4 +1,4 @@
-"""Cortex-M7: the arena in DTCM, cacheable SRAM and external SDRAM, first inference and steady state."""
+"""Cortex-M7 and M55: the arena in DTCM, cacheable SRAM and external SDRAM, first inference and steady state."""
 
 from __future__ import annotations
 
@@ -31,7 +31,18 @@ def test_m7_arena_placements_cold_and_steady():
     assert places["sram"].cold_cycles >= places["dtcm"].cold_cycles
 
 
-def test_placements_only_on_m7():
+def test_m55_arena_placements_cold_and_steady():
+    """The Alif E7's M55 has a 32 KiB L1 data cache in front of its SRAM, none in front of its DTCM."""
+    result = estimate_model(load_model(HELLO), find_device("AE722F80F55D5"), stack_bytes=1024, placements=True)
+    places = {p.kind: p for p in result.placements}
+    assert list(places) == ["dtcm", "sram"]
+    assert not places["dtcm"].cached and places["sram"].cached
+    assert places["sram"].cold_cycles >= places["dtcm"].cold_cycles
+    for place in result.placements:
+        assert 0 < place.steady_cycles <= place.cold_cycles
+
+
+def test_no_placements_without_a_data_cache():
     result = estimate_model(load_model(HELLO), find_device("STM32F446RE"), stack_bytes=1024, placements=True)
     assert result.placements == []
 

@@ -13,12 +13,12 @@ from mcudeploy.estimate.placement import CACHE_CORES
 from mcudeploy.memory.budget import DEFAULT_STACK_BYTES
 
 CHECK = "arena-placement"
-UNMEASURED = "cost not measured on this core (the cache model covers Cortex-M7 parts)"
+UNMEASURED = "cost not measured on this core (the cache model covers the Cortex-M7 and M55)"
 
 
 def placement_cost(context: Context, kind: RegionKind) -> str:
     """The first inference from reset and the steady state with the arena in a region of `kind`, against
-    DTCM, from `estimate`'s cache model (Cortex-M7); else why there is no figure."""
+    DTCM, from `estimate`'s cache model (Cortex-M7, M55); else why there is no figure."""
     if context.device.core not in CACHE_CORES:
         return UNMEASURED
     try:

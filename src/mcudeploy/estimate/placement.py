@@ -1,4 +1,4 @@
-"""Cortex-M7: the inference with the arena in DTCM, in cacheable SRAM and in external SDRAM, cold and steady.
+"""Cortex-M7 and M55: the inference with the arena in DTCM, in cacheable SRAM and in external SDRAM, cold and steady.
 
 QEMU models no caches. The counting plugin simulates the part's L1 data cache (LRU, 32-byte lines, 4
 ways, `estimate.memory`) over the access stream QEMU executes, so a miss is counted where the core
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcudeploy.devices import Device, RegionKind, Span
+from mcudeploy.devices.cores import CORES
 from mcudeploy.emulation import core_target
 from mcudeploy.emulation.harness import build_harness, generate_project, run_harness
 from mcudeploy.errors import McuDeployError
@@ -28,7 +29,8 @@ from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
 from mcudeploy.memory import MemoryPlan
 
-CACHE_CORES = ("cortex-m7",)
+CACHE_CORES = tuple(core.name for core in CORES if core.data_cache and core.machine is not None)
+"""Cores with an L1 data cache that QEMU emulates (Cortex-M7 and M55; the M85 has no machine)."""
 PLACEMENT_APPROXIMATION = (
     "QEMU models no caches: the L1 data cache is simulated (LRU) over the counted access stream and each miss "
     "priced at the region's line fill; no write-back traffic, bus contention or prefetch"
@@ -75,7 +77,7 @@ def arena_spans(device: Device, arena_bytes: int) -> list[Span]:
 def arena_placements(
     graph: Graph, plan: MemoryPlan, device: Device, timing: CoreTiming, base: MemoryTiming, workdir: Path | None = None
 ) -> list[Placement]:
-    """Cold and steady inference for each place the arena can go on `device` (empty off Cortex-M7).
+    """Cold and steady inference for each place the arena can go on `device` (empty on cores without a data cache).
     `base`: the memory timing with code and weights where the budget put them."""
     if device.core not in CACHE_CORES:
         return []
