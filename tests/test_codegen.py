@@ -12,8 +12,8 @@ import math
 import os
 import re
 import shutil
-import struct
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +29,14 @@ from mcudeploy.codegen import generate, render
 from mcudeploy.codegen.library import INCLUDE_DIR, library_files, library_root, library_text
 from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.devices import CORES
+from mcudeploy.emulation.harness import (
+    EXIT_NETWORK_ERROR_BASE,
+    HarnessRun,
+    build_harness,
+    generate_project,
+    run_harness_steps,
+)
+from mcudeploy.emulation.targets import HOST, HOST_SANITIZED, Target, get_target
 from mcudeploy.engine import Engine
 from mcudeploy.engine.ops.activations import SIGMOID_TABLE_UINT16
 from mcudeploy.engine.ops.softmax import int16_luts
@@ -70,105 +78,40 @@ from mcudeploy.memory import plan_memory
 SEEDS = (0, 1, 2)
 FLOAT_RTOL = 1e-5
 C_FLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
-OPTIMIZED = ("-O2",)
-SANITIZED = ("-O2", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
-"""Every program but two is built so: optimized, and any out-of-bounds access or undefined
-behaviour on any input aborts the run."""
 COMPILED_CORES = [core for core in CORES if core.cflags]
-HOOK = "test_layer_hook"
-OUTPUT_RECORD = -1
-"""Layer field of the records that carry the final outputs (the hook's records carry the layer index)."""
 
 # --------------------------------------------------------------------------- the test program
 
 
-def harness(graph: Graph, invocations: int = 1) -> str:
-    """main(): per invocation, the inputs from stdin, net_run, then one record per hook call and per
-    output on stdout (int32 layer, int32 tensor or output position, uint32 bytes, the bytes)."""
-    inputs, outputs = range(len(graph.inputs)), range(len(graph.outputs))
-    buffers = [f"    static uint8_t input_{i}[NET_INPUT_{i}_BYTES + 1];" for i in inputs]
-    buffers += [f"    static uint8_t output_{i}[NET_OUTPUT_{i}_BYTES + 1];" for i in outputs]
-    reads = [
-        f"    if (fread(input_{i}, 1, NET_INPUT_{i}_BYTES, stdin) != NET_INPUT_{i}_BYTES) {{ return 90; }}"
-        for i in inputs
-    ]
-    arguments = ", ".join([f"(const void *)input_{i}" for i in inputs] + [f"(void *)output_{i}" for i in outputs])
-    records = [f"    record({OUTPUT_RECORD}, {i}, NET_OUTPUT_{i}_BYTES, output_{i});" for i in outputs]
-    return "\n".join(
-        [
-            "#include <stdint.h>",
-            "#include <stdio.h>",
-            '#include "network.h"',
-            "static void record(int32_t layer, int32_t tensor, uint32_t bytes, const void *data)",
-            "{",
-            "    fwrite(&layer, 4, 1, stdout); fwrite(&tensor, 4, 1, stdout); fwrite(&bytes, 4, 1, stdout);",
-            "    fwrite(data, 1, bytes, stdout);",
-            "}",
-            f"void {HOOK}(int layer, int tensor, const void *data, uint32_t bytes)",
-            "{",
-            "    record(layer, tensor, bytes, data);",
-            "}",
-            "int main(void)",
-            "{",
-            "    int status;",
-            "    int invocation;",
-            *buffers,
-            "    if (net_init() != NET_OK) { return 91; }",
-            f"    for (invocation = 0; invocation < {invocations}; ++invocation) {{",
-            *reads,
-            f"    status = net_run({arguments});",
-            "    if (status != NET_OK) { return 100 - status; }",
-            *records,
-            "    }",
-            "    return 0;",
-            "}",
-            "",
-        ]
-    )
-
-
 @dataclass(frozen=True)
 class Program:
+    """A generated project built into the one build-and-run harness (emulation/harness.py), on
+    the host: every layer's output dumped, `invocations` inferences after one init."""
+
     graph: Graph
-    executable: Path
+    elf: Path
+    target: Target
     invocations: int = 1
 
-    def run(self, input_sets: list[list[np.ndarray]]) -> subprocess.CompletedProcess:
-        data = b"".join(np.ascontiguousarray(a).tobytes() for inputs in input_sets for a in inputs)
-        return subprocess.run([str(self.executable)], input=data, capture_output=True, timeout=60, check=False)
+    def run(self, input_sets: list[list[np.ndarray]]) -> HarnessRun:
+        folder = Path(tempfile.mkdtemp(prefix="run-", dir=self.elf.parent))
+        return run_harness_steps(self.graph, self.target, self.elf, input_sets, folder, check=False)
 
 
 def build(
-    graph: Graph, folder: Path, flags: tuple[str, ...], planner: str = "mcudeploy", invocations: int = 1
+    graph: Graph,
+    folder: Path,
+    sanitized: bool = True,
+    planner: str = "mcudeploy",
+    invocations: int = 1,
+    target_name: str | None = None,
 ) -> Program:
-    code = generate(graph, plan_memory(graph, planner=planner), folder / "project", force=True)
-    main = folder / "main.c"
-    main.write_text(harness(graph, invocations))
-    executable = folder / "program"
-    command = [
-        "gcc",
-        *C_FLAGS,
-        *flags,
-        f"-DNET_LAYER_HOOK={HOOK}",
-        *(f"-I{code.directory / d}" for d in code.include_dirs),
-        str(main),
-        *(str(code.directory / s) for s in code.sources),
-        "-lm",
-        "-o",
-        str(executable),
-    ]
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    return Program(graph, executable, invocations)
-
-
-def records(stdout: bytes) -> list[tuple[int, int, bytes]]:
-    found, position = [], 0
-    while position < len(stdout):
-        layer, tensor, size = struct.unpack_from("<iiI", stdout, position)
-        position += 12
-        found.append((layer, tensor, stdout[position : position + size]))
-        position += size
-    return found
+    """Every program but three is built for the host with the sanitizers: each run checks
+    bit-exactness and that no input makes an out-of-bounds access or undefined behaviour at once."""
+    target = get_target(target_name or (HOST_SANITIZED if sanitized else HOST))
+    code = generate_project(graph, plan_memory(graph, planner=planner), target, folder / "project")
+    elf = build_harness(graph, code, target, folder, dump=True, steps=invocations)
+    return Program(graph, elf, target, invocations)
 
 
 def assert_matches_engine(program: Program, inputs: list[np.ndarray]) -> None:
@@ -180,37 +123,26 @@ def assert_invocations_match_engine(
     program: Program, input_sets: list[list[np.ndarray]], float_atol: float = 0.0
 ) -> None:
     """The same, invocation after invocation of one program and one engine (state carries over)."""
-    completed = program.run(input_sets)
-    assert completed.returncode == 0, completed.stderr.decode(errors="replace")[-3000:]
+    run = program.run(input_sets)
+    assert run.program.exit_code == 0, run.program.stderr[-3000:]
     engine = Engine(program.graph)
-    invocations = _per_invocation(records(completed.stdout), len(program.graph.outputs))
-    assert len(invocations) == len(input_sets)
-    for step, (inputs, seen) in enumerate(zip(input_sets, invocations, strict=True)):
+    graph = program.graph
+    produced = {i for op in graph.operators for i in op.outputs if graph.tensors[i].lives_in_arena}
+    assert len(run.steps) == len(input_sets)
+    for step, (inputs, seen) in enumerate(zip(input_sets, run.steps, strict=True)):
         expected = engine.run(inputs)
-        hooked = {tensor for layer, tensor, _ in seen if layer != OUTPUT_RECORD}
-        produced = {i for op in program.graph.operators for i in op.outputs if program.graph.tensors[i].lives_in_arena}
+        hooked = set(seen.layer_tensors)
         assert hooked == produced, f"layer hook saw tensors {sorted(hooked)}, layers produce {sorted(produced)}"
-        for layer, index, data in seen:
-            reference = expected.outputs[index] if layer == OUTPUT_RECORD else expected.tensors[index]
-            where = f"invocation {step}, " + (
-                f"output {index}" if layer == OUTPUT_RECORD else f"layer {layer}, tensor {index}"
-            )
-            got = np.frombuffer(data, dtype=reference.dtype)
-            want = np.ascontiguousarray(reference).reshape(-1)
+        compared = [
+            (f"tensor {i} '{graph.tensors[i].name}'", got, expected.tensors[i]) for i, got in seen.layer_tensors.items()
+        ]
+        compared += [(f"output {i}", got, expected.outputs[i]) for i, got in enumerate(seen.outputs)]
+        for what, got, reference in compared:
+            where = f"invocation {step}, {what}"
             if reference.dtype.kind == "f":
-                np.testing.assert_allclose(got, want, rtol=FLOAT_RTOL, atol=float_atol, err_msg=where)
+                np.testing.assert_allclose(got, reference, rtol=FLOAT_RTOL, atol=float_atol, err_msg=where)
             else:
-                np.testing.assert_array_equal(got, want, err_msg=where)
-
-
-def _per_invocation(found: list[tuple[int, int, bytes]], outputs: int) -> list[list[tuple[int, int, bytes]]]:
-    """The records split after each invocation's last output record."""
-    invocations: list[list[tuple[int, int, bytes]]] = [[]]
-    for record in found:
-        invocations[-1].append(record)
-        if record[0] == OUTPUT_RECORD and record[1] == outputs - 1:
-            invocations.append([])
-    return invocations[:-1] if not invocations[-1] else invocations
+                np.testing.assert_array_equal(got, reference, err_msg=where)
 
 
 # --------------------------------------------------------------------------- real models
@@ -231,14 +163,14 @@ def programs(tmp_path_factory) -> Iterator[dict[tuple[str, str], Future[Program]
     root = tmp_path_factory.mktemp("codegen")
     jobs: dict[tuple[str, str], Callable[[], Program]] = {}
     for number, model in enumerate(REAL_MODELS):
-        jobs[(model, "model")] = lambda m=model, f=root / f"model-{number}": build(real_graph(m), f, SANITIZED)
-    jobs[(INT8_MODELS[0], "tflm")] = lambda: build(real_graph(INT8_MODELS[0]), root / "tflm", OPTIMIZED, "tflm")
+        jobs[(model, "model")] = lambda m=model, f=root / f"model-{number}": build(real_graph(m), f)
+    jobs[(INT8_MODELS[0], "tflm")] = lambda: build(real_graph(INT8_MODELS[0]), root / "tflm", False, "tflm")
     for name, family in FAMILIES.items():
         jobs[(name, "family")] = lambda n=name, f=family: build(
-            f(), root / f"family-{n}", SANITIZED, invocations=FAMILY_INVOCATIONS.get(n, 1)
+            f(), root / f"family-{n}", invocations=FAMILY_INVOCATIONS.get(n, 1)
         )
     for name in WITHOUT_SCRATCH:
-        jobs[(name, "tflm")] = lambda n=name: build(FAMILIES[n](), root / f"tflm-{n}", SANITIZED, "tflm")
+        jobs[(name, "tflm")] = lambda n=name: build(FAMILIES[n](), root / f"tflm-{n}", planner="tflm")
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         yield {key: pool.submit(job) for key, job in jobs.items()}
 
@@ -782,6 +714,19 @@ def test_operator_family_matches_engine(programs, family):
         assert_invocations_match_engine(program, input_sets, FAMILY_FLOAT_ATOL.get(family, 0.0))
 
 
+def test_state_carries_over_between_inferences_on_a_core(tmp_path):
+    """The harness's inferences after one init keep the network's state on an emulated core too:
+    each equals the engine's run continuing from the previous one, and differs from a fresh
+    engine's (so the state is read)."""
+    graph = recurrent_family()
+    program = build(graph, tmp_path, invocations=3, target_name="m55")
+    input_sets = [random_inputs(graph, 7 * step) for step in range(3)]
+    assert_invocations_match_engine(program, input_sets, FAMILY_FLOAT_ATOL["recurrent"])
+    fresh = Engine(graph).run(input_sets[2]).outputs
+    last = program.run(input_sets).outputs
+    assert any(not np.array_equal(a, b) for a, b in zip(fresh, last, strict=True))
+
+
 WITHOUT_SCRATCH = ("conv_int8", "conv_int16", "conv_float32")
 """Families also built on TFLite Micro's plan, which reserves no scratch for our kernels: the
 convolutions then run straight from the input, the depthwise ones stream."""
@@ -790,7 +735,7 @@ convolutions then run straight from the input, the depthwise ones stream."""
 @pytest.mark.parametrize("family", WITHOUT_SCRATCH)
 def test_kernels_without_scratch_match_engine(programs, family):
     program = programs[(family, "tflm")].result()
-    assert "NULL);" in (program.executable.parent / "project" / "network.c").read_text()
+    assert "NULL);" in (program.elf.parent / "project" / "network.c").read_text()
     for seed in SEEDS:
         assert_matches_engine(program, random_inputs(program.graph, seed))
 
@@ -809,13 +754,13 @@ def test_every_operator_of_the_engine_has_an_emitter():
 
 
 def test_softmax_sum_out_of_range_is_an_error_code(tmp_path):
-    """A row whose int8 softmax sum reaches 512 (TFLM aborts there): net_run returns NET_ERROR_RANGE."""
+    """A row whose int8 softmax sum reaches 512 (TFLM aborts there): the network returns NET_ERROR_RANGE."""
     f = Family("softmax_range", 0)
     x = f.input((1, 600), "int8", scale=0.1)
     f.op("SOFTMAX", [x], [f.output((1, 600), "int8", scale=1 / 256, zero_point=-128)], SoftmaxOptions())
-    program = build(f.graph(), tmp_path, OPTIMIZED)
-    completed = program.run([[np.zeros((1, 600), dtype=np.int8)]])
-    assert completed.returncode == 100 - (-3)
+    program = build(f.graph(), tmp_path, sanitized=False)
+    run = program.run([[np.zeros((1, 600), dtype=np.int8)]])
+    assert run.program.exit_code == EXIT_NETWORK_ERROR_BASE - (-3)
 
 
 def test_index_outside_the_input_is_an_error_code(tmp_path):

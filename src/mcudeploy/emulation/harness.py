@@ -4,8 +4,11 @@ validate, estimate, the code-size measurement and the tests build and run genera
 through it. The same `main` builds for the host and for every emulated core (through the
 emulation runtime's `mcu_host.h`): it reads `input_<i>.bin` straight into the arena's input
 buffers, brackets the inference with instruction-count marks and writes `output_<i>.bin`.
-With `dump` the network's layer hook writes every layer's output to `tensor_<index>.bin`, so
-a divergence can be located; with `paint_stack` it measures the inference's stack. With red
+With `steps` it runs that many inferences after one `init`, as an application calling the
+network again and again does (recurrent and stateful models carry their state over), each on
+the files of its own folder `step_<k>/`. With `dump` the network's layer hook writes every
+layer's output to `tensor_<index>.bin`, so a divergence can be located; with `paint_stack` it
+measures the inference's stack. With red
 zones (sanitizer builds, `emulation.guards`) it poisons the arena's and the weights block's
 unused bytes after `init`, so AddressSanitizer reports any access to them; it then compiles
 as one translation unit with `network.c`, whose weights block it must name.
@@ -48,6 +51,8 @@ STACK_LIMIT_DEFINE = "HARNESS_STACK_LIMIT"
 STACK_LAYERS_FILE = "stack_layers.bin"
 """Paint mode: one little-endian uint32 per operator, the stack its layer used (0: no hook call)."""
 STACK_HOOK_FUNCTION = "harness_stack_hook"
+STEPS_DEFINE = "HARNESS_STEPS"
+"""Inferences after one init (1 unless defined), each reading and writing the files of `step_<k>/`."""
 REPEAT_DEFINE = "HARNESS_REPEAT"
 """Two inferences, each between its own count marks: the first from reset (cold caches), then steady state."""
 STACK_PAINT = 0x5AC3A55C
@@ -59,30 +64,63 @@ EXIT_BAD_INPUT_FILE = 3
 EXIT_WRITE_FAILED = 5
 EXIT_NETWORK_ERROR_BASE = 10
 
-_DUMP_HOOK = """\
-#ifdef {dump}
-/* Writes one layer's output tensor to tensor_<index>.bin. */
-void {hook}(int layer, int tensor, const void *data, uint32_t bytes)
+_FILE_NAMES = """\
+#ifndef {steps}
+#define {steps} 1
+#endif
+static int harness_step;
+
+/* Writes the decimal digits of `value` at `at`; returns the end. */
+static char *harness_append_number(char *at, unsigned value)
 {{
-    char name[32] = "tensor_";
     char digits[12];
-    unsigned value = (unsigned)tensor;
     int count = 0;
-    int at = 7;
-    (void)layer;
     do {{
         digits[count++] = (char)('0' + value % 10u);
         value /= 10u;
     }} while (value != 0u);
     while (count > 0) {{
-        name[at++] = digits[--count];
+        *at++ = digits[--count];
     }}
-    name[at++] = '.';
-    name[at++] = 'b';
-    name[at++] = 'i';
-    name[at++] = 'n';
-    name[at] = '\\0';
-    (void)mcu_host_write_file(name, data, bytes);
+    return at;
+}}
+
+/* `stem`, `number` (unless negative) and ".bin", in the current step's folder step_<k>/ when the
+ * program runs several inferences. */
+static const char *harness_path(const char *stem, int number)
+{{
+    static char path[64];
+    char *at = path;
+    if ({steps} > 1) {{
+        const char *folder = "step_";
+        while (*folder) {{
+            *at++ = *folder++;
+        }}
+        at = harness_append_number(at, (unsigned)harness_step);
+        *at++ = '/';
+    }}
+    while (*stem) {{
+        *at++ = *stem++;
+    }}
+    if (number >= 0) {{
+        at = harness_append_number(at, (unsigned)number);
+    }}
+    *at++ = '.';
+    *at++ = 'b';
+    *at++ = 'i';
+    *at++ = 'n';
+    *at = '\\0';
+    return path;
+}}
+"""
+
+_DUMP_HOOK = """\
+#ifdef {dump}
+/* Writes one layer's output tensor to tensor_<index>.bin. */
+void {hook}(int layer, int tensor, const void *data, uint32_t bytes)
+{{
+    (void)layer;
+    (void)mcu_host_write_file(harness_path("tensor_", tensor), data, bytes);
 }}
 #endif
 """
@@ -150,17 +188,17 @@ _NETWORK_ONLY_MAIN = (
 _EMPTY_MAIN = "int main(void) { return 0; }\n"
 
 
-def _copy_files(graph: Graph, prefix: str, read: str, write: str) -> tuple[str, str]:
+def _copy_files(graph: Graph, prefix: str, read: str, write: str, indent: str) -> tuple[str, str]:
     """The C that reads every input file to `read`(i) and writes every output file from `write`(i)."""
     upper = identifier(prefix)
     reads = "".join(
-        f'    if (mcu_host_read_file("input_{i}.bin", {read.format(i=i)}, {upper}_INPUT_{i}_BYTES)'
-        f" != {upper}_INPUT_{i}_BYTES) {{\n        return {EXIT_BAD_INPUT_FILE};\n    }}\n"
+        f'{indent}if (mcu_host_read_file(harness_path("input_", {i}), {read.format(i=i)}, {upper}_INPUT_{i}_BYTES)'
+        f" != {upper}_INPUT_{i}_BYTES) {{\n{indent}    return {EXIT_BAD_INPUT_FILE};\n{indent}}}\n"
         for i in range(len(graph.inputs))
     )
     writes = "".join(
-        f'    if (mcu_host_write_file("output_{i}.bin", {write.format(i=i)}, {upper}_OUTPUT_{i}_BYTES) != 0) {{\n'
-        f"        return {EXIT_WRITE_FAILED};\n    }}\n"
+        f'{indent}if (mcu_host_write_file(harness_path("output_", {i}), {write.format(i=i)}, {upper}_OUTPUT_{i}_BYTES)'
+        f" != 0) {{\n{indent}    return {EXIT_WRITE_FAILED};\n{indent}}}\n"
         for i in range(len(graph.outputs))
     )
     return reads, writes
@@ -190,25 +228,27 @@ static void poison_red_zones(void)
 
 def harness_source(graph: Graph, prefix: str, red_zones: RedZones | None = None) -> str:
     upper = identifier(prefix)
-    reads, writes = _copy_files(graph, prefix, f"{prefix}_input_{{i}}()", f"{prefix}_output_{{i}}()")
+    reads, writes = _copy_files(graph, prefix, f"{prefix}_input_{{i}}()", f"{prefix}_output_{{i}}()", " " * 8)
     stack_paint = _STACK_PAINT.format(
         define=STACK_PAINT_DEFINE, paint=STACK_PAINT, hook=STACK_HOOK_FUNCTION, layers=max(1, len(graph.operators))
     )
     return f"""\
-/* Harness generated by mcudeploy: input files in, one inference, output files out. */
+/* Harness generated by mcudeploy: per inference, input files in, the network run, output files out. */
 #include <stdint.h>
 
 #include "mcu_host.h"
 #include "network.h"
 {_poison_source(prefix, red_zones) if red_zones else ""}
+{_FILE_NAMES.format(steps=STEPS_DEFINE)}
 {_DUMP_HOOK.format(dump=DUMP_DEFINE, hook=HOOK_FUNCTION)}
 {stack_paint}
 int main(void)
 {{
-    int status;
+    int status = {upper}_OK;
 #ifdef {STACK_PAINT_DEFINE}
     uint32_t *stack_top = harness_stack_pointer();
-    uint32_t stack_used;
+    uint32_t stack_used = 0;
+    uint32_t step_stack_used;
     harness_stack_top = stack_top;
 #endif
 #ifdef {STACK_LIMIT_DEFINE}
@@ -217,20 +257,32 @@ int main(void)
     if ({prefix}_init() != {upper}_OK) {{
         return {EXIT_INIT_FAILED};
     }}
-{"    poison_red_zones();" + chr(10) if red_zones else ""}{reads}#ifdef {STACK_PAINT_DEFINE}
-    harness_paint_stack(stack_top);
+{"    poison_red_zones();" + chr(10) if red_zones else ""}\
+    /* One init, then every inference: the network's state (recurrent models) carries over. */
+    for (harness_step = 0; harness_step < {STEPS_DEFINE}; ++harness_step) {{
+{reads}#ifdef {STACK_PAINT_DEFINE}
+        harness_paint_stack(stack_top);
 #endif
-    mcu_count_mark();
-    status = {prefix}_invoke();
-    mcu_count_mark();
+        mcu_count_mark();
+        status = {prefix}_invoke();
+        mcu_count_mark();
 #ifdef {REPEAT_DEFINE}
-    /* A second inference on the same inputs, after the first warmed the caches: its own count interval. */
-{reads}    mcu_count_mark();
-    status = {prefix}_invoke();
-    mcu_count_mark();
+        /* A second inference on the same inputs, after the first warmed the caches: its own count interval. */
+{reads}        mcu_count_mark();
+        status = {prefix}_invoke();
+        mcu_count_mark();
 #endif
 #ifdef {STACK_PAINT_DEFINE}
-    stack_used = harness_stack_used(stack_top);
+        step_stack_used = harness_stack_used(stack_top);
+        if (step_stack_used > stack_used) {{
+            stack_used = step_stack_used;
+        }}
+#endif
+        if (status != {upper}_OK) {{
+            break;
+        }}
+{writes}    }}
+#ifdef {STACK_PAINT_DEFINE}
     if (harness_stack_peak > stack_used) {{
         stack_used = harness_stack_peak;
     }}
@@ -242,17 +294,17 @@ int main(void)
     if (status != {upper}_OK) {{
         return {EXIT_NETWORK_ERROR_BASE} - status;
     }}
-{writes}    return 0;
+    return 0;
 }}
 """
 
 
 def harness_defines(
-    prefix: str, dump: bool, paint_stack: bool, stack_limit: int | None, repeat: bool
+    prefix: str, dump: bool, paint_stack: bool, stack_limit: int | None, repeat: bool, steps: int = 1
 ) -> dict[str, str | None]:
     """Compile-time definitions: the per-layer dump, stack painting (the layer hook reads each
-    layer's mark), the repeated inference."""
-    defines: dict[str, str | None] = {}
+    layer's mark), the repeated inference, the number of inferences."""
+    defines: dict[str, str | None] = {STEPS_DEFINE: str(steps)} if steps > 1 else {}
     if dump:
         defines.update({DUMP_DEFINE: None, f"{identifier(prefix)}_LAYER_HOOK": HOOK_FUNCTION})
     if paint_stack:
@@ -292,6 +344,7 @@ def build_harness(
     red_zones: RedZones | None = None,
     repeat: bool = False,
     extra_defines: Defines | None = None,
+    steps: int = 1,
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `extra_flags` come after
@@ -302,7 +355,8 @@ def build_harness(
     inference use that many bytes only; `red_zones` (sanitizer builds): poisoned after init, the
     harness then compiling `network.c` in its own translation unit; `repeat`: a second inference
     between its own count marks (`REPEAT_DEFINE`); `extra_defines`: e.g. MD_PORTABLE,
-    MD_PROFILE_LAYERS (see mdnn/Include/md_nn.h)."""
+    MD_PROFILE_LAYERS (see mdnn/Include/md_nn.h); `steps`: inferences after one init, each on the
+    files of its own folder (run it with `run_harness_steps`)."""
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))
@@ -312,7 +366,10 @@ def build_harness(
         [*(code.directory / s for s in sources), harness, *extra_sources],
         [code.directory / d for d in code.include_dirs],
         folder / "network.elf",
-        defines={**harness_defines(code.prefix, dump, paint_stack, stack_limit, repeat), **(extra_defines or {})},
+        defines={
+            **harness_defines(code.prefix, dump, paint_stack, stack_limit, repeat, steps),
+            **(extra_defines or {}),
+        },
         extra_flags=(
             *(("-lm",) if code.needs_libm else ()),
             *(("-fstack-usage",) if paint_stack else ()),
@@ -324,24 +381,48 @@ def build_harness(
 
 
 @dataclass
-class HarnessRun:
-    """One run of a harness program: what it wrote, and how it ended."""
+class StepOutputs:
+    """What one inference of a harness program wrote."""
 
-    program: ProgramRun
-    outputs: list[np.ndarray] = field(default_factory=list)
-    """The graph outputs the generated code computed (empty when the program failed)."""
+    outputs: list[np.ndarray]
+    """The graph outputs the generated code computed."""
     layer_tensors: dict[int, np.ndarray] = field(default_factory=dict)
     """Every layer output the dump wrote, by tensor index (dump builds only)."""
 
+
+@dataclass
+class HarnessRun:
+    """One run of a harness program: what each inference wrote, and how it ended."""
+
+    program: ProgramRun
+    steps: list[StepOutputs] = field(default_factory=list)
+    """One per inference, in order (empty when the program failed)."""
+
+    @property
+    def outputs(self) -> list[np.ndarray]:
+        """The last inference's graph outputs (empty when the program failed)."""
+        return self.steps[-1].outputs if self.steps else []
+
+    @property
+    def layer_tensors(self) -> dict[int, np.ndarray]:
+        """The last inference's layer outputs, by tensor index (dump builds only)."""
+        return self.steps[-1].layer_tensors if self.steps else {}
+
     @property
     def instructions(self) -> int | None:
-        """Instructions of the inference alone, when counted."""
+        """Instructions of the (first) inference alone, when counted."""
         between = self.program.instructions_between_marks()
         return between[0] - MARK_OVERHEAD if between else None
 
 
+def step_folder(folder: Path, step: int, steps: int) -> Path:
+    """Where inference `step` of `steps` reads and writes its files (harness_path in the C)."""
+    return folder / f"step_{step}" if steps > 1 else folder
+
+
 def write_inputs(graph: Graph, inputs: Sequence[np.ndarray], folder: Path) -> None:
     """The files the harness reads: input_<i>.bin, each input's bytes in its tensor's type."""
+    folder.mkdir(parents=True, exist_ok=True)
     for index, (array, tensor) in enumerate(zip(inputs, graph.graph_inputs, strict=True)):
         (folder / f"input_{index}.bin").write_bytes(np.ascontiguousarray(array, dtype=tensor.dtype.numpy).tobytes())
 
@@ -357,8 +438,24 @@ def run_harness(
 ) -> HarnessRun:
     """Run a harness program on one set of inputs in `folder`; with `check`, a failing program
     (non-zero exit code) is an error."""
+    return run_harness_steps(graph, target, elf, [inputs], folder, plugin, check)
+
+
+def run_harness_steps(
+    graph: Graph,
+    target: Target,
+    elf: Path,
+    input_sets: Sequence[Sequence[np.ndarray]],
+    folder: Path,
+    plugin: InstructionCounting | None = None,
+    check: bool = True,
+) -> HarnessRun:
+    """Run a harness program built with `steps=len(input_sets)`: one inference per input set,
+    after one init, the network's state carrying over."""
     folder.mkdir(parents=True, exist_ok=True)
-    write_inputs(graph, inputs, folder)
+    steps = len(input_sets)
+    for step, inputs in enumerate(input_sets):
+        write_inputs(graph, inputs, step_folder(folder, step, steps))
     program = run_elf(target, elf, folder, RUN_TIMEOUT_S, plugin=plugin)
     result = HarnessRun(program)
     if program.exit_code != 0:
@@ -366,13 +463,19 @@ def run_harness(
             reason = f"the generated code failed on {target.name} (exit code {program.exit_code})"
             raise McuDeployError(graph.subject, reason + _failure_detail(program))
         return result
-    result.outputs = [read_tensor(folder / f"output_{i}.bin", t) for i, t in enumerate(graph.graph_outputs)]
+    result.steps = [_read_step(graph, step_folder(folder, step, steps)) for step in range(steps)]
+    return result
+
+
+def _read_step(graph: Graph, folder: Path) -> StepOutputs:
+    outputs = [read_tensor(folder / f"output_{i}.bin", t) for i, t in enumerate(graph.graph_outputs)]
+    layers = {}
     for op in graph.operators:
         for index in op.outputs:
             path = folder / f"tensor_{index}.bin"
             if path.exists():
-                result.layer_tensors[index] = read_tensor(path, graph.tensors[index])
-    return result
+                layers[index] = read_tensor(path, graph.tensors[index])
+    return StepOutputs(outputs, layers)
 
 
 def _failure_detail(program: ProgramRun) -> str:
