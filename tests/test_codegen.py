@@ -514,12 +514,12 @@ def recurrent_family() -> Graph:
         )
         zero = 3 if state_dtype == "int8" else 0
         state = f.builder.tensor(
-            (2, filters * memory), state_dtype, scale=state_scale, zero_point=zero, is_variable=True
+            (2, filters * memory), state_dtype, scale=state_scale, zero_point=zero, is_variable=True, name="svdf/state"
         )
         f.op("SVDF", [x, f.weights((filters, 9)), times, bias, state], [f.output((2, units))], SVDFOptions(rank=rank))
     x = f.input((1, 6), "float32")
     features, times = (f.constant(f.rng.standard_normal(shape), "float32") for shape in ((6, 6), (6, 3)))
-    state = f.builder.tensor((1, 18), "float32", is_variable=True)
+    state = f.builder.tensor((1, 18), "float32", is_variable=True, name="svdf_float/state")
     options = SVDFOptions(rank=2, activation=Activation.RELU)
     f.op(
         "SVDF",
@@ -540,8 +540,8 @@ def recurrent_family() -> Graph:
     for positions, shape in (((1, 2, 3, 4), (5, 4)), ((5, 6, 7, 8), (5, 5)), ((12, 13, 14, 15), (5,))):
         for position in positions:
             lstm_inputs[position] = f.constant(f.rng.standard_normal(shape), "float32")
-    for position in (18, 19):
-        lstm_inputs[position] = f.builder.tensor((2, 5), "float32", is_variable=True)
+    for position, name in ((18, "lstm/hidden_state"), (19, "lstm/cell_state")):
+        lstm_inputs[position] = f.builder.tensor((2, 5), "float32", is_variable=True, name=name)
     options = SequenceLSTMOptions(cell_clip=2.0)
     f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [f.output((2, 3, 5), "float32")], options)
     lstm_inputs = [f.input((3, 2, 4), "int8", scale=0.03), *[NO_TENSOR] * 23]  # int8, time-major
@@ -550,8 +550,10 @@ def recurrent_family() -> Graph:
             lstm_inputs[position] = f.constant(f.rng.integers(-127, 128, (6, depth)), "int8", scale=0.01)
     for position in (12, 13, 14, 15):
         lstm_inputs[position] = f.constant(f.rng.integers(-4000, 4000, 6), "int32", scale=3e-4)
-    lstm_inputs[18] = f.builder.tensor((2, 6), "int8", scale=1 / 128, zero_point=2, is_variable=True)
-    lstm_inputs[19] = f.builder.tensor((2, 6), "int16", scale=2**-11, is_variable=True)
+    lstm_inputs[18] = f.builder.tensor(
+        (2, 6), "int8", scale=1 / 128, zero_point=2, is_variable=True, name="lstm/hidden_state"
+    )
+    lstm_inputs[19] = f.builder.tensor((2, 6), "int16", scale=2**-11, is_variable=True, name="lstm/cell_state")
     output = f.output((3, 2, 6), "int8", scale=1 / 128, zero_point=2)
     f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [output], SequenceLSTMOptions(time_major=True, cell_clip=2.5))
     return f.graph()
@@ -900,6 +902,17 @@ def test_generated_names_come_from_tensors_and_every_constant_is_read(graph):
     assert [m for m in members if f"net_weights.{m}" not in network] == []
     assert not re.search(r"NET_TENSOR\(\w+, \d+\)", network)
     assert not re.search(r"net_weights\.(t|l)\d+\b", network)
+
+
+def test_state_arrays_are_named_after_the_model():
+    """Recurrent state arrays carry their tensors' names and resource variables their shared names
+    (a clash gets a suffix), never an index."""
+    graph = recurrent_family()
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    states = ["svdf_state", "svdf_state_2", "svdf_float_state", "lstm_hidden_state", "lstm_hidden_state_2"]
+    for name in [*(f"net_state_{s}" for s in states), "net_resource_sum_int8", "net_resource_sum_float32"]:
+        assert re.search(rf"\b{name}\[", network), name
+    assert not re.search(r"\bnet_(state|resource)_\d+\b", network)
 
 
 def test_tensor_identifiers_are_readable_and_unique():

@@ -114,13 +114,10 @@ def render(
     _check_alignment(graph, plan, layout)
     block = weights_block(graph, layout, prefix)
     arena = _arena_names(graph, plan, identifier(prefix))
-    variables = {t.index: f"{prefix}_state_{t.index}" for t in graph.tensors if t.is_variable}
-    resources = {
-        resource: (f"{prefix}_resource_{resource}", variable)
-        for resource, variable in enumerate(resource_layout(graph).variables)
-        if variable.nbytes is not None
-    }
-    names = {resource: name for resource, (name, _) in resources.items()}
+    variables = _state_names(graph, prefix)
+    layout_variables = resource_layout(graph).variables
+    names = _resource_names(graph, prefix)
+    resources = {resource: (name, layout_variables[resource]) for resource, name in names.items()}
     codes = [_emit(graph, op, plan, arena, block, prefix, variables, names) for op in graph.operators]
     library = needed_files(s for code in codes for s in code.sources)
     needs_libm = any(code.uses_libm for code in codes)
@@ -194,6 +191,21 @@ def _arena_names(graph: Graph, plan: MemoryPlan, upper: str) -> ArenaNames:
     names = {buffer: f"{upper}_ARENA_{name.upper()}" for buffer, name in unique_names(wanted, {"bytes"}).items()}
     tensors = [buffer for buffer in plan.buffers if buffer.tensor is not None]
     return ArenaNames(names, {b.tensor: b.offset for b in tensors}, {b.tensor: names[b] for b in tensors})
+
+
+def _state_names(graph: Graph, prefix: str) -> dict[int, str]:
+    """The static array of each variable tensor (recurrent state), by tensor index:
+    `<prefix>_state_` and its tensor's identifier."""
+    wanted = {t.index: tensor_identifier(t.name) for t in graph.tensors if t.is_variable}
+    return {index: f"{prefix}_state_{name}" for index, name in unique_names(wanted).items()}
+
+
+def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:
+    """The buffer of each sized resource variable, by resource id: `<prefix>_resource_` and the
+    identifier of its shared name."""
+    variables = resource_layout(graph).variables
+    wanted = {r: tensor_identifier(v.shared_name) for r, v in enumerate(variables) if v.nbytes is not None}
+    return {resource: f"{prefix}_resource_{name}" for resource, name in unique_names(wanted).items()}
 
 
 def _emit(
