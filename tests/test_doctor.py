@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import MODELS, run_cli
+from mcudeploy.analysis.findings import Finding
 from mcudeploy.devices import RegionKind, find_device
 from mcudeploy.doctor import Context, placement
 from mcudeploy.doctor.arena import check_arena
@@ -316,6 +318,7 @@ def test_doctor_exit_codes_and_json(monkeypatch, capsys, tmp_path):
                            "--stack", "1024", "--json")  # fmt: skip
     report = json.loads(out)
     assert code == 1 and [f["check"] for f in report["findings"]] == ["arena-overflow"]
+    assert set(report["findings"][0]) == {f.name for f in fields(Finding)}  # the record inspect prints too
     code, _, err = run_cli(monkeypatch, capsys, "doctor", str(KWS), "--sample", str(tmp_path / "s.npy"))
     assert code == 2 and err.startswith("mcudeploy: error: --sample:")
     code, _, err = run_cli(monkeypatch, capsys, "doctor", str(KWS), "--elf", str(tmp_path / "missing.elf"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import numpy as np
 import onnx
 import pytest
 
 from conftest import FLOAT_MODELS, INT8_MODELS, MODELS
+from mcudeploy.analysis.findings import Finding
 from mcudeploy.analysis.layout import layout_findings
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
@@ -38,7 +40,7 @@ def _nchw_graph(leading_transpose: bool):
 def test_a_leading_transpose_into_nhwc_is_found():
     findings = layout_findings(_nchw_graph(leading_transpose=True))
     assert [(f.check, f.layer) for f in findings] == [("leading-transpose", 0)]
-    assert "768 B moved" in findings[0].message
+    assert "768 B moved" in findings[0].cost and findings[0].fix == "feed NHWC and drop the TRANSPOSE"
 
 
 def test_nchw_data_read_as_nhwc_is_found_at_the_input_and_the_convolution():
@@ -57,13 +59,15 @@ def test_inspect_explains_the_findings_in_text_and_json(tmp_path):
     code, text = invoke("inspect", str(path))
     assert code == 0 and "warning: input 'image' [1, 3, 8, 8] is NCHW" in text
     code, text = invoke("inspect", str(path), "--json")
-    assert code == 0 and json.loads(text)["findings"][0]["check"] == "leading-transpose"
+    finding = json.loads(text)["findings"][0]
+    assert code == 0 and finding["check"] == "leading-transpose" and finding["severity"] == "warning"
+    assert set(finding) == {f.name for f in fields(Finding)}  # the record doctor prints too
 
 
 def test_onnx_findings_say_what_the_importer_converted_and_kept(tmp_path):
     report = json.loads(invoke("inspect", str(MODELS / "mlperf_tiny/onnx/vww_96_float.onnx"), "--json")[1])
     assert [f["check"] for f in report["findings"]] == ["converted-to-nhwc"]
-    assert "NCHW [1, 3, 96, 96] → NHWC [1, 96, 96, 3]" in report["findings"][0]["message"]
+    assert "NCHW [1, 3, 96, 96] → NHWC [1, 96, 96, 3]" in report["findings"][0]["what"]
     net = Net((1, 2, 4, 3))
     y = net.add("Conv", ["input", weights(3, 2, 1, 1)])
     path = tmp_path / "flatten.onnx"

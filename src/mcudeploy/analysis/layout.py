@@ -10,26 +10,13 @@ the conversion itself; its findings say what it converted and what it kept.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
+from mcudeploy.analysis.findings import Finding
 from mcudeploy.ir import Graph, Operator, Tensor
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
 NHWC_TO_NCHW = (0, 3, 1, 2)
 MAX_IMAGE_CHANNELS = 4
 """Grayscale, RGB or RGBA: an axis this small between batch and two larger ones looks like channels."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    severity: str
-    """"warning": results or cost are likely wrong; "note": what the importer did."""
-    message: str
-    layer: int | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def layout_findings(graph: Graph) -> list[Finding]:
@@ -72,10 +59,11 @@ def _leading_transposes(graph: Graph) -> list[tuple[Tensor, Operator]]:
 def _leading_transpose(tensor: Tensor, op: Operator) -> Finding:
     return Finding(
         "leading-transpose",
-        "warning",
         f"input '{tensor.name}' {list(tensor.shape)} is NCHW and layer {op.label} transposes it to NHWC on every "
-        f"inference ({tensor.nbytes:,} B moved, a second copy in the arena): feed NHWC and drop the TRANSPOSE",
-        op.index,
+        f"inference",
+        cost=f"{tensor.nbytes:,} B moved, a second copy in the arena",
+        fix="feed NHWC and drop the TRANSPOSE",
+        layer=op.index,
     )
 
 
@@ -89,10 +77,10 @@ def _channels_first_input(tensor: Tensor) -> Finding:
     _, c, h, w = tensor.shape
     return Finding(
         "channels-first-input",
-        "warning",
-        f"input '{tensor.name}' {list(tensor.shape)} looks NCHW ({c} channels of {h}x{w}): mcudeploy computes in "
-        f"NHWC and reads it as {c} rows of {h} pixels with {w} channels; if the data is channels-first, convert "
-        f"the model to NHWC (the ONNX importer does)",
+        f"input '{tensor.name}' {list(tensor.shape)} looks NCHW ({c} channels of {h}x{w})",
+        cost=f"wrong results if so: mcudeploy computes in NHWC and reads it as {c} rows of {h} pixels with {w} "
+        f"channels",
+        fix="if the data is channels-first, convert the model to NHWC (the ONNX importer does)",
     )
 
 
@@ -107,11 +95,12 @@ def _convolutions_reading_channels_as_rows(graph: Graph) -> list[Finding]:
             findings.append(
                 Finding(
                     "channels-in-height",
-                    "warning",
                     f"layer {op.label} reads {list(shape)} as height {shape[1]}, width {shape[2]}, {shape[3]} "
                     f"channels: a square {shape[2]}x{shape[3]} image with {shape[1]} channels in the height "
                     f"position, i.e. NCHW data in an NHWC graph",
-                    op.index,
+                    cost="wrong results: the convolution mixes rows where it should mix channels",
+                    fix="convert the model to NHWC (the ONNX importer does)",
+                    layer=op.index,
                 )
             )
     return findings
@@ -119,7 +108,12 @@ def _convolutions_reading_channels_as_rows(graph: Graph) -> list[Finding]:
 
 def _onnx_conversion(graph: Graph) -> list[Finding]:
     findings = [
-        Finding("converted-to-nhwc", "note", f"{entry}: the ONNX importer holds it channels-last; feed NHWC data")
+        Finding(
+            "converted-to-nhwc",
+            f"{entry}: the ONNX importer holds it channels-last",
+            fix="feed NHWC data",
+            severity="note",
+        )
         for entry in filter(None, graph.metadata.get("converted_layouts", "").split("; "))
     ]
     for op in graph.operators:
@@ -127,11 +121,12 @@ def _onnx_conversion(graph: Graph) -> list[Finding]:
             findings.append(
                 Finding(
                     "kept-transpose",
-                    "note",
                     f"layer {op.label} puts an NHWC map back in the ONNX model's NCHW order for the reshape after "
-                    f"it (a Flatten of channels x height x width); exporting the model with the flatten after "
-                    f"global pooling, or channels-last, removes it",
-                    op.index,
+                    f"it (a Flatten of channels x height x width)",
+                    fix="export the model with the flatten after global pooling, or channels-last: no TRANSPOSE "
+                    "remains",
+                    severity="note",
+                    layer=op.index,
                 )
             )
     return findings

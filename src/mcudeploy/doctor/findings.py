@@ -1,25 +1,15 @@
-"""What a check reports: a finding (what, evidence, cost, fix), and what every check is given."""
+"""What a check reports (a `Finding`, the record `analysis.findings` owns: what, evidence, cost,
+fix), and what every check is given."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcudeploy.analysis.findings import Finding
 from mcudeploy.devices import Device
 from mcudeploy.emulation.elf import ElfImage
 from mcudeploy.ir import Graph
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    """The check that found it, e.g. "reference-kernels"."""
-    what: str
-    evidence: tuple[str, ...]
-    """Symbols, bytes, layers: what was seen."""
-    cost: str
-    """What it costs (ms, bytes, LSB), measured or derived; says so where a figure is not measured."""
-    fix: str
 
 
 @dataclass(frozen=True)
@@ -46,3 +36,6 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ran: bool = True
+
+
+__all__ = ["CheckResult", "Context", "Finding"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from rich.console import Group
@@ -17,7 +16,7 @@ def doctor_report(context: Context, results: list[CheckResult]) -> dict[str, Any
         "device": context.device.name,
         "core": context.device.core,
         "elf": str(context.elf.path) if context.elf is not None else None,
-        "findings": [asdict(finding) for result in results for finding in result.findings],
+        "findings": [finding.as_dict() for result in results for finding in result.findings],
         "checks": [{"check": r.check, "ran": r.ran, "findings": len(r.findings), "notes": r.notes} for r in results],
     }
 

@@ -7,6 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from mcudeploy.analysis.costs import layer_macs, layer_params, total_macs, total_params
+from mcudeploy.analysis.findings import Finding
 from mcudeploy.analysis.layout import layout_findings
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.ir import Graph, Tensor
@@ -82,7 +83,7 @@ def inspect_table(report: dict[str, Any]) -> Table:
 
 def findings_text(report: dict[str, Any]) -> list[str]:
     """One line per finding, for the text output."""
-    return [printable(f"{finding['severity']}: {finding['message']}") for finding in report["findings"]]
+    return [printable(f"{f['severity']}: {Finding(**f).sentence()}") for f in report["findings"]]
 
 
 def _shape(summary: dict[str, Any]) -> str:
