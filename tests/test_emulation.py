@@ -22,6 +22,7 @@ from mcudeploy.emulation import (
     run_elf,
 )
 from mcudeploy.emulation.linker import render_linker_script
+from mcudeploy.emulation.plugin import PLUGIN_HEADERS, PLUGIN_SOURCES
 from mcudeploy.errors import McuDeployError
 
 ALL_TARGETS = ("host", *EMULATED_TARGET_NAMES)
@@ -296,3 +297,12 @@ def test_generated_code_is_built_and_run_only_by_the_harness() -> None:
                 names = {alias.name for alias in node.names}
                 assert not names & {"build", "run_elf"}, f"{path.name} builds or runs generated code itself"
                 assert node.module not in ("mcudeploy.emulation.toolchain", "mcudeploy.emulation.qemu"), path.name
+
+
+def test_plugin_sources_carry_qemus_licence():
+    """The plugin runs inside QEMU against its GPL-2.0-or-later plugin API, so its sources are
+    GPL-2.0-or-later; what goes into firmware (mdnn, the runtime) stays Apache-2.0."""
+    for path in (*PLUGIN_SOURCES, *PLUGIN_HEADERS):
+        assert path.read_text().startswith("/* SPDX-License-Identifier: GPL-2.0-or-later */\n"), path.name
+    for path in (Path(mcudeploy.__file__).parent / "emulation" / "runtime").rglob("*.[ch]"):
+        assert path.read_text().startswith("/* SPDX-License-Identifier: Apache-2.0 */\n"), path.name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mcudeploy: QEMU TCG plugin counting executed guest instructions exactly, by kind.
  *
  * Each instruction is decoded once, when QEMU translates it (thumb_decode.c), into a
@@ -27,7 +28,9 @@
  * VECTOR = totals so far), "marks_dropped N".
  *
  * Debian ships QEMU with the plugin API but without its header, so the handful of
- * version-1 API entry points used here are declared below by hand.
+ * version-1 API entry points used here are declared below by hand. The plugin runs inside
+ * QEMU's process against that API (qemu-plugin.h, GPL-2.0-or-later), hence its licence; it is
+ * a host tool, never part of a firmware (docs/architecture.md).
  */
 #include <inttypes.h>
 #include <stdbool.h>

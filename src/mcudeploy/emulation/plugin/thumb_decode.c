@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mcudeploy: decoding of Thumb / Thumb-2 instructions into timing kinds and registers.
  *
  * The encoding groups follow the Armv7-M and Armv8-M Architecture Reference Manuals

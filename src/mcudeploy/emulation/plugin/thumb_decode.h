@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mcudeploy: Thumb / Thumb-2 (Armv6-M, Armv7-M, Armv8-M, Armv8.1-M with MVE) instruction classes.
  *
  * The counting plugin decodes each instruction once, when QEMU translates it, into a
