@@ -767,21 +767,21 @@ def test_softmax_sum_out_of_range_is_an_error_code(tmp_path):
 
 def test_index_outside_the_input_is_an_error_code(tmp_path):
     """GATHER, GATHER_ND and EMBEDDING_LOOKUP given an index outside their input (TFLM reads out of
-    bounds or fails): net_run returns NET_ERROR_RANGE, in-range indices run."""
+    bounds or fails): the network returns NET_ERROR_RANGE, in-range indices run."""
     f = Family("index_range", 0)
     indices = [f.input((2,), "int32"), f.input((2, 1), "int32"), f.input((2,), "int32")]
     f.op("GATHER", [f.input((5, 3), "float32"), indices[0]], [f.output((2, 3), "float32")], GatherOptions())
     f.op("GATHER_ND", [f.input((5, 3), "int8"), indices[1]], [f.output((2, 3), "int8")])
     f.op("EMBEDDING_LOOKUP", [indices[2], f.input((4, 3), "float32")], [f.output((2, 3), "float32")])
-    program = build(f.graph(), tmp_path, OPTIMIZED)
+    program = build(f.graph(), tmp_path, sanitized=False)
     valid = random_inputs(program.graph, 0)
     for index in indices:
         valid[f.inputs.index(index)] = np.ones(program.graph.tensors[index].shape, np.int32)
-    assert program.run([valid]).returncode == 0
+    assert program.run([valid]).program.exit_code == 0
     for index, value in zip(indices, (5, -1, 4), strict=True):
         inputs = list(valid)
         inputs[f.inputs.index(index)] = np.full(program.graph.tensors[index].shape, value, np.int32)
-        assert program.run([inputs]).returncode == 100 - (-3)
+        assert program.run([inputs]).program.exit_code == EXIT_NETWORK_ERROR_BASE - (-3)
 
 
 def test_unsupported_operator_is_named(tmp_path):
