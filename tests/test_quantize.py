@@ -288,3 +288,40 @@ def test_quantize_command_takes_the_entropy_method(tmp_path):
     assert code == 0, text
     report = json.loads(text)
     assert report["calibration"]["method"] == "entropy" and report["outputs"][0]["sqnr_db"] > 20
+
+
+def test_value_moving_operators_keep_their_input_scale_and_run_in_tflite_micro():
+    """SPACE_TO_DEPTH → MIRROR_PAD → SLICE → GATHER → DEPTH_TO_SPACE of a float graph, quantized: TFLite
+    Micro's int8 kernels of these take their input's quantization out, and run as our engine does."""
+    from mcudeploy.ir.options import BlockSizeOptions, GatherOptions, MirrorPadOptions
+
+    b = GraphBuilder("moving")
+    x = b.tensor((1, 4, 4, 2), "float32", name="x")
+    deep = b.tensor((1, 2, 2, 8), "float32", name="deep")
+    b.op("SPACE_TO_DEPTH", [x], [deep], BlockSizeOptions(block_size=2))
+    padded = b.tensor((1, 4, 4, 8), "float32", name="padded")
+    pads = b.tensor((4, 2), "int32", data=np.int32([[0, 0], [1, 1], [1, 1], [0, 0]]), name="pads")
+    b.op("MIRROR_PAD", [deep, pads], [padded], MirrorPadOptions())
+    sliced = b.tensor((1, 2, 2, 8), "float32", name="sliced")
+    begin = b.tensor((4,), "int32", data=np.int32([0, 1, 0, 0]), name="begin")
+    size = b.tensor((4,), "int32", data=np.int32([1, 2, 2, 8]), name="size")
+    b.op("SLICE", [padded, begin, size], [sliced])
+    gathered = b.tensor((1, 2, 2, 4), "float32", name="gathered")
+    indices = b.tensor((4,), "int32", data=np.int32([7, 0, 3, 3]), name="indices")
+    b.op("GATHER", [sliced, indices], [gathered], GatherOptions(axis=3))
+    y = b.tensor((1, 4, 4, 1), "float32", name="y")
+    b.op("DEPTH_TO_SPACE", [gathered], [y], BlockSizeOptions(block_size=2))
+    graph = b.build([x], [y])
+    quantized = quantize_graph(graph, [random_inputs(graph, seed) for seed in range(4)]).graph
+    data = write_tflite(quantized)
+    written = read_tflite(data)
+    moving = [op for op in written.operators if op.op_type not in ("QUANTIZE", "DEQUANTIZE")]
+    assert len(moving) == 5
+    for op in moving:
+        source, result = written.tensors[op.inputs[0]], written.tensors[op.outputs[0]]
+        assert result.dtype == DType.INT8 and result.quantization == source.quantization
+    for seed in (100, 101):
+        inputs = random_inputs(graph, seed)
+        ours = run(written, inputs).outputs[0]
+        tflm = tflm_run(data, inputs, len(written.tensors), len(written.outputs)).outputs[0]
+        assert np.array_equal(ours, tflm.reshape(ours.shape))

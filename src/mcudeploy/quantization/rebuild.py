@@ -32,8 +32,19 @@ KEEPS_INPUT_SCALE = {
     "REDUCE_MAX",
     "REDUCE_MIN",
     "STRIDED_SLICE",
+    "SLICE",
+    "REVERSE_V2",
+    "BROADCAST_TO",
+    "SPACE_TO_DEPTH",
+    "DEPTH_TO_SPACE",
+    "SPACE_TO_BATCH_ND",
+    "BATCH_TO_SPACE_ND",
+    "MIRROR_PAD",
+    "GATHER",
+    "GATHER_ND",
 }
-"""Operators that move or select values: TFLite Micro's int8 kernels need the input's quantization out."""
+"""Operators that move or select values (their data is input 0): TFLite Micro's int8 kernels need
+the input's quantization out."""
 FIXED_OUTPUT = {
     DType.INT8: {
         "SOFTMAX": Quantization.per_tensor(1 / 256, -128),
