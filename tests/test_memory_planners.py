@@ -15,8 +15,16 @@ from mcudeploy.examples.kws import KWS_CNNS, build_kws_cnn
 from mcudeploy.examples.lstm import build_unrolled_lstm
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
-from mcudeploy.ir import Graph, GraphBuilder
-from mcudeploy.ir.options import ConcatenationOptions, ElementwiseOptions, ReducerOptions, ReshapeOptions
+from mcudeploy.ir import Columns, Graph, GraphBuilder, KernelVariant, Padding
+from mcudeploy.ir.options import (
+    ConcatenationOptions,
+    Conv2DOptions,
+    ElementwiseOptions,
+    Pool2DOptions,
+    ReducerOptions,
+    ReshapeOptions,
+)
+from mcudeploy.kernels import kernel_contract
 from mcudeploy.memory import MemoryPlan, plan_memory
 from mcudeploy.memory.checker import check_plan
 from mcudeploy.memory.planners.tflm import live_tflm_heads
@@ -176,6 +184,35 @@ def test_our_planner_below_tflite_micro_on_kws_cnns(size: str) -> None:
     plan = plan_memory(graph)
     assert check_plan(graph, plan) == []
     assert plan.arena_bytes == plan.lower_bound < plan_memory(graph, "tflm").arena_bytes
+
+
+def _expand_pool_conv() -> Graph:
+    """A 1x1 expansion to 96 channels (the model's peak), a 4x4 max pool to 3x3, then a 3x3 conv whose
+    im2col columns (3,456 B) cost more than its input and output (1,008 B): MobileNetV2's last blocks."""
+    builder = GraphBuilder("expand, pool, 3x3 conv")
+    x = builder.tensor((1, 12, 12, 16), "int8", scale=0.1)
+    wide = builder.tensor((1, 12, 12, 96), "int8", scale=0.1)
+    pooled = builder.tensor((1, 3, 3, 96), "int8", scale=0.1)
+    y = builder.tensor((1, 3, 3, 16), "int8", scale=0.1)
+    for source, target, shape in ((x, wide, (96, 1, 1, 16)), (pooled, y, (16, 3, 3, 96))):
+        w = builder.tensor(shape, "int8", scale=0.1, data=np.ones(shape, np.int8))
+        builder.op("CONV_2D", [source, w], [target], Conv2DOptions(Padding.SAME, 1, 1))
+        if source == x:
+            builder.op("MAX_POOL_2D", [wide], [pooled], Pool2DOptions(Padding.VALID, 4, 4, 4, 4))
+    return builder.build([x], [y])
+
+
+def test_conv_columns_are_chosen_for_the_whole_model() -> None:
+    # The 3x3 conv's columns make its own step need more than its input and output, but the
+    # expansion sets the arena: im2col (the fast path) costs the model nothing there.
+    graph = _expand_pool_conv()
+    conv = graph.operators[2]
+    plan = plan_memory(graph)
+    assert conv.variant == KernelVariant(Columns.IM2COL) and kernel_contract(graph, conv).scratch_bytes > 0
+    assert check_plan(graph, plan) == []
+    forced = _expand_pool_conv()
+    forced.operators[2].variant = KernelVariant(Columns.DIRECT)
+    assert plan.arena_bytes == plan_memory(forced).arena_bytes
 
 
 def test_our_planner_with_an_alias_indexed_below_its_source() -> None:

@@ -4,16 +4,20 @@ from mcudeploy.ir.builder import GraphBuilder
 from mcudeploy.ir.graph import ETHOS_U, NO_TENSOR, Graph, Operator
 from mcudeploy.ir.options import Activation, Padding
 from mcudeploy.ir.tensor import DType, Quantization, Tensor
+from mcudeploy.ir.variants import Columns, KernelVariant, WeightLayout
 
 __all__ = [
     "ETHOS_U",
     "NO_TENSOR",
     "Activation",
+    "Columns",
     "DType",
     "Graph",
     "GraphBuilder",
+    "KernelVariant",
     "Operator",
     "Padding",
     "Quantization",
     "Tensor",
+    "WeightLayout",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from mcudeploy.ir.options import OperatorOptions
 from mcudeploy.ir.tensor import Tensor
+from mcudeploy.ir.variants import KernelVariant
 
 NO_TENSOR = -1
 """Index of an optional input the operator does not use (e.g. a conv without bias)."""
@@ -26,6 +27,9 @@ class Operator:
     options: OperatorOptions | None = None
     is_custom: bool = False
     version: int = 1
+    variant: KernelVariant | None = None
+    """The kernel variant chosen for this layer where the C library has several (`ir.variants`);
+    None until chosen (the kernel contract then takes the default one)."""
 
     @property
     def label(self) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcudeploy.ir import Graph, Operator, Tensor
+from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Tensor, WeightLayout
 from mcudeploy.params.window import Window, window_of
 
 
@@ -111,6 +111,8 @@ class KernelContract:
     scratch_bytes: int = 0
     alias_of_input: int | None = None
     overlaps: tuple[OverlapRule, ...] = ()
+    variant: KernelVariant | None = None
+    """The layer's kernel variant where the library has several (`ir.variants`)."""
 
 
 ContractFn = Callable[[Graph, Operator], KernelContract]
@@ -320,28 +322,44 @@ def im2col_bytes(window: Window, input_c: int, value_bytes: int) -> int:
     return min(2, window.out_h * window.out_w) * window.filter_h * window.filter_w * input_c * value_bytes
 
 
+def im2col_costs_more(graph: Graph, op: Operator) -> bool:
+    """Whether the im2col scratch makes the layer need more bytes than its input and output apart
+    (what TFLite Micro's reference kernel needs), as large windows over few channels do (a 10x4
+    window over 28 channels: 4,480 bytes of columns): where the direct path may lower the arena."""
+    input_t, output_t = _tensors(graph, op)
+    window = window_of(op, graph)
+    pairs = _streaming(0, pixel_pair_schedule(input_t, output_t, window), "receptive fields copied before written")
+    return _footprint(pairs, input_t, output_t) + _im2col_scratch(input_t, window) > input_t.nbytes + output_t.nbytes
+
+
+def _im2col_scratch(input_t: Tensor, window: Window) -> int:
+    return im2col_bytes(window, input_t.shape[3], 4 if input_t.dtype.is_float else 2)
+
+
 @_declares("CONV_2D")
 def _conv(graph: Graph, op: Operator) -> KernelContract:
-    # Two kernels; the declaration takes im2col unless its scratch makes the layer need more bytes
-    # than its input and output apart (what TFLite Micro's reference kernel needs), as large
-    # windows over few channels do (a 10x4 window over 28 channels: 4,480 bytes of columns).
+    # Two kernels, the layer's variant (`op.variant`, chosen for the whole model by
+    # memory.variants; im2col until chosen) says which:
     # - im2col: two output pixels at a time (the Arm CMSIS-NN scheme): their receptive fields, all
     #   input channels, are copied widened to int16 (float32 for float models) into a 2-column
     #   buffer, then every output channel of both pixels is computed from it and written (an
-    #   output of a single pixel per batch needs one column only);
+    #   output of a single pixel per batch needs one column only); the same with the filter
+    #   pre-expanded to int16 pairs;
     # - direct (the kernels' path without scratch): each output value from its receptive field read
     #   in place, pixel by pixel, output channel by output channel.
     input_t, output_t = _tensors(graph, op)
     window = window_of(op, graph)
-    scratch = im2col_bytes(window, input_t.shape[3], 4 if input_t.dtype.is_float else 2)
-    pairs = _streaming(0, pixel_pair_schedule(input_t, output_t, window), "receptive fields copied before written")
-    if _footprint(pairs, input_t, output_t) + scratch <= input_t.nbytes + output_t.nbytes:
-        return KernelContract(
-            kernel="2-column im2col, 2 output pixels at a time", scratch_bytes=scratch, overlaps=(pairs,)
+    variant = op.variant or KernelVariant()
+    if variant.columns == Columns.IM2COL:
+        schedule = pixel_pair_schedule(input_t, output_t, window)
+        pairs = _streaming(0, schedule, "receptive fields copied before written")
+        kernel = "2-column im2col, 2 output pixels at a time" + (
+            "" if variant.weights == WeightLayout.INT8 else ", int16 pair-order weights"
         )
+        return KernelContract(kernel, _im2col_scratch(input_t, window), overlaps=(pairs,), variant=variant)
     schedule = pixel_channel_schedule(input_t, output_t, window, graph.tensors[op.inputs[1]].shape[3])
     direct = _streaming(0, schedule, "receptive field read before each output value written")
-    return KernelContract(kernel="direct, one output value at a time", overlaps=(direct,))
+    return KernelContract(kernel="direct, one output value at a time", overlaps=(direct,), variant=variant)
 
 
 PLANE_SLACK = 4

@@ -1,0 +1,34 @@
+"""How the C library computes an operator where it has more than one way: the results are the same,
+the time, arena and flash differ. Chosen per layer (`mcudeploy.memory.variants`), held on the
+operator, and read from there by its kernel contract: planner, code generator, flash measurement
+and estimate all follow that one record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Columns(Enum):
+    """CONV_2D: with the 2-column im2col scratch (the fast DSP/MVE paths) or straight from the input."""
+
+    IM2COL = "im2col"
+    DIRECT = "direct"
+
+
+class WeightLayout(Enum):
+    """CONV_2D filters in flash: as the model has them, or widened to int16 in SMLAD pair order
+    (twice the bytes; the DSP kernel then skips unpacking them for every pixel pair)."""
+
+    INT8 = "int8"
+    INT16_PAIRS = "int16 pairs"
+
+
+@dataclass(frozen=True)
+class KernelVariant:
+    columns: Columns = Columns.IM2COL
+    weights: WeightLayout = WeightLayout.INT8
+
+    @property
+    def label(self) -> str:
+        return self.columns.value + ("" if self.weights == WeightLayout.INT8 else f", {self.weights.value} weights")
