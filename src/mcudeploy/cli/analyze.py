@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, Reserves, analyze_model
+from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.cli.npu import analyze_with_npu, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -22,6 +23,7 @@ from mcudeploy.cli.options import (
     ModelArgument,
     NoNpuOption,
     NpuOption,
+    OptimizeOption,
     Planner,
     PlannerOption,
     Runtime,
@@ -38,7 +40,7 @@ from mcudeploy.files import check_output_file, write_file
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
 from mcudeploy.memory.tflm_arena import tflm_arena
-from mcudeploy.reports.analyze import budget_tree, layer_table, tflm_arena_table, verdict
+from mcudeploy.reports.analyze import budget_tree, layer_table, tflm_arena_table, variant_table, verdict
 from mcudeploy.reports.arena_plot import check_plot_path, plot_arena
 from mcudeploy.reports.html import analyze_page
 from mcudeploy.reports.precision import precision
@@ -71,12 +73,16 @@ def analyze(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Draw the arena over time to a .png or .svg file.")
     ] = None,
+    optimize: OptimizeOption = Objective.BALANCED,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
     html: HtmlOption = None,
     force: ForceOption = False,
 ) -> None:
     """Plan the tensor arena, place everything in the device's memories and say whether it fits.
+
+    With our planner, each layer's kernel variant is chosen for --optimize (im2col or direct
+    convolution, int8 or pre-expanded int16 weights) and the Pareto points considered are shown.
 
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
     placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.
@@ -108,15 +114,19 @@ def analyze(
             print_precision_note(graph)
         return
     arena = None
+    choice = None
     if runtime == Runtime.TFLM:
         arena = tflm_arena(graph, target.core, kernels.value)
         plan = replace(arena.plan, arena_bytes=arena.smallest_arena)  # the budget holds TFLM's whole arena
     else:
+        if planner == Planner.MCUDEPLOY:
+            reserve = Reserve(stack_reserve(graph, target.core, stack), reserve_ram, reserve_flash)
+            choice = optimize_variants(graph, target, reserve, optimize, alignment)
         plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     need = static_need(graph, plan, target.core, stack)
     reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)
     result = analyze_model(graph, plan, target, reserves)
-    report = {**asdict(result), "precision": precision(graph)}
+    report = {**asdict(result), "variants": asdict(choice) if choice else None, "precision": precision(graph)}
     if arena is not None:
         report["tflm_arena"] = {**arena.to_dict(), "budget_note": TFLM_BUDGET_NOTE}
     if plot is not None:
@@ -130,6 +140,8 @@ def analyze(
         if arena is not None:
             console.print(tflm_arena_table(arena, target.core))
             console.print(f"[dim]{TFLM_BUDGET_NOTE}[/dim]")
+        if choice is not None and choice.points:
+            console.print(variant_table(choice))
         console.print(budget_tree(result))
         console.print(verdict(result))
         print_precision_note(graph)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -19,6 +20,7 @@ from mcudeploy.cli.options import (
     JsonOption,
     NoNpuOption,
     NpuOption,
+    OptimizeOption,
     Planner,
     PlannerOption,
     StackOption,
@@ -63,6 +65,7 @@ def estimate(
     ] = False,
     planner: PlannerOption = Planner.MCUDEPLOY,
     stack: StackOption = None,
+    optimize: OptimizeOption = Objective.BALANCED,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
@@ -71,7 +74,8 @@ def estimate(
     force: ForceOption = False,
 ) -> None:
     """Run the generated code in QEMU on the device's core, count every instruction per layer and
-    price it with the core's instruction timings and the device's memory wait states.
+    price it with the core's instruction timings and the device's memory wait states. The kernel
+    variants are those --optimize chooses (as analyze and generate do; not with --cores).
 
     On a device with an Arm Ethos-U (or with --npu): the whole timeline, NPU segments at Vela's
     cycles and the CPU fallback at ours, and the fallback's share of the wall-clock.
@@ -109,6 +113,9 @@ def estimate(
             print_precision_note(graph)
         return
     with _working(f"building and running on {target.core}", json):
+        if planner == Planner.MCUDEPLOY:
+            reserve = Reserve(stack_reserve(graph, target.core, stack))
+            optimize_variants(graph, target, reserve, optimize, clock_mhz=clock)
         result = estimate_model(
             graph, target, clock, planner=str(planner), stack_bytes=stack, placements=True, paint_stack=True
         )

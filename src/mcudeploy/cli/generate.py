@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.cli.npu import generate_with_npu
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -18,6 +20,7 @@ from mcudeploy.cli.options import (
     ModelArgument,
     NoNpuOption,
     NpuOption,
+    OptimizeOption,
     Planner,
     PlannerOption,
     Runtime,
@@ -59,6 +62,7 @@ def generate(
     ] = False,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
+    optimize: OptimizeOption = Objective.BALANCED,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
 ) -> None:
@@ -87,6 +91,9 @@ def generate(
         if not json:
             print_precision_note(graph)
         return
+    choice = None
+    if planner == Planner.MCUDEPLOY:
+        choice = optimize_variants(graph, part, Reserve(stack_reserve(graph, part.core, None)), optimize)
     plan = plan_memory(graph, planner=str(planner))
     place = None
     if arena_section is None:
@@ -104,6 +111,7 @@ def generate(
         "weights_bytes": code.weights_bytes,
         "arena_section": arena_section,
         "arena_placement": None if place is None else {"region": place.region, "why": place.why},
+        "variants": asdict(choice) if choice else None,
         "precision": precision(graph),
     }
     if json:
@@ -115,6 +123,13 @@ def generate(
     if place is not None:
         section = f"section {arena_section}" if arena_section else "no section (.bss)"
         console.print(f"  arena: {section}, for {place.region}: {place.why}")
+    if choice is not None and choice.chosen is not None:
+        chosen = choice.chosen
+        timed = f", {chosen.milliseconds:.3f} ms" if chosen.milliseconds is not None else ""
+        console.print(
+            f"  --optimize {choice.objective}: {chosen.name}{timed} (direct: {len(chosen.direct_layers)} layers, "
+            f"int16 weights: {len(chosen.int16_layers)} layers)"
+        )
     console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {folder}/README.md")
     print_precision_note(graph)
 

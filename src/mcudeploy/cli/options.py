@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from mcudeploy.analysis.optimize import Objective
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets
@@ -44,6 +45,14 @@ RuntimeOption = Annotated[
 ]
 KernelsOption = Annotated[
     Kernels, typer.Option("--kernels", help="TFLite Micro's kernels (with --runtime tflm): reference or CMSIS-NN.")
+]
+OptimizeOption = Annotated[
+    Objective,
+    typer.Option(
+        "--optimize",
+        help="Per-layer kernel variants: speed (the fastest that fits the device with the reserves), balanced "
+        "(the fastest with the smallest arena), size (the smallest arena and flash).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 StackOption = Annotated[

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from mcudeploy.devices import Database, Device, RegionKind, Span, find_core
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator
-from mcudeploy.params.constant_inputs import read_at_run_time
+from mcudeploy.params.constant_inputs import read_at_run_time, stored_dtype
 from mcudeploy.params.requantization import requantization
 
 DEFAULT_ALIGNMENT = 16
@@ -66,7 +66,7 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
 
     Operators in execution order; for each, its constant inputs not stored yet that its
     kernel reads at run time (`params.constant_inputs`; weights in their own type: int8
-    filters, int32 biases, ...), then, for a quantized
+    filters, int32 biases, ..., except filters the layer's variant widens to int16), then, for a quantized
     convolution or fully connected layer, its int32 output multipliers and int32 shifts,
     one per filter scale (`mcudeploy.params.requantization`). Each array starts on
     `alignment` bytes. The C generator lays out its constants with this function, so
@@ -92,7 +92,7 @@ def _layer_constants(graph: Graph, op: Operator, stored: set[int]) -> list[tuple
             continue
         stored.add(index)
         tensor = graph.tensors[index]
-        entries.append((tensor.name, tensor.dtype, tensor.size, index))
+        entries.append((tensor.name, stored_dtype(op, position, tensor), tensor.size, index))
     derived = requantization(op, graph)
     if derived is not None:
         entries += [(f"{op.label} {kind}", DType.INT32, values.size, None) for kind, values in derived.arrays.items()]

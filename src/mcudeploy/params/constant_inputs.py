@@ -10,7 +10,7 @@ is read by the kernel at run time.
 
 from __future__ import annotations
 
-from mcudeploy.ir import Operator
+from mcudeploy.ir import DType, Operator, Tensor, WeightLayout
 
 GENERATION_TIME_INPUTS: dict[str, frozenset[int]] = {
     "RESHAPE": frozenset({1}),
@@ -45,3 +45,10 @@ GENERATION_TIME_INPUTS: dict[str, frozenset[int]] = {
 def read_at_run_time(op: Operator, position: int) -> bool:
     """Whether the kernel of `op` reads input `position` when it runs (so a constant one is stored)."""
     return position not in GENERATION_TIME_INPUTS.get(op.op_type, frozenset())
+
+
+def stored_dtype(op: Operator, position: int, tensor: Tensor) -> DType:
+    """The type a constant input is kept in flash: its own, except a CONV_2D filter its variant
+    pre-expands to int16 (`ir.variants`: the same values, twice the bytes)."""
+    widened = op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS
+    return DType.INT16 if widened and op.op_type == "CONV_2D" and position == 1 else tensor.dtype

@@ -17,6 +17,7 @@ from rich.tree import Tree
 
 from mcudeploy.analysis.coverage import OperatorGap
 from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, DeviceSummary, ModelAnalysis, RegionUse, percent
+from mcudeploy.analysis.optimize import VariantChoice
 from mcudeploy.devices import Device, MemoryRegion, Part
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.memory.budget import STACK
@@ -182,3 +183,33 @@ def tflm_arena_table(arena: TflmArena, core: str) -> Table:
     table.add_row(f"most needed at any moment of AllocateTensors() (at: {arena.setup_moment})", f"{arena.setup_need:,}")
     table.add_row("smallest arena for AllocateTensors() and Invoke()", f"{arena.smallest_arena:,}", style="bold")
     return table
+
+
+def variant_table(choice: VariantChoice) -> Table:
+    """The Pareto points `--optimize` considered, the chosen one marked."""
+    table = Table(
+        title=f"--optimize {choice.objective}: Pareto points considered (latency: {markup_safe(choice.latency)})",
+        title_justify="left",
+    )
+    table.add_column("configuration")
+    for column in ("flash (B)", "RAM (B)", "arena (B)", "ms"):
+        table.add_column(column, justify="right")
+    table.add_column("direct layers")
+    table.add_column("int16-weight layers")
+    table.add_column("")
+    for point in choice.points:
+        table.add_row(
+            point.name,
+            f"{point.flash_bytes:,}",
+            f"{point.ram_bytes:,}",
+            f"{point.arena_bytes:,}",
+            f"{point.milliseconds:.3f}" if point.milliseconds is not None else "-",
+            _layer_list(point.direct_layers),
+            _layer_list(point.int16_layers),
+            ("chosen" if point.chosen else "") + ("" if point.fits else " (does not fit)"),
+        )
+    return table
+
+
+def _layer_list(layers: list[int]) -> str:
+    return ", ".join(f"#{index}" for index in layers) or "-"

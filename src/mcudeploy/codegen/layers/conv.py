@@ -6,7 +6,7 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.ir import DType
+from mcudeploy.ir import DType, WeightLayout
 from mcudeploy.params.conv import WindowParams, prepare
 
 DEPTHWISE_CHUNK = 16
@@ -58,11 +58,25 @@ def conv_2d(ctx: LayerContext) -> LayerCode:
     if ctx.input_tensor(0).dtype == DType.FLOAT32:
         return _float_conv(ctx, ctx.prepared(prepare))
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64, DType.INT32)})
-    return LayerCode(
-        sources=("md_conv.c",),
-        declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],
-        call=_integer_call(ctx, "md_conv", "int16_t"),
+    declarations = [ctx.params("md_window_params", ctx.prepared(prepare))]
+    variant = ctx.contract.variant
+    if variant is not None and variant.weights == WeightLayout.INT16_PAIRS:
+        return _widened_conv(ctx, declarations)
+    return LayerCode(sources=("md_conv.c",), declarations=declarations, call=_integer_call(ctx, "md_conv", "int16_t"))
+
+
+def _widened_conv(ctx: LayerContext, declarations: list[str]) -> LayerCode:
+    """The filter pre-expanded to int16 in flash (the weights block stores it so): the im2col path,
+    int8, not grouped, a 32-bit accumulator, as `memory.variants` chooses it."""
+    filter_t = ctx.input_tensor(1)
+    if ctx.input_tensor(0).dtype != DType.INT8 or filter_t.shape[3] != ctx.input_tensor(0).shape[3]:
+        raise ctx.unsupported("int16 weights need an int8, ungrouped convolution")
+    call = (
+        f"md_conv_s8_w16(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, "
+        f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.output_ref()}, "
+        f"{ctx.required_scratch('int16_t')})"
     )
+    return LayerCode(sources=("md_conv_w16.c",), call=call, declarations=declarations)
 
 
 def _float_conv(ctx: LayerContext, params: WindowParams) -> LayerCode:

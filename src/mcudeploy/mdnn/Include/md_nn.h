@@ -192,6 +192,12 @@ md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_
 md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
                       const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
 
+/* int8 with the filter pre-expanded to int16 (the int8 values widened, same order): the same outputs
+ * as md_conv_s8, without unpacking the weights for every pixel pair on DSP cores. The im2col path
+ * only (scratch as md_conv_s8's), int32 accumulator, not grouped; otherwise MD_ERROR_RANGE. */
+md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
+                         const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
+
 /* float32; act_min/act_max of the params are unused: the float clamp bounds are given. */
 md_status md_conv_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
                       float act_low, float act_high, float *output, float *scratch);

@@ -199,4 +199,9 @@ static inline void md_conv_int_portable(const md_window_params *p, const void *i
     conv_int(&job, scratch);
 }
 
+/* md_conv_s8_w16's portable C (md_conv_w16.c), which every build has: its DSP path falls back to it. */
+md_status md_conv_s8_w16_portable(const md_window_params *p, const int8_t *input, const int16_t *filter,
+                                  const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                  int8_t *output, int16_t *scratch);
+
 #endif /* MD_CONV_INT_H */

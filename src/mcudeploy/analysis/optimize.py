@@ -1,0 +1,340 @@
+"""`--optimize speed|balanced|size`: each layer's kernel variant chosen for the whole model.
+
+Each CONV_2D has two column paths (im2col, fast, with scratch; direct, none: `memory.variants`)
+and, on cores whose convolution runs the DSP kernel, two weight layouts (int8; int16, twice the
+flash, no unpacking per pixel pair: `ir.variants`). The configurations considered:
+
+- *size columns*: the smallest arena (direct only where that lowers it), int8 weights;
+- *fast columns* (speed only): im2col wherever the arena still fits the device's RAM with the reserves;
+- each of those with int16 weights on the layers where they pay by the cycle model, best gain
+  per flash byte first, as many as fit the flash with the reserve.
+
+size takes the first; balanced the fastest with the smallest arena; speed the fastest that fits.
+Latency is the cycle model's (`estimate`): one run per uniform configuration (every layer in one
+variant), per layer, priced for the device at its clock; a layer's cycles do not depend on the
+other layers' variants, and the calls between layers are taken from the run. The choice is set
+on the operators (`Operator.variant`), the one record planner, code generator, flash measurement
+and estimate read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+
+from mcudeploy.analysis.code_size import measured_code
+from mcudeploy.analysis.coverage import variable_bytes
+from mcudeploy.codegen import render
+from mcudeploy.devices import Device, find_core
+from mcudeploy.emulation.plugin import cache_dir
+from mcudeploy.errors import McuDeployError
+from mcudeploy.files import write_file
+from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, WeightLayout
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import (
+    ARENA,
+    CodeEstimate,
+    Memory,
+    MemoryBudget,
+    budget_request,
+    code_estimate,
+    constant_layout,
+    memory_budget,
+)
+from mcudeploy.memory.plan import MemoryPlan
+from mcudeploy.memory.variants import settle_columns
+
+
+class Objective(StrEnum):
+    SPEED = "speed"
+    BALANCED = "balanced"
+    SIZE = "size"
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """What the model shares the device with: the stack and the user's reserves, bytes."""
+
+    stack_bytes: int
+    ram: int = 0
+    flash: int = 0
+
+
+@dataclass(frozen=True)
+class VariantPoint:
+    """One configuration considered: its memory on the device and its latency."""
+
+    name: str
+    flash_bytes: int
+    ram_bytes: int
+    arena_bytes: int
+    milliseconds: float | None
+    """None when the cycle model could not run (no cross compiler or QEMU)."""
+    fits: bool
+    direct_layers: list[int]
+    int16_layers: list[int]
+    chosen: bool = False
+
+
+@dataclass(frozen=True)
+class VariantChoice:
+    objective: str
+    points: list[VariantPoint]
+    """The Pareto-optimal points (flash, RAM, ms) of those considered, the chosen one marked."""
+    latency: str
+    """How the latencies were had, or why there are none."""
+    clock_mhz: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def chosen(self) -> VariantPoint | None:
+        return next((point for point in self.points if point.chosen), None)
+
+
+Config = dict[int, KernelVariant]
+LayerCycles = dict[tuple[int, KernelVariant], float]
+
+
+def convolutions(graph: Graph) -> list[Operator]:
+    return [op for op in graph.operators if op.op_type == "CONV_2D"]
+
+
+def widenable(graph: Graph, op: Operator, core: str) -> bool:
+    """Whether the layer has the int16-weight kernel on `core`: int8 activations and filter, not
+    grouped, an int32 bias (or none), a filter no other layer reads, and a core whose best
+    convolution path is the DSP one."""
+    if find_core(core).kernel_variants[:1] != ("dsp",):
+        return False
+    input_t, filter_t = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    bias = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    return (
+        input_t.dtype == DType.INT8
+        and filter_t.dtype == DType.INT8
+        and filter_t.is_constant
+        and len(filter_t.shape) == 4
+        and filter_t.shape[3] == input_t.shape[3]
+        and (bias is None or bias.dtype == DType.INT32)
+        and sum(op.inputs[1] in other.inputs for other in graph.operators) == 1
+    )
+
+
+def optimize_variants(
+    graph: Graph,
+    device: Device,
+    reserve: Reserve,
+    objective: Objective,
+    alignment: int = 16,
+    clock_mhz: float | None = None,
+    measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]] | None = None,
+) -> VariantChoice:
+    """Choose and set every CONV_2D's variant on `graph` for `objective` on `device`."""
+    convs = convolutions(graph)
+    clock = float(clock_mhz or device.part.max_clock_mhz)
+    if not convs:
+        return VariantChoice(objective.value, [], "no layer with a choice of kernel")
+    evaluate = _Evaluator(graph, device, reserve, alignment)
+    size_columns = evaluate.columns(convs, None)
+    configs = {"size": size_columns}
+    if objective == Objective.SPEED:
+        fast = evaluate.columns(convs, evaluate.arena_room(size_columns))
+        if fast != size_columns:
+            configs["fast columns"] = fast
+    wide = [op.index for op in convs if widenable(graph, op, device.core)] if objective != Objective.SIZE else []
+    cycles, latency, overhead = _cycles(graph, device, clock, reserve, configs, wide, measure or _measure_layers)
+    if cycles is not None:
+        for name, config in list(configs.items()):
+            widened = evaluate.widen(config, _paying(graph, config, wide, cycles))
+            if widened != config:
+                configs[f"{name} + int16 weights"] = widened
+    points = [evaluate.point(name, config, cycles, overhead, clock) for name, config in configs.items()]
+    chosen = _choose(points, objective)
+    evaluate.apply(configs[chosen.name])
+    front = _pareto(points)
+    front += [] if chosen in front else [chosen]
+    marked = [replace(p, chosen=p.name == chosen.name) for p in front]
+    return VariantChoice(objective.value, marked, latency, clock if cycles is not None else None)
+
+
+def _choose(points: list[VariantPoint], objective: Objective) -> VariantPoint:
+    size = points[0]
+    if objective == Objective.SIZE:
+        return size
+    allowed = [p for p in points if p.fits and (objective == Objective.SPEED or p.arena_bytes <= size.arena_bytes)]
+    timed = [p for p in allowed if p.milliseconds is not None]
+    return min(timed, key=lambda p: (p.milliseconds, p.flash_bytes, p.ram_bytes)) if timed else size
+
+
+def _pareto(points: list[VariantPoint]) -> list[VariantPoint]:
+    """The points no other point beats or equals on flash, RAM and latency at once."""
+
+    def key(point: VariantPoint) -> tuple[float, float, float]:
+        return (point.flash_bytes, point.ram_bytes, point.milliseconds if point.milliseconds is not None else 0.0)
+
+    return [p for p in points if not any(q is not p and _dominates(key(q), key(p)) for q in points)]
+
+
+def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return all(x <= y for x, y in zip(a, b, strict=True)) and a != b
+
+
+def _paying(graph: Graph, config: Config, wide: list[int], cycles: LayerCycles) -> list[int]:
+    """The layers of `wide` that run im2col in `config` and take fewer cycles with int16 weights,
+    the most cycles saved per extra flash byte first."""
+
+    def saved(index: int) -> float:
+        return cycles[(index, config[index])] - cycles[(index, _widened(config[index]))]
+
+    paying = [i for i in wide if config[i].columns == Columns.IM2COL and saved(i) > 0]
+    return sorted(paying, key=lambda i: -saved(i) / graph.tensors[graph.operators[i].inputs[1]].size)
+
+
+def _widened(variant: KernelVariant) -> KernelVariant:
+    return replace(variant, weights=WeightLayout.INT16_PAIRS)
+
+
+class _Evaluator:
+    """Sets configurations on the graph and measures their memory on the device."""
+
+    def __init__(self, graph: Graph, device: Device, reserve: Reserve, alignment: int) -> None:
+        self.graph, self.device, self.reserve, self.alignment = graph, device, reserve, alignment
+
+    def apply(self, config: Config) -> None:
+        for index, variant in config.items():
+            self.graph.operators[index].variant = variant
+
+    def columns(self, convs: list[Operator], arena_limit: int | None) -> Config:
+        for op in convs:
+            op.variant = None
+        settle_columns(self.graph, convs, self.alignment, arena_limit)
+        return {op.index: op.variant for op in convs if op.variant is not None}
+
+    def budget(self, config: Config, code: CodeEstimate | None = None) -> tuple[MemoryPlan, MemoryBudget]:
+        """The plan and budget of `config`, its code measured from the link (or `code`'s figure)."""
+        self.apply(config)
+        plan = plan_memory(self.graph, alignment=self.alignment)
+        code = code or measured_code(self.graph, plan, self.device.core) or code_estimate(self.graph)
+        request = budget_request(
+            plan.arena_bytes,
+            constant_layout(self.graph, plan.alignment),
+            code,
+            self.reserve.stack_bytes,
+            self.reserve.ram,
+            self.reserve.flash,
+            variable_bytes(self.graph),
+        )
+        return plan, memory_budget(request, self.device)
+
+    def arena_room(self, config: Config) -> int:
+        """The largest arena the device's RAM holds beside everything else of `config`."""
+        plan, budget = self.budget(config)
+        spans = [use for use in budget.uses if any(item.memory == Memory.RAM for item in use.items)]
+        arena_span = next((use for use in spans if any(item.name == ARENA for item in use.items)), None)
+        return plan.arena_bytes + (arena_span.free if arena_span is not None else 0)
+
+    def widen(self, config: Config, paying: list[int]) -> Config:
+        """`config` with int16 weights on the first layers of `paying` that the flash holds (each
+        trial with the code measured with all of them: the int16 kernel linked)."""
+        widened = {**config, **{index: _widened(config[index]) for index in paying}}
+        if not paying or self.budget(widened)[1].fits:
+            return widened
+        self.apply(widened)
+        code = measured_code(self.graph, plan_memory(self.graph, alignment=self.alignment), self.device.core)
+        widened = dict(config)
+        for index in paying:
+            trial = {**widened, index: _widened(widened[index])}
+            if self.budget(trial, code)[1].fits:
+                widened = trial
+        return widened
+
+    def point(
+        self, name: str, config: Config, cycles: LayerCycles | None, overhead: float, clock: float
+    ) -> VariantPoint:
+        plan, budget = self.budget(config)
+        milliseconds = None
+        if cycles is not None:
+            total = overhead + sum(cycles[(op.index, config.get(op.index))] for op in self.graph.operators)
+            milliseconds = total / (clock * 1000.0)
+        return VariantPoint(
+            name=name,
+            flash_bytes=budget.flash_bytes,
+            ram_bytes=budget.ram_bytes,
+            arena_bytes=plan.arena_bytes,
+            milliseconds=milliseconds,
+            fits=budget.fits,
+            direct_layers=sorted(i for i, v in config.items() if v.columns == Columns.DIRECT),
+            int16_layers=sorted(i for i, v in config.items() if v.weights == WeightLayout.INT16_PAIRS),
+        )
+
+
+def _cycles(
+    graph: Graph,
+    device: Device,
+    clock: float,
+    reserve: Reserve,
+    configs: dict[str, Config],
+    wide: list[int],
+    measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]],
+) -> tuple[LayerCycles | None, str, float]:
+    """Per (layer, variant), the cycles of every variant the configurations may take: one run of
+    each configuration as it is, and one with int16 weights on every layer of `wide` it runs im2col."""
+    runs = list(configs.values())
+    runs += [{i: (_widened(v) if i in wide and v.columns == Columns.IM2COL else v) for i, v in c.items()} for c in runs]
+    unique = [c for n, c in enumerate(runs) if c not in runs[:n]]
+    if len(unique) == 1:
+        return None, "one configuration only: nothing to time", 0.0
+    cycles: LayerCycles = {}
+    overhead = 0.0
+    try:
+        for config in unique:
+            for op in graph.operators:
+                op.variant = config.get(op.index)
+            layers, overhead = measure(graph, device, clock, reserve.stack_bytes)
+            cycles.update({(index, config.get(index)): total for index, total in layers.items()})
+    except McuDeployError as error:
+        return None, f"not timed: {error}", 0.0
+    what = f"{device.core} cycle model ({len(unique)} runs, one per uniform configuration) at {clock:g} MHz"
+    return cycles, what, overhead
+
+
+def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int) -> tuple[dict[int, float], float]:
+    """Cycles per layer of one inference and those between layers, by the estimate (cached by content)."""
+    from mcudeploy.estimate import estimate_model  # the estimate builds on analysis: imported when timing
+
+    key = _cache_key(graph, device, clock)
+    cached = cache_dir() / f"variant-cycles-{key}.json"
+    if cached.exists():
+        figures = json.loads(cached.read_text())
+        return {int(k): v for k, v in figures["layers"].items()}, figures["between"]
+    estimate = estimate_model(graph, device, clock, stack_bytes=stack_bytes)
+    layers = {layer.index: layer.cycles.total for layer in estimate.layers}
+    between = estimate.inference.total - sum(layers.values())
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    write_file(cached, json.dumps({"layers": layers, "between": between}).encode(), replace=True)
+    return layers, between
+
+
+def _cache_key(graph: Graph, device: Device, clock: float) -> str:
+    """The generated project, the device and clock, and the estimate's own code."""
+    from mcudeploy import estimate
+
+    digest = hashlib.sha256(f"{device.name}@{clock}".encode())
+    for module in sorted(Path(estimate.__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    rendered = render(graph, plan_memory(graph))
+    for name, text in sorted(rendered.files.items()):
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def stack_reserve(graph: Graph, core: str, stack: int | None) -> int:
+    """The stack to keep beside the model while choosing: the user's, else analyze's static bound
+    for the default variants (the choice hardly moves it), else the default reserve."""
+    from mcudeploy.estimate.stack import static_need  # the estimate builds on analysis
+
+    if stack is not None:
+        return stack
+    return static_need(graph, plan_memory(graph), core).bytes
