@@ -14,7 +14,7 @@ import pytest
 
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Graph
+from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.validation.runner import Validator
@@ -83,3 +83,28 @@ def test_direct_convolution_over_its_own_input_is_bit_exact(kws_cnn, target: str
     )
     checked = kws_cnn.validate_target(target, [random_inputs(graph, seed) for seed in (0, 1)])
     assert [r.divergence for r in checked.inputs if not r.agrees] == []
+
+
+def widened_paths() -> Graph:
+    """Convolutions with int16 weights (md_conv_s8_w16): an odd depth (27: rows at odd halfword
+    addresses, no LDRD), whole words with an odd output channel count and an odd last pixel, and
+    taps of 2 channels (filled value by value) without bias."""
+    f = Family("widened_paths", 5)
+    _conv(f, "int8", (1, 10, 9, 3), 7, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 4, 6, 2), 4, (2, 3), Conv2DOptions(Padding.SAME), bias=None)
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
+    return graph
+
+
+@pytest.mark.parametrize("target", ["host", "m4", "m55"])
+def test_int16_weight_convolutions_are_bit_exact(target: str):
+    checker = Validator(widened_paths())
+    try:
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 3
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()

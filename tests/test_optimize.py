@@ -1,0 +1,102 @@
+"""`--optimize`: each CONV_2D's variant (im2col or direct columns, int8 or int16 weights) chosen for the
+whole model on the device, the choice held on the operator and followed by the constant layout and the
+generated code. The cycle model is replaced here by fixed per-layer cycles (the runs are QEMU's: the
+kernels' bit-exactness is in test_kernel_paths)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli
+from mcudeploy.analysis import optimize
+from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants
+from mcudeploy.codegen import render
+from mcudeploy.devices import find_device
+from mcudeploy.examples.kws import build_kws_cnn
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import constant_layout
+
+DIRECT, IM2COL = Columns.DIRECT, Columns.IM2COL
+WIDE = WeightLayout.INT16_PAIRS
+
+
+def _cycles(graph: Graph, device, clock: float, stack: int) -> tuple[dict[int, float], float]:
+    """Fixed cycles per variant: the direct path 3x im2col's; int16 weights pay on layer 0 only."""
+    layers = {}
+    for op in graph.operators:
+        variant = op.variant or KernelVariant()
+        base = 1000.0 * (op.index + 1)
+        factor = 3.0 if variant.columns == DIRECT else 1.0
+        if variant.weights == WIDE:
+            factor = 0.8 if op.index == 0 else 1.2
+        layers[op.index] = base * factor
+    return layers, 50.0
+
+
+@pytest.fixture(autouse=True)
+def estimated_code(monkeypatch):
+    # The code's flash from the table estimate: no cross build per configuration here.
+    monkeypatch.setattr(optimize, "measured_code", lambda graph, plan, core: None)
+
+
+def _choose(objective: Objective, device: str = "STM32F446RE") -> tuple[Graph, optimize.VariantChoice]:
+    graph = build_kws_cnn("cnn_s")
+    choice = optimize_variants(graph, find_device(device), Reserve(2048), objective, measure=_cycles)
+    return graph, choice
+
+
+def test_size_keeps_int8_weights_and_the_smallest_arena() -> None:
+    graph, choice = _choose(Objective.SIZE)
+    assert [p.name for p in choice.points] == ["size"] and choice.chosen.milliseconds is None  # nothing timed
+    assert graph.operators[1].variant.columns == DIRECT  # its columns would raise the arena (test_memory_planners)
+    assert all(op.variant is None or op.variant.weights == WeightLayout.INT8 for op in graph.operators)
+
+
+def test_balanced_widens_only_where_it_pays_at_the_smallest_arena() -> None:
+    graph, choice = _choose(Objective.BALANCED)
+    size, chosen = choice.points[0], choice.chosen
+    assert chosen.name == "size + int16 weights" and chosen.int16_layers == [0]
+    assert chosen.arena_bytes == size.arena_bytes and chosen.milliseconds < size.milliseconds
+    assert graph.operators[0].variant == KernelVariant(IM2COL, WIDE)
+    # The latency is the layers' cycles plus those between them, at the part's clock.
+    assert size.milliseconds == pytest.approx((50 + sum(1000.0 * (i + 1) for i in range(6)) + 2 * 2000) / 180e3)
+    # The flash holds the int16 filter: its int8 bytes once more (the arrays are 16-byte aligned).
+    filter_bytes = graph.tensors[graph.operators[0].inputs[1]].nbytes
+    assert chosen.flash_bytes - size.flash_bytes == pytest.approx(filter_bytes, abs=16)
+
+
+def test_speed_takes_im2col_wherever_the_model_still_fits() -> None:
+    _, choice = _choose(Objective.SPEED)
+    chosen = choice.chosen
+    assert chosen.direct_layers == [] and chosen.int16_layers == [0] and chosen.fits
+    assert chosen.arena_bytes > choice.points[0].arena_bytes
+    assert chosen.milliseconds == min(p.milliseconds for p in choice.points)
+
+
+def test_no_int16_weights_where_the_core_has_no_dsp_kernel_for_them() -> None:
+    _, choice = _choose(Objective.BALANCED, "AE722F80F55D5")  # Cortex-M55: the MVE kernel runs int8
+    assert all(p.int16_layers == [] for p in choice.points)
+
+
+def test_the_chosen_variants_reach_the_layout_and_the_generated_code() -> None:
+    graph = build_kws_cnn("cnn_s")
+    conv = graph.operators[0]
+    int8_bytes = constant_layout(graph).total_bytes
+    conv.variant = KernelVariant(IM2COL, WIDE)
+    assert constant_layout(graph).total_bytes >= int8_bytes + graph.tensors[conv.inputs[1]].nbytes
+    files = render(graph, plan_memory(graph)).files
+    assert files["network.c"].count("md_conv_s8_w16(") == 1
+    assert "int16_t" in next(text for name, text in files.items() if name.endswith("network_data.h"))
+
+
+def test_analyze_json_gives_the_points_considered(monkeypatch, capsys, tmp_path) -> None:
+    model = tmp_path / "kws_cnn_s.tflite"
+    model.write_bytes(write_tflite(build_kws_cnn("cnn_s")))
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(model), "--optimize", "size", "--json")
+    variants = json.loads(out)["variants"]
+    assert code == 0 and variants["objective"] == "size"
+    assert [p["name"] for p in variants["points"]] == ["size"] and variants["points"][0]["chosen"]
