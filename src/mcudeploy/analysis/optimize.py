@@ -37,6 +37,7 @@ from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, WeightL
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import (
     ARENA,
+    DEFAULT_STACK_BYTES,
     CodeEstimate,
     Memory,
     MemoryBudget,
@@ -132,8 +133,11 @@ def optimize_variants(
     measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]] | None = None,
 ) -> VariantChoice:
     """Choose and set every CONV_2D's variant on `graph` for `objective` on `device`."""
+    from mcudeploy.estimate.memory import device_memory  # the estimate builds on analysis
+
     convs = convolutions(graph)
     clock = float(clock_mhz or device.part.max_clock_mhz)
+    device_memory(device, None, clock)  # refuses a clock the part does not run at, before any run
     if not convs:
         return VariantChoice(objective.value, [], "no layer with a choice of kernel")
     evaluate = _Evaluator(graph, device, reserve, alignment)
@@ -335,6 +339,6 @@ def stack_reserve(graph: Graph, core: str, stack: int | None) -> int:
     for the default variants (the choice hardly moves it), else the default reserve."""
     from mcudeploy.estimate.stack import static_need  # the estimate builds on analysis
 
-    if stack is not None:
-        return stack
+    if stack is not None or not convolutions(graph):  # no choice to make: the figure does not matter
+        return stack or DEFAULT_STACK_BYTES
     return static_need(graph, plan_memory(graph), core).bytes
