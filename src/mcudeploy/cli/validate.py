@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.cli.npu import validate_with_npu
 from mcudeploy.cli.options import (
     CalibrationOption,
@@ -19,11 +20,13 @@ from mcudeploy.cli.options import (
     JsonOption,
     ModelArgument,
     NpuOption,
+    OptimizeOption,
     Planner,
     PlannerOption,
     load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
+from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.emulation.targets import HOST
@@ -56,6 +59,13 @@ def validate(
         bool, typer.Option("--per-layer", help="Dump every layer's output and name the first that diverges.")
     ] = False,
     planner: PlannerOption = Planner.MCUDEPLOY,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device", "-d", help="Run the kernel variants --optimize chooses for this part (as generate does)."
+        ),
+    ] = None,
+    optimize: OptimizeOption = Objective.BALANCED,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
@@ -67,6 +77,9 @@ def validate(
     With --npu: Vela compiles the model for that Ethos-U and the generated Cortex-M + Ethos-U project runs
     on QEMU M55 with a driver stub that supplies each NPU segment's outputs from the reference engine (NPU
     arithmetic is not emulated): the CPU segments and the hand-over are compared bit for bit.
+
+    Without --device, the kernel variants are the planner's (the smallest arena, int8 weights); with it,
+    those --optimize chooses for that part, as generate does.
 
     Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
     """
@@ -80,6 +93,9 @@ def validate(
         validate_with_npu(graph, model, npu, input_sets, json)
         return
     targets = _target_names(target)
+    if device is not None and planner == Planner.MCUDEPLOY:
+        part = find_device(device)
+        optimize_variants(graph, part, Reserve(stack_reserve(graph, part.core, None)), optimize)
     validator = Validator(graph, planner=str(planner))
     try:
         results = _run_all(validator, targets, input_sets, per_layer, show_progress=not json)
