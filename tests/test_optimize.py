@@ -94,9 +94,18 @@ def test_the_chosen_variants_reach_the_layout_and_the_generated_code() -> None:
 
 
 def test_analyze_json_gives_the_points_considered(monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.undo()  # the code measured from the link, as analyze measures it
     model = tmp_path / "kws_cnn_s.tflite"
     model.write_bytes(write_tflite(build_kws_cnn("cnn_s")))
     code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(model), "--optimize", "size", "--json")
-    variants = json.loads(out)["variants"]
+    report = json.loads(out)
+    variants = report["variants"]
     assert code == 0 and variants["objective"] == "size"
     assert [p["name"] for p in variants["points"]] == ["size"] and variants["points"][0]["chosen"]
+    # The chosen point's figures are the budget's: the same record, the same measured code.
+    chosen = variants["points"][0]
+    assert (chosen["flash_bytes"], chosen["ram_bytes"], chosen["arena_bytes"]) == (
+        report["flash_bytes"],
+        report["ram_bytes"],
+        report["arena_bytes"],
+    )

@@ -94,6 +94,32 @@ static inline void block_2x2(const int16_t *values, const int16_t *row_0, const 
     *b1 = __smlad(y1, v1, __smlad(y0, v0, *b1));
 }
 
+/* 4 values of both interleaved columns against 4 of each row (`values`, `row_0`, `row_1` advanced). */
+#define BLOCK_2X2_STEP                                                                                            \
+    "ldrd %[u0], %[u1], [%[row_0]], #8\n\t"                                                                     \
+    "ldrd %[v0], %[v1], [%[row_1]], #8\n\t"                                                                     \
+    "ldrd %[x0], %[x1], [%[values]], #8\n\t"                                                                    \
+    "smlad %[a0], %[x0], %[u0], %[a0]\n\t"                                                                      \
+    "smlad %[a1], %[x0], %[v0], %[a1]\n\t"                                                                      \
+    "smlad %[a0], %[x1], %[u1], %[a0]\n\t"                                                                      \
+    "smlad %[a1], %[x1], %[v1], %[a1]\n\t"                                                                      \
+    "ldrd %[x0], %[x1], [%[values]], #8\n\t"                                                                    \
+    "smlad %[b0], %[x0], %[u0], %[b0]\n\t"                                                                      \
+    "smlad %[b1], %[x0], %[v0], %[b1]\n\t"                                                                      \
+    "smlad %[b0], %[x1], %[u1], %[b0]\n\t"                                                                      \
+    "smlad %[b1], %[x1], %[v1], %[b1]"
+
+#define BLOCK_2X2(code)                                                                                           \
+    do {                                                                                                          \
+        uint32_t u0, u1, v0, v1, x0, x1;                                                                          \
+        __asm__(code                                                                                              \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [values] "+r"(values),              \
+                  [row_0] "+r"(row_0), [row_1] "+r"(row_1), [u0] "=&r"(u0), [u1] "=&r"(u1), [v0] "=&r"(v0),        \
+                  [v1] "=&r"(v1), [x0] "=&r"(x0), [x1] "=&r"(x1)                                                  \
+                :                                                                                                 \
+                : "memory");                                                                                      \
+    } while (0)
+
 /* sums {a.row_0, a.row_1, b.row_0, b.row_1} of the two interleaved columns a and b in `values`
  * with two int16 weight rows of `depth` values. Not inlined: the 4 accumulators, 2 column words
  * and 4 weight words then fit the registers. */
@@ -108,27 +134,14 @@ static MD_NOINLINE void dot_2x2(const int16_t *values, const int16_t *row_0, con
             block_2x2(values, row_0, row_1, &a0, &a1, &b0, &b1);
         }
     }
-    while (row_0 < end) {
-        /* Rows and columns word aligned: one post-incremented LDRD for each row's 4 weights and
-         * each column's 4 values (the second column's into the first's registers). */
-        uint32_t u0, u1, v0, v1, x0, x1;
-        __asm__("ldrd %[u0], %[u1], [%[row_0]], #8\n\t"
-                "ldrd %[v0], %[v1], [%[row_1]], #8\n\t"
-                "ldrd %[x0], %[x1], [%[values]], #8\n\t"
-                "smlad %[a0], %[x0], %[u0], %[a0]\n\t"
-                "smlad %[a1], %[x0], %[v0], %[a1]\n\t"
-                "smlad %[a0], %[x1], %[u1], %[a0]\n\t"
-                "smlad %[a1], %[x1], %[v1], %[a1]\n\t"
-                "ldrd %[x0], %[x1], [%[values]], #8\n\t"
-                "smlad %[b0], %[x0], %[u0], %[b0]\n\t"
-                "smlad %[b1], %[x0], %[v0], %[b1]\n\t"
-                "smlad %[b0], %[x1], %[u1], %[b0]\n\t"
-                "smlad %[b1], %[x1], %[v1], %[b1]"
-                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [values] "+r"(values),
-                  [row_0] "+r"(row_0), [row_1] "+r"(row_1), [u0] "=&r"(u0), [u1] "=&r"(u1), [v0] "=&r"(v0),
-                  [v1] "=&r"(v1), [x0] "=&r"(x0), [x1] "=&r"(x1)
-                :
-                : "memory");
+    /* Rows and columns word aligned: one post-incremented LDRD for each row's 4 weights and each
+     * column's 4 values (the second column's into the first's registers); 8 values a pass where
+     * there are, which halves the loop's compare and branch. */
+    while (row_0 + 8 <= end) {
+        BLOCK_2X2(BLOCK_2X2_STEP "\n\t" BLOCK_2X2_STEP);
+    }
+    if (row_0 < end) {
+        BLOCK_2X2(BLOCK_2X2_STEP);
     }
     for (t = 0; t < (depth & 3); ++t) {
         a0 = md_wrap_add(a0, values[t] * row_0[t]);
