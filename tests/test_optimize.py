@@ -10,10 +10,10 @@ import json
 import pytest
 
 from conftest import run_cli
-from mcudeploy.analysis import optimize
-from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants
 from mcudeploy.codegen import render
 from mcudeploy.devices import find_device
+from mcudeploy.estimate import optimize
+from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout

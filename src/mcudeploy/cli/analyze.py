@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, Reserves, analyze_model
-from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.cli.npu import analyze_with_npu, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -35,6 +34,7 @@ from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.estimate.stack import ASSUMED, RESERVED, static_need
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.memory import plan_memory

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -30,6 +29,7 @@ from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
+from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.estimate.report import comparison_report, comparison_table, estimate_report, estimate_table
 from mcudeploy.examples.mobilenet import INPUT_SHAPE, build_mobilenet_v2
 from mcudeploy.files import check_output_file, write_file

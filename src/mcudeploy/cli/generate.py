@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.cli.npu import generate_with_npu
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -33,6 +32,7 @@ from mcudeploy.codegen.tflm_project import generate_tflm_project
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.files import read_regular
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mcudeploy.analysis.optimize import Objective
+from mcudeploy.estimate.optimize import Objective
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets

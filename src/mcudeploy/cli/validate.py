@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mcudeploy.analysis.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.cli.npu import validate_with_npu
 from mcudeploy.cli.options import (
     CalibrationOption,
@@ -31,6 +30,7 @@ from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.emulation.targets import HOST
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants, stack_reserve
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, random_inputs

@@ -17,9 +17,9 @@ from rich.tree import Tree
 
 from mcudeploy.analysis.coverage import OperatorGap
 from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, DeviceSummary, ModelAnalysis, RegionUse, percent
-from mcudeploy.analysis.optimize import VariantChoice
 from mcudeploy.devices import Device, MemoryRegion, Part
 from mcudeploy.display import markup_safe, printable
+from mcudeploy.estimate.optimize import VariantChoice
 from mcudeploy.memory.budget import STACK
 from mcudeploy.memory.tflm_arena import TflmArena
 

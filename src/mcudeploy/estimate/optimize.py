@@ -32,6 +32,9 @@ from mcudeploy.codegen import render
 from mcudeploy.devices import Device, find_core
 from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.memory import device_memory
+from mcudeploy.estimate.model import estimate_model
+from mcudeploy.estimate.stack import static_need
 from mcudeploy.files import write_file
 from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, WeightLayout
 from mcudeploy.memory import plan_memory
@@ -133,8 +136,6 @@ def optimize_variants(
     measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]] | None = None,
 ) -> VariantChoice:
     """Choose and set every CONV_2D's variant on `graph` for `objective` on `device`."""
-    from mcudeploy.estimate.memory import device_memory  # the estimate builds on analysis
-
     convs = convolutions(graph)
     clock = float(clock_mhz or device.part.max_clock_mhz)
     device_memory(device, None, clock)  # refuses a clock the part does not run at, before any run
@@ -306,8 +307,6 @@ def _cycles(
 
 def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int) -> tuple[dict[int, float], float]:
     """Cycles per layer of one inference and those between layers, by the estimate (cached by content)."""
-    from mcudeploy.estimate import estimate_model  # the estimate builds on analysis: imported when timing
-
     key = _cache_key(graph, device, clock)
     cached = cache_dir() / f"variant-cycles-{key}.json"
     if cached.exists():
@@ -323,10 +322,8 @@ def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int
 
 def _cache_key(graph: Graph, device: Device, clock: float) -> str:
     """The generated project, the device and clock, and the estimate's own code."""
-    from mcudeploy import estimate
-
     digest = hashlib.sha256(f"{device.name}@{clock}".encode())
-    for module in sorted(Path(estimate.__file__).parent.glob("*.py")):
+    for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.read_bytes())
     rendered = render(graph, plan_memory(graph))
     for name, text in sorted(rendered.files.items()):
@@ -337,8 +334,6 @@ def _cache_key(graph: Graph, device: Device, clock: float) -> str:
 def stack_reserve(graph: Graph, core: str, stack: int | None) -> int:
     """The stack to keep beside the model while choosing: the user's, else analyze's static bound
     for the default variants (the choice hardly moves it), else the default reserve."""
-    from mcudeploy.estimate.stack import static_need  # the estimate builds on analysis
-
     if stack is not None or not convolutions(graph):  # no choice to make: the figure does not matter
         return stack or DEFAULT_STACK_BYTES
     return static_need(graph, plan_memory(graph), core).bytes
