@@ -50,8 +50,8 @@ OptimizeOption = Annotated[
     Objective,
     typer.Option(
         "--optimize",
-        help="Per-layer kernel variants: speed (the fastest that fits the device with the reserves), balanced "
-        "(the fastest with the smallest arena), size (the smallest arena and flash).",
+        help="Per-layer kernel variants (our planner): speed (the fastest that fits the device with the "
+        "reserves), balanced (the fastest with the smallest arena), size (the smallest arena and flash).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
