@@ -10,10 +10,11 @@ import json
 import pytest
 
 from conftest import run_cli
+from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
 from mcudeploy.devices import find_device
 from mcudeploy.estimate import optimize
-from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants
+from mcudeploy.estimate.optimize import Objective, optimize_variants
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
@@ -45,7 +46,7 @@ def estimated_code(monkeypatch):
 
 def _choose(objective: Objective, device: str = "STM32F446RE") -> tuple[Graph, optimize.VariantChoice]:
     graph = build_kws_cnn("cnn_s")
-    choice = optimize_variants(graph, find_device(device), Reserve(2048), objective, measure=_cycles)
+    choice = optimize_variants(graph, find_device(device), Reserves(2048), objective, measure=_cycles)
     return graph, choice
 
 

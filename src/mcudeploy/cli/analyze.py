@@ -34,7 +34,7 @@ from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.estimate.stack import ASSUMED, RESERVED, static_need
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.memory import plan_memory
@@ -120,7 +120,7 @@ def analyze(
         plan = replace(arena.plan, arena_bytes=arena.smallest_arena)  # the budget holds TFLM's whole arena
     else:
         if planner == Planner.MCUDEPLOY:
-            reserve = Reserve(stack_reserve(graph, target.core, stack), reserve_ram, reserve_flash)
+            reserve = Reserves(stack_reserve(graph, target.core, stack), reserve_ram, reserve_flash)
             choice = optimize_variants(graph, target, reserve, optimize, alignment)
         plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     need = static_need(graph, plan, target.core, stack)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from mcudeploy.analysis.model import Reserves
 from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -29,7 +30,7 @@ from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
-from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.estimate.report import comparison_report, comparison_table, estimate_report, estimate_table
 from mcudeploy.examples.mobilenet import INPUT_SHAPE, build_mobilenet_v2
 from mcudeploy.files import check_output_file, write_file
@@ -114,7 +115,7 @@ def estimate(
         return
     with _working(f"building and running on {target.core}", json):
         if planner == Planner.MCUDEPLOY:
-            reserve = Reserve(stack_reserve(graph, target.core, stack))
+            reserve = Reserves(stack_reserve(graph, target.core, stack))
             optimize_variants(graph, target, reserve, optimize, clock_mhz=clock)
         result = estimate_model(
             graph, target, clock, planner=str(planner), stack_bytes=stack, placements=True, paint_stack=True

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from mcudeploy.analysis.model import Reserves
 from mcudeploy.cli.npu import generate_with_npu
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
@@ -32,7 +33,7 @@ from mcudeploy.codegen.tflm_project import generate_tflm_project
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.files import read_regular
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
@@ -93,7 +94,7 @@ def generate(
         return
     choice = None
     if planner == Planner.MCUDEPLOY:
-        choice = optimize_variants(graph, part, Reserve(stack_reserve(graph, part.core, None)), optimize)
+        choice = optimize_variants(graph, part, Reserves(stack_reserve(graph, part.core, None)), optimize)
     plan = plan_memory(graph, planner=str(planner))
     place = None
     if arena_section is None:

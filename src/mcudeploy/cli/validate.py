@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mcudeploy.analysis.model import Reserves
 from mcudeploy.cli.npu import validate_with_npu
 from mcudeploy.cli.options import (
     CalibrationOption,
@@ -30,7 +31,7 @@ from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.emulation.targets import HOST
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.optimize import Objective, Reserve, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, random_inputs
@@ -95,7 +96,7 @@ def validate(
     targets = _target_names(target)
     if device is not None and planner == Planner.MCUDEPLOY:
         part = find_device(device)
-        optimize_variants(graph, part, Reserve(stack_reserve(graph, part.core, None)), optimize)
+        optimize_variants(graph, part, Reserves(stack_reserve(graph, part.core, None)), optimize)
     validator = Validator(graph, planner=str(planner))
     try:
         results = _run_all(validator, targets, input_sets, per_layer, show_progress=not json)

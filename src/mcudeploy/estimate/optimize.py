@@ -22,12 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
 from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.coverage import variable_bytes
+from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
 from mcudeploy.devices import Device, find_core
 from mcudeploy.emulation.plugin import cache_dir
@@ -60,15 +61,6 @@ class Objective(StrEnum):
 
 
 @dataclass(frozen=True)
-class Reserve:
-    """What the model shares the device with: the stack and the user's reserves, bytes."""
-
-    stack_bytes: int
-    ram: int = 0
-    flash: int = 0
-
-
-@dataclass(frozen=True)
 class VariantPoint:
     """One configuration considered: its memory on the device and its latency."""
 
@@ -92,7 +84,6 @@ class VariantChoice:
     latency: str
     """How the latencies were had, or why there are none."""
     clock_mhz: float | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def chosen(self) -> VariantPoint | None:
@@ -129,7 +120,7 @@ def widenable(graph: Graph, op: Operator, core: str) -> bool:
 def optimize_variants(
     graph: Graph,
     device: Device,
-    reserve: Reserve,
+    reserve: Reserves,
     objective: Objective,
     alignment: int = 16,
     clock_mhz: float | None = None,
@@ -204,7 +195,7 @@ def _widened(variant: KernelVariant) -> KernelVariant:
 class _Evaluator:
     """Sets configurations on the graph and measures their memory on the device."""
 
-    def __init__(self, graph: Graph, device: Device, reserve: Reserve, alignment: int) -> None:
+    def __init__(self, graph: Graph, device: Device, reserve: Reserves, alignment: int) -> None:
         self.graph, self.device, self.reserve, self.alignment = graph, device, reserve, alignment
 
     def apply(self, config: Config) -> None:
@@ -227,8 +218,8 @@ class _Evaluator:
             constant_layout(self.graph, plan.alignment),
             code,
             self.reserve.stack_bytes,
-            self.reserve.ram,
-            self.reserve.flash,
+            self.reserve.reserve_ram,
+            self.reserve.reserve_flash,
             variable_bytes(self.graph),
         )
         return plan, memory_budget(request, self.device)
@@ -279,7 +270,7 @@ def _cycles(
     graph: Graph,
     device: Device,
     clock: float,
-    reserve: Reserve,
+    reserve: Reserves,
     configs: dict[str, Config],
     wide: list[int],
     measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]],
