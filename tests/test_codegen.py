@@ -70,6 +70,7 @@ from mcudeploy.ir.options import (
     SqueezeOptions,
     StridedSliceOptions,
     SVDFOptions,
+    TransposeConvOptions,
     UnpackOptions,
     VarHandleOptions,
 )
@@ -298,6 +299,19 @@ def _fully_connected(f: Family, dtype: str, shape, units: int, per_channel: bool
     f.op("FULLY_CONNECTED", [x, w, b], [y], FullyConnectedOptions(Activation.RELU, keep_num_dims=keep))
 
 
+def _transpose_conv(f: Family, dtype: str, shape, filters: int, out_hw, kernel, options, bias=True):
+    x = f.input(shape, dtype)
+    if dtype == "float32":
+        w = f.constant(f.rng.standard_normal((filters, *kernel, shape[3])), "float32")
+        b = f.constant(f.rng.standard_normal(filters), "float32") if bias else NO_TENSOR
+    else:
+        w = f.weights((filters, *kernel, shape[3]), axis=0)
+        b = f.bias(filters, "int64" if dtype == "int16" else "int32") if bias else NO_TENSOR
+    out_shape = (shape[0], *out_hw, filters)
+    y = f.output(out_shape, dtype, scale=0.5 if dtype == "int8" else 0.05)
+    f.op("TRANSPOSE_CONV", [f.constant(out_shape, "int32"), w, x, b], [y], options)
+
+
 def _pools(f: Family, dtype: str) -> None:
     shape = (2, 7, 9, 3)
     for op_type, padding, size, stride, activation in (
@@ -335,6 +349,10 @@ def conv_family(dtype: str) -> Callable[[], Graph]:
         _fully_connected(f, dtype, (2, 3, 10), 5, per_channel=False, keep=True)
         _fully_connected(f, dtype, (1, 24), 7, per_channel=True, bias="int64" if dtype == "int16" else None)
         _pools(f, dtype)
+        _transpose_conv(f, dtype, (1, 4, 5, 3), 4, (8, 10), (3, 3), TransposeConvOptions(Padding.SAME, 2, 2))
+        _transpose_conv(
+            f, dtype, (2, 3, 3, 2), 3, (8, 7), (2, 4), TransposeConvOptions(Padding.VALID, 3, 2, Activation.RELU), False
+        )
         if dtype == "int16":  # 16x8 convolution with an int32 bias: int32 accumulator
             _conv(f, dtype, (1, 5, 5, 3), 4, (3, 3), Conv2DOptions(Padding.SAME), bias="int32")
         if dtype == "float32":  # hybrid: float activations, int8 filter with one scale

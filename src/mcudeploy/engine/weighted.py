@@ -23,15 +23,16 @@ from mcudeploy.params.fully_connected import FullyConnectedParams
 
 
 def integer_requantizer(
-    ctx: OpContext, params: WindowParams | FullyConnectedParams, weights: np.ndarray
+    ctx: OpContext, params: WindowParams | FullyConnectedParams, weights: np.ndarray, data: int = 0, bias: int = 2
 ) -> Requantizer:
-    """The requantizer of an integer kernel that sums raw inputs x against `weights` (terms, channels).
+    """The requantizer of an integer kernel that sums raw inputs x (input `data`) against `weights`
+    (terms, channels), its bias at input `bias`.
 
     TFLite adds the input offset to every input: Σ (x + offset) · w + bias is computed as
     Σ x · w + (bias + offset · Σ w), so the kernel multiplies the raw input and the offset joins
     the bias.
     """
-    bias = ctx.input(2)
+    bias = ctx.input(bias)
     bias_values = 0 if bias is None else bias.astype(np.int64)
     return make_requantizer(
         params.requantization,
@@ -40,7 +41,7 @@ def integer_requantizer(
         (params.act_min, params.act_max),
         ctx.output_tensor().dtype.numpy,
         wide=bool(params.accumulator64),
-        sum_bound=sum_bound(ctx.input_tensor(0), weights),
+        sum_bound=sum_bound(ctx.input_tensor(data), weights),
     )
 
 

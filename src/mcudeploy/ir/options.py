@@ -50,6 +50,21 @@ class DepthwiseConv2DOptions:
 
 
 @dataclass(frozen=True)
+class TransposeConvOptions:
+    padding: Padding = Padding.VALID
+    stride_h: int = 1
+    stride_w: int = 1
+    activation: Activation = Activation.NONE
+
+
+@dataclass(frozen=True)
+class BatchMatMulOptions:
+    adj_x: bool = False
+    adj_y: bool = False
+    asymmetric_quantize_inputs: bool = False
+
+
+@dataclass(frozen=True)
 class FullyConnectedOptions:
     activation: Activation = Activation.NONE
     keep_num_dims: bool = False
@@ -140,6 +155,12 @@ class ResizeNearestNeighborOptions:
 
 
 @dataclass(frozen=True)
+class ResizeBilinearOptions:
+    align_corners: bool = False
+    half_pixel_centers: bool = False
+
+
+@dataclass(frozen=True)
 class SVDFOptions:
     rank: int = 1
     activation: Activation = Activation.NONE
@@ -223,6 +244,8 @@ class CustomOptions:
 OperatorOptions = (
     Conv2DOptions
     | DepthwiseConv2DOptions
+    | TransposeConvOptions
+    | BatchMatMulOptions
     | FullyConnectedOptions
     | Pool2DOptions
     | ElementwiseOptions
@@ -245,5 +268,6 @@ OperatorOptions = (
     | GatherOptions
     | ArgOptions
     | CumsumOptions
+    | ResizeBilinearOptions
     | CustomOptions
 )

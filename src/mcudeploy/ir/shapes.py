@@ -223,16 +223,20 @@ _BIAS_TYPES = {
 """The bias types TFLite's kernels accumulate in, by input type."""
 
 
-def _bias(q: OpShapes, channels: int) -> None:
+_TRANSPOSE_CONV_BIAS_TYPES = {**_BIAS_TYPES, DType.INT16: (DType.INT16, DType.INT64)}
+"""TFLM's 16x8 TRANSPOSE_CONV reads its bias as int64 (an int16 one widened first), never as int32."""
+
+
+def _bias(q: OpShapes, channels: int, position: int = 2, data: int = 0, types=_BIAS_TYPES) -> None:
     """One bias value per output channel, in the input type's accumulator type."""
-    bias = q.input(2)
+    bias = q.input(position)
     if bias is None:
         return
     if bias.shape != (channels,):
         raise q.fail(bias, f"bias of shape {list(bias.shape)} for {channels} output channels")
-    allowed = _BIAS_TYPES.get(q.input(0).dtype, ())
+    allowed = types.get(q.input(data).dtype, ())
     if bias.dtype not in allowed:
-        raise q.fail(bias, f"{bias.dtype} bias for {q.input(0).dtype} input")
+        raise q.fail(bias, f"{bias.dtype} bias for {q.input(data).dtype} input")
 
 
 def _weight_scales(q: OpShapes, axis: int, channels: int) -> None:
@@ -268,6 +272,19 @@ def _depthwise_conv_2d(q: OpShapes) -> None:
     _weight_scales(q, 3, w[3])
     _bias(q, w[3])
     _window(q, (w[1], w[2]), w[3], q.input(1))
+
+
+def _transpose_conv(q: OpShapes) -> None:
+    """Inputs: the output shape (a constant), the OHWI filter, the NHWC input, an optional bias.
+    The output's size is the shape given; the padding follows from it (TFLM's rule)."""
+    shape, w, x = q.values(0), q.rank(1, 4), q.rank(2, 4)
+    if len(shape) != 4 or min(shape) < 1:
+        raise q.fail(q.input(0), f"output shape {shape} is not four positive lengths")
+    if w[3] != x[3] or shape[3] != w[0] or shape[0] != x[0]:
+        raise q.fail(q.input(1), f"filter {list(w)} does not map input {list(x)} onto output {shape}")
+    _weight_scales(q, 0, w[0])
+    _bias(q, w[0], position=3, data=2, types=_TRANSPOSE_CONV_BIAS_TYPES)
+    q.expect(shape)
 
 
 def _fully_connected(q: OpShapes) -> None:
@@ -661,6 +678,9 @@ ARITIES: dict[str, Arity] = {
     "CONV_2D": Arity(2, 3, optional=(2,), options=o.Conv2DOptions, symmetric_int16=True),
     "DEPTHWISE_CONV_2D": Arity(2, 3, optional=(2,), options=o.DepthwiseConv2DOptions, symmetric_int16=True),
     "FULLY_CONNECTED": Arity(2, 3, optional=(2,), options=o.FullyConnectedOptions, symmetric_int16=True),
+    "TRANSPOSE_CONV": Arity(
+        3, 4, optional=(3,), parameters=(0,), options=o.TransposeConvOptions, symmetric_int16=True, typed_inputs=(2,)
+    ),
     "AVERAGE_POOL_2D": Arity(1, 1, options=o.Pool2DOptions),
     "MAX_POOL_2D": Arity(1, 1, options=o.Pool2DOptions),
     "ADD": Arity(2, 2, typed_inputs=(0, 1)),
@@ -728,6 +748,7 @@ RULES: dict[str, Rule] = {
     "CONV_2D": _conv_2d,
     "DEPTHWISE_CONV_2D": _depthwise_conv_2d,
     "FULLY_CONNECTED": _fully_connected,
+    "TRANSPOSE_CONV": _transpose_conv,
     "AVERAGE_POOL_2D": _pool_2d,
     "MAX_POOL_2D": _pool_2d,
     "ADD": _broadcast,

@@ -199,7 +199,8 @@ class _Validator:
                 continue
             if tensor.quantization is None:
                 raise self.fail(f"{tensor.dtype} tensor without quantization parameters", index, op)
-            activation = index == op.inputs[0] or index in op.outputs
+            data = op.inputs[arity.typed_inputs[0] if arity.typed_inputs else 0]
+            activation = index == data or index in op.outputs
             if (
                 arity.symmetric_int16
                 and activation

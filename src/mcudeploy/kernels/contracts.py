@@ -459,8 +459,7 @@ def _mean(graph: Graph, op: Operator) -> KernelContract:
 
 @_declares("TRANSPOSE_CONV")
 def _transpose_conv(graph: Graph, op: Operator) -> KernelContract:
-    # Each input pixel scatters into several outputs: one accumulator per output element,
-    # int64 for int16 activations, else 32 bits.
-    output_t = graph.tensors[op.outputs[0]]
-    width = 8 if output_t.dtype.itemsize == 2 and not output_t.dtype.is_float else 4
-    return KernelContract(kernel="scatter into accumulators, then requantize", scratch_bytes=width * output_t.size)
+    # Gathered (md_transpose_conv.h): each output value sums the input values that reach it, read
+    # in place, and is written before the next. No scratch (TFLite Micro's scatter kernel takes an
+    # accumulator per output element); the input is read until the last output: declared apart.
+    return KernelContract(kernel="gathered: one output value at a time, input read in place")

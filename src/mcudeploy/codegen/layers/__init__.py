@@ -14,6 +14,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     recurrent,
     reduce,
     softmax,
+    transpose_conv,
     unary,
     variables,
 )

@@ -102,6 +102,16 @@ OPTIONS: dict[str, OptionSpec] = {
     "DEPTHWISE_CONV_2D": OptionSpec(
         "DepthwiseConv2DOptions", ir.DepthwiseConv2DOptions, {**_CONV, "depth_multiplier": "DepthMultiplier"}
     ),
+    "TRANSPOSE_CONV": OptionSpec(
+        "TransposeConvOptions",
+        ir.TransposeConvOptions,
+        {"padding": "Padding", "stride_h": "StrideH", "stride_w": "StrideW", **_ACT},
+    ),
+    "BATCH_MATMUL": OptionSpec(
+        "BatchMatMulOptions",
+        ir.BatchMatMulOptions,
+        {"adj_x": "AdjX", "adj_y": "AdjY", "asymmetric_quantize_inputs": "AsymmetricQuantizeInputs"},
+    ),
     "FULLY_CONNECTED": OptionSpec(
         "FullyConnectedOptions", ir.FullyConnectedOptions, {**_ACT, "keep_num_dims": "KeepNumDims"}
     ),
@@ -168,6 +178,11 @@ OPTIONS: dict[str, OptionSpec] = {
     "RESIZE_NEAREST_NEIGHBOR": OptionSpec(
         "ResizeNearestNeighborOptions",
         ir.ResizeNearestNeighborOptions,
+        {"align_corners": "AlignCorners", "half_pixel_centers": "HalfPixelCenters"},
+    ),
+    "RESIZE_BILINEAR": OptionSpec(
+        "ResizeBilinearOptions",
+        ir.ResizeBilinearOptions,
         {"align_corners": "AlignCorners", "half_pixel_centers": "HalfPixelCenters"},
     ),
 }

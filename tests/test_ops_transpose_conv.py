@@ -1,0 +1,90 @@
+"""TRANSPOSE_CONV against TFLite Micro: int8 (per-channel and per-tensor), 16x8 (int64, int16 or no
+bias), float32; SAME and VALID padding, strides 1 to 3, output sizes that crop the scatter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mcudeploy.errors import ModelError
+from mcudeploy.ir import NO_TENSOR, Activation, GraphBuilder, Padding
+from mcudeploy.ir.options import TransposeConvOptions
+from mcudeploy.ir.validate import validate_graph
+from single_op import assert_matches_tflm, constant
+
+
+def transpose_conv_graph(
+    dtype: str,
+    in_hw=(4, 5),
+    out_hw=(8, 10),
+    kernel=(3, 3),
+    stride=(2, 2),
+    padding=Padding.SAME,
+    channels=(3, 4),
+    bias: str | None = "int32",
+    per_channel: bool = True,
+    activation: Activation = Activation.NONE,
+    batch: int = 1,
+    seed: int = 0,
+):
+    rng = np.random.default_rng(seed)
+    in_c, out_c = channels
+    b = GraphBuilder("transpose_conv")
+    shape = (batch, *out_hw, out_c)
+    weights = rng.integers(-127, 128, (out_c, *kernel, in_c))
+    if dtype == "float32":
+        x = b.tensor((batch, *in_hw, in_c), "float32")
+        w = b.tensor(weights.shape, "float32", data=(weights / 64).astype(np.float32))
+        bias_t = b.tensor((out_c,), "float32", data=rng.normal(0, 1, out_c).astype(np.float32)) if bias else NO_TENSOR
+        y = b.tensor(shape, "float32")
+    else:
+        zero = 0 if dtype == "int16" else -5
+        x = b.tensor((batch, *in_hw, in_c), dtype, scale=0.05, zero_point=zero)
+        scales = list(rng.uniform(0.002, 0.02, out_c)) if per_channel else 0.01
+        w = b.tensor(weights.shape, "int8", data=weights, scale=scales, axis=0 if per_channel else None)
+        span = 1 << 10 if dtype == "int8" else 1 << 14
+        bias_scale = {"scale": 1e-4, "zero_point": 0} if bias == "int16" else {}
+        bias_t = b.tensor((out_c,), bias, data=rng.integers(-span, span, out_c), **bias_scale) if bias else NO_TENSOR
+        y = b.tensor(shape, dtype, scale=0.1 if dtype == "int8" else 0.002, zero_point=3 if dtype == "int8" else 0)
+    options = TransposeConvOptions(padding=padding, stride_h=stride[0], stride_w=stride[1], activation=activation)
+    inputs = [constant(b, shape), w, x] + ([bias_t] if bias else [])
+    b.op("TRANSPOSE_CONV", inputs, [y], options)
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize(
+    ("in_hw", "out_hw", "kernel", "stride", "padding"),
+    [
+        ((4, 5), (8, 10), (3, 3), (2, 2), Padding.SAME),
+        ((4, 5), (9, 11), (3, 3), (2, 2), Padding.VALID),
+        ((3, 3), (7, 8), (2, 4), (3, 2), Padding.SAME),
+        ((5, 4), (5, 4), (3, 1), (1, 1), Padding.SAME),
+        ((2, 3), (4, 5), (4, 4), (2, 2), Padding.VALID),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_transpose_conv(dtype, in_hw, out_hw, kernel, stride, padding):
+    bias = {"int8": "int32", "int16": "int64", "float32": "float32"}[dtype]
+    graph = transpose_conv_graph(dtype, in_hw, out_hw, kernel, stride, padding, bias=bias)
+    assert_matches_tflm(graph, float_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "bias", "per_channel", "activation", "batch"),
+    [
+        ("int8", None, False, Activation.RELU, 2),
+        ("int8", "int32", True, Activation.RELU6, 1),
+        ("int16", "int16", True, Activation.NONE, 2),
+        ("int16", None, False, Activation.RELU, 1),
+        ("float32", None, False, Activation.RELU_N1_TO_1, 2),
+    ],
+)
+def test_transpose_conv_variants(dtype, bias, per_channel, activation, batch):
+    graph = transpose_conv_graph(dtype, bias=bias, per_channel=per_channel, activation=activation, batch=batch)
+    assert_matches_tflm(graph, float_exact=True)
+
+
+def test_int32_bias_with_int16_input_is_refused():
+    """TFLM's 16x8 kernel would read an int32 bias as int64."""
+    with pytest.raises(ModelError, match="int32 bias for int16 input"):
+        validate_graph(transpose_conv_graph("int16", bias="int32"))
