@@ -48,6 +48,7 @@ from mcudeploy.ir import NO_TENSOR, Activation, Graph, GraphBuilder, Padding
 from mcudeploy.ir.options import (
     ArgOptions,
     BlockSizeOptions,
+    BatchMatMulOptions,
     ConcatenationOptions,
     Conv2DOptions,
     CumsumOptions,
@@ -709,6 +710,18 @@ def rearrange_family() -> Graph:
     for dtype in ("int32", "int64"):
         shapes = [f.constant([2, 1, 3, 1], dtype), f.constant([3, 7], dtype)]
         f.op("BROADCAST_ARGS", shapes, [f.output_plain((4,), dtype)])
+def matmul_resize_family() -> Graph:
+    """BATCH_MATMUL (adjoints, broadcast batches), RESIZE_BILINEAR and the arithmetic TFLite Micro
+    added after the first families (issue 11's parity operators)."""
+    f = Family("matmul_resize", 8)
+    for dtype, zero_point in (("int8", -7), ("int16", 0), ("float32", None)):
+        for lhs, rhs, out, adj_x, adj_y in (
+            ((2, 3, 5), (5, 4), (2, 3, 4), False, False),
+            ((3, 1, 5, 3), (1, 2, 6, 5), (3, 2, 3, 6), True, True),
+        ):
+            a, b = f.input(lhs, dtype, 0.05, zero_point), f.input(rhs, dtype, 0.03, zero_point)
+            y = f.output(out, dtype, 0.4 if dtype == "int8" else 0.05, zero_point)
+            f.op("BATCH_MATMUL", [a, b], [y], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y))
     return f.graph()
 
 
@@ -723,6 +736,7 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "softmax_quantize": softmax_quantize_family,
     "movement": movement_family,
     "recurrent": recurrent_family,
+    "matmul_resize": matmul_resize_family,
 }
 
 

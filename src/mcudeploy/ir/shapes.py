@@ -287,6 +287,25 @@ def _transpose_conv(q: OpShapes) -> None:
     q.expect(shape)
 
 
+def _batch_matmul(q: OpShapes) -> None:
+    """Ranks 2 to 5; batch axes broadcast; lhs' (rows, depth) times rhs' (depth, cols), the adjoints
+    swapping an operand's last two axes."""
+    lhs, rhs = q.input(0), q.input(1)
+    for tensor in (lhs, rhs):
+        if not 2 <= len(tensor.shape) <= 5:
+            raise q.fail(tensor, f"needs rank 2 to 5, has shape {list(tensor.shape)}")
+    try:
+        batch = np.broadcast_shapes(lhs.shape[:-2], rhs.shape[:-2])
+    except ValueError:
+        raise q.fail(rhs, f"batch axes {list(rhs.shape[:-2])} do not broadcast with {list(lhs.shape[:-2])}") from None
+    options = q.op.options
+    rows, depth = lhs.shape[-2:][::-1] if options.adj_x else lhs.shape[-2:]
+    rhs_depth, cols = rhs.shape[-2:][::-1] if options.adj_y else rhs.shape[-2:]
+    if depth != rhs_depth:
+        raise q.fail(rhs, f"sums over {rhs_depth} values, the left operand over {depth}")
+    q.expect((*batch, rows, cols))
+
+
 def _fully_connected(q: OpShapes) -> None:
     x, w = q.input(0), q.rank(1, 2)
     units, depth = w
@@ -678,6 +697,7 @@ ARITIES: dict[str, Arity] = {
     "CONV_2D": Arity(2, 3, optional=(2,), options=o.Conv2DOptions, symmetric_int16=True),
     "DEPTHWISE_CONV_2D": Arity(2, 3, optional=(2,), options=o.DepthwiseConv2DOptions, symmetric_int16=True),
     "FULLY_CONNECTED": Arity(2, 3, optional=(2,), options=o.FullyConnectedOptions, symmetric_int16=True),
+    "BATCH_MATMUL": Arity(2, 2, options=o.BatchMatMulOptions, typed_inputs=(0, 1)),
     "TRANSPOSE_CONV": Arity(
         3, 4, optional=(3,), parameters=(0,), options=o.TransposeConvOptions, symmetric_int16=True, typed_inputs=(2,)
     ),
@@ -749,6 +769,7 @@ RULES: dict[str, Rule] = {
     "DEPTHWISE_CONV_2D": _depthwise_conv_2d,
     "FULLY_CONNECTED": _fully_connected,
     "TRANSPOSE_CONV": _transpose_conv,
+    "BATCH_MATMUL": _batch_matmul,
     "AVERAGE_POOL_2D": _pool_2d,
     "MAX_POOL_2D": _pool_2d,
     "ADD": _broadcast,

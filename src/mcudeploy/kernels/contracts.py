@@ -463,3 +463,10 @@ def _transpose_conv(graph: Graph, op: Operator) -> KernelContract:
     # in place, and is written before the next. No scratch (TFLite Micro's scatter kernel takes an
     # accumulator per output element); the input is read until the last output: declared apart.
     return KernelContract(kernel="gathered: one output value at a time, input read in place")
+
+
+@_declares("BATCH_MATMUL")
+def _batch_matmul(graph: Graph, op: Operator) -> KernelContract:
+    # Matrix by matrix, each output value summed from a whole row of lhs' and column of rhs', read in
+    # place (adjoints read transposed, not copied as TFLite Micro does into persistent buffers).
+    return KernelContract(kernel="one dot product per output value, operands read in place")

@@ -3,6 +3,7 @@
 from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     accumulate,
     activations,
+    batch_matmul,
     compare,
     conv,
     elementwise,
