@@ -64,6 +64,7 @@ from mcudeploy.ir.options import (
     Pool2DOptions,
     ReducerOptions,
     ReshapeOptions,
+    ResizeBilinearOptions,
     ResizeNearestNeighborOptions,
     SequenceLSTMOptions,
     SoftmaxOptions,
@@ -722,6 +723,14 @@ def matmul_resize_family() -> Graph:
             a, b = f.input(lhs, dtype, 0.05, zero_point), f.input(rhs, dtype, 0.03, zero_point)
             y = f.output(out, dtype, 0.4 if dtype == "int8" else 0.05, zero_point)
             f.op("BATCH_MATMUL", [a, b], [y], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y))
+    for dtype in ("int8", "float32"):
+        for (in_hw, out_hw), (align, half) in zip(
+            (((4, 5), (7, 9)), ((6, 9), (4, 3)), ((3, 3), (8, 5))), ((False, False), (True, False), (False, True)),
+            strict=True,
+        ):
+            x = f.input((2, *in_hw, 3), dtype, 0.1, 3)
+            y = f.output((2, *out_hw, 3), dtype, 0.1, 3)
+            f.op("RESIZE_BILINEAR", [x, f.constant(out_hw, "int32")], [y], ResizeBilinearOptions(align, half))
     return f.graph()
 
 

@@ -470,3 +470,10 @@ def _batch_matmul(graph: Graph, op: Operator) -> KernelContract:
     # Matrix by matrix, each output value summed from a whole row of lhs' and column of rhs', read in
     # place (adjoints read transposed, not copied as TFLite Micro does into persistent buffers).
     return KernelContract(kernel="one dot product per output value, operands read in place")
+
+
+@_declares("RESIZE_BILINEAR")
+def _resize_bilinear(graph: Graph, op: Operator) -> KernelContract:
+    # Output pixel by pixel, each value from four input pixels that may lie anywhere before or after
+    # it (a downscale reads ahead, an upscale reads back): the output is declared apart.
+    return KernelContract(kernel="pixel by pixel from four input pixels")

@@ -14,6 +14,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     rearrange,
     recurrent,
     reduce,
+    resize,
     softmax,
     transpose_conv,
     unary,
