@@ -712,9 +712,10 @@ def rearrange_family() -> Graph:
         shapes = [f.constant([2, 1, 3, 1], dtype), f.constant([3, 7], dtype)]
         f.op("BROADCAST_ARGS", shapes, [f.output_plain((4,), dtype)])
 def matmul_resize_family() -> Graph:
+def parity_family() -> Graph:
     """BATCH_MATMUL (adjoints, broadcast batches), RESIZE_BILINEAR and the arithmetic TFLite Micro
     added after the first families (issue 11's parity operators)."""
-    f = Family("matmul_resize", 8)
+    f = Family("parity", 8)
     for dtype, zero_point in (("int8", -7), ("int16", 0), ("float32", None)):
         for lhs, rhs, out, adj_x, adj_y in (
             ((2, 3, 5), (5, 4), (2, 3, 4), False, False),
@@ -731,6 +732,16 @@ def matmul_resize_family() -> Graph:
             x = f.input((2, *in_hw, 3), dtype, 0.1, 3)
             y = f.output((2, *out_hw, 3), dtype, 0.1, 3)
             f.op("RESIZE_BILINEAR", [x, f.constant(out_hw, "int32")], [y], ResizeBilinearOptions(align, half))
+    for op_type, dtype, shapes in (
+        ("DIV", "int8", ((4, 1, 5), (1, 6, 1))),
+        ("DIV", "int8", ((16, 16), (16, 16))),
+        ("DIV", "float32", ((3, 5), (5,))),
+        ("FLOOR_DIV", "float32", ((4, 1, 5), (1, 6, 1))),
+        ("FLOOR_MOD", "float32", ((3, 5), (3, 5))),
+    ):
+        a, b = f.input(shapes[0], dtype, 0.05, 3), f.input(shapes[1], dtype, 0.02, -2)
+        options = ElementwiseOptions(Activation.RELU6) if op_type == "DIV" and dtype == "float32" else None
+        f.op(op_type, [a, b], [f.output(np.broadcast_shapes(*shapes), dtype, 0.1, 1)], options)
     return f.graph()
 
 
@@ -745,7 +756,7 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "softmax_quantize": softmax_quantize_family,
     "movement": movement_family,
     "recurrent": recurrent_family,
-    "matmul_resize": matmul_resize_family,
+    "parity": parity_family,
 }
 
 

@@ -1,5 +1,7 @@
 """ADD, SUB, MUL and SQUARED_DIFFERENCE: md_arith_params (integer types) and md_arith_f32_params (float32);
 the int8 sums of ADD_N and CUMSUM: md_arith_params, their inputs sharing one quantization."""
+"""ADD, SUB, MUL, SQUARED_DIFFERENCE, DIV, FLOOR_DIV and FLOOR_MOD: md_arith_params (integer types)
+and md_arith_f32_params (float32)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,24 @@ from mcudeploy.params.quantization import (
     zero_point,
 )
 
+_ARITHMETIC_TYPES = (DType.FLOAT32, DType.INT32, DType.INT8, DType.INT16)
+TYPES = {
+    **dict.fromkeys(("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE"), _ARITHMETIC_TYPES),
+    "DIV": (DType.FLOAT32, DType.INT8),
+    "FLOOR_DIV": (DType.FLOAT32,),
+    "FLOOR_MOD": (DType.FLOAT32,),
+}
+"""The element types TFLite Micro's kernel of each operator takes."""
 HEADROOM_BITS = {DType.INT8: 20, DType.INT16: 15}
 """The left shift ADD and SUB give both inputs before rescaling them."""
 SQUARED_DIFFERENCE_BITS = {DType.INT8: 7, DType.INT16: 0}
 """SQUARED_DIFFERENCE's: the square of the scaled difference must stay in int32."""
 INT32_RANGE = (-(2**31), 2**31 - 1)
+DIV_MAX_SHIFT = 22
+"""The least headroom of a centred int8 dividend (256): a larger output shift would make TFLM's final
+rounding divide take a negative exponent."""
+UNCLAMPED = {"FLOOR_DIV", "FLOOR_MOD"}
+"""Operators TFLM does not clamp (no fused activation, not even to the finite float range)."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +75,22 @@ def prepare(op: Operator, graph: Graph) -> ArithParams | ArithFloatParams:
     output = graph.tensors[op.outputs[0]]
     activation = op.options.activation if op.options else Activation.NONE
     if output.dtype == DType.FLOAT32:
+        if op.op_type in UNCLAMPED:
+            return ArithFloatParams(np.float32(-np.inf), np.float32(np.inf))
         return ArithFloatParams(*float_clamp(activation))
     if output.dtype == DType.INT32:
         act_min, act_max = _int32_clamp(op.op_type, activation)
         return ArithParams(act_min=act_min, act_max=act_max)
     act_min, act_max = quantized_activation_range(activation, output)
+    if op.op_type == "DIV":
+        return ArithParams(
+            input1_offset=-zero_point(first),
+            input2_offset=-zero_point(second),
+            output_offset=zero_point(output),
+            act_min=act_min,
+            act_max=act_max,
+            **_div_scaling(op, first, second, output),
+        )
     left_shift = (SQUARED_DIFFERENCE_BITS if op.op_type == "SQUARED_DIFFERENCE" else HEADROOM_BITS)[output.dtype]
     return ArithParams(
         input1_offset=-zero_point(first),
@@ -75,6 +101,17 @@ def prepare(op: Operator, graph: Graph) -> ArithParams | ArithFloatParams:
         act_max=act_max,
         **_scalings(op, (single_scale(first), single_scale(second), single_scale(output)), left_shift),
     )
+
+
+def _div_scaling(op: Operator, first, second, output) -> dict[str, int]:
+    """DIV's output multiplier: input1 scale / (input2 scale · output scale), in float32 as TFLM."""
+    ratio = np.float32(single_scale(first)) / (np.float32(single_scale(second)) * np.float32(single_scale(output)))
+    multiplier, shift = quantize_multiplier(float(ratio))
+    if shift > DIV_MAX_SHIFT:
+        raise UnsupportedOperatorError(
+            op.label, f"the scale ratio is 2^{shift - 1} or more, beyond TFLM's rounding (2^{DIV_MAX_SHIFT - 1})"
+        )
+    return {"output_multiplier": multiplier, "output_shift": shift}
 
 
 def _scalings(op: Operator, scales: tuple[float, float, float], left_shift: int) -> dict[str, int]:

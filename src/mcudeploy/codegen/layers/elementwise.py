@@ -1,10 +1,10 @@
-"""ADD, SUB, MUL and SQUARED_DIFFERENCE with broadcasting."""
+"""ADD, SUB, MUL, SQUARED_DIFFERENCE, DIV, FLOOR_DIV and FLOOR_MOD with broadcasting."""
 
 from __future__ import annotations
 
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
-from mcudeploy.params.elementwise import ArithFloatParams, prepare
+from mcudeploy.params.elementwise import TYPES, UNCLAMPED, ArithFloatParams, prepare
 from mcudeploy.params.quantization import zero_point
 from mcudeploy.params.record import struct_fields
 from mcudeploy.params.shapes import MAX_DIMS, contiguous_strides, dims
@@ -46,7 +46,7 @@ def _strides_in_output(shape: tuple[int, ...], output_shape: tuple[int, ...]) ->
     return [0 if size == 1 else stride for size, stride in zip(aligned, contiguous_strides(aligned), strict=True)]
 
 
-@emits("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE")
+@emits(*TYPES)
 def binary_arithmetic(ctx: LayerContext) -> LayerCode:
     first, second, output = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
     if first.dtype != output.dtype or second.dtype != output.dtype:
@@ -55,7 +55,7 @@ def binary_arithmetic(ctx: LayerContext) -> LayerCode:
     shape = broadcast_fields(ctx, [first.shape, second.shape], output.shape)
     declarations = [ctx.params("md_broadcast", shape, name="shape")]
     operands = f"{ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.output_ref()}"
-    if output.dtype not in (DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32):
+    if output.dtype not in TYPES[ctx.op.op_type]:
         raise ctx.dtype_error(output)
     if output.dtype == DType.INT16 and any(zero_point(t) for t in (first, second, output)):
         raise ctx.unsupported(f"int16 {ctx.op.op_type} needs zero points of 0")
@@ -63,7 +63,7 @@ def binary_arithmetic(ctx: LayerContext) -> LayerCode:
     if isinstance(params, ArithFloatParams):
         declarations.append(ctx.params("md_arith_f32_params", {"op": op, **struct_fields(params)}))
         call = f"md_arith_f32(&params, &shape, {operands})"
-        return LayerCode(("md_elementwise_f32.c",), call, declarations)
+        return LayerCode(("md_elementwise_f32.c",), call, declarations, uses_libm=ctx.op.op_type in UNCLAMPED)
     declarations.append(ctx.params("md_arith_params", {"op": op, "dtype": output.dtype, **struct_fields(params)}))
     call = f"md_arith_int(&params, &shape, {operands})"
     return LayerCode(("md_elementwise.c",), call, declarations)

@@ -39,12 +39,46 @@ static inline void md_broadcast_rows_portable(const md_broadcast *shape, const v
     }
 }
 
+/* RoundingDivideByPOT as TFLite Micro's DIV runs it: from exponent 32 on (a tiny quotient) its build
+ * shifts by the exponent modulo 32 under an all-ones mask; computed here without undefined shifts. */
+static inline int32_t md_div_pot(int32_t x, int32_t exponent)
+{
+    if (exponent < 32) {
+        return md_rdbpot(x, exponent);
+    }
+    return (x >> (exponent & 31)) + (x >= 0 ? 1 : 0);
+}
+
+/* TFLite Micro's int8 DIV of centred values (before the output offset): the divisor made positive, its
+ * reciprocal 2^(31 + bits) / divisor rounded up (it may be 2^31), the dividend shifted by its headroom. */
+static inline int32_t arith_divide(const md_arith_params *p, int32_t first, int32_t second)
+{
+    int32_t bits;
+    int32_t headroom;
+    int64_t reciprocal;
+    int32_t unscaled;
+    if (second < 0) {
+        first = -first;
+        second = -second;
+    }
+    if (second == 0) {
+        return first > 0 ? p->act_max - p->output_offset : (first < 0 ? p->act_min - p->output_offset : 0);
+    }
+    bits = 31 - md_count_leading_zeros((uint32_t)second);
+    reciprocal = (int64_t)(((UINT64_C(1) << (31 + bits)) + (uint64_t)second - 1u) / (uint64_t)second);
+    headroom = md_count_leading_zeros((uint32_t)(first ^ (first >> 31))) - 1;
+    unscaled = (int32_t)(((int64_t)(int32_t)((uint32_t)first << headroom) * reciprocal + (INT64_C(1) << 30)) >> 31);
+    return md_div_pot(md_srdhm(unscaled, p->output_multiplier), bits + headroom - p->output_shift);
+}
+
 static inline int32_t arith_quantized(const md_arith_params *p, int32_t a, int32_t b)
 {
     const int32_t first = a + p->input1_offset;
     const int32_t second = b + p->input2_offset;
     int32_t raw;
-    if (p->op == MD_OP_MUL) {
+    if (p->op == MD_OP_DIV) {
+        raw = arith_divide(p, first, second);
+    } else if (p->op == MD_OP_MUL) {
         raw = md_mbqm(first * second, p->output_multiplier, p->output_shift);
     } else if (p->op == MD_OP_SQUARED_DIFFERENCE) { /* both scaled as ADD's, the difference squared */
         const int32_t difference = md_mbqm_smaller_than_one((int32_t)((uint32_t)first << p->left_shift),
