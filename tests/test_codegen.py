@@ -742,6 +742,13 @@ def parity_family() -> Graph:
         a, b = f.input(shapes[0], dtype, 0.05, 3), f.input(shapes[1], dtype, 0.02, -2)
         options = ElementwiseOptions(Activation.RELU6) if op_type == "DIV" and dtype == "float32" else None
         f.op(op_type, [a, b], [f.output(np.broadcast_shapes(*shapes), dtype, 0.1, 1)], options)
+    prelus = (("int8", "int8", (5,)), ("int16", "int8", (3, 1, 5)), ("float32", "float32", (1, 4, 5)))
+    for dtype, alpha_dtype, alpha_shape in prelus:
+        alpha = f.constant(f.rng.integers(-100, 100, alpha_shape), alpha_dtype, scale=0.02, zero_point=1)
+        if dtype == "float32":
+            alpha = f.constant(f.rng.uniform(-1, 1, alpha_shape).astype(np.float32), "float32")
+        x = f.input((2, 3, 4, 5), dtype, 0.05, 0 if dtype == "int16" else -4)
+        f.op("PRELU", [x, alpha], [f.output((2, 3, 4, 5), dtype, 0.03, 0 if dtype == "int16" else 6)])
     return f.graph()
 
 

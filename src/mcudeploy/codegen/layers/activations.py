@@ -1,12 +1,15 @@
-"""Element-wise activations: RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH."""
+"""Element-wise activations: RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH, and PRELU
+(its alpha broadcast)."""
 
 from __future__ import annotations
 
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
+from mcudeploy.codegen.layers.elementwise import broadcast_fields
 from mcudeploy.ir import DType
 from mcudeploy.ir.options import LeakyReluOptions
 from mcudeploy.params.activations import FLOAT_RELU_BOUNDS, prepare
+from mcudeploy.params.prelu import prepare as prepare_prelu
 from mcudeploy.params.quantization import checked_log2, single_scale, zero_point
 
 FLOAT_FUNCTIONS = {
@@ -78,3 +81,15 @@ def sigmoid_like(ctx: LayerContext) -> LayerCode:
     if zero_point(input_t) or zero_point(output_t) or checked_log2(single_scale(output_t)) != (True, -15):
         raise ctx.unsupported(f"int16 {ctx.op.op_type} needs zero points of 0 and an output scale of 2^-15")
     return _integer_code(ctx, f"md_{name}_s16", "md_activations_s16.c")
+
+
+@emits("PRELU")
+def prelu(ctx: LayerContext) -> LayerCode:
+    x, alpha, output = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
+    shape = broadcast_fields(ctx, [x.shape, alpha.shape], output.shape)
+    declarations = [
+        ctx.params("md_prelu_params", ctx.prepared(prepare_prelu)),
+        ctx.params("md_broadcast", shape, "shape"),
+    ]
+    call = f"md_prelu(&params, &shape, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.output_ref()})"
+    return LayerCode(("md_prelu.c",), call, declarations)
