@@ -749,6 +749,8 @@ def parity_family() -> Graph:
             alpha = f.constant(f.rng.uniform(-1, 1, alpha_shape).astype(np.float32), "float32")
         x = f.input((2, 3, 4, 5), dtype, 0.05, 0 if dtype == "int16" else -4)
         f.op("PRELU", [x, alpha], [f.output((2, 3, 4, 5), dtype, 0.03, 0 if dtype == "int16" else 6)])
+    for dtype in ("int8", "float32"):
+        f.op("ELU", [f.input((4, 64), dtype, 0.05, 10)], [f.output((4, 64), dtype, 0.03, -20)])
     return f.graph()
 
 

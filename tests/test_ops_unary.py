@@ -96,3 +96,21 @@ def test_engine_and_emitter_share_the_float_functions():
     from mcudeploy.params.unary import FLOAT_UNARY_OPS
 
     assert set(FLOAT_FUNCTIONS) == set(FLOAT_UNARY_OPS)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "input_q", "output_q"),
+    [
+        ("float32", {}, {}),
+        ("int8", {"scale": 0.05, "zero_point": 10}, {"scale": 0.03, "zero_point": -20}),
+        ("int8", {"scale": 0.2, "zero_point": -128}, {"scale": 0.1, "zero_point": 127}),
+    ],
+)
+def test_elu(dtype, input_q, output_q):
+    """Every int8 input; float32 seeded random ones."""
+    b = GraphBuilder("elu")
+    x = b.tensor((2, 128), dtype, **input_q)
+    y = b.tensor((2, 128), dtype, **output_q)
+    b.op("ELU", [x], [y])
+    every = [np.arange(-128, 128, dtype=np.int8).reshape(2, 128)] if dtype == "int8" else None
+    assert_matches_tflm(b.build([x], [y]), inputs=every)

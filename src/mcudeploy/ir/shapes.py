@@ -686,6 +686,7 @@ _SAME_SHAPE = (
     "RELU_N1_TO_1",
     "LEAKY_RELU",
     "HARD_SWISH",
+    "ELU",
     "QUANTIZE",
     "DEQUANTIZE",
 )

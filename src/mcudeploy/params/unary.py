@@ -13,9 +13,9 @@ import numpy as np
 
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Graph, Operator
-from mcudeploy.params.quantization import quantize_multiplier, zero_point
+from mcudeploy.params.quantization import quantize_multiplier, round_half_away_f32, zero_point
 
-FLOAT_UNARY_OPS = ("NEG", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "FLOOR", "CEIL", "ROUND")
+FLOAT_UNARY_OPS = ("NEG", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "FLOOR", "CEIL", "ROUND", "ELU")
 """The float32 element-wise functions: one md_unary_f32 kernel, the operator naming the function."""
 
 
@@ -66,3 +66,19 @@ def prepare_rsqrt(op: Operator, graph: Graph) -> RsqrtParams:
     output_scale = np.float32(output_t.quantization.single_scale)
     multiplier, shift = quantize_multiplier(1.0 / float(np.sqrt(input_scale) * output_scale))
     return RsqrtParams(zero_point(input_t), zero_point(output_t), multiplier, shift)
+
+
+def elu_table(op: Operator, graph: Graph) -> np.ndarray:
+    """int8 ELU's lookup table (TFLM's PopulateLookupTable, in float32): every input dequantized,
+    exp(x) - 1 below 0, rescaled by 1 / output scale, rounded half away, offset, clamped; entry at
+    the input's bits read as uint8."""
+    input_t, output_t = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if input_t.quantization is None or output_t.quantization is None:
+        raise UnsupportedOperatorError(op.label, "int8 ELU needs quantized tensors")
+    values = np.arange(256, dtype=np.uint8).view(np.int8).astype(np.int32)
+    dequantized = np.float32(input_t.quantization.single_scale) * (values - zero_point(input_t)).astype(np.float32)
+    with np.errstate(over="ignore"):
+        transformed = np.where(dequantized < 0, np.exp(dequantized) - np.float32(1), dequantized).astype(np.float32)
+    inverse_scale = np.float32(1) / np.float32(output_t.quantization.single_scale)
+    rescaled = round_half_away_f32(transformed * inverse_scale) + np.float32(zero_point(output_t))
+    return np.clip(rescaled, -128, 127).astype(np.int8)

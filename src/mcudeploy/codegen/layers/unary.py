@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcudeploy.codegen.cformat import MD_DTYPES
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
-from mcudeploy.params.unary import FLOAT_UNARY_OPS, prepare, prepare_rsqrt
+from mcudeploy.params.unary import FLOAT_UNARY_OPS, elu_table, prepare, prepare_rsqrt
 
 
 @emits("ABS", *FLOAT_UNARY_OPS)
@@ -15,6 +15,11 @@ def unary(ctx: LayerContext) -> LayerCode:
     if input_t.dtype == DType.FLOAT32:
         call = f"md_unary_f32(MD_UNARY_{ctx.op.op_type}, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"
         return LayerCode(("md_unary_f32.c",), call, uses_libm=True)
+    if ctx.op.op_type == "ELU" and input_t.dtype == DType.INT8:
+        table = ", ".join(str(int(v)) for v in ctx.prepared(elu_table))
+        declarations = [f"static const int8_t table[256] = {{{table}}};"]
+        call = f"md_lookup_s8(table, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"
+        return LayerCode(("md_unary.c",), call, declarations)
     if ctx.op.op_type == "RSQRT" and input_t.dtype == DType.INT8:
         declarations = [ctx.params("md_rsqrt_s8_params", ctx.prepared(prepare_rsqrt))]
         call = f"md_rsqrt_s8(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {count})"

@@ -1,7 +1,8 @@
 """ABS, NEG and the float32 math of TFLite Micro's element-wise kernels.
 
-float32: ABS, NEG, SIN, COS, EXP, LOG, SQRT, RSQRT (1 / sqrt), SQUARE, FLOOR, CEIL
-and ROUND (half to even), computed in float32 (C's libm may differ by an ulp).
+float32: ABS, NEG, SIN, COS, EXP, LOG, SQRT, RSQRT (1 / sqrt), SQUARE, FLOOR, CEIL,
+ROUND (half to even) and ELU (expm1 below 0), computed in float32 (C's libm may differ
+by an ulp); int8 ELU by TFLM's lookup table.
 ABS also takes int8 and int16 (quantized: requantized absolute value of the
 centred input; int16 without quantization: plain, wrapping at -32768); RSQRT int8,
 through TFLite's fixed-point inverse square root (a table of the 256 inputs).
@@ -22,7 +23,7 @@ from mcudeploy.engine.fixedpoint import (
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import DType
-from mcudeploy.params.unary import AbsParams, RsqrtParams, prepare_rsqrt
+from mcudeploy.params.unary import AbsParams, RsqrtParams, elu_table, prepare_rsqrt
 from mcudeploy.params.unary import prepare as prepare_abs
 
 RSQRT_HEADROOM = 20
@@ -42,10 +43,11 @@ FLOAT_FUNCTIONS = {
     "FLOOR": np.floor,
     "CEIL": np.ceil,
     "ROUND": np.rint,
+    "ELU": lambda x: np.where(x < 0, np.expm1(x), x),
 }
 
 
-@kernel(*(op for op in FLOAT_FUNCTIONS if op != "RSQRT"), types=(DType.FLOAT32,))
+@kernel(*(op for op in FLOAT_FUNCTIONS if op not in ("RSQRT", "ELU")), types=(DType.FLOAT32,))
 def float_math(ctx: OpContext) -> np.ndarray:
     _check(ctx, (DType.FLOAT32,))
     with np.errstate(all="ignore"):  # NaN and infinities as C's libm gives them
@@ -68,6 +70,18 @@ def rsqrt(ctx: OpContext) -> np.ndarray:
     if np.any(ctx.input(0).astype(np.int32) < params.input_offset):
         raise McuDeployError(ctx.op.label, "RSQRT of a negative value (TFLite Micro fails the inference)")
     return ctx.prepared(_rsqrt_table)[ctx.input(0).view(np.uint8)]
+
+
+@kernel("ELU", types=(DType.FLOAT32, DType.INT8))
+def elu(ctx: OpContext) -> np.ndarray:
+    """float32: expm1 below 0; int8: TFLM's lookup table."""
+    if _check(ctx, (DType.FLOAT32, DType.INT8)) == DType.FLOAT32:
+        return float_math(ctx)
+    return ctx.prepared(_elu_table)[ctx.input(0).view(np.uint8)]
+
+
+def _elu_table(ctx: OpContext) -> np.ndarray:
+    return elu_table(ctx.op, ctx.graph)
 
 
 def _prepare_rsqrt(ctx: OpContext) -> RsqrtParams:

@@ -110,3 +110,12 @@ md_status md_cast(md_dtype from, md_dtype to, const void *input, void *output, i
     }
     return MD_OK;
 }
+
+md_status md_lookup_s8(const int8_t *table, const int8_t *input, int8_t *output, int32_t count)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        output[i] = table[(uint8_t)input[i]];
+    }
+    return MD_OK;
+}

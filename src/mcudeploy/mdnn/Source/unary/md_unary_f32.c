@@ -40,6 +40,8 @@ static float unary_f32(md_unary_op op, float x)
         return floorf(x);
     case MD_UNARY_CEIL:
         return ceilf(x);
+    case MD_UNARY_ELU:
+        return x < 0.0f ? expm1f(x) : x;
     default:
         return round_half_even(x);
     }
