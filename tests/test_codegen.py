@@ -751,6 +751,7 @@ def parity_family() -> Graph:
         f.op("PRELU", [x, alpha], [f.output((2, 3, 4, 5), dtype, 0.03, 0 if dtype == "int16" else 6)])
     for dtype in ("int8", "float32"):
         f.op("ELU", [f.input((4, 64), dtype, 0.05, 10)], [f.output((4, 64), dtype, 0.03, -20)])
+        f.op("L2_NORMALIZATION", [f.input((3, 2, 9), dtype, 0.05, 7)], [f.output((3, 2, 9), dtype, 1 / 128, 0)])
     return f.graph()
 
 

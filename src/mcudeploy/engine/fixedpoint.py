@@ -557,3 +557,38 @@ class _Table:
 
     def __call__(self, data: np.ndarray) -> np.ndarray:
         return self.values[data.view(self.unsigned)]
+
+
+# --- inverse square root (RSQRT, L2_NORMALIZATION) --------------------------------
+
+HALF_SQRT_2_Q0 = 1518500250
+"""sqrt(2) / 2 in Q0.31."""
+
+
+def inv_sqrt_multiplier_exp(value: int) -> tuple[int, int]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp(value, reverse_shift -1): five Newton-Raphson steps
+    in Q3 fixed point from 1, on the value normalised into [2^27, 2^29)."""
+    if value <= 1:
+        return 2**31 - 1, 0
+    shift = 11
+    while value >= 1 << 29:
+        value //= 4
+        shift += 1
+    pairs = (int(count_leading_zeros_u32(value)) - 1) // 2 - 1
+    shift -= pairs
+    value <<= 2 * pairs
+    q3_input = value >> 1
+    half_input = int(saturating_rounding_multiply_by_pot(q3_input, -1))
+    half_three = (1 << 28) + (1 << 27)
+    x = 1 << 28  # 1 in Q3
+    for _ in range(5):
+        cube = int(rescale(_mul(_mul(x, x), x), 9, 3))
+        x = int(rescale(int(wrap_int32(_mul(half_three, x) - _mul(half_input, cube))), 6, 3))
+    x = _mul(x, HALF_SQRT_2_Q0)
+    if shift < 0:
+        x, shift = int(wrap_int32(x << -shift)), 0
+    return x, -shift
+
+
+def _mul(a: int, b: int) -> int:
+    return int(saturating_rounding_doubling_high_mul(a, b))

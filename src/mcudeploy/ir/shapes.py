@@ -687,6 +687,7 @@ _SAME_SHAPE = (
     "LEAKY_RELU",
     "HARD_SWISH",
     "ELU",
+    "L2_NORMALIZATION",
     "QUANTIZE",
     "DEQUANTIZE",
 )

@@ -10,6 +10,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     ethos_u,
     fully_connected,
     movement,
+    normalization,
     quantize,
     rearrange,
     recurrent,

@@ -13,12 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from mcudeploy.engine.fixedpoint import (
-    count_leading_zeros_u32,
+    inv_sqrt_multiplier_exp,
     multiply_by_quantized_multiplier,
-    rescale,
-    saturating_rounding_doubling_high_mul,
-    saturating_rounding_multiply_by_pot,
-    wrap_int32,
 )
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
@@ -28,8 +24,6 @@ from mcudeploy.params.unary import prepare as prepare_abs
 
 RSQRT_HEADROOM = 20
 """The left shift TFLM's int8 RSQRT gives its inverse square root multiplier, undone at the output."""
-HALF_SQRT_2_Q0 = 1518500250
-"""sqrt(2) / 2 in Q0.31."""
 
 FLOAT_FUNCTIONS = {
     "NEG": np.negative,
@@ -101,39 +95,10 @@ def _rsqrt_int8(value: int, params: RsqrtParams) -> int:
     centred = value - params.input_offset
     if centred <= 0:  # 0 gives the type's maximum; below, no value (refused at run time)
         return 127
-    inv_sqrt, inv_shift = _inv_sqrt_multiplier_exp(centred)
+    inv_sqrt, inv_shift = inv_sqrt_multiplier_exp(centred)
     data = int(multiply_by_quantized_multiplier(1, inv_sqrt, inv_shift + RSQRT_HEADROOM))
     output = int(multiply_by_quantized_multiplier(data, params.multiplier, params.shift - RSQRT_HEADROOM))
     return min(max(output + params.output_offset, -128), 127)
-
-
-def _inv_sqrt_multiplier_exp(value: int) -> tuple[int, int]:
-    """TFLite's GetInvSqrtQuantizedMultiplierExp(value, reverse_shift -1): five Newton-Raphson steps
-    in Q3 fixed point from 1, on the value normalised into [2^27, 2^29)."""
-    if value <= 1:
-        return 2**31 - 1, 0
-    shift = 11
-    while value >= 1 << 29:
-        value //= 4
-        shift += 1
-    pairs = (int(count_leading_zeros_u32(value)) - 1) // 2 - 1
-    shift -= pairs
-    value <<= 2 * pairs
-    q3_input = value >> 1
-    half_input = int(saturating_rounding_multiply_by_pot(q3_input, -1))
-    half_three = (1 << 28) + (1 << 27)
-    x = 1 << 28  # 1 in Q3
-    for _ in range(5):
-        cube = int(rescale(_mul(_mul(x, x), x), 9, 3))
-        x = int(rescale(int(wrap_int32(_mul(half_three, x) - _mul(half_input, cube))), 6, 3))
-    x = _mul(x, HALF_SQRT_2_Q0)
-    if shift < 0:
-        x, shift = int(wrap_int32(x << -shift)), 0
-    return x, -shift
-
-
-def _mul(a: int, b: int) -> int:
-    return int(saturating_rounding_doubling_high_mul(a, b))
 
 
 def _prepare(ctx: OpContext) -> AbsParams:

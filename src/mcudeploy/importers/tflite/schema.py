@@ -122,6 +122,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "SUB": OptionSpec("SubOptions", ir.ElementwiseOptions, {**_ACT, "pot_scale_int16": "PotScaleInt16"}),
     "MUL": OptionSpec("MulOptions", ir.ElementwiseOptions, _ACT),
     "DIV": OptionSpec("DivOptions", ir.ElementwiseOptions, _ACT),
+    "L2_NORMALIZATION": OptionSpec("L2NormOptions", ir.ElementwiseOptions, _ACT),
     "SOFTMAX": OptionSpec("SoftmaxOptions", ir.SoftmaxOptions, {"beta": "Beta"}),
     "LEAKY_RELU": OptionSpec("LeakyReluOptions", ir.LeakyReluOptions, {"alpha": "Alpha"}),
     "CONCATENATION": OptionSpec("ConcatenationOptions", ir.ConcatenationOptions, {"axis": "Axis", **_ACT}),
