@@ -208,7 +208,7 @@ def _l2_normalization(graph: Graph, op: Operator) -> KernelContract:
     # Row by row: the sum of squares reads the whole row before any output of that row is written,
     # then element j is read again and output j written: the element-wise schedule's last reads.
     input_t, output_t = _tensors(graph, op)
-    rule = _streaming(0, elementwise_schedule(input_t, output_t), "row summed first, then element j read before written")
+    rule = _streaming(0, elementwise_schedule(input_t, output_t), "row summed, then element j read before written")
     return KernelContract(kernel="row by row: sum of squares, then outputs", overlaps=(rule,))
 
 
