@@ -752,6 +752,9 @@ def parity_family() -> Graph:
     for dtype in ("int8", "float32"):
         f.op("ELU", [f.input((4, 64), dtype, 0.05, 10)], [f.output((4, 64), dtype, 0.03, -20)])
         f.op("L2_NORMALIZATION", [f.input((3, 2, 9), dtype, 0.05, 7)], [f.output((3, 2, 9), dtype, 1 / 128, 0)])
+    for padding, size, stride, out_hw in ((Padding.SAME, 3, 2, (4, 5)), (Padding.VALID, 2, 1, (6, 8))):
+        options = Pool2DOptions(padding, stride, stride, size, size, Activation.RELU6)
+        f.op("L2_POOL_2D", [f.input((2, 7, 9, 3), "float32")], [f.output((2, *out_hw, 3), "float32")], options)
     return f.graph()
 
 

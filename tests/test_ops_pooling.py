@@ -88,3 +88,21 @@ def test_float_pool_special_values(op_type):
     graph = _pool_graph(op_type, "float32", (Padding.VALID, (2, 2), (2, 2), (2, 8)), Activation.NONE, channels=1)
     x = np.array([[1, np.inf, -np.inf, -1, np.nan, 2, np.nan, np.nan], [3, 4, -5, -6, 1, 1, np.nan, np.nan]])
     assert_matches_tflm(graph, inputs=[x.astype(np.float32).reshape(1, 2, 8, 1)], float_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("padding", "size", "stride", "activation"),
+    [
+        (Padding.SAME, 3, 2, Activation.NONE),
+        (Padding.VALID, 2, 2, Activation.RELU6),
+        (Padding.SAME, 5, 1, Activation.RELU),
+    ],
+)
+def test_l2_pool_2d(padding, size, stride, activation):
+    """float32 only, as TFLite Micro."""
+    b = GraphBuilder("l2_pool")
+    x = b.tensor((2, 7, 9, 3), "float32")
+    out_h, out_w = ((s + stride - 1) // stride if padding == Padding.SAME else (s - size) // stride + 1 for s in (7, 9))
+    y = b.tensor((2, out_h, out_w, 3), "float32")
+    b.op("L2_POOL_2D", [x], [y], Pool2DOptions(padding, stride, stride, size, size, activation))
+    assert_matches_tflm(b.build([x], [y]), float_exact=True)

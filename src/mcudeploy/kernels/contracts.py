@@ -417,7 +417,7 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="pixel by pixel, channel by channel", overlaps=(streaming,))
 
 
-@_declares("AVERAGE_POOL_2D", "MAX_POOL_2D")
+@_declares("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")
 def _pool(graph: Graph, op: Operator) -> KernelContract:
     # Pixel by pixel, channel by channel: output (p, c) is written right after channel c of its window is read.
     input_t, output_t = _tensors(graph, op)

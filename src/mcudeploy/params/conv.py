@@ -1,4 +1,4 @@
-"""CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D and MAX_POOL_2D: md_window_params (TFLite's OpDataConv)."""
+"""CONV_2D, DEPTHWISE_CONV_2D and the pools (AVERAGE, MAX, L2): md_window_params (TFLite's OpDataConv)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from mcudeploy.params.activation_range import float_clamp, quantized_activation_
 from mcudeploy.params.quantization import zero_point
 from mcudeploy.params.record import BESIDE_STRUCT
 from mcudeploy.params.requantization import Requantization, checked_requantization, wide_accumulator
-from mcudeploy.params.window import Window, window_of
-
-_POOLS = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
+from mcudeploy.params.window import POOLS, Window, window_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +73,7 @@ def prepare(op: Operator, graph: Graph) -> WindowParams:
     if input_t.dtype.is_float:
         return replace(geometry, float_clamp=float_clamp(activation))
     act_min, act_max = quantized_activation_range(activation, output_t)
-    if op.op_type in _POOLS:
+    if op.op_type in POOLS:
         return replace(geometry, act_min=act_min, act_max=act_max)
     _, filter_t, bias_t = [*graph.input_tensors(op), None][:3]
     wide = wide_accumulator(input_t, bias_t)

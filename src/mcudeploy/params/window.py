@@ -8,6 +8,9 @@ from mcudeploy.ir import Graph, Operator, Padding
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions
 from mcudeploy.ir.shapes import window_output_size
 
+POOLS = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")
+"""The sliding-window operators whose window size is in their options."""
+
 
 @dataclass(frozen=True)
 class Window:
@@ -62,10 +65,8 @@ def window_of(op: Operator, graph: Graph) -> Window:
     """The window of a convolution (filter size from input 1) or a pooling (from its options)."""
     options = op.options
     input_t, output_t = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if op.op_type in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
-        filter_hw = (options.filter_h, options.filter_w)
-    else:
-        filter_hw = graph.tensors[op.inputs[1]].shape[1:3]
+    pool = op.op_type in POOLS
+    filter_hw = (options.filter_h, options.filter_w) if pool else graph.tensors[op.inputs[1]].shape[1:3]
     return make_window(options, input_t.shape, filter_hw, output_t.shape)
 
 

@@ -1,4 +1,4 @@
-"""CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D and MAX_POOL_2D: the sliding-window kernels."""
+"""CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D: the sliding-window kernels."""
 
 from __future__ import annotations
 
@@ -147,11 +147,13 @@ def _check_depth_multiplier(ctx: LayerContext, multiplier: int) -> None:
 # ---------------------------------------------------------------------- pooling
 
 
-@emits("AVERAGE_POOL_2D", "MAX_POOL_2D")
+@emits("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")
 def pool_2d(ctx: LayerContext) -> LayerCode:
     _check_rank4(ctx)
     input_t, output_t = ctx.input_tensor(0), ctx.output_tensor()
-    kind = "average" if ctx.op.op_type == "AVERAGE_POOL_2D" else "max"
+    kind = ctx.op.op_type.removesuffix("_POOL_2D").lower()
+    if kind == "l2" and input_t.dtype != DType.FLOAT32:
+        raise ctx.dtype_error(input_t)
     if input_t.dtype != output_t.dtype:
         raise ctx.unsupported(f"{input_t.dtype} input with {output_t.dtype} output")
     if input_t.dtype not in (DType.FLOAT32, DType.INT8, DType.INT16):
@@ -161,6 +163,6 @@ def pool_2d(ctx: LayerContext) -> LayerCode:
     if input_t.dtype == DType.FLOAT32:
         low, high = float_bounds(params.float_clamp)
         call = f"md_{kind}_pool_f32(&params, {ctx.input_ref(0)}, {low}, {high}, {ctx.output_ref()})"
-        return LayerCode(("md_pool_f32.c",), call, declarations)
+        return LayerCode(("md_pool_f32.c",), call, declarations, uses_libm=kind == "l2")
     call = f"md_{kind}_pool_int(&params, {ctx.input_ref(0)}, {ctx.output_ref()}, {input_t.dtype.itemsize})"
     return LayerCode(("md_pool.c",), call, declarations)

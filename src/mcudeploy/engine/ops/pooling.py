@@ -1,4 +1,4 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D as TFLite Micro's reference kernels compute them.
+"""AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D as TFLite Micro's reference kernels compute them.
 
 Taps outside the image are skipped: an average divides by the number of taps
 inside, a maximum ignores the rest. Both read a padded copy of the input, one
@@ -76,6 +76,17 @@ def max_pool_2d(ctx: OpContext) -> np.ndarray:
     if pool.dtype == DType.FLOAT32:
         return clamp_float(result, pool.clamp)
     return np.clip(result, *pool.clamp).astype(x.dtype)
+
+
+@kernel("L2_POOL_2D", types=(DType.FLOAT32,))
+def l2_pool_2d(ctx: OpContext) -> np.ndarray:
+    """sqrt of the mean square over the taps inside the image, the squares summed in tap order."""
+    pool, x = ctx.prepared(_prepare), ctx.input(0)
+    if pool.dtype != DType.FLOAT32:
+        raise UnsupportedOperatorError(ctx.op.label, f"{pool.dtype} is not supported (TFLite Micro: float32)")
+    total = _accumulate(x * x, pool.window, np.float32)
+    with np.errstate(invalid="ignore"):
+        return clamp_float(np.sqrt(total / pool.counts.astype(np.float32)), pool.clamp)
 
 
 def _is_global(window: Window) -> bool:
