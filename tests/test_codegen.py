@@ -755,6 +755,9 @@ def parity_family() -> Graph:
     for padding, size, stride, out_hw in ((Padding.SAME, 3, 2, (4, 5)), (Padding.VALID, 2, 1, (6, 8))):
         options = Pool2DOptions(padding, stride, stride, size, size, Activation.RELU6)
         f.op("L2_POOL_2D", [f.input((2, 7, 9, 3), "float32")], [f.output((2, *out_hw, 3), "float32")], options)
+    for axes, keep, out_shape in (([1], True, (3, 1, 2)), ([0, 2], False, (4,))):
+        x = f.input((3, 4, 2), "bool")
+        f.op("REDUCE_ALL", [x, f.constant(axes, "int32")], [f.output(out_shape, "bool")], ReducerOptions(keep))
     return f.graph()
 
 

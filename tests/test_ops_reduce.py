@@ -1,7 +1,8 @@
-"""MEAN, SUM, REDUCE_MAX and REDUCE_MIN against TFLite Micro."""
+"""MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL against TFLite Micro."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from mcudeploy.ir import GraphBuilder
@@ -82,3 +83,12 @@ def test_sum(shape, axes, keep_dims, quantization):
 def test_reduce_min_max(op_type, shape, axes, keep_dims, dtype, scale, zero_point):
     quant = (scale, zero_point)
     assert_matches_tflm(_reduce(op_type, shape, axes, keep_dims, dtype, quant, quant), float_exact=True)
+
+
+@pytest.mark.parametrize("keep_dims", [True, False])
+@pytest.mark.parametrize(("shape", "axes"), AXES[::2], ids=str)
+def test_reduce_all(shape, axes, keep_dims):
+    """bool, mostly true so that some outputs stay true."""
+    graph = _reduce("REDUCE_ALL", shape, axes, keep_dims, "bool")
+    rng = np.random.default_rng(len(shape))
+    assert_matches_tflm(graph, inputs=[rng.uniform(size=shape) < 0.97])

@@ -1,4 +1,5 @@
 """MEAN, SUM, REDUCE_MAX and REDUCE_MIN over the axes of a constant input; ARG_MAX and ARG_MIN."""
+"""MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL over the axes of a constant input."""
 
 from __future__ import annotations
 
@@ -55,3 +56,8 @@ def arg_min_max(ctx: LayerContext) -> LayerCode:
     kind = "f32" if dtype == DType.FLOAT32 else "s8"
     call = f"md_arg_{kind}(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
     return LayerCode(("md_arg.c",), call, [ctx.params("md_arg_params", ctx.prepared(arg_params))])
+@emits("REDUCE_ALL")
+def reduce_all(ctx: LayerContext) -> LayerCode:
+    _check_types(ctx, (DType.BOOL,))
+    call = f"md_all_bool(&params, {ctx.input_ref(0)}, {ctx.output_ref()})"
+    return LayerCode(("md_reduce.c",), call, [ctx.params("md_reduce_params", _reduce_params(ctx))])

@@ -1,4 +1,4 @@
-"""Reductions over the axes given by a constant input: MEAN, SUM, REDUCE_MAX, REDUCE_MIN.
+"""Reductions over the axes given by a constant input: MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL.
 
 The output tensor's shape already says whether reduced axes are kept (keep_dims),
 so kernels reduce and then take that shape.
@@ -156,3 +156,17 @@ def reduce_min(ctx: OpContext) -> np.ndarray:
 
 def _prepare_min(ctx: OpContext) -> _Reduction | None:
     return _prepare_min_or_max(ctx, maximum=False)
+
+
+@kernel("REDUCE_ALL", types=(DType.BOOL,))
+def reduce_all(ctx: OpContext) -> np.ndarray:
+    return ctx.prepared(_prepare_all)(ctx.input(0))
+
+
+def _prepare_all(ctx: OpContext) -> _Reduction | None:
+    """Logical AND from true (an empty reduction is true)."""
+    _check_dtype(ctx, (DType.BOOL,))
+    params = prepare_params(ctx.op, ctx.graph)
+    if params is None:
+        return None
+    return _Reduction.to_output(ctx, partial(np.logical_and.reduce, axis=params.axes))

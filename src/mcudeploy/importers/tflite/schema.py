@@ -133,6 +133,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "REDUCE_MAX": _REDUCER,
     "REDUCE_MIN": _REDUCER,
     "REDUCE_PROD": _REDUCER,
+    "REDUCE_ALL": _REDUCER,
     "STRIDED_SLICE": OptionSpec(
         "StridedSliceOptions",
         ir.StridedSliceOptions,

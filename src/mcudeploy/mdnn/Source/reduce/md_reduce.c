@@ -98,3 +98,17 @@ md_status md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t
     md_reduce_rows(p, &job, extreme_row);
     return MD_OK;
 }
+
+md_status md_all_bool(const md_reduce_params *p, const uint8_t *input, uint8_t *output)
+{
+    reduce_job job;
+    int32_t o;
+    for (o = 0; o < p->output_count; ++o) {
+        output[o] = 1u;
+    }
+    job.input = input;
+    job.accumulators = output;
+    job.maximum = 0; /* bytes 0 and 1 read as int8: their minimum is the AND */
+    md_reduce_rows(p, &job, extreme_row);
+    return MD_OK;
+}
