@@ -351,10 +351,6 @@ def conv_family(dtype: str) -> Callable[[], Graph]:
         _fully_connected(f, dtype, (2, 3, 10), 5, per_channel=False, keep=True)
         _fully_connected(f, dtype, (1, 24), 7, per_channel=True, bias="int64" if dtype == "int16" else None)
         _pools(f, dtype)
-        _transpose_conv(f, dtype, (1, 4, 5, 3), 4, (8, 10), (3, 3), TransposeConvOptions(Padding.SAME, 2, 2))
-        _transpose_conv(
-            f, dtype, (2, 3, 3, 2), 3, (8, 7), (2, 4), TransposeConvOptions(Padding.VALID, 3, 2, Activation.RELU), False
-        )
         if dtype == "int16":  # 16x8 convolution with an int32 bias: int32 accumulator
             _conv(f, dtype, (1, 5, 5, 3), 4, (3, 3), Conv2DOptions(Padding.SAME), bias="int32")
         if dtype == "float32":  # hybrid: float activations, int8 filter with one scale
@@ -713,9 +709,15 @@ def rearrange_family() -> Graph:
         f.op("BROADCAST_ARGS", shapes, [f.output_plain((4,), dtype)])
 def matmul_resize_family() -> Graph:
 def parity_family() -> Graph:
-    """BATCH_MATMUL (adjoints, broadcast batches), RESIZE_BILINEAR and the arithmetic TFLite Micro
-    added after the first families (issue 11's parity operators)."""
+    """The operators of TFLite Micro's resolver added for issue 11's parity: TRANSPOSE_CONV, BATCH_MATMUL
+    (adjoints, broadcast batches), RESIZE_BILINEAR, DIV, FLOOR_DIV, FLOOR_MOD, PRELU, ELU,
+    L2_NORMALIZATION, L2_POOL_2D, REDUCE_ALL (tests/test_validate.py runs it on QEMU M4 too)."""
     f = Family("parity", 8)
+    for dtype in ("int8", "int16", "float32"):
+        _transpose_conv(f, dtype, (1, 4, 5, 3), 4, (8, 10), (3, 3), TransposeConvOptions(Padding.SAME, 2, 2))
+        _transpose_conv(
+            f, dtype, (2, 3, 3, 2), 3, (8, 7), (2, 4), TransposeConvOptions(Padding.VALID, 3, 2, Activation.RELU), False
+        )
     for dtype, zero_point in (("int8", -7), ("int16", 0), ("float32", None)):
         for lhs, rhs, out, adj_x, adj_y in (
             ((2, 3, 5), (5, 4), (2, 3, 4), False, False),

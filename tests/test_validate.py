@@ -149,3 +149,16 @@ def test_a_failing_target_does_not_hide_the_others(tmp_path: Path, monkeypatch: 
     printed = CliRunner().invoke(app, args)
     assert printed.exit_code == 1 and "m3: build for m3: linker: region RAM overflowed" in printed.output
     assert "✔ bit-exact" in printed.output
+
+
+def test_parity_operators_bit_exact_on_m4(tmp_path: Path) -> None:
+    """The C kernels of issue 11's parity operators (tests/test_codegen.py's parity family, one
+    program) on QEMU M4 (their DSP builds) against the reference engine."""
+    from test_codegen import parity_family
+
+    validator = Validator(parity_family(), workdir=tmp_path / "parity")
+    try:
+        result = validator.validate_target("m4", [random_inputs(validator.graph, seed) for seed in range(2)])
+    finally:
+        validator.close()
+    assert result.passed, [i.divergence for i in result.inputs]
