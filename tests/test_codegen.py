@@ -714,7 +714,8 @@ def parity_family() -> Graph:
     L2_NORMALIZATION, L2_POOL_2D, REDUCE_ALL (tests/test_validate.py runs it on QEMU M4 too)."""
     f = Family("parity", 8)
     for dtype in ("int8", "int16", "float32"):
-        _transpose_conv(f, dtype, (1, 4, 5, 3), 4, (8, 10), (3, 3), TransposeConvOptions(Padding.SAME, 2, 2))
+        # 6 input channels, 5 filters: the DSP kernel's groups of 4 values and its tails, pairs of channels and one
+        _transpose_conv(f, dtype, (1, 4, 5, 6), 5, (8, 10), (3, 3), TransposeConvOptions(Padding.SAME, 2, 2))
         _transpose_conv(
             f, dtype, (2, 3, 3, 2), 3, (8, 7), (2, 4), TransposeConvOptions(Padding.VALID, 3, 2, Activation.RELU), False
         )

@@ -1,48 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: TRANSPOSE_CONV, gathered (see md_transpose_conv.h). */
-#include "md_fixedpoint.h"
+/* mcudeploy kernel library: TRANSPOSE_CONV, gathered (see md_transpose_conv.h): the portable int8
+ * kernel (DSP cores: md_transpose_conv_dsp.c), 16x8 and float32 on every core. */
 #include "md_float.h"
-#include "md_transpose_conv.h"
-
-/* The input indices [*first, *last) that reach output index `out` along one axis: those i with
- * out + pad - i * stride in [0, filter). */
-static void reaching_range(int32_t out, int32_t stride, int32_t pad, int32_t filter, int32_t size, int32_t *first,
-                           int32_t *last)
-{
-    const int32_t reach = out + pad; /* >= 0 */
-    const int32_t lowest = reach - filter + 1;
-    const int32_t low = lowest > 0 ? (lowest + stride - 1) / stride : 0;
-    const int32_t high = reach / stride + 1;
-    *first = low;
-    *last = high < size ? high : size;
-}
-
-/* The input pixels that reach output pixel (oy, ox): rows [y_first, y_last), columns [x_first, x_last). */
-typedef struct {
-    int32_t y_first, y_last, x_first, x_last;
-} reaching;
-
-static reaching reaching_pixels(const md_window_params *p, int32_t oy, int32_t ox)
-{
-    reaching r;
-    reaching_range(oy, p->stride_h, p->pad_top, p->filter_h, p->input_h, &r.y_first, &r.y_last);
-    reaching_range(ox, p->stride_w, p->pad_left, p->filter_w, p->input_w, &r.x_first, &r.x_last);
-    return r;
-}
-
-/* Offset in the filter of output channel 0's tap through which input pixel (y, x) reaches output
- * pixel (oy, ox). */
-static int32_t tap_offset(const md_window_params *p, int32_t oy, int32_t ox, int32_t y, int32_t x)
-{
-    const int32_t fy = oy + p->pad_top - y * p->stride_h;
-    const int32_t fx = ox + p->pad_left - x * p->stride_w;
-    return (fy * p->filter_w + fx) * p->input_c;
-}
+#include "md_transpose_conv_int.h"
 
 /* Σ (input + offset) · filter of output channel `channel` over the input pixels reaching (oy, ox). */
 #define MD_GATHERED_SUM(type)                                                                                       \
     static int64_t gathered_sum_##type(const md_window_params *p, const type *batch_input, const int8_t *filter, \
-                                       int32_t oy, int32_t ox, const reaching *r, int32_t channel)                \
+                                       int32_t oy, int32_t ox, const md_reaching *r, int32_t channel)             \
     {                                                                                                               \
         const int8_t *channel_filter = filter + (size_t)channel * p->filter_h * p->filter_w * p->input_c;         \
         int64_t sum = 0;                                                                                            \
@@ -52,7 +17,7 @@ static int32_t tap_offset(const md_window_params *p, int32_t oy, int32_t ox, int
         for (y = r->y_first; y < r->y_last; ++y) {                                                                  \
             for (x = r->x_first; x < r->x_last; ++x) {                                                              \
                 const type *values = batch_input + ((size_t)y * p->input_w + x) * p->input_c;                       \
-                const int8_t *taps = channel_filter + tap_offset(p, oy, ox, y, x);                                  \
+                const int8_t *taps = channel_filter + md_transpose_tap_offset(p, oy, ox, y, x);                     \
                 for (c = 0; c < p->input_c; ++c) {                                                                  \
                     sum += (int64_t)((int32_t)values[c] + p->input_offset) * taps[c];                               \
                 }                                                                                                   \
@@ -60,8 +25,13 @@ static int32_t tap_offset(const md_window_params *p, int32_t oy, int32_t ox, int
         }                                                                                                           \
         return sum;                                                                                                 \
     }
+#if !MD_PATH_DSP
 MD_GATHERED_SUM(int8_t)
+#endif
 MD_GATHERED_SUM(int16_t)
+
+#if !MD_PATH_DSP /* the ISA path this build takes: md_common.h; md_transpose_conv_dsp.c has the DSP one */
+MD_PATH_SYMBOL(md_path_transpose_conv_portable);
 
 md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
@@ -75,7 +45,7 @@ md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, c
         const int8_t *batch_input = input + (size_t)b * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox) {
-                const reaching r = reaching_pixels(p, oy, ox);
+                const md_reaching r = md_reaching_pixels(p, oy, ox);
                 for (oc = 0; oc < p->output_c; ++oc) {
                     const int32_t q = p->per_channel ? oc : 0;
                     const int64_t sum = gathered_sum_int8_t(p, batch_input, filter, oy, ox, &r, oc);
@@ -87,6 +57,7 @@ md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, c
     }
     return MD_OK;
 }
+#endif /* !MD_PATH_DSP */
 
 md_status md_transpose_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter,
                                 const int64_t *bias, const int32_t *multipliers, const int32_t *shifts,
@@ -100,7 +71,7 @@ md_status md_transpose_conv_s16(const md_window_params *p, const int16_t *input,
         const int16_t *batch_input = input + (size_t)b * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox) {
-                const reaching r = reaching_pixels(p, oy, ox);
+                const md_reaching r = md_reaching_pixels(p, oy, ox);
                 for (oc = 0; oc < p->output_c; ++oc) {
                     const int32_t q = p->per_channel ? oc : 0;
                     const int64_t sum = gathered_sum_int16_t(p, batch_input, filter, oy, ox, &r, oc);
@@ -127,14 +98,14 @@ md_status md_transpose_conv_f32(const md_window_params *p, const float *input, c
         const float *batch_input = input + (size_t)b * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox) {
-                const reaching r = reaching_pixels(p, oy, ox);
+                const md_reaching r = md_reaching_pixels(p, oy, ox);
                 for (oc = 0; oc < p->output_c; ++oc) {
                     const float *channel_filter = filter + (size_t)oc * p->filter_h * p->filter_w * p->input_c;
                     float acc = 0.0f;
                     for (y = r.y_first; y < r.y_last; ++y) {
                         for (x = r.x_first; x < r.x_last; ++x) {
                             const float *values = batch_input + ((size_t)y * p->input_w + x) * p->input_c;
-                            const float *taps = channel_filter + tap_offset(p, oy, ox, y, x);
+                            const float *taps = channel_filter + md_transpose_tap_offset(p, oy, ox, y, x);
                             for (c = 0; c < p->input_c; ++c) {
                                 acc += values[c] * taps[c];
                             }

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: int8 TRANSPOSE_CONV for cores with the DSP extension (see
+ * md_transpose_conv.h, md_dsp.h).
+ *
+ * Gathered as the portable kernel, two output channels at a time: each group of 4 input values of a
+ * reaching pixel is unpacked to pairs once (SXTAB16 adding the input offset) and multiplied with
+ * both channels' taps by SMLAD; the channels' last values and an odd last channel run one by one.
+ * SMLAD wraps as the portable int32 sum does: the outputs are the same.
+ */
+#include "md_transpose_conv_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
+#include "md_dsp.h"
+
+MD_PATH_SYMBOL(md_path_transpose_conv_dsp);
+
+/* sums[0..1] += (input + offset) . taps of channels 0 and 1 (`channel_step` values apart), over
+ * `depth` values. */
+static void dot_2channels(const int8_t *values, const int8_t *taps, int32_t channel_step, int32_t depth,
+                          int32_t offset, int32_t *sums)
+{
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)(uint16_t)offset << 16) | (uint16_t)offset);
+    const int8_t *second = taps + channel_step;
+    int32_t sum0 = sums[0];
+    int32_t sum1 = sums[1];
+    int32_t c = 0;
+    for (; c + 4 <= depth; c += 4) {
+        const uint32_t input = md_read32(values + c);
+        const int16x2_t even = md_even_pair_add(offsets, input);
+        const int16x2_t odd = md_odd_pair_add(offsets, input);
+        const uint32_t weights0 = md_read32(taps + c);
+        const uint32_t weights1 = md_read32(second + c);
+        sum0 = __smlad(even, md_even_pair(weights0), sum0);
+        sum0 = __smlad(odd, md_odd_pair(weights0), sum0);
+        sum1 = __smlad(even, md_even_pair(weights1), sum1);
+        sum1 = __smlad(odd, md_odd_pair(weights1), sum1);
+    }
+    for (; c < depth; ++c) {
+        const int32_t input = values[c] + offset;
+        sum0 = md_wrap_add(sum0, input * taps[c]);
+        sum1 = md_wrap_add(sum1, input * second[c]);
+    }
+    sums[0] = sum0;
+    sums[1] = sum1;
+}
+
+/* The sum of one channel, its taps at `taps`. */
+static int32_t dot_1channel(const int8_t *values, const int8_t *taps, int32_t depth, int32_t offset, int32_t sum)
+{
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)(uint16_t)offset << 16) | (uint16_t)offset);
+    int32_t c = 0;
+    for (; c + 4 <= depth; c += 4) {
+        const uint32_t input = md_read32(values + c);
+        const uint32_t weights = md_read32(taps + c);
+        sum = __smlad(md_even_pair_add(offsets, input), md_even_pair(weights), sum);
+        sum = __smlad(md_odd_pair_add(offsets, input), md_odd_pair(weights), sum);
+    }
+    for (; c < depth; ++c) {
+        sum = md_wrap_add(sum, (values[c] + offset) * taps[c]);
+    }
+    return sum;
+}
+
+md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                               int8_t *output)
+{
+    const md_dsp_requant r = md_dsp_requant_of(bias, multipliers, shifts, p->per_channel, p->output_offset,
+                                               p->act_min, p->act_max);
+    const int32_t channel_step = p->filter_h * p->filter_w * p->input_c;
+    const int32_t depth = p->input_c;
+    const int32_t offset = p->input_offset;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *batch_input = input + (size_t)b * p->input_h * p->input_w * depth;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const md_reaching reach = md_reaching_pixels(p, oy, ox);
+                int32_t oc = 0;
+                for (; oc + 2 <= p->output_c; oc += 2) {
+                    int32_t sums[2];
+                    int32_t y;
+                    int32_t x;
+                    sums[0] = md_dsp_bias(&r, oc);
+                    sums[1] = md_dsp_bias(&r, oc + 1);
+                    for (y = reach.y_first; y < reach.y_last; ++y) {
+                        for (x = reach.x_first; x < reach.x_last; ++x) {
+                            const int8_t *values = batch_input + ((size_t)y * p->input_w + x) * depth;
+                            const int32_t tap = md_transpose_tap_offset(p, oy, ox, y, x);
+                            dot_2channels(values, filter + (size_t)oc * channel_step + tap, channel_step, depth, offset,
+                                          sums);
+                        }
+                    }
+                    *output++ = (int8_t)md_dsp_requantize(&r, oc, sums[0]);
+                    *output++ = (int8_t)md_dsp_requantize(&r, oc + 1, sums[1]);
+                }
+                for (; oc < p->output_c; ++oc) {
+                    int32_t sum = md_dsp_bias(&r, oc);
+                    int32_t y;
+                    int32_t x;
+                    for (y = reach.y_first; y < reach.y_last; ++y) {
+                        for (x = reach.x_first; x < reach.x_last; ++x) {
+                            const int8_t *values = batch_input + ((size_t)y * p->input_w + x) * depth;
+                            const int32_t tap = md_transpose_tap_offset(p, oy, ox, y, x);
+                            sum = dot_1channel(values, filter + (size_t)oc * channel_step + tap, depth, offset, sum);
+                        }
+                    }
+                    *output++ = (int8_t)md_dsp_requantize(&r, oc, sum);
+                }
+            }
+        }
+    }
+    return MD_OK;
+}
+
+#endif /* MD_PATH_DSP */
