@@ -57,3 +57,10 @@ def test_batch_matmul_constant_rhs(dtype):
 def test_mismatched_depth_is_refused():
     with pytest.raises(ModelError, match="sums over 4 values, the left operand over 5"):
         validate_graph(batch_matmul_graph("float32", (3, 5), (4, 4), (3, 4)))
+
+
+def test_macs_are_depth_per_output_value():
+    from mcudeploy.analysis.costs import layer_macs
+
+    graph = batch_matmul_graph("float32", (3, 1, 5, 3), (1, 4, 6, 5), (3, 4, 3, 6), adj_x=True, adj_y=True)
+    assert layer_macs(graph, graph.operators[0]) == 3 * 4 * 3 * 6 * 5

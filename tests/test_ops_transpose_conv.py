@@ -10,6 +10,7 @@ from mcudeploy.errors import ModelError
 from mcudeploy.ir import NO_TENSOR, Activation, GraphBuilder, Padding
 from mcudeploy.ir.options import TransposeConvOptions
 from mcudeploy.ir.validate import validate_graph
+from mcudeploy.params.window import make_window
 from single_op import assert_matches_tflm, constant
 
 
@@ -88,3 +89,17 @@ def test_int32_bias_with_int16_input_is_refused():
     """TFLM's 16x8 kernel would read an int32 bias as int64."""
     with pytest.raises(ModelError, match="int32 bias for int16 input"):
         validate_graph(transpose_conv_graph("int16", bias="int32"))
+
+
+def test_macs_count_the_taps_landing_inside_the_output():
+    """Each (input pixel, tap) pair inside the output costs in_c x out_c MACs: counted by brute force."""
+    from mcudeploy.analysis.costs import layer_macs
+
+    graph = transpose_conv_graph("int8", in_hw=(3, 3), out_hw=(7, 8), kernel=(2, 4), stride=(3, 2))
+    op = graph.operators[0]
+    window = make_window(op.options, (1, 7, 8, 4), (2, 4), (1, 7, 8, 4))
+    inside = sum(
+        0 <= y * 3 - window.pad_top + fy < 7 and 0 <= x * 2 - window.pad_left + fx < 8
+        for y in range(3) for x in range(3) for fy in range(2) for fx in range(4)
+    )  # fmt: skip
+    assert layer_macs(graph, op) == inside * 3 * 4

@@ -1,8 +1,9 @@
 """Multiply-accumulate and parameter counts per layer.
 
 One MAC per multiply-accumulate of the layer's arithmetic definition:
-convolution out_h·out_w·out_c·k_h·k_w·in_c/groups, fully connected in·out per
-batch row, SVDF the feature weights (filters·input) and the time weights
+convolution out_h·out_w·out_c·k_h·k_w·in_c/groups, transposed convolution in_c·out_c per
+(input pixel, filter tap) that lands inside the output, batch matmul depth per output value,
+fully connected in·out per batch row, SVDF the feature weights (filters·input) and the time weights
 (filters·memory) per batch row, an LSTM its four gates' input and recurrent weights per step and
 batch row. Other operators (pooling, element-wise, data movement) count 0.
 """
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from mcudeploy.errors import ModelError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator
+from mcudeploy.params.window import make_window
 
 
 def layer_macs(graph: Graph, op: Operator) -> int:
@@ -54,6 +58,30 @@ def _depthwise_macs(graph: Graph, op: Operator) -> int:
     return math.prod(out.shape) * k_h * k_w
 
 
+def _transpose_conv_macs(graph: Graph, op: Operator) -> int:
+    # Filter [out_c, k_h, k_w, in_c], data input 2: input pixel (y, x) reaches output row
+    # y·stride - pad + fy through tap fy (TFLM's padding: params.transpose_conv); only the taps
+    # landing inside the output count.
+    filter_t, input_t, output_t = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[2]], graph.tensors[op.outputs[0]]
+    window = make_window(op.options, output_t.shape, filter_t.shape[1:3], output_t.shape)
+
+    def landing(size: int, stride: int, pad: int, taps: int, out: int) -> int:
+        rows = np.arange(size)[:, None] * stride - pad + np.arange(taps)[None, :]
+        return int(((rows >= 0) & (rows < out)).sum())
+
+    batches, height, width, channels = input_t.shape
+    rows = landing(height, window.stride_h, window.pad_top, window.filter_h, window.out_h)
+    cols = landing(width, window.stride_w, window.pad_left, window.filter_w, window.out_w)
+    return batches * rows * cols * channels * filter_t.shape[0]
+
+
+def _batch_matmul_macs(graph: Graph, op: Operator) -> int:
+    # lhs' [..., rows, depth] times rhs' [..., depth, cols]: depth MACs per output value.
+    lhs = graph.tensors[op.inputs[0]]
+    depth = lhs.shape[-2] if op.options.adj_x else lhs.shape[-1]
+    return math.prod(graph.tensors[op.outputs[0]].shape) * depth
+
+
 def _fully_connected_macs(graph: Graph, op: Operator) -> int:
     out = graph.tensors[op.outputs[0]]
     depth = graph.tensors[op.inputs[1]].shape[-1]
@@ -76,6 +104,8 @@ def _lstm_macs(graph: Graph, op: Operator) -> int:
 _MAC_COUNTERS = {
     "CONV_2D": _conv_macs,
     "DEPTHWISE_CONV_2D": _depthwise_macs,
+    "TRANSPOSE_CONV": _transpose_conv_macs,
+    "BATCH_MATMUL": _batch_matmul_macs,
     "FULLY_CONNECTED": _fully_connected_macs,
     "SVDF": _svdf_macs,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _lstm_macs,
