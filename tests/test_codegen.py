@@ -47,8 +47,8 @@ from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import NO_TENSOR, Activation, Graph, GraphBuilder, Padding
 from mcudeploy.ir.options import (
     ArgOptions,
-    BlockSizeOptions,
     BatchMatMulOptions,
+    BlockSizeOptions,
     ConcatenationOptions,
     Conv2DOptions,
     CumsumOptions,
@@ -707,7 +707,9 @@ def rearrange_family() -> Graph:
     for dtype in ("int32", "int64"):
         shapes = [f.constant([2, 1, 3, 1], dtype), f.constant([3, 7], dtype)]
         f.op("BROADCAST_ARGS", shapes, [f.output_plain((4,), dtype)])
-def matmul_resize_family() -> Graph:
+    return f.graph()
+
+
 def parity_family() -> Graph:
     """The operators of TFLite Micro's resolver added for issue 11's parity: TRANSPOSE_CONV, BATCH_MATMUL
     (adjoints, broadcast batches), RESIZE_BILINEAR, DIV, FLOOR_DIV, FLOOR_MOD, PRELU, ELU,

@@ -32,6 +32,8 @@ SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "md_pool_f32.c": ("md_window.c",),
     "md_elementwise_f32.c": ("md_elementwise.c",),
     "md_compare.c": ("md_elementwise.c",),
+    "md_prelu.c": ("md_elementwise.c",),
+    "md_batch_matmul.c": ("md_elementwise.c",),
     "md_reduce_f32.c": ("md_reduce.c",),
     "md_quantize_f32.c": ("md_quantize.c",),
     "md_lstm_f32.c": ("md_activations_f32.c",),

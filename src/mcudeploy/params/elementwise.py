@@ -1,7 +1,6 @@
-"""ADD, SUB, MUL and SQUARED_DIFFERENCE: md_arith_params (integer types) and md_arith_f32_params (float32);
-the int8 sums of ADD_N and CUMSUM: md_arith_params, their inputs sharing one quantization."""
-"""ADD, SUB, MUL, SQUARED_DIFFERENCE, DIV, FLOOR_DIV and FLOOR_MOD: md_arith_params (integer types)
-and md_arith_f32_params (float32)."""
+"""ADD, SUB, MUL, SQUARED_DIFFERENCE, DIV, FLOOR_DIV and FLOOR_MOD: md_arith_params (integer types) and
+md_arith_f32_params (float32); the int8 sums of ADD_N and CUMSUM: md_arith_params, their inputs sharing one
+quantization."""
 
 from __future__ import annotations
 

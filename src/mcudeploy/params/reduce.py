@@ -1,6 +1,5 @@
-"""MEAN, SUM, REDUCE_MAX and REDUCE_MIN over the axes of a constant input: md_reduce_params; ARG_MAX
-and ARG_MIN along one: md_arg_params."""
-"""MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL over the axes of a constant input: md_reduce_params."""
+"""MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL over the axes of a constant input: md_reduce_params;
+ARG_MAX and ARG_MIN along one: md_arg_params."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""MEAN, SUM, REDUCE_MAX and REDUCE_MIN over the axes of a constant input; ARG_MAX and ARG_MIN."""
-"""MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL over the axes of a constant input."""
+"""MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL over the axes of a constant input; ARG_MAX and ARG_MIN."""
 
 from __future__ import annotations
 

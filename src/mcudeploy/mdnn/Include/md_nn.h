@@ -8,17 +8,22 @@
  *   window geometry      md_window_params, shared by convolutions and pooling
  *   CONV_2D              int8, int16x8, float32, hybrid
  *   DEPTHWISE_CONV_2D
+ *   TRANSPOSE_CONV       int8, int16x8, float32
  *   FULLY_CONNECTED
- *   pooling              AVERAGE_POOL_2D, MAX_POOL_2D
- *   element-wise         ADD, SUB, MUL, SQUARED_DIFFERENCE with broadcasting; ADD_N, CUMSUM
+ *   pooling              AVERAGE_POOL_2D, MAX_POOL_2D, L2_POOL_2D
+ *   element-wise         ADD, SUB, MUL, SQUARED_DIFFERENCE, DIV, FLOOR_DIV, FLOOR_MOD with broadcasting;
+ *                        ADD_N, CUMSUM
  *   comparisons          MAXIMUM, MINIMUM, comparisons, logical operators, SELECT_V2
- *   unary                ABS, NEG, RSQRT, CAST and float32 math (SIN, EXP, SQRT, ...)
- *   activations          RELU family, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH
+ *   BATCH_MATMUL         int8, int16, float32
+ *   unary                ABS, NEG, RSQRT, CAST, ELU and float32 math (SIN, EXP, SQRT, ...)
+ *   activations          RELU family, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH, PRELU
  *   SOFTMAX              and LOG_SOFTMAX
+ *   L2_NORMALIZATION
  *   quantization         QUANTIZE, DEQUANTIZE, requantization
- *   reductions           MEAN, SUM, REDUCE_MAX/MIN, ARG_MAX/MIN
+ *   reductions           MEAN, SUM, REDUCE_MAX/MIN, REDUCE_ALL, ARG_MAX/MIN
  *   copies               reshape, concatenation, split, slices, transposes, padding, resizing,
  *                        block moves (space/depth/batch), gathers, broadcasts
+ *   RESIZE_BILINEAR
  *   SVDF
  *   LSTM                 UNIDIRECTIONAL_SEQUENCE_LSTM
  *   Ethos-U              the NPU interface the application provides
@@ -262,6 +267,32 @@ md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, cons
 md_status md_depthwise_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
                            float act_low, float act_high, float *output, float *scratch);
 
+/* ---- TRANSPOSE_CONV (int8, 16x8, float32).
+ *
+ * The parameters are md_window_params: input_* the data input's size, output_* the output's,
+ * filter [output_c, filter_h, filter_w, input_c], stride_*, and pad_top/pad_left as TFLite Micro
+ * derives them (the padding of a convolution over the output size); dilation 1. Input pixel y
+ * feeds output row y * stride_h - pad_top + fy through filter row fy (columns alike).
+ *
+ * Gathered, not scattered as TFLite Micro's reference kernel does into an arena buffer as large as
+ * the output: each output value sums the input values that reach it, input row, column and
+ * channel ascending (the reference's order, so float sums round alike), and is written before the
+ * next one is computed. No scratch; the output must not overlap the input.
+ */
+/* int8 input and output, int32 bias (or NULL), int32 multipliers and shifts. */
+md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                               int8_t *output);
+
+/* 16x8: int16 input and output, int64 bias (or NULL), an int64 accumulator. */
+md_status md_transpose_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter,
+                                const int64_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                int16_t *output);
+
+/* float32; the fused activation's clamp bounds are given. */
+md_status md_transpose_conv_f32(const md_window_params *p, const float *input, const float *filter,
+                                const float *bias, float act_low, float act_high, float *output);
+
 /* ---- FULLY_CONNECTED (int8, 16x8, float32).
  *
  * The input is read as [batches, accum_depth], the filter as [output_depth,
@@ -291,7 +322,7 @@ md_status md_fully_connected_s16(const md_fully_connected_params *p, const int16
 md_status md_fully_connected_f32(const md_fully_connected_params *p, const float *input, const float *filter,
                                  const float *bias, float act_low, float act_high, float *output);
 
-/* ---- AVERAGE_POOL_2D and MAX_POOL_2D (int8, int16, float32).
+/* ---- AVERAGE_POOL_2D and MAX_POOL_2D (int8, int16, float32), L2_POOL_2D (float32).
  *
  * Pixel by pixel, channel by channel (md_window_stream): output (pixel, c) is
  * written right after channel c of its window is read. Taps outside the image
@@ -307,7 +338,12 @@ md_status md_average_pool_f32(const md_window_params *p, const float *input, flo
 md_status md_max_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high,
                           float *output);
 
-/* ---- ADD, SUB, MUL and SQUARED_DIFFERENCE with broadcasting (int8, int16, int32, float32).
+/* L2_POOL_2D (float32 only, as TFLite Micro): sqrtf of the mean of the squares of the taps inside. */
+md_status md_l2_pool_f32(const md_window_params *p, const float *input, float act_low, float act_high,
+                         float *output);
+
+/* ---- ADD, SUB, MUL and SQUARED_DIFFERENCE with broadcasting (int8, int16, int32, float32),
+ * DIV (int8, float32), FLOOR_DIV and FLOOR_MOD (float32).
  *
  * One pass in output element order: output element k is computed from, then
  * written after, element k of each input of the output's shape (so such an input
@@ -319,7 +355,10 @@ typedef enum {
     MD_OP_ADD = 0,
     MD_OP_SUB = 1,
     MD_OP_MUL = 2,
-    MD_OP_SQUARED_DIFFERENCE = 3
+    MD_OP_SQUARED_DIFFERENCE = 3,
+    MD_OP_DIV = 4,       /* int8: a zero divisor gives the extreme of the dividend's sign (TFLite Micro: undefined) */
+    MD_OP_FLOOR_DIV = 5, /* float32 only: the floor of the quotient taken in double */
+    MD_OP_FLOOR_MOD = 6  /* float32 only: fmodf moved into the divisor's sign */
 } md_arith_op;
 
 typedef struct {
@@ -420,6 +459,37 @@ typedef struct {
 md_status md_select(const md_broadcast3 *shape, int32_t element_size, const uint8_t *condition, const void *x,
                     const void *y, void *output);
 
+/* ---- BATCH_MATMUL (int8, int16, float32).
+ *
+ * output[..., i, j] = sum over k of lhs'[..., i, k] * rhs'[..., k, j], where lhs' and rhs' are the
+ * operands read through element steps (an adjoint operand is read transposed in place, not copied
+ * as TFLite Micro does). The batch axes broadcast as md_broadcast describes them, one "element"
+ * being a whole matrix. Matrix by matrix, row by row: each output value is summed (k ascending, as
+ * the reference kernels do) and written before the next. No scratch; the output must not overlap
+ * an operand.
+ */
+typedef struct {
+    int32_t rows, cols, depth;            /* the output matrix's rows and columns, the summed length */
+    int32_t lhs_row_step, lhs_depth_step; /* lhs'[i, k] at i * lhs_row_step + k * lhs_depth_step */
+    int32_t rhs_depth_step, rhs_col_step; /* rhs'[k, j] at k * rhs_depth_step + j * rhs_col_step */
+    int32_t lhs_offset, rhs_offset;       /* -zero points, added before multiplying */
+    int32_t output_offset;                /* the output zero point */
+    int32_t multiplier, shift;            /* lhs scale * rhs scale / output scale */
+    int32_t act_min, act_max;             /* the output type's range */
+} md_batch_matmul_params;
+
+/* int8: an int32 accumulator (wrapping, as TFLite Micro's). */
+md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast *batches, const int8_t *lhs,
+                             const int8_t *rhs, int8_t *output);
+
+/* int16 (zero points 0): an int64 accumulator. */
+md_status md_batch_matmul_s16(const md_batch_matmul_params *p, const md_broadcast *batches, const int16_t *lhs,
+                              const int16_t *rhs, int16_t *output);
+
+/* float32; the params' integer fields are unused. */
+md_status md_batch_matmul_f32(const md_batch_matmul_params *p, const md_broadcast *batches, const float *lhs,
+                              const float *rhs, float *output);
+
 /* ---- ABS, NEG, CAST and the float32 math of TFLite Micro's element-wise kernels.
  * Element k is read, then written: the output may share the input's bytes. */
 
@@ -435,7 +505,8 @@ typedef enum {
     MD_UNARY_SQUARE = 8,
     MD_UNARY_FLOOR = 9,
     MD_UNARY_CEIL = 10,
-    MD_UNARY_ROUND = 11 /* half to even */
+    MD_UNARY_ROUND = 11, /* half to even */
+    MD_UNARY_ELU = 12    /* expm1 below 0 */
 } md_unary_op;
 
 md_status md_unary_f32(md_unary_op op, const float *input, float *output, int32_t count);
@@ -467,6 +538,9 @@ md_status md_rsqrt_s8(const md_rsqrt_s8_params *p, const int8_t *input, int8_t *
  * `from` also MD_UINT8 for bool): integers wrap, float32 truncates, saturated to int32 first (NaN
  * to 0) as Cortex-M's VCVT. */
 md_status md_cast(md_dtype from, md_dtype to, const void *input, void *output, int32_t count);
+
+/* An int8 function by its table of 256 outputs, the entry of x at (uint8_t)x (int8 ELU). */
+md_status md_lookup_s8(const int8_t *table, const int8_t *input, int8_t *output, int32_t count);
 
 /* ---- element-wise activations (int8, int16, float32).
  *
@@ -524,6 +598,20 @@ typedef struct {
 
 md_status md_activation_f32_run(const md_activation_f32_params *p, const float *input, float *output);
 
+/* PRELU: x where x >= 0, else x * alpha, alpha broadcast as `shape` describes (input 1 the input,
+ * input 2 alpha). Integer kernels scale the centred x by the positive multiplier, or its product with
+ * the centred alpha by the negative one, add the output offset and saturate to the type. */
+typedef struct {
+    md_dtype dtype;       /* MD_INT8, MD_INT16 or MD_FLOAT32: input and output */
+    md_dtype alpha_dtype; /* the input's, MD_INT8 with int16 input */
+    int32_t input_offset, alpha_offset, output_offset;
+    int32_t positive_multiplier, positive_shift;
+    int32_t negative_multiplier, negative_shift;
+} md_prelu_params;
+
+md_status md_prelu(const md_prelu_params *p, const md_broadcast *shape, const void *input, const void *alpha,
+                   void *output);
+
 /* ---- SOFTMAX over the last axis (int8 to int8/int16, int16, float32), and
  * LOG_SOFTMAX (int8, float32).
  *
@@ -557,6 +645,19 @@ md_status md_log_softmax_s8(const md_softmax_params *p, const int8_t *input, int
 /* float32 LOG_SOFTMAX: x - max - log(sum of exp(x - max)). */
 md_status md_log_softmax_f32(const md_softmax_params *p, const float *input, float *output);
 
+/* ---- L2_NORMALIZATION along the last axis (int8, float32).
+ *
+ * Row by row: the row's sum of squares first (every value of the row read), then each value read
+ * and its output written, in order (so the output may share the input's bytes, as softmax's).
+ * float32: x / max(sqrt(sum, added in order), 1e-6). int8: the centred values times the inverse
+ * square root of their sum of squares, in units of 2^-7 whatever the output's quantization
+ * (TFLite Micro's kernel), saturated.
+ */
+md_status md_l2_normalization_s8(int32_t rows, int32_t depth, int32_t input_zero_point, const int8_t *input,
+                                 int8_t *output);
+
+md_status md_l2_normalization_f32(int32_t rows, int32_t depth, const float *input, float *output);
+
 /* ---- QUANTIZE and DEQUANTIZE.
  *
  * One pass in element order (element k read, then output k written).
@@ -584,7 +685,8 @@ md_status md_dequantize_f32(const md_quantize_params *p, const void *input, floa
 /* float16 (IEEE half bits) to float32, exactly. */
 md_status md_dequantize_f16(const md_quantize_params *p, const uint16_t *input, float *output);
 
-/* ---- MEAN, SUM, REDUCE_MAX and REDUCE_MIN over any set of axes; ARG_MAX and ARG_MIN along one axis.
+/* ---- MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL over any set of axes; ARG_MAX and ARG_MIN along
+ * one axis.
  *
  * One pass over the input in element order: each value is added to (or compared
  * with) the accumulator of the output element it reduces into, so every output
@@ -613,6 +715,9 @@ static inline int32_t md_sum_int_get_buffer_size(const md_reduce_params *p) { re
 md_status md_sum_int(const md_reduce_params *p, const void *input, void *output, int32_t *scratch);
 /* int8 REDUCE_MAX (maximum != 0) and REDUCE_MIN. */
 md_status md_extreme_int8(const md_reduce_params *p, const int8_t *input, int8_t *output, int maximum);
+
+/* REDUCE_ALL of bool (one byte, 0 or 1): the minimum from 1, a logical AND. */
+md_status md_all_bool(const md_reduce_params *p, const uint8_t *input, uint8_t *output);
 
 md_status md_sum_f32(const md_reduce_params *p, const float *input, float *output);
 md_status md_extreme_f32(const md_reduce_params *p, const float *input, float *output, int maximum);
@@ -742,6 +847,29 @@ typedef struct {
 
 md_status md_dynamic_update_slice(const md_update_slice_params *p, const void *operand, const void *update,
                                   const void *starts, void *output);
+
+/* ---- RESIZE_BILINEAR (int8, float32; TFLite Micro takes no other type), md_resize_params as above.
+ *
+ * Tables per axis (computed when the code is generated, as TFLite Micro's
+ * ComputeInterpolationValues does per output index): the two input indices read and the source
+ * position between them, float32 for the float kernel, in units of 2^-10 for the int8 one. Output
+ * pixel by pixel, in output order; every output value is computed from the four input values
+ * around it and written. No scratch; the output must not overlap the input.
+ */
+typedef struct {
+    const int32_t *lower;    /* per output index: the first input index read */
+    const int32_t *upper;    /* the second */
+    const int32_t *fixed;    /* int8: the source position, 10 fractional bits (else NULL) */
+    const float *position;   /* float32: the source position (else NULL) */
+} md_interpolation_axis;
+
+/* The 20-bit weighted sum rounded half away from zero (TFLite Micro's double rounding). */
+md_status md_resize_bilinear_s8(const md_resize_params *p, const md_interpolation_axis *rows,
+                                const md_interpolation_axis *columns, const int8_t *input, int8_t *output);
+
+/* The four products summed left to right in float32, as the reference kernel does. */
+md_status md_resize_bilinear_f32(const md_resize_params *p, const md_interpolation_axis *rows,
+                                 const md_interpolation_axis *columns, const float *input, float *output);
 
 /* ---- SVDF (int8 input with int8 or int16 state and time weights, float32).
  *

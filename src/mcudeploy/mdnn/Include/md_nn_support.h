@@ -417,6 +417,35 @@ static inline int32_t md_get_reciprocal(int32_t x, int32_t x_integer_bits, int32
     return md_one_over_one_plus_x_for_x_in_0_1(shifted_minus_one);
 }
 
+/* TFLite's GetInvSqrtQuantizedMultiplierExp (reverse shift -1) for value > 1: the value normalised
+ * into [2^27, 2^29), five Newton-Raphson steps x = 3/2 x - value/2 x^3 in Q3 from 1, times sqrt(2)/2. */
+static inline int32_t md_inv_sqrt_multiplier(int32_t value, int32_t *shift)
+{
+    const int32_t half_three = (1 << 28) + (1 << 27);
+    int32_t right_shift = 11;
+    int32_t pairs, half_input, x = 1 << 28;
+    int32_t i;
+    while (value >= (1 << 29)) {
+        value /= 4;
+        ++right_shift;
+    }
+    pairs = (md_count_leading_zeros((uint32_t)value) - 1) / 2 - 1;
+    right_shift -= pairs;
+    value <<= 2 * pairs;
+    half_input = md_saturating_rounding_multiply_by_pot(value >> 1, -1);
+    for (i = 0; i < 5; ++i) {
+        const int32_t cube = md_rescale(md_srdhm(md_srdhm(x, x), x), 9, 3);
+        x = md_rescale(md_wrap_sub(md_srdhm(half_three, x), md_srdhm(half_input, cube)), 6, 3);
+    }
+    x = md_srdhm(x, 1518500250); /* sqrt(2) / 2 in Q0.31 */
+    if (right_shift < 0) {
+        x = (int32_t)((uint32_t)x << -right_shift);
+        right_shift = 0;
+    }
+    *shift = -right_shift;
+    return x;
+}
+
 /* a - b saturated to int32. */
 static inline int32_t md_saturating_sub(int32_t a, int32_t b)
 {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: PRELU (see md_activations.h). */
-#include "md_activations.h"
-#include "md_elementwise_int.h"
+/* mcudeploy kernel library: PRELU (see md_nn.h). */
+#include "md_nn_support.h"
 
 static void prelu_row(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,
                       int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)
@@ -33,6 +32,6 @@ static void prelu_row(const void *params, const void *input1, int32_t index1, in
 md_status md_prelu(const md_prelu_params *p, const md_broadcast *shape, const void *input, const void *alpha,
                    void *output)
 {
-    md_broadcast_rows_portable(shape, p, prelu_row, input, alpha, output);
+    md_broadcast_rows(shape, p, prelu_row, input, alpha, output);
     return MD_OK;
 }

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: BATCH_MATMUL (see md_batch_matmul.h). */
-#include "md_batch_matmul.h"
-#include "md_elementwise_int.h"
-#include "md_fixedpoint.h"
+/* mcudeploy kernel library: BATCH_MATMUL (see md_nn.h). */
+#include "md_nn_support.h"
 
 /* One matrix product per broadcast batch element: `count` output matrices from matrix `out` on,
  * operand matrices from `index1` / `index2` on with steps `step1` / `step2` (md_row_fn). */
@@ -62,20 +60,20 @@ MD_MATMUL_ROW(matmul_f32, float, {
 md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast *batches, const int8_t *lhs,
                              const int8_t *rhs, int8_t *output)
 {
-    md_broadcast_rows_portable(batches, p, matmul_s8, lhs, rhs, output);
+    md_broadcast_rows(batches, p, matmul_s8, lhs, rhs, output);
     return MD_OK;
 }
 
 md_status md_batch_matmul_s16(const md_batch_matmul_params *p, const md_broadcast *batches, const int16_t *lhs,
                               const int16_t *rhs, int16_t *output)
 {
-    md_broadcast_rows_portable(batches, p, matmul_s16, lhs, rhs, output);
+    md_broadcast_rows(batches, p, matmul_s16, lhs, rhs, output);
     return MD_OK;
 }
 
 md_status md_batch_matmul_f32(const md_batch_matmul_params *p, const md_broadcast *batches, const float *lhs,
                               const float *rhs, float *output)
 {
-    md_broadcast_rows_portable(batches, p, matmul_f32, lhs, rhs, output);
+    md_broadcast_rows(batches, p, matmul_f32, lhs, rhs, output);
     return MD_OK;
 }

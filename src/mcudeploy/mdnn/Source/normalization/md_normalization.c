@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: L2_NORMALIZATION (see md_normalization.h). */
+/* mcudeploy kernel library: L2_NORMALIZATION (see md_nn.h). */
 #include <math.h>
 
-#include "md_fixedpoint.h"
-#include "md_normalization.h"
+#include "md_nn_support.h"
 
 #define MD_L2_OUTPUT_BITS 7
 

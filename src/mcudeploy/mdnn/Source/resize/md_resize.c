@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: RESIZE_BILINEAR (see md_resize.h). */
-#include "md_resize.h"
+/* mcudeploy kernel library: RESIZE_BILINEAR (see md_nn.h). */
+#include "md_nn_support.h"
 
 #define MD_FRACTION_BITS 10
 #define MD_ONE (1 << MD_FRACTION_BITS)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: TRANSPOSE_CONV, gathered (see md_transpose_conv.h): the portable int8
+/* mcudeploy kernel library: TRANSPOSE_CONV, gathered (see md_nn.h): the portable int8
  * kernel (DSP cores: md_transpose_conv_dsp.c), 16x8 and float32 on every core. */
-#include "md_float.h"
 #include "md_transpose_conv_int.h"
 
 /* Σ (input + offset) · filter of output channel `channel` over the input pixels reaching (oy, ox). */
@@ -30,7 +29,7 @@ MD_GATHERED_SUM(int8_t)
 #endif
 MD_GATHERED_SUM(int16_t)
 
-#if !MD_PATH_DSP /* the ISA path this build takes: md_common.h; md_transpose_conv_dsp.c has the DSP one */
+#if !MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h; md_transpose_conv_dsp.c has the DSP one */
 MD_PATH_SYMBOL(md_path_transpose_conv_portable);
 
 md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int8 TRANSPOSE_CONV for cores with the DSP extension (see
- * md_transpose_conv.h, md_dsp.h).
+ * md_nn.h, md_nn_support.h).
  *
  * Gathered as the portable kernel, two output channels at a time: each group of 4 input values of a
  * reaching pixel is unpacked to pairs once (SXTAB16 adding the input offset) and multiplied with
@@ -9,9 +9,7 @@
  */
 #include "md_transpose_conv_int.h"
 
-#if MD_PATH_DSP /* the ISA path this build takes: md_common.h */
-#include "md_dsp.h"
-
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
 MD_PATH_SYMBOL(md_path_transpose_conv_dsp);
 
 /* sums[0..1] += (input + offset) . taps of channels 0 and 1 (`channel_step` values apart), over

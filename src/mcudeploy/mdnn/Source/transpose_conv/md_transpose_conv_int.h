@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: what the TRANSPOSE_CONV paths share (see md_transpose_conv.h): which input
+/* mcudeploy kernel library: what the TRANSPOSE_CONV paths share (see md_nn.h), private to
+ * Source/transpose_conv/: which input
  * pixels reach an output pixel, and through which filter tap. */
 #ifndef MD_TRANSPOSE_CONV_INT_H
 #define MD_TRANSPOSE_CONV_INT_H
 
-#include "md_fixedpoint.h"
-#include "md_transpose_conv.h"
+#include "md_nn_support.h"
 
 /* The input indices [*first, *last) that reach output index `out` along one axis: those i with
  * out + pad - i * stride in [0, filter). */
