@@ -2,7 +2,7 @@
 
 Some inputs only parametrise the kernel: a reshape's target shape, the axes of a reduction,
 paddings, a permutation, slice bounds, a split axis, a resize's size, FILL's dimensions, block
-shapes. ZEROS_LIKE never reads its input. Their
+shapes, a transposed convolution's output shape. ZEROS_LIKE never reads its input. Their
 values are read when the code is generated and land in the layer's parameter struct, so they
 take no place among the constants (`memory.budget.constant_layout`). Every other constant input
 is read by the kernel at run time.
@@ -38,6 +38,9 @@ GENERATION_TIME_INPUTS: dict[str, frozenset[int]] = {
     "ARG_MAX": frozenset({1}),
     "ARG_MIN": frozenset({1}),
     "CUMSUM": frozenset({1}),
+    "TRANSPOSE_CONV": frozenset({0}),
+    "RESIZE_BILINEAR": frozenset({1}),
+    "REDUCE_ALL": frozenset({1}),
 }
 """Input positions read only when the code is generated, by operator type."""
 
