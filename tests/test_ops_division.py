@@ -1,4 +1,4 @@
-"""DIV (int8, float32), FLOOR_DIV and FLOOR_MOD (float32) against TFLite Micro: every int8 pair but
+"""DIV (int8, int32, float32), FLOOR_DIV and FLOOR_MOD (float32) against TFLite Micro: every int8 pair but
 zero divisors (whose TFLM result is undefined), broadcasting, fused activations."""
 
 from __future__ import annotations
@@ -50,6 +50,16 @@ def test_int8_div_broadcast_and_zero_divisor():
     assert_matches_tflm(graph, inputs=[dividends, np.array([4, -9, 100, 1], dtype=np.int8)])
     zero = Engine(graph).run([dividends, np.array([-3, -3, -3, -3], dtype=np.int8)]).outputs[0]
     assert (zero[0, 0] == [127, -128, -128, 1]).all()  # dividend sign's extreme; 0 / 0 the zero point
+
+
+@pytest.mark.parametrize("activation", [Activation.NONE, Activation.RELU])
+def test_int32_div(activation):
+    """C's truncating division of int32 values, clamped by the fused activation."""
+    graph = _binary("DIV", (3, 4), (4,), "int32", activation=activation)
+    rng = np.random.default_rng(1)
+    dividends = rng.integers(-(2**31), 2**31, (3, 4), dtype=np.int64).astype(np.int32)
+    dividends[0] = [7, -7, 7, -2**31]
+    assert_matches_tflm(graph, inputs=[dividends, np.array([2, 3, -2, 7], dtype=np.int32)])
 
 
 @pytest.mark.parametrize("op_type", ["DIV", "FLOOR_DIV", "FLOOR_MOD"])

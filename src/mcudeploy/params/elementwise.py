@@ -23,7 +23,7 @@ from mcudeploy.params.quantization import (
 _ARITHMETIC_TYPES = (DType.FLOAT32, DType.INT32, DType.INT8, DType.INT16)
 TYPES = {
     **dict.fromkeys(("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE"), _ARITHMETIC_TYPES),
-    "DIV": (DType.FLOAT32, DType.INT8),
+    "DIV": (DType.FLOAT32, DType.INT32, DType.INT8),
     "FLOOR_DIV": (DType.FLOAT32,),
     "FLOOR_MOD": (DType.FLOAT32,),
 }

@@ -114,6 +114,10 @@ def _int32_arithmetic(op_type: str, clamp: tuple[int, int], a: np.ndarray, b: np
     if op_type == "SQUARED_DIFFERENCE":  # the difference wraps before it is squared
         difference = wrap_int32(a.astype(np.int64) - b)
         return wrap_int32(difference * difference)
+    if op_type == "DIV":  # C's division, truncating; by zero (undefined in TFLM) 0, INT32_MIN / -1 wraps
+        a, b = np.broadcast_arrays(a.astype(np.int64), b.astype(np.int64))
+        quotient = np.abs(a) // np.maximum(np.abs(b), 1) * np.sign(a) * np.sign(b)
+        return np.clip(wrap_int32(quotient), *clamp)
     return np.clip(wrap_int32(_FLOAT_OPS[op_type](a.astype(np.int64), b.astype(np.int64))), *clamp)
 
 

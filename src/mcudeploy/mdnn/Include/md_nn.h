@@ -356,7 +356,7 @@ typedef enum {
     MD_OP_SUB = 1,
     MD_OP_MUL = 2,
     MD_OP_SQUARED_DIFFERENCE = 3,
-    MD_OP_DIV = 4,       /* int8: a zero divisor gives the extreme of the dividend's sign (TFLite Micro: undefined) */
+    MD_OP_DIV = 4,       /* by zero (undefined in TFLite Micro): int8 the extreme of the dividend's sign, int32 0 */
     MD_OP_FLOOR_DIV = 5, /* float32 only: the floor of the quotient taken in double */
     MD_OP_FLOOR_MOD = 6  /* float32 only: fmodf moved into the divisor's sign */
 } md_arith_op;

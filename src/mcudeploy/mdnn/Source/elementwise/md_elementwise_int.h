@@ -97,11 +97,22 @@ static inline int32_t arith_quantized(const md_arith_params *p, int32_t a, int32
     return md_clamp_i32(raw + p->output_offset, p->act_min, p->act_max);
 }
 
+/* int32 DIV: C's truncating division; a zero divisor (undefined in TFLite Micro) gives 0 and
+ * INT32_MIN / -1 wraps to INT32_MIN. */
+static inline int32_t divide_int32(int32_t a, int32_t b)
+{
+    if (b == 0) {
+        return 0;
+    }
+    return b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b;
+}
+
 static inline int32_t arith_wrapping(const md_arith_params *p, int32_t a, int32_t b)
 {
     const int32_t result = p->op == MD_OP_ADD   ? md_wrap_add(a, b)
                            : p->op == MD_OP_SUB ? md_wrap_sub(a, b)
                            : p->op == MD_OP_MUL ? md_wrap_mul(a, b)
+                           : p->op == MD_OP_DIV ? divide_int32(a, b)
                                                 : md_wrap_mul(md_wrap_sub(a, b), md_wrap_sub(a, b));
     return md_clamp_i32(result, p->act_min, p->act_max);
 }
