@@ -741,6 +741,42 @@ static inline int32_t md_dsp_bias(const md_dsp_requant *r, int32_t channel)
 {
     return r->bias ? r->bias[channel] : 0;
 }
+
+/* The largest |(value + input offset) * weight| of an int8 layer: 255 * 128. */
+#define MD_DSP_PRODUCT_BOUND 32640
+
+/* Whether every sum of a layer stays below 2^30 in magnitude (its bias plus `products` products
+ * of at most MD_DSP_PRODUCT_BOUND each) and every shift is negative: then md_dsp_requantize_narrow
+ * gives each output. Checked once per call, over the channels' biases and shifts. */
+static inline int md_dsp_narrow_layer(const int32_t *bias, const int32_t *shifts, int32_t channels,
+                                      int32_t per_channel, int32_t products)
+{
+    const int64_t room = (INT64_C(1) << 30) - (int64_t)products * MD_DSP_PRODUCT_BOUND;
+    int32_t c;
+    for (c = 0; c < (per_channel ? channels : 1); ++c) {
+        if (shifts[c] >= 0) {
+            return 0;
+        }
+    }
+    for (c = 0; bias != NULL && c < channels; ++c) {
+        if ((bias[c] < 0 ? -(int64_t)bias[c] : (int64_t)bias[c]) >= room) {
+            return 0;
+        }
+    }
+    return room > 0;
+}
+
+/* md_requantize32 for |sum| < 2^30 and shift < 0 (md_dsp_narrow_layer): the doubling high multiply
+ * is one SMMULR of the doubled sum, (2x * m + 2^31) >> 32 = (x * m + 2^30) >> 31 exactly while 2x
+ * fits (and no saturation), then md_rdbpot_fast by -shift: half the instructions. */
+static inline int32_t md_dsp_requantize_narrow(int32_t sum, int32_t multiplier, int32_t shift, int32_t offset,
+                                               int32_t low, int32_t high)
+{
+    int32_t product;
+    __asm__("smmulr %0, %1, %2" : "=r"(product) : "r"(sum * 2), "r"(multiplier));
+    return md_clamp_i32(md_rdbpot_fast(product, -shift) + offset, low, high);
+}
+
 #endif /* MD_PATH_DSP */
 
 #if MD_PATH_MVE
