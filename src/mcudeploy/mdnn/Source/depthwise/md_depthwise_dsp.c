@@ -178,19 +178,30 @@ static inline dw_quad quad_biases(const md_dsp_requant *layer, int32_t c)
     return quad;
 }
 
-/* Channels c .. c + 3 from their sums, as one word of int8 outputs. */
-static inline uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad)
+/* Output channel c from its sum: the narrow requantization when the layer allows it. */
+static MD_ALWAYS_INLINE int32_t channel_output(const md_dsp_requant *layer, int32_t c, int32_t sum, int narrow)
 {
-    return ((uint32_t)md_dsp_requantize(layer, c, quad.s0) & 0xFFu) |
-           (((uint32_t)md_dsp_requantize(layer, c + 1, quad.s1) & 0xFFu) << 8) |
-           (((uint32_t)md_dsp_requantize(layer, c + 2, quad.s2) & 0xFFu) << 16) |
-           ((uint32_t)md_dsp_requantize(layer, c + 3, quad.s3) << 24);
+    if (narrow) {
+        const int32_t q = c * layer->channel_step;
+        return md_dsp_requantize_narrow(sum, layer->multipliers[q], layer->shifts[q], layer->offset, layer->low,
+                                        layer->high);
+    }
+    return md_dsp_requantize(layer, c, sum);
+}
+
+/* Channels c .. c + 3 from their sums, as one word of int8 outputs. */
+static MD_ALWAYS_INLINE uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad, int narrow)
+{
+    return ((uint32_t)channel_output(layer, c, quad.s0, narrow) & 0xFFu) |
+           (((uint32_t)channel_output(layer, c + 1, quad.s1, narrow) & 0xFFu) << 8) |
+           (((uint32_t)channel_output(layer, c + 2, quad.s2, narrow) & 0xFFu) << 16) |
+           ((uint32_t)channel_output(layer, c + 3, quad.s3, narrow) << 24);
 }
 
 /* One output pixel: four channels at a time, each written as one word once its windows are
  * read, then the rest one by one. */
-static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_pixel *px,
-                                         int8_t *out)
+static MD_ALWAYS_INLINE void stream_pixel_with(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                               const dw_pixel *px, int8_t *out, int narrow)
 {
     const int32_t channels = job->p->input_c;
     const uint32_t offsets = offset_pair(job->p);
@@ -203,10 +214,21 @@ static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_
         } else {
             quad = quad_sums(px, c, quad, offsets);
         }
-        md_write32(out + c, quad_word(layer, c, quad));
+        md_write32(out + c, quad_word(layer, c, quad, narrow));
     }
     for (; c < channels; ++c) {
         out[c] = (int8_t)md_dsp_requantize(layer, c, single_sum(px, c, md_dsp_bias(layer, c), job->p->input_offset));
+    }
+}
+
+/* stream_pixel_with, `narrow` (md_dsp_narrow_layer) a constant in each copy. */
+static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_pixel *px,
+                                     int8_t *out, int narrow)
+{
+    if (narrow) {
+        stream_pixel_with(job, layer, px, out, 1);
+    } else {
+        stream_pixel_with(job, layer, px, out, 0);
     }
 }
 
@@ -249,7 +271,7 @@ static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, co
             const int32_t oc = c * multiplier + k;
             dw_quad quad = quad_biases(layer, oc);
             quad = quad_sums_shared(px, c, oc, quad, offset);
-            words[k / 4] = quad_word(layer, oc, quad);
+            words[k / 4] = quad_word(layer, oc, quad, 0);
         }
         for (k = 0; k < multiplier; k += 4) {
             md_write32(out + c * multiplier + k, words[k / 4]);
@@ -263,6 +285,8 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
     const md_dsp_requant layer = layer_requant(job);
+    const int32_t taps = p->filter_h * p->filter_w;
+    const int narrow = md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, taps);
     int8_t *out = (int8_t *)job->output;
     int32_t batch;
     int32_t oy;
@@ -273,7 +297,7 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
             for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
                 const dw_pixel px = pixel_taps(job, image, oy, ox);
                 if (p->output_c == p->input_c) {
-                    stream_pixel(job, &layer, &px, out);
+                    stream_pixel(job, &layer, &px, out, narrow);
                 } else {
                     stream_pixel_multiplier(job, &layer, &px, out);
                 }
@@ -360,8 +384,17 @@ static inline void row_mac_pair(uint32_t word, uint32_t offsets, int32_t even, i
 }
 
 /* Output plane of one channel from its padded plane, undilated 3x3 windows. */
-static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *plane, const dw_filter_3x3 *f,
-                                      const dw_requant *requant, int8_t *output)
+static MD_ALWAYS_INLINE int8_t plane_output(int narrow, const dw_requant *r, int32_t sum)
+{
+    if (narrow) {
+        return (int8_t)md_dsp_requantize_narrow(sum, r->multiplier, r->shift, r->offset, r->low, r->high);
+    }
+    return requantize(r, sum);
+}
+
+static MD_ALWAYS_INLINE void plane_3x3_with(const md_window_params *p, const dw_plane *plane,
+                                            const dw_filter_3x3 *f, const dw_requant *requant, int8_t *output,
+                                            int narrow)
 {
     const dw_requant r = *requant;
     const int32_t even0 = f->even[0], odd0 = f->odd[0];
@@ -387,14 +420,26 @@ static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *pla
             row_mac_pair(md_read32(window), offsets, even0, odd0, &a, &b);
             row_mac_pair(md_read32(window + width), offsets, even1, odd1, &a, &b);
             row_mac_pair(md_read32(window + 2 * width), offsets, even2, odd2, &a, &b);
-            out[0] = requantize(&r, a);
-            out[out_step] = requantize(&r, b);
+            out[0] = plane_output(narrow, &r, a);
+            out[out_step] = plane_output(narrow, &r, b);
         }
         for (i = 2 * pairs; i < out_w; ++i, window += stride_w, out += out_step) {
             int32_t sum = row_mac(md_read32(window), offsets, even0, odd0, r.bias);
             sum = row_mac(md_read32(window + width), offsets, even1, odd1, sum);
-            *out = requantize(&r, row_mac(md_read32(window + 2 * width), offsets, even2, odd2, sum));
+            *out = plane_output(narrow, &r, row_mac(md_read32(window + 2 * width), offsets, even2, odd2, sum));
         }
+    }
+}
+
+/* Output plane of one channel from its padded plane, undilated 3x3 windows; `narrow`:
+ * md_dsp_narrow_layer, a constant in each copy. */
+static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *plane, const dw_filter_3x3 *f,
+                                  const dw_requant *r, int8_t *output, int narrow)
+{
+    if (narrow) {
+        plane_3x3_with(p, plane, f, r, output, 1);
+    } else {
+        plane_3x3_with(p, plane, f, r, output, 0);
     }
 }
 
@@ -429,6 +474,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
     const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
+    const int narrow = md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, 9);
     int32_t batch;
     int32_t c;
     /* The padding, the same zero point for every channel, is set once. */
@@ -440,7 +486,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
             copy_plane(p, input + batch * image_bytes, c, &plane);
             if (fast) {
                 const dw_filter_3x3 f = filter_3x3(job->filter + c, p->output_c);
-                plane_3x3(p, &plane, &f, &r, output + c);
+                plane_3x3(p, &plane, &f, &r, output + c, narrow);
             } else {
                 plane_any(p, &plane, job->filter + c, &r, output + c);
             }
