@@ -766,15 +766,31 @@ static inline int md_dsp_narrow_layer(const int32_t *bias, const int32_t *shifts
     return room > 0;
 }
 
-/* md_requantize32 for |sum| < 2^30 and shift < 0 (md_dsp_narrow_layer): the doubling high multiply
- * is one SMMULR of the doubled sum, (2x * m + 2^31) >> 32 = (x * m + 2^30) >> 31 exactly while 2x
- * fits (and no saturation), then md_rdbpot_fast by -shift: half the instructions. */
-static inline int32_t md_dsp_requantize_narrow(int32_t sum, int32_t multiplier, int32_t shift, int32_t offset,
-                                               int32_t low, int32_t high)
+/* How a layer's outputs are requantized: md_requantize32 (GENERAL); for a narrow layer
+ * (md_dsp_narrow_layer) the doubling high multiply is one SMMULR of the doubled sum,
+ * (2x * m + 2^31) >> 32 = (x * m + 2^30) >> 31 exactly while 2x fits (and no saturation), then
+ * md_rdbpot_fast by -shift (NARROW), clamped by one SSAT when the range is all of int8 (NARROW_INT8).
+ * Kernels take the mode as a constant in specialised copies of their loops. */
+enum { MD_DSP_GENERAL = 0, MD_DSP_NARROW = 1, MD_DSP_NARROW_INT8 = 2 };
+
+static inline int md_dsp_mode(int narrow, int32_t low, int32_t high)
+{
+    if (!narrow) {
+        return MD_DSP_GENERAL;
+    }
+    return low == -128 && high == 127 ? MD_DSP_NARROW_INT8 : MD_DSP_NARROW;
+}
+
+static MD_ALWAYS_INLINE int32_t md_dsp_requantize_mode(int mode, int32_t sum, int32_t multiplier, int32_t shift,
+                                                       int32_t offset, int32_t low, int32_t high)
 {
     int32_t product;
+    if (mode == MD_DSP_GENERAL) {
+        return md_requantize32(sum, multiplier, shift, offset, low, high);
+    }
     __asm__("smmulr %0, %1, %2" : "=r"(product) : "r"(sum * 2), "r"(multiplier));
-    return md_clamp_i32(md_rdbpot_fast(product, -shift) + offset, low, high);
+    product = md_rdbpot_fast(product, -shift) + offset;
+    return mode == MD_DSP_NARROW_INT8 ? __ssat(product, 8) : md_clamp_i32(product, low, high);
 }
 
 #endif /* MD_PATH_DSP */

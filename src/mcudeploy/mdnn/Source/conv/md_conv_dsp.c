@@ -23,7 +23,7 @@ typedef struct {
     const int32_t *shifts;
     int8_t *output;
     int32_t depth; /* column length: filter_h * filter_w * input_c */
-    int narrow;    /* md_dsp_narrow_layer */
+    int mode;      /* md_dsp_mode */
 } conv_dsp_job;
 
 /* Index in the scratch of value j of column `column` (of `columns`, 1 or 2): per group of 4 values,
@@ -233,21 +233,18 @@ MD_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, cons
     sums[1] = a1;
 }
 
-/* Output channel `oc` from its sum: the narrow requantization when the layer allows it
- * (md_dsp_narrow_layer), a constant in each specialised copy of compute_pixels_with. */
-static MD_ALWAYS_INLINE int8_t requantize_output(int narrow, const md_dsp_requant *r, int32_t oc, int32_t sum)
+/* Output channel `oc` from its sum; `mode` (md_dsp_mode) a constant in each specialised copy of
+ * compute_pixels_with. */
+static MD_ALWAYS_INLINE int8_t requantize_output(int mode, const md_dsp_requant *r, int32_t oc, int32_t sum)
 {
     const int32_t q = oc * r->channel_step;
-    if (narrow) {
-        return (int8_t)md_dsp_requantize_narrow(sum, r->multipliers[q], r->shifts[q], r->offset, r->low, r->high);
-    }
-    return (int8_t)md_requantize32(sum, r->multipliers[q], r->shifts[q], r->offset, r->low, r->high);
+    return (int8_t)md_dsp_requantize_mode(mode, sum, r->multipliers[q], r->shifts[q], r->offset, r->low, r->high);
 }
 
 /* Every output channel of one pixel (out_b NULL) or two, from the filled scratch, two channels
  * at a time. An odd last channel is computed twice (its row repeated), written once. */
 static MD_ALWAYS_INLINE void compute_pixels_with(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
-                                                 int8_t *out_b, int narrow)
+                                                 int8_t *out_b, int mode)
 {
     const md_dsp_requant r = md_dsp_requant_of(NULL, job->multipliers, job->shifts, job->p->per_channel,
                                                job->p->output_offset, job->p->act_min, job->p->act_max);
@@ -263,22 +260,28 @@ static MD_ALWAYS_INLINE void compute_pixels_with(const conv_dsp_job *job, const 
         sums[1] = sums[3] = bias ? bias[next] : 0;
         if (out_b) {
             dot_2x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
-            out_b[oc] = requantize_output(narrow, &r, oc, sums[2]);
-            out_b[next] = requantize_output(narrow, &r, next, sums[3]);
+            out_b[oc] = requantize_output(mode, &r, oc, sums[2]);
+            out_b[next] = requantize_output(mode, &r, next, sums[3]);
         } else {
             dot_1x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
         }
-        out_a[oc] = requantize_output(narrow, &r, oc, sums[0]);
-        out_a[next] = requantize_output(narrow, &r, next, sums[1]);
+        out_a[oc] = requantize_output(mode, &r, oc, sums[0]);
+        out_a[next] = requantize_output(mode, &r, next, sums[1]);
     }
 }
 
 static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a, int8_t *out_b)
 {
-    if (job->narrow) {
-        compute_pixels_with(job, scratch, out_a, out_b, 1);
-    } else {
-        compute_pixels_with(job, scratch, out_a, out_b, 0);
+    switch (job->mode) {
+    case MD_DSP_NARROW_INT8:
+        compute_pixels_with(job, scratch, out_a, out_b, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        compute_pixels_with(job, scratch, out_a, out_b, MD_DSP_NARROW);
+        break;
+    default:
+        compute_pixels_with(job, scratch, out_a, out_b, MD_DSP_GENERAL);
+        break;
     }
 }
 
@@ -324,7 +327,8 @@ md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_
     job.shifts = shifts;
     job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
-    job.narrow = md_dsp_narrow_layer(bias, shifts, p->output_c, p->per_channel, job.depth);
+    job.mode = md_dsp_mode(md_dsp_narrow_layer(bias, shifts, p->output_c, p->per_channel, job.depth), p->act_min,
+                           p->act_max);
     conv_s8_pairs(&job, scratch);
     return MD_OK;
 }
