@@ -4,7 +4,8 @@ agrees bit for bit with the reference engine: depthwise from
 padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows, the
 folded constants of a narrow layer with and without a clamp inside int8's range),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
-of 4 and 8, im2col columns of channel counts that are not a multiple of 4, and fully connected
+of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (longer than the staging
+buffer too, an odd count of 4-value groups), and fully connected
 layers three rows at a time with their remainders."""
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def dsp_paths() -> Graph:
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
     _conv(f, "int8", (1, 8, 9, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))  # 9-value columns (im2col: 72 B in)
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range
+    _conv(f, "int8", (1, 12, 10, 15), 16, (3, 3), Conv2DOptions(Padding.SAME))  # 135-value columns: staged twice
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2

@@ -746,7 +746,7 @@ static inline int32_t md_dsp_bias(const md_dsp_requant *r, int32_t channel)
 #define MD_DSP_PRODUCT_BOUND 32640
 
 /* Whether every sum of a layer stays below 2^30 in magnitude (its bias plus `products` products
- * of at most MD_DSP_PRODUCT_BOUND each) and every shift is negative: then md_dsp_requantize_narrow
+ * of at most MD_DSP_PRODUCT_BOUND each) and every shift is negative: then md_dsp_requantize_mode
  * gives each output. Checked once per call, over the channels' biases and shifts. */
 static inline int md_dsp_narrow_layer(const int32_t *bias, const int32_t *shifts, int32_t channels,
                                       int32_t per_channel, int32_t products)

@@ -62,30 +62,64 @@ static void fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
     }
 }
 
-/* A column of any channel count written byte by byte in tap order: every 4 bytes, as one word,
- * become the two pair-order words (SXTAB16 adding the input offset), `4 * columns` apart; the
- * last depth % 4 values go side by side after all groups. A padding tap reads the zero point,
- * which the offset turns into 0. Kept in locals by the inlined calls. */
-typedef struct {
-    int16_t *group, *tail;
-    int32_t group_step, grouped, offset, j;
-    uint32_t word;
-} column_bytes;
+/* A column of any channel count: its bytes in tap order are gathered in a staging buffer (runs
+ * copied, padding taps the zero point, which the offset turns into 0), and every 4 staged bytes,
+ * read as one word, become the two pair-order words (SXTAB16 adding the input offset), `4 * columns`
+ * halfwords apart; the last depth % 4 values go side by side after all groups. */
+#define CONV_STAGE_BYTES 128 /* a multiple of 4 */
 
-static inline void push_byte(column_bytes *column, int8_t value)
+typedef struct {
+    int8_t bytes[CONV_STAGE_BYTES];
+    int32_t count;
+    int16_t *group;
+    int32_t group_step;
+    uint32_t offsets;
+} column_stage;
+
+/* The staged bytes' whole groups into the column; the last count % 4 bytes move to the front. */
+static void stage_flush(column_stage *stage)
 {
-    const int32_t j = column->j++;
-    if (j >= column->grouped) {
-        *column->tail++ = (int16_t)(value + column->offset);
-        return;
+    const int32_t whole = stage->count & ~3;
+    int32_t j;
+    for (j = 0; j < whole; j += 4, stage->group += stage->group_step) {
+        const uint32_t word = md_read32(stage->bytes + j);
+        md_write32(stage->group, (uint32_t)md_even_pair_add((int16x2_t)stage->offsets, word));
+        md_write32(stage->group + 2, (uint32_t)md_odd_pair_add((int16x2_t)stage->offsets, word));
     }
-    column->word |= (uint32_t)(uint8_t)value << (8 * (j & 3));
-    if ((j & 3) == 3) {
-        const int16x2_t offsets = (int16x2_t)(((uint32_t)column->offset & 0xFFFFu) * 0x10001u);
-        md_write32(column->group, (uint32_t)md_even_pair_add(offsets, column->word));
-        md_write32(column->group + 2, (uint32_t)md_odd_pair_add(offsets, column->word));
-        column->group += column->group_step;
-        column->word = 0;
+    for (j = whole; j < stage->count; ++j) {
+        stage->bytes[j - whole] = stage->bytes[j];
+    }
+    stage->count -= whole;
+}
+
+static void stage_bytes(column_stage *stage, const int8_t *bytes, int32_t n)
+{
+    while (n > 0) {
+        const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
+        int8_t *to = stage->bytes + stage->count;
+        int32_t i;
+        for (i = 0; i < k; ++i) {
+            to[i] = bytes[i];
+        }
+        stage->count += k;
+        bytes += k;
+        n -= k;
+        if (stage->count == CONV_STAGE_BYTES) {
+            stage_flush(stage);
+        }
+    }
+}
+
+static void stage_fill(column_stage *stage, int8_t value, int32_t n)
+{
+    while (n > 0) {
+        const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
+        memset(stage->bytes + stage->count, value, (size_t)k);
+        stage->count += k;
+        n -= k;
+        if (stage->count == CONV_STAGE_BYTES) {
+            stage_flush(stage);
+        }
     }
 }
 
@@ -96,35 +130,37 @@ static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t o
     const int32_t channels = p->input_c;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    column_bytes bytes;
+    const int32_t grouped = job->depth & ~3;
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    int16_t *tail = scratch + grouped * columns + column * (job->depth & 3);
+    column_stage stage;
     int32_t fy;
     int32_t fx;
-    int32_t c;
-    bytes.grouped = job->depth & ~3;
-    bytes.group = scratch + scratch_index(job, columns, column, 0);
-    bytes.tail = scratch + bytes.grouped * columns + column * (job->depth & 3);
-    bytes.group_step = 4 * columns;
-    bytes.offset = p->input_offset;
-    bytes.j = 0;
-    bytes.word = 0;
+    int32_t j;
+    stage.count = 0;
+    stage.group = scratch + scratch_index(job, columns, column, 0);
+    stage.group_step = 4 * columns;
+    stage.offsets = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
         x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
-        const int32_t run = p->filter_w * channels;
         for (fy = 0; fy < p->filter_h; ++fy) {
-            const int8_t *row = job->input + md_tap_index(p, batch, oy, ox, fy, 0);
-            for (c = 0; c < run; ++c) {
-                push_byte(&bytes, row[c]);
+            stage_bytes(&stage, job->input + md_tap_index(p, batch, oy, ox, fy, 0), p->filter_w * channels);
+        }
+    } else {
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            for (fx = 0; fx < p->filter_w; ++fx) {
+                const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+                if (first < 0) {
+                    stage_fill(&stage, zero_point, channels);
+                } else {
+                    stage_bytes(&stage, job->input + first, channels);
+                }
             }
         }
-        return;
     }
-    for (fy = 0; fy < p->filter_h; ++fy) {
-        for (fx = 0; fx < p->filter_w; ++fx) {
-            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            for (c = 0; c < channels; ++c) {
-                push_byte(&bytes, first < 0 ? (int8_t)-p->input_offset : job->input[first + c]);
-            }
-        }
+    stage_flush(&stage);
+    for (j = 0; j < stage.count; ++j) {
+        tail[j] = (int16_t)(stage.bytes[j] + p->input_offset);
     }
 }
 
@@ -162,36 +198,47 @@ MD_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, cons
                                     int32_t *sums)
 {
     const int8_t *end = row_0 + (depth & ~3);
+    const int8_t *end_pairs = row_0 + (depth & ~7);
     const int16_t *tail;
     int32_t a0 = sums[0], a1 = sums[1], b0 = sums[2], b1 = sums[3];
     int32_t t;
-    while (row_0 < end) {
-        /* GCC 12 spills in this loop whatever the C; written out it is 16 instructions for 16 MACs:
-         * both weight words post-incremented, each column's word pair one post-incremented LDRD
-         * into the same two registers, the odd weight pairs unpacked in place. */
+    /* GCC 12 spills in this loop whatever the C; written out it is 16 instructions for 16 MACs:
+     * both weight words post-incremented, each column's word pair one post-incremented LDRD
+     * into the same two registers, the odd weight pairs unpacked in place. Two such steps a
+     * pass (one loop test for 32 MACs), then a last single step when depth / 4 is odd. */
+#define DOT_2X2_STEP                                                                                        \
+    "ldr %[w0], [%[row_0]], #4\n\t"                                                                      \
+    "ldr %[w1], [%[row_1]], #4\n\t"                                                                      \
+    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                              \
+    "sxtb16 %[e0], %[w0]\n\t"                                                                            \
+    "sxtb16 %[e1], %[w1]\n\t"                                                                            \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                    \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                    \
+    "smlad %[a0], %[c0], %[e0], %[a0]\n\t"                                                               \
+    "smlad %[a1], %[c0], %[e1], %[a1]\n\t"                                                               \
+    "smlad %[a0], %[c1], %[w0], %[a0]\n\t"                                                               \
+    "smlad %[a1], %[c1], %[w1], %[a1]\n\t"                                                               \
+    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                              \
+    "smlad %[b0], %[c0], %[e0], %[b0]\n\t"                                                               \
+    "smlad %[b1], %[c0], %[e1], %[b1]\n\t"                                                               \
+    "smlad %[b0], %[c1], %[w0], %[b0]\n\t"                                                               \
+    "smlad %[b1], %[c1], %[w1], %[b1]\n\t"
+#define DOT_2X2_OPERANDS                                                                                    \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words), [row_0] "+r"(row_0),  \
+      [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(even_0), [e1] "=&r"(even_1),            \
+      [c0] "=&r"(column_0), [c1] "=&r"(column_1)                                                              \
+    :                                                                                                         \
+    : "memory"
+    while (row_0 < end_pairs) {
         uint32_t w0, w1, even_0, even_1, column_0, column_1;
-        __asm__("ldr %[w0], [%[row_0]], #4\n\t"
-                "ldr %[w1], [%[row_1]], #4\n\t"
-                "ldrd %[c0], %[c1], [%[words]], #8\n\t"
-                "sxtb16 %[e0], %[w0]\n\t"
-                "sxtb16 %[e1], %[w1]\n\t"
-                "sxtb16 %[w0], %[w0], ror #8\n\t"
-                "sxtb16 %[w1], %[w1], ror #8\n\t"
-                "smlad %[a0], %[c0], %[e0], %[a0]\n\t"
-                "smlad %[a1], %[c0], %[e1], %[a1]\n\t"
-                "smlad %[a0], %[c1], %[w0], %[a0]\n\t"
-                "smlad %[a1], %[c1], %[w1], %[a1]\n\t"
-                "ldrd %[c0], %[c1], [%[words]], #8\n\t"
-                "smlad %[b0], %[c0], %[e0], %[b0]\n\t"
-                "smlad %[b1], %[c0], %[e1], %[b1]\n\t"
-                "smlad %[b0], %[c1], %[w0], %[b0]\n\t"
-                "smlad %[b1], %[c1], %[w1], %[b1]"
-                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words),
-                  [row_0] "+r"(row_0), [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(even_0),
-                  [e1] "=&r"(even_1), [c0] "=&r"(column_0), [c1] "=&r"(column_1)
-                :
-                : "memory");
+        __asm__(DOT_2X2_STEP DOT_2X2_STEP DOT_2X2_OPERANDS);
     }
+    if (row_0 < end) {
+        uint32_t w0, w1, even_0, even_1, column_0, column_1;
+        __asm__(DOT_2X2_STEP DOT_2X2_OPERANDS);
+    }
+#undef DOT_2X2_STEP
+#undef DOT_2X2_OPERANDS
     tail = (const int16_t *)words;
     for (t = 0; t < (depth & 3); ++t) {
         a0 = md_wrap_add(a0, tail[t] * row_0[t]);
