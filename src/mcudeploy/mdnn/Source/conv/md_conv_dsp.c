@@ -92,13 +92,16 @@ static void stage_flush(column_stage *stage)
     stage->count -= whole;
 }
 
-static void stage_bytes(column_stage *stage, const int8_t *bytes, int32_t n)
+static MD_ALWAYS_INLINE void stage_bytes(column_stage *stage, const int8_t *bytes, int32_t n)
 {
     while (n > 0) {
         const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
         int8_t *to = stage->bytes + stage->count;
         int32_t i;
-        for (i = 0; i < k; ++i) {
+        for (i = 0; i + 4 <= k; i += 4) {
+            md_write32(to + i, md_read32(bytes + i));
+        }
+        for (; i < k; ++i) {
             to[i] = bytes[i];
         }
         stage->count += k;
@@ -192,9 +195,9 @@ static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int3
 }
 
 /* sums {a.row_0, a.row_1, b.row_0, b.row_1} of the two interleaved columns a and b in `words`
- * with two weight rows of `depth` values. Not inlined: the 4
- * accumulators, 4 column words and 2 weight words then fit the registers. */
-MD_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
+ * with two weight rows of `depth` values. Inlined into the channel loop: the loop's assembly takes
+ * 13 registers, GCC keeps the rest on the stack around it, cheaper than a call per channel pair. */
+static MD_ALWAYS_INLINE void dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
                                     int32_t *sums)
 {
     const int8_t *end = row_0 + (depth & ~3);
