@@ -41,6 +41,7 @@ def dsp_paths() -> Graph:
     _conv(f, "int8", (1, 8, 9, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))  # 9-value columns (im2col: 72 B in)
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range
     _conv(f, "int8", (1, 12, 10, 15), 16, (3, 3), Conv2DOptions(Padding.SAME))  # 135-value columns: staged twice
+    _conv(f, "int8", (1, 9, 8, 4), 8, (3, 3), Conv2DOptions(Padding.SAME))  # 12-value runs, 4-value edge taps
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2

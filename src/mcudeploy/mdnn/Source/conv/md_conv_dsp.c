@@ -38,17 +38,27 @@ static inline int32_t scratch_index(const conv_dsp_job *job, int32_t columns, in
     return grouped * columns + column * (job->depth & 3) + j - grouped;
 }
 
-/* The input_c values of one tap (a multiple of 4, starting at a multiple of 4), plus the input
- * offset: two pair-order words per 4 channels. */
-static void fill_tap_words(const conv_dsp_job *job, int32_t first, int16_t *values, int32_t step)
+/* `count` values from input index `first` (both multiples of 4), plus the input offset (SXTAB16):
+ * two pair-order words per 4 values, `step` halfwords apart; two groups a pass. */
+static void fill_tap_words(const conv_dsp_job *job, int32_t first, int32_t count, int16_t *values, int32_t step)
 {
-    const int32_t channels = job->p->input_c;
     const int16x2_t offset = (int16x2_t)(((uint32_t)job->p->input_offset & 0xFFFFu) * 0x10001u);
-    int32_t c;
-    for (c = 0; c < channels; c += 4, values += step) {
-        const uint32_t bytes = md_read32(job->input + first + c);
-        md_write32(values, (uint32_t)__sadd16(md_even_pair(bytes), offset));
-        md_write32(values + 2, (uint32_t)__sadd16(md_odd_pair(bytes), offset));
+    const int8_t *bytes = job->input + first;
+    const int8_t *end = bytes + count;
+    if (count & 4) {
+        const uint32_t word = md_read32(bytes);
+        md_write32(values, (uint32_t)md_even_pair_add(offset, word));
+        md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word));
+        bytes += 4;
+        values += step;
+    }
+    for (; bytes < end; bytes += 8, values += 2 * step) {
+        const uint32_t word_0 = md_read32(bytes);
+        const uint32_t word_1 = md_read32(bytes + 4);
+        md_write32(values, (uint32_t)md_even_pair_add(offset, word_0));
+        md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word_0));
+        md_write32(values + step, (uint32_t)md_even_pair_add(offset, word_1));
+        md_write32(values + step + 2, (uint32_t)md_odd_pair_add(offset, word_1));
     }
 }
 
@@ -177,8 +187,19 @@ static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int3
     int32_t position = 0;
     int32_t fy;
     int32_t fx;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     if ((p->input_c & 3) != 0) {
         fill_column_values(job, batch, oy, ox, scratch, columns, column);
+        return;
+    }
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of values */
+        const int32_t run = p->filter_w * p->input_c;
+        for (fy = 0; fy < p->filter_h; ++fy, position += run) {
+            fill_tap_words(job, md_tap_index(p, batch, oy, ox, fy, 0), run,
+                           scratch + scratch_index(job, columns, column, position), 4 * columns);
+        }
         return;
     }
     for (fy = 0; fy < p->filter_h; ++fy) {
@@ -186,7 +207,7 @@ static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int3
             const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
             int16_t *words = scratch + scratch_index(job, columns, column, position);
             if (first >= 0) {
-                fill_tap_words(job, first, words, 4 * columns);
+                fill_tap_words(job, first, p->input_c, words, 4 * columns);
             } else {
                 fill_tap_zeros(p->input_c, words, 4 * columns);
             }
