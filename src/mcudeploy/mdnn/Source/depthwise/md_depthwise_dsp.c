@@ -282,8 +282,54 @@ static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, co
     }
 }
 
+/* `count` output pixels of one row whose undilated 3x3 windows lie inside the image, the first
+ * window at `values`, the next `step` bytes on: four channels at a time (a multiple of 4), each
+ * written as one word once its windows are read, as stream_pixel does, without settling taps. */
+static MD_ALWAYS_INLINE void stream_run_3x3_with(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                 const int8_t *values, int32_t count, int32_t step, int8_t *out,
+                                                 int mode)
+{
+    const int32_t channels = job->p->input_c;
+    const int32_t row_step = job->p->input_w * channels;
+    const uint32_t offsets = offset_pair(job->p);
+    const int8_t *filter = job->filter;
+    int32_t i;
+    int32_t c;
+    for (i = 0; i < count; ++i, values += step, out += channels) {
+        for (c = 0; c < channels; c += 4) {
+            dw_quad quad = quad_biases(layer, c);
+            quad = quad_sums_3x3(values + c, filter + c, channels, row_step, quad, offsets);
+            md_write32(out + c, quad_word(layer, c, quad, mode));
+        }
+    }
+}
+
+static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                       const int8_t *values, int32_t count, int32_t step, int8_t *out, int mode)
+{
+    switch (mode) {
+    case MD_DSP_NARROW_INT8:
+        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_NARROW);
+        break;
+    default:
+        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_GENERAL);
+        break;
+    }
+}
+
+/* The outputs [*first, *last) along one axis whose undilated 3-tap windows lie inside `size`. */
+static void inside_3(int32_t outputs, int32_t stride, int32_t pad, int32_t size, int32_t *first, int32_t *last)
+{
+    *first = md_min_i32((pad + stride - 1) / stride, outputs);
+    *last = md_max_i32(*first, md_min_i32(outputs, size - 3 + pad >= 0 ? (size - 3 + pad) / stride + 1 : 0));
+}
+
 /* Pixel by pixel; within a pixel, output channels are written after their windows are read, as
- * the streaming contract requires. */
+ * the streaming contract requires. Undilated 3x3 windows inside the image (a channel count that
+ * is a multiple of 4) go a run of a row at a time. */
 static void stream_s8(const depthwise_int_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
@@ -292,19 +338,39 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
     const int mode = md_dsp_mode(
         md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, taps), p->act_min,
         p->act_max);
+    const int runs = p->output_c == p->input_c && p->input_c % 4 == 0 && p->filter_h == 3 && p->filter_w == 3 &&
+                     p->dilation_h == 1 && p->dilation_w == 1;
     int8_t *out = (int8_t *)job->output;
     int32_t batch;
     int32_t oy;
     int32_t ox;
+    int32_t y_first;
+    int32_t y_last;
+    int32_t x_first;
+    int32_t x_last;
+    inside_3(p->output_h, p->stride_h, p->pad_top, p->input_h, &y_first, &y_last);
+    inside_3(p->output_w, p->stride_w, p->pad_left, p->input_w, &x_first, &x_last);
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                const dw_pixel px = pixel_taps(job, image, oy, ox);
-                if (p->output_c == p->input_c) {
-                    stream_pixel(job, &layer, &px, out, mode);
-                } else {
-                    stream_pixel_multiplier(job, &layer, &px, out);
+                if (runs && oy >= y_first && oy < y_last && ox == x_first && x_last > x_first) {
+                    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+                    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+                    const int32_t count = x_last - x_first;
+                    stream_run_3x3(job, &layer, image + (y0 * p->input_w + x0) * p->input_c, count,
+                                   p->stride_w * p->input_c, out, mode);
+                    ox += count - 1;
+                    out += (count - 1) * p->output_c;
+                    continue;
+                }
+                {
+                    const dw_pixel px = pixel_taps(job, image, oy, ox);
+                    if (p->output_c == p->input_c) {
+                        stream_pixel(job, &layer, &px, out, mode);
+                    } else {
+                        stream_pixel_multiplier(job, &layer, &px, out);
+                    }
                 }
             }
         }
