@@ -218,13 +218,19 @@ static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int3
 /* sums {a.row_0, a.row_1, b.row_0, b.row_1} of the two interleaved columns a and b in `words`
  * with two weight rows of `depth` values. Inlined into the channel loop: the loop's assembly takes
  * 13 registers, GCC keeps the rest on the stack around it, cheaper than a call per channel pair. */
-static MD_ALWAYS_INLINE void dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
-                                    int32_t *sums)
+/* The sums of one block of two pixels (a, b) by two output channels (0, 1): values, not an array,
+ * so that the assembly's memory clobber leaves them in registers. */
+typedef struct {
+    int32_t a0, a1, b0, b1;
+} conv_sums;
+
+static MD_ALWAYS_INLINE conv_sums dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1,
+                                          int32_t depth, conv_sums sums)
 {
     const int8_t *end = row_0 + (depth & ~3);
     const int8_t *end_pairs = row_0 + (depth & ~7);
     const int16_t *tail;
-    int32_t a0 = sums[0], a1 = sums[1], b0 = sums[2], b1 = sums[3];
+    int32_t a0 = sums.a0, a1 = sums.a1, b0 = sums.b0, b1 = sums.b1;
     int32_t t;
     /* GCC 12 spills in this loop whatever the C; written out it is 16 instructions for 16 MACs:
      * both weight words post-incremented, each column's word pair one post-incremented LDRD
@@ -270,19 +276,20 @@ static MD_ALWAYS_INLINE void dot_2x2(const uint32_t *words, const int8_t *row_0,
         b0 = md_wrap_add(b0, tail[(depth & 3) + t] * row_0[t]);
         b1 = md_wrap_add(b1, tail[(depth & 3) + t] * row_1[t]);
     }
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = b0;
-    sums[3] = b1;
+    sums.a0 = a0;
+    sums.a1 = a1;
+    sums.b0 = b0;
+    sums.b1 = b1;
+    return sums;
 }
 
 /* sums {a.row_0, a.row_1} of the single column a in `words` (a lone last pixel). */
-MD_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
-                                    int32_t *sums)
+MD_NOINLINE static conv_sums dot_1x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
+                                     conv_sums sums)
 {
     const int8_t *end = row_0 + (depth & ~3);
     const int16_t *tail;
-    int32_t a0 = sums[0], a1 = sums[1];
+    int32_t a0 = sums.a0, a1 = sums.a1;
     int32_t t;
     while (row_0 < end) {
         const uint32_t w0 = md_read32(row_0);
@@ -300,8 +307,9 @@ MD_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, cons
         a0 = md_wrap_add(a0, tail[t] * row_0[t]);
         a1 = md_wrap_add(a1, tail[t] * row_1[t]);
     }
-    sums[0] = a0;
-    sums[1] = a1;
+    sums.a0 = a0;
+    sums.a1 = a1;
+    return sums;
 }
 
 /* Output channel `oc` from its sum; `mode` (md_dsp_mode) a constant in each specialised copy of
@@ -323,21 +331,21 @@ static MD_ALWAYS_INLINE void compute_pixels_with(const conv_dsp_job *job, const 
     const int32_t depth = job->depth;
     const int8_t *filter = job->filter;
     const int32_t *bias = job->bias;
-    int32_t sums[4];
     int32_t oc;
     for (oc = 0; oc < channels; oc += 2) {
         const int32_t next = oc + 1 < channels ? oc + 1 : oc;
-        sums[0] = sums[2] = bias ? bias[oc] : 0;
-        sums[1] = sums[3] = bias ? bias[next] : 0;
+        conv_sums sums;
+        sums.a0 = sums.b0 = bias ? bias[oc] : 0;
+        sums.a1 = sums.b1 = bias ? bias[next] : 0;
         if (out_b) {
-            dot_2x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
-            out_b[oc] = requantize_output(mode, &r, oc, sums[2]);
-            out_b[next] = requantize_output(mode, &r, next, sums[3]);
+            sums = dot_2x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
+            out_b[oc] = requantize_output(mode, &r, oc, sums.b0);
+            out_b[next] = requantize_output(mode, &r, next, sums.b1);
         } else {
-            dot_1x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
+            sums = dot_1x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
         }
-        out_a[oc] = requantize_output(mode, &r, oc, sums[0]);
-        out_a[next] = requantize_output(mode, &r, next, sums[1]);
+        out_a[oc] = requantize_output(mode, &r, oc, sums.a0);
+        out_a[next] = requantize_output(mode, &r, next, sums.a1);
     }
 }
 
