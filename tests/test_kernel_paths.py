@@ -1,9 +1,11 @@
 """Every path of the DSP kernels (`mdnn/Source/conv/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`) on
 the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the Cortex-M55 (mps3-an547),
 agrees bit for bit with the reference engine: depthwise from
-padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows),
+padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows, the
+folded constants of a narrow layer with and without a clamp inside int8's range),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
-of 4 and 8, im2col columns of channel counts that are not a multiple of 4, and fully connected
+of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (longer than the staging
+buffer too, an odd count of 4-value groups), and fully connected
 layers three rows at a time with their remainders."""
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
-from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Padding
+from mcudeploy.ir.options import Activation, Conv2DOptions, DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _conv, _depthwise, _fully_connected
@@ -32,8 +34,14 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 12, 11, 6), 1, depthwise(Padding.SAME, depth_multiplier=1))  # streaming
     _depthwise(f, "int8", (1, 11, 10, 1), 8, depthwise(Padding.SAME, 2, 2, depth_multiplier=8))
     _depthwise(f, "int8", (1, 7, 6, 2), 4, depthwise(Padding.SAME, depth_multiplier=4))
+    relu6 = depthwise(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
+    _depthwise(f, "int8", (1, 6, 7, 32), 1, relu6)  # planes, folded constants, clamped below int8's range
+    _depthwise(f, "int8", (1, 5, 6, 8), 1, depthwise(Padding.VALID, activation=Activation.RELU6))  # streaming, clamped
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
     _conv(f, "int8", (1, 8, 9, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))  # 9-value columns (im2col: 72 B in)
+    _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range
+    _conv(f, "int8", (1, 12, 10, 15), 16, (3, 3), Conv2DOptions(Padding.SAME))  # 135-value columns: staged twice
+    _conv(f, "int8", (1, 9, 8, 4), 8, (3, 3), Conv2DOptions(Padding.SAME))  # 12-value runs, 4-value edge taps
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2

@@ -770,6 +770,58 @@ static inline int32_t md_dsp_bias(const md_dsp_requant *r, int32_t channel)
 {
     return r->bias ? r->bias[channel] : 0;
 }
+
+/* The largest |(value + input offset) * weight| of an int8 layer: 255 * 128. */
+#define MD_DSP_PRODUCT_BOUND 32640
+
+/* Whether every sum of a layer stays below 2^30 in magnitude (its bias plus `products` products
+ * of at most MD_DSP_PRODUCT_BOUND each) and every shift is negative: then md_dsp_requantize_mode
+ * gives each output. Checked once per call, over the channels' biases and shifts. */
+static inline int md_dsp_narrow_layer(const int32_t *bias, const int32_t *shifts, int32_t channels,
+                                      int32_t per_channel, int32_t products)
+{
+    const int64_t room = (INT64_C(1) << 30) - (int64_t)products * MD_DSP_PRODUCT_BOUND;
+    int32_t c;
+    for (c = 0; c < (per_channel ? channels : 1); ++c) {
+        if (shifts[c] >= 0) {
+            return 0;
+        }
+    }
+    for (c = 0; bias != NULL && c < channels; ++c) {
+        if ((bias[c] < 0 ? -(int64_t)bias[c] : (int64_t)bias[c]) >= room) {
+            return 0;
+        }
+    }
+    return room > 0;
+}
+
+/* How a layer's outputs are requantized: md_requantize32 (GENERAL); for a narrow layer
+ * (md_dsp_narrow_layer) the doubling high multiply is one SMMULR of the doubled sum,
+ * (2x * m + 2^31) >> 32 = (x * m + 2^30) >> 31 exactly while 2x fits (and no saturation), then
+ * md_rdbpot_fast by -shift (NARROW), clamped by one SSAT when the range is all of int8 (NARROW_INT8).
+ * Kernels take the mode as a constant in specialised copies of their loops. */
+enum { MD_DSP_GENERAL = 0, MD_DSP_NARROW = 1, MD_DSP_NARROW_INT8 = 2 };
+
+static inline int md_dsp_mode(int narrow, int32_t low, int32_t high)
+{
+    if (!narrow) {
+        return MD_DSP_GENERAL;
+    }
+    return low == -128 && high == 127 ? MD_DSP_NARROW_INT8 : MD_DSP_NARROW;
+}
+
+static MD_ALWAYS_INLINE int32_t md_dsp_requantize_mode(int mode, int32_t sum, int32_t multiplier, int32_t shift,
+                                                       int32_t offset, int32_t low, int32_t high)
+{
+    int32_t product;
+    if (mode == MD_DSP_GENERAL) {
+        return md_requantize32(sum, multiplier, shift, offset, low, high);
+    }
+    __asm__("smmulr %0, %1, %2" : "=r"(product) : "r"(sum * 2), "r"(multiplier));
+    product = md_rdbpot_fast(product, -shift) + offset;
+    return mode == MD_DSP_NARROW_INT8 ? __ssat(product, 8) : md_clamp_i32(product, low, high);
+}
+
 #endif /* MD_PATH_DSP */
 
 #if MD_PATH_MVE

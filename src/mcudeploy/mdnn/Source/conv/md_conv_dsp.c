@@ -23,6 +23,7 @@ typedef struct {
     const int32_t *shifts;
     int8_t *output;
     int32_t depth; /* column length: filter_h * filter_w * input_c */
+    int mode;      /* md_dsp_mode */
 } conv_dsp_job;
 
 /* Index in the scratch of value j of column `column` (of `columns`, 1 or 2): per group of 4 values,
@@ -37,17 +38,27 @@ static inline int32_t scratch_index(const conv_dsp_job *job, int32_t columns, in
     return grouped * columns + column * (job->depth & 3) + j - grouped;
 }
 
-/* The input_c values of one tap (a multiple of 4, starting at a multiple of 4), plus the input
- * offset: two pair-order words per 4 channels. */
-static void fill_tap_words(const conv_dsp_job *job, int32_t first, int16_t *values, int32_t step)
+/* `count` values from input index `first` (both multiples of 4), plus the input offset (SXTAB16):
+ * two pair-order words per 4 values, `step` halfwords apart; two groups a pass. */
+static void fill_tap_words(const conv_dsp_job *job, int32_t first, int32_t count, int16_t *values, int32_t step)
 {
-    const int32_t channels = job->p->input_c;
     const int16x2_t offset = (int16x2_t)(((uint32_t)job->p->input_offset & 0xFFFFu) * 0x10001u);
-    int32_t c;
-    for (c = 0; c < channels; c += 4, values += step) {
-        const uint32_t bytes = md_read32(job->input + first + c);
-        md_write32(values, (uint32_t)__sadd16(md_even_pair(bytes), offset));
-        md_write32(values + 2, (uint32_t)__sadd16(md_odd_pair(bytes), offset));
+    const int8_t *bytes = job->input + first;
+    const int8_t *end = bytes + count;
+    if (count & 4) {
+        const uint32_t word = md_read32(bytes);
+        md_write32(values, (uint32_t)md_even_pair_add(offset, word));
+        md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word));
+        bytes += 4;
+        values += step;
+    }
+    for (; bytes < end; bytes += 8, values += 2 * step) {
+        const uint32_t word_0 = md_read32(bytes);
+        const uint32_t word_1 = md_read32(bytes + 4);
+        md_write32(values, (uint32_t)md_even_pair_add(offset, word_0));
+        md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word_0));
+        md_write32(values + step, (uint32_t)md_even_pair_add(offset, word_1));
+        md_write32(values + step + 2, (uint32_t)md_odd_pair_add(offset, word_1));
     }
 }
 
@@ -61,30 +72,67 @@ static void fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
     }
 }
 
-/* A column of any channel count written byte by byte in tap order: every 4 bytes, as one word,
- * become the two pair-order words (SXTAB16 adding the input offset), `4 * columns` apart; the
- * last depth % 4 values go side by side after all groups. A padding tap reads the zero point,
- * which the offset turns into 0. Kept in locals by the inlined calls. */
-typedef struct {
-    int16_t *group, *tail;
-    int32_t group_step, grouped, offset, j;
-    uint32_t word;
-} column_bytes;
+/* A column of any channel count: its bytes in tap order are gathered in a staging buffer (runs
+ * copied, padding taps the zero point, which the offset turns into 0), and every 4 staged bytes,
+ * read as one word, become the two pair-order words (SXTAB16 adding the input offset), `4 * columns`
+ * halfwords apart; the last depth % 4 values go side by side after all groups. */
+#define CONV_STAGE_BYTES 128 /* a multiple of 4 */
 
-static inline void push_byte(column_bytes *column, int8_t value)
+typedef struct {
+    int8_t bytes[CONV_STAGE_BYTES];
+    int32_t count;
+    int16_t *group;
+    int32_t group_step;
+    uint32_t offsets;
+} column_stage;
+
+/* The staged bytes' whole groups into the column; the last count % 4 bytes move to the front. */
+static void stage_flush(column_stage *stage)
 {
-    const int32_t j = column->j++;
-    if (j >= column->grouped) {
-        *column->tail++ = (int16_t)(value + column->offset);
-        return;
+    const int32_t whole = stage->count & ~3;
+    int32_t j;
+    for (j = 0; j < whole; j += 4, stage->group += stage->group_step) {
+        const uint32_t word = md_read32(stage->bytes + j);
+        md_write32(stage->group, (uint32_t)md_even_pair_add((int16x2_t)stage->offsets, word));
+        md_write32(stage->group + 2, (uint32_t)md_odd_pair_add((int16x2_t)stage->offsets, word));
     }
-    column->word |= (uint32_t)(uint8_t)value << (8 * (j & 3));
-    if ((j & 3) == 3) {
-        const int16x2_t offsets = (int16x2_t)(((uint32_t)column->offset & 0xFFFFu) * 0x10001u);
-        md_write32(column->group, (uint32_t)md_even_pair_add(offsets, column->word));
-        md_write32(column->group + 2, (uint32_t)md_odd_pair_add(offsets, column->word));
-        column->group += column->group_step;
-        column->word = 0;
+    for (j = whole; j < stage->count; ++j) {
+        stage->bytes[j - whole] = stage->bytes[j];
+    }
+    stage->count -= whole;
+}
+
+static MD_ALWAYS_INLINE void stage_bytes(column_stage *stage, const int8_t *bytes, int32_t n)
+{
+    while (n > 0) {
+        const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
+        int8_t *to = stage->bytes + stage->count;
+        int32_t i;
+        for (i = 0; i + 4 <= k; i += 4) {
+            md_write32(to + i, md_read32(bytes + i));
+        }
+        for (; i < k; ++i) {
+            to[i] = bytes[i];
+        }
+        stage->count += k;
+        bytes += k;
+        n -= k;
+        if (stage->count == CONV_STAGE_BYTES) {
+            stage_flush(stage);
+        }
+    }
+}
+
+static void stage_fill(column_stage *stage, int8_t value, int32_t n)
+{
+    while (n > 0) {
+        const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
+        memset(stage->bytes + stage->count, value, (size_t)k);
+        stage->count += k;
+        n -= k;
+        if (stage->count == CONV_STAGE_BYTES) {
+            stage_flush(stage);
+        }
     }
 }
 
@@ -95,35 +143,37 @@ static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t o
     const int32_t channels = p->input_c;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    column_bytes bytes;
+    const int32_t grouped = job->depth & ~3;
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    int16_t *tail = scratch + grouped * columns + column * (job->depth & 3);
+    column_stage stage;
     int32_t fy;
     int32_t fx;
-    int32_t c;
-    bytes.grouped = job->depth & ~3;
-    bytes.group = scratch + scratch_index(job, columns, column, 0);
-    bytes.tail = scratch + bytes.grouped * columns + column * (job->depth & 3);
-    bytes.group_step = 4 * columns;
-    bytes.offset = p->input_offset;
-    bytes.j = 0;
-    bytes.word = 0;
+    int32_t j;
+    stage.count = 0;
+    stage.group = scratch + scratch_index(job, columns, column, 0);
+    stage.group_step = 4 * columns;
+    stage.offsets = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
         x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
-        const int32_t run = p->filter_w * channels;
         for (fy = 0; fy < p->filter_h; ++fy) {
-            const int8_t *row = job->input + md_tap_index(p, batch, oy, ox, fy, 0);
-            for (c = 0; c < run; ++c) {
-                push_byte(&bytes, row[c]);
+            stage_bytes(&stage, job->input + md_tap_index(p, batch, oy, ox, fy, 0), p->filter_w * channels);
+        }
+    } else {
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            for (fx = 0; fx < p->filter_w; ++fx) {
+                const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+                if (first < 0) {
+                    stage_fill(&stage, zero_point, channels);
+                } else {
+                    stage_bytes(&stage, job->input + first, channels);
+                }
             }
         }
-        return;
     }
-    for (fy = 0; fy < p->filter_h; ++fy) {
-        for (fx = 0; fx < p->filter_w; ++fx) {
-            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            for (c = 0; c < channels; ++c) {
-                push_byte(&bytes, first < 0 ? (int8_t)-p->input_offset : job->input[first + c]);
-            }
-        }
+    stage_flush(&stage);
+    for (j = 0; j < stage.count; ++j) {
+        tail[j] = (int16_t)(stage.bytes[j] + p->input_offset);
     }
 }
 
@@ -137,8 +187,19 @@ static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int3
     int32_t position = 0;
     int32_t fy;
     int32_t fx;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     if ((p->input_c & 3) != 0) {
         fill_column_values(job, batch, oy, ox, scratch, columns, column);
+        return;
+    }
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of values */
+        const int32_t run = p->filter_w * p->input_c;
+        for (fy = 0; fy < p->filter_h; ++fy, position += run) {
+            fill_tap_words(job, md_tap_index(p, batch, oy, ox, fy, 0), run,
+                           scratch + scratch_index(job, columns, column, position), 4 * columns);
+        }
         return;
     }
     for (fy = 0; fy < p->filter_h; ++fy) {
@@ -146,7 +207,7 @@ static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int3
             const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
             int16_t *words = scratch + scratch_index(job, columns, column, position);
             if (first >= 0) {
-                fill_tap_words(job, first, words, 4 * columns);
+                fill_tap_words(job, first, p->input_c, words, 4 * columns);
             } else {
                 fill_tap_zeros(p->input_c, words, 4 * columns);
             }
@@ -155,42 +216,59 @@ static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int3
 }
 
 /* sums {a.row_0, a.row_1, b.row_0, b.row_1} of the two interleaved columns a and b in `words`
- * with two weight rows of `depth` values. Not inlined: the 4
- * accumulators, 4 column words and 2 weight words then fit the registers. */
-MD_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
-                                    int32_t *sums)
+ * with two weight rows of `depth` values. Inlined into the channel loop: the loop's assembly takes
+ * 13 registers, GCC keeps the rest on the stack around it, cheaper than a call per channel pair. */
+/* The sums of one block of two pixels (a, b) by two output channels (0, 1): values, not an array,
+ * so that the assembly's memory clobber leaves them in registers. */
+typedef struct {
+    int32_t a0, a1, b0, b1;
+} conv_sums;
+
+static MD_ALWAYS_INLINE conv_sums dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1,
+                                          int32_t depth, conv_sums sums)
 {
     const int8_t *end = row_0 + (depth & ~3);
+    const int8_t *end_pairs = row_0 + (depth & ~7);
     const int16_t *tail;
-    int32_t a0 = sums[0], a1 = sums[1], b0 = sums[2], b1 = sums[3];
+    int32_t a0 = sums.a0, a1 = sums.a1, b0 = sums.b0, b1 = sums.b1;
     int32_t t;
-    while (row_0 < end) {
-        /* GCC 12 spills in this loop whatever the C; written out it is 16 instructions for 16 MACs:
-         * both weight words post-incremented, each column's word pair one post-incremented LDRD
-         * into the same two registers, the odd weight pairs unpacked in place. */
+    /* GCC 12 spills in this loop whatever the C; written out it is 16 instructions for 16 MACs:
+     * both weight words post-incremented, each column's word pair one post-incremented LDRD
+     * into the same two registers, the odd weight pairs unpacked in place. Two such steps a
+     * pass (one loop test for 32 MACs), then a last single step when depth / 4 is odd. */
+#define DOT_2X2_STEP                                                                                        \
+    "ldr %[w0], [%[row_0]], #4\n\t"                                                                      \
+    "ldr %[w1], [%[row_1]], #4\n\t"                                                                      \
+    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                              \
+    "sxtb16 %[e0], %[w0]\n\t"                                                                            \
+    "sxtb16 %[e1], %[w1]\n\t"                                                                            \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                    \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                    \
+    "smlad %[a0], %[c0], %[e0], %[a0]\n\t"                                                               \
+    "smlad %[a1], %[c0], %[e1], %[a1]\n\t"                                                               \
+    "smlad %[a0], %[c1], %[w0], %[a0]\n\t"                                                               \
+    "smlad %[a1], %[c1], %[w1], %[a1]\n\t"                                                               \
+    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                              \
+    "smlad %[b0], %[c0], %[e0], %[b0]\n\t"                                                               \
+    "smlad %[b1], %[c0], %[e1], %[b1]\n\t"                                                               \
+    "smlad %[b0], %[c1], %[w0], %[b0]\n\t"                                                               \
+    "smlad %[b1], %[c1], %[w1], %[b1]\n\t"
+#define DOT_2X2_OPERANDS                                                                                    \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words), [row_0] "+r"(row_0),  \
+      [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(even_0), [e1] "=&r"(even_1),            \
+      [c0] "=&r"(column_0), [c1] "=&r"(column_1)                                                              \
+    :                                                                                                         \
+    : "memory"
+    while (row_0 < end_pairs) {
         uint32_t w0, w1, even_0, even_1, column_0, column_1;
-        __asm__("ldr %[w0], [%[row_0]], #4\n\t"
-                "ldr %[w1], [%[row_1]], #4\n\t"
-                "ldrd %[c0], %[c1], [%[words]], #8\n\t"
-                "sxtb16 %[e0], %[w0]\n\t"
-                "sxtb16 %[e1], %[w1]\n\t"
-                "sxtb16 %[w0], %[w0], ror #8\n\t"
-                "sxtb16 %[w1], %[w1], ror #8\n\t"
-                "smlad %[a0], %[c0], %[e0], %[a0]\n\t"
-                "smlad %[a1], %[c0], %[e1], %[a1]\n\t"
-                "smlad %[a0], %[c1], %[w0], %[a0]\n\t"
-                "smlad %[a1], %[c1], %[w1], %[a1]\n\t"
-                "ldrd %[c0], %[c1], [%[words]], #8\n\t"
-                "smlad %[b0], %[c0], %[e0], %[b0]\n\t"
-                "smlad %[b1], %[c0], %[e1], %[b1]\n\t"
-                "smlad %[b0], %[c1], %[w0], %[b0]\n\t"
-                "smlad %[b1], %[c1], %[w1], %[b1]"
-                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words),
-                  [row_0] "+r"(row_0), [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(even_0),
-                  [e1] "=&r"(even_1), [c0] "=&r"(column_0), [c1] "=&r"(column_1)
-                :
-                : "memory");
+        __asm__(DOT_2X2_STEP DOT_2X2_STEP DOT_2X2_OPERANDS);
     }
+    if (row_0 < end) {
+        uint32_t w0, w1, even_0, even_1, column_0, column_1;
+        __asm__(DOT_2X2_STEP DOT_2X2_OPERANDS);
+    }
+#undef DOT_2X2_STEP
+#undef DOT_2X2_OPERANDS
     tail = (const int16_t *)words;
     for (t = 0; t < (depth & 3); ++t) {
         a0 = md_wrap_add(a0, tail[t] * row_0[t]);
@@ -198,19 +276,20 @@ MD_NOINLINE static void dot_2x2(const uint32_t *words, const int8_t *row_0, cons
         b0 = md_wrap_add(b0, tail[(depth & 3) + t] * row_0[t]);
         b1 = md_wrap_add(b1, tail[(depth & 3) + t] * row_1[t]);
     }
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = b0;
-    sums[3] = b1;
+    sums.a0 = a0;
+    sums.a1 = a1;
+    sums.b0 = b0;
+    sums.b1 = b1;
+    return sums;
 }
 
 /* sums {a.row_0, a.row_1} of the single column a in `words` (a lone last pixel). */
-MD_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
-                                    int32_t *sums)
+MD_NOINLINE static conv_sums dot_1x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
+                                     conv_sums sums)
 {
     const int8_t *end = row_0 + (depth & ~3);
     const int16_t *tail;
-    int32_t a0 = sums[0], a1 = sums[1];
+    int32_t a0 = sums.a0, a1 = sums.a1;
     int32_t t;
     while (row_0 < end) {
         const uint32_t w0 = md_read32(row_0);
@@ -228,39 +307,60 @@ MD_NOINLINE static void dot_1x2(const uint32_t *words, const int8_t *row_0, cons
         a0 = md_wrap_add(a0, tail[t] * row_0[t]);
         a1 = md_wrap_add(a1, tail[t] * row_1[t]);
     }
-    sums[0] = a0;
-    sums[1] = a1;
+    sums.a0 = a0;
+    sums.a1 = a1;
+    return sums;
+}
+
+/* Output channel `oc` from its sum; `mode` (md_dsp_mode) a constant in each specialised copy of
+ * compute_pixels_with. */
+static MD_ALWAYS_INLINE int8_t requantize_output(int mode, const md_dsp_requant *r, int32_t oc, int32_t sum)
+{
+    const int32_t q = oc * r->channel_step;
+    return (int8_t)md_dsp_requantize_mode(mode, sum, r->multipliers[q], r->shifts[q], r->offset, r->low, r->high);
 }
 
 /* Every output channel of one pixel (out_b NULL) or two, from the filled scratch, two channels
- * at a time: each channel's scale is loaded once for both pixels. An odd last channel is
- * computed twice (its row repeated), written once. */
-static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
-                                           int8_t *out_b)
+ * at a time. An odd last channel is computed twice (its row repeated), written once. */
+static MD_ALWAYS_INLINE void compute_pixels_with(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
+                                                 int8_t *out_b, int mode)
 {
     const md_dsp_requant r = md_dsp_requant_of(NULL, job->multipliers, job->shifts, job->p->per_channel,
-                                                 job->p->output_offset, job->p->act_min, job->p->act_max);
+                                               job->p->output_offset, job->p->act_min, job->p->act_max);
     const int32_t channels = job->p->output_c;
     const int32_t depth = job->depth;
     const int8_t *filter = job->filter;
     const int32_t *bias = job->bias;
-    int32_t sums[4];
     int32_t oc;
     for (oc = 0; oc < channels; oc += 2) {
         const int32_t next = oc + 1 < channels ? oc + 1 : oc;
-        const int32_t multiplier_0 = r.multipliers[oc * r.channel_step], shift_0 = r.shifts[oc * r.channel_step];
-        const int32_t multiplier_1 = r.multipliers[next * r.channel_step], shift_1 = r.shifts[next * r.channel_step];
-        sums[0] = sums[2] = bias ? bias[oc] : 0;
-        sums[1] = sums[3] = bias ? bias[next] : 0;
+        conv_sums sums;
+        sums.a0 = sums.b0 = bias ? bias[oc] : 0;
+        sums.a1 = sums.b1 = bias ? bias[next] : 0;
         if (out_b) {
-            dot_2x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
-            out_b[oc] = (int8_t)md_requantize32(sums[2], multiplier_0, shift_0, r.offset, r.low, r.high);
-            out_b[next] = (int8_t)md_requantize32(sums[3], multiplier_1, shift_1, r.offset, r.low, r.high);
+            sums = dot_2x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
+            out_b[oc] = requantize_output(mode, &r, oc, sums.b0);
+            out_b[next] = requantize_output(mode, &r, next, sums.b1);
         } else {
-            dot_1x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
+            sums = dot_1x2((const uint32_t *)scratch, filter + oc * depth, filter + next * depth, depth, sums);
         }
-        out_a[oc] = (int8_t)md_requantize32(sums[0], multiplier_0, shift_0, r.offset, r.low, r.high);
-        out_a[next] = (int8_t)md_requantize32(sums[1], multiplier_1, shift_1, r.offset, r.low, r.high);
+        out_a[oc] = requantize_output(mode, &r, oc, sums.a0);
+        out_a[next] = requantize_output(mode, &r, next, sums.a1);
+    }
+}
+
+static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a, int8_t *out_b)
+{
+    switch (job->mode) {
+    case MD_DSP_NARROW_INT8:
+        compute_pixels_with(job, scratch, out_a, out_b, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        compute_pixels_with(job, scratch, out_a, out_b, MD_DSP_NARROW);
+        break;
+    default:
+        compute_pixels_with(job, scratch, out_a, out_b, MD_DSP_GENERAL);
+        break;
     }
 }
 
@@ -306,6 +406,8 @@ md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_
     job.shifts = shifts;
     job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
+    job.mode = md_dsp_mode(md_dsp_narrow_layer(bias, shifts, p->output_c, p->per_channel, job.depth), p->act_min,
+                           p->act_max);
     conv_s8_pairs(&job, scratch);
     return MD_OK;
 }

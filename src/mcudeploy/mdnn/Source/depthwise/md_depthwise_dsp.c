@@ -178,19 +178,27 @@ static inline dw_quad quad_biases(const md_dsp_requant *layer, int32_t c)
     return quad;
 }
 
-/* Channels c .. c + 3 from their sums, as one word of int8 outputs. */
-static inline uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad)
+/* Output channel c from its sum; `mode`: md_dsp_mode. */
+static MD_ALWAYS_INLINE int32_t channel_output(const md_dsp_requant *layer, int32_t c, int32_t sum, int mode)
 {
-    return ((uint32_t)md_dsp_requantize(layer, c, quad.s0) & 0xFFu) |
-           (((uint32_t)md_dsp_requantize(layer, c + 1, quad.s1) & 0xFFu) << 8) |
-           (((uint32_t)md_dsp_requantize(layer, c + 2, quad.s2) & 0xFFu) << 16) |
-           ((uint32_t)md_dsp_requantize(layer, c + 3, quad.s3) << 24);
+    const int32_t q = c * layer->channel_step;
+    return md_dsp_requantize_mode(mode, sum, layer->multipliers[q], layer->shifts[q], layer->offset, layer->low,
+                                  layer->high);
+}
+
+/* Channels c .. c + 3 from their sums, as one word of int8 outputs. */
+static MD_ALWAYS_INLINE uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad, int mode)
+{
+    return ((uint32_t)channel_output(layer, c, quad.s0, mode) & 0xFFu) |
+           (((uint32_t)channel_output(layer, c + 1, quad.s1, mode) & 0xFFu) << 8) |
+           (((uint32_t)channel_output(layer, c + 2, quad.s2, mode) & 0xFFu) << 16) |
+           ((uint32_t)channel_output(layer, c + 3, quad.s3, mode) << 24);
 }
 
 /* One output pixel: four channels at a time, each written as one word once its windows are
  * read, then the rest one by one. */
-static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_pixel *px,
-                                         int8_t *out)
+static MD_ALWAYS_INLINE void stream_pixel_with(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                               const dw_pixel *px, int8_t *out, int mode)
 {
     const int32_t channels = job->p->input_c;
     const uint32_t offsets = offset_pair(job->p);
@@ -203,10 +211,27 @@ static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_
         } else {
             quad = quad_sums(px, c, quad, offsets);
         }
-        md_write32(out + c, quad_word(layer, c, quad));
+        md_write32(out + c, quad_word(layer, c, quad, mode));
     }
     for (; c < channels; ++c) {
         out[c] = (int8_t)md_dsp_requantize(layer, c, single_sum(px, c, md_dsp_bias(layer, c), job->p->input_offset));
+    }
+}
+
+/* stream_pixel_with, `mode` (md_dsp_mode) a constant in each copy. */
+static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_pixel *px,
+                                     int8_t *out, int mode)
+{
+    switch (mode) {
+    case MD_DSP_NARROW_INT8:
+        stream_pixel_with(job, layer, px, out, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        stream_pixel_with(job, layer, px, out, MD_DSP_NARROW);
+        break;
+    default:
+        stream_pixel_with(job, layer, px, out, MD_DSP_GENERAL);
+        break;
     }
 }
 
@@ -249,7 +274,7 @@ static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, co
             const int32_t oc = c * multiplier + k;
             dw_quad quad = quad_biases(layer, oc);
             quad = quad_sums_shared(px, c, oc, quad, offset);
-            words[k / 4] = quad_word(layer, oc, quad);
+            words[k / 4] = quad_word(layer, oc, quad, MD_DSP_GENERAL);
         }
         for (k = 0; k < multiplier; k += 4) {
             md_write32(out + c * multiplier + k, words[k / 4]);
@@ -257,25 +282,95 @@ static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, co
     }
 }
 
+/* `count` output pixels of one row whose undilated 3x3 windows lie inside the image, the first
+ * window at `values`, the next `step` bytes on: four channels at a time (a multiple of 4), each
+ * written as one word once its windows are read, as stream_pixel does, without settling taps. */
+static MD_ALWAYS_INLINE void stream_run_3x3_with(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                 const int8_t *values, int32_t count, int32_t step, int8_t *out,
+                                                 int mode)
+{
+    const int32_t channels = job->p->input_c;
+    const int32_t row_step = job->p->input_w * channels;
+    const uint32_t offsets = offset_pair(job->p);
+    const int8_t *filter = job->filter;
+    int32_t i;
+    int32_t c;
+    for (i = 0; i < count; ++i, values += step, out += channels) {
+        for (c = 0; c < channels; c += 4) {
+            dw_quad quad = quad_biases(layer, c);
+            quad = quad_sums_3x3(values + c, filter + c, channels, row_step, quad, offsets);
+            md_write32(out + c, quad_word(layer, c, quad, mode));
+        }
+    }
+}
+
+static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                       const int8_t *values, int32_t count, int32_t step, int8_t *out, int mode)
+{
+    switch (mode) {
+    case MD_DSP_NARROW_INT8:
+        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_NARROW);
+        break;
+    default:
+        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_GENERAL);
+        break;
+    }
+}
+
+/* The outputs [*first, *last) along one axis whose undilated 3-tap windows lie inside `size`. */
+static void inside_3(int32_t outputs, int32_t stride, int32_t pad, int32_t size, int32_t *first, int32_t *last)
+{
+    *first = md_min_i32((pad + stride - 1) / stride, outputs);
+    *last = md_max_i32(*first, md_min_i32(outputs, size - 3 + pad >= 0 ? (size - 3 + pad) / stride + 1 : 0));
+}
+
 /* Pixel by pixel; within a pixel, output channels are written after their windows are read, as
- * the streaming contract requires. */
+ * the streaming contract requires. Undilated 3x3 windows inside the image (a channel count that
+ * is a multiple of 4) go a run of a row at a time. */
 static void stream_s8(const depthwise_int_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
     const md_dsp_requant layer = layer_requant(job);
+    const int32_t taps = p->filter_h * p->filter_w;
+    const int mode = md_dsp_mode(
+        md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, taps), p->act_min,
+        p->act_max);
+    const int runs = p->output_c == p->input_c && p->input_c % 4 == 0 && p->filter_h == 3 && p->filter_w == 3 &&
+                     p->dilation_h == 1 && p->dilation_w == 1;
     int8_t *out = (int8_t *)job->output;
     int32_t batch;
     int32_t oy;
     int32_t ox;
+    int32_t y_first;
+    int32_t y_last;
+    int32_t x_first;
+    int32_t x_last;
+    inside_3(p->output_h, p->stride_h, p->pad_top, p->input_h, &y_first, &y_last);
+    inside_3(p->output_w, p->stride_w, p->pad_left, p->input_w, &x_first, &x_last);
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                const dw_pixel px = pixel_taps(job, image, oy, ox);
-                if (p->output_c == p->input_c) {
-                    stream_pixel(job, &layer, &px, out);
-                } else {
-                    stream_pixel_multiplier(job, &layer, &px, out);
+                if (runs && oy >= y_first && oy < y_last && ox == x_first && x_last > x_first) {
+                    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+                    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+                    const int32_t count = x_last - x_first;
+                    stream_run_3x3(job, &layer, image + (y0 * p->input_w + x0) * p->input_c, count,
+                                   p->stride_w * p->input_c, out, mode);
+                    ox += count - 1;
+                    out += (count - 1) * p->output_c;
+                    continue;
+                }
+                {
+                    const dw_pixel px = pixel_taps(job, image, oy, ox);
+                    if (p->output_c == p->input_c) {
+                        stream_pixel(job, &layer, &px, out, mode);
+                    } else {
+                        stream_pixel_multiplier(job, &layer, &px, out);
+                    }
                 }
             }
         }
@@ -347,6 +442,23 @@ static inline int32_t row_mac(uint32_t word, uint32_t offsets, int32_t even, int
     return __smlad(md_odd_pair_add((int16x2_t)offsets, word), (int16x2_t)odd, sum);
 }
 
+/* row_mac and row_mac_pair of raw bytes (the offset folded into the sums' start). */
+static inline int32_t row_mac_raw(uint32_t word, int32_t even, int32_t odd, int32_t sum)
+{
+    sum = __smlad(md_even_pair(word), (int16x2_t)even, sum);
+    return __smlad(md_odd_pair(word), (int16x2_t)odd, sum);
+}
+
+static inline void row_mac_pair_raw(uint32_t word, int32_t even, int32_t odd, int32_t *a, int32_t *b)
+{
+    const int16x2_t values_even = md_even_pair(word);
+    const int16x2_t values_odd = md_odd_pair(word);
+    *a = __smlad(values_even, (int16x2_t)even, *a);
+    *a = __smlad(values_odd, (int16x2_t)odd, *a);
+    *b = __smladx(values_even, (int16x2_t)odd, *b);
+    *b = __smlad(values_odd, (int16x2_t)even, *b);
+}
+
 /* Both outputs a word serves: taps at bytes 0..2 into *a, at bytes 1..3 into *b, whose pairs are
  * even {0, w1} (odd swapped: SMLADX) and odd {w0, w2} (even). */
 static inline void row_mac_pair(uint32_t word, uint32_t offsets, int32_t even, int32_t odd, int32_t *a, int32_t *b)
@@ -360,8 +472,9 @@ static inline void row_mac_pair(uint32_t word, uint32_t offsets, int32_t even, i
 }
 
 /* Output plane of one channel from its padded plane, undilated 3x3 windows. */
+/* Output plane of one channel from its padded plane, undilated 3x3 windows. */
 static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *plane, const dw_filter_3x3 *f,
-                                      const dw_requant *requant, int8_t *output)
+                                  const dw_requant *requant, int8_t *output)
 {
     const dw_requant r = *requant;
     const int32_t even0 = f->even[0], odd0 = f->odd[0];
@@ -398,6 +511,149 @@ static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *pla
     }
 }
 
+/* ---- planes of a narrow layer (md_dsp_narrow_layer, shifts down to -DW_FOLD_SHIFT): folded constants */
+
+/* Outputs of a plane computed before any is requantized, then requantized in a loop of their own. */
+#define DW_CHUNK 48
+#define DW_FOLD_SHIFT 22 /* |output offset| * 2^22 + 2^30 + 2^21 < 2^31: the folded rounding fits */
+
+/* One channel's 3x3 filter and requantization, folded so that each output costs a few instructions:
+ * - the sums are doubled (weights doubled in their halfword pairs, which |2w| <= 256 fits), the
+ *   doubled sum being what SMMULR takes (md_dsp_requantize_mode);
+ * - the input offset times the weights' sum is in the start of each sum, so the plane's raw bytes
+ *   are multiplied (its padding is the zero point, which then adds offset * w - offset * w = 0);
+ * - the rounding shift's half and the output offset are one addend before the shift:
+ *   floor((y - [y < 0] + 2^(e-1) + offset * 2^e) / 2^e) = md_rdbpot(y, e) + offset. */
+typedef struct {
+    int32_t weights[6]; /* rows 0..2: even {2 w0, 2 w2}, odd {2 w1, 0} */
+    int32_t start;      /* 2 * (bias + input offset * sum of the 9 weights) */
+    int32_t multiplier, exponent, addend;
+    int32_t low, high;
+} dw_folded;
+
+static dw_folded fold_3x3(const md_window_params *p, const int8_t *weights, const dw_requant *r)
+{
+    const int32_t step = p->output_c;
+    dw_folded f;
+    int32_t total = 0;
+    int32_t tap;
+    int32_t fy;
+    for (tap = 0; tap < 9; ++tap) {
+        total += weights[tap * step];
+    }
+    for (fy = 0; fy < 3; ++fy) {
+        f.weights[2 * fy] = halfword_pair(2 * weights[3 * fy * step], 2 * weights[(3 * fy + 2) * step]);
+        f.weights[2 * fy + 1] = halfword_pair(2 * weights[(3 * fy + 1) * step], 0);
+    }
+    f.start = 2 * (r->bias + p->input_offset * total);
+    f.multiplier = r->multiplier;
+    f.exponent = -r->shift;
+    f.addend = (int32_t)((1u << (f.exponent - 1)) + (uint32_t)r->offset * (1u << f.exponent));
+    f.low = r->low;
+    f.high = r->high;
+    return f;
+}
+
+/* The doubled sums of `rows` rows of `count` outputs from `window` on, rows `row_step` bytes apart,
+ * windows `stride` bytes apart in a row: at stride 1 in pairs (row_mac_pair_raw), else one by one. */
+static MD_NOINLINE void folded_sums(const int8_t *window, int32_t rows, int32_t count, int32_t stride,
+                                    int32_t row_step, int32_t width, const dw_folded *f, int32_t *sums)
+{
+    const int32_t even0 = f->weights[0], odd0 = f->weights[1];
+    const int32_t even1 = f->weights[2], odd1 = f->weights[3];
+    const int32_t even2 = f->weights[4], odd2 = f->weights[5];
+    const int32_t start = f->start;
+    const int32_t pairs = stride == 1 ? count / 2 : 0;
+    int32_t y;
+    int32_t i;
+    for (y = 0; y < rows; ++y, window += row_step) {
+        const int8_t *at = window;
+        for (i = 0; i < pairs; ++i, at += 2, sums += 2) {
+            int32_t a = start;
+            int32_t b = start;
+            row_mac_pair_raw(md_read32(at), even0, odd0, &a, &b);
+            row_mac_pair_raw(md_read32(at + width), even1, odd1, &a, &b);
+            row_mac_pair_raw(md_read32(at + 2 * width), even2, odd2, &a, &b);
+            sums[0] = a;
+            sums[1] = b;
+        }
+        for (i = 2 * pairs; i < count; ++i, at += stride, ++sums) {
+            const int32_t sum = row_mac_raw(md_read32(at), even0, odd0, start);
+            *sums = row_mac_raw(md_read32(at + 2 * width), even2, odd2, row_mac_raw(md_read32(at + width), even1, odd1, sum));
+        }
+    }
+}
+
+/* One output from its doubled sum: SMMULR, the rounding shift with the output offset, the clamp
+ * (SSAT when the range is all of int8). */
+static MD_ALWAYS_INLINE int8_t folded_output(int32_t doubled, int32_t multiplier, int32_t exponent, int32_t addend,
+                                             int32_t low, int32_t high, int full_range)
+{
+    int32_t y;
+    __asm__("smmulr %0, %1, %2" : "=r"(y) : "r"(doubled), "r"(multiplier));
+    y = (y + (y >> 31) + addend) >> exponent;
+    return (int8_t)(full_range ? __ssat(y, 8) : md_clamp_i32(y, low, high));
+}
+
+static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t count, const dw_folded *f, int8_t *out,
+                                                 int32_t step, int full_range)
+{
+    const int32_t multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
+    const int32_t low = f->low, high = f->high;
+    const int32_t *end = sums + count;
+    for (; sums < end; ++sums, out += step) {
+        *out = folded_output(*sums, multiplier, exponent, addend, low, high, full_range);
+    }
+}
+
+/* `count` outputs `step` bytes apart from their doubled sums. */
+static MD_NOINLINE void folded_outputs(const int32_t *sums, int32_t count, const dw_folded *f, int8_t *out,
+                                       int32_t step)
+{
+    if (f->low == -128 && f->high == 127) {
+        folded_outputs_with(sums, count, f, out, step, 1);
+    } else {
+        folded_outputs_with(sums, count, f, out, step, 0);
+    }
+}
+
+/* Output plane of one channel from its padded plane, undilated 3x3 windows, folded: DW_CHUNK
+ * outputs at a time (whole rows, or part of a long row), their sums first. */
+static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
+                                         int8_t *output)
+{
+    const int32_t out_w = p->output_w;
+    const int32_t out_step = p->output_c;
+    const int32_t stride = p->stride_w;
+    const int32_t row_step = p->stride_h * plane->width;
+    const int32_t chunk_rows = out_w <= DW_CHUNK ? DW_CHUNK / out_w : 1;
+    int32_t sums[DW_CHUNK];
+    int32_t oy;
+    int32_t first;
+    for (oy = 0; oy < p->output_h; oy += chunk_rows) {
+        const int32_t rows = md_min_i32(chunk_rows, p->output_h - oy);
+        const int8_t *row = plane->bytes + oy * row_step;
+        int8_t *out = output + oy * out_w * out_step;
+        for (first = 0; first < out_w; first += DW_CHUNK) {
+            const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
+            folded_sums(row + first * stride, rows, count, stride, row_step, plane->width, f, sums);
+            folded_outputs(sums, rows * count, f, out + first * out_step, out_step);
+        }
+    }
+}
+
+/* Whether every channel's shift is in [-DW_FOLD_SHIFT, -1]: with md_dsp_narrow_layer, the folded planes. */
+static int foldable_shifts(const int32_t *shifts, int32_t channels)
+{
+    int32_t c;
+    for (c = 0; c < channels; ++c) {
+        if (shifts[c] < -DW_FOLD_SHIFT) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Output plane of one channel from its padded plane, any window: every tap. */
 static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *plane, const int8_t *weights,
                                       const dw_requant *r, int8_t *output)
@@ -429,6 +685,9 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
     const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
+    const int folded = fast &&
+                       md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, 9) &&
+                       foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1);
     int32_t batch;
     int32_t c;
     /* The padding, the same zero point for every channel, is set once. */
@@ -438,7 +697,10 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
         for (c = 0; c < p->input_c; ++c) {
             const dw_requant r = channel_requant(job, c);
             copy_plane(p, input + batch * image_bytes, c, &plane);
-            if (fast) {
+            if (folded) {
+                const dw_folded f = fold_3x3(p, job->filter + c, &r);
+                plane_3x3_folded(p, &plane, &f, output + c);
+            } else if (fast) {
                 const dw_filter_3x3 f = filter_3x3(job->filter + c, p->output_c);
                 plane_3x3(p, &plane, &f, &r, output + c);
             } else {

@@ -72,15 +72,19 @@ static inline void mac8(int32x4_t *even, int32x4_t *odd, int16x8_t x, int16x8_t 
 }
 
 /* Requantizes 8 channels from their even and odd sums and stores the first `count` in order:
- * narrowing puts the even lanes in the bottom halves, the odd ones in the top halves. */
+ * VST2 interleaves the two into channel order on the stack, so that each four channels' biases,
+ * multipliers and shifts are contiguous loads rather than gathers. */
 static inline void store8(const dw_s8_job *job, int32x4_t even, int32x4_t odd, int32_t channel, int32_t count,
                           int8_t *out)
 {
-    const mve_pred16_t lanes = vctp16q((uint32_t)count);
-    const uint32x4_t evens = vidupq_n_u32(0, 2);
-    const int32x4_t low = md_mve_requantize_at(&job->requant, even, channel, evens, vctp32q((uint32_t)(count + 1) / 2));
-    const int32x4_t high = md_mve_requantize_at(&job->requant, odd, channel + 1, evens, vctp32q((uint32_t)count / 2));
-    vstrbq_p_s16(out + channel, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), low), high), lanes);
+    int32_t sums[8];
+    const int32x4x2_t pairs = {{even, odd}};
+    const mve_pred16_t low_lanes = vctp32q((uint32_t)count);
+    const mve_pred16_t high_lanes = vctp32q((uint32_t)md_max_i32(count - 4, 0));
+    vst2q_s32(sums, pairs);
+    vstrbq_p_s32(out + channel, md_mve_requantize(&job->requant, vldrwq_s32(sums), channel, low_lanes), low_lanes);
+    vstrbq_p_s32(out + channel + 4, md_mve_requantize(&job->requant, vldrwq_s32(sums + 4), channel + 4, high_lanes),
+                 high_lanes);
 }
 
 /* Channels first .. first + 15 of one output pixel: unpredicated, four accumulators. */
@@ -166,14 +170,18 @@ static void stream_s8(const dw_s8_job *job, const int8_t *input)
         const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox) {
-                const dw_window w = window_of(p, p->input_c, oy, ox);
                 int8_t *out = job->output + ((batch * p->output_h + oy) * p->output_w + ox) * p->output_c;
-                if (p->input_c % 8 == 0 && inside_3x3(p, oy, ox)) {
+                dw_window w;
+                if (p->input_c % 8 == 0 && inside_3x3(p, oy, ox)) { /* no tap range to settle */
+                    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+                    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+                    const int8_t *x = image + (y0 * p->input_w + x0) * p->input_c;
                     for (c = 0; c < p->input_c; c += 8) {
-                        block8_3x3(job, image + w.origin + c, job->filter + c, c, p->input_w * p->input_c, out);
+                        block8_3x3(job, x + c, job->filter + c, c, p->input_w * p->input_c, out);
                     }
                     continue;
                 }
+                w = window_of(p, p->input_c, oy, ox);
                 for (c = 0; c < full; c += MD_DW_BLOCK) {
                     block16(job, image, &w, c, out);
                 }
