@@ -255,7 +255,9 @@ def _conv_size(size: int, kernel: int, stride: int, dilation: int, padding: Padd
     return (size + stride - 1) // stride if padding == Padding.SAME else (size - effective) // stride + 1
 
 
-def _conv(f: Family, dtype: str, shape, filters: int, kernel, options: Conv2DOptions, groups=1, bias="int32"):
+def _conv(
+    f: Family, dtype: str, shape, filters: int, kernel, options: Conv2DOptions, groups=1, bias="int32", out_scale=None
+):
     batch, height, width, channels = shape
     out_h = _conv_size(height, kernel[0], options.stride_h, options.dilation_h, options.padding)
     out_w = _conv_size(width, kernel[1], options.stride_w, options.dilation_w, options.padding)
@@ -266,12 +268,19 @@ def _conv(f: Family, dtype: str, shape, filters: int, kernel, options: Conv2DOpt
     else:
         w = f.weights((filters, *kernel, channels // groups), axis=0)
         b = f.bias(filters, bias) if bias else NO_TENSOR
-    y = f.output((batch, out_h, out_w, filters), dtype, scale=0.5 if dtype == "int8" else 0.05)
+    y = f.output((batch, out_h, out_w, filters), dtype, scale=out_scale or (0.5 if dtype == "int8" else 0.05))
     f.op("CONV_2D", [x, w, b], [y], options)
 
 
 def _depthwise(
-    f: Family, dtype: str, shape, multiplier: int, options: DepthwiseConv2DOptions, bias="int32", kernel=(3, 3)
+    f: Family,
+    dtype: str,
+    shape,
+    multiplier: int,
+    options: DepthwiseConv2DOptions,
+    bias="int32",
+    kernel=(3, 3),
+    out_scale=None,
 ):
     batch, height, width, channels = shape
     out_h = _conv_size(height, kernel[0], options.stride_h, options.dilation_h, options.padding)
@@ -283,7 +292,8 @@ def _depthwise(
     else:
         w = f.weights((1, *kernel, channels * multiplier), axis=3)
         b = f.bias(channels * multiplier, "int64" if dtype == "int16" else bias) if bias else NO_TENSOR
-    y = f.output((batch, out_h, out_w, channels * multiplier), dtype, scale=0.3 if dtype == "int8" else 0.02)
+    scale = out_scale or (0.3 if dtype == "int8" else 0.02)
+    y = f.output((batch, out_h, out_w, channels * multiplier), dtype, scale=scale)
     f.op("DEPTHWISE_CONV_2D", [x, w, b], [y], options)
 
 

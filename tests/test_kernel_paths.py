@@ -2,7 +2,8 @@
 the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the Cortex-M55 (mps3-an547),
 agrees bit for bit with the reference engine: depthwise from
 padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows, the
-folded constants of a narrow layer with and without a clamp inside int8's range),
+folded constants of a narrow layer with and without a clamp inside int8's range, and the exact
+requantization of layers that are not narrow),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
 of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (longer than the staging
 buffer too, an odd count of 4-value groups), and fully connected
@@ -42,6 +43,11 @@ def dsp_paths() -> Graph:
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range
     _conv(f, "int8", (1, 12, 10, 15), 16, (3, 3), Conv2DOptions(Padding.SAME))  # 135-value columns: staged twice
     _conv(f, "int8", (1, 9, 8, 4), 8, (3, 3), Conv2DOptions(Padding.SAME))  # 12-value runs, 4-value edge taps
+    # an output scale below input x weight scale: left shifts, so the exact requantization, not the
+    # one-SMMULR path of narrow layers (right shifts of 1 to 22 only)
+    _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # planes
+    _depthwise(f, "int8", (1, 12, 11, 6), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # streaming
+    _conv(f, "int8", (1, 8, 9, 5), 6, (3, 3), Conv2DOptions(Padding.SAME), out_scale=5e-5)
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
