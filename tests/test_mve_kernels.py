@@ -112,3 +112,25 @@ def depthwise_lane_paths() -> Graph:
 @pytest.mark.parametrize("validator", [(depthwise_lane_paths(), "mcudeploy")], ids=["depthwise_lanes"], indirect=True)
 def test_depthwise_lane_paths_are_bit_exact_on_m55(validator):
     _assert_bit_exact(validator)
+
+
+def _depthwise_stream_paths() -> Graph:
+    """Depthwise shapes for the streaming Helium kernel (run without scratch): more channels than the
+    folded starts (64 folded, then blocks of 16, 8 and a partial 4), a channel count below a vector,
+    strides, dilation, valid padding, no bias and a per-tensor scale."""
+    f = Family("depthwise_stream", 5)
+    depthwise = DepthwiseConv2DOptions
+    _depthwise(f, "int8", (1, 5, 6, 92), 1, depthwise(Padding.SAME, depth_multiplier=1))  # 64 + 16 + 8 + 4
+    _depthwise(f, "int8", (2, 7, 6, 13), 1, depthwise(Padding.SAME, 2, 2, depth_multiplier=1))  # 8 + 4 + 1
+    _depthwise(f, "int8", (1, 8, 7, 3), 1, depthwise(Padding.SAME, dilation_h=2, dilation_w=2))  # a partial vector
+    _depthwise(f, "int8", (1, 6, 9, 20), 1, depthwise(Padding.VALID, 1, 2), bias=None, kernel=(5, 5))
+    x = f.input((1, 5, 5, 8), "int8")
+    w = f.weights((1, 3, 3, 8), axis=None)
+    y = f.output((1, 5, 5, 8), "int8", scale=0.4)
+    f.op("DEPTHWISE_CONV_2D", [x, w, NO_TENSOR], [y], depthwise(Padding.SAME, depth_multiplier=1))
+    return f.graph()
+
+
+@pytest.mark.parametrize("validator", [(_depthwise_stream_paths(), "tflm")], ids=["depthwise_stream"], indirect=True)
+def test_depthwise_stream_paths_are_bit_exact_on_m55(validator):
+    _assert_bit_exact(validator)

@@ -3,8 +3,8 @@
  *
  * int8 with depth multiplier 1, in the loop order the memory contract declares:
  * - streaming: pixel by pixel; the channels of a pixel go 16 at a time (int8 widened to int16 lanes,
- *   summed in int32 even/odd lanes), all read before any is written, in order; only the taps inside
- *   the image are read;
+ *   summed in int32 even/odd lanes), in order, each read before it is written; only the taps inside the image are read, and a window wholly inside starts from
+ *   bias + offset * sum(weights) folded once per call (the raw inputs multiplied);
  * - planes: channel c copied into the padded plane (the padding holds the zero point, so every
  *   window lies inside), then four output pixels of a row per vector (3x3 stride 1 unrolled).
  * - depth multipliers of 4 to 16 (streaming): four outputs of one input channel a vector.
@@ -19,7 +19,11 @@ MD_PATH_SYMBOL(md_path_depthwise_mve);
 /* The pixel kernels are kept out of line (MD_NOINLINE): inlined into the pixel loops, GCC spilled
  * their pointers and accumulators inside the tap loops. */
 
-#define MD_DW_BLOCK 16 /* channels of one pixel computed together: two int16x8 */
+/* Channels of one pixel computed together: two int16x8. */
+#define MD_DW_BLOCK 16
+/* Channels whose bias + offset * sum(weights) the streaming kernel keeps on its stack (256 bytes):
+ * the windows inside the image skip summing their weights. */
+#define MD_DW_STACK_STARTS 64
 
 typedef struct {
     const md_window_params *p;
@@ -27,14 +31,6 @@ typedef struct {
     md_mve_requant requant;
     int8_t *output;
 } dw_s8_job;
-
-/* The window of one output pixel in a source of `stride` values per pixel: the index of its tap
- * (0, 0) (negative in the padding; only taps inside the image are read) and the steps between taps. */
-typedef struct {
-    md_taps taps;
-    int32_t origin;
-    int32_t column_step, row_step;
-} dw_window;
 
 /* md_tap_range, a window wholly inside settled without looping over its taps. */
 static inline void tap_range(int32_t out, int32_t stride, int32_t pad, int32_t dilation, int32_t filter,
@@ -49,144 +45,204 @@ static inline void tap_range(int32_t out, int32_t stride, int32_t pad, int32_t d
     md_tap_range(out, stride, pad, dilation, filter, size, first, last);
 }
 
-static dw_window window_of(const md_window_params *p, int32_t stride, int32_t oy, int32_t ox)
+/* The run [*first, *last) of outputs along one axis whose windows lie wholly inside the input. */
+static void inside_run(int32_t outputs, int32_t stride, int32_t pad, int32_t dilation, int32_t filter, int32_t size,
+                       int32_t *first, int32_t *last)
 {
-    dw_window w;
-    tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->filter_h, p->input_h, &w.taps.y_first, &w.taps.y_last);
-    tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &w.taps.x_first, &w.taps.x_last);
-    w.taps.y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-    w.taps.x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    w.origin = (w.taps.y0 * p->input_w + w.taps.x0) * stride;
-    w.column_step = p->dilation_w * stride;
-    w.row_step = p->dilation_h * p->input_w * stride;
-    return w;
+    const int32_t reach = (filter - 1) * dilation;
+    int32_t low = 0;
+    int32_t high = outputs;
+    while (low < high && md_window_origin(low, stride, pad) < 0) {
+        ++low;
+    }
+    while (high > low && md_window_origin(high - 1, stride, pad) + reach >= size) {
+        --high;
+    }
+    *first = low;
+    *last = high;
 }
 
-/* Adds (x + offset) * w of 8 channels to `even` (channels 0, 2, 4, 6) and `odd` (1, 3, 5, 7):
- * x + offset fits int16 (both within [-128, 128], not both 128), its products with w int32. */
-static inline void mac8(int32x4_t *even, int32x4_t *odd, int16x8_t x, int16x8_t w, int16_t offset)
-{
-    const int16x8_t shifted = vaddq_n_s16(x, offset);
-    *even = vaddq_s32(*even, vmullbq_int_s16(shifted, w));
-    *odd = vaddq_s32(*odd, vmulltq_int_s16(shifted, w));
-}
+/* The taps of one output pixel inside the image, for the streaming kernel: `rows` x `columns` of
+ * them from `x` (the input at channel 0 of the first) and `w` (its weights at channel 0). */
+typedef struct {
+    const int8_t *x;
+    const int8_t *w;
+    int32_t rows, columns;
+    int32_t x_column;   /* input step between taps of a row */
+    int32_t x_row;      /* input step from past a row's last tap to the next row's first */
+    int32_t w_row;      /* weight step from past a row's last tap to the next row's first */
+    const md_mve_requant *folded;  /* its bias: bias + offset * sum(weights), a window wholly inside */
+    const md_mve_requant *summing; /* its bias: the bias (or NULL) */
+} dw_pixel;
 
-/* Requantizes 8 channels from their even and odd sums and stores the first `count` in order:
- * VST2 interleaves the two into channel order on the stack, so that each four channels' biases,
- * multipliers and shifts are contiguous loads rather than gathers. */
-static inline void store8(const dw_s8_job *job, int32x4_t even, int32x4_t odd, int32_t channel, int32_t count,
+/* Requantizes 8 channels from their even and odd sums (`r`'s bias: the starts or the bias) and
+ * stores the first `count` in order: narrowing puts the even lanes in the bottom halves, the odd
+ * ones in the top halves. */
+static inline void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd, int32_t channel, int32_t count,
                           int8_t *out)
 {
-    int32_t sums[8];
-    const int32x4x2_t pairs = {{even, odd}};
-    const mve_pred16_t low_lanes = vctp32q((uint32_t)count);
-    const mve_pred16_t high_lanes = vctp32q((uint32_t)md_max_i32(count - 4, 0));
-    vst2q_s32(sums, pairs);
-    vstrbq_p_s32(out + channel, md_mve_requantize(&job->requant, vldrwq_s32(sums), channel, low_lanes), low_lanes);
-    vstrbq_p_s32(out + channel + 4, md_mve_requantize(&job->requant, vldrwq_s32(sums + 4), channel + 4, high_lanes),
-                 high_lanes);
-}
-
-/* Channels first .. first + 15 of one output pixel: unpredicated, four accumulators. */
-MD_NOINLINE static void block16(const dw_s8_job *job, const int8_t *image, const dw_window *w, int32_t first,
-                                       int8_t *out)
-{
-    const md_window_params *p = job->p;
-    const int16_t offset = (int16_t)p->input_offset;
-    int32x4_t even0 = vdupq_n_s32(0);
-    int32x4_t odd0 = even0;
-    int32x4_t even1 = even0;
-    int32x4_t odd1 = even0;
-    int32_t fy;
-    int32_t fx;
-    for (fy = w->taps.y_first; fy < w->taps.y_last; ++fy) {
-        for (fx = w->taps.x_first; fx < w->taps.x_last; ++fx) {
-            const int8_t *x = image + w->origin + fy * w->row_step + fx * w->column_step + first;
-            const int8_t *f = job->filter + (fy * p->filter_w + fx) * p->input_c + first;
-            mac8(&even0, &odd0, vldrbq_s16(x), vldrbq_s16(f), offset);
-            mac8(&even1, &odd1, vldrbq_s16(x + 8), vldrbq_s16(f + 8), offset);
-        }
+    const uint32x4_t evens = vidupq_n_u32(0, 2);
+    const int32x4_t low = md_mve_requantize_at(r, even, channel, evens, vctp32q((uint32_t)(count + 1) / 2));
+    const int32x4_t high = md_mve_requantize_at(r, odd, channel + 1, evens, vctp32q((uint32_t)count / 2));
+    const int16x8_t both = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), low), high);
+    if (count == 8) {
+        vstrbq_s16(out + channel, both);
+    } else {
+        vstrbq_p_s16(out + channel, both, vctp16q((uint32_t)count));
     }
-    store8(job, even0, odd0, first, 8, out);
-    store8(job, even1, odd1, first + 8, 8, out);
 }
 
-/* Channels first .. first + count - 1 (count <= 8) of one output pixel, lanes past count unread. */
-MD_NOINLINE static void block_tail(const dw_s8_job *job, const int8_t *image, const dw_window *w,
-                                          int32_t first, int32_t count, int8_t *out)
+/* Channels c .. c + 8 * vectors - 1 of one output pixel, eight a vector widened to int16 (the last
+ * vector's lanes past `count` neither read nor written when `tail`), summed in int32 even and odd
+ * lanes: each tap one widening load of the inputs and one of the weights, VMULLB, VMULLT and two
+ * adds per vector. The raw inputs are multiplied, the sums starting from the pixel's starts
+ * (bias + offset * sum(weights)) or, `summing`, from the bias with the offset added to each input
+ * (x + offset fits int16: both within [-128, 128], not both 128). */
+static MD_ALWAYS_INLINE void channels_block(const dw_s8_job *job, const dw_pixel *t, int32_t c, int32_t vectors,
+                                            int tail, int32_t count, int summing, int8_t *out)
 {
-    const md_window_params *p = job->p;
-    const mve_pred16_t lanes = vctp16q((uint32_t)count);
-    int32x4_t even = vdupq_n_s32(0);
-    int32x4_t odd = even;
-    int32_t fy;
-    int32_t fx;
-    for (fy = w->taps.y_first; fy < w->taps.y_last; ++fy) {
-        for (fx = w->taps.x_first; fx < w->taps.x_last; ++fx) {
-            const int8_t *x = image + w->origin + fy * w->row_step + fx * w->column_step + first;
-            const int8_t *f = job->filter + (fy * p->filter_w + fx) * p->input_c + first;
-            mac8(&even, &odd, vldrbq_z_s16(x, lanes), vldrbq_z_s16(f, lanes), (int16_t)p->input_offset);
-        }
-    }
-    store8(job, even, odd, first, count, out);
-}
-
-/* Channels first .. first + 7 of one output pixel whose undilated 3x3 window lies inside the
- * image: the taps unrolled, `x` the window's first value of channel `first`, `f` its weights. */
-MD_NOINLINE static void block8_3x3(const dw_s8_job *job, const int8_t *x, const int8_t *f, int32_t first,
-                                         int32_t row_step, int8_t *out)
-{
-    const int32_t c = job->p->input_c;
+    const int32_t channels = job->p->input_c;
     const int16_t offset = (int16_t)job->p->input_offset;
-    int32x4_t even = vdupq_n_s32(0);
-    int32x4_t odd = even;
+    const mve_pred16_t last = vctp16q((uint32_t)(tail ? count : 8));
+    const int8_t *x = t->x + c;
+    const int8_t *w = t->w + c;
+    const md_mve_requant *r = summing ? t->summing : t->folded;
+    int32x4_t even[2];
+    int32x4_t odd[2];
+    int32_t k;
     int32_t fy;
-    for (fy = 0; fy < 3; ++fy, x += row_step, f += 3 * c) {
-        mac8(&even, &odd, vldrbq_s16(x), vldrbq_s16(f), offset);
-        mac8(&even, &odd, vldrbq_s16(x + c), vldrbq_s16(f + c), offset);
-        mac8(&even, &odd, vldrbq_s16(x + 2 * c), vldrbq_s16(f + 2 * c), offset);
+    int32_t fx;
+    for (k = 0; k < vectors; ++k) {
+        even[k] = vdupq_n_s32(0);
+        odd[k] = even[k];
     }
-    store8(job, even, odd, first, 8, out);
+    for (fy = 0; fy < t->rows; ++fy, x += t->x_row, w += t->w_row) {
+        for (fx = 0; fx < t->columns; ++fx, x += t->x_column, w += channels) {
+            for (k = 0; k < vectors; ++k) {
+                int16x8_t weights;
+                int16x8_t values;
+                if (tail && k == vectors - 1) {
+                    weights = vldrbq_z_s16(w + 8 * k, last);
+                    values = vldrbq_z_s16(x + 8 * k, last);
+                } else {
+                    weights = vldrbq_s16(w + 8 * k);
+                    values = vldrbq_s16(x + 8 * k);
+                }
+                if (summing) {
+                    values = vaddq_n_s16(values, offset);
+                }
+                even[k] = vaddq_s32(even[k], vmullbq_int_s16(values, weights));
+                odd[k] = vaddq_s32(odd[k], vmulltq_int_s16(values, weights));
+            }
+        }
+    }
+    for (k = 0; k < vectors; ++k) {
+        store8(r, even[k], odd[k], c + 8 * k, tail && k == vectors - 1 ? count : 8, out);
+    }
 }
 
-/* Whether output pixel (oy, ox)'s undilated 3x3 window lies inside the image. */
-static inline int inside_3x3(const md_window_params *p, int32_t oy, int32_t ox)
+/* Channels first .. last - 1 of one output pixel: blocks of 16, a vector of 8, then the tail. */
+static MD_ALWAYS_INLINE void pixel_channels(const dw_s8_job *job, const dw_pixel *t, int32_t first, int32_t last,
+                                            int summing, int8_t *out)
 {
-    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    return p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 && y0 >= 0 && x0 >= 0 &&
-           y0 + 2 < p->input_h && x0 + 2 < p->input_w;
+    int32_t c = first;
+    for (; c + MD_DW_BLOCK <= last; c += MD_DW_BLOCK) {
+        channels_block(job, t, c, 2, 0, 8, summing, out);
+    }
+    if (c + 8 <= last) {
+        channels_block(job, t, c, 1, 0, 8, summing, out);
+        c += 8;
+    }
+    if (c < last) {
+        channels_block(job, t, c, 1, 1, last - c, summing, out);
+    }
 }
 
-static void stream_s8(const dw_s8_job *job, const int8_t *input)
+/* The pixel kernels are kept out of line (MD_NOINLINE): inlined into the pixel loop, GCC spilled
+ * their pointers and accumulators inside the tap loops. */
+MD_NOINLINE static void pixel_folded(const dw_s8_job *job, const dw_pixel *t, int32_t first, int32_t last,
+                                     int8_t *out)
+{
+    pixel_channels(job, t, first, last, 0, out);
+}
+
+MD_NOINLINE static void pixel_summing(const dw_s8_job *job, const dw_pixel *t, int32_t first, int32_t last,
+                                      int8_t *out)
+{
+    pixel_channels(job, t, first, last, 1, out);
+}
+
+/* bias + offset * sum(weights) of channels 0 .. count - 1 into `starts`, four a vector. */
+static void fold_starts(const md_window_params *p, const int8_t *filter, const int32_t *bias, int32_t count,
+                        int32_t *starts)
+{
+    const int32_t taps = p->filter_h * p->filter_w;
+    int32_t c;
+    int32_t t;
+    for (c = 0; c < count; c += 4) {
+        const mve_pred16_t lanes = vctp32q((uint32_t)(count - c));
+        int32x4_t sum = vdupq_n_s32(0);
+        for (t = 0; t < taps; ++t) {
+            sum = vaddq_s32(sum, vldrbq_z_s32(filter + t * p->input_c + c, lanes));
+        }
+        sum = vmulq_n_s32(sum, p->input_offset);
+        if (bias) {
+            sum = vaddq_s32(sum, vldrwq_z_s32(bias + c, lanes));
+        }
+        vstrwq_p_s32(starts + c, sum, lanes);
+    }
+}
+
+/* Pixel by pixel, the channels of a pixel in order, each read before it is written; only the taps
+ * inside the image are read. A window wholly inside starts its first MD_DW_STACK_STARTS channels
+ * from their folded starts. */
+static void stream_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias)
 {
     const md_window_params *p = job->p;
-    const int32_t full = p->input_c - p->input_c % MD_DW_BLOCK;
+    const int32_t channels = p->input_c;
+    const int32_t folded = md_min_i32(channels, MD_DW_STACK_STARTS);
+    int32_t starts[MD_DW_STACK_STARTS];
+    md_mve_requant folded_requant = job->requant;
+    md_mve_requant summing_requant = job->requant;
+    int32_t rows_first, rows_last, columns_first, columns_last;
+    dw_pixel t;
     int32_t batch;
     int32_t oy;
     int32_t ox;
-    int32_t c;
+    fold_starts(p, job->filter, bias, folded, starts);
+    folded_requant.bias = starts;
+    summing_requant.bias = bias;
+    t.folded = &folded_requant;
+    t.summing = &summing_requant;
+    t.x_column = p->dilation_w * channels;
+    inside_run(p->output_h, p->stride_h, p->pad_top, p->dilation_h, p->filter_h, p->input_h, &rows_first, &rows_last);
+    inside_run(p->output_w, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &columns_first,
+               &columns_last);
     for (batch = 0; batch < p->batches; ++batch) {
-        const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
+        const int8_t *image = input + batch * p->input_h * p->input_w * channels;
+        int8_t *out = job->output + batch * p->output_h * p->output_w * p->output_c;
         for (oy = 0; oy < p->output_h; ++oy) {
-            for (ox = 0; ox < p->output_w; ++ox) {
-                int8_t *out = job->output + ((batch * p->output_h + oy) * p->output_w + ox) * p->output_c;
-                dw_window w;
-                if (p->input_c % 8 == 0 && inside_3x3(p, oy, ox)) { /* no tap range to settle */
-                    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-                    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-                    const int8_t *x = image + (y0 * p->input_w + x0) * p->input_c;
-                    for (c = 0; c < p->input_c; c += 8) {
-                        block8_3x3(job, x + c, job->filter + c, c, p->input_w * p->input_c, out);
+            const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+            int32_t y_first, y_last;
+            tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->filter_h, p->input_h, &y_first, &y_last);
+            t.rows = md_max_i32(y_last - y_first, 0);
+            for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+                const int inside = oy >= rows_first && oy < rows_last && ox >= columns_first && ox < columns_last;
+                int32_t x_first, x_last;
+                tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &x_first, &x_last);
+                t.columns = md_max_i32(x_last - x_first, 0);
+                t.x = image + ((y0 + y_first * p->dilation_h) * p->input_w + x0 + x_first * p->dilation_w) * channels;
+                t.w = job->filter + (y_first * p->filter_w + x_first) * channels;
+                t.x_row = p->dilation_h * p->input_w * channels - t.columns * t.x_column;
+                t.w_row = (p->filter_w - t.columns) * channels;
+                if (inside) {
+                    pixel_folded(job, &t, 0, folded, out);
+                    if (folded < channels) {
+                        pixel_summing(job, &t, folded, channels, out);
                     }
-                    continue;
-                }
-                w = window_of(p, p->input_c, oy, ox);
-                for (c = 0; c < full; c += MD_DW_BLOCK) {
-                    block16(job, image, &w, c, out);
-                }
-                for (; c < p->input_c; c += 8) {
-                    block_tail(job, image, &w, c, md_min_i32(8, p->input_c - c), out);
+                } else {
+                    pixel_summing(job, &t, 0, channels, out);
                 }
             }
         }
@@ -402,23 +458,6 @@ static inline mve_pred16_t lanes_between(uint8x16_t lanes, int32_t first, int32_
     return vcmpcsq_n_u8(lanes, (uint8_t)first) & vcmphiq_u8(vdupq_n_u8((uint8_t)last), lanes);
 }
 
-/* The run [*first, *last) of outputs along one axis whose windows lie wholly inside the input. */
-static void inside_run(int32_t outputs, int32_t stride, int32_t pad, int32_t dilation, int32_t filter, int32_t size,
-                       int32_t *first, int32_t *last)
-{
-    const int32_t reach = (filter - 1) * dilation;
-    int32_t low = 0;
-    int32_t high = outputs;
-    while (low < high && md_window_origin(low, stride, pad) < 0) {
-        ++low;
-    }
-    while (high > low && md_window_origin(high - 1, stride, pad) + reach >= size) {
-        --high;
-    }
-    *first = low;
-    *last = high;
-}
-
 /* Depth multipliers m (a multiple of 4, at most 16), streaming, the window in the lanes: for each
  * input channel of a pixel, its window gathered once (the taps outside masked off), then each
  * output one VMLADAVA by its gathered weights, plus the offset times their sum; the m outputs
@@ -609,7 +648,7 @@ md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const 
         } else if (scratch) {
             planes_s8(&job, input, bias, scratch);
         } else {
-            stream_s8(&job, input);
+            stream_s8(&job, input, bias);
         }
         return MD_OK;
     }
