@@ -114,11 +114,13 @@ def test_depthwise_lane_paths_are_bit_exact_on_m55(validator):
     _assert_bit_exact(validator)
 
 
-def _depthwise_stream_paths() -> Graph:
-    """Depthwise shapes for the streaming Helium kernel (run without scratch): more channels than the
-    folded starts (64 folded, then blocks of 16, 8 and a partial 4), a channel count below a vector,
-    strides, dilation, valid padding, no bias and a per-tensor scale."""
-    f = Family("depthwise_stream", 5)
+def _without_scratch_paths() -> Graph:
+    """Layers the Helium kernels run without scratch (the TFLM planner gives none). Streaming depthwise:
+    more channels than the folded starts (64 folded, then blocks of 16, 8 and a partial 4), a channel
+    count below a vector, strides, dilation, valid padding, a 5x5 window, no bias, a per-tensor scale.
+    1x1 convolutions read in place: 64 starts folded and 6 summed (a partial block of 4), strided, batched,
+    a depth with a tail, per-tensor scales."""
+    f = Family("without_scratch", 5)
     depthwise = DepthwiseConv2DOptions
     _depthwise(f, "int8", (1, 5, 6, 92), 1, depthwise(Padding.SAME, depth_multiplier=1))  # 64 + 16 + 8 + 4
     _depthwise(f, "int8", (2, 7, 6, 13), 1, depthwise(Padding.SAME, 2, 2, depth_multiplier=1))  # 8 + 4 + 1
@@ -128,9 +130,15 @@ def _depthwise_stream_paths() -> Graph:
     w = f.weights((1, 3, 3, 8), axis=None)
     y = f.output((1, 5, 5, 8), "int8", scale=0.4)
     f.op("DEPTHWISE_CONV_2D", [x, w, NO_TENSOR], [y], depthwise(Padding.SAME, depth_multiplier=1))
+    _conv(f, "int8", (1, 3, 3, 40), 70, (1, 1), Conv2DOptions())  # 64 folded, 6 summed
+    _conv(f, "int8", (2, 5, 4, 21), 9, (1, 1), Conv2DOptions(Padding.VALID, 2, 2))  # strided, batched
+    x = f.input((1, 2, 3, 36), "int8")
+    w = f.weights((5, 1, 1, 36))
+    y = f.output((1, 2, 3, 5), scale=0.5)
+    f.op("CONV_2D", [x, w, NO_TENSOR], [y], Conv2DOptions(Padding.VALID))  # per tensor, no bias
     return f.graph()
 
 
-@pytest.mark.parametrize("validator", [(_depthwise_stream_paths(), "tflm")], ids=["depthwise_stream"], indirect=True)
-def test_depthwise_stream_paths_are_bit_exact_on_m55(validator):
+@pytest.mark.parametrize("validator", [(_without_scratch_paths(), "tflm")], ids=["without_scratch"], indirect=True)
+def test_paths_without_scratch_are_bit_exact_on_m55(validator):
     _assert_bit_exact(validator)

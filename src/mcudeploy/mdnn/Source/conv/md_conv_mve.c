@@ -15,7 +15,9 @@
  * - 1x1 stride-1 convolutions: the four pixels are one run of the input, interleaved by 16 bytes
  *   when their depth is whole vectors (one pointer walks all four), read in place when the
  *   output lies apart from the input; depths of at most 16 keep the columns in registers.
- * Other cases (no scratch, groups) run the portable kernel.
+ * - Without scratch (the direct contract), 1x1 unpadded convolutions read each pixel in place,
+ *   four output channels at a time sharing its loads.
+ * Other cases (no scratch otherwise, groups) run the portable kernel.
  */
 #include "md_conv_int.h"
 #include <stdint.h>
@@ -555,6 +557,60 @@ static void conv_s8_groups(conv_s8_job *job, int8_t *scratch)
     }
 }
 
+/* The start of output channels c .. c + 3 (bias + offset * sum(weights)): the folded ones from the
+ * table, the others summed here. */
+static int32x4_t starts4(const conv_s8_job *job, int32_t c, mve_pred16_t lanes)
+{
+    int32_t starts[4];
+    int32_t j;
+    if (c + 4 <= job->folded) {
+        return vldrwq_s32(job->starts + c);
+    }
+    for (j = 0; j < 4; ++j) {
+        const int32_t channel = md_min_i32(c + j, job->p->output_c - 1);
+        starts[j] = channel < job->folded ? job->starts[channel]
+                                          : md_wrap_add(job->bias ? job->bias[channel] : 0,
+                                                        md_wrap_mul(job->p->input_offset, weight_sum(job, channel)));
+    }
+    return vldrwq_z_s32(starts, lanes);
+}
+
+/* A 1x1 unpadded convolution without scratch, in the direct contract's order (pixel by pixel,
+ * output channel by output channel, each written after its receptive field is read): each pixel
+ * read in place, four output channels at a time sharing its loads (one VMLADAVA per weight
+ * vector), the raw sums started from bias + offset * sum(weights) and requantized as one vector,
+ * written after all four are computed. */
+MD_NOINLINE static void pointwise_direct_s8(conv_s8_job *job)
+{
+    const md_window_params *p = job->p;
+    const int32_t pixels = p->output_h * p->output_w;
+    const int32_t n = job->depth;
+    const int32_t last = p->output_c - 1;
+    const md_mve_requant requant = md_mve_requant_s8(NULL, job->multipliers, job->shifts, p->per_channel,
+                                                     p->output_offset, p->act_min, p->act_max);
+    int32_t stack_starts[MD_CONV_STACK_STARTS];
+    int32_t batch;
+    int32_t pixel;
+    int32_t c;
+    fold_into(job, (int8_t *)stack_starts, (const int8_t *)(stack_starts + MD_CONV_STACK_STARTS));
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (pixel = 0; pixel < pixels; ++pixel) {
+            const int8_t *x = pointwise_pixel(job, batch, pixel);
+            int8_t *out = job->output + (batch * pixels + pixel) * p->output_c;
+            for (c = 0; c <= last; c += 4) {
+                const mve_pred16_t lanes = vctp32q((uint32_t)(last + 1 - c));
+                const int8_t *w = job->filter + c * n;
+                /* the channels past the last repeat it (their sums discarded) */
+                const int32x4_t sums = dot4(0, w, w + md_min_i32(1, last - c) * n, w + md_min_i32(2, last - c) * n,
+                                            w + md_min_i32(3, last - c) * n, x, n, 0, 0, 0);
+                const int32x4_t outputs =
+                    md_mve_requantize(&requant, vaddq_s32(sums, starts4(job, c, lanes)), c, lanes);
+                vstrbq_p_s32(out + c, outputs, lanes);
+            }
+        }
+    }
+}
+
 void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
 {
     md_conv_run_portable(p, job, kernel, scratch);
@@ -563,7 +619,7 @@ void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *ker
 md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                      const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
 {
-    if (scratch && p->filter_c == p->input_c) {
+    if ((scratch || is_pointwise(p)) && p->filter_c == p->input_c) {
         conv_s8_job job;
         job.p = p;
         job.input = input;
@@ -575,7 +631,11 @@ md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_
         job.shifts = shifts;
         job.output = output;
         job.depth = p->filter_h * p->filter_w * p->input_c;
-        conv_s8_groups(&job, (int8_t *)scratch);
+        if (scratch) {
+            conv_s8_groups(&job, (int8_t *)scratch);
+        } else {
+            pointwise_direct_s8(&job);
+        }
         return MD_OK;
     }
     md_conv_int_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
