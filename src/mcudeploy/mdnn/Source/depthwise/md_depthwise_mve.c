@@ -76,19 +76,24 @@ typedef struct {
 } dw_pixel;
 
 /* Requantizes 8 channels from their even and odd sums (`r`'s bias: the starts or the bias) and
- * stores the first `count` in order: narrowing puts the even lanes in the bottom halves, the odd
- * ones in the top halves. */
+ * stores the first `count` in order: VST2 interleaves the sums back into channel order, so that the
+ * bias, multipliers and shifts load as plain vectors. */
 static inline void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd, int32_t channel, int32_t count,
                           int8_t *out)
 {
-    const uint32x4_t evens = vidupq_n_u32(0, 2);
-    const int32x4_t low = md_mve_requantize_at(r, even, channel, evens, vctp32q((uint32_t)(count + 1) / 2));
-    const int32x4_t high = md_mve_requantize_at(r, odd, channel + 1, evens, vctp32q((uint32_t)count / 2));
-    const int16x8_t both = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), low), high);
+    int32_t sums[8];
+    int32x4x2_t pairs;
+    pairs.val[0] = even;
+    pairs.val[1] = odd;
+    vst2q_s32(sums, pairs);
     if (count == 8) {
-        vstrbq_s16(out + channel, both);
+        vstrbq_s32(out + channel, md_mve_requantize(r, vldrwq_s32(sums), channel, 0xFFFF));
+        vstrbq_s32(out + channel + 4, md_mve_requantize(r, vldrwq_s32(sums + 4), channel + 4, 0xFFFF));
     } else {
-        vstrbq_p_s16(out + channel, both, vctp16q((uint32_t)count));
+        const mve_pred16_t low = vctp32q((uint32_t)count);
+        const mve_pred16_t high = vctp32q((uint32_t)md_max_i32(count - 4, 0));
+        vstrbq_p_s32(out + channel, md_mve_requantize(r, vldrwq_s32(sums), channel, low), low);
+        vstrbq_p_s32(out + channel + 4, md_mve_requantize(r, vldrwq_s32(sums + 4), channel + 4, high), high);
     }
 }
 
@@ -158,18 +163,25 @@ static MD_ALWAYS_INLINE void pixel_channels(const dw_s8_job *job, const dw_pixel
     }
 }
 
-/* The pixel kernels are kept out of line (MD_NOINLINE): inlined into the pixel loop, GCC spilled
- * their pointers and accumulators inside the tap loops. */
-MD_NOINLINE static void pixel_folded(const dw_s8_job *job, const dw_pixel *t, int32_t first, int32_t last,
-                                     int8_t *out)
+/* One output pixel whose window leaves the image, out of line. */
+MD_NOINLINE static void pixel_summing(const dw_s8_job *job, const dw_pixel *t, int8_t *out)
 {
-    pixel_channels(job, t, first, last, 0, out);
+    pixel_channels(job, t, 0, job->p->input_c, 1, out);
 }
 
-MD_NOINLINE static void pixel_summing(const dw_s8_job *job, const dw_pixel *t, int32_t first, int32_t last,
-                                      int8_t *out)
+/* `pixels` output pixels of a row whose windows lie wholly inside, `step` input bytes apart, their
+ * first `folded` channels from the folded starts, the others summing. */
+MD_NOINLINE static void row_inside(const dw_s8_job *job, const dw_pixel *first, int32_t pixels, int32_t step,
+                                   int32_t folded, int8_t *out)
 {
-    pixel_channels(job, t, first, last, 1, out);
+    const int32_t channels = job->p->input_c;
+    dw_pixel t = *first;
+    for (; pixels > 0; --pixels, t.x += step, out += channels) {
+        pixel_channels(job, &t, 0, folded, 0, out);
+        if (folded < channels) {
+            pixel_channels(job, &t, folded, channels, 1, out);
+        }
+    }
 }
 
 /* bias + offset * sum(weights) of channels 0 .. count - 1 into `starts`, four a vector. */
@@ -228,7 +240,6 @@ static void stream_s8(const dw_s8_job *job, const int8_t *input, const int32_t *
             t.rows = md_max_i32(y_last - y_first, 0);
             for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
                 const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-                const int inside = oy >= rows_first && oy < rows_last && ox >= columns_first && ox < columns_last;
                 int32_t x_first, x_last;
                 tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->filter_w, p->input_w, &x_first, &x_last);
                 t.columns = md_max_i32(x_last - x_first, 0);
@@ -236,14 +247,14 @@ static void stream_s8(const dw_s8_job *job, const int8_t *input, const int32_t *
                 t.w = job->filter + (y_first * p->filter_w + x_first) * channels;
                 t.x_row = p->dilation_h * p->input_w * channels - t.columns * t.x_column;
                 t.w_row = (p->filter_w - t.columns) * channels;
-                if (inside) {
-                    pixel_folded(job, &t, 0, folded, out);
-                    if (folded < channels) {
-                        pixel_summing(job, &t, folded, channels, out);
-                    }
-                } else {
-                    pixel_summing(job, &t, 0, channels, out);
+                if (oy >= rows_first && oy < rows_last && ox == columns_first && columns_last > columns_first) {
+                    const int32_t pixels = columns_last - columns_first;
+                    row_inside(job, &t, pixels, p->stride_w * channels, folded, out);
+                    ox += pixels - 1;
+                    out += (pixels - 1) * p->output_c;
+                    continue;
                 }
+                pixel_summing(job, &t, out);
             }
         }
     }
