@@ -103,15 +103,15 @@ static inline void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd
  * adds per vector. The raw inputs are multiplied, the sums starting from the pixel's starts
  * (bias + offset * sum(weights)) or, `summing`, from the bias with the offset added to each input
  * (x + offset fits int16: both within [-128, 128], not both 128). */
-static MD_ALWAYS_INLINE void channels_block(const dw_s8_job *job, const dw_pixel *t, int32_t c, int32_t vectors,
-                                            int tail, int32_t count, int summing, int8_t *out)
+static MD_ALWAYS_INLINE void channels_block(const dw_s8_job *job, const md_mve_requant *r, const dw_pixel *t,
+                                            int32_t c, int32_t vectors, int tail, int32_t count, int summing,
+                                            int8_t *out)
 {
     const int32_t channels = job->p->input_c;
     const int16_t offset = (int16_t)job->p->input_offset;
     const mve_pred16_t last = vctp16q((uint32_t)(tail ? count : 8));
     const int8_t *x = t->x + c;
     const int8_t *w = t->w + c;
-    const md_mve_requant *r = summing ? t->summing : t->folded;
     int32x4_t even[2];
     int32x4_t odd[2];
     int32_t k;
@@ -147,26 +147,27 @@ static MD_ALWAYS_INLINE void channels_block(const dw_s8_job *job, const dw_pixel
 }
 
 /* Channels first .. last - 1 of one output pixel: blocks of 16, a vector of 8, then the tail. */
-static MD_ALWAYS_INLINE void pixel_channels(const dw_s8_job *job, const dw_pixel *t, int32_t first, int32_t last,
-                                            int summing, int8_t *out)
+static MD_ALWAYS_INLINE void pixel_channels(const dw_s8_job *job, const md_mve_requant *r, const dw_pixel *t,
+                                            int32_t first, int32_t last, int summing, int8_t *out)
 {
     int32_t c = first;
     for (; c + MD_DW_BLOCK <= last; c += MD_DW_BLOCK) {
-        channels_block(job, t, c, 2, 0, 8, summing, out);
+        channels_block(job, r, t, c, 2, 0, 8, summing, out);
     }
     if (c + 8 <= last) {
-        channels_block(job, t, c, 1, 0, 8, summing, out);
+        channels_block(job, r, t, c, 1, 0, 8, summing, out);
         c += 8;
     }
     if (c < last) {
-        channels_block(job, t, c, 1, 1, last - c, summing, out);
+        channels_block(job, r, t, c, 1, 1, last - c, summing, out);
     }
 }
 
 /* One output pixel whose window leaves the image, out of line. */
 MD_NOINLINE static void pixel_summing(const dw_s8_job *job, const dw_pixel *t, int8_t *out)
 {
-    pixel_channels(job, t, 0, job->p->input_c, 1, out);
+    const md_mve_requant summing = *t->summing; /* a local: its fields stay in registers */
+    pixel_channels(job, &summing, t, 0, job->p->input_c, 1, out);
 }
 
 /* `pixels` output pixels of a row whose windows lie wholly inside, `step` input bytes apart, their
@@ -175,11 +176,13 @@ MD_NOINLINE static void row_inside(const dw_s8_job *job, const dw_pixel *first, 
                                    int32_t folded, int8_t *out)
 {
     const int32_t channels = job->p->input_c;
+    const md_mve_requant from_starts = *first->folded; /* locals: their fields stay in registers */
+    const md_mve_requant from_bias = *first->summing;
     dw_pixel t = *first;
     for (; pixels > 0; --pixels, t.x += step, out += channels) {
-        pixel_channels(job, &t, 0, folded, 0, out);
+        pixel_channels(job, &from_starts, &t, 0, folded, 0, out);
         if (folded < channels) {
-            pixel_channels(job, &t, folded, channels, 1, out);
+            pixel_channels(job, &from_bias, &t, folded, channels, 1, out);
         }
     }
 }
