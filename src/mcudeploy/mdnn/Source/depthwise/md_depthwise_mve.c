@@ -2,9 +2,10 @@
 /* mcudeploy kernel library: DEPTHWISE_CONV_2D for MVE (Helium) cores (see md_nn.h, md_nn_support.h).
  *
  * int8 with depth multiplier 1, in the loop order the memory contract declares:
- * - streaming: pixel by pixel; the channels of a pixel go 16 at a time (int8 widened to int16 lanes,
- *   summed in int32 even/odd lanes), in order, each read before it is written; only the taps inside the image are read, and a window wholly inside starts from
- *   bias + offset * sum(weights) folded once per call (the raw inputs multiplied);
+ * - streaming: pixel by pixel; the channels of a pixel go 8 at a time (int8 widened to int16 lanes,
+ *   summed in int32 even/odd lanes), in order, each read before it is written; only the taps inside
+ *   the image are read, and a window wholly inside starts from bias + offset * sum(weights) folded
+ *   once per call (the raw inputs multiplied); the inside pixels of a row run in one call;
  * - planes: channel c copied into the padded plane (the padding holds the zero point, so every
  *   window lies inside), then four output pixels of a row per vector (3x3 stride 1 unrolled).
  * - depth multipliers of 4 to 16 (streaming): four outputs of one input channel a vector.
@@ -19,8 +20,6 @@ MD_PATH_SYMBOL(md_path_depthwise_mve);
 /* The pixel kernels are kept out of line (MD_NOINLINE): inlined into the pixel loops, GCC spilled
  * their pointers and accumulators inside the tap loops. */
 
-/* Channels of one pixel computed together: two int16x8. */
-#define MD_DW_BLOCK 16
 /* Channels whose bias + offset * sum(weights) the streaming kernel keeps on its stack (256 bytes):
  * the windows inside the image skip summing their weights. */
 #define MD_DW_STACK_STARTS 64
@@ -97,69 +96,49 @@ static inline void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd
     }
 }
 
-/* Channels c .. c + 8 * vectors - 1 of one output pixel, eight a vector widened to int16 (the last
- * vector's lanes past `count` neither read nor written when `tail`), summed in int32 even and odd
- * lanes: each tap one widening load of the inputs and one of the weights, VMULLB, VMULLT and two
- * adds per vector. The raw inputs are multiplied, the sums starting from the pixel's starts
- * (bias + offset * sum(weights)) or, `summing`, from the bias with the offset added to each input
- * (x + offset fits int16: both within [-128, 128], not both 128). */
+/* Channels c .. c + 7 of one output pixel, widened to int16 (lanes past `count` neither read nor
+ * written when `tail`), summed in int32 even and odd lanes: each tap one widening load of the inputs
+ * and one of the weights, VMULLB, VMULLT and two adds. The raw inputs are multiplied, the sums
+ * starting from the pixel's starts (bias + offset * sum(weights), `r`'s bias) or, `summing`, from
+ * the bias with the offset added to each input (x + offset fits int16: both within [-128, 128], not
+ * both 128). */
 static MD_ALWAYS_INLINE void channels_block(const dw_s8_job *job, const md_mve_requant *r, const dw_pixel *t,
-                                            int32_t c, int32_t vectors, int tail, int32_t count, int summing,
-                                            int8_t *out)
+                                            int32_t c, int tail, int32_t count, int summing, int8_t *out)
 {
     const int32_t channels = job->p->input_c;
     const int16_t offset = (int16_t)job->p->input_offset;
-    const mve_pred16_t last = vctp16q((uint32_t)(tail ? count : 8));
+    const mve_pred16_t lanes = vctp16q((uint32_t)(tail ? count : 8));
     const int8_t *x = t->x + c;
     const int8_t *w = t->w + c;
-    int32x4_t even[2];
-    int32x4_t odd[2];
-    int32_t k;
+    int32x4_t even = vdupq_n_s32(0);
+    int32x4_t odd = even;
     int32_t fy;
     int32_t fx;
-    for (k = 0; k < vectors; ++k) {
-        even[k] = vdupq_n_s32(0);
-        odd[k] = even[k];
-    }
     for (fy = 0; fy < t->rows; ++fy, x += t->x_row, w += t->w_row) {
         for (fx = 0; fx < t->columns; ++fx, x += t->x_column, w += channels) {
-            for (k = 0; k < vectors; ++k) {
-                int16x8_t weights;
-                int16x8_t values;
-                if (tail && k == vectors - 1) {
-                    weights = vldrbq_z_s16(w + 8 * k, last);
-                    values = vldrbq_z_s16(x + 8 * k, last);
-                } else {
-                    weights = vldrbq_s16(w + 8 * k);
-                    values = vldrbq_s16(x + 8 * k);
-                }
-                if (summing) {
-                    values = vaddq_n_s16(values, offset);
-                }
-                even[k] = vaddq_s32(even[k], vmullbq_int_s16(values, weights));
-                odd[k] = vaddq_s32(odd[k], vmulltq_int_s16(values, weights));
+            const int16x8_t weights = tail ? vldrbq_z_s16(w, lanes) : vldrbq_s16(w);
+            int16x8_t values = tail ? vldrbq_z_s16(x, lanes) : vldrbq_s16(x);
+            if (summing) {
+                values = vaddq_n_s16(values, offset);
             }
+            even = vaddq_s32(even, vmullbq_int_s16(values, weights));
+            odd = vaddq_s32(odd, vmulltq_int_s16(values, weights));
         }
     }
-    for (k = 0; k < vectors; ++k) {
-        store8(r, even[k], odd[k], c + 8 * k, tail && k == vectors - 1 ? count : 8, out);
-    }
+    store8(r, even, odd, c, tail ? count : 8, out);
 }
 
-/* Channels first .. last - 1 of one output pixel: blocks of 16, a vector of 8, then the tail. */
+/* Channels first .. last - 1 of one output pixel: vectors of 8 (two at a time spilled registers in the
+ * tap loop), then the tail. */
 static MD_ALWAYS_INLINE void pixel_channels(const dw_s8_job *job, const md_mve_requant *r, const dw_pixel *t,
                                             int32_t first, int32_t last, int summing, int8_t *out)
 {
     int32_t c = first;
-    for (; c + MD_DW_BLOCK <= last; c += MD_DW_BLOCK) {
-        channels_block(job, r, t, c, 2, 0, 8, summing, out);
-    }
-    if (c + 8 <= last) {
-        channels_block(job, r, t, c, 1, 0, 8, summing, out);
-        c += 8;
+    for (; c + 8 <= last; c += 8) {
+        channels_block(job, r, t, c, 0, 8, summing, out);
     }
     if (c < last) {
-        channels_block(job, r, t, c, 1, 1, last - c, summing, out);
+        channels_block(job, r, t, c, 1, last - c, summing, out);
     }
 }
 
