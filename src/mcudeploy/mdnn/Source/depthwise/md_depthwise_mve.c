@@ -189,8 +189,8 @@ static void fold_starts(const md_window_params *p, const int8_t *filter, const i
 
 /* Pixel by pixel, the channels of a pixel in order, each read before it is written; only the taps
  * inside the image are read. A window wholly inside starts its first MD_DW_STACK_STARTS channels
- * from their folded starts. */
-static void stream_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias)
+ * from their folded starts. Out of line: its stack (the starts) is taken only by layers that stream. */
+MD_NOINLINE static void stream_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
@@ -588,7 +588,8 @@ MD_NOINLINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *l, con
     }
 }
 
-static void planes_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias, int8_t *plane)
+/* Out of line, as stream_s8: each path's stack taken only by the layers that use it. */
+MD_NOINLINE static void planes_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias, int8_t *plane)
 {
     const md_window_params *p = job->p;
     const int32_t rows = md_padded_extent(p->input_h, p->output_h, p->stride_h, p->pad_top, p->filter_h, p->dilation_h);
