@@ -18,6 +18,7 @@ C_TYPES = {
     DType.INT32: "int32_t",
     DType.UINT32: "uint32_t",
     DType.INT64: "int64_t",
+    DType.UINT64: "uint64_t",
     DType.FLOAT16: "uint16_t",  # kept as raw bits
     DType.FLOAT32: "float",
     DType.FLOAT64: "double",

@@ -53,8 +53,10 @@ class Engine:
         self.reset()
 
     def reset(self) -> None:
-        """Variable tensors and resource variables back to their values before the first run
-        (TFLM's ResetVariableTensors)."""
+        """Variable tensors, resource variables and the history kernels keep (TFLM's signal
+        operators) back to their values before the first run (TFLM's ResetVariableTensors and Reset)."""
+        for step in self._steps:
+            step.states.clear()  # what a kernel prepared from constants is simply prepared again
         self._variables = {
             t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in self.graph.tensors if t.is_variable
         }

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from flatbuffers import flexbuffers
+
 from mcudeploy.ir.tensor import DType
 
 
@@ -239,6 +241,22 @@ class CustomOptions:
     """Options of a custom operator, kept as the raw bytes of the file."""
 
     data: bytes = b""
+
+    def flexbuffer_map(self) -> dict[str, object]:
+        """The bytes read as a FlexBuffer map (how TFLM's signal operators store their attributes),
+        or {} when they are not one."""
+        if not self.data:
+            return {}
+        try:
+            values = flexbuffers.Loads(self.data)
+        except Exception:  # the flexbuffers reader raises anything on corrupt bytes
+            return {}
+        return values if isinstance(values, dict) else {}
+
+    @classmethod
+    def from_map(cls, values: dict[str, object]) -> CustomOptions:
+        """Attributes encoded as TFLM's signal operators read them (a FlexBuffer map)."""
+        return cls(data=bytes(flexbuffers.Dumps(values)))
 
 
 OperatorOptions = (

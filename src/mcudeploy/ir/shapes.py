@@ -664,6 +664,193 @@ def _sequence_lstm(q: OpShapes) -> None:
     q.expect((*sequence[:2], hidden[1]))
 
 
+# ------------------------------------------------------------------ TFLM's signal operators
+# Custom operators with FlexBuffer attributes (signal/micro/kernels/*.cc); their element types are
+# fixed, so each rule checks them too.
+
+SIGNAL_TYPE_CODES = {0: DType.FLOAT32, 2: DType.INT32, 7: DType.INT16}
+"""The TFLite TensorType codes a signal operator's attribute T may hold."""
+
+PCAN_GAIN_LUT_SIZE = 125
+"""PCAN's gain table: 4 entries per bit of a 32-bit noise estimate from bit 2 up, plus the first three."""
+
+
+def signal_attributes(op: Operator, *names: str) -> dict[str, int]:
+    """The integer (or bool) attributes `names` of a signal operator's FlexBuffer options."""
+    values = op.options.flexbuffer_map() if isinstance(op.options, o.CustomOptions) else {}
+    missing = [name for name in names if not isinstance(values.get(name), int)]
+    if missing:
+        raise ShapeError(op.label, f"options lack the integer attribute '{missing[0]}'")
+    return {name: int(values[name]) for name in names}
+
+
+def _typed(q: OpShapes, tensor: Tensor, *dtypes: DType) -> None:
+    if tensor.dtype not in dtypes:
+        raise q.fail(tensor, f"is {tensor.dtype}, {q.op.op_type} takes {' or '.join(dtypes)}")
+
+
+def _signal_types(q: OpShapes, inputs: Sequence[DType], outputs: Sequence[DType]) -> None:
+    for position, dtype in enumerate(inputs):
+        _typed(q, q.input(position), dtype)
+    for position, dtype in enumerate(outputs):
+        _typed(q, q.output(position), dtype)
+
+
+def _fft_type(q: OpShapes) -> DType:
+    """Rfft, Irfft and OverlapAdd's element type, which their attribute T names as a TFLite type code."""
+    code = signal_attributes(q.op, "T")["T"]
+    if code not in SIGNAL_TYPE_CODES:
+        raise q.fail(None, f"attribute T is type code {code}, not int16, int32 or float32")
+    return SIGNAL_TYPE_CODES[code]
+
+
+def _signal_window(q: OpShapes) -> None:
+    signal_attributes(q.op, "shift")
+    _signal_types(q, (DType.INT16, DType.INT16), (DType.INT16,))
+    weights = q.rank(1, 1)[0]
+    if weights == 0 or q.input(0).size % weights:
+        raise q.fail(q.input(1), f"{weights} weights do not tile the input's {q.input(0).size} samples")
+    q.expect(q.input(0).shape)
+
+
+def _signal_fft_auto_scale(q: OpShapes) -> None:
+    _signal_types(q, (DType.INT16,), (DType.INT16, DType.INT32))
+    q.expect(q.rank(0, 1))
+    q.expect((), 1)
+
+
+def _rfft_lengths(q: OpShapes) -> tuple[int, DType]:
+    fft_length = signal_attributes(q.op, "fft_length")["fft_length"]
+    dtype = _fft_type(q)
+    if fft_length < 2 or fft_length & (fft_length - 1):
+        raise q.fail(None, f"fft_length {fft_length} is not a power of two")
+    _signal_types(q, (dtype,), (dtype,))
+    if not q.input(0).shape:
+        raise q.fail(q.input(0), "needs rank 1 or more")
+    return fft_length, dtype
+
+
+def _signal_rfft(q: OpShapes) -> None:
+    fft_length, _ = _rfft_lengths(q)
+    shape = q.input(0).shape
+    if shape[-1] > fft_length:
+        raise q.fail(q.input(0), f"frames of {shape[-1]} samples are longer than fft_length {fft_length}")
+    q.expect((*shape[:-1], 2 * (fft_length // 2 + 1)))
+
+
+def _signal_irfft(q: OpShapes) -> None:
+    fft_length, _ = _rfft_lengths(q)
+    shape = q.input(0).shape
+    if shape[-1] != 2 * (fft_length // 2 + 1):
+        raise q.fail(q.input(0), f"needs {fft_length // 2 + 1} complex values per frame for fft_length {fft_length}")
+    q.expect((*shape[:-1], fft_length))
+
+
+def _signal_energy(q: OpShapes) -> None:
+    span = signal_attributes(q.op, "start_index", "end_index")
+    _signal_types(q, (DType.INT16,), (DType.UINT32,))
+    bins = q.rank(0, 1)[0] // 2
+    if not 0 <= span["start_index"] <= span["end_index"] <= bins:
+        raise q.fail(None, f"bins {span['start_index']}..{span['end_index']} are not within the {bins} of the input")
+    q.expect((bins,))
+
+
+def _signal_filter_bank(q: OpShapes) -> None:
+    channels = signal_attributes(q.op, "num_channels")["num_channels"]
+    _signal_types(q, (DType.UINT32, *[DType.INT16] * 5), (DType.UINT64,))
+    spectrum = q.rank(0, 1)[0]
+    weights, unweights = q.rank(1, 1)[0], q.rank(2, 1)[0]
+    starts, weight_starts, widths = (np.asarray(q.input(i).data, dtype=np.int64) for i in (3, 4, 5))
+    for position in (3, 4, 5):
+        if q.rank(position, 1)[0] != channels + 1:
+            raise q.fail(q.input(position), f"needs {channels + 1} entries (num_channels + 1)")
+    if (widths < 0).any() or (starts < 0).any() or (weight_starts < 0).any():
+        raise q.fail(q.input(5), "a channel has a negative start or width")
+    if (starts + widths > spectrum).any() or (weight_starts + widths > min(weights, unweights)).any():
+        raise q.fail(q.input(5), "a channel reaches past the spectrum or its weights")
+    q.expect((channels,))
+
+
+def _signal_filter_bank_square_root(q: OpShapes) -> None:
+    _signal_types(q, (DType.UINT64, DType.INT32), (DType.UINT32,))
+    q.rank(1, 0)
+    q.expect(q.rank(0, 1))
+
+
+def _signal_spectral_subtraction(q: OpShapes) -> None:
+    names = ("num_channels", "smoothing", "one_minus_smoothing", "alternate_smoothing")
+    names += ("alternate_one_minus_smoothing", "smoothing_bits", "min_signal_remaining", "spectral_subtraction_bits")
+    channels = signal_attributes(q.op, *names, "clamping")["num_channels"]
+    _signal_types(q, (DType.UINT32,), (DType.UINT32, DType.UINT32))
+    if q.rank(0, 1) != (channels,):
+        raise q.fail(q.input(0), f"needs {channels} channels (num_channels)")
+    q.expect((channels,))
+    q.expect((channels,), 1)
+
+
+def _signal_filter_bank_log(q: OpShapes) -> None:
+    signal_attributes(q.op, "input_correction_bits", "output_scale")
+    _signal_types(q, (DType.UINT32,), (DType.INT16,))
+    q.expect(q.rank(0, 1))
+
+
+def _signal_pcan(q: OpShapes) -> None:
+    signal_attributes(q.op, "snr_shift")
+    _signal_types(q, (DType.UINT32, DType.UINT32, DType.INT16), (DType.UINT32,))
+    channels = q.rank(0, 1)
+    if q.rank(1, 1) != channels:
+        raise q.fail(q.input(1), f"needs one noise estimate per channel ({channels[0]})")
+    if q.rank(2, 1)[0] != PCAN_GAIN_LUT_SIZE:
+        raise q.fail(q.input(2), f"needs {PCAN_GAIN_LUT_SIZE} gain table entries")
+    q.expect(channels)
+
+
+def _signal_framer(q: OpShapes) -> None:
+    frame = signal_attributes(q.op, "frame_size", "frame_step", "prefill")
+    _signal_types(q, (DType.INT16,), (DType.INT16, DType.BOOL))
+    shape = q.input(0).shape
+    size, step = frame["frame_size"], frame["frame_step"]
+    if not shape or size < 1 or step < 1 or shape[-1] < step or shape[-1] % step:
+        raise q.fail(q.input(0), f"frames of step {step} do not tile shape {list(shape)}")
+    q.expect((*shape[:-1], shape[-1] // step, size))
+    q.expect((), 1)
+
+
+def _signal_stacker(q: OpShapes) -> None:
+    names = ("num_channels", "stacker_left_context", "stacker_right_context", "stacker_step")
+    stack = signal_attributes(q.op, *names)
+    _signal_types(q, (DType.INT16,), (DType.INT16, DType.BOOL))
+    channels = stack["num_channels"]
+    if q.rank(0, 1) != (channels,) or min(stack.values()) < 0 or stack["stacker_step"] < 1:
+        raise q.fail(q.input(0), f"needs {channels} channels (num_channels) and non-negative contexts")
+    frames = stack["stacker_left_context"] + stack["stacker_right_context"] + 1
+    if stack["stacker_step"] > frames:
+        raise q.fail(None, f"stacker_step {stack['stacker_step']} is more than the {frames} stacked frames")
+    q.expect((channels * frames,))
+    q.expect((), 1)
+
+
+def _signal_delay(q: OpShapes) -> None:
+    if signal_attributes(q.op, "delay_length")["delay_length"] < 0:
+        raise q.fail(None, "delay_length is negative")
+    _signal_types(q, (DType.INT16,), (DType.INT16,))
+    if not q.input(0).shape:
+        raise q.fail(q.input(0), "needs rank 1 or more")
+    q.expect(q.input(0).shape)
+
+
+def _signal_overlap_add(q: OpShapes) -> None:
+    step = signal_attributes(q.op, "frame_step")["frame_step"]
+    dtype = _fft_type(q)
+    if dtype == DType.INT32:
+        raise q.fail(q.input(0), f"is {dtype}, OverlapAdd takes int16 or float32")
+    _signal_types(q, (dtype,), (dtype,))
+    shape = q.input(0).shape
+    if len(shape) < 2 or not 1 <= step <= shape[-1]:
+        raise q.fail(q.input(0), f"needs frames of at least frame_step {step} samples, has shape {list(shape)}")
+    q.expect((*shape[:-2], shape[-2] * step))
+
+
 _SAME_SHAPE = (
     "CEIL",
     "COS",
@@ -770,6 +957,25 @@ ARITIES: dict[str, Arity] = {
     "ASSIGN_VARIABLE": Arity(2, 2, outputs=0, needs_scales=False, typed_inputs=None),
     **{name: Arity(1, 1) for name in _SAME_SHAPE if name not in _CONVERTING},
     **{name: Arity(1, 1, typed_inputs=None) for name in _CONVERTING},
+    **{
+        name: Arity(count, count, outputs=outputs, options=o.CustomOptions, needs_scales=False, typed_inputs=None)
+        for name, (count, outputs) in {
+            "SignalWindow": (2, 1),
+            "SignalFftAutoScale": (1, 2),
+            "SignalRfft": (1, 1),
+            "SignalIrfft": (1, 1),
+            "SignalEnergy": (1, 1),
+            "SignalFilterBank": (6, 1),
+            "SignalFilterBankSquareRoot": (2, 1),
+            "SignalFilterBankSpectralSubtraction": (1, 2),
+            "SignalFilterBankLog": (1, 1),
+            "SignalPCAN": (3, 1),
+            "SignalFramer": (1, 2),
+            "SignalStacker": (1, 2),
+            "SignalDelay": (1, 1),
+            "SignalOverlapAdd": (1, 1),
+        }.items()
+    },
 }
 """Every operator type the engine runs. Others (custom operators) get the structural checks only."""
 
@@ -840,11 +1046,28 @@ RULES: dict[str, Rule] = {
     "SVDF": _svdf,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _sequence_lstm,
     **dict.fromkeys(_SAME_SHAPE, _same_shape),
+    "SignalWindow": _signal_window,
+    "SignalFftAutoScale": _signal_fft_auto_scale,
+    "SignalRfft": _signal_rfft,
+    "SignalIrfft": _signal_irfft,
+    "SignalEnergy": _signal_energy,
+    "SignalFilterBank": _signal_filter_bank,
+    "SignalFilterBankSquareRoot": _signal_filter_bank_square_root,
+    "SignalFilterBankSpectralSubtraction": _signal_spectral_subtraction,
+    "SignalFilterBankLog": _signal_filter_bank_log,
+    "SignalPCAN": _signal_pcan,
+    "SignalFramer": _signal_framer,
+    "SignalStacker": _signal_stacker,
+    "SignalDelay": _signal_delay,
+    "SignalOverlapAdd": _signal_overlap_add,
 }
+
+SIGNAL_OPERATORS = frozenset(name for name in ARITIES if name.startswith("Signal"))
+"""TFLM's signal library: custom operators mcudeploy knows by name."""
 
 
 def check_operator_shapes(graph: Graph, op: Operator) -> None:
     """Raise ShapeError when an operator's declared output shapes differ from what it computes."""
     rule = RULES.get(op.op_type)
-    if rule is not None and not op.is_custom:
+    if rule is not None and op.is_custom == (op.op_type in SIGNAL_OPERATORS):
         rule(OpShapes(graph, op))

@@ -16,6 +16,8 @@ class DType(StrEnum):
     INT32 = "int32"
     UINT32 = "uint32"
     INT64 = "int64"
+    UINT64 = "uint64"
+    """TFLM's signal operators (FilterBank's energies)."""
     FLOAT16 = "float16"
     FLOAT32 = "float32"
     FLOAT64 = "float64"

@@ -33,6 +33,7 @@ DTYPES: dict[int, DType] = {
     tflite.TensorType.INT32: DType.INT32,
     tflite.TensorType.UINT32: DType.UINT32,
     tflite.TensorType.INT64: DType.INT64,
+    tflite.TensorType.UINT64: DType.UINT64,
     tflite.TensorType.BOOL: DType.BOOL,
     tflite.TensorType.RESOURCE: DType.RESOURCE,
 }

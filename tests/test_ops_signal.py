@@ -1,0 +1,224 @@
+"""TFLM's signal operators (the audio front end's custom operators) against TFLite Micro, which
+registers them all: every tensor bit for bit, over several invocations for those with history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mcudeploy.engine.interpreter import Engine
+from mcudeploy.errors import McuDeployError
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import GraphBuilder
+from mcudeploy.ir.options import CustomOptions
+from mcudeploy.validation.oracles import tflm_runs
+from single_op import assert_matches_tflm
+
+INT16, INT32, FLOAT32 = 7, 2, 0
+"""TFLite TensorType codes, as the attribute T of Rfft, Irfft and OverlapAdd holds them."""
+
+
+def signal_op(builder, op_type, inputs, outputs, **attributes) -> None:
+    builder.op(op_type, inputs, outputs, CustomOptions.from_map(attributes))
+
+
+def one_op(op_type, inputs, outputs, constants=(), **attributes):
+    """A graph of one signal operator: `inputs` and `outputs` as (shape, dtype); `constants` as
+    (position, array) placed among the inputs."""
+    b = GraphBuilder(op_type)
+    variables = [b.tensor(shape, dtype, name=f"in{i}") for i, (shape, dtype) in enumerate(inputs)]
+    tensors = list(variables)
+    for position, array in constants:
+        tensors.insert(position, b.tensor(array.shape, str(array.dtype), data=array))
+    results = [b.tensor(shape, dtype, name=f"out{i}") for i, (shape, dtype) in enumerate(outputs)]
+    signal_op(b, op_type, tensors, results, **attributes)
+    return b.build(variables, results)
+
+
+RNG = np.random.default_rng(11)
+
+
+@pytest.mark.parametrize("shift", [0, 12, 15])
+def test_window(shift: int) -> None:
+    weights = RNG.integers(-32768, 32768, 16).astype(np.int16)
+    graph = one_op("SignalWindow", [((3, 16), "int16")], [((3, 16), "int16")], [(1, weights)], shift=shift)
+    assert_matches_tflm(graph)
+
+
+def test_fft_auto_scale_on_quiet_loud_and_extreme_frames() -> None:
+    graph = one_op("SignalFftAutoScale", [((32,), "int16")], [((32,), "int16"), ((), "int32")])
+    frames = [np.zeros(32), np.arange(32) - 16, RNG.integers(-300, 300, 32), np.full(32, -32768)]
+    mixed = RNG.integers(-100, 100, 32)
+    mixed[5] = -32768  # MaxAbs16's wrapped magnitude, then a later sample replaces it
+    for frame in [*frames, mixed]:
+        assert_matches_tflm(graph, inputs=[np.asarray(frame, dtype=np.int16)])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "code", "fft_length", "frame"),
+    [("int16", INT16, 512, 480), ("int16", INT16, 256, 256), ("int16", INT16, 32, 20), ("int16", INT16, 8, 8)],
+)
+def test_rfft(dtype: str, code: int, fft_length: int, frame: int) -> None:
+    bins = 2 * (fft_length // 2 + 1)
+    graph = one_op("SignalRfft", [((2, frame), dtype)], [((2, bins), dtype)], T=code, fft_length=fft_length)
+    assert_matches_tflm(graph)
+    quiet = RNG.integers(-2000, 2000, (2, frame)).astype(dtype)
+    assert_matches_tflm(graph, inputs=[quiet])
+
+
+def test_energy_of_every_bin_and_of_a_band() -> None:
+    full = one_op("SignalEnergy", [((66,), "int16")], [((33,), "uint32")], start_index=0, end_index=33)
+    assert_matches_tflm(full)
+    assert_matches_tflm(full, inputs=[np.full(66, -32768, dtype=np.int16)])  # 2^31: wraps in int32
+    band = one_op("SignalEnergy", [((66,), "int16")], [((33,), "uint32")], start_index=4, end_index=20)
+    spectrum = RNG.integers(-32768, 32768, 66).astype(np.int16)
+    ours = Engine(band).run([spectrum]).outputs[0]
+    theirs = tflm_runs(write_tflite(band), [[spectrum]], len(band.tensors))[0].outputs[0]
+    assert np.array_equal(ours[4:20], theirs[4:20])  # TFLM leaves the other bins as the arena held them
+    assert not ours[:4].any() and not ours[20:].any()
+
+
+def mel_like_filter_bank(channels: int, bins: int, rng: np.random.Generator):
+    """Channel starts, weight starts and widths of triangular channels over `bins` (the last one
+    reaching the spectrum's end), with weights and unweights below 4096 as TFLM's generator makes."""
+    edges = np.linspace(1, bins - 1, channels + 2).astype(np.int64)
+    starts = edges[:-1]
+    widths = np.diff(edges)
+    weight_starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    total = int(widths.sum())
+    weights = rng.integers(0, 4096, total)
+    return [a.astype(np.int16) for a in (weights, 4096 - weights, starts, weight_starts, widths)]
+
+
+def test_filter_bank() -> None:
+    arrays = mel_like_filter_bank(8, 33, RNG)
+    graph = one_op(
+        "SignalFilterBank",
+        [((33,), "uint32")],
+        [((8,), "uint64")],
+        [(i + 1, a) for i, a in enumerate(arrays)],
+        num_channels=8,
+    )
+    assert_matches_tflm(graph)
+
+
+@pytest.mark.parametrize("shift", [0, 3])
+def test_filter_bank_square_root(shift: int) -> None:
+    b = GraphBuilder("sqrt")
+    x = b.tensor((12,), "uint64", name="energies")
+    bits = b.tensor((), "int32", data=np.array(shift, dtype=np.int32))
+    y = b.tensor((12,), "uint32")
+    signal_op(b, "SignalFilterBankSquareRoot", [x, bits], [y])
+    graph = b.build([x], [y])
+    values = np.array([0, 1, 2, 3, 0xFFFF_FFFF, 0xFFFE_0001, 1 << 32, (1 << 64) - 1, 10**18, 99, 4, 5], np.uint64)
+    assert_matches_tflm(graph, inputs=[values])
+    assert_matches_tflm(graph)
+
+
+@pytest.mark.parametrize("clamping", [False, True])
+def test_spectral_subtraction_keeps_its_noise_estimate(clamping: bool) -> None:
+    graph = one_op(
+        "SignalFilterBankSpectralSubtraction",
+        [((10,), "uint32")],
+        [((10,), "uint32"), ((10,), "uint32")],
+        num_channels=10,
+        smoothing=655,
+        one_minus_smoothing=15729,
+        alternate_smoothing=655,
+        alternate_one_minus_smoothing=15729,
+        smoothing_bits=10,
+        min_signal_remaining=819,
+        spectral_subtraction_bits=14,
+        clamping=clamping,
+    )
+    loud = [RNG.integers(0, 1 << 22, 10).astype(np.uint32) for _ in range(4)]
+    for frame in loud:
+        assert_matches_tflm(graph, inputs=[frame])
+    assert_matches_tflm(graph, invocations=5)
+
+
+@pytest.mark.parametrize(("correction", "scale"), [(3, 1600), (0, 1 << 16), (7, 32768)])
+def test_filter_bank_log(correction: int, scale: int) -> None:
+    graph = one_op(
+        "SignalFilterBankLog",
+        [((40,), "uint32")],
+        [((40,), "int16")],
+        input_correction_bits=correction,
+        output_scale=scale,
+    )
+    small = np.concatenate([np.arange(20), RNG.integers(0, 1 << 16, 20)]).astype(np.uint32)
+    assert_matches_tflm(graph, inputs=[small])
+    assert_matches_tflm(graph)
+
+
+def test_pcan() -> None:
+    lut = RNG.integers(-200, 2000, 125).astype(np.int16)
+    graph = one_op("SignalPCAN", [((16,), "uint32"), ((16,), "uint32")], [((16,), "uint32")], [(2, lut)], snr_shift=6)
+    fb = RNG.integers(0, 1 << 20, 16).astype(np.uint32)
+    noise = np.concatenate([[0, 1, 2, 3], RNG.integers(0, 1 << 24, 12)]).astype(np.uint32)
+    assert_matches_tflm(graph, inputs=[fb, noise])
+    assert_matches_tflm(graph)
+
+
+@pytest.mark.parametrize(("size", "step"), [(6, 2), (4, 4), (5, 2)])
+def test_framer_keeps_its_history(size: int, step: int) -> None:
+    graph = one_op(
+        "SignalFramer",
+        [((2, 8), "int16")],
+        [((2, 8 // step, size), "int16"), ((), "bool")],
+        frame_size=size,
+        frame_step=step,
+        prefill=True,
+    )
+    assert_matches_tflm(graph, invocations=4)
+
+
+def test_stacker_repeats_the_first_frame_as_left_context() -> None:
+    graph = one_op(
+        "SignalStacker",
+        [((4,), "int16")],
+        [((4 * 4,), "int16"), ((), "bool")],
+        num_channels=4,
+        stacker_left_context=3,
+        stacker_right_context=0,
+        stacker_step=1,
+    )
+    assert_matches_tflm(graph, invocations=5)
+
+
+def test_delay() -> None:
+    graph = one_op("SignalDelay", [((3, 5), "int16")], [((3, 5), "int16")], delay_length=7)
+    assert_matches_tflm(graph, invocations=4)
+
+
+@pytest.mark.parametrize(("dtype", "code"), [("int16", INT16), ("float32", FLOAT32)])
+def test_overlap_add(dtype: str, code: int) -> None:
+    graph = one_op(
+        "SignalOverlapAdd",
+        [((2, 3, 8), dtype)],
+        [
+            (
+                (
+                    2,
+                    3 * 4,
+                ),
+                dtype,
+            )
+        ],
+        T=code,
+        frame_step=4,
+    )
+    assert_matches_tflm(graph, invocations=3)
+
+
+def test_engine_reset_forgets_the_history() -> None:
+    graph = one_op("SignalDelay", [((4,), "int16")], [((4,), "int16")], delay_length=2)
+    engine = Engine(graph)
+    first = engine.run([np.arange(1, 5, dtype=np.int16)]).outputs[0]
+    engine.reset()
+    assert np.array_equal(engine.run([np.arange(1, 5, dtype=np.int16)]).outputs[0], first)
+
+
+def test_missing_attributes_are_one_line() -> None:
+    with pytest.raises(McuDeployError, match="lack the integer attribute 'shift'"):
+        Engine(one_op("SignalWindow", [((8,), "int16")], [((8,), "int16")], [(1, np.ones(8, np.int16))]))
