@@ -56,14 +56,31 @@ def test_fft_auto_scale_on_quiet_loud_and_extreme_frames() -> None:
 
 @pytest.mark.parametrize(
     ("dtype", "code", "fft_length", "frame"),
-    [("int16", INT16, 512, 480), ("int16", INT16, 256, 256), ("int16", INT16, 32, 20), ("int16", INT16, 8, 8)],
+    [
+        ("int16", INT16, 512, 480),
+        ("int16", INT16, 256, 256),
+        ("int16", INT16, 32, 20),
+        ("int16", INT16, 8, 8),
+        ("int32", INT32, 64, 50),
+        ("float32", FLOAT32, 128, 100),
+    ],
 )
 def test_rfft(dtype: str, code: int, fft_length: int, frame: int) -> None:
     bins = 2 * (fft_length // 2 + 1)
     graph = one_op("SignalRfft", [((2, frame), dtype)], [((2, bins), dtype)], T=code, fft_length=fft_length)
-    assert_matches_tflm(graph)
-    quiet = RNG.integers(-2000, 2000, (2, frame)).astype(dtype)
+    assert_matches_tflm(graph, float_exact=True)  # float32 too: the same KISS FFT steps in float32
+    quiet = (RNG.integers(-2000, 2000, (2, frame)) * (1 << 16 if dtype == "int32" else 1)).astype(dtype)
     assert_matches_tflm(graph, inputs=[quiet])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "code", "fft_length"),
+    [("int16", INT16, 512), ("int16", INT16, 32), ("int32", INT32, 64), ("float32", FLOAT32, 128)],
+)
+def test_irfft(dtype: str, code: int, fft_length: int) -> None:
+    bins = 2 * (fft_length // 2 + 1)
+    graph = one_op("SignalIrfft", [((2, bins), dtype)], [((2, fft_length), dtype)], T=code, fft_length=fft_length)
+    assert_matches_tflm(graph, float_exact=True)
 
 
 def test_energy_of_every_bin_and_of_a_band() -> None:
@@ -208,7 +225,7 @@ def test_overlap_add(dtype: str, code: int) -> None:
         T=code,
         frame_step=4,
     )
-    assert_matches_tflm(graph, invocations=3)
+    assert_matches_tflm(graph, invocations=3, float_exact=True)
 
 
 def test_engine_reset_forgets_the_history() -> None:

@@ -176,3 +176,29 @@ def real_fft(arith: Arithmetic, frames: np.ndarray) -> Complex:
     real[:, half - k] = arith.half(f1k[0] - tw[0])
     imag[:, half - k] = arith.half(tw[1] - f1k[1])
     return real, imag
+
+
+def inverse_real_fft(arith: Arithmetic, spectrum: Complex) -> np.ndarray:
+    """kiss_fftri: the real frames [rows, n] of spectra of n/2 + 1 bins (unnormalised, and in fixed
+    point scaled down by each stage as the forward transform is)."""
+    real, imag = (v.astype(np.int64) if arith.fixed else v.astype(np.float32) for v in spectrum)
+    half = real.shape[1] - 1
+    packed_real = np.zeros((real.shape[0], half), dtype=real.dtype)
+    packed_imag = np.zeros_like(packed_real)
+    dc = arith.fixdiv(
+        (arith.store(real[:, :1] + real[:, half:]), arith.store(real[:, :1] - real[:, half:])),
+        2,
+    )
+    packed_real[:, :1], packed_imag[:, :1] = dc
+    k = np.arange(1, half // 2 + 1)
+    fk = arith.fixdiv((real[:, k], imag[:, k]), 2)
+    fnkc = arith.fixdiv((real[:, half - k], arith.store(-imag[:, half - k])), 2)
+    fek, difference = arith.add(fk, fnkc), arith.sub(fk, fnkc)
+    fok = arith.mul(difference, _super_twiddles(arith, half, True))
+    low, high = arith.add(fek, fok), arith.sub(fek, fok)
+    packed_real[:, k], packed_imag[:, k] = low
+    packed_real[:, half - k], packed_imag[:, half - k] = high[0], arith.store(-high[1])
+    out_real, out_imag = complex_fft(arith, (packed_real, packed_imag), inverse=True)
+    frames = np.empty((real.shape[0], 2 * half), dtype=out_real.dtype)
+    frames[:, 0::2], frames[:, 1::2] = out_real, out_imag
+    return frames

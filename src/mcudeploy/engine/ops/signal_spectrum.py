@@ -74,6 +74,20 @@ def rfft(ctx: OpContext) -> np.ndarray:
     return spectrum.reshape(ctx.output_tensor().shape)
 
 
+@kernel("SignalIrfft", types=tuple(_ARITHMETIC))
+def irfft(ctx: OpContext) -> np.ndarray:
+    """Each frame's n/2 + 1 (real, imaginary) bins back to fft_length samples; float32 divided by
+    fft_length (TFLM's float kernel does, the fixed-point ones keep KISS FFT's per-stage scaling)."""
+    fft_length = signal_attributes(ctx.op, "fft_length")["fft_length"]
+    bins = ctx.input(0)
+    pairs = bins.reshape(-1, bins.shape[-1] // 2, 2)
+    arith = _fft_arithmetic(ctx)
+    frames = kissfft.inverse_real_fft(arith, (pairs[..., 0], pairs[..., 1]))
+    if not arith.fixed:
+        frames = (frames / np.float32(fft_length)).astype(np.float32)
+    return frames.astype(bins.dtype).reshape(ctx.output_tensor().shape)
+
+
 @kernel("SignalEnergy", types=(DType.INT16,))
 def energy(ctx: OpContext) -> np.ndarray:
     """real² + imag² of the bins start_index..end_index (others are left 0: TFLM does not write them)."""
