@@ -3,6 +3,8 @@ registers them all: every tensor bit for bit, over several invocations for those
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -239,3 +241,84 @@ def test_engine_reset_forgets_the_history() -> None:
 def test_missing_attributes_are_one_line() -> None:
     with pytest.raises(McuDeployError, match="lack the integer attribute 'shift'"):
         Engine(one_op("SignalWindow", [((8,), "int16")], [((8,), "int16")], [(1, np.ones(8, np.int16))]))
+
+
+def audio_front_end(frame: int = 480, fft_length: int = 512, channels: int = 40, seed: int = 0):
+    """An audio_preprocessor-style graph as TFLM's micro_speech example builds it: window, auto
+    scale, FFT, energy, mel filter bank, square root (undoing the auto scale), noise reduction,
+    PCAN gain control, log. Output: one int16 log-mel feature per channel."""
+    rng = np.random.default_rng(seed)
+    bins = fft_length // 2 + 1
+    b = GraphBuilder("audio_front_end")
+    samples = b.tensor((frame,), "int16", name="audio")
+    hann = (np.hanning(frame) * 4096).astype(np.int16)
+    windowed = b.tensor((frame,), "int16", name="windowed")
+    signal_op(b, "SignalWindow", [samples, b.tensor((frame,), "int16", data=hann)], [windowed], shift=12)
+    scaled, shift = b.tensor((frame,), "int16", name="scaled"), b.tensor((), "int32", name="scale_bits")
+    signal_op(b, "SignalFftAutoScale", [windowed], [scaled, shift])
+    spectrum = b.tensor((2 * bins,), "int16", name="spectrum")
+    signal_op(b, "SignalRfft", [scaled], [spectrum], T=INT16, fft_length=fft_length)
+    power = b.tensor((bins,), "uint32", name="power")
+    signal_op(b, "SignalEnergy", [spectrum], [power], start_index=0, end_index=bins)
+    bank = [b.tensor(a.shape, "int16", data=a) for a in mel_like_filter_bank(channels, bins, rng)]
+    energies = b.tensor((channels,), "uint64", name="mel_energies")
+    signal_op(b, "SignalFilterBank", [power, *bank], [energies], num_channels=channels)
+    magnitudes = b.tensor((channels,), "uint32", name="mel_magnitudes")
+    signal_op(b, "SignalFilterBankSquareRoot", [energies, shift], [magnitudes])
+    cleaned, noise = b.tensor((channels,), "uint32", name="cleaned"), b.tensor((channels,), "uint32", name="noise")
+    signal_op(
+        b,
+        "SignalFilterBankSpectralSubtraction",
+        [magnitudes],
+        [cleaned, noise],
+        num_channels=channels,
+        smoothing=655,
+        one_minus_smoothing=15729,
+        alternate_smoothing=655,
+        alternate_one_minus_smoothing=15729,
+        smoothing_bits=10,
+        min_signal_remaining=819,
+        spectral_subtraction_bits=14,
+        clamping=False,
+    )
+    gains = b.tensor((125,), "int16", data=rng.integers(0, 4096, 125).astype(np.int16))
+    controlled = b.tensor((channels,), "uint32", name="pcan")
+    signal_op(b, "SignalPCAN", [cleaned, noise, gains], [controlled], snr_shift=6)
+    features = b.tensor((channels,), "int16", name="log_mel")
+    signal_op(b, "SignalFilterBankLog", [controlled], [features], input_correction_bits=3, output_scale=1600)
+    return b.build([samples], [features])
+
+
+def speech_frames(count: int, frame: int = 480, step: int = 320) -> list[np.ndarray]:
+    """Consecutive overlapping frames of a chirp with noise: a signal whose spectrum moves."""
+    t = np.arange(frame + step * count) / 16000
+    rng = np.random.default_rng(1)
+    audio = 8000 * np.sin(2 * np.pi * (200 + 3000 * t) * t) + rng.normal(0, 300, t.size)
+    return [audio[k * step : k * step + frame].astype(np.int16) for k in range(count)]
+
+
+def test_audio_front_end_matches_tflm_frame_after_frame() -> None:
+    graph = audio_front_end()
+    frames = speech_frames(6)
+    model = write_tflite(graph)
+    theirs = tflm_runs(model, [[f] for f in frames], len(graph.tensors))
+    engine = Engine(graph)
+    for frame, their_run in zip(frames, theirs, strict=True):
+        ours = engine.run([frame])
+        for index, value in ours.tensors.items():
+            assert np.array_equal(value.reshape(-1), their_run.tensors[index].reshape(-1)), graph.tensors[index].name
+
+
+def test_audio_front_end_runs_through_the_cli(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from mcudeploy.cli.app import app
+
+    (tmp_path / "front_end.tflite").write_bytes(write_tflite(audio_front_end()))
+    np.save(tmp_path / "frame.npy", speech_frames(1)[0])
+    result = CliRunner().invoke(
+        app, ["run", str(tmp_path / "front_end.tflite"), "--input", str(tmp_path / "frame.npy"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    expected = Engine(audio_front_end()).run([speech_frames(1)[0]]).outputs[0]
+    assert json.loads(result.output)["outputs"][0]["values"] == expected.tolist()
