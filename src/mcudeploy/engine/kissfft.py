@@ -104,7 +104,7 @@ def _factors(n: int) -> list[int]:
 
 
 @cache
-def _twiddles(arith: Arithmetic, n: int, inverse: bool) -> Complex:
+def twiddles(arith: Arithmetic, n: int, inverse: bool) -> Complex:
     phase = -2 * math.pi * np.arange(n, dtype=np.float64) / n
     return arith.cexp(-phase if inverse else phase)
 
@@ -112,7 +112,7 @@ def _twiddles(arith: Arithmetic, n: int, inverse: bool) -> Complex:
 def complex_fft(arith: Arithmetic, data: Complex, inverse: bool = False) -> Complex:
     """KISS FFT of each row of `data` (shape [rows, n])."""
     n = data[0].shape[-1]
-    return _work(arith, data, _factors(n), 1, _twiddles(arith, n, inverse), inverse)
+    return _work(arith, data, _factors(n), 1, twiddles(arith, n, inverse), inverse)
 
 
 def _work(arith: Arithmetic, data: Complex, radices: list[int], stride: int, tw: Complex, inverse: bool) -> Complex:
@@ -151,7 +151,7 @@ def _work(arith: Arithmetic, data: Complex, radices: list[int], stride: int, tw:
 
 
 @cache
-def _super_twiddles(arith: Arithmetic, half: int, inverse: bool) -> Complex:
+def super_twiddles(arith: Arithmetic, half: int, inverse: bool) -> Complex:
     phase = -math.pi * ((np.arange(1, half // 2 + 1, dtype=np.float64)) / half + 0.5)
     return arith.cexp(-phase if inverse else phase)
 
@@ -170,7 +170,7 @@ def real_fft(arith: Arithmetic, frames: np.ndarray) -> Complex:
     fpk = arith.fixdiv((packed[0][:, k], packed[1][:, k]), 2)
     fpnk = arith.fixdiv((packed[0][:, half - k], arith.store(-packed[1][:, half - k])), 2)
     f1k, f2k = arith.add(fpk, fpnk), arith.sub(fpk, fpnk)
-    tw = arith.mul(f2k, _super_twiddles(arith, half, False))
+    tw = arith.mul(f2k, super_twiddles(arith, half, False))
     real[:, k] = arith.half(f1k[0] + tw[0])
     imag[:, k] = arith.half(f1k[1] + tw[1])
     real[:, half - k] = arith.half(f1k[0] - tw[0])
@@ -194,7 +194,7 @@ def inverse_real_fft(arith: Arithmetic, spectrum: Complex) -> np.ndarray:
     fk = arith.fixdiv((real[:, k], imag[:, k]), 2)
     fnkc = arith.fixdiv((real[:, half - k], arith.store(-imag[:, half - k])), 2)
     fek, difference = arith.add(fk, fnkc), arith.sub(fk, fnkc)
-    fok = arith.mul(difference, _super_twiddles(arith, half, True))
+    fok = arith.mul(difference, super_twiddles(arith, half, True))
     low, high = arith.add(fek, fok), arith.sub(fek, fok)
     packed_real[:, k], packed_imag[:, k] = low
     packed_real[:, half - k], packed_imag[:, half - k] = high[0], arith.store(-high[1])

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Tensor, WeightLayout
+from mcudeploy.ir.shapes import signal_attributes
 from mcudeploy.params.window import Window, window_of
 
 
@@ -218,6 +219,14 @@ def _svdf(graph: Graph, op: Operator) -> KernelContract:
     # the unit sums accumulated in registers and written. No scratch (TFLM's kernel takes one
     # int32 per filter and per unit); the output is declared apart from the input.
     return KernelContract(kernel="batch by batch, state outside the arena, sums in registers")
+
+
+@_declares("SignalRfft")
+def _rfft(graph: Graph, op: Operator) -> KernelContract:
+    # Frame by frame: the zero-padded frame, then its half-length complex transform, in scratch
+    # (int16); the bins are then written from the transform. The output is declared apart.
+    fft_length = signal_attributes(op, "fft_length")["fft_length"]
+    return KernelContract(kernel="frame by frame: padded frame and transform in scratch", scratch_bytes=4 * fft_length)
 
 
 @_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")

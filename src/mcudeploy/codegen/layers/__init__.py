@@ -16,6 +16,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     recurrent,
     reduce,
     resize,
+    signal,
     softmax,
     transpose_conv,
     unary,

@@ -85,7 +85,7 @@ def spectral_subtraction(ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
 
 
 @cache
-def _log_table() -> tuple[int, ...]:
+def log_table() -> tuple[int, ...]:
     """log2(1 + x) - x over x in [0, 1], 128 segments, in Q16, and a closing 0 (log.cc's kLogLut)."""
     segments = 1 << LOG_SEGMENTS_LOG2
     table = [round((math.log2(1 + i / segments) - i / segments) * (1 << LOG_SCALE_LOG2)) for i in range(segments + 1)]
@@ -98,7 +98,7 @@ def _log32(x: int, out_scale: int) -> int:
     frac = x - (1 << integer)
     frac = frac << (LOG_SCALE_LOG2 - integer) if integer < LOG_SCALE_LOG2 else frac >> (integer - LOG_SCALE_LOG2)
     segment = frac >> (LOG_SCALE_LOG2 - LOG_SEGMENTS_LOG2)
-    table = _log_table()
+    table = log_table()
     c0, c1 = table[segment], table[segment + 1]
     relative = ((c1 - c0) * (frac - (segment << (LOG_SCALE_LOG2 - LOG_SEGMENTS_LOG2)))) >> LOG_SCALE_LOG2
     log2 = ((integer << LOG_SCALE_LOG2) + frac + c0 + relative) & U32

@@ -26,6 +26,7 @@
  *   RESIZE_BILINEAR
  *   SVDF
  *   LSTM                 UNIDIRECTIONAL_SEQUENCE_LSTM
+ *   signal               TFLite Micro's audio front end (its signal library's custom operators)
  *   Ethos-U              the NPU interface the application provides
  *
  * Parameters and their ranges, common to the families:
@@ -951,6 +952,49 @@ md_status md_lstm_f32(const md_lstm_params *p, float cell_clip, const float *inp
 
 md_status md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t *const weights[8],
                      const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output);
+
+/* ---- signal: TFLite Micro's audio front end, the custom operators of its signal library
+ * (SignalWindow, SignalFftAutoScale, SignalRfft, SignalEnergy, SignalFilterBank*, SignalPCAN),
+ * bit-exact with TFLite Micro: int16 samples, uint32 energies and magnitudes, uint64 channel sums.
+ * Unsigned arithmetic wraps as TFLite Micro's does; nothing saturates but where it says so.
+ */
+
+/* Each run of `weight_count` samples times the weights, shifted right by `shift`, saturated. */
+md_status md_signal_window(const int16_t *input, const int16_t *weights, int32_t weight_count, int32_t count,
+                           int32_t shift, int16_t *output);
+
+/* The samples shifted left so that the largest magnitude reaches bit 14; the shift in *scale_bits. */
+md_status md_signal_fft_auto_scale(const int16_t *input, int32_t count, int16_t *output, int32_t *scale_bits);
+
+/* KISS FFT of `frames` real frames of `frame_length` samples each, zero-padded to fft_length (a
+ * power of two, at least 4): fft_length / 2 + 1 (real, imaginary) bins per frame. twiddles: the
+ * fft_length / 2 complex twiddles of the half-length complex FFT; super_twiddles: the fft_length / 4
+ * of the real split (int16 pairs, Q15). scratch: 2 * fft_length int16. */
+md_status md_signal_rfft_s16(const int16_t *twiddles, const int16_t *super_twiddles, int32_t fft_length,
+                             const int16_t *input, int32_t frames, int32_t frame_length, int16_t *scratch,
+                             int16_t *output);
+
+/* real^2 + imag^2 of the `count` (real, imaginary) bins start..end-1, 0 for the others (which
+ * TFLite Micro leaves as the arena held them). */
+md_status md_signal_energy(const int16_t *input, int32_t count, int32_t start, int32_t end, uint32_t *output);
+
+/* num_channels + 1 triangular channels over the spectrum (channel 0 computed and dropped). */
+md_status md_signal_filter_bank(int32_t num_channels, const uint32_t *input, const int16_t *weights,
+                                const int16_t *unweights, const int16_t *frequency_starts,
+                                const int16_t *weight_starts, const int16_t *widths, uint64_t *output);
+
+/* The rounded square root of each channel, shifted right by *scale_bits. */
+md_status md_signal_filter_bank_sqrt(const uint64_t *input, int32_t count, const int32_t *scale_bits,
+                                     uint32_t *output);
+
+/* ln(input << correction_bits) * output_scale / 2^16, at most INT16_MAX (0 for inputs of 0 or 1).
+ * log_table: the 130 entries of log2(1 + x) - x by segments (mcudeploy derives them). */
+md_status md_signal_filter_bank_log(const uint32_t *input, int32_t count, uint32_t output_scale,
+                                    int32_t correction_bits, const uint16_t *log_table, int16_t *output);
+
+/* Per-channel gain control: input times the gain gain_lut gives the noise estimate, compressed. */
+md_status md_signal_pcan(const uint32_t *input, const uint32_t *noise, const int16_t *gain_lut, int32_t count,
+                         int32_t snr_shift, uint32_t *output);
 
 /* ---- the hand-over of one NPU segment to an Arm Ethos-U.
  *

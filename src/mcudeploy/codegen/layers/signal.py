@@ -1,0 +1,132 @@
+"""TFLite Micro's signal operators (the audio front end) without history: SignalWindow,
+SignalFftAutoScale, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+SignalFilterBankLog and SignalPCAN. The tables (FFT twiddles, the log correction) are derived by
+the engine's own code and emitted as constants, so the two cannot disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
+from mcudeploy.engine import kissfft
+from mcudeploy.engine.ops.signal_filterbank import log_table
+from mcudeploy.ir import DType
+from mcudeploy.ir.shapes import signal_attributes
+
+ENGINE_ONLY = frozenset(
+    {
+        "SignalFilterBankSpectralSubtraction",
+        "SignalFramer",
+        "SignalStacker",
+        "SignalDelay",
+        "SignalOverlapAdd",
+        "SignalIrfft",
+    }
+)
+"""Signal operators the reference engine runs but the C library has no kernel for yet (those that
+keep history between inferences, and the inverse FFT): code generation refuses them by name."""
+
+
+def _table(ctype: str, name: str, values: Iterable[int]) -> str:
+    values = [int(v) for v in values]
+    return f"static const {ctype} {name}[{len(values)}] = {{{', '.join(map(str, values))}}};"
+
+
+def _attributes(ctx: LayerContext, *names: str) -> dict[str, int]:
+    return signal_attributes(ctx.op, *names)
+
+
+@emits("SignalWindow")
+def window(ctx: LayerContext) -> LayerCode:
+    shift = _attributes(ctx, "shift")["shift"]
+    weights = ctx.input_tensor(1)
+    call = (
+        f"md_signal_window({ctx.input_ref(0)}, {ctx.input_ref(1)}, {weights.size}, "
+        f"{ctx.output_tensor().size}, {shift}, {ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal.c",), call)
+
+
+@emits("SignalFftAutoScale")
+def fft_auto_scale(ctx: LayerContext) -> LayerCode:
+    call = (
+        f"md_signal_fft_auto_scale({ctx.input_ref(0)}, {ctx.input_tensor(0).size}, "
+        f"{ctx.output_ref(0)}, {ctx.output_ref(1)})"
+    )
+    return LayerCode(("md_signal.c",), call)
+
+
+def _interleaved(parts: kissfft.Complex) -> np.ndarray:
+    return np.stack([parts[0], parts[1]], axis=-1).reshape(-1)
+
+
+@emits("SignalRfft")
+def rfft(ctx: LayerContext) -> LayerCode:
+    source = ctx.input_tensor(0)
+    if source.dtype != DType.INT16:
+        raise ctx.dtype_error(source)
+    fft_length = _attributes(ctx, "fft_length")["fft_length"]
+    if fft_length < 4:
+        raise ctx.unsupported(f"fft_length {fft_length}: the C kernel needs at least 4")
+    half = fft_length // 2
+    declarations = [
+        _table("int16_t", "twiddles", _interleaved(kissfft.twiddles(kissfft.INT16, half, False))),
+        _table("int16_t", "super_twiddles", _interleaved(kissfft.super_twiddles(kissfft.INT16, half, False))),
+    ]
+    frame = source.shape[-1]
+    call = (
+        f"md_signal_rfft_s16(twiddles, super_twiddles, {fft_length}, {ctx.input_ref(0)}, {source.size // frame}, "
+        f"{frame}, {ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal_fft.c",), call, declarations)
+
+
+@emits("SignalEnergy")
+def energy(ctx: LayerContext) -> LayerCode:
+    span = _attributes(ctx, "start_index", "end_index")
+    call = (
+        f"md_signal_energy({ctx.input_ref(0)}, {ctx.output_tensor().size}, {span['start_index']}, "
+        f"{span['end_index']}, {ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal.c",), call)
+
+
+@emits("SignalFilterBank")
+def filter_bank(ctx: LayerContext) -> LayerCode:
+    channels = _attributes(ctx, "num_channels")["num_channels"]
+    ctx.require_constants(1, 2, 3, 4, 5)
+    tables = ", ".join(ctx.input_ref(i) for i in range(1, 6))
+    call = f"md_signal_filter_bank({channels}, {ctx.input_ref(0)}, {tables}, {ctx.output_ref()})"
+    return LayerCode(("md_signal.c",), call)
+
+
+@emits("SignalFilterBankSquareRoot")
+def filter_bank_square_root(ctx: LayerContext) -> LayerCode:
+    call = (
+        f"md_signal_filter_bank_sqrt({ctx.input_ref(0)}, {ctx.input_tensor(0).size}, {ctx.input_ref(1)}, "
+        f"{ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal.c",), call)
+
+
+@emits("SignalFilterBankLog")
+def filter_bank_log(ctx: LayerContext) -> LayerCode:
+    a = _attributes(ctx, "input_correction_bits", "output_scale")
+    declarations = [_table("uint16_t", "log_table", log_table())]
+    call = (
+        f"md_signal_filter_bank_log({ctx.input_ref(0)}, {ctx.input_tensor(0).size}, "
+        f"{a['output_scale'] & 0xFFFFFFFF}u, {a['input_correction_bits']}, log_table, {ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal.c",), call, declarations)
+
+
+@emits("SignalPCAN")
+def pcan(ctx: LayerContext) -> LayerCode:
+    snr_shift = _attributes(ctx, "snr_shift")["snr_shift"]
+    call = (
+        f"md_signal_pcan({ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, {ctx.input_tensor(0).size}, "
+        f"{snr_shift}, {ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal.c",), call)
