@@ -586,7 +586,7 @@ def recurrent_family() -> Graph:
     return f.graph()
 
 
-FAMILY_INVOCATIONS = {"recurrent": 4}
+FAMILY_INVOCATIONS = {"recurrent": 4, "signal": 3}
 """Families whose programs run several invocations (their state carries over), with new inputs each."""
 FAMILY_FLOAT_ATOL = {"recurrent": 1e-6}
 """Absolute float tolerance beside FLOAT_RTOL: an LSTM's cell update cancels (forget · cell + input ·
@@ -779,8 +779,9 @@ def parity_family() -> Graph:
 
 
 def signal_family() -> Graph:
-    """TFLM's audio front end as far as the C library goes (no spectral subtraction): window, auto
-    scale, two FFT sizes, energy (a band of it), mel bank, square root, PCAN, log."""
+    """TFLM's audio front end (micro_speech's audio preprocessor): window, auto scale, two FFT
+    sizes, energy (a band of it), mel bank, square root, noise reduction (its estimates kept from
+    one inference to the next), PCAN, log."""
     f = Family("signal", 11)
     b = f.builder
 
@@ -810,9 +811,20 @@ def signal_family() -> Graph:
         num_channels=10,
     )
     op("SignalFilterBankSquareRoot", [energies, shift], [magnitudes])
-    controlled = tensor((10,), "uint32")
-    noise, gains = f.input((10,), "uint32"), f.constant(f.rng.integers(0, 4096, 125).astype(np.int16), "int16")
-    op("SignalPCAN", [magnitudes, noise, gains], [controlled], snr_shift=6)
+    cleaned, noise, controlled = tensor((10,), "uint32"), tensor((10,), "uint32"), tensor((10,), "uint32")
+    subtraction = {"smoothing": 655, "one_minus_smoothing": 15729, "alternate_smoothing": 1310}
+    subtraction |= {"alternate_one_minus_smoothing": 15074, "smoothing_bits": 10, "min_signal_remaining": 819}
+    op(
+        "SignalFilterBankSpectralSubtraction",
+        [magnitudes],
+        [cleaned, noise],
+        num_channels=10,
+        spectral_subtraction_bits=14,
+        clamping=True,
+        **subtraction,
+    )
+    gains = f.constant(f.rng.integers(0, 4096, 125).astype(np.int16), "int16")
+    op("SignalPCAN", [cleaned, noise, gains], [controlled], snr_shift=6)
     op(
         "SignalFilterBankLog",
         [controlled],
@@ -1002,10 +1014,12 @@ def test_library_files_carry_the_license():
 
 
 def test_state_bytes_in_the_header_are_the_budgets():
-    """The header's state figure is analyze's 'variable tensors (state)' line."""
-    graph = recurrent_family()
-    header = render(graph, plan_memory(graph)).files["network.h"]
-    assert f"next: {variable_bytes(graph)} bytes outside the arena" in header
+    """The header's state figure is analyze's 'variable tensors (state)' line (with the signal
+    kernels' own history: 4 bytes per channel of spectral subtraction)."""
+    for graph in (recurrent_family(), signal_family()):
+        header = render(graph, plan_memory(graph)).files["network.h"]
+        assert f"next: {variable_bytes(graph)} bytes outside the arena" in header
+    assert variable_bytes(signal_family()) == 40
 
 
 def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):

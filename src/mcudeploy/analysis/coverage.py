@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS
 from mcudeploy.ir import Graph, Operator
+from mcudeploy.kernels.contracts import kernel_contract
 from mcudeploy.params.variables import resource_layout
 
 
@@ -38,9 +39,10 @@ def uncounted_operators(graph: Graph) -> list[OperatorGap]:
 
 
 def variable_bytes(graph: Graph) -> int:
-    """Bytes of the variable tensors and resource variables (state kept across inferences,
-    outside the arena)."""
-    return sum(t.nbytes for t in graph.tensors if t.is_variable) + resource_layout(graph).nbytes
+    """Bytes of the variable tensors, resource variables and kernels' own history (state kept
+    across inferences, outside the arena)."""
+    kernel_state = sum(kernel_contract(graph, op).state_bytes for op in graph.operators)
+    return sum(t.nbytes for t in graph.tensors if t.is_variable) + resource_layout(graph).nbytes + kernel_state
 
 
 def _name(op: Operator) -> str:

@@ -118,7 +118,11 @@ def render(
     layout_variables = resource_layout(graph).variables
     names = _resource_names(graph, prefix)
     resources = {resource: (name, layout_variables[resource]) for resource, name in names.items()}
-    codes = [_emit(graph, op, plan, arena, block, prefix, variables, names) for op in graph.operators]
+    kernel_states = _kernel_state_names(graph, prefix)
+    codes = [
+        _emit(graph, op, plan, arena, block, prefix, variables, names, kernel_states.get(op.index))
+        for op in graph.operators
+    ]
     library = needed_files(s for code in codes for s in code.sources)
     needs_libm = any(code.uses_libm for code in codes)
     context = _template_context(graph, plan, prefix, arena_section, codes, arena, layout)
@@ -140,6 +144,10 @@ def render(
                     "fill": variable.fill,
                 }
                 for name, variable in resources.values()
+            ),
+            *(
+                {"name": name, "ctype": "uint8_t", "size": size, "bytes": size, "fill": 0}
+                for name, size in kernel_states.values()
             ),
         ],
     )
@@ -200,6 +208,13 @@ def _state_names(graph: Graph, prefix: str) -> dict[int, str]:
     return {index: f"{prefix}_state_{name}" for index, name in unique_names(wanted).items()}
 
 
+def _kernel_state_names(graph: Graph, prefix: str) -> dict[int, tuple[str, int]]:
+    """The static array and size of each layer's own history (`KernelContract.state_bytes`), by
+    layer index: `<prefix>_layer_<index>_state`."""
+    sizes = {op.index: kernel_contract(graph, op).state_bytes for op in graph.operators}
+    return {index: (f"{prefix}_layer_{index}_state", size) for index, size in sizes.items() if size}
+
+
 def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:
     """The buffer of each sized resource variable, by resource id: `<prefix>_resource_` and the
     identifier of its shared name."""
@@ -217,6 +232,7 @@ def _emit(
     prefix: str,
     variables: dict[int, str],
     resources: dict[int, str],
+    kernel_state: tuple[str, int] | None,
 ) -> LayerCode:
     emitter = EMITTERS.get(op.op_type)
     if emitter is None:
@@ -237,6 +253,7 @@ def _emit(
         tensor_macro=f"{identifier(prefix)}_TENSOR",
         variables=variables,
         resources=resources,
+        state_name=kernel_state[0] if kernel_state else None,
     )
     return emitter(ctx)
 

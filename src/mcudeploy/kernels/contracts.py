@@ -110,6 +110,9 @@ class KernelContract:
     kernel: str
     """How our C kernel computes the operator (what the declarations below rely on)."""
     scratch_bytes: int = 0
+    state_bytes: int = 0
+    """History the kernel keeps from one inference to the next, outside the arena (a static array
+    the generated init() zeroes, as TFLite Micro's Reset clears the operator's persistent buffer)."""
     alias_of_input: int | None = None
     overlaps: tuple[OverlapRule, ...] = ()
     variant: KernelVariant | None = None
@@ -227,6 +230,14 @@ def _rfft(graph: Graph, op: Operator) -> KernelContract:
     # (int16); the bins are then written from the transform. The output is declared apart.
     fft_length = signal_attributes(op, "fft_length")["fft_length"]
     return KernelContract(kernel="frame by frame: padded frame and transform in scratch", scratch_bytes=4 * fft_length)
+
+
+@_declares("SignalFilterBankSpectralSubtraction")
+def _spectral_subtraction(graph: Graph, op: Operator) -> KernelContract:
+    # Channel by channel, each reading its input before writing its outputs; the noise estimate
+    # of every channel (uint32) is kept across inferences.
+    channels = signal_attributes(op, "num_channels")["num_channels"]
+    return KernelContract(kernel="channel by channel, noise estimates kept across inferences", state_bytes=4 * channels)
 
 
 @_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")

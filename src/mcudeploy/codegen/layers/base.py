@@ -57,6 +57,8 @@ class LayerContext:
     """C array of every variable tensor (state kept across invocations, outside the arena)."""
     resources: Mapping[int, str] = field(default_factory=dict)
     """C byte array of every resource variable, by id (`params.variables`)."""
+    state_name: str | None = None
+    """C byte array of the kernel's own history (`KernelContract.state_bytes`), None without."""
 
     @property
     def label(self) -> str:
@@ -120,6 +122,12 @@ class LayerContext:
         if self.scratch is None:
             raise self.unsupported(f"the plan gives no scratch buffer of {self.contract.scratch_bytes} bytes")
         return self.scratch_ref(ctype)
+
+    def state_ref(self, ctype: str) -> str:
+        """C pointer to the kernel's own history, kept across inferences and zeroed by init()."""
+        if self.state_name is None:
+            raise self.unsupported("the kernel declares no state")
+        return f"({ctype} *){self.state_name}"
 
     def derived_ref(self, kind: str) -> str:
         return self.derived_names[kind]

@@ -1,5 +1,6 @@
-"""TFLite Micro's signal operators (the audio front end) without history: SignalWindow,
+"""TFLite Micro's signal operators (the audio front end) that C kernels run: SignalWindow,
 SignalFftAutoScale, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+SignalFilterBankSpectralSubtraction (its noise estimates kept in the layer's state array),
 SignalFilterBankLog and SignalPCAN. The tables (FFT twiddles, the log correction) are derived by
 the engine's own code and emitted as constants, so the two cannot disagree."""
 
@@ -17,7 +18,6 @@ from mcudeploy.ir.shapes import signal_attributes
 
 ENGINE_ONLY = frozenset(
     {
-        "SignalFilterBankSpectralSubtraction",
         "SignalFramer",
         "SignalStacker",
         "SignalDelay",
@@ -26,7 +26,7 @@ ENGINE_ONLY = frozenset(
     }
 )
 """Signal operators the reference engine runs but the C library has no kernel for yet (those that
-keep history between inferences, and the inverse FFT): code generation refuses them by name."""
+keep sample history between inferences, and the inverse FFT): code generation refuses them by name."""
 
 
 def _table(ctype: str, name: str, values: Iterable[int]) -> str:
@@ -109,6 +109,21 @@ def filter_bank_square_root(ctx: LayerContext) -> LayerCode:
         f"{ctx.output_ref()})"
     )
     return LayerCode(("md_signal.c",), call)
+
+
+@emits("SignalFilterBankSpectralSubtraction")
+def spectral_subtraction(ctx: LayerContext) -> LayerCode:
+    names = ("num_channels", "smoothing", "one_minus_smoothing", "alternate_smoothing")
+    names += ("alternate_one_minus_smoothing", "smoothing_bits", "min_signal_remaining", "spectral_subtraction_bits")
+    a = _attributes(ctx, *names, "clamping")
+    fields = {name: a[name] & 0xFFFFFFFF if name != "num_channels" else a[name] for name in names}
+    fields["clamping"] = int(bool(a["clamping"]))
+    declarations = [ctx.params("md_signal_spectral_subtraction_params", fields)]
+    call = (
+        f"md_signal_spectral_subtraction(&params, {ctx.input_ref(0)}, {ctx.state_ref('uint32_t')}, "
+        f"{ctx.output_ref(0)}, {ctx.output_ref(1)})"
+    )
+    return LayerCode(("md_signal.c",), call, declarations)
 
 
 @emits("SignalFilterBankLog")

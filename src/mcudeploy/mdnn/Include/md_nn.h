@@ -987,6 +987,23 @@ md_status md_signal_filter_bank(int32_t num_channels, const uint32_t *input, con
 md_status md_signal_filter_bank_sqrt(const uint64_t *input, int32_t count, const int32_t *scale_bits,
                                      uint32_t *output);
 
+typedef struct {
+    int32_t num_channels;
+    uint32_t smoothing; /* even channels */
+    uint32_t one_minus_smoothing;
+    uint32_t alternate_smoothing; /* odd channels */
+    uint32_t alternate_one_minus_smoothing;
+    uint32_t smoothing_bits;
+    uint32_t min_signal_remaining;
+    uint32_t spectral_subtraction_bits;
+    int32_t clamping; /* 1: the noise estimate never exceeds the signal */
+} md_signal_spectral_subtraction_params;
+
+/* Each channel less a running estimate of its noise (`noise`, kept across inferences, zero at
+ * first), never below min_signal_remaining of the channel; noise_output: a copy of the estimates. */
+md_status md_signal_spectral_subtraction(const md_signal_spectral_subtraction_params *p, const uint32_t *input,
+                                         uint32_t *noise, uint32_t *output, uint32_t *noise_output);
+
 /* ln(input << correction_bits) * output_scale / 2^16, at most INT16_MAX (0 for inputs of 0 or 1).
  * log_table: the 130 entries of log2(1 + x) - x by segments (mcudeploy derives them). */
 md_status md_signal_filter_bank_log(const uint32_t *input, int32_t count, uint32_t output_scale,

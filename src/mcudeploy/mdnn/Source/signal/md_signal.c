@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: TFLite Micro's audio front end without the FFT (window, auto scale,
- * energy, filter bank, square root, log, PCAN), portable C (see md_nn.h). */
+ * energy, filter bank, square root, spectral subtraction, log, PCAN), portable C (see md_nn.h). */
 #include "md_nn_support.h"
 
 #define MD_LOG_SEGMENTS_LOG2 7
@@ -115,6 +115,31 @@ md_status md_signal_filter_bank_sqrt(const uint64_t *input, int32_t count, const
     for (i = 0; i < count; ++i) {
         const uint64_t largest = (input[i] >> 32) ? 0xFFFFFFFFu : 0xFFFFu;
         output[i] = rounded_sqrt(input[i], largest) >> *scale_bits;
+    }
+    return MD_OK;
+}
+
+md_status md_signal_spectral_subtraction(const md_signal_spectral_subtraction_params *p, const uint32_t *input,
+                                         uint32_t *noise, uint32_t *output, uint32_t *noise_output)
+{
+    int32_t i;
+    for (i = 0; i < p->num_channels; ++i) {
+        const uint32_t smoothing = (i & 1) ? p->alternate_smoothing : p->smoothing;
+        const uint32_t keep = (i & 1) ? p->alternate_one_minus_smoothing : p->one_minus_smoothing;
+        const uint32_t scaled = input[i] << p->smoothing_bits;
+        uint32_t estimate, floor, subtracted;
+        noise[i] = (uint32_t)(((uint64_t)scaled * smoothing + (uint64_t)noise[i] * keep) >> p->spectral_subtraction_bits);
+        estimate = noise[i];
+        if (estimate > scaled) {
+            estimate = scaled;
+            if (p->clamping) {
+                noise[i] = estimate;
+            }
+        }
+        floor = (uint32_t)(((uint64_t)input[i] * p->min_signal_remaining) >> p->spectral_subtraction_bits);
+        subtracted = (scaled - estimate) >> p->smoothing_bits;
+        output[i] = subtracted > floor ? subtracted : floor;
+        noise_output[i] = noise[i];
     }
     return MD_OK;
 }
