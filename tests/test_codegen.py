@@ -586,7 +586,7 @@ def recurrent_family() -> Graph:
     return f.graph()
 
 
-FAMILY_INVOCATIONS = {"recurrent": 4, "signal": 3}
+FAMILY_INVOCATIONS = {"recurrent": 4, "signal": 5}
 """Families whose programs run several invocations (their state carries over), with new inputs each."""
 FAMILY_FLOAT_ATOL = {"recurrent": 1e-6}
 """Absolute float tolerance beside FLOAT_RTOL: an LSTM's cell update cancels (forget · cell + input ·
@@ -781,7 +781,8 @@ def parity_family() -> Graph:
 def signal_family() -> Graph:
     """TFLM's audio front end (micro_speech's audio preprocessor): window, auto scale, two FFT
     sizes, energy (a band of it), mel bank, square root, noise reduction (its estimates kept from
-    one inference to the next), PCAN, log."""
+    one inference to the next), PCAN, log; and the operators with sample history (framers,
+    delays, stackers, overlap-adds), whose state carries over the family's invocations."""
     f = Family("signal", 11)
     b = f.builder
 
@@ -838,6 +839,31 @@ def signal_family() -> Graph:
     f.outputs.append(small)
     band = f.input((34,), "int16", zero_point=0)
     op("SignalEnergy", [band], [f.output_plain((17,), "uint32")], start_index=3, end_index=12)
+    streamed = f.input((2, 8), "int16", zero_point=0)
+    for prefill, size in ((True, 6), (False, 5)):
+        op(
+            "SignalFramer",
+            [streamed],
+            [f.output_plain((2, 4, size), "int16"), f.output_plain((), "bool")],
+            frame_size=size,
+            frame_step=2,
+            prefill=prefill,
+        )
+    for length in (3, 11):
+        op("SignalDelay", [streamed], [f.output_plain((2, 8), "int16")], delay_length=length)
+    stacked = {"stacker_left_context": 2, "stacker_right_context": 1}
+    for step in (1, 4):
+        op(
+            "SignalStacker",
+            [f.input((5,), "int16", zero_point=0)],
+            [f.output_plain((20,), "int16"), f.output_plain((), "bool")],
+            num_channels=5,
+            stacker_step=step,
+            **stacked,
+        )
+    for dtype, code in (("int16", 7), ("float32", 0)):
+        chunks = f.input((2, 3, 8), dtype, zero_point=0)
+        op("SignalOverlapAdd", [chunks], [f.output_plain((2, 9), dtype)], T=code, frame_step=3)
     wide = f.input((6,), "uint64")
     op(
         "SignalFilterBankSquareRoot",
@@ -1014,12 +1040,13 @@ def test_library_files_carry_the_license():
 
 
 def test_state_bytes_in_the_header_are_the_budgets():
-    """The header's state figure is analyze's 'variable tensors (state)' line (with the signal
-    kernels' own history: 4 bytes per channel of spectral subtraction)."""
+    """The header's state figure is analyze's 'variable tensors (state)' line, with the signal
+    kernels' own history: in the signal family 40 B of noise estimates, 2 x 32 B of framer rows,
+    12 + 44 B of delays, 2 x 48 B of stackers, 32 + 64 B of overlap-add sums."""
     for graph in (recurrent_family(), signal_family()):
         header = render(graph, plan_memory(graph)).files["network.h"]
         assert f"next: {variable_bytes(graph)} bytes outside the arena" in header
-    assert variable_bytes(signal_family()) == 40
+    assert variable_bytes(signal_family()) == 40 + 2 * 32 + 12 + 44 + 2 * 48 + 32 + 64
 
 
 def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):

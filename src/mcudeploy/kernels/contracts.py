@@ -240,6 +240,46 @@ def _spectral_subtraction(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="channel by channel, noise estimates kept across inferences", state_bytes=4 * channels)
 
 
+def _rows(tensor: Tensor) -> int:
+    """How many rows (all but the last axis) a signal operator treats one by one."""
+    return tensor.size // tensor.shape[-1]
+
+
+@_declares("SignalDelay")
+def _delay(graph: Graph, op: Operator) -> KernelContract:
+    # Row by row: the last delay_length samples of each row (int16) kept; output apart from input.
+    delay = signal_attributes(op, "delay_length")["delay_length"]
+    return KernelContract(
+        kernel="row by row, delay_length samples kept", state_bytes=2 * delay * _rows(graph.tensors[op.inputs[0]])
+    )
+
+
+@_declares("SignalFramer")
+def _framer(graph: Graph, op: Operator) -> KernelContract:
+    # Per row: its fill (int32), then up to ceil(frame_size / frame_step) * frame_step samples in
+    # whole words (md_signal_framer's layout).
+    a = signal_attributes(op, "frame_size", "frame_step")
+    capacity = -(-a["frame_size"] // a["frame_step"]) * a["frame_step"]
+    row = 4 + -(-2 * capacity // 4) * 4
+    return KernelContract(kernel="row by row, frame history kept", state_bytes=row * _rows(graph.tensors[op.inputs[0]]))
+
+
+@_declares("SignalStacker")
+def _stacker(graph: Graph, op: Operator) -> KernelContract:
+    # Whether the first frame came and the fill (int32 each), then the stacked frames' samples.
+    a = signal_attributes(op, "num_channels", "stacker_left_context", "stacker_right_context")
+    size = a["num_channels"] * (a["stacker_left_context"] + a["stacker_right_context"] + 1)
+    return KernelContract(kernel="frames kept until stacked", state_bytes=8 + -(-2 * size // 4) * 4)
+
+
+@_declares("SignalOverlapAdd")
+def _overlap_add(graph: Graph, op: Operator) -> KernelContract:
+    # One running buffer of frame_size values per row.
+    frames = graph.tensors[op.inputs[0]]
+    rows = frames.size // frames.shape[-1] // frames.shape[-2]
+    return KernelContract(kernel="running sums kept", state_bytes=rows * frames.shape[-1] * frames.dtype.itemsize)
+
+
 @_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")
 def _lstm(graph: Graph, op: Operator) -> KernelContract:
     # Step by step, one batch row at a time: the four gates of the row (float32, or int16 for int8

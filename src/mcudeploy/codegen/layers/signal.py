@@ -1,8 +1,10 @@
 """TFLite Micro's signal operators (the audio front end) that C kernels run: SignalWindow,
 SignalFftAutoScale, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
-SignalFilterBankSpectralSubtraction (its noise estimates kept in the layer's state array),
-SignalFilterBankLog and SignalPCAN. The tables (FFT twiddles, the log correction) are derived by
-the engine's own code and emitted as constants, so the two cannot disagree."""
+SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, and the operators with sample
+history (SignalDelay, SignalFramer, SignalStacker, SignalOverlapAdd). What a kernel keeps between
+inferences is the layer's state array (`KernelContract.state_bytes`). The tables (FFT twiddles, the
+log correction) are derived by the engine's own code and emitted as constants, so the two cannot
+disagree."""
 
 from __future__ import annotations
 
@@ -16,17 +18,9 @@ from mcudeploy.engine.ops.signal_filterbank import log_table
 from mcudeploy.ir import DType
 from mcudeploy.ir.shapes import signal_attributes
 
-ENGINE_ONLY = frozenset(
-    {
-        "SignalFramer",
-        "SignalStacker",
-        "SignalDelay",
-        "SignalOverlapAdd",
-        "SignalIrfft",
-    }
-)
-"""Signal operators the reference engine runs but the C library has no kernel for yet (those that
-keep sample history between inferences, and the inverse FFT): code generation refuses them by name."""
+ENGINE_ONLY = frozenset({"SignalIrfft"})
+"""Signal operators the reference engine runs but the C library has no kernel for yet (the inverse
+FFT): code generation refuses them by name."""
 
 
 def _table(ctype: str, name: str, values: Iterable[int]) -> str:
@@ -145,3 +139,56 @@ def pcan(ctx: LayerContext) -> LayerCode:
         f"{snr_shift}, {ctx.output_ref()})"
     )
     return LayerCode(("md_signal.c",), call)
+
+
+def _rows(ctx: LayerContext) -> tuple[int, int]:
+    """Rows and row length of input 0 (signal operators run along its last axis)."""
+    source = ctx.input_tensor(0)
+    return source.size // source.shape[-1], source.shape[-1]
+
+
+@emits("SignalDelay")
+def delay(ctx: LayerContext) -> LayerCode:
+    length = _attributes(ctx, "delay_length")["delay_length"]
+    rows, frame = _rows(ctx)
+    call = (
+        f"md_signal_delay({ctx.input_ref(0)}, {rows}, {frame}, {length}, {ctx.state_ref('int16_t')}, "
+        f"{ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal_stream.c",), call)
+
+
+@emits("SignalFramer")
+def framer(ctx: LayerContext) -> LayerCode:
+    a = _attributes(ctx, "frame_size", "frame_step", "prefill")
+    rows, length = _rows(ctx)
+    call = (
+        f"md_signal_framer({ctx.input_ref(0)}, {rows}, {length}, {a['frame_size']}, {a['frame_step']}, "
+        f"{int(bool(a['prefill']))}, {ctx.state_ref('uint8_t')}, {ctx.output_ref(0)}, {ctx.output_ref(1, DType.UINT8)})"
+    )
+    return LayerCode(("md_signal_stream.c",), call)
+
+
+@emits("SignalStacker")
+def stacker(ctx: LayerContext) -> LayerCode:
+    names = ("num_channels", "stacker_left_context", "stacker_right_context", "stacker_step")
+    a = _attributes(ctx, *names)
+    values = ", ".join(str(a[name]) for name in names)
+    call = (
+        f"md_signal_stacker({ctx.input_ref(0)}, {values}, {ctx.state_ref('uint8_t')}, {ctx.output_ref(0)}, "
+        f"{ctx.output_ref(1, DType.UINT8)})"
+    )
+    return LayerCode(("md_signal_stream.c",), call)
+
+
+@emits("SignalOverlapAdd")
+def overlap_add(ctx: LayerContext) -> LayerCode:
+    step = _attributes(ctx, "frame_step")["frame_step"]
+    frames = ctx.input_tensor(0)
+    size, count = frames.shape[-1], frames.shape[-2]
+    kind, ctype = ("s16", "int16_t") if frames.dtype == DType.INT16 else ("f32", "float")
+    call = (
+        f"md_signal_overlap_add_{kind}({ctx.input_ref(0)}, {frames.size // size // count}, {count}, {size}, {step}, "
+        f"{ctx.state_ref(ctype)}, {ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal_stream.c",), call)

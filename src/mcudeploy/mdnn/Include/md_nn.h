@@ -954,7 +954,8 @@ md_status md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t 
                      const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output);
 
 /* ---- signal: TFLite Micro's audio front end, the custom operators of its signal library
- * (SignalWindow, SignalFftAutoScale, SignalRfft, SignalEnergy, SignalFilterBank*, SignalPCAN),
+ * (SignalWindow, SignalFftAutoScale, SignalRfft, SignalEnergy, SignalFilterBank*, SignalPCAN,
+ * SignalDelay, SignalFramer, SignalStacker, SignalOverlapAdd),
  * bit-exact with TFLite Micro: int16 samples, uint32 energies and magnitudes, uint64 channel sums.
  * Unsigned arithmetic wraps as TFLite Micro's does; nothing saturates but where it says so.
  */
@@ -1012,6 +1013,34 @@ md_status md_signal_filter_bank_log(const uint32_t *input, int32_t count, uint32
 /* Per-channel gain control: input times the gain gain_lut gives the noise estimate, compressed. */
 md_status md_signal_pcan(const uint32_t *input, const uint32_t *noise, const int16_t *gain_lut, int32_t count,
                          int32_t snr_shift, uint32_t *output);
+
+/* The operators with sample history. Each keeps it in `history`/`state`/`buffer`, zeroed before
+ * the first inference (the generated init() does), of the size mcudeploy's memory contract for
+ * the operator states. Frames not yet complete are written as zeros with *valid 0 (TFLite Micro
+ * leaves them unwritten). */
+
+/* Each of `rows` rows of `frame` samples delayed by `delay` samples (history: rows * delay int16). */
+md_status md_signal_delay(const int16_t *input, int32_t rows, int32_t frame, int32_t delay, int16_t *history,
+                          int16_t *output);
+
+/* Frames of frame_size samples every frame_step samples of each row (prefill: the history starts
+ * with frame_size - frame_step zeros). state: per row 4 bytes, then ceil(frame_size / frame_step)
+ * * frame_step int16 rounded up to whole words. */
+md_status md_signal_framer(const int16_t *input, int32_t rows, int32_t row_length, int32_t frame_size,
+                           int32_t frame_step, int32_t prefill, uint8_t *state, int16_t *output, uint8_t *valid);
+
+/* The last left + right + 1 frames of `channels` side by side every `step` frames, the first frame
+ * repeated into the left context. state: 8 bytes, then channels * (left + right + 1) int16. */
+md_status md_signal_stacker(const int16_t *input, int32_t channels, int32_t left_context, int32_t right_context,
+                            int32_t step, uint8_t *state, int16_t *output, uint8_t *valid);
+
+/* Frames added into a running buffer (rows * frame_size values), int16 saturating; each frame
+ * gives the buffer's first frame_step values, then the buffer moves on by as many. */
+md_status md_signal_overlap_add_s16(const int16_t *input, int32_t rows, int32_t frames, int32_t frame_size,
+                                    int32_t frame_step, int16_t *buffer, int16_t *output);
+
+md_status md_signal_overlap_add_f32(const float *input, int32_t rows, int32_t frames, int32_t frame_size,
+                                    int32_t frame_step, float *buffer, float *output);
 
 /* ---- the hand-over of one NPU segment to an Arm Ethos-U.
  *
