@@ -224,12 +224,14 @@ def _svdf(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="batch by batch, state outside the arena, sums in registers")
 
 
-@_declares("SignalRfft")
-def _rfft(graph: Graph, op: Operator) -> KernelContract:
-    # Frame by frame: the zero-padded frame, then its half-length complex transform, in scratch
-    # (int16); the bins are then written from the transform. The output is declared apart.
+@_declares("SignalRfft", "SignalIrfft")
+def _fft(graph: Graph, op: Operator) -> KernelContract:
+    # Frame by frame (int16). Rfft: the zero-padded frame, then its half-length complex transform,
+    # in scratch; the bins are written from the transform. Irfft: the packed half-length spectrum
+    # in scratch, transformed into the output frame. The output is declared apart from the input.
     fft_length = signal_attributes(op, "fft_length")["fft_length"]
-    return KernelContract(kernel="frame by frame: padded frame and transform in scratch", scratch_bytes=4 * fft_length)
+    buffers = 2 if op.op_type == "SignalRfft" else 1
+    return KernelContract(kernel="frame by frame through scratch", scratch_bytes=buffers * 2 * fft_length)
 
 
 @_declares("SignalFilterBankSpectralSubtraction")

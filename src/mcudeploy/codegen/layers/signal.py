@@ -1,5 +1,5 @@
 """TFLite Micro's signal operators (the audio front end) that C kernels run: SignalWindow,
-SignalFftAutoScale, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+SignalFftAutoScale, SignalRfft and SignalIrfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
 SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, and the operators with sample
 history (SignalDelay, SignalFramer, SignalStacker, SignalOverlapAdd). What a kernel keeps between
 inferences is the layer's state array (`KernelContract.state_bytes`). The tables (FFT twiddles, the
@@ -18,10 +18,6 @@ from mcudeploy.engine.ops.signal_filterbank import log_table
 from mcudeploy.ir import DType
 from mcudeploy.ir.shapes import signal_attributes
 
-ENGINE_ONLY = frozenset({"SignalIrfft"})
-"""Signal operators the reference engine runs but the C library has no kernel for yet (the inverse
-FFT): code generation refuses them by name."""
-
 
 def _table(ctype: str, name: str, values: Iterable[int]) -> str:
     values = [int(v) for v in values]
@@ -30,6 +26,12 @@ def _table(ctype: str, name: str, values: Iterable[int]) -> str:
 
 def _attributes(ctx: LayerContext, *names: str) -> dict[str, int]:
     return signal_attributes(ctx.op, *names)
+
+
+def _rows(ctx: LayerContext) -> tuple[int, int]:
+    """Rows and row length of input 0 (signal operators run along its last axis)."""
+    source = ctx.input_tensor(0)
+    return source.size // source.shape[-1], source.shape[-1]
 
 
 @emits("SignalWindow")
@@ -56,8 +58,8 @@ def _interleaved(parts: kissfft.Complex) -> np.ndarray:
     return np.stack([parts[0], parts[1]], axis=-1).reshape(-1)
 
 
-@emits("SignalRfft")
-def rfft(ctx: LayerContext) -> LayerCode:
+def _fft_tables(ctx: LayerContext, inverse: bool) -> tuple[int, list[str]]:
+    """fft_length and the twiddle tables of the int16 KISS FFT (the engine's own derivation)."""
     source = ctx.input_tensor(0)
     if source.dtype != DType.INT16:
         raise ctx.dtype_error(source)
@@ -65,14 +67,30 @@ def rfft(ctx: LayerContext) -> LayerCode:
     if fft_length < 4:
         raise ctx.unsupported(f"fft_length {fft_length}: the C kernel needs at least 4")
     half = fft_length // 2
-    declarations = [
-        _table("int16_t", "twiddles", _interleaved(kissfft.twiddles(kissfft.INT16, half, False))),
-        _table("int16_t", "super_twiddles", _interleaved(kissfft.super_twiddles(kissfft.INT16, half, False))),
+    return fft_length, [
+        _table("int16_t", "twiddles", _interleaved(kissfft.twiddles(kissfft.INT16, half, inverse))),
+        _table("int16_t", "super_twiddles", _interleaved(kissfft.super_twiddles(kissfft.INT16, half, inverse))),
     ]
-    frame = source.shape[-1]
+
+
+@emits("SignalRfft")
+def rfft(ctx: LayerContext) -> LayerCode:
+    fft_length, declarations = _fft_tables(ctx, inverse=False)
+    frames, frame = _rows(ctx)
     call = (
-        f"md_signal_rfft_s16(twiddles, super_twiddles, {fft_length}, {ctx.input_ref(0)}, {source.size // frame}, "
-        f"{frame}, {ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
+        f"md_signal_rfft_s16(twiddles, super_twiddles, {fft_length}, {ctx.input_ref(0)}, {frames}, {frame}, "
+        f"{ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal_fft.c",), call, declarations)
+
+
+@emits("SignalIrfft")
+def irfft(ctx: LayerContext) -> LayerCode:
+    fft_length, declarations = _fft_tables(ctx, inverse=True)
+    frames, _ = _rows(ctx)
+    call = (
+        f"md_signal_irfft_s16(twiddles, super_twiddles, {fft_length}, {ctx.input_ref(0)}, {frames}, "
+        f"{ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
     )
     return LayerCode(("md_signal_fft.c",), call, declarations)
 
@@ -139,12 +157,6 @@ def pcan(ctx: LayerContext) -> LayerCode:
         f"{snr_shift}, {ctx.output_ref()})"
     )
     return LayerCode(("md_signal.c",), call)
-
-
-def _rows(ctx: LayerContext) -> tuple[int, int]:
-    """Rows and row length of input 0 (signal operators run along its last axis)."""
-    source = ctx.input_tensor(0)
-    return source.size // source.shape[-1], source.shape[-1]
 
 
 @emits("SignalDelay")

@@ -954,7 +954,7 @@ md_status md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t 
                      const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output);
 
 /* ---- signal: TFLite Micro's audio front end, the custom operators of its signal library
- * (SignalWindow, SignalFftAutoScale, SignalRfft, SignalEnergy, SignalFilterBank*, SignalPCAN,
+ * (SignalWindow, SignalFftAutoScale, SignalRfft, SignalIrfft, SignalEnergy, SignalFilterBank*, SignalPCAN,
  * SignalDelay, SignalFramer, SignalStacker, SignalOverlapAdd),
  * bit-exact with TFLite Micro: int16 samples, uint32 energies and magnitudes, uint64 channel sums.
  * Unsigned arithmetic wraps as TFLite Micro's does; nothing saturates but where it says so.
@@ -974,6 +974,12 @@ md_status md_signal_fft_auto_scale(const int16_t *input, int32_t count, int16_t 
 md_status md_signal_rfft_s16(const int16_t *twiddles, const int16_t *super_twiddles, int32_t fft_length,
                              const int16_t *input, int32_t frames, int32_t frame_length, int16_t *scratch,
                              int16_t *output);
+
+/* The inverse: fft_length samples per frame from fft_length / 2 + 1 (real, imaginary) bins, not
+ * normalised (each stage scales down by its radix, as the forward transform). twiddles and
+ * super_twiddles: those of the inverse (conjugates of the forward ones); scratch: fft_length int16. */
+md_status md_signal_irfft_s16(const int16_t *twiddles, const int16_t *super_twiddles, int32_t fft_length,
+                              const int16_t *input, int32_t frames, int16_t *scratch, int16_t *output);
 
 /* real^2 + imag^2 of the `count` (real, imaginary) bins start..end-1, 0 for the others (which
  * TFLite Micro leaves as the arena held them). */
