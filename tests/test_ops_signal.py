@@ -322,3 +322,13 @@ def test_audio_front_end_runs_through_the_cli(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     expected = Engine(audio_front_end()).run([speech_frames(1)[0]]).outputs[0]
     assert json.loads(result.output)["outputs"][0]["values"] == expected.tolist()
+
+
+def test_filter_bank_log_every_segment_of_its_table() -> None:
+    """One input in each of the 128 segments of the log correction table (params.signal derives
+    it from its formula; TFLM stores it), at two positions within the segment."""
+    graph = one_op(
+        "SignalFilterBankLog", [((256,), "uint32")], [((256,), "int16")], input_correction_bits=0, output_scale=1 << 16
+    )
+    segments = (1 << 16) + np.arange(128) * 512
+    assert_matches_tflm(graph, inputs=[np.concatenate([segments, segments + 300]).astype(np.uint32)])

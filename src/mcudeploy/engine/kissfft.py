@@ -12,11 +12,11 @@ IR's shape rule refuses the others.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
+
+from mcudeploy.params.signal import fft_sample_max, fft_twiddles, real_fft_twiddles
 
 Complex = tuple[np.ndarray, np.ndarray]
 """Real and imaginary parts, int64 holding the sample type's values (fixed point) or float32."""
@@ -34,7 +34,7 @@ class Arithmetic:
 
     @property
     def sample_max(self) -> int:
-        return (1 << (self.bits - 1)) - 1
+        return fft_sample_max(self.bits)
 
     def store(self, x: np.ndarray) -> np.ndarray:
         """A value assigned to a sample: wrapped to the sample type (C's conversion), or float32."""
@@ -78,15 +78,6 @@ class Arithmetic:
     def half(self, x: np.ndarray) -> np.ndarray:
         return self.store(x >> 1) if self.fixed else self.store(x * np.float32(0.5))
 
-    def cexp(self, phase: np.ndarray) -> Complex:
-        """A twiddle factor as KISS FFT stores it (fixed point: floor(0.5 + SAMP_MAX * cos))."""
-        if not self.fixed:
-            return np.cos(phase).astype(np.float32), np.sin(phase).astype(np.float32)
-        scale = float(self.sample_max)
-        return np.floor(0.5 + scale * np.cos(phase)).astype(np.int64), np.floor(0.5 + scale * np.sin(phase)).astype(
-            np.int64
-        )
-
 
 INT16 = Arithmetic(16)
 INT32 = Arithmetic(32)
@@ -103,16 +94,10 @@ def _factors(n: int) -> list[int]:
     return radices
 
 
-@cache
-def twiddles(arith: Arithmetic, n: int, inverse: bool) -> Complex:
-    phase = -2 * math.pi * np.arange(n, dtype=np.float64) / n
-    return arith.cexp(-phase if inverse else phase)
-
-
 def complex_fft(arith: Arithmetic, data: Complex, inverse: bool = False) -> Complex:
     """KISS FFT of each row of `data` (shape [rows, n])."""
     n = data[0].shape[-1]
-    return _work(arith, data, _factors(n), 1, twiddles(arith, n, inverse), inverse)
+    return _work(arith, data, _factors(n), 1, fft_twiddles(arith.bits, n, inverse), inverse)
 
 
 def _work(arith: Arithmetic, data: Complex, radices: list[int], stride: int, tw: Complex, inverse: bool) -> Complex:
@@ -150,12 +135,6 @@ def _work(arith: Arithmetic, data: Complex, radices: list[int], stride: int, tw:
     return tuple(np.concatenate([leg[part] for leg in out], axis=1) for part in (0, 1))
 
 
-@cache
-def super_twiddles(arith: Arithmetic, half: int, inverse: bool) -> Complex:
-    phase = -math.pi * ((np.arange(1, half // 2 + 1, dtype=np.float64)) / half + 0.5)
-    return arith.cexp(-phase if inverse else phase)
-
-
 def real_fft(arith: Arithmetic, frames: np.ndarray) -> Complex:
     """kiss_fftr: the spectrum (n/2 + 1 bins) of each row of real `frames` [rows, n]."""
     values = frames.astype(np.int64) if arith.fixed else frames.astype(np.float32)
@@ -170,7 +149,7 @@ def real_fft(arith: Arithmetic, frames: np.ndarray) -> Complex:
     fpk = arith.fixdiv((packed[0][:, k], packed[1][:, k]), 2)
     fpnk = arith.fixdiv((packed[0][:, half - k], arith.store(-packed[1][:, half - k])), 2)
     f1k, f2k = arith.add(fpk, fpnk), arith.sub(fpk, fpnk)
-    tw = arith.mul(f2k, super_twiddles(arith, half, False))
+    tw = arith.mul(f2k, real_fft_twiddles(arith.bits, half, False))
     real[:, k] = arith.half(f1k[0] + tw[0])
     imag[:, k] = arith.half(f1k[1] + tw[1])
     real[:, half - k] = arith.half(f1k[0] - tw[0])
@@ -194,7 +173,7 @@ def inverse_real_fft(arith: Arithmetic, spectrum: Complex) -> np.ndarray:
     fk = arith.fixdiv((real[:, k], imag[:, k]), 2)
     fnkc = arith.fixdiv((real[:, half - k], arith.store(-imag[:, half - k])), 2)
     fek, difference = arith.add(fk, fnkc), arith.sub(fk, fnkc)
-    fok = arith.mul(difference, super_twiddles(arith, half, True))
+    fok = arith.mul(difference, real_fft_twiddles(arith.bits, half, True))
     low, high = arith.add(fek, fok), arith.sub(fek, fok)
     packed_real[:, k], packed_imag[:, k] = low
     packed_real[:, half - k], packed_imag[:, half - k] = high[0], arith.store(-high[1])

@@ -3,7 +3,7 @@ SignalFftAutoScale, SignalRfft and SignalIrfft (int16), SignalEnergy, SignalFilt
 SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, and the operators with sample
 history (SignalDelay, SignalFramer, SignalStacker, SignalOverlapAdd). What a kernel keeps between
 inferences is the layer's state array (`KernelContract.state_bytes`). The tables (FFT twiddles, the
-log correction) are derived by the engine's own code and emitted as constants, so the two cannot
+log correction) are derived once in params.signal and emitted as constants, so the two cannot
 disagree."""
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.engine import kissfft
-from mcudeploy.engine.ops.signal_filterbank import log_table
 from mcudeploy.ir import DType
 from mcudeploy.ir.shapes import signal_attributes
+from mcudeploy.params.signal import fft_twiddles, log_table, real_fft_twiddles
 
 
 def _table(ctype: str, name: str, values: Iterable[int]) -> str:
@@ -54,7 +53,7 @@ def fft_auto_scale(ctx: LayerContext) -> LayerCode:
     return LayerCode(("md_signal.c",), call)
 
 
-def _interleaved(parts: kissfft.Complex) -> np.ndarray:
+def _interleaved(parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     return np.stack([parts[0], parts[1]], axis=-1).reshape(-1)
 
 
@@ -68,8 +67,8 @@ def _fft_tables(ctx: LayerContext, inverse: bool) -> tuple[int, list[str]]:
         raise ctx.unsupported(f"fft_length {fft_length}: the C kernel needs at least 4")
     half = fft_length // 2
     return fft_length, [
-        _table("int16_t", "twiddles", _interleaved(kissfft.twiddles(kissfft.INT16, half, inverse))),
-        _table("int16_t", "super_twiddles", _interleaved(kissfft.super_twiddles(kissfft.INT16, half, inverse))),
+        _table("int16_t", "twiddles", _interleaved(fft_twiddles(16, half, inverse))),
+        _table("int16_t", "super_twiddles", _interleaved(real_fft_twiddles(16, half, inverse))),
     ]
 
 

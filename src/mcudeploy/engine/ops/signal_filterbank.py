@@ -5,20 +5,18 @@ square_root_*.cc, log.cc, pcan_argc_fixed.cc): unsigned integer arithmetic, bit 
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import numpy as np
 
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.ir import DType
 from mcudeploy.ir.shapes import signal_attributes
+from mcudeploy.params.signal import LOG_SCALE_LOG2, LOG_SEGMENTS_LOG2, log_table
 
 U32 = 0xFFFFFFFF
 U64 = (1 << 64) - 1
 PCAN_SNR_BITS = 12
 PCAN_OUTPUT_BITS = 6
-LOG_SEGMENTS_LOG2 = 7
-LOG_SCALE_LOG2 = 16
 LOG_COEFF = 45426
 """ln(2) in Q16 (round(0.693147 * 65536) is 45426)."""
 
@@ -82,14 +80,6 @@ def spectral_subtraction(ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
         floor = ((signal * (a["min_signal_remaining"] & U32)) >> bits) & U32
         output.append(max((scaled - estimate) >> smoothing_bits, floor))
     return np.array(output, dtype=np.uint32), np.array(noise, dtype=np.uint32)
-
-
-@cache
-def log_table() -> tuple[int, ...]:
-    """log2(1 + x) - x over x in [0, 1], 128 segments, in Q16, and a closing 0 (log.cc's kLogLut)."""
-    segments = 1 << LOG_SEGMENTS_LOG2
-    table = [round((math.log2(1 + i / segments) - i / segments) * (1 << LOG_SCALE_LOG2)) for i in range(segments + 1)]
-    return (*table, 0)
 
 
 def _log32(x: int, out_scale: int) -> int:
