@@ -332,3 +332,26 @@ def test_filter_bank_log_every_segment_of_its_table() -> None:
     )
     segments = (1 << 16) + np.arange(128) * 512
     assert_matches_tflm(graph, inputs=[np.concatenate([segments, segments + 300]).astype(np.uint32)])
+
+
+def test_corrupt_options_are_one_line_or_run() -> None:
+    """Options bytes mutated at random (and a hostile length): each model runs or is refused with
+    a McuDeployError, never a traceback or a hang (the FlexBuffer is read lazily)."""
+    valid = one_op("SignalEnergy", [((66,), "int16")], [((33,), "uint32")], start_index=2, end_index=30)
+    op = valid.operators[0]
+    data = bytearray(op.options.data)
+    rng = np.random.default_rng(5)
+    blobs = [b"", b"\xff" * 8, bytes(data[:-3]) + b"\x7f\xff\xff"]
+    for _ in range(150):
+        mutated = bytearray(data)
+        for position in rng.integers(0, len(mutated), 2):
+            mutated[position] = int(rng.integers(0, 256))
+        blobs.append(bytes(mutated))
+    refused = 0
+    for blob in blobs:
+        op.options = CustomOptions(blob)
+        try:
+            Engine(valid).run([np.ones(66, dtype=np.int16)])
+        except McuDeployError:
+            refused += 1
+    assert 3 <= refused < len(blobs)  # the three crafted ones at least; some mutations still read

@@ -242,16 +242,21 @@ class CustomOptions:
 
     data: bytes = b""
 
-    def flexbuffer_map(self) -> dict[str, object]:
-        """The bytes read as a FlexBuffer map (how TFLM's signal operators store their attributes),
-        or {} when they are not one."""
-        if not self.data:
-            return {}
+    def flexbuffer_value(self, key: str) -> int | None:
+        """The integer (or bool) attribute `key` of the bytes read as a FlexBuffer map (how TFLM's
+        signal operators store their attributes); None when absent, not an integer, or the bytes
+        are not such a map. Read lazily (a binary search over the keys), never decoded whole, so
+        that a hostile length costs nothing."""
         try:
-            values = flexbuffers.Loads(self.data)
-        except Exception:  # the flexbuffers reader raises anything on corrupt bytes
-            return {}
-        return values if isinstance(values, dict) else {}
+            root = flexbuffers.GetRoot(self.data)
+            if not root.IsMap:
+                return None
+            value = root.AsMap[key]
+            if value.IsBool:
+                return int(value.AsBool)
+            return int(value.AsInt) if value.IsInt else None
+        except Exception:  # the flexbuffers reader raises anything (IndexError, struct.error...) on corrupt bytes
+            return None
 
     @classmethod
     def from_map(cls, values: dict[str, object]) -> CustomOptions:

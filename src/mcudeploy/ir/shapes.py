@@ -677,11 +677,12 @@ PCAN_GAIN_LUT_SIZE = 125
 
 def signal_attributes(op: Operator, *names: str) -> dict[str, int]:
     """The integer (or bool) attributes `names` of a signal operator's FlexBuffer options."""
-    values = op.options.flexbuffer_map() if isinstance(op.options, o.CustomOptions) else {}
-    missing = [name for name in names if not isinstance(values.get(name), int)]
+    options = op.options if isinstance(op.options, o.CustomOptions) else o.CustomOptions()
+    values = {name: options.flexbuffer_value(name) for name in names}
+    missing = [name for name, value in values.items() if value is None]
     if missing:
         raise ShapeError(op.label, f"options lack the integer attribute '{missing[0]}'")
-    return {name: int(values[name]) for name in names}
+    return values
 
 
 def _typed(q: OpShapes, tensor: Tensor, *dtypes: DType) -> None:
