@@ -355,3 +355,19 @@ def test_corrupt_options_are_one_line_or_run() -> None:
         except McuDeployError:
             refused += 1
     assert 3 <= refused < len(blobs)  # the three crafted ones at least; some mutations still read
+
+
+def test_every_signal_operator_names_its_attributes_in_tflm_order() -> None:
+    from mcudeploy.ir.shapes import SIGNAL_ATTRIBUTES, SIGNAL_OPERATORS
+
+    assert set(SIGNAL_ATTRIBUTES) == SIGNAL_OPERATORS
+    assert all(list(names) == sorted(names) for names in SIGNAL_ATTRIBUTES.values())  # FlexBuffer key order
+
+
+def test_an_extra_attribute_moves_the_others_and_is_refused() -> None:
+    """TFLM reads attributes by position: with an extra key before it, 'shift' is not where TFLM
+    reads it, and mcudeploy says so instead of running what TFLM would not."""
+    weights = np.ones(8, np.int16)
+    graph = one_op("SignalWindow", [((8,), "int16")], [((8,), "int16")], [(1, weights)], shift=3, extra=1)
+    with pytest.raises(McuDeployError, match="TFLite Micro reads entry 0: finds 'extra'"):
+        Engine(graph)

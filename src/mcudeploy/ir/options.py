@@ -242,19 +242,20 @@ class CustomOptions:
 
     data: bytes = b""
 
-    def flexbuffer_value(self, key: str) -> int | None:
-        """The integer (or bool) attribute `key` of the bytes read as a FlexBuffer map (how TFLM's
-        signal operators store their attributes); None when absent, not an integer, or the bytes
-        are not such a map. Read lazily (a binary search over the keys), never decoded whole, so
+    def flexbuffer_entry(self, index: int) -> tuple[str, int | None] | None:
+        """Entry `index` (in key order) of the bytes read as a FlexBuffer map, as TFLM's signal
+        operators read their attributes: its key, and its value when an integer or bool. None when
+        the bytes are not such a map or it has no such entry. Read lazily, never decoded whole, so
         that a hostile length costs nothing."""
         try:
             root = flexbuffers.GetRoot(self.data)
-            if not root.IsMap:
+            if not root.IsMap or index >= len(root.AsMap):
                 return None
-            value = root.AsMap[key]
+            entries = root.AsMap
+            key, value = entries.Keys[index].AsKey, entries.Values[index]
             if value.IsBool:
-                return int(value.AsBool)
-            return int(value.AsInt) if value.IsInt else None
+                return key, int(value.AsBool)
+            return key, int(value.AsInt) if value.IsInt else None
         except Exception:  # the flexbuffers reader raises anything (IndexError, struct.error...) on corrupt bytes
             return None
 

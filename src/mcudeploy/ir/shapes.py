@@ -675,13 +675,51 @@ PCAN_GAIN_LUT_SIZE = 125
 """PCAN's gain table: 4 entries per bit of a 32-bit noise estimate from bit 2 up, plus the first three."""
 
 
+SIGNAL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "SignalWindow": ("shift",),
+    "SignalFftAutoScale": (),
+    "SignalRfft": ("T", "fft_length"),
+    "SignalIrfft": ("T", "fft_length"),
+    "SignalEnergy": ("end_index", "start_index"),
+    "SignalFilterBank": ("num_channels",),
+    "SignalFilterBankSquareRoot": (),
+    "SignalFilterBankSpectralSubtraction": (
+        "alternate_one_minus_smoothing",
+        "alternate_smoothing",
+        "clamping",
+        "min_signal_remaining",
+        "num_channels",
+        "one_minus_smoothing",
+        "smoothing",
+        "smoothing_bits",
+        "spectral_subtraction_bits",
+    ),
+    "SignalFilterBankLog": ("input_correction_bits", "output_scale"),
+    "SignalPCAN": ("snr_shift",),
+    "SignalFramer": ("frame_size", "frame_step", "prefill"),
+    "SignalStacker": ("num_channels", "stacker_left_context", "stacker_right_context", "stacker_step"),
+    "SignalDelay": ("delay_length",),
+    "SignalOverlapAdd": ("T", "frame_step"),
+}
+"""Each signal operator's attributes in the order TFLM reads them: by position in the FlexBuffer map,
+whose keys are sorted (so a map of exactly these keys puts each where TFLM reads it)."""
+
+
 def signal_attributes(op: Operator, *names: str) -> dict[str, int]:
-    """The integer (or bool) attributes `names` of a signal operator's FlexBuffer options."""
+    """The integer (or bool) attributes `names` of a signal operator, read where TFLM reads them
+    (their position in SIGNAL_ATTRIBUTES) and refused unless that entry has the expected key."""
     options = op.options if isinstance(op.options, o.CustomOptions) else o.CustomOptions()
-    values = {name: options.flexbuffer_value(name) for name in names}
-    missing = [name for name, value in values.items() if value is None]
-    if missing:
-        raise ShapeError(op.label, f"options lack the integer attribute '{missing[0]}'")
+    order = SIGNAL_ATTRIBUTES[op.op_type]
+    values = {}
+    for name in names:
+        entry = options.flexbuffer_entry(order.index(name))
+        if entry is None or entry[0] != name or entry[1] is None:
+            found = f"finds '{entry[0]}'" if entry else "finds nothing"
+            raise ShapeError(
+                op.label,
+                f"options lack the integer attribute '{name}' (TFLite Micro reads entry {order.index(name)}: {found})",
+            )
+        values[name] = entry[1]
     return values
 
 
