@@ -371,3 +371,14 @@ def test_an_extra_attribute_moves_the_others_and_is_refused() -> None:
     graph = one_op("SignalWindow", [((8,), "int16")], [((8,), "int16")], [(1, weights)], shift=3, extra=1)
     with pytest.raises(McuDeployError, match="TFLite Micro reads entry 0: finds 'extra'"):
         Engine(graph)
+
+
+def test_a_float_fft_is_refused_by_the_code_generator_in_one_line() -> None:
+    """The C library's FFTs are int16 (TFLM's audio front end); int32 and float32 run in the engine only."""
+    from mcudeploy.codegen import render
+    from mcudeploy.errors import UnsupportedOperatorError
+    from mcudeploy.memory import plan_memory
+
+    graph = one_op("SignalRfft", [((100,), "float32")], [((130,), "float32")], T=FLOAT32, fft_length=128)
+    with pytest.raises(UnsupportedOperatorError, match="SignalRfft of float32 has no kernel in the C library"):
+        render(graph, plan_memory(graph))
