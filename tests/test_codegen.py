@@ -845,6 +845,9 @@ def signal_family() -> Graph:
             T=7,
             fft_length=fft_length,
         )
+    # the casts around micro_speech's band selection: uint32 energies to int32 and back (bit patterns)
+    f.op("CAST", [power], [f.output_plain((257,), "int32")])
+    f.op("CAST", [f.input((9,), "int32")], [f.output_plain((9,), "uint32")])
     band = f.input((34,), "int16", zero_point=0)
     op("SignalEnergy", [band], [f.output_plain((17,), "uint32")], start_index=3, end_index=12)
     streamed = f.input((2, 8), "int16", zero_point=0)
