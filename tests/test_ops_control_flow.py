@@ -3,9 +3,15 @@ computations, a WHILE counting loop, a CALL_ONCE initialising the variable of an
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
+from conftest import run_cli
+from mcudeploy.analysis.coverage import variable_bytes
+from mcudeploy.analysis.model import Reserves, analyze_model
+from mcudeploy.devices import find_device
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.errors import ModelError
 from mcudeploy.importers.tflite.reader import read_tflite
@@ -19,6 +25,7 @@ from mcudeploy.ir.options import (
     WhileOptions,
 )
 from mcudeploy.ir.validate import validate_graph
+from mcudeploy.memory import plan_memory
 from single_op import assert_matches_tflm
 
 VALUES = (2, 3)
@@ -159,3 +166,33 @@ def test_subgraphs_calling_each_other_are_refused():
     graph.other_subgraphs = (b.build([x], [y]), graph.other_subgraphs[1])
     with pytest.raises(ModelError, match=r"in a cycle \(1 -> 1\)"):
         validate_graph(graph)
+
+
+def test_analyze_says_it_cannot_count_the_called_subgraphs(monkeypatch, capsys, tmp_path):
+    """The subgraphs' tensors are not planned: the verdict says so (exit 3), never "fits"; the
+    variable CALL_ONCE sets is counted as state."""
+    graph = initialised_accumulator()
+    report = asdict(analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves()))
+    assert report["verdict"] == "cannot verify" and report["uncounted_operators"] == [
+        {
+            "index": 0,
+            "op": "CALL_ONCE",
+            "reason": "the tensors of subgraph 1, which it runs, are not in the memory plan",
+        }
+    ]
+    assert variable_bytes(graph) == 6
+    model = tmp_path / "loop.tflite"
+    model.write_bytes(write_tflite(counting_loop()))
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(model))
+    assert code == 3 and "layer #0 WHILE: the tensors of subgraph 1 and subgraph 2" in out
+
+
+def test_generate_refuses_control_flow_in_one_line(monkeypatch, capsys, tmp_path):
+    model = tmp_path / "if.tflite"
+    model.write_bytes(write_tflite(if_graph()))
+    code, _, err = run_cli(monkeypatch, capsys, "generate", str(model), "-o", str(tmp_path / "out"))
+    assert (
+        code == 2
+        and err.strip() == f"mcudeploy: error: {model}: operator IF at layer #0 has no kernel in the C library"
+    )
+    assert not (tmp_path / "out").exists()

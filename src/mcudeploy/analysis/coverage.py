@@ -4,8 +4,9 @@ The arena figures count each operator's tensors and the scratch its kernel
 declares (`mcudeploy.kernels.contracts`). For an operator the reference engine
 has no kernel for, no kernel declares anything: its scratch, its persistent
 state and even whether it can run are unknown, so a verdict of "fits" would be a
-guess. (Vela-compiled models take the NPU branch, `mcudeploy.npu`, which counts
-Vela's own plan.)
+guess. The same holds for IF, WHILE and CALL_ONCE: the tensors of the subgraphs
+they run are not planned (TFLite Micro places them in the same arena). (Vela-compiled
+models take the NPU branch, `mcudeploy.npu`, which counts Vela's own plan.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS
 from mcudeploy.ir import Graph, Operator
+from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.params.variables import resource_layout
 
 
@@ -29,18 +31,23 @@ class OperatorGap:
 
 
 def uncounted_operators(graph: Graph) -> list[OperatorGap]:
-    """Operators whose memory (scratch, persistent state) the figures leave out."""
-    return [
-        OperatorGap(op.index, _name(op), "mcudeploy has no kernel for it: its scratch and state are unknown")
-        for op in graph.operators
-        if op.op_type not in KERNELS
-    ]
+    """Operators whose memory (scratch, persistent state, called subgraphs' tensors) the figures leave out."""
+    return [_gap(op) for op in graph.operators if op.op_type not in KERNELS or called_subgraphs(op.options)]
+
+
+def _gap(op: Operator) -> OperatorGap:
+    called = called_subgraphs(op.options)
+    if called and op.op_type in KERNELS:
+        names = " and ".join(f"subgraph {index}" for index in dict.fromkeys(called))
+        return OperatorGap(op.index, _name(op), f"the tensors of {names}, which it runs, are not in the memory plan")
+    return OperatorGap(op.index, _name(op), "mcudeploy has no kernel for it: its scratch and state are unknown")
 
 
 def variable_bytes(graph: Graph) -> int:
     """Bytes of the variable tensors and resource variables (state kept across inferences,
     outside the arena)."""
-    return sum(t.nbytes for t in graph.tensors if t.is_variable) + resource_layout(graph).nbytes
+    variable_tensors = sum(t.nbytes for subgraph in graph.subgraphs for t in subgraph.tensors if t.is_variable)
+    return variable_tensors + resource_layout(graph).nbytes
 
 
 def _name(op: Operator) -> str:
