@@ -26,6 +26,8 @@ from mcudeploy.ir.options import (
 )
 from mcudeploy.ir.validate import validate_graph
 from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import code_estimate, constant_layout
+from mcudeploy.memory.planners.tflm import live_tflm_heads
 from single_op import assert_matches_tflm
 
 VALUES = (2, 3)
@@ -196,3 +198,21 @@ def test_generate_refuses_control_flow_in_one_line(monkeypatch, capsys, tmp_path
         and err.strip() == f"mcudeploy: error: {model}: operator IF at layer #0 has no kernel in the C library"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_the_tflm_planner_plans_every_subgraph_as_tflm(monkeypatch, capsys, tmp_path):
+    """TFLM plans the called subgraphs' tensors in the same arena, their lifetimes nested in the
+    calling operator's: the replica's head is the live interpreter's, and the verdict covers it."""
+    graphs = {"if": if_graph(), "loop": counting_loop(), "once": initialised_accumulator()}
+    paths = [tmp_path / f"{name}.tflite" for name in graphs]
+    for path, graph in zip(paths, graphs.values(), strict=True):
+        path.write_bytes(write_tflite(graph))
+    plans = [plan_memory(read_tflite(path), "tflm") for path in paths]
+    assert [plan.arena_bytes for plan in plans] == live_tflm_heads(paths) == [80, 176, 48]
+    assert all(max(plan.step_live_bytes) == plan.lower_bound == plan.arena_bytes for plan in plans)
+    assert any(buffer.name == "body/next_x" for buffer in plans[1].buffers)
+    constants = constant_layout(graphs["if"])  # the branches' constants and kernels count in flash too
+    assert [(a.name, a.layer, a.nbytes) for a in constants.arrays] == [("then/c", 0, 6)]
+    assert set(code_estimate(graphs["if"]).kernels) == {"IF", "ADD", "MUL"}
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(paths[1]), "--planner", "tflm")
+    assert code == 0 and "✔ fits" in out

@@ -4,8 +4,9 @@ The arena figures count each operator's tensors and the scratch its kernel
 declares (`mcudeploy.kernels.contracts`). For an operator the reference engine
 has no kernel for, no kernel declares anything: its scratch, its persistent
 state and even whether it can run are unknown, so a verdict of "fits" would be a
-guess. The same holds for IF, WHILE and CALL_ONCE: the tensors of the subgraphs
-they run are not planned (TFLite Micro places them in the same arena). (Vela-compiled
+guess. The same holds for IF, WHILE and CALL_ONCE when the plan leaves out the
+tensors of the subgraphs they run (TFLite Micro places them in the same arena;
+the tflm planner does too). (Vela-compiled
 models take the NPU branch, `mcudeploy.npu`, which counts Vela's own plan.)
 """
 
@@ -30,17 +31,21 @@ class OperatorGap:
         return {"index": self.index, "op": self.op, "reason": self.reason}
 
 
-def uncounted_operators(graph: Graph) -> list[OperatorGap]:
-    """Operators whose memory (scratch, persistent state, called subgraphs' tensors) the figures leave out."""
-    return [_gap(op) for op in graph.operators if op.op_type not in KERNELS or called_subgraphs(op.options)]
-
-
-def _gap(op: Operator) -> OperatorGap:
-    called = called_subgraphs(op.options)
-    if called and op.op_type in KERNELS:
-        names = " and ".join(f"subgraph {index}" for index in dict.fromkeys(called))
-        return OperatorGap(op.index, _name(op), f"the tensors of {names}, which it runs, are not in the memory plan")
-    return OperatorGap(op.index, _name(op), "mcudeploy has no kernel for it: its scratch and state are unknown")
+def uncounted_operators(graph: Graph, subgraphs_planned: bool = False) -> list[OperatorGap]:
+    """Operators, in any subgraph, whose memory (scratch, persistent state) the figures leave out;
+    unless `subgraphs_planned`, the control-flow operators whose subgraphs' tensors they leave out."""
+    gaps = []
+    for number, subgraph in enumerate(graph.subgraphs):
+        where = f" (in subgraph {number})" if number else ""
+        for op in subgraph.operators:
+            if op.op_type not in KERNELS:
+                reason = "mcudeploy has no kernel for it: its scratch and state are unknown"
+                gaps.append(OperatorGap(op.index, _name(op), reason + where))
+            elif called_subgraphs(op.options) and not subgraphs_planned:
+                names = " and ".join(f"subgraph {index}" for index in dict.fromkeys(called_subgraphs(op.options)))
+                reason = f"the tensors of {names}, which it runs, are not in the memory plan"
+                gaps.append(OperatorGap(op.index, _name(op), reason + where))
+    return gaps
 
 
 def variable_bytes(graph: Graph) -> int:
