@@ -146,14 +146,16 @@ def test_bad_subgraph_indices_are_one_line_errors(graph, message):
 def test_a_branch_that_disagrees_with_the_operator_is_refused():
     graph = if_graph()
     graph.other_subgraphs[1].tensors[0].shape = (3, 2)
-    with pytest.raises(ModelError, match=r"input 0 is int8\[2, 3\], subgraph 2 takes's 'x' int8\[3, 2\]"):
+    with pytest.raises(ModelError, match=r"input 0 is int8\[2, 3\], subgraph 2 takes 'x' int8\[3, 2\]"):
         validate_graph(graph)
 
 
 def test_a_loop_condition_must_give_one_bool():
     graph = counting_loop()
     graph.other_subgraphs[0].tensors[3].dtype = "int32"
-    with pytest.raises(ModelError, match="subgraph 1's output must be one bool"):
+    with pytest.raises(
+        ModelError, match=r"operator #0 WHILE: subgraph 1's output 'going' must be one bool, is int32\[\]"
+    ):
         validate_graph(graph)
 
 
@@ -216,3 +218,12 @@ def test_the_tflm_planner_plans_every_subgraph_as_tflm(monkeypatch, capsys, tmp_
     assert set(code_estimate(graphs["if"]).kernels) == {"IF", "ADD", "MUL"}
     code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(paths[1]), "--planner", "tflm")
     assert code == 0 and "✔ fits" in out
+
+
+def test_a_file_calling_a_missing_subgraph_exits_2_in_one_line(monkeypatch, capsys, tmp_path):
+    model = tmp_path / "bad.tflite"
+    model.write_bytes(write_tflite(if_graph(then_subgraph=7)))
+    code, _, err = run_cli(monkeypatch, capsys, "inspect", str(model))
+    assert code == 2 and err.strip() == (
+        f"mcudeploy: error: {model}: operator #0 IF: calls subgraph 7, the model has subgraphs 1 to 2"
+    )

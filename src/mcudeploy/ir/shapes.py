@@ -683,13 +683,14 @@ def _agree(q: OpShapes, ours: Sequence[Tensor], what: str, theirs: Sequence[Tens
             raise q.fail(
                 mine,
                 f"{what[:-1]} {position} is {mine.dtype}{list(mine.shape)}, "
-                f"{whose}'s '{other.name}' {other.dtype}{list(other.shape)}",
+                f"{whose} '{other.name}' {other.dtype}{list(other.shape)}",
             )
 
 
-def _one_bool(q: OpShapes, tensor: Tensor, what: str) -> None:
+def _one_bool(q: OpShapes, tensor: Tensor, what: str, own: bool = True) -> None:
+    """`tensor` (the operator's own, or when not `own` a called subgraph's) must hold one bool."""
     if tensor.dtype != DType.BOOL or tensor.size != 1:
-        raise q.fail(tensor, f"{what} must be one bool, is {tensor.dtype}{list(tensor.shape)}")
+        raise q.fail(tensor if own else None, f"{what} must be one bool, is {tensor.dtype}{list(tensor.shape)}")
 
 
 def _if(q: OpShapes) -> None:
@@ -705,14 +706,15 @@ def _if(q: OpShapes) -> None:
 def _while(q: OpShapes) -> None:
     """TFLM's WHILE: the loop values go through cond and body unchanged in count, type and shape."""
     inputs = [q.input(p) for p in range(len(q.op.inputs))]
-    _agree(q, inputs, "inputs", q.outputs, "and outputs")
+    _agree(q, inputs, "inputs", q.outputs, "the outputs hold")
     cond, body = _called(q, q.op.options.cond_subgraph), _called(q, q.op.options.body_subgraph)
     _agree(q, inputs, "inputs", cond.graph_inputs, f"subgraph {q.op.options.cond_subgraph} takes")
     _agree(q, inputs, "inputs", body.graph_inputs, f"subgraph {q.op.options.body_subgraph} takes")
     _agree(q, q.outputs, "outputs", body.graph_outputs, f"subgraph {q.op.options.body_subgraph} gives")
     if len(cond.outputs) != 1:
         raise q.fail(None, f"its condition, subgraph {q.op.options.cond_subgraph}, gives {len(cond.outputs)} outputs")
-    _one_bool(q, cond.graph_outputs[0], f"subgraph {q.op.options.cond_subgraph}'s output")
+    going = cond.graph_outputs[0]
+    _one_bool(q, going, f"subgraph {q.op.options.cond_subgraph}'s output '{going.name}'", own=False)
 
 
 def _call_once(q: OpShapes) -> None:
