@@ -60,8 +60,10 @@ def test_if_runs_the_branch_its_condition_chooses(cond):
     assert_matches_tflm(if_graph(), inputs=[np.array([cond]), x])
 
 
-def counting_loop() -> Graph:
-    """while i < 5: i += 1; x = x + x (float32): gives (5, x * 2**(5 - i))."""
+def counting_loop(start: int | None = None) -> Graph:
+    """while i < 5: i += 1; x = x + x (float32): gives (5, x * 2**(5 - i)). With `start`, i starts
+    there (a constant), not from an input: TFLM's live head is read after invoking on whatever the
+    arena holds, and a loop counting up from garbage may not end."""
     cond = GraphBuilder("cond")
     i, x = cond.tensor((), "int32", name="i"), cond.tensor(VALUES, "float32", name="x")
     limit, going = cond.tensor((), "int32", data=5, name="limit"), cond.tensor((), "bool", name="going")
@@ -73,10 +75,15 @@ def counting_loop() -> Graph:
     body.op("ADD", [i, one], [next_i], ElementwiseOptions())
     body.op("ADD", [x, x], [next_x], ElementwiseOptions())
     main = GraphBuilder("loop")
-    i, x = main.tensor((), "int32", name="i"), main.tensor(VALUES, "float32", name="x")
+    i, x = _loop_start(main, start), main.tensor(VALUES, "float32", name="x")
     last_i, last_x = main.tensor((), "int32", name="last_i"), main.tensor(VALUES, "float32", name="last_x")
     main.op("WHILE", [i, x], [last_i, last_x], WhileOptions(cond_subgraph=1, body_subgraph=2))
-    return main.build([i, x], [last_i, last_x], [cond.build([i, x], [going]), body.build([i, x], [next_i, next_x])])
+    inputs = [x] if start is not None else [i, x]
+    return main.build(inputs, [last_i, last_x], [cond.build([i, x], [going]), body.build([i, x], [next_i, next_x])])
+
+
+def _loop_start(main: GraphBuilder, start: int | None) -> int:
+    return main.tensor((), "int32", name="i", data=start)
 
 
 @pytest.mark.parametrize("start", [0, 3, 7])
@@ -86,6 +93,45 @@ def test_while_counts_as_tflm(start):
     last_i, last_x = Engine(counting_loop()).run([np.array(start, np.int32), x]).outputs
     assert int(last_i) == max(start, 5)
     np.testing.assert_array_equal(last_x, x * 2.0 ** max(0, 5 - start))
+
+
+def doubled_or_squared(name: str, op_type: str) -> Graph:
+    b = GraphBuilder(name)
+    x, y = b.tensor(VALUES, "float32", name="x"), b.tensor(VALUES, "float32", name="y")
+    b.op(op_type, [x, x], [y], ElementwiseOptions())
+    return b.build([x], [y])
+
+
+def nested_loop(start: int | None = None) -> Graph:
+    """out = x * (the loop over 2x: while i < 5: x = x + x if i < 2 else x * x; i += 1): an IF
+    (subgraphs 3 and 4) inside the WHILE's body (subgraph 2), between operators of the main graph."""
+    loop = counting_loop()
+    body = GraphBuilder("body")
+    i, x = body.tensor((), "int32", name="i"), body.tensor(VALUES, "float32", name="x")
+    one, two = body.tensor((), "int32", data=1, name="one"), body.tensor((), "int32", data=2, name="two")
+    early = body.tensor((), "bool", name="early")
+    body.op("LESS", [i, two], [early])
+    next_x = body.tensor(VALUES, "float32", name="next_x")
+    body.op("IF", [early, x], [next_x], IfOptions(3, 4))
+    next_i = body.tensor((), "int32", name="next_i")
+    body.op("ADD", [i, one], [next_i], ElementwiseOptions())
+    main = GraphBuilder("nested")
+    i, x = _loop_start(main, start), main.tensor(VALUES, "float32", name="x")
+    doubled = main.tensor(VALUES, "float32", name="doubled")
+    main.op("ADD", [x, x], [doubled], ElementwiseOptions())
+    last_i, last_x = main.tensor((), "int32", name="last_i"), main.tensor(VALUES, "float32", name="last_x")
+    main.op("WHILE", [i, doubled], [last_i, last_x], WhileOptions(cond_subgraph=1, body_subgraph=2))
+    out = main.tensor(VALUES, "float32", name="out")
+    main.op("MUL", [last_x, x], [out], ElementwiseOptions())
+    branches = [doubled_or_squared("then", "ADD"), doubled_or_squared("else", "MUL")]
+    subgraphs = [loop.other_subgraphs[0], body.build([i, x], [next_i, next_x]), *branches]
+    return main.build([x] if start is not None else [i, x], [out], subgraphs)
+
+
+@pytest.mark.parametrize("start", [0, 3])
+def test_an_if_inside_a_loop_runs_as_in_tflm(start):
+    x = np.linspace(-1.5, 2.5, 6, dtype=np.float32).reshape(VALUES) / 4
+    assert_matches_tflm(nested_loop(), inputs=[np.array(start, np.int32), x], float_exact=True)
 
 
 def initialised_accumulator() -> Graph:
@@ -205,12 +251,12 @@ def test_generate_refuses_control_flow_in_one_line(monkeypatch, capsys, tmp_path
 def test_the_tflm_planner_plans_every_subgraph_as_tflm(monkeypatch, capsys, tmp_path):
     """TFLM plans the called subgraphs' tensors in the same arena, their lifetimes nested in the
     calling operator's: the replica's head is the live interpreter's, and the verdict covers it."""
-    graphs = {"if": if_graph(), "loop": counting_loop(), "once": initialised_accumulator()}
+    graphs = {"if": if_graph(), "loop": counting_loop(0), "once": initialised_accumulator(), "nested": nested_loop(0)}
     paths = [tmp_path / f"{name}.tflite" for name in graphs]
     for path, graph in zip(paths, graphs.values(), strict=True):
         path.write_bytes(write_tflite(graph))
     plans = [plan_memory(read_tflite(path), "tflm") for path in paths]
-    assert [plan.arena_bytes for plan in plans] == live_tflm_heads(paths) == [80, 176, 48]
+    assert [plan.arena_bytes for plan in plans] == live_tflm_heads(paths) == [80, 160, 48, 272]
     assert all(max(plan.step_live_bytes) == plan.lower_bound == plan.arena_bytes for plan in plans)
     assert any(buffer.name == "body/next_x" for buffer in plans[1].buffers)
     constants = constant_layout(graphs["if"])  # the branches' constants and kernels count in flash too
