@@ -130,7 +130,9 @@ def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
         "engine": True,
         "c_kernel": True,
         "memory_contract": True,
+        "runs_subgraphs": False,
     }
+    assert entries["WHILE"]["engine"] and not entries["WHILE"]["c_kernel"] and entries["WHILE"]["runs_subgraphs"]
     assert entries["RESHAPE"]["types"] == "any" and entries["SHAPE"]["types"] == ["int32"]
     everything = {entry["op"]: entry for entry in json.loads(runner.invoke(app, ["ops", "--json", "--all"]).output)}
     assert everything["SVDF"]["engine"] and everything["SVDF"]["c_kernel"] and "CUSTOM" not in everything

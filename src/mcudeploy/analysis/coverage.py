@@ -4,8 +4,10 @@ The arena figures count each operator's tensors and the scratch its kernel
 declares (`mcudeploy.kernels.contracts`). For an operator the reference engine
 has no kernel for, no kernel declares anything: its scratch, its persistent
 state and even whether it can run are unknown, so a verdict of "fits" would be a
-guess. (Vela-compiled models take the NPU branch, `mcudeploy.npu`, which counts
-Vela's own plan.)
+guess. The same holds for IF, WHILE and CALL_ONCE when the plan leaves out the
+tensors of the subgraphs they run (TFLite Micro places them in the same arena;
+the tflm planner does too). (Vela-compiled
+models take the NPU branch, `mcudeploy.npu`, which counts Vela's own plan.)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS
 from mcudeploy.ir import Graph, Operator
+from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.kernels.contracts import kernel_contract
 from mcudeploy.params.variables import resource_layout
 
@@ -29,20 +32,29 @@ class OperatorGap:
         return {"index": self.index, "op": self.op, "reason": self.reason}
 
 
-def uncounted_operators(graph: Graph) -> list[OperatorGap]:
-    """Operators whose memory (scratch, persistent state) the figures leave out."""
-    return [
-        OperatorGap(op.index, _name(op), "mcudeploy has no kernel for it: its scratch and state are unknown")
-        for op in graph.operators
-        if op.op_type not in KERNELS
-    ]
+def uncounted_operators(graph: Graph, subgraphs_planned: bool = False) -> list[OperatorGap]:
+    """Operators, in any subgraph, whose memory (scratch, persistent state) the figures leave out;
+    unless `subgraphs_planned`, the control-flow operators whose subgraphs' tensors they leave out."""
+    gaps = []
+    for number, subgraph in enumerate(graph.subgraphs):
+        where = f" (in subgraph {number})" if number else ""
+        for op in subgraph.operators:
+            if op.op_type not in KERNELS:
+                reason = "mcudeploy has no kernel for it: its scratch and state are unknown"
+                gaps.append(OperatorGap(op.index, _name(op), reason + where))
+            elif called_subgraphs(op.options) and not subgraphs_planned:
+                names = " and ".join(f"subgraph {index}" for index in dict.fromkeys(called_subgraphs(op.options)))
+                reason = f"the tensors of {names}, which it runs, are not in the memory plan"
+                gaps.append(OperatorGap(op.index, _name(op), reason + where))
+    return gaps
 
 
 def variable_bytes(graph: Graph) -> int:
     """Bytes of the variable tensors, resource variables and kernels' own history (state kept
     across inferences, outside the arena)."""
+    variable_tensors = sum(t.nbytes for subgraph in graph.subgraphs for t in subgraph.tensors if t.is_variable)
     kernel_state = sum(kernel_contract(graph, op).state_bytes for op in graph.operators)
-    return sum(t.nbytes for t in graph.tensors if t.is_variable) + resource_layout(graph).nbytes + kernel_state
+    return variable_tensors + resource_layout(graph).nbytes + kernel_state
 
 
 def _name(op: Operator) -> str:

@@ -188,7 +188,7 @@ def analyze_model(
         variable_bytes(graph),
     )
     budget = memory_budget(request, device)
-    uncounted = uncounted_operators(graph)
+    uncounted = uncounted_operators(graph, plan.subgraphs_planned)
     status = _verdict(budget.fits, uncounted)
     return ModelAnalysis(
         model=graph.name,

@@ -110,6 +110,7 @@ def render(
     graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: str | None = None, guard_bytes: int = 0
 ) -> RenderedProject:
     """Every file of the project, by relative path, without writing anything."""
+    _check_emitters(graph)
     layout = constant_layout(graph, plan.alignment, guard_bytes)
     _check_alignment(graph, plan, layout)
     block = weights_block(graph, layout, prefix)
@@ -223,6 +224,15 @@ def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:
     return {resource: f"{prefix}_resource_{name}" for resource, name in unique_names(wanted).items()}
 
 
+def _check_emitters(graph: Graph) -> None:
+    """Refuse, before any layout, the first operator the C library has no kernel for (IF, WHILE and
+    CALL_ONCE among them: the generated code runs one subgraph)."""
+    for op in graph.operators:
+        if op.op_type not in EMITTERS:
+            what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
+            raise UnsupportedOperatorError(graph.subject, f"{what} at layer #{op.index} has no kernel in the C library")
+
+
 def _emit(
     graph: Graph,
     op: Operator,
@@ -234,10 +244,7 @@ def _emit(
     resources: dict[int, str],
     kernel_state: tuple[str, int] | None,
 ) -> LayerCode:
-    emitter = EMITTERS.get(op.op_type)
-    if emitter is None:
-        what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
-        raise UnsupportedOperatorError(graph.subject, f"{what} at layer #{op.index} has no kernel in the C library")
+    emitter = EMITTERS[op.op_type]
     contract = kernel_contract(graph, op)
     scratch = _scratch(plan, op, contract.scratch_bytes)
     ctx = LayerContext(

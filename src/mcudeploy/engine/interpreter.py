@@ -23,43 +23,52 @@ class RunResult:
 
 
 def unsupported_operators(graph: Graph) -> list[Operator]:
-    return [op for op in graph.operators if op.op_type not in KERNELS]
+    """The operators, in any subgraph, the engine has no kernel for."""
+    return [op for subgraph in graph.subgraphs for op in subgraph.operators if op.op_type not in KERNELS]
 
 
 def check_supported(graph: Graph) -> None:
     """Raise naming the first operator the engine cannot run."""
-    for op in unsupported_operators(graph):
-        what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
-        output = graph.tensors[op.outputs[0]].name if op.outputs else "?"
-        raise UnsupportedOperatorError(
-            graph.subject, f"{what} at layer #{op.index} (output '{output}') is not supported by the reference engine"
-        )
+    for subgraph in graph.subgraphs:
+        for op in subgraph.operators:
+            if op.op_type in KERNELS:
+                continue
+            what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
+            output = subgraph.tensors[op.outputs[0]].name if op.outputs else "?"
+            where = f"layer #{op.index}" if subgraph is graph else f"layer #{op.index} of subgraph '{subgraph.name}'"
+            raise UnsupportedOperatorError(
+                graph.subject, f"{what} at {where} (output '{output}') is not supported by the reference engine"
+            )
 
 
 class Engine:
     """A graph set up once and run many times, as TFLite Micro splits Prepare from Invoke: each
     kernel keeps what it derives from the operator's constants (`OpContext.prepared`) across runs,
     and the variable tensors (SVDF and LSTM state) keep their values from one run to the next,
-    starting from TFLM's reset values (the zero point of int8 tensors, zero otherwise)."""
+    starting from TFLM's reset values (the zero point of int8 tensors, zero otherwise). The
+    model's other subgraphs run when IF, WHILE or CALL_ONCE call them."""
 
     def __init__(self, graph: Graph) -> None:
         check_supported(graph)
         validate_graph(graph)  # graphs built in code get the checks load_model gives files
         self.graph = graph
-        self._constants = {t.index: t.data for t in graph.constants()}
+        self._subgraphs = [_Subgraph.of(subgraph) for subgraph in graph.subgraphs]
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
-        self._steps = [_Step.of(graph, op) for op in graph.operators]
         self._resource_layout = resource_layout(graph)
         self.reset()
 
     def reset(self) -> None:
         """Variable tensors, resource variables and the history kernels keep (TFLM's signal
-        operators) back to their values before the first run (TFLM's ResetVariableTensors and Reset)."""
-        for step in self._steps:
-            step.states.clear()  # what a kernel prepared from constants is simply prepared again
-        self._variables = {
-            t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in self.graph.tensors if t.is_variable
-        }
+        operators) back to their values before the first run (TFLM's ResetVariableTensors and Reset).
+        A CALL_ONCE that has run does not run again, as in TFLM."""
+        for subgraph in self._subgraphs:
+            for step in subgraph.steps:
+                if step.op.op_type != "CALL_ONCE":  # what a kernel prepared from constants is prepared again
+                    step.states.clear()
+        self._variables = [
+            {t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in subgraph.tensors if t.is_variable}
+            for subgraph in self.graph.subgraphs
+        ]
         self._resources = {
             resource: np.full(variable.nbytes, variable.fill, dtype=np.uint8)
             for resource, variable in enumerate(self._resource_layout.variables)
@@ -68,22 +77,38 @@ class Engine:
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
-        graph = self.graph
-        values = dict(self._constants)
-        values.update(self._variables)  # kernels update these arrays in place
-        values.update(zip(graph.inputs, self._checked_inputs(inputs), strict=True))
+        values = self._invoke(0, self._checked_inputs(inputs))
+        return RunResult(outputs=[values[i] for i in self.graph.outputs], tensors=values)
+
+    def _invoke(self, number: int, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+        """Run subgraph `number` on its inputs; every one of its tensors' values by index."""
+        subgraph = self._subgraphs[number]
+        graph = subgraph.graph
+        values = dict(subgraph.constants)
+        values.update(self._variables[number])  # kernels update these arrays in place
+        values.update(zip(graph.inputs, inputs, strict=True))
         try:
-            for step in self._steps:
+            for step in subgraph.steps:
                 args = [None if i == NO_TENSOR else values[i] for i in step.op.inputs]
-                result = step.kernel(OpContext(step.op, graph, args, step.states, self._resources))
-                results = (result,) if isinstance(result, np.ndarray) else result
-                for expected, array in zip(step.outputs, results, strict=True):
+                context = OpContext(step.op, graph, args, step.states, self._resources, number, self.graph, self._call)
+                result = step.kernel(context)
+                # numpy gives a scalar, not an array, for some operations on rank-0 tensors
+                results = (result,) if isinstance(result, np.ndarray | np.generic) else result
+                for expected, array in zip(step.outputs, map(np.asarray, results), strict=True):
                     expected.check_output(graph, step.op, array)
                     values[expected.index] = array
         except McuDeployError as error:  # a variant a kernel refuses: reported against the file and the layer
-            raise type(error)(graph.subject, f"layer {step.op.label}: {error.reason}") from None
-        values.update({index: state.copy() for index, state in self._variables.items()})
-        return RunResult(outputs=[values[i] for i in graph.outputs], tensors=values)
+            if error.subject == self.graph.subject:
+                raise  # already placed, by a subgraph this one called
+            where = f"subgraph {number}, layer" if number else "layer"
+            raise type(error)(self.graph.subject, f"{where} {step.op.label}: {error.reason}") from None
+        values.update({index: state.copy() for index, state in self._variables[number].items()})
+        return values
+
+    def _call(self, number: int, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """What a control-flow kernel calls: the subgraph's outputs, copied as TFLM copies them out."""
+        values = self._invoke(number, [np.array(array) for array in inputs])
+        return [np.array(values[i]) for i in self._subgraphs[number].graph.outputs]
 
     def _checked_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         if len(inputs) != len(self._inputs):
@@ -131,6 +156,19 @@ class _Expected:
                 f"{op.label}: kernel produced {array.dtype}{list(array.shape)}, "
                 f"tensor '{tensor.name}' is {tensor.dtype}{list(tensor.shape)}"
             )
+
+
+@dataclass(frozen=True)
+class _Subgraph:
+    """One subgraph as an engine runs it: its constants and its steps."""
+
+    graph: Graph
+    constants: dict[int, np.ndarray]
+    steps: list[_Step]
+
+    @classmethod
+    def of(cls, graph: Graph) -> _Subgraph:
+        return cls(graph, {t.index: t.data for t in graph.constants()}, [_Step.of(graph, op) for op in graph.operators])
 
 
 @dataclass(frozen=True)

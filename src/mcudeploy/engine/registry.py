@@ -26,6 +26,12 @@ class OpContext:
     """Shared by every run of an `Engine`; a context made on its own starts empty."""
     resources: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     """The resource variables' buffers (bytes) by id, shared by every operator and run of an `Engine`."""
+    subgraph: int = 0
+    """The index of `graph` among the model's subgraphs."""
+    model: Graph | None = field(default=None, repr=False)
+    """The whole model (its main graph) when `graph` is one of its other subgraphs."""
+    call: Callable[[int, Sequence[np.ndarray]], list[np.ndarray]] | None = field(default=None, repr=False)
+    """Runs one of the model's subgraphs on the given inputs and gives its outputs (IF, WHILE, CALL_ONCE)."""
 
     @property
     def options(self):
@@ -59,7 +65,7 @@ class OpContext:
     def _constants_only(self) -> OpContext:
         tensors = [self.input_tensor(i) for i in range(len(self.op.inputs))]
         constants = [t.data if t is not None and t.is_constant else None for t in tensors]
-        return OpContext(self.op, self.graph, constants)
+        return OpContext(self.op, self.graph, constants, subgraph=self.subgraph, model=self.model)
 
 
 KernelResult = np.ndarray | Sequence[np.ndarray]

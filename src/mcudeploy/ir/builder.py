@@ -107,8 +107,9 @@ class GraphBuilder:
         )
         return index
 
-    def build(self, inputs: Sequence[int], outputs: Sequence[int]) -> Graph:
-        """The graph with these input and output tensors. The builder can keep going afterwards."""
+    def build(self, inputs: Sequence[int], outputs: Sequence[int], other_subgraphs: Sequence[Graph] = ()) -> Graph:
+        """The graph with these input and output tensors (and, for a main graph, the subgraphs 1, 2, ...
+        its IF, WHILE and CALL_ONCE operators call). The builder can keep going afterwards."""
         inputs, outputs = tuple(int(i) for i in inputs), tuple(int(i) for i in outputs)
         for i in inputs + outputs:
             self._check_index(i, "graph input/output", allow_absent=False)
@@ -122,6 +123,7 @@ class GraphBuilder:
             inputs=inputs,
             outputs=outputs,
             description=self.description,
+            other_subgraphs=tuple(other_subgraphs),
         )
 
     def _check_index(self, index: int, where: str, *, allow_absent: bool) -> None:

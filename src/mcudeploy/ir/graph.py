@@ -39,7 +39,8 @@ class Operator:
 
 @dataclass
 class Graph:
-    """A model's main subgraph. Operators are listed in execution order."""
+    """A model's main subgraph (the file's subgraph 0), with the model's other subgraphs, those
+    IF, WHILE and CALL_ONCE call. Operators are listed in execution order."""
 
     name: str
     tensors: list[Tensor]
@@ -50,10 +51,17 @@ class Graph:
     source: str = ""
     """Where the model came from (a file path), used to name it in errors."""
     metadata: dict[str, str] = field(default_factory=dict)
+    other_subgraphs: tuple[Graph, ...] = field(default=(), repr=False)
+    """The file's subgraphs 1, 2, ... in order (empty in the subgraphs themselves)."""
 
     @property
     def subject(self) -> str:
         return self.source or self.name
+
+    @property
+    def subgraphs(self) -> tuple[Graph, ...]:
+        """Every subgraph, indexed as in the file: this graph is subgraph 0."""
+        return (self, *self.other_subgraphs)
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

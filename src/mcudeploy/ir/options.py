@@ -237,6 +237,44 @@ class CumsumOptions:
 
 
 @dataclass(frozen=True)
+class IfOptions:
+    """The subgraphs (file indices) IF runs when its condition is true, and when false."""
+
+    then_subgraph: int = 0
+    else_subgraph: int = 0
+
+
+@dataclass(frozen=True)
+class WhileOptions:
+    """The subgraph that decides whether to go on (one bool), and the loop's body."""
+
+    cond_subgraph: int = 0
+    body_subgraph: int = 0
+
+
+@dataclass(frozen=True)
+class CallOnceOptions:
+    """The subgraph CALL_ONCE runs on the first inference only (it initialises resource variables)."""
+
+    init_subgraph: int = 0
+
+
+CONTROL_FLOW_OPTIONS = {"IF": IfOptions, "WHILE": WhileOptions, "CALL_ONCE": CallOnceOptions}
+"""The operators that run other subgraphs, and their options."""
+
+
+def called_subgraphs(options: object) -> tuple[int, ...]:
+    """The subgraph indices a control-flow operator's options name (none for other operators)."""
+    if isinstance(options, IfOptions):
+        return options.then_subgraph, options.else_subgraph
+    if isinstance(options, WhileOptions):
+        return options.cond_subgraph, options.body_subgraph
+    if isinstance(options, CallOnceOptions):
+        return (options.init_subgraph,)
+    return ()
+
+
+@dataclass(frozen=True)
 class CustomOptions:
     """Options of a custom operator, kept as the raw bytes of the file."""
 
@@ -293,5 +331,8 @@ OperatorOptions = (
     | ArgOptions
     | CumsumOptions
     | ResizeBilinearOptions
+    | IfOptions
+    | WhileOptions
+    | CallOnceOptions
     | CustomOptions
 )

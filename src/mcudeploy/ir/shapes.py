@@ -131,6 +131,8 @@ class OpShapes:
 
     graph: Graph
     op: Operator
+    subgraphs: tuple[Graph, ...] = ()
+    """The model's subgraphs, indexed as in the file (those control-flow operators call)."""
 
     @property
     def label(self) -> str:
@@ -890,6 +892,61 @@ def _signal_overlap_add(q: OpShapes) -> None:
     q.expect((*shape[:-2], shape[-2] * step))
 
 
+def _called(q: OpShapes, index: int) -> Graph:
+    """The subgraph a control-flow operator calls: one of the model's others (0 is the main graph)."""
+    if not 0 < index < len(q.subgraphs):
+        have = f"subgraphs 1 to {len(q.subgraphs) - 1}" if len(q.subgraphs) > 1 else "no subgraph but the main one"
+        raise q.fail(None, f"calls subgraph {index}, the model has {have}")
+    return q.subgraphs[index]
+
+
+def _agree(q: OpShapes, ours: Sequence[Tensor], what: str, theirs: Sequence[Tensor], whose: str) -> None:
+    """Values copied between the operator and a subgraph: same count, element types and shapes."""
+    if len(ours) != len(theirs):
+        raise q.fail(None, f"has {len(ours)} {what}, {whose} {len(theirs)}")
+    for position, (mine, other) in enumerate(zip(ours, theirs, strict=True)):
+        if (mine.dtype, mine.shape) != (other.dtype, other.shape):
+            raise q.fail(
+                mine,
+                f"{what[:-1]} {position} is {mine.dtype}{list(mine.shape)}, "
+                f"{whose} '{other.name}' {other.dtype}{list(other.shape)}",
+            )
+
+
+def _one_bool(q: OpShapes, tensor: Tensor, what: str, own: bool = True) -> None:
+    """`tensor` (the operator's own, or when not `own` a called subgraph's) must hold one bool."""
+    if tensor.dtype != DType.BOOL or tensor.size != 1:
+        raise q.fail(tensor if own else None, f"{what} must be one bool, is {tensor.dtype}{list(tensor.shape)}")
+
+
+def _if(q: OpShapes) -> None:
+    """TFLM's IF: a one-bool condition, then the branches' inputs and outputs copied in and out."""
+    _one_bool(q, q.input(0), "the condition")
+    inputs = [q.input(p) for p in range(1, len(q.op.inputs))]
+    for index in (q.op.options.then_subgraph, q.op.options.else_subgraph):
+        branch = _called(q, index)
+        _agree(q, inputs, "inputs", branch.graph_inputs, f"subgraph {index} takes")
+        _agree(q, q.outputs, "outputs", branch.graph_outputs, f"subgraph {index} gives")
+
+
+def _while(q: OpShapes) -> None:
+    """TFLM's WHILE: the loop values go through cond and body unchanged in count, type and shape."""
+    inputs = [q.input(p) for p in range(len(q.op.inputs))]
+    _agree(q, inputs, "inputs", q.outputs, "the outputs hold")
+    cond, body = _called(q, q.op.options.cond_subgraph), _called(q, q.op.options.body_subgraph)
+    _agree(q, inputs, "inputs", cond.graph_inputs, f"subgraph {q.op.options.cond_subgraph} takes")
+    _agree(q, inputs, "inputs", body.graph_inputs, f"subgraph {q.op.options.body_subgraph} takes")
+    _agree(q, q.outputs, "outputs", body.graph_outputs, f"subgraph {q.op.options.body_subgraph} gives")
+    if len(cond.outputs) != 1:
+        raise q.fail(None, f"its condition, subgraph {q.op.options.cond_subgraph}, gives {len(cond.outputs)} outputs")
+    going = cond.graph_outputs[0]
+    _one_bool(q, going, f"subgraph {q.op.options.cond_subgraph}'s output '{going.name}'", own=False)
+
+
+def _call_once(q: OpShapes) -> None:
+    _called(q, q.op.options.init_subgraph)
+
+
 _SAME_SHAPE = (
     "CEIL",
     "COS",
@@ -992,6 +1049,9 @@ ARITIES: dict[str, Arity] = {
         20, 24, optional=(1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23), needs_scales=False, typed_inputs=None
     ),
     "VAR_HANDLE": Arity(0, 0, needs_scales=False, typed_inputs=None),
+    "IF": Arity(1, outputs=None, options=o.IfOptions, needs_scales=False, typed_inputs=None),
+    "WHILE": Arity(0, outputs=None, options=o.WhileOptions, needs_scales=False, typed_inputs=None),
+    "CALL_ONCE": Arity(0, 0, outputs=0, options=o.CallOnceOptions, needs_scales=False, typed_inputs=None),
     "READ_VARIABLE": Arity(1, 1, needs_scales=False, typed_inputs=None),
     "ASSIGN_VARIABLE": Arity(2, 2, outputs=0, needs_scales=False, typed_inputs=None),
     **{name: Arity(1, 1) for name in _SAME_SHAPE if name not in _CONVERTING},
@@ -1084,6 +1144,9 @@ RULES: dict[str, Rule] = {
     "SELECT_V2": _select,
     "SVDF": _svdf,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _sequence_lstm,
+    "IF": _if,
+    "WHILE": _while,
+    "CALL_ONCE": _call_once,
     **dict.fromkeys(_SAME_SHAPE, _same_shape),
     "SignalWindow": _signal_window,
     "SignalFftAutoScale": _signal_fft_auto_scale,
@@ -1105,8 +1168,9 @@ SIGNAL_OPERATORS = frozenset(name for name in ARITIES if name.startswith("Signal
 """TFLM's signal library: custom operators mcudeploy knows by name."""
 
 
-def check_operator_shapes(graph: Graph, op: Operator) -> None:
-    """Raise ShapeError when an operator's declared output shapes differ from what it computes."""
+def check_operator_shapes(graph: Graph, op: Operator, subgraphs: tuple[Graph, ...] = ()) -> None:
+    """Raise ShapeError when an operator's declared output shapes differ from what it computes
+    (or, for IF, WHILE and CALL_ONCE, from what the `subgraphs` they call take and give)."""
     rule = RULES.get(op.op_type)
     if rule is not None and op.is_custom == (op.op_type in SIGNAL_OPERATORS):
-        rule(OpShapes(graph, op))
+        rule(OpShapes(graph, op, subgraphs or graph.subgraphs))

@@ -18,6 +18,7 @@ import numpy as np
 
 from mcudeploy.errors import ModelError
 from mcudeploy.ir.graph import NO_TENSOR, Graph, Operator
+from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.ir.shapes import ARITIES, MAX_TENSOR_BYTES, SIGNAL_OPERATORS, Arity, ShapeError, check_operator_shapes
 from mcudeploy.ir.tensor import DType, Tensor
 
@@ -42,16 +43,38 @@ _SMALLEST_SCALE = float(np.finfo(np.float32).tiny)
 
 
 def validate_graph(graph: Graph) -> None:
-    """Raise ModelError (subject: the model) on the first thing later stages could not trust."""
-    _Validator(graph).run()
+    """Raise ModelError (subject: the model) on the first thing later stages could not trust,
+    in any of its subgraphs."""
+    for number, subgraph in enumerate(graph.subgraphs):
+        _Validator(subgraph, graph.subgraphs, number).run()
+    _check_no_recursion(graph)
+
+
+def _check_no_recursion(graph: Graph) -> None:
+    """Subgraphs that call each other in a cycle would recurse without end (TFLM has no stack for it)."""
+    calls = [
+        {index for op in subgraph.operators for index in called_subgraphs(op.options)} for subgraph in graph.subgraphs
+    ]
+
+    def visit(number: int, path: tuple[int, ...]) -> None:
+        for callee in sorted(calls[number]):
+            if callee in path:
+                cycle = " -> ".join(str(i) for i in (*path[path.index(callee) :], callee))
+                raise ModelError(graph.subject, f"subgraphs call each other in a cycle ({cycle}): it never ends")
+            visit(callee, (*path, callee))
+
+    visit(0, (0,))
 
 
 class _Validator:
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, subgraphs: tuple[Graph, ...] = (), number: int = 0) -> None:
         self.graph = graph
+        self.subgraphs = subgraphs or (graph,)
+        self.number = number
+        """The subgraph's index in the file: 0 is the main graph, the others are called by it."""
 
     def fail(self, reason: str, tensor: int | None = None, op: Operator | None = None) -> ModelError:
-        where = []
+        where = [f"subgraph {self.number}"] if self.number else []
         if op is not None:
             where.append(f"operator {op.label}")
         if tensor is not None:
@@ -70,6 +93,8 @@ class _Validator:
             raise self.fail(f"tensors of {total:,} bytes together: not plausible for a microcontroller")
         self._graph_ends()
         written = self._execution_order()
+        if self.number:  # a called subgraph may pass an input or a constant straight through
+            written |= set(self.graph.inputs) | {t.index for t in self.graph.constants()}
         for index in self.graph.outputs:
             if index not in written:
                 raise self.fail("is a graph output no operator writes", index)
@@ -113,9 +138,9 @@ class _Validator:
 
     def _graph_ends(self) -> None:
         graph = self.graph
-        if not graph.inputs:
+        if not graph.inputs and not self.number:
             raise self.fail("the graph has no inputs")
-        if not graph.outputs:
+        if not graph.outputs and not self.number:  # CALL_ONCE's subgraph has neither: it only sets variables
             raise self.fail("the graph has no outputs")
         for what, indices in (("input", graph.inputs), ("output", graph.outputs)):
             for index in indices:
@@ -170,7 +195,7 @@ class _Validator:
         self._types(op, arity)
         self._scales(op, arity)
         try:
-            check_operator_shapes(self.graph, op)
+            check_operator_shapes(self.graph, op, self.subgraphs)
         except ShapeError as error:
             raise self.fail(error.reason, error.tensor, op) from None
 
@@ -234,7 +259,7 @@ class _Validator:
                 raise self.fail(f"{name} is {value}, must be finite", op=op)
 
 
-_STATE_WRITERS = frozenset({"ASSIGN_VARIABLE"})
+_STATE_WRITERS = frozenset({"ASSIGN_VARIABLE", "CALL_ONCE"})
 """Operators whose only effect is on state kept across inferences: they have no output tensor."""
 
 

@@ -12,11 +12,13 @@ region of the device; a device fits the model when every item found a place.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from mcudeploy.devices import Database, Device, RegionKind, Span, find_core
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator
+from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.params.constant_inputs import read_at_run_time, stored_dtype
 from mcudeploy.params.requantization import requantization
 
@@ -74,13 +76,29 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
     only) leaves that many unused bytes after every array with elements.
     """
     arrays: list[ConstantArray] = []
-    stored: set[int] = set()
+    stored: dict[int, set[int]] = {number: set() for number in range(len(graph.subgraphs))}
+    called: set[int] = set()
     offset = 0
     for op in graph.operators:
-        for name, dtype, count, tensor in _layer_constants(graph, op, stored):
-            arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor))
-            offset = align_up(offset + count * dtype.itemsize + (guard_bytes if count else 0), alignment)
+        for number, reader in _with_called(graph, 0, op, called):
+            subgraph = graph.subgraphs[number]
+            for name, dtype, count, tensor in _layer_constants(subgraph, reader, stored[number]):
+                if number:  # a called subgraph's constant, reported under the operator that calls it
+                    name, tensor = f"{subgraph.name}/{name}", None
+                arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor))
+                offset = align_up(offset + count * dtype.itemsize + (guard_bytes if count else 0), alignment)
     return ConstantLayout(tuple(arrays), alignment, offset)
+
+
+def _with_called(graph: Graph, number: int, op: Operator, called: set[int]) -> Iterator[tuple[int, Operator]]:
+    """`op` (of subgraph `number`), then the operators of the subgraphs it runs (IF, WHILE,
+    CALL_ONCE), depth first, each subgraph once (`called` holds those already walked)."""
+    yield number, op
+    for index in called_subgraphs(op.options):
+        if index not in called:
+            called.add(index)
+            for inner in graph.subgraphs[index].operators:
+                yield from _with_called(graph, index, inner, called)
 
 
 def _layer_constants(graph: Graph, op: Operator, stored: set[int]) -> list[tuple[str, DType, int, int | None]]:
@@ -156,11 +174,12 @@ class CodeEstimate:
 
 
 def code_estimate(graph: Graph) -> CodeEstimate:
-    used = Counter(op.op_type for op in graph.operators)
+    operators = [op for subgraph in graph.subgraphs for op in subgraph.operators]
+    used = Counter(op.op_type for op in operators)
     return CodeEstimate(
         kernels={op_type: KERNEL_CODE_BYTES.get(op_type, DEFAULT_KERNEL_CODE_BYTES) for op_type in used},
         runtime=RUNTIME_CODE_BYTES,
-        layer_calls=LAYER_CALL_CODE_BYTES * len(graph.operators),
+        layer_calls=LAYER_CALL_CODE_BYTES * len(operators),
     )
 
 

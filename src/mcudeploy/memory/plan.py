@@ -71,6 +71,9 @@ class MemoryPlan:
     """Pairs of buffer names that may share bytes because a kernel declared it safe
     (`(reader, writer)` of each permit; the conditions are in `permits`)."""
     permits: list[OverlapPermit] = field(default_factory=list)
+    subgraphs_planned: bool = False
+    """Whether the tensors of the subgraphs IF, WHILE and CALL_ONCE run are in the plan (as TFLM
+    plans them, in the same arena); without, the plan covers the main graph only."""
     lower_bound: int = 0
     """Bytes no placement of these buffers can go below: at each step, the live bytes less
     the most the permits allow to share; the maximum over steps, rounded up to the alignment."""

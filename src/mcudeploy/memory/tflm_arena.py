@@ -401,6 +401,10 @@ def tflm_arena(
 
     `python_interpreter`: as TFLM's Python interpreter (the tflite-micro wheel) takes it: with a
     RecordingMicroAllocator, built with USE_TFLM_COMPRESSION, and the wheel's own FULLY_CONNECTED options."""
+    if graph.other_subgraphs:
+        raise UnsupportedOperatorError(
+            graph.subject, "TFLM's whole arena is modelled for models of one subgraph (no IF, WHILE or CALL_ONCE)"
+        )
     if isinstance(core, str):
         core = CORES_BY_NAME[core if core.startswith("cortex-") else f"cortex-{core}"]
     if kernels not in KERNEL_SETS:

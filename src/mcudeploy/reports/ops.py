@@ -15,6 +15,7 @@ import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.codegen.layers import EMITTERS
 from mcudeploy.engine.registry import ANY_TYPE, KERNEL_TYPES, KERNELS
 from mcudeploy.importers.tflite.schema import BUILTIN_CODES, CUSTOM_CODE
+from mcudeploy.ir.options import CONTROL_FLOW_OPTIONS
 from mcudeploy.kernels.contracts import declares_contract
 
 ANY = "any"
@@ -36,6 +37,7 @@ def _support(op_type: str) -> dict[str, Any]:
         "engine": op_type in KERNELS,
         "c_kernel": op_type in EMITTERS,
         "memory_contract": declares_contract(op_type),
+        "runs_subgraphs": op_type in CONTROL_FLOW_OPTIONS,
     }
 
 
@@ -51,9 +53,15 @@ def support_table(entries: list[dict[str, Any]]) -> Table:
             types if isinstance(types, str) else ", ".join(types),
             _mark(entry["engine"]),
             _mark(entry["c_kernel"]),
-            "declared" if entry["memory_contract"] else ("no scratch, no sharing" if entry["engine"] else ""),
+            _memory(entry),
         )
     return table
+
+
+def _memory(entry: dict[str, Any]) -> str:
+    if entry["runs_subgraphs"]:  # the default planner leaves them out, and analyze says so
+        return "its subgraphs' tensors: --planner tflm"
+    return "declared" if entry["memory_contract"] else ("no scratch, no sharing" if entry["engine"] else "")
 
 
 def _mark(value: bool) -> str:

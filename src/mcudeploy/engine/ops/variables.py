@@ -18,7 +18,7 @@ def var_handle(ctx: OpContext) -> np.ndarray:
 
 
 def _handle_id(ctx: OpContext) -> int:
-    return resource_layout(ctx.graph).handles[ctx.op.outputs[0]]
+    return resource_layout(ctx.model or ctx.graph).handles[ctx.subgraph, ctx.op.outputs[0]]
 
 
 @kernel("READ_VARIABLE", types=ANY_TYPE)

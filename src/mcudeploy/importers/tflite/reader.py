@@ -78,30 +78,39 @@ class _Reader:
         return length
 
     def _graph(self, model: tflite.Model) -> Graph:
-        if self._length(model.SubgraphsLength(), "subgraph list") == 0:
+        count = self._length(model.SubgraphsLength(), "subgraph list")
+        if count == 0:
             raise self.fail("the model has no subgraph")
-        subgraph = model.Subgraphs(0)
         buffers = [model.Buffers(i) for i in range(self._length(model.BuffersLength(), "buffer list"))]
-        tensor_count = self._length(subgraph.TensorsLength(), "tensor list")
-        tensors = [self._tensor(subgraph.Tensors(i), i, buffers) for i in range(tensor_count)]
         opcodes = [model.OperatorCodes(i) for i in range(self._length(model.OperatorCodesLength(), "opcode list"))]
+        main, *others = (self._subgraph(model.Subgraphs(i), i, buffers, opcodes) for i in range(count))
+        main.name = Path(self.subject).stem
+        main.description = _text(model.Description())
+        main.metadata = {"subgraphs": str(count), "schema_version": str(model.Version())}
+        main.other_subgraphs = tuple(others)
+        return main
+
+    def _subgraph(
+        self, subgraph: tflite.SubGraph, number: int, buffers: list[tflite.Buffer], opcodes: list[tflite.OperatorCode]
+    ) -> Graph:
+        where = f" of subgraph {number}" if number else ""
+        tensor_count = self._length(subgraph.TensorsLength(), f"tensor list{where}")
+        tensors = [self._tensor(subgraph.Tensors(i), i, buffers) for i in range(tensor_count)]
         operators = [
             self._operator(subgraph.Operators(i), i, opcodes, tensor_count)
-            for i in range(self._length(subgraph.OperatorsLength(), "operator list"))
+            for i in range(self._length(subgraph.OperatorsLength(), f"operator list{where}"))
         ]
-        inputs = self._indices(subgraph.InputsAsNumpy(), subgraph.InputsLength(), tensor_count, "subgraph inputs")
-        outputs = self._indices(subgraph.OutputsAsNumpy(), subgraph.OutputsLength(), tensor_count, "subgraph outputs")
+        inputs = self._indices(subgraph.InputsAsNumpy(), subgraph.InputsLength(), tensor_count, f"inputs{where}")
+        outputs = self._indices(subgraph.OutputsAsNumpy(), subgraph.OutputsLength(), tensor_count, f"outputs{where}")
         if NO_TENSOR in inputs or NO_TENSOR in outputs:
-            raise self.fail("a subgraph input or output is not a tensor (index -1)")
+            raise self.fail(f"an input or output{where or ' of subgraph 0'} is not a tensor (index -1)")
         return Graph(
-            name=Path(self.subject).stem,
+            name=_text(subgraph.Name()) or f"subgraph_{number}",
             tensors=tensors,
             operators=operators,
             inputs=inputs,
             outputs=outputs,
-            description=_text(model.Description()),
             source=self.subject,
-            metadata={"subgraphs": str(model.SubgraphsLength()), "schema_version": str(model.Version())},
         )
 
     def _indices(self, array: np.ndarray | int, length: int, tensor_count: int, what: str) -> tuple[int, ...]:

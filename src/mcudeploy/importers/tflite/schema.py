@@ -178,6 +178,13 @@ OPTIONS: dict[str, OptionSpec] = {
     "ARG_MAX": OptionSpec("ArgMaxOptions", ir.ArgOptions, {"output_type": "OutputType"}),
     "ARG_MIN": OptionSpec("ArgMinOptions", ir.ArgOptions, {"output_type": "OutputType"}),
     "CUMSUM": OptionSpec("CumsumOptions", ir.CumsumOptions, {"exclusive": "Exclusive", "reverse": "Reverse"}),
+    "IF": OptionSpec(
+        "IfOptions", ir.IfOptions, {"then_subgraph": "ThenSubgraphIndex", "else_subgraph": "ElseSubgraphIndex"}
+    ),
+    "WHILE": OptionSpec(
+        "WhileOptions", ir.WhileOptions, {"cond_subgraph": "CondSubgraphIndex", "body_subgraph": "BodySubgraphIndex"}
+    ),
+    "CALL_ONCE": OptionSpec("CallOnceOptions", ir.CallOnceOptions, {"init_subgraph": "InitSubgraphIndex"}),
     "RESIZE_NEAREST_NEIGHBOR": OptionSpec(
         "ResizeNearestNeighborOptions",
         ir.ResizeNearestNeighborOptions,

@@ -27,7 +27,7 @@ _ENUM_CODES: dict[type, dict[object, int]] = {
 
 
 def write_tflite(graph: Graph, signature: str | None = None) -> bytes:
-    """Serialize a graph as a .tflite model: one subgraph, buffer 0 empty, one buffer per constant.
+    """Serialize a graph as a .tflite model: its subgraphs in order, buffer 0 empty, one buffer per constant.
 
     `signature` names a SignatureDef over the graph's inputs and outputs (TensorFlow's converter
     writes "serving_default"), which LiteRT's signature runners and tools built on them need.
@@ -45,12 +45,10 @@ class _Writer:
 
     def model(self) -> bytes:
         b = self.builder
-        tensors = [self._tensor(t) for t in self.graph.tensors]
-        operators = [self._operator(op) for op in self.graph.operators]
-        subgraph = self._subgraph(tensors, operators)
+        subgraph_tables = [self._subgraph(subgraph) for subgraph in self.graph.subgraphs]
         opcodes = [self._opcode(*key) for key in self.opcode_keys]
         subgraphs, opcode_vector, buffer_vector = (
-            _offset_vector(b, tables) for tables in ([subgraph], opcodes, self.buffers)
+            _offset_vector(b, tables) for tables in (subgraph_tables, opcodes, self.buffers)
         )
         description = b.CreateString(self.graph.description)
         signatures = _offset_vector(b, [self._signature(self.signature)]) if self.signature else None
@@ -166,11 +164,13 @@ class _Writer:
         tflite.TensorMapAddTensorIndex(b, index)
         return tflite.TensorMapEnd(b)
 
-    def _subgraph(self, tensors: list[int], operators: list[int]) -> int:
+    def _subgraph(self, graph: Graph) -> int:
         b = self.builder
+        tensors = [self._tensor(t) for t in graph.tensors]
+        operators = [self._operator(op) for op in graph.operators]
         tensor_vector, operator_vector = _offset_vector(b, tensors), _offset_vector(b, operators)
-        inputs, outputs = _int32_vector(b, self.graph.inputs), _int32_vector(b, self.graph.outputs)
-        name = b.CreateString(self.graph.name)
+        inputs, outputs = _int32_vector(b, graph.inputs), _int32_vector(b, graph.outputs)
+        name = b.CreateString(graph.name)
         tflite.SubGraphStart(b)
         tflite.SubGraphAddTensors(b, tensor_vector)
         tflite.SubGraphAddInputs(b, inputs)

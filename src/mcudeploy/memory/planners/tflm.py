@@ -4,16 +4,21 @@ For users who deploy with TFLite Micro: the plan's `arena_bytes` is the
 non-persistent "head" of TFLM's arena (activations and scratch), byte for byte.
 What TFLM does, in the order it does it:
 
-Which buffers. Every tensor of the subgraph whose data is not in the model file
-(not a constant), that is not a variable and has at least one byte, in tensor
-index order; then the kernels' scratch requests in the order their Prepare made
-them. Tensors that nothing touches are planned too, with the lifetime (-1, -1).
+Which buffers. Every tensor of every subgraph (subgraph 0's first) whose data is
+not in the model file (not a constant), that is not a variable and has at least
+one byte, in tensor index order; then the kernels' scratch requests in the order
+their Prepare made them (subgraph by subgraph). Tensors that nothing touches are
+planned too, with the lifetime (-1, -1).
 
-Lifetimes, in allocation scopes: scope 0 is before the first operator and
-operator i runs in scope i + 1. Graph inputs are created in scope 0; an
-operator's outputs are created in its scope; every input and output of an
-operator is used in its scope; graph outputs are used up to the last scope; a
-scratch buffer lives in its operator's scope only.
+Lifetimes, in allocation scopes, counted from 0 while walking the main graph:
+each operator opens a new scope; an IF, WHILE or CALL_ONCE then walks the
+subgraphs it calls (then/else, cond/body, init) in place, each opening one more
+scope before its own operators. A subgraph's inputs are created and used in the
+scope current when it is entered; an operator's outputs are created in its
+scope; its inputs and outputs are used in the last scope its called subgraphs
+reached; a subgraph's outputs are used up to the scope it ends in; a scratch
+buffer lives from its operator's scope to that last scope. Without subgraphs:
+scope 0 is before the first operator and operator i runs in scope i + 1.
 
 Sizes are rounded up to 16 bytes (MicroArenaBufferAlignment).
 
@@ -40,6 +45,7 @@ from pathlib import Path
 
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Graph, Operator
+from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.memory.lifetimes import buffer_names, scratch_name
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.params.lstm import tflm_scratch_bytes as lstm_tflm_scratch
@@ -90,17 +96,20 @@ ScratchRequests = Callable[[Graph, Operator], list[int]]
 def plan_tflm(graph: Graph, alignment: int = 16, scratch: ScratchRequests = tflm_scratch_requests) -> MemoryPlan:
     """TFLM's plan of `graph`; `alignment` is MicroArenaBufferAlignment (16 in TFLM); `scratch` gives
     each operator's scratch requests (by default the reference kernels')."""
-    if graph.metadata.get("subgraphs", "1") != "1":
-        # TFLM plans the tensors of every subgraph together; the IR holds the main one only.
-        raise UnsupportedOperatorError(graph.subject, "the tflm planner handles models of one subgraph only")
-    requests = [*_tensor_requests(graph), *_scratch_requests(graph, scratch)]
+    scopes = _Scopes(graph)
+    requests = [*_tensor_requests(graph, scopes), *_scratch_requests(graph, scratch, scopes)]
     sizes = [_align_up(request.size, alignment) for request in requests]
     offsets = greedy_offsets(sizes, [(request.first, request.last) for request in requests])
     buffers = [
-        replace(request, size=size, offset=offset, first=_step(request.first), last=_step(request.last))
+        replace(request, size=size, offset=offset, first=scopes.step(request.first), last=scopes.step(request.last))
         for request, size, offset in zip(requests, sizes, offsets, strict=True)
     ]
-    live = [sum(b.size for b in buffers if b.live_at(step)) for step in range(len(graph.operators))]
+    live = [0] * len(graph.operators)  # at each step, the most bytes live at once in any of its scopes
+    for scope in range(scopes.scope + 1):
+        step = scopes.step(scope)
+        if step < len(live):
+            at_scope = sum(size for request, size in zip(requests, sizes, strict=True) if request.live_at(scope))
+            live[step] = max(live[step], at_scope)
     arena = max((b.end for b in buffers), default=0)
     return MemoryPlan(
         planner="tflm",
@@ -109,6 +118,7 @@ def plan_tflm(graph: Graph, alignment: int = 16, scratch: ScratchRequests = tflm
         arena_bytes=arena,
         step_live_bytes=live,
         lower_bound=max(live, default=arena),
+        subgraphs_planned=True,
     )
 
 
@@ -132,48 +142,87 @@ def greedy_offsets(sizes: list[int], lifetimes: list[tuple[int, int]]) -> list[i
     return offsets
 
 
-def _tensor_requests(graph: Graph) -> list[Buffer]:
-    """Buffers (unplaced, lifetimes in scopes) for the tensors TFLM plans, in tensor order.
+class _Scopes:
+    """TFLM's allocation scopes (AllocationInfoBuilder::MarkAllocationLifetimes) of every tensor
+    and operator, keyed by (subgraph, index)."""
 
-    A tensor is created by being a graph input, an operator's output or, failing both, a graph
+    def __init__(self, graph: Graph) -> None:
+        self.subgraphs = graph.subgraphs
+        self.scope = 0
+        self.created: dict[tuple[int, int], int] = {}
+        self.used: dict[tuple[int, int], int] = {}
+        self.operators: dict[tuple[int, int], tuple[int, int]] = {}
+        """Scope of each operator, and the last scope of the subgraphs it calls."""
+        self.main_ends: list[int] = []
+        """The last scope of each main-graph operator (the step scopes map to)."""
+        self._mark(0)
+
+    def _mark(self, number: int) -> None:
+        subgraph = self.subgraphs[number]
+        self._touch(number, subgraph.inputs, create=True)
+        for op in subgraph.operators:
+            self.scope += 1
+            self._touch(number, op.outputs, create=True, use=False)
+            start = self.scope
+            for called in called_subgraphs(op.options):
+                self.scope += 1
+                self._mark(called)
+            self._touch(number, (*op.inputs, *op.outputs), create=False)
+            first, _ = self.operators.get((number, op.index), (start, start))
+            self.operators[number, op.index] = (first, self.scope)
+            if number == 0:
+                self.main_ends.append(self.scope)
+        self._touch(number, subgraph.outputs, create=True)
+
+    def _touch(self, number: int, tensors: Sequence[int], create: bool, use: bool = True) -> None:
+        for index in tensors:
+            if index < 0:
+                continue
+            if create:
+                self.created.setdefault((number, index), self.scope)
+            if use:
+                self.used[number, index] = self.scope
+
+    def step(self, scope: int) -> int:
+        """The main-graph step a scope belongs to: scope 0 (graph inputs written) to step 0, a scope
+        inside a called subgraph to the operator that called it; -1 (never used) stays outside."""
+        if scope < 0:
+            return -1
+        return min(bisect.bisect_left(self.main_ends, scope), max(len(self.main_ends) - 1, 0))
+
+
+def _tensor_requests(graph: Graph, scopes: _Scopes) -> list[Buffer]:
+    """Buffers (unplaced, lifetimes in scopes) for the tensors TFLM plans, subgraph by subgraph in
+    tensor order; those of the other subgraphs are named after their subgraph.
+
+    A tensor is created by being a subgraph input, an operator's output or, failing both, a subgraph
     output; reading it does not create it (a tensor only read keeps the creation scope -1).
     """
-    created: dict[int, int] = {}
-    used: dict[int, int] = {}
-    for index in graph.inputs:
-        created.setdefault(index, 0)
-        used[index] = 0
-    for op in graph.operators:
-        scope = op.index + 1
-        for index in op.outputs:
-            created.setdefault(index, scope)
-        for index in (*op.inputs, *op.outputs):
-            if index >= 0:
-                used[index] = scope
-    for index in graph.outputs:
-        created.setdefault(index, len(graph.operators))
-        used[index] = len(graph.operators)
-    names = buffer_names(graph)
-    return [
-        Buffer(names[t.index], t.nbytes, created.get(t.index, -1), used.get(t.index, -1), tensor=t.index)
-        for t in graph.tensors
-        if t.lives_in_arena
-    ]
-
-
-def _scratch_requests(graph: Graph, scratch: ScratchRequests) -> list[Buffer]:
     requests = []
-    for op in graph.operators:
-        sizes = scratch(graph, op)
-        for k, size in enumerate(sizes):
-            name = scratch_name(graph, op.index) + (f" ({k + 1})" if len(sizes) > 1 else "")
-            requests.append(Buffer(name, size, op.index + 1, op.index + 1, scratch_of=op.index))
+    for number, subgraph in enumerate(graph.subgraphs):
+        names = buffer_names(subgraph)
+        for t in subgraph.tensors:
+            if not t.lives_in_arena:
+                continue
+            key = (number, t.index)
+            name = f"{subgraph.name}/{names[t.index]}" if number else names[t.index]
+            created, used = scopes.created.get(key, -1), scopes.used.get(key, -1)
+            requests.append(Buffer(name, t.nbytes, created, used, tensor=None if number else t.index))
     return requests
 
 
-def _step(scope: int) -> int:
-    """Scope 0 (graph inputs written) belongs to step 0; -1 (never used) stays outside every step."""
-    return max(scope - 1, 0) if scope >= 0 else -1
+def _scratch_requests(graph: Graph, scratch: ScratchRequests, scopes: _Scopes) -> list[Buffer]:
+    requests = []
+    for number, subgraph in enumerate(graph.subgraphs):
+        for op in subgraph.operators:
+            sizes = scratch(subgraph, op)
+            first, last = scopes.operators[number, op.index]
+            for k, size in enumerate(sizes):
+                name = scratch_name(subgraph, op.index) + (f" ({k + 1})" if len(sizes) > 1 else "")
+                if number:
+                    name = f"{subgraph.name}/{name}"
+                requests.append(Buffer(name, size, first, last, scratch_of=None if number else op.index))
+    return requests
 
 
 def _align_up(size: int, alignment: int) -> int:
