@@ -231,12 +231,22 @@ def _align_up(size: int, alignment: int) -> int:
 
 _LIVE_HEAD_SCRIPT = """
 import sys
+import numpy as np
 from tflite_micro.python.tflite_micro import runtime
 for path in sys.argv[1:]:
     interpreter = runtime.Interpreter.from_file(path, arena_size=4 << 20)
+    index = 0
+    while True:  # zeroed inputs: a WHILE must not loop on whatever the arena held
+        try:
+            details = interpreter.get_input_details(index)
+        except IndexError:
+            break
+        interpreter.set_input(np.zeros(details["shape"], details["dtype"]), index)
+        index += 1
     interpreter.invoke()
     interpreter.print_allocations()
 """
+LIVE_HEAD_TIMEOUT_S = 600
 
 
 def live_tflm_heads(models: Sequence[Path | str]) -> list[int]:
@@ -245,7 +255,11 @@ def live_tflm_heads(models: Sequence[Path | str]) -> list[int]:
     Its recording allocator prints from C++, so the figures are read from a subprocess's output.
     """
     done = subprocess.run(
-        [sys.executable, "-c", _LIVE_HEAD_SCRIPT, *map(str, models)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _LIVE_HEAD_SCRIPT, *map(str, models)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=LIVE_HEAD_TIMEOUT_S,
     )
     lines = (done.stdout + done.stderr).splitlines()
     heads = [int(line.split()[-2]) for line in lines if "Arena allocation head" in line]
