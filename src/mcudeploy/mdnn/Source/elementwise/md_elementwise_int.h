@@ -151,8 +151,8 @@ static inline void arith_add_sub_s8(const md_arith_params *p, const int8_t *inpu
 
 #define MD_ADD_SUB_TABLE_MIN 512 /* elements from which the tables pay for their 512 entries */
 
-/* The tables take 2 KB of stack: not on cores without the DSP extension (M0+, M3), whose parts
- * are the ones with the least RAM. */
+/* The tables take 2 KB of stack while the layer runs: not on cores without the DSP extension (M0+,
+ * M3), whose parts are the ones with the least RAM. */
 #if defined(__arm__) && !defined(__ARM_FEATURE_DSP)
 #define MD_ADD_SUB_TABLES 0
 #else
@@ -196,7 +196,7 @@ typedef struct {
 /* Whether the table path applies and keeps every int32 in range: |centred input| <= 2^8 (offsets
  * -zero points) shifted by at most 20, scaled by at most one (non-negative multipliers, right
  * shifts only), so the doubled sum is below 2^30, its scaled value below 2^29, and that plus the
- * nudge below 2^31. The tables take 2 KB of stack. */
+ * nudge below 2^31. */
 static inline int add_sub_tables_apply(const md_arith_params *p, int32_t count)
 {
     return MD_ADD_SUB_TABLES && p->dtype == MD_INT8 && (p->op == MD_OP_ADD || p->op == MD_OP_SUB) && count >= MD_ADD_SUB_TABLE_MIN &&
@@ -281,21 +281,30 @@ static inline void add_sub_row_tabled(const void *params, const void *input1, in
     }
 }
 
+/* The table path, out of line so that its 2 KB of tables are on the stack only while an ADD or SUB
+ * that takes it runs, not under every elementwise layer (MUL, int16, small ADDs). */
+static MD_NOINLINE void add_sub_s8_tabled(const md_arith_params *p, const md_broadcast *shape, const void *input1,
+                                          const void *input2, void *output, add_sub_table_fn fill, md_row_fn row)
+{
+    int32_t storage[512];
+    const add_sub_tables tables = add_sub_tables_in(p, storage);
+    /* The multipliers are non-negative (add_sub_tables_apply); the masks, no-ops, tell the compiler,
+     * which then drops the rounding-doubling multiply's overflow case from the fill loops. */
+    fill(storage, p->input1_offset, p->left_shift, p->input1_multiplier & INT32_MAX, p->input1_shift, 1);
+    fill(storage + 256, p->input2_offset, p->left_shift, p->input2_multiplier & INT32_MAX, p->input2_shift,
+         p->op == MD_OP_SUB ? -1 : 1);
+    md_broadcast_rows(shape, &tables, row, input1, input2, output);
+}
+
 /* int8 ADD or SUB by tables when add_sub_tables_apply, each filled by `fill`, the rows computed by
  * `row`; 0 when it does not apply. */
 static inline int md_add_sub_s8_tabled(const md_arith_params *p, const md_broadcast *shape, const void *input1,
                                        const void *input2, void *output, add_sub_table_fn fill, md_row_fn row)
 {
-    int32_t storage[512];
-    add_sub_tables tables;
     if (!add_sub_tables_apply(p, md_shape_size(shape->shape, shape->rank))) {
         return 0;
     }
-    tables = add_sub_tables_in(p, storage);
-    fill(storage, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift, 1);
-    fill(storage + 256, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift,
-         p->op == MD_OP_SUB ? -1 : 1);
-    md_broadcast_rows(shape, &tables, row, input1, input2, output);
+    add_sub_s8_tabled(p, shape, input1, input2, output, fill, row);
     return 1;
 }
 
