@@ -14,6 +14,8 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import estimate_model
 from mcudeploy.estimate.stack import ASSUMED, MEASURED, RESERVED, STATIC, measure_stack_layers, painted_run, stack_need
 from mcudeploy.importers import load_model
+from mcudeploy.ir import GraphBuilder
+from mcudeploy.ir.options import ElementwiseOptions
 
 HELLO = MODELS / "tflm" / "hello_world_int8.tflite"
 KWS = MODELS / "mlperf_tiny" / "kws_ref_model_int8.tflite"
@@ -90,3 +92,23 @@ def test_estimate_budgets_the_measured_stack(monkeypatch, capsys):
     inner = estimate_model(load_model(HELLO), "STM32F446RE")
     assert inner.stack.source == STATIC and inner.stack.bytes >= stack["bytes"]
     assert stack_need(load_model(HELLO), find_device("STM32F446RE"), 2048).source == RESERVED
+
+
+def test_add_tables_are_on_the_stack_only_under_the_add(tmp_path):
+    """The int8 ADD/SUB tables (2 x 256 int32) live in the table path's own frame: a MUL and a short
+    ADD that does not take that path stay far below their 2 KB, a long ADD takes them."""
+    b = GraphBuilder("mul_then_add")
+    first = b.tensor((1, 8, 8, 16), "int8", scale=0.02, zero_point=3)
+    second = b.tensor((1, 8, 8, 16), "int8", scale=0.05, zero_point=-7)
+    product = b.tensor((1, 8, 8, 16), "int8", scale=0.1, zero_point=1)
+    small = b.tensor((1, 4), "int8", scale=0.03, zero_point=2)
+    small_sum = b.tensor((1, 4), "int8", scale=0.04, zero_point=-1)
+    total = b.tensor((1, 8, 8, 16), "int8", scale=0.12, zero_point=0)
+    b.op("MUL", [first, second], [product], ElementwiseOptions())
+    b.op("ADD", [small, small], [small_sum], ElementwiseOptions())
+    b.op("ADD", [product, first], [total], ElementwiseOptions())
+    graph = b.build([first, second, small], [small_sum, total])
+    layers = measure_stack_layers(graph, find_device("STM32F446RE"), tmp_path).layers
+    tables = 2 * 256 * 4
+    assert layers[0].measured < tables // 2 and layers[1].measured < tables // 2
+    assert layers[2].measured > tables
