@@ -777,6 +777,19 @@ def parity_family() -> Graph:
     return f.graph()
 
 
+def wide_ffts(f: Family) -> None:
+    """SignalRfft and SignalIrfft in int32 (KISS FFT's Q31) and float32, forward and inverse, on two
+    lengths (radix 4 only, and radix 4 then 2); frames shorter than fft_length are zero-padded."""
+    for dtype, code in (("int32", 2), ("float32", 0)):
+        for fft_length, frame in ((16, 12), (32, 32)):
+            bins = 2 * (fft_length // 2 + 1)
+            frames = f.input((2, frame), dtype, zero_point=0)
+            op_options = CustomOptions.from_map({"T": code, "fft_length": fft_length})
+            f.op("SignalRfft", [frames], [f.output_plain((2, bins), dtype)], op_options)
+            spectrum = f.input((2, bins), dtype, zero_point=0)
+            f.op("SignalIrfft", [spectrum], [f.output_plain((2, fft_length), dtype)], op_options)
+
+
 def signal_family() -> Graph:
     """TFLM's audio front end (micro_speech's audio preprocessor): window, auto scale, two FFT
     sizes, energy (a band of it), mel bank, square root, noise reduction (its estimates kept from
@@ -845,6 +858,7 @@ def signal_family() -> Graph:
             T=7,
             fft_length=fft_length,
         )
+    wide_ffts(f)
     # the casts around micro_speech's band selection: uint32 energies to int32 and back (bit patterns)
     f.op("CAST", [power], [f.output_plain((257,), "int32")])
     f.op("CAST", [f.input((9,), "int32")], [f.output_plain((9,), "uint32")])

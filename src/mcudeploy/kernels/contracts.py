@@ -226,12 +226,14 @@ def _svdf(graph: Graph, op: Operator) -> KernelContract:
 
 @_declares("SignalRfft", "SignalIrfft")
 def _fft(graph: Graph, op: Operator) -> KernelContract:
-    # Frame by frame (int16). Rfft: the zero-padded frame, then its half-length complex transform,
-    # in scratch; the bins are written from the transform. Irfft: the packed half-length spectrum
-    # in scratch, transformed into the output frame. The output is declared apart from the input.
+    # Frame by frame (int16, int32 or float32 samples). Rfft: the zero-padded frame, then its
+    # half-length complex transform, in scratch; the bins are written from the transform. Irfft: the
+    # packed half-length spectrum in scratch, transformed into the output frame. The output is
+    # declared apart from the input.
     fft_length = signal_attributes(op, "fft_length")["fft_length"]
     buffers = 2 if op.op_type == "SignalRfft" else 1
-    return KernelContract(kernel="frame by frame through scratch", scratch_bytes=buffers * 2 * fft_length)
+    sample_bytes = graph.tensors[op.inputs[0]].dtype.itemsize
+    return KernelContract(kernel="frame by frame through scratch", scratch_bytes=buffers * sample_bytes * fft_length)
 
 
 @_declares("SignalFilterBankSpectralSubtraction")

@@ -1,5 +1,5 @@
 """TFLite Micro's signal operators (the audio front end) that C kernels run: SignalWindow,
-SignalFftAutoScale, SignalRfft and SignalIrfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+SignalFftAutoScale, SignalRfft and SignalIrfft (int16, int32, float32), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
 SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, and the operators with sample
 history (SignalDelay, SignalFramer, SignalStacker, SignalOverlapAdd). What a kernel keeps between
 inferences is the layer's state array (`KernelContract.state_bytes`). The tables (FFT twiddles, the
@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from mcudeploy.codegen.cformat import array_values, c_type
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
 from mcudeploy.ir.shapes import signal_attributes
@@ -57,39 +58,47 @@ def _interleaved(parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     return np.stack([parts[0], parts[1]], axis=-1).reshape(-1)
 
 
-def _fft_tables(ctx: LayerContext, inverse: bool) -> tuple[int, list[str]]:
-    """fft_length and the twiddle tables of the int16 KISS FFT (the engine's own derivation)."""
+FFT_KINDS = {DType.INT16: ("s16", 16), DType.INT32: ("s32", 32), DType.FLOAT32: ("f32", 0)}
+"""The C suffix of each sample type's FFT and the twiddles' width in params.signal (0: float)."""
+
+
+def _fft_tables(ctx: LayerContext, inverse: bool) -> tuple[int, str, str, list[str]]:
+    """fft_length, the kernel's suffix, the sample's C type and the twiddle tables of the KISS FFT
+    of the input's type (the engine's own derivation)."""
     source = ctx.input_tensor(0)
-    if source.dtype != DType.INT16:
+    if source.dtype not in FFT_KINDS:
         raise ctx.dtype_error(source)
+    kind, bits = FFT_KINDS[source.dtype]
     fft_length = _attributes(ctx, "fft_length")["fft_length"]
     if fft_length < 4:
         raise ctx.unsupported(f"fft_length {fft_length}: the C kernel needs at least 4")
     half = fft_length // 2
-    return fft_length, [
-        _table("int16_t", "twiddles", _interleaved(fft_twiddles(16, half, inverse))),
-        _table("int16_t", "super_twiddles", _interleaved(real_fft_twiddles(16, half, inverse))),
+    ctype = c_type(source.dtype)
+    tables = {"twiddles": fft_twiddles(bits, half, inverse), "super_twiddles": real_fft_twiddles(bits, half, inverse)}
+    return fft_length, kind, ctype, [
+        f"static const {ctype} {name}[{2 * len(parts[0])}] = {{\n{array_values(_interleaved(parts), source.dtype)}\n}};"
+        for name, parts in tables.items()
     ]
 
 
 @emits("SignalRfft")
 def rfft(ctx: LayerContext) -> LayerCode:
-    fft_length, declarations = _fft_tables(ctx, inverse=False)
+    fft_length, kind, ctype, declarations = _fft_tables(ctx, inverse=False)
     frames, frame = _rows(ctx)
     call = (
-        f"md_signal_rfft_s16(twiddles, super_twiddles, {fft_length}, {ctx.input_ref(0)}, {frames}, {frame}, "
-        f"{ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
+        f"md_signal_rfft_{kind}(twiddles, super_twiddles, {fft_length}, {ctx.input_ref(0)}, {frames}, {frame}, "
+        f"{ctx.required_scratch(ctype)}, {ctx.output_ref()})"
     )
     return LayerCode(("md_signal_fft.c",), call, declarations)
 
 
 @emits("SignalIrfft")
 def irfft(ctx: LayerContext) -> LayerCode:
-    fft_length, declarations = _fft_tables(ctx, inverse=True)
+    fft_length, kind, ctype, declarations = _fft_tables(ctx, inverse=True)
     frames, _ = _rows(ctx)
     call = (
-        f"md_signal_irfft_s16(twiddles, super_twiddles, {fft_length}, {ctx.input_ref(0)}, {frames}, "
-        f"{ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
+        f"md_signal_irfft_{kind}(twiddles, super_twiddles, {fft_length}, {ctx.input_ref(0)}, {frames}, "
+        f"{ctx.required_scratch(ctype)}, {ctx.output_ref()})"
     )
     return LayerCode(("md_signal_fft.c",), call, declarations)
 

@@ -981,6 +981,19 @@ md_status md_signal_rfft_s16(const int16_t *twiddles, const int16_t *super_twidd
 md_status md_signal_irfft_s16(const int16_t *twiddles, const int16_t *super_twiddles, int32_t fft_length,
                               const int16_t *input, int32_t frames, int16_t *scratch, int16_t *output);
 
+/* The same transforms in int32 (KISS FFT's 32-bit fixed point: Q31 twiddles, products rounded at bit 31)
+ * and float32 (float twiddles; the inverse divides by fft_length, as TFLite Micro's float kernel).
+ * Scratch: as above, in samples of the type. */
+md_status md_signal_rfft_s32(const int32_t *twiddles, const int32_t *super_twiddles, int32_t fft_length,
+                             const int32_t *input, int32_t frames, int32_t frame_length, int32_t *scratch,
+                             int32_t *output);
+md_status md_signal_irfft_s32(const int32_t *twiddles, const int32_t *super_twiddles, int32_t fft_length,
+                              const int32_t *input, int32_t frames, int32_t *scratch, int32_t *output);
+md_status md_signal_rfft_f32(const float *twiddles, const float *super_twiddles, int32_t fft_length,
+                             const float *input, int32_t frames, int32_t frame_length, float *scratch, float *output);
+md_status md_signal_irfft_f32(const float *twiddles, const float *super_twiddles, int32_t fft_length,
+                              const float *input, int32_t frames, float *scratch, float *output);
+
 /* real^2 + imag^2 of the `count` (real, imaginary) bins start..end-1, 0 for the others (which
  * TFLite Micro leaves as the arena held them). */
 md_status md_signal_energy(const int16_t *input, int32_t count, int32_t start, int32_t end, uint32_t *output);

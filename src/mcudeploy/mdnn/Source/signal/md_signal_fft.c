@@ -1,185 +1,200 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: TFLite Micro's int16 real FFT and its inverse (KISS FFT's fixed-point arithmetic),
- * portable C (see md_nn.h).
- *
- * A real frame of n samples is read as n/2 complex values, transformed by a mixed-radix
- * decimation in time (radix 4 while it divides, then 2), and split into the n/2 + 1 bins of the
- * real spectrum. Every butterfly first scales its legs down by its radix, every product rounds
- * at bit 15, and every stored value wraps to int16, as KISS FFT's FIXED_POINT=16 build does.
+/* mcudeploy kernel library: TFLite Micro's real FFT and its inverse (KISS FFT) in int16, int32 and float32,
+ * portable C (see md_nn.h). The transform is written once (md_signal_fft_template.h); this file
+ * gives each sample type KISS FFT's arithmetic for it:
+ *   fixed point (FIXED_POINT=16 and 32): every butterfly first scales its legs down by its radix
+ *     (times SAMP_MAX / radix, rounded), every product rounds at bit 15 or 31, every stored value
+ *     wraps to the sample type; int32 products and their sums are taken modulo 2^64 (two's
+ *     complement, as TFLite Micro's int64 arithmetic wraps), which leaves their low 32 bits exact;
+ *   float32: one rounding per operation, in the order KISS FFT writes them. Bit-exactness needs
+ *     no contraction of a * b - c * d into fused multiply-adds: ISO C modes (-std=c99, which the
+ *     generated projects use) default GCC to -ffp-contract=off; do not build with -ffast-math.
  */
 #include "md_nn_support.h"
 
-#define MD_SAMPLE_MAX 32767
+#define MD_FFT_PASTE(name, suffix) name##_##suffix
+#define MD_FFT_EXPAND(name, suffix) MD_FFT_PASTE(name, suffix)
+#define MD_FFT(name) MD_FFT_EXPAND(name, MD_FFT_SUFFIX)
 
-/* A product of two Q15 values rounded back to Q15 and stored as int16 (wrapping). */
-static int16_t q15_round(int32_t product)
-{
-    return (int16_t)(uint16_t)(uint32_t)((product + (1 << 14)) >> 15);
-}
+/* ---- int16 (Q15) */
 
-static int16_t wrap16(int32_t value)
+static int16_t store_s16(int32_t value)
 {
     return (int16_t)(uint16_t)(uint32_t)value;
 }
 
-/* Both parts divided by the radix (times SAMPLE_MAX / radix, rounded). */
-static void scale_down(int16_t *c, int32_t radix)
+/* A product of two Q15 values rounded back to Q15. */
+static int16_t round_s16(int32_t product)
 {
-    const int32_t factor = MD_SAMPLE_MAX / radix;
-    c[0] = q15_round(c[0] * factor);
-    c[1] = q15_round(c[1] * factor);
+    return store_s16((product + (1 << 14)) >> 15);
 }
 
-static void multiply(const int16_t *a, const int16_t *b, int16_t *out)
+static void scale_down_s16(int16_t *c, int32_t radix)
 {
-    const int32_t real = (int32_t)a[0] * b[0] - (int32_t)a[1] * b[1];
-    const int32_t imag = (int32_t)a[0] * b[1] + (int32_t)a[1] * b[0];
-    out[0] = q15_round(real);
-    out[1] = q15_round(imag);
+    const int32_t factor = 32767 / radix;
+    c[0] = round_s16(c[0] * factor);
+    c[1] = round_s16(c[1] * factor);
 }
 
-static void butterfly2(int16_t *out, int32_t m, int32_t stride, const int16_t *twiddles)
+static void multiply_s16(const int16_t *a, const int16_t *b, int16_t *out)
 {
-    int32_t k;
-    for (k = 0; k < m; ++k) {
-        int16_t *a = out + 2 * k, *b = out + 2 * (k + m), t[2];
-        scale_down(a, 2);
-        scale_down(b, 2);
-        multiply(b, twiddles + 2 * k * stride, t);
-        b[0] = wrap16(a[0] - t[0]);
-        b[1] = wrap16(a[1] - t[1]);
-        a[0] = wrap16(a[0] + t[0]);
-        a[1] = wrap16(a[1] + t[1]);
+    out[0] = round_s16((int32_t)a[0] * b[0] - (int32_t)a[1] * b[1]);
+    out[1] = round_s16((int32_t)a[0] * b[1] + (int32_t)a[1] * b[0]);
+}
+
+static int16_t add_s16(int16_t a, int16_t b)
+{
+    return store_s16((int32_t)a + b);
+}
+
+static int16_t sub_s16(int16_t a, int16_t b)
+{
+    return store_s16((int32_t)a - b);
+}
+
+static int16_t neg_s16(int16_t a)
+{
+    return store_s16(-(int32_t)a);
+}
+
+static int16_t half_sum_s16(int16_t a, int16_t b)
+{
+    return (int16_t)(((int32_t)a + b) >> 1);
+}
+
+static int16_t half_difference_s16(int16_t a, int16_t b)
+{
+    return (int16_t)(((int32_t)a - b) >> 1);
+}
+
+static void normalise_s16(int16_t *frame, int32_t fft_length)
+{
+    (void)frame; /* fixed point: each stage has already scaled down */
+    (void)fft_length;
+}
+
+#define MD_FFT_SAMPLE int16_t
+#define MD_FFT_SUFFIX s16
+#include "md_signal_fft_template.h"
+#undef MD_FFT_SAMPLE
+#undef MD_FFT_SUFFIX
+
+/* ---- int32 (Q31) */
+
+static int32_t store_s32(int64_t value)
+{
+    return (int32_t)(uint32_t)(uint64_t)value;
+}
+
+/* A Q62 sum of products (taken modulo 2^64) rounded back to Q31. */
+static int32_t round_s32(uint64_t product)
+{
+    return store_s32((int64_t)(product + (UINT64_C(1) << 30)) >> 31);
+}
+
+static void scale_down_s32(int32_t *c, int32_t radix)
+{
+    const int64_t factor = INT32_MAX / radix;
+    c[0] = round_s32((uint64_t)(c[0] * factor));
+    c[1] = round_s32((uint64_t)(c[1] * factor));
+}
+
+static void multiply_s32(const int32_t *a, const int32_t *b, int32_t *out)
+{
+    const uint64_t rr = (uint64_t)((int64_t)a[0] * b[0]), ii = (uint64_t)((int64_t)a[1] * b[1]);
+    const uint64_t ri = (uint64_t)((int64_t)a[0] * b[1]), ir = (uint64_t)((int64_t)a[1] * b[0]);
+    out[0] = round_s32(rr - ii);
+    out[1] = round_s32(ri + ir);
+}
+
+static int32_t add_s32(int32_t a, int32_t b)
+{
+    return store_s32((int64_t)a + b);
+}
+
+static int32_t sub_s32(int32_t a, int32_t b)
+{
+    return store_s32((int64_t)a - b);
+}
+
+static int32_t neg_s32(int32_t a)
+{
+    return store_s32(-(int64_t)a);
+}
+
+static int32_t half_sum_s32(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a + b) >> 1);
+}
+
+static int32_t half_difference_s32(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a - b) >> 1);
+}
+
+static void normalise_s32(int32_t *frame, int32_t fft_length)
+{
+    (void)frame;
+    (void)fft_length;
+}
+
+#define MD_FFT_SAMPLE int32_t
+#define MD_FFT_SUFFIX s32
+#include "md_signal_fft_template.h"
+#undef MD_FFT_SAMPLE
+#undef MD_FFT_SUFFIX
+
+/* ---- float32 */
+
+static void scale_down_f32(float *c, int32_t radix)
+{
+    (void)c; /* float: no scaling (KISS FFT's C_FIXDIV is fixed point only) */
+    (void)radix;
+}
+
+static void multiply_f32(const float *a, const float *b, float *out)
+{
+    out[0] = a[0] * b[0] - a[1] * b[1];
+    out[1] = a[0] * b[1] + a[1] * b[0];
+}
+
+static float add_f32(float a, float b)
+{
+    return a + b;
+}
+
+static float sub_f32(float a, float b)
+{
+    return a - b;
+}
+
+static float neg_f32(float a)
+{
+    return -a;
+}
+
+static float half_sum_f32(float a, float b)
+{
+    return (a + b) * 0.5f;
+}
+
+static float half_difference_f32(float a, float b)
+{
+    return (a - b) * 0.5f;
+}
+
+/* TFLite Micro's float Irfft divides every sample by fft_length. */
+static void normalise_f32(float *frame, int32_t fft_length)
+{
+    const float length = (float)fft_length;
+    int32_t i;
+    for (i = 0; i < fft_length; ++i) {
+        frame[i] = frame[i] / length;
     }
 }
 
-static void butterfly4(int16_t *out, int32_t m, int32_t stride, const int16_t *twiddles, int32_t inverse)
-{
-    const int32_t sign = inverse ? -1 : 1; /* the inverse turns the odd legs the other way */
-    int32_t k, q;
-    for (k = 0; k < m; ++k) {
-        int16_t *leg[4], s0[2], s1[2], s2[2], s3[2], s4[2], s5[2];
-        for (q = 0; q < 4; ++q) {
-            leg[q] = out + 2 * (k + q * m);
-            scale_down(leg[q], 4);
-        }
-        multiply(leg[1], twiddles + 2 * k * stride, s0);
-        multiply(leg[2], twiddles + 4 * k * stride, s1);
-        multiply(leg[3], twiddles + 6 * k * stride, s2);
-        s5[0] = wrap16(leg[0][0] - s1[0]);
-        s5[1] = wrap16(leg[0][1] - s1[1]);
-        leg[0][0] = wrap16(leg[0][0] + s1[0]);
-        leg[0][1] = wrap16(leg[0][1] + s1[1]);
-        s3[0] = wrap16(s0[0] + s2[0]);
-        s3[1] = wrap16(s0[1] + s2[1]);
-        s4[0] = wrap16(s0[0] - s2[0]);
-        s4[1] = wrap16(s0[1] - s2[1]);
-        leg[2][0] = wrap16(leg[0][0] - s3[0]);
-        leg[2][1] = wrap16(leg[0][1] - s3[1]);
-        leg[0][0] = wrap16(leg[0][0] + s3[0]);
-        leg[0][1] = wrap16(leg[0][1] + s3[1]);
-        leg[1][0] = wrap16(s5[0] + sign * s4[1]);
-        leg[1][1] = wrap16(s5[1] - sign * s4[0]);
-        leg[3][0] = wrap16(s5[0] - sign * s4[1]);
-        leg[3][1] = wrap16(s5[1] + sign * s4[0]);
-    }
-}
-
-/* The n-point complex FFT of in[0], in[stride], ... into out[0..n-1]: the radix sub-transforms
- * of every radix-th value, then the butterflies joining them (recursion depth log4(n) + 1). */
-static void transform(int16_t *out, const int16_t *in, int32_t n, int32_t stride, const int16_t *twiddles,
-                      int32_t inverse)
-{
-    const int32_t radix = (n % 4 == 0) ? 4 : 2;
-    const int32_t m = n / radix;
-    int32_t q;
-    for (q = 0; q < radix; ++q) {
-        if (m == 1) {
-            out[2 * q] = in[2 * q * stride];
-            out[2 * q + 1] = in[2 * q * stride + 1];
-        } else {
-            transform(out + 2 * q * m, in + 2 * q * stride, m, stride * radix, twiddles, inverse);
-        }
-    }
-    if (radix == 4) {
-        butterfly4(out, m, stride, twiddles, inverse);
-    } else {
-        butterfly2(out, m, stride, twiddles);
-    }
-}
-
-md_status md_signal_rfft_s16(const int16_t *twiddles, const int16_t *super_twiddles, int32_t fft_length,
-                             const int16_t *input, int32_t frames, int32_t frame_length, int16_t *scratch,
-                             int16_t *output)
-{
-    const int32_t half = fft_length / 2;
-    int16_t *frame = scratch, *packed = scratch + fft_length;
-    int32_t f, i, k;
-    for (f = 0; f < frames; ++f) {
-        int16_t *bins = output + f * 2 * (half + 1);
-        int16_t dc[2];
-        for (i = 0; i < fft_length; ++i) {
-            frame[i] = i < frame_length ? input[f * frame_length + i] : 0;
-        }
-        transform(packed, frame, half, 1, twiddles, 0);
-        dc[0] = packed[0];
-        dc[1] = packed[1];
-        scale_down(dc, 2);
-        bins[0] = wrap16(dc[0] + dc[1]);
-        bins[1] = 0;
-        bins[2 * half] = wrap16(dc[0] - dc[1]);
-        bins[2 * half + 1] = 0;
-        for (k = 1; k <= half / 2; ++k) {
-            int16_t fpk[2], fpnk[2], sum[2], difference[2], t[2];
-            fpk[0] = packed[2 * k];
-            fpk[1] = packed[2 * k + 1];
-            fpnk[0] = packed[2 * (half - k)];
-            fpnk[1] = wrap16(-packed[2 * (half - k) + 1]);
-            scale_down(fpk, 2);
-            scale_down(fpnk, 2);
-            sum[0] = wrap16(fpk[0] + fpnk[0]);
-            sum[1] = wrap16(fpk[1] + fpnk[1]);
-            difference[0] = wrap16(fpk[0] - fpnk[0]);
-            difference[1] = wrap16(fpk[1] - fpnk[1]);
-            multiply(difference, super_twiddles + 2 * (k - 1), t);
-            bins[2 * k] = (int16_t)((sum[0] + t[0]) >> 1);
-            bins[2 * k + 1] = (int16_t)((sum[1] + t[1]) >> 1);
-            bins[2 * (half - k)] = (int16_t)((sum[0] - t[0]) >> 1);
-            bins[2 * (half - k) + 1] = (int16_t)((t[1] - sum[1]) >> 1);
-        }
-    }
-    return MD_OK;
-}
-
-md_status md_signal_irfft_s16(const int16_t *twiddles, const int16_t *super_twiddles, int32_t fft_length,
-                              const int16_t *input, int32_t frames, int16_t *scratch, int16_t *output)
-{
-    const int32_t half = fft_length / 2;
-    int32_t f, k;
-    for (f = 0; f < frames; ++f) {
-        const int16_t *bins = input + f * 2 * (half + 1);
-        scratch[0] = wrap16(bins[0] + bins[2 * half]);
-        scratch[1] = wrap16(bins[0] - bins[2 * half]);
-        scale_down(scratch, 2);
-        for (k = 1; k <= half / 2; ++k) {
-            int16_t fk[2], fnkc[2], sum[2], difference[2], t[2];
-            fk[0] = bins[2 * k];
-            fk[1] = bins[2 * k + 1];
-            fnkc[0] = bins[2 * (half - k)];
-            fnkc[1] = wrap16(-bins[2 * (half - k) + 1]);
-            scale_down(fk, 2);
-            scale_down(fnkc, 2);
-            sum[0] = wrap16(fk[0] + fnkc[0]);
-            sum[1] = wrap16(fk[1] + fnkc[1]);
-            difference[0] = wrap16(fk[0] - fnkc[0]);
-            difference[1] = wrap16(fk[1] - fnkc[1]);
-            multiply(difference, super_twiddles + 2 * (k - 1), t);
-            scratch[2 * k] = wrap16(sum[0] + t[0]);
-            scratch[2 * k + 1] = wrap16(sum[1] + t[1]);
-            scratch[2 * (half - k)] = wrap16(sum[0] - t[0]);
-            scratch[2 * (half - k) + 1] = wrap16(-(int32_t)wrap16(sum[1] - t[1]));
-        }
-        transform(output + f * fft_length, scratch, half, 1, twiddles, 1);
-    }
-    return MD_OK;
-}
+#define MD_FFT_SAMPLE float
+#define MD_FFT_SUFFIX f32
+#include "md_signal_fft_template.h"
+#undef MD_FFT_SAMPLE
+#undef MD_FFT_SUFFIX
