@@ -1,10 +1,10 @@
 """TFLite Micro's signal operators (the audio front end) that C kernels run: SignalWindow,
-SignalFftAutoScale, SignalRfft and SignalIrfft (int16, int32, float32), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
-SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, and the operators with sample
-history (SignalDelay, SignalFramer, SignalStacker, SignalOverlapAdd). What a kernel keeps between
-inferences is the layer's state array (`KernelContract.state_bytes`). The tables (FFT twiddles, the
-log correction) are derived once in params.signal and emitted as constants, so the two cannot
-disagree."""
+SignalFftAutoScale, SignalRfft and SignalIrfft (int16, int32, float32), SignalEnergy,
+SignalFilterBank, SignalFilterBankSquareRoot, SignalFilterBankSpectralSubtraction,
+SignalFilterBankLog, SignalPCAN, and the operators with sample history (SignalDelay, SignalFramer,
+SignalStacker, SignalOverlapAdd). What a kernel keeps between inferences is the layer's state array
+(`KernelContract.state_bytes`). The tables (FFT twiddles, the log correction) are derived once in
+params.signal and emitted as constants, so the two cannot disagree."""
 
 from __future__ import annotations
 
