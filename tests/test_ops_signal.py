@@ -4,6 +4,7 @@ registers them all: every tensor bit for bit, over several invocations for those
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.errors import McuDeployError
 from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import GraphBuilder
 from mcudeploy.ir.options import CustomOptions
 from mcudeploy.validation.oracles import tflm_runs
@@ -373,12 +375,27 @@ def test_an_extra_attribute_moves_the_others_and_is_refused() -> None:
         Engine(graph)
 
 
-def test_a_float_fft_is_refused_by_the_code_generator_in_one_line() -> None:
-    """The C library's FFTs are int16 (TFLM's audio front end); int32 and float32 run in the engine only."""
-    from mcudeploy.codegen import render
-    from mcudeploy.errors import UnsupportedOperatorError
-    from mcudeploy.memory import plan_memory
+def test_int32_and_float32_ffts_are_bit_exact_in_c(tmp_path: Path) -> None:
+    """The C library's int32 and float32 Rfft and Irfft (sanitized host build) equal the engine bit
+    for bit, floats included (test_codegen's comparison allows float rounding), on random inputs
+    and on alternating extremes (int32 overflow paths; float32 at 1e18, far from both ends)."""
+    from test_codegen import Family, build, wide_ffts
 
-    graph = one_op("SignalRfft", [((100,), "float32")], [((130,), "float32")], T=FLOAT32, fft_length=128)
-    with pytest.raises(UnsupportedOperatorError, match="SignalRfft of float32 has no kernel in the C library"):
-        render(graph, plan_memory(graph))
+    family = Family("wide_ffts", 3)
+    wide_ffts(family)
+    graph = family.graph()
+    program = build(graph, tmp_path)
+    extremes = [_alternating_extremes(x) for x in random_inputs(graph, 0)]
+    for inputs in (random_inputs(graph, 1), extremes):
+        run = program.run([inputs])
+        assert run.program.exit_code == 0, run.program.stderr[-3000:]
+        expected = Engine(graph).run(inputs)
+        for i, got in enumerate(run.steps[0].outputs):
+            assert got.tobytes() == expected.outputs[i].tobytes(), f"output {i} ({got.dtype})"
+
+
+def _alternating_extremes(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "f":
+        return np.where(np.arange(x.size) % 2, np.float32(-1e18), np.float32(1e18)).astype(x.dtype).reshape(x.shape)
+    info = np.iinfo(x.dtype)
+    return np.where(np.arange(x.size) % 2, info.min, info.max).astype(x.dtype).reshape(x.shape)

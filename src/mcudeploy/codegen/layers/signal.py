@@ -75,10 +75,11 @@ def _fft_tables(ctx: LayerContext, inverse: bool) -> tuple[int, str, str, list[s
     half = fft_length // 2
     ctype = c_type(source.dtype)
     tables = {"twiddles": fft_twiddles(bits, half, inverse), "super_twiddles": real_fft_twiddles(bits, half, inverse)}
-    return fft_length, kind, ctype, [
-        f"static const {ctype} {name}[{2 * len(parts[0])}] = {{\n{array_values(_interleaved(parts), source.dtype)}\n}};"
-        for name, parts in tables.items()
-    ]
+    declarations = []
+    for name, parts in tables.items():
+        values = array_values(_interleaved(parts), source.dtype)
+        declarations.append(f"static const {ctype} {name}[{2 * len(parts[0])}] = {{\n{values}\n}};")
+    return fft_length, kind, ctype, declarations
 
 
 @emits("SignalRfft")
