@@ -723,7 +723,8 @@ def rearrange_family() -> Graph:
 def parity_family() -> Graph:
     """The operators of TFLite Micro's resolver added for issue 11's parity: TRANSPOSE_CONV, BATCH_MATMUL
     (adjoints, broadcast batches), RESIZE_BILINEAR, DIV, FLOOR_DIV, FLOOR_MOD, PRELU, ELU,
-    L2_NORMALIZATION, L2_POOL_2D, REDUCE_ALL (tests/test_validate.py runs it on QEMU M4 too)."""
+    L2_NORMALIZATION, L2_POOL_2D, REDUCE_ALL, and the int32/float32 FFTs of the signal family (this
+    family is the one tests/test_validate.py runs on QEMU M4 too)."""
     f = Family("parity", 8)
     for dtype in ("int8", "int16", "float32"):
         # 6 input channels, 5 filters: the DSP kernel's groups of 4 values and its tails, pairs of channels and one
@@ -774,6 +775,7 @@ def parity_family() -> Graph:
     for axes, keep, out_shape in (([1], True, (3, 1, 2)), ([0, 2], False, (4,))):
         x = f.input((3, 4, 2), "bool")
         f.op("REDUCE_ALL", [x, f.constant(axes, "int32")], [f.output(out_shape, "bool")], ReducerOptions(keep))
+    wide_ffts(f)
     return f.graph()
 
 

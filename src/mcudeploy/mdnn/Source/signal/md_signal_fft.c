@@ -7,8 +7,8 @@
  *     wraps to the sample type; int32 products and their sums are taken modulo 2^64 (two's
  *     complement, as TFLite Micro's int64 arithmetic wraps), which leaves their low 32 bits exact;
  *   float32: one rounding per operation, in the order KISS FFT writes them. Bit-exactness needs
- *     no contraction of a * b - c * d into fused multiply-adds: ISO C modes (-std=c99, which the
- *     generated projects use) default GCC to -ffp-contract=off; do not build with -ffast-math.
+ *     no contraction of a * b - c * d into fused multiply-adds: the float section below turns it off
+ *     for GCC and Clang whatever the flags (GCC's GNU modes contract by default); -ffast-math breaks it.
  */
 #include "md_nn_support.h"
 
@@ -145,6 +145,12 @@ static void normalise_s32(int32_t *frame, int32_t fft_length)
 #undef MD_FFT_SUFFIX
 
 /* ---- float32 */
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 static void scale_down_f32(float *c, int32_t radix)
 {
