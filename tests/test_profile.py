@@ -408,14 +408,21 @@ def _vector_kinds(mnemonic: str, operands: str) -> set[str]:
         if re.match(r"vst[r24]", base):
             return {"mve_store"}
         return {"mve_alu", "mve_mac"}
-    if base == "vmov" and re.search(r"\b(r\d+|ip|lr|sl|fp)\b", operands):
-        return {"fpu_move"}
     table = [
-        (r"vldr", "fpu_load"), (r"vstr", "fpu_store"), (r"vpop|vldm\w*", "fpu_load_multiple"),
+        (r"vmov", "fpu_move"), (r"vldr", "fpu_load"), (r"vstr", "fpu_store"), (r"vpop|vldm\w*", "fpu_load_multiple"),
         (r"vpush|vstm\w*", "fpu_store_multiple"), (r"vmrs|vmsr", "fpu_move"), (r"vdiv|vsqrt", "fpu_divide"),
         (r"vn?ml[as]|vfn?m[as]", "fpu_mac"),
     ]  # fmt: skip
-    return {next((kind for pattern, kind in table if re.fullmatch(pattern, base)), "fpu_alu")}
+    # an instruction in an IT block carries its condition (VLDRLT): matched without it when it only
+    # matches so (VMLS ends in a condition's letters but is a mnemonic of its own)
+    unconditional = [base[: -len(c)] for c in CONDITIONS if base.endswith(c)]
+    kind = next(
+        (kind for candidate in (base, *unconditional) for pattern, kind in table if re.fullmatch(pattern, candidate)),
+        "fpu_alu",
+    )
+    if kind == "fpu_move" and base.startswith("vmov") and not re.search(r"\b(r\d+|ip|lr|sl|fp)\b", operands):
+        return {"fpu_alu"}  # VMOV between FPU registers (or of an immediate)
+    return {kind}
 
 
 def expected_kinds(mnemonic: str, operands: str) -> set[str]:
