@@ -796,7 +796,7 @@ def signal_family() -> Graph:
     """TFLM's audio front end (micro_speech's audio preprocessor): window, auto scale, two FFT
     sizes, energy (a band of it), mel bank, square root, noise reduction (its estimates kept from
     one inference to the next), PCAN, log; and the operators with sample history (framers,
-    delays, stackers, overlap-adds), whose state carries over the family's invocations."""
+    delays, stackers, overlap-adds, a CIRCULAR_BUFFER), whose state carries over the family's invocations."""
     f = Family("signal", 11)
     b = f.builder
 
@@ -897,6 +897,9 @@ def signal_family() -> Graph:
         [wide, f.constant(np.array(0, np.int32), "int32")],
         [f.output_plain((6,), "uint32")],
     )
+    # running every frame (cycles_max 1), so that it never ends an inference before the others
+    frame = f.input((1, 1, 3, 2), "int8", scale=0.25, zero_point=-9)
+    op("CIRCULAR_BUFFER", [frame], [f.output((1, 5, 3, 2), "int8", scale=0.25, zero_point=-9)], cycles_max=1)
     return f.graph()
 
 
@@ -922,6 +925,38 @@ def test_operator_family_matches_engine(programs, family):
     for seed in SEEDS:
         input_sets = [random_inputs(program.graph, seed + 10 * step) for step in range(program.invocations)]
         assert_invocations_match_engine(program, input_sets, FAMILY_FLOAT_ATOL.get(family, 0.0))
+
+
+def circular_buffer_graph(cycles_max: int, variable: bool) -> tuple[Graph, int]:
+    """Frames [1, 1, 2, 3] into a history of 4 (a variable tensor, as TFLM's streaming models have
+    it, read by a RELU; or a plain graph output); the graph and its history tensor."""
+    b = GraphBuilder("streaming")
+    frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
+    history = b.tensor((1, 4, 2, 3), "int8", name="history", scale=0.5, zero_point=-5, is_variable=variable)
+    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": cycles_max}))
+    if not variable:
+        return b.build([frame], [history]), history
+    rectified = b.tensor((1, 4, 2, 3), "int8", name="rectified", scale=0.5, zero_point=-5)
+    b.op("RELU", [history], [rectified])
+    return b.build([frame], [rectified]), history
+
+
+def test_circular_buffer_waits_for_its_frames_in_c(tmp_path):
+    """CIRCULAR_BUFFER's history (starting at the zero point) in its state, and MD_WAITING on the
+    inferences where TFLM aborts: the program's history equals the engine's every time."""
+    graph, _ = circular_buffer_graph(cycles_max=3, variable=False)
+    program = build(graph, tmp_path, invocations=7)
+    input_sets = [random_inputs(graph, step) for step in range(7)]
+    assert_invocations_match_engine(program, input_sets)
+    engine = Engine(graph)
+    assert [engine.run(inputs).aborted for inputs in input_sets] == [True, True, False] * 2 + [True]
+
+
+def test_circular_buffer_into_a_variable_history_in_c(tmp_path):
+    """The history as a variable tensor (reset to its zero point by init()) that a later layer reads."""
+    graph, _ = circular_buffer_graph(cycles_max=1, variable=True)
+    program = build(graph, tmp_path, invocations=6)
+    assert_invocations_match_engine(program, [random_inputs(graph, step) for step in range(6)])
 
 
 def test_state_carries_over_between_inferences_on_a_core(tmp_path):

@@ -232,6 +232,62 @@ def test_overlap_add(dtype: str, code: int) -> None:
     assert_matches_tflm(graph, invocations=3, float_exact=True)
 
 
+def circular_buffer(cycles_max: int, zero_point: int = -5, slots: int = 4, batch: int = 1):
+    """One CIRCULAR_BUFFER of frames [batch, 1, 2, 3] into a history of `slots` frames, a variable
+    tensor as in TFLM's streaming models (so that TFLM resets it to the zero point)."""
+    b = GraphBuilder("circular_buffer")
+    frame = b.tensor((batch, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=zero_point)
+    shape = (batch, slots, 2, 3)
+    history = b.tensor(shape, "int8", name="history", scale=0.5, zero_point=zero_point, is_variable=True)
+    signal_op(b, "CIRCULAR_BUFFER", [frame], [history], cycles_max=cycles_max)
+    return b.build([frame], [history])
+
+
+@pytest.mark.parametrize("cycles_max", [1, 2, 3])
+def test_circular_buffer_shifts_in_frames_and_aborts_as_tflm_does(cycles_max: int) -> None:
+    """The history after each frame equals TFLM's, and the engine reports an aborted run exactly
+    when TFLM's Invoke returns kTfLiteAbort (15): until cycles_max frames came since the last run."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    graph = circular_buffer(cycles_max)
+    assert_matches_tflm(graph, invocations=7)
+    frames = [RNG.integers(-128, 128, (1, 1, 2, 3), dtype=np.int8) for _ in range(7)]
+    interpreter = runtime.Interpreter.from_bytes(bytes(write_tflite(graph)))
+    engine = Engine(graph)
+    for frame in frames:
+        interpreter.set_input(frame, 0)
+        assert (interpreter.invoke() == 15) == engine.run([frame]).aborted
+
+
+def test_circular_buffer_abort_skips_the_layers_after_it_and_reset_restarts_the_count() -> None:
+    b = GraphBuilder("streaming")
+    frame = b.tensor((1, 1, 1, 2), "int8", name="frame", scale=0.5, zero_point=-3)
+    history = b.tensor((1, 3, 1, 2), "int8", name="history", scale=0.5, zero_point=-3)
+    doubled = b.tensor((1, 3, 1, 2), "int8", name="doubled", scale=1.0, zero_point=-3)
+    signal_op(b, "CIRCULAR_BUFFER", [frame], [history], cycles_max=2)
+    b.op("RELU", [history], [doubled])
+    engine = Engine(b.build([frame], [doubled]))
+    ones = np.ones((1, 1, 1, 2), dtype=np.int8)
+    first = engine.run([ones])
+    assert first.aborted and not first.outputs[0].any()  # RELU did not run: its output is unwritten
+    assert np.array_equal(first.tensors[history].ravel(), [-3] * 4 + [1] * 2)
+    assert not engine.run([ones]).aborted
+    engine.reset()
+    assert engine.run([ones]).aborted
+
+
+@pytest.mark.parametrize(
+    ("graph", "reason"),
+    [
+        (circular_buffer(0), "cycles_max is less than 1"),
+        (circular_buffer(2, batch=2), r"needs one new frame \[1, 1"),
+    ],
+)
+def test_circular_buffer_refuses_what_tflm_guesses_or_mishandles(graph, reason: str) -> None:
+    with pytest.raises(McuDeployError, match=reason):
+        Engine(graph)
+
+
 def test_engine_reset_forgets_the_history() -> None:
     graph = one_op("SignalDelay", [((4,), "int16")], [((4,), "int16")], delay_length=2)
     engine = Engine(graph)

@@ -278,7 +278,7 @@ int main(void)
             stack_used = step_stack_used;
         }}
 #endif
-        if (status != {upper}_OK) {{
+        if (status != {upper}_OK && status != {upper}_WAITING) {{
             break;
         }}
 {writes}    }}
@@ -291,7 +291,7 @@ int main(void)
         return {EXIT_WRITE_FAILED};
     }}
 #endif
-    if (status != {upper}_OK) {{
+    if (status != {upper}_OK && status != {upper}_WAITING) {{
         return {EXIT_NETWORK_ERROR_BASE} - status;
     }}
     return 0;

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
-from mcudeploy.engine.registry import KERNELS, Kernel, OpContext
+from mcudeploy.engine.registry import KERNELS, Kernel, OpContext, RunAborted
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
 from mcudeploy.ir.validate import validate_graph
@@ -20,6 +20,9 @@ class RunResult:
     outputs: list[np.ndarray]
     tensors: dict[int, np.ndarray]
     """Every tensor's value by index (constants, inputs, intermediates, outputs)."""
+    aborted: bool = False
+    """A kernel ended the run early (TFLM's kTfLiteAbort: its Invoke returns that status and the
+    operators after it do not run); their outputs, which TFLM leaves unwritten, are zeros here."""
 
 
 def unsupported_operators(graph: Graph) -> list[Operator]:
@@ -77,37 +80,51 @@ class Engine:
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
-        values = self._invoke(0, self._checked_inputs(inputs))
-        return RunResult(outputs=[values[i] for i in self.graph.outputs], tensors=values)
+        values, aborted = self._invoke(0, self._checked_inputs(inputs))
+        for tensor in self.graph.tensors:
+            if tensor.index not in values:  # written by an operator an abort skipped
+                values[tensor.index] = np.zeros(tensor.shape, dtype=tensor.dtype.numpy)
+        return RunResult(outputs=[values[i] for i in self.graph.outputs], tensors=values, aborted=aborted)
 
-    def _invoke(self, number: int, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
-        """Run subgraph `number` on its inputs; every one of its tensors' values by index."""
+    def _invoke(self, number: int, inputs: Sequence[np.ndarray]) -> tuple[dict[int, np.ndarray], bool]:
+        """Run subgraph `number` on its inputs: every one of its tensors' values by index, and
+        whether a kernel aborted the run (the operators after it did not run)."""
         subgraph = self._subgraphs[number]
         graph = subgraph.graph
         values = dict(subgraph.constants)
         values.update(self._variables[number])  # kernels update these arrays in place
         values.update(zip(graph.inputs, inputs, strict=True))
+        aborted = False
         try:
             for step in subgraph.steps:
                 args = [None if i == NO_TENSOR else values[i] for i in step.op.inputs]
                 context = OpContext(step.op, graph, args, step.states, self._resources, number, self.graph, self._call)
-                result = step.kernel(context)
+                try:
+                    result = step.kernel(context)
+                except RunAborted as abort:
+                    result, aborted = abort.outputs, True
                 # numpy gives a scalar, not an array, for some operations on rank-0 tensors
                 results = (result,) if isinstance(result, np.ndarray | np.generic) else result
                 for expected, array in zip(step.outputs, map(np.asarray, results), strict=True):
                     expected.check_output(graph, step.op, array)
                     values[expected.index] = array
+                    if expected.index in self._variables[number]:  # a variable output (CIRCULAR_BUFFER's) keeps it
+                        self._variables[number][expected.index][...] = array
+                if aborted:
+                    break
         except McuDeployError as error:  # a variant a kernel refuses: reported against the file and the layer
             if error.subject == self.graph.subject:
                 raise  # already placed, by a subgraph this one called
             where = f"subgraph {number}, layer" if number else "layer"
             raise type(error)(self.graph.subject, f"{where} {step.op.label}: {error.reason}") from None
         values.update({index: state.copy() for index, state in self._variables[number].items()})
-        return values
+        return values, aborted
 
     def _call(self, number: int, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """What a control-flow kernel calls: the subgraph's outputs, copied as TFLM copies them out."""
-        values = self._invoke(number, [np.array(array) for array in inputs])
+        values, aborted = self._invoke(number, [np.array(array) for array in inputs])
+        if aborted:  # TFLM's IF, WHILE and CALL_ONCE return a subgraph's non-ok status as theirs
+            raise McuDeployError(self.graph.subject, f"subgraph {number} aborted its run; only the main graph may")
         return [np.array(values[i]) for i in self._subgraphs[number].graph.outputs]
 
     def _checked_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -14,6 +14,15 @@ from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
 State = TypeVar("State")
 
 
+class RunAborted(Exception):  # noqa: N818 - not an error: TFLM's kTfLiteAbort, the run ends early
+    """Raised by a kernel that has written its `outputs` and ends the run there, as a TFLM kernel
+    returning kTfLiteAbort does (CIRCULAR_BUFFER before enough new frames arrived)."""
+
+    def __init__(self, outputs: tuple[np.ndarray, ...]) -> None:
+        super().__init__("run aborted")
+        self.outputs = outputs
+
+
 @dataclass
 class OpContext:
     """What a kernel sees: its operator, the graph, the values of its inputs, and the states

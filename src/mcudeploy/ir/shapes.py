@@ -667,8 +667,8 @@ def _sequence_lstm(q: OpShapes) -> None:
 
 
 # ------------------------------------------------------------------ TFLM's signal operators
-# Custom operators with FlexBuffer attributes (signal/micro/kernels/*.cc); their element types are
-# fixed, so each rule checks them too.
+# Custom operators with FlexBuffer attributes (signal/micro/kernels/*.cc, and TFLM's own
+# CIRCULAR_BUFFER); their element types are fixed, so each rule checks them too.
 
 SIGNAL_TYPE_CODES = {0: DType.FLOAT32, 2: DType.INT32, 7: DType.INT16}
 """The TFLite TensorType codes a signal operator's attribute T may hold."""
@@ -702,6 +702,7 @@ SIGNAL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "SignalStacker": ("num_channels", "stacker_left_context", "stacker_right_context", "stacker_step"),
     "SignalDelay": ("delay_length",),
     "SignalOverlapAdd": ("T", "frame_step"),
+    "CIRCULAR_BUFFER": ("cycles_max",),
 }
 """Each signal operator's attributes in the order TFLM reads them: by position in the FlexBuffer map,
 whose keys are sorted (so a map of exactly these keys puts each where TFLM reads it)."""
@@ -892,6 +893,20 @@ def _signal_overlap_add(q: OpShapes) -> None:
     q.expect((*shape[:-2], shape[-2] * step))
 
 
+def _circular_buffer(q: OpShapes) -> None:
+    # TFLM guesses a cycles_max of 0 or less from the output shape and a static count of the
+    # operators it prepared (two streaming models of its own): refused rather than guessed.
+    if signal_attributes(q.op, "cycles_max")["cycles_max"] < 1:
+        raise q.fail(None, "cycles_max is less than 1 (TFLite Micro then guesses it for two of its own models)")
+    _signal_types(q, (DType.INT8,), (DType.INT8,))
+    # TFLM's kernel moves the whole output by one frame of the first batch: batch 1 only.
+    batch, one, width, depth = q.rank(0, 4)
+    slots = q.output().shape[1] if len(q.output().shape) == 4 else 0
+    if (batch, one) != (1, 1) or slots < 1:
+        raise q.fail(q.input(0), "needs one new frame [1, 1, w, depth] into a history of [1, slots, w, depth]")
+    q.expect((1, slots, width, depth))
+
+
 def _called(q: OpShapes, index: int) -> Graph:
     """The subgraph a control-flow operator calls: one of the model's others (0 is the main graph)."""
     if not 0 < index < len(q.subgraphs):
@@ -1073,6 +1088,7 @@ ARITIES: dict[str, Arity] = {
             "SignalStacker": (1, 2),
             "SignalDelay": (1, 1),
             "SignalOverlapAdd": (1, 1),
+            "CIRCULAR_BUFFER": (1, 1),
         }.items()
     },
 }
@@ -1162,10 +1178,11 @@ RULES: dict[str, Rule] = {
     "SignalStacker": _signal_stacker,
     "SignalDelay": _signal_delay,
     "SignalOverlapAdd": _signal_overlap_add,
+    "CIRCULAR_BUFFER": _circular_buffer,
 }
 
-SIGNAL_OPERATORS = frozenset(name for name in ARITIES if name.startswith("Signal"))
-"""TFLM's signal library: custom operators mcudeploy knows by name."""
+SIGNAL_OPERATORS = frozenset(SIGNAL_ATTRIBUTES)
+"""TFLM's signal library and CIRCULAR_BUFFER: custom operators mcudeploy knows by name."""
 
 
 def check_operator_shapes(graph: Graph, op: Operator, subgraphs: tuple[Graph, ...] = ()) -> None:

@@ -178,7 +178,8 @@ class _Validator:
                     raise self.fail(f"output {index} is not a tensor", op=op)
                 if graph.tensors[index].is_constant:
                     raise self.fail("is a constant but written by the operator", index, op)
-                if index in available:
+                # a variable tensor may be one operator's output too (CIRCULAR_BUFFER's history)
+                if index in available and not (graph.tensors[index].is_variable and index not in written):
                     raise self.fail("is written twice (graph input, or output of another operator)", index, op)
                 available.add(index)
                 written.add(index)

@@ -284,6 +284,14 @@ def _overlap_add(graph: Graph, op: Operator) -> KernelContract:
     return KernelContract(kernel="running sums kept", state_bytes=rows * frames.shape[-1] * frames.dtype.itemsize)
 
 
+@_declares("CIRCULAR_BUFFER")
+def _circular_buffer(graph: Graph, op: Operator) -> KernelContract:
+    # The frames still to come (int32), then the history (int8, the output's size) in whole words;
+    # the output is written from it on every inference (the arena may reuse the output between).
+    history = graph.tensors[op.outputs[0]].size
+    return KernelContract(kernel="history kept, copied out", state_bytes=4 + -(-history // 4) * 4)
+
+
 @_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")
 def _lstm(graph: Graph, op: Operator) -> KernelContract:
     # Step by step, one batch row at a time: the four gates of the row (float32, or int16 for int8

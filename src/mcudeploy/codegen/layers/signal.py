@@ -2,9 +2,10 @@
 SignalFftAutoScale, SignalRfft and SignalIrfft (int16, int32, float32), SignalEnergy,
 SignalFilterBank, SignalFilterBankSquareRoot, SignalFilterBankSpectralSubtraction,
 SignalFilterBankLog, SignalPCAN, and the operators with sample history (SignalDelay, SignalFramer,
-SignalStacker, SignalOverlapAdd). What a kernel keeps between inferences is the layer's state array
-(`KernelContract.state_bytes`). The tables (FFT twiddles, the log correction) are derived once in
-params.signal and emitted as constants, so the two cannot disagree."""
+SignalStacker, SignalOverlapAdd, and TFLM's CIRCULAR_BUFFER). What a kernel keeps between
+inferences is the layer's state array (`KernelContract.state_bytes`). The tables (FFT twiddles,
+the log correction) are derived once in params.signal and emitted as constants, so the two cannot
+disagree."""
 
 from __future__ import annotations
 
@@ -211,5 +212,17 @@ def overlap_add(ctx: LayerContext) -> LayerCode:
     call = (
         f"md_signal_overlap_add_{kind}({ctx.input_ref(0)}, {frames.size // size // count}, {count}, {size}, {step}, "
         f"{ctx.state_ref(ctype)}, {ctx.output_ref()})"
+    )
+    return LayerCode(("md_signal_stream.c",), call)
+
+
+@emits("CIRCULAR_BUFFER")
+def circular_buffer(ctx: LayerContext) -> LayerCode:
+    cycles_max = _attributes(ctx, "cycles_max")["cycles_max"]
+    history = ctx.output_tensor()
+    zero_point = history.reset_value
+    call = (
+        f"md_circular_buffer_s8({ctx.input_ref(0)}, {history.shape[1]}, {history.size // history.shape[1]}, "
+        f"{cycles_max}, {zero_point}, {ctx.state_ref('uint8_t')}, {ctx.output_ref()})"
     )
     return LayerCode(("md_signal_stream.c",), call)

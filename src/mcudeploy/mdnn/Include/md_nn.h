@@ -55,7 +55,8 @@
  * - Parameters (the md_*_params structs) are checked when mcudeploy generates the code calling
  *   the kernels; a kernel trusts them. Shapes are NHWC, int32 dimensions.
  * - Every entry point returns an md_status: MD_OK, or MD_ERROR_RANGE when values met at run time
- *   leave the integer arithmetic's range (where TFLite Micro aborts).
+ *   leave the integer arithmetic's range (where TFLite Micro aborts), or (CIRCULAR_BUFFER only)
+ *   MD_WAITING when the layers after it are not to run yet.
  * - One set of sources builds for every Cortex-M core: the compiler's target macros select the
  *   Helium (MVE), DSP-extension or portable path of each family (MD_PATH_* in md_nn_support.h).
  */
@@ -79,7 +80,10 @@
 typedef enum {
     MD_OK = 0,
     /* The kernel met values its integer arithmetic cannot represent (where TFLite Micro aborts). */
-    MD_ERROR_RANGE = -3
+    MD_ERROR_RANGE = -3,
+    /* Not an error: the kernel wrote its output and the layers after it must not run on this
+     * inference (TFLite Micro's kTfLiteAbort: a CIRCULAR_BUFFER awaiting new frames). */
+    MD_WAITING = 1
 } md_status;
 
 #define MD_MAX_DIMS 6
@@ -1060,6 +1064,13 @@ md_status md_signal_overlap_add_s16(const int16_t *input, int32_t rows, int32_t 
 
 md_status md_signal_overlap_add_f32(const float *input, int32_t rows, int32_t frames, int32_t frame_size,
                                     int32_t frame_step, float *buffer, float *output);
+
+/* TFLite Micro's CIRCULAR_BUFFER (int8): the history of `slots` frames of `depth` values moves on
+ * by one frame and `input` becomes its last; `output` gets the history. Returns MD_WAITING unless
+ * this is the cycles_max-th frame since the last MD_OK. state: 4 bytes, then slots * depth int8
+ * rounded up to whole words; an all-zero state starts the history at `zero_point`. */
+md_status md_circular_buffer_s8(const int8_t *input, int32_t slots, int32_t depth, int32_t cycles_max,
+                                int32_t zero_point, uint8_t *state, int8_t *output);
 
 /* ---- the hand-over of one NPU segment to an Arm Ethos-U.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: TFLite Micro's signal operators that carry samples from one inference
- * to the next (Delay, Framer, Stacker, OverlapAdd), portable C (see md_nn.h).
+ * to the next (Delay, Framer, Stacker, OverlapAdd) and its CIRCULAR_BUFFER, portable C (see md_nn.h).
  *
  * Each keeps its history in a state buffer the generated init() zeroes; an all-zero state is each
  * operator's starting point (a prefilled framer counts its fill from the prefilled level).
@@ -139,5 +139,32 @@ md_status md_signal_overlap_add_f32(const float *input, int32_t rows, int32_t fr
             }
         }
     }
+    return MD_OK;
+}
+
+/* CIRCULAR_BUFFER's state: frames still to come before the layers after it run (0: never ran,
+ * the history is to start at the zero point, as TFLite Micro resets its variable output), then
+ * the history. */
+typedef struct {
+    int32_t cycles_until_run;
+    int8_t history[];
+} md_circular_buffer_state;
+
+md_status md_circular_buffer_s8(const int8_t *input, int32_t slots, int32_t depth, int32_t cycles_max,
+                                int32_t zero_point, uint8_t *state, int8_t *output)
+{
+    md_circular_buffer_state *buffer = (md_circular_buffer_state *)(void *)state;
+    size_t kept = (size_t)(slots - 1) * (size_t)depth;
+    if (buffer->cycles_until_run == 0) {
+        memset(buffer->history, (int8_t)zero_point, kept + (size_t)depth);
+        buffer->cycles_until_run = cycles_max;
+    }
+    memmove(buffer->history, buffer->history + depth, kept);
+    memcpy(buffer->history + kept, input, (size_t)depth);
+    memcpy(output, buffer->history, kept + (size_t)depth);
+    if (--buffer->cycles_until_run != 0) {
+        return MD_WAITING;
+    }
+    buffer->cycles_until_run = cycles_max;
     return MD_OK;
 }
