@@ -1107,11 +1107,12 @@ def test_library_files_carry_the_license():
 def test_state_bytes_in_the_header_are_the_budgets():
     """The header's state figure is analyze's 'variable tensors (state)' line, with the signal
     kernels' own history: in the signal family 40 B of noise estimates, 2 x 32 B of framer rows,
-    12 + 44 B of delays, 2 x 48 B of stackers, 32 + 64 B of overlap-add sums."""
+    12 + 44 B of delays, 2 x 48 B of stackers, 32 + 64 B of overlap-add sums, and the circular buffer's
+    4 B frame count with its 30 B history rounded up to whole words."""
     for graph in (recurrent_family(), signal_family()):
         header = render(graph, plan_memory(graph)).files["network.h"]
         assert f"next: {variable_bytes(graph)} bytes outside the arena" in header
-    assert variable_bytes(signal_family()) == 40 + 2 * 32 + 12 + 44 + 2 * 48 + 32 + 64
+    assert variable_bytes(signal_family()) == 40 + 2 * 32 + 12 + 44 + 2 * 48 + 32 + 64 + 4 + 32
 
 
 def test_arena_and_weights_symbols_have_the_planned_sizes(tmp_path):
