@@ -20,34 +20,22 @@ from mcudeploy.params.rearrange import (
 BLOCK_TYPES = (DType.FLOAT32, DType.INT8)
 
 
-@kernel("SPACE_TO_DEPTH", types=BLOCK_TYPES)
-def space_to_depth(ctx: OpContext) -> np.ndarray:
+_GATHERING_VIEWS = {
+    "SPACE_TO_DEPTH": space_to_depth_view,
+    "DEPTH_TO_SPACE": depth_to_space_view,
+    "BATCH_TO_SPACE_ND": batch_to_space_params,
+}
+"""The block moves that only gather input values: each one's record gives every output's source index."""
+
+
+@kernel(*_GATHERING_VIEWS, types=BLOCK_TYPES)
+def gather_blocks(ctx: OpContext) -> np.ndarray:
     checked_type(ctx, BLOCK_TYPES)
-    return gathered(ctx, ctx.prepared(_space_to_depth_indices))
+    return gathered(ctx, ctx.prepared(_source_indices))
 
 
-def _space_to_depth_indices(ctx: OpContext) -> np.ndarray:
-    return space_to_depth_view(ctx.op, ctx.graph).source_indices()
-
-
-@kernel("DEPTH_TO_SPACE", types=BLOCK_TYPES)
-def depth_to_space(ctx: OpContext) -> np.ndarray:
-    checked_type(ctx, BLOCK_TYPES)
-    return gathered(ctx, ctx.prepared(_depth_to_space_indices))
-
-
-def _depth_to_space_indices(ctx: OpContext) -> np.ndarray:
-    return depth_to_space_view(ctx.op, ctx.graph).source_indices()
-
-
-@kernel("BATCH_TO_SPACE_ND", types=BLOCK_TYPES)
-def batch_to_space(ctx: OpContext) -> np.ndarray:
-    checked_type(ctx, BLOCK_TYPES)
-    return gathered(ctx, ctx.prepared(_batch_to_space_indices))
-
-
-def _batch_to_space_indices(ctx: OpContext) -> np.ndarray:
-    return batch_to_space_params(ctx.op, ctx.graph).source_indices()
+def _source_indices(ctx: OpContext) -> np.ndarray:
+    return _GATHERING_VIEWS[ctx.op.op_type](ctx.op, ctx.graph).source_indices()
 
 
 @kernel("SPACE_TO_BATCH_ND", types=BLOCK_TYPES)
