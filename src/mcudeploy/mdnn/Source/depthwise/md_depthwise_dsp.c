@@ -394,7 +394,8 @@ static dw_plane padded_plane(const md_window_params *p, int8_t *scratch)
     return plane;
 }
 
-/* Channel c of an image into the plane's inside; the padding keeps what the layer set there. */
+/* Channel c of an image into the plane's inside, four bytes of a row at a time; the padding keeps
+ * what the layer set there. */
 static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
 {
     /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
@@ -405,10 +406,18 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *imag
     const int8_t *source = image + c;
     int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
     int32_t y;
-    int32_t x;
     for (y = 0; y < height; ++y, row += width) {
-        for (x = 0; x < columns; ++x, source += channels) {
-            row[x] = *source;
+        int8_t *to = row;
+        int8_t *const end = row + columns;
+        for (; end - to >= 4; to += 4, source += 4 * channels) {
+            const int8_t a = source[0], b = source[channels], d = source[2 * channels], e = source[3 * channels];
+            to[0] = a;
+            to[1] = b;
+            to[2] = d;
+            to[3] = e;
+        }
+        for (; to < end; ++to, source += channels) {
+            *to = *source;
         }
     }
 }
@@ -440,23 +449,6 @@ static inline int32_t row_mac(uint32_t word, uint32_t offsets, int32_t even, int
 {
     sum = __smlad(md_even_pair_add((int16x2_t)offsets, word), (int16x2_t)even, sum);
     return __smlad(md_odd_pair_add((int16x2_t)offsets, word), (int16x2_t)odd, sum);
-}
-
-/* row_mac and row_mac_pair of raw bytes (the offset folded into the sums' start). */
-static inline int32_t row_mac_raw(uint32_t word, int32_t even, int32_t odd, int32_t sum)
-{
-    sum = __smlad(md_even_pair(word), (int16x2_t)even, sum);
-    return __smlad(md_odd_pair(word), (int16x2_t)odd, sum);
-}
-
-static inline void row_mac_pair_raw(uint32_t word, int32_t even, int32_t odd, int32_t *a, int32_t *b)
-{
-    const int16x2_t values_even = md_even_pair(word);
-    const int16x2_t values_odd = md_odd_pair(word);
-    *a = __smlad(values_even, (int16x2_t)even, *a);
-    *a = __smlad(values_odd, (int16x2_t)odd, *a);
-    *b = __smladx(values_even, (int16x2_t)odd, *b);
-    *b = __smlad(values_odd, (int16x2_t)even, *b);
 }
 
 /* Both outputs a word serves: taps at bytes 0..2 into *a, at bytes 1..3 into *b, whose pairs are
@@ -525,7 +517,9 @@ static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *pla
  * - the rounding shift's half and the output offset are one addend before the shift:
  *   floor((y - [y < 0] + 2^(e-1) + offset * 2^e) / 2^e) = md_rdbpot(y, e) + offset. */
 typedef struct {
-    int32_t weights[6]; /* rows 0..2: even {2 w0, 2 w2}, odd {2 w1, 0} */
+    int32_t even[3];    /* rows 0..2: {2 w0, 2 w2} */
+    int32_t middle01;   /* {2 w1} of rows 0 and 1 */
+    int32_t middle2;    /* {2 w1, 0} of row 2 */
     int32_t start;      /* 2 * (bias + input offset * sum of the 9 weights) */
     int32_t multiplier, exponent, addend;
     int32_t low, high;
@@ -542,9 +536,10 @@ static dw_folded fold_3x3(const md_window_params *p, const int8_t *weights, cons
         total += weights[tap * step];
     }
     for (fy = 0; fy < 3; ++fy) {
-        f.weights[2 * fy] = halfword_pair(2 * weights[3 * fy * step], 2 * weights[(3 * fy + 2) * step]);
-        f.weights[2 * fy + 1] = halfword_pair(2 * weights[(3 * fy + 1) * step], 0);
+        f.even[fy] = halfword_pair(2 * weights[3 * fy * step], 2 * weights[(3 * fy + 2) * step]);
     }
+    f.middle01 = halfword_pair(2 * weights[step], 2 * weights[4 * step]);
+    f.middle2 = halfword_pair(2 * weights[7 * step], 0);
     f.start = 2 * (r->bias + p->input_offset * total);
     f.multiplier = r->multiplier;
     f.exponent = -r->shift;
@@ -554,90 +549,157 @@ static dw_folded fold_3x3(const md_window_params *p, const int8_t *weights, cons
     return f;
 }
 
-/* The doubled sums of `rows` rows of `count` outputs from `window` on, rows `row_step` bytes apart,
- * windows `stride` bytes apart in a row: at stride 1 in pairs (row_mac_pair_raw), else one by one. */
-static MD_NOINLINE void folded_sums(const int8_t *window, int32_t rows, int32_t count, int32_t stride,
-                                    int32_t row_step, int32_t width, const dw_folded *f, int32_t *sums)
+/* One row of a pair of windows: the word {x0, x1, x2, x3} at `load` unpacked to even {x0, x2} and
+ * odd {x1, x3}; the window at x0 (a) adds even . {w0, w2} + x1 w1, the one at x1 (b) adds
+ * odd . {w0, w2} + x2 w1, w1 in half `half` (b or t) of `middle`. */
+#define DW_PAIR_ROW(load, from_a, from_b, row_even, middle, half) \
+    "ldr %[odd], " load "\n\t" \
+    "sxtb16 %[even], %[odd]\n\t" \
+    "sxtb16 %[odd], %[odd], ror #8\n\t" \
+    "smlad %[a], %[even], %[" row_even "], %[" from_a "]\n\t" \
+    "smlad %[b], %[odd], %[" row_even "], %[" from_b "]\n\t" \
+    "smlab" half " %[a], %[odd], %[" middle "], %[a]\n\t" \
+    "smlat" half " %[b], %[even], %[" middle "], %[b]\n\t"
+
+/* The doubled sums of `pairs` pairs of windows at stride 1 from `at` on, rows `width` bytes apart,
+ * stored in order: a pair's 18 products from 3 words in 24 instructions
+ * (in C, GCC spills the weights). */
+static MD_NOINLINE void folded_pairs(const int8_t *at, int32_t *sums, int32_t pairs, int32_t width, const dw_folded *f)
 {
-    const int32_t even0 = f->weights[0], odd0 = f->weights[1];
-    const int32_t even1 = f->weights[2], odd1 = f->weights[3];
-    const int32_t even2 = f->weights[4], odd2 = f->weights[5];
-    const int32_t start = f->start;
-    const int32_t pairs = stride == 1 ? count / 2 : 0;
-    int32_t y;
+    const int32_t even0 = f->even[0], even1 = f->even[1], even2 = f->even[2];
+    const int32_t middle01 = f->middle01, middle2 = f->middle2;
+    const int32_t *end = sums + 2 * pairs;
+    int32_t a;
+    int32_t b;
+    int32_t even;
+    int32_t odd;
+    if (pairs <= 0) {
+        return;
+    }
+    __asm__ volatile("1:\n\t"
+                     DW_PAIR_ROW("[%[at]]", "start", "start", "even0", "middle01", "b")
+                     DW_PAIR_ROW("[%[at], %[width]]", "a", "b", "even1", "middle01", "t")
+                     DW_PAIR_ROW("[%[at], %[width], lsl #1]", "a", "b", "even2", "middle2", "b")
+                     "strd %[a], %[b], [%[sums]], #8\n\t"
+                     "adds %[at], %[at], #2\n\t"
+                     "cmp %[sums], %[end]\n\t"
+                     "bne 1b\n"
+                     : [a] "=&r"(a), [b] "=&r"(b), [even] "=&r"(even), [odd] "=&r"(odd), [at] "+r"(at),
+                       [sums] "+r"(sums)
+                     : [width] "r"(width), [end] "r"(end), [even0] "r"(even0), [even1] "r"(even1),
+                       [even2] "r"(even2), [middle01] "r"(middle01), [middle2] "r"(middle2), [start] "r"(f->start)
+                     : "memory", "cc");
+}
+
+/* The doubled sum of the window at `at` (rows `width` bytes apart). */
+static inline int32_t folded_single(const int8_t *at, int32_t width, const dw_folded *f)
+{
+    const uint32_t top = md_read32(at), middle = md_read32(at + width), bottom = md_read32(at + 2 * width);
+    int32_t sum = __smlad(md_even_pair(top), (int16x2_t)f->even[0], f->start);
+    sum = __smlabb((int32_t)md_odd_pair(top), f->middle01, sum);
+    sum = __smlad(md_even_pair(middle), (int16x2_t)f->even[1], sum);
+    sum = __smlabt((int32_t)md_odd_pair(middle), f->middle01, sum);
+    sum = __smlad(md_even_pair(bottom), (int16x2_t)f->even[2], sum);
+    return __smlabb((int32_t)md_odd_pair(bottom), f->middle2, sum);
+}
+
+/* The doubled sums of `count` windows `stride` bytes apart from `window` on,
+ * rows `width` bytes apart: at stride 1 in pairs (folded_pairs: `count` rounded up to even), else
+ * one by one. */
+static MD_NOINLINE void folded_row(const int8_t *window, int32_t count, int32_t stride, int32_t width,
+                                   const dw_folded *f, int32_t *sums)
+{
     int32_t i;
-    for (y = 0; y < rows; ++y, window += row_step) {
-        const int8_t *at = window;
-        for (i = 0; i < pairs; ++i, at += 2, sums += 2) {
-            int32_t a = start;
-            int32_t b = start;
-            row_mac_pair_raw(md_read32(at), even0, odd0, &a, &b);
-            row_mac_pair_raw(md_read32(at + width), even1, odd1, &a, &b);
-            row_mac_pair_raw(md_read32(at + 2 * width), even2, odd2, &a, &b);
-            sums[0] = a;
-            sums[1] = b;
-        }
-        for (i = 2 * pairs; i < count; ++i, at += stride, ++sums) {
-            const int32_t sum = row_mac_raw(md_read32(at), even0, odd0, start);
-            *sums = row_mac_raw(md_read32(at + 2 * width), even2, odd2, row_mac_raw(md_read32(at + width), even1, odd1, sum));
-        }
+    if (stride == 1) {
+        folded_pairs(window, sums, (count + 1) / 2, width, f);
+        return;
+    }
+    for (i = 0; i < count; ++i) {
+        sums[i] = folded_single(window + i * stride, width, f);
     }
 }
 
-/* One output from its doubled sum: SMMULR, the rounding shift with the output offset, the clamp
- * (SSAT when the range is all of int8). */
+/* One output from its doubled sum: SMMULR, the rounding shift with the output offset,
+ * the clamp (SSAT when the range is all of int8). */
 static MD_ALWAYS_INLINE int8_t folded_output(int32_t doubled, int32_t multiplier, int32_t exponent, int32_t addend,
                                              int32_t low, int32_t high, int full_range)
 {
     int32_t y;
     __asm__("smmulr %0, %1, %2" : "=r"(y) : "r"(doubled), "r"(multiplier));
     y = (y + (y >> 31) + addend) >> exponent;
-    return (int8_t)(full_range ? __ssat(y, 8) : md_clamp_i32(y, low, high));
+    if (full_range) {
+        return (int8_t)__ssat(y, 8);
+    }
+    /* The clamp without branches (GCC branches around md_clamp_i32's moves). */
+    __asm__("cmp %0, %1\n\tit lt\n\tmovlt %0, %1\n\tcmp %0, %2\n\tit gt\n\tmovgt %0, %2"
+            : "+r"(y)
+            : "r"(low), "r"(high)
+            : "cc");
+    return (int8_t)y;
 }
 
-static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t count, const dw_folded *f, int8_t *out,
-                                                 int32_t step, int full_range)
+static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
+                                                 const dw_folded *f, int8_t *out, int32_t step, int32_t out_row,
+                                                 int full_range)
 {
     const int32_t multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
     const int32_t low = f->low, high = f->high;
-    const int32_t *end = sums + count;
-    for (; sums < end; ++sums, out += step) {
-        *out = folded_output(*sums, multiplier, exponent, addend, low, high, full_range);
+    int32_t y;
+    for (y = 0; y < rows; ++y, sums += pitch, out += out_row) {
+        const int32_t *at = sums;
+        const int32_t *end = sums + count;
+        int8_t *to = out;
+        for (; at < end; ++at, to += step) {
+            *to = folded_output(*at, multiplier, exponent, addend, low, high, full_range);
+        }
     }
 }
 
-/* `count` outputs `step` bytes apart from their doubled sums. */
-static MD_NOINLINE void folded_outputs(const int32_t *sums, int32_t count, const dw_folded *f, int8_t *out,
-                                       int32_t step)
+/* `rows` rows of `count` outputs `step` bytes apart (rows `out_row` apart) from their doubled sums,
+ * `pitch` a row. */
+static MD_NOINLINE void folded_outputs(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
+                                       const dw_folded *f, int8_t *out, int32_t step, int32_t out_row)
 {
     if (f->low == -128 && f->high == 127) {
-        folded_outputs_with(sums, count, f, out, step, 1);
+        folded_outputs_with(sums, rows, count, pitch, f, out, step, out_row, 1);
     } else {
-        folded_outputs_with(sums, count, f, out, step, 0);
+        folded_outputs_with(sums, rows, count, pitch, f, out, step, out_row, 0);
     }
 }
 
 /* Output plane of one channel from its padded plane, undilated 3x3 windows, folded: DW_CHUNK
- * outputs at a time (whole rows, or part of a long row), their sums first. */
+ * sums at a time, then their outputs. At stride 1 with rows of at most DW_CHUNK bytes, whole rows
+ * of the plane as one strip of windows (those past a row's last output are computed and left
+ * unused: the last reads one byte past the strip's windows, in the plane or PLANE_SLACK);
+ * otherwise a row, or part of a long row, at a time. */
 static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
                                          int8_t *output)
 {
     const int32_t out_w = p->output_w;
     const int32_t out_step = p->output_c;
     const int32_t stride = p->stride_w;
-    const int32_t row_step = p->stride_h * plane->width;
-    const int32_t chunk_rows = out_w <= DW_CHUNK ? DW_CHUNK / out_w : 1;
+    const int32_t width = plane->width;
+    const int32_t row_step = p->stride_h * width;
     int32_t sums[DW_CHUNK];
     int32_t oy;
     int32_t first;
-    for (oy = 0; oy < p->output_h; oy += chunk_rows) {
-        const int32_t rows = md_min_i32(chunk_rows, p->output_h - oy);
+    if (stride == 1 && p->stride_h == 1 && width <= DW_CHUNK) {
+        const int32_t chunk_rows = DW_CHUNK / width;
+        for (oy = 0; oy < p->output_h; oy += chunk_rows) {
+            const int32_t rows = md_min_i32(chunk_rows, p->output_h - oy);
+            const int32_t windows = (rows - 1) * width + out_w; /* + 1 <= rows * width: width >= out_w + 2 */
+            folded_pairs(plane->bytes + oy * width, sums, (windows + 1) / 2, width, f);
+            folded_outputs(sums, rows, out_w, width, f, output + oy * out_w * out_step, out_step, out_w * out_step);
+        }
+        return;
+    }
+    for (oy = 0; oy < p->output_h; ++oy) {
         const int8_t *row = plane->bytes + oy * row_step;
         int8_t *out = output + oy * out_w * out_step;
         for (first = 0; first < out_w; first += DW_CHUNK) {
             const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
-            folded_sums(row + first * stride, rows, count, stride, row_step, plane->width, f, sums);
-            folded_outputs(sums, rows * count, f, out + first * out_step, out_step);
+            folded_row(row + first * stride, count, stride, width, f, sums); /* DW_CHUNK is even */
+            folded_outputs(sums, 1, count, count, f, out + first * out_step, out_step, 0);
         }
     }
 }
