@@ -29,6 +29,8 @@ def dsp_paths() -> Graph:
     depthwise = DepthwiseConv2DOptions
     _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1))  # planes, pairs
     _depthwise(f, "int8", (1, 3, 6, 128), 1, depthwise(Padding.SAME, 1, 2, depth_multiplier=1))  # planes, stride 2
+    _depthwise(f, "int8", (1, 5, 7, 128), 1, depthwise(Padding.SAME, 2, 1))  # planes, row by row in pairs, one past
+    _depthwise(f, "int8", (1, 2, 51, 128), 1, depthwise(Padding.SAME))  # planes, rows wider than a strip: 48 + 3
     _depthwise(f, "int8", (1, 7, 9, 20), 1, depthwise(Padding.VALID, depth_multiplier=1))  # streaming, inside
     dilated = depthwise(Padding.SAME, dilation_h=2, dilation_w=2, depth_multiplier=1)
     _depthwise(f, "int8", (1, 8, 7, 20), 1, dilated, bias=None)  # planes, any window
