@@ -162,3 +162,57 @@ def test_parity_operators_bit_exact_on_m4(tmp_path: Path) -> None:
     finally:
         validator.close()
     assert result.passed, [i.divergence for i in result.inputs]
+
+
+def streaming_model(folder: Path) -> Path:
+    """Frames [1, 1, 2, 3] into a history of 4 (TFLM's CIRCULAR_BUFFER, every second frame a run)
+    that a RELU reads: the RELU's output is the model's."""
+    from mcudeploy.importers.tflite.writer import write_tflite
+    from mcudeploy.ir.options import CustomOptions
+
+    b = GraphBuilder("streaming")
+    frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
+    history = b.tensor((1, 4, 2, 3), "int8", name="history", scale=0.5, zero_point=-5, is_variable=True)
+    rectified = b.tensor((1, 4, 2, 3), "int8", name="rectified", scale=0.5, zero_point=-5)
+    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": 2}))
+    b.op("RELU", [history], [rectified])
+    path = folder / "streaming.tflite"
+    path.write_bytes(write_tflite(b.build([frame], [rectified])))
+    return path
+
+
+def test_run_and_validate_report_runs_that_wait_for_frames(tmp_path: Path) -> None:
+    """A run a CIRCULAR_BUFFER ends (TFLM's kTfLiteAbort) produces no outputs: `run` says it waits,
+    the next frame's run prints outputs; `validate` compares only that the generated C waited at the
+    same layer (on the host and on M4, each input a fresh program, so each waits), and passes."""
+    model = streaming_model(tmp_path)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for number in range(3):
+        np.save(frames / f"{number}.npy", np.full((1, 1, 2, 3), number + 1, dtype=np.int8))
+    result = CliRunner().invoke(app, ["run", str(model), "--input", str(frames)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "run 1 of 3: waiting for frames (CIRCULAR_BUFFER #0)"
+    assert lines[1] == "run 2 of 3" and lines[-1] == "run 3 of 3: waiting for frames (CIRCULAR_BUFFER #0)"
+    result = CliRunner().invoke(app, ["run", str(model), "--input", str(frames), "--json"])
+    report = json.loads(result.output)
+    waiting = {"layer": 0, "op": "CIRCULAR_BUFFER"}
+    assert [r["waiting"] for r in report["runs"]] == [waiting, None, waiting]
+    # the history after frames 1 and 2 from the zero point -5: [-5, -5, 1, 2] along time
+    assert report["runs"][1]["outputs"][0]["values"][0] == [[[value] * 3] * 2 for value in (-5, -5, 1, 2)]
+    assert report["outputs"] is None and report["waiting"] == waiting  # the last run's
+    result = CliRunner().invoke(app, ["run", str(model), "--input", str(frames), "--output", str(tmp_path / "o.npy")])
+    assert isinstance(result.exception, McuDeployError) and "it produced no outputs" in str(result.exception)
+    assert not (tmp_path / "o.npy").exists()
+
+    result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "-t", "m4", "--random", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    for target in ("host", "m4"):
+        for item in report["targets"][target]["inputs"]:
+            assert item["agrees"] and item["outputs"] == [None]
+            assert item["waiting"] == item["engine_waiting"] == {"layer": 0, "op": "CIRCULAR_BUFFER"}
+    result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "--random", "1"])
+    assert result.exit_code == 0, result.output
+    assert "host, input 0: waiting for frames (CIRCULAR_BUFFER #0), as the engine: outputs not" in result.output

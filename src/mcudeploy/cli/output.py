@@ -29,6 +29,11 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def waiting_text(graph: Graph, layer: int) -> str:
+    """How a run that a layer ended waiting for frames (TFLM's kTfLiteAbort) is reported."""
+    return f"waiting for frames ({graph.operators[layer].op_type} #{layer})"
+
+
 def print_precision_note(graph: Graph) -> None:
     """Say when a model runs (partly) as float: users of an MCU tool expect int8."""
     note = precision_note(graph)

@@ -9,14 +9,13 @@ import numpy as np
 import typer
 
 from mcudeploy.cli.options import ForceOption
-from mcudeploy.cli.output import console, print_json
+from mcudeploy.cli.output import console, print_json, waiting_text
 from mcudeploy.display import markup_safe
-from mcudeploy.engine import check_supported
-from mcudeploy.engine import run as run_engine
+from mcudeploy.engine import Engine, RunResult, check_supported
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers import load_model
-from mcudeploy.inputs import load_inputs
+from mcudeploy.inputs import load_input_sets
 from mcudeploy.ir import Graph, Tensor
 from mcudeploy.npu.compiled import check_runs_on_cpu
 
@@ -24,34 +23,62 @@ from mcudeploy.npu.compiled import check_runs_on_cpu
 def run(
     model: Annotated[Path, typer.Argument(help="Model file (.tflite or .onnx).", show_default=False)],
     input: Annotated[
-        Path, typer.Option("--input", "-i", help="Input: .npy, .npz (several inputs), raw .bin, or .bmp image.")
+        Path,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Input: .npy, .npz (several inputs), raw .bin, or .bmp image; a folder or a batched .npz runs "
+            "each input set in turn, the model's state carrying over (streaming models).",
+        ),
     ],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write outputs to .npy (one output) or .npz.")
+        Path | None, typer.Option("--output", "-o", help="Write the last run's outputs to .npy (one output) or .npz.")
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the outputs as JSON.")] = False,
     force: ForceOption = False,
 ) -> None:
-    """Run the bit-exact reference engine on one input and print the outputs.
+    """Run the bit-exact reference engine on one input (or several in turn) and print the outputs.
 
-    An existing --output file is replaced only with --force.
+    A run that a CIRCULAR_BUFFER ends waiting for frames (TFLite Micro's kTfLiteAbort) produces no
+    outputs: it is reported as waiting. An existing --output file is replaced only with --force.
     """
     graph = load_model(model)
     check_runs_on_cpu(graph)
     check_supported(graph)
     if output is not None:
         _check_output_path(output, graph, force)
-    result = run_engine(graph, load_inputs(input, graph))
+    engine = Engine(graph)
+    results = [engine.run(inputs) for inputs in load_input_sets(input, graph)]
+    last = results[-1]
     if output is not None:
-        write_file(output, lambda stream: _save(stream, output.suffix, graph, result.outputs), force)
-    summaries = [_summary(t, a) for t, a in zip(graph.graph_outputs, result.outputs, strict=True)]
+        if last.waiting_at is not None:
+            reason = f"not written: the last run is {waiting_text(graph, last.waiting_at)}, it produced no outputs"
+            raise McuDeployError(str(output), reason)
+        write_file(output, lambda stream: _save(stream, output.suffix, graph, last.outputs), force)
+    runs = [_run_summary(graph, result) for result in results]
     if json:
-        print_json({"model": graph.name, "outputs": summaries})
+        print_json({"model": graph.name, **runs[-1], **({"runs": runs} if len(runs) > 1 else {})})
         return
-    for summary in summaries:
-        _print_summary(summary)
+    for number, summary in enumerate(runs, 1):
+        heading = f"run {number} of {len(runs)}: " if len(runs) > 1 else ""
+        if summary["waiting"] is not None:
+            console.print(f"{heading}{waiting_text(graph, summary['waiting']['layer'])}", markup=False)
+            continue
+        if heading:
+            console.print(heading.rstrip(": "), markup=False)
+        for output_summary in summary["outputs"]:
+            _print_summary(output_summary)
     if output is not None:
         console.print(f"wrote {markup_safe(str(output))}")
+
+
+def _run_summary(graph: Graph, result: RunResult) -> dict:
+    """One run as `run --json` gives it: its outputs, or (outputs null) the layer it waited at."""
+    if result.waiting_at is not None:
+        op = graph.operators[result.waiting_at]
+        return {"outputs": None, "waiting": {"layer": op.index, "op": op.op_type}}
+    outputs = [_summary(t, a) for t, a in zip(graph.graph_outputs, result.outputs, strict=True)]
+    return {"outputs": outputs, "waiting": None}
 
 
 def _check_output_path(path: Path, graph: Graph, force: bool) -> None:

@@ -25,7 +25,7 @@ from mcudeploy.cli.options import (
     PlannerOption,
     load_for_command,
 )
-from mcudeploy.cli.output import console, print_json, print_precision_note
+from mcudeploy.cli.output import console, print_json, print_precision_note, waiting_text
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe, printable
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
@@ -39,7 +39,7 @@ from mcudeploy.ir import Graph
 from mcudeploy.reports.html import validate_page
 from mcudeploy.reports.precision import precision
 from mcudeploy.validation.oracles import tflm_run
-from mcudeploy.validation.runner import TargetResult, Validator
+from mcudeploy.validation.runner import InputResult, TargetResult, Validator
 
 TargetChoice = StrEnum("TargetChoice", {name.upper(): name for name in (HOST, *EMULATED_TARGET_NAMES, "all")})
 TARGET_HELP = f"Where to run: {', '.join((HOST, *EMULATED_TARGET_NAMES))} or all."
@@ -180,7 +180,9 @@ def _report(graph: Graph, planner: str, results: list[TargetResult], tflm: bool 
                     {
                         "agrees": item.agrees,
                         "instructions": item.instructions,
-                        "outputs": [m.as_dict() for m in item.outputs],
+                        "waiting": _waiting(graph, item.waiting_at),
+                        "engine_waiting": _waiting(graph, item.engine_waiting_at),
+                        "outputs": [m.as_dict() if m is not None else None for m in item.outputs],
                         "first_divergence": item.divergence.__dict__ if item.divergence else None,
                     }
                     for item in r.inputs
@@ -189,6 +191,23 @@ def _report(graph: Graph, planner: str, results: list[TargetResult], tflm: bool 
             for r in results
         },
     }
+
+
+def _waiting(graph: Graph, layer: int | None) -> dict | None:
+    """The layer a run ended at waiting for frames (its outputs not produced), for --json."""
+    return None if layer is None else {"layer": layer, "op": graph.operators[layer].op_type}
+
+
+def _print_waiting(graph: Graph, target: str, number: int, item: InputResult) -> None:
+    """A run the generated code or the engine ended waiting for frames: said, as its outputs were not compared."""
+    if item.waiting_at == item.engine_waiting_at:
+        note = f"{waiting_text(graph, item.waiting_at)}, as the engine: outputs not produced, not compared"
+    elif item.waiting_at is None:
+        note = f"ran every layer, the engine was {waiting_text(graph, item.engine_waiting_at)}"
+    else:
+        engine = "ran every layer" if item.engine_waiting_at is None else waiting_text(graph, item.engine_waiting_at)
+        note = f"{waiting_text(graph, item.waiting_at)}, the engine {engine}"
+    console.print(f"{target}, input {number}: {note}", markup=False)
 
 
 def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) -> None:
@@ -200,14 +219,14 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) 
         if r.error is not None:
             table.add_row(r.target, "0", "-", "-", "-", "-", "-", "[red]✘ error[/]")
             continue
-        metrics = [m for item in r.inputs for m in item.outputs]
+        metrics = [m for item in r.inputs for m in item.outputs if m is not None]
         top1 = [m.top1_agree for m in metrics if m.top1_agree is not None]
         table.add_row(
             r.target,
             str(len(r.inputs)),
-            f"{max(m.max_abs_diff for m in metrics):g}",
+            f"{max(m.max_abs_diff for m in metrics):g}" if metrics else "-",
             str(sum(m.differing for m in metrics)),
-            f"{min(m.cosine for m in metrics):.6f}",
+            f"{min(m.cosine for m in metrics):.6f}" if metrics else "-",
             f"{sum(top1)}/{len(top1)}" if top1 else "-",
             f"{r.instructions_per_inference:,}" if r.instructions_per_inference is not None else "-",
             "[green]✔ bit-exact[/]" if r.passed else "[red]✘ differs[/]",
@@ -217,6 +236,8 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) 
         if r.error is not None:
             console.print(f"{r.target}: {printable(r.error)}", markup=False)
         for number, item in enumerate(r.inputs):
+            if item.waiting_at is not None or item.engine_waiting_at is not None:
+                _print_waiting(graph, r.target, number, item)
             d = item.divergence
             if d is not None:
                 where = f"layer #{d.layer} {markup_safe(d.op)} ('{markup_safe(d.tensor)}')"

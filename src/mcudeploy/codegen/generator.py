@@ -27,6 +27,7 @@ from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_membe
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.files import check_output_folder, write_folder
 from mcudeploy.ir import ETHOS_U, NO_TENSOR, Graph, Operator, Tensor
+from mcudeploy.ir.shapes import waits_for_frames
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.memory.budget import ConstantLayout, constant_layout
 from mcudeploy.memory.plan import Buffer, MemoryPlan
@@ -334,6 +335,7 @@ def _template_context(
         "example_arguments": ", ".join(arguments),
         "arena": [_arena_entry(graph, buffer, name) for buffer, name in sorted(arena.buffers.items(), key=_by_offset)],
         "layers": [_layer(graph, op, code, names) for op, code in zip(graph.operators, codes, strict=True)],
+        "waits": any(waits_for_frames(op) for op in graph.operators),
         "npu_segments": [_npu_segment(graph, op) for op in graph.operators if op.op_type == ETHOS_U],
     }
 
@@ -396,6 +398,7 @@ def _layer(graph: Graph, op: Operator, code: LayerCode, names: dict[int, str]) -
         "comment": comment_text(f"{op.label}: {inputs} -> {outputs}"),
         "declarations": code.declarations,
         "call": wrapped_call(code.call),
+        "waits": waits_for_frames(op),
         "dumps": [
             {"tensor": i, "offset": names[i], "bytes": graph.tensors[i].nbytes}
             for i in op.outputs

@@ -33,6 +33,7 @@ from mcudeploy.emulation.targets import Target
 from mcudeploy.emulation.toolchain import Defines, build
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph, Tensor
+from mcudeploy.ir.shapes import waits_for_frames
 from mcudeploy.memory.plan import MemoryPlan
 
 PREFIX = "net"
@@ -51,6 +52,10 @@ STACK_LIMIT_DEFINE = "HARNESS_STACK_LIMIT"
 STACK_LAYERS_FILE = "stack_layers.bin"
 """Paint mode: one little-endian uint32 per operator, the stack its layer used (0: no hook call)."""
 STACK_HOOK_FUNCTION = "harness_stack_hook"
+STATUS_STEM = "status"
+STATUS_FILE = f"{STATUS_STEM}.bin"
+"""Models that can wait for frames (CIRCULAR_BUFFER): two little-endian int32 per inference, its
+status and the layer that ended it waiting (-1: none)."""
 STEPS_DEFINE = "HARNESS_STEPS"
 """Inferences after one init (1 unless defined), each reading and writing the files of `step_<k>/`."""
 REPEAT_DEFINE = "HARNESS_REPEAT"
@@ -281,6 +286,7 @@ int main(void)
         if (status != {upper}_OK && status != {upper}_WAITING) {{
             break;
         }}
+{_status_write(prefix) if any(waits_for_frames(op) for op in graph.operators) else ""}\
 {writes}    }}
 #ifdef {STACK_PAINT_DEFINE}
     if (harness_stack_peak > stack_used) {{
@@ -296,6 +302,18 @@ int main(void)
     }}
     return 0;
 }}
+"""
+
+
+def _status_write(prefix: str) -> str:
+    """The C that writes `STATUS_FILE`: the inference's status and the layer that ended it waiting."""
+    return f"""\
+        {{
+            int32_t ended[2] = {{status, {prefix}_waiting_layer()}};
+            if (mcu_host_write_file(harness_path("{STATUS_STEM}", -1), ended, sizeof ended) != 0) {{
+                return {EXIT_WRITE_FAILED};
+            }}
+        }}
 """
 
 
@@ -388,6 +406,8 @@ class StepOutputs:
     """The graph outputs the generated code computed."""
     layer_tensors: dict[int, np.ndarray] = field(default_factory=dict)
     """Every layer output the dump wrote, by tensor index (dump builds only)."""
+    waiting_at: int | None = None
+    """The layer that ended the inference with WAITING (its later layers' outputs not produced)."""
 
 
 @dataclass
@@ -402,6 +422,11 @@ class HarnessRun:
     def outputs(self) -> list[np.ndarray]:
         """The last inference's graph outputs (empty when the program failed)."""
         return self.steps[-1].outputs if self.steps else []
+
+    @property
+    def waiting_at(self) -> int | None:
+        """The layer that ended the last inference waiting for frames, if one did."""
+        return self.steps[-1].waiting_at if self.steps else None
 
     @property
     def layer_tensors(self) -> dict[int, np.ndarray]:
@@ -475,7 +500,9 @@ def _read_step(graph: Graph, folder: Path) -> StepOutputs:
             path = folder / f"tensor_{index}.bin"
             if path.exists():
                 layers[index] = read_tensor(path, graph.tensors[index])
-    return StepOutputs(outputs, layers)
+    status = folder / STATUS_FILE
+    layer = int(np.frombuffer(status.read_bytes(), dtype="<i4")[1]) if status.exists() else -1
+    return StepOutputs(outputs, layers, layer if layer >= 0 else None)
 
 
 def _failure_detail(program: ProgramRun) -> str:

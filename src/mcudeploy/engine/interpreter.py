@@ -20,9 +20,21 @@ class RunResult:
     outputs: list[np.ndarray]
     tensors: dict[int, np.ndarray]
     """Every tensor's value by index (constants, inputs, intermediates, outputs)."""
-    aborted: bool = False
-    """A kernel ended the run early (TFLM's kTfLiteAbort: its Invoke returns that status and the
-    operators after it do not run); their outputs, which TFLM leaves unwritten, are zeros here."""
+    waiting_at: int | None = None
+    """The layer whose kernel ended the run early (TFLM's kTfLiteAbort: a CIRCULAR_BUFFER awaiting
+    frames; Invoke returns that status and the operators after it do not run), else None. The
+    outputs of the skipped operators are not produced (TFLM and the generated C leave their
+    buffers as they were): zeros here, for no one to read."""
+
+    @property
+    def aborted(self) -> bool:
+        return self.waiting_at is not None
+
+    def produced(self, graph: Graph, tensor: int) -> bool:
+        """Whether this run wrote main-graph tensor `tensor` (no skipped operator produces it)."""
+        if self.waiting_at is None:
+            return True
+        return all(op.index <= self.waiting_at for op in graph.operators if tensor in op.outputs)
 
 
 def unsupported_operators(graph: Graph) -> list[Operator]:
@@ -80,21 +92,21 @@ class Engine:
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
-        values, aborted = self._invoke(0, self._checked_inputs(inputs))
+        values, waiting_at = self._invoke(0, self._checked_inputs(inputs))
         for tensor in self.graph.tensors:
             if tensor.index not in values:  # written by an operator an abort skipped
                 values[tensor.index] = np.zeros(tensor.shape, dtype=tensor.dtype.numpy)
-        return RunResult(outputs=[values[i] for i in self.graph.outputs], tensors=values, aborted=aborted)
+        return RunResult(outputs=[values[i] for i in self.graph.outputs], tensors=values, waiting_at=waiting_at)
 
-    def _invoke(self, number: int, inputs: Sequence[np.ndarray]) -> tuple[dict[int, np.ndarray], bool]:
+    def _invoke(self, number: int, inputs: Sequence[np.ndarray]) -> tuple[dict[int, np.ndarray], int | None]:
         """Run subgraph `number` on its inputs: every one of its tensors' values by index, and
-        whether a kernel aborted the run (the operators after it did not run)."""
+        the layer whose kernel aborted the run (the operators after it did not run), if one did."""
         subgraph = self._subgraphs[number]
         graph = subgraph.graph
         values = dict(subgraph.constants)
         values.update(self._variables[number])  # kernels update these arrays in place
         values.update(zip(graph.inputs, inputs, strict=True))
-        aborted = False
+        waiting_at = None
         try:
             for step in subgraph.steps:
                 args = [None if i == NO_TENSOR else values[i] for i in step.op.inputs]
@@ -102,7 +114,7 @@ class Engine:
                 try:
                     result = step.kernel(context)
                 except RunAborted as abort:
-                    result, aborted = abort.outputs, True
+                    result, waiting_at = abort.outputs, step.op.index
                 # numpy gives a scalar, not an array, for some operations on rank-0 tensors
                 results = (result,) if isinstance(result, np.ndarray | np.generic) else result
                 for expected, array in zip(step.outputs, map(np.asarray, results), strict=True):
@@ -110,7 +122,7 @@ class Engine:
                     values[expected.index] = array
                     if expected.index in self._variables[number]:  # a variable output (CIRCULAR_BUFFER's) keeps it
                         self._variables[number][expected.index][...] = array
-                if aborted:
+                if waiting_at is not None:
                     break
         except McuDeployError as error:  # a variant a kernel refuses: reported against the file and the layer
             if error.subject == self.graph.subject:
@@ -118,12 +130,12 @@ class Engine:
             where = f"subgraph {number}, layer" if number else "layer"
             raise type(error)(self.graph.subject, f"{where} {step.op.label}: {error.reason}") from None
         values.update({index: state.copy() for index, state in self._variables[number].items()})
-        return values, aborted
+        return values, waiting_at
 
     def _call(self, number: int, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """What a control-flow kernel calls: the subgraph's outputs, copied as TFLM copies them out."""
-        values, aborted = self._invoke(number, [np.array(array) for array in inputs])
-        if aborted:  # TFLM's IF, WHILE and CALL_ONCE return a subgraph's non-ok status as theirs
+        values, waiting_at = self._invoke(number, [np.array(array) for array in inputs])
+        if waiting_at is not None:  # TFLM's IF, WHILE and CALL_ONCE return a subgraph's non-ok status as theirs
             raise McuDeployError(self.graph.subject, f"subgraph {number} aborted its run; only the main graph may")
         return [np.array(values[i]) for i in self._subgraphs[number].graph.outputs]
 

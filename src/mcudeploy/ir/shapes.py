@@ -1185,6 +1185,12 @@ SIGNAL_OPERATORS = frozenset(SIGNAL_ATTRIBUTES)
 """TFLM's signal library and CIRCULAR_BUFFER: custom operators mcudeploy knows by name."""
 
 
+def waits_for_frames(op: Operator) -> bool:
+    """Whether the operator can end a run before the layers after it (TFLM's CIRCULAR_BUFFER
+    returning kTfLiteAbort until cycles_max frames came; with 1 it never does)."""
+    return op.op_type == "CIRCULAR_BUFFER" and signal_attributes(op, "cycles_max")["cycles_max"] > 1
+
+
 def check_operator_shapes(graph: Graph, op: Operator, subgraphs: tuple[Graph, ...] = ()) -> None:
     """Raise ShapeError when an operator's declared output shapes differ from what it computes
     (or, for IF, WHILE and CALL_ONCE, from what the `subgraphs` they call take and give)."""

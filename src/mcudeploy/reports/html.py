@@ -309,6 +309,8 @@ def validate_page(report: dict[str, Any]) -> str:
     for target, result in report["targets"].items():
         for number, item in enumerate(result["inputs"]):
             for output, metrics in enumerate(item["outputs"]):
+                if metrics is None:  # not produced: the run waited for frames before its layer
+                    continue
                 rows.append(
                     (
                         target,

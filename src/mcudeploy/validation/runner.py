@@ -20,7 +20,7 @@ import numpy as np
 from mcudeploy.codegen import GeneratedCode
 from mcudeploy.emulation import ElfImage, InstructionCounting, get_target
 from mcudeploy.emulation.guards import red_zones
-from mcudeploy.emulation.harness import build_harness, generate_project, run_harness
+from mcudeploy.emulation.harness import HarnessRun, build_harness, generate_project, run_harness
 from mcudeploy.engine import Engine, RunResult
 from mcudeploy.ir import Graph, Tensor
 from mcudeploy.memory import plan_memory
@@ -46,12 +46,17 @@ class Divergence:
 
 @dataclass
 class InputResult:
-    outputs: list[OutputMetrics]
+    outputs: list[OutputMetrics | None]
+    """Per output; None for one the run did not produce (it waited for frames before its layer)."""
     values: list[np.ndarray] = field(default_factory=list, repr=False)
     """The outputs the generated code computed."""
     instructions: int | None = None
     agrees: bool = True
     divergence: Divergence | None = None
+    waiting_at: int | None = None
+    """The layer (a CIRCULAR_BUFFER) at which the generated code ended the run waiting for frames."""
+    engine_waiting_at: int | None = None
+    """The same, in the reference engine: they agree only when both waited at the same layer."""
 
 
 @dataclass
@@ -137,15 +142,25 @@ class Validator:
         dump_elf: Path | None = None
         for index, inputs in enumerate(input_sets):
             reference = self.reference(index, inputs)
-            outputs, _, instructions = self._run(target_name, elf, inputs, f"{target_name}-{index}")
-            metrics = [
-                compare(got, reference.outputs[i], tensor)
-                for i, (got, tensor) in enumerate(zip(outputs, self.graph.graph_outputs, strict=True))
-            ]
-            item = InputResult(outputs=metrics, values=outputs, instructions=instructions)
-            item.agrees = all(
+            run = self._run(target_name, elf, inputs, f"{target_name}-{index}")
+            # On a run that waited for frames, as TFLM's kTfLiteAbort, only the outputs of the layers
+            # that ran are produced; the others hold whatever their buffers held, in C as in TFLM.
+            produced = [reference.produced(self.graph, i) for i in self.graph.outputs]
+            compared = zip(run.outputs, reference.outputs, self.graph.graph_outputs, produced, strict=True)
+            metrics = [compare(got, expected, tensor) if made else None for got, expected, tensor, made in compared]
+            item = InputResult(
+                outputs=metrics,
+                values=run.outputs,
+                instructions=run.instructions,
+                waiting_at=run.waiting_at,
+                engine_waiting_at=reference.waiting_at,
+            )
+            item.agrees = run.waiting_at == reference.waiting_at and all(
                 output_agrees(got, expected, tensor)
-                for got, expected, tensor in zip(outputs, reference.outputs, self.graph.graph_outputs, strict=True)
+                for got, expected, tensor, made in zip(
+                    run.outputs, reference.outputs, self.graph.graph_outputs, produced, strict=True
+                )
+                if made
             )
             if per_layer or not item.agrees:
                 dump_elf = dump_elf or self.build(target_name, dump=True)
@@ -173,18 +188,15 @@ class Validator:
         code, target = self.code_for(target_name), get_target(target_name)
         return build_harness(self.graph, code, target, folder, dump, red_zones=zones)
 
-    def _run(
-        self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], run_name: str
-    ) -> tuple[list[np.ndarray], dict[int, np.ndarray], int | None]:
+    def _run(self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], run_name: str) -> HarnessRun:
         target = get_target(target_name)
         counting = None if target.is_host else InstructionCounting(per_function=False)
-        run = run_harness(self.graph, target, elf, inputs, self.workdir / "runs" / run_name, counting)
-        return run.outputs, run.layer_tensors, run.instructions
+        return run_harness(self.graph, target, elf, inputs, self.workdir / "runs" / run_name, counting)
 
     def _first_divergence(
         self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], reference: RunResult, index: int
     ) -> Divergence | None:
-        _, dumped, _ = self._run(target_name, elf, inputs, f"{target_name}-{index}-dump")
+        dumped = self._run(target_name, elf, inputs, f"{target_name}-{index}-dump").layer_tensors
         for op in self.graph.operators:
             for tensor_index in op.outputs:
                 tensor = self.graph.tensors[tensor_index]
