@@ -17,8 +17,24 @@ from mcudeploy.quantization.calibrate import Method, observe_ranges
 
 INT8_MIN, INT8_MAX = -128, 127
 
-WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": None}
-"""The per-channel axis of each weighted operator's filter; None: one scale (TFLite's converter default)."""
+@dataclass(frozen=True)
+class Weighted:
+    """Where a weighted operator takes its data, filter and bias, and its filter's per-channel axis
+    (the output channels; None: one scale, TFLite's converter default for FULLY_CONNECTED)."""
+
+    data: int
+    weights: int
+    bias: int
+    axis: int | None
+
+
+WEIGHTED = {
+    "CONV_2D": Weighted(0, 1, 2, 0),
+    "DEPTHWISE_CONV_2D": Weighted(0, 1, 2, 3),
+    "FULLY_CONNECTED": Weighted(0, 1, 2, None),
+    "TRANSPOSE_CONV": Weighted(2, 1, 3, 0),  # output shape, filter [out, h, w, in], data, bias
+}
+"""The operators whose float filter becomes symmetric int8 weights and whose bias is requantized."""
 KEEPS_INPUT_SCALE = {
     "MAX_POOL_2D",
     "AVERAGE_POOL_2D",
@@ -70,7 +86,8 @@ OWN_RANGE = {
     "LEAKY_RELU",
     "HARD_SWISH",
     "CONCATENATION",
-    *WEIGHT_AXIS,
+    "BATCH_MATMUL",
+    *WEIGHTED,
 }
 
 
@@ -208,13 +225,16 @@ class _Rebuild:
             copy = self.builder.tensor(tensor.shape, tensor.dtype, data=tensor.data, name=tensor.name)
             self.builder.tensors[copy].quantization = tensor.quantization
             return copy
-        if op.op_type in WEIGHT_AXIS and position == 1:
-            return self._weights(tensor, WEIGHT_AXIS[op.op_type])
-        if op.op_type in WEIGHT_AXIS and position == 2:
-            weights = self.builder.tensors[built[1]].quantization
-            return self._bias(tensor, self._quantization(op.inputs[0]).single_scale, weights)
+        weighted = WEIGHTED.get(op.op_type)
+        if weighted is not None and position == weighted.weights:
+            return self._weights(tensor, weighted.axis)
+        if weighted is not None and position == weighted.bias:
+            weights = self.builder.tensors[built[weighted.weights]].quantization
+            return self._bias(tensor, self._quantization(op.inputs[weighted.data]).single_scale, weights)
         if op.op_type in KEEPS_INPUT_SCALE:  # PADV2's pad value: quantized like the data
             return self._constant(tensor, self._quantization(op.inputs[0]))
+        # Any other float constant (BATCH_MATMUL's constant operand, an ADD's addend) is quantized as
+        # the TFLite converter does: as an activation whose range is its own values.
         low, high = float(np.min(tensor.data, initial=0.0)), float(np.max(tensor.data, initial=0.0))
         return self._constant(tensor, activation_quantization(low, high, self.dtype))
 
