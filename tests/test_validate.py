@@ -216,3 +216,24 @@ def test_run_and_validate_report_runs_that_wait_for_frames(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "--random", "1"])
     assert result.exit_code == 0, result.output
     assert "host, input 0: waiting for frames (CIRCULAR_BUFFER #0), as the engine: outputs not" in result.output
+
+
+@pytest.mark.parametrize("bias", ["int64", "int16"])
+def test_16x8_transpose_conv_bit_exact_on_host_and_m4(bias: str, tmp_path: Path) -> None:
+    """16x8 TRANSPOSE_CONV in C with its int64 bias, or an int16 one stored as the int64 TFLM widens
+    it to before each run (the same values): bit-exact with the engine on the host and on M4."""
+    from mcudeploy.ir.validate import validate_graph
+    from test_ops_transpose_conv import transpose_conv_graph
+
+    graph = transpose_conv_graph("int16", channels=(6, 5), bias=bias, seed=3)
+    validate_graph(graph)
+    bias_index = graph.operators[0].inputs[3]
+    assert next(a for a in constant_layout(graph).arrays if a.tensor == bias_index).dtype.value == "int64"
+    validator = Validator(graph, workdir=tmp_path)
+    try:
+        inputs = [random_inputs(graph, seed) for seed in range(2)]
+        for target in ("host", "m4"):
+            result = validator.validate_target(target, inputs)
+            assert result.passed, f"{target}: {[item.divergence for item in result.inputs]}"
+    finally:
+        validator.close()

@@ -11,6 +11,7 @@ is read by the kernel at run time.
 from __future__ import annotations
 
 from mcudeploy.ir import DType, Operator, Tensor, WeightLayout
+from mcudeploy.params.transpose_conv import BIAS as TRANSPOSE_CONV_BIAS
 
 GENERATION_TIME_INPUTS: dict[str, frozenset[int]] = {
     "RESHAPE": frozenset({1}),
@@ -52,6 +53,12 @@ def read_at_run_time(op: Operator, position: int) -> bool:
 
 def stored_dtype(op: Operator, position: int, tensor: Tensor) -> DType:
     """The type a constant input is kept in flash: its own, except a CONV_2D filter its variant
-    pre-expands to int16 (`ir.variants`: the same values, twice the bytes)."""
+    pre-expands to int16 (`ir.variants`: the same values, twice the bytes), and a 16x8
+    TRANSPOSE_CONV's int16 bias, stored as the int64 TFLite Micro widens it to before each run
+    (the same values: the kernel reads one bias type)."""
     widened = op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS
-    return DType.INT16 if widened and op.op_type == "CONV_2D" and position == 1 else tensor.dtype
+    if widened and op.op_type == "CONV_2D" and position == 1:
+        return DType.INT16
+    if op.op_type == "TRANSPOSE_CONV" and position == TRANSPOSE_CONV_BIAS and tensor.dtype == DType.INT16:
+        return DType.INT64
+    return tensor.dtype

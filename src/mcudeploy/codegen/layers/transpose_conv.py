@@ -7,8 +7,9 @@ from mcudeploy.codegen.layers.conv import float_bounds
 from mcudeploy.ir import DType
 from mcudeploy.params.transpose_conv import BIAS, DATA, FILTER, prepare
 
-_INTEGER_BIAS = {DType.INT8: DType.INT32, DType.INT16: DType.INT64}
-"""The bias type each integer kernel reads (an int16 bias, which TFLM widens at run time, is not taken)."""
+_INTEGER_BIAS = {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64, DType.INT16)}
+"""The bias types of each integer kernel: the 16x8 one reads int64, an int16 bias is stored widened
+(`params.constant_inputs.stored_dtype`), as TFLM widens it before each run."""
 
 
 @emits("TRANSPOSE_CONV")
@@ -27,7 +28,7 @@ def transpose_conv(ctx: LayerContext) -> LayerCode:
         return LayerCode(("md_transpose_conv.c",), call, declarations)
     if filter_t.dtype != DType.INT8 or input_t.dtype not in _INTEGER_BIAS:
         raise ctx.dtype_error(input_t)
-    if bias_t is not None and bias_t.dtype != _INTEGER_BIAS[input_t.dtype]:
+    if bias_t is not None and bias_t.dtype not in _INTEGER_BIAS[input_t.dtype]:
         raise ctx.unsupported(f"{bias_t.dtype} bias with {input_t.dtype} input")
     kernel = "md_transpose_conv_s8" if input_t.dtype == DType.INT8 else "md_transpose_conv_s16"
     call = (
