@@ -455,3 +455,52 @@ def _alternating_extremes(x: np.ndarray) -> np.ndarray:
         return np.where(np.arange(x.size) % 2, np.float32(-1e18), np.float32(1e18)).astype(x.dtype).reshape(x.shape)
     info = np.iinfo(x.dtype)
     return np.where(np.arange(x.size) % 2, info.min, info.max).astype(x.dtype).reshape(x.shape)
+
+
+FULL_SCALE = 2**31 - 1
+
+
+def _int32_extreme_frames(frame: int, fft_length: int) -> np.ndarray:
+    """Frames at the ends of int32: constants ±(2^31 - 1) and -2^31 (all in the DC bin), full-scale
+    sines and cosines (one bin, the Nyquist one too), alternating extremes, a full-scale square."""
+    n = np.arange(frame)
+    rows = [
+        np.full(frame, FULL_SCALE),
+        np.full(frame, -FULL_SCALE),
+        np.full(frame, -(2**31)),
+        FULL_SCALE * np.sin(2 * np.pi * 3 * n / fft_length),
+        FULL_SCALE * np.cos(2 * np.pi * (fft_length // 4) * n / fft_length),
+        FULL_SCALE * np.cos(np.pi * n),
+        np.where(n % 2, -(2**31), FULL_SCALE),
+        np.where(n % 8 < 4, FULL_SCALE, -(2**31)),
+    ]
+    return np.clip(np.round(rows), -(2**31), FULL_SCALE).astype(np.int32)
+
+
+@pytest.mark.parametrize(("fft_length", "frame"), [(8, 8), (512, 400)])
+def test_int32_rfft_and_irfft_at_the_ends_of_int32_match_tflm_and_the_c(fft_length: int, frame: int, tmp_path) -> None:
+    """KISS FFT's Q31 steps halve every stage, yet the real FFT's split adds two halves at full
+    scale: HALF_OF(f1k + tw) sums two int32 as C's int, which wraps before the shift halves it (a
+    full-scale square wave's first bin: 2^31 apart from the exact half). The engine equals TFLM's
+    kernel bit for bit at the ends of int32, and the C library (sanitized host build, so no signed
+    overflow goes unseen) equals the engine; the inverse, fed extreme spectra, too."""
+    from test_codegen import build
+
+    bins = 2 * (fft_length // 2 + 1)
+    frames = _int32_extreme_frames(frame, fft_length)
+    spectra = _int32_extreme_frames(bins, fft_length)
+    b = GraphBuilder("int32_fft_extremes")
+    x = b.tensor(frames.shape, "int32", name="frames")
+    spectrum = b.tensor((len(frames), bins), "int32", name="spectrum")
+    wide = b.tensor(spectra.shape, "int32", name="wide")
+    samples = b.tensor((len(spectra), fft_length), "int32", name="samples")
+    signal_op(b, "SignalRfft", [x], [spectrum], T=INT32, fft_length=fft_length)
+    signal_op(b, "SignalIrfft", [wide], [samples], T=INT32, fft_length=fft_length)
+    graph = b.build([x, wide], [spectrum, samples])
+    assert_matches_tflm(graph, inputs=[frames, spectra])
+    program = build(graph, tmp_path)
+    run = program.run([[frames, spectra]])
+    assert run.program.exit_code == 0, run.program.stderr[-3000:]
+    expected = Engine(graph).run([frames, spectra]).outputs
+    for got, reference in zip(run.outputs, expected, strict=True):
+        assert np.array_equal(got, reference)

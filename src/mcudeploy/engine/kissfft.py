@@ -76,11 +76,17 @@ class Arithmetic:
         return self.store(a[0] - b[0]), self.store(a[1] - b[1])
 
     def half(self, x: np.ndarray) -> np.ndarray:
-        return self.store(x >> 1) if self.fixed else self.store(x * np.float32(0.5))
+        """HALF_OF of a sum or difference: C adds the samples as int, so an int32 one at full scale
+        wraps (modulo 2^32, as TFLM's builds do) before the arithmetic shift halves it."""
+        if not self.fixed:
+            return self.store(x * np.float32(0.5))
+        return self.store(INT_SUM.store(x) >> 1)
 
 
 INT16 = Arithmetic(16)
 INT32 = Arithmetic(32)
+INT_SUM = INT32
+"""C's int, in which KISS FFT adds two samples (an int16 sum always fits)."""
 FLOAT32 = Arithmetic(0)
 
 

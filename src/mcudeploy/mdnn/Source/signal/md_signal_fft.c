@@ -122,14 +122,16 @@ static int32_t neg_s32(int32_t a)
     return store_s32(-(int64_t)a);
 }
 
+/* KISS FFT's HALF_OF(a + b) adds two int32 samples as int: at full scale the sum wraps modulo 2^32
+ * before the arithmetic shift halves it, as in TFLite Micro's builds. */
 static int32_t half_sum_s32(int32_t a, int32_t b)
 {
-    return (int32_t)(((int64_t)a + b) >> 1);
+    return add_s32(a, b) >> 1;
 }
 
 static int32_t half_difference_s32(int32_t a, int32_t b)
 {
-    return (int32_t)(((int64_t)a - b) >> 1);
+    return sub_s32(a, b) >> 1;
 }
 
 static void normalise_s32(int32_t *frame, int32_t fft_length)
