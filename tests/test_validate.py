@@ -133,10 +133,10 @@ def test_an_arena_larger_than_the_m55_dtcm_goes_to_its_sram(tmp_path: Path) -> N
 def test_a_failing_target_does_not_hide_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build = Validator.build
 
-    def fail_on_m3(self: Validator, target_name: str, dump: bool = False) -> Path:
+    def fail_on_m3(self: Validator, target_name: str, dump: bool = False, steps: int = 1) -> Path:
         if target_name == "m3":
             raise McuDeployError("build for m3", "linker: region RAM overflowed")
-        return build(self, target_name, dump)
+        return build(self, target_name, dump, steps)
 
     monkeypatch.setattr(Validator, "build", fail_on_m3)
     model = MODELS / "tflm" / "hello_world_int8.tflite"
@@ -183,8 +183,9 @@ def streaming_model(folder: Path) -> Path:
 
 def test_run_and_validate_report_runs_that_wait_for_frames(tmp_path: Path) -> None:
     """A run a CIRCULAR_BUFFER ends (TFLM's kTfLiteAbort) produces no outputs: `run` says it waits,
-    the next frame's run prints outputs; `validate` compares only that the generated C waited at the
-    same layer (on the host and on M4, each input a fresh program, so each waits), and passes."""
+    the next frame's run prints outputs. `validate` feeds the input sets as successive frames of one
+    program (on the host and on M4): on the runs that wait it compares only that the generated C
+    waited at the same layer, on the others the outputs, and passes."""
     model = streaming_model(tmp_path)
     frames = tmp_path / "frames"
     frames.mkdir()
@@ -206,16 +207,28 @@ def test_run_and_validate_report_runs_that_wait_for_frames(tmp_path: Path) -> No
     assert isinstance(result.exception, McuDeployError) and "it produced no outputs" in str(result.exception)
     assert not (tmp_path / "o.npy").exists()
 
-    result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "-t", "m4", "--random", "2", "--json"])
+    result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "-t", "m4", "--random", "3", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
+    assert report["streaming"]
     for target in ("host", "m4"):
-        for item in report["targets"][target]["inputs"]:
-            assert item["agrees"] and item["outputs"] == [None]
-            assert item["waiting"] == item["engine_waiting"] == {"layer": 0, "op": "CIRCULAR_BUFFER"}
-    result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "--random", "1"])
+        items = report["targets"][target]["inputs"]
+        assert all(item["agrees"] for item in items)
+        assert [item["waiting"] for item in items] == [item["engine_waiting"] for item in items]
+        assert [item["waiting"] for item in items] == [waiting, None, waiting]
+        assert items[0]["outputs"] == items[2]["outputs"] == [None]
+        assert items[1]["outputs"][0]["differing"] == 0 and items[1]["outputs"][0]["elements"] == 24
+    result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "--random", "3"])
     assert result.exit_code == 0, result.output
-    assert "host, input 0: waiting for frames (CIRCULAR_BUFFER #0), as the engine: outputs not" in result.output
+    assert "host, run 1 of 3: waiting for frames (CIRCULAR_BUFFER #0), as the engine: outputs not" in result.output
+    assert "host, run 2 of 3" not in result.output  # it ran every layer, as the engine, and agrees
+    validator = Validator(load_model(model), workdir=tmp_path / "per-layer")  # the dump build runs the stream too
+    try:
+        frames_in = [random_inputs(validator.graph, seed) for seed in range(3)]
+        checked = validator.validate_target("host", frames_in, per_layer=True)
+    finally:
+        validator.close()
+    assert checked.passed and [item.divergence for item in checked.inputs] == [None] * 3
 
 
 @pytest.mark.parametrize("bias", ["int64", "int16"])

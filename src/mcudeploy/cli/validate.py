@@ -103,13 +103,13 @@ def validate(
         tflm = _tflm_agreement(validator, input_sets)
     finally:
         validator.close()
-    report = _report(graph, str(planner), results, tflm)
+    report = _report(graph, str(planner), results, tflm, validator.streaming)
     if html is not None:
         write_file(html, validate_page(report).encode(), force)
     if json:
         print_json(report)
     else:
-        _print_report(graph, results, tflm)
+        _print_report(graph, results, tflm, validator.streaming)
     if not all(r.passed for r in results):
         raise typer.Exit(1)
 
@@ -163,10 +163,13 @@ def _tflm_agreement(validator: Validator, input_sets: list) -> bool | None:
     return True
 
 
-def _report(graph: Graph, planner: str, results: list[TargetResult], tflm: bool | None) -> dict[str, Any]:
+def _report(
+    graph: Graph, planner: str, results: list[TargetResult], tflm: bool | None, streaming: bool
+) -> dict[str, Any]:
     return {
         "model": graph.name,
         "planner": planner,
+        "streaming": streaming,
         "passed": all(r.passed for r in results),
         "engine_matches_tflm": tflm,
         "precision": precision(graph),
@@ -198,7 +201,12 @@ def _waiting(graph: Graph, layer: int | None) -> dict | None:
     return None if layer is None else {"layer": layer, "op": graph.operators[layer].op_type}
 
 
-def _print_waiting(graph: Graph, target: str, number: int, item: InputResult) -> None:
+def _run_label(number: int, count: int, streaming: bool) -> str:
+    """How the report names one input set's inference: a run of the stream, or an input from reset."""
+    return f"run {number + 1} of {count}" if streaming else f"input {number}"
+
+
+def _print_waiting(graph: Graph, where: str, item: InputResult) -> None:
     """A run the generated code or the engine ended waiting for frames: said, as its outputs were not compared."""
     if item.waiting_at == item.engine_waiting_at:
         note = f"{waiting_text(graph, item.waiting_at)}, as the engine: outputs not produced, not compared"
@@ -207,10 +215,10 @@ def _print_waiting(graph: Graph, target: str, number: int, item: InputResult) ->
     else:
         engine = "ran every layer" if item.engine_waiting_at is None else waiting_text(graph, item.engine_waiting_at)
         note = f"{waiting_text(graph, item.waiting_at)}, the engine {engine}"
-    console.print(f"{target}, input {number}: {note}", markup=False)
+    console.print(f"{where}: {note}", markup=False)
 
 
-def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) -> None:
+def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None, streaming: bool) -> None:
     table = Table(title=f"{markup_safe(graph.name)}: generated C against the reference engine", title_justify="left")
     for column in ("target", "inputs", "max |diff|", "differing", "min cosine", "top-1", "instructions/inference"):
         table.add_column(column, justify="left" if column == "target" else "right")
@@ -236,13 +244,14 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None) 
         if r.error is not None:
             console.print(f"{r.target}: {printable(r.error)}", markup=False)
         for number, item in enumerate(r.inputs):
+            run = f"{r.target}, {_run_label(number, len(r.inputs), streaming)}"
             if item.waiting_at is not None or item.engine_waiting_at is not None:
-                _print_waiting(graph, r.target, number, item)
+                _print_waiting(graph, run, item)
             d = item.divergence
             if d is not None:
                 where = f"layer #{d.layer} {markup_safe(d.op)} ('{markup_safe(d.tensor)}')"
                 console.print(
-                    f"{r.target}, input {number}: first divergence at {where}: "
+                    f"{run}: first divergence at {where}: "
                     f"{d.differing} elements differ, first at index {d.flat_index} (C {d.got}, engine {d.expected})"
                 )
     if tflm is not None:

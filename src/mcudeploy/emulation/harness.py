@@ -439,6 +439,12 @@ class HarnessRun:
         between = self.program.instructions_between_marks()
         return between[0] - MARK_OVERHEAD if between else None
 
+    @property
+    def step_instructions(self) -> list[int] | None:
+        """Instructions of each inference alone, when counted (a program built without `repeat`)."""
+        between = self.program.instructions_between_marks()
+        return [count - MARK_OVERHEAD for count in between[0::2]] if between else None
+
 
 def step_folder(folder: Path, step: int, steps: int) -> Path:
     """Where inference `step` of `steps` reads and writes its files (harness_path in the C)."""

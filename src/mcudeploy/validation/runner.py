@@ -11,7 +11,7 @@ by a red zone the harness poisons (for the `host-sanitized` target).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +20,10 @@ import numpy as np
 from mcudeploy.codegen import GeneratedCode
 from mcudeploy.emulation import ElfImage, InstructionCounting, get_target
 from mcudeploy.emulation.guards import red_zones
-from mcudeploy.emulation.harness import HarnessRun, build_harness, generate_project, run_harness
+from mcudeploy.emulation.harness import HarnessRun, StepOutputs, build_harness, generate_project, run_harness_steps
 from mcudeploy.engine import Engine, RunResult
 from mcudeploy.ir import Graph, Tensor
+from mcudeploy.ir.shapes import waits_for_frames
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.planners.guarded import plan_guarded
 from mcudeploy.validation.metrics import OutputMetrics, compare
@@ -95,6 +96,14 @@ def output_agrees(got: np.ndarray, expected: np.ndarray, tensor: Tensor) -> bool
     return not _differs(got, expected, tensor).any()
 
 
+@dataclass
+class _DumpBuild:
+    """A target's dump build, made when a divergence is first to be named, and (streaming) its run."""
+
+    elf: Path | None = None
+    steps: list[StepOutputs] | None = None
+
+
 class Validator:
     """Validates one model: its plan and generated code are shared by every target."""
 
@@ -115,6 +124,9 @@ class Validator:
         self._generated: dict[str, GeneratedCode] = {}
         """By core (None: host, portable C)."""
         self._references: dict[int, RunResult] = {}
+        self.streaming = any(waits_for_frames(op) for op in graph.operators)
+        """A CIRCULAR_BUFFER waits for frames: the input sets are successive frames of one program (one
+        init, the state carrying over, as a TFLM application feeds them), not each a fresh program."""
 
     def close(self) -> None:
         if self._scratch is not None:
@@ -126,6 +138,13 @@ class Validator:
             self._references[index] = self.engine.run(inputs)
         return self._references[index]
 
+    def references(self, input_sets: Sequence[Sequence[np.ndarray]]) -> list[RunResult]:
+        """The engine's result for each input set: each from the reset state, or (streaming) in turn."""
+        if not self.streaming:
+            return [self.reference(index, inputs) for index, inputs in enumerate(input_sets)]
+        self.engine.reset()
+        return [self.engine.run(inputs) for inputs in input_sets]
+
     def validate_target(
         self,
         target_name: str,
@@ -134,41 +153,49 @@ class Validator:
         on_input_done: Callable[[], None] | None = None,
     ) -> TargetResult:
         target = get_target(target_name)
-        elf = self.build(target_name, dump=False)
+        steps = len(input_sets) if self.streaming else 1
+        elf = self.build(target_name, dump=False, steps=steps)
         result = TargetResult(target=target_name)
         if not target.is_host:
             sizes = ElfImage(elf).section_sizes()
             result.sections = {"text": sizes.text, "rodata": sizes.rodata, "data": sizes.data, "bss": sizes.bss}
-        dump_elf: Path | None = None
-        for index, inputs in enumerate(input_sets):
-            reference = self.reference(index, inputs)
-            run = self._run(target_name, elf, inputs, f"{target_name}-{index}")
+        dumps = _DumpBuild()
+        references = self.references(input_sets)
+        for index, (run, instructions) in enumerate(self._inferences(target_name, elf, input_sets, target_name)):
+            reference = references[index]
             # On a run that waited for frames, as TFLM's kTfLiteAbort, only the outputs of the layers
             # that ran are produced; the others hold whatever their buffers held, in C as in TFLM.
             produced = [reference.produced(self.graph, i) for i in self.graph.outputs]
-            compared = zip(run.outputs, reference.outputs, self.graph.graph_outputs, produced, strict=True)
-            metrics = [compare(got, expected, tensor) if made else None for got, expected, tensor, made in compared]
+            compared = list(zip(run.outputs, reference.outputs, self.graph.graph_outputs, produced, strict=True))
             item = InputResult(
-                outputs=metrics,
+                outputs=[compare(got, expected, tensor) if made else None for got, expected, tensor, made in compared],
                 values=run.outputs,
-                instructions=run.instructions,
+                instructions=instructions,
                 waiting_at=run.waiting_at,
                 engine_waiting_at=reference.waiting_at,
             )
             item.agrees = run.waiting_at == reference.waiting_at and all(
-                output_agrees(got, expected, tensor)
-                for got, expected, tensor, made in zip(
-                    run.outputs, reference.outputs, self.graph.graph_outputs, produced, strict=True
-                )
-                if made
+                output_agrees(got, expected, tensor) for got, expected, tensor, made in compared if made
             )
             if per_layer or not item.agrees:
-                dump_elf = dump_elf or self.build(target_name, dump=True)
-                item.divergence = self._first_divergence(target_name, dump_elf, inputs, reference, index)
+                item.divergence = self._first_divergence(self._dumped(target_name, input_sets, index, dumps), reference)
             result.inputs.append(item)
             if on_input_done:
                 on_input_done()
         return result
+
+    def _inferences(
+        self, target_name: str, elf: Path, input_sets: Sequence[Sequence[np.ndarray]], run_name: str
+    ) -> Iterator[tuple[StepOutputs, int | None]]:
+        """What each input set's inference wrote on the target, and its instructions (emulated cores):
+        one program per input set, or (streaming) one program running them in turn."""
+        if self.streaming:
+            run = self._run(target_name, elf, input_sets, run_name)
+            yield from zip(run.steps, run.step_instructions or [None] * len(run.steps), strict=True)
+            return
+        for index, inputs in enumerate(input_sets):
+            run = self._run(target_name, elf, [inputs], f"{run_name}-{index}")
+            yield run.steps[0], run.instructions
 
     def code_for(self, target_name: str) -> GeneratedCode:
         """The generated project a target builds (the same for every core; no arena section on the
@@ -181,22 +208,35 @@ class Validator:
             )
         return self._generated[key]
 
-    def build(self, target_name: str, dump: bool = False) -> Path:
-        """Build the harness ELF for a target; `dump` adds the per-layer tensor dump."""
+    def build(self, target_name: str, dump: bool = False, steps: int = 1) -> Path:
+        """Build the harness ELF for a target; `dump` adds the per-layer tensor dump; `steps`
+        inferences after one init."""
         folder = self.workdir / f"build-{target_name}{'-dump' if dump else ''}"
         zones = red_zones(self.graph, self.plan, self.guard_bytes) if self.guard_bytes else None
         code, target = self.code_for(target_name), get_target(target_name)
-        return build_harness(self.graph, code, target, folder, dump, red_zones=zones)
+        return build_harness(self.graph, code, target, folder, dump, red_zones=zones, steps=steps)
 
-    def _run(self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], run_name: str) -> HarnessRun:
+    def _run(
+        self, target_name: str, elf: Path, input_sets: Sequence[Sequence[np.ndarray]], run_name: str
+    ) -> HarnessRun:
         target = get_target(target_name)
         counting = None if target.is_host else InstructionCounting(per_function=False)
-        return run_harness(self.graph, target, elf, inputs, self.workdir / "runs" / run_name, counting)
+        return run_harness_steps(self.graph, target, elf, input_sets, self.workdir / "runs" / run_name, counting)
 
-    def _first_divergence(
-        self, target_name: str, elf: Path, inputs: Sequence[np.ndarray], reference: RunResult, index: int
-    ) -> Divergence | None:
-        dumped = self._run(target_name, elf, inputs, f"{target_name}-{index}-dump").layer_tensors
+    def _dumped(
+        self, target_name: str, input_sets: Sequence[Sequence[np.ndarray]], index: int, dumps: _DumpBuild
+    ) -> dict[int, np.ndarray]:
+        """Every layer's output of input set `index` on the target, from the dump build (made once):
+        a program of its own, or (streaming) the whole run's program, run once."""
+        if dumps.elf is None:
+            dumps.elf = self.build(target_name, dump=True, steps=len(input_sets) if self.streaming else 1)
+        if not self.streaming:
+            return self._run(target_name, dumps.elf, [input_sets[index]], f"{target_name}-{index}-dump").layer_tensors
+        if dumps.steps is None:
+            dumps.steps = self._run(target_name, dumps.elf, input_sets, f"{target_name}-dump").steps
+        return dumps.steps[index].layer_tensors
+
+    def _first_divergence(self, dumped: dict[int, np.ndarray], reference: RunResult) -> Divergence | None:
         for op in self.graph.operators:
             for tensor_index in op.outputs:
                 tensor = self.graph.tensors[tensor_index]
