@@ -327,8 +327,11 @@ def test_value_moving_operators_keep_their_input_scale_and_run_in_tflite_micro()
         assert np.array_equal(ours, tflm.reshape(ours.shape))
 
 
-def _converted(function, shape: tuple[int, ...], calibration: list[np.ndarray], quantized: bool) -> bytes:
-    """TensorFlow's converter on a tf.function: the float model, or its full int8 quantization."""
+def _converted(
+    function, shape: tuple[int, ...], calibration: list[np.ndarray], quantized: DType | None = None
+) -> bytes:
+    """TensorFlow's converter on a tf.function: the float model, or its full integer quantization
+    with `quantized` activations (int8, or int16 as the 16x8 scheme)."""
     tf = pytest.importorskip("tensorflow")
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [function.get_concrete_function(tf.TensorSpec(shape, tf.float32))], function
@@ -336,7 +339,11 @@ def _converted(function, shape: tuple[int, ...], calibration: list[np.ndarray], 
     if quantized:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: ([array] for array in calibration)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS_INT8
+            if quantized == DType.INT8
+            else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
     return converter.convert()
 
 
@@ -357,20 +364,30 @@ def _transpose_conv_and_batch_matmul():
     }
 
 
-@pytest.mark.parametrize("case", ["BATCH_MATMUL constant right", "BATCH_MATMUL constant left", "TRANSPOSE_CONV"])
-def test_transpose_conv_and_batch_matmul_quantize_as_the_tflite_converter_does(case):
+@pytest.mark.parametrize(
+    ("case", "activations"),
+    [
+        ("BATCH_MATMUL constant right", DType.INT8),
+        ("BATCH_MATMUL constant left", DType.INT8),
+        ("TRANSPOSE_CONV", DType.INT8),
+        ("BATCH_MATMUL constant right", DType.INT16),
+        ("TRANSPOSE_CONV", DType.INT16),
+    ],
+)
+def test_transpose_conv_and_batch_matmul_quantize_as_the_tflite_converter_does(case, activations):
     """On the same calibration sets our quantization of the converter's float model equals the
     converter's own int8 model: TRANSPOSE_CONV's weights per output channel (axis 0, symmetric) and
     its int32 bias at input x weight scale, BATCH_MATMUL's constant operand as an int8 activation of
-    its own range (asymmetric, one scale); constants bit for bit, scales and zero points alike.
+    its own range (asymmetric, one scale); in the 16x8 scheme int16 (symmetric) and an int64 bias;
+    constants bit for bit, scales and zero points alike.
     The result runs in TFLite Micro as in our engine, as close to the float model as the
     converter's (24 to 38 dB SQNR on these random weights)."""
     function, shape = _transpose_conv_and_batch_matmul()[case]
     rng = np.random.default_rng(11)
     calibration = [rng.standard_normal(shape).astype(np.float32) for _ in range(16)]
-    float_graph = read_tflite(_converted(function, shape, calibration, quantized=False))
-    converter = read_tflite(_converted(function, shape, calibration, quantized=True))
-    data = write_tflite(quantize_graph(float_graph, [[array] for array in calibration]).graph)
+    float_graph = read_tflite(_converted(function, shape, calibration))
+    converter = read_tflite(_converted(function, shape, calibration, quantized=activations))
+    data = write_tflite(quantize_graph(float_graph, [[array] for array in calibration], activations=activations).graph)
     ours = read_tflite(data)
     assert [op.op_type for op in ours.operators] == [op.op_type for op in converter.operators]
     for op, twin in zip(ours.operators, converter.operators, strict=True):
