@@ -17,6 +17,7 @@ from mcudeploy.quantization.calibrate import Method, observe_ranges
 
 INT8_MIN, INT8_MAX = -128, 127
 
+
 @dataclass(frozen=True)
 class Weighted:
     """Where a weighted operator takes its data, filter and bias, and its filter's per-channel axis
