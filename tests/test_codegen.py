@@ -532,7 +532,7 @@ def movement_family() -> Graph:
 
 def recurrent_family() -> Graph:
     """SVDF layers: int8 with int16 and int8 state, rank 2, without bias, float32 with ReLU; resource
-    variables holding running sums (int8 and float32); LSTMs, int8 and float32."""
+    variables holding running sums (int8 and float32); LSTMs, int8, int16 (16x8) and float32."""
     f = Family("recurrent", 6)
     for state_dtype, units, rank, memory, with_bias in (("int16", 4, 1, 5, True), ("int8", 3, 2, 4, False)):
         filters, state_scale, time_scale = units * rank, 0.02, 0.0004
@@ -588,6 +588,19 @@ def recurrent_family() -> Graph:
     lstm_inputs[19] = f.builder.tensor((2, 6), "int16", scale=2**-11, is_variable=True, name="lstm/cell_state")
     output = f.output((3, 2, 6), "int8", scale=1 / 128, zero_point=2)
     f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [output], SequenceLSTMOptions(time_major=True, cell_clip=2.5))
+    lstm_inputs = [f.input((2, 3, 5), "int16", scale=1e-4, zero_point=0), *[NO_TENSOR] * 23]  # 16x8, batch-major
+    for positions, depth in (((1, 2, 3, 4), 5), ((5, 6, 7, 8), 3)):
+        for position in positions:
+            lstm_inputs[position] = f.constant(f.rng.integers(-127, 128, (3, depth)), "int8", scale=0.01)
+    for position in (12, 13, 14, 15):
+        lstm_inputs[position] = f.constant(f.rng.integers(-(10**6), 10**6, 3), "int64", scale=1e-6)
+    for position, dtype, name in ((18, "int16", "hidden"), (19, "int16", "cell")):
+        scale = 2**-15 if name == "hidden" else 2**-11
+        lstm_inputs[position] = f.builder.tensor(
+            (2, 3), dtype, scale=scale, zero_point=0, is_variable=True, name=f"lstm16/{name}_state"
+        )
+    output = f.output((2, 3, 3), "int16", scale=2**-15, zero_point=0)
+    f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [output], SequenceLSTMOptions(cell_clip=1.5))
     return f.graph()
 
 

@@ -63,23 +63,35 @@ def test_tflm_planner_models_the_four_gate_buffers_and_ours_needs_fewer(tmp_path
     assert all(plan_memory(g).arena_bytes <= r for g, r in zip(graphs, replicas, strict=True))
 
 
-def int8_lstm_graph(batches=2, time_steps=3, input_size=5, cells=4, time_major=False, cell_clip=0.0, seed=0):
-    """The 8x8_16 scheme: int8 sequence, weights and hidden state, int16 cell state of scale 2^-11."""
+def int8_lstm_graph(
+    batches=2, time_steps=3, input_size=5, cells=4, time_major=False, cell_clip=0.0, seed=0, activations="int8"
+):
+    """The 8x8_16 scheme: int8 sequence, weights and hidden state, int16 cell state of scale 2^-11;
+    with int16 `activations`, the 16x8 one: int16 sequence and hidden state (zero points 0), int64
+    biases."""
     rng = np.random.default_rng(seed)
-    b = GraphBuilder("lstm_int8")
+    wide = activations == "int16"
+    b = GraphBuilder(f"lstm_{activations}")
     sequence_shape = (time_steps, batches, input_size) if time_major else (batches, time_steps, input_size)
-    x = b.tensor(sequence_shape, "int8", scale=0.03, zero_point=int(rng.integers(-20, 20)), name="sequence")
+    sequence_quant = {"scale": 1e-4, "zero_point": 0}
+    if not wide:
+        sequence_quant = {"scale": 0.03, "zero_point": int(rng.integers(-20, 20))}
+    x = b.tensor(sequence_shape, activations, name="sequence", **sequence_quant)
     inputs = [x, *[NO_TENSOR] * 23]
     for position in (1, 2, 3, 4, 5, 6, 7, 8):
         depth = input_size if position <= 4 else cells
         scale = float(10 ** rng.uniform(-2.5, -1.5))
         inputs[position] = b.tensor((cells, depth), "int8", scale=scale, data=rng.integers(-127, 128, (cells, depth)))
+    bias_type, bias_bound = ("int64", 2_000_000) if wide else ("int32", 5000)
     for position in (12, 13, 14, 15):
-        inputs[position] = b.tensor((cells,), "int32", scale=1e-4, data=rng.integers(-5000, 5000, cells))
-    hidden_quant = {"scale": 1 / 128, "zero_point": int(rng.integers(-5, 5))}
-    inputs[18] = b.tensor((batches, cells), "int8", is_variable=True, name="hidden", **hidden_quant)
+        data = rng.integers(-bias_bound, bias_bound, cells)
+        inputs[position] = b.tensor((cells,), bias_type, scale=1e-4, data=data)
+    hidden_quant = {"scale": 2**-15, "zero_point": 0}
+    if not wide:
+        hidden_quant = {"scale": 1 / 128, "zero_point": int(rng.integers(-5, 5))}
+    inputs[18] = b.tensor((batches, cells), activations, is_variable=True, name="hidden", **hidden_quant)
     inputs[19] = b.tensor((batches, cells), "int16", scale=2**-11, is_variable=True, name="cell")
-    y = b.tensor((*sequence_shape[:2], cells), "int8", name="output", **hidden_quant)
+    y = b.tensor((*sequence_shape[:2], cells), activations, name="output", **hidden_quant)
     b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], SequenceLSTMOptions(time_major=time_major, cell_clip=cell_clip))
     return b.build([x], [y])
 
@@ -96,10 +108,22 @@ def test_int8_matches_tflm(shape):
     assert_matches_tflm(int8_lstm_graph(**shape, seed=3), seed=3, invocations=INVOCATIONS)
 
 
-def test_int16_lstm_is_refused_plainly():
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"batches": 2, "time_steps": 3, "input_size": 5, "cells": 4},
+        {"batches": 1, "time_steps": 8, "input_size": 10, "cells": 16, "cell_clip": 3.0},
+        {"batches": 3, "time_steps": 2, "input_size": 4, "cells": 6, "time_major": True},
+    ],
+)
+def test_int16_matches_tflm(shape):
+    assert_matches_tflm(int8_lstm_graph(**shape, seed=4, activations="int16"), seed=4, invocations=INVOCATIONS)
+
+
+def test_uint8_lstm_is_refused_plainly():
     graph = lstm_graph()
-    graph.tensors[0].dtype = DType.INT16
-    with pytest.raises(UnsupportedOperatorError, match="int16 is not supported"):
+    graph.tensors[0].dtype = DType.UINT8
+    with pytest.raises(UnsupportedOperatorError, match="uint8 is not supported"):
         prepare(graph.operators[0], graph)
 
 

@@ -294,7 +294,7 @@ def _circular_buffer(graph: Graph, op: Operator) -> KernelContract:
 
 @_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")
 def _lstm(graph: Graph, op: Operator) -> KernelContract:
-    # Step by step, one batch row at a time: the four gates of the row (float32, or int16 for int8
+    # Step by step, one batch row at a time: the four gates of the row (float32, or int16 for integer
     # models) in the scratch buffer, then the row's cell and hidden state (static arrays) and its
     # output. The whole input sequence is read over all the steps: the output is declared apart.
     output = graph.tensors[op.outputs[0]]

@@ -1,9 +1,10 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM: md_lstm_params, the shapes and (integer) rescaling of TFLite
 Micro's LSTM kernel.
 
-Integer ("8x8_16"): int8 sequence, weights and hidden state, int16 cell state of a power-of-two
-scale, int32 biases. Each gate's two products go to int16 in Q3.12 (scale 2^-12), the logistic
-and tanh give Q0.15, and the products of gates are rescaled onto the cell and hidden scales.
+Integer: "8x8_16" (int8 sequence and hidden state, int32 biases) or 16x8 (int16 sequence and
+hidden state, int64 biases), int8 weights and an int16 cell state of a power-of-two scale in
+both. Each gate's two products go to int16 in Q3.12 (scale 2^-12), the logistic and tanh give
+Q0.15, and the products of gates are rescaled onto the cell and hidden scales.
 
 Inputs as TFLite numbers them: 0 the sequence, 1-4 the input weights of the input, forget,
 cell and output gates, 5-8 their recurrent weights, 12-15 their biases, 18 the hidden state
@@ -31,6 +32,11 @@ from mcudeploy.params.quantization import checked_log2, quantize_multiplier, sin
 from mcudeploy.params.record import BESIDE_STRUCT
 
 _ABSENT = (9, 10, 11, 16, 17, 20, 21, 22, 23)
+_WEIGHT_AND_BIAS_TYPES = {
+    DType.FLOAT32: (DType.FLOAT32, DType.FLOAT32),
+    DType.INT8: (DType.INT8, DType.INT32),
+    DType.INT16: (DType.INT8, DType.INT64),
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def prepare(op: Operator, graph: Graph) -> LstmParams:
     sequence, hidden, cell = (graph.tensors[inputs[i]] for i in (0, HIDDEN_STATE, CELL_STATE))
     if not (hidden.is_variable and cell.is_variable):
         raise UnsupportedOperatorError(op.label, "the LSTM's hidden and cell states must be variable tensors")
-    integer = sequence.dtype == DType.INT8
+    integer = sequence.dtype in (DType.INT8, DType.INT16)
     if not integer and sequence.dtype != DType.FLOAT32:
         raise UnsupportedOperatorError(op.label, f"UNIDIRECTIONAL_SEQUENCE_LSTM of {sequence.dtype} is not supported")
     if options.activation != Activation.TANH:
@@ -87,7 +93,7 @@ def prepare(op: Operator, graph: Graph) -> LstmParams:
     for position in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *BIASES):
         if inputs[position] == NO_TENSOR or not graph.tensors[inputs[position]].is_constant:
             raise UnsupportedOperatorError(op.label, f"LSTM input {position} must be a constant")
-    weight_type, bias_type = (DType.INT8, DType.INT32) if integer else (DType.FLOAT32, DType.FLOAT32)
+    weight_type, bias_type = _WEIGHT_AND_BIAS_TYPES[sequence.dtype]
     expected = {
         **{i: ((cells, sequence.shape[2]), weight_type) for i in INPUT_WEIGHTS},
         **{i: ((cells, cells), weight_type) for i in RECURRENT_WEIGHTS},
@@ -108,8 +114,10 @@ def prepare(op: Operator, graph: Graph) -> LstmParams:
 def _integer(op: Operator, graph: Graph, inputs: list[int], shape: LstmParams, options) -> LstmParams:
     """TFLM's PrepareGateParametersInteger and CreateLstmCellStateInfo."""
     sequence, hidden, cell = (graph.tensors[inputs[i]] for i in (0, HIDDEN_STATE, CELL_STATE))
-    if hidden.dtype != DType.INT8 or cell.dtype != DType.INT16:
-        raise UnsupportedOperatorError(op.label, "an int8 LSTM needs an int8 hidden state and an int16 cell state")
+    if hidden.dtype != sequence.dtype or cell.dtype != DType.INT16:
+        raise UnsupportedOperatorError(
+            op.label, f"an {sequence.dtype} LSTM needs an {sequence.dtype} hidden state and an int16 cell state"
+        )
     weights = [graph.tensors[inputs[i]] for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS)]
     if any(w.quantization is None or w.quantization.scale.size != 1 for w in weights):
         raise UnsupportedOperatorError(op.label, "TFLM's integer LSTM takes per-tensor weight scales only")

@@ -3,7 +3,7 @@ tensors, static arrays)."""
 
 from __future__ import annotations
 
-from mcudeploy.codegen.cformat import float_literal
+from mcudeploy.codegen.cformat import c_type, float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType
 from mcudeploy.params import lstm
@@ -32,15 +32,17 @@ def unidirectional_sequence_lstm(ctx: LayerContext) -> LayerCode:
     integer = params.input_zero_point is not None
     weights = ", ".join(ctx.input_ref(i) for i in (*lstm.INPUT_WEIGHTS, *lstm.RECURRENT_WEIGHTS))
     biases = ", ".join(ctx.input_ref(i) for i in lstm.BIASES)
+    weight_type, bias_type = (c_type(ctx.input_tensor(i).dtype) for i in (lstm.INPUT_WEIGHTS[0], lstm.BIASES[0]))
     declarations = [
         ctx.params("md_lstm_params", params),
-        f"static const {'int8_t' if integer else 'float'} *const weights[8] = {{{weights}}};",
-        f"static const {'int32_t' if integer else 'float'} *const biases[4] = {{{biases}}};",
+        f"static const {weight_type} *const weights[8] = {{{weights}}};",
+        f"static const {bias_type} *const biases[4] = {{{biases}}};",
     ]
     states = f"{ctx.input_ref(lstm.HIDDEN_STATE)}, {ctx.input_ref(lstm.CELL_STATE)}"
     if integer:
+        suffix = "s16" if ctx.input_tensor(0).dtype == DType.INT16 else "s8"
         call = (
-            f"md_lstm_s8(&params, {ctx.input_ref(0)}, weights, biases, {states}, "
+            f"md_lstm_{suffix}(&params, {ctx.input_ref(0)}, weights, biases, {states}, "
             f"{ctx.required_scratch('int16_t')}, {ctx.output_ref()})"
         )
         return LayerCode(("md_lstm.c",), call, declarations)

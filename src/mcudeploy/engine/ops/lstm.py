@@ -1,5 +1,5 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM (float32, and int8 with an int16 cell state) as TFLite Micro's
-kernels compute it.
+"""UNIDIRECTIONAL_SEQUENCE_LSTM (float32; int8 and int16 with an int16 cell state) as TFLite
+Micro's kernels compute it.
 
 Per time step: each gate is the input times its input weights plus the bias, plus the
 hidden state times its recurrent weights; the forget, input and output gates go through
@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcudeploy.engine.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
+from mcudeploy.engine.fixedpoint import (
+    multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_int64,
+    wrap_int32,
+)
 from mcudeploy.engine.ops.activations import float_logistic, float_tanh, int16_logistic, int16_tanh
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.ir import DType
@@ -31,7 +35,7 @@ _GATE_ACTIVATIONS = (float_logistic, float_logistic, float_tanh, float_logistic)
 """Input, forget, cell and output gate."""
 
 
-@kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", types=(DType.INT8, DType.FLOAT32))
+@kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", types=(DType.INT8, DType.INT16, DType.FLOAT32))
 def unidirectional_sequence_lstm(ctx: OpContext) -> np.ndarray:
     params = ctx.prepared(_params)
     if params.input_zero_point is not None:
@@ -70,9 +74,11 @@ def _fully_connected(values: np.ndarray, weights: np.ndarray, bias: np.ndarray |
 
 
 def _integer_lstm(ctx: OpContext, params: LstmParams) -> np.ndarray:
-    """TFLM's 8x8_16 LSTM: int16 gates in Q3.12 from two int8 products each, Q0.15 logistic and
-    tanh, int16 cell state of scale 2^cell_scale_power, int8 hidden state."""
+    """TFLM's 8x8_16 and 16x8 LSTMs: int16 gates in Q3.12 from two products each (int8 or int16
+    values times int8 weights), Q0.15 logistic and tanh, int16 cell state of scale
+    2^cell_scale_power, hidden state of the sequence's type."""
     hidden, cell = ctx.input(HIDDEN_STATE), ctx.input(CELL_STATE)
+    hidden_range = np.iinfo(hidden.dtype)
     sequence = ctx.input(0) if params.time_major else ctx.input(0).transpose(1, 0, 2)
     steps = []
     for step_input in sequence:
@@ -97,24 +103,30 @@ def _integer_lstm(ctx: OpContext, params: LstmParams) -> np.ndarray:
         cell[:] = updated
         squashed = _tanh_of(cell, params.cell_scale_power)
         hidden[:] = _mul(
-            squashed, output_gate, params.output_multiplier, params.output_shift, params.hidden_zero_point, INT8
+            squashed, output_gate, params.output_multiplier, params.output_shift, params.hidden_zero_point, hidden_range
         )
         steps.append(hidden.copy())
     output = np.stack(steps)
     return output if params.time_major else output.transpose(1, 0, 2).copy()
 
 
-INT16, INT8 = np.iinfo(np.int16), np.iinfo(np.int8)
+INT16 = np.iinfo(np.int16)
 
 
 def _int16_product(
     values: np.ndarray, zero_point: int, weights: np.ndarray, bias: np.ndarray | None, multiplier: int, shift: int
 ) -> np.ndarray:
-    """TFLite's integer FULLY_CONNECTED to int16 (per-tensor weights, output zero point 0)."""
+    """TFLite's integer FULLY_CONNECTED to int16 (per-tensor weights, output zero point 0): an
+    int32 sum rescaled in 32 bits for int8 values, an int64 sum with the reduced 16-bit multiplier
+    for int16 values (16x8)."""
     total = (values.astype(np.int64) - zero_point) @ weights.T.astype(np.int64)
     if bias is not None:
         total = total + bias.astype(np.int64)
-    return np.clip(multiply_by_quantized_multiplier(wrap_int32(total), multiplier, shift), -32768, 32767)
+    if values.dtype == np.int16:
+        scaled = multiply_by_quantized_multiplier_int64(total, multiplier, shift)
+    else:
+        scaled = multiply_by_quantized_multiplier(wrap_int32(total), multiplier, shift)
+    return np.clip(scaled, -32768, 32767)
 
 
 def _tanh_of(values: np.ndarray, scale_power: int) -> np.ndarray:

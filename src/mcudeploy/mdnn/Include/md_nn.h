@@ -912,7 +912,7 @@ md_status md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t 
 md_status md_svdf_f32(const md_svdf_params *p, float low, float high, const float *input, const float *features,
                       const float *time_weights, const float *bias, float *state, float *output);
 
-/* ---- UNIDIRECTIONAL_SEQUENCE_LSTM (float32; int8 with an int16 cell state).
+/* ---- UNIDIRECTIONAL_SEQUENCE_LSTM (float32; int8 and int16 with an int16 cell state).
  *
  * Step by step and, within a step, batch row by batch row (rows are independent): the
  * row's four gates in the scratch buffer (4 * cells floats), each the input times its
@@ -921,9 +921,11 @@ md_status md_svdf_f32(const md_svdf_params *p, float low, float high, const floa
  * cell_clip > 0), hidden state (output gate * tanh(cell)) and output. The states are
  * static arrays outside the arena, kept across invocations.
  *
- * int8 (TFLM's 8x8_16 scheme): each gate's two products go to int16 in Q3.12 (saturated, then
- * added saturating), the int16 logistic and tanh give Q0.15, the cell state is int16 of scale
- * 2^cell_scale_power, the hidden state int8. The scratch holds the four gates in int16.
+ * Integer (TFLM's 8x8_16 scheme for int8, 16x8 for int16): each gate's two products go to int16
+ * in Q3.12 (saturated, then added saturating), the int16 logistic and tanh give Q0.15, the cell
+ * state is int16 of scale 2^cell_scale_power, the hidden state of the sequence's type. The
+ * scratch holds the four gates in int16. int8: int32 biases and sums; int16: int64 biases and
+ * sums, zero points 0, rescaled as the 16x8 kernels do (md_mbqm64).
  */
 
 typedef struct {
@@ -932,7 +934,7 @@ typedef struct {
     int32_t input_size;
     int32_t cells;
     int32_t time_major; /* the sequence is [time, batch, input] (else [batch, time, input]) */
-    /* int8 only: */
+    /* integer only: */
     int32_t input_zero_point;
     int32_t hidden_zero_point;
     int32_t input_multipliers[4]; /* per gate: input * input-weight scale onto Q3.12 */
@@ -956,6 +958,10 @@ md_status md_lstm_f32(const md_lstm_params *p, float cell_clip, const float *inp
 
 md_status md_lstm_s8(const md_lstm_params *p, const int8_t *input, const int8_t *const weights[8],
                      const int32_t *const biases[4], int8_t *hidden, int16_t *cell, int16_t *scratch, int8_t *output);
+
+md_status md_lstm_s16(const md_lstm_params *p, const int16_t *input, const int8_t *const weights[8],
+                      const int64_t *const biases[4], int16_t *hidden, int16_t *cell, int16_t *scratch,
+                      int16_t *output);
 
 /* ---- signal: TFLite Micro's audio front end, the custom operators of its signal library
  * (SignalWindow, SignalFftAutoScale, SignalRfft, SignalIrfft, SignalEnergy, SignalFilterBank*, SignalPCAN,
