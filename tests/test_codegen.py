@@ -576,32 +576,35 @@ def recurrent_family() -> Graph:
         lstm_inputs[position] = f.builder.tensor((2, 5), "float32", is_variable=True, name=name)
     options = SequenceLSTMOptions(cell_clip=2.0)
     f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [f.output((2, 3, 5), "float32")], options)
-    lstm_inputs = [f.input((3, 2, 4), "int8", scale=0.03), *[NO_TENSOR] * 23]  # int8, time-major
-    for positions, depth in (((1, 2, 3, 4), 4), ((5, 6, 7, 8), 6)):
-        for position in positions:
-            lstm_inputs[position] = f.constant(f.rng.integers(-127, 128, (6, depth)), "int8", scale=0.01)
-    for position in (12, 13, 14, 15):
-        lstm_inputs[position] = f.constant(f.rng.integers(-4000, 4000, 6), "int32", scale=3e-4)
-    lstm_inputs[18] = f.builder.tensor(
-        (2, 6), "int8", scale=1 / 128, zero_point=2, is_variable=True, name="lstm/hidden_state"
-    )
-    lstm_inputs[19] = f.builder.tensor((2, 6), "int16", scale=2**-11, is_variable=True, name="lstm/cell_state")
-    output = f.output((3, 2, 6), "int8", scale=1 / 128, zero_point=2)
-    f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [output], SequenceLSTMOptions(time_major=True, cell_clip=2.5))
-    lstm_inputs = [f.input((2, 3, 5), "int16", scale=1e-4, zero_point=0), *[NO_TENSOR] * 23]  # 16x8, batch-major
-    for positions, depth in (((1, 2, 3, 4), 5), ((5, 6, 7, 8), 3)):
-        for position in positions:
-            lstm_inputs[position] = f.constant(f.rng.integers(-127, 128, (3, depth)), "int8", scale=0.01)
-    for position in (12, 13, 14, 15):
-        lstm_inputs[position] = f.constant(f.rng.integers(-(10**6), 10**6, 3), "int64", scale=1e-6)
-    for position, dtype, name in ((18, "int16", "hidden"), (19, "int16", "cell")):
-        scale = 2**-15 if name == "hidden" else 2**-11
-        lstm_inputs[position] = f.builder.tensor(
-            (2, 3), dtype, scale=scale, zero_point=0, is_variable=True, name=f"lstm16/{name}_state"
-        )
-    output = f.output((2, 3, 3), "int16", scale=2**-15, zero_point=0)
-    f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [output], SequenceLSTMOptions(cell_clip=1.5))
+    lstm_layer(f, "int8", (3, 2, 4), 6, SequenceLSTMOptions(time_major=True, cell_clip=2.5))
+    lstm_layer(f, "int16", (2, 3, 5), 3, SequenceLSTMOptions(cell_clip=1.5))
     return f.graph()
+
+
+def lstm_layer(
+    f: Family, activations: str, sequence: tuple[int, int, int], cells: int, options: SequenceLSTMOptions
+) -> None:
+    """An integer LSTM: int8 weights, an int16 cell state of scale 2^-11, and int8 activations
+    (int32 biases, zero points drawn) or int16 ones (16x8: int64 biases, zero points 0)."""
+    wide = activations == "int16"
+    batches = sequence[1] if options.time_major else sequence[0]
+    lstm_inputs = [f.input(sequence, activations, scale=1e-4 if wide else 0.03), *[NO_TENSOR] * 23]
+    for positions, depth in (((1, 2, 3, 4), sequence[2]), ((5, 6, 7, 8), cells)):
+        for position in positions:
+            lstm_inputs[position] = f.constant(f.rng.integers(-127, 128, (cells, depth)), "int8", scale=0.01)
+    bias_type, bias_bound, bias_scale = ("int64", 10**6, 1e-6) if wide else ("int32", 4000, 3e-4)
+    for position in (12, 13, 14, 15):
+        lstm_inputs[position] = f.constant(f.rng.integers(-bias_bound, bias_bound, cells), bias_type, scale=bias_scale)
+    hidden = {"scale": 2**-15 if wide else 1 / 128, "zero_point": 0 if wide else 2}
+    name = f"lstm_{activations}"
+    lstm_inputs[18] = f.builder.tensor(
+        (batches, cells), activations, is_variable=True, name=f"{name}/hidden_state", **hidden
+    )
+    lstm_inputs[19] = f.builder.tensor(
+        (batches, cells), "int16", scale=2**-11, is_variable=True, name=f"{name}/cell_state"
+    )
+    output = f.output((*sequence[:2], cells), activations, **hidden)
+    f.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_inputs, [output], options)
 
 
 FAMILY_INVOCATIONS = {"recurrent": 4, "signal": 5}
@@ -1186,7 +1189,8 @@ def test_state_arrays_are_named_after_the_model():
     (a clash gets a suffix), never an index."""
     graph = recurrent_family()
     network = render(graph, plan_memory(graph)).files["network.c"]
-    states = ["svdf_state", "svdf_state_2", "svdf_float_state", "lstm_hidden_state", "lstm_hidden_state_2"]
+    states = ["svdf_state", "svdf_state_2", "svdf_float_state", "lstm_hidden_state", "lstm_int8_hidden_state"]
+    states.append("lstm_int16_cell_state")
     for name in [*(f"net_state_{s}" for s in states), "net_resource_sum_int8", "net_resource_sum_float32"]:
         assert re.search(rf"\b{name}\[", network), name
     assert not re.search(r"\bnet_(state|resource)_\d+\b", network)

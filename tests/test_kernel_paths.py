@@ -1,4 +1,5 @@
-"""Every path of the DSP kernels (`mdnn/Source/conv/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`) on
+"""Every path of the DSP kernels (`mdnn/Source/conv/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`,
+`lstm/md_lstm_dsp.c`) on
 the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the Cortex-M55 (mps3-an547),
 agrees bit for bit with the reference engine: depthwise from
 padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows, the
@@ -6,8 +7,10 @@ folded constants of a narrow layer with and without a clamp inside int8's range,
 requantization of layers that are not narrow),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
 of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (longer than the staging
-buffer too, an odd count of 4-value groups), and fully connected
-layers three rows at a time with their remainders."""
+buffer too, an odd count of 4-value groups), fully connected
+layers three rows at a time with their remainders, and the int8 LSTM's gate products (two rows at a
+time over blocks of 8 with an odd last row, depths beyond whole words and vectors; an int16 LSTM
+beside it)."""
 
 from __future__ import annotations
 
@@ -18,10 +21,10 @@ import pytest
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
-from mcudeploy.ir.options import Activation, Conv2DOptions, DepthwiseConv2DOptions, Padding
+from mcudeploy.ir.options import Activation, Conv2DOptions, DepthwiseConv2DOptions, Padding, SequenceLSTMOptions
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.validation.runner import Validator
-from test_codegen import Family, _conv, _depthwise, _fully_connected
+from test_codegen import Family, _conv, _depthwise, _fully_connected, lstm_layer
 
 
 def dsp_paths() -> Graph:
@@ -54,6 +57,8 @@ def dsp_paths() -> Graph:
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
     _fully_connected(f, "int8", (1, 36), 5, per_channel=False)  # 4 rows, then 1
+    lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
+    lstm_layer(f, "int16", (3, 2, 6), 5, SequenceLSTMOptions(time_major=True))
     return f.graph()
 
 
