@@ -134,6 +134,7 @@ def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
     }
     assert entries["WHILE"]["engine"] and not entries["WHILE"]["c_kernel"] and entries["WHILE"]["runs_subgraphs"]
     assert entries["RESHAPE"]["types"] == "any" and entries["SHAPE"]["types"] == ["int32"]
+    assert entries["UNIDIRECTIONAL_SEQUENCE_LSTM"]["types"] == ["float32", "int8", "int16"]
     everything = {entry["op"]: entry for entry in json.loads(runner.invoke(app, ["ops", "--json", "--all"]).output)}
     assert everything["SVDF"]["engine"] and everything["SVDF"]["c_kernel"] and "CUSTOM" not in everything
     assert (

@@ -35,7 +35,7 @@ _GATE_ACTIVATIONS = (float_logistic, float_logistic, float_tanh, float_logistic)
 """Input, forget, cell and output gate."""
 
 
-@kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", types=(DType.INT8, DType.INT16, DType.FLOAT32))
+@kernel("UNIDIRECTIONAL_SEQUENCE_LSTM", types=(DType.FLOAT32, DType.INT8, DType.INT16))
 def unidirectional_sequence_lstm(ctx: OpContext) -> np.ndarray:
     params = ctx.prepared(_params)
     if params.input_zero_point is not None:
