@@ -1,6 +1,6 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM against TFLite Micro over several invocations (its hidden and cell
-states carry over): float32 and int8 with an int16 cell state, batch-major and time-major, with and
-without cell clip."""
+states carry over): float32, int8 and 16x8 int16 with an int16 cell state, batch-major and
+time-major, with and without cell clip."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_float_matches_tflm(shape):
 
 def test_tflm_planner_models_the_four_gate_buffers_and_ours_needs_fewer(tmp_path):
     graphs = [lstm_graph(), lstm_graph(batches=3, time_steps=2, input_size=4, cells=6, time_major=True)]
-    graphs.append(int8_lstm_graph(batches=3, cells=5))
+    graphs += [int8_lstm_graph(batches=3, cells=5), int8_lstm_graph(batches=2, cells=7, activations="int16")]
     paths = [tmp_path / f"lstm_{n}.tflite" for n in range(len(graphs))]
     for path, graph in zip(paths, graphs, strict=True):
         path.write_bytes(write_tflite(graph))
