@@ -8,9 +8,9 @@ requantization of layers that are not narrow),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
 of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (longer than the staging
 buffer too, an odd count of 4-value groups), fully connected
-layers three rows at a time with their remainders, and the int8 LSTM's gate products (two rows at a
-time over blocks of 8 with an odd last row, depths beyond whole words and vectors; an int16 LSTM
-beside it)."""
+layers three rows at a time with their remainders, and the LSTM's gate products (int8: two rows at a
+time over blocks of 8 with an odd last row; 16x8: SMLALD two rows at a time, VMLALDAVA row by row;
+depths beyond whole words and vectors in both)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def dsp_paths() -> Graph:
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
     _fully_connected(f, "int8", (1, 36), 5, per_channel=False)  # 4 rows, then 1
     lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
-    lstm_layer(f, "int16", (3, 2, 6), 5, SequenceLSTMOptions(time_major=True))
+    lstm_layer(f, "int16", (3, 2, 13), 9, SequenceLSTMOptions(time_major=True))  # rows 8 + 1, depths 13 and 9
     return f.graph()
 
 

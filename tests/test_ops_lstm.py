@@ -120,6 +120,14 @@ def test_int16_matches_tflm(shape):
     assert_matches_tflm(int8_lstm_graph(**shape, seed=4, activations="int16"), seed=4, invocations=INVOCATIONS)
 
 
+def test_int16_lstm_with_a_zero_point_is_refused():
+    """TFLite's int16 activations are symmetric; the C kernels' 16x8 products rely on it."""
+    graph = int8_lstm_graph(activations="int16")
+    graph.tensors[0].quantization.zero_point[:] = 3
+    with pytest.raises(UnsupportedOperatorError, match="need zero point 0"):
+        prepare(graph.operators[0], graph)
+
+
 def test_uint8_lstm_is_refused_plainly():
     graph = lstm_graph()
     graph.tensors[0].dtype = DType.UINT8

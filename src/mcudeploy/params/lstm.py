@@ -118,6 +118,8 @@ def _integer(op: Operator, graph: Graph, inputs: list[int], shape: LstmParams, o
         raise UnsupportedOperatorError(
             op.label, f"an {sequence.dtype} LSTM needs an {sequence.dtype} hidden state and an int16 cell state"
         )
+    if sequence.dtype == DType.INT16 and (zero_point(sequence) or zero_point(hidden)):
+        raise UnsupportedOperatorError(op.label, "a 16x8 LSTM's sequence and hidden state need zero point 0")
     weights = [graph.tensors[inputs[i]] for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS)]
     if any(w.quantization is None or w.quantization.scale.size != 1 for w in weights):
         raise UnsupportedOperatorError(op.label, "TFLM's integer LSTM takes per-tensor weight scales only")

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: integer UNIDIRECTIONAL_SEQUENCE_LSTM with an int16 cell state, int8
- * (8x8_16) and int16 (16x8) activations (see md_nn.h). The int8 products run on the build's ISA
- * path (md_lstm_dots_s8); the rest is shared. */
+ * (8x8_16) and int16 (16x8) activations (see md_nn.h). The gates' products run on the build's ISA
+ * path (md_lstm_dots_s8, md_lstm_dots_s16); the rest is shared. */
 #include "md_lstm_int.h"
 
 #define MD_LSTM_BLOCK 8 /* weight rows whose int8 sums are on the stack at once */
@@ -20,6 +20,20 @@ void md_lstm_dots_s8(const int8_t *values, int32_t offset, const int8_t *weights
         int32_t sum = 0;
         for (k = 0; k < depth; ++k) {
             sum = md_wrap_add(sum, (values[k] + offset) * row[k]);
+        }
+        sums[r] = sum;
+    }
+}
+
+void md_lstm_dots_s16(const int16_t *values, const int8_t *weights, int32_t depth, int32_t rows, int64_t *sums)
+{
+    int32_t r;
+    int32_t k;
+    for (r = 0; r < rows; ++r) {
+        const int8_t *row = weights + r * depth;
+        int64_t sum = 0;
+        for (k = 0; k < depth; ++k) {
+            sum += values[k] * row[k];
         }
         sums[r] = sum;
     }
@@ -57,29 +71,25 @@ static void md_lstm_gate_s8(const md_lstm_params *p, int32_t g, const int8_t *ro
     }
 }
 
-/* sum((values[k] - zero_point) * weights[k]) over k < depth, in 64 bits (16x8). */
-static int64_t md_lstm_dot_s16(const int16_t *values, int32_t zero_point, const int8_t *weights, int32_t depth)
-{
-    int64_t sum = 0;
-    int32_t k;
-    for (k = 0; k < depth; ++k) {
-        sum += (values[k] - zero_point) * weights[k];
-    }
-    return sum;
-}
-
-/* Gate g of one batch row, int16 values: int64 sums and biases, rescaled with md_mbqm64. */
+/* Gate g of one batch row, int16 values (zero points 0): int64 sums and biases, rescaled with
+ * md_mbqm64. */
 static void md_lstm_gate_s16(const md_lstm_params *p, int32_t g, const int16_t *row, const int16_t *state,
                              const int8_t *const weights[8], const int64_t *bias, int16_t *gate)
 {
     const int32_t n = p->cells;
+    int64_t from_input[MD_LSTM_BLOCK];
+    int64_t from_state[MD_LSTM_BLOCK];
     int32_t c;
-    for (c = 0; c < n; ++c) {
-        const int64_t from_input = md_lstm_dot_s16(row, p->input_zero_point, weights[g] + c * p->input_size,
-                                                   p->input_size) + bias[c];
-        const int64_t from_state = md_lstm_dot_s16(state, p->hidden_zero_point, weights[4 + g] + c * n, n);
-        gate[c] = md_lstm_gate_value(md_mbqm64(from_input, p->input_multipliers[g], p->input_shifts[g]),
-                                     md_mbqm64(from_state, p->recurrent_multipliers[g], p->recurrent_shifts[g]));
+    int32_t r;
+    for (c = 0; c < n; c += MD_LSTM_BLOCK) {
+        const int32_t rows = md_min_i32(MD_LSTM_BLOCK, n - c);
+        md_lstm_dots_s16(row, weights[g] + c * p->input_size, p->input_size, rows, from_input);
+        md_lstm_dots_s16(state, weights[4 + g] + c * n, n, rows, from_state);
+        for (r = 0; r < rows; ++r) {
+            gate[c + r] = md_lstm_gate_value(
+                md_mbqm64(from_input[r] + bias[c + r], p->input_multipliers[g], p->input_shifts[g]),
+                md_mbqm64(from_state[r], p->recurrent_multipliers[g], p->recurrent_shifts[g]));
+        }
     }
 }
 

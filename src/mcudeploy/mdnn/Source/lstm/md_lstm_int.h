@@ -11,4 +11,9 @@
 void md_lstm_dots_s8(const int8_t *values, int32_t offset, const int8_t *weights, int32_t depth, int32_t rows,
                      int32_t *sums);
 
+/* sums[r] = sum(values[k] * weights[r * depth + k]) over k < depth, exact in 64 bits: the int16
+ * (16x8) products (zero points 0: TFLite's int16 activations are symmetric), per ISA as
+ * md_lstm_dots_s8. */
+void md_lstm_dots_s16(const int16_t *values, const int8_t *weights, int32_t depth, int32_t rows, int64_t *sums);
+
 #endif /* MD_LSTM_INT_H */
