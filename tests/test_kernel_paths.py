@@ -1,7 +1,6 @@
 """Every path of the DSP kernels (`mdnn/Source/conv/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`,
-`lstm/md_lstm_dsp.c`) on
-the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the Cortex-M55 (mps3-an547),
-agrees bit for bit with the reference engine: depthwise from
+`md_lstm_dsp.c`) on the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the
+Cortex-M55 (mps3-an547), agrees bit for bit with the reference engine: depthwise from
 padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows, the
 folded constants of a narrow layer with and without a clamp inside int8's range, and the exact
 requantization of layers that are not narrow),
