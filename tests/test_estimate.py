@@ -15,11 +15,17 @@ from typer.testing import CliRunner
 from mcudeploy.cli.app import app
 from mcudeploy.devices import Device, RegionKind, find_device, load_database
 from mcudeploy.emulation import InstructionCounting, build, get_target, run_elf
+from mcudeploy.emulation.harness import MARK_OVERHEAD, run_harness_steps
 from mcudeploy.emulation.plugin import ExecutionCounts
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import CORE_TIMINGS, core_timing, estimate_model, price
+from mcudeploy.estimate.measure import build_model, stream_frames
 from mcudeploy.estimate.memory import device_memory, wait_states_at
+from mcudeploy.estimate.profile import profile_elf
 from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import Graph, GraphBuilder
+from mcudeploy.ir.options import CustomOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
 from thumb_asm import PREAMBLE
@@ -365,3 +371,54 @@ def test_estimate_bad_input_exits_2(arguments: list[str], message: str) -> None:
     )
     assert completed.returncode == 2
     assert message in completed.stderr
+
+
+# ---------------------------------------------------------------- a streaming model
+
+
+def streaming_graph(cycles_max: int = 3) -> Graph:
+    """Frames [1, 1, 2, 3] into a history of 4 (TFLM's CIRCULAR_BUFFER: every `cycles_max`-th frame a
+    complete inference) that a RELU reads."""
+    b = GraphBuilder("streaming")
+    frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
+    history = b.tensor((1, 4, 2, 3), "int8", name="history", scale=0.5, zero_point=-5, is_variable=True)
+    rectified = b.tensor((1, 4, 2, 3), "int8", name="rectified", scale=0.5, zero_point=-5)
+    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": cycles_max}))
+    b.op("RELU", [history], [rectified])
+    return b.build([frame], [rectified])
+
+
+def test_a_streaming_model_is_priced_over_its_period_of_frames(tmp_path: Path) -> None:
+    """`estimate` on a model whose CIRCULAR_BUFFER waits for 3 frames runs frames after one init until an
+    inference runs every layer: that one per layer (the total), the two that waited each on its own, and
+    the average per frame; each inference's instructions are those the same program counts between the
+    harness's marks, as `profile` counts them too."""
+    graph = streaming_graph()
+    model = tmp_path / "streaming.tflite"
+    model.write_bytes(write_tflite(graph))
+    result = runner.invoke(app, ["estimate", str(model), "--device", "STM32F446RE", "--stack", "512", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    streaming = report["streaming"]
+    assert streaming["frames_per_inference"] == 3
+    assert [(item["frame"], item["layer"], item["op"]) for item in streaming["waiting"]] == [
+        (1, 0, "CIRCULAR_BUFFER"),
+        (2, 0, "CIRCULAR_BUFFER"),
+    ]
+    assert [layer["op"] for layer in report["layers"]] == ["CIRCULAR_BUFFER", "RELU"]
+    assert all(layer["instructions"] > 0 for layer in report["layers"])  # the complete inference's
+    period = [*streaming["waiting"], report["total"]]
+    assert streaming["per_frame"]["cycles"] == round(sum(item["cycles"] for item in period) / 3)
+    assert all(item["cycles"] < report["total"]["cycles"] for item in streaming["waiting"])
+
+    elf = build_model(graph, plan_memory(graph), False, get_target("m4"), tmp_path / "build", steps=3)
+    run = run_harness_steps(graph, get_target("m4"), elf, stream_frames(graph), tmp_path / "run", InstructionCounting())
+    assert [step.waiting_at for step in run.steps] == [0, 0, None]
+    measured = [count + MARK_OVERHEAD for count in run.step_instructions]
+    assert [item["instructions"] for item in period] == measured
+    profiled = profile_elf(elf, "m4", workdir=tmp_path / "run")
+    assert [interval.instructions for interval in profiled.mark_intervals[0::2]] == measured
+
+    table = runner.invoke(app, ["estimate", str(model), "--device", "STM32F446RE", "--stack", "512"]).output
+    assert "every 3 frames" in table and "frame 2 of 3: waiting for frames (CIRCULAR_BUFFER #0)" in table
+    assert "average per frame:" in table

@@ -216,11 +216,20 @@ class InstructionCounts:
     mark_counts: list[tuple[str, ExecutionCounts]] = field(default_factory=list)
     """Counts of the whole run so far at each mark call, in execution order."""
     scope_counts: dict[str, ScopeCounts] = field(default_factory=dict)
+    mark_scope_counts: list[dict[str, ExecutionCounts]] = field(default_factory=list)
+    """Each scope's counts so far (its calls ended) at each mark call, in execution order."""
 
     def mark_intervals(self) -> list[ExecutionCounts]:
         """What ran between consecutive mark calls."""
         counts = [item for _, item in self.mark_counts]
         return [later - earlier for earlier, later in itertools.pairwise(counts)]
+
+    def scope_intervals(self) -> list[dict[str, ExecutionCounts]]:
+        """What each scope's calls ran between consecutive mark calls (e.g. each layer of one inference)."""
+        return [
+            {name: later[name] - earlier[name] for name in later}
+            for earlier, later in itertools.pairwise(self.mark_scope_counts)
+        ]
 
 
 @dataclass(frozen=True)
@@ -335,6 +344,9 @@ def read_counts(request: PluginRequest) -> InstructionCounts:
             name = request.mark_names[int(values[0], 16)]
             counts.marks.append((name, int(values[1])))
             counts.mark_counts.append((name, layout.counts(values[2:])))
+            counts.mark_scope_counts.append({})
+        elif kind == "mark_scope":
+            counts.mark_scope_counts[-1][request.scope_names[int(values[0], 16)]] = layout.counts(values[1:])
         elif kind == "marks_dropped" and int(values[0]):
             raise McuDeployError("instruction-count plugin", f"too many mark calls ({values[0]} not recorded)")
     return counts

@@ -7,6 +7,12 @@ that layer (a call ends when execution is back in `net_invoke`, or in `main` aft
 call), so per-layer figures are exact and add up, with the few instructions of `net_invoke`
 itself, to the inference between the harness's two count marks.
 
+A streaming model, whose CIRCULAR_BUFFER waits for frames, is run as an application feeds it:
+successive frames after one init, from reset up to and including the first inference that runs
+every layer (`stream_frames`). From then on the same period repeats (every buffer's count of
+frames is back where reset put it), so that run prices what the model costs in steady state:
+the complete inference per layer, and each inference that waited.
+
 Each core's code runs on the machine its record names: the Cortex-M0+'s, compiled for
 Armv6-M, on the Cortex-M3 machine, which executes that subset unchanged, so the instruction
 stream counted is the M0+'s own.
@@ -14,16 +20,21 @@ stream counted is the M0+'s own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from mcudeploy.emulation import InstructionCounting, Target
-from mcudeploy.emulation.harness import PREFIX, HarnessRun, build_harness, generate_project, run_harness
+from mcudeploy.emulation.harness import PREFIX, HarnessRun, build_harness, generate_project, run_harness_steps
 from mcudeploy.emulation.plugin import ExecutionCounts
+from mcudeploy.engine import Engine
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.memory import MemoryTiming, ProgramLayout, program_layout
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
+from mcudeploy.ir.shapes import signal_attributes, waits_for_frames
 from mcudeploy.memory import MemoryPlan
 
 INVOKE_FUNCTION = f"{PREFIX}_invoke"
@@ -40,22 +51,50 @@ def layer_function(index: int) -> str:
 
 
 @dataclass(frozen=True)
+class WaitingRun:
+    """An inference a layer ended waiting for frames (TFLM's kTfLiteAbort): its layer and counts."""
+
+    layer: int
+    counts: ExecutionCounts
+
+
+@dataclass(frozen=True)
 class ModelRun:
-    """What one inference executed: per layer (operator index) and between the count marks."""
+    """What one inference that ran every layer executed: per layer (operator index) and between the
+    count marks; for a streaming model also the inferences of its period that waited, in order."""
 
     target: str
     layers: dict[int, ExecutionCounts]
     inference: ExecutionCounts
     elf: Path
+    waiting: list[WaitingRun] = field(default_factory=list)
 
 
-def build_model(graph: Graph, plan: MemoryPlan, portable: bool, target: Target, workdir: Path) -> Path:
+def stream_frames(graph: Graph) -> list[list[np.ndarray]]:
+    """The input sets a measured run feeds after one init: seeded random inputs for one inference; for a
+    model whose CIRCULAR_BUFFER waits for frames, successive frames from reset up to and including the
+    first inference that runs every layer (the reference engine says which), one period of the stream."""
+    engine = Engine(graph)
+    frames: list[list[np.ndarray]] = []
+    # Each buffer's count of frames cycles through cycles_max values: the stream repeats within their product.
+    buffers = [op for op in graph.operators if waits_for_frames(op)]
+    if not buffers:
+        return [random_inputs(graph, 0)]
+    most = math.prod(signal_attributes(op, "cycles_max")["cycles_max"] for op in buffers)
+    while len(frames) < most:
+        frames.append(random_inputs(graph, len(frames)))
+        if engine.run(frames[-1]).waiting_at is None:
+            return frames
+    raise McuDeployError(graph.subject, f"no inference of {most} frames from reset ran every layer")
+
+
+def build_model(graph: Graph, plan: MemoryPlan, portable: bool, target: Target, workdir: Path, steps: int = 1) -> Path:
     """Generate the model's C and build it with the harness for `target` with one function per
     layer (MD_PROFILE_LAYERS): with the best kernel paths the core has, or its portable C
-    (`portable`, MD_PORTABLE)."""
+    (`portable`, MD_PORTABLE); `steps` inferences after one init."""
     code = generate_project(graph, plan, target, workdir / "generated")
     defines = {**LAYER_FUNCTIONS, **({"MD_PORTABLE": None} if portable else {})}
-    return build_harness(graph, code, target, workdir, extra_defines=defines)
+    return build_harness(graph, code, target, workdir, extra_defines=defines, steps=steps)
 
 
 def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> InstructionCounting:
@@ -68,16 +107,26 @@ def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> I
     )
 
 
-def run_model(graph: Graph, elf: Path, target: Target, memory: MemoryTiming, workdir: Path) -> ModelRun:
-    """One inference of the built model on seeded random inputs, counted per layer."""
+def run_model(
+    graph: Graph, elf: Path, target: Target, memory: MemoryTiming, workdir: Path, frames: list[list[np.ndarray]]
+) -> ModelRun:
+    """The built model (with `steps=len(frames)`) run on `frames` in turn, each inference counted; the
+    last, which runs every layer, per layer."""
     counting = counting_for(graph, program_layout(elf, target), memory)
-    result = run_harness(graph, target, elf, random_inputs(graph, 0), workdir, counting)
+    result = run_harness_steps(graph, target, elf, frames, workdir, counting)
     _check_counted(graph, result, target.name)
     counts = result.program.counts
     assert counts is not None
-    intervals = counts.mark_intervals()
-    layers = {op.index: counts.scope_counts[layer_function(op.index)].counts for op in graph.operators}
-    return ModelRun(target.name, layers, intervals[0], elf)
+    # Marks bracket each inference: intervals 0, 2, 4, ... are the inferences, the others the harness's files.
+    inferences = counts.mark_intervals()[0::2]
+    last_layers = counts.scope_intervals()[0::2][-1]
+    waited = [step.waiting_at for step in result.steps]
+    if waited[-1] is not None or None in waited[:-1]:
+        reason = f"the generated code on {target.name} did not wait for frames as the reference engine does"
+        raise McuDeployError(graph.subject, reason)
+    waiting = [WaitingRun(layer, item) for layer, item in zip(waited[:-1], inferences[:-1], strict=True)]
+    layers = {op.index: last_layers[layer_function(op.index)] for op in graph.operators}
+    return ModelRun(target.name, layers, inferences[-1], elf, waiting)
 
 
 def _check_counted(graph: Graph, result: HarnessRun, target: str) -> None:

@@ -3,7 +3,9 @@
 `estimate_model` plans the arena, places the model in the device's memories (as `analyze`
 does), builds the generated C for the QEMU machine of the device's core, counts one
 inference per layer and prices the counts with the core's timings and the memories'
-wait states at the chosen clock.
+wait states at the chosen clock. A streaming model (a CIRCULAR_BUFFER waiting for frames) is run
+frame after frame until an inference runs every layer: that one is priced per layer, and each
+that waited on its own (`ModelEstimate.waiting`, `per_frame`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from mcudeploy.analysis.floats import float_operators
 from mcudeploy.devices import CORES, Device, Fpu, find_device
 from mcudeploy.emulation import Target, core_target
 from mcudeploy.estimate.cycles import CycleBreakdown, price
-from mcudeploy.estimate.measure import build_model, run_model
+from mcudeploy.estimate.measure import build_model, run_model, stream_frames
 from mcudeploy.estimate.memory import MemoryTiming, device_memory
-from mcudeploy.estimate.placement import Placement, arena_placements
+from mcudeploy.estimate.placement import CACHE_CORES, Placement, arena_placements
 from mcudeploy.estimate.stack import StackNeed, stack_need, static_need
 from mcudeploy.estimate.timings import CoreTiming, core_timing
 from mcudeploy.ir import Graph
@@ -43,6 +45,17 @@ class LayerEstimate:
 
 
 @dataclass(frozen=True)
+class WaitingInference:
+    """An inference of a streaming model's period that a layer ended waiting for frames."""
+
+    frame: int
+    """Its frame in the period, from 1 (the complete inference is the last, `frames_per_inference`)."""
+    layer: int
+    op: str
+    cycles: CycleBreakdown
+
+
+@dataclass(frozen=True)
 class ModelEstimate:
     model: str
     device: Device
@@ -51,17 +64,35 @@ class ModelEstimate:
     memory: MemoryTiming
     layers: list[LayerEstimate]
     inference: CycleBreakdown
-    """The whole inference between the harness's count marks (layers plus the calls between them)."""
+    """The whole inference between the harness's count marks (layers plus the calls between them); for a
+    streaming model the one that runs every layer."""
     macs: int
     fits: bool
     notes: list[str] = field(default_factory=list)
     stack: StackNeed | None = None
     placements: list[Placement] = field(default_factory=list)
     """Cortex-M7: the arena in DTCM, cacheable SRAM and external RAM, cold and steady (`estimate.placement`)."""
+    waiting: list[WaitingInference] = field(default_factory=list)
+    """A streaming model: the inferences before the complete one in its period, each waiting for frames."""
 
     @property
     def milliseconds(self) -> float:
         return self.inference.milliseconds(self.clock_mhz)
+
+    @property
+    def frames_per_inference(self) -> int:
+        """Frames per complete inference: 1, or a streaming model's period."""
+        return len(self.waiting) + 1
+
+    @property
+    def cycles_per_frame(self) -> float:
+        """The period's cycles over its frames: what each frame costs on average in steady state."""
+        return (self.inference.total + sum(item.cycles.total for item in self.waiting)) / self.frames_per_inference
+
+    @property
+    def instructions_per_frame(self) -> float:
+        counted = self.inference.instructions + sum(item.cycles.instructions for item in self.waiting)
+        return counted / self.frames_per_inference
 
     @property
     def bottleneck(self) -> LayerEstimate | None:
@@ -126,14 +157,19 @@ def estimate_model(
     with tempfile.TemporaryDirectory(prefix="mcudeploy-estimate-", dir=workdir) as scratch:
         folder = Path(scratch)
         target = emulation_target(device.core)
-        elf = build_model(graph, plan, portable, target, folder)
-        run = run_model(graph, elf, target, memory, folder)
-    arenas = arena_placements(graph, plan, device, timing, memory, workdir) if placements and not portable else []
+        frames = stream_frames(graph)
+        elf = build_model(graph, plan, portable, target, folder, steps=len(frames))
+        run = run_model(graph, elf, target, memory, folder, frames)
+    streaming = len(frames) > 1
+    priced = placements and not portable and not streaming
+    arenas = arena_placements(graph, plan, device, timing, memory, workdir) if priced else []
     layers = [
         _layer_estimate(graph, index, price(counts, timing, memory), timing, clock)
         for index, counts in run.layers.items()
     ]
     notes = [*memory.notes, f"stack in the budget: {stack.describe()}"]
+    if streaming and placements and not portable and device.core in CACHE_CORES:
+        notes.append("arena placements not priced: they repeat one inference, and this model's waits for frames")
     if device.part.fpu == Fpu.NONE and (floats := float_operators(graph)):
         notes.append(
             f"{len(floats)} float operators: {device.part.name} has no FPU, so their code is the software float "
@@ -154,6 +190,10 @@ def estimate_model(
         notes=notes,
         stack=stack,
         placements=arenas,
+        waiting=[
+            WaitingInference(frame, item.layer, graph.operators[item.layer].op_type, price(item.counts, timing, memory))
+            for frame, item in enumerate(run.waiting, 1)
+        ],
     )
 
 

@@ -80,6 +80,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
             "macs_per_cycle": _ratio(estimate.macs_per_cycle),
             "peak_fraction": _ratio(estimate.macs_per_cycle / timing.int8_macs_per_cycle),
         },
+        "streaming": _streaming(estimate),
         "bottleneck": None
         if bottleneck is None
         else {
@@ -99,6 +100,33 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "cache": estimate.memory.cache_name or None,
         "approximations": [*timing.approximations, *estimate.memory.approximations],
         "notes": estimate.notes,
+    }
+
+
+def _streaming(estimate: ModelEstimate) -> dict[str, Any] | None:
+    """A streaming model's period: the inferences that waited for frames (`total` is the complete one),
+    and what a frame costs on average."""
+    if not estimate.waiting:
+        return None
+    clock = estimate.clock_mhz
+    return {
+        "frames_per_inference": estimate.frames_per_inference,
+        "waiting": [
+            {
+                "frame": item.frame,
+                "layer": item.layer,
+                "op": item.op,
+                "instructions": item.cycles.instructions,
+                "cycles": round(item.cycles.total),
+                "ms": round(item.cycles.milliseconds(clock), 4),
+            }
+            for item in estimate.waiting
+        ],
+        "per_frame": {
+            "instructions": round(estimate.instructions_per_frame),
+            "cycles": round(estimate.cycles_per_frame),
+            "ms": round(estimate.cycles_per_frame / (clock * 1e3), 4),
+        },
     }
 
 
@@ -147,6 +175,7 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
             f"{timing.int8_macs_per_cycle:g} int8 MACs/cycle peak)"
         )
     ]
+    lines += _streaming_lines(estimate)
     if (bottleneck := estimate.bottleneck) is not None:
         share = bottleneck.cycles.total / inference.total
         where = f"layer #{bottleneck.index} {printable(bottleneck.op)}"
@@ -158,6 +187,30 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     lines += [Text(f"approximation: {item}", style="dim") for item in approximations]
     lines += [Text(f"note: {note}", style="yellow") for note in estimate.notes]
     lines += _placement_lines(estimate)
+    return lines
+
+
+def _streaming_lines(estimate: ModelEstimate) -> list[Text]:
+    """A streaming model: the total above is its complete inference; the ones that wait, and the average."""
+    if not estimate.waiting:
+        return []
+    clock = estimate.clock_mhz
+    frames = estimate.frames_per_inference
+    lines = [
+        Text(f"streaming: one inference runs every layer (the total above) every {frames} frames, the others wait:")
+    ]
+    for item in estimate.waiting:
+        where = f"{printable(item.op)} #{item.layer}"
+        lines.append(
+            Text(
+                f"  frame {item.frame} of {frames}: waiting for frames ({where}), {item.cycles.total:,.0f} cycles, "
+                f"{item.cycles.milliseconds(clock):.3f} ms, {item.cycles.instructions:,} instructions"
+            )
+        )
+    per_frame = estimate.cycles_per_frame
+    lines.append(
+        Text(f"average per frame: {per_frame:,.0f} cycles, {per_frame / (clock * 1e3):.3f} ms at {clock:g} MHz")
+    )
     return lines
 
 

@@ -28,13 +28,12 @@ from mcudeploy.emulation.harness import (
     STACK_USED_FILE,
     build_harness,
     generate_project,
-    run_harness,
+    run_harness_steps,
 )
 from mcudeploy.emulation.linker import DEFAULT_STACK_SIZE
 from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.measure import LAYER_FUNCTIONS, layer_function
-from mcudeploy.inputs import random_inputs
+from mcudeploy.estimate.measure import LAYER_FUNCTIONS, layer_function, stream_frames
 from mcudeploy.ir import Graph
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import DEFAULT_STACK_BYTES
@@ -125,10 +124,18 @@ def painted_run(graph: Graph, device: Device, folder: Path, stack_limit: int | N
     `stack_limit` (Armv8-M cores): the hardware stack limit lets the inference use that many bytes."""
     target = _target(device)
     code = generate_project(graph, plan_memory(graph), target, folder / "generated")
+    frames = stream_frames(graph)  # a streaming model's up to an inference that runs every layer
     elf = build_harness(
-        graph, code, target, folder, paint_stack=True, stack_limit=stack_limit, extra_defines=LAYER_FUNCTIONS
+        graph,
+        code,
+        target,
+        folder,
+        paint_stack=True,
+        stack_limit=stack_limit,
+        extra_defines=LAYER_FUNCTIONS,
+        steps=len(frames),
     )
-    result = run_harness(graph, target, elf, random_inputs(graph, 0), folder, check=False)
+    result = run_harness_steps(graph, target, elf, frames, folder, check=False)
     used_file = folder / STACK_USED_FILE
     used = int.from_bytes(used_file.read_bytes()[:4], "little") if used_file.is_file() else None
     return result.program.exit_code, used

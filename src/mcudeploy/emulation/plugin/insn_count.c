@@ -10,7 +10,7 @@
  *
  * Optional views, all exact:
  *   marks   an instruction address (a checkpoint function): every execution records the
- *           counts so far, so a program can bracket a region of interest;
+ *           counts so far, and each scope's, so a program can bracket a region of interest;
  *   scopes  entry addresses of functions whose calls are attributed inclusively (callees
  *           included) until execution reaches a closer range (their caller);
  *   regions labelled address ranges: every data access is counted by region, read or
@@ -25,7 +25,8 @@
  * misses per region (the last region is "anywhere else"). Output lines: "kinds NAMES...",
  * "events NAMES...", "regions N", "total N", "other VECTOR", "range START END VECTOR",
  * "scope ENTRY CALLS VECTOR", "mark ADDRESS N VECTOR" (N = instructions before the mark,
- * VECTOR = totals so far), "marks_dropped N".
+ * VECTOR = totals so far) each followed by one "mark_scope ENTRY VECTOR" per scope (its totals so
+ * far), "marks_dropped N".
  *
  * Debian ships QEMU with the plugin API but without its header, so the handful of
  * version-1 API entry points used here are declared below by hand. The plugin runs inside
@@ -146,6 +147,7 @@ struct block {
 struct mark_hit {
     uint64_t address;
     uint64_t *totals;
+    uint64_t *scope_totals; /* each scope's totals at the mark, one vector per scope */
 };
 
 static char *output_path;
@@ -369,12 +371,18 @@ static void record_mark(uint64_t address)
         return;
     }
     uint64_t *totals = calloc(vector_length, sizeof *totals);
-    if (totals == NULL) {
+    uint64_t *scope_totals = calloc(scope_entries.count * vector_length + 1, sizeof *scope_totals);
+    if (totals == NULL || scope_totals == NULL) {
+        free(totals);
+        free(scope_totals);
         mark_hits_dropped++;
         return;
     }
     snapshot(totals);
-    mark_hits[mark_hit_count++] = (struct mark_hit){address, totals};
+    for (size_t index = 0; index < scope_entries.count; index++) {
+        memcpy(&scope_totals[index * vector_length], scopes[index].totals, vector_length * sizeof *scope_totals);
+    }
+    mark_hits[mark_hit_count++] = (struct mark_hit){address, totals, scope_totals};
 }
 
 static void on_hook_executed(unsigned int vcpu_index, void *udata)
@@ -618,6 +626,10 @@ static void write_counts(FILE *file, const uint64_t *totals)
     for (size_t index = 0; index < mark_hit_count; index++) {
         fprintf(file, "mark %" PRIx64 " %" PRIu64, mark_hits[index].address, instructions_in(mark_hits[index].totals));
         write_vector(file, mark_hits[index].totals);
+        for (size_t scope = 0; scope < scope_entries.count; scope++) {
+            fprintf(file, "mark_scope %" PRIx64, scopes[scope].entry);
+            write_vector(file, &mark_hits[index].scope_totals[scope * vector_length]);
+        }
     }
     fprintf(file, "marks_dropped %zu\n", mark_hits_dropped);
 }
