@@ -21,6 +21,7 @@ from mcudeploy.inputs import load_inputs, random_inputs
 from mcudeploy.ir import GraphBuilder
 from mcudeploy.ir.options import ElementwiseOptions
 from mcudeploy.memory.budget import constant_layout
+from mcudeploy.reports.html import validate_page
 from mcudeploy.validation.runner import Validator
 
 TARGETS = ("host", "m4", "m55")
@@ -218,6 +219,11 @@ def test_run_and_validate_report_runs_that_wait_for_frames(tmp_path: Path) -> No
         assert [item["waiting"] for item in items] == [waiting, None, waiting]
         assert items[0]["outputs"] == items[2]["outputs"] == [None]
         assert items[1]["outputs"][0]["differing"] == 0 and items[1]["outputs"][0]["elements"] == 24
+    page = validate_page(report)  # --html: the runs that waited are rows of their own, not left out
+    for target, run in (("host", 1), ("host", 3), ("m4", 1), ("m4", 3)):
+        cells = f'<td class="text">{target}</td><td class="text">run {run} of 3: '
+        assert cells + "waiting for frames (CIRCULAR_BUFFER #0)" in page
+    assert page.count("run 2 of 3 output 0") == 2 and "as the engine: outputs not produced" in page
     result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "--random", "3"])
     assert result.exit_code == 0, result.output
     assert "host, run 1 of 3: waiting for frames (CIRCULAR_BUFFER #0), as the engine: outputs not" in result.output

@@ -24,6 +24,21 @@ def markup_safe(text: str) -> str:
     return escape(printable(text))
 
 
+def waiting_text(op: str, layer: int) -> str:
+    """How a run that layer `layer` (operator `op`) ended waiting for frames (TFLM's kTfLiteAbort) is named."""
+    return f"waiting for frames ({printable(op)} #{layer})"
+
+
+def waiting_comparison(ours: str | None, engine: str | None) -> str:
+    """What validate says of a run that the generated code or the engine ended waiting for frames, from
+    each one's `waiting_text` (None: it ran every layer)."""
+    if ours == engine:
+        return f"{ours}, as the engine: outputs not produced, not compared"
+    if ours is None:
+        return f"ran every layer, the engine was {engine}"
+    return f"{ours}, the engine {engine or 'ran every layer'}"
+
+
 def _escaped(character: str) -> str:
     code = ord(character)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

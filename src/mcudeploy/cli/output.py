@@ -10,6 +10,7 @@ import numpy as np
 from rich.console import Console
 
 from mcudeploy.display import printable
+from mcudeploy.display import waiting_text as operator_waiting_text
 from mcudeploy.ir import Graph
 from mcudeploy.reports.precision import precision_note
 
@@ -31,7 +32,7 @@ def _plain(value: Any) -> Any:
 
 def waiting_text(graph: Graph, layer: int) -> str:
     """How a run that a layer ended waiting for frames (TFLM's kTfLiteAbort) is reported."""
-    return f"waiting for frames ({graph.operators[layer].op_type} #{layer})"
+    return operator_waiting_text(graph.operators[layer].op_type, layer)
 
 
 def print_precision_note(graph: Graph) -> None:

@@ -27,7 +27,7 @@ from mcudeploy.cli.options import (
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note, waiting_text
 from mcudeploy.devices import find_device
-from mcudeploy.display import markup_safe, printable
+from mcudeploy.display import markup_safe, printable, waiting_comparison
 from mcudeploy.emulation import EMULATED_TARGET_NAMES
 from mcudeploy.emulation.targets import HOST
 from mcudeploy.errors import McuDeployError
@@ -208,14 +208,8 @@ def _run_label(number: int, count: int, streaming: bool) -> str:
 
 def _print_waiting(graph: Graph, where: str, item: InputResult) -> None:
     """A run the generated code or the engine ended waiting for frames: said, as its outputs were not compared."""
-    if item.waiting_at == item.engine_waiting_at:
-        note = f"{waiting_text(graph, item.waiting_at)}, as the engine: outputs not produced, not compared"
-    elif item.waiting_at is None:
-        note = f"ran every layer, the engine was {waiting_text(graph, item.engine_waiting_at)}"
-    else:
-        engine = "ran every layer" if item.engine_waiting_at is None else waiting_text(graph, item.engine_waiting_at)
-        note = f"{waiting_text(graph, item.waiting_at)}, the engine {engine}"
-    console.print(f"{where}: {note}", markup=False)
+    ours, engine = (None if at is None else waiting_text(graph, at) for at in (item.waiting_at, item.engine_waiting_at))
+    console.print(f"{where}: {waiting_comparison(ours, engine)}", markup=False)
 
 
 def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None, streaming: bool) -> None:

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from mcudeploy.display import markup_safe, printable
+from mcudeploy.display import markup_safe, printable, waiting_text
 from mcudeploy.estimate.cycles import CycleBreakdown
 from mcudeploy.estimate.model import ModelEstimate
 from mcudeploy.estimate.placement import PLACEMENT_APPROXIMATION
@@ -200,11 +200,11 @@ def _streaming_lines(estimate: ModelEstimate) -> list[Text]:
         Text(f"streaming: one inference runs every layer (the total above) every {frames} frames, the others wait:")
     ]
     for item in estimate.waiting:
-        where = f"{printable(item.op)} #{item.layer}"
         lines.append(
             Text(
-                f"  frame {item.frame} of {frames}: waiting for frames ({where}), {item.cycles.total:,.0f} cycles, "
-                f"{item.cycles.milliseconds(clock):.3f} ms, {item.cycles.instructions:,} instructions"
+                f"  frame {item.frame} of {frames}: {waiting_text(item.op, item.layer)}, "
+                f"{item.cycles.total:,.0f} cycles, {item.cycles.milliseconds(clock):.3f} ms, "
+                f"{item.cycles.instructions:,} instructions"
             )
         )
     per_frame = estimate.cycles_per_frame

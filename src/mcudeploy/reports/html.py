@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from mcudeploy.display import waiting_comparison, waiting_text
 from mcudeploy.memory.plan import MemoryPlan
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
@@ -304,17 +305,30 @@ def _placement_section(placements: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _waiting_case(item: dict[str, Any]) -> str | None:
+    """A run the C or the engine ended waiting for frames (validate --json's `waiting`, `engine_waiting`)."""
+    ours, engine = (
+        None if at is None else waiting_text(at["op"], at["layer"]) for at in (item["waiting"], item["engine_waiting"])
+    )
+    return None if ours is None and engine is None else waiting_comparison(ours, engine)
+
+
 def validate_page(report: dict[str, Any]) -> str:
     rows = []
     for target, result in report["targets"].items():
+        count = len(result["inputs"])
         for number, item in enumerate(result["inputs"]):
+            run = f"run {number + 1} of {count}" if report.get("streaming") else f"input {number}"
+            if (waiting := _waiting_case(item)) is not None:
+                agrees = "yes" if item["agrees"] else "NO"
+                rows.append((target, f"{run}: {waiting}", agrees, *"-----", item["instructions"]))
             for output, metrics in enumerate(item["outputs"]):
-                if metrics is None:  # not produced: the run waited for frames before its layer
+                if metrics is None:  # not produced: the run waited for frames before its layer (the row above)
                     continue
                 rows.append(
                     (
                         target,
-                        f"input {number} output {output}",
+                        f"{run} output {output}",
                         "yes" if item["agrees"] else "NO",
                         metrics["max_abs_diff"],
                         metrics["differing"],
