@@ -44,6 +44,22 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *arg
     return stop.value.code or 0, out, err
 
 
+def streaming_graph(cycles_max: int):
+    """Frames [1, 1, 2, 3] into a history of 4 (TFLM's CIRCULAR_BUFFER, a variable tensor; every
+    `cycles_max`-th frame an inference that runs every layer) that a RELU reads: the RELU's output is
+    the model's."""
+    from mcudeploy.ir import GraphBuilder
+    from mcudeploy.ir.options import CustomOptions
+
+    b = GraphBuilder("streaming")
+    frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
+    history = b.tensor((1, 4, 2, 3), "int8", name="history", scale=0.5, zero_point=-5, is_variable=True)
+    rectified = b.tensor((1, 4, 2, 3), "int8", name="rectified", scale=0.5, zero_point=-5)
+    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": cycles_max}))
+    b.op("RELU", [history], [rectified])
+    return b.build([frame], [rectified])
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Real models are part of the test contract: a missing folder is a failure, never a skip.
     if not MODELS.is_dir():

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from dataclasses import asdict
 
 import numpy as np
 import pytest
 
-from conftest import MODELS, run_cli
+from conftest import MODELS, run_cli, streaming_graph
 from mcudeploy.analysis.model import Reserves, analyze_model
+from mcudeploy.codegen import render
 from mcudeploy.devices import find_device
 from mcudeploy.ir import NO_TENSOR, GraphBuilder
 from mcudeploy.memory import plan_memory
@@ -138,3 +140,19 @@ def test_svdf_state_is_counted_and_the_verdict_covers_it():
     report = asdict(analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves()))
     assert report["verdict"] == "fits" and report["uncounted_operators"] == []
     assert report["ram_bytes"] == report["arena_bytes"] + 1280 + 8192
+
+
+def test_a_streaming_models_state_is_counted_as_the_generated_code_keeps_it():
+    """A CIRCULAR_BUFFER that waits for frames keeps, between frames and outside the arena, its history
+    (a variable tensor, 24 B) and its own count of frames with its copy of the history in whole words
+    (4 + 24 B): analyze's state line is what the generated C declares, and the verdict covers the model."""
+    graph = streaming_graph(cycles_max=3)
+    report = asdict(analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves()))
+    assert report["verdict"] == "fits" and report["uncounted_operators"] == []
+    items = {item["name"]: item["bytes"] for region in report["regions"] for item in region["items"]}
+    assert items["variable tensors (state)"] == 24 + 4 + 24
+    declared = re.findall(
+        r"static u?int8_t net_\w*state\w*\[(\d+)\]", render(graph, plan_memory(graph)).files["network.c"]
+    )
+    assert sorted(map(int, declared)) == [24, 28]
+    assert report["ram_bytes"] == report["arena_bytes"] + 52 + report["stack_bytes"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import streaming_graph
 from mcudeploy.cli.app import app
 from mcudeploy.devices import Device, RegionKind, find_device, load_database
 from mcudeploy.emulation import InstructionCounting, build, get_target, run_elf
@@ -24,8 +25,6 @@ from mcudeploy.estimate.memory import device_memory, wait_states_at
 from mcudeploy.estimate.profile import profile_elf
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
-from mcudeploy.ir import Graph, GraphBuilder
-from mcudeploy.ir.options import CustomOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
 from thumb_asm import PREAMBLE
@@ -376,24 +375,12 @@ def test_estimate_bad_input_exits_2(arguments: list[str], message: str) -> None:
 # ---------------------------------------------------------------- a streaming model
 
 
-def streaming_graph(cycles_max: int = 3) -> Graph:
-    """Frames [1, 1, 2, 3] into a history of 4 (TFLM's CIRCULAR_BUFFER: every `cycles_max`-th frame a
-    complete inference) that a RELU reads."""
-    b = GraphBuilder("streaming")
-    frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
-    history = b.tensor((1, 4, 2, 3), "int8", name="history", scale=0.5, zero_point=-5, is_variable=True)
-    rectified = b.tensor((1, 4, 2, 3), "int8", name="rectified", scale=0.5, zero_point=-5)
-    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": cycles_max}))
-    b.op("RELU", [history], [rectified])
-    return b.build([frame], [rectified])
-
-
 def test_a_streaming_model_is_priced_over_its_period_of_frames(tmp_path: Path) -> None:
     """`estimate` on a model whose CIRCULAR_BUFFER waits for 3 frames runs frames after one init until an
     inference runs every layer: that one per layer (the total), the two that waited each on its own, and
     the average per frame; each inference's instructions are those the same program counts between the
     harness's marks, as `profile` counts them too."""
-    graph = streaming_graph()
+    graph = streaming_graph(cycles_max=3)
     model = tmp_path / "streaming.tflite"
     model.write_bytes(write_tflite(graph))
     result = runner.invoke(app, ["estimate", str(model), "--device", "STM32F446RE", "--stack", "512", "--json"])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import INT8_MODELS, MODELS
+from conftest import INT8_MODELS, MODELS, streaming_graph
 from mcudeploy.cli.app import app
 from mcudeploy.codegen.weights import member_names
 from mcudeploy.emulation import ElfImage, get_target
@@ -166,19 +166,11 @@ def test_parity_operators_bit_exact_on_m4(tmp_path: Path) -> None:
 
 
 def streaming_model(folder: Path) -> Path:
-    """Frames [1, 1, 2, 3] into a history of 4 (TFLM's CIRCULAR_BUFFER, every second frame a run)
-    that a RELU reads: the RELU's output is the model's."""
+    """`streaming_graph` with every second frame a complete run, as a model file."""
     from mcudeploy.importers.tflite.writer import write_tflite
-    from mcudeploy.ir.options import CustomOptions
 
-    b = GraphBuilder("streaming")
-    frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
-    history = b.tensor((1, 4, 2, 3), "int8", name="history", scale=0.5, zero_point=-5, is_variable=True)
-    rectified = b.tensor((1, 4, 2, 3), "int8", name="rectified", scale=0.5, zero_point=-5)
-    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": 2}))
-    b.op("RELU", [history], [rectified])
     path = folder / "streaming.tflite"
-    path.write_bytes(write_tflite(b.build([frame], [rectified])))
+    path.write_bytes(write_tflite(streaming_graph(cycles_max=2)))
     return path
 
 
