@@ -27,6 +27,7 @@ from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
+from mcudeploy.reports.html import estimate_page
 from thumb_asm import PREAMBLE
 
 HELLO_WORLD = Path(__file__).resolve().parents[2] / "shared" / "models" / "tflm" / "hello_world_int8.tflite"
@@ -379,11 +380,11 @@ def test_a_streaming_model_is_priced_over_its_period_of_frames(tmp_path: Path) -
     """`estimate` on a model whose CIRCULAR_BUFFER waits for 3 frames runs frames after one init until an
     inference runs every layer: that one per layer (the total), the two that waited each on its own, and
     the average per frame; each inference's instructions are those the same program counts between the
-    harness's marks, as `profile` counts them too."""
+    harness's marks, as `profile` counts them too. The painted stack covers the layers after the buffer."""
     graph = streaming_graph(cycles_max=3)
     model = tmp_path / "streaming.tflite"
     model.write_bytes(write_tflite(graph))
-    result = runner.invoke(app, ["estimate", str(model), "--device", "STM32F446RE", "--stack", "512", "--json"])
+    result = runner.invoke(app, ["estimate", str(model), "--device", "STM32F446RE", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     streaming = report["streaming"]
@@ -397,6 +398,9 @@ def test_a_streaming_model_is_priced_over_its_period_of_frames(tmp_path: Path) -
     period = [*streaming["waiting"], report["total"]]
     assert streaming["per_frame"]["cycles"] == round(sum(item["cycles"] for item in period) / 3)
     assert all(item["cycles"] < report["total"]["cycles"] for item in streaming["waiting"])
+    assert report["stack"]["source"] == "measured" and report["stack"]["layers"][1]["measured"] > 0  # the RELU's
+    page = estimate_page(report)
+    assert "every 3 frames" in page and f"average per frame: {streaming['per_frame']['cycles']:,} cycles" in page
 
     elf = build_model(graph, plan_memory(graph), False, get_target("m4"), tmp_path / "build", steps=3)
     run = run_harness_steps(graph, get_target("m4"), elf, stream_frames(graph), tmp_path / "run", InstructionCounting())

@@ -175,7 +175,7 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
             f"{timing.int8_macs_per_cycle:g} int8 MACs/cycle peak)"
         )
     ]
-    lines += _streaming_lines(estimate)
+    lines += [Text(line) for line in streaming_lines(estimate_report(estimate))]
     if (bottleneck := estimate.bottleneck) is not None:
         share = bottleneck.cycles.total / inference.total
         where = f"layer #{bottleneck.index} {printable(bottleneck.op)}"
@@ -190,28 +190,23 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     return lines
 
 
-def _streaming_lines(estimate: ModelEstimate) -> list[Text]:
-    """A streaming model: the total above is its complete inference; the ones that wait, and the average."""
-    if not estimate.waiting:
+def streaming_lines(report: dict[str, Any]) -> list[str]:
+    """A streaming model's `estimate_report`, said: the total is its complete inference, then the ones
+    that wait and the average per frame (the text report's lines and the HTML page's)."""
+    streaming = report["streaming"]
+    if streaming is None:
         return []
-    clock = estimate.clock_mhz
-    frames = estimate.frames_per_inference
-    lines = [
-        Text(f"streaming: one inference runs every layer (the total above) every {frames} frames, the others wait:")
+    frames = streaming["frames_per_inference"]
+    per_frame = streaming["per_frame"]
+    return [
+        f"streaming: one inference runs every layer (the total) every {frames} frames, the others wait:",
+        *(
+            f"  frame {item['frame']} of {frames}: {waiting_text(item['op'], item['layer'])}, {item['cycles']:,} "
+            f"cycles, {item['ms']:.3f} ms, {item['instructions']:,} instructions"
+            for item in streaming["waiting"]
+        ),
+        f"average per frame: {per_frame['cycles']:,} cycles, {per_frame['ms']:.3f} ms at {report['clock_mhz']:g} MHz",
     ]
-    for item in estimate.waiting:
-        lines.append(
-            Text(
-                f"  frame {item.frame} of {frames}: {waiting_text(item.op, item.layer)}, "
-                f"{item.cycles.total:,.0f} cycles, {item.cycles.milliseconds(clock):.3f} ms, "
-                f"{item.cycles.instructions:,} instructions"
-            )
-        )
-    per_frame = estimate.cycles_per_frame
-    lines.append(
-        Text(f"average per frame: {per_frame:,.0f} cycles, {per_frame / (clock * 1e3):.3f} ms at {clock:g} MHz")
-    )
-    return lines
 
 
 def _stack(estimate: ModelEstimate) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """The stack one inference of the generated code needs, measured on the emulated core and bounded statically.
 
 Measured: the harness paints every word between the linker's stack limit and main's stack pointer,
-runs one inference and finds the deepest word overwritten (`emulation.harness`, STACK_PAINT_DEFINE);
+runs one inference (a streaming model: its frames until one runs every layer, `stream_frames`) and
+finds the deepest word overwritten (`emulation.harness`, STACK_PAINT_DEFINE);
 the network's layer hook reads that mark after each layer and paints again, so each layer has its own
 figure (never less than the hook's own depth). Exact for that run; the kernels' stack does not depend
 on the input values (fixed loops, no recursion).
@@ -80,7 +81,7 @@ class StackNeed:
 
     def describe(self) -> str:
         if self.source == MEASURED:
-            return f"{self.bytes} B measured (stack painting on QEMU, one inference from the caller's stack pointer)"
+            return f"{self.bytes} B measured (stack painting on QEMU, every layer run, from the caller's stack pointer)"
         if self.source == STATIC:
             outside = f"; {', '.join(self.left_out)} without a gcc frame, counted 0" if self.left_out else ""
             return f"{self.bytes} B static bound (-fstack-usage + the call graph from net_invoke{outside})"

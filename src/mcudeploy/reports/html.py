@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from mcudeploy.display import waiting_comparison, waiting_text
+from mcudeploy.estimate.report import streaming_lines
 from mcudeploy.memory.plan import MemoryPlan
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
@@ -260,7 +261,8 @@ def estimate_page(report: dict[str, Any], notes_: Sequence[str] = ()) -> str:
     total = report["total"]
     lines = [
         f"{total['cycles']:,.0f} cycles, {total['ms']} ms per inference at {report['clock_mhz']:g} MHz, "
-        f"{total['instructions']:,} instructions, {total['macs']:,} MACs"
+        f"{total['instructions']:,} instructions, {total['macs']:,} MACs",
+        *streaming_lines(report),
     ]
     return page(
         f"{report['model']} on {report['device']}",
