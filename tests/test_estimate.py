@@ -409,6 +409,7 @@ def test_a_streaming_model_is_priced_over_its_period_of_frames(tmp_path: Path) -
     assert [item["instructions"] for item in period] == measured
     profiled = profile_elf(elf, "m4", workdir=tmp_path / "run")
     assert [interval.instructions for interval in profiled.mark_intervals[0::2]] == measured
+    assert profiled.notes and profiled.notes[0].startswith("md_circular_buffer_s8 ran: a CIRCULAR_BUFFER ends")
 
     table = runner.invoke(app, ["estimate", str(model), "--device", "STM32F446RE", "--stack", "512"]).output
     assert "every 3 frames" in table and "frame 2 of 3: waiting for frames (CIRCULAR_BUFFER #0)" in table

@@ -23,6 +23,9 @@ from mcudeploy.files import open_regular
 
 OUTSIDE_FUNCTIONS = "(outside any function)"
 DEFAULT_TIMEOUT_S = 600.0
+FRAME_WAITING_KERNELS = ("md_circular_buffer_s8", "CircularBufferEval")
+"""Functions of the CIRCULAR_BUFFER kernels (ours; TFLM's, a part of its mangled name) that end an
+inference waiting for frames until cycles_max frames came."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class ElfProfile:
     total: CycleBreakdown
     mark_intervals: list[CycleBreakdown] = field(default_factory=list)
     """Between consecutive calls of mcu_count_mark, when the program calls it."""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
@@ -88,4 +92,14 @@ def profile_elf(
     whole = ExecutionCounts.total(item.counts for item in functions)
     intervals = [price(item, timing, memory) for item in counts.mark_intervals()]
     total = price(whole, timing, memory)
-    return ElfProfile(Path(elf), machine, timing, memory, device, run, functions, total, intervals)
+    notes = [_waiting_note(name) for name in counts.function_counts if any(k in name for k in FRAME_WAITING_KERNELS)]
+    return ElfProfile(Path(elf), machine, timing, memory, device, run, functions, total, intervals, notes)
+
+
+def _waiting_note(kernel: str) -> str:
+    """A CIRCULAR_BUFFER ran: the program's inferences may have stopped there, their later layers not run."""
+    return (
+        f"{kernel} ran: a CIRCULAR_BUFFER ends an inference waiting for frames until cycles_max frames came, the "
+        "layers after it not run; these figures are those of the inferences this program ran (`mcudeploy "
+        "estimate` prices a streaming model's complete and waiting inferences)"
+    )

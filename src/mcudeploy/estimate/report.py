@@ -289,6 +289,7 @@ def profile_report(profile: ElfProfile) -> dict[str, Any]:
             for item in profile.functions
         ],
         "mark_intervals": [_profile_cycles(profile, interval) for interval in profile.mark_intervals],
+        "notes": profile.notes,
         "approximations": [*profile.timing.approximations, *profile.memory.approximations],
     }
 
@@ -332,6 +333,7 @@ def profile_table(profile: ElfProfile, limit: int) -> Group:
         Text(f"timings: {timing.source}", style="dim"),
         *(Text(f"memory: {note}", style="dim") for note in profile.memory.notes),
         *(Text(f"approximation: {item}", style="dim") for item in profile.memory.approximations),
+        *(Text(f"note: {note}", style="yellow") for note in profile.notes),
     ]
     if len(profile.functions) > limit:
         lines.insert(0, Text(f"({len(profile.functions) - limit} more functions: --top to show them)", style="dim"))
