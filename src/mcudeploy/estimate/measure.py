@@ -74,13 +74,13 @@ def stream_frames(graph: Graph) -> list[list[np.ndarray]]:
     """The input sets a measured run feeds after one init: seeded random inputs for one inference; for a
     model whose CIRCULAR_BUFFER waits for frames, successive frames from reset up to and including the
     first inference that runs every layer (the reference engine says which), one period of the stream."""
-    engine = Engine(graph)
-    frames: list[list[np.ndarray]] = []
-    # Each buffer's count of frames cycles through cycles_max values: the stream repeats within their product.
     buffers = [op for op in graph.operators if waits_for_frames(op)]
     if not buffers:
         return [random_inputs(graph, 0)]
+    # Each buffer's count of frames cycles through cycles_max values: the stream repeats within their product.
     most = math.prod(signal_attributes(op, "cycles_max")["cycles_max"] for op in buffers)
+    engine = Engine(graph)
+    frames: list[list[np.ndarray]] = []
     while len(frames) < most:
         frames.append(random_inputs(graph, len(frames)))
         if engine.run(frames[-1]).waiting_at is None:

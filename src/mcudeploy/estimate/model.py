@@ -169,7 +169,7 @@ def estimate_model(
     ]
     notes = [*memory.notes, f"stack in the budget: {stack.describe()}"]
     if streaming and placements and not portable and device.core in CACHE_CORES:
-        notes.append("arena placements not priced: they repeat one inference, and this model's waits for frames")
+        notes.append("arena placements not priced: they repeat one inference, this model's CIRCULAR_BUFFER waits")
     if device.part.fpu == Fpu.NONE and (floats := float_operators(graph)):
         notes.append(
             f"{len(floats)} float operators: {device.part.name} has no FPU, so their code is the software float "

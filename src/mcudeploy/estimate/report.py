@@ -258,6 +258,11 @@ def comparison_table(estimates: list[ModelEstimate]) -> Table:
             _percent(peak),
             "-" if bottleneck is None else f"#{bottleneck.index} {markup_safe(bottleneck.op)}",
         )
+    if estimates and estimates[0].waiting:
+        table.caption = (
+            f"streaming: the inference that runs every layer, one every {estimates[0].frames_per_inference} frames "
+            "(--json 'streaming' per core: the inferences that wait and the average per frame)"
+        )
     return table
 
 
