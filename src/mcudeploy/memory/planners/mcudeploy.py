@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from mcudeploy.ir import Graph
+from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.memory.lifetimes import last_step, scratch_name
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.memory.sharing import ArenaTensors, arena_tensors
@@ -64,13 +65,77 @@ class _Sharing:
 
 
 def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
+    """Our plan of `graph`. The subgraphs its IF, WHILE and CALL_ONCE operators run are planned
+    first, each on its own; the calling operator then gets a region as large as its largest called
+    plan, a block live at its step only (so disjoint from every tensor live there, its own inputs
+    and outputs included, which the generated code copies in and out), where those plans' buffers
+    go. A subgraph run from two places would need two places in one function: then, as a
+    subgraph that calls itself, its tensors are left out of the plan (`subgraphs_planned` False)."""
+    if not graph.other_subgraphs or not _called_once(graph):
+        return _plan(graph, alignment, {})
+    called: dict[int, _Called] = {}
+    for number in graph.called_order():
+        plan = _plan(graph.subgraphs[number], alignment, called)
+        called[number] = _Called(_renamed(graph.subgraphs[number], number, plan.buffers), plan.arena_bytes)
+    main = _plan(graph, alignment, called)
+    main.subgraphs_planned = True
+    return main
+
+
+@dataclass(frozen=True)
+class _Called:
+    """A called subgraph's own plan: its buffers at offsets from the start of a region of `size` bytes."""
+
+    buffers: list[Buffer]
+    size: int
+
+
+def _called_once(graph: Graph) -> bool:
+    """Whether every subgraph is run by one operator at most (IF may name one subgraph twice)."""
+    callers: dict[int, int] = {}
+    for subgraph in graph.subgraphs:
+        for op in subgraph.operators:
+            for index in set(called_subgraphs(op.options)):
+                callers[index] = callers.get(index, 0) + 1
+    return all(count == 1 for count in callers.values())
+
+
+def _renamed(subgraph: Graph, number: int, buffers: list[Buffer]) -> list[Buffer]:
+    """A subgraph's own buffers named after it and keyed by (subgraph, index); those of the
+    subgraphs it runs are so already."""
+    renamed = []
+    for b in buffers:
+        if b.tensor is not None:
+            # alias_of indexes the main graph's tensors: an alias here keeps only its root's offset
+            b = replace(b, tensor=None, alias_of=None, subgraph_tensor=(number, b.tensor))
+        elif b.scratch_of is not None:
+            b = replace(b, scratch_of=None, subgraph_scratch_of=(number, b.scratch_of))
+        elif b.calls_of is not None and b.calls_of[0] == 0:
+            b = replace(b, calls_of=(number, b.calls_of[1]))
+        else:
+            renamed.append(b)
+            continue
+        renamed.append(replace(b, name=f"{subgraph.name}/{b.name}"))
+    return renamed
+
+
+def _plan(graph: Graph, alignment: int, called: dict[int, _Called]) -> MemoryPlan:
+    """Our plan of one subgraph (`graph`), with a region for each operator running others (`called`)."""
     tensors = arena_tensors(graph)
     blocks, tensor_block = _blocks(graph, tensors)
+    regions = _regions(graph, called)
+    region_blocks = {op: len(blocks) + k for k, op in enumerate(regions)}
+    blocks += [_Block(_region_name(graph, op), size, op, op) for op, size in regions.items()]
     permits = _block_permits(tensors, tensor_block)
     placer = _Placer(blocks, permits, alignment)
     bound = _lower_bound(blocks, permits, alignment, last_step(graph) + 1)
-    offsets = [int(offset) for offset in placer.search(bound)]
+    offsets = [int(offset) for offset in placer.search(bound)] if blocks else []
     buffers = _buffers(graph, tensors, blocks, tensor_block, offsets)
+    for op, block in region_blocks.items():
+        start = offsets[block]
+        buffers.append(Buffer(blocks[block].name, blocks[block].size, op, op, start, calls_of=(0, op)))
+        for number in dict.fromkeys(called_subgraphs(graph.operators[op].options)):
+            buffers += [replace(b, offset=start + b.offset, first=op, last=op) for b in called[number].buffers]
     return MemoryPlan(
         planner="mcudeploy",
         alignment=alignment,
@@ -81,6 +146,20 @@ def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
         permits=list(tensors.permits),
         lower_bound=bound,
     )
+
+
+def _regions(graph: Graph, called: dict[int, _Called]) -> dict[int, int]:
+    """Bytes of the region of each operator running subgraphs: its largest called plan (none of 0 bytes)."""
+    sizes = {
+        op.index: max(called[number].size for number in numbers)
+        for op in graph.operators
+        if (numbers := called_subgraphs(op.options)) and all(number in called for number in numbers)
+    }
+    return {op: size for op, size in sizes.items() if size}
+
+
+def _region_name(graph: Graph, op: int) -> str:
+    return f"subgraphs run by {graph.operators[op].label}"
 
 
 def _blocks(graph: Graph, tensors: ArenaTensors) -> tuple[list[_Block], dict[int, int]]:
