@@ -218,34 +218,56 @@ def test_subgraphs_calling_each_other_are_refused():
         validate_graph(graph)
 
 
-def test_analyze_says_it_cannot_count_the_called_subgraphs(monkeypatch, capsys, tmp_path):
-    """The subgraphs' tensors are not planned: the verdict says so (exit 3), never "fits"; the
-    variable CALL_ONCE sets is counted as state."""
+def branched_twice() -> Graph:
+    """Two IFs running the same two branches, one after the other."""
+    b = GraphBuilder("twice")
+    cond = b.tensor((1,), "bool", name="cond")
+    x = b.tensor(VALUES, "int8", name="x", **QUANT)
+    y = b.tensor(VALUES, "int8", name="y", scale=0.1, zero_point=-2)
+    z = b.tensor(VALUES, "int8", name="z", scale=0.1, zero_point=-2)
+    b.op("IF", [cond, x], [y], IfOptions(1, 2))
+    b.op("IF", [cond, y], [z], IfOptions(1, 2))
+    return b.build([cond, x], [z], list(if_graph().other_subgraphs))
+
+
+def test_analyze_counts_the_called_subgraphs(monkeypatch, capsys, tmp_path):
+    """Our plan holds the subgraphs' tensors: the verdict covers them; the variable CALL_ONCE sets is
+    counted as state."""
     graph = initialised_accumulator()
     report = asdict(analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves()))
-    assert report["verdict"] == "cannot verify" and report["uncounted_operators"] == [
-        {
-            "index": 0,
-            "op": "CALL_ONCE",
-            "reason": "the tensors of subgraph 1, which it runs, are not in the memory plan",
-        }
-    ]
+    assert report["verdict"] == "fits" and report["uncounted_operators"] == []
     assert variable_bytes(graph) == 6
     model = tmp_path / "loop.tflite"
     model.write_bytes(write_tflite(counting_loop()))
     code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(model))
-    assert code == 3 and "layer #0 WHILE: the tensors of subgraph 1 and subgraph 2" in out
+    assert code == 0 and "✔ fits" in out
 
 
-def test_generate_refuses_control_flow_in_one_line(monkeypatch, capsys, tmp_path):
-    model = tmp_path / "if.tflite"
-    model.write_bytes(write_tflite(if_graph()))
+def test_a_subgraph_run_twice_is_left_out_of_our_plan(monkeypatch, capsys, tmp_path):
+    """Its buffers would need two places for one C function: our planner leaves the subgraphs out,
+    analyze says it cannot verify (exit 3), generate refuses in one line and points at TFLM's plan,
+    which places them once."""
+    graph = branched_twice()
+    plan = plan_memory(graph)
+    assert not plan.subgraphs_planned
+    report = asdict(analyze_model(graph, plan, find_device("STM32F446RE"), Reserves()))
+    assert report["verdict"] == "cannot verify" and report["uncounted_operators"][0] == {
+        "index": 0,
+        "op": "IF",
+        "reason": "the tensors of subgraph 1 and subgraph 2, which it runs, are not in the memory plan",
+    }
+    model = tmp_path / "twice.tflite"
+    model.write_bytes(write_tflite(graph))
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(model))
+    assert code == 3 and "layer #1 IF: the tensors of subgraph 1 and subgraph 2" in out
     code, _, err = run_cli(monkeypatch, capsys, "generate", str(model), "-o", str(tmp_path / "out"))
-    assert (
-        code == 2
-        and err.strip() == f"mcudeploy: error: {model}: operator IF at layer #0 has no kernel in the C library"
+    assert code == 2 and err.strip() == (
+        f"mcudeploy: error: {model}: the memory plan 'mcudeploy' leaves out the tensors of the subgraphs "
+        "IF, WHILE and CALL_ONCE run (a subgraph run by two operators; the tflm planner places them)"
     )
     assert not (tmp_path / "out").exists()
+    code, _, _ = run_cli(monkeypatch, capsys, "generate", str(model), "--planner", "tflm", "-o", str(tmp_path / "t"))
+    assert code == 0
 
 
 def test_the_tflm_planner_plans_every_subgraph_as_tflm(monkeypatch, capsys, tmp_path):

@@ -70,6 +70,8 @@ class Engine:
         self._subgraphs = [_Subgraph.of(subgraph) for subgraph in graph.subgraphs]
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
         self._resource_layout = resource_layout(graph)
+        self.subgraph_runs: dict[int, int] = {}
+        """How many times each called subgraph has run in this engine (a WHILE's body: its iterations)."""
         self.reset()
 
     def reset(self) -> None:
@@ -134,6 +136,7 @@ class Engine:
 
     def _call(self, number: int, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """What a control-flow kernel calls: the subgraph's outputs, copied as TFLM copies them out."""
+        self.subgraph_runs[number] = self.subgraph_runs.get(number, 0) + 1
         values, waiting_at = self._invoke(number, [np.array(array) for array in inputs])
         if waiting_at is not None:  # TFLM's IF, WHILE and CALL_ONCE return a subgraph's non-ok status as theirs
             raise McuDeployError(self.graph.subject, f"subgraph {number} aborted its run; only the main graph may")

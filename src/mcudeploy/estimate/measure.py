@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from mcudeploy.emulation import InstructionCounting, Target
 from mcudeploy.emulation.harness import PREFIX, HarnessRun, build_harness, generate_project, run_harness
 from mcudeploy.emulation.plugin import ExecutionCounts
@@ -68,10 +70,15 @@ def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> I
     )
 
 
+def measured_inputs(graph: Graph) -> list[np.ndarray]:
+    """The inputs of the measured inference: seeded random ones."""
+    return random_inputs(graph, 0)
+
+
 def run_model(graph: Graph, elf: Path, target: Target, memory: MemoryTiming, workdir: Path) -> ModelRun:
-    """One inference of the built model on seeded random inputs, counted per layer."""
+    """One inference of the built model on `measured_inputs`, counted per layer."""
     counting = counting_for(graph, program_layout(elf, target), memory)
-    result = run_harness(graph, target, elf, random_inputs(graph, 0), workdir, counting)
+    result = run_harness(graph, target, elf, measured_inputs(graph), workdir, counting)
     _check_counted(graph, result, target.name)
     counts = result.program.counts
     assert counts is not None
