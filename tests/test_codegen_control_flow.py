@@ -7,7 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcudeploy.engine import Engine
+from mcudeploy.analysis.model import Reserves, analyze_model
+from mcudeploy.devices import find_device
+from mcudeploy.emulation.elf import ElfImage
+from mcudeploy.estimate.model import control_flow_notes
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import constant_layout
 from test_codegen import assert_invocations_match_engine, build
 from test_ops_control_flow import VALUES, counting_loop, if_graph, initialised_accumulator, nested_loop
 
@@ -27,8 +32,9 @@ def test_if_runs_the_chosen_branch_in_c(tmp_path):
 
 @pytest.mark.parametrize("planner", ["mcudeploy", "tflm"])
 def test_while_with_an_if_inside_loops_in_c(tmp_path, planner):
-    """The counting loop whose body chooses between doubling and squaring: 5, 2 and 0 rounds."""
-    program = build(nested_loop(), tmp_path, planner=planner, invocations=3)
+    """The counting loop whose body chooses between doubling and squaring: 5, 2 and 0 rounds (on
+    TFLite Micro's plan, whose buffers the calls' lifetimes nest, built without the sanitizers)."""
+    program = build(nested_loop(), tmp_path, sanitized=planner == "mcudeploy", planner=planner, invocations=3)
     assert_invocations_match_engine(program, loop_inputs([0, 3, 5]))
 
 
@@ -40,11 +46,30 @@ def test_call_once_initialises_the_variable_once_in_c(tmp_path):
     assert [int(step.outputs[0][0, 0]) for step in program.run([[x]] * 3).steps] == [8, 6, 4]
 
 
-@pytest.mark.parametrize("core", ["m4", "m55"])
-def test_control_flow_on_cores(tmp_path, core):
-    """The loop (float values, int32 counter) and the accumulator (int8, a resource variable)."""
+def test_control_flow_on_a_core(tmp_path):
+    """On QEMU's Cortex-M4: the loop (float values, int32 counter) and the if (int8, a constant in a
+    branch), whose linked arena and weights are the figures analyze reports."""
+    core = "m4"
     loop = build(counting_loop(), tmp_path / "loop", invocations=2, target_name=core)
     assert_invocations_match_engine(loop, loop_inputs([1, 6]))
-    once = build(initialised_accumulator(), tmp_path / "once", invocations=2, target_name=core)
-    assert_invocations_match_engine(once, [[X_INT8 // 8]] * 2)
-    assert Engine(initialised_accumulator()).run([X_INT8 // 8]).outputs[0].any()
+    graph = if_graph()
+    program = build(graph, tmp_path / "if", invocations=2, target_name=core)
+    assert_invocations_match_engine(program, [[np.array([True]), X_INT8], [np.array([False]), X_INT8]])
+    report = analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves())
+    elf = ElfImage(program.elf)
+    assert elf.symbol("net_arena").size == report.arena_bytes == 64
+    assert elf.symbol("net_weights").size == constant_layout(graph).total_bytes == 16  # then/c, 6 bytes
+
+
+def test_estimate_says_what_the_measured_inference_ran():
+    """A WHILE's figures are per iteration count: the note counts its body's runs on the measured
+    inputs (the constant start 3: 2 runs); CALL_ONCE's include the one run of its subgraph."""
+    assert control_flow_notes(counting_loop(start=3)) == [
+        "layer #0 WHILE: its figures are for the 2 runs of its body (subgraph 2) on the measured inputs; "
+        "a loop's time depends on how often it runs, which other inputs change"
+    ]
+    assert control_flow_notes(initialised_accumulator()) == [
+        "layer #0 CALL_ONCE: its figures include subgraph 1, which runs on the first inference after init() only "
+        "(the one measured); later inferences skip it"
+    ]
+    assert control_flow_notes(if_graph()) == []
