@@ -13,6 +13,7 @@ from mcudeploy.emulation.elf import ElfImage
 from mcudeploy.estimate.model import control_flow_notes
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
+from mcudeploy.validation.runner import Validator
 from test_codegen import assert_invocations_match_engine, build
 from test_ops_control_flow import VALUES, counting_loop, if_graph, initialised_accumulator, nested_loop
 
@@ -25,17 +26,26 @@ def loop_inputs(starts: list[int]) -> list[list[np.ndarray]]:
 
 
 def test_if_runs_the_chosen_branch_in_c(tmp_path):
-    program = build(if_graph(), tmp_path, invocations=4)
+    program = build(if_graph(), tmp_path, sanitized=False, invocations=4)
     conditions = [True, False, False, True]
     assert_invocations_match_engine(program, [[np.array([c]), X_INT8 + k] for k, c in enumerate(conditions)])
 
 
 @pytest.mark.parametrize("planner", ["mcudeploy", "tflm"])
 def test_while_with_an_if_inside_loops_in_c(tmp_path, planner):
-    """The counting loop whose body chooses between doubling and squaring: 5, 2 and 0 rounds (on
-    TFLite Micro's plan, whose buffers the calls' lifetimes nest, built without the sanitizers)."""
-    program = build(nested_loop(), tmp_path, sanitized=planner == "mcudeploy", planner=planner, invocations=3)
+    """The counting loop whose body chooses between doubling and squaring: 5, 2 and 0 rounds, on our
+    plan and on TFLite Micro's (the sanitizers watch it in test_control_flow_between_red_zones)."""
+    program = build(nested_loop(), tmp_path, sanitized=False, planner=planner, invocations=3)
     assert_invocations_match_engine(program, loop_inputs([0, 3, 5]))
+
+
+def test_control_flow_between_red_zones(tmp_path):
+    """validate's sanitized run: the guarded plan gives the called subgraphs' buffers bytes of their
+    own between poisoned red zones; no access strays, every output agrees."""
+    validator = Validator(nested_loop(), workdir=tmp_path, guard_bytes=32)
+    assert any(b.subgraph_tensor for b in validator.plan.buffers)
+    result = validator.validate_target("host-sanitized", loop_inputs([0, 4]))
+    assert [r.divergence for r in result.inputs if not r.agrees] == []
 
 
 def test_call_once_initialises_the_variable_once_in_c(tmp_path):
