@@ -288,6 +288,28 @@ def test_the_tflm_planner_plans_every_subgraph_as_tflm(monkeypatch, capsys, tmp_
     assert code == 0 and "✔ fits" in out
 
 
+def test_our_planner_gives_each_calling_layer_a_region_for_its_subgraphs():
+    """Each called subgraph planned on its own, inside a region live at its caller's step only, which
+    no buffer of the caller live then touches: smaller arenas than TFLM's nested scopes give."""
+    graphs = [if_graph(), counting_loop(0), initialised_accumulator(), nested_loop(0)]
+    plans = [plan_memory(graph) for graph in graphs]
+    assert [plan.arena_bytes for plan in plans] == [64, 128, 32, 240]  # TFLM: 80, 160, 48, 272
+    assert all(plan.subgraphs_planned for plan in plans)
+    for plan in plans:  # one calling layer in each main graph: every called buffer is in its region
+        regions = [b for b in plan.buffers if b.calls_of and b.calls_of[0] == 0]
+        called = [b for b in plan.buffers if (b.subgraph_tensor or b.subgraph_scratch_of or b.calls_of)]
+        called = [b for b in called if b not in regions]
+        callers = [b for b in plan.buffers if b.tensor is not None]
+        for region in regions:
+            assert all(b.first == b.last == region.first == region.last for b in called)
+            assert all(region.offset <= b.offset and b.end <= region.end for b in called)
+            live = [b for b in callers if b.live_at(region.first)]
+            assert live and all(b.end <= region.offset or region.end <= b.offset for b in live)
+    # the loop's region holds the condition's and the body's plans, from the region's start both
+    loop = {b.name: b for b in plans[1].buffers}
+    assert loop["subgraphs run by #0 WHILE"].size == 48 and loop["body/next_x"].subgraph_tensor == (2, 4)
+
+
 def test_a_file_calling_a_missing_subgraph_exits_2_in_one_line(monkeypatch, capsys, tmp_path):
     model = tmp_path / "bad.tflite"
     model.write_bytes(write_tflite(if_graph(then_subgraph=7)))
