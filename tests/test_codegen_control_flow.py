@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from mcudeploy.analysis.model import Reserves, analyze_model
 from mcudeploy.devices import find_device
 from mcudeploy.emulation.elf import ElfImage
 from mcudeploy.estimate.model import control_flow_notes
+from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
 from mcudeploy.validation.runner import Validator
@@ -54,6 +56,20 @@ def test_call_once_initialises_the_variable_once_in_c(tmp_path):
     x = np.array([[1, -2, 3], [4, 5, -6]], np.int8)
     assert_invocations_match_engine(program, [[x]] * 3)
     assert [int(step.outputs[0][0, 0]) for step in program.run([[x]] * 3).steps] == [8, 6, 4]
+
+
+def test_validate_runs_call_once_in_each_fresh_program(monkeypatch, capsys, tmp_path):
+    """validate runs each input in a program of its own: CALL_ONCE initialises the variable each time,
+    in the C and in the engine's reference (reset as a new program), and TFLite Micro agrees (its
+    outputs read, not its resource handles, which crash its reader)."""
+    model = tmp_path / "once.tflite"
+    model.write_bytes(write_tflite(initialised_accumulator()))
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for k in range(3):
+        np.save(inputs / f"x{k}.npy", X_INT8 // (k + 2))
+    code, out, _ = run_cli(monkeypatch, capsys, "validate", str(model), "--target", "host", "--inputs", str(inputs))
+    assert code == 0 and "bit-exact" in out and "agrees with TensorFlow Lite Micro on every input" in out
 
 
 def test_control_flow_on_a_core(tmp_path):

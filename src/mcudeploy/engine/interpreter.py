@@ -74,13 +74,14 @@ class Engine:
         """How many times each called subgraph has run in this engine (a WHILE's body: its iterations)."""
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, restart: bool = False) -> None:
         """Variable tensors, resource variables and the history kernels keep (TFLM's signal
         operators) back to their values before the first run (TFLM's ResetVariableTensors and Reset).
-        A CALL_ONCE that has run does not run again, as in TFLM."""
+        A CALL_ONCE that has run does not run again, as in TFLM; unless `restart`: then it runs
+        again on the next run, as in a new interpreter (a new program, or the generated code's init())."""
         for subgraph in self._subgraphs:
             for step in subgraph.steps:
-                if step.op.op_type != "CALL_ONCE":  # what a kernel prepared from constants is prepared again
+                if restart or step.op.op_type != "CALL_ONCE":  # what a kernel prepared from constants is prepared again
                     step.states.clear()
         self._variables = [
             {t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in subgraph.tensors if t.is_variable}

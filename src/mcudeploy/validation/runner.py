@@ -134,7 +134,8 @@ class Validator:
 
     def reference(self, index: int, inputs: Sequence[np.ndarray]) -> RunResult:
         if index not in self._references:
-            self.engine.reset()  # each input runs in a fresh program: its state starts from the reset values
+            # each input runs in a fresh program: its state starts from the reset values, CALL_ONCE runs again
+            self.engine.reset(restart=True)
             self._references[index] = self.engine.run(inputs)
         return self._references[index]
 
