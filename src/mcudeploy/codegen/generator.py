@@ -251,9 +251,14 @@ def _scoped(subgraph: Graph, number: int, name: str) -> str:
     return f"{tensor_identifier(subgraph.name)}_{name}" if number else name
 
 
+def _subgraph_function(prefix: str, number: int) -> str:
+    """The function running a called subgraph's layers."""
+    return f"{prefix}_subgraph_{number}"
+
+
 def _layer_function(prefix: str, number: int, index: int) -> str:
     """`<prefix>_layer_<index>` (what the profiler's scopes name), `<prefix>_subgraph_<n>_layer_<index>`."""
-    return f"{prefix}_subgraph_{number}_layer_{index}" if number else f"{prefix}_layer_{index}"
+    return f"{_subgraph_function(prefix, number)}_layer_{index}" if number else f"{prefix}_layer_{index}"
 
 
 def _kernel_state_names(graph: Graph, prefix: str, numbers: list[int]) -> dict[tuple[int, int], tuple[str, int]]:
@@ -352,7 +357,7 @@ class _Units:
             )
 
         return CalledSubgraph(
-            f"{self.prefix}_subgraph_{number}",
+            _subgraph_function(self.prefix, number),
             tuple(pointer(i) for i in subgraph.inputs),
             tuple(pointer(i) for i in subgraph.outputs),
         )
@@ -435,7 +440,7 @@ def _template_context(
         "waits": any(waits_for_frames(op) for op in graph.operators),
         "subgraphs": [
             {
-                "function": f"{prefix}_subgraph_{number}",
+                "function": _subgraph_function(prefix, number),
                 "comment": comment_text(f"subgraph {number} '{graph.subgraphs[number].name}'"),
                 "layers": _layers(graph, number, codes[number], prefix, arena.tensor_names[number]),
             }
