@@ -232,7 +232,7 @@ def branched_twice() -> Graph:
 
 def test_analyze_counts_the_called_subgraphs(monkeypatch, capsys, tmp_path):
     """Our plan holds the subgraphs' tensors: the verdict covers them; the variable CALL_ONCE sets is
-    counted as state."""
+    counted as state; the generated code's stack is bounded."""
     graph = initialised_accumulator()
     report = asdict(analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves()))
     assert report["verdict"] == "fits" and report["uncounted_operators"] == []
@@ -241,6 +241,7 @@ def test_analyze_counts_the_called_subgraphs(monkeypatch, capsys, tmp_path):
     model.write_bytes(write_tflite(counting_loop()))
     code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(model))
     assert code == 0 and "✔ fits" in out
+    assert "(static bound)" in out  # the stack over the subgraphs' functions too (-fstack-usage, call graph)
 
 
 def test_a_subgraph_run_twice_is_left_out_of_our_plan(monkeypatch, capsys, tmp_path):
