@@ -17,8 +17,9 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import array_values, c_type, comment_text
 from mcudeploy.codegen.names import tensor_identifier, unique_names
-from mcudeploy.ir import Graph
+from mcudeploy.ir import Graph, Operator
 from mcudeploy.memory.budget import ConstantArray, ConstantLayout
+from mcudeploy.params.constant_inputs import read_at_run_time
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,22 @@ def member_names(graph: Graph, layout: ConstantLayout) -> dict[ConstantArray, st
             op = subgraph.operators[index]
             wanted[array] = f"{scope}{tensor_identifier(subgraph.tensors[op.outputs[0]].name)}_{array.kind}"
             continue
-        op = next(op for op in subgraph.operators if index in op.inputs)
+        op = _first_reader(subgraph, index)
         if op.op_type in WEIGHTED_LAYERS and op.inputs.index(index) in WEIGHT_ROLES:
             layer_name = tensor_identifier(subgraph.tensors[op.outputs[0]].name)
             wanted[array] = f"{scope}{layer_name}_{WEIGHT_ROLES[op.inputs.index(index)]}"
         else:
             wanted[array] = f"{scope}{tensor_identifier(subgraph.tensors[index].name)}"
     return unique_names(wanted)
+
+
+def _first_reader(graph: Graph, tensor: int) -> Operator:
+    """The layer a constant is stored for: the first that reads it at run time (`constant_layout`'s rule)."""
+    return next(
+        op
+        for op in graph.operators
+        if any(index == tensor and read_at_run_time(op, position) for position, index in enumerate(op.inputs))
+    )
 
 
 def weights_block(graph: Graph, layout: ConstantLayout, prefix: str) -> WeightsBlock:
