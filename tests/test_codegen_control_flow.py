@@ -17,7 +17,14 @@ from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
 from mcudeploy.validation.runner import Validator
 from test_codegen import assert_invocations_match_engine, build
-from test_ops_control_flow import VALUES, counting_loop, if_graph, initialised_accumulator, nested_loop
+from test_ops_control_flow import (
+    VALUES,
+    branched_twice,
+    counting_loop,
+    if_graph,
+    initialised_accumulator,
+    nested_loop,
+)
 
 X_INT8 = np.arange(-60, 60, 20, dtype=np.int8).reshape(VALUES)
 X_FLOAT = np.linspace(-1.5, 2.5, 6, dtype=np.float32).reshape(VALUES) / 4
@@ -28,7 +35,8 @@ def loop_inputs(starts: list[int]) -> list[list[np.ndarray]]:
 
 
 def test_if_runs_the_chosen_branch_in_c(tmp_path):
-    program = build(if_graph(), tmp_path, sanitized=False, invocations=4)
+    """Two IFs running the same branches: each branch one function, its buffers in one place."""
+    program = build(branched_twice(), tmp_path, sanitized=False, invocations=4)
     conditions = [True, False, False, True]
     assert_invocations_match_engine(program, [[np.array([c]), X_INT8 + k] for k, c in enumerate(conditions)])
 

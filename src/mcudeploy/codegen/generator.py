@@ -117,8 +117,7 @@ def render(
     if len(numbers) > 1 and not plan.subgraphs_planned:
         raise UnsupportedOperatorError(
             graph.subject,
-            f"the memory plan '{plan.planner}' leaves out the tensors of the subgraphs IF, WHILE and CALL_ONCE run"
-            " (a subgraph run by two operators; the tflm planner places them)",
+            f"the memory plan '{plan.planner}' leaves out the tensors of the subgraphs IF, WHILE and CALL_ONCE run",
         )
     layout = constant_layout(graph, plan.alignment, guard_bytes)
     _check_alignment(graph, plan, layout)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -69,15 +70,16 @@ def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
     first, each on its own; the calling operator then gets a region as large as its largest called
     plan, a block live at its step only (so disjoint from every tensor live there, its own inputs
     and outputs included, which the generated code copies in and out), where those plans' buffers
-    go. A subgraph run from two places would need two places in one function: then, as a
-    subgraph that calls itself, its tensors are left out of the plan (`subgraphs_planned` False)."""
-    if not graph.other_subgraphs or not _called_once(graph):
+    go. A subgraph run by several operators has one place (its code is one function): a block of
+    the main graph's own, live over every main step whose layer runs it, directly or not."""
+    if not graph.other_subgraphs:
         return _plan(graph, alignment, {})
+    shared = _shared_spans(graph)
     called: dict[int, _Called] = {}
     for number in graph.called_order():
-        plan = _plan(graph.subgraphs[number], alignment, called)
+        plan = _plan(graph.subgraphs[number], alignment, called, set(shared))
         called[number] = _Called(_renamed(graph.subgraphs[number], number, plan.buffers), plan.arena_bytes)
-    main = _plan(graph, alignment, called)
+    main = _plan(graph, alignment, called, set(shared), shared)
     main.subgraphs_planned = True
     return main
 
@@ -90,14 +92,23 @@ class _Called:
     size: int
 
 
-def _called_once(graph: Graph) -> bool:
-    """Whether every subgraph is run by one operator at most (IF may name one subgraph twice)."""
-    callers: dict[int, int] = {}
-    for subgraph in graph.subgraphs:
+def _shared_spans(graph: Graph) -> dict[int, tuple[int, int]]:
+    """The subgraphs run by more than one operator (an IF naming one twice runs it from one place),
+    each with the first and last main step whose layer runs it, directly or not."""
+    callers: dict[int, set[tuple[int, int]]] = {}
+    for number, subgraph in enumerate(graph.subgraphs):
         for op in subgraph.operators:
-            for index in set(called_subgraphs(op.options)):
-                callers[index] = callers.get(index, 0) + 1
-    return all(count == 1 for count in callers.values())
+            for index in called_subgraphs(op.options):
+                callers.setdefault(index, set()).add((number, op.index))
+    steps: dict[int, list[int]] = {}
+    for op in graph.operators:
+        pending = list(called_subgraphs(op.options))
+        while pending:
+            number = pending.pop()
+            if op.index not in steps.setdefault(number, []):
+                steps[number].append(op.index)
+                pending += [i for inner in graph.subgraphs[number].operators for i in called_subgraphs(inner.options)]
+    return {number: (min(steps[number]), max(steps[number])) for number, sites in callers.items() if len(sites) > 1}
 
 
 def _renamed(subgraph: Graph, number: int, buffers: list[Buffer]) -> list[Buffer]:
@@ -119,13 +130,22 @@ def _renamed(subgraph: Graph, number: int, buffers: list[Buffer]) -> list[Buffer
     return renamed
 
 
-def _plan(graph: Graph, alignment: int, called: dict[int, _Called]) -> MemoryPlan:
-    """Our plan of one subgraph (`graph`), with a region for each operator running others (`called`)."""
+def _plan(
+    graph: Graph,
+    alignment: int,
+    called: dict[int, _Called],
+    shared: Collection[int] = (),
+    spans: dict[int, tuple[int, int]] | None = None,
+) -> MemoryPlan:
+    """Our plan of one subgraph (`graph`), with a region for each operator running others (`called`)
+    but the `shared` ones; the main graph places those in blocks of their own over their `spans`."""
     tensors = arena_tensors(graph)
     blocks, tensor_block = _blocks(graph, tensors)
-    regions = _regions(graph, called)
+    regions = _regions(graph, called, shared)
     region_blocks = {op: len(blocks) + k for k, op in enumerate(regions)}
     blocks += [_Block(_region_name(graph, op), size, op, op) for op, size in regions.items()]
+    hoisted = {number: len(blocks) + k for k, number in enumerate(spans or {})}
+    blocks += [_Block(f"subgraph {n} '{graph.subgraphs[n].name}'", called[n].size, *spans[n]) for n in hoisted]
     permits = _block_permits(tensors, tensor_block)
     placer = _Placer(blocks, permits, alignment)
     bound = _lower_bound(blocks, permits, alignment, last_step(graph) + 1)
@@ -135,7 +155,11 @@ def _plan(graph: Graph, alignment: int, called: dict[int, _Called]) -> MemoryPla
         start = offsets[block]
         buffers.append(Buffer(blocks[block].name, blocks[block].size, op, op, start, calls_of=(0, op)))
         for number in dict.fromkeys(called_subgraphs(graph.operators[op].options)):
-            buffers += [replace(b, offset=start + b.offset, first=op, last=op) for b in called[number].buffers]
+            if number not in shared:
+                buffers += [replace(b, offset=start + b.offset, first=op, last=op) for b in called[number].buffers]
+    for number, block in hoisted.items():  # no region buffer: its operators are several
+        start, first, last = offsets[block], blocks[block].first, blocks[block].last
+        buffers += [replace(b, offset=start + b.offset, first=first, last=last) for b in called[number].buffers]
     return MemoryPlan(
         planner="mcudeploy",
         alignment=alignment,
@@ -148,12 +172,13 @@ def _plan(graph: Graph, alignment: int, called: dict[int, _Called]) -> MemoryPla
     )
 
 
-def _regions(graph: Graph, called: dict[int, _Called]) -> dict[int, int]:
-    """Bytes of the region of each operator running subgraphs: its largest called plan (none of 0 bytes)."""
+def _regions(graph: Graph, called: dict[int, _Called], shared: Collection[int]) -> dict[int, int]:
+    """Bytes of the region of each operator running subgraphs: its largest called plan but the
+    shared ones' (none of 0 bytes)."""
     sizes = {
-        op.index: max(called[number].size for number in numbers)
+        op.index: max((called[number].size for number in numbers if number not in shared), default=0)
         for op in graph.operators
-        if (numbers := called_subgraphs(op.options)) and all(number in called for number in numbers)
+        if (numbers := called_subgraphs(op.options))
     }
     return {op: size for op, size in sizes.items() if size}
 
