@@ -78,6 +78,20 @@ class Graph:
         visit(0)
         return order
 
+    def calling_steps(self) -> dict[int, tuple[int, int]]:
+        """Each subgraph this graph runs, directly or not, with the first and last of its own
+        operators whose run runs it."""
+        steps: dict[int, list[int]] = {}
+        for op in self.operators:
+            pending = list(called_subgraphs(op.options))
+            while pending:
+                number = pending.pop()
+                if op.index not in steps.setdefault(number, []):
+                    steps[number].append(op.index)
+                    inner = self.subgraphs[number].operators
+                    pending += [index for runner in inner for index in called_subgraphs(runner.options)]
+        return {number: (min(indices), max(indices)) for number, indices in steps.items()}
+
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]
 

@@ -11,7 +11,6 @@ to users: the arena is as large as it can be.
 from __future__ import annotations
 
 from mcudeploy.ir import Graph
-from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.memory.budget import align_up
 from mcudeploy.memory.lifetimes import scratch_name
 from mcudeploy.memory.plan import Buffer, MemoryPlan
@@ -21,11 +20,11 @@ from mcudeploy.memory.sharing import arena_tensors
 def plan_guarded(graph: Graph, alignment: int = 16, guard_bytes: int = 32, scratch: bool = True) -> MemoryPlan:
     """Without `scratch`, no kernel scratch buffer (as in TFLite Micro's plan): the generated code
     then calls the kernels' scratch-free variants. The subgraphs IF, WHILE and CALL_ONCE run get
-    bytes of their own too, after the main graph's, live at the step of the main layer that runs them."""
+    bytes of their own too, after the main graph's, live over the steps of the main layers that run them."""
     buffers: list[Buffer] = []
     end = 0
-    for number, step in [(0, None), *_calling_steps(graph).items()]:
-        placed, end = _placed(graph.subgraphs[number], number, step, end, alignment, guard_bytes, scratch)
+    for number, steps in [(0, None), *graph.calling_steps().items()]:
+        placed, end = _placed(graph.subgraphs[number], number, steps, end, alignment, guard_bytes, scratch)
         buffers += placed
     return MemoryPlan(
         planner="guarded",
@@ -40,24 +39,17 @@ def plan_guarded(graph: Graph, alignment: int = 16, guard_bytes: int = 32, scrat
     )
 
 
-def _calling_steps(graph: Graph) -> dict[int, int]:
-    """Each subgraph the main graph runs, directly or not, and the main layer that runs it."""
-    steps: dict[int, int] = {}
-    for op in graph.operators:
-        pending = list(called_subgraphs(op.options))
-        while pending:
-            number = pending.pop()
-            if number not in steps:
-                steps[number] = op.index
-                pending += [i for inner in graph.subgraphs[number].operators for i in called_subgraphs(inner.options)]
-    return steps
-
-
 def _placed(
-    subgraph: Graph, number: int, step: int | None, end: int, alignment: int, guard_bytes: int, scratch: bool
+    subgraph: Graph,
+    number: int,
+    steps: tuple[int, int] | None,
+    end: int,
+    alignment: int,
+    guard_bytes: int,
+    scratch: bool,
 ) -> tuple[list[Buffer], int]:
     """One subgraph's buffers one after the other from `end`, and the new end. Those of a called
-    subgraph (`number` > 0) are named and keyed after it and live at the calling `step`."""
+    subgraph (`number` > 0) are named and keyed after it and live over the main `steps` that run it."""
     tensors = arena_tensors(subgraph)
     roots = [(index, life.size) for index, life in tensors.lifetimes.items() if tensors.root[index] == index]
     requests = [
@@ -75,8 +67,7 @@ def _placed(
         Buffer(
             scope + tensors.names[index],
             life.size,
-            life.first if step is None else step,
-            life.last if step is None else step,
+            *((life.first, life.last) if steps is None else steps),
             root_offset[tensors.root[index]],
             **_tensor_keys(number, index, tensors.root[index]),
         )
@@ -86,8 +77,7 @@ def _placed(
         Buffer(
             scope + scratch_name(subgraph, op),
             size,
-            op if step is None else step,
-            op if step is None else step,
+            *((op, op) if steps is None else steps),
             offset,
             **({"subgraph_scratch_of": (number, op)} if number else {"scratch_of": op}),
         )

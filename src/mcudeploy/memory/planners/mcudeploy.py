@@ -100,15 +100,8 @@ def _shared_spans(graph: Graph) -> dict[int, tuple[int, int]]:
         for op in subgraph.operators:
             for index in called_subgraphs(op.options):
                 callers.setdefault(index, set()).add((number, op.index))
-    steps: dict[int, list[int]] = {}
-    for op in graph.operators:
-        pending = list(called_subgraphs(op.options))
-        while pending:
-            number = pending.pop()
-            if op.index not in steps.setdefault(number, []):
-                steps[number].append(op.index)
-                pending += [i for inner in graph.subgraphs[number].operators for i in called_subgraphs(inner.options)]
-    return {number: (min(steps[number]), max(steps[number])) for number, sites in callers.items() if len(sites) > 1}
+    steps = graph.calling_steps()
+    return {number: steps[number] for number, sites in callers.items() if len(sites) > 1}
 
 
 def _renamed(subgraph: Graph, number: int, buffers: list[Buffer]) -> list[Buffer]:
