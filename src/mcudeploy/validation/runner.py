@@ -143,7 +143,7 @@ class Validator:
         """The engine's result for each input set: each from the reset state, or (streaming) in turn."""
         if not self.streaming:
             return [self.reference(index, inputs) for index, inputs in enumerate(input_sets)]
-        self.engine.reset()
+        self.engine.reset(restart=True)  # one fresh program
         return [self.engine.run(inputs) for inputs in input_sets]
 
     def validate_target(
