@@ -13,11 +13,14 @@ from mcudeploy.devices import find_device
 from mcudeploy.emulation.elf import ElfImage
 from mcudeploy.estimate.model import control_flow_notes
 from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import Graph, GraphBuilder
+from mcudeploy.ir.options import ElementwiseOptions, IfOptions, WhileOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
 from mcudeploy.validation.runner import Validator
 from test_codegen import assert_invocations_match_engine, build
 from test_ops_control_flow import (
+    QUANT,
     VALUES,
     branched_twice,
     counting_loop,
@@ -64,6 +67,39 @@ def test_call_once_initialises_the_variable_once_in_c(tmp_path):
     x = np.array([[1, -2, 3], [4, 5, -6]], np.int8)
     assert_invocations_match_engine(program, [[x]] * 3)
     assert [int(step.outputs[0][0, 0]) for step in program.run([[x]] * 3).steps] == [8, 6, 4]
+
+
+def shared_in_a_loop() -> Graph:
+    """An IF over subgraphs 1 and 2 (if_graph's branches), then a WHILE (cond 3, body 4) whose body runs
+    an IF over the same two: the branches' one place is live over both main steps."""
+    branches = list(if_graph().other_subgraphs)
+    cond = GraphBuilder("cond")
+    i, x = cond.tensor((), "int32", name="i"), cond.tensor(VALUES, "int8", name="x", **QUANT)
+    limit, going = cond.tensor((), "int32", data=3, name="limit"), cond.tensor((), "bool", name="going")
+    cond.op("LESS", [i, limit], [going])
+    body = GraphBuilder("body")
+    i, x = body.tensor((), "int32", name="i"), body.tensor(VALUES, "int8", name="x", **QUANT)
+    one, odd = body.tensor((), "int32", data=1, name="one"), body.tensor((1,), "bool", data=[True], name="odd")
+    next_i, next_x = body.tensor((), "int32", name="next_i"), body.tensor(VALUES, "int8", name="next_x", **QUANT)
+    body.op("IF", [odd, x], [next_x], IfOptions(1, 2))
+    body.op("ADD", [i, one], [next_i], ElementwiseOptions())
+    main = GraphBuilder("shared")
+    flag, x = main.tensor((1,), "bool", name="flag"), main.tensor(VALUES, "int8", name="x", **QUANT)
+    start, y = main.tensor((), "int32", data=0, name="start"), main.tensor(VALUES, "int8", name="y", **QUANT)
+    main.op("IF", [flag, x], [y], IfOptions(1, 2))
+    last_i, last_y = main.tensor((), "int32", name="last_i"), main.tensor(VALUES, "int8", name="last_y", **QUANT)
+    main.op("WHILE", [start, y], [last_i, last_y], WhileOptions(cond_subgraph=3, body_subgraph=4))
+    loop = [cond.build([i, x], [going]), body.build([i, x], [next_i, next_x])]
+    return main.build([flag, x], [last_y], [*branches, *loop])
+
+
+def test_branches_run_from_main_and_from_a_loop_body_in_c(tmp_path):
+    graph = shared_in_a_loop()
+    plan = plan_memory(graph)
+    then_x = next(b for b in plan.buffers if b.subgraph_tensor == (1, 0))
+    assert (then_x.first, then_x.last) == (0, 1)  # outside the WHILE's region, which holds cond and body only
+    program = build(graph, tmp_path, sanitized=False, invocations=2)
+    assert_invocations_match_engine(program, [[np.array([True]), X_INT8], [np.array([False]), X_INT8 // 3]])
 
 
 def test_validate_runs_call_once_in_each_fresh_program(monkeypatch, capsys, tmp_path):
