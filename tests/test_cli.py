@@ -132,7 +132,7 @@ def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
         "memory_contract": True,
         "runs_subgraphs": False,
     }
-    assert entries["WHILE"]["engine"] and not entries["WHILE"]["c_kernel"] and entries["WHILE"]["runs_subgraphs"]
+    assert entries["WHILE"]["engine"] and entries["WHILE"]["c_kernel"] and entries["WHILE"]["runs_subgraphs"]
     assert entries["RESHAPE"]["types"] == "any" and entries["SHAPE"]["types"] == ["int32"]
     assert entries["UNIDIRECTIONAL_SEQUENCE_LSTM"]["types"] == ["float32", "int8", "int16"]
     everything = {entry["op"]: entry for entry in json.loads(runner.invoke(app, ["ops", "--json", "--all"]).output)}
@@ -143,3 +143,4 @@ def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
     )
     table = runner.invoke(app, ["ops"])
     assert table.exit_code == 0 and "LOG_SOFTMAX" in table.output and "int8, float32" in table.output
+    assert "its subgraphs in a region" in table.output

@@ -218,34 +218,46 @@ def test_subgraphs_calling_each_other_are_refused():
         validate_graph(graph)
 
 
-def test_analyze_says_it_cannot_count_the_called_subgraphs(monkeypatch, capsys, tmp_path):
-    """The subgraphs' tensors are not planned: the verdict says so (exit 3), never "fits"; the
-    variable CALL_ONCE sets is counted as state."""
+def branched_twice() -> Graph:
+    """Two IFs running the same two branches, one after the other."""
+    b = GraphBuilder("twice")
+    cond = b.tensor((1,), "bool", name="cond")
+    x = b.tensor(VALUES, "int8", name="x", **QUANT)
+    y = b.tensor(VALUES, "int8", name="y", scale=0.1, zero_point=-2)
+    z = b.tensor(VALUES, "int8", name="z", scale=0.1, zero_point=-2)
+    b.op("IF", [cond, x], [y], IfOptions(1, 2))
+    b.op("IF", [cond, y], [z], IfOptions(1, 2))
+    return b.build([cond, x], [z], list(if_graph().other_subgraphs))
+
+
+def test_analyze_counts_the_called_subgraphs(monkeypatch, capsys, tmp_path):
+    """Our plan holds the subgraphs' tensors: the verdict covers them; the variable CALL_ONCE sets is
+    counted as state; the generated code's stack is bounded."""
     graph = initialised_accumulator()
     report = asdict(analyze_model(graph, plan_memory(graph), find_device("STM32F446RE"), Reserves()))
-    assert report["verdict"] == "cannot verify" and report["uncounted_operators"] == [
-        {
-            "index": 0,
-            "op": "CALL_ONCE",
-            "reason": "the tensors of subgraph 1, which it runs, are not in the memory plan",
-        }
-    ]
+    assert report["verdict"] == "fits" and report["uncounted_operators"] == []
     assert variable_bytes(graph) == 6
     model = tmp_path / "loop.tflite"
     model.write_bytes(write_tflite(counting_loop()))
     code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(model))
-    assert code == 3 and "layer #0 WHILE: the tensors of subgraph 1 and subgraph 2" in out
+    assert code == 0 and "✔ fits" in out
+    assert "(static bound)" in out  # the stack over the subgraphs' functions too (-fstack-usage, call graph)
 
 
-def test_generate_refuses_control_flow_in_one_line(monkeypatch, capsys, tmp_path):
-    model = tmp_path / "if.tflite"
-    model.write_bytes(write_tflite(if_graph()))
-    code, _, err = run_cli(monkeypatch, capsys, "generate", str(model), "-o", str(tmp_path / "out"))
-    assert (
-        code == 2
-        and err.strip() == f"mcudeploy: error: {model}: operator IF at layer #0 has no kernel in the C library"
-    )
-    assert not (tmp_path / "out").exists()
+def test_a_subgraph_run_twice_has_one_place(monkeypatch, capsys, tmp_path):
+    """Its code is one function: our planner gives it a block of the main graph's, live over both
+    calling steps, outside both layers' regions (none: the branches are all they run)."""
+    graph = branched_twice()
+    plan = plan_memory(graph)
+    assert plan.subgraphs_planned and not any(b.calls_of for b in plan.buffers)
+    then_x = next(b for b in plan.buffers if b.subgraph_tensor == (1, 0))
+    assert (then_x.first, then_x.last) == (0, 1)
+    live = [b for b in plan.buffers if b.tensor is not None]
+    assert all(b.end <= then_x.offset or then_x.end <= b.offset for b in live)
+    model = tmp_path / "twice.tflite"
+    model.write_bytes(write_tflite(graph))
+    code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(model))
+    assert code == 0 and "✔ fits" in out
 
 
 def test_the_tflm_planner_plans_every_subgraph_as_tflm(monkeypatch, capsys, tmp_path):
@@ -264,6 +276,28 @@ def test_the_tflm_planner_plans_every_subgraph_as_tflm(monkeypatch, capsys, tmp_
     assert set(code_estimate(graphs["if"]).kernels) == {"IF", "ADD", "MUL"}
     code, out, _ = run_cli(monkeypatch, capsys, "analyze", str(paths[1]), "--planner", "tflm")
     assert code == 0 and "✔ fits" in out
+
+
+def test_our_planner_gives_each_calling_layer_a_region_for_its_subgraphs():
+    """Each called subgraph planned on its own, inside a region live at its caller's step only, which
+    no buffer of the caller live then touches: smaller arenas than TFLM's nested scopes give."""
+    graphs = [if_graph(), counting_loop(0), initialised_accumulator(), nested_loop(0)]
+    plans = [plan_memory(graph) for graph in graphs]
+    assert [plan.arena_bytes for plan in plans] == [64, 128, 32, 240]  # TFLM: 80, 160, 48, 272
+    assert all(plan.subgraphs_planned for plan in plans)
+    for plan in plans:  # one calling layer in each main graph: every called buffer is in its region
+        regions = [b for b in plan.buffers if b.calls_of and b.calls_of[0] == 0]
+        called = [b for b in plan.buffers if (b.subgraph_tensor or b.subgraph_scratch_of or b.calls_of)]
+        called = [b for b in called if b not in regions]
+        callers = [b for b in plan.buffers if b.tensor is not None]
+        for region in regions:
+            assert all(b.first == b.last == region.first == region.last for b in called)
+            assert all(region.offset <= b.offset and b.end <= region.end for b in called)
+            live = [b for b in callers if b.live_at(region.first)]
+            assert live and all(b.end <= region.offset or region.end <= b.offset for b in live)
+    # the loop's region holds the condition's and the body's plans, from the region's start both
+    loop = {b.name: b for b in plans[1].buffers}
+    assert loop["subgraphs run by #0 WHILE"].size == 48 and loop["body/next_x"].subgraph_tensor == (2, 4)
 
 
 def test_a_file_calling_a_missing_subgraph_exits_2_in_one_line(monkeypatch, capsys, tmp_path):

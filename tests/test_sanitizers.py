@@ -448,11 +448,13 @@ def test_family_is_clean_and_bit_exact_under_sanitizers(runs, run):
 
 def test_every_emitter_is_exercised():
     from mcudeploy.codegen.layers import EMITTERS
+    from mcudeploy.ir.options import CONTROL_FLOW_OPTIONS
     from test_codegen import recurrent_family
 
     tested = {op.op_type for family in FAMILIES.values() for op in family().operators}
     # stateful operators run several invocations per program: test_codegen's sanitized recurrent family
     tested |= {op.op_type for op in recurrent_family().operators}
+    tested |= set(CONTROL_FLOW_OPTIONS)  # on the guarded plan: tests/test_codegen_control_flow.py
     assert set(EMITTERS) - tested == {"ethos-u"}  # the NPU's custom operator: no C kernel to sanitize
 
 

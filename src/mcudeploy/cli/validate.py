@@ -154,7 +154,8 @@ def _tflm_agreement(validator: Validator, input_sets: list) -> bool | None:
     model_file = graph.source if unchanged else write_tflite(graph)
     for index, inputs in enumerate(input_sets):
         try:
-            oracle = tflm_run(model_file, inputs, len(graph.tensors), len(graph.outputs))
+            # outputs only: reading every tensor back would crash on a resource handle (VAR_HANDLE's)
+            oracle = tflm_run(model_file, inputs, 0, len(graph.outputs))
         except ImportError:
             return None
         ours = validator.reference(index, inputs).outputs

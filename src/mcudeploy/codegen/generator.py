@@ -11,7 +11,7 @@ the same inputs give the same bytes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import numpy as np
 
 import mcudeploy.codegen.layers  # noqa: F401 - registers the emitters
 from mcudeploy.codegen.cformat import c_type, comment_text, float_literal, identifier, wrapped_call
-from mcudeploy.codegen.layers.base import EMITTERS, LayerCode, LayerContext
+from mcudeploy.codegen.layers.base import EMITTERS, CalledSubgraph, LayerCode, LayerContext
 from mcudeploy.codegen.library import INCLUDE_DIR, LIBRARY_DIR, library_text, needed_files
 from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_members
@@ -55,11 +55,12 @@ class GeneratedCode:
 
 @dataclass(frozen=True)
 class ArenaNames:
-    """The C constant naming each planned buffer's arena offset, and by tensor its offset and name."""
+    """The C constant naming each planned buffer's arena offset, and by subgraph then tensor its
+    offset and name."""
 
     buffers: dict[Buffer, str]
-    tensor_offsets: dict[int, int]
-    tensor_names: dict[int, str]
+    tensor_offsets: dict[int, dict[int, int]]
+    tensor_names: dict[int, dict[int, str]]
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,13 @@ def render(
     graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: str | None = None, guard_bytes: int = 0
 ) -> RenderedProject:
     """Every file of the project, by relative path, without writing anything."""
-    _check_emitters(graph)
+    numbers = [0, *graph.called_order()]
+    _check_emitters(graph, numbers)
+    if len(numbers) > 1 and not plan.subgraphs_planned:
+        raise UnsupportedOperatorError(
+            graph.subject,
+            f"the memory plan '{plan.planner}' leaves out the tensors of the subgraphs IF, WHILE and CALL_ONCE run",
+        )
     layout = constant_layout(graph, plan.alignment, guard_bytes)
     _check_alignment(graph, plan, layout)
     block = weights_block(graph, layout, prefix)
@@ -120,13 +127,13 @@ def render(
     layout_variables = resource_layout(graph).variables
     names = _resource_names(graph, prefix)
     resources = {resource: (name, layout_variables[resource]) for resource, name in names.items()}
-    kernel_states = _kernel_state_names(graph, prefix)
-    codes = [
-        _emit(graph, op, plan, arena, block, prefix, variables, names, kernel_states.get(op.index))
-        for op in graph.operators
-    ]
-    library = needed_files(s for code in codes for s in code.sources)
-    needs_libm = any(code.uses_libm for code in codes)
+    kernel_states = _kernel_state_names(graph, prefix, numbers)
+    units = _Units(graph, plan, arena, block, prefix, variables, names, kernel_states)
+    units.calls = {number: units.called(number) for number in numbers[1:]}
+    codes = {number: [units.emit(number, op) for op in graph.subgraphs[number].operators] for number in numbers}
+    every_code = [code for subgraph_codes in codes.values() for code in subgraph_codes]
+    library = needed_files(s for code in every_code for s in code.sources)
+    needs_libm = any(code.uses_libm for code in every_code)
     context = _template_context(graph, plan, prefix, arena_section, codes, arena, layout)
     context.update(
         weights=weights_members(graph, layout, _derived_values(graph)),
@@ -136,7 +143,7 @@ def render(
         include_dir=INCLUDE_DIR,
         libm=needs_libm,
         variables=[
-            *(_variable(graph.tensors[index], name) for index, name in variables.items()),
+            *(_variable(graph.subgraphs[number].tensors[index], name) for (number, index), name in variables.items()),
             *(
                 {
                     "name": name,
@@ -160,12 +167,13 @@ def render(
     return RenderedProject(files, tuple(context["sources"]), layout.total_bytes, needs_libm)
 
 
-def _derived_values(graph: Graph) -> dict[tuple[int, str], np.ndarray]:
-    """The layers' derived arrays by (layer, kind), from the records the constant layout counts."""
+def _derived_values(graph: Graph) -> dict[tuple[int, int, str], np.ndarray]:
+    """The layers' derived arrays by (subgraph, layer, kind), from the records the constant layout counts."""
     return {
-        (op.index, kind): values
-        for op in graph.operators
-        if (record := requantization(op, graph)) is not None
+        (number, op.index, kind): values
+        for number, subgraph in enumerate(graph.subgraphs)
+        for op in subgraph.operators
+        if (record := requantization(op, subgraph)) is not None
         for kind, values in record.arrays.items()
     }
 
@@ -173,7 +181,8 @@ def _derived_values(graph: Graph) -> dict[tuple[int, str], np.ndarray]:
 def _uses_math_macros(context: dict) -> bool:
     """Whether the generated C names HUGE_VALF or NAN (float infinities and NaNs in parameters)."""
     texts = [m.values for m in context["weights"]]
-    texts += [d for layer in context["layers"] for d in [*layer["declarations"], layer["call"]]]
+    layers = [*context["layers"], *(layer for subgraph in context["subgraphs"] for layer in subgraph["layers"])]
+    texts += [d for layer in layers for d in [*layer["declarations"], layer["call"]]]
     return any(re.search(r"\b(HUGE_VALF|NAN)\b", text) for text in texts)
 
 
@@ -191,30 +200,80 @@ def _templates() -> jinja2.Environment:
 
 def _arena_names(graph: Graph, plan: MemoryPlan, upper: str) -> ArenaNames:
     """The C constant naming each buffer's arena offset: `<P>_ARENA_` and its tensor's identifier,
-    or `<P>_ARENA_LAYER_<index>_SCRATCH` for a kernel's scratch buffer."""
-    wanted = {
-        buffer: tensor_identifier(graph.tensors[buffer.tensor].name)
-        if buffer.tensor is not None
-        else f"layer_{buffer.scratch_of}_scratch"
-        for buffer in plan.buffers
-    }
+    `<P>_ARENA_LAYER_<index>_SCRATCH` for a kernel's scratch buffer, `<P>_ARENA_LAYER_<index>_SUBGRAPHS`
+    for the region of the subgraphs a layer runs; those of a called subgraph's tensors and layers
+    start with the subgraph's identifier."""
+    wanted = {buffer: _buffer_identifier(graph, buffer) for buffer in plan.buffers}
     names = {buffer: f"{upper}_ARENA_{name.upper()}" for buffer, name in unique_names(wanted, {"bytes"}).items()}
-    tensors = [buffer for buffer in plan.buffers if buffer.tensor is not None]
-    return ArenaNames(names, {b.tensor: b.offset for b in tensors}, {b.tensor: names[b] for b in tensors})
+    offsets: dict[int, dict[int, int]] = {number: {} for number in range(len(graph.subgraphs))}
+    tensor_names: dict[int, dict[int, str]] = {number: {} for number in range(len(graph.subgraphs))}
+    for buffer in plan.buffers:
+        if (key := _tensor_key(buffer)) is not None:
+            offsets[key[0]][key[1]] = buffer.offset
+            tensor_names[key[0]][key[1]] = names[buffer]
+    return ArenaNames(names, offsets, tensor_names)
 
 
-def _state_names(graph: Graph, prefix: str) -> dict[int, str]:
-    """The static array of each variable tensor (recurrent state), by tensor index:
-    `<prefix>_state_` and its tensor's identifier."""
-    wanted = {t.index: tensor_identifier(t.name) for t in graph.tensors if t.is_variable}
-    return {index: f"{prefix}_state_{name}" for index, name in unique_names(wanted).items()}
+def _tensor_key(buffer: Buffer) -> tuple[int, int] | None:
+    """(subgraph, tensor index) of a tensor's buffer, None for scratch and regions."""
+    return (0, buffer.tensor) if buffer.tensor is not None else buffer.subgraph_tensor
 
 
-def _kernel_state_names(graph: Graph, prefix: str) -> dict[int, tuple[str, int]]:
+def _buffer_identifier(graph: Graph, buffer: Buffer) -> str:
+    if (key := _tensor_key(buffer)) is not None:
+        number, index = key
+        name = tensor_identifier(graph.subgraphs[number].tensors[index].name)
+    elif buffer.scratch_of is not None or buffer.subgraph_scratch_of is not None:
+        number, index = buffer.subgraph_scratch_of or (0, buffer.scratch_of)
+        name = f"layer_{index}_scratch"
+    elif buffer.calls_of is not None:
+        number, index = buffer.calls_of
+        name = f"layer_{index}_subgraphs"
+    else:
+        raise McuDeployError(graph.subject, f"the memory plan's buffer '{buffer.name}' belongs to no tensor or layer")
+    return f"{tensor_identifier(graph.subgraphs[number].name)}_{name}" if number else name
+
+
+def _state_names(graph: Graph, prefix: str) -> dict[tuple[int, int], str]:
+    """The static array of each variable tensor (recurrent state), by (subgraph, tensor index):
+    `<prefix>_state_` and its tensor's identifier (after its subgraph's, outside the main graph)."""
+    wanted = {
+        (number, t.index): _scoped(subgraph, number, tensor_identifier(t.name))
+        for number, subgraph in enumerate(graph.subgraphs)
+        for t in subgraph.tensors
+        if t.is_variable
+    }
+    return {key: f"{prefix}_state_{name}" for key, name in unique_names(wanted).items()}
+
+
+def _scoped(subgraph: Graph, number: int, name: str) -> str:
+    return f"{tensor_identifier(subgraph.name)}_{name}" if number else name
+
+
+def _subgraph_function(prefix: str, number: int) -> str:
+    """The function running a called subgraph's layers."""
+    return f"{prefix}_subgraph_{number}"
+
+
+def _layer_function(prefix: str, number: int, index: int) -> str:
+    """`<prefix>_layer_<index>` (what the profiler's scopes name), `<prefix>_subgraph_<n>_layer_<index>`."""
+    return f"{_subgraph_function(prefix, number)}_layer_{index}" if number else f"{prefix}_layer_{index}"
+
+
+def _kernel_state_names(graph: Graph, prefix: str, numbers: list[int]) -> dict[tuple[int, int], tuple[str, int]]:
     """The static array and size of each layer's own history (`KernelContract.state_bytes`), by
-    layer index: `<prefix>_layer_<index>_state`."""
-    sizes = {op.index: kernel_contract(graph, op).state_bytes for op in graph.operators}
-    return {index: (f"{prefix}_layer_{index}_state", size) for index, size in sizes.items() if size}
+    (subgraph, layer index): its layer function's name and `_state`; CALL_ONCE's flag (has its
+    subgraph run since init()), one byte: `_once`."""
+    states = {}
+    for number in numbers:
+        subgraph = graph.subgraphs[number]
+        for op in subgraph.operators:
+            function = _layer_function(prefix, number, op.index)
+            if size := kernel_contract(subgraph, op).state_bytes:
+                states[number, op.index] = (f"{function}_state", size)
+            elif op.op_type == "CALL_ONCE":
+                states[number, op.index] = (f"{function}_once", 1)
+    return states
 
 
 def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:
@@ -225,45 +284,82 @@ def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:
     return {resource: f"{prefix}_resource_{name}" for resource, name in unique_names(wanted).items()}
 
 
-def _check_emitters(graph: Graph) -> None:
-    """Refuse, before any layout, the first operator the C library has no kernel for (IF, WHILE and
-    CALL_ONCE among them: the generated code runs one subgraph)."""
-    for op in graph.operators:
-        if op.op_type not in EMITTERS:
-            what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
-            raise UnsupportedOperatorError(graph.subject, f"{what} at layer #{op.index} has no kernel in the C library")
+def _check_emitters(graph: Graph, numbers: list[int]) -> None:
+    """Refuse, before any layout, the first operator (of the subgraphs the model runs) the C
+    library has no kernel for."""
+    for number in numbers:
+        for op in graph.subgraphs[number].operators:
+            if op.op_type not in EMITTERS:
+                what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
+                where = f"layer #{op.index}" + (f" of subgraph {number}" if number else "")
+                raise UnsupportedOperatorError(graph.subject, f"{what} at {where} has no kernel in the C library")
 
 
-def _emit(
-    graph: Graph,
-    op: Operator,
-    plan: MemoryPlan,
-    arena: ArenaNames,
-    block: WeightsBlock,
-    prefix: str,
-    variables: dict[int, str],
-    resources: dict[int, str],
-    kernel_state: tuple[str, int] | None,
-) -> LayerCode:
-    emitter = EMITTERS[op.op_type]
-    contract = kernel_contract(graph, op)
-    scratch = _scratch(plan, op, contract.scratch_bytes)
-    ctx = LayerContext(
-        graph=graph,
-        op=op,
-        contract=contract,
-        arena_offsets=arena.tensor_offsets,
-        arena_names=arena.tensor_names,
-        scratch=scratch,
-        scratch_name=arena.buffers[scratch] if scratch else None,
-        constants=block.members,
-        derived_names={kind: name for (layer, kind), name in block.derived.items() if layer == op.index},
-        tensor_macro=f"{identifier(prefix)}_TENSOR",
-        variables=variables,
-        resources=resources,
-        state_name=kernel_state[0] if kernel_state else None,
-    )
-    return emitter(ctx)
+@dataclass
+class _Units:
+    """What every layer's emitter is given, for the layers of any subgraph."""
+
+    graph: Graph
+    plan: MemoryPlan
+    arena: ArenaNames
+    block: WeightsBlock
+    prefix: str
+    variables: dict[tuple[int, int], str]
+    resources: dict[int, str]
+    kernel_states: dict[tuple[int, int], tuple[str, int]]
+    calls: dict[int, CalledSubgraph] = field(default_factory=dict)
+
+    @property
+    def tensor_macro(self) -> str:
+        return f"{identifier(self.prefix)}_TENSOR"
+
+    def emit(self, number: int, op: Operator) -> LayerCode:
+        subgraph = self.graph.subgraphs[number]
+        contract = kernel_contract(subgraph, op)
+        scratch = _scratch(self.plan, number, op, contract.scratch_bytes)
+        kernel_state = self.kernel_states.get((number, op.index))
+        ctx = LayerContext(
+            graph=subgraph,
+            op=op,
+            contract=contract,
+            arena_offsets=self.arena.tensor_offsets[number],
+            arena_names=self.arena.tensor_names[number],
+            scratch=scratch,
+            scratch_name=self.arena.buffers[scratch] if scratch else None,
+            constants=self.block.constants_of(number),
+            derived_names=self.block.derived_of(number, op.index),
+            tensor_macro=self.tensor_macro,
+            variables={index: name for (n, index), name in self.variables.items() if n == number},
+            resources=self.resources,
+            state_name=kernel_state[0] if kernel_state else None,
+            subgraph=number,
+            model=self.graph if number else None,
+            calls=self.calls,
+        )
+        return EMITTERS[op.op_type](ctx)
+
+    def called(self, number: int) -> CalledSubgraph:
+        """A called subgraph's function and the bytes of its inputs and outputs: in the arena, or
+        an output may be a constant."""
+        subgraph = self.graph.subgraphs[number]
+        constants = self.block.constants_of(number)
+        names = self.arena.tensor_names[number]
+
+        def pointer(index: int) -> str:
+            if index in names:
+                return f"{self.tensor_macro}(uint8_t, {names[index]})"
+            if index in constants:
+                return f"(const uint8_t *){constants[index]}"
+            tensor = subgraph.tensors[index]
+            raise UnsupportedOperatorError(
+                self.graph.subject, f"subgraph {number}'s tensor '{tensor.name}' has no place in the memory plan"
+            )
+
+        return CalledSubgraph(
+            _subgraph_function(self.prefix, number),
+            tuple(pointer(i) for i in subgraph.inputs),
+            tuple(pointer(i) for i in subgraph.outputs),
+        )
 
 
 def _variable(tensor: Tensor, name: str) -> dict:
@@ -277,12 +373,16 @@ def _variable(tensor: Tensor, name: str) -> dict:
     }
 
 
-def _scratch(plan: MemoryPlan, op: Operator, needed: int) -> Buffer | None:
-    """The first scratch buffer the plan gives `op` that is as large as its kernel declares, or None
-    (a plan made for other kernels, such as TFLite Micro's, may reserve none or smaller ones)."""
+def _scratch(plan: MemoryPlan, number: int, op: Operator, needed: int) -> Buffer | None:
+    """The first scratch buffer the plan gives `op` (of subgraph `number`) that is as large as its
+    kernel declares, or None (a plan made for other kernels, such as TFLite Micro's, may reserve
+    none or smaller ones)."""
     if not needed:
         return None
-    return next((b for b in plan.buffers if b.scratch_of == op.index and b.size >= needed), None)
+    key = (number, op.index)
+    return next(
+        (b for b in plan.buffers if (b.subgraph_scratch_of or (0, b.scratch_of)) == key and b.size >= needed), None
+    )
 
 
 def _check_alignment(graph: Graph, plan: MemoryPlan, layout: ConstantLayout) -> None:
@@ -292,7 +392,8 @@ def _check_alignment(graph: Graph, plan: MemoryPlan, layout: ConstantLayout) -> 
     if layout.arrays and plan.alignment < widest:
         raise McuDeployError(graph.subject, f"alignment {plan.alignment} is below the constants' {widest} bytes")
     for buffer in plan.buffers:
-        element = graph.tensors[buffer.tensor].dtype.itemsize if buffer.tensor is not None else 4
+        key = _tensor_key(buffer)
+        element = graph.subgraphs[key[0]].tensors[key[1]].dtype.itemsize if key is not None else 4
         if buffer.offset % min(element, MIN_ARENA_ALIGNMENT):
             raise McuDeployError(
                 graph.subject, f"'{buffer.name}' at arena offset {buffer.offset} is not aligned to its elements"
@@ -304,12 +405,12 @@ def _template_context(
     plan: MemoryPlan,
     prefix: str,
     arena_section: str | None,
-    codes: list[LayerCode],
+    codes: dict[int, list[LayerCode]],
     arena: ArenaNames,
     layout: ConstantLayout,
 ) -> dict:
     upper = identifier(prefix)
-    names = arena.tensor_names
+    names = arena.tensor_names[0]
     inputs = [_io(graph.tensors[i], "input", n, upper, names) for n, i in enumerate(graph.inputs)]
     outputs = [_io(graph.tensors[i], "output", n, upper, names) for n, i in enumerate(graph.outputs)]
     parameters = [f"const {io['ctype']} *input_{io['position']}" for io in inputs]
@@ -334,8 +435,17 @@ def _template_context(
         ),
         "example_arguments": ", ".join(arguments),
         "arena": [_arena_entry(graph, buffer, name) for buffer, name in sorted(arena.buffers.items(), key=_by_offset)],
-        "layers": [_layer(graph, op, code, names) for op, code in zip(graph.operators, codes, strict=True)],
+        "layers": _layers(graph, 0, codes[0], prefix, names),
         "waits": any(waits_for_frames(op) for op in graph.operators),
+        "subgraphs": [
+            {
+                "function": _subgraph_function(prefix, number),
+                "comment": comment_text(f"subgraph {number} '{graph.subgraphs[number].name}'"),
+                "layers": _layers(graph, number, codes[number], prefix, arena.tensor_names[number]),
+            }
+            for number in codes
+            if number
+        ],
         "npu_segments": [_npu_segment(graph, op) for op in graph.operators if op.op_type == ETHOS_U],
     }
 
@@ -359,11 +469,16 @@ def _by_offset(item: tuple[Buffer, str]) -> tuple[int, str]:
 
 
 def _arena_entry(graph: Graph, buffer: Buffer, name: str) -> dict:
-    if buffer.tensor is None:
-        what = f"layer {buffer.scratch_of} scratch, {buffer.size} bytes"
+    if (key := _tensor_key(buffer)) is not None:
+        tensor = graph.subgraphs[key[0]].tensors[key[1]]
+        number, what = key[0], f"{_tensor_label(tensor)}, {tensor.dtype.value} {list(tensor.shape)}"
+    elif buffer.calls_of is not None:
+        number, layer = buffer.calls_of
+        what = f"the subgraphs layer {layer} runs, {buffer.size} bytes"
     else:
-        tensor = graph.tensors[buffer.tensor]
-        what = f"{_tensor_label(tensor)}, {tensor.dtype.value} {list(tensor.shape)}"
+        number, layer = buffer.subgraph_scratch_of or (0, buffer.scratch_of)
+        what = f"layer {layer} scratch, {buffer.size} bytes"
+    what = f"subgraph {number}: {what}" if number else what
     return {"name": name, "offset": buffer.offset, "comment": comment_text(what)}
 
 
@@ -389,12 +504,22 @@ def _io(tensor: Tensor, kind: str, position: int, upper: str, names: dict[int, s
     }
 
 
-def _layer(graph: Graph, op: Operator, code: LayerCode, names: dict[int, str]) -> dict:
+def _layers(graph: Graph, number: int, codes: list[LayerCode], prefix: str, names: dict[int, str]) -> list[dict]:
+    subgraph = graph.subgraphs[number]
+    return [
+        _layer(subgraph, op, code, names, _layer_function(prefix, number, op.index), dumps=not number)
+        for op, code in zip(subgraph.operators, codes, strict=True)
+    ]
+
+
+def _layer(graph: Graph, op: Operator, code: LayerCode, names: dict[int, str], function: str, dumps: bool) -> dict:
+    """A layer's function; `dumps`: the layer hook sees its outputs (the main graph's layers)."""
     activations = [graph.tensors[i] for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
     inputs = ", ".join(_tensor_label(tensor) for tensor in activations)
     outputs = ", ".join(_tensor_label(graph.tensors[i]) for i in op.outputs)
     return {
         "index": op.index,
+        "function": function,
         "comment": comment_text(f"{op.label}: {inputs} -> {outputs}"),
         "declarations": code.declarations,
         "call": wrapped_call(code.call),
@@ -402,7 +527,7 @@ def _layer(graph: Graph, op: Operator, code: LayerCode, names: dict[int, str]) -
         "dumps": [
             {"tensor": i, "offset": names[i], "bytes": graph.tensors[i].nbytes}
             for i in op.outputs
-            if i in names and graph.tensors[i].nbytes
+            if dumps and i in names and graph.tensors[i].nbytes
         ],
     }
 

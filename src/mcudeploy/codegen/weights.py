@@ -17,23 +17,27 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import array_values, c_type, comment_text
 from mcudeploy.codegen.names import tensor_identifier, unique_names
-from mcudeploy.ir import Graph
+from mcudeploy.ir import Graph, Operator
 from mcudeploy.memory.budget import ConstantArray, ConstantLayout
+from mcudeploy.params.constant_inputs import read_at_run_time
 
 
 @dataclass(frozen=True)
 class WeightsBlock:
     """How the generated code names the arrays of the weights struct `<prefix>_weights`."""
 
-    members: dict[int, str]
-    """C expression of each constant tensor's array, by tensor index."""
-    derived: dict[tuple[int, str], str]
-    """C expression of each derived array, by (layer, kind)."""
+    members: dict[tuple[int, int], str]
+    """C expression of each constant tensor's array, by (subgraph, tensor index)."""
+    derived: dict[tuple[int, int, str], str]
+    """C expression of each derived array, by (subgraph, layer, kind)."""
 
+    def constants_of(self, subgraph: int) -> dict[int, str]:
+        """The arrays of one subgraph's constant tensors, by tensor index."""
+        return {index: name for (number, index), name in self.members.items() if number == subgraph}
 
-def derived_kind(array: ConstantArray) -> str:
-    """The kind of a derived array, "multipliers" or "shifts": the last word of its name in the layout."""
-    return array.name.rsplit(" ", 1)[-1]
+    def derived_of(self, subgraph: int, layer: int) -> dict[str, str]:
+        """One layer's derived arrays, by kind."""
+        return {kind: name for (number, op, kind), name in self.derived.items() if (number, op) == (subgraph, layer)}
 
 
 WEIGHT_ROLES = {1: "filter", 2: "bias"}
@@ -45,32 +49,47 @@ WEIGHTED_LAYERS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 def member_names(graph: Graph, layout: ConstantLayout) -> dict[ConstantArray, str]:
     """The struct member of each array of the layout: its tensor's identifier; for a weighted
     layer's filter and bias, and its derived arrays, the layer's output tensor's identifier and the
-    role ("activation_relu_filter", "activation_relu_bias", "activation_relu_multipliers")."""
+    role ("activation_relu_filter", "activation_relu_bias", "activation_relu_multipliers"). Those
+    of a called subgraph start with its name's identifier ("body_...")."""
     wanted = {}
     for array in layout.arrays:
-        op = graph.operators[array.layer]
-        layer_name = tensor_identifier(graph.tensors[op.outputs[0]].name)
-        if array.tensor is None:
-            wanted[array] = f"{layer_name}_{derived_kind(array)}"
-        elif op.op_type in WEIGHTED_LAYERS and op.inputs.index(array.tensor) in WEIGHT_ROLES:
-            wanted[array] = f"{layer_name}_{WEIGHT_ROLES[op.inputs.index(array.tensor)]}"
+        number, index = array.origin
+        subgraph = graph.subgraphs[number]
+        scope = f"{tensor_identifier(subgraph.name)}_" if number else ""
+        if array.kind is not None:
+            op = subgraph.operators[index]
+            wanted[array] = f"{scope}{tensor_identifier(subgraph.tensors[op.outputs[0]].name)}_{array.kind}"
+            continue
+        op = _first_reader(subgraph, index)
+        if op.op_type in WEIGHTED_LAYERS and op.inputs.index(index) in WEIGHT_ROLES:
+            layer_name = tensor_identifier(subgraph.tensors[op.outputs[0]].name)
+            wanted[array] = f"{scope}{layer_name}_{WEIGHT_ROLES[op.inputs.index(index)]}"
         else:
-            wanted[array] = tensor_identifier(graph.tensors[array.tensor].name)
+            wanted[array] = f"{scope}{tensor_identifier(subgraph.tensors[index].name)}"
     return unique_names(wanted)
+
+
+def _first_reader(graph: Graph, tensor: int) -> Operator:
+    """The layer a constant is stored for: the first that reads it at run time (`constant_layout`'s rule)."""
+    return next(
+        op
+        for op in graph.operators
+        if any(index == tensor and read_at_run_time(op, position) for position, index in enumerate(op.inputs))
+    )
 
 
 def weights_block(graph: Graph, layout: ConstantLayout, prefix: str) -> WeightsBlock:
     """The C names of the layout's arrays (arrays of no element have no member: NULL)."""
     symbol = f"{prefix}_weights"
     names = member_names(graph, layout)
-    members: dict[int, str] = {}
-    derived: dict[tuple[int, str], str] = {}
+    members: dict[tuple[int, int], str] = {}
+    derived: dict[tuple[int, int, str], str] = {}
     for array in layout.arrays:
         expression = f"{symbol}.{names[array]}" if array.count else "NULL"
-        if array.tensor is not None:
-            members[array.tensor] = expression
+        if array.kind is None:
+            members[array.origin] = expression
         else:
-            derived[(array.layer, derived_kind(array))] = expression
+            derived[(*array.origin, array.kind)] = expression
     return WeightsBlock(members, derived)
 
 
@@ -88,17 +107,18 @@ class WeightsMember:
 
 
 def weights_members(
-    graph: Graph, layout: ConstantLayout, derived_values: Mapping[tuple[int, str], np.ndarray]
+    graph: Graph, layout: ConstantLayout, derived_values: Mapping[tuple[int, int, str], np.ndarray]
 ) -> list[WeightsMember]:
     """The layout's arrays (those with elements) with their values: the constant tensors' data and
-    the layers' derived multipliers and shifts."""
+    the layers' derived multipliers and shifts (`derived_values` by subgraph, layer and kind)."""
     names = member_names(graph, layout)
     members = []
     for array in (a for a in layout.arrays if a.count):
-        if array.tensor is not None:
-            data, comment = graph.tensors[array.tensor].data, f"'{array.name}'"
+        number, index = array.origin
+        if array.kind is None:
+            data, comment = graph.subgraphs[number].tensors[index].data, f"'{array.name}'"
         else:
-            data, comment = derived_values[(array.layer, derived_kind(array))], array.name
+            data, comment = derived_values[(number, index, array.kind)], array.name
         if np.size(data) != array.count:
             raise AssertionError(f"constant '{array.name}': {np.size(data)} values for {array.count} in the layout")
         values = array_values(np.asarray(data), array.dtype, "        ")

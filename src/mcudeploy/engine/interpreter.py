@@ -70,15 +70,18 @@ class Engine:
         self._subgraphs = [_Subgraph.of(subgraph) for subgraph in graph.subgraphs]
         self._inputs = [_Expected.of(tensor) for tensor in graph.graph_inputs]
         self._resource_layout = resource_layout(graph)
+        self.subgraph_runs: dict[int, int] = {}
+        """How many times each called subgraph has run in this engine (a WHILE's body: its iterations)."""
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, restart: bool = False) -> None:
         """Variable tensors, resource variables and the history kernels keep (TFLM's signal
         operators) back to their values before the first run (TFLM's ResetVariableTensors and Reset).
-        A CALL_ONCE that has run does not run again, as in TFLM."""
+        A CALL_ONCE that has run does not run again, as in TFLM; unless `restart`: then it runs
+        again on the next run, as in a new interpreter (a new program, or the generated code's init())."""
         for subgraph in self._subgraphs:
             for step in subgraph.steps:
-                if step.op.op_type != "CALL_ONCE":  # what a kernel prepared from constants is prepared again
+                if restart or step.op.op_type != "CALL_ONCE":  # what a kernel prepared from constants is prepared again
                     step.states.clear()
         self._variables = [
             {t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in subgraph.tensors if t.is_variable}
@@ -134,6 +137,7 @@ class Engine:
 
     def _call(self, number: int, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """What a control-flow kernel calls: the subgraph's outputs, copied as TFLM copies them out."""
+        self.subgraph_runs[number] = self.subgraph_runs.get(number, 0) + 1
         values, waiting_at = self._invoke(number, [np.array(array) for array in inputs])
         if waiting_at is not None:  # TFLM's IF, WHILE and CALL_ONCE return a subgraph's non-ok status as theirs
             raise McuDeployError(self.graph.subject, f"subgraph {number} aborted its run; only the main graph may")

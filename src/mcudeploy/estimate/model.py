@@ -20,6 +20,7 @@ from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.analysis.floats import float_operators
 from mcudeploy.devices import CORES, Device, Fpu, find_device
 from mcudeploy.emulation import Target, core_target
+from mcudeploy.engine import Engine
 from mcudeploy.estimate.cycles import CycleBreakdown, price
 from mcudeploy.estimate.measure import build_model, run_model, stream_frames
 from mcudeploy.estimate.memory import MemoryTiming, device_memory
@@ -27,6 +28,7 @@ from mcudeploy.estimate.placement import CACHE_CORES, Placement, arena_placement
 from mcudeploy.estimate.stack import StackNeed, stack_need, static_need
 from mcudeploy.estimate.timings import CoreTiming, core_timing
 from mcudeploy.ir import Graph
+from mcudeploy.ir.options import CallOnceOptions, WhileOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
 
@@ -177,6 +179,7 @@ def estimate_model(
         )
     if (note := npu_note(device)) is not None:
         notes.append(note)
+    notes += control_flow_notes(graph)
     return ModelEstimate(
         model=graph.name,
         device=device,
@@ -195,6 +198,37 @@ def estimate_model(
             for frame, item in enumerate(run.waiting, 1)
         ],
     )
+
+
+def control_flow_notes(graph: Graph) -> list[str]:
+    """What the one measured inference (the first after init(), on `run_model`'s inputs) says of the
+    layers that run subgraphs: a WHILE's figure is for the iterations its body made on those inputs,
+    counted by the engine on the same inputs; a CALL_ONCE's includes its subgraph, which later
+    inferences skip."""
+    control_flow = [op for op in graph.operators if isinstance(op.options, WhileOptions | CallOnceOptions)]
+    if not control_flow:
+        return []
+    engine = Engine(graph)
+    *earlier, measured = stream_frames(graph)
+    for frame in earlier:
+        engine.run(frame)
+    engine.subgraph_runs.clear()  # the measured inference's runs only
+    engine.run(measured)
+    notes = []
+    for op in control_flow:
+        if isinstance(op.options, WhileOptions):
+            runs = engine.subgraph_runs.get(op.options.body_subgraph, 0)
+            notes.append(
+                f"layer {op.label}: its figures are for the {runs} runs of its body (subgraph "
+                f"{op.options.body_subgraph}) on the measured inputs; a loop's time depends on how often it "
+                "runs, which other inputs change"
+            )
+        else:
+            notes.append(
+                f"layer {op.label}: its figures include subgraph {op.options.init_subgraph}, which runs on the "
+                "first inference after init() only (the one measured); later inferences skip it"
+            )
+    return notes
 
 
 def emulation_target(core: str) -> Target:

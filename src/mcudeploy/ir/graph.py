@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from mcudeploy.ir.options import OperatorOptions
+from mcudeploy.ir.options import OperatorOptions, called_subgraphs
 from mcudeploy.ir.tensor import Tensor
 from mcudeploy.ir.variants import KernelVariant
 
@@ -62,6 +62,35 @@ class Graph:
     def subgraphs(self) -> tuple[Graph, ...]:
         """Every subgraph, indexed as in the file: this graph is subgraph 0."""
         return (self, *self.other_subgraphs)
+
+    def called_order(self) -> list[int]:
+        """The subgraphs this graph runs (IF, WHILE, CALL_ONCE), directly or not, each after those
+        it runs itself (validation refuses cycles)."""
+        order: list[int] = []
+
+        def visit(number: int) -> None:
+            for op in self.subgraphs[number].operators:
+                for index in called_subgraphs(op.options):
+                    if index not in order:
+                        visit(index)
+                        order.append(index)
+
+        visit(0)
+        return order
+
+    def calling_steps(self) -> dict[int, tuple[int, int]]:
+        """Each subgraph this graph runs, directly or not, with the first and last of its own
+        operators whose run runs it."""
+        steps: dict[int, list[int]] = {}
+        for op in self.operators:
+            pending = list(called_subgraphs(op.options))
+            while pending:
+                number = pending.pop()
+                if op.index not in steps.setdefault(number, []):
+                    steps[number].append(op.index)
+                    inner = self.subgraphs[number].operators
+                    pending += [index for runner in inner for index in called_subgraphs(runner.options)]
+        return {number: (min(indices), max(indices)) for number, indices in steps.items()}
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

@@ -44,7 +44,13 @@ class ConstantArray:
     count: int
     offset: int
     tensor: int | None = None
-    """The constant tensor it holds; None for derived arrays (multipliers, shifts)."""
+    """The constant tensor it holds; None for derived arrays (multipliers, shifts) and for the
+    arrays of the other subgraphs (their tensors are not the main graph's)."""
+    origin: tuple[int, int] = (0, 0)
+    """(subgraph, index there) of what it holds: the constant tensor, or for a derived array the
+    operator it belongs to (0: the main graph)."""
+    kind: str | None = None
+    """A derived array's kind ("multipliers", "shifts"); None for a constant tensor."""
 
     @property
     def nbytes(self) -> int:
@@ -82,10 +88,11 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
     for op in graph.operators:
         for number, reader in _with_called(graph, 0, op, called):
             subgraph = graph.subgraphs[number]
-            for name, dtype, count, tensor in _layer_constants(subgraph, reader, stored[number]):
+            for name, dtype, count, tensor, kind in _layer_constants(subgraph, reader, stored[number]):
+                origin = (number, reader.index if tensor is None else tensor)
                 if number:  # a called subgraph's constant, reported under the operator that calls it
                     name, tensor = f"{subgraph.name}/{name}", None
-                arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor))
+                arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor, origin, kind))
                 offset = align_up(offset + count * dtype.itemsize + (guard_bytes if count else 0), alignment)
     return ConstantLayout(tuple(arrays), alignment, offset)
 
@@ -101,8 +108,10 @@ def _with_called(graph: Graph, number: int, op: Operator, called: set[int]) -> I
                 yield from _with_called(graph, index, inner, called)
 
 
-def _layer_constants(graph: Graph, op: Operator, stored: set[int]) -> list[tuple[str, DType, int, int | None]]:
-    entries: list[tuple[str, DType, int, int | None]] = []
+def _layer_constants(
+    graph: Graph, op: Operator, stored: set[int]
+) -> list[tuple[str, DType, int, int | None, str | None]]:
+    entries: list[tuple[str, DType, int, int | None, str | None]] = []
     for position, index in enumerate(op.inputs):
         if index == NO_TENSOR or index in stored or not graph.tensors[index].is_constant:
             continue
@@ -110,10 +119,12 @@ def _layer_constants(graph: Graph, op: Operator, stored: set[int]) -> list[tuple
             continue
         stored.add(index)
         tensor = graph.tensors[index]
-        entries.append((tensor.name, stored_dtype(op, position, tensor), tensor.size, index))
+        entries.append((tensor.name, stored_dtype(op, position, tensor), tensor.size, index, None))
     derived = requantization(op, graph)
     if derived is not None:
-        entries += [(f"{op.label} {kind}", DType.INT32, values.size, None) for kind, values in derived.arrays.items()]
+        entries += [
+            (f"{op.label} {kind}", DType.INT32, values.size, None, kind) for kind, values in derived.arrays.items()
+        ]
     return entries
 
 

@@ -29,6 +29,14 @@ class Buffer:
     scratch_of: int | None = None
     alias_of: int | None = None
     """Tensor index whose bytes this tensor reuses (reshape-like aliasing): no space of its own."""
+    subgraph_tensor: tuple[int, int] | None = None
+    """(subgraph, tensor index) of a tensor of a subgraph IF, WHILE or CALL_ONCE runs; `tensor`,
+    which indexes the main graph's tensors, is then None."""
+    subgraph_scratch_of: tuple[int, int] | None = None
+    """(subgraph, operator index) of a kernel scratch buffer in such a subgraph (`scratch_of` None)."""
+    calls_of: tuple[int, int] | None = None
+    """(subgraph, operator index) of a control-flow operator whose called subgraphs' buffers this
+    region holds (our planner): live at that operator's step only, the called buffers inside it."""
 
     @property
     def end(self) -> int:
@@ -72,8 +80,9 @@ class MemoryPlan:
     (`(reader, writer)` of each permit; the conditions are in `permits`)."""
     permits: list[OverlapPermit] = field(default_factory=list)
     subgraphs_planned: bool = False
-    """Whether the tensors of the subgraphs IF, WHILE and CALL_ONCE run are in the plan (as TFLM
-    plans them, in the same arena); without, the plan covers the main graph only."""
+    """Whether the tensors of the subgraphs IF, WHILE and CALL_ONCE run are in the plan (in the
+    same arena: TFLM's way, or ours, a region per calling operator); without, the plan covers the
+    main graph only."""
     lower_bound: int = 0
     """Bytes no placement of these buffers can go below: at each step, the live bytes less
     the most the permits allow to share; the maximum over steps, rounded up to the alignment."""

@@ -77,9 +77,15 @@ def plot_arena(graph: Graph, plan: MemoryPlan, stream: BinaryIO, image_format: s
 
 
 def _box_label(buffer: Buffer, wide: bool) -> str:
-    """`t12 Relu6` for a tensor (the last part of its name), `scratch 3` for a kernel's scratch."""
-    if buffer.scratch_of is not None:
-        return f"scratch {buffer.scratch_of}"
+    """`t12 Relu6` for a tensor (the last part of its name), `scratch 3` for a kernel's scratch,
+    `subgraphs 1` for the region of the subgraphs layer 1 runs; `s2` before those of subgraph 2."""
+    where = buffer.subgraph_tensor or buffer.subgraph_scratch_of or buffer.calls_of
+    scope = f"s{where[0]} " if where and where[0] else ""
+    if buffer.calls_of is not None:
+        return f"{scope}subgraphs {buffer.calls_of[1]}"
+    if buffer.scratch_of is not None or buffer.subgraph_scratch_of is not None:
+        return f"{scope}scratch {buffer.scratch_of if buffer.subgraph_scratch_of is None else where[1]}"
+    tensor = f"{scope}t{buffer.tensor if buffer.subgraph_tensor is None else where[1]}"
     tail = buffer.name.split(";")[0].rsplit("/", 1)[-1]
     tail = tail if len(tail) <= 16 else tail[:15] + "…"
-    return f"t{buffer.tensor} {tail}" if wide else f"t{buffer.tensor}"
+    return f"{tensor} {tail}" if wide else tensor

@@ -59,8 +59,8 @@ def support_table(entries: list[dict[str, Any]]) -> Table:
 
 
 def _memory(entry: dict[str, Any]) -> str:
-    if entry["runs_subgraphs"]:  # the default planner leaves them out, and analyze says so
-        return "its subgraphs' tensors: --planner tflm"
+    if entry["runs_subgraphs"]:  # our planner places its subgraphs' own plans in a region live at its step
+        return "its subgraphs in a region"
     return "declared" if entry["memory_contract"] else ("no scratch, no sharing" if entry["engine"] else "")
 
 

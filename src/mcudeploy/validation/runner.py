@@ -134,7 +134,8 @@ class Validator:
 
     def reference(self, index: int, inputs: Sequence[np.ndarray]) -> RunResult:
         if index not in self._references:
-            self.engine.reset()  # each input runs in a fresh program: its state starts from the reset values
+            # each input runs in a fresh program: its state starts from the reset values, CALL_ONCE runs again
+            self.engine.reset(restart=True)
             self._references[index] = self.engine.run(inputs)
         return self._references[index]
 
@@ -142,7 +143,7 @@ class Validator:
         """The engine's result for each input set: each from the reset state, or (streaming) in turn."""
         if not self.streaming:
             return [self.reference(index, inputs) for index, inputs in enumerate(input_sets)]
-        self.engine.reset()
+        self.engine.reset(restart=True)  # one fresh program
         return [self.engine.run(inputs) for inputs in input_sets]
 
     def validate_target(

@@ -5,6 +5,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     activations,
     batch_matmul,
     compare,
+    control_flow,
     conv,
     elementwise,
     ethos_u,

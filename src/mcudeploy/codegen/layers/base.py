@@ -32,7 +32,19 @@ class LayerCode:
     call: str
     """The kernel call, a C expression whose value is the layer's md_status."""
     declarations: list[str] = field(default_factory=list)
+    """What the layer function does before returning `call`: parameter structs; a control-flow
+    layer's statements."""
     uses_libm: bool = False
+
+
+@dataclass(frozen=True)
+class CalledSubgraph:
+    """A subgraph as the layers that run it (IF, WHILE, CALL_ONCE) see it: its C function (an
+    md_status of its layers) and a C pointer to each of its inputs and outputs."""
+
+    function: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
 
 
 @dataclass
@@ -58,7 +70,14 @@ class LayerContext:
     resources: Mapping[int, str] = field(default_factory=dict)
     """C byte array of every resource variable, by id (`params.variables`)."""
     state_name: str | None = None
-    """C byte array of the kernel's own history (`KernelContract.state_bytes`), None without."""
+    """C byte array of the kernel's own history (`KernelContract.state_bytes`; CALL_ONCE's flag),
+    None without."""
+    subgraph: int = 0
+    """The index of `graph` among the model's subgraphs."""
+    model: Graph | None = None
+    """The whole model (its main graph) when `graph` is one of its other subgraphs."""
+    calls: Mapping[int, CalledSubgraph] = field(default_factory=dict)
+    """The subgraphs the model's control-flow layers run, by index."""
 
     @property
     def label(self) -> str:

@@ -28,8 +28,8 @@ def assign_variable(ctx: LayerContext) -> LayerCode:
 
 def _buffer(ctx: LayerContext, nbytes: int) -> str:
     """The C array of the variable the operator's handle names, checked to hold `nbytes`."""
-    layout = resource_layout(ctx.graph)
-    resource = layout.variable_of(ctx.op.inputs[0], ctx.label)
+    layout = resource_layout(ctx.model or ctx.graph)
+    resource = layout.variable_of(ctx.op.inputs[0], ctx.label, ctx.subgraph)
     if resource not in ctx.resources or layout.variables[resource].nbytes != nbytes:
         raise ctx.unsupported(f"resource variable {resource} is not assigned {nbytes} bytes")
     return ctx.resources[resource]

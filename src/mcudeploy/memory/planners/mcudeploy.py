@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from mcudeploy.ir import Graph
+from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.memory.lifetimes import last_step, scratch_name
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.memory.sharing import ArenaTensors, arena_tensors
@@ -64,13 +66,93 @@ class _Sharing:
 
 
 def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
+    """Our plan of `graph`. The subgraphs its IF, WHILE and CALL_ONCE operators run are planned
+    first, each on its own; the calling operator then gets a region as large as its largest called
+    plan, a block live at its step only (so disjoint from every tensor live there, its own inputs
+    and outputs included, which the generated code copies in and out), where those plans' buffers
+    go. A subgraph run by several operators has one place (its code is one function): a block of
+    the main graph's own, live over every main step whose layer runs it, directly or not."""
+    if not graph.other_subgraphs:
+        return _plan(graph, alignment, {})
+    shared = _shared_spans(graph)
+    called: dict[int, _Called] = {}
+    for number in graph.called_order():
+        plan = _plan(graph.subgraphs[number], alignment, called, set(shared))
+        called[number] = _Called(_renamed(graph.subgraphs[number], number, plan.buffers), plan.arena_bytes)
+    main = _plan(graph, alignment, called, set(shared), shared)
+    main.subgraphs_planned = True
+    return main
+
+
+@dataclass(frozen=True)
+class _Called:
+    """A called subgraph's own plan: its buffers at offsets from the start of a region of `size` bytes."""
+
+    buffers: list[Buffer]
+    size: int
+
+
+def _shared_spans(graph: Graph) -> dict[int, tuple[int, int]]:
+    """The subgraphs run by more than one operator (an IF naming one twice runs it from one place),
+    each with the first and last main step whose layer runs it, directly or not."""
+    callers: dict[int, set[tuple[int, int]]] = {}
+    for number, subgraph in enumerate(graph.subgraphs):
+        for op in subgraph.operators:
+            for index in called_subgraphs(op.options):
+                callers.setdefault(index, set()).add((number, op.index))
+    steps = graph.calling_steps()
+    return {number: steps[number] for number, sites in callers.items() if len(sites) > 1}
+
+
+def _renamed(subgraph: Graph, number: int, buffers: list[Buffer]) -> list[Buffer]:
+    """A subgraph's own buffers named after it and keyed by (subgraph, index); those of the
+    subgraphs it runs are so already."""
+    renamed = []
+    for b in buffers:
+        if b.tensor is not None:
+            # alias_of indexes the main graph's tensors: an alias here keeps only its root's offset
+            b = replace(b, tensor=None, alias_of=None, subgraph_tensor=(number, b.tensor))
+        elif b.scratch_of is not None:
+            b = replace(b, scratch_of=None, subgraph_scratch_of=(number, b.scratch_of))
+        elif b.calls_of is not None and b.calls_of[0] == 0:
+            b = replace(b, calls_of=(number, b.calls_of[1]))
+        else:
+            renamed.append(b)
+            continue
+        renamed.append(replace(b, name=f"{subgraph.name}/{b.name}"))
+    return renamed
+
+
+def _plan(
+    graph: Graph,
+    alignment: int,
+    called: dict[int, _Called],
+    shared: Collection[int] = (),
+    spans: dict[int, tuple[int, int]] | None = None,
+) -> MemoryPlan:
+    """Our plan of one subgraph (`graph`), with a region for each operator running others (`called`)
+    but the `shared` ones; the main graph places those in blocks of their own over their `spans`."""
     tensors = arena_tensors(graph)
     blocks, tensor_block = _blocks(graph, tensors)
+    regions = _regions(graph, called, shared)
+    region_blocks = {op: len(blocks) + k for k, op in enumerate(regions)}
+    blocks += [_Block(_region_name(graph, op), size, op, op) for op, size in regions.items()]
+    hoisted = {number: len(blocks) + k for k, number in enumerate(spans or {})}
+    blocks += [_Block(f"subgraph {n} '{graph.subgraphs[n].name}'", called[n].size, *spans[n]) for n in hoisted]
     permits = _block_permits(tensors, tensor_block)
     placer = _Placer(blocks, permits, alignment)
     bound = _lower_bound(blocks, permits, alignment, last_step(graph) + 1)
-    offsets = [int(offset) for offset in placer.search(bound)]
+    offsets = [int(offset) for offset in placer.search(bound)] if blocks else []
     buffers = _buffers(graph, tensors, blocks, tensor_block, offsets)
+    for op, block in region_blocks.items():
+        start = offsets[block]
+        buffers.append(Buffer(blocks[block].name, blocks[block].size, op, op, start, calls_of=(0, op)))
+        for number in dict.fromkeys(called_subgraphs(graph.operators[op].options)):
+            if number not in shared:
+                buffers += [replace(b, offset=start + b.offset, first=op, last=op) for b in called[number].buffers]
+    for number, block in hoisted.items():  # no region buffer: its operators are several
+        start, first, last = offsets[block], blocks[block].first, blocks[block].last
+        buffers += [replace(b, offset=start + b.offset, first=first, last=last) for b in called[number].buffers]
     return MemoryPlan(
         planner="mcudeploy",
         alignment=alignment,
@@ -81,6 +163,21 @@ def plan_mcudeploy(graph: Graph, alignment: int = 16) -> MemoryPlan:
         permits=list(tensors.permits),
         lower_bound=bound,
     )
+
+
+def _regions(graph: Graph, called: dict[int, _Called], shared: Collection[int]) -> dict[int, int]:
+    """Bytes of the region of each operator running subgraphs: its largest called plan but the
+    shared ones' (none of 0 bytes)."""
+    sizes = {
+        op.index: max((called[number].size for number in numbers if number not in shared), default=0)
+        for op in graph.operators
+        if (numbers := called_subgraphs(op.options))
+    }
+    return {op: size for op, size in sizes.items() if size}
+
+
+def _region_name(graph: Graph, op: int) -> str:
+    return f"subgraphs run by {graph.operators[op].label}"
 
 
 def _blocks(graph: Graph, tensors: ArenaTensors) -> tuple[list[_Block], dict[int, int]]:

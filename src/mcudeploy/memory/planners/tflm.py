@@ -207,7 +207,16 @@ def _tensor_requests(graph: Graph, scopes: _Scopes) -> list[Buffer]:
             key = (number, t.index)
             name = f"{subgraph.name}/{names[t.index]}" if number else names[t.index]
             created, used = scopes.created.get(key, -1), scopes.used.get(key, -1)
-            requests.append(Buffer(name, t.nbytes, created, used, tensor=None if number else t.index))
+            requests.append(
+                Buffer(
+                    name,
+                    t.nbytes,
+                    created,
+                    used,
+                    tensor=None if number else t.index,
+                    subgraph_tensor=key if number else None,
+                )
+            )
     return requests
 
 
@@ -221,7 +230,8 @@ def _scratch_requests(graph: Graph, scratch: ScratchRequests, scopes: _Scopes) -
                 name = scratch_name(subgraph, op.index) + (f" ({k + 1})" if len(sizes) > 1 else "")
                 if number:
                     name = f"{subgraph.name}/{name}"
-                requests.append(Buffer(name, size, first, last, scratch_of=None if number else op.index))
+                where = {"subgraph_scratch_of": (number, op.index)} if number else {"scratch_of": op.index}
+                requests.append(Buffer(name, size, first, last, **where))
     return requests
 
 
