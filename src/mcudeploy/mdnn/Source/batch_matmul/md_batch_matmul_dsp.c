@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: int8 BATCH_MATMUL for cores with the DSP extension (see md_nn.h,
+ * md_nn_support.h).
+ *
+ * Outputs in 2x2 blocks (two lhs' rows by two rhs' columns; an odd last row or column repeats the
+ * one before it), 4 depths at a time: each operand's two lines unpacked once to pairs with its
+ * offset added (SXTAB16) and multiplied by 8 SMLADs, 16 products. An operand line runs along the
+ * depth either contiguously (depth step 1: a word per line) or across lines (line step 1, the
+ * adjoint case: a halfword holds both lines' values at one depth, two depths make a word). Int16 and
+ * float32, and operands read with other steps, run the portable kernels.
+ */
+#include "md_batch_matmul_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
+
+MD_PATH_SYMBOL(md_path_batch_matmul_dsp);
+
+static inline uint32_t read16(const int8_t *at)
+{
+    uint16_t half;
+    memcpy(&half, at, sizeof half);
+    return half;
+}
+
+/* Two lines of an operand at 4 depths from `at` (line 0 at depth k): pairs[0], pairs[1] line 0's
+ * {k, k + 2} and {k + 1, k + 3}, pairs[2], pairs[3] line 1's, each value plus the offset. */
+static MD_ALWAYS_INLINE void load_pairs(const int8_t *at, int32_t line_step, int32_t depth_step, const int contiguous,
+                                        int16x2_t offsets, int16x2_t pairs[4])
+{
+    if (contiguous) {
+        const uint32_t line_0 = md_read32(at);
+        const uint32_t line_1 = md_read32(at + line_step);
+        pairs[0] = md_even_pair_add(offsets, line_0);
+        pairs[1] = md_odd_pair_add(offsets, line_0);
+        pairs[2] = md_even_pair_add(offsets, line_1);
+        pairs[3] = md_odd_pair_add(offsets, line_1);
+    } else { /* bytes {line 0, line 1} at depths k and k + 2, then at k + 1 and k + 3 */
+        const uint32_t even = read16(at) | read16(at + 2 * depth_step) << 16;
+        const uint32_t odd = read16(at + depth_step) | read16(at + 3 * depth_step) << 16;
+        pairs[0] = md_even_pair_add(offsets, even);
+        pairs[1] = md_even_pair_add(offsets, odd);
+        pairs[2] = md_odd_pair_add(offsets, even);
+        pairs[3] = md_odd_pair_add(offsets, odd);
+    }
+}
+
+/* How one operand's lines are read: line l's value at depth k at base + l * line + k * depth. */
+typedef struct {
+    int32_t line, depth;
+    int32_t offset;
+    int16x2_t offsets; /* the offset in both halves */
+} operand;
+
+/* sums[2 * a + b] = the dot product of lhs' line a with rhs' line b (from `lhs` and `rhs`), wrapping. */
+static MD_ALWAYS_INLINE void block_2x2(const int8_t *lhs, const operand *l, const int lhs_contiguous,
+                                       const int8_t *rhs, const operand *r, const int rhs_contiguous, int32_t depth,
+                                       int32_t sums[4])
+{
+    const int32_t lhs_line = l->line, lhs_depth = l->depth, rhs_line = r->line, rhs_depth = r->depth;
+    const int16x2_t lhs_offsets = l->offsets, rhs_offsets = r->offsets;
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+    int32_t k;
+    for (k = depth >> 2; k > 0; --k) {
+        int16x2_t a[4];
+        int16x2_t b[4];
+        load_pairs(lhs, lhs_line, lhs_depth, lhs_contiguous, lhs_offsets, a);
+        load_pairs(rhs, rhs_line, rhs_depth, rhs_contiguous, rhs_offsets, b);
+        s00 = __smlad(a[1], b[1], __smlad(a[0], b[0], s00));
+        s01 = __smlad(a[1], b[3], __smlad(a[0], b[2], s01));
+        s10 = __smlad(a[3], b[1], __smlad(a[2], b[0], s10));
+        s11 = __smlad(a[3], b[3], __smlad(a[2], b[2], s11));
+        lhs += 4 * lhs_depth;
+        rhs += 4 * rhs_depth;
+    }
+    for (k = depth & 3; k > 0; --k) {
+        const int32_t a0 = lhs[0] + l->offset, a1 = lhs[lhs_line] + l->offset;
+        const int32_t b0 = rhs[0] + r->offset, b1 = rhs[rhs_line] + r->offset;
+        s00 = md_wrap_add(s00, a0 * b0);
+        s01 = md_wrap_add(s01, a0 * b1);
+        s10 = md_wrap_add(s10, a1 * b0);
+        s11 = md_wrap_add(s11, a1 * b1);
+        lhs += lhs_depth;
+        rhs += rhs_depth;
+    }
+    sums[0] = s00;
+    sums[1] = s01;
+    sums[2] = s10;
+    sums[3] = s11;
+}
+
+static inline operand operand_of(int32_t line, int32_t depth, int32_t offset)
+{
+    operand o;
+    o.line = line;
+    o.depth = depth;
+    o.offset = offset;
+    o.offsets = (int16x2_t)(((uint32_t)offset & 0xFFFFu) * 0x10001u);
+    return o;
+}
+
+/* One output matrix. A single row (column) is read as both lines of its blocks (line step 0). */
+static MD_ALWAYS_INLINE void matrix_s8(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
+                                       int8_t *result, const int lhs_contiguous, const int rhs_contiguous)
+{
+    const int32_t rows = p->rows, cols = p->cols;
+    const operand l = operand_of(rows > 1 ? p->lhs_row_step : 0, p->lhs_depth_step, p->lhs_offset);
+    const operand r = operand_of(cols > 1 ? p->rhs_col_step : 0, p->rhs_depth_step, p->rhs_offset);
+    int32_t i;
+    int32_t j;
+    int32_t s;
+    for (i = 0; i < rows; i += 2) {
+        const int32_t row = rows > 1 ? md_min_i32(i, rows - 2) : 0;
+        for (j = 0; j < cols; j += 2) {
+            const int32_t col = cols > 1 ? md_min_i32(j, cols - 2) : 0;
+            int32_t sums[4];
+            block_2x2(lhs + row * p->lhs_row_step, &l, lhs_contiguous, rhs + col * p->rhs_col_step, &r,
+                      rhs_contiguous, p->depth, sums);
+            for (s = 0; s < 4; ++s) { /* a repeated line's outputs twice, the same value */
+                const int32_t at = (row + (s >> 1) * (rows > 1)) * cols + col + (s & 1) * (cols > 1);
+                result[at] = (int8_t)md_requantize32(sums[s], p->multiplier, p->shift, p->output_offset, p->act_min,
+                                                     p->act_max);
+            }
+        }
+    }
+}
+
+/* md_row_fn of one layout (lhs_contiguous, rhs_contiguous constants). */
+static MD_ALWAYS_INLINE void matrices_s8(const void *params, const void *input1, int32_t index1, int32_t step1,
+                                         const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
+                                         int32_t count, const int lhs_contiguous, const int rhs_contiguous)
+{
+    const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
+    const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
+    int32_t m;
+    for (m = 0; m < count; ++m) {
+        matrix_s8(p, (const int8_t *)input1 + (index1 + m * step1) * lhs_size,
+                  (const int8_t *)input2 + (index2 + m * step2) * rhs_size, (int8_t *)output + (out + m) * out_size,
+                  lhs_contiguous, rhs_contiguous);
+    }
+}
+
+#define MD_MATMUL_LAYOUT(name, lhs_contiguous, rhs_contiguous)                                                      \
+    static void name(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,     \
+                     int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)                       \
+    {                                                                                                               \
+        matrices_s8(params, input1, index1, step1, input2, index2, step2, output, out, count, lhs_contiguous,       \
+                    rhs_contiguous);                                                                                \
+    }
+
+MD_MATMUL_LAYOUT(matmul_s8_rows_cols, 1, 1) /* lhs' rows and rhs' columns contiguous: adj_y */
+MD_MATMUL_LAYOUT(matmul_s8_rows_across, 1, 0) /* rhs as stored: no adjoint */
+MD_MATMUL_LAYOUT(matmul_s8_across_cols, 0, 1) /* adj_x and adj_y */
+MD_MATMUL_LAYOUT(matmul_s8_across_across, 0, 0) /* adj_x */
+
+/* 1: lines contiguous along the depth, 0: lines side by side, -1: neither (the portable kernel). */
+static int layout_of(int32_t lines, int32_t line_step, int32_t depth_step)
+{
+    if (depth_step == 1) {
+        return 1;
+    }
+    return lines > 1 && line_step == 1 ? 0 : -1;
+}
+
+md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast *batches, const int8_t *lhs,
+                             const int8_t *rhs, int8_t *output)
+{
+    static const md_row_fn layouts[2][2] = {{matmul_s8_across_across, matmul_s8_across_cols},
+                                            {matmul_s8_rows_across, matmul_s8_rows_cols}};
+    const int lhs_layout = layout_of(p->rows, p->lhs_row_step, p->lhs_depth_step);
+    const int rhs_layout = layout_of(p->cols, p->rhs_col_step, p->rhs_depth_step);
+    const md_row_fn row =
+        lhs_layout < 0 || rhs_layout < 0 ? md_matmul_s8_portable : layouts[lhs_layout][rhs_layout];
+    md_broadcast_rows(batches, p, row, lhs, rhs, output);
+    return MD_OK;
+}
+
+#endif /* MD_PATH_DSP */

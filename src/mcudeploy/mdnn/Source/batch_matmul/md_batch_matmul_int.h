@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: the portable BATCH_MATMUL kernels (see md_nn.h), shared by
+ * md_batch_matmul.c and its variants. */
+#ifndef MD_BATCH_MATMUL_INT_H
+#define MD_BATCH_MATMUL_INT_H
+
+#include "md_nn_support.h"
+
+/* One matrix product per broadcast batch element: `count` output matrices from matrix `out` on,
+ * operand matrices from `index1` / `index2` on with steps `step1` / `step2` (md_row_fn). */
+#define MD_MATMUL_ROW(name, type, body)                                                                             \
+    static inline void name(const void *params, const void *input1, int32_t index1, int32_t step1,                 \
+                            const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,           \
+                            int32_t count)                                                                          \
+    {                                                                                                               \
+        const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;                                   \
+        const size_t lhs_size = (size_t)p->rows * p->depth;                                                         \
+        const size_t rhs_size = (size_t)p->depth * p->cols;                                                         \
+        int32_t m;                                                                                                  \
+        int32_t i;                                                                                                  \
+        int32_t j;                                                                                                  \
+        int32_t k;                                                                                                  \
+        for (m = 0; m < count; ++m) {                                                                               \
+            const type *lhs = (const type *)input1 + (size_t)(index1 + m * step1) * lhs_size;                       \
+            const type *rhs = (const type *)input2 + (size_t)(index2 + m * step2) * rhs_size;                       \
+            type *result = (type *)output + (size_t)(out + m) * p->rows * p->cols;                                  \
+            for (i = 0; i < p->rows; ++i) {                                                                         \
+                const type *lhs_row = lhs + (size_t)i * p->lhs_row_step;                                            \
+                for (j = 0; j < p->cols; ++j) {                                                                     \
+                    const type *rhs_col = rhs + (size_t)j * p->rhs_col_step;                                        \
+                    body                                                                                            \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+    }
+
+#define MD_LHS(k) lhs_row[(size_t)(k) * p->lhs_depth_step]
+#define MD_RHS(k) rhs_col[(size_t)(k) * p->rhs_depth_step]
+
+MD_MATMUL_ROW(md_matmul_s8_portable, int8_t, {
+    uint32_t acc = 0u; /* int32 arithmetic that wraps */
+    for (k = 0; k < p->depth; ++k) {
+        acc += (uint32_t)(((int32_t)MD_LHS(k) + p->lhs_offset) * ((int32_t)MD_RHS(k) + p->rhs_offset));
+    }
+    *result++ = (int8_t)md_requantize32((int32_t)acc, p->multiplier, p->shift, p->output_offset, p->act_min,
+                                        p->act_max);
+})
+
+#endif /* MD_BATCH_MATMUL_INT_H */

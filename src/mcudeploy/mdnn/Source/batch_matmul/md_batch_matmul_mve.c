@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: int8 BATCH_MATMUL for MVE (Helium) cores (see md_nn.h, md_nn_support.h).
+ *
+ * rhs' columns side by side (no adj_y): two output rows by 8 columns at a time, each depth's 8 rhs
+ * values widened to int32 lanes (VLDRB.S32) and multiplied into both rows by VMLA with the row's
+ * value, lhs' read as scalars with any steps. lhs' rows and rhs' columns both contiguous along the
+ * depth (adj_y without adj_x): 2x2 blocks of dot products, 16 depths a VMLADAVA, the offsets added
+ * afterwards as offset * sum (the same modulo 2^32). Int16 and float32, and adj_x with adj_y, run the
+ * portable kernels.
+ */
+#include "md_batch_matmul_int.h"
+
+#if MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
+
+MD_PATH_SYMBOL(md_path_batch_matmul_mve);
+
+/* Requantized output lanes stored as int8 where `lanes` holds. */
+static inline void store_s8(const md_batch_matmul_params *p, int8_t *at, int32x4_t sums, mve_pred16_t lanes)
+{
+    sums = vaddq_n_s32(md_mve_mbqm_n(sums, p->multiplier, p->shift), p->output_offset);
+    sums = vminq_s32(vmaxq_s32(sums, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
+    vstrbq_p_s32(at, sums, lanes);
+}
+
+/* One output matrix, rhs' column step 1. */
+static void matrix_columns(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result)
+{
+    const int32_t rows = p->rows, cols = p->cols, depth = p->depth;
+    const int32_t lhs_depth = p->lhs_depth_step, rhs_depth = p->rhs_depth_step;
+    const int32_t lhs_offset = p->lhs_offset, rhs_offset = p->rhs_offset;
+    int32_t i;
+    int32_t j;
+    int32_t k;
+    for (i = 0; i < rows; i += 2) {
+        const int32_t second = md_min_i32(i + 1, rows - 1); /* an odd last row computed twice */
+        for (j = 0; j < cols; j += 8) {
+            const mve_pred16_t low = vctp32q((uint32_t)(cols - j));
+            const mve_pred16_t high = vctp32q((uint32_t)md_max_i32(cols - j - 4, 0));
+            const int8_t *row_0 = lhs + i * p->lhs_row_step;
+            const int8_t *row_1 = lhs + second * p->lhs_row_step;
+            const int8_t *column = rhs + j;
+            int32x4_t a_low = vdupq_n_s32(0), a_high = a_low, b_low = a_low, b_high = a_low;
+            for (k = depth; k > 0; --k) {
+                const int32x4_t r_low = vaddq_n_s32(vldrbq_z_s32(column, low), rhs_offset);
+                const int32x4_t r_high = vaddq_n_s32(vldrbq_z_s32(column + 4, high), rhs_offset);
+                const int32_t a = *row_0 + lhs_offset, b = *row_1 + lhs_offset;
+                a_low = vmlaq_n_s32(a_low, r_low, a);
+                a_high = vmlaq_n_s32(a_high, r_high, a);
+                b_low = vmlaq_n_s32(b_low, r_low, b);
+                b_high = vmlaq_n_s32(b_high, r_high, b);
+                column += rhs_depth;
+                row_0 += lhs_depth;
+                row_1 += lhs_depth;
+            }
+            store_s8(p, result + i * cols + j, a_low, low);
+            store_s8(p, result + i * cols + j + 4, a_high, high);
+            store_s8(p, result + second * cols + j, b_low, low);
+            store_s8(p, result + second * cols + j + 4, b_high, high);
+        }
+    }
+}
+
+/* One output matrix, lhs' rows and rhs' columns contiguous along the depth: 2x2 blocks (an odd last
+ * row or column repeats the one before it). */
+static void matrix_dots(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result)
+{
+    const int32_t rows = p->rows, cols = p->cols, depth = p->depth;
+    const int32_t constant = md_wrap_mul(depth, md_wrap_mul(p->lhs_offset, p->rhs_offset));
+    int32_t i;
+    int32_t j;
+    int32_t s;
+    for (i = 0; i < rows; i += 2) {
+        const int32_t row = rows > 1 ? md_min_i32(i, rows - 2) : 0, next = md_min_i32(row + 1, rows - 1);
+        for (j = 0; j < cols; j += 2) {
+            const int32_t col = cols > 1 ? md_min_i32(j, cols - 2) : 0, after = md_min_i32(col + 1, cols - 1);
+            const int8_t *a = lhs + row * p->lhs_row_step, *b = lhs + next * p->lhs_row_step;
+            const int8_t *c = rhs + col * p->rhs_col_step, *d = rhs + after * p->rhs_col_step;
+            int32_t dots[4] = {0, 0, 0, 0}, lhs_sums[2] = {0, 0}, rhs_sums[2] = {0, 0};
+            int32_t n;
+            for (n = depth; n > 0; n -= 16) {
+                const mve_pred16_t lanes = vctp8q((uint32_t)n);
+                const int8x16_t av = vldrbq_z_s8(a, lanes), bv = vldrbq_z_s8(b, lanes);
+                const int8x16_t cv = vldrbq_z_s8(c, lanes), dv = vldrbq_z_s8(d, lanes);
+                dots[0] = vmladavaq_s8(dots[0], av, cv);
+                dots[1] = vmladavaq_s8(dots[1], av, dv);
+                dots[2] = vmladavaq_s8(dots[2], bv, cv);
+                dots[3] = vmladavaq_s8(dots[3], bv, dv);
+                lhs_sums[0] = vaddvaq_s8(lhs_sums[0], av);
+                lhs_sums[1] = vaddvaq_s8(lhs_sums[1], bv);
+                rhs_sums[0] = vaddvaq_s8(rhs_sums[0], cv);
+                rhs_sums[1] = vaddvaq_s8(rhs_sums[1], dv);
+                a += 16;
+                b += 16;
+                c += 16;
+                d += 16;
+            }
+            for (s = 0; s < 4; ++s) { /* a repeated line's outputs twice, the same value */
+                const int32_t sum = md_wrap_add(
+                    md_wrap_add(dots[s], constant),
+                    md_wrap_add(md_wrap_mul(p->rhs_offset, lhs_sums[s >> 1]), md_wrap_mul(p->lhs_offset, rhs_sums[s & 1])));
+                result[(s >> 1 ? next : row) * cols + (s & 1 ? after : col)] = (int8_t)md_requantize32(
+                    sum, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+
+typedef void (*matrix_fn)(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result);
+
+/* md_row_fn of one kernel. */
+static MD_ALWAYS_INLINE void matrices_s8(const void *params, const void *input1, int32_t index1, int32_t step1,
+                                         const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
+                                         int32_t count, matrix_fn matrix)
+{
+    const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
+    const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
+    int32_t m;
+    for (m = 0; m < count; ++m) {
+        matrix(p, (const int8_t *)input1 + (index1 + m * step1) * lhs_size,
+               (const int8_t *)input2 + (index2 + m * step2) * rhs_size, (int8_t *)output + (out + m) * out_size);
+    }
+}
+
+static void matmul_s8_columns(const void *params, const void *input1, int32_t index1, int32_t step1,
+                              const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
+                              int32_t count)
+{
+    matrices_s8(params, input1, index1, step1, input2, index2, step2, output, out, count, matrix_columns);
+}
+
+static void matmul_s8_dots(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,
+                           int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)
+{
+    matrices_s8(params, input1, index1, step1, input2, index2, step2, output, out, count, matrix_dots);
+}
+
+md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast *batches, const int8_t *lhs,
+                             const int8_t *rhs, int8_t *output)
+{
+    md_row_fn row = md_matmul_s8_portable;
+    if (p->rhs_col_step == 1) {
+        row = matmul_s8_columns;
+    } else if (p->lhs_depth_step == 1 && p->rhs_depth_step == 1) {
+        row = matmul_s8_dots;
+    }
+    md_broadcast_rows(batches, p, row, lhs, rhs, output);
+    return MD_OK;
+}
+
+#endif /* MD_PATH_MVE */

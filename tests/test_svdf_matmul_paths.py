@@ -1,0 +1,59 @@
+"""The DSP and Helium paths of SVDF and int8 BATCH_MATMUL (`mdnn/Source/svdf/md_svdf_{dsp,mve}.c`,
+`mdnn/Source/batch_matmul/md_batch_matmul_{dsp,mve}.c`) on the emulated Cortex-M4 and M55 agree
+with the reference engine bit for bit, invocation after invocation (SVDF's state carries over):
+SVDF with int8 and int16 state (zero points 0 and not), input sizes and unit spans with and without
+a tail of a word or a vector; BATCH_MATMUL in its four operand layouts (adjoints), odd and even
+row and column counts, a single row or column, depths with a tail, more columns than a block of 8,
+broadcast batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mcudeploy.inputs import random_inputs
+from mcudeploy.ir import NO_TENSOR, Graph
+from mcudeploy.ir.options import BatchMatMulOptions, SVDFOptions
+from test_codegen import Family, assert_invocations_match_engine, build
+
+INVOCATIONS = 4
+
+
+def _svdf(f: Family, state_dtype: str, zero: int, input_size: int, units: int, rank: int, memory: int) -> None:
+    filters = units * rank
+    x = f.input((2, input_size), "int8", scale=0.05)
+    info = np.iinfo(state_dtype)
+    times = f.constant(f.rng.integers(info.min + 1, info.max + 1, (filters, memory)), state_dtype, scale=0.0004)
+    bias = f.constant(f.rng.integers(-3000, 3000, units), "int32", scale=0.02 * 0.0004)
+    state = f.builder.tensor(
+        (2, filters * memory), state_dtype, scale=0.02, zero_point=zero, is_variable=True, name="svdf/state"
+    )
+    features = f.weights((filters, input_size))
+    f.op("SVDF", [x, features, times, bias if zero else NO_TENSOR, state], [f.output((2, units))], SVDFOptions(rank))
+
+
+def svdf_matmul_paths() -> Graph:
+    f = Family("svdf_matmul_paths", 12)
+    _svdf(f, "int8", 3, 13, 3, 2, 5)  # a word and a tail of 1; spans of 10
+    _svdf(f, "int8", -4, 40, 2, 1, 20)  # 2 whole vectors and a tail of 8
+    _svdf(f, "int16", 0, 9, 4, 1, 5)  # odd spans: a halfword tail
+    _svdf(f, "int16", 5, 24, 2, 3, 7)  # the zero point taken out as zero point * sum(w)
+    for lhs, rhs, out, adj_x, adj_y in (
+        ((2, 3, 7), (7, 5), (2, 3, 5), False, False),  # odd rows and columns, depth tail 3
+        ((1, 13), (13, 11), (1, 11), False, False),  # one row; 8 + 3 columns
+        ((4, 20), (20, 1), (4, 1), False, False),  # one column
+        ((2, 1, 9, 6), (1, 3, 9, 8), (2, 3, 6, 8), True, False),  # adj_x: lhs' rows side by side
+        ((3, 5, 18), (1, 4, 18), (3, 5, 4), False, True),  # adj_y: 2x2 dot products, vector tail 2
+        ((1, 17), (3, 17), (1, 3), False, True),  # one row, odd columns
+        ((2, 7, 3), (2, 6, 7), (2, 3, 6), True, True),  # both adjoints
+    ):
+        a, b = f.input(lhs, "int8", 0.05, -7), f.input(rhs, "int8", 0.03, 5)
+        f.op("BATCH_MATMUL", [a, b], [f.output(out, "int8", 0.4, 3)], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y))
+    return f.graph()
+
+
+@pytest.mark.parametrize("target", ["m4", "m55"])
+def test_svdf_and_batch_matmul_paths_are_bit_exact(tmp_path, target: str):
+    graph = svdf_matmul_paths()
+    program = build(graph, tmp_path, invocations=INVOCATIONS, target_name=target)
+    assert_invocations_match_engine(program, [random_inputs(graph, 5 * step) for step in range(INVOCATIONS)])
