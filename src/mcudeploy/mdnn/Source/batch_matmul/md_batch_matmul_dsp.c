@@ -3,8 +3,9 @@
  * md_nn_support.h).
  *
  * Outputs in 2x2 blocks (two lhs' rows by two rhs' columns; an odd last row or column repeats the
- * one before it), 4 depths at a time: each operand's two lines unpacked once to pairs with its
- * offset added (SXTAB16) and multiplied by 8 SMLADs, 16 products. An operand line runs along the
+ * one before it), 4 depths at a time: each operand's two lines unpacked once to pairs (SXTAB16
+ * adding the lhs offset, SXTB16) and multiplied by 8 SMLADs, 16 products; the rhs offset's share,
+ * rhs offset * sum(lhs' row + lhs offset), added once per output (the same modulo 2^32). An operand line runs along the
  * depth either contiguously (depth step 1: a word per line) or across lines (line step 1, the
  * adjoint case: a halfword holds both lines' values at one depth, two depths make a word). Int16 and
  * float32, and operands read with other steps, run the portable kernels.
@@ -23,64 +24,68 @@ static inline uint32_t read16(const int8_t *at)
 }
 
 /* Two lines of an operand at 4 depths from `at` (line 0 at depth k): pairs[0], pairs[1] line 0's
- * {k, k + 2} and {k + 1, k + 3}, pairs[2], pairs[3] line 1's, each value plus the offset. */
+ * {k, k + 2} and {k + 1, k + 3}, pairs[2], pairs[3] line 1's, each value plus the offset when `add`. */
 static MD_ALWAYS_INLINE void load_pairs(const int8_t *at, int32_t line_step, int32_t depth_step, const int contiguous,
-                                        int16x2_t offsets, int16x2_t pairs[4])
+                                        const int add, int16x2_t offsets, int16x2_t pairs[4])
 {
+    uint32_t first; /* line 0's 4 values, or both lines' at k and k + 2 */
+    uint32_t second;
     if (contiguous) {
-        const uint32_t line_0 = md_read32(at);
-        const uint32_t line_1 = md_read32(at + line_step);
-        pairs[0] = md_even_pair_add(offsets, line_0);
-        pairs[1] = md_odd_pair_add(offsets, line_0);
-        pairs[2] = md_even_pair_add(offsets, line_1);
-        pairs[3] = md_odd_pair_add(offsets, line_1);
+        first = md_read32(at);
+        second = md_read32(at + line_step);
     } else { /* bytes {line 0, line 1} at depths k and k + 2, then at k + 1 and k + 3 */
-        const uint32_t even = read16(at) | read16(at + 2 * depth_step) << 16;
-        const uint32_t odd = read16(at + depth_step) | read16(at + 3 * depth_step) << 16;
-        pairs[0] = md_even_pair_add(offsets, even);
-        pairs[1] = md_even_pair_add(offsets, odd);
-        pairs[2] = md_odd_pair_add(offsets, even);
-        pairs[3] = md_odd_pair_add(offsets, odd);
+        first = read16(at) | read16(at + 2 * depth_step) << 16;
+        second = read16(at + depth_step) | read16(at + 3 * depth_step) << 16;
+    }
+    if (add) {
+        pairs[0] = md_even_pair_add(offsets, first);
+        pairs[contiguous ? 1 : 2] = md_odd_pair_add(offsets, first);
+        pairs[contiguous ? 2 : 1] = md_even_pair_add(offsets, second);
+        pairs[3] = md_odd_pair_add(offsets, second);
+    } else {
+        pairs[0] = md_even_pair(first);
+        pairs[contiguous ? 1 : 2] = md_odd_pair(first);
+        pairs[contiguous ? 2 : 1] = md_even_pair(second);
+        pairs[3] = md_odd_pair(second);
     }
 }
 
 /* How one operand's lines are read: line l's value at depth k at base + l * line + k * depth. */
 typedef struct {
     int32_t line, depth;
-    int32_t offset;
-    int16x2_t offsets; /* the offset in both halves */
 } operand;
 
-/* sums[2 * a + b] = the dot product of lhs' line a with rhs' line b (from `lhs` and `rhs`), wrapping. */
-static MD_ALWAYS_INLINE void block_2x2(const int8_t *lhs, const operand *l, const int lhs_contiguous,
-                                       const int8_t *rhs, const operand *r, const int rhs_contiguous, int32_t depth,
+/* sums[2 * a + b] = sum((lhs' line a + lhs offset) * rhs' line b) (from `lhs` and `rhs`), wrapping;
+ * the rhs offset is added by the caller (as rhs offset * the sum of lhs' line). */
+static MD_ALWAYS_INLINE void block_2x2(const int8_t *lhs, operand l, const int lhs_contiguous, const int8_t *rhs,
+                                       operand r, const int rhs_contiguous, int32_t depth, int32_t lhs_offset,
                                        int32_t sums[4])
 {
-    const int32_t lhs_line = l->line, lhs_depth = l->depth, rhs_line = r->line, rhs_depth = r->depth;
-    const int16x2_t lhs_offsets = l->offsets, rhs_offsets = r->offsets;
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)lhs_offset & 0xFFFFu) * 0x10001u);
+    const int32_t lhs_step = lhs_contiguous ? 4 : 4 * l.depth, rhs_step = rhs_contiguous ? 4 : 4 * r.depth;
+    const int8_t *end = lhs + (depth >> 2) * lhs_step;
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
     int32_t k;
-    for (k = depth >> 2; k > 0; --k) {
+    while (lhs != end) {
         int16x2_t a[4];
         int16x2_t b[4];
-        load_pairs(lhs, lhs_line, lhs_depth, lhs_contiguous, lhs_offsets, a);
-        load_pairs(rhs, rhs_line, rhs_depth, rhs_contiguous, rhs_offsets, b);
+        load_pairs(lhs, l.line, l.depth, lhs_contiguous, 1, offsets, a);
+        load_pairs(rhs, r.line, r.depth, rhs_contiguous, 0, 0, b);
         s00 = __smlad(a[1], b[1], __smlad(a[0], b[0], s00));
         s01 = __smlad(a[1], b[3], __smlad(a[0], b[2], s01));
         s10 = __smlad(a[3], b[1], __smlad(a[2], b[0], s10));
         s11 = __smlad(a[3], b[3], __smlad(a[2], b[2], s11));
-        lhs += 4 * lhs_depth;
-        rhs += 4 * rhs_depth;
+        lhs += lhs_step;
+        rhs += rhs_step;
     }
     for (k = depth & 3; k > 0; --k) {
-        const int32_t a0 = lhs[0] + l->offset, a1 = lhs[lhs_line] + l->offset;
-        const int32_t b0 = rhs[0] + r->offset, b1 = rhs[rhs_line] + r->offset;
-        s00 = md_wrap_add(s00, a0 * b0);
-        s01 = md_wrap_add(s01, a0 * b1);
-        s10 = md_wrap_add(s10, a1 * b0);
-        s11 = md_wrap_add(s11, a1 * b1);
-        lhs += lhs_depth;
-        rhs += rhs_depth;
+        const int32_t a0 = lhs[0] + lhs_offset, a1 = lhs[l.line] + lhs_offset;
+        s00 = md_wrap_add(s00, a0 * rhs[0]);
+        s01 = md_wrap_add(s01, a0 * rhs[r.line]);
+        s10 = md_wrap_add(s10, a1 * rhs[0]);
+        s11 = md_wrap_add(s11, a1 * rhs[r.line]);
+        lhs += l.depth;
+        rhs += r.depth;
     }
     sums[0] = s00;
     sums[1] = s01;
@@ -88,37 +93,42 @@ static MD_ALWAYS_INLINE void block_2x2(const int8_t *lhs, const operand *l, cons
     sums[3] = s11;
 }
 
-static inline operand operand_of(int32_t line, int32_t depth, int32_t offset)
+/* sum(line[k * step] + offset) over k < depth, wrapping. */
+static int32_t line_sum(const int8_t *line, int32_t step, int32_t depth, int32_t offset)
 {
-    operand o;
-    o.line = line;
-    o.depth = depth;
-    o.offset = offset;
-    o.offsets = (int16x2_t)(((uint32_t)offset & 0xFFFFu) * 0x10001u);
-    return o;
+    int32_t sum = md_wrap_mul(depth, offset);
+    int32_t k;
+    for (k = 0; k < depth; ++k) {
+        sum = md_wrap_add(sum, line[k * step]);
+    }
+    return sum;
 }
 
 /* One output matrix. A single row (column) is read as both lines of its blocks (line step 0). */
 static MD_ALWAYS_INLINE void matrix_s8(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
                                        int8_t *result, const int lhs_contiguous, const int rhs_contiguous)
 {
-    const int32_t rows = p->rows, cols = p->cols;
-    const operand l = operand_of(rows > 1 ? p->lhs_row_step : 0, p->lhs_depth_step, p->lhs_offset);
-    const operand r = operand_of(cols > 1 ? p->rhs_col_step : 0, p->rhs_depth_step, p->rhs_offset);
+    const int32_t rows = p->rows, cols = p->cols, depth = p->depth;
+    const operand l = {rows > 1 ? p->lhs_row_step : 0, p->lhs_depth_step};
+    const operand r = {cols > 1 ? p->rhs_col_step : 0, p->rhs_depth_step};
     int32_t i;
     int32_t j;
     int32_t s;
     for (i = 0; i < rows; i += 2) {
         const int32_t row = rows > 1 ? md_min_i32(i, rows - 2) : 0;
+        const int8_t *lines = lhs + row * p->lhs_row_step;
+        /* the rhs offset's share of each output: rhs offset * sum(lhs' line + lhs offset) */
+        const int32_t shares[2] = {md_wrap_mul(p->rhs_offset, line_sum(lines, l.depth, depth, p->lhs_offset)),
+                                   md_wrap_mul(p->rhs_offset, line_sum(lines + l.line, l.depth, depth, p->lhs_offset))};
         for (j = 0; j < cols; j += 2) {
             const int32_t col = cols > 1 ? md_min_i32(j, cols - 2) : 0;
             int32_t sums[4];
-            block_2x2(lhs + row * p->lhs_row_step, &l, lhs_contiguous, rhs + col * p->rhs_col_step, &r,
-                      rhs_contiguous, p->depth, sums);
+            block_2x2(lines, l, lhs_contiguous, rhs + col * p->rhs_col_step, r, rhs_contiguous, depth, p->lhs_offset,
+                      sums);
             for (s = 0; s < 4; ++s) { /* a repeated line's outputs twice, the same value */
                 const int32_t at = (row + (s >> 1) * (rows > 1)) * cols + col + (s & 1) * (cols > 1);
-                result[at] = (int8_t)md_requantize32(sums[s], p->multiplier, p->shift, p->output_offset, p->act_min,
-                                                     p->act_max);
+                result[at] = (int8_t)md_requantize32(md_wrap_add(sums[s], shares[s >> 1]), p->multiplier, p->shift,
+                                                     p->output_offset, p->act_min, p->act_max);
             }
         }
     }

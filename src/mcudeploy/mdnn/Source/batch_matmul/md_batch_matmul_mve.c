@@ -3,7 +3,8 @@
  *
  * rhs' columns side by side (no adj_y): two output rows by 8 columns at a time, each depth's 8 rhs
  * values widened to int32 lanes (VLDRB.S32) and multiplied into both rows by VMLA with the row's
- * value, lhs' read as scalars with any steps. lhs' rows and rhs' columns both contiguous along the
+ * value plus the lhs offset, lhs' read as scalars with any steps; the sums start from the rhs
+ * offset's share, rhs offset * sum(lhs' row + lhs offset) (the same modulo 2^32). lhs' rows and rhs' columns both contiguous along the
  * depth (adj_y without adj_x): 2x2 blocks of dot products, 16 depths a VMLADAVA, the offsets added
  * afterwards as offset * sum (the same modulo 2^32). Int16 and float32, and adj_x with adj_y, run the
  * portable kernels.
@@ -22,40 +23,64 @@ static inline void store_s8(const md_batch_matmul_params *p, int8_t *at, int32x4
     vstrbq_p_s32(at, sums, lanes);
 }
 
-/* One output matrix, rhs' column step 1. */
+/* rhs offset * sum(line[k * step] + lhs offset) over k < depth, wrapping: the rhs offset's share of
+ * each output of an lhs' row. */
+static int32_t rhs_offset_share(const md_batch_matmul_params *p, const int8_t *line)
+{
+    int32_t sum = md_wrap_mul(p->depth, p->lhs_offset);
+    int32_t k;
+    for (k = 0; k < p->depth; ++k) {
+        sum = md_wrap_add(sum, line[k * p->lhs_depth_step]);
+    }
+    return md_wrap_mul(p->rhs_offset, sum);
+}
+
+/* Outputs (row_0, column .. column + 7) and (row_1, ...) of an rhs' column step 1, from the rhs
+ * offset's shares: the lanes of `low` and `high` (all of them when `full`: no predicate in the loop). */
+static MD_ALWAYS_INLINE void column_block(const md_batch_matmul_params *p, const int8_t *row_0, const int8_t *row_1,
+                                          const int8_t *column, int32_t share_0, int32_t share_1, mve_pred16_t low,
+                                          mve_pred16_t high, const int full, int8_t *out_0, int8_t *out_1)
+{
+    const int32_t lhs_depth = p->lhs_depth_step, rhs_depth = p->rhs_depth_step, lhs_offset = p->lhs_offset;
+    int32x4_t a_low = vdupq_n_s32(share_0), a_high = a_low, b_low = vdupq_n_s32(share_1), b_high = b_low;
+    int32_t k;
+    for (k = p->depth; k > 0; --k) {
+        const int32x4_t r_low = full ? vldrbq_s32(column) : vldrbq_z_s32(column, low);
+        const int32x4_t r_high = full ? vldrbq_s32(column + 4) : vldrbq_z_s32(column + 4, high);
+        const int32_t a = *row_0 + lhs_offset, b = *row_1 + lhs_offset;
+        a_low = vmlaq_n_s32(a_low, r_low, a);
+        a_high = vmlaq_n_s32(a_high, r_high, a);
+        b_low = vmlaq_n_s32(b_low, r_low, b);
+        b_high = vmlaq_n_s32(b_high, r_high, b);
+        column += rhs_depth;
+        row_0 += lhs_depth;
+        row_1 += lhs_depth;
+    }
+    store_s8(p, out_0, a_low, low);
+    store_s8(p, out_0 + 4, a_high, high);
+    store_s8(p, out_1, b_low, low);
+    store_s8(p, out_1 + 4, b_high, high);
+}
+
+/* One output matrix, rhs' column step 1: blocks of two rows by 8 columns (an odd last row computed
+ * twice). */
 static void matrix_columns(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result)
 {
-    const int32_t rows = p->rows, cols = p->cols, depth = p->depth;
-    const int32_t lhs_depth = p->lhs_depth_step, rhs_depth = p->rhs_depth_step;
-    const int32_t lhs_offset = p->lhs_offset, rhs_offset = p->rhs_offset;
+    const int32_t rows = p->rows, cols = p->cols;
     int32_t i;
     int32_t j;
-    int32_t k;
     for (i = 0; i < rows; i += 2) {
-        const int32_t second = md_min_i32(i + 1, rows - 1); /* an odd last row computed twice */
-        for (j = 0; j < cols; j += 8) {
-            const mve_pred16_t low = vctp32q((uint32_t)(cols - j));
-            const mve_pred16_t high = vctp32q((uint32_t)md_max_i32(cols - j - 4, 0));
-            const int8_t *row_0 = lhs + i * p->lhs_row_step;
-            const int8_t *row_1 = lhs + second * p->lhs_row_step;
-            const int8_t *column = rhs + j;
-            int32x4_t a_low = vdupq_n_s32(0), a_high = a_low, b_low = a_low, b_high = a_low;
-            for (k = depth; k > 0; --k) {
-                const int32x4_t r_low = vaddq_n_s32(vldrbq_z_s32(column, low), rhs_offset);
-                const int32x4_t r_high = vaddq_n_s32(vldrbq_z_s32(column + 4, high), rhs_offset);
-                const int32_t a = *row_0 + lhs_offset, b = *row_1 + lhs_offset;
-                a_low = vmlaq_n_s32(a_low, r_low, a);
-                a_high = vmlaq_n_s32(a_high, r_high, a);
-                b_low = vmlaq_n_s32(b_low, r_low, b);
-                b_high = vmlaq_n_s32(b_high, r_high, b);
-                column += rhs_depth;
-                row_0 += lhs_depth;
-                row_1 += lhs_depth;
-            }
-            store_s8(p, result + i * cols + j, a_low, low);
-            store_s8(p, result + i * cols + j + 4, a_high, high);
-            store_s8(p, result + second * cols + j, b_low, low);
-            store_s8(p, result + second * cols + j + 4, b_high, high);
+        const int32_t second = md_min_i32(i + 1, rows - 1);
+        const int8_t *row_0 = lhs + i * p->lhs_row_step, *row_1 = lhs + second * p->lhs_row_step;
+        const int32_t share_0 = rhs_offset_share(p, row_0), share_1 = rhs_offset_share(p, row_1);
+        for (j = 0; j + 8 <= cols; j += 8) {
+            column_block(p, row_0, row_1, rhs + j, share_0, share_1, 0xFFFF, 0xFFFF, 1, result + i * cols + j,
+                         result + second * cols + j);
+        }
+        if (j < cols) {
+            column_block(p, row_0, row_1, rhs + j, share_0, share_1, vctp32q((uint32_t)(cols - j)),
+                         vctp32q((uint32_t)md_max_i32(cols - j - 4, 0)), 0, result + i * cols + j,
+                         result + second * cols + j);
         }
     }
 }
