@@ -4,7 +4,7 @@ with the reference engine bit for bit, invocation after invocation (SVDF's state
 SVDF with int8 and int16 state (zero points 0 and not), input sizes and unit spans with and without
 a tail of a word or a vector; BATCH_MATMUL in its four operand layouts (adjoints), odd and even
 row and column counts, a single row or column, depths with a tail, more columns than a block of 8,
-broadcast batches."""
+broadcast batches, outputs requantized with a right and a left shift."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def svdf_matmul_paths() -> Graph:
     _svdf(f, "int16", 5, 24, 2, 3, 7)  # the zero point taken out as zero point * sum(w)
     for lhs, rhs, out, adj_x, adj_y in (
         ((2, 3, 7), (7, 5), (2, 3, 5), False, False),  # odd rows and columns, depth tail 3
+        ((1, 4, 6), (1, 6, 4), (1, 4, 4), False, False),  # output scale below the inputs': a left shift
         ((1, 13), (13, 11), (1, 11), False, False),  # one row; 8 + 3 columns
         ((4, 20), (20, 1), (4, 1), False, False),  # one column
         ((2, 1, 9, 6), (1, 3, 9, 8), (2, 3, 6, 8), True, False),  # adj_x: lhs' rows side by side
@@ -48,7 +49,8 @@ def svdf_matmul_paths() -> Graph:
         ((2, 7, 3), (2, 6, 7), (2, 3, 6), True, True),  # both adjoints
     ):
         a, b = f.input(lhs, "int8", 0.05, -7), f.input(rhs, "int8", 0.03, 5)
-        f.op("BATCH_MATMUL", [a, b], [f.output(out, "int8", 0.4, 3)], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y))
+        y = f.output(out, "int8", 0.0005 if lhs == (1, 4, 6) else 0.4, 3)
+        f.op("BATCH_MATMUL", [a, b], [y], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y))
     return f.graph()
 
 

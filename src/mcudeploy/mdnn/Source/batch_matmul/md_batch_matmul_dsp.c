@@ -5,7 +5,8 @@
  * Outputs in 2x2 blocks (two lhs' rows by two rhs' columns; an odd last row or column repeats the
  * one before it), 4 depths at a time: each operand's two lines unpacked once to pairs (SXTAB16
  * adding the lhs offset, SXTB16) and multiplied by 8 SMLADs, 16 products; the rhs offset's share,
- * rhs offset * sum(lhs' row + lhs offset), added once per output (the same modulo 2^32). An operand line runs along the
+ * rhs offset * sum(lhs' row + lhs offset), added once per output (the same modulo 2^32); outputs
+ * requantized by one SMMULR when the sums cannot reach 2^30 (md_dsp_requantize_mode). An operand line runs along the
  * depth either contiguously (depth step 1: a word per line) or across lines (line step 1, the
  * adjoint case: a halfword holds both lines' values at one depth, two depths make a word). Int16 and
  * float32, and operands read with other steps, run the portable kernels.
@@ -104,16 +105,57 @@ static int32_t line_sum(const int8_t *line, int32_t step, int32_t depth, int32_t
     return sum;
 }
 
+/* The output requantization of a call: md_dsp_requantize_mode's mode, narrow when every sum stays
+ * below 2^30 in magnitude (depth products of at most 255 * 255 each) and the shift is negative. */
+typedef struct {
+    int32_t multiplier, shift, offset, low, high;
+    int mode;
+} requant;
+
+static requant requant_of(const md_batch_matmul_params *p)
+{
+    const int narrow = p->shift < 0 && (int64_t)p->depth * 255 * 255 < (INT64_C(1) << 30);
+    const requant q = {p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max,
+                       md_dsp_mode(narrow, p->act_min, p->act_max)};
+    return q;
+}
+
+static MD_ALWAYS_INLINE void store_2x2_mode(const requant *q, const int32_t sums[4], const int32_t shares[2],
+                                            int8_t *out, int32_t row_step, int32_t col_step, const int mode)
+{
+    int32_t s;
+    for (s = 0; s < 4; ++s) {
+        const int32_t sum = md_wrap_add(sums[s], shares[s >> 1]);
+        out[(s >> 1) * row_step + (s & 1) * col_step] =
+            (int8_t)md_dsp_requantize_mode(mode, sum, q->multiplier, q->shift, q->offset, q->low, q->high);
+    }
+}
+
+/* A 2x2 block's outputs from its sums plus the rhs offset's shares of its rows, output (a, b) at
+ * out + a * row_step + b * col_step (a repeated line's outputs twice, the same value). Out of line:
+ * the block loop keeps its registers. */
+static MD_NOINLINE void store_2x2(const requant *q, const int32_t sums[4], const int32_t shares[2], int8_t *out,
+                                  int32_t row_step, int32_t col_step)
+{
+    if (q->mode == MD_DSP_NARROW_INT8) {
+        store_2x2_mode(q, sums, shares, out, row_step, col_step, MD_DSP_NARROW_INT8);
+    } else if (q->mode == MD_DSP_NARROW) {
+        store_2x2_mode(q, sums, shares, out, row_step, col_step, MD_DSP_NARROW);
+    } else {
+        store_2x2_mode(q, sums, shares, out, row_step, col_step, MD_DSP_GENERAL);
+    }
+}
+
 /* One output matrix. A single row (column) is read as both lines of its blocks (line step 0). */
-static MD_ALWAYS_INLINE void matrix_s8(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
-                                       int8_t *result, const int lhs_contiguous, const int rhs_contiguous)
+static MD_ALWAYS_INLINE void matrix_s8(const md_batch_matmul_params *p, const requant *q, const int8_t *lhs,
+                                       const int8_t *rhs, int8_t *result, const int lhs_contiguous,
+                                       const int rhs_contiguous)
 {
     const int32_t rows = p->rows, cols = p->cols, depth = p->depth;
     const operand l = {rows > 1 ? p->lhs_row_step : 0, p->lhs_depth_step};
     const operand r = {cols > 1 ? p->rhs_col_step : 0, p->rhs_depth_step};
     int32_t i;
     int32_t j;
-    int32_t s;
     for (i = 0; i < rows; i += 2) {
         const int32_t row = rows > 1 ? md_min_i32(i, rows - 2) : 0;
         const int8_t *lines = lhs + row * p->lhs_row_step;
@@ -125,11 +167,7 @@ static MD_ALWAYS_INLINE void matrix_s8(const md_batch_matmul_params *p, const in
             int32_t sums[4];
             block_2x2(lines, l, lhs_contiguous, rhs + col * p->rhs_col_step, r, rhs_contiguous, depth, p->lhs_offset,
                       sums);
-            for (s = 0; s < 4; ++s) { /* a repeated line's outputs twice, the same value */
-                const int32_t at = (row + (s >> 1) * (rows > 1)) * cols + col + (s & 1) * (cols > 1);
-                result[at] = (int8_t)md_requantize32(md_wrap_add(sums[s], shares[s >> 1]), p->multiplier, p->shift,
-                                                     p->output_offset, p->act_min, p->act_max);
-            }
+            store_2x2(q, sums, shares, result + row * cols + col, rows > 1 ? cols : 0, cols > 1 ? 1 : 0);
         }
     }
 }
@@ -141,9 +179,10 @@ static MD_ALWAYS_INLINE void matrices_s8(const void *params, const void *input1,
 {
     const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
     const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
+    const requant q = requant_of(p);
     int32_t m;
     for (m = 0; m < count; ++m) {
-        matrix_s8(p, (const int8_t *)input1 + (index1 + m * step1) * lhs_size,
+        matrix_s8(p, &q, (const int8_t *)input1 + (index1 + m * step1) * lhs_size,
                   (const int8_t *)input2 + (index2 + m * step2) * rhs_size, (int8_t *)output + (out + m) * out_size,
                   lhs_contiguous, rhs_contiguous);
     }

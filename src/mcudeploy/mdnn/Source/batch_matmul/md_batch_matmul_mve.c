@@ -6,7 +6,8 @@
  * value plus the lhs offset, lhs' read as scalars with any steps; the sums start from the rhs
  * offset's share, rhs offset * sum(lhs' row + lhs offset) (the same modulo 2^32). lhs' rows and rhs' columns both contiguous along the
  * depth (adj_y without adj_x): 2x2 blocks of dot products, 16 depths a VMLADAVA, the offsets added
- * afterwards as offset * sum (the same modulo 2^32). Int16 and float32, and adj_x with adj_y, run the
+ * afterwards as offset * sum (the same modulo 2^32), the block requantized in one vector and
+ * scattered to its places. Int16 and float32, and adj_x with adj_y, run the
  * portable kernels.
  */
 #include "md_batch_matmul_int.h"
@@ -15,12 +16,17 @@
 
 MD_PATH_SYMBOL(md_path_batch_matmul_mve);
 
+/* The outputs of 4 sums (md_requantize32 on each lane). */
+static inline int32x4_t requantize(const md_batch_matmul_params *p, int32x4_t sums)
+{
+    sums = vaddq_n_s32(md_mve_mbqm_n(sums, p->multiplier, p->shift), p->output_offset);
+    return vminq_s32(vmaxq_s32(sums, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
+}
+
 /* Requantized output lanes stored as int8 where `lanes` holds. */
 static inline void store_s8(const md_batch_matmul_params *p, int8_t *at, int32x4_t sums, mve_pred16_t lanes)
 {
-    sums = vaddq_n_s32(md_mve_mbqm_n(sums, p->multiplier, p->shift), p->output_offset);
-    sums = vminq_s32(vmaxq_s32(sums, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
-    vstrbq_p_s32(at, sums, lanes);
+    vstrbq_p_s32(at, requantize(p, sums), lanes);
 }
 
 /* rhs offset * sum(line[k * step] + lhs offset) over k < depth, wrapping: the rhs offset's share of
@@ -85,47 +91,57 @@ static void matrix_columns(const md_batch_matmul_params *p, const int8_t *lhs, c
     }
 }
 
+/* {(a + lhs offset) . (c + rhs offset), a . d, b . c, b . d} over `depth` values, modulo 2^32: the
+ * products of the values, then each offset times the other operand's sum, then depth times both. */
+static inline int32x4_t dots_2x2(const md_batch_matmul_params *p, const int8_t *a, const int8_t *b, const int8_t *c,
+                                 const int8_t *d)
+{
+    int32_t ac = 0, ad = 0, bc = 0, bd = 0, a_sum = 0, b_sum = 0, c_sum = 0, d_sum = 0;
+    int32_t n;
+    for (n = p->depth; n > 0; n -= 16) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)n);
+        const int8x16_t av = vldrbq_z_s8(a, lanes), bv = vldrbq_z_s8(b, lanes);
+        const int8x16_t cv = vldrbq_z_s8(c, lanes), dv = vldrbq_z_s8(d, lanes);
+        ac = vmladavaq_s8(ac, av, cv);
+        ad = vmladavaq_s8(ad, av, dv);
+        bc = vmladavaq_s8(bc, bv, cv);
+        bd = vmladavaq_s8(bd, bv, dv);
+        a_sum = vaddvaq_s8(a_sum, av);
+        b_sum = vaddvaq_s8(b_sum, bv);
+        c_sum = vaddvaq_s8(c_sum, cv);
+        d_sum = vaddvaq_s8(d_sum, dv);
+        a += 16;
+        b += 16;
+        c += 16;
+        d += 16;
+    }
+    {
+        const int32x4_t products = md_mve_vector4(ac, ad, bc, bd);
+        const int32x4_t lhs_sums = md_mve_vector4(a_sum, a_sum, b_sum, b_sum);
+        const int32x4_t rhs_sums = md_mve_vector4(c_sum, d_sum, c_sum, d_sum);
+        const int32_t both = md_wrap_mul(p->depth, md_wrap_mul(p->lhs_offset, p->rhs_offset));
+        return vaddq_n_s32(vmlaq_n_s32(vmlaq_n_s32(products, lhs_sums, p->rhs_offset), rhs_sums, p->lhs_offset), both);
+    }
+}
+
 /* One output matrix, lhs' rows and rhs' columns contiguous along the depth: 2x2 blocks (an odd last
- * row or column repeats the one before it). */
+ * row or column repeats the one before it, its outputs stored twice), each requantized in one
+ * vector and scattered to its places. */
 static void matrix_dots(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result)
 {
-    const int32_t rows = p->rows, cols = p->cols, depth = p->depth;
-    const int32_t constant = md_wrap_mul(depth, md_wrap_mul(p->lhs_offset, p->rhs_offset));
+    const int32_t rows = p->rows, cols = p->cols;
     int32_t i;
     int32_t j;
-    int32_t s;
     for (i = 0; i < rows; i += 2) {
         const int32_t row = rows > 1 ? md_min_i32(i, rows - 2) : 0, next = md_min_i32(row + 1, rows - 1);
+        const int32_t down = (next - row) * cols;
         for (j = 0; j < cols; j += 2) {
             const int32_t col = cols > 1 ? md_min_i32(j, cols - 2) : 0, after = md_min_i32(col + 1, cols - 1);
-            const int8_t *a = lhs + row * p->lhs_row_step, *b = lhs + next * p->lhs_row_step;
-            const int8_t *c = rhs + col * p->rhs_col_step, *d = rhs + after * p->rhs_col_step;
-            int32_t dots[4] = {0, 0, 0, 0}, lhs_sums[2] = {0, 0}, rhs_sums[2] = {0, 0};
-            int32_t n;
-            for (n = depth; n > 0; n -= 16) {
-                const mve_pred16_t lanes = vctp8q((uint32_t)n);
-                const int8x16_t av = vldrbq_z_s8(a, lanes), bv = vldrbq_z_s8(b, lanes);
-                const int8x16_t cv = vldrbq_z_s8(c, lanes), dv = vldrbq_z_s8(d, lanes);
-                dots[0] = vmladavaq_s8(dots[0], av, cv);
-                dots[1] = vmladavaq_s8(dots[1], av, dv);
-                dots[2] = vmladavaq_s8(dots[2], bv, cv);
-                dots[3] = vmladavaq_s8(dots[3], bv, dv);
-                lhs_sums[0] = vaddvaq_s8(lhs_sums[0], av);
-                lhs_sums[1] = vaddvaq_s8(lhs_sums[1], bv);
-                rhs_sums[0] = vaddvaq_s8(rhs_sums[0], cv);
-                rhs_sums[1] = vaddvaq_s8(rhs_sums[1], dv);
-                a += 16;
-                b += 16;
-                c += 16;
-                d += 16;
-            }
-            for (s = 0; s < 4; ++s) { /* a repeated line's outputs twice, the same value */
-                const int32_t sum = md_wrap_add(
-                    md_wrap_add(dots[s], constant),
-                    md_wrap_add(md_wrap_mul(p->rhs_offset, lhs_sums[s >> 1]), md_wrap_mul(p->lhs_offset, rhs_sums[s & 1])));
-                result[(s >> 1 ? next : row) * cols + (s & 1 ? after : col)] = (int8_t)md_requantize32(
-                    sum, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
-            }
+            const int32_t right = after - col;
+            const int32x4_t sums = dots_2x2(p, lhs + row * p->lhs_row_step, lhs + next * p->lhs_row_step,
+                                            rhs + col * p->rhs_col_step, rhs + after * p->rhs_col_step);
+            const uint32x4_t places = vreinterpretq_u32_s32(md_mve_vector4(0, right, down, down + right));
+            vstrbq_scatter_offset_s32(result + row * cols + col, places, requantize(p, sums));
         }
     }
 }

@@ -10,7 +10,7 @@ md_status md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t 
                      const int32_t *bias, void *state, int state_is16, int8_t *output)
 {
     md_svdf_s8_with(p, input, features, time_weights, bias, state, state_is16, output, md_svdf_dot_s8_portable,
-                    md_svdf_dot_s16_portable);
+                    md_svdf_dot_s16_portable, md_svdf_move_portable);
     return MD_OK;
 }
 

@@ -5,7 +5,8 @@
  * The feature products and the int8 state's time products: 4 values a word, unpacked to pairs
  * (SXTAB16 adding the offset to the values, SXTB16 for the weights) and multiplied by SMLAD. The
  * int16 state's: 2 values a word straight into SMLAD (every product fits int32), the zero point
- * taken out afterwards as zero_point * sum(w) (the same modulo 2^32).
+ * taken out afterwards as zero_point * sum(w) (the same modulo 2^32). The state moves one value left
+ * a word at a time (memmove copies bytes when source and destination are not equally aligned).
  */
 #include "md_svdf_int.h"
 
@@ -55,10 +56,27 @@ static int32_t dot_s16(const int16_t *x, const int16_t *w, int32_t n, int32_t ze
     return md_wrap_add(sum, md_svdf_dot_s16_portable(x, w, n & 1, zero_point));
 }
 
+/* Forward, a word at a time (unaligned words are single loads and stores on these cores): each word
+ * is read before the store that overlaps it. */
+static void move(void *to, const void *from, size_t bytes)
+{
+    uint8_t *out = (uint8_t *)to;
+    const uint8_t *in = (const uint8_t *)from;
+    const uint8_t *end = in + (bytes & ~(size_t)3);
+    while (in < end) {
+        md_write32(out, md_read32(in));
+        in += 4;
+        out += 4;
+    }
+    for (end += bytes & 3; in < end; ++in, ++out) {
+        *out = *in;
+    }
+}
+
 md_status md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t *features, const void *time_weights,
                      const int32_t *bias, void *state, int state_is16, int8_t *output)
 {
-    md_svdf_s8_with(p, input, features, time_weights, bias, state, state_is16, output, dot_s8, dot_s16);
+    md_svdf_s8_with(p, input, features, time_weights, bias, state, state_is16, output, dot_s8, dot_s16, move);
     return MD_OK;
 }
 

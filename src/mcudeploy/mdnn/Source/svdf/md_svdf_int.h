@@ -14,6 +14,11 @@ typedef int32_t (*md_svdf_dot_s8)(const int8_t *x, const int8_t *w, int32_t n, i
 /* sum(w[k] * (x[k] - zero_point)) over k < n, modulo 2^32 (int16 state and time weights). */
 typedef int32_t (*md_svdf_dot_s16)(const int16_t *x, const int16_t *w, int32_t n, int32_t zero_point);
 
+/* `bytes` bytes from `from` to `to`, an address before it: a forward copy (the regions overlap). */
+typedef void (*md_svdf_move)(void *to, const void *from, size_t bytes);
+
+static inline void md_svdf_move_portable(void *to, const void *from, size_t bytes) { memmove(to, from, bytes); }
+
 static inline int32_t md_svdf_dot_s8_portable(const int8_t *x, const int8_t *w, int32_t n, int32_t offset)
 {
     int32_t sum = 0;
@@ -51,7 +56,7 @@ static MD_ALWAYS_INLINE void md_svdf_set(void *values, int32_t index, int32_t va
 static MD_ALWAYS_INLINE void md_svdf_s8_run(const md_svdf_params *p, const int8_t *input, const int8_t *features,
                                             const void *time_weights, const int32_t *bias, void *state,
                                             int8_t *output, const int is16, md_svdf_dot_s8 dot_s8,
-                                            md_svdf_dot_s16 dot_s16)
+                                            md_svdf_dot_s16 dot_s16, md_svdf_move move)
 {
     const int32_t element = is16 ? 2 : 1;
     const int32_t values = p->batches * p->filters * p->memory;
@@ -60,7 +65,7 @@ static MD_ALWAYS_INLINE void md_svdf_s8_run(const md_svdf_params *p, const int8_
     int32_t f;
     int32_t u;
     if (values > 1) { /* every value one place left; each filter's last place is rewritten below */
-        memmove(state, (const uint8_t *)state + element, (size_t)(values - 1) * (size_t)element);
+        move(state, (const uint8_t *)state + element, (size_t)(values - 1) * (size_t)element);
     }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * p->input_size;
@@ -83,16 +88,16 @@ static MD_ALWAYS_INLINE void md_svdf_s8_run(const md_svdf_params *p, const int8_
     }
 }
 
-/* md_svdf_s8 on the given dot products. */
+/* md_svdf_s8 on the given dot products and state move. */
 static MD_ALWAYS_INLINE void md_svdf_s8_with(const md_svdf_params *p, const int8_t *input, const int8_t *features,
                                              const void *time_weights, const int32_t *bias, void *state,
                                              int state_is16, int8_t *output, md_svdf_dot_s8 dot_s8,
-                                             md_svdf_dot_s16 dot_s16)
+                                             md_svdf_dot_s16 dot_s16, md_svdf_move move)
 {
     if (state_is16) {
-        md_svdf_s8_run(p, input, features, time_weights, bias, state, output, 1, dot_s8, dot_s16);
+        md_svdf_s8_run(p, input, features, time_weights, bias, state, output, 1, dot_s8, dot_s16, move);
     } else {
-        md_svdf_s8_run(p, input, features, time_weights, bias, state, output, 0, dot_s8, dot_s16);
+        md_svdf_s8_run(p, input, features, time_weights, bias, state, output, 0, dot_s8, dot_s16, move);
     }
 }
 

@@ -3,7 +3,8 @@
  *
  * The feature products and the int8 state's time products: 16 values a vector by VMLADAVA
  * (md_mve_dot_s8); the int16 state's: 8 a vector, every product within int32, the zero point
- * taken out afterwards as zero_point * sum(w) (the same modulo 2^32). Tails predicated.
+ * taken out afterwards as zero_point * sum(w) (the same modulo 2^32). Tails predicated. The state
+ * moves one value left a vector at a time.
  */
 #include "md_svdf_int.h"
 
@@ -32,10 +33,16 @@ static int32_t dot_s16(const int16_t *x, const int16_t *w, int32_t n, int32_t ze
     return md_wrap_sub(sum, md_wrap_mul(zero_point, weights));
 }
 
+/* Forward, a vector at a time: each vector is read before the store that overlaps it. */
+static void move(void *to, const void *from, size_t bytes)
+{
+    md_mve_copy_s8((int8_t *)to, (const int8_t *)from, (int32_t)bytes);
+}
+
 md_status md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t *features, const void *time_weights,
                      const int32_t *bias, void *state, int state_is16, int8_t *output)
 {
-    md_svdf_s8_with(p, input, features, time_weights, bias, state, state_is16, output, dot_s8, dot_s16);
+    md_svdf_s8_with(p, input, features, time_weights, bias, state, state_is16, output, dot_s8, dot_s16, move);
     return MD_OK;
 }
 
