@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: RESIZE_BILINEAR (see md_nn.h). */
-#include "md_nn_support.h"
-
-#define MD_FRACTION_BITS 10
-#define MD_ONE (1 << MD_FRACTION_BITS)
+/* mcudeploy kernel library: RESIZE_BILINEAR (see md_nn.h): float32, and int8 in portable C. */
+#include "md_resize_int.h"
 
 /* The four input pixels (first channel) around an output pixel: rows lower/upper x columns lower/upper. */
 typedef struct {
@@ -11,7 +8,7 @@ typedef struct {
 } corners;
 
 static corners corners_of(const md_resize_params *p, int32_t batch, const md_interpolation_axis *rows,
-                          const md_interpolation_axis *columns, int32_t y, int32_t x)
+                                 const md_interpolation_axis *columns, int32_t y, int32_t x)
 {
     const size_t base = (size_t)batch * p->input_h;
     const size_t lower_row = (base + (size_t)rows->lower[y]) * p->input_w;
@@ -23,6 +20,10 @@ static corners corners_of(const md_resize_params *p, int32_t batch, const md_int
     c.uu = (upper_row + (size_t)columns->upper[x]) * p->channels;
     return c;
 }
+
+#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
+
+MD_PATH_SYMBOL(md_path_resize_portable);
 
 md_status md_resize_bilinear_s8(const md_resize_params *p, const md_interpolation_axis *rows,
                                 const md_interpolation_axis *columns, const int8_t *input, int8_t *output)
@@ -50,6 +51,8 @@ md_status md_resize_bilinear_s8(const md_resize_params *p, const md_interpolatio
     }
     return MD_OK;
 }
+
+#endif /* !MD_PATH_DSP && !MD_PATH_MVE */
 
 md_status md_resize_bilinear_f32(const md_resize_params *p, const md_interpolation_axis *rows,
                                  const md_interpolation_axis *columns, const float *input, float *output)

@@ -1,10 +1,12 @@
-"""The DSP and Helium paths of SVDF and int8 BATCH_MATMUL (`mdnn/Source/svdf/md_svdf_{dsp,mve}.c`,
-`mdnn/Source/batch_matmul/md_batch_matmul_{dsp,mve}.c`) on the emulated Cortex-M4 and M55 agree
-with the reference engine bit for bit, invocation after invocation (SVDF's state carries over):
+"""The DSP and Helium paths of SVDF, int8 BATCH_MATMUL and int8 RESIZE_BILINEAR
+(`mdnn/Source/svdf/md_svdf_{dsp,mve}.c`, `mdnn/Source/batch_matmul/md_batch_matmul_{dsp,mve}.c`,
+`mdnn/Source/resize/md_resize_{dsp,mve}.c`) on the emulated Cortex-M4 and M55 agree with the
+reference engine bit for bit, invocation after invocation (SVDF's state carries over):
 SVDF with int8 and int16 state (zero points 0 and not), input sizes and unit spans with and without
 a tail of a word or a vector; BATCH_MATMUL in its four operand layouts (adjoints), odd and even
 row and column counts, a single row or column, depths with a tail, more columns than a block of 8,
-broadcast batches, outputs requantized with a right and a left shift."""
+broadcast batches, outputs requantized with a right and a left shift; RESIZE_BILINEAR up and down, with
+half-pixel positions before the first pixel (negative weights), channel counts of 3, 9 and 16."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import NO_TENSOR, Graph
-from mcudeploy.ir.options import BatchMatMulOptions, SVDFOptions
+from mcudeploy.ir.options import BatchMatMulOptions, ResizeBilinearOptions, SVDFOptions
 from test_codegen import Family, assert_invocations_match_engine, build
 
 INVOCATIONS = 4
@@ -32,8 +34,8 @@ def _svdf(f: Family, state_dtype: str, zero: int, input_size: int, units: int, r
     f.op("SVDF", [x, features, times, bias if zero else NO_TENSOR, state], [f.output((2, units))], SVDFOptions(rank))
 
 
-def svdf_matmul_paths() -> Graph:
-    f = Family("svdf_matmul_paths", 12)
+def heavy_op_paths() -> Graph:
+    f = Family("heavy_op_paths", 12)
     _svdf(f, "int8", 3, 13, 3, 2, 5)  # a word and a tail of 1; spans of 10
     _svdf(f, "int8", -4, 40, 2, 1, 20)  # 2 whole vectors and a tail of 8
     _svdf(f, "int16", 0, 9, 4, 1, 5)  # odd spans: a halfword tail
@@ -51,11 +53,19 @@ def svdf_matmul_paths() -> Graph:
         a, b = f.input(lhs, "int8", 0.05, -7), f.input(rhs, "int8", 0.03, 5)
         y = f.output(out, "int8", 0.0005 if lhs == (1, 4, 6) else 0.4, 3)
         f.op("BATCH_MATMUL", [a, b], [y], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y))
+    for in_hw, out_hw, channels, align, half in (
+        ((3, 4), (7, 9), 9, False, True),  # half-pixel positions before the first pixel: negative weights
+        ((5, 6), (3, 4), 3, True, False),  # a partial vector
+        ((4, 4), (8, 8), 16, False, False),
+    ):
+        x = f.input((2, *in_hw, channels), "int8", 0.1, -5)
+        y = f.output((2, *out_hw, channels), "int8", 0.1, -5)
+        f.op("RESIZE_BILINEAR", [x, f.constant(out_hw, "int32")], [y], ResizeBilinearOptions(align, half))
     return f.graph()
 
 
 @pytest.mark.parametrize("target", ["m4", "m55"])
-def test_svdf_and_batch_matmul_paths_are_bit_exact(tmp_path, target: str):
-    graph = svdf_matmul_paths()
+def test_svdf_batch_matmul_and_resize_paths_are_bit_exact(tmp_path, target: str):
+    graph = heavy_op_paths()
     program = build(graph, tmp_path, invocations=INVOCATIONS, target_name=target)
     assert_invocations_match_engine(program, [random_inputs(graph, 5 * step) for step in range(INVOCATIONS)])
