@@ -1245,7 +1245,7 @@ def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
     family with ISA paths (DSP cores the DSP one, Helium cores the MVE one, others the portable C);
     the others compile to no code at all, so they cost no flash."""
     lib = tmp_path / "lib"
-    family = re.compile(r"md_(conv|depthwise|fully_connected|elementwise)(_dsp|_mve)?\.c")
+    family = re.compile(r"md_(conv|depthwise|fully_connected|elementwise|svdf|batch_matmul|resize)(_dsp|_mve)?\.c")
     sources = [str(s) for s in _library_sources(lib) if family.fullmatch(s.name)]
     abi = "-mfloat-abi=hard" if cpu == "cortex-m55" else "-mfloat-abi=soft"
     subprocess.run(
@@ -1253,8 +1253,10 @@ def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
     )
     sizes = subprocess.run(["arm-none-eabi-size", *sorted(lib.glob("*.o"))], check=True, capture_output=True, text=True)
     with_code = {Path(line.split()[-1]).stem for line in sizes.stdout.splitlines()[1:] if int(line.split()[0])}
-    expected = {f"{name}{path}" for name in ("md_conv", "md_depthwise", "md_fully_connected")}
+    expected = {f"{name}{path}" for name in ("md_conv", "md_depthwise", "md_fully_connected", "md_svdf")}
     expected.add("md_elementwise_mve" if path == "_mve" else "md_elementwise")
+    # their int16 and float32 kernels stay in the portable source beside the int8 path
+    expected |= {f"{name}{suffix}" for name in ("md_batch_matmul", "md_resize") for suffix in {"", path}}
     assert with_code == expected
 
 
