@@ -1,4 +1,4 @@
-"""The DSP and Helium paths of SVDF, int8 BATCH_MATMUL and int8 RESIZE_BILINEAR
+"""The DSP and Helium paths of SVDF, BATCH_MATMUL (int8, int16) and int8 RESIZE_BILINEAR
 (`mdnn/Source/svdf/md_svdf_{dsp,mve}.c`, `mdnn/Source/batch_matmul/md_batch_matmul_{dsp,mve}.c`,
 `mdnn/Source/resize/md_resize_{dsp,mve}.c`) on the emulated Cortex-M4 and M55 agree with the
 reference engine bit for bit, invocation after invocation (SVDF's state carries over):
@@ -53,6 +53,10 @@ def heavy_op_paths() -> Graph:
         a, b = f.input(lhs, "int8", 0.05, -7), f.input(rhs, "int8", 0.03, 5)
         y = f.output(out, "int8", 0.0005 if lhs == (1, 4, 6) else 0.4, 3)
         f.op("BATCH_MATMUL", [a, b], [y], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y))
+        if lhs != (1, 4, 6):  # int16 in the same layouts (SMLALD pairs, VMLALDAVA with gathered lines)
+            a, b = f.input(lhs, "int16", 0.05, 0), f.input(rhs, "int16", 0.03, 0)
+            y = f.output(out, "int16", 150.0, 0)  # sums of about 10^9 onto int16
+            f.op("BATCH_MATMUL", [a, b], [y], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y))
     for in_hw, out_hw, channels, align, half in (
         ((3, 4), (7, 9), 9, False, True),  # half-pixel positions before the first pixel: negative weights
         ((5, 6), (3, 4), 3, True, False),  # a partial vector

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: BATCH_MATMUL (see md_nn.h): int16 and float32, and int8 in portable C. */
+/* mcudeploy kernel library: BATCH_MATMUL (see md_nn.h): float32, and int8 and int16 in portable C. */
 #include "md_batch_matmul_int.h"
 
 #if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
@@ -13,15 +13,14 @@ md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast
     return MD_OK;
 }
 
-#endif /* !MD_PATH_DSP && !MD_PATH_MVE */
+md_status md_batch_matmul_s16(const md_batch_matmul_params *p, const md_broadcast *batches, const int16_t *lhs,
+                              const int16_t *rhs, int16_t *output)
+{
+    md_broadcast_rows(batches, p, md_matmul_s16_portable, lhs, rhs, output);
+    return MD_OK;
+}
 
-MD_MATMUL_ROW(matmul_s16, int16_t, {
-    int64_t acc = 0;
-    for (k = 0; k < p->depth; ++k) {
-        acc += (int64_t)((int32_t)MD_LHS(k) * (int32_t)MD_RHS(k));
-    }
-    *result++ = (int16_t)md_requantize64(acc, p->multiplier, p->shift, 0, p->act_min, p->act_max);
-})
+#endif /* !MD_PATH_DSP && !MD_PATH_MVE */
 
 MD_MATMUL_ROW(matmul_f32, float, {
     float acc = 0.0f;
@@ -30,13 +29,6 @@ MD_MATMUL_ROW(matmul_f32, float, {
     }
     *result++ = acc;
 })
-
-md_status md_batch_matmul_s16(const md_batch_matmul_params *p, const md_broadcast *batches, const int16_t *lhs,
-                              const int16_t *rhs, int16_t *output)
-{
-    md_broadcast_rows(batches, p, matmul_s16, lhs, rhs, output);
-    return MD_OK;
-}
 
 md_status md_batch_matmul_f32(const md_batch_matmul_params *p, const md_broadcast *batches, const float *lhs,
                               const float *rhs, float *output)

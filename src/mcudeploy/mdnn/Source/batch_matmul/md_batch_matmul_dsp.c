@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int8 BATCH_MATMUL for cores with the DSP extension (see md_nn.h,
+/* mcudeploy kernel library: int8 and int16 BATCH_MATMUL for cores with the DSP extension (see md_nn.h,
  * md_nn_support.h).
  *
  * Outputs in 2x2 blocks (two lhs' rows by two rhs' columns; an odd last row or column repeats the
@@ -8,8 +8,11 @@
  * rhs offset * sum(lhs' row + lhs offset), added once per output (the same modulo 2^32); outputs
  * requantized by one SMMULR when the sums cannot reach 2^30 (md_dsp_requantize_mode). An operand line runs along the
  * depth either contiguously (depth step 1: a word per line) or across lines (line step 1, the
- * adjoint case: a halfword holds both lines' values at one depth, two depths make a word). Int16 and
- * float32, and operands read with other steps, run the portable kernels.
+ * adjoint case: a halfword holds both lines' values at one depth, two depths make a word).
+ *
+ * int16: one lhs' row by two rhs' columns, 2 depths at a time, by SMLALD into int64 sums (exact, as the
+ * portable kernel's): a word of each line's two values, or, for rhs' columns side by side, two words
+ * repacked (PKHBT, PKHTB). Operands read with other steps run the portable kernels.
  */
 #include "md_batch_matmul_int.h"
 
@@ -201,6 +204,101 @@ MD_MATMUL_LAYOUT(matmul_s8_rows_across, 1, 0) /* rhs as stored: no adjoint */
 MD_MATMUL_LAYOUT(matmul_s8_across_cols, 0, 1) /* adj_x and adj_y */
 MD_MATMUL_LAYOUT(matmul_s8_across_across, 0, 0) /* adj_x */
 
+/* ---- int16 (zero points 0): int64 sums, two products a SMLALD; one lhs' row by two rhs' columns. */
+
+/* A line's values at depths k and k + 1 as the two halves of a word: one load along a contiguous line. */
+static MD_ALWAYS_INLINE int16x2_t pair_s16(const int16_t *at, int32_t depth_step, const int contiguous)
+{
+    if (contiguous) {
+        return (int16x2_t)md_read32(at);
+    }
+    return (int16x2_t)((uint32_t)(uint16_t)at[0] | (uint32_t)(uint16_t)at[depth_step] << 16);
+}
+
+/* sums[b] = lhs' line . rhs' line b, exactly. Lines side by side (rhs' line step 1): a word holds both
+ * lines at one depth, so two words make the two lines' pairs (PKHBT, PKHTB). */
+static MD_ALWAYS_INLINE void block_1x2_s16(const int16_t *lhs, int32_t lhs_depth, const int lhs_contiguous,
+                                           const int16_t *rhs, operand r, const int rhs_contiguous, int32_t depth,
+                                           int64_t sums[2])
+{
+    const int32_t lhs_step = lhs_contiguous ? 2 : 2 * lhs_depth, rhs_step = rhs_contiguous ? 2 : 2 * r.depth;
+    int64_t s0 = 0, s1 = 0;
+    int32_t k;
+    for (k = depth >> 1; k > 0; --k) {
+        const int16x2_t a = pair_s16(lhs, lhs_depth, lhs_contiguous);
+        uint32_t b0;
+        uint32_t b1;
+        if (rhs_contiguous) {
+            b0 = md_read32(rhs);
+            b1 = md_read32(rhs + r.line);
+        } else {
+            const uint32_t first = md_read32(rhs), second = md_read32(rhs + r.depth);
+            b0 = (first & 0xFFFFu) | second << 16;
+            b1 = (second & 0xFFFF0000u) | first >> 16;
+        }
+        s0 = __smlald(a, (int16x2_t)b0, s0);
+        s1 = __smlald(a, (int16x2_t)b1, s1);
+        lhs += lhs_step;
+        rhs += rhs_step;
+    }
+    if (depth & 1) {
+        s0 += (int32_t)lhs[0] * rhs[0];
+        s1 += (int32_t)lhs[0] * rhs[r.line];
+    }
+    sums[0] = s0;
+    sums[1] = s1;
+}
+
+/* One int16 output matrix. A single column is read as both lines of its blocks (line step 0). */
+static MD_ALWAYS_INLINE void matrix_s16(const md_batch_matmul_params *p, const int16_t *lhs, const int16_t *rhs,
+                                        int16_t *result, const int lhs_contiguous, const int rhs_contiguous)
+{
+    const int32_t rows = p->rows, cols = p->cols;
+    const operand r = {cols > 1 ? p->rhs_col_step : 0, p->rhs_depth_step};
+    int32_t i;
+    int32_t j;
+    for (i = 0; i < rows; ++i) {
+        for (j = 0; j < cols; j += 2) {
+            const int32_t col = cols > 1 ? md_min_i32(j, cols - 2) : 0;
+            int64_t sums[2];
+            block_1x2_s16(lhs + i * p->lhs_row_step, p->lhs_depth_step, lhs_contiguous, rhs + col * p->rhs_col_step, r,
+                          rhs_contiguous, p->depth, sums);
+            result[i * cols + col] = (int16_t)md_requantize64(sums[0], p->multiplier, p->shift, 0, p->act_min,
+                                                              p->act_max);
+            result[i * cols + col + (cols > 1)] = (int16_t)md_requantize64(sums[1], p->multiplier, p->shift, 0,
+                                                                           p->act_min, p->act_max);
+        }
+    }
+}
+
+static MD_ALWAYS_INLINE void matrices_s16(const void *params, const void *input1, int32_t index1, int32_t step1,
+                                          const void *input2, int32_t index2, int32_t step2, void *output,
+                                          int32_t out, int32_t count, const int lhs_contiguous,
+                                          const int rhs_contiguous)
+{
+    const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
+    const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
+    int32_t m;
+    for (m = 0; m < count; ++m) {
+        matrix_s16(p, (const int16_t *)input1 + (index1 + m * step1) * lhs_size,
+                   (const int16_t *)input2 + (index2 + m * step2) * rhs_size, (int16_t *)output + (out + m) * out_size,
+                   lhs_contiguous, rhs_contiguous);
+    }
+}
+
+#define MD_MATMUL_LAYOUT_S16(name, lhs_contiguous, rhs_contiguous)                                                  \
+    static void name(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,     \
+                     int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)                       \
+    {                                                                                                               \
+        matrices_s16(params, input1, index1, step1, input2, index2, step2, output, out, count, lhs_contiguous,      \
+                     rhs_contiguous);                                                                               \
+    }
+
+MD_MATMUL_LAYOUT_S16(matmul_s16_rows_cols, 1, 1)
+MD_MATMUL_LAYOUT_S16(matmul_s16_rows_across, 1, 0)
+MD_MATMUL_LAYOUT_S16(matmul_s16_across_cols, 0, 1)
+MD_MATMUL_LAYOUT_S16(matmul_s16_across_across, 0, 0)
+
 /* 1: lines contiguous along the depth, 0: lines side by side, -1: neither (the portable kernel). */
 static int layout_of(int32_t lines, int32_t line_step, int32_t depth_step)
 {
@@ -219,6 +317,17 @@ md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast
     const int rhs_layout = layout_of(p->cols, p->rhs_col_step, p->rhs_depth_step);
     const md_row_fn row =
         lhs_layout < 0 || rhs_layout < 0 ? md_matmul_s8_portable : layouts[lhs_layout][rhs_layout];
+    md_broadcast_rows(batches, p, row, lhs, rhs, output);
+    return MD_OK;
+}
+
+md_status md_batch_matmul_s16(const md_batch_matmul_params *p, const md_broadcast *batches, const int16_t *lhs,
+                              const int16_t *rhs, int16_t *output)
+{
+    static const md_row_fn layouts[2][2] = {{matmul_s16_across_across, matmul_s16_across_cols},
+                                            {matmul_s16_rows_across, matmul_s16_rows_cols}};
+    const int rhs_layout = layout_of(p->cols, p->rhs_col_step, p->rhs_depth_step);
+    const md_row_fn row = rhs_layout < 0 ? md_matmul_s16_portable : layouts[p->lhs_depth_step == 1][rhs_layout];
     md_broadcast_rows(batches, p, row, lhs, rhs, output);
     return MD_OK;
 }

@@ -46,4 +46,12 @@ MD_MATMUL_ROW(md_matmul_s8_portable, int8_t, {
                                         p->act_max);
 })
 
+MD_MATMUL_ROW(md_matmul_s16_portable, int16_t, {
+    int64_t acc = 0;
+    for (k = 0; k < p->depth; ++k) {
+        acc += (int64_t)((int32_t)MD_LHS(k) * (int32_t)MD_RHS(k));
+    }
+    *result++ = (int16_t)md_requantize64(acc, p->multiplier, p->shift, 0, p->act_min, p->act_max);
+})
+
 #endif /* MD_BATCH_MATMUL_INT_H */

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int8 BATCH_MATMUL for MVE (Helium) cores (see md_nn.h, md_nn_support.h).
+/* mcudeploy kernel library: int8 and int16 BATCH_MATMUL for MVE (Helium) cores (see md_nn.h, md_nn_support.h).
  *
- * rhs' columns side by side (no adj_y): two output rows by 8 columns at a time, each depth's 8 rhs
- * values widened to int32 lanes (VLDRB.S32) and multiplied into both rows by VMLA with the row's
+ * int8, rhs' columns side by side (no adj_y): two output rows by 8 columns at a time, each depth's 8
+ * rhs values widened to int32 lanes (VLDRB.S32) and multiplied into both rows by VMLA with the row's
  * value plus the lhs offset, lhs' read as scalars with any steps; the sums start from the rhs
- * offset's share, rhs offset * sum(lhs' row + lhs offset) (the same modulo 2^32). lhs' rows and rhs' columns both contiguous along the
- * depth (adj_y without adj_x): 2x2 blocks of dot products, 16 depths a VMLADAVA, the offsets added
- * afterwards as offset * sum (the same modulo 2^32), the block requantized in one vector and
- * scattered to its places. Int16 and float32, and adj_x with adj_y, run the
- * portable kernels.
+ * offset's share, rhs offset * sum(lhs' row + lhs offset) (the same modulo 2^32). int8, lhs' rows and
+ * rhs' columns both contiguous along the depth (adj_y without adj_x): 2x2 blocks of dot products, 16
+ * depths a VMLADAVA, the offsets added afterwards as offset * sum (the same modulo 2^32), the block
+ * requantized in one vector and scattered to its places. int8 with adj_x and adj_y runs the portable
+ * kernel. int16: below.
  */
 #include "md_batch_matmul_int.h"
 
@@ -184,6 +184,88 @@ md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast
     } else if (p->lhs_depth_step == 1 && p->rhs_depth_step == 1) {
         row = matmul_s8_dots;
     }
+    md_broadcast_rows(batches, p, row, lhs, rhs, output);
+    return MD_OK;
+}
+
+/* ---- int16 (zero points 0): one lhs' row by two rhs' columns, 8 depths a VMLALDAVA into int64 sums
+ * (exact, as the portable kernel's); a line not contiguous along the depth gathered (VLDRH with
+ * offsets of its depth step, in 16 bits: 7 steps must fit). */
+
+/* 8 values of a line from `at` (the first `lanes`), contiguous or `offsets` apart. */
+static MD_ALWAYS_INLINE int16x8_t load_s16(const int16_t *at, uint16x8_t offsets, mve_pred16_t lanes,
+                                           const int contiguous)
+{
+    return contiguous ? vldrhq_z_s16(at, lanes) : vldrhq_gather_shifted_offset_z_s16(at, offsets, lanes);
+}
+
+static MD_ALWAYS_INLINE void matrix_s16(const md_batch_matmul_params *p, const int16_t *lhs, const int16_t *rhs,
+                                        int16_t *result, const int lhs_contiguous, const int rhs_contiguous)
+{
+    const int32_t rows = p->rows, cols = p->cols, lhs_depth = p->lhs_depth_step, rhs_depth = p->rhs_depth_step;
+    const uint16x8_t lhs_offsets = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)lhs_depth);
+    const uint16x8_t rhs_offsets = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)rhs_depth);
+    int32_t i;
+    int32_t j;
+    int32_t n;
+    for (i = 0; i < rows; ++i) {
+        for (j = 0; j < cols; j += 2) {
+            const int32_t col = cols > 1 ? md_min_i32(j, cols - 2) : 0, after = md_min_i32(col + 1, cols - 1);
+            const int16_t *a = lhs + i * p->lhs_row_step;
+            const int16_t *c = rhs + col * p->rhs_col_step, *d = rhs + after * p->rhs_col_step;
+            int64_t ac = 0;
+            int64_t ad = 0;
+            for (n = p->depth; n > 0; n -= 8) {
+                const mve_pred16_t lanes = vctp16q((uint32_t)n);
+                const int16x8_t av = load_s16(a, lhs_offsets, lanes, lhs_contiguous);
+                ac = vmlaldavaq_s16(ac, av, load_s16(c, rhs_offsets, lanes, rhs_contiguous));
+                ad = vmlaldavaq_s16(ad, av, load_s16(d, rhs_offsets, lanes, rhs_contiguous));
+                a += 8 * lhs_depth;
+                c += 8 * rhs_depth;
+                d += 8 * rhs_depth;
+            }
+            result[i * cols + col] = (int16_t)md_requantize64(ac, p->multiplier, p->shift, 0, p->act_min, p->act_max);
+            result[i * cols + after] = (int16_t)md_requantize64(ad, p->multiplier, p->shift, 0, p->act_min,
+                                                                p->act_max);
+        }
+    }
+}
+
+static MD_ALWAYS_INLINE void matrices_s16(const void *params, const void *input1, int32_t index1, int32_t step1,
+                                          const void *input2, int32_t index2, int32_t step2, void *output,
+                                          int32_t out, int32_t count, const int lhs_contiguous,
+                                          const int rhs_contiguous)
+{
+    const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
+    const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
+    int32_t m;
+    for (m = 0; m < count; ++m) {
+        matrix_s16(p, (const int16_t *)input1 + (index1 + m * step1) * lhs_size,
+                   (const int16_t *)input2 + (index2 + m * step2) * rhs_size, (int16_t *)output + (out + m) * out_size,
+                   lhs_contiguous, rhs_contiguous);
+    }
+}
+
+#define MD_MATMUL_LAYOUT_S16(name, lhs_contiguous, rhs_contiguous)                                                  \
+    static void name(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,     \
+                     int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)                       \
+    {                                                                                                               \
+        matrices_s16(params, input1, index1, step1, input2, index2, step2, output, out, count, lhs_contiguous,      \
+                     rhs_contiguous);                                                                               \
+    }
+
+MD_MATMUL_LAYOUT_S16(matmul_s16_rows_cols, 1, 1)  /* adj_y */
+MD_MATMUL_LAYOUT_S16(matmul_s16_rows_across, 1, 0) /* no adjoint: rhs' columns gathered */
+MD_MATMUL_LAYOUT_S16(matmul_s16_across_cols, 0, 1) /* adj_x and adj_y: lhs' rows gathered */
+MD_MATMUL_LAYOUT_S16(matmul_s16_across_across, 0, 0)
+
+md_status md_batch_matmul_s16(const md_batch_matmul_params *p, const md_broadcast *batches, const int16_t *lhs,
+                              const int16_t *rhs, int16_t *output)
+{
+    static const md_row_fn layouts[2][2] = {{matmul_s16_across_across, matmul_s16_across_cols},
+                                            {matmul_s16_rows_across, matmul_s16_rows_cols}};
+    const int gathered = 7 * md_max_i32(p->lhs_depth_step, p->rhs_depth_step) <= UINT16_MAX;
+    const md_row_fn row = gathered ? layouts[p->lhs_depth_step == 1][p->rhs_depth_step == 1] : md_matmul_s16_portable;
     md_broadcast_rows(batches, p, row, lhs, rhs, output);
     return MD_OK;
 }
