@@ -36,10 +36,10 @@ def _svdf(f: Family, state_dtype: str, zero: int, input_size: int, units: int, r
 
 def heavy_op_paths() -> Graph:
     f = Family("heavy_op_paths", 12)
-    _svdf(f, "int8", 3, 13, 3, 2, 5)  # a word and a tail of 1; spans of 10
+    _svdf(f, "int8", 3, 13, 3, 2, 5)  # a word and a tail of 1; 6 filters in pairs; spans of 10
     _svdf(f, "int8", -4, 40, 2, 1, 20)  # 2 whole vectors and a tail of 8
     _svdf(f, "int16", 0, 9, 4, 1, 5)  # odd spans: a halfword tail
-    _svdf(f, "int16", 5, 24, 2, 3, 7)  # the zero point taken out as zero point * sum(w)
+    _svdf(f, "int16", 5, 24, 1, 3, 7)  # zero point taken out as zero point * sum(w); 3 filters: 1 alone
     for lhs, rhs, out, adj_x, adj_y in (
         ((2, 3, 7), (7, 5), (2, 3, 5), False, False),  # odd rows and columns, depth tail 3
         ((1, 4, 6), (1, 6, 4), (1, 4, 4), False, False),  # output scale below the inputs': a left shift

@@ -9,8 +9,9 @@ MD_PATH_SYMBOL(md_path_svdf_portable);
 md_status md_svdf_s8(const md_svdf_params *p, const int8_t *input, const int8_t *features, const void *time_weights,
                      const int32_t *bias, void *state, int state_is16, int8_t *output)
 {
-    md_svdf_s8_with(p, input, features, time_weights, bias, state, state_is16, output, md_svdf_dot_s8_portable,
-                    md_svdf_dot_s16_portable, md_svdf_move_portable);
+    static const md_svdf_kernels portable = {md_svdf_dot_s8_portable, md_svdf_dot2_s8_portable,
+                                             md_svdf_dot_s16_portable, md_svdf_move_portable};
+    md_svdf_s8_with(p, input, features, time_weights, bias, state, state_is16, output, &portable);
     return MD_OK;
 }
 
