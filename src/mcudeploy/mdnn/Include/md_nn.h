@@ -470,9 +470,10 @@ md_status md_select(const md_broadcast3 *shape, int32_t element_size, const uint
  * operands read through element steps (an adjoint operand is read transposed in place, not copied
  * as TFLite Micro does). The batch axes broadcast as md_broadcast describes them, one "element"
  * being a whole matrix. Matrix by matrix, row by row: each output value is summed (k ascending, as
- * the reference kernels do) and written before the next; int8 on the DSP and Helium paths in blocks
- * of 2x2 (2x8 on Helium without adj_y) outputs, their int32 sums wrapping as TFLite Micro's, so in
- * any order the same. No scratch; the output must not overlap an operand.
+ * the reference kernels do) and written before the next; on the DSP and Helium paths in small
+ * blocks (int8 2x2, or 2x8 on Helium without adj_y; int16 1x2), int8's int32 sums wrapping as
+ * TFLite Micro's and int16's int64 sums exact, so in any order the same. No scratch; the output
+ * must not overlap an operand.
  */
 typedef struct {
     int32_t rows, cols, depth;            /* the output matrix's rows and columns, the summed length */

@@ -2,17 +2,18 @@
 /* mcudeploy kernel library: int8 and int16 BATCH_MATMUL for cores with the DSP extension (see md_nn.h,
  * md_nn_support.h).
  *
- * Outputs in 2x2 blocks (two lhs' rows by two rhs' columns; an odd last row or column repeats the
- * one before it), 4 depths at a time: each operand's two lines unpacked once to pairs (SXTAB16
+ * int8: outputs in 2x2 blocks (two lhs' rows by two rhs' columns; an odd last row or column repeats
+ * the one before it), 4 depths at a time: each operand's two lines unpacked once to pairs (SXTAB16
  * adding the lhs offset, SXTB16) and multiplied by 8 SMLADs, 16 products; the rhs offset's share,
  * rhs offset * sum(lhs' row + lhs offset), added once per output (the same modulo 2^32); outputs
- * requantized by one SMMULR when the sums cannot reach 2^30 (md_dsp_requantize_mode). An operand line runs along the
- * depth either contiguously (depth step 1: a word per line) or across lines (line step 1, the
- * adjoint case: a halfword holds both lines' values at one depth, two depths make a word).
+ * requantized by one SMMULR when the sums cannot reach 2^30 (md_dsp_requantize_mode). An operand
+ * line runs along the depth either contiguously (depth step 1: a word per line) or across lines
+ * (line step 1, the adjoint case: a halfword holds both lines' values at one depth, two depths make
+ * a word).
  *
- * int16: one lhs' row by two rhs' columns, 2 depths at a time, by SMLALD into int64 sums (exact, as the
- * portable kernel's): a word of each line's two values, or, for rhs' columns side by side, two words
- * repacked (PKHBT, PKHTB). Operands read with other steps run the portable kernels.
+ * int16: one lhs' row by two rhs' columns, 2 depths at a time, by SMLALD into int64 sums (exact, as
+ * the portable kernel's): a word of each line's two values, or, for rhs' columns side by side, two
+ * words repacked (PKHBT, PKHTB). Operands read with other steps run the portable kernels.
  */
 #include "md_batch_matmul_int.h"
 
@@ -150,11 +151,11 @@ static MD_NOINLINE void store_2x2(const requant *q, const int32_t sums[4], const
 }
 
 /* One output matrix. A single row (column) is read as both lines of its blocks (line step 0). */
-static MD_ALWAYS_INLINE void matrix_s8(const md_batch_matmul_params *p, const requant *q, const int8_t *lhs,
-                                       const int8_t *rhs, int8_t *result, const int lhs_contiguous,
-                                       const int rhs_contiguous)
+static MD_ALWAYS_INLINE void matrix_s8(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
+                                       int8_t *result, const int lhs_contiguous, const int rhs_contiguous)
 {
     const int32_t rows = p->rows, cols = p->cols, depth = p->depth;
+    const requant q = requant_of(p);
     const operand l = {rows > 1 ? p->lhs_row_step : 0, p->lhs_depth_step};
     const operand r = {cols > 1 ? p->rhs_col_step : 0, p->rhs_depth_step};
     int32_t i;
@@ -170,39 +171,16 @@ static MD_ALWAYS_INLINE void matrix_s8(const md_batch_matmul_params *p, const re
             int32_t sums[4];
             block_2x2(lines, l, lhs_contiguous, rhs + col * p->rhs_col_step, r, rhs_contiguous, depth, p->lhs_offset,
                       sums);
-            store_2x2(q, sums, shares, result + row * cols + col, rows > 1 ? cols : 0, cols > 1 ? 1 : 0);
+            store_2x2(&q, sums, shares, result + row * cols + col, rows > 1 ? cols : 0, cols > 1 ? 1 : 0);
         }
     }
 }
 
-/* md_row_fn of one layout (lhs_contiguous, rhs_contiguous constants). */
-static MD_ALWAYS_INLINE void matrices_s8(const void *params, const void *input1, int32_t index1, int32_t step1,
-                                         const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
-                                         int32_t count, const int lhs_contiguous, const int rhs_contiguous)
-{
-    const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
-    const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
-    const requant q = requant_of(p);
-    int32_t m;
-    for (m = 0; m < count; ++m) {
-        matrix_s8(p, &q, (const int8_t *)input1 + (index1 + m * step1) * lhs_size,
-                  (const int8_t *)input2 + (index2 + m * step2) * rhs_size, (int8_t *)output + (out + m) * out_size,
-                  lhs_contiguous, rhs_contiguous);
-    }
-}
-
-#define MD_MATMUL_LAYOUT(name, lhs_contiguous, rhs_contiguous)                                                      \
-    static void name(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,     \
-                     int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)                       \
-    {                                                                                                               \
-        matrices_s8(params, input1, index1, step1, input2, index2, step2, output, out, count, lhs_contiguous,       \
-                    rhs_contiguous);                                                                                \
-    }
-
-MD_MATMUL_LAYOUT(matmul_s8_rows_cols, 1, 1) /* lhs' rows and rhs' columns contiguous: adj_y */
-MD_MATMUL_LAYOUT(matmul_s8_rows_across, 1, 0) /* rhs as stored: no adjoint */
-MD_MATMUL_LAYOUT(matmul_s8_across_cols, 0, 1) /* adj_x and adj_y */
-MD_MATMUL_LAYOUT(matmul_s8_across_across, 0, 0) /* adj_x */
+/* The int8 md_row_fn of each layout (lhs' lines contiguous, rhs' lines contiguous). */
+MD_MATMUL_MATRICES(matmul_s8_rows_cols, int8_t, matrix_s8(p, lhs, rhs, result, 1, 1))   /* adj_y */
+MD_MATMUL_MATRICES(matmul_s8_rows_across, int8_t, matrix_s8(p, lhs, rhs, result, 1, 0)) /* no adjoint */
+MD_MATMUL_MATRICES(matmul_s8_across_cols, int8_t, matrix_s8(p, lhs, rhs, result, 0, 1)) /* adj_x and adj_y */
+MD_MATMUL_MATRICES(matmul_s8_across_across, int8_t, matrix_s8(p, lhs, rhs, result, 0, 0)) /* adj_x */
 
 /* ---- int16 (zero points 0): int64 sums, two products a SMLALD; one lhs' row by two rhs' columns. */
 
@@ -271,33 +249,11 @@ static MD_ALWAYS_INLINE void matrix_s16(const md_batch_matmul_params *p, const i
     }
 }
 
-static MD_ALWAYS_INLINE void matrices_s16(const void *params, const void *input1, int32_t index1, int32_t step1,
-                                          const void *input2, int32_t index2, int32_t step2, void *output,
-                                          int32_t out, int32_t count, const int lhs_contiguous,
-                                          const int rhs_contiguous)
-{
-    const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
-    const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
-    int32_t m;
-    for (m = 0; m < count; ++m) {
-        matrix_s16(p, (const int16_t *)input1 + (index1 + m * step1) * lhs_size,
-                   (const int16_t *)input2 + (index2 + m * step2) * rhs_size, (int16_t *)output + (out + m) * out_size,
-                   lhs_contiguous, rhs_contiguous);
-    }
-}
-
-#define MD_MATMUL_LAYOUT_S16(name, lhs_contiguous, rhs_contiguous)                                                  \
-    static void name(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,     \
-                     int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)                       \
-    {                                                                                                               \
-        matrices_s16(params, input1, index1, step1, input2, index2, step2, output, out, count, lhs_contiguous,      \
-                     rhs_contiguous);                                                                               \
-    }
-
-MD_MATMUL_LAYOUT_S16(matmul_s16_rows_cols, 1, 1)
-MD_MATMUL_LAYOUT_S16(matmul_s16_rows_across, 1, 0)
-MD_MATMUL_LAYOUT_S16(matmul_s16_across_cols, 0, 1)
-MD_MATMUL_LAYOUT_S16(matmul_s16_across_across, 0, 0)
+/* The int16 md_row_fn of each layout. */
+MD_MATMUL_MATRICES(matmul_s16_rows_cols, int16_t, matrix_s16(p, lhs, rhs, result, 1, 1))
+MD_MATMUL_MATRICES(matmul_s16_rows_across, int16_t, matrix_s16(p, lhs, rhs, result, 1, 0))
+MD_MATMUL_MATRICES(matmul_s16_across_cols, int16_t, matrix_s16(p, lhs, rhs, result, 0, 1))
+MD_MATMUL_MATRICES(matmul_s16_across_across, int16_t, matrix_s16(p, lhs, rhs, result, 0, 0))
 
 /* 1: lines contiguous along the depth, 0: lines side by side, -1: neither (the portable kernel). */
 static int layout_of(int32_t lines, int32_t line_step, int32_t depth_step)

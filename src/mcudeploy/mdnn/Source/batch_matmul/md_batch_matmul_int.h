@@ -6,9 +6,10 @@
 
 #include "md_nn_support.h"
 
-/* One matrix product per broadcast batch element: `count` output matrices from matrix `out` on,
- * operand matrices from `index1` / `index2` on with steps `step1` / `step2` (md_row_fn). */
-#define MD_MATMUL_ROW(name, type, body)                                                                             \
+/* A md_row_fn: `count` output matrices from matrix `out` on, operand matrices from `index1` /
+ * `index2` on with steps `step1` / `step2`, each computed by `call`, a statement on `p`, `lhs`, `rhs`
+ * and `result` (the matrices' first values, of `type`). */
+#define MD_MATMUL_MATRICES(name, type, call)                                                                        \
     static inline void name(const void *params, const void *input1, int32_t index1, int32_t step1,                 \
                             const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,           \
                             int32_t count)                                                                          \
@@ -16,23 +17,31 @@
         const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;                                   \
         const size_t lhs_size = (size_t)p->rows * p->depth;                                                         \
         const size_t rhs_size = (size_t)p->depth * p->cols;                                                         \
+        const size_t out_size = (size_t)p->rows * p->cols;                                                          \
         int32_t m;                                                                                                  \
-        int32_t i;                                                                                                  \
-        int32_t j;                                                                                                  \
-        int32_t k;                                                                                                  \
         for (m = 0; m < count; ++m) {                                                                               \
             const type *lhs = (const type *)input1 + (size_t)(index1 + m * step1) * lhs_size;                       \
             const type *rhs = (const type *)input2 + (size_t)(index2 + m * step2) * rhs_size;                       \
-            type *result = (type *)output + (size_t)(out + m) * p->rows * p->cols;                                  \
-            for (i = 0; i < p->rows; ++i) {                                                                         \
-                const type *lhs_row = lhs + (size_t)i * p->lhs_row_step;                                            \
-                for (j = 0; j < p->cols; ++j) {                                                                     \
-                    const type *rhs_col = rhs + (size_t)j * p->rhs_col_step;                                        \
-                    body                                                                                            \
-                }                                                                                                   \
-            }                                                                                                       \
+            type *result = (type *)output + (size_t)(out + m) * out_size;                                           \
+            call;                                                                                                   \
         }                                                                                                           \
     }
+
+/* The portable kernels' md_row_fn: row by row, `body` giving each output value from lhs_row and
+ * rhs_col (read through MD_LHS and MD_RHS) and storing it at *result++. */
+#define MD_MATMUL_ROW(name, type, body)                                                                             \
+    MD_MATMUL_MATRICES(name, type, {                                                                                \
+        int32_t i;                                                                                                  \
+        int32_t j;                                                                                                  \
+        int32_t k;                                                                                                  \
+        for (i = 0; i < p->rows; ++i) {                                                                             \
+            const type *lhs_row = lhs + (size_t)i * p->lhs_row_step;                                                \
+            for (j = 0; j < p->cols; ++j) {                                                                         \
+                const type *rhs_col = rhs + (size_t)j * p->rhs_col_step;                                            \
+                body                                                                                                \
+            }                                                                                                       \
+        }                                                                                                           \
+    })
 
 #define MD_LHS(k) lhs_row[(size_t)(k) * p->lhs_depth_step]
 #define MD_RHS(k) rhs_col[(size_t)(k) * p->rhs_depth_step]

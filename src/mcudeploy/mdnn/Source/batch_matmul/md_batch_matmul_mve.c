@@ -146,34 +146,8 @@ static void matrix_dots(const md_batch_matmul_params *p, const int8_t *lhs, cons
     }
 }
 
-typedef void (*matrix_fn)(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result);
-
-/* md_row_fn of one kernel. */
-static MD_ALWAYS_INLINE void matrices_s8(const void *params, const void *input1, int32_t index1, int32_t step1,
-                                         const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
-                                         int32_t count, matrix_fn matrix)
-{
-    const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
-    const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
-    int32_t m;
-    for (m = 0; m < count; ++m) {
-        matrix(p, (const int8_t *)input1 + (index1 + m * step1) * lhs_size,
-               (const int8_t *)input2 + (index2 + m * step2) * rhs_size, (int8_t *)output + (out + m) * out_size);
-    }
-}
-
-static void matmul_s8_columns(const void *params, const void *input1, int32_t index1, int32_t step1,
-                              const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
-                              int32_t count)
-{
-    matrices_s8(params, input1, index1, step1, input2, index2, step2, output, out, count, matrix_columns);
-}
-
-static void matmul_s8_dots(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,
-                           int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)
-{
-    matrices_s8(params, input1, index1, step1, input2, index2, step2, output, out, count, matrix_dots);
-}
+MD_MATMUL_MATRICES(matmul_s8_columns, int8_t, matrix_columns(p, lhs, rhs, result))
+MD_MATMUL_MATRICES(matmul_s8_dots, int8_t, matrix_dots(p, lhs, rhs, result))
 
 md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast *batches, const int8_t *lhs,
                              const int8_t *rhs, int8_t *output)
@@ -231,33 +205,11 @@ static MD_ALWAYS_INLINE void matrix_s16(const md_batch_matmul_params *p, const i
     }
 }
 
-static MD_ALWAYS_INLINE void matrices_s16(const void *params, const void *input1, int32_t index1, int32_t step1,
-                                          const void *input2, int32_t index2, int32_t step2, void *output,
-                                          int32_t out, int32_t count, const int lhs_contiguous,
-                                          const int rhs_contiguous)
-{
-    const md_batch_matmul_params *p = (const md_batch_matmul_params *)params;
-    const int32_t lhs_size = p->rows * p->depth, rhs_size = p->depth * p->cols, out_size = p->rows * p->cols;
-    int32_t m;
-    for (m = 0; m < count; ++m) {
-        matrix_s16(p, (const int16_t *)input1 + (index1 + m * step1) * lhs_size,
-                   (const int16_t *)input2 + (index2 + m * step2) * rhs_size, (int16_t *)output + (out + m) * out_size,
-                   lhs_contiguous, rhs_contiguous);
-    }
-}
-
-#define MD_MATMUL_LAYOUT_S16(name, lhs_contiguous, rhs_contiguous)                                                  \
-    static void name(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,     \
-                     int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)                       \
-    {                                                                                                               \
-        matrices_s16(params, input1, index1, step1, input2, index2, step2, output, out, count, lhs_contiguous,      \
-                     rhs_contiguous);                                                                               \
-    }
-
-MD_MATMUL_LAYOUT_S16(matmul_s16_rows_cols, 1, 1)  /* adj_y */
-MD_MATMUL_LAYOUT_S16(matmul_s16_rows_across, 1, 0) /* no adjoint: rhs' columns gathered */
-MD_MATMUL_LAYOUT_S16(matmul_s16_across_cols, 0, 1) /* adj_x and adj_y: lhs' rows gathered */
-MD_MATMUL_LAYOUT_S16(matmul_s16_across_across, 0, 0)
+/* The int16 md_row_fn of each layout (lhs' rows contiguous, rhs' columns contiguous). */
+MD_MATMUL_MATRICES(matmul_s16_rows_cols, int16_t, matrix_s16(p, lhs, rhs, result, 1, 1))   /* adj_y */
+MD_MATMUL_MATRICES(matmul_s16_rows_across, int16_t, matrix_s16(p, lhs, rhs, result, 1, 0)) /* no adjoint */
+MD_MATMUL_MATRICES(matmul_s16_across_cols, int16_t, matrix_s16(p, lhs, rhs, result, 0, 1)) /* adj_x and adj_y */
+MD_MATMUL_MATRICES(matmul_s16_across_across, int16_t, matrix_s16(p, lhs, rhs, result, 0, 0)) /* adj_x */
 
 md_status md_batch_matmul_s16(const md_batch_matmul_params *p, const md_broadcast *batches, const int16_t *lhs,
                               const int16_t *rhs, int16_t *output)
