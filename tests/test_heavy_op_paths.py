@@ -56,6 +56,7 @@ def heavy_op_paths() -> Graph:
         ((3, 5, 18), (1, 4, 18), (3, 5, 4), False, True),  # adj_y: 2x2 dot products, vector tail 2
         ((1, 17), (3, 17), (1, 3), False, True),  # one row, odd columns
         ((2, 7, 3), (2, 6, 7), (2, 3, 6), True, True),  # both adjoints
+        ((1, 5, 10), (1, 3, 5), (1, 10, 3), True, True),  # 8 + 2 rows side by side, odd columns
     ):
         a, b = f.input(lhs, "int8", 0.05, -7), f.input(rhs, "int8", 0.03, 5)
         y = f.output(out, "int8", 0.0005 if lhs == (1, 4, 6) else 0.4, 3)

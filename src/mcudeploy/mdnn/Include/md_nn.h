@@ -471,7 +471,7 @@ md_status md_select(const md_broadcast3 *shape, int32_t element_size, const uint
  * as TFLite Micro does). The batch axes broadcast as md_broadcast describes them, one "element"
  * being a whole matrix. Matrix by matrix, row by row: each output value is summed (k ascending, as
  * the reference kernels do) and written before the next; on the DSP and Helium paths in small
- * blocks (int8 2x2, or 2x8 on Helium without adj_y; int16 1x2), int8's int32 sums wrapping as
+ * blocks (int8 2x2, or 2x8 on Helium but with adj_y alone; int16 1x2), int8's int32 sums wrapping as
  * TFLite Micro's and int16's int64 sums exact, so in any order the same. No scratch; the output
  * must not overlap an operand.
  */

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: int8 and int16 BATCH_MATMUL for MVE (Helium) cores (see md_nn.h, md_nn_support.h).
  *
- * int8, rhs' columns side by side (no adj_y): two output rows by 8 columns at a time, each depth's 8
- * rhs values widened to int32 lanes (VLDRB.S32) and multiplied into both rows by VMLA with the row's
- * value plus the lhs offset, lhs' read as scalars with any steps; the sums start from the rhs
- * offset's share, rhs offset * sum(lhs' row + lhs offset) (the same modulo 2^32). int8, lhs' rows and
- * rhs' columns both contiguous along the depth (adj_y without adj_x): 2x2 blocks of dot products, 16
- * depths a VMLADAVA, the offsets added afterwards as offset * sum (the same modulo 2^32), the block
- * requantized in one vector and scattered to its places. int8 with adj_x and adj_y runs the portable
- * kernel. int16: below.
+ * int8, with rhs' columns side by side (no adj_y) or lhs' rows side by side (adj_x): two lines (lhs'
+ * rows, rhs' columns) by 8 lanes (the other operand's lines side by side) at a time, each depth's 8
+ * lane values widened to int32 (VLDRB.S32) and multiplied into both lines by VMLA with the line's
+ * value plus its offset; the sums start from the lane offset's share, lane offset * sum(line + line
+ * offset) (the same modulo 2^32); with adj_x the outputs of a block go down columns (scattered).
+ * int8, lhs' rows and rhs' columns both contiguous along the depth (adj_y without adj_x): 2x2 blocks
+ * of dot products, 16 depths a VMLADAVA, the offsets added afterwards as offset * sum (the same
+ * modulo 2^32), the block requantized in one vector and scattered to its places. int16: below.
  */
 #include "md_batch_matmul_int.h"
 
@@ -23,72 +23,110 @@ static inline int32x4_t requantize(const md_batch_matmul_params *p, int32x4_t su
     return vminq_s32(vmaxq_s32(sums, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
 }
 
-/* Requantized output lanes stored as int8 where `lanes` holds. */
-static inline void store_s8(const md_batch_matmul_params *p, int8_t *at, int32x4_t sums, mve_pred16_t lanes)
-{
-    vstrbq_p_s32(at, requantize(p, sums), lanes);
-}
+/* One output matrix read as lanes and lines: the outputs of line l (an lhs' row or rhs' column) and
+ * lane v (an rhs' column or lhs' row, side by side in memory) at out + l * out_line + v * out_lane,
+ * each sum((line + line offset) * (lane + lane offset)) over the depth. */
+typedef struct {
+    const int8_t *lanes, *lines; /* lane 0 and line 0 at depth 0 */
+    int32_t lane_count, line_count, line_step;
+    int32_t lane_depth, line_depth; /* depth steps */
+    int32_t lane_offset, line_offset;
+    int32_t out_line, out_lane;
+} lanes_view;
 
-/* rhs offset * sum(line[k * step] + lhs offset) over k < depth, wrapping: the rhs offset's share of
- * each output of an lhs' row. */
-static int32_t rhs_offset_share(const md_batch_matmul_params *p, const int8_t *line)
+/* lane offset * sum(line[k * step] + line offset) over the depth, wrapping: the lane offset's share
+ * of each output of a line. */
+static int32_t lane_offset_share(const lanes_view *v, int32_t depth, const int8_t *line)
 {
-    int32_t sum = md_wrap_mul(p->depth, p->lhs_offset);
+    int32_t sum = md_wrap_mul(depth, v->line_offset);
     int32_t k;
-    for (k = 0; k < p->depth; ++k) {
-        sum = md_wrap_add(sum, line[k * p->lhs_depth_step]);
+    for (k = 0; k < depth; ++k) {
+        sum = md_wrap_add(sum, line[k * v->line_depth]);
     }
-    return md_wrap_mul(p->rhs_offset, sum);
+    return md_wrap_mul(v->lane_offset, sum);
 }
 
-/* Outputs (row_0, column .. column + 7) and (row_1, ...) of an rhs' column step 1, from the rhs
- * offset's shares: the lanes of `low` and `high` (all of them when `full`: no predicate in the loop). */
-static MD_ALWAYS_INLINE void column_block(const md_batch_matmul_params *p, const int8_t *row_0, const int8_t *row_1,
-                                          const int8_t *column, int32_t share_0, int32_t share_1, mve_pred16_t low,
-                                          mve_pred16_t high, const int full, int8_t *out_0, int8_t *out_1)
+/* Requantized output lanes stored as int8 where `lanes` holds, out_lane apart (scattered) or side by
+ * side. */
+static MD_ALWAYS_INLINE void store_s8(const md_batch_matmul_params *p, int8_t *at, int32x4_t sums,
+                                      mve_pred16_t lanes, int32_t out_lane, const int scattered)
 {
-    const int32_t lhs_depth = p->lhs_depth_step, rhs_depth = p->rhs_depth_step, lhs_offset = p->lhs_offset;
+    if (scattered) {
+        const uint32x4_t places = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_lane);
+        vstrbq_scatter_offset_p_s32(at, places, requantize(p, sums), lanes);
+    } else {
+        vstrbq_p_s32(at, requantize(p, sums), lanes);
+    }
+}
+
+/* The outputs of lines line_0 and line_1 at 8 lanes from `lanes`, from the lane offset's shares: the
+ * lanes of `low` and `high` (all of them when `full`: no predicate in the loop). */
+static MD_ALWAYS_INLINE void lanes_block(const md_batch_matmul_params *p, const lanes_view *v, const int8_t *lanes,
+                                         const int8_t *line_0, const int8_t *line_1, int32_t share_0, int32_t share_1,
+                                         mve_pred16_t low, mve_pred16_t high, const int full, int8_t *out_0,
+                                         int8_t *out_1, const int scattered)
+{
+    const int32_t lane_depth = v->lane_depth, line_depth = v->line_depth, line_offset = v->line_offset;
     int32x4_t a_low = vdupq_n_s32(share_0), a_high = a_low, b_low = vdupq_n_s32(share_1), b_high = b_low;
     int32_t k;
     for (k = p->depth; k > 0; --k) {
-        const int32x4_t r_low = full ? vldrbq_s32(column) : vldrbq_z_s32(column, low);
-        const int32x4_t r_high = full ? vldrbq_s32(column + 4) : vldrbq_z_s32(column + 4, high);
-        const int32_t a = *row_0 + lhs_offset, b = *row_1 + lhs_offset;
+        const int32x4_t r_low = full ? vldrbq_s32(lanes) : vldrbq_z_s32(lanes, low);
+        const int32x4_t r_high = full ? vldrbq_s32(lanes + 4) : vldrbq_z_s32(lanes + 4, high);
+        const int32_t a = *line_0 + line_offset, b = *line_1 + line_offset;
         a_low = vmlaq_n_s32(a_low, r_low, a);
         a_high = vmlaq_n_s32(a_high, r_high, a);
         b_low = vmlaq_n_s32(b_low, r_low, b);
         b_high = vmlaq_n_s32(b_high, r_high, b);
-        column += rhs_depth;
-        row_0 += lhs_depth;
-        row_1 += lhs_depth;
+        lanes += lane_depth;
+        line_0 += line_depth;
+        line_1 += line_depth;
     }
-    store_s8(p, out_0, a_low, low);
-    store_s8(p, out_0 + 4, a_high, high);
-    store_s8(p, out_1, b_low, low);
-    store_s8(p, out_1 + 4, b_high, high);
+    store_s8(p, out_0, a_low, low, v->out_lane, scattered);
+    store_s8(p, out_0 + 4 * v->out_lane, a_high, high, v->out_lane, scattered);
+    store_s8(p, out_1, b_low, low, v->out_lane, scattered);
+    store_s8(p, out_1 + 4 * v->out_lane, b_high, high, v->out_lane, scattered);
 }
 
-/* One output matrix, rhs' column step 1: blocks of two rows by 8 columns (an odd last row computed
- * twice). */
-static void matrix_columns(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result)
+/* Blocks of two lines by 8 lanes (an odd last line computed twice). */
+static MD_ALWAYS_INLINE void matrix_lanes(const md_batch_matmul_params *p, const lanes_view *v, int8_t *result,
+                                          const int scattered)
 {
-    const int32_t rows = p->rows, cols = p->cols;
-    int32_t i;
+    const int32_t count = v->lane_count;
+    int32_t l;
     int32_t j;
-    for (i = 0; i < rows; i += 2) {
-        const int32_t second = md_min_i32(i + 1, rows - 1);
-        const int8_t *row_0 = lhs + i * p->lhs_row_step, *row_1 = lhs + second * p->lhs_row_step;
-        const int32_t share_0 = rhs_offset_share(p, row_0), share_1 = rhs_offset_share(p, row_1);
-        for (j = 0; j + 8 <= cols; j += 8) {
-            column_block(p, row_0, row_1, rhs + j, share_0, share_1, 0xFFFF, 0xFFFF, 1, result + i * cols + j,
-                         result + second * cols + j);
+    for (l = 0; l < v->line_count; l += 2) {
+        const int32_t second = md_min_i32(l + 1, v->line_count - 1);
+        const int8_t *line_0 = v->lines + l * v->line_step, *line_1 = v->lines + second * v->line_step;
+        const int32_t share_0 = lane_offset_share(v, p->depth, line_0);
+        const int32_t share_1 = lane_offset_share(v, p->depth, line_1);
+        int8_t *out_0 = result + l * v->out_line, *out_1 = result + second * v->out_line;
+        for (j = 0; j + 8 <= count; j += 8) {
+            lanes_block(p, v, v->lanes + j, line_0, line_1, share_0, share_1, 0xFFFF, 0xFFFF, 1,
+                        out_0 + j * v->out_lane, out_1 + j * v->out_lane, scattered);
         }
-        if (j < cols) {
-            column_block(p, row_0, row_1, rhs + j, share_0, share_1, vctp32q((uint32_t)(cols - j)),
-                         vctp32q((uint32_t)md_max_i32(cols - j - 4, 0)), 0, result + i * cols + j,
-                         result + second * cols + j);
+        if (j < count) {
+            lanes_block(p, v, v->lanes + j, line_0, line_1, share_0, share_1, vctp32q((uint32_t)(count - j)),
+                        vctp32q((uint32_t)md_max_i32(count - j - 4, 0)), 0, out_0 + j * v->out_lane,
+                        out_1 + j * v->out_lane, scattered);
         }
     }
+}
+
+/* rhs' columns side by side (column step 1): lanes along them, lines along lhs' rows. */
+static void matrix_columns(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result)
+{
+    const lanes_view v = {rhs, lhs, p->cols, p->rows, p->lhs_row_step, p->rhs_depth_step, p->lhs_depth_step,
+                          p->rhs_offset, p->lhs_offset, p->cols, 1};
+    matrix_lanes(p, &v, result, 0);
+}
+
+/* lhs' rows side by side (row step 1: adj_x): lanes along them, lines along rhs' columns, the outputs
+ * of a line scattered down a column. */
+static void matrix_rows(const md_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *result)
+{
+    const lanes_view v = {lhs, rhs, p->rows, p->cols, p->rhs_col_step, p->lhs_depth_step, p->rhs_depth_step,
+                          p->lhs_offset, p->rhs_offset, 1, p->cols};
+    matrix_lanes(p, &v, result, 1);
 }
 
 /* {(a + lhs offset) . (c + rhs offset), a . d, b . c, b . d} over `depth` values, modulo 2^32: the
@@ -148,6 +186,7 @@ static void matrix_dots(const md_batch_matmul_params *p, const int8_t *lhs, cons
 
 MD_MATMUL_MATRICES(matmul_s8_columns, int8_t, matrix_columns(p, lhs, rhs, result))
 MD_MATMUL_MATRICES(matmul_s8_dots, int8_t, matrix_dots(p, lhs, rhs, result))
+MD_MATMUL_MATRICES(matmul_s8_rows, int8_t, matrix_rows(p, lhs, rhs, result))
 
 md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast *batches, const int8_t *lhs,
                              const int8_t *rhs, int8_t *output)
@@ -157,6 +196,8 @@ md_status md_batch_matmul_s8(const md_batch_matmul_params *p, const md_broadcast
         row = matmul_s8_columns;
     } else if (p->lhs_depth_step == 1 && p->rhs_depth_step == 1) {
         row = matmul_s8_dots;
+    } else if (p->lhs_row_step == 1) {
+        row = matmul_s8_rows;
     }
     md_broadcast_rows(batches, p, row, lhs, rhs, output);
     return MD_OK;
