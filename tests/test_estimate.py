@@ -216,6 +216,26 @@ def test_uncached_flash_costs_every_read_and_taken_branch() -> None:
     assert memory.branch_fetch_cycles == 2
 
 
+def test_only_an_item_short_of_room_is_said_not_to_fit() -> None:
+    """A model without constants (the streaming one) has no constants item in its budget: no note says they
+    do not fit; the same request on a device too small for its arena says so for the arena alone; the
+    measured code is found where the budget put it."""
+    graph = streaming_graph(cycles_max=2)
+    plan = plan_memory(graph)
+    constants = constant_layout(graph, plan.alignment)
+    assert constants.total_bytes == 0
+    code = dataclasses.replace(code_estimate(graph), measured_on="cortex-m4")
+    request = budget_request(plan.arena_bytes, constants, code, stack_bytes=84)
+    device = find_device("STM32F446RE")
+    notes = device_memory(device, memory_budget(request, device), 180).notes
+    assert not [note for note in notes if "does not fit" in note]
+    huge = budget_request(10**9, constants, code, stack_bytes=84)
+    notes = device_memory(device, memory_budget(huge, device), 180).notes
+    assert [note for note in notes if "does not fit" in note] == [
+        "tensor arena does not fit STM32F446RE: priced as if in SRAM1+SRAM2"
+    ]
+
+
 def test_every_part_states_its_flash_timing_with_a_source() -> None:
     for part in load_database().parts:
         flash = part.flash

@@ -34,14 +34,20 @@ from mcudeploy.devices import Device, MemoryRegion, RegionKind, Span, find_core
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
 from mcudeploy.errors import McuDeployError
-from mcudeploy.memory.budget import ARENA, CODE, STACK, WEIGHTS, MemoryBudget
+from mcudeploy.memory.budget import ARENA, CODE, MEASURED_CODE, STACK, WEIGHTS, MemoryBudget
 
 CODE_LABEL = "code"
 CONSTANTS_LABEL = "constants"
 ARENA_LABEL = "arena"
 RAM_LABEL = "ram"
-LABEL_ITEMS = {CODE_LABEL: CODE, CONSTANTS_LABEL: WEIGHTS, ARENA_LABEL: ARENA, RAM_LABEL: STACK}
-"""Which memory-budget item decides where each kind of access lives on the device."""
+LABEL_ITEMS = {
+    CODE_LABEL: (CODE, MEASURED_CODE),
+    CONSTANTS_LABEL: (WEIGHTS,),
+    ARENA_LABEL: (ARENA,),
+    RAM_LABEL: (STACK,),
+}
+"""Which memory-budget item decides where each kind of access lives on the device (the code's: estimated
+or measured, whichever the budget has)."""
 
 L1_LINE_BYTES = 32
 L1_WAYS = 4
@@ -159,11 +165,17 @@ def device_cache(device: Device) -> DeviceCache | None:
     return None
 
 
-def _span_of(budget: MemoryBudget, item_name: str) -> Span | None:
+def _span_of(budget: MemoryBudget, item_names: tuple[str, ...]) -> Span | None:
     for use in budget.uses:
-        if any(item.name == item_name for item in use.items):
+        if any(item.name in item_names for item in use.items):
             return use.span
     return None
+
+
+def _short_of_room(budget: MemoryBudget, item_names: tuple[str, ...]) -> str | None:
+    """The item's name when the budget found it no place (an item of 0 bytes, e.g. the constants
+    of a model without any, is not in the budget at all: nothing to place, nothing to say)."""
+    return next((short.item.name for short in budget.shortfalls if short.item.name in item_names), None)
 
 
 def region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache: DeviceCache | None) -> RegionCost:
@@ -247,17 +259,19 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
     notes: list[str] = []
     regions: dict[str, RegionCost] = {}
     spans: dict[str, Span] = {}
-    for label, item in LABEL_ITEMS.items():
-        placed = _span_of(budget, item) if budget is not None else None
+    for label, items in LABEL_ITEMS.items():
+        placed = _span_of(budget, items) if budget is not None else None
         spans[label] = placed or _fallback_span(device, label)
-        if placed is None and budget is not None:
-            notes.append(f"{item} does not fit {device.name}: priced as if in {spans[label].name}")
-        elif budget is None:
+        regions[label] = region_cost(label, spans[label], device, clock_mhz, cache)
+        if budget is None:
             notes.append(f"{label} taken as in {spans[label].name}")
+        elif placed is None:
+            if (item := _short_of_room(budget, items)) is None:
+                continue  # 0 bytes of it: no access to price, no note
+            notes.append(f"{item} does not fit {device.name}: priced as if in {spans[label].name}")
         if spans[label].regions[0].wait_states is None:
             why = device.part.flash.wait_states_note if spans[label].kind == RegionKind.FLASH else ""
             notes.append(f"{spans[label].name}: wait states taken as 0" + (f" ({why})" if why else ""))
-        regions[label] = region_cost(label, spans[label], device, clock_mhz, cache)
     fetch = _code_fetch(device, spans[CODE_LABEL], regions[CODE_LABEL], cache)
     return MemoryTiming(
         clock_mhz,
