@@ -40,7 +40,7 @@ class StaticStack:
     bytes: int
     """net_invoke's worst case from `-fstack-usage` frames and the call graph."""
     left_out: tuple[str, ...]
-    """Functions reached without a frame from gcc (library code), counted as 0."""
+    """Functions reached whose frame could not be derived (counted 0: `bytes` then bounds nothing)."""
 
 
 def measured_code(graph: Graph, plan: MemoryPlan, core: str) -> CodeEstimate | None:

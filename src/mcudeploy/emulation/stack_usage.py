@@ -3,11 +3,15 @@
 gcc writes one `.su` line per function it compiled (`file:line:col:name<TAB>bytes<TAB>kind`, kind
 `static`, `dynamic` or `dynamic,bounded`); objdump's disassembly gives the direct calls (`bl`) and
 tail calls (`b` to another function). The worst case from a function is its frame plus the deepest of
-its callees'. Functions gcc did not compile here (newlib, libgcc's helpers) have no `.su` line: their
-frame is read from their prologue (`push`/`stmdb sp!`, `vpush`, `sub sp`), and they are named, so the
-figure says what it took from code rather than from gcc. An indirect call (`blx rN`, the kernels'
-per-channel callbacks) may reach any function whose address the code loads from a literal pool: the
-deepest of those counts.
+its callees'. Functions gcc did not compile here (newlib's hand-written `memmove`/`memset`, libgcc's
+helpers) have no `.su` line: their frame is derived from their code, every path from the entry followed
+with the bytes it has pushed (`push`/`stmdb sp!`, `vpush`, `str rN, [sp, #-n]!`, `sub sp, #n`, and
+back), the deepest point being the frame: a push past the first instructions (memmove's, on its
+long-copy path) counts. A function whose stack pointer the walk cannot follow (set from a register, a
+computed jump, two paths meeting at different depths) or a `dynamic` gcc frame is not bounded: the
+figure names it rather than count it 0. An indirect call (`blx rN`, the kernels' per-channel
+callbacks) may reach any function whose address the code loads from a literal pool: the deepest of
+those counts.
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ from mcudeploy.emulation.toolchain import find_compiler
 from mcudeploy.errors import McuDeployError
 
 _FUNCTION = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
-_LITERAL = re.compile(r"\t\.word\t0x([0-9a-f]+)")
-_BRANCH = re.compile(r"\t(b[a-z]*(?:\.[nw])?)\t[0-9a-f]+ <([^>+]+)(\+0x[0-9a-f]+)?>")
-_INDIRECT = re.compile(r"\tblx\tr\d+")
-_PUSH = re.compile(r"\t(?:push(?:\.w)?|stmdb(?:\.w)?\tsp!,|vpush)\t?\s*\{([^}]*)\}")
-_SUB_SP = re.compile(r"\tsub(?:\.w|w)?\tsp,\s*(?:sp,\s*)?#(\d+)")
+_INSTRUCTION = re.compile(r"^\s*([0-9a-f]+):\t(\S+)(?:\t(.*))?$")
+_LITERAL = re.compile(r"^\.word\t0x([0-9a-f]+)")
+_TARGET = re.compile(r"([0-9a-f]+) <([^>+]+)(?:\+0x[0-9a-f]+)?>")
+_CONDITION = "eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al"
+_MNEMONIC = re.compile(rf"([a-z]+?)({_CONDITION})?(?:\.[nw])?")
+_REGISTER_LIST = re.compile(r"\{([^}]*)\}")
+_IMMEDIATE = re.compile(r"#(-?\d+)")
 _CLONE_SUFFIX = re.compile(r"\.\d+$")
-PROLOGUE_INSTRUCTIONS = 8
-"""How far into a function without a `.su` frame its prologue is looked for."""
+_BRANCHES = {"b", "cbz", "cbnz"}
+_CALLS = {"bl", "blx"}
 
 
 @dataclass(frozen=True)
@@ -44,31 +50,32 @@ class CallGraph:
     frames: dict[str, Frame]
     calls: dict[str, set[str]]
     indirect: set[str] = field(default_factory=set)
-    prologues: dict[str, int] = field(default_factory=dict)
-    """Bytes each function's prologue pushes and reserves, read from its code."""
+    code_frames: dict[str, int | None] = field(default_factory=dict)
+    """Bytes each function's code pushes and reserves at its deepest, None where that cannot be followed."""
     address_taken: set[str] = field(default_factory=set)
     """Functions whose address is in a literal pool: what an indirect call may reach."""
 
     def frame(self, function: str) -> Frame | None:
-        """gcc's frame; a clone (`f.isra.0`) is named without its number in the `.su` file."""
-        return self.frames.get(function) or self.frames.get(_CLONE_SUFFIX.sub("", function))
+        """The larger of gcc's frame and the one derived from the function's code (a naked function's
+        asm pushes what gcc does not count), bounded when either is; None for a function neither knows.
+        A clone (`f.isra.0`) is named without its number in the `.su` file."""
+        gcc = self.frames.get(function) or self.frames.get(_CLONE_SUFFIX.sub("", function))
+        derived = self.code_frames.get(function)
+        if derived is None:
+            return gcc if gcc is not None or function not in self.code_frames else Frame(0, False)
+        return Frame(max(derived, gcc.bytes if gcc else 0), True)
 
     def worst(self, function: str) -> tuple[int, set[str]]:
-        """Worst-case bytes from entering `function`, and the functions without a `.su` frame (their
-        prologue counted instead)."""
+        """Worst-case bytes from entering `function`, and the functions reached whose frame is not
+        bounded (counted 0 in the figure, which then bounds nothing)."""
         return _worst(self, function, frozenset())
-
-    def unbounded(self, function: str) -> list[str]:
-        """Functions reachable from `function` whose stack is not known: dynamic frames, indirect calls."""
-        seen = _reachable(self, function)
-        return sorted(f for f in seen if not getattr(self.frame(f), "bounded", True))
 
 
 def _worst(graph: CallGraph, function: str, path: frozenset[str]) -> tuple[int, set[str]]:
     if function in path:
         raise McuDeployError(function, "recursive call: no finite worst-case stack")
     frame = graph.frame(function)
-    unknown = set() if frame is not None else {function}
+    unbounded = set() if frame is not None and frame.bounded else {function}
     deepest = 0
     callees = set(graph.calls.get(function, ()))
     if function in graph.indirect:
@@ -76,21 +83,8 @@ def _worst(graph: CallGraph, function: str, path: frozenset[str]) -> tuple[int, 
     for callee in callees:
         depth, missing = _worst(graph, callee, path | {function})
         deepest = max(deepest, depth)
-        unknown |= missing
-    own = frame.bytes if frame is not None else graph.prologues.get(function, 0)
-    return own + deepest, unknown
-
-
-def _reachable(graph: CallGraph, function: str) -> set[str]:
-    seen, todo = set(), [function]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(graph.calls.get(name, ()))
-            if name in graph.indirect:
-                todo.extend(graph.address_taken)
-    return seen
+        unbounded |= missing
+    return (frame.bytes if frame is not None else 0) + deepest, unbounded
 
 
 def read_frames(folder: Path) -> dict[str, Frame]:
@@ -107,54 +101,140 @@ def read_frames(folder: Path) -> dict[str, Frame]:
     return frames
 
 
+@dataclass(frozen=True)
+class _Instruction:
+    address: int
+    operation: str
+    """The mnemonic without its condition and width (`pop` for `popeq`, `b` for `bne.n`)."""
+    conditional: bool
+    operands: str
+    target: tuple[int, str] | None
+    """A branch's or call's destination: its address and the function it is in."""
+
+
 def read_calls(elf: Path, target: Target) -> CallGraph:
     """Direct and tail calls between the ELF's functions, the functions making indirect calls, the
-    bytes each function's prologue pushes and reserves, and the functions whose address is taken
-    (frames are left to `read_frames`)."""
+    bytes each function's code pushes and reserves, and the functions whose address is taken
+    (gcc's frames are left to `read_frames`)."""
     listing = subprocess.run(
         [_objdump(target), "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True, check=False
     )
     if listing.returncode != 0:
         raise McuDeployError(str(elf), f"objdump failed: {listing.stderr.strip()}")
-    calls: dict[str, set[str]] = {}
-    indirect: set[str] = set()
-    prologues: dict[str, int] = {}
+    bodies: dict[str, list[_Instruction]] = {}
     starts: dict[int, str] = {}
     literals: set[int] = set()
-    current, position = "", 0
+    current = ""
     for line in listing.stdout.splitlines():
         if heading := _FUNCTION.match(line):
-            current, position = heading.group(2), 0
+            current = heading.group(2)
             starts[int(heading.group(1), 16)] = current
-            calls.setdefault(current, set())
-            prologues[current] = 0
+            bodies.setdefault(current, [])
+        elif current and (instruction := _INSTRUCTION.match(line)):
+            mnemonic, operands = instruction.group(2), instruction.group(3) or ""
+            if literal := _LITERAL.match(f"{mnemonic}\t{operands}"):
+                literals.add(int(literal.group(1), 16) & ~1)  # Thumb addresses carry bit 0
+            elif not mnemonic.startswith("."):  # .short, .byte: data (a jump table), not code
+                bodies[current].append(_parse(int(instruction.group(1), 16), mnemonic, operands))
+    graph = CallGraph({}, {name: set() for name in bodies})
+    for name, body in bodies.items():
+        for instruction in body:
+            if instruction.target and instruction.target[1] != name and instruction.operation in _BRANCHES | _CALLS:
+                graph.calls[name].add(instruction.target[1])
+            elif instruction.operation in ("blx", "bx") and instruction.operands != "lr":
+                graph.indirect.add(name)  # a call or tail call through a register
+        graph.code_frames[name] = _code_frame(body)
+    graph.address_taken = {starts[address] for address in literals if address in starts}
+    return graph
+
+
+def _parse(address: int, mnemonic: str, operands: str) -> _Instruction:
+    parts = _MNEMONIC.fullmatch(mnemonic)
+    operation, condition = (parts.group(1), parts.group(2)) if parts else (mnemonic, None)
+    destination = _TARGET.search(operands)
+    target = (int(destination.group(1), 16), destination.group(2)) if destination else None
+    return _Instruction(address, operation, condition not in (None, "al"), operands.split("\t@")[0].strip(), target)
+
+
+def _code_frame(body: list[_Instruction]) -> int | None:
+    """The most bytes below its entry the function's stack pointer goes, every path from the entry
+    followed; None where it cannot be followed."""
+    at = {instruction.address: position for position, instruction in enumerate(body)}
+    depth_at: dict[int, int] = {}
+    todo = [(0, 0)] if body else []
+    deepest = 0
+    while todo:
+        position, depth = todo.pop()
+        if position >= len(body):
+            continue  # ran off the end: nothing more to push
+        if position in depth_at:
+            if depth_at[position] != depth:
+                return None  # two paths meet at different depths, or a loop moves the stack pointer
             continue
-        position += 1
-        if position <= PROLOGUE_INSTRUCTIONS:
-            prologues[current] = prologues.get(current, 0) + _prologue_bytes(line)
-        if (branch := _BRANCH.search(line)) and branch.group(2) != current:
-            calls[current].add(branch.group(2))
-        elif _INDIRECT.search(line):
-            indirect.add(current)
-        elif literal := _LITERAL.search(line):
-            literals.add(int(literal.group(1), 16) & ~1)  # Thumb addresses carry bit 0
-    taken = {starts[address] for address in literals if address in starts}
-    return CallGraph({}, calls, indirect, prologues, taken)
+        depth_at[position] = depth
+        step = _stack_step(body[position])
+        successors = _successors(body[position], position, at)
+        if step is None or None in successors:
+            return None
+        deepest = max(deepest, depth + step)
+        todo += [(successor, depth + step) for successor in successors if successor is not None]
+    return deepest
 
 
-def _prologue_bytes(line: str) -> int:
-    """Bytes one instruction takes off the stack pointer: a register push (d registers: 8 bytes each)
-    or a `sub sp` by an immediate."""
-    if push := _PUSH.search(line):
-        total = 0
-        for item in push.group(1).split(","):
-            first, _, last = item.strip().partition("-")
-            count = int(last[1:]) - int(first[1:]) + 1 if last else 1
-            total += count * (8 if first.startswith("d") else 4)
-        return total
-    if sub := _SUB_SP.search(line):
-        return int(sub.group(1))
-    return 0
+def _successors(instruction: _Instruction, position: int, at: dict[int, int]) -> list[int | None]:
+    """Where control goes next inside the function; None for a computed jump the listing does not
+    follow. A branch to another function is a tail call: its stack is the call graph's."""
+    operation, operands = instruction.operation, instruction.operands
+    register_list = _REGISTER_LIST.search(operands)
+    returns = (
+        (operation in ("pop", "ldmia", "ldm") and register_list is not None and "pc" in register_list.group(1))
+        or (operation == "ldr" and operands.startswith("pc, [sp], #"))
+        or operation == "bx"  # `bx lr`, or a tail call through a register (an indirect call)
+    )
+    if returns:
+        return [position + 1] if instruction.conditional else []
+    if operation in ("tbb", "tbh"):  # a switch's jump table: any instruction of the function may follow
+        return [index for index in range(len(at)) if index != position]
+    if re.match(r"pc\b", operands):
+        return [None]
+    if operation in _BRANCHES and instruction.target is not None:
+        inside = at.get(instruction.target[0])
+        taken = [] if inside is None else [inside]
+        return taken + ([position + 1] if instruction.conditional or operation != "b" else [])
+    return [position + 1]
+
+
+def _stack_step(instruction: _Instruction) -> int | None:
+    """Bytes the instruction moves the stack pointer down (negative: up); None where it sets it in a way
+    the walk cannot follow (from a register, or only on a condition)."""
+    operation, operands = instruction.operation, instruction.operands
+    registers = _REGISTER_LIST.search(operands)
+    pushes = operation in ("push", "vpush") or (operation in ("stmdb", "vstmdb") and operands.startswith("sp!"))
+    pops = operation in ("pop", "vpop") or (operation in ("ldmia", "ldm", "vldmia") and operands.startswith("sp!"))
+    if (pushes or pops) and registers:
+        size = _list_bytes(registers.group(1))
+        step = size if pushes else -size
+    elif operation in ("sub", "subw", "add", "addw") and re.fullmatch(r"sp, (?:sp, )?#\d+", operands):
+        size = int(_IMMEDIATE.search(operands).group(1))
+        step = size if operation.startswith("sub") else -size
+    elif re.search(r"\[sp, #-\d+\]!$|\[sp\], #\d+$", operands):
+        # str.w lr, [sp, #-4]! and ldr.w pc, [sp], #4: a one-register push and pop
+        step = -int(_IMMEDIATE.search(operands).group(1))
+    elif re.match(r"sp\b", operands) and operation not in ("cmp", "cmn", "tst", "str", "strd", "stmia", "stm"):
+        return None  # sp set from a register, or some other way
+    else:
+        return 0
+    return None if step and instruction.conditional else step
+
+
+def _list_bytes(registers: str) -> int:
+    """Bytes a register list takes on the stack: 4 a core or s register, 8 a d register."""
+    total = 0
+    for item in registers.split(","):
+        first, _, last = item.strip().partition("-")
+        count = int(last[1:]) - int(first[1:]) + 1 if last else 1
+        total += count * (8 if first.startswith("d") else 4)
+    return total
 
 
 def call_graph(elf: Path, target: Target) -> CallGraph:

@@ -7,8 +7,11 @@ the network's layer hook reads that mark after each layer and paints again, so e
 figure (never less than the hook's own depth). Exact for that run; the kernels' stack does not depend
 on the input values (fixed loops, no recursion).
 
-Static: the same build with `-fstack-usage`, each function's frame plus its deepest callee's
-(`estimate.stack_usage`): an upper bound the measured figure must not exceed.
+Static: the same build with `-fstack-usage`, each function's frame (library code's derived from its
+instructions) plus its deepest callee's (`emulation.stack_usage`): an upper bound the measured figure
+must not exceed, unless it names functions whose frame it could not derive. A layer that calls no hook
+(its outputs are not in the arena: a CIRCULAR_BUFFER writing its history) is painted under the next
+layer's mark, so that layer's bound covers both.
 
 Both count from main's stack pointer down: `net_invoke` and everything below it.
 """
@@ -52,7 +55,8 @@ class LayerStack:
     measured: int | None
     """Painted high-water mark after this layer; None when the network calls no hook after it."""
     static: int
-    """net_invoke's frame plus the layer function's worst case from `-fstack-usage` and the call graph."""
+    """net_invoke's frame plus the worst case, from `-fstack-usage` and the call graph, of the layer function
+    and of those before it since the last layer that called the hook: what `measured` covers."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class StackMeasure:
     """net_invoke's frame plus the layer hook's: the least any layer's measured figure can show."""
     layers: tuple[LayerStack, ...]
     left_out: tuple[str, ...]
-    """Functions reached without a `.su` frame (library code), counted as 0 in the static figure."""
+    """Functions reached whose frame could not be derived (counted 0: the static figures bound nothing)."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,11 @@ class StackNeed:
         if self.source == MEASURED:
             return f"{self.bytes} B measured (stack painting on QEMU, every layer run, from the caller's stack pointer)"
         if self.source == STATIC:
-            outside = f"; {', '.join(self.left_out)} without a gcc frame, counted 0" if self.left_out else ""
-            return f"{self.bytes} B static bound (-fstack-usage + the call graph from net_invoke{outside})"
+            source = "-fstack-usage + the call graph from net_invoke"
+            if self.left_out:
+                names = ", ".join(self.left_out)
+                return f"{self.bytes} B static, not a bound ({source}; the stack of {names} not derived, counted 0)"
+            return f"{self.bytes} B static bound ({source})"
         if self.source == RESERVED:
             return f"{self.bytes} B (--stack)"
         return f"{self.bytes} B assumed ({self.reason})"
@@ -111,11 +118,13 @@ def measure_stack_layers(graph: Graph, device: Device, workdir: Path | None = No
     whole, left_out = calls.worst(invoke)
     invoke_frame = calls.frames[invoke].bytes
     layers = []
+    unhooked = 0  # the deepest layer since the last one that called the hook: under this layer's mark
     for op in graph.operators:
         mark = int.from_bytes(painted[4 * op.index : 4 * op.index + 4], "little")
         depth, missing = calls.worst(layer_function(op.index))
         left_out |= missing
-        layers.append(LayerStack(op.index, mark or None, invoke_frame + depth))
+        layers.append(LayerStack(op.index, mark or None, invoke_frame + max(depth, unhooked if mark else 0)))
+        unhooked = 0 if mark else max(unhooked, depth)
     hook_depth = invoke_frame + calls.worst(STACK_HOOK_FUNCTION)[0]
     return StackMeasure(used, whole, hook_depth, tuple(layers), tuple(sorted(left_out)))
 
