@@ -185,13 +185,7 @@ def _successors(instruction: _Instruction, position: int, at: dict[int, int]) ->
     """Where control goes next inside the function; None for a computed jump the listing does not
     follow. A branch to another function is a tail call: its stack is the call graph's."""
     operation, operands = instruction.operation, instruction.operands
-    register_list = _REGISTER_LIST.search(operands)
-    returns = (
-        (operation in ("pop", "ldmia", "ldm") and register_list is not None and "pc" in register_list.group(1))
-        or (operation == "ldr" and operands.startswith("pc, [sp], #"))
-        or operation == "bx"  # `bx lr`, or a tail call through a register (an indirect call)
-    )
-    if returns:
+    if _returns(instruction):
         return [position + 1] if instruction.conditional else []
     if operation in ("tbb", "tbh"):  # a switch's jump table: any instruction of the function may follow
         return [index for index in range(len(at)) if index != position]
@@ -202,6 +196,17 @@ def _successors(instruction: _Instruction, position: int, at: dict[int, int]) ->
         taken = [] if inside is None else [inside]
         return taken + ([position + 1] if instruction.conditional or operation != "b" else [])
     return [position + 1]
+
+
+def _returns(instruction: _Instruction) -> bool:
+    """`pop {.., pc}`, `ldr pc, [sp], #4`, `bx lr`, or a tail call through a register (an indirect call)."""
+    operation, operands = instruction.operation, instruction.operands
+    register_list = _REGISTER_LIST.search(operands)
+    return (
+        (operation in ("pop", "ldmia", "ldm") and register_list is not None and "pc" in register_list.group(1))
+        or (operation == "ldr" and operands.startswith("pc, [sp], #"))
+        or operation == "bx"
+    )
 
 
 def _stack_step(instruction: _Instruction) -> int | None:
@@ -224,7 +229,9 @@ def _stack_step(instruction: _Instruction) -> int | None:
         return None  # sp set from a register, or some other way
     else:
         return 0
-    return None if step and instruction.conditional else step
+    if step and instruction.conditional:  # a return taken on a condition: the path that goes on keeps its depth
+        return 0 if _returns(instruction) else None
+    return step
 
 
 def _list_bytes(registers: str) -> int:
