@@ -95,6 +95,9 @@ def test_library_frames_are_derived_from_their_code(tmp_path):
     gcc = {name: frame.bytes for name, frame in graph.frames.items() if name in graph.code_frames}
     assert len(gcc) > 20 and gcc == {name: graph.code_frames[name] for name in gcc}
     assert graph.worst("net_invoke") == (88, set())
+    assert painted_run(load_model(HELLO), device, tmp_path / "hello")[0] == 0
+    graph = call_graph(tmp_path / "hello" / "network.elf", core_target(device.core))
+    assert graph.frames["dot_4rows"] == Frame(0, True) and graph.frame("dot_4rows") == Frame(40, True)
 
 
 def _frame(listing: str) -> int | None:
