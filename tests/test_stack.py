@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -18,6 +19,7 @@ from mcudeploy.estimate.stack import (
     MEASURED,
     RESERVED,
     STATIC,
+    StackMeasure,
     StackNeed,
     measure_stack_layers,
     painted_run,
@@ -136,8 +138,11 @@ def test_a_frame_not_derived_is_named_and_the_figure_is_no_bound():
     )
     assert graph.worst("invoke") == (16 + 32, {"vla", "lib"})
     text = StackNeed(48, STATIC, left_out=("lib", "vla")).describe()
-    assert "not a bound" in text and "lib, vla not derived, counted 0" in text
+    assert text.startswith("48 B static, not a bound: the stack of lib, vla not derived, counted 0")
     assert "not" not in StackNeed(48, STATIC).describe()
+    measure = StackMeasure(40, 48, 24, (), ("lib",))
+    assert measure.static_text(48) == "static 48 B, not a bound: the stack of lib not derived, counted 0"
+    assert dataclasses.replace(measure, left_out=()).static_text(48) == "static bound 48 B"
 
 
 def test_static_bound_runs_under_a_hardware_stack_limit(tmp_path):
@@ -169,6 +174,7 @@ def test_estimate_budgets_the_measured_stack(monkeypatch, capsys):
     code, out, _ = run_cli(monkeypatch, capsys, "estimate", str(HELLO), "-d", "STM32F446RE", "--json")
     stack = json.loads(out)["stack"]
     assert code == 0 and stack["source"] == MEASURED and stack["bytes"] <= stack["static_bound"]
+    assert stack["static_not_derived"] == []
     assert max(layer["measured"] or 0 for layer in stack["layers"]) == stack["bytes"]
     assert stack["bytes"] == stack_need(load_model(HELLO), find_device("STM32F446RE")).bytes
     inner = estimate_model(load_model(HELLO), "STM32F446RE")

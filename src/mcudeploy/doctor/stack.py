@@ -29,8 +29,8 @@ def _deepest_layer(context: Context, measure: StackMeasure) -> str:
     deepest = max(measure.layers, key=lambda layer: layer.measured or 0)
     op = context.graph.operators[deepest.index].op_type
     return (
-        f"deepest layer: #{deepest.index} {op}, {deepest.measured} B painted (static bound {deepest.static} B); "
-        f"whole inference static bound {measure.static} B (-fstack-usage + the call graph)"
+        f"deepest layer: #{deepest.index} {op}, {deepest.measured} B painted ({measure.static_text(deepest.static)}); "
+        f"whole inference {measure.static_text(measure.static)} (-fstack-usage + the call graph)"
     )
 
 

@@ -218,6 +218,7 @@ def _stack(estimate: ModelEstimate) -> dict[str, Any] | None:
         "bytes": stack.bytes,
         "source": stack.source,
         "static_bound": None if measure is None else measure.static,
+        "static_not_derived": [] if measure is None else list(measure.left_out),
         "layers": [] if measure is None else [asdict(layer) for layer in measure.layers],
     }
 

@@ -71,6 +71,14 @@ class StackMeasure:
     left_out: tuple[str, ...]
     """Functions reached whose frame could not be derived (counted 0: the static figures bound nothing)."""
 
+    def static_text(self, static: int) -> str:
+        """A static figure of this run, said to be no bound when a frame was not derived."""
+        return f"static {static} B, {not_a_bound(self.left_out)}" if self.left_out else f"static bound {static} B"
+
+
+def not_a_bound(left_out: tuple[str, ...]) -> str:
+    return f"not a bound: the stack of {', '.join(left_out)} not derived, counted 0"
+
 
 @dataclass(frozen=True)
 class StackNeed:
@@ -89,8 +97,7 @@ class StackNeed:
         if self.source == STATIC:
             source = "-fstack-usage + the call graph from net_invoke"
             if self.left_out:
-                names = ", ".join(self.left_out)
-                return f"{self.bytes} B static, not a bound ({source}; the stack of {names} not derived, counted 0)"
+                return f"{self.bytes} B static, {not_a_bound(self.left_out)} ({source})"
             return f"{self.bytes} B static bound ({source})"
         if self.source == RESERVED:
             return f"{self.bytes} B (--stack)"
