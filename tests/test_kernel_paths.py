@@ -47,6 +47,7 @@ def dsp_paths() -> Graph:
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range
     _conv(f, "int8", (1, 12, 10, 15), 16, (3, 3), Conv2DOptions(Padding.SAME))  # 135-value columns: staged twice
     _conv(f, "int8", (1, 9, 8, 4), 8, (3, 3), Conv2DOptions(Padding.SAME))  # 12-value runs, 4-value edge taps
+    _conv(f, "int8", (1, 6, 7, 8), 7, (3, 3), Conv2DOptions(Padding.VALID), bias=None)  # odd last channel, no bias
     # an output scale below input x weight scale: left shifts, so the exact requantization, not the
     # one-SMMULR path of narrow layers (right shifts of 1 to 22 only)
     _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # planes

@@ -24,6 +24,7 @@ typedef struct {
     int8_t *output;
     int32_t depth; /* column length: filter_h * filter_w * input_c */
     int mode;      /* md_dsp_mode */
+    int matrix;    /* a 1x1 stride-1 window: the pixels' columns are their input pixels */
 } conv_dsp_job;
 
 /* Index in the scratch of value j of column `column` (of `columns`, 1 or 2): per group of 4 values,
@@ -364,6 +365,114 @@ static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *s
     }
 }
 
+/* ---- Any window but the 1x1 stride-1 one (the matrix multiply above): every output channel of a
+ * pixel pair from its filled columns, rows walked in order by two pointers (row_1 ends where the
+ * next pair's row_0 starts), four 16-MAC steps a loop pass, the channel pair's multipliers and
+ * shifts loaded once for both pixels. */
+
+/* 4 values of both interleaved columns a and b against 4 of two weight rows: the 2x2 block's
+ * 16 MACs in 16 instructions (see dot_2x2). */
+#define BLOCK_STEP                                                                                            \
+    "ldr %[w0], [%[row_0]], #4\n\t"                                                                        \
+    "ldr %[w1], [%[row_1]], #4\n\t"                                                                        \
+    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                                \
+    "sxtb16 %[e0], %[w0]\n\t"                                                                              \
+    "sxtb16 %[e1], %[w1]\n\t"                                                                              \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                      \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                      \
+    "smlad %[a0], %[c0], %[e0], %[a0]\n\t"                                                                 \
+    "smlad %[a1], %[c0], %[e1], %[a1]\n\t"                                                                 \
+    "smlad %[a0], %[c1], %[w0], %[a0]\n\t"                                                                 \
+    "smlad %[a1], %[c1], %[w1], %[a1]\n\t"                                                                 \
+    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                                \
+    "smlad %[b0], %[c0], %[e0], %[b0]\n\t"                                                                 \
+    "smlad %[b1], %[c0], %[e1], %[b1]\n\t"                                                                 \
+    "smlad %[b0], %[c1], %[w0], %[b0]\n\t"                                                                 \
+    "smlad %[b1], %[c1], %[w1], %[b1]\n\t"
+#define BLOCK_OPERANDS                                                                                        \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words), [row_0] "+r"(row_0),    \
+      [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(e0), [e1] "=&r"(e1), [c0] "=&r"(c0),      \
+      [c1] "=&r"(c1)                                                                                          \
+    :                                                                                                         \
+    : "memory"
+
+/* Output `sum` requantized (`mode` a constant in each specialised copy) and stored. */
+static MD_ALWAYS_INLINE void store_output(int mode, int8_t *out, int32_t sum, int32_t multiplier, int32_t shift,
+                                          const md_dsp_requant *r)
+{
+    *out = (int8_t)md_dsp_requantize_mode(mode, sum, multiplier, shift, r->offset, r->low, r->high);
+}
+
+static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
+                                             int8_t *out_b, int mode)
+{
+    md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
+                                         job->p->output_offset, job->p->act_min, job->p->act_max);
+    const int32_t depth = job->depth;
+    const int32_t quads = (depth >> 2) & ~3; /* groups of 4 values in the 4-step passes */
+    const int32_t rest = depth & 3;
+    const int8_t *row_0 = job->filter;
+    int8_t *end_a = out_a + job->p->output_c;
+    while (out_a < end_a) {
+        const int8_t *row_1 = out_a + 1 < end_a ? row_0 + depth : row_0;
+        const int8_t *end = row_0 + 4 * quads;
+        const uint32_t *words = (const uint32_t *)scratch;
+        const int32_t multiplier_0 = r.multipliers[0], shift_0 = r.shifts[0];
+        const int32_t multiplier_1 = r.multipliers[r.channel_step], shift_1 = r.shifts[r.channel_step];
+        int32_t a0 = r.bias ? r.bias[0] : 0;
+        int32_t a1 = r.bias ? r.bias[row_1 != row_0] : 0;
+        int32_t b0 = a0;
+        int32_t b1 = a1;
+        int32_t t;
+        uint32_t w0, w1, e0, e1, c0, c1;
+        while (row_0 < end) {
+            __asm__(BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_OPERANDS);
+        }
+        if (depth & 8) {
+            __asm__(BLOCK_STEP BLOCK_STEP BLOCK_OPERANDS);
+        }
+        if (depth & 4) {
+            __asm__(BLOCK_STEP BLOCK_OPERANDS);
+        }
+        for (t = 0; t < rest; ++t) {
+            const int16_t *tail = (const int16_t *)words;
+            a0 = md_wrap_add(a0, tail[t] * row_0[t]);
+            a1 = md_wrap_add(a1, tail[t] * row_1[t]);
+            b0 = md_wrap_add(b0, tail[rest + t] * row_0[t]);
+            b1 = md_wrap_add(b1, tail[rest + t] * row_1[t]);
+        }
+        store_output(mode, out_a, a0, multiplier_0, shift_0, &r);
+        store_output(mode, out_b, b0, multiplier_0, shift_0, &r);
+        if (out_a + 1 < end_a) {
+            store_output(mode, out_a + 1, a1, multiplier_1, shift_1, &r);
+            store_output(mode, out_b + 1, b1, multiplier_1, shift_1, &r);
+        }
+        row_0 = row_1 + rest; /* the loops advanced both rows by depth - rest: the next pair starts here */
+        out_a += 2;
+        out_b += 2;
+        r.bias = r.bias ? r.bias + 2 : NULL;
+        r.multipliers += 2 * r.channel_step;
+        r.shifts += 2 * r.channel_step;
+    }
+}
+#undef BLOCK_STEP
+#undef BLOCK_OPERANDS
+
+static MD_NOINLINE void block_pair(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a, int8_t *out_b)
+{
+    switch (job->mode) {
+    case MD_DSP_NARROW_INT8:
+        block_pair_with(job, scratch, out_a, out_b, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        block_pair_with(job, scratch, out_a, out_b, MD_DSP_NARROW);
+        break;
+    default:
+        block_pair_with(job, scratch, out_a, out_b, MD_DSP_GENERAL);
+        break;
+    }
+}
+
 static void conv_s8_pairs(const conv_dsp_job *job, int16_t *scratch)
 {
     const md_window_params *p = job->p;
@@ -376,7 +485,11 @@ static void conv_s8_pairs(const conv_dsp_job *job, int16_t *scratch)
             if (pixel + 1 < pixels) {
                 fill_column(job, batch, pixel, scratch, 2, 0);
                 fill_column(job, batch, pixel + 1, scratch, 2, 1);
-                compute_pixels(job, scratch, out_a, out_a + p->output_c);
+                if (job->matrix) {
+                    compute_pixels(job, scratch, out_a, out_a + p->output_c);
+                } else {
+                    block_pair(job, scratch, out_a, out_a + p->output_c);
+                }
             } else {
                 fill_column(job, batch, pixel, scratch, 1, 0);
                 compute_pixels(job, scratch, out_a, NULL);
@@ -406,6 +519,7 @@ md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_
     job.shifts = shifts;
     job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
+    job.matrix = p->filter_h == 1 && p->filter_w == 1 && p->stride_h == 1 && p->stride_w == 1;
     job.mode = md_dsp_mode(md_dsp_narrow_layer(bias, shifts, p->output_c, p->per_channel, job.depth), p->act_min,
                            p->act_max);
     conv_s8_pairs(&job, scratch);
