@@ -73,108 +73,84 @@ static void fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
     }
 }
 
-/* A column of any channel count: its bytes in tap order are gathered in a staging buffer (runs
- * copied, padding taps the zero point, which the offset turns into 0), and every 4 staged bytes,
- * read as one word, become the two pair-order words (SXTAB16 adding the input offset), `4 * columns`
- * halfwords apart; the last depth % 4 values go side by side after all groups. */
-#define CONV_STAGE_BYTES 128 /* a multiple of 4 */
-
+/* A column of any channel count (the stems' 1 to 3 input channels): its bytes in tap order (padding
+ * taps the zero point, which the offset turns into 0) are packed 4 to a word as they come, and each
+ * word becomes the two pair-order words (SXTAB16 adding the input offset), `step` halfwords apart;
+ * the last depth % 4 values go side by side after all groups. */
 typedef struct {
-    int8_t bytes[CONV_STAGE_BYTES];
-    int32_t count;
+    uint32_t word;  /* the bytes packed so far, the first in the low byte */
+    uint32_t shift; /* 8 x their count */
     int16_t *group;
-    int32_t group_step;
-    uint32_t offsets;
-} column_stage;
+} column_packer;
 
-/* The staged bytes' whole groups into the column; the last count % 4 bytes move to the front. */
-static void stage_flush(column_stage *stage)
+static MD_ALWAYS_INLINE void emit_group(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step)
 {
-    const int32_t whole = stage->count & ~3;
-    int32_t j;
-    for (j = 0; j < whole; j += 4, stage->group += stage->group_step) {
-        const uint32_t word = md_read32(stage->bytes + j);
-        md_write32(stage->group, (uint32_t)md_even_pair_add((int16x2_t)stage->offsets, word));
-        md_write32(stage->group + 2, (uint32_t)md_odd_pair_add((int16x2_t)stage->offsets, word));
-    }
-    for (j = whole; j < stage->count; ++j) {
-        stage->bytes[j - whole] = stage->bytes[j];
-    }
-    stage->count -= whole;
+    md_write32(packer->group, (uint32_t)md_even_pair_add(offsets, word));
+    md_write32(packer->group + 2, (uint32_t)md_odd_pair_add(offsets, word));
+    packer->group += step;
 }
 
-static MD_ALWAYS_INLINE void stage_bytes(column_stage *stage, const int8_t *bytes, int32_t n)
+static MD_ALWAYS_INLINE void pack_byte(column_packer *packer, uint32_t byte, int16x2_t offsets, int32_t step)
 {
-    while (n > 0) {
-        const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
-        int8_t *to = stage->bytes + stage->count;
-        int32_t i;
-        for (i = 0; i + 4 <= k; i += 4) {
-            md_write32(to + i, md_read32(bytes + i));
-        }
-        for (; i < k; ++i) {
-            to[i] = bytes[i];
-        }
-        stage->count += k;
-        bytes += k;
-        n -= k;
-        if (stage->count == CONV_STAGE_BYTES) {
-            stage_flush(stage);
-        }
+    packer->word |= byte << packer->shift;
+    packer->shift += 8;
+    if (packer->shift == 32) {
+        emit_group(packer, packer->word, offsets, step);
+        packer->word = 0;
+        packer->shift = 0;
     }
 }
 
-static void stage_fill(column_stage *stage, int8_t value, int32_t n)
+/* 4 bytes at once: the pending ones and the first of these make a group, the rest stay pending
+ * ((word >> 1) >> (31 - shift) is word >> (32 - shift), and 0 when shift is 0). */
+static MD_ALWAYS_INLINE void pack_word(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step)
 {
-    while (n > 0) {
-        const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
-        memset(stage->bytes + stage->count, value, (size_t)k);
-        stage->count += k;
-        n -= k;
-        if (stage->count == CONV_STAGE_BYTES) {
-            stage_flush(stage);
-        }
-    }
+    emit_group(packer, packer->word | (word << packer->shift), offsets, step);
+    packer->word = (word >> 1) >> (31 - packer->shift);
 }
 
-static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox, int16_t *scratch,
-                               int32_t columns, int32_t column)
+static MD_NOINLINE void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox,
+                                           int16_t *scratch, int32_t columns, int32_t column)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
+    const int32_t step = 4 * columns;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const int32_t grouped = job->depth & ~3;
-    const int8_t zero_point = (int8_t)-p->input_offset;
-    int16_t *tail = scratch + grouped * columns + column * (job->depth & 3);
-    column_stage stage;
+    const uint32_t zero_point = (uint32_t)(uint8_t)-p->input_offset;
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    int16_t *tail = scratch + (job->depth & ~3) * columns + column * (job->depth & 3);
+    column_packer packer;
     int32_t fy;
     int32_t fx;
-    int32_t j;
-    stage.count = 0;
-    stage.group = scratch + scratch_index(job, columns, column, 0);
-    stage.group_step = 4 * columns;
-    stage.offsets = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
+    int32_t i;
+    packer.word = 0;
+    packer.shift = 0;
+    packer.group = scratch + scratch_index(job, columns, column, 0);
     if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
         x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
-        for (fy = 0; fy < p->filter_h; ++fy) {
-            stage_bytes(&stage, job->input + md_tap_index(p, batch, oy, ox, fy, 0), p->filter_w * channels);
+        const int32_t run = p->filter_w * channels;
+        const uint8_t *row = (const uint8_t *)job->input + md_tap_index(p, batch, oy, ox, 0, 0);
+        for (fy = 0; fy < p->filter_h; ++fy, row += p->dilation_h * p->input_w * channels) {
+            for (i = 0; i + 4 <= run; i += 4) {
+                pack_word(&packer, md_read32(row + i), offsets, step);
+            }
+            for (; i < run; ++i) {
+                pack_byte(&packer, row[i], offsets, step);
+            }
         }
     } else {
         for (fy = 0; fy < p->filter_h; ++fy) {
             for (fx = 0; fx < p->filter_w; ++fx) {
                 const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-                if (first < 0) {
-                    stage_fill(&stage, zero_point, channels);
-                } else {
-                    stage_bytes(&stage, job->input + first, channels);
+                for (i = 0; i < channels; ++i) {
+                    pack_byte(&packer, first < 0 ? zero_point : (uint8_t)job->input[first + i], offsets, step);
                 }
             }
         }
     }
-    stage_flush(&stage);
-    for (j = 0; j < stage.count; ++j) {
-        tail[j] = (int16_t)(stage.bytes[j] + p->input_offset);
+    for (i = 0; packer.shift > 0; ++i, packer.word >>= 8, packer.shift -= 8) {
+        tail[i] = (int16_t)((int8_t)packer.word + p->input_offset);
     }
 }
 
