@@ -39,38 +39,47 @@ static inline int32_t scratch_index(const conv_dsp_job *job, int32_t columns, in
     return grouped * columns + column * (job->depth & 3) + j - grouped;
 }
 
-/* `count` values from input index `first` (both multiples of 4), plus the input offset (SXTAB16):
- * two pair-order words per 4 values, `step` halfwords apart; two groups a pass. */
-static void fill_tap_words(const conv_dsp_job *job, int32_t first, int32_t count, int16_t *values, int32_t step)
+/* `count` values from `bytes` on (a multiple of 4), plus the input offset (SXTAB16): two pair-order
+ * words per 4 values, `step` halfwords apart (a constant in each inlined copy: immediate offsets);
+ * four groups a pass, then the last one to three. */
+static MD_ALWAYS_INLINE int16_t *fill_tap_words(int16x2_t offset, const int8_t *bytes, int32_t count,
+                                                int16_t *values, int32_t step)
 {
-    const int16x2_t offset = (int16x2_t)(((uint32_t)job->p->input_offset & 0xFFFFu) * 0x10001u);
-    const int8_t *bytes = job->input + first;
     const int8_t *end = bytes + count;
-    if (count & 4) {
-        const uint32_t word = md_read32(bytes);
-        md_write32(values, (uint32_t)md_even_pair_add(offset, word));
-        md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word));
-        bytes += 4;
-        values += step;
-    }
-    for (; bytes < end; bytes += 8, values += 2 * step) {
+    const int8_t *end_quads = bytes + (count & ~15);
+    while (bytes < end_quads) {
         const uint32_t word_0 = md_read32(bytes);
         const uint32_t word_1 = md_read32(bytes + 4);
+        const uint32_t word_2 = md_read32(bytes + 8);
+        const uint32_t word_3 = md_read32(bytes + 12);
         md_write32(values, (uint32_t)md_even_pair_add(offset, word_0));
         md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word_0));
         md_write32(values + step, (uint32_t)md_even_pair_add(offset, word_1));
         md_write32(values + step + 2, (uint32_t)md_odd_pair_add(offset, word_1));
+        md_write32(values + 2 * step, (uint32_t)md_even_pair_add(offset, word_2));
+        md_write32(values + 2 * step + 2, (uint32_t)md_odd_pair_add(offset, word_2));
+        md_write32(values + 3 * step, (uint32_t)md_even_pair_add(offset, word_3));
+        md_write32(values + 3 * step + 2, (uint32_t)md_odd_pair_add(offset, word_3));
+        bytes += 16;
+        values += 4 * step;
     }
+    for (; bytes < end; bytes += 4, values += step) {
+        const uint32_t word = md_read32(bytes);
+        md_write32(values, (uint32_t)md_even_pair_add(offset, word));
+        md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word));
+    }
+    return values;
 }
 
-/* A padding tap of input_c values (a multiple of 4): zeros, which add nothing. */
-static void fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
+/* A padding tap of `channels` values (a multiple of 4): zeros, which add nothing. */
+static MD_ALWAYS_INLINE int16_t *fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
 {
     int32_t c;
     for (c = 0; c < channels; c += 4, values += step) {
         md_write32(values, 0u);
         md_write32(values + 2, 0u);
     }
+    return values;
 }
 
 /* A column of any channel count (the stems' 1 to 3 input channels): its bytes in tap order (padding
@@ -154,41 +163,49 @@ static MD_NOINLINE void fill_column_values(const conv_dsp_job *job, int32_t batc
     }
 }
 
-/* Column `column` of `columns` with the receptive field of output `pixel` of `batch`. */
-static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
-                                        int32_t columns, int32_t column)
+/* Column `column` of `columns` (1 or 2, `step` = 4 * columns: a constant once inlined) with the
+ * receptive field of output (oy, ox) of `batch`, input_c a multiple of 4: whole groups only. */
+static MD_ALWAYS_INLINE void fill_column_words(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox,
+                                               int16_t *words, int32_t step)
 {
     const md_window_params *p = job->p;
-    const int32_t oy = pixel / p->output_w;
-    const int32_t ox = pixel % p->output_w;
-    int32_t position = 0;
-    int32_t fy;
-    int32_t fx;
+    const int32_t channels = p->input_c;
+    const int16x2_t offset = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    if ((p->input_c & 3) != 0) {
-        fill_column_values(job, batch, oy, ox, scratch, columns, column);
-        return;
-    }
+    int32_t fy;
+    int32_t fx;
     if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
         x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of values */
-        const int32_t run = p->filter_w * p->input_c;
-        for (fy = 0; fy < p->filter_h; ++fy, position += run) {
-            fill_tap_words(job, md_tap_index(p, batch, oy, ox, fy, 0), run,
-                           scratch + scratch_index(job, columns, column, position), 4 * columns);
+        const int32_t run = p->filter_w * channels;
+        const int32_t row_step = p->dilation_h * p->input_w * channels;
+        const int8_t *row = job->input + md_tap_index(p, batch, oy, ox, 0, 0);
+        for (fy = 0; fy < p->filter_h; ++fy, row += row_step) {
+            words = fill_tap_words(offset, row, run, words, step);
         }
         return;
     }
     for (fy = 0; fy < p->filter_h; ++fy) {
-        for (fx = 0; fx < p->filter_w; ++fx, position += p->input_c) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
             const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            int16_t *words = scratch + scratch_index(job, columns, column, position);
-            if (first >= 0) {
-                fill_tap_words(job, first, p->input_c, words, 4 * columns);
-            } else {
-                fill_tap_zeros(p->input_c, words, 4 * columns);
-            }
+            words = first >= 0 ? fill_tap_words(offset, job->input + first, channels, words, step)
+                               : fill_tap_zeros(channels, words, step);
         }
+    }
+}
+
+/* Column `column` of `columns` with the receptive field of output `pixel` of `batch`. */
+static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
+                                    int32_t columns, int32_t column)
+{
+    const int32_t oy = pixel / job->p->output_w;
+    const int32_t ox = pixel - oy * job->p->output_w;
+    if ((job->p->input_c & 3) != 0) {
+        fill_column_values(job, batch, oy, ox, scratch, columns, column);
+    } else if (columns == 2) {
+        fill_column_words(job, batch, oy, ox, scratch + 4 * column, 8);
+    } else {
+        fill_column_words(job, batch, oy, ox, scratch, 4);
     }
 }
 
