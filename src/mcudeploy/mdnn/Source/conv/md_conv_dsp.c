@@ -389,31 +389,49 @@ static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *s
     :                                                                                                         \
     : "memory"
 
-/* Output `sum` requantized (`mode` a constant in each specialised copy) and stored. */
-static MD_ALWAYS_INLINE void store_output(int mode, int8_t *out, int32_t sum, int32_t multiplier, int32_t shift,
-                                          const md_dsp_requant *r)
+/* The block's outputs requantized (`mode` a constant in each specialised copy) and stored: the
+ * constants read into registers after the dot product (read before, they would wait on the stack)
+ * and before the first int8 store (which may alias them). */
+static MD_ALWAYS_INLINE void requantize_block(int mode, const md_dsp_requant *r, const int32_t *multipliers,
+                                              const int32_t *shifts, int32_t step, int pair, int32_t a0, int32_t a1,
+                                              int32_t b0, int32_t b1, int8_t *out_a, int8_t *out_b)
 {
-    *out = (int8_t)md_dsp_requantize_mode(mode, sum, multiplier, shift, r->offset, r->low, r->high);
+    const int32_t multiplier_0 = multipliers[0];
+    const int32_t shift_0 = shifts[0];
+    const int32_t multiplier_1 = multipliers[step];
+    const int32_t shift_1 = shifts[step];
+    const int32_t offset = r->offset;
+    const int32_t low = r->low;
+    const int32_t high = r->high;
+    out_a[0] = (int8_t)md_dsp_requantize_mode(mode, a0, multiplier_0, shift_0, offset, low, high);
+    out_b[0] = (int8_t)md_dsp_requantize_mode(mode, b0, multiplier_0, shift_0, offset, low, high);
+    if (pair) {
+        out_a[1] = (int8_t)md_dsp_requantize_mode(mode, a1, multiplier_1, shift_1, offset, low, high);
+        out_b[1] = (int8_t)md_dsp_requantize_mode(mode, b1, multiplier_1, shift_1, offset, low, high);
+    }
 }
 
 static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
                                              int8_t *out_b, int mode)
 {
-    md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
-                                         job->p->output_offset, job->p->act_min, job->p->act_max);
+    const md_dsp_requant r = md_dsp_requant_of(NULL, NULL, NULL, 0, job->p->output_offset, job->p->act_min,
+                                               job->p->act_max);
     const int32_t depth = job->depth;
     const int32_t quads = (depth >> 2) & ~3; /* groups of 4 values in the 4-step passes */
     const int32_t rest = depth & 3;
+    const int32_t step = job->p->per_channel ? 1 : 0;
+    const int32_t *bias = job->bias;
+    const int32_t *multipliers = job->multipliers;
+    const int32_t *shifts = job->shifts;
     const int8_t *row_0 = job->filter;
     int8_t *end_a = out_a + job->p->output_c;
     while (out_a < end_a) {
-        const int8_t *row_1 = out_a + 1 < end_a ? row_0 + depth : row_0;
+        const int pair = out_a + 1 < end_a;
+        const int8_t *row_1 = pair ? row_0 + depth : row_0;
         const int8_t *end = row_0 + 4 * quads;
         const uint32_t *words = (const uint32_t *)scratch;
-        const int32_t multiplier_0 = r.multipliers[0], shift_0 = r.shifts[0];
-        const int32_t multiplier_1 = r.multipliers[r.channel_step], shift_1 = r.shifts[r.channel_step];
-        int32_t a0 = r.bias ? r.bias[0] : 0;
-        int32_t a1 = r.bias ? r.bias[row_1 != row_0] : 0;
+        int32_t a0 = bias ? bias[0] : 0;
+        int32_t a1 = bias ? bias[pair] : 0;
         int32_t b0 = a0;
         int32_t b1 = a1;
         int32_t t;
@@ -434,18 +452,13 @@ static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int1
             b0 = md_wrap_add(b0, tail[rest + t] * row_0[t]);
             b1 = md_wrap_add(b1, tail[rest + t] * row_1[t]);
         }
-        store_output(mode, out_a, a0, multiplier_0, shift_0, &r);
-        store_output(mode, out_b, b0, multiplier_0, shift_0, &r);
-        if (out_a + 1 < end_a) {
-            store_output(mode, out_a + 1, a1, multiplier_1, shift_1, &r);
-            store_output(mode, out_b + 1, b1, multiplier_1, shift_1, &r);
-        }
+        requantize_block(mode, &r, multipliers, shifts, step, pair, a0, a1, b0, b1, out_a, out_b);
         row_0 = row_1 + rest; /* the loops advanced both rows by depth - rest: the next pair starts here */
         out_a += 2;
         out_b += 2;
-        r.bias = r.bias ? r.bias + 2 : NULL;
-        r.multipliers += 2 * r.channel_step;
-        r.shifts += 2 * r.channel_step;
+        bias = bias ? bias + 2 : NULL;
+        multipliers += 2 * step;
+        shifts += 2 * step;
     }
 }
 #undef BLOCK_STEP
