@@ -48,7 +48,8 @@ def dsp_paths() -> Graph:
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range
     _conv(f, "int8", (1, 12, 10, 15), 16, (3, 3), Conv2DOptions(Padding.SAME))  # 135-value columns
     _conv(f, "int8", (1, 9, 8, 4), 8, (3, 3), Conv2DOptions(Padding.SAME))  # 12-value runs, 4-value edge taps
-    _conv(f, "int8", (1, 6, 7, 8), 7, (3, 3), Conv2DOptions(Padding.VALID), bias=None)  # odd last channel, no bias
+    clamped_conv = Conv2DOptions(Padding.VALID, activation=Activation.RELU6)
+    _conv(f, "int8", (1, 6, 7, 8), 7, (3, 3), clamped_conv, bias=None)  # odd last channel, no bias, clamped
     _conv(f, "int8", (1, 5, 6, 16), 6, (3, 3), Conv2DOptions(Padding.SAME))  # Helium: interleaved, edge columns
     dilated_conv = Conv2DOptions(Padding.SAME, dilation_h=2, dilation_w=2)
     _conv(f, "int8", (1, 6, 7, 16), 5, (3, 3), dilated_conv)  # interleaved tap by tap; DSP: an odd last channel

@@ -360,7 +360,7 @@ static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *s
 
 /* ---- Any window but the 1x1 stride-1 one (the matrix multiply above): every output channel of a
  * pixel pair from its filled columns, rows walked in order by two pointers (row_1 ends where the
- * next pair's row_0 starts), eight 16-MAC steps a loop pass, the channel pair's multipliers and
+ * next pair's row_0 starts), four 16-MAC steps a loop pass, the channel pair's multipliers and
  * shifts loaded once for both pixels. */
 
 /* 4 values of both interleaved columns a and b against 4 of two weight rows: the 2x2 block's
@@ -417,7 +417,7 @@ static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int1
     const md_dsp_requant r = md_dsp_requant_of(NULL, NULL, NULL, 0, job->p->output_offset, job->p->act_min,
                                                job->p->act_max);
     const int32_t depth = job->depth;
-    const int32_t octets = (depth >> 2) & ~7; /* groups of 4 values in the 8-step passes */
+    const int32_t quads = (depth >> 2) & ~3; /* groups of 4 values in the 4-step passes */
     const int32_t rest = depth & 3;
     const int32_t step = job->p->per_channel ? 1 : 0;
     const int32_t *bias = job->bias;
@@ -428,7 +428,7 @@ static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int1
     while (out_a < end_a) {
         const int pair = out_a + 1 < end_a;
         const int8_t *row_1 = pair ? row_0 + depth : row_0;
-        const int8_t *end = row_0 + 4 * octets;
+        const int8_t *end = row_0 + 4 * quads;
         const uint32_t *words = (const uint32_t *)scratch;
         int32_t a0 = bias ? bias[0] : 0;
         int32_t a1 = bias ? bias[pair] : 0;
@@ -437,10 +437,6 @@ static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int1
         int32_t t;
         uint32_t w0, w1, e0, e1, c0, c1;
         while (row_0 < end) {
-            __asm__(BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP
-                        BLOCK_OPERANDS);
-        }
-        if (depth & 16) {
             __asm__(BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_OPERANDS);
         }
         if (depth & 8) {
@@ -468,18 +464,14 @@ static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int1
 #undef BLOCK_STEP
 #undef BLOCK_OPERANDS
 
+/* The narrow modes only (md_dsp_mode: the layers of real models); the general one, rare, takes
+ * compute_pixels rather than a third copy of this code. */
 static MD_NOINLINE void block_pair(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a, int8_t *out_b)
 {
-    switch (job->mode) {
-    case MD_DSP_NARROW_INT8:
+    if (job->mode == MD_DSP_NARROW_INT8) {
         block_pair_with(job, scratch, out_a, out_b, MD_DSP_NARROW_INT8);
-        break;
-    case MD_DSP_NARROW:
+    } else {
         block_pair_with(job, scratch, out_a, out_b, MD_DSP_NARROW);
-        break;
-    default:
-        block_pair_with(job, scratch, out_a, out_b, MD_DSP_GENERAL);
-        break;
     }
 }
 
@@ -495,7 +487,7 @@ static void conv_s8_pairs(const conv_dsp_job *job, int16_t *scratch)
             if (pixel + 1 < pixels) {
                 fill_column(job, batch, pixel, scratch, 2, 0);
                 fill_column(job, batch, pixel + 1, scratch, 2, 1);
-                if (job->matrix) {
+                if (job->matrix || job->mode == MD_DSP_GENERAL) {
                     compute_pixels(job, scratch, out_a, out_a + p->output_c);
                 } else {
                     block_pair(job, scratch, out_a, out_a + p->output_c);
