@@ -5,8 +5,10 @@
  * pixels at a time, both receptive fields copied into the 2-column int16 im2col buffer, then
  * every output channel of both pixels written), with the columns in SMLAD pair order and a
  * 2 columns x 2 output channels block: each pair of column words and each unpacked weight
- * word feeds two SMLADs. A 1x1 convolution is then a matrix multiply of the pixel pairs by
- * the filter. Other cases run the portable kernel.
+ * word feeds two SMLADs. A 1x1 stride-1 convolution is then a matrix multiply of the pixel pairs
+ * by the filter (compute_pixels); other windows in a narrow requantization mode take block_pair
+ * (rows walked by pointer, four 2x2 steps a pass, the block's constants read once). Other cases
+ * run the portable kernel.
  */
 #include "md_conv_int.h"
 
