@@ -5,8 +5,9 @@ padded channel planes (stride-1 output pairs with an odd last output, stride 2, 
 folded constants of a narrow layer with and without a clamp inside int8's range, and the exact
 requantization of layers that are not narrow),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
-of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (longer than the staging
-buffer too, an odd count of 4-value groups), fully connected
+of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (inside and edge windows, 135 values
+long, an odd count of 4-value groups, an odd last output channel), Helium's interleaved columns
+with edges and dilation, fully connected
 layers three rows at a time with their remainders, and the LSTM's gate products (int8: two rows at a
 time over blocks of 8 with an odd last row; 16x8: SMLALD two rows at a time, VMLALDAVA row by row;
 depths beyond whole words and vectors in both)."""
@@ -45,8 +46,13 @@ def dsp_paths() -> Graph:
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
     _conv(f, "int8", (1, 8, 9, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))  # 9-value columns (im2col: 72 B in)
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range
-    _conv(f, "int8", (1, 12, 10, 15), 16, (3, 3), Conv2DOptions(Padding.SAME))  # 135-value columns: staged twice
+    _conv(f, "int8", (1, 12, 10, 15), 16, (3, 3), Conv2DOptions(Padding.SAME))  # 135-value columns
     _conv(f, "int8", (1, 9, 8, 4), 8, (3, 3), Conv2DOptions(Padding.SAME))  # 12-value runs, 4-value edge taps
+    clamped_conv = Conv2DOptions(Padding.VALID, activation=Activation.RELU6)
+    _conv(f, "int8", (1, 6, 7, 8), 7, (3, 3), clamped_conv, bias=None)  # odd last channel, no bias, clamped
+    _conv(f, "int8", (1, 5, 6, 16), 6, (3, 3), Conv2DOptions(Padding.SAME))  # Helium: interleaved, edge columns
+    dilated_conv = Conv2DOptions(Padding.SAME, dilation_h=2, dilation_w=2)
+    _conv(f, "int8", (1, 6, 7, 16), 5, (3, 3), dilated_conv)  # interleaved tap by tap; DSP: an odd last channel
     # an output scale below input x weight scale: left shifts, so the exact requantization, not the
     # one-SMMULR path of narrow layers (right shifts of 1 to 22 only)
     _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # planes

@@ -878,7 +878,7 @@ static inline int32x4_t md_mve_mbqm(int32x4_t x, int32x4_t multiplier, int32x4_t
  * registers held across a pixel loop). */
 static inline int32x4_t md_mve_mbqm_n(int32x4_t x, int32_t multiplier, int32_t shift)
 {
-    if (shift >= 0) {
+    if (md_unlikely(shift >= 0)) { /* layers scale down: the right shift falls through */
         return vqrdmulhq_n_s32(vshlq_r_s32(x, shift), multiplier);
     }
     x = vqrdmulhq_n_s32(x, multiplier);

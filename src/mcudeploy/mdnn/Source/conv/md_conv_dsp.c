@@ -5,8 +5,10 @@
  * pixels at a time, both receptive fields copied into the 2-column int16 im2col buffer, then
  * every output channel of both pixels written), with the columns in SMLAD pair order and a
  * 2 columns x 2 output channels block: each pair of column words and each unpacked weight
- * word feeds two SMLADs. A 1x1 convolution is then a matrix multiply of the pixel pairs by
- * the filter. Other cases run the portable kernel.
+ * word feeds two SMLADs. A 1x1 stride-1 convolution is then a matrix multiply of the pixel pairs
+ * by the filter (compute_pixels); other windows in a narrow requantization mode take block_pair
+ * (rows walked by pointer, four 2x2 steps a pass, the block's constants read once). Other cases
+ * run the portable kernel.
  */
 #include "md_conv_int.h"
 
@@ -24,6 +26,7 @@ typedef struct {
     int8_t *output;
     int32_t depth; /* column length: filter_h * filter_w * input_c */
     int mode;      /* md_dsp_mode */
+    int matrix;    /* a 1x1 stride-1 window: the pixels' columns are their input pixels */
 } conv_dsp_job;
 
 /* Index in the scratch of value j of column `column` (of `columns`, 1 or 2): per group of 4 values,
@@ -38,180 +41,173 @@ static inline int32_t scratch_index(const conv_dsp_job *job, int32_t columns, in
     return grouped * columns + column * (job->depth & 3) + j - grouped;
 }
 
-/* `count` values from input index `first` (both multiples of 4), plus the input offset (SXTAB16):
- * two pair-order words per 4 values, `step` halfwords apart; two groups a pass. */
-static void fill_tap_words(const conv_dsp_job *job, int32_t first, int32_t count, int16_t *values, int32_t step)
+/* `count` values from `bytes` on (a multiple of 4), plus the input offset (SXTAB16): two pair-order
+ * words per 4 values, `step` halfwords apart (a constant in each inlined copy: immediate offsets);
+ * four groups a pass, then the last one to three. */
+static MD_ALWAYS_INLINE int16_t *fill_tap_words(int16x2_t offset, const int8_t *bytes, int32_t count,
+                                                int16_t *values, int32_t step)
 {
-    const int16x2_t offset = (int16x2_t)(((uint32_t)job->p->input_offset & 0xFFFFu) * 0x10001u);
-    const int8_t *bytes = job->input + first;
     const int8_t *end = bytes + count;
-    if (count & 4) {
-        const uint32_t word = md_read32(bytes);
-        md_write32(values, (uint32_t)md_even_pair_add(offset, word));
-        md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word));
-        bytes += 4;
-        values += step;
-    }
-    for (; bytes < end; bytes += 8, values += 2 * step) {
+    const int8_t *end_quads = bytes + (count & ~15);
+    while (bytes < end_quads) {
         const uint32_t word_0 = md_read32(bytes);
         const uint32_t word_1 = md_read32(bytes + 4);
+        const uint32_t word_2 = md_read32(bytes + 8);
+        const uint32_t word_3 = md_read32(bytes + 12);
         md_write32(values, (uint32_t)md_even_pair_add(offset, word_0));
         md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word_0));
         md_write32(values + step, (uint32_t)md_even_pair_add(offset, word_1));
         md_write32(values + step + 2, (uint32_t)md_odd_pair_add(offset, word_1));
+        md_write32(values + 2 * step, (uint32_t)md_even_pair_add(offset, word_2));
+        md_write32(values + 2 * step + 2, (uint32_t)md_odd_pair_add(offset, word_2));
+        md_write32(values + 3 * step, (uint32_t)md_even_pair_add(offset, word_3));
+        md_write32(values + 3 * step + 2, (uint32_t)md_odd_pair_add(offset, word_3));
+        bytes += 16;
+        values += 4 * step;
     }
+    for (; bytes < end; bytes += 4, values += step) {
+        const uint32_t word = md_read32(bytes);
+        md_write32(values, (uint32_t)md_even_pair_add(offset, word));
+        md_write32(values + 2, (uint32_t)md_odd_pair_add(offset, word));
+    }
+    return values;
 }
 
-/* A padding tap of input_c values (a multiple of 4): zeros, which add nothing. */
-static void fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
+/* A padding tap of `channels` values (a multiple of 4): zeros, which add nothing. */
+static MD_ALWAYS_INLINE int16_t *fill_tap_zeros(int32_t channels, int16_t *values, int32_t step)
 {
     int32_t c;
     for (c = 0; c < channels; c += 4, values += step) {
         md_write32(values, 0u);
         md_write32(values + 2, 0u);
     }
+    return values;
 }
 
-/* A column of any channel count: its bytes in tap order are gathered in a staging buffer (runs
- * copied, padding taps the zero point, which the offset turns into 0), and every 4 staged bytes,
- * read as one word, become the two pair-order words (SXTAB16 adding the input offset), `4 * columns`
- * halfwords apart; the last depth % 4 values go side by side after all groups. */
-#define CONV_STAGE_BYTES 128 /* a multiple of 4 */
-
+/* A column of any channel count (the stems' 1 to 3 input channels): its bytes in tap order (padding
+ * taps the zero point, which the offset turns into 0) are packed 4 to a word as they come, and each
+ * word becomes the two pair-order words (SXTAB16 adding the input offset), `step` halfwords apart;
+ * the last depth % 4 values go side by side after all groups. */
 typedef struct {
-    int8_t bytes[CONV_STAGE_BYTES];
-    int32_t count;
+    uint32_t word;  /* the bytes packed so far, the first in the low byte */
+    uint32_t shift; /* 8 x their count */
     int16_t *group;
-    int32_t group_step;
-    uint32_t offsets;
-} column_stage;
+} column_packer;
 
-/* The staged bytes' whole groups into the column; the last count % 4 bytes move to the front. */
-static void stage_flush(column_stage *stage)
+static MD_ALWAYS_INLINE void emit_group(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step)
 {
-    const int32_t whole = stage->count & ~3;
-    int32_t j;
-    for (j = 0; j < whole; j += 4, stage->group += stage->group_step) {
-        const uint32_t word = md_read32(stage->bytes + j);
-        md_write32(stage->group, (uint32_t)md_even_pair_add((int16x2_t)stage->offsets, word));
-        md_write32(stage->group + 2, (uint32_t)md_odd_pair_add((int16x2_t)stage->offsets, word));
-    }
-    for (j = whole; j < stage->count; ++j) {
-        stage->bytes[j - whole] = stage->bytes[j];
-    }
-    stage->count -= whole;
+    md_write32(packer->group, (uint32_t)md_even_pair_add(offsets, word));
+    md_write32(packer->group + 2, (uint32_t)md_odd_pair_add(offsets, word));
+    packer->group += step;
 }
 
-static MD_ALWAYS_INLINE void stage_bytes(column_stage *stage, const int8_t *bytes, int32_t n)
+static MD_ALWAYS_INLINE void pack_byte(column_packer *packer, uint32_t byte, int16x2_t offsets, int32_t step)
 {
-    while (n > 0) {
-        const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
-        int8_t *to = stage->bytes + stage->count;
-        int32_t i;
-        for (i = 0; i + 4 <= k; i += 4) {
-            md_write32(to + i, md_read32(bytes + i));
-        }
-        for (; i < k; ++i) {
-            to[i] = bytes[i];
-        }
-        stage->count += k;
-        bytes += k;
-        n -= k;
-        if (stage->count == CONV_STAGE_BYTES) {
-            stage_flush(stage);
-        }
+    packer->word |= byte << packer->shift;
+    packer->shift += 8;
+    if (packer->shift == 32) {
+        emit_group(packer, packer->word, offsets, step);
+        packer->word = 0;
+        packer->shift = 0;
     }
 }
 
-static void stage_fill(column_stage *stage, int8_t value, int32_t n)
+/* 4 bytes at once: the pending ones and the first of these make a group, the rest stay pending
+ * ((word >> 1) >> (31 - shift) is word >> (32 - shift), and 0 when shift is 0). */
+static MD_ALWAYS_INLINE void pack_word(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step)
 {
-    while (n > 0) {
-        const int32_t k = md_min_i32(n, CONV_STAGE_BYTES - stage->count);
-        memset(stage->bytes + stage->count, value, (size_t)k);
-        stage->count += k;
-        n -= k;
-        if (stage->count == CONV_STAGE_BYTES) {
-            stage_flush(stage);
-        }
-    }
+    emit_group(packer, packer->word | (word << packer->shift), offsets, step);
+    packer->word = (word >> 1) >> (31 - packer->shift);
 }
 
-static void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox, int16_t *scratch,
-                               int32_t columns, int32_t column)
+static MD_NOINLINE void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox,
+                                           int16_t *scratch, int32_t columns, int32_t column)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
+    const int32_t step = 4 * columns;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const int32_t grouped = job->depth & ~3;
-    const int8_t zero_point = (int8_t)-p->input_offset;
-    int16_t *tail = scratch + grouped * columns + column * (job->depth & 3);
-    column_stage stage;
+    const uint32_t zero_point = (uint32_t)(uint8_t)-p->input_offset;
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    int16_t *tail = scratch + (job->depth & ~3) * columns + column * (job->depth & 3);
+    column_packer packer;
     int32_t fy;
     int32_t fx;
-    int32_t j;
-    stage.count = 0;
-    stage.group = scratch + scratch_index(job, columns, column, 0);
-    stage.group_step = 4 * columns;
-    stage.offsets = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
+    int32_t i;
+    packer.word = 0;
+    packer.shift = 0;
+    packer.group = scratch + scratch_index(job, columns, column, 0);
     if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
         x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
-        for (fy = 0; fy < p->filter_h; ++fy) {
-            stage_bytes(&stage, job->input + md_tap_index(p, batch, oy, ox, fy, 0), p->filter_w * channels);
+        const int32_t run = p->filter_w * channels;
+        const uint8_t *row = (const uint8_t *)job->input + md_tap_index(p, batch, oy, ox, 0, 0);
+        for (fy = 0; fy < p->filter_h; ++fy, row += p->dilation_h * p->input_w * channels) {
+            for (i = 0; i + 4 <= run; i += 4) {
+                pack_word(&packer, md_read32(row + i), offsets, step);
+            }
+            for (; i < run; ++i) {
+                pack_byte(&packer, row[i], offsets, step);
+            }
         }
     } else {
         for (fy = 0; fy < p->filter_h; ++fy) {
             for (fx = 0; fx < p->filter_w; ++fx) {
                 const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-                if (first < 0) {
-                    stage_fill(&stage, zero_point, channels);
-                } else {
-                    stage_bytes(&stage, job->input + first, channels);
+                for (i = 0; i < channels; ++i) {
+                    pack_byte(&packer, first < 0 ? zero_point : (uint8_t)job->input[first + i], offsets, step);
                 }
             }
         }
     }
-    stage_flush(&stage);
-    for (j = 0; j < stage.count; ++j) {
-        tail[j] = (int16_t)(stage.bytes[j] + p->input_offset);
+    for (i = 0; packer.shift > 0; ++i, packer.word >>= 8, packer.shift -= 8) {
+        tail[i] = (int16_t)((int8_t)packer.word + p->input_offset);
+    }
+}
+
+/* Column `column` of `columns` (1 or 2, `step` = 4 * columns: a constant once inlined) with the
+ * receptive field of output (oy, ox) of `batch`, input_c a multiple of 4: whole groups only. */
+static MD_ALWAYS_INLINE void fill_column_words(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox,
+                                               int16_t *words, int32_t step)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int16x2_t offset = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    int32_t fy;
+    int32_t fx;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of values */
+        const int32_t run = p->filter_w * channels;
+        const int32_t row_step = p->dilation_h * p->input_w * channels;
+        const int8_t *row = job->input + md_tap_index(p, batch, oy, ox, 0, 0);
+        for (fy = 0; fy < p->filter_h; ++fy, row += row_step) {
+            words = fill_tap_words(offset, row, run, words, step);
+        }
+        return;
+    }
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
+            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+            words = first >= 0 ? fill_tap_words(offset, job->input + first, channels, words, step)
+                               : fill_tap_zeros(channels, words, step);
+        }
     }
 }
 
 /* Column `column` of `columns` with the receptive field of output `pixel` of `batch`. */
 static MD_NOINLINE void fill_column(const conv_dsp_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
-                                        int32_t columns, int32_t column)
+                                    int32_t columns, int32_t column)
 {
-    const md_window_params *p = job->p;
-    const int32_t oy = pixel / p->output_w;
-    const int32_t ox = pixel % p->output_w;
-    int32_t position = 0;
-    int32_t fy;
-    int32_t fx;
-    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    if ((p->input_c & 3) != 0) {
+    const int32_t oy = pixel / job->p->output_w;
+    const int32_t ox = pixel - oy * job->p->output_w;
+    if ((job->p->input_c & 3) != 0) {
         fill_column_values(job, batch, oy, ox, scratch, columns, column);
-        return;
-    }
-    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
-        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of values */
-        const int32_t run = p->filter_w * p->input_c;
-        for (fy = 0; fy < p->filter_h; ++fy, position += run) {
-            fill_tap_words(job, md_tap_index(p, batch, oy, ox, fy, 0), run,
-                           scratch + scratch_index(job, columns, column, position), 4 * columns);
-        }
-        return;
-    }
-    for (fy = 0; fy < p->filter_h; ++fy) {
-        for (fx = 0; fx < p->filter_w; ++fx, position += p->input_c) {
-            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            int16_t *words = scratch + scratch_index(job, columns, column, position);
-            if (first >= 0) {
-                fill_tap_words(job, first, p->input_c, words, 4 * columns);
-            } else {
-                fill_tap_zeros(p->input_c, words, 4 * columns);
-            }
-        }
+    } else if (columns == 2) {
+        fill_column_words(job, batch, oy, ox, scratch + 4 * column, 8);
+    } else {
+        fill_column_words(job, batch, oy, ox, scratch, 4);
     }
 }
 
@@ -364,6 +360,123 @@ static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *s
     }
 }
 
+/* ---- Any window but the 1x1 stride-1 one (the matrix multiply above): every output channel of a
+ * pixel pair from its filled columns, rows walked in order by two pointers (row_1 ends where the
+ * next pair's row_0 starts), four 16-MAC steps a loop pass, the channel pair's multipliers and
+ * shifts loaded once for both pixels. */
+
+/* 4 values of both interleaved columns a and b against 4 of two weight rows: the 2x2 block's
+ * 16 MACs in 16 instructions (see dot_2x2). */
+#define BLOCK_STEP                                                                                            \
+    "ldr %[w0], [%[row_0]], #4\n\t"                                                                        \
+    "ldr %[w1], [%[row_1]], #4\n\t"                                                                        \
+    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                                \
+    "sxtb16 %[e0], %[w0]\n\t"                                                                              \
+    "sxtb16 %[e1], %[w1]\n\t"                                                                              \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                      \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                      \
+    "smlad %[a0], %[c0], %[e0], %[a0]\n\t"                                                                 \
+    "smlad %[a1], %[c0], %[e1], %[a1]\n\t"                                                                 \
+    "smlad %[a0], %[c1], %[w0], %[a0]\n\t"                                                                 \
+    "smlad %[a1], %[c1], %[w1], %[a1]\n\t"                                                                 \
+    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                                \
+    "smlad %[b0], %[c0], %[e0], %[b0]\n\t"                                                                 \
+    "smlad %[b1], %[c0], %[e1], %[b1]\n\t"                                                                 \
+    "smlad %[b0], %[c1], %[w0], %[b0]\n\t"                                                                 \
+    "smlad %[b1], %[c1], %[w1], %[b1]\n\t"
+#define BLOCK_OPERANDS                                                                                        \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words), [row_0] "+r"(row_0),    \
+      [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(e0), [e1] "=&r"(e1), [c0] "=&r"(c0),      \
+      [c1] "=&r"(c1)                                                                                          \
+    :                                                                                                         \
+    : "memory"
+
+/* The block's outputs requantized (`mode` a constant in each specialised copy) and stored: the
+ * constants read into registers after the dot product (read before, they would wait on the stack)
+ * and before the first int8 store (which may alias them). */
+static MD_ALWAYS_INLINE void requantize_block(int mode, const md_dsp_requant *r, const int32_t *multipliers,
+                                              const int32_t *shifts, int32_t step, int pair, int32_t a0, int32_t a1,
+                                              int32_t b0, int32_t b1, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t multiplier_0 = multipliers[0];
+    const int32_t shift_0 = shifts[0];
+    const int32_t multiplier_1 = multipliers[step];
+    const int32_t shift_1 = shifts[step];
+    const int32_t offset = r->offset;
+    const int32_t low = r->low;
+    const int32_t high = r->high;
+    out_a[0] = (int8_t)md_dsp_requantize_mode(mode, a0, multiplier_0, shift_0, offset, low, high);
+    out_b[0] = (int8_t)md_dsp_requantize_mode(mode, b0, multiplier_0, shift_0, offset, low, high);
+    if (pair) {
+        out_a[1] = (int8_t)md_dsp_requantize_mode(mode, a1, multiplier_1, shift_1, offset, low, high);
+        out_b[1] = (int8_t)md_dsp_requantize_mode(mode, b1, multiplier_1, shift_1, offset, low, high);
+    }
+}
+
+static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a,
+                                             int8_t *out_b, int mode)
+{
+    const md_dsp_requant r = md_dsp_requant_of(NULL, NULL, NULL, 0, job->p->output_offset, job->p->act_min,
+                                               job->p->act_max);
+    const int32_t depth = job->depth;
+    const int32_t quads = (depth >> 2) & ~3; /* groups of 4 values in the 4-step passes */
+    const int32_t rest = depth & 3;
+    const int32_t step = job->p->per_channel ? 1 : 0;
+    const int32_t *bias = job->bias;
+    const int32_t *multipliers = job->multipliers;
+    const int32_t *shifts = job->shifts;
+    const int8_t *row_0 = job->filter;
+    int8_t *end_a = out_a + job->p->output_c;
+    while (out_a < end_a) {
+        const int pair = out_a + 1 < end_a;
+        const int8_t *row_1 = pair ? row_0 + depth : row_0;
+        const int8_t *end = row_0 + 4 * quads;
+        const uint32_t *words = (const uint32_t *)scratch;
+        int32_t a0 = bias ? bias[0] : 0;
+        int32_t a1 = bias ? bias[pair] : 0;
+        int32_t b0 = a0;
+        int32_t b1 = a1;
+        int32_t t;
+        uint32_t w0, w1, e0, e1, c0, c1;
+        while (row_0 < end) {
+            __asm__(BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_OPERANDS);
+        }
+        if (depth & 8) {
+            __asm__(BLOCK_STEP BLOCK_STEP BLOCK_OPERANDS);
+        }
+        if (depth & 4) {
+            __asm__(BLOCK_STEP BLOCK_OPERANDS);
+        }
+        for (t = 0; t < rest; ++t) {
+            const int16_t *tail = (const int16_t *)words;
+            a0 = md_wrap_add(a0, tail[t] * row_0[t]);
+            a1 = md_wrap_add(a1, tail[t] * row_1[t]);
+            b0 = md_wrap_add(b0, tail[rest + t] * row_0[t]);
+            b1 = md_wrap_add(b1, tail[rest + t] * row_1[t]);
+        }
+        requantize_block(mode, &r, multipliers, shifts, step, pair, a0, a1, b0, b1, out_a, out_b);
+        row_0 = row_1 + rest; /* the loops advanced both rows by depth - rest: the next pair starts here */
+        out_a += 2;
+        out_b += 2;
+        bias = bias ? bias + 2 : NULL;
+        multipliers += 2 * step;
+        shifts += 2 * step;
+    }
+}
+#undef BLOCK_STEP
+#undef BLOCK_OPERANDS
+
+/* The narrow modes only (md_dsp_mode: the layers of real models); the general one, rare, takes
+ * compute_pixels rather than a third copy of this code. */
+static MD_NOINLINE void block_pair(const conv_dsp_job *job, const int16_t *scratch, int8_t *out_a, int8_t *out_b)
+{
+    if (job->mode == MD_DSP_NARROW_INT8) {
+        block_pair_with(job, scratch, out_a, out_b, MD_DSP_NARROW_INT8);
+    } else {
+        block_pair_with(job, scratch, out_a, out_b, MD_DSP_NARROW);
+    }
+}
+
 static void conv_s8_pairs(const conv_dsp_job *job, int16_t *scratch)
 {
     const md_window_params *p = job->p;
@@ -376,7 +489,11 @@ static void conv_s8_pairs(const conv_dsp_job *job, int16_t *scratch)
             if (pixel + 1 < pixels) {
                 fill_column(job, batch, pixel, scratch, 2, 0);
                 fill_column(job, batch, pixel + 1, scratch, 2, 1);
-                compute_pixels(job, scratch, out_a, out_a + p->output_c);
+                if (job->matrix || job->mode == MD_DSP_GENERAL) {
+                    compute_pixels(job, scratch, out_a, out_a + p->output_c);
+                } else {
+                    block_pair(job, scratch, out_a, out_a + p->output_c);
+                }
             } else {
                 fill_column(job, batch, pixel, scratch, 1, 0);
                 compute_pixels(job, scratch, out_a, NULL);
@@ -406,6 +523,7 @@ md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_
     job.shifts = shifts;
     job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
+    job.matrix = p->filter_h == 1 && p->filter_w == 1 && p->stride_h == 1 && p->stride_w == 1;
     job.mode = md_dsp_mode(md_dsp_narrow_layer(bias, shifts, p->output_c, p->per_channel, job.depth), p->act_min,
                            p->act_max);
     conv_s8_pairs(&job, scratch);

@@ -281,13 +281,13 @@ static MD_ALWAYS_INLINE group_store group_store_of(const md_window_params *p, in
     return g;
 }
 
-/* Channel c of the pixels from their sums, into `out` (the first pixel's outputs). */
-static MD_ALWAYS_INLINE void store_group_channel(const conv_s8_job *job, const group_store *g, int32x4_t sums,
-                                         int32_t c, int8_t *out)
+/* One channel of the pixels from their sums, with its multiplier and shift, into `out` (the first
+ * pixel's output of that channel). */
+static MD_ALWAYS_INLINE void store_group_channel(const group_store *g, int32x4_t sums, int32_t multiplier,
+                                                 int32_t shift, int8_t *out)
 {
-    const int32_t q = c & g->per_channel;
-    sums = vaddq_n_s32(md_mve_mbqm_n(sums, job->multipliers[q], job->shifts[q]), g->output_offset);
-    vstrbq_scatter_offset_p_s32(out + c, g->lane_out, vminq_s32(vmaxq_s32(sums, g->low), g->high), g->lanes);
+    sums = vaddq_n_s32(md_mve_mbqm_n(sums, multiplier, shift), g->output_offset);
+    vstrbq_scatter_offset_p_s32(out, g->lane_out, vminq_s32(vmaxq_s32(sums, g->low), g->high), g->lanes);
 }
 
 /* Output channels first .. last - 1 of the `count` (1 to 4) output pixels from `pixel` (global
@@ -305,15 +305,23 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     const int8_t *x3 = x[3];
     const int8_t *w = job->filter + first * n;
     static const int32_t no_bias = 0;
-    /* the sums start from the starts, or from the bias when summing (none: 0 for every channel) */
-    const int32_t *start = summing ? (job->bias ? job->bias : &no_bias) : job->starts;
-    const int32_t start_mask = summing && !job->bias ? 0 : -1;
-    int8_t *out = job->output + pixel * p->output_c;
-    int32_t c;
-    for (c = first; c < last; ++c) {
-        const int32x4_t sums = dot4(interleaved, x0, x1, x2, x3, w, n, summing, offset, start[c & start_mask]);
-        store_group_channel(job, &g, sums, c, out);
+    /* Everything the loop reads walked by pointers held in registers: the dot product's assembly
+     * clobbers memory, which would reload any field of the job each channel. The sums start from
+     * the starts, or from the bias when summing (none: 0 for every channel). */
+    const int32_t step = p->per_channel ? 1 : 0;
+    const int32_t *multiplier = job->multipliers + first * step;
+    const int32_t *shift = job->shifts + first * step;
+    const int32_t start_step = summing && !job->bias ? 0 : 1;
+    const int32_t *start = summing ? (job->bias ? job->bias + first : &no_bias) : job->starts + first;
+    int8_t *out = job->output + pixel * p->output_c + first;
+    int8_t *const end = out + (last - first);
+    for (; out < end; ++out) {
+        const int32x4_t sums = dot4(interleaved, x0, x1, x2, x3, w, n, summing, offset, *start);
+        store_group_channel(&g, sums, *multiplier, *shift, out);
         w += n;
+        start += start_step;
+        multiplier += step;
+        shift += step;
     }
 }
 
@@ -344,7 +352,7 @@ static MD_ALWAYS_INLINE void compute_short(const conv_s8_job *job, int summing, 
         sums = vsetq_lane_s32(vmladavaq_s8(start, x1, wv), sums, 1);
         sums = vsetq_lane_s32(vmladavaq_s8(start, x2, wv), sums, 2);
         sums = vsetq_lane_s32(vmladavaq_s8(start, x3, wv), sums, 3);
-        store_group_channel(job, &g, sums, c, out);
+        store_group_channel(&g, sums, job->multipliers[c & g.per_channel], job->shifts[c & g.per_channel], out + c);
         w += n;
     }
 }
@@ -399,47 +407,67 @@ static void interleave(int8_t *to, const int8_t *from, int32_t count, int32_t ch
     }
 }
 
+/* Column j of four interleaved ones (see fill_interleaved_s8) for a window reaching past the image
+ * or dilated along its rows: tap by tap, padding taps the zero point. */
+MD_NOINLINE static void fill_interleaved_edge(const conv_s8_job *job, const int8_t *image, int32_t oy, int32_t ox,
+                                              int8_t *to)
+{
+    const md_window_params *p = job->p;
+    const int8x16_t pad = vdupq_n_s8((int8_t)-p->input_offset);
+    const md_taps taps = md_window_taps(p, oy, ox);
+    const int32_t channels = p->input_c;
+    const int32_t tap_step = p->dilation_w * channels;
+    int32_t fy;
+    int32_t fx;
+    int32_t k;
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        const int row_inside = fy >= taps.y_first && fy < taps.y_last;
+        const int8_t *from = row_inside ? image + md_taps_pixel(p, &taps, fy, taps.x_first) * channels : NULL;
+        for (fx = 0; fx < p->filter_w; ++fx) {
+            if (row_inside && fx >= taps.x_first && fx < taps.x_last) {
+                for (k = 0; k < channels; k += 16, to += 64) {
+                    vstrbq_s8(to, vldrbq_s8(from + k));
+                }
+                from += tap_step;
+            } else {
+                for (k = 0; k < channels; k += 16, to += 64) {
+                    vstrbq_s8(to, pad);
+                }
+            }
+        }
+    }
+}
+
 /* The receptive field of output pixel `pixel` of `batch` as column j of four interleaved ones
- * (input_c a multiple of 16: every tap is whole vectors): padding taps hold the zero point. */
+ * (input_c a multiple of 16: every tap is whole vectors): a window inside the image is filter_h
+ * runs of the input, copied here; the others take fill_interleaved_edge (out of line, so that
+ * this path keeps its registers). */
 MD_NOINLINE static void fill_interleaved_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int32_t j,
                                                int8_t *columns)
 {
     const md_window_params *p = job->p;
     const int32_t oy = pixel / p->output_w;
-    const int32_t ox = pixel % p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     const int8_t *image = job->input + batch * p->input_h * p->input_w * p->input_c;
-    const int8x16_t pad = vdupq_n_s8((int8_t)-p->input_offset);
     int8_t *to = columns + 16 * j;
-    md_taps taps;
     int32_t fy;
-    int32_t fx;
     int32_t k;
     if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
-        x0 + p->filter_w <= p->input_w) { /* inside: filter_h runs of the input */
+        x0 + p->filter_w <= p->input_w) {
         const int32_t row_bytes = p->filter_w * p->input_c;
+        const int32_t row_step = p->dilation_h * p->input_w * p->input_c;
         const int8_t *from = image + (y0 * p->input_w + x0) * p->input_c;
-        for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fy = 0; fy < p->filter_h; ++fy, from += row_step) {
             for (k = 0; k < row_bytes; k += 16) {
                 vstrbq_s8(to, vldrbq_s8(from + k));
                 to += 64;
             }
-            from += p->dilation_h * p->input_w * p->input_c;
         }
         return;
     }
-    taps = md_window_taps(p, oy, ox);
-    for (fy = 0; fy < p->filter_h; ++fy) {
-        for (fx = 0; fx < p->filter_w; ++fx) {
-            const int inside = fy >= taps.y_first && fy < taps.y_last && fx >= taps.x_first && fx < taps.x_last;
-            const int8_t *from = inside ? image + md_taps_pixel(p, &taps, fy, fx) * p->input_c : NULL;
-            for (k = 0; k < p->input_c; k += 16) {
-                vstrbq_s8(to, inside ? vldrbq_s8(from + k) : pad);
-                to += 64;
-            }
-        }
-    }
+    fill_interleaved_edge(job, image, oy, ox, to);
 }
 
 /* The sum of the weights of output channel c. */
