@@ -26,7 +26,7 @@ def tensor_summary(tensor: Tensor) -> tuple:
 
 
 def operator_summary(op: Operator) -> tuple:
-    return (op.op_type, op.inputs, op.outputs, op.options, op.is_custom, op.version)
+    return (op.op_type, op.inputs, op.outputs, op.intermediates, op.options, op.is_custom, op.version)
 
 
 def assert_same_graph(expected: Graph, actual: Graph) -> None:

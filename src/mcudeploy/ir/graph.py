@@ -30,6 +30,9 @@ class Operator:
     variant: KernelVariant | None = None
     """The kernel variant chosen for this layer where the C library has several (`ir.variants`);
     None until chosen (the kernel contract then takes the default one)."""
+    intermediates: tuple[int, ...] = ()
+    """Tensors that only carry quantization for the operator (an integer LSTM's gate scales), as
+    the file lists them; kept so that a model written back says what it said."""
 
     @property
     def label(self) -> str:

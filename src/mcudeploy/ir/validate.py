@@ -86,8 +86,9 @@ class _Validator:
 
     def run(self) -> None:
         total = 0
+        carriers = self._quantization_carriers()
         for tensor in self.graph.tensors:
-            self._tensor(tensor)
+            self._tensor(tensor, may_be_empty=tensor.index in carriers)
             total += tensor.nbytes
         if total > MAX_TOTAL_BYTES:
             raise self.fail(f"tensors of {total:,} bytes together: not plausible for a microcontroller")
@@ -103,11 +104,18 @@ class _Validator:
 
     # --------------------------------------------------------------------- tensors
 
-    def _tensor(self, tensor: Tensor) -> None:
+    def _quantization_carriers(self) -> set[int]:
+        """Operators' intermediates no operator reads or writes: they hold a scale, never data
+        (TensorFlow's converter writes them empty)."""
+        used = {i for op in self.graph.operators for i in (*op.inputs, *op.outputs)}
+        used |= {*self.graph.inputs, *self.graph.outputs}
+        return {i for op in self.graph.operators for i in op.intermediates} - used
+
+    def _tensor(self, tensor: Tensor, may_be_empty: bool = False) -> None:
         index = tensor.index
         if len(tensor.shape) > MAX_RANK:
             raise self.fail(f"rank {len(tensor.shape)} is above {MAX_RANK}", index)
-        if any(d <= 0 for d in tensor.shape):
+        if any(d <= 0 for d in tensor.shape) and not (may_be_empty and all(d >= 0 for d in tensor.shape)):
             raise self.fail(f"shape {list(tensor.shape)} has a dimension below 1 (empty tensors are refused)", index)
         nbytes = math.prod(tensor.shape) * tensor.dtype.itemsize
         if nbytes > MAX_TENSOR_BYTES:

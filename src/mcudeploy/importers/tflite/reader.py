@@ -219,11 +219,18 @@ class _Reader:
         outputs = self._indices(
             table.OutputsAsNumpy(), table.OutputsLength(), tensor_count, f"outputs of operator {index}"
         )
+        intermediates = self._indices(
+            table.IntermediatesAsNumpy(),
+            table.IntermediatesLength(),
+            tensor_count,
+            f"intermediates of operator {index}",
+        )
         return Operator(
             index=index,
             op_type=op_type,
             inputs=inputs,
             outputs=outputs,
+            intermediates=intermediates,
             options=self._custom_options(table) if is_custom else _builtin_options(op_type, table),
             is_custom=is_custom,
             version=opcode.Version(),

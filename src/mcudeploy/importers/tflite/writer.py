@@ -13,13 +13,16 @@ import numpy as np
 import tflite
 
 from mcudeploy.importers.tflite import schema
-from mcudeploy.ir import Graph, Operator, Quantization, Tensor
-from mcudeploy.ir.options import CustomOptions, OperatorOptions
+from mcudeploy.ir import DType, Graph, Operator, Quantization, Tensor
+from mcudeploy.ir.options import HIDDEN_STATE, CustomOptions, OperatorOptions
 
 SCHEMA_VERSION = 3
 BUFFER_ALIGNMENT = 16
 MAX_DEPRECATED_CODE = 127
 """`deprecated_builtin_code` is an int8: codes above it are stored as 127 there, as TFLite does."""
+LSTM_GATES = ("input", "forget", "cell", "output")
+GATE_INPUT_SCALE = 2.0**-12
+"""An integer LSTM without layer normalisation feeds its gates in Q3.12."""
 
 _ENUM_CODES: dict[type, dict[object, int]] = {
     kind: {value: code for code, value in codes.items()} for kind, codes in schema.ENUMS.items()
@@ -101,9 +104,10 @@ class _Writer:
         tflite.QuantizationParametersAddQuantizedDimension(b, quantization.axis or 0)
         return tflite.QuantizationParametersEnd(b)
 
-    def _operator(self, op: Operator) -> int:
+    def _operator(self, op: Operator, intermediates: Sequence[int]) -> int:
         b = self.builder
         inputs, outputs = (_int32_vector(b, indices) for indices in (op.inputs, op.outputs))
+        intermediate_vector = _int32_vector(b, intermediates) if intermediates else None
         if op.is_custom:
             options_type, options = tflite.BuiltinOptions.NONE, None
             custom_data = op.options.data if isinstance(op.options, CustomOptions) else b""
@@ -115,6 +119,8 @@ class _Writer:
         tflite.OperatorAddOpcodeIndex(b, self._opcode_index(op))
         tflite.OperatorAddInputs(b, inputs)
         tflite.OperatorAddOutputs(b, outputs)
+        if intermediate_vector is not None:
+            tflite.OperatorAddIntermediates(b, intermediate_vector)
         if options is not None:
             tflite.OperatorAddBuiltinOptionsType(b, options_type)
             tflite.OperatorAddBuiltinOptions(b, options)
@@ -167,7 +173,14 @@ class _Writer:
     def _subgraph(self, graph: Graph) -> int:
         b = self.builder
         tensors = [self._tensor(t) for t in graph.tensors]
-        operators = [self._operator(op) for op in graph.operators]
+        operators = []
+        for op in graph.operators:
+            intermediates = op.intermediates
+            if not intermediates:
+                carriers = _lstm_intermediates(op, graph)
+                intermediates = tuple(range(len(tensors), len(tensors) + len(carriers)))
+                tensors += [self._tensor(t) for t in carriers]
+            operators.append(self._operator(op, intermediates))
         tensor_vector, operator_vector = _offset_vector(b, tensors), _offset_vector(b, operators)
         inputs, outputs = _int32_vector(b, graph.inputs), _int32_vector(b, graph.outputs)
         name = b.CreateString(graph.name)
@@ -178,6 +191,24 @@ class _Writer:
         tflite.SubGraphAddOperators(b, operator_vector)
         tflite.SubGraphAddName(b, name)
         return tflite.SubGraphEnd(b)
+
+
+def _lstm_intermediates(op: Operator, graph: Graph) -> list[Tensor]:
+    """The five tensors TFLite's integer LSTM reads its gate and hidden scales from, and Vela
+    refuses the model without: each gate's input in Q3.12, then the hidden state's scale (the
+    effective hidden scale; with no projection, the hidden state's own). Empty (shape [0]) as
+    TensorFlow's converter writes them. None for other operators and float LSTMs (unquantized states)."""
+    if op.op_type != "UNIDIRECTIONAL_SEQUENCE_LSTM" or len(op.inputs) <= HIDDEN_STATE:
+        return []
+    hidden = graph.tensors[op.inputs[HIDDEN_STATE]] if op.inputs[HIDDEN_STATE] >= 0 else None
+    if hidden is None or hidden.quantization is None:
+        return []
+    name = graph.tensors[op.outputs[0]].name
+    gates = [
+        Tensor(0, f"{name}/{gate}_gate_input", (0,), DType.INT16, Quantization.per_tensor(GATE_INPUT_SCALE, 0))
+        for gate in LSTM_GATES
+    ]
+    return [*gates, Tensor(0, f"{name}/effective_hidden", (0,), hidden.dtype, hidden.quantization)]
 
 
 def _builtin_options(b: flatbuffers.Builder, op: Operator) -> tuple[int, int | None]:
