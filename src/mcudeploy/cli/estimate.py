@@ -101,7 +101,7 @@ def estimate(
     if cores:
         with _working("building and running on each core", json):
             estimates = compare_cores(graph, comparison_devices(target), planner=str(planner))
-            npu_rows = compare_with_npu(graph, model, estimates, no_npu)
+            npu_rows = compare_with_npu(graph, model, estimates, no_npu, json)
         if json:
             print_json({**comparison_report(estimates), "with_npu": npu_rows, "precision": precision(graph)})
         else:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
 import typer
 
 from mcudeploy.cli.output import console, print_json
-from mcudeploy.devices import Device
+from mcudeploy.devices import Device, find_core
+from mcudeploy.display import printable
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph
 from mcudeploy.npu.budget import Reserve
@@ -33,7 +35,7 @@ from mcudeploy.npu.report import (
     timeline_table,
 )
 from mcudeploy.npu.validate import NOT_EMULATED, validate_cpu_segments
-from mcudeploy.npu.vela import compile_for_npu
+from mcudeploy.npu.vela import VelaCompileError, compile_for_npu
 
 
 def refuse_cpu_only_outputs(
@@ -54,7 +56,11 @@ def analyze_with_npu(
     if precompiled:
         report = analyze_precompiled(graph, model, device, target, reserves)
     elif target is not None:
-        report = analyze_for_npu(graph, model, device, target, reserves)
+        try:
+            report = analyze_for_npu(graph, model, device, target, reserves)
+        except VelaCompileError as error:
+            print_without_npu(error, f"analyzed for the {find_core(device.core).title} alone", json)
+            return False
     else:
         return False
     if json:
@@ -90,11 +96,15 @@ def estimate_with_npu(
     target = npu_target(device, npu, no_npu)
     if target is None:
         return False
-    if json:
-        print_json(estimate_for_npu(graph, model, device, target, clock, planner))
-        return True
-    with console.status(f"compiling with Vela and running the CPU part on {device.core}", spinner="dots"):
-        report = estimate_for_npu(graph, model, device, target, clock, planner)
+    try:
+        if json:
+            print_json(estimate_for_npu(graph, model, device, target, clock, planner))
+            return True
+        with console.status(f"compiling with Vela and running the CPU part on {device.core}", spinner="dots"):
+            report = estimate_for_npu(graph, model, device, target, clock, planner)
+    except VelaCompileError as error:
+        print_without_npu(error, f"priced on the {find_core(device.core).title} alone", json)
+        return False
     console.print(compilation_text(report["npu"]))
     console.print(placement_table(report["placement"], f"{graph.name}: placement on {device.name}"))
     console.print(timeline_table(report["timeline"]))
@@ -127,7 +137,11 @@ def generate_with_npu(
     target = npu_target(device, npu, no_npu)
     if target is None:
         return False
-    compilation = compile_for_npu(read_model(model), graph.name, target)
+    try:
+        compilation = compile_for_npu(read_model(model), graph.name, target)
+    except VelaCompileError as error:
+        hint = f"--no-npu generates for the {find_core(device.core).title} alone"
+        raise McuDeployError(error.subject, f"{error.reason} ({hint})") from None
     code, compiled = generate_for_npu(compilation.model, output, **options)
     streams = ethos_u_operators(compiled)
     summary = {
@@ -157,9 +171,25 @@ def generate_with_npu(
     return True
 
 
-def compare_with_npu(graph: Graph, model: Path, estimates: list, no_npu: bool) -> list[dict]:
-    """`estimate --cores`: rows for the compared parts that have an Ethos-U (none with --no-npu)."""
-    return [] if no_npu else npu_comparison(graph, model, estimates)
+def compare_with_npu(graph: Graph, model: Path, estimates: list, no_npu: bool, json: bool) -> list[dict]:
+    """`estimate --cores`: rows for the compared parts that have an Ethos-U (none with --no-npu, nor when
+    Vela cannot compile the model: the cores alone are compared then, with a note)."""
+    if no_npu:
+        return []
+    try:
+        return npu_comparison(graph, model, estimates)
+    except VelaCompileError as error:
+        print_without_npu(error, "compared on the Cortex-M cores alone", json)
+        return []
+
+
+def print_without_npu(error: VelaCompileError, outcome: str, json: bool) -> None:
+    """The note of a model Vela could not compile, answered without the NPU: stderr under --json."""
+    note = f"note: Vela could not compile {error.subject} ({error.vela_reason}): {outcome}"
+    if json:
+        sys.stderr.write(f"mcudeploy: {printable(note)}\n")
+    else:
+        console.print(note, markup=False, style="yellow")
 
 
 def print_npu_comparison(rows: list[dict], model: str) -> None:

@@ -28,6 +28,16 @@ INSTALL_HINT = "not installed: pip install 'mcudeploy[npu]' (or --no-npu for the
 PASSTHROUGH = "Passthrough"
 """Vela's name for an operator it leaves to the CPU."""
 KIB = 1024
+_MISSING_FIELD = "its TFLite reader found a table or vector it requires missing"
+"""What Vela's 'Null pointer exception encountered when reading TFLite file' means."""
+
+
+class VelaCompileError(McuDeployError):
+    """Vela refused or failed on the model; the model may still run on the Cortex-M alone."""
+
+    def __init__(self, subject: str, vela_reason: str) -> None:
+        super().__init__(subject, f"Vela could not compile it: {vela_reason}")
+        self.vela_reason = vela_reason
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,7 @@ def compile_for_npu(model: bytes, name: str, target: NpuTarget) -> VelaCompilati
             try:
                 compiled = regor.compile(regor_arch, model, "TFLITE", system, options=options, verbose=False)
             except Exception as error:  # Vela reports bad models with its own exceptions
-                raise McuDeployError(name, f"Vela could not compile it: {error}") from error
+                raise VelaCompileError(name, vela_reason(error)) from error
         csv_path = Path(folder) / "summary.csv"
         with _captured_stdout():
             stats_writer.print_regor_performance_metrics(
@@ -171,6 +181,24 @@ def parse_fallback_warnings(text: str) -> tuple[FallbackWarning, ...]:
             FallbackWarning(operator.strip(), ofm.strip().strip("'"), "; ".join(reasons), " ".join(constraints))
         )
     return tuple(warnings)
+
+
+def vela_reason(error: Exception) -> str:
+    """Vela's multi-line report of a model it could not compile, as one line: its 'Error:' prefixes and
+    closing 'Failed to parse TFLite file' dropped, 'OP 'tensor': constraint; detail' kept."""
+    parts = []
+    for raw in str(error).splitlines():
+        line = raw.strip().removeprefix("- ")
+        for prefix in ("Compilation failed:", "Error:"):
+            line = line.strip().removeprefix(prefix)
+        line = line.strip().replace(" Does not have valid TFLite Semantics.", "")
+        line = line.replace("Null pointer exception encountered when reading TFLite file", _MISSING_FIELD)
+        if line and line.rstrip(".").lower() != "failed to parse tflite file":
+            parts.append(line)
+    if not parts:
+        return type(error).__name__
+    head, *details = parts
+    return f"{head}: {'; '.join(details)}" if details else head
 
 
 def _vela_modules() -> tuple[Any, Any, Any, Any, str]:
