@@ -193,6 +193,7 @@ def vela_reason(error: Exception) -> str:
             line = line.strip().removeprefix(prefix)
         line = line.strip().replace(" Does not have valid TFLite Semantics.", "")
         line = line.replace("Null pointer exception encountered when reading TFLite file", _MISSING_FIELD)
+        line = line.rstrip(" ,")
         if line and line.rstrip(".").lower() != "failed to parse tflite file":
             parts.append(line)
     if not parts:
