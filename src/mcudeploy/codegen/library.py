@@ -27,6 +27,7 @@ ISA_SUFFIXES = ("_dsp", "_mve")
 SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "md_conv_f32.c": ("md_conv.c",),
     "md_depthwise.c": ("md_window.c",),
+    "md_depthwise_s16.c": ("md_window.c",),
     "md_depthwise_f32.c": ("md_window.c",),
     "md_pool.c": ("md_window.c",),
     "md_pool_f32.c": ("md_window.c",),

@@ -62,7 +62,8 @@ def conv_2d(ctx: LayerContext) -> LayerCode:
     variant = ctx.contract.variant
     if variant is not None and variant.weights == WeightLayout.INT16_PAIRS:
         return _widened_conv(ctx, declarations)
-    return LayerCode(sources=("md_conv.c",), declarations=declarations, call=_integer_call(ctx, "md_conv", "int16_t"))
+    source = "md_conv_s16.c" if ctx.input_tensor(0).dtype == DType.INT16 else "md_conv.c"
+    return LayerCode(sources=(source,), declarations=declarations, call=_integer_call(ctx, "md_conv", "int16_t"))
 
 
 def _widened_conv(ctx: LayerContext, declarations: list[str]) -> LayerCode:
@@ -131,7 +132,7 @@ def depthwise_conv_2d(ctx: LayerContext) -> LayerCode:
         return LayerCode(("md_depthwise_f32.c",), call, declarations)
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64,)})
     return LayerCode(
-        sources=("md_depthwise.c",),
+        sources=("md_depthwise_s16.c" if input_t.dtype == DType.INT16 else "md_depthwise.c",),
         declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],
         call=_integer_call(ctx, "md_depthwise", "int8_t" if input_t.dtype == DType.INT8 else "int16_t"),
     )

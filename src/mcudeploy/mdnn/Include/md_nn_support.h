@@ -536,6 +536,32 @@ static inline int32_t md_saturating_left_shift_int16(int32_t x, int32_t amount)
     return md_clamp_i32((int32_t)((uint32_t)x << amount), INT16_MIN, INT16_MAX);
 }
 
+/* Whether a 16x8 kernel's sums are exact in int32 (TFLite accumulates them in int64): an int16 value is
+ * at most 2^15 in magnitude, so a sum is at most 2^15 * sum(|w|) for its weights w, below 2^31 while
+ * sum(|w|) < 2^16 (always so for at most 511 products of int8 weights). Wrapping int32 additions then
+ * give the exact sum in any order. Weight k of channel c is weights[c * channel_step + k * step],
+ * `count` weights a channel. */
+static inline int md_s16_sums_fit_int32(const int8_t *weights, int32_t channels, int32_t count, int32_t channel_step,
+                                        int32_t step)
+{
+    int32_t c;
+    int32_t k;
+    if (count < 512) {
+        return 1;
+    }
+    for (c = 0; c < channels; ++c) {
+        int32_t magnitude = 0;
+        for (k = 0; k < count && magnitude < 65536; ++k) {
+            const int32_t w = weights[c * channel_step + k * step];
+            magnitude += w < 0 ? -w : w;
+        }
+        if (magnitude >= 65536) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* TFLite's LUTLookup for int16: the segment's base plus the rounded interpolated slope. */
 static inline int32_t md_lut_lookup_int16(int32_t value, const int16_t *lut)
 {

@@ -5,6 +5,8 @@
 #ifndef MD_CONV_INT_H
 #define MD_CONV_INT_H
 
+#include <string.h>
+
 #include "md_nn_support.h"
 
 static inline void conv_pairs(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
@@ -197,6 +199,167 @@ static inline void md_conv_int_portable(const md_window_params *p, const void *i
     job.shifts = shifts;
     job.output = output;
     conv_int(&job, scratch);
+}
+
+/* ---- 16x8 on the DSP and Helium paths (md_conv_s16_dsp.c, md_conv_s16_mve.c): ungrouped, input
+ * offset 0 (int16 zero points are 0); im2col columns or the direct path, as the scratch says. */
+
+/* The receptive field of output pixel `pixel` (all input channels, zeros outside the image) into
+ * `column`, the int16 input values as they are, tap after tap. */
+static inline void fill_column_s16(const conv_int_job *job, int32_t batch, int32_t pixel, int16_t *column)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel % p->output_w;
+    const size_t tap_bytes = (size_t)p->input_c * sizeof(int16_t);
+    int32_t fy;
+    int32_t fx;
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
+            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+            if (first >= 0) {
+                memcpy(column, (const int16_t *)job->input + first, tap_bytes);
+            } else {
+                memset(column, 0, tap_bytes);
+            }
+            column += p->input_c;
+        }
+    }
+}
+
+/* Every output channel of pixels `pixel` (column a) and, when `paired`, `pixel + 1` (column b; a
+ * again when not paired). The columns may be rearranged. */
+typedef void (*conv_s16_pair_fn)(const conv_int_job *job, int16_t *a, int16_t *b, int32_t pixel, int paired);
+
+/* The two-pixel loop the memory contract declares (conv_pairs), both columns computed together. */
+static inline void conv_s16_pairs(const conv_int_job *job, int16_t *scratch, conv_s16_pair_fn compute)
+{
+    const md_window_params *p = job->p;
+    int16_t *second = scratch + p->filter_h * p->filter_w * p->input_c;
+    const int32_t pixels = p->output_h * p->output_w;
+    int32_t batch;
+    int32_t pixel;
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (pixel = 0; pixel < pixels; pixel += 2) {
+            const int paired = pixel + 1 < pixels;
+            fill_column_s16(job, batch, pixel, scratch);
+            if (paired) {
+                fill_column_s16(job, batch, pixel + 1, second);
+            }
+            compute(job, scratch, paired ? second : scratch, batch * pixels + pixel, paired);
+        }
+    }
+}
+
+/* The sums of two output channels oc, oc + 1 of two pixels (columns a, b). */
+typedef struct {
+    int64_t a0, a1, b0, b1;
+} conv_s16_sums;
+
+/* Stores them: channel oc + 1 when `two`, pixel + 1 when `paired`. */
+static inline void store_pair_sums(const conv_int_job *job, int32_t pixel, int32_t oc, int two, int paired,
+                                   const conv_s16_sums *sums)
+{
+    store_channel(job, pixel, oc, sums->a0);
+    if (two) {
+        store_channel(job, pixel, oc + 1, sums->a1);
+    }
+    if (paired) {
+        store_channel(job, pixel + 1, oc, sums->b0);
+        if (two) {
+            store_channel(job, pixel + 1, oc + 1, sums->b1);
+        }
+    }
+}
+
+/* Two output channels' sums of one pixel: int64 (wide) or int32 ones, `wide` a constant where used. */
+typedef struct {
+    int64_t wide_0, wide_1;
+    int32_t narrow_0, narrow_1;
+} conv_s16_acc;
+
+/* Adds the products of `n` values by two weight rows (the ISA paths' inner loop). */
+typedef void (*conv_s16_dot_fn)(conv_s16_acc *acc, const int16_t *x, const int8_t *row_0, const int8_t *row_1,
+                                int32_t n);
+
+/* Every output channel of one pixel, two at a time, from the taps of its window inside the image. */
+static MD_ALWAYS_INLINE void conv_s16_direct_pixel(const conv_int_job *job, const int16_t *image, const md_taps *taps,
+                                                   int32_t pixel, conv_s16_dot_fn dot, int wide)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t depth = p->filter_h * p->filter_w * channels;
+    int32_t oc;
+    int32_t fy;
+    int32_t fx;
+    for (oc = 0; oc < p->output_c; oc += 2) {
+        const int two = oc + 1 < p->output_c;
+        const int8_t *row_0 = job->filter + oc * depth;
+        const int8_t *row_1 = two ? row_0 + depth : row_0;
+        conv_s16_acc acc = {0, 0, 0, 0};
+        for (fy = taps->y_first; fy < taps->y_last; ++fy) {
+            for (fx = taps->x_first; fx < taps->x_last; ++fx) {
+                const int32_t tap = (fy * p->filter_w + fx) * channels;
+                dot(&acc, image + md_taps_pixel(p, taps, fy, fx) * channels, row_0 + tap, row_1 + tap, channels);
+            }
+        }
+        store_channel(job, pixel, oc, wide ? acc.wide_0 : acc.narrow_0);
+        if (two) {
+            store_channel(job, pixel, oc + 1, wide ? acc.wide_1 : acc.narrow_1);
+        }
+    }
+}
+
+/* The direct path (no scratch) of the DSP and Helium 16x8 paths: every output channel of a pixel,
+ * two at a time, each from the taps of its window inside the image (`image`: the pixel's batch). */
+typedef void (*conv_s16_direct_fn)(const conv_int_job *job, const int16_t *image, const md_taps *taps, int32_t pixel);
+
+static inline void conv_s16_direct(const conv_int_job *job, conv_s16_direct_fn compute)
+{
+    const md_window_params *p = job->p;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int16_t *image = (const int16_t *)job->input + batch * p->input_h * p->input_w * p->input_c;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const md_taps taps = md_window_taps(p, oy, ox);
+                compute(job, image, &taps, (batch * p->output_h + oy) * p->output_w + ox);
+            }
+        }
+    }
+}
+
+/* Whether md_conv_s16's DSP and Helium paths take a layer: not grouped, no input offset; the others
+ * run the portable kernel. */
+static inline int conv_s16_fast(const md_window_params *p)
+{
+    return p->filter_c == p->input_c && p->input_offset == 0;
+}
+
+/* Whether a 16x8 layer's sums need int64 (md_s16_sums_fit_int32): an int32 bias makes TFLite
+ * accumulate in int32, wrapping, as SMLAD and VMLADAVA do. */
+static inline int conv_s16_wide(const md_window_params *p, const int8_t *filter)
+{
+    const int32_t depth = p->filter_h * p->filter_w * p->filter_c;
+    return p->accumulator64 && !md_s16_sums_fit_int32(filter, p->output_c, depth, depth, 1);
+}
+
+static inline conv_int_job conv_s16_job(const md_window_params *p, const int16_t *input, const int8_t *filter,
+                                        const void *bias, const int32_t *multipliers, const int32_t *shifts,
+                                        int16_t *output)
+{
+    conv_int_job job;
+    job.p = p;
+    job.input = input;
+    job.dtype = MD_INT16;
+    job.filter = filter;
+    job.bias = bias;
+    job.multipliers = multipliers;
+    job.shifts = shifts;
+    job.output = output;
+    return job;
 }
 
 /* md_conv_s8_w16's portable C (md_conv_w16.c), which every build has: its DSP path falls back to it. */

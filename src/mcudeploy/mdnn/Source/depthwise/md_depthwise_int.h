@@ -4,6 +4,8 @@
 #ifndef MD_DEPTHWISE_INT_H
 #define MD_DEPTHWISE_INT_H
 
+#include <string.h>
+
 #include "md_nn_support.h"
 
 typedef struct {
@@ -115,6 +117,76 @@ static inline void md_depthwise_portable(const md_window_params *p, const void *
     job.shifts = shifts;
     job.output = output;
     depthwise_int(p, &job, input, scratch);
+}
+
+/* ---- 16x8 on the DSP and Helium paths (md_depthwise_s16_dsp.c, md_depthwise_s16_mve.c): depth
+ * multiplier 1, input offset 0 (int16 zero points are 0); the others run the portable kernel. */
+
+static inline int depthwise_s16_fast(const md_window_params *p)
+{
+    return p->output_c == p->input_c && p->input_offset == 0;
+}
+
+/* Whether the layer's sums need int64 (md_s16_sums_fit_int32 over each channel's taps). */
+static inline int depthwise_s16_wide(const md_window_params *p, const int8_t *filter)
+{
+    return p->accumulator64 && !md_s16_sums_fit_int32(filter, p->output_c, p->filter_h * p->filter_w, 1, p->output_c);
+}
+
+/* A channel plane with the padding its windows reach (zeros: the padding adds nothing), `width`
+ * values a row: the window of output pixel (oy, ox) starts at row oy * stride_h, column ox * stride_w. */
+typedef struct {
+    int16_t *values;
+    int32_t rows, width;
+} dw_s16_plane;
+
+/* Output plane `channel` of one batch (`out` at its first output) from its copied input plane. */
+typedef void (*dw_s16_plane_fn)(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
+                                int16_t *out);
+
+/* The channel-plane loop order the memory contract declares: plane c copied, then output plane c. */
+static inline void depthwise_s16_planes(const depthwise_int_job *job, const int16_t *input, int16_t *scratch,
+                                        dw_s16_plane_fn compute)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    dw_s16_plane plane;
+    int32_t batch;
+    int32_t c;
+    int32_t y;
+    int32_t x;
+    plane.values = scratch;
+    plane.rows = md_padded_extent(p->input_h, p->output_h, p->stride_h, p->pad_top, p->filter_h, p->dilation_h);
+    plane.width = md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
+    memset(scratch, 0, (size_t)(plane.rows * plane.width) * sizeof(int16_t) + MD_PLANE_SLACK);
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int16_t *image = input + batch * p->input_h * p->input_w * channels;
+        int16_t *out = (int16_t *)job->output + batch * p->output_h * p->output_w * channels;
+        for (c = 0; c < channels; ++c) {
+            for (y = 0; y < p->input_h; ++y) {
+                int16_t *row = plane.values + (y + p->pad_top) * plane.width + p->pad_left;
+                const int16_t *from = image + y * p->input_w * channels + c;
+                for (x = 0; x < p->input_w; ++x) {
+                    row[x] = from[x * channels];
+                }
+            }
+            compute(job, &plane, c, out + c);
+        }
+    }
+}
+
+static inline depthwise_int_job depthwise_s16_job(const md_window_params *p, const int8_t *filter, const int64_t *bias,
+                                                  const int32_t *multipliers, const int32_t *shifts, int16_t *output)
+{
+    depthwise_int_job job;
+    job.p = p;
+    job.dtype = MD_INT16;
+    job.filter = filter;
+    job.bias = bias;
+    job.multipliers = multipliers;
+    job.shifts = shifts;
+    job.output = output;
+    return job;
 }
 
 #endif /* MD_DEPTHWISE_INT_H */

@@ -650,11 +650,4 @@ md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const 
     return MD_OK;
 }
 
-md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
-                           const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch)
-{
-    md_depthwise_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
-    return MD_OK;
-}
-
 #endif /* MD_PATH_MVE */
