@@ -133,6 +133,30 @@ static inline int depthwise_s16_wide(const md_window_params *p, const int8_t *fi
     return p->accumulator64 && !md_s16_sums_fit_int32(filter, p->output_c, p->filter_h * p->filter_w, 1, p->output_c);
 }
 
+/* The taps of an output pixel's window inside the image, as strides (streaming order): tap (row r,
+ * column t) of channel c reads image[value + r * value_row + t * value_column + c] and weighs it by
+ * filter[weight + r * weight_row + t * channels + c]. */
+typedef struct {
+    int32_t value, value_row, value_column;
+    int32_t weight, weight_row;
+    int32_t rows, columns;
+} dw_window;
+
+static inline dw_window dw_window_of(const md_window_params *p, int32_t oy, int32_t ox)
+{
+    const md_taps taps = md_window_taps(p, oy, ox);
+    const int32_t channels = p->input_c;
+    dw_window w;
+    w.value = md_taps_pixel(p, &taps, taps.y_first, taps.x_first) * channels;
+    w.value_row = p->dilation_h * p->input_w * channels;
+    w.value_column = p->dilation_w * channels;
+    w.weight = (taps.y_first * p->filter_w + taps.x_first) * channels;
+    w.weight_row = p->filter_w * channels;
+    w.rows = taps.y_last - taps.y_first;
+    w.columns = taps.x_last - taps.x_first;
+    return w;
+}
+
 /* A channel plane with the padding its windows reach (zeros: the padding adds nothing), `width`
  * values a row: the window of output pixel (oy, ox) starts at row oy * stride_h, column ox * stride_w. */
 typedef struct {

@@ -133,19 +133,21 @@ static inline int32_t halfword(uint32_t word, int top)
 }
 
 /* Channels c .. c + 3 of one output pixel. */
-static MD_ALWAYS_INLINE void stream_quad(const depthwise_int_job *job, const int16_t *image, const md_taps *taps,
+static MD_ALWAYS_INLINE void stream_quad(const depthwise_int_job *job, const int16_t *image, const dw_window *window,
                                          int32_t c, int16_t *out, int wide)
 {
-    const md_window_params *p = job->p;
-    const int32_t channels = p->input_c;
+    const int32_t channels = job->p->input_c;
+    const int16_t *row = image + window->value + c;
+    const int8_t *weight_row = job->filter + window->weight + c;
     int32_t n0 = 0, n1 = 0, n2 = 0, n3 = 0;
     int64_t l0 = 0, l1 = 0, l2 = 0, l3 = 0;
-    int32_t fy;
-    int32_t fx;
-    for (fy = taps->y_first; fy < taps->y_last; ++fy) {
-        for (fx = taps->x_first; fx < taps->x_last; ++fx) {
-            const int16_t *x = image + md_taps_pixel(p, taps, fy, fx) * channels + c;
-            const uint32_t weights = md_read32(job->filter + (fy * p->filter_w + fx) * channels + c);
+    int32_t r;
+    int32_t t;
+    for (r = 0; r < window->rows; ++r, row += window->value_row, weight_row += window->weight_row) {
+        const int16_t *x = row;
+        const int8_t *w = weight_row;
+        for (t = 0; t < window->columns; ++t, x += window->value_column, w += channels) {
+            const uint32_t weights = md_read32(w);
             const uint32_t x01 = md_read32(x);
             const uint32_t x23 = md_read32(x + 2);
             const int16x2_t even = md_even_pair(weights); /* {w0, w2} */
@@ -182,12 +184,15 @@ static MD_ALWAYS_INLINE void stream_with(const depthwise_int_job *job, const int
         const int16_t *image = input + batch * p->input_h * p->input_w * channels;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox, out += channels) {
-                const md_taps taps = md_window_taps(p, oy, ox);
+                const dw_window window = dw_window_of(p, oy, ox);
                 for (c = 0; c + 4 <= channels; c += 4) {
-                    stream_quad(job, image, &taps, c, out, wide);
+                    stream_quad(job, image, &window, c, out, wide);
                 }
-                for (; c < channels; ++c) {
-                    store_output(job, out + c, c, tap_sum(job, image, c, channels, &taps, c));
+                if (c < channels) {
+                    const md_taps taps = md_window_taps(p, oy, ox);
+                    for (; c < channels; ++c) {
+                        store_output(job, out + c, c, tap_sum(job, image, c, channels, &taps, c));
+                    }
                 }
             }
         }

@@ -80,20 +80,22 @@ static MD_NOINLINE void stream_lanes(const depthwise_int_job *job, const int16_t
     int32_t ox;
     int32_t c;
     int32_t i;
-    int32_t fy;
-    int32_t fx;
+    int32_t r;
+    int32_t t;
     for (batch = 0; batch < p->batches; ++batch) {
         const int16_t *image = input + batch * p->input_h * p->input_w * channels;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox, out += channels) {
-                const md_taps taps = md_window_taps(p, oy, ox);
+                const dw_window window = dw_window_of(p, oy, ox);
                 for (c = 0; c < channels; c += 4) {
                     const mve_pred16_t lanes = vctp32q((uint32_t)(channels - c));
+                    const int16_t *row = image + window.value + c;
+                    const int8_t *weight_row = job->filter + window.weight + c;
                     int32x4_t acc = vdupq_n_s32(0);
-                    for (fy = taps.y_first; fy < taps.y_last; ++fy) {
-                        for (fx = taps.x_first; fx < taps.x_last; ++fx) {
-                            const int16_t *x = image + md_taps_pixel(p, &taps, fy, fx) * channels + c;
-                            const int8_t *w = job->filter + (fy * p->filter_w + fx) * channels + c;
+                    for (r = 0; r < window.rows; ++r, row += window.value_row, weight_row += window.weight_row) {
+                        const int16_t *x = row;
+                        const int8_t *w = weight_row;
+                        for (t = 0; t < window.columns; ++t, x += window.value_column, w += channels) {
                             acc = vaddq_s32(acc, vmulq_s32(vldrhq_z_s32(x, lanes), vldrbq_z_s32(w, lanes)));
                         }
                     }
