@@ -55,7 +55,8 @@ def s16_paths() -> Graph:
     _conv(f, "int16", (1, 4, 3, 64), 3, (3, 3), Conv2DOptions(Padding.VALID), bias="int64")  # depth 576, sum|w| small
     _extreme_conv(f, (1, 4, 3, 64), 3, (3, 3))  # depth 576, int64 sums
     _extreme_conv(f, (1, 4, 3, 64), 3, (3, 3))
-    _depthwise(f, "int16", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1))
+    _depthwise(f, "int16", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1))  # planes, 3x3
+    _depthwise(f, "int16", (1, 8, 9, 48), 1, depthwise(Padding.SAME, depth_multiplier=1), kernel=(3, 5))  # planes
     _depthwise(f, "int16", (1, 9, 7, 6), 1, depthwise(Padding.SAME, 2, 2, depth_multiplier=1))  # 4 channels, then 2
     dilated = depthwise(Padding.SAME, dilation_h=2, dilation_w=2, depth_multiplier=1, activation=Activation.RELU)
     _depthwise(f, "int16", (1, 8, 7, 32), 1, dilated, bias=None)

@@ -210,16 +210,27 @@ static inline int32_t md_mbqm(int32_t x, int32_t multiplier, int32_t shift)
 /* int64 addition with two's complement wrap-around (a bias at the end of its range). */
 static inline int64_t md_wrap_add64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
 
+/* The multiplier of md_mbqm64, reduced to 16 bits. */
+static inline int64_t md_multiplier16(int32_t multiplier)
+{
+    return multiplier < 0x7FFF0000 ? ((int64_t)multiplier + (1 << 15)) >> 16 : 0x7FFF;
+}
+
+/* md_mbqm64 from the reduced multiplier (md_multiplier16) and the rounding shift 15 - shift: kernels
+ * that requantize many sums of one channel compute those two once. */
+static inline int32_t md_mbqm64_reduced(int64_t x, int64_t reduced, int32_t total_shift)
+{
+    const int64_t rounded = md_wrap_add64((int64_t)((uint64_t)x * (uint64_t)reduced), INT64_C(1) << (total_shift - 1));
+    return (int32_t)(uint32_t)(uint64_t)(rounded >> total_shift);
+}
+
 /* TFLite's MultiplyByQuantizedMultiplier for int64 accumulators (16x8 kernels): the multiplier
  * reduced to 16 bits, one rounding shift; shift below 15 (the generator checks). The product and
  * the rounding wrap modulo 2^64 as the reference engine's int64 arithmetic does (TFLite assumes
  * |x| < 2^47, which an extreme int64 bias breaks). */
 static inline int32_t md_mbqm64(int64_t x, int32_t multiplier, int32_t shift)
 {
-    const int64_t reduced = multiplier < 0x7FFF0000 ? ((int64_t)multiplier + (1 << 15)) >> 16 : 0x7FFF;
-    const int32_t total_shift = 15 - shift;
-    const int64_t rounded = md_wrap_add64((int64_t)((uint64_t)x * (uint64_t)reduced), INT64_C(1) << (total_shift - 1));
-    return (int32_t)(uint32_t)(uint64_t)(rounded >> total_shift);
+    return md_mbqm64_reduced(x, md_multiplier16(multiplier), 15 - shift);
 }
 
 /* MultiplyByQuantizedMultiplierSmallerThanOneExp (left_shift <= 0). */

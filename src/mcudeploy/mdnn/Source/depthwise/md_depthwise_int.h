@@ -133,6 +133,44 @@ static inline int depthwise_s16_wide(const md_window_params *p, const int8_t *fi
     return p->accumulator64 && !md_s16_sums_fit_int32(filter, p->output_c, p->filter_h * p->filter_w, 1, p->output_c);
 }
 
+/* md_requantize_sum for the sums of one channel, its constants fetched and derived once for the
+ * channel's whole plane. */
+typedef struct {
+    int64_t bias;    /* 0 without */
+    int64_t reduced; /* accumulator64: md_multiplier16 of the multiplier */
+    int32_t multiplier, shift;
+    int32_t offset, low, high;
+    int32_t accumulator64;
+} dw_s16_requant;
+
+static inline dw_s16_requant dw_s16_requant_of(const depthwise_int_job *job, int32_t channel)
+{
+    const md_window_params *p = job->p;
+    const int32_t q = p->per_channel ? channel : 0;
+    dw_s16_requant r;
+    r.accumulator64 = p->accumulator64;
+    r.bias = job->bias == NULL ? 0
+             : r.accumulator64 ? ((const int64_t *)job->bias)[channel]
+                               : ((const int32_t *)job->bias)[channel];
+    r.multiplier = job->multipliers[q];
+    r.shift = job->shifts[q];
+    r.reduced = md_multiplier16(r.multiplier);
+    r.offset = p->output_offset;
+    r.low = p->act_min;
+    r.high = p->act_max;
+    return r;
+}
+
+static inline int16_t dw_s16_requantize(const dw_s16_requant *r, int64_t sum)
+{
+    if (r->accumulator64) {
+        const int32_t scaled = md_mbqm64_reduced(md_wrap_add64(sum, r->bias), r->reduced, 15 - r->shift);
+        return (int16_t)md_clamp_i32(md_wrap_add(scaled, r->offset), r->low, r->high);
+    }
+    return (int16_t)md_requantize32(md_wrap_add((int32_t)(uint32_t)(uint64_t)sum, (int32_t)r->bias), r->multiplier,
+                                    r->shift, r->offset, r->low, r->high);
+}
+
 /* The taps of an output pixel's window inside the image, as strides (streaming order): tap (row r,
  * column t) of channel c reads image[value + r * value_row + t * value_column + c] and weighs it by
  * filter[weight + r * weight_row + t * channels + c]. */

@@ -30,19 +30,21 @@ static MD_ALWAYS_INLINE void store_output(const depthwise_int_job *job, int16_t 
 
 /* ---- planes */
 
-/* Dilation 1 across: each window row as SMLAD pairs. `wide` is a constant in each copy. */
+/* Dilation 1 across: each window row as SMLAD pairs. `wide`, and `rows` and `per_row` (pairs a row)
+ * for 3x3 windows, are constants in each copy. */
 static MD_ALWAYS_INLINE void plane_pairs_with(const depthwise_int_job *job, const dw_s16_plane *plane,
-                                              int32_t channel, int16_t *out, int wide)
+                                              int32_t channel, int16_t *out, int wide, int32_t rows, int32_t per_row)
 {
     const md_window_params *p = job->p;
-    const int32_t per_row = (p->filter_w + 1) / 2;
+    const dw_s16_requant r = dw_s16_requant_of(job, channel);
     const int32_t row_step = p->dilation_h * plane->width;
+    const int32_t out_step = p->output_c;
     int32_t pairs[DW_S16_MAX_PAIRS];
     int32_t fy;
     int32_t j;
     int32_t oy;
     int32_t ox;
-    for (fy = 0; fy < p->filter_h; ++fy) {
+    for (fy = 0; fy < rows; ++fy) {
         for (j = 0; j < per_row; ++j) {
             const int8_t *w = job->filter + (fy * p->filter_w + 2 * j) * p->output_c + channel;
             pairs[fy * per_row + j] = halfword_pair(w[0], 2 * j + 1 < p->filter_w ? w[p->output_c] : 0);
@@ -50,21 +52,21 @@ static MD_ALWAYS_INLINE void plane_pairs_with(const depthwise_int_job *job, cons
     }
     for (oy = 0; oy < p->output_h; ++oy) {
         const int16_t *window = plane->values + oy * p->stride_h * plane->width;
-        for (ox = 0; ox < p->output_w; ++ox, window += p->stride_w) {
+        int16_t *to = out + oy * p->output_w * out_step;
+        for (ox = 0; ox < p->output_w; ++ox, window += p->stride_w, to += out_step) {
             const int16_t *row = window;
-            const int32_t *pair = pairs;
             int64_t wide_sum = 0;
             int32_t sum = 0;
-            for (fy = 0; fy < p->filter_h; ++fy, row += row_step, pair += per_row) {
+            for (fy = 0; fy < rows; ++fy, row += row_step) {
                 for (j = 0; j < per_row; ++j) {
                     if (wide) {
-                        wide_sum = __smlald((int16x2_t)md_read32(row + 2 * j), pair[j], wide_sum);
+                        wide_sum = __smlald((int16x2_t)md_read32(row + 2 * j), pairs[fy * per_row + j], wide_sum);
                     } else {
-                        sum = __smlad((int16x2_t)md_read32(row + 2 * j), pair[j], sum);
+                        sum = __smlad((int16x2_t)md_read32(row + 2 * j), pairs[fy * per_row + j], sum);
                     }
                 }
             }
-            store_output(job, out + (oy * p->output_w + ox) * p->output_c, channel, wide ? wide_sum : sum);
+            *to = dw_s16_requantize(&r, wide ? wide_sum : sum);
         }
     }
 }
@@ -74,6 +76,7 @@ static MD_ALWAYS_INLINE void plane_taps_with(const depthwise_int_job *job, const
                                              int32_t channel, int16_t *out, int wide)
 {
     const md_window_params *p = job->p;
+    const dw_s16_requant r = dw_s16_requant_of(job, channel);
     int32_t oy;
     int32_t ox;
     int32_t fy;
@@ -95,21 +98,27 @@ static MD_ALWAYS_INLINE void plane_taps_with(const depthwise_int_job *job, const
                     }
                 }
             }
-            store_output(job, out + (oy * p->output_w + ox) * p->output_c, channel, wide ? wide_sum : sum);
+            out[(oy * p->output_w + ox) * p->output_c] = dw_s16_requantize(&r, wide ? wide_sum : sum);
         }
     }
+}
+
+static MD_NOINLINE void plane_3x3_narrow(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
+                                         int16_t *out)
+{
+    plane_pairs_with(job, plane, channel, out, 0, 3, 2);
 }
 
 static MD_NOINLINE void plane_pairs_narrow(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
                                            int16_t *out)
 {
-    plane_pairs_with(job, plane, channel, out, 0);
+    plane_pairs_with(job, plane, channel, out, 0, job->p->filter_h, (job->p->filter_w + 1) / 2);
 }
 
 static MD_NOINLINE void plane_pairs_wide(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
                                          int16_t *out)
 {
-    plane_pairs_with(job, plane, channel, out, 1);
+    plane_pairs_with(job, plane, channel, out, 1, job->p->filter_h, (job->p->filter_w + 1) / 2);
 }
 
 static MD_NOINLINE void plane_taps_narrow(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
@@ -219,6 +228,8 @@ md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, cons
         md_depthwise_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
     } else if (scratch == NULL) {
         (wide ? stream_wide : stream_narrow)(&job, input);
+    } else if (pairs && !wide && p->filter_h == 3 && p->filter_w == 3) {
+        depthwise_s16_planes(&job, input, scratch, plane_3x3_narrow);
     } else if (pairs) {
         depthwise_s16_planes(&job, input, scratch, wide ? plane_pairs_wide : plane_pairs_narrow);
     } else {

@@ -29,6 +29,7 @@ static MD_ALWAYS_INLINE void plane_rows_with(const depthwise_int_job *job, const
     const mve_pred16_t lanes = vctp16q((uint32_t)p->filter_w);
     const int32_t row_step = p->dilation_h * plane->width;
     const uint16x8_t steps = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)p->output_c);
+    const dw_s16_requant r = dw_s16_requant_of(job, channel);
     int16x8_t weights[DW_S16_MAX_ROWS];
     int32_t fy;
     int32_t oy;
@@ -51,7 +52,7 @@ static MD_ALWAYS_INLINE void plane_rows_with(const depthwise_int_job *job, const
                     sum = vmladavaq_s16(sum, values, weights[fy]);
                 }
             }
-            store_output(job, out + (oy * p->output_w + ox) * p->output_c, channel, wide ? wide_sum : sum);
+            out[(oy * p->output_w + ox) * p->output_c] = dw_s16_requantize(&r, wide ? wide_sum : sum);
         }
     }
 }
