@@ -198,7 +198,9 @@ static inline int32_t md_conv_hybrid_f32_get_buffer_size(const md_window_params 
 md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                      const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
 
-/* 16x8: int16 input and output; bias int64 when p->accumulator64, else int32 (or NULL). */
+/* 16x8: int16 input and output; bias int64 when p->accumulator64, else int32 (or NULL). The DSP and
+ * Helium paths (ungrouped layers) sum in int32 only where that is exact for the layer's weights
+ * (sum of |w| below 2^16 for every channel), in int64 otherwise. */
 md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
                       const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
 
@@ -265,7 +267,8 @@ static inline int32_t md_depthwise_f32_get_buffer_size(const md_window_params *p
 md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch);
 
-/* 16x8: int64 bias or NULL, int64 accumulator. */
+/* 16x8: int64 bias or NULL, int64 accumulator (the DSP and Helium paths, depth multiplier 1, sum in
+ * int32 where that is exact: at most 511 taps, or a sum of |w| below 2^16 for every channel). */
 md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
                            const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
 

@@ -3,8 +3,9 @@
  * md_nn.h). Depth multiplier 1, both loop orders of the memory contract:
  * - planes (scratch): plane c is copied with its zero padding, so that every window lies inside it;
  *   two horizontal taps of a window row are one word of the plane, and the channel's weights of
- *   those taps one halfword pair: one SMLAD (SMLALD) per two taps. The last odd tap of a row pairs
- *   with a zero weight, its word reading one value past the window (MD_PLANE_SLACK covers the last).
+ *   those taps one halfword pair: one SMLAD per two taps. The last odd tap of a row pairs with a
+ *   zero weight, its word reading one value past the window (MD_PLANE_SLACK covers the last). Larger
+ *   or dilated windows go tap by tap (SMLAL sums where they need int64).
  * - streaming (no scratch): four channels of a pixel at a time, a word of 4 int8 weights per tap
  *   sign-extended by SXTB16 into {w0, w2} and {w1, w3}, and SMLABB, SMLATB, SMLABT, SMLATT with the
  *   two words of 4 int16 values.
@@ -30,10 +31,10 @@ static MD_ALWAYS_INLINE void store_output(const depthwise_int_job *job, int16_t 
 
 /* ---- planes */
 
-/* Dilation 1 across: each window row as SMLAD pairs. `wide`, and `rows` and `per_row` (pairs a row)
- * for 3x3 windows, are constants in each copy. */
+/* Dilation 1 across: each window row as SMLAD pairs (at most 128 taps: int32 sums). `rows` and
+ * `per_row` (pairs a row) are constants in the 3x3 copy. */
 static MD_ALWAYS_INLINE void plane_pairs_with(const depthwise_int_job *job, const dw_s16_plane *plane,
-                                              int32_t channel, int16_t *out, int wide, int32_t rows, int32_t per_row)
+                                              int32_t channel, int16_t *out, int32_t rows, int32_t per_row)
 {
     const md_window_params *p = job->p;
     const dw_s16_requant r = dw_s16_requant_of(job, channel);
@@ -55,18 +56,13 @@ static MD_ALWAYS_INLINE void plane_pairs_with(const depthwise_int_job *job, cons
         int16_t *to = out + oy * p->output_w * out_step;
         for (ox = 0; ox < p->output_w; ++ox, window += p->stride_w, to += out_step) {
             const int16_t *row = window;
-            int64_t wide_sum = 0;
             int32_t sum = 0;
             for (fy = 0; fy < rows; ++fy, row += row_step) {
                 for (j = 0; j < per_row; ++j) {
-                    if (wide) {
-                        wide_sum = __smlald((int16x2_t)md_read32(row + 2 * j), pairs[fy * per_row + j], wide_sum);
-                    } else {
-                        sum = __smlad((int16x2_t)md_read32(row + 2 * j), pairs[fy * per_row + j], sum);
-                    }
+                    sum = __smlad((int16x2_t)md_read32(row + 2 * j), pairs[fy * per_row + j], sum);
                 }
             }
-            *to = dw_s16_requantize(&r, wide ? wide_sum : sum);
+            *to = dw_s16_requantize(&r, sum);
         }
     }
 }
@@ -103,22 +99,16 @@ static MD_ALWAYS_INLINE void plane_taps_with(const depthwise_int_job *job, const
     }
 }
 
-static MD_NOINLINE void plane_3x3_narrow(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
+static MD_NOINLINE void plane_3x3(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
                                          int16_t *out)
 {
-    plane_pairs_with(job, plane, channel, out, 0, 3, 2);
+    plane_pairs_with(job, plane, channel, out, 3, 2);
 }
 
-static MD_NOINLINE void plane_pairs_narrow(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
-                                           int16_t *out)
+static MD_NOINLINE void plane_pairs_any(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
+                                        int16_t *out)
 {
-    plane_pairs_with(job, plane, channel, out, 0, job->p->filter_h, (job->p->filter_w + 1) / 2);
-}
-
-static MD_NOINLINE void plane_pairs_wide(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
-                                         int16_t *out)
-{
-    plane_pairs_with(job, plane, channel, out, 1, job->p->filter_h, (job->p->filter_w + 1) / 2);
+    plane_pairs_with(job, plane, channel, out, job->p->filter_h, (job->p->filter_w + 1) / 2);
 }
 
 static MD_NOINLINE void plane_taps_narrow(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
@@ -223,15 +213,15 @@ md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, cons
 {
     const depthwise_int_job job = depthwise_s16_job(p, filter, bias, multipliers, shifts, output);
     const int wide = depthwise_s16_wide(p, filter);
-    const int pairs = p->dilation_w == 1 && p->filter_h * ((p->filter_w + 1) / 2) <= DW_S16_MAX_PAIRS;
+    const int pairs = !wide && p->dilation_w == 1 && p->filter_h * ((p->filter_w + 1) / 2) <= DW_S16_MAX_PAIRS;
     if (!depthwise_s16_fast(p)) {
         md_depthwise_portable(p, input, MD_INT16, filter, bias, multipliers, shifts, output, scratch);
     } else if (scratch == NULL) {
         (wide ? stream_wide : stream_narrow)(&job, input);
-    } else if (pairs && !wide && p->filter_h == 3 && p->filter_w == 3) {
-        depthwise_s16_planes(&job, input, scratch, plane_3x3_narrow);
+    } else if (pairs && p->filter_h == 3 && p->filter_w == 3) {
+        depthwise_s16_planes(&job, input, scratch, plane_3x3);
     } else if (pairs) {
-        depthwise_s16_planes(&job, input, scratch, wide ? plane_pairs_wide : plane_pairs_narrow);
+        depthwise_s16_planes(&job, input, scratch, plane_pairs_any);
     } else {
         depthwise_s16_planes(&job, input, scratch, wide ? plane_taps_wide : plane_taps_narrow);
     }

@@ -2,12 +2,13 @@
 /* mcudeploy kernel library: DEPTHWISE_CONV_2D 16x8 on Helium (Cortex-M55, M85; see md_nn.h). Depth
  * multiplier 1, both loop orders of the memory contract:
  * - planes (scratch): plane c is copied with its zero padding, so that every window lies inside it;
- *   a window row of up to 8 taps (dilation 1 across) is one predicated load of int16 values, its
- *   weights a vector widened once per channel: one VMLALDAVA (int64 sums, as TFLite's 16x8 kernel)
- *   or VMLADAVA (int32, where md_s16_sums_fit_int32 proves the sums exact) per row;
+ *   a window row of up to 8 taps (dilation 1 across, at most 16 rows) is one predicated load of
+ *   int16 values, its weights a vector widened once per channel: one VMLADAVA a row;
  * - streaming (no scratch): four channels of a pixel in the int32 lanes of a vector (VLDRH.S32,
- *   VLDRB.S32, VMUL, VADD), where the sums fit int32.
- * Other layers run the portable kernel. */
+ *   VLDRB.S32, VMUL, VADD).
+ * Both sum in int32, where md_s16_sums_fit_int32 proves the sums exact (at most 511 taps: every layer
+ * in practice); other layers, and those whose sums need int64 (TFLite's 16x8 accumulator), run the
+ * portable kernel. */
 #include "md_depthwise_int.h"
 
 #if MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
@@ -21,9 +22,9 @@ static MD_ALWAYS_INLINE void store_output(const depthwise_int_job *job, int16_t 
     *out = (int16_t)requantize_channel(job, channel, sum); /* the activation range lies within int16 */
 }
 
-/* `wide` is a constant in each copy. */
-static MD_ALWAYS_INLINE void plane_rows_with(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
-                                             int16_t *out, int wide)
+/* At most 8 x 16 taps: int32 sums. */
+static MD_NOINLINE void plane_rows(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
+                                   int16_t *out)
 {
     const md_window_params *p = job->p;
     const mve_pred16_t lanes = vctp16q((uint32_t)p->filter_w);
@@ -42,31 +43,13 @@ static MD_ALWAYS_INLINE void plane_rows_with(const depthwise_int_job *job, const
         const int16_t *window = plane->values + oy * p->stride_h * plane->width;
         for (ox = 0; ox < p->output_w; ++ox, window += p->stride_w) {
             const int16_t *row = window;
-            int64_t wide_sum = 0;
             int32_t sum = 0;
             for (fy = 0; fy < p->filter_h; ++fy, row += row_step) {
-                const int16x8_t values = vldrhq_z_s16(row, lanes);
-                if (wide) {
-                    wide_sum = vmlaldavaq_s16(wide_sum, values, weights[fy]);
-                } else {
-                    sum = vmladavaq_s16(sum, values, weights[fy]);
-                }
+                sum = vmladavaq_s16(sum, vldrhq_z_s16(row, lanes), weights[fy]);
             }
-            out[(oy * p->output_w + ox) * p->output_c] = dw_s16_requantize(&r, wide ? wide_sum : sum);
+            out[(oy * p->output_w + ox) * p->output_c] = dw_s16_requantize(&r, sum);
         }
     }
-}
-
-static MD_NOINLINE void plane_rows_narrow(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
-                                          int16_t *out)
-{
-    plane_rows_with(job, plane, channel, out, 0);
-}
-
-static MD_NOINLINE void plane_rows_wide(const depthwise_int_job *job, const dw_s16_plane *plane, int32_t channel,
-                                        int16_t *out)
-{
-    plane_rows_with(job, plane, channel, out, 1);
 }
 
 /* Every output pixel, four channels at a time (a predicated last block). */
@@ -115,9 +98,9 @@ md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, cons
 {
     const depthwise_int_job job = depthwise_s16_job(p, filter, bias, multipliers, shifts, output);
     const int wide = depthwise_s16_wide(p, filter);
-    const int rows = p->dilation_w == 1 && p->filter_w <= 8 && p->filter_h <= DW_S16_MAX_ROWS;
+    const int rows = !wide && p->dilation_w == 1 && p->filter_w <= 8 && p->filter_h <= DW_S16_MAX_ROWS;
     if (depthwise_s16_fast(p) && scratch != NULL && rows) {
-        depthwise_s16_planes(&job, input, scratch, wide ? plane_rows_wide : plane_rows_narrow);
+        depthwise_s16_planes(&job, input, scratch, plane_rows);
     } else if (depthwise_s16_fast(p) && scratch == NULL && !wide) {
         stream_lanes(&job, input);
     } else {
