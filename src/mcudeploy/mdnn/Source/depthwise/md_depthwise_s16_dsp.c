@@ -31,6 +31,30 @@ static MD_ALWAYS_INLINE void store_output(const depthwise_int_job *job, int16_t 
 
 /* ---- planes */
 
+/* The sum of a window given as `rows` rows of `per_row` SMLAD pairs; a 3x3 window unrolled, its six
+ * pairs in registers. */
+static MD_ALWAYS_INLINE int32_t window_pairs(const int16_t *window, const int32_t *pairs, int32_t rows, int32_t per_row,
+                                             int32_t row_step)
+{
+    int32_t sum = 0;
+    int32_t fy;
+    int32_t j;
+    if (rows == 3 && per_row == 2) {
+        sum = __smlad((int16x2_t)md_read32(window), pairs[0], 0);
+        sum = __smlad((int16x2_t)md_read32(window + 2), pairs[1], sum);
+        sum = __smlad((int16x2_t)md_read32(window + row_step), pairs[2], sum);
+        sum = __smlad((int16x2_t)md_read32(window + row_step + 2), pairs[3], sum);
+        sum = __smlad((int16x2_t)md_read32(window + 2 * row_step), pairs[4], sum);
+        return __smlad((int16x2_t)md_read32(window + 2 * row_step + 2), pairs[5], sum);
+    }
+    for (fy = 0; fy < rows; ++fy, window += row_step) {
+        for (j = 0; j < per_row; ++j) {
+            sum = __smlad((int16x2_t)md_read32(window + 2 * j), pairs[fy * per_row + j], sum);
+        }
+    }
+    return sum;
+}
+
 /* Dilation 1 across: each window row as SMLAD pairs (at most 128 taps: int32 sums). `rows` and
  * `per_row` (pairs a row) are constants in the 3x3 copy. */
 static MD_ALWAYS_INLINE void plane_pairs_with(const depthwise_int_job *job, const dw_s16_plane *plane,
@@ -55,14 +79,7 @@ static MD_ALWAYS_INLINE void plane_pairs_with(const depthwise_int_job *job, cons
         const int16_t *window = plane->values + oy * p->stride_h * plane->width;
         int16_t *to = out + oy * p->output_w * out_step;
         for (ox = 0; ox < p->output_w; ++ox, window += p->stride_w, to += out_step) {
-            const int16_t *row = window;
-            int32_t sum = 0;
-            for (fy = 0; fy < rows; ++fy, row += row_step) {
-                for (j = 0; j < per_row; ++j) {
-                    sum = __smlad((int16x2_t)md_read32(row + 2 * j), pairs[fy * per_row + j], sum);
-                }
-            }
-            *to = dw_s16_requantize(&r, sum);
+            *to = dw_s16_requantize(&r, window_pairs(window, pairs, rows, per_row, row_step));
         }
     }
 }
