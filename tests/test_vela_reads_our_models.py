@@ -1,6 +1,7 @@
 """Vela reads what our TFLite writer writes (integer LSTMs with their five intermediates, `quantize`'s
-output, ONNX imports, the real models written back), and a model Vela cannot compile is answered for
-the Cortex-M alone on an Ethos-U part, with a note, instead of stopping the command."""
+output, float LSTMs quantized included, ONNX imports, the real models written back), and a model Vela
+cannot compile is answered for the Cortex-M alone on an Ethos-U part, with a note, instead of stopping
+the command."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ WRITTEN: dict[str, Callable[[Path], Graph]] = {
     "quantize_int8_onnx_branchy_cnn": lambda folder: quantized(onnx_import(branchy_cnn(), folder), DType.INT8),
     "quantize_int8_onnx_small_cnn": lambda folder: quantized(onnx_import(small_cnn(), folder), DType.INT8),
     "quantize_int16_hello_world": lambda _: quantized(read_tflite(HELLO_FLOAT), DType.INT16),
+    "quantize_int8_lstm": lambda _: quantized(lstm_graph(), DType.INT8),
+    "quantize_16x8_lstm": lambda _: quantized(lstm_graph(), DType.INT16),
     **{f"written_back_{p.stem}": lambda _, p=p: read_tflite(p) for p in REAL_MODELS},
 }
 

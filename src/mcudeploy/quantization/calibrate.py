@@ -15,7 +15,10 @@
   (a ReLU's spike; exact in any range) are left out of its histogram, so the floor is the percentile of
   the values a range must resolve (measured better than with them: README, quantize).
 
-Ranges always contain 0 (an int8 tensor must represent 0 exactly).
+Ranges always contain 0 (an int8 tensor must represent 0 exactly). An LSTM's cell state is a variable
+the run leaves at its last step's value: its range is the min-max over every time step of every run
+(`_cell_state_ranges`), whatever the method, as TensorFlow's calibrator logs it; its int16 scale is then
+the power of two that covers it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ from enum import StrEnum
 import numpy as np
 
 from mcudeploy.engine.interpreter import Engine
+from mcudeploy.engine.ops.lstm import float_cell_states
+from mcudeploy.engine.registry import OpContext
 from mcudeploy.errors import McuDeployError
-from mcudeploy.ir import DType, Graph
+from mcudeploy.ir import NO_TENSOR, DType, Graph
+from mcudeploy.ir.options import CELL_STATE, HIDDEN_STATE
 
 BINS = 2048
 SHRINK_FACTORS = np.linspace(1.0, 0.2, 81)
@@ -58,13 +64,10 @@ def observe_ranges(
     ranges: Ranges = {}
     for values in _runs(engine, input_sets):
         for index in floats:
-            finite = _finite(values, index)
-            if finite.size:
-                low, high = min(0.0, float(finite.min())), max(0.0, float(finite.max()))
-                old = ranges.get(index, (low, high))
-                ranges[index] = (min(low, old[0]), max(high, old[1]))
+            _widen(ranges, index, _finite(values, index))
+    cell_states = _cell_state_ranges(graph, input_sets)
     if method == Method.MINMAX:
-        return ranges
+        return ranges | cell_states
     histograms = {index: np.zeros(BINS, dtype=np.int64) for index in ranges}
     for values in _runs(engine, input_sets):
         for index, counts in histograms.items():
@@ -77,7 +80,36 @@ def observe_ranges(
         Method.MSE: _least_error_range,
         Method.ENTROPY: _least_divergence_range,
     }[method]
-    return {index: choose(histograms[index], ranges[index], percentile) for index in ranges}
+    chosen = {index: choose(histograms[index], ranges[index], percentile) for index in ranges}
+    return chosen | cell_states
+
+
+def _widen(ranges: Ranges, index: int, finite: np.ndarray) -> None:
+    """Widen `ranges[index]` (made on first sight, with 0 in it) to cover the finite values."""
+    if finite.size:
+        low, high = min(0.0, float(finite.min())), max(0.0, float(finite.max()))
+        old = ranges.get(index, (low, high))
+        ranges[index] = (min(low, old[0]), max(high, old[1]))
+
+
+def _cell_state_ranges(graph: Graph, input_sets: Sequence[Sequence[np.ndarray]]) -> Ranges:
+    """Each float LSTM's cell state range over all its steps: every run's LSTMs run again from the
+    states the run started from (the previous run's last ones; zeros first), step by step."""
+    lstms = [op for op in graph.operators if op.op_type == "UNIDIRECTIONAL_SEQUENCE_LSTM"]
+    if not lstms:
+        return {}
+    states = {t.index: np.full(t.shape, t.reset_value, t.dtype.numpy) for t in graph.tensors if t.is_variable}
+    ranges: Ranges = {}
+    for values in _runs(Engine(graph), input_sets):
+        for op in lstms:
+            cell = op.inputs[CELL_STATE]
+            if graph.tensors[cell].dtype != DType.FLOAT32:
+                continue
+            inputs = [None if i == NO_TENSOR else values[i] for i in op.inputs]
+            inputs[HIDDEN_STATE], inputs[CELL_STATE] = states[op.inputs[HIDDEN_STATE]].copy(), states[cell].copy()
+            _widen(ranges, cell, _finite({cell: float_cell_states(OpContext(op, graph, inputs))}, cell))
+        states = {index: values[index] for index in states}
+    return ranges
 
 
 def _runs(engine: Engine, input_sets):

@@ -2,6 +2,14 @@
 
 Activations int8 (asymmetric) or int16 (symmetric, zero point 0: TFLite's 16x8 scheme); weights int8
 either way; biases int32 with int8 activations, int64 with int16 ones.
+
+UNIDIRECTIONAL_SEQUENCE_LSTM (no peephole, projection or layer norm: TFLite Micro's) as TensorFlow's
+quantizer does it (operator_property.cc): each of the eight gate weight matrices symmetric int8 of its
+own scale, each gate's bias at the sequence's scale times that gate's input-weight scale (the finer of
+the two products, the kernel adds it to the input's), the hidden state sharing the output's quantization,
+and an int16 cell state of scale 2^p / 32768, 2^p the least power of two covering its calibrated range
+(p at most 10). With int16 activations the same rules give TFLite Micro's 16x8 LSTM (int16 sequence
+and hidden state, int64 biases), which TensorFlow's own quantizer does not offer for LSTMs.
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ import numpy as np
 
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, GraphBuilder, Operator, Quantization
+from mcudeploy.ir.options import BIASES, CELL_STATE, HIDDEN_STATE, INPUT_WEIGHTS, RECURRENT_WEIGHTS
+from mcudeploy.params.lstm import prepare as prepare_lstm
 from mcudeploy.quantization.calibrate import Method, observe_ranges
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -106,6 +116,14 @@ def activation_quantization(low: float, high: float, dtype: DType = DType.INT8) 
     return Quantization.per_tensor(scale, zero_point)
 
 
+def cell_state_quantization(low: float, high: float) -> Quantization:
+    """TensorFlow's LSTM cell state: int16 of scale 2^p / 32768, p the least of 0..10 with 2^p
+    covering the range's larger end (10 if none does)."""
+    bound = float(np.float32(max(abs(low), abs(high))))
+    power = next((p for p in range(11) if 2.0**p >= bound), 10)
+    return Quantization.per_tensor(2.0**power / 32768, 0)
+
+
 def _round(values):
     """Round half away from zero, as the TFLite converter's std::round."""
     return np.sign(values) * np.floor(np.abs(values) + 0.5)
@@ -196,6 +214,8 @@ class _Rebuild:
 
     def _operator(self, op: Operator) -> None:
         outputs = self.source.output_tensors(op)
+        if op.op_type == "UNIDIRECTIONAL_SEQUENCE_LSTM" and outputs[0].dtype == DType.FLOAT32:
+            return self._lstm(op)
         if op.op_type not in OWN_RANGE | KEEPS_INPUT_SCALE | set(FIXED_OUTPUT[self.dtype]) or any(
             t.dtype != DType.FLOAT32 for t in outputs
         ):
@@ -207,6 +227,33 @@ class _Rebuild:
         if op.op_type == "CONCATENATION":  # TFLite Micro concatenates values of one quantization only
             inputs = [self._requantized(i, self.builder.tensors[new_outputs[0]].quantization) for i in inputs]
         self.builder.op(op.op_type, inputs, new_outputs, op.options, version=op.version)
+
+    def _lstm(self, op: Operator) -> None:
+        """The LSTM in TensorFlow's integer scheme (see the module docstring)."""
+        prepare_lstm(op, self.source)  # refuses what TFLite Micro's LSTM does not run, by name
+        source = self.source.tensors
+        inputs = [NO_TENSOR] * len(op.inputs)
+        inputs[0] = self.new[op.inputs[0]]
+        for position in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS):
+            inputs[position] = self._weights(source[op.inputs[position]], None)
+        sequence_scale = self._quantization(op.inputs[0]).single_scale
+        for bias, weights in zip(BIASES, INPUT_WEIGHTS, strict=True):
+            gate_weights = self.builder.tensors[inputs[weights]].quantization
+            inputs[bias] = self._bias(source[op.inputs[bias]], sequence_scale, gate_weights)
+        output = self._calibrated(op.outputs[0])
+        cell = op.inputs[CELL_STATE]
+        inputs[HIDDEN_STATE] = self._state(op.inputs[HIDDEN_STATE], self.dtype, output)
+        inputs[CELL_STATE] = self._state(cell, DType.INT16, cell_state_quantization(*self.ranges.get(cell, (0.0, 0.0))))
+        outputs = [self._activation(op.outputs[0], output)]
+        self.builder.op(op.op_type, inputs, outputs, op.options, version=op.version)
+
+    def _state(self, index: int, dtype: DType, quantization: Quantization) -> int:
+        """An integer copy of a float variable tensor (an LSTM's hidden or cell state)."""
+        tensor = self.source.tensors[index]
+        new = self.builder.tensor(tensor.shape, dtype, name=tensor.name, is_variable=True)
+        self.builder.tensors[new].quantization = quantization
+        self.new[index] = new
+        return new
 
     def _output_quantization(self, op: Operator, index: int) -> Quantization:
         if op.op_type in FIXED_OUTPUT[self.dtype]:

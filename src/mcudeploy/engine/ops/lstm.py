@@ -40,9 +40,20 @@ def unidirectional_sequence_lstm(ctx: OpContext) -> np.ndarray:
     params = ctx.prepared(_params)
     if params.input_zero_point is not None:
         return _integer_lstm(ctx, params)
+    output = np.stack([hidden.copy() for hidden, _ in _float_steps(ctx, params)])
+    return output if params.time_major else output.transpose(1, 0, 2).copy()
+
+
+def float_cell_states(ctx: OpContext) -> np.ndarray:
+    """Every step's cell state of a float LSTM, [time, batch, cells], from the states in `ctx`
+    (updated in place): calibration sets the int16 cell state's scale from their range."""
+    return np.stack([cell.copy() for _, cell in _float_steps(ctx, ctx.prepared(_params))])
+
+
+def _float_steps(ctx: OpContext, params: LstmParams):
+    """Each step's hidden and cell states (the variable arrays, updated in place)."""
     hidden, cell = ctx.input(HIDDEN_STATE), ctx.input(CELL_STATE)
     sequence = ctx.input(0) if params.time_major else ctx.input(0).transpose(1, 0, 2)  # [time, batch, input]
-    steps = []
     for step_input in sequence:
         gates = [
             activation(
@@ -55,9 +66,7 @@ def unidirectional_sequence_lstm(ctx: OpContext) -> np.ndarray:
         if params.cell_clip > 0:
             np.clip(cell, -params.cell_clip, params.cell_clip, out=cell)
         hidden[:] = float_tanh(cell) * output_gate
-        steps.append(hidden.copy())
-    output = np.stack(steps)
-    return output if params.time_major else output.transpose(1, 0, 2).copy()
+        yield hidden, cell
 
 
 def _params(ctx: OpContext) -> LstmParams:
