@@ -15,6 +15,7 @@ from mcudeploy.ir.options import CELL_STATE, HIDDEN_STATE
 from mcudeploy.quantization import observe_ranges, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.quantization.rebuild import cell_state_quantization
+from mcudeploy.quantization.report import calibration_report
 from single_op import assert_matches_tflm
 from test_ops_lstm import lstm_graph
 
@@ -66,3 +67,12 @@ def test_the_cell_state_range_covers_every_time_step_not_only_the_last():
 def test_the_cell_state_scale_is_the_power_of_two_over_its_range(low, high, scale):
     """TensorFlow's GetPowerOfTwoScale: 2^p ≥ the larger end, p from 0 to 10, over 32768 steps."""
     assert cell_state_quantization(low, high).single_scale == scale
+
+
+def test_the_calibration_report_gives_the_cell_state_its_int16_range():
+    graph = lstm_graph(time_steps=8, **SHAPE)
+    quantized = quantize_graph(graph, sequences(graph, 16, seed=0))
+    reports, _ = calibration_report(graph, quantized, sequences(graph, 4, seed=100), held_out=True)
+    (cell,) = [r for r in reports if r.name == "cell"]
+    assert max(-cell.calibrated[0], cell.calibrated[1]) > 2  # so 2^2 is the least power of two over it
+    assert (cell.quantized, cell.clipped) == ((-4.0, 32767 * 2**-13), 0.0)

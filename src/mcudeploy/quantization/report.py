@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcudeploy.engine.interpreter import Engine
-from mcudeploy.ir import Graph, Quantization
+from mcudeploy.ir import Graph, Tensor
 from mcudeploy.quantization.quality import integer_inputs
 from mcudeploy.quantization.rebuild import Quantized
 
@@ -56,9 +56,12 @@ class TensorReport:
         }
 
 
-def representable(quantization: Quantization) -> tuple[float, float]:
-    scale, zero_point = quantization.single_scale, quantization.single_zero_point
-    return (-128 - zero_point) * scale, (127 - zero_point) * scale
+def representable(tensor: Tensor) -> tuple[float, float]:
+    """The real range of an integer tensor: its type's whole range (int8; int16 for 16x8 activations
+    and an LSTM's cell state) through its scale and zero point."""
+    scale, zero_point = tensor.quantization.single_scale, tensor.quantization.single_zero_point
+    info = np.iinfo(tensor.dtype.numpy)
+    return (info.min - zero_point) * scale, (info.max - zero_point) * scale
 
 
 def calibration_report(
@@ -79,7 +82,7 @@ def calibration_report(
         for index, new in quantized.tensors.items():
             quantization = quantized.graph.tensors[new].quantization
             real = reals[index].astype(np.float64)
-            low, high = representable(quantization)
+            low, high = representable(quantized.graph.tensors[new])
             approx = (ints[new].astype(np.float64) - quantization.single_zero_point) * quantization.single_scale
             total = sums[index]
             total[0] += float(np.sum(real**2))
@@ -105,7 +108,7 @@ def _tensor_report(graph: Graph, quantized: Quantized, index: int, total: list[f
         name=graph.tensors[index].name,
         layer=producer.label if producer else "input",
         calibrated=quantized.ranges[index],
-        quantized=representable(quantized.graph.tensors[quantized.tensors[index]].quantization),
+        quantized=representable(quantized.graph.tensors[quantized.tensors[index]]),
         clipped=clipped / count if count else 0.0,
         sqnr_db=sqnr,
     )

@@ -16,7 +16,7 @@ WORST_SHOWN = 10
 def calibration_table(tensors: list[TensorReport], measured_on: str) -> Table:
     """The tensors that lose most first (the list comes sorted so), at most WORST_SHOWN of them."""
     table = Table(title=f"layers that lose most (on {measured_on} inputs)", title_justify="left")
-    for column in ("tensor", "layer", "calibrated range", "int8 range", "clipped", "SQNR dB"):
+    for column in ("tensor", "layer", "calibrated range", "quantized range", "clipped", "SQNR dB"):
         table.add_column(column, justify="right" if column in ("clipped", "SQNR dB") else "left")
     for t in tensors[:WORST_SHOWN]:
         table.add_row(
