@@ -12,7 +12,7 @@ from mcudeploy.engine.interpreter import Engine
 from mcudeploy.importers.tflite import read_tflite, write_tflite
 from mcudeploy.ir import DType
 from mcudeploy.ir.options import CELL_STATE, HIDDEN_STATE
-from mcudeploy.quantization import observe_ranges, quantize_graph
+from mcudeploy.quantization import Method, observe_ranges, quantize_graph
 from mcudeploy.quantization.quality import compare_outputs
 from mcudeploy.quantization.rebuild import cell_state_quantization
 from mcudeploy.quantization.report import calibration_report
@@ -76,3 +76,10 @@ def test_the_calibration_report_gives_the_cell_state_its_int16_range():
     (cell,) = [r for r in reports if r.name == "cell"]
     assert max(-cell.calibrated[0], cell.calibrated[1]) > 2  # so 2^2 is the least power of two over it
     assert (cell.quantized, cell.clipped) == ((-4.0, 32767 * 2**-13), 0.0)
+
+
+@pytest.mark.parametrize("activations", [DType.INT8, DType.INT16])
+def test_a_time_major_lstm_with_cell_clip_calibrated_by_entropy_runs_as_in_tflite_micro(activations):
+    graph = lstm_graph(batches=2, time_steps=5, input_size=4, cells=6, time_major=True, cell_clip=1.0)
+    quantized = quantize_graph(graph, sequences(graph, 8, seed=0), Method.ENTROPY, activations).graph
+    assert_matches_tflm(quantized, seed=2, invocations=3)
