@@ -3,7 +3,7 @@ computations, a WHILE counting loop, a CALL_ONCE initialising the variable of an
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -27,6 +27,8 @@ from mcudeploy.ir.options import (
 from mcudeploy.ir.validate import validate_graph
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import code_estimate, constant_layout
+from mcudeploy.memory.checker import check_layout, check_plan
+from mcudeploy.memory.planners.guarded import plan_guarded
 from mcudeploy.memory.planners.tflm import live_tflm_heads
 from single_op import assert_matches_tflm
 
@@ -307,3 +309,27 @@ def test_a_file_calling_a_missing_subgraph_exits_2_in_one_line(monkeypatch, caps
     assert code == 2 and err.strip() == (
         f"mcudeploy: error: {model}: operator #0 IF: calls subgraph 7, the model has subgraphs 1 to 2"
     )
+
+
+def test_control_flow_plans_pass_the_checker():
+    """Ours, TFLM's and the guarded plan, the called subgraphs' buffers checked in their own steps; a
+    branch's buffer moved onto the caller's input, or onto another buffer of its branch, is caught."""
+    graphs = [if_graph(), counting_loop(0), initialised_accumulator(), nested_loop(0), branched_twice()]
+    for graph in graphs:
+        for plan in (plan_memory(graph), plan_memory(graph, "tflm"), plan_guarded(graph)):
+            assert check_plan(graph, plan) == [], (graph.name, plan.planner)
+    graph = if_graph()
+    plan = plan_memory(graph)
+    x = next(b for b in plan.buffers if b.tensor == 1)
+    then_y = next(b for b in plan.buffers if b.subgraph_tensor == (1, 2))
+    moved = replace(plan, buffers=[replace(b, offset=x.offset) if b is then_y else b for b in plan.buffers])
+    assert any("'then/y'" in problem and "'x'" in problem for problem in check_layout(graph, moved))
+    graph = nested_loop(0)  # the body's 'early' (step 0) onto its 'x' (read at step 1; the counter intact)
+    plan = plan_memory(graph)
+    x, early = (next(b for b in plan.buffers if b.name == f"body/{name}") for name in ("x", "early"))
+    moved = replace(plan, buffers=[replace(b, offset=x.offset) if b is early else b for b in plan.buffers])
+    assert check_layout(graph, moved) == [
+        f"'body/x' [{x.offset}, {x.end}) and 'body/early' [{x.offset}, {x.offset + 1}) "
+        "share bytes while both hold values"
+    ]
+    assert "subgraph 2 #1 IF reads 'body/x' corrupted in the arena" in check_plan(graph, moved)

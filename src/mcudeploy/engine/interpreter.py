@@ -12,7 +12,7 @@ from mcudeploy.engine.registry import KERNELS, Kernel, OpContext, RunAborted
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
 from mcudeploy.ir.validate import validate_graph
-from mcudeploy.params.variables import resource_layout
+from mcudeploy.params.variables import ResourceLayout, resource_layout
 
 
 @dataclass
@@ -87,11 +87,7 @@ class Engine:
             {t.index: np.full(t.shape, t.reset_value, dtype=t.dtype.numpy) for t in subgraph.tensors if t.is_variable}
             for subgraph in self.graph.subgraphs
         ]
-        self._resources = {
-            resource: np.full(variable.nbytes, variable.fill, dtype=np.uint8)
-            for resource, variable in enumerate(self._resource_layout.variables)
-            if variable.nbytes is not None
-        }
+        self._resources = initial_resources(self._resource_layout)
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
@@ -150,6 +146,15 @@ class Engine:
             expected.checked_input(self.graph, np.asarray(array))
             for expected, array in zip(self._inputs, inputs, strict=True)
         ]
+
+
+def initial_resources(layout: ResourceLayout) -> dict[int, np.ndarray]:
+    """The resource variables' buffers (bytes) by id, as before the first run."""
+    return {
+        resource: np.full(variable.nbytes, variable.fill, dtype=np.uint8)
+        for resource, variable in enumerate(layout.variables)
+        if variable.nbytes is not None
+    }
 
 
 def run(graph: Graph, inputs: Sequence[np.ndarray]) -> RunResult:

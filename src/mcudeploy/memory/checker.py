@@ -6,30 +6,43 @@
    alias with its own source and pairs whose kernel declared the overlap safe
    (`mcudeploy.kernels.contracts`) at offsets its condition accepts. Lifetimes,
    aliases and permits are derived again from the graph, not taken from the plan.
+   The buffers of the subgraphs IF, WHILE and CALL_ONCE run are checked in their
+   own subgraph's steps the same way, against the buffers of the subgraphs that
+   run them (directly or not) live at the calling step; two subgraphs neither of
+   which runs the other never run at once, so their buffers may share bytes. A
+   calling layer's region (our planner's) holds the subgraphs only it runs.
 2. `check_execution` (dynamic): the reference engine runs on a simulated arena,
    one byte array. Graph inputs are written at their offsets; before each
    operator its scratch is filled with noise; its inputs are read back from the
    arena; where an output overlaps an input, the kernel's declared access
    schedule decides which input bytes are read after being overwritten (with no
    declaration, all of them are), and the operator sees those bytes as written;
-   its outputs are then written at their offsets. Every value read and written,
-   and the final outputs, must equal a plain engine run bit for bit.
+   its outputs are then written at their offsets. A called subgraph runs the
+   same way on the same arena, its inputs copied in and its outputs read back
+   as the generated code copies them. Every value read must be the one last
+   written, every value written must read back, and the final outputs must equal
+   a plain engine run bit for bit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from mcudeploy.engine import run
+from mcudeploy.engine.interpreter import initial_resources
 from mcudeploy.engine.registry import KERNELS, OpContext
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph, Operator
+from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.kernels.contracts import AccessSchedule
+from mcudeploy.memory.lifetimes import buffer_names
 from mcudeploy.memory.plan import Buffer, MemoryPlan, OverlapPermit
 from mcudeploy.memory.planners.tflm import tflm_scratch_requests
 from mcudeploy.memory.sharing import ArenaTensors, arena_tensors
+from mcudeploy.params.variables import resource_layout
 
 
 def check_plan(graph: Graph, plan: MemoryPlan, inputs: Sequence[np.ndarray] | None = None) -> list[str]:
@@ -46,15 +59,16 @@ def check_layout(graph: Graph, plan: MemoryPlan) -> list[str]:
     by_tensor = {b.tensor: b for b in plan.buffers if b.tensor is not None}
     problems = _coverage_problems(graph, plan, tensors, by_tensor)
     problems += _alias_problems(plan, tensors, by_tensor)
+    if plan.subgraphs_planned:
+        problems += _called_coverage_problems(graph, plan)
     if problems:
         return problems
     group = {b.name: _group_key(b, tensors) for b in plan.buffers}
-    permits: dict[frozenset[str], list[OverlapPermit]] = {}
-    for permit in tensors.permits:
-        permits.setdefault(frozenset((permit.reader, permit.writer)), []).append(permit)
+    permits = _permits_by_pair(tensors.permits, lambda name: name)
     offsets = {b.name: b.offset for b in plan.buffers}
+    main = [b for b in plan.buffers if _subgraph_of(b) == 0]
     for step in range(len(graph.operators)):
-        live = sorted(plan.live_buffers(step), key=lambda b: b.offset)
+        live = sorted((b for b in main if b.live_at(step)), key=lambda b: b.offset)
         for i, low in enumerate(live):
             for high in live[i + 1 :]:
                 if high.offset >= low.end:
@@ -68,7 +82,19 @@ def check_layout(graph: Graph, plan: MemoryPlan) -> list[str]:
                     f"step {step}: '{low.name}' [{low.offset}, {low.end}) and '{high.name}' "
                     f"[{high.offset}, {high.end}) share bytes and no kernel declares it safe"
                 )
+    if plan.subgraphs_planned and graph.other_subgraphs:
+        problems += _called_overlap_problems(graph, plan)
     return problems
+
+
+def _permits_by_pair(
+    permits: Sequence[OverlapPermit], key: Callable[[str], Hashable]
+) -> dict[frozenset, list[OverlapPermit]]:
+    """The permits of each pair of buffers, the buffers keyed by `key` of their names."""
+    by_pair: dict[frozenset, list[OverlapPermit]] = {}
+    for permit in permits:
+        by_pair.setdefault(frozenset((key(permit.reader), key(permit.writer))), []).append(permit)
+    return by_pair
 
 
 def _coverage_problems(
@@ -124,14 +150,182 @@ def _group_key(buffer: Buffer, tensors: ArenaTensors) -> str | int:
     return tensors.root[buffer.tensor] if buffer.alias_of is not None else buffer.tensor
 
 
+# ------------------------------------------------------------------ called subgraphs
+
+
+def _subgraph_of(buffer: Buffer) -> int:
+    """The subgraph whose steps a buffer lives in (0: the main graph)."""
+    key = buffer.subgraph_tensor or buffer.subgraph_scratch_of or buffer.calls_of
+    return key[0] if key is not None else 0
+
+
+def _called_coverage_problems(graph: Graph, plan: MemoryPlan) -> list[str]:
+    problems = []
+    for number in graph.calling_steps():
+        subgraph = graph.subgraphs[number]
+        tensors = arena_tensors(subgraph)
+        have = {b.subgraph_tensor[1]: b for b in plan.buffers if b.subgraph_tensor and b.subgraph_tensor[0] == number}
+        for index, life in tensors.lifetimes.items():
+            if index not in have or have[index].size < life.size:
+                problems.append(
+                    f"subgraph {number}'s tensor '{tensors.names[index]}' has no buffer of {life.size} bytes"
+                )
+        for op in subgraph.operators:
+            have_scratch = sorted(b.size for b in plan.buffers if b.subgraph_scratch_of == (number, op.index))
+            need = sorted(_scratch_needed(subgraph, plan, tensors, op))
+            if len(have_scratch) != len(need) or any(h < n for h, n in zip(have_scratch, need, strict=True)):
+                problems.append(
+                    f"subgraph {number} {op.label}: scratch buffers of {have_scratch} bytes, its kernel needs {need}"
+                )
+    return problems
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a buffer is live: steps `first` to `last` of subgraph `number`; buffers of one `group`
+    are one set of bytes; `key` names it to the permits of its subgraph. A layer's region `holds`
+    the subgraphs that layer runs."""
+
+    number: int
+    first: int
+    last: int
+    group: Hashable
+    key: Hashable
+    holds: frozenset[int] = frozenset()
+
+
+def _called_overlap_problems(graph: Graph, plan: MemoryPlan) -> list[str]:
+    """Pairs of buffers, at least one a called subgraph's, sharing bytes while both may hold a value:
+    in one subgraph at a common step (unless a permit allows it), or in two subgraphs one of which
+    runs the other at a step the other's buffer is live; and called buffers outside their region."""
+    runs = _running_steps(graph)
+    places = _places(graph, plan, runs)
+    permits: dict[frozenset, list[OverlapPermit]] = {}
+    index_of: dict[int, dict[str, int]] = {}  # a subgraph's tensors by name, as its permits name them
+    for number in {place.number for place in places.values()}:
+        tensors = arena_tensors(graph.subgraphs[number])
+        index_of[number] = {name: index for index, name in tensors.names.items()}
+        permits.update(_permits_by_pair(tensors.permits, lambda name, n=number: (n, index_of[n][name])))
+    offsets = {places[b.name].key: b.offset for b in plan.buffers if b.name in places}
+    buffers = sorted((b for b in plan.buffers if b.name in places), key=lambda b: b.offset)
+    problems = []
+    for i, low in enumerate(buffers):
+        for high in buffers[i + 1 :]:
+            if high.offset >= low.end:
+                break
+            a, b = places[low.name], places[high.name]
+            if not (a.number or b.number) or not _together(a, b, runs) or a.group == b.group:
+                continue
+            declared = permits.get(frozenset((a.key, b.key)), []) if a.number == b.number else []
+            if declared and all(
+                p.allows(
+                    offsets[a.number, index_of[a.number][p.reader]], offsets[a.number, index_of[a.number][p.writer]]
+                )
+                for p in declared
+            ):
+                continue
+            problems.append(
+                f"'{low.name}' [{low.offset}, {low.end}) and '{high.name}' [{high.offset}, {high.end}) "
+                "share bytes while both hold values"
+            )
+    return problems + _region_problems(graph, plan)
+
+
+def _together(a: _Place, b: _Place, runs: dict[tuple[int, int], set[int]]) -> bool:
+    if a.number in b.holds or b.number in a.holds:
+        return False
+    if a.number == b.number:
+        return a.first <= b.last and b.first <= a.last
+    return any(a.first <= step <= a.last for step in runs.get((a.number, b.number), ())) or any(
+        b.first <= step <= b.last for step in runs.get((b.number, a.number), ())
+    )
+
+
+def _running_steps(graph: Graph) -> dict[tuple[int, int], set[int]]:
+    """(subgraph n, subgraph m) -> the steps of n whose operator runs m, directly or not."""
+    reach: dict[int, set[int]] = {}
+
+    def reached(number: int) -> set[int]:  # the subgraphs a run of `number` runs (validation refuses cycles)
+        if number not in reach:
+            direct = {m for op in graph.subgraphs[number].operators for m in called_subgraphs(op.options)}
+            reach[number] = direct.union(*(reached(m) for m in direct))
+        return reach[number]
+
+    runs: dict[tuple[int, int], set[int]] = {}
+    for number, subgraph in enumerate(graph.subgraphs):
+        for op in subgraph.operators:
+            for called in called_subgraphs(op.options):
+                for m in {called, *reached(called)}:
+                    runs.setdefault((number, m), set()).add(op.index)
+    return runs
+
+
+def _places(graph: Graph, plan: MemoryPlan, runs: dict[tuple[int, int], set[int]]) -> dict[str, _Place]:
+    """Each buffer that holds a value at some step, by name. A main-graph buffer lives where the plan
+    says (its coverage is checked); a called one where its subgraph's lifetimes say, but an input
+    nothing reads holds no value (the copy into it is dead)."""
+    tensors = {number: arena_tensors(graph.subgraphs[number]) for number in graph.calling_steps()}
+    tensor_offsets = {b.subgraph_tensor: b.offset for b in plan.buffers if b.subgraph_tensor}
+    places = {}
+    for b in plan.buffers:
+        number = _subgraph_of(b)
+        if b.calls_of is not None:
+            held = frozenset(m for (n, m), steps in runs.items() if n == number and b.calls_of[1] in steps)
+            places[b.name] = _Place(number, b.calls_of[1], b.calls_of[1], ("buffer", b.name), b.name, held)
+        elif not number:
+            if b.first >= 0:
+                places[b.name] = _Place(0, b.first, b.last, ("buffer", b.name), b.name)
+        elif b.subgraph_tensor is not None:
+            index = b.subgraph_tensor[1]
+            life = tensors[number].lifetimes.get(index)
+            if life is not None and index in _touched_tensors(graph.subgraphs[number]):
+                root = tensors[number].root[index]  # an alias keeps its root's offset in every plan that shares it
+                group = root if tensor_offsets.get((number, root)) == b.offset else index
+                places[b.name] = _Place(number, life.first, life.last, (number, group), (number, index))
+        else:
+            step = b.subgraph_scratch_of[1]
+            places[b.name] = _Place(number, step, step, ("buffer", b.name), b.name)
+    return places
+
+
+def _touched_tensors(subgraph: Graph) -> set[int]:
+    """The tensors of a subgraph something reads: an operator, or its caller (its outputs); and those
+    operators write (a value nothing reads still takes the bytes its kernel writes)."""
+    return {*subgraph.outputs, *(i for op in subgraph.operators for i in (*op.inputs, *op.outputs))}
+
+
+def _region_problems(graph: Graph, plan: MemoryPlan) -> list[str]:
+    """The buffers of a subgraph only one layer runs lie inside that layer's region, when it has one."""
+    sites: dict[int, set[tuple[int, int]]] = {}
+    for number, subgraph in enumerate(graph.subgraphs):
+        for op in subgraph.operators:
+            for called in called_subgraphs(op.options):
+                sites.setdefault(called, set()).add((number, op.index))
+    regions = {b.calls_of: b for b in plan.buffers if b.calls_of is not None}
+    problems = []
+    for b in plan.buffers:
+        number = _subgraph_of(b)
+        if not number or len(sites.get(number, ())) != 1 or (region := regions.get(next(iter(sites[number])))) is None:
+            continue
+        if not region.offset <= b.offset <= b.end <= region.end:
+            problems.append(
+                f"'{b.name}' [{b.offset}, {b.end}) is outside '{region.name}' [{region.offset}, {region.end})"
+            )
+    return problems
+
+
 # ------------------------------------------------------------------ dynamic
 
 
 class _Arena:
-    def __init__(self, graph: Graph, plan: MemoryPlan):
+    """One subgraph's view of the simulated arena: its tensors' buffers, by index."""
+
+    def __init__(self, graph: Graph, buffers: dict[int, Buffer], aliases: set[int], data: np.ndarray):
         self.graph = graph
-        self.bytes = np.full(plan.arena_bytes, 0xA5, dtype=np.uint8)
-        self.buffers = {b.tensor: b for b in plan.buffers if b.tensor is not None}
+        self.buffers = buffers
+        self.aliases = aliases
+        """Tensors whose bytes are another's (a reshape-like output): its kernel writes nothing."""
+        self.bytes = data
 
     def span(self, tensor: int) -> slice:
         buffer = self.buffers[tensor]
@@ -147,52 +341,104 @@ class _Arena:
 
 def check_execution(graph: Graph, plan: MemoryPlan, inputs: Sequence[np.ndarray]) -> list[str]:
     expected = run(graph, inputs).tensors
-    arena = _Arena(graph, plan)
-    tensors = arena_tensors(graph)
-    noise = np.random.default_rng(1)
-    for index in graph.inputs:
-        arena.write(index, expected[index])
-    problems: list[str] = []
-    for op in graph.operators:
-        for scratch in (b for b in plan.buffers if b.scratch_of == op.index):
-            arena.bytes[scratch.offset : scratch.end] = noise.integers(0, 256, scratch.size, dtype=np.uint8)
-        args = [_input_value(graph, arena, index) for index in op.inputs]
-        for index, value in zip(op.inputs, args, strict=True):
-            if index in arena.buffers and not np.array_equal(value, expected[index]):
-                problems.append(f"{op.label} reads '{tensors.names[index]}' corrupted in the arena")
-        results = _compute(op, graph, args)
-        args, corrupted = _inputs_as_seen(op, graph, arena, tensors, args, results)
-        if corrupted:
-            problems.append(f"{op.label} overwrites input bytes before reading them ({corrupted} bytes)")
-            results = _compute(op, graph, args)
-        for index, value in zip(op.outputs, results, strict=True):
-            if index not in arena.buffers:
-                continue
-            if arena.buffers[index].alias_of is None:
-                arena.write(index, value)
-            if not np.array_equal(arena.read(index), expected[index]):
-                problems.append(f"{op.label} gives '{tensors.names[index]}' unlike the plain run")
+    simulation = _Simulation(graph, plan)
+    arena = simulation.arenas[0]
+    simulation.run(0, [expected[index] for index in graph.inputs])
+    problems = simulation.problems
+    names = buffer_names(graph)
     for index in graph.outputs:
         if index in arena.buffers and not np.array_equal(arena.read(index), expected[index]):
-            problems.append(f"graph output '{tensors.names[index]}' differs from the plain run after the last step")
+            problems.append(f"graph output '{names[index]}' differs from the plain run after the last step")
     return problems
 
 
-def _input_value(graph: Graph, arena: _Arena, index: int) -> np.ndarray | None:
-    if index < 0:
-        return None
-    tensor = graph.tensors[index]
-    return tensor.data if index not in arena.buffers else arena.read(index)
+class _Simulation:
+    """The model run on one byte array laid out as the plan says, its subgraphs called on it too."""
+
+    def __init__(self, graph: Graph, plan: MemoryPlan):
+        self.graph = graph
+        data = np.full(plan.arena_bytes, 0xA5, dtype=np.uint8)
+        self.tensors = {number: arena_tensors(graph.subgraphs[number]) for number in [0, *graph.calling_steps()]}
+        self.arenas = {number: self._arena(plan, number, data) for number in self.tensors}
+        self.scratch: dict[tuple[int, int], list[Buffer]] = {}
+        for b in plan.buffers:
+            if b.scratch_of is not None or b.subgraph_scratch_of is not None:
+                self.scratch.setdefault(b.subgraph_scratch_of or (0, b.scratch_of), []).append(b)
+        self.noise = np.random.default_rng(1)
+        self.states: dict[tuple[int, int], dict] = {}
+        self.resources = initial_resources(resource_layout(graph))
+        self.problems: list[str] = []
+
+    def _arena(self, plan: MemoryPlan, number: int, data: np.ndarray) -> _Arena:
+        if number == 0:
+            buffers = {b.tensor: b for b in plan.buffers if b.tensor is not None}
+            return _Arena(self.graph, buffers, {t for t, b in buffers.items() if b.alias_of is not None}, data)
+        buffers = {
+            b.subgraph_tensor[1]: b for b in plan.buffers if b.subgraph_tensor and b.subgraph_tensor[0] == number
+        }
+        root = self.tensors[number].root
+        aliases = {
+            t for t, b in buffers.items() if root[t] != t and root[t] in buffers and buffers[root[t]].offset == b.offset
+        }
+        return _Arena(self.graph.subgraphs[number], buffers, aliases, data)
+
+    def run(self, number: int, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Subgraph `number` on the arena: its inputs written (copied in), its layers run, its outputs read."""
+        arena = self.arenas[number]
+        written: dict[int, np.ndarray] = {}
+        for index, value in zip(arena.graph.inputs, inputs, strict=True):
+            if index in arena.buffers:
+                arena.write(index, value)
+            written[index] = np.asarray(value)
+        for op in arena.graph.operators:
+            self._step(number, op, written)
+        return [self._read(number, index, written, "its caller") for index in arena.graph.outputs]
+
+    def _read(self, number: int, index: int, written: dict[int, np.ndarray], reader: str) -> np.ndarray | None:
+        """A value from the arena (checked against the one last written there), or kept outside it."""
+        arena = self.arenas[number]
+        if index not in arena.buffers:
+            return written.get(index, arena.graph.tensors[index].data)
+        value = arena.read(index)
+        if index in written and not np.array_equal(value, written[index]):
+            name = self.tensors[number].names[index]
+            self.problems.append(f"{reader} reads '{_scoped(arena.graph, number, name)}' corrupted in the arena")
+        return value
+
+    def _step(self, number: int, op: Operator, written: dict[int, np.ndarray]) -> None:
+        arena, tensors = self.arenas[number], self.tensors[number]
+        label = f"subgraph {number} {op.label}" if number else op.label
+        for scratch in self.scratch.get((number, op.index), []):
+            arena.bytes[scratch.offset : scratch.end] = self.noise.integers(0, 256, scratch.size, dtype=np.uint8)
+        args = [self._read(number, index, written, label) if index >= 0 else None for index in op.inputs]
+        results = self._compute(number, op, args)
+        args, corrupted = _inputs_as_seen(op, arena, tensors, args, results)
+        if corrupted:
+            self.problems.append(f"{label} overwrites input bytes before reading them ({corrupted} bytes)")
+            results = self._compute(number, op, args)
+        for index, value in zip(op.outputs, results, strict=True):
+            written[index] = value
+            if index not in arena.buffers:
+                continue
+            if index not in arena.aliases:
+                arena.write(index, value)
+            if not np.array_equal(arena.read(index), value):
+                name = _scoped(arena.graph, number, tensors.names[index])
+                self.problems.append(f"{label} gives '{name}' unlike the plain run")
+
+    def _compute(self, number: int, op: Operator, args: list[np.ndarray | None]) -> list[np.ndarray]:
+        states = self.states.setdefault((number, op.index), {})
+        context = OpContext(op, self.arenas[number].graph, args, states, self.resources, number, self.graph, self.run)
+        result = KERNELS[op.op_type](context)
+        return [np.asarray(r) for r in ((result,) if isinstance(result, np.ndarray | np.generic) else result)]
 
 
-def _compute(op: Operator, graph: Graph, args: list[np.ndarray | None]) -> list[np.ndarray]:
-    result = KERNELS[op.op_type](OpContext(op, graph, args))
-    return [result] if isinstance(result, np.ndarray) else list(result)
+def _scoped(graph: Graph, number: int, name: str) -> str:
+    return f"{graph.name}/{name}" if number else name
 
 
 def _inputs_as_seen(
     op: Operator,
-    graph: Graph,
     arena: _Arena,
     tensors: ArenaTensors,
     args: list[np.ndarray | None],
@@ -208,7 +454,7 @@ def _inputs_as_seen(
         data = _as_bytes(seen[position]).copy()
         in_span = arena.span(index)
         for out_position, out_index in enumerate(op.outputs):
-            if out_index not in arena.buffers or arena.buffers[out_index].alias_of is not None:
+            if out_index not in arena.buffers or out_index in arena.aliases:
                 continue
             out_span = arena.span(out_index)
             if out_span.start >= in_span.stop or in_span.start >= out_span.stop:
@@ -217,7 +463,7 @@ def _inputs_as_seen(
             shift = out_span.start - in_span.start
             inputs_hit, outputs_hit = _destroyed(schedule, shift, len(data), out_span.stop - out_span.start)
             data[inputs_hit] = _as_bytes(results[out_position])[outputs_hit]
-        tensor = graph.tensors[index]
+        tensor = arena.graph.tensors[index]
         changed += int(np.count_nonzero(data != _as_bytes(args[position])))
         seen[position] = data.view(tensor.dtype.numpy).reshape(tensor.shape)
     return seen, changed
