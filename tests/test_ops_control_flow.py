@@ -248,12 +248,15 @@ def test_analyze_counts_the_called_subgraphs(monkeypatch, capsys, tmp_path):
 
 def test_a_subgraph_run_twice_has_one_place(monkeypatch, capsys, tmp_path):
     """Its code is one function: our planner gives it a block of the main graph's, live over both
-    calling steps, outside both layers' regions (none: the branches are all they run)."""
+    calling steps, outside both layers' regions (none: the branches are all they run). Only one
+    branch runs at a time: the then and else blocks start at the same offset (64 B, not 80)."""
     graph = branched_twice()
     plan = plan_memory(graph)
     assert plan.subgraphs_planned and not any(b.calls_of for b in plan.buffers)
     then_x = next(b for b in plan.buffers if b.subgraph_tensor == (1, 0))
     assert (then_x.first, then_x.last) == (0, 1)
+    else_x = next(b for b in plan.buffers if b.subgraph_tensor == (2, 0))
+    assert else_x.offset == then_x.offset and plan.arena_bytes == 64 and plan.lower_bound <= 64
     live = [b for b in plan.buffers if b.tensor is not None]
     assert all(b.end <= then_x.offset or then_x.end <= b.offset for b in live)
     model = tmp_path / "twice.tflite"

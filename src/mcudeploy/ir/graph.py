@@ -84,16 +84,26 @@ class Graph:
     def calling_steps(self) -> dict[int, tuple[int, int]]:
         """Each subgraph this graph runs, directly or not, with the first and last of its own
         operators whose run runs it."""
-        steps: dict[int, list[int]] = {}
-        for op in self.operators:
-            pending = list(called_subgraphs(op.options))
-            while pending:
-                number = pending.pop()
-                if op.index not in steps.setdefault(number, []):
-                    steps[number].append(op.index)
-                    inner = self.subgraphs[number].operators
-                    pending += [index for runner in inner for index in called_subgraphs(runner.options)]
-        return {number: (min(indices), max(indices)) for number, indices in steps.items()}
+        return {m: (min(steps), max(steps)) for (n, m), steps in self.running_steps().items() if n == 0}
+
+    def running_steps(self) -> dict[tuple[int, int], set[int]]:
+        """(subgraph n, subgraph m) -> the operators of n whose run runs m, directly or not, for
+        every pair where n runs m (validation refuses cycles)."""
+        reached: dict[int, set[int]] = {}
+
+        def reach(number: int) -> set[int]:
+            if number not in reached:
+                direct = {m for op in self.subgraphs[number].operators for m in called_subgraphs(op.options)}
+                reached[number] = direct.union(*(reach(m) for m in direct))
+            return reached[number]
+
+        steps: dict[tuple[int, int], set[int]] = {}
+        for number, subgraph in enumerate(self.subgraphs):
+            for op in subgraph.operators:
+                for called in called_subgraphs(op.options):
+                    for m in {called, *reach(called)}:
+                        steps.setdefault((number, m), set()).add(op.index)
+        return steps
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

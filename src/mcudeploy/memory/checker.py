@@ -198,7 +198,7 @@ def _called_overlap_problems(graph: Graph, plan: MemoryPlan) -> list[str]:
     """Pairs of buffers, at least one a called subgraph's, sharing bytes while both may hold a value:
     in one subgraph at a common step (unless a permit allows it), or in two subgraphs one of which
     runs the other at a step the other's buffer is live; and called buffers outside their region."""
-    runs = _running_steps(graph)
+    runs = graph.running_steps()
     places = _places(graph, plan, runs)
     permits: dict[frozenset, list[OverlapPermit]] = {}
     index_of: dict[int, dict[str, int]] = {}  # a subgraph's tensors by name, as its permits name them
@@ -239,25 +239,6 @@ def _together(a: _Place, b: _Place, runs: dict[tuple[int, int], set[int]]) -> bo
     return any(a.first <= step <= a.last for step in runs.get((a.number, b.number), ())) or any(
         b.first <= step <= b.last for step in runs.get((b.number, a.number), ())
     )
-
-
-def _running_steps(graph: Graph) -> dict[tuple[int, int], set[int]]:
-    """(subgraph n, subgraph m) -> the steps of n whose operator runs m, directly or not."""
-    reach: dict[int, set[int]] = {}
-
-    def reached(number: int) -> set[int]:  # the subgraphs a run of `number` runs (validation refuses cycles)
-        if number not in reach:
-            direct = {m for op in graph.subgraphs[number].operators for m in called_subgraphs(op.options)}
-            reach[number] = direct.union(*(reached(m) for m in direct))
-        return reach[number]
-
-    runs: dict[tuple[int, int], set[int]] = {}
-    for number, subgraph in enumerate(graph.subgraphs):
-        for op in subgraph.operators:
-            for called in called_subgraphs(op.options):
-                for m in {called, *reached(called)}:
-                    runs.setdefault((number, m), set()).add(op.index)
-    return runs
 
 
 def _places(graph: Graph, plan: MemoryPlan, runs: dict[tuple[int, int], set[int]]) -> dict[str, _Place]:

@@ -140,8 +140,10 @@ def _plan(
     hoisted = {number: len(blocks) + k for k, number in enumerate(spans or {})}
     blocks += [_Block(f"subgraph {n} '{graph.subgraphs[n].name}'", called[n].size, *spans[n]) for n in hoisted]
     permits = _block_permits(tensors, tensor_block)
-    placer = _Placer(blocks, permits, alignment)
-    bound = _lower_bound(blocks, permits, alignment, last_step(graph) + 1)
+    runs = graph.running_steps() if hoisted else {}
+    placer = _Placer(blocks, permits, alignment, _conflicting_pairs(blocks, hoisted, runs))
+    running = {block: runs[0, number] for number, block in hoisted.items()}
+    bound = _lower_bound(blocks, permits, alignment, last_step(graph) + 1, running)
     offsets = [int(offset) for offset in placer.search(bound)] if blocks else []
     buffers = _buffers(graph, tensors, blocks, tensor_block, offsets)
     for op, block in region_blocks.items():
@@ -163,6 +165,28 @@ def _plan(
         permits=list(tensors.permits),
         lower_bound=bound,
     )
+
+
+def _conflicting_pairs(
+    blocks: list[_Block], hoisted: dict[int, int], runs: dict[tuple[int, int], set[int]]
+) -> list[tuple[int, int]]:
+    """Pairs of blocks that may not share bytes. A shared subgraph's block (`hoisted`: subgraph ->
+    block) holds values only while a main step running it runs (`runs`: `Graph.running_steps`): it
+    may share bytes with blocks live at none of those steps, and with another shared subgraph's
+    block unless one of the two subgraphs runs the other. The generated code copies every value in
+    and out of a called subgraph, so two subgraphs never both hold values otherwise: an IF's two
+    branches, a WHILE's condition and body, which alternate."""
+    number_of = {block: number for number, block in hoisted.items()}
+
+    def conflict(i: int, j: int) -> bool:
+        if i not in number_of and j not in number_of:
+            return True
+        if i in number_of and j in number_of:
+            return (number_of[i], number_of[j]) in runs or (number_of[j], number_of[i]) in runs
+        block, other = (i, blocks[j]) if i in number_of else (j, blocks[i])
+        return any(other.first <= step <= other.last for step in runs[0, number_of[block]])
+
+    return [pair for pair in _overlapping_pairs(blocks) if conflict(*pair)]
 
 
 def _regions(graph: Graph, called: dict[int, _Called], shared: Collection[int]) -> dict[int, int]:
@@ -221,14 +245,15 @@ class _Search:
 
 
 class _Placer:
-    def __init__(self, blocks: list[_Block], permits: _Permits, alignment: int):
+    def __init__(self, blocks: list[_Block], permits: _Permits, alignment: int, pairs: list[tuple[int, int]]):
+        """`pairs`: the blocks that may not share bytes but as the permits allow."""
         self.blocks = blocks
         self.permits = permits
         self.alignment = alignment
-        # Per block, the blocks live at a common step and how each constrains its offset (fixed),
+        # Per block, the blocks it may not share with and how each constrains its offset (fixed),
         # as arrays: first fit looks them all up for every block it places.
         relations: list[list[tuple[int, _Sharing]]] = [[] for _ in blocks]
-        for i, j in _overlapping_pairs(blocks):
+        for i, j in pairs:
             relations[i].append((j, self._sharing(i, j)))
             relations[j].append((i, self._sharing(j, i)))
         self.relations = relations
@@ -395,8 +420,12 @@ def _overlapping_pairs(blocks: list[_Block]) -> list[tuple[int, int]]:
 # ------------------------------------------------------------------ lower bound
 
 
-def _lower_bound(blocks: list[_Block], permits: _Permits, alignment: int, steps: int) -> int:
+def _lower_bound(
+    blocks: list[_Block], permits: _Permits, alignment: int, steps: int, running: dict[int, set[int]]
+) -> int:
     """Max over steps of the live bytes less the most the permits at that step can share.
+    A shared subgraph's block (in `running`, with the steps that run it) counts at those steps
+    only, and of those running at a step only the largest (they may share with one another).
 
     Valid for every plan: the permits of a step are its operator's, between its outputs
     (disjoint from one another) and its inputs (disjoint too), and every other pair of live
@@ -405,9 +434,12 @@ def _lower_bound(blocks: list[_Block], permits: _Permits, alignment: int, steps:
     add up to at most output i's size for each i and input j's size for each j.
     """
     live = [0] * steps
-    for block in blocks:
-        for step in range(max(block.first, 0), block.last + 1):
-            live[step] += block.size
+    for index, block in enumerate(blocks):
+        if index not in running:
+            for step in range(max(block.first, 0), block.last + 1):
+                live[step] += block.size
+    for step in range(steps):
+        live[step] += max((blocks[b].size for b, running_steps in running.items() if step in running_steps), default=0)
     by_writer: dict[int, int] = {}
     by_reader: dict[tuple[int, int], int] = {}
     for (reader, writer), (shift, period) in permits.items():
