@@ -13,10 +13,11 @@ from mcudeploy.devices import find_device
 from mcudeploy.emulation.elf import ElfImage
 from mcudeploy.estimate.model import control_flow_notes
 from mcudeploy.importers.tflite.writer import write_tflite
-from mcudeploy.ir import Graph, GraphBuilder
-from mcudeploy.ir.options import ElementwiseOptions, IfOptions, WhileOptions
+from mcudeploy.ir import Columns, Graph, GraphBuilder, KernelVariant
+from mcudeploy.ir.options import Conv2DOptions, ElementwiseOptions, IfOptions, Padding, WhileOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
+from mcudeploy.memory.checker import check_plan
 from mcudeploy.validation.runner import Validator
 from test_codegen import assert_invocations_match_engine, build
 from test_ops_control_flow import (
@@ -143,3 +144,41 @@ def test_estimate_says_what_the_measured_inference_ran():
         "(the one measured); later inferences skip it"
     ]
     assert control_flow_notes(if_graph()) == []
+
+
+def convolution(name: str, window: int) -> Graph:
+    """A window x window convolution, 96 channels to 16 over 3x3 pixels (int8)."""
+    b = GraphBuilder(name)
+    x = b.tensor((1, 3, 3, 96), "int8", name="x", scale=0.1)
+    shape = (16, window, window, 96)
+    weights = np.random.default_rng(window).integers(-20, 20, shape, dtype=np.int8)
+    w = b.tensor(shape, "int8", data=weights, name="w", scale=0.01)
+    y = b.tensor((1, 3, 3, 16), "int8", name="y", scale=0.5)
+    b.op("CONV_2D", [x, w], [y], Conv2DOptions(Padding.SAME, 1, 1))
+    return b.build([x], [y])
+
+
+def branched_convolutions() -> Graph:
+    b = GraphBuilder("branched convolutions")
+    cond = b.tensor((1,), "bool", name="cond")
+    x = b.tensor((1, 3, 3, 96), "int8", name="x", scale=0.1)
+    y = b.tensor((1, 3, 3, 16), "int8", name="y", scale=0.5)
+    b.op("IF", [cond, x], [y], IfOptions(1, 2))
+    return b.build([cond, x], [y], [convolution("wide", 3), convolution("pointwise", 1)])
+
+
+def test_a_branch_convolution_gets_the_columns_the_model_needs(tmp_path):
+    """The 3x3 branch's im2col columns would set the arena: the same rule as in the main graph
+    chooses its direct path, and the C (which follows it) links the arena analyze reports."""
+    graph = branched_convolutions()
+    plan = plan_memory(graph)
+    assert graph.other_subgraphs[0].operators[0].variant == KernelVariant(Columns.DIRECT)
+    assert check_plan(graph, plan) == []
+    forced = branched_convolutions()
+    forced.other_subgraphs[0].operators[0].variant = KernelVariant(Columns.IM2COL)
+    assert plan.arena_bytes < plan_memory(forced).arena_bytes
+    program = build(graph, tmp_path, sanitized=False, invocations=2)
+    x = np.random.default_rng(0).integers(-128, 128, (1, 3, 3, 96), dtype=np.int8)
+    assert_invocations_match_engine(program, [[np.array([True]), x], [np.array([False]), x]])
+    report = analyze_model(graph, plan, find_device("STM32F446RE"), Reserves())
+    assert ElfImage(program.elf).symbol("net_arena").size == report.arena_bytes == plan.arena_bytes

@@ -15,8 +15,9 @@ PLANNERS = {"mcudeploy": plan_mcudeploy, "tflm": plan_tflm}
 
 def plan_memory(graph: Graph, planner: str = "mcudeploy", alignment: int = 16) -> MemoryPlan:
     """Place every arena buffer of `graph` (activations and kernel scratch) with the named planner.
-    Ours first settles the columns of each CONV_2D that has no variant yet, for the smallest arena
-    (`memory.variants`), recording them on the operators, which code generation then follows."""
+    Ours first settles the columns of each CONV_2D that has no variant yet (in any subgraph the
+    model runs), for the smallest arena (`memory.variants`), recording them on the operators,
+    which code generation then follows."""
     if planner not in PLANNERS:
         raise McuDeployError(graph.subject, f"unknown planner '{planner}' (choose from {', '.join(PLANNERS)})")
     if alignment < 1 or alignment & (alignment - 1):

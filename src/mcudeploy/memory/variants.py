@@ -19,7 +19,14 @@ from mcudeploy.memory.planners.mcudeploy import plan_mcudeploy
 
 
 def unsettled_convolutions(graph: Graph) -> list[Operator]:
-    return [op for op in graph.operators if op.op_type == "CONV_2D" and op.variant is None]
+    """The CONV_2D operators without a variant, in the main graph and the subgraphs it runs."""
+    numbers = [0, *graph.called_order()]
+    return [
+        op
+        for number in numbers
+        for op in graph.subgraphs[number].operators
+        if op.op_type == "CONV_2D" and op.variant is None
+    ]
 
 
 def set_columns(ops: Iterable[Operator], columns: Columns) -> None:
@@ -30,17 +37,19 @@ def set_columns(ops: Iterable[Operator], columns: Columns) -> None:
 def settle_columns(graph: Graph, layers: list[Operator], alignment: int, arena_limit: int | None = None) -> int:
     """Set the columns of `layers` (CONV_2D operators) and return the arena our planner then takes:
     im2col wherever the arena stays at most `arena_limit` (None: the smallest arena this choice can
-    reach), direct elsewhere; the layers with the most MACs get im2col first. When even the
+    reach), direct elsewhere; the layers with the most MACs get im2col first. A layer may be of any
+    subgraph the model runs: the arena is the whole model's, the called subgraphs' plans included. When even the
     smallest arena is above the limit, the smallest is kept."""
+    owner = {id(op): subgraph for subgraph in graph.subgraphs for op in subgraph.operators}  # a layer's subgraph
     set_columns(layers, Columns.IM2COL)
     fast = plan_mcudeploy(graph, alignment).arena_bytes
-    candidates = [op for op in layers if im2col_costs_more(graph, op)]
+    candidates = [op for op in layers if im2col_costs_more(owner[id(op)], op)]
     if not candidates or (arena_limit is not None and fast <= arena_limit):
         return fast
     set_columns(candidates, Columns.DIRECT)
     arena = plan_mcudeploy(graph, alignment).arena_bytes
     limit = arena if arena_limit is None else max(arena, arena_limit)
-    for op in sorted(candidates, key=lambda op: -layer_macs(graph, op)):
+    for op in sorted(candidates, key=lambda op: -layer_macs(owner[id(op)], op)):
         set_columns([op], Columns.IM2COL)
         tried = plan_mcudeploy(graph, alignment).arena_bytes
         if tried <= limit:
