@@ -27,7 +27,7 @@ from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_membe
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.files import check_output_folder, write_folder
 from mcudeploy.ir import ETHOS_U, NO_TENSOR, Graph, Operator, Tensor
-from mcudeploy.ir.shapes import waits_for_frames
+from mcudeploy.ir.shapes import refuse_waiting_in_subgraphs, waits_for_frames
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.memory.budget import ConstantLayout, constant_layout
 from mcudeploy.memory.plan import Buffer, MemoryPlan
@@ -286,13 +286,14 @@ def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:
 
 def _check_emitters(graph: Graph, numbers: list[int]) -> None:
     """Refuse, before any layout, the first operator (of the subgraphs the model runs) the C
-    library has no kernel for."""
+    library has no kernel for, and a layer that can end the inference waiting in a called subgraph."""
     for number in numbers:
         for op in graph.subgraphs[number].operators:
             if op.op_type not in EMITTERS:
                 what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
                 where = f"layer #{op.index}" + (f" of subgraph {number}" if number else "")
                 raise UnsupportedOperatorError(graph.subject, f"{what} at {where} has no kernel in the C library")
+    refuse_waiting_in_subgraphs(graph)
 
 
 @dataclass

@@ -11,6 +11,7 @@ import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS, Kernel, OpContext, RunAborted
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
+from mcudeploy.ir.shapes import refuse_waiting_in_subgraphs
 from mcudeploy.ir.validate import validate_graph
 from mcudeploy.params.variables import ResourceLayout, resource_layout
 
@@ -43,7 +44,7 @@ def unsupported_operators(graph: Graph) -> list[Operator]:
 
 
 def check_supported(graph: Graph) -> None:
-    """Raise naming the first operator the engine cannot run."""
+    """Raise naming the first operator the engine cannot run (a waiting layer in a called subgraph too)."""
     for subgraph in graph.subgraphs:
         for op in subgraph.operators:
             if op.op_type in KERNELS:
@@ -54,6 +55,7 @@ def check_supported(graph: Graph) -> None:
             raise UnsupportedOperatorError(
                 graph.subject, f"{what} at {where} (output '{output}') is not supported by the reference engine"
             )
+    refuse_waiting_in_subgraphs(graph)
 
 
 class Engine:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcudeploy.errors import ModelError
+from mcudeploy.errors import ModelError, UnsupportedOperatorError
 from mcudeploy.ir import options as o
 from mcudeploy.ir.graph import NO_TENSOR, Graph, Operator
 from mcudeploy.ir.options import Padding
@@ -1189,6 +1189,21 @@ def waits_for_frames(op: Operator) -> bool:
     """Whether the operator can end a run before the layers after it (TFLM's CIRCULAR_BUFFER
     returning kTfLiteAbort until cycles_max frames came; with 1 it never does)."""
     return op.op_type == "CIRCULAR_BUFFER" and signal_attributes(op, "cycles_max")["cycles_max"] > 1
+
+
+def refuse_waiting_in_subgraphs(graph: Graph) -> None:
+    """Refuse a layer that can end the run waiting (`waits_for_frames`) in a subgraph IF, WHILE or
+    CALL_ONCE runs: TFLM passes its kTfLiteAbort up through the calling layer, ending the whole
+    inference there (the calling layer's outputs unwritten), which the engine and the generated
+    code support for the main graph's layers only."""
+    for number in graph.called_order():
+        for op in graph.subgraphs[number].operators:
+            if waits_for_frames(op):
+                raise UnsupportedOperatorError(
+                    graph.subject,
+                    f"layer {op.label} of subgraph {number} can end the inference waiting for frames, "
+                    "which is supported in the main graph only",
+                )
 
 
 def check_operator_shapes(graph: Graph, op: Operator, subgraphs: tuple[Graph, ...] = ()) -> None:
