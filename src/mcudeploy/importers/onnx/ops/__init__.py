@@ -7,6 +7,7 @@ from mcudeploy.importers.onnx.ops import (  # noqa: F401
     elementwise,
     pooling,
     quantize,
+    recurrent,
     resize,
     shape,
     softmax,
