@@ -67,3 +67,25 @@ def test_weights_only_h5_is_explained(tmp_path):
         file.create_dataset("kernel", data=np.zeros(3))
     with pytest.raises(McuDeployError, match="without a Keras model configuration"):
         load_model(path)
+
+
+def test_lstm_layers_become_tflite_lstms_matching_keras(tmp_path):
+    """Stacked LSTMs (the sequence, then the last step) and a Dense; a backwards LSTM is refused."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential(
+        [keras.Input((6, 3)), keras.layers.LSTM(5, return_sequences=True), keras.layers.LSTM(4), keras.layers.Dense(2)]
+    )
+    model.save(tmp_path / "lstm.keras")
+    graph = load_model(tmp_path / "lstm.keras")
+    lstm = "UNIDIRECTIONAL_SEQUENCE_LSTM"
+    assert [op.op_type for op in graph.operators] == [lstm, lstm, "STRIDED_SLICE", "FULLY_CONNECTED"]
+    for seed in range(2):
+        (inputs,) = random_inputs(graph, seed)
+        want = model.predict(inputs, verbose=0)
+        assert np.max(np.abs(run(graph, [inputs]).outputs[0] - want)) <= 1e-5 * np.max(np.abs(want))
+    backwards = keras.Sequential([keras.Input((6, 3)), keras.layers.LSTM(5, go_backwards=True, name="back")])
+    backwards.save(tmp_path / "backwards.keras")
+    with pytest.raises(McuDeployError, match="LSTM layer 'back': go_backwards=True"):
+        load_model(tmp_path / "backwards.keras")

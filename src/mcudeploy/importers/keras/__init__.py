@@ -6,7 +6,8 @@ config.json) and a Lambda layer or any class that is not a built-in Keras layer
 (a custom object) is refused with the layer's name; Keras never deserializes it,
 so no code from the file runs. Keras 2 files are read by Keras 3, with the one
 Keras 2 option it no longer takes (DepthwiseConv2D's groups=1, a no-op) dropped.
-The float .tflite the converter writes is then read by the TFLite importer.
+The float .tflite the converter writes is then read by the TFLite importer; LSTM layers
+go through stand-ins (lstm.py).
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def read_keras(path: str | Path) -> Graph:
             _check_h5(copy, subject)
         else:
             _check_config(_keras_archive_config(data, subject), subject)
-        converted = _convert(copy, subject)
-    graph = read_tflite(converted)
+        converted, lstms = _convert(copy, subject)
+    from mcudeploy.importers.keras.lstm import place_lstms
+
+    graph = place_lstms(read_tflite(converted), lstms, subject)
     graph.name, graph.source = path.stem, subject
     graph.metadata["format"] = "keras"
     return graph
@@ -108,18 +111,23 @@ def _require_tensorflow(subject: str) -> None:
         raise ModelError(subject, "reading Keras models needs TensorFlow: pip install 'mcudeploy[keras]'") from None
 
 
-def _convert(model_file: Path, subject: str) -> bytes:
-    """The float .tflite of the model, TensorFlow's chatter kept off stdout (where --json goes)."""
+def _convert(model_file: Path, subject: str) -> tuple[bytes, list]:
+    """The float .tflite of the model with stand-ins for its LSTM layers, and those layers (lstm.py);
+    TensorFlow's chatter kept off stdout (where --json goes)."""
     import keras
     import tensorflow as tf
 
+    from mcudeploy.importers.keras.lstm import swap_lstms
+
     with contextlib.redirect_stdout(io.StringIO()):
         try:
-            model = keras.models.load_model(model_file, compile=False, safe_mode=True)
+            model, lstms = swap_lstms(keras.models.load_model(model_file, compile=False, safe_mode=True), subject)
             # Batch 1, as an MCU runs: a free batch size leaves SHAPE/PACK arithmetic before each Flatten.
             inputs = [keras.Input(batch_shape=(1, *t.shape[1:]), dtype=t.dtype) for t in model.inputs]
             batch_of_one = keras.Model(inputs, model(inputs if len(inputs) > 1 else inputs[0]))
-            return tf.lite.TFLiteConverter.from_keras_model(batch_of_one).convert()
+            return tf.lite.TFLiteConverter.from_keras_model(batch_of_one).convert(), lstms
+        except ModelError:
+            raise
         except Exception as error:  # Keras and the converter raise many kinds on files they cannot take
             raise ModelError(subject, f"Keras or TensorFlow's converter cannot take it: {_first_line(error)}") from None
 
