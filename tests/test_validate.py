@@ -248,3 +248,16 @@ def test_16x8_transpose_conv_bit_exact_on_host_and_m4(bias: str, tmp_path: Path)
             assert result.passed, f"{target}: {[item.divergence for item in result.inputs]}"
     finally:
         validator.close()
+
+
+def test_a_float_output_within_tolerance_is_not_called_bit_exact() -> None:
+    """Floats pass within the stated tolerance; the verdict says bit-exact only when no element differs."""
+    from mcudeploy.cli.validate import _verdict
+    from mcudeploy.reports.html import _agreement
+
+    assert "bit-exact" in _verdict(True, 0) and "bit-exact" not in _verdict(True, 75)
+    assert "differs" in _verdict(False, 3)
+    report = {"passed": True, "targets": {"host": {"inputs": [{"outputs": [{"differing": 75}, None]}]}}}
+    assert _agreement(report) == "every target agrees (floats within the stated tolerance)"
+    report["targets"]["host"]["inputs"][0]["outputs"][0]["differing"] = 0
+    assert _agreement(report) == "every target agrees bit for bit"

@@ -39,7 +39,7 @@ from mcudeploy.ir import Graph
 from mcudeploy.reports.html import validate_page
 from mcudeploy.reports.precision import precision
 from mcudeploy.validation.oracles import tflm_run
-from mcudeploy.validation.runner import InputResult, TargetResult, Validator
+from mcudeploy.validation.runner import FLOAT_TOLERANCE, InputResult, TargetResult, Validator
 
 TargetChoice = StrEnum("TargetChoice", {name.upper(): name for name in (HOST, *EMULATED_TARGET_NAMES, "all")})
 TARGET_HELP = f"Where to run: {', '.join((HOST, *EMULATED_TARGET_NAMES))} or all."
@@ -213,6 +213,13 @@ def _print_waiting(graph: Graph, where: str, item: InputResult) -> None:
     console.print(f"{where}: {waiting_comparison(ours, engine)}", markup=False)
 
 
+def _verdict(passed: bool, differing: int) -> str:
+    """Bit-exact only when no element differs; float outputs may pass within the stated tolerance."""
+    if not passed:
+        return "[red]✘ differs[/]"
+    return "[green]✔ bit-exact[/]" if differing == 0 else f"[green]✔ within {FLOAT_TOLERANCE:g} of scale[/]"
+
+
 def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None, streaming: bool) -> None:
     table = Table(title=f"{markup_safe(graph.name)}: generated C against the reference engine", title_justify="left")
     for column in ("target", "inputs", "max |diff|", "differing", "min cosine", "top-1", "instructions/inference"):
@@ -232,7 +239,7 @@ def _print_report(graph: Graph, results: list[TargetResult], tflm: bool | None, 
             f"{min(m.cosine for m in metrics):.6f}" if metrics else "-",
             f"{sum(top1)}/{len(top1)}" if top1 else "-",
             f"{r.instructions_per_inference:,}" if r.instructions_per_inference is not None else "-",
-            "[green]✔ bit-exact[/]" if r.passed else "[red]✘ differs[/]",
+            _verdict(r.passed, sum(m.differing for m in metrics)),
         )
     console.print(table)
     for r in results:

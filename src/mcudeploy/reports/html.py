@@ -315,6 +315,16 @@ def _waiting_case(item: dict[str, Any]) -> str | None:
     return None if ours is None and engine is None else waiting_comparison(ours, engine)
 
 
+def _agreement(report: dict[str, Any]) -> str:
+    """The verdict's words: bit for bit only when no element differs (float outputs pass within tolerance)."""
+    if not report["passed"]:
+        return "a target differs"
+    outputs = [m for r in report["targets"].values() for item in r["inputs"] for m in item["outputs"] if m]
+    if any(m["differing"] for m in outputs):
+        return "every target agrees (floats within the stated tolerance)"
+    return "every target agrees bit for bit"
+
+
 def validate_page(report: dict[str, Any]) -> str:
     rows = []
     for target, result in report["targets"].items():
@@ -348,7 +358,7 @@ def validate_page(report: dict[str, Any]) -> str:
             section(
                 "Verdict",
                 verdict_badge(
-                    "every target agrees bit for bit" if report["passed"] else "a target differs",
+                    _agreement(report),
                     "good" if report["passed"] else "bad",
                 ),
                 notes(errors),
