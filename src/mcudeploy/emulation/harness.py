@@ -363,6 +363,7 @@ def build_harness(
     repeat: bool = False,
     extra_defines: Defines | None = None,
     steps: int = 1,
+    code_section: str = "flash",
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `extra_flags` come after
@@ -374,7 +375,8 @@ def build_harness(
     harness then compiling `network.c` in its own translation unit; `repeat`: a second inference
     between its own count marks (`REPEAT_DEFINE`); `extra_defines`: e.g. MD_PORTABLE,
     MD_PROFILE_LAYERS (see mdnn/Include/md_nn.h); `steps`: inferences after one init, each on the
-    files of its own folder (run it with `run_harness_steps`)."""
+    files of its own folder (run it with `run_harness_steps`); `code_section` itcm or ram: the kernels
+    and layers run from there, copied from flash at start-up (`emulation.linker.FAST_CODE_SECTION`)."""
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))
@@ -395,6 +397,7 @@ def build_harness(
         ),
         arena_section=ARENA_SECTION,
         arena_region=target.arena_region(code.arena_bytes, DEFAULT_STACK_SIZE),
+        code_section=code_section,
     )
 
 
