@@ -534,10 +534,13 @@ def read_tensor(path: Path, tensor: Tensor) -> np.ndarray:
     return np.frombuffer(data, dtype=tensor.dtype.numpy).reshape(tensor.shape)
 
 
-def code_flash(code: GeneratedCode, target: Target, folder: Path, extra_flags: Sequence[str] = ()) -> tuple[int, Path]:
+def code_flash(
+    code: GeneratedCode, target: Target, folder: Path, extra_flags: Sequence[str] = (), code_section: str = "flash"
+) -> tuple[int, Path]:
     """Flash (code, read-only and initialised data) the generated project adds to a program on
     `target`: linked with a `main` that only initialises and invokes the network, minus an empty
-    program linked alike; and that network program's ELF."""
+    program linked alike; and that network program's ELF (its hot code in ITCM/RAM with `code_section`:
+    the load image in flash is counted, as the run image is the same bytes)."""
     folder.mkdir(parents=True, exist_ok=True)
     network_main = folder / "network_main.c"
     network_main.write_text(_NETWORK_ONLY_MAIN.format(p=code.prefix, P=identifier(code.prefix)))
@@ -546,7 +549,7 @@ def code_flash(code: GeneratedCode, target: Target, folder: Path, extra_flags: S
     sources = [*(code.directory / s for s in code.sources), network_main]
     includes = [code.directory / d for d in code.include_dirs]
     flags = (*(("-lm",) if code.needs_libm else ()), *extra_flags)
-    network = build(target, sources, includes, folder / "net.elf", extra_flags=flags)
+    network = build(target, sources, includes, folder / "net.elf", extra_flags=flags, code_section=code_section)
     empty = build(target, [empty_main], (), folder / "empty.elf")
     return _flash(network) - _flash(empty), network
 

@@ -46,6 +46,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "peak_int8_macs_per_cycle": timing.int8_macs_per_cycle,
         "peak_source": timing.peak_source,
         "fits": estimate.fits,
+        "code_section": str(estimate.code_section),
         "stack": _stack(estimate),
         "arena_placements": [
             {
@@ -188,6 +189,29 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     lines += [Text(f"note: {note}", style="yellow") for note in estimate.notes]
     lines += _placement_lines(estimate)
     return lines
+
+
+def code_section_comparison(placed: ModelEstimate, in_flash: ModelEstimate) -> dict[str, Any]:
+    """The model with its hot code run from ITCM/SRAM beside the same model with its code in flash:
+    both measured and priced (each its own build and run)."""
+    where = placed.memory.regions["code"].placed_in
+    change = placed.inference.total / in_flash.inference.total - 1 if in_flash.inference.total else 0.0
+    verdict = "faster" if change < 0 else "slower" if change > 0 else "no change"
+    line = (
+        f"hot code in {where} (--code-section {placed.code_section}): {placed.inference.total:,.0f} cycles, "
+        f"{placed.milliseconds:.3f} ms; in flash: {in_flash.inference.total:,.0f} cycles, "
+        f"{in_flash.milliseconds:.3f} ms ({change:+.2%}, {verdict})"
+    )
+    return {
+        "code_section": str(placed.code_section),
+        "runs_from": where,
+        "cycles": round(placed.inference.total),
+        "milliseconds": round(placed.milliseconds, 4),
+        "flash_cycles": round(in_flash.inference.total),
+        "flash_milliseconds": round(in_flash.milliseconds, 4),
+        "change": round(change, 5),
+        "line": line,
+    }
 
 
 def streaming_lines(report: dict[str, Any]) -> list[str]:
