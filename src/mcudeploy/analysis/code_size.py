@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from mcudeploy.codegen import RenderedProject, generate, render
+from mcudeploy.codegen.library import FAST_CODE_SECTION
 from mcudeploy.emulation import ElfImage, Target, core_target, find_compiler, harness, linker, stack_usage
 from mcudeploy.emulation.harness import code_flash
-from mcudeploy.emulation.linker import FAST_CODE_SECTION
 from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.errors import McuDeployError

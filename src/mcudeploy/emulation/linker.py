@@ -5,16 +5,13 @@ from __future__ import annotations
 from importlib import resources
 from string import Template
 
+from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS
 from mcudeploy.devices import Machine, MemoryRegion
 from mcudeploy.emulation.targets import Target
 from mcudeploy.errors import McuDeployError
 
 DEFAULT_ARENA_SECTION = ".arena"
 DEFAULT_STACK_SIZE = 64 * 1024
-FAST_CODE_SECTION = ".mdnn_fast_code"
-HOT_OBJECTS = ("md_*.o", "network.o")
-"""The objects whose code `--code-section` moves: the kernel library's (md_*.c) and the generated
-layers' (network.c), by object name (make names them so; CMake's are md_*.c.o, network.c.o)."""
 CODE_SECTIONS = ("flash", "itcm", "ram")
 """Where the hot code runs: in place from flash (the default), or copied at start-up to ITCM or SRAM."""
 

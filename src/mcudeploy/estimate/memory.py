@@ -30,9 +30,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcudeploy.codegen.library import FAST_CODE_SECTION
 from mcudeploy.devices import Device, MemoryRegion, RegionKind, Span, find_core
 from mcudeploy.emulation import ElfImage, Target
-from mcudeploy.emulation.linker import FAST_CODE_SECTION
 from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
 from mcudeploy.errors import McuDeployError
 from mcudeploy.memory.budget import ARENA, CODE, MEASURED_CODE, RUN_CODE, STACK, WEIGHTS, MemoryBudget
