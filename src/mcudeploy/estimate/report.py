@@ -196,11 +196,12 @@ def code_section_comparison(placed: ModelEstimate, in_flash: ModelEstimate) -> d
     both measured and priced (each its own build and run)."""
     where = placed.memory.regions["code"].placed_in
     change = placed.inference.total / in_flash.inference.total - 1 if in_flash.inference.total else 0.0
-    verdict = "faster" if change < 0 else "slower" if change > 0 else "no change"
+    saved = in_flash.inference.total - placed.inference.total
+    verdict = f"{abs(saved):,.0f} cycles {'faster' if saved > 0 else 'slower'}" if saved else "no change"
     line = (
         f"hot code in {where} (--code-section {placed.code_section}): {placed.inference.total:,.0f} cycles, "
         f"{placed.milliseconds:.3f} ms; in flash: {in_flash.inference.total:,.0f} cycles, "
-        f"{in_flash.milliseconds:.3f} ms ({change:+.2%}, {verdict})"
+        f"{in_flash.milliseconds:.3f} ms ({change:+.3%}: {verdict}; each its own build and QEMU run)"
     )
     return {
         "code_section": str(placed.code_section),
