@@ -4,6 +4,7 @@ linked section in flash and where it runs, and the estimate prices instruction f
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from mcudeploy.emulation.targets import get_target
 from mcudeploy.engine import Engine
 from mcudeploy.estimate.cycles import price
 from mcudeploy.estimate.memory import device_memory
+from mcudeploy.estimate.model import estimate_model
+from mcudeploy.estimate.report import code_section_comparison
 from mcudeploy.estimate.timings import core_timing
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
@@ -128,3 +131,23 @@ def test_itcm_on_a_device_without_one_is_one_line_and_exit_2(monkeypatch, capsys
         "mcudeploy: error: --code-section itcm: STM32L4R5ZI has no ITCM: its code runs from flash or SRAM "
         "(--code-section ram)"
     )
+
+
+def test_estimate_from_sram_on_the_l4r5_is_slower_than_from_flash_and_says_so() -> None:
+    graph = read_tflite(SMALL)
+    in_sram = estimate_model(graph, "STM32L4R5ZI", code_section=CodeSection.RAM)
+    in_flash = estimate_model(graph, "STM32L4R5ZI")
+    assert in_sram.memory.regions["code"].placed_in.startswith("SRAM") and in_sram.fits
+    assert in_sram.inference.memory_by_label["code fetch"] > 0 == in_flash.inference.memory_by_label["code fetch"]
+    comparison = code_section_comparison(in_sram, in_flash)
+    assert comparison["cycles"] > comparison["flash_cycles"] and "slower" in comparison["line"]
+
+
+def test_generate_names_the_run_region_and_documents_the_link(monkeypatch, capsys, tmp_path: Path) -> None:
+    out = tmp_path / "net"
+    args = ("generate", str(SMALL), "-o", str(out), "--device", "STM32H743ZI", "--code-section", "itcm", "--json")
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args)
+    assert code == 0 and json.loads(stdout)["hot_code_region"] == "ITCM"
+    readme = (out / "README.md").read_text()
+    assert f"{FAST_CODE_SECTION} : ALIGN(8)" in readme and "} > ITCM AT > FLASH" in readme
+    assert "*word = *source++;" in readme
