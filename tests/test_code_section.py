@@ -141,6 +141,8 @@ def test_estimate_from_sram_on_the_l4r5_is_slower_than_from_flash_and_says_so() 
     assert in_sram.inference.memory_by_label["code fetch"] > 0 == in_flash.inference.memory_by_label["code fetch"]
     comparison = code_section_comparison(in_sram, in_flash)
     assert comparison["cycles"] > comparison["flash_cycles"] and "slower" in comparison["line"]
+    lines = -(-in_sram.hot_code_bytes // 16)  # the ART's 16-byte lines, 5 wait states a fill at 120 MHz
+    assert comparison["flash_cold_fetch_bound_cycles"] == lines * 5
 
 
 def test_generate_names_the_run_region_and_documents_the_link(monkeypatch, capsys, tmp_path: Path) -> None:

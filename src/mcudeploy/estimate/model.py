@@ -86,6 +86,8 @@ class ModelEstimate:
     """A streaming model: the inferences before the complete one in its period, each waiting for frames."""
     code_section: CodeSection = CodeSection.FLASH
     """Where the hot code runs (`--code-section`)."""
+    hot_code_bytes: int | None = None
+    """Its run image in ITCM/SRAM (the budget's), None when it runs from flash."""
 
     @property
     def milliseconds(self) -> float:
@@ -215,6 +217,7 @@ def estimate_model(
             for frame, item in enumerate(run.waiting, 1)
         ],
         code_section=code_section,
+        hot_code_bytes=code.run_bytes if code_section != CodeSection.FLASH else None,
     )
 
 
