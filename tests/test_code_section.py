@@ -20,6 +20,7 @@ from mcudeploy.emulation import ElfImage
 from mcudeploy.emulation.harness import build_harness, code_flash, generate_project, run_harness
 from mcudeploy.emulation.linker import fast_code_region
 from mcudeploy.emulation.plugin import ExecutionCounts
+from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.emulation.targets import get_target
 from mcudeploy.engine import Engine
 from mcudeploy.estimate.cycles import price
@@ -88,10 +89,13 @@ def test_analyze_counts_the_linked_section_in_flash_and_in_itcm(tmp_path: Path) 
     result = analyze_model(graph, plan, device, Reserves(1024), code_section=CodeSection.ITCM)
     items = {(region.name, item.name): item.bytes for region in result.regions for item in region.items}
     code = generate(graph, plan, tmp_path / "gen", force=True)
-    flash, elf = code_flash(code, get_target("m7"), tmp_path / "link", code_section="itcm")
+    flash, elf = code_flash(code, get_target("m7"), tmp_path / "link", ("-fstack-usage",), "itcm")
     assert items[("ITCM", RUN_CODE)] == ElfImage(elf).section(FAST_CODE_SECTION).size
     assert items[("FLASH", MEASURED_CODE)] == flash - code.weights_bytes  # the load image stays in flash
     assert result.verdict == "fits"
+    _, in_flash = code_flash(code, get_target("m7"), tmp_path / "flash", ("-fstack-usage",))
+    stacks = [call_graph(linked, get_target("m7")).worst("net_invoke") for linked in (elf, in_flash)]
+    assert stacks[0] == stacks[1] and stacks[0][0] > 0  # gcc's frames found beside the objects too
 
 
 def _memory(device: str, code_section: CodeSection):
