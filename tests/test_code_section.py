@@ -157,3 +157,9 @@ def test_generate_names_the_run_region_and_documents_the_link(monkeypatch, capsy
     readme = (out / "README.md").read_text()
     assert f"{FAST_CODE_SECTION} : ALIGN(8)" in readme and "} > ITCM AT > FLASH" in readme
     assert "*word = *source++;" in readme
+
+
+def test_code_section_is_refused_where_the_npu_path_answers(monkeypatch, capsys) -> None:
+    args = ("estimate", str(SMALL), "--device", "Alif Ensemble E7", "--code-section", "itcm")
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "--code-section itcm: for our C on the core alone (--no-npu)" in err

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, Reserves, analyze_model
-from mcudeploy.cli.npu import analyze_with_npu, refuse_cpu_only_outputs
+from mcudeploy.cli.npu import analyze_with_npu, refuse_code_section, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
@@ -109,6 +109,9 @@ def analyze(
         check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
     refuse_cpu_only_outputs({"--html": html, "--plot": plot}, graph, target, npu, no_npu)
+    refuse_code_section(code_section, graph, target, npu, no_npu)
+    if code_section != CodeSection.FLASH and runtime == Runtime.TFLM:
+        raise McuDeployError(f"--code-section {code_section}", "for our C: not with --runtime tflm")
     reserved = stack is not None
     reserves = Reserves(stack if reserved else DEFAULT_STACK_BYTES, reserve_ram, reserve_flash,
                         RESERVED if reserved else ASSUMED)  # fmt: skip

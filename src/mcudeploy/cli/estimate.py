@@ -10,7 +10,13 @@ from typing import Annotated
 import typer
 
 from mcudeploy.analysis.model import Reserves
-from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison, refuse_cpu_only_outputs
+from mcudeploy.cli.npu import (
+    compare_with_npu,
+    estimate_with_npu,
+    print_npu_comparison,
+    refuse_code_section,
+    refuse_cpu_only_outputs,
+)
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
@@ -113,6 +119,7 @@ def estimate(
         check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
     refuse_cpu_only_outputs({"--html": html}, graph, target, npu, no_npu)
+    refuse_code_section(code_section, graph, target, npu, no_npu)
     if cores:
         with _working("building and running on each core", json):
             estimates = compare_cores(graph, comparison_devices(target), planner=str(planner))

@@ -10,7 +10,7 @@ import typer
 
 from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.model import Reserves
-from mcudeploy.cli.npu import generate_with_npu
+from mcudeploy.cli.npu import generate_with_npu, refuse_code_section
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
@@ -97,8 +97,9 @@ def generate(
     part = find_device(device)
     check_code_section(part, code_section)
     graph, model = load_for_command(model, calibration)
-    if code_section != CodeSection.FLASH and (runtime == Runtime.TFLM or npu or (part.part.npu and not no_npu)):
-        raise McuDeployError(f"--code-section {code_section}", "for our C on the core alone: not with TFLM or an NPU")
+    refuse_code_section(code_section, graph, part, npu, no_npu)
+    if code_section != CodeSection.FLASH and runtime == Runtime.TFLM:
+        raise McuDeployError(f"--code-section {code_section}", "for our C: not with --runtime tflm")
     if runtime == Runtime.TFLM:
         _generate_tflm(graph, model, part, kernels, output, force, json)
         return
