@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from mcudeploy.codegen import RenderedProject, generate, render
-from mcudeploy.emulation import Target, core_target, find_compiler, harness, stack_usage
+from mcudeploy.codegen.library import FAST_CODE_SECTION
+from mcudeploy.emulation import ElfImage, Target, core_target, find_compiler, harness, linker, stack_usage
 from mcudeploy.emulation.harness import code_flash
 from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.emulation.stack_usage import call_graph
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import write_file
 from mcudeploy.ir import Graph
-from mcudeploy.memory.budget import CodeEstimate
+from mcudeploy.memory.budget import CodeEstimate, CodeSection
 from mcudeploy.memory.plan import MemoryPlan
 
 
@@ -43,13 +44,22 @@ class StaticStack:
     """Functions reached whose frame could not be derived (counted 0: `bytes` then bounds nothing)."""
 
 
-def measured_code(graph: Graph, plan: MemoryPlan, core: str) -> CodeEstimate | None:
-    """The generated code's flash on `core`; None when the core has no machine of its own (the
-    Cortex-M0+ keeps the estimate) or no cross compiler is installed."""
-    figures = _measured(graph, plan, core)
+def measured_code(
+    graph: Graph, plan: MemoryPlan, core: str, code_section: CodeSection = CodeSection.FLASH
+) -> CodeEstimate | None:
+    """The generated code's flash on `core` (with `code_section` itcm/ram, also the size of its hot code
+    section, run from there); None when the core has no machine of its own (the Cortex-M0+ keeps the
+    estimate) or no cross compiler is installed."""
+    figures = _measured(graph, plan, core, code_section)
     if figures is None:
         return None
-    return CodeEstimate(kernels={"generated code": figures["flash"]}, runtime=0, layer_calls=0, measured_on=core)
+    return CodeEstimate(
+        kernels={"generated code": figures["flash"]},
+        runtime=0,
+        layer_calls=0,
+        measured_on=core,
+        hot_bytes=figures.get("hot_code"),
+    )
 
 
 def static_stack(graph: Graph, plan: MemoryPlan, core: str) -> StaticStack | None:
@@ -59,7 +69,9 @@ def static_stack(graph: Graph, plan: MemoryPlan, core: str) -> StaticStack | Non
     return None if figures is None else StaticStack(figures["stack"], tuple(figures["stack_left_out"]))
 
 
-def _measured(graph: Graph, plan: MemoryPlan, core: str) -> dict[str, Any] | None:
+def _measured(
+    graph: Graph, plan: MemoryPlan, core: str, code_section: CodeSection = CodeSection.FLASH
+) -> dict[str, Any] | None:
     target = core_target(core)
     if target is None or target.core is None or target.core.proxy:
         return None
@@ -71,37 +83,43 @@ def _measured(graph: Graph, plan: MemoryPlan, core: str) -> dict[str, Any] | Non
         rendered = render(graph, plan)
     except McuDeployError:  # an operator without a C kernel: the caller falls back to the estimate
         return None
-    cached = cache_dir() / f"code-size-{_cache_key(rendered, core)}.json"
+    cached = cache_dir() / f"code-size-{_cache_key(rendered, core, code_section)}.json"
     if cached.exists():
         figures = json.loads(cached.read_text())
         if "stack" in figures:
             return figures
-    flash, stack = _measure(graph, plan, core, target)
+    flash, stack, hot = _measure(graph, plan, core, target, code_section)
     figures = {
         "core": core,
         "flash": flash - rendered.weights_bytes,
         "stack": stack.bytes,
         "stack_left_out": list(stack.left_out),
+        **({"hot_code": hot} if code_section != CodeSection.FLASH else {}),
     }
     cached.parent.mkdir(parents=True, exist_ok=True)
     write_file(cached, json.dumps(figures).encode(), replace=True)
     return figures
 
 
-def _measure(graph: Graph, plan: MemoryPlan, core: str, target: Target) -> tuple[int, StaticStack]:
+def _measure(
+    graph: Graph, plan: MemoryPlan, core: str, target: Target, code_section: CodeSection
+) -> tuple[int, StaticStack, int]:
+    """Flash, the static stack and the hot code section's bytes (0 without one)."""
     with tempfile.TemporaryDirectory(prefix="mcudeploy-code-size-") as scratch:
         folder = Path(scratch)
         code = generate(graph, plan, folder / "gen", force=True)
-        flash, network = code_flash(code, target, folder, extra_flags=("-fstack-usage",))
+        flash, network = code_flash(code, target, folder, ("-fstack-usage",), str(code_section))
         worst, left_out = call_graph(network, target).worst("net_invoke")
-        return flash, StaticStack(worst, tuple(sorted(left_out)))
+        image = ElfImage(network)
+        hot = sum(section.size for section in image.sections if section.name == FAST_CODE_SECTION)
+        return flash, StaticStack(worst, tuple(sorted(left_out))), hot
 
 
-def _cache_key(rendered: RenderedProject, core: str) -> str:
-    """The project, the core and the measuring code itself: a change to how figures are taken
-    (or to their format) must not read figures an older version cached."""
-    digest = hashlib.sha256(core.encode())
-    for module in (__file__, harness.__file__, stack_usage.__file__):
+def _cache_key(rendered: RenderedProject, core: str, code_section: CodeSection) -> str:
+    """The project, the core, where its code runs and the measuring code itself: a change to how figures
+    are taken (or to their format) must not read figures an older version cached."""
+    digest = hashlib.sha256(f"{core}\0{code_section}".encode())
+    for module in (__file__, harness.__file__, stack_usage.__file__, linker.__file__):
         digest.update(Path(module).read_bytes())
     for name, text in sorted(rendered.files.items()):
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")

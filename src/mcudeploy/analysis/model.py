@@ -18,6 +18,7 @@ from mcudeploy.devices import Database, Device, MemoryRegion, load_database
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import (
     DEFAULT_STACK_BYTES,
+    CodeSection,
     Memory,
     MemoryBudget,
     Shortfall,
@@ -173,11 +174,17 @@ class ModelAnalysis:
 
 
 def analyze_model(
-    graph: Graph, plan: MemoryPlan, device: Device, reserves: Reserves, database: Database | None = None
+    graph: Graph,
+    plan: MemoryPlan,
+    device: Device,
+    reserves: Reserves,
+    database: Database | None = None,
+    code_section: CodeSection = CodeSection.FLASH,
 ) -> ModelAnalysis:
-    """The model's memory on `device`: the budget per region, the verdict, the memory per layer."""
+    """The model's memory on `device`: the budget per region, the verdict, the memory per layer (with
+    `code_section` itcm/ram the hot code twice: loaded in flash, run from there)."""
     constants = constant_layout(graph, plan.alignment)
-    code = measured_code(graph, plan, device.core) or code_estimate(graph)
+    code = measured_code(graph, plan, device.core, code_section) or code_estimate(graph)
     request = budget_request(
         plan.arena_bytes,
         constants,
@@ -186,6 +193,7 @@ def analyze_model(
         reserves.reserve_ram,
         reserves.reserve_flash,
         variable_bytes(graph),
+        code_section,
     )
     budget = memory_budget(request, device)
     uncounted = uncounted_operators(graph, plan.subgraphs_planned)

@@ -9,10 +9,11 @@ from typing import Annotated
 import typer
 
 from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, Reserves, analyze_model
-from mcudeploy.cli.npu import analyze_with_npu, refuse_cpu_only_outputs
+from mcudeploy.cli.npu import analyze_with_npu, refuse_code_section, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
+    CodeSectionOption,
     DeviceOption,
     ForceOption,
     HtmlOption,
@@ -38,7 +39,7 @@ from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_rese
 from mcudeploy.estimate.stack import ASSUMED, RESERVED, static_need
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.memory import plan_memory
-from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES
+from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES, CodeSection, check_code_section
 from mcudeploy.memory.tflm_arena import tflm_arena
 from mcudeploy.reports.analyze import budget_tree, layer_table, tflm_arena_table, variant_table, verdict
 from mcudeploy.reports.arena_plot import check_plot_path, plot_arena
@@ -74,6 +75,7 @@ def analyze(
         Path | None, typer.Option("--plot", help="Draw the arena over time to a .png or .svg file.")
     ] = None,
     optimize: OptimizeOption = Objective.BALANCED,
+    code_section: CodeSectionOption = CodeSection.FLASH,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
     html: HtmlOption = None,
@@ -97,6 +99,7 @@ def analyze(
     --plot file is replaced only with --force.
     """
     target = find_device(device)
+    check_code_section(target, code_section)
     if alignment < 1 or alignment & (alignment - 1):
         raise McuDeployError(f"--alignment {alignment}", "must be a power of two")
     if plot is not None:
@@ -106,6 +109,9 @@ def analyze(
         check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
     refuse_cpu_only_outputs({"--html": html, "--plot": plot}, graph, target, npu, no_npu)
+    refuse_code_section(code_section, graph, target, npu, no_npu)
+    if code_section != CodeSection.FLASH and runtime == Runtime.TFLM:
+        raise McuDeployError(f"--code-section {code_section}", "for our C: not with --runtime tflm")
     reserved = stack is not None
     reserves = Reserves(stack if reserved else DEFAULT_STACK_BYTES, reserve_ram, reserve_flash,
                         RESERVED if reserved else ASSUMED)  # fmt: skip
@@ -125,7 +131,7 @@ def analyze(
         plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     need = static_need(graph, plan, target.core, stack)
     reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)
-    result = analyze_model(graph, plan, target, reserves)
+    result = analyze_model(graph, plan, target, reserves, code_section=code_section)
     report = {**asdict(result), "variants": asdict(choice) if choice else None, "precision": precision(graph)}
     if arena is not None:
         report["tflm_arena"] = {**arena.to_dict(), "budget_note": TFLM_BUDGET_NOTE}

@@ -10,10 +10,17 @@ from typing import Annotated
 import typer
 
 from mcudeploy.analysis.model import Reserves
-from mcudeploy.cli.npu import compare_with_npu, estimate_with_npu, print_npu_comparison, refuse_cpu_only_outputs
+from mcudeploy.cli.npu import (
+    compare_with_npu,
+    estimate_with_npu,
+    print_npu_comparison,
+    refuse_code_section,
+    refuse_cpu_only_outputs,
+)
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
+    CodeSectionOption,
     DeviceOption,
     ForceOption,
     HtmlOption,
@@ -31,11 +38,18 @@ from mcudeploy.devices import find_device
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
 from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
-from mcudeploy.estimate.report import comparison_report, comparison_table, estimate_report, estimate_table
+from mcudeploy.estimate.report import (
+    code_section_comparison,
+    comparison_report,
+    comparison_table,
+    estimate_report,
+    estimate_table,
+)
 from mcudeploy.examples.mobilenet import INPUT_SHAPE, build_mobilenet_v2
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import DType
+from mcudeploy.memory.budget import CodeSection, check_code_section
 from mcudeploy.npu.report import seed_table_table
 from mcudeploy.npu.seed_table import seed_table
 from mcudeploy.reports.html import estimate_page
@@ -67,6 +81,7 @@ def estimate(
     planner: PlannerOption = Planner.MCUDEPLOY,
     stack: StackOption = None,
     optimize: OptimizeOption = Objective.BALANCED,
+    code_section: CodeSectionOption = CodeSection.FLASH,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
@@ -81,6 +96,9 @@ def estimate(
     On a device with an Arm Ethos-U (or with --npu): the whole timeline, NPU segments at Vela's
     cycles and the CPU fallback at ours, and the fallback's share of the wall-clock.
 
+    With --code-section itcm or ram the hot code is built to run from there and priced where it runs,
+    beside the same model with its code in flash.
+
     Exit code 0 on success, 2 on bad input.
     """
     if seed_table:
@@ -92,12 +110,16 @@ def estimate(
     if model is None:
         raise McuDeployError("MODEL", "missing: give a model file (only --seed-table builds its own)")
     target = find_device(device)
+    check_code_section(target, code_section)
+    if code_section != CodeSection.FLASH and cores:
+        raise McuDeployError(f"--code-section {code_section}", "one device's estimate: not with --cores")
     if html is not None:
         if cores:
             raise McuDeployError("--html", "one device's estimate per page: not with --cores")
         check_output_file(html, force)
     graph, model = load_for_command(model, calibration)
     refuse_cpu_only_outputs({"--html": html}, graph, target, npu, no_npu)
+    refuse_code_section(code_section, graph, target, npu, no_npu)
     if cores:
         with _working("building and running on each core", json):
             estimates = compare_cores(graph, comparison_devices(target), planner=str(planner))
@@ -118,14 +140,27 @@ def estimate(
             reserve = Reserves(stack_reserve(graph, target.core, stack))
             optimize_variants(graph, target, reserve, optimize, clock_mhz=clock)
         result = estimate_model(
-            graph, target, clock, planner=str(planner), stack_bytes=stack, placements=True, paint_stack=True
+            graph,
+            target,
+            clock,
+            planner=str(planner),
+            stack_bytes=stack,
+            placements=True,
+            paint_stack=True,
+            code_section=code_section,
         )
+        in_flash = None
+        if code_section != CodeSection.FLASH:
+            in_flash = estimate_model(graph, target, clock, planner=str(planner), stack_bytes=result.stack.bytes)
+    comparison = code_section_comparison(result, in_flash) if in_flash is not None else None
     if html is not None:
         write_file(html, estimate_page(estimate_report(result), result.notes).encode(), force)
     if json:
-        print_json({**estimate_report(result), "precision": precision(graph)})
+        print_json({**estimate_report(result), "code_section_comparison": comparison, "precision": precision(graph)})
     else:
         console.print(estimate_table(result))
+        if comparison is not None:
+            console.print(comparison["line"])
         print_precision_note(graph)
 
 

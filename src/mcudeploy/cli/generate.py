@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
+from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.model import Reserves
-from mcudeploy.cli.npu import generate_with_npu
+from mcudeploy.cli.npu import generate_with_npu, refuse_code_section
 from mcudeploy.cli.options import (
     DEFAULT_DEVICE,
     CalibrationOption,
+    CodeSectionOption,
     DeviceOption,
     JsonOption,
     Kernels,
@@ -29,6 +31,7 @@ from mcudeploy.cli.options import (
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.codegen import generate as generate_code
+from mcudeploy.codegen.library import FAST_CODE_SECTION
 from mcudeploy.codegen.tflm_project import generate_tflm_project
 from mcudeploy.devices import find_device
 from mcudeploy.display import markup_safe
@@ -36,7 +39,15 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.files import read_regular
 from mcudeploy.memory import plan_memory
-from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
+from mcudeploy.memory.budget import (
+    RUN_CODE,
+    CodeSection,
+    budget_request,
+    check_code_section,
+    code_estimate,
+    constant_layout,
+    memory_budget,
+)
 from mcudeploy.memory.placement import arena_place
 from mcudeploy.memory.tflm_arena import tflm_arena
 from mcudeploy.reports.precision import precision
@@ -64,6 +75,7 @@ def generate(
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     optimize: OptimizeOption = Objective.BALANCED,
+    code_section: CodeSectionOption = CodeSection.FLASH,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
 ) -> None:
@@ -83,7 +95,11 @@ def generate(
     if output.resolve() in model.resolve().parents:
         raise McuDeployError(str(output), "holds the model file: generate writes a folder of its own")
     part = find_device(device)
+    check_code_section(part, code_section)
     graph, model = load_for_command(model, calibration)
+    refuse_code_section(code_section, graph, part, npu, no_npu)
+    if code_section != CodeSection.FLASH and runtime == Runtime.TFLM:
+        raise McuDeployError(f"--code-section {code_section}", "for our C: not with --runtime tflm")
     if runtime == Runtime.TFLM:
         _generate_tflm(graph, model, part, kernels, output, force, json)
         return
@@ -101,7 +117,10 @@ def generate(
         request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code_estimate(graph))
         place = arena_place(memory_budget(request, part), part, plan.arena_bytes)
         arena_section = place.section if place is not None else None
-    code = generate_code(graph, plan, output, prefix=prefix, arena_section=arena_section, force=force)
+    code_region = hot_code_region(graph, plan, part, code_section)
+    code = generate_code(
+        graph, plan, output, prefix=prefix, arena_section=arena_section, force=force, code_region=code_region
+    )
     summary = {
         "model": graph.name,
         "device": part.name,
@@ -112,6 +131,8 @@ def generate(
         "weights_bytes": code.weights_bytes,
         "arena_section": arena_section,
         "arena_placement": None if place is None else {"region": place.region, "why": place.why},
+        "code_section": str(code_section),
+        "hot_code_region": code_region,
         "variants": asdict(choice) if choice else None,
         "precision": precision(graph),
     }
@@ -131,11 +152,29 @@ def generate(
             f"  --optimize {choice.objective}: {chosen.name}{timed} (direct: {len(chosen.direct_layers)} layers, "
             f"int16 weights: {len(chosen.int16_layers)} layers)"
         )
+    if code_region is not None:
+        console.print(f"  hot code: section {FAST_CODE_SECTION}, run from {code_region}; see README.md for the link")
     console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {folder}/README.md")
     print_precision_note(graph)
 
 
 MODEL_FILE_LIMIT = 64 << 20
+
+
+def hot_code_region(graph, plan, part, code_section: CodeSection) -> str | None:
+    """The device memory the hot code runs from (None: flash), where the budget places its run image
+    (sized from the linked program where the core has a machine); an error when it has no room."""
+    if code_section == CodeSection.FLASH:
+        return None
+    code = measured_code(graph, plan, part.core, code_section) or code_estimate(graph)
+    constants = constant_layout(graph, plan.alignment)
+    budget = memory_budget(budget_request(plan.arena_bytes, constants, code, code_section=code_section), part)
+    for short in budget.shortfalls:
+        if short.item.name == RUN_CODE:
+            room = f"{short.best_region} has {short.room:,} B free" if short.best_region else "no room"
+            what = f"the hot code ({short.item.size:,} B) does not fit {part.name}: {room}"
+            raise McuDeployError(f"--code-section {code_section}", what)
+    return next(use.span.name for use in budget.uses if any(item.name == RUN_CODE for item in use.items))
 
 
 def _generate_tflm(graph, model: Path, part, kernels: Kernels, output: Path, force: bool, json: bool) -> None:

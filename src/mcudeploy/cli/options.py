@@ -14,6 +14,7 @@ from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets
 from mcudeploy.ir import Graph
+from mcudeploy.memory.budget import CodeSection
 from mcudeploy.quantization import quantize_graph
 
 DEFAULT_DEVICE = "STM32F446RE"
@@ -77,6 +78,15 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace output files
 HtmlOption = Annotated[
     Path | None,
     typer.Option("--html", help="Also write the report as one self-contained HTML page (no network access)."),
+]
+CodeSectionOption = Annotated[
+    CodeSection,
+    typer.Option(
+        "--code-section",
+        help="Where the hot code (kernel library and layers) runs: in place from flash, or copied at start-up "
+        "to ITCM (parts that have one) or SRAM; the budget counts it in flash and there.",
+        case_sensitive=False,
+    ),
 ]
 CalibrationOption = Annotated[
     Path | None,

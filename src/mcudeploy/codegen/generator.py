@@ -21,7 +21,14 @@ import numpy as np
 import mcudeploy.codegen.layers  # noqa: F401 - registers the emitters
 from mcudeploy.codegen.cformat import c_type, comment_text, float_literal, identifier, wrapped_call
 from mcudeploy.codegen.layers.base import EMITTERS, CalledSubgraph, LayerCode, LayerContext
-from mcudeploy.codegen.library import INCLUDE_DIR, LIBRARY_DIR, library_text, needed_files
+from mcudeploy.codegen.library import (
+    FAST_CODE_SECTION,
+    HOT_OBJECTS,
+    INCLUDE_DIR,
+    LIBRARY_DIR,
+    library_text,
+    needed_files,
+)
 from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_members
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
@@ -79,11 +86,13 @@ def generate(
     arena_section: str | None = None,
     force: bool = False,
     guard_bytes: int = 0,
+    code_region: str | None = None,
 ) -> GeneratedCode:
     """Write the C project of `graph` with the memory `plan` into `out_dir`. The same project builds
     for any core and takes the fastest kernel paths the compiler's target has (see `library`).
     `guard_bytes` (sanitizer builds) leaves a never-read red zone of that many bytes after every
-    constant array, for a harness to poison.
+    constant array, for a harness to poison. `code_region` (`--code-section`): the device memory the
+    hot code runs from; the README then says how to link and copy it there.
 
     The files are written to a folder beside `out_dir`, then moved into place (see
     `mcudeploy.files.write_folder`: which existing folders are replaced, and how); `force`
@@ -95,7 +104,7 @@ def generate(
         raise McuDeployError(arena_section, "a section name may hold letters, digits, '_', '.' and '$' only")
     out_dir = Path(out_dir)
     check_output_folder(out_dir, force)
-    rendered = render(graph, plan, prefix, arena_section, guard_bytes)
+    rendered = render(graph, plan, prefix, arena_section, guard_bytes, code_region)
     write_folder({name: text.encode("utf-8") for name, text in rendered.files.items()}, out_dir, force)
     return GeneratedCode(
         directory=out_dir,
@@ -109,7 +118,12 @@ def generate(
 
 
 def render(
-    graph: Graph, plan: MemoryPlan, prefix: str = "net", arena_section: str | None = None, guard_bytes: int = 0
+    graph: Graph,
+    plan: MemoryPlan,
+    prefix: str = "net",
+    arena_section: str | None = None,
+    guard_bytes: int = 0,
+    code_region: str | None = None,
 ) -> RenderedProject:
     """Every file of the project, by relative path, without writing anything."""
     numbers = [0, *graph.called_order()]
@@ -136,6 +150,9 @@ def render(
     needs_libm = any(code.uses_libm for code in every_code)
     context = _template_context(graph, plan, prefix, arena_section, codes, arena, layout)
     context.update(
+        code_region=code_region,
+        fast_code_section=FAST_CODE_SECTION,
+        hot_objects=HOT_OBJECTS,
         weights=weights_members(graph, layout, _derived_values(graph)),
         weights_alignment=layout.alignment,
         weights_guard=guard_bytes,

@@ -21,6 +21,11 @@ LIBRARY_DIR = "mdnn"
 """The library's folder, in the package and in a generated project."""
 PUBLIC_HEADER = "md_nn.h"
 INCLUDE_DIR = f"{LIBRARY_DIR}/Include"
+FAST_CODE_SECTION = ".mdnn_fast_code"
+"""The output section of the hot code run from ITCM or SRAM (`--code-section`), loaded in flash."""
+HOT_OBJECTS = ("md_*.o", "network.o")
+"""The objects whose code `--code-section` moves: the kernel library's (md_*.c) and the generated
+layers' (network.c), by object name (make names them so; CMake's are md_*.c.o, network.c.o)."""
 ISA_SUFFIXES = ("_dsp", "_mve")
 """Sources defining the same functions as `md_<family>.c` for one instruction-set extension."""
 

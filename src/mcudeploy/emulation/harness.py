@@ -363,6 +363,7 @@ def build_harness(
     repeat: bool = False,
     extra_defines: Defines | None = None,
     steps: int = 1,
+    code_section: str = "flash",
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `extra_flags` come after
@@ -374,7 +375,8 @@ def build_harness(
     harness then compiling `network.c` in its own translation unit; `repeat`: a second inference
     between its own count marks (`REPEAT_DEFINE`); `extra_defines`: e.g. MD_PORTABLE,
     MD_PROFILE_LAYERS (see mdnn/Include/md_nn.h); `steps`: inferences after one init, each on the
-    files of its own folder (run it with `run_harness_steps`)."""
+    files of its own folder (run it with `run_harness_steps`); `code_section` itcm or ram: the kernels
+    and layers run from there, copied from flash at start-up (`emulation.linker.FAST_CODE_SECTION`)."""
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))
@@ -395,6 +397,7 @@ def build_harness(
         ),
         arena_section=ARENA_SECTION,
         arena_region=target.arena_region(code.arena_bytes, DEFAULT_STACK_SIZE),
+        code_section=code_section,
     )
 
 
@@ -531,10 +534,13 @@ def read_tensor(path: Path, tensor: Tensor) -> np.ndarray:
     return np.frombuffer(data, dtype=tensor.dtype.numpy).reshape(tensor.shape)
 
 
-def code_flash(code: GeneratedCode, target: Target, folder: Path, extra_flags: Sequence[str] = ()) -> tuple[int, Path]:
+def code_flash(
+    code: GeneratedCode, target: Target, folder: Path, extra_flags: Sequence[str] = (), code_section: str = "flash"
+) -> tuple[int, Path]:
     """Flash (code, read-only and initialised data) the generated project adds to a program on
     `target`: linked with a `main` that only initialises and invokes the network, minus an empty
-    program linked alike; and that network program's ELF."""
+    program linked alike; and that network program's ELF (its hot code in ITCM/RAM with `code_section`:
+    the load image in flash is counted, as the run image is the same bytes)."""
     folder.mkdir(parents=True, exist_ok=True)
     network_main = folder / "network_main.c"
     network_main.write_text(_NETWORK_ONLY_MAIN.format(p=code.prefix, P=identifier(code.prefix)))
@@ -543,7 +549,7 @@ def code_flash(code: GeneratedCode, target: Target, folder: Path, extra_flags: S
     sources = [*(code.directory / s for s in code.sources), network_main]
     includes = [code.directory / d for d in code.include_dirs]
     flags = (*(("-lm",) if code.needs_libm else ()), *extra_flags)
-    network = build(target, sources, includes, folder / "net.elf", extra_flags=flags)
+    network = build(target, sources, includes, folder / "net.elf", extra_flags=flags, code_section=code_section)
     empty = build(target, [empty_main], (), folder / "empty.elf")
     return _flash(network) - _flash(empty), network
 

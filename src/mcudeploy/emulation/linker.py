@@ -5,12 +5,35 @@ from __future__ import annotations
 from importlib import resources
 from string import Template
 
+from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS
 from mcudeploy.devices import Machine, MemoryRegion
 from mcudeploy.emulation.targets import Target
 from mcudeploy.errors import McuDeployError
 
 DEFAULT_ARENA_SECTION = ".arena"
 DEFAULT_STACK_SIZE = 64 * 1024
+CODE_SECTIONS = ("flash", "itcm", "ram")
+"""Where the hot code runs: in place from flash (the default), or copied at start-up to ITCM or SRAM."""
+
+
+def fast_code_region(machine: Machine, code_section: str) -> MemoryRegion:
+    """The machine region that runs the hot code: its ITCM for `itcm` where it has one, else its RAM
+    region (QEMU models no timings: the copy and the addresses are what an emulated run checks)."""
+    itcm = [region for region in machine.regions if region.kind.value == "itcm"]
+    return itcm[0] if code_section == "itcm" and itcm else machine.ram
+
+
+def _fast_code_lines(machine: Machine, code_section: str) -> str:
+    """The output section of the hot code (run from ITCM/RAM, loaded in flash), or empty markers."""
+    if code_section == "flash":
+        return "    __fast_code_start = 0;\n    __fast_code_end = 0;\n    __fast_code_load = 0;\n"
+    inputs = "\n".join(f"        {pattern}(.text .text.*)" for pattern in HOT_OBJECTS)
+    run, load = _region_name(fast_code_region(machine, code_section)), _region_name(machine.rodata)
+    return (
+        f"    {FAST_CODE_SECTION} : ALIGN(8)\n    {{\n        __fast_code_start = .;\n{inputs}\n"
+        f"        . = ALIGN(4);\n        __fast_code_end = .;\n    }} > {run} AT > {load}\n"
+        f"    __fast_code_load = LOADADDR({FAST_CODE_SECTION});\n"
+    )
 
 
 def _region_name(region: MemoryRegion) -> str:
@@ -48,10 +71,12 @@ def render_linker_script(
     arena_section: str = DEFAULT_ARENA_SECTION,
     arena_region: str = "ram",
     stack_size: int = DEFAULT_STACK_SIZE,
+    code_section: str = "flash",
 ) -> str:
     """The linker script for `target`: vectors and code in its code region, constants in its
     read-only region, data/bss/stack in RAM, and `arena_section` (NOLOAD, zeroed at start-up,
-    bounded by `__arena_start`/`__arena_end`) in the region called `arena_region`."""
+    bounded by `__arena_start`/`__arena_end`) in the region called `arena_region`; with `code_section`
+    itcm or ram, the hot code (`HOT_OBJECTS`) in `FAST_CODE_SECTION`, copied there from flash at start-up."""
     if target.machine is None:
         raise McuDeployError(target.name, "the host target is linked by the host compiler, not by our script")
     _check_section_name(arena_section)
@@ -68,4 +93,5 @@ def render_linker_script(
         arena_region=_region_name(machine.region(arena_region)),
         stack_size=f"{stack_size:#x}",
         region_symbols=_region_symbols(machine),
+        fast_code=_fast_code_lines(machine, code_section),
     )

@@ -87,10 +87,10 @@ def _worst(graph: CallGraph, function: str, path: frozenset[str]) -> tuple[int, 
     return (frame.bytes if frame is not None else 0) + deepest, unbounded
 
 
-def read_frames(folder: Path) -> dict[str, Frame]:
-    """Every `.su` line under `folder`; a name compiled twice (static functions) keeps its larger frame."""
+def read_frames(*folders: Path) -> dict[str, Frame]:
+    """Every `.su` line in `folders`; a name compiled twice (static functions) keeps its larger frame."""
     frames: dict[str, Frame] = {}
-    for su in sorted(folder.glob("*.su")):
+    for su in sorted(su for folder in folders for su in folder.glob("*.su")):
         for line in su.read_text().splitlines():
             location, size, kind = line.split("\t")
             name = location.rsplit(":", 1)[1]
@@ -245,9 +245,10 @@ def _list_bytes(registers: str) -> int:
 
 
 def call_graph(elf: Path, target: Target) -> CallGraph:
-    """The call graph of an ELF built with `-fstack-usage`; the `.su` files are beside it."""
+    """The call graph of an ELF built with `-fstack-usage`; the `.su` files are beside it (and in its
+    objects' folder when the build compiled objects first: `toolchain.build` with a code section)."""
     graph = read_calls(elf, target)
-    graph.frames = read_frames(elf.parent)
+    graph.frames = read_frames(elf.parent, elf.with_suffix(".objects"))
     return graph
 
 

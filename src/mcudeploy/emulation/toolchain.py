@@ -61,9 +61,11 @@ def _define_flags(target: Target, defines: Defines | None) -> list[str]:
     return flags
 
 
-def _run_compiler(command: list[str], target: Target) -> None:
+def _run_compiler(command: list[str], target: Target, cwd: Path | None = None) -> None:
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False, cwd=cwd
+        )
     except subprocess.TimeoutExpired:
         raise McuDeployError(f"build for {target.name}", f"compiler timed out after {BUILD_TIMEOUT_S} s") from None
     if completed.returncode != 0:
@@ -82,34 +84,57 @@ def build(
     arena_section: str = DEFAULT_ARENA_SECTION,
     arena_region: str = "ram",
     stack_size: int = DEFAULT_STACK_SIZE,
+    code_section: str = "flash",
 ) -> Path:
     """Compiles and links `sources` with our runtime (`mcu_host.h` is on the include path) into
     `output_elf`. For Cortex-M targets the linker script and a map file are written beside it
-    (same name, `.ld` / `.map`). `extra_flags` come after ours, so they can override e.g. `-O2`."""
+    (same name, `.ld` / `.map`). `extra_flags` come after ours, so they can override e.g. `-O2`.
+    `code_section` itcm or ram (Cortex-M): the sources are first compiled to objects named after
+    them (in `<elf>.objects/`), which the linker script's hot-code patterns select by name."""
     target = get_target(target) if isinstance(target, str) else target
     output_elf = Path(output_elf)
     output_elf.parent.mkdir(parents=True, exist_ok=True)
-    command = [
+    compile_flags = [
         str(find_compiler(target)),
         *target.cflags,
         *COMMON_CFLAGS,
         *_define_flags(target, defines),
         f"-I{RUNTIME_DIR}",
-        *(f"-I{directory}" for directory in include_dirs),
+        *(f"-I{Path(directory).resolve()}" for directory in include_dirs),
         *extra_flags,
-        *(str(source) for source in sources),
-        *(str(source) for source in runtime_sources(target)),
-        *_link_flags(target, output_elf, arena_section, arena_region, stack_size),
     ]
-    _run_compiler(command, target)
+    inputs = [Path(source).resolve() for source in sources]
+    objects = None
+    if code_section != "flash" and not target.is_host:
+        objects = output_elf.resolve().with_suffix(".objects")
+        inputs = _compile_objects(compile_flags, inputs, objects, target)
+    command = [
+        *compile_flags,
+        *(str(source) for source in inputs),
+        *(str(source) for source in runtime_sources(target)),
+        *_link_flags(target, output_elf.resolve(), arena_section, arena_region, stack_size, code_section),
+    ]
+    _run_compiler(command, target, cwd=objects)  # the objects then named as the script's patterns say
     return output_elf
 
 
-def _link_flags(target: Target, output_elf: Path, arena_section: str, arena_region: str, stack_size: int) -> list[str]:
+def _compile_objects(compile_flags: list[str], sources: list[Path], folder: Path, target: Target) -> list[Path]:
+    """`sources` compiled in one call into `folder`, each object named after its source (relative to
+    `folder`, where the link then runs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    c_sources = [source for source in sources if source.suffix == ".c"]
+    flags = [flag for flag in compile_flags if not flag.startswith("-l")]
+    _run_compiler([*flags, "-c", *(str(source) for source in c_sources)], target, cwd=folder)
+    return [Path(f"{source.stem}.o") if source.suffix == ".c" else source for source in sources]
+
+
+def _link_flags(
+    target: Target, output_elf: Path, arena_section: str, arena_region: str, stack_size: int, code_section: str
+) -> list[str]:
     """Host: the system's usual link. Cortex-M: our linker script (written beside the ELF) and a map file."""
     if target.is_host:
         return [*HOST_LINK_FLAGS, "-o", str(output_elf), "-lm"]
     script = output_elf.with_suffix(".ld")
-    script.write_text(render_linker_script(target, arena_section, arena_region, stack_size))
+    script.write_text(render_linker_script(target, arena_section, arena_region, stack_size, code_section))
     map_file = output_elf.with_suffix(".map")
     return [*ARM_LINK_FLAGS, f"-T{script}", f"-Wl,-Map={map_file}", "-o", str(output_elf), "-lm"]

@@ -88,13 +88,21 @@ def stream_frames(graph: Graph) -> list[list[np.ndarray]]:
     raise McuDeployError(graph.subject, f"no inference of {most} frames from reset ran every layer")
 
 
-def build_model(graph: Graph, plan: MemoryPlan, portable: bool, target: Target, workdir: Path, steps: int = 1) -> Path:
+def build_model(
+    graph: Graph,
+    plan: MemoryPlan,
+    portable: bool,
+    target: Target,
+    workdir: Path,
+    steps: int = 1,
+    code_section: str = "flash",
+) -> Path:
     """Generate the model's C and build it with the harness for `target` with one function per
     layer (MD_PROFILE_LAYERS): with the best kernel paths the core has, or its portable C
-    (`portable`, MD_PORTABLE); `steps` inferences after one init."""
+    (`portable`, MD_PORTABLE); `steps` inferences after one init; the hot code run from `code_section`."""
     code = generate_project(graph, plan, target, workdir / "generated")
     defines = {**LAYER_FUNCTIONS, **({"MD_PORTABLE": None} if portable else {})}
-    return build_harness(graph, code, target, workdir, extra_defines=defines, steps=steps)
+    return build_harness(graph, code, target, workdir, extra_defines=defines, steps=steps, code_section=code_section)
 
 
 def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> InstructionCounting:

@@ -30,30 +30,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcudeploy.codegen.library import FAST_CODE_SECTION
 from mcudeploy.devices import Device, MemoryRegion, RegionKind, Span, find_core
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
 from mcudeploy.errors import McuDeployError
-from mcudeploy.memory.budget import ARENA, CODE, MEASURED_CODE, STACK, WEIGHTS, MemoryBudget
+from mcudeploy.memory.budget import ARENA, CODE, MEASURED_CODE, RUN_CODE, STACK, WEIGHTS, MemoryBudget
 
 CODE_LABEL = "code"
 CONSTANTS_LABEL = "constants"
 ARENA_LABEL = "arena"
 RAM_LABEL = "ram"
 LABEL_ITEMS = {
-    CODE_LABEL: (CODE, MEASURED_CODE),
+    CODE_LABEL: (RUN_CODE, CODE, MEASURED_CODE),
     CONSTANTS_LABEL: (WEIGHTS,),
     ARENA_LABEL: (ARENA,),
     RAM_LABEL: (STACK,),
 }
-"""Which memory-budget item decides where each kind of access lives on the device (the code's: estimated
-or measured, whichever the budget has)."""
+"""Which memory-budget item decides where each kind of access lives on the device, the first the budget
+placed (the code's: its run image in ITCM/SRAM with `--code-section`, else estimated or measured in flash)."""
 
 L1_LINE_BYTES = 32
 L1_WAYS = 4
 ACCELERATOR_LINE_BYTES = 16
 BUS_BEAT_BYTES = 8
 FETCH_WORD_BYTES = 4
+SYSTEM_BUS_FETCH_CORES = ("cortex-m3", "cortex-m4")
+"""Cores whose instruction fetches from 0x2000_0000 up (SRAM) go over the System bus, registered: each
+fetch takes 2 cycles and none is back to back (Cortex-M3/M4 TRM, "Bus interfaces", pipelined instruction
+fetches): priced as one wait state on every fetched word and taken branch, like flash with neither cache
+nor prefetch. The contention with the core's own data accesses on that bus is not priced."""
+SYSTEM_BUS_BASE = 0x2000_0000
 THUMB_BYTES_PER_INSTRUCTION = 3
 """Mixed 16- and 32-bit Thumb-2 code: an approximation, used only for flash with neither cache nor prefetch."""
 FULLY_ASSOCIATIVE_LINES = 64
@@ -72,7 +79,7 @@ def program_layout(elf: Path, target: Target) -> ProgramLayout:
     image = ElfImage(elf)
     ranges: list[tuple[str, int, int]] = []
     for section in image.sections:
-        if section.allocated and section.size and section.name in (".vectors", ".text"):
+        if section.allocated and section.size and section.name in (".vectors", FAST_CODE_SECTION, ".text"):
             ranges.append((CODE_LABEL, section.address, section.address + section.size))
         elif section.allocated and section.size and not section.writable and not section.executable:
             ranges.append((CONSTANTS_LABEL, section.address, section.address + section.size))
@@ -166,9 +173,10 @@ def device_cache(device: Device) -> DeviceCache | None:
 
 
 def _span_of(budget: MemoryBudget, item_names: tuple[str, ...]) -> Span | None:
-    for use in budget.uses:
-        if any(item.name in item_names for item in use.items):
-            return use.span
+    for name in item_names:
+        for use in budget.uses:
+            if any(item.name == name for item in use.items):
+                return use.span
     return None
 
 
@@ -209,6 +217,17 @@ def _code_fetch(device: Device, span: Span, code: RegionCost, cache: DeviceCache
     region = span.regions[0]
     ws = code.wait_states
     if span.kind != RegionKind.FLASH:
+        if device.core in SYSTEM_BUS_FETCH_CORES and region.base >= SYSTEM_BUS_BASE:
+            per_word = THUMB_BYTES_PER_INSTRUCTION / FETCH_WORD_BYTES
+            return _CodeFetch(
+                1.0,
+                per_word,
+                f"instruction fetch from {span.name} over the {device.core} System bus: 2 cycles a "
+                f"{FETCH_WORD_BYTES}-byte word, never back to back ({per_word:g} cycles an instruction, 1 a taken "
+                "branch); contention with data accesses on that bus not priced",
+            )
+        if code.cached:
+            return _CodeFetch(0.0, 0.0, f"instruction fetch from {span.name} ({span.kind.value}) hits the cache")
         return _CodeFetch(0.0, 0.0, f"instruction fetch from {span.name} ({span.kind.value}): no wait states")
     if region.cacheable and (flash.cache or cache is not None):
         what = flash.cache or (cache.name if cache else "cache")
@@ -265,6 +284,8 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         regions[label] = region_cost(label, spans[label], device, clock_mhz, cache)
         if budget is None:
             notes.append(f"{label} taken as in {spans[label].name}")
+        elif label == CODE_LABEL and (item := _short_of_room(budget, (RUN_CODE,))) is not None:
+            notes.append(f"{item} does not fit {device.name}: priced as if run from {spans[label].name}")
         elif placed is None:
             if (item := _short_of_room(budget, items)) is None:
                 continue  # 0 bytes of it: no access to price, no note
@@ -273,6 +294,11 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
             why = device.part.flash.wait_states_note if spans[label].kind == RegionKind.FLASH else ""
             notes.append(f"{spans[label].name}: wait states taken as 0" + (f" ({why})" if why else ""))
     fetch = _code_fetch(device, spans[CODE_LABEL], regions[CODE_LABEL], cache)
+    if budget is not None and _span_of(budget, (RUN_CODE,)) is not None:
+        notes.append(
+            f"all code priced as run from {spans[CODE_LABEL].name}: the hot code (kernels and layers, "
+            "--code-section) runs there, the little else an inference calls (memcpy, memset) stays in flash"
+        )
     return MemoryTiming(
         clock_mhz,
         regions,

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.analysis.floats import float_operators
 from mcudeploy.devices import CORES, Device, Fpu, find_device
@@ -30,7 +31,14 @@ from mcudeploy.estimate.timings import CoreTiming, core_timing
 from mcudeploy.ir import Graph
 from mcudeploy.ir.options import CallOnceOptions, WhileOptions
 from mcudeploy.memory import plan_memory
-from mcudeploy.memory.budget import budget_request, code_estimate, constant_layout, memory_budget
+from mcudeploy.memory.budget import (
+    CodeSection,
+    budget_request,
+    check_code_section,
+    code_estimate,
+    constant_layout,
+    memory_budget,
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,10 @@ class ModelEstimate:
     """Cortex-M7: the arena in DTCM, cacheable SRAM and external RAM, cold and steady (`estimate.placement`)."""
     waiting: list[WaitingInference] = field(default_factory=list)
     """A streaming model: the inferences before the complete one in its period, each waiting for frames."""
+    code_section: CodeSection = CodeSection.FLASH
+    """Where the hot code runs (`--code-section`)."""
+    hot_code_bytes: int | None = None
+    """Its run image in ITCM/SRAM (the budget's), None when it runs from flash."""
 
     @property
     def milliseconds(self) -> float:
@@ -138,13 +150,16 @@ def estimate_model(
     stack_bytes: int | None = None,
     placements: bool = False,
     paint_stack: bool = False,
+    code_section: CodeSection = CodeSection.FLASH,
 ) -> ModelEstimate:
     """Cycles and milliseconds per layer of `graph`'s generated code on `device` at `clock_mhz`
     (default: the part's maximum clock). `portable`: the portable C kernels rather than the
     core's DSP/MVE paths. `stack_bytes`: the user's stack reserve (default: the static bound from
     `-fstack-usage` and the call graph, or with `paint_stack` the stack painted on QEMU in a run of its own;
     assumed without the toolchain).
-    `placements` (Cortex-M7): also the arena in DTCM, cacheable SRAM and external RAM, cold and steady."""
+    `placements` (Cortex-M7): also the arena in DTCM, cacheable SRAM and external RAM, cold and steady.
+    `code_section` itcm/ram: the hot code built to run from there (its measured size placed in the budget),
+    instruction fetch and literal reads priced where it runs."""
     device = find_device(device) if isinstance(device, str) else device
     timing = core_timing(device.core)
     clock = float(clock_mhz or device.part.max_clock_mhz)
@@ -153,14 +168,18 @@ def estimate_model(
         stack_need(graph, device, stack_bytes) if paint_stack else static_need(graph, plan, device.core, stack_bytes)
     )
     constants = constant_layout(graph, plan.alignment)
-    request = budget_request(plan.arena_bytes, constants, code_estimate(graph), stack.bytes)
+    check_code_section(device, code_section)
+    code = code_estimate(graph)
+    if code_section != CodeSection.FLASH:
+        code = measured_code(graph, plan, device.core, code_section) or code
+    request = budget_request(plan.arena_bytes, constants, code, stack.bytes, code_section=code_section)
     budget = memory_budget(request, device)
     memory = device_memory(device, budget, clock)
     with tempfile.TemporaryDirectory(prefix="mcudeploy-estimate-", dir=workdir) as scratch:
         folder = Path(scratch)
         target = emulation_target(device.core)
         frames = stream_frames(graph)
-        elf = build_model(graph, plan, portable, target, folder, steps=len(frames))
+        elf = build_model(graph, plan, portable, target, folder, len(frames), str(code_section))
         run = run_model(graph, elf, target, memory, folder, frames)
     streaming = len(frames) > 1
     priced = placements and not portable and not streaming
@@ -197,6 +216,8 @@ def estimate_model(
             WaitingInference(frame, item.layer, graph.operators[item.layer].op_type, price(item.counts, timing, memory))
             for frame, item in enumerate(run.waiting, 1)
         ],
+        code_section=code_section,
+        hot_code_bytes=code.run_bytes if code_section != CodeSection.FLASH else None,
     )
 
 

@@ -46,6 +46,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "peak_int8_macs_per_cycle": timing.int8_macs_per_cycle,
         "peak_source": timing.peak_source,
         "fits": estimate.fits,
+        "code_section": str(estimate.code_section),
         "stack": _stack(estimate),
         "arena_placements": [
             {
@@ -188,6 +189,48 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     lines += [Text(f"note: {note}", style="yellow") for note in estimate.notes]
     lines += _placement_lines(estimate)
     return lines
+
+
+def code_section_comparison(placed: ModelEstimate, in_flash: ModelEstimate) -> dict[str, Any]:
+    """The model with its hot code run from ITCM/SRAM beside the same model with its code in flash:
+    both measured and priced (each its own build and run)."""
+    where = placed.memory.regions["code"].placed_in
+    change = placed.inference.total / in_flash.inference.total - 1 if in_flash.inference.total else 0.0
+    saved = in_flash.inference.total - placed.inference.total
+    verdict = f"{abs(saved):,.0f} cycles {'faster' if saved > 0 else 'slower'}" if saved else "no change"
+    line = (
+        f"hot code in {where} (--code-section {placed.code_section}): {placed.inference.total:,.0f} cycles, "
+        f"{placed.milliseconds:.3f} ms; in flash: {in_flash.inference.total:,.0f} cycles, "
+        f"{in_flash.milliseconds:.3f} ms ({change:+.3%}: {verdict}; each its own build and QEMU run)"
+    )
+    cold = _cold_fetch_bound(placed, in_flash)
+    if cold is not None:
+        line += (
+            f"; not priced in flash: the first pass over the cached code, on the first inference from reset at most "
+            f"{cold:,.0f} cycles more ({placed.hot_code_bytes:,} B of hot code, a line fill each)"
+        )
+    return {
+        "code_section": str(placed.code_section),
+        "flash_cold_fetch_bound_cycles": None if cold is None else round(cold),
+        "runs_from": where,
+        "cycles": round(placed.inference.total),
+        "milliseconds": round(placed.milliseconds, 4),
+        "flash_cycles": round(in_flash.inference.total),
+        "flash_milliseconds": round(in_flash.milliseconds, 4),
+        "change": round(change, 5),
+        "line": line,
+    }
+
+
+def _cold_fetch_bound(placed: ModelEstimate, in_flash: ModelEstimate) -> float | None:
+    """What the estimate leaves out for code in cached flash: each line of the hot code filled once,
+    at the cache's miss cost (an upper bound for the first inference; a steady state whose code
+    outgrows the cache misses again, which neither figure prices)."""
+    code = in_flash.memory.regions["code"]
+    cache = in_flash.memory.cache
+    if not code.cached or cache is None or placed.hot_code_bytes is None:
+        return None
+    return -(-placed.hot_code_bytes // cache.line_bytes) * code.miss_cycles
 
 
 def streaming_lines(report: dict[str, Any]) -> list[str]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from mcudeploy.devices import Database, Device, RegionKind, Span, find_core
+from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator
 from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.params.constant_inputs import read_at_run_time, stored_dtype
@@ -175,6 +176,14 @@ class CodeEstimate:
     layer_calls: int
     measured_on: str | None = None
     """The core whose linked ELF the figure was measured from; None for the table estimate."""
+    hot_bytes: int | None = None
+    """The hot code `--code-section` copies to ITCM/SRAM: the linked `.mdnn_fast_code` section where
+    measured so; None: the whole figure stands for it (the table estimate)."""
+
+    @property
+    def run_bytes(self) -> int:
+        """The run image of the hot code in ITCM/SRAM (its load image stays in flash, in `total`)."""
+        return self.hot_bytes if self.hot_bytes is not None else self.total
 
     @property
     def total(self) -> int:
@@ -203,6 +212,14 @@ class Memory(StrEnum):
     RAM = "ram"
 
 
+class CodeSection(StrEnum):
+    """Where the hot code (kernel library and layers) runs: in place from flash, or copied at start-up."""
+
+    FLASH = "flash"
+    ITCM = "itcm"
+    RAM = "ram"
+
+
 class Preference(StrEnum):
     TCM = "tcm"
     """Data the core works on: DTCM first on cores with a data cache (zero wait states, no cache jitter)."""
@@ -210,6 +227,10 @@ class Preference(StrEnum):
     """Buffers peripherals and DMA may reach: general SRAM before TCM."""
     ON_CHIP = "on-chip"
     """Flash contents: on-chip flash before off-chip flash."""
+    ITCM = "itcm"
+    """Code run from the instruction TCM: there only."""
+    CODE_SRAM = "code-sram"
+    """Code run from RAM: on-chip general SRAM only (a DTCM does not execute on Cortex-M7/M55)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +258,8 @@ RAM_RESERVE = "RAM reserve"
 WEIGHTS = "weights and constants"
 CODE = "kernel code (estimate)"
 MEASURED_CODE = "kernel code (measured)"
+RUN_CODE = "kernel code (run image)"
+"""The hot code's copy in ITCM/SRAM (`--code-section`); its load image stays in flash in the code item."""
 FLASH_RESERVE = "flash reserve"
 
 
@@ -248,13 +271,17 @@ def budget_request(
     reserve_ram: int = 0,
     reserve_flash: int = 0,
     state_bytes: int = 0,
+    code_section: CodeSection = CodeSection.FLASH,
 ) -> BudgetRequest:
-    """The items to place, in placement order (RAM: arena first so it gets the fastest memory)."""
+    """The items to place, in placement order (RAM: arena first so it gets the fastest memory); with
+    `code_section` itcm or ram the hot code twice: its load image in flash, its run image there."""
+    run_preference = {CodeSection.ITCM: Preference.ITCM, CodeSection.RAM: Preference.CODE_SRAM}.get(code_section)
     items = (
         BudgetItem(ARENA, arena_bytes, Memory.RAM, Preference.TCM),
         BudgetItem(STATE, state_bytes, Memory.RAM, Preference.TCM),
         BudgetItem(STACK, stack_bytes, Memory.RAM, Preference.TCM),
         BudgetItem(RAM_RESERVE, reserve_ram, Memory.RAM, Preference.GENERAL),
+        *((BudgetItem(RUN_CODE, code.run_bytes, Memory.RAM, run_preference),) if run_preference else ()),
         BudgetItem(WEIGHTS, constants.total_bytes, Memory.FLASH, Preference.ON_CHIP),
         BudgetItem(code.label, code.total, Memory.FLASH, Preference.ON_CHIP),
         BudgetItem(FLASH_RESERVE, reserve_flash, Memory.FLASH, Preference.ON_CHIP),
@@ -339,7 +366,19 @@ def fitting_devices(request: BudgetRequest, database: Database) -> list[Device]:
     return sorted(fitting, key=lambda d: (d.internal_ram_bytes(), d.flash_bytes(), d.name))
 
 
+def check_code_section(device: Device, code_section: CodeSection) -> None:
+    """One clear error for code asked into an ITCM the device does not have."""
+    if code_section == CodeSection.ITCM and not any(span.kind == RegionKind.ITCM for span in device.spans()):
+        raise McuDeployError(
+            "--code-section itcm", f"{device.name} has no ITCM: its code runs from flash or SRAM (--code-section ram)"
+        )
+
+
 def _eligible(item: BudgetItem, span: Span) -> bool:
+    if item.preference == Preference.ITCM:
+        return span.kind == RegionKind.ITCM
+    if item.preference == Preference.CODE_SRAM:
+        return span.kind == RegionKind.SRAM and not span.off_chip
     if item.memory == Memory.FLASH:
         return span.kind == RegionKind.FLASH
     # Never silently in external RAM, never in ITCM: on-chip data memory only.

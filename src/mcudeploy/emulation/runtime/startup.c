@@ -13,6 +13,9 @@ extern uint32_t __stack_top[];
 extern uint32_t __data_start[];
 extern uint32_t __data_end[];
 extern uint32_t __data_load[];
+extern uint32_t __fast_code_start[];
+extern uint32_t __fast_code_end[];
+extern uint32_t __fast_code_load[];
 extern uint32_t __bss_start[];
 extern uint32_t __bss_end[];
 extern uint32_t __arena_start[];
@@ -63,6 +66,12 @@ __attribute__((noinline)) static void initialise_memory(void)
     for (uint32_t *word = __data_start; word < __data_end; word++) {
         *word = *source++;
     }
+    /* Code placed to run from ITCM or SRAM (empty unless asked for): copied from its load image in flash. */
+    source = __fast_code_load;
+    for (uint32_t *word = __fast_code_start; word < __fast_code_end; word++) {
+        *word = *source++;
+    }
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
     for (uint32_t *word = __bss_start; word < __bss_end; word++) {
         *word = 0;
     }

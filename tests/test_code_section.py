@@ -1,0 +1,165 @@
+"""`--code-section itcm|ram`: the hot code (kernel library and layers) runs from ITCM or SRAM, copied
+from its load image in flash at start-up; the program stays bit-exact on QEMU, analyze counts the
+linked section in flash and where it runs, and the estimate prices instruction fetch from there."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import MODELS, run_cli
+from mcudeploy.analysis.model import Reserves, analyze_model
+from mcudeploy.codegen import generate
+from mcudeploy.codegen.library import FAST_CODE_SECTION
+from mcudeploy.devices import find_device
+from mcudeploy.emulation import ElfImage
+from mcudeploy.emulation.harness import build_harness, code_flash, generate_project, run_harness
+from mcudeploy.emulation.linker import fast_code_region
+from mcudeploy.emulation.plugin import ExecutionCounts
+from mcudeploy.emulation.stack_usage import call_graph
+from mcudeploy.emulation.targets import get_target
+from mcudeploy.engine import Engine
+from mcudeploy.estimate.cycles import price
+from mcudeploy.estimate.memory import device_memory
+from mcudeploy.estimate.model import estimate_model
+from mcudeploy.estimate.report import code_section_comparison
+from mcudeploy.estimate.timings import core_timing
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.inputs import random_inputs
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import (
+    MEASURED_CODE,
+    RUN_CODE,
+    CodeSection,
+    budget_request,
+    code_estimate,
+    constant_layout,
+    memory_budget,
+)
+
+KWS = MODELS / "mlperf_tiny/kws_ref_model_int8.tflite"
+SMALL = MODELS / "tflm/hello_world_int8.tflite"
+
+
+@pytest.mark.parametrize(
+    ("model", "target_name", "code_section"), [(KWS, "m7", "itcm"), (SMALL, "m4", "ram"), (SMALL, "m55", "itcm")]
+)
+def test_hot_code_runs_from_where_asked_and_stays_bit_exact(
+    model: Path, target_name: str, code_section: str, tmp_path: Path
+) -> None:
+    graph = read_tflite(model)
+    target = get_target(target_name)
+    code = generate_project(graph, plan_memory(graph), target, tmp_path / "project")
+    elf = build_harness(graph, code, target, tmp_path, code_section=code_section)
+    image = ElfImage(elf)
+    section = image.section(FAST_CODE_SECTION)
+    run_region = fast_code_region(target.machine, code_section)
+    assert run_region.base <= section.address and section.address + section.size <= run_region.end
+    assert section.executable and section.size > 500
+    kernels = [s for s in image.symbols if s.kind == "func" and s.name.startswith("md_") and s.defined]
+    assert kernels and all(run_region.base <= s.address < run_region.end for s in kernels)
+    physical = _load_segment(elf, section.address)[1]
+    assert target.machine.rodata.base <= physical < target.machine.rodata.end  # loaded in flash
+    startup = next(s for s in image.symbols if s.name == "mcu_reset_handler")
+    assert not section.address <= startup.address < section.address + section.size  # the copier is not copied
+    inputs = random_inputs(graph)
+    run = run_harness(graph, target, elf, inputs, tmp_path / "run")
+    for got, want in zip(run.steps[0].outputs, Engine(graph).run(inputs).outputs, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def _load_segment(elf: Path, virtual: int) -> tuple[int, int]:
+    """The LOAD segment of `elf` that starts at `virtual`, as readelf prints it: (VirtAddr, PhysAddr)."""
+    headers = subprocess.run(["arm-none-eabi-readelf", "-lW", str(elf)], capture_output=True, text=True, check=True)
+    for line in headers.stdout.splitlines():
+        fields = line.split()
+        if fields[:1] == ["LOAD"] and int(fields[2], 16) == virtual:
+            return int(fields[2], 16), int(fields[3], 16)
+    raise AssertionError(f"no LOAD segment at {virtual:#x}:\n{headers.stdout}")
+
+
+def test_analyze_counts_the_linked_section_in_flash_and_in_itcm(tmp_path: Path) -> None:
+    graph = read_tflite(SMALL)
+    plan = plan_memory(graph)
+    device = find_device("STM32H743ZI")
+    result = analyze_model(graph, plan, device, Reserves(1024), code_section=CodeSection.ITCM)
+    items = {(region.name, item.name): item.bytes for region in result.regions for item in region.items}
+    code = generate(graph, plan, tmp_path / "gen", force=True)
+    flash, elf = code_flash(code, get_target("m7"), tmp_path / "link", ("-fstack-usage",), "itcm")
+    assert items[("ITCM", RUN_CODE)] == ElfImage(elf).section(FAST_CODE_SECTION).size
+    assert items[("FLASH", MEASURED_CODE)] == flash - code.weights_bytes  # the load image stays in flash
+    assert result.verdict == "fits"
+    _, in_flash = code_flash(code, get_target("m7"), tmp_path / "flash", ("-fstack-usage",))
+    stacks = [call_graph(linked, get_target("m7")).worst("net_invoke") for linked in (elf, in_flash)]
+    assert stacks[0] == stacks[1] and stacks[0][0] > 0  # gcc's frames found beside the objects too
+
+
+def _memory(device: str, code_section: CodeSection):
+    graph = read_tflite(SMALL)
+    plan = plan_memory(graph)
+    part = find_device(device)
+    request = budget_request(plan.arena_bytes, constant_layout(graph), code_estimate(graph), code_section=code_section)
+    return device_memory(part, memory_budget(request, part), part.part.max_clock_mhz)
+
+
+def test_fetch_from_sram_over_the_m4_system_bus_costs_more_than_flash_behind_the_art() -> None:
+    flash, sram = _memory("STM32L4R5ZI", CodeSection.FLASH), _memory("STM32L4R5ZI", CodeSection.RAM)
+    assert flash.instruction_fetch_cycles == flash.branch_fetch_cycles == 0
+    assert sram.regions["code"].placed_in.startswith("SRAM")
+    assert sram.instruction_fetch_cycles == 0.75 and sram.branch_fetch_cycles == 1
+    counts = ExecutionCounts({"alu": 1000, "branch": 100}, {})
+    timing = core_timing("cortex-m4")
+    assert price(counts, timing, sram).total == price(counts, timing, flash).total + 1100 * 0.75 + 100
+
+
+def test_itcm_reads_of_code_miss_no_cache_on_the_m7() -> None:
+    flash, itcm = _memory("STM32H743ZI", CodeSection.FLASH), _memory("STM32H743ZI", CodeSection.ITCM)
+    assert flash.regions["code"].cached and flash.regions["code"].miss_cycles > 0
+    assert itcm.regions["code"].placed_in == "ITCM"
+    assert not itcm.regions["code"].cached and itcm.regions["code"].read_cycles == 0
+    counts = ExecutionCounts({"load": 1000}, {}, reads={"code": 1000}, misses={"code": 50})
+    timing = core_timing("cortex-m7")
+    assert price(counts, timing, itcm).total < price(counts, timing, flash).total
+
+
+def test_itcm_on_a_device_without_one_is_one_line_and_exit_2(monkeypatch, capsys) -> None:
+    code, _, err = run_cli(
+        monkeypatch, capsys, "analyze", str(SMALL), "--device", "STM32L4R5ZI", "--code-section", "itcm"
+    )
+    assert code == 2
+    assert err.strip() == (
+        "mcudeploy: error: --code-section itcm: STM32L4R5ZI has no ITCM: its code runs from flash or SRAM "
+        "(--code-section ram)"
+    )
+
+
+def test_estimate_from_sram_on_the_l4r5_is_slower_than_from_flash_and_says_so() -> None:
+    graph = read_tflite(SMALL)
+    in_sram = estimate_model(graph, "STM32L4R5ZI", code_section=CodeSection.RAM)
+    in_flash = estimate_model(graph, "STM32L4R5ZI")
+    assert in_sram.memory.regions["code"].placed_in.startswith("SRAM") and in_sram.fits
+    assert in_sram.inference.memory_by_label["code fetch"] > 0 == in_flash.inference.memory_by_label["code fetch"]
+    comparison = code_section_comparison(in_sram, in_flash)
+    assert comparison["cycles"] > comparison["flash_cycles"] and "slower" in comparison["line"]
+    lines = -(-in_sram.hot_code_bytes // 16)  # the ART's 16-byte lines, 5 wait states a fill at 120 MHz
+    assert comparison["flash_cold_fetch_bound_cycles"] == lines * 5
+
+
+def test_generate_names_the_run_region_and_documents_the_link(monkeypatch, capsys, tmp_path: Path) -> None:
+    out = tmp_path / "net"
+    args = ("generate", str(SMALL), "-o", str(out), "--device", "STM32H743ZI", "--code-section", "itcm", "--json")
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args)
+    assert code == 0 and json.loads(stdout)["hot_code_region"] == "ITCM"
+    readme = (out / "README.md").read_text()
+    assert f"{FAST_CODE_SECTION} : ALIGN(8)" in readme and "} > ITCM AT > FLASH" in readme
+    assert "*word = *source++;" in readme
+
+
+def test_code_section_is_refused_where_the_npu_path_answers(monkeypatch, capsys) -> None:
+    args = ("estimate", str(SMALL), "--device", "Alif Ensemble E7", "--code-section", "itcm")
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "--code-section itcm: for our C on the core alone (--no-npu)" in err
