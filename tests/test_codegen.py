@@ -76,6 +76,7 @@ from mcudeploy.ir.options import (
     UnpackOptions,
     VarHandleOptions,
 )
+from mcudeploy.ir.shapes import DETECTION_POSTPROCESS
 from mcudeploy.memory import plan_memory
 
 SEEDS = (0, 1, 2)
@@ -925,6 +926,32 @@ def signal_family() -> Graph:
     return f.graph()
 
 
+def detection_family(constant_encodings: bool = False) -> Graph:
+    """TFLite_Detection_PostProcess: fast NMS with a background class, regular NMS without, and a
+    single box; the box encodings are constants with `constant_encodings` (so that inputs at the
+    float extremes reach the sorts and NMS, not the failing decoding)."""
+    f = Family("detection", 12)
+    for boxes, classes, background, options in (
+        (24, 3, 1, {"max_detections": 5, "nms_score_threshold": 0.0, "nms_iou_threshold": 0.4}),
+        (24, 4, 0, {"max_detections": 6, "use_regular_nms": True, "detections_per_class": 3}),
+        (1, 1, 0, {"max_detections": 2}),
+    ):
+        shape = (1, boxes, 4)
+        encodings = f.constant(f.rng.normal(size=shape), "float32") if constant_encodings else f.input(shape, "float32")
+        anchors = np.concatenate([f.rng.uniform(0.1, 0.9, (boxes, 2)), f.rng.uniform(0.1, 0.4, (boxes, 2))], axis=1)
+        rows = options["max_detections"]
+        outputs = [f.output(shape, "float32") for shape in ((1, rows, 4), (1, rows), (1, rows), (1,))]
+        attributes = {"max_classes_per_detection": 1, "nms_score_threshold": 0.1, "nms_iou_threshold": 0.5}
+        attributes |= {"num_classes": classes, "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0}
+        f.op(
+            DETECTION_POSTPROCESS,
+            [encodings, f.input((1, boxes, classes + background), "float32"), f.constant(anchors, "float32")],
+            outputs,
+            CustomOptions.from_map(attributes | options),
+        )
+    return f.graph()
+
+
 FAMILIES: dict[str, Callable[[], Graph]] = {
     "signal": signal_family,
     "compare_math": compare_math_family,
@@ -938,6 +965,7 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "movement": movement_family,
     "recurrent": recurrent_family,
     "parity": parity_family,
+    "detection": detection_family,
 }
 
 
@@ -1056,6 +1084,15 @@ def test_index_outside_the_input_is_an_error_code(tmp_path):
         inputs = list(valid)
         inputs[f.inputs.index(index)] = np.full(program.graph.tensors[index].shape, value, np.int32)
         assert program.run([inputs]).program.exit_code == EXIT_NETWORK_ERROR_BASE - (-3)
+
+
+def test_an_inverted_detection_box_is_an_error_code(tmp_path):
+    """A decoded box of height 0 (TFLM fails the inference): NET_ERROR_RANGE; valid boxes run."""
+    program = build(detection_family(), tmp_path, sanitized=False)
+    inputs = random_inputs(program.graph, 0)
+    assert program.run([inputs]).program.exit_code == 0
+    inputs[0][0, 3, 2] = -1000.0  # exp(-200) underflows
+    assert program.run([inputs]).program.exit_code == EXIT_NETWORK_ERROR_BASE - (-3)
 
 
 def test_unsupported_operator_is_named(tmp_path):

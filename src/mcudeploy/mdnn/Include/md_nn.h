@@ -27,6 +27,7 @@
  *   SVDF
  *   LSTM                 UNIDIRECTIONAL_SEQUENCE_LSTM
  *   signal               TFLite Micro's audio front end (its signal library's custom operators)
+ *   detection            TFLite_Detection_PostProcess (SSD box decoding, non-max suppression)
  *   Ethos-U              the NPU interface the application provides
  *
  * Parameters and their ranges, common to the families:
@@ -1082,6 +1083,45 @@ md_status md_signal_overlap_add_f32(const float *input, int32_t rows, int32_t fr
  * rounded up to whole words; an all-zero state starts the history at `zero_point`. */
 md_status md_circular_buffer_s8(const int8_t *input, int32_t slots, int32_t depth, int32_t cycles_max,
                                 int32_t zero_point, uint8_t *state, int8_t *output);
+
+/* ---- detection: TFLite Micro's TFLite_Detection_PostProcess custom operator (float32).
+ *
+ * Box encodings [1, num_boxes, box_stride] (y, x, h, w first) decoded against anchors
+ * [num_boxes, 4] (y, x, h, w) into corners, then non-max suppression over scores
+ * [1, num_boxes, scores_per_box] (a background class first when scores_per_box is num_classes + 1):
+ * fast NMS ranks each box by its best class, regular NMS runs per class and keeps the best
+ * max_detections overall. Outputs: boxes [output_rows][4] (ymin, xmin, ymax, xmax), classes and
+ * scores [output_rows], the count; the rows after the count are zeros. Bit-exact with TFLite Micro
+ * where the C library's exp() is (double-precision, the only libm call). Returns MD_ERROR_RANGE,
+ * outputs unwritten, when a decoded box has ymin >= ymax or xmin >= xmax (TFLite Micro fails). */
+typedef struct {
+    int32_t num_boxes;
+    int32_t box_stride;
+    int32_t scores_per_box;
+    int32_t num_classes;
+    int32_t max_detections;
+    int32_t detections_per_class;  /* regular NMS: the picks per class */
+    int32_t output_rows;
+    int32_t regular_nms;           /* 1: regular NMS, 0: fast NMS (one class per detection) */
+    float score_threshold;
+    float iou_threshold;           /* in (0, 1] */
+    float y_scale;
+    float x_scale;
+    float h_scale;
+    float w_scale;
+} md_detection_params;
+
+/* Per box: the decoded corners (16 bytes) and five 4-byte entries (score, best class, candidate,
+ * merge slot, pick), a candidate flag (1 byte, rounded up to words); regular NMS also its top list
+ * and a merge of it (16 bytes per detection). */
+static inline int32_t md_detection_postprocess_get_buffer_size(const md_detection_params *p)
+{
+    return 36 * p->num_boxes + (p->num_boxes + 3) / 4 * 4 + (p->regular_nms ? 16 * p->max_detections : 0);
+}
+
+md_status md_detection_postprocess_f32(const md_detection_params *p, const float *encodings, const float *scores,
+                                       const float *anchors, float *boxes, float *classes, float *detection_scores,
+                                       float *count, void *scratch);
 
 /* ---- the hand-over of one NPU segment to an Arm Ethos-U.
  *
