@@ -76,7 +76,7 @@ from mcudeploy.ir.options import (
     UnpackOptions,
     VarHandleOptions,
 )
-from mcudeploy.ir.shapes import DETECTION_POSTPROCESS
+from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS
 from mcudeploy.memory import plan_memory
 
 SEEDS = (0, 1, 2)
@@ -952,6 +952,44 @@ def detection_family(constant_encodings: bool = False) -> Graph:
     return f.graph()
 
 
+def decode_family() -> Graph:
+    """TFLM_DECODE: LUT (int8 per channel along the last axis, float32), pruning (int8 with zero
+    points per channel, float32), Huffman (int8 with 16-bit tables, int16 with 32-bit ones), and
+    one operator of three pairs whose first output is a FULLY_CONNECTED layer's weights."""
+    from test_ops_decode import huffman_pair, lut_pair, pruned_pair
+
+    f = Family("decode", 13)
+    int8 = {"scale": 0.05, "zero_point": 0}
+
+    def decode(pairs, outputs) -> list[int]:
+        tensors = [f.constant(array, "uint8") for pair in pairs for array in pair]
+        results = [f.builder.tensor(shape, dtype, **quant) for shape, dtype, quant in outputs]
+        f.outputs += results
+        f.op(DECODE, tensors, results, CustomOptions())
+        return results
+
+    channels = {"scale": [0.01, 0.02, 0.03], "zero_point": [4, -3, 0], "axis": 1}
+    decode([lut_pair(f.rng.integers(-90, 90, (3, 6)).astype(np.int8), f.rng.integers(0, 6, (9, 3)), 3)],
+           [((9, 3), "int8", {**channels, "zero_point": [0, 0, 0]})])  # fmt: skip
+    decode([lut_pair(f.rng.normal(size=(1, 20)).astype(np.float32), f.rng.integers(0, 20, 33), 5)],
+           [((33,), "float32", {})])  # fmt: skip
+    decode([pruned_pair(f.rng.integers(1, 9, (9, 3)).astype(np.int8), f.rng.uniform(size=(9, 3)) < 0.5)],
+           [((9, 3), "int8", channels)])  # fmt: skip
+    decode([pruned_pair(f.rng.normal(size=17).astype(np.float32), f.rng.uniform(size=17) < 0.5)],
+           [((17,), "float32", {})])  # fmt: skip
+    decode([huffman_pair(f.rng.integers(-4, 4, 50).astype(np.int8), 3, False)], [((50,), "int8", int8)])
+    decode([huffman_pair(f.rng.integers(-900, 900, 20).astype(np.int16), 4, True)], [((20,), "int16", {})])
+    pairs = [
+        lut_pair(f.rng.integers(-50, 50, (1, 4)).astype(np.int8), f.rng.integers(0, 4, 12), 2),
+        pruned_pair(f.rng.integers(1, 9, 12).astype(np.int32), f.rng.uniform(size=12) < 0.5),
+        huffman_pair(f.rng.integers(0, 3, 12).astype(np.int8), 2, True),
+    ]
+    weights, *_ = decode(pairs, [((3, 4), "int8", int8), ((12,), "int32", {}), ((12,), "int8", int8)])
+    layer = [f.input((1, 4), "int8", 0.05, 0), weights, NO_TENSOR]
+    f.op("FULLY_CONNECTED", layer, [f.output((1, 3), "int8", 0.1, 0)], FullyConnectedOptions())
+    return f.graph()
+
+
 FAMILIES: dict[str, Callable[[], Graph]] = {
     "signal": signal_family,
     "compare_math": compare_math_family,
@@ -966,6 +1004,7 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "recurrent": recurrent_family,
     "parity": parity_family,
     "detection": detection_family,
+    "decode": decode_family,
 }
 
 

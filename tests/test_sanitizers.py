@@ -66,6 +66,7 @@ from test_codegen import (
     _conv_size,
     _depthwise,
     _fully_connected,
+    decode_family,
     detection_family,
     parity_family,
     signal_family,
@@ -403,6 +404,7 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "signal": signal_family,  # TFLM's audio front end (tests/test_codegen.py): -32768 frames, full-range energies
     # TFLite_Detection_PostProcess (tests/test_codegen.py): scores of -inf (nothing kept), +inf (all tied)
     "detection": lambda: detection_family(constant_encodings=True),
+    "decode": decode_family,  # TFLM_DECODE (tests/test_codegen.py): every decode type
 }
 RUNS: dict[str, tuple[str, str]] = {
     **{name: (name, "mcudeploy") for name in FAMILIES},

@@ -991,6 +991,23 @@ def _detection_postprocess(q: OpShapes) -> None:
         q.expect(shape, position)
 
 
+# ------------------------------------------------------------------ TFLM's DECODE
+# TFLM_DECODE (kernels/decode.cc): each output the decoding of one (encoded, ancillary) pair of
+# constant inputs; the decoding itself, and its checks, are params.decode's.
+
+DECODE = "TFLM_DECODE"
+
+
+def _decode(q: OpShapes) -> None:
+    if len(q.op.inputs) != 2 * len(q.op.outputs):
+        inputs, outputs = len(q.op.inputs), len(q.op.outputs)
+        raise q.fail(None, f"{inputs} inputs for {outputs} outputs, TFLite Micro takes two per output")
+    for position in range(len(q.op.inputs)):
+        tensor = q.input(position)
+        if tensor is None or not tensor.is_constant:
+            raise q.fail(tensor, "is not a constant (TFLite Micro decodes constant tensors only)")
+
+
 def _called(q: OpShapes, index: int) -> Graph:
     """The subgraph a control-flow operator calls: one of the model's others (0 is the main graph)."""
     if not 0 < index < len(q.subgraphs):
@@ -1176,6 +1193,7 @@ ARITIES: dict[str, Arity] = {
             DETECTION_POSTPROCESS: (3, 4),
         }.items()
     },
+    DECODE: Arity(2, outputs=None, options=o.CustomOptions, needs_scales=False, typed_inputs=None),
 }
 """Every operator type the engine runs. Others (custom operators) get the structural checks only."""
 
@@ -1265,11 +1283,12 @@ RULES: dict[str, Rule] = {
     "SignalOverlapAdd": _signal_overlap_add,
     "CIRCULAR_BUFFER": _circular_buffer,
     DETECTION_POSTPROCESS: _detection_postprocess,
+    DECODE: _decode,
 }
 
 SIGNAL_OPERATORS = frozenset(SIGNAL_ATTRIBUTES)
 """TFLM's signal library and CIRCULAR_BUFFER."""
-CUSTOM_OPERATORS = SIGNAL_OPERATORS | {DETECTION_POSTPROCESS}
+CUSTOM_OPERATORS = SIGNAL_OPERATORS | {DETECTION_POSTPROCESS, DECODE}
 """The custom operators mcudeploy knows by name."""
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Tensor, WeightLayout
-from mcudeploy.ir.shapes import DETECTION_POSTPROCESS, signal_attributes
+from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS, signal_attributes
 from mcudeploy.params.detection import prepare as prepare_detection
 from mcudeploy.params.window import Window, window_of
 
@@ -291,6 +291,13 @@ def _circular_buffer(graph: Graph, op: Operator) -> KernelContract:
     # the output is written from it on every inference (the arena may reuse the output between).
     history = graph.tensors[op.outputs[0]].size
     return KernelContract(kernel="history kept, copied out", state_bytes=4 + -(-history // 4) * 4)
+
+
+@_declares(DECODE)
+def _decode(graph: Graph, op: Operator) -> KernelContract:
+    # Each output decoded element by element from its constant pair (flash) on every inference; no
+    # scratch, nothing kept between inferences (TFLite Micro keeps its decoder states' pointers).
+    return KernelContract(kernel="decoded from constants into each output")
 
 
 @_declares(DETECTION_POSTPROCESS)

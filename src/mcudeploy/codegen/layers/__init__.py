@@ -7,6 +7,7 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     compare,
     control_flow,
     conv,
+    decode,
     detection,
     elementwise,
     ethos_u,

@@ -28,6 +28,7 @@
  *   LSTM                 UNIDIRECTIONAL_SEQUENCE_LSTM
  *   signal               TFLite Micro's audio front end (its signal library's custom operators)
  *   detection            TFLite_Detection_PostProcess (SSD box decoding, non-max suppression)
+ *   decode               TFLM_DECODE (constant tensors stored compressed: LUT, Huffman, pruning)
  *   Ethos-U              the NPU interface the application provides
  *
  * Parameters and their ranges, common to the families:
@@ -1122,6 +1123,39 @@ static inline int32_t md_detection_postprocess_get_buffer_size(const md_detectio
 md_status md_detection_postprocess_f32(const md_detection_params *p, const float *encodings, const float *scores,
                                        const float *anchors, float *boxes, float *classes, float *detection_scores,
                                        float *count, void *scratch);
+
+/* ---- decode: TFLite Micro's TFLM_DECODE custom operator, a constant tensor stored compressed
+ * (encoded data, and ancillary data: a 16-byte header, then the tables) decoded into `output`
+ * (count elements of element_bytes) on every inference, as TFLite Micro decodes it:
+ * - MD_DECODE_LUT: one bit_width-bit index per element (a big-endian bit string) into its channel's
+ *   value table (table_stride entries of the element type per channel).
+ * - MD_DECODE_HUFFMAN: int8 or int16 symbols from the code words' big-endian bit string through the
+ *   tables (16- or 32-bit entries, little-endian), the first lookup initial_bits wide.
+ * - MD_DECODE_PRUNING: one bit per element (big-endian), 1 the next kept value, 0 the zero point:
+ *   zero_points[channel] (int8 outputs) or, with zero_points NULL, zero bytes.
+ * Channels: element k's is k % channels along the last axis (alternate_axis), else
+ * k / (count / channels). Parameters are checked by mcudeploy: the kernel reads nothing outside
+ * encoded_bytes and the tables the model holds. */
+#define MD_DECODE_HEADER_BYTES 16
+#define MD_DECODE_LUT 0
+#define MD_DECODE_HUFFMAN 1
+#define MD_DECODE_PRUNING 2
+
+typedef struct {
+    int32_t kind;
+    int32_t count;
+    int32_t element_bytes;
+    int32_t channels;
+    int32_t alternate_axis;
+    int32_t bit_width;     /* LUT */
+    int32_t table_stride;  /* LUT */
+    int32_t huffman_32bit; /* Huffman */
+    int32_t initial_bits;  /* Huffman */
+    int32_t encoded_bytes;
+} md_decode_params;
+
+md_status md_decode(const md_decode_params *p, const uint8_t *encoded, const uint8_t *ancillary,
+                    const int8_t *zero_points, void *output);
 
 /* ---- the hand-over of one NPU segment to an Arm Ethos-U.
  *
