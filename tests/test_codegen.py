@@ -1055,6 +1055,19 @@ def test_circular_buffer_into_a_variable_history_in_c(tmp_path, cycles_max, targ
     assert waited == [None if (step + 1) % cycles_max == 0 else 0 for step in range(6)]
 
 
+@pytest.mark.parametrize("family", [detection_family, decode_family], ids=["detection", "decode"])
+def test_detection_and_decode_are_bit_exact_on_cortex_m4(tmp_path, family):
+    """On QEMU's M4 (single-precision FPU, newlib's double exp() in software): the detections (boxes
+    too) and the decoded tensors bit for bit the engine's."""
+    graph = family()
+    program = build(graph, tmp_path, invocations=len(SEEDS), target_name="m4")
+    input_sets = [random_inputs(graph, seed) for seed in SEEDS]
+    engine = Engine(graph)
+    for inputs, step in zip(input_sets, program.run(input_sets).steps, strict=True):
+        for got, expected in zip(step.outputs, engine.run(inputs).outputs, strict=True):
+            np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
 def test_state_carries_over_between_inferences_on_a_core(tmp_path):
     """The harness's inferences after one init keep the network's state on an emulated core too:
     each equals the engine's run continuing from the previous one, and differs from a fresh
