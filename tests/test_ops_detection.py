@@ -122,6 +122,18 @@ def test_thresholds_and_limits_match_tflm(changes: dict, regular: bool) -> None:
         assert_detections_match_tflm(graph, detection_inputs(graph, seed, tied=seed == 2), regular)
 
 
+@pytest.mark.parametrize("regular", [False, True], ids=["fast", "regular"])
+def test_nan_and_infinite_scores_rank_as_in_tflm(regular: bool) -> None:
+    """NaN scores never pass the threshold nor win a box's best class (TFLM's comparisons are all
+    false); infinite ones tie."""
+    graph = detection_graph(30, use_regular_nms=regular, detections_per_class=4)
+    inputs = detection_inputs(graph, 3)
+    inputs[1][0, ::4, 2] = np.nan  # after a number: the number stays the best
+    inputs[1][0, 1::6, 1] = np.nan  # first: nothing replaces it, the box is never kept
+    inputs[1][0, 3::15, :] = np.inf
+    assert_detections_match_tflm(graph, inputs, regular)
+
+
 def test_absent_detections_per_class_and_use_regular_nms_take_tflm_defaults() -> None:
     """detections_per_class 100 and fast NMS when the options leave them out; regular NMS with
     more classes than max_detections (the top list is cut after every class)."""

@@ -59,8 +59,11 @@ def decode_boxes(p: DetectionParams, encodings: np.ndarray, anchors: np.ndarray)
 def _fast(p: DetectionParams, boxes: np.ndarray, scores: np.ndarray):
     """Each box ranked by its best class; one row per box kept."""
     classes = scores[:, p.label_offset :]
-    best = np.argmax(classes, axis=1)  # the first of equal maxima, as TFLM's tie-break on the index
-    best_scores = classes[np.arange(p.num_boxes), best]
+    best = np.zeros(p.num_boxes, np.int64)  # a later class only when strictly greater: the first of
+    best_scores = classes[:, 0].copy()  # equal maxima, as TFLM's tie-break on the index
+    for label in range(1, p.num_classes):
+        greater = classes[:, label] > best_scores
+        best[greater], best_scores[greater] = label, classes[greater, label]
     kept = non_max_suppression(p, boxes, best_scores, p.max_detections)
     return kept, best[kept], best_scores[kept]
 
