@@ -131,6 +131,7 @@ def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
         "c_kernel": True,
         "memory_contract": True,
         "runs_subgraphs": False,
+        "tflm_resolver": True,
     }
     assert entries["WHILE"]["engine"] and entries["WHILE"]["c_kernel"] and entries["WHILE"]["runs_subgraphs"]
     assert entries["RESHAPE"]["types"] == "any" and entries["SHAPE"]["types"] == ["int32"]
@@ -141,6 +142,13 @@ def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
         not everything["BIDIRECTIONAL_SEQUENCE_LSTM"]["engine"]
         and not everything["BIDIRECTIONAL_SEQUENCE_LSTM"]["c_kernel"]
     )
+    assert everything["TFLM_DECODE"]["tflm_resolver"] and entries["TFLite_Detection_PostProcess"]["tflm_resolver"]
     table = runner.invoke(app, ["ops"])
     assert table.exit_code == 0 and "LOG_SOFTMAX" in table.output and "int8, float32" in table.output
     assert "its subgraphs in a region" in table.output
+    # the resolver's operators with both engine and C kernel
+    covered = sum(e["engine"] and e["c_kernel"] for e in everything.values() if e["tflm_resolver"])
+    assert sum(e["tflm_resolver"] for e in everything.values()) == 118
+    assert f"{covered} of the 118 operators TensorFlow Lite Micro's MicroMutableOpResolver" in table.output
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    assert f"Of the 118 operators TensorFlow Lite Micro's MicroMutableOpResolver registers, {covered} have" in readme

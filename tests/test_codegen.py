@@ -76,6 +76,7 @@ from mcudeploy.ir.options import (
     UnpackOptions,
     VarHandleOptions,
 )
+from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS
 from mcudeploy.memory import plan_memory
 
 SEEDS = (0, 1, 2)
@@ -925,6 +926,70 @@ def signal_family() -> Graph:
     return f.graph()
 
 
+def detection_family(constant_encodings: bool = False) -> Graph:
+    """TFLite_Detection_PostProcess: fast NMS with a background class, regular NMS without, and a
+    single box; the box encodings are constants with `constant_encodings` (so that inputs at the
+    float extremes reach the sorts and NMS, not the failing decoding)."""
+    f = Family("detection", 12)
+    for boxes, classes, background, options in (
+        (24, 3, 1, {"max_detections": 5, "nms_score_threshold": 0.0, "nms_iou_threshold": 0.4}),
+        (24, 4, 0, {"max_detections": 6, "use_regular_nms": True, "detections_per_class": 3}),
+        (1, 1, 0, {"max_detections": 2}),
+    ):
+        shape = (1, boxes, 4)
+        encodings = f.constant(f.rng.normal(size=shape), "float32") if constant_encodings else f.input(shape, "float32")
+        anchors = np.concatenate([f.rng.uniform(0.1, 0.9, (boxes, 2)), f.rng.uniform(0.1, 0.4, (boxes, 2))], axis=1)
+        rows = options["max_detections"]
+        outputs = [f.output(shape, "float32") for shape in ((1, rows, 4), (1, rows), (1, rows), (1,))]
+        attributes = {"max_classes_per_detection": 1, "nms_score_threshold": 0.1, "nms_iou_threshold": 0.5}
+        attributes |= {"num_classes": classes, "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0}
+        f.op(
+            DETECTION_POSTPROCESS,
+            [encodings, f.input((1, boxes, classes + background), "float32"), f.constant(anchors, "float32")],
+            outputs,
+            CustomOptions.from_map(attributes | options),
+        )
+    return f.graph()
+
+
+def decode_family() -> Graph:
+    """TFLM_DECODE: LUT (int8 per channel along the last axis, float32), pruning (int8 with zero
+    points per channel, float32), Huffman (int8 with 16-bit tables, int16 with 32-bit ones), and
+    one operator of three pairs whose first output is a FULLY_CONNECTED layer's weights."""
+    from test_ops_decode import huffman_pair, lut_pair, pruned_pair
+
+    f = Family("decode", 13)
+    int8 = {"scale": 0.05, "zero_point": 0}
+
+    def decode(pairs, outputs) -> list[int]:
+        tensors = [f.constant(array, "uint8") for pair in pairs for array in pair]
+        results = [f.builder.tensor(shape, dtype, **quant) for shape, dtype, quant in outputs]
+        f.outputs += results
+        f.op(DECODE, tensors, results, CustomOptions())
+        return results
+
+    channels = {"scale": [0.01, 0.02, 0.03], "zero_point": [4, -3, 0], "axis": 1}
+    decode([lut_pair(f.rng.integers(-90, 90, (3, 6)).astype(np.int8), f.rng.integers(0, 6, (9, 3)), 3)],
+           [((9, 3), "int8", {**channels, "zero_point": [0, 0, 0]})])  # fmt: skip
+    decode([lut_pair(f.rng.normal(size=(1, 20)).astype(np.float32), f.rng.integers(0, 20, 33), 5)],
+           [((33,), "float32", {})])  # fmt: skip
+    decode([pruned_pair(f.rng.integers(1, 9, (9, 3)).astype(np.int8), f.rng.uniform(size=(9, 3)) < 0.5)],
+           [((9, 3), "int8", channels)])  # fmt: skip
+    decode([pruned_pair(f.rng.normal(size=17).astype(np.float32), f.rng.uniform(size=17) < 0.5)],
+           [((17,), "float32", {})])  # fmt: skip
+    decode([huffman_pair(f.rng.integers(-4, 4, 50).astype(np.int8), 3, False)], [((50,), "int8", int8)])
+    decode([huffman_pair(f.rng.integers(-900, 900, 20).astype(np.int16), 4, True)], [((20,), "int16", {})])
+    pairs = [
+        lut_pair(f.rng.integers(-50, 50, (1, 4)).astype(np.int8), f.rng.integers(0, 4, 12), 2),
+        pruned_pair(f.rng.integers(1, 9, 12).astype(np.int32), f.rng.uniform(size=12) < 0.5),
+        huffman_pair(f.rng.integers(0, 3, 12).astype(np.int8), 2, True),
+    ]
+    weights, *_ = decode(pairs, [((3, 4), "int8", int8), ((12,), "int32", {}), ((12,), "int8", int8)])
+    layer = [f.input((1, 4), "int8", 0.05, 0), weights, NO_TENSOR]
+    f.op("FULLY_CONNECTED", layer, [f.output((1, 3), "int8", 0.1, 0)], FullyConnectedOptions())
+    return f.graph()
+
+
 FAMILIES: dict[str, Callable[[], Graph]] = {
     "signal": signal_family,
     "compare_math": compare_math_family,
@@ -938,6 +1003,8 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "movement": movement_family,
     "recurrent": recurrent_family,
     "parity": parity_family,
+    "detection": detection_family,
+    "decode": decode_family,
 }
 
 
@@ -986,6 +1053,19 @@ def test_circular_buffer_into_a_variable_history_in_c(tmp_path, cycles_max, targ
     engine = Engine(graph)
     waited = [engine.run(inputs).waiting_at for inputs in input_sets]
     assert waited == [None if (step + 1) % cycles_max == 0 else 0 for step in range(6)]
+
+
+@pytest.mark.parametrize("family", [detection_family, decode_family], ids=["detection", "decode"])
+def test_detection_and_decode_are_bit_exact_on_cortex_m4(tmp_path, family):
+    """On QEMU's M4 (single-precision FPU, newlib's double exp() in software): the detections (boxes
+    too) and the decoded tensors bit for bit the engine's."""
+    graph = family()
+    program = build(graph, tmp_path, invocations=len(SEEDS), target_name="m4")
+    input_sets = [random_inputs(graph, seed) for seed in SEEDS]
+    engine = Engine(graph)
+    for inputs, step in zip(input_sets, program.run(input_sets).steps, strict=True):
+        for got, expected in zip(step.outputs, engine.run(inputs).outputs, strict=True):
+            np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
 def test_state_carries_over_between_inferences_on_a_core(tmp_path):
@@ -1056,6 +1136,15 @@ def test_index_outside_the_input_is_an_error_code(tmp_path):
         inputs = list(valid)
         inputs[f.inputs.index(index)] = np.full(program.graph.tensors[index].shape, value, np.int32)
         assert program.run([inputs]).program.exit_code == EXIT_NETWORK_ERROR_BASE - (-3)
+
+
+def test_an_inverted_detection_box_is_an_error_code(tmp_path):
+    """A decoded box of height 0 (TFLM fails the inference): NET_ERROR_RANGE; valid boxes run."""
+    program = build(detection_family(), tmp_path, sanitized=False)
+    inputs = random_inputs(program.graph, 0)
+    assert program.run([inputs]).program.exit_code == 0
+    inputs[0][0, 3, 2] = -1000.0  # exp(-200) underflows
+    assert program.run([inputs]).program.exit_code == EXIT_NETWORK_ERROR_BASE - (-3)
 
 
 def test_unsupported_operator_is_named(tmp_path):

@@ -18,6 +18,7 @@ from mcudeploy.ir.options import ReducerOptions
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import im2col_bytes, plane_bytes
 from mcudeploy.params.window import Window
+from test_ops_detection import detection_graph
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="no host C compiler")
 
@@ -107,3 +108,36 @@ def test_contracts_plan_the_c_librarys_buffer_sizes(buffer_sizes):
 def test_float_mean_takes_no_scratch():
     """md_sum_f32 accumulates in its output: the contract plans no scratch for it."""
     assert _mean_contract_bytes((2, 5, 7, 3), [1, 2], DType.FLOAT32)[1] == 0
+
+
+DETECTION_PROGRAM = r"""
+#include <stdio.h>
+
+#include "md_nn.h"
+
+/* Per line in: num_boxes max_detections regular_nms. Per line out: the buffer size. */
+int main(void)
+{
+    md_detection_params p = {0};
+    while (scanf("%d %d %d", &p.num_boxes, &p.max_detections, &p.regular_nms) == 3) {
+        printf("%d\n", (int)md_detection_postprocess_get_buffer_size(&p));
+    }
+    return 0;
+}
+"""
+
+
+def test_detection_contract_plans_the_c_librarys_buffer_size(tmp_path):
+    (tmp_path / "sizes.c").write_text(DETECTION_PROGRAM)
+    include = library_root() / "Include"
+    command = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{include}", "sizes.c", "-o", "sizes"]
+    subprocess.run(command, cwd=tmp_path, check=True)
+    cases = [
+        (boxes, detections, regular) for boxes in (1, 3, 4, 5, 1917) for detections in (1, 10) for regular in (0, 1)
+    ]
+    lines = [" ".join(map(str, case)) for case in cases]
+    answer = subprocess.run([tmp_path / "sizes"], input="\n".join(lines) + "\n", capture_output=True, text=True)
+    assert len(answer.stdout.splitlines()) == len(cases)
+    for (boxes, detections, regular), line in zip(cases, answer.stdout.splitlines(), strict=True):
+        graph = detection_graph(boxes, max_detections=detections, use_regular_nms=bool(regular))
+        assert kernel_contract(graph, graph.operators[0]).scratch_bytes == int(line), (boxes, detections, regular)

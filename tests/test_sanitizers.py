@@ -60,7 +60,17 @@ from mcudeploy.memory.checker import check_layout
 from mcudeploy.memory.planners.guarded import plan_guarded
 from mcudeploy.params.requantization import MAX_SHIFT
 from mcudeploy.validation.runner import TargetResult, Validator
-from test_codegen import Family, _conv, _conv_size, _depthwise, _fully_connected, parity_family, signal_family
+from test_codegen import (
+    Family,
+    _conv,
+    _conv_size,
+    _depthwise,
+    _fully_connected,
+    decode_family,
+    detection_family,
+    parity_family,
+    signal_family,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the reference engine on infinities
 
@@ -392,6 +402,9 @@ FAMILIES: dict[str, Callable[[], Graph]] = {
     "rearrange": rearrange_edges,
     "parity": parity_family,  # issue 11's operators (tests/test_codegen.py): zero divisors at the extremes
     "signal": signal_family,  # TFLM's audio front end (tests/test_codegen.py): -32768 frames, full-range energies
+    # TFLite_Detection_PostProcess (tests/test_codegen.py): scores of -inf (nothing kept), +inf (all tied)
+    "detection": lambda: detection_family(constant_encodings=True),
+    "decode": decode_family,  # TFLM_DECODE (tests/test_codegen.py): every decode type
 }
 RUNS: dict[str, tuple[str, str]] = {
     **{name: (name, "mcudeploy") for name in FAMILIES},

@@ -297,6 +297,23 @@ class CustomOptions:
         except Exception:  # the flexbuffers reader raises anything (IndexError, struct.error...) on corrupt bytes
             return None
 
+    def flexbuffer_value(self, key: str) -> int | float | None:
+        """The value under `key` of the bytes read as a FlexBuffer map, as TFLM's
+        TFLite_Detection_PostProcess reads its attributes (by key): an int (a bool as 0 or 1) or a
+        float; None when the bytes are not such a map, the key is absent or holds something else."""
+        try:
+            root = flexbuffers.GetRoot(self.data)
+            if not root.IsMap:
+                return None
+            value = root.AsMap[key]
+            if value.IsBool:
+                return int(value.AsBool)
+            if value.IsInt:
+                return int(value.AsInt)
+            return float(value.AsFloat) if value.IsFloat else None
+        except Exception:  # a missing key (KeyError), or corrupt bytes (see flexbuffer_entry)
+            return None
+
     @classmethod
     def from_map(cls, values: dict[str, object]) -> CustomOptions:
         """Attributes encoded as TFLM's signal operators read them (a FlexBuffer map)."""

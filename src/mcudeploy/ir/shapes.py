@@ -907,6 +907,107 @@ def _circular_buffer(q: OpShapes) -> None:
     q.expect((1, slots, width, depth))
 
 
+# ------------------------------------------------------------------ TFLM's detection post-processing
+# TFLite_Detection_PostProcess (kernels/detection_postprocess.cc): SSD box decoding and non-max
+# suppression, a custom operator whose FlexBuffer attributes TFLM reads by key.
+
+DETECTION_POSTPROCESS = "TFLite_Detection_PostProcess"
+DETECTIONS_PER_CLASS_DEFAULT = 100
+"""TFLM's detections_per_class when the options leave it out."""
+
+
+@dataclass(frozen=True)
+class DetectionAttributes:
+    max_detections: int
+    max_classes_per_detection: int
+    detections_per_class: int
+    use_regular_nms: bool
+    nms_score_threshold: np.float32
+    nms_iou_threshold: np.float32
+    num_classes: int
+    scales: tuple[np.float32, np.float32, np.float32, np.float32]
+    """y_scale, x_scale, h_scale, w_scale."""
+
+    @property
+    def detected_rows(self) -> int:
+        """The rows of the detection outputs, as TFLite's Prepare sizes them."""
+        return self.max_detections * self.max_classes_per_detection
+
+
+def detection_attributes(op: Operator) -> DetectionAttributes:
+    """The attributes TFLM reads by key (AsInt32, AsFloat, AsBool), refused where its kernel would
+    fail its checks at every inference or write outside its outputs."""
+    options = op.options if isinstance(op.options, o.CustomOptions) else o.CustomOptions()
+
+    def number(key: str, integer: bool, default: int | None = None) -> int | float:
+        value = options.flexbuffer_value(key)
+        if value is None and default is not None:
+            return default
+        if value is None or (integer and not isinstance(value, int)):
+            kind = "integer" if integer else "number"
+            raise ShapeError(op.label, f"options lack the {kind} attribute '{key}'")
+        return value
+
+    a = DetectionAttributes(
+        max_detections=number("max_detections", True),
+        max_classes_per_detection=number("max_classes_per_detection", True),
+        detections_per_class=number("detections_per_class", True, DETECTIONS_PER_CLASS_DEFAULT),
+        use_regular_nms=bool(number("use_regular_nms", True, 0)),
+        nms_score_threshold=np.float32(number("nms_score_threshold", False)),
+        nms_iou_threshold=np.float32(number("nms_iou_threshold", False)),
+        num_classes=number("num_classes", True),
+        scales=tuple(np.float32(number(f"{axis}_scale", False)) for axis in "yxhw"),
+    )
+    if a.num_classes < 1 or a.max_detections < 0:
+        raise ShapeError(op.label, f"num_classes {a.num_classes} or max_detections {a.max_detections} out of range")
+    if not 0 < a.nms_iou_threshold <= 1:
+        raise ShapeError(op.label, f"nms_iou_threshold {a.nms_iou_threshold} is outside (0, 1] (TFLite Micro fails)")
+    if a.use_regular_nms and a.detections_per_class < 1:
+        raise ShapeError(op.label, "detections_per_class is less than 1 (TFLite Micro fails)")
+    if not a.use_regular_nms and a.max_classes_per_detection < 1:
+        raise ShapeError(op.label, "max_classes_per_detection is less than 1 (TFLite Micro fails)")
+    if not a.use_regular_nms and min(a.max_classes_per_detection, a.num_classes) > 1:
+        # TFLM's fast path puts class c of its n-th row at k * n + c, past its outputs
+        raise ShapeError(
+            op.label, "fast NMS with max_classes_per_detection > 1: TFLite Micro writes its rows past the outputs"
+        )
+    return a
+
+
+def _detection_postprocess(q: OpShapes) -> None:
+    a = detection_attributes(q.op)
+    # TFLM's kernel decodes float32 only: quantized encodings or scores fail every inference
+    _signal_types(q, (DType.FLOAT32,) * 3, (DType.FLOAT32,) * 4)
+    batch, boxes, coordinates = q.rank(0, 3)
+    if batch != 1 or boxes < 1 or coordinates < 4:
+        raise q.fail(q.input(0), "needs box encodings [1, boxes, 4 or more]")
+    classes = q.rank(1, 3)
+    if classes[:2] != (1, boxes) or not a.num_classes <= classes[2] <= a.num_classes + 1:
+        raise q.fail(q.input(1), f"needs scores [1, {boxes}, {a.num_classes} classes, or one more for the background]")
+    if q.rank(2, 2) != (boxes, 4):
+        raise q.fail(q.input(2), f"needs anchors [{boxes}, 4]")
+    rows = a.detected_rows
+    for position, shape in enumerate(((1, rows, 4), (1, rows), (1, rows), (1,))):
+        q.expect(shape, position)
+
+
+# ------------------------------------------------------------------ TFLM's DECODE
+# TFLM_DECODE (kernels/decode.cc): each output the decoding of one (encoded, ancillary) pair of
+# constant inputs; the decoding itself, and its checks, are params.decode's.
+
+DECODE = "TFLM_DECODE"
+
+
+def _decode(q: OpShapes) -> None:
+    if len(q.op.inputs) != 2 * len(q.op.outputs):
+        inputs, outputs = len(q.op.inputs), len(q.op.outputs)
+        raise q.fail(None, f"{inputs} inputs for {outputs} outputs, TFLite Micro takes two per output")
+    for position in range(len(q.op.inputs)):
+        tensor = q.input(position)
+        if tensor is None or not tensor.is_constant:
+            raise q.fail(tensor, "is not a constant (TFLite Micro decodes constant tensors only)")
+
+
 def _called(q: OpShapes, index: int) -> Graph:
     """The subgraph a control-flow operator calls: one of the model's others (0 is the main graph)."""
     if not 0 < index < len(q.subgraphs):
@@ -1089,8 +1190,10 @@ ARITIES: dict[str, Arity] = {
             "SignalDelay": (1, 1),
             "SignalOverlapAdd": (1, 1),
             "CIRCULAR_BUFFER": (1, 1),
+            DETECTION_POSTPROCESS: (3, 4),
         }.items()
     },
+    DECODE: Arity(2, outputs=None, options=o.CustomOptions, needs_scales=False, typed_inputs=None),
 }
 """Every operator type the engine runs. Others (custom operators) get the structural checks only."""
 
@@ -1179,10 +1282,14 @@ RULES: dict[str, Rule] = {
     "SignalDelay": _signal_delay,
     "SignalOverlapAdd": _signal_overlap_add,
     "CIRCULAR_BUFFER": _circular_buffer,
+    DETECTION_POSTPROCESS: _detection_postprocess,
+    DECODE: _decode,
 }
 
 SIGNAL_OPERATORS = frozenset(SIGNAL_ATTRIBUTES)
-"""TFLM's signal library and CIRCULAR_BUFFER: custom operators mcudeploy knows by name."""
+"""TFLM's signal library and CIRCULAR_BUFFER."""
+CUSTOM_OPERATORS = SIGNAL_OPERATORS | {DETECTION_POSTPROCESS, DECODE}
+"""The custom operators mcudeploy knows by name."""
 
 
 def waits_for_frames(op: Operator) -> bool:
@@ -1210,5 +1317,5 @@ def check_operator_shapes(graph: Graph, op: Operator, subgraphs: tuple[Graph, ..
     """Raise ShapeError when an operator's declared output shapes differ from what it computes
     (or, for IF, WHILE and CALL_ONCE, from what the `subgraphs` they call take and give)."""
     rule = RULES.get(op.op_type)
-    if rule is not None and op.is_custom == (op.op_type in SIGNAL_OPERATORS):
+    if rule is not None and op.is_custom == (op.op_type in CUSTOM_OPERATORS):
         rule(OpShapes(graph, op, subgraphs or graph.subgraphs))

@@ -19,7 +19,7 @@ import numpy as np
 from mcudeploy.errors import ModelError
 from mcudeploy.ir.graph import NO_TENSOR, Graph, Operator
 from mcudeploy.ir.options import called_subgraphs
-from mcudeploy.ir.shapes import ARITIES, MAX_TENSOR_BYTES, SIGNAL_OPERATORS, Arity, ShapeError, check_operator_shapes
+from mcudeploy.ir.shapes import ARITIES, CUSTOM_OPERATORS, MAX_TENSOR_BYTES, Arity, ShapeError, check_operator_shapes
 from mcudeploy.ir.tensor import DType, Tensor
 
 MAX_TOTAL_BYTES = 1 << 30
@@ -274,7 +274,7 @@ _STATE_WRITERS = frozenset({"ASSIGN_VARIABLE", "CALL_ONCE"})
 
 def _runs(op: Operator) -> bool:
     """Whether mcudeploy runs this operator (and so knows its semantics)."""
-    return op.op_type in ARITIES and op.is_custom == (op.op_type in SIGNAL_OPERATORS)
+    return op.op_type in ARITIES and op.is_custom == (op.op_type in CUSTOM_OPERATORS)
 
 
 def _zero_point_range(dtype: DType) -> tuple[int, int]:

@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Tensor, WeightLayout
-from mcudeploy.ir.shapes import signal_attributes
+from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS, signal_attributes
+from mcudeploy.params.detection import prepare as prepare_detection
 from mcudeploy.params.window import Window, window_of
 
 
@@ -290,6 +291,22 @@ def _circular_buffer(graph: Graph, op: Operator) -> KernelContract:
     # the output is written from it on every inference (the arena may reuse the output between).
     history = graph.tensors[op.outputs[0]].size
     return KernelContract(kernel="history kept, copied out", state_bytes=4 + -(-history // 4) * 4)
+
+
+@_declares(DECODE)
+def _decode(graph: Graph, op: Operator) -> KernelContract:
+    # Each output decoded element by element from its constant pair (flash) on every inference; no
+    # scratch, nothing kept between inferences (TFLite Micro keeps its decoder states' pointers).
+    return KernelContract(kernel="decoded from constants into each output")
+
+
+@_declares(DETECTION_POSTPROCESS)
+def _detection_postprocess(graph: Graph, op: Operator) -> KernelContract:
+    # The boxes decoded into scratch, then NMS over them: every output written from scratch after
+    # every input was read, yet declared apart from the inputs (TFLite Micro's outputs are too).
+    # Nothing kept between inferences (TFLite Micro's persistent OpData is our parameter struct).
+    scratch = prepare_detection(op, graph).scratch_bytes
+    return KernelContract(kernel="boxes decoded into scratch, then non-max suppression", scratch_bytes=scratch)
 
 
 @_declares("UNIDIRECTIONAL_SEQUENCE_LSTM")

@@ -20,12 +20,37 @@ from mcudeploy.kernels.contracts import declares_contract
 
 ANY = "any"
 
+TFLM_RESOLVER_OPERATORS = frozenset(
+    (
+        "ABS", "ADD", "ADD_N", "ARG_MAX", "ARG_MIN", "ASSIGN_VARIABLE", "AVERAGE_POOL_2D", "BATCH_MATMUL",
+        "BATCH_TO_SPACE_ND", "BROADCAST_ARGS", "BROADCAST_TO", "CALL_ONCE", "CAST", "CEIL", "CIRCULAR_BUFFER",
+        "CONCATENATION", "CONV_2D", "COS", "CUMSUM", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "DEQUANTIZE", "DIV",
+        "DYNAMIC_UPDATE_SLICE", "ELU", "EMBEDDING_LOOKUP", "EQUAL", "EXP", "EXPAND_DIMS", "FILL", "FLOOR",
+        "FLOOR_DIV", "FLOOR_MOD", "FULLY_CONNECTED", "GATHER", "GATHER_ND", "GREATER", "GREATER_EQUAL",
+        "HARD_SWISH", "IF", "L2_NORMALIZATION", "L2_POOL_2D", "LEAKY_RELU", "LESS", "LESS_EQUAL", "LOG",
+        "LOGICAL_AND", "LOGICAL_NOT", "LOGICAL_OR", "LOGISTIC", "LOG_SOFTMAX", "MAXIMUM", "MAX_POOL_2D", "MEAN",
+        "MINIMUM", "MIRROR_PAD", "MUL", "NEG", "NOT_EQUAL", "PACK", "PAD", "PADV2", "PRELU", "QUANTIZE",
+        "READ_VARIABLE", "REDUCE_ALL", "REDUCE_MAX", "REDUCE_MIN", "RELU", "RELU6", "RESHAPE",
+        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "REVERSE_V2", "ROUND", "RSQRT", "SELECT_V2", "SHAPE",
+        "SIN", "SLICE", "SOFTMAX", "SPACE_TO_BATCH_ND", "SPACE_TO_DEPTH", "SPLIT", "SPLIT_V", "SQRT", "SQUARE",
+        "SQUARED_DIFFERENCE", "SQUEEZE", "STRIDED_SLICE", "SUB", "SUM", "SVDF", "TANH", "TFLM_DECODE",
+        "TRANSPOSE", "TRANSPOSE_CONV", "UNIDIRECTIONAL_SEQUENCE_LSTM", "UNPACK", "VAR_HANDLE", "WHILE",
+        "ZEROS_LIKE", "SignalDelay", "SignalEnergy", "SignalFftAutoScale", "SignalFilterBank",
+        "SignalFilterBankLog", "SignalFilterBankSpectralSubtraction", "SignalFilterBankSquareRoot",
+        "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalPCAN", "SignalRfft", "SignalStacker",
+        "SignalWindow", "TFLite_Detection_PostProcess", "ethos-u"
+    )
+)  # fmt: skip
+"""What TensorFlow Lite Micro's MicroMutableOpResolver can register: one operator per Add* method of
+micro_mutable_op_resolver.h (its sources of 2026-08-20, which memory.tflm_arena models too)."""
+
 
 def operator_support(every_builtin: bool = False) -> list[dict[str, Any]]:
-    """One entry per supported operator (with `every_builtin`, per TFLite builtin operator too)."""
+    """One entry per supported operator (with `every_builtin`, per TFLite builtin operator and per
+    operator TFLite Micro's resolver registers too)."""
     names = set(KERNELS) | set(EMITTERS)
     if every_builtin:
-        names |= {name for name, code in BUILTIN_CODES.items() if code != CUSTOM_CODE}
+        names |= {name for name, code in BUILTIN_CODES.items() if code != CUSTOM_CODE} | TFLM_RESOLVER_OPERATORS
     return [_support(name) for name in sorted(names)]
 
 
@@ -38,12 +63,18 @@ def _support(op_type: str) -> dict[str, Any]:
         "c_kernel": op_type in EMITTERS,
         "memory_contract": declares_contract(op_type),
         "runs_subgraphs": op_type in CONTROL_FLOW_OPTIONS,
+        "tflm_resolver": op_type in TFLM_RESOLVER_OPERATORS,
     }
 
 
 def support_table(entries: list[dict[str, Any]]) -> Table:
     supported = sum(e["engine"] and e["c_kernel"] for e in entries)
-    table = Table(title=f"{supported} operators supported (reference engine and C kernels)", title_justify="left")
+    resolver = sum(e["engine"] and e["c_kernel"] and e["tflm_resolver"] for e in entries)
+    title = (
+        f"{supported} operators supported (reference engine and C kernels), {resolver} of the "
+        f"{len(TFLM_RESOLVER_OPERATORS)} operators TensorFlow Lite Micro's MicroMutableOpResolver registers"
+    )
+    table = Table(title=title, title_justify="left")
     for column in ("operator", "types (engine)", "engine", "C kernel", "memory"):
         table.add_column(column)
     for entry in entries:

@@ -7,6 +7,8 @@ from mcudeploy.codegen.layers import (  # noqa: F401 - registration
     compare,
     control_flow,
     conv,
+    decode,
+    detection,
     elementwise,
     ethos_u,
     fully_connected,

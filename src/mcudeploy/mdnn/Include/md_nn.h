@@ -27,6 +27,8 @@
  *   SVDF
  *   LSTM                 UNIDIRECTIONAL_SEQUENCE_LSTM
  *   signal               TFLite Micro's audio front end (its signal library's custom operators)
+ *   detection            TFLite_Detection_PostProcess (SSD box decoding, non-max suppression)
+ *   decode               TFLM_DECODE (constant tensors stored compressed: LUT, Huffman, pruning)
  *   Ethos-U              the NPU interface the application provides
  *
  * Parameters and their ranges, common to the families:
@@ -1082,6 +1084,78 @@ md_status md_signal_overlap_add_f32(const float *input, int32_t rows, int32_t fr
  * rounded up to whole words; an all-zero state starts the history at `zero_point`. */
 md_status md_circular_buffer_s8(const int8_t *input, int32_t slots, int32_t depth, int32_t cycles_max,
                                 int32_t zero_point, uint8_t *state, int8_t *output);
+
+/* ---- detection: TFLite Micro's TFLite_Detection_PostProcess custom operator (float32).
+ *
+ * Box encodings [1, num_boxes, box_stride] (y, x, h, w first) decoded against anchors
+ * [num_boxes, 4] (y, x, h, w) into corners, then non-max suppression over scores
+ * [1, num_boxes, scores_per_box] (a background class first when scores_per_box is num_classes + 1):
+ * fast NMS ranks each box by its best class, regular NMS runs per class and keeps the best
+ * max_detections overall. Outputs: boxes [output_rows][4] (ymin, xmin, ymax, xmax), classes and
+ * scores [output_rows], the count; the rows after the count are zeros. Bit-exact with TFLite Micro
+ * where the C library's exp() is (double-precision, the only libm call). Returns MD_ERROR_RANGE,
+ * outputs unwritten, when a decoded box has ymin >= ymax or xmin >= xmax (TFLite Micro fails). */
+typedef struct {
+    int32_t num_boxes;
+    int32_t box_stride;
+    int32_t scores_per_box;
+    int32_t num_classes;
+    int32_t max_detections;
+    int32_t detections_per_class;  /* regular NMS: the picks per class */
+    int32_t output_rows;
+    int32_t regular_nms;           /* 1: regular NMS, 0: fast NMS (one class per detection) */
+    float score_threshold;
+    float iou_threshold;           /* in (0, 1] */
+    float y_scale;
+    float x_scale;
+    float h_scale;
+    float w_scale;
+} md_detection_params;
+
+/* Per box: the decoded corners (16 bytes) and five 4-byte entries (score, best class, candidate,
+ * merge slot, pick), a candidate flag (1 byte, rounded up to words); regular NMS also its top list
+ * and a merge of it (16 bytes per detection). */
+static inline int32_t md_detection_postprocess_get_buffer_size(const md_detection_params *p)
+{
+    return 36 * p->num_boxes + (p->num_boxes + 3) / 4 * 4 + (p->regular_nms ? 16 * p->max_detections : 0);
+}
+
+md_status md_detection_postprocess_f32(const md_detection_params *p, const float *encodings, const float *scores,
+                                       const float *anchors, float *boxes, float *classes, float *detection_scores,
+                                       float *count, void *scratch);
+
+/* ---- decode: TFLite Micro's TFLM_DECODE custom operator, a constant tensor stored compressed
+ * (encoded data, and ancillary data: a 16-byte header, then the tables) decoded into `output`
+ * (count elements of element_bytes) on every inference, as TFLite Micro decodes it:
+ * - MD_DECODE_LUT: one bit_width-bit index per element (a big-endian bit string) into its channel's
+ *   value table (table_stride entries of the element type per channel).
+ * - MD_DECODE_HUFFMAN: int8 or int16 symbols from the code words' big-endian bit string through the
+ *   tables (16- or 32-bit entries, little-endian), the first lookup initial_bits wide.
+ * - MD_DECODE_PRUNING: one bit per element (big-endian), 1 the next kept value, 0 the zero point:
+ *   zero_points[channel] (int8 outputs) or, with zero_points NULL, zero bytes.
+ * Channels: element k's is k % channels along the last axis (alternate_axis), else
+ * k / (count / channels). Parameters are checked by mcudeploy: the kernel reads nothing outside
+ * encoded_bytes and the tables the model holds. */
+#define MD_DECODE_HEADER_BYTES 16
+#define MD_DECODE_LUT 0
+#define MD_DECODE_HUFFMAN 1
+#define MD_DECODE_PRUNING 2
+
+typedef struct {
+    int32_t kind;
+    int32_t count;
+    int32_t element_bytes;
+    int32_t channels;
+    int32_t alternate_axis;
+    int32_t bit_width;     /* LUT */
+    int32_t table_stride;  /* LUT */
+    int32_t huffman_32bit; /* Huffman */
+    int32_t initial_bits;  /* Huffman */
+    int32_t encoded_bytes;
+} md_decode_params;
+
+md_status md_decode(const md_decode_params *p, const uint8_t *encoded, const uint8_t *ancillary,
+                    const int8_t *zero_points, void *output);
 
 /* ---- the hand-over of one NPU segment to an Arm Ethos-U.
  *

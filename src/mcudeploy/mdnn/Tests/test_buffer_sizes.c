@@ -7,6 +7,7 @@ int main(void)
 {
     md_window_params p = {0};
     md_reduce_params r = {0};
+    md_detection_params d = {0};
     /* A 3x3 window over 8 channels, 5x5 output: two int16 columns of 72 values. */
     p.input_h = 5, p.input_w = 5, p.input_c = 8, p.filter_h = 3, p.filter_w = 3;
     p.output_h = 5, p.output_w = 5, p.stride_h = 1, p.stride_w = 1, p.dilation_h = 1, p.dilation_w = 1;
@@ -24,5 +25,11 @@ int main(void)
     MD_CHECK(md_conv_s8_get_buffer_size(&p) == 72 * 2);
     r.output_count = 12;
     MD_CHECK(md_sum_int_get_buffer_size(&r) == 48);
+    /* 10 boxes: 10 corners of 16 bytes, 10 x 5 words, 10 flags in 12 bytes; regular NMS over 3
+     * detections adds two lists of 3 (index, score) pairs. */
+    d.num_boxes = 10, d.max_detections = 3;
+    MD_CHECK(md_detection_postprocess_get_buffer_size(&d) == 160 + 200 + 12);
+    d.regular_nms = 1;
+    MD_CHECK(md_detection_postprocess_get_buffer_size(&d) == 160 + 200 + 12 + 48);
     return MD_TEST_RESULT();
 }

@@ -46,6 +46,7 @@ from pathlib import Path
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.ir.options import called_subgraphs
+from mcudeploy.ir.shapes import DETECTION_POSTPROCESS, detection_attributes
 from mcudeploy.memory.lifetimes import buffer_names, scratch_name
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.params.lstm import tflm_scratch_bytes as lstm_tflm_scratch
@@ -54,7 +55,7 @@ from mcudeploy.params.svdf import prepare as prepare_svdf
 POINTER_BYTES = 4
 """A pointer on a Cortex-M: ADD_N requests one per input (the 64-bit host interpreter asks for 8)."""
 
-_UNMODELLED = {"TFLite_Detection_PostProcess", "ethos-u"}
+_UNMODELLED = {"ethos-u"}
 """Operators whose TFLM kernels request scratch this module does not reproduce."""
 
 
@@ -80,6 +81,14 @@ def tflm_scratch_requests(graph: Graph, op: Operator) -> list[int]:
         svdf = prepare_svdf(op, graph)
         per_unit = [4 * svdf.batches * svdf.units] if svdf.feature_multiplier is not None else []
         return [4 * svdf.batches * svdf.filters, *per_unit]
+    if op.op_type == DETECTION_POSTPROCESS:  # its Prepare's eleven requests, in order
+        boxes, detections = inputs[0].shape[1], detection_attributes(op).max_detections
+        per_box = 4 * boxes
+        return [
+            boxes, 4 * per_box, 4 * inputs[1].shape[1] * inputs[1].shape[2], per_box, per_box,
+            detections * per_box, detections * per_box, per_box, detections * per_box,
+            max(detection_attributes(op).num_classes, detections) * per_box, min(boxes, detections) * per_box,
+        ]  # fmt: skip
     if op.op_type == "TRANSPOSE_CONV":
         data, bias = inputs[2], inputs[3] if len(inputs) > 3 else None
         if data.dtype.value == "int8":
