@@ -58,6 +58,10 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # planes
     _depthwise(f, "int8", (1, 12, 11, 6), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # streaming
     _conv(f, "int8", (1, 8, 9, 5), 6, (3, 3), Conv2DOptions(Padding.SAME), out_scale=5e-5)
+    # pointwise (md_conv_1x1_dsp.c): odd channel and pixel counts; no bias; narrow and wide channels mixed
+    _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 3, 4, 12), 6, (1, 1), Conv2DOptions(), bias=None)
+    _conv(f, "int8", (1, 4, 4, 8), 10, (1, 1), Conv2DOptions(), out_scale=1.5e-3)
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: the pointwise (1x1, stride 1, no padding) int8 CONV_2D for cores with the
+ * DSP extension, called by md_conv_s8's DSP path (md_conv_dsp.c) when the input channels are a
+ * multiple of 4.
+ *
+ * The contract's schedule, as the im2col path: two output pixels at a time, their input copied
+ * (plus the input offset, SXTAB16) into the 2-column scratch in SMLAD pair order, then every output
+ * channel of both written. A pixel's receptive field is its own input_c bytes, and two consecutive
+ * pixels' are one run: the fill is a word loop with no window arithmetic. The products run 2 pixels
+ * x 2 output channels at a time (each unpacked weight word feeds two SMLADs, each column word two).
+ * A narrow channel (its sums below 2^30, a right shift: md_dsp_narrow_layer's test, per channel) is
+ * requantized with its constants taken once per pair of pixels and one SMMLAR doing the doubling
+ * high multiply and adding the rounding half of the right shift: each output then costs a doubling,
+ * the SMMLAR, the sign correction, the shift, the offset, the clamp. Other channels (a dead one's
+ * bias near 2^30, a left shift) take md_requantize32.
+ */
+#include "md_conv_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
+
+typedef struct {
+    const int8_t *filter;
+    const int32_t *bias;
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int32_t depth;        /* input channels: a multiple of 4 */
+    int32_t channels;     /* output channels */
+    int32_t channel_step; /* 1: per-channel scales, 0: one for the tensor */
+    int32_t offset, low, high;
+    int32_t room; /* 2^30 less the largest sum of products of a column: a narrow channel's bias bound */
+} pointwise_job;
+
+/* `columns` (1 or 2) consecutive pixels' `depth` int8 values from `input`, plus the input offset, as
+ * the pair-order words of md_conv_dsp.c's scratch: per group of 4 values, each column's two words. */
+static void fill_columns(const int8_t *input, int32_t depth, int32_t columns, int32_t input_offset,
+                         uint32_t *words)
+{
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) * 0x10001u);
+    const int8_t *second = input + depth;
+    const int8_t *end = input + depth;
+    if (columns == 1) {
+        for (; input < end; input += 4, words += 2) {
+            const uint32_t a = md_read32(input);
+            words[0] = (uint32_t)md_even_pair_add(offsets, a);
+            words[1] = (uint32_t)md_odd_pair_add(offsets, a);
+        }
+        return;
+    }
+    for (; input < end; input += 4, second += 4, words += 4) {
+        const uint32_t a = md_read32(input);
+        const uint32_t b = md_read32(second);
+        words[0] = (uint32_t)md_even_pair_add(offsets, a);
+        words[1] = (uint32_t)md_odd_pair_add(offsets, a);
+        words[2] = (uint32_t)md_even_pair_add(offsets, b);
+        words[3] = (uint32_t)md_odd_pair_add(offsets, b);
+    }
+}
+
+typedef struct {
+    int32_t a0, a1, b0, b1; /* pixel a or b, channel 0 or 1 */
+} pointwise_sums;
+
+/* sums of the two interleaved columns in `words` with the int8 rows row_0 and row_1 (`depth` values,
+ * a multiple of 4). Per 4 values: both weight words and the first column's two words as four single
+ * loads (pipelined: one cycle each after the first), the weights unpacked, four SMLADs, the second
+ * column's two words, four SMLADs. */
+static MD_ALWAYS_INLINE pointwise_sums dot_2x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1,
+                                               int32_t depth, pointwise_sums s)
+{
+    const int8_t *end = row_0 + depth;
+#define POINTWISE_STEP(at)                                                                                  \
+    "ldr %[w0], [%[row_0]], #4\n\t"                                                                      \
+    "ldr %[w1], [%[row_1]], #4\n\t"                                                                      \
+    "ldr %[c0], [%[words], #" #at "]\n\t"                                                                 \
+    "ldr %[c1], [%[words], #" #at "+4]\n\t"                                                               \
+    "sxtb16 %[e0], %[w0]\n\t"                                                                            \
+    "sxtb16 %[e1], %[w1]\n\t"                                                                            \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                    \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                    \
+    "smlad %[a0], %[c0], %[e0], %[a0]\n\t"                                                               \
+    "smlad %[a1], %[c0], %[e1], %[a1]\n\t"                                                               \
+    "smlad %[a0], %[c1], %[w0], %[a0]\n\t"                                                               \
+    "smlad %[a1], %[c1], %[w1], %[a1]\n\t"                                                               \
+    "ldr %[c0], [%[words], #" #at "+8]\n\t"                                                               \
+    "ldr %[c1], [%[words], #" #at "+12]\n\t"                                                              \
+    "smlad %[b0], %[c0], %[e0], %[b0]\n\t"                                                               \
+    "smlad %[b1], %[c0], %[e1], %[b1]\n\t"                                                               \
+    "smlad %[b0], %[c1], %[w0], %[b0]\n\t"                                                               \
+    "smlad %[b1], %[c1], %[w1], %[b1]\n\t"
+#define POINTWISE_OPERANDS                                                                                  \
+    : [a0] "+r"(s.a0), [a1] "+r"(s.a1), [b0] "+r"(s.b0), [b1] "+r"(s.b1), [words] "+r"(words),              \
+      [row_0] "+r"(row_0), [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(e0),             \
+      [e1] "=&r"(e1), [c0] "=&r"(c0), [c1] "=&r"(c1)                                                        \
+    :                                                                                                       \
+    : "memory"
+    if (depth & 4) {
+        uint32_t w0, w1, e0, e1, c0, c1;
+        __asm__(POINTWISE_STEP(0) "add %[words], %[words], #16\n\t" POINTWISE_OPERANDS);
+    }
+    while (row_0 < end) {
+        uint32_t w0, w1, e0, e1, c0, c1;
+        __asm__(POINTWISE_STEP(0) POINTWISE_STEP(16) "add %[words], %[words], #32\n\t" POINTWISE_OPERANDS);
+    }
+#undef POINTWISE_STEP
+#undef POINTWISE_OPERANDS
+    return s;
+}
+
+/* sums {a0, a1} of the single column in `words` (a lone last pixel). */
+static pointwise_sums dot_1x2(const uint32_t *words, const int8_t *row_0, const int8_t *row_1, int32_t depth,
+                              pointwise_sums s)
+{
+    const int8_t *end = row_0 + depth;
+    for (; row_0 < end; row_0 += 4, row_1 += 4, words += 2) {
+        const uint32_t w0 = md_read32(row_0);
+        const uint32_t w1 = md_read32(row_1);
+        s.a0 = __smlad((int16x2_t)words[0], md_even_pair(w0), s.a0);
+        s.a1 = __smlad((int16x2_t)words[0], md_even_pair(w1), s.a1);
+        s.a0 = __smlad((int16x2_t)words[1], md_odd_pair(w0), s.a0);
+        s.a1 = __smlad((int16x2_t)words[1], md_odd_pair(w1), s.a1);
+    }
+    return s;
+}
+
+/* Whether a channel of `bias` (NULL: 0) and `shift` is narrow: its sums below 2^30 in magnitude
+ * (`room` = 2^30 - depth * MD_DSP_PRODUCT_BOUND, when positive), a right shift of 1 to 31. */
+static MD_ALWAYS_INLINE int narrow_channel(int32_t bias, int32_t shift, int32_t room)
+{
+    return shift < 0 && shift > -32 && bias < room && bias > -room;
+}
+
+/* A narrow channel's output from its sum (|sum| < 2^30, right shift e = -shift in [1, 31], half =
+ * 2^(e-1)): TFLite's doubling high multiply v = (2 sum m + 2^31) >> 32 is SMMLAR's, which adds the
+ * half exactly; rounding v / 2^e half away from zero is (v + half - (v < 0)) >> e, and v < 0 only
+ * where sum < 0, while a negative sum with v = 0 gives (half - 1) >> e = 0 = half >> e: the sign
+ * correction takes the sum's sign. |v| < 2^30 and half <= 2^30: no overflow. */
+static MD_ALWAYS_INLINE int32_t narrow_product(int32_t sum, int32_t multiplier, int32_t half)
+{
+    int32_t v;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(v) : "r"(sum * 2), "r"(multiplier), "r"(half));
+    return v;
+}
+
+static MD_ALWAYS_INLINE int32_t narrow_shift(int32_t product, int32_t sum, int32_t exponent)
+{
+    return (product + (sum >> 31)) >> exponent;
+}
+
+static MD_ALWAYS_INLINE int32_t narrow_output(const pointwise_job *job, int32_t sum, int32_t multiplier,
+                                             int32_t exponent, int32_t half)
+{
+    return md_clamp_i32(narrow_shift(narrow_product(sum, multiplier, half), sum, exponent) + job->offset, job->low,
+                        job->high);
+}
+
+/* Output channels oc (`row`, the constants at `channel`) and oc + 1 (the next row and constants;
+ * with `count` 1, the same again, written once) of pixel a (`out_a`) and pixel b (`out_b`, or NULL). */
+static MD_ALWAYS_INLINE void channel_pair(const pointwise_job *job, const uint32_t *words, const int8_t *row,
+                                          int32_t channel, int32_t count, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t depth = job->depth;
+    const int32_t next = channel + (count - 1) * job->channel_step;
+    const int32_t m0 = job->multipliers[channel], m1 = job->multipliers[next];
+    const int32_t s0 = job->shifts[channel], s1 = job->shifts[next];
+    pointwise_sums sums;
+    int32_t bias0 = 0, bias1 = 0;
+    if (job->bias) {
+        bias0 = job->bias[0];
+        bias1 = job->bias[count - 1];
+    }
+    sums.a0 = sums.b0 = bias0;
+    sums.a1 = sums.b1 = bias1;
+    if (out_b) {
+        sums = dot_2x2(words, row, row + (count - 1) * depth, depth, sums);
+    } else {
+        sums = dot_1x2(words, row, row + (count - 1) * depth, depth, sums);
+    }
+    if (narrow_channel(bias0, s0, job->room) && narrow_channel(bias1, s1, job->room)) {
+        const int32_t e0 = -s0, e1 = -s1;
+        const int32_t half0 = (int32_t)(1u << (e0 - 1)), half1 = (int32_t)(1u << (e1 - 1));
+        out_a[0] = (int8_t)narrow_output(job, sums.a0, m0, e0, half0);
+        if (count == 2) {
+            out_a[1] = (int8_t)narrow_output(job, sums.a1, m1, e1, half1);
+        }
+        if (out_b) {
+            out_b[0] = (int8_t)narrow_output(job, sums.b0, m0, e0, half0);
+            if (count == 2) {
+                out_b[1] = (int8_t)narrow_output(job, sums.b1, m1, e1, half1);
+            }
+        }
+        return;
+    }
+    out_a[0] = (int8_t)md_requantize32(sums.a0, m0, s0, job->offset, job->low, job->high);
+    if (count == 2) {
+        out_a[1] = (int8_t)md_requantize32(sums.a1, m1, s1, job->offset, job->low, job->high);
+    }
+    if (out_b) {
+        out_b[0] = (int8_t)md_requantize32(sums.b0, m0, s0, job->offset, job->low, job->high);
+        if (count == 2) {
+            out_b[1] = (int8_t)md_requantize32(sums.b1, m1, s1, job->offset, job->low, job->high);
+        }
+    }
+}
+
+/* Every output channel of one pixel (out_b NULL) or two, two channels at a time, then an odd last one. */
+static void pointwise_pixels(const pointwise_job *job, const uint32_t *words, int8_t *out_a, int8_t *out_b)
+{
+    pointwise_job pair = *job;
+    const int32_t depth = job->depth;
+    const int8_t *row = job->filter;
+    const int8_t *last = row + (job->channels - 1) * depth;
+    int32_t channel = 0;
+    for (; row < last; row += 2 * depth, channel += 2 * job->channel_step, out_a += 2) {
+        channel_pair(&pair, words, row, channel, 2, out_a, out_b);
+        pair.bias = pair.bias ? pair.bias + 2 : NULL;
+        out_b = out_b ? out_b + 2 : NULL;
+    }
+    if (row == last) {
+        channel_pair(&pair, words, row, channel, 1, out_a, out_b);
+    }
+}
+
+/* The output channels of two pixels in pairs (an even count): per-channel scales and a bias, so every
+ * constant pointer walks two channels a pair. `checked`: a pair with a channel that is not narrow is
+ * requantized exactly (md_requantize32); else every channel is narrow. */
+static MD_ALWAYS_INLINE void narrow_pairs(const pointwise_job *job, int checked, const uint32_t *words, int8_t *out_a,
+                                          int8_t *out_b)
+{
+    const int32_t depth = job->depth;
+    const int32_t offset = job->offset;
+    const int8_t *row = job->filter;
+    const int32_t *bias = job->bias;
+    const int32_t *multipliers = job->multipliers;
+    const int32_t *shifts = job->shifts;
+    int8_t *const end = out_a + job->channels;
+    for (; out_a < end; out_a += 2, out_b += 2, bias += 2, multipliers += 2, shifts += 2) {
+        const int8_t *row_1 = row + depth;
+        pointwise_sums sums;
+        int32_t e0, e1, half0, half1;
+        sums.a0 = sums.b0 = bias[0];
+        sums.a1 = sums.b1 = bias[1];
+        sums = dot_2x2(words, row, row_1, depth, sums);
+        row = row_1 + depth;
+        if (checked &&
+            !(narrow_channel(bias[0], shifts[0], job->room) && narrow_channel(bias[1], shifts[1], job->room))) {
+            out_a[0] = (int8_t)md_requantize32(sums.a0, multipliers[0], shifts[0], offset, -128, 127);
+            out_a[1] = (int8_t)md_requantize32(sums.a1, multipliers[1], shifts[1], offset, -128, 127);
+            out_b[0] = (int8_t)md_requantize32(sums.b0, multipliers[0], shifts[0], offset, -128, 127);
+            out_b[1] = (int8_t)md_requantize32(sums.b1, multipliers[1], shifts[1], offset, -128, 127);
+            continue;
+        }
+        e0 = -shifts[0];
+        e1 = -shifts[1];
+        half0 = (int32_t)(1u << (e0 - 1));
+        half1 = (int32_t)(1u << (e1 - 1));
+        out_a[0] = (int8_t)__ssat(narrow_shift(narrow_product(sums.a0, multipliers[0], half0), sums.a0, e0) + offset,
+                                        8);
+        out_a[1] = (int8_t)__ssat(narrow_shift(narrow_product(sums.a1, multipliers[1], half1), sums.a1, e1) + offset,
+                                        8);
+        out_b[0] = (int8_t)__ssat(narrow_shift(narrow_product(sums.b0, multipliers[0], half0), sums.b0, e0) + offset,
+                                        8);
+        out_b[1] = (int8_t)__ssat(narrow_shift(narrow_product(sums.b1, multipliers[1], half1), sums.b1, e1) + offset,
+                                        8);
+    }
+}
+
+static MD_NOINLINE void narrow_pairs_all(const pointwise_job *job, const uint32_t *words, int8_t *out_a, int8_t *out_b)
+{
+    narrow_pairs(job, 0, words, out_a, out_b);
+}
+
+static MD_NOINLINE void narrow_pairs_checked(const pointwise_job *job, const uint32_t *words, int8_t *out_a,
+                                             int8_t *out_b)
+{
+    narrow_pairs(job, 1, words, out_a, out_b);
+}
+
+/* Any layer, channel pair by channel pair, each pair's requantization chosen by whether both are narrow. */
+static MD_NOINLINE void pointwise_checked(const pointwise_job *job, const int8_t *input, int32_t pixels,
+                                          int32_t input_offset, int8_t *output, uint32_t *words)
+{
+    int32_t pixel;
+    for (pixel = 0; pixel + 1 < pixels; pixel += 2) {
+        fill_columns(input + pixel * job->depth, job->depth, 2, input_offset, words);
+        pointwise_pixels(job, words, output + pixel * job->channels, output + (pixel + 1) * job->channels);
+    }
+    if (pixel < pixels) {
+        fill_columns(input + pixel * job->depth, job->depth, 1, input_offset, words);
+        pointwise_pixels(job, words, output + pixel * job->channels, NULL);
+    }
+}
+
+/* A layer with per-channel scales, a bias and int8's whole range: the pixel pairs' channel pairs by
+ * narrow_pairs (checked when a channel is not narrow: `first_wide` below the pairs' count); an odd
+ * last channel and a lone last pixel by the checked path. */
+static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const int8_t *input, int32_t pixels,
+                             int32_t input_offset, int8_t *output, uint32_t *words)
+{
+    const int32_t channels = job->channels;
+    pointwise_job pairs = *job;
+    pointwise_job last = *job;
+    int32_t pixel;
+    pairs.channels = channels & ~1;
+    last.bias = job->bias + pairs.channels;
+    for (pixel = 0; pixel + 1 < pixels; pixel += 2) {
+        int8_t *out_a = output + pixel * channels;
+        fill_columns(input + pixel * job->depth, job->depth, 2, input_offset, words);
+        if (first_wide < pairs.channels) {
+            narrow_pairs_checked(&pairs, words, out_a, out_a + channels);
+        } else {
+            narrow_pairs_all(&pairs, words, out_a, out_a + channels);
+        }
+        if (channels & 1) {
+            channel_pair(&last, words, job->filter + pairs.channels * job->depth, pairs.channels, 1,
+                         out_a + pairs.channels, out_a + channels + pairs.channels);
+        }
+    }
+    if (pixel < pixels) {
+        fill_columns(input + pixel * job->depth, job->depth, 1, input_offset, words);
+        pointwise_pixels(job, words, output + pixel * channels, NULL);
+    }
+}
+
+void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                        const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+{
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int full_range = p->act_min == -128 && p->act_max == 127;
+    pointwise_job job;
+    job.filter = filter;
+    job.bias = bias;
+    job.multipliers = multipliers;
+    job.shifts = shifts;
+    job.depth = p->input_c;
+    job.channels = p->output_c;
+    job.channel_step = p->per_channel ? 1 : 0;
+    job.offset = p->output_offset;
+    job.low = p->act_min;
+    job.high = p->act_max;
+    job.room = (int32_t)md_max_i32((1 << 30) - md_min_i32(p->input_c, (1 << 30) / MD_DSP_PRODUCT_BOUND) *
+                                                   MD_DSP_PRODUCT_BOUND, 0);
+    if (full_range && p->per_channel && bias != NULL) {
+        int32_t first_wide = 0;
+        while (first_wide < p->output_c && narrow_channel(bias[first_wide], shifts[first_wide], job.room)) {
+            ++first_wide;
+        }
+        pointwise_paired(&job, first_wide, input, pixels, p->input_offset, output, (uint32_t *)scratch);
+    } else {
+        pointwise_checked(&job, input, pixels, p->input_offset, output, (uint32_t *)scratch);
+    }
+}
+
+#endif /* MD_PATH_DSP */
