@@ -62,6 +62,7 @@ def dsp_paths() -> Graph:
     _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 3, 4, 12), 6, (1, 1), Conv2DOptions(), bias=None)
     _conv(f, "int8", (1, 4, 4, 8), 10, (1, 1), Conv2DOptions(), out_scale=1.5e-3)
+    _pruned_pointwise(f)
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
@@ -69,6 +70,17 @@ def dsp_paths() -> Graph:
     lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
     lstm_layer(f, "int16", (3, 2, 13), 9, SequenceLSTMOptions(time_major=True))  # rows 8 + 1, depths 13 and 9
     return f.graph()
+
+
+def _pruned_pointwise(f: Family) -> None:
+    """A pointwise convolution with all-zero filter rows (pruned channels, one value for every pixel),
+    an odd count of the other channels, an odd pixel count, a clamp inside int8's range."""
+    x = f.input((1, 3, 5, 12), "int8")
+    values = f.rng.integers(-127, 128, (11, 1, 1, 12))
+    values[[1, 2, 4, 7, 9]] = 0
+    w = f.constant(values, "int8", scale=list(f.rng.uniform(0.002, 0.02, 11)), axis=0)
+    y = f.output((1, 3, 5, 11), "int8", scale=0.3)
+    f.op("CONV_2D", [x, w, f.bias(11)], [y], Conv2DOptions(activation=Activation.RELU6))
 
 
 @pytest.fixture(scope="module")

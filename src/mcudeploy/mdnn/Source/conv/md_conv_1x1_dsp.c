@@ -321,6 +321,89 @@ static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const
     }
 }
 
+/* Layers whose filter has all-zero rows (pruned channels: most of vww_96's last layers): such a
+ * channel's sum is its bias, so its output is one value for every pixel, computed once per call; the
+ * other (live) channels are computed in pairs of any two of them. Up to POINTWISE_MAX_CHANNELS output
+ * channels (the lists are on the stack); per-channel scales and a bias. */
+#define POINTWISE_MAX_CHANNELS 256
+
+typedef struct {
+    int32_t count;
+    uint8_t channels[POINTWISE_MAX_CHANNELS]; /* the live channels, in order */
+    int8_t outputs[POINTWISE_MAX_CHANNELS];   /* each zero channel's output (0 for live ones) */
+} live_channels;
+
+/* Output channel `oc` from its sum: narrow or exact. */
+static MD_ALWAYS_INLINE int8_t channel_output(const pointwise_job *job, int32_t oc, int32_t sum)
+{
+    const int32_t shift = job->shifts[oc];
+    if (narrow_channel(job->bias[oc], shift, job->room)) {
+        return (int8_t)narrow_output(job, sum, job->multipliers[oc], -shift, (int32_t)(1u << (-shift - 1)));
+    }
+    return (int8_t)md_requantize32(sum, job->multipliers[oc], shift, job->offset, job->low, job->high);
+}
+
+static int zero_row(const int8_t *row, int32_t depth)
+{
+    uint32_t any = 0;
+    int32_t k;
+    for (k = 0; k < depth; k += 4) {
+        any |= md_read32(row + k);
+    }
+    return any == 0;
+}
+
+static void find_live(const pointwise_job *job, live_channels *live)
+{
+    int32_t oc;
+    live->count = 0;
+    for (oc = 0; oc < job->channels; ++oc) {
+        live->outputs[oc] = 0;
+        if (zero_row(job->filter + oc * job->depth, job->depth)) {
+            live->outputs[oc] = channel_output(job, oc, job->bias[oc]);
+        } else {
+            live->channels[live->count++] = (uint8_t)oc;
+        }
+    }
+}
+
+/* Both pixels' outputs: the zero channels' values, then the live channels two at a time (an odd
+ * last one with its row twice). */
+static MD_NOINLINE void live_pairs(const pointwise_job *job, const live_channels *live, const uint32_t *words,
+                                   int8_t *out_a, int8_t *out_b)
+{
+    int32_t i;
+    memcpy(out_a, live->outputs, (size_t)job->channels);
+    memcpy(out_b, live->outputs, (size_t)job->channels);
+    for (i = 0; i < live->count; i += 2) {
+        const int32_t c0 = live->channels[i];
+        const int32_t c1 = live->channels[i + 1 < live->count ? i + 1 : i];
+        pointwise_sums sums;
+        sums.a0 = sums.b0 = job->bias[c0];
+        sums.a1 = sums.b1 = job->bias[c1];
+        sums = dot_2x2(words, job->filter + c0 * job->depth, job->filter + c1 * job->depth, job->depth, sums);
+        out_a[c0] = channel_output(job, c0, sums.a0);
+        out_b[c0] = channel_output(job, c0, sums.b0);
+        out_a[c1] = channel_output(job, c1, sums.a1);
+        out_b[c1] = channel_output(job, c1, sums.b1);
+    }
+}
+
+static void pointwise_live(const pointwise_job *job, const live_channels *live, const int8_t *input, int32_t pixels,
+                           int32_t input_offset, int8_t *output, uint32_t *words)
+{
+    int32_t pixel;
+    for (pixel = 0; pixel + 1 < pixels; pixel += 2) {
+        int8_t *out_a = output + pixel * job->channels;
+        fill_columns(input + pixel * job->depth, job->depth, 2, input_offset, words);
+        live_pairs(job, live, words, out_a, out_a + job->channels);
+    }
+    if (pixel < pixels) {
+        fill_columns(input + pixel * job->depth, job->depth, 1, input_offset, words);
+        pointwise_pixels(job, words, output + pixel * job->channels, NULL);
+    }
+}
+
 void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                         const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
 {
@@ -339,6 +422,14 @@ void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const in
     job.high = p->act_max;
     job.room = (int32_t)md_max_i32((1 << 30) - md_min_i32(p->input_c, (1 << 30) / MD_DSP_PRODUCT_BOUND) *
                                                    MD_DSP_PRODUCT_BOUND, 0);
+    if (p->per_channel && bias != NULL && p->output_c <= POINTWISE_MAX_CHANNELS) {
+        live_channels live;
+        find_live(&job, &live);
+        if (4 * live.count <= 3 * p->output_c) { /* a quarter of the channels or more zero: it pays */
+            pointwise_live(&job, &live, input, pixels, p->input_offset, output, (uint32_t *)scratch);
+            return;
+        }
+    }
     if (full_range && p->per_channel && bias != NULL) {
         int32_t first_wide = 0;
         while (first_wide < p->output_c && narrow_channel(bias[first_wide], shifts[first_wide], job.room)) {
