@@ -7,7 +7,8 @@ requantization of layers that are not narrow),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
 of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (inside and edge windows, 135 values
 long, an odd count of 4-value groups, an odd last output channel), Helium's interleaved columns
-with edges and dilation, fully connected
+with edges and dilation, pointwise convolutions (`md_conv_1x1_dsp.c`: rows of 4 + 16k and 8 + 16k values,
+odd channel and pixel counts, mixed narrow and wide channels, all-zero filter rows), fully connected
 layers three rows at a time with their remainders, and the LSTM's gate products (int8: two rows at a
 time over blocks of 8 with an odd last row; 16x8: SMLALD two rows at a time, VMLALDAVA row by row;
 depths beyond whole words and vectors in both)."""
@@ -59,7 +60,8 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 12, 11, 6), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # streaming
     _conv(f, "int8", (1, 8, 9, 5), 6, (3, 3), Conv2DOptions(Padding.SAME), out_scale=5e-5)
     # pointwise (md_conv_1x1_dsp.c): odd channel and pixel counts; no bias; narrow and wide channels mixed
-    _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 5, 5, 36), 9, (1, 1), Conv2DOptions(Padding.VALID))  # 36 = 4 + 2 x 16 values a row
+    _conv(f, "int8", (1, 2, 3, 24), 6, (1, 1), Conv2DOptions())  # 24 = 8 + 16
     _conv(f, "int8", (1, 3, 4, 12), 6, (1, 1), Conv2DOptions(), bias=None)
     _conv(f, "int8", (1, 4, 4, 8), 10, (1, 1), Conv2DOptions(), out_scale=1.5e-3)
     _pruned_pointwise(f)

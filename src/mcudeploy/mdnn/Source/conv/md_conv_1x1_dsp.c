@@ -264,16 +264,119 @@ static MD_ALWAYS_INLINE void narrow_pairs(const pointwise_job *job, int checked,
     }
 }
 
-static MD_NOINLINE void narrow_pairs_all(const pointwise_job *job, const uint32_t *words, int8_t *out_a, int8_t *out_b)
-{
-    narrow_pairs(job, 0, words, out_a, out_b);
-}
-
 static MD_NOINLINE void narrow_pairs_checked(const pointwise_job *job, const uint32_t *words, int8_t *out_a,
                                              int8_t *out_b)
 {
     narrow_pairs(job, 1, words, out_a, out_b);
 }
+
+/* narrow_pairs of a layer whose every channel is narrow, in assembly: the C compiler keeps the
+ * loop state on the stack in ways that cost more than the products of a short column. The walk is in
+ * memory; each channel pair reloads what it needs around the 2 x 2 block of dot_2x2 (which takes all
+ * 14 registers) and writes back the pointers it advanced. Per pair, beside the block: the two biases
+ * (one LDRD) copied to both pixels' sums, the two multipliers and shifts (two LDRDs), each channel's
+ * exponent and rounding half, then per output LSL, SMMLAR, ADD (sign), ASR, ADD (offset), SSAT, STRB. */
+typedef struct {
+    const uint32_t *words;      /* the two interleaved columns */
+    const int8_t *row;          /* the next pair's first row */
+    int32_t depth;              /* a multiple of 4 */
+    const int32_t *bias;        /* the next pair's */
+    const int32_t *multipliers; /* the next pair's */
+    const int32_t *shifts;      /* the next pair's */
+    int8_t *out_a;              /* the next pair's outputs of pixel a */
+    int8_t *out_b;              /* of pixel b */
+    int8_t *end;                /* out_a after the last pair */
+    int32_t offset;             /* the output offset */
+} pair_walk;
+
+MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40);
+
+#define PAIR_STEP(at)                                                                                           \
+    "ldr r8, [r5], #4\n\t"                                                                                   \
+    "ldr r9, [r6], #4\n\t"                                                                                   \
+    "ldr r12, [r4, #" #at "]\n\t"                                                                             \
+    "ldr lr, [r4, #" #at "+4]\n\t"                                                                            \
+    "sxtb16 r10, r8\n\t"                                                                                     \
+    "sxtb16 r11, r9\n\t"                                                                                     \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                              \
+    "sxtb16 r9, r9, ror #8\n\t"                                                                              \
+    "smlad r0, r12, r10, r0\n\t"                                                                             \
+    "smlad r1, r12, r11, r1\n\t"                                                                             \
+    "smlad r0, lr, r8, r0\n\t"                                                                               \
+    "smlad r1, lr, r9, r1\n\t"                                                                               \
+    "ldr r12, [r4, #" #at "+8]\n\t"                                                                           \
+    "ldr lr, [r4, #" #at "+12]\n\t"                                                                           \
+    "smlad r2, r12, r10, r2\n\t"                                                                             \
+    "smlad r3, r12, r11, r3\n\t"                                                                             \
+    "smlad r2, lr, r8, r2\n\t"                                                                               \
+    "smlad r3, lr, r9, r3\n\t"
+
+/* The output of `sum` with multiplier m, half h and exponent e (narrow_output, SSAT for int8's
+ * whole range) stored at `out`, which advances; r12 holds the offset, r5 is scratch. */
+#define PAIR_OUTPUT(sum, m, h, e, out)                                                                          \
+    "lsl r5, " sum ", #1\n\t"                                                                                \
+    "smmlar r5, r5, " m ", " h "\n\t"                                                                        \
+    "add r5, r5, " sum ", asr #31\n\t"                                                                       \
+    "asr r5, r5, " e "\n\t"                                                                                  \
+    "add r5, r5, r12\n\t"                                                                                    \
+    "ssat r5, #8, r5\n\t"                                                                                    \
+    "strb r5, [" out "], #1\n\t"
+
+__attribute__((naked, noinline)) static void narrow_pairs_int8(pair_walk *walk __attribute__((unused)))
+{
+    __asm__("push {r0, r4-r11, lr}\n\t" /* [sp]: the walk */
+            "1:\n\t"
+            "ldr lr, [sp]\n\t"
+            "ldr r4, [lr, #0]\n\t"  /* words */
+            "ldr r5, [lr, #4]\n\t"  /* row 0 */
+            "ldr r7, [lr, #8]\n\t"  /* depth */
+            "ldr r8, [lr, #12]\n\t" /* bias */
+            "add r6, r5, r7\n\t"    /* row 1 */
+            "ldrd r0, r1, [r8], #8\n\t"
+            "str r8, [lr, #12]\n\t"
+            "mov r2, r0\n\t"
+            "mov r3, r1\n\t"
+            "lsls r8, r7, #29\n\t" /* N: depth & 4, C: depth & 8 (the steps leave the flags) */
+            "mov r7, r6\n\t"       /* row 0 ends where row 1 starts */
+            "bpl 4f\n\t" PAIR_STEP(0) "add r4, r4, #16\n\t"
+            "4:\n\t"
+            "bcc 8f\n\t" PAIR_STEP(0) PAIR_STEP(16) "add r4, r4, #32\n\t"
+            "8:\n\t"
+            "cmp r5, r7\n\t"
+            "beq 3f\n\t"
+            "2:\n\t" PAIR_STEP(0) PAIR_STEP(16) PAIR_STEP(32) PAIR_STEP(48) "add r4, r4, #64\n\t"
+            "cmp r5, r7\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "ldr lr, [sp]\n\t"
+            "str r6, [lr, #4]\n\t" /* row 1 ended at the next pair's row 0 */
+            "ldr r4, [lr, #16]\n\t"
+            "ldr r5, [lr, #20]\n\t"
+            "ldr r6, [lr, #24]\n\t"
+            "ldr r7, [lr, #28]\n\t"
+            "ldr r12, [lr, #36]\n\t"
+            "ldrd r8, r9, [r4], #8\n\t"   /* multipliers */
+            "ldrd r10, r11, [r5], #8\n\t" /* shifts */
+            "str r4, [lr, #16]\n\t"
+            "str r5, [lr, #20]\n\t"
+            "mvn r4, r10\n\t" /* e0 - 1 */
+            "mov r5, #1\n\t"
+            "lsl r4, r5, r4\n\t" /* h0 */
+            "rsb r10, r10, #0\n\t" PAIR_OUTPUT("r0", "r8", "r4", "r10", "r6") PAIR_OUTPUT("r2", "r8", "r4", "r10", "r7")
+            "mvn r4, r11\n\t"
+            "mov r5, #1\n\t"
+            "lsl r4, r5, r4\n\t"
+            "rsb r11, r11, #0\n\t" PAIR_OUTPUT("r1", "r9", "r4", "r11", "r6") PAIR_OUTPUT("r3", "r9", "r4", "r11", "r7")
+            "str r6, [lr, #24]\n\t"
+            "str r7, [lr, #28]\n\t"
+            "ldr r4, [lr, #32]\n\t"
+            "cmp r6, r4\n\t"
+            "bne 1b\n\t"
+            "pop {r0, r4-r11, pc}");
+}
+
+#undef PAIR_STEP
+#undef PAIR_OUTPUT
 
 /* Any layer, channel pair by channel pair, each pair's requantization chosen by whether both are narrow. */
 static MD_NOINLINE void pointwise_checked(const pointwise_job *job, const int8_t *input, int32_t pixels,
@@ -307,8 +410,19 @@ static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const
         fill_columns(input + pixel * job->depth, job->depth, 2, input_offset, words);
         if (first_wide < pairs.channels) {
             narrow_pairs_checked(&pairs, words, out_a, out_a + channels);
-        } else {
-            narrow_pairs_all(&pairs, words, out_a, out_a + channels);
+        } else if (pairs.channels > 0) {
+            pair_walk walk;
+            walk.words = words;
+            walk.row = job->filter;
+            walk.depth = job->depth;
+            walk.bias = job->bias;
+            walk.multipliers = job->multipliers;
+            walk.shifts = job->shifts;
+            walk.out_a = out_a;
+            walk.out_b = out_a + channels;
+            walk.end = out_a + pairs.channels;
+            walk.offset = job->offset;
+            narrow_pairs_int8(&walk);
         }
         if (channels & 1) {
             channel_pair(&last, words, job->filter + pairs.channels * job->depth, pairs.channels, 1,
