@@ -375,7 +375,6 @@ __attribute__((naked, noinline)) static void narrow_pairs_int8(pair_walk *walk _
             "pop {r0, r4-r11, pc}");
 }
 
-#undef PAIR_STEP
 #undef PAIR_OUTPUT
 
 /* Any layer, channel pair by channel pair, each pair's requantization chosen by whether both are narrow. */
@@ -443,8 +442,9 @@ static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const
 
 typedef struct {
     int32_t count;
-    uint8_t channels[POINTWISE_MAX_CHANNELS]; /* the live channels, in order */
-    int8_t outputs[POINTWISE_MAX_CHANNELS];   /* each zero channel's output (0 for live ones) */
+    int narrow;                                   /* every live channel narrow */
+    uint8_t channels[POINTWISE_MAX_CHANNELS + 1]; /* the live channels, in order; an odd count's last twice */
+    int8_t outputs[POINTWISE_MAX_CHANNELS];       /* each zero channel's output (0 for live ones) */
 } live_channels;
 
 /* Output channel `oc` from its sum: narrow or exact. */
@@ -471,15 +471,118 @@ static void find_live(const pointwise_job *job, live_channels *live)
 {
     int32_t oc;
     live->count = 0;
+    live->narrow = 1;
     for (oc = 0; oc < job->channels; ++oc) {
         live->outputs[oc] = 0;
         if (zero_row(job->filter + oc * job->depth, job->depth)) {
             live->outputs[oc] = channel_output(job, oc, job->bias[oc]);
         } else {
             live->channels[live->count++] = (uint8_t)oc;
+            live->narrow &= narrow_channel(job->bias[oc], job->shifts[oc], job->room);
         }
     }
+    if (live->count & 1) {
+        live->channels[live->count] = live->channels[live->count - 1];
+    }
 }
+
+/* live_pairs of a layer whose live channels are all narrow, its clamp all of int8, in assembly as
+ * narrow_pairs_int8: each pair's two channels from the list, their rows, biases and constants indexed
+ * by them, both outputs of a channel stored at out_a + c and out_b + c. */
+typedef struct {
+    const uint32_t *words;      /* the two interleaved columns */
+    const uint8_t *next;        /* the next pair's two channels */
+    int32_t depth;              /* a multiple of 4 */
+    const int8_t *filter;
+    const int32_t *bias;
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int8_t *out_a;              /* pixel a's outputs */
+    int32_t out_b;              /* pixel b's outputs, from out_a */
+    const uint8_t *end;         /* the list after its last pair */
+    int32_t offset;             /* the output offset */
+    int32_t pair[2];            /* the current pair's channels */
+} live_walk;
+
+MD_STATIC_CHECK(live_walk_layout, sizeof(void *) == 4 && sizeof(live_walk) == 52);
+
+/* The output of `sum` with multiplier m, half h and exponent e stored at [address] (a register, or
+ * a register plus an offset register); r12 holds the offset, lr is scratch. */
+#define LIVE_OUTPUT(sum, m, h, e, address)                                                                      \
+    "lsl lr, " sum ", #1\n\t"                                                                                \
+    "smmlar lr, lr, " m ", " h "\n\t"                                                                        \
+    "add lr, lr, " sum ", asr #31\n\t"                                                                       \
+    "asr lr, lr, " e "\n\t"                                                                                  \
+    "add lr, lr, r12\n\t"                                                                                    \
+    "ssat lr, #8, lr\n\t"                                                                                    \
+    "strb lr, [" address "]\n\t"
+
+__attribute__((naked, noinline)) static void live_pairs_int8(live_walk *walk __attribute__((unused)))
+{
+    __asm__("push {r0, r4-r11, lr}\n\t" /* [sp]: the walk */
+            "1:\n\t"
+            "ldr lr, [sp]\n\t"
+            "ldr r8, [lr, #4]\n\t"  /* next */
+            "ldr r7, [lr, #8]\n\t"  /* depth */
+            "ldr r5, [lr, #12]\n\t" /* filter */
+            "ldrb r9, [r8], #1\n\t"
+            "ldrb r10, [r8], #1\n\t"
+            "str r8, [lr, #4]\n\t"
+            "strd r9, r10, [lr, #44]\n\t"
+            "ldr r8, [lr, #16]\n\t" /* bias */
+            "ldr r4, [lr, #0]\n\t"  /* words */
+            "ldr r0, [r8, r9, lsl #2]\n\t"
+            "ldr r1, [r8, r10, lsl #2]\n\t"
+            "mla r6, r10, r7, r5\n\t" /* row 1 */
+            "mla r5, r9, r7, r5\n\t"  /* row 0 */
+            "mov r2, r0\n\t"
+            "mov r3, r1\n\t"
+            "add.w r8, r5, r7\n\t"
+            "lsls r7, r7, #29\n\t" /* N: depth & 4, C: depth & 8 (the steps leave the flags) */
+            "mov r7, r8\n\t"       /* the end of row 0 */
+            "bpl 4f\n\t" PAIR_STEP(0) "add r4, r4, #16\n\t"
+            "4:\n\t"
+            "bcc 8f\n\t" PAIR_STEP(0) PAIR_STEP(16) "add r4, r4, #32\n\t"
+            "8:\n\t"
+            "cmp r5, r7\n\t"
+            "beq 3f\n\t"
+            "2:\n\t" PAIR_STEP(0) PAIR_STEP(16) PAIR_STEP(32) PAIR_STEP(48) "add r4, r4, #64\n\t"
+            "cmp r5, r7\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "ldr lr, [sp]\n\t"
+            "ldrd r9, r10, [lr, #44]\n\t" /* c0, c1 */
+            "ldr r4, [lr, #20]\n\t"       /* multipliers */
+            "ldr r5, [lr, #24]\n\t"       /* shifts */
+            "ldr r6, [lr, #28]\n\t"       /* out_a */
+            "ldr r7, [lr, #32]\n\t"       /* out_b - out_a */
+            "ldr r12, [lr, #40]\n\t"      /* offset */
+            "ldr r8, [r4, r9, lsl #2]\n\t"  /* m0 */
+            "ldr r11, [r5, r9, lsl #2]\n\t" /* s0 */
+            "ldr r4, [r4, r10, lsl #2]\n\t" /* m1 */
+            "ldr r5, [r5, r10, lsl #2]\n\t" /* s1 */
+            "add r9, r6, r9\n\t"            /* out_a + c0 */
+            "add r10, r6, r10\n\t"          /* out_a + c1 */
+            "mvn r6, r11\n\t"               /* e0 - 1 */
+            "mov lr, #1\n\t"
+            "lsl r6, lr, r6\n\t" /* h0 */
+            "rsb r11, r11, #0\n\t" /* pixel a at out_a + c0, pixel b r7 further */
+            LIVE_OUTPUT("r0", "r8", "r6", "r11", "r9") LIVE_OUTPUT("r2", "r8", "r6", "r11", "r9, r7")
+            "mvn r6, r5\n\t"
+            "mov lr, #1\n\t"
+            "lsl r6, lr, r6\n\t"
+            "rsb r5, r5, #0\n\t"
+            LIVE_OUTPUT("r1", "r4", "r6", "r5", "r10") LIVE_OUTPUT("r3", "r4", "r6", "r5", "r10, r7")
+            "ldr lr, [sp]\n\t"
+            "ldr r8, [lr, #4]\n\t"
+            "ldr r9, [lr, #36]\n\t"
+            "cmp r8, r9\n\t"
+            "bne 1b\n\t"
+            "pop {r0, r4-r11, pc}");
+}
+
+#undef PAIR_STEP
+#undef LIVE_OUTPUT
 
 /* Both pixels' outputs: the zero channels' values, then the live channels two at a time (an odd
  * last one with its row twice). */
@@ -506,11 +609,30 @@ static MD_NOINLINE void live_pairs(const pointwise_job *job, const live_channels
 static void pointwise_live(const pointwise_job *job, const live_channels *live, const int8_t *input, int32_t pixels,
                            int32_t input_offset, int8_t *output, uint32_t *words)
 {
+    const int fast = live->narrow && job->low == -128 && job->high == 127;
     int32_t pixel;
     for (pixel = 0; pixel + 1 < pixels; pixel += 2) {
         int8_t *out_a = output + pixel * job->channels;
         fill_columns(input + pixel * job->depth, job->depth, 2, input_offset, words);
-        live_pairs(job, live, words, out_a, out_a + job->channels);
+        if (fast && live->count > 0) {
+            live_walk walk;
+            memcpy(out_a, live->outputs, (size_t)job->channels);
+            memcpy(out_a + job->channels, live->outputs, (size_t)job->channels);
+            walk.words = words;
+            walk.next = live->channels;
+            walk.depth = job->depth;
+            walk.filter = job->filter;
+            walk.bias = job->bias;
+            walk.multipliers = job->multipliers;
+            walk.shifts = job->shifts;
+            walk.out_a = out_a;
+            walk.out_b = job->channels;
+            walk.end = live->channels + ((live->count + 1) & ~1);
+            walk.offset = job->offset;
+            live_pairs_int8(&walk);
+        } else {
+            live_pairs(job, live, words, out_a, out_a + job->channels);
+        }
     }
     if (pixel < pixels) {
         fill_columns(input + pixel * job->depth, job->depth, 1, input_offset, words);
