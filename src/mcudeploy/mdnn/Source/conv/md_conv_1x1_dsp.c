@@ -30,13 +30,12 @@ typedef struct {
     int32_t room; /* 2^30 less the largest sum of products of a column: a narrow channel's bias bound */
 } pointwise_job;
 
-/* `columns` (1 or 2) consecutive pixels' `depth` int8 values from `input`, plus the input offset, as
- * the pair-order words of md_conv_dsp.c's scratch: per group of 4 values, each column's two words. */
-static void fill_columns(const int8_t *input, int32_t depth, int32_t columns, int32_t input_offset,
-                         uint32_t *words)
+/* `columns` (1, or 2: `input` and `second`) pixels' `depth` int8 values, plus the input offset, as the
+ * pair-order words of md_conv_dsp.c's scratch: per group of 4 values, each column's two words. */
+static void fill_columns(const int8_t *input, const int8_t *second, int32_t depth, int32_t columns,
+                         int32_t input_offset, uint32_t *words)
 {
     const int16x2_t offsets = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) * 0x10001u);
-    const int8_t *second = input + depth;
     const int8_t *end = input + depth;
     if (columns == 1) {
         for (; input < end; input += 4, words += 2) {
@@ -383,18 +382,19 @@ static MD_NOINLINE void pointwise_checked(const pointwise_job *job, const int8_t
 {
     int32_t pixel;
     for (pixel = 0; pixel + 1 < pixels; pixel += 2) {
-        fill_columns(input + pixel * job->depth, job->depth, 2, input_offset, words);
+        const int8_t *first = input + pixel * job->depth;
+        fill_columns(first, first + job->depth, job->depth, 2, input_offset, words);
         pointwise_pixels(job, words, output + pixel * job->channels, output + (pixel + 1) * job->channels);
     }
     if (pixel < pixels) {
-        fill_columns(input + pixel * job->depth, job->depth, 1, input_offset, words);
+        fill_columns(input + pixel * job->depth, NULL, job->depth, 1, input_offset, words);
         pointwise_pixels(job, words, output + pixel * job->channels, NULL);
     }
 }
 
 /* A layer with per-channel scales, a bias and int8's whole range: the pixel pairs' channel pairs by
- * narrow_pairs (checked when a channel is not narrow: `first_wide` below the pairs' count); an odd
- * last channel and a lone last pixel by the checked path. */
+ * narrow_pairs (checked when a channel is not narrow: `first_wide` below the pairs' count), an odd
+ * last channel by channel_pair; a lone last pixel as a pair of it with itself. */
 static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const int8_t *input, int32_t pixels,
                              int32_t input_offset, int8_t *output, uint32_t *words)
 {
@@ -404,11 +404,14 @@ static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const
     int32_t pixel;
     pairs.channels = channels & ~1;
     last.bias = job->bias + pairs.channels;
-    for (pixel = 0; pixel + 1 < pixels; pixel += 2) {
+    for (pixel = 0; pixel < pixels; pixel += 2) {
+        const int lone = pixel + 1 == pixels; /* both columns that pixel, both outputs in one place */
+        const int8_t *first = input + pixel * job->depth;
         int8_t *out_a = output + pixel * channels;
-        fill_columns(input + pixel * job->depth, job->depth, 2, input_offset, words);
+        int8_t *out_b = lone ? out_a : out_a + channels;
+        fill_columns(first, lone ? first : first + job->depth, job->depth, 2, input_offset, words);
         if (first_wide < pairs.channels) {
-            narrow_pairs_checked(&pairs, words, out_a, out_a + channels);
+            narrow_pairs_checked(&pairs, words, out_a, out_b);
         } else if (pairs.channels > 0) {
             pair_walk walk;
             walk.words = words;
@@ -418,19 +421,15 @@ static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const
             walk.multipliers = job->multipliers;
             walk.shifts = job->shifts;
             walk.out_a = out_a;
-            walk.out_b = out_a + channels;
+            walk.out_b = out_b;
             walk.end = out_a + pairs.channels;
             walk.offset = job->offset;
             narrow_pairs_int8(&walk);
         }
         if (channels & 1) {
             channel_pair(&last, words, job->filter + pairs.channels * job->depth, pairs.channels, 1,
-                         out_a + pairs.channels, out_a + channels + pairs.channels);
+                         out_a + pairs.channels, out_b + pairs.channels);
         }
-    }
-    if (pixel < pixels) {
-        fill_columns(input + pixel * job->depth, job->depth, 1, input_offset, words);
-        pointwise_pixels(job, words, output + pixel * channels, NULL);
     }
 }
 
@@ -457,14 +456,16 @@ static MD_ALWAYS_INLINE int8_t channel_output(const pointwise_job *job, int32_t 
     return (int8_t)md_requantize32(sum, job->multipliers[oc], shift, job->offset, job->low, job->high);
 }
 
+/* Whether a row is all zero: a dense row answers at its first word. */
 static int zero_row(const int8_t *row, int32_t depth)
 {
-    uint32_t any = 0;
     int32_t k;
     for (k = 0; k < depth; k += 4) {
-        any |= md_read32(row + k);
+        if (md_read32(row + k) != 0) {
+            return 0;
+        }
     }
-    return any == 0;
+    return 1;
 }
 
 static void find_live(const pointwise_job *job, live_channels *live)
@@ -611,13 +612,16 @@ static void pointwise_live(const pointwise_job *job, const live_channels *live, 
 {
     const int fast = live->narrow && job->low == -128 && job->high == 127;
     int32_t pixel;
-    for (pixel = 0; pixel + 1 < pixels; pixel += 2) {
+    for (pixel = 0; pixel < pixels; pixel += 2) {
+        const int lone = pixel + 1 == pixels; /* both columns that pixel, both outputs in one place */
+        const int8_t *first = input + pixel * job->depth;
         int8_t *out_a = output + pixel * job->channels;
-        fill_columns(input + pixel * job->depth, job->depth, 2, input_offset, words);
+        int8_t *out_b = lone ? out_a : out_a + job->channels;
+        fill_columns(first, lone ? first : first + job->depth, job->depth, 2, input_offset, words);
         if (fast && live->count > 0) {
             live_walk walk;
             memcpy(out_a, live->outputs, (size_t)job->channels);
-            memcpy(out_a + job->channels, live->outputs, (size_t)job->channels);
+            memcpy(out_b, live->outputs, (size_t)job->channels);
             walk.words = words;
             walk.next = live->channels;
             walk.depth = job->depth;
@@ -626,17 +630,13 @@ static void pointwise_live(const pointwise_job *job, const live_channels *live, 
             walk.multipliers = job->multipliers;
             walk.shifts = job->shifts;
             walk.out_a = out_a;
-            walk.out_b = job->channels;
+            walk.out_b = (int32_t)(out_b - out_a);
             walk.end = live->channels + ((live->count + 1) & ~1);
             walk.offset = job->offset;
             live_pairs_int8(&walk);
         } else {
-            live_pairs(job, live, words, out_a, out_a + job->channels);
+            live_pairs(job, live, words, out_a, out_b);
         }
-    }
-    if (pixel < pixels) {
-        fill_columns(input + pixel * job->depth, job->depth, 1, input_offset, words);
-        pointwise_pixels(job, words, output + pixel * job->channels, NULL);
     }
 }
 
