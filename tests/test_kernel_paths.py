@@ -62,6 +62,7 @@ def dsp_paths() -> Graph:
     # pointwise (md_conv_1x1_dsp.c): odd channel and pixel counts; no bias; narrow and wide channels mixed
     _conv(f, "int8", (1, 5, 5, 36), 9, (1, 1), Conv2DOptions(Padding.VALID))  # 36 = 4 + 2 x 16 values a row
     _conv(f, "int8", (1, 2, 3, 28), 6, (1, 1), Conv2DOptions())  # 28 = 4 + 8 + 16
+    _conv(f, "int8", (1, 1, 1, 32), 8, (1, 1), Conv2DOptions())  # one pixel: a one-column scratch
     _conv(f, "int8", (1, 3, 4, 12), 6, (1, 1), Conv2DOptions(), bias=None)
     _conv(f, "int8", (1, 4, 4, 8), 10, (1, 1), Conv2DOptions(), out_scale=1.5e-3)
     _pruned_pointwise(f, 12, Activation.RELU6)  # a clamp inside int8's range: the C pairs

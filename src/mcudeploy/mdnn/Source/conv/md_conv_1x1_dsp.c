@@ -394,7 +394,8 @@ static MD_NOINLINE void pointwise_checked(const pointwise_job *job, const int8_t
 
 /* A layer with per-channel scales, a bias and int8's whole range: the pixel pairs' channel pairs by
  * narrow_pairs (checked when a channel is not narrow: `first_wide` below the pairs' count), an odd
- * last channel by channel_pair; a lone last pixel as a pair of it with itself. */
+ * last channel by channel_pair; a lone last pixel as a pair of it with itself, unless it is the only one
+ * (the scratch then holds one column: md_conv_im2col_bytes). */
 static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const int8_t *input, int32_t pixels,
                              int32_t input_offset, int8_t *output, uint32_t *words)
 {
@@ -409,6 +410,11 @@ static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const
         const int8_t *first = input + pixel * job->depth;
         int8_t *out_a = output + pixel * channels;
         int8_t *out_b = lone ? out_a : out_a + channels;
+        if (pixels == 1) { /* the scratch holds one column */
+            fill_columns(first, NULL, job->depth, 1, input_offset, words);
+            pointwise_pixels(job, words, out_a, NULL);
+            return;
+        }
         fill_columns(first, lone ? first : first + job->depth, job->depth, 2, input_offset, words);
         if (first_wide < pairs.channels) {
             narrow_pairs_checked(&pairs, words, out_a, out_b);
@@ -617,6 +623,11 @@ static void pointwise_live(const pointwise_job *job, const live_channels *live, 
         const int8_t *first = input + pixel * job->depth;
         int8_t *out_a = output + pixel * job->channels;
         int8_t *out_b = lone ? out_a : out_a + job->channels;
+        if (pixels == 1) { /* the scratch holds one column */
+            fill_columns(first, NULL, job->depth, 1, input_offset, words);
+            pointwise_pixels(job, words, out_a, NULL);
+            return;
+        }
         fill_columns(first, lone ? first : first + job->depth, job->depth, 2, input_offset, words);
         if (fast && live->count > 0) {
             live_walk walk;
