@@ -7,7 +7,8 @@ requantization of layers that are not narrow),
 streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
 of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (inside and edge windows, 135 values
 long, an odd count of 4-value groups, an odd last output channel), Helium's interleaved columns
-with edges and dilation, fully connected
+with edges and dilation, pointwise convolutions (`md_conv_1x1_dsp.c`: rows of 4 + 16k and 8 + 16k values,
+odd channel and pixel counts, mixed narrow and wide channels, all-zero filter rows), fully connected
 layers three rows at a time with their remainders, and the LSTM's gate products (int8: two rows at a
 time over blocks of 8 with an odd last row; 16x8: SMLALD two rows at a time, VMLALDAVA row by row;
 depths beyond whole words and vectors in both)."""
@@ -58,6 +59,14 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # planes
     _depthwise(f, "int8", (1, 12, 11, 6), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # streaming
     _conv(f, "int8", (1, 8, 9, 5), 6, (3, 3), Conv2DOptions(Padding.SAME), out_scale=5e-5)
+    # pointwise (md_conv_1x1_dsp.c): odd channel and pixel counts; no bias; narrow and wide channels mixed
+    _conv(f, "int8", (1, 5, 5, 36), 9, (1, 1), Conv2DOptions(Padding.VALID))  # 36 = 4 + 2 x 16 values a row
+    _conv(f, "int8", (1, 2, 3, 28), 6, (1, 1), Conv2DOptions())  # 28 = 4 + 8 + 16
+    _conv(f, "int8", (1, 1, 1, 32), 8, (1, 1), Conv2DOptions())  # one pixel: a one-column scratch
+    _conv(f, "int8", (1, 3, 4, 12), 6, (1, 1), Conv2DOptions(), bias=None)
+    _conv(f, "int8", (1, 4, 4, 8), 10, (1, 1), Conv2DOptions(), out_scale=1.5e-3)
+    _pruned_pointwise(f, 12, Activation.RELU6)  # a clamp inside int8's range: the C pairs
+    _pruned_pointwise(f, 44, Activation.NONE)  # 44 = 4 + 8 + 2 x 16: the assembly pairs
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)  # 3 rows at a time, then 2, depth tail
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
@@ -65,6 +74,17 @@ def dsp_paths() -> Graph:
     lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
     lstm_layer(f, "int16", (3, 2, 13), 9, SequenceLSTMOptions(time_major=True))  # rows 8 + 1, depths 13 and 9
     return f.graph()
+
+
+def _pruned_pointwise(f: Family, depth: int, activation: Activation) -> None:
+    """A pointwise convolution with all-zero filter rows (pruned channels, one value for every pixel),
+    an odd count of the other channels, an odd pixel count."""
+    x = f.input((1, 3, 5, depth), "int8")
+    values = f.rng.integers(-127, 128, (11, 1, 1, depth))
+    values[[1, 2, 4, 7, 9]] = 0
+    w = f.constant(values, "int8", scale=list(f.rng.uniform(0.002, 0.02, 11)), axis=0)
+    y = f.output((1, 3, 5, 11), "int8", scale=0.3 if activation == Activation.RELU6 else 0.5)
+    f.op("CONV_2D", [x, w, f.bias(11)], [y], Conv2DOptions(activation=activation))
 
 
 @pytest.fixture(scope="module")

@@ -515,6 +515,10 @@ md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_
         md_conv_int_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
         return MD_OK;
     }
+    if (md_conv_1x1_fits(p)) {
+        md_conv_1x1_s8_dsp(p, input, filter, bias, multipliers, shifts, output, scratch);
+        return MD_OK;
+    }
     job.p = p;
     job.input = input;
     job.filter = filter;

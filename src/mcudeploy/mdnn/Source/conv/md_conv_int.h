@@ -367,4 +367,16 @@ md_status md_conv_s8_w16_portable(const md_window_params *p, const int8_t *input
                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                   int8_t *output, int16_t *scratch);
 
+#if MD_PATH_DSP
+/* The pointwise int8 kernel of the DSP path (md_conv_1x1_dsp.c): md_conv_s8 where md_conv_1x1_fits. */
+static inline int md_conv_1x1_fits(const md_window_params *p)
+{
+    return p->filter_h == 1 && p->filter_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+           p->pad_left == 0 && p->filter_c == p->input_c && (p->input_c & 3) == 0 && !p->accumulator64;
+}
+
+void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                        const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
+#endif
+
 #endif /* MD_CONV_INT_H */
