@@ -89,3 +89,26 @@ def test_lstm_layers_become_tflite_lstms_matching_keras(tmp_path):
     backwards.save(tmp_path / "backwards.keras")
     with pytest.raises(McuDeployError, match="LSTM layer 'back': go_backwards=True"):
         load_model(tmp_path / "backwards.keras")
+
+
+def test_outputs_keep_the_order_and_names_keras_declares(tmp_path):
+    """The converter lists outputs in its own order (here alpha, zeta, mid's tensors come out
+    reordered); they are put back in declared order, checked output by output against Keras."""
+    import keras
+
+    keras.utils.set_random_seed(5)
+    features = keras.Input((4,))
+    hidden = keras.layers.Dense(6, activation="relu", name="hidden")(features)
+    outputs = [
+        keras.layers.Dense(3, name="zeta")(hidden),
+        keras.layers.Dense(5, name="alpha")(hidden),
+        keras.layers.Dense(2, name="mid")(features),
+    ]
+    model = keras.Model(features, outputs)
+    model.save(tmp_path / "three.keras")
+    graph = load_model(tmp_path / "three.keras")
+    assert [t.name for t in graph.graph_outputs] == ["zeta", "alpha", "mid"]
+    assert [t.shape for t in graph.graph_outputs] == [(1, 3), (1, 5), (1, 2)]
+    (inputs,) = random_inputs(graph, 0)
+    for ours, want in zip(run(graph, [inputs]).outputs, model.predict(inputs, verbose=0), strict=True):
+        assert np.max(np.abs(ours - want)) <= 1e-5 * np.max(np.abs(want))

@@ -7,7 +7,9 @@ config.json) and a Lambda layer or any class that is not a built-in Keras layer
 so no code from the file runs. Keras 2 files are read by Keras 3, with the one
 Keras 2 option it no longer takes (DepthwiseConv2D's groups=1, a no-op) dropped.
 The float .tflite the converter writes is then read by the TFLite importer; LSTM layers
-go through stand-ins (lstm.py).
+go through stand-ins (lstm.py). The converter lists a model's outputs in its own order: they are
+put back in the order the Keras model declares, through the converted file's signature, and
+named as Keras names them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
+
+import tflite
 
 from mcudeploy.errors import ModelError
 from mcudeploy.files import read_regular
@@ -46,10 +50,16 @@ def read_keras(path: str | Path) -> Graph:
             _check_h5(copy, subject)
         else:
             _check_config(_keras_archive_config(data, subject), subject)
-        converted, lstms = _convert(copy, subject)
+        converted, lstms, output_names = _convert(copy, subject)
     from mcudeploy.importers.keras.lstm import place_lstms
 
-    graph = place_lstms(read_tflite(converted), lstms, subject)
+    graph = read_tflite(converted)
+    declared = _declared_positions(converted, graph.outputs, subject)
+    graph = place_lstms(graph, lstms, subject)  # keeps the outputs' positions
+    graph.outputs = tuple(graph.outputs[position] for position in declared)
+    if len(output_names) == len(graph.outputs):
+        for index, name in zip(graph.outputs, output_names, strict=True):
+            graph.tensors[index].name = name
     graph.name, graph.source = path.stem, subject
     graph.metadata["format"] = "keras"
     return graph
@@ -111,9 +121,11 @@ def _require_tensorflow(subject: str) -> None:
         raise ModelError(subject, "reading Keras models needs TensorFlow: pip install 'mcudeploy[keras]'") from None
 
 
-def _convert(model_file: Path, subject: str) -> tuple[bytes, list]:
-    """The float .tflite of the model with stand-ins for its LSTM layers, and those layers (lstm.py);
-    TensorFlow's chatter kept off stdout (where --json goes)."""
+def _convert(model_file: Path, subject: str) -> tuple[bytes, list, list[str]]:
+    """The float .tflite of the model with stand-ins for its LSTM layers, those layers (lstm.py) and
+    the names of the model's outputs in declared order; TensorFlow's chatter kept off stdout (where
+    --json goes). The outputs are handed to the converter as a flat list, which it keys output_0,
+    output_1, ... in that order (the order of model.outputs, dict outputs included)."""
     import keras
     import tensorflow as tf
 
@@ -124,12 +136,35 @@ def _convert(model_file: Path, subject: str) -> tuple[bytes, list]:
             model, lstms = swap_lstms(keras.models.load_model(model_file, compile=False, safe_mode=True), subject)
             # Batch 1, as an MCU runs: a free batch size leaves SHAPE/PACK arithmetic before each Flatten.
             inputs = [keras.Input(batch_shape=(1, *t.shape[1:]), dtype=t.dtype) for t in model.inputs]
-            batch_of_one = keras.Model(inputs, model(inputs if len(inputs) > 1 else inputs[0]))
-            return tf.lite.TFLiteConverter.from_keras_model(batch_of_one).convert(), lstms
+            outputs = keras.tree.flatten(model(inputs if len(inputs) > 1 else inputs[0]))
+            batch_of_one = keras.Model(inputs, outputs)
+            return tf.lite.TFLiteConverter.from_keras_model(batch_of_one).convert(), lstms, _output_names(model)
         except ModelError:
             raise
         except Exception as error:  # Keras and the converter raise many kinds on files they cannot take
             raise ModelError(subject, f"Keras or TensorFlow's converter cannot take it: {_first_line(error)}") from None
+
+
+def _output_names(model) -> list[str]:
+    """Keras' names of the outputs: their layers' (a Functional model's output_names; a Sequential
+    model's one output is its last layer's)."""
+    return list(getattr(model, "output_names", None) or [model.layers[-1].name])
+
+
+def _declared_positions(converted: bytes, outputs: tuple[int, ...], subject: str) -> list[int]:
+    """For each output in Keras' order, its position among the converted graph's outputs: the
+    signature maps key output_<k> to the tensor of the k-th declared output."""
+    model = tflite.Model.GetRootAs(converted, 0)
+    signature = model.SignatureDefs(0) if model.SignatureDefsLength() == 1 else None
+    keyed = {}
+    for j in range(signature.OutputsLength() if signature is not None else 0):
+        output = signature.Outputs(j)
+        keyed[output.Name().decode()] = output.TensorIndex()
+    declared = [keyed.get(f"output_{k}") for k in range(len(outputs))]
+    if len(keyed) != len(outputs) or sorted(i for i in declared if i is not None) != sorted(outputs):
+        found = ", ".join(sorted(keyed)) or "no signature"
+        raise ModelError(subject, f"cannot match the converted outputs to the Keras outputs ({found})")
+    return [outputs.index(i) for i in declared]
 
 
 def _first_line(error: Exception) -> str:
