@@ -232,6 +232,18 @@ def test_layout_transposes_of_the_model_itself_vanish(tmp_path):
     assert [op.op_type for op in graph.operators] == ["RELU", "CONV_2D"]
 
 
+def test_outputs_keep_the_order_the_model_declares(tmp_path):
+    """graph.output order, not name order nor node order, checked output by output."""
+    net = Net((1, 4))
+    projected = net.add("MatMul", ["input", weights(4, 3)])
+    sigmoid = net.add("Sigmoid", ["input"])
+    relu = net.add("Relu", ["input"])
+    graph, expected, ours = compare(net.model(sigmoid, relu, projected), tmp_path)
+    assert [t.name for t in graph.graph_outputs] == [sigmoid, relu, projected]
+    for want, got in zip(expected[0], ours[0], strict=True):
+        assert want.shape == got.shape and relative_error(want, got) < FLOAT_TOLERANCE
+
+
 # --------------------------------------------------------------------------- errors
 
 
