@@ -136,8 +136,9 @@ MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, in
     }
 }
 
-/* sum(x_j[k] * w[k]) over k < n for four inputs x_0 .. x_3 (`interleaved`: from x_0, 16 bytes of
- * each in turn) into sums[j], each starting from `start`; returns sum(w) when `summing` (else 0). */
+/* sum((x_j[k] + offset) * w[k]) over k < n for four inputs x_0 .. x_3 (`interleaved`: from x_0,
+ * 16 bytes of each in turn), as one vector, each starting from `start` (bias, or bias + offset *
+ * sum(w) when not `summing`). */
 #if defined(__GNUC__)
 /* A tail-predicated low-overhead loop (WLSTP/LETP: the last, partial vector predicated without a
  * VCTP), which GCC 12 does not generate: the loop is one weight load and per input one load and one
@@ -173,15 +174,16 @@ MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, in
     "vmladava.s8 %[s3], q1, q0\n" SUM "letp lr, 1b\n"                                                \
     "2:\n"
 
-static MD_ALWAYS_INLINE int32_t dot4_scalars(int interleaved, const int8_t *x0, const int8_t *x1,
-                                              const int8_t *x2, const int8_t *x3, const int8_t *w, int32_t n,
-                                              int summing, int32_t start, int32_t *sums)
+static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                const int8_t *x3, const int8_t *w, int32_t n, int summing, int32_t offset,
+                                int32_t start)
 {
     int32_t s0 = start;
     int32_t s1 = start;
     int32_t s2 = start;
     int32_t s3 = start;
     int32_t w_sum = 0;
+    int32x4_t sums;
     if (interleaved && summing) {
         __asm__ volatile(MD_CONV_DOT4_INTERLEAVED_LOOP("vaddva.s8 %[ws], q0\n")
                          : [s0] "+Te"(s0), [s1] "+Te"(s1), [s2] "+Te"(s2), [s3] "+Te"(s3), [ws] "+Te"(w_sum),
@@ -207,18 +209,18 @@ static MD_ALWAYS_INLINE int32_t dot4_scalars(int interleaved, const int8_t *x0, 
                          : [n] "r"(n)
                          : "q0", "q1", "lr", "memory");
     }
-    sums[0] = s0;
-    sums[1] = s1;
-    sums[2] = s2;
-    sums[3] = s3;
-    return w_sum;
+    sums = md_mve_vector4(s0, s1, s2, s3);
+    if (summing) {
+        sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
+    }
+    return sums;
 }
 #else
 /* Whole vectors first, then the tail (a predicate kept out of the main loop keeps it short);
  * interleaved columns (n a multiple of 16) are four columns 16 bytes apart, advancing by 64. */
-static MD_ALWAYS_INLINE int32_t dot4_scalars(int interleaved, const int8_t *x0, const int8_t *x1,
-                                              const int8_t *x2, const int8_t *x3, const int8_t *w, int32_t n,
-                                              int summing, int32_t start, int32_t *sums)
+static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                const int8_t *x3, const int8_t *w, int32_t n, int summing, int32_t offset,
+                                int32_t start)
 {
     const int32_t step = interleaved ? 64 : 16;
     int32_t s0 = start;
@@ -227,6 +229,7 @@ static MD_ALWAYS_INLINE int32_t dot4_scalars(int interleaved, const int8_t *x0, 
     int32_t s3 = start;
     int32_t w_sum = 0;
     int32_t i;
+    int32x4_t sums;
     for (i = n >> 4; i > 0; --i) {
         const int8x16_t wv = vldrbq_s8(w);
         s0 = vmladavaq_s8(s0, vldrbq_s8(x0), wv);
@@ -253,24 +256,13 @@ static MD_ALWAYS_INLINE int32_t dot4_scalars(int interleaved, const int8_t *x0, 
             w_sum = vaddvaq_s8(w_sum, wv);
         }
     }
-    sums[0] = s0;
-    sums[1] = s1;
-    sums[2] = s2;
-    sums[3] = s3;
-    return w_sum;
+    sums = md_mve_vector4(s0, s1, s2, s3);
+    if (summing) {
+        sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
+    }
+    return sums;
 }
 #endif
-
-/* dot4_scalars as one vector, the input offset added when `summing` (offset * sum(w)). */
-static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                                const int8_t *x3, const int8_t *w, int32_t n, int summing, int32_t offset,
-                                int32_t start)
-{
-    int32_t s[4];
-    const int32_t w_sum = dot4_scalars(interleaved, x0, x1, x2, x3, w, n, summing, start, s);
-    const int32x4_t sums = md_mve_vector4(s[0], s[1], s[2], s[3]);
-    return summing ? vaddq_n_s32(sums, md_wrap_mul(offset, w_sum)) : sums;
-}
 
 /* How one output channel of up to four pixels is requantized and stored. */
 typedef struct {
@@ -337,63 +329,6 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     }
 }
 
-/* Pixel `j`'s vector of four channels' sums: started, requantized with the channels' multipliers and
- * shifts, stored as four bytes (those of `lanes`) at `out`. */
-static MD_ALWAYS_INLINE void store_block_pixel(const md_mve_requant *requant, int32x4_t sums, int32x4_t starts,
-                                               int32x4_t multipliers, int32x4_t shifts, mve_pred16_t lanes,
-                                               int8_t *out)
-{
-    vstrbq_p_s32(out, md_mve_requantize_lanes(requant, vaddq_s32(sums, starts), multipliers, shifts), lanes);
-}
-
-/* compute_group's folded channels (first .. last - 1 from the starts) four at a time: each
- * channel's sums of the pixels into a row of `rows`, then VLD4 turns the four rows into one vector
- * per pixel of the four channels, which takes their starts, multipliers and shifts loaded once and
- * stores as four bytes: no scatter and no scalar per channel. */
-static MD_ALWAYS_INLINE void compute_blocks(const conv_s8_job *job, int interleaved, const int8_t *const *x,
-                                            int32_t count, int32_t pixel, int32_t last)
-{
-    const md_window_params *p = job->p;
-    const int32_t n = job->depth;
-    const int32_t stride = p->output_c;
-    const md_mve_requant requant = md_mve_requant_s8(NULL, job->multipliers, job->shifts, p->per_channel,
-                                                     p->output_offset, p->act_min, p->act_max);
-    const int8_t *x0 = x[0];
-    const int8_t *x1 = x[1];
-    const int8_t *x2 = x[2];
-    const int8_t *x3 = x[3];
-    const int8_t *w = job->filter;
-    int8_t *out = job->output + pixel * stride;
-    int32_t rows[16] MD_ALIGNED(16);
-    int32_t c;
-    int32_t k;
-    for (c = 0; c < last; c += 4, out += 4) {
-        const int32_t block = md_min_i32(4, last - c);
-        const mve_pred16_t lanes = vctp32q((uint32_t)block);
-        int32x4_t multipliers;
-        int32x4_t shifts;
-        int32x4x4_t pixels;
-        int32x4_t starts;
-        for (k = 0; k < block; ++k, w += n) {
-            (void)dot4_scalars(interleaved, x0, x1, x2, x3, w, n, 0, 0, rows + 4 * k);
-        }
-        pixels = vld4q_s32(rows);
-        starts = vldrwq_z_s32(job->starts + c, lanes);
-        multipliers = p->per_channel ? vldrwq_z_s32(job->multipliers + c, lanes) : vdupq_n_s32(job->multipliers[0]);
-        shifts = p->per_channel ? vldrwq_z_s32(job->shifts + c, lanes) : vdupq_n_s32(job->shifts[0]);
-        store_block_pixel(&requant, pixels.val[0], starts, multipliers, shifts, lanes, out);
-        if (count > 1) {
-            store_block_pixel(&requant, pixels.val[1], starts, multipliers, shifts, lanes, out + stride);
-        }
-        if (count > 2) {
-            store_block_pixel(&requant, pixels.val[2], starts, multipliers, shifts, lanes, out + 2 * stride);
-        }
-        if (count > 3) {
-            store_block_pixel(&requant, pixels.val[3], starts, multipliers, shifts, lanes, out + 3 * stride);
-        }
-    }
-}
-
 /* compute_group for a depth of at most 16: the four columns stay in registers, one vector each,
  * and each channel costs one weight load, four VMLADAVA and its requantization. */
 static MD_ALWAYS_INLINE void compute_short(const conv_s8_job *job, int summing, const int8_t *const *x, int32_t count,
@@ -442,7 +377,7 @@ MD_NOINLINE static void compute_short_summing(const conv_s8_job *job, const int8
 MD_NOINLINE static void compute_folded(const conv_s8_job *job, const int8_t *const *x, int32_t count,
                                           int32_t pixel)
 {
-    compute_blocks(job, 0, x, count, pixel, job->folded);
+    compute_group(job, 0, 0, x, count, pixel, 0, job->folded);
 }
 
 MD_NOINLINE static void compute_summing(const conv_s8_job *job, const int8_t *const *x, int32_t count,
@@ -454,7 +389,7 @@ MD_NOINLINE static void compute_summing(const conv_s8_job *job, const int8_t *co
 MD_NOINLINE static void compute_folded_interleaved(const conv_s8_job *job, const int8_t *const *x, int32_t count,
                                                       int32_t pixel)
 {
-    compute_blocks(job, 1, x, count, pixel, job->folded);
+    compute_group(job, 0, 1, x, count, pixel, 0, job->folded);
 }
 
 MD_NOINLINE static void compute_summing_interleaved(const conv_s8_job *job, const int8_t *const *x,
