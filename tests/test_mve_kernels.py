@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 from conftest import INT8_MODELS, MODELS
+from mcudeploy.codegen.generator import render
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import NO_TENSOR, Graph, Padding
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions
+from mcudeploy.memory import plan_memory
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _conv, _conv_size, _depthwise, conv_family
 
@@ -60,16 +63,20 @@ def test_convolution_families_are_bit_exact_on_m55(validator):
 
 def _conv_paths() -> Graph:
     """One layer per path of md_conv_mve.c: 1x1 convolutions read in place (their output apart from
-    the input) or interleaved, with the starts folded into the scratch or on the stack and, past
-    those, summed in the loop; depths of at most 16 (columns in registers), depths with and without
-    a tail, pixel counts that leave a partial group of four, a single output pixel, one output
-    channel, per-tensor scales."""
+    the input) or interleaved; with a bias, its starts folded when the code is generated
+    (md_conv_s8_folded); without, folded at run time into the scratch or on the stack and, past
+    those, summed in the loop (long, interleaved and short depths); depths of at most 16 (columns in
+    registers), depths with and without a tail, pixel counts that leave a partial group of four, a
+    single output pixel, one output channel, per-tensor scales."""
     f = Family("conv_paths", 3)
     _conv(f, "int8", (1, 5, 7, 40), 24, (1, 1), Conv2DOptions())  # folded starts, depth tail of 8
     _conv(f, "int8", (2, 3, 3, 32), 6, (1, 1), Conv2DOptions(Padding.VALID, 2, 2))  # strided, in place
-    _conv(f, "int8", (1, 3, 3, 20), 40, (1, 1), Conv2DOptions())  # starts too big: summed in place
+    _conv(f, "int8", (1, 3, 3, 20), 40, (1, 1), Conv2DOptions(), bias=None)  # starts too big: summed in place
     _conv(f, "int8", (1, 1, 3, 24), 3, (1, 1), Conv2DOptions())  # 3 pixels: one partial group
-    _conv(f, "int8", (1, 3, 5, 32), 70, (1, 1), Conv2DOptions())  # interleaved; 64 starts folded, 6 summed
+    _conv(f, "int8", (1, 3, 5, 32), 70, (1, 1), Conv2DOptions())  # interleaved, 70 starts folded at generation
+    _conv(f, "int8", (1, 3, 5, 32), 70, (1, 1), Conv2DOptions(), bias=None)  # interleaved; 64 folded, 6 summed
+    _conv(f, "int8", (1, 4, 3, 20), 67, (1, 1), Conv2DOptions(Padding.VALID, 1, 2), bias=None)  # 64 + 3 summed
+    _conv(f, "int8", (1, 4, 4, 12), 70, (1, 1), Conv2DOptions(Padding.VALID, 2, 1), bias=None)  # short, 6 summed
     _conv(f, "int8", (1, 1, 1, 20), 5, (3, 3), Conv2DOptions(Padding.SAME))  # one pixel: one column
     _conv(f, "int8", (1, 6, 6, 16), 1, (3, 3), Conv2DOptions(Padding.SAME))  # one output channel
     _conv(f, "int8", (1, 8, 9, 32), 5, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # interleaved columns
@@ -86,6 +93,27 @@ def _conv_paths() -> Graph:
 @pytest.mark.parametrize("validator", [(_conv_paths(), "mcudeploy")], ids=["conv_paths"], indirect=True)
 def test_convolution_paths_are_bit_exact_on_m55(validator):
     _assert_bit_exact(validator)
+
+
+def test_folded_biases_take_the_bias_place_on_mve_builds_only():
+    """A convolution the MVE kernel runs stores bias + input_offset * sum(weights) for MVE builds
+    (MD_CONV_FOLDS_OFFSET) and the plain bias for the others, in the same member: the same flash,
+    which network_data.c checks against the layout analyze reports on either build."""
+    f = Family("folded", 6)
+    _conv(f, "int8", (1, 4, 4, 24), 5, (1, 1), Conv2DOptions())  # 1x1 with a bias: folded
+    _conv(f, "int8", (1, 4, 4, 24), 5, (1, 1), Conv2DOptions(), bias=None)  # none: folded at run time
+    graph = f.graph()
+    files = render(graph, plan_memory(graph)).files
+    assert files["network.c"].count("md_conv_s8_folded(") == 1
+    assert files["network_data.c"].count("#if MD_CONV_FOLDS_OFFSET") == 1
+    op = graph.operators[0]
+    tensors = graph.tensors
+    offset = -int(tensors[op.inputs[0]].quantization.zero_point[0])
+    sums = tensors[op.inputs[1]].data.reshape(tensors[op.inputs[1]].shape[0], -1).astype(np.int64).sum(axis=1)
+    expected = ", ".join(map(str, (tensors[op.inputs[2]].data + offset * sums).tolist()))
+    mve, plain = files["network_data.c"].split("#if MD_CONV_FOLDS_OFFSET\n", 1)[1].split("\n#else\n", 1)
+    assert " ".join(mve.split()) == expected
+    assert " ".join(plain.split("\n#endif")[0].split()) == ", ".join(map(str, tensors[op.inputs[2]].data.tolist()))
 
 
 def _depthwise_5x5(f: Family, shape: tuple[int, int, int, int], options: DepthwiseConv2DOptions) -> None:

@@ -474,7 +474,7 @@ def test_every_emitter_is_exercised():
 def test_scratch_free_kernels_are_exercised(runs):
     """With our planner's scratch convolutions use it (those whose contract asks for it); without,
     none has any."""
-    calls = r"md_conv_s8\(\s*&params,[^;]*,\s*(NULL|NET_TENSOR\(int16_t, NET_ARENA_\w+\))\);"
+    calls = r"md_conv_s8(?:_folded)?\(\s*&params,[^;]*,\s*(NULL|NET_TENSOR\(int16_t, NET_ARENA_\w+\))\);"
     for name, scratch in (("conv", True), ("conv_without_scratch", False)):
         validator, _ = runs[name].result()
         network = (validator.code_for(TARGET).directory / "network.c").read_text()

@@ -153,7 +153,7 @@ def render(
         code_region=code_region,
         fast_code_section=FAST_CODE_SECTION,
         hot_objects=HOT_OBJECTS,
-        weights=weights_members(graph, layout, _derived_values(graph)),
+        weights=weights_members(graph, layout, _derived_values(graph), _folded_biases(codes)),
         weights_alignment=layout.alignment,
         weights_guard=guard_bytes,
         sources=["network.c", "network_data.c", *(f"{LIBRARY_DIR}/{path}" for path in library if path.endswith(".c"))],
@@ -182,6 +182,16 @@ def render(
     for path in library:
         files[f"{LIBRARY_DIR}/{path}"] = library_text(path)
     return RenderedProject(files, tuple(context["sources"]), layout.total_bytes, needs_libm)
+
+
+def _folded_biases(codes: dict[int, list[LayerCode]]) -> dict[tuple[int, int], np.ndarray]:
+    """The biases MVE builds store folded (`LayerCode.folded_bias`), by subgraph and tensor index."""
+    return {
+        (number, code.folded_bias[0]): code.folded_bias[1]
+        for number, subgraph_codes in codes.items()
+        for code in subgraph_codes
+        if code.folded_bias is not None
+    }
 
 
 def _derived_values(graph: Graph) -> dict[tuple[int, int, str], np.ndarray]:

@@ -107,10 +107,16 @@ class WeightsMember:
 
 
 def weights_members(
-    graph: Graph, layout: ConstantLayout, derived_values: Mapping[tuple[int, int, str], np.ndarray]
+    graph: Graph,
+    layout: ConstantLayout,
+    derived_values: Mapping[tuple[int, int, str], np.ndarray],
+    folded: Mapping[tuple[int, int], np.ndarray] | None = None,
 ) -> list[WeightsMember]:
     """The layout's arrays (those with elements) with their values: the constant tensors' data and
-    the layers' derived multipliers and shifts (`derived_values` by subgraph, layer and kind)."""
+    the layers' derived multipliers and shifts (`derived_values` by subgraph, layer and kind). A
+    tensor in `folded` (by subgraph and tensor index) has those values, as many, on builds where
+    MD_CONV_FOLDS_OFFSET is 1 (md_nn.h), its own on the others."""
+    folded = folded or {}
     names = member_names(graph, layout)
     members = []
     for array in (a for a in layout.arrays if a.count):
@@ -122,6 +128,9 @@ def weights_members(
         if np.size(data) != array.count:
             raise AssertionError(f"constant '{array.name}': {np.size(data)} values for {array.count} in the layout")
         values = array_values(np.asarray(data), array.dtype, "        ")
+        if array.kind is None and array.origin in folded:
+            alternative = array_values(folded[array.origin], array.dtype, "        ")
+            values = f"#if MD_CONV_FOLDS_OFFSET\n{alternative}\n#else\n{values}\n#endif"
         members.append(
             WeightsMember(names[array], c_type(array.dtype), array.count, array.offset, comment_text(comment), values)
         )

@@ -35,6 +35,9 @@ class LayerCode:
     """What the layer function does before returning `call`: parameter structs; a control-flow
     layer's statements."""
     uses_libm: bool = False
+    folded_bias: tuple[int, np.ndarray] | None = None
+    """A constant bias tensor (its index) and the values MVE builds store in its place
+    (`MD_CONV_FOLDS_OFFSET`: the same count and type, so the same flash)."""
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,11 @@ def check_integer(ctx: LayerContext, allowed_bias: dict[DType, tuple[DType, ...]
         raise ctx.unsupported("quantized kernels need scales on input, filter and output")
 
 
-def _integer_call(ctx: LayerContext, kernel: str, scratch_type: str) -> str:
+def _integer_call(ctx: LayerContext, kernel: str, scratch_type: str, suffix: str = "") -> str:
     int16 = ctx.input_tensor(0).dtype == DType.INT16
     bias = ctx.input_ref(2)
     return (
-        f"{kernel}_{'s16' if int16 else 's8'}(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {bias}, "
+        f"{kernel}_{'s16' if int16 else 's8'}{suffix}(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {bias}, "
         f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.output_ref()}, "
         f"{ctx.scratch_ref(scratch_type)})"
     )
@@ -58,12 +58,37 @@ def conv_2d(ctx: LayerContext) -> LayerCode:
     if ctx.input_tensor(0).dtype == DType.FLOAT32:
         return _float_conv(ctx, ctx.prepared(prepare))
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64, DType.INT32)})
-    declarations = [ctx.params("md_window_params", ctx.prepared(prepare))]
+    params = ctx.prepared(prepare)
+    declarations = [ctx.params("md_window_params", params)]
     variant = ctx.contract.variant
     if variant is not None and variant.weights == WeightLayout.INT16_PAIRS:
         return _widened_conv(ctx, declarations)
+    folded = _folded_bias(ctx, params)
+    call = _integer_call(ctx, "md_conv", "int16_t", "" if folded is None else "_folded")
     source = "md_conv_s16.c" if ctx.input_tensor(0).dtype == DType.INT16 else "md_conv.c"
-    return LayerCode(sources=(source,), declarations=declarations, call=_integer_call(ctx, "md_conv", "int16_t"))
+    return LayerCode((source,), call, declarations, folded_bias=folded)
+
+
+def _folded_bias(ctx: LayerContext, params: WindowParams) -> tuple[int, np.ndarray] | None:
+    """The bias with the input offset folded in, bias + input_offset * sum(channel's weights) wrapped
+    to int32 (TFLite's int32 sum((x + offset) * w) + bias is the same modulo 2^32), for an int8 layer
+    the MVE kernel runs (md_conv_s8_folded: ungrouped, with scratch or 1x1 unpadded) whose bias
+    tensor no other layer reads; None otherwise (md_conv_s8 folds it at run time)."""
+    bias_t, filter_t = ctx.input_tensor(2), ctx.input_tensor(1)
+    pointwise = params.filter_h == params.filter_w == 1 and params.pad_top == params.pad_left == 0
+    if (
+        ctx.input_tensor(0).dtype != DType.INT8
+        or bias_t is None
+        or bias_t.data is None
+        or filter_t.data is None
+        or params.filter_c != params.input_c
+        or (ctx.scratch is None and not pointwise)
+        or sum(bias_t.index in op.inputs for op in ctx.graph.operators) != 1
+    ):
+        return None
+    sums = filter_t.data.reshape(params.output_c, -1).astype(np.int64).sum(axis=1)
+    folded = bias_t.data.astype(np.int64) + int(params.input_offset) * sums
+    return bias_t.index, folded.astype(np.uint32).view(np.int32)
 
 
 def _widened_conv(ctx: LayerContext, declarations: list[str]) -> LayerCode:

@@ -200,6 +200,21 @@ static inline int32_t md_conv_hybrid_f32_get_buffer_size(const md_window_params 
 md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                      const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
 
+/* md_conv_s8 given, on MVE builds (MD_CONV_FOLDS_OFFSET 1), the input offset folded into the bias:
+ * `starts`[c] = bias[c] + input_offset * (the sum of channel c's weights), wrapping int32, which
+ * TFLite's sum((x + input_offset) * w) + bias equals modulo 2^32 (padding taps read the zero point,
+ * -input_offset), so the kernel sums no weights. For an ungrouped convolution with scratch, or a 1x1
+ * unpadded one; other builds take the plain bias (md_conv_s8 itself). Generated code stores the
+ * array its build reads: both have one int32 per output channel. */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MD_PORTABLE)
+#define MD_CONV_FOLDS_OFFSET 1
+md_status md_conv_s8_folded(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *starts,
+                            const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
+#else
+#define MD_CONV_FOLDS_OFFSET 0
+#define md_conv_s8_folded md_conv_s8
+#endif
+
 /* 16x8: int16 input and output; bias int64 when p->accumulator64, else int32 (or NULL). The DSP and
  * Helium paths (ungrouped layers) sum in int32 only where that is exact for the layer's weights
  * (sum of |w| below 2^16 for every channel), in int64 otherwise. */

@@ -9,7 +9,8 @@
  * - One output channel of four pixels per inner loop (a tail-predicated low-overhead loop): each
  *   weight vector loaded feeds four VMLADAVA, and the four sums, one channel's, requantize as one
  *   vector with that channel's scalars, stored 4 pixels apart.
- * - The input offset comes in as bias + offset * sum(weights), computed once per call for up to
+ * - The input offset comes in as bias + offset * sum(weights): folded into the bias when the code
+ *   is generated (md_conv_s8_folded), else computed once per call for up to
  *   64 channels on the stack (or more in the scratch when it is free); past those, the loop sums
  *   the weights alongside the products (one VADDVA per weight vector).
  * - 1x1 stride-1 convolutions: the four pixels are one run of the input, interleaved by 16 bytes
@@ -25,6 +26,9 @@
 #if MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_conv_mve);
+#if !MD_CONV_FOLDS_OFFSET
+#error "md_nn.h's MD_CONV_FOLDS_OFFSET must name the MVE path: the generated data folds the bias for it"
+#endif
 
 #define MD_CONV_GROUP 4 /* output pixels computed together: two units of the contract */
 /* Output channels whose bias + offset * sum(weights) a call keeps on its stack (256 bytes) when the
@@ -132,6 +136,21 @@ MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, in
     }
 }
 
+#if defined(__GNUC__)
+/* {a, b, c, d} as one vector in two VMOV of a pair of registers to a pair of lanes (GCC 12 builds
+ * it lane by lane: four instructions). */
+static MD_ALWAYS_INLINE int32x4_t lanes4(int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    int32x4_t v;
+    __asm__("vmov %q0[2], %q0[0], %1, %3\n\tvmov %q0[3], %q0[1], %2, %4"
+            : "=w"(v)
+            : "r"(a), "r"(b), "r"(c), "r"(d));
+    return v;
+}
+#else
+#define lanes4 md_mve_vector4
+#endif
+
 /* sum((x_j[k] + offset) * w[k]) over k < n for four inputs x_0 .. x_3 (`interleaved`: from x_0,
  * 16 bytes of each in turn), as one vector, each starting from `start` (bias, or bias + offset *
  * sum(w) when not `summing`). */
@@ -205,7 +224,7 @@ static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const 
                          : [n] "r"(n)
                          : "q0", "q1", "lr", "memory");
     }
-    sums = md_mve_vector4(s0, s1, s2, s3);
+    sums = lanes4(s0, s1, s2, s3);
     if (summing) {
         sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
     }
@@ -252,7 +271,7 @@ static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const 
             w_sum = vaddvaq_s8(w_sum, wv);
         }
     }
-    sums = md_mve_vector4(s0, s1, s2, s3);
+    sums = lanes4(s0, s1, s2, s3);
     if (summing) {
         sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
     }
@@ -527,10 +546,11 @@ static void conv_s8_groups(conv_s8_job *job, int8_t *scratch)
     int32_t count;
     int32_t j;
     int32_t stack_starts[MD_CONV_STACK_STARTS];
-    /* the scratch (free when in place) or the stack, whichever holds more channels */
-    if (in_place && end - scratch >= (int32_t)sizeof stack_starts + 3) {
+    /* folded at generation (md_conv_s8_folded), else into the scratch (free when in place) or the
+     * stack, whichever holds more channels */
+    if (job->folded < p->output_c && in_place && end - scratch >= (int32_t)sizeof stack_starts + 3) {
         fold_into(job, scratch, end);
-    } else {
+    } else if (job->folded < p->output_c) {
         fold_into(job, (int8_t *)stack_starts, (const int8_t *)(stack_starts + MD_CONV_STACK_STARTS));
     }
     for (batch = 0; batch < p->batches; ++batch) {
@@ -620,7 +640,9 @@ MD_NOINLINE static void pointwise_direct_s8(conv_s8_job *job)
     int32_t batch;
     int32_t pixel;
     int32_t c;
-    fold_into(job, (int8_t *)stack_starts, (const int8_t *)(stack_starts + MD_CONV_STACK_STARTS));
+    if (job->folded < p->output_c) {
+        fold_into(job, (int8_t *)stack_starts, (const int8_t *)(stack_starts + MD_CONV_STACK_STARTS));
+    }
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; ++pixel) {
             const int8_t *x = pointwise_pixel(job, batch, pixel);
@@ -644,29 +666,52 @@ void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *ker
     md_conv_run_portable(p, job, kernel, scratch);
 }
 
+static int runs_here(const md_window_params *p, const int16_t *scratch)
+{
+    return (scratch || is_pointwise(p)) && p->filter_c == p->input_c;
+}
+
+/* Either bias (starts NULL) or starts folded at generation (bias NULL). */
+static void conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                    const int32_t *starts, const int32_t *multipliers, const int32_t *shifts, int8_t *output,
+                    int16_t *scratch)
+{
+    conv_s8_job job;
+    job.p = p;
+    job.input = input;
+    job.filter = filter;
+    job.bias = bias;
+    job.starts = starts;
+    job.folded = starts ? p->output_c : 0;
+    job.multipliers = multipliers;
+    job.shifts = shifts;
+    job.output = output;
+    job.depth = p->filter_h * p->filter_w * p->input_c;
+    if (scratch) {
+        conv_s8_groups(&job, (int8_t *)scratch);
+    } else {
+        pointwise_direct_s8(&job);
+    }
+}
+
 md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                      const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
 {
-    if ((scratch || is_pointwise(p)) && p->filter_c == p->input_c) {
-        conv_s8_job job;
-        job.p = p;
-        job.input = input;
-        job.filter = filter;
-        job.bias = bias;
-        job.starts = NULL;
-        job.folded = 0;
-        job.multipliers = multipliers;
-        job.shifts = shifts;
-        job.output = output;
-        job.depth = p->filter_h * p->filter_w * p->input_c;
-        if (scratch) {
-            conv_s8_groups(&job, (int8_t *)scratch);
-        } else {
-            pointwise_direct_s8(&job);
-        }
+    if (runs_here(p, scratch)) {
+        conv_s8(p, input, filter, bias, NULL, multipliers, shifts, output, scratch);
         return MD_OK;
     }
     md_conv_int_portable(p, input, MD_INT8, filter, bias, multipliers, shifts, output, scratch);
+    return MD_OK;
+}
+
+md_status md_conv_s8_folded(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *starts,
+                            const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+{
+    if (!runs_here(p, scratch) || !starts) {
+        return MD_ERROR_RANGE;
+    }
+    conv_s8(p, input, filter, NULL, starts, multipliers, shifts, output, scratch);
     return MD_OK;
 }
 
