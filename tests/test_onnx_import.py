@@ -311,6 +311,22 @@ def test_an_unsupported_operator_is_named_with_its_node(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("op_type", "inputs", "attributes", "reason"),
+    [
+        ("Elu", ["input"], {"alpha": 0.5}, "alpha other than 1"),
+        ("Pow", ["input", np.array(3, np.float32)], {}, "Pow other than by a constant 2"),
+        ("Pow", ["input", "input"], {}, "Pow other than by a constant 2"),
+        ("Where", [np.array([True, False, True, False]), "input", "input"], {}, "constant input 'c0' of type bool"),
+    ],
+)
+def test_pointwise_operators_tflite_cannot_compute_are_refused(op_type, inputs, attributes, reason, tmp_path):
+    net = Net((1, 4), 13)
+    path = _saved(net.model(net.add(op_type, inputs, **attributes)), tmp_path)
+    with pytest.raises(McuDeployError, match=reason):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
     ("corrupt", "message"),
     [
         (lambda m: setattr(m.graph.initializer[0], "raw_data", m.graph.initializer[0].raw_data[:-4]), "c0"),
