@@ -215,6 +215,56 @@ def test_each_operator_matches_onnxruntime(build, opset, tmp_path):
         assert relative_error(want, got) < FLOAT_TOLERANCE
 
 
+def _math(net: Net, op_type: str) -> str:
+    """`op_type` applied to the input, brought into the op's domain first."""
+    positive = net.add("Add", [net.add("Abs", ["input"]), np.array(0.1, np.float32)])
+    eighths = net.add("Floor", [net.add("Mul", ["input", np.array(8, np.float32)])])
+    ties = net.add("Mul", [eighths, np.array(0.5, np.float32)])  # halves: Round's ties go to even
+    inputs = {"Sqrt": [positive], "Log": [positive], "Round": [ties], "Reciprocal": [positive]}
+    return net.add(op_type, inputs.get(op_type, ["input"]))
+
+
+def _powers(net: Net) -> str:
+    square = net.add("Pow", ["input", np.array(2, np.float32)])
+    return net.add("Pow", [net.add("Abs", [square]), np.array([0.5], np.float32)])
+
+
+def _min_max(net: Net) -> str:
+    three = net.add("Max", ["input", net.add("Neg", ["input"]), weights(3, 1, 1)])
+    return net.add("Min", [net.add("Min", [three]), weights(5), np.array(0.6, np.float32)])
+
+
+def _comparisons_where(net: Net) -> str:
+    x, c = "input", weights(3, 1, 1)
+    masks = [net.add(op, [x, c]) for op in ("Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Equal")]
+    a = net.add("And", [masks[0], net.add("Not", [masks[1]])])
+    b = net.add("Or", [net.add("Xor", [masks[2], masks[3]]), masks[4]])
+    y = net.add("Where", [a, x, weights(5)])
+    return net.add("Where", [b, net.add("Neg", [y]), y])
+
+
+MATH = ("Neg", "Abs", "Sqrt", "Exp", "Log", "Sin", "Cos", "Floor", "Ceil", "Round", "Reciprocal", "Elu")
+POINTWISE = [
+    *(pytest.param(lambda net, op=op: _math(net, op), id=op) for op in MATH),
+    pytest.param(_powers, id="Pow"),
+    pytest.param(_min_max, id="Min_Max"),
+    pytest.param(_comparisons_where, id="comparisons_logic_Where"),
+    pytest.param(lambda net: net.add("Greater", ["input", weights(5)]), id="bool_output"),
+]
+
+
+@pytest.mark.parametrize("build", POINTWISE)
+def test_pointwise_operators_match_onnxruntime(build, tmp_path):
+    net = Net((1, 3, 4, 5), 13)
+    _, expected, ours = compare(net.model(build(net)), tmp_path, low=-2.0, high=2.0)
+    want, got = expected[0][0], ours[0][0]
+    assert want.shape == got.shape and want.dtype == got.dtype
+    if want.dtype == bool:
+        np.testing.assert_array_equal(want, got)
+    else:
+        assert relative_error(want, got) < FLOAT_TOLERANCE
+
+
 def test_folds_batch_norm_and_relu_into_the_convolution(tmp_path):
     graph, _, _ = compare(conv_bn_relu(13), tmp_path)
     assert [op.op_type for op in graph.operators] == ["CONV_2D"]
@@ -257,6 +307,22 @@ def test_an_unsupported_operator_is_named_with_its_node(tmp_path):
     net = Net((1, 4), 13)
     path = _saved(net.model(net.add("Erf", ["input"])), tmp_path)
     with pytest.raises(McuDeployError, match=r"node 'Erf_1' \(Erf\): operator not supported"):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("op_type", "inputs", "attributes", "reason"),
+    [
+        ("Elu", ["input"], {"alpha": 0.5}, "alpha other than 1"),
+        ("Pow", ["input", np.array(3, np.float32)], {}, "Pow other than by a constant 2"),
+        ("Pow", ["input", "input"], {}, "Pow other than by a constant 2"),
+        ("Where", [np.array([True, False, True, False]), "input", "input"], {}, "constant input 'c0' of type bool"),
+    ],
+)
+def test_pointwise_operators_tflite_cannot_compute_are_refused(op_type, inputs, attributes, reason, tmp_path):
+    net = Net((1, 4), 13)
+    path = _saved(net.model(net.add(op_type, inputs, **attributes)), tmp_path)
+    with pytest.raises(McuDeployError, match=reason):
         load_model(path)
 
 

@@ -5,6 +5,7 @@ from mcudeploy.importers.onnx.ops import (  # noqa: F401
     conv,
     dense,
     elementwise,
+    pointwise,
     pooling,
     quantize,
     recurrent,

@@ -13,7 +13,7 @@ _LOGISTIC_INT8 = Quantization.per_tensor(1 / 256, -128)
 """TFLite's int8 LOGISTIC always outputs scale 1/256, zero point -128."""
 
 
-def _unary(ctx: Context, op_type: str, options=None, fixed: Quantization | None = None) -> None:
+def unary(ctx: Context, op_type: str, options=None, fixed: Quantization | None = None) -> None:
     name = ctx.input_name(0)
     layout = ctx.layout(name)
     x = ctx.tensor(name, layout)
@@ -22,7 +22,7 @@ def _unary(ctx: Context, op_type: str, options=None, fixed: Quantization | None 
 
 @converts("Relu", "HardSwish", int8=Int8.BETWEEN_QDQ)
 def simple(ctx: Context) -> None:
-    _unary(ctx, _SIMPLE[ctx.node.op_type])
+    unary(ctx, _SIMPLE[ctx.node.op_type])
 
 
 @converts("Clip", int8=Int8.BETWEEN_QDQ)
@@ -30,19 +30,19 @@ def clip(ctx: Context) -> None:
     bounds = clip_bounds(ctx.model, ctx.node)
     if bounds not in _CLIPS:
         raise ctx.unsupported(f"Clip to {bounds} (only [0, inf), [0, 6] and [-1, 1] are supported)")
-    _unary(ctx, _CLIPS[bounds])
+    unary(ctx, _CLIPS[bounds])
 
 
 @converts("Sigmoid", int8=Int8.BETWEEN_QDQ)
 def sigmoid(ctx: Context) -> None:
-    _unary(ctx, "LOGISTIC", fixed=_LOGISTIC_INT8)
+    unary(ctx, "LOGISTIC", fixed=_LOGISTIC_INT8)
 
 
 @converts("Tanh")
 def tanh(ctx: Context) -> None:
-    _unary(ctx, "TANH")
+    unary(ctx, "TANH")
 
 
 @converts("LeakyRelu", int8=Int8.BETWEEN_QDQ)
 def leaky_relu(ctx: Context) -> None:
-    _unary(ctx, "LEAKY_RELU", LeakyReluOptions(alpha=ctx.attr("alpha", 0.01, float)))
+    unary(ctx, "LEAKY_RELU", LeakyReluOptions(alpha=ctx.attr("alpha", 0.01, float)))

@@ -14,13 +14,18 @@ _OPS = {"Add": "ADD", "Sub": "SUB", "Mul": "MUL"}
 
 @converts("Add", "Sub", "Mul", int8=Int8.BETWEEN_QDQ)
 def binary(ctx: Context) -> None:
-    rank = len(ctx.out_shape())
     names = ctx.node.inputs[:2]
-    computed = [n for n in names if not ctx.is_constant(n) and len(ctx.shape(n)) == rank]
-    layout = ctx.layout(computed[0]) if computed else identity(rank)
+    layout = broadcast_layout(ctx, names)
     operands = [operand(ctx, name, layout) for name in names]
     options = ElementwiseOptions(activation=ctx.activation)
     ctx.emit(_OPS[ctx.node.op_type], operands, [ctx.output(0, layout)], options)
+
+
+def broadcast_layout(ctx: Context, names: list[str]) -> Layout:
+    """The layout of the first computed input of the output's rank (others follow it), else ONNX order."""
+    rank = len(ctx.out_shape())
+    computed = [n for n in names if not ctx.is_constant(n) and len(ctx.shape(n)) == rank]
+    return ctx.layout(computed[0]) if computed else identity(rank)
 
 
 def operand(ctx: Context, name: str, layout: Layout) -> int:
