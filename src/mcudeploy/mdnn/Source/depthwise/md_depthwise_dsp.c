@@ -134,17 +134,46 @@ static inline dw_quad quad_sums(const dw_pixel *px, int32_t c, dw_quad acc, uint
     return acc;
 }
 
+/* One tap of quad_mac in assembly: the word of values at `value` unpacked with the input offset,
+ * the word of weights at `weight` unpacked into the value's register once it is read. */
+#define DW_QUAD_TAP(value, weight) \
+    "ldr %[word], " value "\n\t" \
+    "sxtab16 %[even], %[offsets], %[word]\n\t" \
+    "sxtab16 %[odd], %[offsets], %[word], ror #8\n\t" \
+    "ldr %[word], " weight "\n\t" \
+    "sxtb16 %[weights], %[word]\n\t" \
+    "sxtb16 %[word], %[word], ror #8\n\t" \
+    "smlabb %[s0], %[even], %[weights], %[s0]\n\t" \
+    "smlatt %[s2], %[even], %[weights], %[s2]\n\t" \
+    "smlabb %[s1], %[odd], %[word], %[s1]\n\t" \
+    "smlatt %[s3], %[odd], %[word], %[s3]\n\t"
+
+/* One filter row of 3 taps, `channels` bytes apart, then the value and weight pointers on a row. */
+#define DW_QUAD_ROW \
+    DW_QUAD_TAP("[%[value]]", "[%[weight]]") \
+    DW_QUAD_TAP("[%[value], %[channels]]", "[%[weight], %[channels]]") \
+    DW_QUAD_TAP("[%[value], %[channels], lsl #1]", "[%[weight], %[channels], lsl #1]") \
+    "ldr %[word], %[row_step]\n\t" \
+    "add %[value], %[value], %[word]\n\t" \
+    "add %[weight], %[weight], %[channels], lsl #1\n\t" \
+    "add %[weight], %[weight], %[channels]\n\t"
+
 /* quad_sums over a whole undilated 3x3 window: the steps are the channel count and the row
- * length, fewer registers than the general walk. */
-static inline dw_quad quad_sums_3x3(const int8_t *value, const int8_t *weight, int32_t channels, int32_t row_step,
-                                    dw_quad acc, uint32_t offsets)
+ * length; the 9 taps unrolled in assembly, all but the row length in registers (in C, GCC spills
+ * sums; 13 registers are more than GCC can give an inlined asm). */
+static MD_ALWAYS_INLINE dw_quad quad_sums_3x3(const int8_t *value, const int8_t *weight, int32_t channels,
+                                              int32_t row_step, dw_quad acc, uint32_t offsets)
 {
-    int32_t fy;
-    for (fy = 0; fy < 3; ++fy, value += row_step, weight += 3 * channels) {
-        acc = quad_mac(acc, value, weight, offsets);
-        acc = quad_mac(acc, value + channels, weight + channels, offsets);
-        acc = quad_mac(acc, value + 2 * channels, weight + 2 * channels, offsets);
-    }
+    uint32_t word;
+    uint32_t even;
+    uint32_t odd;
+    uint32_t weights;
+    __asm__(DW_QUAD_ROW DW_QUAD_ROW DW_QUAD_ROW
+            : [s0] "+r"(acc.s0), [s1] "+r"(acc.s1), [s2] "+r"(acc.s2), [s3] "+r"(acc.s3), [value] "+r"(value),
+              [weight] "+r"(weight), [word] "=&r"(word), [even] "=&r"(even), [odd] "=&r"(odd),
+              [weights] "=&r"(weights)
+            : [channels] "r"(channels), [row_step] "m"(row_step), [offsets] "r"(offsets)
+            : "memory");
     return acc;
 }
 
