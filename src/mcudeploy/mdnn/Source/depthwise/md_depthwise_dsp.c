@@ -207,21 +207,24 @@ static inline dw_quad quad_biases(const md_dsp_requant *layer, int32_t c)
     return quad;
 }
 
-/* Output channel c from its sum; `mode`: md_dsp_mode. */
-static MD_ALWAYS_INLINE int32_t channel_output(const md_dsp_requant *layer, int32_t c, int32_t sum, int mode)
-{
-    const int32_t q = c * layer->channel_step;
-    return md_dsp_requantize_mode(mode, sum, layer->multipliers[q], layer->shifts[q], layer->offset, layer->low,
-                                  layer->high);
-}
-
-/* Channels c .. c + 3 from their sums, as one word of int8 outputs. */
+/* Channels c .. c + 3 from their sums, as one word of int8 outputs: each channel's constants
+ * fetched from one base (c times the layer's channel step); the outputs, all within int8, packed
+ * as {o0, o2} and {o1, o3} halfword pairs (PKHBT), their low bytes (UXTB16), one ORR. */
 static MD_ALWAYS_INLINE uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad, int mode)
 {
-    return ((uint32_t)channel_output(layer, c, quad.s0, mode) & 0xFFu) |
-           (((uint32_t)channel_output(layer, c + 1, quad.s1, mode) & 0xFFu) << 8) |
-           (((uint32_t)channel_output(layer, c + 2, quad.s2, mode) & 0xFFu) << 16) |
-           ((uint32_t)channel_output(layer, c + 3, quad.s3, mode) << 24);
+    const int32_t step = layer->channel_step;
+    const int32_t *multipliers = layer->multipliers + c * step;
+    const int32_t *shifts = layer->shifts + c * step;
+    const int32_t offset = layer->offset, low = layer->low, high = layer->high;
+    const int32_t o0 = md_dsp_requantize_mode(mode, quad.s0, multipliers[0], shifts[0], offset, low, high);
+    const int32_t o1 = md_dsp_requantize_mode(mode, quad.s1, multipliers[step], shifts[step], offset, low, high);
+    const int32_t o2 =
+        md_dsp_requantize_mode(mode, quad.s2, multipliers[2 * step], shifts[2 * step], offset, low, high);
+    const int32_t o3 =
+        md_dsp_requantize_mode(mode, quad.s3, multipliers[3 * step], shifts[3 * step], offset, low, high);
+    const uint32_t even = __uxtb16(((uint32_t)o0 & 0xFFFFu) | ((uint32_t)o2 << 16));
+    const uint32_t odd = __uxtb16(((uint32_t)o1 & 0xFFFFu) | ((uint32_t)o3 << 16));
+    return even | (odd << 8);
 }
 
 /* One output pixel: four channels at a time, each written as one word once its windows are
