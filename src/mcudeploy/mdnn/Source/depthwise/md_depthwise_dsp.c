@@ -91,21 +91,47 @@ typedef struct {
     int32_t s0, s1, s2, s3;
 } dw_quad;
 
-/* One tap of channels c .. c + 3: one word of values and one of weights, unpacked by SXTAB16
- * with the input offset added in the same instruction, then one 16x16 MAC per channel
- * (SMLABB/SMLATT wrap like the int32 sum). */
-static inline dw_quad quad_mac(dw_quad acc, const int8_t *value, const int8_t *weight, uint32_t offsets)
+/* One tap of channels c .. c + 3: the word of values at `value` unpacked by SXTAB16 with the input
+ * offset added in the same instruction, the word of weights at `weight` unpacked into the values'
+ * register once it is read, then one 16x16 MAC per channel (SMLABB/SMLATT wrap like the int32 sum). */
+#define DW_QUAD_TAP(value, weight) \
+    "ldr %[word], " value "\n\t" \
+    "sxtab16 %[even], %[offsets], %[word]\n\t" \
+    "sxtab16 %[odd], %[offsets], %[word], ror #8\n\t" \
+    "ldr %[word], " weight "\n\t" \
+    "sxtb16 %[weights], %[word]\n\t" \
+    "sxtb16 %[word], %[word], ror #8\n\t" \
+    "smlabb %[s0], %[even], %[weights], %[s0]\n\t" \
+    "smlatt %[s2], %[even], %[weights], %[s2]\n\t" \
+    "smlabb %[s1], %[odd], %[word], %[s1]\n\t" \
+    "smlatt %[s3], %[odd], %[word], %[s3]\n\t"
+
+#define DW_QUAD_OPERANDS \
+    [s0] "+r"(acc.s0), [s1] "+r"(acc.s1), [s2] "+r"(acc.s2), [s3] "+r"(acc.s3), [word] "=&r"(word), \
+        [even] "=&r"(even), [odd] "=&r"(odd), [weights] "=&r"(weights)
+
+/* acc plus one tap of channels c .. c + 3 (in assembly: in C, GCC spills the sums). */
+static MD_ALWAYS_INLINE dw_quad quad_mac(dw_quad acc, const int8_t *value, const int8_t *weight, uint32_t offsets)
 {
-    const uint32_t values = md_read32(value);
-    const uint32_t weights = md_read32(weight);
-    const int16x2_t even = md_even_pair_add((int16x2_t)offsets, values);
-    const int16x2_t odd = md_odd_pair_add((int16x2_t)offsets, values);
-    const int16x2_t weights_even = md_even_pair(weights);
-    const int16x2_t weights_odd = md_odd_pair(weights);
-    acc.s0 = __smlabb((int32_t)even, (int32_t)weights_even, acc.s0);
-    acc.s2 = __smlatt((int32_t)even, (int32_t)weights_even, acc.s2);
-    acc.s1 = __smlabb((int32_t)odd, (int32_t)weights_odd, acc.s1);
-    acc.s3 = __smlatt((int32_t)odd, (int32_t)weights_odd, acc.s3);
+    uint32_t word, even, odd, weights;
+    __asm__(DW_QUAD_TAP("[%[value]]", "[%[weight]]")
+            : DW_QUAD_OPERANDS
+            : [value] "r"(value), [weight] "r"(weight), [offsets] "r"(offsets)
+            : "memory");
+    return acc;
+}
+
+/* acc plus a row of 3 taps `step` bytes apart, both in the values and in the weights. */
+static MD_ALWAYS_INLINE dw_quad quad_row_3(dw_quad acc, const int8_t *value, const int8_t *weight, int32_t step,
+                                           uint32_t offsets)
+{
+    uint32_t word, even, odd, weights;
+    __asm__(DW_QUAD_TAP("[%[value]]", "[%[weight]]")
+            DW_QUAD_TAP("[%[value], %[step]]", "[%[weight], %[step]]")
+            DW_QUAD_TAP("[%[value], %[step], lsl #1]", "[%[weight], %[step], lsl #1]")
+            : DW_QUAD_OPERANDS
+            : [value] "r"(value), [weight] "r"(weight), [step] "r"(step), [offsets] "r"(offsets)
+            : "memory");
     return acc;
 }
 
@@ -119,10 +145,8 @@ static inline dw_quad quad_sums(const dw_pixel *px, int32_t c, dw_quad acc, uint
     int32_t fy;
     int32_t fx;
     for (fy = 0; fy < px->rows; ++fy) {
-        if (px->columns == 3) {
-            acc = quad_mac(acc, value, weight, offsets);
-            acc = quad_mac(acc, value + value_step, weight + weight_step, offsets);
-            acc = quad_mac(acc, value + 2 * value_step, weight + 2 * weight_step, offsets);
+        if (px->columns == 3 && value_step == weight_step) {
+            acc = quad_row_3(acc, value, weight, value_step, offsets);
         } else {
             for (fx = 0; fx < px->columns; ++fx) {
                 acc = quad_mac(acc, value + fx * value_step, weight + fx * weight_step, offsets);
@@ -134,46 +158,20 @@ static inline dw_quad quad_sums(const dw_pixel *px, int32_t c, dw_quad acc, uint
     return acc;
 }
 
-/* One tap of quad_mac in assembly: the word of values at `value` unpacked with the input offset,
- * the word of weights at `weight` unpacked into the value's register once it is read. */
-#define DW_QUAD_TAP(value, weight) \
-    "ldr %[word], " value "\n\t" \
-    "sxtab16 %[even], %[offsets], %[word]\n\t" \
-    "sxtab16 %[odd], %[offsets], %[word], ror #8\n\t" \
-    "ldr %[word], " weight "\n\t" \
-    "sxtb16 %[weights], %[word]\n\t" \
-    "sxtb16 %[word], %[word], ror #8\n\t" \
-    "smlabb %[s0], %[even], %[weights], %[s0]\n\t" \
-    "smlatt %[s2], %[even], %[weights], %[s2]\n\t" \
-    "smlabb %[s1], %[odd], %[word], %[s1]\n\t" \
-    "smlatt %[s3], %[odd], %[word], %[s3]\n\t"
-
-/* One filter row of 3 taps, `channels` bytes apart, then the value and weight pointers on a row. */
-#define DW_QUAD_ROW \
-    DW_QUAD_TAP("[%[value]]", "[%[weight]]") \
-    DW_QUAD_TAP("[%[value], %[channels]]", "[%[weight], %[channels]]") \
-    DW_QUAD_TAP("[%[value], %[channels], lsl #1]", "[%[weight], %[channels], lsl #1]") \
-    "ldr %[word], %[row_step]\n\t" \
-    "add %[value], %[value], %[word]\n\t" \
-    "add %[weight], %[weight], %[channels], lsl #1\n\t" \
-    "add %[weight], %[weight], %[channels]\n\t"
-
-/* quad_sums over a whole undilated 3x3 window: the steps are the channel count and the row
- * length; the 9 taps unrolled in assembly, all but the row length in registers (in C, GCC spills
- * sums; 13 registers are more than GCC can give an inlined asm). */
-static MD_ALWAYS_INLINE dw_quad quad_sums_3x3(const int8_t *value, const int8_t *weight, int32_t channels,
-                                              int32_t row_step, dw_quad acc, uint32_t offsets)
+/* quad_sums over `rows` undilated rows of 3 taps (a 3x3 window, or its rows inside the image): the
+ * steps are the channel count and the row length. */
+static MD_ALWAYS_INLINE dw_quad quad_sums_rows(const int8_t *value, const int8_t *weight, int32_t rows,
+                                               int32_t channels, int32_t row_step, dw_quad acc, uint32_t offsets)
 {
-    uint32_t word;
-    uint32_t even;
-    uint32_t odd;
-    uint32_t weights;
-    __asm__(DW_QUAD_ROW DW_QUAD_ROW DW_QUAD_ROW
-            : [s0] "+r"(acc.s0), [s1] "+r"(acc.s1), [s2] "+r"(acc.s2), [s3] "+r"(acc.s3), [value] "+r"(value),
-              [weight] "+r"(weight), [word] "=&r"(word), [even] "=&r"(even), [odd] "=&r"(odd),
-              [weights] "=&r"(weights)
-            : [channels] "r"(channels), [row_step] "m"(row_step), [offsets] "r"(offsets)
-            : "memory");
+    int32_t fy;
+    if (rows == 3) { /* the usual case, unrolled */
+        acc = quad_row_3(acc, value, weight, channels, offsets);
+        acc = quad_row_3(acc, value + row_step, weight + 3 * channels, channels, offsets);
+        return quad_row_3(acc, value + 2 * row_step, weight + 6 * channels, channels, offsets);
+    }
+    for (fy = 0; fy < rows; ++fy, value += row_step, weight += 3 * channels) {
+        acc = quad_row_3(acc, value, weight, channels, offsets);
+    }
     return acc;
 }
 
@@ -239,7 +237,7 @@ static MD_ALWAYS_INLINE void stream_pixel_with(const depthwise_int_job *job, con
     for (c = 0; c + 4 <= channels; c += 4) {
         dw_quad quad = quad_biases(layer, c);
         if (whole_3x3) {
-            quad = quad_sums_3x3(px->values + c, px->weights + c, channels, px->value_row_step, quad, offsets);
+            quad = quad_sums_rows(px->values + c, px->weights + c, 3, channels, px->value_row_step, quad, offsets);
         } else {
             quad = quad_sums(px, c, quad, offsets);
         }
@@ -314,40 +312,49 @@ static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, co
     }
 }
 
-/* `count` output pixels of one row whose undilated 3x3 windows lie inside the image, the first
- * window at `values`, the next `step` bytes on: four channels at a time (a multiple of 4), each
- * written as one word once its windows are read, as stream_pixel does, without settling taps. */
+/* `count` output pixels of one row whose undilated 3x3 windows lie inside the image's columns:
+ * their `rows` filter rows inside it from `weights` on, the first window's at `values`, the next
+ * `step` bytes on. */
+typedef struct {
+    const int8_t *values;
+    const int8_t *weights;
+    int32_t rows, count, step;
+} dw_run;
+
+/* A run four channels at a time (a multiple of 4), each written as one word once its windows are
+ * read, as stream_pixel does, without settling taps. */
 static MD_ALWAYS_INLINE void stream_run_3x3_with(const depthwise_int_job *job, const md_dsp_requant *layer,
-                                                 const int8_t *values, int32_t count, int32_t step, int8_t *out,
-                                                 int mode)
+                                                 const dw_run *run, int8_t *out, int mode)
 {
     const int32_t channels = job->p->input_c;
     const int32_t row_step = job->p->input_w * channels;
     const uint32_t offsets = offset_pair(job->p);
-    const int8_t *filter = job->filter;
+    const int8_t *values = run->values;
+    const int8_t *weights = run->weights;
+    const int32_t rows = run->rows, count = run->count, step = run->step;
     int32_t i;
     int32_t c;
     for (i = 0; i < count; ++i, values += step, out += channels) {
         for (c = 0; c < channels; c += 4) {
             dw_quad quad = quad_biases(layer, c);
-            quad = quad_sums_3x3(values + c, filter + c, channels, row_step, quad, offsets);
+            quad = quad_sums_rows(values + c, weights + c, rows, channels, row_step, quad, offsets);
             md_write32(out + c, quad_word(layer, c, quad, mode));
         }
     }
 }
 
-static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_dsp_requant *layer,
-                                       const int8_t *values, int32_t count, int32_t step, int8_t *out, int mode)
+static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_run *run,
+                                       int8_t *out, int mode)
 {
     switch (mode) {
     case MD_DSP_NARROW_INT8:
-        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_NARROW_INT8);
+        stream_run_3x3_with(job, layer, run, out, MD_DSP_NARROW_INT8);
         break;
     case MD_DSP_NARROW:
-        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_NARROW);
+        stream_run_3x3_with(job, layer, run, out, MD_DSP_NARROW);
         break;
     default:
-        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_GENERAL);
+        stream_run_3x3_with(job, layer, run, out, MD_DSP_GENERAL);
         break;
     }
 }
@@ -359,9 +366,26 @@ static void inside_3(int32_t outputs, int32_t stride, int32_t pad, int32_t size,
     *last = md_max_i32(*first, md_min_i32(outputs, size - 3 + pad >= 0 ? (size - 3 + pad) / stride + 1 : 0));
 }
 
+/* The run of output row oy from column `first` to `last` (their windows inside the image's
+ * columns): its filter rows inside the image (rows 0 when none is). */
+static dw_run row_run(const depthwise_int_job *job, const int8_t *image, int32_t oy, int32_t first, int32_t last)
+{
+    const md_window_params *p = job->p;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(first, p->stride_w, p->pad_left);
+    const int32_t fy_first = md_max_i32(-y0, 0);
+    dw_run run;
+    run.rows = md_max_i32(md_min_i32(3, p->input_h - y0) - fy_first, 0);
+    run.values = run.rows ? image + ((y0 + fy_first) * p->input_w + x0) * p->input_c : image;
+    run.weights = job->filter + fy_first * 3 * p->output_c;
+    run.count = last - first;
+    run.step = p->stride_w * p->input_c;
+    return run;
+}
+
 /* Pixel by pixel; within a pixel, output channels are written after their windows are read, as
- * the streaming contract requires. Undilated 3x3 windows inside the image (a channel count that
- * is a multiple of 4) go a run of a row at a time. */
+ * the streaming contract requires. Undilated 3x3 windows inside the image's columns (a channel
+ * count that is a multiple of 4) go a run of a row at a time, over their filter rows inside it. */
 static void stream_s8(const depthwise_int_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
@@ -376,25 +400,21 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
     int32_t batch;
     int32_t oy;
     int32_t ox;
-    int32_t y_first;
-    int32_t y_last;
     int32_t x_first;
     int32_t x_last;
-    inside_3(p->output_h, p->stride_h, p->pad_top, p->input_h, &y_first, &y_last);
     inside_3(p->output_w, p->stride_w, p->pad_left, p->input_w, &x_first, &x_last);
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                if (runs && oy >= y_first && oy < y_last && ox == x_first && x_last > x_first) {
-                    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-                    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-                    const int32_t count = x_last - x_first;
-                    stream_run_3x3(job, &layer, image + (y0 * p->input_w + x0) * p->input_c, count,
-                                   p->stride_w * p->input_c, out, mode);
-                    ox += count - 1;
-                    out += (count - 1) * p->output_c;
-                    continue;
+                if (runs && ox == x_first && x_last > x_first) {
+                    const dw_run run = row_run(job, image, oy, x_first, x_last);
+                    if (run.rows > 0) {
+                        stream_run_3x3(job, &layer, &run, out, mode);
+                        ox += run.count - 1;
+                        out += (run.count - 1) * p->output_c;
+                        continue;
+                    }
                 }
                 {
                     const dw_pixel px = pixel_taps(job, image, oy, ox);
