@@ -265,8 +265,38 @@ static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_
     }
 }
 
+/* One tap of output channels oc .. oc + 3 fed by one value: the value plus the input offset, in the
+ * bottom half of a register, meets the halves of the unpacked weight pairs (SMLABB/SMLABT). */
+#define DW_SHARED_TAP(value, weight) \
+    "ldrsb %[word], " value "\n\t" \
+    "add %[both], %[word], %[offset]\n\t" \
+    "ldr %[word], " weight "\n\t" \
+    "sxtb16 %[weights], %[word]\n\t" \
+    "sxtb16 %[word], %[word], ror #8\n\t" \
+    "smlabb %[s0], %[both], %[weights], %[s0]\n\t" \
+    "smlabt %[s2], %[both], %[weights], %[s2]\n\t" \
+    "smlabb %[s1], %[both], %[word], %[s1]\n\t" \
+    "smlabt %[s3], %[both], %[word], %[s3]\n\t"
+
+/* acc plus a row of 3 taps of one value each, `value_step` and `weight_step` bytes apart. */
+static MD_ALWAYS_INLINE dw_quad quad_row_3_shared(dw_quad acc, const int8_t *value, int32_t value_step,
+                                                  const int8_t *weight, int32_t weight_step, int32_t offset)
+{
+    uint32_t word, both, weights;
+    __asm__(DW_SHARED_TAP("[%[value]]", "[%[weight]]")
+            DW_SHARED_TAP("[%[value], %[value_step]]", "[%[weight], %[weight_step]]")
+            DW_SHARED_TAP("[%[value], %[value_step], lsl #1]", "[%[weight], %[weight_step], lsl #1]")
+            : [s0] "+r"(acc.s0), [s1] "+r"(acc.s1), [s2] "+r"(acc.s2), [s3] "+r"(acc.s3), [word] "=&r"(word),
+              [both] "=&r"(both), [weights] "=&r"(weights)
+            : [value] "r"(value), [value_step] "r"(value_step), [weight] "r"(weight),
+              [weight_step] "r"(weight_step), [offset] "r"(offset)
+            : "memory");
+    return acc;
+}
+
 /* The sums of output channels oc .. oc + 3, all fed by the value of channel c under each tap:
- * the value (plus the input offset) in both halves meets the two halves of each weight pair. */
+ * the value (plus the input offset) meets the halves of each weight pair; rows of 3 taps in
+ * assembly. */
 static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc, dw_quad acc, int32_t offset)
 {
     int32_t fy;
@@ -274,6 +304,10 @@ static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc
     for (fy = 0; fy < px->rows; ++fy) {
         const int8_t *value = px->values + fy * px->value_row_step + c;
         const int8_t *weight = px->weights + fy * px->weight_row_step + oc;
+        if (px->columns == 3) {
+            acc = quad_row_3_shared(acc, value, px->value_column_step, weight, px->weight_column_step, offset);
+            continue;
+        }
         for (fx = 0; fx < px->columns; ++fx, value += px->value_column_step, weight += px->weight_column_step) {
             const int32_t both = (int32_t)(((uint32_t)(*value + offset) & 0xFFFFu) * 0x10001u);
             const uint32_t weights = md_read32(weight);
@@ -290,8 +324,8 @@ static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc
 
 /* One output pixel of a depth multiplier m (a multiple of 4, at most MD_DEPTHWISE_CHUNK): for each
  * input channel, its m outputs four at a time, all computed before any is written. */
-static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
-                                                    const dw_pixel *px, int8_t *out)
+static MD_ALWAYS_INLINE void stream_pixel_multiplier_with(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                          const dw_pixel *px, int8_t *out, int mode)
 {
     const int32_t channels = job->p->input_c;
     const int32_t multiplier = job->p->output_c / channels;
@@ -304,11 +338,28 @@ static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, co
             const int32_t oc = c * multiplier + k;
             dw_quad quad = quad_biases(layer, oc);
             quad = quad_sums_shared(px, c, oc, quad, offset);
-            words[k / 4] = quad_word(layer, oc, quad, MD_DSP_GENERAL);
+            words[k / 4] = quad_word(layer, oc, quad, mode);
         }
         for (k = 0; k < multiplier; k += 4) {
             md_write32(out + c * multiplier + k, words[k / 4]);
         }
+    }
+}
+
+/* stream_pixel_multiplier_with, `mode` (md_dsp_mode) a constant in each copy. */
+static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                const dw_pixel *px, int8_t *out, int mode)
+{
+    switch (mode) {
+    case MD_DSP_NARROW_INT8:
+        stream_pixel_multiplier_with(job, layer, px, out, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        stream_pixel_multiplier_with(job, layer, px, out, MD_DSP_NARROW);
+        break;
+    default:
+        stream_pixel_multiplier_with(job, layer, px, out, MD_DSP_GENERAL);
+        break;
     }
 }
 
@@ -421,7 +472,7 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
                     if (p->output_c == p->input_c) {
                         stream_pixel(job, &layer, &px, out, mode);
                     } else {
-                        stream_pixel_multiplier(job, &layer, &px, out);
+                        stream_pixel_multiplier(job, &layer, &px, out, mode);
                     }
                 }
             }
