@@ -410,6 +410,26 @@ static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_ds
     }
 }
 
+/* A run with a depth multiplier: each pixel's window as a dw_pixel, without settling taps. */
+static MD_NOINLINE void stream_run_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                              const dw_run *run, int8_t *out, int mode)
+{
+    const md_window_params *p = job->p;
+    dw_pixel px;
+    int32_t i;
+    px.rows = run->rows;
+    px.columns = 3;
+    px.value_column_step = p->input_c;
+    px.value_row_step = p->input_w * p->input_c;
+    px.weight_column_step = p->output_c;
+    px.weight_row_step = 3 * p->output_c;
+    px.weights = run->weights;
+    px.values = run->values;
+    for (i = 0; i < run->count; ++i, px.values += run->step, out += p->output_c) {
+        stream_pixel_multiplier(job, layer, &px, out, mode);
+    }
+}
+
 /* The outputs [*first, *last) along one axis whose undilated 3-tap windows lie inside `size`. */
 static void inside_3(int32_t outputs, int32_t stride, int32_t pad, int32_t size, int32_t *first, int32_t *last)
 {
@@ -436,7 +456,8 @@ static dw_run row_run(const depthwise_int_job *job, const int8_t *image, int32_t
 
 /* Pixel by pixel; within a pixel, output channels are written after their windows are read, as
  * the streaming contract requires. Undilated 3x3 windows inside the image's columns (a channel
- * count that is a multiple of 4) go a run of a row at a time, over their filter rows inside it. */
+ * count that is a multiple of 4, or a depth multiplier) go a run of a row at a time, over their
+ * filter rows inside it. */
 static void stream_s8(const depthwise_int_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
@@ -445,7 +466,8 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
     const int mode = md_dsp_mode(
         md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, taps), p->act_min,
         p->act_max);
-    const int runs = p->output_c == p->input_c && p->input_c % 4 == 0 && p->filter_h == 3 && p->filter_w == 3 &&
+    /* (a depth multiplier here is a multiple of 4: md_depthwise_s8) */
+    const int runs = (p->output_c != p->input_c || p->input_c % 4 == 0) && p->filter_h == 3 && p->filter_w == 3 &&
                      p->dilation_h == 1 && p->dilation_w == 1;
     int8_t *out = (int8_t *)job->output;
     int32_t batch;
@@ -461,7 +483,11 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
                 if (runs && ox == x_first && x_last > x_first) {
                     const dw_run run = row_run(job, image, oy, x_first, x_last);
                     if (run.rows > 0) {
-                        stream_run_3x3(job, &layer, &run, out, mode);
+                        if (p->output_c == p->input_c) {
+                            stream_run_3x3(job, &layer, &run, out, mode);
+                        } else {
+                            stream_run_multiplier(job, &layer, &run, out, mode);
+                        }
                         ox += run.count - 1;
                         out += (run.count - 1) * p->output_c;
                         continue;
