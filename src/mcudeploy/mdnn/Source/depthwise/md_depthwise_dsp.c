@@ -9,7 +9,9 @@
  *   output too, its weights one byte on (SMLADX). Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
- *   (a multiple of 4), four outputs of one input channel at a time, the value shared.
+ *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
+ *   3x3 windows inside the image's columns go a run of a row at a time, each row of 3 taps one
+ *   asm block (9 or 10 instructions a tap for 4 channels, sums in registers).
  * Other cases run the portable kernel.
  */
 #include "md_depthwise_int.h"
