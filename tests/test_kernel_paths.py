@@ -4,7 +4,8 @@ Cortex-M55 (mps3-an547), agrees bit for bit with the reference engine: depthwise
 padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows, the
 folded constants of a narrow layer with and without a clamp inside int8's range, and the exact
 requantization of layers that are not narrow),
-streaming (whole 3x3 windows, edges, VALID, channels beyond a multiple of 4), depth multipliers
+streaming (whole 3x3 windows, runs of a row over the filter rows inside the image at strides 1
+and 2, edges, VALID, channels beyond a multiple of 4), depth multipliers
 of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (inside and edge windows, 135 values
 long, an odd count of 4-value groups, an odd last output channel), Helium's interleaved columns
 with edges and dilation, pointwise convolutions (`md_conv_1x1_dsp.c`: rows of 4 + 16k and 8 + 16k values,
@@ -44,6 +45,8 @@ def dsp_paths() -> Graph:
     relu6 = depthwise(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 6, 7, 32), 1, relu6)  # planes, folded constants, clamped below int8's range
     _depthwise(f, "int8", (1, 5, 6, 8), 1, depthwise(Padding.VALID, activation=Activation.RELU6))  # streaming, clamped
+    _depthwise(f, "int8", (1, 6, 7, 8), 1, depthwise(Padding.SAME))  # streaming runs over 2 and 3 filter rows
+    _depthwise(f, "int8", (1, 6, 6, 12), 1, depthwise(Padding.SAME, 2, 2))  # streaming runs at stride 2, bottom edge
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
     _conv(f, "int8", (1, 8, 9, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))  # 9-value columns (im2col: 72 B in)
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range

@@ -9,7 +9,9 @@
  *   output too, its weights one byte on (SMLADX). Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
- *   (a multiple of 4), four outputs of one input channel at a time, the value shared.
+ *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
+ *   3x3 windows inside the image's columns go a run of a row at a time, each row of 3 taps one
+ *   asm block (9 or 10 instructions a tap for 4 channels, sums in registers).
  * Other cases run the portable kernel.
  */
 #include "md_depthwise_int.h"
@@ -91,21 +93,47 @@ typedef struct {
     int32_t s0, s1, s2, s3;
 } dw_quad;
 
-/* One tap of channels c .. c + 3: one word of values and one of weights, unpacked by SXTAB16
- * with the input offset added in the same instruction, then one 16x16 MAC per channel
- * (SMLABB/SMLATT wrap like the int32 sum). */
-static inline dw_quad quad_mac(dw_quad acc, const int8_t *value, const int8_t *weight, uint32_t offsets)
+/* One tap of channels c .. c + 3: the word of values at `value` unpacked by SXTAB16 with the input
+ * offset added in the same instruction, the word of weights at `weight` unpacked into the values'
+ * register once it is read, then one 16x16 MAC per channel (SMLABB/SMLATT wrap like the int32 sum). */
+#define DW_QUAD_TAP(value, weight) \
+    "ldr %[word], " value "\n\t" \
+    "sxtab16 %[even], %[offsets], %[word]\n\t" \
+    "sxtab16 %[odd], %[offsets], %[word], ror #8\n\t" \
+    "ldr %[word], " weight "\n\t" \
+    "sxtb16 %[weights], %[word]\n\t" \
+    "sxtb16 %[word], %[word], ror #8\n\t" \
+    "smlabb %[s0], %[even], %[weights], %[s0]\n\t" \
+    "smlatt %[s2], %[even], %[weights], %[s2]\n\t" \
+    "smlabb %[s1], %[odd], %[word], %[s1]\n\t" \
+    "smlatt %[s3], %[odd], %[word], %[s3]\n\t"
+
+#define DW_QUAD_OPERANDS \
+    [s0] "+r"(acc.s0), [s1] "+r"(acc.s1), [s2] "+r"(acc.s2), [s3] "+r"(acc.s3), [word] "=&r"(word), \
+        [even] "=&r"(even), [odd] "=&r"(odd), [weights] "=&r"(weights)
+
+/* acc plus one tap of channels c .. c + 3 (in assembly: in C, GCC spills the sums). */
+static MD_ALWAYS_INLINE dw_quad quad_mac(dw_quad acc, const int8_t *value, const int8_t *weight, uint32_t offsets)
 {
-    const uint32_t values = md_read32(value);
-    const uint32_t weights = md_read32(weight);
-    const int16x2_t even = md_even_pair_add((int16x2_t)offsets, values);
-    const int16x2_t odd = md_odd_pair_add((int16x2_t)offsets, values);
-    const int16x2_t weights_even = md_even_pair(weights);
-    const int16x2_t weights_odd = md_odd_pair(weights);
-    acc.s0 = __smlabb((int32_t)even, (int32_t)weights_even, acc.s0);
-    acc.s2 = __smlatt((int32_t)even, (int32_t)weights_even, acc.s2);
-    acc.s1 = __smlabb((int32_t)odd, (int32_t)weights_odd, acc.s1);
-    acc.s3 = __smlatt((int32_t)odd, (int32_t)weights_odd, acc.s3);
+    uint32_t word, even, odd, weights;
+    __asm__(DW_QUAD_TAP("[%[value]]", "[%[weight]]")
+            : DW_QUAD_OPERANDS
+            : [value] "r"(value), [weight] "r"(weight), [offsets] "r"(offsets)
+            : "memory");
+    return acc;
+}
+
+/* acc plus a row of 3 taps `step` bytes apart, both in the values and in the weights. */
+static MD_ALWAYS_INLINE dw_quad quad_row_3(dw_quad acc, const int8_t *value, const int8_t *weight, int32_t step,
+                                           uint32_t offsets)
+{
+    uint32_t word, even, odd, weights;
+    __asm__(DW_QUAD_TAP("[%[value]]", "[%[weight]]")
+            DW_QUAD_TAP("[%[value], %[step]]", "[%[weight], %[step]]")
+            DW_QUAD_TAP("[%[value], %[step], lsl #1]", "[%[weight], %[step], lsl #1]")
+            : DW_QUAD_OPERANDS
+            : [value] "r"(value), [weight] "r"(weight), [step] "r"(step), [offsets] "r"(offsets)
+            : "memory");
     return acc;
 }
 
@@ -119,10 +147,8 @@ static inline dw_quad quad_sums(const dw_pixel *px, int32_t c, dw_quad acc, uint
     int32_t fy;
     int32_t fx;
     for (fy = 0; fy < px->rows; ++fy) {
-        if (px->columns == 3) {
-            acc = quad_mac(acc, value, weight, offsets);
-            acc = quad_mac(acc, value + value_step, weight + weight_step, offsets);
-            acc = quad_mac(acc, value + 2 * value_step, weight + 2 * weight_step, offsets);
+        if (px->columns == 3 && value_step == weight_step) {
+            acc = quad_row_3(acc, value, weight, value_step, offsets);
         } else {
             for (fx = 0; fx < px->columns; ++fx) {
                 acc = quad_mac(acc, value + fx * value_step, weight + fx * weight_step, offsets);
@@ -134,16 +160,19 @@ static inline dw_quad quad_sums(const dw_pixel *px, int32_t c, dw_quad acc, uint
     return acc;
 }
 
-/* quad_sums over a whole undilated 3x3 window: the steps are the channel count and the row
- * length, fewer registers than the general walk. */
-static inline dw_quad quad_sums_3x3(const int8_t *value, const int8_t *weight, int32_t channels, int32_t row_step,
-                                    dw_quad acc, uint32_t offsets)
+/* quad_sums over `rows` undilated rows of 3 taps (a 3x3 window, or its rows inside the image): the
+ * steps are the channel count and the row length. */
+static MD_ALWAYS_INLINE dw_quad quad_sums_rows(const int8_t *value, const int8_t *weight, int32_t rows,
+                                               int32_t channels, int32_t row_step, dw_quad acc, uint32_t offsets)
 {
     int32_t fy;
-    for (fy = 0; fy < 3; ++fy, value += row_step, weight += 3 * channels) {
-        acc = quad_mac(acc, value, weight, offsets);
-        acc = quad_mac(acc, value + channels, weight + channels, offsets);
-        acc = quad_mac(acc, value + 2 * channels, weight + 2 * channels, offsets);
+    if (rows == 3) { /* the usual case, unrolled */
+        acc = quad_row_3(acc, value, weight, channels, offsets);
+        acc = quad_row_3(acc, value + row_step, weight + 3 * channels, channels, offsets);
+        return quad_row_3(acc, value + 2 * row_step, weight + 6 * channels, channels, offsets);
+    }
+    for (fy = 0; fy < rows; ++fy, value += row_step, weight += 3 * channels) {
+        acc = quad_row_3(acc, value, weight, channels, offsets);
     }
     return acc;
 }
@@ -178,21 +207,24 @@ static inline dw_quad quad_biases(const md_dsp_requant *layer, int32_t c)
     return quad;
 }
 
-/* Output channel c from its sum; `mode`: md_dsp_mode. */
-static MD_ALWAYS_INLINE int32_t channel_output(const md_dsp_requant *layer, int32_t c, int32_t sum, int mode)
-{
-    const int32_t q = c * layer->channel_step;
-    return md_dsp_requantize_mode(mode, sum, layer->multipliers[q], layer->shifts[q], layer->offset, layer->low,
-                                  layer->high);
-}
-
-/* Channels c .. c + 3 from their sums, as one word of int8 outputs. */
+/* Channels c .. c + 3 from their sums, as one word of int8 outputs: each channel's constants
+ * fetched from one base (c times the layer's channel step); the outputs, all within int8, packed
+ * as {o0, o2} and {o1, o3} halfword pairs (PKHBT), their low bytes (UXTB16), one ORR. */
 static MD_ALWAYS_INLINE uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad, int mode)
 {
-    return ((uint32_t)channel_output(layer, c, quad.s0, mode) & 0xFFu) |
-           (((uint32_t)channel_output(layer, c + 1, quad.s1, mode) & 0xFFu) << 8) |
-           (((uint32_t)channel_output(layer, c + 2, quad.s2, mode) & 0xFFu) << 16) |
-           ((uint32_t)channel_output(layer, c + 3, quad.s3, mode) << 24);
+    const int32_t step = layer->channel_step;
+    const int32_t *multipliers = layer->multipliers + c * step;
+    const int32_t *shifts = layer->shifts + c * step;
+    const int32_t offset = layer->offset, low = layer->low, high = layer->high;
+    const int32_t o0 = md_dsp_requantize_mode(mode, quad.s0, multipliers[0], shifts[0], offset, low, high);
+    const int32_t o1 = md_dsp_requantize_mode(mode, quad.s1, multipliers[step], shifts[step], offset, low, high);
+    const int32_t o2 =
+        md_dsp_requantize_mode(mode, quad.s2, multipliers[2 * step], shifts[2 * step], offset, low, high);
+    const int32_t o3 =
+        md_dsp_requantize_mode(mode, quad.s3, multipliers[3 * step], shifts[3 * step], offset, low, high);
+    const uint32_t even = __uxtb16(((uint32_t)o0 & 0xFFFFu) | ((uint32_t)o2 << 16));
+    const uint32_t odd = __uxtb16(((uint32_t)o1 & 0xFFFFu) | ((uint32_t)o3 << 16));
+    return even | (odd << 8);
 }
 
 /* One output pixel: four channels at a time, each written as one word once its windows are
@@ -207,7 +239,7 @@ static MD_ALWAYS_INLINE void stream_pixel_with(const depthwise_int_job *job, con
     for (c = 0; c + 4 <= channels; c += 4) {
         dw_quad quad = quad_biases(layer, c);
         if (whole_3x3) {
-            quad = quad_sums_3x3(px->values + c, px->weights + c, channels, px->value_row_step, quad, offsets);
+            quad = quad_sums_rows(px->values + c, px->weights + c, 3, channels, px->value_row_step, quad, offsets);
         } else {
             quad = quad_sums(px, c, quad, offsets);
         }
@@ -235,8 +267,38 @@ static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_
     }
 }
 
+/* One tap of output channels oc .. oc + 3 fed by one value: the value plus the input offset, in the
+ * bottom half of a register, meets the halves of the unpacked weight pairs (SMLABB/SMLABT). */
+#define DW_SHARED_TAP(value, weight) \
+    "ldrsb %[word], " value "\n\t" \
+    "add %[both], %[word], %[offset]\n\t" \
+    "ldr %[word], " weight "\n\t" \
+    "sxtb16 %[weights], %[word]\n\t" \
+    "sxtb16 %[word], %[word], ror #8\n\t" \
+    "smlabb %[s0], %[both], %[weights], %[s0]\n\t" \
+    "smlabt %[s2], %[both], %[weights], %[s2]\n\t" \
+    "smlabb %[s1], %[both], %[word], %[s1]\n\t" \
+    "smlabt %[s3], %[both], %[word], %[s3]\n\t"
+
+/* acc plus a row of 3 taps of one value each, `value_step` and `weight_step` bytes apart. */
+static MD_ALWAYS_INLINE dw_quad quad_row_3_shared(dw_quad acc, const int8_t *value, int32_t value_step,
+                                                  const int8_t *weight, int32_t weight_step, int32_t offset)
+{
+    uint32_t word, both, weights;
+    __asm__(DW_SHARED_TAP("[%[value]]", "[%[weight]]")
+            DW_SHARED_TAP("[%[value], %[value_step]]", "[%[weight], %[weight_step]]")
+            DW_SHARED_TAP("[%[value], %[value_step], lsl #1]", "[%[weight], %[weight_step], lsl #1]")
+            : [s0] "+r"(acc.s0), [s1] "+r"(acc.s1), [s2] "+r"(acc.s2), [s3] "+r"(acc.s3), [word] "=&r"(word),
+              [both] "=&r"(both), [weights] "=&r"(weights)
+            : [value] "r"(value), [value_step] "r"(value_step), [weight] "r"(weight),
+              [weight_step] "r"(weight_step), [offset] "r"(offset)
+            : "memory");
+    return acc;
+}
+
 /* The sums of output channels oc .. oc + 3, all fed by the value of channel c under each tap:
- * the value (plus the input offset) in both halves meets the two halves of each weight pair. */
+ * the value (plus the input offset) meets the halves of each weight pair; rows of 3 taps in
+ * assembly. */
 static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc, dw_quad acc, int32_t offset)
 {
     int32_t fy;
@@ -244,6 +306,10 @@ static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc
     for (fy = 0; fy < px->rows; ++fy) {
         const int8_t *value = px->values + fy * px->value_row_step + c;
         const int8_t *weight = px->weights + fy * px->weight_row_step + oc;
+        if (px->columns == 3) {
+            acc = quad_row_3_shared(acc, value, px->value_column_step, weight, px->weight_column_step, offset);
+            continue;
+        }
         for (fx = 0; fx < px->columns; ++fx, value += px->value_column_step, weight += px->weight_column_step) {
             const int32_t both = (int32_t)(((uint32_t)(*value + offset) & 0xFFFFu) * 0x10001u);
             const uint32_t weights = md_read32(weight);
@@ -260,8 +326,8 @@ static inline dw_quad quad_sums_shared(const dw_pixel *px, int32_t c, int32_t oc
 
 /* One output pixel of a depth multiplier m (a multiple of 4, at most MD_DEPTHWISE_CHUNK): for each
  * input channel, its m outputs four at a time, all computed before any is written. */
-static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
-                                                    const dw_pixel *px, int8_t *out)
+static MD_ALWAYS_INLINE void stream_pixel_multiplier_with(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                          const dw_pixel *px, int8_t *out, int mode)
 {
     const int32_t channels = job->p->input_c;
     const int32_t multiplier = job->p->output_c / channels;
@@ -274,7 +340,7 @@ static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, co
             const int32_t oc = c * multiplier + k;
             dw_quad quad = quad_biases(layer, oc);
             quad = quad_sums_shared(px, c, oc, quad, offset);
-            words[k / 4] = quad_word(layer, oc, quad, MD_DSP_GENERAL);
+            words[k / 4] = quad_word(layer, oc, quad, mode);
         }
         for (k = 0; k < multiplier; k += 4) {
             md_write32(out + c * multiplier + k, words[k / 4]);
@@ -282,41 +348,87 @@ static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, co
     }
 }
 
-/* `count` output pixels of one row whose undilated 3x3 windows lie inside the image, the first
- * window at `values`, the next `step` bytes on: four channels at a time (a multiple of 4), each
- * written as one word once its windows are read, as stream_pixel does, without settling taps. */
+/* stream_pixel_multiplier_with, `mode` (md_dsp_mode) a constant in each copy. */
+static MD_NOINLINE void stream_pixel_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                const dw_pixel *px, int8_t *out, int mode)
+{
+    switch (mode) {
+    case MD_DSP_NARROW_INT8:
+        stream_pixel_multiplier_with(job, layer, px, out, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        stream_pixel_multiplier_with(job, layer, px, out, MD_DSP_NARROW);
+        break;
+    default:
+        stream_pixel_multiplier_with(job, layer, px, out, MD_DSP_GENERAL);
+        break;
+    }
+}
+
+/* `count` output pixels of one row whose undilated 3x3 windows lie inside the image's columns:
+ * their `rows` filter rows inside it from `weights` on, the first window's at `values`, the next
+ * `step` bytes on. */
+typedef struct {
+    const int8_t *values;
+    const int8_t *weights;
+    int32_t rows, count, step;
+} dw_run;
+
+/* A run four channels at a time (a multiple of 4), each written as one word once its windows are
+ * read, as stream_pixel does, without settling taps. */
 static MD_ALWAYS_INLINE void stream_run_3x3_with(const depthwise_int_job *job, const md_dsp_requant *layer,
-                                                 const int8_t *values, int32_t count, int32_t step, int8_t *out,
-                                                 int mode)
+                                                 const dw_run *run, int8_t *out, int mode)
 {
     const int32_t channels = job->p->input_c;
     const int32_t row_step = job->p->input_w * channels;
     const uint32_t offsets = offset_pair(job->p);
-    const int8_t *filter = job->filter;
+    const int8_t *values = run->values;
+    const int8_t *weights = run->weights;
+    const int32_t rows = run->rows, count = run->count, step = run->step;
     int32_t i;
     int32_t c;
     for (i = 0; i < count; ++i, values += step, out += channels) {
         for (c = 0; c < channels; c += 4) {
             dw_quad quad = quad_biases(layer, c);
-            quad = quad_sums_3x3(values + c, filter + c, channels, row_step, quad, offsets);
+            quad = quad_sums_rows(values + c, weights + c, rows, channels, row_step, quad, offsets);
             md_write32(out + c, quad_word(layer, c, quad, mode));
         }
     }
 }
 
-static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_dsp_requant *layer,
-                                       const int8_t *values, int32_t count, int32_t step, int8_t *out, int mode)
+static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_run *run,
+                                       int8_t *out, int mode)
 {
     switch (mode) {
     case MD_DSP_NARROW_INT8:
-        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_NARROW_INT8);
+        stream_run_3x3_with(job, layer, run, out, MD_DSP_NARROW_INT8);
         break;
     case MD_DSP_NARROW:
-        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_NARROW);
+        stream_run_3x3_with(job, layer, run, out, MD_DSP_NARROW);
         break;
     default:
-        stream_run_3x3_with(job, layer, values, count, step, out, MD_DSP_GENERAL);
+        stream_run_3x3_with(job, layer, run, out, MD_DSP_GENERAL);
         break;
+    }
+}
+
+/* A run with a depth multiplier: each pixel's window as a dw_pixel, without settling taps. */
+static MD_NOINLINE void stream_run_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                              const dw_run *run, int8_t *out, int mode)
+{
+    const md_window_params *p = job->p;
+    dw_pixel px;
+    int32_t i;
+    px.rows = run->rows;
+    px.columns = 3;
+    px.value_column_step = p->input_c;
+    px.value_row_step = p->input_w * p->input_c;
+    px.weight_column_step = p->output_c;
+    px.weight_row_step = 3 * p->output_c;
+    px.weights = run->weights;
+    px.values = run->values;
+    for (i = 0; i < run->count; ++i, px.values += run->step, out += p->output_c) {
+        stream_pixel_multiplier(job, layer, &px, out, mode);
     }
 }
 
@@ -327,9 +439,27 @@ static void inside_3(int32_t outputs, int32_t stride, int32_t pad, int32_t size,
     *last = md_max_i32(*first, md_min_i32(outputs, size - 3 + pad >= 0 ? (size - 3 + pad) / stride + 1 : 0));
 }
 
+/* The run of output row oy from column `first` to `last` (their windows inside the image's
+ * columns): its filter rows inside the image (rows 0 when none is). */
+static dw_run row_run(const depthwise_int_job *job, const int8_t *image, int32_t oy, int32_t first, int32_t last)
+{
+    const md_window_params *p = job->p;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(first, p->stride_w, p->pad_left);
+    const int32_t fy_first = md_max_i32(-y0, 0);
+    dw_run run;
+    run.rows = md_max_i32(md_min_i32(3, p->input_h - y0) - fy_first, 0);
+    run.values = run.rows ? image + ((y0 + fy_first) * p->input_w + x0) * p->input_c : image;
+    run.weights = job->filter + fy_first * 3 * p->output_c;
+    run.count = last - first;
+    run.step = p->stride_w * p->input_c;
+    return run;
+}
+
 /* Pixel by pixel; within a pixel, output channels are written after their windows are read, as
- * the streaming contract requires. Undilated 3x3 windows inside the image (a channel count that
- * is a multiple of 4) go a run of a row at a time. */
+ * the streaming contract requires. Undilated 3x3 windows inside the image's columns (a channel
+ * count that is a multiple of 4, or a depth multiplier) go a run of a row at a time, over their
+ * filter rows inside it. */
 static void stream_s8(const depthwise_int_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
@@ -338,38 +468,39 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
     const int mode = md_dsp_mode(
         md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, taps), p->act_min,
         p->act_max);
-    const int runs = p->output_c == p->input_c && p->input_c % 4 == 0 && p->filter_h == 3 && p->filter_w == 3 &&
+    /* (a depth multiplier here is a multiple of 4: md_depthwise_s8) */
+    const int runs = (p->output_c != p->input_c || p->input_c % 4 == 0) && p->filter_h == 3 && p->filter_w == 3 &&
                      p->dilation_h == 1 && p->dilation_w == 1;
     int8_t *out = (int8_t *)job->output;
     int32_t batch;
     int32_t oy;
     int32_t ox;
-    int32_t y_first;
-    int32_t y_last;
     int32_t x_first;
     int32_t x_last;
-    inside_3(p->output_h, p->stride_h, p->pad_top, p->input_h, &y_first, &y_last);
     inside_3(p->output_w, p->stride_w, p->pad_left, p->input_w, &x_first, &x_last);
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                if (runs && oy >= y_first && oy < y_last && ox == x_first && x_last > x_first) {
-                    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-                    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-                    const int32_t count = x_last - x_first;
-                    stream_run_3x3(job, &layer, image + (y0 * p->input_w + x0) * p->input_c, count,
-                                   p->stride_w * p->input_c, out, mode);
-                    ox += count - 1;
-                    out += (count - 1) * p->output_c;
-                    continue;
+                if (runs && ox == x_first && x_last > x_first) {
+                    const dw_run run = row_run(job, image, oy, x_first, x_last);
+                    if (run.rows > 0) {
+                        if (p->output_c == p->input_c) {
+                            stream_run_3x3(job, &layer, &run, out, mode);
+                        } else {
+                            stream_run_multiplier(job, &layer, &run, out, mode);
+                        }
+                        ox += run.count - 1;
+                        out += (run.count - 1) * p->output_c;
+                        continue;
+                    }
                 }
                 {
                     const dw_pixel px = pixel_taps(job, image, oy, ox);
                     if (p->output_c == p->input_c) {
                         stream_pixel(job, &layer, &px, out, mode);
                     } else {
-                        stream_pixel_multiplier(job, &layer, &px, out);
+                        stream_pixel_multiplier(job, &layer, &px, out, mode);
                     }
                 }
             }
