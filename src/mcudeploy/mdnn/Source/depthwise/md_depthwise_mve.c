@@ -75,24 +75,38 @@ typedef struct {
 } dw_pixel;
 
 /* Requantizes 8 channels from their even and odd sums (`r`'s bias: the starts or the bias) and
- * stores the first `count` in order: VST2 interleaves the sums back into channel order, so that the
- * bias, multipliers and shifts load as plain vectors. */
+ * stores the first `count`, each half's bytes scattered to its channels (every other one). All 8:
+ * the bias, multipliers and shifts load split into even and odd channels (VLD2); fewer: gathered
+ * at each half's channels, reading none past `count`. */
 static inline void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd, int32_t channel, int32_t count,
                           int8_t *out)
 {
-    int32_t sums[8];
-    int32x4x2_t pairs;
-    pairs.val[0] = even;
-    pairs.val[1] = odd;
-    vst2q_s32(sums, pairs);
+    const uint32x4_t halves = vidupq_n_u32(0, 2); /* channels 0, 2, 4, 6 from the half's first */
     if (count == 8) {
-        vstrbq_s32(out + channel, md_mve_requantize(r, vldrwq_s32(sums), channel, 0xFFFF));
-        vstrbq_s32(out + channel + 4, md_mve_requantize(r, vldrwq_s32(sums + 4), channel + 4, 0xFFFF));
+        if (r->bias) {
+            const int32x4x2_t bias = vld2q_s32(r->bias + channel);
+            even = vaddq_s32(even, bias.val[0]);
+            odd = vaddq_s32(odd, bias.val[1]);
+        }
+        if (r->per_channel) {
+            const int32x4x2_t multipliers = vld2q_s32(r->multipliers + channel);
+            const int32x4x2_t shifts = vld2q_s32(r->shifts + channel);
+            even = md_mve_requantize_lanes(r, even, multipliers.val[0], shifts.val[0]);
+            odd = md_mve_requantize_lanes(r, odd, multipliers.val[1], shifts.val[1]);
+        } else {
+            const int32x4_t multiplier = vdupq_n_s32(r->multipliers[0]), shift = vdupq_n_s32(r->shifts[0]);
+            even = md_mve_requantize_lanes(r, even, multiplier, shift);
+            odd = md_mve_requantize_lanes(r, odd, multiplier, shift);
+        }
+        vstrbq_scatter_offset_s32(out + channel, halves, even);
+        vstrbq_scatter_offset_s32(out + channel + 1, halves, odd);
     } else {
-        const mve_pred16_t low = vctp32q((uint32_t)count);
-        const mve_pred16_t high = vctp32q((uint32_t)md_max_i32(count - 4, 0));
-        vstrbq_p_s32(out + channel, md_mve_requantize(r, vldrwq_s32(sums), channel, low), low);
-        vstrbq_p_s32(out + channel + 4, md_mve_requantize(r, vldrwq_s32(sums + 4), channel + 4, high), high);
+        const mve_pred16_t evens = vctp32q((uint32_t)(count + 1) / 2);
+        const mve_pred16_t odds = vctp32q((uint32_t)count / 2);
+        vstrbq_scatter_offset_p_s32(out + channel, halves, md_mve_requantize_at(r, even, channel, halves, evens),
+                                    evens);
+        vstrbq_scatter_offset_p_s32(out + channel + 1, halves,
+                                    md_mve_requantize_at(r, odd, channel + 1, halves, odds), odds);
     }
 }
 
@@ -147,6 +161,87 @@ MD_NOINLINE static void pixel_summing(const dw_s8_job *job, const dw_pixel *t, i
 {
     const md_mve_requant summing = *t->summing; /* a local: its fields stay in registers */
     pixel_channels(job, &summing, t, 0, job->p->input_c, 1, out);
+}
+
+/* Settles the sums after each tap: with the nine taps of a 3x3 window written out, GCC otherwise
+ * hoists all eighteen loads and products ahead of the sums and spills them to the stack. */
+#if defined(__GNUC__)
+#define DW_TAP_ORDER(even, odd) __asm__ volatile("" : "+w"(even), "+w"(odd))
+#else
+#define DW_TAP_ORDER(even, odd) ((void)0)
+#endif
+
+/* One tap of 8 channels (the first `count` when `tail`) into the even and odd sums, as in
+ * channels_block. */
+static MD_ALWAYS_INLINE void tap_8(const int8_t *x, const int8_t *w, int16_t offset, int tail, mve_pred16_t lanes,
+                                   int summing, int32x4_t *even, int32x4_t *odd)
+{
+    const int16x8_t weights = tail ? vldrbq_z_s16(w, lanes) : vldrbq_s16(w);
+    int16x8_t values = tail ? vldrbq_z_s16(x, lanes) : vldrbq_s16(x);
+    if (summing) {
+        values = vaddq_n_s16(values, offset);
+    }
+    *even = vaddq_s32(*even, vmullbq_int_s16(values, weights));
+    *odd = vaddq_s32(*odd, vmulltq_int_s16(values, weights));
+    DW_TAP_ORDER(*even, *odd);
+}
+
+/* Channels c .. c + 7 (the first `count` when `tail`) of one output pixel whose 3x3 window
+ * (dilation 1) lies wholly inside, as channels_block with the nine taps written out (`row` input
+ * bytes a row, `channels` a column). */
+static MD_ALWAYS_INLINE void block_3x3(const md_mve_requant *r, const int8_t *x, const int8_t *w, int32_t row,
+                                       int32_t channels, int16_t offset, int32_t c, int tail, int32_t count,
+                                       int summing, int8_t *out)
+{
+    const mve_pred16_t lanes = vctp16q((uint32_t)(tail ? count : 8));
+    const int8_t *x1 = x + c + row;
+    const int8_t *x2 = x1 + row;
+    int32x4_t even = vdupq_n_s32(0);
+    int32x4_t odd = even;
+    x += c;
+    w += c;
+    tap_8(x, w, offset, tail, lanes, summing, &even, &odd);
+    tap_8(x + channels, w + channels, offset, tail, lanes, summing, &even, &odd);
+    tap_8(x + 2 * channels, w + 2 * channels, offset, tail, lanes, summing, &even, &odd);
+    tap_8(x1, w + 3 * channels, offset, tail, lanes, summing, &even, &odd);
+    tap_8(x1 + channels, w + 4 * channels, offset, tail, lanes, summing, &even, &odd);
+    tap_8(x1 + 2 * channels, w + 5 * channels, offset, tail, lanes, summing, &even, &odd);
+    tap_8(x2, w + 6 * channels, offset, tail, lanes, summing, &even, &odd);
+    tap_8(x2 + channels, w + 7 * channels, offset, tail, lanes, summing, &even, &odd);
+    tap_8(x2 + 2 * channels, w + 8 * channels, offset, tail, lanes, summing, &even, &odd);
+    store8(r, even, odd, c, tail ? count : 8, out);
+}
+
+/* The channels first .. last - 1 of one 3x3 output pixel: vectors of 8, then the tail. */
+static MD_ALWAYS_INLINE void pixel_3x3(const md_mve_requant *r, const int8_t *x, const int8_t *w, int32_t row,
+                                       int32_t channels, int16_t offset, int32_t first, int32_t last, int summing,
+                                       int8_t *out)
+{
+    int32_t c = first;
+    for (; c + 8 <= last; c += 8) {
+        block_3x3(r, x, w, row, channels, offset, c, 0, 8, summing, out);
+    }
+    if (c < last) {
+        block_3x3(r, x, w, row, channels, offset, c, 1, last - c, summing, out);
+    }
+}
+
+/* row_inside for 3x3 windows of dilation 1. */
+MD_NOINLINE static void row_inside_3x3(const dw_s8_job *job, const dw_pixel *first, int32_t pixels, int32_t step,
+                                       int32_t folded, int8_t *out)
+{
+    const int32_t channels = job->p->input_c;
+    const int32_t row = job->p->input_w * channels;
+    const int16_t offset = (int16_t)job->p->input_offset;
+    const md_mve_requant from_starts = *first->folded; /* locals: their fields stay in registers */
+    const md_mve_requant from_bias = *first->summing;
+    const int8_t *x = first->x;
+    for (; pixels > 0; --pixels, x += step, out += channels) {
+        pixel_3x3(&from_starts, x, first->w, row, channels, offset, 0, folded, 0, out);
+        if (folded < channels) {
+            pixel_3x3(&from_bias, x, first->w, row, channels, offset, folded, channels, 1, out);
+        }
+    }
 }
 
 /* `pixels` output pixels of a row whose windows lie wholly inside, `step` input bytes apart, their
@@ -231,7 +326,11 @@ MD_NOINLINE static void stream_s8(const dw_s8_job *job, const int8_t *input, con
                 t.w_row = (p->filter_w - t.columns) * channels;
                 if (oy >= rows_first && oy < rows_last && ox == columns_first && columns_last > columns_first) {
                     const int32_t pixels = columns_last - columns_first;
-                    row_inside(job, &t, pixels, p->stride_w * channels, folded, out);
+                    if (p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1) {
+                        row_inside_3x3(job, &t, pixels, p->stride_w * channels, folded, out);
+                    } else {
+                        row_inside(job, &t, pixels, p->stride_w * channels, folded, out);
+                    }
                     ox += pixels - 1;
                     out += (pixels - 1) * p->output_c;
                     continue;
