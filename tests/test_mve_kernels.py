@@ -145,7 +145,8 @@ def test_depthwise_lane_paths_are_bit_exact_on_m55(validator):
 def _without_scratch_paths() -> Graph:
     """Layers the Helium kernels run without scratch (the TFLM planner gives none). Streaming depthwise:
     more channels than the folded starts (64 folded, then blocks of 16, 8 and a partial 4), a channel
-    count below a vector, strides, dilation, valid padding, a 5x5 window, no bias, a per-tensor scale.
+    count below a vector, strides, dilation, valid padding, a 5x5 window, no bias, a per-tensor scale;
+    3x3 windows two output pixels at a time (16 channels, strided, an odd run of inside pixels).
     1x1 convolutions read in place: 64 starts folded and 6 summed (a partial block of 4), strided, batched,
     a depth with a tail, per-tensor scales."""
     f = Family("without_scratch", 5)
@@ -153,6 +154,7 @@ def _without_scratch_paths() -> Graph:
     _depthwise(f, "int8", (1, 5, 6, 92), 1, depthwise(Padding.SAME, depth_multiplier=1))  # 64 + 16 + 8 + 4
     _depthwise(f, "int8", (2, 7, 6, 13), 1, depthwise(Padding.SAME, 2, 2, depth_multiplier=1))  # 8 + 4 + 1
     _depthwise(f, "int8", (1, 8, 7, 3), 1, depthwise(Padding.SAME, dilation_h=2, dilation_w=2))  # a partial vector
+    _depthwise(f, "int8", (1, 9, 9, 16), 1, depthwise(Padding.SAME, 2, 2, depth_multiplier=1))  # pairs and one alone
     _depthwise(f, "int8", (1, 6, 9, 20), 1, depthwise(Padding.VALID, 1, 2), bias=None, kernel=(5, 5))
     x = f.input((1, 5, 5, 8), "int8")
     w = f.weights((1, 3, 3, 8), axis=None)

@@ -78,8 +78,8 @@ typedef struct {
  * stores the first `count`, each half's bytes scattered to its channels (every other one). All 8:
  * the bias, multipliers and shifts load split into even and odd channels (VLD2); fewer: gathered
  * at each half's channels, reading none past `count`. */
-static inline void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd, int32_t channel, int32_t count,
-                          int8_t *out)
+static MD_ALWAYS_INLINE void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd, int32_t channel,
+                                    int32_t count, int8_t *out)
 {
     const uint32x4_t halves = vidupq_n_u32(0, 2); /* channels 0, 2, 4, 6 from the half's first */
     if (count == 8) {
@@ -226,7 +226,54 @@ static MD_ALWAYS_INLINE void pixel_3x3(const md_mve_requant *r, const int8_t *x,
     }
 }
 
-/* row_inside for 3x3 windows of dilation 1. */
+#if defined(__GNUC__)
+#define DW_TAP_ORDER2(a, b, c, d) __asm__ volatile("" : "+w"(a), "+w"(b), "+w"(c), "+w"(d))
+#else
+#define DW_TAP_ORDER2(a, b, c, d) ((void)0)
+#endif
+
+/* One tap of 8 channels for two output pixels, their values `apart` bytes: one weight load for both. */
+static MD_ALWAYS_INLINE void tap_8x2(const int8_t *x, int32_t apart, const int8_t *w, int32x4_t *even0,
+                                     int32x4_t *odd0, int32x4_t *even1, int32x4_t *odd1)
+{
+    const int16x8_t weights = vldrbq_s16(w);
+    const int16x8_t first = vldrbq_s16(x);
+    const int16x8_t second = vldrbq_s16(x + apart);
+    *even0 = vaddq_s32(*even0, vmullbq_int_s16(first, weights));
+    *odd0 = vaddq_s32(*odd0, vmulltq_int_s16(first, weights));
+    *even1 = vaddq_s32(*even1, vmullbq_int_s16(second, weights));
+    *odd1 = vaddq_s32(*odd1, vmulltq_int_s16(second, weights));
+    DW_TAP_ORDER2(*even0, *odd0, *even1, *odd1);
+}
+
+/* Channels c .. c + 7 of two output pixels `apart` input bytes, 3x3 windows wholly inside, every
+ * channel from its folded start, as block_3x3. */
+static MD_ALWAYS_INLINE void block_3x3x2(const md_mve_requant *r, const int8_t *x, int32_t apart, const int8_t *w,
+                                         int32_t row, int32_t channels, int32_t c, int8_t *out0, int8_t *out1)
+{
+    const int8_t *x1 = x + c + row;
+    const int8_t *x2 = x1 + row;
+    int32x4_t even0 = vdupq_n_s32(0);
+    int32x4_t odd0 = even0, even1 = even0, odd1 = even0;
+    x += c;
+    w += c;
+    tap_8x2(x, apart, w, &even0, &odd0, &even1, &odd1);
+    tap_8x2(x + channels, apart, w + channels, &even0, &odd0, &even1, &odd1);
+    tap_8x2(x + 2 * channels, apart, w + 2 * channels, &even0, &odd0, &even1, &odd1);
+    tap_8x2(x1, apart, w + 3 * channels, &even0, &odd0, &even1, &odd1);
+    tap_8x2(x1 + channels, apart, w + 4 * channels, &even0, &odd0, &even1, &odd1);
+    tap_8x2(x1 + 2 * channels, apart, w + 5 * channels, &even0, &odd0, &even1, &odd1);
+    tap_8x2(x2, apart, w + 6 * channels, &even0, &odd0, &even1, &odd1);
+    tap_8x2(x2 + channels, apart, w + 7 * channels, &even0, &odd0, &even1, &odd1);
+    tap_8x2(x2 + 2 * channels, apart, w + 8 * channels, &even0, &odd0, &even1, &odd1);
+    store8(r, even0, odd0, c, 8, out0);
+    store8(r, even1, odd1, c, 8, out1);
+}
+
+/* row_inside for 3x3 windows of dilation 1. Up to MD_DW_STACK_STARTS channels, a multiple of 8
+ * (all from their folded starts): two pixels at a time, one weight load for both; the second
+ * pixel's outputs kept on the stack until the first pixel's last channels are read, as the
+ * contract's order (pixel by pixel) has it. */
 MD_NOINLINE static void row_inside_3x3(const dw_s8_job *job, const dw_pixel *first, int32_t pixels, int32_t step,
                                        int32_t folded, int8_t *out)
 {
@@ -236,6 +283,19 @@ MD_NOINLINE static void row_inside_3x3(const dw_s8_job *job, const dw_pixel *fir
     const md_mve_requant from_starts = *first->folded; /* locals: their fields stay in registers */
     const md_mve_requant from_bias = *first->summing;
     const int8_t *x = first->x;
+    if (folded == channels && channels % 8 == 0) {
+        int8_t second[MD_DW_STACK_STARTS];
+        int32_t c;
+        for (; pixels >= 2; pixels -= 2, x += 2 * step, out += 2 * channels) {
+            for (c = 0; c < channels; c += 8) {
+                block_3x3x2(&from_starts, x, step, first->w, row, channels, c, out, second);
+            }
+            for (c = 0; c < channels; c += 16) { /* at most 64 bytes: four vectors */
+                const mve_pred16_t bytes = vctp8q((uint32_t)(channels - c));
+                vstrbq_p_s8(out + channels + c, vldrbq_z_s8(second + c, bytes), bytes);
+            }
+        }
+    }
     for (; pixels > 0; --pixels, x += step, out += channels) {
         pixel_3x3(&from_starts, x, first->w, row, channels, offset, 0, folded, 0, out);
         if (folded < channels) {
