@@ -1334,7 +1334,7 @@ def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
     family with ISA paths (DSP cores the DSP one, Helium cores the MVE one, others the portable C);
     the others compile to no code at all, so they cost no flash."""
     lib = tmp_path / "lib"
-    names = "conv|conv_s16|depthwise|depthwise_s16|fully_connected|elementwise|svdf|batch_matmul|resize"
+    names = "conv|conv_s16|depthwise|depthwise_s16|fully_connected|elementwise|pool|svdf|batch_matmul|resize"
     family = re.compile(rf"md_({names})(_dsp|_mve)?\.c")
     sources = [str(s) for s in _library_sources(lib) if family.fullmatch(s.name)]
     abi = "-mfloat-abi=hard" if cpu == "cortex-m55" else "-mfloat-abi=soft"
@@ -1345,7 +1345,7 @@ def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
     with_code = {Path(line.split()[-1]).stem for line in sizes.stdout.splitlines()[1:] if int(line.split()[0])}
     kernels = ("md_conv", "md_conv_s16", "md_depthwise", "md_depthwise_s16", "md_fully_connected", "md_svdf")
     expected = {f"{name}{path}" for name in kernels}
-    expected.add("md_elementwise_mve" if path == "_mve" else "md_elementwise")
+    expected |= {f"{name}_mve" if path == "_mve" else name for name in ("md_elementwise", "md_pool")}
     # their int16 and float32 kernels stay in the portable source beside the int8 path
     expected |= {f"{name}{suffix}" for name in ("md_batch_matmul", "md_resize") for suffix in {"", path}}
     assert with_code == expected

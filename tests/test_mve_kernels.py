@@ -14,8 +14,8 @@ from conftest import INT8_MODELS, MODELS
 from mcudeploy.codegen.generator import render
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import NO_TENSOR, Graph, Padding
-from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions
+from mcudeploy.ir import NO_TENSOR, Activation, Graph, Padding
+from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _conv, _conv_size, _depthwise, conv_family
@@ -148,7 +148,7 @@ def _without_scratch_paths() -> Graph:
     count below a vector, strides, dilation, valid padding, a 5x5 window, no bias, a per-tensor scale;
     3x3 windows two output pixels at a time (16 channels, strided, an odd run of inside pixels).
     1x1 convolutions read in place: 64 starts folded and 6 summed (a partial block of 4), strided, batched,
-    a depth with a tail, per-tensor scales."""
+    a depth with a tail, per-tensor scales. int8 pools a vector of channels at a time, with a partial one."""
     f = Family("without_scratch", 5)
     depthwise = DepthwiseConv2DOptions
     _depthwise(f, "int8", (1, 5, 6, 92), 1, depthwise(Padding.SAME, depth_multiplier=1))  # 64 + 16 + 8 + 4
@@ -161,6 +161,11 @@ def _without_scratch_paths() -> Graph:
     y = f.output((1, 5, 5, 8), "int8", scale=0.4)
     f.op("DEPTHWISE_CONV_2D", [x, w, NO_TENSOR], [y], depthwise(Padding.SAME, depth_multiplier=1))
     _conv(f, "int8", (1, 3, 3, 40), 70, (1, 1), Conv2DOptions())  # 64 folded, 6 summed
+    pools = (("AVERAGE_POOL_2D", Padding.SAME, 3, 1), ("MAX_POOL_2D", Padding.VALID, 2, 2))
+    for op_type, padding, size, stride in pools:
+        x = f.input((2, 5, 6, 20), "int8", scale=0.05)
+        y = f.output((2, *(_conv_size(s, size, stride, 1, padding) for s in (5, 6)), 20), "int8", scale=0.05)
+        f.op(op_type, [x], [y], Pool2DOptions(padding, stride, stride, size, size, Activation.RELU6))
     _conv(f, "int8", (2, 5, 4, 21), 9, (1, 1), Conv2DOptions(Padding.VALID, 2, 2))  # strided, batched
     x = f.input((1, 2, 3, 36), "int8")
     w = f.weights((5, 1, 1, 36))
