@@ -74,40 +74,47 @@ typedef struct {
     const md_mve_requant *summing; /* its bias: the bias (or NULL) */
 } dw_pixel;
 
-/* Requantizes 8 channels from their even and odd sums (`r`'s bias: the starts or the bias) and
- * stores the first `count`, each half's bytes scattered to its channels (every other one). All 8:
- * the bias, multipliers and shifts load split into even and odd channels (VLD2); fewer: gathered
- * at each half's channels, reading none past `count`. */
-static MD_ALWAYS_INLINE void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd, int32_t channel,
+/* store8's first `count` (< 8) channels: gathered at each half's channels (every other one),
+ * reading none past `count`; out of line, as few channel counts leave a partial vector. */
+MD_NOINLINE static void store8_part(const md_mve_requant *r, int32x4_t even, int32x4_t odd, int32_t channel,
                                     int32_t count, int8_t *out)
 {
     const uint32x4_t halves = vidupq_n_u32(0, 2); /* channels 0, 2, 4, 6 from the half's first */
-    if (count == 8) {
-        if (r->bias) {
-            const int32x4x2_t bias = vld2q_s32(r->bias + channel);
-            even = vaddq_s32(even, bias.val[0]);
-            odd = vaddq_s32(odd, bias.val[1]);
-        }
-        if (r->per_channel) {
-            const int32x4x2_t multipliers = vld2q_s32(r->multipliers + channel);
-            const int32x4x2_t shifts = vld2q_s32(r->shifts + channel);
-            even = md_mve_requantize_lanes(r, even, multipliers.val[0], shifts.val[0]);
-            odd = md_mve_requantize_lanes(r, odd, multipliers.val[1], shifts.val[1]);
-        } else {
-            const int32x4_t multiplier = vdupq_n_s32(r->multipliers[0]), shift = vdupq_n_s32(r->shifts[0]);
-            even = md_mve_requantize_lanes(r, even, multiplier, shift);
-            odd = md_mve_requantize_lanes(r, odd, multiplier, shift);
-        }
-        vstrbq_scatter_offset_s32(out + channel, halves, even);
-        vstrbq_scatter_offset_s32(out + channel + 1, halves, odd);
-    } else {
-        const mve_pred16_t evens = vctp32q((uint32_t)(count + 1) / 2);
-        const mve_pred16_t odds = vctp32q((uint32_t)count / 2);
-        vstrbq_scatter_offset_p_s32(out + channel, halves, md_mve_requantize_at(r, even, channel, halves, evens),
-                                    evens);
-        vstrbq_scatter_offset_p_s32(out + channel + 1, halves,
-                                    md_mve_requantize_at(r, odd, channel + 1, halves, odds), odds);
+    const mve_pred16_t evens = vctp32q((uint32_t)(count + 1) / 2);
+    const mve_pred16_t odds = vctp32q((uint32_t)count / 2);
+    vstrbq_scatter_offset_p_s32(out + channel, halves, md_mve_requantize_at(r, even, channel, halves, evens), evens);
+    vstrbq_scatter_offset_p_s32(out + channel + 1, halves, md_mve_requantize_at(r, odd, channel + 1, halves, odds),
+                                odds);
+}
+
+/* Requantizes 8 channels from their even and odd sums (`r`'s bias: the starts or the bias) and
+ * stores the first `count`, each half's bytes scattered to its channels (every other one), the
+ * bias, multipliers and shifts loaded split into even and odd channels (VLD2). */
+static MD_ALWAYS_INLINE void store8(const md_mve_requant *r, int32x4_t even, int32x4_t odd, int32_t channel,
+                                    int32_t count, int8_t *out)
+{
+    const uint32x4_t halves = vidupq_n_u32(0, 2);
+    if (count < 8) {
+        store8_part(r, even, odd, channel, count, out);
+        return;
     }
+    if (r->bias) {
+        const int32x4x2_t bias = vld2q_s32(r->bias + channel);
+        even = vaddq_s32(even, bias.val[0]);
+        odd = vaddq_s32(odd, bias.val[1]);
+    }
+    if (r->per_channel) {
+        const int32x4x2_t multipliers = vld2q_s32(r->multipliers + channel);
+        const int32x4x2_t shifts = vld2q_s32(r->shifts + channel);
+        even = md_mve_requantize_lanes(r, even, multipliers.val[0], shifts.val[0]);
+        odd = md_mve_requantize_lanes(r, odd, multipliers.val[1], shifts.val[1]);
+    } else {
+        const int32x4_t multiplier = vdupq_n_s32(r->multipliers[0]), shift = vdupq_n_s32(r->shifts[0]);
+        even = md_mve_requantize_lanes(r, even, multiplier, shift);
+        odd = md_mve_requantize_lanes(r, odd, multiplier, shift);
+    }
+    vstrbq_scatter_offset_s32(out + channel, halves, even);
+    vstrbq_scatter_offset_s32(out + channel + 1, halves, odd);
 }
 
 /* Channels c .. c + 7 of one output pixel, widened to int16 (lanes past `count` neither read nor
@@ -164,72 +171,11 @@ MD_NOINLINE static void pixel_summing(const dw_s8_job *job, const dw_pixel *t, i
 }
 
 /* Settles the sums after each tap: with the nine taps of a 3x3 window written out, GCC otherwise
- * hoists all eighteen loads and products ahead of the sums and spills them to the stack. */
+ * hoists all the loads and products ahead of the sums and spills them to the stack. */
 #if defined(__GNUC__)
-#define DW_TAP_ORDER(even, odd) __asm__ volatile("" : "+w"(even), "+w"(odd))
+#define DW_TAP_ORDER(a, b, c, d) __asm__ volatile("" : "+w"(a), "+w"(b), "+w"(c), "+w"(d))
 #else
-#define DW_TAP_ORDER(even, odd) ((void)0)
-#endif
-
-/* One tap of 8 channels (the first `count` when `tail`) into the even and odd sums, as in
- * channels_block. */
-static MD_ALWAYS_INLINE void tap_8(const int8_t *x, const int8_t *w, int16_t offset, int tail, mve_pred16_t lanes,
-                                   int summing, int32x4_t *even, int32x4_t *odd)
-{
-    const int16x8_t weights = tail ? vldrbq_z_s16(w, lanes) : vldrbq_s16(w);
-    int16x8_t values = tail ? vldrbq_z_s16(x, lanes) : vldrbq_s16(x);
-    if (summing) {
-        values = vaddq_n_s16(values, offset);
-    }
-    *even = vaddq_s32(*even, vmullbq_int_s16(values, weights));
-    *odd = vaddq_s32(*odd, vmulltq_int_s16(values, weights));
-    DW_TAP_ORDER(*even, *odd);
-}
-
-/* Channels c .. c + 7 (the first `count` when `tail`) of one output pixel whose 3x3 window
- * (dilation 1) lies wholly inside, as channels_block with the nine taps written out (`row` input
- * bytes a row, `channels` a column). */
-static MD_ALWAYS_INLINE void block_3x3(const md_mve_requant *r, const int8_t *x, const int8_t *w, int32_t row,
-                                       int32_t channels, int16_t offset, int32_t c, int tail, int32_t count,
-                                       int summing, int8_t *out)
-{
-    const mve_pred16_t lanes = vctp16q((uint32_t)(tail ? count : 8));
-    const int8_t *x1 = x + c + row;
-    const int8_t *x2 = x1 + row;
-    int32x4_t even = vdupq_n_s32(0);
-    int32x4_t odd = even;
-    x += c;
-    w += c;
-    tap_8(x, w, offset, tail, lanes, summing, &even, &odd);
-    tap_8(x + channels, w + channels, offset, tail, lanes, summing, &even, &odd);
-    tap_8(x + 2 * channels, w + 2 * channels, offset, tail, lanes, summing, &even, &odd);
-    tap_8(x1, w + 3 * channels, offset, tail, lanes, summing, &even, &odd);
-    tap_8(x1 + channels, w + 4 * channels, offset, tail, lanes, summing, &even, &odd);
-    tap_8(x1 + 2 * channels, w + 5 * channels, offset, tail, lanes, summing, &even, &odd);
-    tap_8(x2, w + 6 * channels, offset, tail, lanes, summing, &even, &odd);
-    tap_8(x2 + channels, w + 7 * channels, offset, tail, lanes, summing, &even, &odd);
-    tap_8(x2 + 2 * channels, w + 8 * channels, offset, tail, lanes, summing, &even, &odd);
-    store8(r, even, odd, c, tail ? count : 8, out);
-}
-
-/* The channels first .. last - 1 of one 3x3 output pixel: vectors of 8, then the tail. */
-static MD_ALWAYS_INLINE void pixel_3x3(const md_mve_requant *r, const int8_t *x, const int8_t *w, int32_t row,
-                                       int32_t channels, int16_t offset, int32_t first, int32_t last, int summing,
-                                       int8_t *out)
-{
-    int32_t c = first;
-    for (; c + 8 <= last; c += 8) {
-        block_3x3(r, x, w, row, channels, offset, c, 0, 8, summing, out);
-    }
-    if (c < last) {
-        block_3x3(r, x, w, row, channels, offset, c, 1, last - c, summing, out);
-    }
-}
-
-#if defined(__GNUC__)
-#define DW_TAP_ORDER2(a, b, c, d) __asm__ volatile("" : "+w"(a), "+w"(b), "+w"(c), "+w"(d))
-#else
-#define DW_TAP_ORDER2(a, b, c, d) ((void)0)
+#define DW_TAP_ORDER(a, b, c, d) ((void)0)
 #endif
 
 /* One tap of 8 channels for two output pixels, their values `apart` bytes: one weight load for both. */
@@ -243,7 +189,7 @@ static MD_ALWAYS_INLINE void tap_8x2(const int8_t *x, int32_t apart, const int8_
     *odd0 = vaddq_s32(*odd0, vmulltq_int_s16(first, weights));
     *even1 = vaddq_s32(*even1, vmullbq_int_s16(second, weights));
     *odd1 = vaddq_s32(*odd1, vmulltq_int_s16(second, weights));
-    DW_TAP_ORDER2(*even0, *odd0, *even1, *odd1);
+    DW_TAP_ORDER(*even0, *odd0, *even1, *odd1);
 }
 
 /* Channels c .. c + 7 of two output pixels `apart` input bytes, 3x3 windows wholly inside, every
@@ -270,36 +216,27 @@ static MD_ALWAYS_INLINE void block_3x3x2(const md_mve_requant *r, const int8_t *
     store8(r, even1, odd1, c, 8, out1);
 }
 
-/* row_inside for 3x3 windows of dilation 1. Up to MD_DW_STACK_STARTS channels, a multiple of 8
- * (all from their folded starts): two pixels at a time, one weight load for both; the second
- * pixel's outputs kept on the stack until the first pixel's last channels are read, as the
- * contract's order (pixel by pixel) has it. */
-MD_NOINLINE static void row_inside_3x3(const dw_s8_job *job, const dw_pixel *first, int32_t pixels, int32_t step,
-                                       int32_t folded, int8_t *out)
+/* `pixels` (even) output pixels of a row whose 3x3 windows (dilation 1) lie wholly inside, `step`
+ * input bytes apart, as row_inside: up to MD_DW_STACK_STARTS channels, a multiple of 8, all from
+ * their folded starts. Two pixels at a time, one weight load for both; the second pixel's outputs
+ * kept on the stack until the first pixel's last channels are read, as the contract's order (pixel
+ * by pixel) has it. */
+MD_NOINLINE static void pairs_inside_3x3(const dw_s8_job *job, const dw_pixel *first, int32_t pixels, int32_t step,
+                                         int8_t *out)
 {
     const int32_t channels = job->p->input_c;
     const int32_t row = job->p->input_w * channels;
-    const int16_t offset = (int16_t)job->p->input_offset;
-    const md_mve_requant from_starts = *first->folded; /* locals: their fields stay in registers */
-    const md_mve_requant from_bias = *first->summing;
+    const md_mve_requant from_starts = *first->folded; /* a local: its fields stay in registers */
     const int8_t *x = first->x;
-    if (folded == channels && channels % 8 == 0) {
-        int8_t second[MD_DW_STACK_STARTS];
-        int32_t c;
-        for (; pixels >= 2; pixels -= 2, x += 2 * step, out += 2 * channels) {
-            for (c = 0; c < channels; c += 8) {
-                block_3x3x2(&from_starts, x, step, first->w, row, channels, c, out, second);
-            }
-            for (c = 0; c < channels; c += 16) { /* at most 64 bytes: four vectors */
-                const mve_pred16_t bytes = vctp8q((uint32_t)(channels - c));
-                vstrbq_p_s8(out + channels + c, vldrbq_z_s8(second + c, bytes), bytes);
-            }
+    int8_t second[MD_DW_STACK_STARTS];
+    int32_t c;
+    for (; pixels > 0; pixels -= 2, x += 2 * step, out += 2 * channels) {
+        for (c = 0; c < channels; c += 8) {
+            block_3x3x2(&from_starts, x, step, first->w, row, channels, c, out, second);
         }
-    }
-    for (; pixels > 0; --pixels, x += step, out += channels) {
-        pixel_3x3(&from_starts, x, first->w, row, channels, offset, 0, folded, 0, out);
-        if (folded < channels) {
-            pixel_3x3(&from_bias, x, first->w, row, channels, offset, folded, channels, 1, out);
+        for (c = 0; c < channels; c += 16) { /* at most 64 bytes: four vectors */
+            const mve_pred16_t bytes = vctp8q((uint32_t)(channels - c));
+            vstrbq_p_s8(out + channels + c, vldrbq_z_s8(second + c, bytes), bytes);
         }
     }
 }
@@ -350,6 +287,8 @@ MD_NOINLINE static void stream_s8(const dw_s8_job *job, const int8_t *input, con
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
     const int32_t folded = md_min_i32(channels, MD_DW_STACK_STARTS);
+    const int pairs_3x3 = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 &&
+                          folded == channels && channels % 8 == 0;
     int32_t starts[MD_DW_STACK_STARTS];
     md_mve_requant folded_requant = job->requant;
     md_mve_requant summing_requant = job->requant;
@@ -386,10 +325,13 @@ MD_NOINLINE static void stream_s8(const dw_s8_job *job, const int8_t *input, con
                 t.w_row = (p->filter_w - t.columns) * channels;
                 if (oy >= rows_first && oy < rows_last && ox == columns_first && columns_last > columns_first) {
                     const int32_t pixels = columns_last - columns_first;
-                    if (p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1) {
-                        row_inside_3x3(job, &t, pixels, p->stride_w * channels, folded, out);
-                    } else {
-                        row_inside(job, &t, pixels, p->stride_w * channels, folded, out);
+                    const int32_t pairs = pairs_3x3 ? pixels & ~1 : 0;
+                    if (pairs) {
+                        pairs_inside_3x3(job, &t, pairs, p->stride_w * channels, out);
+                        t.x += pairs * p->stride_w * channels;
+                    }
+                    if (pixels > pairs) {
+                        row_inside(job, &t, pixels - pairs, p->stride_w * channels, folded, out + pairs * channels);
                     }
                     ox += pixels - 1;
                     out += (pixels - 1) * p->output_c;
