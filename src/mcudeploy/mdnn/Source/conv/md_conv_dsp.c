@@ -251,20 +251,18 @@ static MD_ALWAYS_INLINE conv_sums dot_2x2(const uint32_t *words, const int8_t *r
     "smlad %[b1], %[c1], %[w1], %[b1]\n\t"
 #define DOT_2X2_OPERANDS                                                                                    \
     : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words), [row_0] "+r"(row_0),  \
-      [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(even_0), [e1] "=&r"(even_1),            \
-      [c0] "=&r"(column_0), [c1] "=&r"(column_1)                                                              \
+      [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(e0), [e1] "=&r"(e1), [c0] "=&r"(c0),      \
+      [c1] "=&r"(c1)                                                                                          \
     :                                                                                                         \
     : "memory"
     while (row_0 < end_pairs) {
-        uint32_t w0, w1, even_0, even_1, column_0, column_1;
+        uint32_t w0, w1, e0, e1, c0, c1;
         __asm__(DOT_2X2_STEP DOT_2X2_STEP DOT_2X2_OPERANDS);
     }
     if (row_0 < end) {
-        uint32_t w0, w1, even_0, even_1, column_0, column_1;
+        uint32_t w0, w1, e0, e1, c0, c1;
         __asm__(DOT_2X2_STEP DOT_2X2_OPERANDS);
     }
-#undef DOT_2X2_STEP
-#undef DOT_2X2_OPERANDS
     tail = (const int16_t *)words;
     for (t = 0; t < (depth & 3); ++t) {
         a0 = md_wrap_add(a0, tail[t] * row_0[t]);
@@ -365,31 +363,8 @@ static MD_NOINLINE void compute_pixels(const conv_dsp_job *job, const int16_t *s
  * next pair's row_0 starts), four 16-MAC steps a loop pass, the channel pair's multipliers and
  * shifts loaded once for both pixels. */
 
-/* 4 values of both interleaved columns a and b against 4 of two weight rows: the 2x2 block's
- * 16 MACs in 16 instructions (see dot_2x2). */
-#define BLOCK_STEP                                                                                            \
-    "ldr %[w0], [%[row_0]], #4\n\t"                                                                        \
-    "ldr %[w1], [%[row_1]], #4\n\t"                                                                        \
-    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                                \
-    "sxtb16 %[e0], %[w0]\n\t"                                                                              \
-    "sxtb16 %[e1], %[w1]\n\t"                                                                              \
-    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                      \
-    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                      \
-    "smlad %[a0], %[c0], %[e0], %[a0]\n\t"                                                                 \
-    "smlad %[a1], %[c0], %[e1], %[a1]\n\t"                                                                 \
-    "smlad %[a0], %[c1], %[w0], %[a0]\n\t"                                                                 \
-    "smlad %[a1], %[c1], %[w1], %[a1]\n\t"                                                                 \
-    "ldrd %[c0], %[c1], [%[words]], #8\n\t"                                                                \
-    "smlad %[b0], %[c0], %[e0], %[b0]\n\t"                                                                 \
-    "smlad %[b1], %[c0], %[e1], %[b1]\n\t"                                                                 \
-    "smlad %[b0], %[c1], %[w0], %[b0]\n\t"                                                                 \
-    "smlad %[b1], %[c1], %[w1], %[b1]\n\t"
-#define BLOCK_OPERANDS                                                                                        \
-    : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [words] "+r"(words), [row_0] "+r"(row_0),    \
-      [row_1] "+r"(row_1), [w0] "=&r"(w0), [w1] "=&r"(w1), [e0] "=&r"(e0), [e1] "=&r"(e1), [c0] "=&r"(c0),      \
-      [c1] "=&r"(c1)                                                                                          \
-    :                                                                                                         \
-    : "memory"
+/* The block kernel's steps are dot_2x2's DOT_2X2_STEP: 4 values of both interleaved columns against
+ * 4 of two weight rows, 16 MACs in 16 instructions. */
 
 /* The block's outputs requantized (`mode` a constant in each specialised copy) and stored: the
  * constants read into registers after the dot product (read before, they would wait on the stack)
@@ -439,13 +414,13 @@ static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int1
         int32_t t;
         uint32_t w0, w1, e0, e1, c0, c1;
         while (row_0 < end) {
-            __asm__(BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_STEP BLOCK_OPERANDS);
+            __asm__(DOT_2X2_STEP DOT_2X2_STEP DOT_2X2_STEP DOT_2X2_STEP DOT_2X2_OPERANDS);
         }
         if (depth & 8) {
-            __asm__(BLOCK_STEP BLOCK_STEP BLOCK_OPERANDS);
+            __asm__(DOT_2X2_STEP DOT_2X2_STEP DOT_2X2_OPERANDS);
         }
         if (depth & 4) {
-            __asm__(BLOCK_STEP BLOCK_OPERANDS);
+            __asm__(DOT_2X2_STEP DOT_2X2_OPERANDS);
         }
         for (t = 0; t < rest; ++t) {
             const int16_t *tail = (const int16_t *)words;
@@ -463,8 +438,8 @@ static MD_ALWAYS_INLINE void block_pair_with(const conv_dsp_job *job, const int1
         shifts += 2 * step;
     }
 }
-#undef BLOCK_STEP
-#undef BLOCK_OPERANDS
+#undef DOT_2X2_STEP
+#undef DOT_2X2_OPERANDS
 
 /* The narrow modes only (md_dsp_mode: the layers of real models); the general one, rare, takes
  * compute_pixels rather than a third copy of this code. */
