@@ -204,8 +204,8 @@ class _Validator:
         arity = ARITIES[op.op_type]
         self._arity(op, arity)
         self._options(op, arity)
-        self._types(op, arity)
         self._int4_filters(op)
+        self._types(op, arity)
         self._scales(op, arity)
         try:
             check_operator_shapes(self.graph, op, self.subgraphs)

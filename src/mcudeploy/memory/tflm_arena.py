@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 
 from mcudeploy.devices.cores import CORES_BY_NAME, Core, Mve
 from mcudeploy.errors import UnsupportedOperatorError
-from mcudeploy.ir import Graph, Operator, Tensor
+from mcudeploy.ir import DType, Graph, Operator, Tensor
 from mcudeploy.memory.plan import MemoryPlan
-from mcudeploy.memory.planners.tflm import plan_tflm
+from mcudeploy.memory.planners.tflm import INT4_FILTER_OPERATORS, plan_tflm
 from mcudeploy.params.window import Window, window_of
 
 KERNEL_SETS = ("reference", "cmsis-nn")
@@ -197,6 +197,10 @@ def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core) -> list[
     inputs = [index if index >= 0 else None for index in op.inputs]
     output = op.outputs[0]
     cmsis = kernels == "cmsis-nn"
+    if cmsis and op.op_type in INT4_FILTER_OPERATORS and graph.tensors[inputs[1]].dtype == DType.INT4:
+        raise UnsupportedOperatorError(
+            graph.subject, f"the TFLM arena model covers int4 filters of the reference kernels only ({op.label})"
+        )
     if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         return _convolution_events(graph, op, inputs, output, cmsis, core)
     if op.op_type == "FULLY_CONNECTED":
@@ -213,6 +217,12 @@ def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core) -> list[
     return [Temp(inputs[0]), Temp(output)]  # SOFTMAX, RESHAPE
 
 
+def _int4_unpack(graph: Graph, weights: int) -> list[Event]:
+    """The reference kernels' scratch for an int4 filter unpacked to int8 (`planners.tflm`)."""
+    filter_tensor = graph.tensors[weights]
+    return [Scratch(filter_tensor.size)] if filter_tensor.dtype == DType.INT4 else []
+
+
 def _optional(index: int | None) -> list[Event]:
     return [Temp(index)] if index is not None else []
 
@@ -227,6 +237,7 @@ def _convolution_events(graph: Graph, op: Operator, inputs, output: int, cmsis: 
     per_channel = [Persistent("per-channel multipliers and shifts", 4 * channels)] * 2
     # CalculateOpDataConv / CalculateOpDataDepthwiseConv look at all four again.
     events: list[Event] = [*first, *per_channel, Temp(data), Temp(weights), *_optional(bias), Temp(output)]
+    events += _int4_unpack(graph, weights)
     if cmsis:
         scratch = _cmsis_conv_scratch if op.op_type == "CONV_2D" else _cmsis_depthwise_scratch
         size = scratch(graph, op, core)
@@ -238,7 +249,7 @@ def _convolution_events(graph: Graph, op: Operator, inputs, output: int, cmsis: 
 def _fully_connected_events(graph: Graph, inputs, output: int, cmsis: bool, core: Core) -> list[Event]:
     data, weights = inputs[0], inputs[1]
     bias = inputs[2] if len(inputs) > 2 else None
-    events: list[Event] = [Temp(data), Temp(weights), *_optional(bias), Temp(output)]
+    events: list[Event] = [Temp(data), Temp(weights), *_optional(bias), Temp(output), *_int4_unpack(graph, weights)]
     filter_tensor = graph.tensors[weights]
     quantization = filter_tensor.quantization
     if quantization is not None and quantization.scale.size > 1:

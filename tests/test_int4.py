@@ -1,0 +1,105 @@
+"""int4 (packed) filters of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED end to end, against
+TFLite Micro's Python interpreter (the tflite-micro wheel runs int4 models: its kernels unpack the
+filter into an arena scratch buffer, then run the int8 kernel): values, arena, file round trip,
+refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from int4_models import Int4Builder, chain
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import GraphBuilder, pack_int4, unpack_int4
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.planners.tflm import live_tflm_heads
+from mcudeploy.memory.tflm_arena import HOST64, tflm_arena
+from single_op import assert_matches_tflm
+
+pytest.importorskip("tflite_micro")
+
+
+def test_packing_is_tflites():
+    """UnpackDenseInt4IntoInt8: element 2i in the low nibble, sign-extended; an odd count's last
+    byte holds one value in its low nibble."""
+    values = np.array([-8, 7, -1, 3, 5], dtype=np.int8)
+    assert pack_int4(values).view(np.uint8).tolist() == [0x78, 0x3F, 0x05]
+    assert unpack_int4(np.array([0x78, 0x3F, 0xF5], dtype=np.uint8), 5).tolist() == values.tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_chain_matches_tflite_micro(seed: int):
+    assert_matches_tflm(chain(seed), seed=seed)
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_each_operator_matches_tflite_micro(per_channel: bool):
+    for graph in (
+        Int4Builder("conv", (2, 5, 4, 3)).conv(3, kernel=2, per_channel=per_channel).build(),
+        Int4Builder("depthwise", (1, 5, 6, 3)).depthwise(1, per_channel=per_channel).build(),
+        Int4Builder("fc", (3, 9)).fully_connected(5).build(),
+    ):
+        assert_matches_tflm(graph)
+
+
+def test_file_round_trips_packed():
+    original = chain()
+    graph = read_tflite(write_tflite(original))
+    for ours, theirs in zip(original.tensors, graph.tensors, strict=True):
+        assert ours.dtype == theirs.dtype and ours.quantization == theirs.quantization
+        assert np.array_equal(ours.data, theirs.data) if ours.is_constant else not theirs.is_constant
+    filters = [t for t in graph.tensors if t.dtype == "int4"]
+    assert [t.nbytes for t in filters] == [(t.size + 1) // 2 for t in filters] and filters[0].size % 2
+
+
+def test_tflm_arena_counts_the_unpack_scratch(tmp_path: Path):
+    """The planned head and the whole arena equal the wheel's (each int4 layer requests its filter's
+    element count, as int8, in Prepare)."""
+    path = tmp_path / "chain.tflite"
+    path.write_bytes(write_tflite(chain()))
+    graph = read_tflite(path)
+    plan = plan_memory(graph, "tflm")
+    assert plan.arena_bytes == live_tflm_heads([path])[0]
+    scratch = sorted(b.size for b in plan.buffers if "scratch" in b.name)
+    assert scratch == sorted(-(-t.size // 16) * 16 for t in graph.tensors if t.dtype == "int4")  # 16-aligned
+    wheel = tflm_arena(graph, "m4", "reference", HOST64, python_interpreter=True).used_bytes
+    assert wheel == 2848  # RecordingMicroAllocator's "Arena allocation total" of the wheel on this model
+
+
+def _refused(tmp_path: Path, monkeypatch, capsys, graph) -> str:
+    path = tmp_path / "bad.tflite"
+    path.write_bytes(write_tflite(graph))
+    code, out, err = run_cli(monkeypatch, capsys, "inspect", str(path))
+    assert (code, out, err.count("\n")) == (2, "", 1), err
+    assert err.startswith(f"mcudeploy: error: {path}: ")
+    return err
+
+
+def _fc(activations: str, per_channel: bool = False, filter_type: str = "int4"):
+    b = GraphBuilder("fc")
+    x = b.tensor((1, 4), activations, scale=0.5)
+    scale = ([0.1, 0.2], 0) if per_channel else (0.1, None)
+    w = b.tensor((2, 4), filter_type, data=np.ones((2, 4)), scale=scale[0], axis=scale[1])
+    y = b.tensor((1, 2), activations, scale=0.5)
+    b.op("FULLY_CONNECTED", [x, w], [y])
+    return b
+
+
+def test_int4_where_tflite_micro_refuses_it_is_one_line(tmp_path: Path, monkeypatch, capsys):
+    err = _refused(tmp_path, monkeypatch, capsys, _fc("int16").build([0], [2]))
+    assert "int4 is read by TFLite Micro only as the filter of an int8" in err
+    err = _refused(tmp_path, monkeypatch, capsys, _fc("int8", per_channel=True).build([0], [2]))
+    assert "per-channel int4 weights" in err
+    b = GraphBuilder("relu")
+    x, y = b.tensor((1, 4), "int4", scale=0.5), b.tensor((1, 4), "int4", scale=0.5)
+    b.op("RELU", [x], [y])
+    assert "int4 activations" in _refused(tmp_path, monkeypatch, capsys, b.build([x], [y]))
+    b = GraphBuilder("add")
+    x, y = b.tensor((1, 4), "int8", scale=0.5), b.tensor((1, 4), "int8", scale=0.5)
+    c = b.tensor((1, 4), "int4", data=np.ones((1, 4)), scale=0.5)
+    b.op("ADD", [x, c], [y])
+    assert "only as the filter" in _refused(tmp_path, monkeypatch, capsys, b.build([x], [y]))
