@@ -77,12 +77,19 @@ class Int4Builder:
 
 
 def chain(seed: int = 0) -> Graph:
-    """All three operators, per-channel and per-tensor filters, odd and even filter sizes."""
+    """All three operators, per-channel and per-tensor filters, odd and even filter sizes, the last
+    layer's rows unpacked in two blocks by the generated code (4 then 3 rows of 360)."""
     return (
         Int4Builder("int4_chain", (1, 9, 8, 3), seed)
         .conv(5)  # 135 filter values: odd
         .depthwise(2, per_channel=False)
-        .conv(4, kernel=1, stride=2, per_channel=False)
+        .conv(30, kernel=1, stride=2, per_channel=False)
         .fully_connected(7)
         .build()
     )
+
+
+def wide_fully_connected(seed: int = 0) -> Graph:
+    """A FULLY_CONNECTED whose int4 rows are unpacked in several blocks (4 rows of an odd depth at a time),
+    over 3 batches."""
+    return Int4Builder("wide_fc", (3, 301), seed).fully_connected(10).build()

@@ -5,22 +5,37 @@ refusals."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import run_cli
-from int4_models import Int4Builder, chain
+from int4_models import Int4Builder, chain, wide_fully_connected
+from mcudeploy.codegen.library import library_root
+from mcudeploy.emulation.harness import generate_project
+from mcudeploy.emulation.targets import get_target
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
-from mcudeploy.ir import GraphBuilder, pack_int4, unpack_int4
+from mcudeploy.inputs import random_inputs
+from mcudeploy.ir import DType, GraphBuilder, pack_int4, unpack_int4
+from mcudeploy.kernels import kernel_contract
+from mcudeploy.kernels.contracts import int4_unpacked_bytes
 from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import constant_layout
 from mcudeploy.memory.planners.tflm import live_tflm_heads
 from mcudeploy.memory.tflm_arena import HOST64, tflm_arena
+from mcudeploy.params.conv import prepare as prepare_window
+from mcudeploy.params.fully_connected import prepare as prepare_fully_connected
+from mcudeploy.params.record import struct_fields
 from single_op import assert_matches_tflm
+from test_codegen import assert_matches_engine, build
 
 pytest.importorskip("tflite_micro")
+
+WHEEL_ARENA_TOTAL = 5088
+"""RecordingMicroAllocator's "Arena allocation total" of the tflite-micro wheel on `chain()`."""
 
 
 def test_packing_is_tflites():
@@ -34,6 +49,7 @@ def test_packing_is_tflites():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_chain_matches_tflite_micro(seed: int):
     assert_matches_tflm(chain(seed), seed=seed)
+    assert_matches_tflm(wide_fully_connected(seed), seed=seed)
 
 
 @pytest.mark.parametrize("per_channel", [True, False])
@@ -67,7 +83,7 @@ def test_tflm_arena_counts_the_unpack_scratch(tmp_path: Path):
     scratch = sorted(b.size for b in plan.buffers if "scratch" in b.name)
     assert scratch == sorted(-(-t.size // 16) * 16 for t in graph.tensors if t.dtype == "int4")  # 16-aligned
     wheel = tflm_arena(graph, "m4", "reference", HOST64, python_interpreter=True).used_bytes
-    assert wheel == 2848  # RecordingMicroAllocator's "Arena allocation total" of the wheel on this model
+    assert wheel == WHEEL_ARENA_TOTAL
 
 
 def _refused(tmp_path: Path, monkeypatch, capsys, graph) -> str:
@@ -103,3 +119,73 @@ def test_int4_where_tflite_micro_refuses_it_is_one_line(tmp_path: Path, monkeypa
     c = b.tensor((1, 4), "int4", data=np.ones((1, 4)), scale=0.5)
     b.op("ADD", [x, c], [y])
     assert "only as the filter" in _refused(tmp_path, monkeypatch, capsys, b.build([x], [y]))
+
+
+_SIZES_PROGRAM = r"""
+#include <stdio.h>
+
+#include "md_nn.h"
+
+int main(void)
+{
+%s
+    return 0;
+}
+"""
+
+
+def _struct(record) -> str:
+    fields = struct_fields(record)
+    return ", ".join(f".{name} = {value}" for name, value in fields.items() if value is not None)
+
+
+def test_contract_scratch_is_the_c_librarys(tmp_path: Path):
+    """Each int4 layer's planned scratch equals its md_*_s4_get_buffer_size in md_nn.h, for the path the
+    generator passes (im2col columns or direct, channel planes or streaming)."""
+    windows = Int4Builder("windows", (2, 7, 6, 5)).conv(6).conv(3, kernel=1).depthwise().fully_connected(9).build()
+    lines, expected = [], []
+    for graph, op in [(g, op) for g in (windows, wide_fully_connected()) for op in g.operators]:
+        contract = kernel_contract(graph, op)
+        if op.op_type == "FULLY_CONNECTED":
+            call = "md_fully_connected_s4_get_buffer_size(&p)"
+            struct = "md_fully_connected_params"
+            record = prepare_fully_connected(op, graph)
+        else:
+            unpacked = int4_unpacked_bytes(graph.tensors[op.inputs[1]].size)
+            kind = "conv" if op.op_type == "CONV_2D" else "depthwise"
+            call = f"md_{kind}_s4_get_buffer_size(&p, {int(contract.scratch_bytes > unpacked)})"
+            struct, record = "md_window_params", prepare_window(op, graph)
+        lines.append(f'    {{ const {struct} p = {{{_struct(record)}}}; printf("%d\\n", (int){call}); }}')
+        expected.append(contract.scratch_bytes)
+    source = tmp_path / "sizes.c"
+    source.write_text(_SIZES_PROGRAM % "\n".join(lines))
+    program = tmp_path / "sizes"
+    include = library_root() / "Include"
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Werror", f"-I{include}", str(source), "-o", str(program)], check=True)
+    printed = subprocess.run([str(program)], capture_output=True, text=True, check=True).stdout.split()
+    assert [int(v) for v in printed] == expected
+
+
+@pytest.mark.parametrize("target", ["host-sanitized", "m4", "m55"])
+def test_generated_code_is_bit_exact(target: str, tmp_path: Path):
+    """Packed filters in flash, unpacked by md_*_s4 into the planned scratch, the int8 kernels' paths
+    of each core (portable, DSP, Helium); the multi-block, multi-batch FULLY_CONNECTED on the host."""
+    graphs = [chain()] + ([wide_fully_connected()] if target == "host-sanitized" else [])
+    for graph in graphs:
+        program = build(graph, tmp_path / graph.name, target_name=target)
+        assert_matches_engine(program, random_inputs(graph, 1))
+
+
+def test_flash_holds_packed_filters_and_the_arena_is_below_tflite_micros(tmp_path: Path):
+    """The weights block stores each int4 filter in (count + 1) // 2 bytes (the C compiler checks the
+    struct against this layout); our arena stays below TFLM's head, whose scratch holds whole filters."""
+    graph = chain()
+    layout = constant_layout(graph)
+    filters = [a for a in layout.arrays if a.dtype == DType.INT4]
+    assert [a.nbytes for a in filters] == [(a.count + 1) // 2 for a in filters] == [68, 45, 150, 1260]
+    generate_project(graph, plan_memory(graph), get_target("host"), tmp_path)
+    header = (tmp_path / "network_data.h").read_text()
+    assert all(f"[{a.nbytes}]" in header for a in filters)
+    path = tmp_path / "chain.tflite"
+    path.write_bytes(write_tflite(graph))
+    assert plan_memory(graph).arena_bytes == 1824 < live_tflm_heads([path])[0] == 2912

@@ -6,7 +6,8 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.ir import DType, WeightLayout
+from mcudeploy.ir import Columns, DType, WeightLayout
+from mcudeploy.kernels.contracts import int4_unpacked_bytes
 from mcudeploy.params.conv import WindowParams, prepare
 
 DEPTHWISE_CHUNK = 16
@@ -24,19 +25,30 @@ def _check_rank4(ctx: LayerContext) -> None:
 
 
 def check_integer(ctx: LayerContext, allowed_bias: dict[DType, tuple[DType, ...]]) -> None:
-    """int8 or int16 activations (same type in and out), int8 filter, a bias of an allowed type."""
+    """int8 or int16 activations (same type in and out), int8 filter (or int4 with int8 activations), a
+    bias of an allowed type."""
     input_t, filter_t, output_t, bias_t = (
         ctx.input_tensor(0),
         ctx.input_tensor(1),
         ctx.output_tensor(),
         ctx.input_tensor(2),
     )
-    if input_t.dtype not in allowed_bias or filter_t.dtype != DType.INT8 or output_t.dtype != input_t.dtype:
+    filter_ok = filter_t.dtype == DType.INT8 or (filter_t.dtype == DType.INT4 and input_t.dtype == DType.INT8)
+    if input_t.dtype not in allowed_bias or not filter_ok or output_t.dtype != input_t.dtype:
         raise ctx.unsupported(f"{input_t.dtype} input, {filter_t.dtype} filter, {output_t.dtype} output")
     if bias_t is not None and bias_t.dtype not in allowed_bias[input_t.dtype]:
         raise ctx.unsupported(f"{bias_t.dtype} bias with {input_t.dtype} input")
     if filter_t.quantization is None or input_t.quantization is None or output_t.quantization is None:
         raise ctx.unsupported("quantized kernels need scales on input, filter and output")
+
+
+def int4_call(ctx: LayerContext, kernel: str, *path: int) -> str:
+    """The call of an int4-filter kernel (md_*_s4): the int8 kernel's operands, the packed filter, the
+    scratch it unpacks into (its contract's size, `kernels.contracts`) and the int8 kernel's path flag."""
+    derived = f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}"
+    operands = f"{ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, {derived}, {ctx.output_ref()}"
+    flags = "".join(f", {flag}" for flag in path)
+    return f"{kernel}(&params, {operands}, {ctx.required_scratch('int8_t')}{flags})"
 
 
 def _integer_call(ctx: LayerContext, kernel: str, scratch_type: str, suffix: str = "") -> str:
@@ -63,6 +75,9 @@ def conv_2d(ctx: LayerContext) -> LayerCode:
     variant = ctx.contract.variant
     if variant is not None and variant.weights == WeightLayout.INT16_PAIRS:
         return _widened_conv(ctx, declarations)
+    if ctx.input_tensor(1).dtype == DType.INT4:
+        columns = int(variant is None or variant.columns == Columns.IM2COL)
+        return LayerCode(("md_conv_s4.c",), int4_call(ctx, "md_conv_s4", columns), declarations)
     folded = _folded_bias(ctx, params)
     call = _integer_call(ctx, "md_conv", "int16_t", "" if folded is None else "_folded")
     source = "md_conv_s16.c" if ctx.input_tensor(0).dtype == DType.INT16 else "md_conv.c"
@@ -156,6 +171,10 @@ def depthwise_conv_2d(ctx: LayerContext) -> LayerCode:
         )
         return LayerCode(("md_depthwise_f32.c",), call, declarations)
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64,)})
+    if filter_t.dtype == DType.INT4:
+        declarations = [ctx.params("md_window_params", ctx.prepared(prepare))]
+        planes = int(ctx.contract.scratch_bytes > int4_unpacked_bytes(filter_t.size))  # the contract's path
+        return LayerCode(("md_depthwise_s4.c",), int4_call(ctx, "md_depthwise_s4", planes), declarations)
     return LayerCode(
         sources=("md_depthwise_s16.c" if input_t.dtype == DType.INT16 else "md_depthwise.c",),
         declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],
