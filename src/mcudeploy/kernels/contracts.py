@@ -486,6 +486,8 @@ def _int4_filter(graph: Graph, op: Operator) -> tuple[int, str]:
     filter_t = graph.tensors[op.inputs[1]]
     if filter_t.dtype != DType.INT4:
         return 0, ""
+    if op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS:
+        return 0, " (the int4 filter widened when the code is generated)"
     return int4_unpacked_bytes(filter_t.size), ", int4 filter unpacked whole into scratch first"
 
 
