@@ -5,6 +5,7 @@ refusals."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -197,3 +198,11 @@ def test_flash_holds_packed_filters_and_the_arena_is_below_tflite_micros(tmp_pat
     path = tmp_path / "chain.tflite"
     path.write_bytes(write_tflite(graph))
     assert plan_memory(graph).arena_bytes == 1824 < live_tflm_heads([path])[0] == 2912
+
+
+def test_ops_lists_int4_filters_for_the_three_operators(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "ops", "--json")
+    with_int4 = {entry["op"] for entry in json.loads(out) if entry["filter_types"] == ["int4"]}
+    assert code == 0 and with_int4 == {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+    code, out, _ = run_cli(monkeypatch, capsys, "ops")
+    assert code == 0 and out.count("int4 filters") == 3
