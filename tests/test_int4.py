@@ -206,3 +206,13 @@ def test_ops_lists_int4_filters_for_the_three_operators(monkeypatch, capsys):
     assert code == 0 and with_int4 == {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
     code, out, _ = run_cli(monkeypatch, capsys, "ops")
     assert code == 0 and out.count("int4 filters") == 3
+
+
+@pytest.mark.parametrize(("core", "depthwise_scratch"), [("m3", 2 * 5 * 9), ("m4", 2 * 5 * 9), ("m55", 4 * 124 * 9)])
+def test_cmsis_nn_arena_reads_int4_packed(core: str, depthwise_scratch: int):
+    """TFLM's CMSIS-NN kernels run int4 filters packed (from TFLM's and CMSIS-NN's sources, not measured
+    here): a convolution requests its int8 buffer, a depthwise one arm_depthwise_conv_wrapper_s4's (the
+    optimised kernel's, 3x3 and cores without DSP included), FULLY_CONNECTED none."""
+    graph = Int4Builder("cmsis", (1, 6, 6, 5)).depthwise().fully_connected(9).build()
+    arena = tflm_arena(graph, core, "cmsis-nn")
+    assert sorted(b.size for b in arena.plan.buffers if "scratch" in b.name) == [-(-depthwise_scratch // 16) * 16]
