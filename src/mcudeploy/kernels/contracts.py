@@ -119,6 +119,9 @@ class KernelContract:
     overlaps: tuple[OverlapRule, ...] = ()
     variant: KernelVariant | None = None
     """The layer's kernel variant where the library has several (`ir.variants`)."""
+    least_scratch_bytes: int = 0
+    """The scratch its scratch-free path still needs (an int4 filter unpacked whole), with which the
+    code generator makes do when a plan reserves less than `scratch_bytes` (TFLite Micro's)."""
 
 
 ContractFn = Callable[[Graph, Operator], KernelContract]
@@ -458,11 +461,11 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
             "" if variant.weights == WeightLayout.INT8 else ", int16 pair-order weights"
         )
         scratch = unpacked + _im2col_scratch(input_t, window)
-        return KernelContract(kernel + int4, scratch, overlaps=(pairs,), variant=variant)
+        return KernelContract(kernel + int4, scratch, overlaps=(pairs,), variant=variant, least_scratch_bytes=unpacked)
     schedule = pixel_channel_schedule(input_t, output_t, window, graph.tensors[op.inputs[1]].shape[3])
     direct = _streaming(0, schedule, "receptive field read before each output value written")
     kernel = "direct, one output value at a time" + int4
-    return KernelContract(kernel, unpacked, overlaps=(direct,), variant=variant)
+    return KernelContract(kernel, unpacked, overlaps=(direct,), variant=variant, least_scratch_bytes=unpacked)
 
 
 INT4_ALIGNMENT = 16
@@ -535,8 +538,9 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
         scratch = plane_bytes(window, height, width, element)
         if _footprint(planes, input_t, output_t) + scratch < _footprint(streaming, input_t, output_t):
             kernel = "channel by channel from a copied plane" + int4
-            return KernelContract(kernel=kernel, scratch_bytes=unpacked + scratch, overlaps=(planes,))
-    return KernelContract("pixel by pixel, channel by channel" + int4, unpacked, overlaps=(streaming,))
+            return KernelContract(kernel, unpacked + scratch, overlaps=(planes,), least_scratch_bytes=unpacked)
+    kernel = "pixel by pixel, channel by channel" + int4
+    return KernelContract(kernel, unpacked, overlaps=(streaming,), least_scratch_bytes=unpacked)
 
 
 @_declares("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")

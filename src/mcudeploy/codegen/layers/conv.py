@@ -6,8 +6,7 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.ir import Columns, DType, WeightLayout
-from mcudeploy.kernels.contracts import int4_unpacked_bytes
+from mcudeploy.ir import DType, WeightLayout
 from mcudeploy.params.conv import WindowParams, prepare
 
 DEPTHWISE_CHUNK = 16
@@ -51,6 +50,22 @@ def int4_call(ctx: LayerContext, kernel: str, *path: int) -> str:
     return f"{kernel}(&params, {operands}, {ctx.required_scratch('int8_t')}{flags})"
 
 
+def int4_path(ctx: LayerContext) -> int:
+    """The int8 kernel's path behind an int4 convolution: 1, its scratch (im2col columns, channel
+    plane) after the unpacked filter, as the contract declares; 0, its scratch-free path, as declared
+    or where the plan reserves only the unpacked filter (TFLite Micro's: its output never overlaps
+    the input, which the scratch-free path's schedule needs)."""
+    contract = ctx.contract
+    if ctx.scratch is None:
+        raise ctx.unsupported(f"the plan gives no scratch buffer of {contract.least_scratch_bytes} bytes")
+    with_scratch = contract.scratch_bytes > contract.least_scratch_bytes
+    if with_scratch and ctx.scratch.size >= contract.scratch_bytes:
+        return 1
+    if with_scratch and ctx.overlapping(0):
+        raise ctx.unsupported("the plan gives no scratch for the kernel yet lets the output overlap the input")
+    return 0
+
+
 def _integer_call(ctx: LayerContext, kernel: str, scratch_type: str, suffix: str = "") -> str:
     int16 = ctx.input_tensor(0).dtype == DType.INT16
     bias = ctx.input_ref(2)
@@ -76,8 +91,7 @@ def conv_2d(ctx: LayerContext) -> LayerCode:
     if variant is not None and variant.weights == WeightLayout.INT16_PAIRS:
         return _widened_conv(ctx, declarations)
     if ctx.input_tensor(1).dtype == DType.INT4:
-        columns = int(variant is None or variant.columns == Columns.IM2COL)
-        return LayerCode(("md_conv_s4.c",), int4_call(ctx, "md_conv_s4", columns), declarations)
+        return LayerCode(("md_conv_s4.c",), int4_call(ctx, "md_conv_s4", int4_path(ctx)), declarations)
     folded = _folded_bias(ctx, params)
     call = _integer_call(ctx, "md_conv", "int16_t", "" if folded is None else "_folded")
     source = "md_conv_s16.c" if ctx.input_tensor(0).dtype == DType.INT16 else "md_conv.c"
@@ -173,8 +187,7 @@ def depthwise_conv_2d(ctx: LayerContext) -> LayerCode:
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64,)})
     if filter_t.dtype == DType.INT4:
         declarations = [ctx.params("md_window_params", ctx.prepared(prepare))]
-        planes = int(ctx.contract.scratch_bytes > int4_unpacked_bytes(filter_t.size))  # the contract's path
-        return LayerCode(("md_depthwise_s4.c",), int4_call(ctx, "md_depthwise_s4", planes), declarations)
+        return LayerCode(("md_depthwise_s4.c",), int4_call(ctx, "md_depthwise_s4", int4_path(ctx)), declarations)
     return LayerCode(
         sources=("md_depthwise_s16.c" if input_t.dtype == DType.INT16 else "md_depthwise.c",),
         declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],
