@@ -11,7 +11,7 @@ from mcudeploy.engine.interpreter import Engine
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_array
-from mcudeploy.ir import DType, Graph, Tensor
+from mcudeploy.ir import DType, Graph, Tensor, pack_int4
 from mcudeploy.validation.oracles import tflm_runs
 
 FLOAT_RTOL = 1e-5
@@ -46,6 +46,8 @@ def assert_matches_tflm(
 
 
 def _assert_tensor_equal(where: str, tensor: Tensor, ours: np.ndarray, theirs: np.ndarray, float_exact: bool) -> None:
+    if tensor.dtype == DType.INT4:  # TFLM shows the packed bytes, as int8 elements, at the tensor's start
+        ours, theirs = pack_int4(ours), np.ascontiguousarray(theirs).reshape(-1)[: tensor.nbytes]
     assert ours.dtype == theirs.dtype, f"{where}: {ours.dtype} vs TFLM {theirs.dtype}"
     assert ours.size == theirs.size, f"{where}: {ours.size} values vs TFLM {theirs.size}"
     ours, theirs = np.ascontiguousarray(ours).reshape(-1), np.ascontiguousarray(theirs).reshape(-1)

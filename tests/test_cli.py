@@ -127,6 +127,7 @@ def test_ops_lists_each_operator_with_its_types_from_the_registries() -> None:
     assert entries["LOG_SOFTMAX"] == {
         "op": "LOG_SOFTMAX",
         "types": ["int8", "float32"],
+        "filter_types": [],
         "engine": True,
         "c_kernel": True,
         "memory_contract": True,

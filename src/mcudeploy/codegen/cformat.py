@@ -11,6 +11,7 @@ import numpy as np
 from mcudeploy.ir import DType
 
 C_TYPES = {
+    DType.INT4: "int8_t",  # packed two to a byte (md_unpack_s4)
     DType.INT8: "int8_t",
     DType.UINT8: "uint8_t",
     DType.INT16: "int16_t",

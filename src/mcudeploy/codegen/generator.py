@@ -344,7 +344,9 @@ class _Units:
     def emit(self, number: int, op: Operator) -> LayerCode:
         subgraph = self.graph.subgraphs[number]
         contract = kernel_contract(subgraph, op)
-        scratch = _scratch(self.plan, number, op, contract.scratch_bytes)
+        scratch = _scratch(self.plan, number, op, contract.scratch_bytes) or _scratch(
+            self.plan, number, op, contract.least_scratch_bytes
+        )
         kernel_state = self.kernel_states.get((number, op.index))
         ctx = LayerContext(
             graph=subgraph,

@@ -17,7 +17,7 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import array_values, c_type, comment_text
 from mcudeploy.codegen.names import tensor_identifier, unique_names
-from mcudeploy.ir import Graph, Operator
+from mcudeploy.ir import DType, Graph, Operator, pack_int4
 from mcudeploy.memory.budget import ConstantArray, ConstantLayout
 from mcudeploy.params.constant_inputs import read_at_run_time
 
@@ -127,11 +127,12 @@ def weights_members(
             data, comment = derived_values[(number, index, array.kind)], array.name
         if np.size(data) != array.count:
             raise AssertionError(f"constant '{array.name}': {np.size(data)} values for {array.count} in the layout")
-        values = array_values(np.asarray(data), array.dtype, "        ")
+        count, dtype = array.count, array.dtype
+        if dtype == DType.INT4:  # kept packed: the kernels unpack it (md_unpack_s4)
+            data, count, dtype = pack_int4(data), array.nbytes, DType.INT8
+        values = array_values(np.asarray(data), dtype, "        ")
         if array.kind is None and array.origin in folded:
             alternative = array_values(folded[array.origin], array.dtype, "        ")
             values = f"#if MD_CONV_FOLDS_OFFSET\n{alternative}\n#else\n{values}\n#endif"
-        members.append(
-            WeightsMember(names[array], c_type(array.dtype), array.count, array.offset, comment_text(comment), values)
-        )
+        members.append(WeightsMember(names[array], c_type(dtype), count, array.offset, comment_text(comment), values))
     return members

@@ -83,13 +83,16 @@ Kernel = Callable[[OpContext], KernelResult]
 KERNELS: dict[str, Kernel] = {}
 KERNEL_TYPES: dict[str, tuple[DType, ...]] = {}
 """The element types each kernel accepts (its activations' or values')."""
-ANY_TYPE: tuple[DType, ...] = tuple(DType)
-"""The types of kernels that move bytes without arithmetic: every element type."""
+KERNEL_FILTER_TYPES: dict[str, tuple[DType, ...]] = {}
+"""Filter types a weighted kernel accepts beyond its activations' own (int4 filters, packed)."""
+ANY_TYPE: tuple[DType, ...] = tuple(t for t in DType if t is not DType.INT4)
+"""The types of kernels that move bytes without arithmetic: every element type (int4 is only ever a
+filter: TFLite Micro has no int4 activations)."""
 
 
-def kernel(*op_types: str, types: Sequence[DType] = ()) -> Callable[[Kernel], Kernel]:
+def kernel(*op_types: str, types: Sequence[DType] = (), filters: Sequence[DType] = ()) -> Callable[[Kernel], Kernel]:
     """Register the decorated function as the kernel of the given operator types, which accept
-    the element types `types` (as TFLite Micro's kernels do)."""
+    the element types `types` (as TFLite Micro's kernels do) and filters of `filters` too."""
 
     def register(fn: Kernel) -> Kernel:
         for op_type in op_types:
@@ -98,6 +101,8 @@ def kernel(*op_types: str, types: Sequence[DType] = ()) -> Callable[[Kernel], Ke
             KERNELS[op_type] = fn
             if types:
                 KERNEL_TYPES[op_type] = tuple(types)
+            if filters:
+                KERNEL_FILTER_TYPES[op_type] = tuple(filters)
         return fn
 
     return register

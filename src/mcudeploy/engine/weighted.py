@@ -64,9 +64,12 @@ def runtime_parameters(ctx: OpContext) -> bool:
 
 
 def check_integer_types(ctx: OpContext, op_name: str) -> None:
-    """TFLM's integer kernels: int8 or int16 activations with int8 weights."""
+    """TFLM's integer kernels: int8 or int16 activations with int8 weights, or int8 activations with
+    int4 weights (their data already unpacked to int8 by the reader, as TFLM unpacks them before the
+    int8 kernel)."""
     input_t, filter_t = ctx.input_tensor(0), ctx.input_tensor(1)
-    if input_t.dtype not in (DType.INT8, DType.INT16) or filter_t.dtype != DType.INT8:
+    int4_filter = input_t.dtype == DType.INT8 and filter_t.dtype == DType.INT4
+    if not int4_filter and (input_t.dtype not in (DType.INT8, DType.INT16) or filter_t.dtype != DType.INT8):
         raise UnsupportedOperatorError(
             op_name, f"{input_t.dtype} input with {filter_t.dtype} filter is not supported (TFLite Micro refuses it)"
         )

@@ -99,16 +99,17 @@ def convolutions(graph: Graph) -> list[Operator]:
 
 
 def widenable(graph: Graph, op: Operator, core: str) -> bool:
-    """Whether the layer has the int16-weight kernel on `core`: int8 activations and filter, not
-    grouped, an int32 bias (or none), a filter no other layer reads, and a core whose best
-    convolution path is the DSP one."""
+    """Whether the layer has the int16-weight kernel on `core`: int8 activations, an int8 filter or
+    an int4 one (then unpacked when the code is generated: no scratch to unpack it into, four times
+    the packed flash), not grouped, an int32 bias (or none), a filter no other layer reads, and a core
+    whose best convolution path is the DSP one."""
     if find_core(core).kernel_variants[:1] != ("dsp",):
         return False
     input_t, filter_t = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     bias = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
     return (
         input_t.dtype == DType.INT8
-        and filter_t.dtype == DType.INT8
+        and filter_t.dtype in (DType.INT8, DType.INT4)
         and filter_t.is_constant
         and len(filter_t.shape) == 4
         and filter_t.shape[3] == input_t.shape[3]

@@ -3,7 +3,7 @@
 from mcudeploy.ir.builder import GraphBuilder
 from mcudeploy.ir.graph import ETHOS_U, NO_TENSOR, Graph, Operator
 from mcudeploy.ir.options import Activation, Padding
-from mcudeploy.ir.tensor import DType, Quantization, Tensor
+from mcudeploy.ir.tensor import DType, Quantization, Tensor, pack_int4, unpack_int4
 from mcudeploy.ir.variants import Columns, KernelVariant, WeightLayout
 
 __all__ = [
@@ -20,4 +20,6 @@ __all__ = [
     "Quantization",
     "Tensor",
     "WeightLayout",
+    "pack_int4",
+    "unpack_int4",
 ]

@@ -161,7 +161,8 @@ def _constant_data(data: ArrayLike, tensor: Tensor) -> np.ndarray:
             f"tensor {tensor.index} '{tensor.name}': data of shape {list(given.shape)}, declared {list(tensor.shape)}"
         )
     array = np.array(given, dtype=tensor.dtype.numpy, order="C")  # always a copy the graph owns
-    if not tensor.dtype.is_float and not np.array_equal(array, given):
+    out_of_int4 = tensor.dtype == DType.INT4 and ((array < -8) | (array > 7)).any()
+    if not tensor.dtype.is_float and (out_of_int4 or not np.array_equal(array, given)):
         raise ValueError(f"tensor {tensor.index} '{tensor.name}': data values do not fit {tensor.dtype}")
     array.flags.writeable = False
     return array

@@ -9,6 +9,9 @@ import numpy as np
 
 
 class DType(StrEnum):
+    INT4 = "int4"
+    """Two's complement 4-bit values, two to a byte in files and in flash (`pack_int4`); in the IR
+    a constant's data holds them one per int8 element."""
     INT8 = "int8"
     UINT8 = "uint8"
     INT16 = "int16"
@@ -27,7 +30,13 @@ class DType(StrEnum):
 
     @property
     def numpy(self) -> np.dtype:
+        if self is DType.INT4:
+            return np.dtype(np.int8)
         return np.dtype(np.int32) if self is DType.RESOURCE else np.dtype(self.value)
+
+    def nbytes(self, count: int) -> int:
+        """Bytes `count` elements take stored: int4 two to a byte, the last byte half used when `count` is odd."""
+        return (count + 1) // 2 if self is DType.INT4 else count * self.itemsize
 
     @property
     def itemsize(self) -> int:
@@ -112,7 +121,7 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        return self.size * self.dtype.itemsize
+        return self.dtype.nbytes(self.size)
 
     @property
     def is_quantized(self) -> bool:
@@ -132,3 +141,22 @@ class Tensor:
         if self.dtype == DType.INT8 and self.quantization is not None:
             return self.quantization.single_zero_point
         return 0
+
+
+def pack_int4(values: np.ndarray) -> np.ndarray:
+    """int4 values (int8 elements in [-8, 7]) packed as TFLite stores them: element 2i in the low
+    nibble of byte i, element 2i + 1 in its high nibble, over the flattened tensor (rows are not
+    padded); an odd count leaves the last high nibble 0."""
+    flat = np.asarray(values, dtype=np.int8).reshape(-1)
+    nibbles = np.zeros(flat.size + flat.size % 2, dtype=np.uint8)
+    nibbles[: flat.size] = flat.view(np.uint8) & 0x0F
+    return (nibbles[0::2] | (nibbles[1::2] << 4)).view(np.int8)
+
+
+def unpack_int4(packed: np.ndarray, count: int) -> np.ndarray:
+    """`count` int4 values from packed bytes, sign-extended to int8 (TFLite's UnpackDenseInt4IntoInt8):
+    the low nibble first; the high nibble of the last byte is ignored when `count` is odd."""
+    data = np.asarray(packed).view(np.int8).reshape(-1)
+    low = np.left_shift(data, 4) >> 4
+    high = data >> 4
+    return np.stack([low, high], axis=1).reshape(-1)[:count].astype(np.int8)

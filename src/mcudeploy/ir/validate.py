@@ -26,8 +26,9 @@ MAX_TOTAL_BYTES = 1 << 30
 """All tensors together, for the same reason."""
 MAX_RANK = 8
 
-_QUANTIZED_TYPES = (DType.INT8, DType.INT16)
+_QUANTIZED_TYPES = (DType.INT4, DType.INT8, DType.INT16)
 """Types whose values mean nothing without a scale, wherever an operator mcudeploy runs reads or writes them."""
+_INT4_FILTER_OPERATORS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 _POSITIVE_OPTIONS = (
     "stride_h",
     "stride_w",
@@ -117,9 +118,11 @@ class _Validator:
             raise self.fail(f"rank {len(tensor.shape)} is above {MAX_RANK}", index)
         if any(d <= 0 for d in tensor.shape) and not (may_be_empty and all(d >= 0 for d in tensor.shape)):
             raise self.fail(f"shape {list(tensor.shape)} has a dimension below 1 (empty tensors are refused)", index)
-        nbytes = math.prod(tensor.shape) * tensor.dtype.itemsize
+        nbytes = tensor.dtype.nbytes(math.prod(tensor.shape))
         if nbytes > MAX_TENSOR_BYTES:
             raise self.fail(f"{nbytes:,} bytes (shape {list(tensor.shape)}): not plausible", index)
+        if tensor.dtype == DType.INT4 and not tensor.is_constant:
+            raise self.fail("int4 activations: TFLite Micro reads int4 only as constant filters", index)
         if tensor.quantization is not None:
             self._quantization(tensor)
 
@@ -201,6 +204,7 @@ class _Validator:
         arity = ARITIES[op.op_type]
         self._arity(op, arity)
         self._options(op, arity)
+        self._int4_filters(op)
         self._types(op, arity)
         self._scales(op, arity)
         try:
@@ -242,6 +246,25 @@ class _Validator:
                 and tensor.quantization.zero_point.any()
             ):
                 raise self.fail(f"int16 zero point {tensor.quantization.single_zero_point}, must be 0", index, op)
+
+    def _int4_filters(self, op: Operator) -> None:
+        """int4 constants only where TFLite Micro unpacks them: the filter of an int8 CONV_2D,
+        DEPTHWISE_CONV_2D or FULLY_CONNECTED, the last per tensor only (its int4 path has no per-channel
+        multipliers)."""
+        for position, index in enumerate(op.inputs):
+            if index == NO_TENSOR or self.graph.tensors[index].dtype != DType.INT4:
+                continue
+            data = self.graph.tensors[op.inputs[0]].dtype
+            if op.op_type not in _INT4_FILTER_OPERATORS or position != 1 or data != DType.INT8:
+                raise self.fail(
+                    "int4 is read by TFLite Micro only as the filter of an int8 CONV_2D, DEPTHWISE_CONV_2D "
+                    "or FULLY_CONNECTED",
+                    index,
+                    op,
+                )
+            quantization = self.graph.tensors[index].quantization
+            if op.op_type == "FULLY_CONNECTED" and quantization is not None and quantization.scale.size > 1:
+                raise self.fail("per-channel int4 weights: TFLite Micro's FULLY_CONNECTED refuses them", index, op)
 
     def _types(self, op: Operator, arity: Arity) -> None:
         """Outputs share the element type of the inputs that carry the data (TFLite's kernels check it)."""

@@ -37,9 +37,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Tensor, WeightLayout
+from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, Tensor, WeightLayout
 from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS, signal_attributes
 from mcudeploy.params.detection import prepare as prepare_detection
+from mcudeploy.params.fully_connected import prepare as prepare_fully_connected
 from mcudeploy.params.window import Window, window_of
 
 
@@ -118,6 +119,9 @@ class KernelContract:
     overlaps: tuple[OverlapRule, ...] = ()
     variant: KernelVariant | None = None
     """The layer's kernel variant where the library has several (`ir.variants`)."""
+    least_scratch_bytes: int = 0
+    """The scratch its scratch-free path still needs (an int4 filter unpacked whole), with which the
+    code generator makes do when a plan reserves less than `scratch_bytes` (TFLite Micro's)."""
 
 
 ContractFn = Callable[[Graph, Operator], KernelContract]
@@ -445,19 +449,49 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     #   pre-expanded to int16 pairs;
     # - direct (the kernels' path without scratch): each output value from its receptive field read
     #   in place, pixel by pixel, output channel by output channel.
+    # An int4 filter is unpacked whole at the start of the scratch first (`int4_unpacked_bytes`).
     input_t, output_t = _tensors(graph, op)
     window = window_of(op, graph)
     variant = op.variant or KernelVariant()
+    unpacked, int4 = _int4_filter(graph, op)
     if variant.columns == Columns.IM2COL:
         schedule = pixel_pair_schedule(input_t, output_t, window)
         pairs = _streaming(0, schedule, "receptive fields copied before written")
         kernel = "2-column im2col, 2 output pixels at a time" + (
             "" if variant.weights == WeightLayout.INT8 else ", int16 pair-order weights"
         )
-        return KernelContract(kernel, _im2col_scratch(input_t, window), overlaps=(pairs,), variant=variant)
+        scratch = unpacked + _im2col_scratch(input_t, window)
+        return KernelContract(kernel + int4, scratch, overlaps=(pairs,), variant=variant, least_scratch_bytes=unpacked)
     schedule = pixel_channel_schedule(input_t, output_t, window, graph.tensors[op.inputs[1]].shape[3])
     direct = _streaming(0, schedule, "receptive field read before each output value written")
-    return KernelContract(kernel="direct, one output value at a time", overlaps=(direct,), variant=variant)
+    kernel = "direct, one output value at a time" + int4
+    return KernelContract(kernel, unpacked, overlaps=(direct,), variant=variant, least_scratch_bytes=unpacked)
+
+
+INT4_ALIGNMENT = 16
+"""The whole unpacked int4 filter is rounded up to this at the start of a kernel's scratch (md_s4_unpacked_bytes)."""
+FULLY_CONNECTED_S4_BLOCK_BYTES = 1024
+"""MD_FULLY_CONNECTED_S4_BLOCK_BYTES: the most bytes of int4 rows FULLY_CONNECTED unpacks at once (4 rows at least)."""
+
+
+def int4_unpacked_bytes(count: int) -> int:
+    """Scratch of a whole int4 filter of `count` values unpacked to int8 (md_s4_unpacked_bytes)."""
+    return -(-count // INT4_ALIGNMENT) * INT4_ALIGNMENT
+
+
+def fully_connected_s4_block_rows(accum_depth: int, output_depth: int) -> int:
+    """Output rows of an int4 FULLY_CONNECTED unpacked at a time (md_fully_connected_s4_block_rows)."""
+    return min(max(4, FULLY_CONNECTED_S4_BLOCK_BYTES // accum_depth & ~3), output_depth)
+
+
+def _int4_filter(graph: Graph, op: Operator) -> tuple[int, str]:
+    """A convolution's scratch for its int4 filter unpacked whole (0 for any other filter), and how."""
+    filter_t = graph.tensors[op.inputs[1]]
+    if filter_t.dtype != DType.INT4:
+        return 0, ""
+    if op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS:
+        return 0, " (the int4 filter widened when the code is generated)"
+    return int4_unpacked_bytes(filter_t.size), ", int4 filter unpacked whole into scratch first"
 
 
 PLANE_SLACK = 4
@@ -491,8 +525,10 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     #   channel c (already copied) when the offsets differ by a multiple of channels x element size.
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
     #   the DSP kernel fills the padding with the zero point so that every window lies inside.
+    # An int4 filter is unpacked whole at the start of the scratch first (`int4_unpacked_bytes`).
     input_t, output_t = _tensors(graph, op)
     window = window_of(op, graph)
+    unpacked, int4 = _int4_filter(graph, op)
     streaming = _streaming(0, channel_stream_schedule(input_t, output_t, window), "window channel read before written")
     _, height, width, channels = input_t.shape
     if output_t.shape[3] == channels and output_t.dtype.itemsize == input_t.dtype.itemsize:
@@ -501,9 +537,10 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
         planes = _streaming(0, schedule, "plane copied before written", period=channels * element)
         scratch = plane_bytes(window, height, width, element)
         if _footprint(planes, input_t, output_t) + scratch < _footprint(streaming, input_t, output_t):
-            kernel = "channel by channel from a copied plane"
-            return KernelContract(kernel=kernel, scratch_bytes=scratch, overlaps=(planes,))
-    return KernelContract(kernel="pixel by pixel, channel by channel", overlaps=(streaming,))
+            kernel = "channel by channel from a copied plane" + int4
+            return KernelContract(kernel, unpacked + scratch, overlaps=(planes,), least_scratch_bytes=unpacked)
+    kernel = "pixel by pixel, channel by channel" + int4
+    return KernelContract(kernel, unpacked, overlaps=(streaming,), least_scratch_bytes=unpacked)
 
 
 @_declares("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")
@@ -542,7 +579,14 @@ def _along_axis(graph: Graph, op: Operator) -> KernelContract:
 @_declares("FULLY_CONNECTED")
 def _fully_connected(graph: Graph, op: Operator) -> KernelContract:
     # Each output reads the whole input row, straight from the arena: no scratch, and no
-    # output byte may land on the row before its last output is written.
+    # output byte may land on the row before its last output is written. An int4 filter is unpacked
+    # a block of rows at a time into scratch (`fully_connected_s4_block_rows`).
+    filter_t = graph.tensors[op.inputs[1]]
+    if filter_t.dtype == DType.INT4:
+        params = prepare_fully_connected(op, graph)
+        rows = fully_connected_s4_block_rows(params.accum_depth, params.output_depth)
+        kernel = f"one dot product per output, input read in place, int4 filter unpacked {rows} rows at a time"
+        return KernelContract(kernel, scratch_bytes=rows * params.accum_depth)
     return KernelContract(kernel="one dot product per output, input read in place")
 
 

@@ -55,7 +55,7 @@ class ConstantArray:
 
     @property
     def nbytes(self) -> int:
-        return self.count * self.dtype.itemsize
+        return self.dtype.nbytes(self.count)  # int4 packed two to a byte
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
 
     Operators in execution order; for each, its constant inputs not stored yet that its
     kernel reads at run time (`params.constant_inputs`; weights in their own type: int8
-    filters, int32 biases, ..., except filters the layer's variant widens to int16), then, for a quantized
+    filters, int4 ones packed two to a byte, int32 biases, ..., except filters the layer's variant
+    widens to int16), then, for a quantized
     convolution or fully connected layer, its int32 output multipliers and int32 shifts,
     one per filter scale (`mcudeploy.params.requantization`). Each array starts on
     `alignment` bytes. The C generator lays out its constants with this function, so
@@ -94,7 +95,7 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
                 if number:  # a called subgraph's constant, reported under the operator that calls it
                     name, tensor = f"{subgraph.name}/{name}", None
                 arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor, origin, kind))
-                offset = align_up(offset + count * dtype.itemsize + (guard_bytes if count else 0), alignment)
+                offset = align_up(offset + dtype.nbytes(count) + (guard_bytes if count else 0), alignment)
     return ConstantLayout(tuple(arrays), alignment, offset)
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from mcudeploy.devices.cores import CORES_BY_NAME, Core, Mve
 from mcudeploy.errors import UnsupportedOperatorError
-from mcudeploy.ir import Graph, Operator, Tensor
+from mcudeploy.ir import DType, Graph, Operator, Tensor
 from mcudeploy.memory.plan import MemoryPlan
 from mcudeploy.memory.planners.tflm import plan_tflm
 from mcudeploy.params.window import Window, window_of
@@ -213,6 +213,12 @@ def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core) -> list[
     return [Temp(inputs[0]), Temp(output)]  # SOFTMAX, RESHAPE
 
 
+def _int4_unpack(graph: Graph, weights: int) -> list[Event]:
+    """The reference kernels' scratch for an int4 filter unpacked to int8 (`planners.tflm`)."""
+    filter_tensor = graph.tensors[weights]
+    return [Scratch(filter_tensor.size)] if filter_tensor.dtype == DType.INT4 else []
+
+
 def _optional(index: int | None) -> list[Event]:
     return [Temp(index)] if index is not None else []
 
@@ -227,8 +233,12 @@ def _convolution_events(graph: Graph, op: Operator, inputs, output: int, cmsis: 
     per_channel = [Persistent("per-channel multipliers and shifts", 4 * channels)] * 2
     # CalculateOpDataConv / CalculateOpDataDepthwiseConv look at all four again.
     events: list[Event] = [*first, *per_channel, Temp(data), Temp(weights), *_optional(bias), Temp(output)]
-    if cmsis:
+    if not cmsis:
+        events += _int4_unpack(graph, weights)
+    else:  # CMSIS-NN's kernels read int4 filters packed: no unpacking
+        int4 = graph.tensors[weights].dtype == DType.INT4
         scratch = _cmsis_conv_scratch if op.op_type == "CONV_2D" else _cmsis_depthwise_scratch
+        scratch = _cmsis_depthwise_s4_scratch if int4 and op.op_type == "DEPTHWISE_CONV_2D" else scratch
         size = scratch(graph, op, core)
         if size > 0:
             events.append(Scratch(size))
@@ -241,9 +251,11 @@ def _fully_connected_events(graph: Graph, inputs, output: int, cmsis: bool, core
     events: list[Event] = [Temp(data), Temp(weights), *_optional(bias), Temp(output)]
     filter_tensor = graph.tensors[weights]
     quantization = filter_tensor.quantization
+    if not cmsis:
+        events += _int4_unpack(graph, weights)
     if quantization is not None and quantization.scale.size > 1:
         events += [Persistent("per-channel multipliers and shifts", 4 * quantization.scale.size)] * 2
-    if not cmsis:
+    if not cmsis or filter_tensor.dtype == DType.INT4:  # CMSIS-NN's int4 kernel takes no scratch
         return events
     output_shape = graph.tensors[output].shape
     depth, accumulation = output_shape[-1], filter_tensor.shape[-1]
@@ -311,6 +323,18 @@ def _cmsis_depthwise_scratch(graph: Graph, op: Operator, core: Core) -> int:
     if f_w == 3 and f_h == 3 and window.pad_top <= 1 and window.pad_left <= 1:
         return 0  # the 3x3 kernel needs none
     return 2 * in_c * f_w * f_h if core.dsp else 0
+
+
+def _cmsis_depthwise_s4_scratch(graph: Graph, op: Operator, core: Core) -> int:
+    """arm_depthwise_conv_wrapper_s4_get_buffer_size (int4 filter, GCC build): the optimised kernel's
+    buffer whenever it runs (no 3x3 exception; without DSP too, as its get_buffer_size has no plain-C case)."""
+    batch, _, _, in_c = graph.tensors[op.inputs[0]].shape
+    out_c = graph.tensors[op.outputs[0]].shape[3]
+    window = window_of(op, graph)
+    if in_c != out_c or batch != 1 or window.dilation_w != 1 or window.dilation_h != 1:
+        return 0
+    taps = window.filter_h * window.filter_w
+    return 4 * CH_IN_BLOCK_MVE * taps if core.mve != Mve.NONE else 2 * in_c * taps
 
 
 # --- the arena ---------------------------------------------------------------------------------

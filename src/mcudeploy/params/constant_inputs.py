@@ -52,8 +52,9 @@ def read_at_run_time(op: Operator, position: int) -> bool:
 
 
 def stored_dtype(op: Operator, position: int, tensor: Tensor) -> DType:
-    """The type a constant input is kept in flash: its own, except a CONV_2D filter its variant
-    pre-expands to int16 (`ir.variants`: the same values, twice the bytes), and a 16x8
+    """The type a constant input is kept in flash: its own (int4 packed), except a CONV_2D filter its
+    variant pre-expands to int16 (`ir.variants`: the same values, twice an int8 filter's bytes, four
+    times an int4 one's), and a 16x8
     TRANSPOSE_CONV's int16 bias, stored as the int64 TFLite Micro widens it to before each run
     (the same values: the kernel reads one bias type)."""
     widened = op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS

@@ -57,6 +57,14 @@ def inspect_model(graph: Graph) -> dict[str, Any]:
     }
 
 
+def _dtype_text(output: dict[str, Any] | None, inputs: list[dict[str, Any]]) -> str:
+    """The output's element type, and int4 weights where the layer has them (packed in the file)."""
+    if output is None:
+        return ""
+    int4 = any(t["constant"] and t["dtype"] == "int4" for t in inputs)
+    return output["dtype"] + (" (int4 weights)" if int4 else "")
+
+
 def inspect_table(report: dict[str, Any]) -> Table:
     table = Table(title=f"{markup_safe(report['model'])}: {len(report['layers'])} layers", title_justify="left")
     for column in ("#", "op", "input shapes", "output", "dtype", "quantization (out)"):
@@ -71,7 +79,7 @@ def inspect_table(report: dict[str, Any]) -> Table:
             markup_safe(layer["op"]) + (" (custom)" if layer["custom"] else ""),
             " ".join(_shape(t) for t in activations),
             _shape(output) if output else "",
-            output["dtype"] if output else "",
+            _dtype_text(output, layer["inputs"]),
             _quant_text(output),
             f"{layer['params']:,}",
             f"{layer['macs']:,}",

@@ -13,7 +13,7 @@ from rich.table import Table
 
 import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.codegen.layers import EMITTERS
-from mcudeploy.engine.registry import ANY_TYPE, KERNEL_TYPES, KERNELS
+from mcudeploy.engine.registry import ANY_TYPE, KERNEL_FILTER_TYPES, KERNEL_TYPES, KERNELS
 from mcudeploy.importers.tflite.schema import BUILTIN_CODES, CUSTOM_CODE
 from mcudeploy.ir.options import CONTROL_FLOW_OPTIONS
 from mcudeploy.kernels.contracts import declares_contract
@@ -59,6 +59,7 @@ def _support(op_type: str) -> dict[str, Any]:
     return {
         "op": op_type,
         "types": ANY if types == ANY_TYPE else [str(t) for t in types],
+        "filter_types": [str(t) for t in KERNEL_FILTER_TYPES.get(op_type, ())],
         "engine": op_type in KERNELS,
         "c_kernel": op_type in EMITTERS,
         "memory_contract": declares_contract(op_type),
@@ -79,9 +80,10 @@ def support_table(entries: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for entry in entries:
         types = entry["types"]
+        filters = "".join(f"; {t} filters" for t in entry["filter_types"])
         table.add_row(
             entry["op"],
-            types if isinstance(types, str) else ", ".join(types),
+            (types if isinstance(types, str) else ", ".join(types)) + filters,
             _mark(entry["engine"]),
             _mark(entry["c_kernel"]),
             _memory(entry),

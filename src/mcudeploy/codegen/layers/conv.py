@@ -24,19 +24,46 @@ def _check_rank4(ctx: LayerContext) -> None:
 
 
 def check_integer(ctx: LayerContext, allowed_bias: dict[DType, tuple[DType, ...]]) -> None:
-    """int8 or int16 activations (same type in and out), int8 filter, a bias of an allowed type."""
+    """int8 or int16 activations (same type in and out), int8 filter (or int4 with int8 activations), a
+    bias of an allowed type."""
     input_t, filter_t, output_t, bias_t = (
         ctx.input_tensor(0),
         ctx.input_tensor(1),
         ctx.output_tensor(),
         ctx.input_tensor(2),
     )
-    if input_t.dtype not in allowed_bias or filter_t.dtype != DType.INT8 or output_t.dtype != input_t.dtype:
+    filter_ok = filter_t.dtype == DType.INT8 or (filter_t.dtype == DType.INT4 and input_t.dtype == DType.INT8)
+    if input_t.dtype not in allowed_bias or not filter_ok or output_t.dtype != input_t.dtype:
         raise ctx.unsupported(f"{input_t.dtype} input, {filter_t.dtype} filter, {output_t.dtype} output")
     if bias_t is not None and bias_t.dtype not in allowed_bias[input_t.dtype]:
         raise ctx.unsupported(f"{bias_t.dtype} bias with {input_t.dtype} input")
     if filter_t.quantization is None or input_t.quantization is None or output_t.quantization is None:
         raise ctx.unsupported("quantized kernels need scales on input, filter and output")
+
+
+def int4_call(ctx: LayerContext, kernel: str, *path: int) -> str:
+    """The call of an int4-filter kernel (md_*_s4): the int8 kernel's operands, the packed filter, the
+    scratch it unpacks into (its contract's size, `kernels.contracts`) and the int8 kernel's path flag."""
+    derived = f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}"
+    operands = f"{ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, {derived}, {ctx.output_ref()}"
+    flags = "".join(f", {flag}" for flag in path)
+    return f"{kernel}(&params, {operands}, {ctx.required_scratch('int8_t')}{flags})"
+
+
+def int4_path(ctx: LayerContext) -> int:
+    """The int8 kernel's path behind an int4 convolution: 1, its scratch (im2col columns, channel
+    plane) after the unpacked filter, as the contract declares; 0, its scratch-free path, as declared
+    or where the plan reserves only the unpacked filter (TFLite Micro's: its output never overlaps
+    the input, which the scratch-free path's schedule needs)."""
+    contract = ctx.contract
+    if ctx.scratch is None:
+        raise ctx.unsupported(f"the plan gives no scratch buffer of {contract.least_scratch_bytes} bytes")
+    with_scratch = contract.scratch_bytes > contract.least_scratch_bytes
+    if with_scratch and ctx.scratch.size >= contract.scratch_bytes:
+        return 1
+    if with_scratch and ctx.overlapping(0):
+        raise ctx.unsupported("the plan gives no scratch for the kernel yet lets the output overlap the input")
+    return 0
 
 
 def _integer_call(ctx: LayerContext, kernel: str, scratch_type: str, suffix: str = "") -> str:
@@ -63,6 +90,8 @@ def conv_2d(ctx: LayerContext) -> LayerCode:
     variant = ctx.contract.variant
     if variant is not None and variant.weights == WeightLayout.INT16_PAIRS:
         return _widened_conv(ctx, declarations)
+    if ctx.input_tensor(1).dtype == DType.INT4:
+        return LayerCode(("md_conv_s4.c",), int4_call(ctx, "md_conv_s4", int4_path(ctx)), declarations)
     folded = _folded_bias(ctx, params)
     call = _integer_call(ctx, "md_conv", "int16_t", "" if folded is None else "_folded")
     source = "md_conv_s16.c" if ctx.input_tensor(0).dtype == DType.INT16 else "md_conv.c"
@@ -156,6 +185,9 @@ def depthwise_conv_2d(ctx: LayerContext) -> LayerCode:
         )
         return LayerCode(("md_depthwise_f32.c",), call, declarations)
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64,)})
+    if filter_t.dtype == DType.INT4:
+        declarations = [ctx.params("md_window_params", ctx.prepared(prepare))]
+        return LayerCode(("md_depthwise_s4.c",), int4_call(ctx, "md_depthwise_s4", int4_path(ctx)), declarations)
     return LayerCode(
         sources=("md_depthwise_s16.c" if input_t.dtype == DType.INT16 else "md_depthwise.c",),
         declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],

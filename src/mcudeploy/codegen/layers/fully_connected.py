@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.codegen.layers.conv import check_integer, float_bounds
+from mcudeploy.codegen.layers.conv import check_integer, float_bounds, int4_call
 from mcudeploy.ir import DType
 from mcudeploy.params.fully_connected import prepare
 
@@ -21,13 +21,12 @@ def fully_connected(ctx: LayerContext) -> LayerCode:
         declarations = [ctx.params("md_fully_connected_params", params)]
         return LayerCode(("md_fully_connected_f32.c",), call, declarations)
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT32, DType.INT64)})
+    declarations = [ctx.params("md_fully_connected_params", ctx.prepared(prepare))]
+    if filter_t.dtype == DType.INT4:
+        return LayerCode(("md_fully_connected_s4.c",), int4_call(ctx, "md_fully_connected_s4"), declarations)
     kernel = "md_fully_connected_s16" if input_t.dtype == DType.INT16 else "md_fully_connected_s8"
     call = (
         f"{kernel}(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, "
         f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.output_ref()})"
     )
-    return LayerCode(
-        sources=("md_fully_connected.c",),
-        call=call,
-        declarations=[ctx.params("md_fully_connected_params", ctx.prepared(prepare))],
-    )
+    return LayerCode(sources=("md_fully_connected.c",), call=call, declarations=declarations)

@@ -15,7 +15,7 @@ from mcudeploy.ir import DType
 from mcudeploy.params.window import Window
 
 
-@kernel("DEPTHWISE_CONV_2D", types=(DType.FLOAT32, DType.INT8, DType.INT16))
+@kernel("DEPTHWISE_CONV_2D", types=(DType.FLOAT32, DType.INT8, DType.INT16), filters=(DType.INT4,))
 def depthwise_conv_2d(ctx: OpContext) -> np.ndarray:
     input_t, filter_t = ctx.input_tensor(0), ctx.input_tensor(1)
     params = ctx.prepared(window_params)

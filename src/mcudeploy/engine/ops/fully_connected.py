@@ -30,7 +30,7 @@ from mcudeploy.params.fully_connected import FullyConnectedParams
 from mcudeploy.params.fully_connected import prepare as prepare_params
 
 
-@kernel("FULLY_CONNECTED", types=(DType.FLOAT32, DType.INT8, DType.INT16))
+@kernel("FULLY_CONNECTED", types=(DType.FLOAT32, DType.INT8, DType.INT16), filters=(DType.INT4,))
 def fully_connected(ctx: OpContext) -> np.ndarray:
     return ctx.prepared(_prepare)(ctx)
 

@@ -22,7 +22,7 @@ from mcudeploy.importers.onnx.model import Node, OnnxModel
 from mcudeploy.ir import NO_TENSOR, Activation, DType, Graph, GraphBuilder, Quantization
 from mcudeploy.ir.options import OperatorOptions, ReshapeOptions
 
-_DTYPES = {np.dtype(d.value): d for d in DType if d is not DType.RESOURCE}
+_DTYPES = {np.dtype(d.value): d for d in DType if d not in (DType.RESOURCE, DType.INT4)}
 FUSED_ACTIVATION = "_mcudeploy_activation"
 """Attribute the rewrite pass sets on a node that absorbed the Relu/Clip after it."""
 

@@ -18,7 +18,7 @@ import tflite
 from mcudeploy.errors import ModelError
 from mcudeploy.files import read_regular
 from mcudeploy.importers.tflite import schema
-from mcudeploy.ir import NO_TENSOR, Graph, Operator, Quantization, Tensor
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Quantization, Tensor, unpack_int4
 from mcudeploy.ir.options import CustomOptions, OperatorOptions
 from mcudeploy.ir.shapes import MAX_TENSOR_BYTES
 
@@ -132,7 +132,7 @@ class _Reader:
         shape = tuple(int(d) for d in table.ShapeAsNumpy()) if rank else ()
         if any(d < 0 for d in shape):
             raise self.fail(f"tensor {index} '{name}' has a negative dimension in shape {list(shape)}")
-        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        nbytes = dtype.nbytes(int(np.prod(shape, dtype=object)))
         if nbytes > MAX_TENSOR_BYTES:
             raise self.fail(f"tensor {index} '{name}' claims {nbytes:,} bytes (shape {list(shape)}): not plausible")
         tensor = Tensor(
@@ -160,6 +160,9 @@ class _Reader:
                 f"tensor {tensor.index} '{tensor.name}' has {size} bytes of data, "
                 f"its shape {list(tensor.shape)} of {tensor.dtype} needs {tensor.nbytes}"
             )
+        if tensor.dtype == DType.INT4:
+            packed = np.frombuffer(self.data, dtype=np.int8, count=size, offset=start)
+            return unpack_int4(packed, tensor.size).reshape(tensor.shape)
         array = np.frombuffer(self.data, dtype=tensor.dtype.numpy.newbyteorder("<"), count=tensor.size, offset=start)
         return array.reshape(tensor.shape)
 

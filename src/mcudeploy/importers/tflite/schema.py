@@ -26,6 +26,7 @@ DTYPES: dict[int, DType] = {
     tflite.TensorType.FLOAT32: DType.FLOAT32,
     tflite.TensorType.FLOAT16: DType.FLOAT16,
     tflite.TensorType.FLOAT64: DType.FLOAT64,
+    tflite.TensorType.INT4: DType.INT4,
     tflite.TensorType.INT8: DType.INT8,
     tflite.TensorType.UINT8: DType.UINT8,
     tflite.TensorType.INT16: DType.INT16,

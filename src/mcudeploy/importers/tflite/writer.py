@@ -13,7 +13,7 @@ import numpy as np
 import tflite
 
 from mcudeploy.importers.tflite import schema
-from mcudeploy.ir import DType, Graph, Operator, Quantization, Tensor
+from mcudeploy.ir import DType, Graph, Operator, Quantization, Tensor, pack_int4
 from mcudeploy.ir.options import HIDDEN_STATE, CustomOptions, OperatorOptions
 
 SCHEMA_VERSION = 3
@@ -78,9 +78,8 @@ class _Writer:
         b = self.builder
         buffer_index = 0
         if tensor.is_constant:
-            little_endian = tensor.dtype.numpy.newbyteorder("<")
             buffer_index = len(self.buffers)
-            self.buffers.append(self._buffer(np.ascontiguousarray(tensor.data, dtype=little_endian).tobytes()))
+            self.buffers.append(self._buffer(_stored_bytes(tensor)))
         name = b.CreateString(tensor.name)
         shape = b.CreateNumpyVector(np.asarray(tensor.shape, dtype=np.int32))
         quantization = self._quantization(tensor.quantization) if tensor.quantization else None
@@ -271,3 +270,10 @@ def _offset_vector(b: flatbuffers.Builder, offsets: Sequence[int]) -> int:
     for offset in reversed(offsets):
         b.PrependUOffsetTRelative(offset)
     return b.EndVector()
+
+
+def _stored_bytes(tensor: Tensor) -> bytes:
+    """A constant's buffer: little-endian elements, int4 packed two to a byte."""
+    if tensor.dtype == DType.INT4:
+        return pack_int4(tensor.data).tobytes()
+    return np.ascontiguousarray(tensor.data, dtype=tensor.dtype.numpy.newbyteorder("<")).tobytes()

@@ -148,6 +148,25 @@ static inline int32_t md_padded_extent(int32_t size, int32_t out, int32_t stride
     return pad + (reach > size ? reach : size);
 }
 
+/* ---- int4 filters of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (int8 activations).
+ *
+ * Kept in flash packed as TFLite stores them: value 2i in the low nibble of byte i, value 2i + 1 in
+ * its high nibble, over the whole tensor (rows are not padded, so a row may start mid-byte); an
+ * odd count leaves the last high nibble unused. Each kernel unpacks into its scratch buffer (the
+ * values sign-extended to int8, as TFLite Micro's UnpackDenseInt4IntoInt8) and runs its int8 kernel
+ * on the copy: the results are the int8 kernel's, bit for bit.
+ */
+
+/* Values first .. first + count - 1 of a packed int4 tensor, as int8. */
+void md_unpack_s4(const int8_t *packed, int32_t first, int32_t count, int8_t *output);
+
+/* Bytes a whole unpacked int4 filter of `count` values takes at the start of a kernel's scratch: the
+ * kernel's own scratch follows, 16-byte aligned. */
+static inline int32_t md_s4_unpacked_bytes(int32_t count)
+{
+    return (count + 15) & ~15;
+}
+
 /* ---- CONV_2D (int8, 16x8, float32, hybrid float32 x int8).
  *
  * Two output pixels at a time, as the memory contract declares: the receptive
@@ -199,6 +218,20 @@ static inline int32_t md_conv_hybrid_f32_get_buffer_size(const md_window_params 
 /* int8 input and output, int32 bias (or NULL), int32 multipliers and shifts. */
 md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                      const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
+
+/* int8 activations with an int4 filter (packed, see above): the whole filter unpacked at the start of
+ * `scratch`, then md_conv_s8 with the rest of it as its im2col columns (`columns` 1) or none (the
+ * direct path, `columns` 0). Every output pixel (pair) reads every channel's filter, so the filter is
+ * unpacked once per call, not once per pixel. */
+static inline int32_t md_conv_s4_get_buffer_size(const md_window_params *p, int32_t columns)
+{
+    const int32_t filter = md_s4_unpacked_bytes(p->output_c * p->filter_h * p->filter_w * p->filter_c);
+    return filter + (columns ? md_conv_s8_get_buffer_size(p) : 0);
+}
+
+md_status md_conv_s4(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch,
+                     int32_t columns);
 
 /* md_conv_s8 given, on MVE builds (MD_CONV_FOLDS_OFFSET 1), the input offset folded into the bias:
  * `starts`[c] = bias[c] + input_offset * (the sum of channel c's weights), wrapping int32, which
@@ -284,6 +317,19 @@ static inline int32_t md_depthwise_f32_get_buffer_size(const md_window_params *p
 md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch);
 
+/* int8 activations with an int4 filter (packed, see above): the whole filter unpacked at the start of
+ * `scratch` (every pixel reads every channel's taps), then md_depthwise_s8 with the rest of it as its
+ * channel plane (`planes` 1) or streaming (`planes` 0). */
+static inline int32_t md_depthwise_s4_get_buffer_size(const md_window_params *p, int32_t planes)
+{
+    const int32_t filter = md_s4_unpacked_bytes(p->filter_h * p->filter_w * p->output_c);
+    return filter + (planes ? md_depthwise_s8_get_buffer_size(p) : 0);
+}
+
+md_status md_depthwise_s4(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch,
+                          int32_t planes);
+
 /* 16x8: int64 bias or NULL, int64 accumulator (the DSP and Helium paths, depth multiplier 1, sum in
  * int32 where that is exact: at most 511 taps, or a sum of |w| below 2^16 for every channel). */
 md_status md_depthwise_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
@@ -339,6 +385,28 @@ typedef struct {
 
 md_status md_fully_connected_s8(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
                                 const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output);
+
+/* int8 activations with an int4 filter (packed, see above), unpacked a block of output rows at a time
+ * into `scratch` (rows are independent: each block runs md_fully_connected_s8 on every batch row), so
+ * the scratch holds at most MD_FULLY_CONNECTED_S4_BLOCK_BYTES, or 4 rows, instead of the whole filter
+ * TFLite Micro unpacks. Blocks of 4 rows keep the int8 kernels' 4-row paths busy. */
+#define MD_FULLY_CONNECTED_S4_BLOCK_BYTES 1024
+
+static inline int32_t md_fully_connected_s4_block_rows(const md_fully_connected_params *p)
+{
+    int32_t rows = (MD_FULLY_CONNECTED_S4_BLOCK_BYTES / p->accum_depth) & ~3;
+    rows = rows < 4 ? 4 : rows;
+    return rows < p->output_depth ? rows : p->output_depth;
+}
+
+static inline int32_t md_fully_connected_s4_get_buffer_size(const md_fully_connected_params *p)
+{
+    return md_fully_connected_s4_block_rows(p) * p->accum_depth;
+}
+
+md_status md_fully_connected_s4(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output,
+                                int8_t *scratch);
 
 /* bias int64 when p->accumulator64, else int32 (or NULL) */
 md_status md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,

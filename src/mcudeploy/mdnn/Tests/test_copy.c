@@ -19,6 +19,10 @@ int main(void)
     const int8_t grid[4] = {1, 2, 3, 4};
     int8_t padded[9];
     const int8_t expected_pad[9] = {7, 7, 7, 7, 1, 2, 7, 3, 4};
+    /* int4 values -8, 7, -1, 3, 5 packed low nibble first: 0x78, 0x3F, then 5 with an unused high nibble. */
+    const int8_t packed[3] = {0x78, 0x3F, (int8_t)0xF5};
+    const int8_t expected_values[5] = {-8, 7, -1, 3, 5};
+    int8_t values[5];
 
     /* Two rows of [a piece of 2, a piece of 1]. */
     MD_CHECK(md_concatenate(2, pieces_in, piece_bytes, 2, joined) == MD_OK);
@@ -35,5 +39,12 @@ int main(void)
     pad.before[0] = 1, pad.before[1] = 1;
     MD_CHECK(md_pad(&pad, grid, padded) == MD_OK);
     MD_CHECK(memcmp(padded, expected_pad, sizeof padded) == 0);
+
+    md_unpack_s4(packed, 0, 5, values);
+    MD_CHECK(memcmp(values, expected_values, sizeof values) == 0);
+    md_unpack_s4(packed, 1, 3, values); /* from a high nibble, to a high nibble */
+    MD_CHECK(memcmp(values, expected_values + 1, 3) == 0);
+    md_unpack_s4(packed, 3, 2, values); /* from a high nibble to the last, odd, value */
+    MD_CHECK(memcmp(values, expected_values + 3, 2) == 0);
     return MD_TEST_RESULT();
 }

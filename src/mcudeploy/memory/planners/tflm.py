@@ -44,7 +44,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mcudeploy.errors import UnsupportedOperatorError
-from mcudeploy.ir import Graph, Operator
+from mcudeploy.ir import DType, Graph, Operator
 from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.ir.shapes import DETECTION_POSTPROCESS, detection_attributes
 from mcudeploy.memory.lifetimes import buffer_names, scratch_name
@@ -55,6 +55,8 @@ from mcudeploy.params.svdf import prepare as prepare_svdf
 POINTER_BYTES = 4
 """A pointer on a Cortex-M: ADD_N requests one per input (the 64-bit host interpreter asks for 8)."""
 
+INT4_FILTER_OPERATORS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+"""TFLM's kernels that take int4 filters: their Prepare requests the filter's element count of scratch."""
 _UNMODELLED = {"ethos-u"}
 """Operators whose TFLM kernels request scratch this module does not reproduce."""
 
@@ -89,6 +91,8 @@ def tflm_scratch_requests(graph: Graph, op: Operator) -> list[int]:
             detections * per_box, detections * per_box, per_box, detections * per_box,
             max(detection_attributes(op).num_classes, detections) * per_box, min(boxes, detections) * per_box,
         ]  # fmt: skip
+    if op.op_type in INT4_FILTER_OPERATORS and inputs[1].dtype == DType.INT4:
+        return [inputs[1].size]  # the whole filter unpacked to int8 before the int8 kernel runs
     if op.op_type == "TRANSPOSE_CONV":
         data, bias = inputs[2], inputs[3] if len(inputs) > 3 else None
         if data.dtype.value == "int8":

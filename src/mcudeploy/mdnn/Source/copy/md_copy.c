@@ -128,3 +128,25 @@ md_status md_resize_nearest(const md_resize_params *p, const int32_t *rows, cons
     }
     return MD_OK;
 }
+
+/* A nibble as a signed value: 0..7 stay, 8..15 are -8..-1. */
+static int8_t md_s4_value(uint32_t nibble)
+{
+    return (int8_t)((int32_t)(nibble ^ 8u) - 8);
+}
+
+void md_unpack_s4(const int8_t *packed, int32_t first, int32_t count, int8_t *output)
+{
+    const uint8_t *byte = (const uint8_t *)packed + (first >> 1);
+    int32_t i = 0;
+    if ((first & 1) && count > 0) { /* the block starts in a high nibble */
+        output[i++] = md_s4_value((uint32_t)*byte++ >> 4);
+    }
+    for (; i + 1 < count; i += 2, ++byte) {
+        output[i] = md_s4_value(*byte & 15u);
+        output[i + 1] = md_s4_value((uint32_t)*byte >> 4);
+    }
+    if (i < count) {
+        output[i] = md_s4_value(*byte & 15u);
+    }
+}
