@@ -15,11 +15,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import run_cli
 from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import GraphBuilder, Padding
+from mcudeploy.ir.options import Conv2DOptions, CustomOptions, FullyConnectedOptions
+from mcudeploy.ir.shapes import DECODE
 from mcudeploy.memory.tflm_arena import ARM32, HOST64, Layouts, tflm_arena
+from test_ops_decode import huffman_pair, lut_pair, pruned_pair
+from test_ops_detection import detection_graph
 
 DATA = Path(__file__).parent / "data" / "tflm_arena_measured.json"
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
@@ -85,20 +92,82 @@ for path in sys.argv[1:]:
 """
 
 
+def _wheel_totals(paths: list[Path]) -> list[int]:
+    """The wheel's arena total (head + tail after AllocateTensors()) of each model."""
+    pytest.importorskip("tflite_micro")
+    done = subprocess.run(
+        [sys.executable, "-c", _WHEEL_TOTALS, *map(str, paths)], capture_output=True, text=True, check=True
+    )
+    return [int(line.split()[-2]) for line in (done.stdout + done.stderr).splitlines() if "allocation total" in line]
+
+
+def _python_interpreter_arena(graph) -> int:
+    return tflm_arena(graph, "m4", "reference", HOST64, python_interpreter=True).used_bytes
+
+
 @needs_models
 def test_arena_equals_the_python_interpreter():
-    """The wheel's arena total (head + tail after AllocateTensors()), for 64-bit pointers, its recording
-    allocator and its USE_TFLM_COMPRESSION build. The wheel is newer (2026-10-23) than the TFLM sources
-    modelled (2026-08-20); the one difference that shows, a 32-byte TfLiteFullyConnectedParams, is read
-    from its machine code (ParseFullyConnected allocates 0x20 bytes, 8-aligned)."""
-    pytest.importorskip("tflite_micro")
-    paths = [str(MODELS / path) for path in INT8_MODELS.values()]
-    done = subprocess.run([sys.executable, "-c", _WHEEL_TOTALS, *paths], capture_output=True, text=True, check=True)
-    totals = [int(line.split()[-2]) for line in (done.stdout + done.stderr).splitlines() if "allocation total" in line]
-    ours = [
-        tflm_arena(_graph(name), "m4", "reference", HOST64, python_interpreter=True).used_bytes for name in INT8_MODELS
-    ]
-    assert totals == ours
+    """The wheel's arena total, for 64-bit pointers, its recording allocator and its USE_TFLM_COMPRESSION
+    build. The wheel is newer (2026-10-23) than the TFLM sources modelled (2026-08-20); the one
+    difference that shows, a 32-byte TfLiteFullyConnectedParams, is read from its machine code
+    (ParseFullyConnected allocates 0x20 bytes, 8-aligned)."""
+    totals = _wheel_totals([MODELS / path for path in INT8_MODELS.values()])
+    assert totals == [_python_interpreter_arena(_graph(name)) for name in INT8_MODELS]
+
+
+def streaming_conv_graph():
+    """A CIRCULAR_BUFFER (its OpData; the history a variable tensor in the tail) before a convolution."""
+    rng = np.random.default_rng(3)
+    b = GraphBuilder("streaming")
+    frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
+    history = b.tensor((1, 4, 2, 3), "int8", name="history", scale=0.5, zero_point=-5, is_variable=True)
+    weights = b.tensor((5, 4, 1, 3), "int8", scale=[0.02, 0.03, 0.01, 0.02, 0.04], axis=0,
+                       data=rng.integers(-100, 100, (5, 4, 1, 3)))  # fmt: skip
+    bias = b.tensor((5,), "int32", scale=[0.01, 0.015, 0.005, 0.01, 0.02], axis=0, data=rng.integers(-99, 99, 5))
+    y = b.tensor((1, 1, 2, 5), "int8", name="y", scale=0.3, zero_point=2)
+    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": 2}))
+    b.op("CONV_2D", [history, weights, bias], [y], Conv2DOptions(Padding.VALID))
+    return b.build([frame], [y])
+
+
+def decoded_weights_graph():
+    """One TFLM_DECODE of three pairs (a LUT, pruning with per-channel zero points, whose copy TFLM
+    allocates, and Huffman), the LUT's output a FULLY_CONNECTED's weights, the others model outputs."""
+    rng = np.random.default_rng(3)
+    b = GraphBuilder("decode")
+    lut = lut_pair(rng.integers(-100, 100, (1, 8)).astype(np.int8), rng.integers(0, 8, (4, 8)), 3)
+    pruned = pruned_pair(rng.integers(1, 100, (4, 21)).astype(np.int8), rng.uniform(size=(4, 21)) < 0.4)
+    huffman = huffman_pair(rng.integers(-3, 4, 40).astype(np.int8), 3, False)
+    pairs = [b.tensor(array.shape, "uint8", data=array) for pair in (lut, pruned, huffman) for array in pair]
+    weights = b.tensor((4, 8), "int8", name="weights", scale=0.02, zero_point=0)
+    zero_points = {"scale": [0.1, 0.2, 0.3, 0.4], "zero_point": [3, -4, 0, 9], "axis": 0}
+    kept = b.tensor((4, 21), "int8", name="pruned", **zero_points)
+    symbols = b.tensor((40,), "int8", name="huffman", scale=0.1, zero_point=0)
+    b.op(DECODE, pairs, [weights, kept, symbols], CustomOptions())
+    x = b.tensor((1, 8), "int8", name="x", scale=0.1, zero_point=1)
+    y = b.tensor((1, 4), "int8", name="y", scale=0.5, zero_point=-2)
+    bias = b.tensor((4,), "int32", data=rng.integers(-99, 99, 4).astype(np.int32), scale=0.002, zero_point=0)
+    b.op("FULLY_CONNECTED", [x, weights, bias], [y], FullyConnectedOptions())
+    return b.build([x], [y, kept, symbols])
+
+
+CUSTOM_OPERATOR_GRAPHS = {
+    "circular_buffer": streaming_conv_graph,
+    "detection_fast": lambda: detection_graph(40, num_classes=7, detections_per_class=4),
+    "detection_regular": lambda: detection_graph(20, use_regular_nms=True),
+    "decode": decoded_weights_graph,
+}
+
+
+def test_custom_operators_arena_equals_the_python_interpreter(tmp_path):
+    """CIRCULAR_BUFFER, TFLite_Detection_PostProcess and TFLM_DECODE (the TFLM kernels of CMSIS-NN
+    builds too): the wheel's arena total, to the byte."""
+    graphs = {name: make() for name, make in CUSTOM_OPERATOR_GRAPHS.items()}
+    paths = []
+    for name, graph in graphs.items():
+        paths.append(tmp_path / f"{name}.tflite")
+        paths[-1].write_bytes(bytes(write_tflite(graph)))
+    assert _wheel_totals(paths) == [_python_interpreter_arena(graph) for graph in graphs.values()]
 
 
 @needs_models
@@ -114,3 +183,20 @@ def test_analyze_runtime_tflm_itemises_the_arena_and_budgets_it(monkeypatch, cap
     assert tail["head_bytes"] + tail["tail_bytes"] == tail["arena_used_bytes"]
     code, out, _ = run_cli(monkeypatch, capsys, *args)
     assert code == 0 and "kernel OpData" in out and f"{arena.smallest_arena:,}" in out
+
+
+@pytest.mark.parametrize("name", CUSTOM_OPERATOR_GRAPHS)
+def test_analyze_runtime_tflm_counts_custom_operators(name, tmp_path, monkeypatch, capsys):
+    """`analyze --runtime tflm` budgets their whole arena, the CIRCULAR_BUFFER's history inside it (TFLM
+    keeps variable tensors in its tail): nothing beside the arena as state."""
+    graph = CUSTOM_OPERATOR_GRAPHS[name]()
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(bytes(write_tflite(graph)))
+    code, out, _ = run_cli(
+        monkeypatch, capsys, "analyze", str(path), "--runtime", "tflm", "-d", "NUCLEO-L4R5ZI", "--json"
+    )
+    report = json.loads(out)
+    assert code == 0 and report["verdict"] == "fits" and not report["uncounted_operators"]
+    assert report["arena_bytes"] == tflm_arena(graph, "cortex-m4", "cmsis-nn").smallest_arena
+    ram = next(region for region in report["regions"] if region["kind"] == "sram")
+    assert [item["name"] for item in ram["items"]] == ["tensor arena", "stack"]
