@@ -2,7 +2,8 @@
 
 1. tests/data/tflm_arena_measured.json: TFLM + CMSIS-NN built for Cortex-M4 and M55 and run on
    QEMU by bench/tflm_arena.py (arena_used_bytes(), and the smallest arena with which
-   AllocateTensors() and Invoke() succeed, 16 bytes fewer failing; the structures' sizeof/alignof).
+   AllocateTensors() and Invoke() succeed, 16 bytes fewer failing; the structures' sizeof/alignof),
+   for the real int8 models and tflm_arena_models.py's custom-operator models.
    CI cannot build TFLM: the measurements are a fixture.
 2. The tflite-micro wheel (TFLM's Python interpreter: 64-bit, reference kernels, a recording
    allocator, built with USE_TFLM_COMPRESSION): its arena total after AllocateTensors(), to the byte.
@@ -15,18 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from conftest import run_cli
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
-from mcudeploy.ir import GraphBuilder, Padding
-from mcudeploy.ir.options import Conv2DOptions, CustomOptions, FullyConnectedOptions
-from mcudeploy.ir.shapes import DECODE
 from mcudeploy.memory.tflm_arena import ARM32, HOST64, Layouts, tflm_arena
-from test_ops_decode import huffman_pair, lut_pair, pruned_pair
-from test_ops_detection import detection_graph
+from tflm_arena_models import CUSTOM_OPERATOR_GRAPHS
 
 DATA = Path(__file__).parent / "data" / "tflm_arena_measured.json"
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
@@ -46,6 +42,8 @@ needs_models = pytest.mark.skipif(not MODELS.is_dir(), reason="../shared/models 
 
 
 def _graph(name: str):
+    if name in CUSTOM_OPERATOR_GRAPHS:
+        return CUSTOM_OPERATOR_GRAPHS[name]()
     return load_model(MODELS / INT8_MODELS[name])
 
 
@@ -113,50 +111,6 @@ def test_arena_equals_the_python_interpreter():
     (ParseFullyConnected allocates 0x20 bytes, 8-aligned)."""
     totals = _wheel_totals([MODELS / path for path in INT8_MODELS.values()])
     assert totals == [_python_interpreter_arena(_graph(name)) for name in INT8_MODELS]
-
-
-def streaming_conv_graph():
-    """A CIRCULAR_BUFFER (its OpData; the history a variable tensor in the tail) before a convolution."""
-    rng = np.random.default_rng(3)
-    b = GraphBuilder("streaming")
-    frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
-    history = b.tensor((1, 4, 2, 3), "int8", name="history", scale=0.5, zero_point=-5, is_variable=True)
-    weights = b.tensor((5, 4, 1, 3), "int8", scale=[0.02, 0.03, 0.01, 0.02, 0.04], axis=0,
-                       data=rng.integers(-100, 100, (5, 4, 1, 3)))  # fmt: skip
-    bias = b.tensor((5,), "int32", scale=[0.01, 0.015, 0.005, 0.01, 0.02], axis=0, data=rng.integers(-99, 99, 5))
-    y = b.tensor((1, 1, 2, 5), "int8", name="y", scale=0.3, zero_point=2)
-    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": 2}))
-    b.op("CONV_2D", [history, weights, bias], [y], Conv2DOptions(Padding.VALID))
-    return b.build([frame], [y])
-
-
-def decoded_weights_graph():
-    """One TFLM_DECODE of three pairs (a LUT, pruning with per-channel zero points, whose copy TFLM
-    allocates, and Huffman), the LUT's output a FULLY_CONNECTED's weights, the others model outputs."""
-    rng = np.random.default_rng(3)
-    b = GraphBuilder("decode")
-    lut = lut_pair(rng.integers(-100, 100, (1, 8)).astype(np.int8), rng.integers(0, 8, (4, 8)), 3)
-    pruned = pruned_pair(rng.integers(1, 100, (4, 21)).astype(np.int8), rng.uniform(size=(4, 21)) < 0.4)
-    huffman = huffman_pair(rng.integers(-3, 4, 40).astype(np.int8), 3, False)
-    pairs = [b.tensor(array.shape, "uint8", data=array) for pair in (lut, pruned, huffman) for array in pair]
-    weights = b.tensor((4, 8), "int8", name="weights", scale=0.02, zero_point=0)
-    zero_points = {"scale": [0.1, 0.2, 0.3, 0.4], "zero_point": [3, -4, 0, 9], "axis": 0}
-    kept = b.tensor((4, 21), "int8", name="pruned", **zero_points)
-    symbols = b.tensor((40,), "int8", name="huffman", scale=0.1, zero_point=0)
-    b.op(DECODE, pairs, [weights, kept, symbols], CustomOptions())
-    x = b.tensor((1, 8), "int8", name="x", scale=0.1, zero_point=1)
-    y = b.tensor((1, 4), "int8", name="y", scale=0.5, zero_point=-2)
-    bias = b.tensor((4,), "int32", data=rng.integers(-99, 99, 4).astype(np.int32), scale=0.002, zero_point=0)
-    b.op("FULLY_CONNECTED", [x, weights, bias], [y], FullyConnectedOptions())
-    return b.build([x], [y, kept, symbols])
-
-
-CUSTOM_OPERATOR_GRAPHS = {
-    "circular_buffer": streaming_conv_graph,
-    "detection_fast": lambda: detection_graph(40, num_classes=7, detections_per_class=4),
-    "detection_regular": lambda: detection_graph(20, use_regular_nms=True),
-    "decode": decoded_weights_graph,
-}
 
 
 def test_custom_operators_arena_equals_the_python_interpreter(tmp_path):
