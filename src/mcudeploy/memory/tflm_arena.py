@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from mcudeploy.devices.cores import CORES_BY_NAME, Core, Mve
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Graph, Operator, Tensor
-from mcudeploy.ir.options import CustomOptions
 from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS
 from mcudeploy.memory.plan import MemoryPlan
 from mcudeploy.memory.planners.tflm import plan_tflm, tflm_scratch_requests
@@ -170,6 +169,7 @@ class Layouts:
             **{(kernels, op_type): size for kernels in KERNEL_SETS for op_type, size in custom_op_data.items()},
         }
         # DecodeState (a vtable, the context and the profiler pointers) and each decode type's members
+        # (its size_t counts as wide as a pointer)
         decode_state = (pointer, pointer, pointer)
         self.decode_states: dict[int, Field] = {
             decode.LUT: layout(*decode_state, pointer, *[pointer] * 3, pointer, BYTE, BYTE, BOOL),
@@ -503,7 +503,7 @@ def _model_structures(arena: _Arena, sizes: Layouts, graph: Graph, kernels: str)
     operators = len(graph.operators)
     arena.persistent("NodeAndRegistration array", sizes.node_and_registration[0] * operators, sizes.pointer[1])
     for op in graph.operators:
-        if not isinstance(op.options, CustomOptions):  # a custom operator's options stay in the model
+        if not op.is_custom:  # a custom operator's options stay in the model
             arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
     for op in graph.operators:
         if op.op_type not in ("RESHAPE", DECODE):  # the kernels here without Init()
