@@ -5,7 +5,9 @@
                                [--write tests/data/tflm_arena_measured.json]
 
 For each core and kernel set, builds TFLM (reference kernels, or CMSIS-NN's in their place) and
-CMSIS-NN the way bench/tflm_cmsis_nn.py does, links every int8 model of ../shared/models with
+CMSIS-NN the way bench/tflm_cmsis_nn.py does, links every int8 model of ../shared/models and the
+custom-operator models of tests/tflm_arena_models.py (CIRCULAR_BUFFER, TFLite_Detection_PostProcess,
+TFLM_DECODE; written to the build folder) with
 bench/tflm_cmsis_nn/arena.cc and runs it under QEMU. On the target the program reads
 arena_used_bytes() after AllocateTensors() with a 256 KB arena, binary-searches the smallest arena
 for which AllocateTensors() succeeds (16-byte steps; 16 bytes fewer must fail), runs Invoke() with
@@ -35,6 +37,7 @@ import numpy as np
 from mcudeploy.emulation import run_elf
 from mcudeploy.emulation.qemu import ProgramRun
 from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite.writer import write_tflite
 from real_models import INT8_MODELS, MODELS
 from tflm_cmsis_nn import (
     BENCH_CORES,
@@ -51,7 +54,12 @@ KERNELS = ("reference", "cmsis-nn")
 PROBE_FILE = "arena_probe.bin"
 """arena.cc tries only the arena size this file holds (uint32): the host-driven search's probe."""
 MCU_HOST_EXIT_FAULT = 113  # mcu_host.h: the core took a fault
-FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "data" / "tflm_arena_measured.json"
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+FIXTURE = TESTS / "data" / "tflm_arena_measured.json"
+sys.path.insert(0, str(TESTS))
+from tflm_arena_models import CUSTOM_OPERATOR_GRAPHS  # noqa: E402  (a helper of the tests)
+
+MODEL_NAMES = (*INT8_MODELS, *CUSTOM_OPERATOR_GRAPHS)
 
 
 @dataclass
@@ -130,20 +138,33 @@ def host_search(core: str, elf: Path, used: int) -> tuple[int, ProgramRun]:
         probe.unlink(missing_ok=True)
 
 
-def ours(name: str, core: str, kernels: str) -> tuple[int, int]:
+def ours(path: Path, core: str, kernels: str) -> tuple[int, int]:
     from mcudeploy.memory.tflm_arena import tflm_arena
 
-    arena = tflm_arena(load_model(MODELS / INT8_MODELS[name]), core=core, kernels=kernels)
+    arena = tflm_arena(load_model(path), core=core, kernels=kernels)
     return arena.used_bytes, arena.smallest_arena
 
 
-def print_table(rows: list[ArenaMeasurement]) -> None:
+def model_paths(names: list[str], folder: Path) -> dict[str, Path]:
+    """Each model's file: the custom-operator models are written into `folder`."""
+    paths = {}
+    for name in names:
+        if name in INT8_MODELS:
+            paths[name] = MODELS / INT8_MODELS[name]
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            paths[name] = folder / f"{name}.tflite"
+            paths[name].write_bytes(bytes(write_tflite(CUSTOM_OPERATOR_GRAPHS[name]())))
+    return paths
+
+
+def print_table(rows: list[ArenaMeasurement], paths: dict[str, Path]) -> None:
     print(
         f"{'model':<14} {'core':<4} {'kernels':<9} {'used (TFLM)':>11} {'used (ours)':>11} "
         f"{'min (TFLM)':>10} {'min (ours)':>10} {'off':>5}  Invoke bit-exact"
     )
     for row in rows:
-        used, smallest = ours(row.model, row.core, row.kernels)
+        used, smallest = ours(paths[row.model], row.core, row.kernels)
         off = max(abs(used - row.arena_used_bytes), abs(smallest - row.smallest_arena))
         print(
             f"{row.model:<14} {row.core:<4} {row.kernels:<9} {row.arena_used_bytes:>11,} {used:>11,} "
@@ -151,18 +172,19 @@ def print_table(rows: list[ArenaMeasurement]) -> None:
         )
 
 
-def run_benchmark(args: argparse.Namespace, sources: Sources, build_dir: Path) -> tuple[list, dict]:
+def run_benchmark(
+    args: argparse.Namespace, sources: Sources, build_dir: Path, paths: dict[str, Path]
+) -> tuple[list, dict]:
     rows, layouts = [], {}
-    prepared = {name: model_input(MODELS / INT8_MODELS[name]) for name in args.models}
+    prepared = {name: model_input(paths[name]) for name in args.models}
     for core in args.cores:
         for kernels in args.kernels:
             directory = build_dir / core / kernels
             library = build_library(core, sources, directory, args.jobs, kernels)
             for name in args.models:
                 input_bytes, reference = prepared[name]
-                model = MODELS / INT8_MODELS[name]
                 elf = link_model(
-                    core, model, input_bytes, library, sources, directory / name, glue_main=GLUE_DIR / "arena.cc"
+                    core, paths[name], input_bytes, library, sources, directory / name, glue_main=GLUE_DIR / "arena.cc"
                 )
                 row, core_layouts = measure(name, core, kernels, elf, reference)
                 rows.append(row)
@@ -183,7 +205,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path("/work/tflm_build"), help="folder of the source trees")
     parser.add_argument("--build-dir", type=Path, help="keep objects and ELFs here (default: a temporary folder)")
-    parser.add_argument("--models", type=lambda t: _names(t, INT8_MODELS), default=list(INT8_MODELS))
+    parser.add_argument("--models", type=lambda t: _names(t, MODEL_NAMES), default=list(MODEL_NAMES))
     parser.add_argument("--cores", type=lambda t: _names(t, BENCH_CORES), default=list(BENCH_CORES))
     parser.add_argument("--kernels", type=lambda t: _names(t, KERNELS), default=list(KERNELS))
     parser.add_argument("--jobs", type=int, default=2, help="parallel compiler processes")
@@ -195,14 +217,13 @@ def main() -> int:
     if missing:
         print(HOW_TO_GET_SOURCES.format(missing=", ".join(str(path) for path in missing)))
         return 0
-    if args.build_dir is not None:
-        rows, layouts = run_benchmark(args, sources, args.build_dir)
-    else:
-        with tempfile.TemporaryDirectory(prefix="tflm-arena-") as scratch:
-            rows, layouts = run_benchmark(args, sources, Path(scratch))
-    if args.write is not None:
-        write_fixture(args.write, sources, rows, layouts, args.tflm_commit)
-    print_table(rows)
+    with tempfile.TemporaryDirectory(prefix="tflm-arena-") as scratch:
+        build_dir = args.build_dir or Path(scratch)
+        paths = model_paths(args.models, build_dir / "models")
+        rows, layouts = run_benchmark(args, sources, build_dir, paths)
+        if args.write is not None:
+            write_fixture(args.write, sources, rows, layouts, args.tflm_commit)
+        print_table(rows, paths)
     return 0 if all(row.bit_exact for row in rows) else 1
 
 

@@ -63,7 +63,11 @@ M4_DEVICES = (("STM32L4R5ZI", 120.0, L4R5_PUBLISHED_MS), ("STM32F407VG", 168.0, 
 TFLM_KERNELS = ("kernel_util", "micro_tensor_utils")
 """Kernel helpers every operator needs."""
 TFLM_OPERATORS = ("add", "conv", "depthwise_conv", "fully_connected", "pooling", "reshape", "softmax")
-"""The operators of the benchmark models (Register_* in the glue's resolver)."""
+TFLM_OPERATORS += ("circular_buffer", "detection_postprocess", "decode")
+"""The operators of the benchmark models and of the arena benchmark's custom-operator models
+(Register_* in the glue's resolvers)."""
+TFLM_OPERATOR_PARTS = {"decode": ("decode_state", "decode_state_lut", "decode_state_prune", "decode_state_huffman")}
+"""Further files an operator's kernel is made of."""
 CMSIS_NN_OPERATORS = ("add", "conv", "depthwise_conv", "fully_connected", "pooling", "softmax")
 """Those with a CMSIS-NN variant in kernels/cmsis_nn, which replaces the reference file."""
 CORE_EXCLUDED = (
@@ -212,6 +216,7 @@ def _kernel_files(folder: Path, kernels: str) -> list[Path]:
             files.append(common)
         optimised = kernels == "cmsis-nn" and name in CMSIS_NN_OPERATORS
         files.append(folder / "cmsis_nn" / f"{name}.cc" if optimised else folder / f"{name}.cc")
+        files += [folder / f"{part}.cc" for part in TFLM_OPERATOR_PARTS.get(name, ())]
     return files
 
 

@@ -2,7 +2,8 @@
 
 1. tests/data/tflm_arena_measured.json: TFLM + CMSIS-NN built for Cortex-M4 and M55 and run on
    QEMU by bench/tflm_arena.py (arena_used_bytes(), and the smallest arena with which
-   AllocateTensors() and Invoke() succeed, 16 bytes fewer failing; the structures' sizeof/alignof).
+   AllocateTensors() and Invoke() succeed, 16 bytes fewer failing; the structures' sizeof/alignof),
+   for the real int8 models and tflm_arena_models.py's custom-operator models.
    CI cannot build TFLM: the measurements are a fixture.
 2. The tflite-micro wheel (TFLM's Python interpreter: 64-bit, reference kernels, a recording
    allocator, built with USE_TFLM_COMPRESSION): its arena total after AllocateTensors(), to the byte.
@@ -19,7 +20,9 @@ import pytest
 
 from conftest import run_cli
 from mcudeploy.importers import load_model
+from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.memory.tflm_arena import ARM32, HOST64, Layouts, tflm_arena
+from tflm_arena_models import CUSTOM_OPERATOR_GRAPHS
 
 DATA = Path(__file__).parent / "data" / "tflm_arena_measured.json"
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
@@ -39,6 +42,8 @@ needs_models = pytest.mark.skipif(not MODELS.is_dir(), reason="../shared/models 
 
 
 def _graph(name: str):
+    if name in CUSTOM_OPERATOR_GRAPHS:
+        return CUSTOM_OPERATOR_GRAPHS[name]()
     return load_model(MODELS / INT8_MODELS[name])
 
 
@@ -85,20 +90,38 @@ for path in sys.argv[1:]:
 """
 
 
+def _wheel_totals(paths: list[Path]) -> list[int]:
+    """The wheel's arena total (head + tail after AllocateTensors()) of each model."""
+    pytest.importorskip("tflite_micro")
+    done = subprocess.run(
+        [sys.executable, "-c", _WHEEL_TOTALS, *map(str, paths)], capture_output=True, text=True, check=True
+    )
+    return [int(line.split()[-2]) for line in (done.stdout + done.stderr).splitlines() if "allocation total" in line]
+
+
+def _python_interpreter_arena(graph) -> int:
+    return tflm_arena(graph, "m4", "reference", HOST64, python_interpreter=True).used_bytes
+
+
 @needs_models
 def test_arena_equals_the_python_interpreter():
-    """The wheel's arena total (head + tail after AllocateTensors()), for 64-bit pointers, its recording
-    allocator and its USE_TFLM_COMPRESSION build. The wheel is newer (2026-10-23) than the TFLM sources
-    modelled (2026-08-20); the one difference that shows, a 32-byte TfLiteFullyConnectedParams, is read
-    from its machine code (ParseFullyConnected allocates 0x20 bytes, 8-aligned)."""
-    pytest.importorskip("tflite_micro")
-    paths = [str(MODELS / path) for path in INT8_MODELS.values()]
-    done = subprocess.run([sys.executable, "-c", _WHEEL_TOTALS, *paths], capture_output=True, text=True, check=True)
-    totals = [int(line.split()[-2]) for line in (done.stdout + done.stderr).splitlines() if "allocation total" in line]
-    ours = [
-        tflm_arena(_graph(name), "m4", "reference", HOST64, python_interpreter=True).used_bytes for name in INT8_MODELS
-    ]
-    assert totals == ours
+    """The wheel's arena total, for 64-bit pointers, its recording allocator and its USE_TFLM_COMPRESSION
+    build. The wheel is newer (2026-10-23) than the TFLM sources modelled (2026-08-20); the one
+    difference that shows, a 32-byte TfLiteFullyConnectedParams, is read from its machine code
+    (ParseFullyConnected allocates 0x20 bytes, 8-aligned)."""
+    totals = _wheel_totals([MODELS / path for path in INT8_MODELS.values()])
+    assert totals == [_python_interpreter_arena(_graph(name)) for name in INT8_MODELS]
+
+
+def test_custom_operators_arena_equals_the_python_interpreter(tmp_path):
+    """CIRCULAR_BUFFER, TFLite_Detection_PostProcess and TFLM_DECODE (the TFLM kernels of CMSIS-NN
+    builds too): the wheel's arena total, to the byte."""
+    graphs = {name: make() for name, make in CUSTOM_OPERATOR_GRAPHS.items()}
+    paths = []
+    for name, graph in graphs.items():
+        paths.append(tmp_path / f"{name}.tflite")
+        paths[-1].write_bytes(bytes(write_tflite(graph)))
+    assert _wheel_totals(paths) == [_python_interpreter_arena(graph) for graph in graphs.values()]
 
 
 @needs_models
@@ -114,3 +137,20 @@ def test_analyze_runtime_tflm_itemises_the_arena_and_budgets_it(monkeypatch, cap
     assert tail["head_bytes"] + tail["tail_bytes"] == tail["arena_used_bytes"]
     code, out, _ = run_cli(monkeypatch, capsys, *args)
     assert code == 0 and "kernel OpData" in out and f"{arena.smallest_arena:,}" in out
+
+
+@pytest.mark.parametrize("name", CUSTOM_OPERATOR_GRAPHS)
+def test_analyze_runtime_tflm_counts_custom_operators(name, tmp_path, monkeypatch, capsys):
+    """`analyze --runtime tflm` budgets their whole arena, the CIRCULAR_BUFFER's history inside it (TFLM
+    keeps variable tensors in its tail): nothing beside the arena as state."""
+    graph = CUSTOM_OPERATOR_GRAPHS[name]()
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(bytes(write_tflite(graph)))
+    code, out, _ = run_cli(
+        monkeypatch, capsys, "analyze", str(path), "--runtime", "tflm", "-d", "NUCLEO-L4R5ZI", "--json"
+    )
+    report = json.loads(out)
+    assert code == 0 and report["verdict"] == "fits" and not report["uncounted_operators"]
+    assert report["arena_bytes"] == tflm_arena(graph, "cortex-m4", "cmsis-nn").smallest_arena
+    ram = next(region for region in report["regions"] if region["kind"] == "sram")
+    assert [item["name"] for item in ram["items"]] == ["tensor arena", "stack"]

@@ -37,7 +37,7 @@ alignas(16) uint8_t arena[kArenaBytes];
 constexpr char kProbeFile[] = "arena_probe.bin";  // a uint32 arena size, in the working folder
 alignas(tflite::MicroInterpreter) uint8_t interpreter_storage[sizeof(tflite::MicroInterpreter)];
 
-using Resolver = tflite::MicroMutableOpResolver<8>;
+using Resolver = tflite::MicroMutableOpResolver<10>;
 
 void print_number(const char *label, size_t value)
 {
@@ -165,6 +165,9 @@ int main()
     resolver.AddFullyConnected();
     resolver.AddReshape();
     resolver.AddSoftmax();
+    resolver.AddCircularBuffer();
+    resolver.AddDetectionPostprocess();
+    resolver.AddDecode();
     print_layouts();
 
     // Probe mode (the host binary-searches instead): CMSIS-NN's Helium FULLY_CONNECTED writes its

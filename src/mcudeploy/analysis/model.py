@@ -180,9 +180,12 @@ def analyze_model(
     reserves: Reserves,
     database: Database | None = None,
     code_section: CodeSection = CodeSection.FLASH,
+    state_in_arena: bool = False,
 ) -> ModelAnalysis:
     """The model's memory on `device`: the budget per region, the verdict, the memory per layer (with
-    `code_section` itcm/ram the hot code twice: loaded in flash, run from there)."""
+    `code_section` itcm/ram the hot code twice: loaded in flash, run from there). `state_in_arena`:
+    the plan's arena already holds the variable tensors and kernels' state (TFLM's tail holds them),
+    else they are budgeted beside it (our generated code)."""
     constants = constant_layout(graph, plan.alignment)
     code = measured_code(graph, plan, device.core, code_section) or code_estimate(graph)
     request = budget_request(
@@ -192,7 +195,7 @@ def analyze_model(
         reserves.stack_bytes,
         reserves.reserve_ram,
         reserves.reserve_flash,
-        variable_bytes(graph),
+        0 if state_in_arena else variable_bytes(graph),
         code_section,
     )
     budget = memory_budget(request, device)

@@ -131,7 +131,7 @@ def analyze(
         plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     need = static_need(graph, plan, target.core, stack)
     reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)
-    result = analyze_model(graph, plan, target, reserves, code_section=code_section)
+    result = analyze_model(graph, plan, target, reserves, code_section=code_section, state_in_arena=arena is not None)
     report = {**asdict(result), "variants": asdict(choice) if choice else None, "precision": precision(graph)}
     if arena is not None:
         report["tflm_arena"] = {**arena.to_dict(), "budget_note": TFLM_BUDGET_NOTE}

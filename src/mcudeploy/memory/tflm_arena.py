@@ -13,10 +13,11 @@ interpreter, allocated in this order:
 2. one TfLiteEvalTensor per tensor of the model and one NodeAndRegistration per operator;
 3. per operator, its parsed builtin options (TfLite*Params);
 4. per operator, its kernel's Init(): the OpData, through AllocatePersistentBuffer
-   (16-byte aligned);
+   (16-byte aligned); a custom operator's options stay in the model;
 5. per operator, its kernel's Prepare(): per-channel multipliers and shifts, CMSIS-NN's
-   precomputed kernel sums; meanwhile temporary TfLiteTensors (with their quantization)
-   sit above the head's scratch-request list and are dropped after each operator;
+   precomputed kernel sums, TFLM_DECODE's decode states; meanwhile temporary TfLiteTensors
+   (with their quantization) sit above the head's scratch-request list and are dropped
+   after each operator;
 6. the scratch-buffer handles, one pointer per scratch request; variable tensors;
 7. after planning: the input and output TfLiteTensor pointer arrays and the TfLiteTensors
    (with their quantization) behind them.
@@ -43,8 +44,10 @@ from dataclasses import dataclass, field
 from mcudeploy.devices.cores import CORES_BY_NAME, Core, Mve
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType, Graph, Operator, Tensor
+from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS
 from mcudeploy.memory.plan import MemoryPlan
-from mcudeploy.memory.planners.tflm import plan_tflm
+from mcudeploy.memory.planners.tflm import plan_tflm, tflm_scratch_requests
+from mcudeploy.params import decode
 from mcudeploy.params.window import Window, window_of
 
 KERNEL_SETS = ("reference", "cmsis-nn")
@@ -73,6 +76,7 @@ INT: Field = (4, 4)
 FLOAT: Field = (4, 4)
 DOUBLE: Field = (8, 8)
 BOOL: Field = (1, 1)
+BYTE: Field = (1, 1)
 WHEEL_FULLY_CONNECTED_OPTIONS: Field = (32, 8)
 """TfLiteFullyConnectedParams in the tflite-micro wheel, newer than the sources modelled: its
 ParseFullyConnected allocates 32 bytes, 8-aligned (read from the wheel's machine code)."""
@@ -140,6 +144,13 @@ class Layouts:
         op_data_pooling = layout(padding_values, INT, INT, FLOAT, FLOAT)
         softmax_params = layout(DOUBLE, *[INT] * 6, FLOAT, *[pointer] * 5)
         op_data_add = layout(BOOL, *[INT] * 12, FLOAT, FLOAT)
+        # detection_postprocess.cc's OpData: its options, the CenterSizeEncoding scales, eleven scratch
+        # indices and three TfLiteQuantizationParams (float scale, int32 zero point)
+        op_data_detection = layout(*[INT] * 3, FLOAT, FLOAT, INT, BOOL, ints(4), *[INT] * 11, *[ints(2)] * 3)
+        custom_op_data = {
+            "CIRCULAR_BUFFER": ints(2),  # OpDataCircularBuffer: cycles_until_run, cycles_max
+            DETECTION_POSTPROCESS: op_data_detection,
+        }  # (TFLM_DECODE has no Init(); CMSIS-NN builds use TFLM's own kernels for these)
         self.op_data: dict[tuple[str, str], Field] = {
             ("reference", "CONV_2D"): op_data_conv,
             ("reference", "DEPTHWISE_CONV_2D"): op_data_conv,
@@ -155,6 +166,15 @@ class Layouts:
             ("cmsis-nn", "MAX_POOL_2D"): layout(op_data_pooling, INT),
             ("cmsis-nn", "SOFTMAX"): layout(softmax_params, INT, INT),
             ("cmsis-nn", "ADD"): op_data_add,
+            **{(kernels, op_type): size for kernels in KERNEL_SETS for op_type, size in custom_op_data.items()},
+        }
+        # DecodeState (a vtable, the context and the profiler pointers) and each decode type's members
+        # (its size_t counts as wide as a pointer)
+        decode_state = (pointer, pointer, pointer)
+        self.decode_states: dict[int, Field] = {
+            decode.LUT: layout(*decode_state, pointer, *[pointer] * 3, pointer, BYTE, BYTE, BOOL),
+            decode.PRUNING: layout(*decode_state, pointer, *[pointer] * 3, pointer, pointer, BYTE, BOOL),
+            decode.HUFFMAN: layout(*decode_state, pointer, pointer, pointer, BOOL, BYTE),
         }
 
 
@@ -184,19 +204,27 @@ class Scratch:
 
 
 Event = Temp | Persistent | Scratch
-SUPPORTED = ("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "RESHAPE")
-SUPPORTED += ("SOFTMAX",)
+INT8_KERNELS = ("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D")
+INT8_KERNELS += ("RESHAPE", "SOFTMAX")
+"""Operators modelled for int8 data (their kernels' OpData and scratch depend on the type)."""
+SUPPORTED = (*INT8_KERNELS, "CIRCULAR_BUFFER", DETECTION_POSTPROCESS, DECODE)
+"""CIRCULAR_BUFFER is int8 in TFLM; the detection and decode kernels allocate the same for every type."""
 
 
-def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core) -> list[Event]:
-    """What the kernel's Prepare() allocates for `op`, in its order (TFLM's or CMSIS-NN's kernel on `core`)."""
+def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core, sizes: Layouts) -> list[Event]:
+    """What the kernel's Prepare() allocates for `op`, in its order (TFLM's or CMSIS-NN's kernel on `core`,
+    structures laid out as `sizes`)."""
     if op.op_type not in SUPPORTED:
         raise UnsupportedOperatorError(graph.subject, f"the TFLM arena model does not cover {op.label} yet")
-    if graph.tensors[op.inputs[0]].dtype.value != "int8":
+    if op.op_type in INT8_KERNELS and graph.tensors[op.inputs[0]].dtype.value != "int8":
         raise UnsupportedOperatorError(graph.subject, f"the TFLM arena model covers int8 kernels only ({op.label})")
     inputs = [index if index >= 0 else None for index in op.inputs]
     output = op.outputs[0]
     cmsis = kernels == "cmsis-nn"
+    if op.op_type == DECODE:
+        return _decode_events(graph, op, sizes)
+    if op.op_type == DETECTION_POSTPROCESS:  # its three inputs, then eleven scratch requests
+        return [*(Temp(index) for index in inputs), *(Scratch(size) for size in tflm_scratch_requests(graph, op))]
     if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         return _convolution_events(graph, op, inputs, output, cmsis, core)
     if op.op_type == "FULLY_CONNECTED":
@@ -217,6 +245,20 @@ def _int4_unpack(graph: Graph, weights: int) -> list[Event]:
     """The reference kernels' scratch for an int4 filter unpacked to int8 (`planners.tflm`)."""
     filter_tensor = graph.tensors[weights]
     return [Scratch(filter_tensor.size)] if filter_tensor.dtype == DType.INT4 else []
+
+
+def _decode_events(graph: Graph, op: Operator, sizes: Layouts) -> list[Event]:
+    """decode.cc's Prepare(): an array of DecodeState pointers, then per (encoded, ancillary) pair the
+    three tensors, the pair's DecodeState and, for pruning with per-channel zero points that are not
+    all 0, a copy of them (int8). No decompression memory outside the arena is given: the decoded
+    tensors are planned in the head."""
+    events: list[Event] = [Persistent("decode states", sizes.pointer[0] * len(op.outputs))]
+    for position, params in enumerate(decode.prepare(op, graph)):
+        events += [Temp(op.inputs[2 * position]), Temp(op.inputs[2 * position + 1]), Temp(op.outputs[position])]
+        events.append(Persistent("decode states", sizes.decode_states[params.kind][0]))
+        if params.kind == decode.PRUNING and params.channels > 1 and params.zero_points is not None:
+            events.append(Persistent("decode states", params.channels))
+    return events
 
 
 def _optional(index: int | None) -> list[Event]:
@@ -436,7 +478,7 @@ def tflm_arena(
     sizes = Layouts(abi, compression=python_interpreter)
     if python_interpreter:
         sizes.builtin_options["FULLY_CONNECTED"] = WHEEL_FULLY_CONNECTED_OPTIONS
-    events = {op.index: kernel_events(graph, op, kernels, core) for op in graph.operators}
+    events = {op.index: kernel_events(graph, op, kernels, core, sizes) for op in graph.operators}
     plan = plan_tflm(graph, scratch=lambda g, op: [e.size for e in events[op.index] if isinstance(e, Scratch)])
     arena = _Arena()
     _allocators(arena, sizes, recording=python_interpreter)
@@ -461,9 +503,10 @@ def _model_structures(arena: _Arena, sizes: Layouts, graph: Graph, kernels: str)
     operators = len(graph.operators)
     arena.persistent("NodeAndRegistration array", sizes.node_and_registration[0] * operators, sizes.pointer[1])
     for op in graph.operators:
-        arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
+        if not op.is_custom:  # a custom operator's options stay in the model
+            arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
     for op in graph.operators:
-        if op.op_type != "RESHAPE":  # the only kernel here without Init()
+        if op.op_type not in ("RESHAPE", DECODE):  # the kernels here without Init()
             arena.persistent("kernel OpData", sizes.op_data[(kernels, op.op_type)][0], ARENA_ALIGNMENT)
 
 
