@@ -22,8 +22,11 @@ from mcudeploy.params.comparison import prepare as prepare_compare
 MIN_MAX_TYPES = (DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32, DType.INT64)
 EQUALITY_TYPES = (DType.BOOL, DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
 ORDER_TYPES = (DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
-"""TFLM also lists int16 for the ordered comparisons but never sets their scaling (every
-int16 value then compares as 0): refused rather than mimicked."""
+UNPREPARED_IN_TFLM = {("GREATER", DType.INT16)}
+"""Types TFLM's Eval accepts but its Prepare never prepares: int16 GREATER runs the scaled
+comparison on parameters Prepare computes for int8 only, so they are whatever its persistent
+buffer held (zero on a fresh arena: every element then compares 0 > 0, false). Refused rather
+than mimicked, since TFLM's answer does not depend on the model."""
 
 COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "EQUAL": np.equal,
@@ -79,5 +82,11 @@ def _check_types(ctx: OpContext, types: tuple[DType, ...], output_type: DType) -
     op_type = ctx.op.op_type
     if first.dtype != second.dtype or output.dtype != output_type:
         raise UnsupportedOperatorError(ctx.op.label, f"{op_type} of {first.dtype}, {second.dtype} to {output.dtype}")
+    if (op_type, first.dtype) in UNPREPARED_IN_TFLM:
+        raise UnsupportedOperatorError(
+            ctx.op.label,
+            f"{op_type} of {first.dtype}: TFLite Micro never sets its {first.dtype} scaling "
+            "(false everywhere on a fresh arena, whatever the inputs)",
+        )
     if first.dtype not in types:
         raise UnsupportedOperatorError(ctx.op.label, f"{op_type} of {first.dtype} is not supported by TFLite Micro")

@@ -1,0 +1,89 @@
+"""`mcudeploy ops` against the element types TFLite Micro's kernels accept.
+
+tests/data/tflm_kernel_types.json records, per operator its MicroMutableOpResolver registers,
+the value types each kernel's Prepare and Eval let through, read from the kernel sources at the
+TFLM commit it names (index, axis, shape and weight tensors apart: FILL's int16 and int64 are its
+dims tensor's, GATHER's int32 its coords', MIRROR_PAD's int32 and int64 its paddings').
+int4 appears only as a weight type there (CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
+filters of int8 inputs), so the value-type checks below do not cover packed int4 weights.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from mcudeploy.cli.app import app
+from mcudeploy.engine.interpreter import run
+from mcudeploy.errors import UnsupportedOperatorError
+from mcudeploy.importers.tflite.writer import write_tflite
+from mcudeploy.ir import GraphBuilder
+from mcudeploy.reports.ops import TFLM_RESOLVER_OPERATORS
+from mcudeploy.validation.oracles import tflm_run
+
+KERNEL_TYPES = json.loads((Path(__file__).parent / "data" / "tflm_kernel_types.json").read_text())["operators"]
+NOT_APPLICABLE = {"ethos-u"}  # runs Vela's command stream on the NPU: no element type of its own
+REFUSED = {("GREATER", "int16")}
+"""TFLM types mcudeploy refuses: int16 GREATER compares with scaling parameters TFLM never sets
+(see test_tflm_int16_greater_ignores_its_inputs)."""
+
+
+def _listing() -> dict[str, dict]:
+    result = CliRunner().invoke(app, ["ops", "--json", "--all"])
+    assert result.exit_code == 0, result.output
+    return {entry["op"]: entry for entry in json.loads(result.output)}
+
+
+def test_the_data_names_every_operator_of_the_resolver():
+    assert set(KERNEL_TYPES) == TFLM_RESOLVER_OPERATORS
+
+
+def test_ops_lists_every_type_tflm_accepts():
+    listing = _listing()
+    missing, refused_but_listed = [], []
+    for op_type, facts in KERNEL_TYPES.items():
+        entry = listing[op_type]
+        assert entry["c_kernel"], op_type
+        if op_type in NOT_APPLICABLE:
+            continue
+        assert entry["engine"], op_type
+        ours = entry["types"]
+        if facts["types"] == "any":
+            assert ours == "any", f"{op_type}: TFLM moves any type, mcudeploy lists {ours}"
+            continue
+        for dtype in facts["types"]:
+            listed = ours == "any" or dtype in ours
+            if (op_type, dtype) in REFUSED:
+                refused_but_listed += [(op_type, dtype)] if listed else []
+            elif not listed:
+                missing.append((op_type, dtype))
+    assert not missing, f"TFLM accepts these, `mcudeploy ops` does not list them: {missing}"
+    assert not refused_but_listed, f"now supported, drop them from REFUSED: {refused_but_listed}"
+
+
+def _int16_comparison(op_type: str):
+    b = GraphBuilder(op_type.lower())
+    first = b.tensor((6,), "int16", scale=0.5, zero_point=0)
+    second = b.tensor((6,), "int16", scale=0.25, zero_point=0)
+    output = b.tensor((6,), "bool")
+    b.op(op_type, [first, second], [output])
+    return b.build([first, second], [output])
+
+
+def test_int16_greater_is_refused_with_the_reason():
+    with pytest.raises(UnsupportedOperatorError, match="TFLite Micro never sets its int16 scaling"):
+        run(_int16_comparison("GREATER"), [np.zeros(6, np.int16)] * 2)
+
+
+def test_tflm_int16_greater_ignores_its_inputs():
+    """Every first input far above the second, yet TFLM answers false everywhere: its Prepare
+    computes the comparison's scaling for int8 only. If a TFLM release fixes it, this fails:
+    then support int16 GREATER (drop it from REFUSED)."""
+    first = np.array([32767, 20000, 100, 5, 0, -100], np.int16)
+    second = np.array([-32768, -20000, -100, -5, -2, -1000], np.int16)
+    outputs = tflm_run(write_tflite(_int16_comparison("GREATER")), [first, second], 3).outputs
+    assert not outputs[0].any()
