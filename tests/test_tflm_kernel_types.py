@@ -18,10 +18,12 @@ import pytest
 from typer.testing import CliRunner
 
 from mcudeploy.cli.app import app
+from mcudeploy.codegen.generator import render
 from mcudeploy.engine.interpreter import run
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import GraphBuilder
+from mcudeploy.memory import plan_memory
 from mcudeploy.reports.ops import TFLM_RESOLVER_OPERATORS
 from mcudeploy.validation.oracles import tflm_run
 
@@ -74,9 +76,14 @@ def _int16_comparison(op_type: str):
     return b.build([first, second], [output])
 
 
-def test_int16_greater_is_refused_with_the_reason():
+def test_int16_greater_is_refused_with_the_reason_by_the_engine_and_the_code_generator():
+    graph = _int16_comparison("GREATER")
     with pytest.raises(UnsupportedOperatorError, match="TFLite Micro never sets its int16 scaling"):
-        run(_int16_comparison("GREATER"), [np.zeros(6, np.int16)] * 2)
+        run(graph, [np.zeros(6, np.int16)] * 2)
+    with pytest.raises(UnsupportedOperatorError, match="TFLite Micro never sets its int16 scaling"):
+        render(graph, plan_memory(graph))
+    with pytest.raises(UnsupportedOperatorError, match="LESS of int16 is not supported by TFLite Micro"):
+        render(_int16_comparison("LESS"), plan_memory(graph))
 
 
 def test_tflm_int16_greater_ignores_its_inputs():
@@ -87,3 +94,50 @@ def test_tflm_int16_greater_ignores_its_inputs():
     second = np.array([-32768, -20000, -100, -5, -2, -1000], np.int16)
     outputs = tflm_run(write_tflite(_int16_comparison("GREATER")), [first, second], 3).outputs
     assert not outputs[0].any()
+
+
+BIG = 2**40
+
+
+def _c_type_graph():
+    """The TFLM types whose C kernels came last: int64 MAXIMUM, MINIMUM and comparisons (values
+    apart only above bit 31, broadcasting too), CAST between uint32 and float32."""
+    b = GraphBuilder("c_types")
+    inputs, outputs = [], []
+
+    def op(op_type, shapes, dtypes, out_shape, out_dtype):
+        sources = [b.tensor(shape, dtype) for shape, dtype in zip(shapes, dtypes, strict=True)]
+        result = b.tensor(out_shape, out_dtype)
+        b.op(op_type, sources, [result])
+        inputs.extend(sources)
+        outputs.append(result)
+
+    op("MAXIMUM", [(2, 3), (2, 3)], ["int64"] * 2, (2, 3), "int64")
+    op("MINIMUM", [(2, 1), (1, 3)], ["int64"] * 2, (2, 3), "int64")
+    for op_type in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL"):
+        op(op_type, [(2, 3), (3,)], ["int64"] * 2, (2, 3), "bool")
+    op("CAST", [(8,)], ["uint32"], (8,), "float32")
+    op("CAST", [(8,)], ["float32"], (8,), "uint32")
+    return b.build(inputs, outputs)
+
+
+def _c_type_inputs() -> list[np.ndarray]:
+    pair = np.int64([[BIG, -BIG, 5, 2**33 + 1, -7, 0], [BIG + 1, BIG, 5 + 2**32, 1, -7, -(2**63)]])
+    row = np.int64([BIG, 5, 1])
+    arrays = [pair[0].reshape(2, 3), pair[1].reshape(2, 3), np.int64([[BIG], [-5]]), np.int64([[-BIG, 2**32, -4]])]
+    arrays += [pair[0].reshape(2, 3), row] * 6
+    arrays.append(np.uint32([0, 1, 2**31, 2**32 - 1, 16777217, 3000000001, 255, 2**24 + 3]))
+    arrays.append(np.float32([-1.5, 0.7, 3e9, 5e9, np.nan, 123.9, 4294967040.0, -0.0]))
+    return arrays
+
+
+@pytest.mark.parametrize("target", ["host", "m4"])
+def test_int64_comparisons_and_uint32_casts_in_c_match_the_engine(target):
+    from mcudeploy.validation.runner import Validator
+
+    checker = Validator(_c_type_graph())
+    try:
+        result = checker.validate_target(target, [_c_type_inputs()])
+    finally:
+        checker.close()
+    assert [r.divergence for r in result.inputs if not r.agrees] == []

@@ -16,18 +16,15 @@ from mcudeploy.engine.fixedpoint import multiply_by_quantized_multiplier_smaller
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType
-from mcudeploy.params.comparison import CompareParams
+from mcudeploy.params.comparison import (
+    EQUALITY_TYPES,
+    ORDER_TYPES,
+    CompareParams,
+    check_input_type,
+)
 from mcudeploy.params.comparison import prepare as prepare_compare
 
 MIN_MAX_TYPES = (DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32, DType.INT64)
-EQUALITY_TYPES = (DType.BOOL, DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
-ORDER_TYPES = (DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
-UNPREPARED_IN_TFLM = {("GREATER", DType.INT16)}
-"""Types TFLM's Eval accepts but its Prepare never prepares: int16 GREATER runs the scaled
-comparison on parameters Prepare computes for int8 only, so they are whatever its persistent
-buffer held (zero on a fresh arena: every element then compares 0 > 0, false). Refused rather
-than mimicked, since TFLM's answer does not depend on the model."""
-
 COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "EQUAL": np.equal,
     "NOT_EQUAL": np.not_equal,
@@ -40,24 +37,21 @@ COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 
 @kernel("MAXIMUM", "MINIMUM", types=MIN_MAX_TYPES)
 def maximum_minimum(ctx: OpContext) -> np.ndarray:
-    _check_types(ctx, MIN_MAX_TYPES, ctx.output_tensor().dtype)
+    _check_types(ctx, ctx.output_tensor().dtype)
+    if ctx.output_tensor().dtype not in MIN_MAX_TYPES:
+        raise UnsupportedOperatorError(
+            ctx.op.label, f"{ctx.op.op_type} of {ctx.output_tensor().dtype} is not supported by TFLite Micro"
+        )
     a, b = ctx.input(0), ctx.input(1)
     picks_first = a > b if ctx.op.op_type == "MAXIMUM" else a < b
     return np.where(picks_first, a, b).astype(ctx.output_tensor().dtype.numpy).reshape(ctx.output_tensor().shape)
 
 
 @kernel("EQUAL", "NOT_EQUAL", types=EQUALITY_TYPES)
-def equality(ctx: OpContext) -> np.ndarray:
-    return _compare(ctx, EQUALITY_TYPES)
-
-
 @kernel("LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", types=ORDER_TYPES)
-def order(ctx: OpContext) -> np.ndarray:
-    return _compare(ctx, ORDER_TYPES)
-
-
-def _compare(ctx: OpContext, types: tuple[DType, ...]) -> np.ndarray:
-    _check_types(ctx, types, DType.BOOL)
+def compare(ctx: OpContext) -> np.ndarray:
+    _check_types(ctx, DType.BOOL)
+    check_input_type(ctx.op, ctx.input_tensor(0).dtype)
     a, b = ctx.input(0), ctx.input(1)
     if ctx.input_tensor(0).dtype == DType.INT8:
         params = ctx.prepared(_prepare)
@@ -77,16 +71,10 @@ def _scaled(values: np.ndarray, offset: int, left_shift: int, multiplier: int, s
     )
 
 
-def _check_types(ctx: OpContext, types: tuple[DType, ...], output_type: DType) -> None:
+def _check_types(ctx: OpContext, output_type: DType) -> None:
+    """Both inputs of one type, the output of `output_type`."""
     first, second, output = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
-    op_type = ctx.op.op_type
     if first.dtype != second.dtype or output.dtype != output_type:
-        raise UnsupportedOperatorError(ctx.op.label, f"{op_type} of {first.dtype}, {second.dtype} to {output.dtype}")
-    if (op_type, first.dtype) in UNPREPARED_IN_TFLM:
         raise UnsupportedOperatorError(
-            ctx.op.label,
-            f"{op_type} of {first.dtype}: TFLite Micro never sets its {first.dtype} scaling "
-            "(false everywhere on a fresh arena, whatever the inputs)",
+            ctx.op.label, f"{ctx.op.op_type} of {first.dtype}, {second.dtype} to {output.dtype}"
         )
-    if first.dtype not in types:
-        raise UnsupportedOperatorError(ctx.op.label, f"{op_type} of {first.dtype} is not supported by TFLite Micro")
