@@ -23,6 +23,7 @@ from mcudeploy.engine.interpreter import run
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import GraphBuilder
+from mcudeploy.ir.options import ConcatenationOptions, PackOptions, SplitOptions
 from mcudeploy.memory import plan_memory
 from mcudeploy.reports.ops import TFLM_RESOLVER_OPERATORS
 from mcudeploy.validation.oracles import tflm_run
@@ -100,15 +101,16 @@ BIG = 2**40
 
 
 def _c_type_graph():
-    """The TFLM types whose C kernels came last: int64 MAXIMUM, MINIMUM and comparisons (values
-    apart only above bit 31, broadcasting too), CAST between uint32 and float32."""
+    """The TFLM types whose C kernels came last (int64 MAXIMUM, MINIMUM and comparisons, values
+    apart only above bit 31, broadcasting too; CAST between uint32 and float32) or had no test
+    (int64 PACK and CONCATENATION, int16 SPLIT_V)."""
     b = GraphBuilder("c_types")
     inputs, outputs = [], []
 
-    def op(op_type, shapes, dtypes, out_shape, out_dtype):
+    def op(op_type, shapes, dtypes, out_shape, out_dtype, options=None):
         sources = [b.tensor(shape, dtype) for shape, dtype in zip(shapes, dtypes, strict=True)]
         result = b.tensor(out_shape, out_dtype)
-        b.op(op_type, sources, [result])
+        b.op(op_type, sources, [result], options)
         inputs.extend(sources)
         outputs.append(result)
 
@@ -118,7 +120,13 @@ def _c_type_graph():
         op(op_type, [(2, 3), (3,)], ["int64"] * 2, (2, 3), "bool")
     op("CAST", [(8,)], ["uint32"], (8,), "float32")
     op("CAST", [(8,)], ["float32"], (8,), "uint32")
-    return b.build(inputs, outputs)
+    op("PACK", [(2, 3)] * 2, ["int64"] * 2, (2, 2, 3), "int64", PackOptions(values_count=2, axis=1))
+    op("CONCATENATION", [(2, 1), (2, 2)], ["int64"] * 2, (2, 3), "int64", ConcatenationOptions(axis=1))
+    split = b.tensor((3, 5), "int16")
+    parts = [b.tensor((3, width), "int16") for width in (2, 3)]
+    sizes, axis = (b.tensor(np.shape(c), "int32", data=np.int32(c)) for c in ([2, 3], [1]))
+    b.op("SPLIT_V", [split, sizes, axis], parts, SplitOptions(num_splits=2))
+    return b.build([*inputs, split], [*outputs, *parts])
 
 
 def _c_type_inputs() -> list[np.ndarray]:
@@ -128,6 +136,8 @@ def _c_type_inputs() -> list[np.ndarray]:
     arrays += [pair[0].reshape(2, 3), row] * 6
     arrays.append(np.uint32([0, 1, 2**31, 2**32 - 1, 16777217, 3000000001, 255, 2**24 + 3]))
     arrays.append(np.float32([-1.5, 0.7, 3e9, 5e9, np.nan, 123.9, 4294967040.0, -0.0]))
+    arrays += [pair[0].reshape(2, 3), pair[1].reshape(2, 3), pair[1, :2].reshape(2, 1), pair[0, :4].reshape(2, 2)]
+    arrays.append(np.arange(-32768, 32767, 4369, dtype=np.int16).reshape(3, 5))
     return arrays
 
 
