@@ -3,9 +3,8 @@
 tests/data/tflm_kernel_types.json records, per operator its MicroMutableOpResolver registers,
 the value types each kernel's Prepare and Eval let through, read from the kernel sources at the
 TFLM commit it names (index, axis, shape and weight tensors apart: FILL's int16 and int64 are its
-dims tensor's, GATHER's int32 its coords', MIRROR_PAD's int32 and int64 its paddings').
-int4 appears only as a weight type there (CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
-filters of int8 inputs), so the value-type checks below do not cover packed int4 weights.
+dims tensor's, GATHER's int32 its coords', MIRROR_PAD's int32 and int64 its paddings'), and the
+packed filter types (int4 filters of int8 inputs for CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED).
 """
 
 from __future__ import annotations
@@ -54,6 +53,9 @@ def test_ops_lists_every_type_tflm_accepts():
         if op_type in NOT_APPLICABLE:
             continue
         assert entry["engine"], op_type
+        missing += [
+            (op_type, f"{t} filters") for t in facts.get("filter_types", ()) if t not in entry.get("filter_types", ())
+        ]
         ours = entry["types"]
         if facts["types"] == "any":
             assert ours == "any", f"{op_type}: TFLM moves any type, mcudeploy lists {ours}"
