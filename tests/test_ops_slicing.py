@@ -136,7 +136,7 @@ def test_split(shape, axis, count, dtype):
     assert_matches_tflm(graph)
 
 
-@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "float32"])
 @pytest.mark.parametrize(
     ("shape", "axis", "widths"), [((7,), 0, [2, 5]), ((3, 9), -1, [4, 1, 4]), ((1, 4, 5, 2), 2, [1, 3, 1])]
 )
@@ -175,7 +175,7 @@ def _many_inputs(op_type, in_shapes, out_shape, dtype, options, scales=None, zer
     return b.build(inputs, [y])
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "float32"])
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "float32"])
 @pytest.mark.parametrize(("shape", "axis", "count"), [((4,), 0, 3), ((4,), -1, 2), ((2, 3), 1, 3), ((2, 3, 2), -3, 2)])
 def test_pack(shape, axis, count, dtype):
     out_shape = list(shape)
@@ -189,7 +189,7 @@ def _concat_shapes(shape, axis: int, widths):
     return shapes, _split_shapes(shape, axis, [sum(widths)])[0]
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "float32", "bool"])
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "float32", "bool"])
 @pytest.mark.parametrize(
     ("shape", "axis", "widths"),
     [((5,), 0, [2, 3]), ((2, 3), -1, [3, 1, 2]), ((1, 4, 4, 3), 3, [3, 5]), ((2, 2, 3, 1), -3, [1, 2, 1, 3])],

@@ -33,6 +33,8 @@ MD_DTYPES = {
     DType.INT16: "MD_INT16",
     DType.INT32: "MD_INT32",
     DType.FLOAT32: "MD_FLOAT32",
+    DType.INT64: "MD_INT64",
+    DType.UINT32: "MD_UINT32",
 }
 """The kernel library's md_dtype of each element type it handles."""
 

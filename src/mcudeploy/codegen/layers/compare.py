@@ -8,8 +8,8 @@ from mcudeploy.ir import DType
 from mcudeploy.params.comparison import CompareParams, prepare
 from mcudeploy.params.record import struct_fields
 
-C_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32, DType.BOOL)
-"""The value types of the C kernels (TFLite Micro's int64 runs in the engine only)."""
+C_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.INT64, DType.FLOAT32, DType.BOOL)
+"""The value types of the C kernels."""
 COMPARISONS = ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
 
 

@@ -32,8 +32,8 @@ def unary(ctx: LayerContext) -> LayerCode:
 
 
 CAST_C_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32)
-"""What md_cast converts (from also bool). uint32 to or from an integer type is int32's bit pattern
-(the audio front end's casts); uint32 to or from float32 runs in the engine only."""
+"""What md_cast converts (from also bool, and uint32 to or from float32). uint32 to or from an
+integer type is int32's bit pattern (the audio front end's casts)."""
 
 
 @emits("CAST")
@@ -42,9 +42,9 @@ def cast(ctx: LayerContext) -> LayerCode:
     source_type, target_type = source.dtype, target.dtype
     if DType.FLOAT32 not in (source_type, target_type):
         source_type, target_type = (DType.INT32 if t == DType.UINT32 else t for t in (source_type, target_type))
-    if source_type not in (*CAST_C_TYPES, DType.BOOL):
+    if source_type not in (*CAST_C_TYPES, DType.BOOL, DType.UINT32):
         raise ctx.dtype_error(source)
-    if target_type not in CAST_C_TYPES:
+    if target_type not in (*CAST_C_TYPES, DType.UINT32):
         raise ctx.dtype_error(target)
     from_type = MD_DTYPES[DType.UINT8 if source_type == DType.BOOL else source_type]
     call = f"md_cast({from_type}, {MD_DTYPES[target_type]}, {ctx.input_ref(0)}, {ctx.output_ref()}, {target.size})"

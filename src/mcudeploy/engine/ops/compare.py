@@ -16,15 +16,15 @@ from mcudeploy.engine.fixedpoint import multiply_by_quantized_multiplier_smaller
 from mcudeploy.engine.registry import OpContext, kernel
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import DType
-from mcudeploy.params.comparison import CompareParams
+from mcudeploy.params.comparison import (
+    EQUALITY_TYPES,
+    ORDER_TYPES,
+    CompareParams,
+    check_input_type,
+)
 from mcudeploy.params.comparison import prepare as prepare_compare
 
 MIN_MAX_TYPES = (DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32, DType.INT64)
-EQUALITY_TYPES = (DType.BOOL, DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
-ORDER_TYPES = (DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
-"""TFLM also lists int16 for the ordered comparisons but never sets their scaling (every
-int16 value then compares as 0): refused rather than mimicked."""
-
 COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "EQUAL": np.equal,
     "NOT_EQUAL": np.not_equal,
@@ -37,24 +37,21 @@ COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 
 @kernel("MAXIMUM", "MINIMUM", types=MIN_MAX_TYPES)
 def maximum_minimum(ctx: OpContext) -> np.ndarray:
-    _check_types(ctx, MIN_MAX_TYPES, ctx.output_tensor().dtype)
+    _check_types(ctx, ctx.output_tensor().dtype)
+    if ctx.output_tensor().dtype not in MIN_MAX_TYPES:
+        raise UnsupportedOperatorError(
+            ctx.op.label, f"{ctx.op.op_type} of {ctx.output_tensor().dtype} is not supported by TFLite Micro"
+        )
     a, b = ctx.input(0), ctx.input(1)
     picks_first = a > b if ctx.op.op_type == "MAXIMUM" else a < b
     return np.where(picks_first, a, b).astype(ctx.output_tensor().dtype.numpy).reshape(ctx.output_tensor().shape)
 
 
 @kernel("EQUAL", "NOT_EQUAL", types=EQUALITY_TYPES)
-def equality(ctx: OpContext) -> np.ndarray:
-    return _compare(ctx, EQUALITY_TYPES)
-
-
 @kernel("LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", types=ORDER_TYPES)
-def order(ctx: OpContext) -> np.ndarray:
-    return _compare(ctx, ORDER_TYPES)
-
-
-def _compare(ctx: OpContext, types: tuple[DType, ...]) -> np.ndarray:
-    _check_types(ctx, types, DType.BOOL)
+def compare(ctx: OpContext) -> np.ndarray:
+    _check_types(ctx, DType.BOOL)
+    check_input_type(ctx.op, ctx.input_tensor(0).dtype)
     a, b = ctx.input(0), ctx.input(1)
     if ctx.input_tensor(0).dtype == DType.INT8:
         params = ctx.prepared(_prepare)
@@ -74,10 +71,10 @@ def _scaled(values: np.ndarray, offset: int, left_shift: int, multiplier: int, s
     )
 
 
-def _check_types(ctx: OpContext, types: tuple[DType, ...], output_type: DType) -> None:
+def _check_types(ctx: OpContext, output_type: DType) -> None:
+    """Both inputs of one type, the output of `output_type`."""
     first, second, output = ctx.input_tensor(0), ctx.input_tensor(1), ctx.output_tensor()
-    op_type = ctx.op.op_type
     if first.dtype != second.dtype or output.dtype != output_type:
-        raise UnsupportedOperatorError(ctx.op.label, f"{op_type} of {first.dtype}, {second.dtype} to {output.dtype}")
-    if first.dtype not in types:
-        raise UnsupportedOperatorError(ctx.op.label, f"{op_type} of {first.dtype} is not supported by TFLite Micro")
+        raise UnsupportedOperatorError(
+            ctx.op.label, f"{ctx.op.op_type} of {first.dtype}, {second.dtype} to {output.dtype}"
+        )

@@ -118,7 +118,9 @@ typedef enum {
     MD_UINT8 = 1,
     MD_INT16 = 2,
     MD_INT32 = 3,
-    MD_FLOAT32 = 4
+    MD_FLOAT32 = 4,
+    MD_INT64 = 5,
+    MD_UINT32 = 6
 } md_dtype;
 
 /* ---- the sliding-window geometry convolutions and pooling share (NHWC). */
@@ -525,7 +527,7 @@ typedef enum {
 
 typedef struct {
     md_compare_op op;
-    md_dtype dtype;         /* of the inputs: MD_INT8, MD_UINT8 (bool), MD_INT16, MD_INT32 or MD_FLOAT32 */
+    md_dtype dtype;         /* of the inputs: MD_INT8, MD_UINT8 (bool), MD_INT16, MD_INT32, MD_INT64 or MD_FLOAT32 */
     int32_t input1_offset;  /* int8 comparisons: -zero points, ... */
     int32_t input2_offset;
     int32_t left_shift;     /* ... 8, each input's scale; 0 elsewhere: raw values compared */
@@ -630,8 +632,8 @@ typedef struct {
 md_status md_rsqrt_s8(const md_rsqrt_s8_params *p, const int8_t *input, int8_t *output, int32_t count);
 
 /* CAST, C's conversion of each element from `from` to `to` (MD_INT8, MD_INT16, MD_INT32, MD_FLOAT32;
- * `from` also MD_UINT8 for bool): integers wrap, float32 truncates, saturated to int32 first (NaN
- * to 0) as Cortex-M's VCVT. */
+ * `from` also MD_UINT8 for bool; MD_UINT32 to or from MD_FLOAT32): integers wrap, float32 truncates,
+ * saturated to int32 (uint32 for MD_UINT32) first (NaN to 0) as Cortex-M's VCVT. */
 md_status md_cast(md_dtype from, md_dtype to, const void *input, void *output, int32_t count);
 
 /* An int8 function by its table of 256 outputs, the entry of x at (uint8_t)x (int8 ELU). */

@@ -45,28 +45,35 @@ static void compare_row_int(const void *params, const void *input1, int32_t inde
     }
 }
 
-static void compare_row_f32(const void *params, const void *input1, int32_t index1, int32_t step1,
-                            const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
-                            int32_t count)
-{
-    const md_compare_params *p = (const md_compare_params *)params;
-    int32_t i;
-    for (i = 0; i < count; ++i) {
-        const float a = ((const float *)input1)[index1 + i * step1];
-        const float b = ((const float *)input2)[index2 + i * step2];
-        if (p->op == MD_CMP_MAXIMUM || p->op == MD_CMP_MINIMUM) {
-            const int first = p->op == MD_CMP_MAXIMUM ? a > b : a < b;
-            ((float *)output)[out + i] = first ? a : b;
-        } else {
-            ((uint8_t *)output)[out + i] = (uint8_t)MD_COMPARE(p->op, a, b);
-        }
+/* The row kernel `name` of raw `type` values (float32 and int64, which TFLite Micro compares as
+ * they are). */
+#define MD_COMPARE_ROW_RAW(name, type)                                                                                \
+    static void name(const void *params, const void *input1, int32_t index1, int32_t step1, const void *input2,      \
+                     int32_t index2, int32_t step2, void *output, int32_t out, int32_t count)                        \
+    {                                                                                                                 \
+        const md_compare_params *p = (const md_compare_params *)params;                                              \
+        int32_t i;                                                                                                    \
+        for (i = 0; i < count; ++i) {                                                                                 \
+            const type a = ((const type *)input1)[index1 + i * step1];                                                \
+            const type b = ((const type *)input2)[index2 + i * step2];                                                \
+            if (p->op == MD_CMP_MAXIMUM || p->op == MD_CMP_MINIMUM) {                                                 \
+                const int first = p->op == MD_CMP_MAXIMUM ? a > b : a < b;                                            \
+                ((type *)output)[out + i] = first ? a : b;                                                            \
+            } else {                                                                                                  \
+                ((uint8_t *)output)[out + i] = (uint8_t)MD_COMPARE(p->op, a, b);                                      \
+            }                                                                                                         \
+        }                                                                                                             \
     }
-}
+
+MD_COMPARE_ROW_RAW(compare_row_f32, float)
+MD_COMPARE_ROW_RAW(compare_row_s64, int64_t)
 
 md_status md_compare(const md_compare_params *p, const md_broadcast *shape, const void *input1,
                      const void *input2, void *output)
 {
-    md_broadcast_rows(shape, p, p->dtype == MD_FLOAT32 ? compare_row_f32 : compare_row_int, input1, input2, output);
+    md_broadcast_rows(shape, p,
+                      p->dtype == MD_FLOAT32 ? compare_row_f32 : p->dtype == MD_INT64 ? compare_row_s64 : compare_row_int,
+                      input1, input2, output);
     return MD_OK;
 }
 

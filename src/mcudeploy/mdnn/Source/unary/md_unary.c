@@ -57,12 +57,27 @@ static int32_t truncate_f32(float value)
     return value <= -2147483648.0f ? INT32_MIN : (int32_t)value;
 }
 
+/* float32 to uint32 by truncation, saturated, NaN to 0 (VCVT.U32.F32). */
+static uint32_t truncate_f32_u32(float value)
+{
+    if (!(value > 0.0f)) {
+        return 0u;
+    }
+    return value >= 4294967296.0f ? UINT32_MAX : (uint32_t)value;
+}
+
 md_status md_cast(md_dtype from, md_dtype to, const void *input, void *output, int32_t count)
 {
     int32_t i;
     for (i = 0; i < count; ++i) {
         if (to == MD_FLOAT32) {
-            ((float *)output)[i] = from == MD_FLOAT32 ? ((const float *)input)[i] : (float)md_load(input, i, from);
+            ((float *)output)[i] = from == MD_FLOAT32   ? ((const float *)input)[i]
+                                   : from == MD_UINT32 ? (float)((const uint32_t *)input)[i]
+                                                       : (float)md_load(input, i, from);
+            continue;
+        }
+        if (to == MD_UINT32) { /* from float32 only: an integer to uint32 is int32's bit pattern */
+            ((uint32_t *)output)[i] = truncate_f32_u32(((const float *)input)[i]);
             continue;
         }
         {
