@@ -5,14 +5,19 @@ by the runs that waited carrying over), then the generated C on the host and on 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from mcudeploy.cli.app import app
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import Graph, GraphBuilder
 from mcudeploy.ir.options import CallOnceOptions, ElementwiseOptions, IfOptions, VarHandleOptions, WhileOptions
 from mcudeploy.ir.shapes import can_wait
+from mcudeploy.reports.html import validate_page
 from test_codegen import assert_invocations_match_engine, build
 from test_ops_signal import circular_buffer, signal_op
 
@@ -137,3 +142,28 @@ def test_a_wait_in_a_subgraph_ends_the_generated_inference_as_the_engine(tmp_pat
     input_sets = frames(graph, 9)
     program = build(graph, tmp_path, invocations=len(input_sets), target_name=target_name)
     assert_invocations_match_engine(program, input_sets)
+
+
+def test_run_and_validate_name_the_layer_whose_subgraph_waited(tmp_path):
+    """`run` and `validate` (text, --json, HTML) report a run an IF's branch ended as waiting at the IF,
+    as they report a CIRCULAR_BUFFER of the main graph; validate feeds the frames to one program."""
+    graph = waiting_if()
+    model = tmp_path / "waiting_if.tflite"
+    model.write_bytes(write_tflite(graph))
+    sets = frames(graph, 4)
+    inputs = tmp_path / "frames.npz"
+    np.savez(inputs, **{t.name: np.stack([s[k] for s in sets]) for k, t in enumerate(graph.graph_inputs)})
+    result = CliRunner().invoke(app, ["run", str(model), "--input", str(inputs)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "run 1 of 4: waiting for frames (IF #0)"
+    result = CliRunner().invoke(app, ["run", str(model), "--input", str(inputs), "--json"])
+    waiting = {"layer": 0, "op": "IF"}
+    expected = [waiting, waiting, None, waiting]  # then, else, then (its 2nd frame: complete), then
+    assert [r["waiting"] for r in json.loads(result.output)["runs"]] == expected
+    result = CliRunner().invoke(app, ["validate", str(model), "-t", "host", "--inputs", str(inputs), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    items = report["targets"]["host"]["inputs"]
+    assert report["streaming"] and all(item["agrees"] for item in items)
+    assert [item["waiting"] for item in items] == [item["engine_waiting"] for item in items] == expected
+    assert '<td class="text">host</td><td class="text">run 1 of 4: waiting for frames (IF #0)' in validate_page(report)
