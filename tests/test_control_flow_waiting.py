@@ -11,12 +11,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.cli.app import app
+from mcudeploy.codegen import render
 from mcudeploy.engine.interpreter import Engine
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import Graph, GraphBuilder
 from mcudeploy.ir.options import CallOnceOptions, ElementwiseOptions, IfOptions, VarHandleOptions, WhileOptions
 from mcudeploy.ir.shapes import can_wait
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.checker import check_plan
 from mcudeploy.reports.html import validate_page
 from test_codegen import assert_invocations_match_engine, build
 from test_ops_signal import circular_buffer, signal_op
@@ -167,3 +171,19 @@ def test_run_and_validate_name_the_layer_whose_subgraph_waited(tmp_path):
     assert report["streaming"] and all(item["agrees"] for item in items)
     assert [item["waiting"] for item in items] == [item["engine_waiting"] for item in items] == expected
     assert '<td class="text">host</td><td class="text">run 1 of 4: waiting for frames (IF #0)' in validate_page(report)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_plans_and_state_of_models_that_wait_in_a_subgraph(name):
+    """Both planners' plans run safely over a stream of frames on the simulated arena (each inference
+    ending where the engine's does); the state analyze counts is the generated header's, with each
+    subgraph's buffer (its 4 B count and 24 B history) and CALL_ONCE's flag."""
+    graph = MODELS[name]()
+    for planner in ("mcudeploy", "tflm"):
+        assert check_plan(graph, plan_memory(graph, planner=planner)) == []
+    header = render(graph, plan_memory(graph)).files["network.h"]
+    assert f"next: {variable_bytes(graph)} bytes outside the arena" in header
+    histories = {"if": 2, "while": 1, "call_once": 1}[name]
+    resources = 24 if name == "call_once" else 0
+    flags = 1 if name == "call_once" else 0
+    assert variable_bytes(graph) == histories * (24 + 4 + 24) + resources + flags

@@ -36,6 +36,7 @@ from mcudeploy.files import check_output_folder, write_folder
 from mcudeploy.ir import ETHOS_U, NO_TENSOR, Graph, Operator, Tensor
 from mcudeploy.ir.shapes import can_wait, graph_can_wait, waits_for_frames
 from mcudeploy.kernels import kernel_contract
+from mcudeploy.kernels.contracts import layer_states
 from mcudeploy.memory.budget import ConstantLayout, constant_layout
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.params.requantization import requantization
@@ -141,7 +142,7 @@ def render(
     layout_variables = resource_layout(graph).variables
     names = _resource_names(graph, prefix)
     resources = {resource: (name, layout_variables[resource]) for resource, name in names.items()}
-    kernel_states = _kernel_state_names(graph, prefix, numbers)
+    kernel_states = _kernel_state_names(graph, prefix)
     units = _Units(graph, plan, arena, block, prefix, variables, names, kernel_states)
     units.calls = {number: units.called(number) for number in numbers[1:]}
     codes = {number: [units.emit(number, op) for op in graph.subgraphs[number].operators] for number in numbers}
@@ -287,20 +288,15 @@ def _layer_function(prefix: str, number: int, index: int) -> str:
     return f"{_subgraph_function(prefix, number)}_layer_{index}" if number else f"{prefix}_layer_{index}"
 
 
-def _kernel_state_names(graph: Graph, prefix: str, numbers: list[int]) -> dict[tuple[int, int], tuple[str, int]]:
-    """The static array and size of each layer's own history (`KernelContract.state_bytes`), by
-    (subgraph, layer index): its layer function's name and `_state`; CALL_ONCE's flag (has its
-    subgraph run since init()), one byte: `_once`."""
-    states = {}
-    for number in numbers:
-        subgraph = graph.subgraphs[number]
-        for op in subgraph.operators:
-            function = _layer_function(prefix, number, op.index)
-            if size := kernel_contract(subgraph, op).state_bytes:
-                states[number, op.index] = (f"{function}_state", size)
-            elif op.op_type == "CALL_ONCE":
-                states[number, op.index] = (f"{function}_once", 1)
-    return states
+def _kernel_state_names(graph: Graph, prefix: str) -> dict[tuple[int, int], tuple[str, int]]:
+    """The static array and size of each layer's own state (`layer_states`), by (subgraph, layer
+    index): its layer function's name and `_state`; CALL_ONCE's flag (has its subgraph run since
+    init()): `_once`."""
+    names = {}
+    for (number, index), size in layer_states(graph).items():
+        suffix = "_once" if graph.subgraphs[number].operators[index].op_type == "CALL_ONCE" else "_state"
+        names[number, index] = (_layer_function(prefix, number, index) + suffix, size)
+    return names
 
 
 def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:

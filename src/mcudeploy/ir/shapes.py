@@ -1309,6 +1309,11 @@ def can_wait(graph: Graph, op: Operator) -> bool:
     )
 
 
+def frame_buffers(graph: Graph) -> list[Operator]:
+    """The layers, in any of the model's subgraphs, that can end an inference waiting for frames."""
+    return [op for subgraph in graph.subgraphs for op in subgraph.operators if waits_for_frames(op)]
+
+
 def graph_can_wait(graph: Graph) -> bool:
     """Whether an inference of `graph` can end waiting for frames (a streaming model)."""
     return any(can_wait(graph, op) for op in graph.operators)
