@@ -15,6 +15,7 @@ from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.cli.app import app
 from mcudeploy.codegen import render
 from mcudeploy.engine.interpreter import Engine
+from mcudeploy.estimate.measure import stream_frames
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import Graph, GraphBuilder
 from mcudeploy.ir.options import CallOnceOptions, ElementwiseOptions, IfOptions, VarHandleOptions, WhileOptions
@@ -187,3 +188,23 @@ def test_plans_and_state_of_models_that_wait_in_a_subgraph(name):
     resources = 24 if name == "call_once" else 0
     flags = 1 if name == "call_once" else 0
     assert variable_bytes(graph) == histories * (24 + 4 + 24) + resources + flags
+
+
+def test_estimate_prices_the_period_after_the_first_complete_inference(tmp_path):
+    """A buffer in a subgraph need not be back at reset's count after an inference that ran every
+    layer: the period priced is the frames after the first one up to the next. CALL_ONCE's init waits
+    twice, then runs once: its steady state is one complete inference without it. The IF's period on
+    the measured inputs: one inference waiting at the IF, one running every layer."""
+    stream = stream_frames(waiting_call_once())
+    assert (stream.waiting, stream.start) == ([0, 0, None, None], 3)
+    model = tmp_path / "waiting_if.tflite"
+    model.write_bytes(write_tflite(waiting_if()))
+    result = CliRunner().invoke(app, ["estimate", str(model), "--device", "STM32F446RE", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    streaming = report["streaming"]
+    assert streaming["frames_per_inference"] == 2
+    assert [(item["frame"], item["layer"], item["op"]) for item in streaming["waiting"]] == [(1, 0, "IF")]
+    period = [streaming["waiting"][0]["cycles"], report["total"]["cycles"]]
+    assert streaming["per_frame"]["cycles"] == round(sum(period) / 2)
+    assert any("the period priced is frames 4 to 5 from reset" in note for note in report["notes"])
