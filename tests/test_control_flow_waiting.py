@@ -46,9 +46,11 @@ def waiting_if() -> Graph:
     return b.build([cond, frame], [rectified], [circular_buffer(2), circular_buffer(3)])
 
 
-def waiting_while() -> Graph:
+def waiting_while(nested: bool = False) -> Graph:
     """while i < n: i += 1; the body's buffer (every 2 frames) takes the frame: with n = 1 the loop
-    completes every other inference; with n = 2 its second iteration waits."""
+    completes every other inference; with n = 2 its second iteration waits. `nested`: the body's IF
+    gives the frame to that buffer on the first iteration, to one every 3 frames on the others (the
+    wait passed up through the IF, then the WHILE)."""
     cond = GraphBuilder("cond")
     i, n = cond.tensor((), "int32", name="i"), cond.tensor((), "int32", name="n")
     frame = cond.tensor(FRAME, "int8", name="frame", **QUANT)
@@ -60,17 +62,24 @@ def waiting_while() -> Graph:
     one = body.tensor((), "int32", data=1, name="one")
     next_i = body.tensor((), "int32", name="next_i")
     body.op("ADD", [i, one], [next_i], ElementwiseOptions())
-    history = body.tensor(HISTORY, "int8", name="history", is_variable=True, **QUANT)
-    signal_op(body, "CIRCULAR_BUFFER", [frame], [history], cycles_max=2)
+    history = body.tensor(HISTORY, "int8", name="history", is_variable=not nested, **QUANT)
+    if nested:
+        first = body.tensor((), "bool", name="first")
+        body.op("LESS", [i, one], [first])
+        body.op("IF", [first, frame], [history], IfOptions(3, 4))
+    else:
+        signal_op(body, "CIRCULAR_BUFFER", [frame], [history], cycles_max=2)
     bumped = body.tensor(FRAME, "int8", name="bumped", **QUANT)
     body.op("MAXIMUM", [frame, frame], [bumped])
-    main = GraphBuilder("waiting_while")
+    main = GraphBuilder("nested_waiting" if nested else "waiting_while")
     i, n = main.tensor((), "int32", name="i"), main.tensor((), "int32", name="n")
     frame = main.tensor(FRAME, "int8", name="frame", **QUANT)
     last_i, last_n = main.tensor((), "int32", name="last_i"), main.tensor((), "int32", name="last_n")
     last_frame = main.tensor(FRAME, "int8", name="last_frame", **QUANT)
     main.op("WHILE", [i, n, frame], [last_i, last_n, last_frame], WhileOptions(cond_subgraph=1, body_subgraph=2))
     subgraphs = [cond.build([i, n, frame], [going]), body.build([i, n, frame], [next_i, n, bumped])]
+    if nested:
+        subgraphs += [circular_buffer(2), circular_buffer(3)]
     return main.build([i, n, frame], [last_i, last_frame], subgraphs)
 
 
@@ -115,7 +124,12 @@ def frames(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarray]]:
     return sets
 
 
-MODELS = {"if": waiting_if, "while": waiting_while, "call_once": waiting_call_once}
+MODELS = {
+    "if": waiting_if,
+    "while": waiting_while,
+    "call_once": waiting_call_once,
+    "nested": lambda: waiting_while(nested=True),
+}
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -138,14 +152,17 @@ def test_a_wait_in_a_subgraph_ends_the_inference_as_in_tflm(name):
                 np.testing.assert_array_equal(ours.outputs[position], theirs, err_msg=f"invocation {step}")
 
 
-@pytest.mark.parametrize("name", MODELS)
-@pytest.mark.parametrize("target_name", [None, "m4"])
+@pytest.mark.parametrize(
+    ("name", "target_name"), [*((name, None) for name in MODELS), ("if", "m4"), ("while", "m4"), ("call_once", "m4")]
+)
 def test_a_wait_in_a_subgraph_ends_the_generated_inference_as_the_engine(tmp_path, name, target_name):
     """The subgraph function's MD_WAITING returned by the calling layer and net_invoke(), net_waiting_layer()
-    naming that layer; the state (histories, CALL_ONCE's flag, variables) bit-exact over the invocations."""
+    naming that layer; the state (histories, CALL_ONCE's flag, variables) bit-exact over the invocations.
+    The IF on the host with the sanitizers: its branches' outputs are histories copied out of their state."""
     graph = MODELS[name]()
     input_sets = frames(graph, 9)
-    program = build(graph, tmp_path, invocations=len(input_sets), target_name=target_name)
+    sanitized = name == "if" and target_name is None
+    program = build(graph, tmp_path, sanitized, invocations=len(input_sets), target_name=target_name)
     assert_invocations_match_engine(program, input_sets)
 
 
@@ -184,7 +201,7 @@ def test_plans_and_state_of_models_that_wait_in_a_subgraph(name):
         assert check_plan(graph, plan_memory(graph, planner=planner)) == []
     header = render(graph, plan_memory(graph)).files["network.h"]
     assert f"next: {variable_bytes(graph)} bytes outside the arena" in header
-    histories = {"if": 2, "while": 1, "call_once": 1}[name]
+    histories = {"if": 2, "while": 1, "call_once": 1, "nested": 2}[name]
     resources = 24 if name == "call_once" else 0
     flags = 1 if name == "call_once" else 0
     assert variable_bytes(graph) == histories * (24 + 4 + 24) + resources + flags
