@@ -124,13 +124,13 @@ class Engine:
                 context = OpContext(step.op, graph, args, step.states, self._resources, number, self.graph, self._call)
                 try:
                     result = step.kernel(context)
-                except RunAborted as abort:  # None: it wrote no outputs (an IF whose branch waited)
+                except RunAborted as abort:
                     ended = _Ended(step.op.index, wrote=abort.outputs is not None)
-                    result = () if abort.outputs is None else abort.outputs
+                    if abort.outputs is None:  # it wrote no outputs (an IF whose branch waited)
+                        break
+                    result = abort.outputs
                 # numpy gives a scalar, not an array, for some operations on rank-0 tensors
                 results = (result,) if isinstance(result, np.ndarray | np.generic) else result
-                if ended is not None and not ended.wrote:
-                    break
                 for expected, array in zip(step.outputs, map(np.asarray, results), strict=True):
                     expected.check_output(graph, step.op, array)
                     values[expected.index] = array

@@ -1310,8 +1310,9 @@ def can_wait(graph: Graph, op: Operator) -> bool:
 
 
 def frame_buffers(graph: Graph) -> list[Operator]:
-    """The layers, in any of the model's subgraphs, that can end an inference waiting for frames."""
-    return [op for subgraph in graph.subgraphs for op in subgraph.operators if waits_for_frames(op)]
+    """The layers, in the main graph and the subgraphs it runs, that can end an inference waiting for frames."""
+    run = [graph.subgraphs[number] for number in [0, *graph.called_order()]]
+    return [op for subgraph in run for op in subgraph.operators if waits_for_frames(op)]
 
 
 def graph_can_wait(graph: Graph) -> bool:
