@@ -423,7 +423,8 @@ def test_a_streaming_model_is_priced_over_its_period_of_frames(tmp_path: Path) -
     assert "every 3 frames" in page and f"average per frame: {streaming['per_frame']['cycles']:,} cycles" in page
 
     elf = build_model(graph, plan_memory(graph), False, get_target("m4"), tmp_path / "build", steps=3)
-    run = run_harness_steps(graph, get_target("m4"), elf, stream_frames(graph), tmp_path / "run", InstructionCounting())
+    frames = stream_frames(graph).frames
+    run = run_harness_steps(graph, get_target("m4"), elf, frames, tmp_path / "run", InstructionCounting())
     assert [step.waiting_at for step in run.steps] == [0, 0, None]
     measured = [count + MARK_OVERHEAD for count in run.step_instructions]
     assert [item["instructions"] for item in period] == measured

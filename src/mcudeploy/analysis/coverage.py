@@ -18,7 +18,7 @@ import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.ir.options import called_subgraphs
-from mcudeploy.kernels.contracts import kernel_contract
+from mcudeploy.kernels.contracts import layer_states
 from mcudeploy.params.variables import resource_layout
 
 
@@ -50,10 +50,11 @@ def uncounted_operators(graph: Graph, subgraphs_planned: bool = False) -> list[O
 
 
 def variable_bytes(graph: Graph) -> int:
-    """Bytes of the variable tensors, resource variables and kernels' own history (state kept
-    across inferences, outside the arena)."""
+    """Bytes of the variable tensors, resource variables and layers' own state (`layer_states`:
+    kernels' history in any subgraph the model runs, CALL_ONCE's flag), kept across inferences
+    outside the arena: the generated header's figure."""
     variable_tensors = sum(t.nbytes for subgraph in graph.subgraphs for t in subgraph.tensors if t.is_variable)
-    kernel_state = sum(kernel_contract(graph, op).state_bytes for op in graph.operators)
+    kernel_state = sum(layer_states(graph).values())
     return variable_tensors + resource_layout(graph).nbytes + kernel_state
 
 

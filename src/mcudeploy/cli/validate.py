@@ -147,7 +147,8 @@ def _tflm_agreement(validator: Validator, input_sets: list) -> bool | None:
     """Whether the reference engine agrees with TensorFlow Lite Micro's interpreter on every input;
     None when the interpreter is not installed or the model is not one it runs (float, custom ops)."""
     graph = validator.graph
-    if any(op.is_custom for op in graph.operators) or any(t.dtype.is_float for t in graph.graph_inputs):
+    custom = any(op.is_custom for subgraph in graph.subgraphs for op in subgraph.operators)
+    if custom or any(t.dtype.is_float for t in graph.graph_inputs):
         return None
     # A model read from ONNX or quantized here runs in TFLite Micro as the .tflite of its IR.
     unchanged = graph.metadata.get("format") != "onnx" and "quantized_by" not in graph.metadata

@@ -34,8 +34,9 @@ from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_membe
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.files import check_output_folder, write_folder
 from mcudeploy.ir import ETHOS_U, NO_TENSOR, Graph, Operator, Tensor
-from mcudeploy.ir.shapes import refuse_waiting_in_subgraphs, waits_for_frames
+from mcudeploy.ir.shapes import can_wait, graph_can_wait, waits_for_frames
 from mcudeploy.kernels import kernel_contract
+from mcudeploy.kernels.contracts import layer_states
 from mcudeploy.memory.budget import ConstantLayout, constant_layout
 from mcudeploy.memory.plan import Buffer, MemoryPlan
 from mcudeploy.params.requantization import requantization
@@ -141,7 +142,7 @@ def render(
     layout_variables = resource_layout(graph).variables
     names = _resource_names(graph, prefix)
     resources = {resource: (name, layout_variables[resource]) for resource, name in names.items()}
-    kernel_states = _kernel_state_names(graph, prefix, numbers)
+    kernel_states = _kernel_state_names(graph, prefix)
     units = _Units(graph, plan, arena, block, prefix, variables, names, kernel_states)
     units.calls = {number: units.called(number) for number in numbers[1:]}
     codes = {number: [units.emit(number, op) for op in graph.subgraphs[number].operators] for number in numbers}
@@ -287,20 +288,15 @@ def _layer_function(prefix: str, number: int, index: int) -> str:
     return f"{_subgraph_function(prefix, number)}_layer_{index}" if number else f"{prefix}_layer_{index}"
 
 
-def _kernel_state_names(graph: Graph, prefix: str, numbers: list[int]) -> dict[tuple[int, int], tuple[str, int]]:
-    """The static array and size of each layer's own history (`KernelContract.state_bytes`), by
-    (subgraph, layer index): its layer function's name and `_state`; CALL_ONCE's flag (has its
-    subgraph run since init()), one byte: `_once`."""
-    states = {}
-    for number in numbers:
-        subgraph = graph.subgraphs[number]
-        for op in subgraph.operators:
-            function = _layer_function(prefix, number, op.index)
-            if size := kernel_contract(subgraph, op).state_bytes:
-                states[number, op.index] = (f"{function}_state", size)
-            elif op.op_type == "CALL_ONCE":
-                states[number, op.index] = (f"{function}_once", 1)
-    return states
+def _kernel_state_names(graph: Graph, prefix: str) -> dict[tuple[int, int], tuple[str, int]]:
+    """The static array and size of each layer's own state (`layer_states`), by (subgraph, layer
+    index): its layer function's name and `_state`; CALL_ONCE's flag (has its subgraph run since
+    init()): `_once`."""
+    names = {}
+    for (number, index), size in layer_states(graph).items():
+        suffix = "_once" if graph.subgraphs[number].operators[index].op_type == "CALL_ONCE" else "_state"
+        names[number, index] = (_layer_function(prefix, number, index) + suffix, size)
+    return names
 
 
 def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:
@@ -313,14 +309,13 @@ def _resource_names(graph: Graph, prefix: str) -> dict[int, str]:
 
 def _check_emitters(graph: Graph, numbers: list[int]) -> None:
     """Refuse, before any layout, the first operator (of the subgraphs the model runs) the C
-    library has no kernel for, and a layer that can end the inference waiting in a called subgraph."""
+    library has no kernel for."""
     for number in numbers:
         for op in graph.subgraphs[number].operators:
             if op.op_type not in EMITTERS:
                 what = f"custom operator '{op.op_type}'" if op.is_custom else f"operator {op.op_type}"
                 where = f"layer #{op.index}" + (f" of subgraph {number}" if number else "")
                 raise UnsupportedOperatorError(graph.subject, f"{what} at {where} has no kernel in the C library")
-    refuse_waiting_in_subgraphs(graph)
 
 
 @dataclass
@@ -370,7 +365,7 @@ class _Units:
 
     def called(self, number: int) -> CalledSubgraph:
         """A called subgraph's function and the bytes of its inputs and outputs: in the arena, or
-        an output may be a constant."""
+        an output may be a constant or a variable tensor (a CIRCULAR_BUFFER's history)."""
         subgraph = self.graph.subgraphs[number]
         constants = self.block.constants_of(number)
         names = self.arena.tensor_names[number]
@@ -380,6 +375,8 @@ class _Units:
                 return f"{self.tensor_macro}(uint8_t, {names[index]})"
             if index in constants:
                 return f"(const uint8_t *){constants[index]}"
+            if (number, index) in self.variables:
+                return f"(uint8_t *){self.variables[number, index]}"
             tensor = subgraph.tensors[index]
             raise UnsupportedOperatorError(
                 self.graph.subject, f"subgraph {number}'s tensor '{tensor.name}' has no place in the memory plan"
@@ -466,7 +463,7 @@ def _template_context(
         "example_arguments": ", ".join(arguments),
         "arena": [_arena_entry(graph, buffer, name) for buffer, name in sorted(arena.buffers.items(), key=_by_offset)],
         "layers": _layers(graph, 0, codes[0], prefix, names),
-        "waits": any(waits_for_frames(op) for op in graph.operators),
+        "waits": graph_can_wait(graph),
         "subgraphs": [
             {
                 "function": _subgraph_function(prefix, number),
@@ -537,13 +534,16 @@ def _io(tensor: Tensor, kind: str, position: int, upper: str, names: dict[int, s
 def _layers(graph: Graph, number: int, codes: list[LayerCode], prefix: str, names: dict[int, str]) -> list[dict]:
     subgraph = graph.subgraphs[number]
     return [
-        _layer(subgraph, op, code, names, _layer_function(prefix, number, op.index), dumps=not number)
+        _layer(subgraph, op, code, names, _layer_function(prefix, number, op.index), not number, can_wait(graph, op))
         for op, code in zip(subgraph.operators, codes, strict=True)
     ]
 
 
-def _layer(graph: Graph, op: Operator, code: LayerCode, names: dict[int, str], function: str, dumps: bool) -> dict:
-    """A layer's function; `dumps`: the layer hook sees its outputs (the main graph's layers)."""
+def _layer(
+    graph: Graph, op: Operator, code: LayerCode, names: dict[int, str], function: str, dumps: bool, waits: bool
+) -> dict:
+    """A layer's function; `dumps`: the layer hook sees its outputs (the main graph's layers);
+    `waits`: it can end the inference waiting for frames (`can_wait`)."""
     activations = [graph.tensors[i] for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
     inputs = ", ".join(_tensor_label(tensor) for tensor in activations)
     outputs = ", ".join(_tensor_label(graph.tensors[i]) for i in op.outputs)
@@ -553,7 +553,11 @@ def _layer(graph: Graph, op: Operator, code: LayerCode, names: dict[int, str], f
         "comment": comment_text(f"{op.label}: {inputs} -> {outputs}"),
         "declarations": code.declarations,
         "call": wrapped_call(code.call),
-        "waits": waits_for_frames(op),
+        "waits": waits,
+        # a subgraph it runs can wait: MD_WAITING is one status it may return, not the only one
+        "waits_in_subgraph": waits and not waits_for_frames(op),
+        # an IF whose branch waited has not written its outputs (a WHILE has: its last values): hooked on MD_OK
+        "dumps_after_status": waits and op.op_type == "IF",
         "dumps": [
             {"tensor": i, "offset": names[i], "bytes": graph.tensors[i].nbytes}
             for i in op.outputs

@@ -33,7 +33,7 @@ from mcudeploy.emulation.targets import Target
 from mcudeploy.emulation.toolchain import Defines, build
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import Graph, Tensor
-from mcudeploy.ir.shapes import waits_for_frames
+from mcudeploy.ir.shapes import graph_can_wait
 from mcudeploy.memory.plan import MemoryPlan
 
 PREFIX = "net"
@@ -286,7 +286,7 @@ int main(void)
         if (status != {upper}_OK && status != {upper}_WAITING) {{
             break;
         }}
-{_status_write(prefix) if any(waits_for_frames(op) for op in graph.operators) else ""}\
+{_status_write(prefix) if graph_can_wait(graph) else ""}\
 {writes}    }}
 #ifdef {STACK_PAINT_DEFINE}
     if (harness_stack_peak > stack_used) {{

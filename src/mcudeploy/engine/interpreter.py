@@ -11,7 +11,6 @@ import mcudeploy.engine.ops  # noqa: F401 - registers the kernels
 from mcudeploy.engine.registry import KERNELS, Kernel, OpContext, RunAborted
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, Graph, Operator, Tensor
-from mcudeploy.ir.shapes import refuse_waiting_in_subgraphs
 from mcudeploy.ir.validate import validate_graph
 from mcudeploy.params.variables import ResourceLayout, resource_layout
 
@@ -23,9 +22,14 @@ class RunResult:
     """Every tensor's value by index (constants, inputs, intermediates, outputs)."""
     waiting_at: int | None = None
     """The layer whose kernel ended the run early (TFLM's kTfLiteAbort: a CIRCULAR_BUFFER awaiting
-    frames; Invoke returns that status and the operators after it do not run), else None. The
-    outputs of the skipped operators are not produced (TFLM and the generated C leave their
-    buffers as they were): zeros here, for no one to read."""
+    frames, or an IF, WHILE or CALL_ONCE whose subgraph holds one that did; Invoke returns that
+    status and the operators after it do not run), else None. The outputs of the skipped operators
+    are not produced (TFLM and the generated C leave their buffers as they were): zeros here, for
+    no one to read."""
+    waiting_layer_wrote: bool = True
+    """Whether the layer at `waiting_at` wrote its outputs before ending the run: a CIRCULAR_BUFFER
+    does (the history), a WHILE too (the values of its last complete iteration, as TFLM copies them),
+    an IF whose branch waited does not."""
 
     @property
     def aborted(self) -> bool:
@@ -35,7 +39,11 @@ class RunResult:
         """Whether this run wrote main-graph tensor `tensor` (no skipped operator produces it)."""
         if self.waiting_at is None:
             return True
-        return all(op.index <= self.waiting_at for op in graph.operators if tensor in op.outputs)
+        return all(
+            op.index < self.waiting_at or (op.index == self.waiting_at and self.waiting_layer_wrote)
+            for op in graph.operators
+            if tensor in op.outputs
+        )
 
 
 def unsupported_operators(graph: Graph) -> list[Operator]:
@@ -44,7 +52,7 @@ def unsupported_operators(graph: Graph) -> list[Operator]:
 
 
 def check_supported(graph: Graph) -> None:
-    """Raise naming the first operator the engine cannot run (a waiting layer in a called subgraph too)."""
+    """Raise naming the first operator the engine cannot run."""
     for subgraph in graph.subgraphs:
         for op in subgraph.operators:
             if op.op_type in KERNELS:
@@ -55,7 +63,6 @@ def check_supported(graph: Graph) -> None:
             raise UnsupportedOperatorError(
                 graph.subject, f"{what} at {where} (output '{output}') is not supported by the reference engine"
             )
-    refuse_waiting_in_subgraphs(graph)
 
 
 class Engine:
@@ -93,13 +100,16 @@ class Engine:
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         """Run the graph on one set of inputs (in the order of `graph.inputs`)."""
-        values, waiting_at = self._invoke(0, self._checked_inputs(inputs))
+        values, ended = self._invoke(0, self._checked_inputs(inputs))
         for tensor in self.graph.tensors:
             if tensor.index not in values:  # written by an operator an abort skipped
                 values[tensor.index] = np.zeros(tensor.shape, dtype=tensor.dtype.numpy)
-        return RunResult(outputs=[values[i] for i in self.graph.outputs], tensors=values, waiting_at=waiting_at)
+        outputs = [values[i] for i in self.graph.outputs]
+        if ended is None:
+            return RunResult(outputs=outputs, tensors=values)
+        return RunResult(outputs, values, ended.layer, ended.wrote)
 
-    def _invoke(self, number: int, inputs: Sequence[np.ndarray]) -> tuple[dict[int, np.ndarray], int | None]:
+    def _invoke(self, number: int, inputs: Sequence[np.ndarray]) -> tuple[dict[int, np.ndarray], _Ended | None]:
         """Run subgraph `number` on its inputs: every one of its tensors' values by index, and
         the layer whose kernel aborted the run (the operators after it did not run), if one did."""
         subgraph = self._subgraphs[number]
@@ -107,7 +117,7 @@ class Engine:
         values = dict(subgraph.constants)
         values.update(self._variables[number])  # kernels update these arrays in place
         values.update(zip(graph.inputs, inputs, strict=True))
-        waiting_at = None
+        ended = None
         try:
             for step in subgraph.steps:
                 args = [None if i == NO_TENSOR else values[i] for i in step.op.inputs]
@@ -115,7 +125,10 @@ class Engine:
                 try:
                     result = step.kernel(context)
                 except RunAborted as abort:
-                    result, waiting_at = abort.outputs, step.op.index
+                    ended = _Ended(step.op.index, wrote=abort.outputs is not None)
+                    if abort.outputs is None:  # it wrote no outputs (an IF whose branch waited)
+                        break
+                    result = abort.outputs
                 # numpy gives a scalar, not an array, for some operations on rank-0 tensors
                 results = (result,) if isinstance(result, np.ndarray | np.generic) else result
                 for expected, array in zip(step.outputs, map(np.asarray, results), strict=True):
@@ -123,7 +136,7 @@ class Engine:
                     values[expected.index] = array
                     if expected.index in self._variables[number]:  # a variable output (CIRCULAR_BUFFER's) keeps it
                         self._variables[number][expected.index][...] = array
-                if waiting_at is not None:
+                if ended is not None:
                     break
         except McuDeployError as error:  # a variant a kernel refuses: reported against the file and the layer
             if error.subject == self.graph.subject:
@@ -131,14 +144,16 @@ class Engine:
             where = f"subgraph {number}, layer" if number else "layer"
             raise type(error)(self.graph.subject, f"{where} {step.op.label}: {error.reason}") from None
         values.update({index: state.copy() for index, state in self._variables[number].items()})
-        return values, waiting_at
+        return values, ended
 
     def _call(self, number: int, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """What a control-flow kernel calls: the subgraph's outputs, copied as TFLM copies them out."""
+        """What a control-flow kernel calls: the subgraph's outputs, copied as TFLM copies them out.
+        A subgraph that ended waiting for frames ends the calling layer there (RunAborted, no outputs
+        written), as TFLM's InvokeSubgraph returns kTfLiteAbort to IF, WHILE and CALL_ONCE."""
         self.subgraph_runs[number] = self.subgraph_runs.get(number, 0) + 1
-        values, waiting_at = self._invoke(number, [np.array(array) for array in inputs])
-        # A buffer that can wait inside a called subgraph is refused at load, so a subgraph never waits.
-        assert waiting_at is None, f"subgraph {number} waited for frames"
+        values, ended = self._invoke(number, [np.array(array) for array in inputs])
+        if ended is not None:
+            raise RunAborted(None)
         return [np.array(values[i]) for i in self._subgraphs[number].graph.outputs]
 
     def _checked_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -162,6 +177,14 @@ def initial_resources(layout: ResourceLayout) -> dict[int, np.ndarray]:
 def run(graph: Graph, inputs: Sequence[np.ndarray]) -> RunResult:
     """Run the graph once on one set of inputs (in the order of `graph.inputs`)."""
     return Engine(graph).run(inputs)
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """The layer of a subgraph that ended its run waiting for frames, and whether it wrote its outputs."""
+
+    layer: int
+    wrote: bool
 
 
 @dataclass(frozen=True)

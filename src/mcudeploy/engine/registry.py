@@ -15,10 +15,11 @@ State = TypeVar("State")
 
 
 class RunAborted(Exception):  # noqa: N818 - not an error: TFLM's kTfLiteAbort, the run ends early
-    """Raised by a kernel that has written its `outputs` and ends the run there, as a TFLM kernel
-    returning kTfLiteAbort does (CIRCULAR_BUFFER before enough new frames arrived)."""
+    """Raised by a kernel that has written its `outputs` (None: it wrote none) and ends the run
+    there, as a TFLM kernel returning kTfLiteAbort does (CIRCULAR_BUFFER before enough new frames
+    arrived; IF, WHILE or CALL_ONCE when the subgraph it runs did so)."""
 
-    def __init__(self, outputs: tuple[np.ndarray, ...]) -> None:
+    def __init__(self, outputs: tuple[np.ndarray, ...] | None) -> None:
         super().__init__("run aborted")
         self.outputs = outputs
 

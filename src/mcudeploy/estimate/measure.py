@@ -11,7 +11,11 @@ A streaming model, whose CIRCULAR_BUFFER waits for frames, is run as an applicat
 successive frames after one init, from reset up to and including the first inference that runs
 every layer (`stream_frames`). From then on the same period repeats (every buffer's count of
 frames is back where reset put it), so that run prices what the model costs in steady state:
-the complete inference per layer, and each inference that waited.
+the complete inference per layer, and each inference that waited. A buffer in a subgraph that
+IF, WHILE or CALL_ONCE runs counts only the frames of the inferences that run it, so reset's
+state need not come back: there the stream goes on to the next inference that runs every layer,
+and the period priced is the frames after the first one up to it (a CALL_ONCE whose subgraph
+waited: one complete inference without its subgraph; an IF: the branches the inputs chose).
 
 Each core's code runs on the machine its record names: the Cortex-M0+'s, compiled for
 Armv6-M, on the Cortex-M3 machine, which executes that subset unchanged, so the instruction
@@ -34,7 +38,7 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.memory import MemoryTiming, ProgramLayout, program_layout
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph
-from mcudeploy.ir.shapes import signal_attributes, waits_for_frames
+from mcudeploy.ir.shapes import frame_buffers, signal_attributes, waits_for_frames
 from mcudeploy.memory import MemoryPlan
 
 INVOKE_FUNCTION = f"{PREFIX}_invoke"
@@ -70,21 +74,44 @@ class ModelRun:
     waiting: list[WaitingRun] = field(default_factory=list)
 
 
-def stream_frames(graph: Graph) -> list[list[np.ndarray]]:
-    """The input sets a measured run feeds after one init: seeded random inputs for one inference; for a
-    model whose CIRCULAR_BUFFER waits for frames, successive frames from reset up to and including the
-    first inference that runs every layer (the reference engine says which), one period of the stream."""
-    buffers = [op for op in graph.operators if waits_for_frames(op)]
+@dataclass(frozen=True)
+class Stream:
+    """The input sets a measured run feeds after one init, and what the reference engine did on each."""
+
+    frames: list[list[np.ndarray]]
+    waiting: list[int | None]
+    """The layer each inference ended at waiting for frames (None: it ran every layer)."""
+    start: int = 0
+    """The first frame of the period priced: the frames before it (after reset) do not come back."""
+
+    @property
+    def period(self) -> list[int | None]:
+        return self.waiting[self.start :]
+
+
+def stream_frames(graph: Graph) -> Stream:
+    """Seeded random inputs for one inference; for a model whose CIRCULAR_BUFFER waits for frames,
+    successive frames from reset up to and including the first inference that runs every layer (the
+    reference engine says which), one period of the stream; with a buffer in a called subgraph, on
+    to the next inference that runs every layer, the period the frames after the first one."""
+    buffers = frame_buffers(graph)
     if not buffers:
-        return [random_inputs(graph, 0)]
+        return Stream([random_inputs(graph, 0)], [None])
     # Each buffer's count of frames cycles through cycles_max values: the stream repeats within their product.
     most = math.prod(signal_attributes(op, "cycles_max")["cycles_max"] for op in buffers)
+    called = len(buffers) > sum(map(waits_for_frames, graph.operators))  # one in a subgraph IF, WHILE or CALL_ONCE runs
     engine = Engine(graph)
     frames: list[list[np.ndarray]] = []
-    while len(frames) < most:
+    waiting: list[int | None] = []
+    for _ in range(2 * most if called else most):
         frames.append(random_inputs(graph, len(frames)))
-        if engine.run(frames[-1]).waiting_at is None:
-            return frames
+        waiting.append(engine.run(frames[-1]).waiting_at)
+        complete = waiting.count(None)
+        if waiting[-1] is None and (not called or complete == 2):
+            return Stream(frames, waiting, waiting.index(None) + 1 if called else 0)
+    if called:
+        reason = f"cannot price a steady state: fewer than two of {len(frames)} frames from reset ran every layer"
+        raise McuDeployError(graph.subject, reason)
     raise McuDeployError(graph.subject, f"no inference of {most} frames from reset ran every layer")
 
 
@@ -115,13 +142,11 @@ def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> I
     )
 
 
-def run_model(
-    graph: Graph, elf: Path, target: Target, memory: MemoryTiming, workdir: Path, frames: list[list[np.ndarray]]
-) -> ModelRun:
-    """The built model (with `steps=len(frames)`) run on `frames` in turn, each inference counted; the
-    last, which runs every layer, per layer."""
+def run_model(graph: Graph, elf: Path, target: Target, memory: MemoryTiming, workdir: Path, stream: Stream) -> ModelRun:
+    """The built model (with `steps=len(stream.frames)`) run on the stream's frames in turn, each
+    inference counted: those of its period that waited, and the last, which runs every layer, per layer."""
     counting = counting_for(graph, program_layout(elf, target), memory)
-    result = run_harness_steps(graph, target, elf, frames, workdir, counting)
+    result = run_harness_steps(graph, target, elf, stream.frames, workdir, counting)
     _check_counted(graph, result, target.name)
     counts = result.program.counts
     assert counts is not None
@@ -129,10 +154,11 @@ def run_model(
     inferences = counts.mark_intervals()[0::2]
     last_layers = counts.scope_intervals()[0::2][-1]
     waited = [step.waiting_at for step in result.steps]
-    if waited[-1] is not None or None in waited[:-1]:
+    if waited != stream.waiting:
         reason = f"the generated code on {target.name} did not wait for frames as the reference engine does"
         raise McuDeployError(graph.subject, reason)
-    waiting = [WaitingRun(layer, item) for layer, item in zip(waited[:-1], inferences[:-1], strict=True)]
+    period = zip(waited[stream.start : -1], inferences[stream.start : -1], strict=True)
+    waiting = [WaitingRun(layer, item) for layer, item in period]
     layers = {op.index: last_layers[layer_function(op.index)] for op in graph.operators}
     return ModelRun(target.name, layers, inferences[-1], elf, waiting)
 

@@ -178,10 +178,10 @@ def estimate_model(
     with tempfile.TemporaryDirectory(prefix="mcudeploy-estimate-", dir=workdir) as scratch:
         folder = Path(scratch)
         target = emulation_target(device.core)
-        frames = stream_frames(graph)
-        elf = build_model(graph, plan, portable, target, folder, len(frames), str(code_section))
-        run = run_model(graph, elf, target, memory, folder, frames)
-    streaming = len(frames) > 1
+        stream = stream_frames(graph)
+        elf = build_model(graph, plan, portable, target, folder, len(stream.frames), str(code_section))
+        run = run_model(graph, elf, target, memory, folder, stream)
+    streaming = len(stream.frames) > 1
     priced = placements and not portable and not streaming
     arenas = arena_placements(graph, plan, device, timing, memory, workdir) if priced else []
     layers = [
@@ -198,6 +198,14 @@ def estimate_model(
         )
     if (note := npu_note(device)) is not None:
         notes.append(note)
+    if stream.start:
+        first, last = stream.start + 1, len(stream.frames)
+        frames = f"frame {last}" if first == last else f"frames {first} to {last}"
+        notes.append(
+            f"a CIRCULAR_BUFFER in a subgraph waits for frames: the period priced is {frames} from reset, after "
+            "the first inference that ran every layer, on the measured inputs (inputs choosing other IF branches "
+            "or WHILE iterations may give another)"
+        )
     notes += control_flow_notes(graph)
     return ModelEstimate(
         model=graph.name,
@@ -230,7 +238,7 @@ def control_flow_notes(graph: Graph) -> list[str]:
     if not control_flow:
         return []
     engine = Engine(graph)
-    *earlier, measured = stream_frames(graph)
+    *earlier, measured = stream_frames(graph).frames
     for frame in earlier:
         engine.run(frame)
     engine.subgraph_runs.clear()  # the measured inference's runs only
@@ -244,10 +252,15 @@ def control_flow_notes(graph: Graph) -> list[str]:
                 f"{op.options.body_subgraph}) on the measured inputs; a loop's time depends on how often it "
                 "runs, which other inputs change"
             )
-        else:
+        elif engine.subgraph_runs.get(op.options.init_subgraph):
             notes.append(
                 f"layer {op.label}: its figures include subgraph {op.options.init_subgraph}, which runs on the "
                 "first inference after init() only (the one measured); later inferences skip it"
+            )
+        else:  # its subgraph waited for frames: it ran to its end on an earlier inference
+            notes.append(
+                f"layer {op.label}: subgraph {op.options.init_subgraph} ran on the inferences from init() up to the "
+                "first that ran every layer, not on the one measured (later inferences skip it)"
             )
     return notes
 

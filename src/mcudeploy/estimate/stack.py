@@ -141,7 +141,7 @@ def painted_run(graph: Graph, device: Device, folder: Path, stack_limit: int | N
     `stack_limit` (Armv8-M cores): the hardware stack limit lets the inference use that many bytes."""
     target = _target(device)
     code = generate_project(graph, plan_memory(graph), target, folder / "generated")
-    frames = stream_frames(graph)  # a streaming model's up to an inference that runs every layer
+    frames = stream_frames(graph).frames  # a streaming model's up to an inference that runs every layer
     elf = build_harness(
         graph,
         code,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcudeploy.errors import ModelError, UnsupportedOperatorError
+from mcudeploy.errors import ModelError
 from mcudeploy.ir import options as o
 from mcudeploy.ir.graph import NO_TENSOR, Graph, Operator
 from mcudeploy.ir.options import Padding
@@ -1298,19 +1298,26 @@ def waits_for_frames(op: Operator) -> bool:
     return op.op_type == "CIRCULAR_BUFFER" and signal_attributes(op, "cycles_max")["cycles_max"] > 1
 
 
-def refuse_waiting_in_subgraphs(graph: Graph) -> None:
-    """Refuse a layer that can end the run waiting (`waits_for_frames`) in a subgraph IF, WHILE or
-    CALL_ONCE runs: TFLM passes its kTfLiteAbort up through the calling layer, ending the whole
-    inference there (the calling layer's outputs unwritten), which the engine and the generated
-    code support for the main graph's layers only."""
-    for number in graph.called_order():
-        for op in graph.subgraphs[number].operators:
-            if waits_for_frames(op):
-                raise UnsupportedOperatorError(
-                    graph.subject,
-                    f"layer {op.label} of subgraph {number} can end the inference waiting for frames, "
-                    "which is supported in the main graph only",
-                )
+def can_wait(graph: Graph, op: Operator) -> bool:
+    """Whether running layer `op` of `graph` (or of one of its subgraphs) can end the inference
+    waiting for frames: a buffer that waits (`waits_for_frames`), or an IF, WHILE or CALL_ONCE
+    running a subgraph that holds one, directly or not (TFLM passes the subgraph's kTfLiteAbort up
+    through the calling layer, ending the whole inference there)."""
+    return waits_for_frames(op) or any(
+        any(can_wait(graph, inner) for inner in graph.subgraphs[number].operators)
+        for number in o.called_subgraphs(op.options)
+    )
+
+
+def frame_buffers(graph: Graph) -> list[Operator]:
+    """The layers, in the main graph and the subgraphs it runs, that can end an inference waiting for frames."""
+    run = [graph.subgraphs[number] for number in [0, *graph.called_order()]]
+    return [op for subgraph in run for op in subgraph.operators if waits_for_frames(op)]
+
+
+def graph_can_wait(graph: Graph) -> bool:
+    """Whether an inference of `graph` can end waiting for frames (a streaming model)."""
+    return any(can_wait(graph, op) for op in graph.operators)
 
 
 def check_operator_shapes(graph: Graph, op: Operator, subgraphs: tuple[Graph, ...] = ()) -> None:

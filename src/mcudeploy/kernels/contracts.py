@@ -134,6 +134,25 @@ def kernel_contract(graph: Graph, op: Operator) -> KernelContract:
     return declare(graph, op) if declare else KernelContract(kernel="no memory guarantees declared")
 
 
+CALL_ONCE_FLAG_BYTES = 1
+"""CALL_ONCE's state: whether its subgraph has run since init()."""
+
+
+def layer_states(graph: Graph) -> dict[tuple[int, int], int]:
+    """The bytes each layer keeps from one inference to the next outside the arena, by (subgraph,
+    layer index), in the main graph and the subgraphs it runs: its kernel's history
+    (`KernelContract.state_bytes`, a CIRCULAR_BUFFER's in an IF's branch too), CALL_ONCE's flag."""
+    states = {}
+    for number in [0, *graph.called_order()]:
+        subgraph = graph.subgraphs[number]
+        for op in subgraph.operators:
+            if size := kernel_contract(subgraph, op).state_bytes:
+                states[number, op.index] = size
+            elif op.op_type == "CALL_ONCE":
+                states[number, op.index] = CALL_ONCE_FLAG_BYTES
+    return states
+
+
 def declares_contract(op_type: str) -> bool:
     """Whether the operator's kernel declares scratch, aliasing or overlaps (others have none)."""
     return op_type in _CONTRACTS

@@ -21,22 +21,26 @@
    same way on the same arena, its inputs copied in and its outputs read back
    as the generated code copies them. Every value read must be the one last
    written, every value written must read back, and the final outputs must equal
-   a plain engine run bit for bit.
+   a plain engine run bit for bit. A model that can wait for frames (a
+   CIRCULAR_BUFFER, in the main graph or a called subgraph) runs successive
+   frames on the same arena, each inference ending where the engine's does, until
+   one runs every layer; the outputs of the layers that ran are compared.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from mcudeploy.engine import run
-from mcudeploy.engine.interpreter import initial_resources
-from mcudeploy.engine.registry import KERNELS, OpContext
+from mcudeploy.engine.interpreter import Engine, initial_resources
+from mcudeploy.engine.registry import KERNELS, OpContext, RunAborted
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.ir.options import called_subgraphs
+from mcudeploy.ir.shapes import frame_buffers, signal_attributes
 from mcudeploy.kernels.contracts import AccessSchedule
 from mcudeploy.memory.lifetimes import buffer_names
 from mcudeploy.memory.plan import Buffer, MemoryPlan, OverlapPermit
@@ -48,7 +52,14 @@ from mcudeploy.params.variables import resource_layout
 def check_plan(graph: Graph, plan: MemoryPlan, inputs: Sequence[np.ndarray] | None = None) -> list[str]:
     """Both checks; the problems found, empty when the plan is safe."""
     problems = check_layout(graph, plan)
-    return problems + check_execution(graph, plan, inputs if inputs is not None else random_inputs(graph))
+    return problems + check_execution(graph, plan, [inputs] if inputs is not None else _stream(graph))
+
+
+def _stream(graph: Graph) -> list[list[np.ndarray]]:
+    """Seeded random inputs: one set, or for a model that can wait for frames as many successive
+    frames as its buffers' counts take to come round (the product of their cycles_max)."""
+    frames = math.prod(signal_attributes(op, "cycles_max")["cycles_max"] for op in frame_buffers(graph))
+    return [random_inputs(graph, seed) for seed in range(frames)]
 
 
 # ------------------------------------------------------------------ static
@@ -320,17 +331,24 @@ class _Arena:
         self.bytes[self.span(tensor)] = _as_bytes(value)
 
 
-def check_execution(graph: Graph, plan: MemoryPlan, inputs: Sequence[np.ndarray]) -> list[str]:
-    expected = run(graph, inputs).tensors
+def check_execution(graph: Graph, plan: MemoryPlan, input_sets: Sequence[Sequence[np.ndarray]]) -> list[str]:
+    """The problems of inferences on `input_sets` in turn (successive frames of one stream, the
+    states carrying over), each on the simulated arena and in a plain engine run."""
+    engine = Engine(graph)
     simulation = _Simulation(graph, plan)
     arena = simulation.arenas[0]
-    simulation.run(0, [expected[index] for index in graph.inputs])
-    problems = simulation.problems
     names = buffer_names(graph)
-    for index in graph.outputs:
-        if index in arena.buffers and not np.array_equal(arena.read(index), expected[index]):
-            problems.append(f"graph output '{names[index]}' differs from the plain run after the last step")
-    return problems
+    for frame, inputs in enumerate(input_sets):
+        expected = engine.run(inputs)
+        simulation.run(0, [expected.tensors[index] for index in graph.inputs])
+        which = f" (frame {frame + 1})" if len(input_sets) > 1 else ""
+        for index in graph.outputs:
+            produced = expected.produced(graph, index)
+            if produced and index in arena.buffers and not np.array_equal(arena.read(index), expected.tensors[index]):
+                simulation.problems.append(
+                    f"graph output '{names[index]}' differs from the plain run after the last step{which}"
+                )
+    return simulation.problems
 
 
 class _Simulation:
@@ -372,7 +390,10 @@ class _Simulation:
                 arena.write(index, value)
             written[index] = np.asarray(value)
         for op in arena.graph.operators:
-            self._step(number, op, written)
+            if self._step(number, op, written):  # it ended the inference waiting for frames, as the engine's
+                if number:
+                    raise RunAborted(None)  # to the calling layer's kernel, as the engine's subgraph call
+                break
         return [self._read(number, index, written, "its caller") for index in arena.graph.outputs]
 
     def _read(self, number: int, index: int, written: dict[int, np.ndarray], reader: str) -> np.ndarray | None:
@@ -386,17 +407,26 @@ class _Simulation:
             self.problems.append(f"{reader} reads '{_scoped(arena.graph, number, name)}' corrupted in the arena")
         return value
 
-    def _step(self, number: int, op: Operator, written: dict[int, np.ndarray]) -> None:
+    def _step(self, number: int, op: Operator, written: dict[int, np.ndarray]) -> bool:
+        """Run one layer on the arena; whether it ended the inference waiting for frames."""
         arena, tensors = self.arenas[number], self.tensors[number]
         label = f"subgraph {number} {op.label}" if number else op.label
         for scratch in self.scratch.get((number, op.index), []):
             arena.bytes[scratch.offset : scratch.end] = self.noise.integers(0, 256, scratch.size, dtype=np.uint8)
         args = [self._read(number, index, written, label) if index >= 0 else None for index in op.inputs]
-        results = self._compute(number, op, args)
+        try:
+            results = self._compute(number, op, args)
+        except RunAborted as abort:
+            if abort.outputs is None:  # an IF whose branch waited: no outputs written
+                return True
+            results, ended = [np.asarray(r) for r in abort.outputs], True
+        else:
+            ended = False
         args, corrupted = _inputs_as_seen(op, arena, tensors, args, results)
         if corrupted:
             self.problems.append(f"{label} overwrites input bytes before reading them ({corrupted} bytes)")
-            results = self._compute(number, op, args)
+            if not ended:  # a layer that waited would take its frame twice
+                results = self._compute(number, op, args)
         for index, value in zip(op.outputs, results, strict=True):
             written[index] = value
             if index not in arena.buffers:
@@ -406,6 +436,7 @@ class _Simulation:
             if not np.array_equal(arena.read(index), value):
                 name = _scoped(arena.graph, number, tensors.names[index])
                 self.problems.append(f"{label} gives '{name}' unlike the plain run")
+        return ended
 
     def _compute(self, number: int, op: Operator, args: list[np.ndarray | None]) -> list[np.ndarray]:
         states = self.states.setdefault((number, op.index), {})

@@ -23,7 +23,7 @@ from mcudeploy.emulation.guards import red_zones
 from mcudeploy.emulation.harness import HarnessRun, StepOutputs, build_harness, generate_project, run_harness_steps
 from mcudeploy.engine import Engine, RunResult
 from mcudeploy.ir import Graph, Tensor
-from mcudeploy.ir.shapes import waits_for_frames
+from mcudeploy.ir.shapes import graph_can_wait
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.planners.guarded import plan_guarded
 from mcudeploy.validation.metrics import OutputMetrics, compare
@@ -124,7 +124,7 @@ class Validator:
         self._generated: dict[str, GeneratedCode] = {}
         """By core (None: host, portable C)."""
         self._references: dict[int, RunResult] = {}
-        self.streaming = any(waits_for_frames(op) for op in graph.operators)
+        self.streaming = graph_can_wait(graph)
         """A CIRCULAR_BUFFER waits for frames: the input sets are successive frames of one program (one
         init, the state carrying over, as a TFLM application feeds them), not each a fresh program."""
 

@@ -6,13 +6,18 @@ WHILE runs its cond-subgraph on the loop values and, while that gives true, its 
 (the body's outputs are the next values); the values it ends with are its outputs. CALL_ONCE
 runs its subgraph on the interpreter's first inference only: the state it sets (resource
 variables) then lives on, and a reset does not run it again.
+
+A subgraph that ends waiting for frames (a CIRCULAR_BUFFER's kTfLiteAbort) ends the calling layer
+and the inference there, as TFLM's kernels return the status of InvokeSubgraph: an IF's outputs
+are not written, a WHILE's hold the values of its last complete iteration (its inputs before the
+first), and a CALL_ONCE has not run (its next inference runs the subgraph again).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mcudeploy.engine.registry import ANY_TYPE, OpContext, kernel
+from mcudeploy.engine.registry import ANY_TYPE, OpContext, RunAborted, kernel
 
 
 @kernel("IF", types=ANY_TYPE)
@@ -26,8 +31,11 @@ def if_(ctx: OpContext) -> list[np.ndarray]:
 def while_(ctx: OpContext) -> list[np.ndarray]:
     options = ctx.options
     values = list(ctx.inputs)
-    while _true(ctx.call(options.cond_subgraph, values)[0]):
-        values = ctx.call(options.body_subgraph, values)
+    try:
+        while _true(ctx.call(options.cond_subgraph, values)[0]):
+            values = ctx.call(options.body_subgraph, values)
+    except RunAborted:  # its outputs hold the values it had, as TFLM copies them in before each call
+        raise RunAborted(tuple(np.array(value) for value in values)) from None
     return [np.array(value) for value in values]
 
 
