@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: TRANSPOSE_CONV, gathered (see md_nn.h): the portable int8
- * kernel (DSP cores: md_transpose_conv_dsp.c), 16x8 and float32 on every core. */
+ * kernel (DSP cores: md_transpose_conv_dsp.c; Helium cores: md_transpose_conv_mve.c), 16x8 and
+ * float32 on every core. */
 #include "md_transpose_conv_int.h"
 
 /* Σ (input + offset) · filter of output channel `channel` over the input pixels reaching (oy, ox). */
@@ -24,12 +25,12 @@
         }                                                                                                           \
         return sum;                                                                                                 \
     }
-#if !MD_PATH_DSP
+#if !MD_PATH_DSP && !MD_PATH_MVE
 MD_GATHERED_SUM(int8_t)
 #endif
 MD_GATHERED_SUM(int16_t)
 
-#if !MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h; md_transpose_conv_dsp.c has the DSP one */
+#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h; the others: _dsp.c, _mve.c */
 MD_PATH_SYMBOL(md_path_transpose_conv_portable);
 
 md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
@@ -56,7 +57,7 @@ md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, c
     }
     return MD_OK;
 }
-#endif /* !MD_PATH_DSP */
+#endif /* !MD_PATH_DSP && !MD_PATH_MVE */
 
 md_status md_transpose_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter,
                                 const int64_t *bias, const int32_t *multipliers, const int32_t *shifts,
