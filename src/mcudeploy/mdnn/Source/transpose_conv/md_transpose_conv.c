@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: TRANSPOSE_CONV, gathered (see md_nn.h): the portable int8
- * kernel (DSP cores: md_transpose_conv_dsp.c; Helium cores: md_transpose_conv_mve.c), 16x8 and
- * float32 on every core. */
+/* mcudeploy kernel library: TRANSPOSE_CONV, gathered (see md_nn.h): the portable int8 kernel
+ * (DSP cores: md_transpose_conv_dsp.c; Helium cores: md_transpose_conv_mve.c), the portable 16x8
+ * one (Helium cores: md_transpose_conv_mve.c), float32 on every core. */
 #include "md_transpose_conv_int.h"
 
 /* Σ (input + offset) · filter of output channel `channel` over the input pixels reaching (oy, ox). */
@@ -28,7 +28,9 @@
 #if !MD_PATH_DSP && !MD_PATH_MVE
 MD_GATHERED_SUM(int8_t)
 #endif
+#if !MD_PATH_MVE
 MD_GATHERED_SUM(int16_t)
+#endif
 
 #if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h; the others: _dsp.c, _mve.c */
 MD_PATH_SYMBOL(md_path_transpose_conv_portable);
@@ -59,6 +61,7 @@ md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, c
 }
 #endif /* !MD_PATH_DSP && !MD_PATH_MVE */
 
+#if !MD_PATH_MVE /* Helium cores: md_transpose_conv_mve.c */
 md_status md_transpose_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter,
                                 const int64_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                 int16_t *output)
@@ -83,6 +86,7 @@ md_status md_transpose_conv_s16(const md_window_params *p, const int16_t *input,
     }
     return MD_OK;
 }
+#endif /* !MD_PATH_MVE */
 
 md_status md_transpose_conv_f32(const md_window_params *p, const float *input, const float *filter,
                                 const float *bias, float act_low, float act_high, float *output)

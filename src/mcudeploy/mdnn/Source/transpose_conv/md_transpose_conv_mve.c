@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int8 TRANSPOSE_CONV for MVE (Helium) cores (see md_nn.h,
+/* mcudeploy kernel library: int8 and 16x8 TRANSPOSE_CONV for MVE (Helium) cores (see md_nn.h,
  * md_nn_support.h).
  *
- * Gathered as the portable kernel, four output channels at a time: for each input pixel reaching
- * an output pixel, its values are dotted with two channels' taps per vector loaded
+ * Gathered as the portable kernels. int8, four output channels at a time: for each input pixel
+ * reaching an output pixel, its values are dotted with two channels' taps per vector loaded
  * (md_mve_dot1x2_step_s8, 16 values a VMLADAVA, the tail predicated; an odd last channel by
  * md_mve_dot_s8), and the four sums are requantized together (md_mve_store_s8). The sums wrap
  * modulo 2^32 as the portable int32 sum does: the outputs are the same.
+ * 16x8, two output channels at a time: 8 int16 values and 8 int8 taps widened to int16 (VLDRB.S16)
+ * a step, summed into int64 by VMLALDAVA as TFLite's 16x8 kernel sums them (exactly: no order
+ * matters); the input's zero point is 0 (int16 tensors have no other).
  */
 #include "md_transpose_conv_int.h"
 
@@ -64,6 +67,70 @@ md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, c
                     }
                     md_mve_store_s8(&r, sums, oc, count, output);
                     output += count;
+                }
+            }
+        }
+    }
+    return MD_OK;
+}
+
+/* sums[0 .. 1] += values . taps of two channels (`channel_step` apart; with one channel, `second`
+ * repeats it and sums[1] is to be ignored). */
+static void add_pair_sums_s16(const int16_t *values, const int8_t *taps, const int8_t *second, int32_t depth,
+                              int64_t *sums)
+{
+    int64_t sum0 = sums[0];
+    int64_t sum1 = sums[1];
+    int32_t c = 0;
+    for (; c + 8 <= depth; c += 8) {
+        const int16x8_t v = vldrhq_s16(values + c);
+        sum0 = vmlaldavaq_s16(sum0, v, vldrbq_s16(taps + c));
+        sum1 = vmlaldavaq_s16(sum1, v, vldrbq_s16(second + c));
+    }
+    if (c < depth) {
+        const mve_pred16_t lanes = vctp16q((uint32_t)(depth - c));
+        const int16x8_t v = vldrhq_z_s16(values + c, lanes);
+        sum0 = vmlaldavaq_s16(sum0, v, vldrbq_z_s16(taps + c, lanes));
+        sum1 = vmlaldavaq_s16(sum1, v, vldrbq_z_s16(second + c, lanes));
+    }
+    sums[0] = sum0;
+    sums[1] = sum1;
+}
+
+md_status md_transpose_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter,
+                                const int64_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                int16_t *output)
+{
+    const int32_t channel_step = p->filter_h * p->filter_w * p->input_c;
+    const int32_t depth = p->input_c;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    for (b = 0; b < p->batches; ++b) {
+        const int16_t *batch_input = input + (size_t)b * p->input_h * p->input_w * depth;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const md_reaching reach = md_reaching_pixels(p, oy, ox);
+                int32_t oc;
+                for (oc = 0; oc < p->output_c; oc += 2) {
+                    const int32_t count = md_min_i32(2, p->output_c - oc);
+                    const int8_t *group_filter = filter + (size_t)oc * channel_step;
+                    int64_t sums[2] = {0, 0};
+                    int32_t y;
+                    int32_t x;
+                    int32_t i;
+                    for (y = reach.y_first; y < reach.y_last; ++y) {
+                        for (x = reach.x_first; x < reach.x_last; ++x) {
+                            const int16_t *values = batch_input + ((size_t)y * p->input_w + x) * depth;
+                            const int8_t *taps = group_filter + md_transpose_tap_offset(p, oy, ox, y, x);
+                            add_pair_sums_s16(values, taps, count > 1 ? taps + channel_step : taps, depth, sums);
+                        }
+                    }
+                    for (i = 0; i < count; ++i) {
+                        const int32_t q = p->per_channel ? oc + i : 0;
+                        *output++ = (int16_t)md_requantize_sum(sums[i], bias, oc + i, 1, multipliers[q], shifts[q], 0,
+                                                               p->act_min, p->act_max);
+                    }
                 }
             }
         }
