@@ -135,11 +135,11 @@ def transpose_conv_paths(dtype: str) -> Graph:
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int16"])
-@pytest.mark.parametrize("target", ["m4", "m55"])
-def test_transpose_conv_paths_are_bit_exact_in_c(tmp_path, target: str, dtype: str):
-    """The int8 kernel's DSP path (md_transpose_conv_dsp.c) on the emulated Cortex-M4, the int8
-    and 16x8 kernels' Helium paths (md_transpose_conv_mve.c) on the M55 agree with the reference
-    engine bit for bit."""
+@pytest.mark.parametrize("target", [None, "m4", "m55"], ids=["host", "m4", "m55"])
+def test_transpose_conv_paths_are_bit_exact_in_c(tmp_path, target: str | None, dtype: str):
+    """The int8 and 16x8 kernels' portable paths (md_transpose_conv.c) on the host, their DSP paths
+    (md_transpose_conv_dsp.c) on the emulated Cortex-M4 and their Helium paths
+    (md_transpose_conv_mve.c) on the M55 agree with the reference engine bit for bit."""
     graph = transpose_conv_paths(dtype)
     program = build(graph, tmp_path, invocations=3, target_name=target)
     assert_invocations_match_engine(program, [random_inputs(graph, seed) for seed in range(3)])
