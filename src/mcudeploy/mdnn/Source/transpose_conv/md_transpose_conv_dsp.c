@@ -62,10 +62,12 @@ static int32_t dot_1channel(const int8_t *values, const int8_t *taps, int32_t de
     return sum;
 }
 
-md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
+md_status md_transpose_conv_s8(const md_window_params *params, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                int8_t *output)
 {
+    const md_window_params window = *params; /* a copy the int8 stores cannot alias: kept in registers */
+    const md_window_params *p = &window;
     const md_dsp_requant r = md_dsp_requant_of(bias, multipliers, shifts, p->per_channel, p->output_offset,
                                                p->act_min, p->act_max);
     const int32_t channel_step = p->filter_h * p->filter_w * p->input_c;
