@@ -1335,6 +1335,7 @@ def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
     the others compile to no code at all, so they cost no flash."""
     lib = tmp_path / "lib"
     names = "conv|conv_s16|depthwise|depthwise_s16|fully_connected|elementwise|pool|svdf|batch_matmul|resize"
+    names += "|transpose_conv"
     family = re.compile(rf"md_({names})(_dsp|_mve)?\.c")
     sources = [str(s) for s in _library_sources(lib) if family.fullmatch(s.name)]
     abi = "-mfloat-abi=hard" if cpu == "cortex-m55" else "-mfloat-abi=soft"
@@ -1347,7 +1348,9 @@ def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
     expected = {f"{name}{path}" for name in kernels}
     expected |= {f"{name}_mve" if path == "_mve" else name for name in ("md_elementwise", "md_pool")}
     # their int16 and float32 kernels stay in the portable source beside the int8 path
-    expected |= {f"{name}{suffix}" for name in ("md_batch_matmul", "md_resize") for suffix in {"", path}}
+    expected |= {
+        f"{name}{suffix}" for name in ("md_batch_matmul", "md_resize", "md_transpose_conv") for suffix in {"", path}
+    }
     assert with_code == expected
 
 

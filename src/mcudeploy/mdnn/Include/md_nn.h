@@ -350,7 +350,9 @@ md_status md_depthwise_f32(const md_window_params *p, const float *input, const 
  * Gathered, not scattered as TFLite Micro's reference kernel does into an arena buffer as large as
  * the output: each output value sums the input values that reach it, input row, column and
  * channel ascending (the reference's order, so float sums round alike), and is written before the
- * next one is computed. No scratch; the output must not overlap the input.
+ * next one is computed. No scratch; the output must not overlap the input. The int8 and 16x8
+ * kernels have DSP and Helium paths: each input value loaded feeds two output channels' sums
+ * (int8's wrapping in int32, 16x8's exact in int64, as the reference's).
  */
 /* int8 input and output, int32 bias (or NULL), int32 multipliers and shifts. */
 md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,

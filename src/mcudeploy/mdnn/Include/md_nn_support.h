@@ -1053,10 +1053,11 @@ static inline void md_mve_dot2x2_s8(const int8_t *a, const int8_t *b, const int8
 }
 
 /* sums[i] = sum((x[k] + offset) * w_i[k]) over k < n, modulo 2^32, for the two weight rows
- * w_0 = w and w_1 = w + n: each input vector loaded feeds two products. */
-static inline void md_mve_dot1x2_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset, int32_t *sums)
+ * w_0 = w and w_1 = w + step: each input vector loaded feeds two products. */
+static inline void md_mve_dot1x2_step_s8(const int8_t *x, const int8_t *w, int32_t step, int32_t n, int32_t offset,
+                                         int32_t *sums)
 {
-    const int8_t *v = w + n;
+    const int8_t *v = w + step;
     int32_t x_w = 0;
     int32_t x_v = 0;
     int32_t w_sum = 0;
@@ -1085,6 +1086,12 @@ static inline void md_mve_dot1x2_s8(const int8_t *x, const int8_t *w, int32_t n,
     }
     sums[0] = md_wrap_add(x_w, md_wrap_mul(offset, w_sum));
     sums[1] = md_wrap_add(x_v, md_wrap_mul(offset, v_sum));
+}
+
+/* md_mve_dot1x2_step_s8 with the weight rows side by side (w_1 = w + n). */
+static inline void md_mve_dot1x2_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset, int32_t *sums)
+{
+    md_mve_dot1x2_step_s8(x, w, n, n, offset, sums);
 }
 
 /* sum((a[k] + offset) * w[k]) over k < n, modulo 2^32. */

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: int8 TRANSPOSE_CONV for cores with the DSP extension (see
+/* mcudeploy kernel library: int8 and 16x8 TRANSPOSE_CONV for cores with the DSP extension (see
  * md_nn.h, md_nn_support.h).
  *
- * Gathered as the portable kernel, two output channels at a time: each group of 4 input values of a
- * reaching pixel is unpacked to pairs once (SXTAB16 adding the input offset) and multiplied with
- * both channels' taps by SMLAD; the channels' last values and an odd last channel run one by one.
- * SMLAD wraps as the portable int32 sum does: the outputs are the same.
+ * Gathered as the portable kernels, two output channels at a time. int8: each group of 4 input
+ * values of a reaching pixel is unpacked to pairs once (SXTAB16 adding the input offset) and
+ * multiplied with both channels' taps by SMLAD; the channels' last values and an odd last channel
+ * run one by one. SMLAD wraps as the portable int32 sum does: the outputs are the same.
+ * 16x8: each group of 4 int16 values, read in place, is put in SMLALD pair order {v0, v2} and
+ * {v1, v3} (PKHBT, PKHTB) once for both channels, to meet the taps sign-extended by SXTB16 into
+ * {w0, w2} and {w1, w3}; SMLALD sums into int64, as TFLite's 16x8 kernel.
  */
 #include "md_transpose_conv_int.h"
 
@@ -59,10 +62,12 @@ static int32_t dot_1channel(const int8_t *values, const int8_t *taps, int32_t de
     return sum;
 }
 
-md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
+md_status md_transpose_conv_s8(const md_window_params *params, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                int8_t *output)
 {
+    const md_window_params window = *params; /* a copy the int8 stores cannot alias: kept in registers */
+    const md_window_params *p = &window;
     const md_dsp_requant r = md_dsp_requant_of(bias, multipliers, shifts, p->per_channel, p->output_offset,
                                                p->act_min, p->act_max);
     const int32_t channel_step = p->filter_h * p->filter_w * p->input_c;
@@ -110,6 +115,39 @@ md_status md_transpose_conv_s8(const md_window_params *p, const int8_t *input, c
             }
         }
     }
+    return MD_OK;
+}
+
+/* md_pair_sums_s16: 4 values a step by SMLALD, the last ones one by one. */
+static MD_ALWAYS_INLINE void add_pair_sums_s16(const int16_t *values, const int8_t *taps, const int8_t *second,
+                                               int32_t depth, int64_t *sums)
+{
+    int64_t sum0 = sums[0];
+    int64_t sum1 = sums[1];
+    int32_t c = 0;
+    for (; c + 4 <= depth; c += 4) {
+        const uint32_t low = md_read32(values + c);      /* {v0, v1} */
+        const uint32_t high = md_read32(values + c + 2); /* {v2, v3} */
+        const int16x2_t even = (int16x2_t)((low & 0xFFFFu) | (high << 16));
+        const int16x2_t odd = (int16x2_t)((high & 0xFFFF0000u) | (low >> 16));
+        const uint32_t weights0 = md_read32(taps + c);
+        const uint32_t weights1 = md_read32(second + c);
+        sum0 = __smlald(odd, md_odd_pair(weights0), __smlald(even, md_even_pair(weights0), sum0));
+        sum1 = __smlald(odd, md_odd_pair(weights1), __smlald(even, md_even_pair(weights1), sum1));
+    }
+    for (; c < depth; ++c) {
+        sum0 += (int32_t)values[c] * taps[c];
+        sum1 += (int32_t)values[c] * second[c];
+    }
+    sums[0] = sum0;
+    sums[1] = sum1;
+}
+
+md_status md_transpose_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter,
+                                const int64_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                int16_t *output)
+{
+    md_transpose_conv_s16_with(p, input, filter, bias, multipliers, shifts, output, add_pair_sums_s16);
     return MD_OK;
 }
 

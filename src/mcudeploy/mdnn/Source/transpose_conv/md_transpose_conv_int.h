@@ -42,4 +42,53 @@ static inline int32_t md_transpose_tap_offset(const md_window_params *p, int32_t
     return (fy * p->filter_w + fx) * p->input_c;
 }
 
+/* sums[0 .. 1] += values . taps over `depth` values, for two output channels' taps (`taps`,
+ * `second`; with one channel, `second` repeats `taps` and sums[1] is not used). In int64: each
+ * path's exact sum. */
+typedef void md_pair_sums_s16(const int16_t *values, const int8_t *taps, const int8_t *second, int32_t depth,
+                              int64_t *sums);
+
+/* The 16x8 kernel, two output channels at a time, given its path's pair sums (the input's zero
+ * point is 0: int16 tensors have no other). */
+static MD_ALWAYS_INLINE void md_transpose_conv_s16_with(const md_window_params *p, const int16_t *input,
+                                                       const int8_t *filter, const int64_t *bias,
+                                                       const int32_t *multipliers, const int32_t *shifts,
+                                                       int16_t *output, md_pair_sums_s16 *add_pair_sums)
+{
+    const int32_t channel_step = p->filter_h * p->filter_w * p->input_c;
+    const int32_t depth = p->input_c;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    for (b = 0; b < p->batches; ++b) {
+        const int16_t *batch_input = input + (size_t)b * p->input_h * p->input_w * depth;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const md_reaching reach = md_reaching_pixels(p, oy, ox);
+                int32_t oc;
+                for (oc = 0; oc < p->output_c; oc += 2) {
+                    const int32_t count = md_min_i32(2, p->output_c - oc);
+                    const int8_t *pair_filter = filter + (size_t)oc * channel_step;
+                    int64_t sums[2] = {0, 0};
+                    int32_t y;
+                    int32_t x;
+                    int32_t i;
+                    for (y = reach.y_first; y < reach.y_last; ++y) {
+                        for (x = reach.x_first; x < reach.x_last; ++x) {
+                            const int16_t *values = batch_input + ((size_t)y * p->input_w + x) * depth;
+                            const int8_t *taps = pair_filter + md_transpose_tap_offset(p, oy, ox, y, x);
+                            add_pair_sums(values, taps, count > 1 ? taps + channel_step : taps, depth, sums);
+                        }
+                    }
+                    for (i = 0; i < count; ++i) {
+                        const int32_t q = p->per_channel ? oc + i : 0;
+                        *output++ = (int16_t)md_requantize_sum(sums[i], bias, oc + i, 1, multipliers[q], shifts[q], 0,
+                                                               p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #endif /* MD_TRANSPOSE_CONV_INT_H */
