@@ -620,7 +620,7 @@ def _mean(graph: Graph, op: Operator) -> KernelContract:
 
 @_declares("TRANSPOSE_CONV")
 def _transpose_conv(graph: Graph, op: Operator) -> KernelContract:
-    # Gathered (md_transpose_conv.h): each output value sums the input values that reach it, read
+    # Gathered (md_nn.h): each output value sums the input values that reach it, read
     # in place, and is written before the next. No scratch (TFLite Micro's scatter kernel takes an
     # accumulator per output element); the input is read until the last output: declared apart.
     return KernelContract(kernel="gathered: one output value at a time, input read in place")

@@ -1,4 +1,4 @@
-"""TRANSPOSE_CONV: the gathered kernels of md_transpose_conv.h."""
+"""TRANSPOSE_CONV: the gathered kernels of md_nn.h."""
 
 from __future__ import annotations
 
