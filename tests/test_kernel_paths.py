@@ -47,6 +47,11 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 5, 6, 8), 1, depthwise(Padding.VALID, activation=Activation.RELU6))  # streaming, clamped
     _depthwise(f, "int8", (1, 6, 7, 8), 1, depthwise(Padding.SAME))  # streaming runs over 2 and 3 filter rows
     _depthwise(f, "int8", (1, 6, 6, 12), 1, depthwise(Padding.SAME, 2, 2))  # streaming runs at stride 2, bottom edge
+    # planes at stride 1 in 2x2 blocks: odd last row and column, rows of 24 + 3 columns, odd channels
+    _depthwise(f, "int8", (1, 5, 5, 64), 1, depthwise(Padding.SAME, depth_multiplier=1))
+    _depthwise(f, "int8", (1, 4, 27, 32), 1, relu6)
+    _depthwise(f, "int8", (1, 3, 4, 64), 1, depthwise(Padding.SAME, depth_multiplier=1))
+    _depthwise(f, "int8", (1, 7, 6, 13), 1, depthwise(Padding.SAME, depth_multiplier=1))
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
     _conv(f, "int8", (1, 8, 9, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))  # 9-value columns (im2col: 72 B in)
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range
