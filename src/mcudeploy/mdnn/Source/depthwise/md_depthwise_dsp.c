@@ -769,25 +769,32 @@ static MD_ALWAYS_INLINE int8_t folded_output(int32_t doubled, int32_t multiplier
     return (int8_t)y;
 }
 
-static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t count, const dw_folded *f, int8_t *out,
-                                                 int32_t step, int full_range)
+static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
+                                                 const dw_folded *f, int8_t *out, int32_t step, int32_t out_row,
+                                                 int full_range)
 {
     const int32_t multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
     const int32_t low = f->low, high = f->high;
-    const int32_t *end = sums + count;
-    for (; sums < end; ++sums, out += step) {
-        *out = folded_output(*sums, multiplier, exponent, addend, low, high, full_range);
+    int32_t y;
+    for (y = 0; y < rows; ++y, sums += pitch, out += out_row) {
+        const int32_t *at = sums;
+        const int32_t *end = sums + count;
+        int8_t *to = out;
+        for (; at < end; ++at, to += step) {
+            *to = folded_output(*at, multiplier, exponent, addend, low, high, full_range);
+        }
     }
 }
 
-/* `count` outputs `step` bytes apart from their doubled sums. */
-static MD_NOINLINE void folded_outputs(const int32_t *sums, int32_t count, const dw_folded *f, int8_t *out,
-                                       int32_t step)
+/* `rows` rows of `count` outputs `step` bytes apart (rows `out_row` apart) from their doubled sums,
+ * `pitch` a row. */
+static MD_NOINLINE void folded_outputs(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
+                                       const dw_folded *f, int8_t *out, int32_t step, int32_t out_row)
 {
     if (f->low == -128 && f->high == 127) {
-        folded_outputs_with(sums, count, f, out, step, 1);
+        folded_outputs_with(sums, rows, count, pitch, f, out, step, out_row, 1);
     } else {
-        folded_outputs_with(sums, count, f, out, step, 0);
+        folded_outputs_with(sums, rows, count, pitch, f, out, step, out_row, 0);
     }
 }
 
@@ -983,27 +990,6 @@ __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
         ".size md_dw_block_outputs, .-md_dw_block_outputs\n\t"
         ".popsection");
 
-static MD_NOINLINE void block_outputs(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f,
-                                      int8_t *out, int32_t step, int32_t out_row)
-{
-    dw_output_constants constants;
-    if (f->low != -128 || f->high != 127) {
-        block_outputs_clamped(sums, pairs, count, f, out, step, out_row);
-        return;
-    }
-    constants.start = f->start;
-    constants.multiplier = f->multiplier;
-    constants.exponent = f->exponent;
-    constants.addend = f->addend;
-    constants.step = step;
-    constants.out_row = out_row;
-    constants.block_bytes = 16 * (count / 2);
-    constants.odd = count % 2;
-    constants.pairs = pairs;
-    constants.skip = 2 * out_row - 2 * step * (count / 2);
-    md_dw_block_outputs(sums, out, &constants);
-}
-
 /* The row pairs of one channel's output plane at stride 1 from its padded plane, folded: up to
  * DW_CHUNK / 2 columns of as many row pairs as DW_CHUNK sums hold in 2x2 blocks, then their
  * outputs (a block past an odd last column is computed and left unused: its windows read one byte
@@ -1016,8 +1002,10 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_pla
     const int32_t out_row = out_w * out_step;
     const int32_t width = plane->width;
     const int32_t all_pairs = p->output_h / 2;
+    const int full_range = f->low == -128 && f->high == 127;
     int32_t sums[DW_CHUNK];
     dw_block_constants constants;
+    dw_output_constants outputs;
     int32_t first;
     int32_t pair;
     constants.even0 = f->even[0];
@@ -1025,25 +1013,41 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_pla
     constants.even2 = f->even[2];
     constants.middle01 = f->middle01;
     constants.middle2 = f->middle2;
+    outputs.start = f->start;
+    outputs.multiplier = f->multiplier;
+    outputs.exponent = f->exponent;
+    outputs.addend = f->addend;
+    outputs.step = out_step;
+    outputs.out_row = out_row;
     for (first = 0; first < out_w; first += DW_CHUNK / 2) {
         const int32_t count = md_min_i32(DW_CHUNK / 2, out_w - first);
         const int32_t blocks = (count + 1) / 2;
         const int32_t pairs_a_call = DW_CHUNK / 4 / blocks;
+        constants.row_end = sums + 4 * blocks;
         constants.skip = 2 * width - 2 * blocks;
         constants.row_bytes = 16 * blocks;
+        outputs.block_bytes = 16 * (count / 2);
+        outputs.odd = count % 2;
+        outputs.skip = 2 * out_row - 2 * out_step * (count / 2);
         for (pair = 0; pair < all_pairs; pair += pairs_a_call) {
-            const int32_t pairs = md_min_i32(pairs_a_call, all_pairs - pair);
-            constants.row_end = sums + 4 * blocks;
-            constants.end = sums + 4 * blocks * pairs;
+            int8_t *out = output + 2 * pair * out_row + first * out_step;
+            outputs.pairs = md_min_i32(pairs_a_call, all_pairs - pair);
+            constants.end = sums + 4 * blocks * outputs.pairs;
             md_dw_folded_blocks(plane->bytes + 2 * pair * width + first, sums, width, &constants);
-            block_outputs(sums, pairs, count, f, output + 2 * pair * out_row + first * out_step, out_step, out_row);
+            if (full_range) {
+                md_dw_block_outputs(sums, out, &outputs);
+            } else {
+                block_outputs_clamped(sums, outputs.pairs, count, f, out, out_step, out_row);
+            }
         }
     }
 }
 
 /* Output plane of one channel from its padded plane, undilated 3x3 windows, folded: at stride 1,
- * its row pairs in 2x2 blocks (plane_3x3_blocks); the other rows one at a time, DW_CHUNK sums of a
- * row (in pairs at stride 1), then their outputs. */
+ * up to 3 rows of DW_CHUNK bytes in all as one strip of windows (those past a row's last output
+ * computed and left unused: the last reads one byte past the strip's windows, in the plane or
+ * PLANE_SLACK), more rows in 2x2 blocks (plane_3x3_blocks); the other rows one at a time,
+ * DW_CHUNK sums of a row (in pairs at stride 1), then their outputs. */
 static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
                                          int8_t *output)
 {
@@ -1055,6 +1059,12 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_pla
     int32_t sums[DW_CHUNK];
     int32_t oy = 0;
     int32_t first;
+    if (stride == 1 && p->stride_h == 1 && p->output_h < 4 && p->output_h * width <= DW_CHUNK) {
+        const int32_t windows = (p->output_h - 1) * width + out_w; /* + 1 <= rows * width: width >= out_w + 2 */
+        folded_pairs(plane->bytes, sums, (windows + 1) / 2, width, f);
+        folded_outputs(sums, p->output_h, out_w, width, f, output, out_step, out_w * out_step);
+        return;
+    }
     if (stride == 1 && p->stride_h == 1) {
         plane_3x3_blocks(p, plane, f, output);
         oy = p->output_h / 2 * 2;
@@ -1065,7 +1075,7 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_pla
         for (first = 0; first < out_w; first += DW_CHUNK) {
             const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
             folded_row(row + first * stride, count, stride, width, f, sums); /* DW_CHUNK is even */
-            folded_outputs(sums, count, f, out + first * out_step, out_step);
+            folded_outputs(sums, 1, count, count, f, out + first * out_step, out_step, 0);
         }
     }
 }
