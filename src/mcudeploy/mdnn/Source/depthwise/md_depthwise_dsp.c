@@ -991,11 +991,11 @@ __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
         ".popsection");
 
 /* The row pairs of one channel's output plane at stride 1 from its padded plane, folded: up to
- * DW_CHUNK / 2 columns of as many row pairs as DW_CHUNK sums hold in 2x2 blocks, then their
+ * DW_CHUNK / 2 columns of as many row pairs as the DW_CHUNK `sums` hold in 2x2 blocks, then their
  * outputs (a block past an odd last column is computed and left unused: its windows read one byte
  * past the row, in the plane or PLANE_SLACK). */
 static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
-                                         int8_t *output)
+                                         int8_t *output, int32_t *sums)
 {
     const int32_t out_w = p->output_w;
     const int32_t out_step = p->output_c;
@@ -1003,7 +1003,6 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_pla
     const int32_t width = plane->width;
     const int32_t all_pairs = p->output_h / 2;
     const int full_range = f->low == -128 && f->high == 127;
-    int32_t sums[DW_CHUNK];
     dw_block_constants constants;
     dw_output_constants outputs;
     int32_t first;
@@ -1066,7 +1065,7 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_pla
         return;
     }
     if (stride == 1 && p->stride_h == 1) {
-        plane_3x3_blocks(p, plane, f, output);
+        plane_3x3_blocks(p, plane, f, output, sums);
         oy = p->output_h / 2 * 2;
     }
     for (; oy < p->output_h; ++oy) {
