@@ -1,7 +1,8 @@
 """Every path of the DSP kernels (`mdnn/Source/conv/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`,
 `md_lstm_dsp.c`) on the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the
 Cortex-M55 (mps3-an547), agrees bit for bit with the reference engine: depthwise from
-padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows, the
+padded channel planes (stride-1 2x2 output blocks with an odd last row and column and rows beyond
+a strip, one strip of a few rows, stride 2, dilated windows, the
 folded constants of a narrow layer with and without a clamp inside int8's range, and the exact
 requantization of layers that are not narrow),
 streaming (whole 3x3 windows, runs of a row over the filter rows inside the image at strides 1
