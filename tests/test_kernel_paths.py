@@ -1,7 +1,8 @@
 """Every path of the DSP kernels (`mdnn/Source/conv/md_conv_dsp.c`, `md_depthwise_dsp.c`, `md_fully_connected_dsp.c`,
 `md_lstm_dsp.c`) on the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the
 Cortex-M55 (mps3-an547), agrees bit for bit with the reference engine: depthwise from
-padded channel planes (stride-1 output pairs with an odd last output, stride 2, dilated windows, the
+padded channel planes (stride-1 2x2 output blocks with an odd last row and column and rows beyond
+a strip, one strip of a few rows, stride 2, dilated windows, the
 folded constants of a narrow layer with and without a clamp inside int8's range, and the exact
 requantization of layers that are not narrow),
 streaming (whole 3x3 windows, runs of a row over the filter rows inside the image at strides 1
@@ -47,6 +48,11 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 5, 6, 8), 1, depthwise(Padding.VALID, activation=Activation.RELU6))  # streaming, clamped
     _depthwise(f, "int8", (1, 6, 7, 8), 1, depthwise(Padding.SAME))  # streaming runs over 2 and 3 filter rows
     _depthwise(f, "int8", (1, 6, 6, 12), 1, depthwise(Padding.SAME, 2, 2))  # streaming runs at stride 2, bottom edge
+    # planes at stride 1 in 2x2 blocks: odd last row and column, rows of 24 + 3 columns, odd channels
+    _depthwise(f, "int8", (1, 5, 5, 64), 1, depthwise(Padding.SAME, depth_multiplier=1))
+    _depthwise(f, "int8", (1, 4, 27, 32), 1, relu6)
+    _depthwise(f, "int8", (1, 3, 4, 64), 1, depthwise(Padding.SAME, depth_multiplier=1))
+    _depthwise(f, "int8", (1, 7, 6, 13), 1, depthwise(Padding.SAME, depth_multiplier=1))
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
     _conv(f, "int8", (1, 8, 9, 1), 6, (3, 3), Conv2DOptions(Padding.SAME))  # 9-value columns (im2col: 72 B in)
     _conv(f, "int8", (1, 4, 5, 8), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))  # clamped below int8's range

@@ -6,7 +6,9 @@
  *   point (a padding value plus the input offset is 0, so it adds nothing) and every window lies
  *   inside. Undilated 3x3 windows read each filter row as one word of the plane (SXTAB16 adds the
  *   input offset while unpacking, two SMLAD per row); at stride 1 the same word serves the next
- *   output too, its weights one byte on (SMLADX). Other windows take every tap.
+ *   output too, its weights one byte on (SMLADX). Narrow layers fold the constants (dw_folded):
+ *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows), sums then outputs
+ *   in assembly. Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
  *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
@@ -798,11 +800,255 @@ static MD_NOINLINE void folded_outputs(const int32_t *sums, int32_t rows, int32_
     }
 }
 
-/* Output plane of one channel from its padded plane, undilated 3x3 windows, folded: DW_CHUNK
- * sums at a time, then their outputs. At stride 1 with rows of at most DW_CHUNK bytes, whole rows
- * of the plane as one strip of windows (those past a row's last output are computed and left
- * unused: the last reads one byte past the strip's windows, in the plane or PLANE_SLACK);
- * otherwise a row, or part of a long row, at a time. */
+/* ---- stride 1: 2x2 blocks of outputs */
+
+/* md_dw_folded_blocks' constants, in the order it loads them. */
+typedef struct {
+    int32_t even0, even1, even2, middle01, middle2; /* dw_folded's */
+    const int32_t *row_end;                         /* past the first row pair's sums */
+    int32_t skip;                                   /* bytes from past a row pair's last block to the next's first */
+    int32_t row_bytes;                              /* of a row pair's sums */
+    const int32_t *end;                             /* past the last row pair's sums */
+} dw_block_constants;
+
+/* The doubled sums, less f->start, of rows of 2x2 blocks of outputs at stride 1 from `at` on (the
+ * first block's top left window), the next block 2 bytes on, plane rows `width` bytes apart: 4
+ * words of rows 0..3 serve 4 windows (rows 1 and 2 both output rows), 36 products in 24
+ * multiplies; stored {top left, top right, bottom left, bottom right} a block, row pair after row
+ * pair. In assembly: the loop takes every register (r12 and lr the unpacked row, the row and end
+ * pointers on the stack). */
+void md_dw_folded_blocks(const int8_t *at, int32_t *sums, int32_t width, const dw_block_constants *constants);
+
+/* One input row's word at `load`, even {x0, x2} in r12 and odd {x1, x3} in lr. */
+#define DW_BLOCK_ROW(load) \
+    "ldr lr, " load "\n\t" \
+    "sxtb16 r12, lr\n\t" \
+    "sxtb16 lr, lr, ror #8\n\t"
+
+/* The left (from even) and right (from odd) windows of one output row plus one filter row: the
+ * even pair {w0, w2} in `pair` (SMLAD; SMUAD for the first, `first` "u" and no accumulator) and w1
+ * in half `half` of `middle`: the left window's x1 is odd's bottom, the right one's x2 even's top. */
+#define DW_BLOCK_MACS(left, right, pair, middle, half) \
+    "smlad " left ", r12, " pair ", " left "\n\t" \
+    "smlad " right ", lr, " pair ", " right "\n\t" \
+    "smlab" half " " left ", lr, " middle ", " left "\n\t" \
+    "smlat" half " " right ", r12, " middle ", " right "\n\t"
+#define DW_BLOCK_FIRST(left, right, pair, middle, half) \
+    "smuad " left ", r12, " pair "\n\t" \
+    "smuad " right ", lr, " pair "\n\t" \
+    "smlab" half " " left ", lr, " middle ", " left "\n\t" \
+    "smlat" half " " right ", r12, " middle ", " right "\n\t"
+
+/* r0 at, r1 sums, r2 width; filter rows {w0, w2} in r3..r5, {w1 of rows 0, 1} in r6, w1 of row 2 in
+ * r7's bottom; sums top left, top right, bottom left, bottom right in r8..r11 (STM's order). */
+__asm__(".pushsection .text.md_dw_folded_blocks,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_folded_blocks\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_folded_blocks, %function\n"
+        "md_dw_folded_blocks:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #16\n\t"
+        "ldrd r4, r5, [r3, #20]\n\t"
+        "strd r4, r5, [sp]\n\t"
+        "ldrd r4, r5, [r3, #28]\n\t"
+        "strd r4, r5, [sp, #8]\n\t"
+        "ldm r3, {r3-r7}\n"
+        "1:\n\t"
+        DW_BLOCK_ROW("[r0]")
+        DW_BLOCK_FIRST("r8", "r9", "r3", "r6", "b")
+        DW_BLOCK_ROW("[r0, r2]")
+        "add r0, r0, r2, lsl #1\n\t"
+        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t")
+        DW_BLOCK_FIRST("r10", "r11", "r3", "r6", "b")
+        DW_BLOCK_ROW("[r0]")
+        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "b")
+        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t")
+        DW_BLOCK_ROW("[r0, r2]")
+        "sub r0, r0, r2, lsl #1\n\t"
+        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "b")
+        "adds r0, r0, #2\n\t"
+        "stmia r1!, {r8-r11}\n\t"
+        "ldr r12, [sp]\n\t" /* the row pair's end */
+        "cmp r1, r12\n\t"
+        "bne 1b\n\t"
+        "ldrd r12, lr, [sp, #4]\n\t" /* skip, row bytes */
+        "add r0, r0, r12\n\t"
+        "ldr r12, [sp]\n\t"
+        "add r12, r12, lr\n\t"
+        "str r12, [sp]\n\t"
+        "ldr r12, [sp, #12]\n\t"
+        "cmp r1, r12\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #16\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_folded_blocks, .-md_dw_folded_blocks\n\t"
+        ".popsection");
+
+/* The outputs of `count` columns of `pairs` row pairs (rows `out_row` bytes apart) from their
+ * blocks' sums, clamped to a range inside int8's. */
+static void block_outputs_clamped(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
+                                  int32_t step, int32_t out_row)
+{
+    const int32_t start = f->start, multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
+    const int32_t low = f->low, high = f->high;
+    int32_t pair;
+    for (pair = 0; pair < pairs; ++pair, out += 2 * out_row) {
+        const int32_t *end = sums + 4 * (count / 2);
+        int8_t *to = out;
+        for (; sums < end; sums += 4, to += 2 * step) {
+            to[0] = folded_output(md_wrap_add(sums[0], start), multiplier, exponent, addend, low, high, 0);
+            to[step] = folded_output(md_wrap_add(sums[1], start), multiplier, exponent, addend, low, high, 0);
+            to[out_row] = folded_output(md_wrap_add(sums[2], start), multiplier, exponent, addend, low, high, 0);
+            to[out_row + step] = folded_output(md_wrap_add(sums[3], start), multiplier, exponent, addend, low, high, 0);
+        }
+        if (count % 2) {
+            to[0] = folded_output(md_wrap_add(sums[0], start), multiplier, exponent, addend, low, high, 0);
+            to[out_row] = folded_output(md_wrap_add(sums[2], start), multiplier, exponent, addend, low, high, 0);
+            sums += 4;
+        }
+    }
+}
+
+/* md_dw_block_outputs' constants, in the order it loads them. */
+typedef struct {
+    int32_t start, multiplier, exponent, addend; /* dw_folded's */
+    int32_t step;                                /* bytes between output columns */
+    int32_t out_row;                             /* bytes between output rows */
+    int32_t block_bytes;                         /* of a row pair's blocks of two columns */
+    int32_t odd;                                 /* 1: a last block of one column */
+    int32_t pairs;                               /* row pairs */
+    int32_t skip; /* bytes from past a row pair's last block of two columns to the next pair's first output */
+} dw_output_constants;
+
+/* block_outputs_clamped for the whole of int8's range (SSAT), in assembly: a block's 4 sums from one
+ * LDM (GCC reloads them one by one), each 6 instructions then a byte store. */
+void md_dw_block_outputs(const int32_t *sums, int8_t *out, const dw_output_constants *constants);
+
+/* One output in register `sum`: r4 start, r5 multiplier, r6 exponent, r7 addend (folded_output). */
+#define DW_BLOCK_OUTPUT(sum) \
+    "add " sum ", " sum ", r4\n\t" \
+    "smmulr " sum ", " sum ", r5\n\t" \
+    "add " sum ", " sum ", " sum ", asr #31\n\t" \
+    "add " sum ", " sum ", r7\n\t" \
+    "asr " sum ", " sum ", r6\n\t" \
+    "ssat " sum ", #8, " sum "\n\t"
+
+/* r0 sums, r1 the top row's output, r2 the bottom row's, r3 step, r8..r11 a block's sums, r12 the
+ * row pair's end of blocks, lr the constants, the row pairs left on the stack. */
+__asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_block_outputs\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_block_outputs, %function\n"
+        "md_dw_block_outputs:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #8\n\t"
+        "mov lr, r2\n\t"
+        "ldr r12, [lr, #32]\n\t"
+        "str r12, [sp]\n\t"
+        "ldm lr, {r4-r7}\n\t"
+        "ldr r3, [lr, #16]\n"
+        "2:\n\t"
+        "ldrd r2, r12, [lr, #20]\n\t" /* out_row, block bytes */
+        "add r2, r1, r2\n\t"
+        "add r12, r0, r12\n\t"
+        "cmp r0, r12\n\t"
+        "beq 4f\n"
+        "1:\n\t"
+        "ldm r0!, {r8-r11}\n\t"
+        DW_BLOCK_OUTPUT("r8")
+        DW_BLOCK_OUTPUT("r9")
+        DW_BLOCK_OUTPUT("r10")
+        DW_BLOCK_OUTPUT("r11")
+        "strb r8, [r1]\n\t"
+        "strb r9, [r1, r3]\n\t"
+        "add r1, r1, r3, lsl #1\n\t"
+        "strb r10, [r2]\n\t"
+        "strb r11, [r2, r3]\n\t"
+        "add r2, r2, r3, lsl #1\n\t"
+        "cmp r0, r12\n\t"
+        "bne 1b\n"
+        "4:\n\t"
+        "ldr r12, [lr, #28]\n\t" /* odd */
+        "cmp r12, #0\n\t"
+        "beq 5f\n\t"
+        "ldm r0!, {r8-r11}\n\t"
+        DW_BLOCK_OUTPUT("r8")
+        DW_BLOCK_OUTPUT("r10")
+        "strb r8, [r1]\n\t"
+        "strb r10, [r2]\n"
+        "5:\n\t"
+        "ldr r12, [lr, #36]\n\t" /* skip */
+        "add r1, r1, r12\n\t"
+        "ldr r12, [sp]\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp]\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_block_outputs, .-md_dw_block_outputs\n\t"
+        ".popsection");
+
+/* The row pairs of one channel's output plane at stride 1 from its padded plane, folded: up to
+ * DW_CHUNK / 2 columns of as many row pairs as the DW_CHUNK `sums` hold in 2x2 blocks, then their
+ * outputs (a block past an odd last column is computed and left unused: its windows read one byte
+ * past the row, in the plane or PLANE_SLACK). */
+static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
+                                         int8_t *output, int32_t *sums)
+{
+    const int32_t out_w = p->output_w;
+    const int32_t out_step = p->output_c;
+    const int32_t out_row = out_w * out_step;
+    const int32_t width = plane->width;
+    const int32_t all_pairs = p->output_h / 2;
+    const int full_range = f->low == -128 && f->high == 127;
+    dw_block_constants constants;
+    dw_output_constants outputs;
+    int32_t first;
+    int32_t pair;
+    constants.even0 = f->even[0];
+    constants.even1 = f->even[1];
+    constants.even2 = f->even[2];
+    constants.middle01 = f->middle01;
+    constants.middle2 = f->middle2;
+    outputs.start = f->start;
+    outputs.multiplier = f->multiplier;
+    outputs.exponent = f->exponent;
+    outputs.addend = f->addend;
+    outputs.step = out_step;
+    outputs.out_row = out_row;
+    for (first = 0; first < out_w; first += DW_CHUNK / 2) {
+        const int32_t count = md_min_i32(DW_CHUNK / 2, out_w - first);
+        const int32_t blocks = (count + 1) / 2;
+        const int32_t pairs_a_call = DW_CHUNK / 4 / blocks;
+        constants.row_end = sums + 4 * blocks;
+        constants.skip = 2 * width - 2 * blocks;
+        constants.row_bytes = 16 * blocks;
+        outputs.block_bytes = 16 * (count / 2);
+        outputs.odd = count % 2;
+        outputs.skip = 2 * out_row - 2 * out_step * (count / 2);
+        for (pair = 0; pair < all_pairs; pair += pairs_a_call) {
+            int8_t *out = output + 2 * pair * out_row + first * out_step;
+            outputs.pairs = md_min_i32(pairs_a_call, all_pairs - pair);
+            constants.end = sums + 4 * blocks * outputs.pairs;
+            md_dw_folded_blocks(plane->bytes + 2 * pair * width + first, sums, width, &constants);
+            if (full_range) {
+                md_dw_block_outputs(sums, out, &outputs);
+            } else {
+                block_outputs_clamped(sums, outputs.pairs, count, f, out, out_step, out_row);
+            }
+        }
+    }
+}
+
+/* Output plane of one channel from its padded plane, undilated 3x3 windows, folded: at stride 1,
+ * up to 3 rows of DW_CHUNK bytes in all as one strip of windows (those past a row's last output
+ * computed and left unused: the last reads one byte past the strip's windows, in the plane or
+ * PLANE_SLACK), more rows in 2x2 blocks (plane_3x3_blocks); the other rows one at a time,
+ * DW_CHUNK sums of a row (in pairs at stride 1), then their outputs. */
 static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
                                          int8_t *output)
 {
@@ -812,19 +1058,19 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_pla
     const int32_t width = plane->width;
     const int32_t row_step = p->stride_h * width;
     int32_t sums[DW_CHUNK];
-    int32_t oy;
+    int32_t oy = 0;
     int32_t first;
-    if (stride == 1 && p->stride_h == 1 && width <= DW_CHUNK) {
-        const int32_t chunk_rows = DW_CHUNK / width;
-        for (oy = 0; oy < p->output_h; oy += chunk_rows) {
-            const int32_t rows = md_min_i32(chunk_rows, p->output_h - oy);
-            const int32_t windows = (rows - 1) * width + out_w; /* + 1 <= rows * width: width >= out_w + 2 */
-            folded_pairs(plane->bytes + oy * width, sums, (windows + 1) / 2, width, f);
-            folded_outputs(sums, rows, out_w, width, f, output + oy * out_w * out_step, out_step, out_w * out_step);
-        }
+    if (stride == 1 && p->stride_h == 1 && p->output_h < 4 && p->output_h * width <= DW_CHUNK) {
+        const int32_t windows = (p->output_h - 1) * width + out_w; /* + 1 <= rows * width: width >= out_w + 2 */
+        folded_pairs(plane->bytes, sums, (windows + 1) / 2, width, f);
+        folded_outputs(sums, p->output_h, out_w, width, f, output, out_step, out_w * out_step);
         return;
     }
-    for (oy = 0; oy < p->output_h; ++oy) {
+    if (stride == 1 && p->stride_h == 1) {
+        plane_3x3_blocks(p, plane, f, output, sums);
+        oy = p->output_h / 2 * 2;
+    }
+    for (; oy < p->output_h; ++oy) {
         const int8_t *row = plane->bytes + oy * row_step;
         int8_t *out = output + oy * out_w * out_step;
         for (first = 0; first < out_w; first += DW_CHUNK) {
