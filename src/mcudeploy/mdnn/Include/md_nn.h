@@ -256,9 +256,12 @@ md_status md_conv_s8_folded(const md_window_params *p, const int8_t *input, cons
 md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
                       const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
 
-/* int8 with the filter pre-expanded to int16 (the int8 values widened, same order): the same outputs
- * as md_conv_s8, without unpacking the weights for every pixel pair on DSP cores. The im2col path
- * only (scratch as md_conv_s8's), int32 accumulator, not grouped; otherwise MD_ERROR_RANGE. */
+/* int8 with the filter pre-expanded to int16: the same outputs as md_conv_s8, without unpacking the
+ * weights for every pixel pair on DSP cores. The im2col path only (scratch as md_conv_s8's), int32
+ * accumulator, not grouped; otherwise MD_ERROR_RANGE. The filter's depth = filter_h * filter_w *
+ * input_c values of each output channel are stored in groups of 4 channels: per pair of values k,
+ * k + 1 the four channels' pairs side by side, then an odd depth's last value of the four; the
+ * channels after the last whole group row after row (md_w16_index, md_conv_int.h). */
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
 

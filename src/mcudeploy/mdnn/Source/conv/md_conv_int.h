@@ -362,6 +362,20 @@ static inline conv_int_job conv_s16_job(const md_window_params *p, const int16_t
     return job;
 }
 
+/* Where md_conv_s8_w16's filter (md_nn.h) holds value k of output channel oc's `depth` values, of
+ * `channels` output channels: in a group of 4 channels, pair k / 2 of the 4 channels is 4 words. */
+static inline int32_t md_w16_index(int32_t depth, int32_t channels, int32_t oc, int32_t k)
+{
+    const int32_t group = oc & ~3;
+    if (group + 4 > channels) {
+        return oc * depth + k; /* after the last whole group */
+    }
+    if (k < (depth & ~1)) {
+        return group * depth + (k >> 1) * 8 + (oc & 3) * 2 + (k & 1);
+    }
+    return group * depth + (depth & ~1) * 4 + (oc & 3); /* an odd depth's last value */
+}
+
 /* md_conv_s8_w16's portable C (md_conv_w16.c), which every build has: its DSP path falls back to it. */
 md_status md_conv_s8_w16_portable(const md_window_params *p, const int8_t *input, const int16_t *filter,
                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,

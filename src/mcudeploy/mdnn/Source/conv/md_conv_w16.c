@@ -18,10 +18,9 @@ static void compute_pixel_w16(void *context, const void *column, int32_t pixel)
     int32_t oc;
     int32_t k;
     for (oc = 0; oc < p->output_c; ++oc) {
-        const int16_t *weights = job->filter + oc * depth;
         uint32_t sum = 0; /* the int32 accumulator, wrapping */
         for (k = 0; k < depth; ++k) {
-            sum += (uint32_t)(values[k] * weights[k]);
+            sum += (uint32_t)(values[k] * job->filter[md_w16_index(depth, p->output_c, oc, k)]);
         }
         store_channel(&job->base, pixel, oc, (int32_t)sum);
     }

@@ -174,9 +174,117 @@ static MD_NOINLINE void dot_1x2(const int16_t *values, const int16_t *row_0, con
     sums[1] = a1;
 }
 
-/* Every output channel of one pixel (out_b NULL) or two, two channels at a time; an odd last
- * channel is computed twice (its row repeated), written once. */
-static MD_NOINLINE void compute_pixels(const conv_w16_job *job, const int16_t *scratch, int8_t *out_a, int8_t *out_b)
+/* sums[0..3] (column a) and sums[4..7] (column b) of the two interleaved columns in `values` with a
+ * group of 4 channels' weights from `weights` (md_w16_index's layout) to `end`, 4 values of each
+ * column a pass: per pair of values, the two column words and the four weight words (a burst of
+ * loads: one LDR, one pipelined, two LDRDs) meet in eight SMLADs, no unpacking. 2 pixels x 4
+ * channels take all 14 registers (8 sums, 2 column words, 2 weight words, 2 pointers): the end and
+ * the sums' address wait on the stack. */
+__attribute__((naked, noinline)) static void dot_2x4(const int16_t *values __attribute__((unused)),
+                                                     const int16_t *weights __attribute__((unused)),
+                                                     const int16_t *end __attribute__((unused)),
+                                                     int32_t *sums __attribute__((unused)))
+{
+#define QUAD_PAIR(a, b)                                                                                           \
+    "ldr r10, [r0, #" #a "]\n\t"                                                                                 \
+    "ldr r11, [r0, #" #b "]\n\t"                                                                                 \
+    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r6, r11, r12, r6\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r7, r11, lr, r7\n\t"                                                                                \
+    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
+    "smlad r4, r10, r12, r4\n\t"                                                                               \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smlad r5, r10, lr, r5\n\t"                                                                                \
+    "smlad r9, r11, lr, r9\n\t"
+    __asm__("push {r2, r3, r4-r11, lr}\n\t" /* [sp]: end, [sp, #4]: sums */
+            "ldm r3, {r2-r9}\n\t"
+            "1:\n\t" QUAD_PAIR(0, 8) QUAD_PAIR(4, 12)
+            "adds r0, r0, #16\n\t"
+            "ldr r10, [sp]\n\t"
+            "cmp r1, r10\n\t"
+            "bne 1b\n\t"
+            "ldr r10, [sp, #4]\n\t"
+            "stm r10, {r2-r9}\n\t"
+            "add sp, sp, #8\n\t"
+            "pop {r4-r11, pc}");
+#undef QUAD_PAIR
+}
+
+/* How the 8 sums of a block become outputs: `mode` (md_dsp_mode) a constant in each copy. */
+static MD_ALWAYS_INLINE void store_quad(const md_dsp_requant *r, int mode, int32_t oc, const int32_t *sums,
+                                        int8_t *out_a, int8_t *out_b)
+{
+    int32_t lane;
+    for (lane = 0; lane < 4; ++lane) {
+        const int32_t q = (oc + lane) * r->channel_step;
+        const int32_t m = r->multipliers[q], shift = r->shifts[q];
+        out_a[oc + lane] = (int8_t)md_dsp_requantize_mode(mode, sums[lane], m, shift, r->offset, r->low, r->high);
+        if (out_b) {
+            out_b[oc + lane] =
+                (int8_t)md_dsp_requantize_mode(mode, sums[4 + lane], m, shift, r->offset, r->low, r->high);
+        }
+    }
+}
+
+/* The channels of whole groups of 4 of two pixels (`scratch` 2 interleaved columns; out_b NULL: the
+ * second is a copy of the first, not written), each group's 8 sums requantized together. */
+static MD_ALWAYS_INLINE void compute_quads(const conv_w16_job *job, int mode, const int16_t *scratch, int8_t *out_a,
+                                           int8_t *out_b)
+{
+    const md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
+                                               job->p->output_offset, job->p->act_min, job->p->act_max);
+    const int32_t depth = job->depth;
+    const int32_t grouped = depth & ~3;
+    const int32_t quads = job->p->output_c & ~3;
+    int32_t sums[8];
+    int32_t oc;
+    int32_t lane;
+    int32_t k;
+    for (oc = 0; oc < quads; oc += 4) {
+        const int16_t *weights = job->filter + oc * depth;
+        for (lane = 0; lane < 4; ++lane) {
+            sums[lane] = sums[4 + lane] = md_dsp_bias(&r, oc + lane);
+        }
+        if (grouped > 0) {
+            dot_2x4(scratch, weights, weights + grouped * 4, sums);
+        }
+        for (k = grouped; k < depth; ++k) { /* the last depth % 4 values of both columns */
+            const int32_t a = scratch[column_index(depth, 2, 0, k)];
+            const int32_t b = scratch[column_index(depth, 2, 1, k)];
+            for (lane = 0; lane < 4; ++lane) {
+                const int32_t w = job->filter[md_w16_index(depth, job->p->output_c, oc + lane, k)];
+                sums[lane] = md_wrap_add(sums[lane], a * w);
+                sums[4 + lane] = md_wrap_add(sums[4 + lane], b * w);
+            }
+        }
+        store_quad(&r, mode, oc, sums, out_a, out_b);
+    }
+}
+
+static MD_NOINLINE void compute_quads_general(const conv_w16_job *job, const int16_t *scratch, int8_t *out_a,
+                                              int8_t *out_b)
+{
+    compute_quads(job, MD_DSP_GENERAL, scratch, out_a, out_b);
+}
+
+static MD_NOINLINE void compute_quads_narrow(const conv_w16_job *job, const int16_t *scratch, int8_t *out_a,
+                                             int8_t *out_b)
+{
+    compute_quads(job, MD_DSP_NARROW, scratch, out_a, out_b);
+}
+
+static MD_NOINLINE void compute_quads_int8(const conv_w16_job *job, const int16_t *scratch, int8_t *out_a,
+                                           int8_t *out_b)
+{
+    compute_quads(job, MD_DSP_NARROW_INT8, scratch, out_a, out_b);
+}
+
+/* The channels after the whole groups of 4 (rows as they are) of one pixel (out_b NULL, `columns`
+ * 1) or two, two at a time; an odd last channel is computed twice (its row repeated), written once. */
+static MD_NOINLINE void compute_rest(const conv_w16_job *job, const int16_t *scratch, int32_t columns, int8_t *out_a,
+                                     int8_t *out_b)
 {
     const md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
                                                job->p->output_offset, job->p->act_min, job->p->act_max);
@@ -184,19 +292,43 @@ static MD_NOINLINE void compute_pixels(const conv_w16_job *job, const int16_t *s
     const int32_t depth = job->depth;
     int32_t sums[4];
     int32_t oc;
-    for (oc = 0; oc < channels; oc += 2) {
+    for (oc = channels & ~3; oc < channels; oc += 2) {
         const int32_t next = oc + 1 < channels ? oc + 1 : oc;
         sums[0] = sums[2] = md_dsp_bias(&r, oc);
         sums[1] = sums[3] = md_dsp_bias(&r, next);
-        if (out_b) {
+        if (columns == 2) {
             dot_2x2(scratch, job->filter + oc * depth, job->filter + next * depth, depth, sums);
-            out_b[oc] = (int8_t)md_dsp_requantize(&r, oc, sums[2]);
-            out_b[next] = (int8_t)md_dsp_requantize(&r, next, sums[3]);
         } else {
             dot_1x2(scratch, job->filter + oc * depth, job->filter + next * depth, depth, sums);
         }
+        if (out_b) {
+            out_b[oc] = (int8_t)md_dsp_requantize(&r, oc, sums[2]);
+            out_b[next] = (int8_t)md_dsp_requantize(&r, next, sums[3]);
+        }
         out_a[oc] = (int8_t)md_dsp_requantize(&r, oc, sums[0]);
         out_a[next] = (int8_t)md_dsp_requantize(&r, next, sums[1]);
+    }
+}
+
+/* The whole groups of 4 channels of the single column in `scratch` (a layer of one output pixel:
+ * its scratch holds one column), in C. */
+static MD_NOINLINE void compute_quads_single(const conv_w16_job *job, const int16_t *scratch, int8_t *out)
+{
+    const md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
+                                               job->p->output_offset, job->p->act_min, job->p->act_max);
+    const int32_t depth = job->depth;
+    const int32_t quads = job->p->output_c & ~3;
+    int32_t oc;
+    int32_t lane;
+    int32_t k;
+    for (oc = 0; oc < quads; oc += 4) {
+        for (lane = 0; lane < 4; ++lane) {
+            int32_t sum = md_dsp_bias(&r, oc + lane);
+            for (k = 0; k < depth; ++k) {
+                sum = md_wrap_add(sum, scratch[k] * job->filter[md_w16_index(depth, job->p->output_c, oc + lane, k)]);
+            }
+            out[oc + lane] = (int8_t)md_dsp_requantize(&r, oc + lane, sum);
+        }
     }
 }
 
@@ -205,6 +337,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
 {
     const int32_t pixels = p->output_h * p->output_w;
     conv_w16_job job;
+    int mode;
     int32_t batch;
     int32_t pixel;
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
@@ -218,17 +351,29 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.shifts = shifts;
     job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
+    mode = md_dsp_mode(md_dsp_narrow_layer(bias, shifts, p->output_c, p->per_channel, job.depth), p->act_min,
+                       p->act_max);
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += 2) {
             int8_t *out_a = output + (batch * pixels + pixel) * p->output_c;
-            if (pixel + 1 < pixels) {
-                fill_column(&job, batch, pixel, scratch, 2, 0);
-                fill_column(&job, batch, pixel + 1, scratch, 2, 1);
-                compute_pixels(&job, scratch, out_a, out_a + p->output_c);
-            } else {
+            int8_t *out_b = pixel + 1 < pixels ? out_a + p->output_c : NULL;
+            if (pixels == 1) { /* the scratch holds one column */
                 fill_column(&job, batch, pixel, scratch, 1, 0);
-                compute_pixels(&job, scratch, out_a, NULL);
+                compute_quads_single(&job, scratch, out_a);
+                compute_rest(&job, scratch, 1, out_a, NULL);
+                continue;
             }
+            /* A lone last pixel fills both columns, its outputs written once. */
+            fill_column(&job, batch, pixel, scratch, 2, 0);
+            fill_column(&job, batch, out_b ? pixel + 1 : pixel, scratch, 2, 1);
+            if (mode == MD_DSP_NARROW_INT8) {
+                compute_quads_int8(&job, scratch, out_a, out_b);
+            } else if (mode == MD_DSP_NARROW) {
+                compute_quads_narrow(&job, scratch, out_a, out_b);
+            } else {
+                compute_quads_general(&job, scratch, out_a, out_b);
+            }
+            compute_rest(&job, scratch, 2, out_a, out_b);
         }
     }
     return MD_OK;
