@@ -363,17 +363,21 @@ static inline conv_int_job conv_s16_job(const md_window_params *p, const int16_t
 }
 
 /* Where md_conv_s8_w16's filter (md_nn.h) holds value k of output channel oc's `depth` values, of
- * `channels` output channels: in a group of 4 channels, pair k / 2 of the 4 channels is 4 words. */
+ * `channels` output channels: in a pair of channels, pair k / 2 of both is 2 words, k in SMLAD pair
+ * order in each whole group of 4 values ({k0, k2}, {k1, k3}: the order SXTB16 unpacks a word in). */
 static inline int32_t md_w16_index(int32_t depth, int32_t channels, int32_t oc, int32_t k)
 {
-    const int32_t group = oc & ~3;
-    if (group + 4 > channels) {
-        return oc * depth + k; /* after the last whole group */
+    const int32_t first = oc & ~1;
+    if (first + 2 > channels) {
+        return oc * depth + k; /* an odd last channel */
+    }
+    if (k < (depth & ~3)) {
+        k = (k & ~3) | ((k & 1) << 1) | ((k & 2) >> 1);
     }
     if (k < (depth & ~1)) {
-        return group * depth + (k >> 1) * 8 + (oc & 3) * 2 + (k & 1);
+        return first * depth + (k >> 1) * 4 + (oc & 1) * 2 + (k & 1);
     }
-    return group * depth + (depth & ~1) * 4 + (oc & 3); /* an odd depth's last value */
+    return first * depth + (depth & ~1) * 2 + (oc & 1); /* an odd depth's last value */
 }
 
 /* md_conv_s8_w16's portable C (md_conv_w16.c), which every build has: its DSP path falls back to it. */
@@ -382,6 +386,30 @@ md_status md_conv_s8_w16_portable(const md_window_params *p, const int8_t *input
                                   int8_t *output, int16_t *scratch);
 
 #if MD_PATH_DSP
+/* Whether a channel of `bias` (NULL: 0) and `shift` is narrow: its sums below 2^30 in magnitude
+ * (`room` = 2^30 - depth * MD_DSP_PRODUCT_BOUND, when positive), a right shift of 1 to 31. */
+static MD_ALWAYS_INLINE int narrow_channel(int32_t bias, int32_t shift, int32_t room)
+{
+    return shift < 0 && shift > -32 && bias < room && bias > -room;
+}
+
+/* A narrow channel's output from its sum (|sum| < 2^30, right shift e = -shift in [1, 31], half =
+ * 2^(e-1)): TFLite's doubling high multiply v = (2 sum m + 2^31) >> 32 is SMMLAR's, which adds the
+ * half exactly; rounding v / 2^e half away from zero is (v + half - (v < 0)) >> e, and v < 0 only
+ * where sum < 0, while a negative sum with v = 0 gives (half - 1) >> e = 0 = half >> e: the sign
+ * correction takes the sum's sign. |v| < 2^30 and half <= 2^30: no overflow. */
+static MD_ALWAYS_INLINE int32_t narrow_product(int32_t sum, int32_t multiplier, int32_t half)
+{
+    int32_t v;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(v) : "r"(sum * 2), "r"(multiplier), "r"(half));
+    return v;
+}
+
+static MD_ALWAYS_INLINE int32_t narrow_shift(int32_t product, int32_t sum, int32_t exponent)
+{
+    return (product + (sum >> 31)) >> exponent;
+}
+
 /* The pointwise int8 kernel of the DSP path (md_conv_1x1_dsp.c): md_conv_s8 where md_conv_1x1_fits. */
 static inline int md_conv_1x1_fits(const md_window_params *p)
 {

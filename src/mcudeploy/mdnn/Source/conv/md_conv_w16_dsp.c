@@ -2,17 +2,22 @@
 /* mcudeploy kernel library: CONV_2D int8 with the filter pre-expanded to int16, for cores with the
  * DSP extension (see md_nn.h; the DSP helpers of md_nn_support.h).
  *
- * The contract's im2col schedule, as md_conv_s8's DSP path: two output pixels at a time, both
- * receptive fields copied (plus the input offset, as int16) into the 2-column scratch, then every
- * output channel of both pixels computed and written, 2 columns x 2 output channels at a time.
- * The weights are already int16 in the columns' order, so each word of them meets a column word
- * in one SMLAD with nothing to unpack: per 4 values, three LDRDs and eight SMLADs.
+ * The contract's im2col schedule with four pixels: four output pixels' receptive fields copied
+ * (plus the input offset, as int16) into the 4-column scratch, then every output channel of the
+ * four computed and written, 4 columns x 2 output channels at a time. The weights are already
+ * int16, two channels interleaved (md_w16_index): per pair of values, one LDRD of both channels'
+ * weight words and two LDRDs of the four columns' words feed eight SMLADs, nothing to unpack, and
+ * each weight word read from flash serves four pixels (the int8 kernel's unpacked word serves two).
+ * The requantization mode (md_dsp_mode) is chosen once per call, each channel's constants read
+ * once for its four outputs.
  */
 #include "md_conv_int.h"
 
 #if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_conv_w16_dsp);
+
+#define COLUMNS 4 /* md_conv_s8_w16_get_buffer_size */
 
 typedef struct {
     const md_window_params *p;
@@ -21,33 +26,92 @@ typedef struct {
     const int32_t *bias;
     const int32_t *multipliers;
     const int32_t *shifts;
-    int8_t *output;
     int32_t depth; /* column length: filter_h * filter_w * input_c */
 } conv_w16_job;
 
-/* Index in the scratch of value j of column `column` (of `columns`, 1 or 2): per group of 4 values,
- * the columns' 4 values side by side, so one pointer walks both; the last depth % 4 values of each
- * column after all groups. */
-static inline int32_t column_index(int32_t depth, int32_t columns, int32_t column, int32_t j)
+/* Index in the scratch of value j of column `column`: per pair of values, the four columns' words
+ * side by side, so one pointer walks all four; in each whole group of 4 values the pairs in SMLAD
+ * pair order (md_w16_index's), an odd depth's last value with a zero beside it. */
+static inline int32_t column_index(int32_t depth, int32_t column, int32_t j)
 {
-    const int32_t grouped = depth & ~3;
-    if (j < grouped) {
-        return (j >> 2) * 4 * columns + column * 4 + (j & 3);
+    if (j < (depth & ~3)) {
+        j = md_dsp_pair_order(j);
     }
-    return grouped * columns + column * (depth & 3) + j - grouped;
+    return ((j >> 1) * COLUMNS + column) * 2 + (j & 1);
 }
 
-/* Column `column` of `columns` with the receptive field of output `pixel` of `batch`: taps of a
- * multiple of 4 channels a word at a time (SXTAB16 adds the offset, the halves packed back in
- * order), other taps value by value; a padding tap adds nothing (zeros). */
-static MD_NOINLINE void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
-                                    int32_t columns, int32_t column)
+/* `count` values from `bytes` on (a multiple of 4), plus the input offset, into a column from
+ * `values` on: each word's two pairs as SXTAB16 gives them, two words a pass where there are; the
+ * next value's place returned. */
+static MD_ALWAYS_INLINE int16_t *fill_words(int16x2_t offsets, const int8_t *bytes, int32_t count, int16_t *values)
+{
+    const int8_t *end = bytes + count;
+    if (count & 4) {
+        const uint32_t word = md_read32(bytes);
+        md_write32(values, (uint32_t)md_even_pair_add(offsets, word));
+        md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word));
+        bytes += 4;
+        values += 4 * COLUMNS;
+    }
+    for (; bytes < end; bytes += 8, values += 8 * COLUMNS) {
+        const uint32_t word_0 = md_read32(bytes);
+        const uint32_t word_1 = md_read32(bytes + 4);
+        md_write32(values, (uint32_t)md_even_pair_add(offsets, word_0));
+        md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word_0));
+        md_write32(values + 4 * COLUMNS, (uint32_t)md_even_pair_add(offsets, word_1));
+        md_write32(values + 6 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word_1));
+    }
+    return values;
+}
+
+/* Column `column` with the receptive field of output `pixel` of `batch`, input_c a multiple of 4: a
+ * window inside the image row by row (each filter row one run of bytes), others tap by tap (a
+ * padding tap adds nothing: zeros). */
+static MD_NOINLINE void fill_column_words(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *values)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
     const int32_t oy = pixel / p->output_w;
-    const int32_t ox = pixel % p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    int32_t fy;
+    int32_t fx;
+    int32_t c;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) {
+        const int32_t run = p->filter_w * channels;
+        const int32_t row_step = p->dilation_h * p->input_w * channels;
+        const int8_t *row = job->input + md_tap_index(p, batch, oy, ox, 0, 0);
+        for (fy = 0; fy < p->filter_h; ++fy, row += row_step) {
+            values = fill_words(offsets, row, run, values);
+        }
+        return;
+    }
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
+            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+            if (first >= 0) {
+                values = fill_words(offsets, job->input + first, channels, values);
+                continue;
+            }
+            for (c = 0; c < channels; c += 4, values += 4 * COLUMNS) {
+                md_write32(values, 0);
+                md_write32(values + 2 * COLUMNS, 0);
+            }
+        }
+    }
+}
+
+/* Column `column` of other layers, value by value (an odd depth's last value with a zero beside it). */
+static MD_NOINLINE void fill_column_values(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
+                                           int32_t column)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
     int32_t position = 0;
     int32_t fy;
     int32_t fx;
@@ -55,281 +119,171 @@ static MD_NOINLINE void fill_column(const conv_w16_job *job, int32_t batch, int3
     for (fy = 0; fy < p->filter_h; ++fy) {
         for (fx = 0; fx < p->filter_w; ++fx, position += channels) {
             const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            if ((channels & 3) == 0) {
-                int16_t *values = scratch + column_index(job->depth, columns, column, position);
-                for (c = 0; c < channels; c += 4, values += 4 * columns) {
-                    uint32_t low = 0;
-                    uint32_t high = 0;
-                    if (first >= 0) {
-                        const uint32_t bytes = md_read32(job->input + first + c);
-                        const uint32_t even = (uint32_t)md_even_pair_add(offsets, bytes);
-                        const uint32_t odd = (uint32_t)md_odd_pair_add(offsets, bytes);
-                        low = (even & 0xFFFFu) | (odd << 16);
-                        high = (even >> 16) | (odd & 0xFFFF0000u);
-                    }
-                    md_write32(values, low);
-                    md_write32(values + 2, high);
-                }
-                continue;
-            }
             for (c = 0; c < channels; ++c) {
                 const int32_t value = first >= 0 ? job->input[first + c] + p->input_offset : 0;
-                scratch[column_index(job->depth, columns, column, position + c)] = (int16_t)value;
+                scratch[column_index(job->depth, column, position + c)] = (int16_t)value;
             }
         }
     }
+    if (job->depth & 1) {
+        scratch[column_index(job->depth, column, job->depth)] = 0;
+    }
 }
 
-/* 4 values of both columns against 4 of both rows, in C: the rows at any even address. */
-static inline void block_2x2(const int16_t *values, const int16_t *row_0, const int16_t *row_1, int32_t *a0,
-                             int32_t *a1, int32_t *b0, int32_t *b1)
+static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch, int32_t column)
 {
-    const int16x2_t u0 = (int16x2_t)md_read32(row_0), u1 = (int16x2_t)md_read32(row_0 + 2);
-    const int16x2_t v0 = (int16x2_t)md_read32(row_1), v1 = (int16x2_t)md_read32(row_1 + 2);
-    const int16x2_t x0 = (int16x2_t)md_read32(values), x1 = (int16x2_t)md_read32(values + 2);
-    const int16x2_t y0 = (int16x2_t)md_read32(values + 4), y1 = (int16x2_t)md_read32(values + 6);
-    *a0 = __smlad(x1, u1, __smlad(x0, u0, *a0));
-    *a1 = __smlad(x1, v1, __smlad(x0, v0, *a1));
-    *b0 = __smlad(y1, u1, __smlad(y0, u0, *b0));
-    *b1 = __smlad(y1, v1, __smlad(y0, v0, *b1));
+    if ((job->p->input_c & 3) == 0) {
+        fill_column_words(job, batch, pixel, scratch + 2 * column);
+    } else {
+        fill_column_values(job, batch, pixel, scratch, column);
+    }
 }
 
-/* 4 values of both interleaved columns against 4 of each row (`values`, `row_0`, `row_1` advanced). */
-#define BLOCK_2X2_STEP                                                                                            \
-    "ldrd %[u0], %[u1], [%[row_0]], #8\n\t"                                                                     \
-    "ldrd %[v0], %[v1], [%[row_1]], #8\n\t"                                                                     \
-    "ldrd %[x0], %[x1], [%[values]], #8\n\t"                                                                    \
-    "smlad %[a0], %[x0], %[u0], %[a0]\n\t"                                                                      \
-    "smlad %[a1], %[x0], %[v0], %[a1]\n\t"                                                                      \
-    "smlad %[a0], %[x1], %[u1], %[a0]\n\t"                                                                      \
-    "smlad %[a1], %[x1], %[v1], %[a1]\n\t"                                                                      \
-    "ldrd %[x0], %[x1], [%[values]], #8\n\t"                                                                    \
-    "smlad %[b0], %[x0], %[u0], %[b0]\n\t"                                                                      \
-    "smlad %[b1], %[x0], %[v0], %[b1]\n\t"                                                                      \
-    "smlad %[b0], %[x1], %[u1], %[b0]\n\t"                                                                      \
-    "smlad %[b1], %[x1], %[v1], %[b1]"
-
-#define BLOCK_2X2(code)                                                                                           \
-    do {                                                                                                          \
-        uint32_t u0, u1, v0, v1, x0, x1;                                                                          \
-        __asm__(code                                                                                              \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [values] "+r"(values),              \
-                  [row_0] "+r"(row_0), [row_1] "+r"(row_1), [u0] "=&r"(u0), [u1] "=&r"(u1), [v0] "=&r"(v0),        \
-                  [v1] "=&r"(v1), [x0] "=&r"(x0), [x1] "=&r"(x1)                                                  \
-                :                                                                                                 \
-                : "memory");                                                                                      \
-    } while (0)
-
-/* sums {a.row_0, a.row_1, b.row_0, b.row_1} of the two interleaved columns a and b in `values`
- * with two int16 weight rows of `depth` values. Not inlined: the 4 accumulators, 2 column words
- * and 4 weight words then fit the registers. */
-static MD_NOINLINE void dot_2x2(const int16_t *values, const int16_t *row_0, const int16_t *row_1, int32_t depth,
-                                int32_t *sums)
-{
-    const int16_t *end = row_0 + (depth & ~3);
-    int32_t a0 = sums[0], a1 = sums[1], b0 = sums[2], b1 = sums[3];
-    int32_t t;
-    if (depth & 1) { /* rows at odd multiples of 2 bytes: no LDRD */
-        for (; row_0 < end; values += 8, row_0 += 4, row_1 += 4) {
-            block_2x2(values, row_0, row_1, &a0, &a1, &b0, &b1);
-        }
-    }
-    /* Rows and columns word aligned: one post-incremented LDRD for each row's 4 weights and each
-     * column's 4 values (the second column's into the first's registers); 8 values a pass where
-     * there are, which halves the loop's compare and branch. */
-    while (row_0 + 8 <= end) {
-        BLOCK_2X2(BLOCK_2X2_STEP "\n\t" BLOCK_2X2_STEP);
-    }
-    if (row_0 < end) {
-        BLOCK_2X2(BLOCK_2X2_STEP);
-    }
-    for (t = 0; t < (depth & 3); ++t) {
-        a0 = md_wrap_add(a0, values[t] * row_0[t]);
-        a1 = md_wrap_add(a1, values[t] * row_1[t]);
-        b0 = md_wrap_add(b0, values[(depth & 3) + t] * row_0[t]);
-        b1 = md_wrap_add(b1, values[(depth & 3) + t] * row_1[t]);
-    }
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = b0;
-    sums[3] = b1;
-}
-
-/* sums {a.row_0, a.row_1} of the single column a in `values` (a lone last pixel). */
-static MD_NOINLINE void dot_1x2(const int16_t *values, const int16_t *row_0, const int16_t *row_1, int32_t depth,
-                                int32_t *sums)
-{
-    int32_t a0 = sums[0], a1 = sums[1];
-    int32_t k = 0;
-    for (; k + 2 <= depth; k += 2) {
-        const int16x2_t x = (int16x2_t)md_read32(values + k);
-        a0 = __smlad(x, (int16x2_t)md_read32(row_0 + k), a0);
-        a1 = __smlad(x, (int16x2_t)md_read32(row_1 + k), a1);
-    }
-    if (k < depth) {
-        a0 = md_wrap_add(a0, values[k] * row_0[k]);
-        a1 = md_wrap_add(a1, values[k] * row_1[k]);
-    }
-    sums[0] = a0;
-    sums[1] = a1;
-}
-
-/* sums[0..3] (column a) and sums[4..7] (column b) of the two interleaved columns in `values` with a
- * group of 4 channels' weights from `weights` (md_w16_index's layout) to `end`, 4 values of each
- * column a pass: per pair of values, the two column words and the four weight words (a burst of
- * loads: one LDR, one pipelined, two LDRDs) meet in eight SMLADs, no unpacking. 2 pixels x 4
+/* sums {a0, a1, b0, b1, c0, c1, d0, d1} (pixel a..d, channel 0 or 1) of the four interleaved columns
+ * in `values` with a pair of channels' weights from `weights` to `end` (md_w16_index's layout), a
+ * pair of values a pass: both channels' weight words and two columns' words (two LDRDs, the second
+ * pipelined), four SMLADs, the other two columns' words (one LDRD), four SMLADs. 4 pixels x 2
  * channels take all 14 registers (8 sums, 2 column words, 2 weight words, 2 pointers): the end and
- * the sums' address wait on the stack. */
-__attribute__((naked, noinline)) static void dot_2x4(const int16_t *values __attribute__((unused)),
+ * the sums' address wait on the stack. Four pairs a pass after the first count % 4. */
+__attribute__((naked, noinline)) static void dot_4x2(const int16_t *values __attribute__((unused)),
                                                      const int16_t *weights __attribute__((unused)),
                                                      const int16_t *end __attribute__((unused)),
                                                      int32_t *sums __attribute__((unused)))
 {
-#define QUAD_PAIR(a, b)                                                                                           \
-    "ldr r10, [r0, #" #a "]\n\t"                                                                                 \
-    "ldr r11, [r0, #" #b "]\n\t"                                                                                 \
+#define COLUMNS_PAIR                                                                                              \
     "ldrd r12, lr, [r1], #8\n\t"                                                                               \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
-    "smlad r6, r11, r12, r6\n\t"                                                                               \
     "smlad r3, r10, lr, r3\n\t"                                                                                \
-    "smlad r7, r11, lr, r7\n\t"                                                                                \
-    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
-    "smlad r4, r10, r12, r4\n\t"                                                                               \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"                                                                                \
     "smlad r8, r11, r12, r8\n\t"                                                                               \
-    "smlad r5, r10, lr, r5\n\t"                                                                                \
     "smlad r9, r11, lr, r9\n\t"
     __asm__("push {r2, r3, r4-r11, lr}\n\t" /* [sp]: end, [sp, #4]: sums */
+            "subs r10, r2, r1\n\t" /* 8 bytes a pair: bit 3, an odd count; bit 4, 2 more */
             "ldm r3, {r2-r9}\n\t"
-            "1:\n\t" QUAD_PAIR(0, 8) QUAD_PAIR(4, 12)
-            "adds r0, r0, #16\n\t"
+            "lsls r10, r10, #28\n\t" /* N: bit 3, C: bit 4 (the pairs leave the flags) */
+            "bpl 1f\n\t" COLUMNS_PAIR "1:\n\t"
+            "bcc 2f\n\t" COLUMNS_PAIR COLUMNS_PAIR "2:\n\t"
             "ldr r10, [sp]\n\t"
             "cmp r1, r10\n\t"
-            "bne 1b\n\t"
+            "beq 4f\n\t"
+            "3:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r10, [sp]\n\t"
+            "cmp r1, r10\n\t"
+            "bne 3b\n\t"
+            "4:\n\t"
             "ldr r10, [sp, #4]\n\t"
             "stm r10, {r2-r9}\n\t"
             "add sp, sp, #8\n\t"
             "pop {r4-r11, pc}");
-#undef QUAD_PAIR
+#undef COLUMNS_PAIR
 }
 
-/* How the 8 sums of a block become outputs: `mode` (md_dsp_mode) a constant in each copy. */
-static MD_ALWAYS_INLINE void store_quad(const md_dsp_requant *r, int mode, int32_t oc, const int32_t *sums,
-                                        int8_t *out_a, int8_t *out_b)
+/* A channel's outputs of `pixels` pixels (from out, `stride` apart) from their sums (`sums`, every
+ * other one): `mode` a constant in each copy, md_dsp_mode's, a narrow mode by narrow_product. */
+static MD_ALWAYS_INLINE void store_channel_sums(const md_dsp_requant *r, int mode, int32_t multiplier, int32_t shift,
+                                                const int32_t *sums, int32_t pixels, int8_t *out, int32_t stride)
 {
-    int32_t lane;
-    for (lane = 0; lane < 4; ++lane) {
-        const int32_t q = (oc + lane) * r->channel_step;
-        const int32_t m = r->multipliers[q], shift = r->shifts[q];
-        out_a[oc + lane] = (int8_t)md_dsp_requantize_mode(mode, sums[lane], m, shift, r->offset, r->low, r->high);
-        if (out_b) {
-            out_b[oc + lane] =
-                (int8_t)md_dsp_requantize_mode(mode, sums[4 + lane], m, shift, r->offset, r->low, r->high);
-        }
-    }
-}
-
-/* The channels of whole groups of 4 of two pixels (`scratch` 2 interleaved columns; out_b NULL: the
- * second is a copy of the first, not written), each group's 8 sums requantized together. */
-static MD_ALWAYS_INLINE void compute_quads(const conv_w16_job *job, int mode, const int16_t *scratch, int8_t *out_a,
-                                           int8_t *out_b)
-{
-    const md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
-                                               job->p->output_offset, job->p->act_min, job->p->act_max);
-    const int32_t depth = job->depth;
-    const int32_t grouped = depth & ~3;
-    const int32_t quads = job->p->output_c & ~3;
-    int32_t sums[8];
-    int32_t oc;
-    int32_t lane;
-    int32_t k;
-    for (oc = 0; oc < quads; oc += 4) {
-        const int16_t *weights = job->filter + oc * depth;
-        for (lane = 0; lane < 4; ++lane) {
-            sums[lane] = sums[4 + lane] = md_dsp_bias(&r, oc + lane);
-        }
-        if (grouped > 0) {
-            dot_2x4(scratch, weights, weights + grouped * 4, sums);
-        }
-        for (k = grouped; k < depth; ++k) { /* the last depth % 4 values of both columns */
-            const int32_t a = scratch[column_index(depth, 2, 0, k)];
-            const int32_t b = scratch[column_index(depth, 2, 1, k)];
-            for (lane = 0; lane < 4; ++lane) {
-                const int32_t w = job->filter[md_w16_index(depth, job->p->output_c, oc + lane, k)];
-                sums[lane] = md_wrap_add(sums[lane], a * w);
-                sums[4 + lane] = md_wrap_add(sums[4 + lane], b * w);
-            }
-        }
-        store_quad(&r, mode, oc, sums, out_a, out_b);
-    }
-}
-
-static MD_NOINLINE void compute_quads_general(const conv_w16_job *job, const int16_t *scratch, int8_t *out_a,
-                                              int8_t *out_b)
-{
-    compute_quads(job, MD_DSP_GENERAL, scratch, out_a, out_b);
-}
-
-static MD_NOINLINE void compute_quads_narrow(const conv_w16_job *job, const int16_t *scratch, int8_t *out_a,
-                                             int8_t *out_b)
-{
-    compute_quads(job, MD_DSP_NARROW, scratch, out_a, out_b);
-}
-
-static MD_NOINLINE void compute_quads_int8(const conv_w16_job *job, const int16_t *scratch, int8_t *out_a,
-                                           int8_t *out_b)
-{
-    compute_quads(job, MD_DSP_NARROW_INT8, scratch, out_a, out_b);
-}
-
-/* The channels after the whole groups of 4 (rows as they are) of one pixel (out_b NULL, `columns`
- * 1) or two, two at a time; an odd last channel is computed twice (its row repeated), written once. */
-static MD_NOINLINE void compute_rest(const conv_w16_job *job, const int16_t *scratch, int32_t columns, int8_t *out_a,
-                                     int8_t *out_b)
-{
-    const md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
-                                               job->p->output_offset, job->p->act_min, job->p->act_max);
-    const int32_t channels = job->p->output_c;
-    const int32_t depth = job->depth;
-    int32_t sums[4];
-    int32_t oc;
-    for (oc = channels & ~3; oc < channels; oc += 2) {
-        const int32_t next = oc + 1 < channels ? oc + 1 : oc;
-        sums[0] = sums[2] = md_dsp_bias(&r, oc);
-        sums[1] = sums[3] = md_dsp_bias(&r, next);
-        if (columns == 2) {
-            dot_2x2(scratch, job->filter + oc * depth, job->filter + next * depth, depth, sums);
+    const int32_t half = mode == MD_DSP_GENERAL ? 0 : (int32_t)(1u << (-shift - 1));
+    int32_t column;
+    for (column = 0; column < pixels; ++column, out += stride) {
+        const int32_t sum = sums[2 * column];
+        int32_t value;
+        if (mode == MD_DSP_GENERAL) {
+            value = md_requantize32(sum, multiplier, shift, r->offset, r->low, r->high);
         } else {
-            dot_1x2(scratch, job->filter + oc * depth, job->filter + next * depth, depth, sums);
+            value = narrow_shift(narrow_product(sum, multiplier, half), sum, -shift) + r->offset;
+            value = mode == MD_DSP_NARROW_INT8 ? __ssat(value, 8) : md_clamp_i32(value, r->low, r->high);
         }
-        if (out_b) {
-            out_b[oc] = (int8_t)md_dsp_requantize(&r, oc, sums[2]);
-            out_b[next] = (int8_t)md_dsp_requantize(&r, next, sums[3]);
-        }
-        out_a[oc] = (int8_t)md_dsp_requantize(&r, oc, sums[0]);
-        out_a[next] = (int8_t)md_dsp_requantize(&r, next, sums[1]);
+        *out = (int8_t)value;
     }
 }
 
-/* The whole groups of 4 channels of the single column in `scratch` (a layer of one output pixel:
- * its scratch holds one column), in C. */
-static MD_NOINLINE void compute_quads_single(const conv_w16_job *job, const int16_t *scratch, int8_t *out)
+/* Every output channel of `pixels` (1 to 4, a constant 4 in the copies for whole groups) pixels from
+ * the four columns in `scratch`, written from `out` on (a pixel's outputs after the other's), a pair
+ * of channels at a time, then an odd last one. */
+static MD_ALWAYS_INLINE void compute_pixels(const conv_w16_job *job, int mode, const int16_t *scratch,
+                                            int32_t pixels, int8_t *out)
 {
-    const md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
-                                               job->p->output_offset, job->p->act_min, job->p->act_max);
+    const md_dsp_requant r = md_dsp_requant_of(NULL, NULL, NULL, 0, job->p->output_offset, job->p->act_min,
+                                               job->p->act_max);
+    const int32_t *bias = job->bias;
+    const int32_t *multipliers = job->multipliers;
+    const int32_t *shifts = job->shifts;
+    const int32_t step = job->p->per_channel ? 1 : 0;
     const int32_t depth = job->depth;
-    const int32_t quads = job->p->output_c & ~3;
+    const int32_t even = depth & ~1;
+    const int32_t channels = job->p->output_c;
+    int32_t sums[2 * COLUMNS];
     int32_t oc;
-    int32_t lane;
+    int32_t column;
     int32_t k;
-    for (oc = 0; oc < quads; oc += 4) {
-        for (lane = 0; lane < 4; ++lane) {
-            int32_t sum = md_dsp_bias(&r, oc + lane);
-            for (k = 0; k < depth; ++k) {
-                sum = md_wrap_add(sum, scratch[k] * job->filter[md_w16_index(depth, job->p->output_c, oc + lane, k)]);
+    for (oc = 0; oc + 2 <= channels; oc += 2) {
+        const int16_t *weights = job->filter + oc * depth;
+        const int32_t bias0 = bias ? bias[oc] : 0, bias1 = bias ? bias[oc + 1] : 0;
+        for (column = 0; column < COLUMNS; ++column) {
+            sums[column * 2] = bias0;
+            sums[column * 2 + 1] = bias1;
+        }
+        if (even > 0) {
+            dot_4x2(scratch, weights, weights + even * 2, sums);
+        }
+        if (depth & 1) { /* the last value: its weights side by side after the pairs */
+            const int32_t w0 = weights[even * 2], w1 = weights[even * 2 + 1];
+            for (column = 0; column < COLUMNS; ++column) {
+                const int32_t x = scratch[column_index(depth, column, even)];
+                sums[column * 2] = md_wrap_add(sums[column * 2], x * w0);
+                sums[column * 2 + 1] = md_wrap_add(sums[column * 2 + 1], x * w1);
             }
-            out[oc + lane] = (int8_t)md_dsp_requantize(&r, oc + lane, sum);
+        }
+        store_channel_sums(&r, mode, multipliers[oc * step], shifts[oc * step], sums, pixels, out + oc, channels);
+        store_channel_sums(&r, mode, multipliers[(oc + 1) * step], shifts[(oc + 1) * step], sums + 1, pixels,
+                           out + oc + 1, channels);
+    }
+    if (oc < channels) { /* an odd last channel: its row as it is */
+        const int16_t *row = job->filter + oc * depth;
+        for (column = 0; column < COLUMNS; ++column) {
+            int32_t sum = bias ? bias[oc] : 0;
+            for (k = 0; k < depth; ++k) {
+                sum = md_wrap_add(sum, scratch[column_index(depth, column, k)] * row[k]);
+            }
+            sums[column * 2] = sum;
+        }
+        store_channel_sums(&r, mode, multipliers[oc * step], shifts[oc * step], sums, pixels, out + oc, channels);
+    }
+}
+
+/* compute_pixels of a whole group of 4 pixels (`pixels` 4) or the last one, in each mode. */
+#define COMPUTE_COPY(name, mode)                                                                                \
+    static MD_NOINLINE void name(const conv_w16_job *job, const int16_t *scratch, int32_t pixels, int8_t *out) \
+    {                                                                                                           \
+        if (pixels == COLUMNS) {                                                                                \
+            compute_pixels(job, mode, scratch, COLUMNS, out);                                                   \
+        } else {                                                                                                \
+            compute_pixels(job, mode, scratch, pixels, out);                                                    \
+        }                                                                                                       \
+    }
+COMPUTE_COPY(compute_general, MD_DSP_GENERAL)
+COMPUTE_COPY(compute_narrow, MD_DSP_NARROW)
+COMPUTE_COPY(compute_int8, MD_DSP_NARROW_INT8)
+#undef COMPUTE_COPY
+
+/* md_dsp_mode of the layer: narrow when every channel is (narrow_channel: its sums below 2^30, a
+ * right shift of 1 to 31). */
+static int layer_mode(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
+{
+    const int32_t room = (int32_t)md_max_i32(
+        (1 << 30) - md_min_i32(depth, (1 << 30) / MD_DSP_PRODUCT_BOUND) * MD_DSP_PRODUCT_BOUND, 0);
+    int32_t oc;
+    for (oc = 0; oc < p->output_c; ++oc) {
+        if (!narrow_channel(bias ? bias[oc] : 0, shifts[p->per_channel ? oc : 0], room)) {
+            return MD_DSP_GENERAL;
         }
     }
+    return md_dsp_mode(1, p->act_min, p->act_max);
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
@@ -340,6 +294,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     int mode;
     int32_t batch;
     int32_t pixel;
+    int32_t column;
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
         return md_conv_s8_w16_portable(p, input, filter, bias, multipliers, shifts, output, scratch);
     }
@@ -349,31 +304,22 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.bias = bias;
     job.multipliers = multipliers;
     job.shifts = shifts;
-    job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
-    mode = md_dsp_mode(md_dsp_narrow_layer(bias, shifts, p->output_c, p->per_channel, job.depth), p->act_min,
-                       p->act_max);
+    mode = layer_mode(p, bias, shifts, job.depth);
     for (batch = 0; batch < p->batches; ++batch) {
-        for (pixel = 0; pixel < pixels; pixel += 2) {
-            int8_t *out_a = output + (batch * pixels + pixel) * p->output_c;
-            int8_t *out_b = pixel + 1 < pixels ? out_a + p->output_c : NULL;
-            if (pixels == 1) { /* the scratch holds one column */
-                fill_column(&job, batch, pixel, scratch, 1, 0);
-                compute_quads_single(&job, scratch, out_a);
-                compute_rest(&job, scratch, 1, out_a, NULL);
-                continue;
+        for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
+            const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
+            int8_t *out = output + (batch * pixels + pixel) * p->output_c;
+            for (column = 0; column < COLUMNS; ++column) { /* the last pixel again past the end */
+                fill_column(&job, batch, pixel + (column < count ? column : count - 1), scratch, column);
             }
-            /* A lone last pixel fills both columns, its outputs written once. */
-            fill_column(&job, batch, pixel, scratch, 2, 0);
-            fill_column(&job, batch, out_b ? pixel + 1 : pixel, scratch, 2, 1);
             if (mode == MD_DSP_NARROW_INT8) {
-                compute_quads_int8(&job, scratch, out_a, out_b);
+                compute_int8(&job, scratch, count, out);
             } else if (mode == MD_DSP_NARROW) {
-                compute_quads_narrow(&job, scratch, out_a, out_b);
+                compute_narrow(&job, scratch, count, out);
             } else {
-                compute_quads_general(&job, scratch, out_a, out_b);
+                compute_general(&job, scratch, count, out);
             }
-            compute_rest(&job, scratch, 2, out_a, out_b);
         }
     }
     return MD_OK;
