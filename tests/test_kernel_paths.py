@@ -135,15 +135,17 @@ def test_direct_convolution_over_its_own_input_is_bit_exact(kws_cnn, target: str
 
 
 def widened_paths() -> Graph:
-    """Convolutions with int16 weights (md_conv_s8_w16, 4 output channels interleaved): an odd depth
-    (27: a group of 4 channels, its last 3 values past the 2 x 4 blocks, then 3 rows at odd halfword
-    addresses, no LDRD), whole words with 2 groups, an odd last channel and an odd last pixel, and
-    taps of 2 channels (filled value by value) without bias, and an output of one pixel (one column)."""
+    """Convolutions with int16 weights (md_conv_s8_w16: 4 pixels x 2 channels, two channels interleaved):
+    an odd depth (27: its last value past the blocks) and an odd channel count, whole words with an odd
+    last channel and a last group of one pixel (the assembly channel walk for the groups of 4), taps of
+    2 channels (filled value by value) without bias, an output of one pixel, and a depth of 7 pairs
+    (the walk's odd pair and 2 more before its loop)."""
     f = Family("widened_paths", 5)
     _conv(f, "int8", (1, 10, 9, 3), 7, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 4, 6, 2), 4, (2, 3), Conv2DOptions(Padding.SAME), bias=None)
     _conv(f, "int8", (1, 3, 3, 4), 6, (3, 3), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 4, 4, 14), 6, (1, 1), Conv2DOptions(Padding.VALID))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -154,7 +156,7 @@ def widened_paths() -> Graph:
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 4
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 5
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

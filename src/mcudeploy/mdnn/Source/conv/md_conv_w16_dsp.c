@@ -179,7 +179,6 @@ __attribute__((naked, noinline)) static void dot_4x2(const int16_t *values __att
             "stm r10, {r2-r9}\n\t"
             "add sp, sp, #8\n\t"
             "pop {r4-r11, pc}");
-#undef COLUMNS_PAIR
 }
 
 /* A channel's outputs of `pixels` pixels (from out, `stride` apart) from their sums (`sums`, every
@@ -202,11 +201,11 @@ static MD_ALWAYS_INLINE void store_channel_sums(const md_dsp_requant *r, int mod
     }
 }
 
-/* Every output channel of `pixels` (1 to 4, a constant 4 in the copies for whole groups) pixels from
- * the four columns in `scratch`, written from `out` on (a pixel's outputs after the other's), a pair
- * of channels at a time, then an odd last one. */
+/* The output channels from `first` (even) on of `pixels` (1 to 4, a constant 4 in the copies for
+ * whole groups) pixels from the four columns in `scratch`, written from `out` on (a pixel's outputs
+ * after the other's), a pair of channels at a time, then an odd last one. */
 static MD_ALWAYS_INLINE void compute_pixels(const conv_w16_job *job, int mode, const int16_t *scratch,
-                                            int32_t pixels, int8_t *out)
+                                            int32_t pixels, int8_t *out, int32_t first)
 {
     const md_dsp_requant r = md_dsp_requant_of(NULL, NULL, NULL, 0, job->p->output_offset, job->p->act_min,
                                                job->p->act_max);
@@ -221,7 +220,7 @@ static MD_ALWAYS_INLINE void compute_pixels(const conv_w16_job *job, int mode, c
     int32_t oc;
     int32_t column;
     int32_t k;
-    for (oc = 0; oc + 2 <= channels; oc += 2) {
+    for (oc = first; oc + 2 <= channels; oc += 2) {
         const int16_t *weights = job->filter + oc * depth;
         const int32_t bias0 = bias ? bias[oc] : 0, bias1 = bias ? bias[oc + 1] : 0;
         for (column = 0; column < COLUMNS; ++column) {
@@ -258,18 +257,136 @@ static MD_ALWAYS_INLINE void compute_pixels(const conv_w16_job *job, int mode, c
 
 /* compute_pixels of a whole group of 4 pixels (`pixels` 4) or the last one, in each mode. */
 #define COMPUTE_COPY(name, mode)                                                                                \
-    static MD_NOINLINE void name(const conv_w16_job *job, const int16_t *scratch, int32_t pixels, int8_t *out) \
+    static MD_NOINLINE void name(const conv_w16_job *job, const int16_t *scratch, int32_t pixels, int8_t *out,  \
+                                 int32_t first)                                                                 \
     {                                                                                                           \
         if (pixels == COLUMNS) {                                                                                \
-            compute_pixels(job, mode, scratch, COLUMNS, out);                                                   \
+            compute_pixels(job, mode, scratch, COLUMNS, out, first);                                            \
         } else {                                                                                                \
-            compute_pixels(job, mode, scratch, pixels, out);                                                    \
+            compute_pixels(job, mode, scratch, pixels, out, first);                                             \
         }                                                                                                       \
     }
 COMPUTE_COPY(compute_general, MD_DSP_GENERAL)
 COMPUTE_COPY(compute_narrow, MD_DSP_NARROW)
 COMPUTE_COPY(compute_int8, MD_DSP_NARROW_INT8)
 #undef COMPUTE_COPY
+
+/* The channel pairs of a group of 4 pixels in assembly (a layer `walkable`: every channel narrow
+ * with a right shift of at most MD_W16_WALK_SHIFT, per-channel scales, a bias, an even depth, int8's
+ * whole range): the C compiler keeps the loop's state on the stack in ways that cost more than the
+ * products of a short column. The walk is in memory; each pair reloads what it needs around the
+ * 4 x 2 block of dot_4x2 (all 14 registers) and writes back the pointers it advanced. A channel's
+ * output offset is folded into SMMLAR's addend: half + (offset << e), so that each output costs a
+ * doubling, the SMMLAR, the sign correction, the shift, the SSAT and the store. */
+typedef struct {
+    const int16_t *values;      /* the four interleaved columns */
+    const int16_t *weights;     /* the next pair's */
+    int32_t pair_bytes;         /* a pair's weights: 4 * depth bytes */
+    const int32_t *bias;        /* the next pair's, and its constants */
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int8_t *out;                /* pixel a's output of the next pair's first channel */
+    int32_t stride;             /* output_c: from a pixel's outputs to the next's */
+    const int8_t *end;          /* out after the last pair */
+    int32_t offset;             /* the output offset */
+} pair_walk;
+
+MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40);
+
+/* With |offset| <= 128 and e <= 22, |v| <= 2^30, half + |offset << e| <= 2^21 + 2^29: no overflow. */
+#define MD_W16_WALK_SHIFT 22
+
+/* The output of `sum` (a register) with multiplier r12, addend r10, exponent r11, stored at [r1],
+ * r1 then advanced by the stride (lr); r0 is scratch. */
+#define WALK_OUTPUT(sum)                                                                                        \
+    "lsl r0, " sum ", #1\n\t"                                                                                \
+    "smmlar r0, r0, r12, r10\n\t"                                                                            \
+    "add r0, r0, " sum ", asr #31\n\t"                                                                       \
+    "asr r0, r0, r11\n\t"                                                                                    \
+    "ssat r0, #8, r0\n\t"                                                                                    \
+    "strb r0, [r1]\n\t"                                                                                      \
+    "add r1, r1, lr\n\t"
+
+/* A channel's constants (at `at` bytes into the multipliers and shifts, the walk in `walk`): r12 the
+ * multiplier, r11 the exponent, r10 half + (offset << e); `one` a free register. */
+#define WALK_CONSTANTS(walk, at, one)                                                                           \
+    "ldr r0, [" walk ", #16]\n\t"                                                                            \
+    "ldr r12, [r0, #" at "]\n\t"                                                                             \
+    "ldr r0, [" walk ", #20]\n\t"                                                                            \
+    "ldr r11, [r0, #" at "]\n\t"                                                                             \
+    "rsb r11, r11, #0\n\t"                                                                                   \
+    "ldr r0, [" walk ", #36]\n\t"                                                                            \
+    "lsl r0, r0, r11\n\t"                                                                                    \
+    "sub r10, r11, #1\n\t"                                                                                   \
+    "mov " one ", #1\n\t"                                                                                    \
+    "lsl r10, " one ", r10\n\t"                                                                              \
+    "add r10, r10, r0\n\t"
+
+__attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __attribute__((unused)))
+{
+    __asm__("push {r0, r1, r4-r11, lr}\n\t" /* [sp]: the walk, [sp, #4]: the pair's weights' end */
+            "1:\n\t"
+            "ldr lr, [sp]\n\t"
+            "ldrd r1, r10, [lr, #4]\n\t" /* weights, pair bytes */
+            "ldr r12, [lr, #12]\n\t"
+            "add r0, r1, r10\n\t"
+            "str r0, [sp, #4]\n\t"
+            "ldrd r2, r3, [r12], #8\n\t" /* the biases */
+            "str r12, [lr, #12]\n\t"
+            "ldr r0, [lr]\n\t"
+            "mov r4, r2\n\t"
+            "mov r5, r3\n\t"
+            "mov r6, r2\n\t"
+            "mov r7, r3\n\t"
+            "mov r8, r2\n\t"
+            "mov r9, r3\n\t"
+            "lsls r10, r10, #28\n\t" /* 8 bytes a pair of values: N an odd count, C 2 more */
+            "bpl 2f\n\t" COLUMNS_PAIR "2:\n\t"
+            "bcc 3f\n\t" COLUMNS_PAIR COLUMNS_PAIR "3:\n\t"
+            "ldr r10, [sp, #4]\n\t"
+            "cmp r1, r10\n\t"
+            "beq 5f\n\t"
+            "4:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r10, [sp, #4]\n\t"
+            "cmp r1, r10\n\t"
+            "bne 4b\n\t"
+            "5:\n\t"
+            "ldr lr, [sp]\n\t"
+            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0", "r1")
+            "ldr r1, [lr, #24]\n\t"
+            "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")
+            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4", "r4")
+            "ldr r1, [r2, #24]\n\t"
+            "add r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")
+            "ldrd r0, r1, [r2, #16]\n\t" /* the next pair's constants and outputs */
+            "adds r0, r0, #8\n\t"
+            "adds r1, r1, #8\n\t"
+            "strd r0, r1, [r2, #16]\n\t"
+            "ldr r1, [r2, #24]\n\t"
+            "ldr r0, [r2, #32]\n\t"
+            "adds r1, r1, #2\n\t"
+            "str r1, [r2, #24]\n\t"
+            "cmp r1, r0\n\t"
+            "bne 1b\n\t"
+            "pop {r0, r1, r4-r11, pc}");
+}
+
+#undef WALK_OUTPUT
+#undef WALK_CONSTANTS
+
+/* Whether walk_pairs_int8 takes the layer (its mode MD_DSP_NARROW_INT8). */
+static int walkable(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
+{
+    int32_t oc;
+    if (!p->per_channel || bias == NULL || (depth & 1) || p->output_c < 2) {
+        return 0;
+    }
+    for (oc = 0; oc < p->output_c; ++oc) {
+        if (shifts[oc] < -MD_W16_WALK_SHIFT) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 /* md_dsp_mode of the layer: narrow when every channel is (narrow_channel: its sums below 2^30, a
  * right shift of 1 to 31). */
@@ -292,6 +409,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     const int32_t pixels = p->output_h * p->output_w;
     conv_w16_job job;
     int mode;
+    int walk;
     int32_t batch;
     int32_t pixel;
     int32_t column;
@@ -306,6 +424,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.shifts = shifts;
     job.depth = p->filter_h * p->filter_w * p->input_c;
     mode = layer_mode(p, bias, shifts, job.depth);
+    walk = mode == MD_DSP_NARROW_INT8 && walkable(p, bias, shifts, job.depth);
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
@@ -313,16 +432,34 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
             for (column = 0; column < COLUMNS; ++column) { /* the last pixel again past the end */
                 fill_column(&job, batch, pixel + (column < count ? column : count - 1), scratch, column);
             }
-            if (mode == MD_DSP_NARROW_INT8) {
-                compute_int8(&job, scratch, count, out);
+            if (walk && count == COLUMNS) {
+                pair_walk pairs;
+                pairs.values = scratch;
+                pairs.weights = filter;
+                pairs.pair_bytes = 4 * job.depth;
+                pairs.bias = bias;
+                pairs.multipliers = multipliers;
+                pairs.shifts = shifts;
+                pairs.out = out;
+                pairs.stride = p->output_c;
+                pairs.end = out + (p->output_c & ~1);
+                pairs.offset = p->output_offset;
+                walk_pairs_int8(&pairs);
+                if (p->output_c & 1) {
+                    compute_int8(&job, scratch, count, out, p->output_c & ~1);
+                }
+            } else if (mode == MD_DSP_NARROW_INT8) {
+                compute_int8(&job, scratch, count, out, 0);
             } else if (mode == MD_DSP_NARROW) {
-                compute_narrow(&job, scratch, count, out);
+                compute_narrow(&job, scratch, count, out, 0);
             } else {
-                compute_general(&job, scratch, count, out);
+                compute_general(&job, scratch, count, out, 0);
             }
         }
     }
     return MD_OK;
 }
+
+#undef COLUMNS_PAIR
 
 #endif /* MD_PATH_DSP */
