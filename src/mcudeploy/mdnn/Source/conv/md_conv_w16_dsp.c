@@ -139,17 +139,29 @@ static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, i
     }
 }
 
-/* sums {a0, a1, b0, b1, c0, c1, d0, d1} (pixel a..d, channel 0 or 1) of the four interleaved columns
- * in `values` with a pair of channels' weights from `weights` to `end` (md_w16_index's layout), a
- * pair of values a pass: both channels' weight words and two columns' words (two LDRDs, the second
- * pipelined), four SMLADs, the other two columns' words (one LDRD), four SMLADs. 4 pixels x 2
- * channels take all 14 registers (8 sums, 2 column words, 2 weight words, 2 pointers): the end and
- * the sums' address wait on the stack. Four pairs a pass after the first count % 4. */
-__attribute__((naked, noinline)) static void dot_4x2(const int16_t *values __attribute__((unused)),
-                                                     const int16_t *weights __attribute__((unused)),
-                                                     const int16_t *end __attribute__((unused)),
-                                                     int32_t *sums __attribute__((unused)))
-{
+/* The products of a pair of channels' weights from r1 (md_w16_index's layout) by the four interleaved
+ * columns from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1} (pixel a..d, channel 0 or
+ * 1), r10 holding their bytes (8 a pair of values, at least one pair), `end` (a stack slot) where r1
+ * ends; r10-r12 and lr are scratch. 4 pixels x 2 channels take all 14 registers (8 sums, 2 column
+ * words, 2 weight words, 2 pointers). Local labels 11 to 14. Two schedules of the same products:
+ * - Cortex-M4 and M33 (a load pipelines into the next one, SMLAD 1 cycle): per pair of values both
+ *   weight words and two columns' words (two LDRDs, the second pipelined), four SMLADs, the other
+ *   two columns' words (one LDRD), four SMLADs: 16 cycles per 16 MACs;
+ * - Cortex-M7 (dual issue: a load pairs with the SMLAD before it; a load's result a cycle late):
+ *   software-pipelined, each word loaded by an LDR beside an SMLAD, the next pair's first column
+ *   and weight words during this pair's last SMLADs (not after the last pair: nothing read past
+ *   the weights or the columns): 8 cycles per 16 MACs.
+ * The M7 is told from the M4 and M33 by its double-precision FPU (__ARM_FP bit 3 on Armv7E-M): an
+ * M7 build without it takes the first schedule (the same sums). */
+#ifndef MD_W16_DUAL_ISSUE
+#if defined(__ARM_FP) && (__ARM_FP & 8) && defined(__ARM_ARCH) && __ARM_ARCH == 7
+#define MD_W16_DUAL_ISSUE 1
+#else
+#define MD_W16_DUAL_ISSUE 0
+#endif
+#endif
+
+#if !MD_W16_DUAL_ISSUE
 #define COLUMNS_PAIR                                                                                              \
     "ldrd r12, lr, [r1], #8\n\t"                                                                               \
     "ldrd r10, r11, [r0], #8\n\t"                                                                              \
@@ -162,19 +174,73 @@ __attribute__((naked, noinline)) static void dot_4x2(const int16_t *values __att
     "smlad r7, r10, lr, r7\n\t"                                                                                \
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smlad r9, r11, lr, r9\n\t"
+/* The odd pair, two more, then four a pass. */
+#define DOT_LOOP(end)                                                                                             \
+    "lsls r10, r10, #28\n\t" /* N: bit 3, an odd count; C: bit 4, 2 more (the pairs leave the flags) */       \
+    "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
+    "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
+    "ldr r10, " end "\n\t"                                                                                    \
+    "cmp r1, r10\n\t"                                                                                         \
+    "beq 14f\n\t"                                                                                             \
+    "13:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r10, " end "\n\t"                      \
+    "cmp r1, r10\n\t"                                                                                         \
+    "bne 13b\n\t"                                                                                             \
+    "14:\n\t"
+#else
+/* One pair, its first column word (r10) and weight words (r12, lr) already loaded. */
+#define COLUMNS_PAIR_START                                                                                        \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "ldr r11, [r0, #4]\n\t"                                                                                    \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "ldr r10, [r0, #8]\n\t"                                                                                    \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldr r11, [r0, #12]\n\t"                                                                                   \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"
+/* ... then the next pair's first words loaded, the pointers advanced. */
+#define COLUMNS_PAIR                                                                                              \
+    COLUMNS_PAIR_START "ldr r10, [r0, #16]!\n\t"                                                               \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "ldr r12, [r1, #8]!\n\t"                                                                                   \
+    "smlad r9, r11, lr, r9\n\t"                                                                                \
+    "ldr lr, [r1, #4]\n\t"
+/* The count less one as the first schedule's loop (the end slot moved to the last pair), then the
+ * last pair without loads. */
+#define DOT_LOOP(end)                                                                                             \
+    "sub r11, r10, #8\n\t"                                                                                    \
+    "ldr r10, " end "\n\t"                                                                                    \
+    "sub r10, r10, #8\n\t"                                                                                    \
+    "str r10, " end "\n\t"                                                                                    \
+    "ldr r10, [r0]\n\t"                                                                                       \
+    "ldr r12, [r1]\n\t"                                                                                       \
+    "ldr lr, [r1, #4]\n\t"                                                                                    \
+    "lsls r11, r11, #28\n\t"                                                                                  \
+    "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
+    "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
+    "ldr r11, " end "\n\t"                                                                                    \
+    "cmp r1, r11\n\t"                                                                                         \
+    "beq 14f\n\t"                                                                                             \
+    "13:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r11, " end "\n\t"                      \
+    "cmp r1, r11\n\t"                                                                                         \
+    "bne 13b\n\t"                                                                                             \
+    "14:\n\t" COLUMNS_PAIR_START "smlad r8, r11, r12, r8\n\t"                                                \
+    "smlad r9, r11, lr, r9\n\t"                                                                               \
+    "add r0, r0, #16\n\t"                                                                                     \
+    "add r1, r1, #8\n\t"
+#endif
+
+/* sums {a0, a1, b0, b1, c0, c1, d0, d1} of the four interleaved columns in `values` with a pair of
+ * channels' weights from `weights` to `end` (DOT_LOOP): the end and the sums' address wait on the
+ * stack. */
+__attribute__((naked, noinline)) static void dot_4x2(const int16_t *values __attribute__((unused)),
+                                                     const int16_t *weights __attribute__((unused)),
+                                                     const int16_t *end __attribute__((unused)),
+                                                     int32_t *sums __attribute__((unused)))
+{
     __asm__("push {r2, r3, r4-r11, lr}\n\t" /* [sp]: end, [sp, #4]: sums */
-            "subs r10, r2, r1\n\t" /* 8 bytes a pair: bit 3, an odd count; bit 4, 2 more */
-            "ldm r3, {r2-r9}\n\t"
-            "lsls r10, r10, #28\n\t" /* N: bit 3, C: bit 4 (the pairs leave the flags) */
-            "bpl 1f\n\t" COLUMNS_PAIR "1:\n\t"
-            "bcc 2f\n\t" COLUMNS_PAIR COLUMNS_PAIR "2:\n\t"
-            "ldr r10, [sp]\n\t"
-            "cmp r1, r10\n\t"
-            "beq 4f\n\t"
-            "3:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r10, [sp]\n\t"
-            "cmp r1, r10\n\t"
-            "bne 3b\n\t"
-            "4:\n\t"
+            "subs r10, r2, r1\n\t"
+            "ldm r3, {r2-r9}\n\t" DOT_LOOP("[sp]")
             "ldr r10, [sp, #4]\n\t"
             "stm r10, {r2-r9}\n\t"
             "add sp, sp, #8\n\t"
@@ -340,16 +406,7 @@ __attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __a
             "mov r7, r3\n\t"
             "mov r8, r2\n\t"
             "mov r9, r3\n\t"
-            "lsls r10, r10, #28\n\t" /* 8 bytes a pair of values: N an odd count, C 2 more */
-            "bpl 2f\n\t" COLUMNS_PAIR "2:\n\t"
-            "bcc 3f\n\t" COLUMNS_PAIR COLUMNS_PAIR "3:\n\t"
-            "ldr r10, [sp, #4]\n\t"
-            "cmp r1, r10\n\t"
-            "beq 5f\n\t"
-            "4:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r10, [sp, #4]\n\t"
-            "cmp r1, r10\n\t"
-            "bne 4b\n\t"
-            "5:\n\t"
+            DOT_LOOP("[sp, #4]")
             "ldr lr, [sp]\n\t"
             "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0", "r1")
             "ldr r1, [lr, #24]\n\t"
@@ -461,5 +518,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
 }
 
 #undef COLUMNS_PAIR
+#undef COLUMNS_PAIR_START
+#undef DOT_LOOP
 
 #endif /* MD_PATH_DSP */
