@@ -410,6 +410,46 @@ static MD_ALWAYS_INLINE int32_t narrow_shift(int32_t product, int32_t sum, int32
     return (product + (sum >> 31)) >> exponent;
 }
 
+/* A column of any channel count (the stems' 1 to 3 input channels; md_conv_dsp.c, md_conv_w16_dsp.c):
+ * its bytes in tap order (padding taps the zero point, which the offset turns into 0) are packed 4 to
+ * a word as they come, and each word becomes the two pair-order words (SXTAB16 adding the input
+ * offset), `pair` halfwords apart, the groups `step` halfwords apart; the kernel places the last
+ * depth % 4 values. */
+typedef struct {
+    uint32_t word;  /* the bytes packed so far, the first in the low byte */
+    uint32_t shift; /* 8 x their count */
+    int16_t *group;
+} column_packer;
+
+static MD_ALWAYS_INLINE void emit_group(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step,
+                                        int32_t pair)
+{
+    md_write32(packer->group, (uint32_t)md_even_pair_add(offsets, word));
+    md_write32(packer->group + pair, (uint32_t)md_odd_pair_add(offsets, word));
+    packer->group += step;
+}
+
+static MD_ALWAYS_INLINE void pack_byte(column_packer *packer, uint32_t byte, int16x2_t offsets, int32_t step,
+                                       int32_t pair)
+{
+    packer->word |= byte << packer->shift;
+    packer->shift += 8;
+    if (packer->shift == 32) {
+        emit_group(packer, packer->word, offsets, step, pair);
+        packer->word = 0;
+        packer->shift = 0;
+    }
+}
+
+/* 4 bytes at once: the pending ones and the first of these make a group, the rest stay pending
+ * ((word >> 1) >> (31 - shift) is word >> (32 - shift), and 0 when shift is 0). */
+static MD_ALWAYS_INLINE void pack_word(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step,
+                                       int32_t pair)
+{
+    emit_group(packer, packer->word | (word << packer->shift), offsets, step, pair);
+    packer->word = (word >> 1) >> (31 - packer->shift);
+}
+
 /* The pointwise int8 kernel of the DSP path (md_conv_1x1_dsp.c): md_conv_s8 where md_conv_1x1_fits. */
 static inline int md_conv_1x1_fits(const md_window_params *p)
 {

@@ -104,26 +104,54 @@ static MD_NOINLINE void fill_column_words(const conv_w16_job *job, int32_t batch
     }
 }
 
-/* Column `column` of other layers, value by value (an odd depth's last value with a zero beside it). */
-static MD_NOINLINE void fill_column_values(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
-                                           int32_t column)
+/* Column `column` of other layers (input channels not a multiple of 4): the packed bytes of its taps
+ * (column_packer), a window inside the image row by row, the last depth % 4 values as they are (an
+ * odd depth's last with a zero beside it). */
+static MD_NOINLINE void fill_column_bytes(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
+                                          int32_t column)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
     const int32_t oy = pixel / p->output_w;
     const int32_t ox = pixel - oy * p->output_w;
-    int32_t position = 0;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    const uint32_t zero_point = (uint32_t)(uint8_t)-p->input_offset;
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    const int32_t step = 4 * COLUMNS;
+    const int32_t pair = 2 * COLUMNS;
+    column_packer packer;
     int32_t fy;
     int32_t fx;
-    int32_t c;
-    for (fy = 0; fy < p->filter_h; ++fy) {
-        for (fx = 0; fx < p->filter_w; ++fx, position += channels) {
-            const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            for (c = 0; c < channels; ++c) {
-                const int32_t value = first >= 0 ? job->input[first + c] + p->input_offset : 0;
-                scratch[column_index(job->depth, column, position + c)] = (int16_t)value;
+    int32_t i;
+    packer.word = 0;
+    packer.shift = 0;
+    packer.group = scratch + 2 * column;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
+        const int32_t run = p->filter_w * channels;
+        const uint8_t *row = (const uint8_t *)job->input + md_tap_index(p, batch, oy, ox, 0, 0);
+        for (fy = 0; fy < p->filter_h; ++fy, row += p->dilation_h * p->input_w * channels) {
+            for (i = 0; i + 4 <= run; i += 4) {
+                pack_word(&packer, md_read32(row + i), offsets, step, pair);
+            }
+            for (; i < run; ++i) {
+                pack_byte(&packer, row[i], offsets, step, pair);
             }
         }
+    } else {
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            for (fx = 0; fx < p->filter_w; ++fx) {
+                const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+                for (i = 0; i < channels; ++i) {
+                    pack_byte(&packer, first < 0 ? zero_point : (uint8_t)job->input[first + i], offsets, step, pair);
+                }
+            }
+        }
+    }
+    for (i = 0; packer.shift > 0; ++i, packer.word >>= 8, packer.shift -= 8) {
+        scratch[column_index(job->depth, column, (job->depth & ~3) + i)] = (int16_t)((int8_t)packer.word +
+                                                                                    p->input_offset);
     }
     if (job->depth & 1) {
         scratch[column_index(job->depth, column, job->depth)] = 0;
@@ -135,7 +163,7 @@ static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, i
     if ((job->p->input_c & 3) == 0) {
         fill_column_words(job, batch, pixel, scratch + 2 * column);
     } else {
-        fill_column_values(job, batch, pixel, scratch, column);
+        fill_column_bytes(job, batch, pixel, scratch, column);
     }
 }
 
@@ -338,8 +366,8 @@ COMPUTE_COPY(compute_int8, MD_DSP_NARROW_INT8)
 #undef COMPUTE_COPY
 
 /* The channel pairs of a group of 4 pixels in assembly (a layer `walkable`: every channel narrow
- * with a right shift of at most MD_W16_WALK_SHIFT, per-channel scales, a bias, an even depth, int8's
- * whole range): the C compiler keeps the loop's state on the stack in ways that cost more than the
+ * with a right shift of at most MD_W16_WALK_SHIFT, per-channel scales, a bias, a depth of 2 or more,
+ * int8's whole range): the C compiler keeps the loop's state on the stack in ways that cost more than the
  * products of a short column. The walk is in memory; each pair reloads what it needs around the
  * 4 x 2 block of dot_4x2 (all 14 registers) and writes back the pointers it advanced. A channel's
  * output offset is folded into SMMLAR's addend: half + (offset << e), so that each output costs a
@@ -347,7 +375,7 @@ COMPUTE_COPY(compute_int8, MD_DSP_NARROW_INT8)
 typedef struct {
     const int16_t *values;      /* the four interleaved columns */
     const int16_t *weights;     /* the next pair's */
-    int32_t pair_bytes;         /* a pair's weights: 4 * depth bytes */
+    int32_t pair_bytes;         /* a pair's weights' pairs of values: 4 * (depth & ~1) bytes */
     const int32_t *bias;        /* the next pair's, and its constants */
     const int32_t *multipliers;
     const int32_t *shifts;
@@ -355,9 +383,10 @@ typedef struct {
     int32_t stride;             /* output_c: from a pixel's outputs to the next's */
     const int8_t *end;          /* out after the last pair */
     int32_t offset;             /* the output offset */
+    int32_t odd;                /* an odd depth: its last value after the pairs */
 } pair_walk;
 
-MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40);
+MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 44);
 
 /* With |offset| <= 128 and e <= 22, |v| <= 2^30, half + |offset << e| <= 2^21 + 2^29: no overflow. */
 #define MD_W16_WALK_SHIFT 22
@@ -407,6 +436,24 @@ __attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __a
             "mov r8, r2\n\t"
             "mov r9, r3\n\t"
             DOT_LOOP("[sp, #4]")
+            "ldr r10, [sp]\n\t"
+            "ldr r10, [r10, #40]\n\t"
+            "cmp r10, #0\n\t"
+            "beq 6f\n\t"
+            /* an odd depth's last value: both channels' weights in one word, each column's value beside a
+             * zero; SMLADX crosses the halves for channel 1 */
+            "ldr r12, [r1], #4\n\t"
+            "ldrd r10, r11, [r0]\n\t"
+            "smlad r2, r10, r12, r2\n\t"
+            "smladx r3, r10, r12, r3\n\t"
+            "smlad r4, r11, r12, r4\n\t"
+            "smladx r5, r11, r12, r5\n\t"
+            "ldrd r10, r11, [r0, #8]\n\t"
+            "smlad r6, r10, r12, r6\n\t"
+            "smladx r7, r10, r12, r7\n\t"
+            "smlad r8, r11, r12, r8\n\t"
+            "smladx r9, r11, r12, r9\n\t"
+            "6:\n\t"
             "ldr lr, [sp]\n\t"
             "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0", "r1")
             "ldr r1, [lr, #24]\n\t"
@@ -434,7 +481,7 @@ __attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __a
 static int walkable(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
 {
     int32_t oc;
-    if (!p->per_channel || bias == NULL || (depth & 1) || p->output_c < 2) {
+    if (!p->per_channel || bias == NULL || depth < 2 || p->output_c < 2) {
         return 0;
     }
     for (oc = 0; oc < p->output_c; ++oc) {
@@ -493,7 +540,8 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pair_walk pairs;
                 pairs.values = scratch;
                 pairs.weights = filter;
-                pairs.pair_bytes = 4 * job.depth;
+                pairs.pair_bytes = 4 * (job.depth & ~1);
+                pairs.odd = job.depth & 1;
                 pairs.bias = bias;
                 pairs.multipliers = multipliers;
                 pairs.shifts = shifts;
