@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from mcudeploy.examples.kws import build_kws_cnn
@@ -25,6 +26,7 @@ from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
 from mcudeploy.ir.options import Activation, Conv2DOptions, DepthwiseConv2DOptions, Padding, SequenceLSTMOptions
 from mcudeploy.kernels import kernel_contract
+from mcudeploy.params.constant_inputs import pair_interleaved
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _conv, _depthwise, _fully_connected, lstm_layer
 
@@ -150,6 +152,13 @@ def widened_paths() -> Graph:
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
     return graph
+
+
+def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
+    """md_nn.h's layout of md_conv_s8_w16's filter (md_w16_index): 3 channels of depth 7."""
+    rows = np.arange(21).reshape(3, 7)  # channel c holds 7c .. 7c + 6
+    pairs = [0, 2, 7, 9, 1, 3, 8, 10, 4, 5, 11, 12]  # {v0, v2}, {v1, v3} of a group of 4, then {v4, v5}
+    assert pair_interleaved(rows).tolist() == [*pairs, 6, 13, *range(14, 21)]  # odd depth, odd channel
 
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33", "m55"])
