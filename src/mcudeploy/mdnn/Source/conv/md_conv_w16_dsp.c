@@ -536,7 +536,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
             for (column = 0; column < COLUMNS; ++column) { /* the last pixel again past the end */
                 fill_column(&job, batch, pixel + (column < count ? column : count - 1), scratch, column);
             }
-            if (walk && count == COLUMNS) {
+            if (walk && (count == COLUMNS || count == 1)) { /* a lone pixel: its 4 copies stored in one place */
                 pair_walk pairs;
                 pairs.values = scratch;
                 pairs.weights = filter;
@@ -546,7 +546,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.multipliers = multipliers;
                 pairs.shifts = shifts;
                 pairs.out = out;
-                pairs.stride = p->output_c;
+                pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
                 pairs.offset = p->output_offset;
                 walk_pairs_int8(&pairs);
