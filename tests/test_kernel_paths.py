@@ -140,14 +140,15 @@ def widened_paths() -> Graph:
     """Convolutions with int16 weights (md_conv_s8_w16: 4 pixels x 2 channels, two channels interleaved):
     an odd depth (27: its last value past the blocks) and an odd channel count, whole words with an odd
     last channel and a last group of one pixel (the assembly channel walk for the groups of 4), taps of
-    2 channels (filled value by value) without bias, an output of one pixel, and a depth of 7 pairs
-    (the walk's odd pair and 2 more before its loop)."""
+    2 channels (filled value by value) without bias, an output of one pixel, a depth of 7 pairs
+    (the walk's odd pair and 2 more before its loop), and a clamp within int8 (the C path)."""
     f = Family("widened_paths", 5)
     _conv(f, "int8", (1, 10, 9, 3), 7, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 4, 6, 2), 4, (2, 3), Conv2DOptions(Padding.SAME), bias=None)
     _conv(f, "int8", (1, 3, 3, 4), 6, (3, 3), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 4, 4, 14), 6, (1, 1), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 3, 5, 8), 5, (1, 1), Conv2DOptions(activation=Activation.RELU6))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -165,7 +166,7 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 5
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 6
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

@@ -295,9 +295,9 @@ static MD_ALWAYS_INLINE void store_channel_sums(const md_dsp_requant *r, int mod
     }
 }
 
-/* The output channels from `first` (even) on of `pixels` (1 to 4, a constant 4 in the copies for
- * whole groups) pixels from the four columns in `scratch`, written from `out` on (a pixel's outputs
- * after the other's), a pair of channels at a time, then an odd last one. */
+/* The output channels from `first` (even) on of `pixels` (1 to 4) pixels from the four columns in
+ * `scratch`, written from `out` on (a pixel's outputs after the other's), a pair of channels at a
+ * time, then an odd last one: layers the walk does not take (walk_pairs_int8). */
 static MD_ALWAYS_INLINE void compute_pixels(const conv_w16_job *job, int mode, const int16_t *scratch,
                                             int32_t pixels, int8_t *out, int32_t first)
 {
@@ -349,16 +349,12 @@ static MD_ALWAYS_INLINE void compute_pixels(const conv_w16_job *job, int mode, c
     }
 }
 
-/* compute_pixels of a whole group of 4 pixels (`pixels` 4) or the last one, in each mode. */
+/* compute_pixels in each mode. */
 #define COMPUTE_COPY(name, mode)                                                                                \
     static MD_NOINLINE void name(const conv_w16_job *job, const int16_t *scratch, int32_t pixels, int8_t *out,  \
                                  int32_t first)                                                                 \
     {                                                                                                           \
-        if (pixels == COLUMNS) {                                                                                \
-            compute_pixels(job, mode, scratch, COLUMNS, out, first);                                            \
-        } else {                                                                                                \
-            compute_pixels(job, mode, scratch, pixels, out, first);                                             \
-        }                                                                                                       \
+        compute_pixels(job, mode, scratch, pixels, out, first);                                                 \
     }
 COMPUTE_COPY(compute_general, MD_DSP_GENERAL)
 COMPUTE_COPY(compute_narrow, MD_DSP_NARROW)
@@ -383,10 +379,9 @@ typedef struct {
     int32_t stride;             /* output_c: from a pixel's outputs to the next's */
     const int8_t *end;          /* out after the last pair */
     int32_t offset;             /* the output offset */
-    int32_t odd;                /* an odd depth: its last value after the pairs */
 } pair_walk;
 
-MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 44);
+MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40);
 
 /* With |offset| <= 128 and e <= 22, |v| <= 2^30, half + |offset << e| <= 2^21 + 2^29: no overflow. */
 #define MD_W16_WALK_SHIFT 22
@@ -417,63 +412,67 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 44
     "lsl r10, " one ", r10\n\t"                                                                              \
     "add r10, r10, r0\n\t"
 
+/* An odd depth's last value: both channels' weights in one word, each column's value beside a zero;
+ * SMLADX crosses the halves for channel 1. */
+#define WALK_ODD_VALUE                                                                                            \
+    "ldr r12, [r1], #4\n\t"                                                                                    \
+    "ldrd r10, r11, [r0]\n\t"                                                                                  \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smladx r3, r10, r12, r3\n\t"                                                                              \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smladx r5, r11, r12, r5\n\t"                                                                              \
+    "ldrd r10, r11, [r0, #8]\n\t"                                                                              \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smladx r7, r10, r12, r7\n\t"                                                                              \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smladx r9, r11, r12, r9\n\t"
+
+/* The walk, `odd` WALK_ODD_VALUE for an odd depth (a copy each: no test per pair). */
+#define WALK_PAIRS(odd)                                                                                           \
+    __asm__("push {r0, r1, r4-r11, lr}\n\t" /* [sp]: the walk, [sp, #4]: the pair's weights' end */          \
+            "1:\n\t"                                                                                          \
+            "ldr lr, [sp]\n\t"                                                                                \
+            "ldrd r1, r10, [lr, #4]\n\t" /* weights, pair bytes */                                            \
+            "ldr r12, [lr, #12]\n\t"                                                                          \
+            "add r0, r1, r10\n\t"                                                                             \
+            "str r0, [sp, #4]\n\t"                                                                            \
+            "ldrd r2, r3, [r12], #8\n\t" /* the biases */                                                     \
+            "str r12, [lr, #12]\n\t"                                                                          \
+            "ldr r0, [lr]\n\t"                                                                                \
+            "mov r4, r2\n\t"                                                                                  \
+            "mov r5, r3\n\t"                                                                                  \
+            "mov r6, r2\n\t"                                                                                  \
+            "mov r7, r3\n\t"                                                                                  \
+            "mov r8, r2\n\t"                                                                                  \
+            "mov r9, r3\n\t" DOT_LOOP("[sp, #4]") odd "ldr lr, [sp]\n\t"                                      \
+            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0", "r1") "ldr r1, [lr, #24]\n\t"                    \
+            "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
+            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4", "r4") "ldr r1, [r2, #24]\n\t"                        \
+            "add r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")     \
+            "ldrd r0, r1, [r2, #16]\n\t" /* the next pair's constants and outputs */                          \
+            "adds r0, r0, #8\n\t"                                                                             \
+            "adds r1, r1, #8\n\t"                                                                             \
+            "strd r0, r1, [r2, #16]\n\t"                                                                      \
+            "ldr r1, [r2, #24]\n\t"                                                                           \
+            "ldr r0, [r2, #32]\n\t"                                                                           \
+            "adds r1, r1, #2\n\t"                                                                             \
+            "str r1, [r2, #24]\n\t"                                                                           \
+            "cmp r1, r0\n\t"                                                                                  \
+            "bne 1b\n\t"                                                                                      \
+            "pop {r0, r1, r4-r11, pc}")
+
 __attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __attribute__((unused)))
 {
-    __asm__("push {r0, r1, r4-r11, lr}\n\t" /* [sp]: the walk, [sp, #4]: the pair's weights' end */
-            "1:\n\t"
-            "ldr lr, [sp]\n\t"
-            "ldrd r1, r10, [lr, #4]\n\t" /* weights, pair bytes */
-            "ldr r12, [lr, #12]\n\t"
-            "add r0, r1, r10\n\t"
-            "str r0, [sp, #4]\n\t"
-            "ldrd r2, r3, [r12], #8\n\t" /* the biases */
-            "str r12, [lr, #12]\n\t"
-            "ldr r0, [lr]\n\t"
-            "mov r4, r2\n\t"
-            "mov r5, r3\n\t"
-            "mov r6, r2\n\t"
-            "mov r7, r3\n\t"
-            "mov r8, r2\n\t"
-            "mov r9, r3\n\t"
-            DOT_LOOP("[sp, #4]")
-            "ldr r10, [sp]\n\t"
-            "ldr r10, [r10, #40]\n\t"
-            "cmp r10, #0\n\t"
-            "beq 6f\n\t"
-            /* an odd depth's last value: both channels' weights in one word, each column's value beside a
-             * zero; SMLADX crosses the halves for channel 1 */
-            "ldr r12, [r1], #4\n\t"
-            "ldrd r10, r11, [r0]\n\t"
-            "smlad r2, r10, r12, r2\n\t"
-            "smladx r3, r10, r12, r3\n\t"
-            "smlad r4, r11, r12, r4\n\t"
-            "smladx r5, r11, r12, r5\n\t"
-            "ldrd r10, r11, [r0, #8]\n\t"
-            "smlad r6, r10, r12, r6\n\t"
-            "smladx r7, r10, r12, r7\n\t"
-            "smlad r8, r11, r12, r8\n\t"
-            "smladx r9, r11, r12, r9\n\t"
-            "6:\n\t"
-            "ldr lr, [sp]\n\t"
-            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0", "r1")
-            "ldr r1, [lr, #24]\n\t"
-            "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")
-            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4", "r4")
-            "ldr r1, [r2, #24]\n\t"
-            "add r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")
-            "ldrd r0, r1, [r2, #16]\n\t" /* the next pair's constants and outputs */
-            "adds r0, r0, #8\n\t"
-            "adds r1, r1, #8\n\t"
-            "strd r0, r1, [r2, #16]\n\t"
-            "ldr r1, [r2, #24]\n\t"
-            "ldr r0, [r2, #32]\n\t"
-            "adds r1, r1, #2\n\t"
-            "str r1, [r2, #24]\n\t"
-            "cmp r1, r0\n\t"
-            "bne 1b\n\t"
-            "pop {r0, r1, r4-r11, pc}");
+    WALK_PAIRS("");
 }
 
+__attribute__((naked, noinline)) static void walk_pairs_int8_odd(pair_walk *walk __attribute__((unused)))
+{
+    WALK_PAIRS(WALK_ODD_VALUE);
+}
+
+#undef WALK_PAIRS
+#undef WALK_ODD_VALUE
 #undef WALK_OUTPUT
 #undef WALK_CONSTANTS
 
@@ -541,7 +540,6 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.values = scratch;
                 pairs.weights = filter;
                 pairs.pair_bytes = 4 * (job.depth & ~1);
-                pairs.odd = job.depth & 1;
                 pairs.bias = bias;
                 pairs.multipliers = multipliers;
                 pairs.shifts = shifts;
@@ -549,7 +547,11 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
                 pairs.offset = p->output_offset;
-                walk_pairs_int8(&pairs);
+                if (job.depth & 1) {
+                    walk_pairs_int8_odd(&pairs);
+                } else {
+                    walk_pairs_int8(&pairs);
+                }
                 if (p->output_c & 1) {
                     compute_int8(&job, scratch, count, out, p->output_c & ~1);
                 }
