@@ -2,6 +2,11 @@
 
 from pathlib import Path
 
+from mcudeploy.analysis.model import Reserves
+from mcudeploy.devices import find_device
+from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
+from mcudeploy.ir import Graph
+
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 INT8_MODELS = {
     "kws": "mlperf_tiny/kws_ref_model_int8.tflite",
@@ -23,3 +28,16 @@ BENCH_PARTS = {
 }
 """The part (and clock, MHz) whose memories price each emulated core's cycles in the benchmarks:
 the MLPerf Tiny boards for M4, M7 and M33 (ST's v1.2 results), the Alif Ensemble E7's HP core for M55."""
+
+
+OPTIMIZE_CHOICES = tuple(objective.value for objective in Objective)
+
+
+def choose_variants(graph: Graph, part: str, clock_mhz: float, objective: str | None) -> None:
+    """Each CONV_2D's kernel variant as `mcudeploy estimate --optimize <objective>` chooses it on
+    `part` at `clock_mhz`; None leaves the defaults (im2col, int8 weights) the tables were made with."""
+    if objective is None:
+        return
+    device = find_device(part)
+    reserve = Reserves(stack_reserve(graph, device.core, None))
+    optimize_variants(graph, device, reserve, Objective(objective), clock_mhz=clock_mhz)

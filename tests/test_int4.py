@@ -22,7 +22,7 @@ from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import DType, GraphBuilder, KernelVariant, WeightLayout, pack_int4, unpack_int4
 from mcudeploy.kernels import kernel_contract
-from mcudeploy.kernels.contracts import im2col_bytes, int4_unpacked_bytes
+from mcudeploy.kernels.contracts import int4_unpacked_bytes, wide_im2col_bytes
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
 from mcudeploy.memory.planners.tflm import live_tflm_heads
@@ -183,7 +183,7 @@ def test_generated_code_is_bit_exact(target: str, tmp_path: Path):
         for op in (op for op in widened.operators if op.op_type == "CONV_2D"):
             op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
             depth = widened.tensors[op.inputs[0]].shape[3]
-            assert kernel_contract(widened, op).scratch_bytes == im2col_bytes(window_of(op, widened), depth, 2)
+            assert kernel_contract(widened, op).scratch_bytes == wide_im2col_bytes(window_of(op, widened), depth)
         graphs.append(widened)
     for number, graph in enumerate(graphs):
         program = build(graph, tmp_path / str(number), planner=planners[number], target_name=target)

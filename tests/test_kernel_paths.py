@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from mcudeploy.examples.kws import build_kws_cnn
@@ -26,6 +27,7 @@ from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
 from mcudeploy.ir.options import Activation, Conv2DOptions, DepthwiseConv2DOptions, Padding, SequenceLSTMOptions
 from mcudeploy.kernels import kernel_contract
+from mcudeploy.params.constant_inputs import pair_interleaved
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _conv, _depthwise, _fully_connected, lstm_layer
 
@@ -141,24 +143,36 @@ def test_direct_convolution_over_its_own_input_is_bit_exact(kws_cnn, target: str
 
 
 def widened_paths() -> Graph:
-    """Convolutions with int16 weights (md_conv_s8_w16): an odd depth (27: rows at odd halfword
-    addresses, no LDRD), whole words with an odd output channel count and an odd last pixel, and
-    taps of 2 channels (filled value by value) without bias."""
+    """Convolutions with int16 weights (md_conv_s8_w16: 4 pixels x 2 channels, two channels interleaved):
+    an odd depth (27: its last value past the blocks) and an odd channel count, whole words with an odd
+    last channel and a last group of one pixel (the assembly channel walk for the groups of 4), taps of
+    2 channels (filled value by value) without bias, an output of one pixel, a depth of 7 pairs
+    (the walk's odd pair and 2 more before its loop), and a clamp within int8 (the C path)."""
     f = Family("widened_paths", 5)
     _conv(f, "int8", (1, 10, 9, 3), 7, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 4, 6, 2), 4, (2, 3), Conv2DOptions(Padding.SAME), bias=None)
+    _conv(f, "int8", (1, 3, 3, 4), 6, (3, 3), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 4, 4, 14), 6, (1, 1), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 3, 5, 8), 5, (1, 1), Conv2DOptions(activation=Activation.RELU6))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
     return graph
 
 
-@pytest.mark.parametrize("target", ["host", "m4", "m55"])
+def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
+    """md_nn.h's layout of md_conv_s8_w16's filter (md_w16_index): 3 channels of depth 7."""
+    rows = np.arange(21).reshape(3, 7)  # channel c holds 7c .. 7c + 6
+    pairs = [0, 2, 7, 9, 1, 3, 8, 10, 4, 5, 11, 12]  # {v0, v2}, {v1, v3} of a group of 4, then {v4, v5}
+    assert pair_interleaved(rows).tolist() == [*pairs, 6, 13, *range(14, 21)]  # odd depth, odd channel
+
+
+@pytest.mark.parametrize("target", ["host", "m4", "m7", "m33", "m55"])
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 3
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 6
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

@@ -19,7 +19,7 @@ from mcudeploy.codegen.cformat import array_values, c_type, comment_text
 from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.ir import DType, Graph, Operator, pack_int4
 from mcudeploy.memory.budget import ConstantArray, ConstantLayout
-from mcudeploy.params.constant_inputs import read_at_run_time
+from mcudeploy.params.constant_inputs import read_at_run_time, stored_values
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,9 @@ def weights_members(
     for array in (a for a in layout.arrays if a.count):
         number, index = array.origin
         if array.kind is None:
-            data, comment = graph.subgraphs[number].tensors[index].data, f"'{array.name}'"
+            reader = _first_reader(graph.subgraphs[number], index)
+            data = stored_values(reader, reader.inputs.index(index), graph.subgraphs[number].tensors[index].data)
+            comment = f"'{array.name}'"
         else:
             data, comment = derived_values[(number, index, array.kind)], array.name
         if np.size(data) != array.count:

@@ -2,12 +2,14 @@
 
 Each CONV_2D has two column paths (im2col, fast, with scratch; direct, none: `memory.variants`)
 and, on cores whose convolution runs the DSP kernel, two weight layouts (int8; int16, twice the
-flash, no unpacking per pixel pair: `ir.variants`). The configurations considered:
+flash and a 4-column scratch, no unpacking, each weight read once for 4 pixels: `ir.variants`). The
+configurations considered:
 
 - *size columns*: the smallest arena (direct only where that lowers it), int8 weights;
 - *fast columns* (speed only): im2col wherever the arena still fits the device's RAM with the reserves;
 - each of those with int16 weights on the layers where they pay by the cycle model, best gain
-  per flash byte first, as many as fit the flash with the reserve.
+  per flash byte first, as many as fit the flash with the reserve (balanced: and leave the arena
+  at its smallest).
 
 size takes the first; balanced the fastest with the smallest arena; speed the fastest that fits.
 Latency is the cycle model's (`estimate`): one run per uniform configuration (every layer in one
@@ -143,8 +145,10 @@ def optimize_variants(
     wide = [op.index for op in convs if widenable(graph, op, device.core)] if objective != Objective.SIZE else []
     cycles, latency, overhead = _cycles(graph, device, clock, reserve, configs, wide, measure or _measure_layers)
     if cycles is not None:
+        # balanced keeps the smallest arena: int16 weights only where their 4-column scratch leaves it
+        arena_limit = evaluate.budget(size_columns)[0].arena_bytes if objective == Objective.BALANCED else None
         for name, config in list(configs.items()):
-            widened = evaluate.widen(config, _paying(graph, config, wide, cycles))
+            widened = evaluate.widen(config, _paying(graph, config, wide, cycles), arena_limit)
             if widened != config:
                 configs[f"{name} + int16 weights"] = widened
     points = [evaluate.point(name, config, cycles, overhead, clock) for name, config in configs.items()]
@@ -232,18 +236,24 @@ class _Evaluator:
         arena_span = next((use for use in spans if any(item.name == ARENA for item in use.items)), None)
         return plan.arena_bytes + (arena_span.free if arena_span is not None else 0)
 
-    def widen(self, config: Config, paying: list[int]) -> Config:
-        """`config` with int16 weights on the first layers of `paying` that the flash holds (each
-        trial with the code measured with all of them: the int16 kernel linked)."""
+    def widen(self, config: Config, paying: list[int], arena_limit: int | None = None) -> Config:
+        """`config` with int16 weights on the first layers of `paying` that the flash holds, and
+        whose scratch keeps the arena within `arena_limit` if given (each trial with the code
+        measured with all of them: the int16 kernel linked)."""
+
+        def holds(trial: Config, code: CodeEstimate | None = None) -> bool:
+            plan, budget = self.budget(trial, code)
+            return budget.fits and (arena_limit is None or plan.arena_bytes <= arena_limit)
+
         widened = {**config, **{index: _widened(config[index]) for index in paying}}
-        if not paying or self.budget(widened)[1].fits:
+        if not paying or holds(widened):
             return widened
         self.apply(widened)
         code = measured_code(self.graph, plan_memory(self.graph, alignment=self.alignment), self.device.core)
         widened = dict(config)
         for index in paying:
             trial = {**widened, index: _widened(widened[index])}
-            if self.budget(trial, code)[1].fits:
+            if holds(trial, code):
                 widened = trial
         return widened
 

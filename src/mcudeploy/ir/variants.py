@@ -17,8 +17,9 @@ class Columns(Enum):
 
 
 class WeightLayout(Enum):
-    """CONV_2D filters in flash: as the model has them, or widened to int16 in SMLAD pair order
-    (twice the bytes; the DSP kernel then skips unpacking them for every pixel pair)."""
+    """CONV_2D filters in flash: as the model has them, or widened to int16, two output channels
+    interleaved (twice the bytes; the DSP kernel then unpacks nothing and reads each weight once for
+    4 output pixels, from a 4-column scratch: `params.constant_inputs.pair_interleaved`)."""
 
     INT8 = "int8"
     INT16_PAIRS = "int16 pairs"

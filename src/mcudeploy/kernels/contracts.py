@@ -373,15 +373,15 @@ def _per_byte(unit_per_element: np.ndarray, tensor: Tensor) -> np.ndarray:
     return np.repeat(np.ascontiguousarray(unit_per_element).reshape(-1), tensor.dtype.itemsize)
 
 
-def pixel_pair_schedule(input_t: Tensor, output_t: Tensor, window: Window) -> AccessSchedule:
-    """Unit = two consecutive output pixels of a batch: copy both receptive fields (all channels)
-    into the im2col buffer, then compute and write both pixels (all output channels)."""
+def pixel_pair_schedule(input_t: Tensor, output_t: Tensor, window: Window, pixels: int = 2) -> AccessSchedule:
+    """Unit = two (or `pixels`) consecutive output pixels of a batch: copy their receptive fields
+    (all channels) into the im2col buffer, then compute and write them (all output channels)."""
     batch, out_h, out_w, out_c = output_t.shape
-    pairs = (out_h * out_w + 1) // 2
+    pairs = (out_h * out_w + pixels - 1) // pixels
     batch_base = (np.arange(batch) * pairs)[:, None, None]
     last_pixel = _last_reading_pixel(input_t, window)
-    last = np.where(last_pixel >= 0, batch_base + last_pixel // 2, -1)
-    written = batch_base + (np.arange(out_h * out_w) // 2).reshape(1, out_h, out_w)
+    last = np.where(last_pixel >= 0, batch_base + last_pixel // pixels, -1)
+    written = batch_base + (np.arange(out_h * out_w) // pixels).reshape(1, out_h, out_w)
     channels_in = input_t.shape[3]
     return AccessSchedule(
         last_read=_per_byte(np.repeat(last[..., None], channels_in, axis=3), input_t),
@@ -443,6 +443,17 @@ def im2col_bytes(window: Window, input_c: int, value_bytes: int) -> int:
     return min(2, window.out_h * window.out_w) * window.filter_h * window.filter_w * input_c * value_bytes
 
 
+WIDE_COLUMNS = 4
+"""Output pixels the int16-weight kernel computes at a time (md_conv_s8_w16): its im2col columns."""
+
+
+def wide_im2col_bytes(window: Window, input_c: int) -> int:
+    """Scratch of md_conv_s8_w16: four int16 columns, each of the receptive field's values rounded up
+    to an even count (md_conv_s8_w16_get_buffer_size in mdnn/Include/md_nn.h, the source of truth)."""
+    depth = window.filter_h * window.filter_w * input_c
+    return WIDE_COLUMNS * (depth + depth % 2) * 2
+
+
 def im2col_costs_more(graph: Graph, op: Operator) -> bool:
     """Whether the im2col scratch makes the layer need more bytes than its input and output apart
     (what TFLite Micro's reference kernel needs), as large windows over few channels do (a 10x4
@@ -464,8 +475,9 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     # - im2col: two output pixels at a time (the Arm CMSIS-NN scheme): their receptive fields, all
     #   input channels, are copied widened to int16 (float32 for float models) into a 2-column
     #   buffer, then every output channel of both pixels is computed from it and written (an
-    #   output of a single pixel per batch needs one column only); the same with the filter
-    #   pre-expanded to int16 pairs;
+    #   output of a single pixel per batch needs one column only); with the filter pre-expanded
+    #   to int16, four pixels at a time into a 4-column buffer (a lone pixel's copies fill the last
+    #   group);
     # - direct (the kernels' path without scratch): each output value from its receptive field read
     #   in place, pixel by pixel, output channel by output channel.
     # An int4 filter is unpacked whole at the start of the scratch first (`int4_unpacked_bytes`).
@@ -473,12 +485,15 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     window = window_of(op, graph)
     variant = op.variant or KernelVariant()
     unpacked, int4 = _int4_filter(graph, op)
+    if variant.columns == Columns.IM2COL and variant.weights == WeightLayout.INT16_PAIRS:
+        schedule = pixel_pair_schedule(input_t, output_t, window, WIDE_COLUMNS)
+        quads = _streaming(0, schedule, "receptive fields copied before written")
+        kernel = f"{WIDE_COLUMNS}-column im2col, {WIDE_COLUMNS} output pixels at a time, int16 weights" + int4
+        return KernelContract(kernel, wide_im2col_bytes(window, input_t.shape[3]), overlaps=(quads,), variant=variant)
     if variant.columns == Columns.IM2COL:
         schedule = pixel_pair_schedule(input_t, output_t, window)
         pairs = _streaming(0, schedule, "receptive fields copied before written")
-        kernel = "2-column im2col, 2 output pixels at a time" + (
-            "" if variant.weights == WeightLayout.INT8 else ", int16 pair-order weights"
-        )
+        kernel = "2-column im2col, 2 output pixels at a time"
         scratch = unpacked + _im2col_scratch(input_t, window)
         return KernelContract(kernel + int4, scratch, overlaps=(pairs,), variant=variant, least_scratch_bytes=unpacked)
     schedule = pixel_channel_schedule(input_t, output_t, window, graph.tensors[op.inputs[1]].shape[3])

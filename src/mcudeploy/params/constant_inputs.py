@@ -10,6 +10,8 @@ is read by the kernel at run time.
 
 from __future__ import annotations
 
+import numpy as np
+
 from mcudeploy.ir import DType, Operator, Tensor, WeightLayout
 from mcudeploy.params.transpose_conv import BIAS as TRANSPOSE_CONV_BIAS
 
@@ -63,3 +65,34 @@ def stored_dtype(op: Operator, position: int, tensor: Tensor) -> DType:
     if op.op_type == "TRANSPOSE_CONV" and position == TRANSPOSE_CONV_BIAS and tensor.dtype == DType.INT16:
         return DType.INT64
     return tensor.dtype
+
+
+def stored_values(op: Operator, position: int, data: np.ndarray) -> np.ndarray:
+    """A constant input's values in the order the kernel reads them from flash: its own, except a
+    filter its variant widens to int16 (`stored_dtype`), in `pair_interleaved` order."""
+    widened = op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS
+    if widened and op.op_type == "CONV_2D" and position == 1:
+        return pair_interleaved(data.reshape(data.shape[0], -1))
+    return data
+
+
+INTERLEAVED = 2
+"""Output channels whose int16 weights are interleaved (the DSP kernel's 4 pixels x 2 channels block)."""
+
+
+def pair_interleaved(rows: np.ndarray) -> np.ndarray:
+    """The int16 filter layout of md_conv_s8_w16 (md_w16_index in C), from its rows (one per output
+    channel, `depth` values): the channels two by two, each pair's rows as, per pair of values k,
+    k + 1, the two channels' pairs side by side (a word each), then an odd depth's last value of
+    both; an odd last channel's row as it is. In each whole group of 4 values the pairs are {v0, v2}
+    and {v1, v3}, the order SXTB16 unpacks the input's words in. The same count of values: flat, int16."""
+    channels, depth = rows.shape
+    order = np.arange(depth)
+    order[: depth - depth % 4] = order[: depth - depth % 4].reshape(-1, 4)[:, [0, 2, 1, 3]].reshape(-1)
+    rows = np.concatenate([rows[: channels - channels % INTERLEAVED, order], rows[channels - channels % INTERLEAVED :]])
+    grouped, even = channels - channels % INTERLEAVED, depth - depth % 2
+    groups = rows[:grouped].astype(np.int16).reshape(grouped // INTERLEAVED, INTERLEAVED, depth)
+    pairs = groups[:, :, :even].reshape(grouped // INTERLEAVED, INTERLEAVED, even // 2, 2).transpose(0, 2, 1, 3)
+    tails = groups[:, :, even:].reshape(grouped // INTERLEAVED, -1)
+    blocks = np.concatenate([pairs.reshape(grouped // INTERLEAVED, -1), tails], 1)
+    return np.concatenate([blocks.reshape(-1), rows[grouped:].astype(np.int16).reshape(-1)])

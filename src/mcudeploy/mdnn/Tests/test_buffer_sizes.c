@@ -16,6 +16,7 @@ int main(void)
     MD_CHECK(md_conv_s16_get_buffer_size(&p) == 2 * 72 * 2);
     MD_CHECK(md_conv_f32_get_buffer_size(&p) == 2 * 72 * 4);
     MD_CHECK(md_conv_hybrid_f32_get_buffer_size(&p) == 2 * 72 * 4);
+    MD_CHECK(md_conv_s8_w16_get_buffer_size(&p) == 4 * 72 * 2); /* int16 weights: four columns */
     /* The plane with the padding the windows reach: 1 + 5 + 1 rows and columns, and 4 bytes more. */
     MD_CHECK(md_depthwise_s8_get_buffer_size(&p) == 7 * 7 + MD_PLANE_SLACK);
     MD_CHECK(md_depthwise_s16_get_buffer_size(&p) == 7 * 7 * 2 + MD_PLANE_SLACK);
@@ -23,6 +24,8 @@ int main(void)
     /* A single output pixel needs one column only. */
     p.output_h = 1, p.output_w = 1;
     MD_CHECK(md_conv_s8_get_buffer_size(&p) == 72 * 2);
+    p.input_c = 3; /* an odd depth, 27: its columns of 28 values (the last pair a value and a zero) */
+    MD_CHECK(md_conv_s8_w16_get_buffer_size(&p) == 4 * 28 * 2);
     r.output_count = 12;
     MD_CHECK(md_sum_int_get_buffer_size(&r) == 48);
     /* 10 boxes: 10 corners of 16 bytes, 10 x 5 words, 10 flags in 12 bytes; regular NMS over 3

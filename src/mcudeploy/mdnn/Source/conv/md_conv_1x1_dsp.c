@@ -121,30 +121,6 @@ static pointwise_sums dot_1x2(const uint32_t *words, const int8_t *row_0, const 
     return s;
 }
 
-/* Whether a channel of `bias` (NULL: 0) and `shift` is narrow: its sums below 2^30 in magnitude
- * (`room` = 2^30 - depth * MD_DSP_PRODUCT_BOUND, when positive), a right shift of 1 to 31. */
-static MD_ALWAYS_INLINE int narrow_channel(int32_t bias, int32_t shift, int32_t room)
-{
-    return shift < 0 && shift > -32 && bias < room && bias > -room;
-}
-
-/* A narrow channel's output from its sum (|sum| < 2^30, right shift e = -shift in [1, 31], half =
- * 2^(e-1)): TFLite's doubling high multiply v = (2 sum m + 2^31) >> 32 is SMMLAR's, which adds the
- * half exactly; rounding v / 2^e half away from zero is (v + half - (v < 0)) >> e, and v < 0 only
- * where sum < 0, while a negative sum with v = 0 gives (half - 1) >> e = 0 = half >> e: the sign
- * correction takes the sum's sign. |v| < 2^30 and half <= 2^30: no overflow. */
-static MD_ALWAYS_INLINE int32_t narrow_product(int32_t sum, int32_t multiplier, int32_t half)
-{
-    int32_t v;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(v) : "r"(sum * 2), "r"(multiplier), "r"(half));
-    return v;
-}
-
-static MD_ALWAYS_INLINE int32_t narrow_shift(int32_t product, int32_t sum, int32_t exponent)
-{
-    return (product + (sum >> 31)) >> exponent;
-}
-
 static MD_ALWAYS_INLINE int32_t narrow_output(const pointwise_job *job, int32_t sum, int32_t multiplier,
                                              int32_t exponent, int32_t half)
 {

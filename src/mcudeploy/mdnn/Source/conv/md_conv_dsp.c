@@ -84,42 +84,6 @@ static MD_ALWAYS_INLINE int16_t *fill_tap_zeros(int32_t channels, int16_t *value
     return values;
 }
 
-/* A column of any channel count (the stems' 1 to 3 input channels): its bytes in tap order (padding
- * taps the zero point, which the offset turns into 0) are packed 4 to a word as they come, and each
- * word becomes the two pair-order words (SXTAB16 adding the input offset), `step` halfwords apart;
- * the last depth % 4 values go side by side after all groups. */
-typedef struct {
-    uint32_t word;  /* the bytes packed so far, the first in the low byte */
-    uint32_t shift; /* 8 x their count */
-    int16_t *group;
-} column_packer;
-
-static MD_ALWAYS_INLINE void emit_group(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step)
-{
-    md_write32(packer->group, (uint32_t)md_even_pair_add(offsets, word));
-    md_write32(packer->group + 2, (uint32_t)md_odd_pair_add(offsets, word));
-    packer->group += step;
-}
-
-static MD_ALWAYS_INLINE void pack_byte(column_packer *packer, uint32_t byte, int16x2_t offsets, int32_t step)
-{
-    packer->word |= byte << packer->shift;
-    packer->shift += 8;
-    if (packer->shift == 32) {
-        emit_group(packer, packer->word, offsets, step);
-        packer->word = 0;
-        packer->shift = 0;
-    }
-}
-
-/* 4 bytes at once: the pending ones and the first of these make a group, the rest stay pending
- * ((word >> 1) >> (31 - shift) is word >> (32 - shift), and 0 when shift is 0). */
-static MD_ALWAYS_INLINE void pack_word(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step)
-{
-    emit_group(packer, packer->word | (word << packer->shift), offsets, step);
-    packer->word = (word >> 1) >> (31 - packer->shift);
-}
-
 static MD_NOINLINE void fill_column_values(const conv_dsp_job *job, int32_t batch, int32_t oy, int32_t ox,
                                            int16_t *scratch, int32_t columns, int32_t column)
 {
@@ -144,10 +108,10 @@ static MD_NOINLINE void fill_column_values(const conv_dsp_job *job, int32_t batc
         const uint8_t *row = (const uint8_t *)job->input + md_tap_index(p, batch, oy, ox, 0, 0);
         for (fy = 0; fy < p->filter_h; ++fy, row += p->dilation_h * p->input_w * channels) {
             for (i = 0; i + 4 <= run; i += 4) {
-                pack_word(&packer, md_read32(row + i), offsets, step);
+                pack_word(&packer, md_read32(row + i), offsets, step, 2);
             }
             for (; i < run; ++i) {
-                pack_byte(&packer, row[i], offsets, step);
+                pack_byte(&packer, row[i], offsets, step, 2);
             }
         }
     } else {
@@ -155,7 +119,7 @@ static MD_NOINLINE void fill_column_values(const conv_dsp_job *job, int32_t batc
             for (fx = 0; fx < p->filter_w; ++fx) {
                 const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
                 for (i = 0; i < channels; ++i) {
-                    pack_byte(&packer, first < 0 ? zero_point : (uint8_t)job->input[first + i], offsets, step);
+                    pack_byte(&packer, first < 0 ? zero_point : (uint8_t)job->input[first + i], offsets, step, 2);
                 }
             }
         }

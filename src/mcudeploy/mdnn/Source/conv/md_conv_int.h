@@ -362,12 +362,94 @@ static inline conv_int_job conv_s16_job(const md_window_params *p, const int16_t
     return job;
 }
 
+/* Where md_conv_s8_w16's filter (md_nn.h) holds value k of output channel oc's `depth` values, of
+ * `channels` output channels: in a pair of channels, pair k / 2 of both is 2 words, k in SMLAD pair
+ * order in each whole group of 4 values ({k0, k2}, {k1, k3}: the order SXTB16 unpacks a word in). */
+static inline int32_t md_w16_index(int32_t depth, int32_t channels, int32_t oc, int32_t k)
+{
+    const int32_t first = oc & ~1;
+    if (first + 2 > channels) {
+        return oc * depth + k; /* an odd last channel */
+    }
+    if (k < (depth & ~3)) {
+        k = (k & ~3) | ((k & 1) << 1) | ((k & 2) >> 1);
+    }
+    if (k < (depth & ~1)) {
+        return first * depth + (k >> 1) * 4 + (oc & 1) * 2 + (k & 1);
+    }
+    return first * depth + (depth & ~1) * 2 + (oc & 1); /* an odd depth's last value */
+}
+
 /* md_conv_s8_w16's portable C (md_conv_w16.c), which every build has: its DSP path falls back to it. */
 md_status md_conv_s8_w16_portable(const md_window_params *p, const int8_t *input, const int16_t *filter,
                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                   int8_t *output, int16_t *scratch);
 
 #if MD_PATH_DSP
+/* Whether a channel of `bias` (NULL: 0) and `shift` is narrow: its sums below 2^30 in magnitude
+ * (`room` = 2^30 - depth * MD_DSP_PRODUCT_BOUND, when positive), a right shift of 1 to 31. */
+static MD_ALWAYS_INLINE int narrow_channel(int32_t bias, int32_t shift, int32_t room)
+{
+    return shift < 0 && shift > -32 && bias < room && bias > -room;
+}
+
+/* A narrow channel's output from its sum (|sum| < 2^30, right shift e = -shift in [1, 31], half =
+ * 2^(e-1)): TFLite's doubling high multiply v = (2 sum m + 2^31) >> 32 is SMMLAR's, which adds the
+ * half exactly; rounding v / 2^e half away from zero is (v + half - (v < 0)) >> e, and v < 0 only
+ * where sum < 0, while a negative sum with v = 0 gives (half - 1) >> e = 0 = half >> e: the sign
+ * correction takes the sum's sign. |v| < 2^30 and half <= 2^30: no overflow. */
+static MD_ALWAYS_INLINE int32_t narrow_product(int32_t sum, int32_t multiplier, int32_t half)
+{
+    int32_t v;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(v) : "r"(sum * 2), "r"(multiplier), "r"(half));
+    return v;
+}
+
+static MD_ALWAYS_INLINE int32_t narrow_shift(int32_t product, int32_t sum, int32_t exponent)
+{
+    return (product + (sum >> 31)) >> exponent;
+}
+
+/* A column of any channel count (the stems' 1 to 3 input channels; md_conv_dsp.c, md_conv_w16_dsp.c):
+ * its bytes in tap order (padding taps the zero point, which the offset turns into 0) are packed 4 to
+ * a word as they come, and each word becomes the two pair-order words (SXTAB16 adding the input
+ * offset), `pair` halfwords apart, the groups `step` halfwords apart; the kernel places the last
+ * depth % 4 values. */
+typedef struct {
+    uint32_t word;  /* the bytes packed so far, the first in the low byte */
+    uint32_t shift; /* 8 x their count */
+    int16_t *group;
+} column_packer;
+
+static MD_ALWAYS_INLINE void emit_group(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step,
+                                        int32_t pair)
+{
+    md_write32(packer->group, (uint32_t)md_even_pair_add(offsets, word));
+    md_write32(packer->group + pair, (uint32_t)md_odd_pair_add(offsets, word));
+    packer->group += step;
+}
+
+static MD_ALWAYS_INLINE void pack_byte(column_packer *packer, uint32_t byte, int16x2_t offsets, int32_t step,
+                                       int32_t pair)
+{
+    packer->word |= byte << packer->shift;
+    packer->shift += 8;
+    if (packer->shift == 32) {
+        emit_group(packer, packer->word, offsets, step, pair);
+        packer->word = 0;
+        packer->shift = 0;
+    }
+}
+
+/* 4 bytes at once: the pending ones and the first of these make a group, the rest stay pending
+ * ((word >> 1) >> (31 - shift) is word >> (32 - shift), and 0 when shift is 0). */
+static MD_ALWAYS_INLINE void pack_word(column_packer *packer, uint32_t word, int16x2_t offsets, int32_t step,
+                                       int32_t pair)
+{
+    emit_group(packer, packer->word | (word << packer->shift), offsets, step, pair);
+    packer->word = (word >> 1) >> (31 - packer->shift);
+}
+
 /* The pointwise int8 kernel of the DSP path (md_conv_1x1_dsp.c): md_conv_s8 where md_conv_1x1_fits. */
 static inline int md_conv_1x1_fits(const md_window_params *p)
 {

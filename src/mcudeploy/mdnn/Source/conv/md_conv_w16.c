@@ -18,12 +18,33 @@ static void compute_pixel_w16(void *context, const void *column, int32_t pixel)
     int32_t oc;
     int32_t k;
     for (oc = 0; oc < p->output_c; ++oc) {
-        const int16_t *weights = job->filter + oc * depth;
         uint32_t sum = 0; /* the int32 accumulator, wrapping */
         for (k = 0; k < depth; ++k) {
-            sum += (uint32_t)(values[k] * weights[k]);
+            sum += (uint32_t)(values[k] * job->filter[md_w16_index(depth, p->output_c, oc, k)]);
         }
         store_channel(&job->base, pixel, oc, (int32_t)sum);
+    }
+}
+
+/* The contract's schedule (md_conv_s8_w16_get_buffer_size): four output pixels' columns filled,
+ * then their outputs written. */
+static void conv_quads(const md_window_params *p, conv_w16_job *job, int16_t *scratch)
+{
+    const int32_t depth = p->filter_h * p->filter_w * p->input_c;
+    const int32_t pixels = p->output_h * p->output_w;
+    int32_t batch;
+    int32_t pixel;
+    int32_t c;
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (pixel = 0; pixel < pixels; pixel += 4) {
+            const int32_t count = pixels - pixel < 4 ? pixels - pixel : 4;
+            for (c = 0; c < count; ++c) {
+                fill_column_int(job, batch, (pixel + c) / p->output_w, (pixel + c) % p->output_w, scratch + c * depth);
+            }
+            for (c = 0; c < count; ++c) {
+                compute_pixel_w16(job, scratch + c * depth, batch * pixels + pixel + c);
+            }
+        }
     }
 }
 
@@ -32,7 +53,6 @@ md_status md_conv_s8_w16_portable(const md_window_params *p, const int8_t *input
                                   int8_t *output, int16_t *scratch)
 {
     conv_w16_job job;
-    md_conv_kernel kernel;
     job.base.p = p;
     job.base.input = input;
     job.base.dtype = MD_INT8;
@@ -42,14 +62,10 @@ md_status md_conv_s8_w16_portable(const md_window_params *p, const int8_t *input
     job.base.shifts = shifts;
     job.base.output = output;
     job.filter = filter;
-    kernel.fill = fill_column_int;
-    kernel.compute = compute_pixel_w16;
-    kernel.direct = NULL;
-    kernel.column_bytes = (size_t)(p->filter_h * p->filter_w * p->input_c) * sizeof(int16_t);
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
         return MD_ERROR_RANGE; /* code generation gives this variant its columns, int8, not grouped */
     }
-    conv_pairs(p, &job, &kernel, scratch);
+    conv_quads(p, &job, scratch);
     return MD_OK;
 }
 

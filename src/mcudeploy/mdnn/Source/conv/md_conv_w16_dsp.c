@@ -2,17 +2,22 @@
 /* mcudeploy kernel library: CONV_2D int8 with the filter pre-expanded to int16, for cores with the
  * DSP extension (see md_nn.h; the DSP helpers of md_nn_support.h).
  *
- * The contract's im2col schedule, as md_conv_s8's DSP path: two output pixels at a time, both
- * receptive fields copied (plus the input offset, as int16) into the 2-column scratch, then every
- * output channel of both pixels computed and written, 2 columns x 2 output channels at a time.
- * The weights are already int16 in the columns' order, so each word of them meets a column word
- * in one SMLAD with nothing to unpack: per 4 values, three LDRDs and eight SMLADs.
+ * The contract's im2col schedule with four pixels: four output pixels' receptive fields copied
+ * (plus the input offset, as int16) into the 4-column scratch, then every output channel of the
+ * four computed and written, 4 columns x 2 output channels at a time. The weights are already
+ * int16, two channels interleaved (md_w16_index): per pair of values, one LDRD of both channels'
+ * weight words and two LDRDs of the four columns' words feed eight SMLADs, nothing to unpack, and
+ * each weight word read from flash serves four pixels (the int8 kernel's unpacked word serves two).
+ * The requantization mode (md_dsp_mode) is chosen once per call, each channel's constants read
+ * once for its four outputs.
  */
 #include "md_conv_int.h"
 
 #if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_conv_w16_dsp);
+
+#define COLUMNS 4 /* md_conv_s8_w16_get_buffer_size */
 
 typedef struct {
     const md_window_params *p;
@@ -21,183 +26,484 @@ typedef struct {
     const int32_t *bias;
     const int32_t *multipliers;
     const int32_t *shifts;
-    int8_t *output;
     int32_t depth; /* column length: filter_h * filter_w * input_c */
 } conv_w16_job;
 
-/* Index in the scratch of value j of column `column` (of `columns`, 1 or 2): per group of 4 values,
- * the columns' 4 values side by side, so one pointer walks both; the last depth % 4 values of each
- * column after all groups. */
-static inline int32_t column_index(int32_t depth, int32_t columns, int32_t column, int32_t j)
+/* Index in the scratch of value j of column `column`: per pair of values, the four columns' words
+ * side by side, so one pointer walks all four; in each whole group of 4 values the pairs in SMLAD
+ * pair order (md_w16_index's), an odd depth's last value with a zero beside it. */
+static inline int32_t column_index(int32_t depth, int32_t column, int32_t j)
 {
-    const int32_t grouped = depth & ~3;
-    if (j < grouped) {
-        return (j >> 2) * 4 * columns + column * 4 + (j & 3);
+    if (j < (depth & ~3)) {
+        j = md_dsp_pair_order(j);
     }
-    return grouped * columns + column * (depth & 3) + j - grouped;
+    return ((j >> 1) * COLUMNS + column) * 2 + (j & 1);
 }
 
-/* Column `column` of `columns` with the receptive field of output `pixel` of `batch`: taps of a
- * multiple of 4 channels a word at a time (SXTAB16 adds the offset, the halves packed back in
- * order), other taps value by value; a padding tap adds nothing (zeros). */
-static MD_NOINLINE void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
-                                    int32_t columns, int32_t column)
+/* `count` values from `bytes` on (a multiple of 4), plus the input offset, into a column from
+ * `values` on: each word's two pairs as SXTAB16 gives them, two words a pass where there are; the
+ * next value's place returned. */
+static MD_ALWAYS_INLINE int16_t *fill_words(int16x2_t offsets, const int8_t *bytes, int32_t count, int16_t *values)
+{
+    const int8_t *end = bytes + count;
+    if (count & 4) {
+        const uint32_t word = md_read32(bytes);
+        md_write32(values, (uint32_t)md_even_pair_add(offsets, word));
+        md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word));
+        bytes += 4;
+        values += 4 * COLUMNS;
+    }
+    for (; bytes < end; bytes += 8, values += 8 * COLUMNS) {
+        const uint32_t word_0 = md_read32(bytes);
+        const uint32_t word_1 = md_read32(bytes + 4);
+        md_write32(values, (uint32_t)md_even_pair_add(offsets, word_0));
+        md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word_0));
+        md_write32(values + 4 * COLUMNS, (uint32_t)md_even_pair_add(offsets, word_1));
+        md_write32(values + 6 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word_1));
+    }
+    return values;
+}
+
+/* Column `column` with the receptive field of output `pixel` of `batch`, input_c a multiple of 4: a
+ * window inside the image row by row (each filter row one run of bytes), others tap by tap (a
+ * padding tap adds nothing: zeros). */
+static MD_NOINLINE void fill_column_words(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *values)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
     const int32_t oy = pixel / p->output_w;
-    const int32_t ox = pixel % p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
-    int32_t position = 0;
     int32_t fy;
     int32_t fx;
     int32_t c;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) {
+        const int32_t run = p->filter_w * channels;
+        const int32_t row_step = p->dilation_h * p->input_w * channels;
+        const int8_t *row = job->input + md_tap_index(p, batch, oy, ox, 0, 0);
+        for (fy = 0; fy < p->filter_h; ++fy, row += row_step) {
+            values = fill_words(offsets, row, run, values);
+        }
+        return;
+    }
     for (fy = 0; fy < p->filter_h; ++fy) {
-        for (fx = 0; fx < p->filter_w; ++fx, position += channels) {
+        for (fx = 0; fx < p->filter_w; ++fx) {
             const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-            if ((channels & 3) == 0) {
-                int16_t *values = scratch + column_index(job->depth, columns, column, position);
-                for (c = 0; c < channels; c += 4, values += 4 * columns) {
-                    uint32_t low = 0;
-                    uint32_t high = 0;
-                    if (first >= 0) {
-                        const uint32_t bytes = md_read32(job->input + first + c);
-                        const uint32_t even = (uint32_t)md_even_pair_add(offsets, bytes);
-                        const uint32_t odd = (uint32_t)md_odd_pair_add(offsets, bytes);
-                        low = (even & 0xFFFFu) | (odd << 16);
-                        high = (even >> 16) | (odd & 0xFFFF0000u);
-                    }
-                    md_write32(values, low);
-                    md_write32(values + 2, high);
-                }
+            if (first >= 0) {
+                values = fill_words(offsets, job->input + first, channels, values);
                 continue;
             }
-            for (c = 0; c < channels; ++c) {
-                const int32_t value = first >= 0 ? job->input[first + c] + p->input_offset : 0;
-                scratch[column_index(job->depth, columns, column, position + c)] = (int16_t)value;
+            for (c = 0; c < channels; c += 4, values += 4 * COLUMNS) {
+                md_write32(values, 0);
+                md_write32(values + 2 * COLUMNS, 0);
             }
         }
     }
 }
 
-/* 4 values of both columns against 4 of both rows, in C: the rows at any even address. */
-static inline void block_2x2(const int16_t *values, const int16_t *row_0, const int16_t *row_1, int32_t *a0,
-                             int32_t *a1, int32_t *b0, int32_t *b1)
+/* Column `column` of other layers (input channels not a multiple of 4): the packed bytes of its taps
+ * (column_packer), a window inside the image row by row, the last depth % 4 values as they are (an
+ * odd depth's last with a zero beside it). */
+static MD_NOINLINE void fill_column_bytes(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
+                                          int32_t column)
 {
-    const int16x2_t u0 = (int16x2_t)md_read32(row_0), u1 = (int16x2_t)md_read32(row_0 + 2);
-    const int16x2_t v0 = (int16x2_t)md_read32(row_1), v1 = (int16x2_t)md_read32(row_1 + 2);
-    const int16x2_t x0 = (int16x2_t)md_read32(values), x1 = (int16x2_t)md_read32(values + 2);
-    const int16x2_t y0 = (int16x2_t)md_read32(values + 4), y1 = (int16x2_t)md_read32(values + 6);
-    *a0 = __smlad(x1, u1, __smlad(x0, u0, *a0));
-    *a1 = __smlad(x1, v1, __smlad(x0, v0, *a1));
-    *b0 = __smlad(y1, u1, __smlad(y0, u0, *b0));
-    *b1 = __smlad(y1, v1, __smlad(y0, v0, *b1));
-}
-
-/* 4 values of both interleaved columns against 4 of each row (`values`, `row_0`, `row_1` advanced). */
-#define BLOCK_2X2_STEP                                                                                            \
-    "ldrd %[u0], %[u1], [%[row_0]], #8\n\t"                                                                     \
-    "ldrd %[v0], %[v1], [%[row_1]], #8\n\t"                                                                     \
-    "ldrd %[x0], %[x1], [%[values]], #8\n\t"                                                                    \
-    "smlad %[a0], %[x0], %[u0], %[a0]\n\t"                                                                      \
-    "smlad %[a1], %[x0], %[v0], %[a1]\n\t"                                                                      \
-    "smlad %[a0], %[x1], %[u1], %[a0]\n\t"                                                                      \
-    "smlad %[a1], %[x1], %[v1], %[a1]\n\t"                                                                      \
-    "ldrd %[x0], %[x1], [%[values]], #8\n\t"                                                                    \
-    "smlad %[b0], %[x0], %[u0], %[b0]\n\t"                                                                      \
-    "smlad %[b1], %[x0], %[v0], %[b1]\n\t"                                                                      \
-    "smlad %[b0], %[x1], %[u1], %[b0]\n\t"                                                                      \
-    "smlad %[b1], %[x1], %[v1], %[b1]"
-
-#define BLOCK_2X2(code)                                                                                           \
-    do {                                                                                                          \
-        uint32_t u0, u1, v0, v1, x0, x1;                                                                          \
-        __asm__(code                                                                                              \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [values] "+r"(values),              \
-                  [row_0] "+r"(row_0), [row_1] "+r"(row_1), [u0] "=&r"(u0), [u1] "=&r"(u1), [v0] "=&r"(v0),        \
-                  [v1] "=&r"(v1), [x0] "=&r"(x0), [x1] "=&r"(x1)                                                  \
-                :                                                                                                 \
-                : "memory");                                                                                      \
-    } while (0)
-
-/* sums {a.row_0, a.row_1, b.row_0, b.row_1} of the two interleaved columns a and b in `values`
- * with two int16 weight rows of `depth` values. Not inlined: the 4 accumulators, 2 column words
- * and 4 weight words then fit the registers. */
-static MD_NOINLINE void dot_2x2(const int16_t *values, const int16_t *row_0, const int16_t *row_1, int32_t depth,
-                                int32_t *sums)
-{
-    const int16_t *end = row_0 + (depth & ~3);
-    int32_t a0 = sums[0], a1 = sums[1], b0 = sums[2], b1 = sums[3];
-    int32_t t;
-    if (depth & 1) { /* rows at odd multiples of 2 bytes: no LDRD */
-        for (; row_0 < end; values += 8, row_0 += 4, row_1 += 4) {
-            block_2x2(values, row_0, row_1, &a0, &a1, &b0, &b1);
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    const uint32_t zero_point = (uint32_t)(uint8_t)-p->input_offset;
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    const int32_t step = 4 * COLUMNS;
+    const int32_t pair = 2 * COLUMNS;
+    column_packer packer;
+    int32_t fy;
+    int32_t fx;
+    int32_t i;
+    packer.word = 0;
+    packer.shift = 0;
+    packer.group = scratch + 2 * column;
+    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
+        const int32_t run = p->filter_w * channels;
+        const uint8_t *row = (const uint8_t *)job->input + md_tap_index(p, batch, oy, ox, 0, 0);
+        for (fy = 0; fy < p->filter_h; ++fy, row += p->dilation_h * p->input_w * channels) {
+            for (i = 0; i + 4 <= run; i += 4) {
+                pack_word(&packer, md_read32(row + i), offsets, step, pair);
+            }
+            for (; i < run; ++i) {
+                pack_byte(&packer, row[i], offsets, step, pair);
+            }
+        }
+    } else {
+        for (fy = 0; fy < p->filter_h; ++fy) {
+            for (fx = 0; fx < p->filter_w; ++fx) {
+                const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
+                for (i = 0; i < channels; ++i) {
+                    pack_byte(&packer, first < 0 ? zero_point : (uint8_t)job->input[first + i], offsets, step, pair);
+                }
+            }
         }
     }
-    /* Rows and columns word aligned: one post-incremented LDRD for each row's 4 weights and each
-     * column's 4 values (the second column's into the first's registers); 8 values a pass where
-     * there are, which halves the loop's compare and branch. */
-    while (row_0 + 8 <= end) {
-        BLOCK_2X2(BLOCK_2X2_STEP "\n\t" BLOCK_2X2_STEP);
+    for (i = 0; packer.shift > 0; ++i, packer.word >>= 8, packer.shift -= 8) {
+        scratch[column_index(job->depth, column, (job->depth & ~3) + i)] = (int16_t)((int8_t)packer.word +
+                                                                                    p->input_offset);
     }
-    if (row_0 < end) {
-        BLOCK_2X2(BLOCK_2X2_STEP);
+    if (job->depth & 1) {
+        scratch[column_index(job->depth, column, job->depth)] = 0;
     }
-    for (t = 0; t < (depth & 3); ++t) {
-        a0 = md_wrap_add(a0, values[t] * row_0[t]);
-        a1 = md_wrap_add(a1, values[t] * row_1[t]);
-        b0 = md_wrap_add(b0, values[(depth & 3) + t] * row_0[t]);
-        b1 = md_wrap_add(b1, values[(depth & 3) + t] * row_1[t]);
-    }
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = b0;
-    sums[3] = b1;
 }
 
-/* sums {a.row_0, a.row_1} of the single column a in `values` (a lone last pixel). */
-static MD_NOINLINE void dot_1x2(const int16_t *values, const int16_t *row_0, const int16_t *row_1, int32_t depth,
-                                int32_t *sums)
+static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch, int32_t column)
 {
-    int32_t a0 = sums[0], a1 = sums[1];
-    int32_t k = 0;
-    for (; k + 2 <= depth; k += 2) {
-        const int16x2_t x = (int16x2_t)md_read32(values + k);
-        a0 = __smlad(x, (int16x2_t)md_read32(row_0 + k), a0);
-        a1 = __smlad(x, (int16x2_t)md_read32(row_1 + k), a1);
+    if ((job->p->input_c & 3) == 0) {
+        fill_column_words(job, batch, pixel, scratch + 2 * column);
+    } else {
+        fill_column_bytes(job, batch, pixel, scratch, column);
     }
-    if (k < depth) {
-        a0 = md_wrap_add(a0, values[k] * row_0[k]);
-        a1 = md_wrap_add(a1, values[k] * row_1[k]);
-    }
-    sums[0] = a0;
-    sums[1] = a1;
 }
 
-/* Every output channel of one pixel (out_b NULL) or two, two channels at a time; an odd last
- * channel is computed twice (its row repeated), written once. */
-static MD_NOINLINE void compute_pixels(const conv_w16_job *job, const int16_t *scratch, int8_t *out_a, int8_t *out_b)
+/* The products of a pair of channels' weights from r1 (md_w16_index's layout) by the four interleaved
+ * columns from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1} (pixel a..d, channel 0 or
+ * 1), r10 holding their bytes (8 a pair of values, at least one pair), `end` (a stack slot) where r1
+ * ends; r10-r12 and lr are scratch. 4 pixels x 2 channels take all 14 registers (8 sums, 2 column
+ * words, 2 weight words, 2 pointers). Local labels 11 to 14. Two schedules of the same products:
+ * - Cortex-M4 and M33 (a load pipelines into the next one, SMLAD 1 cycle): per pair of values both
+ *   weight words and two columns' words (two LDRDs, the second pipelined), four SMLADs, the other
+ *   two columns' words (one LDRD), four SMLADs: 16 cycles per 16 MACs;
+ * - Cortex-M7 (dual issue: a load pairs with the SMLAD before it; a load's result a cycle late):
+ *   software-pipelined, each word loaded by an LDR beside an SMLAD, the next pair's first column
+ *   and weight words during this pair's last SMLADs (not after the last pair: nothing read past
+ *   the weights or the columns): 8 cycles per 16 MACs.
+ * The M7 is told from the M4 and M33 by its double-precision FPU (__ARM_FP bit 3 on Armv7E-M): an
+ * M7 build without it takes the first schedule (the same sums). */
+#ifndef MD_W16_DUAL_ISSUE
+#if defined(__ARM_FP) && (__ARM_FP & 8) && defined(__ARM_ARCH) && __ARM_ARCH == 7
+#define MD_W16_DUAL_ISSUE 1
+#else
+#define MD_W16_DUAL_ISSUE 0
+#endif
+#endif
+
+#if !MD_W16_DUAL_ISSUE
+#define COLUMNS_PAIR                                                                                              \
+    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"                                                                                \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smlad r9, r11, lr, r9\n\t"
+/* The odd pair, two more, then four a pass. */
+#define DOT_LOOP(end)                                                                                             \
+    "lsls r10, r10, #28\n\t" /* N: bit 3, an odd count; C: bit 4, 2 more (the pairs leave the flags) */       \
+    "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
+    "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
+    "ldr r10, " end "\n\t"                                                                                    \
+    "cmp r1, r10\n\t"                                                                                         \
+    "beq 14f\n\t"                                                                                             \
+    "13:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r10, " end "\n\t"                      \
+    "cmp r1, r10\n\t"                                                                                         \
+    "bne 13b\n\t"                                                                                             \
+    "14:\n\t"
+#else
+/* One pair, its first column word (r10) and weight words (r12, lr) already loaded. */
+#define COLUMNS_PAIR_START                                                                                        \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "ldr r11, [r0, #4]\n\t"                                                                                    \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "ldr r10, [r0, #8]\n\t"                                                                                    \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldr r11, [r0, #12]\n\t"                                                                                   \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"
+/* ... then the next pair's first words loaded, the pointers advanced. */
+#define COLUMNS_PAIR                                                                                              \
+    COLUMNS_PAIR_START "ldr r10, [r0, #16]!\n\t"                                                               \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "ldr r12, [r1, #8]!\n\t"                                                                                   \
+    "smlad r9, r11, lr, r9\n\t"                                                                                \
+    "ldr lr, [r1, #4]\n\t"
+/* The count less one as the first schedule's loop (the end slot moved to the last pair), then the
+ * last pair without loads. */
+#define DOT_LOOP(end)                                                                                             \
+    "sub r11, r10, #8\n\t"                                                                                    \
+    "ldr r10, " end "\n\t"                                                                                    \
+    "sub r10, r10, #8\n\t"                                                                                    \
+    "str r10, " end "\n\t"                                                                                    \
+    "ldr r10, [r0]\n\t"                                                                                       \
+    "ldr r12, [r1]\n\t"                                                                                       \
+    "ldr lr, [r1, #4]\n\t"                                                                                    \
+    "lsls r11, r11, #28\n\t"                                                                                  \
+    "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
+    "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
+    "ldr r11, " end "\n\t"                                                                                    \
+    "cmp r1, r11\n\t"                                                                                         \
+    "beq 14f\n\t"                                                                                             \
+    "13:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r11, " end "\n\t"                      \
+    "cmp r1, r11\n\t"                                                                                         \
+    "bne 13b\n\t"                                                                                             \
+    "14:\n\t" COLUMNS_PAIR_START "smlad r8, r11, r12, r8\n\t"                                                \
+    "smlad r9, r11, lr, r9\n\t"                                                                               \
+    "add r0, r0, #16\n\t"                                                                                     \
+    "add r1, r1, #8\n\t"
+#endif
+
+/* sums {a0, a1, b0, b1, c0, c1, d0, d1} of the four interleaved columns in `values` with a pair of
+ * channels' weights from `weights` to `end` (DOT_LOOP): the end and the sums' address wait on the
+ * stack. */
+__attribute__((naked, noinline)) static void dot_4x2(const int16_t *values __attribute__((unused)),
+                                                     const int16_t *weights __attribute__((unused)),
+                                                     const int16_t *end __attribute__((unused)),
+                                                     int32_t *sums __attribute__((unused)))
 {
-    const md_dsp_requant r = md_dsp_requant_of(job->bias, job->multipliers, job->shifts, job->p->per_channel,
-                                               job->p->output_offset, job->p->act_min, job->p->act_max);
-    const int32_t channels = job->p->output_c;
-    const int32_t depth = job->depth;
-    int32_t sums[4];
-    int32_t oc;
-    for (oc = 0; oc < channels; oc += 2) {
-        const int32_t next = oc + 1 < channels ? oc + 1 : oc;
-        sums[0] = sums[2] = md_dsp_bias(&r, oc);
-        sums[1] = sums[3] = md_dsp_bias(&r, next);
-        if (out_b) {
-            dot_2x2(scratch, job->filter + oc * depth, job->filter + next * depth, depth, sums);
-            out_b[oc] = (int8_t)md_dsp_requantize(&r, oc, sums[2]);
-            out_b[next] = (int8_t)md_dsp_requantize(&r, next, sums[3]);
+    __asm__("push {r2, r3, r4-r11, lr}\n\t" /* [sp]: end, [sp, #4]: sums */
+            "subs r10, r2, r1\n\t"
+            "ldm r3, {r2-r9}\n\t" DOT_LOOP("[sp]")
+            "ldr r10, [sp, #4]\n\t"
+            "stm r10, {r2-r9}\n\t"
+            "add sp, sp, #8\n\t"
+            "pop {r4-r11, pc}");
+}
+
+/* A channel's outputs of `pixels` pixels (from out, `stride` apart) from their sums (`sums`, every
+ * other one): `mode` a constant in each copy, md_dsp_mode's, a narrow mode by narrow_product. */
+static MD_ALWAYS_INLINE void store_channel_sums(const md_dsp_requant *r, int mode, int32_t multiplier, int32_t shift,
+                                                const int32_t *sums, int32_t pixels, int8_t *out, int32_t stride)
+{
+    const int32_t half = mode == MD_DSP_GENERAL ? 0 : (int32_t)(1u << (-shift - 1));
+    int32_t column;
+    for (column = 0; column < pixels; ++column, out += stride) {
+        const int32_t sum = sums[2 * column];
+        int32_t value;
+        if (mode == MD_DSP_GENERAL) {
+            value = md_requantize32(sum, multiplier, shift, r->offset, r->low, r->high);
         } else {
-            dot_1x2(scratch, job->filter + oc * depth, job->filter + next * depth, depth, sums);
+            value = narrow_shift(narrow_product(sum, multiplier, half), sum, -shift) + r->offset;
+            value = mode == MD_DSP_NARROW_INT8 ? __ssat(value, 8) : md_clamp_i32(value, r->low, r->high);
         }
-        out_a[oc] = (int8_t)md_dsp_requantize(&r, oc, sums[0]);
-        out_a[next] = (int8_t)md_dsp_requantize(&r, next, sums[1]);
+        *out = (int8_t)value;
     }
+}
+
+/* The output channels from `first` (even) on of `pixels` (1 to 4) pixels from the four columns in
+ * `scratch`, written from `out` on (a pixel's outputs after the other's), a pair of channels at a
+ * time, then an odd last one: layers the walk does not take (walk_pairs_int8). */
+static MD_ALWAYS_INLINE void compute_pixels(const conv_w16_job *job, int mode, const int16_t *scratch,
+                                            int32_t pixels, int8_t *out, int32_t first)
+{
+    const md_dsp_requant r = md_dsp_requant_of(NULL, NULL, NULL, 0, job->p->output_offset, job->p->act_min,
+                                               job->p->act_max);
+    const int32_t *bias = job->bias;
+    const int32_t *multipliers = job->multipliers;
+    const int32_t *shifts = job->shifts;
+    const int32_t step = job->p->per_channel ? 1 : 0;
+    const int32_t depth = job->depth;
+    const int32_t even = depth & ~1;
+    const int32_t channels = job->p->output_c;
+    int32_t sums[2 * COLUMNS];
+    int32_t oc;
+    int32_t column;
+    int32_t k;
+    for (oc = first; oc + 2 <= channels; oc += 2) {
+        const int16_t *weights = job->filter + oc * depth;
+        const int32_t bias0 = bias ? bias[oc] : 0, bias1 = bias ? bias[oc + 1] : 0;
+        for (column = 0; column < COLUMNS; ++column) {
+            sums[column * 2] = bias0;
+            sums[column * 2 + 1] = bias1;
+        }
+        if (even > 0) {
+            dot_4x2(scratch, weights, weights + even * 2, sums);
+        }
+        if (depth & 1) { /* the last value: its weights side by side after the pairs */
+            const int32_t w0 = weights[even * 2], w1 = weights[even * 2 + 1];
+            for (column = 0; column < COLUMNS; ++column) {
+                const int32_t x = scratch[column_index(depth, column, even)];
+                sums[column * 2] = md_wrap_add(sums[column * 2], x * w0);
+                sums[column * 2 + 1] = md_wrap_add(sums[column * 2 + 1], x * w1);
+            }
+        }
+        store_channel_sums(&r, mode, multipliers[oc * step], shifts[oc * step], sums, pixels, out + oc, channels);
+        store_channel_sums(&r, mode, multipliers[(oc + 1) * step], shifts[(oc + 1) * step], sums + 1, pixels,
+                           out + oc + 1, channels);
+    }
+    if (oc < channels) { /* an odd last channel: its row as it is */
+        const int16_t *row = job->filter + oc * depth;
+        for (column = 0; column < COLUMNS; ++column) {
+            int32_t sum = bias ? bias[oc] : 0;
+            for (k = 0; k < depth; ++k) {
+                sum = md_wrap_add(sum, scratch[column_index(depth, column, k)] * row[k]);
+            }
+            sums[column * 2] = sum;
+        }
+        store_channel_sums(&r, mode, multipliers[oc * step], shifts[oc * step], sums, pixels, out + oc, channels);
+    }
+}
+
+/* compute_pixels in each mode. */
+#define COMPUTE_COPY(name, mode)                                                                                \
+    static MD_NOINLINE void name(const conv_w16_job *job, const int16_t *scratch, int32_t pixels, int8_t *out,  \
+                                 int32_t first)                                                                 \
+    {                                                                                                           \
+        compute_pixels(job, mode, scratch, pixels, out, first);                                                 \
+    }
+COMPUTE_COPY(compute_general, MD_DSP_GENERAL)
+COMPUTE_COPY(compute_narrow, MD_DSP_NARROW)
+COMPUTE_COPY(compute_int8, MD_DSP_NARROW_INT8)
+#undef COMPUTE_COPY
+
+/* The channel pairs of a group of 4 pixels in assembly (a layer `walkable`: every channel narrow
+ * with a right shift of at most MD_W16_WALK_SHIFT, per-channel scales, a bias, a depth of 2 or more,
+ * int8's whole range): the C compiler keeps the loop's state on the stack in ways that cost more than the
+ * products of a short column. The walk is in memory; each pair reloads what it needs around the
+ * 4 x 2 block of dot_4x2 (all 14 registers) and writes back the pointers it advanced. A channel's
+ * output offset is folded into SMMLAR's addend: half + (offset << e), so that each output costs a
+ * doubling, the SMMLAR, the sign correction, the shift, the SSAT and the store. */
+typedef struct {
+    const int16_t *values;      /* the four interleaved columns */
+    const int16_t *weights;     /* the next pair's */
+    int32_t pair_bytes;         /* a pair's weights' pairs of values: 4 * (depth & ~1) bytes */
+    const int32_t *bias;        /* the next pair's, and its constants */
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int8_t *out;                /* pixel a's output of the next pair's first channel */
+    int32_t stride;             /* output_c: from a pixel's outputs to the next's */
+    const int8_t *end;          /* out after the last pair */
+    int32_t offset;             /* the output offset */
+} pair_walk;
+
+MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40);
+
+/* With |offset| <= 128 and e <= 22, |v| <= 2^30, half + |offset << e| <= 2^21 + 2^29: no overflow. */
+#define MD_W16_WALK_SHIFT 22
+
+/* The output of `sum` (a register) with multiplier r12, addend r10, exponent r11, stored at [r1],
+ * r1 then advanced by the stride (lr); r0 is scratch. */
+#define WALK_OUTPUT(sum)                                                                                        \
+    "lsl r0, " sum ", #1\n\t"                                                                                \
+    "smmlar r0, r0, r12, r10\n\t"                                                                            \
+    "add r0, r0, " sum ", asr #31\n\t"                                                                       \
+    "asr r0, r0, r11\n\t"                                                                                    \
+    "ssat r0, #8, r0\n\t"                                                                                    \
+    "strb r0, [r1]\n\t"                                                                                      \
+    "add r1, r1, lr\n\t"
+
+/* A channel's constants (at `at` bytes into the multipliers and shifts, the walk in `walk`): r12 the
+ * multiplier, r11 the exponent, r10 half + (offset << e); `one` a free register. */
+#define WALK_CONSTANTS(walk, at, one)                                                                           \
+    "ldr r0, [" walk ", #16]\n\t"                                                                            \
+    "ldr r12, [r0, #" at "]\n\t"                                                                             \
+    "ldr r0, [" walk ", #20]\n\t"                                                                            \
+    "ldr r11, [r0, #" at "]\n\t"                                                                             \
+    "rsb r11, r11, #0\n\t"                                                                                   \
+    "ldr r0, [" walk ", #36]\n\t"                                                                            \
+    "lsl r0, r0, r11\n\t"                                                                                    \
+    "sub r10, r11, #1\n\t"                                                                                   \
+    "mov " one ", #1\n\t"                                                                                    \
+    "lsl r10, " one ", r10\n\t"                                                                              \
+    "add r10, r10, r0\n\t"
+
+/* An odd depth's last value: both channels' weights in one word, each column's value beside a zero;
+ * SMLADX crosses the halves for channel 1. */
+#define WALK_ODD_VALUE                                                                                            \
+    "ldr r12, [r1], #4\n\t"                                                                                    \
+    "ldrd r10, r11, [r0]\n\t"                                                                                  \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smladx r3, r10, r12, r3\n\t"                                                                              \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smladx r5, r11, r12, r5\n\t"                                                                              \
+    "ldrd r10, r11, [r0, #8]\n\t"                                                                              \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smladx r7, r10, r12, r7\n\t"                                                                              \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smladx r9, r11, r12, r9\n\t"
+
+/* The walk, `odd` WALK_ODD_VALUE for an odd depth (a copy each: no test per pair). */
+#define WALK_PAIRS(odd)                                                                                           \
+    __asm__("push {r0, r1, r4-r11, lr}\n\t" /* [sp]: the walk, [sp, #4]: the pair's weights' end */          \
+            "1:\n\t"                                                                                          \
+            "ldr lr, [sp]\n\t"                                                                                \
+            "ldrd r1, r10, [lr, #4]\n\t" /* weights, pair bytes */                                            \
+            "ldr r12, [lr, #12]\n\t"                                                                          \
+            "add r0, r1, r10\n\t"                                                                             \
+            "str r0, [sp, #4]\n\t"                                                                            \
+            "ldrd r2, r3, [r12], #8\n\t" /* the biases */                                                     \
+            "str r12, [lr, #12]\n\t"                                                                          \
+            "ldr r0, [lr]\n\t"                                                                                \
+            "mov r4, r2\n\t"                                                                                  \
+            "mov r5, r3\n\t"                                                                                  \
+            "mov r6, r2\n\t"                                                                                  \
+            "mov r7, r3\n\t"                                                                                  \
+            "mov r8, r2\n\t"                                                                                  \
+            "mov r9, r3\n\t" DOT_LOOP("[sp, #4]") odd "ldr lr, [sp]\n\t"                                      \
+            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0", "r1") "ldr r1, [lr, #24]\n\t"                    \
+            "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
+            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4", "r4") "ldr r1, [r2, #24]\n\t"                        \
+            "add r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")     \
+            "ldrd r0, r1, [r2, #16]\n\t" /* the next pair's constants and outputs */                          \
+            "adds r0, r0, #8\n\t"                                                                             \
+            "adds r1, r1, #8\n\t"                                                                             \
+            "strd r0, r1, [r2, #16]\n\t"                                                                      \
+            "ldr r1, [r2, #24]\n\t"                                                                           \
+            "ldr r0, [r2, #32]\n\t"                                                                           \
+            "adds r1, r1, #2\n\t"                                                                             \
+            "str r1, [r2, #24]\n\t"                                                                           \
+            "cmp r1, r0\n\t"                                                                                  \
+            "bne 1b\n\t"                                                                                      \
+            "pop {r0, r1, r4-r11, pc}")
+
+__attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __attribute__((unused)))
+{
+    WALK_PAIRS("");
+}
+
+__attribute__((naked, noinline)) static void walk_pairs_int8_odd(pair_walk *walk __attribute__((unused)))
+{
+    WALK_PAIRS(WALK_ODD_VALUE);
+}
+
+#undef WALK_PAIRS
+#undef WALK_ODD_VALUE
+#undef WALK_OUTPUT
+#undef WALK_CONSTANTS
+
+/* Whether walk_pairs_int8 takes the layer (its mode MD_DSP_NARROW_INT8). */
+static int walkable(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
+{
+    int32_t oc;
+    if (!p->per_channel || bias == NULL || depth < 2 || p->output_c < 2) {
+        return 0;
+    }
+    for (oc = 0; oc < p->output_c; ++oc) {
+        if (shifts[oc] < -MD_W16_WALK_SHIFT) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* md_dsp_mode of the layer: narrow when every channel is (narrow_channel: its sums below 2^30, a
+ * right shift of 1 to 31). */
+static int layer_mode(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
+{
+    const int32_t room = (int32_t)md_max_i32(
+        (1 << 30) - md_min_i32(depth, (1 << 30) / MD_DSP_PRODUCT_BOUND) * MD_DSP_PRODUCT_BOUND, 0);
+    int32_t oc;
+    for (oc = 0; oc < p->output_c; ++oc) {
+        if (!narrow_channel(bias ? bias[oc] : 0, shifts[p->per_channel ? oc : 0], room)) {
+            return MD_DSP_GENERAL;
+        }
+    }
+    return md_dsp_mode(1, p->act_min, p->act_max);
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
@@ -205,8 +511,11 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
 {
     const int32_t pixels = p->output_h * p->output_w;
     conv_w16_job job;
+    int mode;
+    int walk;
     int32_t batch;
     int32_t pixel;
+    int32_t column;
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
         return md_conv_s8_w16_portable(p, input, filter, bias, multipliers, shifts, output, scratch);
     }
@@ -216,22 +525,50 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.bias = bias;
     job.multipliers = multipliers;
     job.shifts = shifts;
-    job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
+    mode = layer_mode(p, bias, shifts, job.depth);
+    walk = mode == MD_DSP_NARROW_INT8 && walkable(p, bias, shifts, job.depth);
     for (batch = 0; batch < p->batches; ++batch) {
-        for (pixel = 0; pixel < pixels; pixel += 2) {
-            int8_t *out_a = output + (batch * pixels + pixel) * p->output_c;
-            if (pixel + 1 < pixels) {
-                fill_column(&job, batch, pixel, scratch, 2, 0);
-                fill_column(&job, batch, pixel + 1, scratch, 2, 1);
-                compute_pixels(&job, scratch, out_a, out_a + p->output_c);
+        for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
+            const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
+            int8_t *out = output + (batch * pixels + pixel) * p->output_c;
+            for (column = 0; column < COLUMNS; ++column) { /* the last pixel again past the end */
+                fill_column(&job, batch, pixel + (column < count ? column : count - 1), scratch, column);
+            }
+            if (walk && (count == COLUMNS || count == 1)) { /* a lone pixel: its 4 copies stored in one place */
+                pair_walk pairs;
+                pairs.values = scratch;
+                pairs.weights = filter;
+                pairs.pair_bytes = 4 * (job.depth & ~1);
+                pairs.bias = bias;
+                pairs.multipliers = multipliers;
+                pairs.shifts = shifts;
+                pairs.out = out;
+                pairs.stride = count == 1 ? 0 : p->output_c;
+                pairs.end = out + (p->output_c & ~1);
+                pairs.offset = p->output_offset;
+                if (job.depth & 1) {
+                    walk_pairs_int8_odd(&pairs);
+                } else {
+                    walk_pairs_int8(&pairs);
+                }
+                if (p->output_c & 1) {
+                    compute_int8(&job, scratch, count, out, p->output_c & ~1);
+                }
+            } else if (mode == MD_DSP_NARROW_INT8) {
+                compute_int8(&job, scratch, count, out, 0);
+            } else if (mode == MD_DSP_NARROW) {
+                compute_narrow(&job, scratch, count, out, 0);
             } else {
-                fill_column(&job, batch, pixel, scratch, 1, 0);
-                compute_pixels(&job, scratch, out_a, NULL);
+                compute_general(&job, scratch, count, out, 0);
             }
         }
     }
     return MD_OK;
 }
+
+#undef COLUMNS_PAIR
+#undef COLUMNS_PAIR_START
+#undef DOT_LOOP
 
 #endif /* MD_PATH_DSP */
