@@ -127,13 +127,18 @@ def _depthwise_5x5(f: Family, shape: tuple[int, int, int, int], options: Depthwi
 
 
 def depthwise_lane_paths() -> Graph:
-    """Depthwise shapes for the Helium kernels that hold a window in the lanes of one vector."""
+    """Depthwise shapes for the Helium kernels that hold a window in the lanes of one vector (gathered, or
+    one load of a single input channel's rows interleaved)."""
     f = Family("depthwise_lanes", 4)
     depthwise = DepthwiseConv2DOptions
     _depthwise(f, "int8", (1, 8, 8, 24), 1, depthwise(Padding.SAME, depth_multiplier=1))  # rows of whole vectors
     _depthwise_5x5(f, (1, 9, 10, 16), depthwise(Padding.SAME, depth_multiplier=1))  # 25 taps: more than a vector
     _depthwise(f, "int8", (1, 9, 7, 2), 12, depthwise(Padding.VALID, 2, 2, depth_multiplier=12))  # 8-bit weight steps
     _depthwise(f, "int8", (1, 6, 5, 3), 16, depthwise(Padding.SAME, depth_multiplier=16))  # beyond 8 bits
+    # one input channel: its windows' rows interleaved on the stack (padding, strides, dilation, 2x4 taps)
+    _depthwise(f, "int8", (2, 11, 13, 1), 8, depthwise(Padding.SAME, 2, 2, depth_multiplier=8))
+    _depthwise(f, "int8", (1, 9, 21, 1), 16, depthwise(Padding.SAME, 1, 3, dilation_h=2, depth_multiplier=16))
+    _depthwise(f, "int8", (1, 6, 7, 1), 4, depthwise(Padding.VALID, depth_multiplier=4), bias=None, kernel=(2, 4))
     return f.graph()
 
 

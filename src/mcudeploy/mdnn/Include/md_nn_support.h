@@ -922,13 +922,22 @@ static inline int32x4_t md_mve_mbqm_n(int32x4_t x, int32_t multiplier, int32_t s
     return vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), shift);
 }
 
-/* {a, b, c, d} as one vector. */
+/* {a, b, c, d} as one vector: with GCC in two VMOV of a pair of registers to a pair of lanes (GCC 12
+ * builds it lane by lane: four instructions). */
 static inline int32x4_t md_mve_vector4(int32_t a, int32_t b, int32_t c, int32_t d)
 {
+#if defined(__GNUC__)
+    int32x4_t v;
+    __asm__("vmov %q0[2], %q0[0], %1, %3\n\tvmov %q0[3], %q0[1], %2, %4"
+            : "=w"(v)
+            : "r"(a), "r"(b), "r"(c), "r"(d));
+    return v;
+#else
     int32x4_t v = vdupq_n_s32(a);
     v = vsetq_lane_s32(b, v, 1);
     v = vsetq_lane_s32(c, v, 2);
     return vsetq_lane_s32(d, v, 3);
+#endif
 }
 
 /* The requantized sums, given each lane's multiplier and shift (the bias already added). */

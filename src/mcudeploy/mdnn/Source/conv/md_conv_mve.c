@@ -136,21 +136,6 @@ MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, in
     }
 }
 
-#if defined(__GNUC__)
-/* {a, b, c, d} as one vector in two VMOV of a pair of registers to a pair of lanes (GCC 12 builds
- * it lane by lane: four instructions). */
-static MD_ALWAYS_INLINE int32x4_t lanes4(int32_t a, int32_t b, int32_t c, int32_t d)
-{
-    int32x4_t v;
-    __asm__("vmov %q0[2], %q0[0], %1, %3\n\tvmov %q0[3], %q0[1], %2, %4"
-            : "=w"(v)
-            : "r"(a), "r"(b), "r"(c), "r"(d));
-    return v;
-}
-#else
-#define lanes4 md_mve_vector4
-#endif
-
 /* sum((x_j[k] + offset) * w[k]) over k < n for four inputs x_0 .. x_3 (`interleaved`: from x_0,
  * 16 bytes of each in turn), as one vector, each starting from `start` (bias, or bias + offset *
  * sum(w) when not `summing`). */
@@ -224,7 +209,7 @@ static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const 
                          : [n] "r"(n)
                          : "q0", "q1", "lr", "memory");
     }
-    sums = lanes4(s0, s1, s2, s3);
+    sums = md_mve_vector4(s0, s1, s2, s3);
     if (summing) {
         sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
     }
@@ -271,7 +256,7 @@ static MD_ALWAYS_INLINE int32x4_t dot4(int interleaved, const int8_t *x0, const 
             w_sum = vaddvaq_s8(w_sum, wv);
         }
     }
-    sums = lanes4(s0, s1, s2, s3);
+    sums = md_mve_vector4(s0, s1, s2, s3);
     if (summing) {
         sums = vaddq_n_s32(sums, md_wrap_mul(offset, w_sum));
     }
