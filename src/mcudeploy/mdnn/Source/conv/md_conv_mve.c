@@ -447,6 +447,90 @@ static MD_ALWAYS_INLINE void compute_short(const conv_s8_job *job, int summing, 
     }
 }
 
+#if defined(__GNUC__)
+/* compute_short for folded starts and four pixels, the channel loop in assembly as
+ * compute_folded_interleaved_four: the four columns in registers (zero past the depth), per channel
+ * one weight load (predicated to the depth), four VMLADAVA from its start, the requantization; the
+ * clamp bounds and the scatter's offsets come from memory (no registers left), their loads
+ * overlapping the arithmetic. */
+#define MD_CONV_SHORT_LOOP(STEP)                                                                     \
+    "vmsr p0, %[depth]\n"                                                                            \
+    "1:\n"                                                                                           \
+    "ldr %[s0], [%[st]], #4\n"                                                                       \
+    "mov %[s1], %[s0]\n"                                                                             \
+    "mov %[s2], %[s0]\n"                                                                             \
+    "mov %[s3], %[s0]\n"                                                                             \
+    "vpst\n"                                                                                         \
+    "vldrbt.8 q6, [%[w]]\n"                                                                          \
+    "add %[w], %[n]\n"                                                                               \
+    "vmladava.s8 %[s0], %q[x0], q6\n"                                                                \
+    "vmladava.s8 %[s1], %q[x1], q6\n"                                                                \
+    "vmladava.s8 %[s2], %q[x2], q6\n"                                                                \
+    "vmladava.s8 %[s3], %q[x3], q6\n"                                                                \
+    "vmov q6[2], q6[0], %[s0], %[s2]\n"                                                              \
+    "vmov q6[3], q6[1], %[s1], %[s3]\n"                                                              \
+    "ldr %[s0], [%[mul]]" STEP "\n"                                                                  \
+    "ldr %[s1], [%[sh]]" STEP "\n"                                                                   \
+    "cmp %[s1], #0\n"                                                                                \
+    "bge 4f\n"                                                                                       \
+    "vqrdmulh.s32 q6, q6, %[s0]\n"                                                                   \
+    "vshr.s32 q7, q6, #31\n"                                                                         \
+    "vqadd.s32 q6, q6, q7\n"                                                                         \
+    "vrshl.s32 q6, %[s1]\n"                                                                          \
+    "5:\n"                                                                                           \
+    "vadd.i32 q6, q6, %[offset]\n"                                                                   \
+    "vldrw.u32 q7, [%[consts]]\n"                                                                    \
+    "vmax.s32 q6, q6, q7\n"                                                                          \
+    "vldrw.u32 q7, [%[consts], #16]\n"                                                               \
+    "vmin.s32 q6, q6, q7\n"                                                                          \
+    "vldrw.u32 q7, [%[consts], #32]\n"                                                               \
+    "vstrb.32 q6, [%[out], q7]\n"                                                                    \
+    "adds %[out], #1\n"                                                                              \
+    "subs %[count], #1\n"                                                                            \
+    "bne 1b\n"                                                                                       \
+    "b 6f\n"                                                                                         \
+    "4:\n"                                                                                           \
+    "vshl.s32 q6, %[s1]\n"                                                                           \
+    "vqrdmulh.s32 q6, q6, %[s0]\n"                                                                   \
+    "b 5b\n"                                                                                         \
+    "6:\n"
+
+#define MD_CONV_SHORT_OPERANDS                                                                       \
+    : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [w] "+r"(w), [st] "+r"(start), \
+      [mul] "+r"(multiplier), [sh] "+r"(shift), [out] "+r"(out), [count] "+r"(count)                   \
+    : [n] "r"(n), [offset] "r"(p->output_offset), [consts] "r"(consts), [depth] "r"((uint32_t)depth),   \
+      [x0] "w"(x0), [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)                                           \
+    : "q6", "q7", "memory", "cc"
+
+MD_NOINLINE static void compute_short_folded_four(const conv_s8_job *job, const int8_t *const *x, int32_t pixel)
+{
+    const md_window_params *p = job->p;
+    const group_store g = group_store_of(p, MD_CONV_GROUP);
+    const int32_t n = job->depth;
+    const mve_pred16_t depth = vctp8q((uint32_t)n);
+    const int8x16_t x0 = vldrbq_z_s8(x[0], depth);
+    const int8x16_t x1 = vldrbq_z_s8(x[1], depth);
+    const int8x16_t x2 = vldrbq_z_s8(x[2], depth);
+    const int8x16_t x3 = vldrbq_z_s8(x[3], depth);
+    const int8_t *w = job->filter;
+    const int32_t *start = job->starts;
+    const int32_t *multiplier = job->multipliers;
+    const int32_t *shift = job->shifts;
+    int8_t *out = job->output + pixel * p->output_c;
+    int32_t count = job->folded;
+    int32_t consts[12]; /* the clamp's low and high bounds, the scatter's offsets */
+    int32_t s0, s1, s2, s3;
+    vstrwq_s32(consts, g.low);
+    vstrwq_s32(consts + 4, g.high);
+    vstrwq_u32((uint32_t *)consts + 8, g.lane_out);
+    if (p->per_channel) {
+        __asm__ volatile(MD_CONV_SHORT_LOOP(", #4") MD_CONV_SHORT_OPERANDS);
+    } else {
+        __asm__ volatile(MD_CONV_SHORT_LOOP("") MD_CONV_SHORT_OPERANDS);
+    }
+}
+#endif
+
 MD_NOINLINE static void compute_short_folded(const conv_s8_job *job, const int8_t *const *x, int32_t count,
                                                 int32_t pixel)
 {
@@ -671,6 +755,11 @@ static void conv_s8_groups(conv_s8_job *job, int8_t *scratch)
                 x[j] = x[count - 1];
             }
             /* x: copies, or in place apart from the output: the first channels' writes change none */
+#if defined(__GNUC__)
+            if (job->folded > 0 && job->depth <= 16 && count == MD_CONV_GROUP) {
+                compute_short_folded_four(job, x, batch * pixels + pixel);
+            } else
+#endif
             if (job->folded > 0) {
                 (job->depth <= 16 ? compute_short_folded : compute_folded)(job, x, count, batch * pixels + pixel);
             }
