@@ -16,6 +16,9 @@
  * - 1x1 stride-1 convolutions: the four pixels are one run of the input, interleaved by 16 bytes
  *   when their depth is whole vectors (one pointer walks all four), read in place when the
  *   output lies apart from the input; depths of at most 16 keep the columns in registers.
+ * - Whole groups of four pixels with folded starts, interleaved or of depth at most 16 (most
+ *   layers' hot loops), run the channel loop in assembly (GCC spills its pointers around the dot
+ *   products otherwise): ~35 cycles a channel outside the dot products instead of ~50.
  * - Without scratch (the direct contract), 1x1 unpadded convolutions read each pixel in place,
  *   four output channels at a time sharing its loads.
  * Other cases (no scratch otherwise, groups) run the portable kernel.

@@ -8,7 +8,9 @@
  *   once per call (the raw inputs multiplied); the inside pixels of a row run in one call;
  * - planes: channel c copied into the padded plane (the padding holds the zero point, so every
  *   window lies inside), then four output pixels of a row per vector (3x3 stride 1 unrolled).
- * - depth multipliers of 4 to 16 (streaming): four outputs of one input channel a vector.
+ * - depth multipliers of 4 to 16 (streaming): four outputs of one input channel a vector; with a
+ *   single input channel, each output row's input rows interleaved on the stack so that a window
+ *   is one load and an output one VMLADAV.
  * Other cases (16x8, other depth multipliers, 64-bit accumulators) run the portable kernel.
  */
 #include "md_depthwise_int.h"
