@@ -647,6 +647,48 @@ MD_NOINLINE static void fill_interleaved_s8(const conv_s8_job *job, int32_t batc
     fill_interleaved_edge(job, image, oy, ox, to);
 }
 
+/* The receptive fields of the `count` output pixels from `pixel` (global index) on as interleaved
+ * columns: four pixels of one output row whose windows lie inside the image (undilated along a row)
+ * are one pass over the filter's rows, each 16 bytes of a row copied for the four pixels (their
+ * windows `stride_w * input_c` bytes apart); others pixel by pixel. */
+static void fill_interleaved_group(const conv_s8_job *job, int32_t batch, int32_t pixel, int32_t count,
+                                   int8_t *columns)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    const int32_t c = p->input_c;
+    int32_t j;
+    if (count == MD_CONV_GROUP && ox + 3 < p->output_w && p->dilation_w == 1 && y0 >= 0 && x0 >= 0 &&
+        y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
+        x0 + 3 * p->stride_w + p->filter_w <= p->input_w) {
+        const int32_t apart = p->stride_w * c;
+        const int32_t row_bytes = p->filter_w * c;
+        const int32_t row_step = p->dilation_h * p->input_w * c;
+        const int8_t *from = job->input + ((batch * p->input_h + y0) * p->input_w + x0) * c;
+        int32_t fy;
+        int32_t k;
+        for (fy = 0; fy < p->filter_h; ++fy, from += row_step) {
+            for (k = 0; k < row_bytes; k += 16, columns += 64) {
+                const int8x16_t v0 = vldrbq_s8(from + k);
+                const int8x16_t v1 = vldrbq_s8(from + apart + k);
+                const int8x16_t v2 = vldrbq_s8(from + 2 * apart + k);
+                const int8x16_t v3 = vldrbq_s8(from + 3 * apart + k);
+                vstrbq_s8(columns, v0);
+                vstrbq_s8(columns + 16, v1);
+                vstrbq_s8(columns + 32, v2);
+                vstrbq_s8(columns + 48, v3);
+            }
+        }
+        return;
+    }
+    for (j = 0; j < count; ++j) {
+        fill_interleaved_s8(job, batch, pixel + j, j, columns);
+    }
+}
+
 /* The sum of the weights of output channel c. */
 static int32_t weight_sum(const conv_s8_job *job, int32_t c)
 {
@@ -718,9 +760,7 @@ static void conv_s8_groups(conv_s8_job *job, int8_t *scratch)
                 if (contiguous) {
                     interleave(scratch, job->input + (batch * pixels + pixel) * p->input_c, count, p->input_c);
                 } else {
-                    for (j = 0; j < count; ++j) {
-                        fill_interleaved_s8(job, batch, pixel + j, j, scratch);
-                    }
+                    fill_interleaved_group(job, batch, pixel, count, scratch);
                 }
                 x[0] = scratch;
 #if defined(__GNUC__)
