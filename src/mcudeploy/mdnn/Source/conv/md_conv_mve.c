@@ -869,6 +869,172 @@ MD_NOINLINE static void pointwise_direct_s8(conv_s8_job *job)
     }
 }
 
+/* ------------------------------------------------------------------ short rows */
+
+/* Stack of rows_s8: the filter rows' padded input rows, the weights (a vector per channel and filter
+ * row), each channel's requantization. */
+#define MD_CONV_ROW_BYTES 1024
+#define MD_CONV_ROW_WEIGHTS 768
+#define MD_CONV_ROW_CHANNELS 32
+
+/* Bytes of one padded input row in rows_s8: the columns the windows reach and a vector past them. */
+static int32_t padded_row_bytes(const md_window_params *p)
+{
+    return md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, 1) * p->input_c + 16;
+}
+
+/* Whether a layer's windows are 2 to 4 rows of one vector each (a filter row's taps, all input
+ * channels: at most 16 bytes, undilated), within rows_s8's stack (1x1 layers take the groups'
+ * kernels, faster there). */
+static int fits_rows(const md_window_params *p)
+{
+    const int32_t channels = (p->output_c + 3) & ~3;
+    return p->filter_h * p->filter_w > 1 && p->filter_h <= 4 && p->dilation_w == 1 && p->filter_w * p->input_c <= 16 &&
+           channels <= MD_CONV_ROW_CHANNELS && channels * p->filter_h * 16 <= MD_CONV_ROW_WEIGHTS &&
+           p->filter_h * padded_row_bytes(p) <= MD_CONV_ROW_BYTES;
+}
+
+/* Input row y of `image` padded into `to` (`bytes`: the zero point around it, or all of it when the
+ * row lies outside the image). */
+static void pad_row(const md_window_params *p, const int8_t *image, int32_t y, int32_t bytes, int8_t *to)
+{
+    const int8_t zero = (int8_t)-p->input_offset;
+    const int32_t left = p->pad_left * p->input_c;
+    const int32_t inside = p->input_w * p->input_c;
+    if (y < 0 || y >= p->input_h) {
+        md_mve_fill_s8(to, zero, bytes);
+        return;
+    }
+    md_mve_fill_s8(to, zero, left);
+    md_mve_copy_s8(to + left, image + y * inside, inside);
+    md_mve_fill_s8(to + left + inside, zero, bytes - left - inside);
+}
+
+/* Four channels' sums of one window row `x` by its weights (four vectors from `w`). */
+static MD_ALWAYS_INLINE void rows_dot4(int first, int8x16_t x, const int8_t *w, int32_t *s0, int32_t *s1, int32_t *s2,
+                                       int32_t *s3)
+{
+    *s0 = first ? vmladavq_s8(x, vldrbq_s8(w)) : vmladavaq_s8(*s0, x, vldrbq_s8(w));
+    *s1 = first ? vmladavq_s8(x, vldrbq_s8(w + 16)) : vmladavaq_s8(*s1, x, vldrbq_s8(w + 16));
+    *s2 = first ? vmladavq_s8(x, vldrbq_s8(w + 32)) : vmladavaq_s8(*s2, x, vldrbq_s8(w + 32));
+    *s3 = first ? vmladavq_s8(x, vldrbq_s8(w + 48)) : vmladavaq_s8(*s3, x, vldrbq_s8(w + 48));
+}
+
+/* One output row of `taps` (the filter's rows, a constant once inlined) window rows: each pixel's
+ * window one vector a row, held in registers while every output channel, four at a time, takes one
+ * VMLADAV(A) a row by weights laid out once in the order they are read, the four requantized as one
+ * vector. */
+static MD_ALWAYS_INLINE void rows_output_row(int taps, const conv_s8_job *job, const md_mve_lane_scales *scales,
+                                             const int8_t *rows, int32_t row_bytes, const int8_t *weights,
+                                             int8_t *out)
+{
+    const md_window_params *p = job->p;
+    const int32_t m = p->output_c;
+    const int32_t step = p->stride_w * p->input_c;
+    int32_t ox;
+    int32_t k;
+    for (ox = 0; ox < p->output_w; ++ox, rows += step, out += m) {
+        const int8x16_t x0 = vldrbq_s8(rows);
+        const int8x16_t x1 = taps > 1 ? vldrbq_s8(rows + row_bytes) : x0;
+        const int8x16_t x2 = taps > 2 ? vldrbq_s8(rows + 2 * row_bytes) : x0;
+        const int8x16_t x3 = taps > 3 ? vldrbq_s8(rows + 3 * row_bytes) : x0;
+        const int8_t *w = weights;
+        for (k = 0; k < m; k += 4) {
+            int32_t s0, s1, s2, s3;
+            int32x4_t outputs;
+            rows_dot4(1, x0, w, &s0, &s1, &s2, &s3);
+            w += 64;
+            if (taps > 1) {
+                rows_dot4(0, x1, w, &s0, &s1, &s2, &s3);
+                w += 64;
+            }
+            if (taps > 2) {
+                rows_dot4(0, x2, w, &s0, &s1, &s2, &s3);
+                w += 64;
+            }
+            if (taps > 3) {
+                rows_dot4(0, x3, w, &s0, &s1, &s2, &s3);
+                w += 64;
+            }
+            outputs = md_mve_requantize_split(scales, md_mve_vector4(s0, s1, s2, s3), k);
+            if (k + 4 <= m) {
+                vstrbq_s32(out + k, outputs);
+            } else {
+                vstrbq_p_s32(out + k, outputs, vctp32q((uint32_t)(m - k)));
+            }
+        }
+    }
+}
+
+/* Windows of at most 4 rows of one vector each (fits_rows), with scratch (the im2col contract):
+ * output row by output row, the filter rows' input rows padded with the zero point on the stack
+ * (read before any output of the row is written), so that every window is whole and a window row
+ * is one 16-byte load from them (the bytes past its taps meet zero weights). */
+MD_NOINLINE static void rows_s8(const conv_s8_job *job)
+{
+    const md_window_params *p = job->p;
+    const int32_t m = p->output_c;
+    const int32_t taps = p->filter_h;
+    const int32_t run = p->filter_w * p->input_c;
+    const int32_t row_bytes = padded_row_bytes(p);
+    const mve_pred16_t run_lanes = vctp8q((uint32_t)run);
+    const md_mve_requant requant = md_mve_requant_s8(NULL, job->multipliers, job->shifts, p->per_channel,
+                                                     p->output_offset, p->act_min, p->act_max);
+    int8_t rows[MD_CONV_ROW_BYTES];
+    /* channel 4g + j's filter row fy: 16 bytes (zero past the run) from ((g * taps + fy) * 4 + j) * 16 */
+    int8_t weights[MD_CONV_ROW_WEIGHTS];
+    int32_t starts[MD_CONV_ROW_CHANNELS], multipliers[MD_CONV_ROW_CHANNELS];
+    int32_t lefts[MD_CONV_ROW_CHANNELS], rights[MD_CONV_ROW_CHANNELS];
+    md_mve_lane_scales scales;
+    int32_t batch;
+    int32_t oy;
+    int32_t fy;
+    int32_t k;
+    for (k = 0; k < ((m + 3) & ~3); ++k) { /* channels past m (to a multiple of 4): repeats of the last */
+        const int32_t c = md_min_i32(k, m - 1);
+        int32_t sum = 0;
+        for (fy = 0; fy < taps; ++fy) {
+            const int8x16_t row = vldrbq_z_s8(job->filter + c * job->depth + fy * run, run_lanes);
+            vstrbq_s8(weights + (((k >> 2) * taps + fy) * 4 + (k & 3)) * 16, row);
+            sum = vaddvaq_s8(sum, row);
+        }
+        starts[k] = c < job->folded ? job->starts[c]
+                                    : md_wrap_add(job->bias ? job->bias[c] : 0, md_wrap_mul(p->input_offset, sum));
+    }
+    md_mve_split_scales(&requant, m, multipliers, lefts, rights);
+    scales.starts = starts;
+    scales.multipliers = multipliers;
+    scales.lefts = lefts;
+    scales.rights = rights;
+    scales.output_offset = requant.output_offset;
+    scales.low = vdupq_n_s32(requant.low);
+    scales.high = vdupq_n_s32(requant.high);
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = job->input + batch * p->input_h * p->input_w * p->input_c;
+        int8_t *out = job->output + batch * p->output_h * p->output_w * m;
+        for (oy = 0; oy < p->output_h; ++oy, out += p->output_w * m) {
+            const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+            for (fy = 0; fy < taps; ++fy) {
+                pad_row(p, image, y0 + fy * p->dilation_h, row_bytes, rows + fy * row_bytes);
+            }
+            switch (taps) {
+            case 1:
+                rows_output_row(1, job, &scales, rows, row_bytes, weights, out);
+                break;
+            case 2:
+                rows_output_row(2, job, &scales, rows, row_bytes, weights, out);
+                break;
+            case 3:
+                rows_output_row(3, job, &scales, rows, row_bytes, weights, out);
+                break;
+            default:
+                rows_output_row(4, job, &scales, rows, row_bytes, weights, out);
+                break;
+            }
+        }
+    }
+}
+
 void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
 {
     md_conv_run_portable(p, job, kernel, scratch);
@@ -895,7 +1061,9 @@ static void conv_s8(const md_window_params *p, const int8_t *input, const int8_t
     job.shifts = shifts;
     job.output = output;
     job.depth = p->filter_h * p->filter_w * p->input_c;
-    if (scratch) {
+    if (scratch && fits_rows(p)) {
+        rows_s8(&job);
+    } else if (scratch) {
         conv_s8_groups(&job, (int8_t *)scratch);
     } else {
         pointwise_direct_s8(&job);

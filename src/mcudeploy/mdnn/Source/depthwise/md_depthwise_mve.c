@@ -738,26 +738,6 @@ static void interleave_rows(const md_window_params *p, const int8_t *image, int3
     }
 }
 
-/* Each output channel's requantization laid out for vectors of four channels: its start (bias +
- * offset * sum(weights)), multiplier, left shift and right shift (<= 0: VRSHL by it shifts right);
- * the output offset and the clamp. */
-typedef struct {
-    int32_t starts[MD_DEPTHWISE_CHUNK], multipliers[MD_DEPTHWISE_CHUNK];
-    int32_t lefts[MD_DEPTHWISE_CHUNK], rights[MD_DEPTHWISE_CHUNK];
-    int32_t output_offset;
-    int32x4_t low, high;
-} dw_channel_scales;
-
-/* Outputs k .. k + 3 from their sums, as md_mve_mbqm with the shifts split once per call. */
-static MD_ALWAYS_INLINE int32x4_t requantize_channels(const dw_channel_scales *s, int32x4_t sums, int32_t k)
-{
-    const int32x4_t right = vldrwq_s32(s->rights + k);
-    sums = vshlq_s32(vaddq_s32(sums, vldrwq_s32(s->starts + k)), vldrwq_s32(s->lefts + k));
-    sums = vqrdmulhq_s32(sums, vldrwq_s32(s->multipliers + k));
-    sums = vrshlq_s32(vqaddq_s32(sums, vshrq_n_s32(vandq_s32(sums, right), 31)), right);
-    return vminq_s32(vmaxq_s32(vaddq_n_s32(sums, s->output_offset), s->low), s->high);
-}
-
 /* A single input channel, depth multiplier m (a multiple of 4, at most 16), streaming: row by row,
  * the row's windows' input rows interleaved on the stack (every window inside: the padding holds the
  * zero point), so that a window is one 16-byte load, its taps in the lanes where each output's
@@ -771,7 +751,9 @@ MD_NOINLINE static void stream_rows_s8(const dw_s8_job *job, const int8_t *input
     const int32_t step = 4 * p->stride_w;
     int8_t rows[MD_DW_ROWS_BYTES];
     int8_t weights[MD_DEPTHWISE_CHUNK * 16]; /* output k's weights in its window's lanes: 16 bytes from 16k */
-    dw_channel_scales scales;
+    int32_t starts[MD_DEPTHWISE_CHUNK], multipliers[MD_DEPTHWISE_CHUNK];
+    int32_t lefts[MD_DEPTHWISE_CHUNK], rights[MD_DEPTHWISE_CHUNK];
+    md_mve_lane_scales scales;
     int32_t batch;
     int32_t oy;
     int32_t ox;
@@ -785,13 +767,14 @@ MD_NOINLINE static void stream_rows_s8(const dw_s8_job *job, const int8_t *input
         }
     }
     for (k = 0; k < m; ++k) {
-        const int32_t q = p->per_channel ? k : 0;
-        scales.starts[k] =
+        starts[k] =
             md_wrap_add(bias ? bias[k] : 0, md_wrap_mul(p->input_offset, vaddvq_s8(vldrbq_s8(weights + 16 * k))));
-        scales.multipliers[k] = r->multipliers[q];
-        scales.lefts[k] = md_max_i32(r->shifts[q], 0);
-        scales.rights[k] = md_min_i32(r->shifts[q], 0);
     }
+    md_mve_split_scales(r, m, multipliers, lefts, rights);
+    scales.starts = starts;
+    scales.multipliers = multipliers;
+    scales.lefts = lefts;
+    scales.rights = rights;
     scales.output_offset = r->output_offset;
     scales.low = vdupq_n_s32(r->low);
     scales.high = vdupq_n_s32(r->high);
@@ -808,7 +791,7 @@ MD_NOINLINE static void stream_rows_s8(const dw_s8_job *job, const int8_t *input
                                                           vmladavq_s8(x, vldrbq_s8(weights + 16 * k + 16)),
                                                           vmladavq_s8(x, vldrbq_s8(weights + 16 * k + 32)),
                                                           vmladavq_s8(x, vldrbq_s8(weights + 16 * k + 48)));
-                    vstrbq_s32(out + k, requantize_channels(&scales, sums, k));
+                    vstrbq_s32(out + k, md_mve_requantize_split(&scales, sums, k));
                 }
             }
         }
