@@ -68,7 +68,8 @@ def _conv_paths() -> Graph:
     those, summed in the loop (long, interleaved and short depths); depths of at most 16 (columns in
     registers), depths with and without a tail, pixel counts that leave a partial group of four, a
     single output pixel, one output channel, per-tensor scales; four pixels' receptive fields copied
-    in one pass; windows of a few short rows read from padded rows on the stack."""
+    in one pass; windows of a few short rows read from padded rows on the stack; 1x1 pixels of whole
+    vectors held in registers."""
     f = Family("conv_paths", 3)
     _conv(f, "int8", (1, 5, 7, 40), 24, (1, 1), Conv2DOptions())  # folded starts, depth tail of 8
     _conv(f, "int8", (2, 3, 3, 32), 6, (1, 1), Conv2DOptions(Padding.VALID, 2, 2))  # strided, in place
@@ -84,6 +85,9 @@ def _conv_paths() -> Graph:
     _conv(f, "int8", (1, 7, 7, 16), 3, (3, 3), Conv2DOptions(Padding.SAME, dilation_h=2, dilation_w=2))
     # four pixels of a row inside the image copied in one pass (strided, dilated rows), beside edge pixels
     _conv(f, "int8", (1, 9, 13, 16), 48, (3, 3), Conv2DOptions(Padding.SAME, 1, 2, dilation_h=2))
+    # a pixel of whole vectors in registers (3 and 4 vectors, strided, no bias)
+    _conv(f, "int8", (1, 5, 6, 48), 44, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 7, 7, 64), 12, (1, 1), Conv2DOptions(Padding.VALID, 2, 2), bias=None)
     # windows of 4 rows of 15 bytes: padded rows on the stack, a partial vector of output channels
     _conv(f, "int8", (1, 9, 8, 5), 22, (4, 3), Conv2DOptions(Padding.SAME, 2, 1, dilation_h=2))
     for kernel, channels in (((2, 2), 12), ((1, 1), 12)):  # per-tensor scales, deep and short

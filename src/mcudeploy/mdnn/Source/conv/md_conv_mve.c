@@ -340,7 +340,7 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
  * previous chunk's products (a loop of the chunks but the last, then the last: no load past the
  * filter), so that loads and products alternate and each overlaps the one before; the sums into
  * one vector (two VMOV), requantized with the channel's multiplier and shift as scalars, stored
- * 4 pixels apart (one scatter); the columns' pointer back by 64 bytes a chunk. The multiplier and
+ * 4 pixels apart (one scatter); the columns' pointer back by 4 * depth. The multiplier and
  * shift pointers advance per channel (`STEP`: ", #4") or not (per tensor). */
 /* One chunk of the four columns by the weights in q0. */
 #define MD_CONV_CHANNELS_CHUNK                                                                       \
@@ -364,8 +364,7 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     "2:\n" MD_CONV_CHANNELS_CHUNK "vldrb.8 q0, [%[w]], #16\n"                                        \
     "le lr, 2b\n"                                                                                    \
     "3:\n" MD_CONV_CHANNELS_CHUNK                                                                    \
-    "sub %[x], %[x], %[n], lsl #6\n"                                                                 \
-    "sub %[x], %[x], #64\n"                                                                          \
+    "sub %[x], %[x], %[back]\n"                                                                      \
     "vmov q2[2], q2[0], %[s0], %[s2]\n"                                                              \
     "vmov q2[3], q2[1], %[s1], %[s3]\n"                                                              \
     "ldr %[s0], [%[mul]]" STEP "\n"                                                                  \
@@ -394,7 +393,8 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
 #define MD_CONV_CHANNELS_OPERANDS                                                                    \
     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [x] "+r"(x), [w] "+r"(w),  \
       [st] "+r"(start), [mul] "+r"(multiplier), [sh] "+r"(shift), [out] "+r"(out), [count] "+r"(count) \
-    : [n] "r"(n), [offset] "w"(offset), [low] "w"(g.low), [high] "w"(g.high), [lanes] "w"(g.lane_out)  \
+    : [n] "r"(n), [back] "r"(4 * job->depth), [offset] "w"(offset), [low] "w"(g.low), [high] "w"(g.high), \
+      [lanes] "w"(g.lane_out)                                                                        \
     : "q0", "q1", "q2", "q3", "lr", "memory", "cc"
 
 MD_NOINLINE static void compute_folded_interleaved_four(const conv_s8_job *job, const int8_t *x, int32_t pixel)
@@ -1035,6 +1035,152 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
     }
 }
 
+/* ------------------------------------------------------------------ pointwise, a pixel in registers */
+
+#if defined(__GNUC__)
+#define MD_CONV_POINTWISE_CHANNELS 64 /* output channels whose requantization pointwise_s8 lays out */
+
+/* Whether a 1x1 unpadded convolution fits pointwise_s8: a pixel of 1 to 4 whole vectors of
+ * channels, whole vectors of up to MD_CONV_POINTWISE_CHANNELS output channels. */
+static int fits_pointwise(const md_window_params *p)
+{
+    return is_pointwise(p) && p->input_c % 16 == 0 && p->input_c <= 64 && p->output_c % 4 == 0 &&
+           p->output_c <= MD_CONV_POINTWISE_CHANNELS;
+}
+
+/* One output channel's sum (S) over the pixel's vectors x0 .. x3 by its weights, read in order from
+ * w: each weight vector loaded, then multiplied (loads and products alternate). */
+#define MD_PIXEL_FIRST(S) "vldrb.8 q7, [%[w]], #16\n" "vmladav.s8 %[" S "], %q[x0], q7\n"
+#define MD_PIXEL_NEXT(S, X) "vldrb.8 q7, [%[w]], #16\n" "vmladava.s8 %[" S "], %q[" X "], q7\n"
+#define MD_PIXEL_1(S) MD_PIXEL_FIRST(S)
+#define MD_PIXEL_2(S) MD_PIXEL_1(S) MD_PIXEL_NEXT(S, "x1")
+#define MD_PIXEL_3(S) MD_PIXEL_2(S) MD_PIXEL_NEXT(S, "x2")
+#define MD_PIXEL_4(S) MD_PIXEL_3(S) MD_PIXEL_NEXT(S, "x3")
+
+/* Every output channel of one pixel (its vectors x0 .. x3 in registers), four channels a
+ * low-overhead loop iteration: their sums into one vector (two VMOV), requantized with the scales
+ * laid out per four channels (start, left shift, multiplier, right shift: one load before each
+ * use), clamped, stored together. */
+#define MD_POINTWISE_PIXEL(CHANNEL)                                                                  \
+    __asm__ volatile("dls lr, %[groups]\n"                                                           \
+                     "1:\n" CHANNEL("s0") CHANNEL("s1") CHANNEL("s2") CHANNEL("s3")                  \
+                     "vmov q6[2], q6[0], %[s0], %[s2]\n"                                             \
+                     "vmov q6[3], q6[1], %[s1], %[s3]\n"                                             \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vadd.i32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vshl.s32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vqrdmulh.s32 q6, q6, q5\n"                                                     \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vand q4, q6, q5\n"                                                             \
+                     "vshr.s32 q4, q4, #31\n"                                                        \
+                     "vqadd.s32 q6, q6, q4\n"                                                        \
+                     "vrshl.s32 q6, q6, q5\n"                                                        \
+                     "vadd.i32 q6, q6, %[offset]\n"                                                  \
+                     "vldrw.u32 q5, [%[bounds]]\n"                                                   \
+                     "vmax.s32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[bounds], #16]\n"                                              \
+                     "vmin.s32 q6, q6, q5\n"                                                         \
+                     "vstrb.32 q6, [%[out]], #4\n"                                                   \
+                     "le lr, 1b\n"                                                                   \
+                     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [w] "+r"(w), \
+                       [sc] "+r"(sc), [out] "+r"(out)                                                \
+                     : [groups] "r"(groups), [offset] "r"(offset), [bounds] "r"(bounds), [x0] "w"(x0), \
+                       [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)                                       \
+                     : "q4", "q5", "q6", "q7", "lr", "memory")
+
+static MD_ALWAYS_INLINE void pointwise_pixel_s8(int vectors, const conv_s8_job *job, const int32_t *scales,
+                                                const int32_t *bounds, const int8_t *x, int8_t *out)
+{
+    const int32_t groups = job->p->output_c / 4;
+    const int32_t offset = job->p->output_offset;
+    const int8x16_t x0 = vldrbq_s8(x);
+    const int8x16_t x1 = vectors > 1 ? vldrbq_s8(x + 16) : x0;
+    const int8x16_t x2 = vectors > 2 ? vldrbq_s8(x + 32) : x0;
+    const int8x16_t x3 = vectors > 3 ? vldrbq_s8(x + 48) : x0;
+    const int8_t *w = job->filter;
+    const int32_t *sc = scales;
+    int32_t s0, s1, s2, s3;
+    switch (vectors) {
+    case 1:
+        MD_POINTWISE_PIXEL(MD_PIXEL_1);
+        break;
+    case 2:
+        MD_POINTWISE_PIXEL(MD_PIXEL_2);
+        break;
+    case 3:
+        MD_POINTWISE_PIXEL(MD_PIXEL_3);
+        break;
+    default:
+        MD_POINTWISE_PIXEL(MD_PIXEL_4);
+        break;
+    }
+}
+
+/* 1x1 unpadded convolutions with fits_pointwise and scratch (the im2col contract: two pixels read
+ * before either is written): pixel pairs copied to the scratch first unless the output lies apart
+ * from the input, then each pixel by pointwise_pixel_s8. */
+MD_NOINLINE static void pointwise_s8(const conv_s8_job *job, int8_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t m = p->output_c;
+    const int32_t c = p->input_c;
+    const int32_t vectors = c / 16;
+    const int32_t pixels = p->output_h * p->output_w;
+    const int in_place = reads_in_place(p, job->input, job->output);
+    const md_mve_requant requant = md_mve_requant_s8(NULL, job->multipliers, job->shifts, p->per_channel,
+                                                     p->output_offset, p->act_min, p->act_max);
+    int32_t scales[4 * MD_CONV_POINTWISE_CHANNELS]; /* per 4 channels: starts, lefts, multipliers, rights */
+    int32_t bounds[8];
+    int32_t batch;
+    int32_t pixel;
+    int32_t j;
+    for (j = 0; j < m; ++j) {
+        const int32_t q = p->per_channel ? j : 0;
+        int32_t *group = scales + 16 * (j / 4) + j % 4;
+        group[0] = j < job->folded ? job->starts[j]
+                                   : md_wrap_add(job->bias ? job->bias[j] : 0,
+                                                 md_wrap_mul(p->input_offset, weight_sum(job, j)));
+        group[4] = md_max_i32(requant.shifts[q], 0);
+        group[8] = requant.multipliers[q];
+        group[12] = md_min_i32(requant.shifts[q], 0);
+    }
+    vstrwq_s32(bounds, vdupq_n_s32(requant.low));
+    vstrwq_s32(bounds + 4, vdupq_n_s32(requant.high));
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (pixel = 0; pixel < pixels; pixel += 2) {
+            const int32_t count = md_min_i32(2, pixels - pixel);
+            const int8_t *x[2];
+            for (j = 0; j < count; ++j) {
+                x[j] = pointwise_pixel(job, batch, pixel + j);
+                if (!in_place) {
+                    md_mve_copy_s8(scratch + j * c, x[j], c);
+                    x[j] = scratch + j * c;
+                }
+            }
+            for (j = 0; j < count; ++j) {
+                int8_t *out = job->output + (batch * pixels + pixel + j) * m;
+                switch (vectors) {
+                case 1:
+                    pointwise_pixel_s8(1, job, scales, bounds, x[j], out);
+                    break;
+                case 2:
+                    pointwise_pixel_s8(2, job, scales, bounds, x[j], out);
+                    break;
+                case 3:
+                    pointwise_pixel_s8(3, job, scales, bounds, x[j], out);
+                    break;
+                default:
+                    pointwise_pixel_s8(4, job, scales, bounds, x[j], out);
+                    break;
+                }
+            }
+        }
+    }
+}
+#endif
+
 void md_conv_run(const md_window_params *p, void *job, const md_conv_kernel *kernel, void *scratch)
 {
     md_conv_run_portable(p, job, kernel, scratch);
@@ -1063,6 +1209,10 @@ static void conv_s8(const md_window_params *p, const int8_t *input, const int8_t
     job.depth = p->filter_h * p->filter_w * p->input_c;
     if (scratch && fits_rows(p)) {
         rows_s8(&job);
+#if defined(__GNUC__)
+    } else if (scratch && fits_pointwise(p)) {
+        pointwise_s8(&job, (int8_t *)scratch);
+#endif
     } else if (scratch) {
         conv_s8_groups(&job, (int8_t *)scratch);
     } else {
