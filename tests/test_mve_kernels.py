@@ -67,7 +67,9 @@ def _conv_paths() -> Graph:
     (md_conv_s8_folded); without, folded at run time into the scratch or on the stack and, past
     those, summed in the loop (long, interleaved and short depths); depths of at most 16 (columns in
     registers), depths with and without a tail, pixel counts that leave a partial group of four, a
-    single output pixel, one output channel, per-tensor scales."""
+    single output pixel, one output channel, per-tensor scales; four pixels' receptive fields copied
+    in one pass; windows of a few short rows read from padded rows on the stack; 1x1 pixels of whole
+    vectors held in registers."""
     f = Family("conv_paths", 3)
     _conv(f, "int8", (1, 5, 7, 40), 24, (1, 1), Conv2DOptions())  # folded starts, depth tail of 8
     _conv(f, "int8", (2, 3, 3, 32), 6, (1, 1), Conv2DOptions(Padding.VALID, 2, 2))  # strided, in place
@@ -81,6 +83,13 @@ def _conv_paths() -> Graph:
     _conv(f, "int8", (1, 6, 6, 16), 1, (3, 3), Conv2DOptions(Padding.SAME))  # one output channel
     _conv(f, "int8", (1, 8, 9, 32), 5, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # interleaved columns
     _conv(f, "int8", (1, 7, 7, 16), 3, (3, 3), Conv2DOptions(Padding.SAME, dilation_h=2, dilation_w=2))
+    # four pixels of a row inside the image copied in one pass (strided, dilated rows), beside edge pixels
+    _conv(f, "int8", (1, 9, 13, 16), 48, (3, 3), Conv2DOptions(Padding.SAME, 1, 2, dilation_h=2))
+    # a pixel of whole vectors in registers (3 and 4 vectors, strided, no bias)
+    _conv(f, "int8", (1, 5, 6, 48), 44, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 7, 7, 64), 12, (1, 1), Conv2DOptions(Padding.VALID, 2, 2), bias=None)
+    # windows of 4 rows of 15 bytes: padded rows on the stack, a partial vector of output channels
+    _conv(f, "int8", (1, 9, 8, 5), 22, (4, 3), Conv2DOptions(Padding.SAME, 2, 1, dilation_h=2))
     for kernel, channels in (((2, 2), 12), ((1, 1), 12)):  # per-tensor scales, deep and short
         x = f.input((1, 4, 4, channels))
         w = f.weights((7, *kernel, channels))
@@ -127,13 +136,18 @@ def _depthwise_5x5(f: Family, shape: tuple[int, int, int, int], options: Depthwi
 
 
 def depthwise_lane_paths() -> Graph:
-    """Depthwise shapes for the Helium kernels that hold a window in the lanes of one vector."""
+    """Depthwise shapes for the Helium kernels that hold a window in the lanes of one vector (gathered, or
+    one load of a single input channel's rows interleaved)."""
     f = Family("depthwise_lanes", 4)
     depthwise = DepthwiseConv2DOptions
     _depthwise(f, "int8", (1, 8, 8, 24), 1, depthwise(Padding.SAME, depth_multiplier=1))  # rows of whole vectors
     _depthwise_5x5(f, (1, 9, 10, 16), depthwise(Padding.SAME, depth_multiplier=1))  # 25 taps: more than a vector
     _depthwise(f, "int8", (1, 9, 7, 2), 12, depthwise(Padding.VALID, 2, 2, depth_multiplier=12))  # 8-bit weight steps
     _depthwise(f, "int8", (1, 6, 5, 3), 16, depthwise(Padding.SAME, depth_multiplier=16))  # beyond 8 bits
+    # one input channel: its windows' rows interleaved on the stack (padding, strides, dilation, 2x4 taps)
+    _depthwise(f, "int8", (2, 11, 13, 1), 8, depthwise(Padding.SAME, 2, 2, depth_multiplier=8))
+    _depthwise(f, "int8", (1, 9, 21, 1), 16, depthwise(Padding.SAME, 1, 3, dilation_h=2, depth_multiplier=16))
+    _depthwise(f, "int8", (1, 6, 7, 1), 4, depthwise(Padding.VALID, depth_multiplier=4), bias=None, kernel=(2, 4))
     return f.graph()
 
 

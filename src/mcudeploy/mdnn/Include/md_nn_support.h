@@ -922,13 +922,22 @@ static inline int32x4_t md_mve_mbqm_n(int32x4_t x, int32_t multiplier, int32_t s
     return vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), shift);
 }
 
-/* {a, b, c, d} as one vector. */
+/* {a, b, c, d} as one vector: with GCC in two VMOV of a pair of registers to a pair of lanes (GCC 12
+ * builds it lane by lane: four instructions). */
 static inline int32x4_t md_mve_vector4(int32_t a, int32_t b, int32_t c, int32_t d)
 {
+#if defined(__GNUC__)
+    int32x4_t v;
+    __asm__("vmov %q0[2], %q0[0], %1, %3\n\tvmov %q0[3], %q0[1], %2, %4"
+            : "=w"(v)
+            : "r"(a), "r"(b), "r"(c), "r"(d));
+    return v;
+#else
     int32x4_t v = vdupq_n_s32(a);
     v = vsetq_lane_s32(b, v, 1);
     v = vsetq_lane_s32(c, v, 2);
     return vsetq_lane_s32(d, v, 3);
+#endif
 }
 
 /* The requantized sums, given each lane's multiplier and shift (the bias already added). */
@@ -937,6 +946,39 @@ static inline int32x4_t md_mve_requantize_lanes(const md_mve_requant *r, int32x4
 {
     sums = vaddq_n_s32(md_mve_mbqm(sums, multiplier, shift), r->output_offset);
     return vminq_s32(vmaxq_s32(sums, vdupq_n_s32(r->low)), vdupq_n_s32(r->high));
+}
+
+/* Each channel's requantization laid out once per call for vectors of four channels: its start
+ * (bias + offset * sum(weights)), multiplier, left shift (>= 0) and right shift (<= 0: VRSHL by it
+ * shifts right), as md_mve_mbqm splits them. */
+typedef struct {
+    const int32_t *starts, *multipliers, *lefts, *rights;
+    int32_t output_offset;
+    int32x4_t low, high;
+} md_mve_lane_scales;
+
+/* The channels' shifts split into `lefts` and `rights`, the multipliers laid out per channel (a
+ * per-tensor one repeated), for `count` channels. */
+static inline void md_mve_split_scales(const md_mve_requant *r, int32_t count, int32_t *multipliers, int32_t *lefts,
+                                       int32_t *rights)
+{
+    int32_t c;
+    for (c = 0; c < count; ++c) {
+        const int32_t q = r->per_channel ? c : 0;
+        multipliers[c] = r->multipliers[q];
+        lefts[c] = md_max_i32(r->shifts[q], 0);
+        rights[c] = md_min_i32(r->shifts[q], 0);
+    }
+}
+
+/* Channels k .. k + 3 from their raw sums, as md_mve_requantize_lanes with the starts added. */
+static inline int32x4_t md_mve_requantize_split(const md_mve_lane_scales *s, int32x4_t sums, int32_t k)
+{
+    const int32x4_t right = vldrwq_s32(s->rights + k);
+    sums = vshlq_s32(vaddq_s32(sums, vldrwq_s32(s->starts + k)), vldrwq_s32(s->lefts + k));
+    sums = vqrdmulhq_s32(sums, vldrwq_s32(s->multipliers + k));
+    sums = vrshlq_s32(vqaddq_s32(sums, vshrq_n_s32(vandq_s32(sums, right), 31)), right);
+    return vminq_s32(vmaxq_s32(vaddq_n_s32(sums, s->output_offset), s->low), s->high);
 }
 
 /* Requantizes the sums of channels first .. first + 3 (lanes past `lanes` are ignored). */

@@ -8,7 +8,9 @@
  *   once per call (the raw inputs multiplied); the inside pixels of a row run in one call;
  * - planes: channel c copied into the padded plane (the padding holds the zero point, so every
  *   window lies inside), then four output pixels of a row per vector (3x3 stride 1 unrolled).
- * - depth multipliers of 4 to 16 (streaming): four outputs of one input channel a vector.
+ * - depth multipliers of 4 to 16 (streaming): four outputs of one input channel a vector; with a
+ *   single input channel, each output row's input rows interleaved on the stack so that a window
+ *   is one load and an output one VMLADAV.
  * Other cases (16x8, other depth multipliers, 64-bit accumulators) run the portable kernel.
  */
 #include "md_depthwise_int.h"
@@ -689,6 +691,113 @@ MD_NOINLINE static void plane_lanes(const dw_s8_job *job, const dw_lanes *l, con
     }
 }
 
+/* ------------------------------------------------------------------ one input channel, rows interleaved */
+
+/* Bytes of the stack buffer holding one output row's input rows interleaved (4 bytes a column). */
+#define MD_DW_ROWS_BYTES 640
+
+/* The image's columns and those of the right padding the windows reach, whole vectors of them. */
+static int32_t row_columns(const md_window_params *p)
+{
+    const int32_t padded =
+        md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
+    return (padded - p->pad_left + 15) & ~15;
+}
+
+/* Whether a single input channel's windows fit stream_rows_s8: at most 4 rows and a row's taps within
+ * 4 columns (a window: 16 bytes of the interleaved rows), the columns and a window's reach past them
+ * within the stack buffer. */
+static int fits_rows(const md_window_params *p)
+{
+    return p->input_c == 1 && p->filter_h <= 4 && (p->filter_w - 1) * p->dilation_w <= 3 &&
+           4 * (p->pad_left + row_columns(p)) + 16 <= MD_DW_ROWS_BYTES;
+}
+
+/* The rows of output row oy's windows interleaved into `rows`: byte 4x + fy is tap row fy's value at
+ * padded column x (the padding and the lanes past the taps' rows hold the zero point). */
+static void interleave_rows(const md_window_params *p, const int8_t *image, int32_t oy, int8_t *rows)
+{
+    const int8x16_t pad = vdupq_n_s8((int8_t)-p->input_offset);
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int8_t *row[4] = {NULL, NULL, NULL, NULL};
+    int32_t fy;
+    int32_t x;
+    md_mve_fill_s8(rows, (int8_t)-p->input_offset, 4 * p->pad_left);
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        const int32_t y = y0 + fy * p->dilation_h;
+        row[fy] = y >= 0 && y < p->input_h ? image + y * p->input_w : NULL;
+    }
+    for (x = 0; x < row_columns(p); x += 16) {
+        const mve_pred16_t inside = vctp8q((uint32_t)md_max_i32(p->input_w - x, 0));
+        int8x16x4_t chunk;
+        chunk.val[0] = row[0] ? vpselq_s8(vldrbq_z_s8(row[0] + x, inside), pad, inside) : pad;
+        chunk.val[1] = row[1] ? vpselq_s8(vldrbq_z_s8(row[1] + x, inside), pad, inside) : pad;
+        chunk.val[2] = row[2] ? vpselq_s8(vldrbq_z_s8(row[2] + x, inside), pad, inside) : pad;
+        chunk.val[3] = row[3] ? vpselq_s8(vldrbq_z_s8(row[3] + x, inside), pad, inside) : pad;
+        vst4q_s8(rows + 4 * (p->pad_left + x), chunk);
+    }
+}
+
+/* A single input channel, depth multiplier m (a multiple of 4, at most 16), streaming: row by row,
+ * the row's windows' input rows interleaved on the stack (every window inside: the padding holds the
+ * zero point), so that a window is one 16-byte load, its taps in the lanes where each output's
+ * weights were laid out once; each output one VMLADAV, four outputs requantized as a vector (from
+ * bias + offset * sum(weights)) and stored together. */
+MD_NOINLINE static void stream_rows_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias)
+{
+    const md_window_params *p = job->p;
+    const md_mve_requant *r = &job->requant;
+    const int32_t m = p->output_c;
+    const int32_t step = 4 * p->stride_w;
+    int8_t rows[MD_DW_ROWS_BYTES];
+    int8_t weights[MD_DEPTHWISE_CHUNK * 16]; /* output k's weights in its window's lanes: 16 bytes from 16k */
+    int32_t starts[MD_DEPTHWISE_CHUNK], multipliers[MD_DEPTHWISE_CHUNK];
+    int32_t lefts[MD_DEPTHWISE_CHUNK], rights[MD_DEPTHWISE_CHUNK];
+    md_mve_lane_scales scales;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    int32_t k;
+    int32_t t;
+    md_mve_fill_s8(weights, 0, m * 16);
+    for (t = 0; t < p->filter_h * p->filter_w; ++t) { /* tap t = (fy, fx) into lane 4 * fx * dilation + fy */
+        const int32_t lane = 4 * (t % p->filter_w) * p->dilation_w + t / p->filter_w;
+        for (k = 0; k < m; ++k) {
+            weights[16 * k + lane] = job->filter[t * m + k];
+        }
+    }
+    for (k = 0; k < m; ++k) {
+        starts[k] =
+            md_wrap_add(bias ? bias[k] : 0, md_wrap_mul(p->input_offset, vaddvq_s8(vldrbq_s8(weights + 16 * k))));
+    }
+    md_mve_split_scales(r, m, multipliers, lefts, rights);
+    scales.starts = starts;
+    scales.multipliers = multipliers;
+    scales.lefts = lefts;
+    scales.rights = rights;
+    scales.output_offset = r->output_offset;
+    scales.low = vdupq_n_s32(r->low);
+    scales.high = vdupq_n_s32(r->high);
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w;
+        int8_t *out = job->output + batch * p->output_h * p->output_w * m;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int8_t *window = rows;
+            interleave_rows(p, image, oy, rows);
+            for (ox = 0; ox < p->output_w; ++ox, window += step, out += m) {
+                const int8x16_t x = vldrbq_s8(window);
+                for (k = 0; k < m; k += 4) {
+                    const int32x4_t sums = md_mve_vector4(vmladavq_s8(x, vldrbq_s8(weights + 16 * k)),
+                                                          vmladavq_s8(x, vldrbq_s8(weights + 16 * k + 16)),
+                                                          vmladavq_s8(x, vldrbq_s8(weights + 16 * k + 32)),
+                                                          vmladavq_s8(x, vldrbq_s8(weights + 16 * k + 48)));
+                    vstrbq_s32(out + k, md_mve_requantize_split(&scales, sums, k));
+                }
+            }
+        }
+    }
+}
+
 /* Out of line, as stream_s8: each path's stack taken only by the layers that use it. */
 MD_NOINLINE static void planes_s8(const dw_s8_job *job, const int8_t *input, const int32_t *bias, int8_t *plane)
 {
@@ -733,7 +842,9 @@ md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const 
         job.requant = md_mve_requant_s8(bias, multipliers, shifts, p->per_channel, p->output_offset, p->act_min,
                                         p->act_max);
         job.output = output;
-        if (multiplier != 1) {
+        if (multiplier != 1 && fits_rows(p)) {
+            stream_rows_s8(&job, input, bias);
+        } else if (multiplier != 1) {
             dw_lanes lanes;
             if (lanes_of(p, p->input_w * p->input_c, p->input_c, &lanes) && lanes.weights8) {
                 stream_multiplier_lanes_s8(&job, &lanes, input);
