@@ -2,9 +2,10 @@
 /* mcudeploy kernel library: FULLY_CONNECTED for cores with the DSP extension (see
  * md_nn.h, md_nn_support.h).
  *
- * int8 with a symmetric filter (filter offset 0): four outputs at a time (the last three, two or
- * one by a three-row kernel), each 4 input values unpacked to pairs once (SXTAB16 adding the
- * input offset) and multiplied with every weight row by SMLAD; the sums requantized 16 at a time.
+ * int8 with a symmetric filter (filter offset 0): the input unpacked to int16 pairs once (SXTAB16
+ * adding the input offset, MD_FC_SPAN values at a time on the stack), then four outputs at a time
+ * (the last three, two or one by a three-row kernel) multiplied with every weight row by SMLAD;
+ * the sums requantized MD_FC_CHUNK at a time.
  * Other cases run the portable kernel.
  */
 #include "md_fully_connected_int.h"
@@ -13,38 +14,40 @@
 
 MD_PATH_SYMBOL(md_path_fully_connected_dsp);
 
-/* One group of 4 input values against rows 0 to 3 (registers: r1 input, r2 row 0, r4 row 2, r3 the
- * row step, r5 the offsets; sums r0, r10, r11, r12). The rows after 0 and 2 are read at +step
- * before those two pointers move on. */
-#define MD_FC_ROW(load, sum)                                                                                        \
-    load "\n\t"                                                                                                     \
-         "sxtb16 r9, r8\n\t"                                                                                        \
-         "sxtb16 r8, r8, ror #8\n\t"                                                                                \
-         "smlad " sum ", r6, r9, " sum "\n\t"                                                                       \
-         "smlad " sum ", r7, r8, " sum "\n\t"
+/* One group of 4 input values, held as the int16 pairs {x0, x2} and {x1, x3} with the input offset
+ * added (r5, r6), against rows 0 to 3 (registers: r1 the pairs, r2 row 0, r4 row 2, r3 the row
+ * step; sums r0, r10, r11, r12). Four words loaded back to back, then two (a load after a load
+ * takes one cycle on the Cortex-M4 and M33); rows 1 and 3 are read at +step before rows 0 and 2
+ * move on. */
+#define MD_FC_ROW(word, sum)                                                                                        \
+    "sxtb16 r9, " word "\n\t"                                                                                       \
+    "smlad " sum ", r5, r9, " sum "\n\t"                                                                            \
+    "sxtb16 " word ", " word ", ror #8\n\t"                                                                         \
+    "smlad " sum ", r6, " word ", " sum "\n\t"
 #define MD_FC_GROUP                                                                                                 \
-    "ldr r8, [r1], #4\n\t"                                                                                          \
-    "sxtab16 r6, r5, r8\n\t"                                                                                        \
-    "sxtab16 r7, r5, r8, ror #8\n\t" MD_FC_ROW("ldr r8, [r2, r3]", "r10") MD_FC_ROW("ldr r8, [r4, r3]", "r12")     \
-        MD_FC_ROW("ldr r8, [r2], #4", "r0") MD_FC_ROW("ldr r8, [r4], #4", "r11")
+    "ldr r7, [r2, r3]\n\t"                                                                                          \
+    "ldr r8, [r4, r3]\n\t"                                                                                          \
+    "ldr r6, [r1, #4]\n\t"                                                                                          \
+    "ldr r5, [r1], #8\n\t" MD_FC_ROW("r7", "r10") MD_FC_ROW("r8", "r12") "ldr r7, [r2], #4\n\t"                    \
+    "ldr r8, [r4], #4\n\t" MD_FC_ROW("r7", "r0") MD_FC_ROW("r8", "r11")
 
-/* sums[r] = initial[r] + (input + offset) . row r for r < 4 (rows `depth` apart) over the first
- * depth & ~3 values, offset in both halves of `offsets`. Every register is needed (13 values and
- * the loop end), so the whole function is assembly: 24 instructions per 16 MACs, the loop written
- * out twice (an odd group count enters it halfway). `initial`: the bias from output 0 on, or zeros. */
+/* sums[r] = initial[r] + pairs . row r for r < 4 (rows `step` apart) over `length` values (a
+ * multiple of 4; `pairs`: expand_inputs). Every register is needed (13 values and the loop end),
+ * so the whole function is assembly: 26 instructions per 16 MACs, the loop written out twice (an
+ * odd group count enters it halfway). `initial`: the bias from output 0 on, zeros, or the sums
+ * of the values before. */
 #define MD_ASM_ARG __attribute__((unused)) /* read by the assembly, in its AAPCS place */
-__attribute__((naked, noinline)) static void dot_4rows(MD_ASM_ARG int32_t *sums, MD_ASM_ARG const int8_t *input,
-                                                       MD_ASM_ARG const int8_t *row_0, MD_ASM_ARG int32_t depth,
-                                                       MD_ASM_ARG uint32_t offsets,
-                                                       MD_ASM_ARG const int32_t *initial)
+__attribute__((naked, noinline)) static void dot_4rows(MD_ASM_ARG int32_t *sums, MD_ASM_ARG const uint32_t *pairs,
+                                                       MD_ASM_ARG const int8_t *row_0, MD_ASM_ARG int32_t length,
+                                                       MD_ASM_ARG int32_t step, MD_ASM_ARG const int32_t *initial)
 {
     __asm__("push {r0, r4-r11, lr}\n\t"
-            "ldrd r5, r6, [sp, #40]\n\t" /* offsets and initial: the fifth and sixth arguments */
-            "add r4, r2, r3, lsl #1\n\t"
-            "bic lr, r3, #3\n\t"
-            "add lr, r1, lr\n\t"
+            "add lr, r1, r3, lsl #1\n\t"
+            "ldrd r5, r6, [sp, #40]\n\t" /* step and initial: the fifth and sixth arguments */
             "ldm r6, {r0, r10, r11, r12}\n\t"
             "tst r3, #4\n\t"
+            "mov r3, r5\n\t"
+            "add r4, r2, r3, lsl #1\n\t"
             "bne 2f\n\t"
             "cmp r1, lr\n\t"
             "beq 3f\n"
@@ -101,7 +104,8 @@ static MD_NOINLINE void dot_3rows(const int8_t *input, int32_t depth, uint32_t o
     sums[2] = s2;
 }
 
-#define MD_FC_CHUNK 16 /* outputs requantized together */
+#define MD_FC_CHUNK 32 /* outputs requantized together */
+#define MD_FC_SPAN 256 /* input values unpacked together (a multiple of 4) */
 
 /* One layer's parameters, in locals: int8 stores could alias *p. */
 typedef struct {
@@ -170,23 +174,52 @@ static void last_outputs(const fc_layer *layer, const int8_t *row, int32_t first
     requantize_outputs(layer, sums, first, layer->outputs - first, out);
 }
 
+/* pairs[2i], pairs[2i + 1] = the halfword pairs {x0, x2} and {x1, x3} of input values 4i to 4i + 3,
+ * the offset (in both halfwords of `offsets`) added: unpacked once, read by every row. */
+static void expand_inputs(const int8_t *input, int32_t count, uint32_t offsets, uint32_t *pairs)
+{
+    const int8_t *end = input + count;
+    for (; input < end; input += 4, pairs += 2) {
+        const uint32_t word = md_read32(input);
+        pairs[0] = (uint32_t)md_even_pair_add((int16x2_t)offsets, word);
+        pairs[1] = (uint32_t)md_odd_pair_add((int16x2_t)offsets, word);
+    }
+}
+
 /* Every output of one input row: four at a time, requantized MD_FC_CHUNK at a time, then the
- * last 3, 2 or 1. */
+ * last 3, 2 or 1. The input is unpacked MD_FC_SPAN values at a time: once for the row when it
+ * fits, else again for every chunk of outputs. */
 static void fully_connected_row_s8(const fc_layer *layer, const int8_t *row, int8_t *out)
 {
     static const int32_t zeros[4] = {0, 0, 0, 0};
+    uint32_t pairs[MD_FC_SPAN / 2];
     const int32_t depth = layer->depth;
+    const int32_t whole = depth & ~3;
+    const int32_t one_span = whole <= MD_FC_SPAN;
     const int32_t groups = layer->outputs & ~3;
     const int8_t *rows = layer->filter;
     int32_t sums[MD_FC_CHUNK];
     int32_t o;
     int32_t g;
-    for (o = 0; o < groups; o += MD_FC_CHUNK) {
+    int32_t s;
+    if (one_span && groups) {
+        expand_inputs(row, whole, layer->offsets, pairs);
+    }
+    for (o = 0; o < groups; o += MD_FC_CHUNK, rows += MD_FC_CHUNK * depth) {
         const int32_t count = md_min_i32(MD_FC_CHUNK, groups - o);
-        for (g = 0; g < count; g += 4, rows += 4 * depth) {
-            dot_4rows(sums + g, row, rows, depth, layer->offsets, layer->bias ? layer->bias + o + g : zeros);
-            if (depth & 3) {
-                dot_tail(row, depth, layer->input_offset, rows, 4, sums + g);
+        for (s = 0; s == 0 || s < whole; s += MD_FC_SPAN) {
+            const int32_t length = md_min_i32(MD_FC_SPAN, whole - s);
+            if (!one_span) {
+                expand_inputs(row + s, length, layer->offsets, pairs);
+            }
+            for (g = 0; g < count; g += 4) {
+                const int32_t *initial = s ? sums + g : (layer->bias ? layer->bias + o + g : zeros);
+                dot_4rows(sums + g, pairs, rows + g * depth + s, length, depth, initial);
+            }
+        }
+        if (depth & 3) {
+            for (g = 0; g < count; g += 4) {
+                dot_tail(row, depth, layer->input_offset, rows + g * depth, 4, sums + g);
             }
         }
         requantize_outputs(layer, sums, o, count, out);
