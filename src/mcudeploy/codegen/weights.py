@@ -19,7 +19,7 @@ from mcudeploy.codegen.cformat import array_values, c_type, comment_text
 from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.ir import DType, Graph, Operator, pack_int4
 from mcudeploy.memory.budget import ConstantArray, ConstantLayout
-from mcudeploy.params.constant_inputs import read_at_run_time
+from mcudeploy.params.constant_inputs import read_at_run_time, stored_values
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,8 @@ def weights_members(
     derived_values: Mapping[tuple[int, int, str], np.ndarray],
     folded: Mapping[tuple[int, int], np.ndarray] | None = None,
 ) -> list[WeightsMember]:
-    """The layout's arrays (those with elements) with their values: the constant tensors' data and
+    """The layout's arrays (those with elements) with their values: the constant tensors' data (in the
+    order their kernels read it: `params.constant_inputs.stored_values`) and
     the layers' derived multipliers and shifts (`derived_values` by subgraph, layer and kind). A
     tensor in `folded` (by subgraph and tensor index) has those values, as many, on builds where
     MD_CONV_FOLDS_OFFSET is 1 (md_nn.h), its own on the others."""
@@ -122,7 +123,9 @@ def weights_members(
     for array in (a for a in layout.arrays if a.count):
         number, index = array.origin
         if array.kind is None:
-            data, comment = graph.subgraphs[number].tensors[index].data, f"'{array.name}'"
+            reader = _first_reader(graph.subgraphs[number], index)
+            data = stored_values(reader, reader.inputs.index(index), graph.subgraphs[number].tensors[index].data)
+            comment = f"'{array.name}'"
         else:
             data, comment = derived_values[(number, index, array.kind)], array.name
         if np.size(data) != array.count:

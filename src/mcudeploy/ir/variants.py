@@ -17,8 +17,9 @@ class Columns(Enum):
 
 
 class WeightLayout(Enum):
-    """CONV_2D filters in flash: as the model has them, or widened to int16 in SMLAD pair order
-    (twice the bytes; the DSP kernel then skips unpacking them for every pixel pair)."""
+    """CONV_2D and FULLY_CONNECTED filters in flash: as the model has them, or widened to int16 (twice
+    the bytes; the DSP kernels then skip unpacking them): a convolution's in their own order, a fully
+    connected layer's rows in blocks of 4 (`params.constant_inputs.stored_values`, md_nn.h)."""
 
     INT8 = "int8"
     INT16_PAIRS = "int16 pairs"

@@ -59,6 +59,57 @@ __attribute__((naked, noinline)) static void dot_4rows(MD_ASM_ARG int32_t *sums,
             "pop {r1, r4-r11, pc}");
 }
 
+/* One group of 4 input values (the int16 pairs {x0, x1}, {x2, x3} with the offset added: r4, r5)
+ * against the 4 rows of an int16 block (md_nn.h: two words of each row in turn, r2 walking them),
+ * sums r0, r10, r11, r12. Each LDRD follows an SMLAD that does not read what it loads (a
+ * Cortex-M7 issues the two together, and no load is used by the next instruction); `next`
+ * loads the next group's input pairs and row 0 (r6, r7). */
+#define MD_FC_W16_GROUP(next)                                                                                       \
+    "smlad r0, r4, r6, r0\n\t"                                                                                      \
+    "ldrd r8, r9, [r2], #8\n\t"                                                                                     \
+    "smlad r0, r5, r7, r0\n\t"                                                                                      \
+    "ldrd r6, r7, [r2], #8\n\t"                                                                                     \
+    "smlad r10, r4, r8, r10\n\t"                                                                                    \
+    "smlad r10, r5, r9, r10\n\t"                                                                                    \
+    "ldrd r8, r9, [r2], #8\n\t"                                                                                     \
+    "smlad r11, r4, r6, r11\n\t"                                                                                    \
+    "smlad r11, r5, r7, r11\n\t" next "smlad r12, r4, r8, r12\n\t"                                                  \
+    "smlad r12, r5, r9, r12\n\t"
+#define MD_FC_W16_NEXT_ROW "ldrd r6, r7, [r2], #8\n\t"
+#define MD_FC_W16_NEXT_INPUT "ldrd r4, r5, [r1], #8\n\t"
+
+/* sums[r] = initial[r] + pairs . row r for the 4 rows of an int16 block from `block` on, over
+ * `length` values (a multiple of 4; `pairs`: expand_inputs_w16): 8 SMLADs and 5 LDRDs per 16 MACs,
+ * the loop written out twice (an odd count enters it halfway), the last group after it without
+ * the loads of a next one (nothing read past the block). */
+__attribute__((naked, noinline)) static void dot_4rows_w16(MD_ASM_ARG int32_t *sums,
+                                                           MD_ASM_ARG const uint32_t *pairs,
+                                                           MD_ASM_ARG const int16_t *block,
+                                                           MD_ASM_ARG int32_t length,
+                                                           MD_ASM_ARG const int32_t *initial)
+{
+    __asm__("push {r0, r4-r11, lr}\n\t"
+            "ldr r6, [sp, #40]\n\t" /* initial: the fifth argument */
+            "ldm r6, {r0, r10, r11, r12}\n\t"
+            "cmp r3, #0\n\t"
+            "beq 3f\n\t"
+            "tst r3, #4\n\t" /* Z: an even group count, an odd one before the last */
+            "add r3, r2, r3, lsl #3\n\t"
+            "sub r3, r3, #24\n\t" /* r2 there: the last group's row 1 */
+            "ldrd r4, r5, [r1], #8\n\t"
+            "ldrd r6, r7, [r2], #8\n\t"
+            "beq 1f\n\t"
+            "cmp r2, r3\n\t"
+            "beq 2f\n"
+            "0:\n\t" MD_FC_W16_GROUP(MD_FC_W16_NEXT_ROW) MD_FC_W16_NEXT_INPUT "1:\n\t" MD_FC_W16_GROUP(
+                MD_FC_W16_NEXT_ROW) MD_FC_W16_NEXT_INPUT "cmp r2, r3\n\t"
+            "bne 0b\n"
+            "2:\n\t" MD_FC_W16_GROUP("") "3:\n\t"
+            "ldr r1, [sp]\n\t"
+            "stm r1, {r0, r10, r11, r12}\n\t"
+            "pop {r1, r4-r11, pc}");
+}
+
 /* sums[r] += (input + offset) . row r for the rows row_0, row_1, row_2 (fewer outputs repeat a
  * row), over `depth` values. GCC 12 spills this loop; written out it is 20 instructions for 12
  * MACs, all pointers post-incremented and each weight word unpacked in place. */
@@ -104,7 +155,7 @@ static MD_NOINLINE void dot_3rows(const int8_t *input, int32_t depth, uint32_t o
     sums[2] = s2;
 }
 
-#define MD_FC_CHUNK 32 /* outputs requantized together */
+#define MD_FC_CHUNK 128 /* outputs requantized together */
 #define MD_FC_SPAN 256 /* input values unpacked together (a multiple of 4) */
 
 /* One layer's parameters, in locals: int8 stores could alias *p. */
@@ -229,9 +280,8 @@ static void fully_connected_row_s8(const fc_layer *layer, const int8_t *row, int
     }
 }
 
-static void fully_connected_s8_dsp(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
-                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
-                                   int8_t *output)
+static fc_layer fc_layer_of(const md_fully_connected_params *p, const int8_t *filter, const int32_t *bias,
+                            const int32_t *multipliers, const int32_t *shifts)
 {
     const fc_layer layer = {filter,
                             bias,
@@ -245,10 +295,87 @@ static void fully_connected_s8_dsp(const md_fully_connected_params *p, const int
                             p->act_min,
                             p->act_max,
                             ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u};
-    const int32_t batches = p->batches;
+    return layer;
+}
+
+static void fully_connected_s8_dsp(const md_fully_connected_params *p, const int8_t *input, const int8_t *filter,
+                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                   int8_t *output)
+{
+    const fc_layer layer = fc_layer_of(p, filter, bias, multipliers, shifts);
     int32_t b;
-    for (b = 0; b < batches; ++b) {
+    for (b = 0; b < p->batches; ++b) {
         fully_connected_row_s8(&layer, input + b * layer.depth, output + b * layer.outputs);
+    }
+}
+
+/* pairs[2i], pairs[2i + 1] = the halfword pairs {x0, x1} and {x2, x3} of input values 4i to 4i + 3,
+ * the offset added: the order of the int16 filter's words. */
+static void expand_inputs_w16(const int8_t *input, int32_t count, uint32_t offsets, uint32_t *pairs)
+{
+    const int8_t *end = input + count;
+    for (; input < end; input += 4, pairs += 2) {
+        const uint32_t word = md_read32(input);
+        const uint32_t even = (uint32_t)md_even_pair_add((int16x2_t)offsets, word);
+        const uint32_t odd = (uint32_t)md_odd_pair_add((int16x2_t)offsets, word);
+        pairs[0] = (even & 0xFFFFu) | (odd << 16);
+        pairs[1] = (odd & 0xFFFF0000u) | (even >> 16);
+    }
+}
+
+/* sum + (input + offset) . weights over `count` values of int16 weights. */
+static int32_t dot_w16(const int8_t *input, int32_t count, int32_t offset, const int16_t *weights, int32_t sum)
+{
+    int32_t k;
+    for (k = 0; k < count; ++k) {
+        sum = md_wrap_add(sum, (input[k] + offset) * weights[k]);
+    }
+    return sum;
+}
+
+/* Every output of one input row from the int16 filter (md_nn.h): as fully_connected_row_s8, each
+ * block of 4 rows by dot_4rows_w16, then its last depth % 4 values; the rows after the last
+ * block one by one. */
+static void fully_connected_row_w16(const fc_layer *layer, const int16_t *filter, const int8_t *row, int8_t *out)
+{
+    static const int32_t zeros[4] = {0, 0, 0, 0};
+    uint32_t pairs[MD_FC_SPAN / 2];
+    const int32_t depth = layer->depth;
+    const int32_t whole = depth & ~3;
+    const int32_t tail = depth - whole;
+    const int32_t one_span = whole <= MD_FC_SPAN;
+    const int32_t groups = layer->outputs & ~3;
+    int32_t sums[MD_FC_CHUNK];
+    int32_t o;
+    int32_t g;
+    int32_t s;
+    int32_t r;
+    if (one_span && groups) {
+        expand_inputs_w16(row, whole, layer->offsets, pairs);
+    }
+    for (o = 0; o < groups; o += MD_FC_CHUNK) {
+        const int32_t count = md_min_i32(MD_FC_CHUNK, groups - o);
+        for (s = 0; s == 0 || s < whole; s += MD_FC_SPAN) {
+            const int32_t length = md_min_i32(MD_FC_SPAN, whole - s);
+            if (!one_span) {
+                expand_inputs_w16(row + s, length, layer->offsets, pairs);
+            }
+            for (g = 0; g < count; g += 4) {
+                const int32_t *initial = s ? sums + g : (layer->bias ? layer->bias + o + g : zeros);
+                dot_4rows_w16(sums + g, pairs, filter + (o + g) * depth + 4 * s, length, initial);
+            }
+        }
+        for (g = 0; tail && g < count; g += 4) {
+            const int16_t *last = filter + (o + g) * depth + 4 * whole;
+            for (r = 0; r < 4; ++r) {
+                sums[g + r] = dot_w16(row + whole, tail, layer->input_offset, last + r * tail, sums[g + r]);
+            }
+        }
+        requantize_outputs(layer, sums, o, count, out);
+    }
+    for (o = groups; o < layer->outputs; ++o) {
+        sums[0] = dot_w16(row, depth, layer->input_offset, filter + o * depth, bias_of(layer, o));
+        requantize_outputs(layer, sums, o, 1, out);
     }
 }
 
@@ -260,6 +387,21 @@ md_status md_fully_connected_s8(const md_fully_connected_params *p, const int8_t
         return MD_OK;
     }
     fully_connected_s8_dsp(p, input, filter, bias, multipliers, shifts, output);
+    return MD_OK;
+}
+
+md_status md_fully_connected_s8_w16(const md_fully_connected_params *p, const int8_t *input, const int16_t *filter,
+                                    const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                    int8_t *output)
+{
+    const fc_layer layer = fc_layer_of(p, NULL, bias, multipliers, shifts);
+    int32_t b;
+    if (p->filter_offset != 0 || p->accumulator64) {
+        return MD_ERROR_RANGE; /* code generation gives this variant symmetric int8 layers only */
+    }
+    for (b = 0; b < p->batches; ++b) {
+        fully_connected_row_w16(&layer, filter, input + b * layer.depth, output + b * layer.outputs);
+    }
     return MD_OK;
 }
 
