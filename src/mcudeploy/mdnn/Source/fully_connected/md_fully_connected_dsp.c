@@ -60,28 +60,33 @@ __attribute__((naked, noinline)) static void dot_4rows(MD_ASM_ARG int32_t *sums,
 }
 
 /* One group of 4 input values (the int16 pairs {x0, x1}, {x2, x3} with the offset added: r4, r5)
- * against the 4 rows of an int16 block (md_nn.h: two words of each row in turn, r2 walking them),
- * sums r0, r10, r11, r12. Each LDRD follows an SMLAD that does not read what it loads (a
- * Cortex-M7 issues the two together, and no load is used by the next instruction); `next`
- * loads the next group's input pairs and row 0 (r6, r7). */
-#define MD_FC_W16_GROUP(next)                                                                                       \
+ * against the 4 rows of an int16 block (md_nn.h: two words of each row in turn, r2 walking them;
+ * row 0's in r6, r7 on entry), sums r0, r10, r11, r12. Each LDR follows an SMLAD that does not
+ * read what it loads, and no loaded word is read by the next instruction: a Cortex-M7 issues each
+ * pair together (it issues no LDRD beside another instruction). `next` loads the next group's row
+ * 0 into r6, r7. */
+#define MD_FC_W16_GROUP(next_0, next_1)                                                                             \
     "smlad r0, r4, r6, r0\n\t"                                                                                      \
-    "ldrd r8, r9, [r2], #8\n\t"                                                                                     \
+    "ldr r8, [r2], #4\n\t"                                                                                          \
     "smlad r0, r5, r7, r0\n\t"                                                                                      \
-    "ldrd r6, r7, [r2], #8\n\t"                                                                                     \
+    "ldr r9, [r2], #4\n\t"                                                                                          \
     "smlad r10, r4, r8, r10\n\t"                                                                                    \
+    "ldr r6, [r2], #4\n\t"                                                                                          \
     "smlad r10, r5, r9, r10\n\t"                                                                                    \
-    "ldrd r8, r9, [r2], #8\n\t"                                                                                     \
+    "ldr r7, [r2], #4\n\t"                                                                                          \
     "smlad r11, r4, r6, r11\n\t"                                                                                    \
-    "smlad r11, r5, r7, r11\n\t" next "smlad r12, r4, r8, r12\n\t"                                                  \
-    "smlad r12, r5, r9, r12\n\t"
-#define MD_FC_W16_NEXT_ROW "ldrd r6, r7, [r2], #8\n\t"
-#define MD_FC_W16_NEXT_INPUT "ldrd r4, r5, [r1], #8\n\t"
+    "ldr r8, [r2], #4\n\t"                                                                                          \
+    "smlad r11, r5, r7, r11\n\t"                                                                                    \
+    "ldr r9, [r2], #4\n\t"                                                                                          \
+    "smlad r12, r4, r8, r12\n\t" next_0 "smlad r12, r5, r9, r12\n\t" next_1
+#define MD_FC_W16_NEXT_0 "ldr r6, [r2], #4\n\t"
+#define MD_FC_W16_NEXT_1 "ldr r7, [r2], #4\n\t"
 
 /* sums[r] = initial[r] + pairs . row r for the 4 rows of an int16 block from `block` on, over
- * `length` values (a multiple of 4; `pairs`: expand_inputs_w16): 8 SMLADs and 5 LDRDs per 16 MACs,
- * the loop written out twice (an odd count enters it halfway), the last group after it without
- * the loads of a next one (nothing read past the block). */
+ * `length` values (a multiple of 4; `pairs`: expand_inputs_w16): 8 SMLADs and 10 LDRs per 16 MACs,
+ * the loop's compare and branch each issued beside the load of an input pair (no instruction
+ * reading a register the load before it wrote, its base included); the last group after the
+ * loop, without the loads of a next one (nothing read past the block). */
 __attribute__((naked, noinline)) static void dot_4rows_w16(MD_ASM_ARG int32_t *sums,
                                                            MD_ASM_ARG const uint32_t *pairs,
                                                            MD_ASM_ARG const int16_t *block,
@@ -93,18 +98,19 @@ __attribute__((naked, noinline)) static void dot_4rows_w16(MD_ASM_ARG int32_t *s
             "ldm r6, {r0, r10, r11, r12}\n\t"
             "cmp r3, #0\n\t"
             "beq 3f\n\t"
-            "tst r3, #4\n\t" /* Z: an even group count, an odd one before the last */
             "add r3, r2, r3, lsl #3\n\t"
             "sub r3, r3, #24\n\t" /* r2 there: the last group's row 1 */
-            "ldrd r4, r5, [r1], #8\n\t"
-            "ldrd r6, r7, [r2], #8\n\t"
-            "beq 1f\n\t"
+            "ldr r5, [r1, #4]\n\t"
+            "ldr r4, [r1], #8\n\t"
+            "ldr r6, [r2], #4\n\t"
+            "ldr r7, [r2], #4\n\t"
             "cmp r2, r3\n\t"
             "beq 2f\n"
-            "0:\n\t" MD_FC_W16_GROUP(MD_FC_W16_NEXT_ROW) MD_FC_W16_NEXT_INPUT "1:\n\t" MD_FC_W16_GROUP(
-                MD_FC_W16_NEXT_ROW) MD_FC_W16_NEXT_INPUT "cmp r2, r3\n\t"
-            "bne 0b\n"
-            "2:\n\t" MD_FC_W16_GROUP("") "3:\n\t"
+            "1:\n\t" MD_FC_W16_GROUP(MD_FC_W16_NEXT_0, MD_FC_W16_NEXT_1) "ldr r5, [r1, #4]\n\t"
+            "cmp r2, r3\n\t"
+            "ldr r4, [r1], #8\n\t"
+            "bne 1b\n"
+            "2:\n\t" MD_FC_W16_GROUP("", "") "3:\n\t"
             "ldr r1, [sp]\n\t"
             "stm r1, {r0, r10, r11, r12}\n\t"
             "pop {r1, r4-r11, pc}");
