@@ -31,32 +31,64 @@ MD_PATH_SYMBOL(md_path_fully_connected_dsp);
     "ldr r5, [r1], #8\n\t" MD_FC_ROW("r7", "r10") MD_FC_ROW("r8", "r12") "ldr r7, [r2], #4\n\t"                    \
     "ldr r8, [r4], #4\n\t" MD_FC_ROW("r7", "r0") MD_FC_ROW("r8", "r11")
 
-/* sums[r] = initial[r] + pairs . row r for r < 4 (rows `step` apart) over `length` values (a
- * multiple of 4; `pairs`: expand_inputs). Every register is needed (13 values and the loop end),
- * so the whole function is assembly: 26 instructions per 16 MACs, the loop written out twice (an
- * odd group count enters it halfway). `initial`: the bias from output 0 on, zeros, or the sums
- * of the values before. */
+/* One pass of a 4-row kernel (dot_blocks, dot_blocks_w16) over `blocks` blocks of 4 outputs and
+ * `length` input values; the call moves sums, rows and initial on block by block and counts blocks
+ * down to 0. Offsets fixed: the assembly reads the fields by them. */
+typedef struct {
+    int32_t *sums;          /* 0: 4 sums a block written */
+    const uint32_t *pairs;  /* 4: the input, unpacked */
+    const void *rows;       /* 8: the first block's row 0 at the pass's first value */
+    int32_t length;         /* 12: values, a multiple of 4 */
+    int32_t step;           /* 16: bytes from a row to the next (4 rows: a block) */
+    const int32_t *initial; /* 20: the first block's 4 initial sums */
+    int32_t initial_step;   /* 24: bytes from a block's initial sums to the next: 16, or 0 (zeros) */
+    int32_t blocks;         /* 28: at least 1 */
+} fc_pass;
+MD_STATIC_CHECK(fc_pass_blocks, sizeof(fc_pass) == 32 || sizeof(void *) != 4);
+
+/* After a block (sums r0, r10, r11, r12; the pass at [sp]): its sums stored, the pass moved on,
+ * back to the block loop at 4: while blocks remain. */
+#define MD_FC_NEXT_BLOCK                                                                                            \
+    "ldr r6, [sp]\n\t"                                                                                              \
+    "ldr r7, [r6]\n\t"                                                                                              \
+    "stm r7!, {r0, r10, r11, r12}\n\t"                                                                              \
+    "ldrd r8, r9, [r6, #20]\n\t"                                                                                    \
+    "add r8, r8, r9\n\t"                                                                                            \
+    "ldr r9, [r6, #8]\n\t"                                                                                          \
+    "ldr r3, [r6, #16]\n\t"                                                                                         \
+    "ldr r5, [r6, #28]\n\t"                                                                                         \
+    "add r9, r9, r3, lsl #2\n\t"                                                                                    \
+    "subs r5, r5, #1\n\t"                                                                                           \
+    "str r7, [r6]\n\t"                                                                                              \
+    "str r9, [r6, #8]\n\t"                                                                                          \
+    "str r8, [r6, #20]\n\t"                                                                                         \
+    "str r5, [r6, #28]\n\t"                                                                                         \
+    "bne 4b\n\t"                                                                                                    \
+    "pop {r0, r4-r11, pc}"
+
+/* Per block of the pass (rows `step` apart; `pairs`: expand_inputs): sums[r] = initial[r] +
+ * pairs . row r for r < 4. Every register is needed in the loop (13 values and its end), so the
+ * whole function is assembly: 26 instructions per 16 MACs, the loop written out twice (an odd
+ * group count enters it halfway). */
 #define MD_ASM_ARG __attribute__((unused)) /* read by the assembly, in its AAPCS place */
-__attribute__((naked, noinline)) static void dot_4rows(MD_ASM_ARG int32_t *sums, MD_ASM_ARG const uint32_t *pairs,
-                                                       MD_ASM_ARG const int8_t *row_0, MD_ASM_ARG int32_t length,
-                                                       MD_ASM_ARG int32_t step, MD_ASM_ARG const int32_t *initial)
+__attribute__((naked, noinline)) static void dot_blocks(MD_ASM_ARG fc_pass *pass)
 {
-    __asm__("push {r0, r4-r11, lr}\n\t"
-            "add lr, r1, r3, lsl #1\n\t"
-            "ldrd r5, r6, [sp, #40]\n\t" /* step and initial: the fifth and sixth arguments */
-            "ldm r6, {r0, r10, r11, r12}\n\t"
-            "tst r3, #4\n\t"
-            "mov r3, r5\n\t"
+    __asm__("push {r0, r4-r11, lr}\n"
+            "4:\n\t"
+            "ldr r6, [sp]\n\t"
+            "ldrd r1, r2, [r6, #4]\n\t"
+            "ldrd r5, r3, [r6, #12]\n\t"
+            "ldr r7, [r6, #20]\n\t"
+            "add lr, r1, r5, lsl #1\n\t"
+            "ldm r7, {r0, r10, r11, r12}\n\t"
             "add r4, r2, r3, lsl #1\n\t"
+            "tst r5, #4\n\t"
             "bne 2f\n\t"
             "cmp r1, lr\n\t"
             "beq 3f\n"
             "1:\n\t" MD_FC_GROUP "2:\n\t" MD_FC_GROUP "cmp r1, lr\n\t"
             "bne 1b\n"
-            "3:\n\t"
-            "ldr r1, [sp]\n\t"
-            "stm r1, {r0, r10, r11, r12}\n\t"
-            "pop {r1, r4-r11, pc}");
+            "3:\n\t" MD_FC_NEXT_BLOCK);
 }
 
 /* One group of 4 input values (the int16 pairs {x0, x1}, {x2, x3} with the offset added: r4, r5)
@@ -82,20 +114,20 @@ __attribute__((naked, noinline)) static void dot_4rows(MD_ASM_ARG int32_t *sums,
 #define MD_FC_W16_NEXT_0 "ldr r6, [r2], #4\n\t"
 #define MD_FC_W16_NEXT_1 "ldr r7, [r2], #4\n\t"
 
-/* sums[r] = initial[r] + pairs . row r for the 4 rows of an int16 block from `block` on, over
- * `length` values (a multiple of 4; `pairs`: expand_inputs_w16): 8 SMLADs and 10 LDRs per 16 MACs,
- * the loop's compare and branch each issued beside the load of an input pair (no instruction
- * reading a register the load before it wrote, its base included); the last group after the
- * loop, without the loads of a next one (nothing read past the block). */
-__attribute__((naked, noinline)) static void dot_4rows_w16(MD_ASM_ARG int32_t *sums,
-                                                           MD_ASM_ARG const uint32_t *pairs,
-                                                           MD_ASM_ARG const int16_t *block,
-                                                           MD_ASM_ARG int32_t length,
-                                                           MD_ASM_ARG const int32_t *initial)
+/* Per block of the pass (an int16 block of 4 rows, md_nn.h; `pairs`: expand_inputs_w16): sums[r] =
+ * initial[r] + pairs . row r for r < 4. 8 SMLADs and 10 LDRs per 16 MACs, the loop's compare and
+ * branch each issued beside the load of an input pair (no instruction reading a register the load
+ * before it wrote, its base included); the last group after the loop, without the loads of a next
+ * one (nothing read past the block). */
+__attribute__((naked, noinline)) static void dot_blocks_w16(MD_ASM_ARG fc_pass *pass)
 {
-    __asm__("push {r0, r4-r11, lr}\n\t"
-            "ldr r6, [sp, #40]\n\t" /* initial: the fifth argument */
-            "ldm r6, {r0, r10, r11, r12}\n\t"
+    __asm__("push {r0, r4-r11, lr}\n"
+            "4:\n\t"
+            "ldr r6, [sp]\n\t"
+            "ldrd r1, r2, [r6, #4]\n\t"
+            "ldr r3, [r6, #12]\n\t"
+            "ldr r7, [r6, #20]\n\t"
+            "ldm r7, {r0, r10, r11, r12}\n\t"
             "cmp r3, #0\n\t"
             "beq 3f\n\t"
             "add r3, r2, r3, lsl #3\n\t"
@@ -110,10 +142,7 @@ __attribute__((naked, noinline)) static void dot_4rows_w16(MD_ASM_ARG int32_t *s
             "cmp r2, r3\n\t"
             "ldr r4, [r1], #8\n\t"
             "bne 1b\n"
-            "2:\n\t" MD_FC_W16_GROUP("", "") "3:\n\t"
-            "ldr r1, [sp]\n\t"
-            "stm r1, {r0, r10, r11, r12}\n\t"
-            "pop {r1, r4-r11, pc}");
+            "2:\n\t" MD_FC_W16_GROUP("", "") "3:\n\t" MD_FC_NEXT_BLOCK);
 }
 
 /* sums[r] += (input + offset) . row r for the rows row_0, row_1, row_2 (fewer outputs repeat a
@@ -231,6 +260,15 @@ static void last_outputs(const fc_layer *layer, const int8_t *row, int32_t first
     requantize_outputs(layer, sums, first, layer->outputs - first, out);
 }
 
+/* A pass's first initial sums and their step: over the first values (`start` 0) the bias from
+ * output `first` on, or zeros without one; over later ones the sums so far. */
+static void set_initial(fc_pass *pass, const fc_layer *layer, int32_t first, int32_t start)
+{
+    static const int32_t zeros[4] = {0, 0, 0, 0};
+    pass->initial = start ? pass->sums : (layer->bias ? layer->bias + first : zeros);
+    pass->initial_step = pass->initial == zeros ? 0 : 16;
+}
+
 /* pairs[2i], pairs[2i + 1] = the halfword pairs {x0, x2} and {x1, x3} of input values 4i to 4i + 3,
  * the offset (in both halfwords of `offsets`) added: unpacked once, read by every row. */
 static void expand_inputs(const int8_t *input, int32_t count, uint32_t offsets, uint32_t *pairs)
@@ -248,7 +286,6 @@ static void expand_inputs(const int8_t *input, int32_t count, uint32_t offsets, 
  * fits, else again for every chunk of outputs. */
 static void fully_connected_row_s8(const fc_layer *layer, const int8_t *row, int8_t *out)
 {
-    static const int32_t zeros[4] = {0, 0, 0, 0};
     uint32_t pairs[MD_FC_SPAN / 2];
     const int32_t depth = layer->depth;
     const int32_t whole = depth & ~3;
@@ -269,10 +306,9 @@ static void fully_connected_row_s8(const fc_layer *layer, const int8_t *row, int
             if (!one_span) {
                 expand_inputs(row + s, length, layer->offsets, pairs);
             }
-            for (g = 0; g < count; g += 4) {
-                const int32_t *initial = s ? sums + g : (layer->bias ? layer->bias + o + g : zeros);
-                dot_4rows(sums + g, pairs, rows + g * depth + s, length, depth, initial);
-            }
+            fc_pass pass = {sums, pairs, rows + s, length, depth, NULL, 0, count / 4};
+            set_initial(&pass, layer, o, s);
+            dot_blocks(&pass);
         }
         if (depth & 3) {
             for (g = 0; g < count; g += 4) {
@@ -344,7 +380,6 @@ static int32_t dot_w16(const int8_t *input, int32_t count, int32_t offset, const
  * block one by one. */
 static void fully_connected_row_w16(const fc_layer *layer, const int16_t *filter, const int8_t *row, int8_t *out)
 {
-    static const int32_t zeros[4] = {0, 0, 0, 0};
     uint32_t pairs[MD_FC_SPAN / 2];
     const int32_t depth = layer->depth;
     const int32_t whole = depth & ~3;
@@ -366,10 +401,9 @@ static void fully_connected_row_w16(const fc_layer *layer, const int16_t *filter
             if (!one_span) {
                 expand_inputs_w16(row + s, length, layer->offsets, pairs);
             }
-            for (g = 0; g < count; g += 4) {
-                const int32_t *initial = s ? sums + g : (layer->bias ? layer->bias + o + g : zeros);
-                dot_4rows_w16(sums + g, pairs, filter + (o + g) * depth + 4 * s, length, initial);
-            }
+            fc_pass pass = {sums, pairs, filter + o * depth + 4 * s, length, 2 * depth, NULL, 0, count / 4};
+            set_initial(&pass, layer, o, s);
+            dot_blocks_w16(&pass);
         }
         for (g = 0; tail && g < count; g += 4) {
             const int16_t *last = filter + (o + g) * depth + 4 * whole;
