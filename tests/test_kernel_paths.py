@@ -82,7 +82,7 @@ def dsp_paths() -> Graph:
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
     _fully_connected(f, "int8", (1, 36), 5, per_channel=False)  # 4 rows, then 1
     _fully_connected(f, "int8", (1, 600), 9, per_channel=True)  # unpacked in spans of 256, 256, 88
-    _fully_connected(f, "int8", (2, 22), 134, per_channel=False)  # two chunks of outputs (128 + 4), then 2
+    _fully_connected(f, "int8", (2, 30), 134, per_channel=False)  # 7 groups; chunks of 128 + 4 outputs, then 2
     lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
     lstm_layer(f, "int16", (3, 2, 13), 9, SequenceLSTMOptions(time_major=True))  # rows 8 + 1, depths 13 and 9
     return f.graph()

@@ -68,8 +68,9 @@ MD_STATIC_CHECK(fc_pass_blocks, sizeof(fc_pass) == 32 || sizeof(void *) != 4);
 
 /* Per block of the pass (rows `step` apart; `pairs`: expand_inputs): sums[r] = initial[r] +
  * pairs . row r for r < 4. Every register is needed in the loop (13 values and its end), so the
- * whole function is assembly: 26 instructions per 16 MACs, the loop written out twice (an odd
- * group count enters it halfway). */
+ * whole function is assembly: 24 instructions per 16 MACs and the loop's compare and branch
+ * per four groups (the loop written out four times, entered where the group count leaves the
+ * rest a multiple of 4). */
 #define MD_ASM_ARG __attribute__((unused)) /* read by the assembly, in its AAPCS place */
 __attribute__((naked, noinline)) static void dot_blocks(MD_ASM_ARG fc_pass *pass)
 {
@@ -82,11 +83,15 @@ __attribute__((naked, noinline)) static void dot_blocks(MD_ASM_ARG fc_pass *pass
             "add lr, r1, r5, lsl #1\n\t"
             "ldm r7, {r0, r10, r11, r12}\n\t"
             "add r4, r2, r3, lsl #1\n\t"
-            "tst r5, #4\n\t"
-            "bne 2f\n\t"
+            "ubfx r6, r5, #2, #2\n\t" /* groups % 4: enter the loop at copy (4 - that) % 4 */
+            "cmp r6, #2\n\t"
+            "beq 6f\n\t"
+            "bhi 5f\n\t"
+            "cmp r6, #1\n\t"
+            "beq 7f\n\t"
             "cmp r1, lr\n\t"
             "beq 3f\n"
-            "1:\n\t" MD_FC_GROUP "2:\n\t" MD_FC_GROUP "cmp r1, lr\n\t"
+            "1:\n\t" MD_FC_GROUP "5:\n\t" MD_FC_GROUP "6:\n\t" MD_FC_GROUP "7:\n\t" MD_FC_GROUP "cmp r1, lr\n\t"
             "bne 1b\n"
             "3:\n\t" MD_FC_NEXT_BLOCK);
 }
