@@ -25,7 +25,14 @@ import pytest
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
-from mcudeploy.ir.options import Activation, Conv2DOptions, DepthwiseConv2DOptions, Padding, SequenceLSTMOptions
+from mcudeploy.ir.options import (
+    Activation,
+    Conv2DOptions,
+    DepthwiseConv2DOptions,
+    FullyConnectedOptions,
+    Padding,
+    SequenceLSTMOptions,
+)
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _conv, _depthwise, _fully_connected, lstm_layer
@@ -83,9 +90,18 @@ def dsp_paths() -> Graph:
     _fully_connected(f, "int8", (1, 36), 5, per_channel=False)  # 4 rows, then 1
     _fully_connected(f, "int8", (1, 600), 9, per_channel=True)  # unpacked in spans of 256, 256, 88
     _fully_connected(f, "int8", (2, 30), 134, per_channel=False)  # 7 groups; chunks of 128 + 4 outputs, then 2
+    _unclamped_fully_connected(f, 48, 12)  # all of int8's range: the clamp by SSAT
     lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
     lstm_layer(f, "int16", (3, 2, 13), 9, SequenceLSTMOptions(time_major=True))  # rows 8 + 1, depths 13 and 9
     return f.graph()
+
+
+def _unclamped_fully_connected(f: Family, depth: int, units: int) -> None:
+    """A per-tensor fully connected layer without activation: its outputs clamped to int8's range only."""
+    x = f.input((1, depth), "int8")
+    y = f.output((1, units), "int8", scale=0.5, zero_point=-3)
+    options = FullyConnectedOptions(Activation.NONE)
+    f.op("FULLY_CONNECTED", [x, f.weights((units, depth)), f.bias(units)], [y], options)
 
 
 def _pruned_pointwise(f: Family, depth: int, activation: Activation) -> None:

@@ -209,7 +209,8 @@ typedef struct {
 } fc_layer;
 
 /* out[first + r] for r < count from sums[r]; one scale below one (the usual case) has its own
- * loop. Not inlined: the caller's loop keeps its registers. */
+ * loops, with and without a clamp inside int8's range. Not inlined: the caller's loop keeps its
+ * registers. */
 static MD_NOINLINE void requantize_outputs(const fc_layer *layer, const int32_t *sums, int32_t first,
                                                int32_t count, int8_t *out)
 {
@@ -219,6 +220,14 @@ static MD_NOINLINE void requantize_outputs(const fc_layer *layer, const int32_t 
     const int32_t *multiplier = layer->multipliers + first * step;
     const int32_t *shift = layer->shifts + first * step;
     out += first;
+    if (!step && *shift < 0 && low == INT8_MIN && high == INT8_MAX) { /* the clamp: one SSAT */
+        const int32_t scale = *multiplier, right = -*shift;
+        while (sums < end) {
+            const int32_t scaled = md_rdbpot_fast(md_srdhm_fast(*sums++, scale), right);
+            *out++ = (int8_t)__ssat(md_wrap_add(scaled, offset), 8);
+        }
+        return;
+    }
     if (!step && *shift < 0) {
         const int32_t scale = *multiplier, right = -*shift;
         while (sums < end) {
