@@ -188,18 +188,21 @@ def widened_fully_connected() -> Graph:
     """Fully connected layers with int16 weights in blocks of 4 rows (md_fully_connected_s8_w16): a
     depth tail of 3 values over two input rows, an input longer than one unpacked span (600 values:
     256 + 256 + 88) with one row after the last block and no bias, an odd group count with one
-    row after, a single group, and more outputs than one requantized chunk (128 + 4, then 2 rows);
-    then two with int8 weights (spans and 7 groups; the M7 and M33 run the same DSP code as the M4)."""
+    row after, a single group, more outputs than one requantized chunk (128 + 4, then 2 rows), a
+    depth of 1 (no whole group) and 3 outputs (no whole block); then two with int8 weights (spans
+    and 7 groups; the M7 and M33 run the same DSP code as the M4)."""
     f = Family("widened_fully_connected", 7)
     _fully_connected(f, "int8", (2, 23), 8, per_channel=True)
     _fully_connected(f, "int8", (1, 600), 9, per_channel=False, bias=None)
     _fully_connected(f, "int8", (1, 36), 5, per_channel=True)
     _fully_connected(f, "int8", (1, 4), 4, per_channel=False)
     _fully_connected(f, "int8", (3, 20), 134, per_channel=True)
+    _fully_connected(f, "int8", (2, 1), 16, per_channel=False)
+    _fully_connected(f, "int8", (1, 16), 3, per_channel=True)
     _fully_connected(f, "int8", (1, 600), 9, per_channel=True)
     _fully_connected(f, "int8", (2, 30), 6, per_channel=False)
     graph = f.graph()
-    for op in graph.operators[:5]:
+    for op in graph.operators[:7]:
         op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
     return graph
 
@@ -209,7 +212,7 @@ def test_int16_weight_fully_connected_layers_are_bit_exact(target: str):
     checker = Validator(widened_fully_connected())
     try:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
-        assert network.count("md_fully_connected_s8_w16(") == 5
+        assert network.count("md_fully_connected_s8_w16(") == 7
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

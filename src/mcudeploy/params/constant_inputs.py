@@ -91,5 +91,6 @@ def stored_values(op: Operator, position: int, data: np.ndarray) -> np.ndarray:
     blocks, whole = outputs // FC_ROW_BLOCK, depth & ~3
     blocked = rows[: blocks * FC_ROW_BLOCK].reshape(blocks, FC_ROW_BLOCK, depth)
     groups = blocked[:, :, :whole].reshape(blocks, FC_ROW_BLOCK, whole // 4, 4).transpose(0, 2, 1, 3)
-    parts = [groups.reshape(blocks, -1), blocked[:, :, whole:].reshape(blocks, -1)]
+    tails = blocked[:, :, whole:].reshape(blocks, FC_ROW_BLOCK * (depth - whole))
+    parts = [groups.reshape(blocks, FC_ROW_BLOCK * whole), tails]
     return np.concatenate([np.concatenate(parts, axis=1).reshape(-1), rows[blocks * FC_ROW_BLOCK :].reshape(-1)])
