@@ -88,8 +88,8 @@ def dsp_paths() -> Graph:
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
     _fully_connected(f, "int8", (1, 36), 5, per_channel=False)  # 4 rows, then 1
-    _fully_connected(f, "int8", (1, 600), 9, per_channel=True)  # unpacked in spans of 256, 256, 88
-    _fully_connected(f, "int8", (2, 30), 134, per_channel=False)  # 7 groups; chunks of 128 + 4 outputs, then 2
+    _fully_connected(f, "int8", (1, 600), 9, per_channel=True)  # unpacked in spans of 192, 192, 192, 24
+    _fully_connected(f, "int8", (2, 30), 134, per_channel=False)  # 7 groups; chunks of 64, 64, 4 outputs, then 2
     _unclamped_fully_connected(f, 48, 12)  # all of int8's range: the clamp by SSAT
     lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
     lstm_layer(f, "int16", (3, 2, 13), 9, SequenceLSTMOptions(time_major=True))  # rows 8 + 1, depths 13 and 9
@@ -187,8 +187,8 @@ def test_int16_weight_convolutions_are_bit_exact(target: str):
 def widened_fully_connected() -> Graph:
     """Fully connected layers with int16 weights in blocks of 4 rows (md_fully_connected_s8_w16): a
     depth tail of 3 values over two input rows, an input longer than one unpacked span (600 values:
-    256 + 256 + 88) with one row after the last block and no bias, an odd group count with one
-    row after, a single group, more outputs than one requantized chunk (128 + 4, then 2 rows), a
+    3 x 192 + 24) with one row after the last block and no bias, an odd group count with one
+    row after, a single group, more outputs than one requantized chunk (64 + 64 + 4, then 2 rows), a
     depth of 1 (no whole group) and 3 outputs (no whole block); then two with int8 weights (spans
     and 7 groups; the M7 and M33 run the same DSP code as the M4)."""
     f = Family("widened_fully_connected", 7)
