@@ -70,7 +70,7 @@ MD_STATIC_CHECK(fc_pass_blocks, sizeof(fc_pass) == 32 || sizeof(void *) != 4);
  * pairs . row r for r < 4. Every register is needed in the loop (13 values and its end), so the
  * whole function is assembly: 24 instructions per 16 MACs and the loop's compare and branch
  * per four groups (the loop written out four times, entered where the group count leaves the
- * rest a multiple of 4). */
+ * rest a multiple of 4; a count of whole fours, the usual case, tested first). */
 #define MD_ASM_ARG __attribute__((unused)) /* read by the assembly, in its AAPCS place */
 __attribute__((naked, noinline)) static void dot_blocks(MD_ASM_ARG fc_pass *pass)
 {
@@ -83,17 +83,18 @@ __attribute__((naked, noinline)) static void dot_blocks(MD_ASM_ARG fc_pass *pass
             "add lr, r1, r5, lsl #1\n\t"
             "ldm r7, {r0, r10, r11, r12}\n\t"
             "add r4, r2, r3, lsl #1\n\t"
-            "ubfx r6, r5, #2, #2\n\t" /* groups % 4: enter the loop at copy (4 - that) % 4 */
-            "cmp r6, #2\n\t"
-            "beq 6f\n\t"
-            "bhi 5f\n\t"
-            "cmp r6, #1\n\t"
-            "beq 7f\n\t"
+            "ands r6, r5, #12\n\t" /* 4 x (groups % 4): past 0, enter the loop at copy 4 - groups % 4 (8:) */
+            "bne 8f\n\t"
             "cmp r1, lr\n\t"
             "beq 3f\n"
             "1:\n\t" MD_FC_GROUP "5:\n\t" MD_FC_GROUP "6:\n\t" MD_FC_GROUP "7:\n\t" MD_FC_GROUP "cmp r1, lr\n\t"
             "bne 1b\n"
-            "3:\n\t" MD_FC_NEXT_BLOCK);
+            "3:\n\t" MD_FC_NEXT_BLOCK "\n"
+            "8:\n\t"
+            "cmp r6, #8\n\t"
+            "beq 6b\n\t"
+            "bhi 5b\n\t"
+            "b 7b");
 }
 
 /* One group of 4 input values (the int16 pairs {x0, x1}, {x2, x3} with the offset added: r4, r5)
