@@ -47,7 +47,7 @@ typedef struct {
 MD_STATIC_CHECK(fc_pass_blocks, sizeof(fc_pass) == 32 || sizeof(void *) != 4);
 
 /* After a block (sums r0, r10, r11, r12; the pass at [sp]): its sums stored, the pass moved on,
- * back to the block loop at 4: while blocks remain. */
+ * back to the block loop at 4: with the pass in r6 while blocks remain. */
 #define MD_FC_NEXT_BLOCK                                                                                            \
     "ldr r6, [sp]\n\t"                                                                                              \
     "ldr r7, [r6]\n\t"                                                                                              \
@@ -74,9 +74,9 @@ MD_STATIC_CHECK(fc_pass_blocks, sizeof(fc_pass) == 32 || sizeof(void *) != 4);
 #define MD_ASM_ARG __attribute__((unused)) /* read by the assembly, in its AAPCS place */
 __attribute__((naked, noinline)) static void dot_blocks(MD_ASM_ARG fc_pass *pass)
 {
-    __asm__("push {r0, r4-r11, lr}\n"
+    __asm__("push {r0, r4-r11, lr}\n\t"
+            "mov r6, r0\n" /* the pass, in r6 at every block (MD_FC_NEXT_BLOCK leaves it there) */
             "4:\n\t"
-            "ldr r6, [sp]\n\t"
             "ldrd r1, r2, [r6, #4]\n\t"
             "ldrd r5, r3, [r6, #12]\n\t"
             "ldr r7, [r6, #20]\n\t"
@@ -127,9 +127,9 @@ __attribute__((naked, noinline)) static void dot_blocks(MD_ASM_ARG fc_pass *pass
  * one (nothing read past the block). */
 __attribute__((naked, noinline)) static void dot_blocks_w16(MD_ASM_ARG fc_pass *pass)
 {
-    __asm__("push {r0, r4-r11, lr}\n"
+    __asm__("push {r0, r4-r11, lr}\n\t"
+            "mov r6, r0\n" /* the pass, in r6 at every block (MD_FC_NEXT_BLOCK leaves it there) */
             "4:\n\t"
-            "ldr r6, [sp]\n\t"
             "ldrd r1, r2, [r6, #4]\n\t"
             "ldr r3, [r6, #12]\n\t"
             "ldr r7, [r6, #20]\n\t"
