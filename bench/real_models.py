@@ -34,7 +34,7 @@ OPTIMIZE_CHOICES = tuple(objective.value for objective in Objective)
 
 
 def choose_variants(graph: Graph, part: str, clock_mhz: float, objective: str | None) -> None:
-    """Each CONV_2D's kernel variant as `mcudeploy estimate --optimize <objective>` chooses it on
+    """Each layer's kernel variant as `mcudeploy estimate --optimize <objective>` chooses it on
     `part` at `clock_mhz`; None leaves the defaults (im2col, int8 weights) the tables were made with."""
     if objective is None:
         return

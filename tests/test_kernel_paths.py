@@ -11,7 +11,8 @@ of 4 and 8, im2col columns of channel counts that are not a multiple of 4 (insid
 long, an odd count of 4-value groups, an odd last output channel), Helium's interleaved columns
 with edges and dilation, pointwise convolutions (`md_conv_1x1_dsp.c`: rows of 4 + 16k and 8 + 16k values,
 odd channel and pixel counts, mixed narrow and wide channels, all-zero filter rows), fully connected
-layers three rows at a time with their remainders, and the LSTM's gate products (int8: two rows at a
+layers four and three rows at a time with their remainders, over spans of unpacked input and chunks
+of outputs, and the LSTM's gate products (int8: two rows at a
 time over blocks of 8 with an odd last row; 16x8: SMLALD two rows at a time, VMLALDAVA row by row;
 depths beyond whole words and vectors in both)."""
 
@@ -25,7 +26,14 @@ import pytest
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
-from mcudeploy.ir.options import Activation, Conv2DOptions, DepthwiseConv2DOptions, Padding, SequenceLSTMOptions
+from mcudeploy.ir.options import (
+    Activation,
+    Conv2DOptions,
+    DepthwiseConv2DOptions,
+    FullyConnectedOptions,
+    Padding,
+    SequenceLSTMOptions,
+)
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.params.constant_inputs import pair_interleaved
 from mcudeploy.validation.runner import Validator
@@ -82,9 +90,20 @@ def dsp_paths() -> Graph:
     _fully_connected(f, "int8", (1, 40), 7, per_channel=False, bias=None)  # then an odd last row
     _fully_connected(f, "int8", (2, 17), 6, per_channel=True)  # 4 rows, then 2
     _fully_connected(f, "int8", (1, 36), 5, per_channel=False)  # 4 rows, then 1
+    _fully_connected(f, "int8", (1, 600), 9, per_channel=True)  # unpacked in spans of 192, 192, 192, 24
+    _fully_connected(f, "int8", (2, 30), 134, per_channel=False)  # 7 groups; chunks of 64, 64, 4 outputs, then 2
+    _unclamped_fully_connected(f, 48, 12)  # all of int8's range: the clamp by SSAT
     lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
     lstm_layer(f, "int16", (3, 2, 13), 9, SequenceLSTMOptions(time_major=True))  # rows 8 + 1, depths 13 and 9
     return f.graph()
+
+
+def _unclamped_fully_connected(f: Family, depth: int, units: int) -> None:
+    """A per-tensor fully connected layer without activation: its outputs clamped to int8's range only."""
+    x = f.input((1, depth), "int8")
+    y = f.output((1, units), "int8", scale=0.5, zero_point=-3)
+    options = FullyConnectedOptions(Activation.NONE)
+    f.op("FULLY_CONNECTED", [x, f.weights((units, depth)), f.bias(units)], [y], options)
 
 
 def _pruned_pointwise(f: Family, depth: int, activation: Activation) -> None:
@@ -173,6 +192,41 @@ def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
         assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 6
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
+
+
+def widened_fully_connected() -> Graph:
+    """Fully connected layers with int16 weights in blocks of 4 rows (md_fully_connected_s8_w16): a
+    depth tail of 3 values over two input rows, an input longer than one unpacked span (600 values:
+    3 x 192 + 24) with one row after the last block and no bias, an odd group count with one
+    row after, a single group, more outputs than one requantized chunk (64 + 64 + 4, then 2 rows), a
+    depth of 1 (no whole group) and 3 outputs (no whole block); then two with int8 weights (spans
+    and 7 groups; the M7 and M33 run the same DSP code as the M4)."""
+    f = Family("widened_fully_connected", 7)
+    _fully_connected(f, "int8", (2, 23), 8, per_channel=True)
+    _fully_connected(f, "int8", (1, 600), 9, per_channel=False, bias=None)
+    _fully_connected(f, "int8", (1, 36), 5, per_channel=True)
+    _fully_connected(f, "int8", (1, 4), 4, per_channel=False)
+    _fully_connected(f, "int8", (3, 20), 134, per_channel=True)
+    _fully_connected(f, "int8", (2, 1), 16, per_channel=False)
+    _fully_connected(f, "int8", (1, 16), 3, per_channel=True)
+    _fully_connected(f, "int8", (1, 600), 9, per_channel=True)
+    _fully_connected(f, "int8", (2, 30), 6, per_channel=False)
+    graph = f.graph()
+    for op in graph.operators[:7]:
+        op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
+    return graph
+
+
+@pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
+def test_int16_weight_fully_connected_layers_are_bit_exact(target: str):
+    checker = Validator(widened_fully_connected())
+    try:
+        network = checker.code_for(target).directory.joinpath("network.c").read_text()
+        assert network.count("md_fully_connected_s8_w16(") == 7
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

@@ -1,4 +1,5 @@
-"""`--optimize`: each CONV_2D's variant (im2col or direct columns, int8 or int16 weights) chosen for the
+"""`--optimize`: each CONV_2D's variant (im2col or direct columns, int8 or int16 weights), and each
+FULLY_CONNECTED's weights, chosen for the
 whole model on the device, the choice held on the operator and followed by the constant layout and the
 generated code. The cycle model is replaced here by fixed per-layer cycles (the runs are QEMU's: the
 kernels' bit-exactness is in test_kernel_paths)."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from conftest import run_cli
@@ -20,6 +22,8 @@ from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
+from mcudeploy.params.constant_inputs import stored_values
+from test_codegen import Family, _fully_connected
 
 DIRECT, IM2COL = Columns.DIRECT, Columns.IM2COL
 WIDE = WeightLayout.INT16_PAIRS
@@ -113,3 +117,37 @@ def test_analyze_json_gives_the_points_considered(monkeypatch, capsys, tmp_path)
         report["ram_bytes"],
         report["arena_bytes"],
     )
+
+
+def _dense_model() -> Graph:
+    """Two int8 fully connected layers (no convolution), symmetric per-channel filters."""
+    f = Family("dense", 11)
+    _fully_connected(f, "int8", (1, 64), 32, per_channel=True)
+    _fully_connected(f, "int8", (1, 32), 8, per_channel=True)
+    return f.graph()
+
+
+def test_fully_connected_layers_take_int16_weights_where_they_pay() -> None:
+    graph = _dense_model()
+    choice = optimize_variants(graph, find_device("STM32H7A3ZI"), Reserves(2048), Objective.SPEED, measure=_cycles)
+    assert choice.chosen.name == "size + int16 weights" and choice.chosen.int16_layers == [0]
+    assert [op.variant for op in graph.operators] == [KernelVariant(weights=WIDE), KernelVariant()]
+    files = render(graph, plan_memory(graph)).files
+    assert files["network.c"].count("md_fully_connected_s8_w16(") == 1
+    # size keeps the int8 kernels and chooses nothing
+    graph = _dense_model()
+    assert optimize_variants(graph, find_device("STM32H7A3ZI"), Reserves(2048), Objective.SIZE).points == []
+    assert all(op.variant is None for op in graph.operators)
+
+
+def test_int16_fully_connected_filter_goes_in_blocks_of_4_rows() -> None:
+    # [6 outputs, 6 values]: one block of 4 rows (values 0-3 side by side, then the last 2 of each
+    # row), then rows 4 and 5 as they are
+    graph = _dense_model()
+    op = graph.operators[0]
+    op.variant = KernelVariant(weights=WIDE)
+    rows = np.arange(36).reshape(6, 6)
+    block = [rows[r, :4] for r in range(4)] + [rows[r, 4:] for r in range(4)]
+    expected = np.concatenate([*block, rows[4], rows[5]])
+    np.testing.assert_array_equal(stored_values(op, 1, rows), expected)
+    np.testing.assert_array_equal(stored_values(op, 2, rows), rows)  # the bias as it is

@@ -60,7 +60,7 @@ def test_su_lines_keep_the_larger_frame_and_mark_dynamic_ones(tmp_path):
 @pytest.mark.parametrize(
     "model, device",
     [
-        (HELLO, "STM32F446RE"),  # DSP fully connected: dot_4rows, a naked asm function gcc gives 0 B
+        (HELLO, "STM32F446RE"),  # DSP fully connected: dot_blocks, a naked asm function gcc gives 0 B
         (KWS, "STM32U575ZI"),
         (RESNET_FLOAT, "STM32H743ZI"),  # newlib's libm (expf, fmodf) and a switch's jump table
         ("streaming", "STM32F446RE"),  # a CIRCULAR_BUFFER (no hook after it: under the RELU's mark), memmove
@@ -85,7 +85,7 @@ def test_each_layer_measured_within_its_static_bound(model, device, tmp_path):
 def test_library_frames_are_derived_from_their_code(tmp_path):
     """newlib's memmove pushes 16 B on its long-copy path, past its first instructions; memset 12 B,
     memcpy none. The walk over every path agrees with gcc's frame for each function gcc compiled
-    here (the naked asm dot_4rows excepted: gcc counts 0 B, its asm pushes)."""
+    here (the naked asm dot_blocks excepted: gcc counts 0 B, its asm pushes)."""
     device = find_device("STM32F446RE")
     assert painted_run(streaming_graph(cycles_max=2), device, tmp_path)[0] == 0
     graph = call_graph(tmp_path / "network.elf", core_target(device.core))
@@ -99,7 +99,7 @@ def test_library_frames_are_derived_from_their_code(tmp_path):
     assert graph.worst("net_invoke") == (88, set())
     assert painted_run(load_model(HELLO), device, tmp_path / "hello")[0] == 0
     graph = call_graph(tmp_path / "hello" / "network.elf", core_target(device.core))
-    assert graph.frames["dot_4rows"] == Frame(0, True) and graph.frame("dot_4rows") == Frame(40, True)
+    assert graph.frames["dot_blocks"] == Frame(0, True) and graph.frame("dot_blocks") == Frame(40, True)
 
 
 def _frame(listing: str) -> int | None:
@@ -171,7 +171,10 @@ def test_analyze_budgets_the_static_bound_or_says_assumed(monkeypatch, capsys):
 def test_estimate_budgets_the_measured_stack(monkeypatch, capsys):
     """The estimate command paints the stack in a run of its own; estimates made inside other commands
     (doctor, --cores) budget the static bound, which needs no run."""
-    code, out, _ = run_cli(monkeypatch, capsys, "estimate", str(HELLO), "-d", "STM32F446RE", "--json")
+    # --optimize size: the graph's own variants (balanced may widen a dense layer's weights, another frame)
+    code, out, _ = run_cli(
+        monkeypatch, capsys, "estimate", str(HELLO), "-d", "STM32F446RE", "--optimize", "size", "--json"
+    )
     stack = json.loads(out)["stack"]
     assert code == 0 and stack["source"] == MEASURED and stack["bytes"] <= stack["static_bound"]
     assert stack["static_not_derived"] == []

@@ -35,6 +35,7 @@ SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "md_conv_s4.c": ("md_conv.c", "md_copy.c"),
     "md_depthwise_s4.c": ("md_depthwise.c", "md_copy.c"),
     "md_fully_connected_s4.c": ("md_fully_connected.c", "md_copy.c"),
+    "md_fully_connected_w16.c": ("md_fully_connected.c",),
     "md_depthwise.c": ("md_window.c",),
     "md_depthwise_s16.c": ("md_window.c",),
     "md_depthwise_f32.c": ("md_window.c",),

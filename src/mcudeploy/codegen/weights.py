@@ -112,7 +112,8 @@ def weights_members(
     derived_values: Mapping[tuple[int, int, str], np.ndarray],
     folded: Mapping[tuple[int, int], np.ndarray] | None = None,
 ) -> list[WeightsMember]:
-    """The layout's arrays (those with elements) with their values: the constant tensors' data and
+    """The layout's arrays (those with elements) with their values: the constant tensors' data (in the
+    order their kernels read it: `params.constant_inputs.stored_values`) and
     the layers' derived multipliers and shifts (`derived_values` by subgraph, layer and kind). A
     tensor in `folded` (by subgraph and tensor index) has those values, as many, on builds where
     MD_CONV_FOLDS_OFFSET is 1 (md_nn.h), its own on the others."""

@@ -2,8 +2,9 @@
 
 Each CONV_2D has two column paths (im2col, fast, with scratch; direct, none: `memory.variants`)
 and, on cores whose convolution runs the DSP kernel, two weight layouts (int8; int16, twice the
-flash and a 4-column scratch, no unpacking, each weight read once for 4 pixels: `ir.variants`). The
-configurations considered:
+flash and a 4-column scratch, no unpacking, each weight read once for 4 pixels: `ir.variants`); so
+has each FULLY_CONNECTED (int16 in blocks of 4 rows, nothing unpacked per row). The configurations
+considered:
 
 - *size columns*: the smallest arena (direct only where that lowers it), int8 weights;
 - *fast columns* (speed only): im2col wherever the arena still fits the device's RAM with the reserves;
@@ -54,6 +55,7 @@ from mcudeploy.memory.budget import (
 )
 from mcudeploy.memory.plan import MemoryPlan
 from mcudeploy.memory.variants import settle_columns
+from mcudeploy.params.quantization import zero_point
 
 
 class Objective(StrEnum):
@@ -101,23 +103,28 @@ def convolutions(graph: Graph) -> list[Operator]:
 
 
 def widenable(graph: Graph, op: Operator, core: str) -> bool:
-    """Whether the layer has the int16-weight kernel on `core`: int8 activations, an int8 filter or
-    an int4 one (then unpacked when the code is generated: no scratch to unpack it into, four times
-    the packed flash), not grouped, an int32 bias (or none), a filter no other layer reads, and a core
-    whose best convolution path is the DSP one."""
-    if find_core(core).kernel_variants[:1] != ("dsp",):
+    """Whether the layer has the int16-weight kernel on `core`: int8 activations, an int32 bias (or
+    none), a filter no other layer reads, and a core whose best path is the DSP one; a convolution not
+    grouped, with an int8 filter or an int4 one (then unpacked when the code is generated: no scratch
+    to unpack it into, four times the packed flash); a fully connected layer with a symmetric int8
+    filter."""
+    if op.op_type not in ("CONV_2D", "FULLY_CONNECTED") or find_core(core).kernel_variants[:1] != ("dsp",):
         return False
     input_t, filter_t = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     bias = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
-    return (
+    if not (
         input_t.dtype == DType.INT8
         and filter_t.dtype in (DType.INT8, DType.INT4)
         and filter_t.is_constant
-        and len(filter_t.shape) == 4
-        and filter_t.shape[3] == input_t.shape[3]
         and (bias is None or bias.dtype == DType.INT32)
         and sum(op.inputs[1] in other.inputs for other in graph.operators) == 1
-    )
+    ):
+        return False
+    if op.op_type == "FULLY_CONNECTED":
+        quantization = filter_t.quantization
+        symmetric = quantization is not None and (quantization.per_channel or zero_point(filter_t) == 0)
+        return filter_t.dtype == DType.INT8 and len(filter_t.shape) == 2 and symmetric
+    return len(filter_t.shape) == 4 and filter_t.shape[3] == input_t.shape[3]
 
 
 def optimize_variants(
@@ -129,20 +136,24 @@ def optimize_variants(
     clock_mhz: float | None = None,
     measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]] | None = None,
 ) -> VariantChoice:
-    """Choose and set every CONV_2D's variant on `graph` for `objective` on `device`."""
+    """Choose and set every CONV_2D's variant on `graph` for `objective` on `device`, and the weights
+    of the FULLY_CONNECTED layers that may take int16 ones."""
     convs = convolutions(graph)
     clock = float(clock_mhz or device.part.max_clock_mhz)
     device_memory(device, None, clock)  # refuses a clock the part does not run at, before any run
-    if not convs:
+    wide = [op.index for op in graph.operators if widenable(graph, op, device.core)]
+    wide = wide if objective != Objective.SIZE else []
+    if not convs and not wide:
         return VariantChoice(objective.value, [], "no layer with a choice of kernel")
     evaluate = _Evaluator(graph, device, reserve, alignment)
-    size_columns = evaluate.columns(convs, None)
+    # fully connected layers have no columns: their int8 weights until widened
+    dense = {i: KernelVariant() for i in wide if graph.operators[i].op_type == "FULLY_CONNECTED"}
+    size_columns = {**evaluate.columns(convs, None), **dense}
     configs = {"size": size_columns}
     if objective == Objective.SPEED:
-        fast = evaluate.columns(convs, evaluate.arena_room(size_columns))
+        fast = {**evaluate.columns(convs, evaluate.arena_room(size_columns)), **dense}
         if fast != size_columns:
             configs["fast columns"] = fast
-    wide = [op.index for op in convs if widenable(graph, op, device.core)] if objective != Objective.SIZE else []
     cycles, latency, overhead = _cycles(graph, device, clock, reserve, configs, wide, measure or _measure_layers)
     if cycles is not None:
         # balanced keeps the smallest arena: int16 weights only where their 4-column scratch leaves it

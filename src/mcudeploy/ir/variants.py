@@ -17,9 +17,10 @@ class Columns(Enum):
 
 
 class WeightLayout(Enum):
-    """CONV_2D filters in flash: as the model has them, or widened to int16, two output channels
-    interleaved (twice the bytes; the DSP kernel then unpacks nothing and reads each weight once for
-    4 output pixels, from a 4-column scratch: `params.constant_inputs.pair_interleaved`)."""
+    """CONV_2D and FULLY_CONNECTED filters in flash: as the model has them, or widened to int16 (twice
+    the bytes; the DSP kernels then unpack nothing): a convolution's two output channels interleaved,
+    each weight read once for 4 output pixels from a 4-column scratch; a fully connected layer's rows
+    in blocks of 4 (`params.constant_inputs.stored_values`, md_nn.h)."""
 
     INT8 = "int8"
     INT16_PAIRS = "int16 pairs"

@@ -621,6 +621,10 @@ def _fully_connected(graph: Graph, op: Operator) -> KernelContract:
         rows = fully_connected_s4_block_rows(params.accum_depth, params.output_depth)
         kernel = f"one dot product per output, input read in place, int4 filter unpacked {rows} rows at a time"
         return KernelContract(kernel, scratch_bytes=rows * params.accum_depth)
+    # The variant (chosen by estimate.optimize) may keep an int8 filter as int16, in blocks of 4 rows.
+    variant = op.variant
+    if variant is not None and variant.weights == WeightLayout.INT16_PAIRS:
+        return KernelContract("one dot product per output, input read in place, int16 weights", variant=variant)
     return KernelContract(kernel="one dot product per output, input read in place")
 
 

@@ -53,14 +53,26 @@ def read_at_run_time(op: Operator, position: int) -> bool:
     return position not in GENERATION_TIME_INPUTS.get(op.op_type, frozenset())
 
 
+WIDENED_FILTERS = frozenset({"CONV_2D", "FULLY_CONNECTED"})
+"""Layers whose filter a variant may pre-expand to int16 (`ir.variants.WeightLayout.INT16_PAIRS`)."""
+
+FC_ROW_BLOCK = 4
+"""Rows of a widened FULLY_CONNECTED filter stored side by side (md_fully_connected_s8_w16)."""
+
+
+def widened_filter(op: Operator, position: int) -> bool:
+    """Whether input `position` of `op` is a filter its variant keeps as int16."""
+    widened = op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS
+    return widened and op.op_type in WIDENED_FILTERS and position == 1
+
+
 def stored_dtype(op: Operator, position: int, tensor: Tensor) -> DType:
-    """The type a constant input is kept in flash: its own (int4 packed), except a CONV_2D filter its
-    variant pre-expands to int16 (`ir.variants`: the same values, twice an int8 filter's bytes, four
-    times an int4 one's), and a 16x8
+    """The type a constant input is kept in flash: its own (int4 packed), except a filter its variant
+    pre-expands to int16 (`ir.variants`: the same values, twice an int8 filter's bytes, four times an
+    int4 one's), and a 16x8
     TRANSPOSE_CONV's int16 bias, stored as the int64 TFLite Micro widens it to before each run
     (the same values: the kernel reads one bias type)."""
-    widened = op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS
-    if widened and op.op_type == "CONV_2D" and position == 1:
+    if widened_filter(op, position):
         return DType.INT16
     if op.op_type == "TRANSPOSE_CONV" and position == TRANSPOSE_CONV_BIAS and tensor.dtype == DType.INT16:
         return DType.INT64
@@ -68,12 +80,26 @@ def stored_dtype(op: Operator, position: int, tensor: Tensor) -> DType:
 
 
 def stored_values(op: Operator, position: int, data: np.ndarray) -> np.ndarray:
-    """A constant input's values in the order the kernel reads them from flash: its own, except a
-    filter its variant widens to int16 (`stored_dtype`), in `pair_interleaved` order."""
-    widened = op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS
-    if widened and op.op_type == "CONV_2D" and position == 1:
-        return pair_interleaved(data.reshape(data.shape[0], -1))
-    return data
+    """A constant input's values in the order its kernel reads them from flash: the model's, except
+    a filter its variant widens to int16 (`stored_dtype`): a CONV_2D's in `pair_interleaved` order,
+    a FULLY_CONNECTED's in `row_blocks`."""
+    if not widened_filter(op, position):
+        return data
+    rows = np.asarray(data).reshape(np.shape(data)[0], -1)
+    return pair_interleaved(rows) if op.op_type == "CONV_2D" else row_blocks(rows)
+
+
+def row_blocks(rows: np.ndarray) -> np.ndarray:
+    """The int16 filter layout of md_fully_connected_s8_w16 (md_nn.h), from its rows [outputs, depth]:
+    per block of 4 rows, the 4 rows' values 4k to 4k + 3 side by side, group after group, then the
+    4 rows' last depth % 4 values; the rows after the last whole block as they are."""
+    outputs, depth = rows.shape
+    blocks, whole = outputs // FC_ROW_BLOCK, depth & ~3
+    blocked = rows[: blocks * FC_ROW_BLOCK].reshape(blocks, FC_ROW_BLOCK, depth)
+    groups = blocked[:, :, :whole].reshape(blocks, FC_ROW_BLOCK, whole // 4, 4).transpose(0, 2, 1, 3)
+    tails = blocked[:, :, whole:].reshape(blocks, FC_ROW_BLOCK * (depth - whole))
+    parts = [groups.reshape(blocks, FC_ROW_BLOCK * whole), tails]
+    return np.concatenate([np.concatenate(parts, axis=1).reshape(-1), rows[blocks * FC_ROW_BLOCK :].reshape(-1)])
 
 
 INTERLEAVED = 2

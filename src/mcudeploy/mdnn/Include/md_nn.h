@@ -422,6 +422,15 @@ md_status md_fully_connected_s4(const md_fully_connected_params *p, const int8_t
                                 const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output,
                                 int8_t *scratch);
 
+/* int8 with the filter pre-expanded to int16, the rows in blocks of 4 (per block, the 4 rows' values
+ * 4k to 4k + 3 side by side, group after group, then the 4 rows' last accum_depth % 4 values; the
+ * rows after the last whole block as they are): the same outputs as md_fully_connected_s8, one
+ * pointer walking 4 rows with nothing to unpack on DSP cores. A symmetric filter (filter_offset 0)
+ * and an int32 accumulator only; otherwise MD_ERROR_RANGE. */
+md_status md_fully_connected_s8_w16(const md_fully_connected_params *p, const int8_t *input, const int16_t *filter,
+                                    const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                    int8_t *output);
+
 /* bias int64 when p->accumulator64, else int32 (or NULL) */
 md_status md_fully_connected_s16(const md_fully_connected_params *p, const int16_t *input, const int8_t *filter,
                                  const void *bias, const int32_t *multipliers, const int32_t *shifts, int16_t *output);
