@@ -22,9 +22,10 @@ from test_ops_decode import huffman_pair, lut_pair, pruned_pair
 from test_ops_detection import detection_graph
 
 
-def streaming_conv_graph():
+def streaming_conv_graph(cycles_max: int = 1):
     """A CIRCULAR_BUFFER (its OpData; the history a variable tensor in the tail) before a convolution;
-    every frame a complete run (cycles_max 1: Invoke() succeeds on the first)."""
+    every frame a complete run (cycles_max 1: Invoke() succeeds on the first), or every cycles_max-th
+    (the others end in kTfLiteAbort, waiting for frames)."""
     rng = np.random.default_rng(3)
     b = GraphBuilder("streaming")
     frame = b.tensor((1, 1, 2, 3), "int8", name="frame", scale=0.5, zero_point=-5)
@@ -33,7 +34,7 @@ def streaming_conv_graph():
                        data=rng.integers(-100, 100, (5, 4, 1, 3)))  # fmt: skip
     bias = b.tensor((5,), "int32", scale=[0.01, 0.015, 0.005, 0.01, 0.02], axis=0, data=rng.integers(-99, 99, 5))
     y = b.tensor((1, 1, 2, 5), "int8", name="y", scale=0.3, zero_point=2)
-    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": 1}))
+    b.op("CIRCULAR_BUFFER", [frame], [history], CustomOptions.from_map({"cycles_max": cycles_max}))
     b.op("CONV_2D", [history, weights, bias], [y], Conv2DOptions(Padding.VALID))
     return b.build([frame], [y])
 
