@@ -22,7 +22,7 @@ from conftest import run_cli
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.memory.tflm_arena import ARM32, HOST64, Layouts, tflm_arena
-from tflm_arena_models import ARENA_MODEL_GRAPHS, CONTROL_FLOW_GRAPHS, CUSTOM_OPERATOR_GRAPHS
+from tflm_arena_models import ARENA_MODEL_GRAPHS, CONTROL_FLOW_GRAPHS, CUSTOM_OPERATOR_GRAPHS, WAITING_GRAPHS
 
 DATA = Path(__file__).parent / "data" / "tflm_arena_measured.json"
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
@@ -116,9 +116,9 @@ def test_arena_equals_the_python_interpreter():
 def test_custom_operators_and_control_flow_arena_equals_the_python_interpreter(tmp_path):
     """CIRCULAR_BUFFER, TFLite_Detection_PostProcess and TFLM_DECODE (the TFLM kernels of CMSIS-NN
     builds too), and IF, WHILE and CALL_ONCE with the subgraphs they call (every subgraph's tensors,
-    nodes, options, OpData and temporaries, and one plan of all their tensors): the wheel's arena
-    total, to the byte."""
-    graphs = {name: make() for name, make in ARENA_MODEL_GRAPHS.items()}
+    nodes, options, OpData and temporaries, and one plan of all their tensors), CIRCULAR_BUFFERs
+    inside them too: the wheel's arena total, to the byte."""
+    graphs = {name: make() for name, make in {**ARENA_MODEL_GRAPHS, **WAITING_GRAPHS}.items()}
     paths = []
     for name, graph in graphs.items():
         paths.append(tmp_path / f"{name}.tflite")
@@ -141,12 +141,14 @@ def test_analyze_runtime_tflm_itemises_the_arena_and_budgets_it(monkeypatch, cap
     assert code == 0 and "kernel OpData" in out and f"{arena.smallest_arena:,}" in out
 
 
-@pytest.mark.parametrize("name", [*CUSTOM_OPERATOR_GRAPHS, "if_convolutions", "while_if_nested", "call_once"])
+@pytest.mark.parametrize(
+    "name", [*CUSTOM_OPERATOR_GRAPHS, "if_convolutions", "while_if_nested", "call_once", "waiting_nested"]
+)
 def test_analyze_runtime_tflm_counts_custom_operators_and_control_flow(name, tmp_path, monkeypatch, capsys):
     """`analyze --runtime tflm` budgets their whole arena, the CIRCULAR_BUFFER's history inside it (TFLM
     keeps variable tensors in its tail), every subgraph's share too: nothing beside the arena as state,
     nothing uncounted."""
-    graph = ARENA_MODEL_GRAPHS[name]()
+    graph = {**ARENA_MODEL_GRAPHS, **WAITING_GRAPHS}[name]()
     path = tmp_path / f"{name}.tflite"
     path.write_bytes(bytes(write_tflite(graph)))
     code, out, _ = run_cli(

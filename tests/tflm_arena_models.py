@@ -17,6 +17,7 @@ from mcudeploy.ir.options import (
 )
 from mcudeploy.ir.shapes import DECODE
 from test_codegen_control_flow import branched_convolutions
+from test_control_flow_waiting import waiting_if, waiting_while
 from test_ops_control_flow import VALUES, counting_loop, if_graph, nested_loop
 from test_ops_decode import huffman_pair, lut_pair, pruned_pair
 from test_ops_detection import detection_graph
@@ -90,3 +91,10 @@ CONTROL_FLOW_GRAPHS = {
     "call_once": initialised_once_graph,
 }
 ARENA_MODEL_GRAPHS = {**CUSTOM_OPERATOR_GRAPHS, **CONTROL_FLOW_GRAPHS}
+WAITING_GRAPHS = {
+    "waiting_if": waiting_if,  # a CIRCULAR_BUFFER in each branch; RELU
+    "waiting_while": waiting_while,  # in the WHILE's body; MAXIMUM
+    "waiting_nested": lambda: waiting_while(nested=True),  # in an IF inside the body
+}
+"""Streaming models whose first inferences end waiting for frames (so not in bench/tflm_arena.py,
+which runs one Invoke() to completion): their arena is compared with the wheel's only."""

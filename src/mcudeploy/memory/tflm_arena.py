@@ -147,7 +147,7 @@ class Layouts:
             "WHILE": ints(2),  # cond, body subgraph
             "CALL_ONCE": ints(1),  # init subgraph
         }
-        self.unparsed_options = COMPARISONS  # their parse functions allocate nothing
+        self.unparsed_options = (*COMPARISONS, *WITHOUT_INIT, "RELU")  # their parse functions allocate nothing
         op_data_conv = layout(padding_values, *[INT] * 5, pointer, pointer, INT, INT, INT, *compressed)
         op_data_fully_connected = layout(*[INT] * 9, pointer, pointer, BOOL, *compressed)
         op_data_pooling = layout(padding_values, INT, INT, FLOAT, FLOAT)
@@ -157,6 +157,7 @@ class Layouts:
         # indices and three TfLiteQuantizationParams (float scale, int32 zero point)
         op_data_comparison = layout(*[INT] * 7, BOOL)  # ComparisonParams
         op_data_mul = layout(*[INT] * 7, FLOAT, FLOAT)
+        op_data_relu = layout(BYTE, *[INT] * 6)  # ReluParams: ActivationParams (a uint8_t enum, two ints), 4 ints
         # The control-flow kernels' OpData: the subgraph indices (CALL_ONCE's and whether it ran)
         control_flow = {"IF": ints(2), "WHILE": ints(2), "CALL_ONCE": layout(INT, BOOL)}
         op_data_detection = layout(*[INT] * 3, FLOAT, FLOAT, INT, BOOL, ints(4), *[INT] * 11, *[ints(2)] * 3)
@@ -164,6 +165,7 @@ class Layouts:
             "CIRCULAR_BUFFER": ints(2),  # OpDataCircularBuffer: cycles_until_run, cycles_max
             DETECTION_POSTPROCESS: op_data_detection,
             "MUL": op_data_mul,
+            "RELU": op_data_relu,
             **{op_type: op_data_comparison for op_type in COMPARISONS},
             **control_flow,
         }  # (TFLM_DECODE has no Init())
@@ -225,9 +227,11 @@ INT8_KERNELS += ("RESHAPE", "SOFTMAX")
 """Operators modelled for int8 data (their kernels' OpData and scratch depend on the type)."""
 COMPARISONS = ("EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL")
 CONTROL_FLOW = ("IF", "WHILE", "CALL_ONCE")
-SUPPORTED = (*INT8_KERNELS, "ADD", "MUL", *COMPARISONS, *CONTROL_FLOW, "CIRCULAR_BUFFER", DETECTION_POSTPROCESS, DECODE)
-"""CIRCULAR_BUFFER is int8 in TFLM; ADD, MUL, the comparisons, the control flow, detection and decode
-kernels allocate the same for every type."""
+WITHOUT_INIT = ("MAXIMUM", "MINIMUM")
+"""Kernels with neither Init() nor Prepare(): nothing in the arena beyond their node."""
+SUPPORTED = (*INT8_KERNELS, "ADD", "MUL", "RELU", *WITHOUT_INIT, *COMPARISONS, *CONTROL_FLOW)
+SUPPORTED += ("CIRCULAR_BUFFER", DETECTION_POSTPROCESS, DECODE)
+"""CIRCULAR_BUFFER is int8 in TFLM; the others outside INT8_KERNELS allocate the same for every type."""
 
 
 def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core, sizes: Layouts) -> list[Event]:
@@ -261,9 +265,9 @@ def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core, sizes: L
         return [Temp(inputs[0]), Temp(inputs[1])]
     if op.op_type == "IF":  # its condition; the subgraphs it calls are prepared as subgraphs of their own
         return [Temp(inputs[0])]
-    if op.op_type in CONTROL_FLOW:
+    if op.op_type in (*CONTROL_FLOW, *WITHOUT_INIT):
         return []
-    return [Temp(inputs[0]), Temp(output)]  # SOFTMAX, RESHAPE
+    return [Temp(inputs[0]), Temp(output)]  # SOFTMAX, RESHAPE, RELU
 
 
 def _int4_unpack(graph: Graph, weights: int) -> list[Event]:
@@ -537,7 +541,7 @@ def _model_structures(arena: _Arena, sizes: Layouts, subgraphs: tuple[Graph, ...
         if not op.is_custom and op.op_type not in sizes.unparsed_options:  # a custom operator's stay in the model
             arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
     for op in operators:
-        if op.op_type not in ("RESHAPE", DECODE):  # the kernels here without Init()
+        if op.op_type not in ("RESHAPE", DECODE, *WITHOUT_INIT):  # the kernels here without Init()
             arena.persistent("kernel OpData", sizes.op_data[(kernels, op.op_type)][0], ARENA_ALIGNMENT)
 
 
