@@ -147,19 +147,18 @@ class Layouts:
             "WHILE": ints(2),  # cond, body subgraph
             "CALL_ONCE": ints(1),  # init subgraph
         }
-        self.unparsed_options = (*COMPARISONS, *WITHOUT_INIT, "RELU")  # their parse functions allocate nothing
         op_data_conv = layout(padding_values, *[INT] * 5, pointer, pointer, INT, INT, INT, *compressed)
         op_data_fully_connected = layout(*[INT] * 9, pointer, pointer, BOOL, *compressed)
         op_data_pooling = layout(padding_values, INT, INT, FLOAT, FLOAT)
         softmax_params = layout(DOUBLE, *[INT] * 6, FLOAT, *[pointer] * 5)
         op_data_add = layout(BOOL, *[INT] * 12, FLOAT, FLOAT)
-        # detection_postprocess.cc's OpData: its options, the CenterSizeEncoding scales, eleven scratch
-        # indices and three TfLiteQuantizationParams (float scale, int32 zero point)
         op_data_comparison = layout(*[INT] * 7, BOOL)  # ComparisonParams
         op_data_mul = layout(*[INT] * 7, FLOAT, FLOAT)
         op_data_relu = layout(BYTE, *[INT] * 6)  # ReluParams: ActivationParams (a uint8_t enum, two ints), 4 ints
         # The control-flow kernels' OpData: the subgraph indices (CALL_ONCE's and whether it ran)
         control_flow = {"IF": ints(2), "WHILE": ints(2), "CALL_ONCE": layout(INT, BOOL)}
+        # detection_postprocess.cc's OpData: its options, the CenterSizeEncoding scales, eleven scratch
+        # indices and three TfLiteQuantizationParams (float scale, int32 zero point)
         op_data_detection = layout(*[INT] * 3, FLOAT, FLOAT, INT, BOOL, ints(4), *[INT] * 11, *[ints(2)] * 3)
         shared_op_data = {  # kernels CMSIS-NN builds take from TFLM (or share its Init)
             "CIRCULAR_BUFFER": ints(2),  # OpDataCircularBuffer: cycles_until_run, cycles_max
@@ -232,6 +231,8 @@ WITHOUT_INIT = ("MAXIMUM", "MINIMUM")
 SUPPORTED = (*INT8_KERNELS, "ADD", "MUL", "RELU", *WITHOUT_INIT, *COMPARISONS, *CONTROL_FLOW)
 SUPPORTED += ("CIRCULAR_BUFFER", DETECTION_POSTPROCESS, DECODE)
 """CIRCULAR_BUFFER is int8 in TFLM; the others outside INT8_KERNELS allocate the same for every type."""
+NO_PARSED_OPTIONS = (*COMPARISONS, *WITHOUT_INIT, "RELU")
+"""Builtin operators whose parse function allocates nothing."""
 
 
 def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core, sizes: Layouts) -> list[Event]:
@@ -538,7 +539,8 @@ def _model_structures(arena: _Arena, sizes: Layouts, subgraphs: tuple[Graph, ...
         arena.persistent("NodeAndRegistration array", sizes.node_and_registration[0] * operators, sizes.pointer[1])
     operators = [op for subgraph in subgraphs for op in subgraph.operators]
     for op in operators:
-        if not op.is_custom and op.op_type not in sizes.unparsed_options:  # a custom operator's stay in the model
+        # a custom operator's options stay in the model
+        if not op.is_custom and op.op_type not in NO_PARSED_OPTIONS:
             arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
     for op in operators:
         if op.op_type not in ("RESHAPE", DECODE, *WITHOUT_INIT):  # the kernels here without Init()
