@@ -505,11 +505,7 @@ def tflm_arena(
     if python_interpreter:
         sizes.builtin_options["FULLY_CONNECTED"] = WHEEL_FULLY_CONNECTED_OPTIONS
     subgraphs = graph.subgraphs
-    events = {
-        (id(subgraph), op.index): kernel_events(subgraph, op, kernels, core, sizes)
-        for subgraph in subgraphs
-        for op in subgraph.operators
-    }
+    events = _all_kernel_events(graph, kernels, core, sizes)
     plan = plan_tflm(graph, scratch=lambda g, op: [e.size for e in events[id(g), op.index] if isinstance(e, Scratch)])
     arena = _Arena()
     _allocators(arena, sizes, recording=python_interpreter)
@@ -525,6 +521,19 @@ def tflm_arena(
     arena.resize_head(plan.arena_bytes, "the planned head")
     _model_tensors(arena, sizes, graph)
     return TflmArena(kernels, abi, plan, arena.items, arena.tail, arena.need, arena.moment)
+
+
+def _all_kernel_events(graph: Graph, kernels: str, core: Core, sizes: Layouts) -> dict:
+    """`kernel_events` of every operator of every subgraph, keyed by (id of its subgraph, its index)."""
+    events = {}
+    for number, subgraph in enumerate(graph.subgraphs):
+        for op in subgraph.operators:
+            try:
+                events[id(subgraph), op.index] = kernel_events(subgraph, op, kernels, core, sizes)
+            except UnsupportedOperatorError as error:
+                where = f" in subgraph {number} ({subgraph.name})" if number else ""
+                raise UnsupportedOperatorError(graph.subject, error.reason + where) from None
+    return events
 
 
 def _model_structures(arena: _Arena, sizes: Layouts, subgraphs: tuple[Graph, ...], kernels: str) -> None:
