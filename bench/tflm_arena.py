@@ -6,8 +6,8 @@
 
 For each core and kernel set, builds TFLM (reference kernels, or CMSIS-NN's in their place) and
 CMSIS-NN the way bench/tflm_cmsis_nn.py does, links every int8 model of ../shared/models and the
-custom-operator models of tests/tflm_arena_models.py (CIRCULAR_BUFFER, TFLite_Detection_PostProcess,
-TFLM_DECODE; written to the build folder) with
+custom-operator and control-flow models of tests/tflm_arena_models.py (CIRCULAR_BUFFER,
+TFLite_Detection_PostProcess, TFLM_DECODE; IF, WHILE, CALL_ONCE; written to the build folder) with
 bench/tflm_cmsis_nn/arena.cc and runs it under QEMU. On the target the program reads
 arena_used_bytes() after AllocateTensors() with a 256 KB arena, binary-searches the smallest arena
 for which AllocateTensors() succeeds (16-byte steps; 16 bytes fewer must fail), runs Invoke() with
@@ -57,9 +57,9 @@ MCU_HOST_EXIT_FAULT = 113  # mcu_host.h: the core took a fault
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 FIXTURE = TESTS / "data" / "tflm_arena_measured.json"
 sys.path.insert(0, str(TESTS))
-from tflm_arena_models import CUSTOM_OPERATOR_GRAPHS  # noqa: E402  (a helper of the tests)
+from tflm_arena_models import ARENA_MODEL_GRAPHS  # noqa: E402  (a helper of the tests)
 
-MODEL_NAMES = (*INT8_MODELS, *CUSTOM_OPERATOR_GRAPHS)
+MODEL_NAMES = (*INT8_MODELS, *ARENA_MODEL_GRAPHS)
 
 
 @dataclass
@@ -146,7 +146,7 @@ def ours(path: Path, core: str, kernels: str) -> tuple[int, int]:
 
 
 def model_paths(names: list[str], folder: Path) -> dict[str, Path]:
-    """Each model's file: the custom-operator models are written into `folder`."""
+    """Each model's file: the models of tests/tflm_arena_models.py are written into `folder`."""
     paths = {}
     for name in names:
         if name in INT8_MODELS:
@@ -154,7 +154,7 @@ def model_paths(names: list[str], folder: Path) -> dict[str, Path]:
         else:
             folder.mkdir(parents=True, exist_ok=True)
             paths[name] = folder / f"{name}.tflite"
-            paths[name].write_bytes(bytes(write_tflite(CUSTOM_OPERATOR_GRAPHS[name]())))
+            paths[name].write_bytes(bytes(write_tflite(ARENA_MODEL_GRAPHS[name]())))
     return paths
 
 

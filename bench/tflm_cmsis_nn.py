@@ -64,8 +64,9 @@ TFLM_KERNELS = ("kernel_util", "micro_tensor_utils")
 """Kernel helpers every operator needs."""
 TFLM_OPERATORS = ("add", "conv", "depthwise_conv", "fully_connected", "pooling", "reshape", "softmax")
 TFLM_OPERATORS += ("circular_buffer", "detection_postprocess", "decode")
-"""The operators of the benchmark models and of the arena benchmark's custom-operator models
-(Register_* in the glue's resolvers)."""
+TFLM_OPERATORS += ("if", "while", "call_once", "comparisons", "mul")
+"""The operators of the benchmark models and of the arena benchmark's custom-operator and control-flow
+models (Register_* in the glue's resolvers)."""
 TFLM_OPERATOR_PARTS = {"decode": ("decode_state", "decode_state_lut", "decode_state_prune", "decode_state_huffman")}
 """Further files an operator's kernel is made of."""
 CMSIS_NN_OPERATORS = ("add", "conv", "depthwise_conv", "fully_connected", "pooling", "softmax")

@@ -37,7 +37,7 @@ alignas(16) uint8_t arena[kArenaBytes];
 constexpr char kProbeFile[] = "arena_probe.bin";  // a uint32 arena size, in the working folder
 alignas(tflite::MicroInterpreter) uint8_t interpreter_storage[sizeof(tflite::MicroInterpreter)];
 
-using Resolver = tflite::MicroMutableOpResolver<10>;
+using Resolver = tflite::MicroMutableOpResolver<15>;
 
 void print_number(const char *label, size_t value)
 {
@@ -168,6 +168,11 @@ int main()
     resolver.AddCircularBuffer();
     resolver.AddDetectionPostprocess();
     resolver.AddDecode();
+    resolver.AddIf();
+    resolver.AddWhile();
+    resolver.AddCallOnce();
+    resolver.AddLess();
+    resolver.AddMul();
     print_layouts();
 
     // Probe mode (the host binary-searches instead): CMSIS-NN's Helium FULLY_CONNECTED writes its

@@ -1,9 +1,10 @@
 """A ready TensorFlow Lite Micro project for a model: for users who deploy with TFLM rather than our C.
 
 Files: model_data.h/.cc (the .tflite file as a 16-byte-aligned const array), main.cc (a
-MicroMutableOpResolver with exactly the model's operators, the arena sized to the smallest
-arena TFLM runs the model in with the chosen kernels on the device's core, AllocateTensors()
-and one Invoke()), README.md (the arena itemised, how to build).
+MicroMutableOpResolver with exactly the operators of the model's subgraphs, the arena sized to
+the smallest arena TFLM runs the model in with the chosen kernels on the device's core,
+AllocateTensors() and one Invoke(); for a model with a CIRCULAR_BUFFER that waits, Invoke()'s
+kTfLiteAbort means "waiting for frames", not a failure), README.md (the arena itemised, how to build).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from mcudeploy.codegen.cformat import array_values, comment_text
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.files import check_output_folder, write_folder
 from mcudeploy.ir import DType, Graph
+from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS, graph_can_wait
 from mcudeploy.memory.tflm_arena import TflmArena
 
 RESOLVER_METHODS = {
@@ -28,6 +30,22 @@ RESOLVER_METHODS = {
     "MAX_POOL_2D": "AddMaxPool2D",
     "RESHAPE": "AddReshape",
     "SOFTMAX": "AddSoftmax",
+    "MUL": "AddMul",
+    "RELU": "AddRelu",
+    "MAXIMUM": "AddMaximum",
+    "MINIMUM": "AddMinimum",
+    "EQUAL": "AddEqual",
+    "NOT_EQUAL": "AddNotEqual",
+    "GREATER": "AddGreater",
+    "GREATER_EQUAL": "AddGreaterEqual",
+    "LESS": "AddLess",
+    "LESS_EQUAL": "AddLessEqual",
+    "IF": "AddIf",
+    "WHILE": "AddWhile",
+    "CALL_ONCE": "AddCallOnce",
+    "CIRCULAR_BUFFER": "AddCircularBuffer",
+    DETECTION_POSTPROCESS: "AddDetectionPostprocess",
+    DECODE: "AddDecode",
 }
 """MicroMutableOpResolver's registration call per builtin operator (those the arena model covers)."""
 
@@ -43,13 +61,18 @@ class TflmProject:
 
 
 def resolver_calls(graph: Graph) -> list[str]:
-    """The resolver's Add* calls for the model's operators, each once, in the order they first run."""
+    """The resolver's Add* calls for the operators of every subgraph, each once, subgraph by subgraph
+    in the order they appear."""
     calls = []
-    for op in graph.operators:
-        if op.op_type not in RESOLVER_METHODS:
-            raise UnsupportedOperatorError(graph.subject, f"generate --runtime tflm does not register {op.label}")
-        if RESOLVER_METHODS[op.op_type] not in calls:
-            calls.append(RESOLVER_METHODS[op.op_type])
+    for subgraph in graph.subgraphs:
+        for op in subgraph.operators:
+            if op.op_type not in RESOLVER_METHODS:
+                where = f" of subgraph {subgraph.name}" if subgraph is not graph else ""
+                raise UnsupportedOperatorError(
+                    graph.subject, f"generate --runtime tflm does not register {op.label}{where}"
+                )
+            if RESOLVER_METHODS[op.op_type] not in calls:
+                calls.append(RESOLVER_METHODS[op.op_type])
     return calls
 
 
@@ -130,13 +153,29 @@ int main()
         return 1;
     }}
     // Fill the inputs here: interpreter.input(i)->data.int8 (or .f, .i16), interpreter.input(i)->bytes long.
-    if (interpreter.Invoke() != kTfLiteOk) {{
-        return 2;
-    }}
+{_invoke(graph)}
     // Read the outputs here: interpreter.output(i).
     return 0;
 }}
 """
+
+
+def _invoke(graph: Graph) -> str:
+    """Invoke() and its failure; a model whose CIRCULAR_BUFFER can wait ends some inferences with
+    kTfLiteAbort: no outputs yet, which is no failure."""
+    if not graph_can_wait(graph):
+        return """    if (interpreter.Invoke() != kTfLiteOk) {
+        return 2;
+    }"""
+    return """    const TfLiteStatus status = interpreter.Invoke();
+    if (status == tflite::kTfLiteAbort) {
+        // A CIRCULAR_BUFFER is waiting for frames: this inference ended without outputs (not a
+        // failure). Give it the next frame and Invoke() again.
+        return 0;
+    }
+    if (status != kTfLiteOk) {
+        return 2;
+    }"""
 
 
 def _readme(graph: Graph, arena: TflmArena, core: str) -> str:

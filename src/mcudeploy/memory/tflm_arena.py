@@ -9,22 +9,26 @@ interpreter, allocated in this order:
 
 1. the allocator objects (SingleArenaBufferAllocator, GreedyMemoryPlanner,
    MicroAllocator), then, in AllocateTensors(), the builtin-data allocator and
-   one SubgraphAllocations;
-2. one TfLiteEvalTensor per tensor of the model and one NodeAndRegistration per operator;
-3. per operator, its parsed builtin options (TfLite*Params);
+   one SubgraphAllocations per subgraph;
+2. per subgraph, one TfLiteEvalTensor per tensor; then per subgraph, one NodeAndRegistration
+   per operator (each subgraph's array its own allocation);
+3. per operator (subgraph by subgraph, in order), its parsed builtin options (TfLite*Params);
 4. per operator, its kernel's Init(): the OpData, through AllocatePersistentBuffer
    (16-byte aligned); a custom operator's options stay in the model;
 5. per operator, its kernel's Prepare(): per-channel multipliers and shifts, CMSIS-NN's
    precomputed kernel sums, TFLM_DECODE's decode states; meanwhile temporary TfLiteTensors
    (with their quantization) sit above the head's scratch-request list and are dropped
    after each operator;
-6. the scratch-buffer handles, one pointer per scratch request; variable tensors;
+6. the scratch-buffer handles, one pointer per scratch request; variable tensors (subgraph by
+   subgraph);
 7. after planning: the input and output TfLiteTensor pointer arrays and the TfLiteTensors
    (with their quantization) behind them.
 
 Each allocation is aligned down to its type's alignment (16 for AllocatePersistentBuffer),
 the arena's end being 16-byte aligned: the padding is part of the tail.
-`arena_used_bytes()` is then head + tail. Setting up can need more than that at an
+The planner plans the tensors of every subgraph together (`planners/tflm.py`: a called subgraph's
+tensors live within the scopes of the IF, WHILE or CALL_ONCE that calls it). `arena_used_bytes()`
+is then head + tail. Setting up can need more than that at an
 earlier moment: while an operator's Prepare() holds its temporary tensors, and
 when the planner takes all free memory as its working space (40 bytes per planned
 buffer, after the AllocationInfo array). The smallest arena is the largest of
@@ -138,19 +142,32 @@ class Layouts:
             "SOFTMAX": layout(FLOAT),
             "ADD": layout(enum, BOOL),
             "RESHAPE": ints(9),
+            "MUL": layout(enum),
+            "IF": ints(2),  # then, else subgraph
+            "WHILE": ints(2),  # cond, body subgraph
+            "CALL_ONCE": ints(1),  # init subgraph
         }
         op_data_conv = layout(padding_values, *[INT] * 5, pointer, pointer, INT, INT, INT, *compressed)
         op_data_fully_connected = layout(*[INT] * 9, pointer, pointer, BOOL, *compressed)
         op_data_pooling = layout(padding_values, INT, INT, FLOAT, FLOAT)
         softmax_params = layout(DOUBLE, *[INT] * 6, FLOAT, *[pointer] * 5)
         op_data_add = layout(BOOL, *[INT] * 12, FLOAT, FLOAT)
+        op_data_comparison = layout(*[INT] * 7, BOOL)  # ComparisonParams
+        op_data_mul = layout(*[INT] * 7, FLOAT, FLOAT)
+        op_data_relu = layout(BYTE, *[INT] * 6)  # ReluParams: ActivationParams (a uint8_t enum, two ints), 4 ints
+        # The control-flow kernels' OpData: the subgraph indices (CALL_ONCE's and whether it ran)
+        control_flow = {"IF": ints(2), "WHILE": ints(2), "CALL_ONCE": layout(INT, BOOL)}
         # detection_postprocess.cc's OpData: its options, the CenterSizeEncoding scales, eleven scratch
         # indices and three TfLiteQuantizationParams (float scale, int32 zero point)
         op_data_detection = layout(*[INT] * 3, FLOAT, FLOAT, INT, BOOL, ints(4), *[INT] * 11, *[ints(2)] * 3)
-        custom_op_data = {
+        shared_op_data = {  # kernels CMSIS-NN builds take from TFLM (or share its Init)
             "CIRCULAR_BUFFER": ints(2),  # OpDataCircularBuffer: cycles_until_run, cycles_max
             DETECTION_POSTPROCESS: op_data_detection,
-        }  # (TFLM_DECODE has no Init(); CMSIS-NN builds use TFLM's own kernels for these)
+            "MUL": op_data_mul,
+            "RELU": op_data_relu,
+            **{op_type: op_data_comparison for op_type in COMPARISONS},
+            **control_flow,
+        }  # (TFLM_DECODE has no Init())
         self.op_data: dict[tuple[str, str], Field] = {
             ("reference", "CONV_2D"): op_data_conv,
             ("reference", "DEPTHWISE_CONV_2D"): op_data_conv,
@@ -166,7 +183,7 @@ class Layouts:
             ("cmsis-nn", "MAX_POOL_2D"): layout(op_data_pooling, INT),
             ("cmsis-nn", "SOFTMAX"): layout(softmax_params, INT, INT),
             ("cmsis-nn", "ADD"): op_data_add,
-            **{(kernels, op_type): size for kernels in KERNEL_SETS for op_type, size in custom_op_data.items()},
+            **{(kernels, op_type): size for kernels in KERNEL_SETS for op_type, size in shared_op_data.items()},
         }
         # DecodeState (a vtable, the context and the profiler pointers) and each decode type's members
         # (its size_t counts as wide as a pointer)
@@ -204,11 +221,18 @@ class Scratch:
 
 
 Event = Temp | Persistent | Scratch
-INT8_KERNELS = ("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D")
+INT8_KERNELS = ("AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D")
 INT8_KERNELS += ("RESHAPE", "SOFTMAX")
 """Operators modelled for int8 data (their kernels' OpData and scratch depend on the type)."""
-SUPPORTED = (*INT8_KERNELS, "CIRCULAR_BUFFER", DETECTION_POSTPROCESS, DECODE)
-"""CIRCULAR_BUFFER is int8 in TFLM; the detection and decode kernels allocate the same for every type."""
+COMPARISONS = ("EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL")
+CONTROL_FLOW = ("IF", "WHILE", "CALL_ONCE")
+WITHOUT_INIT = ("MAXIMUM", "MINIMUM")
+"""Kernels with neither Init() nor Prepare(): nothing in the arena beyond their node."""
+SUPPORTED = (*INT8_KERNELS, "ADD", "MUL", "RELU", *WITHOUT_INIT, *COMPARISONS, *CONTROL_FLOW)
+SUPPORTED += ("CIRCULAR_BUFFER", DETECTION_POSTPROCESS, DECODE)
+"""CIRCULAR_BUFFER is int8 in TFLM; the others outside INT8_KERNELS allocate the same for every type."""
+NO_PARSED_OPTIONS = (*COMPARISONS, *WITHOUT_INIT, "RELU")
+"""Builtin operators whose parse function allocates nothing."""
 
 
 def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core, sizes: Layouts) -> list[Event]:
@@ -219,7 +243,7 @@ def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core, sizes: L
     if op.op_type in INT8_KERNELS and graph.tensors[op.inputs[0]].dtype.value != "int8":
         raise UnsupportedOperatorError(graph.subject, f"the TFLM arena model covers int8 kernels only ({op.label})")
     inputs = [index if index >= 0 else None for index in op.inputs]
-    output = op.outputs[0]
+    output = op.outputs[0] if op.outputs else None
     cmsis = kernels == "cmsis-nn"
     if op.op_type == DECODE:
         return _decode_events(graph, op, sizes)
@@ -236,9 +260,15 @@ def kernel_events(graph: Graph, op: Operator, kernels: str, core: Core, sizes: L
             if core.dsp and core.mve == Mve.NONE:  # arm_avgpool_s8_get_buffer_size (0 with MVE)
                 events.append(Scratch(4 * graph.tensors[output].shape[-1]))
         return events
-    if op.op_type == "ADD":
+    if op.op_type in ("ADD", "MUL"):
         return [Temp(inputs[0]), Temp(inputs[1]), Temp(output)]
-    return [Temp(inputs[0]), Temp(output)]  # SOFTMAX, RESHAPE
+    if op.op_type in COMPARISONS:
+        return [Temp(inputs[0]), Temp(inputs[1])]
+    if op.op_type == "IF":  # its condition; the subgraphs it calls are prepared as subgraphs of their own
+        return [Temp(inputs[0])]
+    if op.op_type in (*CONTROL_FLOW, *WITHOUT_INIT):
+        return []
+    return [Temp(inputs[0]), Temp(output)]  # SOFTMAX, RESHAPE, RELU
 
 
 def _int4_unpack(graph: Graph, weights: int) -> list[Event]:
@@ -467,10 +497,6 @@ def tflm_arena(
 
     `python_interpreter`: as TFLM's Python interpreter (the tflite-micro wheel) takes it: with a
     RecordingMicroAllocator, built with USE_TFLM_COMPRESSION, and the wheel's own FULLY_CONNECTED options."""
-    if graph.other_subgraphs:
-        raise UnsupportedOperatorError(
-            graph.subject, "TFLM's whole arena is modelled for models of one subgraph (no IF, WHILE or CALL_ONCE)"
-        )
     if isinstance(core, str):
         core = CORES_BY_NAME[core if core.startswith("cortex-") else f"cortex-{core}"]
     if kernels not in KERNEL_SETS:
@@ -478,44 +504,65 @@ def tflm_arena(
     sizes = Layouts(abi, compression=python_interpreter)
     if python_interpreter:
         sizes.builtin_options["FULLY_CONNECTED"] = WHEEL_FULLY_CONNECTED_OPTIONS
-    events = {op.index: kernel_events(graph, op, kernels, core, sizes) for op in graph.operators}
-    plan = plan_tflm(graph, scratch=lambda g, op: [e.size for e in events[op.index] if isinstance(e, Scratch)])
+    subgraphs = graph.subgraphs
+    events = _all_kernel_events(graph, kernels, core, sizes)
+    plan = plan_tflm(graph, scratch=lambda g, op: [e.size for e in events[id(g), op.index] if isinstance(e, Scratch)])
     arena = _Arena()
     _allocators(arena, sizes, recording=python_interpreter)
-    _model_structures(arena, sizes, graph, kernels)
-    requests = _prepare(arena, sizes, graph, events)
+    _model_structures(arena, sizes, subgraphs, kernels)
+    requests = _prepare(arena, sizes, subgraphs, events)
     if requests:
         arena.persistent("scratch-buffer handles", sizes.scratch_handle[0] * requests, sizes.pointer[1])
-    for tensor in graph.tensors:
+    for tensor in (tensor for subgraph in subgraphs for tensor in subgraph.tensors):
         if tensor.is_variable:
             arena.persistent("variable tensors", tensor.nbytes, ARENA_ALIGNMENT)
-    _planning(arena, sizes, len(graph.tensors) + requests, len(plan.buffers))
+    tensors = sum(len(subgraph.tensors) for subgraph in subgraphs)
+    _planning(arena, sizes, len(subgraphs), tensors + requests, len(plan.buffers))
     arena.resize_head(plan.arena_bytes, "the planned head")
     _model_tensors(arena, sizes, graph)
     return TflmArena(kernels, abi, plan, arena.items, arena.tail, arena.need, arena.moment)
 
 
-def _model_structures(arena: _Arena, sizes: Layouts, graph: Graph, kernels: str) -> None:
+def _all_kernel_events(graph: Graph, kernels: str, core: Core, sizes: Layouts) -> dict:
+    """`kernel_events` of every operator of every subgraph, keyed by (id of its subgraph, its index)."""
+    events = {}
+    for number, subgraph in enumerate(graph.subgraphs):
+        for op in subgraph.operators:
+            try:
+                events[id(subgraph), op.index] = kernel_events(subgraph, op, kernels, core, sizes)
+            except UnsupportedOperatorError as error:
+                where = f" in subgraph {number} ({subgraph.name})" if number else ""
+                raise UnsupportedOperatorError(graph.subject, error.reason + where) from None
+    return events
+
+
+def _model_structures(arena: _Arena, sizes: Layouts, subgraphs: tuple[Graph, ...], kernels: str) -> None:
     """StartModelAllocation, parsing and every kernel's Init(): what exists before the first Prepare()."""
     arena.resize_head(sizes.scratch_request[0] * MAX_SCRATCH_BUFFERS_PER_OP, "the scratch-request list")
-    arena.persistent("allocator objects", *sizes.subgraph_allocations)
-    arena.persistent("TfLiteEvalTensor array", sizes.eval_tensor[0] * len(graph.tensors), sizes.eval_tensor[1])
-    operators = len(graph.operators)
-    arena.persistent("NodeAndRegistration array", sizes.node_and_registration[0] * operators, sizes.pointer[1])
-    for op in graph.operators:
-        if not op.is_custom:  # a custom operator's options stay in the model
+    size, alignment = sizes.subgraph_allocations
+    arena.persistent("allocator objects", size * len(subgraphs), alignment)
+    for subgraph in subgraphs:
+        arena.persistent("TfLiteEvalTensor array", sizes.eval_tensor[0] * len(subgraph.tensors), sizes.eval_tensor[1])
+    for subgraph in subgraphs:
+        operators = len(subgraph.operators)
+        arena.persistent("NodeAndRegistration array", sizes.node_and_registration[0] * operators, sizes.pointer[1])
+    operators = [op for subgraph in subgraphs for op in subgraph.operators]
+    for op in operators:
+        # a custom operator's options stay in the model
+        if not op.is_custom and op.op_type not in NO_PARSED_OPTIONS:
             arena.persistent("builtin options", *sizes.builtin_options[op.op_type])
-    for op in graph.operators:
-        if op.op_type not in ("RESHAPE", DECODE):  # the kernels here without Init()
+    for op in operators:
+        if op.op_type not in ("RESHAPE", DECODE, *WITHOUT_INIT):  # the kernels here without Init()
             arena.persistent("kernel OpData", sizes.op_data[(kernels, op.op_type)][0], ARENA_ALIGNMENT)
 
 
-def _prepare(arena: _Arena, sizes: Layouts, graph: Graph, events: dict[int, list[Event]]) -> int:
-    """Every kernel's Prepare(), then its scratch requests appended to the list: the number of requests."""
+def _prepare(arena: _Arena, sizes: Layouts, subgraphs: tuple[Graph, ...], events: dict) -> int:
+    """Every kernel's Prepare(), subgraph by subgraph, then its scratch requests appended to the list:
+    the number of requests."""
     requests = 0
-    for op in graph.operators:
-        moment = f"Prepare() of {op.label}"
-        for event in events[op.index]:
+    for graph, op in ((subgraph, op) for subgraph in subgraphs for op in subgraph.operators):
+        moment = f"Prepare() of {op.label}" + (f" in {graph.name}" if graph is not subgraphs[0] else "")
+        for event in events[id(graph), op.index]:
             if isinstance(event, Temp):
                 _temporary_tensor(arena, sizes, graph.tensors[event.tensor], moment)
             elif isinstance(event, Persistent):
@@ -544,10 +591,11 @@ def _temporary_tensor(arena: _Arena, sizes: Layouts, tensor: Tensor, moment: str
         arena.temporary(4 + 4 * tensor.quantization.scale.size, 4, moment)
 
 
-def _planning(arena: _Arena, sizes: Layouts, allocation_infos: int, planned: int) -> None:
-    """CommitStaticMemoryPlan: the AllocationInfo array, then all free memory to the planner."""
+def _planning(arena: _Arena, sizes: Layouts, subgraphs: int, allocation_infos: int, planned: int) -> None:
+    """CommitStaticMemoryPlan: the subgraphs' offsets and the AllocationInfo array, then all free memory
+    to the planner."""
     moment = "memory planning"
-    arena.temporary(sizes.size_t[0], sizes.size_t[1], moment)  # one subgraph offset
+    arena.temporary(sizes.size_t[0] * subgraphs, sizes.size_t[1], moment)
     arena.temporary(sizes.allocation_info[0] * allocation_infos, sizes.allocation_info[1], moment)
     free_needed = PLANNER_BYTES_PER_BUFFER * planned
     need = _align_up(arena.temp, ARENA_ALIGNMENT) + _align_up(arena.tail, ARENA_ALIGNMENT) + free_needed
