@@ -1,5 +1,5 @@
-"""`--optimize`: each CONV_2D's variant (im2col or direct columns, int8 or int16 weights), and each
-FULLY_CONNECTED's weights, chosen for the
+"""`--optimize`: each CONV_2D's variant (im2col or direct columns, int8 or int16 weights), each
+FULLY_CONNECTED's weights and each DEPTHWISE_CONV_2D's schedule (channel planes or streaming) chosen for the
 whole model on the device, the choice held on the operator and followed by the constant layout and the
 generated code. The cycle model is replaced here by fixed per-layer cycles (the runs are QEMU's: the
 kernels' bit-exactness is in test_kernel_paths)."""
@@ -7,6 +7,7 @@ kernels' bit-exactness is in test_kernel_paths)."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -19,11 +20,16 @@ from mcudeploy.estimate import optimize
 from mcudeploy.estimate.optimize import Objective, optimize_variants
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
-from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
+from mcudeploy.inputs import random_inputs
+from mcudeploy.ir import Columns, Graph, KernelVariant, Schedule, WeightLayout
+from mcudeploy.ir.options import DepthwiseConv2DOptions, Padding
+from mcudeploy.kernels import kernel_contract
+from mcudeploy.kernels.contracts import least_memory_schedule
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
 from mcudeploy.params.constant_inputs import stored_values
-from test_codegen import Family, _fully_connected
+from mcudeploy.validation.runner import Validator
+from test_codegen import Family, _depthwise, _fully_connected
 
 DIRECT, IM2COL = Columns.DIRECT, Columns.IM2COL
 WIDE = WeightLayout.INT16_PAIRS
@@ -151,3 +157,32 @@ def test_int16_fully_connected_filter_goes_in_blocks_of_4_rows() -> None:
     expected = np.concatenate([*block, rows[4], rows[5]])
     np.testing.assert_array_equal(stored_values(op, 1, rows), expected)
     np.testing.assert_array_equal(stored_values(op, 2, rows), rows)  # the bias as it is
+
+
+def _planes_twice_as_fast(graph: Graph, device, clock: float, stack: int) -> tuple[dict[int, float], float]:
+    """Fixed cycles: a depthwise layer from channel planes takes half the cycles of streaming."""
+    planes = [op.variant is not None and op.variant.schedule == Schedule.PLANES for op in graph.operators]
+    return {op.index: 1000.0 * (0.5 if plane else 1.0) for op, plane in zip(graph.operators, planes, strict=True)}, 50.0
+
+
+def test_speed_takes_depthwise_planes_where_faster_and_the_code_stays_bit_exact() -> None:
+    family = Family("dw_planes", 3)
+    _depthwise(family, "int8", (1, 24, 24, 2), 1, DepthwiseConv2DOptions(Padding.SAME, 1, 1))
+    graph = family.graph()
+    depthwise = graph.operators[0]
+    assert least_memory_schedule(graph, depthwise) == Schedule.STREAMING  # planes would take more bytes
+    m4 = find_device("NUCLEO-L4R5ZI")
+    size = optimize_variants(graph, m4, Reserves(2048), Objective.SIZE, measure=_planes_twice_as_fast)
+    assert size.chosen.plane_layers == [] and kernel_contract(graph, depthwise).scratch_bytes == 0
+    speed = optimize_variants(graph, m4, Reserves(2048), Objective.SPEED, measure=_planes_twice_as_fast)
+    chosen = speed.chosen
+    assert chosen.name == "size + planes" and chosen.plane_layers == [0] and chosen.fits
+    assert chosen.arena_bytes > size.chosen.arena_bytes and depthwise.variant.schedule == Schedule.PLANES
+    checker = Validator(graph)
+    try:
+        network = checker.code_for("host").directory.joinpath("network.c").read_text()
+        assert re.search(r"md_depthwise_s8\([^;]*NET_TENSOR\(int8_t, NET_ARENA_\w+\)\);", network)  # the plane scratch
+        checked = checker.validate_target("host", [random_inputs(graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()

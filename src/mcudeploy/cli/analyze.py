@@ -84,7 +84,8 @@ def analyze(
     """Plan the tensor arena, place everything in the device's memories and say whether it fits.
 
     With our planner, each layer's kernel variant is chosen for --optimize (im2col or direct
-    convolution, int8 or pre-expanded int16 weights; int8 or int16 fully connected weights) and the
+    convolution, int8 or pre-expanded int16 weights; int8 or int16 fully connected weights; depthwise
+    channel planes or streaming) and the
     Pareto points considered are shown.
 
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's

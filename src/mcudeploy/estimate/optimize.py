@@ -3,19 +3,25 @@
 Each CONV_2D has two column paths (im2col, fast, with scratch; direct, none: `memory.variants`)
 and, on cores whose convolution runs the DSP kernel, two weight layouts (int8; int16, twice the
 flash and a 4-column scratch, no unpacking, each weight read once for 4 pixels: `ir.variants`); so
-has each FULLY_CONNECTED (int16 in blocks of 4 rows, nothing unpacked per row). The configurations
-considered:
+has each FULLY_CONNECTED (int16 in blocks of 4 rows, nothing unpacked per row); each DEPTHWISE_CONV_2D
+of depth multiplier 1 two schedules (channel planes copied to scratch; streaming, none). The
+configurations considered:
 
-- *size columns*: the smallest arena (direct only where that lowers it), int8 weights;
+- *size columns*: the smallest arena (direct only where that lowers it, each depthwise layer in
+  the schedule taking fewer bytes), int8 weights;
 - *fast columns* (speed only): im2col wherever the arena still fits the device's RAM with the reserves;
+- each of those with planes on the depthwise layers where they pay by the cycle model, most cycles
+  saved first, as many as keep the arena within the device's RAM with the reserves (speed) or
+  within the size columns' arena (balanced);
 - each of those with int16 weights on the layers where they pay by the cycle model, best gain
   per flash byte first, as many as fit the flash with the reserve (balanced: and leave the arena
   at its smallest).
 
 size takes the first; balanced the fastest with the smallest arena; speed the fastest that fits.
-Latency is the cycle model's (`estimate`): one run per uniform configuration (every layer in one
-variant), per layer, priced for the device at its clock; a layer's cycles do not depend on the
-other layers' variants, and the calls between layers are taken from the run. The choice is set
+Latency is the cycle model's (`estimate`), per layer, priced for the device at its clock: one run of
+each configuration as it is and one with every layer in its fastest candidate variant; one with int16
+weights sums its layers' cycles and the calls between layers of those runs; one with planes is run
+whole, as the arena's layout moves and some kernels' paths follow it. The choice is set
 on the operators (`Operator.variant`), the one record planner, code generator, flash measurement
 and estimate read.
 """
@@ -25,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -40,7 +46,8 @@ from mcudeploy.estimate.memory import device_memory
 from mcudeploy.estimate.model import estimate_model
 from mcudeploy.estimate.stack import static_need
 from mcudeploy.files import write_file
-from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, WeightLayout
+from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, Schedule, WeightLayout
+from mcudeploy.kernels.contracts import has_planes, least_memory_schedule
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import (
     ARENA,
@@ -54,7 +61,7 @@ from mcudeploy.memory.budget import (
     memory_budget,
 )
 from mcudeploy.memory.plan import MemoryPlan
-from mcudeploy.memory.variants import settle_columns
+from mcudeploy.memory.variants import settle_columns, settle_planes
 from mcudeploy.params.quantization import zero_point
 
 
@@ -77,6 +84,7 @@ class VariantPoint:
     fits: bool
     direct_layers: list[int]
     int16_layers: list[int]
+    plane_layers: list[int]
     chosen: bool = False
 
 
@@ -100,6 +108,11 @@ LayerCycles = dict[tuple[int, KernelVariant], float]
 
 def convolutions(graph: Graph) -> list[Operator]:
     return [op for op in graph.operators if op.op_type == "CONV_2D"]
+
+
+def depthwise_choices(graph: Graph) -> list[Operator]:
+    """The DEPTHWISE_CONV_2D layers that may take either schedule."""
+    return [op for op in graph.operators if op.op_type == "DEPTHWISE_CONV_2D" and has_planes(graph, op)]
 
 
 def widenable(graph: Graph, op: Operator, core: str) -> bool:
@@ -136,39 +149,62 @@ def optimize_variants(
     clock_mhz: float | None = None,
     measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]] | None = None,
 ) -> VariantChoice:
-    """Choose and set every CONV_2D's variant on `graph` for `objective` on `device`, and the weights
-    of the FULLY_CONNECTED layers that may take int16 ones."""
-    convs = convolutions(graph)
+    """Choose and set every CONV_2D's and DEPTHWISE_CONV_2D's variant on `graph` for `objective` on
+    `device`, and the weights of the FULLY_CONNECTED layers that may take int16 ones."""
+    convs, depthwise = convolutions(graph), depthwise_choices(graph)
     clock = float(clock_mhz or device.part.max_clock_mhz)
     device_memory(device, None, clock)  # refuses a clock the part does not run at, before any run
     wide = [op.index for op in graph.operators if widenable(graph, op, device.core)]
     wide = wide if objective != Objective.SIZE else []
-    if not convs and not wide:
+    if not convs and not wide and not depthwise:
         return VariantChoice(objective.value, [], "no layer with a choice of kernel")
     evaluate = _Evaluator(graph, device, reserve, alignment)
     # fully connected layers have no columns: their int8 weights until widened
     dense = {i: KernelVariant() for i in wide if graph.operators[i].op_type == "FULLY_CONNECTED"}
-    size_columns = {**evaluate.columns(convs, None), **dense}
+    size_columns = {**evaluate.columns(convs, depthwise, None), **dense}
     configs = {"size": size_columns}
     if objective == Objective.SPEED:
-        fast = {**evaluate.columns(convs, evaluate.arena_room(size_columns)), **dense}
+        fast = {**evaluate.columns(convs, depthwise, evaluate.arena_room(size_columns)), **dense}
         if fast != size_columns:
             configs["fast columns"] = fast
-    cycles, latency, overhead = _cycles(graph, device, clock, reserve, configs, wide, measure or _measure_layers)
-    if cycles is not None:
+    scheduled = [op.index for op in depthwise] if objective != Objective.SIZE else []
+    timing, latency = _cycles(graph, device, clock, reserve, configs, wide, scheduled, measure or _measure_layers)
+    if timing is not None and scheduled:
+        latency = _add_planes(evaluate, timing, configs, scheduled, objective) or latency
+    if timing is not None:
         # balanced keeps the smallest arena: int16 weights only where their 4-column scratch leaves it
         arena_limit = evaluate.budget(size_columns)[0].arena_bytes if objective == Objective.BALANCED else None
         for name, config in list(configs.items()):
-            widened = evaluate.widen(config, _paying(graph, config, wide, cycles), arena_limit)
+            widened = evaluate.widen(config, _paying(graph, config, wide, timing.cycles), arena_limit)
             if widened != config:
                 configs[f"{name} + int16 weights"] = widened
-    points = [evaluate.point(name, config, cycles, overhead, clock) for name, config in configs.items()]
+    points = [evaluate.point(name, config, timing, clock) for name, config in configs.items()]
     chosen = _choose(points, objective)
     evaluate.apply(configs[chosen.name])
     front = _pareto(points)
     front += [] if chosen in front else [chosen]
     marked = [replace(p, chosen=p.name == chosen.name) for p in front]
-    return VariantChoice(objective.value, marked, latency, clock if cycles is not None else None)
+    return VariantChoice(objective.value, marked, latency, clock if timing is not None else None)
+
+
+def _add_planes(
+    evaluate: _Evaluator, timing: _Timing, configs: dict[str, Config], scheduled: list[int], objective: Objective
+) -> str | None:
+    """Add to `configs` each one with planes on its depthwise layers that pay, as many as keep the arena
+    within the device's RAM (speed) or the size configuration's arena (balanced), each run whole;
+    the timing's description then, None when no configuration was added or a run failed."""
+    size_arena = evaluate.budget(configs["size"])[0].arena_bytes
+    for name, config in list(configs.items()):
+        limit = evaluate.arena_room(config) if objective == Objective.SPEED else size_arena
+        planned = evaluate.planes(config, _faster_planes(config, scheduled, timing.cycles), limit)
+        if planned == config:
+            continue
+        try:
+            timing.run(planned)
+        except McuDeployError:
+            return None
+        configs[f"{name} + planes"] = planned
+    return timing.latency
 
 
 def _choose(points: list[VariantPoint], objective: Objective) -> VariantPoint:
@@ -208,6 +244,21 @@ def _widened(variant: KernelVariant) -> KernelVariant:
     return replace(variant, weights=WeightLayout.INT16_PAIRS)
 
 
+def _faster_planes(config: Config, scheduled: list[int], cycles: LayerCycles) -> list[int]:
+    """The depthwise layers of `scheduled` streaming in `config` that take fewer cycles from planes,
+    the most cycles saved first."""
+
+    def saved(index: int) -> float:
+        return cycles[(index, config[index])] - cycles[(index, _planned(config[index]))]
+
+    streaming = [i for i in scheduled if config[i].schedule == Schedule.STREAMING and saved(i) > 0]
+    return sorted(streaming, key=lambda i: -saved(i))
+
+
+def _planned(variant: KernelVariant, schedule: Schedule = Schedule.PLANES) -> KernelVariant:
+    return replace(variant, schedule=schedule)
+
+
 class _Evaluator:
     """Sets configurations on the graph and measures their memory on the device."""
 
@@ -218,11 +269,20 @@ class _Evaluator:
         for index, variant in config.items():
             self.graph.operators[index].variant = variant
 
-    def columns(self, convs: list[Operator], arena_limit: int | None) -> Config:
+    def columns(self, convs: list[Operator], depthwise: list[Operator], arena_limit: int | None) -> Config:
+        """Columns settled for `arena_limit`, each depthwise layer in the schedule taking fewer bytes."""
         for op in convs:
             op.variant = None
+        for op in depthwise:
+            op.variant = KernelVariant(schedule=least_memory_schedule(self.graph, op))
         settle_columns(self.graph, convs, self.alignment, arena_limit)
-        return {op.index: op.variant for op in convs if op.variant is not None}
+        return {op.index: op.variant for op in [*convs, *depthwise] if op.variant is not None}
+
+    def planes(self, config: Config, faster: list[int], arena_limit: int) -> Config:
+        """`config` with planes on the first layers of `faster` that keep the arena within `arena_limit`."""
+        self.apply(config)
+        settle_planes(self.graph, [self.graph.operators[i] for i in faster], self.alignment, arena_limit)
+        return {index: self.graph.operators[index].variant for index in config}
 
     def budget(self, config: Config, code: CodeEstimate | None = None) -> tuple[MemoryPlan, MemoryBudget]:
         """The plan and budget of `config`, its code measured from the link (or `code`'s figure)."""
@@ -268,14 +328,9 @@ class _Evaluator:
                 widened = trial
         return widened
 
-    def point(
-        self, name: str, config: Config, cycles: LayerCycles | None, overhead: float, clock: float
-    ) -> VariantPoint:
+    def point(self, name: str, config: Config, timing: _Timing | None, clock: float) -> VariantPoint:
         plan, budget = self.budget(config)
-        milliseconds = None
-        if cycles is not None:
-            total = overhead + sum(cycles[(op.index, config.get(op.index))] for op in self.graph.operators)
-            milliseconds = total / (clock * 1000.0)
+        milliseconds = timing.total(config) / (clock * 1000.0) if timing is not None else None
         return VariantPoint(
             name=name,
             flash_bytes=budget.flash_bytes,
@@ -285,7 +340,47 @@ class _Evaluator:
             fits=budget.fits,
             direct_layers=sorted(i for i, v in config.items() if v.columns == Columns.DIRECT),
             int16_layers=sorted(i for i, v in config.items() if v.weights == WeightLayout.INT16_PAIRS),
+            plane_layers=sorted(i for i, v in config.items() if v.schedule == Schedule.PLANES),
         )
+
+
+Measure = Callable[[Graph, Device, float, int], tuple[dict[int, float], float]]
+
+
+@dataclass
+class _Timing:
+    """Cycles per (layer, variant) from whole runs of the model, and each run's own total."""
+
+    graph: Graph
+    device: Device
+    clock: float
+    stack_bytes: int
+    measure: Measure
+    cycles: LayerCycles = field(default_factory=dict)
+    runs: list[tuple[Config, float]] = field(default_factory=list)
+    overhead: float = 0.0
+
+    def run(self, config: Config) -> None:
+        if any(config == done for done, _ in self.runs):
+            return
+        for op in self.graph.operators:
+            op.variant = config.get(op.index)
+        layers, self.overhead = self.measure(self.graph, self.device, self.clock, self.stack_bytes)
+        self.cycles.update({(index, config.get(index)): total for index, total in layers.items()})
+        self.runs.append((config, self.overhead + sum(layers.values())))
+
+    def total(self, config: Config) -> float:
+        """The run's own total where `config` was run, else its layers' cycles summed: a kernel's path
+        may follow the arena's layout (a 1x1 convolution on Helium reads its input in place only where
+        its output does not overlap it), so a configuration that moves the layout is run whole."""
+        own = next((total for done, total in self.runs if config == done), None)
+        if own is not None:
+            return own
+        return self.overhead + sum(self.cycles[(op.index, config.get(op.index))] for op in self.graph.operators)
+
+    @property
+    def latency(self) -> str:
+        return f"{self.device.core} cycle model ({len(self.runs)} runs of the whole model) at {self.clock:g} MHz"
 
 
 def _cycles(
@@ -295,27 +390,28 @@ def _cycles(
     reserve: Reserves,
     configs: dict[str, Config],
     wide: list[int],
-    measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]],
-) -> tuple[LayerCycles | None, str, float]:
+    scheduled: list[int],
+    measure: Measure,
+) -> tuple[_Timing | None, str]:
     """Per (layer, variant), the cycles of every variant the configurations may take: one run of
-    each configuration as it is, and one with int16 weights on every layer of `wide` it runs im2col."""
-    runs = list(configs.values())
-    runs += [{i: (_widened(v) if i in wide and v.columns == Columns.IM2COL else v) for i, v in c.items()} for c in runs]
+    each configuration as it is, and one with int16 weights on every layer of `wide` it runs im2col
+    and planes on every depthwise layer of `scheduled`."""
+
+    def fastest(config: Config) -> Config:
+        widened = {i: (_widened(v) if i in wide and v.columns == Columns.IM2COL else v) for i, v in config.items()}
+        return {i: (_planned(v) if i in scheduled else v) for i, v in widened.items()}
+
+    runs = [*configs.values(), *(fastest(c) for c in configs.values())]
     unique = [c for n, c in enumerate(runs) if c not in runs[:n]]
     if len(unique) == 1:
-        return None, "one configuration only: nothing to time", 0.0
-    cycles: LayerCycles = {}
-    overhead = 0.0
+        return None, "one configuration only: nothing to time"
+    timing = _Timing(graph, device, clock, reserve.stack_bytes, measure)
     try:
         for config in unique:
-            for op in graph.operators:
-                op.variant = config.get(op.index)
-            layers, overhead = measure(graph, device, clock, reserve.stack_bytes)
-            cycles.update({(index, config.get(index)): total for index, total in layers.items()})
+            timing.run(config)
     except McuDeployError as error:
-        return None, f"not timed: {error}", 0.0
-    what = f"{device.core} cycle model ({len(unique)} runs, one per uniform configuration) at {clock:g} MHz"
-    return cycles, what, overhead
+        return None, f"not timed: {error}"
+    return timing, timing.latency
 
 
 def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int) -> tuple[dict[int, float], float]:
@@ -347,6 +443,7 @@ def _cache_key(graph: Graph, device: Device, clock: float) -> str:
 def stack_reserve(graph: Graph, core: str, stack: int | None) -> int:
     """The stack to keep beside the model while choosing: the user's, else analyze's static bound
     for the default variants (the choice hardly moves it), else the default reserve."""
-    if stack is not None or not convolutions(graph):  # no choice to make: the figure does not matter
+    chosen_layers = convolutions(graph) or depthwise_choices(graph)
+    if stack is not None or not chosen_layers:  # no choice to make: the figure does not matter
         return stack or DEFAULT_STACK_BYTES
     return static_need(graph, plan_memory(graph), core).bytes

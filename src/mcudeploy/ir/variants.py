@@ -16,6 +16,14 @@ class Columns(Enum):
     DIRECT = "direct"
 
 
+class Schedule(Enum):
+    """DEPTHWISE_CONV_2D: each channel's input plane copied to scratch first (depth multiplier 1;
+    the DSP kernel takes 2x2 output blocks from it at stride 1, 3x3) or pixel by pixel, no scratch."""
+
+    PLANES = "planes"
+    STREAMING = "streaming"
+
+
 class WeightLayout(Enum):
     """CONV_2D and FULLY_CONNECTED filters in flash: as the model has them, or widened to int16 (twice
     the bytes; the DSP kernels then unpack nothing): a convolution's two output channels interleaved,
@@ -30,6 +38,8 @@ class WeightLayout(Enum):
 class KernelVariant:
     columns: Columns = Columns.IM2COL
     weights: WeightLayout = WeightLayout.INT8
+    schedule: Schedule | None = None
+    """DEPTHWISE_CONV_2D only (None elsewhere, or until chosen)."""
 
     @property
     def label(self) -> str:

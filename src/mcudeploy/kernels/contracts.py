@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, Tensor, WeightLayout
+from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, Schedule, Tensor, WeightLayout
 from mcudeploy.ir.shapes import DECODE, DETECTION_POSTPROCESS, signal_attributes
 from mcudeploy.params.detection import prepare as prepare_detection
 from mcudeploy.params.fully_connected import prepare as prepare_fully_connected
@@ -549,9 +549,44 @@ def plane_bytes(window: Window, height: int, width: int, element_bytes: int) -> 
     return padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
 
 
+def has_planes(graph: Graph, op: Operator) -> bool:
+    """Whether a DEPTHWISE_CONV_2D may take the channel-plane schedule: one output channel per input
+    channel, of the same element size."""
+    input_t, output_t = _tensors(graph, op)
+    return output_t.shape[3] == input_t.shape[3] and output_t.dtype.itemsize == input_t.dtype.itemsize
+
+
+def least_memory_schedule(graph: Graph, op: Operator) -> Schedule:
+    """The schedule letting a DEPTHWISE_CONV_2D's input and output (and scratch) take fewer bytes together."""
+    if not has_planes(graph, op):
+        return Schedule.STREAMING
+    streaming, (planes, scratch) = _streaming_rule(graph, op), _planes_rule(graph, op)
+    input_t, output_t = _tensors(graph, op)
+    if _footprint(planes, input_t, output_t) + scratch < _footprint(streaming, input_t, output_t):
+        return Schedule.PLANES
+    return Schedule.STREAMING
+
+
+def _streaming_rule(graph: Graph, op: Operator) -> OverlapRule:
+    input_t, output_t = _tensors(graph, op)
+    schedule = channel_stream_schedule(input_t, output_t, window_of(op, graph))
+    return _streaming(0, schedule, "window channel read before written")
+
+
+def _planes_rule(graph: Graph, op: Operator) -> tuple[OverlapRule, int]:
+    input_t, output_t = _tensors(graph, op)
+    _, height, width, channels = input_t.shape
+    element = input_t.dtype.itemsize
+    planes = _streaming(
+        0, channel_plane_schedule(input_t, output_t), "plane copied before written", period=channels * element
+    )
+    return planes, plane_bytes(window_of(op, graph), height, width, element)
+
+
 @_declares("DEPTHWISE_CONV_2D")
 def _depthwise(graph: Graph, op: Operator) -> KernelContract:
-    # Two kernels; the declaration picks the one letting input and output take fewer bytes together.
+    # Two kernels, the layer's variant (`op.variant`, chosen for the whole model by
+    # memory.variants; until chosen, the one letting input and output take fewer bytes together):
     # - streaming: pixel by pixel, channel by channel, reading the input in place, no scratch;
     # - channel planes ("N+1 buffers", when one output channel comes from one input channel of the
     #   same element size): plane c of the input is copied to a scratch plane, then output plane c
@@ -560,21 +595,18 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
     #   the DSP kernel fills the padding with the zero point so that every window lies inside.
     # An int4 filter is unpacked whole at the start of the scratch first (`int4_unpacked_bytes`).
-    input_t, output_t = _tensors(graph, op)
-    window = window_of(op, graph)
     unpacked, int4 = _int4_filter(graph, op)
-    streaming = _streaming(0, channel_stream_schedule(input_t, output_t, window), "window channel read before written")
-    _, height, width, channels = input_t.shape
-    if output_t.shape[3] == channels and output_t.dtype.itemsize == input_t.dtype.itemsize:
-        element = input_t.dtype.itemsize
-        schedule = channel_plane_schedule(input_t, output_t)
-        planes = _streaming(0, schedule, "plane copied before written", period=channels * element)
-        scratch = plane_bytes(window, height, width, element)
-        if _footprint(planes, input_t, output_t) + scratch < _footprint(streaming, input_t, output_t):
-            kernel = "channel by channel from a copied plane" + int4
-            return KernelContract(kernel, unpacked + scratch, overlaps=(planes,), least_scratch_bytes=unpacked)
+    schedule = op.variant.schedule if op.variant is not None else None
+    schedule = schedule or least_memory_schedule(graph, op)
+    if schedule == Schedule.PLANES and has_planes(graph, op):
+        planes, scratch = _planes_rule(graph, op)
+        kernel = "channel by channel from a copied plane" + int4
+        return KernelContract(
+            kernel, unpacked + scratch, overlaps=(planes,), variant=op.variant, least_scratch_bytes=unpacked
+        )
+    streaming = _streaming_rule(graph, op)
     kernel = "pixel by pixel, channel by channel" + int4
-    return KernelContract(kernel, unpacked, overlaps=(streaming,), least_scratch_bytes=unpacked)
+    return KernelContract(kernel, unpacked, overlaps=(streaming,), variant=op.variant, least_scratch_bytes=unpacked)
 
 
 @_declares("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")

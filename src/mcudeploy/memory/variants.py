@@ -1,4 +1,5 @@
-"""Each CONV_2D's columns (im2col or direct, `ir.variants`) chosen against the whole model's arena.
+"""Each CONV_2D's columns (im2col or direct, `ir.variants`) chosen against the whole model's arena,
+and each DEPTHWISE_CONV_2D's schedule (planes or streaming) the same way.
 
 The im2col path is the fast one (the DSP and MVE kernels run it); the direct path needs no
 scratch and lets the output share more of the input, which lowers the arena only where the
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from mcudeploy.analysis.costs import layer_macs
-from mcudeploy.ir import Columns, Graph, KernelVariant, Operator
+from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Schedule
 from mcudeploy.kernels.contracts import im2col_costs_more
 from mcudeploy.memory.planners.mcudeploy import plan_mcudeploy
 
@@ -32,6 +33,26 @@ def unsettled_convolutions(graph: Graph) -> list[Operator]:
 def set_columns(ops: Iterable[Operator], columns: Columns) -> None:
     for op in ops:
         op.variant = replace(op.variant or KernelVariant(), columns=columns)
+
+
+def set_schedule(ops: Iterable[Operator], schedule: Schedule) -> None:
+    for op in ops:
+        op.variant = replace(op.variant or KernelVariant(), schedule=schedule)
+
+
+def settle_planes(graph: Graph, layers: list[Operator], alignment: int, arena_limit: int) -> int:
+    """Take the channel-plane schedule on each of `layers` (DEPTHWISE_CONV_2D operators, in that order)
+    where the whole model's arena stays at most `arena_limit`; return the arena our planner then takes."""
+    arena = plan_mcudeploy(graph, alignment).arena_bytes
+    for op in layers:
+        kept = op.variant
+        set_schedule([op], Schedule.PLANES)
+        tried = plan_mcudeploy(graph, alignment).arena_bytes
+        if tried <= arena_limit:
+            arena = tried
+        else:
+            op.variant = kept
+    return arena
 
 
 def settle_columns(graph: Graph, layers: list[Operator], alignment: int, arena_limit: int | None = None) -> int:

@@ -196,6 +196,7 @@ def variant_table(choice: VariantChoice) -> Table:
         table.add_column(column, justify="right")
     table.add_column("direct layers")
     table.add_column("int16-weight layers")
+    table.add_column("plane layers")
     table.add_column("")
     for point in choice.points:
         table.add_row(
@@ -206,6 +207,7 @@ def variant_table(choice: VariantChoice) -> Table:
             f"{point.milliseconds:.3f}" if point.milliseconds is not None else "-",
             _layer_list(point.direct_layers),
             _layer_list(point.int16_layers),
+            _layer_list(point.plane_layers),
             ("chosen" if point.chosen else "") + ("" if point.fits else " (does not fit)"),
         )
     return table
