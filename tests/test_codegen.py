@@ -389,6 +389,7 @@ def elementwise_family() -> Graph:
         ("ADD", "int8", (2, 1, 3, 1), (1, 4, 1, 5), Activation.RELU_N1_TO_1),
         ("ADD", "int8", (3, 13, 17), (3, 13, 17), Activation.NONE),  # 512 elements or more: the table path
         ("SUB", "int8", (601,), (601,), Activation.RELU_N1_TO_1),
+        ("ADD", "int8", (8, 64), (8, 64), Activation.RELU),  # tables, whole vectors only (no tail)
         ("ADD", "int16", (3, 4, 5), (3, 4, 5), Activation.NONE),
         ("SUB", "int16", (3, 4), (4,), Activation.RELU),
         ("MUL", "int16", (2, 3, 4), (2, 3, 4), Activation.NONE),

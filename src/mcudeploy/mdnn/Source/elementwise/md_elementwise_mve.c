@@ -64,29 +64,60 @@ static void arith_row_mve(const void *params, const void *input1, int32_t index1
 
 /* Contiguous int8 ADD or SUB rows by tables: each input value gathered as a signed offset from
  * its table's entry 0 (the address wraps), the doubled sum scaled as add_sub_output does: VRMULH
- * is SMMULR, then the nudge and the sign added before an exact shift. */
+ * is SMMULR, then the nudge and the sign added before an exact shift; the offset after and the
+ * activation clamp last. */
+static inline int32x4_t add_sub_gather(const int32_t *table, int32x4_t value)
+{
+    return vldrwq_gather_shifted_offset_s32(table, vreinterpretq_u32_s32(value));
+}
+
+static inline int32x4_t add_sub_scale(const add_sub_tables *t, int32x4_t doubled, int32x4_t multiplier)
+{
+    const int32x4_t rounding = vaddq_n_s32(vshrq_n_s32(doubled, 31), t->nudge);
+    return vshlq_r_s32(vaddq_s32(vrmulhq_s32(doubled, multiplier), rounding), -t->exponent);
+}
+
+static inline int32x4_t add_sub_clamp(const add_sub_tables *t, int32x4_t scaled, int32x4_t low, int32x4_t high)
+{
+    return vminq_s32(vmaxq_s32(vaddq_n_s32(scaled, t->offset_after), low), high);
+}
+
 static inline int32x4_t add_sub_tabled_vector(const add_sub_tables *t, int32x4_t value1, int32x4_t value2,
                                               int32x4_t multiplier, int32x4_t low, int32x4_t high)
 {
-    const int32x4_t doubled =
-        vaddq_s32(vldrwq_gather_shifted_offset_s32(t->table1, vreinterpretq_u32_s32(value1)),
-                  vldrwq_gather_shifted_offset_s32(t->table2, vreinterpretq_u32_s32(value2)));
-    const int32x4_t rounding = vaddq_n_s32(vshrq_n_s32(doubled, 31), t->nudge);
-    const int32x4_t value = vshlq_r_s32(vaddq_s32(vrmulhq_s32(doubled, multiplier), rounding), -t->exponent);
-    return vminq_s32(vmaxq_s32(vaddq_n_s32(value, t->offset_after), low), high);
+    const int32x4_t doubled = vaddq_s32(add_sub_gather(t->table1, value1), add_sub_gather(t->table2, value2));
+    return add_sub_clamp(t, add_sub_scale(t, doubled, multiplier), low, high);
 }
 
-/* Whole vectors unpredicated, then the last 1 to 3 elements predicated (inactive lanes read 0,
- * a valid index). */
+/* Whole vectors software-pipelined: vector k's gathers, vector k - 1's clamp and store and vector
+ * k + 1's input loads alternate with arithmetic, so that on a dual-beat core each load or store
+ * overlaps an arithmetic instruction. Then the last 1 to 3 elements predicated (inactive lanes
+ * read 0, a valid index). */
 static void add_sub_tabled_mve(const add_sub_tables *tables, const int8_t *input1, const int8_t *input2,
                                int8_t *output, int32_t count)
 {
     const add_sub_tables t = *tables; /* int8 stores could alias *tables */
     const int32x4_t multiplier = vdupq_n_s32(t.multiplier);
     const int32x4_t low = vdupq_n_s32(t.low), high = vdupq_n_s32(t.high);
-    const int8_t *end = output + (count & ~3);
-    while (output < end) {
-        vstrbq_s32(output, add_sub_tabled_vector(&t, vldrbq_s32(input1), vldrbq_s32(input2), multiplier, low, high));
+    const int32_t whole = count & ~3;
+    const int8_t *const last = input1 + whole - 4; /* the last whole vector's first input */
+    if (whole > 0) {
+        int32x4_t value1 = vldrbq_s32(input1), value2 = vldrbq_s32(input2);
+        int32x4_t scaled =
+            add_sub_scale(&t, vaddq_s32(add_sub_gather(t.table1, value1), add_sub_gather(t.table2, value2)), multiplier);
+        while (input1 < last) { /* scaled: the vector at input1's; the next vector's inputs loaded here */
+            const int32x4_t entry1 = add_sub_gather(t.table1, value1 = vldrbq_s32(input1 += 4));
+            int32x4_t clamped = vaddq_n_s32(scaled, t.offset_after);
+            const int32x4_t entry2 = add_sub_gather(t.table2, value2 = vldrbq_s32(input2 += 4));
+            int32x4_t doubled;
+            clamped = vmaxq_s32(clamped, low);
+            clamped = vminq_s32(clamped, high);
+            doubled = vaddq_s32(entry1, entry2);
+            vstrbq_s32(output, clamped);
+            output += 4;
+            scaled = add_sub_scale(&t, doubled, multiplier);
+        }
+        vstrbq_s32(output, add_sub_clamp(&t, scaled, low, high));
         input1 += 4;
         input2 += 4;
         output += 4;
