@@ -390,6 +390,7 @@ def elementwise_family() -> Graph:
         ("ADD", "int8", (3, 13, 17), (3, 13, 17), Activation.NONE),  # 512 elements or more: the table path
         ("SUB", "int8", (601,), (601,), Activation.RELU_N1_TO_1),
         ("ADD", "int8", (8, 64), (8, 64), Activation.RELU),  # tables, whole vectors only (no tail)
+        ("SUB", "int8", (64, 2, 5), (64, 1, 5), Activation.NONE),  # tables, rows of 5: a vector and a tail
         ("ADD", "int16", (3, 4, 5), (3, 4, 5), Activation.NONE),
         ("SUB", "int16", (3, 4), (4,), Activation.RELU),
         ("MUL", "int16", (2, 3, 4), (2, 3, 4), Activation.NONE),
