@@ -389,6 +389,8 @@ def elementwise_family() -> Graph:
         ("ADD", "int8", (2, 1, 3, 1), (1, 4, 1, 5), Activation.RELU_N1_TO_1),
         ("ADD", "int8", (3, 13, 17), (3, 13, 17), Activation.NONE),  # 512 elements or more: the table path
         ("SUB", "int8", (601,), (601,), Activation.RELU_N1_TO_1),
+        ("ADD", "int8", (8, 64), (8, 64), Activation.RELU),  # tables, whole vectors only (no tail)
+        ("SUB", "int8", (64, 2, 5), (64, 1, 5), Activation.NONE),  # tables, rows of 5: a vector and a tail
         ("ADD", "int16", (3, 4, 5), (3, 4, 5), Activation.NONE),
         ("SUB", "int16", (3, 4), (4,), Activation.RELU),
         ("MUL", "int16", (2, 3, 4), (2, 3, 4), Activation.NONE),
@@ -1345,8 +1347,8 @@ def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
     sizes = subprocess.run(["arm-none-eabi-size", *sorted(lib.glob("*.o"))], check=True, capture_output=True, text=True)
     with_code = {Path(line.split()[-1]).stem for line in sizes.stdout.splitlines()[1:] if int(line.split()[0])}
     kernels = ("md_conv", "md_conv_s16", "md_depthwise", "md_depthwise_s16", "md_fully_connected", "md_svdf")
-    expected = {f"{name}{path}" for name in kernels}
-    expected |= {f"{name}_mve" if path == "_mve" else name for name in ("md_elementwise", "md_pool")}
+    expected = {f"{name}{path}" for name in (*kernels, "md_elementwise")}
+    expected |= {"md_pool_mve" if path == "_mve" else "md_pool"}
     # their int16 and float32 kernels stay in the portable source beside the int8 path
     expected |= {
         f"{name}{suffix}" for name in ("md_batch_matmul", "md_resize", "md_transpose_conv") for suffix in {"", path}

@@ -2,7 +2,7 @@
 /* mcudeploy kernel library: broadcasting and integer ADD, SUB, MUL, portable C (see md_nn.h). */
 #include "md_elementwise_int.h"
 
-#if !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
+#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_elementwise_portable);
 
@@ -21,4 +21,4 @@ md_status md_arith_int(const md_arith_params *p, const md_broadcast *shape, cons
     return MD_OK;
 }
 
-#endif /* !MD_PATH_MVE */
+#endif /* !MD_PATH_DSP && !MD_PATH_MVE */

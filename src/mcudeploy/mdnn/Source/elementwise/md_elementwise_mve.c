@@ -5,7 +5,8 @@
  * on load, centred and shifted left, scaled by md_mve_mbqm, the sum or difference scaled to the
  * output, offset, clamped and narrowed on store; the last vector tail-predicated. Over many
  * elements, contiguous rows gather each input's scaled value from the shared tables of
- * md_elementwise_int.h instead. Other cases run the portable kernel.
+ * md_elementwise_int.h instead, software-pipelined so that loads and arithmetic alternate.
+ * Other cases run the portable kernel.
  */
 #include "md_elementwise_int.h"
 
@@ -64,31 +65,75 @@ static void arith_row_mve(const void *params, const void *input1, int32_t index1
 
 /* Contiguous int8 ADD or SUB rows by tables: each input value gathered as a signed offset from
  * its table's entry 0 (the address wraps), the doubled sum scaled as add_sub_output does: VRMULH
- * is SMMULR, then the nudge and the sign added before an exact shift. */
+ * is SMMULR, then the nudge (holding the output offset: rows with an offset after the shift run the
+ * portable table row) and the sign added before an exact shift, the activation clamp last. */
+static inline int32x4_t add_sub_gather(const int32_t *table, int32x4_t value)
+{
+    return vldrwq_gather_shifted_offset_s32(table, vreinterpretq_u32_s32(value));
+}
+
+static inline int32x4_t add_sub_scale(const add_sub_tables *t, int32x4_t doubled, int32x4_t multiplier)
+{
+    const int32x4_t rounding = vaddq_n_s32(vshrq_n_s32(doubled, 31), t->nudge);
+    return vshlq_r_s32(vaddq_s32(vrmulhq_s32(doubled, multiplier), rounding), -t->exponent);
+}
+
+static inline int32x4_t add_sub_clamp(int32x4_t scaled, int32x4_t low, int32x4_t high)
+{
+    return vminq_s32(vmaxq_s32(scaled, low), high);
+}
+
 static inline int32x4_t add_sub_tabled_vector(const add_sub_tables *t, int32x4_t value1, int32x4_t value2,
                                               int32x4_t multiplier, int32x4_t low, int32x4_t high)
 {
-    const int32x4_t doubled =
-        vaddq_s32(vldrwq_gather_shifted_offset_s32(t->table1, vreinterpretq_u32_s32(value1)),
-                  vldrwq_gather_shifted_offset_s32(t->table2, vreinterpretq_u32_s32(value2)));
-    const int32x4_t rounding = vaddq_n_s32(vshrq_n_s32(doubled, 31), t->nudge);
-    const int32x4_t value = vshlq_r_s32(vaddq_s32(vrmulhq_s32(doubled, multiplier), rounding), -t->exponent);
-    return vminq_s32(vmaxq_s32(vaddq_n_s32(value, t->offset_after), low), high);
+    const int32x4_t doubled = vaddq_s32(add_sub_gather(t->table1, value1), add_sub_gather(t->table2, value2));
+    return add_sub_clamp(add_sub_scale(t, doubled, multiplier), low, high);
 }
 
-/* Whole vectors unpredicated, then the last 1 to 3 elements predicated (inactive lanes read 0,
- * a valid index). */
+/* Keeps the compiler from moving instructions across it (a volatile asm is a scheduling barrier):
+ * the loop below alternates loads and arithmetic in the order written. */
+#define MD_IN_ORDER() __asm__ volatile("")
+
+/* Whole vectors software-pipelined: while vector k's inputs and table entries load, vector k - 1's
+ * doubled sum is scaled, clamped and stored, so that on a dual-beat core each load or store
+ * overlaps an arithmetic instruction. Then the last 1 to 3 elements predicated (inactive lanes
+ * read 0, a valid index). */
 static void add_sub_tabled_mve(const add_sub_tables *tables, const int8_t *input1, const int8_t *input2,
                                int8_t *output, int32_t count)
 {
     const add_sub_tables t = *tables; /* int8 stores could alias *tables */
     const int32x4_t multiplier = vdupq_n_s32(t.multiplier);
     const int32x4_t low = vdupq_n_s32(t.low), high = vdupq_n_s32(t.high);
-    const int8_t *end = output + (count & ~3);
-    while (output < end) {
-        vstrbq_s32(output, add_sub_tabled_vector(&t, vldrbq_s32(input1), vldrbq_s32(input2), multiplier, low, high));
-        input1 += 4;
-        input2 += 4;
+    const int32_t nudge = t.nudge, shift = -t.exponent;
+    const int32_t whole = count & ~3;
+    const int8_t *const end = input1 + whole;
+    if (whole > 0) {
+        int32x4_t doubled = vaddq_s32(add_sub_gather(t.table1, vldrbq_s32(input1)),
+                                      add_sub_gather(t.table2, vldrbq_s32(input2)));
+        for (input1 += 4, input2 += 4; input1 < end; input1 += 4, input2 += 4, output += 4) {
+            int32x4_t value1, value2, entry1, entry2, sign, scaled;
+            value1 = vldrbq_s32(input1);
+            MD_IN_ORDER();
+            sign = vshrq_n_s32(doubled, 31);
+            MD_IN_ORDER();
+            value2 = vldrbq_s32(input2);
+            MD_IN_ORDER();
+            scaled = vrmulhq_s32(doubled, multiplier);
+            MD_IN_ORDER();
+            entry1 = add_sub_gather(t.table1, value1);
+            MD_IN_ORDER();
+            sign = vaddq_n_s32(sign, nudge);
+            MD_IN_ORDER();
+            entry2 = add_sub_gather(t.table2, value2);
+            MD_IN_ORDER();
+            scaled = vshlq_r_s32(vaddq_s32(scaled, sign), shift);
+            scaled = vminq_s32(vmaxq_s32(scaled, low), high);
+            MD_IN_ORDER();
+            vstrbq_s32(output, scaled);
+            MD_IN_ORDER();
+            doubled = vaddq_s32(entry1, entry2);
+        }
+        vstrbq_s32(output, add_sub_clamp(add_sub_scale(&t, doubled, multiplier), low, high));
         output += 4;
     }
     if (count & 3) {
@@ -119,7 +164,7 @@ static void add_sub_row_tabled_mve(const void *params, const void *input1, int32
                                    const void *input2, int32_t index2, int32_t step2, void *output, int32_t out,
                                    int32_t count)
 {
-    if (step1 == 1 && step2 == 1) {
+    if (step1 == 1 && step2 == 1 && ((const add_sub_tables *)params)->offset_after == 0) {
         add_sub_tabled_mve((const add_sub_tables *)params, (const int8_t *)input1 + index1,
                            (const int8_t *)input2 + index2, (int8_t *)output + out, count);
         return;
