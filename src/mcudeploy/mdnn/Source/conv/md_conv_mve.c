@@ -37,6 +37,8 @@ MD_PATH_SYMBOL(md_path_conv_mve);
 /* Output channels whose bias + offset * sum(weights) a call keeps on its stack (256 bytes) when the
  * scratch has no room for them: their inner loops skip summing the weights. */
 #define MD_CONV_STACK_STARTS 64
+/* Depth (a multiple of 16) up to which columns of a ragged depth are interleaved on the stack. */
+#define MD_CONV_RAGGED_DEPTH 64
 
 /* The per-channel loops are kept out of line (MD_NOINLINE), one per case, their flags constants
  * once inlined (MD_ALWAYS_INLINE). */
@@ -340,7 +342,7 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
  * previous chunk's products (a loop of the chunks but the last, then the last: no load past the
  * filter), so that loads and products alternate and each overlaps the one before; the sums into
  * one vector (two VMOV), requantized with the channel's multiplier and shift as scalars, stored
- * 4 pixels apart (one scatter); the columns' pointer back by 4 * depth. The multiplier and
+ * 4 pixels apart (one scatter); the columns' pointer back by 64 a chunk. The multiplier and
  * shift pointers advance per channel (`STEP`: ", #4") or not (per tensor). */
 /* One chunk of the four columns by the weights in q0. */
 #define MD_CONV_CHANNELS_CHUNK                                                                       \
@@ -353,7 +355,7 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     "vldrb.8 q1, [%[x]], #16\n"                                                                      \
     "vmladava.s8 %[s3], q1, q0\n"
 
-#define MD_CONV_CHANNELS_LOOP(STEP)                                                                  \
+#define MD_CONV_CHANNELS_LOOP(STEP, WBACK)                                                           \
     "1:\n"                                                                                           \
     "ldr %[s0], [%[st]], #4\n"                                                                       \
     "mov %[s1], %[s0]\n"                                                                             \
@@ -366,7 +368,7 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     "3:\n" MD_CONV_CHANNELS_CHUNK                                                                    \
     "sub %[x], %[x], %[back]\n"                                                                      \
     "vmov q2[2], q2[0], %[s0], %[s2]\n"                                                              \
-    "vmov q2[3], q2[1], %[s1], %[s3]\n"                                                              \
+    "vmov q2[3], q2[1], %[s1], %[s3]\n" WBACK                                                        \
     "ldr %[s0], [%[mul]]" STEP "\n"                                                                  \
     "ldr %[s1], [%[sh]]" STEP "\n"                                                                   \
     "cmp %[s1], #0\n"                                                                                \
@@ -393,28 +395,74 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
 #define MD_CONV_CHANNELS_OPERANDS                                                                    \
     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [x] "+r"(x), [w] "+r"(w),  \
       [st] "+r"(start), [mul] "+r"(multiplier), [sh] "+r"(shift), [out] "+r"(out), [count] "+r"(count) \
-    : [n] "r"(n), [back] "r"(4 * job->depth), [offset] "w"(offset), [low] "w"(g.low), [high] "w"(g.high), \
-      [lanes] "w"(g.lane_out)                                                                        \
+    : [n] "r"(n), [back] "r"(64 * chunks), [wback] "m"(wback), [offset] "w"(offset), [low] "w"(g.low),  \
+      [high] "w"(g.high), [lanes] "w"(g.lane_out)                                                     \
     : "q0", "q1", "q2", "q3", "lr", "memory", "cc"
 
-MD_NOINLINE static void compute_folded_interleaved_four(const conv_s8_job *job, const int8_t *x, int32_t pixel)
+/* Past the weights of each channel, a ragged depth's last chunk read whole: back by its excess (in
+ * memory: no register is left). */
+#define MD_CONV_WEIGHTS_BACK "ldr %[s1], %[wback]\n" "sub %[w], %[w], %[s1]\n"
+
+/* The first `count` folded channels; a depth not a multiple of 16 (`ragged`) reads its last chunk
+ * of weights whole (the bytes past the channel meet the columns' zeros) and steps back by the
+ * excess, so that the caller leaves the last channel, whose excess lies past the filter, to C. */
+static MD_ALWAYS_INLINE void folded_interleaved_four(int ragged, const conv_s8_job *job, const int8_t *x,
+                                                     int32_t pixel, int32_t count)
 {
     const md_window_params *p = job->p;
     const group_store g = group_store_of(p, MD_CONV_GROUP);
     const int32x4_t offset = vdupq_n_s32(p->output_offset);
-    const int32_t n = job->depth / 16 - 1; /* chunks after the first */
+    const int32_t chunks = (job->depth + 15) / 16;
+    const int32_t n = chunks - 1; /* chunks after the first */
+    const int32_t wback = 16 * chunks - job->depth;
     const int8_t *w = job->filter;
     const int32_t *start = job->starts;
     const int32_t *multiplier = job->multipliers;
     const int32_t *shift = job->shifts;
     int8_t *out = job->output + pixel * p->output_c;
-    int32_t count = job->folded;
     int32_t s0, s1, s2, s3;
-    if (p->per_channel) {
-        __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4") MD_CONV_CHANNELS_OPERANDS);
+    if (ragged && p->per_channel) {
+        __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4", MD_CONV_WEIGHTS_BACK) MD_CONV_CHANNELS_OPERANDS);
+    } else if (ragged) {
+        __asm__ volatile(MD_CONV_CHANNELS_LOOP("", MD_CONV_WEIGHTS_BACK) MD_CONV_CHANNELS_OPERANDS);
+    } else if (p->per_channel) {
+        __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4", "") MD_CONV_CHANNELS_OPERANDS);
     } else {
-        __asm__ volatile(MD_CONV_CHANNELS_LOOP("") MD_CONV_CHANNELS_OPERANDS);
+        __asm__ volatile(MD_CONV_CHANNELS_LOOP("", "") MD_CONV_CHANNELS_OPERANDS);
     }
+}
+
+MD_NOINLINE static void compute_folded_interleaved_four(const conv_s8_job *job, const int8_t *x, int32_t pixel)
+{
+    folded_interleaved_four(0, job, x, pixel, job->folded);
+}
+
+/* The four columns x_0 .. x_3 (`depth` bytes each) interleaved by 16 bytes into `to` (see
+ * interleave), zero past the depth in the last chunk. */
+static void interleave_ragged(int8_t *to, const int8_t *const *x, int32_t depth)
+{
+    int32_t k;
+    int32_t j;
+    for (k = 0; k < depth; k += 16) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)(depth - k));
+        for (j = 0; j < MD_CONV_GROUP; ++j, to += 16) {
+            vstrbq_s8(to, vldrbq_z_s8(x[j] + k, lanes));
+        }
+    }
+}
+
+/* Four pixels of a depth above 16 and at most MD_CONV_RAGGED_DEPTH, not whole vectors of channels
+ * (a first layer's few channels): their columns interleaved on the stack so that the channel loop
+ * runs in assembly, the last channel in C (its whole last chunk would read past the filter). */
+MD_NOINLINE static void compute_folded_ragged_four(const conv_s8_job *job, const int8_t *const *x, int32_t pixel)
+{
+    int8_t columns[MD_CONV_GROUP * MD_CONV_RAGGED_DEPTH];
+    const int8_t *const interleaved[MD_CONV_GROUP] = {columns, columns, columns, columns};
+    interleave_ragged(columns, x, job->depth);
+    if (job->folded > 1) {
+        folded_interleaved_four(1, job, columns, pixel, job->folded - 1);
+    }
+    compute_group(job, 0, 1, interleaved, MD_CONV_GROUP, pixel, job->folded - 1, job->folded);
 }
 #endif
 
@@ -801,6 +849,8 @@ static void conv_s8_groups(conv_s8_job *job, int8_t *scratch)
 #if defined(__GNUC__)
             if (job->folded > 0 && job->depth <= 16 && count == MD_CONV_GROUP) {
                 compute_short_folded_four(job, x, batch * pixels + pixel);
+            } else if (job->folded > 0 && job->depth <= MD_CONV_RAGGED_DEPTH && count == MD_CONV_GROUP) {
+                compute_folded_ragged_four(job, x, batch * pixels + pixel);
             } else
 #endif
             if (job->folded > 0) {
