@@ -111,8 +111,37 @@ static MD_ALWAYS_INLINE void copy_bytes(int8_t *to, const int8_t *from, int32_t 
     }
 }
 
-/* The receptive field of output pixel `pixel` of `batch` into `column`: a window inside the image
- * (undilated along a row) is filter_h runs of the input, others go tap row by tap row. */
+/* The receptive field of output pixel (oy, ox) into `column` when a filter row's taps are at most
+ * one vector, undilated (a first layer's few channels): the zero point first where the window
+ * reaches past the image, then each filter row's taps inside it one predicated copy. */
+static void fill_short_rows_s8(const conv_s8_job *job, const int8_t *image, int32_t oy, int32_t ox, int8_t *column)
+{
+    const md_window_params *p = job->p;
+    const int32_t c = p->input_c;
+    const int32_t row_bytes = p->filter_w * c;
+    const int32_t step = p->dilation_h * p->input_w * c;
+    const md_taps taps = md_window_taps(p, oy, ox);
+    const int8_t *from;
+    int8_t *to;
+    mve_pred16_t lanes;
+    int32_t fy;
+    if (taps.y_first > 0 || taps.y_last < p->filter_h || taps.x_first > 0 || taps.x_last < p->filter_w) {
+        md_mve_fill_s8(column, (int8_t)-p->input_offset, job->depth);
+    }
+    if (taps.y_first >= taps.y_last || taps.x_first >= taps.x_last) {
+        return;
+    }
+    lanes = vctp8q((uint32_t)((taps.x_last - taps.x_first) * c));
+    from = image + md_taps_pixel(p, &taps, taps.y_first, taps.x_first) * c;
+    to = column + taps.y_first * row_bytes + taps.x_first * c;
+    for (fy = taps.y_first; fy < taps.y_last; ++fy, from += step, to += row_bytes) {
+        vstrbq_p_s8(to, vldrbq_z_s8(from, lanes), lanes);
+    }
+}
+
+/* The receptive field of output pixel `pixel` of `batch` into `column`: rows of at most a vector
+ * by fill_short_rows_s8; a window inside the image (undilated along a row) is filter_h runs of the
+ * input, others go tap row by tap row. */
 MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int8_t *column)
 {
     const md_window_params *p = job->p;
@@ -124,6 +153,10 @@ MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, in
     const int8_t *image = job->input + batch * p->input_h * p->input_w * p->input_c;
     md_taps taps;
     int32_t fy;
+    if (p->dilation_w == 1 && row_bytes <= 16) {
+        fill_short_rows_s8(job, image, oy, ox, column);
+        return;
+    }
     if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
         x0 + p->filter_w <= p->input_w) {
         const int8_t *from = image + (y0 * p->input_w + x0) * p->input_c;
