@@ -425,16 +425,17 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     "b 5b\n"                                                                                         \
     "6:\n"
 
-#define MD_CONV_CHANNELS_OPERANDS                                                                    \
+#define MD_CONV_CHANNELS_OPERANDS(WBACK)                                                             \
     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [x] "+r"(x), [w] "+r"(w),  \
       [st] "+r"(start), [mul] "+r"(multiplier), [sh] "+r"(shift), [out] "+r"(out), [count] "+r"(count) \
-    : [n] "r"(n), [back] "r"(64 * chunks), [wback] "m"(wback), [offset] "w"(offset), [low] "w"(g.low),  \
-      [high] "w"(g.high), [lanes] "w"(g.lane_out)                                                     \
+    : [n] "r"(n), [back] "r"(64 * chunks), [offset] "w"(offset), [low] "w"(g.low), [high] "w"(g.high),  \
+      [lanes] "w"(g.lane_out) WBACK                                                                  \
     : "q0", "q1", "q2", "q3", "lr", "memory", "cc"
 
 /* Past the weights of each channel, a ragged depth's last chunk read whole: back by its excess (in
- * memory: no register is left). */
+ * memory: no register is left; only then, so that the other loops do not store it). */
 #define MD_CONV_WEIGHTS_BACK "ldr %[s1], %[wback]\n" "sub %[w], %[w], %[s1]\n"
+#define MD_CONV_WEIGHTS_BACK_OPERAND , [wback] "m"(wback)
 
 /* The first `count` folded channels; a depth not a multiple of 16 (`ragged`) reads its last chunk
  * of weights whole (the bytes past the channel meet the columns' zeros) and steps back by the
@@ -447,21 +448,25 @@ static MD_ALWAYS_INLINE void folded_interleaved_four(int ragged, const conv_s8_j
     const int32x4_t offset = vdupq_n_s32(p->output_offset);
     const int32_t chunks = (job->depth + 15) / 16;
     const int32_t n = chunks - 1; /* chunks after the first */
-    const int32_t wback = 16 * chunks - job->depth;
     const int8_t *w = job->filter;
     const int32_t *start = job->starts;
     const int32_t *multiplier = job->multipliers;
     const int32_t *shift = job->shifts;
     int8_t *out = job->output + pixel * p->output_c;
     int32_t s0, s1, s2, s3;
-    if (ragged && p->per_channel) {
-        __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4", MD_CONV_WEIGHTS_BACK) MD_CONV_CHANNELS_OPERANDS);
-    } else if (ragged) {
-        __asm__ volatile(MD_CONV_CHANNELS_LOOP("", MD_CONV_WEIGHTS_BACK) MD_CONV_CHANNELS_OPERANDS);
+    if (ragged) {
+        const int32_t wback = 16 * chunks - job->depth;
+        if (p->per_channel) {
+            __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4", MD_CONV_WEIGHTS_BACK)
+                                 MD_CONV_CHANNELS_OPERANDS(MD_CONV_WEIGHTS_BACK_OPERAND));
+        } else {
+            __asm__ volatile(MD_CONV_CHANNELS_LOOP("", MD_CONV_WEIGHTS_BACK)
+                                 MD_CONV_CHANNELS_OPERANDS(MD_CONV_WEIGHTS_BACK_OPERAND));
+        }
     } else if (p->per_channel) {
-        __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4", "") MD_CONV_CHANNELS_OPERANDS);
+        __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4", "") MD_CONV_CHANNELS_OPERANDS());
     } else {
-        __asm__ volatile(MD_CONV_CHANNELS_LOOP("", "") MD_CONV_CHANNELS_OPERANDS);
+        __asm__ volatile(MD_CONV_CHANNELS_LOOP("", "") MD_CONV_CHANNELS_OPERANDS());
     }
 }
 
