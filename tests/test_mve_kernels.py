@@ -90,6 +90,10 @@ def _conv_paths() -> Graph:
     _conv(f, "int8", (1, 7, 7, 64), 12, (1, 1), Conv2DOptions(Padding.VALID, 2, 2), bias=None)
     # windows of 4 rows of 15 bytes: padded rows on the stack, a partial vector of output channels
     _conv(f, "int8", (1, 9, 8, 5), 22, (4, 3), Conv2DOptions(Padding.SAME, 2, 1, dilation_h=2))
+    # the same rows by whole vectors of output channels in assembly (1, 3 and 4 filter rows)
+    _conv(f, "int8", (1, 9, 8, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 5, 6, 4), 12, (1, 3), Conv2DOptions(Padding.SAME), bias=None)
+    _conv(f, "int8", (1, 8, 7, 2), 4, (4, 2), Conv2DOptions(Padding.VALID, 1, 2))
     # ragged depths (40, 27: a first layer's few channels) interleaved on the stack, the last channel in C
     _conv(f, "int8", (1, 13, 6, 1), 9, (10, 4), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 7, 9, 3), 5, (3, 3), Conv2DOptions(Padding.SAME, 2, 1), bias=None)

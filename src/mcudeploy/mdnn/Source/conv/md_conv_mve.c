@@ -957,6 +957,64 @@ MD_NOINLINE static void pointwise_direct_s8(conv_s8_job *job)
     }
 }
 
+/* ------------------------------------------------------------------ a pixel's vectors by every channel */
+
+#if defined(__GNUC__)
+/* One output channel's sum (S) over the pixel's vectors x0 .. x3 by its weights, read in order from
+ * w: each weight vector loaded, then multiplied (loads and products alternate). */
+#define MD_PIXEL_FIRST(S) "vldrb.8 q7, [%[w]], #16\n" "vmladav.s8 %[" S "], %q[x0], q7\n"
+#define MD_PIXEL_NEXT(S, X) "vldrb.8 q7, [%[w]], #16\n" "vmladava.s8 %[" S "], %q[" X "], q7\n"
+#define MD_PIXEL_1(S) MD_PIXEL_FIRST(S)
+#define MD_PIXEL_2(S) MD_PIXEL_1(S) MD_PIXEL_NEXT(S, "x1")
+#define MD_PIXEL_3(S) MD_PIXEL_2(S) MD_PIXEL_NEXT(S, "x2")
+#define MD_PIXEL_4(S) MD_PIXEL_3(S) MD_PIXEL_NEXT(S, "x3")
+
+/* Every output channel of one pixel (its vectors x0 .. x3 in registers), four channels a
+ * low-overhead loop iteration: their sums into one vector (two VMOV), requantized with the scales
+ * laid out per four channels (start, left shift, multiplier, right shift: one load before each
+ * use), clamped, stored together. */
+#define MD_POINTWISE_PIXEL(CHANNEL)                                                                  \
+    __asm__ volatile("dls lr, %[groups]\n"                                                           \
+                     "1:\n" CHANNEL("s0") CHANNEL("s1") CHANNEL("s2") CHANNEL("s3")                  \
+                     "vmov q6[2], q6[0], %[s0], %[s2]\n"                                             \
+                     "vmov q6[3], q6[1], %[s1], %[s3]\n"                                             \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vadd.i32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vshl.s32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vqrdmulh.s32 q6, q6, q5\n"                                                     \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vand q4, q6, q5\n"                                                             \
+                     "vshr.s32 q4, q4, #31\n"                                                        \
+                     "vqadd.s32 q6, q6, q4\n"                                                        \
+                     "vrshl.s32 q6, q6, q5\n"                                                        \
+                     "vadd.i32 q6, q6, %[offset]\n"                                                  \
+                     "vldrw.u32 q5, [%[bounds]]\n"                                                   \
+                     "vmax.s32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[bounds], #16]\n"                                              \
+                     "vmin.s32 q6, q6, q5\n"                                                         \
+                     "vstrb.32 q6, [%[out]], #4\n"                                                   \
+                     "le lr, 1b\n"                                                                   \
+                     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [w] "+r"(w), \
+                       [sc] "+r"(sc), [out] "+r"(out)                                                \
+                     : [groups] "r"(groups), [offset] "r"(offset), [bounds] "r"(bounds), [x0] "w"(x0), \
+                       [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)                                       \
+                     : "q4", "q5", "q6", "q7", "lr", "memory")
+
+/* Channel j's scales where MD_POINTWISE_PIXEL reads them: per four channels their starts, left
+ * shifts, multipliers and right shifts. */
+static void lay_out_scales(const md_mve_requant *requant, int per_channel, int32_t j, int32_t start, int32_t *scales)
+{
+    const int32_t q = per_channel ? j : 0;
+    int32_t *group = scales + 16 * (j / 4) + j % 4;
+    group[0] = start;
+    group[4] = md_max_i32(requant->shifts[q], 0);
+    group[8] = requant->multipliers[q];
+    group[12] = md_min_i32(requant->shifts[q], 0);
+}
+#endif
+
 /* ------------------------------------------------------------------ short rows */
 
 /* Stack of rows_s8: the filter rows' padded input rows, the weights (a vector per channel and filter
@@ -1054,6 +1112,41 @@ static MD_ALWAYS_INLINE void rows_output_row(int taps, const conv_s8_job *job, c
     }
 }
 
+#if defined(__GNUC__)
+/* One output row as rows_output_row for whole vectors of output channels, each pixel's window rows
+ * in registers by every channel in assembly (MD_POINTWISE_PIXEL: in C, GCC spills the pointers of
+ * the four channels' loop): the weights laid out channel by channel, a vector a filter row. */
+static MD_ALWAYS_INLINE void rows_pixels_s8(int taps, const conv_s8_job *job, const int32_t *scales,
+                                            const int32_t *bounds, const int8_t *rows, int32_t row_bytes,
+                                            const int8_t *weights, int8_t *row_out)
+{
+    const md_window_params *p = job->p;
+    const int32_t groups = p->output_c / 4;
+    const int32_t offset = p->output_offset;
+    const int32_t step = p->stride_w * p->input_c;
+    int32_t ox;
+    for (ox = 0; ox < p->output_w; ++ox, rows += step, row_out += p->output_c) {
+        const int8x16_t x0 = vldrbq_s8(rows);
+        const int8x16_t x1 = taps > 1 ? vldrbq_s8(rows + row_bytes) : x0;
+        const int8x16_t x2 = taps > 2 ? vldrbq_s8(rows + 2 * row_bytes) : x0;
+        const int8x16_t x3 = taps > 3 ? vldrbq_s8(rows + 3 * row_bytes) : x0;
+        const int8_t *w = weights;
+        const int32_t *sc = scales;
+        int8_t *out = row_out;
+        int32_t s0, s1, s2, s3;
+        if (taps == 1) {
+            MD_POINTWISE_PIXEL(MD_PIXEL_1);
+        } else if (taps == 2) {
+            MD_POINTWISE_PIXEL(MD_PIXEL_2);
+        } else if (taps == 3) {
+            MD_POINTWISE_PIXEL(MD_PIXEL_3);
+        } else {
+            MD_POINTWISE_PIXEL(MD_PIXEL_4);
+        }
+    }
+}
+#endif
+
 /* Windows of at most 4 rows of one vector each (fits_rows), with scratch (the im2col contract):
  * output row by output row, the filter rows' input rows padded with the zero point on the stack
  * (read before any output of the row is written), so that every window is whole and a window row
@@ -1068,8 +1161,16 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
     const mve_pred16_t run_lanes = vctp8q((uint32_t)run);
     const md_mve_requant requant = md_mve_requant_s8(NULL, job->multipliers, job->shifts, p->per_channel,
                                                      p->output_offset, p->act_min, p->act_max);
+#if defined(__GNUC__)
+    const int whole = m % 4 == 0; /* whole vectors of output channels: rows_pixels_s8 */
+    int32_t grouped[4 * MD_CONV_ROW_CHANNELS]; /* its scales (lay_out_scales) */
+    int32_t bounds[8];
+#else
+    const int whole = 0;
+#endif
     int8_t rows[MD_CONV_ROW_BYTES];
-    /* channel 4g + j's filter row fy: 16 bytes (zero past the run) from ((g * taps + fy) * 4 + j) * 16 */
+    /* channel 4g + j's filter row fy: 16 bytes (zero past the run) from ((g * taps + fy) * 4 + j) * 16,
+     * or from (k * taps + fy) * 16 for channel k when whole */
     int8_t weights[MD_CONV_ROW_WEIGHTS];
     int32_t starts[MD_CONV_ROW_CHANNELS], multipliers[MD_CONV_ROW_CHANNELS];
     int32_t lefts[MD_CONV_ROW_CHANNELS], rights[MD_CONV_ROW_CHANNELS];
@@ -1083,7 +1184,7 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
         int32_t sum = 0;
         for (fy = 0; fy < taps; ++fy) {
             const int8x16_t row = vldrbq_z_s8(job->filter + c * job->depth + fy * run, run_lanes);
-            vstrbq_s8(weights + (((k >> 2) * taps + fy) * 4 + (k & 3)) * 16, row);
+            vstrbq_s8(weights + (whole ? k * taps + fy : ((k >> 2) * taps + fy) * 4 + (k & 3)) * 16, row);
             sum = vaddvaq_s8(sum, row);
         }
         starts[k] = c < job->folded ? job->starts[c]
@@ -1097,6 +1198,13 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
     scales.output_offset = requant.output_offset;
     scales.low = vdupq_n_s32(requant.low);
     scales.high = vdupq_n_s32(requant.high);
+#if defined(__GNUC__)
+    for (k = 0; whole && k < m; ++k) {
+        lay_out_scales(&requant, p->per_channel, k, starts[k], grouped);
+    }
+    vstrwq_s32(bounds, scales.low);
+    vstrwq_s32(bounds + 4, scales.high);
+#endif
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = job->input + batch * p->input_h * p->input_w * p->input_c;
         int8_t *out = job->output + batch * p->output_h * p->output_w * m;
@@ -1105,6 +1213,25 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
             for (fy = 0; fy < taps; ++fy) {
                 pad_row(p, image, y0 + fy * p->dilation_h, row_bytes, rows + fy * row_bytes);
             }
+#if defined(__GNUC__)
+            if (whole) {
+                switch (taps) {
+                case 1:
+                    rows_pixels_s8(1, job, grouped, bounds, rows, row_bytes, weights, out);
+                    break;
+                case 2:
+                    rows_pixels_s8(2, job, grouped, bounds, rows, row_bytes, weights, out);
+                    break;
+                case 3:
+                    rows_pixels_s8(3, job, grouped, bounds, rows, row_bytes, weights, out);
+                    break;
+                default:
+                    rows_pixels_s8(4, job, grouped, bounds, rows, row_bytes, weights, out);
+                    break;
+                }
+                continue;
+            }
+#endif
             switch (taps) {
             case 1:
                 rows_output_row(1, job, &scales, rows, row_bytes, weights, out);
@@ -1135,48 +1262,6 @@ static int fits_pointwise(const md_window_params *p)
     return is_pointwise(p) && p->input_c % 16 == 0 && p->input_c <= 64 && p->output_c % 4 == 0 &&
            p->output_c <= MD_CONV_POINTWISE_CHANNELS;
 }
-
-/* One output channel's sum (S) over the pixel's vectors x0 .. x3 by its weights, read in order from
- * w: each weight vector loaded, then multiplied (loads and products alternate). */
-#define MD_PIXEL_FIRST(S) "vldrb.8 q7, [%[w]], #16\n" "vmladav.s8 %[" S "], %q[x0], q7\n"
-#define MD_PIXEL_NEXT(S, X) "vldrb.8 q7, [%[w]], #16\n" "vmladava.s8 %[" S "], %q[" X "], q7\n"
-#define MD_PIXEL_1(S) MD_PIXEL_FIRST(S)
-#define MD_PIXEL_2(S) MD_PIXEL_1(S) MD_PIXEL_NEXT(S, "x1")
-#define MD_PIXEL_3(S) MD_PIXEL_2(S) MD_PIXEL_NEXT(S, "x2")
-#define MD_PIXEL_4(S) MD_PIXEL_3(S) MD_PIXEL_NEXT(S, "x3")
-
-/* Every output channel of one pixel (its vectors x0 .. x3 in registers), four channels a
- * low-overhead loop iteration: their sums into one vector (two VMOV), requantized with the scales
- * laid out per four channels (start, left shift, multiplier, right shift: one load before each
- * use), clamped, stored together. */
-#define MD_POINTWISE_PIXEL(CHANNEL)                                                                  \
-    __asm__ volatile("dls lr, %[groups]\n"                                                           \
-                     "1:\n" CHANNEL("s0") CHANNEL("s1") CHANNEL("s2") CHANNEL("s3")                  \
-                     "vmov q6[2], q6[0], %[s0], %[s2]\n"                                             \
-                     "vmov q6[3], q6[1], %[s1], %[s3]\n"                                             \
-                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
-                     "vadd.i32 q6, q6, q5\n"                                                         \
-                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
-                     "vshl.s32 q6, q6, q5\n"                                                         \
-                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
-                     "vqrdmulh.s32 q6, q6, q5\n"                                                     \
-                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
-                     "vand q4, q6, q5\n"                                                             \
-                     "vshr.s32 q4, q4, #31\n"                                                        \
-                     "vqadd.s32 q6, q6, q4\n"                                                        \
-                     "vrshl.s32 q6, q6, q5\n"                                                        \
-                     "vadd.i32 q6, q6, %[offset]\n"                                                  \
-                     "vldrw.u32 q5, [%[bounds]]\n"                                                   \
-                     "vmax.s32 q6, q6, q5\n"                                                         \
-                     "vldrw.u32 q5, [%[bounds], #16]\n"                                              \
-                     "vmin.s32 q6, q6, q5\n"                                                         \
-                     "vstrb.32 q6, [%[out]], #4\n"                                                   \
-                     "le lr, 1b\n"                                                                   \
-                     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [w] "+r"(w), \
-                       [sc] "+r"(sc), [out] "+r"(out)                                                \
-                     : [groups] "r"(groups), [offset] "r"(offset), [bounds] "r"(bounds), [x0] "w"(x0), \
-                       [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)                                       \
-                     : "q4", "q5", "q6", "q7", "lr", "memory")
 
 static MD_ALWAYS_INLINE void pointwise_pixel_s8(int vectors, const conv_s8_job *job, const int32_t *scales,
                                                 const int32_t *bounds, const int8_t *x, int8_t *out)
@@ -1225,14 +1310,11 @@ MD_NOINLINE static void pointwise_s8(const conv_s8_job *job, int8_t *scratch)
     int32_t pixel;
     int32_t j;
     for (j = 0; j < m; ++j) {
-        const int32_t q = p->per_channel ? j : 0;
-        int32_t *group = scales + 16 * (j / 4) + j % 4;
-        group[0] = j < job->folded ? job->starts[j]
-                                   : md_wrap_add(job->bias ? job->bias[j] : 0,
-                                                 md_wrap_mul(p->input_offset, weight_sum(job, j)));
-        group[4] = md_max_i32(requant.shifts[q], 0);
-        group[8] = requant.multipliers[q];
-        group[12] = md_min_i32(requant.shifts[q], 0);
+        lay_out_scales(&requant, p->per_channel, j,
+                       j < job->folded ? job->starts[j]
+                                       : md_wrap_add(job->bias ? job->bias[j] : 0,
+                                                     md_wrap_mul(p->input_offset, weight_sum(job, j))),
+                       scales);
     }
     vstrwq_s32(bounds, vdupq_n_s32(requant.low));
     vstrwq_s32(bounds + 4, vdupq_n_s32(requant.high));
