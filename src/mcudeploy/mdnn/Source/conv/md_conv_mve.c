@@ -1319,11 +1319,21 @@ MD_NOINLINE static void pointwise_s8(const conv_s8_job *job, int8_t *scratch)
     vstrwq_s32(bounds, vdupq_n_s32(requant.low));
     vstrwq_s32(bounds + 4, vdupq_n_s32(requant.high));
     for (batch = 0; batch < p->batches; ++batch) {
+        /* the pixels' inputs walked row by row (no division a pixel) */
+        const int8_t *row = job->input + batch * p->input_h * p->input_w * c;
+        const int8_t *next = row;
+        int32_t ox = 0;
         for (pixel = 0; pixel < pixels; pixel += 2) {
             const int32_t count = md_min_i32(2, pixels - pixel);
             const int8_t *x[2];
             for (j = 0; j < count; ++j) {
-                x[j] = pointwise_pixel(job, batch, pixel + j);
+                x[j] = next;
+                next += p->stride_w * c;
+                if (++ox == p->output_w) {
+                    ox = 0;
+                    row += p->stride_h * p->input_w * c;
+                    next = row;
+                }
                 if (!in_place) {
                     md_mve_copy_s8(scratch + j * c, x[j], c);
                     x[j] = scratch + j * c;
