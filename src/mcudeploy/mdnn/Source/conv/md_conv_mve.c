@@ -19,6 +19,12 @@
  * - Whole groups of four pixels with folded starts, interleaved or of depth at most 16 (most
  *   layers' hot loops), run the channel loop in assembly (GCC spills its pointers around the dot
  *   products otherwise): ~35 cycles a channel outside the dot products instead of ~50.
+ * - Depths of 17 to 64 bytes that are not whole vectors of channels (a first layer's few input
+ *   channels): the four columns interleaved on the stack, zero past the depth, so that the same
+ *   assembly loop runs (each channel's weights stepping back by the excess of their last chunk).
+ * - Windows of 1 to 4 rows of at most a vector (a first layer's 3x3x3): the rows padded on the
+ *   stack, each pixel's rows in registers; by whole vectors of output channels, the channel loop
+ *   of the 1x1 pixels in registers (MD_POINTWISE_PIXEL) over weights laid out channel by channel.
  * - Without scratch (the direct contract), 1x1 unpadded convolutions read each pixel in place,
  *   four output channels at a time sharing its loads.
  * Other cases (no scratch otherwise, groups) run the portable kernel.
