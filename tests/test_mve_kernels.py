@@ -69,7 +69,7 @@ def _conv_paths() -> Graph:
     registers), depths with and without a tail, pixel counts that leave a partial group of four, a
     single output pixel, one output channel, per-tensor scales; four pixels' receptive fields copied
     in one pass; windows of a few short rows read from padded rows on the stack; 1x1 pixels of whole
-    vectors held in registers."""
+    vectors held in registers; ragged depths of a few input channels interleaved on the stack."""
     f = Family("conv_paths", 3)
     _conv(f, "int8", (1, 5, 7, 40), 24, (1, 1), Conv2DOptions())  # folded starts, depth tail of 8
     _conv(f, "int8", (2, 3, 3, 32), 6, (1, 1), Conv2DOptions(Padding.VALID, 2, 2))  # strided, in place
@@ -90,6 +90,13 @@ def _conv_paths() -> Graph:
     _conv(f, "int8", (1, 7, 7, 64), 12, (1, 1), Conv2DOptions(Padding.VALID, 2, 2), bias=None)
     # windows of 4 rows of 15 bytes: padded rows on the stack, a partial vector of output channels
     _conv(f, "int8", (1, 9, 8, 5), 22, (4, 3), Conv2DOptions(Padding.SAME, 2, 1, dilation_h=2))
+    # the same rows by whole vectors of output channels in assembly (1, 3 and 4 filter rows)
+    _conv(f, "int8", (1, 9, 8, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 5, 6, 4), 12, (1, 3), Conv2DOptions(Padding.SAME), bias=None)
+    _conv(f, "int8", (1, 8, 7, 2), 4, (4, 2), Conv2DOptions(Padding.VALID, 1, 2))
+    # ragged depths (40, 27: a first layer's few channels) interleaved on the stack, the last channel in C
+    _conv(f, "int8", (1, 13, 6, 1), 9, (10, 4), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 7, 9, 3), 5, (3, 3), Conv2DOptions(Padding.SAME, 2, 1), bias=None)
     for kernel, channels in (((2, 2), 12), ((1, 1), 12)):  # per-tensor scales, deep and short
         x = f.input((1, 4, 4, channels))
         w = f.weights((7, *kernel, channels))

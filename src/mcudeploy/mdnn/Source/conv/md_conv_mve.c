@@ -19,6 +19,12 @@
  * - Whole groups of four pixels with folded starts, interleaved or of depth at most 16 (most
  *   layers' hot loops), run the channel loop in assembly (GCC spills its pointers around the dot
  *   products otherwise): ~35 cycles a channel outside the dot products instead of ~50.
+ * - Depths of 17 to 64 bytes that are not whole vectors of channels (a first layer's few input
+ *   channels): the four columns interleaved on the stack, zero past the depth, so that the same
+ *   assembly loop runs (each channel's weights stepping back by the excess of their last chunk).
+ * - Windows of 1 to 4 rows of at most a vector (a first layer's 3x3x3): the rows padded on the
+ *   stack, each pixel's rows in registers; by whole vectors of output channels, the channel loop
+ *   of the 1x1 pixels in registers (MD_POINTWISE_PIXEL) over weights laid out channel by channel.
  * - Without scratch (the direct contract), 1x1 unpadded convolutions read each pixel in place,
  *   four output channels at a time sharing its loads.
  * Other cases (no scratch otherwise, groups) run the portable kernel.
@@ -37,6 +43,8 @@ MD_PATH_SYMBOL(md_path_conv_mve);
 /* Output channels whose bias + offset * sum(weights) a call keeps on its stack (256 bytes) when the
  * scratch has no room for them: their inner loops skip summing the weights. */
 #define MD_CONV_STACK_STARTS 64
+/* Depth (a multiple of 16) up to which columns of a ragged depth are interleaved on the stack. */
+#define MD_CONV_RAGGED_DEPTH 64
 
 /* The per-channel loops are kept out of line (MD_NOINLINE), one per case, their flags constants
  * once inlined (MD_ALWAYS_INLINE). */
@@ -109,8 +117,37 @@ static MD_ALWAYS_INLINE void copy_bytes(int8_t *to, const int8_t *from, int32_t 
     }
 }
 
-/* The receptive field of output pixel `pixel` of `batch` into `column`: a window inside the image
- * (undilated along a row) is filter_h runs of the input, others go tap row by tap row. */
+/* The receptive field of output pixel (oy, ox) into `column` when a filter row's taps are at most
+ * one vector, undilated (a first layer's few channels): the zero point first where the window
+ * reaches past the image, then each filter row's taps inside it one predicated copy. */
+static void fill_short_rows_s8(const conv_s8_job *job, const int8_t *image, int32_t oy, int32_t ox, int8_t *column)
+{
+    const md_window_params *p = job->p;
+    const int32_t c = p->input_c;
+    const int32_t row_bytes = p->filter_w * c;
+    const int32_t step = p->dilation_h * p->input_w * c;
+    const md_taps taps = md_window_taps(p, oy, ox);
+    const int8_t *from;
+    int8_t *to;
+    mve_pred16_t lanes;
+    int32_t fy;
+    if (taps.y_first > 0 || taps.y_last < p->filter_h || taps.x_first > 0 || taps.x_last < p->filter_w) {
+        md_mve_fill_s8(column, (int8_t)-p->input_offset, job->depth);
+    }
+    if (taps.y_first >= taps.y_last || taps.x_first >= taps.x_last) {
+        return;
+    }
+    lanes = vctp8q((uint32_t)((taps.x_last - taps.x_first) * c));
+    from = image + md_taps_pixel(p, &taps, taps.y_first, taps.x_first) * c;
+    to = column + taps.y_first * row_bytes + taps.x_first * c;
+    for (fy = taps.y_first; fy < taps.y_last; ++fy, from += step, to += row_bytes) {
+        vstrbq_p_s8(to, vldrbq_z_s8(from, lanes), lanes);
+    }
+}
+
+/* The receptive field of output pixel `pixel` of `batch` into `column`: rows of at most a vector
+ * by fill_short_rows_s8; a window inside the image (undilated along a row) is filter_h runs of the
+ * input, others go tap row by tap row. */
 MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, int32_t pixel, int8_t *column)
 {
     const md_window_params *p = job->p;
@@ -122,6 +159,10 @@ MD_NOINLINE static void fill_column_s8(const conv_s8_job *job, int32_t batch, in
     const int8_t *image = job->input + batch * p->input_h * p->input_w * p->input_c;
     md_taps taps;
     int32_t fy;
+    if (p->dilation_w == 1 && row_bytes <= 16) {
+        fill_short_rows_s8(job, image, oy, ox, column);
+        return;
+    }
     if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
         x0 + p->filter_w <= p->input_w) {
         const int8_t *from = image + (y0 * p->input_w + x0) * p->input_c;
@@ -340,7 +381,7 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
  * previous chunk's products (a loop of the chunks but the last, then the last: no load past the
  * filter), so that loads and products alternate and each overlaps the one before; the sums into
  * one vector (two VMOV), requantized with the channel's multiplier and shift as scalars, stored
- * 4 pixels apart (one scatter); the columns' pointer back by 4 * depth. The multiplier and
+ * 4 pixels apart (one scatter); the columns' pointer back by 64 a chunk. The multiplier and
  * shift pointers advance per channel (`STEP`: ", #4") or not (per tensor). */
 /* One chunk of the four columns by the weights in q0. */
 #define MD_CONV_CHANNELS_CHUNK                                                                       \
@@ -353,7 +394,7 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     "vldrb.8 q1, [%[x]], #16\n"                                                                      \
     "vmladava.s8 %[s3], q1, q0\n"
 
-#define MD_CONV_CHANNELS_LOOP(STEP)                                                                  \
+#define MD_CONV_CHANNELS_LOOP(STEP, WBACK)                                                           \
     "1:\n"                                                                                           \
     "ldr %[s0], [%[st]], #4\n"                                                                       \
     "mov %[s1], %[s0]\n"                                                                             \
@@ -366,7 +407,7 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     "3:\n" MD_CONV_CHANNELS_CHUNK                                                                    \
     "sub %[x], %[x], %[back]\n"                                                                      \
     "vmov q2[2], q2[0], %[s0], %[s2]\n"                                                              \
-    "vmov q2[3], q2[1], %[s1], %[s3]\n"                                                              \
+    "vmov q2[3], q2[1], %[s1], %[s3]\n" WBACK                                                        \
     "ldr %[s0], [%[mul]]" STEP "\n"                                                                  \
     "ldr %[s1], [%[sh]]" STEP "\n"                                                                   \
     "cmp %[s1], #0\n"                                                                                \
@@ -390,31 +431,82 @@ static MD_ALWAYS_INLINE void compute_group(const conv_s8_job *job, int summing, 
     "b 5b\n"                                                                                         \
     "6:\n"
 
-#define MD_CONV_CHANNELS_OPERANDS                                                                    \
+#define MD_CONV_CHANNELS_OPERANDS(WBACK)                                                             \
     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [x] "+r"(x), [w] "+r"(w),  \
       [st] "+r"(start), [mul] "+r"(multiplier), [sh] "+r"(shift), [out] "+r"(out), [count] "+r"(count) \
-    : [n] "r"(n), [back] "r"(4 * job->depth), [offset] "w"(offset), [low] "w"(g.low), [high] "w"(g.high), \
-      [lanes] "w"(g.lane_out)                                                                        \
+    : [n] "r"(n), [back] "r"(64 * chunks), [offset] "w"(offset), [low] "w"(g.low), [high] "w"(g.high),  \
+      [lanes] "w"(g.lane_out) WBACK                                                                  \
     : "q0", "q1", "q2", "q3", "lr", "memory", "cc"
 
-MD_NOINLINE static void compute_folded_interleaved_four(const conv_s8_job *job, const int8_t *x, int32_t pixel)
+/* Past the weights of each channel, a ragged depth's last chunk read whole: back by its excess (in
+ * memory: no register is left; only then, so that the other loops do not store it). */
+#define MD_CONV_WEIGHTS_BACK "ldr %[s1], %[wback]\n" "sub %[w], %[w], %[s1]\n"
+#define MD_CONV_WEIGHTS_BACK_OPERAND , [wback] "m"(wback)
+
+/* The first `count` folded channels; a depth not a multiple of 16 (`ragged`) reads its last chunk
+ * of weights whole (the bytes past the channel meet the columns' zeros) and steps back by the
+ * excess, so that the caller leaves the last channel, whose excess lies past the filter, to C. */
+static MD_ALWAYS_INLINE void folded_interleaved_four(int ragged, const conv_s8_job *job, const int8_t *x,
+                                                     int32_t pixel, int32_t count)
 {
     const md_window_params *p = job->p;
     const group_store g = group_store_of(p, MD_CONV_GROUP);
     const int32x4_t offset = vdupq_n_s32(p->output_offset);
-    const int32_t n = job->depth / 16 - 1; /* chunks after the first */
+    const int32_t chunks = (job->depth + 15) / 16;
+    const int32_t n = chunks - 1; /* chunks after the first */
     const int8_t *w = job->filter;
     const int32_t *start = job->starts;
     const int32_t *multiplier = job->multipliers;
     const int32_t *shift = job->shifts;
     int8_t *out = job->output + pixel * p->output_c;
-    int32_t count = job->folded;
     int32_t s0, s1, s2, s3;
-    if (p->per_channel) {
-        __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4") MD_CONV_CHANNELS_OPERANDS);
+    if (ragged) {
+        const int32_t wback = 16 * chunks - job->depth;
+        if (p->per_channel) {
+            __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4", MD_CONV_WEIGHTS_BACK)
+                                 MD_CONV_CHANNELS_OPERANDS(MD_CONV_WEIGHTS_BACK_OPERAND));
+        } else {
+            __asm__ volatile(MD_CONV_CHANNELS_LOOP("", MD_CONV_WEIGHTS_BACK)
+                                 MD_CONV_CHANNELS_OPERANDS(MD_CONV_WEIGHTS_BACK_OPERAND));
+        }
+    } else if (p->per_channel) {
+        __asm__ volatile(MD_CONV_CHANNELS_LOOP(", #4", "") MD_CONV_CHANNELS_OPERANDS());
     } else {
-        __asm__ volatile(MD_CONV_CHANNELS_LOOP("") MD_CONV_CHANNELS_OPERANDS);
+        __asm__ volatile(MD_CONV_CHANNELS_LOOP("", "") MD_CONV_CHANNELS_OPERANDS());
     }
+}
+
+MD_NOINLINE static void compute_folded_interleaved_four(const conv_s8_job *job, const int8_t *x, int32_t pixel)
+{
+    folded_interleaved_four(0, job, x, pixel, job->folded);
+}
+
+/* The four columns x_0 .. x_3 (`depth` bytes each) interleaved by 16 bytes into `to` (see
+ * interleave), zero past the depth in the last chunk. */
+static void interleave_ragged(int8_t *to, const int8_t *const *x, int32_t depth)
+{
+    int32_t k;
+    int32_t j;
+    for (k = 0; k < depth; k += 16) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)(depth - k));
+        for (j = 0; j < MD_CONV_GROUP; ++j, to += 16) {
+            vstrbq_s8(to, vldrbq_z_s8(x[j] + k, lanes));
+        }
+    }
+}
+
+/* Four pixels of a depth above 16 and at most MD_CONV_RAGGED_DEPTH, not whole vectors of channels
+ * (a first layer's few channels): their columns interleaved on the stack so that the channel loop
+ * runs in assembly, the last channel in C (its whole last chunk would read past the filter). */
+MD_NOINLINE static void compute_folded_ragged_four(const conv_s8_job *job, const int8_t *const *x, int32_t pixel)
+{
+    int8_t columns[MD_CONV_GROUP * MD_CONV_RAGGED_DEPTH];
+    const int8_t *const interleaved[MD_CONV_GROUP] = {columns, columns, columns, columns};
+    interleave_ragged(columns, x, job->depth);
+    if (job->folded > 1) {
+        folded_interleaved_four(1, job, columns, pixel, job->folded - 1);
+    }
+    compute_group(job, 0, 1, interleaved, MD_CONV_GROUP, pixel, job->folded - 1, job->folded);
 }
 #endif
 
@@ -801,6 +893,8 @@ static void conv_s8_groups(conv_s8_job *job, int8_t *scratch)
 #if defined(__GNUC__)
             if (job->folded > 0 && job->depth <= 16 && count == MD_CONV_GROUP) {
                 compute_short_folded_four(job, x, batch * pixels + pixel);
+            } else if (job->folded > 0 && job->depth <= MD_CONV_RAGGED_DEPTH && count == MD_CONV_GROUP) {
+                compute_folded_ragged_four(job, x, batch * pixels + pixel);
             } else
 #endif
             if (job->folded > 0) {
@@ -868,6 +962,64 @@ MD_NOINLINE static void pointwise_direct_s8(conv_s8_job *job)
         }
     }
 }
+
+/* ------------------------------------------------------------------ a pixel's vectors by every channel */
+
+#if defined(__GNUC__)
+/* One output channel's sum (S) over the pixel's vectors x0 .. x3 by its weights, read in order from
+ * w: each weight vector loaded, then multiplied (loads and products alternate). */
+#define MD_PIXEL_FIRST(S) "vldrb.8 q7, [%[w]], #16\n" "vmladav.s8 %[" S "], %q[x0], q7\n"
+#define MD_PIXEL_NEXT(S, X) "vldrb.8 q7, [%[w]], #16\n" "vmladava.s8 %[" S "], %q[" X "], q7\n"
+#define MD_PIXEL_1(S) MD_PIXEL_FIRST(S)
+#define MD_PIXEL_2(S) MD_PIXEL_1(S) MD_PIXEL_NEXT(S, "x1")
+#define MD_PIXEL_3(S) MD_PIXEL_2(S) MD_PIXEL_NEXT(S, "x2")
+#define MD_PIXEL_4(S) MD_PIXEL_3(S) MD_PIXEL_NEXT(S, "x3")
+
+/* Every output channel of one pixel (its vectors x0 .. x3 in registers), four channels a
+ * low-overhead loop iteration: their sums into one vector (two VMOV), requantized with the scales
+ * laid out per four channels (start, left shift, multiplier, right shift: one load before each
+ * use), clamped, stored together. */
+#define MD_POINTWISE_PIXEL(CHANNEL)                                                                  \
+    __asm__ volatile("dls lr, %[groups]\n"                                                           \
+                     "1:\n" CHANNEL("s0") CHANNEL("s1") CHANNEL("s2") CHANNEL("s3")                  \
+                     "vmov q6[2], q6[0], %[s0], %[s2]\n"                                             \
+                     "vmov q6[3], q6[1], %[s1], %[s3]\n"                                             \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vadd.i32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vshl.s32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vqrdmulh.s32 q6, q6, q5\n"                                                     \
+                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
+                     "vand q4, q6, q5\n"                                                             \
+                     "vshr.s32 q4, q4, #31\n"                                                        \
+                     "vqadd.s32 q6, q6, q4\n"                                                        \
+                     "vrshl.s32 q6, q6, q5\n"                                                        \
+                     "vadd.i32 q6, q6, %[offset]\n"                                                  \
+                     "vldrw.u32 q5, [%[bounds]]\n"                                                   \
+                     "vmax.s32 q6, q6, q5\n"                                                         \
+                     "vldrw.u32 q5, [%[bounds], #16]\n"                                              \
+                     "vmin.s32 q6, q6, q5\n"                                                         \
+                     "vstrb.32 q6, [%[out]], #4\n"                                                   \
+                     "le lr, 1b\n"                                                                   \
+                     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [w] "+r"(w), \
+                       [sc] "+r"(sc), [out] "+r"(out)                                                \
+                     : [groups] "r"(groups), [offset] "r"(offset), [bounds] "r"(bounds), [x0] "w"(x0), \
+                       [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)                                       \
+                     : "q4", "q5", "q6", "q7", "lr", "memory")
+
+/* Channel j's scales where MD_POINTWISE_PIXEL reads them: per four channels their starts, left
+ * shifts, multipliers and right shifts. */
+static void lay_out_scales(const md_mve_requant *requant, int per_channel, int32_t j, int32_t start, int32_t *scales)
+{
+    const int32_t q = per_channel ? j : 0;
+    int32_t *group = scales + 16 * (j / 4) + j % 4;
+    group[0] = start;
+    group[4] = md_max_i32(requant->shifts[q], 0);
+    group[8] = requant->multipliers[q];
+    group[12] = md_min_i32(requant->shifts[q], 0);
+}
+#endif
 
 /* ------------------------------------------------------------------ short rows */
 
@@ -966,6 +1118,41 @@ static MD_ALWAYS_INLINE void rows_output_row(int taps, const conv_s8_job *job, c
     }
 }
 
+#if defined(__GNUC__)
+/* One output row as rows_output_row for whole vectors of output channels, each pixel's window rows
+ * in registers by every channel in assembly (MD_POINTWISE_PIXEL: in C, GCC spills the pointers of
+ * the four channels' loop): the weights laid out channel by channel, a vector a filter row. */
+static MD_ALWAYS_INLINE void rows_pixels_s8(int taps, const conv_s8_job *job, const int32_t *scales,
+                                            const int32_t *bounds, const int8_t *rows, int32_t row_bytes,
+                                            const int8_t *weights, int8_t *row_out)
+{
+    const md_window_params *p = job->p;
+    const int32_t groups = p->output_c / 4;
+    const int32_t offset = p->output_offset;
+    const int32_t step = p->stride_w * p->input_c;
+    int32_t ox;
+    for (ox = 0; ox < p->output_w; ++ox, rows += step, row_out += p->output_c) {
+        const int8x16_t x0 = vldrbq_s8(rows);
+        const int8x16_t x1 = taps > 1 ? vldrbq_s8(rows + row_bytes) : x0;
+        const int8x16_t x2 = taps > 2 ? vldrbq_s8(rows + 2 * row_bytes) : x0;
+        const int8x16_t x3 = taps > 3 ? vldrbq_s8(rows + 3 * row_bytes) : x0;
+        const int8_t *w = weights;
+        const int32_t *sc = scales;
+        int8_t *out = row_out;
+        int32_t s0, s1, s2, s3;
+        if (taps == 1) {
+            MD_POINTWISE_PIXEL(MD_PIXEL_1);
+        } else if (taps == 2) {
+            MD_POINTWISE_PIXEL(MD_PIXEL_2);
+        } else if (taps == 3) {
+            MD_POINTWISE_PIXEL(MD_PIXEL_3);
+        } else {
+            MD_POINTWISE_PIXEL(MD_PIXEL_4);
+        }
+    }
+}
+#endif
+
 /* Windows of at most 4 rows of one vector each (fits_rows), with scratch (the im2col contract):
  * output row by output row, the filter rows' input rows padded with the zero point on the stack
  * (read before any output of the row is written), so that every window is whole and a window row
@@ -980,8 +1167,16 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
     const mve_pred16_t run_lanes = vctp8q((uint32_t)run);
     const md_mve_requant requant = md_mve_requant_s8(NULL, job->multipliers, job->shifts, p->per_channel,
                                                      p->output_offset, p->act_min, p->act_max);
+#if defined(__GNUC__)
+    const int whole = m % 4 == 0; /* whole vectors of output channels: rows_pixels_s8 */
+    int32_t grouped[4 * MD_CONV_ROW_CHANNELS]; /* its scales (lay_out_scales) */
+    int32_t bounds[8];
+#else
+    const int whole = 0;
+#endif
     int8_t rows[MD_CONV_ROW_BYTES];
-    /* channel 4g + j's filter row fy: 16 bytes (zero past the run) from ((g * taps + fy) * 4 + j) * 16 */
+    /* channel 4g + j's filter row fy: 16 bytes (zero past the run) from ((g * taps + fy) * 4 + j) * 16,
+     * or from (k * taps + fy) * 16 for channel k when whole */
     int8_t weights[MD_CONV_ROW_WEIGHTS];
     int32_t starts[MD_CONV_ROW_CHANNELS], multipliers[MD_CONV_ROW_CHANNELS];
     int32_t lefts[MD_CONV_ROW_CHANNELS], rights[MD_CONV_ROW_CHANNELS];
@@ -995,7 +1190,7 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
         int32_t sum = 0;
         for (fy = 0; fy < taps; ++fy) {
             const int8x16_t row = vldrbq_z_s8(job->filter + c * job->depth + fy * run, run_lanes);
-            vstrbq_s8(weights + (((k >> 2) * taps + fy) * 4 + (k & 3)) * 16, row);
+            vstrbq_s8(weights + (whole ? k * taps + fy : ((k >> 2) * taps + fy) * 4 + (k & 3)) * 16, row);
             sum = vaddvaq_s8(sum, row);
         }
         starts[k] = c < job->folded ? job->starts[c]
@@ -1009,6 +1204,13 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
     scales.output_offset = requant.output_offset;
     scales.low = vdupq_n_s32(requant.low);
     scales.high = vdupq_n_s32(requant.high);
+#if defined(__GNUC__)
+    for (k = 0; whole && k < m; ++k) {
+        lay_out_scales(&requant, p->per_channel, k, starts[k], grouped);
+    }
+    vstrwq_s32(bounds, scales.low);
+    vstrwq_s32(bounds + 4, scales.high);
+#endif
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = job->input + batch * p->input_h * p->input_w * p->input_c;
         int8_t *out = job->output + batch * p->output_h * p->output_w * m;
@@ -1017,6 +1219,25 @@ MD_NOINLINE static void rows_s8(const conv_s8_job *job)
             for (fy = 0; fy < taps; ++fy) {
                 pad_row(p, image, y0 + fy * p->dilation_h, row_bytes, rows + fy * row_bytes);
             }
+#if defined(__GNUC__)
+            if (whole) {
+                switch (taps) {
+                case 1:
+                    rows_pixels_s8(1, job, grouped, bounds, rows, row_bytes, weights, out);
+                    break;
+                case 2:
+                    rows_pixels_s8(2, job, grouped, bounds, rows, row_bytes, weights, out);
+                    break;
+                case 3:
+                    rows_pixels_s8(3, job, grouped, bounds, rows, row_bytes, weights, out);
+                    break;
+                default:
+                    rows_pixels_s8(4, job, grouped, bounds, rows, row_bytes, weights, out);
+                    break;
+                }
+                continue;
+            }
+#endif
             switch (taps) {
             case 1:
                 rows_output_row(1, job, &scales, rows, row_bytes, weights, out);
@@ -1047,48 +1268,6 @@ static int fits_pointwise(const md_window_params *p)
     return is_pointwise(p) && p->input_c % 16 == 0 && p->input_c <= 64 && p->output_c % 4 == 0 &&
            p->output_c <= MD_CONV_POINTWISE_CHANNELS;
 }
-
-/* One output channel's sum (S) over the pixel's vectors x0 .. x3 by its weights, read in order from
- * w: each weight vector loaded, then multiplied (loads and products alternate). */
-#define MD_PIXEL_FIRST(S) "vldrb.8 q7, [%[w]], #16\n" "vmladav.s8 %[" S "], %q[x0], q7\n"
-#define MD_PIXEL_NEXT(S, X) "vldrb.8 q7, [%[w]], #16\n" "vmladava.s8 %[" S "], %q[" X "], q7\n"
-#define MD_PIXEL_1(S) MD_PIXEL_FIRST(S)
-#define MD_PIXEL_2(S) MD_PIXEL_1(S) MD_PIXEL_NEXT(S, "x1")
-#define MD_PIXEL_3(S) MD_PIXEL_2(S) MD_PIXEL_NEXT(S, "x2")
-#define MD_PIXEL_4(S) MD_PIXEL_3(S) MD_PIXEL_NEXT(S, "x3")
-
-/* Every output channel of one pixel (its vectors x0 .. x3 in registers), four channels a
- * low-overhead loop iteration: their sums into one vector (two VMOV), requantized with the scales
- * laid out per four channels (start, left shift, multiplier, right shift: one load before each
- * use), clamped, stored together. */
-#define MD_POINTWISE_PIXEL(CHANNEL)                                                                  \
-    __asm__ volatile("dls lr, %[groups]\n"                                                           \
-                     "1:\n" CHANNEL("s0") CHANNEL("s1") CHANNEL("s2") CHANNEL("s3")                  \
-                     "vmov q6[2], q6[0], %[s0], %[s2]\n"                                             \
-                     "vmov q6[3], q6[1], %[s1], %[s3]\n"                                             \
-                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
-                     "vadd.i32 q6, q6, q5\n"                                                         \
-                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
-                     "vshl.s32 q6, q6, q5\n"                                                         \
-                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
-                     "vqrdmulh.s32 q6, q6, q5\n"                                                     \
-                     "vldrw.u32 q5, [%[sc]], #16\n"                                                  \
-                     "vand q4, q6, q5\n"                                                             \
-                     "vshr.s32 q4, q4, #31\n"                                                        \
-                     "vqadd.s32 q6, q6, q4\n"                                                        \
-                     "vrshl.s32 q6, q6, q5\n"                                                        \
-                     "vadd.i32 q6, q6, %[offset]\n"                                                  \
-                     "vldrw.u32 q5, [%[bounds]]\n"                                                   \
-                     "vmax.s32 q6, q6, q5\n"                                                         \
-                     "vldrw.u32 q5, [%[bounds], #16]\n"                                              \
-                     "vmin.s32 q6, q6, q5\n"                                                         \
-                     "vstrb.32 q6, [%[out]], #4\n"                                                   \
-                     "le lr, 1b\n"                                                                   \
-                     : [s0] "=&Te"(s0), [s1] "=&Te"(s1), [s2] "=&Te"(s2), [s3] "=&Te"(s3), [w] "+r"(w), \
-                       [sc] "+r"(sc), [out] "+r"(out)                                                \
-                     : [groups] "r"(groups), [offset] "r"(offset), [bounds] "r"(bounds), [x0] "w"(x0), \
-                       [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)                                       \
-                     : "q4", "q5", "q6", "q7", "lr", "memory")
 
 static MD_ALWAYS_INLINE void pointwise_pixel_s8(int vectors, const conv_s8_job *job, const int32_t *scales,
                                                 const int32_t *bounds, const int8_t *x, int8_t *out)
@@ -1137,23 +1316,30 @@ MD_NOINLINE static void pointwise_s8(const conv_s8_job *job, int8_t *scratch)
     int32_t pixel;
     int32_t j;
     for (j = 0; j < m; ++j) {
-        const int32_t q = p->per_channel ? j : 0;
-        int32_t *group = scales + 16 * (j / 4) + j % 4;
-        group[0] = j < job->folded ? job->starts[j]
-                                   : md_wrap_add(job->bias ? job->bias[j] : 0,
-                                                 md_wrap_mul(p->input_offset, weight_sum(job, j)));
-        group[4] = md_max_i32(requant.shifts[q], 0);
-        group[8] = requant.multipliers[q];
-        group[12] = md_min_i32(requant.shifts[q], 0);
+        lay_out_scales(&requant, p->per_channel, j,
+                       j < job->folded ? job->starts[j]
+                                       : md_wrap_add(job->bias ? job->bias[j] : 0,
+                                                     md_wrap_mul(p->input_offset, weight_sum(job, j))),
+                       scales);
     }
     vstrwq_s32(bounds, vdupq_n_s32(requant.low));
     vstrwq_s32(bounds + 4, vdupq_n_s32(requant.high));
     for (batch = 0; batch < p->batches; ++batch) {
+        /* the pixels' inputs walked row by row (no division a pixel) */
+        const int8_t *row = job->input + batch * p->input_h * p->input_w * c;
+        const int8_t *next = row;
+        int32_t ox = 0;
         for (pixel = 0; pixel < pixels; pixel += 2) {
             const int32_t count = md_min_i32(2, pixels - pixel);
             const int8_t *x[2];
             for (j = 0; j < count; ++j) {
-                x[j] = pointwise_pixel(job, batch, pixel + j);
+                x[j] = next;
+                next += p->stride_w * c;
+                if (++ox == p->output_w) {
+                    ox = 0;
+                    row += p->stride_h * p->input_w * c;
+                    next = row;
+                }
                 if (!in_place) {
                     md_mve_copy_s8(scratch + j * c, x[j], c);
                     x[j] = scratch + j * c;
