@@ -40,26 +40,42 @@ static inline int32_t column_index(int32_t depth, int32_t column, int32_t j)
     return ((j >> 1) * COLUMNS + column) * 2 + (j & 1);
 }
 
+/* A word of 4 values plus the input offset into the column at `values`: its two pairs as SXTAB16
+ * gives them. */
+static MD_ALWAYS_INLINE void fill_word(int16x2_t offsets, uint32_t word, int16_t *values)
+{
+    md_write32(values, (uint32_t)md_even_pair_add(offsets, word));
+    md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word));
+}
+
 /* `count` values from `bytes` on (a multiple of 4), plus the input offset, into a column from
- * `values` on: each word's two pairs as SXTAB16 gives them, two words a pass where there are; the
- * next value's place returned. */
+ * `values` on: one word, then two, where the count has them, then four words a pass; the next
+ * value's place returned. */
 static MD_ALWAYS_INLINE int16_t *fill_words(int16x2_t offsets, const int8_t *bytes, int32_t count, int16_t *values)
 {
     const int8_t *end = bytes + count;
     if (count & 4) {
-        const uint32_t word = md_read32(bytes);
-        md_write32(values, (uint32_t)md_even_pair_add(offsets, word));
-        md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word));
+        fill_word(offsets, md_read32(bytes), values);
         bytes += 4;
         values += 4 * COLUMNS;
     }
-    for (; bytes < end; bytes += 8, values += 8 * COLUMNS) {
+    if (count & 8) {
         const uint32_t word_0 = md_read32(bytes);
         const uint32_t word_1 = md_read32(bytes + 4);
-        md_write32(values, (uint32_t)md_even_pair_add(offsets, word_0));
-        md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word_0));
-        md_write32(values + 4 * COLUMNS, (uint32_t)md_even_pair_add(offsets, word_1));
-        md_write32(values + 6 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word_1));
+        fill_word(offsets, word_0, values);
+        fill_word(offsets, word_1, values + 4 * COLUMNS);
+        bytes += 8;
+        values += 8 * COLUMNS;
+    }
+    for (; bytes < end; bytes += 16, values += 16 * COLUMNS) {
+        const uint32_t word_0 = md_read32(bytes);
+        const uint32_t word_1 = md_read32(bytes + 4);
+        const uint32_t word_2 = md_read32(bytes + 8);
+        const uint32_t word_3 = md_read32(bytes + 12);
+        fill_word(offsets, word_0, values);
+        fill_word(offsets, word_1, values + 4 * COLUMNS);
+        fill_word(offsets, word_2, values + 8 * COLUMNS);
+        fill_word(offsets, word_3, values + 12 * COLUMNS);
     }
     return values;
 }
@@ -355,7 +371,7 @@ typedef struct {
     int8_t *out;                /* pixel a's output of the next pair's first channel */
     int32_t stride;             /* output_c: from a pixel's outputs to the next's */
     const int8_t *end;          /* out after the last pair */
-    int32_t offset;             /* the output offset */
+    int32_t offset;             /* 2 x the output offset + 1 (WALK_CONSTANTS) */
 } pair_walk;
 
 MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40);
@@ -375,19 +391,16 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
     "add r1, r1, lr\n\t"
 
 /* A channel's constants (at `at` bytes into the multipliers and shifts, the walk in `walk`): r12 the
- * multiplier, r11 the exponent, r10 half + (offset << e); `one` a free register. */
-#define WALK_CONSTANTS(walk, at, one)                                                                           \
+ * multiplier, r11 the exponent, r10 half + (offset << e), which is (2 * offset + 1) << (e - 1). */
+#define WALK_CONSTANTS(walk, at)                                                                                \
     "ldr r0, [" walk ", #16]\n\t"                                                                            \
     "ldr r12, [r0, #" at "]\n\t"                                                                             \
     "ldr r0, [" walk ", #20]\n\t"                                                                            \
     "ldr r11, [r0, #" at "]\n\t"                                                                             \
     "rsb r11, r11, #0\n\t"                                                                                   \
-    "ldr r0, [" walk ", #36]\n\t"                                                                            \
-    "lsl r0, r0, r11\n\t"                                                                                    \
-    "sub r10, r11, #1\n\t"                                                                                   \
-    "mov " one ", #1\n\t"                                                                                    \
-    "lsl r10, " one ", r10\n\t"                                                                              \
-    "add r10, r10, r0\n\t"
+    "ldr r10, [" walk ", #36]\n\t"                                                                           \
+    "sub r0, r11, #1\n\t"                                                                                    \
+    "lsl r10, r10, r0\n\t"
 
 /* An odd depth's last value: both channels' weights in one word, each column's value beside a zero;
  * SMLADX crosses the halves for channel 1. */
@@ -422,9 +435,9 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
             "mov r7, r3\n\t"                                                                                  \
             "mov r8, r2\n\t"                                                                                  \
             "mov r9, r3\n\t" DOT_LOOP("[sp, #4]") odd "ldr lr, [sp]\n\t"                                      \
-            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0", "r1") "ldr r1, [lr, #24]\n\t"                    \
+            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0") "ldr r1, [lr, #24]\n\t"                    \
             "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
-            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4", "r4") "ldr r1, [r2, #24]\n\t"                        \
+            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4") "ldr r1, [r2, #24]\n\t"                        \
             "add r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")     \
             "ldrd r0, r1, [r2, #16]\n\t" /* the next pair's constants and outputs */                          \
             "adds r0, r0, #8\n\t"                                                                             \
@@ -523,7 +536,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                pairs.offset = p->output_offset;
+                pairs.offset = 2 * p->output_offset + 1;
                 if (job.depth & 1) {
                     walk_pairs_int8_odd(&pairs);
                 } else {
