@@ -391,14 +391,16 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
     "add r1, r1, lr\n\t"
 
 /* A channel's constants (at `at` bytes into the multipliers and shifts, the walk in `walk`): r12 the
- * multiplier, r11 the exponent, r10 half + (offset << e), which is (2 * offset + 1) << (e - 1). */
+ * multiplier, r11 the exponent, r10 half + (offset << e), which is (2 * offset + 1) << (e - 1). No
+ * load's address or result is used by the instruction right after it (the M4 pipelines the loads,
+ * the M7 does not stall). */
 #define WALK_CONSTANTS(walk, at)                                                                                \
     "ldr r0, [" walk ", #16]\n\t"                                                                            \
+    "ldr r11, [" walk ", #20]\n\t"                                                                           \
     "ldr r12, [r0, #" at "]\n\t"                                                                             \
-    "ldr r0, [" walk ", #20]\n\t"                                                                            \
-    "ldr r11, [r0, #" at "]\n\t"                                                                             \
-    "rsb r11, r11, #0\n\t"                                                                                   \
+    "ldr r11, [r11, #" at "]\n\t"                                                                            \
     "ldr r10, [" walk ", #36]\n\t"                                                                           \
+    "rsb r11, r11, #0\n\t"                                                                                   \
     "sub r0, r11, #1\n\t"                                                                                    \
     "lsl r10, r10, r0\n\t"
 
