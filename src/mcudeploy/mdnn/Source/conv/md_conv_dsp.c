@@ -92,38 +92,15 @@ static MD_NOINLINE void fill_column_values(const conv_dsp_job *job, int32_t batc
     const int32_t step = 4 * columns;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const uint32_t zero_point = (uint32_t)(uint8_t)-p->input_offset;
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
     int16_t *tail = scratch + (job->depth & ~3) * columns + column * (job->depth & 3);
     column_packer packer;
-    int32_t fy;
-    int32_t fx;
     int32_t i;
     packer.word = 0;
     packer.shift = 0;
     packer.group = scratch + scratch_index(job, columns, column, 0);
-    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
-        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
-        const int32_t run = p->filter_w * channels;
-        const uint8_t *row = (const uint8_t *)job->input + md_tap_index(p, batch, oy, ox, 0, 0);
-        for (fy = 0; fy < p->filter_h; ++fy, row += p->dilation_h * p->input_w * channels) {
-            for (i = 0; i + 4 <= run; i += 4) {
-                pack_word(&packer, md_read32(row + i), offsets, step, 2);
-            }
-            for (; i < run; ++i) {
-                pack_byte(&packer, row[i], offsets, step, 2);
-            }
-        }
-    } else {
-        for (fy = 0; fy < p->filter_h; ++fy) {
-            for (fx = 0; fx < p->filter_w; ++fx) {
-                const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-                for (i = 0; i < channels; ++i) {
-                    pack_byte(&packer, first < 0 ? zero_point : (uint8_t)job->input[first + i], offsets, step, 2);
-                }
-            }
-        }
-    }
+    pack_window(&packer, p, (const uint8_t *)job->input + batch * p->input_h * p->input_w * channels, y0, x0, offsets,
+                step, 2);
     for (i = 0; packer.shift > 0; ++i, packer.word >>= 8, packer.shift -= 8) {
         tail[i] = (int16_t)((int8_t)packer.word + p->input_offset);
     }

@@ -450,6 +450,81 @@ static MD_ALWAYS_INLINE void pack_word(column_packer *packer, uint32_t word, int
     packer->word = (word >> 1) >> (31 - packer->shift);
 }
 
+/* A padded filter row is assembled on the stack first when it has at most this many bytes (a multiple of 4). */
+#define MD_PACK_ROW_BYTES 64
+
+/* `run` bytes from `bytes` on into the packer, a word at a time where there are 4. */
+static MD_ALWAYS_INLINE void pack_run(column_packer *packer, const uint8_t *bytes, int32_t run, int16x2_t offsets,
+                                      int32_t step, int32_t pair)
+{
+    int32_t i;
+    for (i = 0; i + 4 <= run; i += 4) {
+        pack_word(packer, md_read32(bytes + i), offsets, step, pair);
+    }
+    for (; i < run; ++i) {
+        pack_byte(packer, bytes[i], offsets, step, pair);
+    }
+}
+
+/* A filter row of the window at x0 in input row iy (y_inside: whether there is one) assembled in
+ * `padded`: the zero point everywhere (which the offset turns into 0), then the taps inside the
+ * image copied over it as one run (dilation_w 1, run <= MD_PACK_ROW_BYTES). */
+static MD_ALWAYS_INLINE void assemble_row(const md_window_params *p, const uint8_t *image, int32_t iy, int y_inside,
+                                          int32_t x0, uint32_t zero_word, uint8_t *padded)
+{
+    const int32_t channels = p->input_c;
+    const int32_t run = p->filter_w * channels;
+    const int32_t first = (x0 < 0 ? -x0 : 0) * channels;
+    const int32_t last = md_min_i32(p->filter_w, p->input_w - x0) * channels;
+    const int32_t start = (iy * p->input_w + x0) * channels;
+    int32_t i;
+    for (i = 0; i < run; i += 4) {
+        md_write32(padded + i, zero_word);
+    }
+    if (y_inside) {
+        for (i = first; i < last; ++i) {
+            padded[i] = image[start + i];
+        }
+    }
+}
+
+/* The window at (y0, x0) of `image` (one batch's input) into the packer in tap order: a filter row
+ * inside the image straight from it as one run; a row touching the padding assembled first
+ * (assemble_row) and packed as a run too, so that a stem's edge pixels cost little more than its
+ * inner ones; with a dilated or longer row, tap by tap and byte by byte. */
+static MD_ALWAYS_INLINE void pack_window(column_packer *packer, const md_window_params *p, const uint8_t *image,
+                                         int32_t y0, int32_t x0, int16x2_t offsets, int32_t step, int32_t pair)
+{
+    const int32_t channels = p->input_c;
+    const int32_t run = p->filter_w * channels;
+    const uint8_t zero_point = (uint8_t)-p->input_offset;
+    const int row_inside = p->dilation_w == 1 && x0 >= 0 && x0 + p->filter_w <= p->input_w;
+    const int assembled = p->dilation_w == 1 && run <= MD_PACK_ROW_BYTES;
+    uint32_t padded[MD_PACK_ROW_BYTES / 4];
+    int32_t fy;
+    int32_t fx;
+    int32_t c;
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        const int32_t iy = y0 + fy * p->dilation_h;
+        const int y_inside = md_inside(iy, p->input_h);
+        if (y_inside && row_inside) {
+            pack_run(packer, image + (iy * p->input_w + x0) * channels, run, offsets, step, pair);
+        } else if (assembled) {
+            assemble_row(p, image, iy, y_inside, x0, zero_point * 0x01010101u, (uint8_t *)padded);
+            pack_run(packer, (const uint8_t *)padded, run, offsets, step, pair);
+        } else {
+            for (fx = 0; fx < p->filter_w; ++fx) {
+                const int32_t ix = x0 + fx * p->dilation_w;
+                const int inside = y_inside && md_inside(ix, p->input_w);
+                for (c = 0; c < channels; ++c) {
+                    pack_byte(packer, inside ? image[(iy * p->input_w + ix) * channels + c] : zero_point, offsets,
+                              step, pair);
+                }
+            }
+        }
+    }
+}
+
 /* The pointwise int8 kernel of the DSP path (md_conv_1x1_dsp.c): md_conv_s8 where md_conv_1x1_fits. */
 static inline int md_conv_1x1_fits(const md_window_params *p)
 {

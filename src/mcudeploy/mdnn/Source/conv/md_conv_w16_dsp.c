@@ -40,26 +40,42 @@ static inline int32_t column_index(int32_t depth, int32_t column, int32_t j)
     return ((j >> 1) * COLUMNS + column) * 2 + (j & 1);
 }
 
+/* A word of 4 values plus the input offset into the column at `values`: its two pairs as SXTAB16
+ * gives them. */
+static MD_ALWAYS_INLINE void fill_word(int16x2_t offsets, uint32_t word, int16_t *values)
+{
+    md_write32(values, (uint32_t)md_even_pair_add(offsets, word));
+    md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word));
+}
+
 /* `count` values from `bytes` on (a multiple of 4), plus the input offset, into a column from
- * `values` on: each word's two pairs as SXTAB16 gives them, two words a pass where there are; the
- * next value's place returned. */
+ * `values` on: one word, then two, where the count has them, then four words a pass; the next
+ * value's place returned. */
 static MD_ALWAYS_INLINE int16_t *fill_words(int16x2_t offsets, const int8_t *bytes, int32_t count, int16_t *values)
 {
     const int8_t *end = bytes + count;
     if (count & 4) {
-        const uint32_t word = md_read32(bytes);
-        md_write32(values, (uint32_t)md_even_pair_add(offsets, word));
-        md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word));
+        fill_word(offsets, md_read32(bytes), values);
         bytes += 4;
         values += 4 * COLUMNS;
     }
-    for (; bytes < end; bytes += 8, values += 8 * COLUMNS) {
+    if (count & 8) {
         const uint32_t word_0 = md_read32(bytes);
         const uint32_t word_1 = md_read32(bytes + 4);
-        md_write32(values, (uint32_t)md_even_pair_add(offsets, word_0));
-        md_write32(values + 2 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word_0));
-        md_write32(values + 4 * COLUMNS, (uint32_t)md_even_pair_add(offsets, word_1));
-        md_write32(values + 6 * COLUMNS, (uint32_t)md_odd_pair_add(offsets, word_1));
+        fill_word(offsets, word_0, values);
+        fill_word(offsets, word_1, values + 4 * COLUMNS);
+        bytes += 8;
+        values += 8 * COLUMNS;
+    }
+    for (; bytes < end; bytes += 16, values += 16 * COLUMNS) {
+        const uint32_t word_0 = md_read32(bytes);
+        const uint32_t word_1 = md_read32(bytes + 4);
+        const uint32_t word_2 = md_read32(bytes + 8);
+        const uint32_t word_3 = md_read32(bytes + 12);
+        fill_word(offsets, word_0, values);
+        fill_word(offsets, word_1, values + 4 * COLUMNS);
+        fill_word(offsets, word_2, values + 8 * COLUMNS);
+        fill_word(offsets, word_3, values + 12 * COLUMNS);
     }
     return values;
 }
@@ -105,7 +121,7 @@ static MD_NOINLINE void fill_column_words(const conv_w16_job *job, int32_t batch
 }
 
 /* Column `column` of other layers (input channels not a multiple of 4): the packed bytes of its taps
- * (column_packer), a window inside the image row by row, the last depth % 4 values as they are (an
+ * (column_packer), filter row by filter row (pack_window), the last depth % 4 values as they are (an
  * odd depth's last with a zero beside it). */
 static MD_NOINLINE void fill_column_bytes(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch,
                                           int32_t column)
@@ -116,39 +132,16 @@ static MD_NOINLINE void fill_column_bytes(const conv_w16_job *job, int32_t batch
     const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const uint32_t zero_point = (uint32_t)(uint8_t)-p->input_offset;
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
     const int32_t step = 4 * COLUMNS;
     const int32_t pair = 2 * COLUMNS;
     column_packer packer;
-    int32_t fy;
-    int32_t fx;
     int32_t i;
     packer.word = 0;
     packer.shift = 0;
     packer.group = scratch + 2 * column;
-    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->input_h &&
-        x0 + p->filter_w <= p->input_w) { /* inside: each filter row is one run of bytes */
-        const int32_t run = p->filter_w * channels;
-        const uint8_t *row = (const uint8_t *)job->input + md_tap_index(p, batch, oy, ox, 0, 0);
-        for (fy = 0; fy < p->filter_h; ++fy, row += p->dilation_h * p->input_w * channels) {
-            for (i = 0; i + 4 <= run; i += 4) {
-                pack_word(&packer, md_read32(row + i), offsets, step, pair);
-            }
-            for (; i < run; ++i) {
-                pack_byte(&packer, row[i], offsets, step, pair);
-            }
-        }
-    } else {
-        for (fy = 0; fy < p->filter_h; ++fy) {
-            for (fx = 0; fx < p->filter_w; ++fx) {
-                const int32_t first = md_tap_index(p, batch, oy, ox, fy, fx);
-                for (i = 0; i < channels; ++i) {
-                    pack_byte(&packer, first < 0 ? zero_point : (uint8_t)job->input[first + i], offsets, step, pair);
-                }
-            }
-        }
-    }
+    pack_window(&packer, p, (const uint8_t *)job->input + batch * p->input_h * p->input_w * channels, y0, x0, offsets,
+                step, pair);
     for (i = 0; packer.shift > 0; ++i, packer.word >>= 8, packer.shift -= 8) {
         scratch[column_index(job->depth, column, (job->depth & ~3) + i)] = (int16_t)((int8_t)packer.word +
                                                                                     p->input_offset);
@@ -378,7 +371,7 @@ typedef struct {
     int8_t *out;                /* pixel a's output of the next pair's first channel */
     int32_t stride;             /* output_c: from a pixel's outputs to the next's */
     const int8_t *end;          /* out after the last pair */
-    int32_t offset;             /* the output offset */
+    int32_t offset;             /* 2 x the output offset + 1 (WALK_CONSTANTS) */
 } pair_walk;
 
 MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40);
@@ -398,19 +391,18 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
     "add r1, r1, lr\n\t"
 
 /* A channel's constants (at `at` bytes into the multipliers and shifts, the walk in `walk`): r12 the
- * multiplier, r11 the exponent, r10 half + (offset << e); `one` a free register. */
-#define WALK_CONSTANTS(walk, at, one)                                                                           \
+ * multiplier, r11 the exponent, r10 half + (offset << e), which is (2 * offset + 1) << (e - 1). No
+ * load's address or result is used by the instruction right after it (the M4 pipelines the loads,
+ * the M7 does not stall). */
+#define WALK_CONSTANTS(walk, at)                                                                                \
     "ldr r0, [" walk ", #16]\n\t"                                                                            \
+    "ldr r11, [" walk ", #20]\n\t"                                                                           \
     "ldr r12, [r0, #" at "]\n\t"                                                                             \
-    "ldr r0, [" walk ", #20]\n\t"                                                                            \
-    "ldr r11, [r0, #" at "]\n\t"                                                                             \
+    "ldr r11, [r11, #" at "]\n\t"                                                                            \
+    "ldr r10, [" walk ", #36]\n\t"                                                                           \
     "rsb r11, r11, #0\n\t"                                                                                   \
-    "ldr r0, [" walk ", #36]\n\t"                                                                            \
-    "lsl r0, r0, r11\n\t"                                                                                    \
-    "sub r10, r11, #1\n\t"                                                                                   \
-    "mov " one ", #1\n\t"                                                                                    \
-    "lsl r10, " one ", r10\n\t"                                                                              \
-    "add r10, r10, r0\n\t"
+    "sub r0, r11, #1\n\t"                                                                                    \
+    "lsl r10, r10, r0\n\t"
 
 /* An odd depth's last value: both channels' weights in one word, each column's value beside a zero;
  * SMLADX crosses the halves for channel 1. */
@@ -445,9 +437,9 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
             "mov r7, r3\n\t"                                                                                  \
             "mov r8, r2\n\t"                                                                                  \
             "mov r9, r3\n\t" DOT_LOOP("[sp, #4]") odd "ldr lr, [sp]\n\t"                                      \
-            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0", "r1") "ldr r1, [lr, #24]\n\t"                    \
+            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0") "ldr r1, [lr, #24]\n\t"                    \
             "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
-            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4", "r4") "ldr r1, [r2, #24]\n\t"                        \
+            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4") "ldr r1, [r2, #24]\n\t"                        \
             "add r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")     \
             "ldrd r0, r1, [r2, #16]\n\t" /* the next pair's constants and outputs */                          \
             "adds r0, r0, #8\n\t"                                                                             \
@@ -546,7 +538,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                pairs.offset = p->output_offset;
+                pairs.offset = 2 * p->output_offset + 1;
                 if (job.depth & 1) {
                     walk_pairs_int8_odd(&pairs);
                 } else {
