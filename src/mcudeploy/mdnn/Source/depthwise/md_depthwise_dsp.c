@@ -189,25 +189,40 @@ static MD_ALWAYS_INLINE dw_quad quad_row_3(dw_quad acc, const int8_t *value, con
     return acc;
 }
 
-/* Sums of channels c .. c + 3 over the pixel's taps, from their biases; rows of 3 taps unrolled. */
+/* acc plus a row of 2 taps `step` bytes apart (a window's row cut by the image's edge). */
+static MD_ALWAYS_INLINE dw_quad quad_row_2(dw_quad acc, const int8_t *value, const int8_t *weight, int32_t step,
+                                           uint32_t offsets)
+{
+    uint32_t word, even, odd, weights;
+    __asm__(DW_QUAD_TAP("[%[value]]", "[%[weight]]")
+            DW_QUAD_TAP("[%[value], %[step]]", "[%[weight], %[step]]")
+            : DW_QUAD_OPERANDS
+            : [value] "r"(value), [weight] "r"(weight), [step] "r"(step), [offsets] "r"(offsets)
+            : "memory");
+    return acc;
+}
+
+/* Sums of channels c .. c + 3 over the pixel's taps, from their biases; rows of 3 and 2 taps unrolled. */
 static inline dw_quad quad_sums(const dw_pixel *px, int32_t c, dw_quad acc, uint32_t offsets)
 {
     const int8_t *value = px->values + c;
     const int8_t *weight = px->weights + c;
-    const int32_t value_step = px->value_column_step;
-    const int32_t weight_step = px->weight_column_step;
+    /* Locals: the assembly's memory clobber would reload *px every row. */
+    const int32_t value_step = px->value_column_step, weight_step = px->weight_column_step;
+    const int32_t value_row = px->value_row_step, weight_row = px->weight_row_step;
+    const int32_t rows = px->rows, columns = px->columns;
     int32_t fy;
     int32_t fx;
-    for (fy = 0; fy < px->rows; ++fy) {
-        if (px->columns == 3 && value_step == weight_step) {
+    for (fy = 0; fy < rows; ++fy, value += value_row, weight += weight_row) {
+        if (columns == 3 && value_step == weight_step) {
             acc = quad_row_3(acc, value, weight, value_step, offsets);
+        } else if (columns == 2 && value_step == weight_step) {
+            acc = quad_row_2(acc, value, weight, value_step, offsets);
         } else {
-            for (fx = 0; fx < px->columns; ++fx) {
+            for (fx = 0; fx < columns; ++fx) {
                 acc = quad_mac(acc, value + fx * value_step, weight + fx * weight_step, offsets);
             }
         }
-        value += px->value_row_step;
-        weight += px->weight_row_step;
     }
     return acc;
 }
@@ -481,23 +496,59 @@ static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_ds
     }
 }
 
-/* A run with a depth multiplier: each pixel's window as a dw_pixel, without settling taps. */
+/* A run with a depth multiplier m, as stream_pixel_multiplier does pixel by pixel: for each input
+ * channel, its m outputs four at a time (the window's rows of 3 taps in assembly, the steps in
+ * registers), all computed before any is written. */
+static MD_ALWAYS_INLINE void stream_run_multiplier_with(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                        const dw_run *run, int8_t *out, int mode)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t out_c = p->output_c;
+    const int32_t multiplier = out_c / channels;
+    const int32_t row_step = p->input_w * channels;
+    const int32_t weight_row = 3 * out_c;
+    const int32_t offset = p->input_offset;
+    const int8_t *values = run->values;
+    const int8_t *weights = run->weights;
+    const int32_t rows = run->rows, count = run->count, step = run->step;
+    uint32_t words[MD_DEPTHWISE_CHUNK / 4];
+    int32_t i;
+    int32_t c;
+    int32_t k;
+    int32_t fy;
+    for (i = 0; i < count; ++i, values += step, out += out_c) {
+        for (c = 0; c < channels; ++c) {
+            const int8_t *value = values + c;
+            for (k = 0; k < multiplier; k += 4) {
+                const int32_t oc = c * multiplier + k;
+                dw_quad quad = quad_biases(layer, oc);
+                for (fy = 0; fy < rows; ++fy) {
+                    quad = quad_row_3_shared(quad, value + fy * row_step, channels, weights + oc + fy * weight_row,
+                                             out_c, offset);
+                }
+                words[k / 4] = quad_word(layer, oc, quad, mode);
+            }
+            for (k = 0; k < multiplier; k += 4) {
+                md_write32(out + c * multiplier + k, words[k / 4]);
+            }
+        }
+    }
+}
+
 static MD_NOINLINE void stream_run_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
                                               const dw_run *run, int8_t *out, int mode)
 {
-    const md_window_params *p = job->p;
-    dw_pixel px;
-    int32_t i;
-    px.rows = run->rows;
-    px.columns = 3;
-    px.value_column_step = p->input_c;
-    px.value_row_step = p->input_w * p->input_c;
-    px.weight_column_step = p->output_c;
-    px.weight_row_step = 3 * p->output_c;
-    px.weights = run->weights;
-    px.values = run->values;
-    for (i = 0; i < run->count; ++i, px.values += run->step, out += p->output_c) {
-        stream_pixel_multiplier(job, layer, &px, out, mode);
+    switch (mode) {
+    case MD_DSP_NARROW_INT8:
+        stream_run_multiplier_with(job, layer, run, out, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        stream_run_multiplier_with(job, layer, run, out, MD_DSP_NARROW);
+        break;
+    default:
+        stream_run_multiplier_with(job, layer, run, out, MD_DSP_GENERAL);
+        break;
     }
 }
 
