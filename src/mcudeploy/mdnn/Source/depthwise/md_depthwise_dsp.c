@@ -13,7 +13,8 @@
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
  *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
  *   3x3 windows inside the image's columns go a run of a row at a time, each row of 3 taps one
- *   asm block (9 or 10 instructions a tap for 4 channels, sums in registers).
+ *   asm block (9 or 10 instructions a tap for 4 channels, sums in registers); narrow layers
+ *   requantize as the folded planes do (folded_output).
  * Other cases run the portable kernel.
  */
 #include "md_depthwise_int.h"
@@ -646,8 +647,17 @@ static dw_plane padded_plane(const md_window_params *p, int8_t *scratch)
     return plane;
 }
 
-/* Channel c of an image into the plane's inside, four bytes of a row at a time; the padding keeps
- * what the layer set there. */
+/* Four values `channels` bytes apart into four bytes, as one word (the loads back to back). */
+static MD_ALWAYS_INLINE void copy_4(int8_t *to, const int8_t *source, int32_t channels)
+{
+    const uint32_t a = (uint8_t)source[0], b = (uint8_t)source[channels];
+    const uint32_t d = (uint8_t)source[2 * channels], e = (uint8_t)source[3 * channels];
+    md_write32(to, (a | (b << 8)) | ((d | (e << 8)) << 16));
+}
+
+/* Channel c of an image into the plane's inside, four bytes of a row at a time, a row's last four
+ * copied again over the ones before them rather than byte by byte (narrow rows: no tail loop);
+ * the padding keeps what the layer set there. */
 static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
 {
     /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
@@ -655,21 +665,21 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *imag
     const int32_t columns = p->input_w;
     const int32_t channels = p->input_c;
     const int32_t width = plane->width;
+    const int32_t tail = columns - 4; /* where a row's last four start */
     const int8_t *source = image + c;
     int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
     int32_t y;
-    for (y = 0; y < height; ++y, row += width) {
-        int8_t *to = row;
-        int8_t *const end = row + columns;
-        for (; end - to >= 4; to += 4, source += 4 * channels) {
-            const int8_t a = source[0], b = source[channels], d = source[2 * channels], e = source[3 * channels];
-            to[0] = a;
-            to[1] = b;
-            to[2] = d;
-            to[3] = e;
+    int32_t x;
+    for (y = 0; y < height; ++y, row += width, source += columns * channels) {
+        for (x = 0; x < tail; x += 4) {
+            copy_4(row + x, source + x * channels, channels);
         }
-        for (; to < end; ++to, source += channels) {
-            *to = *source;
+        if (tail >= 0) {
+            copy_4(row + tail, source + tail * channels, channels);
+            continue;
+        }
+        for (x = 0; x < columns; ++x) {
+            row[x] = source[x * channels];
         }
     }
 }
