@@ -655,9 +655,8 @@ static MD_ALWAYS_INLINE void copy_4(int8_t *to, const int8_t *source, int32_t ch
     md_write32(to, (a | (b << 8)) | ((d | (e << 8)) << 16));
 }
 
-/* Channel c of an image into the plane's inside, four bytes of a row at a time, a row's last four
- * copied again over the ones before them rather than byte by byte (narrow rows: no tail loop);
- * the padding keeps what the layer set there. */
+/* Channel c of an image into the plane's inside, four bytes of a row at a time; the padding keeps
+ * what the layer set there. */
 static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
 {
     /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
@@ -665,21 +664,17 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *imag
     const int32_t columns = p->input_w;
     const int32_t channels = p->input_c;
     const int32_t width = plane->width;
-    const int32_t tail = columns - 4; /* where a row's last four start */
     const int8_t *source = image + c;
     int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
     int32_t y;
-    int32_t x;
-    for (y = 0; y < height; ++y, row += width, source += columns * channels) {
-        for (x = 0; x < tail; x += 4) {
-            copy_4(row + x, source + x * channels, channels);
+    for (y = 0; y < height; ++y, row += width) {
+        int8_t *to = row;
+        int8_t *const end = row + columns;
+        for (; end - to >= 4; to += 4, source += 4 * channels) {
+            copy_4(to, source, channels);
         }
-        if (tail >= 0) {
-            copy_4(row + tail, source + tail * channels, channels);
-            continue;
-        }
-        for (x = 0; x < columns; ++x) {
-            row[x] = source[x * channels];
+        for (; to < end; ++to, source += channels) {
+            *to = *source;
         }
     }
 }
