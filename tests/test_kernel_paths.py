@@ -77,6 +77,8 @@ def dsp_paths() -> Graph:
     # one-SMMULR path of narrow layers (right shifts of 1 to 22 only)
     _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # planes
     _depthwise(f, "int8", (1, 12, 11, 6), 1, depthwise(Padding.SAME, depth_multiplier=1), out_scale=5e-5)  # streaming
+    # right shifts past 22: streaming takes the exact requantization, not folded_output's addend
+    _depthwise(f, "int8", (1, 5, 6, 8), 1, depthwise(Padding.VALID), out_scale=5e3)
     _conv(f, "int8", (1, 8, 9, 5), 6, (3, 3), Conv2DOptions(Padding.SAME), out_scale=5e-5)
     # pointwise (md_conv_1x1_dsp.c): odd channel and pixel counts; no bias; narrow and wide channels mixed
     _conv(f, "int8", (1, 5, 5, 36), 9, (1, 1), Conv2DOptions(Padding.VALID))  # 36 = 4 + 2 x 16 values a row

@@ -13,7 +13,8 @@
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
  *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
  *   3x3 windows inside the image's columns go a run of a row at a time, each row of 3 taps one
- *   asm block (9 or 10 instructions a tap for 4 channels, sums in registers).
+ *   asm block (9 or 10 instructions a tap for 4 channels, sums in registers); narrow layers
+ *   requantize as the folded planes do (folded_output).
  * Other cases run the portable kernel.
  */
 #include "md_depthwise_int.h"
@@ -49,6 +50,54 @@ static inline int8_t requantize(const dw_requant *r, int32_t sum)
 static inline uint32_t offset_pair(const md_window_params *p)
 {
     return ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
+}
+
+/* ------------------------------------------------------------------ folded requantization */
+
+#define DW_FOLD_SHIFT 22 /* |output offset| * 2^22 + 2^30 + 2^21 < 2^31: the folded rounding fits */
+
+/* Whether every channel's shift is in [-DW_FOLD_SHIFT, -1]: with md_dsp_narrow_layer, the
+ * folded requantization (folded_output). */
+static int foldable_shifts(const int32_t *shifts, int32_t channels)
+{
+    int32_t c;
+    for (c = 0; c < channels; ++c) {
+        if (shifts[c] < -DW_FOLD_SHIFT) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The addend of folded_output: the rounding shift's half and the output offset, 2^(e-1) + offset * 2^e. */
+static inline int32_t folded_addend(int32_t exponent, int32_t offset)
+{
+    return (int32_t)((uint32_t)(2 * offset + 1) << (exponent - 1));
+}
+
+/* One output from its doubled sum: SMMULR, the rounding shift with the output offset,
+ * the clamp (SSAT when the range is all of int8), as an int32 within int8. */
+static MD_ALWAYS_INLINE int32_t folded_value(int32_t doubled, int32_t multiplier, int32_t exponent, int32_t addend,
+                                            int32_t low, int32_t high, int full_range)
+{
+    int32_t y;
+    __asm__("smmulr %0, %1, %2" : "=r"(y) : "r"(doubled), "r"(multiplier));
+    y = (y + (y >> 31) + addend) >> exponent;
+    if (full_range) {
+        return __ssat(y, 8);
+    }
+    /* The clamp without branches (GCC branches around md_clamp_i32's moves). */
+    __asm__("cmp %0, %1\n\tit lt\n\tmovlt %0, %1\n\tcmp %0, %2\n\tit gt\n\tmovgt %0, %2"
+            : "+r"(y)
+            : "r"(low), "r"(high)
+            : "cc");
+    return y;
+}
+
+static MD_ALWAYS_INLINE int8_t folded_output(int32_t doubled, int32_t multiplier, int32_t exponent, int32_t addend,
+                                             int32_t low, int32_t high, int full_range)
+{
+    return (int8_t)folded_value(doubled, multiplier, exponent, addend, low, high, full_range);
 }
 
 /* ------------------------------------------------------------------ streaming */
@@ -97,14 +146,16 @@ typedef struct {
 
 /* One tap of channels c .. c + 3: the word of values at `value` unpacked by SXTAB16 with the input
  * offset added in the same instruction, the word of weights at `weight` unpacked into the values'
- * register once it is read, then one 16x16 MAC per channel (SMLABB/SMLATT wrap like the int32 sum). */
+ * register once it is read, then one 16x16 MAC per channel (SMLABB/SMLATT wrap like the int32 sum).
+ * Both words are loaded back to back (the M4 pipelines the second load) and neither is used by the
+ * next instruction (the M7 waits a cycle for a loaded register). */
 #define DW_QUAD_TAP(value, weight) \
     "ldr %[word], " value "\n\t" \
+    "ldr %[weights], " weight "\n\t" \
     "sxtab16 %[even], %[offsets], %[word]\n\t" \
     "sxtab16 %[odd], %[offsets], %[word], ror #8\n\t" \
-    "ldr %[word], " weight "\n\t" \
-    "sxtb16 %[weights], %[word]\n\t" \
-    "sxtb16 %[word], %[word], ror #8\n\t" \
+    "sxtb16 %[word], %[weights], ror #8\n\t" \
+    "sxtb16 %[weights], %[weights]\n\t" \
     "smlabb %[s0], %[even], %[weights], %[s0]\n\t" \
     "smlatt %[s2], %[even], %[weights], %[s2]\n\t" \
     "smlabb %[s1], %[odd], %[word], %[s1]\n\t" \
@@ -139,25 +190,40 @@ static MD_ALWAYS_INLINE dw_quad quad_row_3(dw_quad acc, const int8_t *value, con
     return acc;
 }
 
-/* Sums of channels c .. c + 3 over the pixel's taps, from their biases; rows of 3 taps unrolled. */
+/* acc plus a row of 2 taps `step` bytes apart (a window's row cut by the image's edge). */
+static MD_ALWAYS_INLINE dw_quad quad_row_2(dw_quad acc, const int8_t *value, const int8_t *weight, int32_t step,
+                                           uint32_t offsets)
+{
+    uint32_t word, even, odd, weights;
+    __asm__(DW_QUAD_TAP("[%[value]]", "[%[weight]]")
+            DW_QUAD_TAP("[%[value], %[step]]", "[%[weight], %[step]]")
+            : DW_QUAD_OPERANDS
+            : [value] "r"(value), [weight] "r"(weight), [step] "r"(step), [offsets] "r"(offsets)
+            : "memory");
+    return acc;
+}
+
+/* Sums of channels c .. c + 3 over the pixel's taps, from their biases; rows of 3 and 2 taps unrolled. */
 static inline dw_quad quad_sums(const dw_pixel *px, int32_t c, dw_quad acc, uint32_t offsets)
 {
     const int8_t *value = px->values + c;
     const int8_t *weight = px->weights + c;
-    const int32_t value_step = px->value_column_step;
-    const int32_t weight_step = px->weight_column_step;
+    /* Locals: the assembly's memory clobber would reload *px every row. */
+    const int32_t value_step = px->value_column_step, weight_step = px->weight_column_step;
+    const int32_t value_row = px->value_row_step, weight_row = px->weight_row_step;
+    const int32_t rows = px->rows, columns = px->columns;
     int32_t fy;
     int32_t fx;
-    for (fy = 0; fy < px->rows; ++fy) {
-        if (px->columns == 3 && value_step == weight_step) {
+    for (fy = 0; fy < rows; ++fy, value += value_row, weight += weight_row) {
+        if (columns == 3 && value_step == weight_step) {
             acc = quad_row_3(acc, value, weight, value_step, offsets);
+        } else if (columns == 2 && value_step == weight_step) {
+            acc = quad_row_2(acc, value, weight, value_step, offsets);
         } else {
-            for (fx = 0; fx < px->columns; ++fx) {
+            for (fx = 0; fx < columns; ++fx) {
                 acc = quad_mac(acc, value + fx * value_step, weight + fx * weight_step, offsets);
             }
         }
-        value += px->value_row_step;
-        weight += px->weight_row_step;
     }
     return acc;
 }
@@ -209,6 +275,26 @@ static inline dw_quad quad_biases(const md_dsp_requant *layer, int32_t c)
     return quad;
 }
 
+/* One streamed output from its sum: md_requantize32 (GENERAL), else folded_output of the doubled sum
+ * (a narrow layer with foldable shifts: stream_s8). */
+static MD_ALWAYS_INLINE int32_t quad_output(int mode, int32_t sum, int32_t multiplier, int32_t shift, int32_t offset,
+                                            int32_t low, int32_t high)
+{
+    if (mode == MD_DSP_GENERAL) {
+        return md_requantize32(sum, multiplier, shift, offset, low, high);
+    }
+    return folded_value((int32_t)((uint32_t)sum << 1), multiplier, -shift, folded_addend(-shift, offset), low, high,
+                        mode == MD_DSP_NARROW_INT8);
+}
+
+/* {low's bottom half, high's bottom half} in one PKHBT (GCC masks and ORs). */
+static MD_ALWAYS_INLINE uint32_t low_high(int32_t low, int32_t high)
+{
+    uint32_t pair;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(pair) : "r"(low), "r"(high));
+    return pair;
+}
+
 /* Channels c .. c + 3 from their sums, as one word of int8 outputs: each channel's constants
  * fetched from one base (c times the layer's channel step); the outputs, all within int8, packed
  * as {o0, o2} and {o1, o3} halfword pairs (PKHBT), their low bytes (UXTB16), one ORR. */
@@ -218,15 +304,11 @@ static MD_ALWAYS_INLINE uint32_t quad_word(const md_dsp_requant *layer, int32_t 
     const int32_t *multipliers = layer->multipliers + c * step;
     const int32_t *shifts = layer->shifts + c * step;
     const int32_t offset = layer->offset, low = layer->low, high = layer->high;
-    const int32_t o0 = md_dsp_requantize_mode(mode, quad.s0, multipliers[0], shifts[0], offset, low, high);
-    const int32_t o1 = md_dsp_requantize_mode(mode, quad.s1, multipliers[step], shifts[step], offset, low, high);
-    const int32_t o2 =
-        md_dsp_requantize_mode(mode, quad.s2, multipliers[2 * step], shifts[2 * step], offset, low, high);
-    const int32_t o3 =
-        md_dsp_requantize_mode(mode, quad.s3, multipliers[3 * step], shifts[3 * step], offset, low, high);
-    const uint32_t even = __uxtb16(((uint32_t)o0 & 0xFFFFu) | ((uint32_t)o2 << 16));
-    const uint32_t odd = __uxtb16(((uint32_t)o1 & 0xFFFFu) | ((uint32_t)o3 << 16));
-    return even | (odd << 8);
+    const int32_t o0 = quad_output(mode, quad.s0, multipliers[0], shifts[0], offset, low, high);
+    const int32_t o1 = quad_output(mode, quad.s1, multipliers[step], shifts[step], offset, low, high);
+    const int32_t o2 = quad_output(mode, quad.s2, multipliers[2 * step], shifts[2 * step], offset, low, high);
+    const int32_t o3 = quad_output(mode, quad.s3, multipliers[3 * step], shifts[3 * step], offset, low, high);
+    return __uxtb16(low_high(o0, o2)) | (__uxtb16(low_high(o1, o3)) << 8);
 }
 
 /* One output pixel: four channels at a time, each written as one word once its windows are
@@ -270,11 +352,12 @@ static MD_NOINLINE void stream_pixel(const depthwise_int_job *job, const md_dsp_
 }
 
 /* One tap of output channels oc .. oc + 3 fed by one value: the value plus the input offset, in the
- * bottom half of a register, meets the halves of the unpacked weight pairs (SMLABB/SMLABT). */
+ * bottom half of a register, meets the halves of the unpacked weight pairs (SMLABB/SMLABT); loads
+ * back to back, as in DW_QUAD_TAP. */
 #define DW_SHARED_TAP(value, weight) \
-    "ldrsb %[word], " value "\n\t" \
-    "add %[both], %[word], %[offset]\n\t" \
+    "ldrsb %[both], " value "\n\t" \
     "ldr %[word], " weight "\n\t" \
+    "add %[both], %[both], %[offset]\n\t" \
     "sxtb16 %[weights], %[word]\n\t" \
     "sxtb16 %[word], %[word], ror #8\n\t" \
     "smlabb %[s0], %[both], %[weights], %[s0]\n\t" \
@@ -414,23 +497,59 @@ static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_ds
     }
 }
 
-/* A run with a depth multiplier: each pixel's window as a dw_pixel, without settling taps. */
+/* A run with a depth multiplier m, as stream_pixel_multiplier does pixel by pixel: for each input
+ * channel, its m outputs four at a time (the window's rows of 3 taps in assembly, the steps in
+ * registers), all computed before any is written. */
+static MD_ALWAYS_INLINE void stream_run_multiplier_with(const depthwise_int_job *job, const md_dsp_requant *layer,
+                                                        const dw_run *run, int8_t *out, int mode)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t out_c = p->output_c;
+    const int32_t multiplier = out_c / channels;
+    const int32_t row_step = p->input_w * channels;
+    const int32_t weight_row = 3 * out_c;
+    const int32_t offset = p->input_offset;
+    const int8_t *values = run->values;
+    const int8_t *weights = run->weights;
+    const int32_t rows = run->rows, count = run->count, step = run->step;
+    uint32_t words[MD_DEPTHWISE_CHUNK / 4];
+    int32_t i;
+    int32_t c;
+    int32_t k;
+    int32_t fy;
+    for (i = 0; i < count; ++i, values += step, out += out_c) {
+        for (c = 0; c < channels; ++c) {
+            const int8_t *value = values + c;
+            for (k = 0; k < multiplier; k += 4) {
+                const int32_t oc = c * multiplier + k;
+                dw_quad quad = quad_biases(layer, oc);
+                for (fy = 0; fy < rows; ++fy) {
+                    quad = quad_row_3_shared(quad, value + fy * row_step, channels, weights + oc + fy * weight_row,
+                                             out_c, offset);
+                }
+                words[k / 4] = quad_word(layer, oc, quad, mode);
+            }
+            for (k = 0; k < multiplier; k += 4) {
+                md_write32(out + c * multiplier + k, words[k / 4]);
+            }
+        }
+    }
+}
+
 static MD_NOINLINE void stream_run_multiplier(const depthwise_int_job *job, const md_dsp_requant *layer,
                                               const dw_run *run, int8_t *out, int mode)
 {
-    const md_window_params *p = job->p;
-    dw_pixel px;
-    int32_t i;
-    px.rows = run->rows;
-    px.columns = 3;
-    px.value_column_step = p->input_c;
-    px.value_row_step = p->input_w * p->input_c;
-    px.weight_column_step = p->output_c;
-    px.weight_row_step = 3 * p->output_c;
-    px.weights = run->weights;
-    px.values = run->values;
-    for (i = 0; i < run->count; ++i, px.values += run->step, out += p->output_c) {
-        stream_pixel_multiplier(job, layer, &px, out, mode);
+    switch (mode) {
+    case MD_DSP_NARROW_INT8:
+        stream_run_multiplier_with(job, layer, run, out, MD_DSP_NARROW_INT8);
+        break;
+    case MD_DSP_NARROW:
+        stream_run_multiplier_with(job, layer, run, out, MD_DSP_NARROW);
+        break;
+    default:
+        stream_run_multiplier_with(job, layer, run, out, MD_DSP_GENERAL);
+        break;
     }
 }
 
@@ -468,8 +587,9 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
     const md_dsp_requant layer = layer_requant(job);
     const int32_t taps = p->filter_h * p->filter_w;
     const int mode = md_dsp_mode(
-        md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, taps), p->act_min,
-        p->act_max);
+        md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, taps) &&
+            foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1),
+        p->act_min, p->act_max);
     /* (a depth multiplier here is a multiple of 4: md_depthwise_s8) */
     const int runs = (p->output_c != p->input_c || p->input_c % 4 == 0) && p->filter_h == 3 && p->filter_w == 3 &&
                      p->dilation_h == 1 && p->dilation_w == 1;
@@ -527,6 +647,14 @@ static dw_plane padded_plane(const md_window_params *p, int8_t *scratch)
     return plane;
 }
 
+/* Four values `channels` bytes apart into four bytes, as one word (the loads back to back). */
+static MD_ALWAYS_INLINE void copy_4(int8_t *to, const int8_t *source, int32_t channels)
+{
+    const uint32_t a = (uint8_t)source[0], b = (uint8_t)source[channels];
+    const uint32_t d = (uint8_t)source[2 * channels], e = (uint8_t)source[3 * channels];
+    md_write32(to, (a | (b << 8)) | ((d | (e << 8)) << 16));
+}
+
 /* Channel c of an image into the plane's inside, four bytes of a row at a time; the padding keeps
  * what the layer set there. */
 static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
@@ -543,11 +671,7 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *imag
         int8_t *to = row;
         int8_t *const end = row + columns;
         for (; end - to >= 4; to += 4, source += 4 * channels) {
-            const int8_t a = source[0], b = source[channels], d = source[2 * channels], e = source[3 * channels];
-            to[0] = a;
-            to[1] = b;
-            to[2] = d;
-            to[3] = e;
+            copy_4(to, source, channels);
         }
         for (; to < end; ++to, source += channels) {
             *to = *source;
@@ -640,7 +764,6 @@ static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *pla
 
 /* Outputs of a plane computed before any is requantized, then requantized in a loop of their own. */
 #define DW_CHUNK 48
-#define DW_FOLD_SHIFT 22 /* |output offset| * 2^22 + 2^30 + 2^21 < 2^31: the folded rounding fits */
 
 /* One channel's 3x3 filter and requantization, folded so that each output costs a few instructions:
  * - the sums are doubled (weights doubled in their halfword pairs, which |2w| <= 256 fits), the
@@ -676,7 +799,7 @@ static dw_folded fold_3x3(const md_window_params *p, const int8_t *weights, cons
     f.start = 2 * (r->bias + p->input_offset * total);
     f.multiplier = r->multiplier;
     f.exponent = -r->shift;
-    f.addend = (int32_t)((1u << (f.exponent - 1)) + (uint32_t)r->offset * (1u << f.exponent));
+    f.addend = folded_addend(f.exponent, r->offset);
     f.low = r->low;
     f.high = r->high;
     return f;
@@ -750,25 +873,6 @@ static MD_NOINLINE void folded_row(const int8_t *window, int32_t count, int32_t 
     for (i = 0; i < count; ++i) {
         sums[i] = folded_single(window + i * stride, width, f);
     }
-}
-
-/* One output from its doubled sum: SMMULR, the rounding shift with the output offset,
- * the clamp (SSAT when the range is all of int8). */
-static MD_ALWAYS_INLINE int8_t folded_output(int32_t doubled, int32_t multiplier, int32_t exponent, int32_t addend,
-                                             int32_t low, int32_t high, int full_range)
-{
-    int32_t y;
-    __asm__("smmulr %0, %1, %2" : "=r"(y) : "r"(doubled), "r"(multiplier));
-    y = (y + (y >> 31) + addend) >> exponent;
-    if (full_range) {
-        return (int8_t)__ssat(y, 8);
-    }
-    /* The clamp without branches (GCC branches around md_clamp_i32's moves). */
-    __asm__("cmp %0, %1\n\tit lt\n\tmovlt %0, %1\n\tcmp %0, %2\n\tit gt\n\tmovgt %0, %2"
-            : "+r"(y)
-            : "r"(low), "r"(high)
-            : "cc");
-    return (int8_t)y;
 }
 
 static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
@@ -1079,18 +1183,6 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_pla
             folded_outputs(sums, 1, count, count, f, out + first * out_step, out_step, 0);
         }
     }
-}
-
-/* Whether every channel's shift is in [-DW_FOLD_SHIFT, -1]: with md_dsp_narrow_layer, the folded planes. */
-static int foldable_shifts(const int32_t *shifts, int32_t channels)
-{
-    int32_t c;
-    for (c = 0; c < channels; ++c) {
-        if (shifts[c] < -DW_FOLD_SHIFT) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 /* Output plane of one channel from its padded plane, any window: every tap. */
