@@ -16,7 +16,7 @@
 MD_PATH_SYMBOL(md_path_transpose_conv_dsp);
 
 /* sums[0..1] += (input + offset) . taps of channels 0 and 1 (`channel_step` values apart), over
- * `depth` values. */
+ * `depth` values (with one channel, `channel_step` 0: sums[1] repeats sums[0] and is not used). */
 static void dot_2channels(const int8_t *values, const int8_t *taps, int32_t channel_step, int32_t depth,
                           int32_t offset, int32_t *sums)
 {
@@ -45,23 +45,6 @@ static void dot_2channels(const int8_t *values, const int8_t *taps, int32_t chan
     sums[1] = sum1;
 }
 
-/* The sum of one channel, its taps at `taps`. */
-static int32_t dot_1channel(const int8_t *values, const int8_t *taps, int32_t depth, int32_t offset, int32_t sum)
-{
-    const int16x2_t offsets = (int16x2_t)(((uint32_t)(uint16_t)offset << 16) | (uint16_t)offset);
-    int32_t c = 0;
-    for (; c + 4 <= depth; c += 4) {
-        const uint32_t input = md_read32(values + c);
-        const uint32_t weights = md_read32(taps + c);
-        sum = __smlad(md_even_pair_add(offsets, input), md_even_pair(weights), sum);
-        sum = __smlad(md_odd_pair_add(offsets, input), md_odd_pair(weights), sum);
-    }
-    for (; c < depth; ++c) {
-        sum = md_wrap_add(sum, (values[c] + offset) * taps[c]);
-    }
-    return sum;
-}
-
 md_status md_transpose_conv_s8(const md_window_params *params, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                int8_t *output)
@@ -81,36 +64,26 @@ md_status md_transpose_conv_s8(const md_window_params *params, const int8_t *inp
         for (oy = 0; oy < p->output_h; ++oy) {
             for (ox = 0; ox < p->output_w; ++ox) {
                 const md_reaching reach = md_reaching_pixels(p, oy, ox);
-                int32_t oc = 0;
-                for (; oc + 2 <= p->output_c; oc += 2) {
+                int32_t oc;
+                for (oc = 0; oc < p->output_c; oc += 2) {
+                    const int32_t count = md_min_i32(2, p->output_c - oc);
+                    const int32_t step = count == 2 ? channel_step : 0; /* an odd last channel: its taps twice */
                     int32_t sums[2];
                     int32_t y;
                     int32_t x;
                     sums[0] = md_dsp_bias(&r, oc);
-                    sums[1] = md_dsp_bias(&r, oc + 1);
+                    sums[1] = md_dsp_bias(&r, oc + count - 1);
                     for (y = reach.y_first; y < reach.y_last; ++y) {
                         for (x = reach.x_first; x < reach.x_last; ++x) {
                             const int8_t *values = batch_input + ((size_t)y * p->input_w + x) * depth;
                             const int32_t tap = md_transpose_tap_offset(p, oy, ox, y, x);
-                            dot_2channels(values, filter + (size_t)oc * channel_step + tap, channel_step, depth, offset,
-                                          sums);
+                            dot_2channels(values, filter + (size_t)oc * channel_step + tap, step, depth, offset, sums);
                         }
                     }
                     *output++ = (int8_t)md_dsp_requantize(&r, oc, sums[0]);
-                    *output++ = (int8_t)md_dsp_requantize(&r, oc + 1, sums[1]);
-                }
-                for (; oc < p->output_c; ++oc) {
-                    int32_t sum = md_dsp_bias(&r, oc);
-                    int32_t y;
-                    int32_t x;
-                    for (y = reach.y_first; y < reach.y_last; ++y) {
-                        for (x = reach.x_first; x < reach.x_last; ++x) {
-                            const int8_t *values = batch_input + ((size_t)y * p->input_w + x) * depth;
-                            const int32_t tap = md_transpose_tap_offset(p, oy, ox, y, x);
-                            sum = dot_1channel(values, filter + (size_t)oc * channel_step + tap, depth, offset, sum);
-                        }
+                    if (count == 2) {
+                        *output++ = (int8_t)md_dsp_requantize(&r, oc + 1, sums[1]);
                     }
-                    *output++ = (int8_t)md_dsp_requantize(&r, oc, sum);
                 }
             }
         }
