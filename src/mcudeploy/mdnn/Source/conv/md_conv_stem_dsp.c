@@ -101,7 +101,9 @@ static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const u
     stem_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column);
 }
 
-/* md_conv_stem_columns for filters of `filter_h` rows of `run` bytes (constants in its copies). */
+/* md_conv_stem_columns for filters of `filter_h` rows of `run` bytes (constants in its copies): four
+ * pixels of one output row whose windows are inside the image one after the other, `stride_w`
+ * pixels apart; other groups pixel by pixel. */
 static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
                                           int16_t *scratch, int32_t filter_h, int32_t run)
 {
@@ -110,16 +112,28 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
     int32_t oy = pixel / p->output_w;
     int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    uint32_t *values = (uint32_t *)scratch;
     int32_t column;
+    if (count == COLUMNS && ox + COLUMNS <= p->output_w && y0 >= 0 &&
+        y0 + (filter_h - 1) * p->dilation_h < p->input_h && x0 >= 0 &&
+        x0 + (COLUMNS - 1) * p->stride_w + p->filter_w <= p->input_w) {
+        const uint8_t *row = (const uint8_t *)image + (y0 * p->input_w + x0) * channels;
+        const int32_t pixel_step = p->stride_w * channels;
+        for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
+            stem_column(row, row_step, filter_h, run, offsets, values + column);
+        }
+        return;
+    }
     for (column = 0; column < COLUMNS; ++column) {
-        uint32_t *values = (uint32_t *)scratch + column;
-        const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-        const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-        if (y0 >= 0 && x0 >= 0 && y0 + (filter_h - 1) * p->dilation_h < p->input_h && x0 + p->filter_w <= p->input_w) {
-            stem_column((const uint8_t *)image + (y0 * p->input_w + x0) * channels, row_step, filter_h, run, offsets,
-                        values);
+        const int32_t y = md_window_origin(oy, p->stride_h, p->pad_top);
+        const int32_t x = md_window_origin(ox, p->stride_w, p->pad_left);
+        if (y >= 0 && x >= 0 && y + (filter_h - 1) * p->dilation_h < p->input_h && x + p->filter_w <= p->input_w) {
+            stem_column((const uint8_t *)image + (y * p->input_w + x) * channels, row_step, filter_h, run, offsets,
+                        values + column);
         } else {
-            stem_edge_column(p, (const uint8_t *)image, y0, x0, filter_h, run, offsets, values);
+            stem_edge_column(p, (const uint8_t *)image, y, x, filter_h, run, offsets, values + column);
         }
         if (column + 1 < count && ++ox == p->output_w) { /* past the last pixel: it again */
             ox = 0;
@@ -129,7 +143,7 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
 }
 
 /* Copies with the stems' shapes constant (md_conv_stem_fits): MobileNet's and ResNet's 3x3 over RGB
- * (run 9), 3x3 over a grey image (run 3), 10x4 over a spectrogram (run 4). */
+ * (run 9) and a 10x4 filter over a spectrogram (run 4). */
 #define STEM_COPY(name, filter_h, run)                                                                          \
     static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,  \
                                  int16_t *scratch)                                                              \
@@ -137,20 +151,16 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         stem_columns(p, image, pixel, count, scratch, filter_h, run);                                           \
     }
 STEM_COPY(stem_3x9, 3, 9)
-STEM_COPY(stem_3x3, 3, 3)
 STEM_COPY(stem_10x4, 10, 4)
 #undef STEM_COPY
 
 void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
                           int16_t *scratch)
 {
-    const int32_t run = p->filter_w * p->input_c;
     if (p->filter_h == 10) {
         stem_10x4(p, image, pixel, count, scratch);
-    } else if (run == 9) {
-        stem_3x9(p, image, pixel, count, scratch);
     } else {
-        stem_3x3(p, image, pixel, count, scratch);
+        stem_3x9(p, image, pixel, count, scratch);
     }
 }
 
