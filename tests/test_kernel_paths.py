@@ -169,7 +169,10 @@ def widened_paths() -> Graph:
     last channel and a last group of one pixel (the assembly channel walk for the groups of 4), taps of
     2 channels (filled value by value) without bias, an output of one pixel, a depth of 7 pairs
     (the walk's odd pair and 2 more before its loop), a clamp within int8 (the C path), and stems
-    whose filter rows cross the padding (assembled on the stack, or byte by byte past 64 bytes)."""
+    whose filter rows cross the padding (assembled on the stack, or byte by byte past 64 bytes); the
+    stems' shapes of md_conv_stem_dsp.c (3x3 over 3 channels, 10x4 over 1: a last group of 3 or no
+    values; groups of 4 windows inside a row, groups across rows or touching the padding, windows
+    ending the image)."""
     f = Family("widened_paths", 5)
     _conv(f, "int8", (1, 10, 9, 3), 7, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
@@ -179,6 +182,7 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 3, 5, 8), 5, (1, 1), Conv2DOptions(activation=Activation.RELU6))
     _conv(f, "int8", (1, 9, 10, 1), 6, (10, 4), Conv2DOptions(Padding.SAME, 2, 2))  # kws's stem: padded rows
     _conv(f, "int8", (1, 2, 26, 3), 4, (1, 23), Conv2DOptions(Padding.SAME))  # padded rows of 69 B: byte by byte
+    _conv(f, "int8", (1, 9, 13, 3), 6, (3, 3), Conv2DOptions(Padding.VALID))  # RGB stride 1: rows ending the image
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -196,7 +200,7 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 8
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 9
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

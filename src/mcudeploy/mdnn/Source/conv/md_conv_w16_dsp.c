@@ -505,6 +505,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     conv_w16_job job;
     int mode;
     int walk;
+    int stem;
     int32_t batch;
     int32_t pixel;
     int32_t column;
@@ -520,12 +521,16 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.depth = p->filter_h * p->filter_w * p->input_c;
     mode = layer_mode(p, bias, shifts, job.depth);
     walk = mode == MD_DSP_NARROW_INT8 && walkable(p, bias, shifts, job.depth);
+    stem = md_conv_stem_fits(p);
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
-            for (column = 0; column < COLUMNS; ++column) { /* the last pixel again past the end */
+            for (column = 0; column < COLUMNS && !stem; ++column) { /* the last pixel again past the end */
                 fill_column(&job, batch, pixel + (column < count ? column : count - 1), scratch, column);
+            }
+            if (stem) {
+                md_conv_stem_columns(p, input + batch * p->input_h * p->input_w * p->input_c, pixel, count, scratch);
             }
             if (walk && (count == COLUMNS || count == 1)) { /* a lone pixel: its 4 copies stored in one place */
                 pair_walk pairs;

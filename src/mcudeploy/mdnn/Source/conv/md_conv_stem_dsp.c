@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: the im2col columns of md_conv_s8_w16 for stems (input channels not a
+ * multiple of 4: 1 to 3 in image and audio models), on cores with the DSP extension.
+ *
+ * In NHWC each filter row of a window is one run of filter_w * input_c bytes. A column streams the
+ * window's rows 4 bytes to a word with word loads (unaligned ones: the DSP cores allow them), a
+ * row's bytes joined to the previous row's last ones by shifts, and each word gives the column its
+ * two pair-order words by SXTAB16, which adds the input offset. With the shape a constant (a copy
+ * per stem shape) every shift and store offset is one: no byte-by-byte packing, no loop. A window
+ * touching the padding has its rows assembled on the stack first (md_conv_int.h's assemble_row).
+ * A last partial group of values is rearranged into plain pairs by halfword packing (md_w16_index
+ * keeps it out of pair order).
+ */
+#include "md_conv_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
+
+MD_PATH_SYMBOL(md_path_conv_stem_dsp);
+
+#define COLUMNS 4 /* md_conv_s8_w16's */
+
+/* A word's 4 values plus the input offset into group `group` of a column: its two pair-order words. */
+static MD_ALWAYS_INLINE void widen_group(uint32_t word, int16x2_t offsets, uint32_t *column, int32_t group)
+{
+    column[2 * group * COLUMNS] = (uint32_t)md_even_pair_add(offsets, word);
+    column[(2 * group + 1) * COLUMNS] = (uint32_t)md_odd_pair_add(offsets, word);
+}
+
+/* The last `count` (1 to 3) values of a column, in word `word`'s low bytes, as plain pairs {v0, v1},
+ * {v2, 0} (md_w16_index keeps a last partial group out of pair order; the values past the depth
+ * are zeros). */
+static MD_ALWAYS_INLINE void widen_tail(uint32_t word, int32_t count, int16x2_t offsets, uint32_t *column,
+                                        int32_t group)
+{
+    const uint32_t even = (uint32_t)md_even_pair_add(offsets, word); /* {v0, v2} */
+    const uint32_t odd = (uint32_t)md_odd_pair_add(offsets, word);   /* {v1, v3} */
+    column[2 * group * COLUMNS] = (even & 0xFFFFu) | (count > 1 ? odd << 16 : 0);
+    if (count == 3) {
+        column[(2 * group + 1) * COLUMNS] = even >> 16;
+    }
+}
+
+/* The first `count` (1 to 3) bytes of a row shorter than a word, in the low bytes. */
+static MD_ALWAYS_INLINE uint32_t short_run(const uint8_t *row, int32_t count)
+{
+    const uint32_t first = count > 1 ? (uint32_t)row[0] | (uint32_t)row[1] << 8 : row[0];
+    return count == 3 ? first | (uint32_t)row[2] << 16 : first;
+}
+
+/* A column from `filter_h` rows of `run` bytes, `row_step` apart from `row` on, in tap order: the
+ * bytes streamed 4 to a word as they come (`pending` holds `count` bytes not yet in a group), each
+ * whole word widened. A row's last run % 4 bytes are the top of the word that ends the row (read
+ * within the row) or, in a row shorter than a word, read one by one. With the shapes constant (the
+ * unrolled copies of md_conv_stem_columns), every shift and index is one. */
+static MD_ALWAYS_INLINE void stem_column(const uint8_t *row, int32_t row_step, int32_t filter_h, int32_t run,
+                                         int16x2_t offsets, uint32_t *column)
+{
+    const int32_t tail = run & 3;
+    uint32_t pending = 0;
+    int32_t count = 0;
+    int32_t group = 0;
+    int32_t fy;
+    int32_t i;
+#pragma GCC unroll 16
+    for (fy = 0; fy < filter_h; ++fy, row += row_step) {
+#pragma GCC unroll 16
+        for (i = 0; i + 4 <= run; i += 4) {
+            const uint32_t word = md_read32(row + i);
+            widen_group(pending | (word << (8 * count)), offsets, column, group++);
+            pending = count ? word >> (32 - 8 * count) : 0;
+        }
+        if (tail) {
+            const uint32_t word = run >= 4 ? md_read32(row + run - 4) >> (32 - 8 * tail) : short_run(row, tail);
+            pending |= word << (8 * count);
+            count += tail;
+            if (count >= 4) {
+                widen_group(pending, offsets, column, group++);
+                count -= 4;
+                pending = count ? word >> (8 * (tail - count)) : 0;
+            }
+        }
+    }
+    if (count) {
+        widen_tail(pending, count, offsets, column, group);
+    }
+}
+
+/* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
+ * assembled on the stack (assemble_row: the zero point in the padding), then read from there. */
+static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
+                                              int32_t filter_h, int32_t run, int16x2_t offsets, uint32_t *column)
+{
+    const uint32_t zero_word = (uint8_t)-p->input_offset * 0x01010101u;
+    const int32_t row_bytes = (run + 3) & ~3;
+    uint32_t rows[MD_STEM_WINDOW / 4];
+    int32_t fy;
+    for (fy = 0; fy < filter_h; ++fy) {
+        const int32_t iy = y0 + fy * p->dilation_h;
+        assemble_row(p, image, iy, md_inside(iy, p->input_h), x0, zero_word, (uint8_t *)rows + fy * row_bytes);
+    }
+    stem_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column);
+}
+
+/* md_conv_stem_columns for filters of `filter_h` rows of `run` bytes (constants in its copies): four
+ * pixels of one output row whose windows are inside the image one after the other, `stride_w`
+ * pixels apart; other groups pixel by pixel. */
+static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
+                                          int16_t *scratch, int32_t filter_h, int32_t run)
+{
+    const int32_t channels = p->input_c;
+    const int32_t row_step = p->dilation_h * p->input_w * channels;
+    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    int32_t oy = pixel / p->output_w;
+    int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    uint32_t *values = (uint32_t *)scratch;
+    int32_t column;
+    if (count == COLUMNS && ox + COLUMNS <= p->output_w && y0 >= 0 &&
+        y0 + (filter_h - 1) * p->dilation_h < p->input_h && x0 >= 0 &&
+        x0 + (COLUMNS - 1) * p->stride_w + p->filter_w <= p->input_w) {
+        const uint8_t *row = (const uint8_t *)image + (y0 * p->input_w + x0) * channels;
+        const int32_t pixel_step = p->stride_w * channels;
+        for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
+            stem_column(row, row_step, filter_h, run, offsets, values + column);
+        }
+        return;
+    }
+    for (column = 0; column < COLUMNS; ++column) {
+        const int32_t y = md_window_origin(oy, p->stride_h, p->pad_top);
+        const int32_t x = md_window_origin(ox, p->stride_w, p->pad_left);
+        if (y >= 0 && x >= 0 && y + (filter_h - 1) * p->dilation_h < p->input_h && x + p->filter_w <= p->input_w) {
+            stem_column((const uint8_t *)image + (y * p->input_w + x) * channels, row_step, filter_h, run, offsets,
+                        values + column);
+        } else {
+            stem_edge_column(p, (const uint8_t *)image, y, x, filter_h, run, offsets, values + column);
+        }
+        if (column + 1 < count && ++ox == p->output_w) { /* past the last pixel: it again */
+            ox = 0;
+            ++oy;
+        }
+    }
+}
+
+/* Copies with the stems' shapes constant (md_conv_stem_fits): MobileNet's and ResNet's 3x3 over RGB
+ * (run 9) and a 10x4 filter over a spectrogram (run 4). */
+#define STEM_COPY(name, filter_h, run)                                                                          \
+    static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,  \
+                                 int16_t *scratch)                                                              \
+    {                                                                                                           \
+        stem_columns(p, image, pixel, count, scratch, filter_h, run);                                           \
+    }
+STEM_COPY(stem_3x9, 3, 9)
+STEM_COPY(stem_10x4, 10, 4)
+#undef STEM_COPY
+
+void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
+                          int16_t *scratch)
+{
+    if (p->filter_h == 10) {
+        stem_10x4(p, image, pixel, count, scratch);
+    } else {
+        stem_3x9(p, image, pixel, count, scratch);
+    }
+}
+
+#undef COLUMNS
+
+#endif /* MD_PATH_DSP */
