@@ -638,6 +638,53 @@ typedef struct {
     int32_t rows, width;
 } dw_plane;
 
+/* Where a plane's rows and columns lie in the layer's tensors: bytes between the values of one
+ * channel along a plane row (column) and across rows, in the input and in the output, and
+ * between the filter's taps. As the image is, or transposed (a plane row an image column: a tall
+ * narrow image such as kws' 25x5 then takes rows of 2x2 blocks 25 wide, not 5). */
+typedef struct {
+    int32_t in_column, in_row;
+    int32_t out_column, out_row;
+    int32_t tap_column, tap_row;
+} dw_steps;
+
+static dw_steps image_steps(const md_window_params *p)
+{
+    dw_steps s;
+    s.in_column = p->input_c;
+    s.in_row = p->input_w * p->input_c;
+    s.out_column = p->output_c;
+    s.out_row = p->output_w * p->output_c;
+    s.tap_column = p->output_c;
+    s.tap_row = p->filter_w * p->output_c;
+    return s;
+}
+
+static dw_steps transposed_steps(const dw_steps *s)
+{
+    dw_steps t;
+    t.in_column = s->in_row;
+    t.in_row = s->in_column;
+    t.out_column = s->out_row;
+    t.out_row = s->out_column;
+    t.tap_column = s->tap_row;
+    t.tap_row = s->tap_column;
+    return t;
+}
+
+/* The layer's geometry with rows and columns swapped. */
+static md_window_params transposed_params(const md_window_params *p)
+{
+    md_window_params t = *p;
+    t.input_h = p->input_w, t.input_w = p->input_h;
+    t.filter_h = p->filter_w, t.filter_w = p->filter_h;
+    t.output_h = p->output_w, t.output_w = p->output_h;
+    t.stride_h = p->stride_w, t.stride_w = p->stride_h;
+    t.dilation_h = p->dilation_w, t.dilation_w = p->dilation_h;
+    t.pad_top = p->pad_left, t.pad_left = p->pad_top;
+    return t;
+}
+
 static dw_plane padded_plane(const md_window_params *p, int8_t *scratch)
 {
     dw_plane plane;
@@ -655,25 +702,27 @@ static MD_ALWAYS_INLINE void copy_4(int8_t *to, const int8_t *source, int32_t ch
     md_write32(to, (a | (b << 8)) | ((d | (e << 8)) << 16));
 }
 
-/* Channel c of an image into the plane's inside, four bytes of a row at a time; the padding keeps
- * what the layer set there. */
-static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
+/* Channel c of an image into the plane's inside (`p` and `steps` in the plane's orientation), four
+ * bytes of a row at a time; the padding keeps what the layer set there. */
+static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *steps, const int8_t *image, int32_t c,
+                                   const dw_plane *plane)
 {
     /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
     const int32_t height = p->input_h;
     const int32_t columns = p->input_w;
-    const int32_t channels = p->input_c;
+    const int32_t step = steps->in_column, row_step = steps->in_row;
     const int32_t width = plane->width;
-    const int8_t *source = image + c;
+    const int8_t *first = image + c;
     int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
     int32_t y;
-    for (y = 0; y < height; ++y, row += width) {
+    for (y = 0; y < height; ++y, row += width, first += row_step) {
+        const int8_t *source = first;
         int8_t *to = row;
         int8_t *const end = row + columns;
-        for (; end - to >= 4; to += 4, source += 4 * channels) {
-            copy_4(to, source, channels);
+        for (; end - to >= 4; to += 4, source += 4 * step) {
+            copy_4(to, source, step);
         }
-        for (; to < end; ++to, source += channels) {
+        for (; to < end; ++to, source += step) {
             *to = *source;
         }
     }
@@ -763,7 +812,7 @@ static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *pla
 /* ---- planes of a narrow layer (md_dsp_narrow_layer, shifts down to -DW_FOLD_SHIFT): folded constants */
 
 /* Outputs of a plane computed before any is requantized, then requantized in a loop of their own. */
-#define DW_CHUNK 48
+#define DW_CHUNK 56
 
 /* One channel's 3x3 filter and requantization, folded so that each output costs a few instructions:
  * - the sums are doubled (weights doubled in their halfword pairs, which |2w| <= 256 fits), the
@@ -781,21 +830,20 @@ typedef struct {
     int32_t low, high;
 } dw_folded;
 
-static dw_folded fold_3x3(const md_window_params *p, const int8_t *weights, const dw_requant *r)
+/* `weights` at the channel's first tap, `steps` in the plane's orientation. */
+static dw_folded fold_3x3(const md_window_params *p, const dw_steps *steps, const int8_t *weights, const dw_requant *r)
 {
-    const int32_t step = p->output_c;
+    const int32_t column = steps->tap_column, row = steps->tap_row;
     dw_folded f;
     int32_t total = 0;
-    int32_t tap;
     int32_t fy;
-    for (tap = 0; tap < 9; ++tap) {
-        total += weights[tap * step];
-    }
     for (fy = 0; fy < 3; ++fy) {
-        f.even[fy] = halfword_pair(2 * weights[3 * fy * step], 2 * weights[(3 * fy + 2) * step]);
+        const int8_t *taps = weights + fy * row;
+        total += taps[0] + taps[column] + taps[2 * column];
+        f.even[fy] = halfword_pair(2 * taps[0], 2 * taps[2 * column]);
     }
-    f.middle01 = halfword_pair(2 * weights[step], 2 * weights[4 * step]);
-    f.middle2 = halfword_pair(2 * weights[7 * step], 0);
+    f.middle01 = halfword_pair(2 * weights[column], 2 * weights[row + column]);
+    f.middle2 = halfword_pair(2 * weights[2 * row + column], 0);
     f.start = 2 * (r->bias + p->input_offset * total);
     f.multiplier = r->multiplier;
     f.exponent = -r->shift;
@@ -1100,12 +1148,12 @@ __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
  * DW_CHUNK / 2 columns of as many row pairs as the DW_CHUNK `sums` hold in 2x2 blocks, then their
  * outputs (a block past an odd last column is computed and left unused: its windows read one byte
  * past the row, in the plane or PLANE_SLACK). */
-static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
-                                         int8_t *output, int32_t *sums)
+static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                         const dw_folded *f, int8_t *output, int32_t *sums)
 {
     const int32_t out_w = p->output_w;
-    const int32_t out_step = p->output_c;
-    const int32_t out_row = out_w * out_step;
+    const int32_t out_step = steps->out_column;
+    const int32_t out_row = steps->out_row;
     const int32_t width = plane->width;
     const int32_t all_pairs = p->output_h / 2;
     const int full_range = f->low == -128 && f->high == 127;
@@ -1153,11 +1201,12 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_pla
  * computed and left unused: the last reads one byte past the strip's windows, in the plane or
  * PLANE_SLACK), more rows in 2x2 blocks (plane_3x3_blocks); the other rows one at a time,
  * DW_CHUNK sums of a row (in pairs at stride 1), then their outputs. */
-static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
-                                         int8_t *output)
+static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                         const dw_folded *f, int8_t *output)
 {
     const int32_t out_w = p->output_w;
-    const int32_t out_step = p->output_c;
+    const int32_t out_step = steps->out_column;
+    const int32_t out_row = steps->out_row;
     const int32_t stride = p->stride_w;
     const int32_t width = plane->width;
     const int32_t row_step = p->stride_h * width;
@@ -1167,16 +1216,16 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_pla
     if (stride == 1 && p->stride_h == 1 && p->output_h < 4 && p->output_h * width <= DW_CHUNK) {
         const int32_t windows = (p->output_h - 1) * width + out_w; /* + 1 <= rows * width: width >= out_w + 2 */
         folded_pairs(plane->bytes, sums, (windows + 1) / 2, width, f);
-        folded_outputs(sums, p->output_h, out_w, width, f, output, out_step, out_w * out_step);
+        folded_outputs(sums, p->output_h, out_w, width, f, output, out_step, out_row);
         return;
     }
     if (stride == 1 && p->stride_h == 1) {
-        plane_3x3_blocks(p, plane, f, output, sums);
+        plane_3x3_blocks(p, steps, plane, f, output, sums);
         oy = p->output_h / 2 * 2;
     }
     for (; oy < p->output_h; ++oy) {
         const int8_t *row = plane->bytes + oy * row_step;
-        int8_t *out = output + oy * out_w * out_step;
+        int8_t *out = output + oy * out_row;
         for (first = 0; first < out_w; first += DW_CHUNK) {
             const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
             folded_row(row + first * stride, count, stride, width, f, sums); /* DW_CHUNK is even */
@@ -1212,13 +1261,18 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
 static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch)
 {
     const md_window_params *p = job->p;
-    const dw_plane plane = padded_plane(p, scratch);
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
     const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
     const int folded = fast &&
                        md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, 9) &&
                        foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1);
+    /* Folded 2x2 blocks along the longer side: a tall image's planes transposed (same size). */
+    const int transposed = folded && p->stride_h == p->stride_w && p->output_h > p->output_w;
+    const md_window_params oriented = transposed ? transposed_params(p) : *p;
+    const dw_steps image = image_steps(p);
+    const dw_steps steps = transposed ? transposed_steps(&image) : image;
+    const dw_plane plane = padded_plane(&oriented, scratch);
     int32_t batch;
     int32_t c;
     /* The padding, the same zero point for every channel, is set once. */
@@ -1227,10 +1281,10 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; ++c) {
             const dw_requant r = channel_requant(job, c);
-            copy_plane(p, input + batch * image_bytes, c, &plane);
+            copy_plane(&oriented, &steps, input + batch * image_bytes, c, &plane);
             if (folded) {
-                const dw_folded f = fold_3x3(p, job->filter + c, &r);
-                plane_3x3_folded(p, &plane, &f, output + c);
+                const dw_folded f = fold_3x3(&oriented, &steps, job->filter + c, &r);
+                plane_3x3_folded(&oriented, &steps, &plane, &f, output + c);
             } else if (fast) {
                 const dw_filter_3x3 f = filter_3x3(job->filter + c, p->output_c);
                 plane_3x3(p, &plane, &f, &r, output + c);
