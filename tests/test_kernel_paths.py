@@ -46,7 +46,7 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1))  # planes, pairs
     _depthwise(f, "int8", (1, 3, 6, 128), 1, depthwise(Padding.SAME, 1, 2, depth_multiplier=1))  # planes, stride 2
     _depthwise(f, "int8", (1, 5, 7, 128), 1, depthwise(Padding.SAME, 2, 1))  # planes, row by row in pairs, one past
-    _depthwise(f, "int8", (1, 3, 59, 32), 1, depthwise(Padding.SAME))  # planes, a last row wider than a strip: 56 + 3
+    _depthwise(f, "int8", (1, 3, 107, 16), 1, depthwise(Padding.SAME))  # planes, a last row wider than a strip: 104 + 3
     _depthwise(f, "int8", (1, 7, 9, 20), 1, depthwise(Padding.VALID, depth_multiplier=1))  # streaming, inside
     dilated = depthwise(Padding.SAME, dilation_h=2, dilation_w=2, depth_multiplier=1)
     _depthwise(f, "int8", (1, 8, 7, 20), 1, dilated, bias=None)  # planes, any window
@@ -58,12 +58,12 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 5, 6, 8), 1, depthwise(Padding.VALID, activation=Activation.RELU6))  # streaming, clamped
     _depthwise(f, "int8", (1, 6, 7, 8), 1, depthwise(Padding.SAME))  # streaming runs over 2 and 3 filter rows
     _depthwise(f, "int8", (1, 6, 6, 12), 1, depthwise(Padding.SAME, 2, 2))  # streaming runs at stride 2, bottom edge
-    # planes at stride 1 in 2x2 blocks: odd last row and column, rows of 28 + 3 columns, odd channels;
-    # tall images transposed (rows of 9, of 28 + 3)
+    # planes at stride 1 in 2x2 blocks: odd last row and column, rows of 52 + 3 columns, odd channels;
+    # tall images transposed (rows of 9, of 52 + 3)
     _depthwise(f, "int8", (1, 5, 5, 64), 1, depthwise(Padding.SAME, depth_multiplier=1))
-    _depthwise(f, "int8", (1, 4, 31, 32), 1, relu6)
+    _depthwise(f, "int8", (1, 4, 55, 32), 1, relu6)
     _depthwise(f, "int8", (1, 9, 5, 8), 1, depthwise(Padding.SAME, depth_multiplier=1))
-    _depthwise(f, "int8", (1, 31, 6, 8), 1, relu6)
+    _depthwise(f, "int8", (1, 55, 6, 8), 1, relu6)
     _depthwise(f, "int8", (1, 3, 4, 64), 1, depthwise(Padding.SAME, depth_multiplier=1))
     _depthwise(f, "int8", (1, 7, 6, 13), 1, depthwise(Padding.SAME, depth_multiplier=1))
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
@@ -107,7 +107,7 @@ def dsp_paths() -> Graph:
     return graph
 
 
-TALL = {(1, 9, 5, 8), (1, 31, 6, 8)}
+TALL = {(1, 9, 5, 8), (1, 55, 6, 8)}
 
 
 def _unclamped_fully_connected(f: Family, depth: int, units: int) -> None:

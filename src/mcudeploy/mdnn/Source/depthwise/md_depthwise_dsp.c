@@ -811,8 +811,9 @@ static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *pla
 
 /* ---- planes of a narrow layer (md_dsp_narrow_layer, shifts down to -DW_FOLD_SHIFT): folded constants */
 
-/* Outputs of a plane computed before any is requantized, then requantized in a loop of their own. */
-#define DW_CHUNK 56
+/* Outputs of a plane computed before any is requantized, then requantized in a loop of their own
+ * (416 bytes of stack: two row pairs of 2x2 blocks 52 columns wide, kws' transposed 25 in one call). */
+#define DW_CHUNK 104
 
 /* One channel's 3x3 filter and requantization, folded so that each output costs a few instructions:
  * - the sums are doubled (weights doubled in their halfword pairs, which |2w| <= 256 fits), the
