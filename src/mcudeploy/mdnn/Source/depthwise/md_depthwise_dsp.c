@@ -933,9 +933,14 @@ static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t ro
     int32_t y;
     for (y = 0; y < rows; ++y, sums += pitch, out += out_row) {
         const int32_t *at = sums;
-        const int32_t *end = sums + count;
+        const int32_t *end = sums + count - 1;
         int8_t *to = out;
-        for (; at < end; ++at, to += step) {
+        for (; at < end; at += 2, to += 2 * step) { /* two a time: one LDRD, one loop test */
+            const int32_t a = at[0], b = at[1];
+            to[0] = folded_output(a, multiplier, exponent, addend, low, high, full_range);
+            to[step] = folded_output(b, multiplier, exponent, addend, low, high, full_range);
+        }
+        if (at == end) {
             *to = folded_output(*at, multiplier, exponent, addend, low, high, full_range);
         }
     }
