@@ -8,7 +8,8 @@
  *   input offset while unpacking, two SMLAD per row); at stride 1 the same word serves the next
  *   output too, its weights one byte on (SMLADX). Narrow layers fold the constants (dw_folded):
  *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows), sums then outputs
- *   in assembly. Other windows take every tap.
+ *   in assembly, along the image's longer side (a tall image's planes transposed, dw_steps).
+ *   Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
  *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
