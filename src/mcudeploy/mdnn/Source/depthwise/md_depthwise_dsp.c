@@ -978,24 +978,29 @@ typedef struct {
  * pointers on the stack). */
 void md_dw_folded_blocks(const int8_t *at, int32_t *sums, int32_t width, const dw_block_constants *constants);
 
-/* One input row's word at `load`, even {x0, x2} in r12 and odd {x1, x3} in lr. */
-#define DW_BLOCK_ROW(load) \
-    "ldr lr, " load "\n\t" \
+/* One input row's word at `load` into lr, then (DW_BLOCK_UNPACK) even {x0, x2} in r12 and odd
+ * {x1, x3} in lr. The next row's load goes inside the multiplies of the row before (`then`, once
+ * they no longer read lr): the M7 issues it beside a multiply and unpacks it without a load-use stall. */
+#define DW_BLOCK_LOAD(load) "ldr lr, " load "\n\t"
+#define DW_BLOCK_UNPACK \
     "sxtb16 r12, lr\n\t" \
     "sxtb16 lr, lr, ror #8\n\t"
 
 /* The left (from even) and right (from odd) windows of one output row plus one filter row: the
- * even pair {w0, w2} in `pair` (SMLAD; SMUAD for the first, `first` "u" and no accumulator) and w1
- * in half `half` of `middle`: the left window's x1 is odd's bottom, the right one's x2 even's top. */
-#define DW_BLOCK_MACS(left, right, pair, middle, half) \
+ * even pair {w0, w2} in `pair` (SMLAD; SMUAD for the first row, no accumulator) and w1 in half
+ * `half` of `middle`: the left window's x1 is odd's bottom, the right one's x2 even's top; `then`
+ * before the last multiply (which reads r12 only). */
+#define DW_BLOCK_MACS(left, right, pair, middle, half, then) \
     "smlad " left ", r12, " pair ", " left "\n\t" \
     "smlad " right ", lr, " pair ", " right "\n\t" \
     "smlab" half " " left ", lr, " middle ", " left "\n\t" \
+    then \
     "smlat" half " " right ", r12, " middle ", " right "\n\t"
-#define DW_BLOCK_FIRST(left, right, pair, middle, half) \
+#define DW_BLOCK_FIRST(left, right, pair, middle, half, then) \
     "smuad " left ", r12, " pair "\n\t" \
     "smuad " right ", lr, " pair "\n\t" \
     "smlab" half " " left ", lr, " middle ", " left "\n\t" \
+    then \
     "smlat" half " " right ", r12, " middle ", " right "\n\t"
 
 /* r0 at, r1 sums, r2 width; filter rows {w0, w2} in r3..r5, {w1 of rows 0, 1} in r6, w1 of row 2 in
@@ -1015,18 +1020,19 @@ __asm__(".pushsection .text.md_dw_folded_blocks,\"ax\",%progbits\n\t"
         "strd r4, r5, [sp, #8]\n\t"
         "ldm r3, {r3-r7}\n"
         "1:\n\t"
-        DW_BLOCK_ROW("[r0]")
-        DW_BLOCK_FIRST("r8", "r9", "r3", "r6", "b")
-        DW_BLOCK_ROW("[r0, r2]")
+        DW_BLOCK_LOAD("[r0]")
+        DW_BLOCK_UNPACK
+        DW_BLOCK_FIRST("r8", "r9", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2]"))
+        DW_BLOCK_UNPACK
         "add r0, r0, r2, lsl #1\n\t"
-        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t")
-        DW_BLOCK_FIRST("r10", "r11", "r3", "r6", "b")
-        DW_BLOCK_ROW("[r0]")
-        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "b")
-        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t")
-        DW_BLOCK_ROW("[r0, r2]")
+        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "")
+        DW_BLOCK_FIRST("r10", "r11", "r3", "r6", "b", DW_BLOCK_LOAD("[r0]"))
+        DW_BLOCK_UNPACK
+        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "b", "")
+        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", DW_BLOCK_LOAD("[r0, r2]"))
+        DW_BLOCK_UNPACK
         "sub r0, r0, r2, lsl #1\n\t"
-        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "b")
+        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "b", "")
         "adds r0, r0, #2\n\t"
         "stmia r1!, {r8-r11}\n\t"
         "ldr r12, [sp]\n\t" /* the row pair's end */
@@ -1094,6 +1100,34 @@ void md_dw_block_outputs(const int32_t *sums, int8_t *out, const dw_output_const
     "asr " sum ", " sum ", r6\n\t" \
     "ssat " sum ", #8, " sum "\n\t"
 
+/* DW_BLOCK_OUTPUT of r8..r11 (a block), their steps interleaved: the M7 issues each multiply with an
+ * independent add of another output. */
+#define DW_BLOCK_OUTPUTS \
+    "add r8, r8, r4\n\t" \
+    "add r9, r9, r4\n\t" \
+    "smmulr r8, r8, r5\n\t" \
+    "add r10, r10, r4\n\t" \
+    "smmulr r9, r9, r5\n\t" \
+    "add r11, r11, r4\n\t" \
+    "smmulr r10, r10, r5\n\t" \
+    "add r8, r8, r8, asr #31\n\t" \
+    "smmulr r11, r11, r5\n\t" \
+    "add r9, r9, r9, asr #31\n\t" \
+    "add r8, r8, r7\n\t" \
+    "add r10, r10, r10, asr #31\n\t" \
+    "add r9, r9, r7\n\t" \
+    "add r11, r11, r11, asr #31\n\t" \
+    "asr r8, r8, r6\n\t" \
+    "add r10, r10, r7\n\t" \
+    "asr r9, r9, r6\n\t" \
+    "add r11, r11, r7\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "asr r10, r10, r6\n\t" \
+    "ssat r9, #8, r9\n\t" \
+    "asr r11, r11, r6\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "ssat r11, #8, r11\n\t"
+
 /* r0 sums, r1 the top row's output, r2 the bottom row's, r3 step, r8..r11 a block's sums, r12 the
  * row pair's end of blocks, lr the constants, the row pairs left on the stack. */
 __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
@@ -1118,10 +1152,7 @@ __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
         "beq 4f\n"
         "1:\n\t"
         "ldm r0!, {r8-r11}\n\t"
-        DW_BLOCK_OUTPUT("r8")
-        DW_BLOCK_OUTPUT("r9")
-        DW_BLOCK_OUTPUT("r10")
-        DW_BLOCK_OUTPUT("r11")
+        DW_BLOCK_OUTPUTS
         "strb r8, [r1]\n\t"
         "strb r9, [r1, r3]\n\t"
         "add r1, r1, r3, lsl #1\n\t"
