@@ -2,7 +2,7 @@
 `md_lstm_dsp.c`) on the emulated Cortex-M4 (QEMU mps2-an386), and of their Helium variants on the
 Cortex-M55 (mps3-an547), agrees bit for bit with the reference engine: depthwise from
 padded channel planes (stride-1 2x2 output blocks with an odd last row and column and rows beyond
-a strip, one strip of a few rows, stride 2, dilated windows, the
+a strip, tall images transposed, one strip of a few rows, stride 2, dilated windows, the
 folded constants of a narrow layer with and without a clamp inside int8's range, and the exact
 requantization of layers that are not narrow),
 streaming (whole 3x3 windows, runs of a row over the filter rows inside the image at strides 1
@@ -25,7 +25,7 @@ import pytest
 
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Columns, Graph, KernelVariant, WeightLayout
+from mcudeploy.ir import Columns, Graph, KernelVariant, Schedule, WeightLayout
 from mcudeploy.ir.options import (
     Activation,
     Conv2DOptions,
@@ -46,7 +46,7 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 6, 7, 32), 1, depthwise(Padding.SAME, depth_multiplier=1))  # planes, pairs
     _depthwise(f, "int8", (1, 3, 6, 128), 1, depthwise(Padding.SAME, 1, 2, depth_multiplier=1))  # planes, stride 2
     _depthwise(f, "int8", (1, 5, 7, 128), 1, depthwise(Padding.SAME, 2, 1))  # planes, row by row in pairs, one past
-    _depthwise(f, "int8", (1, 2, 51, 128), 1, depthwise(Padding.SAME))  # planes, rows wider than a strip: 48 + 3
+    _depthwise(f, "int8", (1, 3, 107, 16), 1, depthwise(Padding.SAME))  # planes, a last row wider than a strip: 104 + 3
     _depthwise(f, "int8", (1, 7, 9, 20), 1, depthwise(Padding.VALID, depth_multiplier=1))  # streaming, inside
     dilated = depthwise(Padding.SAME, dilation_h=2, dilation_w=2, depth_multiplier=1)
     _depthwise(f, "int8", (1, 8, 7, 20), 1, dilated, bias=None)  # planes, any window
@@ -58,9 +58,12 @@ def dsp_paths() -> Graph:
     _depthwise(f, "int8", (1, 5, 6, 8), 1, depthwise(Padding.VALID, activation=Activation.RELU6))  # streaming, clamped
     _depthwise(f, "int8", (1, 6, 7, 8), 1, depthwise(Padding.SAME))  # streaming runs over 2 and 3 filter rows
     _depthwise(f, "int8", (1, 6, 6, 12), 1, depthwise(Padding.SAME, 2, 2))  # streaming runs at stride 2, bottom edge
-    # planes at stride 1 in 2x2 blocks: odd last row and column, rows of 24 + 3 columns, odd channels
+    # planes at stride 1 in 2x2 blocks: odd last row and column, rows of 52 + 3 columns, odd channels;
+    # tall images transposed (rows of 9, of 52 + 3)
     _depthwise(f, "int8", (1, 5, 5, 64), 1, depthwise(Padding.SAME, depth_multiplier=1))
-    _depthwise(f, "int8", (1, 4, 27, 32), 1, relu6)
+    _depthwise(f, "int8", (1, 4, 55, 32), 1, relu6)
+    _depthwise(f, "int8", (1, 9, 5, 8), 1, depthwise(Padding.SAME, depth_multiplier=1))
+    _depthwise(f, "int8", (1, 55, 6, 8), 1, relu6)
     _depthwise(f, "int8", (1, 3, 4, 64), 1, depthwise(Padding.SAME, depth_multiplier=1))
     _depthwise(f, "int8", (1, 7, 6, 13), 1, depthwise(Padding.SAME, depth_multiplier=1))
     _conv(f, "int8", (1, 10, 9, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))  # 27-value columns
@@ -97,7 +100,14 @@ def dsp_paths() -> Graph:
     _unclamped_fully_connected(f, 48, 12)  # all of int8's range: the clamp by SSAT
     lstm_layer(f, "int8", (2, 3, 37), 11, SequenceLSTMOptions())  # rows 8 + 3, depths 37 and 11
     lstm_layer(f, "int16", (3, 2, 13), 9, SequenceLSTMOptions(time_major=True))  # rows 8 + 1, depths 13 and 9
-    return f.graph()
+    graph = f.graph()
+    for op in graph.operators:  # the tall images from planes
+        if op.op_type == "DEPTHWISE_CONV_2D" and tuple(graph.tensors[op.inputs[0]].shape) in TALL:
+            op.variant = KernelVariant(schedule=Schedule.PLANES)
+    return graph
+
+
+TALL = {(1, 9, 5, 8), (1, 55, 6, 8)}
 
 
 def _unclamped_fully_connected(f: Family, depth: int, units: int) -> None:

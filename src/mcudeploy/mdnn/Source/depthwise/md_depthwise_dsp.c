@@ -8,7 +8,8 @@
  *   input offset while unpacking, two SMLAD per row); at stride 1 the same word serves the next
  *   output too, its weights one byte on (SMLADX). Narrow layers fold the constants (dw_folded):
  *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows), sums then outputs
- *   in assembly. Other windows take every tap.
+ *   in assembly, along the image's longer side (a tall image's planes transposed, dw_steps).
+ *   Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
  *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
@@ -638,6 +639,53 @@ typedef struct {
     int32_t rows, width;
 } dw_plane;
 
+/* Where a plane's rows and columns lie in the layer's tensors: bytes between the values of one
+ * channel along a plane row (column) and across rows, in the input and in the output, and
+ * between the filter's taps. As the image is, or transposed (a plane row an image column: a tall
+ * narrow image such as kws' 25x5 then takes rows of 2x2 blocks 25 wide, not 5). */
+typedef struct {
+    int32_t in_column, in_row;
+    int32_t out_column, out_row;
+    int32_t tap_column, tap_row;
+} dw_steps;
+
+static dw_steps image_steps(const md_window_params *p)
+{
+    dw_steps s;
+    s.in_column = p->input_c;
+    s.in_row = p->input_w * p->input_c;
+    s.out_column = p->output_c;
+    s.out_row = p->output_w * p->output_c;
+    s.tap_column = p->output_c;
+    s.tap_row = p->filter_w * p->output_c;
+    return s;
+}
+
+static dw_steps transposed_steps(const dw_steps *s)
+{
+    dw_steps t;
+    t.in_column = s->in_row;
+    t.in_row = s->in_column;
+    t.out_column = s->out_row;
+    t.out_row = s->out_column;
+    t.tap_column = s->tap_row;
+    t.tap_row = s->tap_column;
+    return t;
+}
+
+/* The layer's geometry with rows and columns swapped. */
+static md_window_params transposed_params(const md_window_params *p)
+{
+    md_window_params t = *p;
+    t.input_h = p->input_w, t.input_w = p->input_h;
+    t.filter_h = p->filter_w, t.filter_w = p->filter_h;
+    t.output_h = p->output_w, t.output_w = p->output_h;
+    t.stride_h = p->stride_w, t.stride_w = p->stride_h;
+    t.dilation_h = p->dilation_w, t.dilation_w = p->dilation_h;
+    t.pad_top = p->pad_left, t.pad_left = p->pad_top;
+    return t;
+}
+
 static dw_plane padded_plane(const md_window_params *p, int8_t *scratch)
 {
     dw_plane plane;
@@ -655,25 +703,27 @@ static MD_ALWAYS_INLINE void copy_4(int8_t *to, const int8_t *source, int32_t ch
     md_write32(to, (a | (b << 8)) | ((d | (e << 8)) << 16));
 }
 
-/* Channel c of an image into the plane's inside, four bytes of a row at a time; the padding keeps
- * what the layer set there. */
-static MD_NOINLINE void copy_plane(const md_window_params *p, const int8_t *image, int32_t c, const dw_plane *plane)
+/* Channel c of an image into the plane's inside (`p` and `steps` in the plane's orientation), four
+ * bytes of a row at a time; the padding keeps what the layer set there. */
+static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *steps, const int8_t *image, int32_t c,
+                                   const dw_plane *plane)
 {
     /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
     const int32_t height = p->input_h;
     const int32_t columns = p->input_w;
-    const int32_t channels = p->input_c;
+    const int32_t step = steps->in_column, row_step = steps->in_row;
     const int32_t width = plane->width;
-    const int8_t *source = image + c;
+    const int8_t *first = image + c;
     int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
     int32_t y;
-    for (y = 0; y < height; ++y, row += width) {
+    for (y = 0; y < height; ++y, row += width, first += row_step) {
+        const int8_t *source = first;
         int8_t *to = row;
         int8_t *const end = row + columns;
-        for (; end - to >= 4; to += 4, source += 4 * channels) {
-            copy_4(to, source, channels);
+        for (; end - to >= 4; to += 4, source += 4 * step) {
+            copy_4(to, source, step);
         }
-        for (; to < end; ++to, source += channels) {
+        for (; to < end; ++to, source += step) {
             *to = *source;
         }
     }
@@ -762,8 +812,9 @@ static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *pla
 
 /* ---- planes of a narrow layer (md_dsp_narrow_layer, shifts down to -DW_FOLD_SHIFT): folded constants */
 
-/* Outputs of a plane computed before any is requantized, then requantized in a loop of their own. */
-#define DW_CHUNK 48
+/* Outputs of a plane computed before any is requantized, then requantized in a loop of their own
+ * (416 bytes of stack: two row pairs of 2x2 blocks 52 columns wide, kws' transposed 25 in one call). */
+#define DW_CHUNK 104
 
 /* One channel's 3x3 filter and requantization, folded so that each output costs a few instructions:
  * - the sums are doubled (weights doubled in their halfword pairs, which |2w| <= 256 fits), the
@@ -781,21 +832,20 @@ typedef struct {
     int32_t low, high;
 } dw_folded;
 
-static dw_folded fold_3x3(const md_window_params *p, const int8_t *weights, const dw_requant *r)
+/* `weights` at the channel's first tap, `steps` in the plane's orientation. */
+static dw_folded fold_3x3(const md_window_params *p, const dw_steps *steps, const int8_t *weights, const dw_requant *r)
 {
-    const int32_t step = p->output_c;
+    const int32_t column = steps->tap_column, row = steps->tap_row;
     dw_folded f;
     int32_t total = 0;
-    int32_t tap;
     int32_t fy;
-    for (tap = 0; tap < 9; ++tap) {
-        total += weights[tap * step];
-    }
     for (fy = 0; fy < 3; ++fy) {
-        f.even[fy] = halfword_pair(2 * weights[3 * fy * step], 2 * weights[(3 * fy + 2) * step]);
+        const int8_t *taps = weights + fy * row;
+        total += taps[0] + taps[column] + taps[2 * column];
+        f.even[fy] = halfword_pair(2 * taps[0], 2 * taps[2 * column]);
     }
-    f.middle01 = halfword_pair(2 * weights[step], 2 * weights[4 * step]);
-    f.middle2 = halfword_pair(2 * weights[7 * step], 0);
+    f.middle01 = halfword_pair(2 * weights[column], 2 * weights[row + column]);
+    f.middle2 = halfword_pair(2 * weights[2 * row + column], 0);
     f.start = 2 * (r->bias + p->input_offset * total);
     f.multiplier = r->multiplier;
     f.exponent = -r->shift;
@@ -884,9 +934,14 @@ static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t ro
     int32_t y;
     for (y = 0; y < rows; ++y, sums += pitch, out += out_row) {
         const int32_t *at = sums;
-        const int32_t *end = sums + count;
+        const int32_t *end = sums + count - 1;
         int8_t *to = out;
-        for (; at < end; ++at, to += step) {
+        for (; at < end; at += 2, to += 2 * step) { /* two a time: one LDRD, one loop test */
+            const int32_t a = at[0], b = at[1];
+            to[0] = folded_output(a, multiplier, exponent, addend, low, high, full_range);
+            to[step] = folded_output(b, multiplier, exponent, addend, low, high, full_range);
+        }
+        if (at == end) {
             *to = folded_output(*at, multiplier, exponent, addend, low, high, full_range);
         }
     }
@@ -923,24 +978,29 @@ typedef struct {
  * pointers on the stack). */
 void md_dw_folded_blocks(const int8_t *at, int32_t *sums, int32_t width, const dw_block_constants *constants);
 
-/* One input row's word at `load`, even {x0, x2} in r12 and odd {x1, x3} in lr. */
-#define DW_BLOCK_ROW(load) \
-    "ldr lr, " load "\n\t" \
+/* One input row's word at `load` into lr, then (DW_BLOCK_UNPACK) even {x0, x2} in r12 and odd
+ * {x1, x3} in lr. The next row's load goes inside the multiplies of the row before (`then`, once
+ * they no longer read lr): the M7 issues it beside a multiply and unpacks it without a load-use stall. */
+#define DW_BLOCK_LOAD(load) "ldr lr, " load "\n\t"
+#define DW_BLOCK_UNPACK \
     "sxtb16 r12, lr\n\t" \
     "sxtb16 lr, lr, ror #8\n\t"
 
 /* The left (from even) and right (from odd) windows of one output row plus one filter row: the
- * even pair {w0, w2} in `pair` (SMLAD; SMUAD for the first, `first` "u" and no accumulator) and w1
- * in half `half` of `middle`: the left window's x1 is odd's bottom, the right one's x2 even's top. */
-#define DW_BLOCK_MACS(left, right, pair, middle, half) \
+ * even pair {w0, w2} in `pair` (SMLAD; SMUAD for the first row, no accumulator) and w1 in half
+ * `half` of `middle`: the left window's x1 is odd's bottom, the right one's x2 even's top; `then`
+ * before the last multiply (which reads r12 only). */
+#define DW_BLOCK_MACS(left, right, pair, middle, half, then) \
     "smlad " left ", r12, " pair ", " left "\n\t" \
     "smlad " right ", lr, " pair ", " right "\n\t" \
     "smlab" half " " left ", lr, " middle ", " left "\n\t" \
+    then \
     "smlat" half " " right ", r12, " middle ", " right "\n\t"
-#define DW_BLOCK_FIRST(left, right, pair, middle, half) \
+#define DW_BLOCK_FIRST(left, right, pair, middle, half, then) \
     "smuad " left ", r12, " pair "\n\t" \
     "smuad " right ", lr, " pair "\n\t" \
     "smlab" half " " left ", lr, " middle ", " left "\n\t" \
+    then \
     "smlat" half " " right ", r12, " middle ", " right "\n\t"
 
 /* r0 at, r1 sums, r2 width; filter rows {w0, w2} in r3..r5, {w1 of rows 0, 1} in r6, w1 of row 2 in
@@ -960,18 +1020,19 @@ __asm__(".pushsection .text.md_dw_folded_blocks,\"ax\",%progbits\n\t"
         "strd r4, r5, [sp, #8]\n\t"
         "ldm r3, {r3-r7}\n"
         "1:\n\t"
-        DW_BLOCK_ROW("[r0]")
-        DW_BLOCK_FIRST("r8", "r9", "r3", "r6", "b")
-        DW_BLOCK_ROW("[r0, r2]")
+        DW_BLOCK_LOAD("[r0]")
+        DW_BLOCK_UNPACK
+        DW_BLOCK_FIRST("r8", "r9", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2]"))
+        DW_BLOCK_UNPACK
         "add r0, r0, r2, lsl #1\n\t"
-        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t")
-        DW_BLOCK_FIRST("r10", "r11", "r3", "r6", "b")
-        DW_BLOCK_ROW("[r0]")
-        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "b")
-        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t")
-        DW_BLOCK_ROW("[r0, r2]")
+        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "")
+        DW_BLOCK_FIRST("r10", "r11", "r3", "r6", "b", DW_BLOCK_LOAD("[r0]"))
+        DW_BLOCK_UNPACK
+        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "b", "")
+        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", DW_BLOCK_LOAD("[r0, r2]"))
+        DW_BLOCK_UNPACK
         "sub r0, r0, r2, lsl #1\n\t"
-        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "b")
+        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "b", "")
         "adds r0, r0, #2\n\t"
         "stmia r1!, {r8-r11}\n\t"
         "ldr r12, [sp]\n\t" /* the row pair's end */
@@ -1039,6 +1100,34 @@ void md_dw_block_outputs(const int32_t *sums, int8_t *out, const dw_output_const
     "asr " sum ", " sum ", r6\n\t" \
     "ssat " sum ", #8, " sum "\n\t"
 
+/* DW_BLOCK_OUTPUT of r8..r11 (a block), their steps interleaved: the M7 issues each multiply with an
+ * independent add of another output. */
+#define DW_BLOCK_OUTPUTS \
+    "add r8, r8, r4\n\t" \
+    "add r9, r9, r4\n\t" \
+    "smmulr r8, r8, r5\n\t" \
+    "add r10, r10, r4\n\t" \
+    "smmulr r9, r9, r5\n\t" \
+    "add r11, r11, r4\n\t" \
+    "smmulr r10, r10, r5\n\t" \
+    "add r8, r8, r8, asr #31\n\t" \
+    "smmulr r11, r11, r5\n\t" \
+    "add r9, r9, r9, asr #31\n\t" \
+    "add r8, r8, r7\n\t" \
+    "add r10, r10, r10, asr #31\n\t" \
+    "add r9, r9, r7\n\t" \
+    "add r11, r11, r11, asr #31\n\t" \
+    "asr r8, r8, r6\n\t" \
+    "add r10, r10, r7\n\t" \
+    "asr r9, r9, r6\n\t" \
+    "add r11, r11, r7\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "asr r10, r10, r6\n\t" \
+    "ssat r9, #8, r9\n\t" \
+    "asr r11, r11, r6\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "ssat r11, #8, r11\n\t"
+
 /* r0 sums, r1 the top row's output, r2 the bottom row's, r3 step, r8..r11 a block's sums, r12 the
  * row pair's end of blocks, lr the constants, the row pairs left on the stack. */
 __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
@@ -1063,10 +1152,7 @@ __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
         "beq 4f\n"
         "1:\n\t"
         "ldm r0!, {r8-r11}\n\t"
-        DW_BLOCK_OUTPUT("r8")
-        DW_BLOCK_OUTPUT("r9")
-        DW_BLOCK_OUTPUT("r10")
-        DW_BLOCK_OUTPUT("r11")
+        DW_BLOCK_OUTPUTS
         "strb r8, [r1]\n\t"
         "strb r9, [r1, r3]\n\t"
         "add r1, r1, r3, lsl #1\n\t"
@@ -1100,12 +1186,12 @@ __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
  * DW_CHUNK / 2 columns of as many row pairs as the DW_CHUNK `sums` hold in 2x2 blocks, then their
  * outputs (a block past an odd last column is computed and left unused: its windows read one byte
  * past the row, in the plane or PLANE_SLACK). */
-static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
-                                         int8_t *output, int32_t *sums)
+static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                         const dw_folded *f, int8_t *output, int32_t *sums)
 {
     const int32_t out_w = p->output_w;
-    const int32_t out_step = p->output_c;
-    const int32_t out_row = out_w * out_step;
+    const int32_t out_step = steps->out_column;
+    const int32_t out_row = steps->out_row;
     const int32_t width = plane->width;
     const int32_t all_pairs = p->output_h / 2;
     const int full_range = f->low == -128 && f->high == 127;
@@ -1153,11 +1239,12 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_pla
  * computed and left unused: the last reads one byte past the strip's windows, in the plane or
  * PLANE_SLACK), more rows in 2x2 blocks (plane_3x3_blocks); the other rows one at a time,
  * DW_CHUNK sums of a row (in pairs at stride 1), then their outputs. */
-static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_plane *plane, const dw_folded *f,
-                                         int8_t *output)
+static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                         const dw_folded *f, int8_t *output)
 {
     const int32_t out_w = p->output_w;
-    const int32_t out_step = p->output_c;
+    const int32_t out_step = steps->out_column;
+    const int32_t out_row = steps->out_row;
     const int32_t stride = p->stride_w;
     const int32_t width = plane->width;
     const int32_t row_step = p->stride_h * width;
@@ -1167,16 +1254,16 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_pla
     if (stride == 1 && p->stride_h == 1 && p->output_h < 4 && p->output_h * width <= DW_CHUNK) {
         const int32_t windows = (p->output_h - 1) * width + out_w; /* + 1 <= rows * width: width >= out_w + 2 */
         folded_pairs(plane->bytes, sums, (windows + 1) / 2, width, f);
-        folded_outputs(sums, p->output_h, out_w, width, f, output, out_step, out_w * out_step);
+        folded_outputs(sums, p->output_h, out_w, width, f, output, out_step, out_row);
         return;
     }
     if (stride == 1 && p->stride_h == 1) {
-        plane_3x3_blocks(p, plane, f, output, sums);
+        plane_3x3_blocks(p, steps, plane, f, output, sums);
         oy = p->output_h / 2 * 2;
     }
     for (; oy < p->output_h; ++oy) {
         const int8_t *row = plane->bytes + oy * row_step;
-        int8_t *out = output + oy * out_w * out_step;
+        int8_t *out = output + oy * out_row;
         for (first = 0; first < out_w; first += DW_CHUNK) {
             const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
             folded_row(row + first * stride, count, stride, width, f, sums); /* DW_CHUNK is even */
@@ -1212,13 +1299,18 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
 static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch)
 {
     const md_window_params *p = job->p;
-    const dw_plane plane = padded_plane(p, scratch);
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
     const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
     const int folded = fast &&
                        md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, 9) &&
                        foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1);
+    /* Folded 2x2 blocks along the longer side: a tall image's planes transposed (same size). */
+    const int transposed = folded && p->stride_h == p->stride_w && p->output_h > p->output_w;
+    const md_window_params oriented = transposed ? transposed_params(p) : *p;
+    const dw_steps image = image_steps(p);
+    const dw_steps steps = transposed ? transposed_steps(&image) : image;
+    const dw_plane plane = padded_plane(&oriented, scratch);
     int32_t batch;
     int32_t c;
     /* The padding, the same zero point for every channel, is set once. */
@@ -1227,10 +1319,10 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; ++c) {
             const dw_requant r = channel_requant(job, c);
-            copy_plane(p, input + batch * image_bytes, c, &plane);
+            copy_plane(&oriented, &steps, input + batch * image_bytes, c, &plane);
             if (folded) {
-                const dw_folded f = fold_3x3(p, job->filter + c, &r);
-                plane_3x3_folded(p, &plane, &f, output + c);
+                const dw_folded f = fold_3x3(&oriented, &steps, job->filter + c, &r);
+                plane_3x3_folded(&oriented, &steps, &plane, &f, output + c);
             } else if (fast) {
                 const dw_filter_3x3 f = filter_3x3(job->filter + c, p->output_c);
                 plane_3x3(p, &plane, &f, &r, output + c);
