@@ -193,6 +193,13 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 9, 10, 1), 6, (10, 4), Conv2DOptions(Padding.SAME, 2, 2))  # kws's stem: padded rows
     _conv(f, "int8", (1, 2, 26, 3), 4, (1, 23), Conv2DOptions(Padding.SAME))  # padded rows of 69 B: byte by byte
     _conv(f, "int8", (1, 9, 13, 3), 6, (3, 3), Conv2DOptions(Padding.VALID))  # RGB stride 1: rows ending the image
+    # blocks of 4 pixels in a row, filled pixel by pixel into every column reading it: padded edges,
+    # 1 word a pixel; stride 2 with rows of 5 (blocks across rows by column); 3 words and dilated rows;
+    # a 5-wide filter (a pixel in all 4 columns)
+    _conv(f, "int8", (1, 5, 8, 8), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 6, 9, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 4, 10, 12), 3, (2, 3), Conv2DOptions(Padding.VALID, dilation_h=2))
+    _conv(f, "int8", (1, 3, 8, 4), 4, (1, 5), Conv2DOptions(Padding.SAME))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -210,7 +217,7 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 9
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 13
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

@@ -160,6 +160,197 @@ static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, i
     }
 }
 
+/* The `n` columns' slots (a constant) that read an input pixel. */
+typedef struct {
+    int16_t *slot[COLUMNS];
+} column_slots;
+
+/* Word `word` (`at` words into the pixel) plus the input offset, stored into every slot. */
+static MD_ALWAYS_INLINE void store_widened(int16x2_t offsets, uint32_t word, const column_slots *s, int32_t at, int n)
+{
+    const uint32_t even = (uint32_t)md_even_pair_add(offsets, word);
+    const uint32_t odd = (uint32_t)md_odd_pair_add(offsets, word);
+    const int32_t place = 4 * COLUMNS * at;
+    md_write32(s->slot[0] + place, even);
+    md_write32(s->slot[0] + place + 2 * COLUMNS, odd);
+    if (n > 1) {
+        md_write32(s->slot[1] + place, even);
+        md_write32(s->slot[1] + place + 2 * COLUMNS, odd);
+    }
+    if (n > 2) {
+        md_write32(s->slot[2] + place, even);
+        md_write32(s->slot[2] + place + 2 * COLUMNS, odd);
+    }
+    if (n > 3) {
+        md_write32(s->slot[3] + place, even);
+        md_write32(s->slot[3] + place + 2 * COLUMNS, odd);
+    }
+}
+
+static MD_ALWAYS_INLINE void advance_slots(column_slots *s, int32_t values)
+{
+    s->slot[0] += values;
+    s->slot[1] += values;
+    s->slot[2] += values;
+    s->slot[3] += values;
+}
+
+/* One input pixel's `words` words plus the input offset into the `n` columns that read it (a
+ * constant): the first's slot at `slot`, each next one's `apart` values before. Each word is
+ * widened once and stored n times; four words a pass after words % 4 single ones. */
+static MD_ALWAYS_INLINE void widen_into(int16x2_t offsets, const int8_t *bytes, int32_t words, int16_t *slot,
+                                        int32_t apart, int n)
+{
+    const int8_t *end = bytes + 4 * (words & 3);
+    column_slots s;
+    s.slot[0] = slot;
+    s.slot[1] = n > 1 ? slot - apart : slot;
+    s.slot[2] = n > 2 ? slot - 2 * apart : slot;
+    s.slot[3] = n > 3 ? slot - 3 * apart : slot;
+    for (; bytes < end; bytes += 4) {
+        store_widened(offsets, md_read32(bytes), &s, 0, n);
+        advance_slots(&s, 4 * COLUMNS);
+    }
+    end = bytes + 4 * (words & ~3);
+    for (; bytes < end; bytes += 16) {
+        store_widened(offsets, md_read32(bytes), &s, 0, n);
+        store_widened(offsets, md_read32(bytes + 4), &s, 1, n);
+        store_widened(offsets, md_read32(bytes + 8), &s, 2, n);
+        store_widened(offsets, md_read32(bytes + 12), &s, 3, n);
+        advance_slots(&s, 16 * COLUMNS);
+    }
+}
+
+/* Zeros (a padding pixel) into the `n` columns that read it, laid out as widen_into's. */
+static MD_NOINLINE void zero_into(int32_t words, int16_t *slot, int32_t apart, int32_t n)
+{
+    int32_t column;
+    int32_t word;
+    for (column = 0; column < n; ++column, slot -= apart) {
+        for (word = 0; word < words; ++word) {
+            md_write32(slot + 4 * COLUMNS * word, 0);
+            md_write32(slot + 4 * COLUMNS * word + 2 * COLUMNS, 0);
+        }
+    }
+}
+
+/* One filter row of a block (fill_block_words): the span of input pixels under its four windows. */
+typedef struct {
+    const int8_t *input;
+    int32_t at;       /* the span's first value in the input (its pixel may lie outside the image) */
+    int32_t channels; /* a multiple of 4 */
+    int32_t tap;      /* a tap's values in the scratch, four columns */
+    int32_t apart;    /* from a column's slot for pixel k to the next column's */
+    int32_t first;    /* the span's pixels inside the image: first <= k < last */
+    int32_t last;
+    int16x2_t offsets;
+} block_row;
+
+/* Pixel k of the span into the `n` columns (a constant) from `low` on that read it, or zeros
+ * outside the image (fill_block_words's slots). */
+static MD_ALWAYS_INLINE void span_pixel(const block_row *r, int16_t *row, int32_t k, int32_t low, int n)
+{
+    int16_t *slot = row + k * r->tap - low * r->apart;
+    if (k >= r->first && k < r->last) {
+        widen_into(r->offsets, r->input + r->at + k * r->channels, r->channels >> 2, slot, r->apart, n);
+    } else {
+        zero_into(r->channels >> 2, slot, r->apart, n);
+    }
+}
+
+/* The four columns of four consecutive output pixels of one output row (input_c a multiple of 4,
+ * no horizontal dilation), filter row by filter row: each input pixel of the span under the four
+ * windows widened once into every column that reads it (at stride 1 and a width of 3, six pixels
+ * for twelve taps). Column c reads pixels c * stride_w .. c * stride_w + filter_w - 1 of the span,
+ * its tap fx = k - c * stride_w at row + (c * stride_w + fx) * tap + 2 * c = row + k * tap - c * apart.
+ * Widths of 3 at strides 1 and 2 straight through, others pixel by pixel; a row outside the image
+ * zeros in all four columns. */
+static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    const int32_t stride = p->stride_w;
+    const int32_t width = p->filter_w;
+    const int32_t span = (COLUMNS - 1) * stride + width;
+    block_row r;
+    int32_t fy;
+    r.input = job->input;
+    r.channels = p->input_c;
+    r.tap = 4 * p->input_c;
+    r.apart = stride * r.tap - 2;
+    r.first = md_max_i32(-x0, 0);
+    r.last = md_min_i32(p->input_w - x0, span);
+    r.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    for (fy = 0; fy < p->filter_h; ++fy, scratch += width * r.tap) {
+        const int32_t iy = y0 + fy * p->dilation_h;
+        int32_t low = 0; /* the columns low..high read pixel k */
+        int32_t high = 0;
+        int32_t k;
+        if (!md_inside(iy, p->input_h)) {
+            memset(scratch, 0, (size_t)(width * r.tap) * sizeof *scratch);
+            continue;
+        }
+        r.at = ((batch * p->input_h + iy) * p->input_w + x0) * r.channels;
+        if (width == 3 && stride == 1) {
+            span_pixel(&r, scratch, 0, 0, 1);
+            span_pixel(&r, scratch, 1, 0, 2);
+            span_pixel(&r, scratch, 2, 0, 3);
+            span_pixel(&r, scratch, 3, 1, 3);
+            span_pixel(&r, scratch, 4, 2, 2);
+            span_pixel(&r, scratch, 5, 3, 1);
+            continue;
+        }
+        if (width == 3 && stride == 2) {
+            span_pixel(&r, scratch, 0, 0, 1);
+            span_pixel(&r, scratch, 1, 0, 1);
+            span_pixel(&r, scratch, 2, 0, 2);
+            span_pixel(&r, scratch, 3, 1, 1);
+            span_pixel(&r, scratch, 4, 1, 2);
+            span_pixel(&r, scratch, 5, 2, 1);
+            span_pixel(&r, scratch, 6, 2, 2);
+            span_pixel(&r, scratch, 7, 3, 1);
+            span_pixel(&r, scratch, 8, 3, 1);
+            continue;
+        }
+        for (k = 0; k < span; ++k) {
+            const int32_t n = high - low + 1;
+            if (n == 1) {
+                span_pixel(&r, scratch, k, low, 1);
+            } else if (n == 2) {
+                span_pixel(&r, scratch, k, low, 2);
+            } else if (n == 3) {
+                span_pixel(&r, scratch, k, low, 3);
+            } else if (n == 4) {
+                span_pixel(&r, scratch, k, low, 4);
+            }
+            if (high < COLUMNS - 1 && k + 1 == (high + 1) * stride) {
+                ++high;
+            }
+            if (k + 1 == low * stride + width) {
+                ++low;
+            }
+        }
+    }
+}
+
+/* The four columns of `count` pixels from `pixel` on, the last one again past the end. */
+static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, int32_t count, int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    int32_t column;
+    if (count == COLUMNS && (p->input_c & 3) == 0 && p->dilation_w == 1 &&
+        pixel % p->output_w + COLUMNS <= p->output_w) {
+        fill_block_words(job, batch, pixel, scratch);
+        return;
+    }
+    for (column = 0; column < COLUMNS; ++column) {
+        fill_column(job, batch, pixel + (column < count ? column : count - 1), scratch, column);
+    }
+}
+
 /* The products of a pair of channels' weights from r1 (md_w16_index's layout) by the four interleaved
  * columns from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1} (pixel a..d, channel 0 or
  * 1), r10 holding their bytes (8 a pair of values, at least one pair), `end` (a stack slot) where r1
@@ -508,7 +699,6 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     int stem;
     int32_t batch;
     int32_t pixel;
-    int32_t column;
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
         return md_conv_s8_w16_portable(p, input, filter, bias, multipliers, shifts, output, scratch);
     }
@@ -526,11 +716,10 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
-            for (column = 0; column < COLUMNS && !stem; ++column) { /* the last pixel again past the end */
-                fill_column(&job, batch, pixel + (column < count ? column : count - 1), scratch, column);
-            }
             if (stem) {
                 md_conv_stem_columns(p, input + batch * p->input_h * p->input_w * p->input_c, pixel, count, scratch);
+            } else {
+                fill_columns(&job, batch, pixel, count, scratch);
             }
             if (walk && (count == COLUMNS || count == 1)) { /* a lone pixel: its 4 copies stored in one place */
                 pair_walk pairs;
