@@ -355,7 +355,7 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
  * columns from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1} (pixel a..d, channel 0 or
  * 1), r10 holding their bytes (8 a pair of values, at least one pair), `end` (a stack slot) where r1
  * ends; r10-r12 and lr are scratch. 4 pixels x 2 channels take all 14 registers (8 sums, 2 column
- * words, 2 weight words, 2 pointers). Local labels 11 to 14. Two schedules of the same products:
+ * words, 2 weight words, 2 pointers). Local labels 11 to 15. Two schedules of the same products:
  * - Cortex-M4 and M33 (a load pipelines into the next one, SMLAD 1 cycle): per pair of values both
  *   weight words and two columns' words (two LDRDs, the second pipelined), four SMLADs, the other
  *   two columns' words (one LDRD), four SMLADs: 16 cycles per 16 MACs;
@@ -373,6 +373,7 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
 #endif
 #endif
 
+#define COLUMNS_PAIRS_4 COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR
 #if !MD_W16_DUAL_ISSUE
 #define COLUMNS_PAIR                                                                                              \
     "ldrd r12, lr, [r1], #8\n\t"                                                                               \
@@ -386,17 +387,20 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "smlad r7, r10, lr, r7\n\t"                                                                                \
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smlad r9, r11, lr, r9\n\t"
-/* The odd pair, two more, then four a pass. */
+/* The odd pair, two more, four more, then eight a pass (the end's load, compare and branch, 6
+ * cycles, once per 128 MACs). */
 #define DOT_LOOP(end)                                                                                             \
     "lsls r10, r10, #28\n\t" /* N: bit 3, an odd count; C: bit 4, 2 more (the pairs leave the flags) */       \
     "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
     "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
     "ldr r10, " end "\n\t"                                                                                    \
-    "cmp r1, r10\n\t"                                                                                         \
+    "subs r10, r10, r1\n\t"                                                                                   \
+    "lsrs r10, r10, #6\n\t" /* C: bit 5, 4 more; Z: no eight */                                              \
+    "bcc 13f\n\t" COLUMNS_PAIRS_4 "13:\n\t"                                                                   \
     "beq 14f\n\t"                                                                                             \
-    "13:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r10, " end "\n\t"                      \
+    "15:\n\t" COLUMNS_PAIRS_4 COLUMNS_PAIRS_4 "ldr r10, " end "\n\t"                                           \
     "cmp r1, r10\n\t"                                                                                         \
-    "bne 13b\n\t"                                                                                             \
+    "bne 15b\n\t"                                                                                             \
     "14:\n\t"
 #else
 /* One pair, its first column word (r10) and weight words (r12, lr) already loaded. */
@@ -431,11 +435,13 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
     "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
     "ldr r11, " end "\n\t"                                                                                    \
-    "cmp r1, r11\n\t"                                                                                         \
+    "subs r11, r11, r1\n\t"                                                                                   \
+    "lsrs r11, r11, #6\n\t" /* C: bit 5, 4 more; Z: no eight */                                              \
+    "bcc 13f\n\t" COLUMNS_PAIRS_4 "13:\n\t"                                                                   \
     "beq 14f\n\t"                                                                                             \
-    "13:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r11, " end "\n\t"                      \
+    "15:\n\t" COLUMNS_PAIRS_4 COLUMNS_PAIRS_4 "ldr r11, " end "\n\t"                                           \
     "cmp r1, r11\n\t"                                                                                         \
-    "bne 13b\n\t"                                                                                             \
+    "bne 15b\n\t"                                                                                             \
     "14:\n\t" COLUMNS_PAIR_START "smlad r8, r11, r12, r8\n\t"                                                \
     "smlad r9, r11, lr, r9\n\t"                                                                               \
     "add r0, r0, #16\n\t"                                                                                     \
@@ -753,6 +759,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     return MD_OK;
 }
 
+#undef COLUMNS_PAIRS_4
 #undef COLUMNS_PAIR
 #undef COLUMNS_PAIR_START
 #undef DOT_LOOP
