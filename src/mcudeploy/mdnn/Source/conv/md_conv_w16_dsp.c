@@ -246,15 +246,78 @@ typedef struct {
     int16x2_t offsets;
 } block_row;
 
-/* Pixel k of the span into the `n` columns (a constant) from `low` on that read it, or zeros
- * outside the image (fill_block_words's slots). */
+/* Pixel k of the span, inside the image, into the `n` columns (a constant) from `low` on that
+ * read it (fill_block_words's slots). */
+static MD_ALWAYS_INLINE void widen_pixel(const block_row *r, int16_t *row, int32_t k, int32_t low, int n)
+{
+    widen_into(r->offsets, r->input + r->at + k * r->channels, r->channels >> 2, row + k * r->tap - low * r->apart,
+               r->apart, n);
+}
+
+/* ... or zeros where the pixel lies outside the image. */
 static MD_ALWAYS_INLINE void span_pixel(const block_row *r, int16_t *row, int32_t k, int32_t low, int n)
 {
-    int16_t *slot = row + k * r->tap - low * r->apart;
     if (k >= r->first && k < r->last) {
-        widen_into(r->offsets, r->input + r->at + k * r->channels, r->channels >> 2, slot, r->apart, n);
+        widen_pixel(r, row, k, low, n);
     } else {
-        zero_into(r->channels >> 2, slot, r->apart, n);
+        zero_into(r->channels >> 2, row + k * r->tap - low * r->apart, r->apart, n);
+    }
+}
+
+/* A filter row of width 3 at stride 1 (its six pixels, the middle four inside the image): the
+ * row copied into a local first, as the scratch's stores could otherwise alias it. */
+static MD_NOINLINE void fill_row_3_1(const block_row *shared, int16_t *row)
+{
+    const block_row r = *shared;
+    span_pixel(&r, row, 0, 0, 1);
+    widen_pixel(&r, row, 1, 0, 2);
+    widen_pixel(&r, row, 2, 0, 3);
+    widen_pixel(&r, row, 3, 1, 3);
+    widen_pixel(&r, row, 4, 2, 2);
+    span_pixel(&r, row, 5, 3, 1);
+}
+
+/* A filter row of width 3 at stride 2 (its nine pixels, 1 to 7 inside the image). */
+static MD_NOINLINE void fill_row_3_2(const block_row *shared, int16_t *row)
+{
+    const block_row r = *shared;
+    span_pixel(&r, row, 0, 0, 1);
+    widen_pixel(&r, row, 1, 0, 1);
+    widen_pixel(&r, row, 2, 0, 2);
+    widen_pixel(&r, row, 3, 1, 1);
+    widen_pixel(&r, row, 4, 1, 2);
+    widen_pixel(&r, row, 5, 2, 1);
+    widen_pixel(&r, row, 6, 2, 2);
+    widen_pixel(&r, row, 7, 3, 1);
+    span_pixel(&r, row, 8, 3, 1);
+}
+
+/* A filter row of any other width or stride, pixel by pixel: column `high` starts at pixel
+ * high * stride, column `low` ends after pixel low * stride + width - 1. */
+static MD_NOINLINE void fill_row_pixels(const block_row *shared, int16_t *row, int32_t stride, int32_t width)
+{
+    const block_row r = *shared;
+    const int32_t span = (COLUMNS - 1) * stride + width;
+    int32_t low = 0; /* the columns low..high read pixel k */
+    int32_t high = 0;
+    int32_t k;
+    for (k = 0; k < span; ++k) {
+        const int32_t n = high - low + 1;
+        if (n == 1) {
+            span_pixel(&r, row, k, low, 1);
+        } else if (n == 2) {
+            span_pixel(&r, row, k, low, 2);
+        } else if (n == 3) {
+            span_pixel(&r, row, k, low, 3);
+        } else if (n == 4) {
+            span_pixel(&r, row, k, low, 4);
+        }
+        if (high < COLUMNS - 1 && k + 1 == (high + 1) * stride) {
+            ++high;
+        }
+        if (k + 1 == low * stride + width) {
+            ++low;
+        }
     }
 }
 
@@ -263,8 +326,7 @@ static MD_ALWAYS_INLINE void span_pixel(const block_row *r, int16_t *row, int32_
  * windows widened once into every column that reads it (at stride 1 and a width of 3, six pixels
  * for twelve taps). Column c reads pixels c * stride_w .. c * stride_w + filter_w - 1 of the span,
  * its tap fx = k - c * stride_w at row + (c * stride_w + fx) * tap + 2 * c = row + k * tap - c * apart.
- * Widths of 3 at strides 1 and 2 straight through, others pixel by pixel; a row outside the image
- * zeros in all four columns. */
+ * A row outside the image is zeros in all four columns. */
 static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch)
 {
     const md_window_params *p = job->p;
@@ -274,7 +336,7 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     const int32_t stride = p->stride_w;
     const int32_t width = p->filter_w;
-    const int32_t span = (COLUMNS - 1) * stride + width;
+    const int32_t row_values = width * 4 * p->input_c;
     block_row r;
     int32_t fy;
     r.input = job->input;
@@ -282,56 +344,21 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     r.tap = 4 * p->input_c;
     r.apart = stride * r.tap - 2;
     r.first = md_max_i32(-x0, 0);
-    r.last = md_min_i32(p->input_w - x0, span);
+    r.last = md_min_i32(p->input_w - x0, (COLUMNS - 1) * stride + width);
     r.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
-    for (fy = 0; fy < p->filter_h; ++fy, scratch += width * r.tap) {
+    for (fy = 0; fy < p->filter_h; ++fy, scratch += row_values) {
         const int32_t iy = y0 + fy * p->dilation_h;
-        int32_t low = 0; /* the columns low..high read pixel k */
-        int32_t high = 0;
-        int32_t k;
         if (!md_inside(iy, p->input_h)) {
-            memset(scratch, 0, (size_t)(width * r.tap) * sizeof *scratch);
+            memset(scratch, 0, (size_t)row_values * sizeof *scratch);
             continue;
         }
         r.at = ((batch * p->input_h + iy) * p->input_w + x0) * r.channels;
-        if (width == 3 && stride == 1) {
-            span_pixel(&r, scratch, 0, 0, 1);
-            span_pixel(&r, scratch, 1, 0, 2);
-            span_pixel(&r, scratch, 2, 0, 3);
-            span_pixel(&r, scratch, 3, 1, 3);
-            span_pixel(&r, scratch, 4, 2, 2);
-            span_pixel(&r, scratch, 5, 3, 1);
-            continue;
-        }
-        if (width == 3 && stride == 2) {
-            span_pixel(&r, scratch, 0, 0, 1);
-            span_pixel(&r, scratch, 1, 0, 1);
-            span_pixel(&r, scratch, 2, 0, 2);
-            span_pixel(&r, scratch, 3, 1, 1);
-            span_pixel(&r, scratch, 4, 1, 2);
-            span_pixel(&r, scratch, 5, 2, 1);
-            span_pixel(&r, scratch, 6, 2, 2);
-            span_pixel(&r, scratch, 7, 3, 1);
-            span_pixel(&r, scratch, 8, 3, 1);
-            continue;
-        }
-        for (k = 0; k < span; ++k) {
-            const int32_t n = high - low + 1;
-            if (n == 1) {
-                span_pixel(&r, scratch, k, low, 1);
-            } else if (n == 2) {
-                span_pixel(&r, scratch, k, low, 2);
-            } else if (n == 3) {
-                span_pixel(&r, scratch, k, low, 3);
-            } else if (n == 4) {
-                span_pixel(&r, scratch, k, low, 4);
-            }
-            if (high < COLUMNS - 1 && k + 1 == (high + 1) * stride) {
-                ++high;
-            }
-            if (k + 1 == low * stride + width) {
-                ++low;
-            }
+        if (width == 3 && stride == 1 && r.first <= 1 && r.last >= 5) {
+            fill_row_3_1(&r, scratch);
+        } else if (width == 3 && stride == 2 && r.first <= 1 && r.last >= 8) {
+            fill_row_3_2(&r, scratch);
+        } else {
+            fill_row_pixels(&r, scratch, stride, width);
         }
     }
 }
