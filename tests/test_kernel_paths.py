@@ -194,9 +194,9 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 2, 26, 3), 4, (1, 23), Conv2DOptions(Padding.SAME))  # padded rows of 69 B: byte by byte
     _conv(f, "int8", (1, 9, 13, 3), 6, (3, 3), Conv2DOptions(Padding.VALID))  # RGB stride 1: rows ending the image
     # blocks of 4 pixels in a row, filled pixel by pixel into every column reading it: padded edges,
-    # 1 word a pixel; stride 2 with rows of 5 (blocks across rows by column); 3 words and dilated rows;
+    # groups of 16 values; stride 2 with rows of 5 (blocks across rows by column); 3 words, dilated rows;
     # a 5-wide filter (a pixel in all 4 columns)
-    _conv(f, "int8", (1, 5, 8, 8), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 5, 8, 16), 6, (3, 3), Conv2DOptions(Padding.SAME))
     _conv(f, "int8", (1, 6, 9, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 4, 10, 12), 3, (2, 3), Conv2DOptions(Padding.VALID, dilation_h=2))
     _conv(f, "int8", (1, 3, 8, 4), 4, (1, 5), Conv2DOptions(Padding.SAME))

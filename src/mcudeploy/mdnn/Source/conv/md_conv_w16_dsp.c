@@ -264,31 +264,66 @@ static MD_ALWAYS_INLINE void span_pixel(const block_row *r, int16_t *row, int32_
     }
 }
 
-/* A filter row of width 3 at stride 1 (its six pixels, the middle four inside the image): the
- * row copied into a local first, as the scratch's stores could otherwise alias it. */
+/* widen_into for a pixel of whole groups of 16 values, `source` and `slot` then advanced to the
+ * next pixel's (a pixel's values on, a tap on): nothing else stays live from pixel to pixel. */
+static MD_ALWAYS_INLINE void widen_next(int16x2_t offsets, const int8_t **source, int32_t channels, int16_t **slot,
+                                        int32_t apart, int n)
+{
+    const int8_t *bytes = *source;
+    const int8_t *end = bytes + channels;
+    column_slots s;
+    s.slot[0] = *slot;
+    s.slot[1] = n > 1 ? *slot - apart : *slot;
+    s.slot[2] = n > 2 ? *slot - 2 * apart : *slot;
+    s.slot[3] = n > 3 ? *slot - 3 * apart : *slot;
+    do {
+        store_widened(offsets, md_read32(bytes), &s, 0, n);
+        store_widened(offsets, md_read32(bytes + 4), &s, 1, n);
+        store_widened(offsets, md_read32(bytes + 8), &s, 2, n);
+        store_widened(offsets, md_read32(bytes + 12), &s, 3, n);
+        advance_slots(&s, 16 * COLUMNS);
+        bytes += 16;
+    } while (bytes < end);
+    *source = bytes;
+    *slot = s.slot[0];
+}
+
+/* A filter row of width 3 at stride 1, input_c a multiple of 16: its six pixels, the middle four
+ * inside the image, read in a row (column low's slot moving on a tap a pixel, `apart` back where
+ * low moves on); the row copied into a local first, as the scratch's stores could alias it. */
 static MD_NOINLINE void fill_row_3_1(const block_row *shared, int16_t *row)
 {
     const block_row r = *shared;
+    const int8_t *bytes = r.input + r.at + r.channels;
+    int16_t *slot = row + r.tap;
     span_pixel(&r, row, 0, 0, 1);
-    widen_pixel(&r, row, 1, 0, 2);
-    widen_pixel(&r, row, 2, 0, 3);
-    widen_pixel(&r, row, 3, 1, 3);
-    widen_pixel(&r, row, 4, 2, 2);
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 3);
+    slot -= r.apart;
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 3);
+    slot -= r.apart;
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
     span_pixel(&r, row, 5, 3, 1);
 }
 
-/* A filter row of width 3 at stride 2 (its nine pixels, 1 to 7 inside the image). */
+/* A filter row of width 3 at stride 2, input_c a multiple of 16: its nine pixels, 1 to 7 inside
+ * the image. */
 static MD_NOINLINE void fill_row_3_2(const block_row *shared, int16_t *row)
 {
     const block_row r = *shared;
+    const int8_t *bytes = r.input + r.at + r.channels;
+    int16_t *slot = row + r.tap;
     span_pixel(&r, row, 0, 0, 1);
-    widen_pixel(&r, row, 1, 0, 1);
-    widen_pixel(&r, row, 2, 0, 2);
-    widen_pixel(&r, row, 3, 1, 1);
-    widen_pixel(&r, row, 4, 1, 2);
-    widen_pixel(&r, row, 5, 2, 1);
-    widen_pixel(&r, row, 6, 2, 2);
-    widen_pixel(&r, row, 7, 3, 1);
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 1);
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
+    slot -= r.apart;
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 1);
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
+    slot -= r.apart;
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 1);
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
+    slot -= r.apart;
+    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 1);
     span_pixel(&r, row, 8, 3, 1);
 }
 
@@ -337,6 +372,7 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     const int32_t stride = p->stride_w;
     const int32_t width = p->filter_w;
     const int32_t row_values = width * 4 * p->input_c;
+    const int whole = (p->input_c & 15) == 0; /* fill_row_3_1's and fill_row_3_2's groups of 16 */
     block_row r;
     int32_t fy;
     r.input = job->input;
@@ -353,9 +389,9 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
             continue;
         }
         r.at = ((batch * p->input_h + iy) * p->input_w + x0) * r.channels;
-        if (width == 3 && stride == 1 && r.first <= 1 && r.last >= 5) {
+        if (width == 3 && stride == 1 && whole && r.first <= 1 && r.last >= 5) {
             fill_row_3_1(&r, scratch);
-        } else if (width == 3 && stride == 2 && r.first <= 1 && r.last >= 8) {
+        } else if (width == 3 && stride == 2 && whole && r.first <= 1 && r.last >= 8) {
             fill_row_3_2(&r, scratch);
         } else {
             fill_row_pixels(&r, scratch, stride, width);
