@@ -451,8 +451,10 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smlad r9, r11, lr, r9\n\t"
 /* The odd pair, two more, four more, then eight a pass (the end's load, compare and branch, 6
- * cycles, once per 128 MACs). */
+ * cycles, once per 128 MACs); a count of eights (depths of 16k) straight into the loop. */
 #define DOT_LOOP(end)                                                                                             \
+    "lsls r11, r10, #26\n\t" /* Z: no odd pair, no 2 or 4 more */                                              \
+    "beq 15f\n\t"                                                                                             \
     "lsls r10, r10, #28\n\t" /* N: bit 3, an odd count; C: bit 4, 2 more (the pairs leave the flags) */       \
     "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
     "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
