@@ -193,11 +193,11 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 9, 10, 1), 6, (10, 4), Conv2DOptions(Padding.SAME, 2, 2))  # kws's stem: padded rows
     _conv(f, "int8", (1, 2, 26, 3), 4, (1, 23), Conv2DOptions(Padding.SAME))  # padded rows of 69 B: byte by byte
     _conv(f, "int8", (1, 9, 13, 3), 6, (3, 3), Conv2DOptions(Padding.VALID))  # RGB stride 1: rows ending the image
-    # blocks of 4 pixels in a row, filled pixel by pixel into every column reading it: padded edges,
-    # groups of 16 values; stride 2 with rows of 5 (blocks across rows by column); 3 words, dilated rows;
-    # a 5-wide filter (a pixel in all 4 columns)
-    _conv(f, "int8", (1, 5, 8, 16), 6, (3, 3), Conv2DOptions(Padding.SAME))
-    _conv(f, "int8", (1, 6, 9, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    # blocks of 4 pixels in a row, filled pixel by pixel into every column reading it: groups of 16
+    # values inside the image and at its edges at strides 1 and 2 (rows of 10 at stride 2: blocks
+    # across rows by column); 3 words a pixel under dilated rows; a 5-wide filter (a pixel in 4 columns)
+    _conv(f, "int8", (1, 5, 12, 16), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 6, 20, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 4, 10, 12), 3, (2, 3), Conv2DOptions(Padding.VALID, dilation_h=2))
     _conv(f, "int8", (1, 3, 8, 4), 4, (1, 5), Conv2DOptions(Padding.SAME))
     graph = f.graph()

@@ -288,6 +288,80 @@ static MD_ALWAYS_INLINE void widen_next(int16x2_t offsets, const int8_t **source
     *slot = s.slot[0];
 }
 
+/* Filter rows of width 3 whose span lies inside the image, input_c a multiple of 16, the input
+ * word-aligned, in assembly: the compiler keeps a row's pointers on the stack between pixels. r0
+ * the source (pixel after pixel), r1 column low's slot, r2 input_c, r3 the offsets pair, lr
+ * `apart` in bytes, r4-r7 a pass's 4 words (one LDM), r8 and r9 a word's even and odd pairs,
+ * r10 and r11 the next columns' slots, r12 the pixel's end: per pass 5 + 8 + 8n cycles on the M4
+ * for 8n values stored. */
+#define ROW_WORD_1(word, even_at, odd_at)                                                                        \
+    "sxtab16 r8, r3, " word "\n\t"                                                                          \
+    "sxtab16 r9, r3, " word ", ror #8\n\t"                                                                  \
+    "str r8, [r1, #" even_at "]\n\t"                                                                        \
+    "str r9, [r1, #" odd_at "]\n\t"
+#define ROW_WORD_2(word, even_at, odd_at)                                                                        \
+    ROW_WORD_1(word, even_at, odd_at)                                                                            \
+    "str r8, [r10, #" even_at "]\n\t"                                                                       \
+    "str r9, [r10, #" odd_at "]\n\t"
+#define ROW_WORD_3(word, even_at, odd_at)                                                                        \
+    ROW_WORD_2(word, even_at, odd_at)                                                                            \
+    "str r8, [r11, #" even_at "]\n\t"                                                                       \
+    "str r9, [r11, #" odd_at "]\n\t"
+#define ROW_SLOTS_1 ""
+#define ROW_SLOTS_2 "sub r10, r1, lr\n\t"
+#define ROW_SLOTS_3 ROW_SLOTS_2 "sub r11, r10, lr\n\t"
+#define ROW_ADVANCE_1 "add r1, r1, #128\n\t"
+#define ROW_ADVANCE_2 ROW_ADVANCE_1 "add r10, r10, #128\n\t"
+#define ROW_ADVANCE_3 ROW_ADVANCE_2 "add r11, r11, #128\n\t"
+/* One pixel into the `n` columns from low on (local label `label`): column low's slot ends a tap
+ * on, the next pixel's. */
+#define ROW_PIXEL(label, n)                                                                                      \
+    "add r12, r0, r2\n\t" ROW_SLOTS_##n label ":\n\t"                                                         \
+    "ldm r0!, {r4-r7}\n\t" ROW_WORD_##n("r4", "0", "16") ROW_WORD_##n("r5", "32", "48")                      \
+        ROW_WORD_##n("r6", "64", "80") ROW_WORD_##n("r7", "96", "112") ROW_ADVANCE_##n "cmp r0, r12\n\t"    \
+    "bne " label "b\n\t"
+/* Column low moves on: its slot for the next pixel `apart` back. */
+#define ROW_NEXT_LOW "sub r1, r1, lr\n\t"
+
+/* Stride 1: six pixels read by 1, 2, 3, 3, 2, 1 columns; apart 8 * input_c - 4 bytes. */
+__attribute__((naked, noinline)) static void row_3_1_inside(const int8_t *source __attribute__((unused)),
+                                                            int16_t *row __attribute__((unused)),
+                                                            int32_t channels __attribute__((unused)),
+                                                            int16x2_t offsets __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "lsl lr, r2, #3\n\t"
+            "sub lr, lr, #4\n\t" ROW_PIXEL("21", 1) ROW_PIXEL("22", 2) ROW_PIXEL("23", 3) ROW_NEXT_LOW
+                ROW_PIXEL("24", 3) ROW_NEXT_LOW ROW_PIXEL("25", 2) ROW_NEXT_LOW ROW_PIXEL("26", 1)
+            "pop {r4-r11, pc}");
+}
+
+/* Stride 2: nine pixels read by 1, 1, 2, 1, 2, 1, 2, 1, 1 columns; apart 16 * input_c - 4 bytes. */
+__attribute__((naked, noinline)) static void row_3_2_inside(const int8_t *source __attribute__((unused)),
+                                                            int16_t *row __attribute__((unused)),
+                                                            int32_t channels __attribute__((unused)),
+                                                            int16x2_t offsets __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "lsl lr, r2, #4\n\t"
+            "sub lr, lr, #4\n\t" ROW_PIXEL("21", 1) ROW_PIXEL("22", 1) ROW_PIXEL("23", 2) ROW_NEXT_LOW
+                ROW_PIXEL("24", 1) ROW_PIXEL("25", 2) ROW_NEXT_LOW ROW_PIXEL("26", 1) ROW_PIXEL("27", 2)
+                    ROW_NEXT_LOW ROW_PIXEL("28", 1) ROW_PIXEL("29", 1)
+            "pop {r4-r11, pc}");
+}
+
+#undef ROW_NEXT_LOW
+#undef ROW_PIXEL
+#undef ROW_ADVANCE_3
+#undef ROW_ADVANCE_2
+#undef ROW_ADVANCE_1
+#undef ROW_SLOTS_3
+#undef ROW_SLOTS_2
+#undef ROW_SLOTS_1
+#undef ROW_WORD_3
+#undef ROW_WORD_2
+#undef ROW_WORD_1
+
 /* A filter row of width 3 at stride 1, input_c a multiple of 16: its six pixels, the middle four
  * inside the image, read in a row (column low's slot moving on a tap a pixel, `apart` back where
  * low moves on); the row copied into a local first, as the scratch's stores could alias it. */
@@ -374,6 +448,7 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     const int32_t row_values = width * 4 * p->input_c;
     const int whole = (p->input_c & 15) == 0; /* fill_row_3_1's and fill_row_3_2's groups of 16 */
     block_row r;
+    int inside;
     int32_t fy;
     r.input = job->input;
     r.channels = p->input_c;
@@ -382,6 +457,8 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     r.first = md_max_i32(-x0, 0);
     r.last = md_min_i32(p->input_w - x0, (COLUMNS - 1) * stride + width);
     r.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    inside = whole && ((uintptr_t)job->input & 3) == 0 && r.first == 0 &&
+             r.last == (COLUMNS - 1) * stride + width; /* row_3_1_inside's and row_3_2_inside's */
     for (fy = 0; fy < p->filter_h; ++fy, scratch += row_values) {
         const int32_t iy = y0 + fy * p->dilation_h;
         if (!md_inside(iy, p->input_h)) {
@@ -389,7 +466,11 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
             continue;
         }
         r.at = ((batch * p->input_h + iy) * p->input_w + x0) * r.channels;
-        if (width == 3 && stride == 1 && whole && r.first <= 1 && r.last >= 5) {
+        if (width == 3 && inside && stride == 1) {
+            row_3_1_inside(r.input + r.at, scratch, r.channels, r.offsets);
+        } else if (width == 3 && inside && stride == 2) {
+            row_3_2_inside(r.input + r.at, scratch, r.channels, r.offsets);
+        } else if (width == 3 && stride == 1 && whole && r.first <= 1 && r.last >= 5) {
             fill_row_3_1(&r, scratch);
         } else if (width == 3 && stride == 2 && whole && r.first <= 1 && r.last >= 8) {
             fill_row_3_2(&r, scratch);
