@@ -29,6 +29,12 @@ typedef struct {
     int32_t depth; /* column length: filter_h * filter_w * input_c */
 } conv_w16_job;
 
+/* The input offset in both halves of a word, as SXTAB16 adds it. */
+static inline int16x2_t offset_pairs(const md_window_params *p)
+{
+    return (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+}
+
 /* Index in the scratch of value j of column `column`: per pair of values, the four columns' words
  * side by side, so one pointer walks all four; in each whole group of 4 values the pairs in SMLAD
  * pair order (md_w16_index's), an odd depth's last value with a zero beside it. */
@@ -91,7 +97,7 @@ static MD_NOINLINE void fill_column_words(const conv_w16_job *job, int32_t batch
     const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    const int16x2_t offsets = offset_pairs(p);
     int32_t fy;
     int32_t fx;
     int32_t c;
@@ -132,7 +138,7 @@ static MD_NOINLINE void fill_column_bytes(const conv_w16_job *job, int32_t batch
     const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    const int16x2_t offsets = offset_pairs(p);
     const int32_t step = 4 * COLUMNS;
     const int32_t pair = 2 * COLUMNS;
     column_packer packer;
@@ -350,6 +356,21 @@ __attribute__((naked, noinline)) static void row_3_2_inside(const int8_t *source
             "pop {r4-r11, pc}");
 }
 
+/* Four consecutive input pixels, one a column (a 1x1 filter at stride 1 reads the block's pixels
+ * as they lie in memory, across rows too): apart 8 * input_c - 4 bytes, so column k + 1's slot is
+ * column k's a word on. */
+__attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __attribute__((unused)),
+                                                        int16_t *scratch __attribute__((unused)),
+                                                        int32_t channels __attribute__((unused)),
+                                                        int16x2_t offsets __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "lsl lr, r2, #3\n\t"
+            "sub lr, lr, #4\n\t" ROW_PIXEL("21", 1) ROW_NEXT_LOW ROW_PIXEL("22", 1) ROW_NEXT_LOW
+                ROW_PIXEL("23", 1) ROW_NEXT_LOW ROW_PIXEL("24", 1)
+            "pop {r4-r11, pc}");
+}
+
 #undef ROW_NEXT_LOW
 #undef ROW_PIXEL
 #undef ROW_ADVANCE_3
@@ -456,7 +477,7 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     r.apart = stride * r.tap - 2;
     r.first = md_max_i32(-x0, 0);
     r.last = md_min_i32(p->input_w - x0, (COLUMNS - 1) * stride + width);
-    r.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    r.offsets = offset_pairs(p);
     inside = whole && ((uintptr_t)job->input & 3) == 0 && r.first == 0 &&
              r.last == (COLUMNS - 1) * stride + width; /* row_3_1_inside's and row_3_2_inside's */
     for (fy = 0; fy < p->filter_h; ++fy, scratch += row_values) {
@@ -485,6 +506,13 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
 {
     const md_window_params *p = job->p;
     int32_t column;
+    if (count == COLUMNS && (p->input_c & 15) == 0 && ((uintptr_t)job->input & 3) == 0 && p->filter_h == 1 &&
+        p->filter_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->input_h == p->output_h &&
+        p->input_w == p->output_w) {
+        pixels_1x1(job->input + (batch * p->input_h * p->input_w + pixel) * p->input_c, scratch, p->input_c,
+                   offset_pairs(p));
+        return;
+    }
     if (count == COLUMNS && (p->input_c & 3) == 0 && p->dilation_w == 1 &&
         pixel % p->output_w + COLUMNS <= p->output_w) {
         fill_block_words(job, batch, pixel, scratch);
