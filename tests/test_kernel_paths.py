@@ -185,7 +185,7 @@ def widened_paths() -> Graph:
     ending the image)."""
     f = Family("widened_paths", 5)
     _conv(f, "int8", (1, 10, 9, 3), 7, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
-    _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))  # 1x1: blocks of 4 across rows
+    _conv(f, "int8", (1, 5, 5, 32), 9, (1, 1), Conv2DOptions(Padding.VALID))  # 1x1: blocks of 4 across rows
     _conv(f, "int8", (1, 4, 6, 2), 4, (2, 3), Conv2DOptions(Padding.SAME), bias=None)
     _conv(f, "int8", (1, 3, 3, 4), 6, (3, 3), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 4, 4, 14), 6, (1, 1), Conv2DOptions(Padding.VALID))

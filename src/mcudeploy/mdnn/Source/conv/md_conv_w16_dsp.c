@@ -527,7 +527,7 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
  * columns from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1} (pixel a..d, channel 0 or
  * 1), r10 holding their bytes (8 a pair of values, at least one pair), `end` (a stack slot) where r1
  * ends; r10-r12 and lr are scratch. 4 pixels x 2 channels take all 14 registers (8 sums, 2 column
- * words, 2 weight words, 2 pointers). Local labels 11 to 15. Two schedules of the same products:
+ * words, 2 weight words, 2 pointers). Local labels 11 to 19. Two schedules of the same products:
  * - Cortex-M4 and M33 (a load pipelines into the next one, SMLAD 1 cycle): per pair of values both
  *   weight words and two columns' words (two LDRDs, the second pipelined), four SMLADs, the other
  *   two columns' words (one LDRD), four SMLADs: 16 cycles per 16 MACs;
@@ -559,22 +559,35 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "smlad r7, r10, lr, r7\n\t"                                                                                \
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smlad r9, r11, lr, r9\n\t"
-/* The odd pair, two more, four more, then eight a pass (the end's load, compare and branch, 6
- * cycles, once per 128 MACs); a count of eights (depths of 16k) straight into the loop. */
+#define COLUMNS_PAIRS_8 COLUMNS_PAIRS_4 COLUMNS_PAIRS_4
+/* Sixteen pairs a pass (the end's load, compare and branch, 6 cycles, once per 256 MACs). A whole
+ * number of eights (depths of 16k) goes straight to the loop, after one eight if the count of
+ * eights is odd; other counts take the odd pair, two more, four more first. */
 #define DOT_LOOP(end)                                                                                             \
-    "lsls r11, r10, #26\n\t" /* Z: no odd pair, no 2 or 4 more */                                              \
-    "beq 15f\n\t"                                                                                             \
+    "lsls r11, r10, #26\n\t" /* Z: whole eights; C: an odd eight */                                           \
+    "bne 18f\n\t"                                                                                             \
+    "bcc 16f\n\t"                                                                                             \
+    "19:\n\t" COLUMNS_PAIRS_8 "ldr r10, " end "\n\t"                                                          \
+    "cmp r1, r10\n\t"                                                                                         \
+    "beq 14f\n\t"                                                                                             \
+    "16:\n\t" COLUMNS_PAIRS_8 COLUMNS_PAIRS_8 "ldr r10, " end "\n\t"                                          \
+    "cmp r1, r10\n\t"                                                                                         \
+    "bne 16b\n\t"                                                                                             \
+    "b 14f\n\t"                                                                                               \
+    "18:\n\t"                                                                                                 \
     "lsls r10, r10, #28\n\t" /* N: bit 3, an odd count; C: bit 4, 2 more (the pairs leave the flags) */       \
     "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
     "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
     "ldr r10, " end "\n\t"                                                                                    \
     "subs r10, r10, r1\n\t"                                                                                   \
-    "lsrs r10, r10, #6\n\t" /* C: bit 5, 4 more; Z: no eight */                                              \
+    "lsrs r10, r10, #6\n\t" /* C: bit 5, 4 more; Z: nothing after them */                                    \
     "bcc 13f\n\t" COLUMNS_PAIRS_4 "13:\n\t"                                                                   \
     "beq 14f\n\t"                                                                                             \
-    "15:\n\t" COLUMNS_PAIRS_4 COLUMNS_PAIRS_4 "ldr r10, " end "\n\t"                                           \
-    "cmp r1, r10\n\t"                                                                                         \
-    "bne 15b\n\t"                                                                                             \
+    "ldr r10, " end "\n\t"                                                                                    \
+    "subs r10, r10, r1\n\t"                                                                                   \
+    "lsrs r10, r10, #7\n\t" /* C: an odd eight; Z: no sixteen */                                             \
+    "bcs 19b\n\t"                                                                                             \
+    "bne 16b\n\t"                                                                                             \
     "14:\n\t"
 #else
 /* One pair, its first column word (r10) and weight words (r12, lr) already loaded. */
@@ -933,6 +946,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     return MD_OK;
 }
 
+#undef COLUMNS_PAIRS_8
 #undef COLUMNS_PAIRS_4
 #undef COLUMNS_PAIR
 #undef COLUMNS_PAIR_START
