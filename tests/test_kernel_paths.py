@@ -194,10 +194,11 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 2, 26, 3), 4, (1, 23), Conv2DOptions(Padding.SAME))  # padded rows of 69 B: byte by byte
     _conv(f, "int8", (1, 9, 13, 3), 6, (3, 3), Conv2DOptions(Padding.VALID))  # RGB stride 1: rows ending the image
     # blocks of 4 pixels in a row, filled pixel by pixel into every column reading it: groups of 16
-    # values inside the image and at its edges at strides 1 and 2 (rows of 10 at stride 2: blocks
-    # across rows by column); 3 words a pixel under dilated rows; a 5-wide filter (a pixel in 4 columns)
+    # values inside the image and at its left and right edges at strides 1 and 2; 3 words a pixel
+    # under dilated rows; a 5-wide filter (a pixel in 4 columns)
     _conv(f, "int8", (1, 5, 12, 16), 6, (3, 3), Conv2DOptions(Padding.SAME))
-    _conv(f, "int8", (1, 6, 20, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 2, 4, 16), 3, (3, 3), Conv2DOptions(Padding.SAME))  # both edges in one block
+    _conv(f, "int8", (1, 6, 15, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 4, 10, 12), 3, (2, 3), Conv2DOptions(Padding.VALID, dilation_h=2))
     _conv(f, "int8", (1, 3, 8, 4), 4, (1, 5), Conv2DOptions(Padding.SAME))
     graph = f.graph()

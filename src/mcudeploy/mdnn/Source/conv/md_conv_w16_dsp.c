@@ -270,36 +270,14 @@ static MD_ALWAYS_INLINE void span_pixel(const block_row *r, int16_t *row, int32_
     }
 }
 
-/* widen_into for a pixel of whole groups of 16 values, `source` and `slot` then advanced to the
- * next pixel's (a pixel's values on, a tap on): nothing else stays live from pixel to pixel. */
-static MD_ALWAYS_INLINE void widen_next(int16x2_t offsets, const int8_t **source, int32_t channels, int16_t **slot,
-                                        int32_t apart, int n)
-{
-    const int8_t *bytes = *source;
-    const int8_t *end = bytes + channels;
-    column_slots s;
-    s.slot[0] = *slot;
-    s.slot[1] = n > 1 ? *slot - apart : *slot;
-    s.slot[2] = n > 2 ? *slot - 2 * apart : *slot;
-    s.slot[3] = n > 3 ? *slot - 3 * apart : *slot;
-    do {
-        store_widened(offsets, md_read32(bytes), &s, 0, n);
-        store_widened(offsets, md_read32(bytes + 4), &s, 1, n);
-        store_widened(offsets, md_read32(bytes + 8), &s, 2, n);
-        store_widened(offsets, md_read32(bytes + 12), &s, 3, n);
-        advance_slots(&s, 16 * COLUMNS);
-        bytes += 16;
-    } while (bytes < end);
-    *source = bytes;
-    *slot = s.slot[0];
-}
-
-/* Filter rows of width 3 whose span lies inside the image, input_c a multiple of 16, the input
- * word-aligned, in assembly: the compiler keeps a row's pointers on the stack between pixels. r0
- * the source (pixel after pixel), r1 column low's slot, r2 input_c, r3 the offsets pair, lr
- * `apart` in bytes, r4-r7 a pass's 4 words (one LDM), r8 and r9 a word's even and odd pairs,
- * r10 and r11 the next columns' slots, r12 the pixel's end: per pass 5 + 8 + 8n cycles on the M4
- * for 8n values stored. */
+/* Filter rows of width 3, input_c a multiple of 16, the input word-aligned, in assembly (the
+ * compiler keeps a row's pointers on the stack between pixels): r0 the source (pixel after
+ * pixel), r1 column low's slot, r2 input_c, r3 the offsets pair, lr `apart` in bytes, r4-r7 a
+ * pass's 4 words (one LDM), r8 and r9 a word's even and odd pairs, r10 and r11 the next columns'
+ * slots, r12 the pixel's end: per pass 5 + 8 + 8n cycles on the M4 for 8n values stored. The
+ * span's first and last pixels (one column each) may lie outside the image: bits 30 and 31 of
+ * the third argument skip them (fill_block_words zeros their slots), the first argument being
+ * pixel 1's values. */
 #define ROW_WORD_1(word, even_at, odd_at)                                                                        \
     "sxtab16 r8, r3, " word "\n\t"                                                                          \
     "sxtab16 r9, r3, " word ", ror #8\n\t"                                                                  \
@@ -329,31 +307,48 @@ static MD_ALWAYS_INLINE void widen_next(int16x2_t offsets, const int8_t **source
 /* Column low moves on: its slot for the next pixel `apart` back. */
 #define ROW_NEXT_LOW "sub r1, r1, lr\n\t"
 
+/* The edges' flags out of r2 into a stack slot, `apart` (8 << the stride's log) into lr, pixel 0
+ * unless skipped (the source one pixel back), its slot left a tap on in any case. */
+#define ROW_START(stride_log)                                                                                    \
+    "push {r4-r11, lr}\n\t"                                                                                   \
+    "lsr r4, r2, #30\n\t"                                                                                     \
+    "bic r2, r2, #0xC0000000\n\t"                                                                             \
+    "push {r4, r5}\n\t" /* [sp]: the edges */                                                                 \
+    "lsl lr, r2, #(3 + " stride_log ")\n\t"                                                                   \
+    "sub lr, lr, #4\n\t"                                                                                      \
+    "tst r4, #1\n\t"                                                                                          \
+    "bne 31f\n\t"                                                                                             \
+    "sub r0, r0, r2\n\t" ROW_PIXEL("20", 1) "b 32f\n\t"                                                       \
+    "31:\n\t"                                                                                                 \
+    "add r1, r1, r2, lsl #3\n\t"                                                                              \
+    "32:\n\t"
+/* The last pixel unless skipped. */
+#define ROW_END                                                                                                  \
+    "ldr r4, [sp]\n\t"                                                                                        \
+    "tst r4, #2\n\t"                                                                                          \
+    "bne 33f\n\t" ROW_PIXEL("29", 1) "33:\n\t"                                                                \
+    "pop {r4, r5}\n\t"                                                                                        \
+    "pop {r4-r11, pc}"
+
 /* Stride 1: six pixels read by 1, 2, 3, 3, 2, 1 columns; apart 8 * input_c - 4 bytes. */
-__attribute__((naked, noinline)) static void row_3_1_inside(const int8_t *source __attribute__((unused)),
-                                                            int16_t *row __attribute__((unused)),
-                                                            int32_t channels __attribute__((unused)),
-                                                            int16x2_t offsets __attribute__((unused)))
+__attribute__((naked, noinline)) static void row_3_1(const int8_t *source __attribute__((unused)),
+                                                     int16_t *row __attribute__((unused)),
+                                                     uint32_t channels_edges __attribute__((unused)),
+                                                     int16x2_t offsets __attribute__((unused)))
 {
-    __asm__("push {r4-r11, lr}\n\t"
-            "lsl lr, r2, #3\n\t"
-            "sub lr, lr, #4\n\t" ROW_PIXEL("21", 1) ROW_PIXEL("22", 2) ROW_PIXEL("23", 3) ROW_NEXT_LOW
-                ROW_PIXEL("24", 3) ROW_NEXT_LOW ROW_PIXEL("25", 2) ROW_NEXT_LOW ROW_PIXEL("26", 1)
-            "pop {r4-r11, pc}");
+    __asm__(ROW_START("0") ROW_PIXEL("22", 2) ROW_PIXEL("23", 3) ROW_NEXT_LOW ROW_PIXEL("24", 3) ROW_NEXT_LOW
+                ROW_PIXEL("25", 2) ROW_NEXT_LOW ROW_END);
 }
 
 /* Stride 2: nine pixels read by 1, 1, 2, 1, 2, 1, 2, 1, 1 columns; apart 16 * input_c - 4 bytes. */
-__attribute__((naked, noinline)) static void row_3_2_inside(const int8_t *source __attribute__((unused)),
-                                                            int16_t *row __attribute__((unused)),
-                                                            int32_t channels __attribute__((unused)),
-                                                            int16x2_t offsets __attribute__((unused)))
+__attribute__((naked, noinline)) static void row_3_2(const int8_t *source __attribute__((unused)),
+                                                     int16_t *row __attribute__((unused)),
+                                                     uint32_t channels_edges __attribute__((unused)),
+                                                     int16x2_t offsets __attribute__((unused)))
 {
-    __asm__("push {r4-r11, lr}\n\t"
-            "lsl lr, r2, #4\n\t"
-            "sub lr, lr, #4\n\t" ROW_PIXEL("21", 1) ROW_PIXEL("22", 1) ROW_PIXEL("23", 2) ROW_NEXT_LOW
-                ROW_PIXEL("24", 1) ROW_PIXEL("25", 2) ROW_NEXT_LOW ROW_PIXEL("26", 1) ROW_PIXEL("27", 2)
-                    ROW_NEXT_LOW ROW_PIXEL("28", 1) ROW_PIXEL("29", 1)
-            "pop {r4-r11, pc}");
+    __asm__(ROW_START("1") ROW_PIXEL("21", 1) ROW_PIXEL("22", 2) ROW_NEXT_LOW ROW_PIXEL("23", 1)
+                ROW_PIXEL("24", 2) ROW_NEXT_LOW ROW_PIXEL("25", 1) ROW_PIXEL("26", 2) ROW_NEXT_LOW
+                    ROW_PIXEL("27", 1) ROW_END);
 }
 
 /* Four consecutive input pixels, one a column (a 1x1 filter at stride 1 reads the block's pixels
@@ -371,6 +366,8 @@ __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __a
             "pop {r4-r11, pc}");
 }
 
+#undef ROW_END
+#undef ROW_START
 #undef ROW_NEXT_LOW
 #undef ROW_PIXEL
 #undef ROW_ADVANCE_3
@@ -383,46 +380,7 @@ __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __a
 #undef ROW_WORD_2
 #undef ROW_WORD_1
 
-/* A filter row of width 3 at stride 1, input_c a multiple of 16: its six pixels, the middle four
- * inside the image, read in a row (column low's slot moving on a tap a pixel, `apart` back where
- * low moves on); the row copied into a local first, as the scratch's stores could alias it. */
-static MD_NOINLINE void fill_row_3_1(const block_row *shared, int16_t *row)
-{
-    const block_row r = *shared;
-    const int8_t *bytes = r.input + r.at + r.channels;
-    int16_t *slot = row + r.tap;
-    span_pixel(&r, row, 0, 0, 1);
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 3);
-    slot -= r.apart;
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 3);
-    slot -= r.apart;
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
-    span_pixel(&r, row, 5, 3, 1);
-}
-
-/* A filter row of width 3 at stride 2, input_c a multiple of 16: its nine pixels, 1 to 7 inside
- * the image. */
-static MD_NOINLINE void fill_row_3_2(const block_row *shared, int16_t *row)
-{
-    const block_row r = *shared;
-    const int8_t *bytes = r.input + r.at + r.channels;
-    int16_t *slot = row + r.tap;
-    span_pixel(&r, row, 0, 0, 1);
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 1);
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
-    slot -= r.apart;
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 1);
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
-    slot -= r.apart;
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 1);
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 2);
-    slot -= r.apart;
-    widen_next(r.offsets, &bytes, r.channels, &slot, r.apart, 1);
-    span_pixel(&r, row, 8, 3, 1);
-}
-
-/* A filter row of any other width or stride, pixel by pixel: column `high` starts at pixel
+/* A filter row row_3_1 and row_3_2 do not take, pixel by pixel: column `high` starts at pixel
  * high * stride, column `low` ends after pixel low * stride + width - 1. */
 static MD_NOINLINE void fill_row_pixels(const block_row *shared, int16_t *row, int32_t stride, int32_t width)
 {
@@ -467,19 +425,21 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     const int32_t stride = p->stride_w;
     const int32_t width = p->filter_w;
     const int32_t row_values = width * 4 * p->input_c;
-    const int whole = (p->input_c & 15) == 0; /* fill_row_3_1's and fill_row_3_2's groups of 16 */
+    const int32_t span = (COLUMNS - 1) * stride + width;
     block_row r;
-    int inside;
+    uint32_t edges = 0; /* row_3_1's and row_3_2's, or 0 when they cannot take the block */
     int32_t fy;
     r.input = job->input;
     r.channels = p->input_c;
     r.tap = 4 * p->input_c;
     r.apart = stride * r.tap - 2;
     r.first = md_max_i32(-x0, 0);
-    r.last = md_min_i32(p->input_w - x0, (COLUMNS - 1) * stride + width);
+    r.last = md_min_i32(p->input_w - x0, span);
     r.offsets = offset_pairs(p);
-    inside = whole && ((uintptr_t)job->input & 3) == 0 && r.first == 0 &&
-             r.last == (COLUMNS - 1) * stride + width; /* row_3_1_inside's and row_3_2_inside's */
+    if (width == 3 && (stride == 1 || stride == 2) && (p->input_c & 15) == 0 && ((uintptr_t)job->input & 3) == 0 &&
+        r.first <= 1 && r.last >= span - 1) {
+        edges = (uint32_t)p->input_c | (r.first == 1 ? 1u << 30 : 0) | (r.last < span ? 1u << 31 : 0);
+    }
     for (fy = 0; fy < p->filter_h; ++fy, scratch += row_values) {
         const int32_t iy = y0 + fy * p->dilation_h;
         if (!md_inside(iy, p->input_h)) {
@@ -487,16 +447,20 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
             continue;
         }
         r.at = ((batch * p->input_h + iy) * p->input_w + x0) * r.channels;
-        if (width == 3 && inside && stride == 1) {
-            row_3_1_inside(r.input + r.at, scratch, r.channels, r.offsets);
-        } else if (width == 3 && inside && stride == 2) {
-            row_3_2_inside(r.input + r.at, scratch, r.channels, r.offsets);
-        } else if (width == 3 && stride == 1 && whole && r.first <= 1 && r.last >= 5) {
-            fill_row_3_1(&r, scratch);
-        } else if (width == 3 && stride == 2 && whole && r.first <= 1 && r.last >= 8) {
-            fill_row_3_2(&r, scratch);
-        } else {
+        if (edges == 0) {
             fill_row_pixels(&r, scratch, stride, width);
+            continue;
+        }
+        if (stride == 1) {
+            row_3_1(r.input + r.at + r.channels, scratch, edges, r.offsets);
+        } else {
+            row_3_2(r.input + r.at + r.channels, scratch, edges, r.offsets);
+        }
+        if (r.first == 1) {
+            zero_into(r.channels >> 2, scratch, r.apart, 1);
+        }
+        if (r.last < span) {
+            zero_into(r.channels >> 2, scratch + (span - 1) * r.tap - (COLUMNS - 1) * r.apart, r.apart, 1);
         }
     }
 }
