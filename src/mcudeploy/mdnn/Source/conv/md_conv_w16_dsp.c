@@ -777,8 +777,8 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
             "add r0, r1, r10\n\t"                                                                             \
             "str r0, [sp, #4]\n\t"                                                                            \
             "ldrd r2, r3, [r12], #8\n\t" /* the biases */                                                     \
-            "str r12, [lr, #12]\n\t"                                                                          \
             "ldr r0, [lr]\n\t"                                                                                \
+            "str r12, [lr, #12]\n\t"                                                                          \
             "mov r4, r2\n\t"                                                                                  \
             "mov r5, r3\n\t"                                                                                  \
             "mov r6, r2\n\t"                                                                                  \
@@ -787,17 +787,23 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
             "mov r9, r3\n\t" DOT_LOOP("[sp, #4]") odd "ldr lr, [sp]\n\t"                                      \
             "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0") "ldr r1, [lr, #24]\n\t"                    \
             "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
-            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4") "ldr r1, [r2, #24]\n\t"                        \
-            "add r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")     \
-            "ldrd r0, r1, [r2, #16]\n\t" /* the next pair's constants and outputs */                          \
-            "adds r0, r0, #8\n\t"                                                                             \
-            "adds r1, r1, #8\n\t"                                                                             \
-            "strd r0, r1, [r2, #16]\n\t"                                                                      \
+            "ldr r2, [sp]\n\t"                                                                                \
+            "ldrd r0, r1, [r2, #16]\n\t" /* channel 1's constants as WALK_CONSTANTS's */                     \
+            "ldr r10, [r2, #36]\n\t"                                                                          \
+            "ldr r12, [r0, #4]\n\t"                                                                           \
+            "ldr r11, [r1, #4]\n\t"                                                                           \
+            "add r0, r0, #8\n\t"                                                                              \
+            "add r1, r1, #8\n\t"                                                                              \
+            "strd r0, r1, [r2, #16]\n\t" /* the next pair's */                                                \
             "ldr r1, [r2, #24]\n\t"                                                                           \
             "ldr r0, [r2, #32]\n\t"                                                                           \
-            "adds r1, r1, #2\n\t"                                                                             \
-            "str r1, [r2, #24]\n\t"                                                                           \
-            "cmp r1, r0\n\t"                                                                                  \
+            "rsb r11, r11, #0\n\t"                                                                            \
+            "add r1, r1, #2\n\t"                                                                              \
+            "str r1, [r2, #24]\n\t" /* the next pair's outputs */                                             \
+            "cmp r1, r0\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                  \
+            "sub r1, r1, #1\n\t"                                                                              \
+            "sub r0, r11, #1\n\t"                                                                             \
+            "lsl r10, r10, r0\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")    \
             "bne 1b\n\t"                                                                                      \
             "pop {r0, r1, r4-r11, pc}")
 
