@@ -4,7 +4,9 @@
  *
  * The contract's im2col schedule with four pixels: four output pixels' receptive fields copied
  * (plus the input offset, as int16) into the 4-column scratch, then every output channel of the
- * four computed and written, 4 columns x 2 output channels at a time. The weights are already
+ * four computed and written, 4 columns x 2 output channels at a time. Four pixels of one output
+ * row (any four consecutive ones for a 1x1 filter at stride 1) are filled input pixel by input
+ * pixel, each word widened once and stored into every column that reads it. The weights are already
  * int16, two channels interleaved (md_w16_index): per pair of values, one LDRD of both channels'
  * weight words and two LDRDs of the four columns' words feed eight SMLADs, nothing to unpack, and
  * each weight word read from flash serves four pixels (the int8 kernel's unpacked word serves two).
