@@ -185,7 +185,7 @@ def widened_paths() -> Graph:
     ending the image)."""
     f = Family("widened_paths", 5)
     _conv(f, "int8", (1, 10, 9, 3), 7, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
-    _conv(f, "int8", (1, 5, 5, 16), 9, (1, 1), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 5, 5, 32), 9, (1, 1), Conv2DOptions(Padding.VALID))  # 1x1: blocks of 4 across rows
     _conv(f, "int8", (1, 4, 6, 2), 4, (2, 3), Conv2DOptions(Padding.SAME), bias=None)
     _conv(f, "int8", (1, 3, 3, 4), 6, (3, 3), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 4, 4, 14), 6, (1, 1), Conv2DOptions(Padding.VALID))
@@ -193,6 +193,14 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 9, 10, 1), 6, (10, 4), Conv2DOptions(Padding.SAME, 2, 2))  # kws's stem: padded rows
     _conv(f, "int8", (1, 2, 26, 3), 4, (1, 23), Conv2DOptions(Padding.SAME))  # padded rows of 69 B: byte by byte
     _conv(f, "int8", (1, 9, 13, 3), 6, (3, 3), Conv2DOptions(Padding.VALID))  # RGB stride 1: rows ending the image
+    # blocks of 4 pixels in a row, filled pixel by pixel into every column reading it: groups of 16
+    # values inside the image and at its left and right edges at strides 1 and 2; 3 words a pixel
+    # under dilated rows; a 5-wide filter (a pixel in 4 columns)
+    _conv(f, "int8", (1, 5, 12, 16), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 2, 4, 16), 3, (3, 3), Conv2DOptions(Padding.SAME))  # both edges in one block
+    _conv(f, "int8", (1, 6, 15, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 4, 10, 12), 3, (2, 3), Conv2DOptions(Padding.VALID, dilation_h=2))
+    _conv(f, "int8", (1, 3, 8, 4), 4, (1, 5), Conv2DOptions(Padding.SAME))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -210,7 +218,7 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 9
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 14
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

@@ -4,7 +4,9 @@
  *
  * The contract's im2col schedule with four pixels: four output pixels' receptive fields copied
  * (plus the input offset, as int16) into the 4-column scratch, then every output channel of the
- * four computed and written, 4 columns x 2 output channels at a time. The weights are already
+ * four computed and written, 4 columns x 2 output channels at a time. Four pixels of one output
+ * row (any four consecutive ones for a 1x1 filter at stride 1) are filled input pixel by input
+ * pixel, each word widened once and stored into every column that reads it. The weights are already
  * int16, two channels interleaved (md_w16_index): per pair of values, one LDRD of both channels'
  * weight words and two LDRDs of the four columns' words feed eight SMLADs, nothing to unpack, and
  * each weight word read from flash serves four pixels (the int8 kernel's unpacked word serves two).
@@ -28,6 +30,12 @@ typedef struct {
     const int32_t *shifts;
     int32_t depth; /* column length: filter_h * filter_w * input_c */
 } conv_w16_job;
+
+/* The input offset in both halves of a word, as SXTAB16 adds it. */
+static inline int16x2_t offset_pairs(const md_window_params *p)
+{
+    return (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+}
 
 /* Index in the scratch of value j of column `column`: per pair of values, the four columns' words
  * side by side, so one pointer walks all four; in each whole group of 4 values the pairs in SMLAD
@@ -91,7 +99,7 @@ static MD_NOINLINE void fill_column_words(const conv_w16_job *job, int32_t batch
     const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    const int16x2_t offsets = offset_pairs(p);
     int32_t fy;
     int32_t fx;
     int32_t c;
@@ -132,7 +140,7 @@ static MD_NOINLINE void fill_column_bytes(const conv_w16_job *job, int32_t batch
     const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    const int16x2_t offsets = offset_pairs(p);
     const int32_t step = 4 * COLUMNS;
     const int32_t pair = 2 * COLUMNS;
     column_packer packer;
@@ -160,11 +168,332 @@ static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, i
     }
 }
 
+/* The `n` columns' slots (a constant) that read an input pixel. */
+typedef struct {
+    int16_t *slot[COLUMNS];
+} column_slots;
+
+/* Word `word` (`at` words into the pixel) plus the input offset, stored into every slot. */
+static MD_ALWAYS_INLINE void store_widened(int16x2_t offsets, uint32_t word, const column_slots *s, int32_t at, int n)
+{
+    const uint32_t even = (uint32_t)md_even_pair_add(offsets, word);
+    const uint32_t odd = (uint32_t)md_odd_pair_add(offsets, word);
+    const int32_t place = 4 * COLUMNS * at;
+    md_write32(s->slot[0] + place, even);
+    md_write32(s->slot[0] + place + 2 * COLUMNS, odd);
+    if (n > 1) {
+        md_write32(s->slot[1] + place, even);
+        md_write32(s->slot[1] + place + 2 * COLUMNS, odd);
+    }
+    if (n > 2) {
+        md_write32(s->slot[2] + place, even);
+        md_write32(s->slot[2] + place + 2 * COLUMNS, odd);
+    }
+    if (n > 3) {
+        md_write32(s->slot[3] + place, even);
+        md_write32(s->slot[3] + place + 2 * COLUMNS, odd);
+    }
+}
+
+static MD_ALWAYS_INLINE void advance_slots(column_slots *s, int32_t values)
+{
+    s->slot[0] += values;
+    s->slot[1] += values;
+    s->slot[2] += values;
+    s->slot[3] += values;
+}
+
+/* One input pixel's `words` words plus the input offset into the `n` columns that read it (a
+ * constant): the first's slot at `slot`, each next one's `apart` values before. Each word is
+ * widened once and stored n times; four words a pass after words % 4 single ones. */
+static MD_ALWAYS_INLINE void widen_into(int16x2_t offsets, const int8_t *bytes, int32_t words, int16_t *slot,
+                                        int32_t apart, int n)
+{
+    const int8_t *end = bytes + 4 * (words & 3);
+    column_slots s;
+    s.slot[0] = slot;
+    s.slot[1] = n > 1 ? slot - apart : slot;
+    s.slot[2] = n > 2 ? slot - 2 * apart : slot;
+    s.slot[3] = n > 3 ? slot - 3 * apart : slot;
+    for (; bytes < end; bytes += 4) {
+        store_widened(offsets, md_read32(bytes), &s, 0, n);
+        advance_slots(&s, 4 * COLUMNS);
+    }
+    end = bytes + 4 * (words & ~3);
+    for (; bytes < end; bytes += 16) {
+        store_widened(offsets, md_read32(bytes), &s, 0, n);
+        store_widened(offsets, md_read32(bytes + 4), &s, 1, n);
+        store_widened(offsets, md_read32(bytes + 8), &s, 2, n);
+        store_widened(offsets, md_read32(bytes + 12), &s, 3, n);
+        advance_slots(&s, 16 * COLUMNS);
+    }
+}
+
+/* Zeros (a padding pixel) into the `n` columns that read it, laid out as widen_into's. */
+static MD_NOINLINE void zero_into(int32_t words, int16_t *slot, int32_t apart, int32_t n)
+{
+    int32_t column;
+    int32_t word;
+    for (column = 0; column < n; ++column, slot -= apart) {
+        for (word = 0; word < words; ++word) {
+            md_write32(slot + 4 * COLUMNS * word, 0);
+            md_write32(slot + 4 * COLUMNS * word + 2 * COLUMNS, 0);
+        }
+    }
+}
+
+/* One filter row of a block (fill_block_words): the span of input pixels under its four windows. */
+typedef struct {
+    const int8_t *input;
+    int32_t at;       /* the span's first value in the input (its pixel may lie outside the image) */
+    int32_t channels; /* a multiple of 4 */
+    int32_t tap;      /* a tap's values in the scratch, four columns */
+    int32_t apart;    /* from a column's slot for pixel k to the next column's */
+    int32_t first;    /* the span's pixels inside the image: first <= k < last */
+    int32_t last;
+    int16x2_t offsets;
+} block_row;
+
+/* Pixel k of the span, inside the image, into the `n` columns (a constant) from `low` on that
+ * read it (fill_block_words's slots). */
+static MD_ALWAYS_INLINE void widen_pixel(const block_row *r, int16_t *row, int32_t k, int32_t low, int n)
+{
+    widen_into(r->offsets, r->input + r->at + k * r->channels, r->channels >> 2, row + k * r->tap - low * r->apart,
+               r->apart, n);
+}
+
+/* ... or zeros where the pixel lies outside the image. */
+static MD_ALWAYS_INLINE void span_pixel(const block_row *r, int16_t *row, int32_t k, int32_t low, int n)
+{
+    if (k >= r->first && k < r->last) {
+        widen_pixel(r, row, k, low, n);
+    } else {
+        zero_into(r->channels >> 2, row + k * r->tap - low * r->apart, r->apart, n);
+    }
+}
+
+/* Filter rows of width 3, input_c a multiple of 16, the input word-aligned, in assembly (the
+ * compiler keeps a row's pointers on the stack between pixels): r0 the source (pixel after
+ * pixel), r1 column low's slot, r2 input_c, r3 the offsets pair, lr `apart` in bytes, r4-r7 a
+ * pass's 4 words (one LDM), r8 and r9 a word's even and odd pairs, r10 and r11 the next columns'
+ * slots, r12 the pixel's end: per pass 5 + 8 + 8n cycles on the M4 for 8n values stored. The
+ * span's first and last pixels (one column each) may lie outside the image: bits 30 and 31 of
+ * the third argument skip them (fill_block_words zeros their slots), the first argument being
+ * pixel 1's values. */
+#define ROW_WORD_1(word, even_at, odd_at)                                                                        \
+    "sxtab16 r8, r3, " word "\n\t"                                                                          \
+    "sxtab16 r9, r3, " word ", ror #8\n\t"                                                                  \
+    "str r8, [r1, #" even_at "]\n\t"                                                                        \
+    "str r9, [r1, #" odd_at "]\n\t"
+#define ROW_WORD_2(word, even_at, odd_at)                                                                        \
+    ROW_WORD_1(word, even_at, odd_at)                                                                            \
+    "str r8, [r10, #" even_at "]\n\t"                                                                       \
+    "str r9, [r10, #" odd_at "]\n\t"
+#define ROW_WORD_3(word, even_at, odd_at)                                                                        \
+    ROW_WORD_2(word, even_at, odd_at)                                                                            \
+    "str r8, [r11, #" even_at "]\n\t"                                                                       \
+    "str r9, [r11, #" odd_at "]\n\t"
+#define ROW_SLOTS_1 ""
+#define ROW_SLOTS_2 "sub r10, r1, lr\n\t"
+#define ROW_SLOTS_3 ROW_SLOTS_2 "sub r11, r10, lr\n\t"
+#define ROW_ADVANCE_1 "add r1, r1, #128\n\t"
+#define ROW_ADVANCE_2 ROW_ADVANCE_1 "add r10, r10, #128\n\t"
+#define ROW_ADVANCE_3 ROW_ADVANCE_2 "add r11, r11, #128\n\t"
+/* One pixel into the `n` columns from low on (local label `label`): column low's slot ends a tap
+ * on, the next pixel's. */
+#define ROW_PIXEL(label, n)                                                                                      \
+    "add r12, r0, r2\n\t" ROW_SLOTS_##n label ":\n\t"                                                         \
+    "ldm r0!, {r4-r7}\n\t" ROW_WORD_##n("r4", "0", "16") ROW_WORD_##n("r5", "32", "48")                      \
+        ROW_WORD_##n("r6", "64", "80") ROW_WORD_##n("r7", "96", "112") ROW_ADVANCE_##n "cmp r0, r12\n\t"    \
+    "bne " label "b\n\t"
+/* Column low moves on: its slot for the next pixel `apart` back. */
+#define ROW_NEXT_LOW "sub r1, r1, lr\n\t"
+
+/* The edges' flags out of r2 into a stack slot, `apart` (8 << the stride's log) into lr, pixel 0
+ * unless skipped (the source one pixel back), its slot left a tap on in any case. */
+#define ROW_START(stride_log)                                                                                    \
+    "push {r4-r11, lr}\n\t"                                                                                   \
+    "lsr r4, r2, #30\n\t"                                                                                     \
+    "bic r2, r2, #0xC0000000\n\t"                                                                             \
+    "push {r4, r5}\n\t" /* [sp]: the edges */                                                                 \
+    "lsl lr, r2, #(3 + " stride_log ")\n\t"                                                                   \
+    "sub lr, lr, #4\n\t"                                                                                      \
+    "tst r4, #1\n\t"                                                                                          \
+    "bne 31f\n\t"                                                                                             \
+    "sub r0, r0, r2\n\t" ROW_PIXEL("20", 1) "b 32f\n\t"                                                       \
+    "31:\n\t"                                                                                                 \
+    "add r1, r1, r2, lsl #3\n\t"                                                                              \
+    "32:\n\t"
+/* The last pixel unless skipped. */
+#define ROW_END                                                                                                  \
+    "ldr r4, [sp]\n\t"                                                                                        \
+    "tst r4, #2\n\t"                                                                                          \
+    "bne 33f\n\t" ROW_PIXEL("29", 1) "33:\n\t"                                                                \
+    "pop {r4, r5}\n\t"                                                                                        \
+    "pop {r4-r11, pc}"
+
+/* Stride 1: six pixels read by 1, 2, 3, 3, 2, 1 columns; apart 8 * input_c - 4 bytes. */
+__attribute__((naked, noinline)) static void row_3_1(const int8_t *source __attribute__((unused)),
+                                                     int16_t *row __attribute__((unused)),
+                                                     uint32_t channels_edges __attribute__((unused)),
+                                                     int16x2_t offsets __attribute__((unused)))
+{
+    __asm__(ROW_START("0") ROW_PIXEL("22", 2) ROW_PIXEL("23", 3) ROW_NEXT_LOW ROW_PIXEL("24", 3) ROW_NEXT_LOW
+                ROW_PIXEL("25", 2) ROW_NEXT_LOW ROW_END);
+}
+
+/* Stride 2: nine pixels read by 1, 1, 2, 1, 2, 1, 2, 1, 1 columns; apart 16 * input_c - 4 bytes. */
+__attribute__((naked, noinline)) static void row_3_2(const int8_t *source __attribute__((unused)),
+                                                     int16_t *row __attribute__((unused)),
+                                                     uint32_t channels_edges __attribute__((unused)),
+                                                     int16x2_t offsets __attribute__((unused)))
+{
+    __asm__(ROW_START("1") ROW_PIXEL("21", 1) ROW_PIXEL("22", 2) ROW_NEXT_LOW ROW_PIXEL("23", 1)
+                ROW_PIXEL("24", 2) ROW_NEXT_LOW ROW_PIXEL("25", 1) ROW_PIXEL("26", 2) ROW_NEXT_LOW
+                    ROW_PIXEL("27", 1) ROW_END);
+}
+
+/* Four consecutive input pixels, one a column (a 1x1 filter at stride 1 reads the block's pixels
+ * as they lie in memory, across rows too): apart 8 * input_c - 4 bytes, so column k + 1's slot is
+ * column k's a word on. */
+__attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __attribute__((unused)),
+                                                        int16_t *scratch __attribute__((unused)),
+                                                        int32_t channels __attribute__((unused)),
+                                                        int16x2_t offsets __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "lsl lr, r2, #3\n\t"
+            "sub lr, lr, #4\n\t" ROW_PIXEL("21", 1) ROW_NEXT_LOW ROW_PIXEL("22", 1) ROW_NEXT_LOW
+                ROW_PIXEL("23", 1) ROW_NEXT_LOW ROW_PIXEL("24", 1)
+            "pop {r4-r11, pc}");
+}
+
+#undef ROW_END
+#undef ROW_START
+#undef ROW_NEXT_LOW
+#undef ROW_PIXEL
+#undef ROW_ADVANCE_3
+#undef ROW_ADVANCE_2
+#undef ROW_ADVANCE_1
+#undef ROW_SLOTS_3
+#undef ROW_SLOTS_2
+#undef ROW_SLOTS_1
+#undef ROW_WORD_3
+#undef ROW_WORD_2
+#undef ROW_WORD_1
+
+/* A filter row row_3_1 and row_3_2 do not take, pixel by pixel: column `high` starts at pixel
+ * high * stride, column `low` ends after pixel low * stride + width - 1. */
+static MD_NOINLINE void fill_row_pixels(const block_row *shared, int16_t *row, int32_t stride, int32_t width)
+{
+    const block_row r = *shared;
+    const int32_t span = (COLUMNS - 1) * stride + width;
+    int32_t low = 0; /* the columns low..high read pixel k */
+    int32_t high = 0;
+    int32_t k;
+    for (k = 0; k < span; ++k) {
+        const int32_t n = high - low + 1;
+        if (n == 1) {
+            span_pixel(&r, row, k, low, 1);
+        } else if (n == 2) {
+            span_pixel(&r, row, k, low, 2);
+        } else if (n == 3) {
+            span_pixel(&r, row, k, low, 3);
+        } else if (n == 4) {
+            span_pixel(&r, row, k, low, 4);
+        }
+        if (high < COLUMNS - 1 && k + 1 == (high + 1) * stride) {
+            ++high;
+        }
+        if (k + 1 == low * stride + width) {
+            ++low;
+        }
+    }
+}
+
+/* The four columns of four consecutive output pixels of one output row (input_c a multiple of 4,
+ * no horizontal dilation), filter row by filter row: each input pixel of the span under the four
+ * windows widened once into every column that reads it (at stride 1 and a width of 3, six pixels
+ * for twelve taps). Column c reads pixels c * stride_w .. c * stride_w + filter_w - 1 of the span,
+ * its tap fx = k - c * stride_w at row + (c * stride_w + fx) * tap + 2 * c = row + k * tap - c * apart.
+ * A row outside the image is zeros in all four columns. */
+static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch, int32_t pixel, int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    const int32_t stride = p->stride_w;
+    const int32_t width = p->filter_w;
+    const int32_t row_values = width * 4 * p->input_c;
+    const int32_t span = (COLUMNS - 1) * stride + width;
+    block_row r;
+    uint32_t edges = 0; /* row_3_1's and row_3_2's, or 0 when they cannot take the block */
+    int32_t fy;
+    r.input = job->input;
+    r.channels = p->input_c;
+    r.tap = 4 * p->input_c;
+    r.apart = stride * r.tap - 2;
+    r.first = md_max_i32(-x0, 0);
+    r.last = md_min_i32(p->input_w - x0, span);
+    r.offsets = offset_pairs(p);
+    if (width == 3 && (stride == 1 || stride == 2) && (p->input_c & 15) == 0 && ((uintptr_t)job->input & 3) == 0 &&
+        r.first <= 1 && r.last >= span - 1) {
+        edges = (uint32_t)p->input_c | (r.first == 1 ? 1u << 30 : 0) | (r.last < span ? 1u << 31 : 0);
+    }
+    for (fy = 0; fy < p->filter_h; ++fy, scratch += row_values) {
+        const int32_t iy = y0 + fy * p->dilation_h;
+        if (!md_inside(iy, p->input_h)) {
+            memset(scratch, 0, (size_t)row_values * sizeof *scratch);
+            continue;
+        }
+        r.at = ((batch * p->input_h + iy) * p->input_w + x0) * r.channels;
+        if (edges == 0) {
+            fill_row_pixels(&r, scratch, stride, width);
+            continue;
+        }
+        if (stride == 1) {
+            row_3_1(r.input + r.at + r.channels, scratch, edges, r.offsets);
+        } else {
+            row_3_2(r.input + r.at + r.channels, scratch, edges, r.offsets);
+        }
+        if (r.first == 1) {
+            zero_into(r.channels >> 2, scratch, r.apart, 1);
+        }
+        if (r.last < span) {
+            zero_into(r.channels >> 2, scratch + (span - 1) * r.tap - (COLUMNS - 1) * r.apart, r.apart, 1);
+        }
+    }
+}
+
+/* The four columns of `count` pixels from `pixel` on, the last one again past the end. */
+static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, int32_t count, int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    int32_t column;
+    if (count == COLUMNS && (p->input_c & 15) == 0 && ((uintptr_t)job->input & 3) == 0 && p->filter_h == 1 &&
+        p->filter_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->input_h == p->output_h &&
+        p->input_w == p->output_w) {
+        pixels_1x1(job->input + (batch * p->input_h * p->input_w + pixel) * p->input_c, scratch, p->input_c,
+                   offset_pairs(p));
+        return;
+    }
+    if (count == COLUMNS && (p->input_c & 3) == 0 && p->dilation_w == 1 &&
+        pixel % p->output_w + COLUMNS <= p->output_w) {
+        fill_block_words(job, batch, pixel, scratch);
+        return;
+    }
+    for (column = 0; column < COLUMNS; ++column) {
+        fill_column(job, batch, pixel + (column < count ? column : count - 1), scratch, column);
+    }
+}
+
 /* The products of a pair of channels' weights from r1 (md_w16_index's layout) by the four interleaved
  * columns from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1} (pixel a..d, channel 0 or
  * 1), r10 holding their bytes (8 a pair of values, at least one pair), `end` (a stack slot) where r1
  * ends; r10-r12 and lr are scratch. 4 pixels x 2 channels take all 14 registers (8 sums, 2 column
- * words, 2 weight words, 2 pointers). Local labels 11 to 14. Two schedules of the same products:
+ * words, 2 weight words, 2 pointers). Local labels 11 to 19. Two schedules of the same products:
  * - Cortex-M4 and M33 (a load pipelines into the next one, SMLAD 1 cycle): per pair of values both
  *   weight words and two columns' words (two LDRDs, the second pipelined), four SMLADs, the other
  *   two columns' words (one LDRD), four SMLADs: 16 cycles per 16 MACs;
@@ -182,6 +511,7 @@ static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, i
 #endif
 #endif
 
+#define COLUMNS_PAIRS_4 COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR
 #if !MD_W16_DUAL_ISSUE
 #define COLUMNS_PAIR                                                                                              \
     "ldrd r12, lr, [r1], #8\n\t"                                                                               \
@@ -195,17 +525,35 @@ static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, i
     "smlad r7, r10, lr, r7\n\t"                                                                                \
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smlad r9, r11, lr, r9\n\t"
-/* The odd pair, two more, then four a pass. */
+#define COLUMNS_PAIRS_8 COLUMNS_PAIRS_4 COLUMNS_PAIRS_4
+/* Sixteen pairs a pass (the end's load, compare and branch, 6 cycles, once per 256 MACs). A whole
+ * number of eights (depths of 16k) goes straight to the loop, after one eight if the count of
+ * eights is odd; other counts take the odd pair, two more, four more first. */
 #define DOT_LOOP(end)                                                                                             \
+    "lsls r11, r10, #26\n\t" /* Z: whole eights; C: an odd eight */                                           \
+    "bne 18f\n\t"                                                                                             \
+    "bcc 16f\n\t"                                                                                             \
+    "19:\n\t" COLUMNS_PAIRS_8 "ldr r10, " end "\n\t"                                                          \
+    "cmp r1, r10\n\t"                                                                                         \
+    "beq 14f\n\t"                                                                                             \
+    "16:\n\t" COLUMNS_PAIRS_8 COLUMNS_PAIRS_8 "ldr r10, " end "\n\t"                                          \
+    "cmp r1, r10\n\t"                                                                                         \
+    "bne 16b\n\t"                                                                                             \
+    "b 14f\n\t"                                                                                               \
+    "18:\n\t"                                                                                                 \
     "lsls r10, r10, #28\n\t" /* N: bit 3, an odd count; C: bit 4, 2 more (the pairs leave the flags) */       \
     "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
     "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
     "ldr r10, " end "\n\t"                                                                                    \
-    "cmp r1, r10\n\t"                                                                                         \
+    "subs r10, r10, r1\n\t"                                                                                   \
+    "lsrs r10, r10, #6\n\t" /* C: bit 5, 4 more; Z: nothing after them */                                    \
+    "bcc 13f\n\t" COLUMNS_PAIRS_4 "13:\n\t"                                                                   \
     "beq 14f\n\t"                                                                                             \
-    "13:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r10, " end "\n\t"                      \
-    "cmp r1, r10\n\t"                                                                                         \
-    "bne 13b\n\t"                                                                                             \
+    "ldr r10, " end "\n\t"                                                                                    \
+    "subs r10, r10, r1\n\t"                                                                                   \
+    "lsrs r10, r10, #7\n\t" /* C: an odd eight; Z: no sixteen */                                             \
+    "bcs 19b\n\t"                                                                                             \
+    "bne 16b\n\t"                                                                                             \
     "14:\n\t"
 #else
 /* One pair, its first column word (r10) and weight words (r12, lr) already loaded. */
@@ -240,11 +588,13 @@ static void fill_column(const conv_w16_job *job, int32_t batch, int32_t pixel, i
     "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
     "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
     "ldr r11, " end "\n\t"                                                                                    \
-    "cmp r1, r11\n\t"                                                                                         \
+    "subs r11, r11, r1\n\t"                                                                                   \
+    "lsrs r11, r11, #6\n\t" /* C: bit 5, 4 more; Z: no eight */                                              \
+    "bcc 13f\n\t" COLUMNS_PAIRS_4 "13:\n\t"                                                                   \
     "beq 14f\n\t"                                                                                             \
-    "13:\n\t" COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR "ldr r11, " end "\n\t"                      \
+    "15:\n\t" COLUMNS_PAIRS_4 COLUMNS_PAIRS_4 "ldr r11, " end "\n\t"                                           \
     "cmp r1, r11\n\t"                                                                                         \
-    "bne 13b\n\t"                                                                                             \
+    "bne 15b\n\t"                                                                                             \
     "14:\n\t" COLUMNS_PAIR_START "smlad r8, r11, r12, r8\n\t"                                                \
     "smlad r9, r11, lr, r9\n\t"                                                                               \
     "add r0, r0, #16\n\t"                                                                                     \
@@ -429,8 +779,8 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
             "add r0, r1, r10\n\t"                                                                             \
             "str r0, [sp, #4]\n\t"                                                                            \
             "ldrd r2, r3, [r12], #8\n\t" /* the biases */                                                     \
-            "str r12, [lr, #12]\n\t"                                                                          \
             "ldr r0, [lr]\n\t"                                                                                \
+            "str r12, [lr, #12]\n\t"                                                                          \
             "mov r4, r2\n\t"                                                                                  \
             "mov r5, r3\n\t"                                                                                  \
             "mov r6, r2\n\t"                                                                                  \
@@ -439,17 +789,23 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
             "mov r9, r3\n\t" DOT_LOOP("[sp, #4]") odd "ldr lr, [sp]\n\t"                                      \
             "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0") "ldr r1, [lr, #24]\n\t"                    \
             "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
-            "ldr r2, [sp]\n\t" WALK_CONSTANTS("r2", "4") "ldr r1, [r2, #24]\n\t"                        \
-            "add r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")     \
-            "ldrd r0, r1, [r2, #16]\n\t" /* the next pair's constants and outputs */                          \
-            "adds r0, r0, #8\n\t"                                                                             \
-            "adds r1, r1, #8\n\t"                                                                             \
-            "strd r0, r1, [r2, #16]\n\t"                                                                      \
+            "ldr r2, [sp]\n\t"                                                                                \
+            "ldrd r0, r1, [r2, #16]\n\t" /* channel 1's constants as WALK_CONSTANTS's */                     \
+            "ldr r10, [r2, #36]\n\t"                                                                          \
+            "ldr r12, [r0, #4]\n\t"                                                                           \
+            "ldr r11, [r1, #4]\n\t"                                                                           \
+            "add r0, r0, #8\n\t"                                                                              \
+            "add r1, r1, #8\n\t"                                                                              \
+            "strd r0, r1, [r2, #16]\n\t" /* the next pair's */                                                \
             "ldr r1, [r2, #24]\n\t"                                                                           \
             "ldr r0, [r2, #32]\n\t"                                                                           \
-            "adds r1, r1, #2\n\t"                                                                             \
-            "str r1, [r2, #24]\n\t"                                                                           \
-            "cmp r1, r0\n\t"                                                                                  \
+            "rsb r11, r11, #0\n\t"                                                                            \
+            "add r1, r1, #2\n\t"                                                                              \
+            "str r1, [r2, #24]\n\t" /* the next pair's outputs */                                             \
+            "cmp r1, r0\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                  \
+            "sub r1, r1, #1\n\t"                                                                              \
+            "sub r0, r11, #1\n\t"                                                                             \
+            "lsl r10, r10, r0\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")    \
             "bne 1b\n\t"                                                                                      \
             "pop {r0, r1, r4-r11, pc}")
 
@@ -508,7 +864,6 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     int stem;
     int32_t batch;
     int32_t pixel;
-    int32_t column;
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
         return md_conv_s8_w16_portable(p, input, filter, bias, multipliers, shifts, output, scratch);
     }
@@ -526,11 +881,10 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
-            for (column = 0; column < COLUMNS && !stem; ++column) { /* the last pixel again past the end */
-                fill_column(&job, batch, pixel + (column < count ? column : count - 1), scratch, column);
-            }
             if (stem) {
                 md_conv_stem_columns(p, input + batch * p->input_h * p->input_w * p->input_c, pixel, count, scratch);
+            } else {
+                fill_columns(&job, batch, pixel, count, scratch);
             }
             if (walk && (count == COLUMNS || count == 1)) { /* a lone pixel: its 4 copies stored in one place */
                 pair_walk pairs;
@@ -564,6 +918,8 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     return MD_OK;
 }
 
+#undef COLUMNS_PAIRS_8
+#undef COLUMNS_PAIRS_4
 #undef COLUMNS_PAIR
 #undef COLUMNS_PAIR_START
 #undef DOT_LOOP
