@@ -197,6 +197,7 @@ def variant_table(choice: VariantChoice) -> Table:
     table.add_column("direct layers")
     table.add_column("int16-weight layers")
     table.add_column("plane layers")
+    table.add_column("weights in SRAM")
     table.add_column("")
     for point in choice.points:
         table.add_row(
@@ -208,6 +209,7 @@ def variant_table(choice: VariantChoice) -> Table:
             _layer_list(point.direct_layers),
             _layer_list(point.int16_layers),
             _layer_list(point.plane_layers),
+            f"{point.sram_weight_bytes:,} B: {_layer_list(point.sram_weight_layers)}" if point.sram_weight_bytes else "-",
             ("chosen" if point.chosen else "") + ("" if point.fits else " (does not fit)"),
         )
     return table
