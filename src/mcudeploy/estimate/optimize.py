@@ -195,7 +195,7 @@ def optimize_variants(
         for name, config in _weights_to_sram(evaluate, timing, chosen.name, configs[chosen.name]).items():
             configs[name] = config
             points.append(evaluate.point(name, config, timing, clock))
-        chosen = _choose(points, objective)
+        chosen, latency = _choose(points, objective), timing.latency
     evaluate.apply(configs[chosen.name])
     front = _pareto(points)
     front += [] if chosen in front else [chosen]
