@@ -85,8 +85,8 @@ def analyze(
 
     With our planner, each layer's kernel variant is chosen for --optimize (im2col or direct
     convolution, int8 or pre-expanded int16 weights; int8 or int16 fully connected weights; depthwise
-    channel planes or streaming) and the
-    Pareto points considered are shown.
+    channel planes or streaming; with speed, which layers' weights are copied to SRAM at start-up,
+    counted in RAM and in flash) and the Pareto points considered are shown.
 
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
     placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.

@@ -52,7 +52,8 @@ OptimizeOption = Annotated[
     typer.Option(
         "--optimize",
         help="Per-layer kernel variants (our planner): speed (the fastest that fits the device with the "
-        "reserves), balanced (the fastest with the smallest arena), size (the smallest arena and flash).",
+        "reserves; may copy some layers' weights to SRAM at start-up), balanced (the fastest with the smallest "
+        "arena, weights in flash), size (the smallest arena and flash).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
