@@ -111,7 +111,7 @@ def test_the_estimate_prices_a_moved_layers_weights_as_sram(tmp_path) -> None:
     plan = plan_memory(graph)
     target = emulation_target("cortex-m4")
     ranges = program_layout(build_model(graph, plan, False, target, tmp_path), target).ranges
-    (start, end), = [(start, end) for label, start, end in ranges if label == SRAM_WEIGHTS_LABEL]
+    ((start, end),) = [(start, end) for label, start, end in ranges if label == SRAM_WEIGHTS_LABEL]
     assert end - start == constant_layout(graph, plan.alignment).sram_bytes
 
 
