@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from conftest import run_cli
 from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
 from mcudeploy.codegen.library import SRAM_WEIGHTS_SECTION
@@ -19,6 +20,7 @@ from mcudeploy.estimate.memory import CONSTANTS_LABEL, SRAM_WEIGHTS_LABEL, progr
 from mcudeploy.estimate.model import emulation_target
 from mcudeploy.estimate.optimize import ModelRun, Objective, optimize_variants
 from mcudeploy.examples.kws import build_kws_cnn
+from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph, KernelVariant, WeightMemory
 from mcudeploy.memory import plan_memory
@@ -159,3 +161,20 @@ def test_speed_moves_weights_to_sram_only_where_they_fit_and_never_otherwise() -
         )
         assert all(point.sram_weight_layers == [] for point in choice.points)
         assert constant_layout(graph).sram_bytes == 0
+
+
+@pytest.mark.usefixtures("estimated_code")
+def test_generate_speed_writes_sram_weights_within_the_ram_reserve(monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.setattr(optimize, "_measure_layers", _flash_reads_cost)
+    model = tmp_path / "dense.tflite"
+    model.write_bytes(write_tflite(_dense_model()))
+    device = find_device("NUCLEO-L4R5ZI")
+    room = max(span.size for span in device.spans() if span.kind == RegionKind.SRAM)
+    written = {}
+    for reserve in (0, room - 1024):
+        out = tmp_path / f"gen{reserve}"
+        args = ("generate", str(model), "-o", str(out), "-d", device.name, "--optimize", "speed")
+        code, _, err = run_cli(monkeypatch, capsys, *args, "--reserve-ram", str(reserve))
+        assert code == 0, err
+        written[reserve] = (out / "network_data.c").read_text()
+    assert "net_weights_sram" in written[0] and "net_weights_sram" not in written[room - 1024]

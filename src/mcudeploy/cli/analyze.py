@@ -26,6 +26,8 @@ from mcudeploy.cli.options import (
     OptimizeOption,
     Planner,
     PlannerOption,
+    ReserveFlashOption,
+    ReserveRamOption,
     Runtime,
     RuntimeOption,
     StackOption,
@@ -63,12 +65,8 @@ def analyze(
         int, typer.Option("--alignment", help="Alignment of arena buffers, bytes (a power of two).")
     ] = DEFAULT_ALIGNMENT,
     stack: StackOption = None,
-    reserve_ram: Annotated[
-        int, typer.Option("--reserve-ram", min=0, help="RAM kept for the application (buffers, globals, RTOS), bytes.")
-    ] = 0,
-    reserve_flash: Annotated[
-        int, typer.Option("--reserve-flash", min=0, help="Flash kept for the application and bootloader, bytes.")
-    ] = 0,
+    reserve_ram: ReserveRamOption = 0,
+    reserve_flash: ReserveFlashOption = 0,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     plot: Annotated[

@@ -57,6 +57,12 @@ OptimizeOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+ReserveRamOption = Annotated[
+    int, typer.Option("--reserve-ram", min=0, help="RAM kept for the application (buffers, globals, RTOS), bytes.")
+]
+ReserveFlashOption = Annotated[
+    int, typer.Option("--reserve-flash", min=0, help="Flash kept for the application and bootloader, bytes.")
+]
 StackOption = Annotated[
     int | None,
     typer.Option(
