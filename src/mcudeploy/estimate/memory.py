@@ -309,6 +309,12 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
             why = device.part.flash.wait_states_note if spans[label].kind == RegionKind.FLASH else ""
             notes.append(f"{spans[label].name}: wait states taken as 0" + (f" ({why})" if why else ""))
     fetch = _code_fetch(device, spans[CODE_LABEL], regions[CODE_LABEL], cache)
+    if budget is not None and _span_of(budget, (SRAM_WEIGHTS,)) is not None:
+        copied = sum(item.size for item in budget.request.items if item.name == SRAM_WEIGHTS)
+        notes.append(
+            f"{copied:,} B of weights read from {spans[SRAM_WEIGHTS_LABEL].name}, "
+            "copied there from flash at start-up (before any inference: not priced)"
+        )
     if budget is not None and _span_of(budget, (RUN_CODE,)) is not None:
         notes.append(
             f"all code priced as run from {spans[CODE_LABEL].name}: the hot code (kernels and layers, "
