@@ -104,6 +104,8 @@ def test_the_estimate_prices_a_moved_layers_weights_as_sram(tmp_path) -> None:
     graph = _in_sram(_dense_model(), 0)
     moved = estimate_model(graph, "NUCLEO-L4R5ZI")
     assert moved.memory.regions[SRAM_WEIGHTS_LABEL].wait_states == 0
+    sram_bytes = constant_layout(graph).sram_bytes
+    assert f"{sram_bytes:,} B of weights read from SRAM1+SRAM2+SRAM3" in " ".join(moved.notes)
     flash_reads = [e.layers[0].cycles.memory_by_label.get(CONSTANTS_LABEL, 0.0) for e in (in_flash, moved)]
     assert flash_reads[0] > 100 and flash_reads[1] < 0.05 * flash_reads[0]
     assert moved.layers[0].cycles.total < in_flash.layers[0].cycles.total
