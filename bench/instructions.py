@@ -49,7 +49,7 @@ def measure(name: str, targets: list[str], objective: str | None = None) -> list
     for target in targets:
         part, clock = BENCH_PARTS[target]
         graph = load_model(MODELS / INT8_MODELS[name])
-        choose_variants(graph, part, clock, objective)
+        choose_variants(graph, part, clock, objective, weights_in_flash=True)  # as TFLM + CMSIS-NN keep theirs
         validator = Validator(graph)
         try:
             estimate = estimate_model(graph, part, clock)

@@ -8,8 +8,9 @@ ST's submission (cycles, ms, MACs/cycle), ST's published median latency (MLPerf 
 division, X-CUBE-AI v9.0, as quoted in issue 12), ours over theirs, and the MACs per cycle ST's
 figure implies. Then, per model and board, the `--layers` slowest layers with their MACs/cycle:
 where the gap is. `--optimize` takes the kernel variants `mcudeploy estimate --optimize` chooses on
-each board (without it: im2col and int8 weights everywhere). Nothing here is timed on hardware: ours
-is the cycle model's figure.
+each board (without it: im2col and int8 weights everywhere, all in flash); the summary says how many
+KB of weights speed copies to SRAM (loaded in flash, read from SRAM). Nothing here is timed on hardware:
+ours is the cycle model's figure.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from mcudeploy.estimate import ModelEstimate, estimate_model
 from mcudeploy.importers import load_model
 from mcudeploy.ir import Graph
+from mcudeploy.memory.budget import constant_layout
 from real_models import INT8_MODELS, MODELS, OPTIMIZE_CHOICES, choose_variants
 
 
@@ -47,20 +49,28 @@ TARGET_RATIO = {"kws": 0.8, "vww_96": 0.8, "ic_resnet8": 0.8, "ad01": 1.0}
 """Issue 12's targets: at most ST's figure, and at most 0.8x of it on kws, vww and ic."""
 
 
-def estimate(model: str, board: Board, objective: str | None = None) -> ModelEstimate:
+@dataclass(frozen=True)
+class Ours:
+    estimate: ModelEstimate
+    sram_weight_bytes: int
+    """Weights read from SRAM (copied there at start-up)."""
+
+
+def estimate(model: str, board: Board, objective: str | None = None) -> Ours:
     graph = load_model(MODELS / INT8_MODELS[model])
     choose_variants(graph, board.name, board.clock_mhz, objective)
-    return estimate_model(graph, board.name, board.clock_mhz)
+    return Ours(estimate_model(graph, board.name, board.clock_mhz), constant_layout(graph).sram_bytes)
 
 
-def print_summary(results: dict[tuple[str, str], ModelEstimate], boards: list[Board], models: list[str]) -> None:
+def print_summary(results: dict[tuple[str, str], Ours], boards: list[Board], models: list[str]) -> None:
     print(
         f"{'model':<11} {'board':<28} {'cycles':>12} {'ours ms':>8} {'ST ms':>7} {'ours/ST':>7} {'target':>6} "
-        f"{'MAC/cy ours':>11} {'MAC/cy ST':>9}"
+        f"{'MAC/cy ours':>11} {'MAC/cy ST':>9} {'SRAM wts KB':>11}"
     )
     for model in models:
         for board in boards:
-            ours = results[model, board.key]
+            ours = results[model, board.key].estimate
+            sram_kb = results[model, board.key].sram_weight_bytes / 1024
             st_ms = ST_MS[model][board.key]
             st_macs_per_cycle = ours.macs / (st_ms * board.clock_mhz * 1e3)
             ratio = ours.milliseconds / st_ms
@@ -68,7 +78,7 @@ def print_summary(results: dict[tuple[str, str], ModelEstimate], boards: list[Bo
             print(
                 f"{model:<11} {f'{board.name} ({board.core} @ {board.clock_mhz:g})':<28} "
                 f"{ours.inference.total:>12,.0f} {ours.milliseconds:>8.2f} {st_ms:>7.2f} {ratio:>6.2f}x {met:>6} "
-                f"{ours.macs_per_cycle:>11.3f} {st_macs_per_cycle:>9.3f}"
+                f"{ours.macs_per_cycle:>11.3f} {st_macs_per_cycle:>9.3f} {sram_kb:>11.1f}"
             )
 
 
@@ -84,8 +94,9 @@ def layer_shape(graph: Graph, index: int) -> str:
     return f"{weights[1]}x{weights[2]} s{stride} {data[-1]}->{graph.tensors[op.outputs[0]].shape[-1]}"
 
 
-def print_slowest_layers(results: dict[tuple[str, str], ModelEstimate], count: int) -> None:
-    for (model, _board), ours in results.items():
+def print_slowest_layers(results: dict[tuple[str, str], Ours], count: int) -> None:
+    for (model, _board), found in results.items():
+        ours = found.estimate
         graph = load_model(MODELS / INT8_MODELS[model])
         total = ours.inference.total
         print(f"\n{model} on {ours.device.name} @ {ours.clock_mhz:g} MHz: the {count} slowest layers")

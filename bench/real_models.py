@@ -33,11 +33,16 @@ the MLPerf Tiny boards for M4, M7 and M33 (ST's v1.2 results), the Alif Ensemble
 OPTIMIZE_CHOICES = tuple(objective.value for objective in Objective)
 
 
-def choose_variants(graph: Graph, part: str, clock_mhz: float, objective: str | None) -> None:
+def choose_variants(
+    graph: Graph, part: str, clock_mhz: float, objective: str | None, weights_in_flash: bool = False
+) -> None:
     """Each layer's kernel variant as `mcudeploy estimate --optimize <objective>` chooses it on
-    `part` at `clock_mhz`; None leaves the defaults (im2col, int8 weights) the tables were made with."""
+    `part` at `clock_mhz`; None leaves the defaults (im2col, int8 weights, in flash) the tables were made
+    with. `weights_in_flash`: every layer keeps its constants in flash even with speed (which may copy some
+    to SRAM), to compare like with like against a runtime whose weights stay in flash (TFLM + CMSIS-NN)."""
     if objective is None:
         return
     device = find_device(part)
     reserve = Reserves(stack_reserve(graph, device.core, None))
-    optimize_variants(graph, device, reserve, Objective(objective), clock_mhz=clock_mhz)
+    chosen = Objective(objective)
+    optimize_variants(graph, device, reserve, chosen, clock_mhz=clock_mhz, weights_to_sram=not weights_in_flash)

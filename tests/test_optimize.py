@@ -17,7 +17,7 @@ from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
 from mcudeploy.devices import find_device
 from mcudeploy.estimate import optimize
-from mcudeploy.estimate.optimize import Objective, optimize_variants
+from mcudeploy.estimate.optimize import ModelRun, Objective, optimize_variants
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
@@ -35,7 +35,7 @@ DIRECT, IM2COL = Columns.DIRECT, Columns.IM2COL
 WIDE = WeightLayout.INT16_PAIRS
 
 
-def _cycles(graph: Graph, device, clock: float, stack: int) -> tuple[dict[int, float], float]:
+def _cycles(graph: Graph, device, clock: float, stack: int) -> ModelRun:
     """Fixed cycles per variant: the direct path 3x im2col's; int16 weights pay on layer 0 only."""
     layers = {}
     for op in graph.operators:
@@ -45,7 +45,7 @@ def _cycles(graph: Graph, device, clock: float, stack: int) -> tuple[dict[int, f
         if variant.weights == WIDE:
             factor = 0.8 if op.index == 0 else 1.2
         layers[op.index] = base * factor
-    return layers, 50.0
+    return ModelRun(layers, 50.0)
 
 
 @pytest.fixture(autouse=True)
@@ -159,10 +159,11 @@ def test_int16_fully_connected_filter_goes_in_blocks_of_4_rows() -> None:
     np.testing.assert_array_equal(stored_values(op, 2, rows), rows)  # the bias as it is
 
 
-def _planes_twice_as_fast(graph: Graph, device, clock: float, stack: int) -> tuple[dict[int, float], float]:
+def _planes_twice_as_fast(graph: Graph, device, clock: float, stack: int) -> ModelRun:
     """Fixed cycles: a depthwise layer from channel planes takes half the cycles of streaming."""
     planes = [op.variant is not None and op.variant.schedule == Schedule.PLANES for op in graph.operators]
-    return {op.index: 1000.0 * (0.5 if plane else 1.0) for op, plane in zip(graph.operators, planes, strict=True)}, 50.0
+    layers = {op.index: 1000.0 * (0.5 if plane else 1.0) for op, plane in zip(graph.operators, planes, strict=True)}
+    return ModelRun(layers, 50.0)
 
 
 def test_speed_takes_depthwise_planes_where_faster_and_the_code_stays_bit_exact() -> None:

@@ -26,6 +26,8 @@ from mcudeploy.cli.options import (
     OptimizeOption,
     Planner,
     PlannerOption,
+    ReserveFlashOption,
+    ReserveRamOption,
     Runtime,
     RuntimeOption,
     StackOption,
@@ -63,12 +65,8 @@ def analyze(
         int, typer.Option("--alignment", help="Alignment of arena buffers, bytes (a power of two).")
     ] = DEFAULT_ALIGNMENT,
     stack: StackOption = None,
-    reserve_ram: Annotated[
-        int, typer.Option("--reserve-ram", min=0, help="RAM kept for the application (buffers, globals, RTOS), bytes.")
-    ] = 0,
-    reserve_flash: Annotated[
-        int, typer.Option("--reserve-flash", min=0, help="Flash kept for the application and bootloader, bytes.")
-    ] = 0,
+    reserve_ram: ReserveRamOption = 0,
+    reserve_flash: ReserveFlashOption = 0,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     plot: Annotated[
@@ -85,8 +83,8 @@ def analyze(
 
     With our planner, each layer's kernel variant is chosen for --optimize (im2col or direct
     convolution, int8 or pre-expanded int16 weights; int8 or int16 fully connected weights; depthwise
-    channel planes or streaming) and the
-    Pareto points considered are shown.
+    channel planes or streaming; with speed, which layers' weights are copied to SRAM at start-up,
+    counted in RAM and in flash) and the Pareto points considered are shown.
 
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
     placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.

@@ -25,6 +25,8 @@ from mcudeploy.cli.options import (
     OptimizeOption,
     Planner,
     PlannerOption,
+    ReserveFlashOption,
+    ReserveRamOption,
     Runtime,
     RuntimeOption,
     load_for_command,
@@ -75,6 +77,8 @@ def generate(
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     optimize: OptimizeOption = Objective.BALANCED,
+    reserve_ram: ReserveRamOption = 0,
+    reserve_flash: ReserveFlashOption = 0,
     code_section: CodeSectionOption = CodeSection.FLASH,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
@@ -110,7 +114,8 @@ def generate(
         return
     choice = None
     if planner == Planner.MCUDEPLOY:
-        choice = optimize_variants(graph, part, Reserves(stack_reserve(graph, part.core, None)), optimize)
+        reserve = Reserves(stack_reserve(graph, part.core, None), reserve_ram, reserve_flash)
+        choice = optimize_variants(graph, part, reserve, optimize)
     plan = plan_memory(graph, planner=str(planner))
     place = None
     if arena_section is None:
@@ -150,7 +155,8 @@ def generate(
         timed = f", {chosen.milliseconds:.3f} ms" if chosen.milliseconds is not None else ""
         console.print(
             f"  --optimize {choice.objective}: {chosen.name}{timed} (direct: {len(chosen.direct_layers)} layers, "
-            f"int16 weights: {len(chosen.int16_layers)} layers, depthwise planes: {len(chosen.plane_layers)} layers)"
+            f"int16 weights: {len(chosen.int16_layers)} layers, depthwise planes: {len(chosen.plane_layers)} layers, "
+            f"weights in SRAM: {len(chosen.sram_weight_layers)} layers, {chosen.sram_weight_bytes:,} B)"
         )
     if code_region is not None:
         console.print(f"  hot code: section {FAST_CODE_SECTION}, run from {code_region}; see README.md for the link")

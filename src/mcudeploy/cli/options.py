@@ -52,10 +52,17 @@ OptimizeOption = Annotated[
     typer.Option(
         "--optimize",
         help="Per-layer kernel variants (our planner): speed (the fastest that fits the device with the "
-        "reserves), balanced (the fastest with the smallest arena), size (the smallest arena and flash).",
+        "reserves; may copy some layers' weights to SRAM at start-up), balanced (the fastest with the smallest "
+        "arena, weights in flash), size (the smallest arena and flash).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+ReserveRamOption = Annotated[
+    int, typer.Option("--reserve-ram", min=0, help="RAM kept for the application (buffers, globals, RTOS), bytes.")
+]
+ReserveFlashOption = Annotated[
+    int, typer.Option("--reserve-flash", min=0, help="Flash kept for the application and bootloader, bytes.")
+]
 StackOption = Annotated[
     int | None,
     typer.Option(

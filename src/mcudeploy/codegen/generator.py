@@ -26,6 +26,7 @@ from mcudeploy.codegen.library import (
     HOT_OBJECTS,
     INCLUDE_DIR,
     LIBRARY_DIR,
+    SRAM_WEIGHTS_SECTION,
     library_text,
     needed_files,
 )
@@ -156,6 +157,10 @@ def render(
         hot_objects=HOT_OBJECTS,
         weights=weights_members(graph, layout, _derived_values(graph), _folded_biases(codes)),
         weights_alignment=layout.alignment,
+        sram_weights_bytes=layout.sram_bytes,
+        flash_weights_bytes=layout.flash_block_bytes,
+        sram_weights_section=SRAM_WEIGHTS_SECTION,
+        sram_weights_layers=layout.sram_layers(),
         weights_guard=guard_bytes,
         sources=["network.c", "network_data.c", *(f"{LIBRARY_DIR}/{path}" for path in library if path.endswith(".c"))],
         include_dir=INCLUDE_DIR,

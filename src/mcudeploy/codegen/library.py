@@ -23,6 +23,9 @@ PUBLIC_HEADER = "md_nn.h"
 INCLUDE_DIR = f"{LIBRARY_DIR}/Include"
 FAST_CODE_SECTION = ".mdnn_fast_code"
 """The output section of the hot code run from ITCM or SRAM (`--code-section`), loaded in flash."""
+SRAM_WEIGHTS_SECTION = ".data.mdnn_sram_weights"
+"""The input section of the constants read from SRAM (`<prefix>_weights_sram`): initialised data, so any
+linker script's `.data.*` takes it into RAM with its load image in flash, and the C start-up copies it."""
 HOT_OBJECTS = ("md_*.o", "network.o")
 """The objects whose code `--code-section` moves: the kernel library's (md_*.c) and the generated
 layers' (network.c), by object name (make names them so; CMake's are md_*.c.o, network.c.o)."""

@@ -1,8 +1,10 @@
-"""The weights block: every constant the generated code reads, in one const struct in flash.
+"""The weights block: every constant the generated code reads, in one const struct in flash, and
+those of the layers whose variant reads them from SRAM in a second struct, initialised data
+(`<prefix>_weights_sram`, section `library.SRAM_WEIGHTS_SECTION`: run from RAM, loaded in flash).
 
 The layout is `mcudeploy.memory.budget.constant_layout`, the one `analyze` reports:
-the same arrays in the same order, each member aligned so that its offset in the
-struct is the layout's offset, and the struct's size the layout's total. The
+the same arrays in the same order, each member aligned so that its offset in its
+struct is the layout's offset, and the structs' sizes the layout's blocks. The
 generated network_data.c (templates/network_data.c.j2) checks both at compile time, so
 the flash figures of `analyze` and of the linked image cannot drift apart. Members are
 named after their tensors (a layer's derived arrays after its output tensor).
@@ -78,14 +80,18 @@ def _first_reader(graph: Graph, tensor: int) -> Operator:
     )
 
 
+def weights_symbol(prefix: str, in_sram: bool) -> str:
+    """The C name of the flash block (`<prefix>_weights`) or of the SRAM block (`<prefix>_weights_sram`)."""
+    return f"{prefix}_weights_sram" if in_sram else f"{prefix}_weights"
+
+
 def weights_block(graph: Graph, layout: ConstantLayout, prefix: str) -> WeightsBlock:
     """The C names of the layout's arrays (arrays of no element have no member: NULL)."""
-    symbol = f"{prefix}_weights"
     names = member_names(graph, layout)
     members: dict[tuple[int, int], str] = {}
     derived: dict[tuple[int, int, str], str] = {}
     for array in layout.arrays:
-        expression = f"{symbol}.{names[array]}" if array.count else "NULL"
+        expression = f"{weights_symbol(prefix, array.in_sram)}.{names[array]}" if array.count else "NULL"
         if array.kind is None:
             members[array.origin] = expression
         else:
@@ -104,6 +110,8 @@ class WeightsMember:
     comment: str
     values: str
     """The initializer's values, formatted."""
+    in_sram: bool = False
+    """A member of the SRAM block."""
 
 
 def weights_members(
@@ -137,5 +145,6 @@ def weights_members(
         if array.kind is None and array.origin in folded:
             alternative = array_values(folded[array.origin], array.dtype, "        ")
             values = f"#if MD_CONV_FOLDS_OFFSET\n{alternative}\n#else\n{values}\n#endif"
-        members.append(WeightsMember(names[array], c_type(dtype), count, array.offset, comment_text(comment), values))
+        ctype, text = c_type(dtype), comment_text(comment)
+        members.append(WeightsMember(names[array], ctype, count, array.offset, text, values, array.in_sram))
     return members

@@ -28,7 +28,7 @@ class RedZones:
     arena: Ranges
     """In the arena (`<prefix>_arena`)."""
     weights: Ranges
-    """In the constants block (`<prefix>_weights`)."""
+    """In the constants block (`<prefix>_weights`; the SRAM block has none)."""
 
 
 def red_zones(graph: Graph, plan: MemoryPlan, guard_bytes: int) -> RedZones:
@@ -36,7 +36,8 @@ def red_zones(graph: Graph, plan: MemoryPlan, guard_bytes: int) -> RedZones:
     (laid out with `guard_bytes`) no array holds."""
     arena = _unused(plan.arena_bytes, ((b.offset, b.end) for b in plan.buffers))
     layout = constant_layout(graph, plan.alignment, guard_bytes)
-    weights = _unused(layout.total_bytes, ((a.offset, a.offset + a.nbytes) for a in layout.arrays))
+    flash = [(a.offset, a.offset + a.nbytes) for a in layout.arrays if not a.in_sram]
+    weights = _unused(layout.flash_block_bytes, flash)
     return RedZones(arena, weights)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from string import Template
 
-from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS
+from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS, SRAM_WEIGHTS_SECTION
 from mcudeploy.devices import Machine, MemoryRegion
 from mcudeploy.emulation.targets import Target
 from mcudeploy.errors import McuDeployError
@@ -76,7 +76,9 @@ def render_linker_script(
     """The linker script for `target`: vectors and code in its code region, constants in its
     read-only region, data/bss/stack in RAM, and `arena_section` (NOLOAD, zeroed at start-up,
     bounded by `__arena_start`/`__arena_end`) in the region called `arena_region`; with `code_section`
-    itcm or ram, the hot code (`HOT_OBJECTS`) in `FAST_CODE_SECTION`, copied there from flash at start-up."""
+    itcm or ram, the hot code (`HOT_OBJECTS`) in `FAST_CODE_SECTION`, copied there from flash at start-up;
+    the constants read from SRAM (`SRAM_WEIGHTS_SECTION`) first in `.data`, bounded by `__sram_weights_start`
+    and `__sram_weights_end`."""
     if target.machine is None:
         raise McuDeployError(target.name, "the host target is linked by the host compiler, not by our script")
     _check_section_name(arena_section)
@@ -94,4 +96,5 @@ def render_linker_script(
         stack_size=f"{stack_size:#x}",
         region_symbols=_region_symbols(machine),
         fast_code=_fast_code_lines(machine, code_section),
+        sram_weights_section=SRAM_WEIGHTS_SECTION,
     )

@@ -1,8 +1,9 @@
 """What memory costs on a device: wait states at its clock, caches, and where a program's data lives.
 
-A program run in QEMU has four kinds of data access, told apart by address: `code`
-(.text, literal pools included), `constants` (.rodata: weights), `arena` (the tensor
-arena) and `ram` (stack, globals). On the device each lives in the region the memory
+A program run in QEMU has five kinds of data access, told apart by address: `code`
+(.text, literal pools included), `constants` (.rodata: weights read from flash), `sram weights`
+(the constants of the layers that read them from SRAM: `codegen.library.SRAM_WEIGHTS_SECTION`),
+`arena` (the tensor arena) and `ram` (stack, globals). On the device each lives in the region the memory
 budget places it in (mcudeploy.memory.budget), and each region costs:
 
 * wait states, from the device database at the part's maximum clock, scaled to the chosen
@@ -35,15 +36,26 @@ from mcudeploy.devices import Device, MemoryRegion, RegionKind, Span, find_core
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
 from mcudeploy.errors import McuDeployError
-from mcudeploy.memory.budget import ARENA, CODE, MEASURED_CODE, RUN_CODE, STACK, WEIGHTS, MemoryBudget
+from mcudeploy.memory.budget import (
+    ARENA,
+    CODE,
+    MEASURED_CODE,
+    RUN_CODE,
+    SRAM_WEIGHTS,
+    STACK,
+    WEIGHTS,
+    MemoryBudget,
+)
 
 CODE_LABEL = "code"
 CONSTANTS_LABEL = "constants"
+SRAM_WEIGHTS_LABEL = "sram weights"
 ARENA_LABEL = "arena"
 RAM_LABEL = "ram"
 LABEL_ITEMS = {
     CODE_LABEL: (RUN_CODE, CODE, MEASURED_CODE),
     CONSTANTS_LABEL: (WEIGHTS,),
+    SRAM_WEIGHTS_LABEL: (SRAM_WEIGHTS,),
     ARENA_LABEL: (ARENA,),
     RAM_LABEL: (STACK,),
 }
@@ -75,7 +87,8 @@ class ProgramLayout:
 
 
 def program_layout(elf: Path, target: Target) -> ProgramLayout:
-    """Code, constants, arena and other RAM of a program built for an emulated `target`."""
+    """Code, constants (those read from SRAM apart), arena and other RAM of a program built for an
+    emulated `target`."""
     image = ElfImage(elf)
     ranges: list[tuple[str, int, int]] = []
     for section in image.sections:
@@ -84,6 +97,8 @@ def program_layout(elf: Path, target: Target) -> ProgramLayout:
         elif section.allocated and section.size and not section.writable and not section.executable:
             ranges.append((CONSTANTS_LABEL, section.address, section.address + section.size))
     names = {symbol.name: symbol.address for symbol in image.symbols if symbol.defined}
+    if names.get("__sram_weights_end", 0) > names.get("__sram_weights_start", 0):
+        ranges.append((SRAM_WEIGHTS_LABEL, names["__sram_weights_start"], names["__sram_weights_end"]))
     if names.get("__arena_end", 0) > names.get("__arena_start", 0):
         ranges.append((ARENA_LABEL, names["__arena_start"], names["__arena_end"]))
     if target.machine is not None:
@@ -294,6 +309,12 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
             why = device.part.flash.wait_states_note if spans[label].kind == RegionKind.FLASH else ""
             notes.append(f"{spans[label].name}: wait states taken as 0" + (f" ({why})" if why else ""))
     fetch = _code_fetch(device, spans[CODE_LABEL], regions[CODE_LABEL], cache)
+    if budget is not None and _span_of(budget, (SRAM_WEIGHTS,)) is not None:
+        copied = sum(item.size for item in budget.request.items if item.name == SRAM_WEIGHTS)
+        notes.append(
+            f"{copied:,} B of weights read from {spans[SRAM_WEIGHTS_LABEL].name}, "
+            "copied there from flash at start-up (before any inference: not priced)"
+        )
     if budget is not None and _span_of(budget, (RUN_CODE,)) is not None:
         notes.append(
             f"all code priced as run from {spans[CODE_LABEL].name}: the hot code (kernels and layers, "

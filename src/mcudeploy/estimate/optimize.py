@@ -17,7 +17,12 @@ configurations considered:
   per flash byte first, as many as fit the flash with the reserve (balanced: and leave the arena
   at its smallest).
 
-size takes the first; balanced the fastest with the smallest arena; speed the fastest that fits.
+size takes the first; balanced the fastest with the smallest arena; speed the fastest that fits,
+then (speed only) that one with the weights of some layers read from SRAM (`ir.variants.WeightMemory`:
+loaded in flash, copied at start-up): most cycles the layer's reads of flash constants took (as the cycle
+model measured them) per byte first, as many as the device's RAM holds beside the arena, the stack and
+the reserves; on a core with a data cache and a DTCM, also the configuration whose SRAM block stays in
+the DTCM, both run whole.
 Latency is the cycle model's (`estimate`), per layer, priced for the device at its clock: one run of
 each configuration as it is and one with every layer in its fastest candidate variant; one with int16
 weights sums its layers' cycles and the calls between layers of those runs; one with planes is run
@@ -39,19 +44,20 @@ from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
-from mcudeploy.devices import Device, find_core
+from mcudeploy.devices import Device, RegionKind, find_core
 from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.memory import device_memory
+from mcudeploy.estimate.memory import CONSTANTS_LABEL, device_memory
 from mcudeploy.estimate.model import estimate_model
 from mcudeploy.estimate.stack import static_need
 from mcudeploy.files import write_file
-from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, Schedule, WeightLayout
+from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, Schedule, WeightLayout, WeightMemory
 from mcudeploy.kernels.contracts import has_planes, least_memory_schedule
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import (
     ARENA,
     DEFAULT_STACK_BYTES,
+    SRAM_WEIGHTS,
     CodeEstimate,
     Memory,
     MemoryBudget,
@@ -85,6 +91,9 @@ class VariantPoint:
     direct_layers: list[int]
     int16_layers: list[int]
     plane_layers: list[int]
+    sram_weight_layers: list[int] = field(default_factory=list)
+    """The layers whose constants are read from SRAM (loaded in flash, counted in both)."""
+    sram_weight_bytes: int = 0
     chosen: bool = False
 
 
@@ -147,10 +156,12 @@ def optimize_variants(
     objective: Objective,
     alignment: int = 16,
     clock_mhz: float | None = None,
-    measure: Callable[[Graph, Device, float, int], tuple[dict[int, float], float]] | None = None,
+    measure: Measure | None = None,
+    weights_to_sram: bool = True,
 ) -> VariantChoice:
     """Choose and set every CONV_2D's and DEPTHWISE_CONV_2D's variant on `graph` for `objective` on
-    `device`, and the weights of the FULLY_CONNECTED layers that may take int16 ones."""
+    `device`, and the weights of the FULLY_CONNECTED layers that may take int16 ones; with speed and
+    `weights_to_sram`, which layers read their constants from SRAM."""
     convs, depthwise = convolutions(graph), depthwise_choices(graph)
     clock = float(clock_mhz or device.part.max_clock_mhz)
     device_memory(device, None, clock)  # refuses a clock the part does not run at, before any run
@@ -180,6 +191,11 @@ def optimize_variants(
                 configs[f"{name} + int16 weights"] = widened
     points = [evaluate.point(name, config, timing, clock) for name, config in configs.items()]
     chosen = _choose(points, objective)
+    if timing is not None and objective == Objective.SPEED and weights_to_sram:
+        for name, config in _weights_to_sram(evaluate, timing, chosen.name, configs[chosen.name]).items():
+            configs[name] = config
+            points.append(evaluate.point(name, config, timing, clock))
+        chosen, latency = _choose(points, objective), timing.latency
     evaluate.apply(configs[chosen.name])
     front = _pareto(points)
     front += [] if chosen in front else [chosen]
@@ -205,6 +221,37 @@ def _add_planes(
             return None
         configs[f"{name} + planes"] = planned
     return timing.latency
+
+
+def _weights_to_sram(evaluate: _Evaluator, timing: _Timing, name: str, config: Config) -> dict[str, Config]:
+    """`config` with the constants of its layers read from SRAM where the RAM holds them, each run whole:
+    in any SRAM, and on a core with a data cache, in a DTCM only (where it differs); none where the
+    layers read nothing from flash, a run failed or no layer's constants fit."""
+    evaluate.apply(config)
+    layout = constant_layout(evaluate.graph, evaluate.alignment)
+
+    def flash_reads(index: int) -> float:
+        return timing.flash_reads.get((index, config.get(index)), 0.0)
+
+    paying = [i for i in range(len(evaluate.graph.operators)) if layout.layer_bytes(i) and flash_reads(i) > 0]
+    paying.sort(key=lambda i: -flash_reads(i) / layout.layer_bytes(i))
+    tcm = find_core(evaluate.device.core).data_cache and any(
+        span.kind == RegionKind.DTCM for span in evaluate.device.spans()
+    )
+    moved: dict[str, Config] = {}
+    for tcm_only in (False, True) if tcm else (False,):
+        trial = evaluate.to_sram(config, paying, tcm_only)
+        if trial != config and trial not in moved.values():
+            try:
+                timing.run(trial)
+            except McuDeployError:
+                return {}
+            moved[f"{name} + weights in {'DTCM' if tcm_only else 'SRAM'}"] = trial
+    return moved
+
+
+def _in_sram(variant: KernelVariant | None) -> KernelVariant:
+    return replace(variant or KernelVariant(), weights_in=WeightMemory.SRAM)
 
 
 def _choose(points: list[VariantPoint], objective: Objective) -> VariantPoint:
@@ -264,10 +311,12 @@ class _Evaluator:
 
     def __init__(self, graph: Graph, device: Device, reserve: Reserves, alignment: int) -> None:
         self.graph, self.device, self.reserve, self.alignment = graph, device, reserve, alignment
+        self.initial = [op.variant for op in graph.operators]
+        """Each layer's variant before any choice: that of a layer a configuration leaves out."""
 
     def apply(self, config: Config) -> None:
-        for index, variant in config.items():
-            self.graph.operators[index].variant = variant
+        for op in self.graph.operators:
+            op.variant = config.get(op.index, self.initial[op.index])
 
     def columns(self, convs: list[Operator], depthwise: list[Operator], arena_limit: int | None) -> Config:
         """Columns settled for `arena_limit`, each depthwise layer in the schedule taking fewer bytes."""
@@ -328,6 +377,21 @@ class _Evaluator:
                 widened = trial
         return widened
 
+    def to_sram(self, config: Config, paying: list[int], tcm_only: bool) -> Config:
+        """`config` with the constants of the first layers of `paying` read from SRAM, as many as the
+        device's RAM holds with everything else (`tcm_only`: in a DTCM), each trial with the code
+        measured for `config` (where its constants live does not change the code's flash)."""
+        self.apply(config)
+        code = measured_code(self.graph, plan_memory(self.graph, alignment=self.alignment), self.device.core)
+        moved = dict(config)
+        for index in paying:
+            trial = {**moved, index: _in_sram(moved.get(index))}
+            _, budget = self.budget(trial, code)
+            span = next((use.span for use in budget.uses if any(i.name == SRAM_WEIGHTS for i in use.items)), None)
+            if budget.fits and span is not None and (not tcm_only or span.kind == RegionKind.DTCM):
+                moved = trial
+        return moved
+
     def point(self, name: str, config: Config, timing: _Timing | None, clock: float) -> VariantPoint:
         plan, budget = self.budget(config)
         milliseconds = timing.total(config) / (clock * 1000.0) if timing is not None else None
@@ -341,10 +405,24 @@ class _Evaluator:
             direct_layers=sorted(i for i, v in config.items() if v.columns == Columns.DIRECT),
             int16_layers=sorted(i for i, v in config.items() if v.weights == WeightLayout.INT16_PAIRS),
             plane_layers=sorted(i for i, v in config.items() if v.schedule == Schedule.PLANES),
+            sram_weight_layers=sorted(i for i, v in config.items() if v.weights_in == WeightMemory.SRAM),
+            sram_weight_bytes=constant_layout(self.graph, plan.alignment).sram_bytes,
         )
 
 
-Measure = Callable[[Graph, Device, float, int], tuple[dict[int, float], float]]
+@dataclass(frozen=True)
+class ModelRun:
+    """One inference as the cycle model priced it."""
+
+    layers: dict[int, float]
+    """Cycles per layer."""
+    between: float
+    """Cycles between layers (the calls, the inference's own set-up)."""
+    flash_reads: dict[int, float] = field(default_factory=dict)
+    """Per layer, the memory cycles of its reads of the constants in flash (the estimate's 'constants')."""
+
+
+Measure = Callable[[Graph, Device, float, int], ModelRun]
 
 
 @dataclass
@@ -357,6 +435,7 @@ class _Timing:
     stack_bytes: int
     measure: Measure
     cycles: LayerCycles = field(default_factory=dict)
+    flash_reads: LayerCycles = field(default_factory=dict)
     runs: list[tuple[Config, float]] = field(default_factory=list)
     overhead: float = 0.0
 
@@ -365,9 +444,11 @@ class _Timing:
             return
         for op in self.graph.operators:
             op.variant = config.get(op.index)
-        layers, self.overhead = self.measure(self.graph, self.device, self.clock, self.stack_bytes)
-        self.cycles.update({(index, config.get(index)): total for index, total in layers.items()})
-        self.runs.append((config, self.overhead + sum(layers.values())))
+        run = self.measure(self.graph, self.device, self.clock, self.stack_bytes)
+        self.overhead = run.between
+        self.cycles.update({(index, config.get(index)): total for index, total in run.layers.items()})
+        self.flash_reads.update({(index, config.get(index)): total for index, total in run.flash_reads.items()})
+        self.runs.append((config, self.overhead + sum(run.layers.values())))
 
     def total(self, config: Config) -> float:
         """The run's own total where `config` was run, else its layers' cycles summed: a kernel's path
@@ -414,19 +495,23 @@ def _cycles(
     return timing, timing.latency
 
 
-def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int) -> tuple[dict[int, float], float]:
-    """Cycles per layer of one inference and those between layers, by the estimate (cached by content)."""
+def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int) -> ModelRun:
+    """Cycles per layer of one inference, those between layers and each layer's flash constant reads,
+    by the estimate (cached by content)."""
     key = _cache_key(graph, device, clock)
     cached = cache_dir() / f"variant-cycles-{key}.json"
     if cached.exists():
         figures = json.loads(cached.read_text())
-        return {int(k): v for k, v in figures["layers"].items()}, figures["between"]
+        layers, flash = ({int(k): v for k, v in figures[name].items()} for name in ("layers", "flash_reads"))
+        return ModelRun(layers, figures["between"], flash)
     estimate = estimate_model(graph, device, clock, stack_bytes=stack_bytes)
     layers = {layer.index: layer.cycles.total for layer in estimate.layers}
+    flash = {layer.index: layer.cycles.memory_by_label.get(CONSTANTS_LABEL, 0.0) for layer in estimate.layers}
     between = estimate.inference.total - sum(layers.values())
     cached.parent.mkdir(parents=True, exist_ok=True)
-    write_file(cached, json.dumps({"layers": layers, "between": between}).encode(), replace=True)
-    return layers, between
+    figures = {"layers": layers, "between": between, "flash_reads": flash}
+    write_file(cached, json.dumps(figures).encode(), replace=True)
+    return ModelRun(layers, between, flash)
 
 
 def _cache_key(graph: Graph, device: Device, clock: float) -> str:

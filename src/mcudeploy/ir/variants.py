@@ -34,13 +34,25 @@ class WeightLayout(Enum):
     INT16_PAIRS = "int16 pairs"
 
 
+class WeightMemory(Enum):
+    """Where a layer's constants (filter, bias, multipliers, shifts) are read from at run time: in
+    place from flash, or from a copy in SRAM (initialised data: its load image stays in flash, the C
+    start-up copies it) that the kernels read without flash wait states (`memory.budget.constant_layout`)."""
+
+    FLASH = "flash"
+    SRAM = "sram"
+
+
 @dataclass(frozen=True)
 class KernelVariant:
     columns: Columns = Columns.IM2COL
     weights: WeightLayout = WeightLayout.INT8
     schedule: Schedule | None = None
     """DEPTHWISE_CONV_2D only (None elsewhere, or until chosen)."""
+    weights_in: WeightMemory = WeightMemory.FLASH
+    """Any layer with constants; read by the constant layout only, so the kernel is the same either way."""
 
     @property
     def label(self) -> str:
-        return self.columns.value + ("" if self.weights == WeightLayout.INT8 else f", {self.weights.value} weights")
+        label = self.columns.value + ("" if self.weights == WeightLayout.INT8 else f", {self.weights.value} weights")
+        return label + (", weights in SRAM" if self.weights_in == WeightMemory.SRAM else "")

@@ -1,7 +1,8 @@
 """The whole memory budget of a deployment: what goes in flash, what goes in RAM, and where.
 
 Flash holds the constants exactly as the generated code stores them (`constant_layout`,
-shared with the C generator), the code (measured from the linked ELF for the device's
+shared with the C generator; those of the layers whose variant reads them from SRAM are there too,
+as the load image the C start-up copies), the code (measured from the linked ELF for the device's
 core by `analysis.code_size`, or the estimate below where that cannot be done) and the
 user's reserve. RAM holds the tensor arena (from
 the memory plan), the variable tensors (state kept across inferences), the stack
@@ -18,7 +19,7 @@ from enum import StrEnum
 
 from mcudeploy.devices import Database, Device, RegionKind, Span, find_core
 from mcudeploy.errors import McuDeployError
-from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, WeightMemory
 from mcudeploy.ir.options import called_subgraphs
 from mcudeploy.params.constant_inputs import read_at_run_time, stored_dtype
 from mcudeploy.params.requantization import requantization
@@ -52,6 +53,8 @@ class ConstantArray:
     operator it belongs to (0: the main graph)."""
     kind: str | None = None
     """A derived array's kind ("multipliers", "shifts"); None for a constant tensor."""
+    in_sram: bool = False
+    """In the SRAM block (its layer's variant reads its weights from SRAM); `offset` is then in that block."""
 
     @property
     def nbytes(self) -> int:
@@ -63,11 +66,23 @@ class ConstantLayout:
     arrays: tuple[ConstantArray, ...]
     alignment: int
     total_bytes: int
-    """Size of the constants block: every array starts on `alignment`, the end is rounded up too."""
+    """Flash of the constants: the flash block and the SRAM block's load image; every array starts on
+    `alignment`, each block's end is rounded up too."""
+    sram_bytes: int = 0
+    """Size of the SRAM block (run image, a copy of its load image), 0 without one."""
+
+    @property
+    def flash_block_bytes(self) -> int:
+        """Size of the constants read in place from flash."""
+        return self.total_bytes - self.sram_bytes
 
     def layer_bytes(self, layer: int) -> int:
         """Flash bytes (padding included) of the arrays first read by operator `layer`."""
         return sum(align_up(a.nbytes, self.alignment) for a in self.arrays if a.layer == layer)
+
+    def sram_layers(self) -> list[int]:
+        """The layers whose arrays are in the SRAM block."""
+        return sorted({a.layer for a in self.arrays if a.in_sram})
 
 
 def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_bytes: int = 0) -> ConstantLayout:
@@ -78,7 +93,9 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
     filters, int4 ones packed two to a byte, int32 biases, ..., except filters the layer's variant
     widens to int16), then, for a quantized
     convolution or fully connected layer, its int32 output multipliers and int32 shifts,
-    one per filter scale (`mcudeploy.params.requantization`). Each array starts on
+    one per filter scale (`mcudeploy.params.requantization`). The arrays of a layer whose
+    variant reads its weights from SRAM (`ir.variants.WeightMemory`) go in a second block, the
+    SRAM one, in the same order. Each array starts on
     `alignment` bytes. The C generator lays out its constants with this function, so
     flash figures here and in the linked image agree. `guard_bytes` (sanitizer builds
     only) leaves that many unused bytes after every array with elements.
@@ -86,17 +103,19 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
     arrays: list[ConstantArray] = []
     stored: dict[int, set[int]] = {number: set() for number in range(len(graph.subgraphs))}
     called: set[int] = set()
-    offset = 0
+    ends = {False: 0, True: 0}  # each block's end, by `in_sram`
     for op in graph.operators:
+        in_sram = op.variant is not None and op.variant.weights_in == WeightMemory.SRAM
         for number, reader in _with_called(graph, 0, op, called):
             subgraph = graph.subgraphs[number]
             for name, dtype, count, tensor, kind in _layer_constants(subgraph, reader, stored[number]):
                 origin = (number, reader.index if tensor is None else tensor)
                 if number:  # a called subgraph's constant, reported under the operator that calls it
                     name, tensor = f"{subgraph.name}/{name}", None
-                arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor, origin, kind))
-                offset = align_up(offset + dtype.nbytes(count) + (guard_bytes if count else 0), alignment)
-    return ConstantLayout(tuple(arrays), alignment, offset)
+                offset = ends[in_sram]
+                arrays.append(ConstantArray(name, op.index, dtype, count, offset, tensor, origin, kind, in_sram))
+                ends[in_sram] = align_up(offset + dtype.nbytes(count) + (guard_bytes if count else 0), alignment)
+    return ConstantLayout(tuple(arrays), alignment, ends[False] + ends[True], ends[True])
 
 
 def _with_called(graph: Graph, number: int, op: Operator, called: set[int]) -> Iterator[tuple[int, Operator]]:
@@ -261,6 +280,8 @@ CODE = "kernel code (estimate)"
 MEASURED_CODE = "kernel code (measured)"
 RUN_CODE = "kernel code (run image)"
 """The hot code's copy in ITCM/SRAM (`--code-section`); its load image stays in flash in the code item."""
+SRAM_WEIGHTS = "weights in SRAM (run image)"
+"""The constants of the layers that read them from SRAM; their load image stays in flash in the weights item."""
 FLASH_RESERVE = "flash reserve"
 
 
@@ -275,7 +296,8 @@ def budget_request(
     code_section: CodeSection = CodeSection.FLASH,
 ) -> BudgetRequest:
     """The items to place, in placement order (RAM: arena first so it gets the fastest memory); with
-    `code_section` itcm or ram the hot code twice: its load image in flash, its run image there."""
+    `code_section` itcm or ram the hot code twice: its load image in flash, its run image there; the
+    constants' SRAM block twice too (in the weights' flash, and in RAM after everything else of RAM)."""
     run_preference = {CodeSection.ITCM: Preference.ITCM, CodeSection.RAM: Preference.CODE_SRAM}.get(code_section)
     items = (
         BudgetItem(ARENA, arena_bytes, Memory.RAM, Preference.TCM),
@@ -283,6 +305,7 @@ def budget_request(
         BudgetItem(STACK, stack_bytes, Memory.RAM, Preference.TCM),
         BudgetItem(RAM_RESERVE, reserve_ram, Memory.RAM, Preference.GENERAL),
         *((BudgetItem(RUN_CODE, code.run_bytes, Memory.RAM, run_preference),) if run_preference else ()),
+        BudgetItem(SRAM_WEIGHTS, constants.sram_bytes, Memory.RAM, Preference.TCM),
         BudgetItem(WEIGHTS, constants.total_bytes, Memory.FLASH, Preference.ON_CHIP),
         BudgetItem(code.label, code.total, Memory.FLASH, Preference.ON_CHIP),
         BudgetItem(FLASH_RESERVE, reserve_flash, Memory.FLASH, Preference.ON_CHIP),

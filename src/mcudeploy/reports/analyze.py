@@ -19,7 +19,7 @@ from mcudeploy.analysis.coverage import OperatorGap
 from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, DeviceSummary, ModelAnalysis, RegionUse, percent
 from mcudeploy.devices import Device, MemoryRegion, Part
 from mcudeploy.display import markup_safe, printable
-from mcudeploy.estimate.optimize import VariantChoice
+from mcudeploy.estimate.optimize import VariantChoice, VariantPoint
 from mcudeploy.memory.budget import STACK
 from mcudeploy.memory.tflm_arena import TflmArena
 
@@ -197,6 +197,7 @@ def variant_table(choice: VariantChoice) -> Table:
     table.add_column("direct layers")
     table.add_column("int16-weight layers")
     table.add_column("plane layers")
+    table.add_column("weights in SRAM")
     table.add_column("")
     for point in choice.points:
         table.add_row(
@@ -208,9 +209,16 @@ def variant_table(choice: VariantChoice) -> Table:
             _layer_list(point.direct_layers),
             _layer_list(point.int16_layers),
             _layer_list(point.plane_layers),
+            _sram_weights(point),
             ("chosen" if point.chosen else "") + ("" if point.fits else " (does not fit)"),
         )
     return table
+
+
+def _sram_weights(point: VariantPoint) -> str:
+    if not point.sram_weight_bytes:
+        return "-"
+    return f"{point.sram_weight_bytes:,} B: {_layer_list(point.sram_weight_layers)}"
 
 
 def _layer_list(layers: list[int]) -> str:
