@@ -295,6 +295,8 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
     spans: dict[str, Span] = {}
     for label, items in LABEL_ITEMS.items():
         placed = _span_of(budget, items) if budget is not None else None
+        if label == SRAM_WEIGHTS_LABEL and placed is None and (budget is None or _short_of_room(budget, items) is None):
+            continue  # no layer reads its weights from SRAM: nothing to price or show
         spans[label] = placed or _fallback_span(device, label)
         regions[label] = region_cost(label, spans[label], device, clock_mhz, cache)
         if budget is None:
