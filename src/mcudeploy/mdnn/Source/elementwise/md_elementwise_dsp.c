@@ -3,9 +3,9 @@
  *
  * Over many elements, int8 ADD and SUB of contiguous rows take 4 elements a word: each input word
  * read once, its bytes sign-extended in place (SXTB with rotation) as indices into the shared tables
- * of md_elementwise_int.h, each doubled sum scaled to the output (SMMLAR) and saturated (SSAT), the
- * 4 outputs packed into a word (BFI) and clamped to the activation 4 at a time (SSUB8 and SEL, only
- * the bounds inside int8's range): no byte loads or stores, no branch per element.
+ * of md_elementwise_int.h (both indices before both loads, which pipeline), each doubled sum scaled
+ * to the output (SMMLAR) and clamped (SSAT alone for the full int8 range): no byte loads, one loop
+ * step per 4 elements. The tables are filled with SMMULR (add_sub_fill_table_dsp).
  * Other cases run the portable kernel.
  */
 #include "md_elementwise_int.h"
@@ -20,57 +20,47 @@ void md_broadcast_rows(const md_broadcast *shape, const void *params, md_row_fn 
     md_broadcast_rows_portable(shape, params, row, input1, input2, output);
 }
 
-/* The output of the elements at byte `shift` / 8 of the two input words, saturated to int8. */
-static inline int32_t add_sub_lane(const add_sub_tables *t, uint32_t word1, uint32_t word2, uint32_t shift)
+/* The doubled sum table1[v1] + table2[v2] of the int8 values v1, v2 at byte `rot` / 8 (0, 8, 16 or
+ * 24, a literal) of two words: both indices sign-extended (SXTB with rotation) before both loads,
+ * which then pipeline (GCC 12 puts each load right after its index, where it waits). */
+#define TABLE_SUM(sum, tables, word1, word2, rot)                                                            \
+    do {                                                                                                     \
+        int32_t second_;                                                                                     \
+        __asm__("sxtb %0, %2, ror #" #rot "\n\tsxtb %1, %3, ror #" #rot "\n\tldr %0, [%4, %0, lsl #2]\n\t" \
+                "ldr %1, [%5, %1, lsl #2]\n\tadd %0, %0, %1"                                                   \
+                : "=&r"(sum), "=&r"(second_)                                                                 \
+                : "r"(word1), "r"(word2), "r"((tables)->table1), "r"((tables)->table2)                       \
+                : "memory");                                                                                 \
+    } while (0)
+
+/* The output of a doubled sum. `full_range` (a compile-time flag): the activation clamp is one
+ * saturation, as for add_sub_tabled_contiguous. */
+static inline int8_t add_sub_byte(const add_sub_tables *t, int32_t doubled_sum, int full_range)
 {
-    return md_saturate_s8(add_sub_output(t, t->table1[(int8_t)(word1 >> shift)] + t->table2[(int8_t)(word2 >> shift)]));
+    const int32_t value = add_sub_output(t, doubled_sum);
+    return (int8_t)(full_range ? md_saturate_s8(value) : md_clamp_i32(value, t->low, t->high));
 }
 
-/* Replaces byte `lsb` / 8 of `word` with the low byte of `value`: one BFI (GCC 12 writes masks and ORs
- * for the C expression); a macro, so that `lsb` is a literal at any optimisation level. */
-#define INSERT_BYTE(word, value, lsb) __asm__("bfi %0, %1, #" #lsb ", #8" : "+r"(word) : "r"(value))
-
-/* Each int8 of `word` raised to at least the bytes of `low` (each value repeated 4 times): SSUB8
- * sets a GE flag per byte where word - low >= 0, SEL picks by them. */
-static inline uint32_t max_bytes(uint32_t word, uint32_t low)
-{
-    uint32_t difference;
-    __asm__("ssub8 %1, %0, %2\n\tsel %0, %0, %2" : "+r"(word), "=&r"(difference) : "r"(low));
-    return word;
-}
-
-/* Each int8 of `word` lowered to at most the bytes of `high`. */
-static inline uint32_t min_bytes(uint32_t word, uint32_t high)
-{
-    uint32_t difference;
-    __asm__("ssub8 %1, %2, %0\n\tsel %0, %0, %2" : "+r"(word), "=&r"(difference) : "r"(high));
-    return word;
-}
-
-/* Which bounds of the activation an int8 output needs beyond its saturation. */
-enum { CLAMP_NONE, CLAMP_LOW, CLAMP_BOTH };
-
-/* Contiguous rows with no offset after the shift (the output exponent up to 23): 4 outputs packed
- * into a word, clamped 4 at a time as `clamp` (a compile-time constant) says, one store. */
-static MD_ALWAYS_INLINE void add_sub_tabled_dsp(const add_sub_tables *tables, const int8_t *input1,
-                                                const int8_t *input2, int8_t *output, int32_t count, int clamp)
+/* Contiguous rows with no offset after the shift (the output exponent up to 23). */
+static inline void add_sub_tabled_dsp(const add_sub_tables *tables, const int8_t *input1, const int8_t *input2,
+                                      int8_t *output, int32_t count, int full_range)
 {
     const add_sub_tables t = *tables; /* int8 stores could alias *tables */
-    const uint32_t low = (uint8_t)t.low * UINT32_C(0x01010101), high = (uint8_t)t.high * UINT32_C(0x01010101);
+    int32_t sum;
     int32_t i;
     for (i = 0; i + 4 <= count; i += 4) {
         const uint32_t word1 = md_read32(input1 + i), word2 = md_read32(input2 + i);
-        uint32_t packed = (uint32_t)add_sub_lane(&t, word1, word2, 0);
-        INSERT_BYTE(packed, add_sub_lane(&t, word1, word2, 8), 8);
-        INSERT_BYTE(packed, add_sub_lane(&t, word1, word2, 16), 16);
-        INSERT_BYTE(packed, add_sub_lane(&t, word1, word2, 24), 24);
-        if (clamp != CLAMP_NONE) {
-            packed = max_bytes(packed, low);
-        }
-        md_write32(output + i, clamp == CLAMP_BOTH ? min_bytes(packed, high) : packed);
+        TABLE_SUM(sum, &t, word1, word2, 0);
+        output[i] = add_sub_byte(&t, sum, full_range);
+        TABLE_SUM(sum, &t, word1, word2, 8);
+        output[i + 1] = add_sub_byte(&t, sum, full_range);
+        TABLE_SUM(sum, &t, word1, word2, 16);
+        output[i + 2] = add_sub_byte(&t, sum, full_range);
+        TABLE_SUM(sum, &t, word1, word2, 24);
+        output[i + 3] = add_sub_byte(&t, sum, full_range);
     }
     for (; i < count; ++i) {
-        output[i] = (int8_t)md_clamp_i32(add_sub_lane(&t, (uint8_t)input1[i], (uint8_t)input2[i], 0), t.low, t.high);
+        output[i] = add_sub_byte(&t, t.table1[input1[i]] + t.table2[input2[i]], full_range);
     }
 }
 
@@ -82,21 +72,37 @@ static void add_sub_row_tabled_dsp(const void *params, const void *input1, int32
     if (step1 == 1 && step2 == 1 && t->offset_after == 0) {
         const int8_t *first = (const int8_t *)input1 + index1, *second = (const int8_t *)input2 + index2;
         if (t->full_range) {
-            add_sub_tabled_dsp(t, first, second, (int8_t *)output + out, count, CLAMP_NONE);
-        } else if (t->high == INT8_MAX) { /* RELU */
-            add_sub_tabled_dsp(t, first, second, (int8_t *)output + out, count, CLAMP_LOW);
+            add_sub_tabled_dsp(t, first, second, (int8_t *)output + out, count, 1);
         } else {
-            add_sub_tabled_dsp(t, first, second, (int8_t *)output + out, count, CLAMP_BOTH);
+            add_sub_tabled_dsp(t, first, second, (int8_t *)output + out, count, 0);
         }
         return;
     }
     add_sub_row_tabled(params, input1, index1, step1, input2, index2, step2, output, out, count);
 }
 
+/* add_sub_fill_table in fewer instructions: (v + offset) << left_shift is at most 2^28 in magnitude
+ * (add_sub_tables_apply), so md_srdhm of it is SMMULR of its double, stepped from one value to the
+ * next; then md_rdbpot_fast by the right shift (at least 1: no right shift takes the shared fill). */
+static void add_sub_fill_table_dsp(int32_t *storage, int32_t offset, int32_t left_shift, int32_t multiplier,
+                                   int32_t shift, int32_t sign)
+{
+    const int32_t step = (int32_t)(UINT32_C(1) << (left_shift + 1));
+    int32_t doubled = (int32_t)((uint32_t)(INT8_MIN + offset) << (left_shift + 1));
+    int32_t v;
+    if (shift == 0) {
+        add_sub_fill_table(storage, offset, left_shift, multiplier, shift, sign);
+        return;
+    }
+    for (v = 0; v < 256; ++v, doubled += step) {
+        storage[v] = sign * 2 * md_rdbpot_fast(md_smmlar(doubled, multiplier, 0), -shift);
+    }
+}
+
 md_status md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
                        void *output)
 {
-    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table, add_sub_row_tabled_dsp)) {
+    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table_dsp, add_sub_row_tabled_dsp)) {
         md_broadcast_rows(shape, p, md_arith_row_portable, input1, input2, output);
     }
     return MD_OK;
