@@ -2,8 +2,8 @@
 the operator family of tests/test_codegen.py (broadcasts, activations, int8/int16/int32) on the
 emulated Cortex-M4 and M33 (`md_elementwise_dsp.c`: int8 ADD/SUB tables 4 elements a word, with whole
 words only, a tail of 1 or 3, full-range and clamped outputs, tables filled by SMMULR; the portable
-row loop otherwise) and Cortex-M55 (MVE rows, `mdnn/Source/elementwise/md_elementwise_mve.c`, its software-pipelined table
-loop, with the portable fallbacks)."""
+row loop otherwise) and Cortex-M55 (MVE rows, `mdnn/Source/elementwise/md_elementwise_mve.c`, its
+software-pipelined table loop, with the portable fallbacks)."""
 
 from __future__ import annotations
 
