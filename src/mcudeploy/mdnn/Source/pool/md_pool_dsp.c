@@ -39,26 +39,38 @@ static pool_walk window_walk(const md_window_params *p, const md_taps *taps)
     return walk;
 }
 
+/* Adds the `words` words of 4 channels at `tap` into the pair sums. */
+static MD_ALWAYS_INLINE void add_tap(const int8_t *tap, int32_t words, int16x2_t *even0, int16x2_t *odd0,
+                                     int16x2_t *even1, int16x2_t *odd1)
+{
+    const uint32_t low = md_read32(tap);
+    *even0 = md_even_pair_add(*even0, low);
+    *odd0 = md_odd_pair_add(*odd0, low);
+    if (words == 2) {
+        const uint32_t high = md_read32(tap + 4);
+        *even1 = md_even_pair_add(*even1, high);
+        *odd1 = md_odd_pair_add(*odd1, high);
+    }
+}
+
 /* The halfword-pair sums over the window of the `words` (1 or 2: a compile-time constant) words
- * of 4 channels from `first` (the window's first tap): sums[2w] channels {4w, 4w + 2},
- * sums[2w + 1] channels {4w + 1, 4w + 3}. */
+ * of 4 channels from `first` (the window's first tap), two taps a loop step: sums[2w] channels
+ * {4w, 4w + 2}, sums[2w + 1] channels {4w + 1, 4w + 3}. */
 static MD_ALWAYS_INLINE void window_sums(const pool_walk *walk, const int8_t *first, int32_t words,
                                          int16x2_t *sums)
 {
     int16x2_t even0 = 0, odd0 = 0, even1 = 0, odd1 = 0;
+    const int32_t step = walk->tap_step;
     int32_t r;
     int32_t k;
     for (r = 0; r < walk->runs; ++r, first += walk->run_step) {
         const int8_t *tap = first;
-        for (k = 0; k < walk->run; ++k, tap += walk->tap_step) {
-            const uint32_t low = md_read32(tap);
-            even0 = md_even_pair_add(even0, low);
-            odd0 = md_odd_pair_add(odd0, low);
-            if (words == 2) {
-                const uint32_t high = md_read32(tap + 4);
-                even1 = md_even_pair_add(even1, high);
-                odd1 = md_odd_pair_add(odd1, high);
-            }
+        for (k = 0; k + 2 <= walk->run; k += 2, tap += 2 * step) {
+            add_tap(tap, words, &even0, &odd0, &even1, &odd1);
+            add_tap(tap + step, words, &even0, &odd0, &even1, &odd1);
+        }
+        if (k < walk->run) {
+            add_tap(tap, words, &even0, &odd0, &even1, &odd1);
         }
     }
     sums[0] = even0;
