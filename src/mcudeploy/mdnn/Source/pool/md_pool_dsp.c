@@ -5,7 +5,8 @@
  * int8 averages, output pixel by output pixel, 8 (then 4) channels at a time: each tap's word of 4
  * channels is added into two halfword pairs by SXTAB16 (channels {0, 2}, and {1, 3} with the word
  * rotated), 2 instructions for 4 values; in a window of at most MD_POOL_SUM16_TAPS taps a halfword
- * sum cannot overflow. Each sum is then divided as the portable kernel divides it. A group of
+ * sum cannot overflow. Each sum is then divided, rounded as the portable kernel rounds it, by a
+ * multiply with the reciprocal of the window's tap count (pool_divisor). A group of
  * channels is read whole before its outputs are written, so every output (pixel, c) is still written
  * after channel c of its window is read (the memory contract). The channels past the last group of
  * 4 are summed one by one; int16, larger windows and MAX_POOL_2D run the portable kernel.
@@ -79,22 +80,44 @@ static MD_ALWAYS_INLINE void window_sums(const pool_walk *walk, const int8_t *fi
     sums[3] = odd1;
 }
 
-static inline int8_t average_s8(const md_window_params *p, int32_t total, int32_t count)
+/* md_pool_average without a division, for a window's taps inside: with n = |total| + count / 2
+ * (below 2^16: at most 256 taps of int8), n / count rounded down is n * ceil(2^31 / count) / 2^31
+ * rounded down, as the multiplier's excess (below count) adds less than 1 / count to n / count,
+ * whose fraction is at most 1 - 1 / count. No taps (a reciprocal of 0) average to 0. */
+typedef struct {
+    uint32_t reciprocal; /* ceil(2^31 / count) */
+    int32_t half;        /* count / 2 */
+    int32_t low, high;   /* the activation */
+} pool_divisor;
+
+static pool_divisor pool_divisor_of(const md_window_params *p, int32_t count)
 {
-    return (int8_t)md_clamp_i32(md_pool_average(total, count), p->act_min, p->act_max);
+    pool_divisor d;
+    d.reciprocal = count > 0 ? ((UINT32_C(1) << 31) + (uint32_t)count - 1u) / (uint32_t)count : 0u;
+    d.half = count / 2;
+    d.low = p->act_min;
+    d.high = p->act_max;
+    return d;
+}
+
+static inline int8_t average_s8(const pool_divisor *d, int32_t total)
+{
+    const int32_t sign = total >> 31; /* -1 or 0 */
+    const uint32_t n = (uint32_t)(((total ^ sign) - sign) + d->half);
+    const int32_t quotient = (int32_t)(((uint64_t)n * d->reciprocal) >> 31);
+    return (int8_t)md_clamp_i32((quotient ^ sign) - sign, d->low, d->high);
 }
 
 /* The averages of `words` words of 4 channels from the pair sums of window_sums. */
-static inline void store_averages(const md_window_params *p, const int16x2_t *sums, int32_t words, int32_t count,
-                                  int8_t *out)
+static inline void store_averages(const pool_divisor *d, const int16x2_t *sums, int32_t words, int8_t *out)
 {
     int32_t w;
     for (w = 0; w < words; ++w) {
         const int32_t even = (int32_t)sums[2 * w], odd = (int32_t)sums[2 * w + 1];
-        out[4 * w] = average_s8(p, (int16_t)even, count);
-        out[4 * w + 1] = average_s8(p, (int16_t)odd, count);
-        out[4 * w + 2] = average_s8(p, even >> 16, count);
-        out[4 * w + 3] = average_s8(p, odd >> 16, count);
+        out[4 * w] = average_s8(d, (int16_t)even);
+        out[4 * w + 1] = average_s8(d, (int16_t)odd);
+        out[4 * w + 2] = average_s8(d, even >> 16);
+        out[4 * w + 3] = average_s8(d, odd >> 16);
     }
 }
 
@@ -102,7 +125,7 @@ static inline void store_averages(const md_window_params *p, const int16x2_t *su
 static void average_pixel_s8(const md_window_params *p, const int8_t *image, const md_taps *taps, int8_t *out)
 {
     const int32_t channels = p->input_c;
-    const int32_t count = (taps->y_last - taps->y_first) * (taps->x_last - taps->x_first);
+    const pool_divisor divisor = pool_divisor_of(p, (taps->y_last - taps->y_first) * (taps->x_last - taps->x_first));
     const pool_walk walk = window_walk(p, taps);
     const int8_t *first = image + md_taps_pixel(p, taps, taps->y_first, taps->x_first) * channels;
     int16x2_t sums[4];
@@ -111,11 +134,11 @@ static void average_pixel_s8(const md_window_params *p, const int8_t *image, con
     int32_t k;
     for (; c + 8 <= channels; c += 8) {
         window_sums(&walk, first + c, 2, sums);
-        store_averages(p, sums, 2, count, out + c);
+        store_averages(&divisor, sums, 2, out + c);
     }
     if (c + 4 <= channels) {
         window_sums(&walk, first + c, 1, sums);
-        store_averages(p, sums, 1, count, out + c);
+        store_averages(&divisor, sums, 1, out + c);
         c += 4;
     }
     for (; c < channels; ++c) {
@@ -126,7 +149,7 @@ static void average_pixel_s8(const md_window_params *p, const int8_t *image, con
                 total += run[k * walk.tap_step];
             }
         }
-        out[c] = average_s8(p, total, count);
+        out[c] = average_s8(&divisor, total);
     }
 }
 
