@@ -1347,8 +1347,7 @@ def test_each_core_compiles_one_isa_path_per_family(tmp_path, cpu, path):
     sizes = subprocess.run(["arm-none-eabi-size", *sorted(lib.glob("*.o"))], check=True, capture_output=True, text=True)
     with_code = {Path(line.split()[-1]).stem for line in sizes.stdout.splitlines()[1:] if int(line.split()[0])}
     kernels = ("md_conv", "md_conv_s16", "md_depthwise", "md_depthwise_s16", "md_fully_connected", "md_svdf")
-    expected = {f"{name}{path}" for name in (*kernels, "md_elementwise")}
-    expected |= {"md_pool_mve" if path == "_mve" else "md_pool"}
+    expected = {f"{name}{path}" for name in (*kernels, "md_elementwise", "md_pool")}
     # their int16 and float32 kernels stay in the portable source beside the int8 path
     expected |= {
         f"{name}{suffix}" for name in ("md_batch_matmul", "md_resize", "md_transpose_conv") for suffix in {"", path}

@@ -3,8 +3,9 @@
  *
  * Over many elements, int8 ADD and SUB of contiguous rows take 4 elements a word: each input word
  * read once, its bytes sign-extended in place (SXTB with rotation) as indices into the shared tables
- * of md_elementwise_int.h, each doubled sum scaled to the output (SMMLAR) and clamped (SSAT alone
- * for the full int8 range): no byte loads, one loop step per 4 elements.
+ * of md_elementwise_int.h (both indices before both loads, which pipeline), each doubled sum scaled
+ * to the output (SMMLAR) and clamped (SSAT alone for the full int8 range): no byte loads, one loop
+ * step per 4 elements. The tables are filled with SMMULR (add_sub_fill_table_dsp).
  * Other cases run the portable kernel.
  */
 #include "md_elementwise_int.h"
@@ -19,12 +20,24 @@ void md_broadcast_rows(const md_broadcast *shape, const void *params, md_row_fn 
     md_broadcast_rows_portable(shape, params, row, input1, input2, output);
 }
 
-/* The output of the elements at byte `shift` / 8 of the two input words. `full_range` (a
- * compile-time flag): the activation clamp is one saturation, as for add_sub_tabled_contiguous. */
-static inline int8_t add_sub_byte(const add_sub_tables *t, uint32_t word1, uint32_t word2, uint32_t shift,
-                                  int full_range)
+/* The doubled sum table1[v1] + table2[v2] of the int8 values v1, v2 at byte `rot` / 8 (0, 8, 16 or
+ * 24, a literal) of two words: both indices sign-extended (SXTB with rotation) before both loads,
+ * which then pipeline (GCC 12 puts each load right after its index, where it waits). */
+#define TABLE_SUM(sum, tables, word1, word2, rot)                                                            \
+    do {                                                                                                     \
+        int32_t second_;                                                                                     \
+        __asm__("sxtb %0, %2, ror #" #rot "\n\tsxtb %1, %3, ror #" #rot "\n\tldr %0, [%4, %0, lsl #2]\n\t" \
+                "ldr %1, [%5, %1, lsl #2]\n\tadd %0, %0, %1"                                                   \
+                : "=&r"(sum), "=&r"(second_)                                                                 \
+                : "r"(word1), "r"(word2), "r"((tables)->table1), "r"((tables)->table2)                       \
+                : "memory");                                                                                 \
+    } while (0)
+
+/* The output of a doubled sum. `full_range` (a compile-time flag): the activation clamp is one
+ * saturation, as for add_sub_tabled_contiguous. */
+static inline int8_t add_sub_byte(const add_sub_tables *t, int32_t doubled_sum, int full_range)
 {
-    const int32_t value = add_sub_output(t, t->table1[(int8_t)(word1 >> shift)] + t->table2[(int8_t)(word2 >> shift)]);
+    const int32_t value = add_sub_output(t, doubled_sum);
     return (int8_t)(full_range ? md_saturate_s8(value) : md_clamp_i32(value, t->low, t->high));
 }
 
@@ -33,16 +46,21 @@ static inline void add_sub_tabled_dsp(const add_sub_tables *tables, const int8_t
                                       int8_t *output, int32_t count, int full_range)
 {
     const add_sub_tables t = *tables; /* int8 stores could alias *tables */
+    int32_t sum;
     int32_t i;
     for (i = 0; i + 4 <= count; i += 4) {
         const uint32_t word1 = md_read32(input1 + i), word2 = md_read32(input2 + i);
-        output[i] = add_sub_byte(&t, word1, word2, 0, full_range);
-        output[i + 1] = add_sub_byte(&t, word1, word2, 8, full_range);
-        output[i + 2] = add_sub_byte(&t, word1, word2, 16, full_range);
-        output[i + 3] = add_sub_byte(&t, word1, word2, 24, full_range);
+        TABLE_SUM(sum, &t, word1, word2, 0);
+        output[i] = add_sub_byte(&t, sum, full_range);
+        TABLE_SUM(sum, &t, word1, word2, 8);
+        output[i + 1] = add_sub_byte(&t, sum, full_range);
+        TABLE_SUM(sum, &t, word1, word2, 16);
+        output[i + 2] = add_sub_byte(&t, sum, full_range);
+        TABLE_SUM(sum, &t, word1, word2, 24);
+        output[i + 3] = add_sub_byte(&t, sum, full_range);
     }
     for (; i < count; ++i) {
-        output[i] = add_sub_byte(&t, (uint8_t)input1[i], (uint8_t)input2[i], 0, full_range);
+        output[i] = add_sub_byte(&t, t.table1[input1[i]] + t.table2[input2[i]], full_range);
     }
 }
 
@@ -63,10 +81,28 @@ static void add_sub_row_tabled_dsp(const void *params, const void *input1, int32
     add_sub_row_tabled(params, input1, index1, step1, input2, index2, step2, output, out, count);
 }
 
+/* add_sub_fill_table in fewer instructions: (v + offset) << left_shift is at most 2^28 in magnitude
+ * (add_sub_tables_apply), so md_srdhm of it is SMMULR of its double, stepped from one value to the
+ * next; then md_rdbpot_fast by the right shift (at least 1: no right shift takes the shared fill). */
+static void add_sub_fill_table_dsp(int32_t *storage, int32_t offset, int32_t left_shift, int32_t multiplier,
+                                   int32_t shift, int32_t sign)
+{
+    const int32_t step = (int32_t)(UINT32_C(1) << (left_shift + 1));
+    int32_t doubled = (int32_t)((uint32_t)(INT8_MIN + offset) << (left_shift + 1));
+    int32_t v;
+    if (shift == 0) {
+        add_sub_fill_table(storage, offset, left_shift, multiplier, shift, sign);
+        return;
+    }
+    for (v = 0; v < 256; ++v, doubled += step) {
+        storage[v] = sign * 2 * md_rdbpot_fast(md_smmlar(doubled, multiplier, 0), -shift);
+    }
+}
+
 md_status md_arith_int(const md_arith_params *p, const md_broadcast *shape, const void *input1, const void *input2,
                        void *output)
 {
-    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table, add_sub_row_tabled_dsp)) {
+    if (!md_add_sub_s8_tabled(p, shape, input1, input2, output, add_sub_fill_table_dsp, add_sub_row_tabled_dsp)) {
         md_broadcast_rows(shape, p, md_arith_row_portable, input1, input2, output);
     }
     return MD_OK;

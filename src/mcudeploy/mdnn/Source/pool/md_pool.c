@@ -2,7 +2,7 @@
 /* mcudeploy kernel library: integer pooling, portable C (see md_nn.h). */
 #include "md_pool_int.h"
 
-#if !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
+#if !MD_PATH_DSP && !MD_PATH_MVE /* the ISA path this build takes: md_nn_support.h */
 
 MD_PATH_SYMBOL(md_path_pool_portable);
 
@@ -18,4 +18,4 @@ md_status md_max_pool_int(const md_window_params *p, const void *input, void *ou
     return MD_OK;
 }
 
-#endif /* !MD_PATH_MVE */
+#endif /* !MD_PATH_DSP && !MD_PATH_MVE */
