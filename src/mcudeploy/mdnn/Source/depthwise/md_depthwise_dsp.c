@@ -723,6 +723,11 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *st
         for (; end - to >= 4; to += 4, source += 4 * step) {
             copy_4(to, source, step);
         }
+        if (end - to >= 2) { /* two values as one halfword (vww's rows of 6) */
+            const uint16_t pair = (uint16_t)((uint8_t)source[0] | ((uint32_t)(uint8_t)source[step] << 8));
+            memcpy(to, &pair, sizeof pair);
+            to += 2, source += 2 * step;
+        }
         for (; to < end; ++to, source += step) {
             *to = *source;
         }
@@ -1383,7 +1388,9 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                 if (one_call) {
                     plan_fold(&plan, &f);
                     block_call(&plan, plane.bytes, plane.width, &f, output + c, sums);
-                    plane_3x3_rows(&oriented, &steps, &plane, &f, output + c, oriented.output_h / 2 * 2, sums);
+                    if (oriented.output_h % 2) {
+                        plane_3x3_rows(&oriented, &steps, &plane, &f, output + c, oriented.output_h - 1, sums);
+                    }
                 } else {
                     plane_3x3_folded(&oriented, &steps, &plane, &f, output + c, sums);
                 }
