@@ -723,6 +723,11 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *st
         for (; end - to >= 4; to += 4, source += 4 * step) {
             copy_4(to, source, step);
         }
+        if (end - to >= 2) { /* two values as one halfword (vww's rows of 6) */
+            const uint16_t pair = (uint16_t)((uint8_t)source[0] | ((uint32_t)(uint8_t)source[step] << 8));
+            memcpy(to, &pair, sizeof pair);
+            to += 2, source += 2 * step;
+        }
         for (; to < end; ++to, source += step) {
             *to = *source;
         }
@@ -1182,6 +1187,68 @@ __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
         ".size md_dw_block_outputs, .-md_dw_block_outputs\n\t"
         ".popsection");
 
+/* The calls of plane_3x3_blocks over one column chunk: the assembly routines' constants, the
+ * geometry set once (block_plan, plan_pairs), each channel's folded constants filled in (plan_fold). */
+typedef struct {
+    dw_block_constants constants;
+    dw_output_constants outputs;
+    int32_t count;        /* the chunk's columns */
+    int32_t pairs_a_call; /* row pairs the DW_CHUNK sums hold */
+} dw_block_plan;
+
+/* The plan of the column chunk from output column `first` on, the sums in `sums`. */
+static dw_block_plan block_plan(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                int32_t first, int32_t *sums)
+{
+    const int32_t count = md_min_i32(DW_CHUNK / 2, p->output_w - first);
+    const int32_t blocks = (count + 1) / 2;
+    dw_block_plan plan;
+    plan.count = count;
+    plan.pairs_a_call = DW_CHUNK / 4 / blocks;
+    plan.constants.row_end = sums + 4 * blocks;
+    plan.constants.skip = 2 * plane->width - 2 * blocks;
+    plan.constants.row_bytes = 16 * blocks;
+    plan.outputs.step = steps->out_column;
+    plan.outputs.out_row = steps->out_row;
+    plan.outputs.block_bytes = 16 * (count / 2);
+    plan.outputs.odd = count % 2;
+    plan.outputs.skip = 2 * steps->out_row - 2 * steps->out_column * (count / 2);
+    return plan;
+}
+
+/* The next calls take `pairs` row pairs (at most pairs_a_call). */
+static void plan_pairs(dw_block_plan *plan, int32_t pairs, int32_t *sums)
+{
+    plan->outputs.pairs = pairs;
+    plan->constants.end = sums + plan->constants.row_bytes / 4 * pairs;
+}
+
+static MD_ALWAYS_INLINE void plan_fold(dw_block_plan *plan, const dw_folded *f)
+{
+    plan->constants.even0 = f->even[0];
+    plan->constants.even1 = f->even[1];
+    plan->constants.even2 = f->even[2];
+    plan->constants.middle01 = f->middle01;
+    plan->constants.middle2 = f->middle2;
+    plan->outputs.start = f->start;
+    plan->outputs.multiplier = f->multiplier;
+    plan->outputs.exponent = f->exponent;
+    plan->outputs.addend = f->addend;
+}
+
+/* The plan's row pairs from the window at `at` (their top left one) into `out` (its output). */
+static MD_ALWAYS_INLINE void block_call(const dw_block_plan *plan, const int8_t *at, int32_t width,
+                                        const dw_folded *f, int8_t *out, int32_t *sums)
+{
+    md_dw_folded_blocks(at, sums, width, &plan->constants);
+    if (f->low == -128 && f->high == 127) {
+        md_dw_block_outputs(sums, out, &plan->outputs);
+    } else {
+        block_outputs_clamped(sums, plan->outputs.pairs, plan->count, f, out, plan->outputs.step,
+                              plan->outputs.out_row);
+    }
+}
+
 /* The row pairs of one channel's output plane at stride 1 from its padded plane, folded: up to
  * DW_CHUNK / 2 columns of as many row pairs as the DW_CHUNK `sums` hold in 2x2 blocks, then their
  * outputs (a block past an odd last column is computed and left unused: its windows read one byte
@@ -1189,47 +1256,52 @@ __asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
 static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
                                          const dw_folded *f, int8_t *output, int32_t *sums)
 {
-    const int32_t out_w = p->output_w;
-    const int32_t out_step = steps->out_column;
-    const int32_t out_row = steps->out_row;
     const int32_t width = plane->width;
     const int32_t all_pairs = p->output_h / 2;
-    const int full_range = f->low == -128 && f->high == 127;
-    dw_block_constants constants;
-    dw_output_constants outputs;
     int32_t first;
     int32_t pair;
-    constants.even0 = f->even[0];
-    constants.even1 = f->even[1];
-    constants.even2 = f->even[2];
-    constants.middle01 = f->middle01;
-    constants.middle2 = f->middle2;
-    outputs.start = f->start;
-    outputs.multiplier = f->multiplier;
-    outputs.exponent = f->exponent;
-    outputs.addend = f->addend;
-    outputs.step = out_step;
-    outputs.out_row = out_row;
-    for (first = 0; first < out_w; first += DW_CHUNK / 2) {
-        const int32_t count = md_min_i32(DW_CHUNK / 2, out_w - first);
-        const int32_t blocks = (count + 1) / 2;
-        const int32_t pairs_a_call = DW_CHUNK / 4 / blocks;
-        constants.row_end = sums + 4 * blocks;
-        constants.skip = 2 * width - 2 * blocks;
-        constants.row_bytes = 16 * blocks;
-        outputs.block_bytes = 16 * (count / 2);
-        outputs.odd = count % 2;
-        outputs.skip = 2 * out_row - 2 * out_step * (count / 2);
-        for (pair = 0; pair < all_pairs; pair += pairs_a_call) {
-            int8_t *out = output + 2 * pair * out_row + first * out_step;
-            outputs.pairs = md_min_i32(pairs_a_call, all_pairs - pair);
-            constants.end = sums + 4 * blocks * outputs.pairs;
-            md_dw_folded_blocks(plane->bytes + 2 * pair * width + first, sums, width, &constants);
-            if (full_range) {
-                md_dw_block_outputs(sums, out, &outputs);
-            } else {
-                block_outputs_clamped(sums, outputs.pairs, count, f, out, out_step, out_row);
-            }
+    for (first = 0; first < p->output_w; first += DW_CHUNK / 2) {
+        dw_block_plan plan = block_plan(p, steps, plane, first, sums);
+        plan_fold(&plan, f);
+        for (pair = 0; pair < all_pairs; pair += plan.pairs_a_call) {
+            plan_pairs(&plan, md_min_i32(plan.pairs_a_call, all_pairs - pair), sums);
+            block_call(&plan, plane->bytes + 2 * pair * width + first, width, f,
+                       output + 2 * pair * steps->out_row + first * steps->out_column, sums);
+        }
+    }
+}
+
+/* Whether a stride-1 plane's outputs fit one strip of windows (plane_3x3_folded). */
+static int strip_fits(const md_window_params *p, int32_t width)
+{
+    return p->output_h < 4 && p->output_h * width <= DW_CHUNK;
+}
+
+/* Whether a stride-1 plane's row pairs take one call of each block routine (at most DW_CHUNK / 2
+ * columns, as many row pairs as the sums hold) and no strip: their plan can be set once a layer. */
+static int one_block_call(const md_window_params *p, int32_t width)
+{
+    return p->stride_h == 1 && p->stride_w == 1 && !strip_fits(p, width) && p->output_h >= 2 &&
+           p->output_w <= DW_CHUNK / 2 && p->output_h / 2 <= DW_CHUNK / 4 / ((p->output_w + 1) / 2);
+}
+
+/* Output rows `oy` on of one channel's plane one at a time: DW_CHUNK sums of a row (in pairs at
+ * stride 1), then their outputs. */
+static MD_NOINLINE void plane_3x3_rows(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                       const dw_folded *f, int8_t *output, int32_t oy, int32_t *sums)
+{
+    const int32_t out_w = p->output_w;
+    const int32_t out_step = steps->out_column;
+    const int32_t stride = p->stride_w;
+    const int32_t width = plane->width;
+    int32_t first;
+    for (; oy < p->output_h; ++oy) {
+        const int8_t *row = plane->bytes + oy * p->stride_h * width;
+        int8_t *out = output + oy * steps->out_row;
+        for (first = 0; first < out_w; first += DW_CHUNK) {
+            const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
+            folded_row(row + first * stride, count, stride, width, f, sums); /* DW_CHUNK is even */
+            folded_outputs(sums, 1, count, count, f, out + first * out_step, out_step, 0);
         }
     }
 }
@@ -1237,39 +1309,24 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_ste
 /* Output plane of one channel from its padded plane, undilated 3x3 windows, folded: at stride 1,
  * up to 3 rows of DW_CHUNK bytes in all as one strip of windows (those past a row's last output
  * computed and left unused: the last reads one byte past the strip's windows, in the plane or
- * PLANE_SLACK), more rows in 2x2 blocks (plane_3x3_blocks); the other rows one at a time,
- * DW_CHUNK sums of a row (in pairs at stride 1), then their outputs. */
+ * PLANE_SLACK), more rows in 2x2 blocks (plane_3x3_blocks); the other rows one at a time
+ * (plane_3x3_rows). `sums` holds DW_CHUNK. */
 static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
-                                         const dw_folded *f, int8_t *output)
+                                         const dw_folded *f, int8_t *output, int32_t *sums)
 {
-    const int32_t out_w = p->output_w;
-    const int32_t out_step = steps->out_column;
-    const int32_t out_row = steps->out_row;
-    const int32_t stride = p->stride_w;
     const int32_t width = plane->width;
-    const int32_t row_step = p->stride_h * width;
-    int32_t sums[DW_CHUNK];
     int32_t oy = 0;
-    int32_t first;
-    if (stride == 1 && p->stride_h == 1 && p->output_h < 4 && p->output_h * width <= DW_CHUNK) {
-        const int32_t windows = (p->output_h - 1) * width + out_w; /* + 1 <= rows * width: width >= out_w + 2 */
+    if (p->stride_w == 1 && p->stride_h == 1 && strip_fits(p, width)) {
+        const int32_t windows = (p->output_h - 1) * width + p->output_w; /* + 1 <= rows * width: width >= out_w + 2 */
         folded_pairs(plane->bytes, sums, (windows + 1) / 2, width, f);
-        folded_outputs(sums, p->output_h, out_w, width, f, output, out_step, out_row);
+        folded_outputs(sums, p->output_h, p->output_w, width, f, output, steps->out_column, steps->out_row);
         return;
     }
-    if (stride == 1 && p->stride_h == 1) {
+    if (p->stride_w == 1 && p->stride_h == 1) {
         plane_3x3_blocks(p, steps, plane, f, output, sums);
         oy = p->output_h / 2 * 2;
     }
-    for (; oy < p->output_h; ++oy) {
-        const int8_t *row = plane->bytes + oy * row_step;
-        int8_t *out = output + oy * out_row;
-        for (first = 0; first < out_w; first += DW_CHUNK) {
-            const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
-            folded_row(row + first * stride, count, stride, width, f, sums); /* DW_CHUNK is even */
-            folded_outputs(sums, 1, count, count, f, out + first * out_step, out_step, 0);
-        }
-    }
+    plane_3x3_rows(p, steps, plane, f, output, oy, sums);
 }
 
 /* Output plane of one channel from its padded plane, any window: every tap. */
@@ -1311,8 +1368,14 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const dw_steps image = image_steps(p);
     const dw_steps steps = transposed ? transposed_steps(&image) : image;
     const dw_plane plane = padded_plane(&oriented, scratch);
+    /* A plane whose row pairs take one call of each block routine (vww's 6x6, kws' 25x5): their
+     * plan set here, once for every channel. */
+    const int one_call = folded && one_block_call(&oriented, plane.width);
+    int32_t sums[DW_CHUNK];
+    dw_block_plan plan = block_plan(&oriented, &steps, &plane, 0, sums);
     int32_t batch;
     int32_t c;
+    plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
     memset(plane.bytes, (int8_t)-p->input_offset, (size_t)(plane.rows * plane.width + MD_PLANE_SLACK));
     for (batch = 0; batch < p->batches; ++batch) {
@@ -1322,7 +1385,15 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
             copy_plane(&oriented, &steps, input + batch * image_bytes, c, &plane);
             if (folded) {
                 const dw_folded f = fold_3x3(&oriented, &steps, job->filter + c, &r);
-                plane_3x3_folded(&oriented, &steps, &plane, &f, output + c);
+                if (one_call) {
+                    plan_fold(&plan, &f);
+                    block_call(&plan, plane.bytes, plane.width, &f, output + c, sums);
+                    if (oriented.output_h % 2) {
+                        plane_3x3_rows(&oriented, &steps, &plane, &f, output + c, oriented.output_h - 1, sums);
+                    }
+                } else {
+                    plane_3x3_folded(&oriented, &steps, &plane, &f, output + c, sums);
+                }
             } else if (fast) {
                 const dw_filter_3x3 f = filter_3x3(job->filter + c, p->output_c);
                 plane_3x3(p, &plane, &f, &r, output + c);
