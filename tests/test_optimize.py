@@ -28,6 +28,7 @@ from mcudeploy.kernels.contracts import least_memory_schedule
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
 from mcudeploy.params.constant_inputs import stored_values
+from mcudeploy.params.requantization import WALK_RECORD, requantization
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise, _fully_connected
 
@@ -84,11 +85,13 @@ def test_speed_takes_im2col_wherever_the_model_still_fits() -> None:
     assert chosen.direct_layers == [] and chosen.int16_layers == [0] and chosen.fits
     assert chosen.arena_bytes > choice.points[0].arena_bytes
     assert chosen.milliseconds == min(p.milliseconds for p in choice.points)
-    # The flash holds the int16 filter: its int8 bytes once more (the arrays are 16-byte aligned).
+    # The flash holds the int16 filter: its int8 bytes once more, and the walk's record of 8 int32
+    # per channel pair (the arrays are 16-byte aligned).
     columns = next(p for p in choice.points if p.name == "fast columns")
-    filter_bytes = graph.tensors[graph.operators[0].inputs[1]].nbytes
+    filter_t = graph.tensors[graph.operators[0].inputs[1]]
+    records = filter_t.shape[0] // 2 * WALK_RECORD * 4
     assert chosen.name == "fast columns + int16 weights"
-    assert chosen.flash_bytes - columns.flash_bytes == pytest.approx(filter_bytes, abs=16)
+    assert chosen.flash_bytes - columns.flash_bytes == pytest.approx(filter_t.nbytes + records, abs=16)
 
 
 def test_no_int16_weights_where_the_core_has_no_dsp_kernel_for_them() -> None:
@@ -105,6 +108,27 @@ def test_the_chosen_variants_reach_the_layout_and_the_generated_code() -> None:
     files = render(graph, plan_memory(graph)).files
     assert files["network.c"].count("md_conv_s8_w16(") == 1
     assert "int16_t" in next(text for name, text in files.items() if name.endswith("network_data.h"))
+
+
+def test_int16_weight_convolutions_store_each_channel_pairs_walk_record() -> None:
+    # {bias0, bias1, addend0, exponent0, multiplier0, addend1, exponent1, multiplier1} per pair, the
+    # addend half + (output offset << exponent): md_conv_s8_w16's `walk` (md_nn.h)
+    graph = build_kws_cnn("cnn_s")
+    conv = graph.operators[0]
+    assert requantization(conv, graph).walk is None  # int8 weights: no walk
+    conv.variant = KernelVariant(IM2COL, WIDE)
+    record = requantization(conv, graph)
+    bias = graph.tensors[conv.inputs[2]].data
+    offset = graph.tensors[conv.outputs[0]].quantization.single_zero_point
+    exponents = -record.shifts.astype(np.int64)
+    addends = (exponents >= 1) * ((1 << (exponents - 1)) + (offset << exponents))
+    channels = np.stack([addends, exponents, record.multipliers], 1).reshape(-1, 6)
+    expected = np.concatenate([bias.reshape(-1, 2), channels], 1).reshape(-1)
+    assert record.walk.dtype == np.int32 and record.walk.tolist() == expected.tolist()
+    layout = constant_layout(graph)
+    assert next(a for a in layout.arrays if a.kind == "walk" and a.layer == 0).count == WALK_RECORD * bias.size // 2
+    code = render(graph, plan_memory(graph)).files["network.c"]
+    assert re.search(r"md_conv_s8_w16\([^;]*_shifts,\s*net_weights\.conv_1_walk,", code)
 
 
 def test_analyze_json_gives_the_points_considered(monkeypatch, capsys, tmp_path) -> None:

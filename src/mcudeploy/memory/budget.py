@@ -93,7 +93,8 @@ def constant_layout(graph: Graph, alignment: int = DEFAULT_ALIGNMENT, guard_byte
     filters, int4 ones packed two to a byte, int32 biases, ..., except filters the layer's variant
     widens to int16), then, for a quantized
     convolution or fully connected layer, its int32 output multipliers and int32 shifts,
-    one per filter scale (`mcudeploy.params.requantization`). The arrays of a layer whose
+    one per filter scale, and an int16-weight convolution's walk records
+    (`mcudeploy.params.requantization`). The arrays of a layer whose
     variant reads its weights from SRAM (`ir.variants.WeightMemory`) go in a second block, the
     SRAM one, in the same order. Each array starts on
     `alignment` bytes. The C generator lays out its constants with this function, so

@@ -4,13 +4,13 @@ memory budget and the generated weights block both take these arrays from here."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from mcudeploy.errors import UnsupportedOperatorError
-from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor
-from mcudeploy.params.quantization import quantize_multipliers
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor, WeightLayout
+from mcudeploy.params.quantization import quantize_multipliers, zero_point
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,6 +21,8 @@ class Requantization:
     """int32"""
     shifts: np.ndarray
     """int32"""
+    walk: np.ndarray | None = None
+    """int32, the channel pairs' records of an int16-weight CONV_2D's walk (`walk_records`); None without."""
 
     @classmethod
     def of(cls, real_multipliers: np.ndarray) -> Requantization:
@@ -30,7 +32,8 @@ class Requantization:
     @property
     def arrays(self) -> dict[str, np.ndarray]:
         """The flash arrays by kind, in the order the constant layout stores them."""
-        return {"multipliers": self.multipliers, "shifts": self.shifts}
+        arrays = {"multipliers": self.multipliers, "shifts": self.shifts}
+        return arrays if self.walk is None else {**arrays, "walk": self.walk}
 
 
 def conv_real_multipliers(input_t: Tensor, filter_t: Tensor, output_t: Tensor, channels: int) -> np.ndarray:
@@ -62,7 +65,53 @@ def requantization(op: Operator, graph: Graph) -> Requantization | None:
     channels = filter_t.quantization.scale.size
     if op.op_type == "FULLY_CONNECTED" and channels == 1:
         return Requantization.of(per_tensor_real_multiplier(input_t, filter_t, output_t))
-    return Requantization.of(conv_real_multipliers(input_t, filter_t, output_t, channels))
+    record = Requantization.of(conv_real_multipliers(input_t, filter_t, output_t, channels))
+    walk = walk_records(op, graph, record)
+    return record if walk is None else replace(record, walk=walk)
+
+
+WALK_SHIFT = 22
+"""The largest right shift the int16-weight walk takes (MD_W16_WALK_SHIFT, md_conv_w16_dsp.c)."""
+
+WALK_RECORD = 8
+"""int32 values of a channel pair's walk record: {bias0, bias1, addend0, exponent0, multiplier0,
+addend1, exponent1, multiplier1}, each channel's three in the order one LDM loads them."""
+
+
+def walk_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarray | None:
+    """The constants of each pair of output channels of an int16-weight CONV_2D, in the order
+    md_conv_s8_w16's DSP walk reads them (`WALK_RECORD`): the biases, and per channel its exponent
+    e = -shift, its multiplier, and SMMLAR's addend with the output offset folded in,
+    half + (offset << e) = (2 * offset + 1) << (e - 1) (0 where e is not 1 to WALK_SHIFT: the walk
+    then is not taken). For the layers its `walkable` can take (an int8 input, per-channel scales, an
+    int32 bias, 2 channels and a depth of 2 or more, no right shift beyond WALK_SHIFT); None for others."""
+    if op.op_type != "CONV_2D" or op.variant is None or op.variant.weights != WeightLayout.INT16_PAIRS:
+        return None
+    input_t, filter_t, output_t = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    bias_t = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] != NO_TENSOR else None
+    channels, depth = filter_t.shape[0], int(np.prod(filter_t.shape[1:]))
+    if (
+        input_t.dtype != DType.INT8
+        or bias_t is None
+        or bias_t.dtype != DType.INT32
+        or bias_t.data is None
+        or record.shifts.size != channels
+        or channels < 2
+        or depth < 2
+        or int(record.shifts.min()) < -WALK_SHIFT
+    ):
+        return None
+    pairs = channels // 2 * 2
+    exponents = -record.shifts[:pairs].astype(np.int64)
+    addends = np.where(
+        (exponents >= 1) & (exponents <= WALK_SHIFT),
+        (2 * zero_point(output_t) + 1) << np.clip(exponents - 1, 0, WALK_SHIFT),
+        0,
+    )
+    per_channel = np.stack([addends, exponents, record.multipliers[:pairs].astype(np.int64)], axis=1)
+    biases = bias_t.data[:pairs].astype(np.int64).reshape(-1, 2)
+    records = np.concatenate([biases, per_channel.reshape(-1, 6)], axis=1)
+    return records.astype(np.int32).reshape(-1)
 
 
 MAX_SHIFT = {False: 31, True: 14}

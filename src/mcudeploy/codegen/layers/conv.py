@@ -128,8 +128,8 @@ def _widened_conv(ctx: LayerContext, declarations: list[str]) -> LayerCode:
         raise ctx.unsupported("int16 weights need an int8, ungrouped convolution")
     call = (
         f"md_conv_s8_w16(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, "
-        f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.output_ref()}, "
-        f"{ctx.required_scratch('int16_t')})"
+        f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.derived_names.get('walk', 'NULL')}, "
+        f"{ctx.output_ref()}, {ctx.required_scratch('int16_t')})"
     )
     return LayerCode(sources=("md_conv_w16.c",), call=call, declarations=declarations)
 

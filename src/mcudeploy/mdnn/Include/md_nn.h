@@ -262,7 +262,11 @@ md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int
  * filter's depth = filter_h * filter_w * input_c values of each output channel are stored two
  * channels at a time: per pair of values the two channels' pairs side by side (in each whole group
  * of 4 values the pairs {v0, v2} and {v1, v3}), then an odd depth's last value of both; an odd last
- * channel's row as it is (md_w16_index, md_conv_int.h). */
+ * channel's row as it is (md_w16_index, md_conv_int.h). `walk` (NULL: none) holds each pair of
+ * channels' constants as the DSP path's walk reads them, 8 int32 a pair: {bias0, bias1, addend0,
+ * exponent0, multiplier0, addend1, exponent1, multiplier1}, exponent = -shift, addend =
+ * (2 * output_offset + 1) << (exponent - 1) (params/requantization.py `walk_records`); the portable
+ * path does not read it. */
 static inline int32_t md_conv_s8_w16_get_buffer_size(const md_window_params *p)
 {
     const int32_t depth = p->filter_h * p->filter_w * p->input_c;
@@ -270,7 +274,8 @@ static inline int32_t md_conv_s8_w16_get_buffer_size(const md_window_params *p)
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
-                         const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch);
+                         const int32_t *multipliers, const int32_t *shifts, const int32_t *walk, int8_t *output,
+                         int16_t *scratch);
 
 /* float32; act_min/act_max of the params are unused: the float clamp bounds are given. */
 md_status md_conv_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,

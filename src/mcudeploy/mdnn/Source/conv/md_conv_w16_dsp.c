@@ -706,25 +706,24 @@ COMPUTE_COPY(compute_int8, MD_DSP_NARROW_INT8)
 
 /* The channel pairs of a group of 4 pixels in assembly (a layer `walkable`: every channel narrow
  * with a right shift of at most MD_W16_WALK_SHIFT, per-channel scales, a bias, a depth of 2 or more,
- * int8's whole range): the C compiler keeps the loop's state on the stack in ways that cost more than the
- * products of a short column. The walk is in memory; each pair reloads what it needs around the
- * 4 x 2 block of dot_4x2 (all 14 registers) and writes back the pointers it advanced. A channel's
- * output offset is folded into SMMLAR's addend: half + (offset << e), so that each output costs a
- * doubling, the SMMLAR, the sign correction, the shift, the SSAT and the store. */
+ * int8's whole range, and the code generator's records: md_nn.h's `walk`): the C compiler keeps the
+ * loop's state on the stack in ways that cost more than the products of a short column. The walk is
+ * in memory; each pair reloads what it needs around the 4 x 2 block of dot_4x2 (all 14 registers)
+ * and writes back the pointers it advanced. A pair's constants are one record computed when the code
+ * is generated, read with an LDM for the biases and one per channel: a channel's output offset is
+ * folded into SMMLAR's addend, half + (offset << e), so that each output costs a doubling, the
+ * SMMLAR, the sign correction, the shift, the SSAT and the store. */
 typedef struct {
     const int16_t *values;      /* the four interleaved columns */
     const int16_t *weights;     /* the next pair's */
     int32_t pair_bytes;         /* a pair's weights' pairs of values: 4 * (depth & ~1) bytes */
-    const int32_t *bias;        /* the next pair's, and its constants */
-    const int32_t *multipliers;
-    const int32_t *shifts;
+    const int32_t *records;     /* the next constants: {bias0, bias1}, then {addend, exponent, multiplier} a channel */
     int8_t *out;                /* pixel a's output of the next pair's first channel */
     int32_t stride;             /* output_c: from a pixel's outputs to the next's */
     const int8_t *end;          /* out after the last pair */
-    int32_t offset;             /* 2 x the output offset + 1 (WALK_CONSTANTS) */
 } pair_walk;
 
-MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40);
+MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28);
 
 /* With |offset| <= 128 and e <= 22, |v| <= 2^30, half + |offset << e| <= 2^21 + 2^29: no overflow. */
 #define MD_W16_WALK_SHIFT 22
@@ -739,20 +738,6 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
     "ssat r0, #8, r0\n\t"                                                                                    \
     "strb r0, [r1]\n\t"                                                                                      \
     "add r1, r1, lr\n\t"
-
-/* A channel's constants (at `at` bytes into the multipliers and shifts, the walk in `walk`): r12 the
- * multiplier, r11 the exponent, r10 half + (offset << e), which is (2 * offset + 1) << (e - 1). No
- * load's address or result is used by the instruction right after it (the M4 pipelines the loads,
- * the M7 does not stall). */
-#define WALK_CONSTANTS(walk, at)                                                                                \
-    "ldr r0, [" walk ", #16]\n\t"                                                                            \
-    "ldr r11, [" walk ", #20]\n\t"                                                                           \
-    "ldr r12, [r0, #" at "]\n\t"                                                                             \
-    "ldr r11, [r11, #" at "]\n\t"                                                                            \
-    "ldr r10, [" walk ", #36]\n\t"                                                                           \
-    "rsb r11, r11, #0\n\t"                                                                                   \
-    "sub r0, r11, #1\n\t"                                                                                    \
-    "lsl r10, r10, r0\n\t"
 
 /* An odd depth's last value: both channels' weights in one word, each column's value beside a zero;
  * SMLADX crosses the halves for channel 1. */
@@ -769,7 +754,10 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smladx r9, r11, r12, r9\n\t"
 
-/* The walk, `odd` WALK_ODD_VALUE for an odd depth (a copy each: no test per pair). */
+/* The walk, `odd` WALK_ODD_VALUE for an odd depth (a copy each: no test per pair). A channel's
+ * constants are LDM'd into r10 (the addend), r11 (the exponent), r12 (the multiplier). No load's
+ * address or result is used by the instruction right after it (the M4 pipelines the loads, the M7
+ * does not stall). */
 #define WALK_PAIRS(odd)                                                                                           \
     __asm__("push {r0, r1, r4-r11, lr}\n\t" /* [sp]: the walk, [sp, #4]: the pair's weights' end */          \
             "1:\n\t"                                                                                          \
@@ -778,7 +766,7 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
             "ldr r12, [lr, #12]\n\t"                                                                          \
             "add r0, r1, r10\n\t"                                                                             \
             "str r0, [sp, #4]\n\t"                                                                            \
-            "ldrd r2, r3, [r12], #8\n\t" /* the biases */                                                     \
+            "ldm r12!, {r2, r3}\n\t" /* the biases */                                                         \
             "ldr r0, [lr]\n\t"                                                                                \
             "str r12, [lr, #12]\n\t"                                                                          \
             "mov r4, r2\n\t"                                                                                  \
@@ -787,25 +775,22 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 40
             "mov r7, r3\n\t"                                                                                  \
             "mov r8, r2\n\t"                                                                                  \
             "mov r9, r3\n\t" DOT_LOOP("[sp, #4]") odd "ldr lr, [sp]\n\t"                                      \
-            "str r1, [lr, #4]\n\t" WALK_CONSTANTS("lr", "0") "ldr r1, [lr, #24]\n\t"                    \
-            "ldr lr, [lr, #28]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
+            "str r1, [lr, #4]\n\t"                                                                            \
+            "ldr r0, [lr, #12]\n\t" /* channel 0's constants */                                               \
+            "ldr r1, [lr, #16]\n\t"                                                                           \
+            "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
+            "str r0, [lr, #12]\n\t"                                                                           \
+            "ldr lr, [lr, #20]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
             "ldr r2, [sp]\n\t"                                                                                \
-            "ldrd r0, r1, [r2, #16]\n\t" /* channel 1's constants as WALK_CONSTANTS's */                     \
-            "ldr r10, [r2, #36]\n\t"                                                                          \
-            "ldr r12, [r0, #4]\n\t"                                                                           \
-            "ldr r11, [r1, #4]\n\t"                                                                           \
-            "add r0, r0, #8\n\t"                                                                              \
-            "add r1, r1, #8\n\t"                                                                              \
-            "strd r0, r1, [r2, #16]\n\t" /* the next pair's */                                                \
-            "ldr r1, [r2, #24]\n\t"                                                                           \
-            "ldr r0, [r2, #32]\n\t"                                                                           \
-            "rsb r11, r11, #0\n\t"                                                                            \
+            "ldr r4, [r2, #12]\n\t" /* channel 1's constants */                                               \
+            "ldr r1, [r2, #16]\n\t"                                                                           \
+            "ldr r0, [r2, #24]\n\t"                                                                           \
+            "ldm r4!, {r10, r11, r12}\n\t"                                                                    \
             "add r1, r1, #2\n\t"                                                                              \
-            "str r1, [r2, #24]\n\t" /* the next pair's outputs */                                             \
+            "str r4, [r2, #12]\n\t" /* the next pair's record */                                              \
+            "str r1, [r2, #16]\n\t" /* the next pair's outputs */                                             \
             "cmp r1, r0\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                  \
-            "sub r1, r1, #1\n\t"                                                                              \
-            "sub r0, r11, #1\n\t"                                                                             \
-            "lsl r10, r10, r0\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")    \
+            "sub r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")      \
             "bne 1b\n\t"                                                                                      \
             "pop {r0, r1, r4-r11, pc}")
 
@@ -822,7 +807,6 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(pair_walk *walk
 #undef WALK_PAIRS
 #undef WALK_ODD_VALUE
 #undef WALK_OUTPUT
-#undef WALK_CONSTANTS
 
 /* Whether walk_pairs_int8 takes the layer (its mode MD_DSP_NARROW_INT8). */
 static int walkable(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
@@ -855,7 +839,8 @@ static int layer_mode(const md_window_params *p, const int32_t *bias, const int3
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
-                         const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+                         const int32_t *multipliers, const int32_t *shifts, const int32_t *walk_records,
+                         int8_t *output, int16_t *scratch)
 {
     const int32_t pixels = p->output_h * p->output_w;
     conv_w16_job job;
@@ -875,7 +860,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.shifts = shifts;
     job.depth = p->filter_h * p->filter_w * p->input_c;
     mode = layer_mode(p, bias, shifts, job.depth);
-    walk = mode == MD_DSP_NARROW_INT8 && walkable(p, bias, shifts, job.depth);
+    walk = walk_records != NULL && mode == MD_DSP_NARROW_INT8 && walkable(p, bias, shifts, job.depth);
     stem = md_conv_stem_fits(p);
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
@@ -891,13 +876,10 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.values = scratch;
                 pairs.weights = filter;
                 pairs.pair_bytes = 4 * (job.depth & ~1);
-                pairs.bias = bias;
-                pairs.multipliers = multipliers;
-                pairs.shifts = shifts;
+                pairs.records = walk_records;
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                pairs.offset = 2 * p->output_offset + 1;
                 if (job.depth & 1) {
                     walk_pairs_int8_odd(&pairs);
                 } else {
