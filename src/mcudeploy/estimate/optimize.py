@@ -67,7 +67,7 @@ from mcudeploy.memory.budget import (
     memory_budget,
 )
 from mcudeploy.memory.plan import MemoryPlan
-from mcudeploy.memory.variants import settle_columns, settle_planes
+from mcudeploy.memory.variants import settle_columns, settle_schedule
 from mcudeploy.params.quantization import zero_point
 
 
@@ -181,7 +181,7 @@ def optimize_variants(
     scheduled = [op.index for op in depthwise] if objective != Objective.SIZE else []
     timing, latency = _cycles(graph, device, clock, reserve, configs, wide, scheduled, measure or _measure_layers)
     if timing is not None and scheduled:
-        latency = _add_planes(evaluate, timing, configs, scheduled, objective) or latency
+        latency = _add_schedules(evaluate, timing, configs, scheduled, objective) or latency
     if timing is not None:
         # balanced keeps the smallest arena: int16 weights only where their 4-column scratch leaves it
         arena_limit = evaluate.budget(size_columns)[0].arena_bytes if objective == Objective.BALANCED else None
@@ -203,23 +203,24 @@ def optimize_variants(
     return VariantChoice(objective.value, marked, latency, clock if timing is not None else None)
 
 
-def _add_planes(
+def _add_schedules(
     evaluate: _Evaluator, timing: _Timing, configs: dict[str, Config], scheduled: list[int], objective: Objective
 ) -> str | None:
-    """Add to `configs` each one with planes on its depthwise layers that pay, as many as keep the arena
-    within the device's RAM (speed) or the size configuration's arena (balanced), each run whole;
-    the timing's description then, None when no configuration was added or a run failed."""
+    """Add to `configs` each one with its depthwise layers on the schedule (planes or streaming) measured
+    faster, as many as keep the arena within the device's RAM (speed) or the size configuration's arena
+    (balanced), each run whole; the timing's description then, None when no configuration was added or
+    a run failed."""
     size_arena = evaluate.budget(configs["size"])[0].arena_bytes
     for name, config in list(configs.items()):
         limit = evaluate.arena_room(config) if objective == Objective.SPEED else size_arena
-        planned = evaluate.planes(config, _faster_planes(config, scheduled, timing.cycles), limit)
-        if planned == config:
+        settled = evaluate.schedules(config, scheduled, timing.cycles, limit)
+        if settled == config:
             continue
         try:
-            timing.run(planned)
+            timing.run(settled)
         except McuDeployError:
             return None
-        configs[f"{name} + planes"] = planned
+        configs[f"{name} + faster depthwise"] = settled
     return timing.latency
 
 
@@ -291,15 +292,15 @@ def _widened(variant: KernelVariant) -> KernelVariant:
     return replace(variant, weights=WeightLayout.INT16_PAIRS)
 
 
-def _faster_planes(config: Config, scheduled: list[int], cycles: LayerCycles) -> list[int]:
-    """The depthwise layers of `scheduled` streaming in `config` that take fewer cycles from planes,
-    the most cycles saved first."""
+def _faster(config: Config, scheduled: list[int], cycles: LayerCycles, schedule: Schedule) -> list[int]:
+    """The depthwise layers of `scheduled` not on `schedule` in `config` that take fewer cycles on it, the
+    most cycles saved first."""
 
     def saved(index: int) -> float:
-        return cycles[(index, config[index])] - cycles[(index, _planned(config[index]))]
+        return cycles[(index, config[index])] - cycles[(index, _planned(config[index], schedule))]
 
-    streaming = [i for i in scheduled if config[i].schedule == Schedule.STREAMING and saved(i) > 0]
-    return sorted(streaming, key=lambda i: -saved(i))
+    other = [i for i in scheduled if config[i].schedule != schedule and saved(i) > 0]
+    return sorted(other, key=lambda i: -saved(i))
 
 
 def _planned(variant: KernelVariant, schedule: Schedule = Schedule.PLANES) -> KernelVariant:
@@ -327,10 +328,13 @@ class _Evaluator:
         settle_columns(self.graph, convs, self.alignment, arena_limit)
         return {op.index: op.variant for op in [*convs, *depthwise] if op.variant is not None}
 
-    def planes(self, config: Config, faster: list[int], arena_limit: int) -> Config:
-        """`config` with planes on the first layers of `faster` that keep the arena within `arena_limit`."""
+    def schedules(self, config: Config, scheduled: list[int], cycles: LayerCycles, arena_limit: int) -> Config:
+        """`config` with each depthwise layer of `scheduled` on its faster schedule, where the arena stays
+        within `arena_limit` (the most cycles saved first, planes then streaming)."""
         self.apply(config)
-        settle_planes(self.graph, [self.graph.operators[i] for i in faster], self.alignment, arena_limit)
+        for schedule in (Schedule.PLANES, Schedule.STREAMING):
+            faster = [self.graph.operators[i] for i in _faster(config, scheduled, cycles, schedule)]
+            settle_schedule(self.graph, faster, schedule, self.alignment, arena_limit)
         return {index: self.graph.operators[index].variant for index in config}
 
     def budget(self, config: Config, code: CodeEstimate | None = None) -> tuple[MemoryPlan, MemoryBudget]:
@@ -476,13 +480,14 @@ def _cycles(
 ) -> tuple[_Timing | None, str]:
     """Per (layer, variant), the cycles of every variant the configurations may take: one run of
     each configuration as it is, and one with int16 weights on every layer of `wide` it runs im2col
-    and planes on every depthwise layer of `scheduled`."""
+    for each schedule on every depthwise layer of `scheduled`."""
 
-    def fastest(config: Config) -> Config:
+    def fastest(config: Config, schedule: Schedule) -> Config:
         widened = {i: (_widened(v) if i in wide and v.columns == Columns.IM2COL else v) for i, v in config.items()}
-        return {i: (_planned(v) if i in scheduled else v) for i, v in widened.items()}
+        return {i: (_planned(v, schedule) if i in scheduled else v) for i, v in widened.items()}
 
-    runs = [*configs.values(), *(fastest(c) for c in configs.values())]
+    schedules = (Schedule.PLANES, Schedule.STREAMING) if scheduled else (Schedule.PLANES,)
+    runs = [*configs.values(), *(fastest(c, schedule) for c in configs.values() for schedule in schedules)]
     unique = [c for n, c in enumerate(runs) if c not in runs[:n]]
     if len(unique) == 1:
         return None, "one configuration only: nothing to time"

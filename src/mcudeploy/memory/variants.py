@@ -40,13 +40,13 @@ def set_schedule(ops: Iterable[Operator], schedule: Schedule) -> None:
         op.variant = replace(op.variant or KernelVariant(), schedule=schedule)
 
 
-def settle_planes(graph: Graph, layers: list[Operator], alignment: int, arena_limit: int) -> int:
-    """Take the channel-plane schedule on each of `layers` (DEPTHWISE_CONV_2D operators, in that order)
-    where the whole model's arena stays at most `arena_limit`; return the arena our planner then takes."""
+def settle_schedule(graph: Graph, layers: list[Operator], schedule: Schedule, alignment: int, arena_limit: int) -> int:
+    """Take `schedule` on each of `layers` (DEPTHWISE_CONV_2D operators, in that order) where the whole
+    model's arena stays at most `arena_limit`; return the arena our planner then takes."""
     arena = plan_mcudeploy(graph, alignment).arena_bytes
     for op in layers:
         kept = op.variant
-        set_schedule([op], Schedule.PLANES)
+        set_schedule([op], schedule)
         tried = plan_mcudeploy(graph, alignment).arena_bytes
         if tried <= arena_limit:
             arena = tried
