@@ -20,18 +20,20 @@
 
 /* The walk's state, copied onto its stack: offsets fixed by the assembly. */
 typedef struct {
-    const int16_t *weights;    /* #0: the next pair's */
-    const int32_t *bias;       /* #4: the next pair's */
-    const int32_t *multipliers; /* #8: the next pair's */
-    int32_t shifts_apart;      /* #12: bytes from a channel's multiplier to its shift */
-    int8_t *out;               /* #16: pixel a's output of the next pair's first channel */
-    const int16_t *columns;    /* #20: the four interleaved, doubled columns */
-    int32_t stride;            /* #24: from a pixel's outputs to the next's (0: one pixel 4 times) */
-    const int8_t *end;         /* #28: out after the last pair */
-    int32_t offset;            /* #32: 2 x the output offset + 1 */
+    const int32_t *records; /* #0: the next pair's (md_conv_s8_w16_records_bytes) */
+    const int16_t *columns; /* #4: the four interleaved, doubled columns */
+    int8_t *out;            /* #8: pixel a's output of the next pair's first channel */
+    int32_t stride;         /* #12: from a pixel's outputs to the next's (0: one pixel 4 times) */
+    const int8_t *end;      /* #16: out after the last pair */
 } narrow_walk;
 
-MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) == 36);
+MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) == 20);
+
+/* A record of a pair of channels (oc, oc + 1): their biases doubled, their weights as the filter
+ * holds them (md_w16_index), then per channel its requantization constants as the walk loads them:
+ * (2 x output offset + 1) << (e - 1), the exponent e (a right shift of 1 to 22: walk_pairs_int8's
+ * layers), the multiplier. */
+#define RECORD_CONSTANTS 3
 
 /* The products of one pair of values, a pair of channels' weight words from r1 by the four columns'
  * words from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1}. Cortex-M4 and M33: loads
@@ -81,8 +83,8 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 #define DOT(pairs) ".rept " pairs "\n\t" PRODUCTS ".endr\n\t"
 #endif
 
-/* The output of the doubled sum `sum` with multiplier r12, addend r10 (half + (offset << e)),
- * exponent r11, stored at `at`; r0 is scratch. */
+/* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
+ * multiplier r12, stored at `at`; r0 is scratch. */
 #define OUTPUT(sum, at)                                                                                           \
     "smmlar r0, " sum ", r12, r10\n\t"                                                                       \
     "add r0, r0, " sum ", asr #31\n\t"                                                                       \
@@ -90,55 +92,38 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "ssat r0, #8, r0\n\t"                                                                                    \
     "strb r0, " at "\n\t"
 
-/* A channel's constants, its multiplier `skip` bytes past `at` (`at` written back to it): r12 the
- * multiplier, r11 the exponent e, r10 (2 x offset + 1) << (e - 1); `spare` is scratch. */
-#define CONSTANTS(at, skip, spare)                                                                                \
-    "ldr r11, [sp, #12]\n\t"                                                                                   \
-    "ldr r10, [sp, #32]\n\t"                                                                                   \
-    "ldr r12, [" at ", #" skip "]!\n\t"                                                                        \
-    "ldr r11, [" at ", r11]\n\t"                                                                               \
-    "rsb r11, r11, #0\n\t"                                                                                     \
-    "sub " spare ", r11, #1\n\t"                                                                               \
-    "lsl r10, r10, " spare "\n\t"
-
-/* A channel's four outputs from the sums a..d, pixel a's at r1, the next `lr` bytes apart (r1
- * advanced by one stride). */
+/* A channel's four outputs from the sums a..d (c and d free: c used for the address), pixel a's at
+ * r1, the next `lr` bytes apart. */
 #define CHANNEL_OUTPUTS(a, b, c, d)                                                                               \
-    OUTPUT(a, "[r1]") OUTPUT(b, "[r1, lr]") OUTPUT(c, "[r1, lr, lsl #1]") "add r1, r1, lr\n\t"                \
-    OUTPUT(d, "[r1, lr, lsl #1]")
+    OUTPUT(a, "[r1]") OUTPUT(b, "[r1, lr]") "add " a ", r1, lr, lsl #1\n\t" OUTPUT(c, "[" a "]")             \
+    OUTPUT(d, "[" a ", lr]")
 
-/* The walk over the pairs of channels, `pairs` pairs of values a column (a string). */
+/* The walk over the records, `pairs` pairs of values a column (a string). */
 #define WALK(pairs)                                                                                               \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
-            "ldm r0, {r1-r9}\n\t"                                                                             \
-            "push {r1-r9}\n\t" /* the narrow_walk at sp */                                                    \
+            "ldm r0, {r1-r5}\n\t"                                                                             \
+            "push {r1-r5}\n\t" /* the narrow_walk at sp */                                                    \
             "1:\n\t"                                                                                          \
-            "ldr r12, [sp, #4]\n\t"                                                                           \
             "ldr r1, [sp]\n\t"                                                                                \
-            "ldr r0, [sp, #20]\n\t"                                                                           \
-            "ldrd r2, r3, [r12], #8\n\t" /* the biases, doubled */                                            \
-            "str r12, [sp, #4]\n\t"                                                                           \
-            "lsl r2, r2, #1\n\t"                                                                              \
-            "lsl r3, r3, #1\n\t"                                                                              \
+            "ldr r0, [sp, #4]\n\t"                                                                            \
+            "ldrd r2, r3, [r1], #8\n\t"                                                                       \
             "mov r4, r2\n\t"                                                                                  \
             "mov r5, r3\n\t"                                                                                  \
             "mov r6, r2\n\t"                                                                                  \
             "mov r7, r3\n\t"                                                                                  \
             "mov r8, r2\n\t"                                                                                  \
-            "mov r9, r3\n\t" DOT(pairs) "str r1, [sp]\n\t"                                                    \
-            "ldr r0, [sp, #8]\n\t" CONSTANTS("r0", "0", "r0") "ldr r1, [sp, #16]\n\t"                             \
-            "ldr lr, [sp, #24]\n\t" CHANNEL_OUTPUTS("r2", "r4", "r6", "r8")                                   \
-            "ldr r2, [sp, #8]\n\t" CONSTANTS("r2", "4", "r0") "add r2, r2, #4\n\t"                                \
-            "str r2, [sp, #8]\n\t" /* past the pair's multipliers */                                          \
-            "sub r1, r1, lr\n\t"                                                                              \
-            "add r1, r1, #1\n\t" CHANNEL_OUTPUTS("r3", "r5", "r7", "r9")                                      \
-            "sub r1, r1, lr\n\t"                                                                              \
-            "add r1, r1, #1\n\t"                                                                              \
-            "str r1, [sp, #16]\n\t"                                                                           \
-            "ldr r0, [sp, #28]\n\t"                                                                           \
+            "mov r9, r3\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                            \
+            "str r1, [sp]\n\t"                                                                                \
+            "ldr r1, [sp, #8]\n\t"                                                                            \
+            "ldr lr, [sp, #12]\n\t" CHANNEL_OUTPUTS("r2", "r4", "r6", "r8") "ldr r2, [sp]\n\t"             \
+            "ldm r2!, {r10-r12}\n\t"                                                                          \
+            "str r2, [sp]\n\t"                                                                                \
+            "add r1, r1, #1\n\t" CHANNEL_OUTPUTS("r3", "r5", "r7", "r9") "add r1, r1, #1\n\t"              \
+            "str r1, [sp, #8]\n\t"                                                                            \
+            "ldr r0, [sp, #16]\n\t"                                                                           \
             "cmp r1, r0\n\t"                                                                                  \
             "bne 1b\n\t"                                                                                      \
-            "add sp, sp, #36\n\t"                                                                             \
+            "add sp, sp, #20\n\t"                                                                             \
             "pop {r4-r11, pc}")
 
 typedef void (*walk_function)(const narrow_walk *walk);
@@ -155,7 +140,6 @@ WALK_FUNCTION(walk_16, "8")
 #undef WALK_FUNCTION
 #undef WALK
 #undef CHANNEL_OUTPUTS
-#undef CONSTANTS
 #undef OUTPUT
 #undef DOT
 #undef PRODUCTS
@@ -200,6 +184,28 @@ static MD_ALWAYS_INLINE const int8_t *next_pixel(pixel_cursor *cursor, int32_t w
     return pixel;
 }
 
+/* The records of the layer's pairs of channels from `record` on. */
+static void pack_records(const md_window_params *p, const int16_t *filter, const int32_t *bias,
+                         const int32_t *multipliers, const int32_t *shifts, int32_t *record)
+{
+    const int32_t depth = p->input_c;
+    const uint32_t offset = 2u * (uint32_t)p->output_offset + 1u;
+    int32_t oc;
+    int32_t k;
+    for (oc = 0; oc < p->output_c; oc += 2, record += depth + 2 + 2 * RECORD_CONSTANTS) {
+        int32_t *constants = record + 2 + depth;
+        record[0] = (int32_t)((uint32_t)bias[oc] << 1);
+        record[1] = (int32_t)((uint32_t)bias[oc + 1] << 1);
+        memcpy(record + 2, filter + oc * depth, (size_t)depth * 4u);
+        for (k = 0; k < 2; ++k, constants += RECORD_CONSTANTS) {
+            const int32_t exponent = -shifts[oc + k];
+            constants[0] = (int32_t)(offset << (exponent - 1));
+            constants[1] = exponent;
+            constants[2] = multipliers[oc + k];
+        }
+    }
+}
+
 void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                int8_t *output, int16_t *scratch)
@@ -211,13 +217,13 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    int32_t *records = (int32_t *)(void *)(scratch + COLUMNS * p->input_c);
     narrow_walk walk;
     int32_t batch;
     int32_t pixel;
     int32_t column;
-    walk.shifts_apart = (int32_t)((const char *)shifts - (const char *)multipliers);
+    pack_records(p, filter, bias, multipliers, shifts, records);
     walk.columns = scratch;
-    walk.offset = 2 * p->output_offset + 1;
     for (batch = 0; batch < p->batches; ++batch) {
         pixel_cursor cursor;
         cursor.row = input + batch * p->input_h * p->input_w * p->input_c;
@@ -236,9 +242,7 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
                     fill_column(offsets, lone, words, scratch, column);
                 }
             }
-            walk.weights = filter;
-            walk.bias = bias;
-            walk.multipliers = multipliers;
+            walk.records = records;
             walk.out = output + (batch * pixels + pixel) * p->output_c;
             walk.stride = count == COLUMNS ? p->output_c : 0;
             walk.end = walk.out + p->output_c;

@@ -552,14 +552,8 @@ static inline int md_conv_stem_fits(const md_window_params *p)
 void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
                           int16_t *scratch);
 
-/* md_conv_s8_w16 of a pointwise layer with 4 to 16 input channels, a multiple of 4, at any stride
- * (md_conv_1x1_narrow_dsp.c), an even output channel count: where its channel walk takes the layer. */
-static inline int md_conv_1x1_narrow_fits(const md_window_params *p)
-{
-    return p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->input_c & 3) == 0 &&
-           p->input_c <= 16 && (p->output_c & 1) == 0;
-}
-
+/* md_conv_s8_w16 of a pointwise layer with few input channels at any stride (md_conv_1x1_narrow_dsp.c;
+ * md_conv_s8_w16_records_bytes says which), where its channel walk takes the layer. */
 void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                int8_t *output, int16_t *scratch);
