@@ -22,23 +22,29 @@
 
 #define COLUMNS 4 /* md_conv_s8_w16_get_buffer_size */
 
-/* The walk's arguments: offsets fixed by the assembly. */
+/* The walk's arguments, copied onto its stack: offsets fixed by the assembly. */
 typedef struct {
-    const int32_t *records;       /* #0: the first pair's */
-    int16_t *columns;             /* #4: the four interleaved columns (the scratch) */
-    int8_t *out;                  /* #8: pixel a's output of the first channel */
-    int32_t stride;               /* #12: from a pixel's outputs to the next's (0: one pixel 4 times) */
-    const int8_t *end;            /* #16: out after the last pair */
-    const int8_t *pixels[COLUMNS]; /* #20: the four pixels' input channels */
-    int16x2_t offsets;            /* #36: the input offset in both halves */
+    const int32_t *record;   /* #0: the next pair's */
+    int16_t *columns;        /* #4: the four interleaved columns (the scratch) */
+    int8_t *out;             /* #8: pixel a's output of the next pair's first channel */
+    int32_t stride;          /* #12: from a pixel's outputs to the next's: output_c (0: one pixel 4 times) */
+    const int8_t *pixel;     /* #16: the next group's first pixel's input channels */
+    int32_t step;            /* #20: from a pixel's input channels to the next's */
+    int32_t groups;          /* #24: groups of 4 pixels left (at least 1) */
+    const int32_t *records;  /* #28: the first pair's record */
+    int16x2_t offsets;       /* #32: the input offset in both halves */
 } narrow_walk;
 
-MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) == 40);
+MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) == 36);
 
 /* A record of a pair of channels (oc, oc + 1): their biases and weights doubled, the weights as the
  * filter holds them (md_w16_index), then per channel its requantization constants as the walk loads
- * them: (2 x output offset + 1) << (e - 1), the exponent e (a right shift), the multiplier. */
+ * them: (2 x output offset + 1) << (e - 1), the exponent e (a right shift; the last channel's with
+ * LAST_CHANNEL set, which ASR ignores: it reads the low byte), the multiplier. */
 #define RECORD_CONSTANTS 3
+#define LAST_CHANNEL 0x100
+#define TEXT(value) #value
+#define VALUE_TEXT(value) TEXT(value)
 
 /* One word of each of the four pixels (r6..r9, advanced), plus the input offsets (r10), into the
  * columns at r0 (advanced): the even pairs of the four, then the odd ones (md_w16_index's order). */
@@ -138,31 +144,47 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     OUTPUT(a, "[r1]") OUTPUT(b, "[r1, lr]") "add " a ", r1, lr, lsl #1\n\t" OUTPUT(c, "[" a "]")               \
     OUTPUT(d, "[" a ", lr]")
 
-/* The columns filled, then the walk over the records: `words` words a pixel, `pairs` = 2 x words
- * pairs of values a column (strings). The record pointer, columns, outputs, stride and end stay on
- * the stack (#0 to #16, narrow_walk's first five). */
+/* Group by group: its four pixels' columns filled, then the walk over the records, `words` words a
+ * pixel, `pairs` = 2 x words pairs of values a column (strings); the last record's second exponent
+ * (LAST_CHANNEL) ends a group, the count of groups the walk. */
 #define WALK(words, pairs)                                                                                        \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
-            "ldm r0!, {r1-r5}\n\t"                                                                            \
-            "push {r1-r5}\n\t"                                                                                \
-            "ldm r0, {r6-r10}\n\t" /* the pixels, the input offsets */                                        \
-            "mov r0, r2\n\t"                                                                                  \
-            ".rept " words "\n\t" FILL_WORD ".endr\n\t"                                                       \
+            "ldm r0, {r1-r9}\n\t"                                                                             \
+            "push {r1-r9}\n\t" /* the narrow_walk at sp */                                                    \
+            "2:\n\t"                                                                                          \
+            "ldr r6, [sp, #16]\n\t"                                                                           \
+            "ldr r1, [sp, #20]\n\t"                                                                           \
+            "ldr r10, [sp, #32]\n\t"                                                                          \
+            "ldr r0, [sp, #4]\n\t"                                                                            \
+            "add r7, r6, r1\n\t"                                                                              \
+            "add r8, r7, r1\n\t"                                                                              \
+            "add r9, r8, r1\n\t"                                                                              \
+            "add r2, r9, r1\n\t"                                                                              \
+            "str r2, [sp, #16]\n\t"                                                                           \
+            ".rept " words "\n\t" FILL_WORD ".endr\n\t"                                                     \
+            "ldr r1, [sp, #28]\n\t"                                                                           \
+            "str r1, [sp]\n\t"                                                                                \
             "1:\n\t"                                                                                          \
             "ldr r1, [sp]\n\t"                                                                                \
             "ldr r0, [sp, #4]\n\t"                                                                            \
             "ldrd r2, r3, [r1], #8\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                  \
             "str r1, [sp]\n\t"                                                                                \
             "ldr r1, [sp, #8]\n\t"                                                                            \
-            "ldr lr, [sp, #12]\n\t" CHANNEL_OUTPUTS("r2", "r4", "r6", "r8") "ldr r2, [sp]\n\t"               \
+            "ldr lr, [sp, #12]\n\t" CHANNEL_OUTPUTS("r2", "r4", "r6", "r8") "ldr r2, [sp]\n\t"             \
             "ldm r2!, {r10-r12}\n\t"                                                                          \
             "str r2, [sp]\n\t"                                                                                \
-            "add r1, r1, #1\n\t" CHANNEL_OUTPUTS("r3", "r5", "r7", "r9") "add r1, r1, #1\n\t"                \
+            "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */         \
+            "add r1, r1, #1\n\t" CHANNEL_OUTPUTS("r3", "r5", "r7", "r9") "add r1, r1, #1\n\t"              \
             "str r1, [sp, #8]\n\t"                                                                            \
-            "ldr r0, [sp, #16]\n\t"                                                                           \
-            "cmp r1, r0\n\t"                                                                                  \
-            "bne 1b\n\t"                                                                                      \
-            "add sp, sp, #20\n\t"                                                                             \
+            "beq 1b\n\t"                                                                                      \
+            "add r1, r1, lr, lsl #1\n\t" /* the next group's outputs: 3 more pixels on */                    \
+            "add r1, r1, lr\n\t"                                                                              \
+            "str r1, [sp, #8]\n\t"                                                                            \
+            "ldr r0, [sp, #24]\n\t"                                                                           \
+            "subs r0, r0, #1\n\t"                                                                             \
+            "str r0, [sp, #24]\n\t"                                                                           \
+            "bne 2b\n\t"                                                                                      \
+            "add sp, sp, #36\n\t"                                                                             \
             "pop {r4-r11, pc}")
 
 typedef void (*walk_function)(const narrow_walk *walk);
@@ -185,6 +207,8 @@ WALK_FUNCTION(walk_16, "4", "8")
 #undef PRODUCTS_FROM_BIASES
 #undef PRODUCTS_HEAD
 #undef FILL_WORD
+#undef VALUE_TEXT
+#undef TEXT
 
 /* The records of the layer's pairs of channels from `record` on. */
 static void pack_records(const md_window_params *p, const int16_t *filter, const int32_t *bias,
@@ -206,9 +230,34 @@ static void pack_records(const md_window_params *p, const int16_t *filter, const
         for (k = 0; k < 2; ++k, constants += RECORD_CONSTANTS) {
             const int32_t exponent = -shifts[oc + k];
             constants[0] = (int32_t)(offset << (exponent - 1));
-            constants[1] = exponent;
+            constants[1] = oc + k + 1 == p->output_c ? exponent | LAST_CHANNEL : exponent;
             constants[2] = multipliers[oc + k];
         }
+    }
+}
+
+/* The `count` output pixels from `out` on whose input channels are `step` bytes apart from `pixel`
+ * on: four at a time, then one at a time (its column 4 times, its outputs in one place). */
+static void walk_run(walk_function walk_pixels, narrow_walk *walk, const md_window_params *p, const int8_t *pixel,
+                     int32_t step, int32_t count, int8_t *out)
+{
+    const int32_t groups = count / COLUMNS;
+    int32_t lone;
+    walk->out = out;
+    walk->pixel = pixel;
+    if (groups > 0) {
+        walk->stride = p->output_c;
+        walk->step = step;
+        walk->groups = groups;
+        walk_pixels(walk);
+    }
+    walk->stride = 0;
+    walk->step = 0;
+    for (lone = groups * COLUMNS; lone < count; ++lone) {
+        walk->out = out + lone * p->output_c;
+        walk->pixel = pixel + lone * step;
+        walk->groups = 1;
+        walk_pixels(walk);
     }
 }
 
@@ -217,46 +266,28 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
                                int8_t *output, int16_t *scratch)
 {
     static const walk_function walks[4] = {walk_4, walk_8, walk_12, walk_16};
-    const walk_function walk_pairs = walks[p->input_c / 4 - 1];
-    const int32_t pixels = p->output_h * p->output_w;
+    const walk_function walk_pixels = walks[p->input_c / 4 - 1];
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;
+    const int32_t row_outputs = p->output_w * p->output_c;
     int32_t *records = (int32_t *)(void *)(scratch + COLUMNS * p->input_c);
     narrow_walk walk;
     int32_t batch;
-    int32_t pixel;
-    int32_t column;
+    int32_t y;
     pack_records(p, filter, bias, multipliers, shifts, records);
-    walk.records = records;
+    walk.record = records;
     walk.columns = scratch;
+    walk.records = records;
     walk.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
     for (batch = 0; batch < p->batches; ++batch) {
-        const int8_t *row = input + batch * p->input_h * p->input_w * p->input_c;
-        const int8_t *at = row;
-        int32_t x = 0;
-        for (pixel = 0; pixel < pixels;) {
-            /* four pixels, then a last few one at a time (its column 4 times, its outputs in one place) */
-            const int32_t count = pixels - pixel >= COLUMNS ? COLUMNS : 1;
-            for (column = 0; column < COLUMNS; ++column) {
-                walk.pixels[column] = at;
-                if (column < count) { /* the next output pixel's input: along the row, or the next row's first */
-                    if (++x == p->output_w) {
-                        x = 0;
-                        row += row_step;
-                        at = row;
-                    } else {
-                        at += step;
-                    }
-                }
-            }
-            if (count == 1) {
-                walk.pixels[1] = walk.pixels[2] = walk.pixels[3] = walk.pixels[0];
-            }
-            walk.out = output + (batch * pixels + pixel) * p->output_c;
-            walk.stride = count == COLUMNS ? p->output_c : 0;
-            walk.end = walk.out + p->output_c;
-            walk_pairs(&walk);
-            pixel += count;
+        const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
+        int8_t *out = output + batch * p->output_h * row_outputs;
+        if (row_step == p->output_w * step) { /* the rows' pixels one run (stride 1) */
+            walk_run(walk_pixels, &walk, p, image, step, p->output_h * p->output_w, out);
+            continue;
+        }
+        for (y = 0; y < p->output_h; ++y) {
+            walk_run(walk_pixels, &walk, p, image + y * row_step, step, p->output_w, out + y * row_outputs);
         }
     }
 }
