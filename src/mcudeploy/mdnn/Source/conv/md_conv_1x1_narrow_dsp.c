@@ -24,18 +24,17 @@
 
 /* The walk's arguments, copied onto its stack: offsets fixed by the assembly. */
 typedef struct {
-    const int32_t *record;   /* #0: the next pair's */
-    int16_t *columns;        /* #4: the four interleaved columns (the scratch) */
-    int8_t *out;             /* #8: pixel a's output of the next pair's first channel */
-    int32_t stride;          /* #12: from a pixel's outputs to the next's: output_c (0: one pixel 4 times) */
-    const int8_t *pixel;     /* #16: the next group's first pixel's input channels */
-    int32_t step;            /* #20: from a pixel's input channels to the next's */
-    int32_t groups;          /* #24: groups of 4 pixels left (at least 1) */
-    const int32_t *records;  /* #28: the first pair's record */
-    int16x2_t offsets;       /* #32: the input offset in both halves */
+    int16_t *columns;        /* #0: the four interleaved columns (the scratch) */
+    int8_t *out;             /* #4: pixel a's output of the next pair's first channel */
+    int32_t stride;          /* #8: from a pixel's outputs to the next's: output_c (0: one pixel 4 times) */
+    const int8_t *pixel;     /* #12: the next group's first pixel's input channels */
+    int32_t step;            /* #16: from a pixel's input channels to the next's */
+    int32_t groups;          /* #20: groups of 4 pixels left (at least 1) */
+    const int32_t *records;  /* #24: the first pair's record */
+    int16x2_t offsets;       /* #28: the input offset in both halves */
 } narrow_walk;
 
-MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) == 36);
+MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) == 32);
 
 /* A record of a pair of channels (oc, oc + 1): their biases and weights doubled, the weights as the
  * filter holds them (md_w16_index), then per channel its requantization constants as the walk loads
@@ -130,61 +129,58 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 #endif
 
 /* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
- * multiplier r12, stored at `at`; r0 is scratch. */
-#define OUTPUT(sum, at)                                                                                           \
-    "smmlar r0, " sum ", r12, r10\n\t"                                                                       \
-    "add r0, r0, " sum ", asr #31\n\t"                                                                       \
-    "asr r0, r0, r11\n\t"                                                                                    \
-    "ssat r0, #8, r0\n\t"                                                                                    \
-    "strb r0, " at "\n\t"
+ * multiplier r12, stored at `at`; `spare` is scratch. */
+#define OUTPUT(sum, spare, at)                                                                                    \
+    "smmlar " spare ", " sum ", r12, r10\n\t"                                                                \
+    "add " spare ", " spare ", " sum ", asr #31\n\t"                                                         \
+    "asr " spare ", " spare ", r11\n\t"                                                                      \
+    "ssat " spare ", #8, " spare "\n\t"                                                                      \
+    "strb " spare ", " at "\n\t"
 
-/* A channel's four outputs from the sums a..d, pixel a's at r1, the next `lr` bytes apart (a, once
- * stored, the address of c's). */
-#define CHANNEL_OUTPUTS(a, b, c, d)                                                                               \
-    OUTPUT(a, "[r1]") OUTPUT(b, "[r1, lr]") "add " a ", r1, lr, lsl #1\n\t" OUTPUT(c, "[" a "]")               \
-    OUTPUT(d, "[" a ", lr]")
+/* Pixels b, c and d's outputs of a channel from the sums b..d, pixel a's output at r1, the next
+ * `lr` bytes apart; r2 (a's sum, used) and r4 are scratch. */
+#define LAST_THREE(b, c, d)                                                                                       \
+    OUTPUT(b, "r2", "[r1, lr]") "add r4, r1, lr, lsl #1\n\t" OUTPUT(c, "r2", "[r4]") OUTPUT(d, "r2", "[r4, lr]")
 
 /* Group by group: its four pixels' columns filled, then the walk over the records, `words` words a
  * pixel, `pairs` = 2 x words pairs of values a column (strings); the last record's second exponent
  * (LAST_CHANNEL) ends a group, the count of groups the walk. */
 #define WALK(words, pairs)                                                                                        \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
-            "ldm r0, {r1-r9}\n\t"                                                                             \
-            "push {r1-r9}\n\t" /* the narrow_walk at sp */                                                    \
+            "ldm r0, {r1-r8}\n\t"                                                                             \
+            "push {r1-r8}\n\t" /* the narrow_walk at sp */                                                    \
             "2:\n\t"                                                                                          \
-            "ldr r6, [sp, #16]\n\t"                                                                           \
-            "ldr r1, [sp, #20]\n\t"                                                                           \
-            "ldr r10, [sp, #32]\n\t"                                                                          \
-            "ldr r0, [sp, #4]\n\t"                                                                            \
+            "ldr r6, [sp, #12]\n\t"                                                                           \
+            "ldr r1, [sp, #16]\n\t"                                                                           \
+            "ldr r10, [sp, #28]\n\t"                                                                          \
+            "ldr r0, [sp]\n\t"                                                                            \
             "add r7, r6, r1\n\t"                                                                              \
             "add r8, r7, r1\n\t"                                                                              \
             "add r9, r8, r1\n\t"                                                                              \
             "add r2, r9, r1\n\t"                                                                              \
-            "str r2, [sp, #16]\n\t"                                                                           \
+            "str r2, [sp, #12]\n\t"                                                                           \
             ".rept " words "\n\t" FILL_WORD ".endr\n\t"                                                     \
-            "ldr r1, [sp, #28]\n\t"                                                                           \
-            "str r1, [sp]\n\t"                                                                                \
-            "1:\n\t"                                                                                          \
-            "ldr r1, [sp]\n\t"                                                                                \
-            "ldr r0, [sp, #4]\n\t"                                                                            \
+            "ldr r0, [sp, #24]\n\t"                                                                           \
+            "1:\n\t" /* r0: the pair's record */                                                               \
+            "mov r1, r0\n\t"                                                                                  \
+            "ldr r0, [sp]\n\t"                                                                            \
             "ldrd r2, r3, [r1], #8\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                  \
-            "str r1, [sp]\n\t"                                                                                \
-            "ldr r1, [sp, #8]\n\t"                                                                            \
-            "ldr lr, [sp, #12]\n\t" CHANNEL_OUTPUTS("r2", "r4", "r6", "r8") "ldr r2, [sp]\n\t"             \
-            "ldm r2!, {r10-r12}\n\t"                                                                          \
-            "str r2, [sp]\n\t"                                                                                \
-            "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */         \
-            "add r1, r1, #1\n\t" CHANNEL_OUTPUTS("r3", "r5", "r7", "r9") "add r1, r1, #1\n\t"              \
-            "str r1, [sp, #8]\n\t"                                                                            \
+            "mov r0, r1\n\t"                                                                                  \
+            "ldr r1, [sp, #4]\n\t" OUTPUT("r2", "lr", "[r1]") "ldr lr, [sp, #8]\n\t"                       \
+            LAST_THREE("r4", "r6", "r8") "ldm r0!, {r10-r12}\n\t"                                             \
+            "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */           \
+            "add r1, r1, #1\n\t" OUTPUT("r3", "r2", "[r1]") LAST_THREE("r5", "r7", "r9")                      \
+            "add r1, r1, #1\n\t"                                                                              \
+            "str r1, [sp, #4]\n\t"                                                                            \
             "beq 1b\n\t"                                                                                      \
             "add r1, r1, lr, lsl #1\n\t" /* the next group's outputs: 3 more pixels on */                    \
             "add r1, r1, lr\n\t"                                                                              \
-            "str r1, [sp, #8]\n\t"                                                                            \
-            "ldr r0, [sp, #24]\n\t"                                                                           \
+            "str r1, [sp, #4]\n\t"                                                                            \
+            "ldr r0, [sp, #20]\n\t"                                                                           \
             "subs r0, r0, #1\n\t"                                                                             \
-            "str r0, [sp, #24]\n\t"                                                                           \
+            "str r0, [sp, #20]\n\t"                                                                           \
             "bne 2b\n\t"                                                                                      \
-            "add sp, sp, #36\n\t"                                                                             \
+            "add sp, sp, #32\n\t"                                                                             \
             "pop {r4-r11, pc}")
 
 typedef void (*walk_function)(const narrow_walk *walk);
@@ -200,7 +196,7 @@ WALK_FUNCTION(walk_12, "3", "6")
 WALK_FUNCTION(walk_16, "4", "8")
 #undef WALK_FUNCTION
 #undef WALK
-#undef CHANNEL_OUTPUTS
+#undef LAST_THREE
 #undef OUTPUT
 #undef DOT
 #undef PRODUCTS
@@ -275,7 +271,6 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
     int32_t batch;
     int32_t y;
     pack_records(p, filter, bias, multipliers, shifts, records);
-    walk.record = records;
     walk.columns = scratch;
     walk.records = records;
     walk.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
