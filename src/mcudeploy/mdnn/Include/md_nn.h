@@ -256,13 +256,6 @@ md_status md_conv_s8_folded(const md_window_params *p, const int8_t *input, cons
 md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
                       const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
 
-/* int8 with the filter pre-expanded to int16: the same outputs as md_conv_s8, without unpacking the
- * weights on DSP cores, each weight read once for 4 output pixels. The im2col path only (scratch:
- * md_conv_s8_w16_get_buffer_size), int32 accumulator, not grouped; otherwise MD_ERROR_RANGE. The
- * filter's depth = filter_h * filter_w * input_c values of each output channel are stored two
- * channels at a time: per pair of values the two channels' pairs side by side (in each whole group
- * of 4 values the pairs {v0, v2} and {v1, v3}), then an odd depth's last value of both; an odd last
- * channel's row as it is (md_w16_index, md_conv_int.h). */
 /* Bytes after md_conv_s8_w16's columns of a pointwise layer with few input channels (1x1, unpadded,
  * 4 to 16 input channels, a multiple of 4, an even output channel count; 0 for other layers): per
  * pair of output channels a record of (input_c + 8) words, its doubled biases, weights and
@@ -276,10 +269,17 @@ static inline int32_t md_conv_s8_w16_records_bytes(const md_window_params *p)
     return p->output_c / 2 * (p->input_c + 8) * 4;
 }
 
+/* int8 with the filter pre-expanded to int16: the same outputs as md_conv_s8, without unpacking the
+ * weights on DSP cores, each weight read once for 4 output pixels. The im2col path only (scratch:
+ * md_conv_s8_w16_get_buffer_size), int32 accumulator, not grouped; otherwise MD_ERROR_RANGE. The
+ * filter's depth = filter_h * filter_w * input_c values of each output channel are stored two
+ * channels at a time: per pair of values the two channels' pairs side by side (in each whole group
+ * of 4 values the pairs {v0, v2} and {v1, v3}), then an odd depth's last value of both; an odd last
+ * channel's row as it is (md_w16_index, md_conv_int.h). */
 static inline int32_t md_conv_s8_w16_get_buffer_size(const md_window_params *p)
 {
     const int32_t depth = p->filter_h * p->filter_w * p->input_c;
-    return 4 * (depth + (depth & 1)) * 2 + md_conv_s8_w16_records_bytes(p); /* four int16 columns of an even length */
+    return 4 * (depth + (depth & 1)) * 2 + md_conv_s8_w16_records_bytes(p); /* four int16 columns, even lengths */
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
