@@ -182,8 +182,9 @@ def test_generated_code_is_bit_exact(target: str, tmp_path: Path):
         widened = chain()
         for op in (op for op in widened.operators if op.op_type == "CONV_2D"):
             op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
-            depth = widened.tensors[op.inputs[0]].shape[3]
-            assert kernel_contract(widened, op).scratch_bytes == wide_im2col_bytes(window_of(op, widened), depth)
+            depth, filters = widened.tensors[op.inputs[0]].shape[3], widened.tensors[op.outputs[0]].shape[3]
+            window = window_of(op, widened)
+            assert kernel_contract(widened, op).scratch_bytes == wide_im2col_bytes(window, depth, filters)
         graphs.append(widened)
     for number, graph in enumerate(graphs):
         program = build(graph, tmp_path / str(number), planner=planners[number], target_name=target)

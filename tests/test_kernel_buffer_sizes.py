@@ -16,7 +16,7 @@ from mcudeploy.codegen.library import library_root
 from mcudeploy.ir import DType, GraphBuilder
 from mcudeploy.ir.options import ReducerOptions
 from mcudeploy.kernels import kernel_contract
-from mcudeploy.kernels.contracts import im2col_bytes, plane_bytes
+from mcudeploy.kernels.contracts import im2col_bytes, plane_bytes, wide_im2col_bytes
 from mcudeploy.params.window import Window
 from test_ops_detection import detection_graph
 
@@ -141,3 +141,40 @@ def test_detection_contract_plans_the_c_librarys_buffer_size(tmp_path):
     for (boxes, detections, regular), line in zip(cases, answer.stdout.splitlines(), strict=True):
         graph = detection_graph(boxes, max_detections=detections, use_regular_nms=bool(regular))
         assert kernel_contract(graph, graph.operators[0]).scratch_bytes == int(line), (boxes, detections, regular)
+
+
+WIDE_PROGRAM = r"""
+#include <stdio.h>
+
+#include "md_nn.h"
+
+/* Per line in: filter_h filter_w pad_top pad_left input_c output_c. Per line out: the buffer size. */
+int main(void)
+{
+    md_window_params p = {0};
+    while (scanf("%d %d %d %d %d %d", &p.filter_h, &p.filter_w, &p.pad_top, &p.pad_left, &p.input_c, &p.output_c) ==
+           6) {
+        printf("%d\n", (int)md_conv_s8_w16_get_buffer_size(&p));
+    }
+    return 0;
+}
+"""
+
+
+def test_int16_weight_contract_plans_the_c_librarys_buffer_size(tmp_path):
+    """md_conv_s8_w16's columns, and the records of pointwise layers with 4 to 16 input channels."""
+    (tmp_path / "sizes.c").write_text(WIDE_PROGRAM)
+    include = library_root() / "Include"
+    command = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{include}", "sizes.c", "-o", "sizes"]
+    subprocess.run(command, cwd=tmp_path, check=True)
+    shapes = [(1, 1, 0, 0), (1, 1, 1, 0), (3, 3, 1, 1), (1, 3, 0, 1)]
+    cases = [(*shape, channels, filters) for shape in shapes for channels in (3, 4, 8, 16, 20) for filters in (6, 7)]
+    answer = subprocess.run(
+        [tmp_path / "sizes"], input="".join(" ".join(map(str, c)) + "\n" for c in cases), capture_output=True, text=True
+    )
+    sizes = list(map(int, answer.stdout.split()))
+    assert len(sizes) == len(cases)
+    for (filter_h, filter_w, pad_top, pad_left, channels, filters), size in zip(cases, sizes, strict=True):
+        window = Window(filter_h, filter_w, 1, 1, 1, 1, pad_top, pad_left, 4, 4)
+        assert wide_im2col_bytes(window, channels, filters) == size, (window, channels, filters)
+    assert sizes[cases.index((1, 1, 0, 0, 8, 6))] == 4 * 8 * 2 + 3 * (8 + 8) * 4  # 8 -> 6: 3 records

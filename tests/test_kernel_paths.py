@@ -258,3 +258,30 @@ def test_int16_weight_fully_connected_layers_are_bit_exact(target: str):
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
         checker.close()
+
+
+def narrow_pointwise() -> Graph:
+    """Pointwise convolutions with int16 weights and 4 to 16 input channels (md_conv_1x1_narrow_dsp.c:
+    each column length's walk): 25 pixels (6 groups of 4, then one alone), stride 2 over rows and
+    columns of odd sizes (SAME: no padding for 1x1), 15 pixels (3 groups, 3 alone), stride 2 down
+    the rows only; then an odd output channel count (md_conv_w16_dsp.c's walk)."""
+    f = Family("narrow_pointwise", 11)
+    _conv(f, "int8", (1, 5, 5, 8), 16, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 7, 5, 16), 10, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 3, 5, 4), 6, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (2, 5, 3, 12), 4, (1, 1), Conv2DOptions(Padding.VALID, 2, 1))
+    _conv(f, "int8", (1, 3, 3, 8), 5, (1, 1), Conv2DOptions())
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
+    return graph
+
+
+@pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
+def test_narrow_pointwise_convolutions_are_bit_exact(target: str):
+    checker = Validator(narrow_pointwise())
+    try:
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()

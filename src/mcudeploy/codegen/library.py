@@ -35,7 +35,7 @@ ISA_SUFFIXES = ("_dsp", "_mve")
 SOURCE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "md_conv_f32.c": ("md_conv.c",),
     "md_conv.c": ("md_conv_1x1_dsp.c",),
-    "md_conv_w16.c": ("md_conv_stem_dsp.c",),
+    "md_conv_w16.c": ("md_conv_stem_dsp.c", "md_conv_1x1_narrow_dsp.c"),
     "md_conv_s4.c": ("md_conv.c", "md_copy.c"),
     "md_depthwise_s4.c": ("md_depthwise.c", "md_copy.c"),
     "md_fully_connected_s4.c": ("md_fully_connected.c", "md_copy.c"),

@@ -447,11 +447,22 @@ WIDE_COLUMNS = 4
 """Output pixels the int16-weight kernel computes at a time (md_conv_s8_w16): its im2col columns."""
 
 
-def wide_im2col_bytes(window: Window, input_c: int) -> int:
+def wide_im2col_bytes(window: Window, input_c: int, output_c: int) -> int:
     """Scratch of md_conv_s8_w16: four int16 columns, each of the receptive field's values rounded up
-    to an even count (md_conv_s8_w16_get_buffer_size in mdnn/Include/md_nn.h, the source of truth)."""
+    to an even count, then a pointwise layer's records (md_conv_s8_w16_get_buffer_size in
+    mdnn/Include/md_nn.h, the source of truth)."""
     depth = window.filter_h * window.filter_w * input_c
-    return WIDE_COLUMNS * (depth + depth % 2) * 2
+    return WIDE_COLUMNS * (depth + depth % 2) * 2 + narrow_pointwise_records_bytes(window, input_c, output_c)
+
+
+def narrow_pointwise_records_bytes(window: Window, input_c: int, output_c: int) -> int:
+    """md_conv_s8_w16's records of a pointwise layer with few input channels (1x1, unpadded, 4 to 16
+    input channels a multiple of 4, an even output channel count), 0 for other layers: per pair of
+    output channels input_c + 8 words (md_conv_s8_w16_records_bytes)."""
+    pointwise = (window.filter_h, window.filter_w, window.pad_top, window.pad_left) == (1, 1, 0, 0)
+    if not pointwise or input_c % 4 or input_c > 16 or output_c % 2:
+        return 0
+    return output_c // 2 * (input_c + 8) * 4
 
 
 def im2col_costs_more(graph: Graph, op: Operator) -> bool:
@@ -489,7 +500,8 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
         schedule = pixel_pair_schedule(input_t, output_t, window, WIDE_COLUMNS)
         quads = _streaming(0, schedule, "receptive fields copied before written")
         kernel = f"{WIDE_COLUMNS}-column im2col, {WIDE_COLUMNS} output pixels at a time, int16 weights" + int4
-        return KernelContract(kernel, wide_im2col_bytes(window, input_t.shape[3]), overlaps=(quads,), variant=variant)
+        scratch = wide_im2col_bytes(window, input_t.shape[3], output_t.shape[3])
+        return KernelContract(kernel, scratch, overlaps=(quads,), variant=variant)
     if variant.columns == Columns.IM2COL:
         schedule = pixel_pair_schedule(input_t, output_t, window)
         pairs = _streaming(0, schedule, "receptive fields copied before written")

@@ -256,6 +256,19 @@ md_status md_conv_s8_folded(const md_window_params *p, const int8_t *input, cons
 md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int8_t *filter, const void *bias,
                       const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
 
+/* Bytes after md_conv_s8_w16's columns of a pointwise layer with few input channels (1x1, unpadded,
+ * 4 to 16 input channels, a multiple of 4, an even output channel count; 0 for other layers): per
+ * pair of output channels a record of (input_c + 8) words, its doubled biases, weights and
+ * requantization constants side by side in RAM (md_conv_1x1_narrow_dsp.c). */
+static inline int32_t md_conv_s8_w16_records_bytes(const md_window_params *p)
+{
+    if (p->filter_h != 1 || p->filter_w != 1 || p->pad_top != 0 || p->pad_left != 0 || (p->input_c & 3) != 0 ||
+        p->input_c > 16 || (p->output_c & 1) != 0) {
+        return 0;
+    }
+    return p->output_c / 2 * (p->input_c + 8) * 4;
+}
+
 /* int8 with the filter pre-expanded to int16: the same outputs as md_conv_s8, without unpacking the
  * weights on DSP cores, each weight read once for 4 output pixels. The im2col path only (scratch:
  * md_conv_s8_w16_get_buffer_size), int32 accumulator, not grouped; otherwise MD_ERROR_RANGE. The
@@ -270,7 +283,7 @@ md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int
 static inline int32_t md_conv_s8_w16_get_buffer_size(const md_window_params *p)
 {
     const int32_t depth = p->filter_h * p->filter_w * p->input_c;
-    return 4 * (depth + (depth & 1)) * 2; /* four int16 columns of an even length */
+    return 4 * (depth + (depth & 1)) * 2 + md_conv_s8_w16_records_bytes(p); /* four int16 columns, even lengths */
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,

@@ -862,6 +862,10 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     mode = layer_mode(p, bias, shifts, job.depth);
     walk = walk_records != NULL && mode == MD_DSP_NARROW_INT8 && walkable(p, bias, shifts, job.depth);
     stem = md_conv_stem_fits(p);
+    if (walk && md_conv_s8_w16_records_bytes(p) > 0) {
+        md_conv_1x1_narrow_s8_w16(p, input, filter, bias, multipliers, shifts, output, scratch);
+        return MD_OK;
+    }
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: CONV_2D int8, 1x1, with few input channels (4 to 16, a multiple of 4)
+ * and the filter pre-expanded to int16 (md_conv_s8_w16's layout), for cores with the DSP extension.
+ *
+ * Short columns leave nothing to amortise a pixel's or a channel's overhead over, so:
+ * - a pixel's input channels are its column: four pixels' words read straight from the input and
+ *   widened once (SXTAB16 with the input offset) into md_conv_s8_w16's 4-column scratch, in the
+ *   same assembly as the walk (no im2col of windows); stride 2 only picks other pixels;
+ * - each pair of output channels has a record in the scratch after the columns, written once per
+ *   call (md_conv_s8_w16_records_bytes): its biases and weights doubled (each sum 2 x TFLite's, the
+ *   doubling SMMLAR's requantization needs: an output costs the SMMLAR, the sign correction, the
+ *   shift, the SSAT and the store) and its channels' requantization constants, one pointer's LDRD
+ *   and LDMs from RAM instead of four arrays' loads from flash;
+ * - one copy of the walk per column length, its products unrolled, the first pair of values
+ *   adding to the biases in place of copying them into the sums.
+ * The layers md_conv_s8_w16's walk takes (walk_pairs_int8: per-channel, narrow, right shifts of 1
+ * to 22, a bias, int8's whole range).
+ */
+#include "md_conv_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
+
+#define COLUMNS 4 /* md_conv_s8_w16_get_buffer_size */
+
+/* The walk's arguments, copied onto its stack: offsets fixed by the assembly. */
+typedef struct {
+    int16_t *columns;        /* #0: the four interleaved columns (the scratch) */
+    int8_t *out;             /* #4: pixel a's output of the next pair's first channel */
+    int32_t stride;          /* #8: from a pixel's outputs to the next's: output_c (0: one pixel 4 times) */
+    const int8_t *pixel;     /* #12: the next group's first pixel's input channels */
+    int32_t step;            /* #16: from a pixel's input channels to the next's */
+    int32_t groups;          /* #20: groups of 4 pixels left (at least 1) */
+    const int32_t *records;  /* #24: the first pair's record */
+    int16x2_t offsets;       /* #28: the input offset in both halves */
+} narrow_walk;
+
+MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) == 32);
+
+/* A record of a pair of channels (oc, oc + 1): their biases and weights doubled, the weights as the
+ * filter holds them (md_w16_index), then per channel its requantization constants as the walk loads
+ * them: (2 x output offset + 1) << (e - 1), the exponent e (a right shift; the last channel's with
+ * LAST_CHANNEL set, which ASR ignores: it reads the low byte), the multiplier. */
+#define RECORD_CONSTANTS 3
+#define LAST_CHANNEL 0x100
+#define TEXT(value) #value
+#define VALUE_TEXT(value) TEXT(value)
+
+/* One word of each of the four pixels (r6..r9, advanced), plus the input offsets (r10), into the
+ * columns at r0 (advanced): the even pairs of the four, then the odd ones (md_w16_index's order). */
+#define FILL_WORD                                                                                                 \
+    "ldr r2, [r6], #4\n\t"                                                                                     \
+    "ldr r3, [r7], #4\n\t"                                                                                     \
+    "ldr r4, [r8], #4\n\t"                                                                                     \
+    "ldr r5, [r9], #4\n\t"                                                                                     \
+    "sxtab16 r1, r10, r2\n\t"                                                                                  \
+    "sxtab16 r11, r10, r3\n\t"                                                                                 \
+    "sxtab16 r12, r10, r4\n\t"                                                                                 \
+    "sxtab16 lr, r10, r5\n\t"                                                                                  \
+    "stm r0!, {r1, r11, r12, lr}\n\t"                                                                          \
+    "sxtab16 r1, r10, r2, ror #8\n\t"                                                                          \
+    "sxtab16 r11, r10, r3, ror #8\n\t"                                                                         \
+    "sxtab16 r12, r10, r4, ror #8\n\t"                                                                         \
+    "sxtab16 lr, r10, r5, ror #8\n\t"                                                                          \
+    "stm r0!, {r1, r11, r12, lr}\n\t"
+
+/* The products of the pairs of values of a pair of channels' weight words from r1 by the four
+ * columns' words from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1}, the first pair
+ * added to the biases in r2 and r3 (both pointers advanced past what they read). Cortex-M4 and
+ * M33: loads grouped (an LDRD after a load pipelines), 16 cycles per 16 MACs. Cortex-M7 (told as
+ * md_conv_w16_dsp.c tells it): each load beside an SMLAD, the next pair's first words loaded during
+ * this pair's last products, 8 cycles per 16 MACs; the biases copied first (dual-issued). */
+#if defined(__ARM_FP) && (__ARM_FP & 8) && defined(__ARM_ARCH) && __ARM_ARCH == 7
+#define PRODUCTS_HEAD                                                                                             \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "ldr r11, [r0, #4]\n\t"                                                                                    \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "ldr r10, [r0, #8]\n\t"                                                                                    \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldr r11, [r0, #12]\n\t"                                                                                   \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"
+#define PRODUCTS                                                                                                  \
+    PRODUCTS_HEAD "ldr r10, [r0, #16]!\n\t"                                                                    \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "ldr r12, [r1, #8]!\n\t"                                                                                   \
+    "smlad r9, r11, lr, r9\n\t"                                                                                \
+    "ldr lr, [r1, #4]\n\t"
+/* `pairs` pairs of values (a string). */
+#define DOT(pairs)                                                                                                \
+    "mov r4, r2\n\t"                                                                                           \
+    "mov r5, r3\n\t"                                                                                           \
+    "mov r6, r2\n\t"                                                                                           \
+    "mov r7, r3\n\t"                                                                                           \
+    "mov r8, r2\n\t"                                                                                           \
+    "mov r9, r3\n\t"                                                                                           \
+    "ldr r10, [r0]\n\t"                                                                                        \
+    "ldr r12, [r1]\n\t"                                                                                        \
+    "ldr lr, [r1, #4]\n\t"                                                                                     \
+    ".rept " pairs " - 1\n\t" PRODUCTS ".endr\n\t" PRODUCTS_HEAD "smlad r8, r11, r12, r8\n\t"                 \
+    "smlad r9, r11, lr, r9\n\t"                                                                               \
+    "add r1, r1, #8\n\t"
+#else
+#define PRODUCTS_FROM_BIASES                                                                                      \
+    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
+    "ldrd r10, r11, [r0, #8]\n\t"                                                                              \
+    "smlad r6, r10, r12, r2\n\t"                                                                               \
+    "smlad r7, r10, lr, r3\n\t"                                                                                \
+    "smlad r8, r11, r12, r2\n\t"                                                                               \
+    "smlad r9, r11, lr, r3\n\t"                                                                                \
+    "ldrd r10, r11, [r0], #16\n\t"                                                                             \
+    "smlad r4, r11, r12, r2\n\t"                                                                               \
+    "smlad r5, r11, lr, r3\n\t"                                                                                \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"
+#define PRODUCTS                                                                                                  \
+    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"                                                                                \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smlad r9, r11, lr, r9\n\t"
+#define DOT(pairs) PRODUCTS_FROM_BIASES ".rept " pairs " - 1\n\t" PRODUCTS ".endr\n\t"
+#endif
+
+/* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
+ * multiplier r12, stored at `at`; `spare` is scratch. */
+#define OUTPUT(sum, spare, at)                                                                                    \
+    "smmlar " spare ", " sum ", r12, r10\n\t"                                                                \
+    "add " spare ", " spare ", " sum ", asr #31\n\t"                                                         \
+    "asr " spare ", " spare ", r11\n\t"                                                                      \
+    "ssat " spare ", #8, " spare "\n\t"                                                                      \
+    "strb " spare ", " at "\n\t"
+
+/* Pixels b, c and d's outputs of a channel from the sums b..d, pixel a's output at r1, the next
+ * `lr` bytes apart; r2 (a's sum, used) and r4 are scratch. */
+#define LAST_THREE(b, c, d)                                                                                       \
+    OUTPUT(b, "r2", "[r1, lr]") "add r4, r1, lr, lsl #1\n\t" OUTPUT(c, "r2", "[r4]") OUTPUT(d, "r2", "[r4, lr]")
+
+/* Group by group: its four pixels' columns filled, then the walk over the records, `words` words a
+ * pixel, `pairs` = 2 x words pairs of values a column (strings); the last record's second exponent
+ * (LAST_CHANNEL) ends a group, the count of groups the walk. */
+#define WALK(words, pairs)                                                                                        \
+    __asm__("push {r4-r11, lr}\n\t"                                                                           \
+            "ldm r0, {r1-r8}\n\t"                                                                             \
+            "push {r1-r8}\n\t" /* the narrow_walk at sp */                                                    \
+            "2:\n\t"                                                                                          \
+            "ldr r6, [sp, #12]\n\t"                                                                           \
+            "ldr r1, [sp, #16]\n\t"                                                                           \
+            "ldr r10, [sp, #28]\n\t"                                                                          \
+            "ldr r0, [sp]\n\t"                                                                            \
+            "add r7, r6, r1\n\t"                                                                              \
+            "add r8, r7, r1\n\t"                                                                              \
+            "add r9, r8, r1\n\t"                                                                              \
+            "add r2, r9, r1\n\t"                                                                              \
+            "str r2, [sp, #12]\n\t"                                                                           \
+            ".rept " words "\n\t" FILL_WORD ".endr\n\t"                                                     \
+            "ldr r0, [sp, #24]\n\t"                                                                           \
+            "1:\n\t" /* r0: the pair's record */                                                               \
+            "mov r1, r0\n\t"                                                                                  \
+            "ldr r0, [sp]\n\t"                                                                            \
+            "ldrd r2, r3, [r1], #8\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                  \
+            "mov r0, r1\n\t"                                                                                  \
+            "ldr r1, [sp, #4]\n\t" OUTPUT("r2", "lr", "[r1]") "ldr lr, [sp, #8]\n\t"                       \
+            LAST_THREE("r4", "r6", "r8") "ldm r0!, {r10-r12}\n\t"                                             \
+            "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */           \
+            "add r1, r1, #1\n\t" OUTPUT("r3", "r2", "[r1]") LAST_THREE("r5", "r7", "r9")                      \
+            "add r1, r1, #1\n\t"                                                                              \
+            "str r1, [sp, #4]\n\t"                                                                            \
+            "beq 1b\n\t"                                                                                      \
+            "add r1, r1, lr, lsl #1\n\t" /* the next group's outputs: 3 more pixels on */                    \
+            "add r1, r1, lr\n\t"                                                                              \
+            "str r1, [sp, #4]\n\t"                                                                            \
+            "ldr r0, [sp, #20]\n\t"                                                                           \
+            "subs r0, r0, #1\n\t"                                                                             \
+            "str r0, [sp, #20]\n\t"                                                                           \
+            "bne 2b\n\t"                                                                                      \
+            "add sp, sp, #32\n\t"                                                                             \
+            "pop {r4-r11, pc}")
+
+typedef void (*walk_function)(const narrow_walk *walk);
+
+#define WALK_FUNCTION(name, words, pairs)                                                                         \
+    __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
+    {                                                                                                           \
+        WALK(words, pairs);                                                                                     \
+    }
+WALK_FUNCTION(walk_4, "1", "2")
+WALK_FUNCTION(walk_8, "2", "4")
+WALK_FUNCTION(walk_12, "3", "6")
+WALK_FUNCTION(walk_16, "4", "8")
+#undef WALK_FUNCTION
+#undef WALK
+#undef LAST_THREE
+#undef OUTPUT
+#undef DOT
+#undef PRODUCTS
+#undef PRODUCTS_FROM_BIASES
+#undef PRODUCTS_HEAD
+#undef FILL_WORD
+#undef VALUE_TEXT
+#undef TEXT
+
+/* The records of the layer's pairs of channels from `record` on. */
+static void pack_records(const md_window_params *p, const int16_t *filter, const int32_t *bias,
+                         const int32_t *multipliers, const int32_t *shifts, int32_t *record)
+{
+    const int32_t depth = p->input_c;
+    const uint32_t offset = 2u * (uint32_t)p->output_offset + 1u;
+    int32_t oc;
+    int32_t k;
+    for (oc = 0; oc < p->output_c; oc += 2, record += depth + 2 + 2 * RECORD_CONSTANTS) {
+        const int16_t *weights = filter + oc * depth;
+        int16_t *doubled = (int16_t *)(void *)(record + 2);
+        int32_t *constants = record + 2 + depth;
+        record[0] = (int32_t)((uint32_t)bias[oc] << 1);
+        record[1] = (int32_t)((uint32_t)bias[oc + 1] << 1);
+        for (k = 0; k < 2 * depth; ++k) {
+            doubled[k] = (int16_t)(2 * weights[k]);
+        }
+        for (k = 0; k < 2; ++k, constants += RECORD_CONSTANTS) {
+            const int32_t exponent = -shifts[oc + k];
+            constants[0] = (int32_t)(offset << (exponent - 1));
+            constants[1] = oc + k + 1 == p->output_c ? exponent | LAST_CHANNEL : exponent;
+            constants[2] = multipliers[oc + k];
+        }
+    }
+}
+
+/* The `count` output pixels from `out` on whose input channels are `step` bytes apart from `pixel`
+ * on: four at a time, then one at a time (its column 4 times, its outputs in one place). */
+static void walk_run(walk_function walk_pixels, narrow_walk *walk, const md_window_params *p, const int8_t *pixel,
+                     int32_t step, int32_t count, int8_t *out)
+{
+    const int32_t groups = count / COLUMNS;
+    int32_t lone;
+    walk->out = out;
+    walk->pixel = pixel;
+    if (groups > 0) {
+        walk->stride = p->output_c;
+        walk->step = step;
+        walk->groups = groups;
+        walk_pixels(walk);
+    }
+    walk->stride = 0;
+    walk->step = 0;
+    for (lone = groups * COLUMNS; lone < count; ++lone) {
+        walk->out = out + lone * p->output_c;
+        walk->pixel = pixel + lone * step;
+        walk->groups = 1;
+        walk_pixels(walk);
+    }
+}
+
+void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
+                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                               int8_t *output, int16_t *scratch)
+{
+    static const walk_function walks[4] = {walk_4, walk_8, walk_12, walk_16};
+    const walk_function walk_pixels = walks[p->input_c / 4 - 1];
+    const int32_t step = p->stride_w * p->input_c;
+    const int32_t row_step = p->stride_h * p->input_w * p->input_c;
+    const int32_t row_outputs = p->output_w * p->output_c;
+    int32_t *records = (int32_t *)(void *)(scratch + COLUMNS * p->input_c);
+    narrow_walk walk;
+    int32_t batch;
+    int32_t y;
+    pack_records(p, filter, bias, multipliers, shifts, records);
+    walk.columns = scratch;
+    walk.records = records;
+    walk.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
+        int8_t *out = output + batch * p->output_h * row_outputs;
+        if (row_step == p->output_w * step) { /* the rows' pixels one run (stride 1) */
+            walk_run(walk_pixels, &walk, p, image, step, p->output_h * p->output_w, out);
+            continue;
+        }
+        for (y = 0; y < p->output_h; ++y) {
+            walk_run(walk_pixels, &walk, p, image + y * row_step, step, p->output_w, out + y * row_outputs);
+        }
+    }
+}
+
+#endif /* MD_PATH_DSP */
