@@ -19,10 +19,12 @@ depths beyond whole words and vectors in both)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from mcudeploy.codegen import render
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Columns, Graph, KernelVariant, Schedule, WeightLayout
@@ -35,7 +37,9 @@ from mcudeploy.ir.options import (
     SequenceLSTMOptions,
 )
 from mcudeploy.kernels import kernel_contract
+from mcudeploy.memory import plan_memory
 from mcudeploy.params.constant_inputs import pair_interleaved
+from mcudeploy.params.requantization import WALK_RECORD, requantization
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _conv, _depthwise, _fully_connected, lstm_layer
 
@@ -204,7 +208,37 @@ def widened_paths() -> Graph:
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
+    _prune(graph, 1, [2, 5])  # the walk: each pruned channel's constant output in its record
+    _prune(graph, 9, [0, 1])
     return graph
+
+
+def _prune(graph: Graph, layer: int, channels: list[int]) -> None:
+    """Channels of a layer pruned as vww_96's are: an all-zero filter, a bias near 2^30 (or -2^30) and
+    a real multiplier of 2^-28 (a right shift of 27), which no narrow requantization takes."""
+    op = graph.operators[layer]
+    x, w, b, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.inputs[2], op.outputs[0]))
+    data, bias, scale = w.data.copy(), b.data.copy(), w.quantization.scale.copy()
+    data[channels] = 0
+    bias[channels] = [(1 << 30) - 7 if n % 2 == 0 else 3 - (1 << 30) for n in range(len(channels))]
+    scale[channels] = y.quantization.single_scale / x.quantization.single_scale * 2.0**-28
+    graph.tensors[w.index] = replace(w, data=data, quantization=replace(w.quantization, scale=scale))
+    graph.tensors[b.index] = replace(b, data=bias)
+
+
+def test_pruned_channels_keep_the_int16_weight_walk():
+    """md_conv_s8_w16's walk takes layers whose pruned channels would make them general: those channels'
+    records hold their constant outputs (`walk_records`); widened_paths' bit-exact runs check them."""
+    graph = widened_paths()
+    calls = re.findall(r"md_conv_s8_w16\([^;]*;", render(graph, plan_memory(graph)).files["network.c"])
+    assert [re.search(r"_shifts,\s*net_weights\.\w+_walk,", calls[layer]) is not None for layer in (1, 9)] == [True] * 2
+    record = requantization(graph.operators[9], graph)
+    assert record is not None and record.walk is not None
+    biases, (addend_0, exponent_0, multiplier_0, addend_1, exponent_1, multiplier_1) = np.split(
+        record.walk[:WALK_RECORD], [2]
+    )
+    assert biases.tolist() == [0, 0] and [exponent_0, multiplier_0, exponent_1, multiplier_1] == [1, 0, 1, 0]
+    assert addend_0 % 2 == 0 and addend_1 % 2 == 0 and max(abs(addend_0), abs(addend_1)) <= 256
 
 
 def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():

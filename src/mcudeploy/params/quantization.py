@@ -1,7 +1,9 @@
-"""The fixed-point constants of TFLite's integer kernels, derived from float scales.
+"""The fixed-point constants of TFLite's integer kernels, derived from float scales, and the
+requantization arithmetic they feed (gemmlowp's, vectorised over numpy int64 arrays: the engine's,
+and a constant's output where a record folds it at generate time).
 
 Rounding follows C (halves away from zero), multipliers follow TFLite's QuantizeMultiplier
-family; every function here runs once per operator, not per value.
+family.
 """
 
 from __future__ import annotations
@@ -11,6 +13,54 @@ import math
 import numpy as np
 
 from mcudeploy.ir import Tensor
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+
+def wrap_int32(x: np.ndarray | int) -> np.ndarray:
+    """Two's complement wrap of int64 values to int32 range (what C's int32 arithmetic does)."""
+    x = np.asarray(x, dtype=np.int64)
+    return ((x + 2**31) & 0xFFFFFFFF) - 2**31
+
+
+def saturating_rounding_doubling_high_mul(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingDoublingHighMul: round(a*b / 2^31), saturated.
+
+    The only overflowing case, INT32_MIN * INT32_MIN, saturates to INT32_MAX.
+    C nudges by +2^30 (or 1 - 2^30 below zero) and divides truncating toward
+    zero; for both signs that equals floor((a·b + 2^30) / 2^31), i.e. halves
+    round up, which is what is computed here (three times faster).
+    """
+    product = np.asarray(a, dtype=np.int64) * np.asarray(b, dtype=np.int64)
+    return np.minimum((product + (1 << 30)) >> 31, INT32_MAX)  # only INT32_MIN² reaches 2^31
+
+
+def rounding_divide_by_pot(x: np.ndarray | int, exponent: np.ndarray | int) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero."""
+    x = np.asarray(x, dtype=np.int64)
+    exponent = np.asarray(exponent, dtype=np.int64)
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier(
+    x: np.ndarray | int, multiplier: np.ndarray | int, shift: np.ndarray | int
+) -> np.ndarray:
+    """TFLite's MultiplyByQuantizedMultiplier for int32 x (double rounding). `x` must
+    hold int32 values: a C caller's int32 arithmetic wraps before the call.
+
+    A positive `shift` is a left shift applied before the high multiply (with
+    int32 wrap-around as in C), a negative one a rounding right shift after it.
+    `multiplier` and `shift` broadcast, e.g. per output channel.
+    """
+    shift = np.asarray(shift, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64)
+    if np.any(shift > 0):  # the usual multiplier < 1 has no left shift to wrap
+        x = wrap_int32(x << np.maximum(shift, 0))
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), np.maximum(-shift, 0))
 
 
 def round_half_away(value: float) -> int:

@@ -10,7 +10,8 @@ import numpy as np
 
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor, WeightLayout
-from mcudeploy.params.quantization import quantize_multipliers, zero_point
+from mcudeploy.params.activation_range import quantized_activation_range
+from mcudeploy.params.quantization import multiply_by_quantized_multiplier, quantize_multipliers, zero_point
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,9 +71,6 @@ def requantization(op: Operator, graph: Graph) -> Requantization | None:
     return record if walk is None else replace(record, walk=walk)
 
 
-WALK_SHIFT = 22
-"""The largest right shift the int16-weight walk takes (MD_W16_WALK_SHIFT, md_conv_w16_dsp.c)."""
-
 WALK_RECORD = 8
 """int32 values of a channel pair's walk record: {bias0, bias1, addend0, exponent0, multiplier0,
 addend1, exponent1, multiplier1}, each channel's three in the order one LDM loads them."""
@@ -82,9 +80,13 @@ def walk_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     """The constants of each pair of output channels of an int16-weight CONV_2D, in the order
     md_conv_s8_w16's DSP walk reads them (`WALK_RECORD`): the biases, and per channel its exponent
     e = -shift, its multiplier, and SMMLAR's addend with the output offset folded in,
-    half + (offset << e) = (2 * offset + 1) << (e - 1) (0 where e is not 1 to WALK_SHIFT: the walk
-    then is not taken). For the layers its `walkable` can take (an int8 input, per-channel scales, an
-    int32 bias, 2 channels and a depth of 2 or more, no right shift beyond WALK_SHIFT); None for others."""
+    half + (offset << e) = (2 * offset + 1) << (e - 1). A channel whose filter is all zero outputs
+    its requantized bias whatever the input, so its record makes that constant c: bias 0, multiplier
+    0, e = 1 and addend 2c (such channels are common in pruned models, and their 2^30 biases and
+    30-bit shifts would keep the layer off the walk). None unless every channel's output is the
+    walk's exactly (the walk is taken where the records are): an int8 input, an int32 bias, per-channel
+    scales, 2 channels and a depth of 2 or more, an output range of all int8 (one SSAT), and each
+    other channel narrow (|bias| + depth * MD_DSP_PRODUCT_BOUND < 2^30, e from 1 to WALK_SHIFT)."""
     if op.op_type != "CONV_2D" or op.variant is None or op.variant.weights != WeightLayout.INT16_PAIRS:
         return None
     input_t, filter_t, output_t = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
@@ -92,26 +94,41 @@ def walk_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     channels, depth = filter_t.shape[0], int(np.prod(filter_t.shape[1:]))
     if (
         input_t.dtype != DType.INT8
+        or filter_t.data is None
         or bias_t is None
         or bias_t.dtype != DType.INT32
         or bias_t.data is None
         or record.shifts.size != channels
         or channels < 2
         or depth < 2
-        or int(record.shifts.min()) < -WALK_SHIFT
+        or quantized_activation_range(op.options.activation, output_t) != (-128, 127)
     ):
         return None
+    offset = zero_point(output_t)
+    biases = bias_t.data.astype(np.int64)
+    exponents = -record.shifts.astype(np.int64)
+    multipliers = record.multipliers.astype(np.int64)
+    dead = ~np.any(filter_t.data.reshape(channels, -1), axis=1)
+    room = max((1 << 30) - depth * DSP_PRODUCT_BOUND, 0)
+    live = ~dead
+    if np.any(live & ((np.abs(biases) >= room) | (exponents < 1) | (exponents > WALK_SHIFT))):
+        return None
+    constants = np.clip(multiply_by_quantized_multiplier(biases, multipliers, record.shifts) + offset, -128, 127)
+    biases = np.where(dead, 0, biases)
+    exponents = np.where(dead, 1, exponents)
+    multipliers = np.where(dead, 0, multipliers)
+    addends = np.where(dead, 2 * constants, (2 * offset + 1) << np.clip(exponents - 1, 0, WALK_SHIFT))
     pairs = channels // 2 * 2
-    exponents = -record.shifts[:pairs].astype(np.int64)
-    addends = np.where(
-        (exponents >= 1) & (exponents <= WALK_SHIFT),
-        (2 * zero_point(output_t) + 1) << np.clip(exponents - 1, 0, WALK_SHIFT),
-        0,
-    )
-    per_channel = np.stack([addends, exponents, record.multipliers[:pairs].astype(np.int64)], axis=1)
-    biases = bias_t.data[:pairs].astype(np.int64).reshape(-1, 2)
-    records = np.concatenate([biases, per_channel.reshape(-1, 6)], axis=1)
+    per_channel = np.stack([addends, exponents, multipliers], axis=1)[:pairs]
+    records = np.concatenate([biases[:pairs].reshape(-1, 2), per_channel.reshape(-1, 6)], axis=1)
     return records.astype(np.int32).reshape(-1)
+
+
+WALK_SHIFT = 22
+"""The largest right shift the int16-weight walk takes (MD_W16_WALK_SHIFT, md_conv_w16_dsp.c)."""
+
+DSP_PRODUCT_BOUND = 255 * 128
+"""The largest |(value + input offset) * weight| of an int8 layer (MD_DSP_PRODUCT_BOUND)."""
 
 
 MAX_SHIFT = {False: 31, True: 14}

@@ -278,8 +278,11 @@ static inline int32_t md_conv_s8_w16_records_bytes(const md_window_params *p)
  * channel's row as it is (md_w16_index, md_conv_int.h). `walk` (NULL: none) holds each pair of
  * channels' constants as the DSP path's walk reads them, 8 int32 a pair: {bias0, bias1, addend0,
  * exponent0, multiplier0, addend1, exponent1, multiplier1}, exponent = -shift, addend =
- * (2 * output_offset + 1) << (exponent - 1) (params/requantization.py `walk_records`); the portable
- * path does not read it. */
+ * (2 * output_offset + 1) << (exponent - 1) (params/requantization.py `walk_records`). Given only
+ * where every channel's output is the walk's exactly: an int8 output range of all int8, per-channel
+ * scales, a bias, 2 channels and a depth of 2 or more, each channel narrow (|bias| + depth * 255 * 128
+ * < 2^30, exponent 1 to 22) or with an all-zero filter (its record: bias 0, multiplier 0, exponent 1,
+ * addend twice its constant output). The portable path does not read it. */
 static inline int32_t md_conv_s8_w16_get_buffer_size(const md_window_params *p)
 {
     const int32_t depth = p->filter_h * p->filter_w * p->input_c;

@@ -704,9 +704,22 @@ COMPUTE_COPY(compute_narrow, MD_DSP_NARROW)
 COMPUTE_COPY(compute_int8, MD_DSP_NARROW_INT8)
 #undef COMPUTE_COPY
 
-/* The channel pairs of a group of 4 pixels in assembly (a layer `walkable`: every channel narrow
- * with a right shift of at most MD_W16_WALK_SHIFT, per-channel scales, a bias, a depth of 2 or more,
- * int8's whole range, and the code generator's records: md_nn.h's `walk`): the C compiler keeps the
+/* The copy of compute_pixels for `mode`. */
+static void compute(int mode, const conv_w16_job *job, const int16_t *scratch, int32_t pixels, int8_t *out,
+                    int32_t first)
+{
+    if (mode == MD_DSP_NARROW_INT8) {
+        compute_int8(job, scratch, pixels, out, first);
+    } else if (mode == MD_DSP_NARROW) {
+        compute_narrow(job, scratch, pixels, out, first);
+    } else {
+        compute_general(job, scratch, pixels, out, first);
+    }
+}
+
+/* The channel pairs of a group of 4 pixels in assembly (a layer the code generator gave records:
+ * md_nn.h's `walk` says which; each channel narrow with a right shift of at most MD_W16_WALK_SHIFT,
+ * or its constant output folded into its record): the C compiler keeps the
  * loop's state on the stack in ways that cost more than the products of a short column. The walk is
  * in memory; each pair reloads what it needs around the 4 x 2 block of dot_4x2 (all 14 registers)
  * and writes back the pointers it advanced. A pair's constants are one record computed when the code
@@ -808,21 +821,6 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(pair_walk *walk
 #undef WALK_ODD_VALUE
 #undef WALK_OUTPUT
 
-/* Whether walk_pairs_int8 takes the layer (its mode MD_DSP_NARROW_INT8). */
-static int walkable(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
-{
-    int32_t oc;
-    if (!p->per_channel || bias == NULL || depth < 2 || p->output_c < 2) {
-        return 0;
-    }
-    for (oc = 0; oc < p->output_c; ++oc) {
-        if (shifts[oc] < -MD_W16_WALK_SHIFT) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* md_dsp_mode of the layer: narrow when every channel is (narrow_channel: its sums below 2^30, a
  * right shift of 1 to 31). */
 static int layer_mode(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
@@ -860,7 +858,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.shifts = shifts;
     job.depth = p->filter_h * p->filter_w * p->input_c;
     mode = layer_mode(p, bias, shifts, job.depth);
-    walk = walk_records != NULL && mode == MD_DSP_NARROW_INT8 && walkable(p, bias, shifts, job.depth);
+    walk = walk_records != NULL;
     stem = md_conv_stem_fits(p);
     if (walk && md_conv_s8_w16_records_bytes(p) > 0) {
         md_conv_1x1_narrow_s8_w16(p, input, filter, bias, multipliers, shifts, output, scratch);
@@ -890,14 +888,10 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                     walk_pairs_int8(&pairs);
                 }
                 if (p->output_c & 1) {
-                    compute_int8(&job, scratch, count, out, p->output_c & ~1);
+                    compute(mode, &job, scratch, count, out, p->output_c & ~1);
                 }
-            } else if (mode == MD_DSP_NARROW_INT8) {
-                compute_int8(&job, scratch, count, out, 0);
-            } else if (mode == MD_DSP_NARROW) {
-                compute_narrow(&job, scratch, count, out, 0);
             } else {
-                compute_general(&job, scratch, count, out, 0);
+                compute(mode, &job, scratch, count, out, 0);
             }
         }
     }
