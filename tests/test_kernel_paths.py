@@ -298,16 +298,18 @@ def narrow_pointwise() -> Graph:
     """Pointwise convolutions with int16 weights and 4 to 16 input channels (md_conv_1x1_narrow_dsp.c:
     each column length's walk): 25 pixels (6 groups of 4, then one alone), stride 2 over rows and
     columns of odd sizes (SAME: no padding for 1x1), 15 pixels (3 groups, 3 alone), stride 2 down
-    the rows only; then an odd output channel count (md_conv_w16_dsp.c's walk)."""
+    the rows only; then an odd output channel count and pruned channels (md_conv_w16_dsp.c's walk)."""
     f = Family("narrow_pointwise", 11)
     _conv(f, "int8", (1, 5, 5, 8), 16, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 7, 5, 16), 10, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 3, 5, 4), 6, (1, 1), Conv2DOptions())
     _conv(f, "int8", (2, 5, 3, 12), 4, (1, 1), Conv2DOptions(Padding.VALID, 2, 1))
     _conv(f, "int8", (1, 3, 3, 8), 5, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 5, 3, 8), 6, (1, 1), Conv2DOptions())
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
+    _prune(graph, 5, [1, 4])
     return graph
 
 
