@@ -143,7 +143,8 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
 }
 
 /* Copies with the stems' shapes constant (md_conv_stem_fits): MobileNet's and ResNet's 3x3 over RGB
- * (run 9) and a 10x4 filter over a spectrogram (run 4). */
+ * (run 9), a 3x3 over a grey image (run 3: person_detect's first DEPTHWISE_CONV_2D run as the
+ * convolution it is) and a 10x4 filter over a spectrogram (run 4). */
 #define STEM_COPY(name, filter_h, run)                                                                          \
     static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,  \
                                  int16_t *scratch)                                                              \
@@ -151,6 +152,7 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         stem_columns(p, image, pixel, count, scratch, filter_h, run);                                           \
     }
 STEM_COPY(stem_3x9, 3, 9)
+STEM_COPY(stem_3x3, 3, 3)
 STEM_COPY(stem_10x4, 10, 4)
 #undef STEM_COPY
 
@@ -159,6 +161,8 @@ void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_
 {
     if (p->filter_h == 10) {
         stem_10x4(p, image, pixel, count, scratch);
+    } else if (p->filter_w * p->input_c == 3) {
+        stem_3x3(p, image, pixel, count, scratch);
     } else {
         stem_3x9(p, image, pixel, count, scratch);
     }
