@@ -228,13 +228,14 @@ def test_int16_weight_convolutions_are_bit_exact(target: str):
 def depthwise_as_convolutions() -> Graph:
     """DEPTHWISE_CONV_2D layers of one input channel with int16 weights, run as the convolution they
     are (md_conv_s8_w16, the filter [1, H, W, M] stored as [M, H, W, 1]): person_detect's stem (3x3,
-    stride 2, multiplier 8, padded), an odd multiplier over a 2x3 window without bias and a clamp
-    within int8, per-tensor scales; then one with int8 weights (the depthwise kernel)."""
+    stride 2, multiplier 8; windows in the padding, groups of 4 across rows and inside one: the grey
+    stem copy of md_conv_stem_dsp.c, its rows read by words), an odd multiplier over a 2x3 window
+    without bias and a clamp within int8, a 3x3 at stride 1 inside the image."""
     f = Family("depthwise_as_convolutions", 13)
     _depthwise(f, "int8", (1, 11, 12, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
     relu6 = DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=3, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 5, 7, 1), 3, relu6, bias=None, kernel=(2, 3))
-    _depthwise(f, "int8", (1, 6, 6, 1), 4, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=4))
+    _depthwise(f, "int8", (1, 6, 10, 1), 4, DepthwiseConv2DOptions(depth_multiplier=4))  # stride 1, inside
     graph = f.graph()
     for op in graph.operators[:3]:
         op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
