@@ -84,12 +84,16 @@ def walk_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     e = -shift, its multiplier, and SMMLAR's addend with the output offset folded in,
     half + (offset << e) = (2 * offset + 1) << (e - 1) (0 where e is not 1 to WALK_SHIFT: the walk
     then is not taken). For the layers its `walkable` can take (an int8 input, per-channel scales, an
-    int32 bias, 2 channels and a depth of 2 or more, no right shift beyond WALK_SHIFT); None for others."""
-    if op.op_type != "CONV_2D" or op.variant is None or op.variant.weights != WeightLayout.INT16_PAIRS:
+    int32 bias, 2 channels and a depth of 2 or more, no right shift beyond WALK_SHIFT); None for others.
+    A one-channel DEPTHWISE_CONV_2D with int16 weights is that convolution: filter [1, H, W, M]."""
+    if op.op_type not in ("CONV_2D", "DEPTHWISE_CONV_2D") or op.variant is None:
+        return None
+    if op.variant.weights != WeightLayout.INT16_PAIRS:
         return None
     input_t, filter_t, output_t = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     bias_t = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] != NO_TENSOR else None
-    channels, depth = filter_t.shape[0], int(np.prod(filter_t.shape[1:]))
+    shape = filter_t.shape if op.op_type == "CONV_2D" else (filter_t.shape[3], *filter_t.shape[:3])
+    channels, depth = shape[0], int(np.prod(shape[1:]))
     if (
         input_t.dtype != DType.INT8
         or bias_t is None
