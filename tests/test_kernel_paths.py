@@ -259,6 +259,35 @@ def test_int16_weight_convolutions_are_bit_exact(target: str):
         checker.close()
 
 
+def depthwise_as_convolutions() -> Graph:
+    """DEPTHWISE_CONV_2D layers of one input channel with int16 weights, run as the convolution they
+    are (md_conv_s8_w16, the filter [1, H, W, M] stored as [M, H, W, 1]): person_detect's stem (3x3,
+    stride 2, multiplier 8; windows in the padding, groups of 4 across rows and inside one: the grey
+    stem copy of md_conv_stem_dsp.c, its rows read by words), an odd multiplier over a 2x3 window
+    without bias and a clamp within int8, a 3x3 at stride 1 inside the image."""
+    f = Family("depthwise_as_convolutions", 13)
+    _depthwise(f, "int8", (1, 11, 12, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
+    relu6 = DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=3, activation=Activation.RELU6)
+    _depthwise(f, "int8", (1, 5, 7, 1), 3, relu6, bias=None, kernel=(2, 3))
+    _depthwise(f, "int8", (1, 6, 10, 1), 4, DepthwiseConv2DOptions(depth_multiplier=4))  # stride 1, inside
+    graph = f.graph()
+    for op in graph.operators[:3]:
+        op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
+    return graph
+
+
+@pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
+def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions(target: str):
+    checker = Validator(depthwise_as_convolutions())
+    try:
+        network = checker.code_for(target).directory.joinpath("network.c").read_text()
+        assert network.count("md_conv_s8_w16(") == 3 and network.count("md_depthwise_s8(") == 0
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
+
+
 def widened_fully_connected() -> Graph:
     """Fully connected layers with int16 weights in blocks of 4 rows (md_fully_connected_s8_w16): a
     depth tail of 3 values over two input rows, an input longer than one unpacked span (600 values:

@@ -27,7 +27,7 @@ from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import least_memory_schedule
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import constant_layout
-from mcudeploy.params.constant_inputs import stored_values
+from mcudeploy.params.constant_inputs import pair_interleaved, stored_values
 from mcudeploy.params.requantization import WALK_RECORD, requantization
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise, _fully_connected
@@ -232,3 +232,23 @@ def test_speed_takes_depthwise_planes_where_faster_and_the_code_stays_bit_exact(
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
         checker.close()
+
+
+def _grey_stem() -> Graph:
+    """A DEPTHWISE_CONV_2D of one input channel (person_detect's first layer, smaller): a convolution."""
+    family = Family("grey_stem", 5)
+    _depthwise(family, "int8", (1, 12, 12, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
+    return family.graph()
+
+
+def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions_where_they_pay() -> None:
+    graph = _grey_stem()
+    speed = optimize_variants(graph, find_device("NUCLEO-L4R5ZI"), Reserves(2048), Objective.SPEED, measure=_cycles)
+    assert speed.chosen.int16_layers == [0] and graph.operators[0].variant == KernelVariant(weights=WIDE)
+    files = render(graph, plan_memory(graph)).files
+    assert files["network.c"].count("md_conv_s8_w16(") == 1 and "md_depthwise_s8(" not in files["network.c"]
+    # filter [1, 3, 3, 8] kept as the convolution's [8, 3, 3, 1], two channels interleaved
+    op, taps = graph.operators[0], np.arange(72).reshape(1, 3, 3, 8)
+    np.testing.assert_array_equal(stored_values(op, 1, taps), pair_interleaved(taps.reshape(9, 8).T))
+    m55 = find_device("AE722F80F55D5")
+    assert optimize_variants(_grey_stem(), m55, Reserves(2048), Objective.SPEED, measure=_cycles).points == []

@@ -68,6 +68,7 @@ from mcudeploy.memory.budget import (
 )
 from mcudeploy.memory.plan import MemoryPlan
 from mcudeploy.memory.variants import settle_columns, settle_schedule
+from mcudeploy.params.constant_inputs import WIDENED_FILTERS
 from mcudeploy.params.quantization import zero_point
 
 
@@ -129,8 +130,9 @@ def widenable(graph: Graph, op: Operator, core: str) -> bool:
     none), a filter no other layer reads, and a core whose best path is the DSP one; a convolution not
     grouped, with an int8 filter or an int4 one (then unpacked when the code is generated: no scratch
     to unpack it into, four times the packed flash); a fully connected layer with a symmetric int8
-    filter."""
-    if op.op_type not in ("CONV_2D", "FULLY_CONNECTED") or find_core(core).kernel_variants[:1] != ("dsp",):
+    filter; a depthwise layer of one input channel with an int8 filter and several output channels
+    (with one it is a channel-plane candidate), computed as the convolution it is."""
+    if op.op_type not in WIDENED_FILTERS or find_core(core).kernel_variants[:1] != ("dsp",):
         return False
     input_t, filter_t = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     bias = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
@@ -142,6 +144,9 @@ def widenable(graph: Graph, op: Operator, core: str) -> bool:
         and sum(op.inputs[1] in other.inputs for other in graph.operators) == 1
     ):
         return False
+    if op.op_type == "DEPTHWISE_CONV_2D":
+        output_c = graph.tensors[op.outputs[0]].shape[3]
+        return filter_t.dtype == DType.INT8 and input_t.shape[3] == 1 and output_c > 1
     if op.op_type == "FULLY_CONNECTED":
         quantization = filter_t.quantization
         symmetric = quantization is not None and (quantization.per_channel or zero_point(filter_t) == 0)
@@ -170,8 +175,8 @@ def optimize_variants(
     if not convs and not wide and not depthwise:
         return VariantChoice(objective.value, [], "no layer with a choice of kernel")
     evaluate = _Evaluator(graph, device, reserve, alignment)
-    # fully connected layers have no columns: their int8 weights until widened
-    dense = {i: KernelVariant() for i in wide if graph.operators[i].op_type == "FULLY_CONNECTED"}
+    # fully connected and one-channel depthwise layers: no columns to choose, their int8 weights until widened
+    dense = {i: KernelVariant() for i in wide if graph.operators[i].op_type != "CONV_2D"}
     size_columns = {**evaluate.columns(convs, depthwise, None), **dense}
     configs = {"size": size_columns}
     if objective == Objective.SPEED:

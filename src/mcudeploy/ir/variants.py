@@ -28,7 +28,9 @@ class WeightLayout(Enum):
     """CONV_2D and FULLY_CONNECTED filters in flash: as the model has them, or widened to int16 (twice
     the bytes; the DSP kernels then unpack nothing): a convolution's two output channels interleaved,
     each weight read once for 4 output pixels from a 4-column scratch; a fully connected layer's rows
-    in blocks of 4 (`params.constant_inputs.stored_values`, md_nn.h)."""
+    in blocks of 4 (`params.constant_inputs.stored_values`, md_nn.h). A DEPTHWISE_CONV_2D of one input
+    channel with int16 pairs is computed as the convolution it is (the same sums and requantization:
+    output channel m from filter column m), by the int16-weight CONV_2D kernel and its contract."""
 
     INT8 = "int8"
     INT16_PAIRS = "int16 pairs"

@@ -497,11 +497,7 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     variant = op.variant or KernelVariant()
     unpacked, int4 = _int4_filter(graph, op)
     if variant.columns == Columns.IM2COL and variant.weights == WeightLayout.INT16_PAIRS:
-        schedule = pixel_pair_schedule(input_t, output_t, window, WIDE_COLUMNS)
-        quads = _streaming(0, schedule, "receptive fields copied before written")
-        kernel = f"{WIDE_COLUMNS}-column im2col, {WIDE_COLUMNS} output pixels at a time, int16 weights" + int4
-        scratch = wide_im2col_bytes(window, input_t.shape[3], output_t.shape[3])
-        return KernelContract(kernel, scratch, overlaps=(quads,), variant=variant)
+        return _wide_columns(input_t, output_t, window, variant, int4)
     if variant.columns == Columns.IM2COL:
         schedule = pixel_pair_schedule(input_t, output_t, window)
         pairs = _streaming(0, schedule, "receptive fields copied before written")
@@ -512,6 +508,17 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     direct = _streaming(0, schedule, "receptive field read before each output value written")
     kernel = "direct, one output value at a time" + int4
     return KernelContract(kernel, unpacked, overlaps=(direct,), variant=variant, least_scratch_bytes=unpacked)
+
+
+def _wide_columns(
+    input_t: Tensor, output_t: Tensor, window: Window, variant: KernelVariant, how: str = ""
+) -> KernelContract:
+    """The int16-weight convolution's contract (md_conv_s8_w16): four pixels' columns, then their outputs."""
+    schedule = pixel_pair_schedule(input_t, output_t, window, WIDE_COLUMNS)
+    quads = _streaming(0, schedule, "receptive fields copied before written")
+    kernel = f"{WIDE_COLUMNS}-column im2col, {WIDE_COLUMNS} output pixels at a time, int16 weights" + how
+    scratch = wide_im2col_bytes(window, input_t.shape[3], output_t.shape[3])
+    return KernelContract(kernel, scratch, overlaps=(quads,), variant=variant)
 
 
 INT4_ALIGNMENT = 16
@@ -607,6 +614,11 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
     #   the DSP kernel fills the padding with the zero point so that every window lies inside.
     # An int4 filter is unpacked whole at the start of the scratch first (`int4_unpacked_bytes`).
+    # With one input channel and int16 weights (`ir.variants.WeightLayout`), the layer is the
+    # convolution it is, run by the int16-weight CONV_2D kernel: that kernel's contract.
+    if op.variant is not None and op.variant.weights == WeightLayout.INT16_PAIRS:
+        input_t, output_t = _tensors(graph, op)
+        return _wide_columns(input_t, output_t, window_of(op, graph), op.variant, ", as a convolution")
     unpacked, int4 = _int4_filter(graph, op)
     schedule = op.variant.schedule if op.variant is not None else None
     schedule = schedule or least_memory_schedule(graph, op)

@@ -53,8 +53,9 @@ def read_at_run_time(op: Operator, position: int) -> bool:
     return position not in GENERATION_TIME_INPUTS.get(op.op_type, frozenset())
 
 
-WIDENED_FILTERS = frozenset({"CONV_2D", "FULLY_CONNECTED"})
-"""Layers whose filter a variant may pre-expand to int16 (`ir.variants.WeightLayout.INT16_PAIRS`)."""
+WIDENED_FILTERS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+"""Layers whose filter a variant may pre-expand to int16 (`ir.variants.WeightLayout.INT16_PAIRS`): a
+DEPTHWISE_CONV_2D of one input channel, computed as the CONV_2D it is."""
 
 FC_ROW_BLOCK = 4
 """Rows of a widened FULLY_CONNECTED filter stored side by side (md_fully_connected_s8_w16)."""
@@ -82,9 +83,12 @@ def stored_dtype(op: Operator, position: int, tensor: Tensor) -> DType:
 def stored_values(op: Operator, position: int, data: np.ndarray) -> np.ndarray:
     """A constant input's values in the order its kernel reads them from flash: the model's, except
     a filter its variant widens to int16 (`stored_dtype`): a CONV_2D's in `pair_interleaved` order,
-    a FULLY_CONNECTED's in `row_blocks`."""
+    a FULLY_CONNECTED's in `row_blocks`; a one-channel DEPTHWISE_CONV_2D's [1, H, W, M] transposed to
+    the [M, H, W, 1] of the convolution it is, then as a CONV_2D's."""
     if not widened_filter(op, position):
         return data
+    if op.op_type == "DEPTHWISE_CONV_2D":
+        return pair_interleaved(np.asarray(data).reshape(-1, np.shape(data)[-1]).T)
     rows = np.asarray(data).reshape(np.shape(data)[0], -1)
     return pair_interleaved(rows) if op.op_type == "CONV_2D" else row_blocks(rows)
 

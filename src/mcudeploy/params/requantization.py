@@ -86,12 +86,16 @@ def walk_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     30-bit shifts would keep the layer off the walk). None unless every channel's output is the
     walk's exactly (the walk is taken where the records are): an int8 input, an int32 bias, per-channel
     scales, 2 channels and a depth of 2 or more, an output range of all int8 (one SSAT), and each
-    other channel narrow (|bias| + depth * MD_DSP_PRODUCT_BOUND < 2^30, e from 1 to WALK_SHIFT)."""
-    if op.op_type != "CONV_2D" or op.variant is None or op.variant.weights != WeightLayout.INT16_PAIRS:
+    other channel narrow (|bias| + depth * MD_DSP_PRODUCT_BOUND < 2^30, e from 1 to WALK_SHIFT).
+    A one-channel DEPTHWISE_CONV_2D with int16 weights is that convolution: filter [1, H, W, M]."""
+    if op.op_type not in ("CONV_2D", "DEPTHWISE_CONV_2D") or op.variant is None:
+        return None
+    if op.variant.weights != WeightLayout.INT16_PAIRS:
         return None
     input_t, filter_t, output_t = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     bias_t = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] != NO_TENSOR else None
-    channels, depth = filter_t.shape[0], int(np.prod(filter_t.shape[1:]))
+    shape = filter_t.shape if op.op_type == "CONV_2D" else (filter_t.shape[3], *filter_t.shape[:3])
+    channels, depth = shape[0], int(np.prod(shape[1:]))
     if (
         input_t.dtype != DType.INT8
         or filter_t.data is None
@@ -108,7 +112,8 @@ def walk_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     biases = bias_t.data.astype(np.int64)
     exponents = -record.shifts.astype(np.int64)
     multipliers = record.multipliers.astype(np.int64)
-    dead = ~np.any(filter_t.data.reshape(channels, -1), axis=1)
+    rows = filter_t.data.reshape(channels, -1) if op.op_type == "CONV_2D" else filter_t.data.reshape(-1, channels).T
+    dead = ~np.any(rows, axis=1)
     room = max((1 << 30) - depth * DSP_PRODUCT_BOUND, 0)
     live = ~dead
     if np.any(live & ((np.abs(biases) >= room) | (exponents < 1) | (exponents > WALK_SHIFT))):

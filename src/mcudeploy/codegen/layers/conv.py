@@ -122,10 +122,13 @@ def _folded_bias(ctx: LayerContext, params: WindowParams) -> tuple[int, np.ndarr
 
 def _widened_conv(ctx: LayerContext, declarations: list[str]) -> LayerCode:
     """The filter pre-expanded to int16 in flash (the weights block stores it so): the im2col path,
-    int8, not grouped, a 32-bit accumulator, as `memory.variants` chooses it."""
-    filter_t = ctx.input_tensor(1)
-    if ctx.input_tensor(0).dtype != DType.INT8 or filter_t.shape[3] != ctx.input_tensor(0).shape[3]:
-        raise ctx.unsupported("int16 weights need an int8, ungrouped convolution")
+    int8, not grouped (a depthwise layer: of one input channel, then the convolution it is, its
+    params those of that convolution), a 32-bit accumulator, as `estimate.optimize` chooses it."""
+    input_c = ctx.input_tensor(0).shape[3]
+    depthwise = ctx.op.op_type == "DEPTHWISE_CONV_2D"
+    ungrouped = input_c == 1 if depthwise else ctx.input_tensor(1).shape[3] == input_c
+    if ctx.input_tensor(0).dtype != DType.INT8 or not ungrouped:
+        raise ctx.unsupported("int16 weights need an int8, ungrouped convolution (a depthwise one of one channel)")
     call = (
         f"md_conv_s8_w16(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, "
         f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.derived_names.get('walk', 'NULL')}, "
@@ -185,6 +188,9 @@ def depthwise_conv_2d(ctx: LayerContext) -> LayerCode:
         )
         return LayerCode(("md_depthwise_f32.c",), call, declarations)
     check_integer(ctx, {DType.INT8: (DType.INT32,), DType.INT16: (DType.INT64,)})
+    variant = ctx.contract.variant
+    if variant is not None and variant.weights == WeightLayout.INT16_PAIRS:
+        return _widened_conv(ctx, [ctx.params("md_window_params", ctx.prepared(prepare))])
     if filter_t.dtype == DType.INT4:
         declarations = [ctx.params("md_window_params", ctx.prepared(prepare))]
         return LayerCode(("md_depthwise_s4.c",), int4_call(ctx, "md_depthwise_s4", int4_path(ctx)), declarations)

@@ -537,14 +537,14 @@ void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const in
 
 /* The stems' columns of md_conv_s8_w16 (md_conv_stem_dsp.c, a copy per shape): input channels not a
  * multiple of 4, filter rows of filter_w * input_c = `run` bytes one after the other in the input,
- * 3 rows of 9 bytes or 10 rows of 4; a window touching the padding assembled on the stack. */
+ * 3 rows of 9 or 3 bytes or 10 rows of 4; a window touching the padding assembled on the stack. */
 #define MD_STEM_WINDOW 64
 
 static inline int md_conv_stem_fits(const md_window_params *p)
 {
     const int32_t run = p->filter_w * p->input_c;
     return (p->input_c & 3) != 0 && p->dilation_w == 1 &&
-           ((p->filter_h == 3 && run == 9) || (p->filter_h == 10 && run == 4));
+           ((p->filter_h == 3 && (run == 9 || run == 3)) || (p->filter_h == 10 && run == 4));
 }
 
 /* The columns of output pixels pixel .. pixel + count - 1 (count 1 to 4; the last again in the

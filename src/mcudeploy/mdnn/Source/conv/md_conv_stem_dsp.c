@@ -40,20 +40,30 @@ static MD_ALWAYS_INLINE void widen_tail(uint32_t word, int32_t count, int16x2_t 
     }
 }
 
-/* The first `count` (1 to 3) bytes of a row shorter than a word, in the low bytes. */
-static MD_ALWAYS_INLINE uint32_t short_run(const uint8_t *row, int32_t count)
+/* How a row shorter than a word may be read: byte by byte, or a word from its first byte on (the
+ * bytes after it readable), or a word ending with its last byte (the bytes before it readable). */
+enum { READ_BYTES, READ_AHEAD, READ_BEHIND };
+
+/* The first `count` (1 to 3) bytes of a row shorter than a word, in the low bytes (the rest zeros). */
+static MD_ALWAYS_INLINE uint32_t short_run(const uint8_t *row, int32_t count, int reach)
 {
     const uint32_t first = count > 1 ? (uint32_t)row[0] | (uint32_t)row[1] << 8 : row[0];
+    if (reach == READ_AHEAD) {
+        return md_read32(row) & (0xFFFFFFFFu >> (32 - 8 * count));
+    }
+    if (reach == READ_BEHIND) {
+        return md_read32(row + count - 4) >> (32 - 8 * count);
+    }
     return count == 3 ? first | (uint32_t)row[2] << 16 : first;
 }
 
 /* A column from `filter_h` rows of `run` bytes, `row_step` apart from `row` on, in tap order: the
  * bytes streamed 4 to a word as they come (`pending` holds `count` bytes not yet in a group), each
  * whole word widened. A row's last run % 4 bytes are the top of the word that ends the row (read
- * within the row) or, in a row shorter than a word, read one by one. With the shapes constant (the
- * unrolled copies of md_conv_stem_columns), every shift and index is one. */
+ * within the row) or, in a row shorter than a word, read as `reach` allows (short_run). With the
+ * shapes constant (the unrolled copies of md_conv_stem_columns), every shift and index is one. */
 static MD_ALWAYS_INLINE void stem_column(const uint8_t *row, int32_t row_step, int32_t filter_h, int32_t run,
-                                         int16x2_t offsets, uint32_t *column)
+                                         int16x2_t offsets, uint32_t *column, int reach)
 {
     const int32_t tail = run & 3;
     uint32_t pending = 0;
@@ -70,7 +80,7 @@ static MD_ALWAYS_INLINE void stem_column(const uint8_t *row, int32_t row_step, i
             pending = count ? word >> (32 - 8 * count) : 0;
         }
         if (tail) {
-            const uint32_t word = run >= 4 ? md_read32(row + run - 4) >> (32 - 8 * tail) : short_run(row, tail);
+            const uint32_t word = run >= 4 ? md_read32(row + run - 4) >> (32 - 8 * tail) : short_run(row, tail, reach);
             pending |= word << (8 * count);
             count += tail;
             if (count >= 4) {
@@ -98,40 +108,32 @@ static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const u
         const int32_t iy = y0 + fy * p->dilation_h;
         assemble_row(p, image, iy, md_inside(iy, p->input_h), x0, zero_word, (uint8_t *)rows + fy * row_bytes);
     }
-    stem_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column);
+    stem_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column, READ_AHEAD); /* rows of words */
 }
 
-/* md_conv_stem_columns for filters of `filter_h` rows of `run` bytes (constants in its copies): four
- * pixels of one output row whose windows are inside the image one after the other, `stride_w`
- * pixels apart; other groups pixel by pixel. */
-static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
-                                          int16_t *scratch, int32_t filter_h, int32_t run)
+/* The columns of pixels pixel .. pixel + count - 1 one by one (md_conv_stem_columns' groups that are
+ * not 4 windows of one output row inside the image): a window inside read from the image (its rows by
+ * words where the bytes before it are in the row), one touching the padding assembled. */
+static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const int8_t *image, int32_t pixel,
+                                                int32_t count, int16_t *scratch, int32_t filter_h, int32_t run)
 {
     const int32_t channels = p->input_c;
     const int32_t row_step = p->dilation_h * p->input_w * channels;
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
     int32_t oy = pixel / p->output_w;
     int32_t ox = pixel - oy * p->output_w;
-    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     uint32_t *values = (uint32_t *)scratch;
     int32_t column;
-    if (count == COLUMNS && ox + COLUMNS <= p->output_w && y0 >= 0 &&
-        y0 + (filter_h - 1) * p->dilation_h < p->input_h && x0 >= 0 &&
-        x0 + (COLUMNS - 1) * p->stride_w + p->filter_w <= p->input_w) {
-        const uint8_t *row = (const uint8_t *)image + (y0 * p->input_w + x0) * channels;
-        const int32_t pixel_step = p->stride_w * channels;
-        for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
-            stem_column(row, row_step, filter_h, run, offsets, values + column);
-        }
-        return;
-    }
     for (column = 0; column < COLUMNS; ++column) {
         const int32_t y = md_window_origin(oy, p->stride_h, p->pad_top);
         const int32_t x = md_window_origin(ox, p->stride_w, p->pad_left);
+        const uint8_t *row = (const uint8_t *)image + (y * p->input_w + x) * channels;
         if (y >= 0 && x >= 0 && y + (filter_h - 1) * p->dilation_h < p->input_h && x + p->filter_w <= p->input_w) {
-            stem_column((const uint8_t *)image + (y * p->input_w + x) * channels, row_step, filter_h, run, offsets,
-                        values + column);
+            if (run < 4 && x > 0) {
+                stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BEHIND);
+            } else {
+                stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BYTES);
+            }
         } else {
             stem_edge_column(p, (const uint8_t *)image, y, x, filter_h, run, offsets, values + column);
         }
@@ -142,15 +144,54 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
     }
 }
 
+/* md_conv_stem_columns for filters of `filter_h` rows of `run` bytes (constants in its copies): four
+ * pixels of one output row whose windows are inside the image one after the other, `stride_w`
+ * pixels apart; other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of
+ * line so that this path keeps its registers). */
+static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
+                                          int16_t *scratch, int32_t filter_h, int32_t run,
+                                          void (*pixels)(const md_window_params *, const int8_t *, int32_t, int32_t,
+                                                         int16_t *))
+{
+    const int32_t channels = p->input_c;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    if (count == COLUMNS && ox + COLUMNS <= p->output_w && y0 >= 0 &&
+        y0 + (filter_h - 1) * p->dilation_h < p->input_h && x0 >= 0 &&
+        x0 + (COLUMNS - 1) * p->stride_w + p->filter_w <= p->input_w) {
+        const int32_t row_step = p->dilation_h * p->input_w * channels;
+        const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+        const uint8_t *row = (const uint8_t *)image + (y0 * p->input_w + x0) * channels;
+        const int32_t pixel_step = p->stride_w * channels;
+        uint32_t *values = (uint32_t *)scratch;
+        int32_t column;
+        for (column = 0; column + 1 < COLUMNS; ++column, row += pixel_step) { /* the next windows' bytes after */
+            stem_column(row, row_step, filter_h, run, offsets, values + column, READ_AHEAD);
+        }
+        stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BEHIND); /* the previous' before */
+        return;
+    }
+    pixels(p, image, pixel, count, scratch);
+}
+
 /* Copies with the stems' shapes constant (md_conv_stem_fits): MobileNet's and ResNet's 3x3 over RGB
- * (run 9) and a 10x4 filter over a spectrogram (run 4). */
+ * (run 9), a 3x3 over a grey image (run 3: person_detect's first DEPTHWISE_CONV_2D run as the
+ * convolution it is) and a 10x4 filter over a spectrogram (run 4). */
 #define STEM_COPY(name, filter_h, run)                                                                          \
+    static MD_NOINLINE void name##_pixels(const md_window_params *p, const int8_t *image, int32_t pixel,        \
+                                          int32_t count, int16_t *scratch)                                      \
+    {                                                                                                           \
+        stem_pixel_columns(p, image, pixel, count, scratch, filter_h, run);                                     \
+    }                                                                                                           \
     static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,  \
                                  int16_t *scratch)                                                              \
     {                                                                                                           \
-        stem_columns(p, image, pixel, count, scratch, filter_h, run);                                           \
+        stem_columns(p, image, pixel, count, scratch, filter_h, run, name##_pixels);                            \
     }
 STEM_COPY(stem_3x9, 3, 9)
+STEM_COPY(stem_3x3, 3, 3)
 STEM_COPY(stem_10x4, 10, 4)
 #undef STEM_COPY
 
@@ -159,6 +200,8 @@ void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_
 {
     if (p->filter_h == 10) {
         stem_10x4(p, image, pixel, count, scratch);
+    } else if (p->filter_w * p->input_c == 3) {
+        stem_3x3(p, image, pixel, count, scratch);
     } else {
         stem_3x9(p, image, pixel, count, scratch);
     }
