@@ -73,14 +73,18 @@ def _mean_contract_bytes(input_shape: tuple[int, ...], axes: list[int], dtype: D
     return int(np.prod(shape)), kernel_contract(graph, graph.operators[0]).scratch_bytes
 
 
-@pytest.fixture(scope="module")
-def buffer_sizes(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("buffer-sizes")
-    (folder / "sizes.c").write_text(PROGRAM)
+def _sizes_program(folder: Path, source: str) -> Path:
+    """`source` (a C program printing md_nn.h's buffer sizes) built with host gcc in `folder`."""
+    (folder / "sizes.c").write_text(source)
     include = library_root() / "Include"
     command = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{include}", "sizes.c", "-o", "sizes"]
     subprocess.run(command, cwd=folder, check=True)
     return folder / "sizes"
+
+
+@pytest.fixture(scope="module")
+def buffer_sizes(tmp_path_factory) -> Path:
+    return _sizes_program(tmp_path_factory.mktemp("buffer-sizes"), PROGRAM)
 
 
 def test_contracts_plan_the_c_librarys_buffer_sizes(buffer_sizes):
@@ -128,15 +132,12 @@ int main(void)
 
 
 def test_detection_contract_plans_the_c_librarys_buffer_size(tmp_path):
-    (tmp_path / "sizes.c").write_text(DETECTION_PROGRAM)
-    include = library_root() / "Include"
-    command = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{include}", "sizes.c", "-o", "sizes"]
-    subprocess.run(command, cwd=tmp_path, check=True)
+    program = _sizes_program(tmp_path, DETECTION_PROGRAM)
     cases = [
         (boxes, detections, regular) for boxes in (1, 3, 4, 5, 1917) for detections in (1, 10) for regular in (0, 1)
     ]
     lines = [" ".join(map(str, case)) for case in cases]
-    answer = subprocess.run([tmp_path / "sizes"], input="\n".join(lines) + "\n", capture_output=True, text=True)
+    answer = subprocess.run([program], input="\n".join(lines) + "\n", capture_output=True, text=True)
     assert len(answer.stdout.splitlines()) == len(cases)
     for (boxes, detections, regular), line in zip(cases, answer.stdout.splitlines(), strict=True):
         graph = detection_graph(boxes, max_detections=detections, use_regular_nms=bool(regular))
@@ -163,14 +164,11 @@ int main(void)
 
 def test_int16_weight_contract_plans_the_c_librarys_buffer_size(tmp_path):
     """md_conv_s8_w16's columns, and the records of pointwise layers with 4 to 16 input channels."""
-    (tmp_path / "sizes.c").write_text(WIDE_PROGRAM)
-    include = library_root() / "Include"
-    command = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{include}", "sizes.c", "-o", "sizes"]
-    subprocess.run(command, cwd=tmp_path, check=True)
+    program = _sizes_program(tmp_path, WIDE_PROGRAM)
     shapes = [(1, 1, 0, 0), (1, 1, 1, 0), (3, 3, 1, 1), (1, 3, 0, 1)]
     cases = [(*shape, channels, filters) for shape in shapes for channels in (3, 4, 8, 16, 20) for filters in (6, 7)]
     answer = subprocess.run(
-        [tmp_path / "sizes"], input="".join(" ".join(map(str, c)) + "\n" for c in cases), capture_output=True, text=True
+        [program], input="".join(" ".join(map(str, c)) + "\n" for c in cases), capture_output=True, text=True
     )
     sizes = list(map(int, answer.stdout.split()))
     assert len(sizes) == len(cases)

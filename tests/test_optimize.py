@@ -17,7 +17,7 @@ from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
 from mcudeploy.devices import find_device
 from mcudeploy.estimate import optimize
-from mcudeploy.estimate.optimize import ModelRun, Objective, optimize_variants
+from mcudeploy.estimate.optimize import Measure, ModelRun, Objective, optimize_variants
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
@@ -183,18 +183,16 @@ def test_int16_fully_connected_filter_goes_in_blocks_of_4_rows() -> None:
     np.testing.assert_array_equal(stored_values(op, 2, rows), rows)  # the bias as it is
 
 
-def _planes_twice_as_fast(graph: Graph, device, clock: float, stack: int) -> ModelRun:
-    """Fixed cycles: a depthwise layer from channel planes takes half the cycles of streaming."""
-    planes = [op.variant is not None and op.variant.schedule == Schedule.PLANES for op in graph.operators]
-    layers = {op.index: 1000.0 * (0.5 if plane else 1.0) for op, plane in zip(graph.operators, planes, strict=True)}
-    return ModelRun(layers, 50.0)
+def _twice_as_fast(schedule: Schedule) -> Measure:
+    """Fixed cycles: a depthwise layer on `schedule` takes half the cycles of the other schedule."""
 
+    def measure(graph: Graph, device, clock: float, stack: int) -> ModelRun:
+        fast = [op.variant is not None and op.variant.schedule == schedule for op in graph.operators]
+        return ModelRun(
+            {op.index: 1000.0 * (0.5 if f else 1.0) for op, f in zip(graph.operators, fast, strict=True)}, 50.0
+        )
 
-def _streaming_twice_as_fast(graph: Graph, device, clock: float, stack: int) -> ModelRun:
-    """Fixed cycles: a depthwise layer streaming takes half the cycles of channel planes."""
-    streams = [op.variant is not None and op.variant.schedule == Schedule.STREAMING for op in graph.operators]
-    layers = {op.index: 1000.0 * (0.5 if stream else 1.0) for op, stream in zip(graph.operators, streams, strict=True)}
-    return ModelRun(layers, 50.0)
+    return measure
 
 
 def test_speed_times_streaming_where_planes_take_fewer_bytes() -> None:
@@ -204,9 +202,11 @@ def test_speed_times_streaming_where_planes_take_fewer_bytes() -> None:
     depthwise = graph.operators[0]
     assert least_memory_schedule(graph, depthwise) == Schedule.PLANES  # streaming would take more bytes
     m4 = find_device("NUCLEO-L4R5ZI")
-    balanced = optimize_variants(graph, m4, Reserves(2048), Objective.BALANCED, measure=_streaming_twice_as_fast)
+    balanced = optimize_variants(
+        graph, m4, Reserves(2048), Objective.BALANCED, measure=_twice_as_fast(Schedule.STREAMING)
+    )
     assert balanced.chosen.plane_layers == [0]  # streaming's bytes are above the smallest arena
-    speed = optimize_variants(graph, m4, Reserves(2048), Objective.SPEED, measure=_streaming_twice_as_fast)
+    speed = optimize_variants(graph, m4, Reserves(2048), Objective.SPEED, measure=_twice_as_fast(Schedule.STREAMING))
     assert speed.chosen.name == "size + faster depthwise" and speed.chosen.plane_layers == []
     assert depthwise.variant.schedule == Schedule.STREAMING
 
@@ -218,9 +218,9 @@ def test_speed_takes_depthwise_planes_where_faster_and_the_code_stays_bit_exact(
     depthwise = graph.operators[0]
     assert least_memory_schedule(graph, depthwise) == Schedule.STREAMING  # planes would take more bytes
     m4 = find_device("NUCLEO-L4R5ZI")
-    size = optimize_variants(graph, m4, Reserves(2048), Objective.SIZE, measure=_planes_twice_as_fast)
+    size = optimize_variants(graph, m4, Reserves(2048), Objective.SIZE, measure=_twice_as_fast(Schedule.PLANES))
     assert size.chosen.plane_layers == [] and kernel_contract(graph, depthwise).scratch_bytes == 0
-    speed = optimize_variants(graph, m4, Reserves(2048), Objective.SPEED, measure=_planes_twice_as_fast)
+    speed = optimize_variants(graph, m4, Reserves(2048), Objective.SPEED, measure=_twice_as_fast(Schedule.PLANES))
     chosen = speed.chosen
     assert chosen.name == "size + faster depthwise" and chosen.plane_layers == [0] and chosen.fits
     assert chosen.arena_bytes > size.chosen.arena_bytes and depthwise.variant.schedule == Schedule.PLANES

@@ -66,26 +66,10 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 /* The products of the pairs of values of a pair of channels' weight words from r1 by the four
  * columns' words from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1}, the first pair
  * added to the biases in r2 and r3 (both pointers advanced past what they read). Cortex-M4 and
- * M33: loads grouped (an LDRD after a load pipelines), 16 cycles per 16 MACs. Cortex-M7 (told as
- * md_conv_w16_dsp.c tells it): each load beside an SMLAD, the next pair's first words loaded during
+ * M33: loads grouped (an LDRD after a load pipelines), 16 cycles per 16 MACs. Cortex-M7
+ * (MD_W16_DUAL_ISSUE, md_conv_int.h): each load beside an SMLAD, the next pair's first words loaded during
  * this pair's last products, 8 cycles per 16 MACs; the biases copied first (dual-issued). */
-#if defined(__ARM_FP) && (__ARM_FP & 8) && defined(__ARM_ARCH) && __ARM_ARCH == 7
-#define PRODUCTS_HEAD                                                                                             \
-    "smlad r2, r10, r12, r2\n\t"                                                                               \
-    "ldr r11, [r0, #4]\n\t"                                                                                    \
-    "smlad r3, r10, lr, r3\n\t"                                                                                \
-    "ldr r10, [r0, #8]\n\t"                                                                                    \
-    "smlad r4, r11, r12, r4\n\t"                                                                               \
-    "smlad r5, r11, lr, r5\n\t"                                                                                \
-    "ldr r11, [r0, #12]\n\t"                                                                                   \
-    "smlad r6, r10, r12, r6\n\t"                                                                               \
-    "smlad r7, r10, lr, r7\n\t"
-#define PRODUCTS                                                                                                  \
-    PRODUCTS_HEAD "ldr r10, [r0, #16]!\n\t"                                                                    \
-    "smlad r8, r11, r12, r8\n\t"                                                                               \
-    "ldr r12, [r1, #8]!\n\t"                                                                                   \
-    "smlad r9, r11, lr, r9\n\t"                                                                                \
-    "ldr lr, [r1, #4]\n\t"
+#if MD_W16_DUAL_ISSUE
 /* `pairs` pairs of values (a string). */
 #define DOT(pairs)                                                                                                \
     "mov r4, r2\n\t"                                                                                           \
@@ -97,7 +81,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "ldr r10, [r0]\n\t"                                                                                        \
     "ldr r12, [r1]\n\t"                                                                                        \
     "ldr lr, [r1, #4]\n\t"                                                                                     \
-    ".rept " pairs " - 1\n\t" PRODUCTS ".endr\n\t" PRODUCTS_HEAD "smlad r8, r11, r12, r8\n\t"                 \
+    ".rept " pairs " - 1\n\t" MD_W16_PAIR ".endr\n\t" MD_W16_PAIR_START "smlad r8, r11, r12, r8\n\t"                 \
     "smlad r9, r11, lr, r9\n\t"                                                                               \
     "add r1, r1, #8\n\t"
 #else
@@ -113,19 +97,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "smlad r5, r11, lr, r3\n\t"                                                                                \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
     "smlad r3, r10, lr, r3\n\t"
-#define PRODUCTS                                                                                                  \
-    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
-    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
-    "smlad r2, r10, r12, r2\n\t"                                                                               \
-    "smlad r3, r10, lr, r3\n\t"                                                                                \
-    "smlad r4, r11, r12, r4\n\t"                                                                               \
-    "smlad r5, r11, lr, r5\n\t"                                                                                \
-    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
-    "smlad r6, r10, r12, r6\n\t"                                                                               \
-    "smlad r7, r10, lr, r7\n\t"                                                                                \
-    "smlad r8, r11, r12, r8\n\t"                                                                               \
-    "smlad r9, r11, lr, r9\n\t"
-#define DOT(pairs) PRODUCTS_FROM_BIASES ".rept " pairs " - 1\n\t" PRODUCTS ".endr\n\t"
+#define DOT(pairs) PRODUCTS_FROM_BIASES ".rept " pairs " - 1\n\t" MD_W16_PAIR ".endr\n\t"
 #endif
 
 /* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
@@ -199,9 +171,7 @@ WALK_FUNCTION(walk_16, "4", "8")
 #undef LAST_THREE
 #undef OUTPUT
 #undef DOT
-#undef PRODUCTS
 #undef PRODUCTS_FROM_BIASES
-#undef PRODUCTS_HEAD
 #undef FILL_WORD
 #undef VALUE_TEXT
 #undef TEXT

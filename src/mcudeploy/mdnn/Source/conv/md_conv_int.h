@@ -393,6 +393,54 @@ static MD_ALWAYS_INLINE int narrow_channel(int32_t bias, int32_t shift, int32_t 
     return shift < 0 && shift > -32 && bias < room && bias > -room;
 }
 
+/* md_conv_s8_w16's products of one pair of values: a pair of channels' weight words from r1 by four
+ * interleaved columns' words from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1} (pixel
+ * a..d, channel 0 or 1), r10-r12 and lr scratch; md_conv_w16_dsp.c's dot loops and
+ * md_conv_1x1_narrow_dsp.c's walk run it. Two schedules (MD_W16_DUAL_ISSUE): the Cortex-M4 and M33's
+ * (both pointers advanced past what they read), and the Cortex-M7's, software-pipelined (the next
+ * pair's first column and weight words loaded during this one's last products). The M7 is told from
+ * the M4 and M33 by its double-precision FPU (__ARM_FP bit 3 on Armv7E-M). */
+#ifndef MD_W16_DUAL_ISSUE
+#if defined(__ARM_FP) && (__ARM_FP & 8) && defined(__ARM_ARCH) && __ARM_ARCH == 7
+#define MD_W16_DUAL_ISSUE 1
+#else
+#define MD_W16_DUAL_ISSUE 0
+#endif
+#endif
+#if !MD_W16_DUAL_ISSUE
+#define MD_W16_PAIR                                                                                              \
+    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"                                                                                \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smlad r9, r11, lr, r9\n\t"
+#else
+/* One pair, its first column word (r10) and weight words (r12, lr) already loaded. */
+#define MD_W16_PAIR_START                                                                                        \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "ldr r11, [r0, #4]\n\t"                                                                                    \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "ldr r10, [r0, #8]\n\t"                                                                                    \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldr r11, [r0, #12]\n\t"                                                                                   \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"
+/* ... then the next pair's first words loaded, the pointers advanced. */
+#define MD_W16_PAIR                                                                                              \
+    MD_W16_PAIR_START "ldr r10, [r0, #16]!\n\t"                                                               \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "ldr r12, [r1, #8]!\n\t"                                                                                   \
+    "smlad r9, r11, lr, r9\n\t"                                                                                \
+    "ldr lr, [r1, #4]\n\t"
+#endif
+
 /* A narrow channel's output from its sum (|sum| < 2^30, right shift e = -shift in [1, 31], half =
  * 2^(e-1)): TFLite's doubling high multiply v = (2 sum m + 2^31) >> 32 is SMMLAR's, which adds the
  * half exactly; rounding v / 2^e half away from zero is (v + half - (v < 0)) >> e, and v < 0 only

@@ -501,30 +501,11 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
  *   software-pipelined, each word loaded by an LDR beside an SMLAD, the next pair's first column
  *   and weight words during this pair's last SMLADs (not after the last pair: nothing read past
  *   the weights or the columns): 8 cycles per 16 MACs.
- * The M7 is told from the M4 and M33 by its double-precision FPU (__ARM_FP bit 3 on Armv7E-M): an
- * M7 build without it takes the first schedule (the same sums). */
-#ifndef MD_W16_DUAL_ISSUE
-#if defined(__ARM_FP) && (__ARM_FP & 8) && defined(__ARM_ARCH) && __ARM_ARCH == 7
-#define MD_W16_DUAL_ISSUE 1
-#else
-#define MD_W16_DUAL_ISSUE 0
-#endif
-#endif
+ * The pair's products are md_conv_int.h's MD_W16_PAIR (an M7 build without a double-precision FPU
+ * takes the first schedule: the same sums). */
 
-#define COLUMNS_PAIRS_4 COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR COLUMNS_PAIR
+#define COLUMNS_PAIRS_4 MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR
 #if !MD_W16_DUAL_ISSUE
-#define COLUMNS_PAIR                                                                                              \
-    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
-    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
-    "smlad r2, r10, r12, r2\n\t"                                                                               \
-    "smlad r3, r10, lr, r3\n\t"                                                                                \
-    "smlad r4, r11, r12, r4\n\t"                                                                               \
-    "smlad r5, r11, lr, r5\n\t"                                                                                \
-    "ldrd r10, r11, [r0], #8\n\t"                                                                              \
-    "smlad r6, r10, r12, r6\n\t"                                                                               \
-    "smlad r7, r10, lr, r7\n\t"                                                                                \
-    "smlad r8, r11, r12, r8\n\t"                                                                               \
-    "smlad r9, r11, lr, r9\n\t"
 #define COLUMNS_PAIRS_8 COLUMNS_PAIRS_4 COLUMNS_PAIRS_4
 /* Sixteen pairs a pass (the end's load, compare and branch, 6 cycles, once per 256 MACs). A whole
  * number of eights (depths of 16k) goes straight to the loop, after one eight if the count of
@@ -542,8 +523,8 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "b 14f\n\t"                                                                                               \
     "18:\n\t"                                                                                                 \
     "lsls r10, r10, #28\n\t" /* N: bit 3, an odd count; C: bit 4, 2 more (the pairs leave the flags) */       \
-    "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
-    "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
+    "bpl 11f\n\t" MD_W16_PAIR "11:\n\t"                                                                      \
+    "bcc 12f\n\t" MD_W16_PAIR MD_W16_PAIR "12:\n\t"                                                         \
     "ldr r10, " end "\n\t"                                                                                    \
     "subs r10, r10, r1\n\t"                                                                                   \
     "lsrs r10, r10, #6\n\t" /* C: bit 5, 4 more; Z: nothing after them */                                    \
@@ -556,24 +537,6 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "bne 16b\n\t"                                                                                             \
     "14:\n\t"
 #else
-/* One pair, its first column word (r10) and weight words (r12, lr) already loaded. */
-#define COLUMNS_PAIR_START                                                                                        \
-    "smlad r2, r10, r12, r2\n\t"                                                                               \
-    "ldr r11, [r0, #4]\n\t"                                                                                    \
-    "smlad r3, r10, lr, r3\n\t"                                                                                \
-    "ldr r10, [r0, #8]\n\t"                                                                                    \
-    "smlad r4, r11, r12, r4\n\t"                                                                               \
-    "smlad r5, r11, lr, r5\n\t"                                                                                \
-    "ldr r11, [r0, #12]\n\t"                                                                                   \
-    "smlad r6, r10, r12, r6\n\t"                                                                               \
-    "smlad r7, r10, lr, r7\n\t"
-/* ... then the next pair's first words loaded, the pointers advanced. */
-#define COLUMNS_PAIR                                                                                              \
-    COLUMNS_PAIR_START "ldr r10, [r0, #16]!\n\t"                                                               \
-    "smlad r8, r11, r12, r8\n\t"                                                                               \
-    "ldr r12, [r1, #8]!\n\t"                                                                                   \
-    "smlad r9, r11, lr, r9\n\t"                                                                                \
-    "ldr lr, [r1, #4]\n\t"
 /* The count less one as the first schedule's loop (the end slot moved to the last pair), then the
  * last pair without loads. */
 #define DOT_LOOP(end)                                                                                             \
@@ -585,8 +548,8 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "ldr r12, [r1]\n\t"                                                                                       \
     "ldr lr, [r1, #4]\n\t"                                                                                    \
     "lsls r11, r11, #28\n\t"                                                                                  \
-    "bpl 11f\n\t" COLUMNS_PAIR "11:\n\t"                                                                      \
-    "bcc 12f\n\t" COLUMNS_PAIR COLUMNS_PAIR "12:\n\t"                                                         \
+    "bpl 11f\n\t" MD_W16_PAIR "11:\n\t"                                                                      \
+    "bcc 12f\n\t" MD_W16_PAIR MD_W16_PAIR "12:\n\t"                                                         \
     "ldr r11, " end "\n\t"                                                                                    \
     "subs r11, r11, r1\n\t"                                                                                   \
     "lsrs r11, r11, #6\n\t" /* C: bit 5, 4 more; Z: no eight */                                              \
@@ -595,7 +558,7 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "15:\n\t" COLUMNS_PAIRS_4 COLUMNS_PAIRS_4 "ldr r11, " end "\n\t"                                           \
     "cmp r1, r11\n\t"                                                                                         \
     "bne 15b\n\t"                                                                                             \
-    "14:\n\t" COLUMNS_PAIR_START "smlad r8, r11, r12, r8\n\t"                                                \
+    "14:\n\t" MD_W16_PAIR_START "smlad r8, r11, r12, r8\n\t"                                                \
     "smlad r9, r11, lr, r9\n\t"                                                                               \
     "add r0, r0, #16\n\t"                                                                                     \
     "add r1, r1, #8\n\t"
@@ -913,8 +876,6 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
 
 #undef COLUMNS_PAIRS_8
 #undef COLUMNS_PAIRS_4
-#undef COLUMNS_PAIR
-#undef COLUMNS_PAIR_START
 #undef DOT_LOOP
 
 #endif /* MD_PATH_DSP */
