@@ -21,7 +21,7 @@ from mcudeploy.estimate.optimize import Measure, ModelRun, Objective, optimize_v
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Columns, Graph, KernelVariant, Schedule, WeightLayout
+from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Schedule, WeightLayout
 from mcudeploy.ir.options import DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import least_memory_schedule
@@ -195,11 +195,16 @@ def _twice_as_fast(schedule: Schedule) -> Measure:
     return measure
 
 
-def test_speed_times_streaming_where_planes_take_fewer_bytes() -> None:
-    family = Family("dw_streaming", 3)
-    _depthwise(family, "int8", (1, 3, 3, 64), 1, DepthwiseConv2DOptions(Padding.SAME, 1, 1))
+def _one_depthwise(shape: tuple[int, ...]) -> tuple[Graph, Operator]:
+    """A model of one int8 3x3 DEPTHWISE_CONV_2D (SAME, stride 1) over `shape`, and that layer."""
+    family = Family("one_depthwise", 3)
+    _depthwise(family, "int8", shape, 1, DepthwiseConv2DOptions(Padding.SAME, 1, 1))
     graph = family.graph()
-    depthwise = graph.operators[0]
+    return graph, graph.operators[0]
+
+
+def test_speed_times_streaming_where_planes_take_fewer_bytes() -> None:
+    graph, depthwise = _one_depthwise((1, 3, 3, 64))
     assert least_memory_schedule(graph, depthwise) == Schedule.PLANES  # streaming would take more bytes
     m4 = find_device("NUCLEO-L4R5ZI")
     balanced = optimize_variants(
@@ -212,10 +217,7 @@ def test_speed_times_streaming_where_planes_take_fewer_bytes() -> None:
 
 
 def test_speed_takes_depthwise_planes_where_faster_and_the_code_stays_bit_exact() -> None:
-    family = Family("dw_planes", 3)
-    _depthwise(family, "int8", (1, 24, 24, 2), 1, DepthwiseConv2DOptions(Padding.SAME, 1, 1))
-    graph = family.graph()
-    depthwise = graph.operators[0]
+    graph, depthwise = _one_depthwise((1, 24, 24, 2))
     assert least_memory_schedule(graph, depthwise) == Schedule.STREAMING  # planes would take more bytes
     m4 = find_device("NUCLEO-L4R5ZI")
     size = optimize_variants(graph, m4, Reserves(2048), Objective.SIZE, measure=_twice_as_fast(Schedule.PLANES))
