@@ -41,6 +41,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
  * them: (2 x output offset + 1) << (e - 1), the exponent e (a right shift; the last channel's with
  * LAST_CHANNEL set, which ASR ignores: it reads the low byte), the multiplier. */
 #define RECORD_CONSTANTS 3
+#define WALK_RECORD (2 + 2 * RECORD_CONSTANTS) /* params/requantization.py WALK_RECORD */
 #define LAST_CHANNEL 0x100
 #define TEXT(value) #value
 #define VALUE_TEXT(value) TEXT(value)
@@ -166,6 +167,7 @@ WALK_FUNCTION(walk_4, "1", "2")
 WALK_FUNCTION(walk_8, "2", "4")
 WALK_FUNCTION(walk_12, "3", "6")
 WALK_FUNCTION(walk_16, "4", "8")
+WALK_FUNCTION(walk_32, "8", "16")
 #undef WALK_FUNCTION
 #undef WALK
 #undef LAST_THREE
@@ -176,28 +178,28 @@ WALK_FUNCTION(walk_16, "4", "8")
 #undef VALUE_TEXT
 #undef TEXT
 
-/* The records of the layer's pairs of channels from `record` on. */
-static void pack_records(const md_window_params *p, const int16_t *filter, const int32_t *bias,
-                         const int32_t *multipliers, const int32_t *shifts, int32_t *record)
+/* The records of the layer's pairs of channels from `record` on, from the filter and the walk's
+ * records (WALK_RECORD int32 a pair, made when the code is generated: a pruned channel's constants
+ * give its constant output). */
+static void pack_records(const md_window_params *p, const int16_t *filter, const int32_t *walk, int32_t *record)
 {
     const int32_t depth = p->input_c;
-    const uint32_t offset = 2u * (uint32_t)p->output_offset + 1u;
     int32_t oc;
     int32_t k;
-    for (oc = 0; oc < p->output_c; oc += 2, record += depth + 2 + 2 * RECORD_CONSTANTS) {
+    for (oc = 0; oc < p->output_c; oc += 2, walk += WALK_RECORD, record += depth + 2 + 2 * RECORD_CONSTANTS) {
         const int16_t *weights = filter + oc * depth;
         int16_t *doubled = (int16_t *)(void *)(record + 2);
         int32_t *constants = record + 2 + depth;
-        record[0] = (int32_t)((uint32_t)bias[oc] << 1);
-        record[1] = (int32_t)((uint32_t)bias[oc + 1] << 1);
+        record[0] = (int32_t)((uint32_t)walk[0] << 1);
+        record[1] = (int32_t)((uint32_t)walk[1] << 1);
         for (k = 0; k < 2 * depth; ++k) {
             doubled[k] = (int16_t)(2 * weights[k]);
         }
-        for (k = 0; k < 2; ++k, constants += RECORD_CONSTANTS) {
-            const int32_t exponent = -shifts[oc + k];
-            constants[0] = (int32_t)(offset << (exponent - 1));
-            constants[1] = oc + k + 1 == p->output_c ? exponent | LAST_CHANNEL : exponent;
-            constants[2] = multipliers[oc + k];
+        for (k = 0; k < 2 * RECORD_CONSTANTS; ++k) {
+            constants[k] = walk[2 + k];
+        }
+        if (oc + 2 == p->output_c) {
+            constants[RECORD_CONSTANTS + 1] |= LAST_CHANNEL;
         }
     }
 }
@@ -228,11 +230,10 @@ static void walk_run(walk_function walk_pixels, narrow_walk *walk, const md_wind
 }
 
 void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
-                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
-                               int8_t *output, int16_t *scratch)
+                               const int32_t *walk_records, int8_t *output, int16_t *scratch)
 {
     static const walk_function walks[4] = {walk_4, walk_8, walk_12, walk_16};
-    const walk_function walk_pixels = walks[p->input_c / 4 - 1];
+    const walk_function walk_pixels = p->input_c == 32 ? walk_32 : walks[p->input_c / 4 - 1];
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;
     const int32_t row_outputs = p->output_w * p->output_c;
@@ -240,7 +241,7 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
     narrow_walk walk;
     int32_t batch;
     int32_t y;
-    pack_records(p, filter, bias, multipliers, shifts, records);
+    pack_records(p, filter, walk_records, records);
     walk.columns = scratch;
     walk.records = records;
     walk.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);

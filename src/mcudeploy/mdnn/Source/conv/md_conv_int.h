@@ -601,10 +601,9 @@ void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_
                           int16_t *scratch);
 
 /* md_conv_s8_w16 of a pointwise layer with few input channels at any stride (md_conv_1x1_narrow_dsp.c;
- * md_conv_s8_w16_records_bytes says which), where its channel walk takes the layer. */
+ * md_conv_s8_w16_records_bytes says which) that has the walk's records (md_nn.h's `walk`). */
 void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
-                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
-                               int8_t *output, int16_t *scratch);
+                               const int32_t *walk, int8_t *output, int16_t *scratch);
 #endif
 
 #endif /* MD_CONV_INT_H */

@@ -784,19 +784,6 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(pair_walk *walk
 #undef WALK_ODD_VALUE
 #undef WALK_OUTPUT
 
-/* Whether every channel's right shift is one the walks take (md_conv_1x1_narrow_s8_w16 builds its records
- * from the layer's arrays at run time: every channel narrow, md_dsp_mode's NARROW_INT8, besides). */
-static int narrow_shifts(const md_window_params *p, const int32_t *shifts)
-{
-    int32_t oc;
-    for (oc = 0; oc < p->output_c; ++oc) {
-        if (shifts[oc] < -MD_W16_WALK_SHIFT) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* md_dsp_mode of the layer: narrow when every channel is (narrow_channel: its sums below 2^30, a
  * right shift of 1 to 31). */
 static int layer_mode(const md_window_params *p, const int32_t *bias, const int32_t *shifts, int32_t depth)
@@ -833,13 +820,13 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.multipliers = multipliers;
     job.shifts = shifts;
     job.depth = p->filter_h * p->filter_w * p->input_c;
-    mode = layer_mode(p, bias, shifts, job.depth);
     walk = walk_records != NULL;
-    stem = md_conv_stem_fits(p);
-    if (walk && mode == MD_DSP_NARROW_INT8 && md_conv_s8_w16_records_bytes(p) > 0 && narrow_shifts(p, shifts)) {
-        md_conv_1x1_narrow_s8_w16(p, input, filter, bias, multipliers, shifts, output, scratch);
+    if (walk && md_conv_s8_w16_records_bytes(p) > 0) {
+        md_conv_1x1_narrow_s8_w16(p, input, filter, walk_records, output, scratch);
         return MD_OK;
     }
+    mode = layer_mode(p, bias, shifts, job.depth);
+    stem = md_conv_stem_fits(p);
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
