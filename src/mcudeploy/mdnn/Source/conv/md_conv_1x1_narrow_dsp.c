@@ -66,8 +66,8 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 
 /* The products of the pairs of values of a pair of channels' weight words from r1 by the four
  * columns' words from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1}, the first pair
- * added to the biases in r2 and r3 (both pointers advanced past what they read). Cortex-M4 and
- * M33: loads grouped (an LDRD after a load pipelines), 16 cycles per 16 MACs. Cortex-M7
+ * added to the biases in r2 and r3 (r1 advanced past what it read). Cortex-M4 and M33: loads
+ * grouped, 16 cycles per 16 MACs. Cortex-M7
  * (MD_W16_DUAL_ISSUE, md_conv_int.h): each load beside an SMLAD, the next pair's first words loaded during
  * this pair's last products, 8 cycles per 16 MACs; the biases copied first (dual-issued). */
 #if MD_W16_DUAL_ISSUE
@@ -86,19 +86,43 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "smlad r9, r11, lr, r9\n\t"                                                                               \
     "add r1, r1, #8\n\t"
 #else
+/* Pair `at` (an assembler symbol) at immediate offsets from both pointers, its six words loaded by
+ * single LDRs in two runs (a load after a load pipelines: 5 + 3 cycles, where three LDRDs take 9);
+ * the first pair adds to the biases, channels c and d first, while r2 and r3 still hold them. */
+#define PAIR_LOADS(first)                                                                                 \
+    "ldr r12, [r1, #(md_at * 8)]\n\t"                                                                          \
+    "ldr lr, [r1, #(md_at * 8 + 4)]\n\t"                                                                       \
+    "ldr r10, [r0, #(md_at * 16 + " first ")]\n\t"                                                              \
+    "ldr r11, [r0, #(md_at * 16 + " first " + 4)]\n\t"
 #define PRODUCTS_FROM_BIASES                                                                                      \
-    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
-    "ldrd r10, r11, [r0, #8]\n\t"                                                                              \
+    ".set md_at, 0\n\t" PAIR_LOADS("8")                                                                    \
     "smlad r6, r10, r12, r2\n\t"                                                                               \
     "smlad r7, r10, lr, r3\n\t"                                                                                \
     "smlad r8, r11, r12, r2\n\t"                                                                               \
     "smlad r9, r11, lr, r3\n\t"                                                                                \
-    "ldrd r10, r11, [r0], #16\n\t"                                                                             \
+    "ldr r10, [r0]\n\t"                                                                                        \
+    "ldr r11, [r0, #4]\n\t"                                                                                    \
     "smlad r4, r11, r12, r2\n\t"                                                                               \
     "smlad r5, r11, lr, r3\n\t"                                                                                \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
     "smlad r3, r10, lr, r3\n\t"
-#define DOT(pairs) PRODUCTS_FROM_BIASES ".rept " pairs " - 1\n\t" MD_W16_PAIR ".endr\n\t"
+/* A next pair; `then` after its second loads. */
+#define PRODUCTS(then)                                                                                            \
+    ".set md_at, md_at + 1\n\t" PAIR_LOADS("0")                                                                 \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldr r10, [r0, #(md_at * 16 + 8)]\n\t"                                                                     \
+    "ldr r11, [r0, #(md_at * 16 + 12)]\n\t" then "smlad r6, r10, r12, r6\n\t"                                \
+    "smlad r7, r10, lr, r7\n\t"                                                                                \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smlad r9, r11, lr, r9\n\t"
+/* At least 2 pairs; r1 advanced past the weights in the last one (not right before its next load:
+ * an address computed by the instruction before a load costs a cycle). */
+#define DOT(pairs)                                                                                                \
+    PRODUCTS_FROM_BIASES ".rept " pairs " - 2\n\t" PRODUCTS("") ".endr\n\t"                                     \
+    PRODUCTS("add r1, r1, #(8 * " pairs ")\n\t")
 #endif
 
 /* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
@@ -173,7 +197,9 @@ WALK_FUNCTION(walk_32, "8", "16")
 #undef LAST_THREE
 #undef OUTPUT
 #undef DOT
+#undef PRODUCTS
 #undef PRODUCTS_FROM_BIASES
+#undef PAIR_LOADS
 #undef FILL_WORD
 #undef VALUE_TEXT
 #undef TEXT
