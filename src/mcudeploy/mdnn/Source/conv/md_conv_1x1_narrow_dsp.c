@@ -86,16 +86,13 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "smlad r9, r11, lr, r9\n\t"                                                                               \
     "add r1, r1, #8\n\t"
 #else
-/* Pair `at` (an assembler symbol) at immediate offsets from both pointers, its six words loaded by
- * single LDRs in two runs (a load after a load pipelines: 5 + 3 cycles, where three LDRDs take 9);
- * the first pair adds to the biases, channels c and d first, while r2 and r3 still hold them. */
-#define PAIR_LOADS(first)                                                                                 \
-    "ldr r12, [r1, #(md_at * 8)]\n\t"                                                                          \
-    "ldr lr, [r1, #(md_at * 8 + 4)]\n\t"                                                                       \
-    "ldr r10, [r0, #(md_at * 16 + " first ")]\n\t"                                                              \
-    "ldr r11, [r0, #(md_at * 16 + " first " + 4)]\n\t"
+/* The first pair adds to the biases, channels c and d first, while r2 and r3 still hold them; its
+ * loads as md_conv_int.h's MD_W16_PAIR_AT's. */
 #define PRODUCTS_FROM_BIASES                                                                                      \
-    ".set md_at, 0\n\t" PAIR_LOADS("8")                                                                    \
+    "ldr r12, [r1]\n\t"                                                                                         \
+    "ldr lr, [r1, #4]\n\t"                                                                                      \
+    "ldr r10, [r0, #8]\n\t"                                                                                     \
+    "ldr r11, [r0, #12]\n\t"                                                                                    \
     "smlad r6, r10, r12, r2\n\t"                                                                               \
     "smlad r7, r10, lr, r3\n\t"                                                                                \
     "smlad r8, r11, r12, r2\n\t"                                                                               \
@@ -105,24 +102,14 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "smlad r4, r11, r12, r2\n\t"                                                                               \
     "smlad r5, r11, lr, r3\n\t"                                                                                \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
-    "smlad r3, r10, lr, r3\n\t"
-/* A next pair; `then` after its second loads. */
-#define PRODUCTS(then)                                                                                            \
-    ".set md_at, md_at + 1\n\t" PAIR_LOADS("0")                                                                 \
-    "smlad r2, r10, r12, r2\n\t"                                                                               \
     "smlad r3, r10, lr, r3\n\t"                                                                                \
-    "smlad r4, r11, r12, r4\n\t"                                                                               \
-    "smlad r5, r11, lr, r5\n\t"                                                                                \
-    "ldr r10, [r0, #(md_at * 16 + 8)]\n\t"                                                                     \
-    "ldr r11, [r0, #(md_at * 16 + 12)]\n\t" then "smlad r6, r10, r12, r6\n\t"                                \
-    "smlad r7, r10, lr, r7\n\t"                                                                                \
-    "smlad r8, r11, r12, r8\n\t"                                                                               \
-    "smlad r9, r11, lr, r9\n\t"
+    ".set md_at, 0\n\t"
+#define NEXT_PAIR(then) ".set md_at, md_at + 1\n\t" MD_W16_PAIR_AT(then)
 /* At least 2 pairs; r1 advanced past the weights in the last one (not right before its next load:
  * an address computed by the instruction before a load costs a cycle). */
 #define DOT(pairs)                                                                                                \
-    PRODUCTS_FROM_BIASES ".rept " pairs " - 2\n\t" PRODUCTS("") ".endr\n\t"                                     \
-    PRODUCTS("add r1, r1, #(8 * " pairs ")\n\t")
+    PRODUCTS_FROM_BIASES ".rept " pairs " - 2\n\t" NEXT_PAIR("") ".endr\n\t"                                    \
+    NEXT_PAIR("add r1, r1, #(8 * " pairs ")\n\t")
 #endif
 
 /* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
@@ -197,9 +184,8 @@ WALK_FUNCTION(walk_32, "8", "16")
 #undef LAST_THREE
 #undef OUTPUT
 #undef DOT
-#undef PRODUCTS
+#undef NEXT_PAIR
 #undef PRODUCTS_FROM_BIASES
-#undef PAIR_LOADS
 #undef FILL_WORD
 #undef VALUE_TEXT
 #undef TEXT

@@ -504,9 +504,15 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
  * The pair's products are md_conv_int.h's MD_W16_PAIR (an M7 build without a double-precision FPU
  * takes the first schedule: the same sums). */
 
-#define COLUMNS_PAIRS_4 MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR
 #if !MD_W16_DUAL_ISSUE
-#define COLUMNS_PAIRS_8 COLUMNS_PAIRS_4 COLUMNS_PAIRS_4
+/* `count` pairs at immediate offsets (MD_W16_PAIR_AT), both pointers advanced during the last one:
+ * 16 cycles a pair and 2 a block, where MD_W16_PAIR's LDRDs take 17 a pair. */
+#define COLUMNS_PAIRS_AT(count)                                                                                  \
+    ".set md_at, 0\n\t"                                                                                         \
+    ".rept " count " - 1\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                   \
+    ".endr\n\t" MD_W16_PAIR_AT("add r0, r0, #(16 * " count ")\n\tadd r1, r1, #(8 * " count ")\n\t")
+#define COLUMNS_PAIRS_4 COLUMNS_PAIRS_AT("4")
+#define COLUMNS_PAIRS_8 COLUMNS_PAIRS_AT("8")
 /* Sixteen pairs a pass (the end's load, compare and branch, 6 cycles, once per 256 MACs). A whole
  * number of eights (depths of 16k) goes straight to the loop, after one eight if the count of
  * eights is odd; other counts take the odd pair, two more, four more first. */
@@ -537,6 +543,7 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "bne 16b\n\t"                                                                                             \
     "14:\n\t"
 #else
+#define COLUMNS_PAIRS_4 MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR
 /* The count less one as the first schedule's loop (the end slot moved to the last pair), then the
  * last pair without loads. */
 #define DOT_LOOP(end)                                                                                             \
@@ -862,6 +869,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
 }
 
 #undef COLUMNS_PAIRS_8
+#undef COLUMNS_PAIRS_AT
 #undef COLUMNS_PAIRS_4
 #undef DOT_LOOP
 
