@@ -121,10 +121,16 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "ssat " spare ", #8, " spare "\n\t"                                                                      \
     "strb " spare ", " at "\n\t"
 
-/* Pixels b, c and d's outputs of a channel from the sums b..d, pixel a's output at r1, the next
- * `lr` bytes apart; r2 (a's sum, used) and r4 are scratch. */
-#define LAST_THREE(b, c, d)                                                                                       \
-    OUTPUT(b, "r2", "[r1, lr]") "add r4, r1, lr, lsl #1\n\t" OUTPUT(c, "r2", "[r4]") OUTPUT(d, "r2", "[r4, lr]")
+/* ... the next pixel's, its sum `sum` (a register) with r2 as scratch, stored at `from` + lr: the
+ * address left in `sum`'s register for the pair's second channel (computed early: an address
+ * written by the instruction before a store costs a cycle). */
+#define OUTPUT_NEXT(sum, from)                                                                                    \
+    "smmlar r2, " sum ", r12, r10\n\t"                                                                       \
+    "add r2, r2, " sum ", asr #31\n\t"                                                                       \
+    "add " sum ", " from ", lr\n\t"                                                                         \
+    "asr r2, r2, r11\n\t"                                                                                    \
+    "ssat r2, #8, r2\n\t"                                                                                    \
+    "strb r2, [" sum "]\n\t"
 
 /* Group by group: its four pixels' columns filled, then the walk over the records, `words` words a
  * pixel, `pairs` = 2 x words pairs of values a column (strings); the last record's second exponent
@@ -146,15 +152,18 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             ".rept " words "\n\t" FILL_WORD ".endr\n\t"                                                     \
             "ldr r0, [sp, #24]\n\t"                                                                           \
             "1:\n\t" /* r0: the pair's record */                                                               \
-            "mov r1, r0\n\t"                                                                                  \
+            "add r1, r0, #8\n\t" /* its weights */                                                             \
             "ldr r0, [sp]\n\t"                                                                            \
-            "ldrd r2, r3, [r1], #8\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                  \
+            "ldr r2, [r1, #-8]\n\t"                                                                          \
+            "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                     \
             "mov r0, r1\n\t"                                                                                  \
             "ldr r1, [sp, #4]\n\t" OUTPUT("r2", "lr", "[r1]") "ldr lr, [sp, #8]\n\t"                       \
-            LAST_THREE("r4", "r6", "r8") "ldm r0!, {r10-r12}\n\t"                                             \
+            OUTPUT_NEXT("r4", "r1") OUTPUT_NEXT("r6", "r4") OUTPUT_NEXT("r8", "r6")                            \
+            "ldm r0!, {r10-r12}\n\t"                                                                          \
             "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */           \
-            "add r1, r1, #1\n\t" OUTPUT("r3", "r2", "[r1]") LAST_THREE("r5", "r7", "r9")                      \
-            "add r1, r1, #1\n\t"                                                                              \
+            OUTPUT("r3", "r2", "[r1, #1]") OUTPUT("r5", "r2", "[r4, #1]") OUTPUT("r7", "r2", "[r6, #1]")      \
+            OUTPUT("r9", "r2", "[r8, #1]")                                                                     \
+            "add r1, r1, #2\n\t"                                                                              \
             "str r1, [sp, #4]\n\t"                                                                            \
             "beq 1b\n\t"                                                                                      \
             "add r1, r1, lr, lsl #1\n\t" /* the next group's outputs: 3 more pixels on */                    \
@@ -181,7 +190,7 @@ WALK_FUNCTION(walk_16, "4", "8")
 WALK_FUNCTION(walk_32, "8", "16")
 #undef WALK_FUNCTION
 #undef WALK
-#undef LAST_THREE
+#undef OUTPUT_NEXT
 #undef OUTPUT
 #undef DOT
 #undef NEXT_PAIR
