@@ -324,12 +324,13 @@ def test_int16_weight_fully_connected_layers_are_bit_exact(target: str):
 
 
 def narrow_pointwise() -> Graph:
-    """Pointwise convolutions with int16 weights and 4 to 16 or 32 input channels
+    """Pointwise convolutions with int16 weights and 4 to 16, 32 or 64 input channels
     (md_conv_1x1_narrow_dsp.c: each column length's walk): 25 pixels (6 groups of 4, then one
     alone), stride 2 over rows and columns of odd sizes (SAME: no padding for 1x1), 15 pixels (3
     groups, 3 alone), stride 2 down the rows only; then an odd output channel count
     (md_conv_w16_dsp.c's walk), pruned channels (their records' constants, 8 and 32 input channels),
-    a clamp inside int8's range (no records: md_conv_w16_dsp.c's general path)."""
+    a clamp inside int8's range (no records: md_conv_w16_dsp.c's general path); 64 input channels at
+    strides 1 and 2."""
     f = Family("narrow_pointwise", 11)
     _conv(f, "int8", (1, 5, 5, 8), 16, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 7, 5, 16), 10, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
@@ -341,6 +342,8 @@ def narrow_pointwise() -> Graph:
     _conv(f, "int8", (1, 7, 5, 32), 6, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 3, 5, 32), 10, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 3, 3, 32), 4, (1, 1), Conv2DOptions(activation=Activation.RELU6))
+    _conv(f, "int8", (1, 3, 3, 64), 6, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 5, 3, 64), 4, (1, 1), Conv2DOptions(Padding.SAME, 2, 1))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)

@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: CONV_2D int8, 1x1, with few input channels (4 to 16, a multiple of 4)
- * and the filter pre-expanded to int16 (md_conv_s8_w16's layout), for cores with the DSP extension.
+/* mcudeploy kernel library: CONV_2D int8, 1x1, with few input channels (4 to 16 a multiple of 4,
+ * 32 or 64) and the filter pre-expanded to int16 (md_conv_s8_w16's layout), for cores with the DSP
+ * extension.
  *
- * Short columns leave nothing to amortise a pixel's or a channel's overhead over, so:
+ * Short columns leave little to amortise a pixel's or a channel's overhead over, so:
  * - a pixel's input channels are its column: four pixels' words read straight from the input and
  *   widened once (SXTAB16 with the input offset) into md_conv_s8_w16's 4-column scratch, in the
  *   same assembly as the walk (no im2col of windows); stride 2 only picks other pixels;
  * - each pair of output channels has a record in the scratch after the columns, written once per
- *   call (md_conv_s8_w16_records_bytes): its biases and weights doubled (each sum 2 x TFLite's, the
- *   doubling SMMLAR's requantization needs: an output costs the SMMLAR, the sign correction, the
- *   shift, the SSAT and the store) and its channels' requantization constants, one pointer's LDRD
- *   and LDMs from RAM instead of four arrays' loads from flash;
- * - one copy of the walk per column length, its products unrolled, the first pair of values
- *   adding to the biases in place of copying them into the sums.
- * The layers md_conv_s8_w16's walk takes (walk_pairs_int8: per-channel, narrow, right shifts of 1
- * to 22, a bias, int8's whole range).
+ *   call (md_conv_s8_w16_records_bytes) from the filter and the generate-time walk records
+ *   (md_nn.h's `walk`): its biases and weights doubled (each sum 2 x TFLite's, the doubling
+ *   SMMLAR's requantization needs: an output costs the SMMLAR, the sign correction, the shift, the
+ *   SSAT and the store) and its channels' requantization constants, read with LDRs and LDMs from
+ *   RAM instead of four arrays' loads from flash;
+ * - one copy of the walk per column length, its products unrolled at immediate offsets, the first
+ *   pair of values adding to the biases in place of copying them into the sums; the pair's output
+ *   addresses of pixels b to d computed once, in the sum registers the first channel frees.
+ * The layers md_conv_s8_w16's walk takes (walk_pairs_int8: the walk records given).
  */
 #include "md_conv_int.h"
 
@@ -188,6 +190,7 @@ WALK_FUNCTION(walk_8, "2", "4")
 WALK_FUNCTION(walk_12, "3", "6")
 WALK_FUNCTION(walk_16, "4", "8")
 WALK_FUNCTION(walk_32, "8", "16")
+WALK_FUNCTION(walk_64, "16", "32")
 #undef WALK_FUNCTION
 #undef WALK
 #undef OUTPUT_NEXT
@@ -209,12 +212,11 @@ static void pack_records(const md_window_params *p, const int16_t *filter, const
     int32_t k;
     for (oc = 0; oc < p->output_c; oc += 2, walk += WALK_RECORD, record += depth + 2 + 2 * RECORD_CONSTANTS) {
         const int16_t *weights = filter + oc * depth;
-        int16_t *doubled = (int16_t *)(void *)(record + 2);
         int32_t *constants = record + 2 + depth;
         record[0] = (int32_t)((uint32_t)walk[0] << 1);
         record[1] = (int32_t)((uint32_t)walk[1] << 1);
-        for (k = 0; k < 2 * depth; ++k) {
-            doubled[k] = (int16_t)(2 * weights[k]);
+        for (k = 0; k < depth; ++k) { /* both halves of a word doubled (each fits: |w| <= 128) */
+            record[2 + k] = (int32_t)((md_read32(weights + 2 * k) << 1) & 0xFFFEFFFEu);
         }
         for (k = 0; k < 2 * RECORD_CONSTANTS; ++k) {
             constants[k] = walk[2 + k];
@@ -254,7 +256,9 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
                                const int32_t *walk_records, int8_t *output, int16_t *scratch)
 {
     static const walk_function walks[4] = {walk_4, walk_8, walk_12, walk_16};
-    const walk_function walk_pixels = p->input_c == 32 ? walk_32 : walks[p->input_c / 4 - 1];
+    const walk_function walk_pixels = p->input_c == 64   ? walk_64
+                                      : p->input_c == 32 ? walk_32
+                                                         : walks[p->input_c / 4 - 1];
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;
     const int32_t row_outputs = p->output_w * p->output_c;
