@@ -352,6 +352,17 @@ def narrow_pointwise() -> Graph:
     return graph
 
 
+def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
+    """md_conv_s8_w16 takes the narrow walk where the layer has walk records and the records'
+    scratch (an even channel count): all but the odd channel count (4) and the clamped layer (9)."""
+    graph = narrow_pointwise()
+    walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
+    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
+    columns = {op.index: 4 * 2 * graph.tensors[op.inputs[0]].shape[3] for op in graph.operators}
+    recorded = [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]]
+    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
+
+
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
 def test_narrow_pointwise_convolutions_are_bit_exact(target: str):
     checker = Validator(narrow_pointwise())
