@@ -163,10 +163,11 @@ int main(void)
 
 
 def test_int16_weight_contract_plans_the_c_librarys_buffer_size(tmp_path):
-    """md_conv_s8_w16's columns, and the records of pointwise layers with 4 to 16 input channels."""
+    """md_conv_s8_w16's columns, and the records of pointwise layers with 4 to 16, 32 or 64 input channels."""
     program = _sizes_program(tmp_path, WIDE_PROGRAM)
     shapes = [(1, 1, 0, 0), (1, 1, 1, 0), (3, 3, 1, 1), (1, 3, 0, 1)]
-    cases = [(*shape, channels, filters) for shape in shapes for channels in (3, 4, 8, 16, 20) for filters in (6, 7)]
+    channel_counts = (3, 4, 8, 16, 20, 32, 64)
+    cases = [(*shape, channels, filters) for shape in shapes for channels in channel_counts for filters in (6, 7)]
     answer = subprocess.run(
         [program], input="".join(" ".join(map(str, c)) + "\n" for c in cases), capture_output=True, text=True
     )

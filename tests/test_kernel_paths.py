@@ -324,10 +324,13 @@ def test_int16_weight_fully_connected_layers_are_bit_exact(target: str):
 
 
 def narrow_pointwise() -> Graph:
-    """Pointwise convolutions with int16 weights and 4 to 16 input channels (md_conv_1x1_narrow_dsp.c:
-    each column length's walk): 25 pixels (6 groups of 4, then one alone), stride 2 over rows and
-    columns of odd sizes (SAME: no padding for 1x1), 15 pixels (3 groups, 3 alone), stride 2 down
-    the rows only; then an odd output channel count and pruned channels (md_conv_w16_dsp.c's walk)."""
+    """Pointwise convolutions with int16 weights and 4 to 16, 32 or 64 input channels
+    (md_conv_1x1_narrow_dsp.c: each column length's walk): 25 pixels (6 groups of 4, then one
+    alone), stride 2 over rows and columns of odd sizes (SAME: no padding for 1x1), 15 pixels (3
+    groups, 3 alone), stride 2 down the rows only; then an odd output channel count
+    (md_conv_w16_dsp.c's walk), pruned channels (their records' constants, 8 and 32 input channels),
+    a clamp inside int8's range (no records: md_conv_w16_dsp.c's general path); 64 input channels at
+    strides 1 and 2."""
     f = Family("narrow_pointwise", 11)
     _conv(f, "int8", (1, 5, 5, 8), 16, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 7, 5, 16), 10, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
@@ -335,11 +338,29 @@ def narrow_pointwise() -> Graph:
     _conv(f, "int8", (2, 5, 3, 12), 4, (1, 1), Conv2DOptions(Padding.VALID, 2, 1))
     _conv(f, "int8", (1, 3, 3, 8), 5, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 5, 3, 8), 6, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 5, 5, 32), 8, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 7, 5, 32), 6, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 3, 5, 32), 10, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 3, 3, 32), 4, (1, 1), Conv2DOptions(activation=Activation.RELU6))
+    _conv(f, "int8", (1, 3, 3, 64), 6, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 5, 3, 64), 4, (1, 1), Conv2DOptions(Padding.SAME, 2, 1))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
     _prune(graph, 5, [1, 4])
+    _prune(graph, 8, [0, 3, 9])
     return graph
+
+
+def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
+    """md_conv_s8_w16 takes the narrow walk where the layer has walk records and the records'
+    scratch (an even channel count): all but the odd channel count (4) and the clamped layer (9)."""
+    graph = narrow_pointwise()
+    walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
+    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
+    columns = {op.index: 4 * 2 * graph.tensors[op.inputs[0]].shape[3] for op in graph.operators}
+    recorded = [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]]
+    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])

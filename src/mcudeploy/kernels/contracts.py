@@ -457,10 +457,10 @@ def wide_im2col_bytes(window: Window, input_c: int, output_c: int) -> int:
 
 def narrow_pointwise_records_bytes(window: Window, input_c: int, output_c: int) -> int:
     """md_conv_s8_w16's records of a pointwise layer with few input channels (1x1, unpadded, 4 to 16
-    input channels a multiple of 4, an even output channel count), 0 for other layers: per pair of
-    output channels input_c + 8 words (md_conv_s8_w16_records_bytes)."""
+    input channels a multiple of 4, 32 or 64; an even output channel count), 0 for other layers: per pair
+    of output channels input_c + 8 words (md_conv_s8_w16_records_bytes)."""
     pointwise = (window.filter_h, window.filter_w, window.pad_top, window.pad_left) == (1, 1, 0, 0)
-    if not pointwise or input_c % 4 or input_c > 16 or output_c % 2:
+    if not pointwise or input_c % 4 or (input_c > 16 and input_c not in (32, 64)) or output_c % 2:
         return 0
     return output_c // 2 * (input_c + 8) * 4
 

@@ -257,13 +257,13 @@ md_status md_conv_s16(const md_window_params *p, const int16_t *input, const int
                       const int32_t *multipliers, const int32_t *shifts, int16_t *output, int16_t *scratch);
 
 /* Bytes after md_conv_s8_w16's columns of a pointwise layer with few input channels (1x1, unpadded,
- * 4 to 16 input channels, a multiple of 4, an even output channel count; 0 for other layers): per
- * pair of output channels a record of (input_c + 8) words, its doubled biases, weights and
+ * 4 to 16 input channels, a multiple of 4, 32 or 64; an even output channel count; 0 for other layers):
+ * per pair of output channels a record of (input_c + 8) words, its doubled biases, weights and
  * requantization constants side by side in RAM (md_conv_1x1_narrow_dsp.c). */
 static inline int32_t md_conv_s8_w16_records_bytes(const md_window_params *p)
 {
     if (p->filter_h != 1 || p->filter_w != 1 || p->pad_top != 0 || p->pad_left != 0 || (p->input_c & 3) != 0 ||
-        p->input_c > 16 || (p->output_c & 1) != 0) {
+        (p->input_c > 16 && p->input_c != 32 && p->input_c != 64) || (p->output_c & 1) != 0) {
         return 0;
     }
     return p->output_c / 2 * (p->input_c + 8) * 4;

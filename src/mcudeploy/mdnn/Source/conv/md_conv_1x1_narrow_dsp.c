@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mcudeploy kernel library: CONV_2D int8, 1x1, with few input channels (4 to 16, a multiple of 4)
- * and the filter pre-expanded to int16 (md_conv_s8_w16's layout), for cores with the DSP extension.
+/* mcudeploy kernel library: CONV_2D int8, 1x1, with few input channels (4 to 16 a multiple of 4,
+ * 32 or 64) and the filter pre-expanded to int16 (md_conv_s8_w16's layout), for cores with the DSP
+ * extension.
  *
- * Short columns leave nothing to amortise a pixel's or a channel's overhead over, so:
+ * Short columns leave little to amortise a pixel's or a channel's overhead over, so:
  * - a pixel's input channels are its column: four pixels' words read straight from the input and
  *   widened once (SXTAB16 with the input offset) into md_conv_s8_w16's 4-column scratch, in the
  *   same assembly as the walk (no im2col of windows); stride 2 only picks other pixels;
  * - each pair of output channels has a record in the scratch after the columns, written once per
- *   call (md_conv_s8_w16_records_bytes): its biases and weights doubled (each sum 2 x TFLite's, the
- *   doubling SMMLAR's requantization needs: an output costs the SMMLAR, the sign correction, the
- *   shift, the SSAT and the store) and its channels' requantization constants, one pointer's LDRD
- *   and LDMs from RAM instead of four arrays' loads from flash;
- * - one copy of the walk per column length, its products unrolled, the first pair of values
- *   adding to the biases in place of copying them into the sums.
- * The layers md_conv_s8_w16's walk takes (walk_pairs_int8: per-channel, narrow, right shifts of 1
- * to 22, a bias, int8's whole range).
+ *   call (md_conv_s8_w16_records_bytes) from the filter and the generate-time walk records
+ *   (md_nn.h's `walk`): its biases and weights doubled (each sum 2 x TFLite's, the doubling
+ *   SMMLAR's requantization needs: an output costs the SMMLAR, the sign correction, the shift, the
+ *   SSAT and the store) and its channels' requantization constants, read with LDRs and LDMs from
+ *   RAM instead of four arrays' loads from flash;
+ * - one copy of the walk per column length, its products unrolled at immediate offsets, the first
+ *   pair of values adding to the biases in place of copying them into the sums; the pair's output
+ *   addresses of pixels b to d computed once, in the sum registers the first channel frees.
+ * The layers md_conv_s8_w16's walk takes (walk_pairs_int8: the walk records given).
  */
 #include "md_conv_int.h"
 
@@ -41,6 +43,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
  * them: (2 x output offset + 1) << (e - 1), the exponent e (a right shift; the last channel's with
  * LAST_CHANNEL set, which ASR ignores: it reads the low byte), the multiplier. */
 #define RECORD_CONSTANTS 3
+#define WALK_RECORD (2 + 2 * RECORD_CONSTANTS) /* params/requantization.py WALK_RECORD */
 #define LAST_CHANNEL 0x100
 #define TEXT(value) #value
 #define VALUE_TEXT(value) TEXT(value)
@@ -65,8 +68,8 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 
 /* The products of the pairs of values of a pair of channels' weight words from r1 by the four
  * columns' words from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1}, the first pair
- * added to the biases in r2 and r3 (both pointers advanced past what they read). Cortex-M4 and
- * M33: loads grouped (an LDRD after a load pipelines), 16 cycles per 16 MACs. Cortex-M7
+ * added to the biases in r2 and r3 (r1 advanced past what it read). Cortex-M4 and M33: loads
+ * grouped, 16 cycles per 16 MACs. Cortex-M7
  * (MD_W16_DUAL_ISSUE, md_conv_int.h): each load beside an SMLAD, the next pair's first words loaded during
  * this pair's last products, 8 cycles per 16 MACs; the biases copied first (dual-issued). */
 #if MD_W16_DUAL_ISSUE
@@ -85,19 +88,30 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "smlad r9, r11, lr, r9\n\t"                                                                               \
     "add r1, r1, #8\n\t"
 #else
+/* The first pair adds to the biases, channels c and d first, while r2 and r3 still hold them; its
+ * loads as md_conv_int.h's MD_W16_PAIR_AT's. */
 #define PRODUCTS_FROM_BIASES                                                                                      \
-    "ldrd r12, lr, [r1], #8\n\t"                                                                               \
-    "ldrd r10, r11, [r0, #8]\n\t"                                                                              \
+    "ldr r12, [r1]\n\t"                                                                                         \
+    "ldr lr, [r1, #4]\n\t"                                                                                      \
+    "ldr r10, [r0, #8]\n\t"                                                                                     \
+    "ldr r11, [r0, #12]\n\t"                                                                                    \
     "smlad r6, r10, r12, r2\n\t"                                                                               \
     "smlad r7, r10, lr, r3\n\t"                                                                                \
     "smlad r8, r11, r12, r2\n\t"                                                                               \
     "smlad r9, r11, lr, r3\n\t"                                                                                \
-    "ldrd r10, r11, [r0], #16\n\t"                                                                             \
+    "ldr r10, [r0]\n\t"                                                                                        \
+    "ldr r11, [r0, #4]\n\t"                                                                                    \
     "smlad r4, r11, r12, r2\n\t"                                                                               \
     "smlad r5, r11, lr, r3\n\t"                                                                                \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
-    "smlad r3, r10, lr, r3\n\t"
-#define DOT(pairs) PRODUCTS_FROM_BIASES ".rept " pairs " - 1\n\t" MD_W16_PAIR ".endr\n\t"
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    ".set md_at, 0\n\t"
+#define NEXT_PAIR(then) ".set md_at, md_at + 1\n\t" MD_W16_PAIR_AT(then)
+/* At least 2 pairs; r1 advanced past the weights in the last one (not right before its next load:
+ * an address computed by the instruction before a load costs a cycle). */
+#define DOT(pairs)                                                                                                \
+    PRODUCTS_FROM_BIASES ".rept " pairs " - 2\n\t" NEXT_PAIR("") ".endr\n\t"                                    \
+    NEXT_PAIR("add r1, r1, #(8 * " pairs ")\n\t")
 #endif
 
 /* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
@@ -109,10 +123,16 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "ssat " spare ", #8, " spare "\n\t"                                                                      \
     "strb " spare ", " at "\n\t"
 
-/* Pixels b, c and d's outputs of a channel from the sums b..d, pixel a's output at r1, the next
- * `lr` bytes apart; r2 (a's sum, used) and r4 are scratch. */
-#define LAST_THREE(b, c, d)                                                                                       \
-    OUTPUT(b, "r2", "[r1, lr]") "add r4, r1, lr, lsl #1\n\t" OUTPUT(c, "r2", "[r4]") OUTPUT(d, "r2", "[r4, lr]")
+/* ... the next pixel's, its sum `sum` (a register) with r2 as scratch, stored at `from` + lr: the
+ * address left in `sum`'s register for the pair's second channel (computed early: an address
+ * written by the instruction before a store costs a cycle). */
+#define OUTPUT_NEXT(sum, from)                                                                                    \
+    "smmlar r2, " sum ", r12, r10\n\t"                                                                       \
+    "add r2, r2, " sum ", asr #31\n\t"                                                                       \
+    "add " sum ", " from ", lr\n\t"                                                                         \
+    "asr r2, r2, r11\n\t"                                                                                    \
+    "ssat r2, #8, r2\n\t"                                                                                    \
+    "strb r2, [" sum "]\n\t"
 
 /* Group by group: its four pixels' columns filled, then the walk over the records, `words` words a
  * pixel, `pairs` = 2 x words pairs of values a column (strings); the last record's second exponent
@@ -134,15 +154,18 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             ".rept " words "\n\t" FILL_WORD ".endr\n\t"                                                     \
             "ldr r0, [sp, #24]\n\t"                                                                           \
             "1:\n\t" /* r0: the pair's record */                                                               \
-            "mov r1, r0\n\t"                                                                                  \
+            "add r1, r0, #8\n\t" /* its weights */                                                             \
             "ldr r0, [sp]\n\t"                                                                            \
-            "ldrd r2, r3, [r1], #8\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                  \
+            "ldr r2, [r1, #-8]\n\t"                                                                          \
+            "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                     \
             "mov r0, r1\n\t"                                                                                  \
             "ldr r1, [sp, #4]\n\t" OUTPUT("r2", "lr", "[r1]") "ldr lr, [sp, #8]\n\t"                       \
-            LAST_THREE("r4", "r6", "r8") "ldm r0!, {r10-r12}\n\t"                                             \
+            OUTPUT_NEXT("r4", "r1") OUTPUT_NEXT("r6", "r4") OUTPUT_NEXT("r8", "r6")                            \
+            "ldm r0!, {r10-r12}\n\t"                                                                          \
             "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */           \
-            "add r1, r1, #1\n\t" OUTPUT("r3", "r2", "[r1]") LAST_THREE("r5", "r7", "r9")                      \
-            "add r1, r1, #1\n\t"                                                                              \
+            OUTPUT("r3", "r2", "[r1, #1]") OUTPUT("r5", "r2", "[r4, #1]") OUTPUT("r7", "r2", "[r6, #1]")      \
+            OUTPUT("r9", "r2", "[r8, #1]")                                                                     \
+            "add r1, r1, #2\n\t"                                                                              \
             "str r1, [sp, #4]\n\t"                                                                            \
             "beq 1b\n\t"                                                                                      \
             "add r1, r1, lr, lsl #1\n\t" /* the next group's outputs: 3 more pixels on */                    \
@@ -166,38 +189,40 @@ WALK_FUNCTION(walk_4, "1", "2")
 WALK_FUNCTION(walk_8, "2", "4")
 WALK_FUNCTION(walk_12, "3", "6")
 WALK_FUNCTION(walk_16, "4", "8")
+WALK_FUNCTION(walk_32, "8", "16")
+WALK_FUNCTION(walk_64, "16", "32")
 #undef WALK_FUNCTION
 #undef WALK
-#undef LAST_THREE
+#undef OUTPUT_NEXT
 #undef OUTPUT
 #undef DOT
+#undef NEXT_PAIR
 #undef PRODUCTS_FROM_BIASES
 #undef FILL_WORD
 #undef VALUE_TEXT
 #undef TEXT
 
-/* The records of the layer's pairs of channels from `record` on. */
-static void pack_records(const md_window_params *p, const int16_t *filter, const int32_t *bias,
-                         const int32_t *multipliers, const int32_t *shifts, int32_t *record)
+/* The records of the layer's pairs of channels from `record` on, from the filter and the walk's
+ * records (WALK_RECORD int32 a pair, made when the code is generated: a pruned channel's constants
+ * give its constant output). */
+static void pack_records(const md_window_params *p, const int16_t *filter, const int32_t *walk, int32_t *record)
 {
     const int32_t depth = p->input_c;
-    const uint32_t offset = 2u * (uint32_t)p->output_offset + 1u;
     int32_t oc;
     int32_t k;
-    for (oc = 0; oc < p->output_c; oc += 2, record += depth + 2 + 2 * RECORD_CONSTANTS) {
+    for (oc = 0; oc < p->output_c; oc += 2, walk += WALK_RECORD, record += depth + 2 + 2 * RECORD_CONSTANTS) {
         const int16_t *weights = filter + oc * depth;
-        int16_t *doubled = (int16_t *)(void *)(record + 2);
         int32_t *constants = record + 2 + depth;
-        record[0] = (int32_t)((uint32_t)bias[oc] << 1);
-        record[1] = (int32_t)((uint32_t)bias[oc + 1] << 1);
-        for (k = 0; k < 2 * depth; ++k) {
-            doubled[k] = (int16_t)(2 * weights[k]);
+        record[0] = (int32_t)((uint32_t)walk[0] << 1);
+        record[1] = (int32_t)((uint32_t)walk[1] << 1);
+        for (k = 0; k < depth; ++k) { /* both halves of a word doubled (each fits: |w| <= 128) */
+            record[2 + k] = (int32_t)((md_read32(weights + 2 * k) << 1) & 0xFFFEFFFEu);
         }
-        for (k = 0; k < 2; ++k, constants += RECORD_CONSTANTS) {
-            const int32_t exponent = -shifts[oc + k];
-            constants[0] = (int32_t)(offset << (exponent - 1));
-            constants[1] = oc + k + 1 == p->output_c ? exponent | LAST_CHANNEL : exponent;
-            constants[2] = multipliers[oc + k];
+        for (k = 0; k < 2 * RECORD_CONSTANTS; ++k) {
+            constants[k] = walk[2 + k];
+        }
+        if (oc + 2 == p->output_c) {
+            constants[RECORD_CONSTANTS + 1] |= LAST_CHANNEL;
         }
     }
 }
@@ -228,11 +253,12 @@ static void walk_run(walk_function walk_pixels, narrow_walk *walk, const md_wind
 }
 
 void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
-                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
-                               int8_t *output, int16_t *scratch)
+                               const int32_t *walk_records, int8_t *output, int16_t *scratch)
 {
     static const walk_function walks[4] = {walk_4, walk_8, walk_12, walk_16};
-    const walk_function walk_pixels = walks[p->input_c / 4 - 1];
+    const walk_function walk_pixels = p->input_c == 64   ? walk_64
+                                      : p->input_c == 32 ? walk_32
+                                                         : walks[p->input_c / 4 - 1];
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;
     const int32_t row_outputs = p->output_w * p->output_c;
@@ -240,7 +266,7 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
     narrow_walk walk;
     int32_t batch;
     int32_t y;
-    pack_records(p, filter, bias, multipliers, shifts, records);
+    pack_records(p, filter, walk_records, records);
     walk.columns = scratch;
     walk.records = records;
     walk.offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);

@@ -504,9 +504,15 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
  * The pair's products are md_conv_int.h's MD_W16_PAIR (an M7 build without a double-precision FPU
  * takes the first schedule: the same sums). */
 
-#define COLUMNS_PAIRS_4 MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR
 #if !MD_W16_DUAL_ISSUE
-#define COLUMNS_PAIRS_8 COLUMNS_PAIRS_4 COLUMNS_PAIRS_4
+/* `count` pairs at immediate offsets (MD_W16_PAIR_AT), both pointers advanced during the last one:
+ * 16 cycles a pair and 2 a block, where MD_W16_PAIR's LDRDs take 17 a pair. */
+#define COLUMNS_PAIRS_AT(count)                                                                                  \
+    ".set md_at, 0\n\t"                                                                                         \
+    ".rept " count " - 1\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                   \
+    ".endr\n\t" MD_W16_PAIR_AT("add r0, r0, #(16 * " count ")\n\tadd r1, r1, #(8 * " count ")\n\t")
+#define COLUMNS_PAIRS_4 COLUMNS_PAIRS_AT("4")
+#define COLUMNS_PAIRS_8 COLUMNS_PAIRS_AT("8")
 /* Sixteen pairs a pass (the end's load, compare and branch, 6 cycles, once per 256 MACs). A whole
  * number of eights (depths of 16k) goes straight to the loop, after one eight if the count of
  * eights is odd; other counts take the odd pair, two more, four more first. */
@@ -537,6 +543,7 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "bne 16b\n\t"                                                                                             \
     "14:\n\t"
 #else
+#define COLUMNS_PAIRS_4 MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR MD_W16_PAIR
 /* The count less one as the first schedule's loop (the end slot moved to the last pair), then the
  * last pair without loads. */
 #define DOT_LOOP(end)                                                                                             \
@@ -684,7 +691,7 @@ static void compute(int mode, const conv_w16_job *job, const int16_t *scratch, i
  * md_nn.h's `walk` says which; each channel narrow with a right shift of at most MD_W16_WALK_SHIFT,
  * or its constant output folded into its record): the C compiler keeps the
  * loop's state on the stack in ways that cost more than the products of a short column. The walk is
- * in memory; each pair reloads what it needs around the 4 x 2 block of dot_4x2 (all 14 registers)
+ * on the stack; each pair reloads what it needs around the 4 x 2 block of dot_4x2 (all 14 registers)
  * and writes back the pointers it advanced. A pair's constants are one record computed when the code
  * is generated, read with an LDM for the biases and one per channel: a channel's output offset is
  * folded into SMMLAR's addend, half + (offset << e), so that each output costs a doubling, the
@@ -704,16 +711,18 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
 /* With |offset| <= 128 and e <= 22, |v| <= 2^30, half + |offset << e| <= 2^21 + 2^29: no overflow. */
 #define MD_W16_WALK_SHIFT 22
 
-/* The output of `sum` (a register) with multiplier r12, addend r10, exponent r11, stored at [r1],
- * r1 then advanced by the stride (lr); r0 is scratch. */
-#define WALK_OUTPUT(sum)                                                                                        \
+/* The output of `sum` (a register) with multiplier r12, addend r10, exponent r11, stored at `at`;
+ * `then` (a string) runs before the shift; r0 is scratch. */
+#define WALK_OUTPUT(sum, at, then)                                                                              \
     "lsl r0, " sum ", #1\n\t"                                                                                \
     "smmlar r0, r0, r12, r10\n\t"                                                                            \
-    "add r0, r0, " sum ", asr #31\n\t"                                                                       \
-    "asr r0, r0, r11\n\t"                                                                                    \
+    "add r0, r0, " sum ", asr #31\n\t" then "asr r0, r0, r11\n\t"                                          \
     "ssat r0, #8, r0\n\t"                                                                                    \
-    "strb r0, [r1]\n\t"                                                                                      \
-    "add r1, r1, lr\n\t"
+    "strb r0, " at "\n\t"
+/* ... the next pixel's, `sum` at `from` + lr (the stride), the address left in `sum`'s register for
+ * the pair's second channel (computed early: an address written by the instruction before a store
+ * costs the M4 a cycle). */
+#define WALK_OUTPUT_NEXT(sum, from) WALK_OUTPUT(sum, "[" sum "]", "add " sum ", " from ", lr\n\t")
 
 /* An odd depth's last value: both channels' weights in one word, each column's value beside a zero;
  * SMLADX crosses the halves for channel 1. */
@@ -730,72 +739,64 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smladx r9, r11, r12, r9\n\t"
 
-/* The walk, `odd` WALK_ODD_VALUE for an odd depth (a copy each: no test per pair). A channel's
- * constants are LDM'd into r10 (the addend), r11 (the exponent), r12 (the multiplier). No load's
+/* The walk, `odd` WALK_ODD_VALUE for an odd depth (a copy each: no test per pair), its pair_walk
+ * copied onto the stack (then the end of the pair's weights, DOT_LOOP's). A channel's constants are
+ * LDM'd into r10 (the addend), r11 (the exponent), r12 (the multiplier); pixels b to d's output
+ * addresses are computed once a pair, in the sum registers the first channel frees. No load's
  * address or result is used by the instruction right after it (the M4 pipelines the loads, the M7
  * does not stall). */
 #define WALK_PAIRS(odd)                                                                                           \
-    __asm__("push {r0, r1, r4-r11, lr}\n\t" /* [sp]: the walk, [sp, #4]: the pair's weights' end */          \
-            "1:\n\t"                                                                                          \
-            "ldr lr, [sp]\n\t"                                                                                \
-            "ldrd r1, r10, [lr, #4]\n\t" /* weights, pair bytes */                                            \
-            "ldr r12, [lr, #12]\n\t"                                                                          \
-            "add r0, r1, r10\n\t"                                                                             \
-            "str r0, [sp, #4]\n\t"                                                                            \
-            "ldm r12!, {r2, r3}\n\t" /* the biases */                                                         \
-            "ldr r0, [lr]\n\t"                                                                                \
-            "str r12, [lr, #12]\n\t"                                                                          \
-            "mov r4, r2\n\t"                                                                                  \
-            "mov r5, r3\n\t"                                                                                  \
-            "mov r6, r2\n\t"                                                                                  \
-            "mov r7, r3\n\t"                                                                                  \
-            "mov r8, r2\n\t"                                                                                  \
-            "mov r9, r3\n\t" DOT_LOOP("[sp, #4]") odd "ldr lr, [sp]\n\t"                                      \
-            "str r1, [lr, #4]\n\t"                                                                            \
-            "ldr r0, [lr, #12]\n\t" /* channel 0's constants */                                               \
-            "ldr r1, [lr, #16]\n\t"                                                                           \
-            "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
-            "str r0, [lr, #12]\n\t"                                                                           \
-            "ldr lr, [lr, #20]\n\t" WALK_OUTPUT("r2") WALK_OUTPUT("r4") WALK_OUTPUT("r6") WALK_OUTPUT("r8")   \
-            "ldr r2, [sp]\n\t"                                                                                \
-            "ldr r4, [r2, #12]\n\t" /* channel 1's constants */                                               \
-            "ldr r1, [r2, #16]\n\t"                                                                           \
-            "ldr r0, [r2, #24]\n\t"                                                                           \
-            "ldm r4!, {r10, r11, r12}\n\t"                                                                    \
-            "add r1, r1, #2\n\t"                                                                              \
-            "str r4, [r2, #12]\n\t" /* the next pair's record */                                              \
-            "str r1, [r2, #16]\n\t" /* the next pair's outputs */                                             \
-            "cmp r1, r0\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                  \
-            "sub r1, r1, #1\n\t" WALK_OUTPUT("r3") WALK_OUTPUT("r5") WALK_OUTPUT("r7") WALK_OUTPUT("r9")      \
-            "bne 1b\n\t"                                                                                      \
-            "pop {r0, r1, r4-r11, pc}")
+    __asm__("push {r4-r11, lr}\n\t"                                                                          \
+            "ldm r0, {r1-r7}\n\t"                                                                           \
+            "push {r1-r8}\n\t" /* the walk at sp, the end slot at [sp, #28] */                              \
+            "1:\n\t"                                                                                         \
+            "ldr r1, [sp, #4]\n\t" /* weights */                                                            \
+            "ldr r10, [sp, #8]\n\t" /* pair bytes */                                                        \
+            "ldr r12, [sp, #12]\n\t" /* records */                                                          \
+            "ldr r0, [sp]\n\t" /* columns */                                                                \
+            "add r11, r1, r10\n\t"                                                                           \
+            "str r11, [sp, #28]\n\t"                                                                         \
+            "ldm r12!, {r2, r3}\n\t" /* the biases */                                                       \
+            "str r12, [sp, #12]\n\t"                                                                         \
+            "mov r4, r2\n\t"                                                                                 \
+            "mov r5, r3\n\t"                                                                                 \
+            "mov r6, r2\n\t"                                                                                 \
+            "mov r7, r3\n\t"                                                                                 \
+            "mov r8, r2\n\t"                                                                                 \
+            "mov r9, r3\n\t" DOT_LOOP("[sp, #28]") odd "str r1, [sp, #4]\n\t" /* the next pair's weights */ \
+            "ldr r0, [sp, #12]\n\t" /* channel 0's constants */                                             \
+            "ldr r1, [sp, #16]\n\t" /* pixel a's output */                                                  \
+            "ldr lr, [sp, #20]\n\t" /* the stride */                                                        \
+            "ldm r0!, {r10, r11, r12}\n\t"                                                                   \
+            "str r0, [sp, #12]\n\t" WALK_OUTPUT("r2", "[r1]", "")                                             \
+            "ldr r2, [sp, #12]\n\t" /* channel 1's constants */                                             \
+            WALK_OUTPUT_NEXT("r4", "r1") WALK_OUTPUT_NEXT("r6", "r4") WALK_OUTPUT_NEXT("r8", "r6")           \
+            "ldm r2!, {r10, r11, r12}\n\t"                                                                   \
+            "str r2, [sp, #12]\n\t" /* the next pair's record */                                            \
+            "add r2, r1, #2\n\t"                                                                             \
+            "str r2, [sp, #16]\n\t" /* the next pair's outputs */                                           \
+            "ldr r0, [sp, #24]\n\t"                                                                          \
+            "cmp r2, r0\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                \
+            WALK_OUTPUT("r3", "[r1, #1]", "") WALK_OUTPUT("r5", "[r4, #1]", "") WALK_OUTPUT("r7", "[r6, #1]", "") \
+            WALK_OUTPUT("r9", "[r8, #1]", "")                                                                  \
+            "bne 1b\n\t"                                                                                     \
+            "add sp, sp, #32\n\t"                                                                            \
+            "pop {r4-r11, pc}")
 
-__attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8(const pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS("");
 }
 
-__attribute__((naked, noinline)) static void walk_pairs_int8_odd(pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS(WALK_ODD_VALUE);
 }
 
 #undef WALK_PAIRS
 #undef WALK_ODD_VALUE
+#undef WALK_OUTPUT_NEXT
 #undef WALK_OUTPUT
-
-/* Whether every channel's right shift is one the walks take (md_conv_1x1_narrow_s8_w16 builds its records
- * from the layer's arrays at run time: every channel narrow, md_dsp_mode's NARROW_INT8, besides). */
-static int narrow_shifts(const md_window_params *p, const int32_t *shifts)
-{
-    int32_t oc;
-    for (oc = 0; oc < p->output_c; ++oc) {
-        if (shifts[oc] < -MD_W16_WALK_SHIFT) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 /* md_dsp_mode of the layer: narrow when every channel is (narrow_channel: its sums below 2^30, a
  * right shift of 1 to 31). */
@@ -833,13 +834,13 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.multipliers = multipliers;
     job.shifts = shifts;
     job.depth = p->filter_h * p->filter_w * p->input_c;
-    mode = layer_mode(p, bias, shifts, job.depth);
     walk = walk_records != NULL;
-    stem = md_conv_stem_fits(p);
-    if (walk && mode == MD_DSP_NARROW_INT8 && md_conv_s8_w16_records_bytes(p) > 0 && narrow_shifts(p, shifts)) {
-        md_conv_1x1_narrow_s8_w16(p, input, filter, bias, multipliers, shifts, output, scratch);
+    if (walk && md_conv_s8_w16_records_bytes(p) > 0) {
+        md_conv_1x1_narrow_s8_w16(p, input, filter, walk_records, output, scratch);
         return MD_OK;
     }
+    mode = layer_mode(p, bias, shifts, job.depth);
+    stem = md_conv_stem_fits(p);
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
@@ -875,6 +876,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
 }
 
 #undef COLUMNS_PAIRS_8
+#undef COLUMNS_PAIRS_AT
 #undef COLUMNS_PAIRS_4
 #undef DOT_LOOP
 
