@@ -1065,20 +1065,21 @@ __asm__(".pushsection .text.md_dw_folded_blocks,\"ax\",%progbits\n\t"
  * {x0, x2} . {w0, w2} (SMLAD) + x1 w1; 10 words for 4 windows, row 2's serving both output rows. */
 void md_dw_folded_blocks_s2(const int8_t *at, int32_t *sums, int32_t width, const dw_block_constants *constants);
 
-/* The word at `load` into lr, then even {x0, x2} in r12 and odd {x1, x3} in lr (DW_BLOCK_UNPACK). */
-#define DW_S2_WORD(load) DW_BLOCK_LOAD(load) DW_BLOCK_UNPACK
+/* The word in lr unpacked: even {x0, x2} in r12, odd {x1, x3} in lr. */
+#define DW_S2_UNPACK \
+    "sxtb16 r12, lr\n\t" \
+    "sxtb16 lr, lr, ror #8\n\t"
 
-/* One window row into `sum`: even . {w0, w2} in `pair` plus x1 times w1 in half `half` of `middle`
- * (DW_S2_FIRST: the window's first row, no accumulator). */
-#define DW_S2_MAC(sum, pair, middle, half) \
-    "smlad " sum ", r12, " pair ", " sum "\n\t" \
-    "smlab" half " " sum ", lr, " middle ", " sum "\n\t"
-#define DW_S2_FIRST(sum, pair, middle, half) \
-    "smuad " sum ", r12, " pair "\n\t" \
-    "smlab" half " " sum ", lr, " middle ", " sum "\n\t"
+/* x1 w1 into `sum` (SMLABx; `first`: the window's first product, SMULBx), w1 in half `half` of
+ * `middle`; then, once lr is free, the next word's load (`then`); then {x0, x2} . {w0, w2} (SMLAD). */
+#define DW_S2_ODD(sum, middle, half) "smlab" half " " sum ", lr, " middle ", " sum "\n\t"
+#define DW_S2_ODD_FIRST(sum, middle, half) "smulb" half " " sum ", lr, " middle "\n\t"
+#define DW_S2_EVEN(sum, pair) "smlad " sum ", r12, " pair ", " sum "\n\t"
 
-/* Registers as md_dw_folded_blocks'; r0 walks down the block's plane rows (the step after the
- * second word of a row, so that no load follows the address it needs). */
+/* Registers as md_dw_folded_blocks'. Each word is loaded into lr while the previous one's last
+ * multiply runs (no load-use stall on the M7, which issues the load beside it) and r0 walks down
+ * the block's plane rows, stepped an instruction or more before the load that reads it (no
+ * address stall on the M4); the next block's first word is loaded before the loop test. */
 __asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
         ".global md_dw_folded_blocks_s2\n\t"
@@ -1092,37 +1093,65 @@ __asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
         "strd r4, r5, [sp]\n\t"
         "ldrd r4, r5, [r3, #28]\n\t"
         "strd r4, r5, [sp, #8]\n\t"
-        "ldm r3, {r3-r7}\n"
+        "ldm r3, {r3-r7}\n\t"
+        "ldr lr, [r0]\n"
         "1:\n\t"
-        DW_S2_WORD("[r0]")
-        DW_S2_FIRST("r8", "r3", "r6", "b")
-        DW_S2_WORD("[r0, #2]")
+        /* row 0: the top windows' first row */
+        DW_S2_UNPACK
+        DW_S2_ODD_FIRST("r8", "r6", "b")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r8", "r3")
         "add r0, r0, r2\n\t"
-        DW_S2_FIRST("r9", "r3", "r6", "b")
-        DW_S2_WORD("[r0]")
-        DW_S2_MAC("r8", "r4", "r6", "t")
-        DW_S2_WORD("[r0, #2]")
+        DW_S2_UNPACK
+        DW_S2_ODD_FIRST("r9", "r6", "b")
+        "ldr lr, [r0]\n\t"
+        DW_S2_EVEN("r9", "r3")
+        /* row 1 */
+        DW_S2_UNPACK
+        DW_S2_ODD("r8", "r6", "t")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r8", "r4")
         "add r0, r0, r2\n\t"
-        DW_S2_MAC("r9", "r4", "r6", "t")
-        DW_S2_WORD("[r0]")
-        DW_S2_MAC("r8", "r5", "r7", "b")
-        DW_S2_FIRST("r10", "r3", "r6", "b")
-        DW_S2_WORD("[r0, #2]")
+        DW_S2_UNPACK
+        DW_S2_ODD("r9", "r6", "t")
+        "ldr lr, [r0]\n\t"
+        DW_S2_EVEN("r9", "r4")
+        /* row 2: the top windows' last row, the bottom windows' first */
+        DW_S2_UNPACK
+        DW_S2_ODD("r8", "r7", "b")
+        DW_S2_ODD_FIRST("r10", "r6", "b")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r8", "r5")
+        DW_S2_EVEN("r10", "r3")
         "add r0, r0, r2\n\t"
-        DW_S2_MAC("r9", "r5", "r7", "b")
-        DW_S2_FIRST("r11", "r3", "r6", "b")
-        DW_S2_WORD("[r0]")
-        DW_S2_MAC("r10", "r4", "r6", "t")
-        DW_S2_WORD("[r0, #2]")
+        DW_S2_UNPACK
+        DW_S2_ODD("r9", "r7", "b")
+        DW_S2_ODD_FIRST("r11", "r6", "b")
+        "ldr lr, [r0]\n\t"
+        DW_S2_EVEN("r9", "r5")
+        DW_S2_EVEN("r11", "r3")
+        /* row 3 */
+        DW_S2_UNPACK
+        DW_S2_ODD("r10", "r6", "t")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r10", "r4")
         "add r0, r0, r2\n\t"
-        DW_S2_MAC("r11", "r4", "r6", "t")
-        DW_S2_WORD("[r0]")
-        DW_S2_MAC("r10", "r5", "r7", "b")
-        DW_S2_WORD("[r0, #2]")
+        DW_S2_UNPACK
+        DW_S2_ODD("r11", "r6", "t")
+        "ldr lr, [r0]\n\t"
+        DW_S2_EVEN("r11", "r4")
+        /* row 4, then r0 at the next block (4 rows up, 4 bytes on) */
+        DW_S2_UNPACK
+        DW_S2_ODD("r10", "r7", "b")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r10", "r5")
         "sub r0, r0, r2, lsl #2\n\t"
-        DW_S2_MAC("r11", "r5", "r7", "b")
+        DW_S2_UNPACK
+        DW_S2_ODD("r11", "r7", "b")
         "adds r0, r0, #4\n\t"
+        DW_S2_EVEN("r11", "r5")
         "stmia r1!, {r8-r11}\n\t"
+        "ldr lr, [r0]\n\t" /* inside the row pair's first plane row (its next block, or past its last) */
         "ldr r12, [sp]\n\t" /* the row pair's end */
         "cmp r1, r12\n\t"
         "bne 1b\n\t"
@@ -1133,7 +1162,10 @@ __asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
         "str r12, [sp]\n\t"
         "ldr r12, [sp, #12]\n\t"
         "cmp r1, r12\n\t"
-        "bne 1b\n\t"
+        "beq 2f\n\t"
+        "ldr lr, [r0]\n\t"
+        "b 1b\n"
+        "2:\n\t"
         "add sp, sp, #16\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_folded_blocks_s2, .-md_dw_folded_blocks_s2\n\t"
