@@ -1377,15 +1377,18 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_ste
     const int32_t width = plane->width;
     const int32_t stride = p->stride_w;
     const int32_t all_pairs = p->output_h / 2;
+    const int32_t pair_bytes = 2 * stride * width, pair_out = 2 * steps->out_row; /* a row pair's */
     int32_t first;
     int32_t pair;
     for (first = 0; first < p->output_w; first += DW_CHUNK / 2) {
         dw_block_plan plan = block_plan(p, steps, plane, first, sums);
+        const int32_t per_call = plan.pairs_a_call; /* row pairs */
+        const int8_t *at = plane->bytes + stride * first;
+        int8_t *out = output + first * steps->out_column;
         plan_fold(&plan, f);
-        for (pair = 0; pair < all_pairs; pair += plan.pairs_a_call) {
-            plan_pairs(&plan, md_min_i32(plan.pairs_a_call, all_pairs - pair), sums);
-            block_call(&plan, plane->bytes + stride * (2 * pair * width + first), width, f,
-                       output + 2 * pair * steps->out_row + first * steps->out_column, sums);
+        for (pair = 0; pair < all_pairs; pair += per_call, at += per_call * pair_bytes, out += per_call * pair_out) {
+            plan_pairs(&plan, md_min_i32(per_call, all_pairs - pair), sums);
+            block_call(&plan, at, width, f, out, sums);
         }
     }
 }
