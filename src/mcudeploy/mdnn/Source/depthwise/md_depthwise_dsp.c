@@ -1070,8 +1070,9 @@ void md_dw_folded_blocks_s2(const int8_t *at, int32_t *sums, int32_t width, cons
     "sxtb16 r12, lr\n\t" \
     "sxtb16 lr, lr, ror #8\n\t"
 
-/* x1 w1 into `sum` (SMLABx; `first`: the window's first product, SMULBx), w1 in half `half` of
- * `middle`; then, once lr is free, the next word's load (`then`); then {x0, x2} . {w0, w2} (SMLAD). */
+/* One window row into `sum`: x1 w1 (DW_S2_ODD: SMLABx, w1 in half `half` of `middle`; DW_S2_ODD_FIRST
+ * for the window's first row, SMULBx), then {x0, x2} . {w0, w2} in `pair` (DW_S2_EVEN: SMLAD), the
+ * next word's load between them (lr is free once the odd products are taken). */
 #define DW_S2_ODD(sum, middle, half) "smlab" half " " sum ", lr, " middle ", " sum "\n\t"
 #define DW_S2_ODD_FIRST(sum, middle, half) "smulb" half " " sum ", lr, " middle "\n\t"
 #define DW_S2_EVEN(sum, pair) "smlad " sum ", r12, " pair ", " sum "\n\t"
@@ -1370,7 +1371,7 @@ static MD_ALWAYS_INLINE void block_call(const dw_block_plan *plan, const int8_t 
 /* The row pairs of one channel's output plane at stride 1 or 2 (along both axes) from its padded
  * plane, folded: up to DW_CHUNK / 2 columns of as many row pairs as the DW_CHUNK `sums` hold in 2x2
  * blocks, then their outputs (a block past an odd last column is computed and left unused: its
- * windows read up to `stride` bytes past the row and the word there, in the plane or PLANE_SLACK). */
+ * windows read up to 1 (stride 1) or 3 (stride 2) bytes past the row, in the plane or PLANE_SLACK). */
 static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
                                          const dw_folded *f, int8_t *output, int32_t *sums)
 {
