@@ -288,6 +288,41 @@ def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions(target: s
         checker.close()
 
 
+def stride_2_planes() -> Graph:
+    """3x3 DEPTHWISE_CONV_2D layers at stride 2 from channel planes (md_dw_folded_blocks_s2's 2x2
+    blocks, md_depthwise_dsp.c): odd last output row and column, VALID, a clamp inside int8's range, a
+    tall image transposed, rows of 52 + 3 and 52 + 1 columns, one block, row pairs beyond one call's
+    sums; layers that are not narrow (left shifts; right shifts past 22) take the exact requantization."""
+    f = Family("stride_2_planes", 17)
+    same, relu6 = DepthwiseConv2DOptions(Padding.SAME, 2, 2), Activation.RELU6
+    _depthwise(f, "int8", (1, 9, 9, 8), 1, same)
+    _depthwise(f, "int8", (1, 8, 10, 16), 1, DepthwiseConv2DOptions(Padding.VALID, 2, 2))
+    _depthwise(f, "int8", (1, 12, 10, 4), 1, DepthwiseConv2DOptions(Padding.SAME, 2, 2, activation=relu6))
+    _depthwise(f, "int8", (1, 14, 6, 8), 1, same)
+    _depthwise(f, "int8", (1, 4, 110, 8), 1, same)
+    _depthwise(f, "int8", (1, 6, 106, 4), 1, same)  # rows of 52 + 1: a last block of one column
+    _depthwise(f, "int8", (1, 3, 3, 4), 1, same)  # one block, its windows in the padding
+    _depthwise(f, "int8", (1, 41, 40, 2), 1, same)
+    _depthwise(f, "int8", (1, 7, 9, 8), 1, same, out_scale=5e-5)
+    _depthwise(f, "int8", (1, 7, 9, 8), 1, same, out_scale=5e3)
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(schedule=Schedule.PLANES)
+    return graph
+
+
+@pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
+def test_stride_2_depthwise_planes_are_bit_exact(target: str):
+    checker = Validator(stride_2_planes())
+    try:
+        network = checker.code_for(target).directory.joinpath("network.c").read_text()
+        assert network.count("md_depthwise_s8(") == 10 and "NULL);" not in network  # every layer from planes
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1, 2)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
+
+
 def widened_fully_connected() -> Graph:
     """Fully connected layers with int16 weights in blocks of 4 rows (md_fully_connected_s8_w16): a
     depth tail of 3 values over two input rows, an input longer than one unpacked span (600 values:

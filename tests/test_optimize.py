@@ -21,7 +21,7 @@ from mcudeploy.estimate.optimize import Measure, ModelRun, Objective, optimize_v
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Schedule, WeightLayout
+from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Schedule, WeightLayout, WeightMemory
 from mcudeploy.ir.options import DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import least_memory_schedule
@@ -234,6 +234,23 @@ def test_speed_takes_depthwise_planes_where_faster_and_the_code_stays_bit_exact(
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
         checker.close()
+
+
+def test_speed_retimes_the_depthwise_schedule_once_its_weights_read_sram() -> None:
+    # Planes faster while the filter is read from flash (streaming reads it at every pixel), streaming
+    # once it is read from SRAM: the schedule measured with the constants where they end up.
+    graph, depthwise = _one_depthwise((1, 24, 24, 2))
+
+    def measure(graph: Graph, device, clock: float, stack: int) -> ModelRun:
+        variant = graph.operators[0].variant
+        in_flash = variant.weights_in != WeightMemory.SRAM
+        planes, streaming = (1000.0, 1500.0) if in_flash else (950.0, 800.0)
+        cycles = planes if variant.schedule == Schedule.PLANES else streaming
+        return ModelRun({0: cycles}, 50.0, {0: 100.0 if in_flash else 0.0})
+
+    choice = optimize_variants(graph, find_device("NUCLEO-L4R5ZI"), Reserves(2048), Objective.SPEED, measure=measure)
+    assert choice.chosen.name == "size + faster depthwise + weights in SRAM + depthwise re-timed"
+    assert depthwise.variant == KernelVariant(schedule=Schedule.STREAMING, weights_in=WeightMemory.SRAM)
 
 
 def _grey_stem() -> Graph:

@@ -22,7 +22,8 @@ then (speed only) that one with the weights of some layers read from SRAM (`ir.v
 loaded in flash, copied at start-up): most cycles the layer's reads of flash constants took (as the cycle
 model measured them) per byte first, as many as the device's RAM holds beside the arena, the stack and
 the reserves; on a core with a data cache and a DTCM, also the configuration whose SRAM block stays in
-the DTCM, both run whole.
+the DTCM, both run whole; then its depthwise layers on the schedule measured faster with their
+constants in SRAM (run whole).
 Latency is the cycle model's (`estimate`), per layer, priced for the device at its clock: one run of
 each configuration as it is and one with every layer in its fastest candidate variant; one with int16
 weights sums its layers' cycles and the calls between layers of those runs; one with planes is run
@@ -200,6 +201,10 @@ def optimize_variants(
         for name, config in _weights_to_sram(evaluate, timing, chosen.name, configs[chosen.name]).items():
             configs[name] = config
             points.append(evaluate.point(name, config, timing, clock))
+        chosen = _choose(points, objective)
+        for name, config in _retimed_schedules(evaluate, timing, chosen.name, configs[chosen.name], scheduled).items():
+            configs[name] = config
+            points.append(evaluate.point(name, config, timing, clock))
         chosen, latency = _choose(points, objective), timing.latency
     evaluate.apply(configs[chosen.name])
     front = _pareto(points)
@@ -254,6 +259,30 @@ def _weights_to_sram(evaluate: _Evaluator, timing: _Timing, name: str, config: C
                 return {}
             moved[f"{name} + weights in {'DTCM' if tcm_only else 'SRAM'}"] = trial
     return moved
+
+
+def _retimed_schedules(
+    evaluate: _Evaluator, timing: _Timing, name: str, config: Config, scheduled: list[int]
+) -> dict[str, Config]:
+    """`config`, whose depthwise layers of `scheduled` read their constants from SRAM, with each of them on
+    the schedule measured faster so (the schedules were settled with the constants in flash, whose wait
+    states weigh on streaming, which reads the filter at every pixel, more than on planes, which read it
+    once a channel), within the device's RAM: the other schedule of each run whole first; none where no
+    such layer reads SRAM, the schedules stay or a run failed."""
+    in_sram = [i for i in scheduled if config[i].weights_in == WeightMemory.SRAM]
+    if not in_sram:
+        return {}
+    other = {Schedule.PLANES: Schedule.STREAMING, Schedule.STREAMING: Schedule.PLANES}
+    flipped = {i: (_planned(v, other[v.schedule]) if i in in_sram else v) for i, v in config.items()}
+    try:
+        timing.run(flipped)
+        settled = evaluate.schedules(config, in_sram, timing.cycles, evaluate.arena_room(config))
+        if settled == config:
+            return {}
+        timing.run(settled)
+    except McuDeployError:
+        return {}
+    return {f"{name} + depthwise re-timed": settled}
 
 
 def _in_sram(variant: KernelVariant | None) -> KernelVariant:

@@ -18,7 +18,7 @@ class Columns(Enum):
 
 class Schedule(Enum):
     """DEPTHWISE_CONV_2D: each channel's input plane copied to scratch first (depth multiplier 1;
-    the DSP kernel takes 2x2 output blocks from it at stride 1, 3x3) or pixel by pixel, no scratch."""
+    the DSP kernel takes 2x2 output blocks from it at strides 1 and 2, 3x3) or pixel by pixel, no scratch."""
 
     PLANES = "planes"
     STREAMING = "streaming"

@@ -7,8 +7,9 @@
  *   inside. Undilated 3x3 windows read each filter row as one word of the plane (SXTAB16 adds the
  *   input offset while unpacking, two SMLAD per row); at stride 1 the same word serves the next
  *   output too, its weights one byte on (SMLADX). Narrow layers fold the constants (dw_folded):
- *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows), sums then outputs
- *   in assembly, along the image's longer side (a tall image's planes transposed, dw_steps).
+ *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows; at stride 2, 10 row
+ *   words, a window's row its word's bytes 0..2), sums then outputs in assembly, along the
+ *   image's longer side (a tall image's planes transposed, dw_steps).
  *   Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
@@ -1056,6 +1057,121 @@ __asm__(".pushsection .text.md_dw_folded_blocks,\"ax\",%progbits\n\t"
         ".size md_dw_folded_blocks, .-md_dw_folded_blocks\n\t"
         ".popsection");
 
+/* ---- stride 2: 2x2 blocks of outputs */
+
+/* md_dw_folded_blocks at stride 2 (the same constants): a block's windows start 2 bytes apart in
+ * plane rows 0 and 2 (plane rows 0..4, row 2 shared by both output rows), the next block 4 bytes
+ * on, the next row pair 4 plane rows down. Each window row is the word at its first tap:
+ * {x0, x2} . {w0, w2} (SMLAD) + x1 w1; 10 words for 4 windows, row 2's serving both output rows. */
+void md_dw_folded_blocks_s2(const int8_t *at, int32_t *sums, int32_t width, const dw_block_constants *constants);
+
+/* The word in lr unpacked: even {x0, x2} in r12, odd {x1, x3} in lr. */
+#define DW_S2_UNPACK \
+    "sxtb16 r12, lr\n\t" \
+    "sxtb16 lr, lr, ror #8\n\t"
+
+/* One window row into `sum`: x1 w1 (DW_S2_ODD: SMLABx, w1 in half `half` of `middle`; DW_S2_ODD_FIRST
+ * for the window's first row, SMULBx), then {x0, x2} . {w0, w2} in `pair` (DW_S2_EVEN: SMLAD), the
+ * next word's load between them (lr is free once the odd products are taken). */
+#define DW_S2_ODD(sum, middle, half) "smlab" half " " sum ", lr, " middle ", " sum "\n\t"
+#define DW_S2_ODD_FIRST(sum, middle, half) "smulb" half " " sum ", lr, " middle "\n\t"
+#define DW_S2_EVEN(sum, pair) "smlad " sum ", r12, " pair ", " sum "\n\t"
+
+/* Registers as md_dw_folded_blocks'. Each word is loaded into lr while the previous one's last
+ * multiply runs (no load-use stall on the M7, which issues the load beside it) and r0 walks down
+ * the block's plane rows, stepped an instruction or more before the load that reads it (no
+ * address stall on the M4); the next block's first word is loaded before the loop test. */
+__asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_folded_blocks_s2\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_folded_blocks_s2, %function\n"
+        "md_dw_folded_blocks_s2:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #16\n\t"
+        "ldrd r4, r5, [r3, #20]\n\t"
+        "strd r4, r5, [sp]\n\t"
+        "ldrd r4, r5, [r3, #28]\n\t"
+        "strd r4, r5, [sp, #8]\n\t"
+        "ldm r3, {r3-r7}\n\t"
+        "ldr lr, [r0]\n"
+        "1:\n\t"
+        /* row 0: the top windows' first row */
+        DW_S2_UNPACK
+        DW_S2_ODD_FIRST("r8", "r6", "b")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r8", "r3")
+        "add r0, r0, r2\n\t"
+        DW_S2_UNPACK
+        DW_S2_ODD_FIRST("r9", "r6", "b")
+        "ldr lr, [r0]\n\t"
+        DW_S2_EVEN("r9", "r3")
+        /* row 1 */
+        DW_S2_UNPACK
+        DW_S2_ODD("r8", "r6", "t")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r8", "r4")
+        "add r0, r0, r2\n\t"
+        DW_S2_UNPACK
+        DW_S2_ODD("r9", "r6", "t")
+        "ldr lr, [r0]\n\t"
+        DW_S2_EVEN("r9", "r4")
+        /* row 2: the top windows' last row, the bottom windows' first */
+        DW_S2_UNPACK
+        DW_S2_ODD("r8", "r7", "b")
+        DW_S2_ODD_FIRST("r10", "r6", "b")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r8", "r5")
+        DW_S2_EVEN("r10", "r3")
+        "add r0, r0, r2\n\t"
+        DW_S2_UNPACK
+        DW_S2_ODD("r9", "r7", "b")
+        DW_S2_ODD_FIRST("r11", "r6", "b")
+        "ldr lr, [r0]\n\t"
+        DW_S2_EVEN("r9", "r5")
+        DW_S2_EVEN("r11", "r3")
+        /* row 3 */
+        DW_S2_UNPACK
+        DW_S2_ODD("r10", "r6", "t")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r10", "r4")
+        "add r0, r0, r2\n\t"
+        DW_S2_UNPACK
+        DW_S2_ODD("r11", "r6", "t")
+        "ldr lr, [r0]\n\t"
+        DW_S2_EVEN("r11", "r4")
+        /* row 4, then r0 at the next block (4 rows up, 4 bytes on) */
+        DW_S2_UNPACK
+        DW_S2_ODD("r10", "r7", "b")
+        "ldr lr, [r0, #2]\n\t"
+        DW_S2_EVEN("r10", "r5")
+        "sub r0, r0, r2, lsl #2\n\t"
+        DW_S2_UNPACK
+        DW_S2_ODD("r11", "r7", "b")
+        "adds r0, r0, #4\n\t"
+        DW_S2_EVEN("r11", "r5")
+        "stmia r1!, {r8-r11}\n\t"
+        "ldr lr, [r0]\n\t" /* inside the row pair's first plane row (its next block, or past its last) */
+        "ldr r12, [sp]\n\t" /* the row pair's end */
+        "cmp r1, r12\n\t"
+        "bne 1b\n\t"
+        "ldrd r12, lr, [sp, #4]\n\t" /* skip, row bytes */
+        "add r0, r0, r12\n\t"
+        "ldr r12, [sp]\n\t"
+        "add r12, r12, lr\n\t"
+        "str r12, [sp]\n\t"
+        "ldr r12, [sp, #12]\n\t"
+        "cmp r1, r12\n\t"
+        "beq 2f\n\t"
+        "ldr lr, [r0]\n\t"
+        "b 1b\n"
+        "2:\n\t"
+        "add sp, sp, #16\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_folded_blocks_s2, .-md_dw_folded_blocks_s2\n\t"
+        ".popsection");
+
 /* The outputs of `count` columns of `pairs` row pairs (rows `out_row` bytes apart) from their
  * blocks' sums, clamped to a range inside int8's. */
 static void block_outputs_clamped(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
@@ -1194,6 +1310,7 @@ typedef struct {
     dw_output_constants outputs;
     int32_t count;        /* the chunk's columns */
     int32_t pairs_a_call; /* row pairs the DW_CHUNK sums hold */
+    void (*blocks)(const int8_t *, int32_t *, int32_t, const dw_block_constants *); /* the stride's sums */
 } dw_block_plan;
 
 /* The plan of the column chunk from output column `first` on, the sums in `sums`. */
@@ -1202,11 +1319,13 @@ static dw_block_plan block_plan(const md_window_params *p, const dw_steps *steps
 {
     const int32_t count = md_min_i32(DW_CHUNK / 2, p->output_w - first);
     const int32_t blocks = (count + 1) / 2;
+    const int32_t stride = p->stride_w;
     dw_block_plan plan;
     plan.count = count;
     plan.pairs_a_call = DW_CHUNK / 4 / blocks;
+    plan.blocks = stride == 2 ? md_dw_folded_blocks_s2 : md_dw_folded_blocks;
     plan.constants.row_end = sums + 4 * blocks;
-    plan.constants.skip = 2 * plane->width - 2 * blocks;
+    plan.constants.skip = 2 * stride * (plane->width - blocks);
     plan.constants.row_bytes = 16 * blocks;
     plan.outputs.step = steps->out_column;
     plan.outputs.out_row = steps->out_row;
@@ -1240,7 +1359,7 @@ static MD_ALWAYS_INLINE void plan_fold(dw_block_plan *plan, const dw_folded *f)
 static MD_ALWAYS_INLINE void block_call(const dw_block_plan *plan, const int8_t *at, int32_t width,
                                         const dw_folded *f, int8_t *out, int32_t *sums)
 {
-    md_dw_folded_blocks(at, sums, width, &plan->constants);
+    plan->blocks(at, sums, width, &plan->constants);
     if (f->low == -128 && f->high == 127) {
         md_dw_block_outputs(sums, out, &plan->outputs);
     } else {
@@ -1249,24 +1368,28 @@ static MD_ALWAYS_INLINE void block_call(const dw_block_plan *plan, const int8_t 
     }
 }
 
-/* The row pairs of one channel's output plane at stride 1 from its padded plane, folded: up to
- * DW_CHUNK / 2 columns of as many row pairs as the DW_CHUNK `sums` hold in 2x2 blocks, then their
- * outputs (a block past an odd last column is computed and left unused: its windows read one byte
- * past the row, in the plane or PLANE_SLACK). */
+/* The row pairs of one channel's output plane at stride 1 or 2 (along both axes) from its padded
+ * plane, folded: up to DW_CHUNK / 2 columns of as many row pairs as the DW_CHUNK `sums` hold in 2x2
+ * blocks, then their outputs (a block past an odd last column is computed and left unused: its
+ * windows read up to 1 (stride 1) or 3 (stride 2) bytes past the row, in the plane or PLANE_SLACK). */
 static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
                                          const dw_folded *f, int8_t *output, int32_t *sums)
 {
     const int32_t width = plane->width;
+    const int32_t stride = p->stride_w;
     const int32_t all_pairs = p->output_h / 2;
+    const int32_t pair_bytes = 2 * stride * width, pair_out = 2 * steps->out_row; /* a row pair's */
     int32_t first;
     int32_t pair;
     for (first = 0; first < p->output_w; first += DW_CHUNK / 2) {
         dw_block_plan plan = block_plan(p, steps, plane, first, sums);
+        const int32_t per_call = plan.pairs_a_call; /* row pairs */
+        const int8_t *at = plane->bytes + stride * first;
+        int8_t *out = output + first * steps->out_column;
         plan_fold(&plan, f);
-        for (pair = 0; pair < all_pairs; pair += plan.pairs_a_call) {
-            plan_pairs(&plan, md_min_i32(plan.pairs_a_call, all_pairs - pair), sums);
-            block_call(&plan, plane->bytes + 2 * pair * width + first, width, f,
-                       output + 2 * pair * steps->out_row + first * steps->out_column, sums);
+        for (pair = 0; pair < all_pairs; pair += per_call, at += per_call * pair_bytes, out += per_call * pair_out) {
+            plan_pairs(&plan, md_min_i32(per_call, all_pairs - pair), sums);
+            block_call(&plan, at, width, f, out, sums);
         }
     }
 }
@@ -1277,11 +1400,18 @@ static int strip_fits(const md_window_params *p, int32_t width)
     return p->output_h < 4 && p->output_h * width <= DW_CHUNK;
 }
 
-/* Whether a stride-1 plane's row pairs take one call of each block routine (at most DW_CHUNK / 2
- * columns, as many row pairs as the sums hold) and no strip: their plan can be set once a layer. */
+/* Whether a plane's output rows go in 2x2 blocks (plane_3x3_blocks): undilated 3x3 windows at
+ * stride 1 (more rows than a strip) or 2, the same along both axes. */
+static int in_blocks(const md_window_params *p, int32_t width)
+{
+    return p->stride_h == p->stride_w && (p->stride_w == 2 || (p->stride_w == 1 && !strip_fits(p, width)));
+}
+
+/* Whether a plane's row pairs take one call of each block routine (at most DW_CHUNK / 2 columns, as
+ * many row pairs as the sums hold): their plan can be set once a layer. */
 static int one_block_call(const md_window_params *p, int32_t width)
 {
-    return p->stride_h == 1 && p->stride_w == 1 && !strip_fits(p, width) && p->output_h >= 2 &&
+    return in_blocks(p, width) && p->output_h >= 2 &&
            p->output_w <= DW_CHUNK / 2 && p->output_h / 2 <= DW_CHUNK / 4 / ((p->output_w + 1) / 2);
 }
 
@@ -1309,8 +1439,8 @@ static MD_NOINLINE void plane_3x3_rows(const md_window_params *p, const dw_steps
 /* Output plane of one channel from its padded plane, undilated 3x3 windows, folded: at stride 1,
  * up to 3 rows of DW_CHUNK bytes in all as one strip of windows (those past a row's last output
  * computed and left unused: the last reads one byte past the strip's windows, in the plane or
- * PLANE_SLACK), more rows in 2x2 blocks (plane_3x3_blocks); the other rows one at a time
- * (plane_3x3_rows). `sums` holds DW_CHUNK. */
+ * PLANE_SLACK), more rows in 2x2 blocks (plane_3x3_blocks), as at stride 2; the other rows one
+ * at a time (plane_3x3_rows). `sums` holds DW_CHUNK. */
 static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
                                          const dw_folded *f, int8_t *output, int32_t *sums)
 {
@@ -1322,7 +1452,7 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
         folded_outputs(sums, p->output_h, p->output_w, width, f, output, steps->out_column, steps->out_row);
         return;
     }
-    if (p->stride_w == 1 && p->stride_h == 1) {
+    if (in_blocks(p, width)) {
         plane_3x3_blocks(p, steps, plane, f, output, sums);
         oy = p->output_h / 2 * 2;
     }
