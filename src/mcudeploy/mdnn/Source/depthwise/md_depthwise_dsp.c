@@ -7,8 +7,9 @@
  *   inside. Undilated 3x3 windows read each filter row as one word of the plane (SXTAB16 adds the
  *   input offset while unpacking, two SMLAD per row); at stride 1 the same word serves the next
  *   output too, its weights one byte on (SMLADX). Narrow layers fold the constants (dw_folded):
- *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows), sums then outputs
- *   in assembly, along the image's longer side (a tall image's planes transposed, dw_steps).
+ *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows) in assembly, each
+ *   block requantized as it is summed (over the whole of int8's range; else sums, then outputs),
+ *   along the image's longer side (a tall image's planes transposed, dw_steps).
  *   Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
@@ -1057,8 +1058,8 @@ __asm__(".pushsection .text.md_dw_folded_blocks,\"ax\",%progbits\n\t"
         ".popsection");
 
 /* The outputs of `count` columns of `pairs` row pairs (rows `out_row` bytes apart) from their
- * blocks' sums, clamped to a range inside int8's. */
-static void block_outputs_clamped(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
+ * blocks' sums: a clamp inside int8's range (the whole of it goes through md_dw_fused_blocks). */
+static void block_outputs(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
                                   int32_t step, int32_t out_row)
 {
     const int32_t start = f->start, multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
@@ -1081,119 +1082,15 @@ static void block_outputs_clamped(const int32_t *sums, int32_t pairs, int32_t co
     }
 }
 
-/* md_dw_block_outputs' constants, in the order it loads them. */
-typedef struct {
-    int32_t start, multiplier, exponent, addend; /* dw_folded's */
-    int32_t step;                                /* bytes between output columns */
-    int32_t out_row;                             /* bytes between output rows */
-    int32_t block_bytes;                         /* of a row pair's blocks of two columns */
-    int32_t odd;                                 /* 1: a last block of one column */
-    int32_t pairs;                               /* row pairs */
-    int32_t skip; /* bytes from past a row pair's last block of two columns to the next pair's first output */
-} dw_output_constants;
-
-/* block_outputs_clamped for the whole of int8's range (SSAT), in assembly: a block's 4 sums from one
- * LDM (GCC reloads them one by one), each 6 instructions then a byte store. */
-void md_dw_block_outputs(const int32_t *sums, int8_t *out, const dw_output_constants *constants);
-
-/* One output in register `sum`: r4 start, r5 multiplier, r6 exponent, r7 addend (folded_output). */
-#define DW_BLOCK_OUTPUT(sum) \
-    "add " sum ", " sum ", r4\n\t" \
-    "smmulr " sum ", " sum ", r5\n\t" \
-    "add " sum ", " sum ", " sum ", asr #31\n\t" \
-    "add " sum ", " sum ", r7\n\t" \
-    "asr " sum ", " sum ", r6\n\t" \
-    "ssat " sum ", #8, " sum "\n\t"
-
-/* DW_BLOCK_OUTPUT of r8..r11 (a block), their steps interleaved: the M7 issues each multiply with an
- * independent add of another output. */
-#define DW_BLOCK_OUTPUTS \
-    "add r8, r8, r4\n\t" \
-    "add r9, r9, r4\n\t" \
-    "smmulr r8, r8, r5\n\t" \
-    "add r10, r10, r4\n\t" \
-    "smmulr r9, r9, r5\n\t" \
-    "add r11, r11, r4\n\t" \
-    "smmulr r10, r10, r5\n\t" \
-    "add r8, r8, r8, asr #31\n\t" \
-    "smmulr r11, r11, r5\n\t" \
-    "add r9, r9, r9, asr #31\n\t" \
-    "add r8, r8, r7\n\t" \
-    "add r10, r10, r10, asr #31\n\t" \
-    "add r9, r9, r7\n\t" \
-    "add r11, r11, r11, asr #31\n\t" \
-    "asr r8, r8, r6\n\t" \
-    "add r10, r10, r7\n\t" \
-    "asr r9, r9, r6\n\t" \
-    "add r11, r11, r7\n\t" \
-    "ssat r8, #8, r8\n\t" \
-    "asr r10, r10, r6\n\t" \
-    "ssat r9, #8, r9\n\t" \
-    "asr r11, r11, r6\n\t" \
-    "ssat r10, #8, r10\n\t" \
-    "ssat r11, #8, r11\n\t"
-
-/* r0 sums, r1 the top row's output, r2 the bottom row's, r3 step, r8..r11 a block's sums, r12 the
- * row pair's end of blocks, lr the constants, the row pairs left on the stack. */
-__asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_block_outputs\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_block_outputs, %function\n"
-        "md_dw_block_outputs:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #8\n\t"
-        "mov lr, r2\n\t"
-        "ldr r12, [lr, #32]\n\t"
-        "str r12, [sp]\n\t"
-        "ldm lr, {r4-r7}\n\t"
-        "ldr r3, [lr, #16]\n"
-        "2:\n\t"
-        "ldrd r2, r12, [lr, #20]\n\t" /* out_row, block bytes */
-        "add r2, r1, r2\n\t"
-        "add r12, r0, r12\n\t"
-        "cmp r0, r12\n\t"
-        "beq 4f\n"
-        "1:\n\t"
-        "ldm r0!, {r8-r11}\n\t"
-        DW_BLOCK_OUTPUTS
-        "strb r8, [r1]\n\t"
-        "strb r9, [r1, r3]\n\t"
-        "add r1, r1, r3, lsl #1\n\t"
-        "strb r10, [r2]\n\t"
-        "strb r11, [r2, r3]\n\t"
-        "add r2, r2, r3, lsl #1\n\t"
-        "cmp r0, r12\n\t"
-        "bne 1b\n"
-        "4:\n\t"
-        "ldr r12, [lr, #28]\n\t" /* odd */
-        "cmp r12, #0\n\t"
-        "beq 5f\n\t"
-        "ldm r0!, {r8-r11}\n\t"
-        DW_BLOCK_OUTPUT("r8")
-        DW_BLOCK_OUTPUT("r10")
-        "strb r8, [r1]\n\t"
-        "strb r10, [r2]\n"
-        "5:\n\t"
-        "ldr r12, [lr, #36]\n\t" /* skip */
-        "add r1, r1, r12\n\t"
-        "ldr r12, [sp]\n\t"
-        "subs r12, r12, #1\n\t"
-        "str r12, [sp]\n\t"
-        "bne 2b\n\t"
-        "add sp, sp, #8\n\t"
-        "pop {r4-r11, pc}\n\t"
-        ".size md_dw_block_outputs, .-md_dw_block_outputs\n\t"
-        ".popsection");
-
 /* The calls of plane_3x3_blocks over one column chunk: the assembly routines' constants, the
  * geometry set once (block_plan, plan_pairs), each channel's folded constants filled in (plan_fold). */
 typedef struct {
     dw_block_constants constants;
-    dw_output_constants outputs;
     int32_t count;        /* the chunk's columns */
     int32_t pairs_a_call; /* row pairs the DW_CHUNK sums hold */
+    int32_t pairs;        /* row pairs of the next calls */
+    int32_t step;         /* bytes between output columns */
+    int32_t out_row;      /* bytes between output rows */
 } dw_block_plan;
 
 /* The plan of the column chunk from output column `first` on, the sums in `sums`. */
@@ -1208,18 +1105,15 @@ static dw_block_plan block_plan(const md_window_params *p, const dw_steps *steps
     plan.constants.row_end = sums + 4 * blocks;
     plan.constants.skip = 2 * plane->width - 2 * blocks;
     plan.constants.row_bytes = 16 * blocks;
-    plan.outputs.step = steps->out_column;
-    plan.outputs.out_row = steps->out_row;
-    plan.outputs.block_bytes = 16 * (count / 2);
-    plan.outputs.odd = count % 2;
-    plan.outputs.skip = 2 * steps->out_row - 2 * steps->out_column * (count / 2);
+    plan.step = steps->out_column;
+    plan.out_row = steps->out_row;
     return plan;
 }
 
 /* The next calls take `pairs` row pairs (at most pairs_a_call). */
 static void plan_pairs(dw_block_plan *plan, int32_t pairs, int32_t *sums)
 {
-    plan->outputs.pairs = pairs;
+    plan->pairs = pairs;
     plan->constants.end = sums + plan->constants.row_bytes / 4 * pairs;
 }
 
@@ -1230,10 +1124,6 @@ static MD_ALWAYS_INLINE void plan_fold(dw_block_plan *plan, const dw_folded *f)
     plan->constants.even2 = f->even[2];
     plan->constants.middle01 = f->middle01;
     plan->constants.middle2 = f->middle2;
-    plan->outputs.start = f->start;
-    plan->outputs.multiplier = f->multiplier;
-    plan->outputs.exponent = f->exponent;
-    plan->outputs.addend = f->addend;
 }
 
 /* The plan's row pairs from the window at `at` (their top left one) into `out` (its output). */
@@ -1241,12 +1131,7 @@ static MD_ALWAYS_INLINE void block_call(const dw_block_plan *plan, const int8_t 
                                         const dw_folded *f, int8_t *out, int32_t *sums)
 {
     md_dw_folded_blocks(at, sums, width, &plan->constants);
-    if (f->low == -128 && f->high == 127) {
-        md_dw_block_outputs(sums, out, &plan->outputs);
-    } else {
-        block_outputs_clamped(sums, plan->outputs.pairs, plan->count, f, out, plan->outputs.step,
-                              plan->outputs.out_row);
-    }
+    block_outputs(sums, plan->pairs, plan->count, f, out, plan->step, plan->out_row);
 }
 
 /* The row pairs of one channel's output plane at stride 1 from its padded plane, folded: up to
@@ -1329,6 +1214,196 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
     plane_3x3_rows(p, steps, plane, f, output, oy, sums);
 }
 
+/* ---- stride 1, the whole of int8's range: 2x2 blocks requantized as they are summed */
+
+/* md_dw_fused_blocks' constants, in the order it keeps them on its stack. */
+typedef struct {
+    int32_t start;                                  /* dw_folded's: where each sum starts */
+    int32_t even0, even1, even2, middle01, middle2; /* dw_folded's filter */
+    int32_t multiplier, addend, exponent;           /* dw_folded's requantization */
+    int32_t step, out_row;                          /* bytes between output columns, rows */
+    int8_t *out;                                    /* the first block's top left output */
+    int32_t block_bytes; /* plane bytes of a row pair's blocks of two columns */
+    int32_t skip;        /* plane bytes from past a row pair's last block to the next's first */
+    int32_t out_skip;    /* bytes from past a row pair's last block of two columns to the next's first output */
+    int32_t pairs;       /* row pairs, at least 1 */
+    int32_t odd;         /* 1: a last block of one column */
+} dw_fused_constants;
+
+/* The outputs of `pairs` rows of 2x2 blocks at stride 1 (folded_output, SSAT) from the plane at
+ * `at` (the first block's top left window), plane rows `width` bytes apart: each block's 4 sums
+ * as md_dw_folded_blocks makes them but from dw_folded's start, then requantized and stored with
+ * no round trip through memory. folded_output's rounding term y + (y >> 31) + addend takes the
+ * sum's sign for y's (SMMULR keeps a sum's sign for a multiplier >= 0, and y = 0 rounds alike
+ * either way), added before the multiply: one SMMLAR. In assembly: the block's multiplies take
+ * every register, so the filter and the requantization constants are reloaded from the stack in
+ * turn (LDM, LDRD). */
+void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, int32_t width);
+
+/* DW_BLOCK_FIRST with the sums starting from r1. */
+#define DW_FUSED_FIRST(left, right, pair, middle, half, then) \
+    "smlad " left ", r12, " pair ", r1\n\t" \
+    "smlad " right ", lr, " pair ", r1\n\t" \
+    "smlab" half " " left ", lr, " middle ", " left "\n\t" \
+    then \
+    "smlat" half " " right ", r12, " middle ", " right "\n\t"
+
+/* A block's sums in r8..r11 (r1 start, r3..r7 the filter, reloaded), `at` (r0) moved one block on. */
+#define DW_FUSED_SUMS \
+    "ldm sp, {r1, r3-r7}\n\t" \
+    DW_BLOCK_LOAD("[r0]") \
+    DW_BLOCK_UNPACK \
+    DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2]")) \
+    DW_BLOCK_UNPACK \
+    "add r0, r0, r2, lsl #1\n\t" \
+    DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "") \
+    DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", DW_BLOCK_LOAD("[r0]")) \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "b", "") \
+    DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", DW_BLOCK_LOAD("[r0, r2]")) \
+    DW_BLOCK_UNPACK \
+    "sub r0, r0, r2, lsl #1\n\t" \
+    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "b", "") \
+    "adds r0, r0, #2\n\t"
+
+/* r8..r11 requantized: r1 multiplier, r3 addend, r4 exponent; r5 step, r6 out_row, r7 out loaded
+ * too. The M7 issues each multiply beside an add of another output. */
+#define DW_FUSED_OUTPUTS \
+    "ldrd r1, r3, [sp, #24]\n\t" \
+    "ldrd r4, r5, [sp, #32]\n\t" \
+    "ldrd r6, r7, [sp, #40]\n\t" \
+    "add r12, r3, r8, asr #31\n\t" \
+    "add lr, r3, r9, asr #31\n\t" \
+    "smmlar r8, r8, r1, r12\n\t" \
+    "add r12, r3, r10, asr #31\n\t" \
+    "smmlar r9, r9, r1, lr\n\t" \
+    "add lr, r3, r11, asr #31\n\t" \
+    "smmlar r10, r10, r1, r12\n\t" \
+    "asr r8, r8, r4\n\t" \
+    "smmlar r11, r11, r1, lr\n\t" \
+    "asr r9, r9, r4\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "asr r10, r10, r4\n\t" \
+    "ssat r9, #8, r9\n\t" \
+    "asr r11, r11, r4\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "add r12, r7, r6\n\t" \
+    "ssat r11, #8, r11\n\t"
+
+/* r0 at, r2 width; the constants at sp (dw_fused_constants), the row pair's end of blocks at
+ * sp + 68. */
+__asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_fused_blocks\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_fused_blocks, %function\n"
+        "md_dw_fused_blocks:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #72\n\t"
+        "ldm r1!, {r3-r10}\n\t"
+        "stm sp, {r3-r10}\n\t"
+        "ldm r1!, {r3-r10}\n\t"
+        "add r12, sp, #32\n\t"
+        "stm r12, {r3-r10}\n\t"
+        "ldr r3, [r1]\n\t"
+        "str r3, [sp, #64]\n"
+        "2:\n\t"
+        "ldr r12, [sp, #48]\n\t" /* block bytes */
+        "add r12, r0, r12\n\t"
+        "str r12, [sp, #68]\n\t"
+        "cmp r0, r12\n\t"
+        "beq 4f\n"
+        "1:\n\t"
+        DW_FUSED_SUMS
+        DW_FUSED_OUTPUTS
+        "strb r8, [r7]\n\t"
+        "strb r9, [r7, r5]\n\t"
+        "strb r10, [r12]\n\t"
+        "strb r11, [r12, r5]\n\t"
+        "add r7, r7, r5, lsl #1\n\t"
+        "str r7, [sp, #44]\n\t"
+        "ldr r12, [sp, #68]\n\t"
+        "cmp r0, r12\n\t"
+        "bne 1b\n"
+        "4:\n\t"
+        "ldr r12, [sp, #64]\n\t" /* odd */
+        "cmp r12, #0\n\t"
+        "beq 5f\n\t"
+        DW_FUSED_SUMS
+        DW_FUSED_OUTPUTS
+        "strb r8, [r7]\n\t"
+        "strb r10, [r12]\n"
+        "5:\n\t"
+        "ldrd r1, r3, [sp, #52]\n\t" /* skip, out skip */
+        "add r0, r0, r1\n\t"
+        "ldr r7, [sp, #44]\n\t"
+        "add r7, r7, r3\n\t"
+        "str r7, [sp, #44]\n\t"
+        "ldr r12, [sp, #60]\n\t" /* pairs */
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #60]\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #72\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_fused_blocks, .-md_dw_fused_blocks\n\t"
+        ".popsection");
+
+/* The geometry of md_dw_fused_blocks over a plane at stride 1 (at least 2 output rows), set once a layer. */
+static dw_fused_constants fused_plan(const md_window_params *p, const dw_steps *steps, const dw_plane *plane)
+{
+    const int32_t full = p->output_w / 2;
+    const int32_t odd = p->output_w % 2;
+    dw_fused_constants k;
+    memset(&k, 0, sizeof k);
+    k.step = steps->out_column;
+    k.out_row = steps->out_row;
+    k.block_bytes = 2 * full;
+    k.skip = 2 * plane->width - 2 * (full + odd);
+    k.out_skip = 2 * steps->out_row - 2 * steps->out_column * full;
+    k.pairs = p->output_h / 2;
+    k.odd = odd;
+    return k;
+}
+
+/* Whether a folded layer's planes go through md_dw_fused_blocks: stride 1, rows in 2x2 blocks (no
+ * strip), the whole of int8's range, multipliers >= 0. */
+static int fused_layer(const md_window_params *p, int32_t width, const int32_t *multipliers)
+{
+    int32_t c;
+    if (p->stride_h != 1 || p->stride_w != 1 || strip_fits(p, width) || p->output_h < 2 || p->act_min != -128 ||
+        p->act_max != 127) {
+        return 0;
+    }
+    for (c = 0; c < (p->per_channel ? p->output_c : 1); ++c) {
+        if (multipliers[c] < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One channel's output plane (`output` at its first output) from its padded plane: the row pairs
+ * fused, an odd last row alone (plane_3x3_rows). */
+static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                        dw_fused_constants *k, const dw_folded *f, int8_t *output, int32_t *sums)
+{
+    k->start = f->start;
+    k->even0 = f->even[0];
+    k->even1 = f->even[1];
+    k->even2 = f->even[2];
+    k->middle01 = f->middle01;
+    k->middle2 = f->middle2;
+    k->multiplier = f->multiplier;
+    k->addend = f->addend;
+    k->exponent = f->exponent;
+    k->out = output;
+    md_dw_fused_blocks(plane->bytes, k, plane->width);
+    if (p->output_h % 2) {
+        plane_3x3_rows(p, steps, plane, f, output, p->output_h - 1, sums);
+    }
+}
+
 /* Output plane of one channel from its padded plane, any window: every tap. */
 static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *plane, const int8_t *weights,
                                       const dw_requant *r, int8_t *output)
@@ -1371,8 +1446,11 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     /* A plane whose row pairs take one call of each block routine (vww's 6x6, kws' 25x5): their
      * plan set here, once for every channel. */
     const int one_call = folded && one_block_call(&oriented, plane.width);
+    /* The whole of int8's range: the row pairs of every plane summed and requantized in one call. */
+    const int fused = folded && fused_layer(&oriented, plane.width, job->multipliers);
     int32_t sums[DW_CHUNK];
     dw_block_plan plan = block_plan(&oriented, &steps, &plane, 0, sums);
+    dw_fused_constants fused_constants = fused_plan(&oriented, &steps, &plane);
     int32_t batch;
     int32_t c;
     plan_pairs(&plan, oriented.output_h / 2, sums);
@@ -1385,7 +1463,9 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
             copy_plane(&oriented, &steps, input + batch * image_bytes, c, &plane);
             if (folded) {
                 const dw_folded f = fold_3x3(&oriented, &steps, job->filter + c, &r);
-                if (one_call) {
+                if (fused) {
+                    plane_3x3_fused(&oriented, &steps, &plane, &fused_constants, &f, output + c, sums);
+                } else if (one_call) {
                     plan_fold(&plan, &f);
                     block_call(&plan, plane.bytes, plane.width, &f, output + c, sums);
                     if (oriented.output_h % 2) {
