@@ -721,8 +721,13 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *st
         const int8_t *source = first;
         int8_t *to = row;
         int8_t *const end = row + columns;
-        for (; end - to >= 4; to += 4, source += 4 * step) {
+        for (; end - to >= 8; to += 8, source += 8 * step) { /* two words a loop test */
             copy_4(to, source, step);
+            copy_4(to + 4, source + 4 * step, step);
+        }
+        if (end - to >= 4) {
+            copy_4(to, source, step);
+            to += 4, source += 4 * step;
         }
         if (end - to >= 2) { /* two values as one halfword (vww's rows of 6) */
             const uint16_t pair = (uint16_t)((uint8_t)source[0] | ((uint32_t)(uint8_t)source[step] << 8));
@@ -1216,18 +1221,22 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
 
 /* ---- stride 1, the whole of int8's range: 2x2 blocks requantized as they are summed */
 
-/* md_dw_fused_blocks' constants, in the order it keeps them on its stack. */
+/* md_dw_fused_blocks' constants: the first 12 words in the order it keeps them on its stack, the
+ * filter (with the exponent) loaded once into registers. */
 typedef struct {
-    int32_t start;                                  /* dw_folded's: where each sum starts */
-    int32_t even0, even1, even2, middle01, middle2; /* dw_folded's filter */
-    int32_t multiplier, addend, exponent;           /* dw_folded's requantization */
-    int32_t step, out_row;                          /* bytes between output columns, rows */
-    int8_t *out;                                    /* the first block's top left output */
-    int32_t block_bytes; /* plane bytes of a row pair's blocks of two columns */
-    int32_t skip;        /* plane bytes from past a row pair's last block to the next's first */
-    int32_t out_skip;    /* bytes from past a row pair's last block of two columns to the next's first output */
-    int32_t pairs;       /* row pairs, at least 1 */
-    int32_t odd;         /* 1: a last block of one column */
+    int32_t start;                  /* dw_folded's: where each sum starts */
+    int32_t multiplier, addend;     /* dw_folded's requantization */
+    int8_t *out;                    /* the next block's top left output */
+    int32_t step;                   /* bytes between output columns */
+    int32_t out_row;                /* bytes between output rows */
+    int32_t row_end;                /* (the routine's: past the row pair's last block of two columns) */
+    int32_t skip;                   /* plane bytes from past a row pair's last block to the next's first */
+    int32_t out_skip;               /* bytes from past a row pair's last block of two columns to the next's first output */
+    int32_t pairs;                  /* row pairs, at least 1 */
+    int32_t odd;                    /* 1: a last block of one column */
+    int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns */
+    int32_t even0, even1, even2, middle01; /* dw_folded's */
+    int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
 } dw_fused_constants;
 
 /* The outputs of `pairs` rows of 2x2 blocks at stride 1 (folded_output, SSAT) from the plane at
@@ -1236,8 +1245,8 @@ typedef struct {
  * no round trip through memory. folded_output's rounding term y + (y >> 31) + addend takes the
  * sum's sign for y's (SMMULR keeps a sum's sign for a multiplier >= 0, and y = 0 rounds alike
  * either way), added before the multiply: one SMMLAR. In assembly: the block's multiplies take
- * every register, so the filter and the requantization constants are reloaded from the stack in
- * turn (LDM, LDRD). */
+ * every register (the exponent shares r7 with a weight); the requantization and the stores borrow
+ * r1 (start), r12 and lr, then reload start from the stack. */
 void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, int32_t width);
 
 /* DW_BLOCK_FIRST with the sums starting from r1. */
@@ -1248,9 +1257,9 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
     then \
     "smlat" half " " right ", r12, " middle ", " right "\n\t"
 
-/* A block's sums in r8..r11 (r1 start, r3..r7 the filter, reloaded), `at` (r0) moved one block on. */
+/* A block's sums in r8..r11 (r1 start, r3..r7 the filter, w1 of row 2 in r7's top), `at` (r0)
+ * moved one block on. */
 #define DW_FUSED_SUMS \
-    "ldm sp, {r1, r3-r7}\n\t" \
     DW_BLOCK_LOAD("[r0]") \
     DW_BLOCK_UNPACK \
     DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2]")) \
@@ -1259,39 +1268,41 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
     DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "") \
     DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", DW_BLOCK_LOAD("[r0]")) \
     DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "b", "") \
+    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
     DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", DW_BLOCK_LOAD("[r0, r2]")) \
     DW_BLOCK_UNPACK \
     "sub r0, r0, r2, lsl #1\n\t" \
-    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "b", "") \
+    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "") \
     "adds r0, r0, #2\n\t"
 
-/* r8..r11 requantized: r1 multiplier, r3 addend, r4 exponent; r5 step, r6 out_row, r7 out loaded
- * too. The M7 issues each multiply beside an add of another output. */
+/* One sum requantized but for its exponent: lr the term, r1 multiplier, r12 addend. The M7 issues
+ * each multiply beside the next output's add. */
+#define DW_FUSED_TERM(sum) \
+    "add lr, r12, " sum ", asr #31\n\t" \
+    "smmlar " sum ", " sum ", r1, lr\n\t"
+
+/* r8..r11 requantized (r7's bottom byte the exponent), then r1 the block's top left output, r12
+ * step, lr its bottom left. */
 #define DW_FUSED_OUTPUTS \
-    "ldrd r1, r3, [sp, #24]\n\t" \
-    "ldrd r4, r5, [sp, #32]\n\t" \
-    "ldrd r6, r7, [sp, #40]\n\t" \
-    "add r12, r3, r8, asr #31\n\t" \
-    "add lr, r3, r9, asr #31\n\t" \
-    "smmlar r8, r8, r1, r12\n\t" \
-    "add r12, r3, r10, asr #31\n\t" \
-    "smmlar r9, r9, r1, lr\n\t" \
-    "add lr, r3, r11, asr #31\n\t" \
-    "smmlar r10, r10, r1, r12\n\t" \
-    "asr r8, r8, r4\n\t" \
-    "smmlar r11, r11, r1, lr\n\t" \
-    "asr r9, r9, r4\n\t" \
+    "ldrd r1, r12, [sp, #4]\n\t" \
+    DW_FUSED_TERM("r8") \
+    DW_FUSED_TERM("r9") \
+    DW_FUSED_TERM("r10") \
+    DW_FUSED_TERM("r11") \
+    "ldrd r1, r12, [sp, #12]\n\t" \
+    "ldr lr, [sp, #20]\n\t" \
+    "asr r8, r8, r7\n\t" \
+    "asr r9, r9, r7\n\t" \
     "ssat r8, #8, r8\n\t" \
-    "asr r10, r10, r4\n\t" \
+    "asr r10, r10, r7\n\t" \
     "ssat r9, #8, r9\n\t" \
-    "asr r11, r11, r4\n\t" \
+    "asr r11, r11, r7\n\t" \
     "ssat r10, #8, r10\n\t" \
-    "add r12, r7, r6\n\t" \
+    "add lr, r1, lr\n\t" \
     "ssat r11, #8, r11\n\t"
 
-/* r0 at, r2 width; the constants at sp (dw_fused_constants), the row pair's end of blocks at
- * sp + 68. */
+/* r0 at, r2 width, r3..r7 the filter (and exponent); the first 12 words of the
+ * constants at sp. */
 __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
         ".global md_dw_fused_blocks\n\t"
@@ -1300,51 +1311,52 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         ".type md_dw_fused_blocks, %function\n"
         "md_dw_fused_blocks:\n\t"
         "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #72\n\t"
-        "ldm r1!, {r3-r10}\n\t"
-        "stm sp, {r3-r10}\n\t"
-        "ldm r1!, {r3-r10}\n\t"
-        "add r12, sp, #32\n\t"
-        "stm r12, {r3-r10}\n\t"
-        "ldr r3, [r1]\n\t"
-        "str r3, [sp, #64]\n"
+        "sub sp, sp, #48\n\t"
+        "ldm r1!, {r3-r8}\n\t"
+        "stm sp, {r3-r8}\n\t"
+        "ldm r1!, {r3-r8}\n\t"
+        "add r12, sp, #24\n\t"
+        "stm r12, {r3-r8}\n\t"
+        "ldm r1, {r3-r7}\n"
         "2:\n\t"
-        "ldr r12, [sp, #48]\n\t" /* block bytes */
+        "ldr r12, [sp, #44]\n\t" /* block bytes */
+        "ldr r1, [sp]\n\t"       /* start */
         "add r12, r0, r12\n\t"
-        "str r12, [sp, #68]\n\t"
+        "str r12, [sp, #24]\n\t" /* row end */
         "cmp r0, r12\n\t"
         "beq 4f\n"
         "1:\n\t"
         DW_FUSED_SUMS
         DW_FUSED_OUTPUTS
-        "strb r8, [r7]\n\t"
-        "strb r9, [r7, r5]\n\t"
-        "strb r10, [r12]\n\t"
-        "strb r11, [r12, r5]\n\t"
-        "add r7, r7, r5, lsl #1\n\t"
-        "str r7, [sp, #44]\n\t"
-        "ldr r12, [sp, #68]\n\t"
+        "strb r8, [r1]\n\t"
+        "strb r9, [r1, r12]\n\t"
+        "strb r10, [lr]\n\t"
+        "strb r11, [lr, r12]\n\t"
+        "add r1, r1, r12, lsl #1\n\t"
+        "str r1, [sp, #12]\n\t"
+        "ldr r12, [sp, #24]\n\t"
+        "ldr r1, [sp]\n\t"
         "cmp r0, r12\n\t"
         "bne 1b\n"
         "4:\n\t"
-        "ldr r12, [sp, #64]\n\t" /* odd */
+        "ldr r12, [sp, #40]\n\t" /* odd */
         "cmp r12, #0\n\t"
         "beq 5f\n\t"
         DW_FUSED_SUMS
         DW_FUSED_OUTPUTS
-        "strb r8, [r7]\n\t"
-        "strb r10, [r12]\n"
+        "strb r8, [r1]\n\t"
+        "strb r10, [lr]\n"
         "5:\n\t"
-        "ldrd r1, r3, [sp, #52]\n\t" /* skip, out skip */
+        "ldrd r1, r12, [sp, #28]\n\t" /* skip, out skip */
         "add r0, r0, r1\n\t"
-        "ldr r7, [sp, #44]\n\t"
-        "add r7, r7, r3\n\t"
-        "str r7, [sp, #44]\n\t"
-        "ldr r12, [sp, #60]\n\t" /* pairs */
+        "ldr r1, [sp, #12]\n\t"
+        "add r1, r1, r12\n\t"
+        "str r1, [sp, #12]\n\t"
+        "ldr r12, [sp, #36]\n\t" /* pairs */
         "subs r12, r12, #1\n\t"
-        "str r12, [sp, #60]\n\t"
+        "str r12, [sp, #36]\n\t"
         "bne 2b\n\t"
-        "add sp, sp, #72\n\t"
+        "add sp, sp, #48\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_fused_blocks, .-md_dw_fused_blocks\n\t"
         ".popsection");
@@ -1393,10 +1405,9 @@ static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_step
     k->even1 = f->even[1];
     k->even2 = f->even[2];
     k->middle01 = f->middle01;
-    k->middle2 = f->middle2;
+    k->exponent_middle2 = halfword_pair(f->exponent, f->middle2);
     k->multiplier = f->multiplier;
     k->addend = f->addend;
-    k->exponent = f->exponent;
     k->out = output;
     md_dw_fused_blocks(plane->bytes, k, plane->width);
     if (p->output_h % 2) {
