@@ -19,9 +19,10 @@ def fused_planes() -> Graph:
     f = Family("fused_planes", 5)
     same = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1)
     _depthwise(f, "int8", (1, 8, 8, 8), 1, same)  # 4 row pairs of 4 blocks
+    _depthwise(f, "int8", (1, 6, 6, 16), 1, same)  # 3 blocks a row pair: the first in the loop's second half
     _depthwise(f, "int8", (1, 7, 5, 4), 1, same)  # odd last row and column
     _depthwise(f, "int8", (1, 3, 61, 4), 1, same)  # one row pair, then a row; 31 blocks, the last of one column
-    _depthwise(f, "int8", (1, 11, 4, 8), 1, same)  # tall: transposed, 2 row pairs of 11 columns
+    _depthwise(f, "int8", (1, 11, 4, 8), 1, same)  # tall: transposed, 2 row pairs of 5 blocks and 1 column
     _depthwise(f, "int8", (1, 7, 8, 4), 1, DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1))
     relu6 = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 6, 7, 8), 1, relu6)  # clamped inside int8's range

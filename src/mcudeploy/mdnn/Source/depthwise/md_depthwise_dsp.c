@@ -1257,23 +1257,35 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
     then \
     "smlat" half " " right ", r12, " middle ", " right "\n\t"
 
-/* A block's sums in r8..r11 (r1 start, r3..r7 the filter, w1 of row 2 in r7's top), `at` (r0)
- * moved one block on. */
+/* A block's sums in r8..r11 (r1 start, r3..r7 the filter, w1 of row 2 in r7's top, lr the top row's
+ * word: DW_FUSED_NEXT), `at` (r0) moved one block on. */
 #define DW_FUSED_SUMS \
-    DW_BLOCK_LOAD("[r0]") \
     DW_BLOCK_UNPACK \
     DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2]")) \
     DW_BLOCK_UNPACK \
-    "add r0, r0, r2, lsl #1\n\t" \
     DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "") \
-    DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", DW_BLOCK_LOAD("[r0]")) \
+    DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2, lsl #1]")) \
     DW_BLOCK_UNPACK \
     DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
-    DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", DW_BLOCK_LOAD("[r0, r2]")) \
+    DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "add lr, r0, r2\n\t") \
+    DW_BLOCK_LOAD("[lr, r2, lsl #1]") \
     DW_BLOCK_UNPACK \
-    "sub r0, r0, r2, lsl #1\n\t" \
     DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "") \
     "adds r0, r0, #2\n\t"
+
+/* The next block's start and top row word, the second load right after the first (the M4 pipelines it). */
+#define DW_FUSED_NEXT \
+    "ldr r1, [sp]\n\t" \
+    "ldr lr, [r0]\n\t"
+
+/* A block's outputs stored, `out` moved one block on. */
+#define DW_FUSED_STORES \
+    "strb r8, [r1]\n\t" \
+    "strb r9, [r1, r12]\n\t" \
+    "strb r10, [lr]\n\t" \
+    "strb r11, [lr, r12]\n\t" \
+    "add r1, r1, r12, lsl #1\n\t" \
+    "str r1, [sp, #12]\n\t"
 
 /* One sum requantized but for its exponent: lr the term, r1 multiplier, r12 addend. The M7 issues
  * each multiply beside the next output's add. */
@@ -1320,22 +1332,25 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "ldm r1, {r3-r7}\n"
         "2:\n\t"
         "ldr r12, [sp, #44]\n\t" /* block bytes */
-        "ldr r1, [sp]\n\t"       /* start */
+        DW_FUSED_NEXT
         "add r12, r0, r12\n\t"
         "str r12, [sp, #24]\n\t" /* row end */
         "cmp r0, r12\n\t"
-        "beq 4f\n"
+        "beq 4f\n\t"
+        "ldr r12, [sp, #44]\n\t"
+        "lsls r12, r12, #31\n\t" /* C: an odd count of blocks, the first in the loop's second half */
+        "bcs 3f\n"
         "1:\n\t"
         DW_FUSED_SUMS
         DW_FUSED_OUTPUTS
-        "strb r8, [r1]\n\t"
-        "strb r9, [r1, r12]\n\t"
-        "strb r10, [lr]\n\t"
-        "strb r11, [lr, r12]\n\t"
-        "add r1, r1, r12, lsl #1\n\t"
-        "str r1, [sp, #12]\n\t"
+        DW_FUSED_STORES
+        DW_FUSED_NEXT
+        "3:\n\t"
+        DW_FUSED_SUMS
+        DW_FUSED_OUTPUTS
+        DW_FUSED_STORES
         "ldr r12, [sp, #24]\n\t"
-        "ldr r1, [sp]\n\t"
+        DW_FUSED_NEXT
         "cmp r0, r12\n\t"
         "bne 1b\n"
         "4:\n\t"
