@@ -1253,11 +1253,11 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
 /* md_dw_fused_blocks' constants: the first 12 words in the order it keeps them on its stack, the
  * filter (with the exponent) loaded once into registers. */
 typedef struct {
-    int32_t start;                  /* dw_folded's: where each sum starts */
-    int32_t multiplier, addend;     /* dw_folded's requantization */
     int8_t *out;                    /* the next block's top left output */
     int32_t step;                   /* bytes between output columns */
     int32_t out_row;                /* bytes between output rows */
+    int32_t start;                  /* dw_folded's: where each sum starts */
+    int32_t multiplier, addend;     /* dw_folded's requantization */
     int32_t row_end;                /* (the routine's: past the row pair's last block of two columns) */
     int32_t skip;                   /* plane bytes from past a row pair's last block to the next's first */
     int32_t out_skip;               /* bytes from past a row pair's last block of two columns to the next's first output */
@@ -1304,7 +1304,7 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
 
 /* The next block's start and top row word, the second load right after the first (the M4 pipelines it). */
 #define DW_FUSED_NEXT \
-    "ldr r1, [sp]\n\t" \
+    "ldr r1, [sp, #12]\n\t" \
     "ldr lr, [r0]\n\t"
 
 /* A block's outputs stored, `out` moved one block on. */
@@ -1314,7 +1314,7 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
     "strb r10, [lr]\n\t" \
     "strb r11, [lr, r12]\n\t" \
     "add r1, r1, r12, lsl #1\n\t" \
-    "str r1, [sp, #12]\n\t"
+    "str r1, [sp]\n\t"
 
 /* One sum requantized but for its exponent: lr the term, r1 multiplier, r12 addend. The M7 issues
  * each multiply beside the next output's add. */
@@ -1325,13 +1325,12 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
 /* r8..r11 requantized (r7's bottom byte the exponent), then r1 the block's top left output, r12
  * step, lr its bottom left. */
 #define DW_FUSED_OUTPUTS \
-    "ldrd r1, r12, [sp, #4]\n\t" \
+    "ldrd r1, r12, [sp, #16]\n\t" \
     DW_FUSED_TERM("r8") \
     DW_FUSED_TERM("r9") \
     DW_FUSED_TERM("r10") \
     DW_FUSED_TERM("r11") \
-    "ldrd r1, r12, [sp, #12]\n\t" \
-    "ldr lr, [sp, #20]\n\t" \
+    "ldm sp, {r1, r12, lr}\n\t" \
     "asr r8, r8, r7\n\t" \
     "asr r9, r9, r7\n\t" \
     "ssat r8, #8, r8\n\t" \
@@ -1393,9 +1392,9 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "5:\n\t"
         "ldrd r1, r12, [sp, #28]\n\t" /* skip, out skip */
         "add r0, r0, r1\n\t"
-        "ldr r1, [sp, #12]\n\t"
+        "ldr r1, [sp]\n\t"
         "add r1, r1, r12\n\t"
-        "str r1, [sp, #12]\n\t"
+        "str r1, [sp]\n\t"
         "ldr r12, [sp, #36]\n\t" /* pairs */
         "subs r12, r12, #1\n\t"
         "str r12, [sp, #36]\n\t"
