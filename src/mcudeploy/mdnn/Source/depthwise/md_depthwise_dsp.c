@@ -734,37 +734,44 @@ static MD_ALWAYS_INLINE int8_t *gather_8s(int8_t *to, const int8_t **source, int
     return to;
 }
 
+/* The last `count` (1 to 7) values of a row, `step` bytes apart from `source` on, into `to`. */
+static MD_ALWAYS_INLINE void copy_tail(int8_t *to, const int8_t *source, int32_t step, int32_t count)
+{
+    if (count >= 4) {
+        copy_4(to, source, step);
+        to += 4, source += 4 * step, count -= 4;
+    }
+    if (count >= 2) { /* two values as one halfword (vww's rows of 6) */
+        const uint16_t pair = (uint16_t)((uint8_t)source[0] | ((uint32_t)(uint8_t)source[step] << 8));
+        memcpy(to, &pair, sizeof pair);
+        to += 2, source += 2 * step, count -= 2;
+    }
+    if (count) {
+        *to = *source;
+    }
+}
+
 /* Channel c of an image into the plane's inside (`p` and `steps` in the plane's orientation), eight
- * then four bytes of a row at a time; the padding keeps what the layer set there. */
+ * bytes of a row at a time, then the rest; the padding keeps what the layer set there. */
 static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *steps, const int8_t *image, int32_t c,
                                    const dw_plane *plane)
 {
     /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
     const int32_t height = p->input_h;
-    const int32_t columns = p->input_w;
+    const int32_t whole = p->input_w & ~7, tail = p->input_w & 7;
     const int32_t step = steps->in_column, row_step = steps->in_row;
     const int32_t width = plane->width;
     const int8_t *first = image + c;
     int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
-    int32_t y;
-    for (y = 0; y < height; ++y, row += width, first += row_step) {
+    int8_t *const last = row + height * width;
+    for (; row != last; row += width, first += row_step) {
         const int8_t *source = first;
         int8_t *to = row;
-        int8_t *const end = row + columns;
-        if (end - to >= 8) {
-            to = gather_8s(to, &source, step, to + (columns & ~7));
+        if (whole) {
+            to = gather_8s(to, &source, step, row + whole);
         }
-        if (end - to >= 4) {
-            copy_4(to, source, step);
-            to += 4, source += 4 * step;
-        }
-        if (end - to >= 2) { /* two values as one halfword (vww's rows of 6) */
-            const uint16_t pair = (uint16_t)((uint8_t)source[0] | ((uint32_t)(uint8_t)source[step] << 8));
-            memcpy(to, &pair, sizeof pair);
-            to += 2, source += 2 * step;
-        }
-        for (; to < end; ++to, source += step) {
-            *to = *source;
+        if (md_unlikely(tail)) {
+            copy_tail(to, source, step, tail);
         }
     }
 }
