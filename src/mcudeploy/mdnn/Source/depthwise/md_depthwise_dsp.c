@@ -1270,7 +1270,7 @@ typedef struct {
     int32_t out_skip;               /* bytes from past a row pair's last block of two columns to the next's first output */
     int32_t pairs;                  /* row pairs, at least 1 */
     int32_t odd;                    /* 1: a last block of one column */
-    int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns */
+    int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
     int32_t even0, even1, even2, middle01; /* dw_folded's */
     int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
 } dw_fused_constants;
@@ -1368,13 +1368,10 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "2:\n\t"
         "ldr r12, [sp, #44]\n\t" /* block bytes */
         DW_FUSED_NEXT
+        "tst r12, #2\n\t" /* an odd count of blocks: the first in the loop's second half */
         "add r12, r0, r12\n\t"
         "str r12, [sp, #24]\n\t" /* row end */
-        "cmp r0, r12\n\t"
-        "beq 4f\n\t"
-        "ldr r12, [sp, #44]\n\t"
-        "lsls r12, r12, #31\n\t" /* C: an odd count of blocks, the first in the loop's second half */
-        "bcs 3f\n"
+        "bne 3f\n"
         "1:\n\t"
         DW_FUSED_SUMS
         DW_FUSED_OUTPUTS
@@ -1429,12 +1426,12 @@ static dw_fused_constants fused_plan(const md_window_params *p, const dw_steps *
 }
 
 /* Whether a folded layer's planes go through md_dw_fused_blocks: stride 1, rows in 2x2 blocks (no
- * strip), the whole of int8's range, multipliers >= 0. */
+ * strip, at least one block of two columns), the whole of int8's range, multipliers >= 0. */
 static int fused_layer(const md_window_params *p, int32_t width, const int32_t *multipliers)
 {
     int32_t c;
-    if (p->stride_h != 1 || p->stride_w != 1 || strip_fits(p, width) || p->output_h < 2 || p->act_min != -128 ||
-        p->act_max != 127) {
+    if (p->stride_h != 1 || p->stride_w != 1 || strip_fits(p, width) || p->output_h < 2 || p->output_w < 2 ||
+        p->act_min != -128 || p->act_max != 127) {
         return 0;
     }
     for (c = 0; c < (p->per_channel ? p->output_c : 1); ++c) {
