@@ -1101,7 +1101,7 @@ __asm__(".pushsection .text.md_dw_folded_blocks,\"ax\",%progbits\n\t"
 /* The outputs of `count` columns of `pairs` row pairs (rows `out_row` bytes apart) from their
  * blocks' sums: a clamp inside int8's range (the whole of it goes through md_dw_fused_blocks). */
 static void block_outputs(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
-                                  int32_t step, int32_t out_row)
+                          int32_t step, int32_t out_row)
 {
     const int32_t start = f->start, multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
     const int32_t low = f->low, high = f->high;
@@ -1267,7 +1267,7 @@ typedef struct {
     int32_t multiplier, addend;     /* dw_folded's requantization */
     int32_t row_end;                /* (the routine's: past the row pair's last block of two columns) */
     int32_t skip;                   /* plane bytes from past a row pair's last block to the next's first */
-    int32_t out_skip;               /* bytes from past a row pair's last block of two columns to the next's first output */
+    int32_t out_skip;               /* output bytes from past a row pair's last block of two columns to the next's */
     int32_t pairs;                  /* row pairs, at least 1 */
     int32_t odd;                    /* 1: a last block of one column */
     int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
