@@ -7,9 +7,10 @@
  *   inside. Undilated 3x3 windows read each filter row as one word of the plane (SXTAB16 adds the
  *   input offset while unpacking, two SMLAD per row); at stride 1 the same word serves the next
  *   output too, its weights one byte on (SMLADX). Narrow layers fold the constants (dw_folded):
- *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows; at stride 2, 10 row
- *   words, a window's row its word's bytes 0..2), sums then outputs in assembly, along the
- *   image's longer side (a tall image's planes transposed, dw_steps).
+ *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows) in assembly, each
+ *   block requantized as it is summed (over the whole of int8's range; else sums, then outputs);
+ *   at stride 2 in 2x2 blocks of sums (10 row words, a window's row its word's bytes 0..2), then
+ *   outputs; along the image's longer side (a tall image's planes transposed, dw_steps).
  *   Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
@@ -704,33 +705,74 @@ static MD_ALWAYS_INLINE void copy_4(int8_t *to, const int8_t *source, int32_t ch
     md_write32(to, (a | (b << 8)) | ((d | (e << 8)) << 16));
 }
 
-/* Channel c of an image into the plane's inside (`p` and `steps` in the plane's orientation), four
- * bytes of a row at a time; the padding keeps what the layer set there. */
+/* The values `step` bytes apart from *source on into `to` .. `end` (8 bytes at a time), *source moved
+ * past them: in assembly, each word's 4 loads back to back after the last word's store (the M4
+ * pipelines them all). */
+#define DW_GATHER_WORD \
+    "ldrb %[a], [%[from]]\n\t" \
+    "ldrb %[b], [%[from], %[step]]\n\t" \
+    "ldrb %[c], [%[from], %[step], lsl #1]\n\t" \
+    "ldrb %[d], [%[from], %[step3]]\n\t" \
+    "add %[from], %[from], %[step], lsl #2\n\t" \
+    "orr %[a], %[a], %[b], lsl #8\n\t" \
+    "orr %[c], %[c], %[d], lsl #8\n\t" \
+    "orr %[a], %[a], %[c], lsl #16\n\t" \
+    "str %[a], [%[to]], #4\n\t"
+
+static MD_ALWAYS_INLINE int8_t *gather_8s(int8_t *to, const int8_t **source, int32_t step, int8_t *end)
+{
+    const int8_t *from = *source;
+    uint32_t a;
+    uint32_t b;
+    uint32_t c;
+    uint32_t d;
+    __asm__ volatile("1:\n\t" DW_GATHER_WORD DW_GATHER_WORD "cmp %[to], %[end]\n\t"
+                     "bne 1b\n"
+                     : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [from] "+r"(from), [to] "+r"(to)
+                     : [step] "r"(step), [step3] "r"(3 * step), [end] "r"(end)
+                     : "memory", "cc");
+    *source = from;
+    return to;
+}
+
+/* The last `count` (1 to 7) values of a row, `step` bytes apart from `source` on, into `to`. */
+static MD_ALWAYS_INLINE void copy_tail(int8_t *to, const int8_t *source, int32_t step, int32_t count)
+{
+    if (count >= 4) {
+        copy_4(to, source, step);
+        to += 4, source += 4 * step, count -= 4;
+    }
+    if (count >= 2) { /* two values as one halfword (vww's rows of 6) */
+        const uint16_t pair = (uint16_t)((uint8_t)source[0] | ((uint32_t)(uint8_t)source[step] << 8));
+        memcpy(to, &pair, sizeof pair);
+        to += 2, source += 2 * step, count -= 2;
+    }
+    if (count) {
+        *to = *source;
+    }
+}
+
+/* Channel c of an image into the plane's inside (`p` and `steps` in the plane's orientation), eight
+ * bytes of a row at a time, then the rest; the padding keeps what the layer set there. */
 static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *steps, const int8_t *image, int32_t c,
                                    const dw_plane *plane)
 {
     /* Locals: stores to int8 may alias *p, which would reload it every pixel. */
     const int32_t height = p->input_h;
-    const int32_t columns = p->input_w;
+    const int32_t whole = p->input_w & ~7, tail = p->input_w & 7;
     const int32_t step = steps->in_column, row_step = steps->in_row;
     const int32_t width = plane->width;
     const int8_t *first = image + c;
     int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
-    int32_t y;
-    for (y = 0; y < height; ++y, row += width, first += row_step) {
+    int8_t *const last = row + height * width;
+    for (; row != last; row += width, first += row_step) {
         const int8_t *source = first;
         int8_t *to = row;
-        int8_t *const end = row + columns;
-        for (; end - to >= 4; to += 4, source += 4 * step) {
-            copy_4(to, source, step);
+        if (whole) {
+            to = gather_8s(to, &source, step, row + whole);
         }
-        if (end - to >= 2) { /* two values as one halfword (vww's rows of 6) */
-            const uint16_t pair = (uint16_t)((uint8_t)source[0] | ((uint32_t)(uint8_t)source[step] << 8));
-            memcpy(to, &pair, sizeof pair);
-            to += 2, source += 2 * step;
-        }
-        for (; to < end; ++to, source += step) {
-            *to = *source;
+        if (md_unlikely(tail)) {
+            copy_tail(to, source, step, tail);
         }
     }
 }
@@ -1173,9 +1215,10 @@ __asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
         ".popsection");
 
 /* The outputs of `count` columns of `pairs` row pairs (rows `out_row` bytes apart) from their
- * blocks' sums, clamped to a range inside int8's. */
-static void block_outputs_clamped(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
-                                  int32_t step, int32_t out_row)
+ * blocks' sums: a clamp inside int8's range (the whole of it: md_dw_fused_blocks at stride 1,
+ * md_dw_block_outputs at stride 2). */
+static void block_outputs(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
+                          int32_t step, int32_t out_row)
 {
     const int32_t start = f->start, multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
     const int32_t low = f->low, high = f->high;
@@ -1208,7 +1251,7 @@ typedef struct {
     int32_t skip; /* bytes from past a row pair's last block of two columns to the next pair's first output */
 } dw_output_constants;
 
-/* block_outputs_clamped for the whole of int8's range (SSAT), in assembly: a block's 4 sums from one
+/* block_outputs for the whole of int8's range (SSAT), in assembly: a block's 4 sums from one
  * LDM (GCC reloads them one by one), each 6 instructions then a byte store. */
 void md_dw_block_outputs(const int32_t *sums, int8_t *out, const dw_output_constants *constants);
 
@@ -1363,7 +1406,7 @@ static MD_ALWAYS_INLINE void block_call(const dw_block_plan *plan, const int8_t 
     if (f->low == -128 && f->high == 127) {
         md_dw_block_outputs(sums, out, &plan->outputs);
     } else {
-        block_outputs_clamped(sums, plan->outputs.pairs, plan->count, f, out, plan->outputs.step,
+        block_outputs(sums, plan->outputs.pairs, plan->count, f, out, plan->outputs.step,
                               plan->outputs.out_row);
     }
 }
@@ -1459,6 +1502,213 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
     plane_3x3_rows(p, steps, plane, f, output, oy, sums);
 }
 
+/* ---- stride 1, the whole of int8's range: 2x2 blocks requantized as they are summed */
+
+/* md_dw_fused_blocks' constants: the first 12 words in the order it keeps them on its stack, the
+ * filter (with the exponent) loaded once into registers. */
+typedef struct {
+    int8_t *out;                    /* the next block's top left output */
+    int32_t step;                   /* bytes between output columns */
+    int32_t out_row;                /* bytes between output rows */
+    int32_t start;                  /* dw_folded's: where each sum starts */
+    int32_t multiplier, addend;     /* dw_folded's requantization */
+    int32_t row_end;                /* (the routine's: past the row pair's last block of two columns) */
+    int32_t skip;                   /* plane bytes from past a row pair's last block to the next's first */
+    int32_t out_skip;               /* output bytes from past a row pair's last block of two columns to the next's */
+    int32_t pairs;                  /* row pairs, at least 1 */
+    int32_t odd;                    /* 1: a last block of one column */
+    int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
+    int32_t even0, even1, even2, middle01; /* dw_folded's */
+    int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+} dw_fused_constants;
+
+/* The outputs of `pairs` rows of 2x2 blocks at stride 1 (folded_output, SSAT) from the plane at
+ * `at` (the first block's top left window), plane rows `width` bytes apart: each block's 4 sums
+ * as md_dw_folded_blocks makes them but from dw_folded's start, then requantized and stored with
+ * no round trip through memory. folded_output's rounding term y + (y >> 31) + addend takes the
+ * sum's sign for y's (SMMULR keeps a sum's sign for a multiplier >= 0, and y = 0 rounds alike
+ * either way), added before the multiply: one SMMLAR. In assembly: the block's multiplies take
+ * every register (the exponent shares r7 with a weight); the requantization and the stores borrow
+ * r1 (start), r12 and lr, then reload start from the stack. */
+void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, int32_t width);
+
+/* DW_BLOCK_FIRST with the sums starting from r1. */
+#define DW_FUSED_FIRST(left, right, pair, middle, half, then) \
+    "smlad " left ", r12, " pair ", r1\n\t" \
+    "smlad " right ", lr, " pair ", r1\n\t" \
+    "smlab" half " " left ", lr, " middle ", " left "\n\t" \
+    then \
+    "smlat" half " " right ", r12, " middle ", " right "\n\t"
+
+/* A block's sums in r8..r11 (r1 start, r3..r7 the filter, w1 of row 2 in r7's top, lr the top row's
+ * word: DW_FUSED_NEXT), `at` (r0) moved one block on. */
+#define DW_FUSED_SUMS \
+    DW_BLOCK_UNPACK \
+    DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2]")) \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "") \
+    DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2, lsl #1]")) \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
+    DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "add lr, r0, r2\n\t") \
+    DW_BLOCK_LOAD("[lr, r2, lsl #1]") \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "") \
+    "adds r0, r0, #2\n\t"
+
+/* The next block's start and top row word, the second load right after the first (the M4 pipelines it). */
+#define DW_FUSED_NEXT \
+    "ldr r1, [sp, #12]\n\t" \
+    "ldr lr, [r0]\n\t"
+
+/* A block's outputs stored, `out` moved one block on. */
+#define DW_FUSED_STORES \
+    "strb r8, [r1]\n\t" \
+    "strb r9, [r1, r12]\n\t" \
+    "strb r10, [lr]\n\t" \
+    "strb r11, [lr, r12]\n\t" \
+    "add r1, r1, r12, lsl #1\n\t" \
+    "str r1, [sp]\n\t"
+
+/* One sum requantized but for its exponent: lr the term, r1 multiplier, r12 addend. The M7 issues
+ * each multiply beside the next output's add. */
+#define DW_FUSED_TERM(sum) \
+    "add lr, r12, " sum ", asr #31\n\t" \
+    "smmlar " sum ", " sum ", r1, lr\n\t"
+
+/* r8..r11 requantized (r7's bottom byte the exponent), then r1 the block's top left output, r12
+ * step, lr its bottom left. */
+#define DW_FUSED_OUTPUTS \
+    "ldrd r1, r12, [sp, #16]\n\t" \
+    DW_FUSED_TERM("r8") \
+    DW_FUSED_TERM("r9") \
+    DW_FUSED_TERM("r10") \
+    DW_FUSED_TERM("r11") \
+    "ldm sp, {r1, r12, lr}\n\t" \
+    "asr r8, r8, r7\n\t" \
+    "asr r9, r9, r7\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "asr r10, r10, r7\n\t" \
+    "ssat r9, #8, r9\n\t" \
+    "asr r11, r11, r7\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "add lr, r1, lr\n\t" \
+    "ssat r11, #8, r11\n\t"
+
+/* r0 at, r2 width, r3..r7 the filter (and exponent); the first 12 words of the
+ * constants at sp. */
+__asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_fused_blocks\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_fused_blocks, %function\n"
+        "md_dw_fused_blocks:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #48\n\t"
+        "ldm r1!, {r3-r8}\n\t"
+        "stm sp, {r3-r8}\n\t"
+        "ldm r1!, {r3-r8}\n\t"
+        "add r12, sp, #24\n\t"
+        "stm r12, {r3-r8}\n\t"
+        "ldm r1, {r3-r7}\n"
+        "2:\n\t"
+        "ldr r12, [sp, #44]\n\t" /* block bytes */
+        DW_FUSED_NEXT
+        "tst r12, #2\n\t" /* an odd count of blocks: the first in the loop's second half */
+        "add r12, r0, r12\n\t"
+        "str r12, [sp, #24]\n\t" /* row end */
+        "bne 3f\n"
+        "1:\n\t"
+        DW_FUSED_SUMS
+        DW_FUSED_OUTPUTS
+        DW_FUSED_STORES
+        DW_FUSED_NEXT
+        "3:\n\t"
+        DW_FUSED_SUMS
+        DW_FUSED_OUTPUTS
+        DW_FUSED_STORES
+        "ldr r12, [sp, #24]\n\t"
+        DW_FUSED_NEXT
+        "cmp r0, r12\n\t"
+        "bne 1b\n"
+        "4:\n\t"
+        "ldr r12, [sp, #40]\n\t" /* odd */
+        "cmp r12, #0\n\t"
+        "beq 5f\n\t"
+        DW_FUSED_SUMS
+        DW_FUSED_OUTPUTS
+        "strb r8, [r1]\n\t"
+        "strb r10, [lr]\n"
+        "5:\n\t"
+        "ldrd r1, r12, [sp, #28]\n\t" /* skip, out skip */
+        "add r0, r0, r1\n\t"
+        "ldr r1, [sp]\n\t"
+        "add r1, r1, r12\n\t"
+        "str r1, [sp]\n\t"
+        "ldr r12, [sp, #36]\n\t" /* pairs */
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #36]\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #48\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_fused_blocks, .-md_dw_fused_blocks\n\t"
+        ".popsection");
+
+/* The geometry of md_dw_fused_blocks over a plane at stride 1 (at least 2 output rows), set once a layer. */
+static dw_fused_constants fused_plan(const md_window_params *p, const dw_steps *steps, const dw_plane *plane)
+{
+    const int32_t full = p->output_w / 2;
+    const int32_t odd = p->output_w % 2;
+    dw_fused_constants k;
+    memset(&k, 0, sizeof k);
+    k.step = steps->out_column;
+    k.out_row = steps->out_row;
+    k.block_bytes = 2 * full;
+    k.skip = 2 * plane->width - 2 * (full + odd);
+    k.out_skip = 2 * steps->out_row - 2 * steps->out_column * full;
+    k.pairs = p->output_h / 2;
+    k.odd = odd;
+    return k;
+}
+
+/* Whether a folded layer's planes go through md_dw_fused_blocks: stride 1, rows in 2x2 blocks (no
+ * strip, at least one block of two columns), the whole of int8's range, multipliers >= 0. */
+static int fused_layer(const md_window_params *p, int32_t width, const int32_t *multipliers)
+{
+    int32_t c;
+    if (p->stride_h != 1 || p->stride_w != 1 || strip_fits(p, width) || p->output_h < 2 || p->output_w < 2 ||
+        p->act_min != -128 || p->act_max != 127) {
+        return 0;
+    }
+    for (c = 0; c < (p->per_channel ? p->output_c : 1); ++c) {
+        if (multipliers[c] < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One channel's output plane (`output` at its first output) from its padded plane: the row pairs
+ * fused, an odd last row alone (plane_3x3_rows). */
+static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                        dw_fused_constants *k, const dw_folded *f, int8_t *output, int32_t *sums)
+{
+    k->start = f->start;
+    k->even0 = f->even[0];
+    k->even1 = f->even[1];
+    k->even2 = f->even[2];
+    k->middle01 = f->middle01;
+    k->exponent_middle2 = halfword_pair(f->exponent, f->middle2);
+    k->multiplier = f->multiplier;
+    k->addend = f->addend;
+    k->out = output;
+    md_dw_fused_blocks(plane->bytes, k, plane->width);
+    if (p->output_h % 2) {
+        plane_3x3_rows(p, steps, plane, f, output, p->output_h - 1, sums);
+    }
+}
+
 /* Output plane of one channel from its padded plane, any window: every tap. */
 static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *plane, const int8_t *weights,
                                       const dw_requant *r, int8_t *output)
@@ -1501,8 +1751,11 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     /* A plane whose row pairs take one call of each block routine (vww's 6x6, kws' 25x5): their
      * plan set here, once for every channel. */
     const int one_call = folded && one_block_call(&oriented, plane.width);
+    /* The whole of int8's range: the row pairs of every plane summed and requantized in one call. */
+    const int fused = folded && fused_layer(&oriented, plane.width, job->multipliers);
     int32_t sums[DW_CHUNK];
     dw_block_plan plan = block_plan(&oriented, &steps, &plane, 0, sums);
+    dw_fused_constants fused_constants = fused_plan(&oriented, &steps, &plane);
     int32_t batch;
     int32_t c;
     plan_pairs(&plan, oriented.output_h / 2, sums);
@@ -1515,7 +1768,9 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
             copy_plane(&oriented, &steps, input + batch * image_bytes, c, &plane);
             if (folded) {
                 const dw_folded f = fold_3x3(&oriented, &steps, job->filter + c, &r);
-                if (one_call) {
+                if (fused) {
+                    plane_3x3_fused(&oriented, &steps, &plane, &fused_constants, &f, output + c, sums);
+                } else if (one_call) {
                     plan_fold(&plan, &f);
                     block_call(&plan, plane.bytes, plane.width, &f, output + c, sums);
                     if (oriented.output_h % 2) {

@@ -1,0 +1,43 @@
+"""The stride-1 planes of narrow int8 DEPTHWISE_CONV_2D layers over the whole of int8's range
+(`md_depthwise_dsp.c`: md_dw_fused_blocks, 2x2 blocks requantized as they are summed) agree bit for
+bit with the reference engine on the host and on every DSP core: even and odd rows and columns, one
+row pair with an odd last row beyond a strip, a tall image transposed, VALID windows; beside them a
+clamp inside int8's range and left shifts, which take the other plane paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcudeploy.inputs import random_inputs
+from mcudeploy.ir import Graph, KernelVariant, Schedule
+from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
+from mcudeploy.validation.runner import Validator
+from test_codegen import Family, _depthwise
+
+
+def fused_planes() -> Graph:
+    f = Family("fused_planes", 5)
+    same = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1)
+    _depthwise(f, "int8", (1, 8, 8, 8), 1, same)  # 4 row pairs of 4 blocks
+    _depthwise(f, "int8", (1, 6, 6, 16), 1, same)  # 3 blocks a row pair: the first in the loop's second half
+    _depthwise(f, "int8", (1, 7, 5, 4), 1, same)  # odd last row and column
+    _depthwise(f, "int8", (1, 3, 61, 4), 1, same)  # one row pair, then a row; 31 blocks, the last of one column
+    _depthwise(f, "int8", (1, 11, 4, 8), 1, same)  # tall: transposed, 2 row pairs of 5 blocks and 1 column
+    _depthwise(f, "int8", (1, 7, 8, 4), 1, DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1))
+    relu6 = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
+    _depthwise(f, "int8", (1, 6, 7, 8), 1, relu6)  # clamped inside int8's range
+    _depthwise(f, "int8", (1, 6, 7, 4), 1, same, out_scale=5e-5)  # left shifts: not narrow
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(schedule=Schedule.PLANES)
+    return graph
+
+
+@pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
+def test_fused_stride_1_planes_are_bit_exact(target: str):
+    checker = Validator(fused_planes())
+    try:
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
