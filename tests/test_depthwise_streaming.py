@@ -1,0 +1,56 @@
+"""The streaming DEPTHWISE_CONV_2D kernel of the DSP cores (`md_depthwise_dsp.c`: stream_row_3x3, the
+window sums and narrow outputs in assembly) agrees bit for bit with the reference engine on the
+Cortex-M4, M7 and M33: many channels over small images (windows cut by the padding on every side),
+strides 1 and 2, images one pixel wide or high, clamped and unclamped outputs, exact (wide shifts)
+and folded requantization, per-tensor and per-channel scales, no bias, a depth multiplier."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcudeploy.inputs import random_inputs
+from mcudeploy.ir import Graph, KernelVariant, Schedule
+from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
+from mcudeploy.validation.runner import Validator
+from test_codegen import Family, _depthwise
+
+
+def _per_tensor(f: Family, shape: tuple[int, ...]) -> None:
+    """A 3x3 SAME depthwise layer with one scale for the whole filter."""
+    x = f.input(shape, "int8")
+    y = f.output(shape, "int8", scale=0.2)
+    weights = f.weights((1, 3, 3, shape[3]))
+    f.op("DEPTHWISE_CONV_2D", [x, weights, f.bias(shape[3])], [y], DepthwiseConv2DOptions(Padding.SAME))
+
+
+def streaming_paths() -> Graph:
+    f = Family("depthwise_streaming", 11)
+    same = DepthwiseConv2DOptions(Padding.SAME)
+    relu6 = DepthwiseConv2DOptions(Padding.SAME, activation=Activation.RELU6)
+    _depthwise(f, "int8", (1, 6, 6, 128), 1, relu6, out_scale=0.05)  # two chunks of 64 channels, clamped
+    _depthwise(f, "int8", (1, 3, 3, 72), 1, same, bias=None)  # every window cut but one; a chunk of 8
+    _depthwise(f, "int8", (1, 5, 4, 16), 1, DepthwiseConv2DOptions(Padding.SAME, 2, 2, activation=Activation.RELU6))
+    _depthwise(f, "int8", (1, 7, 7, 8), 1, DepthwiseConv2DOptions(Padding.SAME, 2, 2))  # cut right and bottom
+    _depthwise(f, "int8", (1, 5, 1, 8), 1, same)  # one column: windows of one tap a row
+    _depthwise(f, "int8", (1, 1, 6, 12), 1, same)  # one row
+    _depthwise(f, "int8", (1, 6, 5, 12), 1, DepthwiseConv2DOptions(Padding.VALID))
+    _depthwise(f, "int8", (1, 4, 5, 8), 1, same, out_scale=5e-5)  # left shifts: the exact requantization
+    _per_tensor(f, (1, 4, 4, 8))
+    _depthwise(f, "int8", (1, 4, 5, 4), 4, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=4))
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(schedule=Schedule.STREAMING)
+    return graph
+
+
+@pytest.fixture(scope="module")
+def validator():
+    checker = Validator(streaming_paths())
+    yield checker
+    checker.close()
+
+
+@pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
+def test_streaming_depthwise_is_bit_exact(validator, target: str):
+    result = validator.validate_target(target, [random_inputs(validator.graph, seed) for seed in (0, 1)])
+    assert [r.divergence for r in result.inputs if not r.agrees] == []
