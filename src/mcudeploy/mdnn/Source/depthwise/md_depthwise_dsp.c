@@ -483,16 +483,17 @@ typedef struct {
 #define DW_SUMS_CHUNK 64
 
 /* The sums of four channels at a time of a pixel whose undilated window has rows of 3 or 2 taps
- * inside the image, in assembly (every register in use, nothing spilled): md_dw_window_RxC for
- * R rows of C taps. r0 the values of the window's first tap inside (channel c), r1 the sums
- * (their biases on entry), r2 the channel count (the step between taps), r3 the rest
+ * inside the image, from their biases, in assembly (every register in use, nothing spilled):
+ * md_dw_window_RxC for R rows of C taps. r0 the values of the window's first tap inside
+ * (channel c), r1 the sums, r2 the channel count (the step between taps), r3 the rest
  * (dw_window_args: r12 the weights of the first tap inside, lr the step between rows of values,
- * the sums' end on the stack, r3 then the input offset pair). Each tap: DW_QUAD_TAP's 10
- * instructions into r4..r7 (temporaries r8..r11). */
+ * the sums' end and the biases on the stack, r3 then the input offset pair). Each tap:
+ * DW_QUAD_TAP's 10 instructions into r4..r7 (temporaries r8..r11). */
 typedef struct {
     const int8_t *weights;
     int32_t row_step;
     const int32_t *end;
+    const int32_t *biases;
     uint32_t offsets;
 } dw_window_args;
 
@@ -531,19 +532,21 @@ void md_dw_window_2x2(const int8_t *values, int32_t *sums, int32_t channels, con
             ".thumb_func\n\t" \
             ".type " name ", %function\n" name ":\n\t" \
             "push {r4-r11, lr}\n\t" \
-            "ldr r4, [r3, #8]\n\t" \
-            "push {r4}\n\t" \
+            "ldrd r4, r5, [r3, #8]\n\t" \
+            "push {r4, r5}\n\t" \
             "ldrd r12, lr, [r3]\n\t" \
-            "ldr r3, [r3, #12]\n" \
+            "ldr r3, [r3, #16]\n" \
             "1:\n\t" \
-            "ldm r1, {r4-r7}\n\t" rows back \
+            "ldr r8, [sp, #4]\n\t" \
+            "ldm r8!, {r4-r7}\n\t" \
+            "str r8, [sp, #4]\n\t" rows back \
             "adds r0, r0, #4\n\t" \
             "add r12, r12, #4\n\t" \
             "stmia r1!, {r4-r7}\n\t" \
             "ldr r8, [sp]\n\t" \
             "cmp r1, r8\n\t" \
             "bne 1b\n\t" \
-            "add sp, sp, #4\n\t" \
+            "add sp, sp, #8\n\t" \
             "pop {r4-r11, pc}\n\t" \
             ".size " name ", .-" name "\n\t" \
             ".popsection")
@@ -555,8 +558,8 @@ DW_WINDOW_FUNCTION("md_dw_window_2x2", DW_ROW_2 DW_NEXT_ROW DW_ROW_2, DW_BACK_1)
 
 /* The sums of channels c .. c + count - 1 (a multiple of 4) of one pixel's undilated window of
  * `rows` rows of `columns` taps inside the image (`values` and `weights` at its first tap, of
- * channel 0), from their biases: md_dw_window_RxC for 2 or 3 of each, else quad_mac a tap at a
- * time. */
+ * channel 0), from their biases (none: zeros in `sums` first): md_dw_window_RxC for 2 or 3 of
+ * each, else quad_mac a tap at a time. */
 static void window_sums(const int8_t *values, const int8_t *weights, int32_t rows, int32_t columns, int32_t row_step,
                         int32_t channels, uint32_t offsets, const int32_t *bias, int32_t c, int32_t count,
                         int32_t *sums)
@@ -565,14 +568,13 @@ static void window_sums(const int8_t *values, const int8_t *weights, int32_t row
     int32_t i;
     int32_t fy;
     int32_t fx;
-    if (bias) {
-        memcpy(sums, bias + c, (size_t)count * sizeof *sums);
-    } else {
+    if (!bias) {
         memset(sums, 0, (size_t)count * sizeof *sums);
     }
     args.weights = weights + c;
     args.row_step = row_step;
     args.end = sums + count;
+    args.biases = bias ? bias + c : sums;
     args.offsets = offsets;
     if (rows >= 2 && columns >= 2) {
         if (rows == 3) {
@@ -582,8 +584,8 @@ static void window_sums(const int8_t *values, const int8_t *weights, int32_t row
         }
         return;
     }
-    for (i = 0; i < count; i += 4) { /* a window of one row or column: only under large padding */
-        dw_quad quad = {sums[i], sums[i + 1], sums[i + 2], sums[i + 3]};
+    for (i = 0; i < count; i += 4) { /* a window of one row or one column: an image one pixel high or wide */
+        dw_quad quad = {args.biases[i], args.biases[i + 1], args.biases[i + 2], args.biases[i + 3]};
         for (fy = 0; fy < rows; ++fy) {
             for (fx = 0; fx < columns; ++fx) {
                 const int32_t tap = fy * row_step + fx * channels + c + i;
