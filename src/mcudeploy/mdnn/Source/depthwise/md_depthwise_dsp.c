@@ -15,9 +15,12 @@
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
  *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
- *   3x3 windows inside the image's columns go a run of a row at a time, each row of 3 taps one
- *   asm block (9 or 10 instructions a tap for 4 channels, sums in registers); narrow layers
- *   requantize as the folded planes do (folded_output).
+ *   3x3 windows of a multiple of 4 channels go pixel by pixel, 64 channels at a time: their sums
+ *   over the window's rows and columns inside the image (3 or 2 of each: the padded edges too)
+ *   in assembly, 10 instructions a tap for 4 channels, then their outputs, a narrow layer's in
+ *   assembly (7 instructions an output, 4 clamped at once); with a depth multiplier, the windows
+ *   inside the image's columns a run of a row at a time. Narrow layers requantize as the folded
+ *   planes do (folded_output).
  * Other cases run the portable kernel.
  */
 #include "md_depthwise_int.h"
