@@ -1,7 +1,7 @@
 """The streaming DEPTHWISE_CONV_2D kernel of the DSP cores (`md_depthwise_dsp.c`: stream_row_3x3, the
 window sums and narrow outputs in assembly) agrees bit for bit with the reference engine on the
 Cortex-M4, M7 and M33: many channels over small images (windows cut by the padding on every side),
-strides 1 and 2, images one pixel wide or high, clamped and unclamped outputs, exact (wide shifts)
+runs of pixels, strides 1 and 2, images one pixel wide or high, clamped and unclamped outputs, exact (wide shifts)
 and folded requantization, per-tensor and per-channel scales, no bias, a depth multiplier."""
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def streaming_paths() -> Graph:
     relu6 = DepthwiseConv2DOptions(Padding.SAME, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 6, 6, 128), 1, relu6, out_scale=0.05)  # two chunks of 64 channels, clamped
     _depthwise(f, "int8", (1, 3, 3, 72), 1, same, bias=None)  # every window cut but one; a chunk of 8
+    _depthwise(f, "int8", (1, 5, 7, 32), 1, relu6)  # runs of 2 pixels
+    _depthwise(f, "int8", (1, 4, 9, 16), 1, same, bias=None)  # no bias: a pixel at a time
     _depthwise(f, "int8", (1, 5, 4, 16), 1, DepthwiseConv2DOptions(Padding.SAME, 2, 2, activation=Activation.RELU6))
     _depthwise(f, "int8", (1, 7, 7, 8), 1, DepthwiseConv2DOptions(Padding.SAME, 2, 2))  # cut right and bottom
     _depthwise(f, "int8", (1, 5, 1, 8), 1, same)  # one column: windows of one tap a row

@@ -485,19 +485,23 @@ typedef struct {
 /* The channels of a pixel whose sums are held at a time (on the stack), a multiple of 4. */
 #define DW_SUMS_CHUNK 64
 
-/* The sums of four channels at a time of a pixel whose undilated window has rows of 3 or 2 taps
- * inside the image, from their biases, in assembly (every register in use, nothing spilled):
- * md_dw_window_RxC for R rows of C taps. r0 the values of the window's first tap inside
- * (channel c), r1 the sums, r2 the channel count (the step between taps), r3 the rest
- * (dw_window_args: r12 the weights of the first tap inside, lr the step between rows of values,
- * the sums' end and the biases on the stack, r3 then the input offset pair). Each tap:
- * DW_QUAD_TAP's 10 instructions into r4..r7 (temporaries r8..r11). */
+/* The sums of four channels at a time of `pixels` pixels (`pixel_step` bytes apart in the
+ * image) whose undilated windows have rows of 3 or 2 taps inside the image, from their biases, in
+ * assembly (every register in use, nothing spilled): md_dw_window_RxC for R rows of C taps. r0
+ * the values of the window's first tap inside (channel c), r1 the sums (one pixel's after the
+ * other's), r2 the channel count (the step between taps), r3 the rest (dw_window_args: r12 the
+ * weights of the first tap inside, lr the step between rows of values, r3 then the input offset
+ * pair; on the stack the pixel's sums' end, the biases, the pixels left and the step from a
+ * pixel's last channel to the next window). Each tap: DW_QUAD_TAP's 10 instructions into r4..r7
+ * (temporaries r8..r11). A pixel of more channels than DW_SUMS_CHUNK goes a chunk at a time (one
+ * pixel a call). */
 typedef struct {
     const int8_t *weights;
     int32_t row_step;
-    const int32_t *end;
+    const int32_t *end; /* of the first pixel's sums */
     const int32_t *biases;
     uint32_t offsets;
+    int32_t pixels, pixel_step;
 } dw_window_args;
 
 void md_dw_window_3x3(const int8_t *values, int32_t *sums, int32_t channels, const dw_window_args *args);
@@ -536,7 +540,9 @@ void md_dw_window_2x2(const int8_t *values, int32_t *sums, int32_t channels, con
             ".type " name ", %function\n" name ":\n\t" \
             "push {r4-r11, lr}\n\t" \
             "ldrd r4, r5, [r3, #8]\n\t" \
-            "push {r4, r5}\n\t" \
+            "ldrd r6, r7, [r3, #20]\n\t" \
+            "sub r7, r7, r2\n\t" \
+            "push {r4-r7}\n\t" \
             "ldrd r12, lr, [r3]\n\t" \
             "ldr r3, [r3, #16]\n" \
             "1:\n\t" \
@@ -549,7 +555,19 @@ void md_dw_window_2x2(const int8_t *values, int32_t *sums, int32_t channels, con
             "ldr r8, [sp]\n\t" \
             "cmp r1, r8\n\t" \
             "bne 1b\n\t" \
-            "add sp, sp, #8\n\t" \
+            "ldrd r8, r9, [sp, #8]\n\t" /* the next pixel: its window, channel 0's weights */ \
+            "add r0, r0, r9\n\t" \
+            "sub r12, r12, r2\n\t" \
+            "subs r8, r8, #1\n\t" \
+            "beq 2f\n\t" \
+            "str r8, [sp, #8]\n\t" \
+            "ldrd r9, r10, [sp]\n\t" \
+            "add r9, r9, r2, lsl #2\n\t" \
+            "sub r10, r10, r2, lsl #2\n\t" \
+            "strd r9, r10, [sp]\n\t" \
+            "b 1b\n" \
+            "2:\n\t" \
+            "add sp, sp, #16\n\t" \
             "pop {r4-r11, pc}\n\t" \
             ".size " name ", .-" name "\n\t" \
             ".popsection")
@@ -559,15 +577,16 @@ DW_WINDOW_FUNCTION("md_dw_window_3x2", DW_ROW_2 DW_NEXT_ROW DW_ROW_2 DW_NEXT_ROW
 DW_WINDOW_FUNCTION("md_dw_window_2x3", DW_ROW_3 DW_NEXT_ROW DW_ROW_3, DW_BACK_1);
 DW_WINDOW_FUNCTION("md_dw_window_2x2", DW_ROW_2 DW_NEXT_ROW DW_ROW_2, DW_BACK_1);
 
-/* The sums of channels c .. c + count - 1 (a multiple of 4) of one pixel's undilated window of
- * `rows` rows of `columns` taps inside the image (`values` and `weights` at its first tap, of
- * channel 0), from their biases (none: zeros in `sums` first): md_dw_window_RxC for 2 or 3 of
- * each, else quad_mac a tap at a time. */
-static void window_sums(const int8_t *values, const int8_t *weights, int32_t rows, int32_t columns, int32_t row_step,
-                        int32_t channels, uint32_t offsets, const int32_t *bias, int32_t c, int32_t count,
-                        int32_t *sums)
+/* The sums of channels c .. c + count - 1 (a multiple of 4) of `pixels` pixels whose undilated
+ * windows have `rows` rows of `columns` taps inside the image (`values` and `weights` at the first
+ * pixel's first tap, of channel 0; the next window `pixel_step` bytes on), from their biases
+ * (none: zeros in `sums` first), `count` sums a pixel: md_dw_window_RxC for 2 or 3 of each, else
+ * quad_mac a tap at a time. */
+static void window_sums(const int8_t *values, const int8_t *weights, int32_t rows, int32_t columns,
+                        const dw_window_args *shared, int32_t channels, int32_t c, int32_t count, int32_t pixels,
+                        const int32_t *bias, int32_t *sums)
 {
-    dw_window_args args;
+    dw_window_args args = *shared;
     int32_t i;
     int32_t fy;
     int32_t fx;
@@ -575,10 +594,9 @@ static void window_sums(const int8_t *values, const int8_t *weights, int32_t row
         memset(sums, 0, (size_t)count * sizeof *sums);
     }
     args.weights = weights + c;
-    args.row_step = row_step;
     args.end = sums + count;
     args.biases = bias ? bias + c : sums;
-    args.offsets = offsets;
+    args.pixels = pixels;
     if (rows >= 2 && columns >= 2) {
         if (rows == 3) {
             (columns == 3 ? md_dw_window_3x3 : md_dw_window_3x2)(values + c, sums, channels, &args);
@@ -587,18 +605,21 @@ static void window_sums(const int8_t *values, const int8_t *weights, int32_t row
         }
         return;
     }
-    for (i = 0; i < count; i += 4) { /* a window of one row or one column: an image one pixel high or wide */
-        dw_quad quad = {args.biases[i], args.biases[i + 1], args.biases[i + 2], args.biases[i + 3]};
-        for (fy = 0; fy < rows; ++fy) {
-            for (fx = 0; fx < columns; ++fx) {
-                const int32_t tap = fy * row_step + fx * channels + c + i;
-                quad = quad_mac(quad, values + tap, weights + (fy * 3 + fx) * channels + c + i, offsets);
+    for (; pixels > 0; --pixels, values += args.pixel_step, sums += count) {
+        /* windows of one row or one column: an image one pixel high or wide */
+        for (i = 0; i < count; i += 4) {
+            dw_quad quad = {args.biases[i], args.biases[i + 1], args.biases[i + 2], args.biases[i + 3]};
+            for (fy = 0; fy < rows; ++fy) {
+                for (fx = 0; fx < columns; ++fx) {
+                    const int32_t tap = fy * args.row_step + fx * channels + c + i;
+                    quad = quad_mac(quad, values + tap, weights + (fy * 3 + fx) * channels + c + i, args.offsets);
+                }
             }
+            sums[i] = quad.s0;
+            sums[i + 1] = quad.s1;
+            sums[i + 2] = quad.s2;
+            sums[i + 3] = quad.s3;
         }
-        sums[i] = quad.s0;
-        sums[i + 1] = quad.s1;
-        sums[i + 2] = quad.s2;
-        sums[i + 3] = quad.s3;
     }
 }
 
@@ -641,12 +662,13 @@ static MD_NOINLINE void chunk_words(const md_dsp_requant *layer, int32_t c, cons
  * y = SSAT8(((z >> (-s - 1)) + 2 * offset + 1) >> 1), which is folded_value's
  * ((z + 2^(-s-1)) >> -s) + offset saturated; the word of 4 then clamped (clamp_bytes). r0 the
  * sums, r1 the outputs, r2 the multipliers, r3 the shifts, lr 2 * offset + 1; the bounds'
- * bytes and the sums' end on the stack. */
+ * bytes, the pixel's sums' end, the pixels left and 4 x the channels on the stack. */
 typedef struct {
     const int32_t *multipliers, *shifts;
     int32_t rounded_offset; /* 2 * offset + 1 */
     uint32_t lows, highs;   /* the clamp's bounds in each byte */
-    const int32_t *end;
+    const int32_t *end;     /* of the first pixel's sums */
+    int32_t pixels, count;  /* the pixels, one after the other, and their channels */
 } dw_output_args;
 
 void md_dw_narrow_outputs(const int32_t *sums, int8_t *out, const dw_output_args *args);
@@ -671,8 +693,10 @@ __asm__(".pushsection .text.md_dw_narrow_outputs,\"ax\",%progbits\n\t"
         "md_dw_narrow_outputs:\n\t"
         "push {r4-r11, lr}\n\t"
         "ldrd r4, r5, [r2, #12]\n\t"
-        "ldr r6, [r2, #20]\n\t"
-        "push {r4-r6}\n\t"
+        "ldrd r6, r7, [r2, #20]\n\t"
+        "ldr r8, [r2, #28]\n\t"
+        "lsl r8, r8, #2\n\t"
+        "push {r4-r8}\n\t"
         "ldr lr, [r2, #8]\n\t"
         "ldrd r2, r3, [r2]\n"
         "1:\n\t"
@@ -696,59 +720,89 @@ __asm__(".pushsection .text.md_dw_narrow_outputs,\"ax\",%progbits\n\t"
         "ldr r12, [sp, #8]\n\t"
         "cmp r0, r12\n\t"
         "bne 1b\n\t"
-        "add sp, sp, #12\n\t"
+        "ldrd r8, r9, [sp, #12]\n\t" /* the next pixel: channel c's constants again */
+        "subs r8, r8, #1\n\t"
+        "beq 2f\n\t"
+        "str r8, [sp, #12]\n\t"
+        "sub r2, r2, r9\n\t"
+        "sub r3, r3, r9\n\t"
+        "add r12, r12, r9\n\t"
+        "str r12, [sp, #8]\n\t"
+        "b 1b\n"
+        "2:\n\t"
+        "add sp, sp, #20\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_narrow_outputs, .-md_dw_narrow_outputs\n\t"
         ".popsection");
 
-/* Outputs c .. c + count - 1 (a multiple of 4) from their sums: md_dw_narrow_outputs for a
- * narrow layer with per-channel constants, else chunk_words_with a word of 4 at a time. */
-static void chunk_outputs(const md_dsp_requant *layer, int32_t c, const int32_t *sums, int32_t count, int8_t *out,
-                          int mode)
+/* Outputs c .. c + count - 1 (a multiple of 4) of `pixels` pixels (`count` apart, in `sums` and
+ * in `out`: all of a pixel's channels when there are more pixels than one) from their sums:
+ * md_dw_narrow_outputs for a narrow layer with per-channel constants (`shared`: the layer's
+ * constants of channel 0), else chunk_words a word of 4 at a time. */
+static void chunk_outputs(const md_dsp_requant *layer, const dw_output_args *shared, int32_t c, const int32_t *sums,
+                          int32_t count, int32_t pixels, int8_t *out, int mode)
 {
-    dw_output_args args;
+    dw_output_args args = *shared;
     if (mode == MD_DSP_GENERAL || layer->channel_step == 0) {
-        chunk_words(layer, c, sums, count, out, mode);
+        for (; pixels > 0; --pixels, sums += count, out += count) {
+            chunk_words(layer, c, sums, count, out, mode);
+        }
         return;
     }
-    args.multipliers = layer->multipliers + c;
-    args.shifts = layer->shifts + c;
-    args.rounded_offset = 2 * layer->offset + 1;
-    args.lows = (uint32_t)(uint8_t)layer->low * 0x01010101u;
-    args.highs = (uint32_t)(uint8_t)layer->high * 0x01010101u;
+    args.multipliers += c;
+    args.shifts += c;
     args.end = sums + count;
+    args.pixels = pixels;
+    args.count = count;
     md_dw_narrow_outputs(sums, out, &args);
 }
 
-/* Output row oy of an undilated 3x3 layer (a multiple of 4 channels, depth multiplier 1), pixel by
- * pixel: each window's rows and columns inside the image settled once (the padding adds nothing),
- * then DW_SUMS_CHUNK channels at a time their sums (window_sums), then their outputs
- * (chunk_words): each channel written after its windows are read, as the streaming contract
- * requires. */
+/* Output row oy of an undilated 3x3 layer (a multiple of 4 channels, depth multiplier 1): each
+ * window's rows and columns inside the image settled (the padding adds nothing), then the sums of
+ * a run of pixels whose windows have the same taps inside (as many as DW_SUMS_CHUNK sums hold; a
+ * pixel of more channels a chunk at a time) before their outputs: each channel written after its
+ * windows are read, as the streaming contract requires (a pixel's windows read early). */
 static void stream_row_3x3(const depthwise_int_job *job, const md_dsp_requant *layer, const int8_t *image,
                            int32_t oy, int8_t *out, int mode)
 {
     const md_window_params *p = job->p;
     const int32_t channels = p->input_c;
-    const int32_t row_step = p->input_w * channels;
-    const uint32_t offsets = offset_pair(p);
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t fy_first = md_max_i32(-y0, 0);
     const int32_t rows = md_max_i32(md_min_i32(3, p->input_h - y0) - fy_first, 0);
+    /* pixels a run (one without biases: window_sums starts from zeros in its sums) */
+    const int32_t most = layer->bias ? md_max_i32(DW_SUMS_CHUNK / channels, 1) : 1;
     int32_t sums[DW_SUMS_CHUNK];
+    dw_window_args windows;
+    dw_output_args outputs;
     int32_t ox;
     int32_t c;
-    for (ox = 0; ox < p->output_w; ++ox, out += channels) {
+    int32_t n;
+    windows.row_step = p->input_w * channels;
+    windows.offsets = offset_pair(p);
+    windows.pixel_step = p->stride_w * channels;
+    outputs.multipliers = layer->multipliers;
+    outputs.shifts = layer->shifts;
+    outputs.rounded_offset = 2 * layer->offset + 1;
+    outputs.lows = (uint32_t)(uint8_t)layer->low * 0x01010101u;
+    outputs.highs = (uint32_t)(uint8_t)layer->high * 0x01010101u;
+    for (ox = 0; ox < p->output_w; ox += n, out += n * channels) {
         const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
         const int32_t fx_first = md_max_i32(-x0, 0);
         const int32_t columns = rows ? md_max_i32(md_min_i32(3, p->input_w - x0) - fx_first, 0) : 0;
         const int32_t taken = columns ? rows : 0;
         const int8_t *values = taken ? image + ((y0 + fy_first) * p->input_w + x0 + fx_first) * channels : image;
         const int8_t *weights = job->filter + (taken ? fy_first * 3 + fx_first : 0) * channels;
+        n = 1; /* a run: windows of 3 columns inside the image's, one after the other */
+        if (fx_first == 0 && columns == 3) {
+            while (n < most && ox + n < p->output_w && x0 + n * p->stride_w + 3 <= p->input_w) {
+                ++n;
+            }
+        }
         for (c = 0; c < channels; c += DW_SUMS_CHUNK) {
             const int32_t count = md_min_i32(DW_SUMS_CHUNK, channels - c);
-            window_sums(values, weights, taken, columns, row_step, channels, offsets, layer->bias, c, count, sums);
-            chunk_outputs(layer, c, sums, count, out + c, mode);
+            window_sums(values, weights, taken, columns, &windows, channels, c, count, n, layer->bias, sums);
+            chunk_outputs(layer, &outputs, c, sums, count, n, out + c, mode);
         }
     }
 }
