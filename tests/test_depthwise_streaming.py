@@ -56,3 +56,34 @@ def validator():
 def test_streaming_depthwise_is_bit_exact(validator, target: str):
     result = validator.validate_target(target, [random_inputs(validator.graph, seed) for seed in (0, 1)])
     assert [r.divergence for r in result.inputs if not r.agrees] == []
+
+
+def chained() -> Graph:
+    """Two streaming depthwise layers of 32 channels (runs of 2 pixels), the second over the first's
+    output: the planner may place the second's output over its own input, as the contract allows."""
+    f = Family("depthwise_chained", 12)
+    shape = (1, 6, 7, 32)
+    x = f.input(shape)
+    middle = f._tensor(shape, "int8", 0.05, -3)
+    y = f.output(shape, scale=0.05)
+    relu6 = DepthwiseConv2DOptions(Padding.SAME, activation=Activation.RELU6)
+    for source, result in ((x, middle), (middle, y)):
+        weights = f.weights((1, 3, 3, 32), axis=3)
+        f.op("DEPTHWISE_CONV_2D", [source, weights, f.bias(32)], [result], relu6)
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(schedule=Schedule.STREAMING)
+    return graph
+
+
+def test_streaming_depthwise_over_its_own_input_is_bit_exact():
+    checker = Validator(chained())
+    try:
+        graph, plan = checker.graph, checker.plan
+        second = graph.operators[1]
+        source, result = (plan.tensor_offset(i) for i in (second.inputs[0], second.outputs[0]))
+        assert result < source < result + graph.tensors[second.outputs[0]].nbytes  # written over its input
+        checked = checker.validate_target("m4", [random_inputs(graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
