@@ -482,7 +482,7 @@ typedef struct {
     int32_t rows, count, step;
 } dw_run;
 
-/* The channels of a pixel whose sums are held at a time (on the stack), a multiple of 4. */
+/* The sums held at a time (on the stack), a multiple of 4: a run of pixels' or a chunk of one pixel's channels. */
 #define DW_SUMS_CHUNK 64
 
 /* The sums of four channels at a time of `pixels` pixels (`pixel_step` bytes apart in the
