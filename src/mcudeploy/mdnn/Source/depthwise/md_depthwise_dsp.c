@@ -15,9 +15,12 @@
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
  *   (a multiple of 4), four outputs of one input channel at a time, the value shared. Undilated
- *   3x3 windows inside the image's columns go a run of a row at a time, each row of 3 taps one
- *   asm block (9 or 10 instructions a tap for 4 channels, sums in registers); narrow layers
- *   requantize as the folded planes do (folded_output).
+ *   3x3 windows of a multiple of 4 channels go pixel by pixel, 64 channels at a time: their sums
+ *   over the window's rows and columns inside the image (3 or 2 of each: the padded edges too)
+ *   in assembly, 10 instructions a tap for 4 channels, then their outputs, a narrow layer's in
+ *   assembly (7 instructions an output, 4 clamped at once); with a depth multiplier, the windows
+ *   inside the image's columns a run of a row at a time. Narrow layers requantize as the folded
+ *   planes do (folded_output).
  * Other cases run the portable kernel.
  */
 #include "md_depthwise_int.h"
@@ -279,15 +282,14 @@ static inline dw_quad quad_biases(const md_dsp_requant *layer, int32_t c)
 }
 
 /* One streamed output from its sum: md_requantize32 (GENERAL), else folded_output of the doubled sum
- * (a narrow layer with foldable shifts: stream_s8). */
+ * saturated to int8 (a narrow layer with foldable shifts: stream_s8; quad_word clamps). */
 static MD_ALWAYS_INLINE int32_t quad_output(int mode, int32_t sum, int32_t multiplier, int32_t shift, int32_t offset,
                                             int32_t low, int32_t high)
 {
     if (mode == MD_DSP_GENERAL) {
         return md_requantize32(sum, multiplier, shift, offset, low, high);
     }
-    return folded_value((int32_t)((uint32_t)sum << 1), multiplier, -shift, folded_addend(-shift, offset), low, high,
-                        mode == MD_DSP_NARROW_INT8);
+    return folded_value((int32_t)((uint32_t)sum << 1), multiplier, -shift, folded_addend(-shift, offset), low, high, 1);
 }
 
 /* {low's bottom half, high's bottom half} in one PKHBT (GCC masks and ORs). */
@@ -298,9 +300,26 @@ static MD_ALWAYS_INLINE uint32_t low_high(int32_t low, int32_t high)
     return pair;
 }
 
+/* The 4 int8 bytes of `word` clamped to [low, high]: SSUB8 sets each byte's GE flag where it is
+ * not below the bound's byte, SEL picks per byte. */
+static MD_ALWAYS_INLINE uint32_t clamp_bytes(uint32_t word, int32_t low, int32_t high)
+{
+    const uint32_t lows = (uint32_t)(uint8_t)low * 0x01010101u, highs = (uint32_t)(uint8_t)high * 0x01010101u;
+    uint32_t difference;
+    __asm__("ssub8 %[d], %[w], %[lo]\n\t"
+            "sel %[w], %[w], %[lo]\n\t"
+            "ssub8 %[d], %[w], %[hi]\n\t"
+            "sel %[w], %[hi], %[w]"
+            : [w] "+r"(word), [d] "=&r"(difference)
+            : [lo] "r"(lows), [hi] "r"(highs)
+            : "cc");
+    return word;
+}
+
 /* Channels c .. c + 3 from their sums, as one word of int8 outputs: each channel's constants
  * fetched from one base (c times the layer's channel step); the outputs, all within int8, packed
- * as {o0, o2} and {o1, o3} halfword pairs (PKHBT), their low bytes (UXTB16), one ORR. */
+ * as {o0, o2} and {o1, o3} halfword pairs (PKHBT), their low bytes (UXTB16), one ORR; a narrow
+ * layer's clamped four at a time (clamp_bytes). */
 static MD_ALWAYS_INLINE uint32_t quad_word(const md_dsp_requant *layer, int32_t c, dw_quad quad, int mode)
 {
     const int32_t step = layer->channel_step;
@@ -311,7 +330,8 @@ static MD_ALWAYS_INLINE uint32_t quad_word(const md_dsp_requant *layer, int32_t 
     const int32_t o1 = quad_output(mode, quad.s1, multipliers[step], shifts[step], offset, low, high);
     const int32_t o2 = quad_output(mode, quad.s2, multipliers[2 * step], shifts[2 * step], offset, low, high);
     const int32_t o3 = quad_output(mode, quad.s3, multipliers[3 * step], shifts[3 * step], offset, low, high);
-    return __uxtb16(low_high(o0, o2)) | (__uxtb16(low_high(o1, o3)) << 8);
+    const uint32_t word = __uxtb16(low_high(o0, o2)) | (__uxtb16(low_high(o1, o3)) << 8);
+    return mode == MD_DSP_NARROW ? clamp_bytes(word, low, high) : word;
 }
 
 /* One output pixel: four channels at a time, each written as one word once its windows are
@@ -462,41 +482,328 @@ typedef struct {
     int32_t rows, count, step;
 } dw_run;
 
-/* A run four channels at a time (a multiple of 4), each written as one word once its windows are
- * read, as stream_pixel does, without settling taps. */
-static MD_ALWAYS_INLINE void stream_run_3x3_with(const depthwise_int_job *job, const md_dsp_requant *layer,
-                                                 const dw_run *run, int8_t *out, int mode)
+/* The sums held at a time (on the stack), a multiple of 4: a run of pixels' or a chunk of one pixel's channels. */
+#define DW_SUMS_CHUNK 64
+
+/* The sums of four channels at a time of `pixels` pixels (`pixel_step` bytes apart in the
+ * image) whose undilated windows have rows of 3 or 2 taps inside the image, from their biases, in
+ * assembly (every register in use, nothing spilled): md_dw_window_RxC for R rows of C taps. r0
+ * the values of the window's first tap inside (channel c), r1 the sums (one pixel's after the
+ * other's), r2 the channel count (the step between taps), r3 the rest (dw_window_args: r12 the
+ * weights of the first tap inside, lr the step between rows of values, r3 then the input offset
+ * pair; on the stack the pixel's sums' end, the biases, the pixels left and the step from a
+ * pixel's last channel to the next window). Each tap: DW_QUAD_TAP's 10 instructions into r4..r7
+ * (temporaries r8..r11). A pixel of more channels than DW_SUMS_CHUNK goes a chunk at a time (one
+ * pixel a call). */
+typedef struct {
+    const int8_t *weights;
+    int32_t row_step;
+    const int32_t *end; /* of the first pixel's sums */
+    const int32_t *biases;
+    uint32_t offsets;
+    int32_t pixels, pixel_step;
+} dw_window_args;
+
+void md_dw_window_3x3(const int8_t *values, int32_t *sums, int32_t channels, const dw_window_args *args);
+void md_dw_window_3x2(const int8_t *values, int32_t *sums, int32_t channels, const dw_window_args *args);
+void md_dw_window_2x3(const int8_t *values, int32_t *sums, int32_t channels, const dw_window_args *args);
+void md_dw_window_2x2(const int8_t *values, int32_t *sums, int32_t channels, const dw_window_args *args);
+
+#define DW_TAP(value, weight) \
+    "ldr r8, " value "\n\t" \
+    "ldr r11, " weight "\n\t" \
+    "sxtab16 r9, r3, r8\n\t" \
+    "sxtab16 r10, r3, r8, ror #8\n\t" \
+    "sxtb16 r8, r11, ror #8\n\t" \
+    "sxtb16 r11, r11\n\t" \
+    "smlabb r4, r9, r11, r4\n\t" \
+    "smlatt r6, r9, r11, r6\n\t" \
+    "smlabb r5, r10, r8, r5\n\t" \
+    "smlatt r7, r10, r8, r7\n\t"
+
+/* A row of 3 or 2 taps from r0 (values) and r12 (weights). */
+#define DW_ROW_3 DW_TAP("[r0]", "[r12]") DW_TAP("[r0, r2]", "[r12, r2]") DW_TAP("[r0, r2, lsl #1]", "[r12, r2, lsl #1]")
+#define DW_ROW_2 DW_TAP("[r0]", "[r12]") DW_TAP("[r0, r2]", "[r12, r2]")
+
+/* To the next row (values lr bytes on, weights 3 taps on) and back over one or two rows. */
+#define DW_NEXT_ROW "add r0, r0, lr\n\tadd r12, r12, r2, lsl #1\n\tadd r12, r12, r2\n\t"
+#define DW_BACK_1 "sub r0, r0, lr\n\tsub r12, r12, r2, lsl #1\n\tsub r12, r12, r2\n\t"
+#define DW_BACK_2 "sub r0, r0, lr, lsl #1\n\tsub r12, r12, r2, lsl #2\n\tsub r12, r12, r2, lsl #1\n\t"
+
+/* One function: its name and its taps (`rows`, then `back` to the first row). */
+#define DW_WINDOW_FUNCTION(name, rows, back) \
+    __asm__(".pushsection .text." name ",\"ax\",%progbits\n\t" \
+            ".p2align 2\n\t" \
+            ".global " name "\n\t" \
+            ".thumb\n\t" \
+            ".thumb_func\n\t" \
+            ".type " name ", %function\n" name ":\n\t" \
+            "push {r4-r11, lr}\n\t" \
+            "ldrd r4, r5, [r3, #8]\n\t" \
+            "ldrd r6, r7, [r3, #20]\n\t" \
+            "sub r7, r7, r2\n\t" \
+            "push {r4-r7}\n\t" \
+            "ldrd r12, lr, [r3]\n\t" \
+            "ldr r3, [r3, #16]\n" \
+            "1:\n\t" \
+            "ldr r8, [sp, #4]\n\t" \
+            "ldm r8!, {r4-r7}\n\t" \
+            "str r8, [sp, #4]\n\t" rows back \
+            "adds r0, r0, #4\n\t" \
+            "add r12, r12, #4\n\t" \
+            "stmia r1!, {r4-r7}\n\t" \
+            "ldr r8, [sp]\n\t" \
+            "cmp r1, r8\n\t" \
+            "bne 1b\n\t" \
+            "ldrd r8, r9, [sp, #8]\n\t" /* the next pixel: its window, channel 0's weights */ \
+            "add r0, r0, r9\n\t" \
+            "sub r12, r12, r2\n\t" \
+            "subs r8, r8, #1\n\t" \
+            "beq 2f\n\t" \
+            "str r8, [sp, #8]\n\t" \
+            "ldrd r9, r10, [sp]\n\t" \
+            "add r9, r9, r2, lsl #2\n\t" \
+            "sub r10, r10, r2, lsl #2\n\t" \
+            "strd r9, r10, [sp]\n\t" \
+            "b 1b\n" \
+            "2:\n\t" \
+            "add sp, sp, #16\n\t" \
+            "pop {r4-r11, pc}\n\t" \
+            ".size " name ", .-" name "\n\t" \
+            ".popsection")
+
+DW_WINDOW_FUNCTION("md_dw_window_3x3", DW_ROW_3 DW_NEXT_ROW DW_ROW_3 DW_NEXT_ROW DW_ROW_3, DW_BACK_2);
+DW_WINDOW_FUNCTION("md_dw_window_3x2", DW_ROW_2 DW_NEXT_ROW DW_ROW_2 DW_NEXT_ROW DW_ROW_2, DW_BACK_2);
+DW_WINDOW_FUNCTION("md_dw_window_2x3", DW_ROW_3 DW_NEXT_ROW DW_ROW_3, DW_BACK_1);
+DW_WINDOW_FUNCTION("md_dw_window_2x2", DW_ROW_2 DW_NEXT_ROW DW_ROW_2, DW_BACK_1);
+
+/* The sums of channels c .. c + count - 1 (a multiple of 4) of `pixels` pixels whose undilated
+ * windows have `rows` rows of `columns` taps inside the image (`values` and `weights` at the first
+ * pixel's first tap, of channel 0; the next window `pixel_step` bytes on), from their biases
+ * (none: zeros in `sums` first), `count` sums a pixel: md_dw_window_RxC for 2 or 3 of each, else
+ * quad_mac a tap at a time. */
+static void window_sums(const int8_t *values, const int8_t *weights, int32_t rows, int32_t columns,
+                        const dw_window_args *shared, int32_t channels, int32_t c, int32_t count, int32_t pixels,
+                        const int32_t *bias, int32_t *sums)
 {
-    const int32_t channels = job->p->input_c;
-    const int32_t row_step = job->p->input_w * channels;
-    const uint32_t offsets = offset_pair(job->p);
-    const int8_t *values = run->values;
-    const int8_t *weights = run->weights;
-    const int32_t rows = run->rows, count = run->count, step = run->step;
+    dw_window_args args = *shared;
     int32_t i;
-    int32_t c;
-    for (i = 0; i < count; ++i, values += step, out += channels) {
-        for (c = 0; c < channels; c += 4) {
-            dw_quad quad = quad_biases(layer, c);
-            quad = quad_sums_rows(values + c, weights + c, rows, channels, row_step, quad, offsets);
-            md_write32(out + c, quad_word(layer, c, quad, mode));
+    int32_t fy;
+    int32_t fx;
+    if (!bias) {
+        memset(sums, 0, (size_t)count * sizeof *sums);
+    }
+    args.weights = weights + c;
+    args.end = sums + count;
+    args.biases = bias ? bias + c : sums;
+    args.pixels = pixels;
+    if (rows >= 2 && columns >= 2) {
+        if (rows == 3) {
+            (columns == 3 ? md_dw_window_3x3 : md_dw_window_3x2)(values + c, sums, channels, &args);
+        } else {
+            (columns == 3 ? md_dw_window_2x3 : md_dw_window_2x2)(values + c, sums, channels, &args);
+        }
+        return;
+    }
+    for (; pixels > 0; --pixels, values += args.pixel_step, sums += count) {
+        /* windows of one row or one column: an image one pixel high or wide */
+        for (i = 0; i < count; i += 4) {
+            dw_quad quad = {args.biases[i], args.biases[i + 1], args.biases[i + 2], args.biases[i + 3]};
+            for (fy = 0; fy < rows; ++fy) {
+                for (fx = 0; fx < columns; ++fx) {
+                    const int32_t tap = fy * args.row_step + fx * channels + c + i;
+                    quad = quad_mac(quad, values + tap, weights + (fy * 3 + fx) * channels + c + i, args.offsets);
+                }
+            }
+            sums[i] = quad.s0;
+            sums[i + 1] = quad.s1;
+            sums[i + 2] = quad.s2;
+            sums[i + 3] = quad.s3;
         }
     }
 }
 
-static MD_NOINLINE void stream_run_3x3(const depthwise_int_job *job, const md_dsp_requant *layer, const dw_run *run,
-                                       int8_t *out, int mode)
+/* Outputs c .. c + count - 1 (a multiple of 4) from their sums, a word of 4 at a time: the
+ * layer's constants copied to locals first (the output stores may alias *layer). */
+static MD_ALWAYS_INLINE void chunk_words_with(const md_dsp_requant *layer, int32_t c, const int32_t *sums,
+                                              int32_t count, int8_t *out, int mode)
+{
+    md_dsp_requant local = *layer;
+    const int32_t *end = sums + count;
+    local.multipliers += c * local.channel_step;
+    local.shifts += c * local.channel_step;
+    for (; sums < end; sums += 4, out += 4) {
+        const dw_quad quad = {sums[0], sums[1], sums[2], sums[3]};
+        md_write32(out, quad_word(&local, 0, quad, mode));
+        local.multipliers += 4 * local.channel_step;
+        local.shifts += 4 * local.channel_step;
+    }
+}
+
+static MD_NOINLINE void chunk_words(const md_dsp_requant *layer, int32_t c, const int32_t *sums, int32_t count,
+                                    int8_t *out, int mode)
 {
     switch (mode) {
     case MD_DSP_NARROW_INT8:
-        stream_run_3x3_with(job, layer, run, out, MD_DSP_NARROW_INT8);
+        chunk_words_with(layer, c, sums, count, out, MD_DSP_NARROW_INT8);
         break;
     case MD_DSP_NARROW:
-        stream_run_3x3_with(job, layer, run, out, MD_DSP_NARROW);
+        chunk_words_with(layer, c, sums, count, out, MD_DSP_NARROW);
         break;
     default:
-        stream_run_3x3_with(job, layer, run, out, MD_DSP_GENERAL);
+        chunk_words_with(layer, c, sums, count, out, MD_DSP_GENERAL);
         break;
+    }
+}
+
+/* Outputs from the sums of a narrow layer with per-channel constants (foldable shifts), four
+ * channels at a time, in assembly: each output y from its sum x and its shift s in [-22, -1]:
+ * z = SMMULR(2x, multiplier), z += z < 0 ? -1 : 0 (folded_value's rounding), then
+ * y = SSAT8(((z >> (-s - 1)) + 2 * offset + 1) >> 1), which is folded_value's
+ * ((z + 2^(-s-1)) >> -s) + offset saturated; the word of 4 then clamped (clamp_bytes). r0 the
+ * sums, r1 the outputs, r2 the multipliers, r3 the shifts, lr 2 * offset + 1; the bounds'
+ * bytes, the pixel's sums' end, the pixels left and 4 x the channels on the stack. */
+typedef struct {
+    const int32_t *multipliers, *shifts;
+    int32_t rounded_offset; /* 2 * offset + 1 */
+    uint32_t lows, highs;   /* the clamp's bounds in each byte */
+    const int32_t *end;     /* of the first pixel's sums */
+    int32_t pixels, count;  /* the pixels, one after the other, and their channels */
+} dw_output_args;
+
+void md_dw_narrow_outputs(const int32_t *sums, int8_t *out, const dw_output_args *args);
+
+/* Output `sum` (register) with its multiplier `m` (register, then its shift). */
+#define DW_NARROW_OUTPUT(sum, m) \
+    "lsl " sum ", " sum ", #1\n\t" \
+    "smmulr " sum ", " sum ", " m "\n\t" \
+    "ldr " m ", [r3], #4\n\t" \
+    "add " sum ", " sum ", " sum ", asr #31\n\t" \
+    "mvn " m ", " m "\n\t" \
+    "asr " sum ", " sum ", " m "\n\t" \
+    "add " sum ", " sum ", lr\n\t" \
+    "ssat " sum ", #8, " sum ", asr #1\n\t"
+
+__asm__(".pushsection .text.md_dw_narrow_outputs,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_narrow_outputs\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_narrow_outputs, %function\n"
+        "md_dw_narrow_outputs:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "ldrd r4, r5, [r2, #12]\n\t"
+        "ldrd r6, r7, [r2, #20]\n\t"
+        "ldr r8, [r2, #28]\n\t"
+        "lsl r8, r8, #2\n\t"
+        "push {r4-r8}\n\t"
+        "ldr lr, [r2, #8]\n\t"
+        "ldrd r2, r3, [r2]\n"
+        "1:\n\t"
+        "ldm r0!, {r4-r7}\n\t"
+        "ldm r2!, {r8-r11}\n\t"
+        DW_NARROW_OUTPUT("r4", "r8")
+        DW_NARROW_OUTPUT("r5", "r9")
+        DW_NARROW_OUTPUT("r6", "r10")
+        DW_NARROW_OUTPUT("r7", "r11")
+        "pkhbt r4, r4, r6, lsl #16\n\t"
+        "pkhbt r5, r5, r7, lsl #16\n\t"
+        "uxtb16 r4, r4\n\t"
+        "uxtb16 r5, r5\n\t"
+        "orr r4, r4, r5, lsl #8\n\t"
+        "ldrd r8, r9, [sp]\n\t"
+        "ssub8 r12, r4, r8\n\t"
+        "sel r4, r4, r8\n\t"
+        "ssub8 r12, r4, r9\n\t"
+        "sel r4, r9, r4\n\t"
+        "str r4, [r1], #4\n\t"
+        "ldr r12, [sp, #8]\n\t"
+        "cmp r0, r12\n\t"
+        "bne 1b\n\t"
+        "ldrd r8, r9, [sp, #12]\n\t" /* the next pixel: channel c's constants again */
+        "subs r8, r8, #1\n\t"
+        "beq 2f\n\t"
+        "str r8, [sp, #12]\n\t"
+        "sub r2, r2, r9\n\t"
+        "sub r3, r3, r9\n\t"
+        "add r12, r12, r9\n\t"
+        "str r12, [sp, #8]\n\t"
+        "b 1b\n"
+        "2:\n\t"
+        "add sp, sp, #20\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_narrow_outputs, .-md_dw_narrow_outputs\n\t"
+        ".popsection");
+
+/* Outputs c .. c + count - 1 (a multiple of 4) of `pixels` pixels (`count` apart, in `sums` and
+ * in `out`: all of a pixel's channels when there are more pixels than one) from their sums:
+ * md_dw_narrow_outputs for a narrow layer with per-channel constants (`shared`: the layer's
+ * constants of channel 0), else chunk_words a word of 4 at a time. */
+static void chunk_outputs(const md_dsp_requant *layer, const dw_output_args *shared, int32_t c, const int32_t *sums,
+                          int32_t count, int32_t pixels, int8_t *out, int mode)
+{
+    dw_output_args args = *shared;
+    if (mode == MD_DSP_GENERAL || layer->channel_step == 0) {
+        for (; pixels > 0; --pixels, sums += count, out += count) {
+            chunk_words(layer, c, sums, count, out, mode);
+        }
+        return;
+    }
+    args.multipliers += c;
+    args.shifts += c;
+    args.end = sums + count;
+    args.pixels = pixels;
+    args.count = count;
+    md_dw_narrow_outputs(sums, out, &args);
+}
+
+/* Output row oy of an undilated 3x3 layer (a multiple of 4 channels, depth multiplier 1): each
+ * window's rows and columns inside the image settled (the padding adds nothing), then the sums of
+ * a run of pixels whose windows have the same taps inside (as many as DW_SUMS_CHUNK sums hold; a
+ * pixel of more channels a chunk at a time) before their outputs: each channel written after its
+ * windows are read, as the streaming contract requires (a pixel's windows read early). */
+static void stream_row_3x3(const depthwise_int_job *job, const md_dsp_requant *layer, const int8_t *image,
+                           int32_t oy, int8_t *out, int mode)
+{
+    const md_window_params *p = job->p;
+    const int32_t channels = p->input_c;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t fy_first = md_max_i32(-y0, 0);
+    const int32_t rows = md_max_i32(md_min_i32(3, p->input_h - y0) - fy_first, 0);
+    /* pixels a run (one without biases: window_sums starts from zeros in its sums) */
+    const int32_t most = layer->bias ? md_max_i32(DW_SUMS_CHUNK / channels, 1) : 1;
+    int32_t sums[DW_SUMS_CHUNK];
+    dw_window_args windows;
+    dw_output_args outputs;
+    int32_t ox;
+    int32_t c;
+    int32_t n;
+    windows.row_step = p->input_w * channels;
+    windows.offsets = offset_pair(p);
+    windows.pixel_step = p->stride_w * channels;
+    outputs.multipliers = layer->multipliers;
+    outputs.shifts = layer->shifts;
+    outputs.rounded_offset = 2 * layer->offset + 1;
+    outputs.lows = (uint32_t)(uint8_t)layer->low * 0x01010101u;
+    outputs.highs = (uint32_t)(uint8_t)layer->high * 0x01010101u;
+    for (ox = 0; ox < p->output_w; ox += n, out += n * channels) {
+        const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+        const int32_t fx_first = md_max_i32(-x0, 0);
+        const int32_t columns = rows ? md_max_i32(md_min_i32(3, p->input_w - x0) - fx_first, 0) : 0;
+        const int32_t taken = columns ? rows : 0;
+        const int8_t *values = taken ? image + ((y0 + fy_first) * p->input_w + x0 + fx_first) * channels : image;
+        const int8_t *weights = job->filter + (taken ? fy_first * 3 + fx_first : 0) * channels;
+        n = 1; /* a run: windows of 3 columns inside the image's, one after the other */
+        if (fx_first == 0 && columns == 3) {
+            while (n < most && ox + n < p->output_w && x0 + n * p->stride_w + 3 <= p->input_w) {
+                ++n;
+            }
+        }
+        for (c = 0; c < channels; c += DW_SUMS_CHUNK) {
+            const int32_t count = md_min_i32(DW_SUMS_CHUNK, channels - c);
+            window_sums(values, weights, taken, columns, &windows, channels, c, count, n, layer->bias, sums);
+            chunk_outputs(layer, &outputs, c, sums, count, n, out + c, mode);
+        }
     }
 }
 
@@ -581,9 +888,9 @@ static dw_run row_run(const depthwise_int_job *job, const int8_t *image, int32_t
 }
 
 /* Pixel by pixel; within a pixel, output channels are written after their windows are read, as
- * the streaming contract requires. Undilated 3x3 windows inside the image's columns (a channel
- * count that is a multiple of 4, or a depth multiplier) go a run of a row at a time, over their
- * filter rows inside it. */
+ * the streaming contract requires. Undilated 3x3 windows go a row at a time (a channel count that
+ * is a multiple of 4: stream_row_3x3; a depth multiplier: a run of the windows inside the image's
+ * columns over their filter rows inside it). */
 static void stream_s8(const depthwise_int_job *job, const int8_t *input)
 {
     const md_window_params *p = job->p;
@@ -593,9 +900,11 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
         md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, taps) &&
             foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1),
         p->act_min, p->act_max);
+    const int undilated_3x3 = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
     /* (a depth multiplier here is a multiple of 4: md_depthwise_s8) */
-    const int runs = (p->output_c != p->input_c || p->input_c % 4 == 0) && p->filter_h == 3 && p->filter_w == 3 &&
-                     p->dilation_h == 1 && p->dilation_w == 1;
+    const int multiplied = p->output_c != p->input_c;
+    const int rows_3x3 = undilated_3x3 && !multiplied && p->input_c % 4 == 0;
+    const int runs = undilated_3x3 && multiplied;
     int8_t *out = (int8_t *)job->output;
     int32_t batch;
     int32_t oy;
@@ -606,15 +915,16 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
         for (oy = 0; oy < p->output_h; ++oy) {
+            if (rows_3x3) {
+                stream_row_3x3(job, &layer, image, oy, out, mode);
+                out += p->output_w * p->output_c;
+                continue;
+            }
             for (ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
                 if (runs && ox == x_first && x_last > x_first) {
                     const dw_run run = row_run(job, image, oy, x_first, x_last);
                     if (run.rows > 0) {
-                        if (p->output_c == p->input_c) {
-                            stream_run_3x3(job, &layer, &run, out, mode);
-                        } else {
-                            stream_run_multiplier(job, &layer, &run, out, mode);
-                        }
+                        stream_run_multiplier(job, &layer, &run, out, mode);
                         ox += run.count - 1;
                         out += (run.count - 1) * p->output_c;
                         continue;
@@ -622,10 +932,10 @@ static void stream_s8(const depthwise_int_job *job, const int8_t *input)
                 }
                 {
                     const dw_pixel px = pixel_taps(job, image, oy, ox);
-                    if (p->output_c == p->input_c) {
-                        stream_pixel(job, &layer, &px, out, mode);
-                    } else {
+                    if (multiplied) {
                         stream_pixel_multiplier(job, &layer, &px, out, mode);
+                    } else {
+                        stream_pixel(job, &layer, &px, out, mode);
                     }
                 }
             }
