@@ -109,8 +109,9 @@ def _frame(listing: str) -> int | None:
 
 
 def test_the_walk_follows_every_path_and_names_what_it_cannot():
-    """A push on a branch's path counts; two paths meeting at different depths, a stack pointer set from
-    a register or moved on a condition cannot be followed (None: the bound names the function)."""
+    """A push on a branch's path counts (a load of registers from the stack without writeback moves
+    nothing); two paths meeting at different depths, a stack pointer set from a register or moved on
+    a condition cannot be followed (None: the bound names the function)."""
     late_push = """
         0:\tcmp\tr2, #16
         2:\tbhi.n\t8 <f+0x8>
@@ -119,8 +120,9 @@ def test_the_walk_follows_every_path_and_names_what_it_cannot():
         a:\tsub\tsp, #8
         c:\tstr.w\tr7, [sp, #-4]!
         10:\tldr.w\tr7, [sp], #4
-        14:\tadd\tsp, #8
-        16:\tpop\t{r4, r5, r6, pc}
+        14:\tldmia.w\tsp, {r1, ip, lr}
+        18:\tadd\tsp, #8
+        1a:\tpop\t{r4, r5, r6, pc}
     """
     assert _frame(late_push) == 16 + 8 + 4
     assert _frame("0:\tpush\t{r4, lr}\n2:\tit\teq\n4:\tpopeq\t{r4, pc}\n6:\tvpush\t{d8-d9}\n") == 8 + 16

@@ -209,6 +209,10 @@ def _returns(instruction: _Instruction) -> bool:
     )
 
 
+_READS_SP = frozenset(("cmp", "cmn", "tst", "str", "strd", "stmia", "stm", "ldmia", "ldm"))
+"""Operations whose first operand may be sp without moving it (the multiples without writeback)."""
+
+
 def _stack_step(instruction: _Instruction) -> int | None:
     """Bytes the instruction moves the stack pointer down (negative: up); None where it sets it in a way
     the walk cannot follow (from a register, or only on a condition)."""
@@ -225,7 +229,7 @@ def _stack_step(instruction: _Instruction) -> int | None:
     elif re.search(r"\[sp, #-\d+\]!$|\[sp\], #\d+$", operands):
         # str.w lr, [sp, #-4]! and ldr.w pc, [sp], #4: a one-register push and pop
         step = -int(_IMMEDIATE.search(operands).group(1))
-    elif re.match(r"sp\b", operands) and operation not in ("cmp", "cmn", "tst", "str", "strd", "stmia", "stm"):
+    elif re.match(r"sp\b", operands) and operation not in _READS_SP:
         return None  # sp set from a register, or some other way
     else:
         return 0
