@@ -170,6 +170,19 @@ def test_every_core_prices_every_kind(loop_counts: dict) -> None:
         assert timing.source and timing.int8_macs_per_cycle > 0
 
 
+@pytest.mark.parametrize(
+    ("core", "cycles"),
+    [("cortex-m3", 3 + 2 * 2), ("cortex-m4", 3 + 2 * 2), ("cortex-m33", 3 + 2 * 2), ("cortex-m7", 3 + 2),
+     ("cortex-m55", 3 + 2), ("cortex-m0+", 0)],
+)  # fmt: skip
+def test_unaligned_accesses_cost_their_extra_transfers(core: str, cycles: int) -> None:
+    """M3/M4 (M33 alike): +1 per two-transfer split, +2 per three; M7 (M55 alike): +1 each; M0+ faults."""
+    counts = ExecutionCounts({}, {"unaligned_split_2": 3, "unaligned_split_3": 2})
+    timing = core_timing(core)
+    assert price(counts, timing).pipeline_cycles == cycles
+    assert cycles == 0 or any("unaligned" in item for item in timing.approximations)
+
+
 # ---------------------------------------------------------------- memory
 
 

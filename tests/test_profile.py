@@ -92,6 +92,19 @@ FUNCTION seq_leaf
     bx lr
 END seq_leaf
 
+FUNCTION seq_unaligned      @ r0: word buffer
+    ldr r1, [r0, #1]        @ byte, halfword, byte
+    ldr r1, [r0, #2]        @ two halfwords
+    ldr r1, [r0, #3]        @ byte, halfword, byte
+    ldrh r1, [r0, #1]       @ two bytes, inside one word
+    ldrsh r1, [r0, #3]      @ two bytes, across words
+    str r1, [r0, #6]        @ two halfwords
+    ldr r1, [r0, #4]        @ aligned: one transfer each
+    ldrh r1, [r0, #2]
+    ldrb r1, [r0, #3]
+    bx lr
+END seq_unaligned
+
 FUNCTION seq_stream         @ r0: 64-byte buffer, read twice
     movs r2, #2
 1:  ldr r1, [r0]
@@ -168,6 +181,7 @@ void seq_memory(int32_t *words);
 void seq_multiply(void);
 int seq_branches(int count);
 void seq_stream(int32_t *words);
+void seq_unaligned(int32_t *words);
 #endif
 void seq_dsp(void);
 void seq_fpu(int32_t *words);
@@ -183,6 +197,7 @@ int main(void)
     seq_multiply();
     (void)seq_branches(10);
     seq_stream(stream);
+    seq_unaligned(stream);
 #if defined(__ARM_FEATURE_DSP)
     seq_dsp();
 #endif
@@ -213,6 +228,7 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
         "store_multiple": 1, "alu": 23, "branch": 9, "branch_untaken": 2, "it": 1, "call": 1, "branch_load": 1,
     },
     "seq_leaf": {"branch_indirect": 1},
+    "seq_unaligned": {"load": 8, "store": 1, "branch_indirect": 1},
     "seq_dsp": {"dsp_mac": 2, "dsp_simd": 4, "branch_indirect": 1},
     "seq_fpu": {
         "fpu_load": 2, "fpu_alu": 2, "fpu_mac": 2, "fpu_divide": 2, "fpu_store": 1, "fpu_move": 1,
@@ -233,9 +249,10 @@ EXPECTED_EVENTS: dict[str, dict[str, int]] = {
     "seq_branches": {"transfers": 4, "it_folded": 1},
     "seq_fpu": {"transfers": 4},
     "seq_mve": {"transfers": 4, "mve_overlap": 2},
+    "seq_unaligned": {"unaligned_split_2": 4, "unaligned_split_3": 2},
 }
 
-SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf")
+SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf", "seq_unaligned")
 FUNCTIONS_ON: dict[str, tuple[str, ...]] = {
     "m0plus": ("seq_v6m",),
     "m3": SCALAR,
@@ -281,7 +298,8 @@ def test_known_sequences_are_classified_exactly(machine: str, sequence_runs: dic
     for function in FUNCTIONS_ON[machine]:
         counts = result.counts.function_counts[function]
         assert _nonzero(dict(counts.kinds)) == EXPECTED_KINDS[function], (machine, function)
-        for event, expected in EXPECTED_EVENTS.get(function, {}).items():
+        expected_events = {"unaligned_split_2": 0, "unaligned_split_3": 0, **EXPECTED_EVENTS.get(function, {})}
+        for event, expected in expected_events.items():
             assert counts.events[event] == expected, (machine, function, event)
 
 

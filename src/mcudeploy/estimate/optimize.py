@@ -46,7 +46,7 @@ from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
 from mcudeploy.devices import Device, RegionKind, find_core
-from mcudeploy.emulation.plugin import cache_dir
+from mcudeploy.emulation.plugin import cache_dir, plugin_library
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.memory import CONSTANTS_LABEL, device_memory
 from mcudeploy.estimate.model import estimate_model
@@ -554,8 +554,9 @@ def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int
 
 
 def _cache_key(graph: Graph, device: Device, clock: float) -> str:
-    """The generated project, the device and clock, and the estimate's own code."""
+    """The generated project, the device and clock, the estimate's own code and the counting plugin's."""
     digest = hashlib.sha256(f"{device.name}@{clock}".encode())
+    digest.update(plugin_library().name.encode())  # its name holds the hash of its sources
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.read_bytes())
     rendered = render(graph, plan_memory(graph))

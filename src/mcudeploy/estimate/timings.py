@@ -88,7 +88,20 @@ ARMV7M_EVENTS = {
     "address_stall": 1,  # §3.3.2: an address computed by the previous data-processing instruction
     "it_folded": -1,  # "IT instructions can be folded onto a preceding 16-bit Thumb instruction"
     "dual_issue": 0, "load_use": 0, "mve_overlap": 0, "mispredict": 0,
+    # §3.3.2: a byte-aligned halfword or a halfword-aligned word takes one extra cycle (two transfers),
+    # a byte-aligned word two (a byte, a halfword and a byte).
+    "unaligned_split_2": 1, "unaligned_split_3": 2,
 }  # fmt: skip
+
+UNALIGNED_M3_M4 = (
+    "unaligned LDR/STR/LDRH/STRH: +1 cycle for a byte-aligned halfword or a halfword-aligned word (two "
+    "aligned transfers), +2 for a byte-aligned word (three), as the load/store timing notes state"
+)
+UNALIGNED_M7 = (
+    "unaligned LDR/STR/LDRH/STRH: +1 cycle whatever the offset; the Cortex-M7 TRM (DDI 0489, §2.4.2) only "
+    "says they become two or more aligned accesses inside the core and gives no cycle count"
+)
+UNALIGNED_EVENTS_M7 = {"unaligned_split_2": 1, "unaligned_split_3": 1}
 
 CORTEX_M4 = CoreTiming(
     core=find_core("cortex-m4"),
@@ -102,6 +115,7 @@ CORTEX_M4 = CoreTiming(
         f"P (pipeline refill) = {REFILL_M3_M4} cycles, the middle of the manual's 1-3",
         f"SDIV/UDIV = {DIVIDE_M3_M4} cycles, the middle of the manual's 2-12 (early termination not modelled)",
         "conditional instructions that fail their condition cost as if executed",
+        UNALIGNED_M3_M4,
     ),
 )
 
@@ -117,6 +131,7 @@ CORTEX_M3 = CoreTiming(
         f"P (pipeline refill) = {REFILL_M3_M4} cycles, the middle of the manual's 1-3",
         f"SDIV/UDIV = {DIVIDE_M3_M4}, UMULL/SMULL = 4 (3-5), UMLAL/SMLAL = 5.5 (4-7): middles of the "
         "manual's data-dependent ranges",
+        UNALIGNED_M3_M4,
     ),
 )
 
@@ -132,6 +147,7 @@ CORTEX_M33 = CoreTiming(
     approximations=(
         "Cortex-M4 instruction timings (the M33 manual has no table); any dual issue of the M33 is not modelled",
         f"P = {REFILL_M3_M4}, SDIV/UDIV = {DIVIDE_M3_M4} as for the Cortex-M4",
+        f"{UNALIGNED_M3_M4} for the Cortex-M4 (the M33 manual gives no unaligned-access timing)",
     ),
 )
 
@@ -180,6 +196,7 @@ CORTEX_M7 = CoreTiming(
             "dual_issue": -1,
             "load_use": 1,
             "mispredict": REFILL_M7,
+            **UNALIGNED_EVENTS_M7,
         }
     ),
     int8_macs_per_cycle=2,
@@ -193,6 +210,7 @@ CORTEX_M7 = CoreTiming(
         "loads: 1 cycle plus 1 when the next instruction uses the loaded register; FP multiply-accumulate "
         "pipelined at 1 per cycle (its latency is not modelled)",
         f"SDIV/UDIV = {DIVIDE_M3_M4} cycles",
+        UNALIGNED_M7,
     ),
 )
 
@@ -211,7 +229,7 @@ CORTEX_M55 = CoreTiming(
     "beat-wise execution and overlap of consecutive vector instructions. No scalar cycle table is published: "
     "Cortex-M4 TRM r0p1 Table 3-1 timings are used for scalar code",
     kind_cycles=_frozen(_M55_KINDS),
-    event_cycles=_frozen({**ARMV7M_EVENTS, "mve_overlap": -1}),
+    event_cycles=_frozen({**ARMV7M_EVENTS, "mve_overlap": -1, **UNALIGNED_EVENTS_M7}),
     int8_macs_per_cycle=8,
     peak_source="VMLADAVA.S8: 16 multiply-accumulates per instruction in two beats (dual-beat MVE)",
     approximations=(
@@ -219,6 +237,7 @@ CORTEX_M55 = CoreTiming(
         f"every MVE instruction {MVE_BEATS_M55} cycles; one cycle saved when it follows an MVE instruction of "
         "the other group (memory / arithmetic), whose beats it overlaps",
         "LE (low-overhead loop end) taken costs 1 cycle: no pipeline refill",
+        f"{UNALIGNED_M7}; taken as the Cortex-M7's for the M55 (its manual gives no unaligned-access timing)",
     ),
 )
 

@@ -15,6 +15,7 @@
  *           included) until execution reaches a closer range (their caller);
  *   regions labelled address ranges: every data access is counted by region, read or
  *           write, and reads of cached regions go through a set-associative LRU cache model.
+ * Unaligned data accesses are counted in every run, as events, by the aligned transfers they split into.
  *
  * Arguments (-plugin insn_count.so,out=FILE[,ranges=FILE][,marks=FILE][,scopes=FILE,closers=FILE]
  *            [,regions=FILE][,cache=LINE:SETS:WAYS]):
@@ -73,6 +74,7 @@ void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, vcpu_
 void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, vcpu_memory_fn callback, int flags, int rw,
                                       void *udata);
 bool qemu_plugin_mem_is_store(plugin_meminfo info);
+unsigned int qemu_plugin_mem_size_shift(plugin_meminfo info);
 void qemu_plugin_register_atexit_cb(plugin_id id, plugin_udata_fn callback, void *udata);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
@@ -464,10 +466,27 @@ static size_t region_of(uint64_t address)
     return region_count;
 }
 
+/* The aligned bus transfers an access of 2^size_shift bytes at `address` takes: the Armv7-M/v8-M
+ * buses move only naturally aligned bytes, halfwords and words, so an unaligned halfword is two
+ * byte transfers, an unaligned word a halfword pair (address % 4 == 2) or byte, halfword, byte.
+ * (Only LDR/STR/LDRH/STRH/LDRSH may be unaligned: the others fault before they are counted.) */
+static unsigned transfers_of(uint64_t address, unsigned size_shift)
+{
+    const uint64_t size = 1u << (size_shift > 2 ? 2 : size_shift); /* doublewords move as words */
+    if (size == 1 || address % size == 0) {
+        return 1;
+    }
+    return (size == 2 || address % 2 == 0) ? 2 : 3;
+}
+
 static void on_memory_access(unsigned int vcpu_index, plugin_meminfo info, uint64_t vaddr, void *udata)
 {
     uint64_t *bucket = udata;
     (void)vcpu_index;
+    const unsigned transfers = transfers_of(vaddr, qemu_plugin_mem_size_shift(info));
+    if (transfers > 1) {
+        bucket[event_slot(transfers == 2 ? EVENT_UNALIGNED_SPLIT_2 : EVENT_UNALIGNED_SPLIT_3)]++;
+    }
     const size_t region = region_of(vaddr);
     if (qemu_plugin_mem_is_store(info)) {
         bucket[region_slot(region, REGION_WRITE)]++;
@@ -574,10 +593,8 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
             add_to_plan(&plan, &bucket[event_slot(event)], events[event]);
         }
         instrument(insn, address, &plan);
-        if (region_count > 0) {
-            qemu_plugin_register_vcpu_mem_cb(insn, on_memory_access, PLUGIN_CB_NO_REGS, PLUGIN_MEM_READ_WRITE,
-                                             bucket);
-        }
+        /* Every run: unaligned accesses are pipeline events, priced whatever regions were asked for. */
+        qemu_plugin_register_vcpu_mem_cb(insn, on_memory_access, PLUGIN_CB_NO_REGS, PLUGIN_MEM_READ_WRITE, bucket);
         previous = decoded;
     }
     qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block_executed, PLUGIN_CB_NO_REGS, block);

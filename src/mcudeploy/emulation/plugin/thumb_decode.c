@@ -24,7 +24,7 @@ const char *const KIND_NAMES[KIND_COUNT] = {
 
 const char *const EVENT_NAMES[EVENT_COUNT] = {
     "transfers", "pipelined", "store_register_offset", "address_stall", "it_folded",
-    "dual_issue", "load_use", "mve_overlap", "mispredict",
+    "dual_issue", "load_use", "mve_overlap", "mispredict", "unaligned_split_2", "unaligned_split_3",
 };
 
 struct pattern {

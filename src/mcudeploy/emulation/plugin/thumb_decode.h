@@ -68,6 +68,8 @@ enum event {
     EVENT_LOAD_USE,         /* reads a register the previous instruction loaded */
     EVENT_MVE_OVERLAP,      /* MVE instruction after an MVE instruction of the other group (memory / arithmetic) */
     EVENT_MISPREDICT,       /* conditional direct branch mispredicted by 2-bit counters indexed by address */
+    EVENT_UNALIGNED_SPLIT_2, /* unaligned data access the bus splits into 2 aligned transfers (counted per access) */
+    EVENT_UNALIGNED_SPLIT_3, /* unaligned word at address % 4 == 1 or 3: 3 aligned transfers (counted per access) */
     EVENT_COUNT
 };
 
