@@ -793,6 +793,106 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     WALK_PAIRS(WALK_ODD_VALUE);
 }
 
+/* The stems' walk (md_conv_stem_fits: depths of 27, 9 and 40 values): walk_pairs_int8 with the
+ * column's pairs unrolled (a copy per depth: no count, no loop, no branch around the products) and
+ * each pair's eight outputs stored at register offsets from one address (pixel b at the stride,
+ * c at twice it, d at three times it: no add per output). A stem's short columns make the work
+ * around the products most of a pair's cycles: with 8 output channels, 27 values per pixel. */
+#if !MD_W16_DUAL_ISSUE
+#define STEM_PRELOAD ""
+#define STEM_DOT(pairs) ".rept " #pairs "\n\t" MD_W16_PAIR ".endr\n\t"
+#else
+/* The first pair's words loaded before the biases are copied, the last pair without loads (DOT_LOOP's). */
+#define STEM_PRELOAD                                                                                              \
+    "ldr r10, [r0]\n\t"                                                                                       \
+    "ldr r12, [r1]\n\t"                                                                                       \
+    "ldr lr, [r1, #4]\n\t"
+#define STEM_DOT(pairs)                                                                                           \
+    ".rept " #pairs " - 1\n\t" MD_W16_PAIR ".endr\n\t" MD_W16_PAIR_START "smlad r8, r11, r12, r8\n\t"         \
+    "smlad r9, r11, lr, r9\n\t"                                                                               \
+    "add r0, r0, #16\n\t"                                                                                     \
+    "add r1, r1, #8\n\t"
+#endif
+
+/* WALK_OUTPUT of `sum` stored at `address` (r1 pixel a's output, lr the stride, r2 three strides). */
+#define STEM_OUTPUT(sum, address)                                                                                 \
+    "lsl r0, " sum ", #1\n\t"                                                                                \
+    "smmlar r0, r0, r12, r10\n\t"                                                                            \
+    "add r0, r0, " sum ", asr #31\n\t"                                                                       \
+    "asr r0, r0, r11\n\t"                                                                                    \
+    "ssat r0, #8, r0\n\t"                                                                                    \
+    "strb r0, " address "\n\t"
+
+/* The walk over `pairs` pairs of values, `odd` WALK_ODD_VALUE for an odd depth: the pair_walk at
+ * [sp], its values and weights read by one LDRD, its records advanced a channel at a time. */
+#define STEM_WALK(pairs, odd)                                                                                     \
+    __asm__("push {r0, r4-r11, lr}\n\t"                                                                      \
+            "1:\n\t"                                                                                          \
+            "ldr lr, [sp]\n\t"                                                                                \
+            "ldr r11, [lr, #12]\n\t" /* the records */                                                        \
+            "ldrd r0, r1, [lr]\n\t"  /* the values, the weights */                                            \
+            "ldm r11!, {r2, r3}\n\t" /* the biases */                                                         \
+            "str r11, [lr, #12]\n\t" STEM_PRELOAD "mov r4, r2\n\t"                                            \
+            "mov r5, r3\n\t"                                                                                  \
+            "mov r6, r2\n\t"                                                                                  \
+            "mov r7, r3\n\t"                                                                                  \
+            "mov r8, r2\n\t"                                                                                  \
+            "mov r9, r3\n\t" STEM_DOT(pairs) odd "ldr lr, [sp]\n\t"                                           \
+            "ldr r0, [lr, #12]\n\t" /* channel 0's constants */                                               \
+            "str r1, [lr, #4]\n\t"  /* the next pair's weights */                                             \
+            "ldr r1, [lr, #16]\n\t"                                                                           \
+            "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
+            "str r0, [lr, #12]\n\t"                                                                           \
+            "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, lr, lr, lsl #1\n\t"                     \
+            STEM_OUTPUT("r4", "[r1, lr]") STEM_OUTPUT("r6", "[r1, lr, lsl #1]") STEM_OUTPUT("r8", "[r1, r2]")  \
+            "ldr r4, [sp]\n\t"                                                                                \
+            "add r1, r1, #1\n\t"                                                                              \
+            "ldr r6, [r4, #12]\n\t" /* channel 1's constants */                                               \
+            "ldr r8, [r4, #24]\n\t" /* the end */                                                             \
+            "ldm r6!, {r10, r11, r12}\n\t"                                                                    \
+            "str r6, [r4, #12]\n\t" STEM_OUTPUT("r3", "[r1]") STEM_OUTPUT("r5", "[r1, lr]")                    \
+            STEM_OUTPUT("r7", "[r1, lr, lsl #1]") STEM_OUTPUT("r9", "[r1, r2]") "add r1, r1, #1\n\t"          \
+            "str r1, [r4, #16]\n\t" /* the next pair's outputs */                                             \
+            "cmp r1, r8\n\t"                                                                                  \
+            "bne 1b\n\t"                                                                                      \
+            "pop {r0, r4-r11, pc}")
+
+__attribute__((naked, noinline)) static void walk_stem_27(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK(13, WALK_ODD_VALUE);
+}
+
+__attribute__((naked, noinline)) static void walk_stem_9(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK(4, WALK_ODD_VALUE);
+}
+
+__attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK(20, "");
+}
+
+/* The walk of a stem's depth (md_conv_stem_fits' shapes), or walk_pairs_int8's. */
+static void walk_pairs(pair_walk *pairs, int32_t depth)
+{
+    if (depth == 27) {
+        walk_stem_27(pairs);
+    } else if (depth == 9) {
+        walk_stem_9(pairs);
+    } else if (depth == 40) {
+        walk_stem_40(pairs);
+    } else if (depth & 1) {
+        walk_pairs_int8_odd(pairs);
+    } else {
+        walk_pairs_int8(pairs);
+    }
+}
+
+#undef STEM_WALK
+#undef STEM_OUTPUT
+#undef STEM_DOT
+#undef STEM_PRELOAD
+
 #undef WALK_PAIRS
 #undef WALK_ODD_VALUE
 #undef WALK_OUTPUT_NEXT
@@ -859,11 +959,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                if (job.depth & 1) {
-                    walk_pairs_int8_odd(&pairs);
-                } else {
-                    walk_pairs_int8(&pairs);
-                }
+                walk_pairs(&pairs, job.depth);
                 if (p->output_c & 1) {
                     compute(mode, &job, scratch, count, out, p->output_c & ~1);
                 }
