@@ -794,13 +794,38 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
 }
 
 /* The stems' walk (md_conv_stem_fits: depths of 27, 9 and 40 values): walk_pairs_int8 with the
- * column's pairs unrolled (a copy per depth: no count, no loop, no branch around the products) and
- * each pair's eight outputs stored at register offsets from one address (pixel b at the stride,
- * c at twice it, d at three times it: no add per output). A stem's short columns make the work
- * around the products most of a pair's cycles: with 8 output channels, 27 values per pixel. */
+ * column's pairs unrolled (a copy per depth: no count, no loop, no branch around the products), the
+ * four pixels' output addresses computed once for both channels. A stem's short columns make the
+ * work around the products a large part of a pair's cycles (27 values per pixel for vww's 8
+ * channels). Any layer of these depths takes it: the walk does not depend on how columns are filled. */
 #if !MD_W16_DUAL_ISSUE
+/* MD_W16_PAIR's products with single loads: on the M4 and M33 a load right after a load takes one
+ * cycle and an LDRD three, so the pair's six words cost 5 + 3 cycles instead of 3 x 3 (16 cycles a
+ * pair instead of 17). */
 #define STEM_PRELOAD ""
-#define STEM_DOT(pairs) ".rept " #pairs "\n\t" MD_W16_PAIR ".endr\n\t"
+#define STEM_PAIR                                                                                                 \
+    "ldr r12, [r1, #8 * md_k]\n\t"                                                                            \
+    "ldr lr, [r1, #8 * md_k + 4]\n\t"                                                                         \
+    "ldr r10, [r0, #16 * md_k]\n\t"                                                                           \
+    "ldr r11, [r0, #16 * md_k + 4]\n\t"                                                                       \
+    "smlad r2, r10, r12, r2\n\t"                                                                              \
+    "smlad r3, r10, lr, r3\n\t"                                                                               \
+    "smlad r4, r11, r12, r4\n\t"                                                                              \
+    "smlad r5, r11, lr, r5\n\t"                                                                               \
+    "ldr r10, [r0, #16 * md_k + 8]\n\t"                                                                       \
+    "ldr r11, [r0, #16 * md_k + 12]\n\t"                                                                      \
+    "smlad r6, r10, r12, r6\n\t"                                                                              \
+    "smlad r7, r10, lr, r7\n\t"                                                                               \
+    "smlad r8, r11, r12, r8\n\t"                                                                              \
+    "smlad r9, r11, lr, r9\n\t"
+/* Pair md_k at immediate offsets (a load writing back its base would hold the next one up), the
+ * pointers advanced past them after. */
+#define STEM_DOT(pairs)                                                                                           \
+    ".set md_k, 0\n\t"                                                                                        \
+    ".rept " #pairs "\n\t" STEM_PAIR ".set md_k, md_k + 1\n\t"                                               \
+    ".endr\n\t"                                                                                               \
+    "add r0, r0, #16 * " #pairs "\n\t"                                                                        \
+    "add r1, r1, #8 * " #pairs "\n\t"
 #else
 /* The first pair's words loaded before the biases are copied, the last pair without loads (DOT_LOOP's). */
 #define STEM_PRELOAD                                                                                              \
@@ -814,7 +839,7 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     "add r1, r1, #8\n\t"
 #endif
 
-/* WALK_OUTPUT of `sum` stored at `address` (r1 pixel a's output, lr the stride, r2 three strides). */
+/* WALK_OUTPUT of `sum` stored at `address`. */
 #define STEM_OUTPUT(sum, address)                                                                                 \
     "lsl r0, " sum ", #1\n\t"                                                                                \
     "smmlar r0, r0, r12, r10\n\t"                                                                            \
@@ -824,7 +849,9 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     "strb r0, " address "\n\t"
 
 /* The walk over `pairs` pairs of values, `odd` WALK_ODD_VALUE for an odd depth: the pair_walk at
- * [sp], its values and weights read by one LDRD, its records advanced a channel at a time. */
+ * [sp], its values and weights read by one LDRD, its records advanced a channel at a time. Channel
+ * 0's outputs give their sums' registers to the four pixels' addresses (r1, r2, r4, r6: stores at
+ * immediate offsets, one add per pixel), which channel 1's outputs reuse. */
 #define STEM_WALK(pairs, odd)                                                                                     \
     __asm__("push {r0, r4-r11, lr}\n\t"                                                                      \
             "1:\n\t"                                                                                          \
@@ -843,17 +870,16 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
             "ldr r1, [lr, #16]\n\t"                                                                           \
             "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
             "str r0, [lr, #12]\n\t"                                                                           \
-            "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, lr, lr, lsl #1\n\t"                     \
-            STEM_OUTPUT("r4", "[r1, lr]") STEM_OUTPUT("r6", "[r1, lr, lsl #1]") STEM_OUTPUT("r8", "[r1, r2]")  \
-            "ldr r4, [sp]\n\t"                                                                                \
-            "add r1, r1, #1\n\t"                                                                              \
-            "ldr r6, [r4, #12]\n\t" /* channel 1's constants */                                               \
-            "ldr r8, [r4, #24]\n\t" /* the end */                                                             \
-            "ldm r6!, {r10, r11, r12}\n\t"                                                                    \
-            "str r6, [r4, #12]\n\t" STEM_OUTPUT("r3", "[r1]") STEM_OUTPUT("r5", "[r1, lr]")                    \
-            STEM_OUTPUT("r7", "[r1, lr, lsl #1]") STEM_OUTPUT("r9", "[r1, r2]") "add r1, r1, #1\n\t"          \
-            "str r1, [r4, #16]\n\t" /* the next pair's outputs */                                             \
-            "cmp r1, r8\n\t"                                                                                  \
+            "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, r1, lr\n\t"                          \
+            STEM_OUTPUT("r4", "[r2]") "add r4, r2, lr\n\t" STEM_OUTPUT("r6", "[r4]") "add r6, r4, lr\n\t"     \
+            STEM_OUTPUT("r8", "[r6]") "ldr lr, [sp]\n\t"                                                      \
+            "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                               \
+            "ldm r8!, {r10, r11, r12}\n\t"                                                                    \
+            "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r2, #1]")              \
+            STEM_OUTPUT("r7", "[r4, #1]") STEM_OUTPUT("r9", "[r6, #1]") "add r1, r1, #2\n\t"                 \
+            "ldr r0, [lr, #24]\n\t" /* the end */                                                             \
+            "str r1, [lr, #16]\n\t" /* the next pair's outputs */                                             \
+            "cmp r1, r0\n\t"                                                                                  \
             "bne 1b\n\t"                                                                                      \
             "pop {r0, r4-r11, pc}")
 
@@ -891,6 +917,7 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 #undef STEM_WALK
 #undef STEM_OUTPUT
 #undef STEM_DOT
+#undef STEM_PAIR
 #undef STEM_PRELOAD
 
 #undef WALK_PAIRS
