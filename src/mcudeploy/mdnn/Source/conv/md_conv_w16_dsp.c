@@ -802,7 +802,6 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
 /* MD_W16_PAIR's products with single loads: on the M4 and M33 a load right after a load takes one
  * cycle and an LDRD three, so the pair's six words cost 5 + 3 cycles instead of 3 x 3 (16 cycles a
  * pair instead of 17). */
-#define STEM_PRELOAD ""
 #define STEM_PAIR                                                                                                 \
     "ldr r12, [r1, #8 * md_k]\n\t"                                                                            \
     "ldr lr, [r1, #8 * md_k + 4]\n\t"                                                                         \
@@ -818,20 +817,44 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     "smlad r7, r10, lr, r7\n\t"                                                                               \
     "smlad r8, r11, r12, r8\n\t"                                                                              \
     "smlad r9, r11, lr, r9\n\t"
-/* Pair md_k at immediate offsets (a load writing back its base would hold the next one up), the
- * pointers advanced past them after. */
+/* The first pair's products added to the biases (r2, r3) as they are read: pixel a's last, its
+ * column word kept (no copy of the biases into the other pixels' sums). */
+#define STEM_START                                                                                                \
+    "ldr r12, [r1]\n\t"                                                                                       \
+    "ldr lr, [r1, #4]\n\t"                                                                                    \
+    "ldr r10, [r0]\n\t"                                                                                       \
+    "ldr r11, [r0, #4]\n\t"                                                                                   \
+    "smlad r4, r11, r12, r2\n\t"                                                                              \
+    "smlad r5, r11, lr, r3\n\t"                                                                               \
+    "ldr r11, [r0, #8]\n\t"                                                                                   \
+    "smlad r6, r11, r12, r2\n\t"                                                                              \
+    "smlad r7, r11, lr, r3\n\t"                                                                               \
+    "ldr r11, [r0, #12]\n\t"                                                                                  \
+    "smlad r8, r11, r12, r2\n\t"                                                                              \
+    "smlad r9, r11, lr, r3\n\t"                                                                               \
+    "smlad r2, r10, r12, r2\n\t"                                                                              \
+    "smlad r3, r10, lr, r3\n\t"
+/* The other pairs, pair md_k at immediate offsets (a load writing back its base would hold the
+ * next one up), the pointers advanced past them all after. */
 #define STEM_DOT(pairs)                                                                                           \
-    ".set md_k, 0\n\t"                                                                                        \
-    ".rept " #pairs "\n\t" STEM_PAIR ".set md_k, md_k + 1\n\t"                                               \
+    ".set md_k, 1\n\t"                                                                                        \
+    ".rept " #pairs " - 1\n\t" STEM_PAIR ".set md_k, md_k + 1\n\t"                                           \
     ".endr\n\t"                                                                                               \
     "add r0, r0, #16 * " #pairs "\n\t"                                                                        \
     "add r1, r1, #8 * " #pairs "\n\t"
 #else
-/* The first pair's words loaded before the biases are copied, the last pair without loads (DOT_LOOP's). */
-#define STEM_PRELOAD                                                                                              \
+/* The first pair's words loaded before the biases are copied into the other pixels' sums, the last
+ * pair without loads (DOT_LOOP's). */
+#define STEM_START                                                                                                \
     "ldr r10, [r0]\n\t"                                                                                       \
     "ldr r12, [r1]\n\t"                                                                                       \
-    "ldr lr, [r1, #4]\n\t"
+    "ldr lr, [r1, #4]\n\t"                                                                                    \
+    "mov r4, r2\n\t"                                                                                          \
+    "mov r5, r3\n\t"                                                                                          \
+    "mov r6, r2\n\t"                                                                                          \
+    "mov r7, r3\n\t"                                                                                          \
+    "mov r8, r2\n\t"                                                                                          \
+    "mov r9, r3\n\t"
 #define STEM_DOT(pairs)                                                                                           \
     ".rept " #pairs " - 1\n\t" MD_W16_PAIR ".endr\n\t" MD_W16_PAIR_START "smlad r8, r11, r12, r8\n\t"         \
     "smlad r9, r11, lr, r9\n\t"                                                                               \
@@ -859,12 +882,7 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
             "ldr r11, [lr, #12]\n\t" /* the records */                                                        \
             "ldrd r0, r1, [lr]\n\t"  /* the values, the weights */                                            \
             "ldm r11!, {r2, r3}\n\t" /* the biases */                                                         \
-            "str r11, [lr, #12]\n\t" STEM_PRELOAD "mov r4, r2\n\t"                                            \
-            "mov r5, r3\n\t"                                                                                  \
-            "mov r6, r2\n\t"                                                                                  \
-            "mov r7, r3\n\t"                                                                                  \
-            "mov r8, r2\n\t"                                                                                  \
-            "mov r9, r3\n\t" STEM_DOT(pairs) odd "ldr lr, [sp]\n\t"                                           \
+            "str r11, [lr, #12]\n\t" STEM_START STEM_DOT(pairs) odd "ldr lr, [sp]\n\t"                        \
             "ldr r0, [lr, #12]\n\t" /* channel 0's constants */                                               \
             "str r1, [lr, #4]\n\t"  /* the next pair's weights */                                             \
             "ldr r1, [lr, #16]\n\t"                                                                           \
@@ -918,7 +936,7 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 #undef STEM_OUTPUT
 #undef STEM_DOT
 #undef STEM_PAIR
-#undef STEM_PRELOAD
+#undef STEM_START
 
 #undef WALK_PAIRS
 #undef WALK_ODD_VALUE
