@@ -61,7 +61,7 @@ static MD_ALWAYS_INLINE uint32_t short_run(const uint8_t *row, int32_t count, in
  * bytes streamed 4 to a word as they come (`pending` holds `count` bytes not yet in a group), each
  * whole word widened. A row's last run % 4 bytes are the top of the word that ends the row (read
  * within the row) or, in a row shorter than a word, read as `reach` allows (short_run). With the
- * shapes constant (the unrolled copies of md_conv_stem_columns), every shift and index is one. */
+ * shapes constant (the unrolled copies md_conv_stem_fill chooses), every shift and index is one. */
 static MD_ALWAYS_INLINE void stem_column(const uint8_t *row, int32_t row_step, int32_t filter_h, int32_t run,
                                          int16x2_t offsets, uint32_t *column, int reach)
 {
@@ -111,17 +111,16 @@ static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const u
     stem_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column, READ_AHEAD); /* rows of words */
 }
 
-/* The columns of pixels pixel .. pixel + count - 1 one by one (md_conv_stem_columns' groups that are
+/* The columns of `count` pixels from (oy, ox) on one by one (md_stem_fill's groups that are
  * not 4 windows of one output row inside the image): a window inside read from the image (its rows by
  * words where the bytes before it are in the row), one touching the padding assembled. */
-static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const int8_t *image, int32_t pixel,
-                                                int32_t count, int16_t *scratch, int32_t filter_h, int32_t run)
+static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const int8_t *image, int32_t oy,
+                                                int32_t ox, int32_t count, int16_t *scratch, int32_t filter_h,
+                                                int32_t run)
 {
     const int32_t channels = p->input_c;
     const int32_t row_step = p->dilation_h * p->input_w * channels;
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
-    int32_t oy = pixel / p->output_w;
-    int32_t ox = pixel - oy * p->output_w;
     uint32_t *values = (uint32_t *)scratch;
     int32_t column;
     for (column = 0; column < COLUMNS; ++column) {
@@ -144,18 +143,15 @@ static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const
     }
 }
 
-/* md_conv_stem_columns for filters of `filter_h` rows of `run` bytes (constants in its copies): four
+/* md_stem_fill for filters of `filter_h` rows of `run` bytes (constants in its copies): four
  * pixels of one output row whose windows are inside the image one after the other, `stride_w`
  * pixels apart; other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of
  * line so that this path keeps its registers). */
-static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
-                                          int16_t *scratch, int32_t filter_h, int32_t run,
-                                          void (*pixels)(const md_window_params *, const int8_t *, int32_t, int32_t,
-                                                         int16_t *))
+static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,
+                                          int32_t count, int16_t *scratch, int32_t filter_h, int32_t run,
+                                          md_stem_fill pixels)
 {
     const int32_t channels = p->input_c;
-    const int32_t oy = pixel / p->output_w;
-    const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     if (count == COLUMNS && ox + COLUMNS <= p->output_w && y0 >= 0 &&
@@ -173,38 +169,34 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BEHIND); /* the previous' before */
         return;
     }
-    pixels(p, image, pixel, count, scratch);
+    pixels(p, image, oy, ox, count, scratch);
 }
 
 /* Copies with the stems' shapes constant (md_conv_stem_fits): MobileNet's and ResNet's 3x3 over RGB
  * (run 9), a 3x3 over a grey image (run 3: person_detect's first DEPTHWISE_CONV_2D run as the
  * convolution it is) and a 10x4 filter over a spectrogram (run 4). */
 #define STEM_COPY(name, filter_h, run)                                                                          \
-    static MD_NOINLINE void name##_pixels(const md_window_params *p, const int8_t *image, int32_t pixel,        \
-                                          int32_t count, int16_t *scratch)                                      \
+    static MD_NOINLINE void name##_pixels(const md_window_params *p, const int8_t *image, int32_t oy,          \
+                                          int32_t ox, int32_t count, int16_t *scratch)                          \
     {                                                                                                           \
-        stem_pixel_columns(p, image, pixel, count, scratch, filter_h, run);                                     \
+        stem_pixel_columns(p, image, oy, ox, count, scratch, filter_h, run);                                    \
     }                                                                                                           \
-    static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,  \
-                                 int16_t *scratch)                                                              \
+    static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,        \
+                                 int32_t count, int16_t *scratch)                                               \
     {                                                                                                           \
-        stem_columns(p, image, pixel, count, scratch, filter_h, run, name##_pixels);                            \
+        stem_columns(p, image, oy, ox, count, scratch, filter_h, run, name##_pixels);                           \
     }
 STEM_COPY(stem_3x9, 3, 9)
 STEM_COPY(stem_3x3, 3, 3)
 STEM_COPY(stem_10x4, 10, 4)
 #undef STEM_COPY
 
-void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
-                          int16_t *scratch)
+md_stem_fill md_conv_stem_fill(const md_window_params *p)
 {
     if (p->filter_h == 10) {
-        stem_10x4(p, image, pixel, count, scratch);
-    } else if (p->filter_w * p->input_c == 3) {
-        stem_3x3(p, image, pixel, count, scratch);
-    } else {
-        stem_3x9(p, image, pixel, count, scratch);
+        return stem_10x4;
     }
+    return p->filter_w * p->input_c == 3 ? stem_3x3 : stem_3x9;
 }
 
 #undef COLUMNS

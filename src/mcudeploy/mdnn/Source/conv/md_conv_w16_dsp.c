@@ -916,20 +916,19 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
     STEM_WALK(20, "");
 }
 
-/* The walk of a stem's depth (md_conv_stem_fits' shapes), or walk_pairs_int8's. */
-static void walk_pairs(pair_walk *pairs, int32_t depth)
+/* The walk of a column of `depth` values: a stem's (md_conv_stem_fits' shapes) or walk_pairs_int8's. */
+static void (*walk_for(int32_t depth))(pair_walk *)
 {
     if (depth == 27) {
-        walk_stem_27(pairs);
-    } else if (depth == 9) {
-        walk_stem_9(pairs);
-    } else if (depth == 40) {
-        walk_stem_40(pairs);
-    } else if (depth & 1) {
-        walk_pairs_int8_odd(pairs);
-    } else {
-        walk_pairs_int8(pairs);
+        return walk_stem_27;
     }
+    if (depth == 9) {
+        return walk_stem_9;
+    }
+    if (depth == 40) {
+        return walk_stem_40;
+    }
+    return depth & 1 ? walk_pairs_int8_odd : walk_pairs_int8;
 }
 
 #undef STEM_WALK
@@ -956,6 +955,47 @@ static int layer_mode(const md_window_params *p, const int32_t *bias, const int3
         }
     }
     return md_dsp_mode(1, p->act_min, p->act_max);
+}
+
+/* md_conv_s8_w16 of a stem (md_conv_stem_fits) whose channels the walk takes, in pairs (an even
+ * output_c): per group of 4 pixels the shape's fill and the depth's walk, both chosen once, the
+ * group's output row and column followed (no division per group). */
+static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int32_t *records, int8_t *output,
+                                    int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const md_stem_fill fill = md_conv_stem_fill(p);
+    void (*const walk)(pair_walk *) = walk_for(job->depth);
+    const int32_t channels = p->output_c;
+    const int32_t image = p->input_h * p->input_w * p->input_c;
+    const int8_t *input = job->input;
+    pair_walk pairs;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    pairs.values = scratch;
+    pairs.pair_bytes = 4 * (job->depth & ~1);
+    for (batch = 0; batch < p->batches; ++batch, input += image) {
+        int32_t left = p->output_h * p->output_w;
+        int8_t *out = output + batch * left * channels;
+        for (oy = 0, ox = 0; left > 0; left -= COLUMNS, out += COLUMNS * channels) {
+            const int32_t count = left < COLUMNS ? left : COLUMNS;
+            fill(p, input, oy, ox, count, scratch);
+            if (count == COLUMNS || count == 1) { /* a lone pixel: its 4 copies stored in one place */
+                pairs.weights = job->filter;
+                pairs.records = records;
+                pairs.out = out;
+                pairs.stride = count == 1 ? 0 : channels;
+                pairs.end = out + channels;
+                walk(&pairs);
+            } else {
+                compute(mode, job, scratch, count, out, 0);
+            }
+            for (ox += COLUMNS; ox >= p->output_w && left > COLUMNS; ++oy) {
+                ox -= p->output_w;
+            }
+        }
+    }
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
@@ -986,12 +1026,17 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     }
     mode = layer_mode(p, bias, shifts, job.depth);
     stem = md_conv_stem_fits(p);
+    if (stem && walk && (p->output_c & 1) == 0) {
+        stem_groups(&job, mode, walk_records, output, scratch);
+        return MD_OK;
+    }
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
             if (stem) {
-                md_conv_stem_columns(p, input + batch * p->input_h * p->input_w * p->input_c, pixel, count, scratch);
+                md_conv_stem_fill(p)(p, input + batch * p->input_h * p->input_w * p->input_c, pixel / p->output_w,
+                                     pixel % p->output_w, count, scratch);
             } else {
                 fill_columns(&job, batch, pixel, count, scratch);
             }
@@ -1004,7 +1049,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                walk_pairs(&pairs, job.depth);
+                walk_for(job.depth)(&pairs);
                 if (p->output_c & 1) {
                     compute(mode, &job, scratch, count, out, p->output_c & ~1);
                 }
