@@ -205,9 +205,10 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 6, 15, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 4, 10, 12), 3, (2, 3), Conv2DOptions(Padding.VALID, dilation_h=2))
     _conv(f, "int8", (1, 3, 8, 4), 4, (1, 5), Conv2DOptions(Padding.SAME))
-    # the stems' own loop and walks (depths 27, 9, 40): two images of 25 pixels (a lone last pixel
-    # each), a grey 3x3 at stride 1 (a last group of 3), a depth of 40 that is no stem
-    _conv(f, "int8", (2, 7, 7, 3), 6, (3, 3), Conv2DOptions(Padding.VALID))
+    # the stems' own loop and walks (depths 27, 9, 40): two images of 25 pixels at stride 2 (4 windows
+    # of a row read by rgb_column, a lone last pixel), a grey 3x3 at stride 1 (a last group of 3), a
+    # depth of 40 that is no stem
+    _conv(f, "int8", (2, 11, 11, 3), 6, (3, 3), Conv2DOptions(Padding.VALID, 2, 2))
     _conv(f, "int8", (1, 7, 9, 1), 4, (3, 3), Conv2DOptions(Padding.SAME))
     _conv(f, "int8", (1, 3, 3, 40), 4, (1, 1), Conv2DOptions(Padding.VALID))
     graph = f.graph()

@@ -95,6 +95,55 @@ static MD_ALWAYS_INLINE void stem_column(const uint8_t *row, int32_t row_step, i
     }
 }
 
+/* A word's two pair-order words (SXTAB16s adding the offsets) stored as group `group` of a column. */
+#define RGB_WIDEN(word, group)                                                                                    \
+    "sxtab16 %[even], %[offsets], " word "\n\t"                                                               \
+    "sxtab16 " word ", %[offsets], " word ", ror #8\n\t"                                                     \
+    "str %[even], [%[column], #32 * " #group "]\n\t"                                                          \
+    "str " word ", [%[column], #32 * " #group " + 16]\n\t"
+
+/* stem_column of a window of 3 rows of 9 bytes (a 3x3 over RGB) inside the image, in assembly (the
+ * compiler spreads the loads and spills): each row's three words read one after the other (on the
+ * M4 and M33 a load right after a load takes one cycle), words whose bytes fall in place: row 0's
+ * 0-3, 4-7 and 8-11 (byte 8 put below row 1's 0-2, read with the byte before them: a bit-field
+ * insert), row 1's 3-6 as they are, row 1's 7-8 beside row 2's 0-1 (a halfword pack), row 2's 2-5
+ * as they are, its 6-8 the top of its 5-8 as widen_tail's plain pairs. Nothing is read outside the
+ * image: the bytes before rows 1 and 2 and after rows 0 and 1 are the image's. */
+static MD_ALWAYS_INLINE void rgb_column(const uint8_t *row, int32_t row_step, int16x2_t offsets, uint32_t *column)
+{
+    uint32_t even;
+    uint32_t a;
+    uint32_t b;
+    uint32_t c;
+    uint32_t d;
+    const uint8_t *next;
+    __asm__ volatile("add %[next], %[row], %[step]\n\t"
+            "ldr %[a], [%[row]]\n\t"
+            "ldr %[b], [%[row], #4]\n\t"
+            "ldr %[c], [%[row], #8]\n\t" RGB_WIDEN("%[a]", 0) RGB_WIDEN("%[b]", 1)
+            "ldr %[a], [%[next], #-1]\n\t"
+            "ldr %[b], [%[next], #3]\n\t"
+            "ldr %[d], [%[next], #7]\n\t"
+            "bfi %[a], %[c], #0, #8\n\t"
+            "add %[next], %[next], %[step]\n\t" RGB_WIDEN("%[a]", 2) RGB_WIDEN("%[b]", 3)
+            "ldr %[a], [%[next], #-2]\n\t"
+            "ldr %[b], [%[next], #2]\n\t"
+            "ldr %[c], [%[next], #5]\n\t"
+            "pkhbt %[a], %[d], %[a]\n\t" RGB_WIDEN("%[a]", 4) RGB_WIDEN("%[b]", 5)
+            "lsr %[c], %[c], #8\n\t"
+            "sxtab16 %[even], %[offsets], %[c]\n\t"            /* {v24, v26} */
+            "sxtab16 %[c], %[offsets], %[c], ror #8\n\t"       /* {v25, the offset} */
+            "pkhbt %[c], %[even], %[c], lsl #16\n\t"
+            "lsr %[even], %[even], #16\n\t"
+            "str %[c], [%[column], #192]\n\t"
+            "str %[even], [%[column], #208]"
+            : [even] "=&r"(even), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [next] "=&r"(next)
+            : [row] "r"(row), [step] "r"(row_step), [offsets] "r"(offsets), [column] "r"(column)
+            : "memory");
+}
+
+#undef RGB_WIDEN
+
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
  * assembled on the stack (assemble_row: the zero point in the padding), then read from there. */
 static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
@@ -163,6 +212,12 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         const int32_t pixel_step = p->stride_w * channels;
         uint32_t *values = (uint32_t *)scratch;
         int32_t column;
+        if (filter_h == 3 && run == 9) {
+            for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
+                rgb_column(row, row_step, offsets, values + column);
+            }
+            return;
+        }
         for (column = 0; column + 1 < COLUMNS; ++column, row += pixel_step) { /* the next windows' bytes after */
             stem_column(row, row_step, filter_h, run, offsets, values + column, READ_AHEAD);
         }
