@@ -142,6 +142,36 @@ static MD_ALWAYS_INLINE void rgb_column(const uint8_t *row, int32_t row_step, in
             : "memory");
 }
 
+/* stem_column of a window of 3 rows of 3 bytes (a 3x3 over a grey image) inside the image, as
+ * rgb_column: row 0's 0-2 below the byte before row 1 (a bit-field insert into the word ending
+ * with it), row 1's 1-2 beside row 2's 0-1 (a halfword pack), row 2's 2 (the top of the word ending
+ * with it) beside a zero. Nothing is read outside the image: the bytes around rows 0 and 1 and
+ * before row 2 are the image's. */
+static MD_ALWAYS_INLINE void grey_column(const uint8_t *row, int32_t row_step, int16x2_t offsets, uint32_t *column)
+{
+    uint32_t even;
+    uint32_t a;
+    uint32_t b;
+    uint32_t c;
+    uint32_t d;
+    const uint8_t *next;
+    __asm__ volatile("add %[next], %[row], %[step]\n\t"
+                     "ldr %[a], [%[row]]\n\t"
+                     "ldr %[b], [%[next], #-3]\n\t"
+                     "ldr %[c], [%[next], #1]\n\t"
+                     "add %[next], %[next], %[step]\n\t"
+                     "ldr %[d], [%[next], #-2]\n\t"
+                     "bfi %[b], %[a], #0, #24\n\t"
+                     "ldr %[a], [%[next], #-1]\n\t" RGB_WIDEN("%[b]", 0)
+                     "pkhbt %[c], %[c], %[d]\n\t" RGB_WIDEN("%[c]", 1)
+                     "sxtab16 %[a], %[offsets], %[a], ror #24\n\t" /* {v8, the byte before} */
+                     "uxth %[a], %[a]\n\t"
+                     "str %[a], [%[column], #64]"
+                     : [even] "=&r"(even), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [next] "=&r"(next)
+                     : [row] "r"(row), [step] "r"(row_step), [offsets] "r"(offsets), [column] "r"(column)
+                     : "memory");
+}
+
 #undef RGB_WIDEN
 
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
@@ -215,6 +245,12 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         if (filter_h == 3 && run == 9) {
             for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
                 rgb_column(row, row_step, offsets, values + column);
+            }
+            return;
+        }
+        if (filter_h == 3 && run == 3) {
+            for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
+                grey_column(row, row_step, offsets, values + column);
             }
             return;
         }
