@@ -835,13 +835,29 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     "smlad r2, r10, r12, r2\n\t"                                                                              \
     "smlad r3, r10, lr, r3\n\t"
 /* The other pairs, pair md_k at immediate offsets (a load writing back its base would hold the
- * next one up), the pointers advanced past them all after. */
+ * next one up). */
 #define STEM_DOT(pairs)                                                                                           \
     ".set md_k, 1\n\t"                                                                                        \
     ".rept " #pairs " - 1\n\t" STEM_PAIR ".set md_k, md_k + 1\n\t"                                           \
-    ".endr\n\t"                                                                                               \
-    "add r0, r0, #16 * " #pairs "\n\t"                                                                        \
-    "add r1, r1, #8 * " #pairs "\n\t"
+    ".endr\n\t"
+/* The weights' pointer past the pair's (the columns' is read again for the next pair). */
+#define STEM_END(pairs) "add r1, r1, #8 * " #pairs "\n\t"
+/* ... or past an odd depth's last value, its products (WALK_ODD_VALUE's) by single loads first. */
+#define STEM_END_ODD(pairs)                                                                                       \
+    "ldr r12, [r1, #8 * " #pairs "]\n\t"                                                                      \
+    "ldr r10, [r0, #16 * " #pairs "]\n\t"                                                                     \
+    "ldr r11, [r0, #16 * " #pairs " + 4]\n\t"                                                                 \
+    "smlad r2, r10, r12, r2\n\t"                                                                              \
+    "smladx r3, r10, r12, r3\n\t"                                                                             \
+    "smlad r4, r11, r12, r4\n\t"                                                                              \
+    "smladx r5, r11, r12, r5\n\t"                                                                             \
+    "ldr r10, [r0, #16 * " #pairs " + 8]\n\t"                                                                 \
+    "ldr r11, [r0, #16 * " #pairs " + 12]\n\t"                                                                \
+    "smlad r6, r10, r12, r6\n\t"                                                                              \
+    "smladx r7, r10, r12, r7\n\t"                                                                             \
+    "smlad r8, r11, r12, r8\n\t"                                                                              \
+    "smladx r9, r11, r12, r9\n\t"                                                                             \
+    "add r1, r1, #8 * " #pairs " + 4\n\t"
 #else
 /* The first pair's words loaded before the biases are copied into the other pixels' sums, the last
  * pair without loads (DOT_LOOP's). */
@@ -860,6 +876,8 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     "smlad r9, r11, lr, r9\n\t"                                                                               \
     "add r0, r0, #16\n\t"                                                                                     \
     "add r1, r1, #8\n\t"
+#define STEM_END(pairs) ""
+#define STEM_END_ODD(pairs) WALK_ODD_VALUE
 #endif
 
 /* WALK_OUTPUT of `sum` stored at `address`. */
@@ -871,18 +889,19 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     "ssat r0, #8, r0\n\t"                                                                                    \
     "strb r0, " address "\n\t"
 
-/* The walk over `pairs` pairs of values, `odd` WALK_ODD_VALUE for an odd depth: the pair_walk at
- * [sp], its values and weights read by one LDRD, its records advanced a channel at a time. Channel
+/* The walk over `pairs` pairs of values, `end` STEM_END or STEM_END_ODD: the pair_walk at [sp] and
+ * in lr at the top of the loop, its values and weights read by one LDRD, its records advanced a
+ * channel at a time. Channel
  * 0's outputs give their sums' registers to the four pixels' addresses (r1, r2, r4, r6: stores at
  * immediate offsets, one add per pixel), which channel 1's outputs reuse. */
-#define STEM_WALK(pairs, odd)                                                                                     \
+#define STEM_WALK(pairs, end)                                                                                     \
     __asm__("push {r0, r4-r11, lr}\n\t"                                                                      \
+            "mov lr, r0\n\t"                                                                                  \
             "1:\n\t"                                                                                          \
-            "ldr lr, [sp]\n\t"                                                                                \
             "ldr r11, [lr, #12]\n\t" /* the records */                                                        \
             "ldrd r0, r1, [lr]\n\t"  /* the values, the weights */                                            \
             "ldm r11!, {r2, r3}\n\t" /* the biases */                                                         \
-            "str r11, [lr, #12]\n\t" STEM_START STEM_DOT(pairs) odd "ldr lr, [sp]\n\t"                        \
+            "str r11, [lr, #12]\n\t" STEM_START STEM_DOT(pairs) end "ldr lr, [sp]\n\t"                        \
             "ldr r0, [lr, #12]\n\t" /* channel 0's constants */                                               \
             "str r1, [lr, #4]\n\t"  /* the next pair's weights */                                             \
             "ldr r1, [lr, #16]\n\t"                                                                           \
@@ -903,17 +922,17 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
 
 __attribute__((naked, noinline)) static void walk_stem_27(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(13, WALK_ODD_VALUE);
+    STEM_WALK(13, STEM_END_ODD(13));
 }
 
 __attribute__((naked, noinline)) static void walk_stem_9(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(4, WALK_ODD_VALUE);
+    STEM_WALK(4, STEM_END_ODD(4));
 }
 
 __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(20, "");
+    STEM_WALK(20, STEM_END(20));
 }
 
 /* The walk of a column of `depth` values: a stem's (md_conv_stem_fits' shapes) or walk_pairs_int8's. */
@@ -934,6 +953,8 @@ static void (*walk_for(int32_t depth))(pair_walk *)
 #undef STEM_WALK
 #undef STEM_OUTPUT
 #undef STEM_DOT
+#undef STEM_END
+#undef STEM_END_ODD
 #undef STEM_PAIR
 #undef STEM_START
 
