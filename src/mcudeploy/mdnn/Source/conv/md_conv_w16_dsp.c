@@ -799,24 +799,6 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
  * work around the products a large part of a pair's cycles (27 values per pixel for vww's 8
  * channels). Any layer of these depths takes it: the walk does not depend on how columns are filled. */
 #if !MD_W16_DUAL_ISSUE
-/* MD_W16_PAIR's products with single loads: on the M4 and M33 a load right after a load takes one
- * cycle and an LDRD three, so the pair's six words cost 5 + 3 cycles instead of 3 x 3 (16 cycles a
- * pair instead of 17). */
-#define STEM_PAIR                                                                                                 \
-    "ldr r12, [r1, #8 * md_k]\n\t"                                                                            \
-    "ldr lr, [r1, #8 * md_k + 4]\n\t"                                                                         \
-    "ldr r10, [r0, #16 * md_k]\n\t"                                                                           \
-    "ldr r11, [r0, #16 * md_k + 4]\n\t"                                                                       \
-    "smlad r2, r10, r12, r2\n\t"                                                                              \
-    "smlad r3, r10, lr, r3\n\t"                                                                               \
-    "smlad r4, r11, r12, r4\n\t"                                                                              \
-    "smlad r5, r11, lr, r5\n\t"                                                                               \
-    "ldr r10, [r0, #16 * md_k + 8]\n\t"                                                                       \
-    "ldr r11, [r0, #16 * md_k + 12]\n\t"                                                                      \
-    "smlad r6, r10, r12, r6\n\t"                                                                              \
-    "smlad r7, r10, lr, r7\n\t"                                                                               \
-    "smlad r8, r11, r12, r8\n\t"                                                                              \
-    "smlad r9, r11, lr, r9\n\t"
 /* The first pair's products added to the biases (r2, r3) as they are read: pixel a's last, its
  * column word kept (no copy of the biases into the other pixels' sums). */
 #define STEM_START                                                                                                \
@@ -834,11 +816,11 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     "smlad r9, r11, lr, r3\n\t"                                                                               \
     "smlad r2, r10, r12, r2\n\t"                                                                              \
     "smlad r3, r10, lr, r3\n\t"
-/* The other pairs, pair md_k at immediate offsets (a load writing back its base would hold the
- * next one up). */
+/* The other pairs at immediate offsets (MD_W16_PAIR_AT: a load writing back its base would hold
+ * the next one up). */
 #define STEM_DOT(pairs)                                                                                           \
-    ".set md_k, 1\n\t"                                                                                        \
-    ".rept " #pairs " - 1\n\t" STEM_PAIR ".set md_k, md_k + 1\n\t"                                           \
+    ".set md_at, 1\n\t"                                                                                       \
+    ".rept " #pairs " - 1\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                \
     ".endr\n\t"
 /* The weights' pointer past the pair's (the columns' is read again for the next pair). */
 #define STEM_END(pairs) "add r1, r1, #8 * " #pairs "\n\t"
@@ -935,8 +917,8 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
     STEM_WALK(20, STEM_END(20));
 }
 
-/* The walk of a column of `depth` values: a stem's (md_conv_stem_fits' shapes) or walk_pairs_int8's. */
-static void (*walk_for(int32_t depth))(pair_walk *)
+/* The stems' walk of a column of `depth` values (md_conv_stem_fits' shapes: 27, 9 or 40), or NULL. */
+static void (*stem_walk_for(int32_t depth))(pair_walk *)
 {
     if (depth == 27) {
         return walk_stem_27;
@@ -944,10 +926,20 @@ static void (*walk_for(int32_t depth))(pair_walk *)
     if (depth == 9) {
         return walk_stem_9;
     }
-    if (depth == 40) {
-        return walk_stem_40;
+    return depth == 40 ? walk_stem_40 : NULL;
+}
+
+/* The walk of a column of `depth` values: a stem's, or walk_pairs_int8's. */
+static void walk_pairs(pair_walk *pairs, int32_t depth)
+{
+    void (*const stem)(pair_walk *) = stem_walk_for(depth);
+    if (stem != NULL) {
+        stem(pairs);
+    } else if (depth & 1) {
+        walk_pairs_int8_odd(pairs);
+    } else {
+        walk_pairs_int8(pairs);
     }
-    return depth & 1 ? walk_pairs_int8_odd : walk_pairs_int8;
 }
 
 #undef STEM_WALK
@@ -955,7 +947,6 @@ static void (*walk_for(int32_t depth))(pair_walk *)
 #undef STEM_DOT
 #undef STEM_END
 #undef STEM_END_ODD
-#undef STEM_PAIR
 #undef STEM_START
 
 #undef WALK_PAIRS
@@ -986,7 +977,7 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
 {
     const md_window_params *p = job->p;
     const md_stem_fill fill = md_conv_stem_fill(p);
-    void (*const walk)(pair_walk *) = walk_for(job->depth);
+    void (*const walk)(pair_walk *) = stem_walk_for(job->depth);
     const int32_t channels = p->output_c;
     const int32_t image = p->input_h * p->input_w * p->input_c;
     const int8_t *input = job->input;
@@ -1070,7 +1061,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                walk_for(job.depth)(&pairs);
+                walk_pairs(&pairs, job.depth);
                 if (p->output_c & 1) {
                     compute(mode, &job, scratch, count, out, p->output_c & ~1);
                 }
