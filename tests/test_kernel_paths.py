@@ -186,7 +186,7 @@ def widened_paths() -> Graph:
     whose filter rows cross the padding (assembled on the stack, or byte by byte past 64 bytes); the
     stems' shapes of md_conv_stem_dsp.c (3x3 over 3 channels, 10x4 over 1: a last group of 3 or no
     values; groups of 4 windows inside a row, groups across rows or touching the padding, windows
-    ending the image)."""
+    ending the image; batches, a lone last pixel, a last group of 3 in the stems' loop)."""
     f = Family("widened_paths", 5)
     _conv(f, "int8", (1, 10, 9, 3), 7, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 5, 5, 32), 9, (1, 1), Conv2DOptions(Padding.VALID))  # 1x1: blocks of 4 across rows
@@ -205,6 +205,12 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 6, 15, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 4, 10, 12), 3, (2, 3), Conv2DOptions(Padding.VALID, dilation_h=2))
     _conv(f, "int8", (1, 3, 8, 4), 4, (1, 5), Conv2DOptions(Padding.SAME))
+    # the stems' own loop and walks (depths 27, 9, 40): two images of 25 pixels at stride 2 (4 windows
+    # of a row read by rgb_column, a lone last pixel), a grey 3x3 at stride 1 (a last group of 3), a
+    # depth of 40 that is no stem
+    _conv(f, "int8", (2, 11, 11, 3), 6, (3, 3), Conv2DOptions(Padding.VALID, 2, 2))
+    _conv(f, "int8", (1, 7, 9, 1), 4, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 3, 3, 40), 4, (1, 1), Conv2DOptions(Padding.VALID))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -252,7 +258,7 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 14
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 17
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

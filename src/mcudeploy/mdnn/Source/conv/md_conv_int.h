@@ -613,10 +613,12 @@ static inline int md_conv_stem_fits(const md_window_params *p)
            ((p->filter_h == 3 && (run == 9 || run == 3)) || (p->filter_h == 10 && run == 4));
 }
 
-/* The columns of output pixels pixel .. pixel + count - 1 (count 1 to 4; the last again in the
- * columns after it) of one batch's `image` into md_conv_s8_w16's 4-column scratch. */
-void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
-                          int16_t *scratch);
+/* The columns of `count` (1 to 4) output pixels from (oy, ox) on in row order (the last again in
+ * the columns after it) of one batch's `image` into md_conv_s8_w16's 4-column scratch: the copy for
+ * the layer's shape, chosen once by md_conv_stem_fill. */
+typedef void (*md_stem_fill)(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox, int32_t count,
+                             int16_t *scratch);
+md_stem_fill md_conv_stem_fill(const md_window_params *p);
 
 /* md_conv_s8_w16 of a pointwise layer with few input channels at any stride (md_conv_1x1_narrow_dsp.c;
  * md_conv_s8_w16_records_bytes says which) that has the walk's records (md_nn.h's `walk`). */

@@ -61,7 +61,7 @@ static MD_ALWAYS_INLINE uint32_t short_run(const uint8_t *row, int32_t count, in
  * bytes streamed 4 to a word as they come (`pending` holds `count` bytes not yet in a group), each
  * whole word widened. A row's last run % 4 bytes are the top of the word that ends the row (read
  * within the row) or, in a row shorter than a word, read as `reach` allows (short_run). With the
- * shapes constant (the unrolled copies of md_conv_stem_columns), every shift and index is one. */
+ * shapes constant (the unrolled copies md_conv_stem_fill chooses), every shift and index is one. */
 static MD_ALWAYS_INLINE void stem_column(const uint8_t *row, int32_t row_step, int32_t filter_h, int32_t run,
                                          int16x2_t offsets, uint32_t *column, int reach)
 {
@@ -95,6 +95,85 @@ static MD_ALWAYS_INLINE void stem_column(const uint8_t *row, int32_t row_step, i
     }
 }
 
+/* A word's two pair-order words (SXTAB16s adding the offsets) stored as group `group` of a column. */
+#define RGB_WIDEN(word, group)                                                                                    \
+    "sxtab16 %[even], %[offsets], " word "\n\t"                                                               \
+    "sxtab16 " word ", %[offsets], " word ", ror #8\n\t"                                                     \
+    "str %[even], [%[column], #32 * " #group "]\n\t"                                                          \
+    "str " word ", [%[column], #32 * " #group " + 16]\n\t"
+
+/* stem_column of a window of 3 rows of 9 bytes (a 3x3 over RGB) inside the image, in assembly (the
+ * compiler spreads the loads and spills): each row's three words read one after the other (on the
+ * M4 and M33 a load right after a load takes one cycle), words whose bytes fall in place: row 0's
+ * 0-3, 4-7 and 8-11 (byte 8 put below row 1's 0-2, read with the byte before them: a bit-field
+ * insert), row 1's 3-6 as they are, row 1's 7-8 beside row 2's 0-1 (a halfword pack), row 2's 2-5
+ * as they are, its 6-8 the top of its 5-8 as widen_tail's plain pairs. Nothing is read outside the
+ * image: the bytes before rows 1 and 2 and after rows 0 and 1 are the image's. */
+static MD_ALWAYS_INLINE void rgb_column(const uint8_t *row, int32_t row_step, int16x2_t offsets, uint32_t *column)
+{
+    uint32_t even;
+    uint32_t a;
+    uint32_t b;
+    uint32_t c;
+    uint32_t d;
+    const uint8_t *next;
+    __asm__ volatile("add %[next], %[row], %[step]\n\t"
+            "ldr %[a], [%[row]]\n\t"
+            "ldr %[b], [%[row], #4]\n\t"
+            "ldr %[c], [%[row], #8]\n\t" RGB_WIDEN("%[a]", 0) RGB_WIDEN("%[b]", 1)
+            "ldr %[a], [%[next], #-1]\n\t"
+            "ldr %[b], [%[next], #3]\n\t"
+            "ldr %[d], [%[next], #7]\n\t"
+            "bfi %[a], %[c], #0, #8\n\t"
+            "add %[next], %[next], %[step]\n\t" RGB_WIDEN("%[a]", 2) RGB_WIDEN("%[b]", 3)
+            "ldr %[a], [%[next], #-2]\n\t"
+            "ldr %[b], [%[next], #2]\n\t"
+            "ldr %[c], [%[next], #5]\n\t"
+            "pkhbt %[a], %[d], %[a]\n\t" RGB_WIDEN("%[a]", 4) RGB_WIDEN("%[b]", 5)
+            "lsr %[c], %[c], #8\n\t"
+            "sxtab16 %[even], %[offsets], %[c]\n\t"            /* {v24, v26} */
+            "sxtab16 %[c], %[offsets], %[c], ror #8\n\t"       /* {v25, the offset} */
+            "pkhbt %[c], %[even], %[c], lsl #16\n\t"
+            "lsr %[even], %[even], #16\n\t"
+            "str %[c], [%[column], #192]\n\t"
+            "str %[even], [%[column], #208]"
+            : [even] "=&r"(even), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [next] "=&r"(next)
+            : [row] "r"(row), [step] "r"(row_step), [offsets] "r"(offsets), [column] "r"(column)
+            : "memory");
+}
+
+/* stem_column of a window of 3 rows of 3 bytes (a 3x3 over a grey image) inside the image, as
+ * rgb_column: row 0's 0-2 below the byte before row 1 (a bit-field insert into the word ending
+ * with it), row 1's 1-2 beside row 2's 0-1 (a halfword pack), row 2's 2 (the top of the word ending
+ * with it) beside a zero. Nothing is read outside the image: the bytes around rows 0 and 1 and
+ * before row 2 are the image's. */
+static MD_ALWAYS_INLINE void grey_column(const uint8_t *row, int32_t row_step, int16x2_t offsets, uint32_t *column)
+{
+    uint32_t even;
+    uint32_t a;
+    uint32_t b;
+    uint32_t c;
+    uint32_t d;
+    const uint8_t *next;
+    __asm__ volatile("add %[next], %[row], %[step]\n\t"
+                     "ldr %[a], [%[row]]\n\t"
+                     "ldr %[b], [%[next], #-3]\n\t"
+                     "ldr %[c], [%[next], #1]\n\t"
+                     "add %[next], %[next], %[step]\n\t"
+                     "ldr %[d], [%[next], #-2]\n\t"
+                     "bfi %[b], %[a], #0, #24\n\t"
+                     "ldr %[a], [%[next], #-1]\n\t" RGB_WIDEN("%[b]", 0)
+                     "pkhbt %[c], %[c], %[d]\n\t" RGB_WIDEN("%[c]", 1)
+                     "sxtab16 %[a], %[offsets], %[a], ror #24\n\t" /* {v8, the byte before} */
+                     "uxth %[a], %[a]\n\t"
+                     "str %[a], [%[column], #64]"
+                     : [even] "=&r"(even), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [next] "=&r"(next)
+                     : [row] "r"(row), [step] "r"(row_step), [offsets] "r"(offsets), [column] "r"(column)
+                     : "memory");
+}
+
+#undef RGB_WIDEN
+
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
  * assembled on the stack (assemble_row: the zero point in the padding), then read from there. */
 static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
@@ -111,17 +190,16 @@ static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const u
     stem_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column, READ_AHEAD); /* rows of words */
 }
 
-/* The columns of pixels pixel .. pixel + count - 1 one by one (md_conv_stem_columns' groups that are
+/* The columns of `count` pixels from (oy, ox) on one by one (md_stem_fill's groups that are
  * not 4 windows of one output row inside the image): a window inside read from the image (its rows by
  * words where the bytes before it are in the row), one touching the padding assembled. */
-static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const int8_t *image, int32_t pixel,
-                                                int32_t count, int16_t *scratch, int32_t filter_h, int32_t run)
+static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const int8_t *image, int32_t oy,
+                                                int32_t ox, int32_t count, int16_t *scratch, int32_t filter_h,
+                                                int32_t run)
 {
     const int32_t channels = p->input_c;
     const int32_t row_step = p->dilation_h * p->input_w * channels;
     const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
-    int32_t oy = pixel / p->output_w;
-    int32_t ox = pixel - oy * p->output_w;
     uint32_t *values = (uint32_t *)scratch;
     int32_t column;
     for (column = 0; column < COLUMNS; ++column) {
@@ -144,18 +222,15 @@ static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const
     }
 }
 
-/* md_conv_stem_columns for filters of `filter_h` rows of `run` bytes (constants in its copies): four
+/* md_stem_fill for filters of `filter_h` rows of `run` bytes (constants in its copies): four
  * pixels of one output row whose windows are inside the image one after the other, `stride_w`
  * pixels apart; other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of
  * line so that this path keeps its registers). */
-static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
-                                          int16_t *scratch, int32_t filter_h, int32_t run,
-                                          void (*pixels)(const md_window_params *, const int8_t *, int32_t, int32_t,
-                                                         int16_t *))
+static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,
+                                          int32_t count, int16_t *scratch, int32_t filter_h, int32_t run,
+                                          md_stem_fill pixels)
 {
     const int32_t channels = p->input_c;
-    const int32_t oy = pixel / p->output_w;
-    const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
     const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
     if (count == COLUMNS && ox + COLUMNS <= p->output_w && y0 >= 0 &&
@@ -167,44 +242,52 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         const int32_t pixel_step = p->stride_w * channels;
         uint32_t *values = (uint32_t *)scratch;
         int32_t column;
+        if (filter_h == 3 && run == 9) {
+            for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
+                rgb_column(row, row_step, offsets, values + column);
+            }
+            return;
+        }
+        if (filter_h == 3 && run == 3) {
+            for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
+                grey_column(row, row_step, offsets, values + column);
+            }
+            return;
+        }
         for (column = 0; column + 1 < COLUMNS; ++column, row += pixel_step) { /* the next windows' bytes after */
             stem_column(row, row_step, filter_h, run, offsets, values + column, READ_AHEAD);
         }
         stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BEHIND); /* the previous' before */
         return;
     }
-    pixels(p, image, pixel, count, scratch);
+    pixels(p, image, oy, ox, count, scratch);
 }
 
 /* Copies with the stems' shapes constant (md_conv_stem_fits): MobileNet's and ResNet's 3x3 over RGB
  * (run 9), a 3x3 over a grey image (run 3: person_detect's first DEPTHWISE_CONV_2D run as the
  * convolution it is) and a 10x4 filter over a spectrogram (run 4). */
 #define STEM_COPY(name, filter_h, run)                                                                          \
-    static MD_NOINLINE void name##_pixels(const md_window_params *p, const int8_t *image, int32_t pixel,        \
-                                          int32_t count, int16_t *scratch)                                      \
+    static MD_NOINLINE void name##_pixels(const md_window_params *p, const int8_t *image, int32_t oy,          \
+                                          int32_t ox, int32_t count, int16_t *scratch)                          \
     {                                                                                                           \
-        stem_pixel_columns(p, image, pixel, count, scratch, filter_h, run);                                     \
+        stem_pixel_columns(p, image, oy, ox, count, scratch, filter_h, run);                                    \
     }                                                                                                           \
-    static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,  \
-                                 int16_t *scratch)                                                              \
+    static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,        \
+                                 int32_t count, int16_t *scratch)                                               \
     {                                                                                                           \
-        stem_columns(p, image, pixel, count, scratch, filter_h, run, name##_pixels);                            \
+        stem_columns(p, image, oy, ox, count, scratch, filter_h, run, name##_pixels);                           \
     }
 STEM_COPY(stem_3x9, 3, 9)
 STEM_COPY(stem_3x3, 3, 3)
 STEM_COPY(stem_10x4, 10, 4)
 #undef STEM_COPY
 
-void md_conv_stem_columns(const md_window_params *p, const int8_t *image, int32_t pixel, int32_t count,
-                          int16_t *scratch)
+md_stem_fill md_conv_stem_fill(const md_window_params *p)
 {
     if (p->filter_h == 10) {
-        stem_10x4(p, image, pixel, count, scratch);
-    } else if (p->filter_w * p->input_c == 3) {
-        stem_3x3(p, image, pixel, count, scratch);
-    } else {
-        stem_3x9(p, image, pixel, count, scratch);
+        return stem_10x4;
     }
+    return p->filter_w * p->input_c == 3 ? stem_3x3 : stem_3x9;
 }
 
 #undef COLUMNS

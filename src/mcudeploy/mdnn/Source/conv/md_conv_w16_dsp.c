@@ -793,6 +793,162 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     WALK_PAIRS(WALK_ODD_VALUE);
 }
 
+/* The stems' walk (md_conv_stem_fits: depths of 27, 9 and 40 values): walk_pairs_int8 with the
+ * column's pairs unrolled (a copy per depth: no count, no loop, no branch around the products), the
+ * four pixels' output addresses computed once for both channels. A stem's short columns make the
+ * work around the products a large part of a pair's cycles (27 values per pixel for vww's 8
+ * channels). Any layer of these depths takes it: the walk does not depend on how columns are filled. */
+#if !MD_W16_DUAL_ISSUE
+/* The first pair's products added to the biases (r2, r3) as they are read: pixel a's last, its
+ * column word kept (no copy of the biases into the other pixels' sums). */
+#define STEM_START                                                                                                \
+    "ldr r12, [r1]\n\t"                                                                                       \
+    "ldr lr, [r1, #4]\n\t"                                                                                    \
+    "ldr r10, [r0]\n\t"                                                                                       \
+    "ldr r11, [r0, #4]\n\t"                                                                                   \
+    "smlad r4, r11, r12, r2\n\t"                                                                              \
+    "smlad r5, r11, lr, r3\n\t"                                                                               \
+    "ldr r11, [r0, #8]\n\t"                                                                                   \
+    "smlad r6, r11, r12, r2\n\t"                                                                              \
+    "smlad r7, r11, lr, r3\n\t"                                                                               \
+    "ldr r11, [r0, #12]\n\t"                                                                                  \
+    "smlad r8, r11, r12, r2\n\t"                                                                              \
+    "smlad r9, r11, lr, r3\n\t"                                                                               \
+    "smlad r2, r10, r12, r2\n\t"                                                                              \
+    "smlad r3, r10, lr, r3\n\t"
+/* The other pairs at immediate offsets (MD_W16_PAIR_AT: a load writing back its base would hold
+ * the next one up). */
+#define STEM_DOT(pairs)                                                                                           \
+    ".set md_at, 1\n\t"                                                                                       \
+    ".rept " #pairs " - 1\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                \
+    ".endr\n\t"
+/* The weights' pointer past the pair's (the columns' is read again for the next pair). */
+#define STEM_END(pairs) "add r1, r1, #8 * " #pairs "\n\t"
+/* ... or past an odd depth's last value, its products (WALK_ODD_VALUE's) by single loads first. */
+#define STEM_END_ODD(pairs)                                                                                       \
+    "ldr r12, [r1, #8 * " #pairs "]\n\t"                                                                      \
+    "ldr r10, [r0, #16 * " #pairs "]\n\t"                                                                     \
+    "ldr r11, [r0, #16 * " #pairs " + 4]\n\t"                                                                 \
+    "smlad r2, r10, r12, r2\n\t"                                                                              \
+    "smladx r3, r10, r12, r3\n\t"                                                                             \
+    "smlad r4, r11, r12, r4\n\t"                                                                              \
+    "smladx r5, r11, r12, r5\n\t"                                                                             \
+    "ldr r10, [r0, #16 * " #pairs " + 8]\n\t"                                                                 \
+    "ldr r11, [r0, #16 * " #pairs " + 12]\n\t"                                                                \
+    "smlad r6, r10, r12, r6\n\t"                                                                              \
+    "smladx r7, r10, r12, r7\n\t"                                                                             \
+    "smlad r8, r11, r12, r8\n\t"                                                                              \
+    "smladx r9, r11, r12, r9\n\t"                                                                             \
+    "add r1, r1, #8 * " #pairs " + 4\n\t"
+#else
+/* The first pair's words loaded before the biases are copied into the other pixels' sums, the last
+ * pair without loads (DOT_LOOP's). */
+#define STEM_START                                                                                                \
+    "ldr r10, [r0]\n\t"                                                                                       \
+    "ldr r12, [r1]\n\t"                                                                                       \
+    "ldr lr, [r1, #4]\n\t"                                                                                    \
+    "mov r4, r2\n\t"                                                                                          \
+    "mov r5, r3\n\t"                                                                                          \
+    "mov r6, r2\n\t"                                                                                          \
+    "mov r7, r3\n\t"                                                                                          \
+    "mov r8, r2\n\t"                                                                                          \
+    "mov r9, r3\n\t"
+#define STEM_DOT(pairs)                                                                                           \
+    ".rept " #pairs " - 1\n\t" MD_W16_PAIR ".endr\n\t" MD_W16_PAIR_START "smlad r8, r11, r12, r8\n\t"         \
+    "smlad r9, r11, lr, r9\n\t"                                                                               \
+    "add r0, r0, #16\n\t"                                                                                     \
+    "add r1, r1, #8\n\t"
+#define STEM_END(pairs) ""
+#define STEM_END_ODD(pairs) WALK_ODD_VALUE
+#endif
+
+/* WALK_OUTPUT of `sum` stored at `address`. */
+#define STEM_OUTPUT(sum, address)                                                                                 \
+    "lsl r0, " sum ", #1\n\t"                                                                                \
+    "smmlar r0, r0, r12, r10\n\t"                                                                            \
+    "add r0, r0, " sum ", asr #31\n\t"                                                                       \
+    "asr r0, r0, r11\n\t"                                                                                    \
+    "ssat r0, #8, r0\n\t"                                                                                    \
+    "strb r0, " address "\n\t"
+
+/* The walk over `pairs` pairs of values, `end` STEM_END or STEM_END_ODD: the pair_walk at [sp] and
+ * in lr at the top of the loop, its values and weights read by one LDRD, its records advanced a
+ * channel at a time. Channel
+ * 0's outputs give their sums' registers to the four pixels' addresses (r1, r2, r4, r6: stores at
+ * immediate offsets, one add per pixel), which channel 1's outputs reuse. */
+#define STEM_WALK(pairs, end)                                                                                     \
+    __asm__("push {r0, r4-r11, lr}\n\t"                                                                      \
+            "mov lr, r0\n\t"                                                                                  \
+            "1:\n\t"                                                                                          \
+            "ldr r11, [lr, #12]\n\t" /* the records */                                                        \
+            "ldrd r0, r1, [lr]\n\t"  /* the values, the weights */                                            \
+            "ldm r11!, {r2, r3}\n\t" /* the biases */                                                         \
+            "str r11, [lr, #12]\n\t" STEM_START STEM_DOT(pairs) end "ldr lr, [sp]\n\t"                        \
+            "ldr r0, [lr, #12]\n\t" /* channel 0's constants */                                               \
+            "str r1, [lr, #4]\n\t"  /* the next pair's weights */                                             \
+            "ldr r1, [lr, #16]\n\t"                                                                           \
+            "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
+            "str r0, [lr, #12]\n\t"                                                                           \
+            "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, r1, lr\n\t"                          \
+            STEM_OUTPUT("r4", "[r2]") "add r4, r2, lr\n\t" STEM_OUTPUT("r6", "[r4]") "add r6, r4, lr\n\t"     \
+            STEM_OUTPUT("r8", "[r6]") "ldr lr, [sp]\n\t"                                                      \
+            "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                               \
+            "ldm r8!, {r10, r11, r12}\n\t"                                                                    \
+            "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r2, #1]")              \
+            STEM_OUTPUT("r7", "[r4, #1]") STEM_OUTPUT("r9", "[r6, #1]") "add r1, r1, #2\n\t"                 \
+            "ldr r0, [lr, #24]\n\t" /* the end */                                                             \
+            "str r1, [lr, #16]\n\t" /* the next pair's outputs */                                             \
+            "cmp r1, r0\n\t"                                                                                  \
+            "bne 1b\n\t"                                                                                      \
+            "pop {r0, r4-r11, pc}")
+
+__attribute__((naked, noinline)) static void walk_stem_27(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK(13, STEM_END_ODD(13));
+}
+
+__attribute__((naked, noinline)) static void walk_stem_9(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK(4, STEM_END_ODD(4));
+}
+
+__attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK(20, STEM_END(20));
+}
+
+/* The stems' walk of a column of `depth` values (md_conv_stem_fits' shapes: 27, 9 or 40), or NULL. */
+static void (*stem_walk_for(int32_t depth))(pair_walk *)
+{
+    if (depth == 27) {
+        return walk_stem_27;
+    }
+    if (depth == 9) {
+        return walk_stem_9;
+    }
+    return depth == 40 ? walk_stem_40 : NULL;
+}
+
+/* The walk of a column of `depth` values: a stem's, or walk_pairs_int8's. */
+static void walk_pairs(pair_walk *pairs, int32_t depth)
+{
+    void (*const stem)(pair_walk *) = stem_walk_for(depth);
+    if (stem != NULL) {
+        stem(pairs);
+    } else if (depth & 1) {
+        walk_pairs_int8_odd(pairs);
+    } else {
+        walk_pairs_int8(pairs);
+    }
+}
+
+#undef STEM_WALK
+#undef STEM_OUTPUT
+#undef STEM_DOT
+#undef STEM_END
+#undef STEM_END_ODD
+#undef STEM_START
+
 #undef WALK_PAIRS
 #undef WALK_ODD_VALUE
 #undef WALK_OUTPUT_NEXT
@@ -811,6 +967,47 @@ static int layer_mode(const md_window_params *p, const int32_t *bias, const int3
         }
     }
     return md_dsp_mode(1, p->act_min, p->act_max);
+}
+
+/* md_conv_s8_w16 of a stem (md_conv_stem_fits) whose channels the walk takes, in pairs (an even
+ * output_c): per group of 4 pixels the shape's fill and the depth's walk, both chosen once, the
+ * group's output row and column followed (no division per group). */
+static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int32_t *records, int8_t *output,
+                                    int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const md_stem_fill fill = md_conv_stem_fill(p);
+    void (*const walk)(pair_walk *) = stem_walk_for(job->depth);
+    const int32_t channels = p->output_c;
+    const int32_t image = p->input_h * p->input_w * p->input_c;
+    const int8_t *input = job->input;
+    pair_walk pairs;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    pairs.values = scratch;
+    pairs.pair_bytes = 4 * (job->depth & ~1);
+    for (batch = 0; batch < p->batches; ++batch, input += image) {
+        int32_t left = p->output_h * p->output_w;
+        int8_t *out = output + batch * left * channels;
+        for (oy = 0, ox = 0; left > 0; left -= COLUMNS, out += COLUMNS * channels) {
+            const int32_t count = left < COLUMNS ? left : COLUMNS;
+            fill(p, input, oy, ox, count, scratch);
+            if (count == COLUMNS || count == 1) { /* a lone pixel: its 4 copies stored in one place */
+                pairs.weights = job->filter;
+                pairs.records = records;
+                pairs.out = out;
+                pairs.stride = count == 1 ? 0 : channels;
+                pairs.end = out + channels;
+                walk(&pairs);
+            } else {
+                compute(mode, job, scratch, count, out, 0);
+            }
+            for (ox += COLUMNS; ox >= p->output_w && left > COLUMNS; ++oy) {
+                ox -= p->output_w;
+            }
+        }
+    }
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
@@ -841,12 +1038,17 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     }
     mode = layer_mode(p, bias, shifts, job.depth);
     stem = md_conv_stem_fits(p);
+    if (stem && walk && (p->output_c & 1) == 0) {
+        stem_groups(&job, mode, walk_records, output, scratch);
+        return MD_OK;
+    }
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
             if (stem) {
-                md_conv_stem_columns(p, input + batch * p->input_h * p->input_w * p->input_c, pixel, count, scratch);
+                md_conv_stem_fill(p)(p, input + batch * p->input_h * p->input_w * p->input_c, pixel / p->output_w,
+                                     pixel % p->output_w, count, scratch);
             } else {
                 fill_columns(&job, batch, pixel, count, scratch);
             }
@@ -859,11 +1061,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                if (job.depth & 1) {
-                    walk_pairs_int8_odd(&pairs);
-                } else {
-                    walk_pairs_int8(&pairs);
-                }
+                walk_pairs(&pairs, job.depth);
                 if (p->output_c & 1) {
                     compute(mode, &job, scratch, count, out, p->output_c & ~1);
                 }
