@@ -130,7 +130,7 @@ def walk_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
 
 
 WALK_SHIFT = 22
-"""The largest right shift the int16-weight walk takes (MD_W16_WALK_SHIFT, md_conv_w16_dsp.c)."""
+"""The largest right shift the int16-weight walk takes (md_conv_w16_dsp.c: no overflow up to it)."""
 
 DSP_PRODUCT_BOUND = 255 * 128
 """The largest |(value + input offset) * weight| of an int8 layer (MD_DSP_PRODUCT_BOUND)."""

@@ -688,8 +688,9 @@ static void compute(int mode, const conv_w16_job *job, const int16_t *scratch, i
 }
 
 /* The channel pairs of a group of 4 pixels in assembly (a layer the code generator gave records:
- * md_nn.h's `walk` says which; each channel narrow with a right shift of at most MD_W16_WALK_SHIFT,
- * or its constant output folded into its record): the C compiler keeps the
+ * md_nn.h's `walk` says which; each channel narrow with a right shift e of at most 22, WALK_SHIFT in
+ * params/requantization.py: with |offset| <= 128, |v| <= 2^30 and half + |offset << e| <= 2^21 + 2^29,
+ * no overflow; or its constant output folded into its record): the C compiler keeps the
  * loop's state on the stack in ways that cost more than the products of a short column. The walk is
  * on the stack; each pair reloads what it needs around the 4 x 2 block of dot_4x2 (all 14 registers)
  * and writes back the pointers it advanced. A pair's constants are one record computed when the code
@@ -707,9 +708,6 @@ typedef struct {
 } pair_walk;
 
 MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28);
-
-/* With |offset| <= 128 and e <= 22, |v| <= 2^30, half + |offset << e| <= 2^21 + 2^29: no overflow. */
-#define MD_W16_WALK_SHIFT 22
 
 /* The output of `sum` (a register) with multiplier r12, addend r10, exponent r11, stored at `at`;
  * `then` (a string) runs before the shift; r0 is scratch. */
