@@ -1429,6 +1429,12 @@ void md_dw_folded_blocks_s2(const int8_t *at, int32_t *sums, int32_t width, cons
 #define DW_S2_ODD_FIRST(sum, middle, half) "smulb" half " " sum ", lr, " middle "\n\t"
 #define DW_S2_EVEN(sum, pair) "smlad " sum ", r12, " pair ", " sum "\n\t"
 
+/* One plane row of both windows of an output row (`left`, then `right` 2 bytes on; `odd` DW_S2_ODD
+ * or DW_S2_ODD_FIRST), r0 stepped to the next plane row between them. */
+#define DW_S2_ROW(odd, left, right, middle, half, pair) \
+    DW_S2_UNPACK odd(left, middle, half) "ldr lr, [r0, #2]\n\t" DW_S2_EVEN(left, pair) "add r0, r0, r2\n\t" \
+    DW_S2_UNPACK odd(right, middle, half) "ldr lr, [r0]\n\t" DW_S2_EVEN(right, pair)
+
 /* Registers as md_dw_folded_blocks'. Each word is loaded into lr while the previous one's last
  * multiply runs (no load-use stall on the M7, which issues the load beside it) and r0 walks down
  * the block's plane rows, stepped an instruction or more before the load that reads it (no
@@ -1450,25 +1456,9 @@ __asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
         "ldr lr, [r0]\n"
         "1:\n\t"
         /* row 0: the top windows' first row */
-        DW_S2_UNPACK
-        DW_S2_ODD_FIRST("r8", "r6", "b")
-        "ldr lr, [r0, #2]\n\t"
-        DW_S2_EVEN("r8", "r3")
-        "add r0, r0, r2\n\t"
-        DW_S2_UNPACK
-        DW_S2_ODD_FIRST("r9", "r6", "b")
-        "ldr lr, [r0]\n\t"
-        DW_S2_EVEN("r9", "r3")
+        DW_S2_ROW(DW_S2_ODD_FIRST, "r8", "r9", "r6", "b", "r3")
         /* row 1 */
-        DW_S2_UNPACK
-        DW_S2_ODD("r8", "r6", "t")
-        "ldr lr, [r0, #2]\n\t"
-        DW_S2_EVEN("r8", "r4")
-        "add r0, r0, r2\n\t"
-        DW_S2_UNPACK
-        DW_S2_ODD("r9", "r6", "t")
-        "ldr lr, [r0]\n\t"
-        DW_S2_EVEN("r9", "r4")
+        DW_S2_ROW(DW_S2_ODD, "r8", "r9", "r6", "t", "r4")
         /* row 2: the top windows' last row, the bottom windows' first */
         DW_S2_UNPACK
         DW_S2_ODD("r8", "r7", "b")
@@ -1484,15 +1474,7 @@ __asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
         DW_S2_EVEN("r9", "r5")
         DW_S2_EVEN("r11", "r3")
         /* row 3 */
-        DW_S2_UNPACK
-        DW_S2_ODD("r10", "r6", "t")
-        "ldr lr, [r0, #2]\n\t"
-        DW_S2_EVEN("r10", "r4")
-        "add r0, r0, r2\n\t"
-        DW_S2_UNPACK
-        DW_S2_ODD("r11", "r6", "t")
-        "ldr lr, [r0]\n\t"
-        DW_S2_EVEN("r11", "r4")
+        DW_S2_ROW(DW_S2_ODD, "r10", "r11", "r6", "t", "r4")
         /* row 4, then r0 at the next block (4 rows up, 4 bytes on) */
         DW_S2_UNPACK
         DW_S2_ODD("r10", "r7", "b")
