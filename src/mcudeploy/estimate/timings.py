@@ -93,6 +93,9 @@ ARMV7M_EVENTS = {
     # §3.3.2: a byte-aligned halfword or a halfword-aligned word takes one extra cycle (two transfers),
     # a byte-aligned word two (a byte, a halfword and a byte).
     "unaligned_split_2": 1, "unaligned_split_3": 2,
+    # Cortex-M33 measurements; on the M3/M4 a store waits for its loaded data like any use (`pipelined` is
+    # the TRM's rule) and the target's width and alignment are inside P.
+    "store_of_load": 0, "untaken_paired": 0, "unaligned_wide_target": 0,
 }  # fmt: skip
 
 UNALIGNED_M3_M4 = (
@@ -177,7 +180,10 @@ CORTEX_M33 = CoreTiming(
             **ARMV7M_EVENTS,
             "pipelined": 0,  # loads are single-cycle already: nothing to remove
             "it_folded": 0,  # IT is free after any instruction (its kind costs 0)
-            "load_use": 1,  # jnk0le: load-to-use latency 2
+            "load_use": 1,  # jnk0le: "load to use latency is 2 cycles"
+            "store_of_load": -1,  # jnk0le: "load to store latency is 1 cycle": no load-use stall
+            "untaken_paired": -1,  # jnk0le: an untaken 16-bit branch dual-issues after a 16-bit instruction
+            "unaligned_wide_target": 1,  # compendium: "branching to an unaligned wide instruction takes three cycles"
         }
     ),
     int8_macs_per_cycle=2,
