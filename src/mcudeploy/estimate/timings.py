@@ -149,7 +149,7 @@ M33_SOURCES = (
     "Arm's Cortex-M33 TRM (100230) publishes no cycle table; figures measured on M33 silicon: jnk0le, "
     "'pipeline cycle test', doc/cortex_m33.md (RP2350, cm33 r1p0; https://github.com/jnk0le/random) and the "
     "Cortex-M33 compendium (https://compendium.i-0.nl/docs/control-flow/branch_timing, "
-    "/docs/instruction-alignment/rules, /docs/data-operations/load; an STM32, code in flash); pipeline: "
+    "/docs/instruction-alignment/rules, /docs/data-operations/load; code in flash, data in SRAM2); pipeline: "
     "elektroniknet.de 'Cortex-M23 und M33 sind erste ARMv8-M-CPUs' p. 3 (address generation in stage 2, "
     "dual issue of 16-bit Thumb and branch instructions)"
 )
@@ -189,15 +189,17 @@ CORTEX_M33 = CoreTiming(
     int8_macs_per_cycle=2,
     peak_source="SMLAD: two 16x16 multiply-accumulates per cycle (DSP extension)",
     approximations=(
-        "no Cortex-M33 source measures them, so the Cortex-M4 TRM figures are kept for: multiplies and DSP "
-        "instructions (1 cycle; their 2-cycle result latency, jnk0le, is not modelled), SDIV/UDIV "
-        f"({DIVIDE_M3_M4}), +1 for a register-offset store and for an address the previous instruction "
-        "computed, FP arithmetic (VMLA/VFMA 3, VDIV/VSQRT 14) and VSTR (2)",
-        f"every taken branch (B, BL, BX, POP {{pc}}) costs the measured B/Bcc refill, {REFILL_M33} cycle",
-        "not modelled: the 2-cycle result latency of shifted-operand and extend-accumulate instructions, "
-        "MULS.N taking 2 cycles, taken 16-bit branches issued with the 16-bit instruction before them, NOP "
-        "pairing and the extra fetch cycle of runs of unaligned 32-bit instructions (compendium)",
-        f"{UNALIGNED_M3_M4}, as for the Cortex-M4 (no M33 source gives the unaligned-access timing)",
+        "Cortex-M4 TRM figures where no M33 source gives one: SDIV/UDIV "
+        f"{DIVIDE_M3_M4}, +1 for a register-offset store and for an address the previous data-processing "
+        "instruction computed, FP arithmetic (VMLA/VFMA 3, VDIV/VSQRT 14), VSTR 2, and "
+        f"{UNALIGNED_M3_M4}",
+        f"every taken branch (BL, BX, POP {{pc}} too) costs the refill measured for B/Bcc, {REFILL_M33} cycle",
+        "not modelled, each would add a cycle: a multiply-accumulate, shifted-operand or extend result used by "
+        "the next instruction (2-cycle result latency), MULS.N (2 cycles), runs of three or more unaligned "
+        "32-bit instructions (one fetch cycle), loads with writeback in a run of loads",
+        "not modelled, each would save a cycle: a taken 16-bit branch issued with the 16-bit instruction "
+        "before it when that one sets no flags, a NOP paired with its neighbour, a loaded value used at once "
+        "as a multiply-accumulate's accumulator",
     ),
 )
 
