@@ -105,6 +105,37 @@ FUNCTION seq_unaligned      @ r0: word buffer
     bx lr
 END seq_unaligned
 
+FUNCTION seq_pairs          @ run-time pairs and forwarding the Cortex-M33 prices (on the stack)
+    sub sp, #16
+    mov r3, sp
+    str r3, [sp]            @ the stack address, stored
+    ldr r1, [sp]
+    str r1, [sp, #4]        @ stores the loaded value: load-use and store of load
+    ldr r2, [sp]
+    str r1, [r2, #8]        @ its address loaded: load-use only
+    ldr r2, [sp, #8]
+    strd r1, r2, [sp, #8]   @ stores the loaded value: load-use and store of load
+    movs r3, #0
+    cmp r3, #1
+    beq 1f                  @ 16-bit, untaken, after a 16-bit instruction: paired
+    cmp r3, #1
+    beq.w 1f                @ 32-bit, untaken: not paired
+    b 2f                    @ taken, to a 32-bit instruction at address % 4 == 2
+    .balign 4
+    nop.n
+2:  adds.w r3, r3, #1
+    cmp r3, #1
+    beq 3f                  @ taken (conditional), to a 32-bit instruction at address % 4 == 2
+    .balign 4
+    nop.n
+3:  add.w r3, r3, #1
+    b 4f                    @ taken, to an aligned 32-bit instruction
+    .balign 4
+4:  add.w r3, r3, #1
+1:  add sp, #16
+    bx lr
+END seq_pairs
+
 FUNCTION seq_stream         @ r0: 64-byte buffer, read twice
     movs r2, #2
 1:  ldr r1, [r0]
@@ -182,6 +213,7 @@ void seq_multiply(void);
 int seq_branches(int count);
 void seq_stream(int32_t *words);
 void seq_unaligned(int32_t *words);
+void seq_pairs(void);
 #endif
 void seq_dsp(void);
 void seq_fpu(int32_t *words);
@@ -198,6 +230,7 @@ int main(void)
     (void)seq_branches(10);
     seq_stream(stream);
     seq_unaligned(stream);
+    seq_pairs();
 #if defined(__ARM_FEATURE_DSP)
     seq_dsp();
 #endif
@@ -229,6 +262,8 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     },
     "seq_leaf": {"branch_indirect": 1},
     "seq_unaligned": {"load": 8, "store": 1, "branch_indirect": 1},
+    "seq_pairs": {"alu": 10, "store": 3, "load": 3, "store_double": 1, "branch_untaken": 2, "branch": 3,
+                  "branch_indirect": 1},
     "seq_dsp": {"dsp_mac": 2, "dsp_simd": 4, "branch_indirect": 1},
     "seq_fpu": {
         "fpu_load": 2, "fpu_alu": 2, "fpu_mac": 2, "fpu_divide": 2, "fpu_store": 1, "fpu_move": 1,
@@ -245,14 +280,18 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
 }  # fmt: skip
 
 EXPECTED_EVENTS: dict[str, dict[str, int]] = {
-    "seq_memory": {"transfers": 2 + 2 + 2 + 2 + 2, "pipelined": 1},
-    "seq_branches": {"transfers": 4, "it_folded": 1},
+    "seq_v6m": {"untaken_paired": 1},
+    "seq_memory": {"transfers": 2 + 2 + 2 + 2 + 2, "pipelined": 1, "store_of_load": 1},
+    "seq_branches": {"transfers": 4, "it_folded": 1, "untaken_paired": 1},
     "seq_fpu": {"transfers": 4},
-    "seq_mve": {"transfers": 4, "mve_overlap": 2},
-    "seq_unaligned": {"unaligned_split_2": 4, "unaligned_split_3": 2},
-}
+    "seq_mve": {"transfers": 4, "mve_overlap": 2, "unaligned_wide_target": 1},  # LETP taken once, to +10
+    "seq_unaligned": {"unaligned_split_2": 4, "unaligned_split_3": 2, "store_of_load": 1},
+    "seq_pairs": {"transfers": 2, "pipelined": 3, "load_use": 3, "store_of_load": 2, "untaken_paired": 1,
+                  "unaligned_wide_target": 2},
+}  # fmt: skip
+RUN_TIME_EVENTS = ("unaligned_split_2", "unaligned_split_3", "store_of_load", "untaken_paired", "unaligned_wide_target")
 
-SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf", "seq_unaligned")
+SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf", "seq_unaligned", "seq_pairs")
 FUNCTIONS_ON: dict[str, tuple[str, ...]] = {
     "m0plus": ("seq_v6m",),
     "m3": SCALAR,
@@ -298,7 +337,7 @@ def test_known_sequences_are_classified_exactly(machine: str, sequence_runs: dic
     for function in FUNCTIONS_ON[machine]:
         counts = result.counts.function_counts[function]
         assert _nonzero(dict(counts.kinds)) == EXPECTED_KINDS[function], (machine, function)
-        expected_events = {"unaligned_split_2": 0, "unaligned_split_3": 0, **EXPECTED_EVENTS.get(function, {})}
+        expected_events = {**dict.fromkeys(RUN_TIME_EVENTS, 0), **EXPECTED_EVENTS.get(function, {})}
         for event, expected in expected_events.items():
             assert counts.events[event] == expected, (machine, function, event)
 

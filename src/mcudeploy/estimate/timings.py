@@ -1,11 +1,13 @@
-"""Instruction timings of each Cortex-M core, from its Technical Reference Manual.
+"""Instruction timings of each Cortex-M core, from its Technical Reference Manual or, for the
+Cortex-M33, published measurements of its silicon.
 
 Each core prices the instruction kinds our QEMU plugin decodes (cycles per execution, at
 zero wait states) and the pipeline events it detects (cycles added, or saved when
 negative). Figures come from the table each `CoreTiming.source` names; where a manual
 gives a range (`P`, the pipeline refill, is 1 to 3 cycles; SDIV 2 to 12) we take the value
 named in `approximations`, never a figure fitted to measurements. Where a manual publishes
-no table (Cortex-M7, M33, M55) the timing is an approximation, said so in `approximations`.
+no table (Cortex-M7, M55) the timing is an approximation, said so in `approximations`; the
+Cortex-M33's figures come from published measurements of M33 silicon (`M33_SOURCES`).
 """
 
 from __future__ import annotations
@@ -91,6 +93,9 @@ ARMV7M_EVENTS = {
     # §3.3.2: a byte-aligned halfword or a halfword-aligned word takes one extra cycle (two transfers),
     # a byte-aligned word two (a byte, a halfword and a byte).
     "unaligned_split_2": 1, "unaligned_split_3": 2,
+    # Cortex-M33 measurements; on the M3/M4 a store waits for its loaded data like any use (`pipelined` is
+    # the TRM's rule) and the target's width and alignment are inside P.
+    "store_of_load": 0, "untaken_paired": 0, "unaligned_wide_target": 0,
 }  # fmt: skip
 
 UNALIGNED_M3_M4 = (
@@ -135,19 +140,66 @@ CORTEX_M3 = CoreTiming(
     ),
 )
 
+REFILL_M33 = 1
+"""Cortex-M33 taken branch: 2 cycles (1 + a refill of 1), measured on hardware by both M33 sources below
+(compendium: "branches that are taken take two cycles"; jnk0le: `bne` "2 cycles taken"). The M33 resolves
+branches in its second pipeline stage (elektroniknet), not in the third as the M3/M4."""
+
+M33_SOURCES = (
+    "Arm's Cortex-M33 TRM (100230) publishes no cycle table; figures measured on M33 silicon: jnk0le, "
+    "'pipeline cycle test', doc/cortex_m33.md (RP2350, cm33 r1p0; https://github.com/jnk0le/random) and the "
+    "Cortex-M33 compendium (https://compendium.i-0.nl/docs/control-flow/branch_timing, "
+    "/docs/instruction-alignment/rules, /docs/data-operations/load; code in flash, data in SRAM2); pipeline: "
+    "elektroniknet.de 'Cortex-M23 und M33 sind erste ARMv8-M-CPUs' p. 3 (address generation in stage 2, "
+    "dual issue of 16-bit Thumb and branch instructions)"
+)
+
+_M33_KINDS = {
+    **_armv7m_kinds(REFILL_M33, 1, 1, 1),
+    # jnk0le: IT "can dual issue with preceding instruction", whatever it is: no cycle of its own.
+    "it": 0,
+    # elektroniknet: the address is generated in stage 2, so a load issues in 1 cycle (not 2 as on the
+    # M3/M4); jnk0le: "load to use latency is 2 cycles" (the `load_use` event adds the stall).
+    "load": 1,
+    # jnk0le: LDRD/STRD "execute in 2 cycles", LDM/STM of x registers "in exactly x cycles" (both also for
+    # the FPU's VLDR.64/VSTR.64 and VLDM/VSTM); `transfers` adds 1 per word moved.
+    "load_double": 0, "store_double": 0, "load_multiple": 0, "store_multiple": 0,
+    "fpu_load_multiple": 0, "fpu_store_multiple": 0,
+    # POP {.., pc}: its x words as an LDM, then the taken-branch refill.
+    "branch_load": REFILL_M33,
+    # jnk0le: "vldr.32 has 1 cycle of load to use latency".
+    "fpu_load": 1,
+}  # fmt: skip
+
 CORTEX_M33 = CoreTiming(
     core=find_core("cortex-m33"),
-    source="Arm Cortex-M33 Processor Technical Reference Manual (100230) publishes no instruction cycle "
-    "table; the Cortex-M4 TRM r0p1 Table 3-1 timings are used (same three-stage Armv7-M/Armv8-M mainline "
-    "pipeline, same DSP extension)",
-    kind_cycles=_frozen(_armv7m_kinds(REFILL_M3_M4, 1, 1, 1)),
-    event_cycles=_frozen(ARMV7M_EVENTS),
+    source=M33_SOURCES,
+    kind_cycles=_frozen(_M33_KINDS),
+    event_cycles=_frozen(
+        {
+            **ARMV7M_EVENTS,
+            "pipelined": 0,  # loads are single-cycle already: nothing to remove
+            "it_folded": 0,  # IT is free after any instruction (its kind costs 0)
+            "load_use": 1,  # jnk0le: "load to use latency is 2 cycles"
+            "store_of_load": -1,  # jnk0le: "load to store latency is 1 cycle": no load-use stall
+            "untaken_paired": -1,  # jnk0le: an untaken 16-bit branch dual-issues after a 16-bit instruction
+            "unaligned_wide_target": 1,  # compendium: "branching to an unaligned wide instruction takes three cycles"
+        }
+    ),
     int8_macs_per_cycle=2,
     peak_source="SMLAD: two 16x16 multiply-accumulates per cycle (DSP extension)",
     approximations=(
-        "Cortex-M4 instruction timings (the M33 manual has no table); any dual issue of the M33 is not modelled",
-        f"P = {REFILL_M3_M4}, SDIV/UDIV = {DIVIDE_M3_M4} as for the Cortex-M4",
-        f"{UNALIGNED_M3_M4} for the Cortex-M4 (the M33 manual gives no unaligned-access timing)",
+        "Cortex-M4 TRM figures where no M33 source gives one: SDIV/UDIV "
+        f"{DIVIDE_M3_M4}, +1 for a register-offset store and for an address the previous data-processing "
+        "instruction computed, FP arithmetic (VMLA/VFMA 3, VDIV/VSQRT 14), VSTR 2, and "
+        f"{UNALIGNED_M3_M4}",
+        f"every taken branch (BL, BX, POP {{pc}} too) costs the refill measured for B/Bcc, {REFILL_M33} cycle",
+        "not modelled, each would add a cycle: a multiply-accumulate, shifted-operand or extend result used by "
+        "the next instruction (2-cycle result latency), MULS.N (2 cycles), runs of three or more unaligned "
+        "32-bit instructions (one fetch cycle), loads with writeback in a run of loads",
+        "not modelled, each would save a cycle: a taken 16-bit branch issued with the 16-bit instruction "
+        "before it when that one sets no flags, a NOP paired with its neighbour, a loaded value used at once "
+        "as a multiply-accumulate's accumulator",
     ),
 )
 

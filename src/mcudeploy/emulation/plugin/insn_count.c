@@ -6,7 +6,9 @@
  * then adds one to the counter of its kind in the bucket of the function (address
  * range) it lies in, or the "other" bucket, through inline counters, never a per-block
  * estimate. A conditional branch ends its translation block; whether it was taken is
- * decided when the next block starts: untaken when that block is the fall-through.
+ * decided when the next block starts: untaken when that block is the fall-through. Two events are
+ * also decided then: an untaken 16-bit branch paired with the 16-bit instruction before it, and a
+ * taken branch (conditional or not) whose target is a 32-bit instruction at address % 4 == 2.
  *
  * Optional views, all exact:
  *   marks   an instruction address (a checkpoint function): every execution records the
@@ -139,11 +141,15 @@ struct branch_site {
     uint64_t address;
     uint64_t fallthrough;
     uint8_t taken_kind;
+    bool narrow_pair; /* 16-bit, after a 16-bit instruction: untaken, the two issue together */
 };
 
 struct block {
     uint64_t address;
     struct branch_site *branch; /* the conditional branch that ends the block, if any */
+    bool jumps;                 /* ends with an unconditional PC write: the next block is its target */
+    bool unaligned_wide_entry;  /* starts with a 32-bit instruction at address % 4 == 2 */
+    uint64_t *entry_bucket;     /* the bucket of its first instruction */
 };
 
 struct mark_hit {
@@ -172,6 +178,7 @@ static struct scope *open_scope;
 static uint64_t *open_totals;
 static uint64_t *close_totals;
 static struct branch_site *pending_branch;
+static bool previous_block_jumps;
 static uint8_t predictor[PREDICTOR_ENTRIES];
 static struct mark_hit *mark_hits;
 static size_t mark_hit_count;
@@ -408,12 +415,16 @@ static void on_hook_executed(unsigned int vcpu_index, void *udata)
     apply(&hook->plan);
 }
 
-static void resolve_branch(struct branch_site *site, uint64_t next_address)
+/* Counts the conditional branch `site` as taken or not given the block executed next; true when taken. */
+static bool resolve_branch(struct branch_site *site, uint64_t next_address)
 {
     const bool taken = next_address != site->fallthrough;
     site->bucket[taken ? site->taken_kind : KIND_BRANCH_UNTAKEN]++;
+    if (!taken && site->narrow_pair) {
+        site->bucket[event_slot(EVENT_UNTAKEN_PAIRED)]++;
+    }
     if (site->taken_kind != KIND_BRANCH && site->taken_kind != KIND_LOOP_END) {
-        return;
+        return taken;
     }
     uint8_t *counter = &predictor[(site->address >> 1) % PREDICTOR_ENTRIES];
     if ((*counter >= 2) != taken) {
@@ -424,16 +435,22 @@ static void resolve_branch(struct branch_site *site, uint64_t next_address)
     } else if (!taken && *counter > 0) {
         (*counter)--;
     }
+    return taken;
 }
 
 static void on_block_executed(unsigned int vcpu_index, void *udata)
 {
     struct block *block = udata;
     (void)vcpu_index;
+    bool taken = previous_block_jumps;
     if (pending_branch != NULL) {
-        resolve_branch(pending_branch, block->address);
+        taken = resolve_branch(pending_branch, block->address);
+    }
+    if (taken && block->unaligned_wide_entry) {
+        block->entry_bucket[event_slot(EVENT_UNALIGNED_WIDE_TARGET)]++;
     }
     pending_branch = block->branch;
+    previous_block_jumps = block->jumps;
 }
 
 static bool cache_hit(uint64_t address)
@@ -552,14 +569,22 @@ static void instrument(struct qemu_plugin_insn *insn, uint64_t address, const st
 }
 
 static struct branch_site *new_branch_site(uint64_t *bucket, uint64_t address, uint64_t fallthrough,
-                                           unsigned taken_kind)
+                                           unsigned taken_kind, bool narrow_pair)
 {
     struct branch_site *site = allocate(sizeof *site);
     site->bucket = bucket;
     site->address = address;
     site->fallthrough = fallthrough;
     site->taken_kind = (uint8_t)taken_kind;
+    site->narrow_pair = narrow_pair;
     return site;
+}
+
+/* Kinds that always write the PC: the block after one is its target. */
+static bool always_jumps(unsigned kind)
+{
+    return kind == KIND_BRANCH || kind == KIND_CALL || kind == KIND_BRANCH_INDIRECT || kind == KIND_BRANCH_LOAD ||
+           kind == KIND_BRANCH_TABLE || kind == KIND_LOOP_END;
 }
 
 static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
@@ -584,10 +609,16 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
         /* A conditional branch is the last instruction of its block: counted when the next block starts. */
         const bool deferred = decoded.conditional && index + 1 == count;
         struct plan plan = {0};
+        if (index == 0) {
+            block->unaligned_wide_entry = decoded.size == 4 && address % 4 == 2;
+            block->entry_bucket = bucket;
+        }
         if (deferred) {
-            block->branch = new_branch_site(bucket, address, address + decoded.size, decoded.kind);
+            const bool narrow_pair = decoded.size == 2 && index > 0 && previous.size == 2;
+            block->branch = new_branch_site(bucket, address, address + decoded.size, decoded.kind, narrow_pair);
         } else {
             add_to_plan(&plan, &bucket[decoded.kind], 1);
+            block->jumps = index + 1 == count && always_jumps(decoded.kind);
         }
         for (unsigned event = 0; event < EVENT_COUNT; event++) {
             add_to_plan(&plan, &bucket[event_slot(event)], events[event]);

@@ -25,6 +25,7 @@ const char *const KIND_NAMES[KIND_COUNT] = {
 const char *const EVENT_NAMES[EVENT_COUNT] = {
     "transfers", "pipelined", "store_register_offset", "address_stall", "it_folded",
     "dual_issue", "load_use", "mve_overlap", "mispredict", "unaligned_split_2", "unaligned_split_3",
+    "store_of_load", "untaken_paired", "unaligned_wide_target",
 };
 
 struct pattern {
@@ -802,6 +803,10 @@ void thumb_events(const struct decoded *previous, const struct decoded *current,
     }
     if (is_load(previous->kind) && known && (current->reads & previous->writes)) {
         events[EVENT_LOAD_USE]++;
+        const bool store = current->kind == KIND_STORE || current->kind == KIND_STORE_DOUBLE;
+        if (store && !(current->address & previous->writes)) {
+            events[EVENT_STORE_OF_LOAD]++;
+        }
     }
     if (is_mve(previous->kind) && is_mve(current->kind) &&
         is_mve_memory(previous->kind) != is_mve_memory(current->kind)) {

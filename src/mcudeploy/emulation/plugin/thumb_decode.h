@@ -70,6 +70,9 @@ enum event {
     EVENT_MISPREDICT,       /* conditional direct branch mispredicted by 2-bit counters indexed by address */
     EVENT_UNALIGNED_SPLIT_2, /* unaligned data access the bus splits into 2 aligned transfers (counted per access) */
     EVENT_UNALIGNED_SPLIT_3, /* unaligned word at address % 4 == 1 or 3: 3 aligned transfers (counted per access) */
+    EVENT_STORE_OF_LOAD,    /* store (single or dual) whose data, not its address, the previous instruction loaded */
+    EVENT_UNTAKEN_PAIRED,   /* 16-bit conditional branch, untaken, right after a 16-bit instruction (run time) */
+    EVENT_UNALIGNED_WIDE_TARGET, /* taken branch to a 32-bit instruction at address % 4 == 2 (run time) */
     EVENT_COUNT
 };
 
