@@ -430,8 +430,8 @@ typedef struct {
 } live_channels;
 
 typedef struct {
+    uint32_t outputs[POINTWISE_MAX_CHANNELS / 4]; /* bytes, word-aligned as the record's */
     uint8_t channels[POINTWISE_MAX_CHANNELS + 1];
-    int8_t outputs[POINTWISE_MAX_CHANNELS];
 } live_lists;
 
 /* Output channel `oc` from its sum: narrow or exact. */
@@ -462,11 +462,12 @@ static void find_live(const pointwise_job *job, live_lists *lists, live_channels
     live->count = 0;
     live->narrow = 1;
     live->channels = lists->channels;
-    live->outputs = lists->outputs;
+    live->outputs = (const int8_t *)lists->outputs;
     for (oc = 0; oc < job->channels; ++oc) {
-        lists->outputs[oc] = 0;
+        int8_t *const output = (int8_t *)lists->outputs + oc;
+        *output = 0;
         if (zero_row(job->filter + oc * job->depth, job->depth)) {
-            lists->outputs[oc] = channel_output(job, oc, job->bias[oc]);
+            *output = channel_output(job, oc, job->bias[oc]);
         } else {
             lists->channels[live->count++] = (uint8_t)oc;
             live->narrow &= narrow_channel(job->bias[oc], job->shifts[oc], job->room);
@@ -477,18 +478,29 @@ static void find_live(const pointwise_job *job, live_lists *lists, live_channels
     }
 }
 
-/* One pixel's outputs of the pruned channels, with the live channels' bytes to be written after:
- * all `channels` bytes copied two words at a time (a library memcpy goes byte by byte). */
-static void copy_constants(int8_t *out, const int8_t *outputs, int32_t channels)
+/* Both pixels' outputs of the pruned channels (out_b may be out_a), with the live channels' bytes to
+ * be written after: all `channels` bytes; where every address is word-aligned and the channels a
+ * multiple of 16, four words a loop, one LDM and two STMs. */
+static void copy_constants(int8_t *out_a, int8_t *out_b, const int8_t *outputs, int32_t channels)
 {
-    int32_t c = 0;
-    for (; c + 8 <= channels; c += 8) {
-        const uint32_t low = md_read32(outputs + c), high = md_read32(outputs + c + 4);
-        md_write32(out + c, low);
-        md_write32(out + c + 4, high);
+    int32_t c;
+    if ((((uintptr_t)out_a | (uintptr_t)out_b | (uintptr_t)outputs) & 3u) == 0 && (channels & 15) == 0) {
+        register uint32_t w0 __asm__("r4"), w1 __asm__("r5"), w2 __asm__("r6"), w3 __asm__("r7");
+        const int8_t *const end = outputs + channels;
+        while (outputs < end) {
+            __asm__ volatile("ldmia %[from]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                             "stmia %[a]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                             "stmia %[b]!, {%[w0], %[w1], %[w2], %[w3]}"
+                             : [from] "+r"(outputs), [a] "+r"(out_a), [b] "+r"(out_b), [w0] "=r"(w0), [w1] "=r"(w1),
+                               [w2] "=r"(w2), [w3] "=r"(w3)
+                             :
+                             : "memory");
+        }
+        return;
     }
-    for (; c < channels; ++c) {
-        out[c] = outputs[c];
+    for (c = 0; c < channels; ++c) {
+        out_a[c] = outputs[c];
+        out_b[c] = outputs[c];
     }
 }
 
@@ -596,8 +608,7 @@ static MD_NOINLINE void live_pairs(const pointwise_job *job, const live_channels
                                    int8_t *out_a, int8_t *out_b)
 {
     int32_t i;
-    copy_constants(out_a, live->outputs, job->channels);
-    copy_constants(out_b, live->outputs, job->channels);
+    copy_constants(out_a, out_b, live->outputs, job->channels);
     for (i = 0; i < live->count; i += 2) {
         const int32_t c0 = live->channels[i];
         const int32_t c1 = live->channels[i + 1 < live->count ? i + 1 : i];
@@ -630,8 +641,7 @@ static void pointwise_live(const pointwise_job *job, const live_channels *live, 
         fill_columns(first, lone ? first : first + job->depth, job->depth, 2, input_offset, words);
         if (fast && live->count > 0) {
             live_walk walk;
-            copy_constants(out_a, live->outputs, job->channels);
-            copy_constants(out_b, live->outputs, job->channels);
+            copy_constants(out_a, out_b, live->outputs, job->channels);
             walk.words = words;
             walk.next = live->channels;
             walk.depth = job->depth;
