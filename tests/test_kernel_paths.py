@@ -421,7 +421,7 @@ def pruned_pointwise_paths() -> Graph:
     (the list found at run time): a clamp inside int8's range, one scale for the tensor, none pruned."""
     f = Family("pruned_pointwise", 7)
     _pruned(f, (1, 2, 3, 16), 8, list(range(8)))
-    _pruned(f, (1, 3, 5, 12), 9, [0, 3, 5, 6])
+    _pruned(f, (1, 3, 5, 60), 9, [0, 3, 5, 6])  # 60 = 4 + 8 + 16 + 32 values a row
     _pruned(f, (1, 3, 3, 40), 32, [n for n in range(32) if n % 3])  # the constants four words a loop
     _pruned(f, (1, 1, 1, 20), 8, [1, 2, 5])
     _pruned(f, (1, 3, 5, 12), 9, [0, 3, 5, 6], Activation.RELU6)

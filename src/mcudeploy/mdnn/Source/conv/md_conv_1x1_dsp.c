@@ -562,9 +562,14 @@ __attribute__((naked, noinline)) static void live_pairs_int8(live_walk *walk __a
             "4:\n\t"
             "bcc 8f\n\t" PAIR_STEP(0) PAIR_STEP(16) "add r4, r4, #32\n\t"
             "8:\n\t"
+            "sub lr, r7, r5\n\t" /* the rest, 32 values a loop, after 16 where it is an odd multiple of 16 */
+            "tst lr, #16\n\t"
+            "beq 16f\n\t" PAIR_STEP(0) PAIR_STEP(16) PAIR_STEP(32) PAIR_STEP(48) "add r4, r4, #64\n\t"
+            "16:\n\t"
             "cmp r5, r7\n\t"
             "beq 3f\n\t"
-            "2:\n\t" PAIR_STEP(0) PAIR_STEP(16) PAIR_STEP(32) PAIR_STEP(48) "add r4, r4, #64\n\t"
+            "2:\n\t" PAIR_STEP(0) PAIR_STEP(16) PAIR_STEP(32) PAIR_STEP(48) PAIR_STEP(64) PAIR_STEP(80)
+                PAIR_STEP(96) PAIR_STEP(112) "add r4, r4, #128\n\t"
             "cmp r5, r7\n\t"
             "bne 2b\n\t"
             "3:\n\t"
