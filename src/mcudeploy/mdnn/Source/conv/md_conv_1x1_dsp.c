@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the pointwise (1x1, stride 1, no padding) int8 CONV_2D for cores with the
  * DSP extension, called by md_conv_s8's DSP path (md_conv_dsp.c) when the input channels are a
- * multiple of 4.
+ * multiple of 4, and md_conv_s8_live (here), which takes a layer's pruned (all-zero) channels from
+ * the list made when the code is generated.
  *
  * The contract's schedule, as the im2col path: two output pixels at a time, their input copied
  * (plus the input offset, SXTAB16) into the 2-column scratch in SMLAD pair order, then every output
@@ -12,7 +13,8 @@
  * requantized with its constants taken once per pair of pixels and one SMMLAR doing the doubling
  * high multiply and adding the rounding half of the right shift: each output then costs a doubling,
  * the SMMLAR, the sign correction, the shift, the offset, the clamp. Other channels (a dead one's
- * bias near 2^30, a left shift) take md_requantize32.
+ * bias near 2^30, a left shift) take md_requantize32. A pruned channel's output is a constant: the
+ * live path copies the constants into both pixels, then computes the live channels over them.
  */
 #include "md_conv_int.h"
 
