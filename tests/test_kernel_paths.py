@@ -412,3 +412,64 @@ def test_narrow_pointwise_convolutions_are_bit_exact(target: str):
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
         checker.close()
+
+
+def pruned_pointwise_paths() -> Graph:
+    """Pointwise layers with all-zero filter rows (md_conv_1x1_dsp.c's live path): with the generated
+    list (`live_records`): every channel pruned, an odd live count (the last listed twice), vww_96's
+    pruned channels (biases near 2^30) over 9 pixels (a lone last pixel) and over one; without it
+    (the list found at run time): a clamp inside int8's range, one scale for the tensor, none pruned."""
+    f = Family("pruned_pointwise", 7)
+    _pruned(f, (1, 2, 3, 16), 8, list(range(8)))
+    _pruned(f, (1, 3, 5, 60), 9, [0, 3, 5, 6])  # 60 = 4 + 8 + 16 + 32 values a row
+    _pruned(f, (1, 3, 3, 40), 32, [n for n in range(32) if n % 3])  # the constants four words a loop
+    _pruned(f, (1, 1, 1, 20), 8, [1, 2, 5])
+    _pruned(f, (1, 3, 5, 12), 9, [0, 3, 5, 6], Activation.RELU6)
+    _pruned(f, (1, 3, 5, 12), 9, [0, 3, 5, 6], per_channel=False)
+    _pruned(f, (1, 3, 5, 12), 9, [])
+    graph = f.graph()
+    _prune(graph, 2, [n for n in range(32) if n % 3])
+    return graph
+
+
+def _pruned(
+    f: Family,
+    shape: tuple[int, ...],
+    channels: int,
+    zero: list[int],
+    activation: Activation = Activation.NONE,
+    per_channel: bool = True,
+) -> None:
+    x = f.input(shape, "int8")
+    values = f.rng.integers(-127, 128, (channels, 1, 1, shape[3]))
+    values[zero] = 0
+    scale = list(f.rng.uniform(0.002, 0.02, channels)) if per_channel else 0.01
+    w = f.constant(values, "int8", scale=scale, axis=0) if per_channel else f.constant(values, "int8", scale=scale)
+    y = f.output((*shape[:3], channels), "int8", scale=0.3 if activation == Activation.RELU6 else 0.5)
+    f.op("CONV_2D", [x, w, f.bias(channels)], [y], Conv2DOptions(activation=activation))
+
+
+def test_live_records_are_made_where_the_kernel_takes_them():
+    graph = pruned_pointwise_paths()
+    records = [requantization(op, graph).live for op in graph.operators]
+    assert [r is not None for r in records] == [True] * 4 + [False] * 3
+    assert records[0][0] == 0 and records[0].size == 1 + 2  # no live channel: its 8 outputs only
+    odd = records[1].view(np.uint8)
+    assert odd[:4].view("<i4")[0] == 5 and odd[4:10].tolist() == [1, 2, 4, 7, 8, 8]
+    assert odd.size == 4 + 8 + 12 and odd[12 + np.array([1, 2, 4, 7, 8])].tolist() == [0] * 5  # live: 0
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    assert len(re.findall(r"md_conv_s8(?:_folded)?_live\(", network)) == 4
+
+
+@pytest.fixture(scope="module")
+def pruned_validator():
+    checker = Validator(pruned_pointwise_paths())
+    yield checker
+    checker.close()
+
+
+@pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33", "m55"])
+def test_pruned_pointwise_layers_are_bit_exact(pruned_validator, target: str):
+    graph = pruned_validator.graph
+    result = pruned_validator.validate_target(target, [random_inputs(graph, seed) for seed in (0, 1)])
+    assert [r.divergence for r in result.inputs if not r.agrees] == []

@@ -250,6 +250,32 @@ md_status md_conv_s8_folded(const md_window_params *p, const int8_t *input, cons
 #define md_conv_s8_folded md_conv_s8
 #endif
 
+/* md_conv_s8 of a pointwise layer (1x1, stride 1, unpadded, input channels a multiple of 4) with
+ * all-zero filter rows (pruned channels), given their list made when the code is generated
+ * (params/requantization.py `live_records`), which the DSP path reads instead of scanning the filter
+ * at every call: `live`[0] = n, the live (not all-zero) channels; then their indices as bytes, in
+ * order, an odd n's last twice, padded to whole words (md_conv_live_list_words); then one byte per
+ * output channel: a pruned channel's output (its requantized bias), 0 for a live one; bytes in
+ * memory order (little-endian words). Given only where every live channel is narrow (|bias| +
+ * input_c * 255 * 128 < 2^30, a right shift of 1 to 31), the scales per channel, a bias, an output
+ * range of all int8 and 256 output channels or fewer. Other paths (and a NULL record) take md_conv_s8. */
+static inline int32_t md_conv_live_list_words(int32_t live_count)
+{
+    return (live_count + (live_count & 1) + 3) / 4;
+}
+
+md_status md_conv_s8_live(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, const int32_t *live, int8_t *output,
+                          int16_t *scratch);
+
+/* md_conv_s8_live with the bias of md_conv_s8_folded: MVE builds take md_conv_s8_folded (no record). */
+#if MD_CONV_FOLDS_OFFSET
+#define md_conv_s8_folded_live(p, input, filter, starts, multipliers, shifts, live, output, scratch)                \
+    md_conv_s8_folded(p, input, filter, starts, multipliers, shifts, output, scratch)
+#else
+#define md_conv_s8_folded_live md_conv_s8_live
+#endif
+
 /* 16x8: int16 input and output; bias int64 when p->accumulator64, else int32 (or NULL). The DSP and
  * Helium paths (ungrouped layers) sum in int32 only where that is exact for the layer's weights
  * (sum of |w| below 2^16 for every channel), in int64 otherwise. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the pointwise (1x1, stride 1, no padding) int8 CONV_2D for cores with the
  * DSP extension, called by md_conv_s8's DSP path (md_conv_dsp.c) when the input channels are a
- * multiple of 4.
+ * multiple of 4, and md_conv_s8_live (here), which takes a layer's pruned (all-zero) channels from
+ * the list made when the code is generated.
  *
  * The contract's schedule, as the im2col path: two output pixels at a time, their input copied
  * (plus the input offset, SXTAB16) into the 2-column scratch in SMLAD pair order, then every output
@@ -12,7 +13,8 @@
  * requantized with its constants taken once per pair of pixels and one SMMLAR doing the doubling
  * high multiply and adding the rounding half of the right shift: each output then costs a doubling,
  * the SMMLAR, the sign correction, the shift, the offset, the clamp. Other channels (a dead one's
- * bias near 2^30, a left shift) take md_requantize32.
+ * bias near 2^30, a left shift) take md_requantize32. A pruned channel's output is a constant: the
+ * live path copies the constants into both pixels, then computes the live channels over them.
  */
 #include "md_conv_int.h"
 
@@ -416,17 +418,23 @@ static void pointwise_paired(const pointwise_job *job, int32_t first_wide, const
 }
 
 /* Layers whose filter has all-zero rows (pruned channels: most of vww_96's last layers): such a
- * channel's sum is its bias, so its output is one value for every pixel, computed once per call; the
- * other (live) channels are computed in pairs of any two of them. Up to POINTWISE_MAX_CHANNELS output
- * channels (the lists are on the stack); per-channel scales and a bias. */
+ * channel's sum is its bias, so its output is one value for every pixel; the other (live) channels
+ * are computed in pairs of any two of them. The list and the constants come from the generated
+ * record (md_conv_s8_live), or are found once per call (find_live) for up to POINTWISE_MAX_CHANNELS
+ * output channels (the lists are then on the stack); per-channel scales and a bias. */
 #define POINTWISE_MAX_CHANNELS 256
 
 typedef struct {
-    int32_t count;
-    int narrow;                                   /* every live channel narrow */
-    uint8_t channels[POINTWISE_MAX_CHANNELS + 1]; /* the live channels, in order; an odd count's last twice */
-    int8_t outputs[POINTWISE_MAX_CHANNELS];       /* each zero channel's output (0 for live ones) */
+    int32_t count;           /* live channels */
+    int narrow;              /* every live channel narrow */
+    const uint8_t *channels; /* the live channels, in order; an odd count's last twice */
+    const int8_t *outputs;   /* each pruned channel's output (any value for live ones) */
 } live_channels;
+
+typedef struct {
+    uint32_t outputs[POINTWISE_MAX_CHANNELS / 4]; /* bytes, word-aligned as the record's */
+    uint8_t channels[POINTWISE_MAX_CHANNELS + 1];
+} live_lists;
 
 /* Output channel `oc` from its sum: narrow or exact. */
 static MD_ALWAYS_INLINE int8_t channel_output(const pointwise_job *job, int32_t oc, int32_t sum)
@@ -450,22 +458,51 @@ static int zero_row(const int8_t *row, int32_t depth)
     return 1;
 }
 
-static void find_live(const pointwise_job *job, live_channels *live)
+static void find_live(const pointwise_job *job, live_lists *lists, live_channels *live)
 {
     int32_t oc;
     live->count = 0;
     live->narrow = 1;
+    live->channels = lists->channels;
+    live->outputs = (const int8_t *)lists->outputs;
     for (oc = 0; oc < job->channels; ++oc) {
-        live->outputs[oc] = 0;
+        int8_t *const output = (int8_t *)lists->outputs + oc;
+        *output = 0;
         if (zero_row(job->filter + oc * job->depth, job->depth)) {
-            live->outputs[oc] = channel_output(job, oc, job->bias[oc]);
+            *output = channel_output(job, oc, job->bias[oc]);
         } else {
-            live->channels[live->count++] = (uint8_t)oc;
+            lists->channels[live->count++] = (uint8_t)oc;
             live->narrow &= narrow_channel(job->bias[oc], job->shifts[oc], job->room);
         }
     }
     if (live->count & 1) {
-        live->channels[live->count] = live->channels[live->count - 1];
+        lists->channels[live->count] = lists->channels[live->count - 1];
+    }
+}
+
+/* Both pixels' outputs of the pruned channels (out_b may be out_a), with the live channels' bytes to
+ * be written after: all `channels` bytes; where every address is word-aligned and the channels a
+ * multiple of 16, four words a loop, one LDM and two STMs. */
+static void copy_constants(int8_t *out_a, int8_t *out_b, const int8_t *outputs, int32_t channels)
+{
+    int32_t c;
+    if ((((uintptr_t)out_a | (uintptr_t)out_b | (uintptr_t)outputs) & 3u) == 0 && (channels & 15) == 0) {
+        register uint32_t w0 __asm__("r4"), w1 __asm__("r5"), w2 __asm__("r6"), w3 __asm__("r7");
+        const int8_t *const end = outputs + channels;
+        while (outputs < end) {
+            __asm__ volatile("ldmia %[from]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                             "stmia %[a]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                             "stmia %[b]!, {%[w0], %[w1], %[w2], %[w3]}"
+                             : [from] "+r"(outputs), [a] "+r"(out_a), [b] "+r"(out_b), [w0] "=r"(w0), [w1] "=r"(w1),
+                               [w2] "=r"(w2), [w3] "=r"(w3)
+                             :
+                             : "memory");
+        }
+        return;
+    }
+    for (c = 0; c < channels; ++c) {
+        out_a[c] = outputs[c];
+        out_b[c] = outputs[c];
     }
 }
 
@@ -527,9 +564,14 @@ __attribute__((naked, noinline)) static void live_pairs_int8(live_walk *walk __a
             "4:\n\t"
             "bcc 8f\n\t" PAIR_STEP(0) PAIR_STEP(16) "add r4, r4, #32\n\t"
             "8:\n\t"
+            "sub lr, r7, r5\n\t" /* the rest, 32 values a loop, after 16 where it is an odd multiple of 16 */
+            "tst lr, #16\n\t"
+            "beq 16f\n\t" PAIR_STEP(0) PAIR_STEP(16) PAIR_STEP(32) PAIR_STEP(48) "add r4, r4, #64\n\t"
+            "16:\n\t"
             "cmp r5, r7\n\t"
             "beq 3f\n\t"
-            "2:\n\t" PAIR_STEP(0) PAIR_STEP(16) PAIR_STEP(32) PAIR_STEP(48) "add r4, r4, #64\n\t"
+            "2:\n\t" PAIR_STEP(0) PAIR_STEP(16) PAIR_STEP(32) PAIR_STEP(48) PAIR_STEP(64) PAIR_STEP(80)
+                PAIR_STEP(96) PAIR_STEP(112) "add r4, r4, #128\n\t"
             "cmp r5, r7\n\t"
             "bne 2b\n\t"
             "3:\n\t"
@@ -573,8 +615,7 @@ static MD_NOINLINE void live_pairs(const pointwise_job *job, const live_channels
                                    int8_t *out_a, int8_t *out_b)
 {
     int32_t i;
-    memcpy(out_a, live->outputs, (size_t)job->channels);
-    memcpy(out_b, live->outputs, (size_t)job->channels);
+    copy_constants(out_a, out_b, live->outputs, job->channels);
     for (i = 0; i < live->count; i += 2) {
         const int32_t c0 = live->channels[i];
         const int32_t c1 = live->channels[i + 1 < live->count ? i + 1 : i];
@@ -607,8 +648,7 @@ static void pointwise_live(const pointwise_job *job, const live_channels *live, 
         fill_columns(first, lone ? first : first + job->depth, job->depth, 2, input_offset, words);
         if (fast && live->count > 0) {
             live_walk walk;
-            memcpy(out_a, live->outputs, (size_t)job->channels);
-            memcpy(out_b, live->outputs, (size_t)job->channels);
+            copy_constants(out_a, out_b, live->outputs, job->channels);
             walk.words = words;
             walk.next = live->channels;
             walk.depth = job->depth;
@@ -627,11 +667,9 @@ static void pointwise_live(const pointwise_job *job, const live_channels *live, 
     }
 }
 
-void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                        const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+static pointwise_job pointwise_job_of(const md_window_params *p, const int8_t *filter, const int32_t *bias,
+                                     const int32_t *multipliers, const int32_t *shifts)
 {
-    const int32_t pixels = p->batches * p->output_h * p->output_w;
-    const int full_range = p->act_min == -128 && p->act_max == 127;
     pointwise_job job;
     job.filter = filter;
     job.bias = bias;
@@ -645,9 +683,19 @@ void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const in
     job.high = p->act_max;
     job.room = (int32_t)md_max_i32((1 << 30) - md_min_i32(p->input_c, (1 << 30) / MD_DSP_PRODUCT_BOUND) *
                                                    MD_DSP_PRODUCT_BOUND, 0);
+    return job;
+}
+
+void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                        const int32_t *multipliers, const int32_t *shifts, int8_t *output, int16_t *scratch)
+{
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int full_range = p->act_min == -128 && p->act_max == 127;
+    const pointwise_job job = pointwise_job_of(p, filter, bias, multipliers, shifts);
     if (p->per_channel && bias != NULL && p->output_c <= POINTWISE_MAX_CHANNELS) {
+        live_lists lists;
         live_channels live;
-        find_live(&job, &live);
+        find_live(&job, &lists, &live);
         if (4 * live.count <= 3 * p->output_c) { /* a quarter of the channels or more zero: it pays */
             pointwise_live(&job, &live, input, pixels, p->input_offset, output, (uint32_t *)scratch);
             return;
@@ -662,6 +710,27 @@ void md_conv_1x1_s8_dsp(const md_window_params *p, const int8_t *input, const in
     } else {
         pointwise_checked(&job, input, pixels, p->input_offset, output, (uint32_t *)scratch);
     }
+}
+
+/* The record's live list (md_nn.h) taken as found, every live channel narrow. */
+md_status md_conv_s8_live(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, const int32_t *live, int8_t *output,
+                          int16_t *scratch)
+{
+    live_channels list;
+    pointwise_job job;
+    if (live == NULL || scratch == NULL || bias == NULL || !p->per_channel || p->output_c > POINTWISE_MAX_CHANNELS ||
+        !md_conv_1x1_fits(p)) {
+        return md_conv_s8(p, input, filter, bias, multipliers, shifts, output, scratch);
+    }
+    job = pointwise_job_of(p, filter, bias, multipliers, shifts);
+    list.count = live[0];
+    list.narrow = 1;
+    list.channels = (const uint8_t *)(live + 1);
+    list.outputs = (const int8_t *)(live + 1 + md_conv_live_list_words(list.count));
+    pointwise_live(&job, &list, input, p->batches * p->output_h * p->output_w, p->input_offset, output,
+                   (uint32_t *)scratch);
+    return MD_OK;
 }
 
 #endif /* MD_PATH_DSP */
