@@ -562,10 +562,17 @@ def padded_plane_pixels(window: Window, height: int, width: int) -> int:
     return rows * columns
 
 
-def plane_bytes(window: Window, height: int, width: int, element_bytes: int) -> int:
+def planes_at_once(window: Window, channels: int, element_bytes: int) -> int:
+    """Planes the depthwise channel-plane path holds at once (md_depthwise_s8_planes): int8 at stride 1
+    over a depth of 4k copies a group of 4 channels at once, else one."""
+    return 4 if element_bytes == 1 and window.stride_h == window.stride_w == 1 and channels % 4 == 0 else 1
+
+
+def plane_bytes(window: Window, height: int, width: int, channels: int, element_bytes: int) -> int:
     """Scratch of the depthwise channel-plane path (md_depthwise_*_get_buffer_size in
-    mdnn/Include/md_nn.h, the source of truth)."""
-    return padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
+    mdnn/Include/md_nn.h, the source of truth): `planes_at_once` padded planes and PLANE_SLACK bytes."""
+    planes = planes_at_once(window, channels, element_bytes)
+    return planes * padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
 
 
 def has_planes(graph: Graph, op: Operator) -> bool:
@@ -599,7 +606,7 @@ def _planes_rule(graph: Graph, op: Operator) -> tuple[OverlapRule, int]:
     planes = _streaming(
         0, channel_plane_schedule(input_t, output_t), "plane copied before written", period=channels * element
     )
-    return planes, plane_bytes(window_of(op, graph), height, width, element)
+    return planes, plane_bytes(window_of(op, graph), height, width, channels, element)
 
 
 @_declares("DEPTHWISE_CONV_2D")

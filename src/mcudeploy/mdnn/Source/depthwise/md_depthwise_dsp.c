@@ -1087,6 +1087,82 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *st
     }
 }
 
+/* 4 pixels' words at `from`, `step` bytes apart, into channel words at `to` (bytes 0 of the
+ * pixels), `to` + size (bytes 1), `far` = `to` + 2 size (2) and `far` + size (3), `from` moved 4
+ * pixels on, `to` and `far` a word: the halfwords of pixels 0 and 2 (1 and 3) paired (PKHBT, PKHTB),
+ * then their bytes (UXTB16, the second pair's shifted into bytes 1 and 3). */
+static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_t **far, int32_t step, int32_t size)
+{
+    uint32_t a;
+    uint32_t b;
+    uint32_t d;
+    uint32_t e;
+    uint32_t x;
+    uint32_t y;
+    __asm__ volatile("ldr %[a], [%[from]]\n\t"
+                     "ldr %[d], [%[from], %[step]]\n\t"
+                     "ldr %[b], [%[from], %[step], lsl #1]\n\t"
+                     "add %[x], %[from], %[step], lsl #1\n\t"
+                     "ldr %[e], [%[x], %[step]]\n\t"
+                     "add %[from], %[from], %[step], lsl #2\n\t"
+                     "pkhbt %[x], %[a], %[b], lsl #16\n\t" /* pixels 0 and 2, bytes 0 1 */
+                     "pkhtb %[a], %[b], %[a], asr #16\n\t" /* bytes 2 3 */
+                     "pkhbt %[y], %[d], %[e], lsl #16\n\t"
+                     "pkhtb %[d], %[e], %[d], asr #16\n\t"
+                     "uxtb16 %[b], %[x]\n\t"
+                     "uxtb16 %[e], %[y]\n\t"
+                     "orr %[b], %[b], %[e], lsl #8\n\t"
+                     "uxtb16 %[x], %[x], ror #8\n\t"
+                     "uxtb16 %[y], %[y], ror #8\n\t"
+                     "orr %[x], %[x], %[y], lsl #8\n\t"
+                     "str %[x], [%[to], %[size]]\n\t"
+                     "str %[b], [%[to]], #4\n\t"
+                     "uxtb16 %[b], %[a]\n\t"
+                     "uxtb16 %[e], %[d]\n\t"
+                     "orr %[b], %[b], %[e], lsl #8\n\t"
+                     "uxtb16 %[a], %[a], ror #8\n\t"
+                     "uxtb16 %[d], %[d], ror #8\n\t"
+                     "orr %[a], %[a], %[d], lsl #8\n\t"
+                     "str %[a], [%[far], %[size]]\n\t"
+                     "str %[b], [%[far]], #4\n\t"
+                     : [a] "=&r"(a), [b] "=&r"(b), [d] "=&r"(d), [e] "=&r"(e), [x] "=&r"(x), [y] "=&r"(y),
+                       [from] "+r"(*from), [to] "+r"(*to), [far] "+r"(*far)
+                     : [step] "r"(step), [size] "r"(size)
+                     : "memory");
+}
+
+/* Channels c..c+3 of an image (a depth of 4k: one word a pixel) into the insides of 4 planes `size`
+ * bytes apart, as copy_plane does one: 4 pixels at a time (transpose_4), a row's last 1 to 3 pixels a
+ * word each, stored byte by byte. */
+static MD_NOINLINE void copy_planes_4(const md_window_params *p, const dw_steps *steps, const int8_t *image,
+                                      int32_t c, const dw_plane *plane, int32_t size)
+{
+    const int32_t height = p->input_h;
+    const int32_t whole = p->input_w & ~3, tail = p->input_w & 3;
+    const int32_t step = steps->in_column, row_step = steps->in_row;
+    const int32_t width = plane->width;
+    const int8_t *first = image + c;
+    int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
+    int8_t *const last = row + height * width;
+    int32_t i;
+    for (; row != last; row += width, first += row_step) {
+        const int8_t *source = first;
+        int8_t *to = row;
+        int8_t *const end = row + whole;
+        int8_t *far = row + 2 * size;
+        while (to != end) {
+            transpose_4(&source, &to, &far, step, size);
+        }
+        for (i = 0; i < tail; ++i, ++to, source += step) {
+            const uint32_t a = md_read32(source);
+            to[0] = (int8_t)a;
+            to[size] = (int8_t)(a >> 8);
+            to[2 * size] = (int8_t)(a >> 16);
+            to[3 * size] = (int8_t)(a >> 24);
+        }
+    }
+}
+
 static inline int32_t halfword_pair(int32_t low, int32_t high)
 {
     return (int32_t)(((uint32_t)low & 0xFFFFu) | ((uint32_t)high << 16));
@@ -1211,6 +1287,63 @@ static dw_folded fold_3x3(const md_window_params *p, const dw_steps *steps, cons
     f.low = r->low;
     f.high = r->high;
     return f;
+}
+
+/* Halfword 0 of `low` and halfword 0 of `high` (PKHBT). */
+static MD_ALWAYS_INLINE int32_t bottoms(int16x2_t low, int16x2_t high)
+{
+    return (int32_t)(((uint32_t)low & 0xFFFFu) | ((uint32_t)high << 16));
+}
+
+/* Halfword 1 of `low` and halfword 1 of `high` (PKHTB). */
+static MD_ALWAYS_INLINE int32_t tops(int16x2_t low, int16x2_t high)
+{
+    return (int32_t)(((uint32_t)low >> 16) | ((uint32_t)high & 0xFFFF0000u));
+}
+
+/* fold_3x3 of channels c..c+3 at once, `weights` at channel c's first tap (a depth of 4k): a tap's
+ * word holds the 4 channels' weights, split into halfword pairs of channels {c, c+2} (SXTB16) and
+ * {c+1, c+3} (rotated by a byte), doubled (SADD16), then paired across taps; the weights' sums by
+ * SXTAB16 (|9 * -128| fits a halfword). */
+static MD_NOINLINE void fold_3x3_4(const md_window_params *p, const dw_steps *steps, const depthwise_int_job *job,
+                                   int32_t c, dw_folded *f)
+{
+    const int32_t column = steps->tap_column, row = steps->tap_row;
+    int32_t half;
+    int32_t j;
+    for (half = 0; half < 2; ++half) { /* channels c + half and c + half + 2 */
+        const int8_t *taps = job->filter + c;
+        const uint32_t turn = 8u * (uint32_t)half;
+        dw_folded *low = f + half, *high = f + half + 2;
+        int16x2_t middle[3];
+        int16x2_t total = (int16x2_t)0;
+        int32_t fy;
+        for (fy = 0; fy < 3; ++fy, taps += row) {
+            const uint32_t left = md_ror(md_read32(taps), turn), centre = md_ror(md_read32(taps + column), turn);
+            const uint32_t right = md_ror(md_read32(taps + 2 * column), turn);
+            const int16x2_t l = __sxtb16((int8x4_t)left), r = __sxtb16((int8x4_t)right);
+            const int16x2_t m = __sxtb16((int8x4_t)centre);
+            total = __sxtab16(__sxtab16(__sxtab16(total, (int8x4_t)left), (int8x4_t)centre), (int8x4_t)right);
+            low->even[fy] = bottoms(__sadd16(l, l), __sadd16(r, r));
+            high->even[fy] = tops(__sadd16(l, l), __sadd16(r, r));
+            middle[fy] = __sadd16(m, m);
+        }
+        low->middle01 = bottoms(middle[0], middle[1]);
+        high->middle01 = tops(middle[0], middle[1]);
+        low->middle2 = (int32_t)((uint32_t)middle[2] & 0xFFFFu);
+        high->middle2 = (int32_t)((uint32_t)middle[2] >> 16);
+        low->start = (int16_t)((uint32_t)total & 0xFFFFu);
+        high->start = (int16_t)((uint32_t)total >> 16);
+    }
+    for (j = 0; j < 4; ++j) {
+        const dw_requant r = channel_requant(job, c + j);
+        f[j].start = 2 * (r.bias + p->input_offset * f[j].start); /* the weights' sum until here */
+        f[j].multiplier = r.multiplier;
+        f[j].exponent = -r.shift;
+        f[j].addend = folded_addend(f[j].exponent, r.offset);
+        f[j].low = r.low;
+        f[j].high = r.high;
+    }
 }
 
 /* One row of a pair of windows: the word {x0, x1, x2, x3} at `load` unpacked to even {x0, x2} and
@@ -2039,43 +2172,63 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const md_window_params oriented = transposed ? transposed_params(p) : *p;
     const dw_steps image = image_steps(p);
     const dw_steps steps = transposed ? transposed_steps(&image) : image;
-    const dw_plane plane = padded_plane(&oriented, scratch);
+    const dw_plane first_plane = padded_plane(&oriented, scratch);
+    const int32_t plane_size = first_plane.rows * first_plane.width;
+    /* Channels copied a group at a time into as many planes (md_depthwise_s8_planes). */
+    const int32_t group = md_depthwise_s8_planes(p);
     /* A plane whose row pairs take one call of each block routine (vww's 6x6, kws' 25x5): their
      * plan set here, once for every channel. */
-    const int one_call = folded && one_block_call(&oriented, plane.width);
+    const int one_call = folded && one_block_call(&oriented, first_plane.width);
     /* The whole of int8's range: the row pairs of every plane summed and requantized in one call. */
-    const int fused = folded && fused_layer(&oriented, plane.width, job->multipliers);
+    const int fused = folded && fused_layer(&oriented, first_plane.width, job->multipliers);
     int32_t sums[DW_CHUNK];
-    dw_block_plan plan = block_plan(&oriented, &steps, &plane, 0, sums);
-    dw_fused_constants fused_constants = fused_plan(&oriented, &steps, &plane);
+    dw_folded folds[4]; /* the group's */
+    dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
+    dw_fused_constants fused_constants = fused_plan(&oriented, &steps, &first_plane);
     int32_t batch;
     int32_t c;
+    int32_t k;
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
-    memset(plane.bytes, (int8_t)-p->input_offset, (size_t)(plane.rows * plane.width + MD_PLANE_SLACK));
+    memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
-        for (c = 0; c < p->input_c; ++c) {
-            const dw_requant r = channel_requant(job, c);
-            copy_plane(&oriented, &steps, input + batch * image_bytes, c, &plane);
-            if (folded) {
-                const dw_folded f = fold_3x3(&oriented, &steps, job->filter + c, &r);
-                if (fused) {
-                    plane_3x3_fused(&oriented, &steps, &plane, &fused_constants, &f, output + c, sums);
-                } else if (one_call) {
-                    plan_fold(&plan, &f);
-                    block_call(&plan, plane.bytes, plane.width, &f, output + c, sums);
-                    if (oriented.output_h % 2) {
-                        plane_3x3_rows(&oriented, &steps, &plane, &f, output + c, oriented.output_h - 1, sums);
-                    }
-                } else {
-                    plane_3x3_folded(&oriented, &steps, &plane, &f, output + c, sums);
-                }
-            } else if (fast) {
-                const dw_filter_3x3 f = filter_3x3(job->filter + c, p->output_c);
-                plane_3x3(p, &plane, &f, &r, output + c);
+        for (c = 0; c < p->input_c; c += group) {
+            if (group == 4) {
+                copy_planes_4(&oriented, &steps, input + batch * image_bytes, c, &first_plane, plane_size);
             } else {
-                plane_any(p, &plane, job->filter + c, &r, output + c);
+                copy_plane(&oriented, &steps, input + batch * image_bytes, c, &first_plane);
+            }
+            if (folded && group == 4) {
+                fold_3x3_4(&oriented, &steps, job, c, folds);
+            } else if (folded) {
+                const dw_requant r = channel_requant(job, c);
+                folds[0] = fold_3x3(&oriented, &steps, job->filter + c, &r);
+            }
+            for (k = 0; k < group; ++k) {
+                const dw_requant r = channel_requant(job, c + k);
+                const dw_folded *f = folds + k;
+                dw_plane plane = first_plane;
+                plane.bytes += k * plane_size;
+                if (folded) {
+                    if (fused) {
+                        plane_3x3_fused(&oriented, &steps, &plane, &fused_constants, f, output + c + k, sums);
+                    } else if (one_call) {
+                        plan_fold(&plan, f);
+                        block_call(&plan, plane.bytes, plane.width, f, output + c + k, sums);
+                        if (oriented.output_h % 2) {
+                            plane_3x3_rows(&oriented, &steps, &plane, f, output + c + k, oriented.output_h - 1,
+                                           sums);
+                        }
+                    } else {
+                        plane_3x3_folded(&oriented, &steps, &plane, f, output + c + k, sums);
+                    }
+                } else if (fast) {
+                    const dw_filter_3x3 f = filter_3x3(job->filter + c + k, p->output_c);
+                    plane_3x3(p, &plane, &f, &r, output + c + k);
+                } else {
+                    plane_any(p, &plane, job->filter + c + k, &r, output + c + k);
+                }
             }
         }
     }
