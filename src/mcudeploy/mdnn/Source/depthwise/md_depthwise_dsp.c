@@ -1945,6 +1945,7 @@ typedef struct {
     int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
     int32_t even0, even1, even2, middle01; /* dw_folded's */
     int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+    int32_t plane_bytes;            /* from this plane to the next (a call over several planes) */
 } dw_fused_constants;
 
 /* The outputs of `pairs` rows of 2x2 blocks at stride 1 (folded_output, SSAT) from the plane at
@@ -1954,8 +1955,9 @@ typedef struct {
  * sum's sign for y's (SMMULR keeps a sum's sign for a multiplier >= 0, and y = 0 rounds alike
  * either way), added before the multiply: one SMMLAR. In assembly: the block's multiplies take
  * every register (the exponent shares r7 with a weight); the requantization and the stores borrow
- * r1 (start), r12 and lr, then reload start from the stack. */
-void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, int32_t width);
+ * r1 (start), r12 and lr, then reload start from the stack. `planes` planes one after the other
+ * (constants[i].plane_bytes apart), each with its constants[i]. */
+void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, int32_t width, int32_t planes);
 
 /* DW_BLOCK_FIRST with the sums starting from r1. */
 #define DW_FUSED_FIRST(left, right, pair, middle, half, then) \
@@ -2021,7 +2023,7 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
     "ssat r11, #8, r11\n\t"
 
 /* r0 at, r2 width, r3..r7 the filter (and exponent); the first 12 words of the
- * constants at sp. */
+ * constants at sp, then the planes left, the next plane's constants and the next plane. */
 __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
         ".global md_dw_fused_blocks\n\t"
@@ -2030,7 +2032,14 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         ".type md_dw_fused_blocks, %function\n"
         "md_dw_fused_blocks:\n\t"
         "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #48\n\t"
+        "sub sp, sp, #64\n\t"
+        "str r3, [sp, #48]\n" /* planes */
+        "6:\n\t"
+        "ldr r12, [r1, #68]\n\t" /* plane bytes */
+        "add r12, r0, r12\n\t"
+        "str r12, [sp, #56]\n\t"
+        "add r12, r1, #72\n\t"
+        "str r12, [sp, #52]\n\t"
         "ldm r1!, {r3-r8}\n\t"
         "stm sp, {r3-r8}\n\t"
         "ldm r1!, {r3-r8}\n\t"
@@ -2075,7 +2084,14 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "subs r12, r12, #1\n\t"
         "str r12, [sp, #36]\n\t"
         "bne 2b\n\t"
-        "add sp, sp, #48\n\t"
+        "ldr r12, [sp, #48]\n\t"
+        "subs r12, r12, #1\n\t"
+        "beq 7f\n\t"
+        "str r12, [sp, #48]\n\t"
+        "ldrd r1, r0, [sp, #52]\n\t"
+        "b 6b\n"
+        "7:\n\t"
+        "add sp, sp, #64\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_fused_blocks, .-md_dw_fused_blocks\n\t"
         ".popsection");
@@ -2114,10 +2130,8 @@ static int fused_layer(const md_window_params *p, int32_t width, const int32_t *
     return 1;
 }
 
-/* One channel's output plane (`output` at its first output) from its padded plane: the row pairs
- * fused, an odd last row alone (plane_3x3_rows). */
-static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
-                                        dw_fused_constants *k, const dw_folded *f, int8_t *output, int32_t *sums)
+/* md_dw_fused_blocks' constants of a channel: the layer's geometry `k`, its folded constants, its output. */
+static MD_ALWAYS_INLINE void fuse(dw_fused_constants *k, const dw_folded *f, int8_t *output)
 {
     k->start = f->start;
     k->even0 = f->even[0];
@@ -2128,7 +2142,15 @@ static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_step
     k->multiplier = f->multiplier;
     k->addend = f->addend;
     k->out = output;
-    md_dw_fused_blocks(plane->bytes, k, plane->width);
+}
+
+/* One channel's output plane (`output` at its first output) from its padded plane: the row pairs
+ * fused, an odd last row alone (plane_3x3_rows). */
+static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                        dw_fused_constants *k, const dw_folded *f, int8_t *output, int32_t *sums)
+{
+    fuse(k, f, output);
+    md_dw_fused_blocks(plane->bytes, k, plane->width, 1);
     if (p->output_h % 2) {
         plane_3x3_rows(p, steps, plane, f, output, p->output_h - 1, sums);
     }
@@ -2188,7 +2210,12 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     int32_t batch;
     int32_t c;
     int32_t k;
+    dw_fused_constants group_constants[4];
     plan_pairs(&plan, oriented.output_h / 2, sums);
+    fused_constants.plane_bytes = plane_size;
+    for (k = 0; k < 4; ++k) {
+        group_constants[k] = fused_constants;
+    }
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     for (batch = 0; batch < p->batches; ++batch) {
@@ -2201,6 +2228,13 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
             }
             if (folded && group == 4) {
                 fold_3x3_4(&oriented, &steps, job, c, folds);
+                if (fused && oriented.output_h % 2 == 0) { /* the 4 planes in one call */
+                    for (k = 0; k < 4; ++k) {
+                        fuse(&group_constants[k], &folds[k], output + c + k);
+                    }
+                    md_dw_fused_blocks(first_plane.bytes, group_constants, first_plane.width, 4);
+                    continue;
+                }
             } else if (folded) {
                 const dw_requant r = channel_requant(job, c);
                 folds[0] = fold_3x3(&oriented, &steps, job->filter + c, &r);
