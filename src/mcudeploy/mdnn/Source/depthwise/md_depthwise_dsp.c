@@ -1301,43 +1301,54 @@ static MD_ALWAYS_INLINE int32_t tops(int16x2_t low, int16x2_t high)
     return (int32_t)(((uint32_t)low >> 16) | ((uint32_t)high & 0xFFFF0000u));
 }
 
-/* fold_3x3 of channels c..c+3 at once, `weights` at channel c's first tap (a depth of 4k): a tap's
- * word holds the 4 channels' weights, split into halfword pairs of channels {c, c+2} (SXTB16) and
- * {c+1, c+3} (rotated by a byte), doubled (SADD16), then paired across taps; the weights' sums by
- * SXTAB16 (|9 * -128| fits a halfword). */
+/* One filter row of 4 channels: the 3 taps' words (a byte a channel) as halfword pairs of channels
+ * {c + half, c + half + 2} (`pairs` their SXTB16, rotated by a byte for half 1), doubled and paired
+ * across taps into the two channels' dw_folded; the middle tap's doubled pair and the weights' sums
+ * (|9 * -128| fits a halfword) returned. */
+static MD_ALWAYS_INLINE int16x2_t fold_row_4(int16x2_t left, int16x2_t centre, int16x2_t right, dw_folded *low,
+                                             dw_folded *high, int32_t fy, int16x2_t *total)
+{
+    const int16x2_t l = __sadd16(left, left), r = __sadd16(right, right);
+    *total = __sadd16(*total, __sadd16(left, __sadd16(centre, right)));
+    low->even[fy] = bottoms(l, r);
+    high->even[fy] = tops(l, r);
+    return __sadd16(centre, centre);
+}
+
+/* A pair of channels' middle taps and the start of their sums (the weights' sum until fold_3x3_4's end). */
+static MD_ALWAYS_INLINE void fold_middles(const int16x2_t *middle, int16x2_t total, dw_folded *low, dw_folded *high)
+{
+    low->middle01 = bottoms(middle[0], middle[1]);
+    high->middle01 = tops(middle[0], middle[1]);
+    low->middle2 = (int32_t)((uint32_t)middle[2] & 0xFFFFu);
+    high->middle2 = (int32_t)((uint32_t)middle[2] >> 16);
+    low->start = (int16_t)((uint32_t)total & 0xFFFFu);
+    high->start = (int16_t)((uint32_t)total >> 16);
+}
+
+/* fold_3x3 of channels c..c+3 at once (a depth of 4k): a tap's word holds the 4 channels' weights,
+ * split into halfword pairs of channels {c, c+2} (SXTB16) and {c+1, c+3} (rotated by a byte). */
 static MD_NOINLINE void fold_3x3_4(const md_window_params *p, const dw_steps *steps, const depthwise_int_job *job,
                                    int32_t c, dw_folded *f)
 {
     const int32_t column = steps->tap_column, row = steps->tap_row;
-    int32_t half;
+    const int8_t *taps = job->filter + c;
+    int16x2_t middle_even[3], middle_odd[3];
+    int16x2_t total_even = (int16x2_t)0, total_odd = (int16x2_t)0;
+    int32_t fy;
     int32_t j;
-    for (half = 0; half < 2; ++half) { /* channels c + half and c + half + 2 */
-        const int8_t *taps = job->filter + c;
-        const uint32_t turn = 8u * (uint32_t)half;
-        dw_folded *low = f + half, *high = f + half + 2;
-        int16x2_t middle[3];
-        int16x2_t total = (int16x2_t)0;
-        int32_t fy;
-        for (fy = 0; fy < 3; ++fy, taps += row) {
-            const uint32_t left = md_ror(md_read32(taps), turn), centre = md_ror(md_read32(taps + column), turn);
-            const uint32_t right = md_ror(md_read32(taps + 2 * column), turn);
-            const int16x2_t l = __sxtb16((int8x4_t)left), r = __sxtb16((int8x4_t)right);
-            const int16x2_t m = __sxtb16((int8x4_t)centre);
-            total = __sxtab16(__sxtab16(__sxtab16(total, (int8x4_t)left), (int8x4_t)centre), (int8x4_t)right);
-            low->even[fy] = bottoms(__sadd16(l, l), __sadd16(r, r));
-            high->even[fy] = tops(__sadd16(l, l), __sadd16(r, r));
-            middle[fy] = __sadd16(m, m);
-        }
-        low->middle01 = bottoms(middle[0], middle[1]);
-        high->middle01 = tops(middle[0], middle[1]);
-        low->middle2 = (int32_t)((uint32_t)middle[2] & 0xFFFFu);
-        high->middle2 = (int32_t)((uint32_t)middle[2] >> 16);
-        low->start = (int16_t)((uint32_t)total & 0xFFFFu);
-        high->start = (int16_t)((uint32_t)total >> 16);
+    for (fy = 0; fy < 3; ++fy, taps += row) {
+        const uint32_t left = md_read32(taps), centre = md_read32(taps + column), right = md_read32(taps + 2 * column);
+        middle_even[fy] = fold_row_4(md_even_pair(left), md_even_pair(centre), md_even_pair(right), f, f + 2, fy,
+                                     &total_even);
+        middle_odd[fy] = fold_row_4(md_odd_pair(left), md_odd_pair(centre), md_odd_pair(right), f + 1, f + 3, fy,
+                                    &total_odd);
     }
+    fold_middles(middle_even, total_even, f, f + 2);
+    fold_middles(middle_odd, total_odd, f + 1, f + 3);
     for (j = 0; j < 4; ++j) {
         const dw_requant r = channel_requant(job, c + j);
-        f[j].start = 2 * (r.bias + p->input_offset * f[j].start); /* the weights' sum until here */
+        f[j].start = 2 * (r.bias + p->input_offset * f[j].start);
         f[j].multiplier = r.multiplier;
         f[j].exponent = -r.shift;
         f[j].addend = folded_addend(f[j].exponent, r.offset);
