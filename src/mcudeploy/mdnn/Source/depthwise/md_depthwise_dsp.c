@@ -1099,10 +1099,10 @@ static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_
     uint32_t e;
     uint32_t x;
     uint32_t y;
-    __asm__ volatile("ldr %[a], [%[from]]\n\t"
+    __asm__ volatile("add %[x], %[from], %[step], lsl #1\n\t" /* the loads back to back (the M4 pipelines them) */
+                     "ldr %[a], [%[from]]\n\t"
                      "ldr %[d], [%[from], %[step]]\n\t"
-                     "ldr %[b], [%[from], %[step], lsl #1]\n\t"
-                     "add %[x], %[from], %[step], lsl #1\n\t"
+                     "ldr %[b], [%[x]]\n\t"
                      "ldr %[e], [%[x], %[step]]\n\t"
                      "add %[from], %[from], %[step], lsl #2\n\t"
                      "pkhbt %[x], %[a], %[b], lsl #16\n\t" /* pixels 0 and 2, bytes 0 1 */
