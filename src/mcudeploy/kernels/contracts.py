@@ -616,7 +616,8 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     # - streaming: pixel by pixel, channel by channel, reading the input in place, no scratch;
     # - channel planes ("N+1 buffers", when one output channel comes from one input channel of the
     #   same element size): plane c of the input is copied to a scratch plane, then output plane c
-    #   is computed from the copy and written. Writing plane c only lands on bytes of input
+    #   is computed from the copy and written (int8 at stride 1 over a depth of 4k: 4 planes copied
+    #   at once, then their 4 outputs: `planes_at_once`). Writing plane c only lands on bytes of input
     #   channel c (already copied) when the offsets differ by a multiple of channels x element size.
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
     #   the DSP kernel fills the padding with the zero point so that every window lies inside.

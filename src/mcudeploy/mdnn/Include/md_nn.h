@@ -337,7 +337,9 @@ md_status md_conv_hybrid_f32(const md_window_params *p, const float *input, cons
  *   the generator refuses a larger depth multiplier when input and output overlap);
  * - planes (depth multiplier 1): plane c is copied to the scratch buffer, then output
  *   plane c is computed from the copy. The scratch holds the plane with the padding its
- *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more.
+ *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more; int8 at
+ *   stride 1 over a depth of 4k, 4 such planes, a group of 4 channels copied at once
+ *   (md_depthwise_s8_planes).
  * Filter layout [1, filter_h, filter_w, output_c].
  */
 
