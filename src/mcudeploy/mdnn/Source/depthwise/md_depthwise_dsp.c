@@ -1940,24 +1940,20 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
 
 /* ---- stride 1, the whole of int8's range: 2x2 blocks requantized as they are summed */
 
-/* md_dw_fused_blocks' constants: the first 12 words in the order it keeps them on its stack, the
- * filter (with the exponent) loaded once into registers. */
+/* md_dw_fused_blocks' geometry, set once a layer: the planes' filters and requantization are their
+ * dw_folded. */
 typedef struct {
-    int8_t *out;                    /* the next block's top left output */
-    int32_t step;                   /* bytes between output columns */
-    int32_t out_row;                /* bytes between output rows */
-    int32_t start;                  /* dw_folded's: where each sum starts */
-    int32_t multiplier, addend;     /* dw_folded's requantization */
-    int32_t row_end;                /* (the routine's: past the row pair's last block of two columns) */
-    int32_t skip;                   /* plane bytes from past a row pair's last block to the next's first */
-    int32_t out_skip;               /* output bytes from past a row pair's last block of two columns to the next's */
-    int32_t pairs;                  /* row pairs, at least 1 */
-    int32_t odd;                    /* 1: a last block of one column */
-    int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
-    int32_t even0, even1, even2, middle01; /* dw_folded's */
-    int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-    int32_t plane_bytes;            /* from this plane to the next (a call over several planes) */
-} dw_fused_constants;
+    int8_t *out;         /* the first plane's top left output (plane i's is `i` bytes on) */
+    int32_t step;        /* bytes between output columns */
+    int32_t out_row;     /* bytes between output rows */
+    int32_t skip;        /* plane bytes from past a row pair's last block to the next's first */
+    int32_t out_skip;    /* output bytes from past a row pair's last block of two columns to the next's */
+    int32_t pairs;       /* row pairs, at least 1 */
+    int32_t odd;         /* 1: a last block of one column */
+    int32_t block_bytes; /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
+    int32_t planes;      /* planes one after the other, at least 1 */
+    int32_t plane_bytes; /* from one plane to the next */
+} dw_fused_geometry;
 
 /* The outputs of `pairs` rows of 2x2 blocks at stride 1 (folded_output, SSAT) from the plane at
  * `at` (the first block's top left window), plane rows `width` bytes apart: each block's 4 sums
@@ -1966,9 +1962,9 @@ typedef struct {
  * sum's sign for y's (SMMULR keeps a sum's sign for a multiplier >= 0, and y = 0 rounds alike
  * either way), added before the multiply: one SMMLAR. In assembly: the block's multiplies take
  * every register (the exponent shares r7 with a weight); the requantization and the stores borrow
- * r1 (start), r12 and lr, then reload start from the stack. `planes` planes one after the other
- * (constants[i].plane_bytes apart), each with its constants[i]. */
-void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, int32_t width, int32_t planes);
+ * r1 (start), r12 and lr, then reload start from the stack. Plane i (geometry->planes of them,
+ * plane_bytes apart) with folded[i]. */
+void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int32_t width, const dw_folded *folded);
 
 /* DW_BLOCK_FIRST with the sums starting from r1. */
 #define DW_FUSED_FIRST(left, right, pair, middle, half, then) \
@@ -2033,8 +2029,10 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
     "add lr, r1, lr\n\t" \
     "ssat r11, #8, r11\n\t"
 
-/* r0 at, r2 width, r3..r7 the filter (and exponent); the first 12 words of the
- * constants at sp, then the planes left, the next plane's constants and the next plane. */
+/* r0 at, r2 width, r3..r7 the filter (and exponent); on the stack: the next block's output, step,
+ * out_row, start, multiplier, addend, the row end, skip, out_skip, the row pairs left, odd, block
+ * bytes (words 0..11: what the loop reads), then the planes left, the next plane's dw_folded, the
+ * next plane, each plane's row pairs, its output and plane bytes. */
 __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
         ".global md_dw_fused_blocks\n\t"
@@ -2043,20 +2041,36 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         ".type md_dw_fused_blocks, %function\n"
         "md_dw_fused_blocks:\n\t"
         "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #64\n\t"
-        "str r3, [sp, #48]\n" /* planes */
-        "6:\n\t"
-        "ldr r12, [r1, #68]\n\t" /* plane bytes */
+        "sub sp, sp, #72\n\t"
+        "ldm r1!, {r4-r6}\n\t" /* out, step, out_row */
+        "str r4, [sp, #64]\n\t"
+        "strd r5, r6, [sp, #4]\n\t"
+        "ldm r1!, {r4-r8}\n\t" /* skip, out_skip, pairs, odd, block bytes */
+        "strd r4, r5, [sp, #28]\n\t"
+        "str r6, [sp, #60]\n\t"
+        "strd r7, r8, [sp, #40]\n\t"
+        "ldm r1, {r4, r5}\n\t" /* planes, plane bytes */
+        "str r4, [sp, #48]\n\t"
+        "str r5, [sp, #68]\n"
+        "6:\n\t" /* r0 the plane, r3 its dw_folded */
+        "ldr r12, [sp, #68]\n\t"
         "add r12, r0, r12\n\t"
-        "str r12, [sp, #56]\n\t"
-        "add r12, r1, #72\n\t"
-        "str r12, [sp, #52]\n\t"
-        "ldm r1!, {r3-r8}\n\t"
-        "stm sp, {r3-r8}\n\t"
-        "ldm r1!, {r3-r8}\n\t"
-        "add r12, sp, #24\n\t"
-        "stm r12, {r3-r8}\n\t"
-        "ldm r1, {r3-r7}\n"
+        "str r12, [sp, #56]\n\t" /* the next plane */
+        "add r12, r3, #44\n\t"
+        "str r12, [sp, #52]\n\t" /* its dw_folded */
+        "ldr r12, [sp, #64]\n\t"
+        "str r12, [sp]\n\t"
+        "add r12, r12, #1\n\t"
+        "str r12, [sp, #64]\n\t" /* its output */
+        "ldr r12, [sp, #60]\n\t"
+        "str r12, [sp, #36]\n\t" /* row pairs */
+        "ldrd r8, r9, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
+        "str r8, [sp, #12]\n\t"
+        "strd r9, r11, [sp, #16]\n\t"
+        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
         "2:\n\t"
         "ldr r12, [sp, #44]\n\t" /* block bytes */
         DW_FUSED_NEXT
@@ -2099,29 +2113,33 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "subs r12, r12, #1\n\t"
         "beq 7f\n\t"
         "str r12, [sp, #48]\n\t"
-        "ldrd r1, r0, [sp, #52]\n\t"
+        "ldrd r3, r0, [sp, #52]\n\t"
         "b 6b\n"
         "7:\n\t"
-        "add sp, sp, #64\n\t"
+        "add sp, sp, #72\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_fused_blocks, .-md_dw_fused_blocks\n\t"
         ".popsection");
 
-/* The geometry of md_dw_fused_blocks over a plane at stride 1 (at least 2 output rows), set once a layer. */
-static dw_fused_constants fused_plan(const md_window_params *p, const dw_steps *steps, const dw_plane *plane)
+/* The geometry of md_dw_fused_blocks over planes `plane_bytes` apart at stride 1 (at least 2 output
+ * rows), set once a layer. */
+static dw_fused_geometry fused_plan(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                    int32_t plane_bytes)
 {
     const int32_t full = p->output_w / 2;
     const int32_t odd = p->output_w % 2;
-    dw_fused_constants k;
-    memset(&k, 0, sizeof k);
-    k.step = steps->out_column;
-    k.out_row = steps->out_row;
-    k.block_bytes = 2 * full;
-    k.skip = 2 * plane->width - 2 * (full + odd);
-    k.out_skip = 2 * steps->out_row - 2 * steps->out_column * full;
-    k.pairs = p->output_h / 2;
-    k.odd = odd;
-    return k;
+    dw_fused_geometry g;
+    g.out = NULL;
+    g.step = steps->out_column;
+    g.out_row = steps->out_row;
+    g.skip = 2 * plane->width - 2 * (full + odd);
+    g.out_skip = 2 * steps->out_row - 2 * steps->out_column * full;
+    g.pairs = p->output_h / 2;
+    g.odd = odd;
+    g.block_bytes = 2 * full;
+    g.planes = 1;
+    g.plane_bytes = plane_bytes;
+    return g;
 }
 
 /* Whether a folded layer's planes go through md_dw_fused_blocks: stride 1, rows in 2x2 blocks (no
@@ -2141,27 +2159,15 @@ static int fused_layer(const md_window_params *p, int32_t width, const int32_t *
     return 1;
 }
 
-/* md_dw_fused_blocks' constants of a channel: the layer's geometry `k`, its folded constants, its output. */
-static MD_ALWAYS_INLINE void fuse(dw_fused_constants *k, const dw_folded *f, int8_t *output)
-{
-    k->start = f->start;
-    k->even0 = f->even[0];
-    k->even1 = f->even[1];
-    k->even2 = f->even[2];
-    k->middle01 = f->middle01;
-    k->exponent_middle2 = halfword_pair(f->exponent, f->middle2);
-    k->multiplier = f->multiplier;
-    k->addend = f->addend;
-    k->out = output;
-}
-
 /* One channel's output plane (`output` at its first output) from its padded plane: the row pairs
  * fused, an odd last row alone (plane_3x3_rows). */
 static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
-                                        dw_fused_constants *k, const dw_folded *f, int8_t *output, int32_t *sums)
+                                        const dw_fused_geometry *layer, const dw_folded *f, int8_t *output,
+                                        int32_t *sums)
 {
-    fuse(k, f, output);
-    md_dw_fused_blocks(plane->bytes, k, plane->width, 1);
+    dw_fused_geometry g = *layer;
+    g.out = output;
+    md_dw_fused_blocks(plane->bytes, &g, plane->width, f);
     if (p->output_h % 2) {
         plane_3x3_rows(p, steps, plane, f, output, p->output_h - 1, sums);
     }
@@ -2217,16 +2223,11 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     int32_t sums[DW_CHUNK];
     dw_folded folds[4]; /* the group's */
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
-    dw_fused_constants fused_constants = fused_plan(&oriented, &steps, &first_plane);
+    dw_fused_geometry fused_geometry = fused_plan(&oriented, &steps, &first_plane, plane_size);
     int32_t batch;
     int32_t c;
     int32_t k;
-    dw_fused_constants group_constants[4];
     plan_pairs(&plan, oriented.output_h / 2, sums);
-    fused_constants.plane_bytes = plane_size;
-    for (k = 0; k < 4; ++k) {
-        group_constants[k] = fused_constants;
-    }
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     for (batch = 0; batch < p->batches; ++batch) {
@@ -2240,10 +2241,10 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
             if (folded && group == 4) {
                 fold_3x3_4(&oriented, &steps, job, c, folds);
                 if (fused && oriented.output_h % 2 == 0) { /* the 4 planes in one call */
-                    for (k = 0; k < 4; ++k) {
-                        fuse(&group_constants[k], &folds[k], output + c + k);
-                    }
-                    md_dw_fused_blocks(first_plane.bytes, group_constants, first_plane.width, 4);
+                    dw_fused_geometry group_geometry = fused_geometry;
+                    group_geometry.out = output + c;
+                    group_geometry.planes = 4;
+                    md_dw_fused_blocks(first_plane.bytes, &group_geometry, first_plane.width, folds);
                     continue;
                 }
             } else if (folded) {
@@ -2257,7 +2258,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                 plane.bytes += k * plane_size;
                 if (folded) {
                     if (fused) {
-                        plane_3x3_fused(&oriented, &steps, &plane, &fused_constants, f, output + c + k, sums);
+                        plane_3x3_fused(&oriented, &steps, &plane, &fused_geometry, f, output + c + k, sums);
                     } else if (one_call) {
                         plan_fold(&plan, f);
                         block_call(&plan, plane.bytes, plane.width, f, output + c + k, sums);
