@@ -1,7 +1,8 @@
 """The stride-1 planes of narrow int8 DEPTHWISE_CONV_2D layers over the whole of int8's range
 (`md_depthwise_dsp.c`: md_dw_fused_blocks, 2x2 blocks requantized as they are summed) agree bit for
 bit with the reference engine on the host and on every DSP core: even and odd rows and columns, one
-row pair with an odd last row beyond a strip, a tall image transposed, VALID windows; beside them a
+row pair with an odd last row beyond a strip, a tall image transposed, VALID windows, depths of 4k
+(4 channels copied and folded at once, a group a call) and not; beside them a
 clamp inside int8's range and left shifts, which take the other plane paths."""
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ def fused_planes() -> Graph:
     _depthwise(f, "int8", (1, 3, 61, 4), 1, same)  # one row pair, then a row; 31 blocks, the last of one column
     _depthwise(f, "int8", (1, 11, 4, 8), 1, same)  # tall: transposed, 2 row pairs of 5 blocks and 1 column
     _depthwise(f, "int8", (1, 7, 8, 4), 1, DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1))
+    # groups of 4 channels (copy_planes_4, fold_3x3_4): 3 groups in one call each, rows of 4 + 2 pixels;
+    # 2 groups of odd rows, rows of 4 + 4 + 1; a depth of 6, one channel at a time
+    _depthwise(f, "int8", (1, 4, 6, 12), 1, same)
+    _depthwise(f, "int8", (1, 5, 9, 8), 1, same)
+    _depthwise(f, "int8", (1, 6, 6, 6), 1, same)
     relu6 = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 6, 7, 8), 1, relu6)  # clamped inside int8's range
     _depthwise(f, "int8", (1, 6, 7, 4), 1, same, out_scale=5e-5)  # left shifts: not narrow

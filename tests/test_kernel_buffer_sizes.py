@@ -104,7 +104,7 @@ def test_contracts_plan_the_c_librarys_buffer_sizes(buffer_sizes):
     for n, ((w, height, width, channels), row) in enumerate(zip(cases, rows, strict=True)):
         python = [im2col_bytes(w, channels, 2), im2col_bytes(w, channels, 2)]
         python += [im2col_bytes(w, channels, 4), im2col_bytes(w, channels, 4)]
-        python += [plane_bytes(w, height, width, element) for element in (1, 2, 4)]
+        python += [plane_bytes(w, height, width, channels, element) for element in (1, 2, 4)]
         python.append(mean_cases[n % len(mean_cases)][1])
         assert row == python, (w, height, width, channels)
 

@@ -562,10 +562,17 @@ def padded_plane_pixels(window: Window, height: int, width: int) -> int:
     return rows * columns
 
 
-def plane_bytes(window: Window, height: int, width: int, element_bytes: int) -> int:
+def planes_at_once(window: Window, channels: int, element_bytes: int) -> int:
+    """Planes the depthwise channel-plane path holds at once (md_depthwise_s8_planes): int8 at stride 1
+    over a depth of 4k copies a group of 4 channels at once, else one."""
+    return 4 if element_bytes == 1 and window.stride_h == window.stride_w == 1 and channels % 4 == 0 else 1
+
+
+def plane_bytes(window: Window, height: int, width: int, channels: int, element_bytes: int) -> int:
     """Scratch of the depthwise channel-plane path (md_depthwise_*_get_buffer_size in
-    mdnn/Include/md_nn.h, the source of truth)."""
-    return padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
+    mdnn/Include/md_nn.h, the source of truth): `planes_at_once` padded planes and PLANE_SLACK bytes."""
+    planes = planes_at_once(window, channels, element_bytes)
+    return planes * padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
 
 
 def has_planes(graph: Graph, op: Operator) -> bool:
@@ -599,7 +606,7 @@ def _planes_rule(graph: Graph, op: Operator) -> tuple[OverlapRule, int]:
     planes = _streaming(
         0, channel_plane_schedule(input_t, output_t), "plane copied before written", period=channels * element
     )
-    return planes, plane_bytes(window_of(op, graph), height, width, element)
+    return planes, plane_bytes(window_of(op, graph), height, width, channels, element)
 
 
 @_declares("DEPTHWISE_CONV_2D")
@@ -609,7 +616,8 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     # - streaming: pixel by pixel, channel by channel, reading the input in place, no scratch;
     # - channel planes ("N+1 buffers", when one output channel comes from one input channel of the
     #   same element size): plane c of the input is copied to a scratch plane, then output plane c
-    #   is computed from the copy and written. Writing plane c only lands on bytes of input
+    #   is computed from the copy and written (int8 at stride 1 over a depth of 4k: 4 planes copied
+    #   at once, then their 4 outputs: `planes_at_once`). Writing plane c only lands on bytes of input
     #   channel c (already copied) when the offsets differ by a multiple of channels x element size.
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
     #   the DSP kernel fills the padding with the zero point so that every window lies inside.

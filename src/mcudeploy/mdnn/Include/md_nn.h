@@ -337,7 +337,9 @@ md_status md_conv_hybrid_f32(const md_window_params *p, const float *input, cons
  *   the generator refuses a larger depth multiplier when input and output overlap);
  * - planes (depth multiplier 1): plane c is copied to the scratch buffer, then output
  *   plane c is computed from the copy. The scratch holds the plane with the padding its
- *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more.
+ *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more; int8 at
+ *   stride 1 over a depth of 4k, 4 such planes, a group of 4 channels copied at once
+ *   (md_depthwise_s8_planes).
  * Filter layout [1, filter_h, filter_w, output_c].
  */
 
@@ -355,11 +357,19 @@ static inline int32_t md_depthwise_plane_bytes(const md_window_params *p, int32_
     return rows * columns * element_bytes + MD_PLANE_SLACK;
 }
 
+/* Planes the int8 channel-plane path holds at once: 4 at stride 1 over a depth of 4k (the DSP path
+ * copies a group of 4 channels from one word load a pixel), else 1. kernels/contracts.py
+ * planes_at_once. */
+static inline int32_t md_depthwise_s8_planes(const md_window_params *p)
+{
+    return p->stride_h == 1 && p->stride_w == 1 && p->input_c % 4 == 0 ? 4 : 1;
+}
+
 /* Scratch of each kernel's channel-plane path (depth multiplier 1), in bytes. Pass NULL instead for
- * the streaming path. */
+ * the streaming path. int8: md_depthwise_s8_planes planes, MD_PLANE_SLACK after the last. */
 static inline int32_t md_depthwise_s8_get_buffer_size(const md_window_params *p)
 {
-    return md_depthwise_plane_bytes(p, 1);
+    return md_depthwise_s8_planes(p) * (md_depthwise_plane_bytes(p, 1) - MD_PLANE_SLACK) + MD_PLANE_SLACK;
 }
 
 static inline int32_t md_depthwise_s16_get_buffer_size(const md_window_params *p)

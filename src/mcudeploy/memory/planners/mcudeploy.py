@@ -296,9 +296,17 @@ class _Placer:
     def _lowest_offset_periodic(self, block: int, offsets: np.ndarray) -> int:
         """The same sweep where some intervals allow the multiples of a period inside them."""
         forbidden = sorted(
-            (int(offsets[other]) + sharing.low, int(offsets[other]) + sharing.high, int(offsets[other]), sharing.period)
-            for other, sharing in self.relations[block]
-            if offsets[other] >= 0
+            (
+                (
+                    int(offsets[other]) + sharing.low,
+                    int(offsets[other]) + sharing.high,
+                    int(offsets[other]),
+                    sharing.period,
+                )
+                for other, sharing in self.relations[block]
+                if offsets[other] >= 0
+            ),
+            key=lambda interval: interval[:3],  # periods may be None: never compared
         )
         alignment = self.alignment
         candidate, reached, periodic = 0, 0, []

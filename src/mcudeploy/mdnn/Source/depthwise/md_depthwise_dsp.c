@@ -1087,6 +1087,82 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *st
     }
 }
 
+/* 4 pixels' words at `from`, `step` bytes apart, into channel words at `to` (bytes 0 of the
+ * pixels), `to` + size (bytes 1), `far` = `to` + 2 size (2) and `far` + size (3), `from` moved 4
+ * pixels on, `to` and `far` a word: the halfwords of pixels 0 and 2 (1 and 3) paired (PKHBT, PKHTB),
+ * then their bytes (UXTB16, the second pair's shifted into bytes 1 and 3). */
+static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_t **far, int32_t step, int32_t size)
+{
+    uint32_t a;
+    uint32_t b;
+    uint32_t d;
+    uint32_t e;
+    uint32_t x;
+    uint32_t y;
+    __asm__ volatile("add %[x], %[from], %[step], lsl #1\n\t" /* the loads back to back (the M4 pipelines them) */
+                     "ldr %[a], [%[from]]\n\t"
+                     "ldr %[d], [%[from], %[step]]\n\t"
+                     "ldr %[b], [%[x]]\n\t"
+                     "ldr %[e], [%[x], %[step]]\n\t"
+                     "add %[from], %[from], %[step], lsl #2\n\t"
+                     "pkhbt %[x], %[a], %[b], lsl #16\n\t" /* pixels 0 and 2, bytes 0 1 */
+                     "pkhtb %[a], %[b], %[a], asr #16\n\t" /* bytes 2 3 */
+                     "pkhbt %[y], %[d], %[e], lsl #16\n\t"
+                     "pkhtb %[d], %[e], %[d], asr #16\n\t"
+                     "uxtb16 %[b], %[x]\n\t"
+                     "uxtb16 %[e], %[y]\n\t"
+                     "orr %[b], %[b], %[e], lsl #8\n\t"
+                     "uxtb16 %[x], %[x], ror #8\n\t"
+                     "uxtb16 %[y], %[y], ror #8\n\t"
+                     "orr %[x], %[x], %[y], lsl #8\n\t"
+                     "str %[x], [%[to], %[size]]\n\t"
+                     "str %[b], [%[to]], #4\n\t"
+                     "uxtb16 %[b], %[a]\n\t"
+                     "uxtb16 %[e], %[d]\n\t"
+                     "orr %[b], %[b], %[e], lsl #8\n\t"
+                     "uxtb16 %[a], %[a], ror #8\n\t"
+                     "uxtb16 %[d], %[d], ror #8\n\t"
+                     "orr %[a], %[a], %[d], lsl #8\n\t"
+                     "str %[a], [%[far], %[size]]\n\t"
+                     "str %[b], [%[far]], #4\n\t"
+                     : [a] "=&r"(a), [b] "=&r"(b), [d] "=&r"(d), [e] "=&r"(e), [x] "=&r"(x), [y] "=&r"(y),
+                       [from] "+r"(*from), [to] "+r"(*to), [far] "+r"(*far)
+                     : [step] "r"(step), [size] "r"(size)
+                     : "memory");
+}
+
+/* Channels c..c+3 of an image (a depth of 4k: one word a pixel) into the insides of 4 planes `size`
+ * bytes apart, as copy_plane does one: 4 pixels at a time (transpose_4), a row's last 1 to 3 pixels a
+ * word each, stored byte by byte. */
+static MD_NOINLINE void copy_planes_4(const md_window_params *p, const dw_steps *steps, const int8_t *image,
+                                      int32_t c, const dw_plane *plane, int32_t size)
+{
+    const int32_t height = p->input_h;
+    const int32_t whole = p->input_w & ~3, tail = p->input_w & 3;
+    const int32_t step = steps->in_column, row_step = steps->in_row;
+    const int32_t width = plane->width;
+    const int8_t *first = image + c;
+    int8_t *row = plane->bytes + p->pad_top * width + p->pad_left;
+    int8_t *const last = row + height * width;
+    int32_t i;
+    for (; row != last; row += width, first += row_step) {
+        const int8_t *source = first;
+        int8_t *to = row;
+        int8_t *const end = row + whole;
+        int8_t *far = row + 2 * size;
+        while (to != end) {
+            transpose_4(&source, &to, &far, step, size);
+        }
+        for (i = 0; i < tail; ++i, ++to, source += step) {
+            const uint32_t a = md_read32(source);
+            to[0] = (int8_t)a;
+            to[size] = (int8_t)(a >> 8);
+            to[2 * size] = (int8_t)(a >> 16);
+            to[3 * size] = (int8_t)(a >> 24);
+        }
+    }
+}
+
 static inline int32_t halfword_pair(int32_t low, int32_t high)
 {
     return (int32_t)(((uint32_t)low & 0xFFFFu) | ((uint32_t)high << 16));
@@ -1211,6 +1287,74 @@ static dw_folded fold_3x3(const md_window_params *p, const dw_steps *steps, cons
     f.low = r->low;
     f.high = r->high;
     return f;
+}
+
+/* Halfword 0 of `low` and halfword 0 of `high` (PKHBT). */
+static MD_ALWAYS_INLINE int32_t bottoms(int16x2_t low, int16x2_t high)
+{
+    return (int32_t)(((uint32_t)low & 0xFFFFu) | ((uint32_t)high << 16));
+}
+
+/* Halfword 1 of `low` and halfword 1 of `high` (PKHTB). */
+static MD_ALWAYS_INLINE int32_t tops(int16x2_t low, int16x2_t high)
+{
+    return (int32_t)(((uint32_t)low >> 16) | ((uint32_t)high & 0xFFFF0000u));
+}
+
+/* One filter row of 4 channels: the 3 taps' words (a byte a channel) as halfword pairs of channels
+ * {c + half, c + half + 2} (`pairs` their SXTB16, rotated by a byte for half 1), doubled and paired
+ * across taps into the two channels' dw_folded; the middle tap's doubled pair and the weights' sums
+ * (|9 * -128| fits a halfword) returned. */
+static MD_ALWAYS_INLINE int16x2_t fold_row_4(int16x2_t left, int16x2_t centre, int16x2_t right, dw_folded *low,
+                                             dw_folded *high, int32_t fy, int16x2_t *total)
+{
+    const int16x2_t l = __sadd16(left, left), r = __sadd16(right, right);
+    *total = __sadd16(*total, __sadd16(left, __sadd16(centre, right)));
+    low->even[fy] = bottoms(l, r);
+    high->even[fy] = tops(l, r);
+    return __sadd16(centre, centre);
+}
+
+/* A pair of channels' middle taps and the start of their sums (the weights' sum until fold_3x3_4's end). */
+static MD_ALWAYS_INLINE void fold_middles(const int16x2_t *middle, int16x2_t total, dw_folded *low, dw_folded *high)
+{
+    low->middle01 = bottoms(middle[0], middle[1]);
+    high->middle01 = tops(middle[0], middle[1]);
+    low->middle2 = (int32_t)((uint32_t)middle[2] & 0xFFFFu);
+    high->middle2 = (int32_t)((uint32_t)middle[2] >> 16);
+    low->start = (int16_t)((uint32_t)total & 0xFFFFu);
+    high->start = (int16_t)((uint32_t)total >> 16);
+}
+
+/* fold_3x3 of channels c..c+3 at once (a depth of 4k): a tap's word holds the 4 channels' weights,
+ * split into halfword pairs of channels {c, c+2} (SXTB16) and {c+1, c+3} (rotated by a byte). */
+static MD_NOINLINE void fold_3x3_4(const md_window_params *p, const dw_steps *steps, const depthwise_int_job *job,
+                                   int32_t c, dw_folded *f)
+{
+    const int32_t column = steps->tap_column, row = steps->tap_row;
+    const int8_t *taps = job->filter + c;
+    int16x2_t middle_even[3], middle_odd[3];
+    int16x2_t total_even = (int16x2_t)0, total_odd = (int16x2_t)0;
+    int32_t fy;
+    int32_t j;
+    for (fy = 0; fy < 3; ++fy, taps += row) {
+        const uint32_t left = md_read32(taps), centre = md_read32(taps + column), right = md_read32(taps + 2 * column);
+        middle_even[fy] = fold_row_4(md_even_pair(left), md_even_pair(centre), md_even_pair(right), f, f + 2, fy,
+                                     &total_even);
+        middle_odd[fy] = fold_row_4(md_odd_pair(left), md_odd_pair(centre), md_odd_pair(right), f + 1, f + 3, fy,
+                                    &total_odd);
+    }
+    fold_middles(middle_even, total_even, f, f + 2);
+    fold_middles(middle_odd, total_odd, f + 1, f + 3);
+    for (j = 0; j < 4; ++j) {
+        const dw_requant r = channel_requant(job, c + j);
+        f[j].start = 2 * (r.bias + p->input_offset * f[j].start);
+        f[j].multiplier = r.multiplier;
+        f[j].exponent = -r.shift;
+        f[j].addend = folded_addend(f[j].exponent, r.offset);
+        f[j].low = r.low;
+        f[j].high = r.high;
+    }
 }
 
 /* One row of a pair of windows: the word {x0, x1, x2, x3} at `load` unpacked to even {x0, x2} and
@@ -1796,23 +1940,20 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
 
 /* ---- stride 1, the whole of int8's range: 2x2 blocks requantized as they are summed */
 
-/* md_dw_fused_blocks' constants: the first 12 words in the order it keeps them on its stack, the
- * filter (with the exponent) loaded once into registers. */
+/* md_dw_fused_blocks' geometry, set once a layer: the planes' filters and requantization are their
+ * dw_folded. */
 typedef struct {
-    int8_t *out;                    /* the next block's top left output */
-    int32_t step;                   /* bytes between output columns */
-    int32_t out_row;                /* bytes between output rows */
-    int32_t start;                  /* dw_folded's: where each sum starts */
-    int32_t multiplier, addend;     /* dw_folded's requantization */
-    int32_t row_end;                /* (the routine's: past the row pair's last block of two columns) */
-    int32_t skip;                   /* plane bytes from past a row pair's last block to the next's first */
-    int32_t out_skip;               /* output bytes from past a row pair's last block of two columns to the next's */
-    int32_t pairs;                  /* row pairs, at least 1 */
-    int32_t odd;                    /* 1: a last block of one column */
-    int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
-    int32_t even0, even1, even2, middle01; /* dw_folded's */
-    int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-} dw_fused_constants;
+    int8_t *out;         /* the first plane's top left output (plane i's is `i` bytes on) */
+    int32_t step;        /* bytes between output columns */
+    int32_t out_row;     /* bytes between output rows */
+    int32_t skip;        /* plane bytes from past a row pair's last block to the next's first */
+    int32_t out_skip;    /* output bytes from past a row pair's last block of two columns to the next's */
+    int32_t pairs;       /* row pairs, at least 1 */
+    int32_t odd;         /* 1: a last block of one column */
+    int32_t block_bytes; /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
+    int32_t planes;      /* planes one after the other, at least 1 */
+    int32_t plane_bytes; /* from one plane to the next */
+} dw_fused_geometry;
 
 /* The outputs of `pairs` rows of 2x2 blocks at stride 1 (folded_output, SSAT) from the plane at
  * `at` (the first block's top left window), plane rows `width` bytes apart: each block's 4 sums
@@ -1821,8 +1962,9 @@ typedef struct {
  * sum's sign for y's (SMMULR keeps a sum's sign for a multiplier >= 0, and y = 0 rounds alike
  * either way), added before the multiply: one SMMLAR. In assembly: the block's multiplies take
  * every register (the exponent shares r7 with a weight); the requantization and the stores borrow
- * r1 (start), r12 and lr, then reload start from the stack. */
-void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, int32_t width);
+ * r1 (start), r12 and lr, then reload start from the stack. Plane i (geometry->planes of them,
+ * plane_bytes apart) with folded[i]. */
+void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int32_t width, const dw_folded *folded);
 
 /* DW_BLOCK_FIRST with the sums starting from r1. */
 #define DW_FUSED_FIRST(left, right, pair, middle, half, then) \
@@ -1887,8 +2029,10 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_constants *constants, i
     "add lr, r1, lr\n\t" \
     "ssat r11, #8, r11\n\t"
 
-/* r0 at, r2 width, r3..r7 the filter (and exponent); the first 12 words of the
- * constants at sp. */
+/* r0 at, r2 width, r3..r7 the filter (and exponent); on the stack: the next block's output, step,
+ * out_row, start, multiplier, addend, the row end, skip, out_skip, the row pairs left, odd, block
+ * bytes (words 0..11: what the loop reads), then the planes left, the next plane's dw_folded, the
+ * next plane, each plane's row pairs, its output and plane bytes. */
 __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
         ".global md_dw_fused_blocks\n\t"
@@ -1897,13 +2041,36 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         ".type md_dw_fused_blocks, %function\n"
         "md_dw_fused_blocks:\n\t"
         "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #48\n\t"
-        "ldm r1!, {r3-r8}\n\t"
-        "stm sp, {r3-r8}\n\t"
-        "ldm r1!, {r3-r8}\n\t"
-        "add r12, sp, #24\n\t"
-        "stm r12, {r3-r8}\n\t"
-        "ldm r1, {r3-r7}\n"
+        "sub sp, sp, #72\n\t"
+        "ldm r1!, {r4-r6}\n\t" /* out, step, out_row */
+        "str r4, [sp, #64]\n\t"
+        "strd r5, r6, [sp, #4]\n\t"
+        "ldm r1!, {r4-r8}\n\t" /* skip, out_skip, pairs, odd, block bytes */
+        "strd r4, r5, [sp, #28]\n\t"
+        "str r6, [sp, #60]\n\t"
+        "strd r7, r8, [sp, #40]\n\t"
+        "ldm r1, {r4, r5}\n\t" /* planes, plane bytes */
+        "str r4, [sp, #48]\n\t"
+        "str r5, [sp, #68]\n"
+        "6:\n\t" /* r0 the plane, r3 its dw_folded */
+        "ldr r12, [sp, #68]\n\t"
+        "add r12, r0, r12\n\t"
+        "str r12, [sp, #56]\n\t" /* the next plane */
+        "add r12, r3, #44\n\t"
+        "str r12, [sp, #52]\n\t" /* its dw_folded */
+        "ldr r12, [sp, #64]\n\t"
+        "str r12, [sp]\n\t"
+        "add r12, r12, #1\n\t"
+        "str r12, [sp, #64]\n\t" /* its output */
+        "ldr r12, [sp, #60]\n\t"
+        "str r12, [sp, #36]\n\t" /* row pairs */
+        "ldrd r8, r9, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
+        "str r8, [sp, #12]\n\t"
+        "strd r9, r11, [sp, #16]\n\t"
+        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
         "2:\n\t"
         "ldr r12, [sp, #44]\n\t" /* block bytes */
         DW_FUSED_NEXT
@@ -1942,26 +2109,37 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "subs r12, r12, #1\n\t"
         "str r12, [sp, #36]\n\t"
         "bne 2b\n\t"
-        "add sp, sp, #48\n\t"
+        "ldr r12, [sp, #48]\n\t"
+        "subs r12, r12, #1\n\t"
+        "beq 7f\n\t"
+        "str r12, [sp, #48]\n\t"
+        "ldrd r3, r0, [sp, #52]\n\t"
+        "b 6b\n"
+        "7:\n\t"
+        "add sp, sp, #72\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_fused_blocks, .-md_dw_fused_blocks\n\t"
         ".popsection");
 
-/* The geometry of md_dw_fused_blocks over a plane at stride 1 (at least 2 output rows), set once a layer. */
-static dw_fused_constants fused_plan(const md_window_params *p, const dw_steps *steps, const dw_plane *plane)
+/* The geometry of md_dw_fused_blocks over planes `plane_bytes` apart at stride 1 (at least 2 output
+ * rows), set once a layer. */
+static dw_fused_geometry fused_plan(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
+                                    int32_t plane_bytes)
 {
     const int32_t full = p->output_w / 2;
     const int32_t odd = p->output_w % 2;
-    dw_fused_constants k;
-    memset(&k, 0, sizeof k);
-    k.step = steps->out_column;
-    k.out_row = steps->out_row;
-    k.block_bytes = 2 * full;
-    k.skip = 2 * plane->width - 2 * (full + odd);
-    k.out_skip = 2 * steps->out_row - 2 * steps->out_column * full;
-    k.pairs = p->output_h / 2;
-    k.odd = odd;
-    return k;
+    dw_fused_geometry g;
+    g.out = NULL;
+    g.step = steps->out_column;
+    g.out_row = steps->out_row;
+    g.skip = 2 * plane->width - 2 * (full + odd);
+    g.out_skip = 2 * steps->out_row - 2 * steps->out_column * full;
+    g.pairs = p->output_h / 2;
+    g.odd = odd;
+    g.block_bytes = 2 * full;
+    g.planes = 1;
+    g.plane_bytes = plane_bytes;
+    return g;
 }
 
 /* Whether a folded layer's planes go through md_dw_fused_blocks: stride 1, rows in 2x2 blocks (no
@@ -1984,18 +2162,12 @@ static int fused_layer(const md_window_params *p, int32_t width, const int32_t *
 /* One channel's output plane (`output` at its first output) from its padded plane: the row pairs
  * fused, an odd last row alone (plane_3x3_rows). */
 static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_steps *steps, const dw_plane *plane,
-                                        dw_fused_constants *k, const dw_folded *f, int8_t *output, int32_t *sums)
+                                        const dw_fused_geometry *layer, const dw_folded *f, int8_t *output,
+                                        int32_t *sums)
 {
-    k->start = f->start;
-    k->even0 = f->even[0];
-    k->even1 = f->even[1];
-    k->even2 = f->even[2];
-    k->middle01 = f->middle01;
-    k->exponent_middle2 = halfword_pair(f->exponent, f->middle2);
-    k->multiplier = f->multiplier;
-    k->addend = f->addend;
-    k->out = output;
-    md_dw_fused_blocks(plane->bytes, k, plane->width);
+    dw_fused_geometry g = *layer;
+    g.out = output;
+    md_dw_fused_blocks(plane->bytes, &g, plane->width, f);
     if (p->output_h % 2) {
         plane_3x3_rows(p, steps, plane, f, output, p->output_h - 1, sums);
     }
@@ -2039,43 +2211,70 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const md_window_params oriented = transposed ? transposed_params(p) : *p;
     const dw_steps image = image_steps(p);
     const dw_steps steps = transposed ? transposed_steps(&image) : image;
-    const dw_plane plane = padded_plane(&oriented, scratch);
+    const dw_plane first_plane = padded_plane(&oriented, scratch);
+    const int32_t plane_size = first_plane.rows * first_plane.width;
+    /* Channels copied a group at a time into as many planes (md_depthwise_s8_planes). */
+    const int32_t group = md_depthwise_s8_planes(p);
     /* A plane whose row pairs take one call of each block routine (vww's 6x6, kws' 25x5): their
      * plan set here, once for every channel. */
-    const int one_call = folded && one_block_call(&oriented, plane.width);
+    const int one_call = folded && one_block_call(&oriented, first_plane.width);
     /* The whole of int8's range: the row pairs of every plane summed and requantized in one call. */
-    const int fused = folded && fused_layer(&oriented, plane.width, job->multipliers);
+    const int fused = folded && fused_layer(&oriented, first_plane.width, job->multipliers);
     int32_t sums[DW_CHUNK];
-    dw_block_plan plan = block_plan(&oriented, &steps, &plane, 0, sums);
-    dw_fused_constants fused_constants = fused_plan(&oriented, &steps, &plane);
+    dw_folded folds[4]; /* the group's */
+    dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
+    dw_fused_geometry fused_geometry = fused_plan(&oriented, &steps, &first_plane, plane_size);
     int32_t batch;
     int32_t c;
+    int32_t k;
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
-    memset(plane.bytes, (int8_t)-p->input_offset, (size_t)(plane.rows * plane.width + MD_PLANE_SLACK));
+    memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
-        for (c = 0; c < p->input_c; ++c) {
-            const dw_requant r = channel_requant(job, c);
-            copy_plane(&oriented, &steps, input + batch * image_bytes, c, &plane);
-            if (folded) {
-                const dw_folded f = fold_3x3(&oriented, &steps, job->filter + c, &r);
-                if (fused) {
-                    plane_3x3_fused(&oriented, &steps, &plane, &fused_constants, &f, output + c, sums);
-                } else if (one_call) {
-                    plan_fold(&plan, &f);
-                    block_call(&plan, plane.bytes, plane.width, &f, output + c, sums);
-                    if (oriented.output_h % 2) {
-                        plane_3x3_rows(&oriented, &steps, &plane, &f, output + c, oriented.output_h - 1, sums);
-                    }
-                } else {
-                    plane_3x3_folded(&oriented, &steps, &plane, &f, output + c, sums);
-                }
-            } else if (fast) {
-                const dw_filter_3x3 f = filter_3x3(job->filter + c, p->output_c);
-                plane_3x3(p, &plane, &f, &r, output + c);
+        for (c = 0; c < p->input_c; c += group) {
+            if (group == 4) {
+                copy_planes_4(&oriented, &steps, input + batch * image_bytes, c, &first_plane, plane_size);
             } else {
-                plane_any(p, &plane, job->filter + c, &r, output + c);
+                copy_plane(&oriented, &steps, input + batch * image_bytes, c, &first_plane);
+            }
+            if (folded && group == 4) {
+                fold_3x3_4(&oriented, &steps, job, c, folds);
+                if (fused && oriented.output_h % 2 == 0) { /* the 4 planes in one call */
+                    dw_fused_geometry group_geometry = fused_geometry;
+                    group_geometry.out = output + c;
+                    group_geometry.planes = 4;
+                    md_dw_fused_blocks(first_plane.bytes, &group_geometry, first_plane.width, folds);
+                    continue;
+                }
+            } else if (folded) {
+                const dw_requant r = channel_requant(job, c);
+                folds[0] = fold_3x3(&oriented, &steps, job->filter + c, &r);
+            }
+            for (k = 0; k < group; ++k) {
+                const dw_requant r = channel_requant(job, c + k);
+                const dw_folded *f = folds + k;
+                dw_plane plane = first_plane;
+                plane.bytes += k * plane_size;
+                if (folded) {
+                    if (fused) {
+                        plane_3x3_fused(&oriented, &steps, &plane, &fused_geometry, f, output + c + k, sums);
+                    } else if (one_call) {
+                        plan_fold(&plan, f);
+                        block_call(&plan, plane.bytes, plane.width, f, output + c + k, sums);
+                        if (oriented.output_h % 2) {
+                            plane_3x3_rows(&oriented, &steps, &plane, f, output + c + k, oriented.output_h - 1,
+                                           sums);
+                        }
+                    } else {
+                        plane_3x3_folded(&oriented, &steps, &plane, f, output + c + k, sums);
+                    }
+                } else if (fast) {
+                    const dw_filter_3x3 f = filter_3x3(job->filter + c + k, p->output_c);
+                    plane_3x3(p, &plane, &f, &r, output + c + k);
+                } else {
+                    plane_any(p, &plane, job->filter + c + k, &r, output + c + k);
+                }
             }
         }
     }
