@@ -265,6 +265,51 @@ def test_int16_weight_convolutions_are_bit_exact(target: str):
         checker.close()
 
 
+def lone_pixels() -> Graph:
+    """The last 1 to 3 pixels of an int16-weight convolution with walk records (not the narrow
+    pointwise walk's), one at a time (md_conv_w16_dsp.c walk_lone_pixel: 1 pixel x 4 channels,
+    blocks of 16 values): 9 pixels (2 groups, 1 alone) at a depth of 128 (8 blocks) over 5 channel
+    pairs (two pairs a pass, then the last two again) and at a depth of 16 (one block) over 3 pairs;
+    5 pixels at a depth of 48 with an odd last channel and pruned channels; 15 pixels (3 alone) at a
+    depth of 80; a 3x3 filter over 16 channels (144 values, windows in the padding); 2 pixels of 3
+    channels (values packed byte by byte); a clamp inside int8 and a per-tensor scale (no records:
+    the C path)."""
+    f = Family("lone_pixels", 17)
+    _conv(f, "int8", (1, 3, 3, 128), 10, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 4, 4, 4), 6, (2, 2), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 5, 1, 48), 7, (1, 1), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 3, 5, 80), 4, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 3, 3, 16), 4, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 4, 5, 3), 4, (4, 4), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 3, 3, 48), 6, (1, 1), Conv2DOptions(activation=Activation.RELU6))
+    x = f.input((1, 3, 3, 48), "int8")
+    y = f.output((1, 3, 3, 4), "int8", scale=0.5)
+    f.op("CONV_2D", [x, f.weights((4, 1, 1, 48), axis=None), f.bias(4, "int32")], [y], Conv2DOptions())
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
+    _prune(graph, 2, [1, 6])
+    return graph
+
+
+def test_lone_pixels_have_walk_records_where_the_walk_takes_them():
+    graph = lone_pixels()
+    walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
+    assert walked == [0, 1, 2, 3, 4, 5]
+    columns = {op.index: 4 * 2 * graph.tensors[op.inputs[1]].data[0].size for op in graph.operators}
+    assert [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]] == []
+
+
+@pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
+def test_lone_pixels_are_bit_exact(target: str):
+    checker = Validator(lone_pixels())
+    try:
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
+
+
 def depthwise_as_convolutions() -> Graph:
     """DEPTHWISE_CONV_2D layers of one input channel with int16 weights, run as the convolution they
     are (md_conv_s8_w16, the filter [1, H, W, M] stored as [M, H, W, 1]): person_detect's stem (3x3,

@@ -791,6 +791,177 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     WALK_PAIRS(WALK_ODD_VALUE);
 }
 
+/* A lone pixel (a last group of 1 to 3 pixels, pixel by pixel: 3x3 images leave one after two groups
+ * of 4), its column in column 0 of the scratch, through the pairs of channels two pairs at a time:
+ * 1 pixel x 4 channels, where the 4-pixel walk would compute the pixel four times (12 of its 16 MACs
+ * a pair of values copies). Per pair of values the column word, both pairs' two weight words and
+ * four SMLADs, 8 pairs of values a block (a depth of 16 values a block). A pair's records as the
+ * walk's. */
+typedef struct {
+    const int16_t *values;  /* column 0 of the scratch: a pair of values every 16 bytes */
+    const int16_t *weights; /* the next two pairs' first: the second pair_bytes on */
+    int32_t pair_bytes;     /* a pair's weights: 4 * depth bytes, depth a multiple of 16 */
+    const int32_t *records; /* the next two pairs' (8 words each) */
+    int8_t *out;            /* the pixel's output of the next pairs' first channel */
+    const int8_t *end;      /* out after the last pair (pairs of pairs) */
+} lone_walk;
+
+MD_STATIC_CHECK(lone_walk_layout, sizeof(void *) == 4 && sizeof(lone_walk) == 24);
+
+#if !MD_W16_DUAL_ISSUE
+/* Cortex-M4 and M33: per pair of values one run of five loads (6 cycles) and four SMLADs; each block's
+ * first pair loads through the pointers and moves them on (post-indexed), the other seven at
+ * offsets back from there (md_at 1 to 7); two blocks a pass, an odd count of blocks entering at the
+ * second. r1 and r2 end on the second pair's weights and the next pair's. */
+#define LONE_PRODUCTS                                                                                             \
+    "smlad r4, r12, r8, r4\n\t"                                                                               \
+    "smlad r5, r12, r9, r5\n\t"                                                                               \
+    "smlad r6, r12, r10, r6\n\t"                                                                              \
+    "smlad r7, r12, r11, r7\n\t"
+#define LONE_FIRST                                                                                                \
+    "ldr r8, [r1], #64\n\t"                                                                                   \
+    "ldr r10, [r2], #64\n\t"                                                                                  \
+    "ldr r12, [r0], #128\n\t"                                                                                 \
+    "ldr r9, [r1, #-60]\n\t"                                                                                  \
+    "ldr r11, [r2, #-60]\n\t" LONE_PRODUCTS
+#define LONE_AT                                                                                                   \
+    "ldr r8, [r1, #(md_at * 8 - 64)]\n\t"                                                                     \
+    "ldr r9, [r1, #(md_at * 8 - 60)]\n\t"                                                                     \
+    "ldr r10, [r2, #(md_at * 8 - 64)]\n\t"                                                                    \
+    "ldr r11, [r2, #(md_at * 8 - 60)]\n\t"                                                                    \
+    "ldr r12, [r0, #(md_at * 16 - 128)]\n\t" LONE_PRODUCTS
+#define LONE_BLOCK LONE_FIRST ".set md_at, 1\n\t.rept 7\n\t" LONE_AT ".set md_at, md_at + 1\n\t.endr\n\t"
+#define LONE_DOT                                                                                                  \
+    "tst r3, #64\n\t"                                                                                         \
+    "mov r3, r2\n\t"                                                                                          \
+    "bne 3f\n\t"                                                                                              \
+    "2:\n\t" LONE_BLOCK "3:\n\t" LONE_BLOCK "cmp r1, r3\n\t"                                                  \
+    "bne 2b\n\t"
+#else
+/* Cortex-M7: software-pipelined, each SMLAD beside the load of a word of the next pair of values
+ * (the fifth load alone: 5 cycles a pair of values), the column word in r12 and lr by turns (lr
+ * holds the records again after the products); the last block apart, its last pair without loads
+ * (nothing read past the weights or the column). Pair md_at of a block with its column word in
+ * `word`, the next one's into `next`. */
+#define LONE_PAIR(word, next)                                                                                     \
+    "smlad r4, " word ", r8, r4\n\t"                                                                         \
+    "ldr " next ", [r0, #(md_at * 16 + 16)]\n\t"                                                             \
+    "smlad r5, " word ", r9, r5\n\t"                                                                         \
+    "ldr r8, [r1, #(md_at * 8 + 8)]\n\t"                                                                      \
+    "smlad r6, " word ", r10, r6\n\t"                                                                        \
+    "ldr r9, [r1, #(md_at * 8 + 12)]\n\t"                                                                     \
+    "smlad r7, " word ", r11, r7\n\t"                                                                        \
+    "ldr r10, [r2, #(md_at * 8 + 8)]\n\t"                                                                     \
+    "ldr r11, [r2, #(md_at * 8 + 12)]\n\t"                                                                    \
+    ".set md_at, md_at + 1\n\t"
+/* A block's pairs 0 to 6; pair 7 (column word in lr) with `loads` (strings) beside its SMLADs. */
+#define LONE_BLOCK(load_0, load_1, load_2, load_3, load_4)                                                        \
+    ".set md_at, 0\n\t"                                                                                       \
+    ".rept 3\n\t" LONE_PAIR("r12", "lr") LONE_PAIR("lr", "r12") ".endr\n\t" LONE_PAIR("r12", "lr")              \
+    "smlad r4, lr, r8, r4\n\t" load_0 "smlad r5, lr, r9, r5\n\t" load_1 "smlad r6, lr, r10, r6\n\t" load_2     \
+    "smlad r7, lr, r11, r7\n\t" load_3 load_4
+/* r3: the first pair's last block; the blocks before it load the next block's first pair and move
+ * the pointers on (pre-indexed). */
+#define LONE_DOT                                                                                                  \
+    "sub r3, r2, #64\n\t"                                                                                     \
+    "ldr r12, [r0]\n\t"                                                                                       \
+    "ldr r8, [r1]\n\t"                                                                                        \
+    "ldr r9, [r1, #4]\n\t"                                                                                    \
+    "ldr r10, [r2]\n\t"                                                                                       \
+    "ldr r11, [r2, #4]\n\t"                                                                                   \
+    "cmp r1, r3\n\t"                                                                                          \
+    "beq 3f\n\t"                                                                                              \
+    "2:\n\t" LONE_BLOCK("ldr r12, [r0, #128]!\n\t", "ldr r8, [r1, #64]!\n\t", "ldr r9, [r1, #4]\n\t",          \
+                        "ldr r10, [r2, #64]!\n\t", "ldr r11, [r2, #4]\n\t") "cmp r1, r3\n\t"                  \
+    "bne 2b\n\t"                                                                                              \
+    "3:\n\t" LONE_BLOCK("", "", "", "", "") "add r2, r2, #64\n\t"                                             \
+    "ldr lr, [sp, #12]\n\t"
+#endif
+/* A channel's constants (at word `at` of the records at lr) and the output of `sum` at `out`. */
+#define LONE_OUTPUT(sum, at, out)                                                                                 \
+    "ldr r10, [lr, #(4 * " at ")]\n\t"                                                                        \
+    "ldr r11, [lr, #(4 * " at " + 4)]\n\t"                                                                    \
+    "ldr r12, [lr, #(4 * " at " + 8)]\n\t" WALK_OUTPUT(sum, out, "")
+
+/* The walk at sp; per two pairs their biases (the second's 8 words on), the products, the four
+ * outputs, the records and the outputs moved on. */
+__attribute__((naked, noinline)) static void walk_lone_pixel(const lone_walk *walk __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "ldm r0, {r1-r6}\n\t"
+            "push {r1-r6}\n\t"
+            "1:\n\t"
+            "ldr r1, [sp, #4]\n\t"  /* the first pair's weights */
+            "ldr r3, [sp, #8]\n\t"  /* pair bytes */
+            "ldr lr, [sp, #12]\n\t" /* the records */
+            "ldr r0, [sp]\n\t"      /* the column */
+            "add r2, r1, r3\n\t"    /* the second pair's weights, where the first's end */
+            "ldm lr, {r4, r5}\n\t"
+            "ldrd r6, r7, [lr, #32]\n\t" LONE_DOT "str r2, [sp, #4]\n\t" /* the next two pairs' weights */
+            "ldr r1, [sp, #16]\n\t" LONE_OUTPUT("r4", "2", "[r1]") LONE_OUTPUT("r5", "5", "[r1, #1]")
+                LONE_OUTPUT("r6", "10", "[r1, #2]") LONE_OUTPUT("r7", "13", "[r1, #3]")
+            "add lr, lr, #64\n\t"
+            "str lr, [sp, #12]\n\t"
+            "add r1, r1, #4\n\t"
+            "str r1, [sp, #16]\n\t"
+            "ldr r0, [sp, #20]\n\t"
+            "cmp r1, r0\n\t"
+            "bne 1b\n\t"
+            "add sp, sp, #24\n\t"
+            "pop {r4-r11, pc}");
+}
+
+#undef LONE_OUTPUT
+#undef LONE_DOT
+#undef LONE_BLOCK
+#undef LONE_PAIR
+#undef LONE_AT
+#undef LONE_FIRST
+#undef LONE_PRODUCTS
+
+/* Whether walk_lone_pixel takes the layer's last pixels: a depth of 16k values, two pairs of
+ * channels or more. */
+static int lone_walk_fits(const conv_w16_job *job)
+{
+    return (job->depth & 15) == 0 && job->p->output_c >= 4;
+}
+
+/* The lone pixel in column 0 through every pair of channels (an odd count of pairs: the last two
+ * again, the pair before the last computed twice), an odd last channel by the C path. */
+static void walk_lone(const conv_w16_job *job, int mode, const int32_t *records, int8_t *out, const int16_t *scratch)
+{
+    const int32_t pairs = job->p->output_c >> 1;
+    lone_walk walk;
+    walk.values = scratch;
+    walk.weights = job->filter;
+    walk.pair_bytes = 4 * job->depth;
+    walk.records = records;
+    walk.out = out;
+    walk.end = out + 2 * (pairs & ~1);
+    walk_lone_pixel(&walk);
+    if (pairs & 1) {
+        walk.weights = job->filter + (pairs - 2) * 2 * job->depth;
+        walk.records = records + (pairs - 2) * 8;
+        walk.out = out + 2 * (pairs - 2);
+        walk.end = out + 2 * pairs;
+        walk_lone_pixel(&walk);
+    }
+    if (job->p->output_c & 1) {
+        compute(mode, job, scratch, 1, out, job->p->output_c & ~1);
+    }
+}
+
+/* The last `count` (1 to 3) pixels from `pixel` on, one at a time through walk_lone. */
+static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *records, int32_t batch, int32_t pixel,
+                        int32_t count, int8_t *out, int16_t *scratch)
+{
+    int32_t k;
+    for (k = 0; k < count; ++k, out += job->p->output_c) {
+        fill_column(job, batch, pixel + k, scratch, 0);
+        walk_lone(job, mode, records, out, scratch);
+    }
+}
+
 /* The stems' walk (md_conv_stem_fits: depths of 27, 9 and 40 values): walk_pairs_int8 with the
  * column's pairs unrolled (a copy per depth: no count, no loop, no branch around the products), the
  * four pixels' output addresses computed once for both channels. A stem's short columns make the
@@ -1044,6 +1215,10 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
+            if (walk && count < COLUMNS && !stem && lone_walk_fits(&job)) {
+                lone_pixels(&job, mode, walk_records, batch, pixel, count, out, scratch);
+                continue;
+            }
             if (stem) {
                 md_conv_stem_fill(p)(p, input + batch * p->input_h * p->input_w * p->input_c, pixel / p->output_w,
                                      pixel % p->output_w, count, scratch);
