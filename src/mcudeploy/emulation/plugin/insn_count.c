@@ -8,7 +8,8 @@
  * estimate. A conditional branch ends its translation block; whether it was taken is
  * decided when the next block starts: untaken when that block is the fall-through. Two events are
  * also decided then: an untaken 16-bit branch paired with the 16-bit instruction before it, and a
- * taken branch (conditional or not) whose target is a 32-bit instruction at address % 4 == 2.
+ * taken branch (conditional or not) whose target is a 32-bit instruction at address % 4 == 2. Runs of
+ * 32-bit instructions at address % 4 == 2 are followed inside a block (a block boundary ends a run).
  *
  * Optional views, all exact:
  *   marks   an instruction address (a checkpoint function): every execution records the
@@ -587,6 +588,28 @@ static bool always_jumps(unsigned kind)
            kind == KIND_BRANCH_TABLE || kind == KIND_LOOP_END;
 }
 
+/* A run of consecutive 32-bit instructions at address % 4 == 2 inside one block. */
+struct unaligned_run {
+    unsigned length;
+    bool other_than_stores;
+    bool counted;
+};
+
+/* True when the instruction makes its run long enough to cost a fetch cycle: the third instruction,
+ * or the fourth when the run so far holds single stores only; once per run. */
+static bool unaligned_run_grows_costly(struct unaligned_run *run, const struct decoded *decoded, uint64_t address)
+{
+    if (decoded->size != 4 || address % 4 != 2) {
+        *run = (struct unaligned_run){0};
+        return false;
+    }
+    run->length++;
+    run->other_than_stores |= decoded->kind != KIND_STORE;
+    const bool costly = !run->counted && run->length >= (run->other_than_stores ? 3u : 4u);
+    run->counted |= costly;
+    return costly;
+}
+
 static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
 {
     (void)id;
@@ -596,6 +619,7 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
     struct decoded previous = {0};
     bool paired = false;
     unsigned it_remaining = 0;
+    struct unaligned_run run = {0};
     for (size_t index = 0; index < count; index++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, index);
         const uint64_t address = qemu_plugin_insn_vaddr(insn);
@@ -605,6 +629,7 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
         it_remaining = it_remaining > 0 ? it_remaining - 1 : thumb_it_length(bytes, &decoded);
         unsigned events[EVENT_COUNT] = {0};
         thumb_events(index > 0 ? &previous : NULL, &decoded, &paired, events);
+        events[EVENT_UNALIGNED_WIDE_RUN] += unaligned_run_grows_costly(&run, &decoded, address);
         uint64_t *bucket = &buckets[bucket_of(address) * vector_length];
         /* A conditional branch is the last instruction of its block: counted when the next block starts. */
         const bool deferred = decoded.conditional && index + 1 == count;
