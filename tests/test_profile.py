@@ -350,7 +350,7 @@ RUN_TIME_EVENTS = ("unaligned_split_2", "unaligned_split_3", "store_of_load", "u
 SECOND_STAGE_EVENTS = ("result_latency", "load_to_accumulator", "two_cycle_flags", "unaligned_wide_run")
 
 SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf", "seq_unaligned", "seq_pairs",
-          "seq_latency")
+          "seq_latency")  # fmt: skip
 FUNCTIONS_ON: dict[str, tuple[str, ...]] = {
     "m0plus": ("seq_v6m",),
     "m3": SCALAR,

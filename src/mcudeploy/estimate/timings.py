@@ -203,17 +203,18 @@ CORTEX_M33 = CoreTiming(
         "instruction computed, FP arithmetic (VMLA/VFMA 3, VDIV/VSQRT 14), VSTR 2, and "
         f"{UNALIGNED_M3_M4}",
         f"every taken branch (BL, BX, POP {{pc}} too) costs the refill measured for B/Bcc, {REFILL_M33} cycle",
-        "a 2-cycle result stalls only the instruction right after it, in the same block; a run of unaligned "
-        "32-bit instructions costs 1 cycle whatever its mix (mixed memory/other runs can cost more) and ends "
-        "at a block boundary",
-        "result latency 1, as no source measures them, each would add a cycle if 2: multiplies without "
+        "a second-stage result (latency 2) delays only the instruction right after it in the same block, by 1; "
+        "a run of unaligned 32-bit instructions costs 1 cycle (a run mixing memory and other instructions can "
+        "cost more: would add) and ends at a block boundary",
+        "result latency 1 where no source measures it, each would add a cycle if 2: multiplies without "
         "accumulate (MUL, SMULxy, SMUAD, SMMUL, SMULL), extends without add (SXTB, UXTH), SSAT/USAT, "
-        "bit-field extracts, MOV/MVN with a shift or rotated constant",
+        "bit-field extracts, MOV/MVN with a shift or a rotated constant",
         "not modelled, each would add cycles: flags of a shifted-register operation read by the next "
-        "instruction (a cycle later), loads with writeback in a run of loads (the compendium gives no count), "
-        "a store of a non-multiply second-stage result counted as a stall (may save a cycle)",
+        "instruction (a cycle later), loads with writeback in a run of loads (the compendium gives no count)",
         "not modelled, each would save a cycle: a taken 16-bit branch issued with the 16-bit instruction "
-        "before it when that one sets no flags, a NOP paired with its neighbour",
+        "before it when that one sets no flags, a NOP paired with its neighbour, a store right after the "
+        "extend-and-add, shifted-operand or DSP SIMD result it stores (counted as a stall: only a "
+        "multiply-accumulate's result is measured to store at once)",
     ),
 )
 
