@@ -107,10 +107,10 @@ SQUARE_LOOP_CYCLES = {
     # Cortex-M3/M4 TRM Table 3-1: LDR 2 (after a branch: not pipelined), branch 1+P = 3 taken, 1 not; BX 1+P.
     "cortex-m3": 1 + 100 * 5 + 99 * 3 + 1 + 1 + 3,
     "cortex-m4": 1 + 100 * 5 + 99 * 3 + 1 + 1 + 3,
-    # Cortex-M33 (measured, see timings.M33_SOURCES): LDR 1, MULS waits 1 for the loaded R2 (load-use; its
-    # own second cycle is not modelled), taken branch 2, the untaken 16-bit BNE issues with the 16-bit SUBS
-    # before it (0), BX 2.
-    "cortex-m33": 1 + 100 * (1 + 1 + 1 + 1) + 100 + 99 * 2 + 0 + 1 + 2,
+    # Cortex-M33 (measured, see timings.M33_SOURCES): LDR 1, MULS waits 1 for the loaded R2 (load-use) and
+    # takes 2 (its flags come from the second stage, its result ready for ADDS), taken branch 2, the untaken
+    # 16-bit BNE issues with the 16-bit SUBS before it (0), BX 2.
+    "cortex-m33": 1 + 100 * (1 + 2 + 1 + 1) + 100 + 99 * 2 + 0 + 1 + 2,
 }
 DOT_LOOP_CYCLES = {
     # The second LDR pipelines behind the first (§3.3.2): 1 cycle; SMLAD 1.
