@@ -176,6 +176,21 @@ FUNCTION seq_latency        @ r0: word buffer; second-stage results and fetch ru
     bx lr
 END seq_latency
 
+FUNCTION seq_taken_pairs    @ taken 16-bit branches issued with the 16-bit instruction before them (Cortex-M33)
+    movs r2, #3
+1:  subs r2, #1
+    mov r1, r2              @ 16-bit, sets no flags
+    bne 1b                  @ taken twice with it, untaken once
+    adds r1, #1
+    b 2f                    @ after a flag-setting instruction: not paired
+2:  mov r1, r2
+    b 3f                    @ paired
+3:  mov r1, r2
+    cbz r2, 4f              @ taken, paired
+    nop
+4:  bx lr
+END seq_taken_pairs
+
 FUNCTION seq_stream         @ r0: 64-byte buffer, read twice
     movs r2, #2
 1:  ldr r1, [r0]
@@ -262,6 +277,7 @@ void seq_stream(int32_t *words);
 void seq_unaligned(int32_t *words);
 void seq_pairs(void);
 void seq_latency(int32_t *words);
+void seq_taken_pairs(void);
 #endif
 void seq_dsp(void);
 void seq_fpu(int32_t *words);
@@ -280,6 +296,7 @@ int main(void)
     seq_unaligned(stream);
     seq_pairs();
     seq_latency(buffer);
+    seq_taken_pairs();
 #if defined(__ARM_FEATURE_DSP)
     seq_dsp();
 #endif
@@ -314,6 +331,7 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "seq_pairs": {"alu": 10, "store": 3, "load": 3, "store_double": 1, "branch_untaken": 2, "branch": 3,
                   "branch_indirect": 1},
     "seq_dsp": {"dsp_mac": 7, "dsp_simd": 6, "branch_indirect": 1},
+    "seq_taken_pairs": {"alu": 10, "branch": 5, "branch_untaken": 1, "branch_indirect": 1},
     "seq_latency": {"alu": 18, "load": 2, "store": 5, "multiply": 2, "multiply_accumulate": 5, "system": 4,
                     "branch_indirect": 1},
     "seq_fpu": {
@@ -335,6 +353,7 @@ EXPECTED_EVENTS: dict[str, dict[str, int]] = {
     "seq_alu": {"result_latency": 1},
     "seq_multiply": {"result_latency": 1, "unaligned_wide_run": 1},  # MUL.W at address % 4 == 2 and the six after
     "seq_dsp": {"result_latency": 5},
+    "seq_taken_pairs": {"untaken_paired": 1, "taken_paired": 4},
     "seq_latency": {"load_use": 2, "result_latency": 3, "load_to_accumulator": 1, "two_cycle_flags": 3,
                     "unaligned_wide_run": 2},
     "seq_memory": {"transfers": 2 + 2 + 2 + 2 + 2, "pipelined": 1, "store_of_load": 1},
@@ -347,10 +366,10 @@ EXPECTED_EVENTS: dict[str, dict[str, int]] = {
                   "unaligned_wide_target": 2},
 }  # fmt: skip
 RUN_TIME_EVENTS = ("unaligned_split_2", "unaligned_split_3", "store_of_load", "untaken_paired", "unaligned_wide_target")
-SECOND_STAGE_EVENTS = ("result_latency", "load_to_accumulator", "two_cycle_flags", "unaligned_wide_run")
+SECOND_STAGE_EVENTS = ("result_latency", "load_to_accumulator", "two_cycle_flags", "unaligned_wide_run", "taken_paired")
 
 SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf", "seq_unaligned", "seq_pairs",
-          "seq_latency")  # fmt: skip
+          "seq_latency", "seq_taken_pairs")  # fmt: skip
 FUNCTIONS_ON: dict[str, tuple[str, ...]] = {
     "m0plus": ("seq_v6m",),
     "m3": SCALAR,

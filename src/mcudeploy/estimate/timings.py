@@ -98,6 +98,7 @@ ARMV7M_EVENTS = {
     "store_of_load": 0, "untaken_paired": 0, "unaligned_wide_target": 0,
     # Cortex-M33 measurements of two-stage results and fetch; the M3/M4 TRM's table has none of them.
     "result_latency": 0, "load_to_accumulator": 0, "two_cycle_flags": 0, "unaligned_wide_run": 0,
+    "taken_paired": 0,
 }  # fmt: skip
 
 UNALIGNED_M3_M4 = (
@@ -193,6 +194,7 @@ CORTEX_M33 = CoreTiming(
             "load_to_accumulator": -1,  # jnk0le: a loaded accumulator is consumed in 1 cycle: no load-use stall
             "two_cycle_flags": 1,  # jnk0le: MULS.N and flag-setting shifted-constant operations take 2 cycles
             "unaligned_wide_run": 1,  # compendium: groups of three or more unaligned wide instructions, +1
+            "taken_paired": -1,  # jnk0le: a taken 16-bit branch after a 16-bit flag-less instruction: 1 cycle
         }
     ),
     int8_macs_per_cycle=2,
@@ -211,10 +213,10 @@ CORTEX_M33 = CoreTiming(
         "bit-field extracts, MOV/MVN with a shift or a rotated constant",
         "not modelled, each would add cycles: flags of a shifted-register operation read by the next "
         "instruction (a cycle later), loads with writeback in a run of loads (the compendium gives no count)",
-        "not modelled, each would save a cycle: a taken 16-bit branch issued with the 16-bit instruction "
-        "before it when that one sets no flags, a NOP paired with its neighbour, a store right after the "
-        "extend-and-add, shifted-operand or DSP SIMD result it stores (counted as a stall: only a "
-        "multiply-accumulate's result is measured to store at once)",
+        "not modelled, each would save a cycle: BX issued with the 16-bit instruction before it, a NOP paired "
+        "with its neighbour, a taken branch after a 16-bit instruction inside an IT block (taken as setting "
+        "flags), a store right after the extend-and-add, shifted-operand or DSP SIMD result it stores "
+        "(counted as a stall: only a multiply-accumulate's result is measured to store at once)",
     ),
 )
 

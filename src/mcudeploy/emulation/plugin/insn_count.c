@@ -6,9 +6,10 @@
  * then adds one to the counter of its kind in the bucket of the function (address
  * range) it lies in, or the "other" bucket, through inline counters, never a per-block
  * estimate. A conditional branch ends its translation block; whether it was taken is
- * decided when the next block starts: untaken when that block is the fall-through. Two events are
- * also decided then: an untaken 16-bit branch paired with the 16-bit instruction before it, and a
- * taken branch (conditional or not) whose target is a 32-bit instruction at address % 4 == 2. Runs of
+ * decided when the next block starts: untaken when that block is the fall-through. Three events are
+ * also decided then: an untaken 16-bit branch paired with the 16-bit instruction before it, a taken
+ * 16-bit direct branch paired with it when it sets no flags, and a taken branch (conditional or not)
+ * whose target is a 32-bit instruction at address % 4 == 2. Runs of
  * 32-bit instructions at address % 4 == 2 are followed inside a block (a block boundary ends a run).
  *
  * Optional views, all exact:
@@ -143,6 +144,7 @@ struct branch_site {
     uint64_t fallthrough;
     uint8_t taken_kind;
     bool narrow_pair; /* 16-bit, after a 16-bit instruction: untaken, the two issue together */
+    bool flagless_pair; /* 16-bit direct branch after a 16-bit instruction setting no flags: taken, likewise */
 };
 
 struct block {
@@ -424,6 +426,9 @@ static bool resolve_branch(struct branch_site *site, uint64_t next_address)
     if (!taken && site->narrow_pair) {
         site->bucket[event_slot(EVENT_UNTAKEN_PAIRED)]++;
     }
+    if (taken && site->flagless_pair) {
+        site->bucket[event_slot(EVENT_TAKEN_PAIRED)]++;
+    }
     if (site->taken_kind != KIND_BRANCH && site->taken_kind != KIND_LOOP_END) {
         return taken;
     }
@@ -570,7 +575,7 @@ static void instrument(struct qemu_plugin_insn *insn, uint64_t address, const st
 }
 
 static struct branch_site *new_branch_site(uint64_t *bucket, uint64_t address, uint64_t fallthrough,
-                                           unsigned taken_kind, bool narrow_pair)
+                                           unsigned taken_kind, bool narrow_pair, bool flagless_pair)
 {
     struct branch_site *site = allocate(sizeof *site);
     site->bucket = bucket;
@@ -578,6 +583,7 @@ static struct branch_site *new_branch_site(uint64_t *bucket, uint64_t address, u
     site->fallthrough = fallthrough;
     site->taken_kind = (uint8_t)taken_kind;
     site->narrow_pair = narrow_pair;
+    site->flagless_pair = flagless_pair;
     return site;
 }
 
@@ -640,7 +646,10 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
         }
         if (deferred) {
             const bool narrow_pair = decoded.size == 2 && index > 0 && previous.size == 2;
-            block->branch = new_branch_site(bucket, address, address + decoded.size, decoded.kind, narrow_pair);
+            const bool flagless_pair =
+                index > 0 && decoded.kind == KIND_BRANCH && thumb_issues_with_branch(&previous, &decoded);
+            block->branch = new_branch_site(bucket, address, address + decoded.size, decoded.kind, narrow_pair,
+                                            flagless_pair);
         } else {
             add_to_plan(&plan, &bucket[decoded.kind], 1);
             block->jumps = index + 1 == count && always_jumps(decoded.kind);

@@ -26,7 +26,7 @@ const char *const EVENT_NAMES[EVENT_COUNT] = {
     "transfers", "pipelined", "store_register_offset", "address_stall", "it_folded",
     "dual_issue", "load_use", "mve_overlap", "mispredict", "unaligned_split_2", "unaligned_split_3",
     "store_of_load", "untaken_paired", "unaligned_wide_target", "result_latency", "load_to_accumulator",
-    "two_cycle_flags", "unaligned_wide_run",
+    "two_cycle_flags", "unaligned_wide_run", "taken_paired",
 };
 
 struct pattern {
@@ -123,6 +123,13 @@ static struct decoded accumulating(struct decoded decoded, uint16_t added, uint1
     return decoded;
 }
 
+/* A 16-bit instruction setting flags (outside an IT block): shifts, adds, moves, compares, data processing. */
+static struct decoded setting_flags(struct decoded decoded)
+{
+    decoded.sets_flags = true;
+    return decoded;
+}
+
 static unsigned count_bits(uint32_t value)
 {
     return (unsigned)__builtin_popcount(value);
@@ -199,7 +206,7 @@ static struct decoded special_data_and_branch16(uint16_t hw)
         return instruction(KIND_BRANCH_INDIRECT, 2, REG(source), (hw & 0x80) ? REG(LR) : 0);
     }
     if (opcode == 1) { /* CMP high registers */
-        return instruction(KIND_ALU, 2, REG(destination) | REG(source), 0);
+        return setting_flags(instruction(KIND_ALU, 2, REG(destination) | REG(source), 0));
     }
     const uint16_t reads = REG(source) | (opcode == 0 ? REG(destination) : 0);
     return instruction(destination == PC ? KIND_BRANCH_INDIRECT : KIND_ALU, 2, reads, REG(destination));
@@ -258,10 +265,10 @@ static struct decoded miscellaneous16(uint16_t hw)
 static struct decoded decode16(uint16_t hw)
 {
     if ((hw >> 14) == 0) {
-        return shift_add_subtract_move_compare(hw);
+        return setting_flags(shift_add_subtract_move_compare(hw));
     }
     if ((hw >> 10) == 0x10) {
-        return data_processing16(hw);
+        return setting_flags(data_processing16(hw));
     }
     if ((hw >> 10) == 0x11) {
         return special_data_and_branch16(hw);
@@ -820,6 +827,11 @@ static bool is_load(unsigned kind)
     return kind == KIND_LOAD || kind == KIND_LOAD_DOUBLE || kind == KIND_LOAD_MULTIPLE;
 }
 
+bool thumb_issues_with_branch(const struct decoded *previous, const struct decoded *branch)
+{
+    return branch->size == 2 && previous->size == 2 && !previous->sets_flags;
+}
+
 static bool is_store(unsigned kind)
 {
     return kind == KIND_STORE || kind == KIND_STORE_DOUBLE;
@@ -841,6 +853,9 @@ void thumb_events(const struct decoded *previous, const struct decoded *current,
 {
     events[EVENT_TRANSFERS] += current->transfers;
     events[EVENT_TWO_CYCLE_FLAGS] += current->two_cycle_flags;
+    if (previous != NULL && current->kind == KIND_BRANCH && !current->conditional) {
+        events[EVENT_TAKEN_PAIRED] += thumb_issues_with_branch(previous, current);
+    }
     const bool single = is_single_transfer(current->kind);
     if (current->kind == KIND_STORE && current->register_offset) {
         events[EVENT_STORE_REGISTER_OFFSET]++;

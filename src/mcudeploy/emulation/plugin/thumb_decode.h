@@ -78,6 +78,7 @@ enum event {
     EVENT_TWO_CYCLE_FLAGS,  /* MULS.N, or a flag-setting operation on a rotated constant (not MOVS/MVNS) */
     EVENT_UNALIGNED_WIDE_RUN, /* once per run of 32-bit instructions at address % 4 == 2: at its third, or its
                                  fourth when all before are single stores */
+    EVENT_TAKEN_PAIRED,     /* 16-bit direct branch, taken, right after a 16-bit instruction that sets no flags */
     EVENT_COUNT
 };
 
@@ -107,6 +108,7 @@ struct decoded {
     bool mac;              /* a multiply-accumulate (MLA, MLS, SMLAD, SMLAxy, SMMLA, SMLAL...) */
     uint16_t accumulator;  /* registers read only as an accumulator (by the second stage) */
     bool two_cycle_flags;  /* sets flags from its second stage: issues in two cycles */
+    bool sets_flags;       /* 16-bit instruction that may set the condition flags */
 };
 
 /* Decodes the instruction at `bytes` (`size` bytes available, little-endian halfwords; the
@@ -121,6 +123,9 @@ unsigned thumb_it_length(const uint8_t *bytes, const struct decoded *decoded);
  * pair; it is updated for `current`. Adds one count per event to `events`. */
 void thumb_events(const struct decoded *previous, const struct decoded *current, bool *paired,
                   unsigned events[EVENT_COUNT]);
+
+/* True when a 16-bit `branch`, taken, issues with `previous`: a 16-bit instruction that sets no flags. */
+bool thumb_issues_with_branch(const struct decoded *previous, const struct decoded *branch);
 
 /* True for kinds whose execution reads or writes memory through the load/store unit. */
 bool thumb_kind_accesses_memory(unsigned kind);
