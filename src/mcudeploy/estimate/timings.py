@@ -150,7 +150,7 @@ branches in its second pipeline stage (elektroniknet), not in the third as the M
 
 M33_SOURCES = (
     "Arm's Cortex-M33 TRM (100230) publishes no cycle table; figures measured on M33 silicon: jnk0le, "
-    "'pipeline cycle test', doc/cortex_m33.md (RP2350, cm33 r1p0; https://github.com/jnk0le/random) and the "
+    "'pipeline cycle test/doc/cortex_m33.md' (RP2350, cm33 r1p0; https://github.com/jnk0le/random) and the "
     "Cortex-M33 compendium (https://compendium.i-0.nl/docs/control-flow/branch_timing, "
     "/docs/instruction-alignment/rules, /docs/data-operations/load; code in flash, data in SRAM2); pipeline: "
     "elektroniknet.de 'Cortex-M23 und M33 sind erste ARMv8-M-CPUs' p. 3 (address generation in stage 2, "
