@@ -136,6 +136,61 @@ FUNCTION seq_pairs          @ run-time pairs and forwarding the Cortex-M33 price
     bx lr
 END seq_pairs
 
+FUNCTION seq_latency        @ r0: word buffer; second-stage results and fetch runs (Cortex-M33)
+    movs r1, #3
+    add.w r2, r1, r1, lsl #2    @ a shifted operand: its result comes from the second stage
+    adds r3, r2, #1             @ read at once: result latency
+    add.w r2, r1, r1, lsl #2
+    mla r3, r1, r1, r2          @ as the accumulator: forwarded
+    mla r3, r1, r1, r3          @ chained: forwarded
+    mul r2, r3, r1              @ as a multiplicand: result latency
+    mla r3, r1, r1, r3
+    str r3, [r0]                @ a multiply-accumulate's result stored: forwarded
+    ldr r2, [r0]
+    mla r3, r1, r1, r2          @ a loaded accumulator: load-use and load to accumulator
+    ldr r2, [r0]
+    mla r3, r2, r1, r3          @ a loaded multiplicand: load-use only
+    and r2, r1, #0x3f0          @ a rotated constant: second stage
+    orrs r3, r2                 @ result latency
+    ands r2, r1, #0x3f0         @ the same setting flags: two cycles, no result latency
+    orrs r3, r2
+    cmp r1, #0x3f0              @ two cycles
+    ands r2, r1, #0x3f          @ a plain byte constant: first stage
+    orrs r3, r2
+    muls r2, r1, r2             @ MULS.N: two cycles
+    adds r3, r2, #1
+    mov r2, #0x3f0              @ a move of a rotated constant: first stage
+    adds r3, r2, #1
+    .balign 4
+    nop.n
+    add.w r2, r1, #1            @ 32-bit instructions at address % 4 == 2 ...
+    add.w r2, r1, #1
+    add.w r2, r1, #1            @ ... the third costs a fetch cycle
+    add.w r2, r1, #1            @ once per run
+    nop.n
+    nop.n
+    str.w r1, [r0, #4]          @ a run of stores ...
+    str.w r1, [r0, #4]
+    str.w r1, [r0, #4]
+    str.w r1, [r0, #4]          @ ... costs from its fourth
+    bx lr
+END seq_latency
+
+FUNCTION seq_taken_pairs    @ taken 16-bit branches issued with the 16-bit instruction before them (Cortex-M33)
+    movs r2, #3
+1:  subs r2, #1
+    mov r1, r2              @ 16-bit, sets no flags
+    bne 1b                  @ taken twice with it, untaken once
+    adds r1, #1
+    b 2f                    @ after a flag-setting instruction: not paired
+2:  mov r1, r2
+    b 3f                    @ paired
+3:  mov r1, r2
+    cbz r2, 4f              @ taken, paired
+    nop
+4:  bx lr
+END seq_taken_pairs
+
 FUNCTION seq_stream         @ r0: 64-byte buffer, read twice
     movs r2, #2
 1:  ldr r1, [r0]
@@ -156,6 +211,13 @@ FUNCTION seq_dsp
     qadd r0, r1, r2
     sadd16 r0, r1, r2
     usada8 r0, r1, r2, r0
+    smlad r3, r1, r2, r3
+    smlad r3, r1, r2, r3    @ the accumulator from a multiply-accumulate: forwarded
+    sxtab16 r3, r3, r1      @ the addend from a multiply-accumulate: forwarded
+    smlad r3, r1, r2, r3    @ the accumulator from an extend-and-add: forwarded
+    smlad r2, r3, r1, r2    @ a multiplicand from a multiply-accumulate: result latency
+    sxtb16 r3, r2           @ result latency
+    smlabb r3, r1, r1, r3   @ the accumulator from a DSP SIMD result (not forwarded): result latency
     bx lr
 END seq_dsp
 #endif
@@ -214,6 +276,8 @@ int seq_branches(int count);
 void seq_stream(int32_t *words);
 void seq_unaligned(int32_t *words);
 void seq_pairs(void);
+void seq_latency(int32_t *words);
+void seq_taken_pairs(void);
 #endif
 void seq_dsp(void);
 void seq_fpu(int32_t *words);
@@ -231,6 +295,8 @@ int main(void)
     seq_stream(stream);
     seq_unaligned(stream);
     seq_pairs();
+    seq_latency(buffer);
+    seq_taken_pairs();
 #if defined(__ARM_FEATURE_DSP)
     seq_dsp();
 #endif
@@ -264,7 +330,10 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "seq_unaligned": {"load": 8, "store": 1, "branch_indirect": 1},
     "seq_pairs": {"alu": 10, "store": 3, "load": 3, "store_double": 1, "branch_untaken": 2, "branch": 3,
                   "branch_indirect": 1},
-    "seq_dsp": {"dsp_mac": 2, "dsp_simd": 4, "branch_indirect": 1},
+    "seq_dsp": {"dsp_mac": 7, "dsp_simd": 6, "branch_indirect": 1},
+    "seq_taken_pairs": {"alu": 10, "branch": 5, "branch_untaken": 1, "branch_indirect": 1},
+    "seq_latency": {"alu": 18, "load": 2, "store": 5, "multiply": 2, "multiply_accumulate": 5, "system": 4,
+                    "branch_indirect": 1},
     "seq_fpu": {
         "fpu_load": 2, "fpu_alu": 2, "fpu_mac": 2, "fpu_divide": 2, "fpu_store": 1, "fpu_move": 1,
         "fpu_store_multiple": 1, "fpu_load_multiple": 1, "branch_indirect": 1,
@@ -280,18 +349,27 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
 }  # fmt: skip
 
 EXPECTED_EVENTS: dict[str, dict[str, int]] = {
-    "seq_v6m": {"untaken_paired": 1},
+    "seq_v6m": {"untaken_paired": 1, "two_cycle_flags": 5},
+    "seq_alu": {"result_latency": 1},
+    "seq_multiply": {"result_latency": 1, "unaligned_wide_run": 1},  # MUL.W at address % 4 == 2 and the six after
+    "seq_dsp": {"result_latency": 5},
+    "seq_taken_pairs": {"untaken_paired": 1, "taken_paired": 4},
+    "seq_latency": {"load_use": 2, "result_latency": 3, "load_to_accumulator": 1, "two_cycle_flags": 3,
+                    "unaligned_wide_run": 2},
     "seq_memory": {"transfers": 2 + 2 + 2 + 2 + 2, "pipelined": 1, "store_of_load": 1},
     "seq_branches": {"transfers": 4, "it_folded": 1, "untaken_paired": 1},
     "seq_fpu": {"transfers": 4},
-    "seq_mve": {"transfers": 4, "mve_overlap": 2, "unaligned_wide_target": 1},  # LETP taken once, to +10
+    "seq_mve": {"transfers": 4, "mve_overlap": 2, "unaligned_wide_target": 1,  # LETP taken once, to +10
+                "unaligned_wide_run": 2},  # the loop body: four 32-bit instructions at address % 4 == 2
     "seq_unaligned": {"unaligned_split_2": 4, "unaligned_split_3": 2, "store_of_load": 1},
     "seq_pairs": {"transfers": 2, "pipelined": 3, "load_use": 3, "store_of_load": 2, "untaken_paired": 1,
                   "unaligned_wide_target": 2},
 }  # fmt: skip
 RUN_TIME_EVENTS = ("unaligned_split_2", "unaligned_split_3", "store_of_load", "untaken_paired", "unaligned_wide_target")
+SECOND_STAGE_EVENTS = ("result_latency", "load_to_accumulator", "two_cycle_flags", "unaligned_wide_run", "taken_paired")
 
-SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf", "seq_unaligned", "seq_pairs")
+SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf", "seq_unaligned", "seq_pairs",
+          "seq_latency", "seq_taken_pairs")  # fmt: skip
 FUNCTIONS_ON: dict[str, tuple[str, ...]] = {
     "m0plus": ("seq_v6m",),
     "m3": SCALAR,
@@ -337,7 +415,8 @@ def test_known_sequences_are_classified_exactly(machine: str, sequence_runs: dic
     for function in FUNCTIONS_ON[machine]:
         counts = result.counts.function_counts[function]
         assert _nonzero(dict(counts.kinds)) == EXPECTED_KINDS[function], (machine, function)
-        expected_events = {**dict.fromkeys(RUN_TIME_EVENTS, 0), **EXPECTED_EVENTS.get(function, {})}
+        checked = dict.fromkeys((*RUN_TIME_EVENTS, *SECOND_STAGE_EVENTS), 0)
+        expected_events = {**checked, **EXPECTED_EVENTS.get(function, {})}
         for event, expected in expected_events.items():
             assert counts.events[event] == expected, (machine, function, event)
 
@@ -393,7 +472,8 @@ _DECODED_FIELDS = [
     ("kind", ctypes.c_uint8), ("size", ctypes.c_uint8), ("transfers", ctypes.c_uint8),
     ("conditional", ctypes.c_bool), ("shifted", ctypes.c_bool), ("register_offset", ctypes.c_bool),
     ("registers_known", ctypes.c_bool), ("reads", ctypes.c_uint16), ("writes", ctypes.c_uint16),
-    ("address", ctypes.c_uint16),
+    ("address", ctypes.c_uint16), ("result", ctypes.c_uint8), ("mac", ctypes.c_bool),
+    ("accumulator", ctypes.c_uint16), ("two_cycle_flags", ctypes.c_bool),
 ]  # fmt: skip
 
 
@@ -600,7 +680,7 @@ def test_profile_command_json(sequence_runs: dict) -> None:
         report
     )
     functions = {item["name"]: item for item in report["functions"]}
-    assert functions["seq_dsp"]["instruction_classes"]["dsp"] == 6
+    assert functions["seq_dsp"]["instruction_classes"]["dsp"] == 13
     assert sum(item["instructions"] for item in report["functions"]) == report["total"]["instructions"]
 
 

@@ -96,6 +96,9 @@ ARMV7M_EVENTS = {
     # Cortex-M33 measurements; on the M3/M4 a store waits for its loaded data like any use (`pipelined` is
     # the TRM's rule) and the target's width and alignment are inside P.
     "store_of_load": 0, "untaken_paired": 0, "unaligned_wide_target": 0,
+    # Cortex-M33 measurements of two-stage results and fetch; the M3/M4 TRM's table has none of them.
+    "result_latency": 0, "load_to_accumulator": 0, "two_cycle_flags": 0, "unaligned_wide_run": 0,
+    "taken_paired": 0,
 }  # fmt: skip
 
 UNALIGNED_M3_M4 = (
@@ -147,7 +150,7 @@ branches in its second pipeline stage (elektroniknet), not in the third as the M
 
 M33_SOURCES = (
     "Arm's Cortex-M33 TRM (100230) publishes no cycle table; figures measured on M33 silicon: jnk0le, "
-    "'pipeline cycle test', doc/cortex_m33.md (RP2350, cm33 r1p0; https://github.com/jnk0le/random) and the "
+    "'pipeline cycle test/doc/cortex_m33.md' (RP2350, cm33 r1p0; https://github.com/jnk0le/random) and the "
     "Cortex-M33 compendium (https://compendium.i-0.nl/docs/control-flow/branch_timing, "
     "/docs/instruction-alignment/rules, /docs/data-operations/load; code in flash, data in SRAM2); pipeline: "
     "elektroniknet.de 'Cortex-M23 und M33 sind erste ARMv8-M-CPUs' p. 3 (address generation in stage 2, "
@@ -184,6 +187,14 @@ CORTEX_M33 = CoreTiming(
             "store_of_load": -1,  # jnk0le: "load to store latency is 1 cycle": no load-use stall
             "untaken_paired": -1,  # jnk0le: an untaken 16-bit branch dual-issues after a 16-bit instruction
             "unaligned_wide_target": 1,  # compendium: "branching to an unaligned wide instruction takes three cycles"
+            # jnk0le: multiply-accumulates, extend-and-adds, shifted-operand and DSP SIMD operations have a
+            # result latency of 2; the accumulator of a multiply-accumulate or extend-and-add takes the first
+            # three at once, and a store takes a multiply-accumulate's result at once.
+            "result_latency": 1,
+            "load_to_accumulator": -1,  # jnk0le: a loaded accumulator is consumed in 1 cycle: no load-use stall
+            "two_cycle_flags": 1,  # jnk0le: MULS.N and flag-setting shifted-constant operations take 2 cycles
+            "unaligned_wide_run": 1,  # compendium: groups of three or more unaligned wide instructions, +1
+            "taken_paired": -1,  # jnk0le: a taken 16-bit branch after a 16-bit flag-less instruction: 1 cycle
         }
     ),
     int8_macs_per_cycle=2,
@@ -194,12 +205,18 @@ CORTEX_M33 = CoreTiming(
         "instruction computed, FP arithmetic (VMLA/VFMA 3, VDIV/VSQRT 14), VSTR 2, and "
         f"{UNALIGNED_M3_M4}",
         f"every taken branch (BL, BX, POP {{pc}} too) costs the refill measured for B/Bcc, {REFILL_M33} cycle",
-        "not modelled, each would add a cycle: a multiply-accumulate, shifted-operand or extend result used by "
-        "the next instruction (2-cycle result latency), MULS.N (2 cycles), runs of three or more unaligned "
-        "32-bit instructions (one fetch cycle), loads with writeback in a run of loads",
-        "not modelled, each would save a cycle: a taken 16-bit branch issued with the 16-bit instruction "
-        "before it when that one sets no flags, a NOP paired with its neighbour, a loaded value used at once "
-        "as a multiply-accumulate's accumulator",
+        "a second-stage result (latency 2) delays only the instruction right after it in the same block, by 1; "
+        "a run of unaligned 32-bit instructions costs 1 cycle (a run mixing memory and other instructions can "
+        "cost more: would add) and ends at a block boundary",
+        "result latency 1 where no source measures it, each would add a cycle if 2: multiplies without "
+        "accumulate (MUL, SMULxy, SMUAD, SMMUL, SMULL), extends without add (SXTB, UXTH), SSAT/USAT, "
+        "bit-field extracts, MOV/MVN with a shift or a rotated constant",
+        "not modelled, each would add cycles: flags of a shifted-register operation read by the next "
+        "instruction (a cycle later), loads with writeback in a run of loads (the compendium gives no count)",
+        "not modelled, each would save a cycle: BX issued with the 16-bit instruction before it, a NOP paired "
+        "with its neighbour, a taken branch after a 16-bit instruction inside an IT block (taken as setting "
+        "flags), a store right after the extend-and-add, shifted-operand or DSP SIMD result it stores "
+        "(counted as a stall: only a multiply-accumulate's result is measured to store at once)",
     ),
 )
 

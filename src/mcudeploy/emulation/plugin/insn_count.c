@@ -6,9 +6,11 @@
  * then adds one to the counter of its kind in the bucket of the function (address
  * range) it lies in, or the "other" bucket, through inline counters, never a per-block
  * estimate. A conditional branch ends its translation block; whether it was taken is
- * decided when the next block starts: untaken when that block is the fall-through. Two events are
- * also decided then: an untaken 16-bit branch paired with the 16-bit instruction before it, and a
- * taken branch (conditional or not) whose target is a 32-bit instruction at address % 4 == 2.
+ * decided when the next block starts: untaken when that block is the fall-through. Three events are
+ * also decided then: an untaken 16-bit branch paired with the 16-bit instruction before it, a taken
+ * 16-bit direct branch paired with it when it sets no flags, and a taken branch (conditional or not)
+ * whose target is a 32-bit instruction at address % 4 == 2. Runs of
+ * 32-bit instructions at address % 4 == 2 are followed inside a block (a block boundary ends a run).
  *
  * Optional views, all exact:
  *   marks   an instruction address (a checkpoint function): every execution records the
@@ -142,6 +144,7 @@ struct branch_site {
     uint64_t fallthrough;
     uint8_t taken_kind;
     bool narrow_pair; /* 16-bit, after a 16-bit instruction: untaken, the two issue together */
+    bool flagless_pair; /* 16-bit direct branch after a 16-bit instruction setting no flags: taken, likewise */
 };
 
 struct block {
@@ -423,6 +426,9 @@ static bool resolve_branch(struct branch_site *site, uint64_t next_address)
     if (!taken && site->narrow_pair) {
         site->bucket[event_slot(EVENT_UNTAKEN_PAIRED)]++;
     }
+    if (taken && site->flagless_pair) {
+        site->bucket[event_slot(EVENT_TAKEN_PAIRED)]++;
+    }
     if (site->taken_kind != KIND_BRANCH && site->taken_kind != KIND_LOOP_END) {
         return taken;
     }
@@ -569,7 +575,7 @@ static void instrument(struct qemu_plugin_insn *insn, uint64_t address, const st
 }
 
 static struct branch_site *new_branch_site(uint64_t *bucket, uint64_t address, uint64_t fallthrough,
-                                           unsigned taken_kind, bool narrow_pair)
+                                           unsigned taken_kind, bool narrow_pair, bool flagless_pair)
 {
     struct branch_site *site = allocate(sizeof *site);
     site->bucket = bucket;
@@ -577,6 +583,7 @@ static struct branch_site *new_branch_site(uint64_t *bucket, uint64_t address, u
     site->fallthrough = fallthrough;
     site->taken_kind = (uint8_t)taken_kind;
     site->narrow_pair = narrow_pair;
+    site->flagless_pair = flagless_pair;
     return site;
 }
 
@@ -585,6 +592,28 @@ static bool always_jumps(unsigned kind)
 {
     return kind == KIND_BRANCH || kind == KIND_CALL || kind == KIND_BRANCH_INDIRECT || kind == KIND_BRANCH_LOAD ||
            kind == KIND_BRANCH_TABLE || kind == KIND_LOOP_END;
+}
+
+/* A run of consecutive 32-bit instructions at address % 4 == 2 inside one block. */
+struct unaligned_run {
+    unsigned length;
+    bool other_than_stores;
+    bool counted;
+};
+
+/* True when the instruction makes its run long enough to cost a fetch cycle: the third instruction,
+ * or the fourth when the run so far holds single stores only; once per run. */
+static bool unaligned_run_grows_costly(struct unaligned_run *run, const struct decoded *decoded, uint64_t address)
+{
+    if (decoded->size != 4 || address % 4 != 2) {
+        *run = (struct unaligned_run){0};
+        return false;
+    }
+    run->length++;
+    run->other_than_stores |= decoded->kind != KIND_STORE;
+    const bool costly = !run->counted && run->length >= (run->other_than_stores ? 3u : 4u);
+    run->counted |= costly;
+    return costly;
 }
 
 static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
@@ -596,6 +625,7 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
     struct decoded previous = {0};
     bool paired = false;
     unsigned it_remaining = 0;
+    struct unaligned_run run = {0};
     for (size_t index = 0; index < count; index++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, index);
         const uint64_t address = qemu_plugin_insn_vaddr(insn);
@@ -605,6 +635,7 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
         it_remaining = it_remaining > 0 ? it_remaining - 1 : thumb_it_length(bytes, &decoded);
         unsigned events[EVENT_COUNT] = {0};
         thumb_events(index > 0 ? &previous : NULL, &decoded, &paired, events);
+        events[EVENT_UNALIGNED_WIDE_RUN] += unaligned_run_grows_costly(&run, &decoded, address);
         uint64_t *bucket = &buckets[bucket_of(address) * vector_length];
         /* A conditional branch is the last instruction of its block: counted when the next block starts. */
         const bool deferred = decoded.conditional && index + 1 == count;
@@ -615,7 +646,10 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
         }
         if (deferred) {
             const bool narrow_pair = decoded.size == 2 && index > 0 && previous.size == 2;
-            block->branch = new_branch_site(bucket, address, address + decoded.size, decoded.kind, narrow_pair);
+            const bool flagless_pair =
+                index > 0 && decoded.kind == KIND_BRANCH && thumb_issues_with_branch(&previous, &decoded);
+            block->branch = new_branch_site(bucket, address, address + decoded.size, decoded.kind, narrow_pair,
+                                            flagless_pair);
         } else {
             add_to_plan(&plan, &bucket[decoded.kind], 1);
             block->jumps = index + 1 == count && always_jumps(decoded.kind);

@@ -25,7 +25,8 @@ const char *const KIND_NAMES[KIND_COUNT] = {
 const char *const EVENT_NAMES[EVENT_COUNT] = {
     "transfers", "pipelined", "store_register_offset", "address_stall", "it_folded",
     "dual_issue", "load_use", "mve_overlap", "mispredict", "unaligned_split_2", "unaligned_split_3",
-    "store_of_load", "untaken_paired", "unaligned_wide_target",
+    "store_of_load", "untaken_paired", "unaligned_wide_target", "result_latency", "load_to_accumulator",
+    "two_cycle_flags", "unaligned_wide_run", "taken_paired",
 };
 
 struct pattern {
@@ -112,6 +113,23 @@ static struct decoded memory(unsigned kind, unsigned size, uint16_t address, uin
     return decoded;
 }
 
+/* A multiply-accumulate: its result comes from the second stage, which alone reads the addend `added`
+ * (unless a multiplicand is the same register). */
+static struct decoded accumulating(struct decoded decoded, uint16_t added, uint16_t multiplicands)
+{
+    decoded.mac = true;
+    decoded.result = RESULT_ACCUMULATE;
+    decoded.accumulator = added & (uint16_t)~multiplicands;
+    return decoded;
+}
+
+/* A 16-bit instruction setting flags (outside an IT block): shifts, adds, moves, compares, data processing. */
+static struct decoded setting_flags(struct decoded decoded)
+{
+    decoded.sets_flags = true;
+    return decoded;
+}
+
 static unsigned count_bits(uint32_t value)
 {
     return (unsigned)__builtin_popcount(value);
@@ -169,8 +187,11 @@ static struct decoded data_processing16(uint16_t hw)
     case 0x9: /* RSB #0 */
     case 0xF: /* MVN */
         return instruction(KIND_ALU, 2, REG(source), REG(destination));
-    case 0xD:
-        return instruction(KIND_MULTIPLY, 2, REG(destination) | REG(source), REG(destination));
+    case 0xD: { /* MULS: its flags come from the second stage (cleared again inside an IT block: MUL) */
+        struct decoded decoded = instruction(KIND_MULTIPLY, 2, REG(destination) | REG(source), REG(destination));
+        decoded.two_cycle_flags = true;
+        return decoded;
+    }
     default:
         return instruction(KIND_ALU, 2, REG(destination) | REG(source), REG(destination));
     }
@@ -185,7 +206,7 @@ static struct decoded special_data_and_branch16(uint16_t hw)
         return instruction(KIND_BRANCH_INDIRECT, 2, REG(source), (hw & 0x80) ? REG(LR) : 0);
     }
     if (opcode == 1) { /* CMP high registers */
-        return instruction(KIND_ALU, 2, REG(destination) | REG(source), 0);
+        return setting_flags(instruction(KIND_ALU, 2, REG(destination) | REG(source), 0));
     }
     const uint16_t reads = REG(source) | (opcode == 0 ? REG(destination) : 0);
     return instruction(destination == PC ? KIND_BRANCH_INDIRECT : KIND_ALU, 2, reads, REG(destination));
@@ -244,10 +265,10 @@ static struct decoded miscellaneous16(uint16_t hw)
 static struct decoded decode16(uint16_t hw)
 {
     if ((hw >> 14) == 0) {
-        return shift_add_subtract_move_compare(hw);
+        return setting_flags(shift_add_subtract_move_compare(hw));
     }
     if ((hw >> 10) == 0x10) {
-        return data_processing16(hw);
+        return setting_flags(data_processing16(hw));
     }
     if ((hw >> 10) == 0x11) {
         return special_data_and_branch16(hw);
@@ -374,6 +395,11 @@ static struct decoded data_processing_shifted32(uint16_t hw1, uint16_t hw2)
     struct decoded decoded = instruction(opcode == 0x6 ? KIND_DSP_SIMD : KIND_ALU, 4, reads,
                                          compare ? 0 : REG(destination));
     decoded.shifted = amount != 0 || rotate;
+    if (opcode == 0x6) { /* PKHBT, PKHTB */
+        decoded.result = RESULT_SECOND;
+    } else if (decoded.shifted && !moves) { /* a shifted register operand; MOV/MVN with a shift are shifts */
+        decoded.result = RESULT_ACCUMULATE;
+    }
     return decoded;
 }
 
@@ -385,7 +411,13 @@ static struct decoded modified_immediate32(uint16_t hw1, uint16_t hw2)
     const bool moves = (opcode == 0x2 || opcode == 0x3) && source == PC;
     const bool compare = is_compare(opcode) && destination == PC && ((hw1 >> 4) & 1);
     struct decoded decoded = instruction(KIND_ALU, 4, moves ? 0 : REG(source), compare ? 0 : REG(destination));
-    decoded.shifted = ((hw1 >> 10) & 1) || ((hw2 >> 12) & 7); /* a rotated constant */
+    decoded.shifted = ((hw1 >> 10) & 1) || ((hw2 >> 12) & 7); /* a rotated constant or a byte pattern */
+    const bool rotated = ((hw1 >> 10) & 1) || ((hw2 >> 12) & 7) >= 4; /* i:imm3 >= 4: not 0x00XY or a pattern */
+    if (rotated && !moves) {
+        /* Flag setting (compares too) takes a second cycle, which also covers the result's second stage. */
+        decoded.two_cycle_flags = (hw1 >> 4) & 1;
+        decoded.result = decoded.two_cycle_flags ? RESULT_FIRST : RESULT_ACCUMULATE;
+    }
     return decoded;
 }
 
@@ -411,6 +443,7 @@ static struct decoded plain_immediate32(uint16_t hw1, uint16_t hw2)
     }
     struct decoded decoded = instruction(simd ? KIND_DSP_SIMD : KIND_ALU, 4, reads, REG(destination));
     decoded.shifted = true; /* saturates and bit fields use the shifter */
+    decoded.result = simd ? RESULT_SECOND : RESULT_FIRST;
     return decoded;
 }
 
@@ -419,6 +452,8 @@ static struct decoded data_processing_register32(uint16_t hw1, uint16_t hw2)
     const unsigned op1 = (hw1 >> 4) & 0xF;
     const unsigned op2 = (hw2 >> 4) & 0xF;
     unsigned kind = KIND_ALU;
+    const unsigned first = hw1 & 0xF;
+    const bool extend_add = !(op1 & 8) && (op2 & 8) && first != PC; /* SXTAB, UXTAH, SXTAB16... */
     if (op1 & 8) {
         if ((op2 & 0xC) == 0x8) { /* QADD..QDSUB, REV.., SEL, CLZ */
             const unsigned group = op1 & 3;
@@ -429,10 +464,15 @@ static struct decoded data_processing_register32(uint16_t hw1, uint16_t hw2)
     } else if (op2 & 8) { /* extend and add: the 16-bit pair forms are DSP */
         kind = ((op1 >> 1) == 1) ? KIND_DSP_SIMD : KIND_ALU;
     }
-    const unsigned first = hw1 & 0xF;
     const uint16_t reads = REG(hw2 & 0xF) | (first == PC ? 0 : REG(first));
     struct decoded decoded = instruction(kind, 4, reads, REG((hw2 >> 8) & 0xF));
     decoded.shifted = !(op1 & 8) || kind == KIND_DSP_SIMD;
+    if (extend_add) { /* the addend is read by the second stage, like a multiply-accumulate's */
+        decoded.result = RESULT_ACCUMULATE;
+        decoded.accumulator = REG(first) & (uint16_t)~REG(hw2 & 0xF);
+    } else if (kind == KIND_DSP_SIMD) {
+        decoded.result = RESULT_SECOND;
+    }
     return decoded;
 }
 
@@ -450,7 +490,13 @@ static struct decoded multiply32(uint16_t hw1, uint16_t hw2)
     } else if (op1 == 7) { /* USAD8, USADA8 */
         kind = KIND_DSP_SIMD;
     }
-    return instruction(kind, 4, reads, REG((hw2 >> 8) & 0xF));
+    struct decoded decoded = instruction(kind, 4, reads, REG((hw2 >> 8) & 0xF));
+    if (kind == KIND_DSP_SIMD) {
+        decoded.result = RESULT_SECOND;
+    } else if (accumulator != PC) {
+        decoded = accumulating(decoded, REG(accumulator), REG(hw1 & 0xF) | REG(hw2 & 0xF));
+    }
+    return decoded;
 }
 
 static struct decoded long_multiply_divide32(uint16_t hw1, uint16_t hw2)
@@ -467,7 +513,9 @@ static struct decoded long_multiply_divide32(uint16_t hw1, uint16_t hw2)
         return instruction(KIND_MULTIPLY_LONG, 4, sources, low | high);
     }
     const bool plain = (op1 == 4 && op2 == 0) || op1 == 6; /* SMLAL, UMLAL, UMAAL */
-    return instruction(plain ? KIND_MULTIPLY_LONG_ACCUMULATE : KIND_DSP_MAC, 4, sources | low | high, low | high);
+    const struct decoded decoded =
+        instruction(plain ? KIND_MULTIPLY_LONG_ACCUMULATE : KIND_DSP_MAC, 4, sources | low | high, low | high);
+    return accumulating(decoded, low | high, sources); /* SMLALxy, SMLALD, SMLSLD accumulate too */
 }
 
 /* ---------------------------------------------------------------- 32-bit: branches and control */
@@ -661,6 +709,9 @@ struct decoded thumb_decode(const uint8_t *bytes, size_t size, bool in_it_block)
     if (in_it_block && writes_pc(&decoded)) {
         decoded.conditional = true;
     }
+    if (in_it_block && !wide) { /* 16-bit data processing sets no flags inside an IT block */
+        decoded.two_cycle_flags = false;
+    }
     return decoded;
 }
 
@@ -776,10 +827,35 @@ static bool is_load(unsigned kind)
     return kind == KIND_LOAD || kind == KIND_LOAD_DOUBLE || kind == KIND_LOAD_MULTIPLE;
 }
 
+bool thumb_issues_with_branch(const struct decoded *previous, const struct decoded *branch)
+{
+    return branch->size == 2 && previous->size == 2 && !previous->sets_flags;
+}
+
+static bool is_store(unsigned kind)
+{
+    return kind == KIND_STORE || kind == KIND_STORE_DOUBLE;
+}
+
+/* A second-stage result `used` by the next instruction without a stall: as the accumulator of a
+ * multiply-accumulate or extend-and-add, or a multiply-accumulate's result stored (as data). */
+static bool forwarded(const struct decoded *previous, const struct decoded *current, uint16_t used,
+                      bool as_accumulator)
+{
+    if (previous->result == RESULT_ACCUMULATE && as_accumulator) {
+        return true;
+    }
+    return previous->mac && is_store(current->kind) && !(used & current->address);
+}
+
 void thumb_events(const struct decoded *previous, const struct decoded *current, bool *paired,
                   unsigned events[EVENT_COUNT])
 {
     events[EVENT_TRANSFERS] += current->transfers;
+    events[EVENT_TWO_CYCLE_FLAGS] += current->two_cycle_flags;
+    if (previous != NULL && current->kind == KIND_BRANCH && !current->conditional) {
+        events[EVENT_TAKEN_PAIRED] += thumb_issues_with_branch(previous, current);
+    }
     const bool single = is_single_transfer(current->kind);
     if (current->kind == KIND_STORE && current->register_offset) {
         events[EVENT_STORE_REGISTER_OFFSET]++;
@@ -801,10 +877,17 @@ void thumb_events(const struct decoded *previous, const struct decoded *current,
     if (current->kind == KIND_IT && previous->size == 2) {
         events[EVENT_IT_FOLDED]++;
     }
+    const uint16_t used = known ? current->reads & previous->writes : 0;
+    const bool as_accumulator = used != 0 && !(used & (uint16_t)~current->accumulator);
+    if (used && previous->result != RESULT_FIRST && !forwarded(previous, current, used, as_accumulator)) {
+        events[EVENT_RESULT_LATENCY]++;
+    }
+    if (is_load(previous->kind) && used && current->mac && as_accumulator) {
+        events[EVENT_LOAD_TO_ACCUMULATOR]++;
+    }
     if (is_load(previous->kind) && known && (current->reads & previous->writes)) {
         events[EVENT_LOAD_USE]++;
-        const bool store = current->kind == KIND_STORE || current->kind == KIND_STORE_DOUBLE;
-        if (store && !(current->address & previous->writes)) {
+        if (is_store(current->kind) && !(current->address & previous->writes)) {
             events[EVENT_STORE_OF_LOAD]++;
         }
     }

@@ -73,11 +73,25 @@ enum event {
     EVENT_STORE_OF_LOAD,    /* store (single or dual) whose data, not its address, the previous instruction loaded */
     EVENT_UNTAKEN_PAIRED,   /* 16-bit conditional branch, untaken, right after a 16-bit instruction (run time) */
     EVENT_UNALIGNED_WIDE_TARGET, /* taken branch to a 32-bit instruction at address % 4 == 2 (run time) */
+    EVENT_RESULT_LATENCY,   /* reads a result of the previous instruction that takes two stages (see `result`) */
+    EVENT_LOAD_TO_ACCUMULATOR, /* multiply-accumulate whose only loaded operand is its accumulator (with load_use) */
+    EVENT_TWO_CYCLE_FLAGS,  /* MULS.N, or a flag-setting operation on a rotated constant (not MOVS/MVNS) */
+    EVENT_UNALIGNED_WIDE_RUN, /* once per run of 32-bit instructions at address % 4 == 2: at its third, or its
+                                 fourth when all before are single stores */
+    EVENT_TAKEN_PAIRED,     /* 16-bit direct branch, taken, right after a 16-bit instruction that sets no flags */
     EVENT_COUNT
 };
 
 extern const char *const KIND_NAMES[KIND_COUNT];
 extern const char *const EVENT_NAMES[EVENT_COUNT];
+
+/* When a result can be read (Cortex-M33 measurements price it; the other cores do not). */
+enum result_stage {
+    RESULT_FIRST,      /* available to the next instruction */
+    RESULT_ACCUMULATE, /* second stage: multiply-accumulates, extend-and-adds, shifted-operand operations;
+                          forwarded to the accumulator of a multiply-accumulate or extend-and-add */
+    RESULT_SECOND,     /* second stage, not forwarded: DSP SIMD, saturating and packing operations */
+};
 
 struct decoded {
     uint8_t kind;
@@ -90,6 +104,11 @@ struct decoded {
     uint16_t reads;        /* core registers read, bit n = Rn */
     uint16_t writes;       /* core registers written */
     uint16_t address;      /* registers forming a memory address */
+    uint8_t result;        /* enum result_stage of `writes` */
+    bool mac;              /* a multiply-accumulate (MLA, MLS, SMLAD, SMLAxy, SMMLA, SMLAL...) */
+    uint16_t accumulator;  /* registers read only as an accumulator (by the second stage) */
+    bool two_cycle_flags;  /* sets flags from its second stage: issues in two cycles */
+    bool sets_flags;       /* 16-bit instruction that may set the condition flags */
 };
 
 /* Decodes the instruction at `bytes` (`size` bytes available, little-endian halfwords; the
@@ -104,6 +123,9 @@ unsigned thumb_it_length(const uint8_t *bytes, const struct decoded *decoded);
  * pair; it is updated for `current`. Adds one count per event to `events`. */
 void thumb_events(const struct decoded *previous, const struct decoded *current, bool *paired,
                   unsigned events[EVENT_COUNT]);
+
+/* True when a 16-bit `branch`, taken, issues with `previous`: a 16-bit instruction that sets no flags. */
+bool thumb_issues_with_branch(const struct decoded *previous, const struct decoded *branch);
 
 /* True for kinds whose execution reads or writes memory through the load/store unit. */
 bool thumb_kind_accesses_memory(unsigned kind);
