@@ -174,6 +174,21 @@ static MD_ALWAYS_INLINE void grey_column(const uint8_t *row, int32_t row_step, i
 
 #undef RGB_WIDEN
 
+/* The column of a window whose rows' bytes around it may be read (rgb_column's and grey_column's
+ * reads: the image's for a window inside it, or rows assembled on the stack): the assembly copy
+ * for a 3x3 over RGB or grey, else stem_column as `reach` allows. */
+static MD_ALWAYS_INLINE void window_column(const uint8_t *row, int32_t row_step, int32_t filter_h, int32_t run,
+                                           int16x2_t offsets, uint32_t *column, int reach)
+{
+    if (filter_h == 3 && run == 9) {
+        rgb_column(row, row_step, offsets, column);
+    } else if (filter_h == 3 && run == 3) {
+        grey_column(row, row_step, offsets, column);
+    } else {
+        stem_column(row, row_step, filter_h, run, offsets, column, reach);
+    }
+}
+
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
  * assembled on the stack (assemble_row: the zero point in the padding), then read from there. */
 static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
@@ -187,7 +202,7 @@ static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const u
         const int32_t iy = y0 + fy * p->dilation_h;
         assemble_row(p, image, iy, md_inside(iy, p->input_h), x0, zero_word, (uint8_t *)rows + fy * row_bytes);
     }
-    stem_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column, READ_AHEAD); /* rows of words */
+    window_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column, READ_AHEAD); /* rows of words */
 }
 
 /* The columns of `count` pixels from (oy, ox) on one by one (md_stem_fill's groups that are
@@ -207,11 +222,8 @@ static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const
         const int32_t x = md_window_origin(ox, p->stride_w, p->pad_left);
         const uint8_t *row = (const uint8_t *)image + (y * p->input_w + x) * channels;
         if (y >= 0 && x >= 0 && y + (filter_h - 1) * p->dilation_h < p->input_h && x + p->filter_w <= p->input_w) {
-            if (run < 4 && x > 0) {
-                stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BEHIND);
-            } else {
-                stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BYTES);
-            }
+            window_column(row, row_step, filter_h, run, offsets, values + column,
+                          run < 4 && x > 0 ? READ_BEHIND : READ_BYTES);
         } else {
             stem_edge_column(p, (const uint8_t *)image, y, x, filter_h, run, offsets, values + column);
         }
@@ -242,15 +254,9 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         const int32_t pixel_step = p->stride_w * channels;
         uint32_t *values = (uint32_t *)scratch;
         int32_t column;
-        if (filter_h == 3 && run == 9) {
+        if (filter_h == 3 && (run == 9 || run == 3)) {
             for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
-                rgb_column(row, row_step, offsets, values + column);
-            }
-            return;
-        }
-        if (filter_h == 3 && run == 3) {
-            for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
-                grey_column(row, row_step, offsets, values + column);
+                window_column(row, row_step, filter_h, run, offsets, values + column, READ_AHEAD);
             }
             return;
         }

@@ -1040,12 +1040,31 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
     "ssat r0, #8, r0\n\t"                                                                                    \
     "strb r0, " address "\n\t"
 
-/* The walk over `pairs` pairs of values, `end` STEM_END or STEM_END_ODD: the pair_walk at [sp] and
- * in lr at the top of the loop, its values and weights read by one LDRD, its records advanced a
- * channel at a time. Channel
- * 0's outputs give their sums' registers to the four pixels' addresses (r1, r2, r4, r6: stores at
- * immediate offsets, one add per pixel), which channel 1's outputs reuse. */
-#define STEM_WALK(pairs, end)                                                                                     \
+/* The four pixels' outputs of both channels, the pixels `stride` (the walk's) apart: channel 0's
+ * outputs give their sums' registers to the pixels' addresses (r1, r2, r4, r6: stores at immediate
+ * offsets, one add per pixel), which channel 1's outputs reuse; lr the walk again at the end. */
+#define STEM_OUTPUTS_STRIDED                                                                                      \
+    "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, r1, lr\n\t" STEM_OUTPUT("r4", "[r2]")          \
+    "add r4, r2, lr\n\t" STEM_OUTPUT("r6", "[r4]") "add r6, r4, lr\n\t" STEM_OUTPUT("r8", "[r6]")             \
+    "ldr lr, [sp]\n\t"                                                                                        \
+    "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                                       \
+    "ldm r8!, {r10, r11, r12}\n\t"                                                                            \
+    "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r2, #1]")                      \
+        STEM_OUTPUT("r7", "[r4, #1]") STEM_OUTPUT("r9", "[r6, #1]")
+/* ... the pixels `channels` apart (a constant: the layer's output channels), every store at an
+ * immediate offset from r1: no addresses to compute, no stride to read, the walk kept in lr. */
+#define STEM_OUTPUTS_OF(channels)                                                                                 \
+    STEM_OUTPUT("r2", "[r1]") STEM_OUTPUT("r4", "[r1, #" #channels "]")                                     \
+    STEM_OUTPUT("r6", "[r1, #2 * " #channels "]") STEM_OUTPUT("r8", "[r1, #3 * " #channels "]")            \
+    "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                                       \
+    "ldm r8!, {r10, r11, r12}\n\t"                                                                            \
+    "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r1, #" #channels " + 1]")      \
+        STEM_OUTPUT("r7", "[r1, #2 * " #channels " + 1]") STEM_OUTPUT("r9", "[r1, #3 * " #channels " + 1]")
+
+/* The walk over `pairs` pairs of values, `end` STEM_END or STEM_END_ODD, `outputs` STEM_OUTPUTS_*:
+ * the pair_walk at [sp] and in lr at the top of the loop, its values and weights read by one LDRD,
+ * its records advanced a channel at a time. */
+#define STEM_WALK(pairs, end, outputs)                                                                            \
     __asm__("push {r0, r4-r11, lr}\n\t"                                                                      \
             "mov lr, r0\n\t"                                                                                  \
             "1:\n\t"                                                                                          \
@@ -1057,14 +1076,7 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
             "str r1, [lr, #4]\n\t"  /* the next pair's weights */                                             \
             "ldr r1, [lr, #16]\n\t"                                                                           \
             "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
-            "str r0, [lr, #12]\n\t"                                                                           \
-            "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, r1, lr\n\t"                          \
-            STEM_OUTPUT("r4", "[r2]") "add r4, r2, lr\n\t" STEM_OUTPUT("r6", "[r4]") "add r6, r4, lr\n\t"     \
-            STEM_OUTPUT("r8", "[r6]") "ldr lr, [sp]\n\t"                                                      \
-            "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                               \
-            "ldm r8!, {r10, r11, r12}\n\t"                                                                    \
-            "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r2, #1]")              \
-            STEM_OUTPUT("r7", "[r4, #1]") STEM_OUTPUT("r9", "[r6, #1]") "add r1, r1, #2\n\t"                 \
+            "str r0, [lr, #12]\n\t" outputs "add r1, r1, #2\n\t"                                              \
             "ldr r0, [lr, #24]\n\t" /* the end */                                                             \
             "str r1, [lr, #16]\n\t" /* the next pair's outputs */                                             \
             "cmp r1, r0\n\t"                                                                                  \
@@ -1073,17 +1085,29 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
 
 __attribute__((naked, noinline)) static void walk_stem_27(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(13, STEM_END_ODD(13));
+    STEM_WALK(13, STEM_END_ODD(13), STEM_OUTPUTS_STRIDED);
 }
 
 __attribute__((naked, noinline)) static void walk_stem_9(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(4, STEM_END_ODD(4));
+    STEM_WALK(4, STEM_END_ODD(4), STEM_OUTPUTS_STRIDED);
 }
 
 __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(20, STEM_END(20));
+    STEM_WALK(20, STEM_END(20), STEM_OUTPUTS_STRIDED);
+}
+
+/* Copies for 8 output channels (vww's and person_detect's stems), the stride built in (groups of 4
+ * pixels only: a lone pixel's stride is 0). */
+__attribute__((naked, noinline)) static void walk_stem_27_of_8(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK(13, STEM_END_ODD(13), STEM_OUTPUTS_OF(8));
+}
+
+__attribute__((naked, noinline)) static void walk_stem_9_of_8(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK(4, STEM_END_ODD(4), STEM_OUTPUTS_OF(8));
 }
 
 /* The stems' walk of a column of `depth` values (md_conv_stem_fits' shapes: 27, 9 or 40), or NULL. */
@@ -1096,6 +1120,18 @@ static void (*stem_walk_for(int32_t depth))(pair_walk *)
         return walk_stem_9;
     }
     return depth == 40 ? walk_stem_40 : NULL;
+}
+
+/* The stems' walk of 4 pixels `channels` apart: a copy with the stride built in, or stem_walk_for's. */
+static void (*stem_block_walk_for(int32_t depth, int32_t channels))(pair_walk *)
+{
+    if (channels == 8 && depth == 27) {
+        return walk_stem_27_of_8;
+    }
+    if (channels == 8 && depth == 9) {
+        return walk_stem_9_of_8;
+    }
+    return stem_walk_for(depth);
 }
 
 /* The walk of a column of `depth` values: a stem's, or walk_pairs_int8's. */
@@ -1112,6 +1148,8 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 }
 
 #undef STEM_WALK
+#undef STEM_OUTPUTS_OF
+#undef STEM_OUTPUTS_STRIDED
 #undef STEM_OUTPUT
 #undef STEM_DOT
 #undef STEM_END
@@ -1146,7 +1184,8 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
 {
     const md_window_params *p = job->p;
     const md_stem_fill fill = md_conv_stem_fill(p);
-    void (*const walk)(pair_walk *) = stem_walk_for(job->depth);
+    void (*const lone)(pair_walk *) = stem_walk_for(job->depth);
+    void (*const block)(pair_walk *) = stem_block_walk_for(job->depth, p->output_c);
     const int32_t channels = p->output_c;
     const int32_t image = p->input_h * p->input_w * p->input_c;
     const int8_t *input = job->input;
@@ -1168,7 +1207,7 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : channels;
                 pairs.end = out + channels;
-                walk(&pairs);
+                (count == 1 ? lone : block)(&pairs);
             } else {
                 compute(mode, job, scratch, count, out, 0);
             }
