@@ -1040,31 +1040,12 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
     "ssat r0, #8, r0\n\t"                                                                                    \
     "strb r0, " address "\n\t"
 
-/* The four pixels' outputs of both channels, the pixels `stride` (the walk's) apart: channel 0's
- * outputs give their sums' registers to the pixels' addresses (r1, r2, r4, r6: stores at immediate
- * offsets, one add per pixel), which channel 1's outputs reuse; lr the walk again at the end. */
-#define STEM_OUTPUTS_STRIDED                                                                                      \
-    "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, r1, lr\n\t" STEM_OUTPUT("r4", "[r2]")          \
-    "add r4, r2, lr\n\t" STEM_OUTPUT("r6", "[r4]") "add r6, r4, lr\n\t" STEM_OUTPUT("r8", "[r6]")             \
-    "ldr lr, [sp]\n\t"                                                                                        \
-    "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                                       \
-    "ldm r8!, {r10, r11, r12}\n\t"                                                                            \
-    "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r2, #1]")                      \
-        STEM_OUTPUT("r7", "[r4, #1]") STEM_OUTPUT("r9", "[r6, #1]")
-/* ... the pixels `channels` apart (a constant: the layer's output channels), every store at an
- * immediate offset from r1: no addresses to compute, no stride to read, the walk kept in lr. */
-#define STEM_OUTPUTS_OF(channels)                                                                                 \
-    STEM_OUTPUT("r2", "[r1]") STEM_OUTPUT("r4", "[r1, #" #channels "]")                                     \
-    STEM_OUTPUT("r6", "[r1, #2 * " #channels "]") STEM_OUTPUT("r8", "[r1, #3 * " #channels "]")            \
-    "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                                       \
-    "ldm r8!, {r10, r11, r12}\n\t"                                                                            \
-    "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r1, #" #channels " + 1]")      \
-        STEM_OUTPUT("r7", "[r1, #2 * " #channels " + 1]") STEM_OUTPUT("r9", "[r1, #3 * " #channels " + 1]")
-
-/* The walk over `pairs` pairs of values, `end` STEM_END or STEM_END_ODD, `outputs` STEM_OUTPUTS_*:
- * the pair_walk at [sp] and in lr at the top of the loop, its values and weights read by one LDRD,
- * its records advanced a channel at a time. */
-#define STEM_WALK(pairs, end, outputs)                                                                            \
+/* The walk over `pairs` pairs of values, `end` STEM_END or STEM_END_ODD: the pair_walk at [sp] and
+ * in lr at the top of the loop, its values and weights read by one LDRD, its records advanced a
+ * channel at a time. Channel
+ * 0's outputs give their sums' registers to the four pixels' addresses (r1, r2, r4, r6: stores at
+ * immediate offsets, one add per pixel), which channel 1's outputs reuse. */
+#define STEM_WALK(pairs, end)                                                                                     \
     __asm__("push {r0, r4-r11, lr}\n\t"                                                                      \
             "mov lr, r0\n\t"                                                                                  \
             "1:\n\t"                                                                                          \
@@ -1076,7 +1057,14 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
             "str r1, [lr, #4]\n\t"  /* the next pair's weights */                                             \
             "ldr r1, [lr, #16]\n\t"                                                                           \
             "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
-            "str r0, [lr, #12]\n\t" outputs "add r1, r1, #2\n\t"                                              \
+            "str r0, [lr, #12]\n\t"                                                                           \
+            "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, r1, lr\n\t"                          \
+            STEM_OUTPUT("r4", "[r2]") "add r4, r2, lr\n\t" STEM_OUTPUT("r6", "[r4]") "add r6, r4, lr\n\t"     \
+            STEM_OUTPUT("r8", "[r6]") "ldr lr, [sp]\n\t"                                                      \
+            "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                               \
+            "ldm r8!, {r10, r11, r12}\n\t"                                                                    \
+            "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r2, #1]")              \
+            STEM_OUTPUT("r7", "[r4, #1]") STEM_OUTPUT("r9", "[r6, #1]") "add r1, r1, #2\n\t"                 \
             "ldr r0, [lr, #24]\n\t" /* the end */                                                             \
             "str r1, [lr, #16]\n\t" /* the next pair's outputs */                                             \
             "cmp r1, r0\n\t"                                                                                  \
@@ -1085,29 +1073,59 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
 
 __attribute__((naked, noinline)) static void walk_stem_27(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(13, STEM_END_ODD(13), STEM_OUTPUTS_STRIDED);
+    STEM_WALK(13, STEM_END_ODD(13));
 }
 
 __attribute__((naked, noinline)) static void walk_stem_9(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(4, STEM_END_ODD(4), STEM_OUTPUTS_STRIDED);
+    STEM_WALK(4, STEM_END_ODD(4));
 }
 
 __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(20, STEM_END(20), STEM_OUTPUTS_STRIDED);
+    STEM_WALK(20, STEM_END(20));
 }
 
-/* Copies for 8 output channels (vww's and person_detect's stems), the stride built in (groups of 4
- * pixels only: a lone pixel's stride is 0). */
+/* The walk of a group of 4 pixels of a layer with `channels` output channels (a constant: each
+ * channel pair unrolled, its outputs at immediate offsets from pixel a's first): the values' and
+ * out's addresses on the stack at [sp] and [sp, #12], the next pair's weights and records at [sp, #4]
+ * and [sp, #8]; lr the records from one channel's constants to the next. */
+#define STEM_WALK_OF(pairs, end, channels)                                                                        \
+    __asm__("push {r4-r11, lr}\n\t"                                                                          \
+            "ldm r0, {r0-r4}\n\t" /* values, weights, pair bytes, records, out */                              \
+            "push {r0, r1, r3, r4}\n\t"                                                                       \
+            "mov lr, r3\n\t"                                                                                  \
+            ".set md_pair, 0\n\t"                                                                             \
+            ".rept " #channels " / 2\n\t"                                                                     \
+            "ldrd r2, r3, [lr], #8\n\t" /* the biases */                                                      \
+            "str lr, [sp, #8]\n\t"                                                                            \
+            "ldr r0, [sp]\n\t"                                                                                \
+            "ldr r1, [sp, #4]\n\t" STEM_START STEM_DOT(pairs) end "str r1, [sp, #4]\n\t"                       \
+            "ldr lr, [sp, #8]\n\t"                                                                            \
+            "ldr r1, [sp, #12]\n\t"                                                                           \
+            "ldm lr!, {r10, r11, r12}\n\t" /* channel 0's constants */                                        \
+            STEM_OUTPUT("r2", "[r1, #2 * md_pair]") STEM_OUTPUT("r4", "[r1, #" #channels " + 2 * md_pair]")   \
+            STEM_OUTPUT("r6", "[r1, #2 * " #channels " + 2 * md_pair]")                                       \
+            STEM_OUTPUT("r8", "[r1, #3 * " #channels " + 2 * md_pair]")                                       \
+            "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                  \
+            STEM_OUTPUT("r3", "[r1, #2 * md_pair + 1]") STEM_OUTPUT("r5", "[r1, #" #channels " + 2 * md_pair + 1]") \
+            STEM_OUTPUT("r7", "[r1, #2 * " #channels " + 2 * md_pair + 1]")                                   \
+            STEM_OUTPUT("r9", "[r1, #3 * " #channels " + 2 * md_pair + 1]")                                   \
+            ".set md_pair, md_pair + 1\n\t"                                                                   \
+            ".endr\n\t"                                                                                       \
+            "add sp, sp, #16\n\t"                                                                             \
+            "pop {r4-r11, pc}")
+
+/* Copies for 8 output channels (vww's and person_detect's stems; groups of 4 pixels only: a lone
+ * pixel's outputs are 0 apart). */
 __attribute__((naked, noinline)) static void walk_stem_27_of_8(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(13, STEM_END_ODD(13), STEM_OUTPUTS_OF(8));
+    STEM_WALK_OF(13, STEM_END_ODD(13), 8);
 }
 
 __attribute__((naked, noinline)) static void walk_stem_9_of_8(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(4, STEM_END_ODD(4), STEM_OUTPUTS_OF(8));
+    STEM_WALK_OF(4, STEM_END_ODD(4), 8);
 }
 
 /* The stems' walk of a column of `depth` values (md_conv_stem_fits' shapes: 27, 9 or 40), or NULL. */
@@ -1147,9 +1165,8 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
     }
 }
 
+#undef STEM_WALK_OF
 #undef STEM_WALK
-#undef STEM_OUTPUTS_OF
-#undef STEM_OUTPUTS_STRIDED
 #undef STEM_OUTPUT
 #undef STEM_DOT
 #undef STEM_END
