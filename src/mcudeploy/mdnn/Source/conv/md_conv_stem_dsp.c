@@ -189,6 +189,30 @@ static MD_ALWAYS_INLINE void window_column(const uint8_t *row, int32_t row_step,
     }
 }
 
+/* md_stem_block of the 3x3 stems over RGB and grey images. */
+#define STEM_BLOCK(name, column)                                                                                  \
+    static MD_NOINLINE void name(const uint8_t *row, int32_t row_step, int32_t pixel_step, int16x2_t offsets,   \
+                                 int16_t *scratch)                                                              \
+    {                                                                                                           \
+        uint32_t *values = (uint32_t *)scratch;                                                                 \
+        column(row, row_step, offsets, values);                                                                 \
+        column(row + pixel_step, row_step, offsets, values + 1);                                                \
+        column(row + 2 * pixel_step, row_step, offsets, values + 2);                                            \
+        column(row + 3 * pixel_step, row_step, offsets, values + 3);                                            \
+    }
+STEM_BLOCK(rgb_block, rgb_column)
+STEM_BLOCK(grey_block, grey_column)
+#undef STEM_BLOCK
+
+md_stem_block md_conv_stem_block(const md_window_params *p)
+{
+    const int32_t run = p->filter_w * p->input_c;
+    if (!md_conv_stem_fits(p) || p->filter_h != 3) {
+        return NULL;
+    }
+    return run == 9 ? rgb_block : grey_block;
+}
+
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
  * assembled on the stack (assemble_row: the zero point in the padding), then read from there. */
 static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
@@ -255,9 +279,7 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         uint32_t *values = (uint32_t *)scratch;
         int32_t column;
         if (filter_h == 3 && (run == 9 || run == 3)) {
-            for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
-                window_column(row, row_step, filter_h, run, offsets, values + column, READ_AHEAD);
-            }
+            (run == 9 ? rgb_block : grey_block)(row, row_step, pixel_step, offsets, scratch);
             return;
         }
         for (column = 0; column + 1 < COLUMNS; ++column, row += pixel_step) { /* the next windows' bytes after */

@@ -1193,23 +1193,42 @@ static int layer_mode(const md_window_params *p, const int32_t *bias, const int3
     return md_dsp_mode(1, p->act_min, p->act_max);
 }
 
+/* The output columns from `*first` to `*last` whose groups of 4 windows, `stride` apart from
+ * md_window_origin's, lie inside an image `size` wide for a filter `reach` wide (none: last < first). */
+static void inside_columns(int32_t size, int32_t reach, int32_t stride, int32_t pad, int32_t *first, int32_t *last)
+{
+    const int32_t room = size - reach + pad - (COLUMNS - 1) * stride; /* the first window's last origin + pad */
+    *first = (pad + stride - 1) / stride;
+    *last = room >= 0 ? room / stride : -1;
+}
+
 /* md_conv_s8_w16 of a stem (md_conv_stem_fits) whose channels the walk takes, in pairs (an even
  * output_c): per group of 4 pixels the shape's fill and the depth's walk, both chosen once, the
- * group's output row and column followed (no division per group). */
+ * group's output row and column followed (no division per group). A group of 4 windows of one output
+ * row inside the image takes the shape's md_stem_block where there is one, the bounds known here. */
 static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int32_t *records, int8_t *output,
                                     int16_t *scratch)
 {
     const md_window_params *p = job->p;
     const md_stem_fill fill = md_conv_stem_fill(p);
+    const md_stem_block block = md_conv_stem_block(p);
     void (*const lone)(pair_walk *) = stem_walk_for(job->depth);
-    void (*const block)(pair_walk *) = stem_block_walk_for(job->depth, p->output_c);
+    void (*const walk)(pair_walk *) = stem_block_walk_for(job->depth, p->output_c);
     const int32_t channels = p->output_c;
     const int32_t image = p->input_h * p->input_w * p->input_c;
+    const int32_t row_step = p->dilation_h * p->input_w * p->input_c;
+    const int32_t pixel_step = p->stride_w * p->input_c;
+    const int32_t last_row = p->input_h - (p->filter_h - 1) * p->dilation_h; /* a window's rows from y0 < it */
+    const int16x2_t offsets = offset_pairs(p);
     const int8_t *input = job->input;
     pair_walk pairs;
+    int32_t first_ox;
+    int32_t last_ox;
     int32_t batch;
     int32_t oy;
     int32_t ox;
+    inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
+    last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
     pairs.values = scratch;
     pairs.pair_bytes = 4 * (job->depth & ~1);
     for (batch = 0; batch < p->batches; ++batch, input += image) {
@@ -1217,14 +1236,21 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
         int8_t *out = output + batch * left * channels;
         for (oy = 0, ox = 0; left > 0; left -= COLUMNS, out += COLUMNS * channels) {
             const int32_t count = left < COLUMNS ? left : COLUMNS;
-            fill(p, input, oy, ox, count, scratch);
+            const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+            if (block != NULL && count == COLUMNS && ox >= first_ox && ox <= last_ox && y0 >= 0 && y0 < last_row) {
+                block((const uint8_t *)input + (y0 * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) *
+                                                   p->input_c,
+                      row_step, pixel_step, offsets, scratch);
+            } else {
+                fill(p, input, oy, ox, count, scratch);
+            }
             if (count == COLUMNS || count == 1) { /* a lone pixel: its 4 copies stored in one place */
                 pairs.weights = job->filter;
                 pairs.records = records;
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : channels;
                 pairs.end = out + channels;
-                (count == 1 ? lone : block)(&pairs);
+                (count == 1 ? lone : walk)(&pairs);
             } else {
                 compute(mode, job, scratch, count, out, 0);
             }
