@@ -218,6 +218,7 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (1, 10, 10, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _per_tensor_conv(f, (1, 16, 15, 3), 8, Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 8, 8, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2, activation=Activation.RELU6))
+    _conv(f, "int8", (1, 6, 10, 3), 8, (3, 3), Conv2DOptions(Padding.SAME))  # stride 1: padding on all sides
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -276,7 +277,7 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 21
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 22
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

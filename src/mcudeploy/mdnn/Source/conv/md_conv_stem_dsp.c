@@ -295,9 +295,9 @@ static MD_NOINLINE void stem_padded_block(const md_window_params *p, const uint8
 
 /* md_stem_fill for filters of `filter_h` rows of `run` bytes (constants in its copies): four
  * pixels of one output row whose windows are inside the image one after the other, `stride_w`
- * pixels apart; 4 windows of one row touching the padding by
- * stem_padded_block (3x3 filters); other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of
- * line so that this path keeps its registers). */
+ * pixels apart; 4 windows of one row touching the padding by stem_padded_block (3x3 filters);
+ * other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of line so that
+ * this path keeps its registers). */
 static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,
                                           int32_t count, int16_t *scratch, int32_t filter_h, int32_t run,
                                           md_stem_fill pixels)
@@ -326,8 +326,7 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
     }
     if (count == COLUMNS && ox + COLUMNS <= p->output_w && filter_h == 3 && (run == 9 || run == 3) &&
         ((COLUMNS - 1) * p->stride_w + p->filter_w) * channels <= SPAN_BYTES) {
-        stem_padded_block(p, (const uint8_t *)image, y0, x0, (COLUMNS - 1) * p->stride_w + p->filter_w,
-                          run,
+        stem_padded_block(p, (const uint8_t *)image, y0, x0, (COLUMNS - 1) * p->stride_w + p->filter_w, run,
                           (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u), scratch);
         return;
     }
