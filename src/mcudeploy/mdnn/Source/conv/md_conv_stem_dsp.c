@@ -259,7 +259,7 @@ static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const
 }
 
 /* The bytes of a row of input pixels under a group's 4 windows (stem_padded_block's) at most. */
-#define SPAN_BYTES 64
+#define SPAN_BYTES 32
 
 /* The 4 windows of a 3x3 stem from (y0, x0) on, one output row, when they touch the padding: the
  * input pixels under them (`span` a row) assembled on the stack row by row (the zero point in the

@@ -1222,13 +1222,15 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     const int16x2_t offsets = offset_pairs(p);
     const int8_t *input = job->input;
     pair_walk pairs;
-    int32_t first_ox;
-    int32_t last_ox;
+    int32_t first_ox = 0;
+    int32_t last_ox = -1;
     int32_t batch;
     int32_t oy;
     int32_t ox;
-    inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
-    last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
+    if (block != NULL) {
+        inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
+        last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
+    }
     pairs.values = scratch;
     pairs.pair_bytes = 4 * (job->depth & ~1);
     for (batch = 0; batch < p->batches; ++batch, input += image) {
@@ -1236,8 +1238,9 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
         int8_t *out = output + batch * left * channels;
         for (oy = 0, ox = 0; left > 0; left -= COLUMNS, out += COLUMNS * channels) {
             const int32_t count = left < COLUMNS ? left : COLUMNS;
-            const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-            if (block != NULL && count == COLUMNS && ox >= first_ox && ox <= last_ox && y0 >= 0 && y0 < last_row) {
+            if (block != NULL && count == COLUMNS && ox >= first_ox && ox <= last_ox &&
+                md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row)) {
+                const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
                 block((const uint8_t *)input + (y0 * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) *
                                                    p->input_c,
                       row_step, pixel_step, offsets, scratch);
