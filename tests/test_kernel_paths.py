@@ -41,7 +41,7 @@ from mcudeploy.memory import plan_memory
 from mcudeploy.params.constant_inputs import pair_interleaved
 from mcudeploy.params.requantization import WALK_RECORD, requantization
 from mcudeploy.validation.runner import Validator
-from test_codegen import Family, _conv, _depthwise, _fully_connected, lstm_layer
+from test_codegen import Family, _conv, _conv_size, _depthwise, _fully_connected, lstm_layer
 
 
 def dsp_paths() -> Graph:
@@ -211,12 +211,31 @@ def widened_paths() -> Graph:
     _conv(f, "int8", (2, 11, 11, 3), 6, (3, 3), Conv2DOptions(Padding.VALID, 2, 2))
     _conv(f, "int8", (1, 7, 9, 1), 4, (3, 3), Conv2DOptions(Padding.SAME))
     _conv(f, "int8", (1, 3, 3, 40), 4, (1, 1), Conv2DOptions(Padding.VALID))
+    # the RGB stem walk of 8 output channels (vww's, its channel pairs unrolled): groups across rows of
+    # an odd image, a lone last pixel; the stem's fills before the C path: per-tensor weights (no walk
+    # records) with groups at the right and bottom padding, a clamp within int8
+    _conv(f, "int8", (1, 9, 13, 3), 8, (3, 3), Conv2DOptions(Padding.VALID, 2, 2))
+    _conv(f, "int8", (1, 10, 10, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _per_tensor_conv(f, (1, 16, 15, 3), 8, Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 8, 8, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2, activation=Activation.RELU6))
+    _conv(f, "int8", (1, 6, 10, 3), 8, (3, 3), Conv2DOptions(Padding.SAME))  # stride 1: padding on all sides
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
     _prune(graph, 1, [2, 5])  # the walk: each pruned channel's constant output in its record
     _prune(graph, 9, [0, 1])
     return graph
+
+
+def _per_tensor_conv(f: Family, shape: tuple[int, int, int, int], filters: int, options: Conv2DOptions) -> None:
+    """A 3x3 convolution with one weight scale for all its output channels."""
+    batch, height, width, channels = shape
+    out_h = _conv_size(height, 3, options.stride_h, 1, options.padding)
+    out_w = _conv_size(width, 3, options.stride_w, 1, options.padding)
+    x = f.input(shape, "int8")
+    w = f.weights((filters, 3, 3, channels))
+    y = f.output((batch, out_h, out_w, filters), "int8", scale=0.5)
+    f.op("CONV_2D", [x, w, f.bias(filters)], [y], options)
 
 
 def _prune(graph: Graph, layer: int, channels: list[int]) -> None:
@@ -258,7 +277,7 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 17
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 22
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
@@ -321,8 +340,14 @@ def depthwise_as_convolutions() -> Graph:
     relu6 = DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=3, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 5, 7, 1), 3, relu6, bias=None, kernel=(2, 3))
     _depthwise(f, "int8", (1, 6, 10, 1), 4, DepthwiseConv2DOptions(depth_multiplier=4))  # stride 1, inside
+    # the grey stem walk of 8 output channels (person_detect's, its channel pairs unrolled): an odd
+    # image with a lone last pixel, groups across rows of a VALID one, a clamp within int8 (the C path)
+    _depthwise(f, "int8", (1, 13, 13, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
+    _depthwise(f, "int8", (1, 9, 14, 1), 8, DepthwiseConv2DOptions(Padding.VALID, 2, 2, depth_multiplier=8))
+    clamped = DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8, activation=Activation.RELU6)
+    _depthwise(f, "int8", (1, 10, 12, 1), 8, clamped)
     graph = f.graph()
-    for op in graph.operators[:3]:
+    for op in graph.operators:
         op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
     return graph
 
@@ -332,7 +357,7 @@ def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions(target: s
     checker = Validator(depthwise_as_convolutions())
     try:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
-        assert network.count("md_conv_s8_w16(") == 3 and network.count("md_depthwise_s8(") == 0
+        assert network.count("md_conv_s8_w16(") == 6 and network.count("md_depthwise_s8(") == 0
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

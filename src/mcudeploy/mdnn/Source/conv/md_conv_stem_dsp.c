@@ -174,6 +174,45 @@ static MD_ALWAYS_INLINE void grey_column(const uint8_t *row, int32_t row_step, i
 
 #undef RGB_WIDEN
 
+/* The column of a window whose rows' bytes around it may be read (rgb_column's and grey_column's
+ * reads: the image's for a window inside it, or rows assembled on the stack): the assembly copy
+ * for a 3x3 over RGB or grey, else stem_column as `reach` allows. */
+static MD_ALWAYS_INLINE void window_column(const uint8_t *row, int32_t row_step, int32_t filter_h, int32_t run,
+                                           int16x2_t offsets, uint32_t *column, int reach)
+{
+    if (filter_h == 3 && run == 9) {
+        rgb_column(row, row_step, offsets, column);
+    } else if (filter_h == 3 && run == 3) {
+        grey_column(row, row_step, offsets, column);
+    } else {
+        stem_column(row, row_step, filter_h, run, offsets, column, reach);
+    }
+}
+
+/* md_stem_block of the 3x3 stems over RGB and grey images. */
+#define STEM_BLOCK(name, column)                                                                                  \
+    static MD_NOINLINE void name(const uint8_t *row, int32_t row_step, int32_t pixel_step, int16x2_t offsets,   \
+                                 int16_t *scratch)                                                              \
+    {                                                                                                           \
+        uint32_t *values = (uint32_t *)scratch;                                                                 \
+        column(row, row_step, offsets, values);                                                                 \
+        column(row + pixel_step, row_step, offsets, values + 1);                                                \
+        column(row + 2 * pixel_step, row_step, offsets, values + 2);                                            \
+        column(row + 3 * pixel_step, row_step, offsets, values + 3);                                            \
+    }
+STEM_BLOCK(rgb_block, rgb_column)
+STEM_BLOCK(grey_block, grey_column)
+#undef STEM_BLOCK
+
+md_stem_block md_conv_stem_block(const md_window_params *p)
+{
+    const int32_t run = p->filter_w * p->input_c;
+    if (!md_conv_stem_fits(p) || p->filter_h != 3) {
+        return NULL;
+    }
+    return run == 9 ? rgb_block : grey_block;
+}
+
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
  * assembled on the stack (assemble_row: the zero point in the padding), then read from there. */
 static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
@@ -187,7 +226,7 @@ static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const u
         const int32_t iy = y0 + fy * p->dilation_h;
         assemble_row(p, image, iy, md_inside(iy, p->input_h), x0, zero_word, (uint8_t *)rows + fy * row_bytes);
     }
-    stem_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column, READ_AHEAD); /* rows of words */
+    window_column((const uint8_t *)rows, row_bytes, filter_h, run, offsets, column, READ_AHEAD); /* rows of words */
 }
 
 /* The columns of `count` pixels from (oy, ox) on one by one (md_stem_fill's groups that are
@@ -207,11 +246,8 @@ static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const
         const int32_t x = md_window_origin(ox, p->stride_w, p->pad_left);
         const uint8_t *row = (const uint8_t *)image + (y * p->input_w + x) * channels;
         if (y >= 0 && x >= 0 && y + (filter_h - 1) * p->dilation_h < p->input_h && x + p->filter_w <= p->input_w) {
-            if (run < 4 && x > 0) {
-                stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BEHIND);
-            } else {
-                stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BYTES);
-            }
+            window_column(row, row_step, filter_h, run, offsets, values + column,
+                          run < 4 && x > 0 ? READ_BEHIND : READ_BYTES);
         } else {
             stem_edge_column(p, (const uint8_t *)image, y, x, filter_h, run, offsets, values + column);
         }
@@ -222,10 +258,46 @@ static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const
     }
 }
 
+/* The bytes of a row of input pixels under a group's 4 windows (stem_padded_block's) at most. */
+#define SPAN_BYTES 32
+
+/* The 4 windows of a 3x3 stem from (y0, x0) on, one output row, when they touch the padding: the
+ * input pixels under them (`span` a row) assembled on the stack row by row (the zero point in the
+ * padding, the pixels inside copied as one run), then read by the block of the shape (`run` 9 or 3:
+ * its reads around a window stay in the rows assembled). */
+static MD_NOINLINE void stem_padded_block(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
+                                          int32_t span, int32_t run, int16x2_t offsets, int16_t *scratch)
+{
+    const int32_t channels = p->input_c;
+    const int32_t row_bytes = (span * channels + 3) & ~3;
+    const uint32_t zero_word = (uint8_t)-p->input_offset * 0x01010101u;
+    const int32_t first = (x0 < 0 ? -x0 : 0) * channels;
+    const int32_t last = md_min_i32(span, p->input_w - x0) * channels;
+    uint32_t rows[3 * SPAN_BYTES / 4];
+    int32_t fy;
+    int32_t i;
+    for (i = 0; i < 3 * row_bytes / 4; ++i) {
+        rows[i] = zero_word;
+    }
+    for (fy = 0; fy < 3; ++fy) {
+        const int32_t iy = y0 + fy * p->dilation_h;
+        if (md_inside(iy, p->input_h) && last > first) {
+            memcpy((uint8_t *)rows + fy * row_bytes + first, image + ((iy * p->input_w + x0) * channels + first),
+                   (size_t)(last - first));
+        }
+    }
+    if (run == 9) { /* direct calls: the stack's worst case stays finite */
+        rgb_block((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
+    } else {
+        grey_block((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
+    }
+}
+
 /* md_stem_fill for filters of `filter_h` rows of `run` bytes (constants in its copies): four
  * pixels of one output row whose windows are inside the image one after the other, `stride_w`
- * pixels apart; other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of
- * line so that this path keeps its registers). */
+ * pixels apart; 4 windows of one row touching the padding by stem_padded_block (3x3 filters);
+ * other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of line so that
+ * this path keeps its registers). */
 static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,
                                           int32_t count, int16_t *scratch, int32_t filter_h, int32_t run,
                                           md_stem_fill pixels)
@@ -242,22 +314,20 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         const int32_t pixel_step = p->stride_w * channels;
         uint32_t *values = (uint32_t *)scratch;
         int32_t column;
-        if (filter_h == 3 && run == 9) {
-            for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
-                rgb_column(row, row_step, offsets, values + column);
-            }
-            return;
-        }
-        if (filter_h == 3 && run == 3) {
-            for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
-                grey_column(row, row_step, offsets, values + column);
-            }
+        if (filter_h == 3 && (run == 9 || run == 3)) {
+            (run == 9 ? rgb_block : grey_block)(row, row_step, pixel_step, offsets, scratch);
             return;
         }
         for (column = 0; column + 1 < COLUMNS; ++column, row += pixel_step) { /* the next windows' bytes after */
             stem_column(row, row_step, filter_h, run, offsets, values + column, READ_AHEAD);
         }
         stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BEHIND); /* the previous' before */
+        return;
+    }
+    if (count == COLUMNS && ox + COLUMNS <= p->output_w && filter_h == 3 && (run == 9 || run == 3) &&
+        ((COLUMNS - 1) * p->stride_w + p->filter_w) * channels <= SPAN_BYTES) {
+        stem_padded_block(p, (const uint8_t *)image, y0, x0, (COLUMNS - 1) * p->stride_w + p->filter_w, run,
+                          (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u), scratch);
         return;
     }
     pixels(p, image, oy, ox, count, scratch);
@@ -290,6 +360,7 @@ md_stem_fill md_conv_stem_fill(const md_window_params *p)
     return p->filter_w * p->input_c == 3 ? stem_3x3 : stem_3x9;
 }
 
+#undef SPAN_BYTES
 #undef COLUMNS
 
 #endif /* MD_PATH_DSP */

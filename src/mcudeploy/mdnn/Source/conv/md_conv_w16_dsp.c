@@ -1086,6 +1086,48 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
     STEM_WALK(20, STEM_END(20));
 }
 
+/* The walk of a group of 4 pixels of a layer with `channels` output channels (a constant: each
+ * channel pair unrolled, its outputs at immediate offsets from pixel a's first): the values' and
+ * out's addresses on the stack at [sp] and [sp, #12], the next pair's weights and records at [sp, #4]
+ * and [sp, #8]; lr the records from one channel's constants to the next. */
+#define STEM_WALK_OF(pairs, end, channels)                                                                        \
+    __asm__("push {r4-r11, lr}\n\t"                                                                          \
+            "ldm r0, {r0-r4}\n\t" /* values, weights, pair bytes, records, out */                              \
+            "push {r0, r1, r3, r4}\n\t"                                                                       \
+            "mov lr, r3\n\t"                                                                                  \
+            ".set md_pair, 0\n\t"                                                                             \
+            ".rept " #channels " / 2\n\t"                                                                     \
+            "ldrd r2, r3, [lr], #8\n\t" /* the biases */                                                      \
+            "str lr, [sp, #8]\n\t"                                                                            \
+            "ldr r0, [sp]\n\t"                                                                                \
+            "ldr r1, [sp, #4]\n\t" STEM_START STEM_DOT(pairs) end "str r1, [sp, #4]\n\t"                       \
+            "ldr lr, [sp, #8]\n\t"                                                                            \
+            "ldr r1, [sp, #12]\n\t"                                                                           \
+            "ldm lr!, {r10, r11, r12}\n\t" /* channel 0's constants */                                        \
+            STEM_OUTPUT("r2", "[r1, #2 * md_pair]") STEM_OUTPUT("r4", "[r1, #" #channels " + 2 * md_pair]")   \
+            STEM_OUTPUT("r6", "[r1, #2 * " #channels " + 2 * md_pair]")                                       \
+            STEM_OUTPUT("r8", "[r1, #3 * " #channels " + 2 * md_pair]")                                       \
+            "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                  \
+            STEM_OUTPUT("r3", "[r1, #2 * md_pair + 1]") STEM_OUTPUT("r5", "[r1, #" #channels " + 2 * md_pair + 1]") \
+            STEM_OUTPUT("r7", "[r1, #2 * " #channels " + 2 * md_pair + 1]")                                   \
+            STEM_OUTPUT("r9", "[r1, #3 * " #channels " + 2 * md_pair + 1]")                                   \
+            ".set md_pair, md_pair + 1\n\t"                                                                   \
+            ".endr\n\t"                                                                                       \
+            "add sp, sp, #16\n\t"                                                                             \
+            "pop {r4-r11, pc}")
+
+/* Copies for 8 output channels (vww's and person_detect's stems; groups of 4 pixels only: a lone
+ * pixel's outputs are 0 apart). */
+__attribute__((naked, noinline)) static void walk_stem_27_of_8(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK_OF(13, STEM_END_ODD(13), 8);
+}
+
+__attribute__((naked, noinline)) static void walk_stem_9_of_8(pair_walk *walk __attribute__((unused)))
+{
+    STEM_WALK_OF(4, STEM_END_ODD(4), 8);
+}
+
 /* The stems' walk of a column of `depth` values (md_conv_stem_fits' shapes: 27, 9 or 40), or NULL. */
 static void (*stem_walk_for(int32_t depth))(pair_walk *)
 {
@@ -1096,6 +1138,18 @@ static void (*stem_walk_for(int32_t depth))(pair_walk *)
         return walk_stem_9;
     }
     return depth == 40 ? walk_stem_40 : NULL;
+}
+
+/* The stems' walk of 4 pixels `channels` apart: a copy with the stride built in, or stem_walk_for's. */
+static void (*stem_block_walk_for(int32_t depth, int32_t channels))(pair_walk *)
+{
+    if (channels == 8 && depth == 27) {
+        return walk_stem_27_of_8;
+    }
+    if (channels == 8 && depth == 9) {
+        return walk_stem_9_of_8;
+    }
+    return stem_walk_for(depth);
 }
 
 /* The walk of a column of `depth` values: a stem's, or walk_pairs_int8's. */
@@ -1111,6 +1165,7 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
     }
 }
 
+#undef STEM_WALK_OF
 #undef STEM_WALK
 #undef STEM_OUTPUT
 #undef STEM_DOT
@@ -1138,22 +1193,44 @@ static int layer_mode(const md_window_params *p, const int32_t *bias, const int3
     return md_dsp_mode(1, p->act_min, p->act_max);
 }
 
+/* The output columns from `*first` to `*last` whose groups of 4 windows, `stride` apart from
+ * md_window_origin's, lie inside an image `size` wide for a filter `reach` wide (none: last < first). */
+static void inside_columns(int32_t size, int32_t reach, int32_t stride, int32_t pad, int32_t *first, int32_t *last)
+{
+    const int32_t room = size - reach + pad - (COLUMNS - 1) * stride; /* the first window's last origin + pad */
+    *first = (pad + stride - 1) / stride;
+    *last = room >= 0 ? room / stride : -1;
+}
+
 /* md_conv_s8_w16 of a stem (md_conv_stem_fits) whose channels the walk takes, in pairs (an even
  * output_c): per group of 4 pixels the shape's fill and the depth's walk, both chosen once, the
- * group's output row and column followed (no division per group). */
+ * group's output row and column followed (no division per group). A group of 4 windows of one output
+ * row inside the image takes the shape's md_stem_block where there is one, the bounds known here. */
 static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int32_t *records, int8_t *output,
                                     int16_t *scratch)
 {
     const md_window_params *p = job->p;
     const md_stem_fill fill = md_conv_stem_fill(p);
-    void (*const walk)(pair_walk *) = stem_walk_for(job->depth);
+    const md_stem_block block = md_conv_stem_block(p);
+    void (*const lone)(pair_walk *) = stem_walk_for(job->depth);
+    void (*const walk)(pair_walk *) = stem_block_walk_for(job->depth, p->output_c);
     const int32_t channels = p->output_c;
     const int32_t image = p->input_h * p->input_w * p->input_c;
+    const int32_t row_step = p->dilation_h * p->input_w * p->input_c;
+    const int32_t pixel_step = p->stride_w * p->input_c;
+    const int32_t last_row = p->input_h - (p->filter_h - 1) * p->dilation_h; /* a window's rows from y0 < it */
+    const int16x2_t offsets = offset_pairs(p);
     const int8_t *input = job->input;
     pair_walk pairs;
+    int32_t first_ox = 0;
+    int32_t last_ox = -1;
     int32_t batch;
     int32_t oy;
     int32_t ox;
+    if (block != NULL) {
+        inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
+        last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
+    }
     pairs.values = scratch;
     pairs.pair_bytes = 4 * (job->depth & ~1);
     for (batch = 0; batch < p->batches; ++batch, input += image) {
@@ -1161,14 +1238,22 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
         int8_t *out = output + batch * left * channels;
         for (oy = 0, ox = 0; left > 0; left -= COLUMNS, out += COLUMNS * channels) {
             const int32_t count = left < COLUMNS ? left : COLUMNS;
-            fill(p, input, oy, ox, count, scratch);
+            if (block != NULL && count == COLUMNS && ox >= first_ox && ox <= last_ox &&
+                md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row)) {
+                const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+                block((const uint8_t *)input + (y0 * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) *
+                                                   p->input_c,
+                      row_step, pixel_step, offsets, scratch);
+            } else {
+                fill(p, input, oy, ox, count, scratch);
+            }
             if (count == COLUMNS || count == 1) { /* a lone pixel: its 4 copies stored in one place */
                 pairs.weights = job->filter;
                 pairs.records = records;
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : channels;
                 pairs.end = out + channels;
-                walk(&pairs);
+                (count == 1 ? lone : walk)(&pairs);
             } else {
                 compute(mode, job, scratch, count, out, 0);
             }
