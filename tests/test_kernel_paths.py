@@ -365,10 +365,13 @@ def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions(target: s
 
 
 def stride_2_planes() -> Graph:
-    """3x3 DEPTHWISE_CONV_2D layers at stride 2 from channel planes (md_dw_folded_blocks_s2's 2x2
-    blocks, md_depthwise_dsp.c): odd last output row and column, VALID, a clamp inside int8's range, a
-    tall image transposed, rows of 52 + 3 and 52 + 1 columns, one block, row pairs beyond one call's
-    sums; layers that are not narrow (left shifts; right shifts past 22) take the exact requantization."""
+    """3x3 DEPTHWISE_CONV_2D layers at stride 2 from channel planes (md_depthwise_dsp.c: the whole of
+    int8's range from two channels' wide planes at a time, md_dw_fused_blocks_s2; a clamp inside it from
+    int8 planes, md_dw_folded_blocks_s2): odd last output row and column, VALID, a tall image
+    transposed, rows of 52 + 3 and 52 + 1 columns, one block, row pairs beyond one call's sums, rows of
+    8k + 1..7 values copied, odd channel counts (the last channel with the one before), one channel
+    (an int8 plane); layers that are not narrow (left shifts; right shifts past 22) take the exact
+    requantization."""
     f = Family("stride_2_planes", 17)
     same, relu6 = DepthwiseConv2DOptions(Padding.SAME, 2, 2), Activation.RELU6
     _depthwise(f, "int8", (1, 9, 9, 8), 1, same)
@@ -381,6 +384,9 @@ def stride_2_planes() -> Graph:
     _depthwise(f, "int8", (1, 41, 40, 2), 1, same)
     _depthwise(f, "int8", (1, 7, 9, 8), 1, same, out_scale=5e-5)
     _depthwise(f, "int8", (1, 7, 9, 8), 1, same, out_scale=5e3)
+    _depthwise(f, "int8", (1, 10, 13, 5), 1, same)
+    _depthwise(f, "int8", (1, 7, 12, 3), 1, DepthwiseConv2DOptions(Padding.VALID, 2, 2))
+    _depthwise(f, "int8", (1, 9, 8, 1), 1, same)
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(schedule=Schedule.PLANES)
@@ -392,7 +398,7 @@ def test_stride_2_depthwise_planes_are_bit_exact(target: str):
     checker = Validator(stride_2_planes())
     try:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
-        assert network.count("md_depthwise_s8(") == 10 and "NULL);" not in network  # every layer from planes
+        assert network.count("md_depthwise_s8(") == 13 and "NULL);" not in network  # every layer from planes
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1, 2)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

@@ -551,14 +551,20 @@ PLANE_SLACK = 4
 """Bytes after a depthwise channel plane: word reads of its last windows run up to 3 bytes past it."""
 
 
-def padded_plane_pixels(window: Window, height: int, width: int) -> int:
-    """Pixels of a channel plane with the padding its windows reach (md_padded_extent in C)."""
+def padded_plane_extents(window: Window, height: int, width: int) -> tuple[int, int]:
+    """Rows and columns of a channel plane with the padding its windows reach (md_padded_extent in C)."""
 
     def extent(size: int, out: int, stride: int, pad: int, filter_size: int, dilation: int) -> int:
         return pad + max(size, (out - 1) * stride - pad + (filter_size - 1) * dilation + 1)
 
     rows = extent(height, window.out_h, window.stride_h, window.pad_top, window.filter_h, window.dilation_h)
     columns = extent(width, window.out_w, window.stride_w, window.pad_left, window.filter_w, window.dilation_w)
+    return rows, columns
+
+
+def padded_plane_pixels(window: Window, height: int, width: int) -> int:
+    """Pixels of a channel plane with the padding its windows reach (md_padded_extent in C)."""
+    rows, columns = padded_plane_extents(window, height, width)
     return rows * columns
 
 
@@ -570,7 +576,13 @@ def planes_at_once(window: Window, channels: int, element_bytes: int) -> int:
 
 def plane_bytes(window: Window, height: int, width: int, channels: int, element_bytes: int) -> int:
     """Scratch of the depthwise channel-plane path (md_depthwise_*_get_buffer_size in
-    mdnn/Include/md_nn.h, the source of truth): `planes_at_once` padded planes and PLANE_SLACK bytes."""
+    mdnn/Include/md_nn.h, the source of truth): `planes_at_once` padded planes and PLANE_SLACK bytes;
+    int8 under undilated 3x3 windows at stride 2, two wide planes (int16 values, rows an even count of
+    values apart, PLANE_SLACK bytes more each)."""
+    wide = (window.filter_h, window.filter_w, window.stride_h, window.stride_w) == (3, 3, 2, 2)
+    if element_bytes == 1 and wide and (window.dilation_h, window.dilation_w) == (1, 1):
+        rows, columns = padded_plane_extents(window, height, width)
+        return 2 * (rows * (columns + columns % 2) * 2 + 2 * PLANE_SLACK)
     planes = planes_at_once(window, channels, element_bytes)
     return planes * padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
 

@@ -365,10 +365,34 @@ static inline int32_t md_depthwise_s8_planes(const md_window_params *p)
     return p->stride_h == 1 && p->stride_w == 1 && p->input_c % 4 == 0 ? 4 : 1;
 }
 
+/* Whether md_depthwise_s8's scratch holds two wide channel planes: undilated 3x3 windows at stride 2,
+ * whose DSP blocks read a window row's pairs as aligned words of int16 values and whose copy takes
+ * two channels at a time. A wide plane's rows are an even count of values apart
+ * (md_depthwise_wide_pitch); the last blocks' words reach MD_PLANE_SLACK bytes further. */
+static inline int32_t md_depthwise_s8_wide_plane(const md_window_params *p)
+{
+    return p->filter_h == 3 && p->filter_w == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dilation_h == 1 &&
+           p->dilation_w == 1;
+}
+
+/* Values from one row of a wide plane to the next: its padded width rounded up to even. */
+static inline int32_t md_depthwise_wide_pitch(int32_t columns)
+{
+    return (columns + 1) & ~1;
+}
+
 /* Scratch of each kernel's channel-plane path (depth multiplier 1), in bytes. Pass NULL instead for
- * the streaming path. int8: md_depthwise_s8_planes planes, MD_PLANE_SLACK after the last. */
+ * the streaming path. int8: md_depthwise_s8_planes planes, MD_PLANE_SLACK after the last; or two wide
+ * planes (md_depthwise_s8_wide_plane), which hold one int8 plane as well. */
 static inline int32_t md_depthwise_s8_get_buffer_size(const md_window_params *p)
 {
+    if (md_depthwise_s8_wide_plane(p)) {
+        const int32_t rows =
+            md_padded_extent(p->input_h, p->output_h, p->stride_h, p->pad_top, p->filter_h, p->dilation_h);
+        const int32_t columns =
+            md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
+        return 2 * (rows * md_depthwise_wide_pitch(columns) * 2 + 2 * MD_PLANE_SLACK);
+    }
     return md_depthwise_s8_planes(p) * (md_depthwise_plane_bytes(p, 1) - MD_PLANE_SLACK) + MD_PLANE_SLACK;
 }
 

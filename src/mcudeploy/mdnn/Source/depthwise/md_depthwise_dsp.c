@@ -1266,8 +1266,9 @@ typedef struct {
     int32_t low, high;
 } dw_folded;
 
-/* `weights` at the channel's first tap, `steps` in the plane's orientation. */
-static dw_folded fold_3x3(const md_window_params *p, const dw_steps *steps, const int8_t *weights, const dw_requant *r)
+/* `weights` at the channel's first tap, `steps` in the plane's orientation. Inlined in each caller
+ * (a call a channel costs the small planes more than the copy of its code). */
+static MD_ALWAYS_INLINE dw_folded fold_3x3(const md_window_params *p, const dw_steps *steps, const int8_t *weights, const dw_requant *r)
 {
     const int32_t column = steps->tap_column, row = steps->tap_row;
     dw_folded f;
@@ -2142,12 +2143,13 @@ static dw_fused_geometry fused_plan(const md_window_params *p, const dw_steps *s
     return g;
 }
 
-/* Whether a folded layer's planes go through md_dw_fused_blocks: stride 1, rows in 2x2 blocks (no
- * strip, at least one block of two columns), the whole of int8's range, multipliers >= 0. */
+/* Whether a folded layer's planes go through md_dw_fused_blocks (stride 1, no strip) or
+ * md_dw_fused_blocks_s2 (stride 2, channels two at a time): rows in 2x2 blocks, at least one block
+ * of two columns, the whole of int8's range, multipliers >= 0. */
 static int fused_layer(const md_window_params *p, int32_t width, const int32_t *multipliers)
 {
     int32_t c;
-    if (p->stride_h != 1 || p->stride_w != 1 || strip_fits(p, width) || p->output_h < 2 || p->output_w < 2 ||
+    if (!in_blocks(p, width) || (p->stride_w == 2 && p->input_c < 2) || p->output_h < 2 || p->output_w < 2 ||
         p->act_min != -128 || p->act_max != 127) {
         return 0;
     }
@@ -2170,6 +2172,281 @@ static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_step
     md_dw_fused_blocks(plane->bytes, &g, plane->width, f);
     if (p->output_h % 2) {
         plane_3x3_rows(p, steps, plane, f, output, p->output_h - 1, sums);
+    }
+}
+
+/* md_dw_fused_blocks_s2's constants: the first 12 words in the order it keeps them on its stack (as
+ * md_dw_fused_blocks does: DW_FUSED_OUTPUTS and DW_FUSED_STORES read them there), the filter (with
+ * the exponent) loaded once into registers. */
+typedef struct {
+    int8_t *out;                    /* the next block's top left output */
+    int32_t step;                   /* bytes between output columns */
+    int32_t out_row;                /* bytes between output rows */
+    int32_t start;                  /* dw_folded's: where each sum starts */
+    int32_t multiplier, addend;     /* dw_folded's requantization */
+    int32_t row_end;                /* (the routine's: past the row pair's last block of two columns) */
+    int32_t skip;                   /* plane bytes from past a row pair's last block to the next's first */
+    int32_t out_skip;               /* output bytes from past a row pair's last block of two columns to the next's */
+    int32_t pairs;                  /* row pairs, at least 1 */
+    int32_t odd;                    /* 1: a last block of one column */
+    int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
+    int32_t even0, even1, even2, middle01; /* dw_folded's */
+    int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+} dw_wide_constants;
+
+/* A fused routine `name` (md_dw_fused_blocks_s2) whose block sums are `sums` (`at` moved one block on; `next` loads the next
+ * block's start into r1 and what `sums` expects), its blocks `bit` plane bytes apart (`bit` set in a
+ * row pair's block bytes for an odd count). r0 at, r2 bytes between plane rows, r3..r7 the filter
+ * (and exponent); the first 12 words of the constants at sp. */
+#define DW_WIDE_ROUTINE(name, sums, next, bit) \
+    ".pushsection .text." name ",\"ax\",%progbits\n\t" \
+    ".p2align 2\n\t" \
+    ".global " name "\n\t" \
+    ".thumb\n\t" \
+    ".thumb_func\n\t" \
+    ".type " name ", %function\n" \
+    name ":\n\t" \
+    "push {r4-r11, lr}\n\t" \
+    "sub sp, sp, #48\n\t" \
+    "ldm r1!, {r3-r8}\n\t" \
+    "stm sp, {r3-r8}\n\t" \
+    "ldm r1!, {r3-r8}\n\t" \
+    "add r12, sp, #24\n\t" \
+    "stm r12, {r3-r8}\n\t" \
+    "ldm r1, {r3-r7}\n" \
+    "2:\n\t" \
+    "ldr r12, [sp, #44]\n\t" /* block bytes */ \
+    next \
+    "tst r12, #" bit "\n\t" /* an odd count of blocks: the first in the loop's second half */ \
+    "add r12, r0, r12\n\t" \
+    "str r12, [sp, #24]\n\t" /* row end */ \
+    "bne 3f\n" \
+    "1:\n\t" \
+    sums \
+    DW_FUSED_OUTPUTS \
+    DW_FUSED_STORES \
+    next \
+    "3:\n\t" \
+    sums \
+    DW_FUSED_OUTPUTS \
+    DW_FUSED_STORES \
+    "ldr r12, [sp, #24]\n\t" \
+    next \
+    "cmp r0, r12\n\t" \
+    "bne 1b\n" \
+    "4:\n\t" \
+    "ldr r12, [sp, #40]\n\t" /* odd */ \
+    "cmp r12, #0\n\t" \
+    "beq 5f\n\t" \
+    sums \
+    DW_FUSED_OUTPUTS \
+    "strb r8, [r1]\n\t" \
+    "strb r10, [lr]\n" \
+    "5:\n\t" \
+    "ldrd r1, r12, [sp, #28]\n\t" /* skip, out skip */ \
+    "add r0, r0, r1\n\t" \
+    "ldr r1, [sp]\n\t" \
+    "add r1, r1, r12\n\t" \
+    "str r1, [sp]\n\t" \
+    "ldr r12, [sp, #36]\n\t" /* pairs */ \
+    "subs r12, r12, #1\n\t" \
+    "str r12, [sp, #36]\n\t" \
+    "bne 2b\n\t" \
+    "add sp, sp, #48\n\t" \
+    "pop {r4-r11, pc}\n\t" \
+    ".size " name ", .-" name "\n\t" \
+    ".popsection"
+
+
+/* ---- stride 2, the whole of int8's range: 2x2 blocks requantized as they are summed, from a wide
+ * plane (int16 values, rows md_depthwise_wide_pitch values apart: every word it reads is aligned) */
+
+/* md_dw_fused_blocks at stride 2 over a wide plane: a block's windows start 2 values apart in plane
+ * rows 0 and 2 (plane rows 0..4, row 2 shared by both output rows), the next block 4 values on. A
+ * window row is the pair {x0, x1} . {w0, w1} (SMLAD) + x2 w2: the words {x0, x1}, {x2, x3}, {x4, x5}
+ * serve both windows of a block row (no unpacking). The filter: rows' {w0, w1} pairs in even0..2,
+ * w2 of rows 0 and 1 in middle01's halves, of row 2 in exponent_middle2's top (all doubled). */
+void md_dw_fused_blocks_s2(const int16_t *at, const dw_wide_constants *constants, int32_t width);
+
+/* One plane row of both windows of an output row (`left` and `right` from `from_left` and
+ * `from_right`; pair `pair`, w2 in half `half` of `third`), `step` moving r0 between its loads. */
+#define DW_WIDE_ROW(left, right, from_left, from_right, pair, third, half, step) \
+    "ldr r12, [r0]\n\t" \
+    "ldr lr, [r0, #4]\n\t" \
+    "smlad " left ", r12, " pair ", " from_left "\n\t" \
+    "smlab" half " " left ", lr, " third ", " left "\n\t" \
+    "ldr r12, [r0, #8]\n\t" \
+    "smlad " right ", lr, " pair ", " from_right "\n\t" \
+    step \
+    "smlab" half " " right ", r12, " third ", " right "\n\t"
+
+#define DW_WIDE_DOWN "add r0, r0, r2\n\t"
+
+/* Row 2: the top windows' last row (r5, r7's top) and the bottom ones' first (r3, r6's bottom, from r1). */
+#define DW_WIDE_SHARED_ROW \
+    "ldr r12, [r0]\n\t" \
+    "ldr lr, [r0, #4]\n\t" \
+    "smlad r8, r12, r5, r8\n\t" \
+    "smlad r10, r12, r3, r1\n\t" \
+    "smlabt r8, lr, r7, r8\n\t" \
+    "smlabb r10, lr, r6, r10\n\t" \
+    "smlad r9, lr, r5, r9\n\t" \
+    "smlad r11, lr, r3, r1\n\t" \
+    "ldr r12, [r0, #8]\n\t" \
+    DW_WIDE_DOWN \
+    "smlabt r9, r12, r7, r9\n\t" \
+    "smlabb r11, r12, r6, r11\n\t"
+
+#define DW_WIDE_SUMS \
+    DW_WIDE_ROW("r8", "r9", "r1", "r1", "r3", "r6", "b", DW_WIDE_DOWN) \
+    DW_WIDE_ROW("r8", "r9", "r8", "r9", "r4", "r6", "t", DW_WIDE_DOWN) \
+    DW_WIDE_SHARED_ROW \
+    DW_WIDE_ROW("r10", "r11", "r10", "r11", "r4", "r6", "t", DW_WIDE_DOWN) \
+    DW_WIDE_ROW("r10", "r11", "r10", "r11", "r5", "r7", "t", "sub r0, r0, r2, lsl #2\n\t") \
+    "adds r0, r0, #8\n\t"
+
+__asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2", DW_WIDE_SUMS, "ldr r1, [sp, #12]\n\t", "8"));
+
+/* The geometry of md_dw_fused_blocks_s2 over wide planes at stride 2 (at least 2 output rows, `pitch`
+ * values between plane rows), set once a layer. */
+static dw_wide_constants wide_plan(const md_window_params *p, const dw_steps *steps, int32_t pitch)
+{
+    const int32_t full = p->output_w / 2;
+    const int32_t odd = p->output_w % 2;
+    dw_wide_constants k;
+    memset(&k, 0, sizeof k);
+    k.step = steps->out_column;
+    k.out_row = steps->out_row;
+    k.block_bytes = 8 * full;
+    k.skip = 8 * (pitch - (full + odd));
+    k.out_skip = 2 * steps->out_row - 2 * steps->out_column * full;
+    k.pairs = p->output_h / 2;
+    k.odd = odd;
+    return k;
+}
+
+/* Channels c and c + 1 of four pixels `step` bytes apart from `from` on as int16 into `first` and
+ * `second` (both moved on): each pixel's two values one halfword (the 4 loads back to back, which
+ * the M4 pipelines), two pixels' packed into a word, then split by channel as they sign-extend. */
+#define DW_WIDE_GATHER \
+    "ldrh %[a], [%[from]]\n\t" \
+    "ldrh %[b], [%[from], %[step]]\n\t" \
+    "ldrh %[c], [%[from], %[step], lsl #1]\n\t" \
+    "ldrh %[d], [%[from], %[step3]]\n\t" \
+    "add %[from], %[from], %[step], lsl #2\n\t" \
+    "pkhbt %[a], %[a], %[b], lsl #16\n\t" \
+    "pkhbt %[c], %[c], %[d], lsl #16\n\t" \
+    "sxtb16 %[b], %[a]\n\t" \
+    "sxtb16 %[d], %[c]\n\t" \
+    "sxtb16 %[a], %[a], ror #8\n\t" \
+    "sxtb16 %[c], %[c], ror #8\n\t" \
+    "str %[d], [%[first], #4]\n\t" \
+    "str %[b], [%[first]], #8\n\t" \
+    "str %[c], [%[second], #4]\n\t" \
+    "str %[a], [%[second]], #8\n\t"
+
+/* DW_WIDE_GATHER of eight pixels a loop to `end` (`loop` 1), or of four once (`loop` 0). */
+static MD_ALWAYS_INLINE void gather_wide(const int8_t **from, int16_t **first, int16_t **second, int32_t step,
+                                         const int16_t *end, int loop)
+{
+    uint32_t a;
+    uint32_t b;
+    uint32_t c;
+    uint32_t d;
+    if (loop) {
+        __asm__ volatile("1:\n\t" DW_WIDE_GATHER DW_WIDE_GATHER "cmp %[first], %[end]\n\t"
+                         "bne 1b\n"
+                         : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [from] "+r"(*from),
+                           [first] "+r"(*first), [second] "+r"(*second)
+                         : [step] "r"(step), [step3] "r"(3 * step), [end] "r"(end)
+                         : "memory", "cc");
+    } else {
+        __asm__ volatile(DW_WIDE_GATHER
+                         : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [from] "+r"(*from),
+                           [first] "+r"(*first), [second] "+r"(*second)
+                         : [step] "r"(step), [step3] "r"(3 * step)
+                         : "memory");
+    }
+}
+
+/* Channels c and c + 1 of an image into the insides of two wide planes, `distance` values apart
+ * (`pitch` values between their rows), eight pixels of a row at a time, then four, then the rest;
+ * the padding keeps what the layer set there. */
+static MD_NOINLINE void copy_planes_wide(const md_window_params *p, const dw_steps *steps, const int8_t *image,
+                                         int32_t c, int16_t *plane, int32_t distance, int32_t pitch)
+{
+    const int32_t height = p->input_h, width = p->input_w;
+    const int32_t whole = width & ~7, four = width & 4, rest = width & 3;
+    const int32_t step = steps->in_column, row_step = steps->in_row;
+    const int8_t *source = image + c;
+    int16_t *row = plane + p->pad_top * pitch + p->pad_left;
+    int16_t *const last = row + height * pitch;
+    for (; row != last; row += pitch, source += row_step) {
+        const int8_t *from = source;
+        int16_t *first = row;
+        int16_t *second = row + distance;
+        int32_t x;
+        if (whole) {
+            gather_wide(&from, &first, &second, step, row + whole, 1);
+        }
+        if (four) {
+            gather_wide(&from, &first, &second, step, row, 0);
+        }
+        for (x = 0; x < rest; ++x, from += step) {
+            first[x] = from[0];
+            second[x] = from[1];
+        }
+    }
+}
+
+/* Wide planes' every value (and the slack after each) the zero point: their padding, set once a layer. */
+static void fill_wide(int16_t *plane, int32_t values, int32_t input_offset)
+{
+    const uint32_t zero = (uint16_t)-input_offset;
+    const uint32_t pair = zero | (zero << 16);
+    int32_t i;
+    for (i = 0; i < values; i += 2) {
+        md_write32(plane + i, pair);
+    }
+}
+
+/* Output row `oy` of a wide plane at stride 2 (`pitch` values between plane rows), window by window. */
+static MD_NOINLINE void wide_row(const md_window_params *p, const dw_steps *steps, const int16_t *plane,
+                                 int32_t pitch, const dw_folded *f, int8_t *output, int32_t oy)
+{
+    const int16_t *row = plane + 2 * oy * pitch;
+    int8_t *out = output + oy * steps->out_row;
+    const int32_t middle[3] = {(int16_t)f->middle01, f->middle01 >> 16, (int16_t)f->middle2};
+    int32_t ox;
+    int32_t fy;
+    for (ox = 0; ox < p->output_w; ++ox, out += steps->out_column) {
+        int32_t products = 0;
+        for (fy = 0; fy < 3; ++fy) {
+            const int16_t *x = row + fy * pitch + 2 * ox;
+            products += x[0] * (int16_t)f->even[fy] + x[1] * middle[fy] + x[2] * (f->even[fy] >> 16);
+        }
+        *out = folded_output(md_wrap_add(f->start, products), f->multiplier, f->exponent, f->addend, f->low, f->high,
+                             1);
+    }
+}
+
+/* One channel's output plane from its wide plane: the row pairs fused (md_dw_fused_blocks_s2, its
+ * filter as {w0, w1} pairs and w2 from the folded constants), an odd last row alone (wide_row). */
+static MD_NOINLINE void plane_3x3_wide(const md_window_params *p, const dw_steps *steps, const int16_t *plane,
+                                       int32_t pitch, dw_wide_constants *k, const dw_folded *f, int8_t *output)
+{
+    k->start = f->start;
+    k->even0 = halfword_pair(f->even[0], f->middle01);
+    k->even1 = halfword_pair(f->even[1], f->middle01 >> 16);
+    k->even2 = halfword_pair(f->even[2], f->middle2);
+    k->middle01 = halfword_pair(f->even[0] >> 16, f->even[1] >> 16);
+    k->exponent_middle2 = halfword_pair(f->exponent, f->even[2] >> 16);
+    k->multiplier = f->multiplier;
+    k->addend = f->addend;
+    k->out = output;
+    md_dw_fused_blocks_s2(plane, k, 2 * pitch);
+    if (p->output_h % 2) {
+        wide_row(p, steps, plane, pitch, f, output, p->output_h - 1);
     }
 }
 
@@ -2196,6 +2473,38 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
         }
     }
 }
+
+/* A fused layer's planes at stride 2 (`p` in the planes' orientation, `plane` the int8 plane's
+ * geometry): two channels copied at a time into two wide planes (md_depthwise_s8_wide_plane: the
+ * scratch holds them; the last of an odd count with the one before), each plane's outputs from
+ * md_dw_fused_blocks_s2. */
+static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
+                                    const dw_plane *plane, const int8_t *input, int8_t *scratch)
+{
+    const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
+    const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
+    const int32_t pitch = md_depthwise_wide_pitch(plane->width);
+    const int32_t values = plane->rows * pitch + MD_PLANE_SLACK; /* a wide plane and its slack */
+    int16_t *const planes = (int16_t *)(void *)scratch;
+    dw_wide_constants k = wide_plan(p, steps, pitch);
+    int32_t first = 0; /* the first of the two channels the planes hold */
+    int32_t batch;
+    int32_t c;
+    fill_wide(planes, 2 * values, p->input_offset); /* the padding: every channel's zero point */
+    for (batch = 0; batch < p->batches; ++batch) {
+        int8_t *output = (int8_t *)job->output + batch * output_bytes;
+        for (c = 0; c < p->input_c; ++c) {
+            const dw_requant r = channel_requant(job, c);
+            const dw_folded f = fold_3x3(p, steps, job->filter + c, &r);
+            if (c % 2 == 0) {
+                first = md_min_i32(c, p->input_c - 2);
+                copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+            }
+            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &f, output + c);
+        }
+    }
+}
+
 
 static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch)
 {
@@ -2227,6 +2536,10 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     int32_t batch;
     int32_t c;
     int32_t k;
+    if (fused && oriented.stride_w == 2) { /* from wide planes */
+        planes_wide(job, &oriented, &steps, &first_plane, input, scratch);
+        return;
+    }
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
