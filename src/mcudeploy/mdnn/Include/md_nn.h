@@ -264,15 +264,17 @@ static inline int32_t md_conv_live_list_words(int32_t live_count)
     return (live_count + (live_count & 1) + 3) / 4;
 }
 
-md_status md_conv_s8_live(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                          const int32_t *multipliers, const int32_t *shifts, const int32_t *live, int8_t *output,
-                          int16_t *scratch);
-
-/* md_conv_s8_live with the bias of md_conv_s8_folded: MVE builds take md_conv_s8_folded (no record). */
+/* Helium builds read no record: md_conv_s8_live is md_conv_s8, md_conv_s8_folded_live (the bias of
+ * md_conv_s8_folded) md_conv_s8_folded. */
 #if MD_CONV_FOLDS_OFFSET
+#define md_conv_s8_live(p, input, filter, bias, multipliers, shifts, live, output, scratch)                        \
+    md_conv_s8(p, input, filter, bias, multipliers, shifts, output, scratch)
 #define md_conv_s8_folded_live(p, input, filter, starts, multipliers, shifts, live, output, scratch)                \
     md_conv_s8_folded(p, input, filter, starts, multipliers, shifts, output, scratch)
 #else
+md_status md_conv_s8_live(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, const int32_t *live, int8_t *output,
+                          int16_t *scratch);
 #define md_conv_s8_folded_live md_conv_s8_live
 #endif
 

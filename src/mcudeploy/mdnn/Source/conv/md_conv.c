@@ -18,10 +18,7 @@ md_status md_conv_s8(const md_window_params *p, const int8_t *input, const int8_
     return MD_OK;
 }
 
-#endif /* !MD_PATH_DSP && !MD_PATH_MVE */
-
-#if !MD_PATH_DSP
-/* Off the DSP path the record is not read: md_conv_s8 (md_nn.h). */
+/* The portable path reads no record: md_conv_s8 (md_nn.h). */
 md_status md_conv_s8_live(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, const int32_t *live, int8_t *output,
                           int16_t *scratch)
@@ -29,4 +26,4 @@ md_status md_conv_s8_live(const md_window_params *p, const int8_t *input, const 
     (void)live;
     return md_conv_s8(p, input, filter, bias, multipliers, shifts, output, scratch);
 }
-#endif /* !MD_PATH_DSP */
+#endif /* !MD_PATH_DSP && !MD_PATH_MVE */
