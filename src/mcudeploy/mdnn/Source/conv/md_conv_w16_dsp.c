@@ -1086,6 +1086,40 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
     STEM_WALK(20, STEM_END(20));
 }
 
+#if MD_W16_DUAL_ISSUE
+/* Cortex-M7: four STEM_OUTPUTs (sums a..d stored at a_at..d_at) interleaved, each sum requantized in
+ * place with its sign correction added to the addend (into r0) before its SMMLAR (exactly SMMLAR's
+ * result plus the sign), so that an SMMLAR or a store issues beside another chain's ALU instruction. */
+#define STEM_OUTPUTS_4(a, b, c, d, a_at, b_at, c_at, d_at)                                                      \
+    "add r0, r10, " a ", asr #31\n\t"                                                                       \
+    "lsl " a ", " a ", #1\n\t"                                                                              \
+    "smmlar " a ", " a ", r12, r0\n\t"                                                                      \
+    "add r0, r10, " b ", asr #31\n\t"                                                                       \
+    "lsl " b ", " b ", #1\n\t"                                                                              \
+    "smmlar " b ", " b ", r12, r0\n\t"                                                                      \
+    "asr " a ", " a ", r11\n\t"                                                                             \
+    "add r0, r10, " c ", asr #31\n\t"                                                                       \
+    "lsl " c ", " c ", #1\n\t"                                                                              \
+    "smmlar " c ", " c ", r12, r0\n\t"                                                                      \
+    "ssat " a ", #8, " a "\n\t"                                                                             \
+    "asr " b ", " b ", r11\n\t"                                                                             \
+    "strb " a ", " a_at "\n\t"                                                                              \
+    "add r0, r10, " d ", asr #31\n\t"                                                                       \
+    "lsl " d ", " d ", #1\n\t"                                                                              \
+    "smmlar " d ", " d ", r12, r0\n\t"                                                                      \
+    "ssat " b ", #8, " b "\n\t"                                                                             \
+    "asr " c ", " c ", r11\n\t"                                                                             \
+    "strb " b ", " b_at "\n\t"                                                                              \
+    "ssat " c ", #8, " c "\n\t"                                                                             \
+    "asr " d ", " d ", r11\n\t"                                                                             \
+    "strb " c ", " c_at "\n\t"                                                                              \
+    "ssat " d ", #8, " d "\n\t"                                                                             \
+    "strb " d ", " d_at "\n\t"
+#else
+#define STEM_OUTPUTS_4(a, b, c, d, a_at, b_at, c_at, d_at)                                                      \
+    STEM_OUTPUT(a, a_at) STEM_OUTPUT(b, b_at) STEM_OUTPUT(c, c_at) STEM_OUTPUT(d, d_at)
+#endif
+
 /* The walk of a group of 4 pixels of a layer with `channels` output channels (a constant: each
  * channel pair unrolled, its outputs at immediate offsets from pixel a's first): the values' and
  * out's addresses on the stack at [sp] and [sp, #12], the next pair's weights and records at [sp, #4]
@@ -1104,13 +1138,12 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
             "ldr lr, [sp, #8]\n\t"                                                                            \
             "ldr r1, [sp, #12]\n\t"                                                                           \
             "ldm lr!, {r10, r11, r12}\n\t" /* channel 0's constants */                                        \
-            STEM_OUTPUT("r2", "[r1, #2 * md_pair]") STEM_OUTPUT("r4", "[r1, #" #channels " + 2 * md_pair]")   \
-            STEM_OUTPUT("r6", "[r1, #2 * " #channels " + 2 * md_pair]")                                       \
-            STEM_OUTPUT("r8", "[r1, #3 * " #channels " + 2 * md_pair]")                                       \
+            STEM_OUTPUTS_4("r2", "r4", "r6", "r8", "[r1, #2 * md_pair]", "[r1, #" #channels " + 2 * md_pair]",  \
+                           "[r1, #2 * " #channels " + 2 * md_pair]", "[r1, #3 * " #channels " + 2 * md_pair]")     \
             "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                  \
-            STEM_OUTPUT("r3", "[r1, #2 * md_pair + 1]") STEM_OUTPUT("r5", "[r1, #" #channels " + 2 * md_pair + 1]") \
-            STEM_OUTPUT("r7", "[r1, #2 * " #channels " + 2 * md_pair + 1]")                                   \
-            STEM_OUTPUT("r9", "[r1, #3 * " #channels " + 2 * md_pair + 1]")                                   \
+            STEM_OUTPUTS_4("r3", "r5", "r7", "r9", "[r1, #2 * md_pair + 1]",                                  \
+                           "[r1, #" #channels " + 2 * md_pair + 1]", "[r1, #2 * " #channels " + 2 * md_pair + 1]", \
+                           "[r1, #3 * " #channels " + 2 * md_pair + 1]")                                      \
             ".set md_pair, md_pair + 1\n\t"                                                                   \
             ".endr\n\t"                                                                                       \
             "add sp, sp, #16\n\t"                                                                             \
@@ -1167,6 +1200,7 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 
 #undef STEM_WALK_OF
 #undef STEM_WALK
+#undef STEM_OUTPUTS_4
 #undef STEM_OUTPUT
 #undef STEM_DOT
 #undef STEM_END
