@@ -35,6 +35,14 @@
 #else
 #define MD_PATH_DSP 0
 #endif
+/* MD_DUAL_ISSUE: the DSP path built for a dual-issue core, the Cortex-M7 (told from the M4 and M33
+ * by its double-precision FPU, __ARM_FP bit 3 on Armv7E-M): kernels take schedules that pair its
+ * instructions where the M4's and M33's would cost more cycles. */
+#if MD_PATH_DSP && defined(__ARM_FP) && (__ARM_FP & 8) && defined(__ARM_ARCH) && __ARM_ARCH == 7
+#define MD_DUAL_ISSUE 1
+#else
+#define MD_DUAL_ISSUE 0
+#endif
 
 /* Names the path a family's build took in the firmware's symbol table (md_path_conv_dsp, ...), so
  * that `mcudeploy doctor` can tell from an ELF which kernels it runs: an absolute symbol, no flash. */

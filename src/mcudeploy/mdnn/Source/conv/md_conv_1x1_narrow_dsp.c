@@ -66,6 +66,33 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "sxtab16 lr, r10, r5, ror #8\n\t"                                                                          \
     "stm r0!, {r1, r11, r12, lr}\n\t"
 
+#if MD_W16_DUAL_ISSUE
+/* Cortex-M7: the `words` (a string) words of FILL_WORD, software-pipelined: each load issued beside an
+ * SXTAB16, the next word's four beside this word's odd pairs (4 cycles a word fewer). */
+#define FILL_EVEN_PAIRS                                                                                           \
+    "sxtab16 r12, r10, r4\n\t"                                                                                  \
+    "sxtab16 lr, r10, r5\n\t"                                                                                   \
+    "stm r0!, {r1, r11, r12, lr}\n\t"
+#define FILL_ODD_PAIR(value, column, load)                                                                        \
+    "sxtab16 " column ", r10, " value ", ror #8\n\t" load
+#define FILL_ODD_PAIRS(load_2, load_3, load_4, load_5)                                                            \
+    FILL_ODD_PAIR("r2", "r1", load_2) FILL_ODD_PAIR("r3", "r11", load_3) FILL_ODD_PAIR("r4", "r12", load_4)        \
+    FILL_ODD_PAIR("r5", "lr", load_5) "stm r0!, {r1, r11, r12, lr}\n\t"
+#define FILL_WORDS(words)                                                                                         \
+    "ldr r2, [r6], #4\n\t"                                                                                      \
+    "ldr r3, [r7], #4\n\t"                                                                                      \
+    "sxtab16 r1, r10, r2\n\t"                                                                                   \
+    "ldr r4, [r8], #4\n\t"                                                                                      \
+    "sxtab16 r11, r10, r3\n\t"                                                                                  \
+    "ldr r5, [r9], #4\n\t" FILL_EVEN_PAIRS ".rept " words " - 1\n\t"                                           \
+    FILL_ODD_PAIRS("ldr r2, [r6], #4\n\t", "ldr r3, [r7], #4\n\t", "ldr r4, [r8], #4\n\t",                     \
+                   "ldr r5, [r9], #4\n\t")                                                                      \
+    "sxtab16 r1, r10, r2\n\t"                                                                                   \
+    "sxtab16 r11, r10, r3\n\t" FILL_EVEN_PAIRS ".endr\n\t" FILL_ODD_PAIRS("", "", "", "")
+#else
+#define FILL_WORDS(words) ".rept " words "\n\t" FILL_WORD ".endr\n\t"
+#endif
+
 /* The products of the pairs of values of a pair of channels' weight words from r1 by the four
  * columns' words from r0, into the sums r2..r9 {a0, a1, b0, b1, c0, c1, d0, d1}, the first pair
  * added to the biases in r2 and r3 (r1 advanced past what it read). Cortex-M4 and M33: loads
@@ -161,6 +188,42 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "ssat r2, #8, r2\n\t"                                                                                    \
     "strb r2, [" sum "]\n\t"
 
+#if MD_W16_DUAL_ISSUE
+/* Cortex-M7: the first channel's four outputs (sums r2, r4, r6, r8) as OUTPUTS_CHANNEL_1's, in place,
+ * interleaved (lr the addend's scratch until the stride is loaded into it), stored at register
+ * offsets from the previous pixel's address, which then goes into the sum's register. */
+#define OUTPUTS_CHANNEL_0                                                                                         \
+    "add lr, r10, r2, asr #31\n\t"                                                                          \
+    "smmlar r2, r2, r12, lr\n\t"                                                                            \
+    "add lr, r10, r4, asr #31\n\t"                                                                          \
+    "smmlar r4, r4, r12, lr\n\t"                                                                            \
+    "asr r2, r2, r11\n\t"                                                                                   \
+    "add lr, r10, r6, asr #31\n\t"                                                                          \
+    "ssat r2, #8, r2\n\t"                                                                                   \
+    "smmlar r6, r6, r12, lr\n\t"                                                                            \
+    "asr r4, r4, r11\n\t"                                                                                   \
+    "strb r2, [r1]\n\t"                                                                                     \
+    "add lr, r10, r8, asr #31\n\t"                                                                          \
+    "ssat r4, #8, r4\n\t"                                                                                   \
+    "smmlar r8, r8, r12, lr\n\t"                                                                            \
+    "asr r6, r6, r11\n\t"                                                                                   \
+    "ldr lr, [sp, #8]\n\t"                                                                                  \
+    "ssat r6, #8, r6\n\t"                                                                                   \
+    "asr r8, r8, r11\n\t"                                                                                   \
+    "strb r4, [r1, lr]\n\t"                                                                                 \
+    "add r4, r1, lr\n\t"                                                                                    \
+    "ssat r8, #8, r8\n\t"                                                                                   \
+    "strb r6, [r4, lr]\n\t"                                                                                 \
+    "add r6, r4, lr\n\t"                                                                                    \
+    "strb r8, [r6, lr]\n\t"                                                                                 \
+    "add r8, r6, lr\n\t"
+#else
+/* The first channel's four outputs (sums r2, r4, r6, r8), the stride loaded into lr. */
+#define OUTPUTS_CHANNEL_0                                                                                         \
+    OUTPUT("r2", "lr", "[r1]") "ldr lr, [sp, #8]\n\t" OUTPUT_NEXT("r4", "r1") OUTPUT_NEXT("r6", "r4")            \
+    OUTPUT_NEXT("r8", "r6")
+#endif
+
 /* Group by group: its four pixels' columns filled, then the walk over the records, `words` words a
  * pixel, `pairs` = 2 x words pairs of values a column (strings); the last record's second exponent
  * (LAST_CHANNEL) ends a group, the count of groups the walk. */
@@ -178,7 +241,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             "add r9, r8, r1\n\t"                                                                              \
             "add r2, r9, r1\n\t"                                                                              \
             "str r2, [sp, #12]\n\t"                                                                           \
-            ".rept " words "\n\t" FILL_WORD ".endr\n\t"                                                     \
+            FILL_WORDS(words)                                                                                  \
             "ldr r0, [sp, #24]\n\t"                                                                           \
             "1:\n\t" /* r0: the pair's record */                                                               \
             "add r1, r0, #8\n\t" /* its weights */                                                             \
@@ -186,8 +249,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             "ldr r2, [r1, #-8]\n\t"                                                                          \
             "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                     \
             "mov r0, r1\n\t"                                                                                  \
-            "ldr r1, [sp, #4]\n\t" OUTPUT("r2", "lr", "[r1]") "ldr lr, [sp, #8]\n\t"                       \
-            OUTPUT_NEXT("r4", "r1") OUTPUT_NEXT("r6", "r4") OUTPUT_NEXT("r8", "r6")                            \
+            "ldr r1, [sp, #4]\n\t" OUTPUTS_CHANNEL_0                                                          \
             "ldm r0!, {r10-r12}\n\t"                                                                          \
             "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */           \
             OUTPUTS_CHANNEL_1                                                                                  \
@@ -220,11 +282,16 @@ WALK_FUNCTION(walk_64, "16", "32")
 #undef WALK_FUNCTION
 #undef WALK
 #undef OUTPUTS_CHANNEL_1
+#undef OUTPUTS_CHANNEL_0
 #undef OUTPUT_NEXT
 #undef OUTPUT
 #undef DOT
 #undef NEXT_PAIR
 #undef PRODUCTS_FROM_BIASES
+#undef FILL_WORDS
+#undef FILL_ODD_PAIRS
+#undef FILL_ODD_PAIR
+#undef FILL_EVEN_PAIRS
 #undef FILL_WORD
 #undef VALUE_TEXT
 #undef TEXT

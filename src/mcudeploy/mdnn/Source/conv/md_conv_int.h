@@ -398,14 +398,9 @@ static MD_ALWAYS_INLINE int narrow_channel(int32_t bias, int32_t shift, int32_t 
  * a..d, channel 0 or 1), r10-r12 and lr scratch; md_conv_w16_dsp.c's dot loops and
  * md_conv_1x1_narrow_dsp.c's walk run it. Two schedules (MD_W16_DUAL_ISSUE): the Cortex-M4 and M33's
  * (both pointers advanced past what they read), and the Cortex-M7's, software-pipelined (the next
- * pair's first column and weight words loaded during this one's last products). The M7 is told from
- * the M4 and M33 by its double-precision FPU (__ARM_FP bit 3 on Armv7E-M). */
+ * pair's first column and weight words loaded during this one's last products). */
 #ifndef MD_W16_DUAL_ISSUE
-#if defined(__ARM_FP) && (__ARM_FP & 8) && defined(__ARM_ARCH) && __ARM_ARCH == 7
-#define MD_W16_DUAL_ISSUE 1
-#else
-#define MD_W16_DUAL_ISSUE 0
-#endif
+#define MD_W16_DUAL_ISSUE MD_DUAL_ISSUE /* md_nn_support.h */
 #endif
 #if !MD_W16_DUAL_ISSUE
 #define MD_W16_PAIR                                                                                              \

@@ -722,6 +722,55 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
  * costs the M4 a cycle). */
 #define WALK_OUTPUT_NEXT(sum, from) WALK_OUTPUT(sum, "[" sum "]", "add " sum ", " from ", lr\n\t")
 
+#if MD_W16_DUAL_ISSUE
+/* Cortex-M7: four WALK_OUTPUTs (sums a..d stored at a_at..d_at, `after_b` and `after_c` run after
+ * b's and c's stores) interleaved, each sum requantized in
+ * place with its sign correction added to the addend (into r0) before its SMMLAR (exactly SMMLAR's
+ * result plus the sign), so that an SMMLAR or a store issues beside another chain's ALU instruction. */
+#define WALK_OUTPUTS_4(a, b, c, d, a_at, b_at, c_at, d_at, after_b, after_c)                                                      \
+    "add r0, r10, " a ", asr #31\n\t"                                                                       \
+    "lsl " a ", " a ", #1\n\t"                                                                              \
+    "smmlar " a ", " a ", r12, r0\n\t"                                                                      \
+    "add r0, r10, " b ", asr #31\n\t"                                                                       \
+    "lsl " b ", " b ", #1\n\t"                                                                              \
+    "smmlar " b ", " b ", r12, r0\n\t"                                                                      \
+    "asr " a ", " a ", r11\n\t"                                                                             \
+    "add r0, r10, " c ", asr #31\n\t"                                                                       \
+    "lsl " c ", " c ", #1\n\t"                                                                              \
+    "smmlar " c ", " c ", r12, r0\n\t"                                                                      \
+    "ssat " a ", #8, " a "\n\t"                                                                             \
+    "asr " b ", " b ", r11\n\t"                                                                             \
+    "strb " a ", " a_at "\n\t"                                                                              \
+    "add r0, r10, " d ", asr #31\n\t"                                                                       \
+    "lsl " d ", " d ", #1\n\t"                                                                              \
+    "smmlar " d ", " d ", r12, r0\n\t"                                                                      \
+    "ssat " b ", #8, " b "\n\t"                                                                             \
+    "asr " c ", " c ", r11\n\t"                                                                             \
+    "strb " b ", " b_at "\n\t" after_b                                                                      \
+    "ssat " c ", #8, " c "\n\t"                                                                             \
+    "asr " d ", " d ", r11\n\t"                                                                             \
+    "strb " c ", " c_at "\n\t" after_c                                                                      \
+    "ssat " d ", #8, " d "\n\t"                                                                             \
+    "strb " d ", " d_at "\n\t"
+#else
+#define WALK_OUTPUTS_4(a, b, c, d, a_at, b_at, c_at, d_at, after_b, after_c)                                                      \
+    WALK_OUTPUT(a, a_at, "") WALK_OUTPUT(b, b_at, "") after_b WALK_OUTPUT(c, c_at, "") after_c WALK_OUTPUT(d, d_at, "")
+#endif
+
+/* A pair's first channel's outputs (sums r2, r4, r6, r8; pixel a's at r1), pixels b to d's output
+ * addresses left in r4, r6, r8, then r2 channel 1's constants. */
+#if MD_W16_DUAL_ISSUE
+#define WALK_CHANNEL_0                                                                                            \
+    WALK_OUTPUTS_4("r2", "r4", "r6", "r8", "[r1]", "[r1, lr]", "[r4, lr]", "[r6, lr]", "add r4, r1, lr\n\t",     \
+                   "add r6, r4, lr\n\t")                                                                        \
+    "add r8, r6, lr\n\t"                                                                                        \
+    "ldr r2, [sp, #12]\n\t"
+#else
+#define WALK_CHANNEL_0                                                                                            \
+    WALK_OUTPUT("r2", "[r1]", "") "ldr r2, [sp, #12]\n\t" WALK_OUTPUT_NEXT("r4", "r1") WALK_OUTPUT_NEXT("r6", "r4") \
+    WALK_OUTPUT_NEXT("r8", "r6")
+#endif
+
 /* An odd depth's last value: both channels' weights in one word, each column's value beside a zero;
  * SMLADX crosses the halves for channel 1. */
 #define WALK_ODD_VALUE                                                                                            \
@@ -766,17 +815,14 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
             "ldr r1, [sp, #16]\n\t" /* pixel a's output */                                                  \
             "ldr lr, [sp, #20]\n\t" /* the stride */                                                        \
             "ldm r0!, {r10, r11, r12}\n\t"                                                                   \
-            "str r0, [sp, #12]\n\t" WALK_OUTPUT("r2", "[r1]", "")                                             \
-            "ldr r2, [sp, #12]\n\t" /* channel 1's constants */                                             \
-            WALK_OUTPUT_NEXT("r4", "r1") WALK_OUTPUT_NEXT("r6", "r4") WALK_OUTPUT_NEXT("r8", "r6")           \
+            "str r0, [sp, #12]\n\t" WALK_CHANNEL_0                                                          \
             "ldm r2!, {r10, r11, r12}\n\t"                                                                   \
             "str r2, [sp, #12]\n\t" /* the next pair's record */                                            \
             "add r2, r1, #2\n\t"                                                                             \
             "str r2, [sp, #16]\n\t" /* the next pair's outputs */                                           \
             "ldr r0, [sp, #24]\n\t"                                                                          \
             "cmp r2, r0\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                \
-            WALK_OUTPUT("r3", "[r1, #1]", "") WALK_OUTPUT("r5", "[r4, #1]", "") WALK_OUTPUT("r7", "[r6, #1]", "") \
-            WALK_OUTPUT("r9", "[r8, #1]", "")                                                                  \
+            WALK_OUTPUTS_4("r3", "r5", "r7", "r9", "[r1, #1]", "[r4, #1]", "[r6, #1]", "[r8, #1]", "", "")    \
             "bne 1b\n\t"                                                                                     \
             "add sp, sp, #32\n\t"                                                                            \
             "pop {r4-r11, pc}")
@@ -1104,13 +1150,12 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
             "ldr lr, [sp, #8]\n\t"                                                                            \
             "ldr r1, [sp, #12]\n\t"                                                                           \
             "ldm lr!, {r10, r11, r12}\n\t" /* channel 0's constants */                                        \
-            STEM_OUTPUT("r2", "[r1, #2 * md_pair]") STEM_OUTPUT("r4", "[r1, #" #channels " + 2 * md_pair]")   \
-            STEM_OUTPUT("r6", "[r1, #2 * " #channels " + 2 * md_pair]")                                       \
-            STEM_OUTPUT("r8", "[r1, #3 * " #channels " + 2 * md_pair]")                                       \
+            WALK_OUTPUTS_4("r2", "r4", "r6", "r8", "[r1, #2 * md_pair]", "[r1, #" #channels " + 2 * md_pair]",  \
+                           "[r1, #2 * " #channels " + 2 * md_pair]", "[r1, #3 * " #channels " + 2 * md_pair]", "", "") \
             "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                  \
-            STEM_OUTPUT("r3", "[r1, #2 * md_pair + 1]") STEM_OUTPUT("r5", "[r1, #" #channels " + 2 * md_pair + 1]") \
-            STEM_OUTPUT("r7", "[r1, #2 * " #channels " + 2 * md_pair + 1]")                                   \
-            STEM_OUTPUT("r9", "[r1, #3 * " #channels " + 2 * md_pair + 1]")                                   \
+            WALK_OUTPUTS_4("r3", "r5", "r7", "r9", "[r1, #2 * md_pair + 1]",                                  \
+                           "[r1, #" #channels " + 2 * md_pair + 1]", "[r1, #2 * " #channels " + 2 * md_pair + 1]", \
+                           "[r1, #3 * " #channels " + 2 * md_pair + 1]", "", "")                                      \
             ".set md_pair, md_pair + 1\n\t"                                                                   \
             ".endr\n\t"                                                                                       \
             "add sp, sp, #16\n\t"                                                                             \
@@ -1167,6 +1212,8 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 
 #undef STEM_WALK_OF
 #undef STEM_WALK
+#undef WALK_OUTPUTS_4
+#undef WALK_CHANNEL_0
 #undef STEM_OUTPUT
 #undef STEM_DOT
 #undef STEM_END

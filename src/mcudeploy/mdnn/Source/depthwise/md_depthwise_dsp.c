@@ -2011,14 +2011,18 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
     "add lr, r12, " sum ", asr #31\n\t" \
     "smmlar " sum ", " sum ", r1, lr\n\t"
 
-/* r8..r11 requantized (r7's bottom byte the exponent), then r1 the block's top left output, r12
- * step, lr its bottom left. */
-#define DW_FUSED_OUTPUTS \
+/* r8..r11 requantized but for their exponent. */
+#define DW_FUSED_TERMS \
     "ldrd r1, r12, [sp, #16]\n\t" \
     DW_FUSED_TERM("r8") \
     DW_FUSED_TERM("r9") \
     DW_FUSED_TERM("r10") \
-    DW_FUSED_TERM("r11") \
+    DW_FUSED_TERM("r11")
+
+/* r8..r11 requantized (r7's bottom byte the exponent), then r1 the block's top left output, r12
+ * step, lr its bottom left. */
+#define DW_FUSED_OUTPUTS \
+    DW_FUSED_TERMS \
     "ldm sp, {r1, r12, lr}\n\t" \
     "asr r8, r8, r7\n\t" \
     "asr r9, r9, r7\n\t" \
@@ -2029,6 +2033,32 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
     "ssat r10, #8, r10\n\t" \
     "add lr, r1, lr\n\t" \
     "ssat r11, #8, r11\n\t"
+
+/* A block of two columns' outputs requantized and stored (DW_FUSED_OUTPUTS, DW_FUSED_STORES). The
+ * Cortex-M7's: the stores between the shifts and saturations, each issued beside one of another
+ * output (2 cycles a block fewer; the M4 would pay an address computed right before a store). */
+#if MD_DUAL_ISSUE
+#define DW_FUSED_BLOCK_OUTPUTS \
+    DW_FUSED_TERMS \
+    "ldm sp, {r1, r12, lr}\n\t" \
+    "asr r8, r8, r7\n\t" \
+    "asr r9, r9, r7\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "asr r10, r10, r7\n\t" \
+    "ssat r9, #8, r9\n\t" \
+    "strb r8, [r1]\n\t" \
+    "asr r11, r11, r7\n\t" \
+    "add lr, r1, lr\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "strb r9, [r1, r12]\n\t" \
+    "ssat r11, #8, r11\n\t" \
+    "strb r10, [lr]\n\t" \
+    "add r1, r1, r12, lsl #1\n\t" \
+    "strb r11, [lr, r12]\n\t" \
+    "str r1, [sp]\n\t"
+#else
+#define DW_FUSED_BLOCK_OUTPUTS DW_FUSED_OUTPUTS DW_FUSED_STORES
+#endif
 
 /* r0 at, r2 width, r3..r7 the filter (and exponent); on the stack: the next block's output, step,
  * out_row, start, multiplier, addend, the row end, skip, out_skip, the row pairs left, odd, block
@@ -2081,13 +2111,11 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "bne 3f\n"
         "1:\n\t"
         DW_FUSED_SUMS
-        DW_FUSED_OUTPUTS
-        DW_FUSED_STORES
+        DW_FUSED_BLOCK_OUTPUTS
         DW_FUSED_NEXT
         "3:\n\t"
         DW_FUSED_SUMS
-        DW_FUSED_OUTPUTS
-        DW_FUSED_STORES
+        DW_FUSED_BLOCK_OUTPUTS
         "ldr r12, [sp, #24]\n\t"
         DW_FUSED_NEXT
         "cmp r0, r12\n\t"
