@@ -2,7 +2,7 @@
 (`md_depthwise_dsp.c`: md_dw_fused_blocks, 2x2 blocks requantized as they are summed) agree bit for
 bit with the reference engine on the host and on every DSP core: even and odd rows and columns, one
 row pair with an odd last row beyond a strip, a tall image transposed, VALID windows, depths of 4k
-(4 channels copied and folded at once, a group a call) and not; beside them a
+(grouped: 4 channels copied and folded at once, a group a call; one plane at a time) and not; beside them a
 clamp inside int8's range and left shifts, which take the other plane paths."""
 
 from __future__ import annotations
@@ -33,9 +33,13 @@ def fused_planes() -> Graph:
     relu6 = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 6, 7, 8), 1, relu6)  # clamped inside int8's range
     _depthwise(f, "int8", (1, 6, 7, 4), 1, same, out_scale=5e-5)  # left shifts: not narrow
+    # the least-memory schedule: one plane at a time over depths of 4k
+    _depthwise(f, "int8", (1, 8, 8, 8), 1, same)
+    _depthwise(f, "int8", (1, 5, 9, 8), 1, same)
     graph = f.graph()
     for op in graph.operators:
-        op.variant = KernelVariant(schedule=Schedule.PLANES)
+        one_plane = op.index >= len(graph.operators) - 2
+        op.variant = KernelVariant(schedule=Schedule.PLANES if one_plane else Schedule.GROUPED)
     return graph
 
 

@@ -272,10 +272,9 @@ def _retimed_schedules(
     in_sram = [i for i in scheduled if config[i].weights_in == WeightMemory.SRAM]
     if not in_sram:
         return {}
-    other = {Schedule.PLANES: Schedule.STREAMING, Schedule.STREAMING: Schedule.PLANES}
-    flipped = {i: (_planned(v, other[v.schedule]) if i in in_sram else v) for i, v in config.items()}
     try:
-        timing.run(flipped)
+        for schedule in DEPTHWISE_SCHEDULES:
+            timing.run({i: (_planned(v, schedule) if i in in_sram else v) for i, v in config.items()})
         settled = evaluate.schedules(config, in_sram, timing.cycles, evaluate.arena_room(config))
         if settled == config:
             return {}
@@ -283,6 +282,10 @@ def _retimed_schedules(
     except McuDeployError:
         return {}
     return {f"{name} + depthwise re-timed": settled}
+
+
+DEPTHWISE_SCHEDULES = (Schedule.GROUPED, Schedule.PLANES, Schedule.STREAMING)
+"""The depthwise schedules timed per layer, in the order `_Evaluator.schedules` settles them."""
 
 
 def _in_sram(variant: KernelVariant | None) -> KernelVariant:
@@ -364,10 +367,12 @@ class _Evaluator:
 
     def schedules(self, config: Config, scheduled: list[int], cycles: LayerCycles, arena_limit: int) -> Config:
         """`config` with each depthwise layer of `scheduled` on its faster schedule, where the arena stays
-        within `arena_limit` (the most cycles saved first, planes then streaming)."""
+        within `arena_limit` (the most cycles saved first, grouped planes, one plane, then streaming;
+        each against the schedule the layer has so far)."""
         self.apply(config)
-        for schedule in (Schedule.PLANES, Schedule.STREAMING):
-            faster = [self.graph.operators[i] for i in _faster(config, scheduled, cycles, schedule)]
+        for schedule in DEPTHWISE_SCHEDULES:
+            current = {i: self.graph.operators[i].variant for i in config}
+            faster = [self.graph.operators[i] for i in _faster(current, scheduled, cycles, schedule)]
             settle_schedule(self.graph, faster, schedule, self.alignment, arena_limit)
         return {index: self.graph.operators[index].variant for index in config}
 
@@ -442,7 +447,7 @@ class _Evaluator:
             fits=budget.fits,
             direct_layers=sorted(i for i, v in config.items() if v.columns == Columns.DIRECT),
             int16_layers=sorted(i for i, v in config.items() if v.weights == WeightLayout.INT16_PAIRS),
-            plane_layers=sorted(i for i, v in config.items() if v.schedule == Schedule.PLANES),
+            plane_layers=sorted(i for i, v in config.items() if v.schedule in (Schedule.PLANES, Schedule.GROUPED)),
             sram_weight_layers=sorted(i for i, v in config.items() if v.weights_in == WeightMemory.SRAM),
             sram_weight_bytes=constant_layout(self.graph, plan.alignment).sram_bytes,
         )
@@ -520,7 +525,7 @@ def _cycles(
         widened = {i: (_widened(v) if i in wide and v.columns == Columns.IM2COL else v) for i, v in config.items()}
         return {i: (_planned(v, schedule) if i in scheduled else v) for i, v in widened.items()}
 
-    schedules = (Schedule.PLANES, Schedule.STREAMING) if scheduled else (Schedule.PLANES,)
+    schedules = DEPTHWISE_SCHEDULES if scheduled else (Schedule.PLANES,)
     runs = [*configs.values(), *(fastest(c, schedule) for c in configs.values() for schedule in schedules)]
     unique = [c for n, c in enumerate(runs) if c not in runs[:n]]
     if len(unique) == 1:

@@ -18,9 +18,13 @@ class Columns(Enum):
 
 class Schedule(Enum):
     """DEPTHWISE_CONV_2D: each channel's input plane copied to scratch first (depth multiplier 1;
-    the DSP kernel takes 2x2 output blocks from it at strides 1 and 2, 3x3) or pixel by pixel, no scratch."""
+    the DSP kernel takes 2x2 output blocks from it at strides 1 and 2, 3x3): one plane at a time (the
+    least memory) or `grouped`, several at once (int8 on DSP cores: a group of 4 channels at stride 1
+    over a depth of 4k, two wide int16 planes under 3x3 windows at stride 2; faster, more scratch);
+    or pixel by pixel, no scratch."""
 
     PLANES = "planes"
+    GROUPED = "grouped planes"
     STREAMING = "streaming"
 
 

@@ -568,22 +568,26 @@ def padded_plane_pixels(window: Window, height: int, width: int) -> int:
     return rows * columns
 
 
-def planes_at_once(window: Window, channels: int, element_bytes: int) -> int:
-    """Planes the depthwise channel-plane path holds at once (md_depthwise_s8_planes): int8 at stride 1
-    over a depth of 4k copies a group of 4 channels at once, else one."""
-    return 4 if element_bytes == 1 and window.stride_h == window.stride_w == 1 and channels % 4 == 0 else 1
+def planes_at_once(window: Window, channels: int, element_bytes: int, grouped: bool = False) -> int:
+    """Planes the depthwise channel-plane path holds at once: one; grouped (md_depthwise_s8_planes),
+    int8 at stride 1 over a depth of 4k copies a group of 4 channels at once."""
+    group = grouped and element_bytes == 1 and window.stride_h == window.stride_w == 1 and channels % 4 == 0
+    return 4 if group else 1
 
 
-def plane_bytes(window: Window, height: int, width: int, channels: int, element_bytes: int) -> int:
+def plane_bytes(
+    window: Window, height: int, width: int, channels: int, element_bytes: int, grouped: bool = False
+) -> int:
     """Scratch of the depthwise channel-plane path (md_depthwise_*_get_buffer_size in
-    mdnn/Include/md_nn.h, the source of truth): `planes_at_once` padded planes and PLANE_SLACK bytes;
-    int8 under undilated 3x3 windows at stride 2, two wide planes (int16 values, rows an even count of
-    values apart, PLANE_SLACK bytes more each)."""
+    mdnn/Include/md_nn.h, the source of truth): one padded plane and PLANE_SLACK bytes; grouped
+    (md_depthwise_s8_grouped_get_buffer_size), `planes_at_once` planes, and int8 under undilated 3x3
+    windows at stride 2 two wide planes (int16 values, rows an even count of values apart, PLANE_SLACK
+    bytes more each)."""
     wide = (window.filter_h, window.filter_w, window.stride_h, window.stride_w) == (3, 3, 2, 2)
-    if element_bytes == 1 and wide and (window.dilation_h, window.dilation_w) == (1, 1):
+    if grouped and element_bytes == 1 and wide and (window.dilation_h, window.dilation_w) == (1, 1):
         rows, columns = padded_plane_extents(window, height, width)
         return 2 * (rows * (columns + columns % 2) * 2 + 2 * PLANE_SLACK)
-    planes = planes_at_once(window, channels, element_bytes)
+    planes = planes_at_once(window, channels, element_bytes, grouped)
     return planes * padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
 
 
@@ -611,14 +615,22 @@ def _streaming_rule(graph: Graph, op: Operator) -> OverlapRule:
     return _streaming(0, schedule, "window channel read before written")
 
 
-def _planes_rule(graph: Graph, op: Operator) -> tuple[OverlapRule, int]:
+def _planes_rule(graph: Graph, op: Operator, grouped: bool = False) -> tuple[OverlapRule, int]:
     input_t, output_t = _tensors(graph, op)
     _, height, width, channels = input_t.shape
     element = input_t.dtype.itemsize
     planes = _streaming(
         0, channel_plane_schedule(input_t, output_t), "plane copied before written", period=channels * element
     )
-    return planes, plane_bytes(window_of(op, graph), height, width, channels, element)
+    return planes, plane_bytes(window_of(op, graph), height, width, channels, element, grouped)
+
+
+def grouped_planes(graph: Graph, op: Operator) -> bool:
+    """Whether a DEPTHWISE_CONV_2D runs md_depthwise_s8_grouped: its variant's grouped planes, int8
+    input and filter (int16 and int4-filter layers take one plane)."""
+    input_t, filter_t = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    grouped = op.variant is not None and op.variant.schedule == Schedule.GROUPED
+    return grouped and input_t.dtype == DType.INT8 and filter_t.dtype == DType.INT8
 
 
 @_declares("DEPTHWISE_CONV_2D")
@@ -628,9 +640,10 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     # - streaming: pixel by pixel, channel by channel, reading the input in place, no scratch;
     # - channel planes ("N+1 buffers", when one output channel comes from one input channel of the
     #   same element size): plane c of the input is copied to a scratch plane, then output plane c
-    #   is computed from the copy and written (int8 at stride 1 over a depth of 4k: 4 planes copied
-    #   at once, then their 4 outputs: `planes_at_once`). Writing plane c only lands on bytes of input
-    #   channel c (already copied) when the offsets differ by a multiple of channels x element size.
+    #   is computed from the copy and written; grouped (int8 at stride 1 over a depth of 4k: 4 planes
+    #   copied at once, then their 4 outputs: `planes_at_once`; at stride 2 two wide planes). Writing
+    #   plane c only lands on bytes of input channel c (already copied) when the offsets differ by a
+    #   multiple of channels x element size.
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
     #   the DSP kernel fills the padding with the zero point so that every window lies inside.
     # An int4 filter is unpacked whole at the start of the scratch first (`int4_unpacked_bytes`).
@@ -642,8 +655,8 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     unpacked, int4 = _int4_filter(graph, op)
     schedule = op.variant.schedule if op.variant is not None else None
     schedule = schedule or least_memory_schedule(graph, op)
-    if schedule == Schedule.PLANES and has_planes(graph, op):
-        planes, scratch = _planes_rule(graph, op)
+    if schedule in (Schedule.PLANES, Schedule.GROUPED) and has_planes(graph, op):
+        planes, scratch = _planes_rule(graph, op, grouped_planes(graph, op))
         kernel = "channel by channel from a copied plane" + int4
         return KernelContract(
             kernel, unpacked + scratch, overlaps=(planes,), variant=op.variant, least_scratch_bytes=unpacked

@@ -7,6 +7,7 @@ import numpy as np
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType, WeightLayout
+from mcudeploy.kernels.contracts import grouped_planes
 from mcudeploy.params.conv import WindowParams, prepare
 
 DEPTHWISE_CHUNK = 16
@@ -201,7 +202,13 @@ def depthwise_conv_2d(ctx: LayerContext) -> LayerCode:
     return LayerCode(
         sources=("md_depthwise_s16.c" if input_t.dtype == DType.INT16 else "md_depthwise.c",),
         declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],
-        call=_integer_call(ctx, "md_depthwise", "int8_t" if input_t.dtype == DType.INT8 else "int16_t"),
+        # grouped planes (the variant's): md_depthwise_s8_grouped, whose scratch holds several planes
+        call=_integer_call(
+            ctx,
+            "md_depthwise",
+            "int8_t" if input_t.dtype == DType.INT8 else "int16_t",
+            "_grouped" if grouped_planes(ctx.graph, ctx.op) else "",
+        ),
     )
 
 

@@ -339,9 +339,10 @@ md_status md_conv_hybrid_f32(const md_window_params *p, const float *input, cons
  *   the generator refuses a larger depth multiplier when input and output overlap);
  * - planes (depth multiplier 1): plane c is copied to the scratch buffer, then output
  *   plane c is computed from the copy. The scratch holds the plane with the padding its
- *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more; int8 at
+ *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more (one plane:
+ *   the least memory). int8 may take more planes for speed through md_depthwise_s8_grouped: at
  *   stride 1 over a depth of 4k, 4 such planes, a group of 4 channels copied at once
- *   (md_depthwise_s8_planes).
+ *   (md_depthwise_s8_planes); under undilated 3x3 windows at stride 2, two wide planes.
  * Filter layout [1, filter_h, filter_w, output_c].
  */
 
@@ -359,7 +360,7 @@ static inline int32_t md_depthwise_plane_bytes(const md_window_params *p, int32_
     return rows * columns * element_bytes + MD_PLANE_SLACK;
 }
 
-/* Planes the int8 channel-plane path holds at once: 4 at stride 1 over a depth of 4k (the DSP path
+/* Planes md_depthwise_s8_grouped holds at once: 4 at stride 1 over a depth of 4k (the DSP path
  * copies a group of 4 channels from one word load a pixel), else 1. kernels/contracts.py
  * planes_at_once. */
 static inline int32_t md_depthwise_s8_planes(const md_window_params *p)
@@ -367,7 +368,7 @@ static inline int32_t md_depthwise_s8_planes(const md_window_params *p)
     return p->stride_h == 1 && p->stride_w == 1 && p->input_c % 4 == 0 ? 4 : 1;
 }
 
-/* Whether md_depthwise_s8's scratch holds two wide channel planes: undilated 3x3 windows at stride 2,
+/* Whether md_depthwise_s8_grouped's scratch holds two wide channel planes: undilated 3x3 windows at stride 2,
  * whose DSP blocks read a window row's pairs as aligned words of int16 values and whose copy takes
  * two channels at a time. A wide plane's rows are an even count of values apart
  * (md_depthwise_wide_pitch); the last blocks' words reach MD_PLANE_SLACK bytes further. */
@@ -383,10 +384,17 @@ static inline int32_t md_depthwise_wide_pitch(int32_t columns)
     return (columns + 1) & ~1;
 }
 
-/* Scratch of each kernel's channel-plane path (depth multiplier 1), in bytes. Pass NULL instead for
- * the streaming path. int8: md_depthwise_s8_planes planes, MD_PLANE_SLACK after the last; or two wide
- * planes (md_depthwise_s8_wide_plane), which hold one int8 plane as well. */
+/* Scratch of each kernel's channel-plane path (depth multiplier 1), in bytes: one padded plane.
+ * Pass NULL instead for the streaming path. */
 static inline int32_t md_depthwise_s8_get_buffer_size(const md_window_params *p)
+{
+    return md_depthwise_plane_bytes(p, 1);
+}
+
+/* Scratch of md_depthwise_s8_grouped: md_depthwise_s8_planes planes, MD_PLANE_SLACK after the last;
+ * or two wide planes (md_depthwise_s8_wide_plane), which hold one int8 plane as well. The same size
+ * on every build (the generated code plans it once). */
+static inline int32_t md_depthwise_s8_grouped_get_buffer_size(const md_window_params *p)
 {
     if (md_depthwise_s8_wide_plane(p)) {
         const int32_t rows =
@@ -411,6 +419,17 @@ static inline int32_t md_depthwise_f32_get_buffer_size(const md_window_params *p
 /* int8; int32 bias or NULL. */
 md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch);
+
+/* int8 channel planes several channels at a time (the DSP path; scratch
+ * md_depthwise_s8_grouped_get_buffer_size): faster than one plane, more memory. Other builds hold one
+ * plane in it: md_depthwise_s8. */
+#if defined(__ARM_FEATURE_DSP) && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)) && !defined(MD_PORTABLE)
+md_status md_depthwise_s8_grouped(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                  const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                  int8_t *output, int8_t *scratch);
+#else
+#define md_depthwise_s8_grouped md_depthwise_s8
+#endif
 
 /* int8 activations with an int4 filter (packed, see above): the whole filter unpacked at the start of
  * `scratch` (every pixel reads every channel's taps), then md_depthwise_s8 with the rest of it as its

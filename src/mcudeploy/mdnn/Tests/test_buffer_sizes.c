@@ -18,12 +18,13 @@ int main(void)
     MD_CHECK(md_conv_hybrid_f32_get_buffer_size(&p) == 2 * 72 * 4);
     MD_CHECK(md_conv_s8_w16_get_buffer_size(&p) == 4 * 72 * 2); /* int16 weights: four columns */
     /* The plane with the padding the windows reach: 1 + 5 + 1 rows and columns, and 4 bytes more. */
-    /* int8 at stride 1 over 8 channels: 4 planes (a group of 4 channels copied at once). */
-    MD_CHECK(md_depthwise_s8_get_buffer_size(&p) == 4 * 7 * 7 + MD_PLANE_SLACK);
+    MD_CHECK(md_depthwise_s8_get_buffer_size(&p) == 7 * 7 + MD_PLANE_SLACK); /* one plane */
+    /* Grouped, int8 at stride 1 over 8 channels: 4 planes (a group of 4 channels copied at once). */
+    MD_CHECK(md_depthwise_s8_grouped_get_buffer_size(&p) == 4 * 7 * 7 + MD_PLANE_SLACK);
     MD_CHECK(md_depthwise_s16_get_buffer_size(&p) == 7 * 7 * 2 + MD_PLANE_SLACK);
     MD_CHECK(md_depthwise_f32_get_buffer_size(&p) == 7 * 7 * 4 + MD_PLANE_SLACK);
     p.input_c = 6; /* a depth of 6: one plane */
-    MD_CHECK(md_depthwise_s8_get_buffer_size(&p) == 7 * 7 + MD_PLANE_SLACK);
+    MD_CHECK(md_depthwise_s8_grouped_get_buffer_size(&p) == 7 * 7 + MD_PLANE_SLACK);
     p.input_c = 8;
     /* A single output pixel needs one column only. */
     p.output_h = 1, p.output_w = 1;

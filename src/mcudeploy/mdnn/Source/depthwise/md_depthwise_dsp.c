@@ -2534,7 +2534,10 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
 }
 
 
-static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch)
+/* The channel-plane path: one plane at a time (md_depthwise_s8's scratch, the least memory) or, when
+ * `grouped` (md_depthwise_s8_grouped's), md_depthwise_s8_planes planes a group of channels at a time
+ * at stride 1 and two wide planes at stride 2 (faster). */
+static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch, int grouped)
 {
     const md_window_params *p = job->p;
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
@@ -2551,12 +2554,14 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const dw_plane first_plane = padded_plane(&oriented, scratch);
     const int32_t plane_size = first_plane.rows * first_plane.width;
     /* Channels copied a group at a time into as many planes (md_depthwise_s8_planes). */
-    const int32_t group = md_depthwise_s8_planes(p);
+    const int32_t group = grouped ? md_depthwise_s8_planes(p) : 1;
     /* A plane whose row pairs take one call of each block routine (vww's 6x6, kws' 25x5): their
      * plan set here, once for every channel. */
     const int one_call = folded && one_block_call(&oriented, first_plane.width);
-    /* The whole of int8's range: the row pairs of every plane summed and requantized in one call. */
-    const int fused = folded && fused_layer(&oriented, first_plane.width, job->multipliers);
+    /* The whole of int8's range: the row pairs of every plane summed and requantized in one call (at
+     * stride 2 from wide planes only: one int8 plane takes md_dw_folded_blocks_s2). */
+    const int fused = folded && (grouped || oriented.stride_w == 1) &&
+                      fused_layer(&oriented, first_plane.width, job->multipliers);
     int32_t sums[DW_CHUNK];
     dw_folded folds[4]; /* the group's */
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
@@ -2621,8 +2626,9 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     }
 }
 
-md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
+static md_status depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                              const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output,
+                              int8_t *scratch, int grouped)
 {
     const int32_t multiplier = p->output_c / p->input_c;
     depthwise_int_job job;
@@ -2639,11 +2645,24 @@ md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const 
     job.shifts = shifts;
     job.output = output;
     if (scratch) {
-        planes_s8(&job, input, scratch);
+        planes_s8(&job, input, scratch, grouped);
     } else {
         stream_s8(&job, input);
     }
     return MD_OK;
+}
+
+md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
+{
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 0);
+}
+
+md_status md_depthwise_s8_grouped(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                  const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                  int8_t *output, int8_t *scratch)
+{
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1);
 }
 
 #endif /* MD_PATH_DSP */
