@@ -36,10 +36,12 @@ int main(void)
     while (scanf("%d %d %d %d %d %d %d %d %d %d %d %d %d %d", &p.input_h, &p.input_w, &p.input_c, &p.filter_h,
                  &p.filter_w, &p.output_h, &p.output_w, &p.stride_h, &p.stride_w, &p.dilation_h, &p.dilation_w,
                  &p.pad_top, &p.pad_left, &r.output_count) == 14) {
-        printf("%d %d %d %d %d %d %d %d\n", (int)md_conv_s8_get_buffer_size(&p), (int)md_conv_s16_get_buffer_size(&p),
+        printf("%d %d %d %d %d %d %d %d %d\n", (int)md_conv_s8_get_buffer_size(&p),
+               (int)md_conv_s16_get_buffer_size(&p),
                (int)md_conv_f32_get_buffer_size(&p), (int)md_conv_hybrid_f32_get_buffer_size(&p),
                (int)md_depthwise_s8_get_buffer_size(&p), (int)md_depthwise_s16_get_buffer_size(&p),
-               (int)md_depthwise_f32_get_buffer_size(&p), (int)md_sum_int_get_buffer_size(&r));
+               (int)md_depthwise_f32_get_buffer_size(&p), (int)md_depthwise_s8_grouped_get_buffer_size(&p),
+               (int)md_sum_int_get_buffer_size(&r));
     }
     return 0;
 }
@@ -90,7 +92,7 @@ def buffer_sizes(tmp_path_factory) -> Path:
 def test_contracts_plan_the_c_librarys_buffer_sizes(buffer_sizes):
     rng = random.Random(10)
     cases = [_random_case(rng) for _ in range(300)]
-    # int8's wide planes (3x3 at stride 2): an odd padded width rounded up, an even one kept
+    # int8's grouped wide planes (3x3 at stride 2): an odd padded width rounded up, an even one kept
     cases += [(Window(3, 3, 2, 2, 1, 1, 0, 0, 24, 24), 48, 48, 16), (Window(3, 3, 2, 2, 1, 1, 1, 1, 5, 4), 9, 8, 3)]
     means = [((2, 5, 7, 3), [1, 2]), ((4, 6), [0]), ((3, 4, 6), [0, 2]), ((1, 9, 9, 16), [1, 2])]
     mean_cases = [_mean_contract_bytes(shape, axes, DType.INT8) for shape, axes in means]
@@ -107,6 +109,7 @@ def test_contracts_plan_the_c_librarys_buffer_sizes(buffer_sizes):
         python = [im2col_bytes(w, channels, 2), im2col_bytes(w, channels, 2)]
         python += [im2col_bytes(w, channels, 4), im2col_bytes(w, channels, 4)]
         python += [plane_bytes(w, height, width, channels, element) for element in (1, 2, 4)]
+        python.append(plane_bytes(w, height, width, channels, 1, grouped=True))
         python.append(mean_cases[n % len(mean_cases)][1])
         assert row == python, (w, height, width, channels)
 
