@@ -709,12 +709,15 @@ typedef struct {
 
 MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28);
 
-/* The output of `sum` (a register) with multiplier r12, addend r10, exponent r11, stored at `at`;
- * `then` (a string) runs before the shift; r0 is scratch. */
+/* The output of `sum` (a register, doubled in place) with multiplier r12, addend r10, exponent r11,
+ * stored at `at`; `then` (a string) runs between the SMMLAR and the shift of its result (the M33
+ * waits a cycle for a multiply-accumulate's result read by the next instruction as other than an
+ * accumulator); r0 is scratch. The sum's sign correction is added to the addend before the SMMLAR,
+ * which takes it as its accumulator at once: (v + sign) is SMMLAR's with the addend plus sign exactly. */
 #define WALK_OUTPUT(sum, at, then)                                                                              \
-    "lsl r0, " sum ", #1\n\t"                                                                                \
-    "smmlar r0, r0, r12, r10\n\t"                                                                            \
-    "add r0, r0, " sum ", asr #31\n\t" then "asr r0, r0, r11\n\t"                                          \
+    "add r0, r10, " sum ", asr #31\n\t"                                                                      \
+    "lsl " sum ", " sum ", #1\n\t"                                                                           \
+    "smmlar r0, " sum ", r12, r0\n\t" then "asr r0, r0, r11\n\t"                                          \
     "ssat r0, #8, r0\n\t"                                                                                    \
     "strb r0, " at "\n\t"
 /* ... the next pixel's, `sum` at `from` + lr (the stride), the address left in `sum`'s register for
@@ -1015,20 +1018,23 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
  * channels). Any layer of these depths takes it: the walk does not depend on how columns are filled. */
 #if !MD_W16_DUAL_ISSUE
 /* The first pair's products added to the biases (r2, r3) as they are read: pixel a's last, its
- * column word kept (no copy of the biases into the other pixels' sums). */
+ * column word kept (no copy of the biases into the other pixels' sums); pixels c and d's words
+ * loaded into the sums they start (channel 1's product first), so that the six loads run back to
+ * back (the M4 pipelines them) and no load is read by the instruction right after it (the M33
+ * waits a cycle). */
 #define STEM_START                                                                                                \
     "ldr r12, [r1]\n\t"                                                                                       \
     "ldr lr, [r1, #4]\n\t"                                                                                    \
-    "ldr r10, [r0]\n\t"                                                                                       \
+    "ldr r6, [r0, #8]\n\t"                                                                                    \
+    "ldr r8, [r0, #12]\n\t"                                                                                   \
     "ldr r11, [r0, #4]\n\t"                                                                                   \
+    "ldr r10, [r0]\n\t"                                                                                       \
     "smlad r4, r11, r12, r2\n\t"                                                                              \
     "smlad r5, r11, lr, r3\n\t"                                                                               \
-    "ldr r11, [r0, #8]\n\t"                                                                                   \
-    "smlad r6, r11, r12, r2\n\t"                                                                              \
-    "smlad r7, r11, lr, r3\n\t"                                                                               \
-    "ldr r11, [r0, #12]\n\t"                                                                                  \
-    "smlad r8, r11, r12, r2\n\t"                                                                              \
-    "smlad r9, r11, lr, r3\n\t"                                                                               \
+    "smlad r7, r6, lr, r3\n\t"                                                                                \
+    "smlad r6, r6, r12, r2\n\t"                                                                               \
+    "smlad r9, r8, lr, r3\n\t"                                                                                \
+    "smlad r8, r8, r12, r2\n\t"                                                                               \
     "smlad r2, r10, r12, r2\n\t"                                                                              \
     "smlad r3, r10, lr, r3\n\t"
 /* The other pairs at immediate offsets (MD_W16_PAIR_AT: a load writing back its base would hold
@@ -1078,13 +1084,7 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
 #endif
 
 /* WALK_OUTPUT of `sum` stored at `address`. */
-#define STEM_OUTPUT(sum, address)                                                                                 \
-    "lsl r0, " sum ", #1\n\t"                                                                                \
-    "smmlar r0, r0, r12, r10\n\t"                                                                            \
-    "add r0, r0, " sum ", asr #31\n\t"                                                                       \
-    "asr r0, r0, r11\n\t"                                                                                    \
-    "ssat r0, #8, r0\n\t"                                                                                    \
-    "strb r0, " address "\n\t"
+#define STEM_OUTPUT(sum, address) WALK_OUTPUT(sum, address, "")
 
 /* The walk over `pairs` pairs of values, `end` STEM_END or STEM_END_ODD: the pair_walk at [sp] and
  * in lr at the top of the loop, its values and weights read by one LDRD, its records advanced a
@@ -1104,13 +1104,13 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
             "ldr r1, [lr, #16]\n\t"                                                                           \
             "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
             "str r0, [lr, #12]\n\t"                                                                           \
-            "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, r1, lr\n\t"                          \
-            STEM_OUTPUT("r4", "[r2]") "add r4, r2, lr\n\t" STEM_OUTPUT("r6", "[r4]") "add r6, r4, lr\n\t"     \
-            STEM_OUTPUT("r8", "[r6]") "ldr lr, [sp]\n\t"                                                      \
+            "ldr lr, [lr, #20]\n\t" WALK_OUTPUT("r2", "[r1]", "add r2, r1, lr\n\t")                          \
+            WALK_OUTPUT("r4", "[r2]", "add r4, r2, lr\n\t") WALK_OUTPUT("r6", "[r4]", "add r6, r4, lr\n\t") \
+            WALK_OUTPUT("r8", "[r6]", "ldr lr, [sp]\n\t")                                                    \
             "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                               \
             "ldm r8!, {r10, r11, r12}\n\t"                                                                    \
             "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r2, #1]")              \
-            STEM_OUTPUT("r7", "[r4, #1]") STEM_OUTPUT("r9", "[r6, #1]") "add r1, r1, #2\n\t"                 \
+            STEM_OUTPUT("r7", "[r4, #1]") WALK_OUTPUT("r9", "[r6, #1]", "add r1, r1, #2\n\t")              \
             "ldr r0, [lr, #24]\n\t" /* the end */                                                             \
             "str r1, [lr, #16]\n\t" /* the next pair's outputs */                                             \
             "cmp r1, r0\n\t"                                                                                  \
