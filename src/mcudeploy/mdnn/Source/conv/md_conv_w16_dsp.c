@@ -842,9 +842,9 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
             "str r0, [sp, #12]\n\t" WALK_CHANNEL_0                                                          \
             "ldm r2!, {r10, r11, r12}\n\t"                                                                   \
             "str r2, [sp, #12]\n\t" /* the next pair's record */                                            \
+            "ldr r0, [sp, #24]\n\t" /* the end (not read by the next instruction: the M33 waits for it) */   \
             "add r2, r1, #2\n\t"                                                                             \
             "str r2, [sp, #16]\n\t" /* the next pair's outputs */                                           \
-            "ldr r0, [sp, #24]\n\t"                                                                          \
             "cmp r2, r0\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                \
             WALK_CHANNEL_1                                                                                     \
             "bne 1b\n\t"                                                                                     \

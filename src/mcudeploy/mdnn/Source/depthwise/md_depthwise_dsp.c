@@ -1109,22 +1109,24 @@ static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_
                      "pkhtb %[a], %[b], %[a], asr #16\n\t" /* bytes 2 3 */
                      "pkhbt %[y], %[d], %[e], lsl #16\n\t"
                      "pkhtb %[d], %[e], %[d], asr #16\n\t"
+                     /* the four words' steps interleaved: no UXTB16 or ORR result read by the
+                      * instruction right after it (the M33 waits a cycle for one) */
                      "uxtb16 %[b], %[x]\n\t"
                      "uxtb16 %[e], %[y]\n\t"
-                     "orr %[b], %[b], %[e], lsl #8\n\t"
                      "uxtb16 %[x], %[x], ror #8\n\t"
-                     "uxtb16 %[y], %[y], ror #8\n\t"
-                     "orr %[x], %[x], %[y], lsl #8\n\t"
-                     "str %[x], [%[to], %[size]]\n\t"
-                     "str %[b], [%[to]], #4\n\t"
-                     "uxtb16 %[b], %[a]\n\t"
-                     "uxtb16 %[e], %[d]\n\t"
                      "orr %[b], %[b], %[e], lsl #8\n\t"
+                     "uxtb16 %[y], %[y], ror #8\n\t"
+                     "uxtb16 %[e], %[d]\n\t"
+                     "orr %[x], %[x], %[y], lsl #8\n\t"
+                     "uxtb16 %[y], %[a]\n\t"
                      "uxtb16 %[a], %[a], ror #8\n\t"
                      "uxtb16 %[d], %[d], ror #8\n\t"
+                     "str %[x], [%[to], %[size]]\n\t"
                      "orr %[a], %[a], %[d], lsl #8\n\t"
+                     "str %[b], [%[to]], #4\n\t"
+                     "orr %[y], %[y], %[e], lsl #8\n\t"
                      "str %[a], [%[far], %[size]]\n\t"
-                     "str %[b], [%[far]], #4\n\t"
+                     "str %[y], [%[far]], #4\n\t"
                      : [a] "=&r"(a), [b] "=&r"(b), [d] "=&r"(d), [e] "=&r"(e), [x] "=&r"(x), [y] "=&r"(y),
                        [from] "+r"(*from), [to] "+r"(*to), [far] "+r"(*far)
                      : [step] "r"(step), [size] "r"(size)
