@@ -126,8 +126,8 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "smlad r7, r10, lr, r3\n\t"                                                                                \
     "smlad r8, r11, r12, r2\n\t"                                                                               \
     "smlad r9, r11, lr, r3\n\t"                                                                                \
+    "ldr r11, [r0, #4]\n\t" /* r11 first: the M33 waits a cycle for a register the load before loaded */       \
     "ldr r10, [r0]\n\t"                                                                                        \
-    "ldr r11, [r0, #4]\n\t"                                                                                    \
     "smlad r4, r11, r12, r2\n\t"                                                                               \
     "smlad r5, r11, lr, r3\n\t"                                                                                \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
@@ -142,10 +142,13 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 #endif
 
 /* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
- * multiplier r12, stored at `at`; `spare` is scratch. */
-#define OUTPUT(sum, spare, at)                                                                                    \
-    "smmlar " spare ", " sum ", r12, r10\n\t"                                                                \
-    "add " spare ", " spare ", " sum ", asr #31\n\t"                                                         \
+ * multiplier r12, stored at `at`; `spare` is scratch; `then` (which leaves `spare`) runs between the
+ * SMMLAR and the shift of its result (the M33 waits a cycle for a multiply-accumulate's result read
+ * by the next instruction as other than an accumulator). The sign correction is added to the
+ * addend (OUTPUTS_CHANNEL_1). */
+#define OUTPUT(sum, spare, at, then)                                                                              \
+    "add " spare ", r10, " sum ", asr #31\n\t"                                                               \
+    "smmlar " spare ", " sum ", r12, " spare "\n\t" then                                                    \
     "asr " spare ", " spare ", r11\n\t"                                                                      \
     "ssat " spare ", #8, " spare "\n\t"                                                                      \
     "strb " spare ", " at "\n\t"
@@ -179,20 +182,22 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 
 /* ... the next pixel's, its sum `sum` (a register) with r2 as scratch, stored at `from` + lr: the
  * address left in `sum`'s register for the pair's second channel (computed early: an address
- * written by the instruction before a store costs a cycle). */
-#define OUTPUT_NEXT(sum, from)                                                                                    \
-    "smmlar r2, " sum ", r12, r10\n\t"                                                                       \
-    "add r2, r2, " sum ", asr #31\n\t"                                                                       \
+ * written by the instruction before a store costs a cycle); `then` after the last read of r10-r12. */
+#define OUTPUT_NEXT(sum, from, then)                                                                              \
+    "add r2, r10, " sum ", asr #31\n\t"                                                                      \
+    "smmlar r2, " sum ", r12, r2\n\t"                                                                        \
     "add " sum ", " from ", lr\n\t"                                                                         \
-    "asr r2, r2, r11\n\t"                                                                                    \
+    "asr r2, r2, r11\n\t" then                                                                               \
     "ssat r2, #8, r2\n\t"                                                                                    \
     "strb r2, [" sum "]\n\t"
 
 #if MD_W16_DUAL_ISSUE
 /* Cortex-M7: the first channel's four outputs (sums r2, r4, r6, r8) as OUTPUTS_CHANNEL_1's, in place,
  * interleaved (lr the addend's scratch until the stride is loaded into it), stored at register
- * offsets from the previous pixel's address, which then goes into the sum's register. */
+ * offsets from the previous pixel's address (loaded into r1 first), which then goes into the sum's register;
+ * then the second channel's constants from r0. */
 #define OUTPUTS_CHANNEL_0                                                                                         \
+    "ldr r1, [sp, #4]\n\t"                                                                                  \
     "add lr, r10, r2, asr #31\n\t"                                                                          \
     "smmlar r2, r2, r12, lr\n\t"                                                                            \
     "add lr, r10, r4, asr #31\n\t"                                                                          \
@@ -216,12 +221,15 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "strb r6, [r4, lr]\n\t"                                                                                 \
     "add r6, r4, lr\n\t"                                                                                    \
     "strb r8, [r6, lr]\n\t"                                                                                 \
-    "add r8, r6, lr\n\t"
+    "add r8, r6, lr\n\t"                                                                                    \
+    "ldm r0!, {r10-r12}\n\t"
 #else
-/* The first channel's four outputs (sums r2, r4, r6, r8), the stride loaded into lr. */
+/* The first channel's four outputs (sums r2, r4, r6, r8), its output address loaded into r1 (after
+ * the first SMMLAR), the stride into lr, then the second channel's constants from r0 (right after the
+ * last read of the first's: two instructions before r11 is read). */
 #define OUTPUTS_CHANNEL_0                                                                                         \
-    OUTPUT("r2", "lr", "[r1]") "ldr lr, [sp, #8]\n\t" OUTPUT_NEXT("r4", "r1") OUTPUT_NEXT("r6", "r4")            \
-    OUTPUT_NEXT("r8", "r6")
+    OUTPUT("r2", "lr", "[r1]", "ldr r1, [sp, #4]\n\t") "ldr lr, [sp, #8]\n\t" OUTPUT_NEXT("r4", "r1", "")      \
+    OUTPUT_NEXT("r6", "r4", "") OUTPUT_NEXT("r8", "r6", "ldm r0!, {r10-r12}\n\t")
 #endif
 
 /* Group by group: its four pixels' columns filled, then the walk over the records, `words` words a
@@ -247,10 +255,9 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             "add r1, r0, #8\n\t" /* its weights */                                                             \
             "ldr r0, [sp]\n\t"                                                                            \
             "ldr r2, [r1, #-8]\n\t"                                                                          \
-            "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                     \
-            "mov r0, r1\n\t"                                                                                  \
-            "ldr r1, [sp, #4]\n\t" OUTPUTS_CHANNEL_0                                                          \
-            "ldm r0!, {r10-r12}\n\t"                                                                          \
+            "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1, {r10-r12}\n\t"                                      \
+            "add r0, r1, #12\n\t" /* not its writeback: the M33 waits for a loaded register */            \
+            OUTPUTS_CHANNEL_0                                                                                  \
             "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */           \
             OUTPUTS_CHANNEL_1                                                                                  \
             "add r1, r1, #2\n\t"                                                                              \

@@ -709,14 +709,32 @@ typedef struct {
 
 MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28);
 
-/* The output of `sum` (a register) with multiplier r12, addend r10, exponent r11, stored at `at`;
- * `then` (a string) runs before the shift; r0 is scratch. */
+/* The output of `sum` (a register, doubled in place) with multiplier r12, addend r10, exponent r11,
+ * stored at `at`; `then` (a string) runs between the SMMLAR and the shift of its result (the M33
+ * waits a cycle for a multiply-accumulate's result read by the next instruction as other than an
+ * accumulator); r0 is scratch. The sum's sign correction is added to the addend before the SMMLAR,
+ * which takes it as its accumulator at once: (v + sign) is SMMLAR's with the addend plus sign exactly. */
 #define WALK_OUTPUT(sum, at, then)                                                                              \
-    "lsl r0, " sum ", #1\n\t"                                                                                \
-    "smmlar r0, r0, r12, r10\n\t"                                                                            \
-    "add r0, r0, " sum ", asr #31\n\t" then "asr r0, r0, r11\n\t"                                          \
+    "add r0, r10, " sum ", asr #31\n\t"                                                                      \
+    "lsl " sum ", " sum ", #1\n\t"                                                                           \
+    "smmlar r0, " sum ", r12, r0\n\t" then "asr r0, r0, r11\n\t"                                          \
     "ssat r0, #8, r0\n\t"                                                                                    \
     "strb r0, " at "\n\t"
+/* Two WALK_OUTPUTs, `a` at `at_a` (r0 scratch) and `b` at `at_b` (`spare` scratch), step by step
+ * interleaved: no result read by the instruction right after it (the same instructions). */
+#define WALK_OUTPUT_PAIR(a, at_a, b, at_b, spare)                                                               \
+    "add r0, r10, " a ", asr #31\n\t"                                                                        \
+    "lsl " a ", " a ", #1\n\t"                                                                               \
+    "add " spare ", r10, " b ", asr #31\n\t"                                                                 \
+    "smmlar r0, " a ", r12, r0\n\t"                                                                          \
+    "lsl " b ", " b ", #1\n\t"                                                                               \
+    "smmlar " spare ", " b ", r12, " spare "\n\t"                                                            \
+    "asr r0, r0, r11\n\t"                                                                                    \
+    "asr " spare ", " spare ", r11\n\t"                                                                      \
+    "ssat r0, #8, r0\n\t"                                                                                    \
+    "ssat " spare ", #8, " spare "\n\t"                                                                      \
+    "strb r0, " at_a "\n\t"                                                                                  \
+    "strb " spare ", " at_b "\n\t"
 /* ... the next pixel's, `sum` at `from` + lr (the stride), the address left in `sum`'s register for
  * the pair's second channel (computed early: an address written by the instruction before a store
  * costs the M4 a cycle). */
@@ -752,9 +770,6 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
     "strb " c ", " c_at "\n\t" after_c                                                                      \
     "ssat " d ", #8, " d "\n\t"                                                                             \
     "strb " d ", " d_at "\n\t"
-#else
-#define WALK_OUTPUTS_4(a, b, c, d, a_at, b_at, c_at, d_at, after_b, after_c)                                                      \
-    WALK_OUTPUT(a, a_at, "") WALK_OUTPUT(b, b_at, "") after_b WALK_OUTPUT(c, c_at, "") after_c WALK_OUTPUT(d, d_at, "")
 #endif
 
 /* A pair's first channel's outputs (sums r2, r4, r6, r8; pixel a's at r1), pixels b to d's output
@@ -769,6 +784,15 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
 #define WALK_CHANNEL_0                                                                                            \
     WALK_OUTPUT("r2", "[r1]", "") "ldr r2, [sp, #12]\n\t" WALK_OUTPUT_NEXT("r4", "r1") WALK_OUTPUT_NEXT("r6", "r4") \
     WALK_OUTPUT_NEXT("r8", "r6")
+#endif
+
+/* A pair's second channel's outputs (sums r3, r5, r7, r9) next to the first's (pixels' addresses
+ * r1, r4, r6, r8); r2 is free. */
+#if MD_W16_DUAL_ISSUE
+#define WALK_CHANNEL_1 WALK_OUTPUTS_4("r3", "r5", "r7", "r9", "[r1, #1]", "[r4, #1]", "[r6, #1]", "[r8, #1]", "", "")
+#else
+#define WALK_CHANNEL_1                                                                                            \
+    WALK_OUTPUT_PAIR("r3", "[r1, #1]", "r5", "[r4, #1]", "r2") WALK_OUTPUT_PAIR("r7", "[r6, #1]", "r9", "[r8, #1]", "r2")
 #endif
 
 /* An odd depth's last value: both channels' weights in one word, each column's value beside a zero;
@@ -818,11 +842,11 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
             "str r0, [sp, #12]\n\t" WALK_CHANNEL_0                                                          \
             "ldm r2!, {r10, r11, r12}\n\t"                                                                   \
             "str r2, [sp, #12]\n\t" /* the next pair's record */                                            \
+            "ldr r0, [sp, #24]\n\t" /* the end (not read by the next instruction: the M33 waits for it) */   \
             "add r2, r1, #2\n\t"                                                                             \
             "str r2, [sp, #16]\n\t" /* the next pair's outputs */                                           \
-            "ldr r0, [sp, #24]\n\t"                                                                          \
             "cmp r2, r0\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                \
-            WALK_OUTPUTS_4("r3", "r5", "r7", "r9", "[r1, #1]", "[r4, #1]", "[r6, #1]", "[r8, #1]", "", "")    \
+            WALK_CHANNEL_1                                                                                     \
             "bne 1b\n\t"                                                                                     \
             "add sp, sp, #32\n\t"                                                                            \
             "pop {r4-r11, pc}")
@@ -1015,20 +1039,23 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
  * channels). Any layer of these depths takes it: the walk does not depend on how columns are filled. */
 #if !MD_W16_DUAL_ISSUE
 /* The first pair's products added to the biases (r2, r3) as they are read: pixel a's last, its
- * column word kept (no copy of the biases into the other pixels' sums). */
+ * column word kept (no copy of the biases into the other pixels' sums); pixels c and d's words
+ * loaded into the sums they start (channel 1's product first), so that the six loads run back to
+ * back (the M4 pipelines them) and no load is read by the instruction right after it (the M33
+ * waits a cycle). */
 #define STEM_START                                                                                                \
     "ldr r12, [r1]\n\t"                                                                                       \
     "ldr lr, [r1, #4]\n\t"                                                                                    \
-    "ldr r10, [r0]\n\t"                                                                                       \
+    "ldr r6, [r0, #8]\n\t"                                                                                    \
+    "ldr r8, [r0, #12]\n\t"                                                                                   \
     "ldr r11, [r0, #4]\n\t"                                                                                   \
+    "ldr r10, [r0]\n\t"                                                                                       \
     "smlad r4, r11, r12, r2\n\t"                                                                              \
     "smlad r5, r11, lr, r3\n\t"                                                                               \
-    "ldr r11, [r0, #8]\n\t"                                                                                   \
-    "smlad r6, r11, r12, r2\n\t"                                                                              \
-    "smlad r7, r11, lr, r3\n\t"                                                                               \
-    "ldr r11, [r0, #12]\n\t"                                                                                  \
-    "smlad r8, r11, r12, r2\n\t"                                                                              \
-    "smlad r9, r11, lr, r3\n\t"                                                                               \
+    "smlad r7, r6, lr, r3\n\t"                                                                                \
+    "smlad r6, r6, r12, r2\n\t"                                                                               \
+    "smlad r9, r8, lr, r3\n\t"                                                                                \
+    "smlad r8, r8, r12, r2\n\t"                                                                               \
     "smlad r2, r10, r12, r2\n\t"                                                                              \
     "smlad r3, r10, lr, r3\n\t"
 /* The other pairs at immediate offsets (MD_W16_PAIR_AT: a load writing back its base would hold
@@ -1078,13 +1105,7 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
 #endif
 
 /* WALK_OUTPUT of `sum` stored at `address`. */
-#define STEM_OUTPUT(sum, address)                                                                                 \
-    "lsl r0, " sum ", #1\n\t"                                                                                \
-    "smmlar r0, r0, r12, r10\n\t"                                                                            \
-    "add r0, r0, " sum ", asr #31\n\t"                                                                       \
-    "asr r0, r0, r11\n\t"                                                                                    \
-    "ssat r0, #8, r0\n\t"                                                                                    \
-    "strb r0, " address "\n\t"
+#define STEM_OUTPUT(sum, address) WALK_OUTPUT(sum, address, "")
 
 /* The walk over `pairs` pairs of values, `end` STEM_END or STEM_END_ODD: the pair_walk at [sp] and
  * in lr at the top of the loop, its values and weights read by one LDRD, its records advanced a
@@ -1104,13 +1125,13 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
             "ldr r1, [lr, #16]\n\t"                                                                           \
             "ldm r0!, {r10, r11, r12}\n\t"                                                                    \
             "str r0, [lr, #12]\n\t"                                                                           \
-            "ldr lr, [lr, #20]\n\t" STEM_OUTPUT("r2", "[r1]") "add r2, r1, lr\n\t"                          \
-            STEM_OUTPUT("r4", "[r2]") "add r4, r2, lr\n\t" STEM_OUTPUT("r6", "[r4]") "add r6, r4, lr\n\t"     \
-            STEM_OUTPUT("r8", "[r6]") "ldr lr, [sp]\n\t"                                                      \
+            "ldr lr, [lr, #20]\n\t" WALK_OUTPUT("r2", "[r1]", "add r2, r1, lr\n\t")                          \
+            WALK_OUTPUT("r4", "[r2]", "add r4, r2, lr\n\t") WALK_OUTPUT("r6", "[r4]", "add r6, r4, lr\n\t") \
+            WALK_OUTPUT("r8", "[r6]", "ldr lr, [sp]\n\t")                                                    \
             "ldr r8, [lr, #12]\n\t" /* channel 1's constants */                                               \
             "ldm r8!, {r10, r11, r12}\n\t"                                                                    \
-            "str r8, [lr, #12]\n\t" STEM_OUTPUT("r3", "[r1, #1]") STEM_OUTPUT("r5", "[r2, #1]")              \
-            STEM_OUTPUT("r7", "[r4, #1]") STEM_OUTPUT("r9", "[r6, #1]") "add r1, r1, #2\n\t"                 \
+            "str r8, [lr, #12]\n\t" WALK_OUTPUT_PAIR("r3", "[r1, #1]", "r5", "[r2, #1]", "r8")                \
+            WALK_OUTPUT_PAIR("r7", "[r4, #1]", "r9", "[r6, #1]", "r8") "add r1, r1, #2\n\t"               \
             "ldr r0, [lr, #24]\n\t" /* the end */                                                             \
             "str r1, [lr, #16]\n\t" /* the next pair's outputs */                                             \
             "cmp r1, r0\n\t"                                                                                  \
@@ -1132,6 +1153,27 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
     STEM_WALK(20, STEM_END(20));
 }
 
+/* A channel pair's outputs (sums r2..r9, channel 0's constants in r10..r12, channel 1's next at
+ * lr) at immediate offsets from pixel a's first (r1), `channels` (a string) bytes between pixels. */
+#if MD_W16_DUAL_ISSUE
+#define STEM_CHANNELS(channels)                                                                                   \
+    WALK_OUTPUTS_4("r2", "r4", "r6", "r8", "[r1, #2 * md_pair]", "[r1, #" channels " + 2 * md_pair]",            \
+                   "[r1, #2 * " channels " + 2 * md_pair]", "[r1, #3 * " channels " + 2 * md_pair]", "", "")      \
+    "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                        \
+    WALK_OUTPUTS_4("r3", "r5", "r7", "r9", "[r1, #2 * md_pair + 1]", "[r1, #" channels " + 2 * md_pair + 1]",    \
+                   "[r1, #2 * " channels " + 2 * md_pair + 1]", "[r1, #3 * " channels " + 2 * md_pair + 1]", "", "")
+#else
+/* Two at a time where a register is free (WALK_OUTPUT_PAIR). */
+#define STEM_CHANNELS(channels)                                                                                   \
+    STEM_OUTPUT("r2", "[r1, #2 * md_pair]")                                                                     \
+    WALK_OUTPUT_PAIR("r4", "[r1, #" channels " + 2 * md_pair]", "r6", "[r1, #2 * " channels " + 2 * md_pair]", "r2") \
+    STEM_OUTPUT("r8", "[r1, #3 * " channels " + 2 * md_pair]")                                                  \
+    "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                        \
+    WALK_OUTPUT_PAIR("r3", "[r1, #2 * md_pair + 1]", "r5", "[r1, #" channels " + 2 * md_pair + 1]", "r2")       \
+    WALK_OUTPUT_PAIR("r7", "[r1, #2 * " channels " + 2 * md_pair + 1]", "r9", "[r1, #3 * " channels            \
+                     " + 2 * md_pair + 1]", "r4")
+#endif
+
 /* The walk of a group of 4 pixels of a layer with `channels` output channels (a constant: each
  * channel pair unrolled, its outputs at immediate offsets from pixel a's first): the values' and
  * out's addresses on the stack at [sp] and [sp, #12], the next pair's weights and records at [sp, #4]
@@ -1150,12 +1192,7 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
             "ldr lr, [sp, #8]\n\t"                                                                            \
             "ldr r1, [sp, #12]\n\t"                                                                           \
             "ldm lr!, {r10, r11, r12}\n\t" /* channel 0's constants */                                        \
-            WALK_OUTPUTS_4("r2", "r4", "r6", "r8", "[r1, #2 * md_pair]", "[r1, #" #channels " + 2 * md_pair]",  \
-                           "[r1, #2 * " #channels " + 2 * md_pair]", "[r1, #3 * " #channels " + 2 * md_pair]", "", "") \
-            "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                  \
-            WALK_OUTPUTS_4("r3", "r5", "r7", "r9", "[r1, #2 * md_pair + 1]",                                  \
-                           "[r1, #" #channels " + 2 * md_pair + 1]", "[r1, #2 * " #channels " + 2 * md_pair + 1]", \
-                           "[r1, #3 * " #channels " + 2 * md_pair + 1]", "", "")                                      \
+            STEM_CHANNELS(#channels)                                                                           \
             ".set md_pair, md_pair + 1\n\t"                                                                   \
             ".endr\n\t"                                                                                       \
             "add sp, sp, #16\n\t"                                                                             \
@@ -1214,6 +1251,8 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 #undef STEM_WALK
 #undef WALK_OUTPUTS_4
 #undef WALK_CHANNEL_0
+#undef WALK_CHANNEL_1
+#undef STEM_CHANNELS
 #undef STEM_OUTPUT
 #undef STEM_DOT
 #undef STEM_END

@@ -1109,22 +1109,24 @@ static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_
                      "pkhtb %[a], %[b], %[a], asr #16\n\t" /* bytes 2 3 */
                      "pkhbt %[y], %[d], %[e], lsl #16\n\t"
                      "pkhtb %[d], %[e], %[d], asr #16\n\t"
+                     /* the four words' steps interleaved: no UXTB16 or ORR result read by the
+                      * instruction right after it (the M33 waits a cycle for one) */
                      "uxtb16 %[b], %[x]\n\t"
                      "uxtb16 %[e], %[y]\n\t"
-                     "orr %[b], %[b], %[e], lsl #8\n\t"
                      "uxtb16 %[x], %[x], ror #8\n\t"
-                     "uxtb16 %[y], %[y], ror #8\n\t"
-                     "orr %[x], %[x], %[y], lsl #8\n\t"
-                     "str %[x], [%[to], %[size]]\n\t"
-                     "str %[b], [%[to]], #4\n\t"
-                     "uxtb16 %[b], %[a]\n\t"
-                     "uxtb16 %[e], %[d]\n\t"
                      "orr %[b], %[b], %[e], lsl #8\n\t"
+                     "uxtb16 %[y], %[y], ror #8\n\t"
+                     "uxtb16 %[e], %[d]\n\t"
+                     "orr %[x], %[x], %[y], lsl #8\n\t"
+                     "uxtb16 %[y], %[a]\n\t"
                      "uxtb16 %[a], %[a], ror #8\n\t"
                      "uxtb16 %[d], %[d], ror #8\n\t"
+                     "str %[x], [%[to], %[size]]\n\t"
                      "orr %[a], %[a], %[d], lsl #8\n\t"
+                     "str %[b], [%[to]], #4\n\t"
+                     "orr %[y], %[y], %[e], lsl #8\n\t"
                      "str %[a], [%[far], %[size]]\n\t"
-                     "str %[b], [%[far]], #4\n\t"
+                     "str %[y], [%[far]], #4\n\t"
                      : [a] "=&r"(a), [b] "=&r"(b), [d] "=&r"(d), [e] "=&r"(e), [x] "=&r"(x), [y] "=&r"(y),
                        [from] "+r"(*from), [to] "+r"(*to), [far] "+r"(*far)
                      : [step] "r"(step), [size] "r"(size)
@@ -1976,7 +1978,7 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
     "smlat" half " " right ", r12, " middle ", " right "\n\t"
 
 /* A block's sums in r8..r11 (r1 start, r3..r7 the filter, w1 of row 2 in r7's top, lr the top row's
- * word: DW_FUSED_NEXT), `at` (r0) moved one block on. */
+ * word: DW_FUSED_NEXT), then r1 the multiplier. */
 #define DW_FUSED_SUMS \
     DW_BLOCK_UNPACK \
     DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", DW_BLOCK_LOAD("[r0, r2]")) \
@@ -1987,22 +1989,24 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
     DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
     DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "add lr, r0, r2\n\t") \
     DW_BLOCK_LOAD("[lr, r2, lsl #1]") \
+    "ldr r1, [sp, #16]\n\t" /* the multiplier (start is spent): the M33 waits a cycle to unpack a loaded word */ \
     DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "") \
-    "adds r0, r0, #2\n\t"
+    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "")
 
-/* The next block's start and top row word, the second load right after the first (the M4 pipelines it). */
+/* The next block's top row word and start, the second load right after the first (the M4 pipelines
+ * it), the word first (the M33 waits a cycle for a loaded word unpacked by the next instruction). */
 #define DW_FUSED_NEXT \
-    "ldr r1, [sp, #12]\n\t" \
-    "ldr lr, [r0]\n\t"
+    "ldr lr, [r0]\n\t" \
+    "ldr r1, [sp, #12]\n\t"
 
 /* A block's outputs stored, `out` moved one block on. */
+/* (A shifted add's result is a cycle late on the M33: two stores before it is stored.) */
 #define DW_FUSED_STORES \
     "strb r8, [r1]\n\t" \
     "strb r9, [r1, r12]\n\t" \
+    "add r1, r1, r12, lsl #1\n\t" \
     "strb r10, [lr]\n\t" \
     "strb r11, [lr, r12]\n\t" \
-    "add r1, r1, r12, lsl #1\n\t" \
     "str r1, [sp]\n\t"
 
 /* One sum requantized but for its exponent: lr the term, r1 multiplier, r12 addend. The M7 issues
@@ -2011,9 +2015,17 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
     "add lr, r12, " sum ", asr #31\n\t" \
     "smmlar " sum ", " sum ", r1, lr\n\t"
 
-/* r8..r11 requantized but for their exponent. */
-#define DW_FUSED_TERMS \
-    "ldrd r1, r12, [sp, #16]\n\t" \
+/* md_dw_fused_blocks' `load` (DW_FUSED_TERMS): the multiplier already in r1 (DW_FUSED_SUMS), the
+ * addend, `at` moved one block on between the addend's load and its use. */
+#define DW_FUSED_LOAD \
+    "ldr r12, [sp, #20]\n\t" \
+    "adds r0, r0, #2\n\t"
+
+/* r8..r11 requantized but for their exponent. `load` puts the multiplier in r1 and the addend in r12
+ * and moves `at` (r0) one block on (the M33 waits a cycle for a loaded register read by the next
+ * instruction: something goes between the addend's load and its use). */
+#define DW_FUSED_TERMS(load) \
+    load \
     DW_FUSED_TERM("r8") \
     DW_FUSED_TERM("r9") \
     DW_FUSED_TERM("r10") \
@@ -2021,8 +2033,8 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
 
 /* r8..r11 requantized (r7's bottom byte the exponent), then r1 the block's top left output, r12
  * step, lr its bottom left. */
-#define DW_FUSED_OUTPUTS \
-    DW_FUSED_TERMS \
+#define DW_FUSED_OUTPUTS(load) \
+    DW_FUSED_TERMS(load) \
     "ldm sp, {r1, r12, lr}\n\t" \
     "asr r8, r8, r7\n\t" \
     "asr r9, r9, r7\n\t" \
@@ -2038,8 +2050,8 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
  * Cortex-M7's: the stores between the shifts and saturations, each issued beside one of another
  * output (2 cycles a block fewer; the M4 would pay an address computed right before a store). */
 #if MD_DUAL_ISSUE
-#define DW_FUSED_BLOCK_OUTPUTS \
-    DW_FUSED_TERMS \
+#define DW_FUSED_BLOCK_OUTPUTS(load) \
+    DW_FUSED_TERMS(load) \
     "ldm sp, {r1, r12, lr}\n\t" \
     "asr r8, r8, r7\n\t" \
     "asr r9, r9, r7\n\t" \
@@ -2057,7 +2069,7 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
     "strb r11, [lr, r12]\n\t" \
     "str r1, [sp]\n\t"
 #else
-#define DW_FUSED_BLOCK_OUTPUTS DW_FUSED_OUTPUTS DW_FUSED_STORES
+#define DW_FUSED_BLOCK_OUTPUTS(load) DW_FUSED_OUTPUTS(load) DW_FUSED_STORES
 #endif
 
 /* r0 at, r2 width, r3..r7 the filter (and exponent); on the stack: the next block's output, step,
@@ -2111,11 +2123,11 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "bne 3f\n"
         "1:\n\t"
         DW_FUSED_SUMS
-        DW_FUSED_BLOCK_OUTPUTS
+        DW_FUSED_BLOCK_OUTPUTS(DW_FUSED_LOAD)
         DW_FUSED_NEXT
         "3:\n\t"
         DW_FUSED_SUMS
-        DW_FUSED_BLOCK_OUTPUTS
+        DW_FUSED_BLOCK_OUTPUTS(DW_FUSED_LOAD)
         "ldr r12, [sp, #24]\n\t"
         DW_FUSED_NEXT
         "cmp r0, r12\n\t"
@@ -2125,7 +2137,7 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "cmp r12, #0\n\t"
         "beq 5f\n\t"
         DW_FUSED_SUMS
-        DW_FUSED_OUTPUTS
+        DW_FUSED_OUTPUTS(DW_FUSED_LOAD)
         "strb r8, [r1]\n\t"
         "strb r10, [lr]\n"
         "5:\n\t"
@@ -2222,11 +2234,11 @@ typedef struct {
     int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
 } dw_wide_constants;
 
-/* A fused routine `name` (md_dw_fused_blocks_s2) whose block sums are `sums` (`at` moved one block on; `next` loads the next
- * block's start into r1 and what `sums` expects), its blocks `bit` plane bytes apart (`bit` set in a
+/* A fused routine `name` (md_dw_fused_blocks_s2) whose block sums are `sums` (`terms`: DW_FUSED_OUTPUTS' `load`; `next` loads
+ * the next block's start into r1 and what `sums` expects), its blocks `bit` plane bytes apart (`bit` set in a
  * row pair's block bytes for an odd count). r0 at, r2 bytes between plane rows, r3..r7 the filter
  * (and exponent); the first 12 words of the constants at sp. */
-#define DW_WIDE_ROUTINE(name, sums, next, bit) \
+#define DW_WIDE_ROUTINE(name, sums, terms, next, bit) \
     ".pushsection .text." name ",\"ax\",%progbits\n\t" \
     ".p2align 2\n\t" \
     ".global " name "\n\t" \
@@ -2251,12 +2263,12 @@ typedef struct {
     "bne 3f\n" \
     "1:\n\t" \
     sums \
-    DW_FUSED_OUTPUTS \
+    DW_FUSED_OUTPUTS(terms) \
     DW_FUSED_STORES \
     next \
     "3:\n\t" \
     sums \
-    DW_FUSED_OUTPUTS \
+    DW_FUSED_OUTPUTS(terms) \
     DW_FUSED_STORES \
     "ldr r12, [sp, #24]\n\t" \
     next \
@@ -2267,7 +2279,7 @@ typedef struct {
     "cmp r12, #0\n\t" \
     "beq 5f\n\t" \
     sums \
-    DW_FUSED_OUTPUTS \
+    DW_FUSED_OUTPUTS(terms) \
     "strb r8, [r1]\n\t" \
     "strb r10, [lr]\n" \
     "5:\n\t" \
@@ -2330,10 +2342,14 @@ void md_dw_fused_blocks_s2(const int16_t *at, const dw_wide_constants *constants
     DW_WIDE_ROW("r8", "r9", "r8", "r9", "r4", "r6", "t", DW_WIDE_DOWN) \
     DW_WIDE_SHARED_ROW \
     DW_WIDE_ROW("r10", "r11", "r10", "r11", "r4", "r6", "t", DW_WIDE_DOWN) \
-    DW_WIDE_ROW("r10", "r11", "r10", "r11", "r5", "r7", "t", "sub r0, r0, r2, lsl #2\n\t") \
+    DW_WIDE_ROW("r10", "r11", "r10", "r11", "r5", "r7", "t", "sub r0, r0, r2, lsl #2\n\t")
+
+/* The multiplier and addend (DW_FUSED_OUTPUTS), `at` moved one block on. */
+#define DW_WIDE_TERMS \
+    "ldrd r1, r12, [sp, #16]\n\t" \
     "adds r0, r0, #8\n\t"
 
-__asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2", DW_WIDE_SUMS, "ldr r1, [sp, #12]\n\t", "8"));
+__asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2", DW_WIDE_SUMS, DW_WIDE_TERMS, "ldr r1, [sp, #12]\n\t", "8"));
 
 /* The geometry of md_dw_fused_blocks_s2 over wide planes at stride 2 (at least 2 output rows, `pitch`
  * values between plane rows), set once a layer. */
