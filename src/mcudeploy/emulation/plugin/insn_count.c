@@ -512,7 +512,9 @@ static void on_block_executed(unsigned int vcpu_index, void *udata)
      * the core sees one instruction stream. That includes an untaken conditional branch: the core goes on
      * fetching in order after it, so the instruction after it is priced with it as in any block (the
      * branch never pairs as the older of a dual issue; a following IT folds onto a 16-bit branch, a run
-     * of 32-bit instructions at address % 4 == 2 goes on through a 32-bit one). */
+     * of 32-bit instructions at address % 4 == 2 goes on through a 32-bit one). The differences are
+     * added as the block starts: a mark on its first instruction (a function entry, reached by a call in
+     * practice) would see them before that instruction's own counts. */
     struct seam *seam = &block->seam;
     if (!taken && previous_block != NULL && previous_block->end == block->address) {
         if (seam->from != previous_block || seam->from_version != previous_version) {
