@@ -201,6 +201,34 @@ FUNCTION seq_stream         @ r0: 64-byte buffer, read twice
     bne 1b
     bx lr
 END seq_stream
+
+    .balign 1024
+FUNCTION seq_seam           @ r0: word buffer; straight-line code QEMU cuts into several blocks
+    .rept 139               @ longer than a block: each load after a load pipelines, across a cut too
+    ldr r1, [r0]
+    .endr
+    .rept 60                @ a load used at once (load-use), an addition issued with the next load (dual issue)
+    adds r2, r1, #1
+    ldr r1, [r0]
+    .endr
+    nop                     @ the cuts after it fall inside the other pairs (no load-use after it)
+    .rept 60
+    adds r2, r1, #1
+    ldr r1, [r0]
+    .endr
+    b 1f                    @ taken, with the 16-bit load before it (taken pair)
+    .balign 1024
+    .skip 1024 - 6
+1:  add.w r2, r1, #1        @ at address % 4 == 2 (a taken branch's unaligned wide target) ...
+    add.w r2, r1, #1        @ ... across the 1 KB page boundary: QEMU starts a block here ...
+    add.w r2, r1, #1        @ ... the third of the run costs a fetch cycle
+    b 2f                    @ issued with the ADD.W before it (dual issue)
+    .balign 1024
+    .skip 1024 - 2
+2:  it eq                   @ the last instruction before the page boundary ...
+    muleq r2, r1, r2        @ ... a 16-bit MUL inside the IT block sets no flags: one cycle, after the cut too
+    bx lr
+END seq_seam
 #endif
 
 #if defined(__ARM_FEATURE_DSP)
@@ -278,6 +306,7 @@ void seq_unaligned(int32_t *words);
 void seq_pairs(void);
 void seq_latency(int32_t *words);
 void seq_taken_pairs(void);
+void seq_seam(int32_t *words);
 #endif
 void seq_dsp(void);
 void seq_fpu(int32_t *words);
@@ -297,6 +326,7 @@ int main(void)
     seq_pairs();
     seq_latency(buffer);
     seq_taken_pairs();
+    seq_seam(buffer);
 #if defined(__ARM_FEATURE_DSP)
     seq_dsp();
 #endif
@@ -332,6 +362,7 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
                   "branch_indirect": 1},
     "seq_dsp": {"dsp_mac": 7, "dsp_simd": 6, "branch_indirect": 1},
     "seq_taken_pairs": {"alu": 10, "branch": 5, "branch_untaken": 1, "branch_indirect": 1},
+    "seq_seam": {"load": 259, "alu": 123, "system": 1, "it": 1, "multiply": 1, "branch": 2, "branch_indirect": 1},
     "seq_latency": {"alu": 18, "load": 2, "store": 5, "multiply": 2, "multiply_accumulate": 5, "system": 4,
                     "branch_indirect": 1},
     "seq_fpu": {
@@ -362,6 +393,11 @@ EXPECTED_EVENTS: dict[str, dict[str, int]] = {
     "seq_mve": {"transfers": 4, "mve_overlap": 2, "unaligned_wide_target": 1,  # LETP taken once, to +10
                 "unaligned_wide_run": 2},  # the loop body: four 32-bit instructions at address % 4 == 2
     "seq_unaligned": {"unaligned_split_2": 4, "unaligned_split_3": 2, "store_of_load": 1},
+    # Priced as one block wherever QEMU cuts it (here after 105, 115 and 120 instructions and at the 1 KB page
+    # boundaries): a seam falls on a pipelined load, a load-use, a dual issue and the unaligned run, each
+    # one fewer when the block seams are not priced, and inside an IT block (MULS.N's two cycles counted then).
+    "seq_seam": {"pipelined": 138, "load_use": 119, "dual_issue": 121, "taken_paired": 1, "unaligned_wide_target": 1,
+                 "unaligned_wide_run": 1},
     "seq_pairs": {"transfers": 2, "pipelined": 3, "load_use": 3, "store_of_load": 2, "untaken_paired": 1,
                   "unaligned_wide_target": 2},
 }  # fmt: skip
@@ -369,7 +405,7 @@ RUN_TIME_EVENTS = ("unaligned_split_2", "unaligned_split_3", "store_of_load", "u
 SECOND_STAGE_EVENTS = ("result_latency", "load_to_accumulator", "two_cycle_flags", "unaligned_wide_run", "taken_paired")
 
 SCALAR = ("seq_alu", "seq_memory", "seq_multiply", "seq_branches", "seq_leaf", "seq_unaligned", "seq_pairs",
-          "seq_latency", "seq_taken_pairs")  # fmt: skip
+          "seq_latency", "seq_taken_pairs", "seq_seam")  # fmt: skip
 FUNCTIONS_ON: dict[str, tuple[str, ...]] = {
     "m0plus": ("seq_v6m",),
     "m3": SCALAR,

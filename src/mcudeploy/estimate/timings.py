@@ -205,9 +205,9 @@ CORTEX_M33 = CoreTiming(
         "instruction computed, FP arithmetic (VMLA/VFMA 3, VDIV/VSQRT 14), VSTR 2, and "
         f"{UNALIGNED_M3_M4}",
         f"every taken branch (BL, BX, POP {{pc}} too) costs the refill measured for B/Bcc, {REFILL_M33} cycle",
-        "a second-stage result (latency 2) delays only the instruction right after it in the same block, by 1; "
-        "a run of unaligned 32-bit instructions costs 1 cycle (a run mixing memory and other instructions can "
-        "cost more: would add) and ends at a block boundary",
+        "a second-stage result (latency 2) delays only the instruction right after it, by 1; a run of "
+        "unaligned 32-bit instructions costs 1 cycle (a run mixing memory and other instructions can cost "
+        "more: would add) and ends at a taken branch",
         "result latency 1 where no source measures it, each would add a cycle if 2: multiplies without "
         "accumulate (MUL, SMULxy, SMUAD, SMMUL, SMULL), extends without add (SXTB, UXTH), SSAT/USAT, "
         "bit-field extracts, MOV/MVN with a shift or a rotated constant",

@@ -9,8 +9,12 @@
  * decided when the next block starts: untaken when that block is the fall-through. Three events are
  * also decided then: an untaken 16-bit branch paired with the 16-bit instruction before it, a taken
  * 16-bit direct branch paired with it when it sets no flags, and a taken branch (conditional or not)
- * whose target is a 32-bit instruction at address % 4 == 2. Runs of
- * 32-bit instructions at address % 4 == 2 are followed inside a block (a block boundary ends a run).
+ * whose target is a 32-bit instruction at address % 4 == 2.
+ * The pairwise events are priced inside a block, and across the seam where a block falls through
+ * into the next one (QEMU cuts straight-line code at page boundaries and after a number of
+ * instructions): there the second block is priced once more, as the rest of the first one (the
+ * instruction before it, dual issue, IT block and run of 32-bit instructions at address % 4 == 2
+ * carried on), and the difference is added at each entry by fall-through.
  *
  * Optional views, all exact:
  *   marks   an instruction address (a checkpoint function): every execution records the
@@ -147,12 +151,53 @@ struct branch_site {
     bool flagless_pair; /* 16-bit direct branch after a 16-bit instruction setting no flags: taken, likewise */
 };
 
+/* A run of consecutive 32-bit instructions at address % 4 == 2. */
+struct unaligned_run {
+    unsigned length;
+    bool other_than_stores;
+    bool counted;
+};
+
+/* What the pipeline events of the next instruction depend on. */
+struct pipeline {
+    bool started;              /* `previous` holds the instruction before (none at a block start) */
+    struct decoded previous;
+    bool paired;               /* `previous` issued as the second of a pair */
+    unsigned it_remaining;     /* instructions left in the current IT block */
+    struct unaligned_run run;
+};
+
+/* An instruction of a block as translated, kept to price the block again after a seam. */
+struct instruction_copy {
+    uint64_t address;
+    uint8_t bytes[4];
+    uint8_t size;
+    uint64_t *bucket;
+};
+
+/* Counter increments one entry of a block by fall-through adds (any number; wrapping adds subtract). */
+struct seam {
+    const struct block *from;   /* the block before, whose exit state the increments were priced with ... */
+    uint64_t from_version;      /* ... as translated (0) or as entered through its own seam of this version */
+    uint64_t version;           /* a new number each time this seam is priced */
+    struct pipeline exit;       /* the pipeline state after the block entered this way */
+    size_t count;
+    uint64_t **counters;
+    uint64_t *increments;
+    struct branch_site *branch; /* the block's conditional branch as priced after `from`, if it is the first */
+};
+
 struct block {
     uint64_t address;
+    uint64_t end;               /* the address after its last instruction */
     struct branch_site *branch; /* the conditional branch that ends the block, if any */
     bool jumps;                 /* ends with an unconditional PC write: the next block is its target */
     bool unaligned_wide_entry;  /* starts with a 32-bit instruction at address % 4 == 2 */
     uint64_t *entry_bucket;     /* the bucket of its first instruction */
+    size_t count;
+    struct instruction_copy *instructions;
+    struct pipeline exit;       /* the pipeline state after its last instruction */
+    struct seam seam;           /* priced at the first entry by fall-through from `seam.from` */
 };
 
 struct mark_hit {
@@ -182,6 +227,10 @@ static uint64_t *open_totals;
 static uint64_t *close_totals;
 static struct branch_site *pending_branch;
 static bool previous_block_jumps;
+static const struct block *previous_block;
+static const struct pipeline *previous_exit; /* the state it left: its own exit or its seam's */
+static uint64_t previous_version;            /* 0, or the version of the seam it was entered through */
+static uint64_t seam_versions;
 static uint8_t predictor[PREDICTOR_ENTRIES];
 static struct mark_hit *mark_hits;
 static size_t mark_hit_count;
@@ -444,6 +493,9 @@ static bool resolve_branch(struct branch_site *site, uint64_t next_address)
     return taken;
 }
 
+static void price_seam(struct block *block, const struct block *from, const struct pipeline *exit,
+                       uint64_t version);
+
 static void on_block_executed(unsigned int vcpu_index, void *udata)
 {
     struct block *block = udata;
@@ -456,7 +508,32 @@ static void on_block_executed(unsigned int vcpu_index, void *udata)
         block->entry_bucket[event_slot(EVENT_UNALIGNED_WIDE_TARGET)]++;
     }
     pending_branch = block->branch;
+    /* Straight on from the block before (never after a taken branch, an exception entry or a return):
+     * the core sees one instruction stream. That includes an untaken conditional branch: the core goes on
+     * fetching in order after it, so the instruction after it is priced with it as in any block (the
+     * branch never pairs as the older of a dual issue; a following IT folds onto a 16-bit branch, a run
+     * of 32-bit instructions at address % 4 == 2 goes on through a 32-bit one). The differences are
+     * added as the block starts: a mark on its first instruction (a function entry, reached by a call in
+     * practice) would see them before that instruction's own counts. */
+    struct seam *seam = &block->seam;
+    if (!taken && previous_block != NULL && previous_block->end == block->address) {
+        if (seam->from != previous_block || seam->from_version != previous_version) {
+            price_seam(block, previous_block, previous_exit, previous_version);
+        }
+        for (size_t index = 0; index < seam->count; index++) {
+            *seam->counters[index] += seam->increments[index];
+        }
+        if (seam->branch != NULL) {
+            pending_branch = seam->branch;
+        }
+        previous_exit = &seam->exit;
+        previous_version = seam->version;
+    } else {
+        previous_exit = &block->exit;
+        previous_version = 0;
+    }
     previous_block_jumps = block->jumps;
+    previous_block = block;
 }
 
 static bool cache_hit(uint64_t address)
@@ -594,13 +671,6 @@ static bool always_jumps(unsigned kind)
            kind == KIND_BRANCH_TABLE || kind == KIND_LOOP_END;
 }
 
-/* A run of consecutive 32-bit instructions at address % 4 == 2 inside one block. */
-struct unaligned_run {
-    unsigned length;
-    bool other_than_stores;
-    bool counted;
-};
-
 /* True when the instruction makes its run long enough to cost a fetch cycle: the third instruction,
  * or the fourth when the run so far holds single stores only; once per run. */
 static bool unaligned_run_grows_costly(struct unaligned_run *run, const struct decoded *decoded, uint64_t address)
@@ -616,27 +686,110 @@ static bool unaligned_run_grows_costly(struct unaligned_run *run, const struct d
     return costly;
 }
 
+/* Decodes the instruction after `state`, adds its pipeline events to `events` and moves `state` on to it. */
+static struct decoded step(struct pipeline *state, const struct instruction_copy *copy, unsigned events[EVENT_COUNT])
+{
+    const struct decoded decoded = thumb_decode(copy->bytes, copy->size, state->it_remaining > 0);
+    state->it_remaining = state->it_remaining > 0 ? state->it_remaining - 1 : thumb_it_length(copy->bytes, &decoded);
+    thumb_events(state->started ? &state->previous : NULL, &decoded, &state->paired, events);
+    events[EVENT_UNALIGNED_WIDE_RUN] += unaligned_run_grows_costly(&state->run, &decoded, copy->address);
+    state->started = true;
+    state->previous = decoded;
+    return decoded;
+}
+
+/* The conditional branch `decoded` ending a block, priced after `previous` (NULL: first of its block).
+ * A branch pairs only as the younger instruction: never with an (untaken) branch before it, which only
+ * a seam can put there (a branch ends its block). */
+static struct branch_site *branch_site_of(const struct instruction_copy *copy, const struct decoded *decoded,
+                                          const struct decoded *previous)
+{
+    if (previous != NULL && always_jumps(previous->kind)) {
+        previous = NULL;
+    }
+    const bool narrow_pair = decoded->size == 2 && previous != NULL && previous->size == 2;
+    const bool flagless_pair =
+        previous != NULL && decoded->kind == KIND_BRANCH && thumb_issues_with_branch(previous, decoded);
+    return new_branch_site(copy->bucket, copy->address, copy->address + decoded->size, decoded->kind, narrow_pair,
+                           flagless_pair);
+}
+
+static void add_to_seam(struct seam *seam, uint64_t *counter, uint64_t increment)
+{
+    uint64_t **counters = realloc(seam->counters, (seam->count + 1) * sizeof *counters);
+    uint64_t *increments = realloc(seam->increments, (seam->count + 1) * sizeof *increments);
+    if (counters == NULL || increments == NULL) {
+        fprintf(stderr, "insn_count: out of memory\n");
+        abort();
+    }
+    counters[seam->count] = counter;
+    increments[seam->count] = increment;
+    seam->counters = counters;
+    seam->increments = increments;
+    seam->count++;
+}
+
+/* Prices `block` entered straight from `from` as the rest of `from`: its instructions once more with the
+ * pipeline state `from` left, `exit` (the instruction before, dual issue, IT block, unaligned run), and as
+ * translated (from nothing); the differences of events, in each instruction's own bucket, are what such
+ * an entry adds. Priced again only when the predecessor or the state it leaves changes: every block
+ * ending at `block->address` is a predecessor (a page-boundary cut can end several); a short block
+ * entered through its own seam leaves that seam's state (`version`). Blocks are never freed, and a
+ * block translated again is a new block with its own seam. Kinds keep the translation's decoding: a
+ * block QEMU starts inside an IT block counts a conditional PC write there as always taken. */
+static void price_seam(struct block *block, const struct block *from, const struct pipeline *exit,
+                       uint64_t version)
+{
+    struct seam *seam = &block->seam;
+    seam->from = from;
+    seam->from_version = version;
+    seam->version = ++seam_versions;
+    seam->count = 0;
+    free(seam->branch); /* resolved already: the branch pending now is the block's own */
+    seam->branch = NULL;
+    struct pipeline carried = *exit;
+    struct pipeline fresh = {0};
+    for (size_t index = 0; index < block->count; index++) {
+        const struct instruction_copy *copy = &block->instructions[index];
+        const struct decoded before = carried.previous;
+        unsigned events[EVENT_COUNT] = {0};
+        unsigned translated[EVENT_COUNT] = {0};
+        const struct decoded decoded = step(&carried, copy, events);
+        step(&fresh, copy, translated);
+        for (unsigned event = 0; event < EVENT_COUNT; event++) {
+            if (events[event] != translated[event]) {
+                add_to_seam(seam, &copy->bucket[event_slot(event)], (uint64_t)events[event] - translated[event]);
+            }
+        }
+        if (index == 0 && block->branch != NULL && block->count == 1) {
+            seam->branch = branch_site_of(copy, &decoded, &before);
+        }
+    }
+    seam->exit = carried;
+}
+
 static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
 {
     (void)id;
     const size_t count = qemu_plugin_tb_n_insns(tb);
     struct block *block = allocate(sizeof *block);
     block->address = qemu_plugin_tb_vaddr(tb);
-    struct decoded previous = {0};
-    bool paired = false;
-    unsigned it_remaining = 0;
-    struct unaligned_run run = {0};
+    block->count = count;
+    block->instructions = allocate(count * sizeof *block->instructions);
+    struct pipeline *state = &block->exit;
     for (size_t index = 0; index < count; index++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, index);
-        const uint64_t address = qemu_plugin_insn_vaddr(insn);
-        const uint8_t *bytes = qemu_plugin_insn_data(insn);
+        struct instruction_copy *copy = &block->instructions[index];
         const size_t size = qemu_plugin_insn_size(insn);
-        const struct decoded decoded = thumb_decode(bytes, size, it_remaining > 0);
-        it_remaining = it_remaining > 0 ? it_remaining - 1 : thumb_it_length(bytes, &decoded);
+        copy->address = qemu_plugin_insn_vaddr(insn);
+        copy->size = (uint8_t)(size < sizeof copy->bytes ? size : sizeof copy->bytes);
+        memcpy(copy->bytes, qemu_plugin_insn_data(insn), copy->size);
+        copy->bucket = &buckets[bucket_of(copy->address) * vector_length];
+        const uint64_t address = copy->address;
+        uint64_t *bucket = copy->bucket;
+        const struct decoded previous = state->previous;
         unsigned events[EVENT_COUNT] = {0};
-        thumb_events(index > 0 ? &previous : NULL, &decoded, &paired, events);
-        events[EVENT_UNALIGNED_WIDE_RUN] += unaligned_run_grows_costly(&run, &decoded, address);
-        uint64_t *bucket = &buckets[bucket_of(address) * vector_length];
+        const struct decoded decoded = step(state, copy, events);
         /* A conditional branch is the last instruction of its block: counted when the next block starts. */
         const bool deferred = decoded.conditional && index + 1 == count;
         struct plan plan = {0};
@@ -645,11 +798,7 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
             block->entry_bucket = bucket;
         }
         if (deferred) {
-            const bool narrow_pair = decoded.size == 2 && index > 0 && previous.size == 2;
-            const bool flagless_pair =
-                index > 0 && decoded.kind == KIND_BRANCH && thumb_issues_with_branch(&previous, &decoded);
-            block->branch = new_branch_site(bucket, address, address + decoded.size, decoded.kind, narrow_pair,
-                                            flagless_pair);
+            block->branch = branch_site_of(copy, &decoded, index > 0 ? &previous : NULL);
         } else {
             add_to_plan(&plan, &bucket[decoded.kind], 1);
             block->jumps = index + 1 == count && always_jumps(decoded.kind);
@@ -660,7 +809,7 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
         instrument(insn, address, &plan);
         /* Every run: unaligned accesses are pipeline events, priced whatever regions were asked for. */
         qemu_plugin_register_vcpu_mem_cb(insn, on_memory_access, PLUGIN_CB_NO_REGS, PLUGIN_MEM_READ_WRITE, bucket);
-        previous = decoded;
+        block->end = address + decoded.size;
     }
     qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block_executed, PLUGIN_CB_NO_REGS, block);
 }

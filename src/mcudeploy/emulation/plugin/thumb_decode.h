@@ -4,9 +4,10 @@
  * The counting plugin decodes each instruction once, when QEMU translates it, into a
  * timing kind (what a core's cycle table distinguishes), the core registers it reads
  * and writes, and the registers that form its memory address. From consecutive
- * instructions of one translation block it also derives pipeline events (a load that
- * pipelines behind another, an address that waits for the previous result, a pair a
- * dual-issue core can issue together). The cycle model in Python prices kinds and events.
+ * instructions (in a translation block, or across the seam into the block it falls through to)
+ * it also derives pipeline events (a load that pipelines behind another, an address that
+ * waits for the previous result, a pair a dual-issue core can issue together). The cycle
+ * model in Python prices kinds and events.
  */
 #ifndef THUMB_DECODE_H
 #define THUMB_DECODE_H
@@ -118,9 +119,9 @@ struct decoded thumb_decode(const uint8_t *bytes, size_t size, bool in_it_block)
 /* Instructions an IT instruction makes conditional (0 when `decoded` is not an IT). */
 unsigned thumb_it_length(const uint8_t *bytes, const struct decoded *decoded);
 
-/* Pipeline events of `current` given the instruction before it in the same block (NULL at a
- * block start). `*paired` carries whether `previous` was itself issued as the second of a
- * pair; it is updated for `current`. Adds one count per event to `events`. */
+/* Pipeline events of `current` given the instruction before it (NULL when there is none to pair
+ * with: a block entered by a branch). `*paired` carries whether `previous` was itself issued as the
+ * second of a pair; it is updated for `current`. Adds one count per event to `events`. */
 void thumb_events(const struct decoded *previous, const struct decoded *current, bool *paired,
                   unsigned events[EVENT_COUNT]);
 
