@@ -2443,14 +2443,79 @@ static MD_NOINLINE void copy_planes_wide(const md_window_params *p, const dw_ste
     }
 }
 
-/* Wide planes' every value (and the slack after each) the zero point: their padding, set once a layer. */
-static void fill_wide(int16_t *plane, int32_t values, int32_t input_offset)
+/* DW_WIDE_GATHER over whole rows (`group` one or two of it a loop: a width of a multiple of 4 or
+ * 8), the row loop in assembly too: `rows` rows, k = {inside row bytes of a plane, source bytes from
+ * past a row to the next, plane bytes from past a row's inside to the next's}. */
+#define DW_WIDE_ROWS(group) \
+    "1:\n\t" \
+    "ldr %[a], [%[k]]\n\t" \
+    "add %[end], %[first], %[a]\n" \
+    "2:\n\t" group "cmp %[first], %[end]\n\t" \
+    "bne 2b\n\t" \
+    "ldrd %[a], %[b], [%[k], #4]\n\t" \
+    "add %[from], %[from], %[a]\n\t" \
+    "add %[first], %[first], %[b]\n\t" \
+    "add %[second], %[second], %[b]\n\t" \
+    "subs %[rows], %[rows], #1\n\t" \
+    "bne 1b\n"
+
+/* copy_planes_wide of an image whose width is a multiple of 4: every row's pixels four or eight at
+ * a time, the rows in the same loop (no per-row call). */
+static MD_NOINLINE void copy_planes_wide_4(const md_window_params *p, const dw_steps *steps, const int8_t *image,
+                                           int32_t c, int16_t *plane, int32_t distance, int32_t pitch)
 {
-    const uint32_t zero = (uint16_t)-input_offset;
-    const uint32_t pair = zero | (zero << 16);
+    const int32_t step = steps->in_column;
+    const int32_t k[3] = {2 * p->input_w, steps->in_row - p->input_w * step, 2 * (pitch - p->input_w)};
+    const int8_t *from = image + c;
+    int16_t *first = plane + p->pad_top * pitch + p->pad_left;
+    int16_t *second = first + distance;
+    int16_t *end;
+    int32_t rows = p->input_h;
+    uint32_t a;
+    uint32_t b;
+    uint32_t cc;
+    uint32_t d;
+    if (p->input_w % 8 == 0) {
+        __asm__ volatile(DW_WIDE_ROWS(DW_WIDE_GATHER DW_WIDE_GATHER)
+                         : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(cc), [d] "=&r"(d), [end] "=&r"(end),
+                           [from] "+r"(from), [first] "+r"(first), [second] "+r"(second), [rows] "+r"(rows)
+                         : [step] "r"(step), [step3] "r"(3 * step), [k] "r"(k)
+                         : "memory", "cc");
+    } else {
+        __asm__ volatile(DW_WIDE_ROWS(DW_WIDE_GATHER)
+                         : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(cc), [d] "=&r"(d), [end] "=&r"(end),
+                           [from] "+r"(from), [first] "+r"(first), [second] "+r"(second), [rows] "+r"(rows)
+                         : [step] "r"(step), [step3] "r"(3 * step), [k] "r"(k)
+                         : "memory", "cc");
+    }
+}
+
+/* `count` values from `at` on the zero point. */
+static void fill_values(int16_t *at, int32_t count, int16_t zero)
+{
     int32_t i;
-    for (i = 0; i < values; i += 2) {
-        md_write32(plane + i, pair);
+    for (i = 0; i < count; ++i) {
+        at[i] = zero;
+    }
+}
+
+/* Two wide planes' padding (`values` apart, `pitch` values between rows), the slack after each too:
+ * every value the copies do not write, the zero point, set once a layer. */
+static void fill_wide(const md_window_params *p, int16_t *planes, int32_t values, int32_t pitch)
+{
+    const int16_t zero = (int16_t)-p->input_offset;
+    const int32_t inside = p->pad_top * pitch + p->pad_left; /* the first value a copy writes */
+    const int32_t gap = pitch - p->input_w;                   /* values from past a row's inside to the next's */
+    int32_t plane;
+    int32_t y;
+    for (plane = 0; plane < 2; ++plane) {
+        int16_t *const at = planes + plane * values;
+        fill_values(at, inside, zero);
+        for (y = 0; y + 1 < p->input_h; ++y) {
+            fill_values(at + inside + y * pitch + p->input_w, gap, zero);
+        }
+        y = inside + (p->input_h - 1) * pitch + p->input_w;
+        fill_values(at + y, values - y, zero);
     }
 }
 
@@ -2531,20 +2596,31 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
     const int32_t values = plane->rows * pitch + MD_PLANE_SLACK; /* a wide plane and its slack */
     int16_t *const planes = (int16_t *)(void *)scratch;
     dw_wide_constants k = wide_plan(p, steps, pitch);
+    const int quads = p->input_c % 4 == 0; /* the constants of 4 channels at once (fold_3x3_4) */
+    dw_folded folds[4];
     int32_t first = 0; /* the first of the two channels the planes hold */
     int32_t batch;
     int32_t c;
-    fill_wide(planes, 2 * values, p->input_offset); /* the padding: every channel's zero point */
+    fill_wide(p, planes, values, pitch); /* the padding: every channel's zero point */
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; ++c) {
-            const dw_requant r = channel_requant(job, c);
-            const dw_folded f = fold_3x3(p, steps, job->filter + c, &r);
+            if (quads && c % 4 == 0) {
+                fold_3x3_4(p, steps, job, c, folds);
+            } else if (!quads) {
+                const dw_requant r = channel_requant(job, c);
+                folds[0] = fold_3x3(p, steps, job->filter + c, &r);
+            }
             if (c % 2 == 0) {
                 first = md_min_i32(c, p->input_c - 2);
-                copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                if (p->input_w % 4 == 0) {
+                    copy_planes_wide_4(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                } else {
+                    copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                }
             }
-            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &f, output + c);
+            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &folds[quads ? c % 4 : 0],
+                           output + c);
         }
     }
 }
