@@ -2351,6 +2351,45 @@ void md_dw_fused_blocks_s2(const int16_t *at, const dw_wide_constants *constants
 
 __asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2", DW_WIDE_SUMS, DW_WIDE_TERMS, "ldr r1, [sp, #12]\n\t", "8"));
 
+/* md_dw_fused_blocks_s2 over a wide plane whose rows are MD_WIDE_PITCH values (128 bytes) apart:
+ * every word of a block at a constant offset from r0 (no pointer moves between rows), a row's 3
+ * words loaded back to back into r2, r12 and lr (the M4 pipelines the second and third). */
+void md_dw_fused_blocks_s2_near(const int16_t *at, const dw_wide_constants *constants, int32_t unused);
+
+/* One plane row (`row` its byte offset) of both windows of an output row, as DW_WIDE_ROW. */
+#define DW_NEAR_ROW(left, right, from_left, from_right, pair, third, half, row) \
+    "ldr r2, [r0, #" row "]\n\t" \
+    "ldr r12, [r0, #" row "+4]\n\t" \
+    "ldr lr, [r0, #" row "+8]\n\t" \
+    "smlad " left ", r2, " pair ", " from_left "\n\t" \
+    "smlab" half " " left ", r12, " third ", " left "\n\t" \
+    "smlad " right ", r12, " pair ", " from_right "\n\t" \
+    "smlab" half " " right ", lr, " third ", " right "\n\t"
+
+/* Row 2 (DW_WIDE_SHARED_ROW's). */
+#define DW_NEAR_SHARED_ROW \
+    "ldr r2, [r0, #256]\n\t" \
+    "ldr r12, [r0, #260]\n\t" \
+    "ldr lr, [r0, #264]\n\t" \
+    "smlad r8, r2, r5, r8\n\t" \
+    "smlad r10, r2, r3, r1\n\t" \
+    "smlabt r8, r12, r7, r8\n\t" \
+    "smlabb r10, r12, r6, r10\n\t" \
+    "smlad r9, r12, r5, r9\n\t" \
+    "smlad r11, r12, r3, r1\n\t" \
+    "smlabt r9, lr, r7, r9\n\t" \
+    "smlabb r11, lr, r6, r11\n\t"
+
+#define DW_NEAR_SUMS \
+    DW_NEAR_ROW("r8", "r9", "r1", "r1", "r3", "r6", "b", "0") \
+    DW_NEAR_ROW("r8", "r9", "r8", "r9", "r4", "r6", "t", "128") \
+    DW_NEAR_SHARED_ROW \
+    DW_NEAR_ROW("r10", "r11", "r10", "r11", "r4", "r6", "t", "384") \
+    DW_NEAR_ROW("r10", "r11", "r10", "r11", "r5", "r7", "t", "512") \
+    "adds r0, r0, #8\n\t"
+
+__asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2_near", DW_NEAR_SUMS, "ldr r1, [sp, #12]\n\t", "8"));
+
 /* The geometry of md_dw_fused_blocks_s2 over wide planes at stride 2 (at least 2 output rows, `pitch`
  * values between plane rows), set once a layer. */
 static dw_wide_constants wide_plan(const md_window_params *p, const dw_steps *steps, int32_t pitch)
@@ -2499,23 +2538,27 @@ static void fill_values(int16_t *at, int32_t count, int16_t zero)
     }
 }
 
-/* Two wide planes' padding (`values` apart, `pitch` values between rows), the slack after each too:
- * every value the copies do not write, the zero point, set once a layer. */
-static void fill_wide(const md_window_params *p, int16_t *planes, int32_t values, int32_t pitch)
+/* Two wide planes' padding (`values` apart, rows `pitch` values apart, `width` of them the padded
+ * plane's): the values the windows read that the copies do not write, the zero point, set once a
+ * layer (past `width` a row's values are loaded, never multiplied). */
+static void fill_wide(const md_window_params *p, int16_t *planes, int32_t values, int32_t width, int32_t pitch)
 {
     const int16_t zero = (int16_t)-p->input_offset;
-    const int32_t inside = p->pad_top * pitch + p->pad_left; /* the first value a copy writes */
-    const int32_t gap = pitch - p->input_w;                   /* values from past a row's inside to the next's */
+    const int32_t bottom = p->pad_top + p->input_h; /* the first row below the image */
+    const int32_t right = p->pad_left + p->input_w; /* the first column right of it */
+    const int32_t rows = (values - MD_PLANE_SLACK) / pitch;
     int32_t plane;
     int32_t y;
     for (plane = 0; plane < 2; ++plane) {
         int16_t *const at = planes + plane * values;
-        fill_values(at, inside, zero);
-        for (y = 0; y + 1 < p->input_h; ++y) {
-            fill_values(at + inside + y * pitch + p->input_w, gap, zero);
+        for (y = 0; y < rows; ++y) {
+            if (y < p->pad_top || y >= bottom) {
+                fill_values(at + y * pitch, width, zero);
+            } else {
+                fill_values(at + y * pitch, p->pad_left, zero);
+                fill_values(at + y * pitch + right, width - right, zero);
+            }
         }
-        y = inside + (p->input_h - 1) * pitch + p->input_w;
-        fill_values(at + y, values - y, zero);
     }
 }
 
@@ -2553,7 +2596,11 @@ static MD_NOINLINE void plane_3x3_wide(const md_window_params *p, const dw_steps
     k->multiplier = f->multiplier;
     k->addend = f->addend;
     k->out = output;
-    md_dw_fused_blocks_s2(plane, k, 2 * pitch);
+    if (pitch == MD_WIDE_PITCH) {
+        md_dw_fused_blocks_s2_near(plane, k, 0);
+    } else {
+        md_dw_fused_blocks_s2(plane, k, 2 * pitch);
+    }
     if (p->output_h % 2) {
         wide_row(p, steps, plane, pitch, f, output, p->output_h - 1);
     }
@@ -2601,7 +2648,7 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
     int32_t first = 0; /* the first of the two channels the planes hold */
     int32_t batch;
     int32_t c;
-    fill_wide(p, planes, values, pitch); /* the padding: every channel's zero point */
+    fill_wide(p, planes, values, plane->width, pitch); /* the padding: every channel's zero point */
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; ++c) {
