@@ -2356,7 +2356,23 @@ __asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2", DW_WIDE_SUMS, DW_WIDE_TERMS, "l
  * words loaded back to back into r2, r12 and lr (the M4 pipelines the second and third). */
 void md_dw_fused_blocks_s2_near(const int16_t *at, const dw_wide_constants *constants, int32_t unused);
 
-/* One plane row (`row` its byte offset) of both windows of an output row, as DW_WIDE_ROW. */
+/* One plane row (`row` its byte offset) of both windows of an output row, as DW_WIDE_ROW. The
+ * Cortex-M7's: the third load after the first multiply, issued beside it. */
+#if MD_DUAL_ISSUE
+#define DW_NEAR_ROW(left, right, from_left, from_right, pair, third, half, row) \
+    "ldr r2, [r0, #" row "]\n\t" \
+    "ldr r12, [r0, #" row "+4]\n\t" \
+    "smlad " left ", r2, " pair ", " from_left "\n\t" \
+    "ldr lr, [r0, #" row "+8]\n\t" \
+    "smlab" half " " left ", r12, " third ", " left "\n\t" \
+    "smlad " right ", r12, " pair ", " from_right "\n\t" \
+    "smlab" half " " right ", lr, " third ", " right "\n\t"
+#define DW_NEAR_SHARED_LOADS \
+    "ldr r2, [r0, #256]\n\t" \
+    "ldr r12, [r0, #260]\n\t" \
+    "smlad r8, r2, r5, r8\n\t" \
+    "ldr lr, [r0, #264]\n\t"
+#else
 #define DW_NEAR_ROW(left, right, from_left, from_right, pair, third, half, row) \
     "ldr r2, [r0, #" row "]\n\t" \
     "ldr r12, [r0, #" row "+4]\n\t" \
@@ -2365,13 +2381,16 @@ void md_dw_fused_blocks_s2_near(const int16_t *at, const dw_wide_constants *cons
     "smlab" half " " left ", r12, " third ", " left "\n\t" \
     "smlad " right ", r12, " pair ", " from_right "\n\t" \
     "smlab" half " " right ", lr, " third ", " right "\n\t"
-
-/* Row 2 (DW_WIDE_SHARED_ROW's). */
-#define DW_NEAR_SHARED_ROW \
+#define DW_NEAR_SHARED_LOADS \
     "ldr r2, [r0, #256]\n\t" \
     "ldr r12, [r0, #260]\n\t" \
     "ldr lr, [r0, #264]\n\t" \
-    "smlad r8, r2, r5, r8\n\t" \
+    "smlad r8, r2, r5, r8\n\t"
+#endif
+
+/* Row 2 (DW_WIDE_SHARED_ROW's). */
+#define DW_NEAR_SHARED_ROW \
+    DW_NEAR_SHARED_LOADS \
     "smlad r10, r2, r3, r1\n\t" \
     "smlabt r8, r12, r7, r8\n\t" \
     "smlabb r10, r12, r6, r10\n\t" \
