@@ -370,8 +370,9 @@ def stride_2_planes() -> Graph:
     int8 planes, md_dw_folded_blocks_s2): odd last output row and column, VALID, a tall image
     transposed, rows of 52 + 3 and 52 + 1 columns, one block, row pairs beyond one call's sums, rows of
     8k + 1..7 values copied, odd channel counts (the last channel with the one before), one channel
-    (an int8 plane); rows of 4k and 8k pixels (the copy's row loop in assembly) with 4 channels' constants
-    at once, planes up to 64 values wide (md_dw_fused_blocks_s2_near) and wider; two layers on one int8 plane (Schedule.PLANES); layers that are not narrow (left
+    (an int8 plane); rows of 4k and 8k pixels (the copy's row loop in assembly) with 4 channels'
+    constants at once, planes up to 64 values wide (md_dw_fused_blocks_s2_near) and wider; two layers
+    on one int8 plane (Schedule.PLANES); layers that are not narrow (left
     shifts; right shifts past 22) take the exact requantization."""
     f = Family("stride_2_planes", 17)
     same, relu6 = DepthwiseConv2DOptions(Padding.SAME, 2, 2), Activation.RELU6

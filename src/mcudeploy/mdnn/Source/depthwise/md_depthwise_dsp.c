@@ -2404,10 +2404,9 @@ void md_dw_fused_blocks_s2_near(const int16_t *at, const dw_wide_constants *cons
     DW_NEAR_ROW("r8", "r9", "r8", "r9", "r4", "r6", "t", "128") \
     DW_NEAR_SHARED_ROW \
     DW_NEAR_ROW("r10", "r11", "r10", "r11", "r4", "r6", "t", "384") \
-    DW_NEAR_ROW("r10", "r11", "r10", "r11", "r5", "r7", "t", "512") \
-    "adds r0, r0, #8\n\t"
+    DW_NEAR_ROW("r10", "r11", "r10", "r11", "r5", "r7", "t", "512")
 
-__asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2_near", DW_NEAR_SUMS, "ldr r1, [sp, #12]\n\t", "8"));
+__asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2_near", DW_NEAR_SUMS, DW_WIDE_TERMS, "ldr r1, [sp, #12]\n\t", "8"));
 
 /* The geometry of md_dw_fused_blocks_s2 over wide planes at stride 2 (at least 2 output rows, `pitch`
  * values between plane rows), set once a layer. */
