@@ -550,6 +550,9 @@ def _int4_filter(graph: Graph, op: Operator) -> tuple[int, str]:
 PLANE_SLACK = 4
 """Bytes after a depthwise channel plane: word reads of its last windows run up to 3 bytes past it."""
 
+WIDE_PITCH = 64
+"""Values between the rows of a wide depthwise plane up to this padded width (MD_WIDE_PITCH)."""
+
 
 def padded_plane_extents(window: Window, height: int, width: int) -> tuple[int, int]:
     """Rows and columns of a channel plane with the padding its windows reach (md_padded_extent in C)."""
@@ -560,6 +563,11 @@ def padded_plane_extents(window: Window, height: int, width: int) -> tuple[int, 
     rows = extent(height, window.out_h, window.stride_h, window.pad_top, window.filter_h, window.dilation_h)
     columns = extent(width, window.out_w, window.stride_w, window.pad_left, window.filter_w, window.dilation_w)
     return rows, columns
+
+
+def wide_pitch(columns: int) -> int:
+    """Values between a wide plane's rows (md_depthwise_wide_pitch): WIDE_PITCH up to it, else even."""
+    return WIDE_PITCH if columns <= WIDE_PITCH else columns + columns % 2
 
 
 def padded_plane_pixels(window: Window, height: int, width: int) -> int:
@@ -581,12 +589,13 @@ def plane_bytes(
     """Scratch of the depthwise channel-plane path (md_depthwise_*_get_buffer_size in
     mdnn/Include/md_nn.h, the source of truth): one padded plane and PLANE_SLACK bytes; grouped
     (md_depthwise_s8_grouped_get_buffer_size), `planes_at_once` planes, and int8 under undilated 3x3
-    windows at stride 2 two wide planes (int16 values, rows an even count of values apart, PLANE_SLACK
-    bytes more each)."""
+    windows at stride 2 two wide planes (int16 values, rows `wide_pitch` values apart, in either
+    orientation, PLANE_SLACK bytes more each)."""
     wide = (window.filter_h, window.filter_w, window.stride_h, window.stride_w) == (3, 3, 2, 2)
     if grouped and element_bytes == 1 and wide and (window.dilation_h, window.dilation_w) == (1, 1):
         rows, columns = padded_plane_extents(window, height, width)
-        return 2 * (rows * (columns + columns % 2) * 2 + 2 * PLANE_SLACK)
+        values = max(rows * wide_pitch(columns), columns * wide_pitch(rows))  # either orientation
+        return 2 * (values * 2 + 2 * PLANE_SLACK)
     planes = planes_at_once(window, channels, element_bytes, grouped)
     return planes * padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
 

@@ -378,10 +378,12 @@ static inline int32_t md_depthwise_s8_wide_plane(const md_window_params *p)
            p->dilation_w == 1;
 }
 
-/* Values from one row of a wide plane to the next: its padded width rounded up to even. */
+/* Values from one row of a wide plane to the next: MD_WIDE_PITCH for a padded width up to it (the
+ * DSP blocks then reach every plane row at a constant offset), else the width rounded up to even. */
+#define MD_WIDE_PITCH 64 /* kernels/contracts.py WIDE_PITCH */
 static inline int32_t md_depthwise_wide_pitch(int32_t columns)
 {
-    return (columns + 1) & ~1;
+    return columns <= MD_WIDE_PITCH ? MD_WIDE_PITCH : (columns + 1) & ~1;
 }
 
 /* Scratch of each kernel's channel-plane path (depth multiplier 1), in bytes: one padded plane.
@@ -392,8 +394,9 @@ static inline int32_t md_depthwise_s8_get_buffer_size(const md_window_params *p)
 }
 
 /* Scratch of md_depthwise_s8_grouped: md_depthwise_s8_planes planes, MD_PLANE_SLACK after the last;
- * or two wide planes (md_depthwise_s8_wide_plane), which hold one int8 plane as well. The same size
- * on every build (the generated code plans it once). */
+ * or two wide planes (md_depthwise_s8_wide_plane) in either orientation (the DSP path transposes a
+ * tall image), which hold one int8 plane as well. The same size on every build (the generated code
+ * plans it once). */
 static inline int32_t md_depthwise_s8_grouped_get_buffer_size(const md_window_params *p)
 {
     if (md_depthwise_s8_wide_plane(p)) {
@@ -401,7 +404,10 @@ static inline int32_t md_depthwise_s8_grouped_get_buffer_size(const md_window_pa
             md_padded_extent(p->input_h, p->output_h, p->stride_h, p->pad_top, p->filter_h, p->dilation_h);
         const int32_t columns =
             md_padded_extent(p->input_w, p->output_w, p->stride_w, p->pad_left, p->filter_w, p->dilation_w);
-        return 2 * (rows * md_depthwise_wide_pitch(columns) * 2 + 2 * MD_PLANE_SLACK);
+        const int32_t along = rows * md_depthwise_wide_pitch(columns);
+        const int32_t across = columns * md_depthwise_wide_pitch(rows);
+        const int32_t values = along > across ? along : across;
+        return 2 * (values * 2 + 2 * MD_PLANE_SLACK);
     }
     return md_depthwise_s8_planes(p) * (md_depthwise_plane_bytes(p, 1) - MD_PLANE_SLACK) + MD_PLANE_SLACK;
 }

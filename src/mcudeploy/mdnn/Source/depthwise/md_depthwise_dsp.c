@@ -2351,6 +2351,63 @@ void md_dw_fused_blocks_s2(const int16_t *at, const dw_wide_constants *constants
 
 __asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2", DW_WIDE_SUMS, DW_WIDE_TERMS, "ldr r1, [sp, #12]\n\t", "8"));
 
+/* md_dw_fused_blocks_s2 over a wide plane whose rows are MD_WIDE_PITCH values (128 bytes) apart:
+ * every word of a block at a constant offset from r0 (no pointer moves between rows), a row's 3
+ * words loaded back to back into r2, r12 and lr (the M4 pipelines the second and third). */
+void md_dw_fused_blocks_s2_near(const int16_t *at, const dw_wide_constants *constants, int32_t unused);
+
+/* One plane row (`row` its byte offset) of both windows of an output row, as DW_WIDE_ROW. The
+ * Cortex-M7's: the third load after the first multiply, issued beside it. */
+#if MD_DUAL_ISSUE
+#define DW_NEAR_ROW(left, right, from_left, from_right, pair, third, half, row) \
+    "ldr r2, [r0, #" row "]\n\t" \
+    "ldr r12, [r0, #" row "+4]\n\t" \
+    "smlad " left ", r2, " pair ", " from_left "\n\t" \
+    "ldr lr, [r0, #" row "+8]\n\t" \
+    "smlab" half " " left ", r12, " third ", " left "\n\t" \
+    "smlad " right ", r12, " pair ", " from_right "\n\t" \
+    "smlab" half " " right ", lr, " third ", " right "\n\t"
+#define DW_NEAR_SHARED_LOADS \
+    "ldr r2, [r0, #256]\n\t" \
+    "ldr r12, [r0, #260]\n\t" \
+    "smlad r8, r2, r5, r8\n\t" \
+    "ldr lr, [r0, #264]\n\t"
+#else
+#define DW_NEAR_ROW(left, right, from_left, from_right, pair, third, half, row) \
+    "ldr r2, [r0, #" row "]\n\t" \
+    "ldr r12, [r0, #" row "+4]\n\t" \
+    "ldr lr, [r0, #" row "+8]\n\t" \
+    "smlad " left ", r2, " pair ", " from_left "\n\t" \
+    "smlab" half " " left ", r12, " third ", " left "\n\t" \
+    "smlad " right ", r12, " pair ", " from_right "\n\t" \
+    "smlab" half " " right ", lr, " third ", " right "\n\t"
+#define DW_NEAR_SHARED_LOADS \
+    "ldr r2, [r0, #256]\n\t" \
+    "ldr r12, [r0, #260]\n\t" \
+    "ldr lr, [r0, #264]\n\t" \
+    "smlad r8, r2, r5, r8\n\t"
+#endif
+
+/* Row 2 (DW_WIDE_SHARED_ROW's). */
+#define DW_NEAR_SHARED_ROW \
+    DW_NEAR_SHARED_LOADS \
+    "smlad r10, r2, r3, r1\n\t" \
+    "smlabt r8, r12, r7, r8\n\t" \
+    "smlabb r10, r12, r6, r10\n\t" \
+    "smlad r9, r12, r5, r9\n\t" \
+    "smlad r11, r12, r3, r1\n\t" \
+    "smlabt r9, lr, r7, r9\n\t" \
+    "smlabb r11, lr, r6, r11\n\t"
+
+#define DW_NEAR_SUMS \
+    DW_NEAR_ROW("r8", "r9", "r1", "r1", "r3", "r6", "b", "0") \
+    DW_NEAR_ROW("r8", "r9", "r8", "r9", "r4", "r6", "t", "128") \
+    DW_NEAR_SHARED_ROW \
+    DW_NEAR_ROW("r10", "r11", "r10", "r11", "r4", "r6", "t", "384") \
+    DW_NEAR_ROW("r10", "r11", "r10", "r11", "r5", "r7", "t", "512")
+
+__asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2_near", DW_NEAR_SUMS, DW_WIDE_TERMS, "ldr r1, [sp, #12]\n\t", "8"));
+
 /* The geometry of md_dw_fused_blocks_s2 over wide planes at stride 2 (at least 2 output rows, `pitch`
  * values between plane rows), set once a layer. */
 static dw_wide_constants wide_plan(const md_window_params *p, const dw_steps *steps, int32_t pitch)
@@ -2443,14 +2500,83 @@ static MD_NOINLINE void copy_planes_wide(const md_window_params *p, const dw_ste
     }
 }
 
-/* Wide planes' every value (and the slack after each) the zero point: their padding, set once a layer. */
-static void fill_wide(int16_t *plane, int32_t values, int32_t input_offset)
+/* DW_WIDE_GATHER over whole rows (`group` one or two of it a loop: a width of a multiple of 4 or
+ * 8), the row loop in assembly too: `rows` rows, k = {inside row bytes of a plane, source bytes from
+ * past a row to the next, plane bytes from past a row's inside to the next's}. */
+#define DW_WIDE_ROWS(group) \
+    "1:\n\t" \
+    "ldr %[a], [%[k]]\n\t" \
+    "add %[end], %[first], %[a]\n" \
+    "2:\n\t" group "cmp %[first], %[end]\n\t" \
+    "bne 2b\n\t" \
+    "ldrd %[a], %[b], [%[k], #4]\n\t" \
+    "add %[from], %[from], %[a]\n\t" \
+    "add %[first], %[first], %[b]\n\t" \
+    "add %[second], %[second], %[b]\n\t" \
+    "subs %[rows], %[rows], #1\n\t" \
+    "bne 1b\n"
+
+/* copy_planes_wide of an image whose width is a multiple of 4: every row's pixels four or eight at
+ * a time, the rows in the same loop (no per-row call). */
+static MD_NOINLINE void copy_planes_wide_4(const md_window_params *p, const dw_steps *steps, const int8_t *image,
+                                           int32_t c, int16_t *plane, int32_t distance, int32_t pitch)
 {
-    const uint32_t zero = (uint16_t)-input_offset;
-    const uint32_t pair = zero | (zero << 16);
+    const int32_t step = steps->in_column;
+    const int32_t k[3] = {2 * p->input_w, steps->in_row - p->input_w * step, 2 * (pitch - p->input_w)};
+    const int8_t *from = image + c;
+    int16_t *first = plane + p->pad_top * pitch + p->pad_left;
+    int16_t *second = first + distance;
+    int16_t *end;
+    int32_t rows = p->input_h;
+    uint32_t a;
+    uint32_t b;
+    uint32_t cc;
+    uint32_t d;
+    if (p->input_w % 8 == 0) {
+        __asm__ volatile(DW_WIDE_ROWS(DW_WIDE_GATHER DW_WIDE_GATHER)
+                         : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(cc), [d] "=&r"(d), [end] "=&r"(end),
+                           [from] "+r"(from), [first] "+r"(first), [second] "+r"(second), [rows] "+r"(rows)
+                         : [step] "r"(step), [step3] "r"(3 * step), [k] "r"(k)
+                         : "memory", "cc");
+    } else {
+        __asm__ volatile(DW_WIDE_ROWS(DW_WIDE_GATHER)
+                         : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(cc), [d] "=&r"(d), [end] "=&r"(end),
+                           [from] "+r"(from), [first] "+r"(first), [second] "+r"(second), [rows] "+r"(rows)
+                         : [step] "r"(step), [step3] "r"(3 * step), [k] "r"(k)
+                         : "memory", "cc");
+    }
+}
+
+/* `count` values from `at` on the zero point. */
+static void fill_values(int16_t *at, int32_t count, int16_t zero)
+{
     int32_t i;
-    for (i = 0; i < values; i += 2) {
-        md_write32(plane + i, pair);
+    for (i = 0; i < count; ++i) {
+        at[i] = zero;
+    }
+}
+
+/* Two wide planes' padding (`values` apart, rows `pitch` values apart, `width` of them the padded
+ * plane's): the values the windows read that the copies do not write, the zero point, set once a
+ * layer (past `width` a row's values are loaded, never multiplied). */
+static void fill_wide(const md_window_params *p, int16_t *planes, int32_t values, int32_t width, int32_t pitch)
+{
+    const int16_t zero = (int16_t)-p->input_offset;
+    const int32_t bottom = p->pad_top + p->input_h; /* the first row below the image */
+    const int32_t right = p->pad_left + p->input_w; /* the first column right of it */
+    const int32_t rows = (values - MD_PLANE_SLACK) / pitch;
+    int32_t plane;
+    int32_t y;
+    for (plane = 0; plane < 2; ++plane) {
+        int16_t *const at = planes + plane * values;
+        for (y = 0; y < rows; ++y) {
+            if (y < p->pad_top || y >= bottom) {
+                fill_values(at + y * pitch, width, zero);
+            } else {
+                fill_values(at + y * pitch, p->pad_left, zero);
+                fill_values(at + y * pitch + right, width - right, zero);
+            }
+        }
     }
 }
 
@@ -2488,7 +2614,11 @@ static MD_NOINLINE void plane_3x3_wide(const md_window_params *p, const dw_steps
     k->multiplier = f->multiplier;
     k->addend = f->addend;
     k->out = output;
-    md_dw_fused_blocks_s2(plane, k, 2 * pitch);
+    if (pitch == MD_WIDE_PITCH) {
+        md_dw_fused_blocks_s2_near(plane, k, 0);
+    } else {
+        md_dw_fused_blocks_s2(plane, k, 2 * pitch);
+    }
     if (p->output_h % 2) {
         wide_row(p, steps, plane, pitch, f, output, p->output_h - 1);
     }
@@ -2531,20 +2661,31 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
     const int32_t values = plane->rows * pitch + MD_PLANE_SLACK; /* a wide plane and its slack */
     int16_t *const planes = (int16_t *)(void *)scratch;
     dw_wide_constants k = wide_plan(p, steps, pitch);
+    const int quads = p->input_c % 4 == 0; /* the constants of 4 channels at once (fold_3x3_4) */
+    dw_folded folds[4];
     int32_t first = 0; /* the first of the two channels the planes hold */
     int32_t batch;
     int32_t c;
-    fill_wide(planes, 2 * values, p->input_offset); /* the padding: every channel's zero point */
+    fill_wide(p, planes, values, plane->width, pitch); /* the padding: every channel's zero point */
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; ++c) {
-            const dw_requant r = channel_requant(job, c);
-            const dw_folded f = fold_3x3(p, steps, job->filter + c, &r);
+            if (quads && c % 4 == 0) {
+                fold_3x3_4(p, steps, job, c, folds);
+            } else if (!quads) {
+                const dw_requant r = channel_requant(job, c);
+                folds[0] = fold_3x3(p, steps, job->filter + c, &r);
+            }
             if (c % 2 == 0) {
                 first = md_min_i32(c, p->input_c - 2);
-                copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                if (p->input_w % 4 == 0) {
+                    copy_planes_wide_4(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                } else {
+                    copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                }
             }
-            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &f, output + c);
+            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &folds[quads ? c % 4 : 0],
+                           output + c);
         }
     }
 }
