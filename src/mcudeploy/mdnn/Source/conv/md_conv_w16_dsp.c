@@ -1326,10 +1326,25 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
             const int32_t count = left < COLUMNS ? left : COLUMNS;
             if (block != NULL && count == COLUMNS && ox >= first_ox && ox <= last_ox &&
                 md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row)) {
+                /* the run of the row's groups inside the image from here to `last_ox`: all but the
+                 * last one block and walk here (no checks, no division), the last as any group */
                 const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-                block((const uint8_t *)input + (y0 * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) *
-                                                   p->input_c,
-                      row_step, pixel_step, offsets, scratch);
+                const uint8_t *row = (const uint8_t *)input +
+                                     (y0 * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) * p->input_c;
+                const int32_t more = md_min_i32((last_ox - ox) / COLUMNS, (left - COLUMNS) / COLUMNS);
+                int32_t k;
+                pairs.stride = channels;
+                for (k = 0; k < more; ++k, row += COLUMNS * pixel_step, out += COLUMNS * channels) {
+                    block(row, row_step, pixel_step, offsets, scratch);
+                    pairs.weights = job->filter; /* the walk of other than 8 channels advances them */
+                    pairs.records = records;
+                    pairs.out = out;
+                    pairs.end = out + channels;
+                    walk(&pairs);
+                }
+                ox += more * COLUMNS;
+                left -= more * COLUMNS;
+                block(row, row_step, pixel_step, offsets, scratch);
             } else {
                 fill(p, input, oy, ox, count, scratch);
             }
