@@ -348,6 +348,27 @@ static void pack_records(const md_window_params *p, const int16_t *filter, const
     }
 }
 
+/* md_conv_int.h: the records of a 3x3 stem over one channel (md_conv_s8_w16_stem_records_bytes), as
+ * pack_records' with the filter's pair of channels as it is (8 whole words and the last value of each
+ * channel in one word), doubled, and no LAST_CHANNEL (the stems' walk knows its channel count). */
+void md_conv_stem_records(const md_window_params *p, const int16_t *filter, const int32_t *walk, int32_t *record)
+{
+    const int32_t depth = 9;
+    int32_t oc;
+    int32_t k;
+    for (oc = 0; oc < p->output_c; oc += 2, walk += WALK_RECORD, record += depth + 2 + 2 * RECORD_CONSTANTS) {
+        const int16_t *pair = filter + oc * depth;
+        int32_t *constants = record + 2 + depth;
+        record[0] = (int32_t)((uint32_t)walk[0] << 1);
+        record[1] = (int32_t)((uint32_t)walk[1] << 1);
+        copy_doubled(pair, record + 2, depth - 1);
+        record[1 + depth] = (int32_t)((((uint32_t)pair[2 * depth - 2] << 1) & 0xFFFFu) | (uint32_t)pair[2 * depth - 1] << 17);
+        for (k = 0; k < 2 * RECORD_CONSTANTS; ++k) {
+            constants[k] = walk[2 + k];
+        }
+    }
+}
+
 /* The `count` output pixels from `out` on whose input channels are `step` bytes apart from `pixel`
  * on: four at a time, then one at a time (its column 4 times, its outputs in one place). */
 static void walk_run(walk_function walk_pixels, narrow_walk *walk, const md_window_params *p, const int8_t *pixel,
