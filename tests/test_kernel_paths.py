@@ -346,6 +346,10 @@ def depthwise_as_convolutions() -> Graph:
     _depthwise(f, "int8", (1, 9, 14, 1), 8, DepthwiseConv2DOptions(Padding.VALID, 2, 2, depth_multiplier=8))
     clamped = DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 10, 12, 1), 8, clamped)
+    # its records walk after the assembly grey_block: runs of groups inside rows of 18 and 20 outputs
+    # at strides 2 and 1 (the last group of a row's run, the padded group after it)
+    _depthwise(f, "int8", (1, 5, 36, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
+    _depthwise(f, "int8", (1, 4, 20, 1), 8, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=8))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
@@ -357,7 +361,7 @@ def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions(target: s
     checker = Validator(depthwise_as_convolutions())
     try:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
-        assert network.count("md_conv_s8_w16(") == 6 and network.count("md_depthwise_s8(") == 0
+        assert network.count("md_conv_s8_w16(") == 8 and network.count("md_depthwise_s8(") == 0
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
