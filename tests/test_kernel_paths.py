@@ -477,8 +477,11 @@ def narrow_pointwise() -> Graph:
     _conv(f, "int8", (1, 3, 3, 32), 4, (1, 1), Conv2DOptions(activation=Activation.RELU6))
     _conv(f, "int8", (1, 3, 3, 64), 6, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 5, 3, 64), 4, (1, 1), Conv2DOptions(Padding.SAME, 2, 1))
-    # the walks with the stride built in (8 -> 16 above, 16 -> 32 here): 30 pixels, 7 groups then 2 lone
+    # the walks with the stride built in (8 -> 16 above, unrolled; 16 -> 32, 32 -> 32 and 32 -> 64 here):
+    # 30 pixels, 7 groups then 2 lone
     _conv(f, "int8", (1, 5, 6, 16), 32, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 3, 5, 32), 32, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 2, 8, 32), 64, (1, 1), Conv2DOptions())
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -492,10 +495,10 @@ def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
     scratch (an even channel count): all but the odd channel count (4) and the clamped layer (9)."""
     graph = narrow_pointwise()
     walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
-    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12]
+    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14]
     columns = {op.index: 4 * 2 * graph.tensors[op.inputs[0]].shape[3] for op in graph.operators}
     recorded = [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]]
-    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
