@@ -168,11 +168,12 @@ int main(void)
 
 
 def test_int16_weight_contract_plans_the_c_librarys_buffer_size(tmp_path):
-    """md_conv_s8_w16's columns, and the records of pointwise layers with 4 to 16, 32 or 64 input channels."""
+    """md_conv_s8_w16's columns, and the records of pointwise layers with 4 to 16, 32 or 64 input channels
+    and of a 3x3 stem over one channel to 8."""
     program = _sizes_program(tmp_path, WIDE_PROGRAM)
     shapes = [(1, 1, 0, 0), (1, 1, 1, 0), (3, 3, 1, 1), (1, 3, 0, 1)]
-    channel_counts = (3, 4, 8, 16, 20, 32, 64)
-    cases = [(*shape, channels, filters) for shape in shapes for channels in channel_counts for filters in (6, 7)]
+    channel_counts = (1, 3, 4, 8, 16, 20, 32, 64)
+    cases = [(*shape, channels, filters) for shape in shapes for channels in channel_counts for filters in (6, 7, 8)]
     answer = subprocess.run(
         [program], input="".join(" ".join(map(str, c)) + "\n" for c in cases), capture_output=True, text=True
     )
@@ -182,3 +183,4 @@ def test_int16_weight_contract_plans_the_c_librarys_buffer_size(tmp_path):
         window = Window(filter_h, filter_w, 1, 1, 1, 1, pad_top, pad_left, 4, 4)
         assert wide_im2col_bytes(window, channels, filters) == size, (window, channels, filters)
     assert sizes[cases.index((1, 1, 0, 0, 8, 6))] == 4 * 8 * 2 + 3 * (8 + 8) * 4  # 8 -> 6: 3 records
+    assert sizes[cases.index((3, 3, 1, 1, 1, 8))] == 4 * 10 * 2 + 4 * 17 * 4  # person_detect's stem: 4 records

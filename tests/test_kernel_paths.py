@@ -346,6 +346,10 @@ def depthwise_as_convolutions() -> Graph:
     _depthwise(f, "int8", (1, 9, 14, 1), 8, DepthwiseConv2DOptions(Padding.VALID, 2, 2, depth_multiplier=8))
     clamped = DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 10, 12, 1), 8, clamped)
+    # its records walk after the assembly grey_block: runs of groups inside rows of 18 and 20 outputs
+    # at strides 2 and 1 (the last group of a row's run, the padded group after it)
+    _depthwise(f, "int8", (1, 5, 36, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
+    _depthwise(f, "int8", (1, 4, 20, 1), 8, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=8))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
@@ -357,7 +361,7 @@ def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions(target: s
     checker = Validator(depthwise_as_convolutions())
     try:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
-        assert network.count("md_conv_s8_w16(") == 6 and network.count("md_depthwise_s8(") == 0
+        assert network.count("md_conv_s8_w16(") == 8 and network.count("md_depthwise_s8(") == 0
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
@@ -473,6 +477,11 @@ def narrow_pointwise() -> Graph:
     _conv(f, "int8", (1, 3, 3, 32), 4, (1, 1), Conv2DOptions(activation=Activation.RELU6))
     _conv(f, "int8", (1, 3, 3, 64), 6, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 5, 3, 64), 4, (1, 1), Conv2DOptions(Padding.SAME, 2, 1))
+    # the walks with the stride built in (8 -> 16 above, unrolled; 16 -> 32, 32 -> 32 and 32 -> 64 here):
+    # 30 pixels, 7 groups then 2 lone
+    _conv(f, "int8", (1, 5, 6, 16), 32, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 3, 5, 32), 32, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 2, 8, 32), 64, (1, 1), Conv2DOptions())
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -486,10 +495,10 @@ def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
     scratch (an even channel count): all but the odd channel count (4) and the clamped layer (9)."""
     graph = narrow_pointwise()
     walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
-    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
+    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14]
     columns = {op.index: 4 * 2 * graph.tensors[op.inputs[0]].shape[3] for op in graph.operators}
     recorded = [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]]
-    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
+    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])

@@ -452,7 +452,8 @@ def wide_im2col_bytes(window: Window, input_c: int, output_c: int) -> int:
     to an even count, then a pointwise layer's records (md_conv_s8_w16_get_buffer_size in
     mdnn/Include/md_nn.h, the source of truth)."""
     depth = window.filter_h * window.filter_w * input_c
-    return WIDE_COLUMNS * (depth + depth % 2) * 2 + narrow_pointwise_records_bytes(window, input_c, output_c)
+    records = narrow_pointwise_records_bytes(window, input_c, output_c) + stem_records_bytes(window, input_c, output_c)
+    return WIDE_COLUMNS * (depth + depth % 2) * 2 + records
 
 
 def narrow_pointwise_records_bytes(window: Window, input_c: int, output_c: int) -> int:
@@ -463,6 +464,14 @@ def narrow_pointwise_records_bytes(window: Window, input_c: int, output_c: int) 
     if not pointwise or input_c % 4 or (input_c > 16 and input_c not in (32, 64)) or output_c % 2:
         return 0
     return output_c // 2 * (input_c + 8) * 4
+
+
+def stem_records_bytes(window: Window, input_c: int, output_c: int) -> int:
+    """md_conv_s8_w16's records of a 3x3 filter over one input channel to 8 output channels (person_detect's
+    stem), 0 for other layers: per pair of output channels 17 words (md_conv_s8_w16_stem_records_bytes)."""
+    if (window.filter_h, window.filter_w, input_c, output_c) != (3, 3, 1, 8):
+        return 0
+    return output_c // 2 * 17 * 4
 
 
 def im2col_costs_more(graph: Graph, op: Operator) -> bool:

@@ -297,6 +297,18 @@ static inline int32_t md_conv_s8_w16_records_bytes(const md_window_params *p)
     return p->output_c / 2 * (p->input_c + 8) * 4;
 }
 
+/* Bytes after md_conv_s8_w16's columns of a 3x3 filter over one input channel (a stem over a grey
+ * image, 8 output channels: person_detect's; 0 for other layers): per pair of output channels a record of
+ * 17 words, its doubled biases, weights (as the filter holds them) and requantization
+ * constants side by side in RAM (md_conv_w16_dsp.c's stem walk reads them). */
+static inline int32_t md_conv_s8_w16_stem_records_bytes(const md_window_params *p)
+{
+    if (p->filter_h != 3 || p->filter_w != 3 || p->input_c != 1 || p->output_c != 8) {
+        return 0;
+    }
+    return p->output_c / 2 * 17 * 4;
+}
+
 /* int8 with the filter pre-expanded to int16: the same outputs as md_conv_s8, without unpacking the
  * weights on DSP cores, each weight read once for 4 output pixels. The im2col path only (scratch:
  * md_conv_s8_w16_get_buffer_size), int32 accumulator, not grouped; otherwise MD_ERROR_RANGE. The
@@ -314,7 +326,8 @@ static inline int32_t md_conv_s8_w16_records_bytes(const md_window_params *p)
 static inline int32_t md_conv_s8_w16_get_buffer_size(const md_window_params *p)
 {
     const int32_t depth = p->filter_h * p->filter_w * p->input_c;
-    return 4 * (depth + (depth & 1)) * 2 + md_conv_s8_w16_records_bytes(p); /* four int16 columns, even lengths */
+    return 4 * (depth + (depth & 1)) * 2 + md_conv_s8_w16_records_bytes(p) + /* four int16 columns, even lengths */
+           md_conv_s8_w16_stem_records_bytes(p);
 }
 
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,

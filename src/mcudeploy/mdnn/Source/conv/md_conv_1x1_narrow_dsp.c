@@ -232,10 +232,10 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     OUTPUT_NEXT("r6", "r4", "") OUTPUT_NEXT("r8", "r6", "ldm r0!, {r10-r12}\n\t")
 #endif
 
-/* Group by group: its four pixels' columns filled, then the walk over the records, `words` words a
- * pixel, `pairs` = 2 x words pairs of values a column (strings); the last record's second exponent
- * (LAST_CHANNEL) ends a group, the count of groups the walk. */
-#define WALK(words, pairs)                                                                                        \
+/* The groups' loop of WALK: its four pixels' columns filled (r1 then pixel a's output of the next pair's
+ * first channel), then `walk` (the records' walk, a string), the next group's outputs 3 pixels on
+ * (`next`, a string: r1 or r0 after `pairs`, into [sp, #4]). */
+#define GROUPS(words, walk, next)                                                                                 \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
             "ldm r0, {r1-r8}\n\t"                                                                             \
             "push {r1-r8}\n\t" /* the narrow_walk at sp */                                                    \
@@ -249,29 +249,33 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             "add r9, r8, r1\n\t"                                                                              \
             "add r2, r9, r1\n\t"                                                                              \
             "str r2, [sp, #12]\n\t"                                                                           \
-            FILL_WORDS(words)                                                                                  \
-            "ldr r0, [sp, #24]\n\t"                                                                           \
-            "1:\n\t" /* r0: the pair's record */                                                               \
-            "add r1, r0, #8\n\t" /* its weights */                                                             \
-            "ldr r0, [sp]\n\t"                                                                            \
-            "ldr r2, [r1, #-8]\n\t"                                                                          \
-            "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1, {r10-r12}\n\t"                                      \
-            "add r0, r1, #12\n\t" /* not its writeback: the M33 waits for a loaded register */            \
-            OUTPUTS_CHANNEL_0                                                                                  \
-            "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */           \
-            OUTPUTS_CHANNEL_1                                                                                  \
-            "add r1, r1, #2\n\t"                                                                              \
-            "str r1, [sp, #4]\n\t"                                                                            \
-            "beq 1b\n\t"                                                                                      \
-            "add r1, r1, lr, lsl #1\n\t" /* the next group's outputs: 3 more pixels on */                    \
-            "add r1, r1, lr\n\t"                                                                              \
-            "str r1, [sp, #4]\n\t"                                                                            \
+            FILL_WORDS(words) walk next                                                                        \
             "ldr r0, [sp, #20]\n\t"                                                                           \
             "subs r0, r0, #1\n\t"                                                                             \
             "str r0, [sp, #20]\n\t"                                                                           \
             "bne 2b\n\t"                                                                                      \
             "add sp, sp, #32\n\t"                                                                             \
             "pop {r4-r11, pc}")
+
+/* The walk over the records (the first at [sp, #24]), `pairs` pairs of values a column (a string),
+ * the last record's second exponent (LAST_CHANNEL) ending it, r1 then pixel a's output of the next
+ * pair's first channel; the outputs' stride in lr. */
+#define PAIRS(pairs)                                                                                              \
+    "ldr r0, [sp, #24]\n\t"                                                                                     \
+    "1:\n\t" /* r0: the pair's record */                                                                       \
+    "add r1, r0, #8\n\t" /* its weights */                                                                     \
+    "ldr r0, [sp]\n\t"                                                                                         \
+    "ldr r2, [r1, #-8]\n\t"                                                                                    \
+    "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1, {r10-r12}\n\t"                                                \
+    "add r0, r1, #12\n\t" /* not its writeback: the M33 waits for a loaded register */                        \
+    OUTPUTS_CHANNEL_0                                                                                           \
+    "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" /* no instruction below sets the flags */                    \
+    OUTPUTS_CHANNEL_1                                                                                           \
+    "add r1, r1, #2\n\t"                                                                                       \
+    "str r1, [sp, #4]\n\t"                                                                                     \
+    "beq 1b\n\t"
+#define NEXT_GROUP "add r1, r1, lr, lsl #1\n\tadd r1, r1, lr\n\tstr r1, [sp, #4]\n\t"
+#define WALK(words, pairs) GROUPS(words, PAIRS(pairs), NEXT_GROUP)
 
 typedef void (*walk_function)(const narrow_walk *walk);
 
@@ -287,6 +291,96 @@ WALK_FUNCTION(walk_16, "4", "8")
 WALK_FUNCTION(walk_32, "8", "16")
 WALK_FUNCTION(walk_64, "16", "32")
 #undef WALK_FUNCTION
+
+#if !MD_W16_DUAL_ISSUE
+/* Cortex-M4 and M33: walks of groups whose outputs are `stride` (a constant: output_c) apart, each
+ * output stored at an immediate offset from pixel a's first (no address per pixel, no stride
+ * loaded), the record pointer kept in r1 from one pair to the next (its biases by a post-indexed
+ * load), pixel a's output in r0. A pair's products and outputs, `channel` (a string) its first
+ * channel's offset from r0, `check` (a string) run between its channels (it keeps the flags). */
+#define STORE_AT(sum, stride, pixel, channel) "strb " sum ", [r0, #" #pixel " * " #stride " + " channel "]\n\t"
+/* A channel's four outputs (sums a..d) in place, interleaved as OUTPUTS_CHANNEL_1's (lr the addend's
+ * scratch, no result read by the next instruction but an SMMLAR's addend), `then` after the last
+ * read of r10-r12. */
+#define CHANNEL_AT(a, b, c, d, stride, channel, then)                                                             \
+    "add lr, r10, " a ", asr #31\n\t"                                                                         \
+    "smmlar " a ", " a ", r12, lr\n\t"                                                                        \
+    "add lr, r10, " b ", asr #31\n\t"                                                                         \
+    "smmlar " b ", " b ", r12, lr\n\t"                                                                        \
+    "asr " a ", " a ", r11\n\t"                                                                               \
+    "add lr, r10, " c ", asr #31\n\t"                                                                         \
+    "ssat " a ", #8, " a "\n\t"                                                                               \
+    "smmlar " c ", " c ", r12, lr\n\t"                                                                        \
+    "asr " b ", " b ", r11\n\t" STORE_AT(a, stride, 0, channel)                                               \
+    "add lr, r10, " d ", asr #31\n\t"                                                                         \
+    "ssat " b ", #8, " b "\n\t"                                                                               \
+    "smmlar " d ", " d ", r12, lr\n\t"                                                                        \
+    "asr " c ", " c ", r11\n\t" STORE_AT(b, stride, 1, channel)                                               \
+    "ssat " c ", #8, " c "\n\t"                                                                               \
+    "asr " d ", " d ", r11\n\t" then STORE_AT(c, stride, 2, channel)                                          \
+    "ssat " d ", #8, " d "\n\t" STORE_AT(d, stride, 3, channel)
+#define PAIR_AT(pairs, stride, channel, check)                                                                    \
+    "ldr r2, [r1], #8\n\t"                                                                                     \
+    "ldr r0, [sp]\n\t"                                                                                         \
+    "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                               \
+    "ldr r0, [sp, #4]\n\t"                                                                                     \
+    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel, "ldm r1!, {r10-r12}\n\t")                              \
+    check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", "")
+/* The pairs in a loop (r0 advanced 2 a pair, the last record's LAST_CHANNEL ending it), then the
+ * next group's outputs. */
+#define PAIRS_AT(pairs, stride)                                                                                   \
+    "ldr r1, [sp, #24]\n\t"                                                                                     \
+    "1:\n\t" PAIR_AT(pairs, stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t")                           \
+    "add r0, r0, #2\n\t"                                                                                       \
+    "str r0, [sp, #4]\n\t"                                                                                     \
+    "beq 1b\n\t"                                                                                               \
+    "add r0, r0, #3 * " #stride "\n\t"                                                                         \
+    "str r0, [sp, #4]\n\t"
+/* ... unrolled (no loop, no test, r0 the same for every pair), for stride = output_c. */
+#define PAIRS_UNROLLED(pairs, stride)                                                                             \
+    "ldr r1, [sp, #24]\n\t"                                                                                     \
+    ".set md_pair, 0\n\t"                                                                                      \
+    ".rept " #stride " / 2\n\t" PAIR_AT(pairs, stride, "2 * md_pair", "") ".set md_pair, md_pair + 1\n\t"       \
+    ".endr\n\t"                                                                                                \
+    "add r0, r0, #4 * " #stride "\n\t"                                                                         \
+    "str r0, [sp, #4]\n\t"
+#define FIXED_WALK_FUNCTION(name, words, pairs)                                                                   \
+    __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
+    {                                                                                                           \
+        GROUPS(words, pairs, "");                                                                               \
+    }
+FIXED_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_UNROLLED("4", 16))
+FIXED_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_AT("8", 32))
+FIXED_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_AT("16", 32))
+FIXED_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_AT("16", 64))
+#undef FIXED_WALK_FUNCTION
+#undef PAIRS_UNROLLED
+#undef PAIRS_AT
+#undef PAIR_AT
+#undef CHANNEL_AT
+#undef STORE_AT
+#endif
+
+/* The walk of groups of 4 pixels of the layer with its stride built in, or NULL. */
+static walk_function fixed_walk(const md_window_params *p)
+{
+#if !MD_W16_DUAL_ISSUE
+    if (p->input_c == 8 && p->output_c == 16) {
+        return walk_8_to_16;
+    }
+    if (p->input_c == 16 && p->output_c == 32) {
+        return walk_16_to_32;
+    }
+    if (p->input_c == 32 && (p->output_c == 32 || p->output_c == 64)) {
+        return p->output_c == 32 ? walk_32_to_32 : walk_32_to_64;
+    }
+#endif
+    (void)p;
+    return NULL;
+}
+#undef NEXT_GROUP
+#undef PAIRS
+#undef GROUPS
 #undef WALK
 #undef OUTPUTS_CHANNEL_1
 #undef OUTPUTS_CHANNEL_0
@@ -348,10 +442,32 @@ static void pack_records(const md_window_params *p, const int16_t *filter, const
     }
 }
 
+/* md_conv_int.h: the records of a 3x3 stem over one channel (md_conv_s8_w16_stem_records_bytes), as
+ * pack_records' with the filter's pair of channels as it is (8 whole words and the last value of each
+ * channel in one word), doubled, and no LAST_CHANNEL (the stems' walk knows its channel count). */
+void md_conv_stem_records(const md_window_params *p, const int16_t *filter, const int32_t *walk, int32_t *record)
+{
+    const int32_t depth = 9;
+    int32_t oc;
+    int32_t k;
+    for (oc = 0; oc < p->output_c; oc += 2, walk += WALK_RECORD, record += depth + 2 + 2 * RECORD_CONSTANTS) {
+        const int16_t *pair = filter + oc * depth;
+        int32_t *constants = record + 2 + depth;
+        record[0] = (int32_t)((uint32_t)walk[0] << 1);
+        record[1] = (int32_t)((uint32_t)walk[1] << 1);
+        copy_doubled(pair, record + 2, depth - 1);
+        record[1 + depth] = (int32_t)((((uint32_t)pair[2 * depth - 2] << 1) & 0xFFFFu) | (uint32_t)pair[2 * depth - 1] << 17);
+        for (k = 0; k < 2 * RECORD_CONSTANTS; ++k) {
+            constants[k] = walk[2 + k];
+        }
+    }
+}
+
 /* The `count` output pixels from `out` on whose input channels are `step` bytes apart from `pixel`
- * on: four at a time, then one at a time (its column 4 times, its outputs in one place). */
-static void walk_run(walk_function walk_pixels, narrow_walk *walk, const md_window_params *p, const int8_t *pixel,
-                     int32_t step, int32_t count, int8_t *out)
+ * on: four at a time (`walk_groups`), then one at a time (`walk_pixels`: its column 4 times, its
+ * outputs in one place). */
+static void walk_run(walk_function walk_pixels, walk_function walk_groups, narrow_walk *walk,
+                     const md_window_params *p, const int8_t *pixel, int32_t step, int32_t count, int8_t *out)
 {
     const int32_t groups = count / COLUMNS;
     int32_t lone;
@@ -361,7 +477,7 @@ static void walk_run(walk_function walk_pixels, narrow_walk *walk, const md_wind
         walk->stride = p->output_c;
         walk->step = step;
         walk->groups = groups;
-        walk_pixels(walk);
+        walk_groups(walk);
     }
     walk->stride = 0;
     walk->step = 0;
@@ -380,6 +496,7 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
     const walk_function walk_pixels = p->input_c == 64   ? walk_64
                                       : p->input_c == 32 ? walk_32
                                                          : walks[p->input_c / 4 - 1];
+    const walk_function walk_groups = fixed_walk(p) != NULL ? fixed_walk(p) : walk_pixels;
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;
     const int32_t row_outputs = p->output_w * p->output_c;
@@ -395,11 +512,11 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
         const int8_t *image = input + batch * p->input_h * p->input_w * p->input_c;
         int8_t *out = output + batch * p->output_h * row_outputs;
         if (row_step == p->output_w * step) { /* the rows' pixels one run (stride 1) */
-            walk_run(walk_pixels, &walk, p, image, step, p->output_h * p->output_w, out);
+            walk_run(walk_pixels, walk_groups, &walk, p, image, step, p->output_h * p->output_w, out);
             continue;
         }
         for (y = 0; y < p->output_h; ++y) {
-            walk_run(walk_pixels, &walk, p, image + y * row_step, step, p->output_w, out + y * row_outputs);
+            walk_run(walk_pixels, walk_groups, &walk, p, image + y * row_step, step, p->output_w, out + y * row_outputs);
         }
     }
 }

@@ -627,6 +627,13 @@ md_stem_block md_conv_stem_block(const md_window_params *p);
  * md_conv_s8_w16_records_bytes says which) that has the walk's records (md_nn.h's `walk`). */
 void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
                                const int32_t *walk, int8_t *output, int16_t *scratch);
+
+/* The records of a 3x3 stem over one channel with the walk's records (md_conv_s8_w16_stem_records_bytes,
+ * 17 words a pair of channels: doubled biases, doubled weights as the filter holds them, the walk
+ * records' requantization constants), packed once per call into the scratch after the columns, which
+ * md_conv_w16_dsp.c's stem walk reads instead of the filter and records (md_conv_1x1_narrow_dsp.c:
+ * pack_records' doubling). */
+void md_conv_stem_records(const md_window_params *p, const int16_t *filter, const int32_t *walk, int32_t *record);
 #endif
 
 #endif /* MD_CONV_INT_H */

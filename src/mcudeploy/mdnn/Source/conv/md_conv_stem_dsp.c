@@ -189,7 +189,7 @@ static MD_ALWAYS_INLINE void window_column(const uint8_t *row, int32_t row_step,
     }
 }
 
-/* md_stem_block of the 3x3 stems over RGB and grey images. */
+/* md_stem_block of the 3x3 stems over RGB images. */
 #define STEM_BLOCK(name, column)                                                                                  \
     static MD_NOINLINE void name(const uint8_t *row, int32_t row_step, int32_t pixel_step, int16x2_t offsets,   \
                                  int16_t *scratch)                                                              \
@@ -201,8 +201,60 @@ static MD_ALWAYS_INLINE void window_column(const uint8_t *row, int32_t row_step,
         column(row + 3 * pixel_step, row_step, offsets, values + 3);                                            \
     }
 STEM_BLOCK(rgb_block, rgb_column)
-STEM_BLOCK(grey_block, grey_column)
 #undef STEM_BLOCK
+
+/* A pixel of grey_block: its rows' words from `at`, `step` and `step2` bytes on (A, B, C), widened
+ * (SXTAB16 with the offsets, each rotated as `even`, `odd` and `third` say for where the window's
+ * first value sits in the word) into its column's five words at `p` * 4: {v0, v2} = A's even pair,
+ * {v1, v3} = A's odd value beside B's first (PKHBT), {v4, v6} = B's odd value beside C's first,
+ * {v5, v7} = B's last beside C's middle (PKHTB from C rotated so that its middle is on top), {v8, 0}
+ * = C's last shifted down. `at` is advanced by the pixel step after its loads. A result is read two
+ * instructions after it is made (the M33 charges a cycle for the very next). */
+#define GREY_PIXEL(p, even, odd, third)                                                                           \
+    "ldr %[a], [%[at]]\n\t"                                                                                    \
+    "ldr %[b], [%[at], %[step]]\n\t"                                                                        \
+    "ldr %[c], [%[at], %[step2]]\n\t"                                                                       \
+    "add %[at], %[at], %[pixel]\n\t"                                                                        \
+    "sxtab16 %[e], %[offsets], %[a]" even "\n\t"                                                           \
+    "sxtab16 %[a], %[offsets], %[a]" odd "\n\t"                                                            \
+    "sxtab16 %[t], %[offsets], %[b]" even "\n\t"                                                           \
+    "sxtab16 %[b], %[offsets], %[b]" odd "\n\t"                                                            \
+    "pkhbt %[a], %[a], %[t], lsl #16\n\t"                                                                   \
+    "str %[e], [%[column], #" #p " * 4]\n\t"                                                                \
+    "sxtab16 %[e], %[offsets], %[c]" even "\n\t"                                                           \
+    "str %[a], [%[column], #" #p " * 4 + 16]\n\t"                                                           \
+    "pkhbt %[b], %[b], %[e], lsl #16\n\t"                                                                   \
+    "sxtab16 %[c], %[offsets], %[c]" third "\n\t"                                                          \
+    "str %[b], [%[column], #" #p " * 4 + 32]\n\t"                                                           \
+    "pkhtb %[c], %[c], %[t], asr #16\n\t"                                                                   \
+    "lsr %[e], %[e], #16\n\t"                                                                                \
+    "str %[c], [%[column], #" #p " * 4 + 48]\n\t"                                                           \
+    "str %[e], [%[column], #" #p " * 4 + 64]\n\t"
+
+/* md_stem_block of the 3x3 stems over grey images, in assembly: per pixel one word a filter row (3
+ * loads, where grey_column takes 5), its first value at the word's first byte for pixels a to c (the
+ * word's fourth byte is the next window's or the window row's, as the pixel step is at least 1) and
+ * at its second byte for pixel d (the byte before it is pixel a's): nothing is read outside the 4
+ * windows' rows. */
+static MD_NOINLINE void grey_block(const uint8_t *row, int32_t row_step, int32_t pixel_step, int16x2_t offsets,
+                                   int16_t *scratch)
+{
+    const int32_t step2 = 2 * row_step;
+    uint32_t a;
+    uint32_t b;
+    uint32_t c;
+    uint32_t e;
+    uint32_t t;
+    const uint8_t *at = row;
+    __asm__ volatile(GREY_PIXEL(0, "", ", ror #8", ", ror #24") GREY_PIXEL(1, "", ", ror #8", ", ror #24")
+                     GREY_PIXEL(2, "", ", ror #8", ", ror #24") "sub %[at], %[at], #1\n\t"
+                     GREY_PIXEL(3, ", ror #8", ", ror #16", "")
+                     : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t] "=&r"(t), [at] "+&r"(at)
+                     : [step] "r"(row_step), [step2] "r"(step2), [pixel] "r"(pixel_step), [offsets] "r"(offsets),
+                       [column] "r"(scratch)
+                     : "memory");
+}
+#undef GREY_PIXEL
 
 md_stem_block md_conv_stem_block(const md_window_params *p)
 {

@@ -714,20 +714,23 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
  * waits a cycle for a multiply-accumulate's result read by the next instruction as other than an
  * accumulator); r0 is scratch. The sum's sign correction is added to the addend before the SMMLAR,
  * which takes it as its accumulator at once: (v + sign) is SMMLAR's with the addend plus sign exactly. */
-#define WALK_OUTPUT(sum, at, then)                                                                              \
-    "add r0, r10, " sum ", asr #31\n\t"                                                                      \
-    "lsl " sum ", " sum ", #1\n\t"                                                                           \
+#define WALK_OUTPUT(sum, at, then) WALK_OUTPUT_OF(DOUBLING, sum, at, then)
+/* ... `kind` DOUBLING (the sum doubled first, SMMLAR's requantization needs 2 x TFLite's sum) or
+ * DOUBLED (a sum of doubled biases and weights: md_conv_stem_records'). */
+#define WALK_OUTPUT_OF(kind, sum, at, then)                                                                     \
+    "add r0, r10, " sum ", asr #31\n\t" WALK_DOUBLE_##kind(sum)                                               \
     "smmlar r0, " sum ", r12, r0\n\t" then "asr r0, r0, r11\n\t"                                          \
     "ssat r0, #8, r0\n\t"                                                                                    \
     "strb r0, " at "\n\t"
+#define WALK_DOUBLE_DOUBLING(sum) "lsl " sum ", " sum ", #1\n\t"
+#define WALK_DOUBLE_DOUBLED(sum) ""
 /* Two WALK_OUTPUTs, `a` at `at_a` (r0 scratch) and `b` at `at_b` (`spare` scratch), step by step
  * interleaved: no result read by the instruction right after it (the same instructions). */
-#define WALK_OUTPUT_PAIR(a, at_a, b, at_b, spare)                                                               \
-    "add r0, r10, " a ", asr #31\n\t"                                                                        \
-    "lsl " a ", " a ", #1\n\t"                                                                               \
+#define WALK_OUTPUT_PAIR(a, at_a, b, at_b, spare) WALK_OUTPUT_PAIR_OF(DOUBLING, a, at_a, b, at_b, spare)
+#define WALK_OUTPUT_PAIR_OF(kind, a, at_a, b, at_b, spare)                                                      \
+    "add r0, r10, " a ", asr #31\n\t" WALK_DOUBLE_##kind(a)                                                   \
     "add " spare ", r10, " b ", asr #31\n\t"                                                                 \
-    "smmlar r0, " a ", r12, r0\n\t"                                                                          \
-    "lsl " b ", " b ", #1\n\t"                                                                               \
+    "smmlar r0, " a ", r12, r0\n\t" WALK_DOUBLE_##kind(b)                                                     \
     "smmlar " spare ", " b ", r12, " spare "\n\t"                                                            \
     "asr r0, r0, r11\n\t"                                                                                    \
     "asr " spare ", " spare ", r11\n\t"                                                                      \
@@ -745,22 +748,21 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
  * b's and c's stores) interleaved, each sum requantized in
  * place with its sign correction added to the addend (into r0) before its SMMLAR (exactly SMMLAR's
  * result plus the sign), so that an SMMLAR or a store issues beside another chain's ALU instruction. */
-#define WALK_OUTPUTS_4(a, b, c, d, a_at, b_at, c_at, d_at, after_b, after_c)                                                      \
-    "add r0, r10, " a ", asr #31\n\t"                                                                       \
-    "lsl " a ", " a ", #1\n\t"                                                                              \
+#define WALK_OUTPUTS_4(a, b, c, d, a_at, b_at, c_at, d_at, after_b, after_c)                                    \
+    WALK_OUTPUTS_4_OF(DOUBLING, a, b, c, d, a_at, b_at, c_at, d_at, after_b, after_c)
+/* ... of sums `kind` (WALK_OUTPUT_OF's). */
+#define WALK_OUTPUTS_4_OF(kind, a, b, c, d, a_at, b_at, c_at, d_at, after_b, after_c)                                              \
+    "add r0, r10, " a ", asr #31\n\t" WALK_DOUBLE_##kind(a)                                                 \
     "smmlar " a ", " a ", r12, r0\n\t"                                                                      \
-    "add r0, r10, " b ", asr #31\n\t"                                                                       \
-    "lsl " b ", " b ", #1\n\t"                                                                              \
+    "add r0, r10, " b ", asr #31\n\t" WALK_DOUBLE_##kind(b)                                                 \
     "smmlar " b ", " b ", r12, r0\n\t"                                                                      \
     "asr " a ", " a ", r11\n\t"                                                                             \
-    "add r0, r10, " c ", asr #31\n\t"                                                                       \
-    "lsl " c ", " c ", #1\n\t"                                                                              \
+    "add r0, r10, " c ", asr #31\n\t" WALK_DOUBLE_##kind(c)                                                 \
     "smmlar " c ", " c ", r12, r0\n\t"                                                                      \
     "ssat " a ", #8, " a "\n\t"                                                                             \
     "asr " b ", " b ", r11\n\t"                                                                             \
     "strb " a ", " a_at "\n\t"                                                                              \
-    "add r0, r10, " d ", asr #31\n\t"                                                                       \
-    "lsl " d ", " d ", #1\n\t"                                                                              \
+    "add r0, r10, " d ", asr #31\n\t" WALK_DOUBLE_##kind(d)                                                 \
     "smmlar " d ", " d ", r12, r0\n\t"                                                                      \
     "ssat " b ", #8, " b "\n\t"                                                                             \
     "asr " c ", " c ", r11\n\t"                                                                             \
@@ -1154,24 +1156,30 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
 }
 
 /* A channel pair's outputs (sums r2..r9, channel 0's constants in r10..r12, channel 1's next at
- * lr) at immediate offsets from pixel a's first (r1), `channels` (a string) bytes between pixels. */
+ * `records`, a string: lr) at immediate offsets from pixel a's first (`out`: r1), `channels` (a
+ * string) bytes between pixels; of sums `kind` (WALK_OUTPUT_OF's). */
+#define STEM_CHANNELS(channels) STEM_CHANNELS_OF(DOUBLING, channels, "r1", "lr")
 #if MD_W16_DUAL_ISSUE
-#define STEM_CHANNELS(channels)                                                                                   \
-    WALK_OUTPUTS_4("r2", "r4", "r6", "r8", "[r1, #2 * md_pair]", "[r1, #" channels " + 2 * md_pair]",            \
-                   "[r1, #2 * " channels " + 2 * md_pair]", "[r1, #3 * " channels " + 2 * md_pair]", "", "")      \
-    "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                        \
-    WALK_OUTPUTS_4("r3", "r5", "r7", "r9", "[r1, #2 * md_pair + 1]", "[r1, #" channels " + 2 * md_pair + 1]",    \
-                   "[r1, #2 * " channels " + 2 * md_pair + 1]", "[r1, #3 * " channels " + 2 * md_pair + 1]", "", "")
+#define STEM_CHANNELS_OF(kind, channels, out, records)                                                            \
+    WALK_OUTPUTS_4_OF(kind, "r2", "r4", "r6", "r8", "[" out ", #2 * md_pair]", "[" out ", #" channels " + 2 * md_pair]", \
+                      "[" out ", #2 * " channels " + 2 * md_pair]", "[" out ", #3 * " channels " + 2 * md_pair]", "",  \
+                      "")                                                                                       \
+    "ldm " records "!, {r10, r11, r12}\n\t" /* channel 1's */                                                  \
+    WALK_OUTPUTS_4_OF(kind, "r3", "r5", "r7", "r9", "[" out ", #2 * md_pair + 1]",                              \
+                      "[" out ", #" channels " + 2 * md_pair + 1]", "[" out ", #2 * " channels " + 2 * md_pair + 1]", \
+                      "[" out ", #3 * " channels " + 2 * md_pair + 1]", "", "")
 #else
 /* Two at a time where a register is free (WALK_OUTPUT_PAIR). */
-#define STEM_CHANNELS(channels)                                                                                   \
-    STEM_OUTPUT("r2", "[r1, #2 * md_pair]")                                                                     \
-    WALK_OUTPUT_PAIR("r4", "[r1, #" channels " + 2 * md_pair]", "r6", "[r1, #2 * " channels " + 2 * md_pair]", "r2") \
-    STEM_OUTPUT("r8", "[r1, #3 * " channels " + 2 * md_pair]")                                                  \
-    "ldm lr!, {r10, r11, r12}\n\t" /* channel 1's */                                                        \
-    WALK_OUTPUT_PAIR("r3", "[r1, #2 * md_pair + 1]", "r5", "[r1, #" channels " + 2 * md_pair + 1]", "r2")       \
-    WALK_OUTPUT_PAIR("r7", "[r1, #2 * " channels " + 2 * md_pair + 1]", "r9", "[r1, #3 * " channels            \
-                     " + 2 * md_pair + 1]", "r4")
+#define STEM_CHANNELS_OF(kind, channels, out, records)                                                            \
+    WALK_OUTPUT_OF(kind, "r2", "[" out ", #2 * md_pair]", "")                                                   \
+    WALK_OUTPUT_PAIR_OF(kind, "r4", "[" out ", #" channels " + 2 * md_pair]", "r6",                              \
+                        "[" out ", #2 * " channels " + 2 * md_pair]", "r2")                                      \
+    WALK_OUTPUT_OF(kind, "r8", "[" out ", #3 * " channels " + 2 * md_pair]", "")                                \
+    "ldm " records "!, {r10, r11, r12}\n\t" /* channel 1's */                                                  \
+    WALK_OUTPUT_PAIR_OF(kind, "r3", "[" out ", #2 * md_pair + 1]", "r5", "[" out ", #" channels " + 2 * md_pair + 1]", \
+                        "r2")                                                                                   \
+    WALK_OUTPUT_PAIR_OF(kind, "r7", "[" out ", #2 * " channels " + 2 * md_pair + 1]", "r9",                      \
+                        "[" out ", #3 * " channels " + 2 * md_pair + 1]", "r4")
 #endif
 
 /* The walk of a group of 4 pixels of a layer with `channels` output channels (a constant: each
@@ -1197,6 +1205,33 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
             ".endr\n\t"                                                                                       \
             "add sp, sp, #16\n\t"                                                                             \
             "pop {r4-r11, pc}")
+
+/* STEM_WALK_OF over md_conv_stem_records' records (r2; r0 the values, r1 out): each pair's doubled
+ * biases, weights and constants one after the other from one pointer (r1 in the products, lr pixel
+ * a's outputs), the sums doubled (no shift before each SMMLAR). */
+#define STEM_RECORDS_WALK_OF(pairs, end, channels)                                                                \
+    __asm__("push {r4-r11, lr}\n\t"                                                                          \
+            "push {r0, r1}\n\t" /* the values at [sp], out at [sp, #4] */                                      \
+            "mov r1, r2\n\t"                                                                                  \
+            ".set md_pair, 0\n\t"                                                                             \
+            ".rept " #channels " / 2\n\t"                                                                     \
+            "ldrd r2, r3, [r1], #8\n\t" /* the biases */                                                      \
+            "ldr r0, [sp]\n\t" STEM_START STEM_DOT(pairs) end                                                  \
+            "ldm r1!, {r10, r11, r12}\n\t" /* channel 0's constants */                                        \
+            "ldr lr, [sp, #4]\n\t"                                                                            \
+            STEM_CHANNELS_OF(DOUBLED, #channels, "lr", "r1")                                                   \
+            ".set md_pair, md_pair + 1\n\t"                                                                   \
+            ".endr\n\t"                                                                                       \
+            "add sp, sp, #8\n\t"                                                                              \
+            "pop {r4-r11, pc}")
+
+/* The grey stem's walk of 8 channels over records (md_conv_s8_w16_stem_records_bytes). */
+__attribute__((naked, noinline)) static void walk_grey_records_of_8(const int16_t *values __attribute__((unused)),
+                                                                   int8_t *out __attribute__((unused)),
+                                                                   const int32_t *records __attribute__((unused)))
+{
+    STEM_RECORDS_WALK_OF(4, STEM_END_ODD(4), 8);
+}
 
 /* Copies for 8 output channels (vww's and person_detect's stems; groups of 4 pixels only: a lone
  * pixel's outputs are 0 apart). */
@@ -1247,11 +1282,14 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
     }
 }
 
+#undef STEM_RECORDS_WALK_OF
 #undef STEM_WALK_OF
 #undef STEM_WALK
+#undef WALK_OUTPUTS_4_OF
 #undef WALK_OUTPUTS_4
 #undef WALK_CHANNEL_0
 #undef WALK_CHANNEL_1
+#undef STEM_CHANNELS_OF
 #undef STEM_CHANNELS
 #undef STEM_OUTPUT
 #undef STEM_DOT
@@ -1262,6 +1300,11 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 #undef WALK_PAIRS
 #undef WALK_ODD_VALUE
 #undef WALK_OUTPUT_NEXT
+#undef WALK_OUTPUT_PAIR_OF
+#undef WALK_OUTPUT_PAIR
+#undef WALK_DOUBLE_DOUBLED
+#undef WALK_DOUBLE_DOUBLING
+#undef WALK_OUTPUT_OF
 #undef WALK_OUTPUT
 
 /* md_dsp_mode of the layer: narrow when every channel is (narrow_channel: its sums below 2^30, a
@@ -1307,12 +1350,19 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     const int32_t last_row = p->input_h - (p->filter_h - 1) * p->dilation_h; /* a window's rows from y0 < it */
     const int16x2_t offsets = offset_pairs(p);
     const int8_t *input = job->input;
+    /* a 3x3 over one channel to 8: its groups walked over records in the scratch after the columns */
+    int32_t *const grey = md_conv_s8_w16_stem_records_bytes(p) > 0
+                              ? (int32_t *)(void *)(scratch + COLUMNS * (job->depth + 1))
+                              : NULL;
     pair_walk pairs;
     int32_t first_ox = 0;
     int32_t last_ox = -1;
     int32_t batch;
     int32_t oy;
     int32_t ox;
+    if (grey != NULL) {
+        md_conv_stem_records(p, job->filter, records, grey);
+    }
     if (block != NULL) {
         inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
         last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
@@ -1326,14 +1376,35 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
             const int32_t count = left < COLUMNS ? left : COLUMNS;
             if (block != NULL && count == COLUMNS && ox >= first_ox && ox <= last_ox &&
                 md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row)) {
+                /* the run of the row's groups inside the image from here to `last_ox`: all but the
+                 * last one block and walk here (no checks, no division), the last as any group */
                 const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-                block((const uint8_t *)input + (y0 * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) *
-                                                   p->input_c,
-                      row_step, pixel_step, offsets, scratch);
+                const uint8_t *row = (const uint8_t *)input +
+                                     (y0 * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) * p->input_c;
+                const int32_t more = md_min_i32((last_ox - ox) / COLUMNS, (left - COLUMNS) / COLUMNS);
+                int32_t k;
+                pairs.stride = channels;
+                for (k = 0; k < more; ++k, row += COLUMNS * pixel_step, out += COLUMNS * channels) {
+                    block(row, row_step, pixel_step, offsets, scratch);
+                    if (grey != NULL) {
+                        walk_grey_records_of_8(scratch, out, grey);
+                        continue;
+                    }
+                    pairs.weights = job->filter; /* the walk of other than 8 channels advances them */
+                    pairs.records = records;
+                    pairs.out = out;
+                    pairs.end = out + channels;
+                    walk(&pairs);
+                }
+                ox += more * COLUMNS;
+                left -= more * COLUMNS;
+                block(row, row_step, pixel_step, offsets, scratch);
             } else {
                 fill(p, input, oy, ox, count, scratch);
             }
-            if (count == COLUMNS || count == 1) { /* a lone pixel: its 4 copies stored in one place */
+            if (count == COLUMNS && grey != NULL) {
+                walk_grey_records_of_8(scratch, out, grey);
+            } else if (count == COLUMNS || count == 1) { /* a lone pixel: its 4 copies stored in one place */
                 pairs.weights = job->filter;
                 pairs.records = records;
                 pairs.out = out;
