@@ -2215,6 +2215,130 @@ static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_step
     }
 }
 
+
+/* ---- stride 1, 6x6 output planes (vww's and person_detect's 6x6x128 layers): a group of 4 planes in one call */
+
+/* The 36 outputs of each of 4 channels from their 8x8 padded planes (64 bytes apart from `planes`
+ * on, word aligned; `folded` their dw_folded) at stride 1, into the 36 pixels `step` bytes
+ * apart from `out` on (4 bytes each: the 4 channels, `out` at the first). As md_dw_fused_blocks
+ * sums and requantizes its 2x2 blocks, but its 9 blocks unrolled: their plane words at immediate
+ * offsets, the multiplier kept in r2 for a whole plane, each block's outputs stored into a word a
+ * pixel on the stack (byte k for plane k), which are written to `out` once the 4 planes are done:
+ * 2 constants reloaded a block (md_dw_fused_blocks: 6), no row or pair loop. */
+void md_dw_fused_6x6(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t step);
+
+/* The stack of md_dw_fused_6x6: 36 words of outputs, then the plane's start and addend, the output
+ * word's byte of the plane, the next plane's dw_folded, `out` and `step`. */
+#define DW_SIX_START "144"
+#define DW_SIX_ADDEND "148"
+#define DW_SIX_FOLDED "156"
+#define DW_SIX_OUT "160"
+#define DW_SIX_FRAME "168"
+
+/* md_dw66_block row, column: the 2x2 block whose top left window starts at plane (row, column) and
+ * whose top left output is pixel row * 6 + column; r1 the start and lr the block's top row word on
+ * entry (loaded by the block before), the next block's (`next_row`, `next_column`) loaded on exit.
+ * r0 the plane, r2 the multiplier, r3..r7 the filter and exponent (as md_dw_fused_blocks). */
+__asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
+        DW_BLOCK_UNPACK
+        DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\row * 8 + 8 + \\column)]\n\t")
+        DW_BLOCK_UNPACK
+        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "")
+        DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\row * 8 + 16 + \\column)]\n\t")
+        DW_BLOCK_UNPACK
+        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "")
+        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\row * 8 + 24 + \\column)]\n\t")
+        DW_BLOCK_UNPACK
+        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "")
+        "ldrd r1, r12, [sp, #" DW_SIX_ADDEND "]\n\t" /* addend, the outputs' byte */
+        "add lr, r1, r8, asr #31\n\t"
+        "smmlar r8, r8, r2, lr\n\t"
+        "add lr, r1, r9, asr #31\n\t"
+        "smmlar r9, r9, r2, lr\n\t"
+        "add lr, r1, r10, asr #31\n\t"
+        "smmlar r10, r10, r2, lr\n\t"
+        "add lr, r1, r11, asr #31\n\t"
+        "smmlar r11, r11, r2, lr\n\t"
+        "asr r8, r8, r7\n\t"
+        "asr r9, r9, r7\n\t"
+        "ssat r8, #8, r8\n\t"
+        "asr r10, r10, r7\n\t"
+        "ssat r9, #8, r9\n\t"
+        "asr r11, r11, r7\n\t"
+        "ssat r10, #8, r10\n\t"
+        "ldr r1, [sp, #" DW_SIX_START "]\n\t"
+        "ssat r11, #8, r11\n\t"
+        "ldr lr, [r0, #(\\next_row * 8 + \\next_column)]\n\t"
+        "strb r8, [r12, #((\\row * 6 + \\column) * 4)]\n\t"
+        "strb r9, [r12, #((\\row * 6 + \\column) * 4 + 4)]\n\t"
+        "strb r10, [r12, #((\\row * 6 + \\column) * 4 + 24)]\n\t"
+        "strb r11, [r12, #((\\row * 6 + \\column) * 4 + 28)]\n\t"
+        ".endm\n\t"
+        ".pushsection .text.md_dw_fused_6x6,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_fused_6x6\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_fused_6x6, %function\n"
+        "md_dw_fused_6x6:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #" DW_SIX_FRAME "\n\t"
+        "strd r2, r3, [sp, #" DW_SIX_OUT "]\n\t"
+        "mov r12, sp\n\t"
+        "strd r12, r1, [sp, #152]\n" /* plane 0's byte, its dw_folded */
+        "1:\n\t"
+        "ldr r3, [sp, #" DW_SIX_FOLDED "]\n\t"
+        "ldrd r8, r9, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
+        "str r8, [sp, #" DW_SIX_START "]\n\t"
+        "str r11, [sp, #" DW_SIX_ADDEND "]\n\t"
+        "mov r2, r9\n\t"
+        "mov r1, r8\n\t"
+        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+        "add r12, r3, #44\n\t"
+        "str r12, [sp, #" DW_SIX_FOLDED "]\n\t"
+        "ldm r3, {r3-r6}\n\t" /* even0..2, middle01 */
+        "ldr lr, [r0]\n\t"
+        "md_dw66_block 0, 0, 0, 2\n\t"
+        "md_dw66_block 0, 2, 0, 4\n\t"
+        "md_dw66_block 0, 4, 2, 0\n\t"
+        "md_dw66_block 2, 0, 2, 2\n\t"
+        "md_dw66_block 2, 2, 2, 4\n\t"
+        "md_dw66_block 2, 4, 4, 0\n\t"
+        "md_dw66_block 4, 0, 4, 2\n\t"
+        "md_dw66_block 4, 2, 4, 4\n\t"
+        "md_dw66_block 4, 4, 0, 8\n\t" /* the next plane's first word */
+        "add r0, r0, #64\n\t" /* the next plane */
+        "add r12, r12, #1\n\t"
+        "str r12, [sp, #152]\n\t"
+        "tst r12, #3\n\t" /* past plane 3's byte: the next word (sp is word aligned) */
+        "bne 1b\n\t"
+        "ldrd r1, r2, [sp, #" DW_SIX_OUT "]\n\t"
+        "mov r0, sp\n\t"
+        "movs r12, #9\n" /* 4 pixels a loop */
+        "2:\n\t"
+        "ldm r0!, {r3-r6}\n\t"
+        "str r3, [r1]\n\t"
+        "str r4, [r1, r2]\n\t"
+        "add r1, r1, r2, lsl #1\n\t"
+        "str r5, [r1]\n\t"
+        "str r6, [r1, r2]\n\t"
+        "add r1, r1, r2, lsl #1\n\t"
+        "subs r12, r12, #1\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #" DW_SIX_FRAME "\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_fused_6x6, .-md_dw_fused_6x6\n\t"
+        ".popsection\n\t"
+        ".purgem md_dw66_block");
+
+/* Whether a fused layer's grouped planes take md_dw_fused_6x6: 6x6 outputs at stride 1 from 8x8 planes. */
+static int six_by_six(const md_window_params *p, const dw_plane *plane)
+{
+    return p->stride_w == 1 && p->stride_h == 1 && p->output_w == 6 && p->output_h == 6 && plane->width == 8 &&
+           plane->rows == 8;
+}
 /* md_dw_fused_blocks_s2's constants: the first 12 words in the order it keeps them on its stack (as
  * md_dw_fused_blocks does: DW_FUSED_OUTPUTS and DW_FUSED_STORES read them there), the filter (with
  * the exponent) loaded once into registers. */
@@ -2719,6 +2843,8 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
      * stride 2 from wide planes only: one int8 plane takes md_dw_folded_blocks_s2). */
     const int fused = folded && (grouped || oriented.stride_w == 1) &&
                       fused_layer(&oriented, first_plane.width, job->multipliers);
+    /* 4 planes of 6x6 outputs at once, unrolled (md_dw_fused_6x6: 8x8 planes). */
+    const int six = fused && group == 4 && six_by_six(&oriented, &first_plane);
     int32_t sums[DW_CHUNK];
     dw_folded folds[4]; /* the group's */
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
@@ -2743,6 +2869,10 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
             }
             if (folded && group == 4) {
                 fold_3x3_4(&oriented, &steps, job, c, folds);
+                if (six) {
+                    md_dw_fused_6x6(first_plane.bytes, folds, output + c, steps.out_column);
+                    continue;
+                }
                 if (fused && oriented.output_h % 2 == 0) { /* the 4 planes in one call */
                     dw_fused_geometry group_geometry = fused_geometry;
                     group_geometry.out = output + c;
