@@ -2339,6 +2339,73 @@ static int six_by_six(const md_window_params *p, const dw_plane *plane)
     return p->stride_w == 1 && p->stride_h == 1 && p->output_w == 6 && p->output_h == 6 && plane->width == 8 &&
            plane->rows == 8;
 }
+
+/* Channels c..c+3 of a 6x6 image (a depth of 4k, `from` at pixel 0's channel c, pixels `step` bytes
+ * apart) into the 6 inside rows of 4 planes 8x8 padded by one pixel each side, 64 bytes apart (`to`
+ * at plane 0's row 1): each plane row as 2 aligned words with its padding columns (`zeros`, the
+ * padding in every byte), the words of {padding, pixels 0..2} and {pixels 3..5, padding} transposed
+ * as transpose_4 does. Rows 0 and 7 keep the padding the layer set. */
+void md_dw_copy_6x6(const int8_t *from, int32_t step, int8_t *to, uint32_t zeros);
+
+/* The 4x4 byte transpose of words {a, d, b, e} (a pixel a word) into the channels' words at `at`,
+ * `at` + 64, + 128, + 192 from r2; r8, r9 and lr taken, r4..r6 as well (not `a`..`e` otherwise). */
+#define DW_SIX_TRANSPOSE(a, d, b, e, at) \
+    "pkhbt r8, " a ", " b ", lsl #16\n\t" \
+    "pkhtb lr, " b ", " a ", asr #16\n\t" \
+    "pkhbt r9, " d ", " e ", lsl #16\n\t" \
+    "pkhtb r6, " e ", " d ", asr #16\n\t" \
+    "uxtb16 r4, r8\n\t" \
+    "uxtb16 r5, r9\n\t" \
+    "orr r4, r4, r5, lsl #8\n\t" \
+    "uxtb16 r8, r8, ror #8\n\t" \
+    "uxtb16 r9, r9, ror #8\n\t" \
+    "orr r8, r8, r9, lsl #8\n\t" \
+    "str r4, [r2, #" at "]\n\t" \
+    "str r8, [r2, #" at " + 64]\n\t" \
+    "uxtb16 r4, lr\n\t" \
+    "uxtb16 r5, r6\n\t" \
+    "orr r4, r4, r5, lsl #8\n\t" \
+    "uxtb16 lr, lr, ror #8\n\t" \
+    "uxtb16 r6, r6, ror #8\n\t" \
+    "orr lr, lr, r6, lsl #8\n\t" \
+    "str r4, [r2, #" at " + 128]\n\t" \
+    "str lr, [r2, #" at " + 192]\n\t"
+
+/* r0 from, r1 step, r2 to, r3 zeros; r7 5 steps, r10 pixel 2, r11 past row 6, r12 an image row. */
+__asm__(".pushsection .text.md_dw_copy_6x6,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_copy_6x6\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_copy_6x6, %function\n"
+        "md_dw_copy_6x6:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "add r7, r1, r1, lsl #2\n\t"
+        "add r12, r7, r1\n\t"
+        "add r11, r2, #48\n"
+        "1:\n\t"
+        "add r10, r0, r1, lsl #1\n\t"
+        "ldr r4, [r0]\n\t"
+        "ldr r5, [r0, r1]\n\t"
+        "ldr r6, [r10]\n\t"
+        DW_SIX_TRANSPOSE("r3", "r4", "r5", "r6", "0")
+        "ldr r4, [r10, r1]\n\t"
+        "ldr r5, [r10, r1, lsl #1]\n\t"
+        "ldr r6, [r0, r7]\n\t"
+        DW_SIX_TRANSPOSE("r4", "r5", "r6", "r3", "4")
+        "add r0, r0, r12\n\t"
+        "adds r2, r2, #8\n\t"
+        "cmp r2, r11\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_copy_6x6, .-md_dw_copy_6x6\n\t"
+        ".popsection");
+
+/* Whether a 6x6 layer's planes take md_dw_copy_6x6: a 6x6 image padded by one pixel each side. */
+static int six_image(const md_window_params *p)
+{
+    return p->input_h == 6 && p->input_w == 6 && p->pad_top == 1 && p->pad_left == 1;
+}
 /* md_dw_fused_blocks_s2's constants: the first 12 words in the order it keeps them on its stack (as
  * md_dw_fused_blocks does: DW_FUSED_OUTPUTS and DW_FUSED_STORES read them there), the filter (with
  * the exponent) loaded once into registers. */
@@ -2845,6 +2912,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                       fused_layer(&oriented, first_plane.width, job->multipliers);
     /* 4 planes of 6x6 outputs at once, unrolled (md_dw_fused_6x6: 8x8 planes). */
     const int six = fused && group == 4 && six_by_six(&oriented, &first_plane);
+    const uint32_t zeros = (uint8_t)-p->input_offset * 0x01010101u; /* the padding in every byte */
     int32_t sums[DW_CHUNK];
     dw_folded folds[4]; /* the group's */
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
@@ -2862,7 +2930,9 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; c += group) {
-            if (group == 4) {
+            if (six && six_image(&oriented)) {
+                md_dw_copy_6x6(input + batch * image_bytes + c, steps.in_column, first_plane.bytes + 8, zeros);
+            } else if (group == 4) {
                 copy_planes_4(&oriented, &steps, input + batch * image_bytes, c, &first_plane, plane_size);
             } else {
                 copy_plane(&oriented, &steps, input + batch * image_bytes, c, &first_plane);
