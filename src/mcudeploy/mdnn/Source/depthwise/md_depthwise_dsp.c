@@ -2839,6 +2839,35 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
     }
 }
 
+/* A fused layer's 6x6 planes (six_by_six, `p` and `steps` in their orientation, `planes` the 4 planes
+ * with their padding set): a group of 4 channels at a time copied (md_dw_copy_6x6 from a 6x6 image
+ * padded by one pixel, else copy_planes_4), folded, and computed in one call (md_dw_fused_6x6). */
+static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
+                                   const int8_t *input, int8_t *planes)
+{
+    const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
+    const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
+    const uint32_t zeros = (uint8_t)-p->input_offset * 0x01010101u; /* the padding in every byte */
+    const int whole_rows = six_image(p);
+    const dw_plane plane = padded_plane(p, planes);
+    dw_folded folds[4];
+    int32_t batch;
+    int32_t c;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * image_bytes;
+        int8_t *output = (int8_t *)job->output + batch * output_bytes;
+        for (c = 0; c < p->input_c; c += 4) {
+            if (whole_rows) {
+                md_dw_copy_6x6(image + c, steps->in_column, planes + 8, zeros);
+            } else {
+                copy_planes_4(p, steps, image, c, &plane, 64);
+            }
+            fold_3x3_4(p, steps, job, c, folds);
+            md_dw_fused_6x6(planes, folds, output + c, steps->out_column);
+        }
+    }
+}
+
 /* A fused layer's planes at stride 2 (`p` in the planes' orientation, `plane` the int8 plane's
  * geometry): two channels copied at a time into two wide planes (md_depthwise_s8_wide_plane: the
  * scratch holds them; the last of an odd count with the one before), each plane's outputs from
@@ -2910,9 +2939,6 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
      * stride 2 from wide planes only: one int8 plane takes md_dw_folded_blocks_s2). */
     const int fused = folded && (grouped || oriented.stride_w == 1) &&
                       fused_layer(&oriented, first_plane.width, job->multipliers);
-    /* 4 planes of 6x6 outputs at once, unrolled (md_dw_fused_6x6: 8x8 planes). */
-    const int six = fused && group == 4 && six_by_six(&oriented, &first_plane);
-    const uint32_t zeros = (uint8_t)-p->input_offset * 0x01010101u; /* the padding in every byte */
     int32_t sums[DW_CHUNK];
     dw_folded folds[4]; /* the group's */
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
@@ -2927,22 +2953,20 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
+    if (fused && group == 4 && six_by_six(&oriented, &first_plane)) {
+        planes_six(job, &oriented, &steps, input, first_plane.bytes);
+        return;
+    }
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; c += group) {
-            if (six && six_image(&oriented)) {
-                md_dw_copy_6x6(input + batch * image_bytes + c, steps.in_column, first_plane.bytes + 8, zeros);
-            } else if (group == 4) {
+            if (group == 4) {
                 copy_planes_4(&oriented, &steps, input + batch * image_bytes, c, &first_plane, plane_size);
             } else {
                 copy_plane(&oriented, &steps, input + batch * image_bytes, c, &first_plane);
             }
             if (folded && group == 4) {
                 fold_3x3_4(&oriented, &steps, job, c, folds);
-                if (six) {
-                    md_dw_fused_6x6(first_plane.bytes, folds, output + c, steps.out_column);
-                    continue;
-                }
                 if (fused && oriented.output_h % 2 == 0) { /* the 4 planes in one call */
                     dw_fused_geometry group_geometry = fused_geometry;
                     group_geometry.out = output + c;
