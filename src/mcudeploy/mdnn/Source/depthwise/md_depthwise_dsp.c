@@ -2215,7 +2215,6 @@ static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_step
     }
 }
 
-
 /* ---- stride 1, 6x6 output planes (vww's and person_detect's 6x6x128 layers): a group of 4 planes in one call */
 
 /* The 36 outputs of each of 4 channels from their 8x8 padded planes (64 bytes apart from `planes`
