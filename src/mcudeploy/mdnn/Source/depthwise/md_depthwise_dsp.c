@@ -2287,18 +2287,16 @@ __asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
         "strd r12, r1, [sp, #152]\n" /* plane 0's byte, its dw_folded */
         "1:\n\t"
         "ldr r3, [sp, #" DW_SIX_FOLDED "]\n\t"
-        "ldrd r8, r9, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
         "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
-        "str r8, [sp, #" DW_SIX_START "]\n\t"
+        "str r1, [sp, #" DW_SIX_START "]\n\t"
         "str r11, [sp, #" DW_SIX_ADDEND "]\n\t"
-        "mov r2, r9\n\t"
-        "mov r1, r8\n\t"
         "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "ldr lr, [r0]\n\t"
         "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
         "add r12, r3, #44\n\t"
         "str r12, [sp, #" DW_SIX_FOLDED "]\n\t"
         "ldm r3, {r3-r6}\n\t" /* even0..2, middle01 */
-        "ldr lr, [r0]\n\t"
         "md_dw66_block 0, 0, 0, 2\n\t"
         "md_dw66_block 0, 2, 0, 4\n\t"
         "md_dw66_block 0, 4, 2, 0\n\t"
