@@ -2330,9 +2330,9 @@ __asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
         ".purgem md_dw66_block");
 
 /* Whether a fused layer's grouped planes take md_dw_fused_6x6: 6x6 outputs at stride 1 from 8x8 planes. */
-static int six_by_six(const md_window_params *p, const dw_plane *plane)
+static inline int six_by_six(const md_window_params *p, const dw_plane *plane)
 {
-    return p->stride_w == 1 && p->stride_h == 1 && p->output_w == 6 && p->output_h == 6 && plane->width == 8 &&
+    return p->output_w == 6 && p->output_h == 6 && p->stride_w == 1 && p->stride_h == 1 && plane->width == 8 &&
            plane->rows == 8;
 }
 
@@ -2949,7 +2949,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
-    if (fused && group == 4 && six_by_six(&oriented, &first_plane)) {
+    if (six_by_six(&oriented, &first_plane) && fused && group == 4) {
         planes_six(job, &oriented, &steps, input, first_plane.bytes);
         return;
     }
