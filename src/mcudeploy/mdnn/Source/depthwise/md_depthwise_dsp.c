@@ -2283,10 +2283,10 @@ __asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
         "push {r4-r11, lr}\n\t"
         "sub sp, sp, #" DW_SIX_FRAME "\n\t"
         "strd r2, r3, [sp, #" DW_SIX_OUT "]\n\t"
+        "mov r3, r1\n\t"
         "mov r12, sp\n\t"
         "strd r12, r1, [sp, #152]\n" /* plane 0's byte, its dw_folded */
-        "1:\n\t"
-        "ldr r3, [sp, #" DW_SIX_FOLDED "]\n\t"
+        "1:\n\t" /* r3 the plane's dw_folded */
         "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
         "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
         "str r1, [sp, #" DW_SIX_START "]\n\t"
@@ -2306,6 +2306,7 @@ __asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
         "md_dw66_block 4, 0, 4, 2\n\t"
         "md_dw66_block 4, 2, 4, 4\n\t"
         "md_dw66_block 4, 4, 0, 8\n\t" /* the next plane's first word */
+        "ldr r3, [sp, #" DW_SIX_FOLDED "]\n\t" /* the next plane's dw_folded, well before its use */
         "add r0, r0, #64\n\t" /* the next plane */
         "add r12, r12, #1\n\t"
         "str r12, [sp, #152]\n\t"
