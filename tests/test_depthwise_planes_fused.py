@@ -1,9 +1,10 @@
 """The stride-1 planes of narrow int8 DEPTHWISE_CONV_2D layers over the whole of int8's range
 (`md_depthwise_dsp.c`: md_dw_fused_blocks, 2x2 blocks requantized as they are summed) agree bit for
-bit with the reference engine on the host and on every DSP core: even and odd rows and columns, one
-row pair with an odd last row beyond a strip, a tall image transposed, VALID windows, depths of 4k
-(grouped: 4 channels copied and folded at once, a group a call; one plane at a time) and not; beside them a
-clamp inside int8's range and left shifts, which take the other plane paths."""
+bit with the reference engine on the host, the M3 (the portable kernel) and every DSP core: even
+and odd rows and columns, one row pair with an odd last row beyond a strip, a tall image
+transposed, VALID windows, depths of 4k (grouped: 4 channels copied and folded at once, a group a
+call, 6x6 outputs unrolled; one plane at a time) and not; beside them a clamp inside int8's range
+and left shifts, which take the other plane paths."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ def fused_planes() -> Graph:
     _depthwise(f, "int8", (1, 4, 6, 12), 1, same)
     _depthwise(f, "int8", (1, 5, 9, 8), 1, same)
     _depthwise(f, "int8", (1, 6, 6, 6), 1, same)
+    # 6x6 outputs of 4k channels: 4 planes a call, unrolled (md_dw_fused_6x6), from SAME and VALID
+    # windows, the second with larger multipliers and smaller shifts
+    _depthwise(f, "int8", (1, 8, 8, 8), 1, DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1))
+    _depthwise(f, "int8", (1, 6, 6, 8), 1, same, out_scale=0.02)
     relu6 = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 6, 7, 8), 1, relu6)  # clamped inside int8's range
     _depthwise(f, "int8", (1, 6, 7, 4), 1, same, out_scale=5e-5)  # left shifts: not narrow
@@ -43,7 +48,7 @@ def fused_planes() -> Graph:
     return graph
 
 
-@pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
+@pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
 def test_fused_stride_1_planes_are_bit_exact(target: str):
     checker = Validator(fused_planes())
     try:

@@ -2215,6 +2215,194 @@ static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_step
     }
 }
 
+/* ---- stride 1, 6x6 output planes (vww's and person_detect's 6x6x128 layers): a group of 4 planes in one call */
+
+/* The 36 outputs of each of 4 channels from their 8x8 padded planes (64 bytes apart from `planes`
+ * on, word aligned; `folded` their dw_folded) at stride 1, into the 36 pixels `step` bytes
+ * apart from `out` on (4 bytes each: the 4 channels, `out` at the first). As md_dw_fused_blocks
+ * sums and requantizes its 2x2 blocks, but its 9 blocks unrolled: their plane words at immediate
+ * offsets, the multiplier kept in r2 for a whole plane, each block's outputs stored into a word a
+ * pixel on the stack (byte k for plane k), which are written to `out` once the 4 planes are done:
+ * 2 constants reloaded a block (md_dw_fused_blocks: 6), no row or pair loop. */
+void md_dw_fused_6x6(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t step);
+
+/* The stack of md_dw_fused_6x6: 36 words of outputs, then the plane's start and addend, the output
+ * word's byte of the plane, the next plane's dw_folded, `out` and `step`. */
+#define DW_SIX_START "144"
+#define DW_SIX_ADDEND "148"
+#define DW_SIX_FOLDED "156"
+#define DW_SIX_OUT "160"
+#define DW_SIX_FRAME "168"
+
+/* md_dw66_block row, column: the 2x2 block whose top left window starts at plane (row, column) and
+ * whose top left output is pixel row * 6 + column; r1 the start and lr the block's top row word on
+ * entry (loaded by the block before), the next block's (`next_row`, `next_column`) loaded on exit.
+ * r0 the plane, r2 the multiplier, r3..r7 the filter and exponent (as md_dw_fused_blocks). */
+__asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
+        DW_BLOCK_UNPACK
+        DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\row * 8 + 8 + \\column)]\n\t")
+        DW_BLOCK_UNPACK
+        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "")
+        DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\row * 8 + 16 + \\column)]\n\t")
+        DW_BLOCK_UNPACK
+        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "")
+        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\row * 8 + 24 + \\column)]\n\t")
+        DW_BLOCK_UNPACK
+        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "")
+        "ldrd r1, r12, [sp, #" DW_SIX_ADDEND "]\n\t" /* addend, the outputs' byte */
+        "add lr, r1, r8, asr #31\n\t"
+        "smmlar r8, r8, r2, lr\n\t"
+        "add lr, r1, r9, asr #31\n\t"
+        "smmlar r9, r9, r2, lr\n\t"
+        "add lr, r1, r10, asr #31\n\t"
+        "smmlar r10, r10, r2, lr\n\t"
+        "add lr, r1, r11, asr #31\n\t"
+        "smmlar r11, r11, r2, lr\n\t"
+        "asr r8, r8, r7\n\t"
+        "asr r9, r9, r7\n\t"
+        "ssat r8, #8, r8\n\t"
+        "asr r10, r10, r7\n\t"
+        "ssat r9, #8, r9\n\t"
+        "asr r11, r11, r7\n\t"
+        "ssat r10, #8, r10\n\t"
+        "ssat r11, #8, r11\n\t"
+        "strb r8, [r12, #((\\row * 6 + \\column) * 4)]\n\t"
+        "strb r9, [r12, #((\\row * 6 + \\column) * 4 + 4)]\n\t"
+        "strb r10, [r12, #((\\row * 6 + \\column) * 4 + 24)]\n\t"
+        "ldr r1, [sp, #" DW_SIX_START "]\n\t" /* each load right after a transfer (the M4 pipelines it) */
+        "ldr lr, [r0, #(\\next_row * 8 + \\next_column)]\n\t"
+        "strb r11, [r12, #((\\row * 6 + \\column) * 4 + 28)]\n\t" /* the M33 unpacks lr a cycle later */
+        ".endm\n\t"
+        ".pushsection .text.md_dw_fused_6x6,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_fused_6x6\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_fused_6x6, %function\n"
+        "md_dw_fused_6x6:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #" DW_SIX_FRAME "\n\t"
+        "strd r2, r3, [sp, #" DW_SIX_OUT "]\n\t"
+        "mov r3, r1\n\t"
+        "mov r12, sp\n\t"
+        "strd r12, r1, [sp, #152]\n" /* plane 0's byte, its dw_folded */
+        "1:\n\t" /* r3 the plane's dw_folded */
+        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
+        "str r1, [sp, #" DW_SIX_START "]\n\t"
+        "str r11, [sp, #" DW_SIX_ADDEND "]\n\t"
+        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "ldr lr, [r0]\n\t"
+        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+        "add r12, r3, #44\n\t"
+        "str r12, [sp, #" DW_SIX_FOLDED "]\n\t"
+        "ldm r3, {r3-r6}\n\t" /* even0..2, middle01 */
+        "md_dw66_block 0, 0, 0, 2\n\t"
+        "md_dw66_block 0, 2, 0, 4\n\t"
+        "md_dw66_block 0, 4, 2, 0\n\t"
+        "md_dw66_block 2, 0, 2, 2\n\t"
+        "md_dw66_block 2, 2, 2, 4\n\t"
+        "md_dw66_block 2, 4, 4, 0\n\t"
+        "md_dw66_block 4, 0, 4, 2\n\t"
+        "md_dw66_block 4, 2, 4, 4\n\t"
+        "md_dw66_block 4, 4, 0, 8\n\t" /* the next plane's first word */
+        "ldr r3, [sp, #" DW_SIX_FOLDED "]\n\t" /* the next plane's dw_folded, well before its use */
+        "add r0, r0, #64\n\t" /* the next plane */
+        "add r12, r12, #1\n\t"
+        "str r12, [sp, #152]\n\t"
+        "tst r12, #3\n\t" /* past plane 3's byte: the next word (sp is word aligned) */
+        "bne 1b\n\t"
+        "ldrd r1, r2, [sp, #" DW_SIX_OUT "]\n\t" /* pixels 0 and 1 from r1, 2 and 3 from r7 */
+        "mov r0, sp\n\t"
+        "add r7, r1, r2, lsl #1\n\t"
+        ".rept 9\n\t" /* 4 pixels each */
+        "ldm r0!, {r3-r6}\n\t"
+        "str r3, [r1]\n\t"
+        "str r4, [r1, r2]\n\t"
+        "str r5, [r7]\n\t"
+        "str r6, [r7, r2]\n\t"
+        "add r1, r1, r2, lsl #2\n\t"
+        "add r7, r7, r2, lsl #2\n\t"
+        ".endr\n\t"
+        "add sp, sp, #" DW_SIX_FRAME "\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_fused_6x6, .-md_dw_fused_6x6\n\t"
+        ".popsection\n\t"
+        ".purgem md_dw66_block");
+
+/* Whether a fused layer's grouped planes take md_dw_fused_6x6: 6x6 outputs at stride 1 from 8x8 planes. */
+static inline int six_by_six(const md_window_params *p, const dw_plane *plane)
+{
+    return p->output_w == 6 && p->output_h == 6 && p->stride_w == 1 && p->stride_h == 1 && plane->width == 8 &&
+           plane->rows == 8;
+}
+
+/* Channels c..c+3 of a 6x6 image (a depth of 4k, `from` at pixel 0's channel c, pixels `step` bytes
+ * apart) into the 6 inside rows of 4 planes 8x8 padded by one pixel each side, 64 bytes apart (`to`
+ * at plane 0's row 1): each plane row as 2 aligned words with its padding columns (`zeros`, the
+ * padding in every byte), the words of {padding, pixels 0..2} and {pixels 3..5, padding} transposed
+ * as transpose_4 does. Rows 0 and 7 keep the padding the layer set. */
+void md_dw_copy_6x6(const int8_t *from, int32_t step, int8_t *to, uint32_t zeros);
+
+/* The 4x4 byte transpose of words {a, d, b, e} (a pixel a word) into the channels' words at `at`,
+ * `at` + 64, + 128, + 192 from r2; r8, r9 and lr taken, r4..r6 as well (not `a`..`e` otherwise). */
+#define DW_SIX_TRANSPOSE(a, d, b, e, at) \
+    "pkhbt r8, " a ", " b ", lsl #16\n\t" \
+    "pkhtb lr, " b ", " a ", asr #16\n\t" \
+    "pkhbt r9, " d ", " e ", lsl #16\n\t" \
+    "pkhtb r6, " e ", " d ", asr #16\n\t" \
+    "uxtb16 r4, r8\n\t" \
+    "uxtb16 r5, r9\n\t" \
+    "orr r4, r4, r5, lsl #8\n\t" \
+    "uxtb16 r8, r8, ror #8\n\t" \
+    "uxtb16 r9, r9, ror #8\n\t" \
+    "orr r8, r8, r9, lsl #8\n\t" \
+    "str r4, [r2, #" at "]\n\t" \
+    "str r8, [r2, #" at " + 64]\n\t" \
+    "uxtb16 r4, lr\n\t" \
+    "uxtb16 r5, r6\n\t" \
+    "orr r4, r4, r5, lsl #8\n\t" \
+    "uxtb16 lr, lr, ror #8\n\t" \
+    "uxtb16 r6, r6, ror #8\n\t" \
+    "orr lr, lr, r6, lsl #8\n\t" \
+    "str r4, [r2, #" at " + 128]\n\t" \
+    "str lr, [r2, #" at " + 192]\n\t"
+
+/* r0 from, r1 step, r2 to, r3 zeros; r7 5 steps, r10 pixel 2, r11 past row 6, r12 an image row. */
+__asm__(".pushsection .text.md_dw_copy_6x6,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_copy_6x6\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_copy_6x6, %function\n"
+        "md_dw_copy_6x6:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "add r7, r1, r1, lsl #2\n\t"
+        "add r12, r7, r1\n\t"
+        "add r11, r2, #48\n"
+        "1:\n\t"
+        "add r10, r0, r1, lsl #1\n\t"
+        "ldr r4, [r0]\n\t"
+        "ldr r5, [r0, r1]\n\t"
+        "ldr r6, [r10]\n\t"
+        DW_SIX_TRANSPOSE("r3", "r4", "r5", "r6", "0")
+        "ldr r4, [r10, r1]\n\t"
+        "ldr r5, [r10, r1, lsl #1]\n\t"
+        "ldr r6, [r0, r7]\n\t"
+        DW_SIX_TRANSPOSE("r4", "r5", "r6", "r3", "4")
+        "add r0, r0, r12\n\t"
+        "adds r2, r2, #8\n\t"
+        "cmp r2, r11\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_copy_6x6, .-md_dw_copy_6x6\n\t"
+        ".popsection");
+
+/* Whether a 6x6 layer's planes take md_dw_copy_6x6: a 6x6 image padded by one pixel each side. */
+static int six_image(const md_window_params *p)
+{
+    return p->input_h == 6 && p->input_w == 6 && p->pad_top == 1 && p->pad_left == 1;
+}
 /* md_dw_fused_blocks_s2's constants: the first 12 words in the order it keeps them on its stack (as
  * md_dw_fused_blocks does: DW_FUSED_OUTPUTS and DW_FUSED_STORES read them there), the filter (with
  * the exponent) loaded once into registers. */
@@ -2648,6 +2836,35 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
     }
 }
 
+/* A fused layer's 6x6 planes (six_by_six, `p` and `steps` in their orientation, `planes` the 4 planes
+ * with their padding set): a group of 4 channels at a time copied (md_dw_copy_6x6 from a 6x6 image
+ * padded by one pixel, else copy_planes_4), folded, and computed in one call (md_dw_fused_6x6). */
+static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
+                                   const int8_t *input, int8_t *planes)
+{
+    const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
+    const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
+    const uint32_t zeros = (uint8_t)-p->input_offset * 0x01010101u; /* the padding in every byte */
+    const int whole_rows = six_image(p);
+    const dw_plane plane = padded_plane(p, planes);
+    dw_folded folds[4];
+    int32_t batch;
+    int32_t c;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * image_bytes;
+        int8_t *output = (int8_t *)job->output + batch * output_bytes;
+        for (c = 0; c < p->input_c; c += 4) {
+            if (whole_rows) {
+                md_dw_copy_6x6(image + c, steps->in_column, planes + 8, zeros);
+            } else {
+                copy_planes_4(p, steps, image, c, &plane, 64);
+            }
+            fold_3x3_4(p, steps, job, c, folds);
+            md_dw_fused_6x6(planes, folds, output + c, steps->out_column);
+        }
+    }
+}
+
 /* A fused layer's planes at stride 2 (`p` in the planes' orientation, `plane` the int8 plane's
  * geometry): two channels copied at a time into two wide planes (md_depthwise_s8_wide_plane: the
  * scratch holds them; the last of an odd count with the one before), each plane's outputs from
@@ -2733,6 +2950,10 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
+    if (six_by_six(&oriented, &first_plane) && fused && group == 4) {
+        planes_six(job, &oriented, &steps, input, first_plane.bytes);
+        return;
+    }
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; c += group) {
