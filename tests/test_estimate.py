@@ -6,14 +6,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import streaming_graph
+from conftest import run_cli, streaming_graph
 from mcudeploy.cli.app import app
+from mcudeploy.codegen import generator
 from mcudeploy.devices import Device, RegionKind, find_device, load_database
 from mcudeploy.emulation import InstructionCounting, build, get_target, run_elf
 from mcudeploy.emulation.harness import MARK_OVERHEAD, run_harness_steps
@@ -23,6 +25,7 @@ from mcudeploy.estimate import CORE_TIMINGS, core_timing, estimate_model, price
 from mcudeploy.estimate.measure import build_model, stream_frames
 from mcudeploy.estimate.memory import device_memory, wait_states_at
 from mcudeploy.estimate.profile import profile_elf
+from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers import load_model
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.memory import plan_memory
@@ -480,3 +483,33 @@ def test_a_streaming_model_is_priced_over_its_period_of_frames(tmp_path: Path) -
     table = runner.invoke(app, ["estimate", str(model), "--device", "STM32F446RE", "--stack", "512"]).output
     assert "every 3 frames" in table and "frame 2 of 3: waiting for frames (CIRCULAR_BUFFER #0)" in table
     assert "average per frame:" in table
+
+
+# ---------------------------------------------------------------- our own C failing to compile
+
+BROKEN_SOURCE = "md_conv_w16.c"
+"""A library source the build-failure tests break: only a convolution with int16 weights compiles it, a
+variant --optimize times before it chooses (the configurations without it build)."""
+
+
+def break_library_source(monkeypatch: pytest.MonkeyPatch, name: str = BROKEN_SOURCE) -> None:
+    """Every project generated from now on carries the library source `name` with a syntax error after
+    its ISA guards (so that every core compiles it), as a defect of ours would."""
+    original = generator.library_text
+    broken = "\nthis is not C;\n"
+    monkeypatch.setattr(
+        generator, "library_text", lambda path: original(path) + (broken if path.endswith(f"/{name}") else "")
+    )
+
+
+def test_our_library_failing_to_compile_is_one_error_line_and_no_figure(monkeypatch, capsys, tmp_path) -> None:
+    """A kernel source of ours that does not compile: `estimate` (whose --optimize speed times the variants
+    first) says so in one line naming the source and gcc's first error, exit code 2, and prints no figure:
+    no other build or configuration stands in for the one that failed."""
+    model = tmp_path / "kws_cnn_s.tflite"
+    model.write_bytes(write_tflite(build_kws_cnn("cnn_s")))
+    break_library_source(monkeypatch)
+    args = ("estimate", str(model), "-d", "NUCLEO-L4R5ZI", "--optimize", "speed", "--stack", "2048")
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and out == ""
+    assert re.fullmatch(rf"mcudeploy: error: build for m4: .*: {BROKEN_SOURCE}:\d+:\d+: error: .*\n", err), err

@@ -16,6 +16,7 @@ from conftest import run_cli
 from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
 from mcudeploy.devices import find_device
+from mcudeploy.errors import InternalError
 from mcudeploy.estimate import optimize
 from mcudeploy.estimate.optimize import Measure, ModelRun, Objective, optimize_variants
 from mcudeploy.examples.kws import build_kws_cnn
@@ -31,6 +32,7 @@ from mcudeploy.params.constant_inputs import pair_interleaved, stored_values
 from mcudeploy.params.requantization import WALK_RECORD, requantization
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise, _fully_connected
+from test_estimate import break_library_source
 
 DIRECT, IM2COL = Columns.DIRECT, Columns.IM2COL
 WIDE = WeightLayout.INT16_PAIRS
@@ -168,6 +170,14 @@ def test_fully_connected_layers_take_int16_weights_where_they_pay() -> None:
     graph = _dense_model()
     assert optimize_variants(graph, find_device("STM32H7A3ZI"), Reserves(2048), Objective.SIZE).points == []
     assert all(op.variant is None for op in graph.operators)
+
+
+def test_a_variant_that_fails_to_build_stops_the_choice(monkeypatch) -> None:
+    """The int16-weight fully connected kernel not compiling: the run that times that variant raises the
+    build's error, rather than leaving the variants untimed and the choice to the configurations that built."""
+    break_library_source(monkeypatch, "md_fully_connected_w16.c")
+    with pytest.raises(InternalError, match=r": md_fully_connected_w16\.c:\d+:\d+: error: "):
+        optimize_variants(_dense_model(), find_device("STM32H7A3ZI"), Reserves(2048), Objective.SPEED)
 
 
 def test_int16_fully_connected_filter_goes_in_blocks_of_4_rows() -> None:

@@ -22,7 +22,7 @@ from mcudeploy.cli import (
     validate,
 )
 from mcudeploy.cli.output import print_error
-from mcudeploy.errors import McuDeployError
+from mcudeploy.errors import InternalError, McuDeployError
 
 app = typer.Typer(
     name="mcudeploy",
@@ -60,11 +60,11 @@ def _root(
 
 
 def main() -> None:
-    """Console entry point: user errors and I/O failures become `mcudeploy: error: <subject>: <reason>`,
-    exit code 2."""
+    """Console entry point: user errors, our own C failing to compile and I/O failures become
+    `mcudeploy: error: <subject>: <reason>`, exit code 2."""
     try:
         app()
-    except McuDeployError as error:
+    except (McuDeployError, InternalError) as error:
         print_error(str(error))
         sys.exit(2)
     except MemoryError:

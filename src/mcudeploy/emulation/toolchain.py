@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION, DEFAULT_STACK_SIZE, render_linker_script
 from mcudeploy.emulation.targets import Target, get_target
-from mcudeploy.errors import McuDeployError
+from mcudeploy.errors import InternalError, McuDeployError
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 
@@ -29,6 +30,11 @@ ARM_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
 BUILD_TIMEOUT_S = 600
 
 Defines = Mapping[str, str | int | None]
+
+COMPILE_ERROR = re.compile(
+    r"^(?P<source>[^\s:][^:]*\.[ch]):(?P<message>\d+:(?:\d+:)? (?:fatal )?error: .*)$", re.MULTILINE
+)
+"""gcc's line for an error in a C source or header (a link's errors name objects or the linker instead)."""
 
 
 def find_compiler(target: Target) -> Path:
@@ -70,6 +76,9 @@ def _run_compiler(command: list[str], target: Target, cwd: Path | None = None) -
         raise McuDeployError(f"build for {target.name}", f"compiler timed out after {BUILD_TIMEOUT_S} s") from None
     if completed.returncode != 0:
         output = (completed.stderr + completed.stdout).strip()
+        if (error := COMPILE_ERROR.search(output)) is not None:
+            first = f"{Path(error['source']).name}:{error['message']}"
+            raise InternalError(f"build for {target.name}", f"our C failed to compile (an mcudeploy defect): {first}")
         raise McuDeployError(f"build for {target.name}", f"compiler failed:\n{output}")
 
 
