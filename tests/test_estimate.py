@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from mcudeploy.devices import Device, RegionKind, find_device, load_database
 from mcudeploy.emulation import InstructionCounting, build, get_target, run_elf
 from mcudeploy.emulation.harness import MARK_OVERHEAD, run_harness_steps
 from mcudeploy.emulation.plugin import ExecutionCounts
-from mcudeploy.errors import McuDeployError
+from mcudeploy.emulation.toolchain import _run_compiler
+from mcudeploy.errors import InternalError, McuDeployError
 from mcudeploy.estimate import CORE_TIMINGS, core_timing, estimate_model, price
 from mcudeploy.estimate.measure import build_model, stream_frames
 from mcudeploy.estimate.memory import device_memory, wait_states_at
@@ -513,3 +515,21 @@ def test_our_library_failing_to_compile_is_one_error_line_and_no_figure(monkeypa
     code, out, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and out == ""
     assert re.fullmatch(rf"mcudeploy: error: build for m4: .*: {BROKEN_SOURCE}:\d+:\d+: error: .*\n", err), err
+
+
+@pytest.mark.parametrize(
+    ("printed", "defect"),
+    [
+        ("md_conv.c:12:3: error: expected ';'", True),
+        ("ld: net.o: in function `net_run':\nnet.c:(.text+0x1a): undefined reference to `md_conv_s8_w16'", True),
+        ("ld: section `.bss' will not fit in region `RAM'\nld: region `RAM' overflowed by 96 bytes", False),
+    ],
+)
+def test_a_build_that_fails_on_our_code_is_an_internal_error(printed: str, defect: bool) -> None:
+    """A compile error or an undefined symbol in our own C is a defect of ours (InternalError, which no
+    fallback catches); a configuration that does not fit the part's memory stays an ordinary failure."""
+    fake_gcc = [sys.executable, "-c", f"import sys; sys.stderr.write({printed!r}); sys.exit(1)"]
+    expected = InternalError if defect else McuDeployError
+    with pytest.raises(expected) as raised:
+        _run_compiler(fake_gcc, get_target("m4"))
+    assert isinstance(raised.value, McuDeployError) != defect

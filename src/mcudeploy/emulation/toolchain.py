@@ -36,6 +36,9 @@ COMPILE_ERROR = re.compile(
 )
 """gcc's line for an error in a C source or header (a link's errors name objects or the linker instead)."""
 
+UNDEFINED_SYMBOL = re.compile(r"undefined reference to [`'](?P<symbol>[^`']+)'")
+"""ld's line for a symbol our objects call and none defines (a region overflow is the configuration's, not ours)."""
+
 
 def find_compiler(target: Target) -> Path:
     """The C compiler for `target`, or an error naming the Debian packages to install."""
@@ -79,6 +82,9 @@ def _run_compiler(command: list[str], target: Target, cwd: Path | None = None) -
         if (error := COMPILE_ERROR.search(output)) is not None:
             first = f"{Path(error['source']).name}:{error['message']}"
             raise InternalError(f"build for {target.name}", f"our C failed to compile (an mcudeploy defect): {first}")
+        if (undefined := UNDEFINED_SYMBOL.search(output)) is not None:
+            reason = f"our C failed to link (an mcudeploy defect): undefined reference to {undefined['symbol']}"
+            raise InternalError(f"build for {target.name}", reason)
         raise McuDeployError(f"build for {target.name}", f"compiler failed:\n{output}")
 
 
