@@ -522,6 +522,8 @@ def test_our_library_failing_to_compile_is_one_error_line_and_no_figure(monkeypa
     [
         ("md_conv.c:12:3: error: expected ';'", True),
         ("ld: net.o: in function `net_run':\nnet.c:(.text+0x1a): undefined reference to `md_conv_s8_w16'", True),
+        ("net.c:3:10: fatal error: string.h: No such file or directory\n    3 | #include <string.h>", False),
+        ("net.c:4:10: fatal error: md_nn.h: No such file or directory\n    4 | #include \"md_nn.h\"", True),
         ("ld: section `.bss' will not fit in region `RAM'\nld: region `RAM' overflowed by 96 bytes", False),
     ],
 )

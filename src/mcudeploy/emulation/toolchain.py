@@ -36,6 +36,11 @@ COMPILE_ERROR = re.compile(
 )
 """gcc's line for an error in a C source or header (a link's errors name objects or the linker instead)."""
 
+MISSING_SYSTEM_HEADER = re.compile(
+    r"fatal error: (?P<header>[\w/]+\.h): No such file or directory\n\s*\d+ \| #include <(?P=header)>"
+)
+"""A system header (#include <...>) not found: newlib is not installed, the machine's failing, not a defect."""
+
 UNDEFINED_SYMBOL = re.compile(r"undefined reference to [`'](?P<symbol>[^`']+)'")
 """ld's line for a symbol our objects call and none defines (a region overflow is the configuration's, not ours)."""
 
@@ -79,6 +84,9 @@ def _run_compiler(command: list[str], target: Target, cwd: Path | None = None) -
         raise McuDeployError(f"build for {target.name}", f"compiler timed out after {BUILD_TIMEOUT_S} s") from None
     if completed.returncode != 0:
         output = (completed.stderr + completed.stdout).strip()
+        if (missing := MISSING_SYSTEM_HEADER.search(output)) is not None:
+            reason = f"the C library's {missing['header']} is missing: install the Debian packages {ARM_PACKAGES}"
+            raise McuDeployError(f"build for {target.name}", reason)
         if (error := COMPILE_ERROR.search(output)) is not None:
             first = f"{Path(error['source']).name}:{error['message']}"
             raise InternalError(f"build for {target.name}", f"our C failed to compile (an mcudeploy defect): {first}")
