@@ -9,10 +9,10 @@ import pytest
 
 from conftest import MODELS
 from mcudeploy.importers.tflite.reader import read_tflite
-from mcudeploy.ir import Graph, GraphBuilder, Padding
+from mcudeploy.ir import Columns, Graph, GraphBuilder, KernelVariant, Padding, WeightLayout
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, ElementwiseOptions, Pool2DOptions
 from mcudeploy.kernels import kernel_contract
-from mcudeploy.kernels.contracts import PLANE_SLACK, pixel_pair_schedule
+from mcudeploy.kernels.contracts import PLANE_SLACK, pixel_pair_schedule, pixel_unit_schedule
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.lifetimes import last_step, tensor_lifetimes
 from mcudeploy.memory.sharing import arena_tensors
@@ -154,6 +154,37 @@ def test_pixel_pair_schedule_writes_two_pixels_per_unit() -> None:
     np.testing.assert_array_equal(schedule.write_unit, np.repeat(np.arange(16) // 2, 2))
     # 1 -> 2 bytes per pixel: after pair k, 2k+2 output pixels are written and input pixel 2k+2 is still to read
     assert kernel_contract(graph, graph.operators[0]).overlaps[0].max_shift == min(-2 * (k + 1) for k in range(7))
+
+
+def _walked_units(pixels: int, run: int) -> np.ndarray:
+    """md_conv_s8_w16's loops over a batch's output pixels in runs of `run` (the whole image, or a row
+    of a strided narrow pointwise layer): each run's groups of 4, then its last pixels one by one."""
+    units, unit = [], 0
+    for start in range(0, pixels, run):
+        count = min(run, pixels - start)
+        for k in range(count):
+            units.append(unit + k // 4 if k < count - count % 4 else unit + count // 4 + k - (count - count % 4))
+        unit = units[-1] + 1
+    return np.array(units)
+
+
+@pytest.mark.parametrize(
+    ("in_shape", "out_c", "stride"),
+    [((1, 5, 6, 16), 32, 1), ((1, 7, 5, 16), 10, 2), ((1, 5, 5, 32), 48, 2), ((1, 2, 5, 40), 48, 1)],
+)
+def test_int16_weight_contract_holds_for_the_kernels_loops(in_shape, out_c, stride) -> None:
+    """The int16-weight kernel writes a group of 4 pixels after reading it, but a last 1-3 pixels one by
+    one and a strided narrow pointwise image row by row: the declared shift is safe for every path the
+    layer may take (a shift past groups of 4 in order let a lone output overwrite the next one's input)."""
+    graph = window_graph("CONV_2D", in_shape, out_c, (1, 1), stride, Padding.SAME)
+    graph.operators[0].variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
+    x, y, _ = graph.tensors
+    window = make_window(graph.operators[0].options, x.shape, (1, 1), y.shape)
+    pixels = window.out_h * window.out_w
+    runs = {pixels, window.out_w if stride > 1 and in_shape[3] in (4, 8, 12, 16, 32, 64) else pixels}
+    walked = min(pixel_unit_schedule(x, y, window, _walked_units(pixels, run)).max_safe_shift() for run in runs)
+    declared = kernel_contract(graph, graph.operators[0]).overlaps[0].max_shift
+    assert declared <= walked < pixel_pair_schedule(x, y, window, 4).max_safe_shift()
 
 
 def test_elementwise_sizes_and_reshape_alias() -> None:

@@ -376,17 +376,46 @@ def _per_byte(unit_per_element: np.ndarray, tensor: Tensor) -> np.ndarray:
 def pixel_pair_schedule(input_t: Tensor, output_t: Tensor, window: Window, pixels: int = 2) -> AccessSchedule:
     """Unit = two (or `pixels`) consecutive output pixels of a batch: copy their receptive fields
     (all channels) into the im2col buffer, then compute and write them (all output channels)."""
+    _, out_h, out_w, _ = output_t.shape
+    return pixel_unit_schedule(input_t, output_t, window, np.arange(out_h * out_w) // pixels)
+
+
+def pixel_unit_schedule(input_t: Tensor, output_t: Tensor, window: Window, units: np.ndarray) -> AccessSchedule:
+    """Unit `units[p]` (non-decreasing over a batch's output pixels p) copies the receptive fields of
+    its pixels (all channels), then computes and writes them (all output channels)."""
     batch, out_h, out_w, out_c = output_t.shape
-    pairs = (out_h * out_w + pixels - 1) // pixels
-    batch_base = (np.arange(batch) * pairs)[:, None, None]
+    per_batch = int(units[-1]) + 1
+    batch_base = (np.arange(batch) * per_batch)[:, None, None]
     last_pixel = _last_reading_pixel(input_t, window)
-    last = np.where(last_pixel >= 0, batch_base + last_pixel // pixels, -1)
-    written = batch_base + (np.arange(out_h * out_w) // pixels).reshape(1, out_h, out_w)
+    last = np.where(last_pixel >= 0, batch_base + units[np.maximum(last_pixel, 0)], -1)
+    written = batch_base + units.reshape(1, out_h, out_w)
     channels_in = input_t.shape[3]
     return AccessSchedule(
         last_read=_per_byte(np.repeat(last[..., None], channels_in, axis=3), input_t),
         write_unit=_per_byte(np.repeat(written[..., None], out_c, axis=3), output_t),
     )
+
+
+def wide_column_units(input_t: Tensor, output_t: Tensor, window: Window) -> np.ndarray:
+    """md_conv_s8_w16's units over a batch's output pixels: groups of WIDE_COLUMNS pixels in order, a
+    last group of fewer pixel by pixel (walk_lone, the narrow walk's lone pixels); the narrow pointwise
+    walk (md_conv_1x1_narrow_s8_w16) takes an image whose rows are not one run of inputs (strided) row
+    by row, each row's pixels in groups and then alone. A unit starts wherever either partition starts
+    one, so the schedule holds whichever path the layer takes."""
+    pixels = window.out_h * window.out_w
+    index = np.arange(pixels)
+    starts = _group_starts(index, pixels)
+    contiguous = window.stride_h * input_t.shape[2] == window.out_w * window.stride_w
+    if narrow_pointwise_records_bytes(window, input_t.shape[3], output_t.shape[3]) and not contiguous:
+        starts |= _group_starts(index % window.out_w, window.out_w)
+    return np.cumsum(starts) - 1
+
+
+def _group_starts(position: np.ndarray, run: int) -> np.ndarray:
+    """Whether each pixel at `position` in its run of `run` pixels starts a group of WIDE_COLUMNS, or is
+    one of the run's last pixels beyond whole groups (each a unit of its own)."""
+    whole = run - run % WIDE_COLUMNS
+    return (position % WIDE_COLUMNS == 0) | (position >= whole)
 
 
 def pixel_channel_schedule(input_t: Tensor, output_t: Tensor, window: Window, filter_c: int) -> AccessSchedule:
@@ -496,8 +525,8 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     #   input channels, are copied widened to int16 (float32 for float models) into a 2-column
     #   buffer, then every output channel of both pixels is computed from it and written (an
     #   output of a single pixel per batch needs one column only); with the filter pre-expanded
-    #   to int16, four pixels at a time into a 4-column buffer (a lone pixel's copies fill the last
-    #   group);
+    #   to int16, four pixels at a time into a 4-column buffer, the last 1 to 3 pixel by pixel
+    #   (strided narrow pointwise layers row by row: wide_column_units);
     # - direct (the kernels' path without scratch): each output value from its receptive field read
     #   in place, pixel by pixel, output channel by output channel.
     # An int4 filter is unpacked whole at the start of the scratch first (`int4_unpacked_bytes`).
@@ -523,7 +552,7 @@ def _wide_columns(
     input_t: Tensor, output_t: Tensor, window: Window, variant: KernelVariant, how: str = ""
 ) -> KernelContract:
     """The int16-weight convolution's contract (md_conv_s8_w16): four pixels' columns, then their outputs."""
-    schedule = pixel_pair_schedule(input_t, output_t, window, WIDE_COLUMNS)
+    schedule = pixel_unit_schedule(input_t, output_t, window, wide_column_units(input_t, output_t, window))
     quads = _streaming(0, schedule, "receptive fields copied before written")
     kernel = f"{WIDE_COLUMNS}-column im2col, {WIDE_COLUMNS} output pixels at a time, int16 weights" + how
     scratch = wide_im2col_bytes(window, input_t.shape[3], output_t.shape[3])
