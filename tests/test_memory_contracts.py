@@ -187,6 +187,60 @@ def test_int16_weight_contract_holds_for_the_kernels_loops(in_shape, out_c, stri
     assert declared <= walked < pixel_pair_schedule(x, y, window, 4).max_safe_shift()
 
 
+def _conv_s8_loops(graph: Graph) -> dict[str, np.ndarray]:
+    """md_conv_s8's loops over all batches' output pixels, each pixel's unit (reads, then writes): pairs of
+    a batch's pixels (md_conv_int.h's conv_pairs, md_conv_dsp.c's conv_s8_pairs, Helium's pointwise_s8),
+    Helium's groups of 4 (conv_s8_groups), and where the layer takes them, the DSP pointwise matrix
+    multiply's pairs of all batches' pixels as one run (md_conv_1x1_s8_dsp) and Helium's output rows
+    (rows_s8: a row's window rows padded on the stack, then its pixels)."""
+    op = graph.operators[0]
+    x, w, y = (graph.tensors[i] for i in (*op.inputs, *op.outputs))
+    batch, out_h, out_w, _ = y.shape
+    pixel = np.arange(batch * out_h * out_w)
+    local = pixel % (out_h * out_w)
+    loops = {"pairs": (pixel - local) + local // 2 * 2, "groups of 4": (pixel - local) + local // 4 * 4}
+    _, kernel_h, kernel_w, _ = w.shape
+    options = op.options
+    if (kernel_h, kernel_w, options.stride_h, options.stride_w) == (1, 1, 1, 1) and x.shape[3] % 4 == 0:
+        loops["pointwise over all batches"] = pixel // 2
+    if kernel_h * kernel_w > 1 and kernel_h <= 4 and kernel_w * x.shape[3] <= 16 and y.shape[3] <= 32:
+        loops["output rows"] = pixel // out_w
+    return {name: np.unique(units, return_inverse=True)[1] for name, units in loops.items()}
+
+
+@pytest.mark.parametrize(
+    ("in_shape", "out_c", "kernel", "stride", "padding", "loop_past_pairs"),
+    [
+        ((1, 5, 3, 2), 4, (3, 3), 1, Padding.VALID, "output rows"),  # 3 rows of 1 pixel: a pair spans 2 rows
+        ((1, 5, 3, 3), 8, (3, 3), 1, Padding.VALID, "output rows"),
+        ((1, 5, 3, 1), 8, (2, 2), 2, Padding.VALID, "output rows"),
+        ((1, 7, 9, 3), 8, (3, 3), 1, Padding.SAME, None),  # odd width: pairs over rows, held by the pairs' bound
+        ((1, 9, 7, 3), 16, (3, 3), 2, Padding.SAME, None),  # stride 2, odd pixel count
+        ((1, 7, 5, 16), 8, (3, 3), 2, Padding.VALID, None),  # groups of 4 with a lone last pixel
+        ((2, 3, 3, 8), 4, (1, 1), 1, Padding.VALID, None),  # 9 pixels a batch: the DSP pairs across batches
+        ((3, 1, 5, 16), 24, (1, 1), 1, Padding.VALID, None),
+        ((1, 5, 5, 8), 12, (1, 1), 2, Padding.SAME, None),  # strided pointwise: pairs over rows
+    ],
+)
+def test_int8_im2col_contract_holds_for_the_kernels_loops(in_shape, out_c, kernel, stride, padding, loop_past_pairs):
+    """Every loop md_conv_s8 may run the layer with (portable, DSP, Helium) reads a unit's receptive
+    fields before writing its outputs: the declared shift is safe for each; where a loop splits a pair
+    (Helium's output rows of an odd width), pairs in order alone would have declared a shift too far."""
+    graph = window_graph("CONV_2D", in_shape, out_c, kernel, stride, padding)
+    x, y, _ = graph.tensors
+    window = make_window(graph.operators[0].options, x.shape, kernel, y.shape)
+    declared = kernel_contract(graph, graph.operators[0]).overlaps[0].max_shift
+    walked = {
+        name: pixel_unit_schedule(x, y, window, units).max_safe_shift() for name, units in _conv_s8_loops(graph).items()
+    }
+    assert all(declared <= shift for shift in walked.values()), (declared, walked)
+    pairs = pixel_pair_schedule(x, y, window).max_safe_shift()
+    if loop_past_pairs:
+        assert walked[loop_past_pairs] < pairs
+    else:
+        assert declared == pairs  # no loop needs less: the arena stays what it was
+
+
 def test_elementwise_sizes_and_reshape_alias() -> None:
     builder = GraphBuilder("chain")
     x = builder.tensor((1, 10), "int8", scale=0.1)

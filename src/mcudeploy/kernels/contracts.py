@@ -381,19 +381,64 @@ def pixel_pair_schedule(input_t: Tensor, output_t: Tensor, window: Window, pixel
 
 
 def pixel_unit_schedule(input_t: Tensor, output_t: Tensor, window: Window, units: np.ndarray) -> AccessSchedule:
-    """Unit `units[p]` (non-decreasing over a batch's output pixels p) copies the receptive fields of
-    its pixels (all channels), then computes and writes them (all output channels)."""
+    """Unit `units[p]` (non-decreasing over the output pixels p) copies the receptive fields of its
+    pixels (all channels), then computes and writes them (all output channels). `units` covers one
+    batch's pixels (every batch then takes the same units after the previous one's) or all batches'."""
     batch, out_h, out_w, out_c = output_t.shape
-    per_batch = int(units[-1]) + 1
-    batch_base = (np.arange(batch) * per_batch)[:, None, None]
-    last_pixel = _last_reading_pixel(input_t, window)
-    last = np.where(last_pixel >= 0, batch_base + units[np.maximum(last_pixel, 0)], -1)
-    written = batch_base + units.reshape(1, out_h, out_w)
+    pixels = out_h * out_w
+    if len(units) == pixels:
+        units = (np.arange(batch)[:, None] * (int(units[-1]) + 1) + units[None, :]).reshape(-1)
+    units = units.reshape(batch, pixels)
+    last_pixel = _last_reading_pixel(input_t, window).reshape(batch, -1)
+    last = np.where(last_pixel >= 0, np.take_along_axis(units, np.maximum(last_pixel, 0), axis=1), -1)
     channels_in = input_t.shape[3]
     return AccessSchedule(
-        last_read=_per_byte(np.repeat(last[..., None], channels_in, axis=3), input_t),
-        write_unit=_per_byte(np.repeat(written[..., None], out_c, axis=3), output_t),
+        last_read=_per_byte(np.repeat(last[..., None], channels_in, axis=2), input_t),
+        write_unit=_per_byte(np.repeat(units[..., None], out_c, axis=2), output_t),
     )
+
+
+MVE_ROW_BYTES = 1024
+"""MD_CONV_ROW_BYTES: the stack bytes md_conv_s8's Helium row kernel (rows_s8) pads a window's input rows into."""
+MVE_ROW_WEIGHTS = 768
+"""MD_CONV_ROW_WEIGHTS: the stack bytes its weights take, 16 a filter row of an output channel."""
+
+
+def _mve_rows(input_t: Tensor, window: Window, filter_c: int, output_c: int) -> bool:
+    """Whether md_conv_s8's Helium path takes the layer output row by output row (rows_s8, fits_rows in
+    md_conv_mve.c): windows of 2 to 4 rows of at most 16 bytes each, ungrouped, few output channels."""
+    w, channels = window, input_t.shape[3]
+    if w.filter_h * w.filter_w == 1 or w.filter_h > 4 or w.dilation_w != 1 or w.filter_w * channels > 16:
+        return False
+    padded_row = padded_plane_extents(w, input_t.shape[1], input_t.shape[2])[1] * channels + 16
+    vectors = -(-output_c // 4) * 4
+    fits = vectors <= 32 and vectors * w.filter_h * 16 <= MVE_ROW_WEIGHTS and w.filter_h * padded_row <= MVE_ROW_BYTES
+    return fits and filter_c == channels
+
+
+def _dsp_pointwise(input_t: Tensor, window: Window, filter_c: int) -> bool:
+    """Whether md_conv_s8's DSP path takes the layer as a matrix multiply over all batches' pixels at once
+    (md_conv_1x1_fits: 1x1, stride 1, unpadded, ungrouped, a multiple of 4 input channels)."""
+    w, channels = window, input_t.shape[3]
+    pointwise = (w.filter_h, w.filter_w, w.stride_h, w.stride_w, w.pad_top, w.pad_left) == (1, 1, 1, 1, 0, 0)
+    return pointwise and channels % 4 == 0 and filter_c == channels
+
+
+def pixel_pair_units(input_t: Tensor, output_t: Tensor, window: Window, filter_c: int) -> np.ndarray:
+    """md_conv_s8's units over all batches' output pixels (the int8, int16 and float im2col kernels):
+    pairs of a batch's pixels, a last odd one alone (md_conv_int.h's conv_pairs, the DSP's and Helium's
+    groups of 2 or 4); an int8 layer the DSP path multiplies as a matrix pairs all batches' pixels as
+    one run, and one the Helium path takes output row by output row (rows_s8) reads a row's windows,
+    then writes its pixels. A unit starts wherever any of these starts one, so the schedule holds
+    whichever path the layer takes."""
+    batch, out_h, out_w, out_c = output_t.shape
+    index = np.arange(batch * out_h * out_w)
+    starts = index % (out_h * out_w) % 2 == 0
+    if input_t.dtype == DType.INT8 and _dsp_pointwise(input_t, window, filter_c):
+        starts |= index % 2 == 0
+    if input_t.dtype == DType.INT8 and _mve_rows(input_t, window, filter_c, out_c):
+        starts |= index % out_w == 0
+    return np.cumsum(starts) - 1
 
 
 def wide_column_units(input_t: Tensor, output_t: Tensor, window: Window) -> np.ndarray:
@@ -509,8 +554,14 @@ def im2col_costs_more(graph: Graph, op: Operator) -> bool:
     window over 28 channels: 4,480 bytes of columns): where the direct path may lower the arena."""
     input_t, output_t = _tensors(graph, op)
     window = window_of(op, graph)
-    pairs = _streaming(0, pixel_pair_schedule(input_t, output_t, window), "receptive fields copied before written")
+    pairs = _pairs_rule(graph, op, input_t, output_t, window)
     return _footprint(pairs, input_t, output_t) + _im2col_scratch(input_t, window) > input_t.nbytes + output_t.nbytes
+
+
+def _pairs_rule(graph: Graph, op: Operator, input_t: Tensor, output_t: Tensor, window: Window) -> OverlapRule:
+    units = pixel_pair_units(input_t, output_t, window, graph.tensors[op.inputs[1]].shape[3])
+    schedule = pixel_unit_schedule(input_t, output_t, window, units)
+    return _streaming(0, schedule, "receptive fields copied before written")
 
 
 def _im2col_scratch(input_t: Tensor, window: Window) -> int:
@@ -537,8 +588,7 @@ def _conv(graph: Graph, op: Operator) -> KernelContract:
     if variant.columns == Columns.IM2COL and variant.weights == WeightLayout.INT16_PAIRS:
         return _wide_columns(input_t, output_t, window, variant, int4)
     if variant.columns == Columns.IM2COL:
-        schedule = pixel_pair_schedule(input_t, output_t, window)
-        pairs = _streaming(0, schedule, "receptive fields copied before written")
+        pairs = _pairs_rule(graph, op, input_t, output_t, window)
         kernel = "2-column im2col, 2 output pixels at a time"
         scratch = unpacked + _im2col_scratch(input_t, window)
         return KernelContract(kernel + int4, scratch, overlaps=(pairs,), variant=variant, least_scratch_bytes=unpacked)
