@@ -9,14 +9,14 @@ import pytest
 
 from conftest import MODELS
 from mcudeploy.importers.tflite.reader import read_tflite
-from mcudeploy.ir import Columns, Graph, GraphBuilder, KernelVariant, Padding, WeightLayout
+from mcudeploy.ir import Columns, Graph, GraphBuilder, KernelVariant, Padding, Tensor, WeightLayout
 from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, ElementwiseOptions, Pool2DOptions
 from mcudeploy.kernels import kernel_contract
-from mcudeploy.kernels.contracts import PLANE_SLACK, pixel_pair_schedule, pixel_unit_schedule
+from mcudeploy.kernels.contracts import PLANE_SLACK, AccessSchedule, pixel_unit_schedule
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.lifetimes import last_step, tensor_lifetimes
 from mcudeploy.memory.sharing import arena_tensors
-from mcudeploy.params.window import make_window
+from mcudeploy.params.window import Window, make_window
 
 
 def _out_size(size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:
@@ -146,11 +146,16 @@ def test_conv_without_im2col_where_its_columns_cost_more_than_they_share() -> No
     assert contract.overlaps[0].max_shift > -graph.tensors[1].nbytes  # the output may still overlap the input
 
 
+def _runs_of(x: Tensor, y: Tensor, window: Window, pixels: int = 2) -> AccessSchedule:
+    """The schedule of a batch's output pixels taken `pixels` at a time, in order."""
+    return pixel_unit_schedule(x, y, window, np.arange(window.out_h * window.out_w) // pixels)
+
+
 def test_pixel_pair_schedule_writes_two_pixels_per_unit() -> None:
     graph = window_graph("CONV_2D", (1, 4, 4, 1), 2, (1, 1), 1, Padding.VALID)
     x, y, _ = graph.tensors
     window = make_window(graph.operators[0].options, x.shape, (1, 1), y.shape)
-    schedule = pixel_pair_schedule(x, y, window)
+    schedule = _runs_of(x, y, window)
     np.testing.assert_array_equal(schedule.write_unit, np.repeat(np.arange(16) // 2, 2))
     # 1 -> 2 bytes per pixel: after pair k, 2k+2 output pixels are written and input pixel 2k+2 is still to read
     assert kernel_contract(graph, graph.operators[0]).overlaps[0].max_shift == min(-2 * (k + 1) for k in range(7))
@@ -184,7 +189,7 @@ def test_int16_weight_contract_holds_for_the_kernels_loops(in_shape, out_c, stri
     runs = {pixels, window.out_w if stride > 1 and in_shape[3] in (4, 8, 12, 16, 32, 64) else pixels}
     walked = min(pixel_unit_schedule(x, y, window, _walked_units(pixels, run)).max_safe_shift() for run in runs)
     declared = kernel_contract(graph, graph.operators[0]).overlaps[0].max_shift
-    assert declared <= walked < pixel_pair_schedule(x, y, window, 4).max_safe_shift()
+    assert declared <= walked < _runs_of(x, y, window, 4).max_safe_shift()
 
 
 def _conv_s8_loops(graph: Graph) -> dict[str, np.ndarray]:
@@ -234,7 +239,7 @@ def test_int8_im2col_contract_holds_for_the_kernels_loops(in_shape, out_c, kerne
         name: pixel_unit_schedule(x, y, window, units).max_safe_shift() for name, units in _conv_s8_loops(graph).items()
     }
     assert all(declared <= shift for shift in walked.values()), (declared, walked)
-    pairs = pixel_pair_schedule(x, y, window).max_safe_shift()
+    pairs = _runs_of(x, y, window).max_safe_shift()
     if loop_past_pairs:
         assert walked[loop_past_pairs] < pairs
     else:

@@ -373,13 +373,6 @@ def _per_byte(unit_per_element: np.ndarray, tensor: Tensor) -> np.ndarray:
     return np.repeat(np.ascontiguousarray(unit_per_element).reshape(-1), tensor.dtype.itemsize)
 
 
-def pixel_pair_schedule(input_t: Tensor, output_t: Tensor, window: Window, pixels: int = 2) -> AccessSchedule:
-    """Unit = two (or `pixels`) consecutive output pixels of a batch: copy their receptive fields
-    (all channels) into the im2col buffer, then compute and write them (all output channels)."""
-    _, out_h, out_w, _ = output_t.shape
-    return pixel_unit_schedule(input_t, output_t, window, np.arange(out_h * out_w) // pixels)
-
-
 def pixel_unit_schedule(input_t: Tensor, output_t: Tensor, window: Window, units: np.ndarray) -> AccessSchedule:
     """Unit `units[p]` (non-decreasing over the output pixels p) copies the receptive fields of its
     pixels (all channels), then computes and writes them (all output channels). `units` covers one
