@@ -1360,6 +1360,25 @@ static MD_NOINLINE void fold_3x3_4(const md_window_params *p, const dw_steps *st
     }
 }
 
+/* The folded constants of channels c..c+count-1 (count 4 or 1): from `given`, the layer's record made
+ * at generate time (params/requantization.py fold_records: dw_folded's values channel after channel,
+ * in the planes' orientation), else folded here into `local`. */
+static MD_ALWAYS_INLINE const dw_folded *channel_folds(const md_window_params *p, const dw_steps *steps,
+                                                       const depthwise_int_job *job, const int32_t *given,
+                                                       int32_t c, int32_t count, dw_folded *local)
+{
+    if (given) {
+        return (const dw_folded *)(const void *)given + c;
+    }
+    if (count == 4) {
+        fold_3x3_4(p, steps, job, c, local);
+    } else {
+        const dw_requant r = channel_requant(job, c);
+        local[0] = fold_3x3(p, steps, job->filter + c, &r);
+    }
+    return local;
+}
+
 /* One row of a pair of windows: the word {x0, x1, x2, x3} at `load` unpacked to even {x0, x2} and
  * odd {x1, x3}; the window at x0 (a) adds even . {w0, w2} + x1 w1, the one at x1 (b) adds
  * odd . {w0, w2} + x2 w1, w1 in half `half` (b or t) of `middle`. */
@@ -2185,7 +2204,7 @@ static dw_fused_geometry fused_plan(const md_window_params *p, const dw_steps *s
 
 /* Whether a folded layer's planes go through md_dw_fused_blocks (stride 1, no strip) or
  * md_dw_fused_blocks_s2 (stride 2, channels two at a time): rows in 2x2 blocks, at least one block
- * of two columns, the whole of int8's range, multipliers >= 0. */
+ * of two columns, the whole of int8's range, multipliers >= 0 (NULL: known to be). */
 static int fused_layer(const md_window_params *p, int32_t width, const int32_t *multipliers)
 {
     int32_t c;
@@ -2193,7 +2212,7 @@ static int fused_layer(const md_window_params *p, int32_t width, const int32_t *
         p->act_min != -128 || p->act_max != 127) {
         return 0;
     }
-    for (c = 0; c < (p->per_channel ? p->output_c : 1); ++c) {
+    for (c = 0; multipliers != NULL && c < (p->per_channel ? p->output_c : 1); ++c) {
         if (multipliers[c] < 0) {
             return 0;
         }
@@ -2840,7 +2859,7 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
  * with their padding set): a group of 4 channels at a time copied (md_dw_copy_6x6 from a 6x6 image
  * padded by one pixel, else copy_planes_4), folded, and computed in one call (md_dw_fused_6x6). */
 static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
-                                   const int8_t *input, int8_t *planes)
+                                   const int8_t *input, int8_t *planes, const int32_t *given)
 {
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
@@ -2859,8 +2878,7 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
             } else {
                 copy_planes_4(p, steps, image, c, &plane, 64);
             }
-            fold_3x3_4(p, steps, job, c, folds);
-            md_dw_fused_6x6(planes, folds, output + c, steps->out_column);
+            md_dw_fused_6x6(planes, channel_folds(p, steps, job, given, c, 4, folds), output + c, steps->out_column);
         }
     }
 }
@@ -2870,7 +2888,8 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
  * scratch holds them; the last of an odd count with the one before), each plane's outputs from
  * md_dw_fused_blocks_s2. */
 static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
-                                    const dw_plane *plane, const int8_t *input, int8_t *scratch)
+                                    const dw_plane *plane, const int8_t *input, int8_t *scratch,
+                                    const int32_t *given)
 {
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
@@ -2880,6 +2899,7 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
     dw_wide_constants k = wide_plan(p, steps, pitch);
     const int quads = p->input_c % 4 == 0; /* the constants of 4 channels at once (fold_3x3_4) */
     dw_folded folds[4];
+    const dw_folded *f = folds;
     int32_t first = 0; /* the first of the two channels the planes hold */
     int32_t batch;
     int32_t c;
@@ -2888,10 +2908,9 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; ++c) {
             if (quads && c % 4 == 0) {
-                fold_3x3_4(p, steps, job, c, folds);
+                f = channel_folds(p, steps, job, given, c, 4, folds);
             } else if (!quads) {
-                const dw_requant r = channel_requant(job, c);
-                folds[0] = fold_3x3(p, steps, job->filter + c, &r);
+                f = channel_folds(p, steps, job, given, c, 1, folds);
             }
             if (c % 2 == 0) {
                 first = md_min_i32(c, p->input_c - 2);
@@ -2901,8 +2920,7 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
                     copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
                 }
             }
-            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &folds[quads ? c % 4 : 0],
-                           output + c);
+            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &f[quads ? c % 4 : 0], output + c);
         }
     }
 }
@@ -2911,15 +2929,19 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
 /* The channel-plane path: one plane at a time (md_depthwise_s8's scratch, the least memory) or, when
  * `grouped` (md_depthwise_s8_grouped's), md_depthwise_s8_planes planes a group of channels at a time
  * at stride 1 and two wide planes at stride 2 (faster). */
-static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch, int grouped)
+static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch, int grouped,
+                      const int32_t *given)
 {
     const md_window_params *p = job->p;
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
     const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
-    const int folded = fast &&
-                       md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, 9) &&
-                       foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1);
+    /* A record of folded constants (`given`): the layer is narrow with foldable shifts and multipliers
+     * >= 0, checked at generate time. */
+    const int folded = given != NULL ||
+                       (fast &&
+                        md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, 9) &&
+                        foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1));
     /* Folded 2x2 blocks along the longer side: a tall image's planes transposed (same size). */
     const int transposed = folded && p->stride_h == p->stride_w && p->output_h > p->output_w;
     const md_window_params oriented = transposed ? transposed_params(p) : *p;
@@ -2935,23 +2957,24 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     /* The whole of int8's range: the row pairs of every plane summed and requantized in one call (at
      * stride 2 from wide planes only: one int8 plane takes md_dw_folded_blocks_s2). */
     const int fused = folded && (grouped || oriented.stride_w == 1) &&
-                      fused_layer(&oriented, first_plane.width, job->multipliers);
+                      fused_layer(&oriented, first_plane.width, given ? NULL : job->multipliers);
     int32_t sums[DW_CHUNK];
-    dw_folded folds[4]; /* the group's */
+    dw_folded local[4]; /* the group's, folded here */
+    const dw_folded *folds = local;
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
     dw_fused_geometry fused_geometry = fused_plan(&oriented, &steps, &first_plane, plane_size);
     int32_t batch;
     int32_t c;
     int32_t k;
     if (fused && oriented.stride_w == 2) { /* from wide planes */
-        planes_wide(job, &oriented, &steps, &first_plane, input, scratch);
+        planes_wide(job, &oriented, &steps, &first_plane, input, scratch, given);
         return;
     }
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     if (six_by_six(&oriented, &first_plane) && fused && group == 4) {
-        planes_six(job, &oriented, &steps, input, first_plane.bytes);
+        planes_six(job, &oriented, &steps, input, first_plane.bytes, given);
         return;
     }
     for (batch = 0; batch < p->batches; ++batch) {
@@ -2963,7 +2986,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                 copy_plane(&oriented, &steps, input + batch * image_bytes, c, &first_plane);
             }
             if (folded && group == 4) {
-                fold_3x3_4(&oriented, &steps, job, c, folds);
+                folds = channel_folds(&oriented, &steps, job, given, c, 4, local);
                 if (fused && oriented.output_h % 2 == 0) { /* the 4 planes in one call */
                     dw_fused_geometry group_geometry = fused_geometry;
                     group_geometry.out = output + c;
@@ -2972,8 +2995,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                     continue;
                 }
             } else if (folded) {
-                const dw_requant r = channel_requant(job, c);
-                folds[0] = fold_3x3(&oriented, &steps, job->filter + c, &r);
+                folds = channel_folds(&oriented, &steps, job, given, c, 1, local);
             }
             for (k = 0; k < group; ++k) {
                 const dw_requant r = channel_requant(job, c + k);
@@ -3006,7 +3028,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
 
 static md_status depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output,
-                              int8_t *scratch, int grouped)
+                              int8_t *scratch, int grouped, const int32_t *folds)
 {
     const int32_t multiplier = p->output_c / p->input_c;
     depthwise_int_job job;
@@ -3023,7 +3045,7 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
     job.shifts = shifts;
     job.output = output;
     if (scratch) {
-        planes_s8(&job, input, scratch, grouped);
+        planes_s8(&job, input, scratch, grouped, folds);
     } else {
         stream_s8(&job, input);
     }
@@ -3033,14 +3055,21 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
 md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
 {
-    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 0);
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 0, NULL);
 }
 
 md_status md_depthwise_s8_grouped(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                   int8_t *output, int8_t *scratch)
 {
-    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1);
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, NULL);
+}
+
+md_status md_depthwise_s8_grouped_folded(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                         const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                         const int32_t *folds, int8_t *output, int8_t *scratch)
+{
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds);
 }
 
 #endif /* MD_PATH_DSP */
