@@ -64,17 +64,17 @@ def test_fused_stride_1_planes_are_bit_exact(target: str):
 
 def test_fold_records_are_made_where_the_kernel_folds():
     """Grouped narrow layers take md_depthwise_s8_grouped_folded with their folded constants
-    (fold_records: fold_3x3's 11 values a channel, a tall image's taps transposed); left shifts and
+    (fold_records: fold_3x3's 9 values a channel, a tall image's taps transposed); left shifts and
     one plane at a time take none."""
     graph = fused_planes()
     folds = [requantization(op, graph).folds for op in graph.operators]
     assert [f is not None for f in folds] == [True] * 12 + [False] * 3
-    assert [f.size for f in folds[:3]] == [8 * 11, 16 * 11, 4 * 11]
+    assert [f.size for f in folds[:3]] == [8 * 9, 16 * 9, 4 * 9]
     for index, transposed in ((0, False), (4, True)):  # channel 1 of a square and of a tall image
         op = graph.operators[index]
         taps = graph.tensors[op.inputs[1]].data.reshape(3, 3, -1)[:, :, 1].astype(np.int64)
         taps = taps.T if transposed else taps
-        record = folds[index].reshape(-1, 11)[1]
+        record = folds[index].reshape(-1, 9)[1]
         halves = record[:5].astype(np.uint32).view(np.int16).reshape(5, 2)
         middles = [[2 * taps[0, 1], 2 * taps[1, 1]], [2 * taps[2, 1], 0]]
         assert halves.tolist() == [*(2 * taps[:, [0, 2]]).tolist(), *middles]

@@ -198,10 +198,10 @@ def live_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
 FOLD_SHIFT = 22
 """The largest right shift of the depthwise planes' folded requantization (md_depthwise_dsp.c DW_FOLD_SHIFT)."""
 
-FOLD_RECORD = 11
+FOLD_RECORD = 9
 """int32 values of a channel's folded record (md_depthwise_dsp.c dw_folded): {2 w0, 2 w2} halfword
 pairs of rows 0..2, {2 w1} of rows 0 and 1, {2 w1, 0} of row 2, the doubled start, multiplier,
-exponent, addend, low, high."""
+exponent, addend (the clamp is the layer's)."""
 
 
 def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarray | None:
@@ -237,7 +237,6 @@ def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     if window.stride_h == window.stride_w and window.out_h > window.out_w:
         taps = taps.transpose(1, 0, 2)  # planes_s8's transposed orientation
     doubled = 2 * taps
-    low, high = quantized_activation_range(op.options.activation, output_t)
     exponents = -shifts
     values = np.empty((channels, FOLD_RECORD), np.int64)
     values[:, 0:3] = _halfwords(doubled[:, 0], doubled[:, 2]).T  # rows 0..2
@@ -247,8 +246,6 @@ def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     values[:, 6] = multipliers
     values[:, 7] = exponents
     values[:, 8] = (2 * zero_point(output_t) + 1) << (exponents - 1)
-    values[:, 9] = low
-    values[:, 10] = high
     return (values & 0xFFFFFFFF).astype(np.uint32).view(np.int32).reshape(-1)
 
 

@@ -1265,8 +1265,7 @@ typedef struct {
     int32_t middle2;    /* {2 w1, 0} of row 2 */
     int32_t start;      /* 2 * (bias + input offset * sum of the 9 weights) */
     int32_t multiplier, exponent, addend;
-    int32_t low, high;
-} dw_folded;
+} dw_folded; /* 36 bytes: the assembly steps from one plane's to the next by #36; the clamp is the layer's */
 
 /* `weights` at the channel's first tap, `steps` in the plane's orientation. Inlined in each caller
  * (a call a channel costs the small planes more than the copy of its code). */
@@ -1287,8 +1286,6 @@ static MD_ALWAYS_INLINE dw_folded fold_3x3(const md_window_params *p, const dw_s
     f.multiplier = r->multiplier;
     f.exponent = -r->shift;
     f.addend = folded_addend(f.exponent, r->offset);
-    f.low = r->low;
-    f.high = r->high;
     return f;
 }
 
@@ -1355,8 +1352,6 @@ static MD_NOINLINE void fold_3x3_4(const md_window_params *p, const dw_steps *st
         f[j].multiplier = r.multiplier;
         f[j].exponent = -r.shift;
         f[j].addend = folded_addend(f[j].exponent, r.offset);
-        f[j].low = r.low;
-        f[j].high = r.high;
     }
 }
 
@@ -1450,11 +1445,10 @@ static MD_NOINLINE void folded_row(const int8_t *window, int32_t count, int32_t 
 }
 
 static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
-                                                 const dw_folded *f, int8_t *out, int32_t step, int32_t out_row,
-                                                 int full_range)
+                                                 const dw_folded *f, int32_t low, int32_t high, int8_t *out,
+                                                 int32_t step, int32_t out_row, int full_range)
 {
     const int32_t multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
-    const int32_t low = f->low, high = f->high;
     int32_t y;
     for (y = 0; y < rows; ++y, sums += pitch, out += out_row) {
         const int32_t *at = sums;
@@ -1474,12 +1468,14 @@ static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t ro
 /* `rows` rows of `count` outputs `step` bytes apart (rows `out_row` apart) from their doubled sums,
  * `pitch` a row. */
 static MD_NOINLINE void folded_outputs(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
-                                       const dw_folded *f, int8_t *out, int32_t step, int32_t out_row)
+                                       const dw_folded *f, const md_window_params *p, int8_t *out, int32_t step,
+                                       int32_t out_row)
 {
-    if (f->low == -128 && f->high == 127) {
-        folded_outputs_with(sums, rows, count, pitch, f, out, step, out_row, 1);
+    const int32_t low = p->act_min, high = p->act_max;
+    if (low == -128 && high == 127) {
+        folded_outputs_with(sums, rows, count, pitch, f, low, high, out, step, out_row, 1);
     } else {
-        folded_outputs_with(sums, rows, count, pitch, f, out, step, out_row, 0);
+        folded_outputs_with(sums, rows, count, pitch, f, low, high, out, step, out_row, 0);
     }
 }
 
@@ -1675,11 +1671,10 @@ __asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
 /* The outputs of `count` columns of `pairs` row pairs (rows `out_row` bytes apart) from their
  * blocks' sums: a clamp inside int8's range (the whole of it: md_dw_fused_blocks at stride 1,
  * md_dw_block_outputs at stride 2). */
-static void block_outputs(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
-                          int32_t step, int32_t out_row)
+static void block_outputs(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int32_t low,
+                          int32_t high, int8_t *out, int32_t step, int32_t out_row)
 {
     const int32_t start = f->start, multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
-    const int32_t low = f->low, high = f->high;
     int32_t pair;
     for (pair = 0; pair < pairs; ++pair, out += 2 * out_row) {
         const int32_t *end = sums + 4 * (count / 2);
@@ -1857,15 +1852,15 @@ static MD_ALWAYS_INLINE void plan_fold(dw_block_plan *plan, const dw_folded *f)
 }
 
 /* The plan's row pairs from the window at `at` (their top left one) into `out` (its output). */
-static MD_ALWAYS_INLINE void block_call(const dw_block_plan *plan, const int8_t *at, int32_t width,
-                                        const dw_folded *f, int8_t *out, int32_t *sums)
+static MD_ALWAYS_INLINE void block_call(const md_window_params *p, const dw_block_plan *plan, const int8_t *at,
+                                        int32_t width, const dw_folded *f, int8_t *out, int32_t *sums)
 {
     plan->blocks(at, sums, width, &plan->constants);
-    if (f->low == -128 && f->high == 127) {
+    if (p->act_min == -128 && p->act_max == 127) {
         md_dw_block_outputs(sums, out, &plan->outputs);
     } else {
-        block_outputs(sums, plan->outputs.pairs, plan->count, f, out, plan->outputs.step,
-                              plan->outputs.out_row);
+        block_outputs(sums, plan->outputs.pairs, plan->count, f, p->act_min, p->act_max, out, plan->outputs.step,
+                      plan->outputs.out_row);
     }
 }
 
@@ -1890,7 +1885,7 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_ste
         plan_fold(&plan, f);
         for (pair = 0; pair < all_pairs; pair += per_call, at += per_call * pair_bytes, out += per_call * pair_out) {
             plan_pairs(&plan, md_min_i32(per_call, all_pairs - pair), sums);
-            block_call(&plan, at, width, f, out, sums);
+            block_call(p, &plan, at, width, f, out, sums);
         }
     }
 }
@@ -1932,7 +1927,7 @@ static MD_NOINLINE void plane_3x3_rows(const md_window_params *p, const dw_steps
         for (first = 0; first < out_w; first += DW_CHUNK) {
             const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
             folded_row(row + first * stride, count, stride, width, f, sums); /* DW_CHUNK is even */
-            folded_outputs(sums, 1, count, count, f, out + first * out_step, out_step, 0);
+            folded_outputs(sums, 1, count, count, f, p, out + first * out_step, out_step, 0);
         }
     }
 }
@@ -1950,7 +1945,7 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
     if (p->stride_w == 1 && p->stride_h == 1 && strip_fits(p, width)) {
         const int32_t windows = (p->output_h - 1) * width + p->output_w; /* + 1 <= rows * width: width >= out_w + 2 */
         folded_pairs(plane->bytes, sums, (windows + 1) / 2, width, f);
-        folded_outputs(sums, p->output_h, p->output_w, width, f, output, steps->out_column, steps->out_row);
+        folded_outputs(sums, p->output_h, p->output_w, width, f, p, output, steps->out_column, steps->out_row);
         return;
     }
     if (in_blocks(p, width)) {
@@ -2118,7 +2113,7 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "ldr r12, [sp, #68]\n\t"
         "add r12, r0, r12\n\t"
         "str r12, [sp, #56]\n\t" /* the next plane */
-        "add r12, r3, #44\n\t"
+        "add r12, r3, #36\n\t"
         "str r12, [sp, #52]\n\t" /* its dw_folded */
         "ldr r12, [sp, #64]\n\t"
         "str r12, [sp]\n\t"
@@ -2313,7 +2308,7 @@ __asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
         "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
         "ldr lr, [r0]\n\t"
         "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-        "add r12, r3, #44\n\t"
+        "add r12, r3, #36\n\t"
         "str r12, [sp, #" DW_SIX_FOLDED "]\n\t"
         "ldm r3, {r3-r6}\n\t" /* even0..2, middle01 */
         "md_dw66_block 0, 0, 0, 2\n\t"
@@ -2802,8 +2797,8 @@ static MD_NOINLINE void wide_row(const md_window_params *p, const dw_steps *step
             const int16_t *x = row + fy * pitch + 2 * ox;
             products += x[0] * (int16_t)f->even[fy] + x[1] * middle[fy] + x[2] * (f->even[fy] >> 16);
         }
-        *out = folded_output(md_wrap_add(f->start, products), f->multiplier, f->exponent, f->addend, f->low, f->high,
-                             1);
+        *out = folded_output(md_wrap_add(f->start, products), f->multiplier, f->exponent, f->addend, p->act_min,
+                             p->act_max, 1);
     }
 }
 
@@ -3007,7 +3002,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                         plane_3x3_fused(&oriented, &steps, &plane, &fused_geometry, f, output + c + k, sums);
                     } else if (one_call) {
                         plan_fold(&plan, f);
-                        block_call(&plan, plane.bytes, plane.width, f, output + c + k, sums);
+                        block_call(&oriented, &plan, plane.bytes, plane.width, f, output + c + k, sums);
                         if (oriented.output_h % 2) {
                             plane_3x3_rows(&oriented, &steps, &plane, f, output + c + k, oriented.output_h - 1,
                                            sums);
