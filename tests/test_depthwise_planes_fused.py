@@ -8,11 +8,15 @@ and left shifts, which take the other plane paths."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from mcudeploy.codegen import render
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph, KernelVariant, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
+from mcudeploy.memory import plan_memory
+from mcudeploy.params.requantization import requantization
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise
 
@@ -56,3 +60,25 @@ def test_fused_stride_1_planes_are_bit_exact(target: str):
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
         checker.close()
+
+
+def test_fold_records_are_made_where_the_kernel_folds():
+    """Grouped narrow layers take md_depthwise_s8_grouped_folded with their folded constants
+    (fold_records: fold_3x3's 9 values a channel, a tall image's taps transposed); left shifts and
+    one plane at a time take none."""
+    graph = fused_planes()
+    folds = [requantization(op, graph).folds for op in graph.operators]
+    assert [f is not None for f in folds] == [True] * 12 + [False] * 3
+    assert [f.size for f in folds[:3]] == [8 * 9, 16 * 9, 4 * 9]
+    for index, transposed in ((0, False), (4, True)):  # channel 1 of a square and of a tall image
+        op = graph.operators[index]
+        taps = graph.tensors[op.inputs[1]].data.reshape(3, 3, -1)[:, :, 1].astype(np.int64)
+        taps = taps.T if transposed else taps
+        record = folds[index].reshape(-1, 9)[1]
+        halves = record[:5].astype(np.uint32).view(np.int16).reshape(5, 2)
+        middles = [[2 * taps[0, 1], 2 * taps[1, 1]], [2 * taps[2, 1], 0]]
+        assert halves.tolist() == [*(2 * taps[:, [0, 2]]).tolist(), *middles]
+        offset = -int(graph.tensors[op.inputs[0]].quantization.zero_point[0])
+        assert record[5] == 2 * (graph.tensors[op.inputs[2]].data[1] + offset * taps.sum())
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    assert network.count("md_depthwise_s8_grouped_folded(") == 12 and network.count("md_depthwise_s8_grouped(") == 1

@@ -9,9 +9,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mcudeploy.errors import UnsupportedOperatorError
-from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Tensor, WeightLayout
+from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Schedule, Tensor, WeightLayout
 from mcudeploy.params.activation_range import quantized_activation_range
 from mcudeploy.params.quantization import multiply_by_quantized_multiplier, quantize_multipliers, zero_point
+from mcudeploy.params.window import window_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,6 +27,8 @@ class Requantization:
     """int32, the channel pairs' records of an int16-weight CONV_2D's walk (`walk_records`); None without."""
     live: np.ndarray | None = None
     """int32, the live channels and pruned channels' outputs of an int8 pointwise CONV_2D (`live_records`)."""
+    folds: np.ndarray | None = None
+    """int32, the folded 3x3 constants of an int8 DEPTHWISE_CONV_2D's grouped planes (`fold_records`)."""
 
     @classmethod
     def of(cls, real_multipliers: np.ndarray) -> Requantization:
@@ -36,7 +39,7 @@ class Requantization:
     def arrays(self) -> dict[str, np.ndarray]:
         """The flash arrays by kind, in the order the constant layout stores them."""
         arrays = {"multipliers": self.multipliers, "shifts": self.shifts}
-        extra = {"walk": self.walk, "live": self.live}
+        extra = {"walk": self.walk, "live": self.live, "folds": self.folds}
         return {**arrays, **{kind: array for kind, array in extra.items() if array is not None}}
 
 
@@ -70,7 +73,12 @@ def requantization(op: Operator, graph: Graph) -> Requantization | None:
     if op.op_type == "FULLY_CONNECTED" and channels == 1:
         return Requantization.of(per_tensor_real_multiplier(input_t, filter_t, output_t))
     record = Requantization.of(conv_real_multipliers(input_t, filter_t, output_t, channels))
-    return replace(record, walk=walk_records(op, graph, record), live=live_records(op, graph, record))
+    return replace(
+        record,
+        walk=walk_records(op, graph, record),
+        live=live_records(op, graph, record),
+        folds=fold_records(op, graph, record),
+    )
 
 
 WALK_RECORD = 8
@@ -185,6 +193,65 @@ def live_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     data[4 : 4 + listed.size] = listed
     data[4 * (1 + words) :][:channels] = outputs.astype(np.int8).view(np.uint8)
     return data.view("<i4").astype(np.int32)
+
+
+FOLD_SHIFT = 22
+"""The largest right shift of the depthwise planes' folded requantization (md_depthwise_dsp.c DW_FOLD_SHIFT)."""
+
+FOLD_RECORD = 9
+"""int32 values of a channel's folded record (md_depthwise_dsp.c dw_folded): {2 w0, 2 w2} halfword
+pairs of rows 0..2, {2 w1} of rows 0 and 1, {2 w1, 0} of row 2, the doubled start, multiplier,
+exponent, addend (the clamp is the layer's)."""
+
+
+def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarray | None:
+    """md_depthwise_s8_grouped_folded's record of an int8 3x3 undilated DEPTHWISE_CONV_2D on grouped
+    planes (its variant's), made here so the DSP kernel neither checks the layer nor folds its filter
+    and requantization at every call: per channel, what md_depthwise_dsp.c's fold_3x3 makes (FOLD_RECORD
+    values) in the planes' orientation (a tall image's transposed when the strides agree). None unless
+    the kernel folds the layer: narrow (|bias| + 9 * MD_DSP_PRODUCT_BOUND < 2^30), shifts in
+    [-FOLD_SHIFT, -1], multipliers >= 0."""
+    if op.op_type != "DEPTHWISE_CONV_2D" or op.variant is None or op.variant.schedule != Schedule.GROUPED:
+        return None
+    input_t, filter_t, output_t = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    bias_t = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] != NO_TENSOR else None
+    window = window_of(op, graph)
+    channels = output_t.shape[3]
+    if (
+        input_t.dtype != DType.INT8
+        or filter_t.dtype != DType.INT8
+        or filter_t.data is None
+        or tuple(filter_t.shape) != (1, 3, 3, channels)
+        or channels != input_t.shape[3]
+        or (window.dilation_h, window.dilation_w) != (1, 1)
+        or (bias_t is not None and (bias_t.dtype != DType.INT32 or bias_t.data is None))
+    ):
+        return None
+    biases = np.zeros(channels, np.int64) if bias_t is None else bias_t.data.astype(np.int64)
+    shifts = np.broadcast_to(record.shifts.astype(np.int64), (channels,))
+    multipliers = np.broadcast_to(record.multipliers.astype(np.int64), (channels,))
+    room = (1 << 30) - 9 * DSP_PRODUCT_BOUND
+    if np.any(np.abs(biases) >= room) or np.any(shifts >= 0) or np.any(shifts < -FOLD_SHIFT) or np.any(multipliers < 0):
+        return None
+    taps = filter_t.data.reshape(3, 3, channels).astype(np.int64)
+    if window.stride_h == window.stride_w and window.out_h > window.out_w:
+        taps = taps.transpose(1, 0, 2)  # planes_s8's transposed orientation
+    doubled = 2 * taps
+    exponents = -shifts
+    values = np.empty((channels, FOLD_RECORD), np.int64)
+    values[:, 0:3] = _halfwords(doubled[:, 0], doubled[:, 2]).T  # rows 0..2
+    values[:, 3] = _halfwords(doubled[0, 1], doubled[1, 1])
+    values[:, 4] = _halfwords(doubled[2, 1], np.zeros(channels, np.int64))
+    values[:, 5] = 2 * (biases - zero_point(input_t) * taps.sum(axis=(0, 1)))
+    values[:, 6] = multipliers
+    values[:, 7] = exponents
+    values[:, 8] = (2 * zero_point(output_t) + 1) << (exponents - 1)
+    return (values & 0xFFFFFFFF).astype(np.uint32).view(np.int32).reshape(-1)
+
+
+def _halfwords(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The int32 words of halfword pairs {low, high} (halfword_pair), as non-negative int64."""
+    return (low & 0xFFFF) | ((high & 0xFFFF) << 16)
 
 
 WALK_SHIFT = 22

@@ -68,14 +68,16 @@ def int4_path(ctx: LayerContext) -> int:
 
 
 def _integer_call(ctx: LayerContext, kernel: str, scratch_type: str, suffix: str = "") -> str:
-    """The call of an integer kernel; with the layer's live-channel record (`live_records`), its
-    `_live` form, which takes the record after the shifts."""
+    """The call of an integer kernel; with the layer's live-channel record (`live_records`) or folded
+    depthwise record (`fold_records`), its `_live` or `_folded` form, which takes the record after the
+    shifts."""
     int16 = ctx.input_tensor(0).dtype == DType.INT16
     bias = ctx.input_ref(2)
-    live = ctx.derived_names.get("live")
-    record = "" if live is None else f"{ctx.derived_ref('live')}, "
+    kind = next((k for k in ("live", "folds") if k in ctx.derived_names), None)
+    record = "" if kind is None else f"{ctx.derived_ref(kind)}, "
+    form = {None: "", "live": "_live", "folds": "_folded"}[kind]
     return (
-        f"{kernel}_{'s16' if int16 else 's8'}{suffix}{'' if live is None else '_live'}(&params, {ctx.input_ref(0)}, "
+        f"{kernel}_{'s16' if int16 else 's8'}{suffix}{form}(&params, {ctx.input_ref(0)}, "
         f"{ctx.input_ref(1)}, {bias}, {ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {record}"
         f"{ctx.output_ref()}, {ctx.scratch_ref(scratch_type)})"
     )

@@ -446,8 +446,17 @@ md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const 
 md_status md_depthwise_s8_grouped(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                   int8_t *output, int8_t *scratch);
-#else
+/* md_depthwise_s8_grouped with the layer's 3x3 constants folded at generate time
+ * (params/requantization.py fold_records: 9 int32 a channel, the DSP path's folded 3x3 filter and
+ * requantization in the planes' orientation), which also says the layer is narrow (its sums below
+ * 2^30, shifts in [-22, -1]) and its multipliers >= 0: nothing of it is checked or folded at run time. */
+md_status md_depthwise_s8_grouped_folded(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                         const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                         const int32_t *folds, int8_t *output, int8_t *scratch);
+#else /* one plane; no record read */
 #define md_depthwise_s8_grouped md_depthwise_s8
+#define md_depthwise_s8_grouped_folded(p, input, filter, bias, multipliers, shifts, folds, output, scratch)          \
+    md_depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch)
 #endif
 
 /* int8 activations with an int4 filter (packed, see above): the whole filter unpacked at the start of

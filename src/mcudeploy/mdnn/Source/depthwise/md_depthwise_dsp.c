@@ -1265,8 +1265,7 @@ typedef struct {
     int32_t middle2;    /* {2 w1, 0} of row 2 */
     int32_t start;      /* 2 * (bias + input offset * sum of the 9 weights) */
     int32_t multiplier, exponent, addend;
-    int32_t low, high;
-} dw_folded;
+} dw_folded; /* 36 bytes: the assembly steps from one plane's to the next by #36; the clamp is the layer's */
 
 /* `weights` at the channel's first tap, `steps` in the plane's orientation. Inlined in each caller
  * (a call a channel costs the small planes more than the copy of its code). */
@@ -1287,8 +1286,6 @@ static MD_ALWAYS_INLINE dw_folded fold_3x3(const md_window_params *p, const dw_s
     f.multiplier = r->multiplier;
     f.exponent = -r->shift;
     f.addend = folded_addend(f.exponent, r->offset);
-    f.low = r->low;
-    f.high = r->high;
     return f;
 }
 
@@ -1355,9 +1352,26 @@ static MD_NOINLINE void fold_3x3_4(const md_window_params *p, const dw_steps *st
         f[j].multiplier = r.multiplier;
         f[j].exponent = -r.shift;
         f[j].addend = folded_addend(f[j].exponent, r.offset);
-        f[j].low = r.low;
-        f[j].high = r.high;
     }
+}
+
+/* The folded constants of channels c..c+count-1 (count 4 or 1): from `given`, the layer's record made
+ * at generate time (params/requantization.py fold_records: dw_folded's values channel after channel,
+ * in the planes' orientation), else folded here into `local`. */
+static MD_ALWAYS_INLINE const dw_folded *channel_folds(const md_window_params *p, const dw_steps *steps,
+                                                       const depthwise_int_job *job, const int32_t *given,
+                                                       int32_t c, int32_t count, dw_folded *local)
+{
+    if (given) {
+        return (const dw_folded *)(const void *)given + c;
+    }
+    if (count == 4) {
+        fold_3x3_4(p, steps, job, c, local);
+    } else {
+        const dw_requant r = channel_requant(job, c);
+        local[0] = fold_3x3(p, steps, job->filter + c, &r);
+    }
+    return local;
 }
 
 /* One row of a pair of windows: the word {x0, x1, x2, x3} at `load` unpacked to even {x0, x2} and
@@ -1431,11 +1445,10 @@ static MD_NOINLINE void folded_row(const int8_t *window, int32_t count, int32_t 
 }
 
 static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
-                                                 const dw_folded *f, int8_t *out, int32_t step, int32_t out_row,
-                                                 int full_range)
+                                                 const dw_folded *f, int32_t low, int32_t high, int8_t *out,
+                                                 int32_t step, int32_t out_row, int full_range)
 {
     const int32_t multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
-    const int32_t low = f->low, high = f->high;
     int32_t y;
     for (y = 0; y < rows; ++y, sums += pitch, out += out_row) {
         const int32_t *at = sums;
@@ -1455,12 +1468,14 @@ static MD_ALWAYS_INLINE void folded_outputs_with(const int32_t *sums, int32_t ro
 /* `rows` rows of `count` outputs `step` bytes apart (rows `out_row` apart) from their doubled sums,
  * `pitch` a row. */
 static MD_NOINLINE void folded_outputs(const int32_t *sums, int32_t rows, int32_t count, int32_t pitch,
-                                       const dw_folded *f, int8_t *out, int32_t step, int32_t out_row)
+                                       const dw_folded *f, const md_window_params *p, int8_t *out, int32_t step,
+                                       int32_t out_row)
 {
-    if (f->low == -128 && f->high == 127) {
-        folded_outputs_with(sums, rows, count, pitch, f, out, step, out_row, 1);
+    const int32_t low = p->act_min, high = p->act_max;
+    if (low == -128 && high == 127) {
+        folded_outputs_with(sums, rows, count, pitch, f, low, high, out, step, out_row, 1);
     } else {
-        folded_outputs_with(sums, rows, count, pitch, f, out, step, out_row, 0);
+        folded_outputs_with(sums, rows, count, pitch, f, low, high, out, step, out_row, 0);
     }
 }
 
@@ -1656,11 +1671,10 @@ __asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
 /* The outputs of `count` columns of `pairs` row pairs (rows `out_row` bytes apart) from their
  * blocks' sums: a clamp inside int8's range (the whole of it: md_dw_fused_blocks at stride 1,
  * md_dw_block_outputs at stride 2). */
-static void block_outputs(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int8_t *out,
-                          int32_t step, int32_t out_row)
+static void block_outputs(const int32_t *sums, int32_t pairs, int32_t count, const dw_folded *f, int32_t low,
+                          int32_t high, int8_t *out, int32_t step, int32_t out_row)
 {
     const int32_t start = f->start, multiplier = f->multiplier, exponent = f->exponent, addend = f->addend;
-    const int32_t low = f->low, high = f->high;
     int32_t pair;
     for (pair = 0; pair < pairs; ++pair, out += 2 * out_row) {
         const int32_t *end = sums + 4 * (count / 2);
@@ -1838,15 +1852,15 @@ static MD_ALWAYS_INLINE void plan_fold(dw_block_plan *plan, const dw_folded *f)
 }
 
 /* The plan's row pairs from the window at `at` (their top left one) into `out` (its output). */
-static MD_ALWAYS_INLINE void block_call(const dw_block_plan *plan, const int8_t *at, int32_t width,
-                                        const dw_folded *f, int8_t *out, int32_t *sums)
+static MD_ALWAYS_INLINE void block_call(const md_window_params *p, const dw_block_plan *plan, const int8_t *at,
+                                        int32_t width, const dw_folded *f, int8_t *out, int32_t *sums)
 {
     plan->blocks(at, sums, width, &plan->constants);
-    if (f->low == -128 && f->high == 127) {
+    if (p->act_min == -128 && p->act_max == 127) {
         md_dw_block_outputs(sums, out, &plan->outputs);
     } else {
-        block_outputs(sums, plan->outputs.pairs, plan->count, f, out, plan->outputs.step,
-                              plan->outputs.out_row);
+        block_outputs(sums, plan->outputs.pairs, plan->count, f, p->act_min, p->act_max, out, plan->outputs.step,
+                      plan->outputs.out_row);
     }
 }
 
@@ -1871,7 +1885,7 @@ static MD_NOINLINE void plane_3x3_blocks(const md_window_params *p, const dw_ste
         plan_fold(&plan, f);
         for (pair = 0; pair < all_pairs; pair += per_call, at += per_call * pair_bytes, out += per_call * pair_out) {
             plan_pairs(&plan, md_min_i32(per_call, all_pairs - pair), sums);
-            block_call(&plan, at, width, f, out, sums);
+            block_call(p, &plan, at, width, f, out, sums);
         }
     }
 }
@@ -1913,7 +1927,7 @@ static MD_NOINLINE void plane_3x3_rows(const md_window_params *p, const dw_steps
         for (first = 0; first < out_w; first += DW_CHUNK) {
             const int32_t count = md_min_i32(DW_CHUNK, out_w - first);
             folded_row(row + first * stride, count, stride, width, f, sums); /* DW_CHUNK is even */
-            folded_outputs(sums, 1, count, count, f, out + first * out_step, out_step, 0);
+            folded_outputs(sums, 1, count, count, f, p, out + first * out_step, out_step, 0);
         }
     }
 }
@@ -1931,7 +1945,7 @@ static MD_NOINLINE void plane_3x3_folded(const md_window_params *p, const dw_ste
     if (p->stride_w == 1 && p->stride_h == 1 && strip_fits(p, width)) {
         const int32_t windows = (p->output_h - 1) * width + p->output_w; /* + 1 <= rows * width: width >= out_w + 2 */
         folded_pairs(plane->bytes, sums, (windows + 1) / 2, width, f);
-        folded_outputs(sums, p->output_h, p->output_w, width, f, output, steps->out_column, steps->out_row);
+        folded_outputs(sums, p->output_h, p->output_w, width, f, p, output, steps->out_column, steps->out_row);
         return;
     }
     if (in_blocks(p, width)) {
@@ -2099,7 +2113,7 @@ __asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
         "ldr r12, [sp, #68]\n\t"
         "add r12, r0, r12\n\t"
         "str r12, [sp, #56]\n\t" /* the next plane */
-        "add r12, r3, #44\n\t"
+        "add r12, r3, #36\n\t"
         "str r12, [sp, #52]\n\t" /* its dw_folded */
         "ldr r12, [sp, #64]\n\t"
         "str r12, [sp]\n\t"
@@ -2185,7 +2199,7 @@ static dw_fused_geometry fused_plan(const md_window_params *p, const dw_steps *s
 
 /* Whether a folded layer's planes go through md_dw_fused_blocks (stride 1, no strip) or
  * md_dw_fused_blocks_s2 (stride 2, channels two at a time): rows in 2x2 blocks, at least one block
- * of two columns, the whole of int8's range, multipliers >= 0. */
+ * of two columns, the whole of int8's range, multipliers >= 0 (NULL: known to be). */
 static int fused_layer(const md_window_params *p, int32_t width, const int32_t *multipliers)
 {
     int32_t c;
@@ -2193,7 +2207,7 @@ static int fused_layer(const md_window_params *p, int32_t width, const int32_t *
         p->act_min != -128 || p->act_max != 127) {
         return 0;
     }
-    for (c = 0; c < (p->per_channel ? p->output_c : 1); ++c) {
+    for (c = 0; multipliers != NULL && c < (p->per_channel ? p->output_c : 1); ++c) {
         if (multipliers[c] < 0) {
             return 0;
         }
@@ -2294,7 +2308,7 @@ __asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
         "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
         "ldr lr, [r0]\n\t"
         "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-        "add r12, r3, #44\n\t"
+        "add r12, r3, #36\n\t"
         "str r12, [sp, #" DW_SIX_FOLDED "]\n\t"
         "ldm r3, {r3-r6}\n\t" /* even0..2, middle01 */
         "md_dw66_block 0, 0, 0, 2\n\t"
@@ -2783,8 +2797,8 @@ static MD_NOINLINE void wide_row(const md_window_params *p, const dw_steps *step
             const int16_t *x = row + fy * pitch + 2 * ox;
             products += x[0] * (int16_t)f->even[fy] + x[1] * middle[fy] + x[2] * (f->even[fy] >> 16);
         }
-        *out = folded_output(md_wrap_add(f->start, products), f->multiplier, f->exponent, f->addend, f->low, f->high,
-                             1);
+        *out = folded_output(md_wrap_add(f->start, products), f->multiplier, f->exponent, f->addend, p->act_min,
+                             p->act_max, 1);
     }
 }
 
@@ -2840,7 +2854,7 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
  * with their padding set): a group of 4 channels at a time copied (md_dw_copy_6x6 from a 6x6 image
  * padded by one pixel, else copy_planes_4), folded, and computed in one call (md_dw_fused_6x6). */
 static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
-                                   const int8_t *input, int8_t *planes)
+                                   const int8_t *input, int8_t *planes, const int32_t *given)
 {
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
@@ -2859,8 +2873,7 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
             } else {
                 copy_planes_4(p, steps, image, c, &plane, 64);
             }
-            fold_3x3_4(p, steps, job, c, folds);
-            md_dw_fused_6x6(planes, folds, output + c, steps->out_column);
+            md_dw_fused_6x6(planes, channel_folds(p, steps, job, given, c, 4, folds), output + c, steps->out_column);
         }
     }
 }
@@ -2870,7 +2883,8 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
  * scratch holds them; the last of an odd count with the one before), each plane's outputs from
  * md_dw_fused_blocks_s2. */
 static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
-                                    const dw_plane *plane, const int8_t *input, int8_t *scratch)
+                                    const dw_plane *plane, const int8_t *input, int8_t *scratch,
+                                    const int32_t *given)
 {
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
@@ -2880,6 +2894,7 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
     dw_wide_constants k = wide_plan(p, steps, pitch);
     const int quads = p->input_c % 4 == 0; /* the constants of 4 channels at once (fold_3x3_4) */
     dw_folded folds[4];
+    const dw_folded *f = folds;
     int32_t first = 0; /* the first of the two channels the planes hold */
     int32_t batch;
     int32_t c;
@@ -2888,10 +2903,9 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; ++c) {
             if (quads && c % 4 == 0) {
-                fold_3x3_4(p, steps, job, c, folds);
+                f = channel_folds(p, steps, job, given, c, 4, folds);
             } else if (!quads) {
-                const dw_requant r = channel_requant(job, c);
-                folds[0] = fold_3x3(p, steps, job->filter + c, &r);
+                f = channel_folds(p, steps, job, given, c, 1, folds);
             }
             if (c % 2 == 0) {
                 first = md_min_i32(c, p->input_c - 2);
@@ -2901,8 +2915,7 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
                     copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
                 }
             }
-            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &folds[quads ? c % 4 : 0],
-                           output + c);
+            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &f[quads ? c % 4 : 0], output + c);
         }
     }
 }
@@ -2911,15 +2924,19 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
 /* The channel-plane path: one plane at a time (md_depthwise_s8's scratch, the least memory) or, when
  * `grouped` (md_depthwise_s8_grouped's), md_depthwise_s8_planes planes a group of channels at a time
  * at stride 1 and two wide planes at stride 2 (faster). */
-static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch, int grouped)
+static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch, int grouped,
+                      const int32_t *given)
 {
     const md_window_params *p = job->p;
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
     const int fast = p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
-    const int folded = fast &&
-                       md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, 9) &&
-                       foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1);
+    /* A record of folded constants (`given`): the layer is narrow with foldable shifts and multipliers
+     * >= 0, checked at generate time. */
+    const int folded = given != NULL ||
+                       (fast &&
+                        md_dsp_narrow_layer((const int32_t *)job->bias, job->shifts, p->output_c, p->per_channel, 9) &&
+                        foldable_shifts(job->shifts, p->per_channel ? p->output_c : 1));
     /* Folded 2x2 blocks along the longer side: a tall image's planes transposed (same size). */
     const int transposed = folded && p->stride_h == p->stride_w && p->output_h > p->output_w;
     const md_window_params oriented = transposed ? transposed_params(p) : *p;
@@ -2935,23 +2952,24 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     /* The whole of int8's range: the row pairs of every plane summed and requantized in one call (at
      * stride 2 from wide planes only: one int8 plane takes md_dw_folded_blocks_s2). */
     const int fused = folded && (grouped || oriented.stride_w == 1) &&
-                      fused_layer(&oriented, first_plane.width, job->multipliers);
+                      fused_layer(&oriented, first_plane.width, given ? NULL : job->multipliers);
     int32_t sums[DW_CHUNK];
-    dw_folded folds[4]; /* the group's */
+    dw_folded local[4]; /* the group's, folded here */
+    const dw_folded *folds = local;
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
     dw_fused_geometry fused_geometry = fused_plan(&oriented, &steps, &first_plane, plane_size);
     int32_t batch;
     int32_t c;
     int32_t k;
     if (fused && oriented.stride_w == 2) { /* from wide planes */
-        planes_wide(job, &oriented, &steps, &first_plane, input, scratch);
+        planes_wide(job, &oriented, &steps, &first_plane, input, scratch, given);
         return;
     }
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     if (six_by_six(&oriented, &first_plane) && fused && group == 4) {
-        planes_six(job, &oriented, &steps, input, first_plane.bytes);
+        planes_six(job, &oriented, &steps, input, first_plane.bytes, given);
         return;
     }
     for (batch = 0; batch < p->batches; ++batch) {
@@ -2963,7 +2981,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                 copy_plane(&oriented, &steps, input + batch * image_bytes, c, &first_plane);
             }
             if (folded && group == 4) {
-                fold_3x3_4(&oriented, &steps, job, c, folds);
+                folds = channel_folds(&oriented, &steps, job, given, c, 4, local);
                 if (fused && oriented.output_h % 2 == 0) { /* the 4 planes in one call */
                     dw_fused_geometry group_geometry = fused_geometry;
                     group_geometry.out = output + c;
@@ -2972,8 +2990,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                     continue;
                 }
             } else if (folded) {
-                const dw_requant r = channel_requant(job, c);
-                folds[0] = fold_3x3(&oriented, &steps, job->filter + c, &r);
+                folds = channel_folds(&oriented, &steps, job, given, c, 1, local);
             }
             for (k = 0; k < group; ++k) {
                 const dw_requant r = channel_requant(job, c + k);
@@ -2985,7 +3002,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
                         plane_3x3_fused(&oriented, &steps, &plane, &fused_geometry, f, output + c + k, sums);
                     } else if (one_call) {
                         plan_fold(&plan, f);
-                        block_call(&plan, plane.bytes, plane.width, f, output + c + k, sums);
+                        block_call(&oriented, &plan, plane.bytes, plane.width, f, output + c + k, sums);
                         if (oriented.output_h % 2) {
                             plane_3x3_rows(&oriented, &steps, &plane, f, output + c + k, oriented.output_h - 1,
                                            sums);
@@ -3006,7 +3023,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
 
 static md_status depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output,
-                              int8_t *scratch, int grouped)
+                              int8_t *scratch, int grouped, const int32_t *folds)
 {
     const int32_t multiplier = p->output_c / p->input_c;
     depthwise_int_job job;
@@ -3023,7 +3040,7 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
     job.shifts = shifts;
     job.output = output;
     if (scratch) {
-        planes_s8(&job, input, scratch, grouped);
+        planes_s8(&job, input, scratch, grouped, folds);
     } else {
         stream_s8(&job, input);
     }
@@ -3033,14 +3050,21 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
 md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
 {
-    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 0);
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 0, NULL);
 }
 
 md_status md_depthwise_s8_grouped(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                   int8_t *output, int8_t *scratch)
 {
-    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1);
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, NULL);
+}
+
+md_status md_depthwise_s8_grouped_folded(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                         const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                         const int32_t *folds, int8_t *output, int8_t *scratch)
+{
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds);
 }
 
 #endif /* MD_PATH_DSP */
