@@ -116,29 +116,31 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "add r1, r1, #8\n\t"
 #else
 /* The first pair adds to the biases, channels c and d first, while r2 and r3 still hold them; its
- * loads as md_conv_int.h's MD_W16_PAIR_AT's. */
-#define PRODUCTS_FROM_BIASES                                                                                      \
-    "ldr r12, [r1]\n\t"                                                                                         \
-    "ldr lr, [r1, #4]\n\t"                                                                                      \
-    "ldr r10, [r0, #8]\n\t"                                                                                     \
-    "ldr r11, [r0, #12]\n\t"                                                                                    \
+ * loads as md_conv_int.h's MD_W16_PAIR_FROM's, from `weights` and `columns` (its strings). */
+#define PRODUCTS_FROM_BIASES(weights, columns)                                                                    \
+    "ldr r12, [" weights "]\n\t"                                                                                \
+    "ldr lr, [" weights " + 4]\n\t"                                                                             \
+    "ldr r10, [" columns " + 8]\n\t"                                                                            \
+    "ldr r11, [" columns " + 12]\n\t"                                                                           \
     "smlad r6, r10, r12, r2\n\t"                                                                               \
     "smlad r7, r10, lr, r3\n\t"                                                                                \
     "smlad r8, r11, r12, r2\n\t"                                                                               \
     "smlad r9, r11, lr, r3\n\t"                                                                                \
-    "ldr r11, [r0, #4]\n\t" /* r11 first: the M33 waits a cycle for a register the load before loaded */       \
-    "ldr r10, [r0]\n\t"                                                                                        \
+    "ldr r11, [" columns " + 4]\n\t" /* r11 first: the M33 waits a cycle for a register the load before loaded */ \
+    "ldr r10, [" columns "]\n\t"                                                                                \
     "smlad r4, r11, r12, r2\n\t"                                                                               \
     "smlad r5, r11, lr, r3\n\t"                                                                                \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
     "smlad r3, r10, lr, r3\n\t"                                                                                \
     ".set md_at, 0\n\t"
-#define NEXT_PAIR(then) ".set md_at, md_at + 1\n\t" MD_W16_PAIR_AT(then)
-/* At least 2 pairs; r1 advanced past the weights in the last one (not right before its next load:
+#define NEXT_PAIR(weights, columns, then) ".set md_at, md_at + 1\n\t" MD_W16_PAIR_FROM(weights, columns, then)
+/* At least 2 pairs, `then` (a string) run after the last one's loads. */
+#define DOT_FROM(weights, columns, pairs, then)                                                                   \
+    PRODUCTS_FROM_BIASES(weights, columns) ".rept " pairs " - 2\n\t" NEXT_PAIR(weights, columns, "")            \
+    ".endr\n\t" NEXT_PAIR(weights, columns, then)
+/* ... from r1 and r0, r1 advanced past the weights in the last one (not right before its next load:
  * an address computed by the instruction before a load costs a cycle). */
-#define DOT(pairs)                                                                                                \
-    PRODUCTS_FROM_BIASES ".rept " pairs " - 2\n\t" NEXT_PAIR("") ".endr\n\t"                                    \
-    NEXT_PAIR("add r1, r1, #(8 * " pairs ")\n\t")
+#define DOT(pairs) DOT_FROM("r1, #0", "r0, #0", pairs, "add r1, r1, #(8 * " pairs ")\n\t")
 #endif
 
 /* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
@@ -235,15 +237,20 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 /* The groups' loop of WALK: its four pixels' columns filled (r1 then pixel a's output of the next pair's
  * first channel), then `walk` (the records' walk, a string), the next group's outputs 3 pixels on
  * (`next`, a string: r1 or r0 after `pairs`, into [sp, #4]). */
-#define GROUPS(words, walk, next)                                                                                 \
+#define GROUPS(words, walk, next) GROUPS_OF("0", "ldr r0, [sp]\n\t", words, walk, next)
+/* ... `frame` (a string) bytes kept on the stack after the narrow_walk, the columns at r0 after
+ * `columns` (a string). */
+#define GROUPS_OF(frame, columns, words, walk, next)                                                              \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
+            ".if " frame "\n\t"                                                                               \
+            "sub sp, sp, #" frame "\n\t"                                                                      \
+            ".endif\n\t"                                                                                      \
             "ldm r0, {r1-r8}\n\t"                                                                             \
             "push {r1-r8}\n\t" /* the narrow_walk at sp */                                                    \
             "2:\n\t"                                                                                          \
             "ldr r6, [sp, #12]\n\t"                                                                           \
             "ldr r1, [sp, #16]\n\t"                                                                           \
-            "ldr r10, [sp, #28]\n\t"                                                                          \
-            "ldr r0, [sp]\n\t"                                                                            \
+            "ldr r10, [sp, #28]\n\t" columns                                                                  \
             "add r7, r6, r1\n\t"                                                                              \
             "add r8, r7, r1\n\t"                                                                              \
             "add r9, r8, r1\n\t"                                                                              \
@@ -254,7 +261,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             "subs r0, r0, #1\n\t"                                                                             \
             "str r0, [sp, #20]\n\t"                                                                           \
             "bne 2b\n\t"                                                                                      \
-            "add sp, sp, #32\n\t"                                                                             \
+            "add sp, sp, #(32 + " frame ")\n\t"                                                                \
             "pop {r4-r11, pc}")
 
 /* The walk over the records (the first at [sp, #24]), `pairs` pairs of values a column (a string),
@@ -336,25 +343,52 @@ WALK_FUNCTION(walk_64, "16", "32")
     "beq 1b\n\t"                                                                                               \
     "add r0, r0, #3 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
-/* ... unrolled (no loop, no test, r0 the same for every pair), for stride = output_c. */
-#define PAIRS_UNROLLED(pairs, stride)                                                                             \
-    "ldr r1, [sp, #24]\n\t"                                                                                     \
+/* ... with the columns on the stack (COLUMN_FRAME bytes after the narrow_walk: r0 keeps pixel a's
+ * output for every pair, no pointer loaded again) and the records at immediate offsets from r1 (the
+ * first pair's, loaded once a group), each pair's biases by single loads in the run of its first
+ * products' (an LDRD or LDM does not pipeline with the loads after it), its constants by three. */
+#define COLUMN_FRAME(words) "(32 * " words ")"
+#define RECORD_AT(field) "[r1, #(md_record + " field ")]"
+#define PAIR_ON_STACK(pairs, stride, channel)                                                                     \
+    ".set md_record, md_pair * 4 * (2 * " pairs " + " VALUE_TEXT(WALK_RECORD) ")\n\t"                      \
+    "ldr r2, " RECORD_AT("0") "\n\t"                                                                          \
+    "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                    \
+    "ldr r10, " RECORD_AT("8 + 8 * " pairs) "\n\t"                                                            \
+    "ldr r11, " RECORD_AT("12 + 8 * " pairs) "\n\t"                                                           \
+    "ldr r12, " RECORD_AT("16 + 8 * " pairs) "\n\t"                                                           \
+    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel,                                                        \
+               "ldr r10, " RECORD_AT("20 + 8 * " pairs) "\n\t"                                                \
+               "ldr r11, " RECORD_AT("24 + 8 * " pairs) "\n\t"                                                \
+               "ldr r12, " RECORD_AT("28 + 8 * " pairs) "\n\t")                                               \
+    CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", "")
+#define PAIRS_ON_STACK(pairs, stride)                                                                             \
+    "ldr r0, [sp, #4]\n\t"                                                                                     \
+    "ldr r1, [sp, #24]\n\t"                                                                                    \
     ".set md_pair, 0\n\t"                                                                                      \
-    ".rept " #stride " / 2\n\t" PAIR_AT(pairs, stride, "2 * md_pair", "") ".set md_pair, md_pair + 1\n\t"       \
+    ".rept " #stride " / 2\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair") ".set md_pair, md_pair + 1\n\t"   \
     ".endr\n\t"                                                                                                \
     "add r0, r0, #4 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
+#define STACK_WALK_FUNCTION(name, words, pairs, stride)                                                           \
+    __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
+    {                                                                                                           \
+        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", words, PAIRS_ON_STACK(pairs, stride), "");      \
+    }
 #define FIXED_WALK_FUNCTION(name, words, pairs)                                                                   \
     __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
     {                                                                                                           \
         GROUPS(words, pairs, "");                                                                               \
     }
-FIXED_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_UNROLLED("4", 16))
+STACK_WALK_FUNCTION(walk_8_to_16, "2", "4", 16)
 FIXED_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_AT("8", 32))
 FIXED_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_AT("16", 32))
 FIXED_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_AT("16", 64))
 #undef FIXED_WALK_FUNCTION
-#undef PAIRS_UNROLLED
+#undef STACK_WALK_FUNCTION
+#undef PAIRS_ON_STACK
+#undef PAIR_ON_STACK
+#undef RECORD_AT
+#undef COLUMN_FRAME
 #undef PAIRS_AT
 #undef PAIR_AT
 #undef CHANNEL_AT
@@ -380,6 +414,7 @@ static walk_function fixed_walk(const md_window_params *p)
 }
 #undef NEXT_GROUP
 #undef PAIRS
+#undef GROUPS_OF
 #undef GROUPS
 #undef WALK
 #undef OUTPUTS_CHANNEL_1
@@ -387,6 +422,7 @@ static walk_function fixed_walk(const md_window_params *p)
 #undef OUTPUT_NEXT
 #undef OUTPUT
 #undef DOT
+#undef DOT_FROM
 #undef NEXT_PAIR
 #undef PRODUCTS_FROM_BIASES
 #undef FILL_WORDS
