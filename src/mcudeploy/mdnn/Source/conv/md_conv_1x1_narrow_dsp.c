@@ -308,9 +308,7 @@ WALK_FUNCTION(walk_64, "16", "32")
 #if !MD_W16_DUAL_ISSUE
 /* Cortex-M4 and M33: walks of groups whose outputs are `stride` (a constant: output_c) apart, each
  * output stored at an immediate offset from pixel a's first (no address per pixel, no stride
- * loaded), the record pointer kept in r1 from one pair to the next (its biases by a post-indexed
- * load), pixel a's output in r0. A pair's products and outputs, `channel` (a string) its first
- * channel's offset from r0, `check` (a string) run between its channels (it keeps the flags). */
+ * loaded), the record pointer kept in r1 from one pair to the next, pixel a's output in r0. */
 #define STORE_AT(sum, stride, pixel, channel) "strb " sum ", [r0, #" #pixel " * " #stride " + " channel "]\n\t"
 /* A channel's four outputs (sums a..d) in place, interleaved as OUTPUTS_CHANNEL_1's (lr the addend's
  * scratch, no result read by the next instruction but an SMMLAR's addend), `then` after the last
@@ -332,31 +330,16 @@ WALK_FUNCTION(walk_64, "16", "32")
     "ssat " c ", #8, " c "\n\t"                                                                               \
     "asr " d ", " d ", r11\n\t" then STORE_AT(c, stride, 2, channel)                                          \
     "ssat " d ", #8, " d "\n\t" STORE_AT(d, stride, 3, channel)
-#define PAIR_AT(pairs, stride, channel, check)                                                                    \
-    "ldr r2, [r1], #8\n\t"                                                                                     \
-    "ldr r0, [sp]\n\t"                                                                                         \
-    "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                               \
-    "ldr r0, [sp, #4]\n\t"                                                                                     \
-    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel, "ldm r1!, {r10-r12}\n\t")                              \
-    check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", "")
-/* The pairs in a loop (r0 advanced 2 a pair, the last record's LAST_CHANNEL ending it), then the
- * next group's outputs. */
-#define PAIRS_AT(pairs, stride)                                                                                   \
-    "ldr r1, [sp, #24]\n\t"                                                                                     \
-    "1:\n\t" PAIR_AT(pairs, stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t")                           \
-    "add r0, r0, #2\n\t"                                                                                       \
-    "str r0, [sp, #4]\n\t"                                                                                     \
-    "beq 1b\n\t"                                                                                               \
-    "add r0, r0, #3 * " #stride "\n\t"                                                                         \
-    "str r0, [sp, #4]\n\t"
-/* ... with the columns on the stack (COLUMN_FRAME bytes after the narrow_walk: r0 keeps pixel a's
- * output for every pair, no pointer loaded again) and the records at immediate offsets from r1 (the
- * first pair's, loaded once a group), each pair's biases by single loads in the run of its first
- * products' (an LDRD or LDM does not pipeline with the loads after it), its constants by three. */
+/* A pair's products and outputs with the columns on the stack (COLUMN_FRAME bytes after the
+ * narrow_walk: r0 keeps pixel a's output for every pair, no pointer loaded again) and its record at
+ * immediate offsets from r1 (md_record, an assembler symbol, the caller's): its biases by single
+ * loads in the run of its first products' (an LDRD or LDM does not pipeline with the loads after
+ * it), its constants by three; `channel` (a string) its first channel's offset from r0, `check` (a
+ * string) run between its channels (it keeps the flags), `then` (a string) after the last read of
+ * the second's constants. */
 #define COLUMN_FRAME(words) "(32 * " words ")"
 #define RECORD_AT(field) "[r1, #(md_record + " field ")]"
-#define PAIR_ON_STACK(pairs, stride, channel)                                                                     \
-    ".set md_record, md_pair * 4 * (2 * " pairs " + " VALUE_TEXT(WALK_RECORD) ")\n\t"                      \
+#define PAIR_ON_STACK(pairs, stride, channel, check, then)                                                        \
     "ldr r2, " RECORD_AT("0") "\n\t"                                                                          \
     "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                    \
     "ldr r10, " RECORD_AT("8 + 8 * " pairs) "\n\t"                                                            \
@@ -366,37 +349,47 @@ WALK_FUNCTION(walk_64, "16", "32")
                "ldr r10, " RECORD_AT("20 + 8 * " pairs) "\n\t"                                                \
                "ldr r11, " RECORD_AT("24 + 8 * " pairs) "\n\t"                                                \
                "ldr r12, " RECORD_AT("28 + 8 * " pairs) "\n\t")                                               \
-    CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", "")
+    check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", then)
+#define RECORD_BYTES(pairs) "4 * (2 * " pairs " + " VALUE_TEXT(WALK_RECORD) ")"
+/* The pairs unrolled (no loop, no test, the records at offsets from the first), then the next
+ * group's outputs. */
 #define PAIRS_ON_STACK(pairs, stride)                                                                             \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
     "ldr r1, [sp, #24]\n\t"                                                                                    \
     ".set md_pair, 0\n\t"                                                                                      \
-    ".rept " #stride " / 2\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair") ".set md_pair, md_pair + 1\n\t"   \
+    ".rept " #stride " / 2\n\t"                                                                                \
+    ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair", "", "") \
+    ".set md_pair, md_pair + 1\n\t"                                                                            \
     ".endr\n\t"                                                                                                \
     "add r0, r0, #4 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
-#define STACK_WALK_FUNCTION(name, words, pairs, stride)                                                           \
+/* ... in a loop (r0 advanced 2 a pair, r1 a record, the last record's LAST_CHANNEL ending it). */
+#define PAIRS_LOOP_ON_STACK(pairs, stride)                                                                        \
+    "ldr r0, [sp, #4]\n\t"                                                                                     \
+    "ldr r1, [sp, #24]\n\t"                                                                                    \
+    ".set md_record, 0\n\t"                                                                                    \
+    "1:\n\t" PAIR_ON_STACK(pairs, stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                  \
+                           "add r1, r1, #" RECORD_BYTES(pairs) "\n\t")                                         \
+    "add r0, r0, #2\n\t"                                                                                       \
+    "beq 1b\n\t"                                                                                               \
+    "add r0, r0, #3 * " #stride "\n\t"                                                                         \
+    "str r0, [sp, #4]\n\t"
+#define STACK_WALK_FUNCTION(name, words, pairs)                                                                   \
     __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
     {                                                                                                           \
-        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", words, PAIRS_ON_STACK(pairs, stride), "");      \
+        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", words, pairs, "");                               \
     }
-#define FIXED_WALK_FUNCTION(name, words, pairs)                                                                   \
-    __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
-    {                                                                                                           \
-        GROUPS(words, pairs, "");                                                                               \
-    }
-STACK_WALK_FUNCTION(walk_8_to_16, "2", "4", 16)
-FIXED_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_AT("8", 32))
-FIXED_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_AT("16", 32))
-FIXED_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_AT("16", 64))
-#undef FIXED_WALK_FUNCTION
+STACK_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_ON_STACK("4", 16))
+STACK_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_LOOP_ON_STACK("8", 32))
+STACK_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_LOOP_ON_STACK("16", 32))
+STACK_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_LOOP_ON_STACK("16", 64))
 #undef STACK_WALK_FUNCTION
+#undef PAIRS_LOOP_ON_STACK
 #undef PAIRS_ON_STACK
+#undef RECORD_BYTES
 #undef PAIR_ON_STACK
 #undef RECORD_AT
 #undef COLUMN_FRAME
-#undef PAIRS_AT
-#undef PAIR_AT
 #undef CHANNEL_AT
 #undef STORE_AT
 #endif
