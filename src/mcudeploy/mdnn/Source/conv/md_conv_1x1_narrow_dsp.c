@@ -49,7 +49,15 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 #define VALUE_TEXT(value) TEXT(value)
 
 /* One word of each of the four pixels (r6..r9, advanced), plus the input offsets (r10), into the
- * columns at r0 (advanced): the even pairs of the four, then the odd ones (md_w16_index's order). */
+ * columns at r0 + md_fill (an assembler symbol, advanced; r0 is not): the even pairs of the four,
+ * then the odd ones (md_w16_index's order), each stored by a single STR (1 cycle on the M4, where an
+ * STM of 4 takes 5). */
+#define FILL_STORE(a, b, c, d)                                                                                    \
+    "str " a ", [r0, #md_fill]\n\t"                                                                            \
+    "str " b ", [r0, #md_fill + 4]\n\t"                                                                        \
+    "str " c ", [r0, #md_fill + 8]\n\t"                                                                        \
+    "str " d ", [r0, #md_fill + 12]\n\t"                                                                       \
+    ".set md_fill, md_fill + 16\n\t"
 #define FILL_WORD                                                                                                 \
     "ldr r2, [r6], #4\n\t"                                                                                     \
     "ldr r3, [r7], #4\n\t"                                                                                     \
@@ -58,13 +66,11 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "sxtab16 r1, r10, r2\n\t"                                                                                  \
     "sxtab16 r11, r10, r3\n\t"                                                                                 \
     "sxtab16 r12, r10, r4\n\t"                                                                                 \
-    "sxtab16 lr, r10, r5\n\t"                                                                                  \
-    "stm r0!, {r1, r11, r12, lr}\n\t"                                                                          \
+    "sxtab16 lr, r10, r5\n\t" FILL_STORE("r1", "r11", "r12", "lr")                                              \
     "sxtab16 r1, r10, r2, ror #8\n\t"                                                                          \
     "sxtab16 r11, r10, r3, ror #8\n\t"                                                                         \
     "sxtab16 r12, r10, r4, ror #8\n\t"                                                                         \
-    "sxtab16 lr, r10, r5, ror #8\n\t"                                                                          \
-    "stm r0!, {r1, r11, r12, lr}\n\t"
+    "sxtab16 lr, r10, r5, ror #8\n\t" FILL_STORE("r1", "r11", "r12", "lr")
 
 #if MD_W16_DUAL_ISSUE
 /* Cortex-M7: the `words` (a string) words of FILL_WORD, software-pipelined: each load issued beside an
@@ -90,7 +96,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "sxtab16 r1, r10, r2\n\t"                                                                                   \
     "sxtab16 r11, r10, r3\n\t" FILL_EVEN_PAIRS ".endr\n\t" FILL_ODD_PAIRS("", "", "", "")
 #else
-#define FILL_WORDS(words) ".rept " words "\n\t" FILL_WORD ".endr\n\t"
+#define FILL_WORDS(words) ".set md_fill, 0\n\t.rept " words "\n\t" FILL_WORD ".endr\n\t"
 #endif
 
 /* The products of the pairs of values of a pair of channels' weight words from r1 by the four
@@ -116,29 +122,31 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "add r1, r1, #8\n\t"
 #else
 /* The first pair adds to the biases, channels c and d first, while r2 and r3 still hold them; its
- * loads as md_conv_int.h's MD_W16_PAIR_AT's. */
-#define PRODUCTS_FROM_BIASES                                                                                      \
-    "ldr r12, [r1]\n\t"                                                                                         \
-    "ldr lr, [r1, #4]\n\t"                                                                                      \
-    "ldr r10, [r0, #8]\n\t"                                                                                     \
-    "ldr r11, [r0, #12]\n\t"                                                                                    \
+ * loads as md_conv_int.h's MD_W16_PAIR_FROM's, from `weights` and `columns` (its strings). */
+#define PRODUCTS_FROM_BIASES(weights, columns)                                                                    \
+    "ldr r12, [" weights "]\n\t"                                                                                \
+    "ldr lr, [" weights " + 4]\n\t"                                                                             \
+    "ldr r10, [" columns " + 8]\n\t"                                                                            \
+    "ldr r11, [" columns " + 12]\n\t"                                                                           \
     "smlad r6, r10, r12, r2\n\t"                                                                               \
     "smlad r7, r10, lr, r3\n\t"                                                                                \
     "smlad r8, r11, r12, r2\n\t"                                                                               \
     "smlad r9, r11, lr, r3\n\t"                                                                                \
-    "ldr r11, [r0, #4]\n\t" /* r11 first: the M33 waits a cycle for a register the load before loaded */       \
-    "ldr r10, [r0]\n\t"                                                                                        \
+    "ldr r11, [" columns " + 4]\n\t" /* r11 first: the M33 waits a cycle for a register the load before loaded */ \
+    "ldr r10, [" columns "]\n\t"                                                                                \
     "smlad r4, r11, r12, r2\n\t"                                                                               \
     "smlad r5, r11, lr, r3\n\t"                                                                                \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
     "smlad r3, r10, lr, r3\n\t"                                                                                \
     ".set md_at, 0\n\t"
-#define NEXT_PAIR(then) ".set md_at, md_at + 1\n\t" MD_W16_PAIR_AT(then)
-/* At least 2 pairs; r1 advanced past the weights in the last one (not right before its next load:
+#define NEXT_PAIR(weights, columns, then) ".set md_at, md_at + 1\n\t" MD_W16_PAIR_FROM(weights, columns, then)
+/* At least 2 pairs, `then` (a string) run after the last one's loads. */
+#define DOT_FROM(weights, columns, pairs, then)                                                                   \
+    PRODUCTS_FROM_BIASES(weights, columns) ".rept " pairs " - 2\n\t" NEXT_PAIR(weights, columns, "")            \
+    ".endr\n\t" NEXT_PAIR(weights, columns, then)
+/* ... from r1 and r0, r1 advanced past the weights in the last one (not right before its next load:
  * an address computed by the instruction before a load costs a cycle). */
-#define DOT(pairs)                                                                                                \
-    PRODUCTS_FROM_BIASES ".rept " pairs " - 2\n\t" NEXT_PAIR("") ".endr\n\t"                                    \
-    NEXT_PAIR("add r1, r1, #(8 * " pairs ")\n\t")
+#define DOT(pairs) DOT_FROM("r1, #0", "r0, #0", pairs, "add r1, r1, #(8 * " pairs ")\n\t")
 #endif
 
 /* The output of the doubled sum `sum` with addend r10 (half + (offset << e)), exponent r11,
@@ -235,15 +243,20 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 /* The groups' loop of WALK: its four pixels' columns filled (r1 then pixel a's output of the next pair's
  * first channel), then `walk` (the records' walk, a string), the next group's outputs 3 pixels on
  * (`next`, a string: r1 or r0 after `pairs`, into [sp, #4]). */
-#define GROUPS(words, walk, next)                                                                                 \
+#define GROUPS(words, walk, next) GROUPS_OF("0", "ldr r0, [sp]\n\t", words, walk, next)
+/* ... `frame` (a string) bytes kept on the stack after the narrow_walk, the columns at r0 after
+ * `columns` (a string). */
+#define GROUPS_OF(frame, columns, words, walk, next)                                                              \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
+            ".if " frame "\n\t"                                                                               \
+            "sub sp, sp, #" frame "\n\t"                                                                      \
+            ".endif\n\t"                                                                                      \
             "ldm r0, {r1-r8}\n\t"                                                                             \
             "push {r1-r8}\n\t" /* the narrow_walk at sp */                                                    \
             "2:\n\t"                                                                                          \
             "ldr r6, [sp, #12]\n\t"                                                                           \
             "ldr r1, [sp, #16]\n\t"                                                                           \
-            "ldr r10, [sp, #28]\n\t"                                                                          \
-            "ldr r0, [sp]\n\t"                                                                            \
+            "ldr r10, [sp, #28]\n\t" columns                                                                  \
             "add r7, r6, r1\n\t"                                                                              \
             "add r8, r7, r1\n\t"                                                                              \
             "add r9, r8, r1\n\t"                                                                              \
@@ -254,7 +267,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             "subs r0, r0, #1\n\t"                                                                             \
             "str r0, [sp, #20]\n\t"                                                                           \
             "bne 2b\n\t"                                                                                      \
-            "add sp, sp, #32\n\t"                                                                             \
+            "add sp, sp, #(32 + " frame ")\n\t"                                                                \
             "pop {r4-r11, pc}")
 
 /* The walk over the records (the first at [sp, #24]), `pairs` pairs of values a column (a string),
@@ -295,9 +308,7 @@ WALK_FUNCTION(walk_64, "16", "32")
 #if !MD_W16_DUAL_ISSUE
 /* Cortex-M4 and M33: walks of groups whose outputs are `stride` (a constant: output_c) apart, each
  * output stored at an immediate offset from pixel a's first (no address per pixel, no stride
- * loaded), the record pointer kept in r1 from one pair to the next (its biases by a post-indexed
- * load), pixel a's output in r0. A pair's products and outputs, `channel` (a string) its first
- * channel's offset from r0, `check` (a string) run between its channels (it keeps the flags). */
+ * loaded), the record pointer kept in r1 from one pair to the next, pixel a's output in r0. */
 #define STORE_AT(sum, stride, pixel, channel) "strb " sum ", [r0, #" #pixel " * " #stride " + " channel "]\n\t"
 /* A channel's four outputs (sums a..d) in place, interleaved as OUTPUTS_CHANNEL_1's (lr the addend's
  * scratch, no result read by the next instruction but an SMMLAR's addend), `then` after the last
@@ -319,44 +330,66 @@ WALK_FUNCTION(walk_64, "16", "32")
     "ssat " c ", #8, " c "\n\t"                                                                               \
     "asr " d ", " d ", r11\n\t" then STORE_AT(c, stride, 2, channel)                                          \
     "ssat " d ", #8, " d "\n\t" STORE_AT(d, stride, 3, channel)
-#define PAIR_AT(pairs, stride, channel, check)                                                                    \
-    "ldr r2, [r1], #8\n\t"                                                                                     \
-    "ldr r0, [sp]\n\t"                                                                                         \
-    "ldr r3, [r1, #-4]\n\t" DOT(pairs) "ldm r1!, {r10-r12}\n\t"                                               \
+/* A pair's products and outputs with the columns on the stack (COLUMN_FRAME bytes after the
+ * narrow_walk: r0 keeps pixel a's output for every pair, no pointer loaded again) and its record at
+ * immediate offsets from r1 (md_record, an assembler symbol, the caller's): its biases by single
+ * loads in the run of its first products' (an LDRD or LDM does not pipeline with the loads after
+ * it), its constants by three; `channel` (a string) its first channel's offset from r0, `check` (a
+ * string) run between its channels (it keeps the flags), `then` (a string) after the last read of
+ * the second's constants. */
+#define COLUMN_FRAME(words) "(32 * " words ")"
+#define RECORD_AT(field) "[r1, #(md_record + " field ")]"
+#define PAIR_ON_STACK(pairs, stride, channel, check, then)                                                        \
+    "ldr r2, " RECORD_AT("0") "\n\t"                                                                          \
+    "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                    \
+    "ldr r10, " RECORD_AT("8 + 8 * " pairs) "\n\t"                                                            \
+    "ldr r11, " RECORD_AT("12 + 8 * " pairs) "\n\t"                                                           \
+    "ldr r12, " RECORD_AT("16 + 8 * " pairs) "\n\t"                                                           \
+    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel,                                                        \
+               "ldr r10, " RECORD_AT("20 + 8 * " pairs) "\n\t"                                                \
+               "ldr r11, " RECORD_AT("24 + 8 * " pairs) "\n\t"                                                \
+               "ldr r12, " RECORD_AT("28 + 8 * " pairs) "\n\t")                                               \
+    check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", then)
+#define RECORD_BYTES(pairs) "4 * (2 * " pairs " + " VALUE_TEXT(WALK_RECORD) ")"
+/* The pairs unrolled (no loop, no test, the records at offsets from the first), then the next
+ * group's outputs. */
+#define PAIRS_ON_STACK(pairs, stride)                                                                             \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
-    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel, "ldm r1!, {r10-r12}\n\t")                              \
-    check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", "")
-/* The pairs in a loop (r0 advanced 2 a pair, the last record's LAST_CHANNEL ending it), then the
- * next group's outputs. */
-#define PAIRS_AT(pairs, stride)                                                                                   \
-    "ldr r1, [sp, #24]\n\t"                                                                                     \
-    "1:\n\t" PAIR_AT(pairs, stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t")                           \
-    "add r0, r0, #2\n\t"                                                                                       \
-    "str r0, [sp, #4]\n\t"                                                                                     \
-    "beq 1b\n\t"                                                                                               \
-    "add r0, r0, #3 * " #stride "\n\t"                                                                         \
-    "str r0, [sp, #4]\n\t"
-/* ... unrolled (no loop, no test, r0 the same for every pair), for stride = output_c. */
-#define PAIRS_UNROLLED(pairs, stride)                                                                             \
-    "ldr r1, [sp, #24]\n\t"                                                                                     \
+    "ldr r1, [sp, #24]\n\t"                                                                                    \
     ".set md_pair, 0\n\t"                                                                                      \
-    ".rept " #stride " / 2\n\t" PAIR_AT(pairs, stride, "2 * md_pair", "") ".set md_pair, md_pair + 1\n\t"       \
+    ".rept " #stride " / 2\n\t"                                                                                \
+    ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair", "", "") \
+    ".set md_pair, md_pair + 1\n\t"                                                                            \
     ".endr\n\t"                                                                                                \
     "add r0, r0, #4 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
-#define FIXED_WALK_FUNCTION(name, words, pairs)                                                                   \
+/* ... in a loop (r0 advanced 2 a pair, r1 a record, the last record's LAST_CHANNEL ending it). */
+#define PAIRS_LOOP_ON_STACK(pairs, stride)                                                                        \
+    "ldr r0, [sp, #4]\n\t"                                                                                     \
+    "ldr r1, [sp, #24]\n\t"                                                                                    \
+    ".set md_record, 0\n\t"                                                                                    \
+    "1:\n\t" PAIR_ON_STACK(pairs, stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                  \
+                           "add r1, r1, #" RECORD_BYTES(pairs) "\n\t")                                         \
+    "add r0, r0, #2\n\t"                                                                                       \
+    "beq 1b\n\t"                                                                                               \
+    "add r0, r0, #3 * " #stride "\n\t"                                                                         \
+    "str r0, [sp, #4]\n\t"
+#define STACK_WALK_FUNCTION(name, words, pairs)                                                                   \
     __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
     {                                                                                                           \
-        GROUPS(words, pairs, "");                                                                               \
+        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", words, pairs, "");                               \
     }
-FIXED_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_UNROLLED("4", 16))
-FIXED_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_AT("8", 32))
-FIXED_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_AT("16", 32))
-FIXED_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_AT("16", 64))
-#undef FIXED_WALK_FUNCTION
-#undef PAIRS_UNROLLED
-#undef PAIRS_AT
-#undef PAIR_AT
+STACK_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_ON_STACK("4", 16))
+STACK_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_LOOP_ON_STACK("8", 32))
+STACK_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_LOOP_ON_STACK("16", 32))
+STACK_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_LOOP_ON_STACK("16", 64))
+#undef STACK_WALK_FUNCTION
+#undef PAIRS_LOOP_ON_STACK
+#undef PAIRS_ON_STACK
+#undef RECORD_BYTES
+#undef PAIR_ON_STACK
+#undef RECORD_AT
+#undef COLUMN_FRAME
 #undef CHANNEL_AT
 #undef STORE_AT
 #endif
@@ -380,6 +413,7 @@ static walk_function fixed_walk(const md_window_params *p)
 }
 #undef NEXT_GROUP
 #undef PAIRS
+#undef GROUPS_OF
 #undef GROUPS
 #undef WALK
 #undef OUTPUTS_CHANNEL_1
@@ -387,6 +421,7 @@ static walk_function fixed_walk(const md_window_params *p)
 #undef OUTPUT_NEXT
 #undef OUTPUT
 #undef DOT
+#undef DOT_FROM
 #undef NEXT_PAIR
 #undef PRODUCTS_FROM_BIASES
 #undef FILL_WORDS
@@ -394,6 +429,7 @@ static walk_function fixed_walk(const md_window_params *p)
 #undef FILL_ODD_PAIR
 #undef FILL_EVEN_PAIRS
 #undef FILL_WORD
+#undef FILL_STORE
 #undef VALUE_TEXT
 #undef TEXT
 

@@ -419,17 +419,20 @@ static MD_ALWAYS_INLINE int narrow_channel(int32_t bias, int32_t shift, int32_t 
  * from the pointers, which it does not advance: its six words by single LDRs in two runs (a load
  * after a load pipelines: 5 + 3 cycles on the M4, where three LDRDs take 9); `then` (a string:
  * instructions that leave r10-r12 and lr) runs after the second run's loads. */
-#define MD_W16_PAIR_AT(then)                                                                                     \
-    "ldr r12, [r1, #(md_at * 8)]\n\t"                                                                          \
-    "ldr lr, [r1, #(md_at * 8 + 4)]\n\t"                                                                       \
-    "ldr r10, [r0, #(md_at * 16)]\n\t"                                                                         \
-    "ldr r11, [r0, #(md_at * 16 + 4)]\n\t"                                                                     \
+#define MD_W16_PAIR_AT(then) MD_W16_PAIR_FROM("r1, #0", "r0, #0", then)
+/* ... the weights and columns from `weights` and `columns` (strings: a base register and the first
+ * offset, "r1, #0"). */
+#define MD_W16_PAIR_FROM(weights, columns, then)                                                                 \
+    "ldr r12, [" weights " + (md_at * 8)]\n\t"                                                                  \
+    "ldr lr, [" weights " + (md_at * 8 + 4)]\n\t"                                                               \
+    "ldr r10, [" columns " + (md_at * 16)]\n\t"                                                                 \
+    "ldr r11, [" columns " + (md_at * 16 + 4)]\n\t"                                                             \
     "smlad r2, r10, r12, r2\n\t"                                                                               \
     "smlad r3, r10, lr, r3\n\t"                                                                                \
     "smlad r4, r11, r12, r4\n\t"                                                                               \
     "smlad r5, r11, lr, r5\n\t"                                                                                \
-    "ldr r10, [r0, #(md_at * 16 + 8)]\n\t"                                                                     \
-    "ldr r11, [r0, #(md_at * 16 + 12)]\n\t" then "smlad r6, r10, r12, r6\n\t"                               \
+    "ldr r10, [" columns " + (md_at * 16 + 8)]\n\t"                                                             \
+    "ldr r11, [" columns " + (md_at * 16 + 12)]\n\t" then "smlad r6, r10, r12, r6\n\t"                       \
     "smlad r7, r10, lr, r7\n\t"                                                                                \
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smlad r9, r11, lr, r9\n\t"

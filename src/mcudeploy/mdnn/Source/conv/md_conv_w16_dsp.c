@@ -1155,6 +1155,18 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
     STEM_WALK(20, STEM_END(20));
 }
 
+/* STEM_RECORDS_WALK_OF's loads of a pair's biases (and the values' address into r0), and after its
+ * products of out (into lr) and channel 0's constants: on the M4 and M33 the biases by single loads
+ * in the run of the products' (after an LDRD a load does not pipeline), out first (`end` computed
+ * r1 the instruction before: the LDM waits a cycle for it). */
+#if MD_W16_DUAL_ISSUE
+#define STEM_RECORD_BIASES "ldrd r2, r3, [r1], #8\n\t" "ldr r0, [sp]\n\t"
+#define STEM_RECORD_OUT "ldm r1!, {r10, r11, r12}\n\t" "ldr lr, [sp, #4]\n\t"
+#else
+#define STEM_RECORD_BIASES "ldr r2, [r1], #8\n\t" "ldr r0, [sp]\n\t" "ldr r3, [r1, #-4]\n\t"
+#define STEM_RECORD_OUT "ldr lr, [sp, #4]\n\t" "ldm r1!, {r10, r11, r12}\n\t"
+#endif
+
 /* A channel pair's outputs (sums r2..r9, channel 0's constants in r10..r12, channel 1's next at
  * `records`, a string: lr) at immediate offsets from pixel a's first (`out`: r1), `channels` (a
  * string) bytes between pixels; of sums `kind` (WALK_OUTPUT_OF's). */
@@ -1215,10 +1227,7 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
             "mov r1, r2\n\t"                                                                                  \
             ".set md_pair, 0\n\t"                                                                             \
             ".rept " #channels " / 2\n\t"                                                                     \
-            "ldrd r2, r3, [r1], #8\n\t" /* the biases */                                                      \
-            "ldr r0, [sp]\n\t" STEM_START STEM_DOT(pairs) end                                                  \
-            "ldm r1!, {r10, r11, r12}\n\t" /* channel 0's constants */                                        \
-            "ldr lr, [sp, #4]\n\t"                                                                            \
+            STEM_RECORD_BIASES STEM_START STEM_DOT(pairs) end STEM_RECORD_OUT                                  \
             STEM_CHANNELS_OF(DOUBLED, #channels, "lr", "r1")                                                   \
             ".set md_pair, md_pair + 1\n\t"                                                                   \
             ".endr\n\t"                                                                                       \
@@ -1305,6 +1314,8 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 #undef WALK_DOUBLE_DOUBLED
 #undef WALK_DOUBLE_DOUBLING
 #undef WALK_OUTPUT_OF
+#undef STEM_RECORD_BIASES
+#undef STEM_RECORD_OUT
 #undef WALK_OUTPUT
 
 /* md_dsp_mode of the layer: narrow when every channel is (narrow_channel: its sums below 2^30, a
