@@ -192,6 +192,12 @@ def test_int16_weight_contract_holds_for_the_kernels_loops(in_shape, out_c, stri
     assert declared <= walked < _runs_of(x, y, window, 4).max_safe_shift()
 
 
+def test_int16_weights_have_no_direct_schedule() -> None:
+    """md_conv_s8_w16 always fills its 4-column scratch, so no variant may plan it without one."""
+    with pytest.raises(ValueError, match="im2col columns only"):
+        KernelVariant(Columns.DIRECT, WeightLayout.INT16_PAIRS)
+
+
 def _conv_s8_loops(graph: Graph) -> dict[str, np.ndarray]:
     """md_conv_s8's loops over all batches' output pixels, each pixel's unit (reads, then writes): pairs of
     a batch's pixels (md_conv_int.h's conv_pairs, md_conv_dsp.c's conv_s8_pairs, Helium's pointwise_s8),

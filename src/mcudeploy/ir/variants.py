@@ -58,6 +58,12 @@ class KernelVariant:
     weights_in: WeightMemory = WeightMemory.FLASH
     """Any layer with constants; read by the constant layout only, so the kernel is the same either way."""
 
+    def __post_init__(self) -> None:
+        # The int16-weight kernel always fills its 4-column scratch: a direct schedule would be
+        # planned without scratch that md_conv_s8_w16 then writes.
+        if self.weights == WeightLayout.INT16_PAIRS and self.columns == Columns.DIRECT:
+            raise ValueError("int16 pair weights are read through the im2col columns only")
+
     @property
     def label(self) -> str:
         label = self.columns.value + ("" if self.weights == WeightLayout.INT8 else f", {self.weights.value} weights")
