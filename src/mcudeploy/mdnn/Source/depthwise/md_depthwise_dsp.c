@@ -2749,6 +2749,116 @@ static MD_NOINLINE void copy_planes_wide_4(const md_window_params *p, const dw_s
     }
 }
 
+/* md_dw_copy_wide_4's geometry: channels c..c+3 of an image whose width is a multiple of 4 into the
+ * insides of 4 wide planes. */
+typedef struct {
+    int32_t step;        /* source bytes between pixels of a row */
+    int32_t distance;    /* bytes between the planes */
+    int32_t rows;        /* the image's rows, at least 1 */
+    int32_t inside;      /* plane bytes of a row's inside (2 a pixel, a multiple of 8) */
+    int32_t source_skip; /* source bytes from past a row's last pixel to the next row's first */
+    int32_t plane_skip;  /* plane bytes from past a row's inside to the next row's */
+} dw_wide_copy;
+
+/* Channels c..c+3 (`from` at pixel 0's channel c) into 4 wide planes (`plane` the first's inside):
+ * one word load a pixel takes its 4 channels; two pixels' words packed by channel pair (PKHBT {c0,
+ * c1} of both, PKHTB {c2, c3}) and sign-extended by channel (SXTB16 and SXTB16 ROR 8), 16 values
+ * from 4 loads in 26 M4 cycles (two channels' halfword gathers: 32). */
+void md_dw_copy_wide_4(const int8_t *from, int16_t *plane, const dw_wide_copy *k);
+
+/* 4 pixels into the 4 planes (r1..r4 moved 8 bytes on): r0 from, r5 step, r12 3 step. No loaded
+ * or packed value is read by the very next instruction (the M33's load-use and two-stage waits). */
+#define DW_COPY_WIDE_4 \
+    "ldr r6, [r0]\n\t" \
+    "ldr r7, [r0, r5]\n\t" \
+    "ldr r8, [r0, r5, lsl #1]\n\t" \
+    "ldr r9, [r0, r12]\n\t" \
+    "add r0, r0, r5, lsl #2\n\t" \
+    "pkhbt r10, r6, r7, lsl #16\n\t" /* {a0, a1, b0, b1} */ \
+    "pkhtb r7, r7, r6, asr #16\n\t" /* {a2, a3, b2, b3} */ \
+    "pkhbt r6, r8, r9, lsl #16\n\t" /* {c0, c1, d0, d1} */ \
+    "pkhtb r9, r9, r8, asr #16\n\t" /* {c2, c3, d2, d3} */ \
+    "sxtb16 r8, r6\n\t" \
+    "sxtb16 lr, r10\n\t" \
+    "str r8, [r1, #4]\n\t" \
+    "sxtb16 r6, r6, ror #8\n\t" \
+    "str lr, [r1], #8\n\t" \
+    "sxtb16 r10, r10, ror #8\n\t" \
+    "str r6, [r2, #4]\n\t" \
+    "sxtb16 r8, r9\n\t" \
+    "str r10, [r2], #8\n\t" \
+    "sxtb16 r9, r9, ror #8\n\t" \
+    "str r8, [r3, #4]\n\t" \
+    "sxtb16 r6, r7\n\t" \
+    "str r9, [r4, #4]\n\t" \
+    "sxtb16 r7, r7, ror #8\n\t" \
+    "str r6, [r3], #8\n\t" \
+    "str r7, [r4], #8\n\t"
+
+/* Each row 8 pixels a loop (an odd count of 4 entered at the loop's second half); rows, inside and
+ * the skips on the stack. */
+__asm__(".pushsection .text.md_dw_copy_wide_4,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_copy_wide_4\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_copy_wide_4, %function\n"
+        "md_dw_copy_wide_4:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #16\n\t"
+        "ldm r2, {r5-r10}\n\t" /* step, distance, rows, inside, source skip, plane skip */
+        "stm sp, {r7-r10}\n\t"
+        "add r12, r5, r5, lsl #1\n\t"
+        "add r2, r1, r6\n\t"
+        "add r3, r2, r6\n\t"
+        "add r4, r3, r6\n"
+        "1:\n\t"
+        "ldr r11, [sp, #4]\n\t"
+        "tst r11, #8\n\t"
+        "add r11, r1, r11\n\t" /* the first plane's row end */
+        "bne 3f\n"
+        "2:\n\t"
+        DW_COPY_WIDE_4
+        "3:\n\t"
+        DW_COPY_WIDE_4
+        "cmp r1, r11\n\t"
+        "bne 2b\n\t"
+        "ldrd r6, r7, [sp, #8]\n\t"
+        "add r0, r0, r6\n\t"
+        "add r1, r1, r7\n\t"
+        "add r2, r2, r7\n\t"
+        "add r3, r3, r7\n\t"
+        "add r4, r4, r7\n\t"
+        "ldr r6, [sp]\n\t"
+        "subs r6, r6, #1\n\t"
+        "str r6, [sp]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #16\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_copy_wide_4, .-md_dw_copy_wide_4\n\t"
+        ".popsection");
+
+/* Channels c..c+3 of an image into the insides of 4 wide planes `distance` values apart (`pitch`
+ * values between their rows): md_dw_copy_wide_4 for a width of a multiple of 4, else two
+ * copy_planes_wide. */
+static MD_NOINLINE void copy_planes_wide_quad(const md_window_params *p, const dw_steps *steps, const int8_t *image,
+                                              int32_t c, int16_t *plane, int32_t distance, int32_t pitch)
+{
+    dw_wide_copy k;
+    if (p->input_w % 4 != 0) {
+        copy_planes_wide(p, steps, image, c, plane, distance, pitch);
+        copy_planes_wide(p, steps, image, c + 2, plane + 2 * distance, distance, pitch);
+        return;
+    }
+    k.step = steps->in_column;
+    k.distance = 2 * distance;
+    k.rows = p->input_h;
+    k.inside = 2 * p->input_w;
+    k.source_skip = steps->in_row - p->input_w * steps->in_column;
+    k.plane_skip = 2 * (pitch - p->input_w);
+    md_dw_copy_wide_4(image + c, plane + p->pad_top * pitch + p->pad_left, &k);
+}
+
 /* `count` values from `at` on the zero point. */
 static void fill_values(int16_t *at, int32_t count, int16_t zero)
 {
@@ -2758,10 +2868,11 @@ static void fill_values(int16_t *at, int32_t count, int16_t zero)
     }
 }
 
-/* Two wide planes' padding (`values` apart, rows `pitch` values apart, `width` of them the padded
+/* `count` wide planes' padding (`values` apart, rows `pitch` values apart, `width` of them the padded
  * plane's): the values the windows read that the copies do not write, the zero point, set once a
  * layer (past `width` a row's values are loaded, never multiplied). */
-static void fill_wide(const md_window_params *p, int16_t *planes, int32_t values, int32_t width, int32_t pitch)
+static void fill_wide(const md_window_params *p, int16_t *planes, int32_t count, int32_t values, int32_t width,
+                      int32_t pitch)
 {
     const int16_t zero = (int16_t)-p->input_offset;
     const int32_t bottom = p->pad_top + p->input_h; /* the first row below the image */
@@ -2769,7 +2880,7 @@ static void fill_wide(const md_window_params *p, int16_t *planes, int32_t values
     const int32_t rows = (values - MD_PLANE_SLACK) / pitch;
     int32_t plane;
     int32_t y;
-    for (plane = 0; plane < 2; ++plane) {
+    for (plane = 0; plane < count; ++plane) {
         int16_t *const at = planes + plane * values;
         for (y = 0; y < rows; ++y) {
             if (y < p->pad_top || y >= bottom) {
@@ -2879,9 +2990,9 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
 }
 
 /* A fused layer's planes at stride 2 (`p` in the planes' orientation, `plane` the int8 plane's
- * geometry): two channels copied at a time into two wide planes (md_depthwise_s8_wide_plane: the
- * scratch holds them; the last of an odd count with the one before), each plane's outputs from
- * md_dw_fused_blocks_s2. */
+ * geometry): a group of channels copied at a time into as many wide planes (md_depthwise_s8_wide_planes:
+ * the scratch holds them; 4 over a depth of 4k, else 2, the last of an odd count with the one
+ * before), each plane's outputs from md_dw_fused_blocks_s2. */
 static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
                                     const dw_plane *plane, const int8_t *input, int8_t *scratch,
                                     const int32_t *given)
@@ -2892,27 +3003,30 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
     const int32_t values = plane->rows * pitch + MD_PLANE_SLACK; /* a wide plane and its slack */
     int16_t *const planes = (int16_t *)(void *)scratch;
     dw_wide_constants k = wide_plan(p, steps, pitch);
-    const int quads = p->input_c % 4 == 0; /* the constants of 4 channels at once (fold_3x3_4) */
+    /* 4 channels at once (md_depthwise_s8_wide_planes): copied (copy_planes_wide_quad), folded (fold_3x3_4) */
+    const int quads = md_depthwise_s8_wide_planes(p) == 4;
     dw_folded folds[4];
     const dw_folded *f = folds;
-    int32_t first = 0; /* the first of the two channels the planes hold */
+    int32_t first = 0; /* the first of the channels the planes hold */
     int32_t batch;
     int32_t c;
-    fill_wide(p, planes, values, plane->width, pitch); /* the padding: every channel's zero point */
+    fill_wide(p, planes, quads ? 4 : 2, values, plane->width, pitch); /* the padding: every channel's zero point */
     for (batch = 0; batch < p->batches; ++batch) {
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
         for (c = 0; c < p->input_c; ++c) {
             if (quads && c % 4 == 0) {
                 f = channel_folds(p, steps, job, given, c, 4, folds);
+                first = c;
+                copy_planes_wide_quad(p, steps, input + batch * image_bytes, c, planes, values, pitch);
             } else if (!quads) {
                 f = channel_folds(p, steps, job, given, c, 1, folds);
-            }
-            if (c % 2 == 0) {
-                first = md_min_i32(c, p->input_c - 2);
-                if (p->input_w % 4 == 0) {
-                    copy_planes_wide_4(p, steps, input + batch * image_bytes, first, planes, values, pitch);
-                } else {
-                    copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                if (c % 2 == 0) {
+                    first = md_min_i32(c, p->input_c - 2);
+                    if (p->input_w % 4 == 0) {
+                        copy_planes_wide_4(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                    } else {
+                        copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                    }
                 }
             }
             plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &f[quads ? c % 4 : 0], output + c);
