@@ -399,10 +399,10 @@ def stride_2_planes() -> Graph:
     _depthwise(f, "int8", (1, 9, 12, 8), 1, same)
     _depthwise(f, "int8", (1, 10, 16, 12), 1, same)
     _depthwise(f, "int8", (1, 16, 8, 4), 1, same)
-    # 4 channels widened from one word a pixel (md_dw_copy_wide_4): a row of one group of 4 pixels (the
-    # loop entered at its second half), of 5 (odd), an odd last output row, a tall image transposed
-    # to rows of 20
-    _depthwise(f, "int8", (1, 7, 4, 8), 1, same)
+    # 4 channels widened from one word a pixel (md_dw_copy_wide_4; 9x12x8 above: 3 groups of 4 pixels a
+    # row, an odd last output row): a row of one group (the loop entered at its second half), of 5
+    # (odd), a tall image transposed to rows of 20
+    _depthwise(f, "int8", (1, 4, 4, 8), 1, same)
     _depthwise(f, "int8", (1, 6, 20, 4), 1, DepthwiseConv2DOptions(Padding.VALID, 2, 2))
     _depthwise(f, "int8", (1, 20, 7, 12), 1, same)
     # one int8 plane (the least memory, md_dw_folded_blocks_s2) over the whole of int8's range
