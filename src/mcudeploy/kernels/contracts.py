@@ -737,7 +737,7 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     # - channel planes ("N+1 buffers", when one output channel comes from one input channel of the
     #   same element size): plane c of the input is copied to a scratch plane, then output plane c
     #   is computed from the copy and written; grouped (int8 at stride 1 over a depth of 4k: 4 planes
-    #   copied at once, then their 4 outputs: `planes_at_once`; at stride 2 two wide planes). Writing
+    #   copied at once, then their 4 outputs: `planes_at_once`; at stride 2 `wide_planes`). Writing
     #   plane c only lands on bytes of input channel c (already copied) when the offsets differ by a
     #   multiple of channels x element size.
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:
