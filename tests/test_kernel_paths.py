@@ -375,7 +375,8 @@ def stride_2_planes() -> Graph:
     transposed, rows of 52 + 3 and 52 + 1 columns, one block, row pairs beyond one call's sums, rows of
     8k + 1..7 values copied, odd channel counts (the last channel with the one before), one channel
     (an int8 plane); rows of 4k and 8k pixels (the copy's row loop in assembly) with 4 channels'
-    constants at once, planes up to 64 values wide (md_dw_fused_blocks_s2_near) and wider; two layers
+    constants at once, 4 channels widened at once from word loads, planes up to 64 values wide
+    (md_dw_fused_blocks_s2_near) and wider; two layers
     on one int8 plane (Schedule.PLANES); layers that are not narrow (left
     shifts; right shifts past 22) take the exact requantization."""
     f = Family("stride_2_planes", 17)
@@ -398,6 +399,12 @@ def stride_2_planes() -> Graph:
     _depthwise(f, "int8", (1, 9, 12, 8), 1, same)
     _depthwise(f, "int8", (1, 10, 16, 12), 1, same)
     _depthwise(f, "int8", (1, 16, 8, 4), 1, same)
+    # 4 channels widened from one word a pixel (md_dw_copy_wide_4; 9x12x8 above: 3 groups of 4 pixels a
+    # row, an odd last output row): a row of one group (the loop entered at its second half), of 5
+    # (odd), a tall image transposed to rows of 20
+    _depthwise(f, "int8", (1, 4, 4, 8), 1, same)
+    _depthwise(f, "int8", (1, 6, 20, 4), 1, DepthwiseConv2DOptions(Padding.VALID, 2, 2))
+    _depthwise(f, "int8", (1, 20, 7, 12), 1, same)
     # one int8 plane (the least memory, md_dw_folded_blocks_s2) over the whole of int8's range
     _depthwise(f, "int8", (1, 9, 9, 8), 1, same)
     _depthwise(f, "int8", (1, 6, 106, 4), 1, same)
@@ -414,7 +421,7 @@ def test_stride_2_depthwise_planes_are_bit_exact(target: str):
     try:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
         assert network.count("md_depthwise_s8_grouped(") == 2 and network.count("md_depthwise_s8(") == 2
-        assert network.count("md_depthwise_s8_grouped_folded(") == 14  # narrow: folded at generate time
+        assert network.count("md_depthwise_s8_grouped_folded(") == 17  # narrow: folded at generate time
         assert "NULL);" not in network  # every layer from planes
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1, 2)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []

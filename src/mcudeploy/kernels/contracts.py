@@ -664,19 +664,25 @@ def planes_at_once(window: Window, channels: int, element_bytes: int, grouped: b
     return 4 if group else 1
 
 
+def wide_planes(channels: int) -> int:
+    """Wide planes the grouped int8 path holds at stride 2 (md_depthwise_s8_wide_planes): 4 over a
+    depth of 4k (a group of 4 channels copied at once), else 2."""
+    return 4 if channels % 4 == 0 else 2
+
+
 def plane_bytes(
     window: Window, height: int, width: int, channels: int, element_bytes: int, grouped: bool = False
 ) -> int:
     """Scratch of the depthwise channel-plane path (md_depthwise_*_get_buffer_size in
     mdnn/Include/md_nn.h, the source of truth): one padded plane and PLANE_SLACK bytes; grouped
     (md_depthwise_s8_grouped_get_buffer_size), `planes_at_once` planes, and int8 under undilated 3x3
-    windows at stride 2 two wide planes (int16 values, rows `wide_pitch` values apart, in either
-    orientation, PLANE_SLACK bytes more each)."""
+    windows at stride 2 `wide_planes` wide planes (int16 values, rows `wide_pitch` values apart, in
+    either orientation, PLANE_SLACK bytes more each)."""
     wide = (window.filter_h, window.filter_w, window.stride_h, window.stride_w) == (3, 3, 2, 2)
     if grouped and element_bytes == 1 and wide and (window.dilation_h, window.dilation_w) == (1, 1):
         rows, columns = padded_plane_extents(window, height, width)
         values = max(rows * wide_pitch(columns), columns * wide_pitch(rows))  # either orientation
-        return 2 * (values * 2 + 2 * PLANE_SLACK)
+        return wide_planes(channels) * (values * 2 + 2 * PLANE_SLACK)
     planes = planes_at_once(window, channels, element_bytes, grouped)
     return planes * padded_plane_pixels(window, height, width) * element_bytes + PLANE_SLACK
 
@@ -731,7 +737,7 @@ def _depthwise(graph: Graph, op: Operator) -> KernelContract:
     # - channel planes ("N+1 buffers", when one output channel comes from one input channel of the
     #   same element size): plane c of the input is copied to a scratch plane, then output plane c
     #   is computed from the copy and written; grouped (int8 at stride 1 over a depth of 4k: 4 planes
-    #   copied at once, then their 4 outputs: `planes_at_once`; at stride 2 two wide planes). Writing
+    #   copied at once, then their 4 outputs: `planes_at_once`; at stride 2 `wide_planes`). Writing
     #   plane c only lands on bytes of input channel c (already copied) when the offsets differ by a
     #   multiple of channels x element size.
     #   The plane is reserved with the padding its windows reach and PLANE_SLACK bytes after it:

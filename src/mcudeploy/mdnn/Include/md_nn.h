@@ -355,7 +355,7 @@ md_status md_conv_hybrid_f32(const md_window_params *p, const float *input, cons
  *   windows reach (md_padded_extent along each axis) and MD_PLANE_SLACK bytes more (one plane:
  *   the least memory). int8 may take more planes for speed through md_depthwise_s8_grouped: at
  *   stride 1 over a depth of 4k, 4 such planes, a group of 4 channels copied at once
- *   (md_depthwise_s8_planes); under undilated 3x3 windows at stride 2, two wide planes.
+ *   (md_depthwise_s8_planes); under undilated 3x3 windows at stride 2, two or four wide planes.
  * Filter layout [1, filter_h, filter_w, output_c].
  */
 
@@ -381,14 +381,22 @@ static inline int32_t md_depthwise_s8_planes(const md_window_params *p)
     return p->stride_h == 1 && p->stride_w == 1 && p->input_c % 4 == 0 ? 4 : 1;
 }
 
-/* Whether md_depthwise_s8_grouped's scratch holds two wide channel planes: undilated 3x3 windows at stride 2,
- * whose DSP blocks read a window row's pairs as aligned words of int16 values and whose copy takes
- * two channels at a time. A wide plane's rows are an even count of values apart
- * (md_depthwise_wide_pitch); the last blocks' words reach MD_PLANE_SLACK bytes further. */
+/* Whether md_depthwise_s8_grouped's scratch holds wide channel planes (md_depthwise_s8_wide_planes of
+ * them): undilated 3x3 windows at stride 2, whose DSP blocks read a window row's pairs as aligned
+ * words of int16 values and whose copy takes two or four channels at a time. A wide plane's rows
+ * are an even count of values apart (md_depthwise_wide_pitch); the last blocks' words reach MD_PLANE_SLACK bytes further. */
 static inline int32_t md_depthwise_s8_wide_plane(const md_window_params *p)
 {
     return p->filter_h == 3 && p->filter_w == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dilation_h == 1 &&
            p->dilation_w == 1;
+}
+
+/* Wide planes md_depthwise_s8_grouped holds at stride 2 (md_depthwise_s8_wide_plane): 4 over a depth
+ * of 4k (the DSP copy widens a group of 4 channels from one word load a pixel), else 2.
+ * kernels/contracts.py wide_planes. */
+static inline int32_t md_depthwise_s8_wide_planes(const md_window_params *p)
+{
+    return p->input_c % 4 == 0 ? 4 : 2;
 }
 
 /* Values from one row of a wide plane to the next: MD_WIDE_PITCH for a padded width up to it (the
@@ -407,8 +415,8 @@ static inline int32_t md_depthwise_s8_get_buffer_size(const md_window_params *p)
 }
 
 /* Scratch of md_depthwise_s8_grouped: md_depthwise_s8_planes planes, MD_PLANE_SLACK after the last;
- * or two wide planes (md_depthwise_s8_wide_plane) in either orientation (the DSP path transposes a
- * tall image), which hold one int8 plane as well. The same size on every build (the generated code
+ * or md_depthwise_s8_wide_planes wide planes (md_depthwise_s8_wide_plane) in either orientation
+ * (the DSP path transposes a tall image), which hold one int8 plane as well. The same size on every build (the generated code
  * plans it once). */
 static inline int32_t md_depthwise_s8_grouped_get_buffer_size(const md_window_params *p)
 {
@@ -420,7 +428,7 @@ static inline int32_t md_depthwise_s8_grouped_get_buffer_size(const md_window_pa
         const int32_t along = rows * md_depthwise_wide_pitch(columns);
         const int32_t across = columns * md_depthwise_wide_pitch(rows);
         const int32_t values = along > across ? along : across;
-        return 2 * (values * 2 + 2 * MD_PLANE_SLACK);
+        return md_depthwise_s8_wide_planes(p) * (values * 2 + 2 * MD_PLANE_SLACK);
     }
     return md_depthwise_s8_planes(p) * (md_depthwise_plane_bytes(p, 1) - MD_PLANE_SLACK) + MD_PLANE_SLACK;
 }

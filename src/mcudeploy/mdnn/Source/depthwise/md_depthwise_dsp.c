@@ -2417,29 +2417,30 @@ static int six_image(const md_window_params *p)
 {
     return p->input_h == 6 && p->input_w == 6 && p->pad_top == 1 && p->pad_left == 1;
 }
-/* md_dw_fused_blocks_s2's constants: the first 12 words in the order it keeps them on its stack (as
- * md_dw_fused_blocks does: DW_FUSED_OUTPUTS and DW_FUSED_STORES read them there), the filter (with
- * the exponent) loaded once into registers. */
+/* The geometry of md_dw_fused_blocks_s2's planes, set once a layer. */
 typedef struct {
-    int8_t *out;                    /* the next block's top left output */
-    int32_t step;                   /* bytes between output columns */
-    int32_t out_row;                /* bytes between output rows */
-    int32_t start;                  /* dw_folded's: where each sum starts */
-    int32_t multiplier, addend;     /* dw_folded's requantization */
-    int32_t row_end;                /* (the routine's: past the row pair's last block of two columns) */
-    int32_t skip;                   /* plane bytes from past a row pair's last block to the next's first */
-    int32_t out_skip;               /* output bytes from past a row pair's last block of two columns to the next's */
-    int32_t pairs;                  /* row pairs, at least 1 */
-    int32_t odd;                    /* 1: a last block of one column */
-    int32_t block_bytes;            /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
-    int32_t even0, even1, even2, middle01; /* dw_folded's */
-    int32_t exponent_middle2;       /* {dw_folded's exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-} dw_wide_constants;
+    int8_t *out;         /* the first plane's first output (plane i's: out + i) */
+    int32_t step;        /* bytes between output columns */
+    int32_t out_row;     /* bytes between output rows */
+    int32_t skip;        /* plane bytes from past a row pair's last block to the next's first */
+    int32_t out_skip;    /* output bytes from past a row pair's last block of two columns to the next's */
+    int32_t pairs;       /* row pairs, at least 1 */
+    int32_t odd;         /* 1: a last block of one column */
+    int32_t block_bytes; /* plane bytes of a row pair's blocks of two columns (at least 1 block) */
+    int32_t planes;      /* planes, at least 1 */
+    int32_t plane_bytes; /* bytes between the planes */
+} dw_wide_geometry;
 
 /* A fused routine `name` (md_dw_fused_blocks_s2) whose block sums are `sums` (`terms`: DW_FUSED_OUTPUTS' `load`; `next` loads
  * the next block's start into r1 and what `sums` expects), its blocks `bit` plane bytes apart (`bit` set in a
- * row pair's block bytes for an odd count). r0 at, r2 bytes between plane rows, r3..r7 the filter
- * (and exponent); the first 12 words of the constants at sp. */
+ * row pair's block bytes for an odd count), over dw_wide_geometry's planes (r1), plane i from dw_folded
+ * i (r3). In a plane's row pairs: r0 at, r2 bytes between plane rows, r3..r7 the filter (and exponent); on
+ * the stack: the next block's output, step, out_row, start, multiplier, addend, the row end, skip,
+ * out_skip, the row pairs left, odd, block bytes (words 0..11, as md_dw_fused_blocks keeps them:
+ * DW_FUSED_OUTPUTS and DW_FUSED_STORES read them there), then the planes left, plane bytes, the next
+ * plane's dw_folded, the next plane's first output, each plane's row pairs, the next plane. A plane's
+ * filter from its dw_folded: the rows' {w0, w1} pairs (PKHBT of {w0, w2} and the w1s), w2 of rows 0
+ * and 1 in one word (PKHTB), {exponent, w2 of row 2}. */
 #define DW_WIDE_ROUTINE(name, sums, terms, next, bit) \
     ".pushsection .text." name ",\"ax\",%progbits\n\t" \
     ".p2align 2\n\t" \
@@ -2449,13 +2450,37 @@ typedef struct {
     ".type " name ", %function\n" \
     name ":\n\t" \
     "push {r4-r11, lr}\n\t" \
-    "sub sp, sp, #48\n\t" \
-    "ldm r1!, {r3-r8}\n\t" \
-    "stm sp, {r3-r8}\n\t" \
-    "ldm r1!, {r3-r8}\n\t" \
-    "add r12, sp, #24\n\t" \
-    "stm r12, {r3-r8}\n\t" \
-    "ldm r1, {r3-r7}\n" \
+    "sub sp, sp, #72\n\t" \
+    "ldm r1, {r4-r12, lr}\n\t" /* out, step, out_row, skip, out_skip, pairs, odd, block bytes, planes, plane bytes */ \
+    "str r4, [sp, #60]\n\t" \
+    "strd r5, r6, [sp, #4]\n\t" \
+    "strd r7, r8, [sp, #28]\n\t" \
+    "str r9, [sp, #64]\n\t" \
+    "strd r10, r11, [sp, #40]\n\t" \
+    "strd r12, lr, [sp, #48]\n\t" \
+    "str r3, [sp, #56]\n" \
+    "6:\n\t" /* r0 the plane */ \
+    "ldr r12, [sp, #52]\n\t" \
+    "add r12, r0, r12\n\t" \
+    "str r12, [sp, #68]\n\t" /* the next plane */ \
+    "ldr r12, [sp, #60]\n\t" \
+    "str r12, [sp]\n\t" \
+    "add r12, r12, #1\n\t" \
+    "str r12, [sp, #60]\n\t" /* the next plane's output */ \
+    "ldr r12, [sp, #64]\n\t" \
+    "str r12, [sp, #36]\n\t" /* row pairs */ \
+    "ldr r12, [sp, #56]\n\t" \
+    "ldm r12!, {r3-r11}\n\t" /* even0..2, middle01, middle2, start, multiplier, exponent, addend */ \
+    "str r12, [sp, #56]\n\t" \
+    "str r8, [sp, #12]\n\t" \
+    "strd r9, r11, [sp, #16]\n\t" \
+    "pkhtb r8, r4, r3, asr #16\n\t" /* {2 w2} of rows 0 and 1 */ \
+    "pkhbt r3, r3, r6, lsl #16\n\t" \
+    "pkhbt r4, r4, r6\n\t" \
+    "pkhbt r10, r10, r5\n\t" /* {exponent, 2 w2 of row 2} */ \
+    "pkhbt r5, r5, r7, lsl #16\n\t" \
+    "mov r6, r8\n\t" \
+    "mov r7, r10\n" \
     "2:\n\t" \
     "ldr r12, [sp, #44]\n\t" /* block bytes */ \
     next \
@@ -2494,7 +2519,14 @@ typedef struct {
     "subs r12, r12, #1\n\t" \
     "str r12, [sp, #36]\n\t" \
     "bne 2b\n\t" \
-    "add sp, sp, #48\n\t" \
+    "ldr r12, [sp, #48]\n\t" /* planes */ \
+    "subs r12, r12, #1\n\t" \
+    "beq 7f\n\t" \
+    "str r12, [sp, #48]\n\t" \
+    "ldr r0, [sp, #68]\n\t" \
+    "b 6b\n" \
+    "7:\n\t" \
+    "add sp, sp, #72\n\t" \
     "pop {r4-r11, pc}\n\t" \
     ".size " name ", .-" name "\n\t" \
     ".popsection"
@@ -2508,7 +2540,7 @@ typedef struct {
  * window row is the pair {x0, x1} . {w0, w1} (SMLAD) + x2 w2: the words {x0, x1}, {x2, x3}, {x4, x5}
  * serve both windows of a block row (no unpacking). The filter: rows' {w0, w1} pairs in even0..2,
  * w2 of rows 0 and 1 in middle01's halves, of row 2 in exponent_middle2's top (all doubled). */
-void md_dw_fused_blocks_s2(const int16_t *at, const dw_wide_constants *constants, int32_t width);
+void md_dw_fused_blocks_s2(const int16_t *at, const dw_wide_geometry *geometry, int32_t width, const dw_folded *folded);
 
 /* One plane row of both windows of an output row (`left` and `right` from `from_left` and
  * `from_right`; pair `pair`, w2 in half `half` of `third`), `step` moving r0 between its loads. */
@@ -2556,7 +2588,8 @@ __asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2", DW_WIDE_SUMS, DW_WIDE_TERMS, "l
 /* md_dw_fused_blocks_s2 over a wide plane whose rows are MD_WIDE_PITCH values (128 bytes) apart:
  * every word of a block at a constant offset from r0 (no pointer moves between rows), a row's 3
  * words loaded back to back into r2, r12 and lr (the M4 pipelines the second and third). */
-void md_dw_fused_blocks_s2_near(const int16_t *at, const dw_wide_constants *constants, int32_t unused);
+void md_dw_fused_blocks_s2_near(const int16_t *at, const dw_wide_geometry *geometry, int32_t unused,
+                                const dw_folded *folded);
 
 /* One plane row (`row` its byte offset) of both windows of an output row, as DW_WIDE_ROW. The
  * Cortex-M7's: the third load after the first multiply, issued beside it. */
@@ -2612,12 +2645,14 @@ __asm__(DW_WIDE_ROUTINE("md_dw_fused_blocks_s2_near", DW_NEAR_SUMS, DW_WIDE_TERM
 
 /* The geometry of md_dw_fused_blocks_s2 over wide planes at stride 2 (at least 2 output rows, `pitch`
  * values between plane rows), set once a layer. */
-static dw_wide_constants wide_plan(const md_window_params *p, const dw_steps *steps, int32_t pitch)
+static dw_wide_geometry wide_plan(const md_window_params *p, const dw_steps *steps, int32_t pitch, int32_t plane_bytes)
 {
     const int32_t full = p->output_w / 2;
     const int32_t odd = p->output_w % 2;
-    dw_wide_constants k;
-    memset(&k, 0, sizeof k);
+    dw_wide_geometry k;
+    k.out = NULL;
+    k.planes = 1;
+    k.plane_bytes = plane_bytes;
     k.step = steps->out_column;
     k.out_row = steps->out_row;
     k.block_bytes = 8 * full;
@@ -2749,6 +2784,116 @@ static MD_NOINLINE void copy_planes_wide_4(const md_window_params *p, const dw_s
     }
 }
 
+/* md_dw_copy_wide_4's geometry: channels c..c+3 of an image whose width is a multiple of 4 into the
+ * insides of 4 wide planes. */
+typedef struct {
+    int32_t step;        /* source bytes between pixels of a row */
+    int32_t distance;    /* bytes between the planes */
+    int32_t rows;        /* the image's rows, at least 1 */
+    int32_t inside;      /* plane bytes of a row's inside (2 a pixel, a multiple of 8) */
+    int32_t source_skip; /* source bytes from past a row's last pixel to the next row's first */
+    int32_t plane_skip;  /* plane bytes from past a row's inside to the next row's */
+} dw_wide_copy;
+
+/* Channels c..c+3 (`from` at pixel 0's channel c) into 4 wide planes (`plane` the first's inside):
+ * one word load a pixel takes its 4 channels; two pixels' words packed by channel pair (PKHBT {c0,
+ * c1} of both, PKHTB {c2, c3}) and sign-extended by channel (SXTB16 and SXTB16 ROR 8), 16 values
+ * from 4 loads in 26 M4 cycles (two channels' halfword gathers: 32). */
+void md_dw_copy_wide_4(const int8_t *from, int16_t *plane, const dw_wide_copy *k);
+
+/* 4 pixels into the 4 planes (r1..r4 moved 8 bytes on): r0 from, r5 step, r12 3 step. No loaded
+ * or packed value is read by the very next instruction (the M33's load-use and two-stage waits). */
+#define DW_COPY_WIDE_4 \
+    "ldr r6, [r0]\n\t" \
+    "ldr r7, [r0, r5]\n\t" \
+    "ldr r8, [r0, r5, lsl #1]\n\t" \
+    "ldr r9, [r0, r12]\n\t" \
+    "add r0, r0, r5, lsl #2\n\t" \
+    "pkhbt r10, r6, r7, lsl #16\n\t" /* {a0, a1, b0, b1} */ \
+    "pkhtb r7, r7, r6, asr #16\n\t" /* {a2, a3, b2, b3} */ \
+    "pkhbt r6, r8, r9, lsl #16\n\t" /* {c0, c1, d0, d1} */ \
+    "pkhtb r9, r9, r8, asr #16\n\t" /* {c2, c3, d2, d3} */ \
+    "sxtb16 r8, r6\n\t" \
+    "sxtb16 lr, r10\n\t" \
+    "str r8, [r1, #4]\n\t" \
+    "sxtb16 r6, r6, ror #8\n\t" \
+    "str lr, [r1], #8\n\t" \
+    "sxtb16 r10, r10, ror #8\n\t" \
+    "str r6, [r2, #4]\n\t" \
+    "sxtb16 r8, r9\n\t" \
+    "str r10, [r2], #8\n\t" \
+    "sxtb16 r9, r9, ror #8\n\t" \
+    "str r8, [r3, #4]\n\t" \
+    "sxtb16 r6, r7\n\t" \
+    "str r9, [r4, #4]\n\t" \
+    "sxtb16 r7, r7, ror #8\n\t" \
+    "str r6, [r3], #8\n\t" \
+    "str r7, [r4], #8\n\t"
+
+/* Each row 8 pixels a loop (an odd count of 4 entered at the loop's second half); rows, inside and
+ * the skips on the stack. */
+__asm__(".pushsection .text.md_dw_copy_wide_4,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_copy_wide_4\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_copy_wide_4, %function\n"
+        "md_dw_copy_wide_4:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #16\n\t"
+        "ldm r2, {r5-r10}\n\t" /* step, distance, rows, inside, source skip, plane skip */
+        "stm sp, {r7-r10}\n\t"
+        "add r12, r5, r5, lsl #1\n\t"
+        "add r2, r1, r6\n\t"
+        "add r3, r2, r6\n\t"
+        "add r4, r3, r6\n"
+        "1:\n\t"
+        "ldr r11, [sp, #4]\n\t"
+        "tst r11, #8\n\t"
+        "add r11, r1, r11\n\t" /* the first plane's row end */
+        "bne 3f\n"
+        "2:\n\t"
+        DW_COPY_WIDE_4
+        "3:\n\t"
+        DW_COPY_WIDE_4
+        "cmp r1, r11\n\t"
+        "bne 2b\n\t"
+        "ldrd r6, r7, [sp, #8]\n\t"
+        "add r0, r0, r6\n\t"
+        "add r1, r1, r7\n\t"
+        "add r2, r2, r7\n\t"
+        "add r3, r3, r7\n\t"
+        "add r4, r4, r7\n\t"
+        "ldr r6, [sp]\n\t"
+        "subs r6, r6, #1\n\t"
+        "str r6, [sp]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #16\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_copy_wide_4, .-md_dw_copy_wide_4\n\t"
+        ".popsection");
+
+/* Channels c..c+3 of an image into the insides of 4 wide planes `distance` values apart (`pitch`
+ * values between their rows): md_dw_copy_wide_4 for a width of a multiple of 4, else two
+ * copy_planes_wide. */
+static MD_NOINLINE void copy_planes_wide_quad(const md_window_params *p, const dw_steps *steps, const int8_t *image,
+                                              int32_t c, int16_t *plane, int32_t distance, int32_t pitch)
+{
+    dw_wide_copy k;
+    if (p->input_w % 4 != 0) {
+        copy_planes_wide(p, steps, image, c, plane, distance, pitch);
+        copy_planes_wide(p, steps, image, c + 2, plane + 2 * distance, distance, pitch);
+        return;
+    }
+    k.step = steps->in_column;
+    k.distance = 2 * distance;
+    k.rows = p->input_h;
+    k.inside = 2 * p->input_w;
+    k.source_skip = steps->in_row - p->input_w * steps->in_column;
+    k.plane_skip = 2 * (pitch - p->input_w);
+    md_dw_copy_wide_4(image + c, plane + p->pad_top * pitch + p->pad_left, &k);
+}
+
 /* `count` values from `at` on the zero point. */
 static void fill_values(int16_t *at, int32_t count, int16_t zero)
 {
@@ -2758,10 +2903,11 @@ static void fill_values(int16_t *at, int32_t count, int16_t zero)
     }
 }
 
-/* Two wide planes' padding (`values` apart, rows `pitch` values apart, `width` of them the padded
+/* `count` wide planes' padding (`values` apart, rows `pitch` values apart, `width` of them the padded
  * plane's): the values the windows read that the copies do not write, the zero point, set once a
  * layer (past `width` a row's values are loaded, never multiplied). */
-static void fill_wide(const md_window_params *p, int16_t *planes, int32_t values, int32_t width, int32_t pitch)
+static void fill_wide(const md_window_params *p, int16_t *planes, int32_t count, int32_t values, int32_t width,
+                      int32_t pitch)
 {
     const int16_t zero = (int16_t)-p->input_offset;
     const int32_t bottom = p->pad_top + p->input_h; /* the first row below the image */
@@ -2769,7 +2915,7 @@ static void fill_wide(const md_window_params *p, int16_t *planes, int32_t values
     const int32_t rows = (values - MD_PLANE_SLACK) / pitch;
     int32_t plane;
     int32_t y;
-    for (plane = 0; plane < 2; ++plane) {
+    for (plane = 0; plane < count; ++plane) {
         int16_t *const at = planes + plane * values;
         for (y = 0; y < rows; ++y) {
             if (y < p->pad_top || y >= bottom) {
@@ -2802,27 +2948,25 @@ static MD_NOINLINE void wide_row(const md_window_params *p, const dw_steps *step
     }
 }
 
-/* One channel's output plane from its wide plane: the row pairs fused (md_dw_fused_blocks_s2, its
- * filter as {w0, w1} pairs and w2 from the folded constants), an odd last row alone (wide_row). */
-static MD_NOINLINE void plane_3x3_wide(const md_window_params *p, const dw_steps *steps, const int16_t *plane,
-                                       int32_t pitch, dw_wide_constants *k, const dw_folded *f, int8_t *output)
+/* The output planes of `count` channels from their wide planes (`values` apart, from `plane` on;
+ * `f` their dw_folded): the row pairs of all of them in one call (md_dw_fused_blocks_s2, which packs
+ * each plane's filter as {w0, w1} pairs and w2s from its dw_folded), an odd last row alone
+ * (wide_row). */
+static MD_NOINLINE void planes_3x3_wide(const md_window_params *p, const dw_steps *steps, const int16_t *plane,
+                                        int32_t pitch, int32_t values, const dw_wide_geometry *layer,
+                                        const dw_folded *f, int32_t count, int8_t *output)
 {
-    k->start = f->start;
-    k->even0 = halfword_pair(f->even[0], f->middle01);
-    k->even1 = halfword_pair(f->even[1], f->middle01 >> 16);
-    k->even2 = halfword_pair(f->even[2], f->middle2);
-    k->middle01 = halfword_pair(f->even[0] >> 16, f->even[1] >> 16);
-    k->exponent_middle2 = halfword_pair(f->exponent, f->even[2] >> 16);
-    k->multiplier = f->multiplier;
-    k->addend = f->addend;
-    k->out = output;
+    dw_wide_geometry k = *layer;
+    int32_t i;
+    k.out = output;
+    k.planes = count;
     if (pitch == MD_WIDE_PITCH) {
-        md_dw_fused_blocks_s2_near(plane, k, 0);
+        md_dw_fused_blocks_s2_near(plane, &k, 0, f);
     } else {
-        md_dw_fused_blocks_s2(plane, k, 2 * pitch);
+        md_dw_fused_blocks_s2(plane, &k, 2 * pitch, f);
     }
-    if (p->output_h % 2) {
-        wide_row(p, steps, plane, pitch, f, output, p->output_h - 1);
+    for (i = 0; p->output_h % 2 && i < count; ++i) {
+        wide_row(p, steps, plane + i * values, pitch, f + i, output + i, p->output_h - 1);
     }
 }
 
@@ -2879,9 +3023,9 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
 }
 
 /* A fused layer's planes at stride 2 (`p` in the planes' orientation, `plane` the int8 plane's
- * geometry): two channels copied at a time into two wide planes (md_depthwise_s8_wide_plane: the
- * scratch holds them; the last of an odd count with the one before), each plane's outputs from
- * md_dw_fused_blocks_s2. */
+ * geometry): a group of channels copied at a time into as many wide planes (md_depthwise_s8_wide_planes:
+ * the scratch holds them; 4 over a depth of 4k, else 2, the last of an odd count with the one
+ * before), each plane's outputs from md_dw_fused_blocks_s2. */
 static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
                                     const dw_plane *plane, const int8_t *input, int8_t *scratch,
                                     const int32_t *given)
@@ -2891,31 +3035,34 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
     const int32_t pitch = md_depthwise_wide_pitch(plane->width);
     const int32_t values = plane->rows * pitch + MD_PLANE_SLACK; /* a wide plane and its slack */
     int16_t *const planes = (int16_t *)(void *)scratch;
-    dw_wide_constants k = wide_plan(p, steps, pitch);
-    const int quads = p->input_c % 4 == 0; /* the constants of 4 channels at once (fold_3x3_4) */
+    const dw_wide_geometry k = wide_plan(p, steps, pitch, 2 * values);
+    /* 4 channels at once (md_depthwise_s8_wide_planes): copied (copy_planes_wide_quad), folded (fold_3x3_4) */
+    const int quads = md_depthwise_s8_wide_planes(p) == 4;
     dw_folded folds[4];
-    const dw_folded *f = folds;
     int32_t first = 0; /* the first of the two channels the planes hold */
     int32_t batch;
     int32_t c;
-    fill_wide(p, planes, values, plane->width, pitch); /* the padding: every channel's zero point */
+    fill_wide(p, planes, quads ? 4 : 2, values, plane->width, pitch); /* the padding: every channel's zero point */
     for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * image_bytes;
         int8_t *output = (int8_t *)job->output + batch * output_bytes;
-        for (c = 0; c < p->input_c; ++c) {
-            if (quads && c % 4 == 0) {
-                f = channel_folds(p, steps, job, given, c, 4, folds);
-            } else if (!quads) {
-                f = channel_folds(p, steps, job, given, c, 1, folds);
+        for (c = 0; c < p->input_c; c += quads ? 4 : 1) {
+            if (quads) {
+                const dw_folded *f = channel_folds(p, steps, job, given, c, 4, folds);
+                copy_planes_wide_quad(p, steps, image, c, planes, values, pitch);
+                planes_3x3_wide(p, steps, planes, pitch, values, &k, f, 4, output + c);
+                continue;
             }
             if (c % 2 == 0) {
                 first = md_min_i32(c, p->input_c - 2);
                 if (p->input_w % 4 == 0) {
-                    copy_planes_wide_4(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                    copy_planes_wide_4(p, steps, image, first, planes, values, pitch);
                 } else {
-                    copy_planes_wide(p, steps, input + batch * image_bytes, first, planes, values, pitch);
+                    copy_planes_wide(p, steps, image, first, planes, values, pitch);
                 }
             }
-            plane_3x3_wide(p, steps, planes + (c - first) * values, pitch, &k, &f[quads ? c % 4 : 0], output + c);
+            planes_3x3_wide(p, steps, planes + (c - first) * values, pitch, values, &k,
+                            channel_folds(p, steps, job, given, c, 1, folds), 1, output + c);
         }
     }
 }
