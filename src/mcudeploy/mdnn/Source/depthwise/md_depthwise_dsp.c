@@ -3168,6 +3168,255 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     }
 }
 
+/* ------------------------------------------------------------------ 3x3 output images */
+
+/* Narrow 3x3 layers whose output is 3x3 (vww's and person_detect's 3x3x256 at stride 1 and 6x6 -> 3x3 at
+ * stride 2), with their generate-time record (md_depthwise_s8_grouped_folded's `folds`: params/
+ * requantization.py small_records), straight from the NHWC image, no padded plane: a group of 4 channels'
+ * pixels unpacked once into int16 pairs of one channel (the input offset added: SXTAB16), then each
+ * channel's 9 outputs from the taps inside the image only (each output position with its own, unrolled),
+ * two taps an SMLAD, requantized as md_dw_fused_blocks does (doubled weights, one SMMLAR). */
+
+/* One channel's record (params/requantization.py SMALL_RECORD int32): each row of the doubled weights as the
+ * pairs {2 w0, 2 w1} (low) and {2 w1, 2 w2} (high), the doubled bias (the offset is in the values), the
+ * multiplier (>= 0), the exponent (the shift's negation, in 1..22) and folded_addend. 40 bytes: the
+ * assembly reads the row pairs at #8 u, the requantization at #24..#36. */
+typedef struct {
+    int32_t row[3][2];
+    int32_t start, multiplier, exponent, addend;
+} dw_small_folded;
+
+/* Whether the layer's image takes small_s8: undilated 3x3 windows over a depth of 4k, one output channel an
+ * input channel, a 3x3 output from a 3x3 image at stride 1 (one pixel of padding each side) or from a 6x6
+ * image at stride 2 (its windows' last row and column outside the image's bottom and right). */
+static int small_image(const md_window_params *p)
+{
+    const int stride_1 = p->stride_h == 1 && p->stride_w == 1 && p->input_h == 3 && p->input_w == 3 &&
+                         p->pad_top == 1 && p->pad_left == 1;
+    const int stride_2 = p->stride_h == 2 && p->stride_w == 2 && p->input_h == 6 && p->input_w == 6 &&
+                         p->pad_top == 0 && p->pad_left == 0;
+    return p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 && p->output_h == 3 &&
+           p->output_w == 3 && p->input_c % 4 == 0 && p->output_c == p->input_c && (stride_1 || stride_2);
+}
+
+/* The pairs of channels c and c + 2 ({a, b}: even) or c + 1 and c + 3 (odd) of pixels a and b, each
+ * {channel of a, channel of b} (PKHBT, PKHTB). */
+static MD_ALWAYS_INLINE void pixel_pairs(uint32_t a, uint32_t b, uint32_t offsets, int32_t *to, int32_t step)
+{
+    const int32_t even_a = (int32_t)md_even_pair_add((int16x2_t)offsets, a);
+    const int32_t even_b = (int32_t)md_even_pair_add((int16x2_t)offsets, b);
+    const int32_t odd_a = (int32_t)md_odd_pair_add((int16x2_t)offsets, a);
+    const int32_t odd_b = (int32_t)md_odd_pair_add((int16x2_t)offsets, b);
+    to[0] = bottoms((int16x2_t)even_a, (int16x2_t)even_b);
+    to[step] = bottoms((int16x2_t)odd_a, (int16x2_t)odd_b);
+    to[2 * step] = tops((int16x2_t)even_a, (int16x2_t)even_b);
+    to[3 * step] = tops((int16x2_t)odd_a, (int16x2_t)odd_b);
+}
+
+/* One output from its doubled sum (folded_output's rounding with the sum's sign, one SMMLAR), clamped. */
+static MD_ALWAYS_INLINE int8_t small_output(int32_t sum, const dw_small_folded *f, int32_t low, int32_t high)
+{
+    int32_t y;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(y) : "r"(sum), "r"(f->multiplier), "r"(f->addend + (sum >> 31)));
+    return (int8_t)md_clamp_i32(__ssat(y >> f->exponent, 8), low, high);
+}
+
+/* Stride 1, 3x3 image: the pairs {x0, x1} and {x1, x2} of each image row, 6 words a channel. */
+static void small_pairs_s1(const int8_t *image, int32_t channels, uint32_t offsets, int32_t *pairs)
+{
+    int32_t y;
+    for (y = 0; y < 3; ++y, image += 3 * channels, pairs += 2) {
+        const uint32_t x0 = md_read32(image), x1 = md_read32(image + channels), x2 = md_read32(image + 2 * channels);
+        pixel_pairs(x0, x1, offsets, pairs, 6);
+        pixel_pairs(x1, x2, offsets, pairs + 1, 6);
+    }
+}
+
+/* Output (r, s) of image row y under filter row u, stride 1: {x0, x1} . {w1, w2} (s 0); {x0, x1} . {w0, w1}
+ * + x2 w2 (s 1); {x1, x2} . {w0, w1} (s 2). */
+#define DW_S1_TERMS(y, u) \
+    s0 = __smlad(x[2 * (y)], f->row[u][1], s0); \
+    s1 = __smlad(x[2 * (y)], f->row[u][0], s1); \
+    s1 = __smlatt(x[2 * (y) + 1], f->row[u][1], s1); \
+    s2 = __smlad(x[2 * (y) + 1], f->row[u][0], s2);
+
+static void small_channel_s1(const int32_t *values, const dw_small_folded *folded, int8_t *out, int32_t channels,
+                             int32_t low, int32_t high)
+{
+    /* Locals: the int8 stores may alias the record and the values. */
+    const dw_small_folded record = *folded;
+    const dw_small_folded *f = &record;
+    const int32_t x[6] = {values[0], values[1], values[2], values[3], values[4], values[5]};
+    int32_t s0 = f->start, s1 = f->start, s2 = f->start;
+    DW_S1_TERMS(0, 1)
+    DW_S1_TERMS(1, 2)
+    out[0] = small_output(s0, f, low, high);
+    out[channels] = small_output(s1, f, low, high);
+    out[2 * channels] = small_output(s2, f, low, high);
+    out += 3 * channels;
+    s0 = s1 = s2 = f->start;
+    DW_S1_TERMS(0, 0)
+    DW_S1_TERMS(1, 1)
+    DW_S1_TERMS(2, 2)
+    out[0] = small_output(s0, f, low, high);
+    out[channels] = small_output(s1, f, low, high);
+    out[2 * channels] = small_output(s2, f, low, high);
+    out += 3 * channels;
+    s0 = s1 = s2 = f->start;
+    DW_S1_TERMS(1, 0)
+    DW_S1_TERMS(2, 1)
+    out[0] = small_output(s0, f, low, high);
+    out[channels] = small_output(s1, f, low, high);
+    out[2 * channels] = small_output(s2, f, low, high);
+}
+
+/* The 9 outputs of each of 4 channels at stride 1 (the whole of int8's range) from their pairs (6 words a
+ * channel, small_pairs_s1) and records: byte k of words[p] output pixel p of channel k (`words` word
+ * aligned). r0 the pairs, r1 the record, r2 the channel's byte, r3 start, r11 multiplier, r12 exponent,
+ * lr addend; r4..r7 a term's values and weights, r8..r10 an output row's sums. */
+void md_dw_small_s1(const int32_t *pairs, const dw_small_folded *folded, uint32_t *words);
+
+/* The sums of an output row from the terms of image row y under filter row u (DW_S1_TERMS): the first
+ * from start (r3), the others (`next`) added. */
+#define DW_SMALL_S1_LOADS(y, u) \
+    "ldrd r4, r5, [r0, #" #y " * 8]\n\t" \
+    "ldrd r6, r7, [r1, #" #u " * 8]\n\t"
+#define DW_SMALL_S1_FIRST \
+    "smlad r8, r4, r7, r3\n\t" \
+    "smlad r9, r4, r6, r3\n\t" \
+    "smlad r10, r5, r6, r3\n\t" \
+    "smlatt r9, r5, r7, r9\n\t"
+#define DW_SMALL_S1_NEXT \
+    "smlad r8, r4, r7, r8\n\t" \
+    "smlad r9, r4, r6, r9\n\t" \
+    "smlad r10, r5, r6, r10\n\t" \
+    "smlatt r9, r5, r7, r9\n\t"
+
+/* r8..r10 requantized (DW_FUSED_TERM, the exponent, SSAT) and stored as pixels `pixel` .. + 2, each step
+ * apart from the one before (no result read by the next instruction: the M33 waits for them). */
+#define DW_SMALL_OUTPUTS_3(pixel) \
+    "add r4, lr, r8, asr #31\n\t" \
+    "add r5, lr, r9, asr #31\n\t" \
+    "add r6, lr, r10, asr #31\n\t" \
+    "smmlar r8, r8, r11, r4\n\t" \
+    "smmlar r9, r9, r11, r5\n\t" \
+    "smmlar r10, r10, r11, r6\n\t" \
+    "asr r8, r8, r12\n\t" \
+    "asr r9, r9, r12\n\t" \
+    "asr r10, r10, r12\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "ssat r9, #8, r9\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "strb r8, [r2, #" #pixel " * 4]\n\t" \
+    "strb r9, [r2, #" #pixel " * 4 + 4]\n\t" \
+    "strb r10, [r2, #" #pixel " * 4 + 8]\n\t"
+
+__asm__(".pushsection .text.md_dw_small_s1,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_small_s1\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_small_s1, %function\n"
+        "md_dw_small_s1:\n\t"
+        "push {r4-r11, lr}\n"
+        "1:\n\t"
+        "add r3, r1, #24\n\t"
+        "ldm r3, {r3, r11, r12, lr}\n\t" /* start, multiplier, exponent, addend */
+        DW_SMALL_S1_LOADS(0, 1) DW_SMALL_S1_FIRST
+        DW_SMALL_S1_LOADS(1, 2) DW_SMALL_S1_NEXT
+        DW_SMALL_OUTPUTS_3(0)
+        DW_SMALL_S1_LOADS(0, 0) DW_SMALL_S1_FIRST
+        DW_SMALL_S1_LOADS(1, 1) DW_SMALL_S1_NEXT
+        DW_SMALL_S1_LOADS(2, 2) DW_SMALL_S1_NEXT
+        DW_SMALL_OUTPUTS_3(3)
+        DW_SMALL_S1_LOADS(1, 0) DW_SMALL_S1_FIRST
+        DW_SMALL_S1_LOADS(2, 1) DW_SMALL_S1_NEXT
+        DW_SMALL_OUTPUTS_3(6)
+        "adds r0, r0, #24\n\t"
+        "adds r1, r1, #40\n\t"
+        "adds r2, r2, #1\n\t"
+        "tst r2, #3\n\t" /* past channel 3's byte */
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_small_s1, .-md_dw_small_s1\n\t"
+        ".popsection");
+
+/* Stride 2, 6x6 image: the pairs {x0, x1}, {x2, x3}, {x4, x5} of each image row, 18 words a channel. */
+static void small_pairs_s2(const int8_t *image, int32_t channels, uint32_t offsets, int32_t *pairs)
+{
+    int32_t i;
+    for (i = 0; i < 18; ++i, image += 2 * channels) {
+        pixel_pairs(md_read32(image), md_read32(image + channels), offsets, pairs + i, 18);
+    }
+}
+
+/* Output (r, s) of image row y under filter row u, stride 2: {x2s, x2s+1} . {w0, w1} + x2s+2 w2 (x6 outside). */
+#define DW_S2_TERMS(y, u) \
+    s0 = __smlad(x[3 * (y)], f->row[u][0], s0); \
+    s0 = __smlabt(x[3 * (y) + 1], f->row[u][1], s0); \
+    s1 = __smlad(x[3 * (y) + 1], f->row[u][0], s1); \
+    s1 = __smlabt(x[3 * (y) + 2], f->row[u][1], s1); \
+    s2 = __smlad(x[3 * (y) + 2], f->row[u][0], s2);
+
+static void small_channel_s2(const int32_t *values, const dw_small_folded *folded, int8_t *out, int32_t channels,
+                             int32_t low, int32_t high)
+{
+    const dw_small_folded record = *folded; /* the int8 stores may alias it */
+    const dw_small_folded *f = &record;
+    int32_t r;
+    for (r = 0; r < 3; ++r, values += 6, out += 3 * channels) {
+        const int32_t x[9] = {values[0], values[1], values[2], values[3], values[4],
+                              values[5], values[6], values[7], values[8]};
+        int32_t s0 = f->start, s1 = f->start, s2 = f->start;
+        DW_S2_TERMS(0, 0)
+        DW_S2_TERMS(1, 1)
+        if (r < 2) {
+            DW_S2_TERMS(2, 2)
+        }
+        out[0] = small_output(s0, f, low, high);
+        out[channels] = small_output(s1, f, low, high);
+        out[2 * channels] = small_output(s2, f, low, high);
+    }
+}
+
+/* The layer a group of 4 channels at a time: all of the group's pixels read before any of its outputs is
+ * written (as the channel-plane contract declares). */
+static void small_s8(const md_window_params *p, const int8_t *input, const dw_small_folded *folds, int8_t *output)
+{
+    const int32_t channels = p->input_c;
+    const uint32_t offsets = offset_pair(p);
+    const int stride_1 = p->stride_w == 1;
+    const int full_range = p->act_min == -128 && p->act_max == 127;
+    int32_t pairs[4 * 18];
+    uint32_t words[9];
+    int32_t batch;
+    int32_t c;
+    int32_t k;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * p->input_h * p->input_w * channels;
+        int8_t *out = output + batch * 9 * channels;
+        for (c = 0; c < channels; c += 4) {
+            if (stride_1 && full_range) {
+                small_pairs_s1(image + c, channels, offsets, pairs);
+                md_dw_small_s1(pairs, folds + c, words);
+                for (k = 0; k < 9; ++k) {
+                    md_write32(out + k * channels + c, words[k]);
+                }
+            } else if (stride_1) {
+                small_pairs_s1(image + c, channels, offsets, pairs);
+                for (k = 0; k < 4; ++k) {
+                    small_channel_s1(pairs + 6 * k, folds + c + k, out + c + k, channels, p->act_min, p->act_max);
+                }
+            } else {
+                small_pairs_s2(image + c, channels, offsets, pairs);
+                for (k = 0; k < 4; ++k) {
+                    small_channel_s2(pairs + 18 * k, folds + c + k, out + c + k, channels, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
 static md_status depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output,
                               int8_t *scratch, int grouped, const int32_t *folds)
@@ -3186,6 +3435,10 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
     job.multipliers = multipliers;
     job.shifts = shifts;
     job.output = output;
+    if (folds != NULL && small_image(p)) { /* the record is small_s8's (small_records) */
+        small_s8(p, input, (const dw_small_folded *)folds, output);
+        return MD_OK;
+    }
     if (scratch) {
         planes_s8(&job, input, scratch, grouped, folds);
     } else {
