@@ -3270,12 +3270,6 @@ static void small_channel_s1(const int32_t *values, const dw_small_folded *folde
     out[2 * channels] = small_output(s2, f, low, high);
 }
 
-/* The 9 outputs of each of 4 channels at stride 1 (the whole of int8's range) from their pairs (6 words a
- * channel, small_pairs_s1) and records: byte k of words[p] output pixel p of channel k (`words` word
- * aligned). r0 the pairs, r1 the record, r2 the channel's byte, r3 start, r11 multiplier, r12 exponent,
- * lr addend; r4..r7 a term's values and weights, r8..r10 an output row's sums. */
-void md_dw_small_s1(const int32_t *pairs, const dw_small_folded *folded, uint32_t *words);
-
 /* The sums of an output row from the terms of image row y under filter row u (DW_S1_TERMS): the first
  * from start (r3), the others (`next`) added. */
 #define DW_SMALL_S1_LOADS(y, u) \
@@ -3311,34 +3305,134 @@ void md_dw_small_s1(const int32_t *pairs, const dw_small_folded *folded, uint32_
     "strb r9, [r2, #" #pixel " * 4 + 4]\n\t" \
     "strb r10, [r2, #" #pixel " * 4 + 8]\n\t"
 
-__asm__(".pushsection .text.md_dw_small_s1,\"ax\",%progbits\n\t"
+/* small_s8's layer at the whole of int8's range, in assembly, a group of 4 channels a loop: the group's
+ * pairs (small_pairs_s1 / small_pairs_s2) on the stack, then each channel's outputs into byte k of 9 words
+ * on the stack (a pixel a word), then the 9 words to the output. */
+typedef struct {
+    const int8_t *image;  /* at channel 0 of pixel 0 */
+    int8_t *out;          /* likewise */
+    const dw_small_folded *folds;
+    int32_t channels;     /* a multiple of 4 */
+    uint32_t offsets;     /* the input offset in each halfword */
+    int32_t groups;       /* channels / 4 */
+} dw_small_args;
+
+/* The stack: 4 channels' pairs (DW_SMALL_PAIRS bytes), the 9 output words, then the dw_small_args. */
+#define DW_SMALL_FRAME_S1 "160"
+#define DW_SMALL_FRAME_S2 "352"
+
+void md_dw_small_s1_layer(const dw_small_args *args);
+
+/* One image row's pairs from the pixels at `base`, base + r1, base + 2 r1 (r2 the offsets): channel k's
+ * {x0, x1} at sp + 24 k + 8 y, its {x1, x2} 4 bytes on. */
+#define DW_SMALL_S1_ROW(base, y) \
+    "ldr r4, [" base "]\n\t" \
+    "ldr r5, [" base ", r1]\n\t" \
+    "ldr r6, [" base ", r1, lsl #1]\n\t" \
+    "sxtab16 r7, r2, r4\n\t" \
+    "sxtab16 r4, r2, r4, ror #8\n\t" \
+    "sxtab16 r8, r2, r5\n\t" \
+    "sxtab16 r5, r2, r5, ror #8\n\t" \
+    "sxtab16 r9, r2, r6\n\t" \
+    "sxtab16 r6, r2, r6, ror #8\n\t" \
+    "pkhbt r10, r7, r8, lsl #16\n\t" \
+    "pkhbt r11, r8, r9, lsl #16\n\t" \
+    "pkhtb r7, r8, r7, asr #16\n\t" \
+    "pkhtb r8, r9, r8, asr #16\n\t" \
+    "str r10, [sp, #" #y " * 8]\n\t" \
+    "str r11, [sp, #" #y " * 8 + 4]\n\t" \
+    "pkhbt r10, r4, r5, lsl #16\n\t" \
+    "pkhbt r11, r5, r6, lsl #16\n\t" \
+    "str r7, [sp, #" #y " * 8 + 48]\n\t" \
+    "str r8, [sp, #" #y " * 8 + 52]\n\t" \
+    "pkhtb r4, r5, r4, asr #16\n\t" \
+    "pkhtb r5, r6, r5, asr #16\n\t" \
+    "str r10, [sp, #" #y " * 8 + 24]\n\t" \
+    "str r11, [sp, #" #y " * 8 + 28]\n\t" \
+    "str r4, [sp, #" #y " * 8 + 72]\n\t" \
+    "str r5, [sp, #" #y " * 8 + 76]\n\t"
+
+/* One channel's 9 outputs at stride 1 (md_dw_small_s1's loop body): r0 its pairs, r1 its record, r2 its
+ * byte of the output words. */
+#define DW_SMALL_S1_CHANNEL \
+    "add r3, r1, #24\n\t" \
+    "ldm r3, {r3, r11, r12, lr}\n\t" /* start, multiplier, exponent, addend */ \
+    DW_SMALL_S1_LOADS(0, 1) DW_SMALL_S1_FIRST \
+    DW_SMALL_S1_LOADS(1, 2) DW_SMALL_S1_NEXT \
+    DW_SMALL_OUTPUTS_3(0) \
+    DW_SMALL_S1_LOADS(0, 0) DW_SMALL_S1_FIRST \
+    DW_SMALL_S1_LOADS(1, 1) DW_SMALL_S1_NEXT \
+    DW_SMALL_S1_LOADS(2, 2) DW_SMALL_S1_NEXT \
+    DW_SMALL_OUTPUTS_3(3) \
+    DW_SMALL_S1_LOADS(1, 0) DW_SMALL_S1_FIRST \
+    DW_SMALL_S1_LOADS(2, 1) DW_SMALL_S1_NEXT \
+    DW_SMALL_OUTPUTS_3(6)
+
+/* The 9 output words at sp + `words` to the output (r1 the channels), the group's image, output and
+ * record moved on, and the next group (1b) while any is left. */
+#define DW_SMALL_GROUP_END(words, args) \
+    "str r1, [sp, #" args " + 8]\n\t" /* the next group's records */ \
+    "add r0, sp, #" words "\n\t" \
+    "ldm r0, {r3-r11}\n\t" \
+    "ldr r0, [sp, #" args " + 4]\n\t" /* out */ \
+    "ldr r1, [sp, #" args " + 12]\n\t" /* channels */ \
+    "add r12, r1, r1, lsl #1\n\t" \
+    "str r3, [r0]\n\t" \
+    "add lr, r0, r12\n\t" \
+    "str r4, [r0, r1]\n\t" \
+    "add r2, lr, r12\n\t" \
+    "str r5, [r0, r1, lsl #1]\n\t" \
+    "str r6, [lr]\n\t" \
+    "str r7, [lr, r1]\n\t" \
+    "str r8, [lr, r1, lsl #1]\n\t" \
+    "str r9, [r2]\n\t" \
+    "str r10, [r2, r1]\n\t" \
+    "str r11, [r2, r1, lsl #1]\n\t" \
+    "ldr r2, [sp, #" args "]\n\t" /* image */ \
+    "adds r0, r0, #4\n\t" \
+    "ldr r3, [sp, #" args " + 20]\n\t" /* groups left */ \
+    "str r0, [sp, #" args " + 4]\n\t" \
+    "adds r2, r2, #4\n\t" \
+    "str r2, [sp, #" args "]\n\t" \
+    "subs r3, r3, #1\n\t" \
+    "str r3, [sp, #" args " + 20]\n\t" \
+    "bne 1b\n\t"
+
+__asm__(".pushsection .text.md_dw_small_s1_layer,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
-        ".global md_dw_small_s1\n\t"
+        ".global md_dw_small_s1_layer\n\t"
         ".thumb\n\t"
         ".thumb_func\n\t"
-        ".type md_dw_small_s1, %function\n"
-        "md_dw_small_s1:\n\t"
-        "push {r4-r11, lr}\n"
+        ".type md_dw_small_s1_layer, %function\n"
+        "md_dw_small_s1_layer:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #" DW_SMALL_FRAME_S1 "\n\t"
+        "ldm r0, {r1-r6}\n\t"
+        "add r7, sp, #132\n\t"
+        "stm r7, {r1-r6}\n"
         "1:\n\t"
-        "add r3, r1, #24\n\t"
-        "ldm r3, {r3, r11, r12, lr}\n\t" /* start, multiplier, exponent, addend */
-        DW_SMALL_S1_LOADS(0, 1) DW_SMALL_S1_FIRST
-        DW_SMALL_S1_LOADS(1, 2) DW_SMALL_S1_NEXT
-        DW_SMALL_OUTPUTS_3(0)
-        DW_SMALL_S1_LOADS(0, 0) DW_SMALL_S1_FIRST
-        DW_SMALL_S1_LOADS(1, 1) DW_SMALL_S1_NEXT
-        DW_SMALL_S1_LOADS(2, 2) DW_SMALL_S1_NEXT
-        DW_SMALL_OUTPUTS_3(3)
-        DW_SMALL_S1_LOADS(1, 0) DW_SMALL_S1_FIRST
-        DW_SMALL_S1_LOADS(2, 1) DW_SMALL_S1_NEXT
-        DW_SMALL_OUTPUTS_3(6)
+        "ldr r0, [sp, #132]\n\t" /* image */
+        "ldrd r1, r2, [sp, #144]\n\t" /* channels, offsets */
+        "add r12, r1, r1, lsl #1\n\t"
+        "add r3, r0, r12\n\t"
+        "add r12, r3, r12\n\t"
+        DW_SMALL_S1_ROW("r0", 0)
+        DW_SMALL_S1_ROW("r3", 1)
+        DW_SMALL_S1_ROW("r12", 2)
+        "mov r0, sp\n\t"
+        "ldr r1, [sp, #140]\n\t" /* the group's records */
+        "add r2, sp, #96\n"
+        "2:\n\t"
+        DW_SMALL_S1_CHANNEL
         "adds r0, r0, #24\n\t"
         "adds r1, r1, #40\n\t"
         "adds r2, r2, #1\n\t"
         "tst r2, #3\n\t" /* past channel 3's byte */
-        "bne 1b\n\t"
+        "bne 2b\n\t"
+        DW_SMALL_GROUP_END("96", "132")
+        "add sp, sp, #" DW_SMALL_FRAME_S1 "\n\t"
         "pop {r4-r11, pc}\n\t"
-        ".size md_dw_small_s1, .-md_dw_small_s1\n\t"
+        ".size md_dw_small_s1_layer, .-md_dw_small_s1_layer\n\t"
         ".popsection");
 
 /* Stride 2, 6x6 image: the pairs {x0, x1}, {x2, x3}, {x4, x5} of each image row, 18 words a channel. */
@@ -3388,21 +3482,19 @@ static void small_s8(const md_window_params *p, const int8_t *input, const dw_sm
     const int stride_1 = p->stride_w == 1;
     const int full_range = p->act_min == -128 && p->act_max == 127;
     int32_t pairs[4 * 18];
-    uint32_t words[9];
     int32_t batch;
     int32_t c;
     int32_t k;
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->input_h * p->input_w * channels;
         int8_t *out = output + batch * 9 * channels;
+        if (full_range && stride_1) {
+            const dw_small_args args = {image, out, folds, channels, offsets, channels / 4};
+            md_dw_small_s1_layer(&args);
+            continue;
+        }
         for (c = 0; c < channels; c += 4) {
-            if (stride_1 && full_range) {
-                small_pairs_s1(image + c, channels, offsets, pairs);
-                md_dw_small_s1(pairs, folds + c, words);
-                for (k = 0; k < 9; ++k) {
-                    md_write32(out + k * channels + c, words[k]);
-                }
-            } else if (stride_1) {
+            if (stride_1) {
                 small_pairs_s1(image + c, channels, offsets, pairs);
                 for (k = 0; k < 4; ++k) {
                     small_channel_s1(pairs + 6 * k, folds + c + k, out + c + k, channels, p->act_min, p->act_max);
