@@ -3435,6 +3435,96 @@ __asm__(".pushsection .text.md_dw_small_s1_layer,\"ax\",%progbits\n\t"
         ".size md_dw_small_s1_layer, .-md_dw_small_s1_layer\n\t"
         ".popsection");
 
+void md_dw_small_s2_layer(const dw_small_args *args);
+
+/* The pairs of pixels 2 i .. 2 i + 3 from `base` on (r1 the channels, r3 three times them, r2 the offsets,
+ * base moved 4 pixels on): channel k's pair i at sp + 72 k + 4 i. */
+#define DW_SMALL_S2_PAIR(even, odd, i) \
+    "sxtab16 r8, r2, " even "\n\t" \
+    "sxtab16 " even ", r2, " even ", ror #8\n\t" \
+    "sxtab16 r9, r2, " odd "\n\t" \
+    "sxtab16 " odd ", r2, " odd ", ror #8\n\t" \
+    "pkhbt r10, r8, r9, lsl #16\n\t" \
+    "pkhtb r8, r9, r8, asr #16\n\t" \
+    "pkhbt r11, " even ", " odd ", lsl #16\n\t" \
+    "pkhtb " even ", " odd ", " even ", asr #16\n\t" \
+    "str r10, [sp, #4 * (" #i ")]\n\t" \
+    "str r11, [sp, #4 * (" #i ") + 72]\n\t" \
+    "str r8, [sp, #4 * (" #i ") + 144]\n\t" \
+    "str " even ", [sp, #4 * (" #i ") + 216]\n\t"
+#define DW_SMALL_S2_PAIRS(i) \
+    "ldr r4, [r0]\n\t" \
+    "ldr r5, [r0, r1]\n\t" \
+    "ldr r6, [r0, r1, lsl #1]\n\t" \
+    "ldr r7, [r0, r3]\n\t" \
+    "add r0, r0, r1, lsl #2\n\t" \
+    DW_SMALL_S2_PAIR("r4", "r5", i) \
+    DW_SMALL_S2_PAIR("r6", "r7", i + 1)
+
+/* The terms of image row y under filter row u at stride 2 (DW_S2_TERMS): r4..r6 the row's pairs, r7 and r3
+ * the filter row's; the first of an output row from start (r8), each load two instructions before its use. */
+#define DW_SMALL_S2_LOADS(y, u) \
+    "ldrd r5, r6, [r0, #" #y " * 12 + 4]\n\t" \
+    "ldrd r7, r3, [r1, #" #u " * 8]\n\t" \
+    "ldr r4, [r0, #" #y " * 12]\n\t"
+#define DW_SMALL_S2_FIRST(y, u) \
+    "ldr r8, [r1, #24]\n\t" \
+    DW_SMALL_S2_LOADS(y, u) \
+    "smlad r9, r5, r7, r8\n\t" \
+    "smlad r10, r6, r7, r8\n\t" \
+    "smlad r8, r4, r7, r8\n\t" \
+    "smlabt r8, r5, r3, r8\n\t" \
+    "smlabt r9, r6, r3, r9\n\t"
+#define DW_SMALL_S2_NEXT(y, u) \
+    DW_SMALL_S2_LOADS(y, u) \
+    "smlad r9, r5, r7, r9\n\t" \
+    "smlad r10, r6, r7, r10\n\t" \
+    "smlad r8, r4, r7, r8\n\t" \
+    "smlabt r8, r5, r3, r8\n\t" \
+    "smlabt r9, r6, r3, r9\n\t"
+
+__asm__(".pushsection .text.md_dw_small_s2_layer,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_small_s2_layer\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_small_s2_layer, %function\n"
+        "md_dw_small_s2_layer:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #" DW_SMALL_FRAME_S2 "\n\t"
+        "ldm r0, {r1-r6}\n\t"
+        "add r7, sp, #324\n\t"
+        "stm r7, {r1-r6}\n"
+        "1:\n\t"
+        "ldr r0, [sp, #324]\n\t" /* image */
+        "ldrd r1, r2, [sp, #336]\n\t" /* channels, offsets */
+        "add r3, r1, r1, lsl #1\n\t"
+        DW_SMALL_S2_PAIRS(0) DW_SMALL_S2_PAIRS(2) DW_SMALL_S2_PAIRS(4)
+        DW_SMALL_S2_PAIRS(6) DW_SMALL_S2_PAIRS(8) DW_SMALL_S2_PAIRS(10)
+        DW_SMALL_S2_PAIRS(12) DW_SMALL_S2_PAIRS(14) DW_SMALL_S2_PAIRS(16)
+        "mov r0, sp\n\t"
+        "ldr r1, [sp, #332]\n\t" /* the group's records */
+        "add r2, sp, #288\n"
+        "2:\n\t"
+        "ldrd r11, r12, [r1, #28]\n\t" /* multiplier, exponent */
+        "ldr lr, [r1, #36]\n\t" /* addend */
+        DW_SMALL_S2_FIRST(0, 0) DW_SMALL_S2_NEXT(1, 1) DW_SMALL_S2_NEXT(2, 2)
+        DW_SMALL_OUTPUTS_3(0)
+        DW_SMALL_S2_FIRST(2, 0) DW_SMALL_S2_NEXT(3, 1) DW_SMALL_S2_NEXT(4, 2)
+        DW_SMALL_OUTPUTS_3(3)
+        DW_SMALL_S2_FIRST(4, 0) DW_SMALL_S2_NEXT(5, 1)
+        DW_SMALL_OUTPUTS_3(6)
+        "adds r0, r0, #72\n\t"
+        "adds r1, r1, #40\n\t"
+        "adds r2, r2, #1\n\t"
+        "tst r2, #3\n\t"
+        "bne 2b\n\t"
+        DW_SMALL_GROUP_END("288", "324")
+        "add sp, sp, #" DW_SMALL_FRAME_S2 "\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_small_s2_layer, .-md_dw_small_s2_layer\n\t"
+        ".popsection");
+
 /* Stride 2, 6x6 image: the pairs {x0, x1}, {x2, x3}, {x4, x5} of each image row, 18 words a channel. */
 static void small_pairs_s2(const int8_t *image, int32_t channels, uint32_t offsets, int32_t *pairs)
 {
@@ -3488,9 +3578,9 @@ static void small_s8(const md_window_params *p, const int8_t *input, const dw_sm
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->input_h * p->input_w * channels;
         int8_t *out = output + batch * 9 * channels;
-        if (full_range && stride_1) {
+        if (full_range) {
             const dw_small_args args = {image, out, folds, channels, offsets, channels / 4};
-            md_dw_small_s1_layer(&args);
+            (stride_1 ? md_dw_small_s1_layer : md_dw_small_s2_layer)(&args);
             continue;
         }
         for (c = 0; c < channels; c += 4) {
