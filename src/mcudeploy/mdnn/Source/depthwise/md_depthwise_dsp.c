@@ -3437,21 +3437,20 @@ __asm__(".pushsection .text.md_dw_small_s1_layer,\"ax\",%progbits\n\t"
 
 void md_dw_small_s2_layer(const dw_small_args *args);
 
-/* The pairs of pixels 2 i .. 2 i + 3 from `base` on (r1 the channels, r3 three times them, r2 the offsets,
- * base moved 4 pixels on): channel k's pair i at sp + 72 k + 4 i. */
-#define DW_SMALL_S2_PAIR(even, odd, i) \
-    "sxtab16 r8, r2, " even "\n\t" \
-    "sxtab16 " even ", r2, " even ", ror #8\n\t" \
-    "sxtab16 r9, r2, " odd "\n\t" \
-    "sxtab16 " odd ", r2, " odd ", ror #8\n\t" \
-    "pkhbt r10, r8, r9, lsl #16\n\t" \
-    "pkhtb r8, r9, r8, asr #16\n\t" \
-    "pkhbt r11, " even ", " odd ", lsl #16\n\t" \
-    "pkhtb " even ", " odd ", " even ", asr #16\n\t" \
+/* The pairs of pixels 2 i .. 2 i + 3 from r0 on (r1 the channels, r3 three times them, r2 the offsets, r0
+ * moved 4 pixels on): channel k's pair i at sp + 72 k + 4 i, each pixel pair's bytes of channels 0 and 1
+ * and of 2 and 3 packed into a word (PKHBT, PKHTB), then SXTAB16 (with the offset) of either byte pair. */
+#define DW_SMALL_S2_PAIR(a, b, i) \
+    "pkhbt r8, " a ", " b ", lsl #16\n\t" /* bytes {a0, a1, b0, b1} */ \
+    "pkhtb r9, " b ", " a ", asr #16\n\t" /* {a2, a3, b2, b3} */ \
+    "sxtab16 r10, r2, r8\n\t" \
+    "sxtab16 r11, r2, r8, ror #8\n\t" \
+    "sxtab16 r8, r2, r9\n\t" \
+    "sxtab16 r9, r2, r9, ror #8\n\t" \
     "str r10, [sp, #4 * (" #i ")]\n\t" \
     "str r11, [sp, #4 * (" #i ") + 72]\n\t" \
     "str r8, [sp, #4 * (" #i ") + 144]\n\t" \
-    "str " even ", [sp, #4 * (" #i ") + 216]\n\t"
+    "str r9, [sp, #4 * (" #i ") + 216]\n\t"
 #define DW_SMALL_S2_PAIRS(i) \
     "ldr r4, [r0]\n\t" \
     "ldr r5, [r0, r1]\n\t" \
