@@ -3286,9 +3286,10 @@ static void small_channel_s1(const int32_t *values, const dw_small_folded *folde
     "smlad r10, r5, r6, r10\n\t" \
     "smlatt r9, r5, r7, r9\n\t"
 
-/* r8..r10 requantized (DW_FUSED_TERM, the exponent, SSAT) and stored as pixels `pixel` .. + 2, each step
- * apart from the one before (no result read by the next instruction: the M33 waits for them). */
-#define DW_SMALL_OUTPUTS_3(pixel) \
+/* r8..r10 requantized (DW_FUSED_TERM, the exponent, SSAT; no result read by the next instruction: the
+ * M33 waits for them) and stored at `base` + `at` (an expression), 4 and 8 bytes on: an output row's 3 pixels
+ * in byte k of the output words. */
+#define DW_SMALL_OUTPUTS_3(base, at) \
     "add r4, lr, r8, asr #31\n\t" \
     "add r5, lr, r9, asr #31\n\t" \
     "add r6, lr, r10, asr #31\n\t" \
@@ -3301,9 +3302,9 @@ static void small_channel_s1(const int32_t *values, const dw_small_folded *folde
     "ssat r8, #8, r8\n\t" \
     "ssat r9, #8, r9\n\t" \
     "ssat r10, #8, r10\n\t" \
-    "strb r8, [r2, #" #pixel " * 4]\n\t" \
-    "strb r9, [r2, #" #pixel " * 4 + 4]\n\t" \
-    "strb r10, [r2, #" #pixel " * 4 + 8]\n\t"
+    "strb r8, [" base ", #(" at ")]\n\t" \
+    "strb r9, [" base ", #(" at ") + 4]\n\t" \
+    "strb r10, [" base ", #(" at ") + 8]\n\t"
 
 /* small_s8's layer at the whole of int8's range, in assembly, a group of 4 channels a loop: the group's
  * pairs (small_pairs_s1 / small_pairs_s2) on the stack, then each channel's outputs into byte k of 9 words
@@ -3359,14 +3360,14 @@ void md_dw_small_s1_layer(const dw_small_args *args);
     "ldm r3, {r3, r11, r12, lr}\n\t" /* start, multiplier, exponent, addend */ \
     DW_SMALL_S1_LOADS(0, 1) DW_SMALL_S1_FIRST \
     DW_SMALL_S1_LOADS(1, 2) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3(0) \
+    DW_SMALL_OUTPUTS_3("r2", "0") \
     DW_SMALL_S1_LOADS(0, 0) DW_SMALL_S1_FIRST \
     DW_SMALL_S1_LOADS(1, 1) DW_SMALL_S1_NEXT \
     DW_SMALL_S1_LOADS(2, 2) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3(3) \
+    DW_SMALL_OUTPUTS_3("r2", "12") \
     DW_SMALL_S1_LOADS(1, 0) DW_SMALL_S1_FIRST \
     DW_SMALL_S1_LOADS(2, 1) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3(6)
+    DW_SMALL_OUTPUTS_3("r2", "24")
 
 /* The 9 output words at sp + `words` to the output (r1 the channels), the group's image, output and
  * record moved on, and the next group (1b) while any is left. */
@@ -3460,29 +3461,50 @@ void md_dw_small_s2_layer(const dw_small_args *args);
     DW_SMALL_S2_PAIR("r4", "r5", i) \
     DW_SMALL_S2_PAIR("r6", "r7", i + 1)
 
-/* The terms of image row y under filter row u at stride 2 (DW_S2_TERMS): r4..r6 the row's pairs, r7 and r3
- * the filter row's; the first of an output row from start (r8), each load two instructions before its use. */
-#define DW_SMALL_S2_LOADS(y, u) \
-    "ldrd r5, r6, [r0, #" #y " * 12 + 4]\n\t" \
-    "ldrd r7, r3, [r1, #" #u " * 8]\n\t" \
-    "ldr r4, [r0, #" #y " * 12]\n\t"
-#define DW_SMALL_S2_FIRST(y, u) \
-    "ldr r8, [r1, #24]\n\t" \
-    DW_SMALL_S2_LOADS(y, u) \
-    "smlad r9, r5, r7, r8\n\t" \
-    "smlad r10, r6, r7, r8\n\t" \
-    "smlad r8, r4, r7, r8\n\t" \
-    "smlabt r8, r5, r3, r8\n\t" \
-    "smlabt r9, r6, r3, r9\n\t"
-#define DW_SMALL_S2_NEXT(y, u) \
-    DW_SMALL_S2_LOADS(y, u) \
-    "smlad r9, r5, r7, r9\n\t" \
-    "smlad r10, r6, r7, r10\n\t" \
-    "smlad r8, r4, r7, r8\n\t" \
-    "smlabt r8, r5, r3, r8\n\t" \
-    "smlabt r9, r6, r3, r9\n\t"
-
-__asm__(".pushsection .text.md_dw_small_s2_layer,\"ax\",%progbits\n\t"
+/* The terms of image row y under filter row u at stride 2 (DW_S2_TERMS) for channel k of the group, whose
+ * pairs are at sp + 72 k and record at r1 + 40 k: r4..r6 the image row's pairs, the filter row's in r0 and
+ * r2 (row 0, loaded once a channel) or r7 and r3; the first of an output row from start (r8), each load
+ * two instructions before its use. The channels unrolled: every address an immediate offset. */
+__asm__(".macro md_dws2_first k, y\n\t"
+        "ldr r8, [r1, #(40 * \\k + 24)]\n\t"
+        "ldrd r5, r6, [sp, #(72 * \\k + 12 * \\y + 4)]\n\t"
+        "ldr r4, [sp, #(72 * \\k + 12 * \\y)]\n\t"
+        "smlad r9, r5, r0, r8\n\t"
+        "smlad r10, r6, r0, r8\n\t"
+        "smlad r8, r4, r0, r8\n\t"
+        "smlabt r8, r5, r2, r8\n\t"
+        "smlabt r9, r6, r2, r9\n\t"
+        ".endm\n\t"
+        ".macro md_dws2_next k, y, u\n\t"
+        "ldrd r5, r6, [sp, #(72 * \\k + 12 * \\y + 4)]\n\t"
+        "ldrd r7, r3, [r1, #(40 * \\k + 8 * \\u)]\n\t"
+        "ldr r4, [sp, #(72 * \\k + 12 * \\y)]\n\t"
+        "smlad r9, r5, r7, r9\n\t"
+        "smlad r10, r6, r7, r10\n\t"
+        "smlad r8, r4, r7, r8\n\t"
+        "smlabt r8, r5, r3, r8\n\t"
+        "smlabt r9, r6, r3, r9\n\t"
+        ".endm\n\t"
+        ".macro md_dws2_outputs k, pixel\n\t"
+        DW_SMALL_OUTPUTS_3("sp", "288 + \\k + 4 * \\pixel")
+        ".endm\n\t"
+        ".macro md_dws2_channel k\n\t"
+        "ldrd r11, r12, [r1, #(40 * \\k + 28)]\n\t" /* multiplier, exponent */
+        "ldr lr, [r1, #(40 * \\k + 36)]\n\t" /* addend */
+        "ldrd r0, r2, [r1, #(40 * \\k)]\n\t" /* filter row 0 */
+        "md_dws2_first \\k, 0\n\t"
+        "md_dws2_next \\k, 1, 1\n\t"
+        "md_dws2_next \\k, 2, 2\n\t"
+        "md_dws2_outputs \\k, 0\n\t"
+        "md_dws2_first \\k, 2\n\t"
+        "md_dws2_next \\k, 3, 1\n\t"
+        "md_dws2_next \\k, 4, 2\n\t"
+        "md_dws2_outputs \\k, 3\n\t"
+        "md_dws2_first \\k, 4\n\t"
+        "md_dws2_next \\k, 5, 1\n\t"
+        "md_dws2_outputs \\k, 6\n\t"
+        ".endm\n\t"
+        ".pushsection .text.md_dw_small_s2_layer,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
         ".global md_dw_small_s2_layer\n\t"
         ".thumb\n\t"
@@ -3501,28 +3523,21 @@ __asm__(".pushsection .text.md_dw_small_s2_layer,\"ax\",%progbits\n\t"
         DW_SMALL_S2_PAIRS(0) DW_SMALL_S2_PAIRS(2) DW_SMALL_S2_PAIRS(4)
         DW_SMALL_S2_PAIRS(6) DW_SMALL_S2_PAIRS(8) DW_SMALL_S2_PAIRS(10)
         DW_SMALL_S2_PAIRS(12) DW_SMALL_S2_PAIRS(14) DW_SMALL_S2_PAIRS(16)
-        "mov r0, sp\n\t"
         "ldr r1, [sp, #332]\n\t" /* the group's records */
-        "add r2, sp, #288\n"
-        "2:\n\t"
-        "ldrd r11, r12, [r1, #28]\n\t" /* multiplier, exponent */
-        "ldr lr, [r1, #36]\n\t" /* addend */
-        DW_SMALL_S2_FIRST(0, 0) DW_SMALL_S2_NEXT(1, 1) DW_SMALL_S2_NEXT(2, 2)
-        DW_SMALL_OUTPUTS_3(0)
-        DW_SMALL_S2_FIRST(2, 0) DW_SMALL_S2_NEXT(3, 1) DW_SMALL_S2_NEXT(4, 2)
-        DW_SMALL_OUTPUTS_3(3)
-        DW_SMALL_S2_FIRST(4, 0) DW_SMALL_S2_NEXT(5, 1)
-        DW_SMALL_OUTPUTS_3(6)
-        "adds r0, r0, #72\n\t"
-        "adds r1, r1, #40\n\t"
-        "adds r2, r2, #1\n\t"
-        "tst r2, #3\n\t"
-        "bne 2b\n\t"
+        "md_dws2_channel 0\n\t"
+        "md_dws2_channel 1\n\t"
+        "md_dws2_channel 2\n\t"
+        "md_dws2_channel 3\n\t"
+        "add r1, r1, #160\n\t"
         DW_SMALL_GROUP_END("288", "324")
         "add sp, sp, #" DW_SMALL_FRAME_S2 "\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_small_s2_layer, .-md_dw_small_s2_layer\n\t"
-        ".popsection");
+        ".popsection\n\t"
+        ".purgem md_dws2_first\n\t"
+        ".purgem md_dws2_next\n\t"
+        ".purgem md_dws2_outputs\n\t"
+        ".purgem md_dws2_channel");
 
 /* Stride 2, 6x6 image: the pairs {x0, x1}, {x2, x3}, {x4, x5} of each image row, 18 words a channel. */
 static void small_pairs_s2(const int8_t *image, int32_t channels, uint32_t offsets, int32_t *pairs)
