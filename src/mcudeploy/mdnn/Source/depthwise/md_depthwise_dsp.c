@@ -3356,8 +3356,8 @@ void md_dw_small_s1_layer(const dw_small_args *args);
 /* One channel's 9 outputs at stride 1 (md_dw_small_s1's loop body): r0 its pairs, r1 its record, r2 its
  * byte of the output words. */
 #define DW_SMALL_S1_CHANNEL \
-    "add r3, r1, #24\n\t" \
-    "ldm r3, {r3, r11, r12, lr}\n\t" /* start, multiplier, exponent, addend */ \
+    "ldrd r3, r11, [r1, #24]\n\t" /* start, multiplier */ \
+    "ldrd r12, lr, [r1, #32]\n\t" /* exponent, addend */ \
     DW_SMALL_S1_LOADS(0, 1) DW_SMALL_S1_FIRST \
     DW_SMALL_S1_LOADS(1, 2) DW_SMALL_S1_NEXT \
     DW_SMALL_OUTPUTS_3("r2", "0") \
