@@ -208,7 +208,8 @@ def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     """md_depthwise_s8_grouped_folded's record of an int8 3x3 undilated DEPTHWISE_CONV_2D on grouped
     planes (its variant's), made here so the DSP kernel neither checks the layer nor folds its filter
     and requantization at every call: per channel, what md_depthwise_dsp.c's fold_3x3 makes (FOLD_RECORD
-    values) in the planes' orientation (a tall image's transposed when the strides agree). None unless
+    values) in the planes' orientation (a tall image's transposed when the strides agree), or where
+    small_s8 computes a 3x3 output from the image in place (`small_image`), SMALL_RECORD values. None unless
     the kernel folds the layer: narrow (|bias| + 9 * MD_DSP_PRODUCT_BOUND < 2^30), shifts in
     [-FOLD_SHIFT, -1], multipliers >= 0."""
     if op.op_type != "DEPTHWISE_CONV_2D" or op.variant is None or op.variant.schedule != Schedule.GROUPED:

@@ -21,6 +21,9 @@
  *   assembly (7 instructions an output, 4 clamped at once); with a depth multiplier, the windows
  *   inside the image's columns a run of a row at a time. Narrow layers requantize as the folded
  *   planes do (folded_output).
+ * - a 3x3 output (from a 3x3 image at stride 1 or a 6x6 one at stride 2) with its generate-time record
+ *   (md_depthwise_s8_grouped_folded): from the image in place, 4 channels at a time unpacked into one
+ *   channel's int16 pairs, each output from the taps inside the image only (small_s8).
  * Other cases run the portable kernel.
  */
 #include "md_depthwise_int.h"
