@@ -3290,15 +3290,16 @@ static void small_channel_s1(const int32_t *values, const dw_small_folded *folde
     "smlatt r9, r5, r7, r9\n\t"
 
 /* r8..r10 requantized (DW_FUSED_TERM, the exponent, SSAT; no result read by the next instruction: the
- * M33 waits for them) and stored at `base` + `at` (an expression), 4 and 8 bytes on: an output row's 3 pixels
- * in byte k of the output words. */
-#define DW_SMALL_OUTPUTS_3(base, at) \
-    "add r4, lr, r8, asr #31\n\t" \
-    "add r5, lr, r9, asr #31\n\t" \
-    "add r6, lr, r10, asr #31\n\t" \
-    "smmlar r8, r8, r11, r4\n\t" \
-    "smmlar r9, r9, r11, r5\n\t" \
-    "smmlar r10, r10, r11, r6\n\t" \
+ * M33 waits for them) with the temporaries t and u (the term's filter row: its values stay for the next
+ * output row's first term), stored at `base` + `at` (an expression), 4 and 8 bytes on (an output row's 3
+ * pixels in byte k of the output words), `then` between the first store and the others. */
+#define DW_SMALL_OUTPUTS_3(base, at, t, u, then) \
+    "add " t ", lr, r8, asr #31\n\t" \
+    "add " u ", lr, r9, asr #31\n\t" \
+    "smmlar r8, r8, r11, " t "\n\t" \
+    "add " t ", lr, r10, asr #31\n\t" \
+    "smmlar r9, r9, r11, " u "\n\t" \
+    "smmlar r10, r10, r11, " t "\n\t" \
     "asr r8, r8, r12\n\t" \
     "asr r9, r9, r12\n\t" \
     "asr r10, r10, r12\n\t" \
@@ -3306,6 +3307,7 @@ static void small_channel_s1(const int32_t *values, const dw_small_folded *folde
     "ssat r9, #8, r9\n\t" \
     "ssat r10, #8, r10\n\t" \
     "strb r8, [" base ", #(" at ")]\n\t" \
+    then \
     "strb r9, [" base ", #(" at ") + 4]\n\t" \
     "strb r10, [" base ", #(" at ") + 8]\n\t"
 
@@ -3363,14 +3365,14 @@ void md_dw_small_s1_layer(const dw_small_args *args);
     "ldrd r12, lr, [r1, #32]\n\t" /* exponent, addend */ \
     DW_SMALL_S1_LOADS(0, 1) DW_SMALL_S1_FIRST \
     DW_SMALL_S1_LOADS(1, 2) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3("r2", "0") \
-    DW_SMALL_S1_LOADS(0, 0) DW_SMALL_S1_FIRST \
-    DW_SMALL_S1_LOADS(1, 1) DW_SMALL_S1_NEXT \
+    DW_SMALL_OUTPUTS_3("r2", "0", "r6", "r7", "") \
+    "ldrd r6, r7, [r1, #8]\n\t" DW_SMALL_S1_FIRST /* image row 1 kept: filter row 1 */ \
+    DW_SMALL_S1_LOADS(0, 0) DW_SMALL_S1_NEXT \
     DW_SMALL_S1_LOADS(2, 2) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3("r2", "12") \
-    DW_SMALL_S1_LOADS(1, 0) DW_SMALL_S1_FIRST \
-    DW_SMALL_S1_LOADS(2, 1) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3("r2", "24")
+    DW_SMALL_OUTPUTS_3("r2", "12", "r6", "r7", "") \
+    "ldrd r6, r7, [r1, #8]\n\t" DW_SMALL_S1_FIRST /* image row 2 kept: filter row 1 */ \
+    DW_SMALL_S1_LOADS(1, 0) DW_SMALL_S1_NEXT \
+    DW_SMALL_OUTPUTS_3("r2", "24", "r6", "r7", "")
 
 /* The 9 output words at sp + `words` to the output (r1 the channels), the group's image, output and
  * record moved on, and the next group (1b) while any is left. */
@@ -3472,6 +3474,9 @@ __asm__(".macro md_dws2_first k, y\n\t"
         "ldr r8, [r1, #(40 * \\k + 24)]\n\t"
         "ldrd r5, r6, [sp, #(72 * \\k + 12 * \\y + 4)]\n\t"
         "ldr r4, [sp, #(72 * \\k + 12 * \\y)]\n\t"
+        ".endm\n\t"
+        /* the first term's products from start, the image row's values loaded (or kept) */
+        ".macro md_dws2_start\n\t"
         "smlad r9, r5, r0, r8\n\t"
         "smlad r10, r6, r0, r8\n\t"
         "smlad r8, r4, r0, r8\n\t"
@@ -3488,22 +3493,24 @@ __asm__(".macro md_dws2_first k, y\n\t"
         "smlabt r8, r5, r3, r8\n\t"
         "smlabt r9, r6, r3, r9\n\t"
         ".endm\n\t"
+        /* the next output row's start loaded between the stores (r8 stored) */
         ".macro md_dws2_outputs k, pixel\n\t"
-        DW_SMALL_OUTPUTS_3("sp", "288 + \\k + 4 * \\pixel")
+        DW_SMALL_OUTPUTS_3("sp", "288 + \\k + 4 * \\pixel", "r7", "r3", "ldr r8, [r1, #(40 * \\k + 24)]\n\t")
         ".endm\n\t"
         ".macro md_dws2_channel k\n\t"
         "ldrd r11, r12, [r1, #(40 * \\k + 28)]\n\t" /* multiplier, exponent */
         "ldr lr, [r1, #(40 * \\k + 36)]\n\t" /* addend */
         "ldrd r0, r2, [r1, #(40 * \\k)]\n\t" /* filter row 0 */
         "md_dws2_first \\k, 0\n\t"
+        "md_dws2_start\n\t"
         "md_dws2_next \\k, 1, 1\n\t"
         "md_dws2_next \\k, 2, 2\n\t"
         "md_dws2_outputs \\k, 0\n\t"
-        "md_dws2_first \\k, 2\n\t"
+        "md_dws2_start\n\t" /* image row 2 kept */
         "md_dws2_next \\k, 3, 1\n\t"
         "md_dws2_next \\k, 4, 2\n\t"
         "md_dws2_outputs \\k, 3\n\t"
-        "md_dws2_first \\k, 4\n\t"
+        "md_dws2_start\n\t" /* image row 4 kept */
         "md_dws2_next \\k, 5, 1\n\t"
         "md_dws2_outputs \\k, 6\n\t"
         ".endm\n\t"
@@ -3538,6 +3545,7 @@ __asm__(".macro md_dws2_first k, y\n\t"
         ".size md_dw_small_s2_layer, .-md_dw_small_s2_layer\n\t"
         ".popsection\n\t"
         ".purgem md_dws2_first\n\t"
+        ".purgem md_dws2_start\n\t"
         ".purgem md_dws2_next\n\t"
         ".purgem md_dws2_outputs\n\t"
         ".purgem md_dws2_channel");
