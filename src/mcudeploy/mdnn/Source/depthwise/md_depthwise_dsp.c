@@ -3192,14 +3192,20 @@ typedef struct {
 /* Whether the layer's image takes small_s8: undilated 3x3 windows over a depth of 4k, one output channel an
  * input channel, a 3x3 output from a 3x3 image at stride 1 (one pixel of padding each side) or from a 6x6
  * image at stride 2 (its windows' last row and column outside the image's bottom and right). */
-static int small_image(const md_window_params *p)
+static MD_ALWAYS_INLINE int small_image(const md_window_params *p)
 {
-    const int stride_1 = p->stride_h == 1 && p->stride_w == 1 && p->input_h == 3 && p->input_w == 3 &&
-                         p->pad_top == 1 && p->pad_left == 1;
-    const int stride_2 = p->stride_h == 2 && p->stride_w == 2 && p->input_h == 6 && p->input_w == 6 &&
-                         p->pad_top == 0 && p->pad_left == 0;
-    return p->filter_h == 3 && p->filter_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 && p->output_h == 3 &&
-           p->output_w == 3 && p->input_c % 4 == 0 && p->output_c == p->input_c && (stride_1 || stride_2);
+    if (p->output_h != 3 || p->output_w != 3) { /* every other folded layer leaves here, at once */
+        return 0;
+    }
+    if (p->filter_h != 3 || p->filter_w != 3 || p->dilation_h != 1 || p->dilation_w != 1 || p->input_c % 4 != 0 ||
+        p->output_c != p->input_c) {
+        return 0;
+    }
+    if (p->stride_h == 1 && p->stride_w == 1) {
+        return p->input_h == 3 && p->input_w == 3 && p->pad_top == 1 && p->pad_left == 1;
+    }
+    return p->stride_h == 2 && p->stride_w == 2 && p->input_h == 6 && p->input_w == 6 && p->pad_top == 0 &&
+           p->pad_left == 0;
 }
 
 /* The pairs of channels c and c + 2 ({a, b}: even) or c + 1 and c + 3 (odd) of pixels a and b, each
