@@ -3175,7 +3175,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
 
 /* Narrow 3x3 layers whose output is 3x3 (vww's and person_detect's 3x3x256 at stride 1 and 6x6 -> 3x3 at
  * stride 2), with their generate-time record (md_depthwise_s8_grouped_folded's `folds`: params/
- * requantization.py small_records), straight from the NHWC image, no padded plane: a group of 4 channels'
+ * requantization.py fold_records, SMALL_RECORD), straight from the NHWC image, no padded plane: a group of 4 channels'
  * pixels unpacked once into int16 pairs of one channel (the input offset added: SXTAB16), then each
  * channel's 9 outputs from the taps inside the image only (each output position with its own, unrolled),
  * two taps an SMLAD, requantized as md_dw_fused_blocks does (doubled weights, one SMMLAR). */
@@ -3652,7 +3652,7 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
     job.multipliers = multipliers;
     job.shifts = shifts;
     job.output = output;
-    if (folds != NULL && small_image(p)) { /* the record is small_s8's (small_records) */
+    if (folds != NULL && small_image(p)) { /* the record is small_s8's (SMALL_RECORD) */
         small_s8(p, input, (const dw_small_folded *)folds, output);
         return MD_OK;
     }
