@@ -3174,9 +3174,9 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
 /* ------------------------------------------------------------------ 3x3 output images */
 
 /* Narrow 3x3 layers whose output is 3x3 (vww's and person_detect's 3x3x256 at stride 1 and 6x6 -> 3x3 at
- * stride 2), with their generate-time record (md_depthwise_s8_grouped_folded's `folds`: params/
- * requantization.py fold_records, SMALL_RECORD), straight from the NHWC image, no padded plane: a group of 4 channels'
- * pixels unpacked once into int16 pairs of one channel (the input offset added: SXTAB16), then each
+ * stride 2), with their generate-time record (md_depthwise_s8_grouped_folded's `folds`: SMALL_RECORD of
+ * params/requantization.py fold_records), straight from the NHWC image, no padded plane: a group of 4
+ * channels' pixels unpacked once into int16 pairs of one channel (the input offset added: SXTAB16), then each
  * channel's 9 outputs from the taps inside the image only (each output position with its own, unrolled),
  * two taps an SMLAD, requantized as md_dw_fused_blocks does (doubled weights, one SMMLAR). */
 
