@@ -12,7 +12,7 @@ from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Schedule, Tensor, WeightLayout
 from mcudeploy.params.activation_range import quantized_activation_range
 from mcudeploy.params.quantization import multiply_by_quantized_multiplier, quantize_multipliers, zero_point
-from mcudeploy.params.window import window_of
+from mcudeploy.params.window import Window, window_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,7 +208,8 @@ def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     """md_depthwise_s8_grouped_folded's record of an int8 3x3 undilated DEPTHWISE_CONV_2D on grouped
     planes (its variant's), made here so the DSP kernel neither checks the layer nor folds its filter
     and requantization at every call: per channel, what md_depthwise_dsp.c's fold_3x3 makes (FOLD_RECORD
-    values) in the planes' orientation (a tall image's transposed when the strides agree). None unless
+    values) in the planes' orientation (a tall image's transposed when the strides agree), or where
+    small_s8 computes a 3x3 output from the image in place (`small_image`), SMALL_RECORD values. None unless
     the kernel folds the layer: narrow (|bias| + 9 * MD_DSP_PRODUCT_BOUND < 2^30), shifts in
     [-FOLD_SHIFT, -1], multipliers >= 0."""
     if op.op_type != "DEPTHWISE_CONV_2D" or op.variant is None or op.variant.schedule != Schedule.GROUPED:
@@ -234,6 +235,8 @@ def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     if np.any(np.abs(biases) >= room) or np.any(shifts >= 0) or np.any(shifts < -FOLD_SHIFT) or np.any(multipliers < 0):
         return None
     taps = filter_t.data.reshape(3, 3, channels).astype(np.int64)
+    if small_image(window, input_t.shape, channels):
+        return _small_records(taps, biases, multipliers, -shifts, zero_point(output_t))
     if window.stride_h == window.stride_w and window.out_h > window.out_w:
         taps = taps.transpose(1, 0, 2)  # planes_s8's transposed orientation
     doubled = 2 * taps
@@ -246,6 +249,41 @@ def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     values[:, 6] = multipliers
     values[:, 7] = exponents
     values[:, 8] = (2 * zero_point(output_t) + 1) << (exponents - 1)
+    return (values & 0xFFFFFFFF).astype(np.uint32).view(np.int32).reshape(-1)
+
+
+SMALL_RECORD = 10
+"""int32 values of a channel's record where the layer's output is 3x3 (md_depthwise_dsp.c dw_small_folded):
+for rows 0..2 the halfword pairs {2 w0, 2 w1} and {2 w1, 2 w2}, then the doubled bias, multiplier, exponent,
+addend."""
+
+
+def small_image(window: Window, input_shape: tuple[int, ...], channels: int) -> bool:
+    """Whether an undilated 3x3 depthwise layer of one output channel an input channel takes
+    md_depthwise_dsp.c's small_s8 (small_image there): a depth of 4k, a 3x3 output from a 3x3 image at
+    stride 1 with one pixel of padding each side, or from a 6x6 image at stride 2 unpadded at the top left."""
+    _, height, width, _ = input_shape
+    geometry = (window.stride_h, window.stride_w, height, width, window.pad_top, window.pad_left)
+    return (
+        (window.out_h, window.out_w) == (3, 3)
+        and channels % 4 == 0
+        and geometry in ((1, 1, 3, 3, 1, 1), (2, 2, 6, 6, 0, 0))
+    )
+
+
+def _small_records(
+    taps: np.ndarray, biases: np.ndarray, multipliers: np.ndarray, exponents: np.ndarray, output_zero_point: int
+) -> np.ndarray:
+    """SMALL_RECORD values a channel: the input offset is added to the values by the kernel (the taps
+    outside the image are not read), so each sum starts from the doubled bias."""
+    doubled = 2 * taps
+    values = np.empty((taps.shape[2], SMALL_RECORD), np.int64)
+    values[:, 0:6:2] = _halfwords(doubled[:, 0], doubled[:, 1]).T
+    values[:, 1:6:2] = _halfwords(doubled[:, 1], doubled[:, 2]).T
+    values[:, 6] = 2 * biases
+    values[:, 7] = multipliers
+    values[:, 8] = exponents
+    values[:, 9] = (2 * output_zero_point + 1) << (exponents - 1)
     return (values & 0xFFFFFFFF).astype(np.uint32).view(np.int32).reshape(-1)
 
 

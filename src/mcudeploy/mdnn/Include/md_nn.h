@@ -457,7 +457,9 @@ md_status md_depthwise_s8_grouped(const md_window_params *p, const int8_t *input
 /* md_depthwise_s8_grouped with the layer's 3x3 constants folded at generate time
  * (params/requantization.py fold_records: 9 int32 a channel, the DSP path's folded 3x3 filter and
  * requantization in the planes' orientation), which also says the layer is narrow (its sums below
- * 2^30, shifts in [-22, -1]) and its multipliers >= 0: nothing of it is checked or folded at run time. */
+ * 2^30, shifts in [-22, -1]) and its multipliers >= 0: nothing of it is checked or folded at run time.
+ * A 3x3 output from a 3x3 image at stride 1 or a 6x6 one at stride 2 over a depth of 4k has a record of
+ * 10 int32 a channel (SMALL_RECORD) and is computed from the image in place, its scratch unused. */
 md_status md_depthwise_s8_grouped_folded(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                          const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                          const int32_t *folds, int8_t *output, int8_t *scratch);
