@@ -513,6 +513,33 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     ".endr\n\t" MD_W16_PAIR_AT("add r0, r0, #(16 * " count ")\n\tadd r1, r1, #(8 * " count ")\n\t")
 #define COLUMNS_PAIRS_4 COLUMNS_PAIRS_AT("4")
 #define COLUMNS_PAIRS_8 COLUMNS_PAIRS_AT("8")
+/* A pair of a pass of sixteen (COLUMNS_PAIRS_16) whose first column word's load moves r0 on 128
+ * bytes (8 pairs' columns; the offsets after it from there), `weight_0` and `weight_1` (strings) the
+ * loads of its weight words, the four loads alternating pointers (a load whose address the load
+ * right before wrote back does not pipeline). */
+#define PASS_PAIR_ADVANCING(weight_0, weight_1)                                                                  \
+    weight_0 "ldr r10, [r0], #128\n\t" weight_1 "ldr r11, [r0, #-124]\n\t"                                       \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldr r10, [r0, #-120]\n\t"                                                                                 \
+    "ldr r11, [r0, #-116]\n\t"                                                                                 \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"                                                                                \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smlad r9, r11, lr, r9\n\t"
+/* Sixteen pairs with no pointer arithmetic: pair 0's loads post-indexed (r1 on 128 bytes, r0 on 128),
+ * pair 8's first column load too (r0 on 128 more), the others at offsets back from there: 16 cycles
+ * a pair, where two COLUMNS_PAIRS_8 take 4 more for their adds. */
+#define COLUMNS_PAIRS_16                                                                                          \
+    PASS_PAIR_ADVANCING("ldr r12, [r1], #128\n\t", "ldr lr, [r1, #-124]\n\t")                                   \
+    ".set md_at, 1\n\t"                                                                                          \
+    ".rept 7\n\t" MD_W16_PAIR_FROM("r1, #-128", "r0, #-128", "") ".set md_at, md_at + 1\n\t"                  \
+    ".endr\n\t" PASS_PAIR_ADVANCING("ldr r12, [r1, #-64]\n\t", "ldr lr, [r1, #-60]\n\t")                        \
+    ".set md_at, 9\n\t"                                                                                          \
+    ".rept 7\n\t" MD_W16_PAIR_FROM("r1, #-128", "r0, #-256", "") ".set md_at, md_at + 1\n\t"                  \
+    ".endr\n\t"
 /* Sixteen pairs a pass (the end's load, compare and branch, 6 cycles, once per 256 MACs). A whole
  * number of eights (depths of 16k) goes straight to the loop, after one eight if the count of
  * eights is odd; other counts take the odd pair, two more, four more first. */
@@ -523,7 +550,7 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "19:\n\t" COLUMNS_PAIRS_8 "ldr r10, " end "\n\t"                                                          \
     "cmp r1, r10\n\t"                                                                                         \
     "beq 14f\n\t"                                                                                             \
-    "16:\n\t" COLUMNS_PAIRS_8 COLUMNS_PAIRS_8 "ldr r10, " end "\n\t"                                          \
+    "16:\n\t" COLUMNS_PAIRS_16 "ldr r10, " end "\n\t"                                                          \
     "cmp r1, r10\n\t"                                                                                         \
     "bne 16b\n\t"                                                                                             \
     "b 14f\n\t"                                                                                               \
@@ -1499,6 +1526,8 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     return MD_OK;
 }
 
+#undef COLUMNS_PAIRS_16
+#undef PASS_PAIR_ADVANCING
 #undef COLUMNS_PAIRS_8
 #undef COLUMNS_PAIRS_AT
 #undef COLUMNS_PAIRS_4
