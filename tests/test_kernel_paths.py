@@ -493,6 +493,9 @@ def narrow_pointwise() -> Graph:
     _conv(f, "int8", (1, 3, 16, 32), 64, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 3, 5, 32), 32, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 8, 32), 64, (1, 1), Conv2DOptions())
+    # 64 -> 64 and 64 -> 128 with the stride built in: 9 pixels (2 groups, a lone one), 8 (2 groups)
+    _conv(f, "int8", (1, 3, 3, 64), 64, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -506,10 +509,10 @@ def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
     scratch (an even channel count): all but the odd channel count (4) and the clamped layer (9)."""
     graph = narrow_pointwise()
     walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
-    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15]
+    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17]
     columns = {op.index: 4 * 2 * graph.tensors[op.inputs[0]].shape[3] for op in graph.operators}
     recorded = [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]]
-    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])

@@ -383,6 +383,8 @@ STACK_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_ON_STACK("4", 16))
 STACK_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_LOOP_ON_STACK("8", 32))
 STACK_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_LOOP_ON_STACK("16", 32))
 STACK_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_LOOP_ON_STACK("16", 64))
+STACK_WALK_FUNCTION(walk_64_to_64, "16", PAIRS_LOOP_ON_STACK("32", 64))
+STACK_WALK_FUNCTION(walk_64_to_128, "16", PAIRS_LOOP_ON_STACK("32", 128))
 #undef STACK_WALK_FUNCTION
 #undef PAIRS_LOOP_ON_STACK
 #undef PAIRS_ON_STACK
@@ -406,6 +408,9 @@ static walk_function fixed_walk(const md_window_params *p)
     }
     if (p->input_c == 32 && (p->output_c == 32 || p->output_c == 64)) {
         return p->output_c == 32 ? walk_32_to_32 : walk_32_to_64;
+    }
+    if (p->input_c == 64 && (p->output_c == 64 || p->output_c == 128)) {
+        return p->output_c == 64 ? walk_64_to_64 : walk_64_to_128;
     }
 #endif
     (void)p;
