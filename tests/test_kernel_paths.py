@@ -304,8 +304,8 @@ def lone_pixels() -> Graph:
     x = f.input((1, 3, 3, 48), "int8")
     y = f.output((1, 3, 3, 4), "int8", scale=0.5)
     f.op("CONV_2D", [x, f.weights((4, 1, 1, 48), axis=None), f.bias(4, "int32")], [y], Conv2DOptions())
-    # the walks with 128 and 256 output channels built in (M4, M33): a depth of 128 (whole sixteens of
-    # pairs of values) with a lone last pixel, of 96 (three sixteens), of 144 (an odd eight first)
+    # the walks with 128 and 256 output channels built in (M4, M33; depths of 32k): a depth of 128 with a
+    # lone last pixel, of 96 (three passes of sixteen pairs); 144 (an odd eight first) takes the generic walk
     _conv(f, "int8", (1, 3, 3, 128), 128, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 96), 256, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 3, 4, 16), 128, (3, 3), Conv2DOptions(Padding.SAME))
