@@ -363,14 +363,17 @@ WALK_FUNCTION(walk_64, "16", "32")
     ".endr\n\t"                                                                                                \
     "add r0, r0, #4 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
-/* ... in a loop (r0 advanced 2 a pair, r1 a record, the last record's LAST_CHANNEL ending it). */
-#define PAIRS_LOOP_ON_STACK(pairs, stride)                                                                        \
+/* ... in a loop of two pairs a pass (an even count of pairs; r0 advanced 4 a pass, r1 two records, the
+ * last record's LAST_CHANNEL ending it): a pass's branch and adds once per two pairs. */
+#define PAIRS_LOOP_ON_STACK(pairs, stride)                                                                     \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
     "ldr r1, [sp, #24]\n\t"                                                                                    \
-    ".set md_record, 0\n\t"                                                                                    \
-    "1:\n\t" PAIR_ON_STACK(pairs, stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                  \
-                           "add r1, r1, #" RECORD_BYTES(pairs) "\n\t")                                         \
-    "add r0, r0, #2\n\t"                                                                                       \
+    "1:\n\t"                                                                                                   \
+    ".set md_record, 0\n\t" PAIR_ON_STACK(pairs, stride, "0", "", "")                                          \
+    ".set md_record, " RECORD_BYTES(pairs) "\n\t"                                                              \
+    PAIR_ON_STACK(pairs, stride, "2", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                            \
+                  "add r1, r1, #2 * " RECORD_BYTES(pairs) "\n\t")                                              \
+    "add r0, r0, #4\n\t"                                                                                       \
     "beq 1b\n\t"                                                                                               \
     "add r0, r0, #3 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
