@@ -292,7 +292,7 @@ def lone_pixels() -> Graph:
     5 pixels at a depth of 48 with an odd last channel and pruned channels; 15 pixels (3 alone) at a
     depth of 80; a 3x3 filter over 16 channels (144 values, windows in the padding); 2 pixels of 3
     channels (values packed byte by byte); a clamp inside int8 and a per-tensor scale (no records:
-    the C path)."""
+    the C path); then 128 and 256 output channels (the walk's copies with the stride built in)."""
     f = Family("lone_pixels", 17)
     _conv(f, "int8", (1, 3, 3, 128), 10, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 4, 4, 4), 6, (2, 2), Conv2DOptions(Padding.VALID))
@@ -304,6 +304,11 @@ def lone_pixels() -> Graph:
     x = f.input((1, 3, 3, 48), "int8")
     y = f.output((1, 3, 3, 4), "int8", scale=0.5)
     f.op("CONV_2D", [x, f.weights((4, 1, 1, 48), axis=None), f.bias(4, "int32")], [y], Conv2DOptions())
+    # the walks with 128 and 256 output channels built in (M4, M33; depths of 32k): a depth of 128 with a
+    # lone last pixel, of 96 (three passes of sixteen pairs); 144 (an odd eight first) takes the generic walk
+    _conv(f, "int8", (1, 3, 3, 128), 128, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 2, 4, 96), 256, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 3, 4, 16), 128, (3, 3), Conv2DOptions(Padding.SAME))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -314,7 +319,7 @@ def lone_pixels() -> Graph:
 def test_lone_pixels_have_walk_records_where_the_walk_takes_them():
     graph = lone_pixels()
     walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
-    assert walked == [0, 1, 2, 3, 4, 5]
+    assert walked == [0, 1, 2, 3, 4, 5, 8, 9, 10]
     columns = {op.index: 4 * 2 * graph.tensors[op.inputs[1]].data[0].size for op in graph.operators}
     assert [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]] == []
 
@@ -493,6 +498,9 @@ def narrow_pointwise() -> Graph:
     _conv(f, "int8", (1, 3, 16, 32), 64, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 3, 5, 32), 32, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 8, 32), 64, (1, 1), Conv2DOptions())
+    # 64 -> 64 and 64 -> 128 with the stride built in: 9 pixels (2 groups, a lone one), 8 (2 groups)
+    _conv(f, "int8", (1, 3, 3, 64), 64, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
@@ -506,10 +514,10 @@ def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
     scratch (an even channel count): all but the odd channel count (4) and the clamped layer (9)."""
     graph = narrow_pointwise()
     walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
-    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15]
+    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17]
     columns = {op.index: 4 * 2 * graph.tensors[op.inputs[0]].shape[3] for op in graph.operators}
     recorded = [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]]
-    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])

@@ -363,14 +363,17 @@ WALK_FUNCTION(walk_64, "16", "32")
     ".endr\n\t"                                                                                                \
     "add r0, r0, #4 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
-/* ... in a loop (r0 advanced 2 a pair, r1 a record, the last record's LAST_CHANNEL ending it). */
-#define PAIRS_LOOP_ON_STACK(pairs, stride)                                                                        \
+/* ... in a loop of two pairs a pass (an even count of pairs; r0 advanced 4 a pass, r1 two records, the
+ * last record's LAST_CHANNEL ending it): a pass's branch and adds once per two pairs. */
+#define PAIRS_LOOP_ON_STACK(pairs, stride)                                                                     \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
     "ldr r1, [sp, #24]\n\t"                                                                                    \
-    ".set md_record, 0\n\t"                                                                                    \
-    "1:\n\t" PAIR_ON_STACK(pairs, stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                  \
-                           "add r1, r1, #" RECORD_BYTES(pairs) "\n\t")                                         \
-    "add r0, r0, #2\n\t"                                                                                       \
+    "1:\n\t"                                                                                                   \
+    ".set md_record, 0\n\t" PAIR_ON_STACK(pairs, stride, "0", "", "")                                          \
+    ".set md_record, " RECORD_BYTES(pairs) "\n\t"                                                              \
+    PAIR_ON_STACK(pairs, stride, "2", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                            \
+                  "add r1, r1, #2 * " RECORD_BYTES(pairs) "\n\t")                                              \
+    "add r0, r0, #4\n\t"                                                                                       \
     "beq 1b\n\t"                                                                                               \
     "add r0, r0, #3 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
@@ -383,6 +386,8 @@ STACK_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_ON_STACK("4", 16))
 STACK_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_LOOP_ON_STACK("8", 32))
 STACK_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_LOOP_ON_STACK("16", 32))
 STACK_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_LOOP_ON_STACK("16", 64))
+STACK_WALK_FUNCTION(walk_64_to_64, "16", PAIRS_LOOP_ON_STACK("32", 64))
+STACK_WALK_FUNCTION(walk_64_to_128, "16", PAIRS_LOOP_ON_STACK("32", 128))
 #undef STACK_WALK_FUNCTION
 #undef PAIRS_LOOP_ON_STACK
 #undef PAIRS_ON_STACK
@@ -406,6 +411,9 @@ static walk_function fixed_walk(const md_window_params *p)
     }
     if (p->input_c == 32 && (p->output_c == 32 || p->output_c == 64)) {
         return p->output_c == 32 ? walk_32_to_32 : walk_32_to_64;
+    }
+    if (p->input_c == 64 && (p->output_c == 64 || p->output_c == 128)) {
+        return p->output_c == 64 ? walk_64_to_64 : walk_64_to_128;
     }
 #endif
     (void)p;

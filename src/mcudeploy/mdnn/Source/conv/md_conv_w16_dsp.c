@@ -512,18 +512,39 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     ".rept " count " - 1\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                   \
     ".endr\n\t" MD_W16_PAIR_AT("add r0, r0, #(16 * " count ")\n\tadd r1, r1, #(8 * " count ")\n\t")
 #define COLUMNS_PAIRS_4 COLUMNS_PAIRS_AT("4")
-#define COLUMNS_PAIRS_8 COLUMNS_PAIRS_AT("8")
-/* Sixteen pairs a pass (the end's load, compare and branch, 6 cycles, once per 256 MACs). A whole
- * number of eights (depths of 16k) goes straight to the loop, after one eight if the count of
- * eights is odd; other counts take the odd pair, two more, four more first. */
-#define DOT_LOOP(end)                                                                                             \
+/* A pair of values of a pass (COLUMNS_EIGHT) whose loads move the pointers on, r1 by 64 bytes and r0
+ * by 128 (8 pairs' weights and columns; the pass's other loads at offsets back from there), the four
+ * loads alternating pointers (a load whose address the load right before wrote back does not
+ * pipeline). */
+#define PASS_PAIR_ADVANCING                                                                                   \
+    "ldr r12, [r1], #64\n\t"                                                                                  \
+    "ldr r10, [r0], #128\n\t"                                                                                 \
+    "ldr lr, [r1, #-60]\n\t"                                                                                  \
+    "ldr r11, [r0, #-124]\n\t"                                                                                \
+    "smlad r2, r10, r12, r2\n\t"                                                                              \
+    "smlad r3, r10, lr, r3\n\t"                                                                               \
+    "smlad r4, r11, r12, r4\n\t"                                                                              \
+    "smlad r5, r11, lr, r5\n\t"                                                                               \
+    "ldr r10, [r0, #-120]\n\t"                                                                                \
+    "ldr r11, [r0, #-116]\n\t"                                                                                \
+    "smlad r6, r10, r12, r6\n\t"                                                                              \
+    "smlad r7, r10, lr, r7\n\t"                                                                               \
+    "smlad r8, r11, r12, r8\n\t"                                                                              \
+    "smlad r9, r11, lr, r9\n\t"
+/* Eight pairs with no pointer arithmetic (pair 0's loads post-indexed): 16 cycles a pair, where
+ * COLUMNS_PAIRS_AT's adds take 2 more a block. */
+#define COLUMNS_EIGHT                                                                                         \
+    PASS_PAIR_ADVANCING ".set md_at, 1\n\t"                                                                   \
+    ".rept 7\n\t" MD_W16_PAIR_FROM("r1, #-64", "r0, #-128", "") ".set md_at, md_at + 1\n\t"                   \
+    ".endr\n\t"
+/* Sixteen pairs a pass, two COLUMNS_EIGHTs (the end's load, compare and branch, 6 cycles, once per
+ * 256 MACs). A whole number of sixteens (depths of 32k) falls through to the loop, an odd eight
+ * enters it at its second eight; other counts take the odd pair, two more, four more first. */
+#define DOT_LOOP(end)                                                                                         \
     "lsls r11, r10, #26\n\t" /* Z: whole eights; C: an odd eight */                                           \
     "bne 18f\n\t"                                                                                             \
-    "bcc 16f\n\t"                                                                                             \
-    "19:\n\t" COLUMNS_PAIRS_8 "ldr r10, " end "\n\t"                                                          \
-    "cmp r1, r10\n\t"                                                                                         \
-    "beq 14f\n\t"                                                                                             \
-    "16:\n\t" COLUMNS_PAIRS_8 COLUMNS_PAIRS_8 "ldr r10, " end "\n\t"                                          \
+    "bcs 17f\n\t"                                                                                             \
+    "16:\n\t" COLUMNS_EIGHT "17:\n\t" COLUMNS_EIGHT "ldr r10, " end "\n\t"                                    \
     "cmp r1, r10\n\t"                                                                                         \
     "bne 16b\n\t"                                                                                             \
     "b 14f\n\t"                                                                                               \
@@ -539,7 +560,7 @@ static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, 
     "ldr r10, " end "\n\t"                                                                                    \
     "subs r10, r10, r1\n\t"                                                                                   \
     "lsrs r10, r10, #7\n\t" /* C: an odd eight; Z: no sixteen */                                             \
-    "bcs 19b\n\t"                                                                                             \
+    "bcs 17b\n\t"                                                                                             \
     "bne 16b\n\t"                                                                                             \
     "14:\n\t"
 #else
@@ -862,6 +883,111 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
 {
     WALK_PAIRS(WALK_ODD_VALUE);
 }
+
+#if !MD_W16_DUAL_ISSUE
+/* Cortex-M4 and M33: walk_pairs_int8 (an even depth) of a layer of `stride` output channels (a
+ * string: 128 or 256, MobileNet's deep layers), each output stored at an immediate offset from pixel
+ * a's first (no address computed per pixel, no stride loaded), the pair's record read by single
+ * loads in runs (the biases, each channel's constants: the second's while the first's last outputs
+ * are stored) and moved on once a pair; depths of 32k values (whole passes of sixteen pairs): 19
+ * cycles a pair fewer. */
+#define WALK_STORE_AT(sum, stride, pixel, channel) "strb " sum ", [r0, #" #pixel " * " stride " + " channel "]\n\t"
+/* A channel's four outputs (sums a..d, each doubled in place) interleaved (lr the addend's scratch: no
+ * result read by the next instruction but as an SMMLAR's addend), `then` after the last read of
+ * r10-r12. */
+#define WALK_CHANNEL_AT(a, b, c, d, stride, channel, then)                                                    \
+    "add lr, r10, " a ", asr #31\n\t"                                                                         \
+    "lsl " a ", " a ", #1\n\t"                                                                                \
+    "smmlar " a ", " a ", r12, lr\n\t"                                                                        \
+    "add lr, r10, " b ", asr #31\n\t"                                                                         \
+    "lsl " b ", " b ", #1\n\t"                                                                                \
+    "smmlar " b ", " b ", r12, lr\n\t"                                                                        \
+    "asr " a ", " a ", r11\n\t"                                                                               \
+    "add lr, r10, " c ", asr #31\n\t"                                                                         \
+    "ssat " a ", #8, " a "\n\t"                                                                               \
+    "lsl " c ", " c ", #1\n\t"                                                                                \
+    "smmlar " c ", " c ", r12, lr\n\t"                                                                        \
+    "asr " b ", " b ", r11\n\t" WALK_STORE_AT(a, stride, 0, channel)                                          \
+    "add lr, r10, " d ", asr #31\n\t"                                                                         \
+    "ssat " b ", #8, " b "\n\t"                                                                               \
+    "lsl " d ", " d ", #1\n\t"                                                                                \
+    "smmlar " d ", " d ", r12, lr\n\t"                                                                        \
+    "asr " c ", " c ", r11\n\t" WALK_STORE_AT(b, stride, 1, channel)                                          \
+    "ssat " c ", #8, " c "\n\t"                                                                               \
+    "asr " d ", " d ", r11\n\t" then WALK_STORE_AT(c, stride, 2, channel)                                     \
+    "ssat " d ", #8, " d "\n\t" WALK_STORE_AT(d, stride, 3, channel)
+/* A pass's first eight pairs (COLUMNS_EIGHT's) with the first pair's products added to the biases
+ * (r2, r3) as they are read, channels c and d first, while r2 and r3 hold them (no copy of the biases
+ * into the other pixels' sums). */
+#define EIGHT_FROM_BIASES                                                                                     \
+    "ldr r12, [r1], #64\n\t"                                                                                  \
+    "ldr r10, [r0, #8]\n\t"                                                                                   \
+    "ldr lr, [r1, #-60]\n\t"                                                                                  \
+    "ldr r11, [r0, #12]\n\t"                                                                                  \
+    "smlad r6, r10, r12, r2\n\t"                                                                              \
+    "smlad r7, r10, lr, r3\n\t"                                                                               \
+    "smlad r8, r11, r12, r2\n\t"                                                                              \
+    "smlad r9, r11, lr, r3\n\t"                                                                               \
+    "ldr r11, [r0, #4]\n\t"                                                                                   \
+    "ldr r10, [r0], #128\n\t"                                                                                 \
+    "smlad r4, r11, r12, r2\n\t"                                                                              \
+    "smlad r5, r11, lr, r3\n\t"                                                                               \
+    "smlad r2, r10, r12, r2\n\t"                                                                              \
+    "smlad r3, r10, lr, r3\n\t"                                                                               \
+    ".set md_at, 1\n\t"                                                                                       \
+    ".rept 7\n\t" MD_W16_PAIR_FROM("r1, #-64", "r0, #-128", "") ".set md_at, md_at + 1\n\t"                   \
+    ".endr\n\t"
+/* The walk, depths of 32k only: the first eight from the biases, then the passes of sixteen entered at
+ * their second eight (no count to test, no branch out of the loop). */
+#define WALK_PAIRS_AT(stride)                                                                                 \
+    __asm__("push {r4-r11, lr}\n\t"                                                                           \
+            "ldm r0, {r1-r7}\n\t"                                                                             \
+            "push {r1-r8}\n\t" /* the walk at sp, the end slot at [sp, #28] */                                \
+            "1:\n\t"                                                                                          \
+            "ldr r12, [sp, #12]\n\t" /* records */                                                            \
+            "ldr r1, [sp, #4]\n\t" /* weights */                                                              \
+            "ldr r10, [sp, #8]\n\t" /* pair bytes */                                                          \
+            "ldr r0, [sp]\n\t" /* columns */                                                                  \
+            "ldr r2, [r12]\n\t" /* the biases */                                                              \
+            "ldr r3, [r12, #4]\n\t"                                                                           \
+            "add r11, r1, r10\n\t"                                                                            \
+            "str r11, [sp, #28]\n\t" EIGHT_FROM_BIASES "b 17f\n\t"                                            \
+            "16:\n\t" COLUMNS_EIGHT "17:\n\t" COLUMNS_EIGHT "ldr r10, [sp, #28]\n\t"                          \
+            "cmp r1, r10\n\t"                                                                                 \
+            "bne 16b\n\t"                                                                                     \
+            "str r1, [sp, #4]\n\t" /* the next pair's weights */                                              \
+            "ldr r1, [sp, #12]\n\t" /* the record */                                                          \
+            "ldr r0, [sp, #16]\n\t" /* pixel a's output */                                                    \
+            "ldr r10, [r1, #8]\n\t" /* channel 0's constants */                                               \
+            "ldr r11, [r1, #12]\n\t"                                                                          \
+            "ldr r12, [r1, #16]\n\t"                                                                          \
+            WALK_CHANNEL_AT("r2", "r4", "r6", "r8", stride, "0",                                              \
+                            "ldr r10, [r1, #20]\n\tldr r11, [r1, #24]\n\tldr r12, [r1, #28]\n\t")             \
+            "add r1, r1, #32\n\t"                                                                             \
+            "str r1, [sp, #12]\n\t" /* the next pair's record */                                              \
+            "ldr r1, [sp, #24]\n\t" /* the end */                                                             \
+            "add r2, r0, #2\n\t"                                                                              \
+            "str r2, [sp, #16]\n\t" /* the next pair's outputs */                                             \
+            "cmp r2, r1\n\t" /* Z: the last pair (nothing sets the flags before the branch) */                \
+            WALK_CHANNEL_AT("r3", "r5", "r7", "r9", stride, "1", "")                                          \
+            "bne 1b\n\t"                                                                                      \
+            "add sp, sp, #32\n\t"                                                                             \
+            "pop {r4-r11, pc}")
+
+__attribute__((naked, noinline)) static void walk_pairs_int8_128(const pair_walk *walk __attribute__((unused)))
+{
+    WALK_PAIRS_AT("128");
+}
+
+__attribute__((naked, noinline)) static void walk_pairs_int8_256(const pair_walk *walk __attribute__((unused)))
+{
+    WALK_PAIRS_AT("256");
+}
+#undef WALK_PAIRS_AT
+#undef EIGHT_FROM_BIASES
+#undef WALK_CHANNEL_AT
+#undef WALK_STORE_AT
+#endif
 
 /* A lone pixel (a last group of 1 to 3 pixels, pixel by pixel: 3x3 images leave one after two groups
  * of 4), its column in column 0 of the scratch, through the pairs of channels two pairs at a time:
@@ -1278,7 +1404,8 @@ static void (*stem_block_walk_for(int32_t depth, int32_t channels))(pair_walk *)
     return stem_walk_for(depth);
 }
 
-/* The walk of a column of `depth` values: a stem's, or walk_pairs_int8's. */
+/* The walk of a column of `depth` values: a stem's, or walk_pairs_int8's (on the M4 and M33 its copy
+ * with the outputs' stride built in where there is one). */
 static void walk_pairs(pair_walk *pairs, int32_t depth)
 {
     void (*const stem)(pair_walk *) = stem_walk_for(depth);
@@ -1286,6 +1413,10 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
         stem(pairs);
     } else if (depth & 1) {
         walk_pairs_int8_odd(pairs);
+#if !MD_W16_DUAL_ISSUE
+    } else if ((pairs->stride == 128 || pairs->stride == 256) && (pairs->pair_bytes & 127) == 0) {
+        (pairs->stride == 128 ? walk_pairs_int8_128 : walk_pairs_int8_256)(pairs);
+#endif
     } else {
         walk_pairs_int8(pairs);
     }
@@ -1499,7 +1630,8 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     return MD_OK;
 }
 
-#undef COLUMNS_PAIRS_8
+#undef COLUMNS_EIGHT
+#undef PASS_PAIR_ADVANCING
 #undef COLUMNS_PAIRS_AT
 #undef COLUMNS_PAIRS_4
 #undef DOT_LOOP
