@@ -2251,44 +2251,56 @@ void md_dw_fused_6x6(const int8_t *planes, const dw_folded *folded, int8_t *out,
 #define DW_SIX_OUT "160"
 #define DW_SIX_FRAME "168"
 
-/* md_dw66_block row, column: the 2x2 block whose top left window starts at plane (row, column) and
- * whose top left output is pixel row * 6 + column; r1 the start and lr the block's top row word on
- * entry (loaded by the block before), the next block's (`next_row`, `next_column`) loaded on exit.
- * r0 the plane, r2 the multiplier, r3..r7 the filter and exponent (as md_dw_fused_blocks). */
-__asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
-        DW_BLOCK_UNPACK
-        DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\row * 8 + 8 + \\column)]\n\t")
-        DW_BLOCK_UNPACK
-        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "")
-        DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\row * 8 + 16 + \\column)]\n\t")
-        DW_BLOCK_UNPACK
-        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "")
-        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\row * 8 + 24 + \\column)]\n\t")
-        DW_BLOCK_UNPACK
-        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "")
-        "ldrd r1, r12, [sp, #" DW_SIX_ADDEND "]\n\t" /* addend, the outputs' byte */
-        "add lr, r1, r8, asr #31\n\t"
-        "smmlar r8, r8, r2, lr\n\t"
-        "add lr, r1, r9, asr #31\n\t"
-        "smmlar r9, r9, r2, lr\n\t"
-        "add lr, r1, r10, asr #31\n\t"
-        "smmlar r10, r10, r2, lr\n\t"
-        "add lr, r1, r11, asr #31\n\t"
-        "smmlar r11, r11, r2, lr\n\t"
-        "asr r8, r8, r7\n\t"
-        "asr r9, r9, r7\n\t"
-        "ssat r8, #8, r8\n\t"
-        "asr r10, r10, r7\n\t"
-        "ssat r9, #8, r9\n\t"
-        "asr r11, r11, r7\n\t"
-        "ssat r10, #8, r10\n\t"
-        "ssat r11, #8, r11\n\t"
-        "strb r8, [r12, #((\\row * 6 + \\column) * 4)]\n\t"
-        "strb r9, [r12, #((\\row * 6 + \\column) * 4 + 4)]\n\t"
-        "strb r10, [r12, #((\\row * 6 + \\column) * 4 + 24)]\n\t"
-        "ldr r1, [sp, #" DW_SIX_START "]\n\t" /* each load right after a transfer (the M4 pipelines it) */
-        "ldr lr, [r0, #(\\next_row * 8 + \\next_column)]\n\t"
-        "strb r11, [r12, #((\\row * 6 + \\column) * 4 + 28)]\n\t" /* the M33 unpacks lr a cycle later */
+/* md_dw_fused_block at, pitch, next, out, step, row, addend, start: the 2x2 block whose top left
+ * window starts `at` bytes into the plane at r0 (rows `pitch` bytes apart), its outputs stored at
+ * r12 + `out`, + `step`, + `row`, + `row` + `step` (r12 loaded with the addend from [sp, #addend]);
+ * r1 the start ([sp, #start]) and lr the block's top row word on entry (loaded by the block before),
+ * the next block's (plane byte `next`) loaded on exit. r2 the multiplier, r3..r7 the filter and
+ * exponent (as md_dw_fused_blocks). Immediate offsets only: no address computed a block. */
+#define DW_FUSED_BLOCK_MACRO \
+    ".macro md_dw_fused_block at, pitch, next, out, step, row, addend, start\n\t" \
+    DW_BLOCK_UNPACK \
+    DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "") \
+    DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\at + 2 * \\pitch)]\n\t") \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
+    DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\at + 3 * \\pitch)]\n\t") \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "") \
+    "ldrd r1, r12, [sp, #\\addend]\n\t" /* addend, the outputs' base */ \
+    "add lr, r1, r8, asr #31\n\t" \
+    "smmlar r8, r8, r2, lr\n\t" \
+    "add lr, r1, r9, asr #31\n\t" \
+    "smmlar r9, r9, r2, lr\n\t" \
+    "add lr, r1, r10, asr #31\n\t" \
+    "smmlar r10, r10, r2, lr\n\t" \
+    "add lr, r1, r11, asr #31\n\t" \
+    "smmlar r11, r11, r2, lr\n\t" \
+    "asr r8, r8, r7\n\t" \
+    "asr r9, r9, r7\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "asr r10, r10, r7\n\t" \
+    "ssat r9, #8, r9\n\t" \
+    "asr r11, r11, r7\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "ssat r11, #8, r11\n\t" \
+    "strb r8, [r12, #(\\out)]\n\t" \
+    "strb r9, [r12, #(\\out + \\step)]\n\t" \
+    "strb r10, [r12, #(\\out + \\row)]\n\t" \
+    "ldr r1, [sp, #\\start]\n\t" /* each load right after a transfer (the M4 pipelines it) */ \
+    "ldr lr, [r0, #(\\next)]\n\t" \
+    "strb r11, [r12, #(\\out + \\row + \\step)]\n\t" /* the M33 unpacks lr a cycle later */ \
+    ".endm\n\t"
+
+/* md_dw66_block row, column: md_dw_fused_block over an 8x8 plane, the block whose top left output
+ * is pixel row * 6 + column (a word a pixel on the stack); the next block's (`next_row`,
+ * `next_column`) top row word loaded on exit. */
+__asm__(DW_FUSED_BLOCK_MACRO
+        ".macro md_dw66_block row, column, next_row, next_column\n\t"
+        "md_dw_fused_block (\\row*8+\\column), 8, (\\next_row*8+\\next_column), "
+        "((\\row*6+\\column)*4), 4, 24, " DW_SIX_ADDEND ", " DW_SIX_START "\n\t"
         ".endm\n\t"
         ".pushsection .text.md_dw_fused_6x6,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
@@ -2345,7 +2357,8 @@ __asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_fused_6x6, .-md_dw_fused_6x6\n\t"
         ".popsection\n\t"
-        ".purgem md_dw66_block");
+        ".purgem md_dw66_block\n\t"
+        ".purgem md_dw_fused_block");
 
 /* Whether a fused layer's grouped planes take md_dw_fused_6x6: 6x6 outputs at stride 1 from 8x8 planes. */
 static inline int six_by_six(const md_window_params *p, const dw_plane *plane)
