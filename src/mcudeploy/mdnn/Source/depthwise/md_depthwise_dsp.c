@@ -2433,6 +2433,124 @@ static int six_image(const md_window_params *p)
 {
     return p->input_h == 6 && p->input_w == 6 && p->pad_top == 1 && p->pad_left == 1;
 }
+
+/* ---- stride 1, rows of 12k outputs at a fixed width and depth (vww's and person_detect's 48x48x8,
+ * 24x24x32 and 12x12x64 layers): a group of 4 planes in one call */
+
+/* The outputs of 4 channels' planes (`planes` on, one after the other, `width` + 2 bytes a row and
+ * 2 `row_pairs` + 2 rows each; `folded` their dw_folded) at stride 1 into `out` (channel 0's top
+ * left output; `depth` bytes a pixel, `width` pixels a row): md_dw_fused_routine's blocks, 6 at a
+ * time (12 columns) with every plane byte and output at an immediate offset, a plane's constants
+ * loaded once for all its rows, a chunk's output base and the row's end kept on the stack. */
+typedef void dw_rows_routine(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
+
+/* md_dw_fused_rows' stack: the addend, the chunk's outputs, the row's end, the start, the row pairs
+ * left, the plane's outputs, the row pairs a plane, the planes left, the next plane's dw_folded. */
+#define DW_ROWS_FRAME "40"
+
+/* One chunk's block `i` (of 6) in a row `width` outputs wide, `depth` bytes a pixel. */
+#define DW_ROWS_BLOCK(i) \
+    "md_dw_fused_block (2*" i "), (\\width+2), (2*" i "+2), (2*" i "*\\depth), \\depth, (\\width*\\depth), 0, 12\n\t"
+
+/* r0 the plane's row pair, r1 the start, r2 the multiplier, r3..r7 the filter and exponent, lr the
+ * chunk's first top row word. */
+__asm__(DW_FUSED_BLOCK_MACRO
+        ".macro md_dw_fused_rows width, depth\n\t"
+        ".pushsection .text.md_dw_fused_rows_\\width\\()_\\depth,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_fused_rows_\\width\\()_\\depth\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_fused_rows_\\width\\()_\\depth, %function\n"
+        "md_dw_fused_rows_\\width\\()_\\depth:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #" DW_ROWS_FRAME "\n\t"
+        "strd r2, r3, [sp, #20]\n\t" /* the plane's outputs, row pairs */
+        "mov r3, r1\n\t"
+        "mov r12, #4\n\t"
+        "str r12, [sp, #28]\n" /* planes left */
+        "1:\n\t" /* r0 the plane, r3 its dw_folded */
+        "ldrd r12, r1, [sp, #20]\n\t"
+        "add r11, r0, #\\width\n\t" /* the first row's end */
+        "add r10, r12, #1\n\t"
+        "str r10, [sp, #20]\n\t" /* the next plane's outputs */
+        "str r1, [sp, #16]\n\t"
+        "strd r12, r11, [sp, #4]\n\t"
+        "add r12, r3, #36\n\t"
+        "str r12, [sp, #32]\n\t" /* the next plane's dw_folded */
+        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
+        "str r1, [sp, #12]\n\t"
+        "str r11, [sp]\n\t"
+        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "ldr lr, [r0]\n\t"
+        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
+        "2:\n\t"
+        DW_ROWS_BLOCK("0") DW_ROWS_BLOCK("1") DW_ROWS_BLOCK("2")
+        DW_ROWS_BLOCK("3") DW_ROWS_BLOCK("4") DW_ROWS_BLOCK("5")
+        "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */
+        "adds r0, r0, #12\n\t"
+        "add r1, r1, #(12*\\depth)\n\t"
+        "cmp r0, r12\n\t"
+        "str r1, [sp, #4]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        "bne 2b\n\t"
+        "ldrd r1, r12, [sp, #4]\n\t" /* the next row pair: past the bottom row's outputs, 2 plane rows on */
+        "adds r0, r0, #(\\width+4)\n\t"
+        "add r1, r1, #(\\width*\\depth)\n\t"
+        "add r12, r12, #(2*\\width+4)\n\t"
+        "strd r1, r12, [sp, #4]\n\t"
+        "ldr r12, [sp, #16]\n\t"
+        "ldr lr, [r0]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #16]\n\t"
+        "bne 2b\n\t"
+        "ldr r12, [sp, #28]\n\t" /* the next plane: 2 rows past the last row pair's */
+        "adds r0, r0, #(2*\\width+4)\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #28]\n\t"
+        "ldr r3, [sp, #32]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #" DW_ROWS_FRAME "\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_fused_rows_\\width\\()_\\depth, .-md_dw_fused_rows_\\width\\()_\\depth\n\t"
+        ".popsection\n\t"
+        ".endm\n\t"
+        "md_dw_fused_rows 12, 64\n\t"
+        "md_dw_fused_rows 24, 32\n\t"
+        "md_dw_fused_rows 48, 8\n\t"
+        ".purgem md_dw_fused_rows\n\t"
+        ".purgem md_dw_fused_block");
+
+void md_dw_fused_rows_12_64(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
+void md_dw_fused_rows_24_32(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
+void md_dw_fused_rows_48_8(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
+
+/* The md_dw_fused_rows routine of a fused layer's grouped planes (`p`, `steps` and `plane` in their
+ * orientation), NULL if none: stride 1, an even number of output rows, planes padded by one value
+ * each side, a width and depth an instance was made for. */
+static dw_rows_routine *rows_routine(const md_window_params *p, const dw_steps *steps, const dw_plane *plane)
+{
+    static const struct {
+        int32_t width, depth;
+        dw_rows_routine *routine;
+    } made[] = {{12, 64, md_dw_fused_rows_12_64}, {24, 32, md_dw_fused_rows_24_32}, {48, 8, md_dw_fused_rows_48_8}};
+    size_t i;
+    if (p->stride_w != 1 || p->stride_h != 1 || p->output_h % 2 || plane->width != p->output_w + 2 ||
+        plane->rows != p->output_h + 2) {
+        return NULL;
+    }
+    for (i = 0; i < sizeof made / sizeof made[0]; ++i) {
+        if (made[i].width == p->output_w && made[i].depth == steps->out_column &&
+            steps->out_row == p->output_w * steps->out_column) {
+            return made[i].routine;
+        }
+    }
+    return NULL;
+}
+
 /* The geometry of md_dw_fused_blocks_s2's planes, set once a layer. */
 typedef struct {
     int8_t *out;         /* the first plane's first output (plane i's: out + i) */
@@ -3038,6 +3156,29 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
     }
 }
 
+/* A fused layer's grouped planes through an md_dw_fused_rows routine (rows_routine; `p`, `steps`
+ * and `plane` in their orientation, the padding set): a group of 4 channels at a time copied
+ * (copy_planes_4), folded, and computed in one call. */
+static MD_NOINLINE void planes_rows(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
+                                    const dw_plane *plane, const int8_t *input, const int32_t *given,
+                                    dw_rows_routine *routine)
+{
+    const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
+    const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
+    const int32_t plane_size = plane->rows * plane->width;
+    dw_folded folds[4];
+    int32_t batch;
+    int32_t c;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * image_bytes;
+        int8_t *output = (int8_t *)job->output + batch * output_bytes;
+        for (c = 0; c < p->input_c; c += 4) {
+            copy_planes_4(p, steps, image, c, plane, plane_size);
+            routine(plane->bytes, channel_folds(p, steps, job, given, c, 4, folds), output + c, p->output_h / 2);
+        }
+    }
+}
+
 /* A fused layer's planes at stride 2 (`p` in the planes' orientation, `plane` the int8 plane's
  * geometry): a group of channels copied at a time into as many wide planes (md_depthwise_s8_wide_planes:
  * the scratch holds them; 4 over a depth of 4k, else 2, the last of an odd count with the one
@@ -3121,6 +3262,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const dw_folded *folds = local;
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
     dw_fused_geometry fused_geometry = fused_plan(&oriented, &steps, &first_plane, plane_size);
+    dw_rows_routine *rows;
     int32_t batch;
     int32_t c;
     int32_t k;
@@ -3133,6 +3275,11 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     if (six_by_six(&oriented, &first_plane) && fused && group == 4) {
         planes_six(job, &oriented, &steps, input, first_plane.bytes, given);
+        return;
+    }
+    rows = fused && group == 4 ? rows_routine(&oriented, &steps, &first_plane) : NULL;
+    if (rows != NULL) {
+        planes_rows(job, &oriented, &steps, &first_plane, input, given, rows);
         return;
     }
     for (batch = 0; batch < p->batches; ++batch) {
