@@ -2445,7 +2445,8 @@ static int six_image(const md_window_params *p)
 typedef void dw_rows_routine(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
 
 /* md_dw_fused_rows' stack: the addend, the chunk's outputs, the row's end, the start, the row pairs
- * left, the plane's outputs, the row pairs a plane, the planes left, the next plane's dw_folded. */
+ * left, the plane's outputs, the row pairs a plane, the planes left, the next plane's dw_folded. A
+ * row of 12 outputs is one chunk: no chunk loop, the row's end unused. */
 #define DW_ROWS_FRAME "40"
 
 /* One chunk's block `i` (of 6) in a row `width` outputs wide, `depth` bytes a pixel. */
@@ -2489,6 +2490,7 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "2:\n\t"
         DW_ROWS_BLOCK("0") DW_ROWS_BLOCK("1") DW_ROWS_BLOCK("2")
         DW_ROWS_BLOCK("3") DW_ROWS_BLOCK("4") DW_ROWS_BLOCK("5")
+        ".if \\width > 12\n\t"
         "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */
         "adds r0, r0, #12\n\t"
         "add r1, r1, #(12*\\depth)\n\t"
@@ -2504,6 +2506,15 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "ldr r12, [sp, #16]\n\t"
         "ldr lr, [r0]\n\t"
         "ldr r1, [sp, #12]\n\t"
+        ".else\n\t" /* one chunk a row: r0 and the outputs still at the row pair's start */
+        "ldr r1, [sp, #4]\n\t"
+        "adds r0, r0, #(2*\\width+4)\n\t"
+        "ldr r12, [sp, #16]\n\t"
+        "add r1, r1, #(2*\\width*\\depth)\n\t"
+        "str r1, [sp, #4]\n\t"
+        "ldr lr, [r0]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        ".endif\n\t"
         "subs r12, r12, #1\n\t"
         "str r12, [sp, #16]\n\t"
         "bne 2b\n\t"
