@@ -1090,11 +1090,13 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *st
     }
 }
 
-/* 4 pixels' words at `from`, `step` bytes apart, into channel words at `to` (bytes 0 of the
- * pixels), `to` + size (bytes 1), `far` = `to` + 2 size (2) and `far` + size (3), `from` moved 4
- * pixels on, `to` and `far` a word: the halfwords of pixels 0 and 2 (1 and 3) paired (PKHBT, PKHTB),
- * then their bytes (UXTB16, the second pair's shifted into bytes 1 and 3). */
-static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_t **far, int32_t step, int32_t size)
+/* Runs of 4 pixels' words at `from`, `step` bytes apart, into channel words at `to` (bytes 0 of the
+ * pixels), `to` + size (bytes 1), `far` = `to` + 2 size (2) and `far` + size (3) until `to` is `end`
+ * (at least one run): the bytes of pixels 0 and 1 (2 and 3) interleaved by SEL (GE set once to take
+ * bytes 0 and 2 from its first operand, the other word shifted by a byte), then their halfwords
+ * paired (PKHBT, PKHTB): 12 data instructions a run. */
+static MD_ALWAYS_INLINE void transpose_runs(const int8_t *from, int8_t *to, int8_t *far, const int8_t *end,
+                                            int32_t step, int32_t size)
 {
     uint32_t a;
     uint32_t b;
@@ -1102,42 +1104,42 @@ static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_
     uint32_t e;
     uint32_t x;
     uint32_t y;
-    __asm__ volatile("add %[x], %[from], %[step], lsl #1\n\t" /* the loads back to back (the M4 pipelines them) */
+    __asm__ volatile("mov %[a], #0x50000\n\t" /* GE = 0b0101 */
+                     "msr APSR_g, %[a]\n"
+                     "1:\n\t"
+                     "add %[x], %[from], %[step], lsl #1\n\t" /* the loads back to back (the M4 pipelines them) */
                      "ldr %[a], [%[from]]\n\t"
                      "ldr %[d], [%[from], %[step]]\n\t"
                      "ldr %[b], [%[x]]\n\t"
                      "ldr %[e], [%[x], %[step]]\n\t"
                      "add %[from], %[from], %[step], lsl #2\n\t"
-                     "pkhbt %[x], %[a], %[b], lsl #16\n\t" /* pixels 0 and 2, bytes 0 1 */
-                     "pkhtb %[a], %[b], %[a], asr #16\n\t" /* bytes 2 3 */
-                     "pkhbt %[y], %[d], %[e], lsl #16\n\t"
-                     "pkhtb %[d], %[e], %[d], asr #16\n\t"
-                     /* the four words' steps interleaved: no UXTB16 or ORR result read by the
-                      * instruction right after it (the M33 waits a cycle for one) */
-                     "uxtb16 %[b], %[x]\n\t"
-                     "uxtb16 %[e], %[y]\n\t"
-                     "uxtb16 %[x], %[x], ror #8\n\t"
-                     "orr %[b], %[b], %[e], lsl #8\n\t"
-                     "uxtb16 %[y], %[y], ror #8\n\t"
-                     "uxtb16 %[e], %[d]\n\t"
-                     "orr %[x], %[x], %[y], lsl #8\n\t"
-                     "uxtb16 %[y], %[a]\n\t"
-                     "uxtb16 %[a], %[a], ror #8\n\t"
-                     "uxtb16 %[d], %[d], ror #8\n\t"
-                     "str %[x], [%[to], %[size]]\n\t"
-                     "orr %[a], %[a], %[d], lsl #8\n\t"
-                     "str %[b], [%[to]], #4\n\t"
-                     "orr %[y], %[y], %[e], lsl #8\n\t"
+                     /* no shift or SEL result read by the instruction right after it (the M33 waits a cycle) */
+                     "lsl %[y], %[d], #8\n\t"
+                     "lsr %[x], %[a], #8\n\t"
+                     "sel %[y], %[a], %[y]\n\t" /* {a0, d0, a2, d2} */
+                     "sel %[x], %[x], %[d]\n\t" /* {a1, d1, a3, d3} */
+                     "lsl %[d], %[e], #8\n\t"
+                     "lsr %[a], %[b], #8\n\t"
+                     "sel %[d], %[b], %[d]\n\t" /* {b0, e0, b2, e2} */
+                     "sel %[a], %[a], %[e]\n\t" /* {b1, e1, b3, e3} */
+                     "pkhbt %[e], %[y], %[d], lsl #16\n\t" /* channel 0 */
+                     "pkhtb %[y], %[d], %[y], asr #16\n\t" /* 2 */
+                     "pkhbt %[d], %[x], %[a], lsl #16\n\t" /* 1 */
+                     "pkhtb %[a], %[a], %[x], asr #16\n\t" /* 3 */
+                     "str %[d], [%[to], %[size]]\n\t"
+                     "str %[e], [%[to]], #4\n\t"
                      "str %[a], [%[far], %[size]]\n\t"
                      "str %[y], [%[far]], #4\n\t"
+                     "cmp %[to], %[end]\n\t"
+                     "bne 1b\n\t"
                      : [a] "=&r"(a), [b] "=&r"(b), [d] "=&r"(d), [e] "=&r"(e), [x] "=&r"(x), [y] "=&r"(y),
-                       [from] "+r"(*from), [to] "+r"(*to), [far] "+r"(*far)
-                     : [step] "r"(step), [size] "r"(size)
-                     : "memory");
+                       [from] "+r"(from), [to] "+r"(to), [far] "+r"(far)
+                     : [step] "r"(step), [size] "r"(size), [end] "r"(end)
+                     : "memory", "cc");
 }
 
 /* Channels c..c+3 of an image (a depth of 4k: one word a pixel) into the insides of 4 planes `size`
- * bytes apart, as copy_plane does one: 4 pixels at a time (transpose_4), a row's last 1 to 3 pixels a
+ * bytes apart, as copy_plane does one: 4 pixels at a time (transpose_runs), a row's last 1 to 3 pixels a
  * word each, stored byte by byte. */
 static MD_NOINLINE void copy_planes_4(const md_window_params *p, const dw_steps *steps, const int8_t *image,
                                       int32_t c, const dw_plane *plane, int32_t size)
@@ -1152,11 +1154,10 @@ static MD_NOINLINE void copy_planes_4(const md_window_params *p, const dw_steps 
     int32_t i;
     for (; row != last; row += width, first += row_step) {
         const int8_t *source = first;
-        int8_t *to = row;
-        int8_t *const end = row + whole;
-        int8_t *far = row + 2 * size;
-        while (to != end) {
-            transpose_4(&source, &to, &far, step, size);
+        int8_t *to = row + whole;
+        if (whole) {
+            transpose_runs(first, row, row + 2 * size, to, step, size);
+            source += whole * step;
         }
         for (i = 0; i < tail; ++i, ++to, source += step) {
             const uint32_t a = md_read32(source);
