@@ -2372,32 +2372,29 @@ static inline int six_by_six(const md_window_params *p, const dw_plane *plane)
  * apart) into the 6 inside rows of 4 planes 8x8 padded by one pixel each side, 64 bytes apart (`to`
  * at plane 0's row 1): each plane row as 2 aligned words with its padding columns (`zeros`, the
  * padding in every byte), the words of {padding, pixels 0..2} and {pixels 3..5, padding} transposed
- * as transpose_4 does. Rows 0 and 7 keep the padding the layer set. */
+ * as transpose_runs does. Rows 0 and 7 keep the padding the layer set. */
 void md_dw_copy_6x6(const int8_t *from, int32_t step, int8_t *to, uint32_t zeros);
 
 /* The 4x4 byte transpose of words {a, d, b, e} (a pixel a word) into the channels' words at `at`,
- * `at` + 64, + 128, + 192 from r2; r8, r9 and lr taken, r4..r6 as well (not `a`..`e` otherwise). */
+ * `at` + 64, + 128, + 192 from r2, as transpose_runs does it (SEL, GE set by md_dw_copy_6x6); r8, r9
+ * and lr taken, `d` and `b` as well (not `a` or `e`). */
 #define DW_SIX_TRANSPOSE(a, d, b, e, at) \
-    "pkhbt r8, " a ", " b ", lsl #16\n\t" \
-    "pkhtb lr, " b ", " a ", asr #16\n\t" \
-    "pkhbt r9, " d ", " e ", lsl #16\n\t" \
-    "pkhtb r6, " e ", " d ", asr #16\n\t" \
-    "uxtb16 r4, r8\n\t" \
-    "uxtb16 r5, r9\n\t" \
-    "orr r4, r4, r5, lsl #8\n\t" \
-    "uxtb16 r8, r8, ror #8\n\t" \
-    "uxtb16 r9, r9, ror #8\n\t" \
-    "orr r8, r8, r9, lsl #8\n\t" \
-    "str r4, [r2, #" at "]\n\t" \
-    "str r8, [r2, #" at " + 64]\n\t" \
-    "uxtb16 r4, lr\n\t" \
-    "uxtb16 r5, r6\n\t" \
-    "orr r4, r4, r5, lsl #8\n\t" \
-    "uxtb16 lr, lr, ror #8\n\t" \
-    "uxtb16 r6, r6, ror #8\n\t" \
-    "orr lr, lr, r6, lsl #8\n\t" \
-    "str r4, [r2, #" at " + 128]\n\t" \
-    "str lr, [r2, #" at " + 192]\n\t"
+    "lsl r8, " d ", #8\n\t" \
+    "lsr r9, " a ", #8\n\t" \
+    "sel r8, " a ", r8\n\t" \
+    "sel r9, r9, " d "\n\t" \
+    "lsl lr, " e ", #8\n\t" \
+    "lsr " d ", " b ", #8\n\t" \
+    "sel lr, " b ", lr\n\t" \
+    "sel " d ", " d ", " e "\n\t" \
+    "pkhbt " b ", r8, lr, lsl #16\n\t" \
+    "pkhtb r8, lr, r8, asr #16\n\t" \
+    "pkhbt lr, r9, " d ", lsl #16\n\t" \
+    "pkhtb r9, " d ", r9, asr #16\n\t" \
+    "str " b ", [r2, #" at "]\n\t" \
+    "str lr, [r2, #" at " + 64]\n\t" \
+    "str r8, [r2, #" at " + 128]\n\t" \
+    "str r9, [r2, #" at " + 192]\n\t"
 
 /* r0 from, r1 step, r2 to, r3 zeros; r7 5 steps, r10 pixel 2, r11 past row 6, r12 an image row. */
 __asm__(".pushsection .text.md_dw_copy_6x6,\"ax\",%progbits\n\t"
@@ -2408,6 +2405,8 @@ __asm__(".pushsection .text.md_dw_copy_6x6,\"ax\",%progbits\n\t"
         ".type md_dw_copy_6x6, %function\n"
         "md_dw_copy_6x6:\n\t"
         "push {r4-r11, lr}\n\t"
+        "mov r8, #0x50000\n\t" /* GE = 0b0101: SEL takes bytes 0 and 2 from its first operand */
+        "msr APSR_g, r8\n\t"
         "add r7, r1, r1, lsl #2\n\t"
         "add r12, r7, r1\n\t"
         "add r11, r2, #48\n"
