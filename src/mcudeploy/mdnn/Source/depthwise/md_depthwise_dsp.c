@@ -1090,11 +1090,13 @@ static MD_NOINLINE void copy_plane(const md_window_params *p, const dw_steps *st
     }
 }
 
-/* 4 pixels' words at `from`, `step` bytes apart, into channel words at `to` (bytes 0 of the
- * pixels), `to` + size (bytes 1), `far` = `to` + 2 size (2) and `far` + size (3), `from` moved 4
- * pixels on, `to` and `far` a word: the halfwords of pixels 0 and 2 (1 and 3) paired (PKHBT, PKHTB),
- * then their bytes (UXTB16, the second pair's shifted into bytes 1 and 3). */
-static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_t **far, int32_t step, int32_t size)
+/* Runs of 4 pixels' words at `from`, `step` bytes apart, into channel words at `to` (bytes 0 of the
+ * pixels), `to` + size (bytes 1), `far` = `to` + 2 size (2) and `far` + size (3) until `to` is `end`
+ * (at least one run): the bytes of pixels 0 and 1 (2 and 3) interleaved by SEL (GE set once to take
+ * bytes 0 and 2 from its first operand, the other word shifted by a byte), then their halfwords
+ * paired (PKHBT, PKHTB): 12 data instructions a run. */
+static MD_ALWAYS_INLINE void transpose_runs(const int8_t *from, int8_t *to, int8_t *far, const int8_t *end,
+                                            int32_t step, int32_t size)
 {
     uint32_t a;
     uint32_t b;
@@ -1102,42 +1104,42 @@ static MD_ALWAYS_INLINE void transpose_4(const int8_t **from, int8_t **to, int8_
     uint32_t e;
     uint32_t x;
     uint32_t y;
-    __asm__ volatile("add %[x], %[from], %[step], lsl #1\n\t" /* the loads back to back (the M4 pipelines them) */
+    __asm__ volatile("mov %[a], #0x50000\n\t" /* GE = 0b0101 */
+                     "msr APSR_g, %[a]\n"
+                     "1:\n\t"
+                     "add %[x], %[from], %[step], lsl #1\n\t" /* the loads back to back (the M4 pipelines them) */
                      "ldr %[a], [%[from]]\n\t"
                      "ldr %[d], [%[from], %[step]]\n\t"
                      "ldr %[b], [%[x]]\n\t"
                      "ldr %[e], [%[x], %[step]]\n\t"
                      "add %[from], %[from], %[step], lsl #2\n\t"
-                     "pkhbt %[x], %[a], %[b], lsl #16\n\t" /* pixels 0 and 2, bytes 0 1 */
-                     "pkhtb %[a], %[b], %[a], asr #16\n\t" /* bytes 2 3 */
-                     "pkhbt %[y], %[d], %[e], lsl #16\n\t"
-                     "pkhtb %[d], %[e], %[d], asr #16\n\t"
-                     /* the four words' steps interleaved: no UXTB16 or ORR result read by the
-                      * instruction right after it (the M33 waits a cycle for one) */
-                     "uxtb16 %[b], %[x]\n\t"
-                     "uxtb16 %[e], %[y]\n\t"
-                     "uxtb16 %[x], %[x], ror #8\n\t"
-                     "orr %[b], %[b], %[e], lsl #8\n\t"
-                     "uxtb16 %[y], %[y], ror #8\n\t"
-                     "uxtb16 %[e], %[d]\n\t"
-                     "orr %[x], %[x], %[y], lsl #8\n\t"
-                     "uxtb16 %[y], %[a]\n\t"
-                     "uxtb16 %[a], %[a], ror #8\n\t"
-                     "uxtb16 %[d], %[d], ror #8\n\t"
-                     "str %[x], [%[to], %[size]]\n\t"
-                     "orr %[a], %[a], %[d], lsl #8\n\t"
-                     "str %[b], [%[to]], #4\n\t"
-                     "orr %[y], %[y], %[e], lsl #8\n\t"
+                     /* no shift or SEL result read by the instruction right after it (the M33 waits a cycle) */
+                     "lsl %[y], %[d], #8\n\t"
+                     "lsr %[x], %[a], #8\n\t"
+                     "sel %[y], %[a], %[y]\n\t" /* {a0, d0, a2, d2} */
+                     "sel %[x], %[x], %[d]\n\t" /* {a1, d1, a3, d3} */
+                     "lsl %[d], %[e], #8\n\t"
+                     "lsr %[a], %[b], #8\n\t"
+                     "sel %[d], %[b], %[d]\n\t" /* {b0, e0, b2, e2} */
+                     "sel %[a], %[a], %[e]\n\t" /* {b1, e1, b3, e3} */
+                     "pkhbt %[e], %[y], %[d], lsl #16\n\t" /* channel 0 */
+                     "pkhtb %[y], %[d], %[y], asr #16\n\t" /* 2 */
+                     "pkhbt %[d], %[x], %[a], lsl #16\n\t" /* 1 */
+                     "pkhtb %[a], %[a], %[x], asr #16\n\t" /* 3 */
+                     "str %[d], [%[to], %[size]]\n\t"
+                     "str %[e], [%[to]], #4\n\t"
                      "str %[a], [%[far], %[size]]\n\t"
                      "str %[y], [%[far]], #4\n\t"
+                     "cmp %[to], %[end]\n\t"
+                     "bne 1b\n\t"
                      : [a] "=&r"(a), [b] "=&r"(b), [d] "=&r"(d), [e] "=&r"(e), [x] "=&r"(x), [y] "=&r"(y),
-                       [from] "+r"(*from), [to] "+r"(*to), [far] "+r"(*far)
-                     : [step] "r"(step), [size] "r"(size)
-                     : "memory");
+                       [from] "+r"(from), [to] "+r"(to), [far] "+r"(far)
+                     : [step] "r"(step), [size] "r"(size), [end] "r"(end)
+                     : "memory", "cc");
 }
 
 /* Channels c..c+3 of an image (a depth of 4k: one word a pixel) into the insides of 4 planes `size`
- * bytes apart, as copy_plane does one: 4 pixels at a time (transpose_4), a row's last 1 to 3 pixels a
+ * bytes apart, as copy_plane does one: 4 pixels at a time (transpose_runs), a row's last 1 to 3 pixels a
  * word each, stored byte by byte. */
 static MD_NOINLINE void copy_planes_4(const md_window_params *p, const dw_steps *steps, const int8_t *image,
                                       int32_t c, const dw_plane *plane, int32_t size)
@@ -1152,11 +1154,10 @@ static MD_NOINLINE void copy_planes_4(const md_window_params *p, const dw_steps 
     int32_t i;
     for (; row != last; row += width, first += row_step) {
         const int8_t *source = first;
-        int8_t *to = row;
-        int8_t *const end = row + whole;
-        int8_t *far = row + 2 * size;
-        while (to != end) {
-            transpose_4(&source, &to, &far, step, size);
+        int8_t *to = row + whole;
+        if (whole) {
+            transpose_runs(first, row, row + 2 * size, to, step, size);
+            source += whole * step;
         }
         for (i = 0; i < tail; ++i, ++to, source += step) {
             const uint32_t a = md_read32(source);
@@ -2251,44 +2252,56 @@ void md_dw_fused_6x6(const int8_t *planes, const dw_folded *folded, int8_t *out,
 #define DW_SIX_OUT "160"
 #define DW_SIX_FRAME "168"
 
-/* md_dw66_block row, column: the 2x2 block whose top left window starts at plane (row, column) and
- * whose top left output is pixel row * 6 + column; r1 the start and lr the block's top row word on
- * entry (loaded by the block before), the next block's (`next_row`, `next_column`) loaded on exit.
- * r0 the plane, r2 the multiplier, r3..r7 the filter and exponent (as md_dw_fused_blocks). */
-__asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
-        DW_BLOCK_UNPACK
-        DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\row * 8 + 8 + \\column)]\n\t")
-        DW_BLOCK_UNPACK
-        DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "")
-        DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\row * 8 + 16 + \\column)]\n\t")
-        DW_BLOCK_UNPACK
-        DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "")
-        DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\row * 8 + 24 + \\column)]\n\t")
-        DW_BLOCK_UNPACK
-        DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "")
-        "ldrd r1, r12, [sp, #" DW_SIX_ADDEND "]\n\t" /* addend, the outputs' byte */
-        "add lr, r1, r8, asr #31\n\t"
-        "smmlar r8, r8, r2, lr\n\t"
-        "add lr, r1, r9, asr #31\n\t"
-        "smmlar r9, r9, r2, lr\n\t"
-        "add lr, r1, r10, asr #31\n\t"
-        "smmlar r10, r10, r2, lr\n\t"
-        "add lr, r1, r11, asr #31\n\t"
-        "smmlar r11, r11, r2, lr\n\t"
-        "asr r8, r8, r7\n\t"
-        "asr r9, r9, r7\n\t"
-        "ssat r8, #8, r8\n\t"
-        "asr r10, r10, r7\n\t"
-        "ssat r9, #8, r9\n\t"
-        "asr r11, r11, r7\n\t"
-        "ssat r10, #8, r10\n\t"
-        "ssat r11, #8, r11\n\t"
-        "strb r8, [r12, #((\\row * 6 + \\column) * 4)]\n\t"
-        "strb r9, [r12, #((\\row * 6 + \\column) * 4 + 4)]\n\t"
-        "strb r10, [r12, #((\\row * 6 + \\column) * 4 + 24)]\n\t"
-        "ldr r1, [sp, #" DW_SIX_START "]\n\t" /* each load right after a transfer (the M4 pipelines it) */
-        "ldr lr, [r0, #(\\next_row * 8 + \\next_column)]\n\t"
-        "strb r11, [r12, #((\\row * 6 + \\column) * 4 + 28)]\n\t" /* the M33 unpacks lr a cycle later */
+/* md_dw_fused_block at, pitch, next, out, step, row, addend, start: the 2x2 block whose top left
+ * window starts `at` bytes into the plane at r0 (rows `pitch` bytes apart), its outputs stored at
+ * r12 + `out`, + `step`, + `row`, + `row` + `step` (r12 loaded with the addend from [sp, #addend]);
+ * r1 the start ([sp, #start]) and lr the block's top row word on entry (loaded by the block before),
+ * the next block's (plane byte `next`) loaded on exit. r2 the multiplier, r3..r7 the filter and
+ * exponent (as md_dw_fused_blocks). Immediate offsets only: no address computed a block. */
+#define DW_FUSED_BLOCK_MACRO \
+    ".macro md_dw_fused_block at, pitch, next, out, step, row, addend, start\n\t" \
+    DW_BLOCK_UNPACK \
+    DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "") \
+    DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\at + 2 * \\pitch)]\n\t") \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
+    DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\at + 3 * \\pitch)]\n\t") \
+    DW_BLOCK_UNPACK \
+    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "") \
+    "ldrd r1, r12, [sp, #\\addend]\n\t" /* addend, the outputs' base */ \
+    "add lr, r1, r8, asr #31\n\t" \
+    "smmlar r8, r8, r2, lr\n\t" \
+    "add lr, r1, r9, asr #31\n\t" \
+    "smmlar r9, r9, r2, lr\n\t" \
+    "add lr, r1, r10, asr #31\n\t" \
+    "smmlar r10, r10, r2, lr\n\t" \
+    "add lr, r1, r11, asr #31\n\t" \
+    "smmlar r11, r11, r2, lr\n\t" \
+    "asr r8, r8, r7\n\t" \
+    "asr r9, r9, r7\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "asr r10, r10, r7\n\t" \
+    "ssat r9, #8, r9\n\t" \
+    "asr r11, r11, r7\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "ssat r11, #8, r11\n\t" \
+    "strb r8, [r12, #(\\out)]\n\t" \
+    "strb r9, [r12, #(\\out + \\step)]\n\t" \
+    "strb r10, [r12, #(\\out + \\row)]\n\t" \
+    "ldr r1, [sp, #\\start]\n\t" /* each load right after a transfer (the M4 pipelines it) */ \
+    "ldr lr, [r0, #(\\next)]\n\t" \
+    "strb r11, [r12, #(\\out + \\row + \\step)]\n\t" /* the M33 unpacks lr a cycle later */ \
+    ".endm\n\t"
+
+/* md_dw66_block row, column: md_dw_fused_block over an 8x8 plane, the block whose top left output
+ * is pixel row * 6 + column (a word a pixel on the stack); the next block's (`next_row`,
+ * `next_column`) top row word loaded on exit. */
+__asm__(DW_FUSED_BLOCK_MACRO
+        ".macro md_dw66_block row, column, next_row, next_column\n\t"
+        "md_dw_fused_block (\\row*8+\\column), 8, (\\next_row*8+\\next_column), "
+        "((\\row*6+\\column)*4), 4, 24, " DW_SIX_ADDEND ", " DW_SIX_START "\n\t"
         ".endm\n\t"
         ".pushsection .text.md_dw_fused_6x6,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
@@ -2345,7 +2358,8 @@ __asm__(".macro md_dw66_block row, column, next_row, next_column\n\t"
         "pop {r4-r11, pc}\n\t"
         ".size md_dw_fused_6x6, .-md_dw_fused_6x6\n\t"
         ".popsection\n\t"
-        ".purgem md_dw66_block");
+        ".purgem md_dw66_block\n\t"
+        ".purgem md_dw_fused_block");
 
 /* Whether a fused layer's grouped planes take md_dw_fused_6x6: 6x6 outputs at stride 1 from 8x8 planes. */
 static inline int six_by_six(const md_window_params *p, const dw_plane *plane)
@@ -2358,32 +2372,29 @@ static inline int six_by_six(const md_window_params *p, const dw_plane *plane)
  * apart) into the 6 inside rows of 4 planes 8x8 padded by one pixel each side, 64 bytes apart (`to`
  * at plane 0's row 1): each plane row as 2 aligned words with its padding columns (`zeros`, the
  * padding in every byte), the words of {padding, pixels 0..2} and {pixels 3..5, padding} transposed
- * as transpose_4 does. Rows 0 and 7 keep the padding the layer set. */
+ * as transpose_runs does. Rows 0 and 7 keep the padding the layer set. */
 void md_dw_copy_6x6(const int8_t *from, int32_t step, int8_t *to, uint32_t zeros);
 
 /* The 4x4 byte transpose of words {a, d, b, e} (a pixel a word) into the channels' words at `at`,
- * `at` + 64, + 128, + 192 from r2; r8, r9 and lr taken, r4..r6 as well (not `a`..`e` otherwise). */
+ * `at` + 64, + 128, + 192 from r2, as transpose_runs does it (SEL, GE set by md_dw_copy_6x6); r8, r9
+ * and lr taken, `d` and `b` as well (not `a` or `e`). */
 #define DW_SIX_TRANSPOSE(a, d, b, e, at) \
-    "pkhbt r8, " a ", " b ", lsl #16\n\t" \
-    "pkhtb lr, " b ", " a ", asr #16\n\t" \
-    "pkhbt r9, " d ", " e ", lsl #16\n\t" \
-    "pkhtb r6, " e ", " d ", asr #16\n\t" \
-    "uxtb16 r4, r8\n\t" \
-    "uxtb16 r5, r9\n\t" \
-    "orr r4, r4, r5, lsl #8\n\t" \
-    "uxtb16 r8, r8, ror #8\n\t" \
-    "uxtb16 r9, r9, ror #8\n\t" \
-    "orr r8, r8, r9, lsl #8\n\t" \
-    "str r4, [r2, #" at "]\n\t" \
-    "str r8, [r2, #" at " + 64]\n\t" \
-    "uxtb16 r4, lr\n\t" \
-    "uxtb16 r5, r6\n\t" \
-    "orr r4, r4, r5, lsl #8\n\t" \
-    "uxtb16 lr, lr, ror #8\n\t" \
-    "uxtb16 r6, r6, ror #8\n\t" \
-    "orr lr, lr, r6, lsl #8\n\t" \
-    "str r4, [r2, #" at " + 128]\n\t" \
-    "str lr, [r2, #" at " + 192]\n\t"
+    "lsl r8, " d ", #8\n\t" \
+    "lsr r9, " a ", #8\n\t" \
+    "sel r8, " a ", r8\n\t" \
+    "sel r9, r9, " d "\n\t" \
+    "lsl lr, " e ", #8\n\t" \
+    "lsr " d ", " b ", #8\n\t" \
+    "sel lr, " b ", lr\n\t" \
+    "sel " d ", " d ", " e "\n\t" \
+    "pkhbt " b ", r8, lr, lsl #16\n\t" \
+    "pkhtb r8, lr, r8, asr #16\n\t" \
+    "pkhbt lr, r9, " d ", lsl #16\n\t" \
+    "pkhtb r9, " d ", r9, asr #16\n\t" \
+    "str " b ", [r2, #" at "]\n\t" \
+    "str lr, [r2, #" at " + 64]\n\t" \
+    "str r8, [r2, #" at " + 128]\n\t" \
+    "str r9, [r2, #" at " + 192]\n\t"
 
 /* r0 from, r1 step, r2 to, r3 zeros; r7 5 steps, r10 pixel 2, r11 past row 6, r12 an image row. */
 __asm__(".pushsection .text.md_dw_copy_6x6,\"ax\",%progbits\n\t"
@@ -2394,6 +2405,8 @@ __asm__(".pushsection .text.md_dw_copy_6x6,\"ax\",%progbits\n\t"
         ".type md_dw_copy_6x6, %function\n"
         "md_dw_copy_6x6:\n\t"
         "push {r4-r11, lr}\n\t"
+        "mov r8, #0x50000\n\t" /* GE = 0b0101: SEL takes bytes 0 and 2 from its first operand */
+        "msr APSR_g, r8\n\t"
         "add r7, r1, r1, lsl #2\n\t"
         "add r12, r7, r1\n\t"
         "add r11, r2, #48\n"
@@ -2420,6 +2433,135 @@ static int six_image(const md_window_params *p)
 {
     return p->input_h == 6 && p->input_w == 6 && p->pad_top == 1 && p->pad_left == 1;
 }
+
+/* ---- stride 1, rows of 12k outputs at a fixed width and depth (vww's and person_detect's 48x48x8,
+ * 24x24x32 and 12x12x64 layers): a group of 4 planes in one call */
+
+/* The outputs of 4 channels' planes (`planes` on, one after the other, `width` + 2 bytes a row and
+ * 2 `row_pairs` + 2 rows each; `folded` their dw_folded) at stride 1 into `out` (channel 0's top
+ * left output; `depth` bytes a pixel, `width` pixels a row): md_dw_fused_routine's blocks, 6 at a
+ * time (12 columns) with every plane byte and output at an immediate offset, a plane's constants
+ * loaded once for all its rows, a chunk's output base and the row's end kept on the stack. */
+typedef void dw_rows_routine(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
+
+/* md_dw_fused_rows' stack: the addend, the chunk's outputs, the row's end, the start, the row pairs
+ * left, the plane's outputs, the row pairs a plane, the planes left, the next plane's dw_folded. A
+ * row of 12 outputs is one chunk: no chunk loop, the row's end unused. */
+#define DW_ROWS_FRAME "40"
+
+/* One chunk's block `i` (of 6) in a row `width` outputs wide, `depth` bytes a pixel. */
+#define DW_ROWS_BLOCK(i) \
+    "md_dw_fused_block (2*" i "), (\\width+2), (2*" i "+2), (2*" i "*\\depth), \\depth, (\\width*\\depth), 0, 12\n\t"
+
+/* r0 the plane's row pair, r1 the start, r2 the multiplier, r3..r7 the filter and exponent, lr the
+ * chunk's first top row word. */
+__asm__(DW_FUSED_BLOCK_MACRO
+        ".macro md_dw_fused_rows width, depth\n\t"
+        ".pushsection .text.md_dw_fused_rows_\\width\\()_\\depth,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_fused_rows_\\width\\()_\\depth\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_fused_rows_\\width\\()_\\depth, %function\n"
+        "md_dw_fused_rows_\\width\\()_\\depth:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #" DW_ROWS_FRAME "\n\t"
+        "strd r2, r3, [sp, #20]\n\t" /* the plane's outputs, row pairs */
+        "mov r3, r1\n\t"
+        "mov r12, #4\n\t"
+        "str r12, [sp, #28]\n" /* planes left */
+        "1:\n\t" /* r0 the plane, r3 its dw_folded */
+        "ldrd r12, r1, [sp, #20]\n\t"
+        "add r11, r0, #\\width\n\t" /* the first row's end */
+        "add r10, r12, #1\n\t"
+        "str r10, [sp, #20]\n\t" /* the next plane's outputs */
+        "str r1, [sp, #16]\n\t"
+        "strd r12, r11, [sp, #4]\n\t"
+        "add r12, r3, #36\n\t"
+        "str r12, [sp, #32]\n\t" /* the next plane's dw_folded */
+        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
+        "str r1, [sp, #12]\n\t"
+        "str r11, [sp]\n\t"
+        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "ldr lr, [r0]\n\t"
+        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
+        "2:\n\t"
+        DW_ROWS_BLOCK("0") DW_ROWS_BLOCK("1") DW_ROWS_BLOCK("2")
+        DW_ROWS_BLOCK("3") DW_ROWS_BLOCK("4") DW_ROWS_BLOCK("5")
+        ".if \\width > 12\n\t"
+        "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */
+        "adds r0, r0, #12\n\t"
+        "add r1, r1, #(12*\\depth)\n\t"
+        "cmp r0, r12\n\t"
+        "str r1, [sp, #4]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        "bne 2b\n\t"
+        "ldrd r1, r12, [sp, #4]\n\t" /* the next row pair: past the bottom row's outputs, 2 plane rows on */
+        "adds r0, r0, #(\\width+4)\n\t"
+        "add r1, r1, #(\\width*\\depth)\n\t"
+        "add r12, r12, #(2*\\width+4)\n\t"
+        "strd r1, r12, [sp, #4]\n\t"
+        "ldr r12, [sp, #16]\n\t"
+        "ldr lr, [r0]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        ".else\n\t" /* one chunk a row: r0 and the outputs still at the row pair's start */
+        "ldr r1, [sp, #4]\n\t"
+        "adds r0, r0, #(2*\\width+4)\n\t"
+        "ldr r12, [sp, #16]\n\t"
+        "add r1, r1, #(2*\\width*\\depth)\n\t"
+        "str r1, [sp, #4]\n\t"
+        "ldr lr, [r0]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        ".endif\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #16]\n\t"
+        "bne 2b\n\t"
+        "ldr r12, [sp, #28]\n\t" /* the next plane: 2 rows past the last row pair's */
+        "adds r0, r0, #(2*\\width+4)\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #28]\n\t"
+        "ldr r3, [sp, #32]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #" DW_ROWS_FRAME "\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_fused_rows_\\width\\()_\\depth, .-md_dw_fused_rows_\\width\\()_\\depth\n\t"
+        ".popsection\n\t"
+        ".endm\n\t"
+        "md_dw_fused_rows 12, 64\n\t"
+        "md_dw_fused_rows 24, 32\n\t"
+        "md_dw_fused_rows 48, 8\n\t"
+        ".purgem md_dw_fused_rows\n\t"
+        ".purgem md_dw_fused_block");
+
+void md_dw_fused_rows_12_64(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
+void md_dw_fused_rows_24_32(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
+void md_dw_fused_rows_48_8(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
+
+/* The md_dw_fused_rows routine of a fused layer's grouped planes (`p`, `steps` and `plane` in their
+ * orientation), NULL if none: stride 1, an even number of output rows, planes padded by one value
+ * each side, a width and depth an instance was made for. */
+static dw_rows_routine *rows_routine(const md_window_params *p, const dw_steps *steps, const dw_plane *plane)
+{
+    static const struct {
+        int32_t width, depth;
+        dw_rows_routine *routine;
+    } made[] = {{12, 64, md_dw_fused_rows_12_64}, {24, 32, md_dw_fused_rows_24_32}, {48, 8, md_dw_fused_rows_48_8}};
+    size_t i;
+    if (p->stride_w != 1 || p->stride_h != 1 || p->output_h % 2 || plane->width != p->output_w + 2 ||
+        plane->rows != p->output_h + 2) {
+        return NULL;
+    }
+    for (i = 0; i < sizeof made / sizeof made[0]; ++i) {
+        if (made[i].width == p->output_w && made[i].depth == steps->out_column &&
+            steps->out_row == p->output_w * steps->out_column) {
+            return made[i].routine;
+        }
+    }
+    return NULL;
+}
+
 /* The geometry of md_dw_fused_blocks_s2's planes, set once a layer. */
 typedef struct {
     int8_t *out;         /* the first plane's first output (plane i's: out + i) */
@@ -3025,6 +3167,29 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
     }
 }
 
+/* A fused layer's grouped planes through an md_dw_fused_rows routine (rows_routine; `p`, `steps`
+ * and `plane` in their orientation, the padding set): a group of 4 channels at a time copied
+ * (copy_planes_4), folded, and computed in one call. */
+static MD_NOINLINE void planes_rows(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
+                                    const dw_plane *plane, const int8_t *input, const int32_t *given,
+                                    dw_rows_routine *routine)
+{
+    const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
+    const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
+    const int32_t plane_size = plane->rows * plane->width;
+    dw_folded folds[4];
+    int32_t batch;
+    int32_t c;
+    for (batch = 0; batch < p->batches; ++batch) {
+        const int8_t *image = input + batch * image_bytes;
+        int8_t *output = (int8_t *)job->output + batch * output_bytes;
+        for (c = 0; c < p->input_c; c += 4) {
+            copy_planes_4(p, steps, image, c, plane, plane_size);
+            routine(plane->bytes, channel_folds(p, steps, job, given, c, 4, folds), output + c, p->output_h / 2);
+        }
+    }
+}
+
 /* A fused layer's planes at stride 2 (`p` in the planes' orientation, `plane` the int8 plane's
  * geometry): a group of channels copied at a time into as many wide planes (md_depthwise_s8_wide_planes:
  * the scratch holds them; 4 over a depth of 4k, else 2, the last of an odd count with the one
@@ -3108,6 +3273,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const dw_folded *folds = local;
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
     dw_fused_geometry fused_geometry = fused_plan(&oriented, &steps, &first_plane, plane_size);
+    dw_rows_routine *rows;
     int32_t batch;
     int32_t c;
     int32_t k;
@@ -3120,6 +3286,11 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     if (six_by_six(&oriented, &first_plane) && fused && group == 4) {
         planes_six(job, &oriented, &steps, input, first_plane.bytes, given);
+        return;
+    }
+    rows = fused && group == 4 ? rows_routine(&oriented, &steps, &first_plane) : NULL;
+    if (rows != NULL) {
+        planes_rows(job, &oriented, &steps, &first_plane, input, given, rows);
         return;
     }
     for (batch = 0; batch < p->batches; ++batch) {

@@ -1,0 +1,49 @@
+"""The grouped stride-1 planes whose rows take an md_dw_fused_rows routine (`md_depthwise_dsp.c`:
+widths and depths 12x64, 24x32 and 48x8, 6 blocks a chunk at immediate offsets, a plane's constants
+once for all its rows) agree bit for bit with the reference engine on the host, the M3 (the portable
+kernel) and every DSP core: SAME and VALID windows, one row pair, two batches, outputs saturated
+both ways; beside them the shapes just outside the routines (an odd last row, a wider row, another
+depth, a tall image transposed, a clamp inside int8's range), which take md_dw_fused_blocks or the
+other plane paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcudeploy.inputs import random_inputs
+from mcudeploy.ir import Graph, KernelVariant, Schedule
+from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
+from mcudeploy.validation.runner import Validator
+from test_codegen import Family, _depthwise
+
+
+def fused_rows() -> Graph:
+    f = Family("fused_rows", 7)
+    same = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1)
+    valid = DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1)
+    _depthwise(f, "int8", (1, 12, 12, 64), 1, same)  # one chunk a row, 6 row pairs
+    _depthwise(f, "int8", (2, 24, 24, 32), 1, same)  # two chunks a row, two batches
+    _depthwise(f, "int8", (1, 48, 48, 8), 1, same, out_scale=0.02)  # four chunks a row, saturated
+    _depthwise(f, "int8", (1, 14, 14, 64), 1, valid)  # 12x12 outputs from VALID windows
+    _depthwise(f, "int8", (1, 2, 12, 64), 1, same)  # one row pair
+    # just outside: an odd last row, a row of 13, a depth of 68, a tall image, a clamp
+    _depthwise(f, "int8", (1, 11, 12, 64), 1, same)
+    _depthwise(f, "int8", (1, 12, 13, 64), 1, same)
+    _depthwise(f, "int8", (1, 12, 12, 68), 1, same)
+    _depthwise(f, "int8", (1, 24, 12, 64), 1, same)
+    relu6 = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
+    _depthwise(f, "int8", (1, 12, 12, 64), 1, relu6)
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(schedule=Schedule.GROUPED)
+    return graph
+
+
+@pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
+def test_fused_rows_are_bit_exact(target: str):
+    checker = Validator(fused_rows())
+    try:
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
