@@ -27,6 +27,10 @@ PLUGIN_CFLAGS: tuple[str, ...] = ("-shared", "-fPIC", "-O2", "-std=gnu11", "-Wal
 MARK_SYMBOL = "mcu_count_mark"
 ELSEWHERE = "elsewhere"
 """Memory label of accesses outside every range a run asked about."""
+FETCH_MISS_BRANCH = "fetch_miss_branch"
+FETCH_MISS_SEQUENTIAL = "fetch_miss_sequential"
+"""Events of the instruction-fetch cache (`InstructionCounting.fetch_cache`): a line missed as the first of a
+block entered by a branch, call, return or exception, and one missed in sequence."""
 
 KIND_CLASSES: dict[str, str] = {
     "alu": "alu",
