@@ -20,7 +20,7 @@ from mcudeploy.codegen import generator
 from mcudeploy.devices import Device, RegionKind, find_device, load_database
 from mcudeploy.emulation import InstructionCounting, build, get_target, run_elf
 from mcudeploy.emulation.harness import MARK_OVERHEAD, run_harness_steps
-from mcudeploy.emulation.plugin import ExecutionCounts
+from mcudeploy.emulation.plugin import FETCH_MISS_BRANCH, FETCH_MISS_SEQUENTIAL, CacheGeometry, ExecutionCounts
 from mcudeploy.emulation.toolchain import _run_compiler
 from mcudeploy.errors import InternalError, McuDeployError
 from mcudeploy.estimate import CORE_TIMINGS, core_timing, estimate_model, price
@@ -334,6 +334,24 @@ def test_instruction_fetch_from_flash_follows_wait_states_prefetch_and_cache() -
     assert memory.branch_fetch_cycles == 2
     assert any("prefetch" in item for item in memory.approximations)
     assert any("RM0390" in item for item in memory.approximations)
+
+
+def test_instruction_fetch_through_a_simulated_flash_cache_prices_each_missed_line() -> None:
+    l4r5 = find_device("NUCLEO-L4R5ZI")  # ART: 32 lines of 32 bytes, 64-bit flash reads, 5 wait states at 120 MHz
+    memory = device_memory(l4r5, None, 120)
+    assert memory.fetch_cache == CacheGeometry(32, 1, 32)
+    # A line is four reads of 6 cycles, each hiding 8 / 3 cycles of the core's (one 3-byte instruction a cycle);
+    # at a branch target the first read waits all 5 wait states.
+    sequential, branch = 4 * (6 - 8 / 3), 5 + 3 * (6 - 8 / 3)
+    assert memory.fetch_miss_sequential_cycles == pytest.approx(sequential)
+    assert memory.fetch_miss_branch_cycles == pytest.approx(branch)
+    assert any("simulated" in item and "13.3 cycles a line" in item for item in memory.approximations)
+    counts = ExecutionCounts({"alu": 1000}, {FETCH_MISS_BRANCH: 2, FETCH_MISS_SEQUENTIAL: 10})
+    fetch = price(counts, core_timing("cortex-m4"), memory).memory_by_label["code fetch"]
+    assert fetch == pytest.approx(2 * branch + 10 * sequential)
+    single_bank = device_memory(_with_flash(l4r5, read_bytes=16), None, 120)  # 128-bit reads: two a line
+    assert single_bank.fetch_miss_sequential_cycles == pytest.approx(2 * (6 - 16 / 3))
+    assert device_memory(find_device("STM32F446RE"), None, 180).fetch_cache is None  # geometry not in the database
 
 
 def test_a_cache_off_after_reset_is_named_in_the_notes() -> None:

@@ -229,6 +229,16 @@ FUNCTION seq_seam           @ r0: word buffer; straight-line code QEMU cuts into
     muleq r2, r1, r2        @ ... a 16-bit MUL inside the IT block sets no flags: one cycle, after the cut too
     bx lr
 END seq_seam
+
+    .balign 32
+FUNCTION seq_fetch          @ r0: passes over a loop of five 32-byte lines, then a sixth line
+1:  .rept 78
+    nop
+    .endr
+    subs r0, #1
+    bne 1b
+    bx lr
+END seq_fetch
 #endif
 
 #if defined(__ARM_FEATURE_DSP)
@@ -307,6 +317,7 @@ void seq_pairs(void);
 void seq_latency(int32_t *words);
 void seq_taken_pairs(void);
 void seq_seam(int32_t *words);
+void seq_fetch(int passes);
 #endif
 void seq_dsp(void);
 void seq_fpu(int32_t *words);
@@ -327,6 +338,7 @@ int main(void)
     seq_latency(buffer);
     seq_taken_pairs();
     seq_seam(buffer);
+    seq_fetch(2);
 #if defined(__ARM_FEATURE_DSP)
     seq_dsp();
 #endif
@@ -500,6 +512,24 @@ def test_cache_model_counts_lru_misses(ways: int, misses: int, sequence_runs: di
     # Four lines read twice: they all stay in 4 ways, but LRU in 2 ways evicts each before its reuse.
     assert counts.reads["stream"] == 8
     assert counts.misses["stream"] == misses
+
+
+@pytest.mark.parametrize(("ways", "branch", "sequential"), [(4, 2, 4 + 4 + 1), (8, 1, 4 + 1)])
+def test_fetch_cache_counts_line_misses_by_how_they_are_reached(
+    ways: int, branch: int, sequential: int, sequence_runs: dict
+) -> None:
+    _, elf = sequence_runs["m4"]
+    function = ElfImage(elf).symbol("seq_fetch")
+    counting = InstructionCounting(
+        memory=(MemoryRange("code", function.address & ~1, function.address + function.size, cached=True),),
+        fetch_cache=CacheGeometry(line_bytes=32, sets=1, ways=ways),
+    )
+    counts = _run("m4", elf, counting).counts.function_counts["seq_fetch"]
+    # Two passes over five lines, entered by the call then by the loop branch, and the line of BX LR: in 4 ways
+    # LRU evicts every line before its reuse; in 8 the second pass hits throughout.
+    assert counts.events["fetch_miss_branch"] == branch
+    assert counts.events["fetch_miss_sequential"] == sequential
+    assert counts.misses["code"] == 0  # instruction fetches are not data reads
 
 
 # ---------------------------------------------------------------- the decoder against objdump

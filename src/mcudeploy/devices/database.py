@@ -99,6 +99,13 @@ class FlashTiming:
     source: str
     wait_states_note: str = ""
     """Why the flash region gives no wait-state figure (serial XIP flash, or none published)."""
+    fetch_line_bytes: int = 0
+    """Line of the instruction cache in front of flash (its size: the part's icache_bytes), whose misses
+    the estimate simulates and prices; 0: not described, instruction fetch from it priced as hits."""
+    fetch_ways: int = 0
+    """Its associativity (0: fully associative, LRU)."""
+    read_bytes: int = 0
+    """Bytes one flash read returns (in wait states + 1 cycles): what a missed line costs."""
 
 
 @dataclass(frozen=True)
@@ -351,6 +358,8 @@ def _flash_timing(entry: dict[str, Any], owner: str) -> FlashTiming:
         raise ValueError(f"{owner}: flash timing without its source")
     if not timing.cache_on_at_reset and timing.cache and not timing.enabled_by:
         raise ValueError(f"{owner}: flash cache off after reset: say what enables it (enabled_by)")
+    if timing.fetch_line_bytes and not (timing.cache and timing.read_bytes and entry.get("icache_bytes")):
+        raise ValueError(f"{owner}: flash fetch_line_bytes needs its cache, read_bytes and icache_bytes")
     return timing
 
 

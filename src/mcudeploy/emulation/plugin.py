@@ -27,6 +27,10 @@ PLUGIN_CFLAGS: tuple[str, ...] = ("-shared", "-fPIC", "-O2", "-std=gnu11", "-Wal
 MARK_SYMBOL = "mcu_count_mark"
 ELSEWHERE = "elsewhere"
 """Memory label of accesses outside every range a run asked about."""
+FETCH_MISS_BRANCH = "fetch_miss_branch"
+FETCH_MISS_SEQUENTIAL = "fetch_miss_sequential"
+"""Events of the instruction-fetch cache (`InstructionCounting.fetch_cache`): a line missed as the first of a
+block entered by a branch, call, return or exception, and one missed in sequence."""
 
 KIND_CLASSES: dict[str, str] = {
     "alu": "alu",
@@ -139,7 +143,8 @@ class InstructionCounting:
     functions named in `marks`, the counts of every call of the `scopes` functions with their
     callees (a call ends when execution reaches one of the `scope_closers` functions, their
     caller), and data accesses per `memory` range (first match wins) with `cache` modelling
-    reads of cached ranges."""
+    reads of cached ranges and `fetch_cache` instruction fetch from them (the events
+    fetch_miss_branch and fetch_miss_sequential)."""
 
     per_function: bool = True
     marks: tuple[str, ...] = (MARK_SYMBOL,)
@@ -147,6 +152,7 @@ class InstructionCounting:
     scope_closers: tuple[str, ...] = ()
     memory: tuple[MemoryRange, ...] = ()
     cache: CacheGeometry | None = None
+    fetch_cache: CacheGeometry | None = None
 
 
 @dataclass(frozen=True)
@@ -274,9 +280,9 @@ def _memory_arguments(counting: InstructionCounting, directory: Path) -> list[st
         return []
     lines = (f"{item.start:x} {item.end:x} {int(item.cached)}" for item in counting.memory)
     arguments = [f"regions={_write_lines(directory / 'insn_regions.txt', lines)}"]
-    if counting.cache is not None:
-        geometry = counting.cache
-        arguments.append(f"cache={geometry.line_bytes}:{geometry.sets}:{geometry.ways}")
+    for key, geometry in (("cache", counting.cache), ("icache", counting.fetch_cache)):
+        if geometry is not None:
+            arguments.append(f"{key}={geometry.line_bytes}:{geometry.sets}:{geometry.ways}")
     return arguments
 
 

@@ -5,13 +5,14 @@ cycles = Σ kinds count × the core's cycles for that kind          (instruction
        + Σ memory labels reads, writes and cache misses × their cost (wait states)
        + taken branches × the code-fetch refill                     (code in uncached flash)
        + instructions × the fetch wait                              (flash with neither cache nor prefetch)
+       + instruction-cache line misses × their flash reads          (flash behind a simulated instruction cache)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mcudeploy.emulation.plugin import CLASSES, KIND_CLASSES, ExecutionCounts
+from mcudeploy.emulation.plugin import CLASSES, FETCH_MISS_BRANCH, FETCH_MISS_SEQUENTIAL, KIND_CLASSES, ExecutionCounts
 from mcudeploy.estimate.memory import MemoryTiming
 from mcudeploy.estimate.timings import CoreTiming
 
@@ -57,5 +58,10 @@ def _memory_cycles(counts: ExecutionCounts, memory: MemoryTiming) -> dict[str, f
             + counts.misses.get(label, 0) * cost.miss_cycles
         )
     taken = sum(count for kind, count in counts.kinds.items() if kind in TAKEN_BRANCH_KINDS)
-    cycles["code fetch"] = taken * memory.branch_fetch_cycles + counts.instructions * memory.instruction_fetch_cycles
+    cycles["code fetch"] = (
+        taken * memory.branch_fetch_cycles
+        + counts.instructions * memory.instruction_fetch_cycles
+        + counts.events.get(FETCH_MISS_BRANCH, 0) * memory.fetch_miss_branch_cycles
+        + counts.events.get(FETCH_MISS_SEQUENTIAL, 0) * memory.fetch_miss_sequential_cycles
+    )
     return cycles

@@ -139,6 +139,7 @@ def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> I
         scope_closers=SCOPE_CLOSERS,
         memory=memory.plugin_ranges(layout),
         cache=memory.cache,
+        fetch_cache=memory.fetch_cache,
     )
 
 

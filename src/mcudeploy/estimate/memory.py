@@ -15,8 +15,12 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   wait states: `ws` for a 16-byte accelerator line, `ws + 1 + line/8` for an L1 line
   (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
 * instruction fetch, as the part's flash timing in the database says (`Part.flash`): free
-  from RAM or TCM, and from flash behind a cache or accelerator (kernel loops stay in it;
-  the first pass over each line is not priced); from uncached flash with a prefetch buffer,
+  from RAM or TCM; from flash behind an instruction cache whose geometry the database gives
+  (`fetch_line_bytes`), the plugin simulates that cache (LRU) and each missed line costs its flash
+  reads (`read_bytes` each, `ws + 1` cycles): in sequence the prefetch buffer hides at most the
+  cycles the core spends on the previous read's code (one `THUMB_BYTES_PER_INSTRUCTION`-byte
+  instruction a cycle), at a branch target the first read waits its `ws` in full; behind another
+  cache or accelerator, free (kernel loops taken to stay in it); from uncached flash with a prefetch buffer,
   every taken branch waits `ws` more cycles for the buffer to refill (sequential fetch is
   hidden); without one, every fetched word waits `ws` (Thumb-2 code averages
   `THUMB_BYTES_PER_INSTRUCTION` bytes an instruction, fetched a 32-bit word at a time).
@@ -133,6 +137,12 @@ class MemoryTiming:
     """Added to every taken branch: code in uncached flash refilling the prefetch buffer."""
     instruction_fetch_cycles: float = 0.0
     """Added to every instruction: code in flash with neither cache nor prefetch."""
+    fetch_cache: CacheGeometry | None = None
+    """The instruction cache in front of flash the plugin simulates, when the database describes it."""
+    fetch_miss_branch_cycles: float = 0.0
+    """Added to every line of it missed at a branch target (FETCH_MISS_BRANCH) ..."""
+    fetch_miss_sequential_cycles: float = 0.0
+    """... and to every line missed in sequence (FETCH_MISS_SEQUENTIAL)."""
     notes: tuple[str, ...] = field(default_factory=tuple)
     approximations: tuple[str, ...] = field(default_factory=tuple)
     """How instruction fetch and the caches are priced on this device."""
@@ -224,6 +234,37 @@ class _CodeFetch:
     per_taken_branch: float
     per_instruction: float
     approximation: str
+    cache: CacheGeometry | None = None
+    per_branch_miss: float = 0.0
+    per_sequential_miss: float = 0.0
+
+
+def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
+    """Instruction fetch through the flash's instruction cache, its misses simulated: a missed line costs
+    its flash reads, in sequence the prefetch hiding what the core spends on the previous read's code."""
+    part = device.part
+    flash = part.flash
+    assert part.icache_bytes, "the database checks that fetch_line_bytes comes with icache_bytes"
+    line, read = flash.fetch_line_bytes, flash.read_bytes
+    lines = part.icache_bytes // line
+    ways = flash.fetch_ways or lines
+    reads = max(1, line // read)
+    hidden = read / THUMB_BYTES_PER_INSTRUCTION
+    stall = max(0.0, ws + 1 - hidden)
+    branch, sequential = ws + (reads - 1) * stall, reads * stall
+    association = "fully associative" if ways == lines else f"{ways}-way"
+    return _CodeFetch(
+        0.0,
+        0.0,
+        f"instruction fetch from {span.name} ({ws} wait states) through the {flash.cache}: {lines} lines of "
+        f"{line} bytes, {association} LRU, simulated; a missed line is {reads} flash read(s) of {read} bytes at "
+        f"{ws + 1} cycles, the prefetch hiding at most {hidden:.3g} cycles of each (one "
+        f"{THUMB_BYTES_PER_INSTRUCTION}-byte instruction a cycle): {sequential:.3g} cycles a line missed in "
+        f"sequence, {branch:.3g} at a branch target (its first read waits all {ws} wait states)",
+        CacheGeometry(line, lines // ways, ways),
+        branch,
+        sequential,
+    )
 
 
 def _code_fetch(device: Device, span: Span, code: RegionCost, cache: DeviceCache | None) -> _CodeFetch:
@@ -244,6 +285,8 @@ def _code_fetch(device: Device, span: Span, code: RegionCost, cache: DeviceCache
         if code.cached:
             return _CodeFetch(0.0, 0.0, f"instruction fetch from {span.name} ({span.kind.value}) hits the cache")
         return _CodeFetch(0.0, 0.0, f"instruction fetch from {span.name} ({span.kind.value}): no wait states")
+    if region.cacheable and flash.cache and flash.fetch_line_bytes:
+        return _simulated_fetch(device, span, ws)
     if region.cacheable and (flash.cache or cache is not None):
         what = flash.cache or (cache.name if cache else "cache")
         return _CodeFetch(
@@ -329,6 +372,9 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         cache.name if cache else "",
         fetch.per_taken_branch,
         fetch.per_instruction,
+        fetch.cache,
+        fetch.per_branch_miss,
+        fetch.per_sequential_miss,
         tuple(dict.fromkeys([*notes, *_flash_notes(device, spans)])),
         (fetch.approximation, f"flash timing: {device.part.flash.source}"),
     )

@@ -78,7 +78,8 @@ def profile_elf(
         memory = zero_wait_memory(0.0)
     else:
         memory = device_memory(device, None, float(clock_mhz or device.part.max_clock_mhz))
-    counting = InstructionCounting(memory=memory.plugin_ranges(program_layout(Path(elf), target)), cache=memory.cache)
+    ranges = memory.plugin_ranges(program_layout(Path(elf), target))
+    counting = InstructionCounting(memory=ranges, cache=memory.cache, fetch_cache=memory.fetch_cache)
     run = run_elf(target, elf, workdir or Path.cwd(), timeout_s, plugin=counting)
     counts = run.counts
     assert counts is not None

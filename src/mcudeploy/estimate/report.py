@@ -228,8 +228,8 @@ def _cold_fetch_bound(placed: ModelEstimate, in_flash: ModelEstimate) -> float |
     outgrows the cache misses again, which neither figure prices)."""
     code = in_flash.memory.regions["code"]
     cache = in_flash.memory.cache
-    if not code.cached or cache is None or placed.hot_code_bytes is None:
-        return None
+    if not code.cached or cache is None or placed.hot_code_bytes is None or in_flash.memory.fetch_cache is not None:
+        return None  # (with a simulated instruction cache, its misses are in the estimate)
     return -(-placed.hot_code_bytes // cache.line_bytes) * code.miss_cycles
 
 

@@ -22,16 +22,20 @@
  *   scopes  entry addresses of functions whose calls are attributed inclusively (callees
  *           included) until execution reaches a closer range (their caller);
  *   regions labelled address ranges: every data access is counted by region, read or
- *           write, and reads of cached regions go through a set-associative LRU cache model.
+ *           write, and reads of cached regions go through a set-associative LRU cache model;
+ *   icache  a second such cache for instruction fetch from cached regions: each executed block
+ *           looks up, in order, every line its instructions span, and a miss counts as the event
+ *           fetch_miss_branch when it is the first line of a block not entered straight on from the
+ *           block before (a taken branch, call, return or exception), else fetch_miss_sequential.
  * Unaligned data accesses are counted in every run, as events, by the aligned transfers they split into.
  *
  * Arguments (-plugin insn_count.so,out=FILE[,ranges=FILE][,marks=FILE][,scopes=FILE,closers=FILE]
- *            [,regions=FILE][,cache=LINE:SETS:WAYS]):
+ *            [,regions=FILE][,cache=LINE:SETS:WAYS][,icache=LINE:SETS:WAYS]):
  *   ranges  "START END" per line (hex, END exclusive, sorted, not overlapping)
  *   marks   "ADDRESS" per line (hex)            scopes  "ENTRY" per line (hex)
  *   closers "START END" per line (hex)          regions "START END CACHED" per line (hex hex 0|1)
- * A counter vector is: one count per kind, one per event, then reads, writes and cache
- * misses per region (the last region is "anywhere else"). Output lines: "kinds NAMES...",
+ * A counter vector is: one count per kind, one per event (the decoder's, then the two fetch
+ * misses), then reads, writes and cache misses per region (the last region is "anywhere else"). Output lines: "kinds NAMES...",
  * "events NAMES...", "regions N", "total N", "other VECTOR", "range START END VECTOR",
  * "scope ENTRY CALLS VECTOR", "mark ADDRESS N VECTOR" (N = instructions before the mark,
  * VECTOR = totals so far) each followed by one "mark_scope ENTRY VECTOR" per scope (its totals so
@@ -94,6 +98,9 @@ __attribute__((visibility("default"))) int qemu_plugin_install(plugin_id id, con
 /* Branch predictor model: 2-bit saturating counters (taken when >= 2) indexed by address. */
 #define PREDICTOR_ENTRIES 4096u
 #define MAX_COUNTS (2 + EVENT_COUNT)
+/* Events of the instruction-fetch cache, counted after the decoder's. */
+enum fetch_event { FETCH_MISS_BRANCH, FETCH_MISS_SEQUENTIAL, FETCH_EVENT_COUNT };
+static const char *const FETCH_EVENT_NAMES[FETCH_EVENT_COUNT] = {"fetch_miss_branch", "fetch_miss_sequential"};
 #define REGION_READ 0
 #define REGION_WRITE 1
 #define REGION_MISS 2
@@ -109,7 +116,7 @@ struct region {
     bool cached;
 };
 
-/* A set-associative cache with LRU replacement; tags hold line + 1 (0 = empty). */
+/* A set-associative cache with LRU replacement; tags hold line + 1 (0 = empty, no tags: not asked for). */
 struct cache {
     unsigned line_shift;
     size_t sets;
@@ -187,6 +194,12 @@ struct seam {
     struct branch_site *branch; /* the block's conditional branch as priced after `from`, if it is the first */
 };
 
+/* A cache line an executed block fetches from a cached region, counted in its first instruction's bucket. */
+struct fetch_line {
+    uint64_t address;
+    uint64_t *bucket;
+};
+
 struct block {
     uint64_t address;
     uint64_t end;               /* the address after its last instruction */
@@ -198,6 +211,8 @@ struct block {
     struct instruction_copy *instructions;
     struct pipeline exit;       /* the pipeline state after its last instruction */
     struct seam seam;           /* priced at the first entry by fall-through from `seam.from` */
+    size_t fetch_count;
+    struct fetch_line *fetch_lines; /* the lines its instructions span, in order, each once */
 };
 
 struct mark_hit {
@@ -216,7 +231,8 @@ static struct address_list closer_ends;
 static struct region *regions;
 static size_t region_count;
 static struct cache cache;
-static bool cache_enabled;
+static struct cache fetch_cache;
+static uint64_t last_fetch_line; /* line + 1 of the last instruction fetched from a cached region, 0: none */
 
 static size_t vector_length;
 /* One counter vector per range, then the "other" bucket. */
@@ -241,9 +257,14 @@ static size_t event_slot(unsigned event)
     return KIND_COUNT + event;
 }
 
+static size_t fetch_slot(unsigned event)
+{
+    return KIND_COUNT + EVENT_COUNT + event;
+}
+
 static size_t region_slot(size_t region, unsigned what)
 {
-    return KIND_COUNT + EVENT_COUNT + 3 * region + what;
+    return KIND_COUNT + EVENT_COUNT + FETCH_EVENT_COUNT + 3 * region + what;
 }
 
 /* ---- Argument files. ---- */
@@ -300,7 +321,7 @@ static bool read_regions(const char *path)
     return ok;
 }
 
-static bool parse_cache(const char *text)
+static bool parse_cache(const char *text, struct cache *cache)
 {
     unsigned line;
     size_t sets;
@@ -309,13 +330,12 @@ static bool parse_cache(const char *text)
         sets == 0 || ways == 0) {
         return false;
     }
-    cache.line_shift = (unsigned)__builtin_ctz(line);
-    cache.sets = sets;
-    cache.ways = ways;
-    cache.tags = calloc(sets * ways, sizeof *cache.tags);
-    cache.last_use = calloc(sets * ways, sizeof *cache.last_use);
-    cache_enabled = true;
-    return cache.tags != NULL && cache.last_use != NULL;
+    cache->line_shift = (unsigned)__builtin_ctz(line);
+    cache->sets = sets;
+    cache->ways = ways;
+    cache->tags = calloc(sets * ways, sizeof *cache->tags);
+    cache->last_use = calloc(sets * ways, sizeof *cache->last_use);
+    return cache->tags != NULL && cache->last_use != NULL;
 }
 
 static bool key_is(const char *argument, size_t key_length, const char *key)
@@ -351,7 +371,10 @@ static bool parse_argument(const char *argument)
         return read_regions(value);
     }
     if (key_is(argument, key_length, "cache")) {
-        return parse_cache(value);
+        return parse_cache(value, &cache);
+    }
+    if (key_is(argument, key_length, "icache")) {
+        return parse_cache(value, &fetch_cache);
     }
     return false;
 }
@@ -495,6 +518,26 @@ static bool resolve_branch(struct branch_site *site, uint64_t next_address)
 
 static void price_seam(struct block *block, const struct block *from, const struct pipeline *exit,
                        uint64_t version);
+static bool cache_hit(struct cache *cache, uint64_t address);
+
+/* Looks up the lines `block` fetches, in order; the first is the target of a branch unless the block
+ * is entered straight on. A block entered straight on whose first line is the one fetched last reads it
+ * from the line being fetched: no look-up. */
+static void fetch_block(const struct block *block, bool straight_on)
+{
+    for (size_t index = 0; index < block->fetch_count; index++) {
+        const struct fetch_line *fetch = &block->fetch_lines[index];
+        const uint64_t line = (fetch->address >> fetch_cache.line_shift) + 1;
+        const bool branch_target = index == 0 && !straight_on;
+        if ((branch_target || line != last_fetch_line) && !cache_hit(&fetch_cache, fetch->address)) {
+            fetch->bucket[fetch_slot(branch_target ? FETCH_MISS_BRANCH : FETCH_MISS_SEQUENTIAL)]++;
+        }
+        last_fetch_line = line;
+    }
+    if (block->fetch_count == 0) {
+        last_fetch_line = 0;
+    }
+}
 
 static void on_block_executed(unsigned int vcpu_index, void *udata)
 {
@@ -516,7 +559,11 @@ static void on_block_executed(unsigned int vcpu_index, void *udata)
      * added as the block starts: a mark on its first instruction (a function entry, reached by a call in
      * practice) would see them before that instruction's own counts. */
     struct seam *seam = &block->seam;
-    if (!taken && previous_block != NULL && previous_block->end == block->address) {
+    const bool straight_on = !taken && previous_block != NULL && previous_block->end == block->address;
+    if (fetch_cache.tags != NULL) {
+        fetch_block(block, straight_on);
+    }
+    if (straight_on) {
         if (seam->from != previous_block || seam->from_version != previous_version) {
             price_seam(block, previous_block, previous_exit, previous_version);
         }
@@ -536,23 +583,23 @@ static void on_block_executed(unsigned int vcpu_index, void *udata)
     previous_block = block;
 }
 
-static bool cache_hit(uint64_t address)
+static bool cache_hit(struct cache *cache, uint64_t address)
 {
-    const uint64_t line = address >> cache.line_shift;
-    const size_t first = (size_t)(line % cache.sets) * cache.ways;
+    const uint64_t line = address >> cache->line_shift;
+    const size_t first = (size_t)(line % cache->sets) * cache->ways;
     size_t victim = first;
-    cache.clock++;
-    for (size_t way = first; way < first + cache.ways; way++) {
-        if (cache.tags[way] == line + 1) {
-            cache.last_use[way] = cache.clock;
+    cache->clock++;
+    for (size_t way = first; way < first + cache->ways; way++) {
+        if (cache->tags[way] == line + 1) {
+            cache->last_use[way] = cache->clock;
             return true;
         }
-        if (cache.last_use[way] < cache.last_use[victim]) {
+        if (cache->last_use[way] < cache->last_use[victim]) {
             victim = way;
         }
     }
-    cache.tags[victim] = line + 1;
-    cache.last_use[victim] = cache.clock;
+    cache->tags[victim] = line + 1;
+    cache->last_use[victim] = cache->clock;
     return false;
 }
 
@@ -593,7 +640,7 @@ static void on_memory_access(unsigned int vcpu_index, plugin_meminfo info, uint6
         return;
     }
     bucket[region_slot(region, REGION_READ)]++;
-    if (cache_enabled && region < region_count && regions[region].cached && !cache_hit(vaddr)) {
+    if (cache.tags != NULL && region < region_count && regions[region].cached && !cache_hit(&cache, vaddr)) {
         bucket[region_slot(region, REGION_MISS)]++;
     }
 }
@@ -768,6 +815,33 @@ static void price_seam(struct block *block, const struct block *from, const stru
     seam->exit = carried;
 }
 
+static size_t region_of(uint64_t address);
+
+/* Adds the cache lines an instruction of `size` bytes at `address` spans to those its block fetches,
+ * when it lies in a cached region and the fetch cache was asked for. */
+static void add_fetch_lines(struct block *block, uint64_t address, unsigned size, uint64_t *bucket)
+{
+    const size_t region = region_of(address);
+    if (fetch_cache.tags == NULL || region >= region_count || !regions[region].cached) {
+        return;
+    }
+    const unsigned shift = fetch_cache.line_shift;
+    for (uint64_t line = address >> shift; line <= (address + size - 1) >> shift; line++) {
+        const size_t count = block->fetch_count;
+        if (count > 0 && block->fetch_lines[count - 1].address >> shift == line) {
+            continue;
+        }
+        struct fetch_line *grown = realloc(block->fetch_lines, (count + 1) * sizeof *grown);
+        if (grown == NULL) {
+            fprintf(stderr, "insn_count: out of memory\n");
+            abort();
+        }
+        grown[count] = (struct fetch_line){line << shift, bucket};
+        block->fetch_lines = grown;
+        block->fetch_count = count + 1;
+    }
+}
+
 static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
 {
     (void)id;
@@ -807,6 +881,7 @@ static void on_tb_translated(plugin_id id, struct qemu_plugin_tb *tb)
             add_to_plan(&plan, &bucket[event_slot(event)], events[event]);
         }
         instrument(insn, address, &plan);
+        add_fetch_lines(block, address, decoded.size, bucket);
         /* Every run: unaligned accesses are pipeline events, priced whatever regions were asked for. */
         qemu_plugin_register_vcpu_mem_cb(insn, on_memory_access, PLUGIN_CB_NO_REGS, PLUGIN_MEM_READ_WRITE, bucket);
         block->end = address + decoded.size;
@@ -833,6 +908,9 @@ static void write_names(FILE *file)
     fputs("\nevents", file);
     for (unsigned event = 0; event < EVENT_COUNT; event++) {
         fprintf(file, " %s", EVENT_NAMES[event]);
+    }
+    for (unsigned event = 0; event < FETCH_EVENT_COUNT; event++) {
+        fprintf(file, " %s", FETCH_EVENT_NAMES[event]);
     }
     fprintf(file, "\nregions %zu\n", region_count);
 }
@@ -888,7 +966,7 @@ static void on_qemu_exit(plugin_id id, void *udata)
 
 static bool allocate_state(void)
 {
-    vector_length = KIND_COUNT + EVENT_COUNT + 3 * (region_count + 1);
+    vector_length = KIND_COUNT + EVENT_COUNT + FETCH_EVENT_COUNT + 3 * (region_count + 1);
     buckets = calloc((range_starts.count + 1) * vector_length, sizeof *buckets);
     scopes = calloc(scope_entries.count + 1, sizeof *scopes);
     open_totals = calloc(vector_length, sizeof *open_totals);
