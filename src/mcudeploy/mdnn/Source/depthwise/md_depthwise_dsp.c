@@ -3420,6 +3420,16 @@ static void small_pairs_s1(const int8_t *image, int32_t channels, uint32_t offse
     s1 = __smlatt(x[2 * (y) + 1], f->row[u][1], s1); \
     s2 = __smlad(x[2 * (y) + 1], f->row[u][0], s2);
 
+/* An output row's three sums requantized to out, out + channels and out + 2 channels; the next row's out. */
+static MD_ALWAYS_INLINE int8_t *small_row_s1(int8_t *out, int32_t channels, int32_t s0, int32_t s1, int32_t s2,
+                                             const dw_small_folded *f, int32_t low, int32_t high)
+{
+    out[0] = small_output(s0, f, low, high);
+    out[channels] = small_output(s1, f, low, high);
+    out[2 * channels] = small_output(s2, f, low, high);
+    return out + 3 * channels;
+}
+
 static void small_channel_s1(const int32_t *values, const dw_small_folded *folded, int8_t *out, int32_t channels,
                              int32_t low, int32_t high)
 {
@@ -3430,24 +3440,16 @@ static void small_channel_s1(const int32_t *values, const dw_small_folded *folde
     int32_t s0 = f->start, s1 = f->start, s2 = f->start;
     DW_S1_TERMS(0, 1)
     DW_S1_TERMS(1, 2)
-    out[0] = small_output(s0, f, low, high);
-    out[channels] = small_output(s1, f, low, high);
-    out[2 * channels] = small_output(s2, f, low, high);
-    out += 3 * channels;
+    out = small_row_s1(out, channels, s0, s1, s2, f, low, high);
     s0 = s1 = s2 = f->start;
     DW_S1_TERMS(0, 0)
     DW_S1_TERMS(1, 1)
     DW_S1_TERMS(2, 2)
-    out[0] = small_output(s0, f, low, high);
-    out[channels] = small_output(s1, f, low, high);
-    out[2 * channels] = small_output(s2, f, low, high);
-    out += 3 * channels;
+    out = small_row_s1(out, channels, s0, s1, s2, f, low, high);
     s0 = s1 = s2 = f->start;
     DW_S1_TERMS(1, 0)
     DW_S1_TERMS(2, 1)
-    out[0] = small_output(s0, f, low, high);
-    out[channels] = small_output(s1, f, low, high);
-    out[2 * channels] = small_output(s2, f, low, high);
+    small_row_s1(out, channels, s0, s1, s2, f, low, high);
 }
 
 /* The sums of an output row from the terms of image row y under filter row u (DW_S1_TERMS): the first
