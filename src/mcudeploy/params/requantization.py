@@ -11,7 +11,12 @@ import numpy as np
 from mcudeploy.errors import UnsupportedOperatorError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, Schedule, Tensor, WeightLayout
 from mcudeploy.params.activation_range import quantized_activation_range
-from mcudeploy.params.quantization import multiply_by_quantized_multiplier, quantize_multipliers, zero_point
+from mcudeploy.params.quantization import (
+    multiply_by_quantized_multiplier,
+    quantize_multipliers,
+    wrap_int32,
+    zero_point,
+)
 from mcudeploy.params.window import Window, window_of
 
 
@@ -249,7 +254,7 @@ def fold_records(op: Operator, graph: Graph, record: Requantization) -> np.ndarr
     values[:, 6] = multipliers
     values[:, 7] = exponents
     values[:, 8] = (2 * zero_point(output_t) + 1) << (exponents - 1)
-    return (values & 0xFFFFFFFF).astype(np.uint32).view(np.int32).reshape(-1)
+    return wrap_int32(values).astype(np.int32).reshape(-1)
 
 
 SMALL_RECORD = 10
@@ -284,7 +289,7 @@ def _small_records(
     values[:, 7] = multipliers
     values[:, 8] = exponents
     values[:, 9] = (2 * output_zero_point + 1) << (exponents - 1)
-    return (values & 0xFFFFFFFF).astype(np.uint32).view(np.int32).reshape(-1)
+    return wrap_int32(values).astype(np.int32).reshape(-1)
 
 
 def _halfwords(low: np.ndarray, high: np.ndarray) -> np.ndarray:
