@@ -176,3 +176,26 @@ def test_a_part_without_flash_is_refused():
     }  # fmt: skip
     with pytest.raises(ValueError, match="no flash"):
         parse_database({"part": [part]})
+
+
+def test_a_fetch_geometry_that_does_not_divide_the_instruction_cache_is_refused():
+    part = {
+        "name": "X", "vendor": "v", "core": "cortex-m4", "max_clock_mhz": 64, "fpu": "single", "dsp": True,
+        "sources": ["s"], "icache_bytes": 1024,
+        "regions": [
+            {"name": "FLASH", "kind": "flash", "base": 0x0800_0000, "size_kib": 256, "wait_states": 2},
+            {"name": "RAM", "kind": "sram", "base": 0x2000_0000, "size_kib": 64},
+        ],
+        "flash": {"prefetch": True, "cache": "ART", "cache_on_at_reset": True, "enabled_by": "", "source": "s",
+                  "fetch_line_bytes": 16, "fetch_ways": 0, "read_bytes": 16},
+    }  # fmt: skip
+    assert parse_database({"part": [part]}).parts[0].flash.fetch_line_bytes == 16
+    for change, message in (
+        ({"read_bytes": 0}, "needs its cache"),
+        ({"read_bytes": 32}, "does not divide"),
+        ({"fetch_line_bytes": 48, "read_bytes": 16}, "does not divide"),
+        ({"fetch_ways": 3}, "does not divide"),
+    ):
+        broken = {**part, "flash": {**part["flash"], **change}}
+        with pytest.raises(ValueError, match=message):
+            parse_database({"part": [broken]})

@@ -358,9 +358,22 @@ def _flash_timing(entry: dict[str, Any], owner: str) -> FlashTiming:
         raise ValueError(f"{owner}: flash timing without its source")
     if not timing.cache_on_at_reset and timing.cache and not timing.enabled_by:
         raise ValueError(f"{owner}: flash cache off after reset: say what enables it (enabled_by)")
-    if timing.fetch_line_bytes and not (timing.cache and timing.read_bytes and entry.get("icache_bytes")):
-        raise ValueError(f"{owner}: flash fetch_line_bytes needs its cache, read_bytes and icache_bytes")
+    if timing.fetch_line_bytes:
+        _check_fetch_geometry(timing, entry.get("icache_bytes") or 0, owner)
     return timing
+
+
+def _check_fetch_geometry(timing: FlashTiming, icache_bytes: int, owner: str) -> None:
+    """The instruction cache's lines fill it (icache_bytes) and split into whole flash reads and ways."""
+    line, read = timing.fetch_line_bytes, timing.read_bytes
+    if not (timing.cache and read and icache_bytes):
+        raise ValueError(f"{owner}: flash fetch_line_bytes needs its cache, read_bytes and icache_bytes")
+    lines = icache_bytes // line
+    if icache_bytes % line or line % read or (timing.fetch_ways and lines % timing.fetch_ways):
+        raise ValueError(
+            f"{owner}: flash fetch geometry ({line}-byte lines, {read}-byte reads, {timing.fetch_ways} ways) "
+            f"does not divide icache_bytes = {icache_bytes}"
+        )
 
 
 def _check_flash_wait_states(owner: str, regions: tuple[MemoryRegion, ...], flash: FlashTiming) -> None:
