@@ -61,6 +61,12 @@ class MemoryRegion:
     def end(self) -> int:
         return self.base + self.size
 
+    @property
+    def via_code_alias(self) -> str:
+        """The region as code run through its code alias sees it, e.g. "SRAM2 via 0x10000000"."""
+        assert self.code_alias is not None
+        return f"{self.name} via 0x{self.code_alias:08X}"
+
 
 @dataclass(frozen=True)
 class NpuPort:
