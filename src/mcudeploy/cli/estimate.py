@@ -138,7 +138,7 @@ def estimate(
     with _working(f"building and running on {target.core}", json):
         if planner == Planner.MCUDEPLOY:
             reserve = Reserves(stack_reserve(graph, target.core, stack))
-            optimize_variants(graph, target, reserve, optimize, clock_mhz=clock)
+            optimize_variants(graph, target, reserve, optimize, clock_mhz=clock, code_section=code_section)
         result = estimate_model(
             graph,
             target,
