@@ -302,3 +302,22 @@ def test_variants_are_timed_and_budgeted_with_the_hot_code_where_it_runs(monkeyp
     assert chosen[CodeSection.RAM].name == chosen[CodeSection.FLASH].name
     run_image = code_estimate(graph).total  # the table estimate here: the whole code is the hot code
     assert chosen[CodeSection.RAM].ram_bytes == chosen[CodeSection.FLASH].ram_bytes + run_image
+
+
+def test_with_the_code_out_of_flash_every_configuration_is_timed_by_a_run_of_its_own(monkeypatch) -> None:
+    # Whether the hot code fits SRAM2's alias follows the whole configuration's code: no sum of layers
+    # measured in runs whose code ran elsewhere.
+    totals = {}
+
+    def measure(graph: Graph, device, clock: float, stack: int, code_section=CodeSection.FLASH) -> ModelRun:
+        run = _cycles(graph, device, clock, stack)
+        totals.setdefault(code_section, set()).add(round(run.between + sum(run.layers.values()), 3))
+        return run
+
+    monkeypatch.setattr(optimize, "_measure_layers", measure)
+    device = find_device("NUCLEO-L4R5ZI")  # 120 MHz: 120,000 cycles a millisecond
+    for section in (CodeSection.FLASH, CodeSection.RAM):
+        graph = build_kws_cnn("cnn_s")
+        choice = optimize_variants(graph, device, Reserves(2048), Objective.SPEED, code_section=section)
+        own = [round(point.milliseconds * 120_000, 3) in totals[section] for point in choice.points]
+        assert all(own) if section == CodeSection.RAM else not all(own)  # in flash, int16 weights' are sums

@@ -29,7 +29,9 @@ each configuration as it is and one with every layer in its fastest candidate va
 weights sums its layers' cycles and the calls between layers of those runs; one with planes is run
 whole, as the arena's layout moves and some kernels' paths follow it. With `code_section` itcm/ram,
 each run and each budget has the hot code where it will run (its run image in RAM, fetch priced
-there): what a variant's code costs to fetch depends on where it runs. The choice is set
+there): what a variant's code costs to fetch depends on where it runs; and each configuration is
+run whole, as whether the hot code fits an SRAM's code alias follows the whole code's size. The
+choice is set
 on the operators (`Operator.variant`), the one record planner, code generator, flash measurement
 and estimate read.
 """
@@ -192,7 +194,8 @@ def optimize_variants(
             configs["fast columns"] = fast
     scheduled = [op.index for op in depthwise] if objective != Objective.SIZE else []
     measure = measure or partial(_measure_layers, code_section=code_section)
-    timing, latency = _cycles(graph, device, clock, reserve, configs, wide, scheduled, measure)
+    whole = code_section != CodeSection.FLASH
+    timing, latency = _cycles(graph, device, clock, reserve, configs, wide, scheduled, measure, whole)
     if timing is not None and scheduled:
         latency = _add_schedules(evaluate, timing, configs, scheduled, objective) or latency
     if timing is not None:
@@ -497,6 +500,9 @@ class _Timing:
     flash_reads: LayerCycles = field(default_factory=dict)
     runs: list[tuple[Config, float]] = field(default_factory=list)
     overhead: float = 0.0
+    whole: bool = False
+    """Every configuration's total from a run of its own: with the hot code out of flash, where it runs
+    (through a code alias, or not where it does not fit) follows the whole configuration's code size."""
 
     def run(self, config: Config) -> None:
         if any(config == done for done, _ in self.runs):
@@ -513,6 +519,8 @@ class _Timing:
         """The run's own total where `config` was run, else its layers' cycles summed: a kernel's path
         may follow the arena's layout (a 1x1 convolution on Helium reads its input in place only where
         its output does not overlap it), so a configuration that moves the layout is run whole."""
+        if self.whole:
+            self.run(config)
         own = next((total for done, total in self.runs if config == done), None)
         if own is not None:
             return own
@@ -532,10 +540,11 @@ def _cycles(
     wide: list[int],
     scheduled: list[int],
     measure: Measure,
+    whole: bool = False,
 ) -> tuple[_Timing | None, str]:
     """Per (layer, variant), the cycles of every variant the configurations may take: one run of
     each configuration as it is, and one with int16 weights on every layer of `wide` it runs im2col
-    for each schedule on every depthwise layer of `scheduled`."""
+    for each schedule on every depthwise layer of `scheduled` (`whole`: `_Timing.whole`)."""
 
     def fastest(config: Config, schedule: Schedule) -> Config:
         widened = {i: (_widened(v) if i in wide and v.columns == Columns.IM2COL else v) for i, v in config.items()}
@@ -546,7 +555,7 @@ def _cycles(
     unique = [c for n, c in enumerate(runs) if c not in runs[:n]]
     if len(unique) == 1:
         return None, "one configuration only: nothing to time"
-    timing = _Timing(graph, device, clock, reserve.stack_bytes, measure)
+    timing = _Timing(graph, device, clock, reserve.stack_bytes, measure, whole=whole)
     try:
         for config in unique:
             timing.run(config)
