@@ -149,6 +149,14 @@ def test_ram_code_is_pinned_to_sram2_and_counted_once_against_the_merged_sram() 
     assert whole.region_of(RUN_CODE).name == "SRAM2"  # exactly SRAM2's 64 KiB still fits
 
 
+def test_analyze_says_the_run_image_runs_at_sram2s_alias() -> None:
+    graph, device = read_tflite(SMALL), find_device("NUCLEO-L4R5ZI")
+    result = analyze_model(graph, plan_memory(graph), device, Reserves(1024), code_section=CodeSection.RAM)
+    runs = {(region.name, item.name): item.runs_at for region in result.regions for item in region.items}
+    assert runs[("SRAM1+SRAM2+SRAM3", RUN_CODE)] == "SRAM2 via 0x10000000"
+    assert runs[("SRAM1+SRAM2+SRAM3", "tensor arena")] == ""
+
+
 def test_hot_code_too_big_for_sram2_runs_from_the_merged_sram_and_says_so() -> None:
     budget, sram = _sram_budget(64 * 1024 + 4)
     assert budget.region_of(RUN_CODE) is None and budget.fits
