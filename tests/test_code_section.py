@@ -201,6 +201,21 @@ def test_estimate_ram_on_the_l4r5_runs_the_hot_code_through_sram2s_alias_and_say
     # the alias, fetch is free: faster.
     assert comparison["cycles"] < comparison["flash_cycles"] and "faster" in comparison["line"]
     assert comparison["flash_cold_fetch_bound_cycles"] is None
+    assert comparison["variants_timed_by"] == "balanced"  # int16 weights or not, timed with the code in SRAM2
+
+
+def test_the_comparison_says_whose_variants_the_flash_figure_is_for() -> None:
+    # Chosen with the code in SRAM2, a model's variants may be slow from flash (ic_resnet8: 203.53 ms,
+    # 167.42 with those chosen for flash): the line says so.
+    graph = read_tflite(SMALL)
+    placed = estimate_model(graph, "NUCLEO-L4R5ZI", code_section=CodeSection.RAM)
+    in_flash = estimate_model(graph, "NUCLEO-L4R5ZI")
+    comparison = code_section_comparison(placed, in_flash, "speed")
+    assert comparison["variants_timed_by"] == "speed"
+    assert comparison["line"].endswith(
+        "; both with the variants --optimize speed chose for --code-section ram (--code-section flash chooses "
+        "them for flash)"
+    )
 
 
 def test_the_first_pass_over_flash_behind_an_unsimulated_cache_is_bounded_and_said() -> None:
