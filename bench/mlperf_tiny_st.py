@@ -1,7 +1,7 @@
 """Our generated code against ST's X-CUBE-AI on the MLPerf Tiny boards, by our own cycle model.
 
     python bench/mlperf_tiny_st.py [--models kws,vww_96,ic_resnet8,ad01] [--boards l4r5,u575,h7a3] [--layers N]
-                                   [--optimize speed|balanced|size]
+                                   [--optimize speed|balanced|size] [--code-section flash|itcm|ram]
 
 For each MLPerf Tiny model and board: `mcudeploy estimate` of our generated code at the clock of
 ST's submission (cycles, ms, MACs/cycle), ST's published median latency (MLPerf Tiny v1.2, closed
@@ -9,8 +9,10 @@ division, X-CUBE-AI v9.0, as quoted in issue 12), ours over theirs, and the MACs
 figure implies. Then, per model and board, the `--layers` slowest layers with their MACs/cycle:
 where the gap is. `--optimize` takes the kernel variants `mcudeploy estimate --optimize` chooses on
 each board (without it: im2col and int8 weights everywhere, all in flash); the summary says how many
-KB of weights speed copies to SRAM (loaded in flash, read from SRAM). Nothing here is timed on hardware:
-ours is the cycle model's figure.
+KB of weights speed copies to SRAM (loaded in flash, read from SRAM). `--code-section` runs the hot code
+from there on every board, as `mcudeploy estimate --code-section` does (ram: on the L4R5 SRAM2 through its
+code alias at 0x1000_0000 where it fits; itcm: the H7A3 only), the variants chosen for it; the summary says
+where it ran. Nothing here is timed on hardware: ours is the cycle model's figure.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from mcudeploy.estimate import ModelEstimate, estimate_model
 from mcudeploy.importers import load_model
 from mcudeploy.ir import Graph
-from mcudeploy.memory.budget import constant_layout
+from mcudeploy.memory.budget import CodeSection, constant_layout
 from real_models import INT8_MODELS, MODELS, OPTIMIZE_CHOICES, choose_variants
 
 
@@ -56,16 +58,18 @@ class Ours:
     """Weights read from SRAM (copied there at start-up)."""
 
 
-def estimate(model: str, board: Board, objective: str | None = None) -> Ours:
+def estimate(model: str, board: Board, objective: str | None = None, code_section: str = "flash") -> Ours:
     graph = load_model(MODELS / INT8_MODELS[model])
-    choose_variants(graph, board.name, board.clock_mhz, objective)
-    return Ours(estimate_model(graph, board.name, board.clock_mhz), constant_layout(graph).sram_bytes)
+    section = CodeSection(code_section)
+    choose_variants(graph, board.name, board.clock_mhz, objective, code_section=section)
+    found = estimate_model(graph, board.name, board.clock_mhz, code_section=section)
+    return Ours(found, constant_layout(graph).sram_bytes)
 
 
 def print_summary(results: dict[tuple[str, str], Ours], boards: list[Board], models: list[str]) -> None:
     print(
         f"{'model':<11} {'board':<28} {'cycles':>12} {'ours ms':>8} {'ST ms':>7} {'ours/ST':>7} {'target':>6} "
-        f"{'MAC/cy ours':>11} {'MAC/cy ST':>9} {'SRAM wts KB':>11}"
+        f"{'MAC/cy ours':>11} {'MAC/cy ST':>9} {'SRAM wts KB':>11}  code in"
     )
     for model in models:
         for board in boards:
@@ -78,7 +82,8 @@ def print_summary(results: dict[tuple[str, str], Ours], boards: list[Board], mod
             print(
                 f"{model:<11} {f'{board.name} ({board.core} @ {board.clock_mhz:g})':<28} "
                 f"{ours.inference.total:>12,.0f} {ours.milliseconds:>8.2f} {st_ms:>7.2f} {ratio:>6.2f}x {met:>6} "
-                f"{ours.macs_per_cycle:>11.3f} {st_macs_per_cycle:>9.3f} {sram_kb:>11.1f}"
+                f"{ours.macs_per_cycle:>11.3f} {st_macs_per_cycle:>9.3f} {sram_kb:>11.1f}  "
+                f"{ours.memory.regions['code'].placed_in}"
             )
 
 
@@ -119,12 +124,18 @@ def main() -> None:
     parser.add_argument(
         "--optimize", choices=OPTIMIZE_CHOICES, help="kernel variants as `mcudeploy estimate --optimize` chooses them"
     )
+    parser.add_argument(
+        "--code-section",
+        choices=[section.value for section in CodeSection],
+        default=CodeSection.FLASH.value,
+        help="where the hot code runs, as `mcudeploy estimate --code-section` (itcm: boards with one only)",
+    )
     args = parser.parse_args()
     models = [name for name in args.models.split(",") if name]
     boards = [board for board in BOARDS if board.key in args.boards.split(",")]
     pairs = [(model, board) for model in models for board in boards]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        estimates = list(pool.map(lambda pair: estimate(*pair, args.optimize), pairs))
+        estimates = list(pool.map(lambda pair: estimate(*pair, args.optimize, args.code_section), pairs))
     results = {(model, board.key): found for (model, board), found in zip(pairs, estimates, strict=True)}
     print_summary(results, boards, models)
     if args.layers:

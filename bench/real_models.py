@@ -6,6 +6,7 @@ from mcudeploy.analysis.model import Reserves
 from mcudeploy.devices import find_device
 from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.ir import Graph
+from mcudeploy.memory.budget import CodeSection
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 INT8_MODELS = {
@@ -34,15 +35,21 @@ OPTIMIZE_CHOICES = tuple(objective.value for objective in Objective)
 
 
 def choose_variants(
-    graph: Graph, part: str, clock_mhz: float, objective: str | None, weights_in_flash: bool = False
+    graph: Graph,
+    part: str,
+    clock_mhz: float,
+    objective: str | None,
+    weights_in_flash: bool = False,
+    code_section: CodeSection = CodeSection.FLASH,
 ) -> None:
-    """Each layer's kernel variant as `mcudeploy estimate --optimize <objective>` chooses it on
-    `part` at `clock_mhz`; None leaves the defaults (im2col, int8 weights, in flash) the tables were made
-    with. `weights_in_flash`: every layer keeps its constants in flash even with speed (which may copy some
-    to SRAM), to compare like with like against a runtime whose weights stay in flash (TFLM + CMSIS-NN)."""
+    """Each layer's kernel variant as `mcudeploy estimate --optimize <objective> --code-section <code_section>`
+    chooses it on `part` at `clock_mhz`; None leaves the defaults (im2col, int8 weights, in flash) the tables
+    were made with. `weights_in_flash`: every layer keeps its constants in flash even with speed (which may
+    copy some to SRAM), to compare like with like against a runtime whose weights stay in flash (TFLM +
+    CMSIS-NN)."""
     if objective is None:
         return
     device = find_device(part)
     reserve = Reserves(stack_reserve(graph, device.core, None))
-    chosen = Objective(objective)
-    optimize_variants(graph, device, reserve, chosen, clock_mhz=clock_mhz, weights_to_sram=not weights_in_flash)
+    options = {"clock_mhz": clock_mhz, "weights_to_sram": not weights_in_flash, "code_section": code_section}
+    optimize_variants(graph, device, reserve, Objective(objective), **options)

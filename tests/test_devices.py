@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -166,6 +167,30 @@ def test_the_checker_refuses_overlaps_and_broken_groups():
         check_regions("x", (_region("A", 0x2000_0000, 32, group="G"), _region("B", 0x2001_0000, 32, group="G")))
     with pytest.raises(ValueError, match="mixes kinds"):
         check_regions("x", (_region("A", 0, 32, "dtcm", "G"), _region("B", 0x8000, 32, "sram", "G")))
+
+
+def test_sram_code_aliases_come_from_the_database_and_are_checked():
+    aliased = {
+        part.name: (region.name, region.code_alias)
+        for part in DATABASE.parts
+        for region in part.regions
+        if region.code_alias is not None
+    }
+    assert aliased == {
+        "STM32L476RG": ("SRAM2", 0x1000_0000),
+        "STM32L4R5ZI": ("SRAM2", 0x1000_0000),
+        "STM32G474RE": ("CCM_SRAM", 0x1000_0000),
+    }
+    sram2 = replace(_region("SRAM2", 0x2003_0000, 64), code_alias=0x1000_0000, code_alias_source="RM")
+    check_regions("x", (sram2,))
+    with pytest.raises(ValueError, match="without its source"):
+        check_regions("x", (replace(sram2, code_alias_source=""),))
+    with pytest.raises(ValueError, match="only an on-chip SRAM"):
+        check_regions("x", (replace(sram2, kind=RegionKind.FLASH),))
+    with pytest.raises(ValueError, match="below 0x20000000"):
+        check_regions("x", (replace(sram2, code_alias=0x1FFF_8000),))
+    with pytest.raises(ValueError, match="SRAM2's code alias and XIP overlap"):
+        check_regions("x", (sram2, _region("XIP", 0x1000_8000, 64, "flash")))
 
 
 def test_a_part_without_flash_is_refused():

@@ -27,7 +27,7 @@ from mcudeploy.ir.options import DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import least_memory_schedule
 from mcudeploy.memory import plan_memory
-from mcudeploy.memory.budget import constant_layout
+from mcudeploy.memory.budget import CodeSection, code_estimate, constant_layout
 from mcudeploy.params.constant_inputs import pair_interleaved, stored_values
 from mcudeploy.params.requantization import WALK_RECORD, requantization
 from mcudeploy.validation.runner import Validator
@@ -54,7 +54,7 @@ def _cycles(graph: Graph, device, clock: float, stack: int) -> ModelRun:
 @pytest.fixture(autouse=True)
 def estimated_code(monkeypatch):
     # The code's flash from the table estimate: no cross build per configuration here.
-    monkeypatch.setattr(optimize, "measured_code", lambda graph, plan, core: None)
+    monkeypatch.setattr(optimize, "measured_code", lambda graph, plan, core, code_section: None)
 
 
 def _choose(objective: Objective, device: str = "STM32F446RE") -> tuple[Graph, optimize.VariantChoice]:
@@ -281,3 +281,43 @@ def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions_where_the
     np.testing.assert_array_equal(stored_values(op, 1, taps), pair_interleaved(taps.reshape(9, 8).T))
     m55 = find_device("AE722F80F55D5")
     assert optimize_variants(_grey_stem(), m55, Reserves(2048), Objective.SPEED, measure=_cycles).points == []
+
+
+def test_variants_are_timed_and_budgeted_with_the_hot_code_where_it_runs(monkeypatch) -> None:
+    # A variant's loops cost differently to fetch from flash behind the ART than from SRAM2 through its
+    # code alias: each run is asked with the user's code section, and each budget holds its run image.
+    asked = []
+
+    def measure(graph: Graph, device, clock: float, stack: int, code_section=CodeSection.FLASH) -> ModelRun:
+        asked.append(code_section)
+        return _cycles(graph, device, clock, stack)
+
+    monkeypatch.setattr(optimize, "_measure_layers", measure)
+    device, chosen = find_device("NUCLEO-L4R5ZI"), {}
+    for section in (CodeSection.FLASH, CodeSection.RAM):
+        asked.clear()
+        graph = build_kws_cnn("cnn_s")
+        chosen[section] = optimize_variants(graph, device, Reserves(2048), Objective.SPEED, code_section=section).chosen
+        assert asked and set(asked) == {section}
+    assert chosen[CodeSection.RAM].name == chosen[CodeSection.FLASH].name
+    run_image = code_estimate(graph).total  # the table estimate here: the whole code is the hot code
+    assert chosen[CodeSection.RAM].ram_bytes == chosen[CodeSection.FLASH].ram_bytes + run_image
+
+
+def test_with_the_code_out_of_flash_every_configuration_is_timed_by_a_run_of_its_own(monkeypatch) -> None:
+    # Whether the hot code fits SRAM2's alias follows the whole configuration's code: no sum of layers
+    # measured in runs whose code ran elsewhere.
+    totals = {}
+
+    def measure(graph: Graph, device, clock: float, stack: int, code_section=CodeSection.FLASH) -> ModelRun:
+        run = _cycles(graph, device, clock, stack)
+        totals.setdefault(code_section, set()).add(round(run.between + sum(run.layers.values()), 3))
+        return run
+
+    monkeypatch.setattr(optimize, "_measure_layers", measure)
+    device = find_device("NUCLEO-L4R5ZI")  # 120 MHz: 120,000 cycles a millisecond
+    for section in (CodeSection.FLASH, CodeSection.RAM):
+        graph = build_kws_cnn("cnn_s")
+        choice = optimize_variants(graph, device, Reserves(2048), Objective.SPEED, code_section=section)
+        own = [round(point.milliseconds * 120_000, 3) in totals[section] for point in choice.points]
+        assert all(own) if section == CodeSection.RAM else not all(own)  # in flash, int16 weights' are sums

@@ -121,10 +121,10 @@ def test_the_estimate_prices_a_moved_layers_weights_as_sram(tmp_path) -> None:
 
 @pytest.fixture
 def estimated_code(monkeypatch):
-    monkeypatch.setattr(optimize, "measured_code", lambda graph, plan, core: None)
+    monkeypatch.setattr(optimize, "measured_code", lambda graph, plan, core, code_section: None)
 
 
-def _flash_reads_cost(graph: Graph, device, clock: float, stack: int) -> ModelRun:
+def _flash_reads_cost(graph: Graph, device, clock: float, stack: int, code_section=None) -> ModelRun:
     """Each layer 1000 cycles, 300 of them reading its constants from flash (none once in SRAM)."""
     in_sram = [op.variant is not None and op.variant.weights_in == SRAM for op in graph.operators]
     flash = {op.index: 0.0 if moved else 300.0 for op, moved in zip(graph.operators, in_sram, strict=True)}

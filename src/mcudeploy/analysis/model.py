@@ -98,6 +98,8 @@ class PeakLayer:
 class ItemUse:
     name: str
     bytes: int
+    runs_at: str = ""
+    """Where in its span it runs when pinned to one region's code alias ("SRAM2 via 0x10000000")."""
 
 
 @dataclass(frozen=True)
@@ -275,8 +277,12 @@ def _region_use(use: SpanUse) -> RegionUse:
         percent_used=percent(use.used, span.size),
         off_chip=span.off_chip,
         wait_states=_wait_states(span.regions),
-        items=[ItemUse(item.name, item.size) for item in use.items],
+        items=[ItemUse(item.name, item.size, _runs_at(use, item.name)) for item in use.items],
     )
+
+
+def _runs_at(use: SpanUse, item_name: str) -> str:
+    return use.pinned[item_name].via_code_alias if item_name in use.pinned else ""
 
 
 def _wait_states(regions: tuple[MemoryRegion, ...]) -> int | None:

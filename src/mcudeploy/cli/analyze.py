@@ -127,7 +127,7 @@ def analyze(
     else:
         if planner == Planner.MCUDEPLOY:
             reserve = Reserves(stack_reserve(graph, target.core, stack), reserve_ram, reserve_flash)
-            choice = optimize_variants(graph, target, reserve, optimize, alignment)
+            choice = optimize_variants(graph, target, reserve, optimize, alignment, code_section=code_section)
         plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     need = static_need(graph, plan, target.core, stack)
     reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)

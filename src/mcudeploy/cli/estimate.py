@@ -135,10 +135,13 @@ def estimate(
         if not json:
             print_precision_note(graph)
         return
+    timed_by = None
     with _working(f"building and running on {target.core}", json):
         if planner == Planner.MCUDEPLOY:
             reserve = Reserves(stack_reserve(graph, target.core, stack))
-            optimize_variants(graph, target, reserve, optimize, clock_mhz=clock)
+            choice = optimize_variants(graph, target, reserve, optimize, clock_mhz=clock, code_section=code_section)
+            timed = choice.chosen is not None and choice.chosen.milliseconds is not None
+            timed_by = choice.objective if timed else None
         result = estimate_model(
             graph,
             target,
@@ -152,7 +155,7 @@ def estimate(
         in_flash = None
         if code_section != CodeSection.FLASH:
             in_flash = estimate_model(graph, target, clock, planner=str(planner), stack_bytes=result.stack.bytes)
-    comparison = code_section_comparison(result, in_flash) if in_flash is not None else None
+    comparison = code_section_comparison(result, in_flash, timed_by) if in_flash is not None else None
     if html is not None:
         write_file(html, estimate_page(estimate_report(result), result.notes).encode(), force)
     if json:

@@ -35,7 +35,7 @@ from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.codegen import generate as generate_code
 from mcudeploy.codegen.library import FAST_CODE_SECTION
 from mcudeploy.codegen.tflm_project import generate_tflm_project
-from mcudeploy.devices import find_device
+from mcudeploy.devices import MemoryRegion, find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
@@ -115,16 +115,24 @@ def generate(
     choice = None
     if planner == Planner.MCUDEPLOY:
         reserve = Reserves(stack_reserve(graph, part.core, None), reserve_ram, reserve_flash)
-        choice = optimize_variants(graph, part, reserve, optimize)
+        choice = optimize_variants(graph, part, reserve, optimize, code_section=code_section)
     plan = plan_memory(graph, planner=str(planner))
     place = None
     if arena_section is None:
         request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code_estimate(graph))
         place = arena_place(memory_budget(request, part), part, plan.arena_bytes)
         arena_section = place.section if place is not None else None
-    code_region = hot_code_region(graph, plan, part, code_section)
+    code_region, code_alias = hot_code_region(graph, plan, part, code_section)
+    linked_region = f"{code_alias.name}_CODE" if code_alias else code_region
     code = generate_code(
-        graph, plan, output, prefix=prefix, arena_section=arena_section, force=force, code_region=code_region
+        graph,
+        plan,
+        output,
+        prefix=prefix,
+        arena_section=arena_section,
+        force=force,
+        code_region=linked_region,
+        code_alias=code_alias,
     )
     summary = {
         "model": graph.name,
@@ -167,11 +175,12 @@ def generate(
 MODEL_FILE_LIMIT = 64 << 20
 
 
-def hot_code_region(graph, plan, part, code_section: CodeSection) -> str | None:
+def hot_code_region(graph, plan, part, code_section: CodeSection) -> tuple[str | None, MemoryRegion | None]:
     """The device memory the hot code runs from (None: flash), where the budget places its run image
-    (sized from the linked program where the core has a machine); an error when it has no room."""
+    (sized from the linked program where the core has a machine), and the SRAM whose code alias it runs
+    through, if so ("SRAM2 via 0x10000000"); an error when it has no room."""
     if code_section == CodeSection.FLASH:
-        return None
+        return None, None
     code = measured_code(graph, plan, part.core, code_section) or code_estimate(graph)
     constants = constant_layout(graph, plan.alignment)
     budget = memory_budget(budget_request(plan.arena_bytes, constants, code, code_section=code_section), part)
@@ -180,7 +189,10 @@ def hot_code_region(graph, plan, part, code_section: CodeSection) -> str | None:
             room = f"{short.best_region} has {short.room:,} B free" if short.best_region else "no room"
             what = f"the hot code ({short.item.size:,} B) does not fit {part.name}: {room}"
             raise McuDeployError(f"--code-section {code_section}", what)
-    return next(use.span.name for use in budget.uses if any(item.name == RUN_CODE for item in use.items))
+    aliased = budget.region_of(RUN_CODE)
+    if aliased is not None:
+        return aliased.via_code_alias, aliased
+    return next(use.span.name for use in budget.uses if any(item.name == RUN_CODE for item in use.items)), None
 
 
 def _generate_tflm(graph, model: Path, part, kernels: Kernels, output: Path, force: bool, json: bool) -> None:

@@ -91,7 +91,8 @@ CodeSectionOption = Annotated[
     typer.Option(
         "--code-section",
         help="Where the hot code (kernel library and layers) runs: in place from flash, or copied at start-up "
-        "to ITCM (parts that have one) or SRAM; the budget counts it in flash and there.",
+        "to ITCM (parts that have one) or SRAM (first an SRAM the core fetches through a code alias, as the "
+        "STM32L4's SRAM2 at 0x10000000, where the code fits it); the budget counts it in flash and there.",
         case_sensitive=False,
     ),
 ]

@@ -32,6 +32,7 @@ from mcudeploy.codegen.library import (
 )
 from mcudeploy.codegen.names import tensor_identifier, unique_names
 from mcudeploy.codegen.weights import WeightsBlock, weights_block, weights_members
+from mcudeploy.devices import MemoryRegion
 from mcudeploy.errors import McuDeployError, UnsupportedOperatorError
 from mcudeploy.files import check_output_folder, write_folder
 from mcudeploy.ir import ETHOS_U, NO_TENSOR, Graph, Operator, Tensor
@@ -89,12 +90,14 @@ def generate(
     force: bool = False,
     guard_bytes: int = 0,
     code_region: str | None = None,
+    code_alias: MemoryRegion | None = None,
 ) -> GeneratedCode:
     """Write the C project of `graph` with the memory `plan` into `out_dir`. The same project builds
     for any core and takes the fastest kernel paths the compiler's target has (see `library`).
     `guard_bytes` (sanitizer builds) leaves a never-read red zone of that many bytes after every
     constant array, for a harness to poison. `code_region` (`--code-section`): the device memory the
-    hot code runs from; the README then says how to link and copy it there.
+    hot code runs from; the README then says how to link and copy it there (`code_alias`: the SRAM whose
+    code alias that region is, e.g. SRAM2 at 0x1000_0000: the README says how to declare it).
 
     The files are written to a folder beside `out_dir`, then moved into place (see
     `mcudeploy.files.write_folder`: which existing folders are replaced, and how); `force`
@@ -106,7 +109,7 @@ def generate(
         raise McuDeployError(arena_section, "a section name may hold letters, digits, '_', '.' and '$' only")
     out_dir = Path(out_dir)
     check_output_folder(out_dir, force)
-    rendered = render(graph, plan, prefix, arena_section, guard_bytes, code_region)
+    rendered = render(graph, plan, prefix, arena_section, guard_bytes, code_region, code_alias)
     write_folder({name: text.encode("utf-8") for name, text in rendered.files.items()}, out_dir, force)
     return GeneratedCode(
         directory=out_dir,
@@ -126,6 +129,7 @@ def render(
     arena_section: str | None = None,
     guard_bytes: int = 0,
     code_region: str | None = None,
+    code_alias: MemoryRegion | None = None,
 ) -> RenderedProject:
     """Every file of the project, by relative path, without writing anything."""
     numbers = [0, *graph.called_order()]
@@ -153,6 +157,7 @@ def render(
     context = _template_context(graph, plan, prefix, arena_section, codes, arena, layout)
     context.update(
         code_region=code_region,
+        code_alias=code_alias,
         fast_code_section=FAST_CODE_SECTION,
         hot_objects=HOT_OBJECTS,
         weights=weights_members(graph, layout, _derived_values(graph), _folded_biases(codes)),

@@ -24,6 +24,8 @@ from mcudeploy.devices.cores import CORE_NAMES, CORES_BY_NAME, Core, Fpu, Mve
 from mcudeploy.errors import McuDeployError
 
 KIB = 1024
+CODE_AREA_END = 0x2000_0000
+"""End of the Cortex-M Code area: instructions fetched below it go over I-Code/D-Code."""
 
 
 class RegionKind(StrEnum):
@@ -50,10 +52,20 @@ class MemoryRegion:
     off_chip: bool = False
     """Memory outside the die (e.g. XIP QSPI flash): its size is the board's."""
     note: str = ""
+    code_alias: int | None = None
+    """An SRAM's second address in the Code area (below CODE_AREA_END), where the core fetches its
+    instructions over I-Code/D-Code instead of the System bus (e.g. the STM32L4's SRAM2 at 0x1000_0000)."""
+    code_alias_source: str = ""
 
     @property
     def end(self) -> int:
         return self.base + self.size
+
+    @property
+    def via_code_alias(self) -> str:
+        """The region as code run through its code alias sees it, e.g. "SRAM2 via 0x10000000"."""
+        assert self.code_alias is not None
+        return f"{self.name} via 0x{self.code_alias:08X}"
 
 
 @dataclass(frozen=True)
@@ -410,6 +422,8 @@ def _region(entry: dict[str, Any], owner: str) -> MemoryRegion:
         group=entry.get("group"),
         off_chip=bool(entry.get("off_chip", False)),
         note=entry.get("note", ""),
+        code_alias=entry.get("code_alias"),
+        code_alias_source=entry.get("code_alias_source", ""),
     )
 
 
@@ -452,11 +466,17 @@ def _machine(entry: dict[str, Any]) -> Machine:
 
 
 def check_regions(owner: str, regions: tuple[MemoryRegion, ...]) -> None:
-    """No two regions overlap; regions of a group are back to back and of one kind."""
+    """No two regions overlap, nor a region and a code alias; regions of a group are back to back and of
+    one kind."""
+    for region in regions:
+        if region.code_alias is not None:
+            _check_code_alias(owner, region)
+    spans = [(r.base, r.end, r.name) for r in regions]
+    spans += [(r.code_alias, r.code_alias + r.size, f"{r.name}'s code alias") for r in regions if r.code_alias]
+    for before, after in itertools.pairwise(sorted(spans)):
+        if after[0] < before[1]:
+            raise ValueError(f"{owner}: {before[2]} and {after[2]} overlap")
     ordered = sorted(regions, key=lambda r: r.base)
-    for before, after in itertools.pairwise(ordered):
-        if after.base < before.end:
-            raise ValueError(f"{owner}: regions {before.name} and {after.name} overlap")
     groups: dict[str, list[MemoryRegion]] = {}
     for region in ordered:
         if region.group:
@@ -467,6 +487,19 @@ def check_regions(owner: str, regions: tuple[MemoryRegion, ...]) -> None:
         for before, after in itertools.pairwise(members):
             if after.base != before.end:
                 raise ValueError(f"{owner}: group {group}: {after.name} does not follow {before.name}")
+
+
+def _check_code_alias(owner: str, region: MemoryRegion) -> None:
+    """A code alias: of an on-chip SRAM, sourced, word-aligned and whole in the Code area."""
+    alias, where = region.code_alias, f"{owner}: region {region.name}: code_alias"
+    assert alias is not None
+    if region.kind != RegionKind.SRAM or region.off_chip:
+        raise ValueError(f"{where} on {region.kind.value} memory: only an on-chip SRAM has one")
+    if not region.code_alias_source:
+        raise ValueError(f"{where} without its source (code_alias_source)")
+    if alias < 0 or alias % 4 or alias + region.size > CODE_AREA_END:
+        end = f"0x{CODE_AREA_END:08X}"
+        raise ValueError(f"{where} 0x{alias:08X}: must be word-aligned, its {region.size:,} B below {end}")
 
 
 def _apply_overrides(regions: tuple[MemoryRegion, ...], changes: tuple[MemoryRegion, ...]) -> tuple[MemoryRegion, ...]:

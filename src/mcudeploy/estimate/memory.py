@@ -14,25 +14,27 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   that also serves data reads from flash (ST ICACHE, XIP caches). A miss costs the line's
   wait states: `ws` for a 16-byte accelerator line, `ws + 1 + line/8` for an L1 line
   (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
-* instruction fetch, as the part's flash timing in the database says (`Part.flash`): free
-  from RAM or TCM; from flash behind an instruction cache whose geometry the database gives
-  (`fetch_line_bytes`), the plugin simulates that cache (LRU) and each missed line costs its flash
-  reads (`read_bytes` each, `ws + 1` cycles): in sequence the prefetch buffer hides at most the
-  cycles the core spends on the previous read's code (one `THUMB_BYTES_PER_INSTRUCTION`-byte
-  instruction a cycle), at a branch target the first read waits its `ws` in full; behind another
-  cache or accelerator, free (kernel loops taken to stay in it); from uncached flash with a prefetch buffer,
-  every taken branch waits `ws` more cycles for the buffer to refill (sequential fetch is
-  hidden); without one, every fetched word waits `ws` (Thumb-2 code averages
-  `THUMB_BYTES_PER_INSTRUCTION` bytes an instruction, fetched a 32-bit word at a time).
-  A cache or prefetch that is off after reset is priced on, as what `enabled_by` names
-  leaves it; the output says so.
+* instruction fetch, as the part's flash timing in the database says (`Part.flash`): free from TCM,
+  and from an SRAM run through its code alias (`MemoryRegion.code_alias`: the I-Code/D-Code buses,
+  where the budget pins the hot code's run image when it fits); from other SRAM on the Cortex-M3/M4,
+  over the System bus (`SYSTEM_BUS_FETCH_CORES`); from flash behind an instruction cache whose
+  geometry the database gives (`fetch_line_bytes`), the plugin simulates that cache (LRU) and each
+  missed line costs its flash reads (`read_bytes` each, `ws + 1` cycles): in sequence the prefetch
+  buffer hides at most the cycles the core spends on the previous read's code (one
+  `THUMB_BYTES_PER_INSTRUCTION`-byte instruction a cycle), at a branch target the first read waits
+  its `ws` in full; behind another cache or accelerator, free (kernel loops taken to stay in it);
+  from uncached flash with a prefetch buffer, every taken branch waits `ws` more cycles for the
+  buffer to refill (sequential fetch is hidden); without one, every fetched word waits `ws` (Thumb-2
+  code averages `THUMB_BYTES_PER_INSTRUCTION` bytes an instruction, fetched a 32-bit word at a
+  time). A cache or prefetch that is off after reset is priced on, as what `enabled_by` names leaves
+  it; the output says so.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mcudeploy.codegen.library import FAST_CODE_SECTION
@@ -273,6 +275,13 @@ def _code_fetch(device: Device, span: Span, code: RegionCost, cache: DeviceCache
     region = span.regions[0]
     ws = code.wait_states
     if span.kind != RegionKind.FLASH:
+        if region.code_alias is not None and len(span.regions) == 1:
+            return _CodeFetch(
+                0.0,
+                0.0,
+                f"instruction fetch from {region.via_code_alias} (its code alias) over I-Code/D-Code: "
+                f"no wait states, no System-bus penalty ({region.code_alias_source})",
+            )
         if device.core in SYSTEM_BUS_FETCH_CORES and region.base >= SYSTEM_BUS_BASE:
             per_word = THUMB_BYTES_PER_INSTRUCTION / FETCH_WORD_BYTES
             return _CodeFetch(
@@ -353,6 +362,12 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         if spans[label].regions[0].wait_states is None:
             why = device.part.flash.wait_states_note if spans[label].kind == RegionKind.FLASH else ""
             notes.append(f"{spans[label].name}: wait states taken as 0" + (f" ({why})" if why else ""))
+    if budget is not None and (aliased := budget.region_of(RUN_CODE)) is not None:
+        spans[CODE_LABEL] = Span((aliased,))
+        cost = region_cost(CODE_LABEL, spans[CODE_LABEL], device, clock_mhz, cache)
+        regions[CODE_LABEL] = replace(cost, placed_in=aliased.via_code_alias)
+    elif budget is not None and _span_of(budget, (RUN_CODE,)) is not None:
+        notes += _missed_code_alias(device, budget, spans[CODE_LABEL])
     fetch = _code_fetch(device, spans[CODE_LABEL], regions[CODE_LABEL], cache)
     if budget is not None and _span_of(budget, (SRAM_WEIGHTS,)) is not None:
         copied = sum(item.size for item in budget.request.items if item.name == SRAM_WEIGHTS)
@@ -362,7 +377,7 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         )
     if budget is not None and _span_of(budget, (RUN_CODE,)) is not None:
         notes.append(
-            f"all code priced as run from {spans[CODE_LABEL].name}: the hot code (kernels and layers, "
+            f"all code priced as run from {regions[CODE_LABEL].placed_in}: the hot code (kernels and layers, "
             "--code-section) runs there, the little else an inference calls (memcpy, memset) stays in flash"
         )
     return MemoryTiming(
@@ -378,6 +393,17 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         tuple(dict.fromkeys([*notes, *_flash_notes(device, spans)])),
         (fetch.approximation, f"flash timing: {device.part.flash.source}"),
     )
+
+
+def _missed_code_alias(device: Device, budget: MemoryBudget, span: Span) -> list[str]:
+    """Why the hot code runs from `span` rather than through an SRAM's code alias, where the device has one."""
+    aliased = [region for region in device.regions if region.code_alias is not None]
+    if not aliased:
+        return []
+    size = sum(item.size for item in budget.request.items if item.name == RUN_CODE)
+    largest = max(aliased, key=lambda region: region.size)
+    alias = f"{largest.via_code_alias} ({largest.size:,} B)"
+    return [f"the hot code ({size:,} B) does not fit {alias}: run from {span.name} instead"]
 
 
 def _fallback_span(device: Device, label: str) -> Span:

@@ -27,7 +27,11 @@ constants in SRAM (run whole).
 Latency is the cycle model's (`estimate`), per layer, priced for the device at its clock: one run of
 each configuration as it is and one with every layer in its fastest candidate variant; one with int16
 weights sums its layers' cycles and the calls between layers of those runs; one with planes is run
-whole, as the arena's layout moves and some kernels' paths follow it. The choice is set
+whole, as the arena's layout moves and some kernels' paths follow it. With `code_section` itcm/ram,
+each run and each budget has the hot code where it will run (its run image in RAM, fetch priced
+there): what a variant's code costs to fetch depends on where it runs; and each configuration is
+run whole, as whether the hot code fits an SRAM's code alias follows the whole code's size. The
+choice is set
 on the operators (`Operator.variant`), the one record planner, code generator, flash measurement
 and estimate read.
 """
@@ -39,6 +43,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from mcudeploy.analysis.code_size import measured_code
@@ -60,6 +65,7 @@ from mcudeploy.memory.budget import (
     DEFAULT_STACK_BYTES,
     SRAM_WEIGHTS,
     CodeEstimate,
+    CodeSection,
     Memory,
     MemoryBudget,
     budget_request,
@@ -164,10 +170,12 @@ def optimize_variants(
     clock_mhz: float | None = None,
     measure: Measure | None = None,
     weights_to_sram: bool = True,
+    code_section: CodeSection = CodeSection.FLASH,
 ) -> VariantChoice:
     """Choose and set every CONV_2D's and DEPTHWISE_CONV_2D's variant on `graph` for `objective` on
     `device`, and the weights of the FULLY_CONNECTED layers that may take int16 ones; with speed and
-    `weights_to_sram`, which layers read their constants from SRAM."""
+    `weights_to_sram`, which layers read their constants from SRAM; each timed and budgeted with the hot
+    code run from `code_section`."""
     convs, depthwise = convolutions(graph), depthwise_choices(graph)
     clock = float(clock_mhz or device.part.max_clock_mhz)
     device_memory(device, None, clock)  # refuses a clock the part does not run at, before any run
@@ -175,7 +183,7 @@ def optimize_variants(
     wide = wide if objective != Objective.SIZE else []
     if not convs and not wide and not depthwise:
         return VariantChoice(objective.value, [], "no layer with a choice of kernel")
-    evaluate = _Evaluator(graph, device, reserve, alignment)
+    evaluate = _Evaluator(graph, device, reserve, alignment, code_section)
     # fully connected and one-channel depthwise layers: no columns to choose, their int8 weights until widened
     dense = {i: KernelVariant() for i in wide if graph.operators[i].op_type != "CONV_2D"}
     size_columns = {**evaluate.columns(convs, depthwise, None), **dense}
@@ -185,7 +193,9 @@ def optimize_variants(
         if fast != size_columns:
             configs["fast columns"] = fast
     scheduled = [op.index for op in depthwise] if objective != Objective.SIZE else []
-    timing, latency = _cycles(graph, device, clock, reserve, configs, wide, scheduled, measure or _measure_layers)
+    measure = measure or partial(_measure_layers, code_section=code_section)
+    whole = code_section != CodeSection.FLASH
+    timing, latency = _cycles(graph, device, clock, reserve, configs, wide, scheduled, measure, whole)
     if timing is not None and scheduled:
         latency = _add_schedules(evaluate, timing, configs, scheduled, objective) or latency
     if timing is not None:
@@ -347,8 +357,11 @@ def _planned(variant: KernelVariant, schedule: Schedule = Schedule.PLANES) -> Ke
 class _Evaluator:
     """Sets configurations on the graph and measures their memory on the device."""
 
-    def __init__(self, graph: Graph, device: Device, reserve: Reserves, alignment: int) -> None:
+    def __init__(
+        self, graph: Graph, device: Device, reserve: Reserves, alignment: int, code_section: CodeSection
+    ) -> None:
         self.graph, self.device, self.reserve, self.alignment = graph, device, reserve, alignment
+        self.code_section = code_section
         self.initial = [op.variant for op in graph.operators]
         """Each layer's variant before any choice: that of a layer a configuration leaves out."""
 
@@ -380,7 +393,7 @@ class _Evaluator:
         """The plan and budget of `config`, its code measured from the link (or `code`'s figure)."""
         self.apply(config)
         plan = plan_memory(self.graph, alignment=self.alignment)
-        code = code or measured_code(self.graph, plan, self.device.core) or code_estimate(self.graph)
+        code = code or self.measured_code(plan) or code_estimate(self.graph)
         request = budget_request(
             plan.arena_bytes,
             constant_layout(self.graph, plan.alignment),
@@ -389,8 +402,14 @@ class _Evaluator:
             self.reserve.reserve_ram,
             self.reserve.reserve_flash,
             variable_bytes(self.graph),
+            self.code_section,
         )
         return plan, memory_budget(request, self.device)
+
+    def measured_code(self, plan: MemoryPlan | None = None) -> CodeEstimate | None:
+        """The code of the configuration set on the graph, linked with its hot code run from the code section."""
+        plan = plan or plan_memory(self.graph, alignment=self.alignment)
+        return measured_code(self.graph, plan, self.device.core, self.code_section)
 
     def arena_room(self, config: Config) -> int:
         """The largest arena the device's RAM holds beside everything else of `config`."""
@@ -412,7 +431,7 @@ class _Evaluator:
         if not paying or holds(widened):
             return widened
         self.apply(widened)
-        code = measured_code(self.graph, plan_memory(self.graph, alignment=self.alignment), self.device.core)
+        code = self.measured_code()
         widened = dict(config)
         for index in paying:
             trial = {**widened, index: _widened(widened[index])}
@@ -425,7 +444,7 @@ class _Evaluator:
         device's RAM holds with everything else (`tcm_only`: in a DTCM), each trial with the code
         measured for `config` (where its constants live does not change the code's flash)."""
         self.apply(config)
-        code = measured_code(self.graph, plan_memory(self.graph, alignment=self.alignment), self.device.core)
+        code = self.measured_code()
         moved = dict(config)
         for index in paying:
             trial = {**moved, index: _in_sram(moved.get(index))}
@@ -481,6 +500,9 @@ class _Timing:
     flash_reads: LayerCycles = field(default_factory=dict)
     runs: list[tuple[Config, float]] = field(default_factory=list)
     overhead: float = 0.0
+    whole: bool = False
+    """Every configuration's total from a run of its own: with the hot code out of flash, where it runs
+    (through a code alias, or not where it does not fit) follows the whole configuration's code size."""
 
     def run(self, config: Config) -> None:
         if any(config == done for done, _ in self.runs):
@@ -497,6 +519,8 @@ class _Timing:
         """The run's own total where `config` was run, else its layers' cycles summed: a kernel's path
         may follow the arena's layout (a 1x1 convolution on Helium reads its input in place only where
         its output does not overlap it), so a configuration that moves the layout is run whole."""
+        if self.whole:
+            self.run(config)
         own = next((total for done, total in self.runs if config == done), None)
         if own is not None:
             return own
@@ -516,10 +540,11 @@ def _cycles(
     wide: list[int],
     scheduled: list[int],
     measure: Measure,
+    whole: bool = False,
 ) -> tuple[_Timing | None, str]:
     """Per (layer, variant), the cycles of every variant the configurations may take: one run of
     each configuration as it is, and one with int16 weights on every layer of `wide` it runs im2col
-    for each schedule on every depthwise layer of `scheduled`."""
+    for each schedule on every depthwise layer of `scheduled` (`whole`: `_Timing.whole`)."""
 
     def fastest(config: Config, schedule: Schedule) -> Config:
         widened = {i: (_widened(v) if i in wide and v.columns == Columns.IM2COL else v) for i, v in config.items()}
@@ -530,7 +555,7 @@ def _cycles(
     unique = [c for n, c in enumerate(runs) if c not in runs[:n]]
     if len(unique) == 1:
         return None, "one configuration only: nothing to time"
-    timing = _Timing(graph, device, clock, reserve.stack_bytes, measure)
+    timing = _Timing(graph, device, clock, reserve.stack_bytes, measure, whole=whole)
     try:
         for config in unique:
             timing.run(config)
@@ -539,16 +564,18 @@ def _cycles(
     return timing, timing.latency
 
 
-def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int) -> ModelRun:
+def _measure_layers(
+    graph: Graph, device: Device, clock: float, stack_bytes: int, code_section: CodeSection = CodeSection.FLASH
+) -> ModelRun:
     """Cycles per layer of one inference, those between layers and each layer's flash constant reads,
-    by the estimate (cached by content)."""
-    key = _cache_key(graph, device, clock)
+    by the estimate with the hot code run from `code_section` (cached by content)."""
+    key = _cache_key(graph, device, clock, code_section)
     cached = cache_dir() / f"variant-cycles-{key}.json"
     if cached.exists():
         figures = json.loads(cached.read_text())
         layers, flash = ({int(k): v for k, v in figures[name].items()} for name in ("layers", "flash_reads"))
         return ModelRun(layers, figures["between"], flash)
-    estimate = estimate_model(graph, device, clock, stack_bytes=stack_bytes)
+    estimate = estimate_model(graph, device, clock, stack_bytes=stack_bytes, code_section=code_section)
     layers = {layer.index: layer.cycles.total for layer in estimate.layers}
     flash = {layer.index: layer.cycles.memory_by_label.get(CONSTANTS_LABEL, 0.0) for layer in estimate.layers}
     between = estimate.inference.total - sum(layers.values())
@@ -558,9 +585,10 @@ def _measure_layers(graph: Graph, device: Device, clock: float, stack_bytes: int
     return ModelRun(layers, between, flash)
 
 
-def _cache_key(graph: Graph, device: Device, clock: float) -> str:
-    """The generated project, the device and clock, the estimate's own code and the counting plugin's."""
-    digest = hashlib.sha256(f"{device.name}@{clock}".encode())
+def _cache_key(graph: Graph, device: Device, clock: float, code_section: CodeSection) -> str:
+    """The generated project, the device, clock and code section, the estimate's own code and the
+    counting plugin's."""
+    digest = hashlib.sha256(f"{device.name}@{clock}, code in {code_section}".encode())
     digest.update(plugin_library().name.encode())  # its name holds the hash of its sources
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.read_bytes())

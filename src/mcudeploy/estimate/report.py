@@ -191,9 +191,13 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     return lines
 
 
-def code_section_comparison(placed: ModelEstimate, in_flash: ModelEstimate) -> dict[str, Any]:
+def code_section_comparison(
+    placed: ModelEstimate, in_flash: ModelEstimate, timed_by: str | None = None
+) -> dict[str, Any]:
     """The model with its hot code run from ITCM/SRAM beside the same model with its code in flash:
-    both measured and priced (each its own build and run)."""
+    both measured and priced (each its own build and run). `timed_by`: the `--optimize` objective that
+    chose the variants timing them with the code where `placed` runs it (the line says the flash figure
+    is for those variants, not for those it would choose for flash)."""
     where = placed.memory.regions["code"].placed_in
     change = placed.inference.total / in_flash.inference.total - 1 if in_flash.inference.total else 0.0
     saved = in_flash.inference.total - placed.inference.total
@@ -203,6 +207,11 @@ def code_section_comparison(placed: ModelEstimate, in_flash: ModelEstimate) -> d
         f"{placed.milliseconds:.3f} ms; in flash: {in_flash.inference.total:,.0f} cycles, "
         f"{in_flash.milliseconds:.3f} ms ({change:+.3%}: {verdict}; each its own build and QEMU run)"
     )
+    if timed_by is not None:
+        line += (
+            f"; both with the variants --optimize {timed_by} chose for --code-section {placed.code_section} "
+            "(--code-section flash chooses them for flash)"
+        )
     cold = _cold_fetch_bound(placed, in_flash)
     if cold is not None:
         line += (
@@ -211,6 +220,7 @@ def code_section_comparison(placed: ModelEstimate, in_flash: ModelEstimate) -> d
         )
     return {
         "code_section": str(placed.code_section),
+        "variants_timed_by": timed_by,
         "flash_cold_fetch_bound_cycles": None if cold is None else round(cold),
         "runs_from": where,
         "cycles": round(placed.inference.total),

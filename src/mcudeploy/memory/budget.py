@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from mcudeploy.devices import Database, Device, RegionKind, Span, find_core
+from mcudeploy.devices import Database, Device, MemoryRegion, RegionKind, Span, find_core
 from mcudeploy.errors import McuDeployError
 from mcudeploy.ir import NO_TENSOR, DType, Graph, Operator, WeightMemory
 from mcudeploy.ir.options import called_subgraphs
@@ -251,7 +251,9 @@ class Preference(StrEnum):
     ITCM = "itcm"
     """Code run from the instruction TCM: there only."""
     CODE_SRAM = "code-sram"
-    """Code run from RAM: on-chip general SRAM only (a DTCM does not execute on Cortex-M7/M55)."""
+    """Code run from RAM: on-chip general SRAM only (a DTCM does not execute on Cortex-M7/M55); first an
+    SRAM with a code alias (`MemoryRegion.code_alias`, e.g. the STM32L4's SRAM2), fetched there over
+    I-Code/D-Code instead of the System bus, where the code fits it whole."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,9 @@ def budget_request(
 class SpanUse:
     span: Span
     items: list[BudgetItem] = field(default_factory=list)
+    pinned: dict[str, MemoryRegion] = field(default_factory=dict)
+    """Items held in one region of the span (by name): code run through that region's code alias. They
+    count against the span's bytes like the others: the span's room for the rest shrinks by theirs."""
 
     @property
     def used(self) -> int:
@@ -361,6 +366,10 @@ class MemoryBudget:
     def ram_bytes(self) -> int:
         return self.request.total(Memory.RAM)
 
+    def region_of(self, item_name: str) -> MemoryRegion | None:
+        """The one region of its span the item was pinned to (code run through a code alias), else None."""
+        return next((use.pinned[item_name] for use in self.uses if item_name in use.pinned), None)
+
     def external_room(self) -> list[Span]:
         """Off-chip RAM that could hold a RAM item that found no place (never used on its own)."""
         missing = [s.item.size for s in self.shortfalls if s.item.memory == Memory.RAM]
@@ -374,6 +383,8 @@ def memory_budget(request: BudgetRequest, device: Device) -> MemoryBudget:
     uses = tuple(SpanUse(span) for span in device.spans())
     shortfalls: list[Shortfall] = []
     for item in request.items:
+        if item.preference == Preference.CODE_SRAM and _pin_to_code_alias(item, uses):
+            continue
         eligible = [use for use in uses if _eligible(item, use.span)]
         roomy = [use for use in eligible if use.free >= item.size]
         if roomy:
@@ -382,6 +393,19 @@ def memory_budget(request: BudgetRequest, device: Device) -> MemoryBudget:
         best = max(eligible, key=lambda use: use.free, default=None)
         shortfalls.append(Shortfall(item, best.span.name if best else None, best.free if best else 0))
     return MemoryBudget(device, request, uses, tuple(shortfalls))
+
+
+def _pin_to_code_alias(item: BudgetItem, uses: tuple[SpanUse, ...]) -> bool:
+    """Place `item` in the first SRAM with a code alias it fits whole, beside what that region holds
+    already and within its span's room; False where none holds it."""
+    for use in uses:
+        for region in use.span.regions:
+            taken = sum(other.size for other in use.items if use.pinned.get(other.name) == region)
+            if region.code_alias is not None and region.size - taken >= item.size and use.free >= item.size:
+                use.items.append(item)
+                use.pinned[item.name] = region
+                return True
+    return False
 
 
 def fitting_devices(request: BudgetRequest, database: Database) -> list[Device]:

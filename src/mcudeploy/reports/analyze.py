@@ -41,6 +41,7 @@ def region_summary(region: MemoryRegion) -> dict[str, Any]:
         "wait_states": region.wait_states,
         "cacheable": region.cacheable,
         "off_chip": region.off_chip,
+        "code_alias": None if region.code_alias is None else f"0x{region.code_alias:08X}",
         "note": region.note,
     }
 
@@ -89,6 +90,8 @@ def budget_tree(report: ModelAnalysis) -> Tree:
             line = _amount_line(item.name, item.bytes, region.size)
             if item.name == STACK:
                 line += f"  [dim]({report.stack_source})[/]"
+            if item.runs_at:
+                line += f"  [dim](runs at {item.runs_at})[/]"
             branch.add(line)
         branch.add(_amount_line("free", region.free, region.size, style="green"))
     return tree
