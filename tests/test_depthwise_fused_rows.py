@@ -13,9 +13,11 @@ import re
 import pytest
 
 from mcudeploy.codegen import render
+from mcudeploy.codegen.library import library_text
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph, KernelVariant, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
+from mcudeploy.kernels.depthwise_routines import FUSED_ROWS, SUMS_CHUNK
 from mcudeploy.memory import plan_memory
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise
@@ -63,3 +65,13 @@ def test_only_the_layers_taking_a_routine_name_it():
         ("md_depthwise_s8_grouped_rows", f"md_dw_fused_rows_{shape}") for shape in ("12_64", "24_32", "48_8", "12_64")
     ]
     assert calls == [*rows, *[("md_depthwise_s8_grouped_folded", "")] * 6]
+
+
+def test_the_python_mirror_knows_the_instances_the_library_makes():
+    """FUSED_ROWS: the md_dw_fused_rows instances md_depthwise_rows_dsp.c assembles and md_nn.h declares;
+    SUMS_CHUNK: md_depthwise_dsp.c's DW_CHUNK, which decides whether a plane fits one strip."""
+    made = re.findall(r'"md_dw_fused_rows (\d+), (\d+)\\n', library_text("md_depthwise_rows_dsp.c"))
+    assert [(int(w), int(d)) for w, d in made] == list(FUSED_ROWS)
+    declared = re.search(r"md_dw_rows_routine (md_dw_fused_rows_[^;]*);", library_text("md_nn.h")).group(1)
+    assert declared.split(", ") == [f"md_dw_fused_rows_{w}_{d}" for w, d in FUSED_ROWS]
+    assert f"#define DW_CHUNK {SUMS_CHUNK}\n" in library_text("md_depthwise_dsp.c")
