@@ -8,11 +8,17 @@ other plane paths."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from mcudeploy.codegen import render
+from mcudeploy.codegen.library import library_text
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph, KernelVariant, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
+from mcudeploy.kernels.depthwise_routines import FUSED_ROWS, SUMS_CHUNK
+from mcudeploy.memory import plan_memory
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise
 
@@ -47,3 +53,25 @@ def test_fused_rows_are_bit_exact(target: str):
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
         checker.close()
+
+
+def test_only_the_layers_taking_a_routine_name_it():
+    """The generated code names the md_dw_fused_rows instance of each layer whose rows it was made for
+    (`rows_routine`, as the kernel decided at run time before), so a model links no other; one row
+    pair fits a strip and takes none."""
+    network = render(fused_rows(), plan_memory(fused_rows())).files["network.c"]
+    calls = re.findall(r"(md_depthwise_s8_grouped_\w+)\((?:[^;]*?(md_dw_fused_rows_\w+))?[^;]*;", network)
+    rows = [
+        ("md_depthwise_s8_grouped_rows", f"md_dw_fused_rows_{shape}") for shape in ("12_64", "24_32", "48_8", "12_64")
+    ]
+    assert calls == [*rows, *[("md_depthwise_s8_grouped_folded", "")] * 6]
+
+
+def test_the_python_mirror_knows_the_instances_the_library_makes():
+    """FUSED_ROWS: the md_dw_fused_rows instances md_depthwise_rows_dsp.c assembles and md_nn.h declares;
+    SUMS_CHUNK: md_depthwise_dsp.c's DW_CHUNK, which decides whether a plane fits one strip."""
+    made = re.findall(r'"md_dw_fused_rows (\d+), (\d+)\\n', library_text("md_depthwise_rows_dsp.c"))
+    assert [(int(w), int(d)) for w, d in made] == list(FUSED_ROWS)
+    declared = re.search(r"md_dw_rows_routine (md_dw_fused_rows_[^;]*);", library_text("md_nn.h")).group(1)
+    assert declared.split(", ") == [f"md_dw_fused_rows_{w}_{d}" for w, d in FUSED_ROWS]
+    assert f"#define DW_CHUNK {SUMS_CHUNK}\n" in library_text("md_depthwise_dsp.c")

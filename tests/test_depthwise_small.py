@@ -1,5 +1,5 @@
 """Narrow int8 DEPTHWISE_CONV_2D layers whose output is 3x3 (vww's and person_detect's #25, 3x3x256 at
-stride 1, and #23, 6x6 -> 3x3 at stride 2) on grouped planes take md_depthwise_dsp.c's small_s8 with
+stride 1, and #23, 6x6 -> 3x3 at stride 2) on grouped planes take md_depthwise_small_dsp.c's small_s8 with
 their generate-time record (`fold_records`: SMALL_RECORD values a channel), straight from the NHWC image:
 bit for bit with the reference engine on the host, the M3 (the portable kernel) and every DSP core, the
 whole of int8's range and a clamp inside it, with a bias and without, several batches; a 3x3 output
@@ -65,4 +65,4 @@ def test_small_records_hold_each_channels_pairs_and_requantization():
     assert record[8] == -shift
     assert record[9] == (2 * zero_point(graph.tensors[op.outputs[0]]) + 1) << (-shift - 1)
     network = render(graph, plan_memory(graph)).files["network.c"]
-    assert network.count("md_depthwise_s8_grouped_folded(") == 5
+    assert network.count("md_depthwise_s8_small(") == 4 and network.count("md_depthwise_s8_grouped_folded(") == 1

@@ -265,8 +265,9 @@ addend."""
 
 def small_image(window: Window, input_shape: tuple[int, ...], channels: int) -> bool:
     """Whether an undilated 3x3 depthwise layer of one output channel an input channel takes
-    md_depthwise_dsp.c's small_s8 (small_image there): a depth of 4k, a 3x3 output from a 3x3 image at
-    stride 1 with one pixel of padding each side, or from a 6x6 image at stride 2 unpadded at the top left."""
+    md_depthwise_small_dsp.c's small_s8 (its generated code calls md_depthwise_s8_small): a depth of 4k,
+    a 3x3 output from a 3x3 image at stride 1 with one pixel of padding each side, or from a 6x6 image at
+    stride 2 unpadded at the top left."""
     _, height, width, _ = input_shape
     geometry = (window.stride_h, window.stride_w, height, width, window.pad_top, window.pad_left)
     return (

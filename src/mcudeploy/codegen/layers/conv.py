@@ -8,6 +8,7 @@ from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
 from mcudeploy.ir import DType, WeightLayout
 from mcudeploy.kernels.contracts import grouped_planes
+from mcudeploy.kernels.depthwise_routines import folded_entry
 from mcudeploy.params.conv import WindowParams, prepare
 
 DEPTHWISE_CHUNK = 16
@@ -72,15 +73,36 @@ def _integer_call(ctx: LayerContext, kernel: str, scratch_type: str, suffix: str
     depthwise record (`fold_records`), its `_live` or `_folded` form, which takes the record after the
     shifts."""
     int16 = ctx.input_tensor(0).dtype == DType.INT16
-    bias = ctx.input_ref(2)
     kind = next((k for k in ("live", "folds") if k in ctx.derived_names), None)
-    record = "" if kind is None else f"{ctx.derived_ref(kind)}, "
     form = {None: "", "live": "_live", "folds": "_folded"}[kind]
-    return (
-        f"{kernel}_{'s16' if int16 else 's8'}{suffix}{form}(&params, {ctx.input_ref(0)}, "
-        f"{ctx.input_ref(1)}, {bias}, {ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {record}"
-        f"{ctx.output_ref()}, {ctx.scratch_ref(scratch_type)})"
-    )
+    record = [] if kind is None else [ctx.derived_ref(kind)]
+    return _kernel_call(ctx, f"{kernel}_{'s16' if int16 else 's8'}{suffix}{form}", scratch_type, record)
+
+
+def _kernel_call(ctx: LayerContext, entry: str, scratch_type: str, extra: list[str]) -> str:
+    """The call of an integer kernel entry: input, filter, bias, multipliers, shifts, then `extra`
+    (a record, a routine), the output and the scratch."""
+    operands = [
+        ctx.input_ref(0),
+        ctx.input_ref(1),
+        ctx.input_ref(2),
+        ctx.derived_ref("multipliers"),
+        ctx.derived_ref("shifts"),
+        *extra,
+        ctx.output_ref(),
+        ctx.scratch_ref(scratch_type),
+    ]
+    return f"{entry}(&params, {', '.join(operands)})"
+
+
+def _grouped_folded_layer(ctx: LayerContext, params: WindowParams) -> LayerCode:
+    """md_depthwise_s8_grouped_folded's call, or the entry of a routine made for the layer's shape
+    (`folded_entry`) with that routine's source: only the layers that take one name and ship it, so
+    other models neither link nor compile it."""
+    entry, routine, source = folded_entry(params)
+    call = _kernel_call(ctx, entry, "int8_t", [ctx.derived_ref("folds"), *([routine] if routine else [])])
+    sources = ("md_depthwise.c", *([source] if source else []))
+    return LayerCode(sources, call, [ctx.params("md_window_params", params)])
 
 
 # ---------------------------------------------------------------------- CONV_2D
@@ -201,15 +223,19 @@ def depthwise_conv_2d(ctx: LayerContext) -> LayerCode:
     if filter_t.dtype == DType.INT4:
         declarations = [ctx.params("md_window_params", ctx.prepared(prepare))]
         return LayerCode(("md_depthwise_s4.c",), int4_call(ctx, "md_depthwise_s4", int4_path(ctx)), declarations)
+    params = ctx.prepared(prepare)
+    grouped = grouped_planes(ctx.graph, ctx.op)
+    if grouped and "folds" in ctx.derived_names:
+        return _grouped_folded_layer(ctx, params)
     return LayerCode(
         sources=("md_depthwise_s16.c" if input_t.dtype == DType.INT16 else "md_depthwise.c",),
-        declarations=[ctx.params("md_window_params", ctx.prepared(prepare))],
+        declarations=[ctx.params("md_window_params", params)],
         # grouped planes (the variant's): md_depthwise_s8_grouped, whose scratch holds several planes
         call=_integer_call(
             ctx,
             "md_depthwise",
             "int8_t" if input_t.dtype == DType.INT8 else "int16_t",
-            "_grouped" if grouped_planes(ctx.graph, ctx.op) else "",
+            "_grouped" if grouped else "",
         ),
     )
 

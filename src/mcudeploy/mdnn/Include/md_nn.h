@@ -457,16 +457,48 @@ md_status md_depthwise_s8_grouped(const md_window_params *p, const int8_t *input
 /* md_depthwise_s8_grouped with the layer's 3x3 constants folded at generate time
  * (params/requantization.py fold_records: 9 int32 a channel, the DSP path's folded 3x3 filter and
  * requantization in the planes' orientation), which also says the layer is narrow (its sums below
- * 2^30, shifts in [-22, -1]) and its multipliers >= 0: nothing of it is checked or folded at run time.
- * A 3x3 output from a 3x3 image at stride 1 or a 6x6 one at stride 2 over a depth of 4k has a record of
- * 10 int32 a channel (SMALL_RECORD) and is computed from the image in place, its scratch unused. */
+ * 2^30, shifts in [-22, -1]) and its multipliers >= 0: nothing of it is checked or folded at run time. */
 md_status md_depthwise_s8_grouped_folded(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                          const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                          const int32_t *folds, int8_t *output, int8_t *scratch);
-#else /* one plane; no record read */
+
+/* Routines of the DSP path made for one shape, which only the generated code of a layer that takes one
+ * names (kernels/depthwise_routines.py decides as the kernel would), so that a model links none its
+ * layers do not take. */
+struct md_dw_folded;    /* a channel's folded record (fold_records) */
+struct md_dw_wide_copy; /* md_dw_copy_wide_4's geometry */
+/* Stride 1, rows of 12k outputs at a fixed width and depth: a group of 4 planes in one call. */
+typedef void md_dw_rows_routine(const int8_t *planes, const struct md_dw_folded *folded, int8_t *out,
+                                int32_t row_pairs);
+md_dw_rows_routine md_dw_fused_rows_12_64, md_dw_fused_rows_24_32, md_dw_fused_rows_48_8;
+/* Stride 2: channels c..c+3 of an image whose width is a multiple of 4 into 4 wide planes. */
+typedef void md_dw_copy_routine(const int8_t *from, int16_t *plane, const struct md_dw_wide_copy *k);
+md_dw_copy_routine md_dw_copy_wide_4;
+
+/* md_depthwise_s8_grouped_folded whose grouped planes' rows (stride 1) take `rows`. */
+md_status md_depthwise_s8_grouped_rows(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                       const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                       const int32_t *folds, md_dw_rows_routine *rows, int8_t *output,
+                                       int8_t *scratch);
+/* md_depthwise_s8_grouped_folded whose 4 wide planes (stride 2) are copied by `copy`. */
+md_status md_depthwise_s8_grouped_wide(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                       const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                       const int32_t *folds, md_dw_copy_routine *copy, int8_t *output,
+                                       int8_t *scratch);
+/* md_depthwise_s8_grouped_folded of a 3x3 output from a 3x3 image at stride 1 or a 6x6 one at stride 2
+ * (SMALL_RECORD): computed from the image in place, the scratch unused. */
+md_status md_depthwise_s8_small(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                const int32_t *folds, int8_t *output, int8_t *scratch);
+#else /* one plane; no record or routine read */
 #define md_depthwise_s8_grouped md_depthwise_s8
 #define md_depthwise_s8_grouped_folded(p, input, filter, bias, multipliers, shifts, folds, output, scratch)          \
     md_depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch)
+#define md_depthwise_s8_grouped_rows(p, input, filter, bias, multipliers, shifts, folds, rows, output, scratch)      \
+    md_depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch)
+#define md_depthwise_s8_grouped_wide(p, input, filter, bias, multipliers, shifts, folds, copy, output, scratch)      \
+    md_depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch)
+#define md_depthwise_s8_small md_depthwise_s8_grouped_folded
 #endif
 
 /* int8 activations with an int4 filter (packed, see above): the whole filter unpacked at the start of

@@ -21,12 +21,13 @@
  *   assembly (7 instructions an output, 4 clamped at once); with a depth multiplier, the windows
  *   inside the image's columns a run of a row at a time. Narrow layers requantize as the folded
  *   planes do (folded_output).
- * - a 3x3 output (from a 3x3 image at stride 1 or a 6x6 one at stride 2) with its generate-time record
- *   (md_depthwise_s8_grouped_folded): from the image in place, 4 channels at a time unpacked into one
- *   channel's int16 pairs, each output from the taps inside the image only (small_s8).
- * Other cases run the portable kernel.
+ * Other cases run the portable kernel. The routines made for one shape, which only the generated code of
+ * a layer taking one names (md_nn.h), are in sources of their own: md_depthwise_rows_dsp.c (stride-1
+ * rows at a fixed width and depth, given to md_depthwise_s8_grouped_rows), md_depthwise_copy_dsp.c (the
+ * 4 wide planes' copy, given to md_depthwise_s8_grouped_wide) and md_depthwise_small_dsp.c (a 3x3
+ * output from the image in place, md_depthwise_s8_small).
  */
-#include "md_depthwise_int.h"
+#include "md_depthwise_dsp_int.h"
 
 #if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
 
@@ -54,11 +55,6 @@ static dw_requant channel_requant(const depthwise_int_job *job, int32_t channel)
 static inline int8_t requantize(const dw_requant *r, int32_t sum)
 {
     return (int8_t)md_requantize32(sum, r->multiplier, r->shift, r->offset, r->low, r->high);
-}
-
-static inline uint32_t offset_pair(const md_window_params *p)
-{
-    return ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
 }
 
 /* ------------------------------------------------------------------ folded requantization */
@@ -1263,7 +1259,7 @@ static MD_NOINLINE void plane_3x3(const md_window_params *p, const dw_plane *pla
  *   are multiplied (its padding is the zero point, which then adds offset * w - offset * w = 0);
  * - the rounding shift's half and the output offset are one addend before the shift:
  *   floor((y - [y < 0] + 2^(e-1) + offset * 2^e) / 2^e) = md_rdbpot(y, e) + offset. */
-typedef struct {
+typedef struct md_dw_folded {
     int32_t even[3];    /* rows 0..2: {2 w0, 2 w2} */
     int32_t middle01;   /* {2 w1} of rows 0 and 1 */
     int32_t middle2;    /* {2 w1, 0} of row 2 */
@@ -1291,18 +1287,6 @@ static MD_ALWAYS_INLINE dw_folded fold_3x3(const md_window_params *p, const dw_s
     f.exponent = -r->shift;
     f.addend = folded_addend(f.exponent, r->offset);
     return f;
-}
-
-/* Halfword 0 of `low` and halfword 0 of `high` (PKHBT). */
-static MD_ALWAYS_INLINE int32_t bottoms(int16x2_t low, int16x2_t high)
-{
-    return (int32_t)(((uint32_t)low & 0xFFFFu) | ((uint32_t)high << 16));
-}
-
-/* Halfword 1 of `low` and halfword 1 of `high` (PKHTB). */
-static MD_ALWAYS_INLINE int32_t tops(int16x2_t low, int16x2_t high)
-{
-    return (int32_t)(((uint32_t)low >> 16) | ((uint32_t)high & 0xFFFF0000u));
 }
 
 /* One filter row of 4 channels: the 3 taps' words (a byte a channel) as halfword pairs of channels
@@ -1506,20 +1490,7 @@ void md_dw_folded_blocks(const int8_t *at, int32_t *sums, int32_t width, const d
  * {x1, x3} in lr. The next row's load goes inside the multiplies of the row before (`then`, once
  * they no longer read lr): the M7 issues it beside a multiply and unpacks it without a load-use stall. */
 #define DW_BLOCK_LOAD(load) "ldr lr, " load "\n\t"
-#define DW_BLOCK_UNPACK \
-    "sxtb16 r12, lr\n\t" \
-    "sxtb16 lr, lr, ror #8\n\t"
-
-/* The left (from even) and right (from odd) windows of one output row plus one filter row: the
- * even pair {w0, w2} in `pair` (SMLAD; SMUAD for the first row, no accumulator) and w1 in half
- * `half` of `middle`: the left window's x1 is odd's bottom, the right one's x2 even's top; `then`
- * before the last multiply (which reads r12 only). */
-#define DW_BLOCK_MACS(left, right, pair, middle, half, then) \
-    "smlad " left ", r12, " pair ", " left "\n\t" \
-    "smlad " right ", lr, " pair ", " right "\n\t" \
-    "smlab" half " " left ", lr, " middle ", " left "\n\t" \
-    then \
-    "smlat" half " " right ", r12, " middle ", " right "\n\t"
+/* DW_BLOCK_MACS (md_depthwise_dsp_int.h) of the first row: SMUAD, no accumulator. */
 #define DW_BLOCK_FIRST(left, right, pair, middle, half, then) \
     "smuad " left ", r12, " pair "\n\t" \
     "smuad " right ", lr, " pair "\n\t" \
@@ -1987,14 +1958,6 @@ typedef struct {
  * plane_bytes apart) with folded[i]. */
 void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int32_t width, const dw_folded *folded);
 
-/* DW_BLOCK_FIRST with the sums starting from r1. */
-#define DW_FUSED_FIRST(left, right, pair, middle, half, then) \
-    "smlad " left ", r12, " pair ", r1\n\t" \
-    "smlad " right ", lr, " pair ", r1\n\t" \
-    "smlab" half " " left ", lr, " middle ", " left "\n\t" \
-    then \
-    "smlat" half " " right ", r12, " middle ", " right "\n\t"
-
 /* A block's sums in r8..r11 (r1 start, r3..r7 the filter, w1 of row 2 in r7's top, lr the top row's
  * word: DW_FUSED_NEXT), then r1 the multiplier. */
 #define DW_FUSED_SUMS \
@@ -2252,49 +2215,6 @@ void md_dw_fused_6x6(const int8_t *planes, const dw_folded *folded, int8_t *out,
 #define DW_SIX_OUT "160"
 #define DW_SIX_FRAME "168"
 
-/* md_dw_fused_block at, pitch, next, out, step, row, addend, start: the 2x2 block whose top left
- * window starts `at` bytes into the plane at r0 (rows `pitch` bytes apart), its outputs stored at
- * r12 + `out`, + `step`, + `row`, + `row` + `step` (r12 loaded with the addend from [sp, #addend]);
- * r1 the start ([sp, #start]) and lr the block's top row word on entry (loaded by the block before),
- * the next block's (plane byte `next`) loaded on exit. r2 the multiplier, r3..r7 the filter and
- * exponent (as md_dw_fused_blocks). Immediate offsets only: no address computed a block. */
-#define DW_FUSED_BLOCK_MACRO \
-    ".macro md_dw_fused_block at, pitch, next, out, step, row, addend, start\n\t" \
-    DW_BLOCK_UNPACK \
-    DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
-    DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "") \
-    DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\at + 2 * \\pitch)]\n\t") \
-    DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
-    DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\at + 3 * \\pitch)]\n\t") \
-    DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "") \
-    "ldrd r1, r12, [sp, #\\addend]\n\t" /* addend, the outputs' base */ \
-    "add lr, r1, r8, asr #31\n\t" \
-    "smmlar r8, r8, r2, lr\n\t" \
-    "add lr, r1, r9, asr #31\n\t" \
-    "smmlar r9, r9, r2, lr\n\t" \
-    "add lr, r1, r10, asr #31\n\t" \
-    "smmlar r10, r10, r2, lr\n\t" \
-    "add lr, r1, r11, asr #31\n\t" \
-    "smmlar r11, r11, r2, lr\n\t" \
-    "asr r8, r8, r7\n\t" \
-    "asr r9, r9, r7\n\t" \
-    "ssat r8, #8, r8\n\t" \
-    "asr r10, r10, r7\n\t" \
-    "ssat r9, #8, r9\n\t" \
-    "asr r11, r11, r7\n\t" \
-    "ssat r10, #8, r10\n\t" \
-    "ssat r11, #8, r11\n\t" \
-    "strb r8, [r12, #(\\out)]\n\t" \
-    "strb r9, [r12, #(\\out + \\step)]\n\t" \
-    "strb r10, [r12, #(\\out + \\row)]\n\t" \
-    "ldr r1, [sp, #\\start]\n\t" /* each load right after a transfer (the M4 pipelines it) */ \
-    "ldr lr, [r0, #(\\next)]\n\t" \
-    "strb r11, [r12, #(\\out + \\row + \\step)]\n\t" /* the M33 unpacks lr a cycle later */ \
-    ".endm\n\t"
-
 /* md_dw66_block row, column: md_dw_fused_block over an 8x8 plane, the block whose top left output
  * is pixel row * 6 + column (a word a pixel on the stack); the next block's (`next_row`,
  * `next_column`) top row word loaded on exit. */
@@ -2432,134 +2352,6 @@ __asm__(".pushsection .text.md_dw_copy_6x6,\"ax\",%progbits\n\t"
 static int six_image(const md_window_params *p)
 {
     return p->input_h == 6 && p->input_w == 6 && p->pad_top == 1 && p->pad_left == 1;
-}
-
-/* ---- stride 1, rows of 12k outputs at a fixed width and depth (vww's and person_detect's 48x48x8,
- * 24x24x32 and 12x12x64 layers): a group of 4 planes in one call */
-
-/* The outputs of 4 channels' planes (`planes` on, one after the other, `width` + 2 bytes a row and
- * 2 `row_pairs` + 2 rows each; `folded` their dw_folded) at stride 1 into `out` (channel 0's top
- * left output; `depth` bytes a pixel, `width` pixels a row): md_dw_fused_routine's blocks, 6 at a
- * time (12 columns) with every plane byte and output at an immediate offset, a plane's constants
- * loaded once for all its rows, a chunk's output base and the row's end kept on the stack. */
-typedef void dw_rows_routine(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
-
-/* md_dw_fused_rows' stack: the addend, the chunk's outputs, the row's end, the start, the row pairs
- * left, the plane's outputs, the row pairs a plane, the planes left, the next plane's dw_folded. A
- * row of 12 outputs is one chunk: no chunk loop, the row's end unused. */
-#define DW_ROWS_FRAME "40"
-
-/* One chunk's block `i` (of 6) in a row `width` outputs wide, `depth` bytes a pixel. */
-#define DW_ROWS_BLOCK(i) \
-    "md_dw_fused_block (2*" i "), (\\width+2), (2*" i "+2), (2*" i "*\\depth), \\depth, (\\width*\\depth), 0, 12\n\t"
-
-/* r0 the plane's row pair, r1 the start, r2 the multiplier, r3..r7 the filter and exponent, lr the
- * chunk's first top row word. */
-__asm__(DW_FUSED_BLOCK_MACRO
-        ".macro md_dw_fused_rows width, depth\n\t"
-        ".pushsection .text.md_dw_fused_rows_\\width\\()_\\depth,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_fused_rows_\\width\\()_\\depth\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_fused_rows_\\width\\()_\\depth, %function\n"
-        "md_dw_fused_rows_\\width\\()_\\depth:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #" DW_ROWS_FRAME "\n\t"
-        "strd r2, r3, [sp, #20]\n\t" /* the plane's outputs, row pairs */
-        "mov r3, r1\n\t"
-        "mov r12, #4\n\t"
-        "str r12, [sp, #28]\n" /* planes left */
-        "1:\n\t" /* r0 the plane, r3 its dw_folded */
-        "ldrd r12, r1, [sp, #20]\n\t"
-        "add r11, r0, #\\width\n\t" /* the first row's end */
-        "add r10, r12, #1\n\t"
-        "str r10, [sp, #20]\n\t" /* the next plane's outputs */
-        "str r1, [sp, #16]\n\t"
-        "strd r12, r11, [sp, #4]\n\t"
-        "add r12, r3, #36\n\t"
-        "str r12, [sp, #32]\n\t" /* the next plane's dw_folded */
-        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
-        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
-        "str r1, [sp, #12]\n\t"
-        "str r11, [sp]\n\t"
-        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
-        "ldr lr, [r0]\n\t"
-        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
-        "2:\n\t"
-        DW_ROWS_BLOCK("0") DW_ROWS_BLOCK("1") DW_ROWS_BLOCK("2")
-        DW_ROWS_BLOCK("3") DW_ROWS_BLOCK("4") DW_ROWS_BLOCK("5")
-        ".if \\width > 12\n\t"
-        "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */
-        "adds r0, r0, #12\n\t"
-        "add r1, r1, #(12*\\depth)\n\t"
-        "cmp r0, r12\n\t"
-        "str r1, [sp, #4]\n\t"
-        "ldr r1, [sp, #12]\n\t"
-        "bne 2b\n\t"
-        "ldrd r1, r12, [sp, #4]\n\t" /* the next row pair: past the bottom row's outputs, 2 plane rows on */
-        "adds r0, r0, #(\\width+4)\n\t"
-        "add r1, r1, #(\\width*\\depth)\n\t"
-        "add r12, r12, #(2*\\width+4)\n\t"
-        "strd r1, r12, [sp, #4]\n\t"
-        "ldr r12, [sp, #16]\n\t"
-        "ldr lr, [r0]\n\t"
-        "ldr r1, [sp, #12]\n\t"
-        ".else\n\t" /* one chunk a row: r0 and the outputs still at the row pair's start */
-        "ldr r1, [sp, #4]\n\t"
-        "adds r0, r0, #(2*\\width+4)\n\t"
-        "ldr r12, [sp, #16]\n\t"
-        "add r1, r1, #(2*\\width*\\depth)\n\t"
-        "str r1, [sp, #4]\n\t"
-        "ldr lr, [r0]\n\t"
-        "ldr r1, [sp, #12]\n\t"
-        ".endif\n\t"
-        "subs r12, r12, #1\n\t"
-        "str r12, [sp, #16]\n\t"
-        "bne 2b\n\t"
-        "ldr r12, [sp, #28]\n\t" /* the next plane: 2 rows past the last row pair's */
-        "adds r0, r0, #(2*\\width+4)\n\t"
-        "subs r12, r12, #1\n\t"
-        "str r12, [sp, #28]\n\t"
-        "ldr r3, [sp, #32]\n\t"
-        "bne 1b\n\t"
-        "add sp, sp, #" DW_ROWS_FRAME "\n\t"
-        "pop {r4-r11, pc}\n\t"
-        ".size md_dw_fused_rows_\\width\\()_\\depth, .-md_dw_fused_rows_\\width\\()_\\depth\n\t"
-        ".popsection\n\t"
-        ".endm\n\t"
-        "md_dw_fused_rows 12, 64\n\t"
-        "md_dw_fused_rows 24, 32\n\t"
-        "md_dw_fused_rows 48, 8\n\t"
-        ".purgem md_dw_fused_rows\n\t"
-        ".purgem md_dw_fused_block");
-
-void md_dw_fused_rows_12_64(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
-void md_dw_fused_rows_24_32(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
-void md_dw_fused_rows_48_8(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t row_pairs);
-
-/* The md_dw_fused_rows routine of a fused layer's grouped planes (`p`, `steps` and `plane` in their
- * orientation), NULL if none: stride 1, an even number of output rows, planes padded by one value
- * each side, a width and depth an instance was made for. */
-static dw_rows_routine *rows_routine(const md_window_params *p, const dw_steps *steps, const dw_plane *plane)
-{
-    static const struct {
-        int32_t width, depth;
-        dw_rows_routine *routine;
-    } made[] = {{12, 64, md_dw_fused_rows_12_64}, {24, 32, md_dw_fused_rows_24_32}, {48, 8, md_dw_fused_rows_48_8}};
-    size_t i;
-    if (p->stride_w != 1 || p->stride_h != 1 || p->output_h % 2 || plane->width != p->output_w + 2 ||
-        plane->rows != p->output_h + 2) {
-        return NULL;
-    }
-    for (i = 0; i < sizeof made / sizeof made[0]; ++i) {
-        if (made[i].width == p->output_w && made[i].depth == steps->out_column &&
-            steps->out_row == p->output_w * steps->out_column) {
-            return made[i].routine;
-        }
-    }
-    return NULL;
 }
 
 /* The geometry of md_dw_fused_blocks_s2's planes, set once a layer. */
@@ -2929,103 +2721,15 @@ static MD_NOINLINE void copy_planes_wide_4(const md_window_params *p, const dw_s
     }
 }
 
-/* md_dw_copy_wide_4's geometry: channels c..c+3 of an image whose width is a multiple of 4 into the
- * insides of 4 wide planes. */
-typedef struct {
-    int32_t step;        /* source bytes between pixels of a row */
-    int32_t distance;    /* bytes between the planes */
-    int32_t rows;        /* the image's rows, at least 1 */
-    int32_t inside;      /* plane bytes of a row's inside (2 a pixel, a multiple of 8) */
-    int32_t source_skip; /* source bytes from past a row's last pixel to the next row's first */
-    int32_t plane_skip;  /* plane bytes from past a row's inside to the next row's */
-} dw_wide_copy;
-
-/* Channels c..c+3 (`from` at pixel 0's channel c) into 4 wide planes (`plane` the first's inside):
- * one word load a pixel takes its 4 channels; two pixels' words packed by channel pair (PKHBT {c0,
- * c1} of both, PKHTB {c2, c3}) and sign-extended by channel (SXTB16 and SXTB16 ROR 8), 16 values
- * from 4 loads in 26 M4 cycles (two channels' halfword gathers: 32). */
-void md_dw_copy_wide_4(const int8_t *from, int16_t *plane, const dw_wide_copy *k);
-
-/* 4 pixels into the 4 planes (r1..r4 moved 8 bytes on): r0 from, r5 step, r12 3 step. No loaded
- * or packed value is read by the very next instruction (the M33's load-use and two-stage waits). */
-#define DW_COPY_WIDE_4 \
-    "ldr r6, [r0]\n\t" \
-    "ldr r7, [r0, r5]\n\t" \
-    "ldr r8, [r0, r5, lsl #1]\n\t" \
-    "ldr r9, [r0, r12]\n\t" \
-    "add r0, r0, r5, lsl #2\n\t" \
-    "pkhbt r10, r6, r7, lsl #16\n\t" /* {a0, a1, b0, b1} */ \
-    "pkhtb r7, r7, r6, asr #16\n\t" /* {a2, a3, b2, b3} */ \
-    "pkhbt r6, r8, r9, lsl #16\n\t" /* {c0, c1, d0, d1} */ \
-    "pkhtb r9, r9, r8, asr #16\n\t" /* {c2, c3, d2, d3} */ \
-    "sxtb16 r8, r6\n\t" \
-    "sxtb16 lr, r10\n\t" \
-    "str r8, [r1, #4]\n\t" \
-    "sxtb16 r6, r6, ror #8\n\t" \
-    "str lr, [r1], #8\n\t" \
-    "sxtb16 r10, r10, ror #8\n\t" \
-    "str r6, [r2, #4]\n\t" \
-    "sxtb16 r8, r9\n\t" \
-    "str r10, [r2], #8\n\t" \
-    "sxtb16 r9, r9, ror #8\n\t" \
-    "str r8, [r3, #4]\n\t" \
-    "sxtb16 r6, r7\n\t" \
-    "str r9, [r4, #4]\n\t" \
-    "sxtb16 r7, r7, ror #8\n\t" \
-    "str r6, [r3], #8\n\t" \
-    "str r7, [r4], #8\n\t"
-
-/* Each row 8 pixels a loop (an odd count of 4 entered at the loop's second half); rows, inside and
- * the skips on the stack. */
-__asm__(".pushsection .text.md_dw_copy_wide_4,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_copy_wide_4\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_copy_wide_4, %function\n"
-        "md_dw_copy_wide_4:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #16\n\t"
-        "ldm r2, {r5-r10}\n\t" /* step, distance, rows, inside, source skip, plane skip */
-        "stm sp, {r7-r10}\n\t"
-        "add r12, r5, r5, lsl #1\n\t"
-        "add r2, r1, r6\n\t"
-        "add r3, r2, r6\n\t"
-        "add r4, r3, r6\n"
-        "1:\n\t"
-        "ldr r11, [sp, #4]\n\t"
-        "tst r11, #8\n\t"
-        "add r11, r1, r11\n\t" /* the first plane's row end */
-        "bne 3f\n"
-        "2:\n\t"
-        DW_COPY_WIDE_4
-        "3:\n\t"
-        DW_COPY_WIDE_4
-        "cmp r1, r11\n\t"
-        "bne 2b\n\t"
-        "ldrd r6, r7, [sp, #8]\n\t"
-        "add r0, r0, r6\n\t"
-        "add r1, r1, r7\n\t"
-        "add r2, r2, r7\n\t"
-        "add r3, r3, r7\n\t"
-        "add r4, r4, r7\n\t"
-        "ldr r6, [sp]\n\t"
-        "subs r6, r6, #1\n\t"
-        "str r6, [sp]\n\t"
-        "bne 1b\n\t"
-        "add sp, sp, #16\n\t"
-        "pop {r4-r11, pc}\n\t"
-        ".size md_dw_copy_wide_4, .-md_dw_copy_wide_4\n\t"
-        ".popsection");
-
 /* Channels c..c+3 of an image into the insides of 4 wide planes `distance` values apart (`pitch`
- * values between their rows): md_dw_copy_wide_4 for a width of a multiple of 4, else two
- * copy_planes_wide. */
+ * values between their rows): by `copy` (md_dw_copy_wide_4, given for a width of a multiple of 4),
+ * else two copy_planes_wide. */
 static MD_NOINLINE void copy_planes_wide_quad(const md_window_params *p, const dw_steps *steps, const int8_t *image,
-                                              int32_t c, int16_t *plane, int32_t distance, int32_t pitch)
+                                              int32_t c, int16_t *plane, int32_t distance, int32_t pitch,
+                                              md_dw_copy_routine *copy)
 {
     dw_wide_copy k;
-    if (p->input_w % 4 != 0) {
+    if (copy == NULL) {
         copy_planes_wide(p, steps, image, c, plane, distance, pitch);
         copy_planes_wide(p, steps, image, c + 2, plane + 2 * distance, distance, pitch);
         return;
@@ -3036,7 +2740,7 @@ static MD_NOINLINE void copy_planes_wide_quad(const md_window_params *p, const d
     k.inside = 2 * p->input_w;
     k.source_skip = steps->in_row - p->input_w * steps->in_column;
     k.plane_skip = 2 * (pitch - p->input_w);
-    md_dw_copy_wide_4(image + c, plane + p->pad_top * pitch + p->pad_left, &k);
+    copy(image + c, plane + p->pad_top * pitch + p->pad_left, &k);
 }
 
 /* `count` values from `at` on the zero point. */
@@ -3167,12 +2871,12 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
     }
 }
 
-/* A fused layer's grouped planes through an md_dw_fused_rows routine (rows_routine; `p`, `steps`
+/* A fused layer's grouped planes through its md_dw_fused_rows routine (`p`, `steps`
  * and `plane` in their orientation, the padding set): a group of 4 channels at a time copied
  * (copy_planes_4), folded, and computed in one call. */
 static MD_NOINLINE void planes_rows(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
                                     const dw_plane *plane, const int8_t *input, const int32_t *given,
-                                    dw_rows_routine *routine)
+                                    md_dw_rows_routine *routine)
 {
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
@@ -3196,7 +2900,7 @@ static MD_NOINLINE void planes_rows(const depthwise_int_job *job, const md_windo
  * before), each plane's outputs from md_dw_fused_blocks_s2. */
 static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
                                     const dw_plane *plane, const int8_t *input, int8_t *scratch,
-                                    const int32_t *given)
+                                    const int32_t *given, md_dw_copy_routine *copy)
 {
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
@@ -3217,7 +2921,7 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
         for (c = 0; c < p->input_c; c += quads ? 4 : 1) {
             if (quads) {
                 const dw_folded *f = channel_folds(p, steps, job, given, c, 4, folds);
-                copy_planes_wide_quad(p, steps, image, c, planes, values, pitch);
+                copy_planes_wide_quad(p, steps, image, c, planes, values, pitch, copy);
                 planes_3x3_wide(p, steps, planes, pitch, values, &k, f, 4, output + c);
                 continue;
             }
@@ -3236,11 +2940,17 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
 }
 
 
+/* The routines made for one shape that a layer's generated code gives (md_nn.h); NULL: none. */
+typedef struct {
+    md_dw_rows_routine *rows; /* md_depthwise_s8_grouped_rows' */
+    md_dw_copy_routine *copy; /* md_depthwise_s8_grouped_wide's */
+} dw_routines;
+
 /* The channel-plane path: one plane at a time (md_depthwise_s8's scratch, the least memory) or, when
  * `grouped` (md_depthwise_s8_grouped's), md_depthwise_s8_planes planes a group of channels at a time
  * at stride 1 and two wide planes at stride 2 (faster). */
 static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t *scratch, int grouped,
-                      const int32_t *given)
+                      const int32_t *given, const dw_routines *routines)
 {
     const md_window_params *p = job->p;
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
@@ -3273,12 +2983,11 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     const dw_folded *folds = local;
     dw_block_plan plan = block_plan(&oriented, &steps, &first_plane, 0, sums);
     dw_fused_geometry fused_geometry = fused_plan(&oriented, &steps, &first_plane, plane_size);
-    dw_rows_routine *rows;
     int32_t batch;
     int32_t c;
     int32_t k;
     if (fused && oriented.stride_w == 2) { /* from wide planes */
-        planes_wide(job, &oriented, &steps, &first_plane, input, scratch, given);
+        planes_wide(job, &oriented, &steps, &first_plane, input, scratch, given, routines->copy);
         return;
     }
     plan_pairs(&plan, oriented.output_h / 2, sums);
@@ -3288,9 +2997,8 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
         planes_six(job, &oriented, &steps, input, first_plane.bytes, given);
         return;
     }
-    rows = fused && group == 4 ? rows_routine(&oriented, &steps, &first_plane) : NULL;
-    if (rows != NULL) {
-        planes_rows(job, &oriented, &steps, &first_plane, input, given, rows);
+    if (routines->rows != NULL) { /* given for a fused layer of 4 planes whose rows it was made for */
+        planes_rows(job, &oriented, &steps, &first_plane, input, given, routines->rows);
         return;
     }
     for (batch = 0; batch < p->batches; ++batch) {
@@ -3342,474 +3050,9 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     }
 }
 
-/* ------------------------------------------------------------------ 3x3 output images */
-
-/* Narrow 3x3 layers whose output is 3x3 (vww's and person_detect's 3x3x256 at stride 1 and 6x6 -> 3x3 at
- * stride 2), with their generate-time record (md_depthwise_s8_grouped_folded's `folds`: SMALL_RECORD of
- * params/requantization.py fold_records), straight from the NHWC image, no padded plane: a group of 4
- * channels' pixels unpacked once into int16 pairs of one channel (the input offset added: SXTAB16), then each
- * channel's 9 outputs from the taps inside the image only (each output position with its own, unrolled),
- * two taps an SMLAD, requantized as md_dw_fused_blocks does (doubled weights, one SMMLAR). */
-
-/* One channel's record (params/requantization.py SMALL_RECORD int32): each row of the doubled weights as the
- * pairs {2 w0, 2 w1} (low) and {2 w1, 2 w2} (high), the doubled bias (the offset is in the values), the
- * multiplier (>= 0), the exponent (the shift's negation, in 1..22) and folded_addend. 40 bytes: the
- * assembly reads the row pairs at #8 u, the requantization at #24..#36. */
-typedef struct {
-    int32_t row[3][2];
-    int32_t start, multiplier, exponent, addend;
-} dw_small_folded;
-
-/* Whether the layer's image takes small_s8: undilated 3x3 windows over a depth of 4k, one output channel an
- * input channel, a 3x3 output from a 3x3 image at stride 1 (one pixel of padding each side) or from a 6x6
- * image at stride 2 (its windows' last row and column outside the image's bottom and right). */
-static MD_ALWAYS_INLINE int small_image(const md_window_params *p)
-{
-    if (p->output_h != 3 || p->output_w != 3) { /* every other folded layer leaves here, at once */
-        return 0;
-    }
-    if (p->filter_h != 3 || p->filter_w != 3 || p->dilation_h != 1 || p->dilation_w != 1 || p->input_c % 4 != 0 ||
-        p->output_c != p->input_c) {
-        return 0;
-    }
-    if (p->stride_h == 1 && p->stride_w == 1) {
-        return p->input_h == 3 && p->input_w == 3 && p->pad_top == 1 && p->pad_left == 1;
-    }
-    return p->stride_h == 2 && p->stride_w == 2 && p->input_h == 6 && p->input_w == 6 && p->pad_top == 0 &&
-           p->pad_left == 0;
-}
-
-/* The pairs of channels c and c + 2 ({a, b}: even) or c + 1 and c + 3 (odd) of pixels a and b, each
- * {channel of a, channel of b} (PKHBT, PKHTB). */
-static MD_ALWAYS_INLINE void pixel_pairs(uint32_t a, uint32_t b, uint32_t offsets, int32_t *to, int32_t step)
-{
-    const int32_t even_a = (int32_t)md_even_pair_add((int16x2_t)offsets, a);
-    const int32_t even_b = (int32_t)md_even_pair_add((int16x2_t)offsets, b);
-    const int32_t odd_a = (int32_t)md_odd_pair_add((int16x2_t)offsets, a);
-    const int32_t odd_b = (int32_t)md_odd_pair_add((int16x2_t)offsets, b);
-    to[0] = bottoms((int16x2_t)even_a, (int16x2_t)even_b);
-    to[step] = bottoms((int16x2_t)odd_a, (int16x2_t)odd_b);
-    to[2 * step] = tops((int16x2_t)even_a, (int16x2_t)even_b);
-    to[3 * step] = tops((int16x2_t)odd_a, (int16x2_t)odd_b);
-}
-
-/* One output from its doubled sum (folded_output's rounding with the sum's sign, one SMMLAR), clamped. */
-static MD_ALWAYS_INLINE int8_t small_output(int32_t sum, const dw_small_folded *f, int32_t low, int32_t high)
-{
-    int32_t y;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(y) : "r"(sum), "r"(f->multiplier), "r"(f->addend + (sum >> 31)));
-    return (int8_t)md_clamp_i32(__ssat(y >> f->exponent, 8), low, high);
-}
-
-/* Stride 1, 3x3 image: the pairs {x0, x1} and {x1, x2} of each image row, 6 words a channel. */
-static void small_pairs_s1(const int8_t *image, int32_t channels, uint32_t offsets, int32_t *pairs)
-{
-    int32_t y;
-    for (y = 0; y < 3; ++y, image += 3 * channels, pairs += 2) {
-        const uint32_t x0 = md_read32(image), x1 = md_read32(image + channels), x2 = md_read32(image + 2 * channels);
-        pixel_pairs(x0, x1, offsets, pairs, 6);
-        pixel_pairs(x1, x2, offsets, pairs + 1, 6);
-    }
-}
-
-/* Output (r, s) of image row y under filter row u, stride 1: {x0, x1} . {w1, w2} (s 0); {x0, x1} . {w0, w1}
- * + x2 w2 (s 1); {x1, x2} . {w0, w1} (s 2). */
-#define DW_S1_TERMS(y, u) \
-    s0 = __smlad(x[2 * (y)], f->row[u][1], s0); \
-    s1 = __smlad(x[2 * (y)], f->row[u][0], s1); \
-    s1 = __smlatt(x[2 * (y) + 1], f->row[u][1], s1); \
-    s2 = __smlad(x[2 * (y) + 1], f->row[u][0], s2);
-
-/* An output row's three sums requantized to out, out + channels and out + 2 channels; the next row's out. */
-static MD_ALWAYS_INLINE int8_t *small_row_s1(int8_t *out, int32_t channels, int32_t s0, int32_t s1, int32_t s2,
-                                             const dw_small_folded *f, int32_t low, int32_t high)
-{
-    out[0] = small_output(s0, f, low, high);
-    out[channels] = small_output(s1, f, low, high);
-    out[2 * channels] = small_output(s2, f, low, high);
-    return out + 3 * channels;
-}
-
-static void small_channel_s1(const int32_t *values, const dw_small_folded *folded, int8_t *out, int32_t channels,
-                             int32_t low, int32_t high)
-{
-    /* Locals: the int8 stores may alias the record and the values. */
-    const dw_small_folded record = *folded;
-    const dw_small_folded *f = &record;
-    const int32_t x[6] = {values[0], values[1], values[2], values[3], values[4], values[5]};
-    int32_t s0 = f->start, s1 = f->start, s2 = f->start;
-    DW_S1_TERMS(0, 1)
-    DW_S1_TERMS(1, 2)
-    out = small_row_s1(out, channels, s0, s1, s2, f, low, high);
-    s0 = s1 = s2 = f->start;
-    DW_S1_TERMS(0, 0)
-    DW_S1_TERMS(1, 1)
-    DW_S1_TERMS(2, 2)
-    out = small_row_s1(out, channels, s0, s1, s2, f, low, high);
-    s0 = s1 = s2 = f->start;
-    DW_S1_TERMS(1, 0)
-    DW_S1_TERMS(2, 1)
-    small_row_s1(out, channels, s0, s1, s2, f, low, high);
-}
-
-/* The sums of an output row from the terms of image row y under filter row u (DW_S1_TERMS): the first
- * from start (r3), the others (`next`) added. */
-#define DW_SMALL_S1_LOADS(y, u) \
-    "ldrd r4, r5, [r0, #" #y " * 8]\n\t" \
-    "ldrd r6, r7, [r1, #" #u " * 8]\n\t"
-#define DW_SMALL_S1_FIRST \
-    "smlad r8, r4, r7, r3\n\t" \
-    "smlad r9, r4, r6, r3\n\t" \
-    "smlad r10, r5, r6, r3\n\t" \
-    "smlatt r9, r5, r7, r9\n\t"
-#define DW_SMALL_S1_NEXT \
-    "smlad r8, r4, r7, r8\n\t" \
-    "smlad r9, r4, r6, r9\n\t" \
-    "smlad r10, r5, r6, r10\n\t" \
-    "smlatt r9, r5, r7, r9\n\t"
-
-/* r8..r10 requantized (DW_FUSED_TERM, the exponent, SSAT; no result read by the next instruction: the
- * M33 waits for them) with the temporaries t and u (the term's filter row: its values stay for the next
- * output row's first term), stored at `base` + `at` (an expression), 4 and 8 bytes on (an output row's 3
- * pixels in byte k of the output words), `then` between the first store and the others. */
-#define DW_SMALL_OUTPUTS_3(base, at, t, u, then) \
-    "add " t ", lr, r8, asr #31\n\t" \
-    "add " u ", lr, r9, asr #31\n\t" \
-    "smmlar r8, r8, r11, " t "\n\t" \
-    "add " t ", lr, r10, asr #31\n\t" \
-    "smmlar r9, r9, r11, " u "\n\t" \
-    "smmlar r10, r10, r11, " t "\n\t" \
-    "asr r8, r8, r12\n\t" \
-    "asr r9, r9, r12\n\t" \
-    "asr r10, r10, r12\n\t" \
-    "ssat r8, #8, r8\n\t" \
-    "ssat r9, #8, r9\n\t" \
-    "ssat r10, #8, r10\n\t" \
-    "strb r8, [" base ", #(" at ")]\n\t" \
-    then \
-    "strb r9, [" base ", #(" at ") + 4]\n\t" \
-    "strb r10, [" base ", #(" at ") + 8]\n\t"
-
-/* small_s8's layer at the whole of int8's range, in assembly, a group of 4 channels a loop: the group's
- * pairs (small_pairs_s1 / small_pairs_s2) on the stack, then each channel's outputs into byte k of 9 words
- * on the stack (a pixel a word), then the 9 words to the output. */
-typedef struct {
-    const int8_t *image;  /* at channel 0 of pixel 0 */
-    int8_t *out;          /* likewise */
-    const dw_small_folded *folds;
-    int32_t channels;     /* a multiple of 4 */
-    uint32_t offsets;     /* the input offset in each halfword */
-    int32_t groups;       /* channels / 4 */
-} dw_small_args;
-
-/* The stack: 4 channels' pairs (DW_SMALL_PAIRS bytes), the 9 output words, then the dw_small_args. */
-#define DW_SMALL_FRAME_S1 "160"
-#define DW_SMALL_FRAME_S2 "352"
-
-void md_dw_small_s1_layer(const dw_small_args *args);
-
-/* One image row's pairs from the pixels at `base`, base + r1, base + 2 r1 (r2 the offsets): channel k's
- * {x0, x1} at sp + 24 k + 8 y, its {x1, x2} 4 bytes on. */
-#define DW_SMALL_S1_ROW(base, y) \
-    "ldr r4, [" base "]\n\t" \
-    "ldr r5, [" base ", r1]\n\t" \
-    "ldr r6, [" base ", r1, lsl #1]\n\t" \
-    "sxtab16 r7, r2, r4\n\t" \
-    "sxtab16 r4, r2, r4, ror #8\n\t" \
-    "sxtab16 r8, r2, r5\n\t" \
-    "sxtab16 r5, r2, r5, ror #8\n\t" \
-    "sxtab16 r9, r2, r6\n\t" \
-    "sxtab16 r6, r2, r6, ror #8\n\t" \
-    "pkhbt r10, r7, r8, lsl #16\n\t" \
-    "pkhbt r11, r8, r9, lsl #16\n\t" \
-    "pkhtb r7, r8, r7, asr #16\n\t" \
-    "pkhtb r8, r9, r8, asr #16\n\t" \
-    "str r10, [sp, #" #y " * 8]\n\t" \
-    "str r11, [sp, #" #y " * 8 + 4]\n\t" \
-    "pkhbt r10, r4, r5, lsl #16\n\t" \
-    "pkhbt r11, r5, r6, lsl #16\n\t" \
-    "str r7, [sp, #" #y " * 8 + 48]\n\t" \
-    "str r8, [sp, #" #y " * 8 + 52]\n\t" \
-    "pkhtb r4, r5, r4, asr #16\n\t" \
-    "pkhtb r5, r6, r5, asr #16\n\t" \
-    "str r10, [sp, #" #y " * 8 + 24]\n\t" \
-    "str r11, [sp, #" #y " * 8 + 28]\n\t" \
-    "str r4, [sp, #" #y " * 8 + 72]\n\t" \
-    "str r5, [sp, #" #y " * 8 + 76]\n\t"
-
-/* One channel's 9 outputs at stride 1 (md_dw_small_s1's loop body): r0 its pairs, r1 its record, r2 its
- * byte of the output words. */
-#define DW_SMALL_S1_CHANNEL \
-    "ldrd r3, r11, [r1, #24]\n\t" /* start, multiplier */ \
-    "ldrd r12, lr, [r1, #32]\n\t" /* exponent, addend */ \
-    DW_SMALL_S1_LOADS(0, 1) DW_SMALL_S1_FIRST \
-    DW_SMALL_S1_LOADS(1, 2) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3("r2", "0", "r6", "r7", "") \
-    "ldrd r6, r7, [r1, #8]\n\t" DW_SMALL_S1_FIRST /* image row 1 kept: filter row 1 */ \
-    DW_SMALL_S1_LOADS(0, 0) DW_SMALL_S1_NEXT \
-    DW_SMALL_S1_LOADS(2, 2) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3("r2", "12", "r6", "r7", "") \
-    "ldrd r6, r7, [r1, #8]\n\t" DW_SMALL_S1_FIRST /* image row 2 kept: filter row 1 */ \
-    DW_SMALL_S1_LOADS(1, 0) DW_SMALL_S1_NEXT \
-    DW_SMALL_OUTPUTS_3("r2", "24", "r6", "r7", "")
-
-/* The 9 output words at sp + `words` to the output (r1 the channels), the group's image, output and
- * record moved on, and the next group (1b) while any is left. */
-#define DW_SMALL_GROUP_END(words, args) \
-    "str r1, [sp, #" args " + 8]\n\t" /* the next group's records */ \
-    "add r0, sp, #" words "\n\t" \
-    "ldm r0, {r3-r11}\n\t" \
-    "ldr r0, [sp, #" args " + 4]\n\t" /* out */ \
-    "ldr r1, [sp, #" args " + 12]\n\t" /* channels */ \
-    "add r12, r1, r1, lsl #1\n\t" \
-    "str r3, [r0]\n\t" \
-    "add lr, r0, r12\n\t" \
-    "str r4, [r0, r1]\n\t" \
-    "add r2, lr, r12\n\t" \
-    "str r5, [r0, r1, lsl #1]\n\t" \
-    "str r6, [lr]\n\t" \
-    "str r7, [lr, r1]\n\t" \
-    "str r8, [lr, r1, lsl #1]\n\t" \
-    "str r9, [r2]\n\t" \
-    "str r10, [r2, r1]\n\t" \
-    "str r11, [r2, r1, lsl #1]\n\t" \
-    "ldr r2, [sp, #" args "]\n\t" /* image */ \
-    "adds r0, r0, #4\n\t" \
-    "ldr r3, [sp, #" args " + 20]\n\t" /* groups left */ \
-    "str r0, [sp, #" args " + 4]\n\t" \
-    "adds r2, r2, #4\n\t" \
-    "str r2, [sp, #" args "]\n\t" \
-    "subs r3, r3, #1\n\t" \
-    "str r3, [sp, #" args " + 20]\n\t" \
-    "bne 1b\n\t"
-
-__asm__(".pushsection .text.md_dw_small_s1_layer,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_small_s1_layer\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_small_s1_layer, %function\n"
-        "md_dw_small_s1_layer:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #" DW_SMALL_FRAME_S1 "\n\t"
-        "ldm r0, {r1-r6}\n\t"
-        "add r7, sp, #132\n\t"
-        "stm r7, {r1-r6}\n"
-        "1:\n\t"
-        "ldr r0, [sp, #132]\n\t" /* image */
-        "ldrd r1, r2, [sp, #144]\n\t" /* channels, offsets */
-        "add r12, r1, r1, lsl #1\n\t"
-        "add r3, r0, r12\n\t"
-        "add r12, r3, r12\n\t"
-        DW_SMALL_S1_ROW("r0", 0)
-        DW_SMALL_S1_ROW("r3", 1)
-        DW_SMALL_S1_ROW("r12", 2)
-        "mov r0, sp\n\t"
-        "ldr r1, [sp, #140]\n\t" /* the group's records */
-        "add r2, sp, #96\n"
-        "2:\n\t"
-        DW_SMALL_S1_CHANNEL
-        "adds r0, r0, #24\n\t"
-        "adds r1, r1, #40\n\t"
-        "adds r2, r2, #1\n\t"
-        "tst r2, #3\n\t" /* past channel 3's byte */
-        "bne 2b\n\t"
-        DW_SMALL_GROUP_END("96", "132")
-        "add sp, sp, #" DW_SMALL_FRAME_S1 "\n\t"
-        "pop {r4-r11, pc}\n\t"
-        ".size md_dw_small_s1_layer, .-md_dw_small_s1_layer\n\t"
-        ".popsection");
-
-void md_dw_small_s2_layer(const dw_small_args *args);
-
-/* The pairs of pixels 2 i .. 2 i + 3 from r0 on (r1 the channels, r3 three times them, r2 the offsets, r0
- * moved 4 pixels on): channel k's pair i at sp + 72 k + 4 i, each pixel pair's bytes of channels 0 and 1
- * and of 2 and 3 packed into a word (PKHBT, PKHTB), then SXTAB16 (with the offset) of either byte pair. */
-#define DW_SMALL_S2_PAIR(a, b, i) \
-    "pkhbt r8, " a ", " b ", lsl #16\n\t" /* bytes {a0, a1, b0, b1} */ \
-    "pkhtb r9, " b ", " a ", asr #16\n\t" /* {a2, a3, b2, b3} */ \
-    "sxtab16 r10, r2, r8\n\t" \
-    "sxtab16 r11, r2, r8, ror #8\n\t" \
-    "sxtab16 r8, r2, r9\n\t" \
-    "sxtab16 r9, r2, r9, ror #8\n\t" \
-    "str r10, [sp, #4 * (" #i ")]\n\t" \
-    "str r11, [sp, #4 * (" #i ") + 72]\n\t" \
-    "str r8, [sp, #4 * (" #i ") + 144]\n\t" \
-    "str r9, [sp, #4 * (" #i ") + 216]\n\t"
-#define DW_SMALL_S2_PAIRS(i) \
-    "ldr r4, [r0]\n\t" \
-    "ldr r5, [r0, r1]\n\t" \
-    "ldr r6, [r0, r1, lsl #1]\n\t" \
-    "ldr r7, [r0, r3]\n\t" \
-    "add r0, r0, r1, lsl #2\n\t" \
-    DW_SMALL_S2_PAIR("r4", "r5", i) \
-    DW_SMALL_S2_PAIR("r6", "r7", i + 1)
-
-/* The terms of image row y under filter row u at stride 2 (DW_S2_TERMS) for channel k of the group, whose
- * pairs are at sp + 72 k and record at r1 + 40 k: r4..r6 the image row's pairs, the filter row's in r0 and
- * r2 (row 0, loaded once a channel) or r7 and r3; the first of an output row from start (r8), each load
- * two instructions before its use. The channels unrolled: every address an immediate offset. */
-__asm__(".macro md_dws2_first k, y\n\t"
-        "ldr r8, [r1, #(40 * \\k + 24)]\n\t"
-        "ldrd r5, r6, [sp, #(72 * \\k + 12 * \\y + 4)]\n\t"
-        "ldr r4, [sp, #(72 * \\k + 12 * \\y)]\n\t"
-        ".endm\n\t"
-        /* the first term's products from start, the image row's values loaded (or kept) */
-        ".macro md_dws2_start\n\t"
-        "smlad r9, r5, r0, r8\n\t"
-        "smlad r10, r6, r0, r8\n\t"
-        "smlad r8, r4, r0, r8\n\t"
-        "smlabt r8, r5, r2, r8\n\t"
-        "smlabt r9, r6, r2, r9\n\t"
-        ".endm\n\t"
-        ".macro md_dws2_next k, y, u\n\t"
-        "ldrd r5, r6, [sp, #(72 * \\k + 12 * \\y + 4)]\n\t"
-        "ldrd r7, r3, [r1, #(40 * \\k + 8 * \\u)]\n\t"
-        "ldr r4, [sp, #(72 * \\k + 12 * \\y)]\n\t"
-        "smlad r9, r5, r7, r9\n\t"
-        "smlad r10, r6, r7, r10\n\t"
-        "smlad r8, r4, r7, r8\n\t"
-        "smlabt r8, r5, r3, r8\n\t"
-        "smlabt r9, r6, r3, r9\n\t"
-        ".endm\n\t"
-        /* the next output row's start loaded between the stores (r8 stored) */
-        ".macro md_dws2_outputs k, pixel\n\t"
-        DW_SMALL_OUTPUTS_3("sp", "288 + \\k + 4 * \\pixel", "r7", "r3", "ldr r8, [r1, #(40 * \\k + 24)]\n\t")
-        ".endm\n\t"
-        ".macro md_dws2_channel k\n\t"
-        "ldrd r11, r12, [r1, #(40 * \\k + 28)]\n\t" /* multiplier, exponent */
-        "ldr lr, [r1, #(40 * \\k + 36)]\n\t" /* addend */
-        "ldrd r0, r2, [r1, #(40 * \\k)]\n\t" /* filter row 0 */
-        "md_dws2_first \\k, 0\n\t"
-        "md_dws2_start\n\t"
-        "md_dws2_next \\k, 1, 1\n\t"
-        "md_dws2_next \\k, 2, 2\n\t"
-        "md_dws2_outputs \\k, 0\n\t"
-        "md_dws2_start\n\t" /* image row 2 kept */
-        "md_dws2_next \\k, 3, 1\n\t"
-        "md_dws2_next \\k, 4, 2\n\t"
-        "md_dws2_outputs \\k, 3\n\t"
-        "md_dws2_start\n\t" /* image row 4 kept */
-        "md_dws2_next \\k, 5, 1\n\t"
-        "md_dws2_outputs \\k, 6\n\t"
-        ".endm\n\t"
-        ".pushsection .text.md_dw_small_s2_layer,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_small_s2_layer\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_small_s2_layer, %function\n"
-        "md_dw_small_s2_layer:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #" DW_SMALL_FRAME_S2 "\n\t"
-        "ldm r0, {r1-r6}\n\t"
-        "add r7, sp, #324\n\t"
-        "stm r7, {r1-r6}\n"
-        "1:\n\t"
-        "ldr r0, [sp, #324]\n\t" /* image */
-        "ldrd r1, r2, [sp, #336]\n\t" /* channels, offsets */
-        "add r3, r1, r1, lsl #1\n\t"
-        DW_SMALL_S2_PAIRS(0) DW_SMALL_S2_PAIRS(2) DW_SMALL_S2_PAIRS(4)
-        DW_SMALL_S2_PAIRS(6) DW_SMALL_S2_PAIRS(8) DW_SMALL_S2_PAIRS(10)
-        DW_SMALL_S2_PAIRS(12) DW_SMALL_S2_PAIRS(14) DW_SMALL_S2_PAIRS(16)
-        "ldr r1, [sp, #332]\n\t" /* the group's records */
-        "md_dws2_channel 0\n\t"
-        "md_dws2_channel 1\n\t"
-        "md_dws2_channel 2\n\t"
-        "md_dws2_channel 3\n\t"
-        "add r1, r1, #160\n\t"
-        DW_SMALL_GROUP_END("288", "324")
-        "add sp, sp, #" DW_SMALL_FRAME_S2 "\n\t"
-        "pop {r4-r11, pc}\n\t"
-        ".size md_dw_small_s2_layer, .-md_dw_small_s2_layer\n\t"
-        ".popsection\n\t"
-        ".purgem md_dws2_first\n\t"
-        ".purgem md_dws2_start\n\t"
-        ".purgem md_dws2_next\n\t"
-        ".purgem md_dws2_outputs\n\t"
-        ".purgem md_dws2_channel");
-
-/* Stride 2, 6x6 image: the pairs {x0, x1}, {x2, x3}, {x4, x5} of each image row, 18 words a channel. */
-static void small_pairs_s2(const int8_t *image, int32_t channels, uint32_t offsets, int32_t *pairs)
-{
-    int32_t i;
-    for (i = 0; i < 18; ++i, image += 2 * channels) {
-        pixel_pairs(md_read32(image), md_read32(image + channels), offsets, pairs + i, 18);
-    }
-}
-
-/* Output (r, s) of image row y under filter row u, stride 2: {x2s, x2s+1} . {w0, w1} + x2s+2 w2 (x6 outside). */
-#define DW_S2_TERMS(y, u) \
-    s0 = __smlad(x[3 * (y)], f->row[u][0], s0); \
-    s0 = __smlabt(x[3 * (y) + 1], f->row[u][1], s0); \
-    s1 = __smlad(x[3 * (y) + 1], f->row[u][0], s1); \
-    s1 = __smlabt(x[3 * (y) + 2], f->row[u][1], s1); \
-    s2 = __smlad(x[3 * (y) + 2], f->row[u][0], s2);
-
-static void small_channel_s2(const int32_t *values, const dw_small_folded *folded, int8_t *out, int32_t channels,
-                             int32_t low, int32_t high)
-{
-    const dw_small_folded record = *folded; /* the int8 stores may alias it */
-    const dw_small_folded *f = &record;
-    int32_t r;
-    for (r = 0; r < 3; ++r, values += 6, out += 3 * channels) {
-        const int32_t x[9] = {values[0], values[1], values[2], values[3], values[4],
-                              values[5], values[6], values[7], values[8]};
-        int32_t s0 = f->start, s1 = f->start, s2 = f->start;
-        DW_S2_TERMS(0, 0)
-        DW_S2_TERMS(1, 1)
-        if (r < 2) {
-            DW_S2_TERMS(2, 2)
-        }
-        out[0] = small_output(s0, f, low, high);
-        out[channels] = small_output(s1, f, low, high);
-        out[2 * channels] = small_output(s2, f, low, high);
-    }
-}
-
-/* The layer a group of 4 channels at a time: all of the group's pixels read before any of its outputs is
- * written (as the channel-plane contract declares). */
-static void small_s8(const md_window_params *p, const int8_t *input, const dw_small_folded *folds, int8_t *output)
-{
-    const int32_t channels = p->input_c;
-    const uint32_t offsets = offset_pair(p);
-    const int stride_1 = p->stride_w == 1;
-    const int full_range = p->act_min == -128 && p->act_max == 127;
-    int32_t pairs[4 * 18];
-    int32_t batch;
-    int32_t c;
-    int32_t k;
-    for (batch = 0; batch < p->batches; ++batch) {
-        const int8_t *image = input + batch * p->input_h * p->input_w * channels;
-        int8_t *out = output + batch * 9 * channels;
-        if (full_range) {
-            const dw_small_args args = {image, out, folds, channels, offsets, channels / 4};
-            if (stride_1) { /* direct calls: the stack bound follows them (emulation/stack_usage.py) */
-                md_dw_small_s1_layer(&args);
-            } else {
-                md_dw_small_s2_layer(&args);
-            }
-            continue;
-        }
-        for (c = 0; c < channels; c += 4) {
-            if (stride_1) {
-                small_pairs_s1(image + c, channels, offsets, pairs);
-                for (k = 0; k < 4; ++k) {
-                    small_channel_s1(pairs + 6 * k, folds + c + k, out + c + k, channels, p->act_min, p->act_max);
-                }
-            } else {
-                small_pairs_s2(image + c, channels, offsets, pairs);
-                for (k = 0; k < 4; ++k) {
-                    small_channel_s2(pairs + 18 * k, folds + c + k, out + c + k, channels, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
-
 static md_status depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, const int32_t *multipliers, const int32_t *shifts, int8_t *output,
-                              int8_t *scratch, int grouped, const int32_t *folds)
+                              int8_t *scratch, int grouped, const int32_t *folds, const dw_routines *routines)
 {
     const int32_t multiplier = p->output_c / p->input_c;
     depthwise_int_job job;
@@ -3825,36 +3068,53 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
     job.multipliers = multipliers;
     job.shifts = shifts;
     job.output = output;
-    if (folds != NULL && small_image(p)) { /* the record is small_s8's (SMALL_RECORD) */
-        small_s8(p, input, (const dw_small_folded *)folds, output);
-        return MD_OK;
-    }
     if (scratch) {
-        planes_s8(&job, input, scratch, grouped, folds);
+        planes_s8(&job, input, scratch, grouped, folds, routines);
     } else {
         stream_s8(&job, input);
     }
     return MD_OK;
 }
 
+/* No routine made for one shape: md_nn.h's entries that take one name it. */
+static const dw_routines general = {NULL, NULL};
+
 md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
 {
-    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 0, NULL);
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 0, NULL, &general);
 }
 
 md_status md_depthwise_s8_grouped(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                   int8_t *output, int8_t *scratch)
 {
-    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, NULL);
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, NULL, &general);
 }
 
 md_status md_depthwise_s8_grouped_folded(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                          const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                          const int32_t *folds, int8_t *output, int8_t *scratch)
 {
-    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds);
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &general);
+}
+
+md_status md_depthwise_s8_grouped_rows(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                       const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                       const int32_t *folds, md_dw_rows_routine *rows, int8_t *output,
+                                       int8_t *scratch)
+{
+    const dw_routines routines = {rows, NULL};
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
+}
+
+md_status md_depthwise_s8_grouped_wide(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                       const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                       const int32_t *folds, md_dw_copy_routine *copy, int8_t *output,
+                                       int8_t *scratch)
+{
+    const dw_routines routines = {NULL, copy};
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
 }
 
 #endif /* MD_PATH_DSP */

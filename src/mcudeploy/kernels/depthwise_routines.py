@@ -1,0 +1,100 @@
+"""The DSP depthwise path's routines made for one shape (md_nn.h): which one a grouped int8 layer with a
+folded record (`fold_records`) takes, decided here as md_depthwise_dsp.c's planes_s8 would, so that only
+the generated code of such a layer names it and a model links none its layers do not take."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from mcudeploy.kernels.contracts import padded_plane_extents
+from mcudeploy.params.conv import WindowParams
+from mcudeploy.params.requantization import small_image
+
+FUSED_ROWS = ((12, 64), (24, 32), (48, 8))
+"""(width, depth) of the md_dw_fused_rows instances (md_dw_fused_rows_<width>_<depth>)."""
+
+SUMS_CHUNK = 104
+"""md_depthwise_dsp.c DW_CHUNK: sums of a plane's strip of windows."""
+
+
+class FoldedEntry(NamedTuple):
+    """The kernel entry a layer's generated code calls, the routine it passes (None: none) and the
+    library source that defines what only this entry reaches (None: md_depthwise_dsp.c's)."""
+
+    entry: str
+    routine: str | None = None
+    source: str | None = None
+
+
+def folded_entry(params: WindowParams) -> FoldedEntry:
+    """The kernel entry of a grouped int8 layer with a folded record: md_depthwise_s8_small (3x3
+    outputs), md_depthwise_s8_grouped_rows with its md_dw_fused_rows instance,
+    md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded."""
+    if small_image(params.window, (params.batches, params.input_h, params.input_w, params.input_c), params.output_c):
+        return FoldedEntry("md_depthwise_s8_small", source="md_depthwise_small_dsp.c")
+    rows = rows_routine(params)
+    if rows is not None:
+        return FoldedEntry("md_depthwise_s8_grouped_rows", rows, "md_depthwise_rows_dsp.c")
+    if wide_copy(params):
+        return FoldedEntry("md_depthwise_s8_grouped_wide", "md_dw_copy_wide_4", "md_depthwise_copy_dsp.c")
+    return FoldedEntry("md_depthwise_s8_grouped_folded")
+
+
+def _oriented(params: WindowParams) -> tuple[WindowParams, int, int]:
+    """planes_s8's orientation of a folded layer (a tall image transposed where the strides agree) with
+    its padded plane's rows and columns."""
+    rows, columns = padded_plane_extents(params.window, params.input_h, params.input_w)
+    if params.stride_h != params.stride_w or params.output_h <= params.output_w:
+        return params, rows, columns
+    swapped = WindowParams(
+        params.batches, params.input_w, params.input_h, params.input_c,
+        params.filter_w, params.filter_h, params.filter_c,
+        params.output_w, params.output_h, params.output_c,
+        params.stride_w, params.stride_h, params.dilation_w, params.dilation_h,
+        params.pad_left, params.pad_top,
+        act_min=params.act_min, act_max=params.act_max,
+    )  # fmt: skip
+    return swapped, columns, rows
+
+
+def _fused(oriented: WindowParams, width: int) -> bool:
+    """fused_layer: rows in 2x2 blocks (stride 2, or stride 1 past one strip), at least 2x2 outputs,
+    the whole of int8's range (the record says the multipliers are >= 0)."""
+    strip = oriented.output_h < 4 and oriented.output_h * width <= SUMS_CHUNK
+    in_blocks = oriented.stride_h == oriented.stride_w and (
+        oriented.stride_w == 2 or (oriented.stride_w == 1 and not strip)
+    )
+    return (
+        in_blocks
+        and not (oriented.stride_w == 2 and oriented.input_c < 2)
+        and oriented.output_h >= 2
+        and oriented.output_w >= 2
+        and (oriented.act_min, oriented.act_max) == (-128, 127)
+    )
+
+
+def rows_routine(params: WindowParams) -> str | None:
+    """The md_dw_fused_rows instance a folded layer's 4 grouped planes take (stride 1, a depth of 4k,
+    fused, an even number of output rows, planes padded by one value each side, the instance's width and
+    depth in the image's own orientation), None if none."""
+    oriented, rows, columns = _oriented(params)
+    if (oriented.stride_h, oriented.stride_w) != (1, 1) or params.input_c % 4 or not _fused(oriented, columns):
+        return None
+    if oriented is not params:  # transposed: an output column is a whole row of the image, not `depth` bytes
+        return None
+    if oriented.output_h % 2 or (rows, columns) != (oriented.output_h + 2, oriented.output_w + 2):
+        return None
+    made = (oriented.output_w, oriented.output_c) in FUSED_ROWS
+    return f"md_dw_fused_rows_{oriented.output_w}_{oriented.output_c}" if made else None
+
+
+def wide_copy(params: WindowParams) -> bool:
+    """Whether a folded layer's 4 wide planes (stride 2, fused, a depth of 4k) are copied by
+    md_dw_copy_wide_4: an image width (in the planes' orientation) of a multiple of 4."""
+    oriented, _, columns = _oriented(params)
+    return (
+        (oriented.stride_h, oriented.stride_w) == (2, 2)
+        and _fused(oriented, columns)
+        and params.input_c % 4 == 0
+        and oriented.input_w % 4 == 0
+    )

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mcudeploy kernel library: the int8 depthwise routines of stride-1 grouped planes at a fixed width and
+ * depth (md_dw_fused_rows_<width>_<depth>, md_nn.h), on cores with the DSP extension: each in a
+ * section of its own, named only by the generated code of a layer whose rows it was made for. */
+#include "md_depthwise_dsp_int.h"
+
+#if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
+
+MD_PATH_SYMBOL(md_path_depthwise_rows_dsp);
+
+/* ---- stride 1, rows of 12k outputs at a fixed width and depth (vww's and person_detect's 48x48x8,
+ * 24x24x32 and 12x12x64 layers): a group of 4 planes in one call */
+
+/* md_dw_rows_routine: the outputs of 4 channels' planes (`planes` on, one after the other, `width` + 2 bytes a row and
+ * 2 `row_pairs` + 2 rows each; `folded` their dw_folded) at stride 1 into `out` (channel 0's top
+ * left output; `depth` bytes a pixel, `width` pixels a row): md_dw_fused_routine's blocks, 6 at a
+ * time (12 columns) with every plane byte and output at an immediate offset, a plane's constants
+ * loaded once for all its rows, a chunk's output base and the row's end kept on the stack. */
+
+/* md_dw_fused_rows' stack: the addend, the chunk's outputs, the row's end, the start, the row pairs
+ * left, the plane's outputs, the row pairs a plane, the planes left, the next plane's dw_folded. A
+ * row of 12 outputs is one chunk: no chunk loop, the row's end unused. */
+#define DW_ROWS_FRAME "40"
+
+/* One chunk's block `i` (of 6) in a row `width` outputs wide, `depth` bytes a pixel. */
+#define DW_ROWS_BLOCK(i) \
+    "md_dw_fused_block (2*" i "), (\\width+2), (2*" i "+2), (2*" i "*\\depth), \\depth, (\\width*\\depth), 0, 12\n\t"
+
+/* r0 the plane's row pair, r1 the start, r2 the multiplier, r3..r7 the filter and exponent, lr the
+ * chunk's first top row word. */
+__asm__(DW_FUSED_BLOCK_MACRO
+        ".macro md_dw_fused_rows width, depth\n\t"
+        ".pushsection .text.md_dw_fused_rows_\\width\\()_\\depth,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_fused_rows_\\width\\()_\\depth\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_fused_rows_\\width\\()_\\depth, %function\n"
+        "md_dw_fused_rows_\\width\\()_\\depth:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #" DW_ROWS_FRAME "\n\t"
+        "strd r2, r3, [sp, #20]\n\t" /* the plane's outputs, row pairs */
+        "mov r3, r1\n\t"
+        "mov r12, #4\n\t"
+        "str r12, [sp, #28]\n" /* planes left */
+        "1:\n\t" /* r0 the plane, r3 its dw_folded */
+        "ldrd r12, r1, [sp, #20]\n\t"
+        "add r11, r0, #\\width\n\t" /* the first row's end */
+        "add r10, r12, #1\n\t"
+        "str r10, [sp, #20]\n\t" /* the next plane's outputs */
+        "str r1, [sp, #16]\n\t"
+        "strd r12, r11, [sp, #4]\n\t"
+        "add r12, r3, #36\n\t"
+        "str r12, [sp, #32]\n\t" /* the next plane's dw_folded */
+        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
+        "str r1, [sp, #12]\n\t"
+        "str r11, [sp]\n\t"
+        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "ldr lr, [r0]\n\t"
+        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
+        "2:\n\t"
+        DW_ROWS_BLOCK("0") DW_ROWS_BLOCK("1") DW_ROWS_BLOCK("2")
+        DW_ROWS_BLOCK("3") DW_ROWS_BLOCK("4") DW_ROWS_BLOCK("5")
+        ".if \\width > 12\n\t"
+        "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */
+        "adds r0, r0, #12\n\t"
+        "add r1, r1, #(12*\\depth)\n\t"
+        "cmp r0, r12\n\t"
+        "str r1, [sp, #4]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        "bne 2b\n\t"
+        "ldrd r1, r12, [sp, #4]\n\t" /* the next row pair: past the bottom row's outputs, 2 plane rows on */
+        "adds r0, r0, #(\\width+4)\n\t"
+        "add r1, r1, #(\\width*\\depth)\n\t"
+        "add r12, r12, #(2*\\width+4)\n\t"
+        "strd r1, r12, [sp, #4]\n\t"
+        "ldr r12, [sp, #16]\n\t"
+        "ldr lr, [r0]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        ".else\n\t" /* one chunk a row: r0 and the outputs still at the row pair's start */
+        "ldr r1, [sp, #4]\n\t"
+        "adds r0, r0, #(2*\\width+4)\n\t"
+        "ldr r12, [sp, #16]\n\t"
+        "add r1, r1, #(2*\\width*\\depth)\n\t"
+        "str r1, [sp, #4]\n\t"
+        "ldr lr, [r0]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        ".endif\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #16]\n\t"
+        "bne 2b\n\t"
+        "ldr r12, [sp, #28]\n\t" /* the next plane: 2 rows past the last row pair's */
+        "adds r0, r0, #(2*\\width+4)\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #28]\n\t"
+        "ldr r3, [sp, #32]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #" DW_ROWS_FRAME "\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_fused_rows_\\width\\()_\\depth, .-md_dw_fused_rows_\\width\\()_\\depth\n\t"
+        ".popsection\n\t"
+        ".endm\n\t"
+        "md_dw_fused_rows 12, 64\n\t"
+        "md_dw_fused_rows 24, 32\n\t"
+        "md_dw_fused_rows 48, 8\n\t"
+        ".purgem md_dw_fused_rows\n\t"
+        ".purgem md_dw_fused_block");
+
+#endif /* MD_PATH_DSP */
