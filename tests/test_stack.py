@@ -77,8 +77,8 @@ def test_su_lines_keep_the_larger_frame_and_mark_dynamic_ones(tmp_path):
 def test_each_layer_measured_within_its_static_bound(model, device, tmp_path):
     """Painted per layer (the hook repaints after each), the deepest layer is the whole inference; the
     static bound from gcc's frames, library code's derived from its instructions, and the call graph
-    (indirect calls: any address-taken function) is never below what ran (a layer that uses less than
-    the hook shows the hook's depth), every frame derived."""
+    (indirect calls: any address-taken function, one only handed to a call under it) is never below
+    what ran (a layer that uses less than the hook shows the hook's depth), every frame derived."""
     graph = streaming_graph(cycles_max=2) if model == "streaming" else load_model(model)
     measure = measure_stack_layers(graph, find_device(device), tmp_path)
     measured = [layer.measured for layer in measure.layers if layer.measured is not None]
