@@ -11,7 +11,15 @@ from conftest import MODELS, run_cli, streaming_graph
 from mcudeploy.analysis import code_size
 from mcudeploy.devices import find_device
 from mcudeploy.emulation import core_target
-from mcudeploy.emulation.stack_usage import CallGraph, Frame, _code_frame, _parse, call_graph, read_frames
+from mcudeploy.emulation.stack_usage import (
+    CallGraph,
+    Frame,
+    _code_frame,
+    _parse,
+    _take_addresses,
+    call_graph,
+    read_frames,
+)
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import estimate_model
 from mcudeploy.estimate.stack import (
@@ -69,8 +77,8 @@ def test_su_lines_keep_the_larger_frame_and_mark_dynamic_ones(tmp_path):
 def test_each_layer_measured_within_its_static_bound(model, device, tmp_path):
     """Painted per layer (the hook repaints after each), the deepest layer is the whole inference; the
     static bound from gcc's frames, library code's derived from its instructions, and the call graph
-    (indirect calls: any address-taken function) is never below what ran (a layer that uses less than
-    the hook shows the hook's depth), every frame derived."""
+    (indirect calls: any address-taken function, one only handed to a call under it) is never below
+    what ran (a layer that uses less than the hook shows the hook's depth), every frame derived."""
     graph = streaming_graph(cycles_max=2) if model == "streaming" else load_model(model)
     measure = measure_stack_layers(graph, find_device(device), tmp_path)
     measured = [layer.measured for layer in measure.layers if layer.measured is not None]
@@ -130,6 +138,45 @@ def test_the_walk_follows_every_path_and_names_what_it_cannot():
     assert _frame(loop) is None
     assert _frame("0:\tpush\t{r7, lr}\n2:\tmov\tsp, r7\n4:\tpop\t{r7, pc}\n") is None
     assert _frame("0:\tit\tne\n2:\tsubne\tsp, #8\n4:\tbx\tlr\n") is None
+
+
+def test_an_address_handed_to_a_call_reaches_only_the_indirect_calls_below_it():
+    """A callback loaded into an argument register and handed straight to `walker` is reached only by
+    indirect calls under walker; one kept in r5, copied, or handed on a condition by every indirect
+    call (a literal holding it used once some other way is enough)."""
+    listing = """
+        100:\tldr\tr2, [pc, #24]\t@ (11c <run+0x1c>)
+        102:\tmov\tr3, r4
+        104:\tbl\t200 <walker>
+        108:\tldr\tr5, [pc, #20]\t@ (120 <run+0x20>)
+        10a:\tblx\tr5
+        10c:\tldr\tr1, [pc, #20]\t@ (124 <run+0x24>)
+        10e:\tmov\tr0, r1
+        110:\tbl\t200 <walker>
+        112:\tldr\tr0, [pc, #20]\t@ (128 <run+0x28>)
+        114:\tit\tne
+        116:\tblne\t200 <walker>
+        118:\tbl\t300 <copy>
+    """
+    rows = [line.strip().split("\t", 2) for line in listing.strip().splitlines()]
+    body = [_parse(int(row[0].rstrip(":"), 16), row[1], row[2] if len(row) > 2 else "") for row in rows]
+    starts = {0x100: "run", 0x200: "walker", 0x300: "copy", 0x400: "callback", 0x500: "kept", 0x600: "copied"}
+    literals = {0x11C: 0x400, 0x120: 0x500, 0x124: 0x600, 0x128: 0x400, 0x12C: 0x500}
+    graph = CallGraph(
+        frames={name: Frame(8, True) for name in ("run", "walker", "copy", "kept", "copied")}
+        | {"callback": Frame(200, True)},
+        calls={"run": {"walker", "copy"}, "walker": set(), "copy": set()},
+        indirect={"run", "walker", "copy"},
+    )
+    _take_addresses(graph, {"run": body}, literals, starts)
+    assert graph.address_taken == {"kept", "copied", "callback"}  # 0x128's load: a conditional call
+    del literals[0x128]
+    graph.address_taken.clear()
+    _take_addresses(graph, {"run": body}, literals, starts)
+    assert graph.address_taken == {"kept", "copied"} and graph.handed == {"callback": {"walker"}}
+    assert graph.worst("copy") == (8 + 8, set())
+    assert graph.worst("walker") == (8 + 200, set())
+    assert graph.worst("run") == (8 + 8 + 200, set())
 
 
 def test_a_frame_not_derived_is_named_and_the_figure_is_no_bound():

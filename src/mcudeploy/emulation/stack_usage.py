@@ -10,8 +10,13 @@ back), the deepest point being the frame: a push past the first instructions (me
 long-copy path) counts. A function whose stack pointer the walk cannot follow (set from a register, a
 computed jump, two paths meeting at different depths) or a `dynamic` gcc frame is not bounded: the
 figure names it rather than count it 0. An indirect call (`blx rN`, the kernels' per-channel
-callbacks) may reach any function whose address the code loads from a literal pool: the deepest of
-those counts.
+callbacks) may reach any function whose address the code loads from a literal pool, the deepest of
+those counting; but an address loaded into an argument register and handed unchanged to the next
+call (`ldr r2, [pc, #n]` ... `bl md_window_planes`, nothing else reading or writing r2, no branch
+between) reaches only the indirect calls below that callee: a function handed another's address only
+calls it or hands it on, it does not give it back to its caller. Every load of a literal holding
+the address must be handed so: one used any other way (kept in a register, stored, returned) makes
+it reachable from every indirect call.
 """
 
 from __future__ import annotations
@@ -53,7 +58,11 @@ class CallGraph:
     code_frames: dict[str, int | None] = field(default_factory=dict)
     """Bytes each function's code pushes and reserves at its deepest, None where that cannot be followed."""
     address_taken: set[str] = field(default_factory=set)
-    """Functions whose address is in a literal pool: what an indirect call may reach."""
+    """Functions whose address is in a literal pool used some way other than handed to a call: what
+    every indirect call may reach."""
+    handed: dict[str, set[str]] = field(default_factory=dict)
+    """Functions whose address is only handed to calls, and the functions it is handed to: what the
+    indirect calls below those may reach."""
 
     def frame(self, function: str) -> Frame | None:
         """The larger of gcc's frame and the one derived from the function's code (a naked function's
@@ -70,6 +79,10 @@ class CallGraph:
         bounded (counted 0 in the figure, which then bounds nothing)."""
         return _worst(self, function, frozenset())
 
+    def reached_indirectly(self, chain: frozenset[str]) -> set[str]:
+        """What an indirect call made below the functions `chain` may reach."""
+        return self.address_taken | {function for function, takers in self.handed.items() if takers & chain}
+
 
 def _worst(graph: CallGraph, function: str, path: frozenset[str]) -> tuple[int, set[str]]:
     if function in path:
@@ -79,7 +92,7 @@ def _worst(graph: CallGraph, function: str, path: frozenset[str]) -> tuple[int, 
     deepest = 0
     callees = set(graph.calls.get(function, ()))
     if function in graph.indirect:
-        callees |= graph.address_taken - path - {function}
+        callees |= graph.reached_indirectly(path | {function}) - path - {function}
     for callee in callees:
         depth, missing = _worst(graph, callee, path | {function})
         deepest = max(deepest, depth)
@@ -114,8 +127,8 @@ class _Instruction:
 
 def read_calls(elf: Path, target: Target) -> CallGraph:
     """Direct and tail calls between the ELF's functions, the functions making indirect calls, the
-    bytes each function's code pushes and reserves, and the functions whose address is taken
-    (gcc's frames are left to `read_frames`)."""
+    bytes each function's code pushes and reserves, and the functions whose address is taken, with
+    the calls it is handed to where it is only handed (gcc's frames are left to `read_frames`)."""
     listing = subprocess.run(
         [_objdump(target), "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True, check=False
     )
@@ -123,7 +136,8 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
         raise McuDeployError(str(elf), f"objdump failed: {listing.stderr.strip()}")
     bodies: dict[str, list[_Instruction]] = {}
     starts: dict[int, str] = {}
-    literals: set[int] = set()
+    literals: dict[int, int] = {}
+    """A literal pool word's address: its value."""
     current = ""
     for line in listing.stdout.splitlines():
         if heading := _FUNCTION.match(line):
@@ -133,7 +147,7 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
         elif current and (instruction := _INSTRUCTION.match(line)):
             mnemonic, operands = instruction.group(2), instruction.group(3) or ""
             if literal := _LITERAL.match(f"{mnemonic}\t{operands}"):
-                literals.add(int(literal.group(1), 16) & ~1)  # Thumb addresses carry bit 0
+                literals[int(instruction.group(1), 16)] = int(literal.group(1), 16) & ~1  # Thumb: bit 0 set
             elif not mnemonic.startswith("."):  # .short, .byte: data (a jump table), not code
                 bodies[current].append(_parse(int(instruction.group(1), 16), mnemonic, operands))
     graph = CallGraph({}, {name: set() for name in bodies})
@@ -144,8 +158,50 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
             elif instruction.operation in ("blx", "bx") and instruction.operands != "lr":
                 graph.indirect.add(name)  # a call or tail call through a register
         graph.code_frames[name] = _code_frame(body)
-    graph.address_taken = {starts[address] for address in literals if address in starts}
+    _take_addresses(graph, bodies, literals, starts)
     return graph
+
+
+def _take_addresses(
+    graph: CallGraph, bodies: dict[str, list[_Instruction]], literals: dict[int, int], starts: dict[int, str]
+) -> None:
+    """`graph.address_taken` and `graph.handed` from the literals holding a function's address and
+    the instructions naming them (a literal no instruction names is read some other way)."""
+    takers: dict[int, list[str | None]] = {address: [] for address in literals}
+    for name, body in bodies.items():
+        for position, instruction in enumerate(body):
+            if instruction.target and instruction.target[0] in takers:
+                takers[instruction.target[0]].append(_handed_to(body, position, name))
+    for address, value in literals.items():
+        if value not in starts:
+            continue
+        if None in takers[address] or not takers[address]:
+            graph.address_taken.add(starts[value])
+        else:
+            graph.handed.setdefault(starts[value], set()).update(takers[address])
+
+
+_ARGUMENT_REGISTERS = frozenset(("r0", "r1", "r2", "r3"))
+_STOPS = _BRANCHES | _CALLS | {"bx", "tbb", "tbh", "svc"}
+
+
+def _handed_to(body: list[_Instruction], position: int, function: str) -> str | None:
+    """The function the literal load at `position` hands its value to unchanged: an argument
+    register loaded, then straight code that neither reads nor writes it up to an unconditional call
+    or tail call of another function; None for any other use."""
+    load = body[position]
+    register = load.operands.split(",")[0]
+    if load.operation != "ldr" or register not in _ARGUMENT_REGISTERS:
+        return None
+    for instruction in body[position + 1 :]:
+        target = instruction.target
+        if instruction.operation in ("bl", "b") and target and target[1] != function:
+            return None if instruction.conditional else target[1]
+        if instruction.operation in _STOPS or instruction.operation.startswith("it") or _returns(instruction):
+            return None
+        if re.search(rf"\b{register}\b|\{{", instruction.operands) or re.match(r"pc\b", instruction.operands):
+            return None  # reads or writes the register (a register list may name it in a range), or jumps
+    return None
 
 
 def _parse(address: int, mnemonic: str, operands: str) -> _Instruction:

@@ -291,13 +291,24 @@ void md_dw_small_s2_layer(const dw_small_args *args);
     DW_SMALL_S2_PAIR("r4", "r5", i) \
     DW_SMALL_S2_PAIR("r6", "r7", i + 1)
 
+/* The words at `base` + `at` (immediate offsets, strings) and 4 bytes on into `a` and `b`: an LDRD on the
+ * Cortex-M7 (MD_DUAL_ISSUE: fewer cycles there), two LDRs elsewhere (the M4 takes an LDRD in 3 cycles and
+ * pipelines it with no load beside it, N consecutive LDRs in N + 1; the M33 the same either way). */
+#if MD_DUAL_ISSUE
+#define DW_SMALL_LOAD_PAIR(a, b, base, at) "ldrd " a ", " b ", [" base ", #(" at ")]\n\t"
+#else
+#define DW_SMALL_LOAD_PAIR(a, b, base, at) \
+    "ldr " a ", [" base ", #(" at ")]\n\t" \
+    "ldr " b ", [" base ", #(" at ") + 4]\n\t"
+#endif
+
 /* The terms of image row y under filter row u at stride 2 (DW_S2_TERMS) for channel k of the group, whose
  * pairs are at sp + 72 k and record at r1 + 40 k: r4..r6 the image row's pairs, the filter row's in r0 and
  * r2 (row 0, loaded once a channel) or r7 and r3; the first of an output row from start (r8), each load
  * two instructions before its use. The channels unrolled: every address an immediate offset. */
 __asm__(".macro md_dws2_first k, y\n\t"
         "ldr r8, [r1, #(40 * \\k + 24)]\n\t"
-        "ldrd r5, r6, [sp, #(72 * \\k + 12 * \\y + 4)]\n\t"
+        DW_SMALL_LOAD_PAIR("r5", "r6", "sp", "72 * \\k + 12 * \\y + 4")
         "ldr r4, [sp, #(72 * \\k + 12 * \\y)]\n\t"
         ".endm\n\t"
         /* the first term's products from start, the image row's values loaded (or kept) */
@@ -309,8 +320,8 @@ __asm__(".macro md_dws2_first k, y\n\t"
         "smlabt r9, r6, r2, r9\n\t"
         ".endm\n\t"
         ".macro md_dws2_next k, y, u\n\t"
-        "ldrd r5, r6, [sp, #(72 * \\k + 12 * \\y + 4)]\n\t"
-        "ldrd r7, r3, [r1, #(40 * \\k + 8 * \\u)]\n\t"
+        DW_SMALL_LOAD_PAIR("r5", "r6", "sp", "72 * \\k + 12 * \\y + 4")
+        DW_SMALL_LOAD_PAIR("r7", "r3", "r1", "40 * \\k + 8 * \\u")
         "ldr r4, [sp, #(72 * \\k + 12 * \\y)]\n\t"
         "smlad r9, r5, r7, r9\n\t"
         "smlad r10, r6, r7, r10\n\t"
@@ -323,9 +334,9 @@ __asm__(".macro md_dws2_first k, y\n\t"
         DW_SMALL_OUTPUTS_3("sp", "288 + \\k + 4 * \\pixel", "r7", "r3", "ldr r8, [r1, #(40 * \\k + 24)]\n\t")
         ".endm\n\t"
         ".macro md_dws2_channel k\n\t"
-        "ldrd r11, r12, [r1, #(40 * \\k + 28)]\n\t" /* multiplier, exponent */
+        DW_SMALL_LOAD_PAIR("r11", "r12", "r1", "40 * \\k + 28") /* multiplier, exponent */
         "ldr lr, [r1, #(40 * \\k + 36)]\n\t" /* addend */
-        "ldrd r0, r2, [r1, #(40 * \\k)]\n\t" /* filter row 0 */
+        DW_SMALL_LOAD_PAIR("r0", "r2", "r1", "40 * \\k") /* filter row 0 */
         "md_dws2_first \\k, 0\n\t"
         "md_dws2_start\n\t"
         "md_dws2_next \\k, 1, 1\n\t"
