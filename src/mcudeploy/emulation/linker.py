@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from string import Template
 
@@ -23,11 +24,19 @@ def fast_code_region(machine: Machine, code_section: str) -> MemoryRegion:
     return itcm[0] if code_section == "itcm" and itcm else machine.ram
 
 
-def _fast_code_lines(machine: Machine, code_section: str) -> str:
+def fast_code_inputs(fast_functions: Sequence[str] | None) -> list[str]:
+    """The input-section patterns of the fast code: the hot objects' whole code (None), else those
+    functions' sections only (the code is compiled with -ffunction-sections: `.text.<function>`)."""
+    if fast_functions is None:
+        return [f"{pattern}(.text .text.*)" for pattern in HOT_OBJECTS]
+    return [f"*(.text.{name})" for name in fast_functions]
+
+
+def _fast_code_lines(machine: Machine, code_section: str, fast_functions: Sequence[str] | None = None) -> str:
     """The output section of the hot code (run from ITCM/RAM, loaded in flash), or empty markers."""
     if code_section == "flash":
         return "    __fast_code_start = 0;\n    __fast_code_end = 0;\n    __fast_code_load = 0;\n"
-    inputs = "\n".join(f"        {pattern}(.text .text.*)" for pattern in HOT_OBJECTS)
+    inputs = "\n".join(f"        {pattern}" for pattern in fast_code_inputs(fast_functions))
     run, load = _region_name(fast_code_region(machine, code_section)), _region_name(machine.rodata)
     return (
         f"    {FAST_CODE_SECTION} : ALIGN(8)\n    {{\n        __fast_code_start = .;\n{inputs}\n"
@@ -72,11 +81,13 @@ def render_linker_script(
     arena_region: str = "ram",
     stack_size: int = DEFAULT_STACK_SIZE,
     code_section: str = "flash",
+    fast_functions: Sequence[str] | None = None,
 ) -> str:
     """The linker script for `target`: vectors and code in its code region, constants in its
     read-only region, data/bss/stack in RAM, and `arena_section` (NOLOAD, zeroed at start-up,
     bounded by `__arena_start`/`__arena_end`) in the region called `arena_region`; with `code_section`
-    itcm or ram, the hot code (`HOT_OBJECTS`) in `FAST_CODE_SECTION`, copied there from flash at start-up;
+    itcm or ram, the hot code (`HOT_OBJECTS`, or only the functions `fast_functions` names) in
+    `FAST_CODE_SECTION`, copied there from flash at start-up;
     the constants read from SRAM (`SRAM_WEIGHTS_SECTION`) first in `.data`, bounded by `__sram_weights_start`
     and `__sram_weights_end`."""
     if target.machine is None:
@@ -95,6 +106,6 @@ def render_linker_script(
         arena_region=_region_name(machine.region(arena_region)),
         stack_size=f"{stack_size:#x}",
         region_symbols=_region_symbols(machine),
-        fast_code=_fast_code_lines(machine, code_section),
+        fast_code=_fast_code_lines(machine, code_section, fast_functions),
         sram_weights_section=SRAM_WEIGHTS_SECTION,
     )

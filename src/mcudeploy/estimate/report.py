@@ -47,6 +47,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "peak_source": timing.peak_source,
         "fits": estimate.fits,
         "code_section": str(estimate.code_section),
+        "fast_code": estimate.fast_code.report() if estimate.fast_code else None,
         "stack": _stack(estimate),
         "arena_placements": [
             {

@@ -1,0 +1,154 @@
+"""Which of the hot code's functions run from an SRAM's code alias when the whole does not fit it.
+
+With `--code-section ram` on a part whose SRAM has a code alias (the STM32L4's SRAM2 at 0x1000_0000),
+the hot code (`HOT_OBJECTS`) runs there whole where it fits. Where it does not, the program is first run
+with all its code in flash, the flash's instruction cache simulated: the functions of the hot objects that
+paid fetch misses there are ranked by those cycles per byte of code, and taken greedily, best first, while
+they fit the alias; their sections (`.text.<function>`, the code is compiled with -ffunction-sections) go in
+`FAST_CODE_SECTION`, the rest stays in `.text` in flash. A function that missed nothing gains nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS
+from mcudeploy.devices import MemoryRegion
+from mcudeploy.emulation import ElfImage, Target
+from mcudeploy.emulation.plugin import ExecutionCounts
+from mcudeploy.errors import InternalError
+from mcudeploy.estimate.cycles import fetch_miss_cycles
+from mcudeploy.estimate.measure import Stream, build_model, run_model
+from mcudeploy.estimate.memory import MemoryTiming
+from mcudeploy.ir import Graph
+from mcudeploy.memory import MemoryPlan
+
+FUNCTION_ALIGNMENT = 4
+"""Bytes each function is counted with, rounded up (gcc aligns Thumb-2 functions to at most 4 at -O2)."""
+SECTION_ALIGNMENT = 8
+"""The fast-code output section's alignment (`emulation.linker`): the room left in the alias for functions."""
+
+
+@dataclass(frozen=True)
+class FunctionFetch:
+    """A hot function, its code bytes and the fetch-miss cycles it paid in flash over one run."""
+
+    name: str
+    size: int
+    fetch_cycles: float
+
+    @property
+    def cycles_per_byte(self) -> float:
+        return self.fetch_cycles / self.size
+
+
+@dataclass(frozen=True)
+class FastCode:
+    """The functions placed in an SRAM's code alias, the rest of the hot code left in flash."""
+
+    region: MemoryRegion
+    functions: tuple[FunctionFetch, ...]
+    placed_bytes: int
+    """`FAST_CODE_SECTION`'s size in the linked program (what the budget counts in the SRAM)."""
+    hot_bytes: int
+    """The whole hot code's run image, which did not fit."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(function.name for function in self.functions)
+
+    def note(self) -> str:
+        return (
+            f"{len(self.functions)} functions, {self.placed_bytes:,} B in {self.region.via_code_alias} (of the "
+            f"{self.hot_bytes:,} B of hot code; those with the most flash fetch-miss cycles per byte in a run with "
+            "all code in flash); the rest in flash"
+        )
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "runs_from": self.region.via_code_alias,
+            "section": FAST_CODE_SECTION,
+            "placed_bytes": self.placed_bytes,
+            "hot_code_bytes": self.hot_bytes,
+            "functions": [
+                {"name": item.name, "bytes": item.size, "flash_fetch_miss_cycles": round(item.fetch_cycles)}
+                for item in self.functions
+            ],
+        }
+
+
+def aligned_size(size: int) -> int:
+    return -(-size // FUNCTION_ALIGNMENT) * FUNCTION_ALIGNMENT
+
+
+def choose_functions(candidates: Iterable[FunctionFetch], room: int) -> tuple[FunctionFetch, ...]:
+    """The functions with fetch misses, most cycles per byte first (then by name: deterministic), each taken
+    while it fits what `room` has left (a larger one skipped leaves room for smaller ones after it)."""
+    ranked = sorted(
+        (item for item in candidates if item.fetch_cycles > 0 and item.size > 0),
+        key=lambda item: (-item.cycles_per_byte, item.name),
+    )
+    chosen, used = [], 0
+    for item in ranked:
+        if used + aligned_size(item.size) <= room:
+            chosen.append(item)
+            used += aligned_size(item.size)
+    return tuple(chosen)
+
+
+def hot_function_sizes(objects: Path) -> dict[str, int]:
+    """The code bytes of each function defined in the hot objects (`HOT_OBJECTS`) compiled into `objects`
+    (a static function defined in two of them: both, as `*(.text.<name>)` moves both)."""
+    sizes: dict[str, int] = {}
+    for path in sorted(objects.glob("*.o")):
+        if any(fnmatch.fnmatch(path.name, pattern) for pattern in HOT_OBJECTS):
+            for symbol in ElfImage(path).symbols:
+                if symbol.kind == "func" and symbol.defined and symbol.size:
+                    sizes[symbol.name] = sizes.get(symbol.name, 0) + symbol.size
+    return sizes
+
+
+def fetch_candidates(
+    sizes: Mapping[str, int], functions: Mapping[str, ExecutionCounts], memory: MemoryTiming
+) -> list[FunctionFetch]:
+    """The hot functions with the fetch-miss cycles each paid in the run `functions` counts (self counts)."""
+    empty = ExecutionCounts({}, {})
+    return [
+        FunctionFetch(name, size, fetch_miss_cycles(functions.get(name, empty), memory))
+        for name, size in sorted(sizes.items())
+    ]
+
+
+def fast_code_room(region: MemoryRegion) -> int:
+    """The bytes of functions the region's code alias takes: its size less the section's alignment."""
+    return region.size - SECTION_ALIGNMENT
+
+
+def split_hot_code(
+    graph: Graph,
+    plan: MemoryPlan,
+    portable: bool,
+    target: Target,
+    folder: Path,
+    stream: Stream,
+    in_flash: MemoryTiming,
+    region: MemoryRegion,
+    hot_bytes: int,
+) -> tuple[FastCode, Path]:
+    """The model built with its hottest functions in `region`'s code alias, and which: chosen from a run of
+    the same code all in flash (priced with `in_flash`, its instruction cache simulated)."""
+    steps = len(stream.frames)
+    ranking = folder / "all-in-flash"
+    elf = build_model(graph, plan, portable, target, ranking, steps, "ram", fast_functions=())
+    run = run_model(graph, elf, target, in_flash, ranking, stream)
+    candidates = fetch_candidates(hot_function_sizes(elf.with_suffix(".objects")), run.functions, in_flash)
+    chosen = choose_functions(candidates, fast_code_room(region))
+    elf = build_model(graph, plan, portable, target, folder, steps, "ram", fast_functions=[f.name for f in chosen])
+    placed = sum(section.size for section in ElfImage(elf).sections if section.name == FAST_CODE_SECTION)
+    if placed > region.size:
+        raise InternalError(f"{FAST_CODE_SECTION} of {graph.subject}", f"{placed:,} B linked, over {region.name}'s")
+    return FastCode(region, chosen, placed, hot_bytes), elf

@@ -1,0 +1,121 @@
+"""--code-section ram where the hot code does not fit the SRAM's code alias whole: its functions with the most
+flash fetch-miss cycles per byte run through the alias, the rest from flash, each priced where it runs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conftest import MODELS
+from mcudeploy.codegen.library import FAST_CODE_SECTION
+from mcudeploy.devices import find_device
+from mcudeploy.emulation.linker import render_linker_script
+from mcudeploy.emulation.plugin import FETCH_MISS_BRANCH, FETCH_MISS_SEQUENTIAL, ExecutionCounts
+from mcudeploy.emulation.targets import get_target
+from mcudeploy.estimate.cycles import price
+from mcudeploy.estimate.hot_code import FunctionFetch, choose_functions, fast_code_room, fetch_candidates
+from mcudeploy.estimate.memory import CODE_LABEL, FLASH_CODE_LABEL, ProgramLayout, device_memory
+from mcudeploy.estimate.model import estimate_model
+from mcudeploy.estimate.report import estimate_report
+from mcudeploy.estimate.timings import core_timing
+from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.memory import plan_memory
+from mcudeploy.memory.budget import RUN_CODE, CodeSection, budget_request, code_estimate, constant_layout, memory_budget
+
+SMALL = MODELS / "tflm/hello_world_int8.tflite"
+
+
+def test_functions_are_taken_by_fetch_miss_cycles_per_byte_while_they_fit() -> None:
+    candidates = [
+        FunctionFetch("loop_a", 1000, 50_000.0),  # 50 a byte
+        FunctionFetch("loop_b", 3000, 90_000.0),  # 30 a byte: does not fit after loop_a
+        FunctionFetch("init", 400, 0.0),  # missed nothing: gains nothing
+        FunctionFetch("glue", 501, 2_004.0),  # 4 a byte, 504 bytes aligned: fits the rest
+        FunctionFetch("tie_b", 100, 500.0),
+        FunctionFetch("tie_a", 100, 500.0),  # same cycles per byte: by name
+    ]
+    chosen = choose_functions(candidates, 1800)
+    assert [item.name for item in chosen] == ["loop_a", "tie_a", "tie_b", "glue"]
+    assert choose_functions(reversed(candidates), 1800) == chosen  # deterministic whatever the order
+    assert [item.name for item in choose_functions(candidates, 999)] == ["tie_a", "tie_b", "glue"]
+    assert [item.name for item in choose_functions(candidates, 703)] == ["tie_a", "tie_b"]  # glue takes 504
+
+
+def test_candidates_are_priced_with_the_flash_fetch_misses_they_paid() -> None:
+    memory = _split_memory()
+    counts = {"hot": ExecutionCounts({"alu": 10}, {FETCH_MISS_BRANCH: 3, FETCH_MISS_SEQUENTIAL: 5})}
+    candidates = fetch_candidates({"hot": 64, "never_ran": 32}, counts, memory)
+    expected = 3 * memory.fetch_miss_branch_cycles + 5 * memory.fetch_miss_sequential_cycles
+    assert candidates == [FunctionFetch("hot", 64, expected), FunctionFetch("never_ran", 32, 0.0)]
+    assert expected > 0
+
+
+def test_the_linker_script_moves_the_named_function_sections_only() -> None:
+    target = get_target("m4")
+    script = render_linker_script(target, code_section="ram", fast_functions=("md_conv_s8", "net_layer_0"))
+    section = script[script.index(f"{FAST_CODE_SECTION} :") :]
+    section = section[: section.index("}")]
+    assert "*(.text.md_conv_s8)" in section and "*(.text.net_layer_0)" in section
+    assert "md_*.o" not in section  # not the whole hot objects
+    whole = render_linker_script(target, code_section="ram")
+    assert "md_*.o(.text .text.*)" in whole and "network.o(.text .text.*)" in whole
+    empty = render_linker_script(target, code_section="ram", fast_functions=())
+    assert ".text." not in empty[empty.index(f"{FAST_CODE_SECTION} :") :].split("}")[0]
+
+
+def _split_memory(hot_bytes: int = 40_000):
+    graph = read_tflite(SMALL)
+    plan = plan_memory(graph)
+    code = replace(code_estimate(graph), hot_bytes=hot_bytes)
+    request = budget_request(plan.arena_bytes, constant_layout(graph), code, code_section=CodeSection.RAM)
+    device = find_device("NUCLEO-L4R5ZI")
+    return device_memory(device, memory_budget(request, device), 120, split_code=True)
+
+
+def test_split_code_is_priced_at_the_alias_and_in_flash_with_its_misses() -> None:
+    memory = _split_memory()
+    fast, flash = memory.regions[CODE_LABEL], memory.regions[FLASH_CODE_LABEL]
+    assert fast.placed_in == "SRAM2 via 0x10000000" and fast.wait_states == 0 and not fast.cached
+    assert flash.kind == "flash" and flash.wait_states == 5 and flash.cached
+    assert memory.fetch_cache is not None and memory.fetch_miss_branch_cycles > 0
+    assert memory.instruction_fetch_cycles == memory.branch_fetch_cycles == 0
+    layout = ProgramLayout(((CODE_LABEL, 0x1000_0000, 0x1000_4000), (FLASH_CODE_LABEL, 0x0800_0000, 0x0801_0000)))
+    ranges = {item.label: item.cached for item in memory.plugin_ranges(layout)}
+    assert ranges == {CODE_LABEL: False, FLASH_CODE_LABEL: True}  # the fetch cache simulated in flash only
+    notes = " ".join(memory.notes)
+    assert f"{FAST_CODE_SECTION} from SRAM2 via 0x10000000, the rest (.text) from" in notes
+    assert "all code priced as run from" not in notes
+    assert any("SRAM2 via 0x10000000 (its code alias)" in line for line in memory.approximations)
+    timing = core_timing("cortex-m4")
+    reads = ExecutionCounts({"load": 100}, {}, reads={CODE_LABEL: 100, FLASH_CODE_LABEL: 100})
+    assert price(reads, timing, memory).memory_by_label[CODE_LABEL] == 0
+
+
+def test_without_a_split_the_code_in_flash_counts_as_the_code() -> None:
+    device = find_device("NUCLEO-L4R5ZI")
+    memory = device_memory(device, None, 120)
+    layout = ProgramLayout(((FLASH_CODE_LABEL, 0x0800_0000, 0x0801_0000),))
+    assert [item.label for item in memory.plugin_ranges(layout)] == [CODE_LABEL]
+
+
+def test_estimate_runs_the_hottest_functions_through_a_too_small_alias_and_budgets_their_bytes() -> None:
+    device = find_device("NUCLEO-L4R5ZI")
+    small = replace(device, regions=tuple(replace(r, size=2048) if r.code_alias else r for r in device.regions))
+    graph = read_tflite(SMALL)
+    estimate = estimate_model(graph, small, 120, code_section=CodeSection.RAM)
+    fast = estimate.fast_code
+    assert fast is not None and fast.functions and fast.region.name == "SRAM2"
+    assert sum(item.size for item in fast.functions) <= fast.placed_bytes <= fast_code_room(fast.region) + 8
+    assert estimate.hot_code_bytes == fast.placed_bytes < fast.hot_bytes
+    assert all(item.fetch_cycles > 0 for item in fast.functions)
+    assert estimate.notes[0] == fast.note() and "the rest in flash" in fast.note()
+    assert estimate.memory.regions[CODE_LABEL].placed_in == "SRAM2 via 0x10000000"
+    assert FLASH_CODE_LABEL in estimate.memory.regions
+    plan = plan_memory(graph)
+    code = replace(code_estimate(graph), hot_bytes=fast.placed_bytes)
+    request = budget_request(plan.arena_bytes, constant_layout(graph), code, code_section=CodeSection.RAM)
+    budget = memory_budget(request, small)
+    assert budget.region_of(RUN_CODE).name == "SRAM2"
+    assert [item.size for item in request.items if item.name == RUN_CODE] == [fast.placed_bytes]
+    report = estimate_report(estimate)["fast_code"]
+    assert report["runs_from"] == "SRAM2 via 0x10000000" and report["placed_bytes"] == fast.placed_bytes
+    assert [item["name"] for item in report["functions"]] == list(fast.names)
