@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from conftest import MODELS
+from mcudeploy.cli.generate import hot_code_region
+from mcudeploy.codegen.generator import render
 from mcudeploy.codegen.library import FAST_CODE_SECTION
 from mcudeploy.devices import find_device
 from mcudeploy.emulation.linker import render_linker_script
@@ -15,7 +17,7 @@ from mcudeploy.estimate.cycles import price
 from mcudeploy.estimate.hot_code import FunctionFetch, choose_functions, fast_code_room, fetch_candidates
 from mcudeploy.estimate.memory import CODE_LABEL, FLASH_CODE_LABEL, ProgramLayout, device_memory
 from mcudeploy.estimate.model import estimate_model
-from mcudeploy.estimate.report import estimate_report
+from mcudeploy.estimate.report import code_section_comparison, estimate_report
 from mcudeploy.estimate.timings import core_timing
 from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.memory import plan_memory
@@ -119,3 +121,29 @@ def test_estimate_runs_the_hottest_functions_through_a_too_small_alias_and_budge
     report = estimate_report(estimate)["fast_code"]
     assert report["runs_from"] == "SRAM2 via 0x10000000" and report["placed_bytes"] == fast.placed_bytes
     assert [item["name"] for item in report["functions"]] == list(fast.names)
+    line = code_section_comparison(estimate, estimate)["line"]
+    assert line.startswith(f"hottest {fast.placed_bytes:,} B of hot code in SRAM2 via 0x10000000, the rest in flash")
+
+
+def test_the_readme_lists_the_function_sections_of_a_split_hot_code() -> None:
+    graph = read_tflite(SMALL)
+    sram2 = next(region for region in find_device("NUCLEO-L4R5ZI").regions if region.code_alias)
+    readme = render(
+        graph, plan_memory(graph), code_region="SRAM2_CODE", code_alias=sram2, fast_functions=("md_a", "net_b")
+    ).files["README.md"]
+    section = readme[readme.index(f"    {FAST_CODE_SECTION} : ALIGN(8)") :]
+    section = section[: section.index("}")]
+    assert "        *(.text.md_a)\n        *(.text.net_b)\n" in section and "md_*.o" not in section
+    assert "Only the hottest of it runs from SRAM2_CODE, as the whole does not fit: the 2\nfunctions" in readme
+    whole = render(graph, plan_memory(graph), code_region="SRAM2_CODE", code_alias=sram2).files["README.md"]
+    assert "*md_*.o(.text .text.*)" in whole and "Only the hottest" not in whole
+
+
+def test_generate_takes_the_hottest_functions_where_the_alias_is_too_small() -> None:
+    device = find_device("NUCLEO-L4R5ZI")
+    small = replace(device, regions=tuple(replace(r, size=2048) if r.code_alias else r for r in device.regions))
+    graph = read_tflite(SMALL)
+    plan = plan_memory(graph)
+    region, alias, functions = hot_code_region(graph, plan, small, CodeSection.RAM)
+    assert region == "SRAM2 via 0x10000000" and alias.size == 2048 and functions
+    assert hot_code_region(graph, plan, device, CodeSection.RAM)[2] is None  # the whole fits the real SRAM2

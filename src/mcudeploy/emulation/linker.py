@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from importlib import resources
 from string import Template
 
-from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS, SRAM_WEIGHTS_SECTION
+from mcudeploy.codegen.library import FAST_CODE_SECTION, SRAM_WEIGHTS_SECTION, fast_code_inputs
 from mcudeploy.devices import Machine, MemoryRegion
 from mcudeploy.emulation.targets import Target
 from mcudeploy.errors import McuDeployError
@@ -22,14 +22,6 @@ def fast_code_region(machine: Machine, code_section: str) -> MemoryRegion:
     region (QEMU models no timings: the copy and the addresses are what an emulated run checks)."""
     itcm = [region for region in machine.regions if region.kind.value == "itcm"]
     return itcm[0] if code_section == "itcm" and itcm else machine.ram
-
-
-def fast_code_inputs(fast_functions: Sequence[str] | None) -> list[str]:
-    """The input-section patterns of the fast code: the hot objects' whole code (None), else those
-    functions' sections only (the code is compiled with -ffunction-sections: `.text.<function>`)."""
-    if fast_functions is None:
-        return [f"{pattern}(.text .text.*)" for pattern in HOT_OBJECTS]
-    return [f"*(.text.{name})" for name in fast_functions]
 
 
 def _fast_code_lines(machine: Machine, code_section: str, fast_functions: Sequence[str] | None = None) -> str:

@@ -128,6 +128,24 @@ def fast_code_room(region: MemoryRegion) -> int:
     return region.size - SECTION_ALIGNMENT
 
 
+def hottest_functions(
+    graph: Graph,
+    plan: MemoryPlan,
+    portable: bool,
+    target: Target,
+    folder: Path,
+    stream: Stream,
+    in_flash: MemoryTiming,
+    region: MemoryRegion,
+) -> tuple[FunctionFetch, ...]:
+    """The hot functions to run from `region`'s code alias (`choose_functions`), from a run of the model built
+    with all its code in flash (priced with `in_flash`, its instruction cache simulated)."""
+    elf = build_model(graph, plan, portable, target, folder, len(stream.frames), "ram", fast_functions=())
+    run = run_model(graph, elf, target, in_flash, folder, stream)
+    candidates = fetch_candidates(hot_function_sizes(elf.with_suffix(".objects")), run.functions, in_flash)
+    return choose_functions(candidates, fast_code_room(region))
+
+
 def split_hot_code(
     graph: Graph,
     plan: MemoryPlan,
@@ -139,14 +157,9 @@ def split_hot_code(
     region: MemoryRegion,
     hot_bytes: int,
 ) -> tuple[FastCode, Path]:
-    """The model built with its hottest functions in `region`'s code alias, and which: chosen from a run of
-    the same code all in flash (priced with `in_flash`, its instruction cache simulated)."""
+    """The model built with its hottest functions (`hottest_functions`) in `region`'s code alias, and which."""
+    chosen = hottest_functions(graph, plan, portable, target, folder / "all-in-flash", stream, in_flash, region)
     steps = len(stream.frames)
-    ranking = folder / "all-in-flash"
-    elf = build_model(graph, plan, portable, target, ranking, steps, "ram", fast_functions=())
-    run = run_model(graph, elf, target, in_flash, ranking, stream)
-    candidates = fetch_candidates(hot_function_sizes(elf.with_suffix(".objects")), run.functions, in_flash)
-    chosen = choose_functions(candidates, fast_code_room(region))
     elf = build_model(graph, plan, portable, target, folder, steps, "ram", fast_functions=[f.name for f in chosen])
     placed = sum(section.size for section in ElfImage(elf).sections if section.name == FAST_CODE_SECTION)
     if placed > region.size:

@@ -23,7 +23,7 @@ from mcudeploy.devices import CORES, Device, Fpu, MemoryRegion, find_device
 from mcudeploy.emulation import Target, core_target
 from mcudeploy.engine import Engine
 from mcudeploy.estimate.cycles import CycleBreakdown, price
-from mcudeploy.estimate.hot_code import FastCode, split_hot_code
+from mcudeploy.estimate.hot_code import FastCode, FunctionFetch, hottest_functions, split_hot_code
 from mcudeploy.estimate.measure import build_model, run_model, stream_frames
 from mcudeploy.estimate.memory import MemoryTiming, device_memory, splits_hot_code
 from mcudeploy.estimate.placement import CACHE_CORES, Placement, arena_placements
@@ -31,9 +31,10 @@ from mcudeploy.estimate.stack import StackNeed, stack_need, static_need
 from mcudeploy.estimate.timings import CoreTiming, core_timing
 from mcudeploy.ir import Graph
 from mcudeploy.ir.options import CallOnceOptions, WhileOptions
-from mcudeploy.memory import plan_memory
+from mcudeploy.memory import MemoryPlan, plan_memory
 from mcudeploy.memory.budget import (
     RUN_CODE,
+    CodeEstimate,
     CodeSection,
     MemoryBudget,
     budget_request,
@@ -188,9 +189,7 @@ def estimate_model(
         target = emulation_target(device.core)
         stream = stream_frames(graph)
         if alias is not None:
-            in_flash = device_memory(
-                device, memory_budget(budget_request(plan.arena_bytes, constants, code, stack.bytes), device), clock
-            )
+            in_flash = _all_code_in_flash(graph, plan, device, code, stack.bytes, clock)
             fast, elf = split_hot_code(graph, plan, portable, target, folder, stream, in_flash, alias, code.run_bytes)
             code = replace(code, hot_bytes=fast.placed_bytes)
             request = budget_request(plan.arena_bytes, constants, code, stack.bytes, code_section=code_section)
@@ -246,6 +245,41 @@ def estimate_model(
         hot_code_bytes=code.run_bytes if code_section != CodeSection.FLASH else None,
         fast_code=fast,
     )
+
+
+def _all_code_in_flash(
+    graph: Graph, plan: MemoryPlan, device: Device, code: CodeEstimate, stack_bytes: int, clock: float
+) -> MemoryTiming:
+    """The device's memory timing with all code in flash: what the hot functions are ranked by."""
+    request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code, stack_bytes)
+    return device_memory(device, memory_budget(request, device), clock)
+
+
+def hottest_code(
+    graph: Graph,
+    plan: MemoryPlan,
+    device: Device,
+    stack_bytes: int,
+    clock_mhz: float | None = None,
+    workdir: Path | None = None,
+) -> tuple[MemoryRegion, tuple[FunctionFetch, ...]] | None:
+    """With `--code-section ram`, the SRAM whose code alias runs the hottest functions of the hot code and which
+    (`estimate.hot_code`), when the whole does not fit it (a run of its own on QEMU); else None."""
+    code = measured_code(graph, plan, device.core, CodeSection.RAM)
+    if code is None:
+        return None
+    request = budget_request(
+        plan.arena_bytes, constant_layout(graph, plan.alignment), code, stack_bytes, code_section=CodeSection.RAM
+    )
+    alias = _code_alias_missed(device, memory_budget(request, device), CodeSection.RAM)
+    if alias is None:
+        return None
+    in_flash = _all_code_in_flash(graph, plan, device, code, stack_bytes, float(clock_mhz or device.part.max_clock_mhz))
+    with tempfile.TemporaryDirectory(prefix="mcudeploy-hot-code-", dir=workdir) as scratch:
+        target = emulation_target(device.core)
+        return alias, hottest_functions(
+            graph, plan, False, target, Path(scratch), stream_frames(graph), in_flash, alias
+        )
 
 
 def _code_alias_missed(device: Device, budget: MemoryBudget, code_section: CodeSection) -> MemoryRegion | None:
