@@ -4,15 +4,21 @@ flash fetch-miss cycles per byte run through the alias, the rest from flash, eac
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
 
 from conftest import MODELS
 from mcudeploy.cli.generate import hot_code_region
 from mcudeploy.codegen.generator import render
 from mcudeploy.codegen.library import FAST_CODE_SECTION
 from mcudeploy.devices import find_device
+from mcudeploy.emulation import ElfImage
+from mcudeploy.emulation.harness import build_harness, generate_project, run_harness
 from mcudeploy.emulation.linker import render_linker_script
 from mcudeploy.emulation.plugin import FETCH_MISS_BRANCH, FETCH_MISS_SEQUENTIAL, ExecutionCounts
 from mcudeploy.emulation.targets import get_target
+from mcudeploy.engine import Engine
 from mcudeploy.estimate.cycles import price
 from mcudeploy.estimate.hot_code import FunctionFetch, choose_functions, fast_code_room, fetch_candidates
 from mcudeploy.estimate.memory import CODE_LABEL, FLASH_CODE_LABEL, ProgramLayout, device_memory
@@ -20,6 +26,7 @@ from mcudeploy.estimate.model import estimate_model
 from mcudeploy.estimate.report import code_section_comparison, estimate_report
 from mcudeploy.estimate.timings import core_timing
 from mcudeploy.importers.tflite.reader import read_tflite
+from mcudeploy.inputs import random_inputs
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import RUN_CODE, CodeSection, budget_request, code_estimate, constant_layout, memory_budget
 
@@ -147,3 +154,24 @@ def test_generate_takes_the_hottest_functions_where_the_alias_is_too_small() -> 
     region, alias, functions = hot_code_region(graph, plan, small, CodeSection.RAM)
     assert region == "SRAM2 via 0x10000000" and alias.size == 2048 and functions
     assert hot_code_region(graph, plan, device, CodeSection.RAM)[2] is None  # the whole fits the real SRAM2
+
+
+def test_split_hot_code_stays_bit_exact_on_qemu(tmp_path: Path) -> None:
+    graph = read_tflite(SMALL)
+    target = get_target("m4")
+    code = generate_project(graph, plan_memory(graph), target, tmp_path / "project")
+    moved = ("md_fully_connected_s8", "net_invoke")
+    elf = build_harness(graph, code, target, tmp_path, code_section="ram", fast_functions=moved)
+    image = ElfImage(elf)
+    section = image.section(FAST_CODE_SECTION)
+    inside = {
+        s.name
+        for s in image.symbols
+        if s.kind == "func" and section.address <= s.address < section.address + section.size
+    }
+    # Calls between the two, out of a BL's reach, go through the linker's veneers, linked beside the caller.
+    assert {name for name in inside if not name.endswith("_veneer")} == set(moved)
+    inputs = random_inputs(graph)
+    run = run_harness(graph, target, elf, inputs, tmp_path / "run")
+    for got, want in zip(run.steps[0].outputs, Engine(graph).run(inputs).outputs, strict=True):
+        np.testing.assert_array_equal(got, want)

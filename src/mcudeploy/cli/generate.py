@@ -196,10 +196,9 @@ def hot_code_region(
     aliased = budget.region_of(RUN_CODE)
     if aliased is not None:
         return aliased.via_code_alias, aliased, None
-    hottest = hottest_code(graph, plan, part, stack_reserve(graph, part.core, None))
-    if hottest is not None:
-        alias, functions = hottest
-        return alias.via_code_alias, alias, tuple(function.name for function in functions)
+    fast = hottest_code(graph, plan, part, stack_reserve(graph, part.core, None))
+    if fast is not None:
+        return fast.region.via_code_alias, fast.region, fast.names
     for short in budget.shortfalls:
         if short.item.name == RUN_CODE:
             room = f"{short.best_region} has {short.room:,} B free" if short.best_region else "no room"

@@ -20,7 +20,6 @@ from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS
 from mcudeploy.devices import MemoryRegion
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import ExecutionCounts
-from mcudeploy.errors import InternalError
 from mcudeploy.estimate.cycles import fetch_miss_cycles
 from mcudeploy.estimate.measure import Stream, build_model, run_model
 from mcudeploy.estimate.memory import MemoryTiming
@@ -128,22 +127,14 @@ def fast_code_room(region: MemoryRegion) -> int:
     return region.size - SECTION_ALIGNMENT
 
 
-def hottest_functions(
-    graph: Graph,
-    plan: MemoryPlan,
-    portable: bool,
-    target: Target,
-    folder: Path,
-    stream: Stream,
-    in_flash: MemoryTiming,
-    region: MemoryRegion,
-) -> tuple[FunctionFetch, ...]:
-    """The hot functions to run from `region`'s code alias (`choose_functions`), from a run of the model built
-    with all its code in flash (priced with `in_flash`, its instruction cache simulated)."""
+def flash_fetch_candidates(
+    graph: Graph, plan: MemoryPlan, portable: bool, target: Target, folder: Path, stream: Stream, in_flash: MemoryTiming
+) -> list[FunctionFetch]:
+    """The hot functions and the fetch misses each paid in a run of the model built with all its code in flash
+    (priced with `in_flash`, its instruction cache simulated)."""
     elf = build_model(graph, plan, portable, target, folder, len(stream.frames), "ram", fast_functions=())
     run = run_model(graph, elf, target, in_flash, folder, stream)
-    candidates = fetch_candidates(hot_function_sizes(elf.with_suffix(".objects")), run.functions, in_flash)
-    return choose_functions(candidates, fast_code_room(region))
+    return fetch_candidates(hot_function_sizes(elf.with_suffix(".objects")), run.functions, in_flash)
 
 
 def split_hot_code(
@@ -157,11 +148,17 @@ def split_hot_code(
     region: MemoryRegion,
     hot_bytes: int,
 ) -> tuple[FastCode, Path]:
-    """The model built with its hottest functions (`hottest_functions`) in `region`'s code alias, and which."""
-    chosen = hottest_functions(graph, plan, portable, target, folder / "all-in-flash", stream, in_flash, region)
-    steps = len(stream.frames)
-    elf = build_model(graph, plan, portable, target, folder, steps, "ram", fast_functions=[f.name for f in chosen])
-    placed = sum(section.size for section in ElfImage(elf).sections if section.name == FAST_CODE_SECTION)
-    if placed > region.size:
-        raise InternalError(f"{FAST_CODE_SECTION} of {graph.subject}", f"{placed:,} B linked, over {region.name}'s")
-    return FastCode(region, chosen, placed, hot_bytes), elf
+    """The model built with its hottest functions (`choose_functions`) in `region`'s code alias, and which.
+    Calls between the alias and flash are out of a BL's reach: the linker adds a veneer beside each caller,
+    which the choice does not count; where they overflow the region, the room shrinks by as much and the
+    choice is made again."""
+    candidates = flash_fetch_candidates(graph, plan, portable, target, folder / "all-in-flash", stream, in_flash)
+    room = fast_code_room(region)
+    while True:
+        chosen = choose_functions(candidates, room)
+        names = [item.name for item in chosen]
+        elf = build_model(graph, plan, portable, target, folder, len(stream.frames), "ram", fast_functions=names)
+        placed = sum(section.size for section in ElfImage(elf).sections if section.name == FAST_CODE_SECTION)
+        if placed <= region.size:
+            return FastCode(region, chosen, placed, hot_bytes), elf
+        room -= placed - region.size

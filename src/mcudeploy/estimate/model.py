@@ -23,7 +23,7 @@ from mcudeploy.devices import CORES, Device, Fpu, MemoryRegion, find_device
 from mcudeploy.emulation import Target, core_target
 from mcudeploy.engine import Engine
 from mcudeploy.estimate.cycles import CycleBreakdown, price
-from mcudeploy.estimate.hot_code import FastCode, FunctionFetch, hottest_functions, split_hot_code
+from mcudeploy.estimate.hot_code import FastCode, split_hot_code
 from mcudeploy.estimate.measure import build_model, run_model, stream_frames
 from mcudeploy.estimate.memory import MemoryTiming, device_memory, splits_hot_code
 from mcudeploy.estimate.placement import CACHE_CORES, Placement, arena_placements
@@ -262,24 +262,21 @@ def hottest_code(
     stack_bytes: int,
     clock_mhz: float | None = None,
     workdir: Path | None = None,
-) -> tuple[MemoryRegion, tuple[FunctionFetch, ...]] | None:
-    """With `--code-section ram`, the SRAM whose code alias runs the hottest functions of the hot code and which
-    (`estimate.hot_code`), when the whole does not fit it (a run of its own on QEMU); else None."""
+) -> FastCode | None:
+    """With `--code-section ram`, the hottest functions of the hot code run through an SRAM's code alias
+    (`estimate.hot_code`, runs of its own on QEMU) when the whole does not fit it; else None."""
     code = measured_code(graph, plan, device.core, CodeSection.RAM)
     if code is None:
         return None
-    request = budget_request(
-        plan.arena_bytes, constant_layout(graph, plan.alignment), code, stack_bytes, code_section=CodeSection.RAM
-    )
+    constants = constant_layout(graph, plan.alignment)
+    request = budget_request(plan.arena_bytes, constants, code, stack_bytes, code_section=CodeSection.RAM)
     alias = _code_alias_missed(device, memory_budget(request, device), CodeSection.RAM)
     if alias is None:
         return None
     in_flash = _all_code_in_flash(graph, plan, device, code, stack_bytes, float(clock_mhz or device.part.max_clock_mhz))
     with tempfile.TemporaryDirectory(prefix="mcudeploy-hot-code-", dir=workdir) as scratch:
-        target = emulation_target(device.core)
-        return alias, hottest_functions(
-            graph, plan, False, target, Path(scratch), stream_frames(graph), in_flash, alias
-        )
+        target, stream = emulation_target(device.core), stream_frames(graph)
+        return split_hot_code(graph, plan, False, target, Path(scratch), stream, in_flash, alias, code.run_bytes)[0]
 
 
 def _code_alias_missed(device: Device, budget: MemoryBudget, code_section: CodeSection) -> MemoryRegion | None:
