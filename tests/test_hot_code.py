@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from mcudeploy.emulation.linker import render_linker_script
 from mcudeploy.emulation.plugin import FETCH_MISS_BRANCH, FETCH_MISS_SEQUENTIAL, ExecutionCounts
 from mcudeploy.emulation.targets import get_target
 from mcudeploy.engine import Engine
+from mcudeploy.estimate import hot_code
 from mcudeploy.estimate.cycles import price
 from mcudeploy.estimate.hot_code import FunctionFetch, choose_functions, fast_code_room, fetch_candidates
 from mcudeploy.estimate.memory import CODE_LABEL, FLASH_CODE_LABEL, ProgramLayout, device_memory
@@ -175,3 +177,26 @@ def test_split_hot_code_stays_bit_exact_on_qemu(tmp_path: Path) -> None:
     run = run_harness(graph, target, elf, inputs, tmp_path / "run")
     for got, want in zip(run.steps[0].outputs, Engine(graph).run(inputs).outputs, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_veneers_overflowing_the_alias_make_the_choice_again_in_less_room(monkeypatch, tmp_path: Path) -> None:
+    sram2 = next(region for region in find_device("NUCLEO-L4R5ZI").regions if region.code_alias)
+    region = replace(sram2, size=1024)
+    candidates = [FunctionFetch("a", 600, 6000.0), FunctionFetch("b", 400, 2000.0), FunctionFetch("c", 8, 8.0)]
+    linked: list[tuple[str, ...]] = []
+
+    def build(*args, fast_functions, **kwargs) -> Path:
+        linked.append(tuple(fast_functions))
+        return tmp_path / "network.elf"
+
+    def image(path: Path) -> SimpleNamespace:  # 12 bytes of veneer a function
+        size = sum(item.size + 12 for item in candidates if item.name in linked[-1])
+        return SimpleNamespace(sections=[SimpleNamespace(name=FAST_CODE_SECTION, size=size)])
+
+    monkeypatch.setattr(hot_code, "flash_fetch_candidates", lambda *args: candidates)
+    monkeypatch.setattr(hot_code, "build_model", build)
+    monkeypatch.setattr(hot_code, "ElfImage", image)
+    stream = SimpleNamespace(frames=[[]])
+    fast, _ = hot_code.split_hot_code(None, None, False, None, tmp_path, stream, None, region, 5000)
+    assert linked == [("a", "b", "c"), ("a", "c")]  # 1,044 B linked: 20 over, b no longer fits
+    assert fast.names == ("a", "c") and fast.placed_bytes == 632

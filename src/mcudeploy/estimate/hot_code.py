@@ -161,4 +161,4 @@ def split_hot_code(
         placed = sum(section.size for section in ElfImage(elf).sections if section.name == FAST_CODE_SECTION)
         if placed <= region.size:
             return FastCode(region, chosen, placed, hot_bytes), elf
-        room -= placed - region.size
+        room = sum(aligned_size(item.size) for item in chosen) - (placed - region.size)  # never the same choice
