@@ -200,3 +200,7 @@ def test_veneers_overflowing_the_alias_make_the_choice_again_in_less_room(monkey
     fast, _ = hot_code.split_hot_code(None, None, False, None, tmp_path, stream, None, region, 5000)
     assert linked == [("a", "b", "c"), ("a", "c")]  # 1,044 B linked: 20 over, b no longer fits
     assert fast.names == ("a", "c") and fast.placed_bytes == 632
+    assert (
+        fast.left == (candidates[1],) and "(1 functions that missed there too, 2,000 fetch-miss cycles" in fast.note()
+    )
+    assert fast.report()["left_in_flash"] == [{"name": "b", "bytes": 400, "flash_fetch_miss_cycles": 2000}]

@@ -55,6 +55,8 @@ class FastCode:
     """`FAST_CODE_SECTION`'s size in the linked program (what the budget counts in the SRAM)."""
     hot_bytes: int
     """The whole hot code's run image, which did not fit."""
+    left: tuple[FunctionFetch, ...] = ()
+    """The functions that missed in flash too but found no room, best first."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -64,8 +66,14 @@ class FastCode:
         return (
             f"{len(self.functions)} functions, {self.placed_bytes:,} B in {self.region.via_code_alias} (of the "
             f"{self.hot_bytes:,} B of hot code; those with the most flash fetch-miss cycles per byte in a run with "
-            "all code in flash); the rest in flash"
+            f"all code in flash); the rest in flash{self._left_note()}"
         )
+
+    def _left_note(self) -> str:
+        if not self.left:
+            return ""
+        cycles = sum(item.fetch_cycles for item in self.left)
+        return f" ({len(self.left)} functions that missed there too, {cycles:,.0f} fetch-miss cycles, did not fit)"
 
     def report(self) -> dict[str, Any]:
         return {
@@ -73,26 +81,30 @@ class FastCode:
             "section": FAST_CODE_SECTION,
             "placed_bytes": self.placed_bytes,
             "hot_code_bytes": self.hot_bytes,
-            "functions": [
-                {"name": item.name, "bytes": item.size, "flash_fetch_miss_cycles": round(item.fetch_cycles)}
-                for item in self.functions
-            ],
+            "functions": [_function_report(item) for item in self.functions],
+            "left_in_flash": [_function_report(item) for item in self.left],
         }
+
+
+def _function_report(item: FunctionFetch) -> dict[str, Any]:
+    return {"name": item.name, "bytes": item.size, "flash_fetch_miss_cycles": round(item.fetch_cycles)}
 
 
 def aligned_size(size: int) -> int:
     return -(-size // FUNCTION_ALIGNMENT) * FUNCTION_ALIGNMENT
 
 
+def ranked(candidates: Iterable[FunctionFetch]) -> list[FunctionFetch]:
+    """The functions with fetch misses, most cycles per byte first (then by name: deterministic)."""
+    missed = (item for item in candidates if item.fetch_cycles > 0 and item.size > 0)
+    return sorted(missed, key=lambda item: (-item.cycles_per_byte, item.name))
+
+
 def choose_functions(candidates: Iterable[FunctionFetch], room: int) -> tuple[FunctionFetch, ...]:
-    """The functions with fetch misses, most cycles per byte first (then by name: deterministic), each taken
-    while it fits what `room` has left (a larger one skipped leaves room for smaller ones after it)."""
-    ranked = sorted(
-        (item for item in candidates if item.fetch_cycles > 0 and item.size > 0),
-        key=lambda item: (-item.cycles_per_byte, item.name),
-    )
+    """The functions with fetch misses, `ranked`, each taken while it fits what `room` has left (a larger one
+    skipped leaves room for smaller ones after it)."""
     chosen, used = [], 0
-    for item in ranked:
+    for item in ranked(candidates):
         if used + aligned_size(item.size) <= room:
             chosen.append(item)
             used += aligned_size(item.size)
@@ -160,5 +172,6 @@ def split_hot_code(
         elf = build_model(graph, plan, portable, target, folder, len(stream.frames), "ram", fast_functions=names)
         placed = sum(section.size for section in ElfImage(elf).sections if section.name == FAST_CODE_SECTION)
         if placed <= region.size:
-            return FastCode(region, chosen, placed, hot_bytes), elf
+            left = tuple(item for item in ranked(candidates) if item not in chosen)
+            return FastCode(region, chosen, placed, hot_bytes, left), elf
         room = sum(aligned_size(item.size) for item in chosen) - (placed - region.size)  # never the same choice
