@@ -22,7 +22,13 @@ from mcudeploy.emulation.targets import get_target
 from mcudeploy.engine import Engine
 from mcudeploy.estimate import hot_code
 from mcudeploy.estimate.cycles import price
-from mcudeploy.estimate.hot_code import FunctionFetch, choose_functions, fast_code_room, fetch_candidates
+from mcudeploy.estimate.hot_code import (
+    FunctionFetch,
+    choose_functions,
+    fast_code_room,
+    fetch_candidates,
+    split_bound,
+)
 from mcudeploy.estimate.memory import CODE_LABEL, FLASH_CODE_LABEL, ProgramLayout, device_memory
 from mcudeploy.estimate.model import estimate_model
 from mcudeploy.estimate.report import code_section_comparison, estimate_report
@@ -204,3 +210,12 @@ def test_veneers_overflowing_the_alias_make_the_choice_again_in_less_room(monkey
         fast.left == (candidates[1],) and "(1 functions that missed there too, 2,000 fetch-miss cycles" in fast.note()
     )
     assert fast.report()["left_in_flash"] == [{"name": "b", "bytes": 400, "flash_fetch_miss_cycles": 2000}]
+
+
+def test_a_budget_before_the_choice_counts_at_most_the_alias_for_code_that_will_be_split() -> None:
+    graph = read_tflite(SMALL)
+    l4r5, f446 = find_device("NUCLEO-L4R5ZI"), find_device("STM32F446RE")
+    big, small = replace(code_estimate(graph), hot_bytes=114_392), replace(code_estimate(graph), hot_bytes=40_000)
+    assert split_bound(big, l4r5, CodeSection.RAM).hot_bytes == 65_536
+    assert split_bound(small, l4r5, CodeSection.RAM) == small
+    assert split_bound(big, l4r5, CodeSection.FLASH) == big and split_bound(big, f446, CodeSection.RAM) == big

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS
-from mcudeploy.devices import MemoryRegion
+from mcudeploy.devices import Device, MemoryRegion
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import ExecutionCounts
 from mcudeploy.estimate.cycles import fetch_miss_cycles
 from mcudeploy.estimate.measure import Stream, build_model, run_model
-from mcudeploy.estimate.memory import MemoryTiming
+from mcudeploy.estimate.memory import MemoryTiming, splits_hot_code
 from mcudeploy.ir import Graph
 from mcudeploy.memory import MemoryPlan
+from mcudeploy.memory.budget import CodeEstimate, CodeSection
 
 FUNCTION_ALIGNMENT = 4
 """Bytes each function is counted with, rounded up (gcc aligns Thumb-2 functions to at most 4 at -O2)."""
@@ -88,6 +89,15 @@ class FastCode:
 
 def _function_report(item: FunctionFetch) -> dict[str, Any]:
     return {"name": item.name, "bytes": item.size, "flash_fetch_miss_cycles": round(item.fetch_cycles)}
+
+
+def split_bound(code: CodeEstimate, device: Device, code_section: CodeSection) -> CodeEstimate:
+    """The hot code as a budget made before its functions are chosen counts it: where `--code-section ram`
+    splits it (too big for the device's code alias), at most the alias's bytes, held there; else as is."""
+    if code_section != CodeSection.RAM or code.hot_bytes is None or not splits_hot_code(device):
+        return code
+    largest = max(region.size for region in device.regions if region.code_alias is not None)
+    return replace(code, hot_bytes=min(code.hot_bytes, largest))
 
 
 def aligned_size(size: int) -> int:
