@@ -3,13 +3,14 @@ flash fetch-miss cycles per byte run through the alias, the rest from flash, eac
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-from conftest import MODELS
+from conftest import MODELS, run_cli
 from mcudeploy.cli.generate import hot_code_region
 from mcudeploy.codegen.generator import render
 from mcudeploy.codegen.library import FAST_CODE_SECTION
@@ -219,3 +220,18 @@ def test_a_budget_before_the_choice_counts_at_most_the_alias_for_code_that_will_
     assert split_bound(big, l4r5, CodeSection.RAM).hot_bytes == 65_536
     assert split_bound(small, l4r5, CodeSection.RAM) == small
     assert split_bound(big, l4r5, CodeSection.FLASH) == big and split_bound(big, f446, CodeSection.RAM) == big
+
+
+def test_estimate_cli_says_which_functions_run_through_the_alias(monkeypatch, capsys) -> None:
+    device = find_device("NUCLEO-L4R5ZI")
+    small = replace(device, regions=tuple(replace(r, size=2048) if r.code_alias else r for r in device.regions))
+    monkeypatch.setattr("mcudeploy.cli.estimate.find_device", lambda name: small)
+    args = ("estimate", str(SMALL), "--device", "NUCLEO-L4R5ZI", "--code-section", "ram")
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args, "--json")
+    report = json.loads(stdout)
+    fast = report["fast_code"]
+    assert code == 0 and fast["runs_from"] == "SRAM2 via 0x10000000" and 0 < fast["placed_bytes"] <= 2048
+    assert report["notes"][0].startswith(f"{len(fast['functions'])} functions, {fast['placed_bytes']:,} B in SRAM2")
+    assert report["code_section_comparison"]["line"].startswith(f"hottest {fast['placed_bytes']:,} B of hot code")
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args)
+    assert code == 0 and "B in SRAM2 via 0x10000000 (of the" in " ".join(stdout.split())
