@@ -150,7 +150,7 @@ def test_the_readme_lists_the_function_sections_of_a_split_hot_code() -> None:
     section = readme[readme.index(f"    {FAST_CODE_SECTION} : ALIGN(8)") :]
     section = section[: section.index("}")]
     assert "        *(.text.md_a)\n        *(.text.net_b)\n" in section and "md_*.o" not in section
-    assert "Only the hottest of it runs from SRAM2_CODE, as the whole does not fit: the 2\nfunctions" in readme
+    assert "Only the hottest of it runs from SRAM2_CODE, as the whole does not fit: 2\nfunctions that missed" in readme
     whole = render(graph, plan_memory(graph), code_region="SRAM2_CODE", code_alias=sram2).files["README.md"]
     assert "*md_*.o(.text .text.*)" in whole and "Only the hottest" not in whole
 
@@ -211,6 +211,8 @@ def test_veneers_overflowing_the_alias_make_the_choice_again_in_less_room(monkey
         fast.left == (candidates[1],) and "(1 functions that missed there too, 2,000 fetch-miss cycles" in fast.note()
     )
     assert fast.report()["left_in_flash"] == [{"name": "b", "bytes": 400, "flash_fetch_miss_cycles": 2000}]
+    assert "those with the most flash fetch-miss cycles per byte in a run with all code in flash" in fast.note()
+    assert "all that paid fetch misses in a run" in replace(fast, left=()).note()
 
 
 def test_a_budget_before_the_choice_counts_at_most_the_alias_for_code_that_will_be_split() -> None:

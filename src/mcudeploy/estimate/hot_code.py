@@ -64,10 +64,11 @@ class FastCode:
         return tuple(function.name for function in self.functions)
 
     def note(self) -> str:
+        which = "those with the most flash fetch-miss cycles per byte" if self.left else "all that paid fetch misses"
         return (
             f"{len(self.functions)} functions, {self.placed_bytes:,} B in {self.region.via_code_alias} (of the "
-            f"{self.hot_bytes:,} B of hot code; those with the most flash fetch-miss cycles per byte in a run with "
-            f"all code in flash); the rest in flash{self._left_note()}"
+            f"{self.hot_bytes:,} B of hot code; {which} in a run with all code in flash); the rest in flash"
+            f"{self._left_note()}"
         )
 
     def _left_note(self) -> str:
