@@ -16,7 +16,8 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
 * instruction fetch, as the part's flash timing in the database says (`Part.flash`): free from TCM,
   and from an SRAM run through its code alias (`MemoryRegion.code_alias`: the I-Code/D-Code buses,
-  where the budget pins the hot code's run image when it fits); from other SRAM on the Cortex-M3/M4,
+  where the budget pins the hot code's run image when it fits, else its hottest functions only, the rest
+  of the code priced in flash as `FLASH_CODE_LABEL`: `estimate.hot_code`); from other SRAM on the Cortex-M3/M4,
   over the System bus (`SYSTEM_BUS_FETCH_CORES`); from flash behind an instruction cache whose
   geometry the database gives (`fetch_line_bytes`), the plugin simulates that cache (LRU) and each
   missed line costs its flash reads (`read_bytes` each, `ws + 1` cycles): in sequence the prefetch
