@@ -38,6 +38,7 @@ from mcudeploy.codegen.tflm_project import generate_tflm_project
 from mcudeploy.devices import MemoryRegion, find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.model import hottest_code
 from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.files import read_regular
 from mcudeploy.memory import plan_memory
@@ -122,7 +123,7 @@ def generate(
         request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code_estimate(graph))
         place = arena_place(memory_budget(request, part), part, plan.arena_bytes)
         arena_section = place.section if place is not None else None
-    code_region, code_alias = hot_code_region(graph, plan, part, code_section)
+    code_region, code_alias, fast_functions = hot_code_region(graph, plan, part, code_section)
     linked_region = f"{code_alias.name}_CODE" if code_alias else code_region
     code = generate_code(
         graph,
@@ -133,6 +134,7 @@ def generate(
         force=force,
         code_region=linked_region,
         code_alias=code_alias,
+        fast_functions=fast_functions,
     )
     summary = {
         "model": graph.name,
@@ -146,6 +148,7 @@ def generate(
         "arena_placement": None if place is None else {"region": place.region, "why": place.why},
         "code_section": str(code_section),
         "hot_code_region": code_region,
+        "fast_functions": None if fast_functions is None else list(fast_functions),
         "variants": asdict(choice) if choice else None,
         "precision": precision(graph),
     }
@@ -167,7 +170,10 @@ def generate(
             f"weights in SRAM: {len(chosen.sram_weight_layers)} layers, {chosen.sram_weight_bytes:,} B)"
         )
     if code_region is not None:
-        console.print(f"  hot code: section {FAST_CODE_SECTION}, run from {code_region}; see README.md for the link")
+        only = f" ({len(fast_functions)} hottest functions; the rest in flash)" if fast_functions is not None else ""
+        console.print(
+            f"  hot code: section {FAST_CODE_SECTION}, run from {code_region}{only}; see README.md for the link"
+        )
     console.print(f"  API: {prefix}_init(), {prefix}_run(...), {prefix}_invoke(); see {folder}/README.md")
     print_precision_note(graph)
 
@@ -175,24 +181,30 @@ def generate(
 MODEL_FILE_LIMIT = 64 << 20
 
 
-def hot_code_region(graph, plan, part, code_section: CodeSection) -> tuple[str | None, MemoryRegion | None]:
+def hot_code_region(
+    graph, plan, part, code_section: CodeSection
+) -> tuple[str | None, MemoryRegion | None, tuple[str, ...] | None]:
     """The device memory the hot code runs from (None: flash), where the budget places its run image
-    (sized from the linked program where the core has a machine), and the SRAM whose code alias it runs
-    through, if so ("SRAM2 via 0x10000000"); an error when it has no room."""
+    (sized from the linked program where the core has a machine), the SRAM whose code alias it runs
+    through, if so ("SRAM2 via 0x10000000"), and when only its hottest functions fit that alias, which
+    (`estimate.model.hottest_code`, a run on QEMU; None: all of it); an error when it has no room."""
     if code_section == CodeSection.FLASH:
-        return None, None
+        return None, None, None
     code = measured_code(graph, plan, part.core, code_section) or code_estimate(graph)
     constants = constant_layout(graph, plan.alignment)
     budget = memory_budget(budget_request(plan.arena_bytes, constants, code, code_section=code_section), part)
+    aliased = budget.region_of(RUN_CODE)
+    if aliased is not None:
+        return aliased.via_code_alias, aliased, None
+    fast = hottest_code(graph, plan, part, stack_reserve(graph, part.core, None))
+    if fast is not None:
+        return fast.region.via_code_alias, fast.region, fast.names
     for short in budget.shortfalls:
         if short.item.name == RUN_CODE:
             room = f"{short.best_region} has {short.room:,} B free" if short.best_region else "no room"
             what = f"the hot code ({short.item.size:,} B) does not fit {part.name}: {room}"
             raise McuDeployError(f"--code-section {code_section}", what)
-    aliased = budget.region_of(RUN_CODE)
-    if aliased is not None:
-        return aliased.via_code_alias, aliased
-    return next(use.span.name for use in budget.uses if any(item.name == RUN_CODE for item in use.items)), None
+    return next(use.span.name for use in budget.uses if any(item.name == RUN_CODE for item in use.items)), None, None
 
 
 def _generate_tflm(graph, model: Path, part, kernels: Kernels, output: Path, force: bool, json: bool) -> None:

@@ -92,7 +92,8 @@ CodeSectionOption = Annotated[
         "--code-section",
         help="Where the hot code (kernel library and layers) runs: in place from flash, or copied at start-up "
         "to ITCM (parts that have one) or SRAM (first an SRAM the core fetches through a code alias, as the "
-        "STM32L4's SRAM2 at 0x10000000, where the code fits it); the budget counts it in flash and there.",
+        "STM32L4's SRAM2 at 0x10000000: the whole where it fits, else the functions that miss the flash's "
+        "instruction cache most per byte, the rest left in flash); the budget counts it in flash and there.",
         case_sensitive=False,
     ),
 ]

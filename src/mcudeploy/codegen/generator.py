@@ -11,6 +11,7 @@ the same inputs give the same bytes.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from mcudeploy.codegen.library import (
     INCLUDE_DIR,
     LIBRARY_DIR,
     SRAM_WEIGHTS_SECTION,
+    fast_code_inputs,
     library_text,
     needed_files,
 )
@@ -91,13 +93,15 @@ def generate(
     guard_bytes: int = 0,
     code_region: str | None = None,
     code_alias: MemoryRegion | None = None,
+    fast_functions: Sequence[str] | None = None,
 ) -> GeneratedCode:
     """Write the C project of `graph` with the memory `plan` into `out_dir`. The same project builds
     for any core and takes the fastest kernel paths the compiler's target has (see `library`).
     `guard_bytes` (sanitizer builds) leaves a never-read red zone of that many bytes after every
     constant array, for a harness to poison. `code_region` (`--code-section`): the device memory the
     hot code runs from; the README then says how to link and copy it there (`code_alias`: the SRAM whose
-    code alias that region is, e.g. SRAM2 at 0x1000_0000: the README says how to declare it).
+    code alias that region is, e.g. SRAM2 at 0x1000_0000: the README says how to declare it; `fast_functions`:
+    the only functions that run there, when not all the hot code does).
 
     The files are written to a folder beside `out_dir`, then moved into place (see
     `mcudeploy.files.write_folder`: which existing folders are replaced, and how); `force`
@@ -109,7 +113,7 @@ def generate(
         raise McuDeployError(arena_section, "a section name may hold letters, digits, '_', '.' and '$' only")
     out_dir = Path(out_dir)
     check_output_folder(out_dir, force)
-    rendered = render(graph, plan, prefix, arena_section, guard_bytes, code_region, code_alias)
+    rendered = render(graph, plan, prefix, arena_section, guard_bytes, code_region, code_alias, fast_functions)
     write_folder({name: text.encode("utf-8") for name, text in rendered.files.items()}, out_dir, force)
     return GeneratedCode(
         directory=out_dir,
@@ -130,6 +134,7 @@ def render(
     guard_bytes: int = 0,
     code_region: str | None = None,
     code_alias: MemoryRegion | None = None,
+    fast_functions: Sequence[str] | None = None,
 ) -> RenderedProject:
     """Every file of the project, by relative path, without writing anything."""
     numbers = [0, *graph.called_order()]
@@ -158,6 +163,7 @@ def render(
     context.update(
         code_region=code_region,
         code_alias=code_alias,
+        fast_code_inputs=fast_code_inputs(fast_functions) if fast_functions is not None else None,
         fast_code_section=FAST_CODE_SECTION,
         hot_objects=HOT_OBJECTS,
         weights=weights_members(graph, layout, _derived_values(graph), _folded_biases(codes)),

@@ -10,7 +10,7 @@ target macros pick one (MD_PATH_* in md_nn_support.h); the others compile to not
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -29,6 +29,16 @@ linker script's `.data.*` takes it into RAM with its load image in flash, and th
 HOT_OBJECTS = ("md_*.o", "network.o")
 """The objects whose code `--code-section` moves: the kernel library's (md_*.c) and the generated
 layers' (network.c), by object name (make names them so; CMake's are md_*.c.o, network.c.o)."""
+
+
+def fast_code_inputs(fast_functions: Sequence[str] | None) -> list[str]:
+    """The input-section patterns of the fast code: the hot objects' whole code (None), else those
+    functions' sections only (the code is compiled with -ffunction-sections: `.text.<function>`)."""
+    if fast_functions is None:
+        return [f"{pattern}(.text .text.*)" for pattern in HOT_OBJECTS]
+    return [f"*(.text.{name})" for name in fast_functions]
+
+
 ISA_SUFFIXES = ("_dsp", "_mve")
 """Sources defining the same functions as `md_<family>.c` for one instruction-set extension."""
 

@@ -364,6 +364,7 @@ def build_harness(
     extra_defines: Defines | None = None,
     steps: int = 1,
     code_section: str = "flash",
+    fast_functions: Sequence[str] | None = None,
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
     arena too large for the target's RAM region goes to a larger one. `extra_flags` come after
@@ -376,7 +377,8 @@ def build_harness(
     between its own count marks (`REPEAT_DEFINE`); `extra_defines`: e.g. MD_PORTABLE,
     MD_PROFILE_LAYERS (see mdnn/Include/md_nn.h); `steps`: inferences after one init, each on the
     files of its own folder (run it with `run_harness_steps`); `code_section` itcm or ram: the kernels
-    and layers run from there, copied from flash at start-up (`emulation.linker.FAST_CODE_SECTION`)."""
+    and layers run from there, copied from flash at start-up (`emulation.linker.FAST_CODE_SECTION`), or
+    only the functions `fast_functions` names."""
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))
@@ -398,6 +400,7 @@ def build_harness(
         arena_section=ARENA_SECTION,
         arena_region=target.arena_region(code.arena_bytes, DEFAULT_STACK_SIZE),
         code_section=code_section,
+        fast_functions=fast_functions,
     )
 
 

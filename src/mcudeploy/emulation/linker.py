@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from string import Template
 
-from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS, SRAM_WEIGHTS_SECTION
+from mcudeploy.codegen.library import FAST_CODE_SECTION, SRAM_WEIGHTS_SECTION, fast_code_inputs
 from mcudeploy.devices import Machine, MemoryRegion
 from mcudeploy.emulation.targets import Target
 from mcudeploy.errors import McuDeployError
@@ -23,11 +24,11 @@ def fast_code_region(machine: Machine, code_section: str) -> MemoryRegion:
     return itcm[0] if code_section == "itcm" and itcm else machine.ram
 
 
-def _fast_code_lines(machine: Machine, code_section: str) -> str:
+def _fast_code_lines(machine: Machine, code_section: str, fast_functions: Sequence[str] | None = None) -> str:
     """The output section of the hot code (run from ITCM/RAM, loaded in flash), or empty markers."""
     if code_section == "flash":
         return "    __fast_code_start = 0;\n    __fast_code_end = 0;\n    __fast_code_load = 0;\n"
-    inputs = "\n".join(f"        {pattern}(.text .text.*)" for pattern in HOT_OBJECTS)
+    inputs = "\n".join(f"        {pattern}" for pattern in fast_code_inputs(fast_functions))
     run, load = _region_name(fast_code_region(machine, code_section)), _region_name(machine.rodata)
     return (
         f"    {FAST_CODE_SECTION} : ALIGN(8)\n    {{\n        __fast_code_start = .;\n{inputs}\n"
@@ -72,11 +73,13 @@ def render_linker_script(
     arena_region: str = "ram",
     stack_size: int = DEFAULT_STACK_SIZE,
     code_section: str = "flash",
+    fast_functions: Sequence[str] | None = None,
 ) -> str:
     """The linker script for `target`: vectors and code in its code region, constants in its
     read-only region, data/bss/stack in RAM, and `arena_section` (NOLOAD, zeroed at start-up,
     bounded by `__arena_start`/`__arena_end`) in the region called `arena_region`; with `code_section`
-    itcm or ram, the hot code (`HOT_OBJECTS`) in `FAST_CODE_SECTION`, copied there from flash at start-up;
+    itcm or ram, the hot code (`HOT_OBJECTS`, or only the functions `fast_functions` names) in
+    `FAST_CODE_SECTION`, copied there from flash at start-up;
     the constants read from SRAM (`SRAM_WEIGHTS_SECTION`) first in `.data`, bounded by `__sram_weights_start`
     and `__sram_weights_end`."""
     if target.machine is None:
@@ -95,6 +98,6 @@ def render_linker_script(
         arena_region=_region_name(machine.region(arena_region)),
         stack_size=f"{stack_size:#x}",
         region_symbols=_region_symbols(machine),
-        fast_code=_fast_code_lines(machine, code_section),
+        fast_code=_fast_code_lines(machine, code_section, fast_functions),
         sram_weights_section=SRAM_WEIGHTS_SECTION,
     )

@@ -108,12 +108,14 @@ def build(
     arena_region: str = "ram",
     stack_size: int = DEFAULT_STACK_SIZE,
     code_section: str = "flash",
+    fast_functions: Sequence[str] | None = None,
 ) -> Path:
     """Compiles and links `sources` with our runtime (`mcu_host.h` is on the include path) into
     `output_elf`. For Cortex-M targets the linker script and a map file are written beside it
     (same name, `.ld` / `.map`). `extra_flags` come after ours, so they can override e.g. `-O2`.
     `code_section` itcm or ram (Cortex-M): the sources are first compiled to objects named after
-    them (in `<elf>.objects/`), which the linker script's hot-code patterns select by name."""
+    them (in `<elf>.objects/`), which the linker script's hot-code patterns select by name (only the
+    functions `fast_functions` names, when given: the rest stays in `.text`)."""
     target = get_target(target) if isinstance(target, str) else target
     output_elf = Path(output_elf)
     output_elf.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +137,9 @@ def build(
         *compile_flags,
         *(str(source) for source in inputs),
         *(str(source) for source in runtime_sources(target)),
-        *_link_flags(target, output_elf.resolve(), arena_section, arena_region, stack_size, code_section),
+        *_link_flags(
+            target, output_elf.resolve(), arena_section, arena_region, stack_size, code_section, fast_functions
+        ),
     ]
     _run_compiler(command, target, cwd=objects)  # the objects then named as the script's patterns say
     return output_elf
@@ -152,12 +156,20 @@ def _compile_objects(compile_flags: list[str], sources: list[Path], folder: Path
 
 
 def _link_flags(
-    target: Target, output_elf: Path, arena_section: str, arena_region: str, stack_size: int, code_section: str
+    target: Target,
+    output_elf: Path,
+    arena_section: str,
+    arena_region: str,
+    stack_size: int,
+    code_section: str,
+    fast_functions: Sequence[str] | None,
 ) -> list[str]:
     """Host: the system's usual link. Cortex-M: our linker script (written beside the ELF) and a map file."""
     if target.is_host:
         return [*HOST_LINK_FLAGS, "-o", str(output_elf), "-lm"]
     script = output_elf.with_suffix(".ld")
-    script.write_text(render_linker_script(target, arena_section, arena_region, stack_size, code_section))
+    script.write_text(
+        render_linker_script(target, arena_section, arena_region, stack_size, code_section, fast_functions)
+    )
     map_file = output_elf.with_suffix(".map")
     return [*ARM_LINK_FLAGS, f"-T{script}", f"-Wl,-Map={map_file}", "-o", str(output_elf), "-lm"]

@@ -61,7 +61,14 @@ def _memory_cycles(counts: ExecutionCounts, memory: MemoryTiming) -> dict[str, f
     cycles["code fetch"] = (
         taken * memory.branch_fetch_cycles
         + counts.instructions * memory.instruction_fetch_cycles
-        + counts.events.get(FETCH_MISS_BRANCH, 0) * memory.fetch_miss_branch_cycles
-        + counts.events.get(FETCH_MISS_SEQUENTIAL, 0) * memory.fetch_miss_sequential_cycles
+        + fetch_miss_cycles(counts, memory)
     )
     return cycles
+
+
+def fetch_miss_cycles(counts: ExecutionCounts, memory: MemoryTiming) -> float:
+    """What the lines `counts` missed in the simulated instruction cache in front of flash cost."""
+    return (
+        counts.events.get(FETCH_MISS_BRANCH, 0) * memory.fetch_miss_branch_cycles
+        + counts.events.get(FETCH_MISS_SEQUENTIAL, 0) * memory.fetch_miss_sequential_cycles
+    )

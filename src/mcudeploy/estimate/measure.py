@@ -25,6 +25,7 @@ stream counted is the M0+'s own.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,8 @@ class ModelRun:
     inference: ExecutionCounts
     elf: Path
     waiting: list[WaitingRun] = field(default_factory=list)
+    functions: Mapping[str, ExecutionCounts] = field(default_factory=dict)
+    """Self counts per function over the whole run (init and every inference; the harness's own too)."""
 
 
 @dataclass(frozen=True)
@@ -123,13 +126,24 @@ def build_model(
     workdir: Path,
     steps: int = 1,
     code_section: str = "flash",
+    fast_functions: Sequence[str] | None = None,
 ) -> Path:
     """Generate the model's C and build it with the harness for `target` with one function per
     layer (MD_PROFILE_LAYERS): with the best kernel paths the core has, or its portable C
-    (`portable`, MD_PORTABLE); `steps` inferences after one init; the hot code run from `code_section`."""
+    (`portable`, MD_PORTABLE); `steps` inferences after one init; the hot code run from `code_section`
+    (only the functions `fast_functions` names, when given)."""
     code = generate_project(graph, plan, target, workdir / "generated")
     defines = {**LAYER_FUNCTIONS, **({"MD_PORTABLE": None} if portable else {})}
-    return build_harness(graph, code, target, workdir, extra_defines=defines, steps=steps, code_section=code_section)
+    return build_harness(
+        graph,
+        code,
+        target,
+        workdir,
+        extra_defines=defines,
+        steps=steps,
+        code_section=code_section,
+        fast_functions=fast_functions,
+    )
 
 
 def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> InstructionCounting:
@@ -161,7 +175,7 @@ def run_model(graph: Graph, elf: Path, target: Target, memory: MemoryTiming, wor
     period = zip(waited[stream.start : -1], inferences[stream.start : -1], strict=True)
     waiting = [WaitingRun(layer, item) for layer, item in period]
     layers = {op.index: last_layers[layer_function(op.index)] for op in graph.operators}
-    return ModelRun(target.name, layers, inferences[-1], elf, waiting)
+    return ModelRun(target.name, layers, inferences[-1], elf, waiting, counts.function_counts)
 
 
 def _check_counted(graph: Graph, result: HarnessRun, target: str) -> None:

@@ -16,7 +16,8 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
 * instruction fetch, as the part's flash timing in the database says (`Part.flash`): free from TCM,
   and from an SRAM run through its code alias (`MemoryRegion.code_alias`: the I-Code/D-Code buses,
-  where the budget pins the hot code's run image when it fits); from other SRAM on the Cortex-M3/M4,
+  where the budget pins the hot code's run image when it fits, else its hottest functions only, the rest
+  of the code priced in flash as `FLASH_CODE_LABEL`: `estimate.hot_code`); from other SRAM on the Cortex-M3/M4,
   over the System bus (`SYSTEM_BUS_FETCH_CORES`); from flash behind an instruction cache whose
   geometry the database gives (`fetch_line_bytes`), the plugin simulates that cache (LRU) and each
   missed line costs its flash reads (`read_bytes` each, `ws + 1` cycles): in sequence the prefetch
@@ -54,6 +55,9 @@ from mcudeploy.memory.budget import (
 )
 
 CODE_LABEL = "code"
+FLASH_CODE_LABEL = "flash code"
+"""The code outside `FAST_CODE_SECTION` (`.vectors`, `.text`) where the hot code's sections are split between an
+SRAM's code alias and flash (`device_memory`'s `split_code`); else it is priced as `CODE_LABEL`."""
 CONSTANTS_LABEL = "constants"
 SRAM_WEIGHTS_LABEL = "sram weights"
 ARENA_LABEL = "arena"
@@ -98,8 +102,10 @@ def program_layout(elf: Path, target: Target) -> ProgramLayout:
     image = ElfImage(elf)
     ranges: list[tuple[str, int, int]] = []
     for section in image.sections:
-        if section.allocated and section.size and section.name in (".vectors", FAST_CODE_SECTION, ".text"):
+        if section.allocated and section.size and section.name == FAST_CODE_SECTION:
             ranges.append((CODE_LABEL, section.address, section.address + section.size))
+        elif section.allocated and section.size and section.name in (".vectors", ".text"):
+            ranges.append((FLASH_CODE_LABEL, section.address, section.address + section.size))
         elif section.allocated and section.size and not section.writable and not section.executable:
             ranges.append((CONSTANTS_LABEL, section.address, section.address + section.size))
     names = {symbol.name: symbol.address for symbol in image.symbols if symbol.defined}
@@ -150,11 +156,16 @@ class MemoryTiming:
     """How instruction fetch and the caches are priced on this device."""
 
     def plugin_ranges(self, layout: ProgramLayout) -> tuple[MemoryRange, ...]:
-        """The plugin's memory ranges: the layout, each marked cached when its region is."""
-        return tuple(
-            MemoryRange(label, start, end, self.regions[label].cached if label in self.regions else False)
-            for label, start, end in layout.ranges
-        )
+        """The plugin's memory ranges: the layout, each marked cached when its region is (the code in flash
+        counted as the rest of the code unless it is priced apart)."""
+        ranges = []
+        for label, start, end in layout.ranges:
+            if label == FLASH_CODE_LABEL and label not in self.regions:
+                label = CODE_LABEL
+            ranges.append(
+                MemoryRange(label, start, end, self.regions[label].cached if label in self.regions else False)
+            )
+        return tuple(ranges)
 
 
 def zero_wait_memory(clock_mhz: float) -> MemoryTiming:
@@ -333,10 +344,26 @@ def _flash_notes(device: Device, spans: Mapping[str, Span]) -> list[str]:
     return notes
 
 
-def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float) -> MemoryTiming:
+def splits_hot_code(device: Device) -> bool:
+    """Whether the hot code's functions can be split between an SRAM's code alias and flash, each priced where
+    it runs: the device has a code alias and its flash's instruction cache is simulated (fetch there costs
+    its misses only, as the alias costs nothing: no per-instruction or per-branch wait to tell apart)."""
+    flash = device.part.flash
+    in_flash = _fallback_span(device, CODE_LABEL).regions[0]
+    simulated = (
+        in_flash.kind == RegionKind.FLASH and in_flash.cacheable and bool(flash.cache and flash.fetch_line_bytes)
+    )
+    return simulated and any(region.code_alias is not None for region in device.regions)
+
+
+def device_memory(
+    device: Device, budget: MemoryBudget | None, clock_mhz: float, split_code: bool = False
+) -> MemoryTiming:
     """The cost of each kind of access on `device` at `clock_mhz`, with the budget's placement
     (without a budget, e.g. for a program we did not generate: code and constants in the
-    largest flash, data in the largest SRAM)."""
+    largest flash, data in the largest SRAM). `split_code` (`splits_hot_code`, the budget's run image
+    pinned to a code alias): only `FAST_CODE_SECTION` runs there, the rest of the code (`FLASH_CODE_LABEL`)
+    from flash, its instruction cache simulated."""
     if clock_mhz <= 0 or clock_mhz > device.part.max_clock_mhz:
         raise McuDeployError(
             f"--clock {clock_mhz:g}", f"must be above 0 and at most {device.name}'s {device.part.max_clock_mhz} MHz"
@@ -369,13 +396,25 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
     elif budget is not None and _span_of(budget, (RUN_CODE,)) is not None:
         notes += _missed_code_alias(device, budget, spans[CODE_LABEL])
     fetch = _code_fetch(device, spans[CODE_LABEL], regions[CODE_LABEL], cache)
+    alias_fetch = None
+    if split_code:
+        assert budget is not None and budget.region_of(RUN_CODE) is not None, "split code runs through a code alias"
+        spans[FLASH_CODE_LABEL] = _span_of(budget, (MEASURED_CODE, CODE)) or _fallback_span(device, CODE_LABEL)
+        regions[FLASH_CODE_LABEL] = region_cost(FLASH_CODE_LABEL, spans[FLASH_CODE_LABEL], device, clock_mhz, cache)
+        alias_fetch, fetch = fetch, _code_fetch(device, spans[FLASH_CODE_LABEL], regions[FLASH_CODE_LABEL], cache)
+        assert fetch.cache is not None, "splits_hot_code: the flash's instruction cache is simulated"
     if budget is not None and _span_of(budget, (SRAM_WEIGHTS,)) is not None:
         copied = sum(item.size for item in budget.request.items if item.name == SRAM_WEIGHTS)
         notes.append(
             f"{copied:,} B of weights read from {spans[SRAM_WEIGHTS_LABEL].name}, "
             "copied there from flash at start-up (before any inference: not priced)"
         )
-    if budget is not None and _span_of(budget, (RUN_CODE,)) is not None:
+    if split_code:
+        notes.append(
+            f"code priced where it runs: {FAST_CODE_SECTION} from {regions[CODE_LABEL].placed_in}, the rest "
+            f"(.text) from {spans[FLASH_CODE_LABEL].name}, its instruction cache simulated"
+        )
+    elif budget is not None and _span_of(budget, (RUN_CODE,)) is not None:
         notes.append(
             f"all code priced as run from {regions[CODE_LABEL].placed_in}: the hot code (kernels and layers, "
             "--code-section) runs there, the little else an inference calls (memcpy, memset) stays in flash"
@@ -391,7 +430,11 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         fetch.per_branch_miss,
         fetch.per_sequential_miss,
         tuple(dict.fromkeys([*notes, *_flash_notes(device, spans)])),
-        (fetch.approximation, f"flash timing: {device.part.flash.source}"),
+        (
+            *((alias_fetch.approximation,) if alias_fetch else ()),
+            fetch.approximation,
+            f"flash timing: {device.part.flash.source}",
+        ),
     )
 
 

@@ -13,26 +13,30 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.costs import layer_macs
 from mcudeploy.analysis.floats import float_operators
-from mcudeploy.devices import CORES, Device, Fpu, find_device
+from mcudeploy.devices import CORES, Device, Fpu, MemoryRegion, find_device
 from mcudeploy.emulation import Target, core_target
 from mcudeploy.engine import Engine
 from mcudeploy.estimate.cycles import CycleBreakdown, price
+from mcudeploy.estimate.hot_code import FastCode, split_hot_code
 from mcudeploy.estimate.measure import build_model, run_model, stream_frames
-from mcudeploy.estimate.memory import MemoryTiming, device_memory
+from mcudeploy.estimate.memory import MemoryTiming, device_memory, splits_hot_code
 from mcudeploy.estimate.placement import CACHE_CORES, Placement, arena_placements
 from mcudeploy.estimate.stack import StackNeed, stack_need, static_need
 from mcudeploy.estimate.timings import CoreTiming, core_timing
 from mcudeploy.ir import Graph
 from mcudeploy.ir.options import CallOnceOptions, WhileOptions
-from mcudeploy.memory import plan_memory
+from mcudeploy.memory import MemoryPlan, plan_memory
 from mcudeploy.memory.budget import (
+    RUN_CODE,
+    CodeEstimate,
     CodeSection,
+    MemoryBudget,
     budget_request,
     check_code_section,
     code_estimate,
@@ -88,6 +92,9 @@ class ModelEstimate:
     """Where the hot code runs (`--code-section`)."""
     hot_code_bytes: int | None = None
     """Its run image in ITCM/SRAM (the budget's), None when it runs from flash."""
+    fast_code: FastCode | None = None
+    """The functions run from an SRAM's code alias, the hot code's rest in flash (`estimate.hot_code`), when
+    the whole did not fit it."""
 
     @property
     def milliseconds(self) -> float:
@@ -175,11 +182,21 @@ def estimate_model(
     request = budget_request(plan.arena_bytes, constants, code, stack.bytes, code_section=code_section)
     budget = memory_budget(request, device)
     memory = device_memory(device, budget, clock)
+    alias = _code_alias_missed(device, budget, code_section)
+    fast = None
     with tempfile.TemporaryDirectory(prefix="mcudeploy-estimate-", dir=workdir) as scratch:
         folder = Path(scratch)
         target = emulation_target(device.core)
         stream = stream_frames(graph)
-        elf = build_model(graph, plan, portable, target, folder, len(stream.frames), str(code_section))
+        if alias is not None:
+            in_flash = _all_code_in_flash(graph, plan, device, code, stack.bytes, clock)
+            fast, elf = split_hot_code(graph, plan, portable, target, folder, stream, in_flash, alias, code.run_bytes)
+            code = replace(code, hot_bytes=fast.placed_bytes)
+            request = budget_request(plan.arena_bytes, constants, code, stack.bytes, code_section=code_section)
+            budget = memory_budget(request, device)
+            memory = device_memory(device, budget, clock, split_code=budget.region_of(RUN_CODE) is not None)
+        else:
+            elf = build_model(graph, plan, portable, target, folder, len(stream.frames), str(code_section))
         run = run_model(graph, elf, target, memory, folder, stream)
     streaming = len(stream.frames) > 1
     priced = placements and not portable and not streaming
@@ -188,7 +205,7 @@ def estimate_model(
         _layer_estimate(graph, index, price(counts, timing, memory), timing, clock)
         for index, counts in run.layers.items()
     ]
-    notes = [*memory.notes, f"stack in the budget: {stack.describe()}"]
+    notes = [*([fast.note()] if fast else []), *memory.notes, f"stack in the budget: {stack.describe()}"]
     if streaming and placements and not portable and device.core in CACHE_CORES:
         notes.append("arena placements not priced: they repeat one inference, this model's CIRCULAR_BUFFER waits")
     if device.part.fpu == Fpu.NONE and (floats := float_operators(graph)):
@@ -226,7 +243,48 @@ def estimate_model(
         ],
         code_section=code_section,
         hot_code_bytes=code.run_bytes if code_section != CodeSection.FLASH else None,
+        fast_code=fast,
     )
+
+
+def _all_code_in_flash(
+    graph: Graph, plan: MemoryPlan, device: Device, code: CodeEstimate, stack_bytes: int, clock: float
+) -> MemoryTiming:
+    """The device's memory timing with all code in flash: what the hot functions are ranked by."""
+    request = budget_request(plan.arena_bytes, constant_layout(graph, plan.alignment), code, stack_bytes)
+    return device_memory(device, memory_budget(request, device), clock)
+
+
+def hottest_code(
+    graph: Graph,
+    plan: MemoryPlan,
+    device: Device,
+    stack_bytes: int,
+    clock_mhz: float | None = None,
+    workdir: Path | None = None,
+) -> FastCode | None:
+    """With `--code-section ram`, the hottest functions of the hot code run through an SRAM's code alias
+    (`estimate.hot_code`, runs of its own on QEMU) when the whole does not fit it; else None."""
+    code = measured_code(graph, plan, device.core, CodeSection.RAM)
+    if code is None:
+        return None
+    constants = constant_layout(graph, plan.alignment)
+    request = budget_request(plan.arena_bytes, constants, code, stack_bytes, code_section=CodeSection.RAM)
+    alias = _code_alias_missed(device, memory_budget(request, device), CodeSection.RAM)
+    if alias is None:
+        return None
+    in_flash = _all_code_in_flash(graph, plan, device, code, stack_bytes, float(clock_mhz or device.part.max_clock_mhz))
+    with tempfile.TemporaryDirectory(prefix="mcudeploy-hot-code-", dir=workdir) as scratch:
+        target, stream = emulation_target(device.core), stream_frames(graph)
+        return split_hot_code(graph, plan, False, target, Path(scratch), stream, in_flash, alias, code.run_bytes)[0]
+
+
+def _code_alias_missed(device: Device, budget: MemoryBudget, code_section: CodeSection) -> MemoryRegion | None:
+    """The SRAM with a code alias to run the hottest of the hot code from (`estimate.hot_code`), when
+    `--code-section ram` wants it there but the whole does not fit it; else None."""
+    if code_section != CodeSection.RAM or budget.region_of(RUN_CODE) is not None or not splits_hot_code(device):
+        return None
+    return max((region for region in device.regions if region.code_alias is not None), key=lambda r: r.size)
 
 
 def control_flow_notes(graph: Graph) -> list[str]:

@@ -53,6 +53,7 @@ from mcudeploy.codegen import render
 from mcudeploy.devices import Device, RegionKind, find_core
 from mcudeploy.emulation.plugin import cache_dir, plugin_library
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.hot_code import split_bound
 from mcudeploy.estimate.memory import CONSTANTS_LABEL, device_memory
 from mcudeploy.estimate.model import estimate_model
 from mcudeploy.estimate.stack import static_need
@@ -407,9 +408,11 @@ class _Evaluator:
         return plan, memory_budget(request, self.device)
 
     def measured_code(self, plan: MemoryPlan | None = None) -> CodeEstimate | None:
-        """The code of the configuration set on the graph, linked with its hot code run from the code section."""
+        """The code of the configuration set on the graph, linked with its hot code run from the code section
+        (where its hottest functions only will run through a code alias, at most the alias's bytes there)."""
         plan = plan or plan_memory(self.graph, alignment=self.alignment)
-        return measured_code(self.graph, plan, self.device.core, self.code_section)
+        code = measured_code(self.graph, plan, self.device.core, self.code_section)
+        return None if code is None else split_bound(code, self.device, self.code_section)
 
     def arena_room(self, config: Config) -> int:
         """The largest arena the device's RAM holds beside everything else of `config`."""

@@ -47,6 +47,7 @@ def estimate_report(estimate: ModelEstimate) -> dict[str, Any]:
         "peak_source": timing.peak_source,
         "fits": estimate.fits,
         "code_section": str(estimate.code_section),
+        "fast_code": estimate.fast_code.report() if estimate.fast_code else None,
         "stack": _stack(estimate),
         "arena_placements": [
             {
@@ -199,11 +200,17 @@ def code_section_comparison(
     chose the variants timing them with the code where `placed` runs it (the line says the flash figure
     is for those variants, not for those it would choose for flash)."""
     where = placed.memory.regions["code"].placed_in
+    fast = placed.fast_code
+    hot = (
+        f"hot code in {where}"
+        if fast is None
+        else f"hottest {fast.placed_bytes:,} B of hot code in {where}, the rest in flash"
+    )
     change = placed.inference.total / in_flash.inference.total - 1 if in_flash.inference.total else 0.0
     saved = in_flash.inference.total - placed.inference.total
     verdict = f"{abs(saved):,.0f} cycles {'faster' if saved > 0 else 'slower'}" if saved else "no change"
     line = (
-        f"hot code in {where} (--code-section {placed.code_section}): {placed.inference.total:,.0f} cycles, "
+        f"{hot} (--code-section {placed.code_section}): {placed.inference.total:,.0f} cycles, "
         f"{placed.milliseconds:.3f} ms; in flash: {in_flash.inference.total:,.0f} cycles, "
         f"{in_flash.milliseconds:.3f} ms ({change:+.3%}: {verdict}; each its own build and QEMU run)"
     )
