@@ -1,7 +1,7 @@
 """Cycles per inference of our generated code beside TensorFlow Lite Micro + CMSIS-NN.
 
     python bench/instructions.py [--targets m4,m55,m7,m33] [--models kws,vww_96,...] [--per-layer]
-                                 [--optimize speed|balanced|size]
+                                 [--optimize speed|balanced|size] [--code-section flash|itcm|ram]
 
 Per int8 model and emulated core, on the core's benchmark part (real_models.BENCH_PARTS, e.g.
 NUCLEO-L4R5ZI at 120 MHz for M4): the cycles and ms of one inference as `mcudeploy estimate`
@@ -12,7 +12,9 @@ with the same part, clock and cycle model (measured by bench/tflm_cmsis_nn.py), 
 over theirs. Every run is also checked bit for bit against the reference engine. `--per-layer`
 adds each layer's cycles and instructions. `--optimize` takes the kernel variants `mcudeploy
 estimate --optimize` chooses for the part (int16 weights where they pay); without it, im2col and
-int8 weights everywhere, as the tables were measured.
+int8 weights everywhere, as the tables were measured. `--code-section` runs our hot code from there, as
+`mcudeploy estimate --code-section` does (ram on the L4R5: its hottest functions in SRAM2 through the
+I-Code alias); TFLM + CMSIS-NN's stays in flash, as measured.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from mcudeploy.analysis.costs import total_macs
 from mcudeploy.estimate import ModelEstimate, estimate_model
 from mcudeploy.importers import load_model
 from mcudeploy.inputs import random_inputs
+from mcudeploy.memory.budget import CodeSection
 from mcudeploy.validation.runner import TargetResult, Validator
 from real_models import BENCH_PARTS, INT8_MODELS, MODELS, OPTIMIZE_CHOICES, choose_variants
 
@@ -44,15 +47,18 @@ CONV_HEAVY = ("vww_96", "ic_resnet8", "person_detect")
 """Models whose MACs are mostly convolutions: the issue asks >= 0.7 MACs per cycle on M4."""
 
 
-def measure(name: str, targets: list[str], objective: str | None = None) -> list[dict]:
+def measure(
+    name: str, targets: list[str], objective: str | None = None, code_section: CodeSection = CodeSection.FLASH
+) -> list[dict]:
     rows = []
     for target in targets:
         part, clock = BENCH_PARTS[target]
         graph = load_model(MODELS / INT8_MODELS[name])
-        choose_variants(graph, part, clock, objective, weights_in_flash=True)  # as TFLM + CMSIS-NN keep theirs
+        # Weights in flash, as TFLM + CMSIS-NN keep theirs.
+        choose_variants(graph, part, clock, objective, weights_in_flash=True, code_section=code_section)
         validator = Validator(graph)
         try:
-            estimate = estimate_model(graph, part, clock)
+            estimate = estimate_model(graph, part, clock, code_section=code_section)
             checked = validator.validate_target(target, [random_inputs(graph, 0)])
             rows.append(_row(name, target, total_macs(graph), checked, estimate))
         finally:
@@ -103,6 +109,12 @@ def main() -> None:
     parser.add_argument(
         "--optimize", choices=OPTIMIZE_CHOICES, help="kernel variants as `mcudeploy estimate --optimize` chooses them"
     )
+    parser.add_argument(
+        "--code-section",
+        choices=[section.value for section in CodeSection],
+        default=CodeSection.FLASH.value,
+        help="where our hot code runs, as `mcudeploy estimate --code-section`",
+    )
     args = parser.parse_args()
     targets = args.targets.split(",")
     print(
@@ -112,7 +124,7 @@ def main() -> None:
     )
     rows = []
     for name in args.models.split(","):
-        for row in measure(name, targets, args.optimize):
+        for row in measure(name, targets, args.optimize, CodeSection(args.code_section)):
             _print(row)
             rows.append(row)
     for target in targets:
