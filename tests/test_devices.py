@@ -220,6 +220,7 @@ def test_a_fetch_geometry_that_does_not_divide_the_instruction_cache_is_refused(
         ({"read_bytes": 32}, "does not divide"),
         ({"fetch_line_bytes": 48, "read_bytes": 16}, "does not divide"),
         ({"fetch_ways": 3}, "does not divide"),
+        ({"fetch_line_bytes": 0, "serves_data_reads": True}, "serves_data_reads needs"),
     ):
         broken = {**part, "flash": {**part["flash"], **change}}
         with pytest.raises(ValueError, match=message):

@@ -11,8 +11,10 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
 * through a cache, a penalty per read miss only. The plugin simulates the cache (LRU):
   the core's L1 data cache on Cortex-M7/M55 (32-byte lines, 4 ways), or the flash
   accelerator's data lines (ST ART, 16-byte lines, fully associative), or a code-bus cache
-  that also serves data reads from flash (ST ICACHE, XIP caches). A miss costs the line's
-  wait states: `ws` for a 16-byte accelerator line, `ws + 1 + line/8` for an L1 line
+  that also serves data reads from flash (ST ICACHE, XIP caches: where the database gives its
+  geometry, the very cache the plugin simulates for instruction fetch, one for both). A miss costs the
+  line's wait states: `ws` for a 16-byte accelerator line, its flash reads less the access itself
+  (`reads * (ws + 1) - 1`) for a code-bus cache, `ws + 1 + line/8` for an L1 line
   (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
 * instruction fetch, as the part's flash timing in the database says (`Part.flash`): free from TCM,
   and from an SRAM run through its code alias (`MemoryRegion.code_alias`: the I-Code/D-Code buses,
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mcudeploy.codegen.library import FAST_CODE_SECTION
-from mcudeploy.devices import Device, MemoryRegion, RegionKind, Span, find_core
+from mcudeploy.devices import Device, MemoryRegion, Part, RegionKind, Span, find_core
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
 from mcudeploy.errors import McuDeployError
@@ -148,6 +150,8 @@ class MemoryTiming:
     notes: tuple[str, ...] = field(default_factory=tuple)
     approximations: tuple[str, ...] = field(default_factory=tuple)
     """How instruction fetch and the caches are priced on this device."""
+    shared_cache: bool = False
+    """Data reads of cached ranges go through `fetch_cache` (one cache on the code bus), not `cache`."""
 
     def plugin_ranges(self, layout: ProgramLayout) -> tuple[MemoryRange, ...]:
         """The plugin's memory ranges: the layout, each marked cached when its region is."""
@@ -176,6 +180,10 @@ class DeviceCache:
     name: str
     level_one: bool
     """The core's L1 (caches every cacheable region) rather than a cache in front of flash only."""
+    reads_per_line: int = 1
+    """Flash reads a missed line takes (a cache in front of flash)."""
+    shared_with_fetch: bool = False
+    """The instruction-fetch cache itself (`FlashTiming.serves_data_reads`): the plugin simulates one cache."""
 
 
 def _geometry(size_bytes: int, line_bytes: int, ways: int | None) -> CacheGeometry:
@@ -184,9 +192,22 @@ def _geometry(size_bytes: int, line_bytes: int, ways: int | None) -> CacheGeomet
     return CacheGeometry(line_bytes, max(1, lines // ways), ways)
 
 
+def _fetch_geometry(part: Part) -> CacheGeometry:
+    """The instruction cache in front of flash, as the database describes it (`fetch_line_bytes`)."""
+    line = part.flash.fetch_line_bytes
+    assert part.icache_bytes, "the database checks that fetch_line_bytes comes with icache_bytes"
+    lines = part.icache_bytes // line
+    ways = part.flash.fetch_ways or lines
+    return CacheGeometry(line, lines // ways, ways)
+
+
 def device_cache(device: Device) -> DeviceCache | None:
     """The data cache reads of the device's memories go through, if the database gives its size."""
     part = device.part
+    flash = part.flash
+    if flash.serves_data_reads:
+        reads = flash.fetch_line_bytes // flash.read_bytes
+        return DeviceCache(_fetch_geometry(part), f"{flash.cache}, shared with instruction fetch", False, reads, True)
     if find_core(part.core).data_cache and part.dcache_bytes:
         geometry = _geometry(part.dcache_bytes, L1_LINE_BYTES, L1_WAYS)
         return DeviceCache(geometry, f"L1 data cache, {part.dcache_bytes // 1024} KiB", True)
@@ -227,7 +248,7 @@ def region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache:
         return RegionCost(label, span.name, region.kind.value, wait_states, False, wait_states, wait_states, 0.0)
     assert cache is not None
     line = cache.geometry.line_bytes
-    miss = wait_states + 1 + line / BUS_BEAT_BYTES if cache.level_one else wait_states
+    miss = wait_states + 1 + line / BUS_BEAT_BYTES if cache.level_one else cache.reads_per_line * (wait_states + 1) - 1
     return RegionCost(label, span.name, region.kind.value, wait_states, True, 0.0, 0.0, miss)
 
 
@@ -246,15 +267,15 @@ def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
     its flash reads, in sequence the prefetch hiding what the core spends on the previous read's code."""
     part = device.part
     flash = part.flash
-    assert part.icache_bytes, "the database checks that fetch_line_bytes comes with icache_bytes"
-    line, read = flash.fetch_line_bytes, flash.read_bytes
-    lines = part.icache_bytes // line
-    ways = flash.fetch_ways or lines
+    geometry = _fetch_geometry(part)
+    line, read, ways = geometry.line_bytes, flash.read_bytes, geometry.ways
+    lines = geometry.sets * ways
     reads = max(1, line // read)
     hidden = read / THUMB_BYTES_PER_INSTRUCTION
     stall = max(0.0, ws + 1 - hidden)
     branch, sequential = ws + (reads - 1) * stall, reads * stall
     association = "fully associative" if ways == lines else f"{ways}-way"
+    shared = "; the core's data reads of flash go through it too (one cache, simulated for both)"
     return _CodeFetch(
         0.0,
         0.0,
@@ -262,8 +283,9 @@ def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
         f"{line} bytes, {association} LRU, simulated; a missed line is {reads} flash read(s) of {read} bytes at "
         f"{ws + 1} cycles, the prefetch hiding at most {hidden:.3g} cycles of each (one "
         f"{THUMB_BYTES_PER_INSTRUCTION}-byte instruction a cycle): {sequential:.3g} cycles a line missed in "
-        f"sequence, {branch:.3g} at a branch target (its first read waits all {ws} wait states)",
-        CacheGeometry(line, lines // ways, ways),
+        f"sequence, {branch:.3g} at a branch target (its first read waits all {ws} wait states)"
+        + (shared if flash.serves_data_reads else ""),
+        geometry,
         branch,
         sequential,
     )
@@ -392,6 +414,7 @@ def device_memory(device: Device, budget: MemoryBudget | None, clock_mhz: float)
         fetch.per_sequential_miss,
         tuple(dict.fromkeys([*notes, *_flash_notes(device, spans)])),
         (fetch.approximation, f"flash timing: {device.part.flash.source}"),
+        cache is not None and cache.shared_with_fetch,
     )
 
 
