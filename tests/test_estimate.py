@@ -388,10 +388,21 @@ def test_the_stm32_icache_is_one_simulated_cache_for_fetch_and_data_reads_of_fla
     assert not f446.shared_cache and f446.cache != f446.fetch_cache
 
 
+def test_the_rp2040_xip_cache_misses_cost_a_qspi_transfer_at_any_clock() -> None:
+    rp2040 = device_memory(find_device("RP2040"), None, 133)  # 16 KiB, 2 ways of 8-byte lines, fetch and data
+    assert rp2040.fetch_cache == rp2040.cache == CacheGeometry(8, 1024, 2) and rp2040.shared_cache
+    # A line is 28 SCK at clk_sys / 2 (boot2_w25q080); no prefetch hides any of it; a branch counts its own cycle.
+    assert (rp2040.fetch_miss_sequential_cycles, rp2040.fetch_miss_branch_cycles) == (56, 55)
+    assert rp2040.regions["constants"].miss_cycles == 55  # the load's own cycle is in its timing
+    assert "56 cycles (a serial transfer), no prefetch" in rp2040.approximations[0]
+    slower = device_memory(find_device("RP2040"), None, 48)  # the QSPI clock follows clk_sys
+    assert slower.fetch_miss_sequential_cycles == 56 and slower.regions["constants"].miss_cycles == 55
+
+
 PRICED_AS_HITS = {
     # Flash caches whose geometry (or miss cost) the database does not give yet: instruction fetch through them
     # is priced as hits, and the estimate prints that approximation. The list may only shrink.
-    "RP2040", "RP2350",  # XIP cache: misses are QSPI transfers, not wait states
+    "RP2350",  # XIP cache: the QMI's timing is the boot ROM's choice, not documented
     "STM32G071RB", "ATSAMD21G18A", "LPC1768", "MK64FN1M0VLL12", "nRF52840", "nRF52832", "nRF5340",
     "Apollo3 Blue", "MCXN947",
     # The core's own L1 instruction cache (Cortex-M7/M55/M85).

@@ -13,18 +13,18 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   accelerator's data lines (ST ART, 16-byte lines, fully associative), or a code-bus cache
   that also serves data reads from flash (ST ICACHE, XIP caches: where the database gives its
   geometry, the very cache the plugin simulates for instruction fetch, one for both). A miss costs the
-  line's wait states: `ws` for a 16-byte accelerator line, its flash reads less the access itself
-  (`reads * (ws + 1) - 1`) for a code-bus cache, `ws + 1 + line/8` for an L1 line
+  line's flash reads less the access itself: `reads * (ws + 1) - 1` (`ws` for a 16-byte accelerator
+  line), a serial flash's reads at their `read_cycles` instead; `ws + 1 + line/8` for an L1 line
   (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
 * instruction fetch, as the part's flash timing in the database says (`Part.flash`): free from TCM,
   and from an SRAM run through its code alias (`MemoryRegion.code_alias`: the I-Code/D-Code buses,
   where the budget pins the hot code's run image when it fits); from other SRAM on the Cortex-M3/M4,
   over the System bus (`SYSTEM_BUS_FETCH_CORES`); from flash behind an instruction cache whose
   geometry the database gives (`fetch_line_bytes`), the plugin simulates that cache (LRU) and each
-  missed line costs its flash reads (`read_bytes` each, `ws + 1` cycles): in sequence the prefetch
-  buffer hides at most the cycles the core spends on the previous read's code (one
+  missed line costs its flash reads (`read_bytes` each, `ws + 1` cycles, or `read_cycles`): in sequence
+  a prefetch buffer hides at most the cycles the core spends on the previous read's code (one
   `THUMB_BYTES_PER_INSTRUCTION`-byte instruction a cycle), at a branch target the first read waits
-  its `ws` in full; behind another cache or accelerator, free (kernel loops taken to stay in it);
+  all but one of its cycles; behind another cache or accelerator, free (kernel loops taken to stay in it);
   from uncached flash with a prefetch buffer, every taken branch waits `ws` more cycles for the
   buffer to refill (sequential fetch is hidden); without one, every fetched word waits `ws` (Thumb-2
   code averages `THUMB_BYTES_PER_INSTRUCTION` bytes an instruction, fetched a 32-bit word at a
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mcudeploy.codegen.library import FAST_CODE_SECTION
-from mcudeploy.devices import Device, MemoryRegion, Part, RegionKind, Span, find_core
+from mcudeploy.devices import Device, FlashTiming, MemoryRegion, Part, RegionKind, Span, find_core
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
 from mcudeploy.errors import McuDeployError
@@ -248,7 +248,10 @@ def region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache:
         return RegionCost(label, span.name, region.kind.value, wait_states, False, wait_states, wait_states, 0.0)
     assert cache is not None
     line = cache.geometry.line_bytes
-    miss = wait_states + 1 + line / BUS_BEAT_BYTES if cache.level_one else cache.reads_per_line * (wait_states + 1) - 1
+    if cache.level_one:
+        miss = wait_states + 1 + line / BUS_BEAT_BYTES
+    else:
+        miss = cache.reads_per_line * _flash_read_cycles(device.part.flash, wait_states) - 1
     return RegionCost(label, span.name, region.kind.value, wait_states, True, 0.0, 0.0, miss)
 
 
@@ -262,6 +265,11 @@ class _CodeFetch:
     per_sequential_miss: float = 0.0
 
 
+def _flash_read_cycles(flash: FlashTiming, ws: int) -> int:
+    """Core cycles one flash read takes: its wait states and the access, or a serial flash's transfer."""
+    return flash.read_cycles or ws + 1
+
+
 def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
     """Instruction fetch through the flash's instruction cache, its misses simulated: a missed line costs
     its flash reads, in sequence the prefetch hiding what the core spends on the previous read's code."""
@@ -271,9 +279,17 @@ def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
     line, read, ways = geometry.line_bytes, flash.read_bytes, geometry.ways
     lines = geometry.sets * ways
     reads = max(1, line // read)
-    hidden = read / THUMB_BYTES_PER_INSTRUCTION
-    stall = max(0.0, ws + 1 - hidden)
-    branch, sequential = ws + (reads - 1) * stall, reads * stall
+    cycles = _flash_read_cycles(flash, ws)
+    hidden = read / THUMB_BYTES_PER_INSTRUCTION if flash.prefetch else 0.0
+    stall = max(0.0, cycles - hidden)
+    branch, sequential = cycles - 1 + (reads - 1) * stall, reads * stall
+    timing = f"{cycles} cycles ({'a serial transfer' if flash.read_cycles else f'{ws} wait states + 1'})"
+    overlap = (
+        f"the prefetch hiding at most {hidden:.3g} cycles of each (one {THUMB_BYTES_PER_INSTRUCTION}-byte "
+        "instruction a cycle)"
+        if flash.prefetch
+        else "no prefetch hiding any of it"
+    )
     association = "fully associative" if ways == lines else f"{ways}-way"
     shared = "; the core's data reads of flash go through it too (one cache, simulated for both)"
     return _CodeFetch(
@@ -281,9 +297,8 @@ def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
         0.0,
         f"instruction fetch from {span.name} ({ws} wait states) through the {flash.cache}: {lines} lines of "
         f"{line} bytes, {association} LRU, simulated; a missed line is {reads} flash read(s) of {read} bytes at "
-        f"{ws + 1} cycles, the prefetch hiding at most {hidden:.3g} cycles of each (one "
-        f"{THUMB_BYTES_PER_INSTRUCTION}-byte instruction a cycle): {sequential:.3g} cycles a line missed in "
-        f"sequence, {branch:.3g} at a branch target (its first read waits all {ws} wait states)"
+        f"{timing}, {overlap}: {sequential:.3g} cycles a line missed in sequence, {branch:.3g} at a branch "
+        f"target (its first read waits all its cycles but the one the branch already counts)"
         + (shared if flash.serves_data_reads else ""),
         geometry,
         branch,
