@@ -298,7 +298,7 @@ def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
         f"instruction fetch from {span.name} ({ws} wait states) through the {flash.cache}: {lines} lines of "
         f"{line} bytes, {association} LRU, simulated; a missed line is {reads} flash read(s) of {read} bytes at "
         f"{timing}, {overlap}: {sequential:.3g} cycles a line missed in sequence, {branch:.3g} at a branch "
-        f"target (its first read waits all its cycles but the one the branch already counts)"
+        "target (its first read waits all its cycles but the one the branch already counts)"
         + (shared if flash.serves_data_reads else ""),
         geometry,
         branch,
