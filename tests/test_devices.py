@@ -220,6 +220,8 @@ def test_a_fetch_geometry_that_does_not_divide_the_instruction_cache_is_refused(
         ({"read_bytes": 32}, "does not divide"),
         ({"fetch_line_bytes": 48, "read_bytes": 16}, "does not divide"),
         ({"fetch_ways": 3}, "does not divide"),
+        ({"fetch_line_bytes": 0, "serves_data_reads": True}, "need the cache's fetch_line_bytes"),
+        ({"fetch_line_bytes": 0, "read_cycles": 56}, "need the cache's fetch_line_bytes"),
     ):
         broken = {**part, "flash": {**part["flash"], **change}}
         with pytest.raises(ValueError, match=message):

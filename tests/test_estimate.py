@@ -372,12 +372,39 @@ def test_the_stm32f4_and_g4_art_instruction_caches_are_simulated() -> None:
     assert fetch == pytest.approx(3 * branch + 7 * sequential)
 
 
+def test_the_stm32_icache_is_one_simulated_cache_for_fetch_and_data_reads_of_flash() -> None:
+    u575 = device_memory(find_device("STM32U575ZI"), None, 160)  # 8 KiB, 2 ways of 16-byte lines, 128-bit reads
+    assert u575.fetch_cache == u575.cache == CacheGeometry(16, 256, 2) and u575.shared_cache
+    assert "ICACHE" in u575.cache_name  # not DCACHE1, which serves external memories
+    assert u575.regions["constants"].cached and u575.regions["constants"].miss_cycles == 4  # one read: 4 wait states
+    # One 128-bit read of 5 cycles a line, the prefetch hiding 16 / 3: a miss in sequence costs nothing.
+    assert (u575.fetch_miss_sequential_cycles, u575.fetch_miss_branch_cycles) == (0, 4)
+    assert "data reads of flash go through it too" in u575.approximations[0]
+    l552 = device_memory(find_device("STM32L552ZE"), None, 110)  # 5 wait states, 64-bit reads: two a line
+    assert l552.regions["constants"].miss_cycles == 2 * 6 - 1
+    assert l552.fetch_miss_sequential_cycles == pytest.approx(2 * (6 - 8 / 3))
+    assert l552.fetch_miss_branch_cycles == pytest.approx(5 + 6 - 8 / 3)
+    f446 = device_memory(find_device("STM32F446RE"), None, 180)  # the ART's data lines: a cache of their own
+    assert not f446.shared_cache and f446.cache != f446.fetch_cache
+
+
+def test_the_rp2040_xip_cache_misses_cost_a_qspi_transfer_at_any_clock() -> None:
+    rp2040 = device_memory(find_device("RP2040"), None, 133)  # 16 KiB, 2 ways of 8-byte lines, fetch and data
+    assert rp2040.fetch_cache == rp2040.cache == CacheGeometry(8, 1024, 2) and rp2040.shared_cache
+    # A line is 28 SCK at clk_sys / 2 (boot2_w25q080); no prefetch hides any of it; a branch counts its own cycle.
+    assert (rp2040.fetch_miss_sequential_cycles, rp2040.fetch_miss_branch_cycles) == (56, 55)
+    assert rp2040.regions["constants"].miss_cycles == 55  # the load's own cycle is in its timing
+    assert "56 cycles (a serial transfer), no prefetch" in rp2040.approximations[0]
+    slower = device_memory(find_device("RP2040"), None, 48)  # the QSPI clock follows clk_sys
+    assert slower.fetch_miss_sequential_cycles == 56 and slower.regions["constants"].miss_cycles == 55
+
+
 PRICED_AS_HITS = {
     # Flash caches whose geometry (or miss cost) the database does not give yet: instruction fetch through them
     # is priced as hits, and the estimate prints that approximation. The list may only shrink.
-    "RP2040", "RP2350",  # XIP cache: misses are QSPI transfers, not wait states
+    "RP2350",  # XIP cache: the QMI's timing is the boot ROM's choice, not documented
     "STM32G071RB", "ATSAMD21G18A", "LPC1768", "MK64FN1M0VLL12", "nRF52840", "nRF52832", "nRF5340",
-    "Apollo3 Blue", "MCXN947", "STM32L552ZE", "STM32U575ZI", "STM32H563ZI",
+    "Apollo3 Blue", "MCXN947",
     # The core's own L1 instruction cache (Cortex-M7/M55/M85).
     "STM32F746NG", "STM32F767ZI", "STM32H743ZI", "STM32H747XI", "STM32H750VB", "STM32H7A3ZI", "MIMXRT1062",
     "AE722F80F55D5", "AE302F80F55D5", "STM32N657X0", "R7FA8D1BHECBD", "R7FA8M1AHECBD",

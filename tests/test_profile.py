@@ -532,6 +532,28 @@ def test_fetch_cache_counts_line_misses_by_how_they_are_reached(
     assert counts.misses["code"] == 0  # instruction fetches are not data reads
 
 
+@pytest.mark.parametrize(("code_cached", "ways", "misses"), [(False, 4, 4), (True, 4, 8), (True, 8, 4)])
+def test_a_unified_cache_serves_fetch_and_data_reads_alike(
+    code_cached: bool, ways: int, misses: int, sequence_runs: dict
+) -> None:
+    _, elf = sequence_runs["m4"]
+    image = ElfImage(elf)
+    stream, function = image.symbol("stream"), image.symbol("seq_stream")
+    counting = InstructionCounting(
+        memory=(
+            MemoryRange("stream", stream.address, stream.address + 64, cached=True),
+            MemoryRange("code", function.address & ~1, function.address + function.size, cached=code_cached),
+        ),
+        cache=CacheGeometry(line_bytes=16, sets=1, ways=1),  # not simulated: the data reads use the fetch cache
+        fetch_cache=CacheGeometry(line_bytes=16, sets=1, ways=ways),
+        shared_cache=True,
+    )
+    counts = _run("m4", elf, counting).counts.function_counts["seq_stream"]
+    # Four data lines read twice fit 4 ways alone; with the loop's code line(s) in the same 4 ways, LRU evicts
+    # each data line before its reuse; 8 ways hold both.
+    assert counts.misses["stream"] == misses
+
+
 # ---------------------------------------------------------------- the decoder against objdump
 
 _DECODED_FIELDS = [

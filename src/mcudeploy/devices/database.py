@@ -118,6 +118,12 @@ class FlashTiming:
     """Its associativity (0: fully associative, LRU)."""
     read_bytes: int = 0
     """Bytes one flash read returns (in wait states + 1 cycles): what a missed line costs."""
+    read_cycles: int = 0
+    """Core cycles one such read takes where it is not wait states + 1: a serial (QSPI) flash's transfer at
+    the clock divider the boot stage sets, the same number of core cycles at any clock (0: wait states + 1)."""
+    serves_data_reads: bool = False
+    """The instruction cache is also the one the core's data reads of flash go through (one cache on the
+    code bus, e.g. ST's ICACHE): weights read from flash share its lines with the code."""
 
 
 @dataclass(frozen=True)
@@ -372,6 +378,8 @@ def _flash_timing(entry: dict[str, Any], owner: str) -> FlashTiming:
         raise ValueError(f"{owner}: flash cache off after reset: say what enables it (enabled_by)")
     if timing.fetch_line_bytes:
         _check_fetch_geometry(timing, entry.get("icache_bytes") or 0, owner)
+    elif timing.serves_data_reads or timing.read_cycles:
+        raise ValueError(f"{owner}: flash serves_data_reads and read_cycles need the cache's fetch_line_bytes")
     return timing
 
 

@@ -144,7 +144,8 @@ class InstructionCounting:
     callees (a call ends when execution reaches one of the `scope_closers` functions, their
     caller), and data accesses per `memory` range (first match wins) with `cache` modelling
     reads of cached ranges and `fetch_cache` instruction fetch from them (the events
-    fetch_miss_branch and fetch_miss_sequential)."""
+    fetch_miss_branch and fetch_miss_sequential); with `shared_cache`, data reads of cached ranges go
+    through `fetch_cache` too (one cache on the code bus for both) and `cache` is not simulated."""
 
     per_function: bool = True
     marks: tuple[str, ...] = (MARK_SYMBOL,)
@@ -153,6 +154,7 @@ class InstructionCounting:
     memory: tuple[MemoryRange, ...] = ()
     cache: CacheGeometry | None = None
     fetch_cache: CacheGeometry | None = None
+    shared_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -280,9 +282,12 @@ def _memory_arguments(counting: InstructionCounting, directory: Path) -> list[st
         return []
     lines = (f"{item.start:x} {item.end:x} {int(item.cached)}" for item in counting.memory)
     arguments = [f"regions={_write_lines(directory / 'insn_regions.txt', lines)}"]
-    for key, geometry in (("cache", counting.cache), ("icache", counting.fetch_cache)):
+    data_cache = None if counting.shared_cache else counting.cache
+    for key, geometry in (("cache", data_cache), ("icache", counting.fetch_cache)):
         if geometry is not None:
             arguments.append(f"{key}={geometry.line_bytes}:{geometry.sets}:{geometry.ways}")
+    if counting.shared_cache and counting.fetch_cache is not None:
+        arguments.append("unified=1")
     return arguments
 
 

@@ -154,6 +154,7 @@ def counting_for(graph: Graph, layout: ProgramLayout, memory: MemoryTiming) -> I
         memory=memory.plugin_ranges(layout),
         cache=memory.cache,
         fetch_cache=memory.fetch_cache,
+        shared_cache=memory.shared_cache,
     )
 
 

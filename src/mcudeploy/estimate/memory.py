@@ -11,8 +11,10 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
 * through a cache, a penalty per read miss only. The plugin simulates the cache (LRU):
   the core's L1 data cache on Cortex-M7/M55 (32-byte lines, 4 ways), or the flash
   accelerator's data lines (ST ART, 16-byte lines, fully associative), or a code-bus cache
-  that also serves data reads from flash (ST ICACHE, XIP caches). A miss costs the line's
-  wait states: `ws` for a 16-byte accelerator line, `ws + 1 + line/8` for an L1 line
+  that also serves data reads from flash (ST ICACHE, XIP caches: where the database gives its
+  geometry, the very cache the plugin simulates for instruction fetch, one for both). A miss costs the
+  line's flash reads less the access itself: `reads * (ws + 1) - 1` (`ws` for a 16-byte accelerator
+  line), a serial flash's reads at their `read_cycles` instead; `ws + 1 + line/8` for an L1 line
   (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
 * instruction fetch, as the part's flash timing in the database says (`Part.flash`): free from TCM,
   and from an SRAM run through its code alias (`MemoryRegion.code_alias`: the I-Code/D-Code buses,
@@ -20,10 +22,10 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   of the code priced in flash as `FLASH_CODE_LABEL`: `estimate.hot_code`); from other SRAM on the Cortex-M3/M4,
   over the System bus (`SYSTEM_BUS_FETCH_CORES`); from flash behind an instruction cache whose
   geometry the database gives (`fetch_line_bytes`), the plugin simulates that cache (LRU) and each
-  missed line costs its flash reads (`read_bytes` each, `ws + 1` cycles): in sequence the prefetch
-  buffer hides at most the cycles the core spends on the previous read's code (one
+  missed line costs its flash reads (`read_bytes` each, `ws + 1` cycles, or `read_cycles`): in sequence
+  a prefetch buffer hides at most the cycles the core spends on the previous read's code (one
   `THUMB_BYTES_PER_INSTRUCTION`-byte instruction a cycle), at a branch target the first read waits
-  its `ws` in full; behind another cache or accelerator, free (kernel loops taken to stay in it);
+  all but one of its cycles; behind another cache or accelerator, free (kernel loops taken to stay in it);
   from uncached flash with a prefetch buffer, every taken branch waits `ws` more cycles for the
   buffer to refill (sequential fetch is hidden); without one, every fetched word waits `ws` (Thumb-2
   code averages `THUMB_BYTES_PER_INSTRUCTION` bytes an instruction, fetched a 32-bit word at a
@@ -39,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mcudeploy.codegen.library import FAST_CODE_SECTION
-from mcudeploy.devices import Device, MemoryRegion, RegionKind, Span, find_core
+from mcudeploy.devices import Device, FlashTiming, MemoryRegion, Part, RegionKind, Span, find_core
 from mcudeploy.emulation import ElfImage, Target
 from mcudeploy.emulation.plugin import CacheGeometry, MemoryRange
 from mcudeploy.errors import McuDeployError
@@ -154,6 +156,8 @@ class MemoryTiming:
     notes: tuple[str, ...] = field(default_factory=tuple)
     approximations: tuple[str, ...] = field(default_factory=tuple)
     """How instruction fetch and the caches are priced on this device."""
+    shared_cache: bool = False
+    """Data reads of cached ranges go through `fetch_cache` (one cache on the code bus), not `cache`."""
 
     def plugin_ranges(self, layout: ProgramLayout) -> tuple[MemoryRange, ...]:
         """The plugin's memory ranges: the layout, each marked cached when its region is (the code in flash
@@ -187,6 +191,10 @@ class DeviceCache:
     name: str
     level_one: bool
     """The core's L1 (caches every cacheable region) rather than a cache in front of flash only."""
+    reads_per_line: int = 1
+    """Flash reads a missed line takes (a cache in front of flash)."""
+    shared_with_fetch: bool = False
+    """The instruction-fetch cache itself (`FlashTiming.serves_data_reads`): the plugin simulates one cache."""
 
 
 def _geometry(size_bytes: int, line_bytes: int, ways: int | None) -> CacheGeometry:
@@ -195,9 +203,22 @@ def _geometry(size_bytes: int, line_bytes: int, ways: int | None) -> CacheGeomet
     return CacheGeometry(line_bytes, max(1, lines // ways), ways)
 
 
+def _fetch_geometry(part: Part) -> CacheGeometry:
+    """The instruction cache in front of flash, as the database describes it (`fetch_line_bytes`)."""
+    line = part.flash.fetch_line_bytes
+    assert part.icache_bytes, "the database checks that fetch_line_bytes comes with icache_bytes"
+    lines = part.icache_bytes // line
+    ways = part.flash.fetch_ways or lines
+    return CacheGeometry(line, lines // ways, ways)
+
+
 def device_cache(device: Device) -> DeviceCache | None:
     """The data cache reads of the device's memories go through, if the database gives its size."""
     part = device.part
+    flash = part.flash
+    if flash.serves_data_reads:
+        reads = flash.fetch_line_bytes // flash.read_bytes
+        return DeviceCache(_fetch_geometry(part), f"{flash.cache}, shared with instruction fetch", False, reads, True)
     if find_core(part.core).data_cache and part.dcache_bytes:
         geometry = _geometry(part.dcache_bytes, L1_LINE_BYTES, L1_WAYS)
         return DeviceCache(geometry, f"L1 data cache, {part.dcache_bytes // 1024} KiB", True)
@@ -238,7 +259,10 @@ def region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache:
         return RegionCost(label, span.name, region.kind.value, wait_states, False, wait_states, wait_states, 0.0)
     assert cache is not None
     line = cache.geometry.line_bytes
-    miss = wait_states + 1 + line / BUS_BEAT_BYTES if cache.level_one else wait_states
+    if cache.level_one:
+        miss = wait_states + 1 + line / BUS_BEAT_BYTES
+    else:
+        miss = cache.reads_per_line * _flash_read_cycles(device.part.flash, wait_states) - 1
     return RegionCost(label, span.name, region.kind.value, wait_states, True, 0.0, 0.0, miss)
 
 
@@ -252,29 +276,42 @@ class _CodeFetch:
     per_sequential_miss: float = 0.0
 
 
+def _flash_read_cycles(flash: FlashTiming, ws: int) -> int:
+    """Core cycles one flash read takes: its wait states and the access, or a serial flash's transfer."""
+    return flash.read_cycles or ws + 1
+
+
 def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
     """Instruction fetch through the flash's instruction cache, its misses simulated: a missed line costs
     its flash reads, in sequence the prefetch hiding what the core spends on the previous read's code."""
     part = device.part
     flash = part.flash
-    assert part.icache_bytes, "the database checks that fetch_line_bytes comes with icache_bytes"
-    line, read = flash.fetch_line_bytes, flash.read_bytes
-    lines = part.icache_bytes // line
-    ways = flash.fetch_ways or lines
+    geometry = _fetch_geometry(part)
+    line, read, ways = geometry.line_bytes, flash.read_bytes, geometry.ways
+    lines = geometry.sets * ways
     reads = max(1, line // read)
-    hidden = read / THUMB_BYTES_PER_INSTRUCTION
-    stall = max(0.0, ws + 1 - hidden)
-    branch, sequential = ws + (reads - 1) * stall, reads * stall
+    cycles = _flash_read_cycles(flash, ws)
+    hidden = read / THUMB_BYTES_PER_INSTRUCTION if flash.prefetch else 0.0
+    stall = max(0.0, cycles - hidden)
+    branch, sequential = cycles - 1 + (reads - 1) * stall, reads * stall
+    timing = f"{cycles} cycles ({'a serial transfer' if flash.read_cycles else f'{ws} wait states + 1'})"
+    overlap = (
+        f"the prefetch hiding at most {hidden:.3g} cycles of each (one {THUMB_BYTES_PER_INSTRUCTION}-byte "
+        "instruction a cycle)"
+        if flash.prefetch
+        else "no prefetch hiding any of it"
+    )
     association = "fully associative" if ways == lines else f"{ways}-way"
+    shared = "; the core's data reads of flash go through it too (one cache, simulated for both)"
     return _CodeFetch(
         0.0,
         0.0,
         f"instruction fetch from {span.name} ({ws} wait states) through the {flash.cache}: {lines} lines of "
         f"{line} bytes, {association} LRU, simulated; a missed line is {reads} flash read(s) of {read} bytes at "
-        f"{ws + 1} cycles, the prefetch hiding at most {hidden:.3g} cycles of each (one "
-        f"{THUMB_BYTES_PER_INSTRUCTION}-byte instruction a cycle): {sequential:.3g} cycles a line missed in "
-        f"sequence, {branch:.3g} at a branch target (its first read waits all {ws} wait states)",
-        CacheGeometry(line, lines // ways, ways),
+        f"{timing}, {overlap}: {sequential:.3g} cycles a line missed in sequence, {branch:.3g} at a branch "
+        "target (its first read waits all its cycles but the one the branch already counts)"
+        + (shared if flash.serves_data_reads else ""),
+        geometry,
         branch,
         sequential,
     )
@@ -435,6 +472,7 @@ def device_memory(
             fetch.approximation,
             f"flash timing: {device.part.flash.source}",
         ),
+        cache is not None and cache.shared_with_fetch,
     )
 
 

@@ -589,9 +589,10 @@ def _measure_layers(
 
 
 def _cache_key(graph: Graph, device: Device, clock: float, code_section: CodeSection) -> str:
-    """The generated project, the device, clock and code section, the estimate's own code and the
-    counting plugin's."""
+    """The generated project, the device (its database entry included), clock and code section, the
+    estimate's own code and the counting plugin's."""
     digest = hashlib.sha256(f"{device.name}@{clock}, code in {code_section}".encode())
+    digest.update(repr(device.part).encode())  # its database entry: wait states, caches, their geometry
     digest.update(plugin_library().name.encode())  # its name holds the hash of its sources
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.read_bytes())

@@ -79,7 +79,9 @@ def profile_elf(
     else:
         memory = device_memory(device, None, float(clock_mhz or device.part.max_clock_mhz))
     ranges = memory.plugin_ranges(program_layout(Path(elf), target))
-    counting = InstructionCounting(memory=ranges, cache=memory.cache, fetch_cache=memory.fetch_cache)
+    counting = InstructionCounting(
+        memory=ranges, cache=memory.cache, fetch_cache=memory.fetch_cache, shared_cache=memory.shared_cache
+    )
     run = run_elf(target, elf, workdir or Path.cwd(), timeout_s, plugin=counting)
     counts = run.counts
     assert counts is not None

@@ -26,11 +26,13 @@
  *   icache  a second such cache for instruction fetch from cached regions: each executed block
  *           looks up, in order, every line its instructions span, and a miss counts as the event
  *           fetch_miss_branch when it is the first line of a block not entered straight on from the
- *           block before (a taken branch, call, return or exception), else fetch_miss_sequential.
+ *           block before (a taken branch, call, return or exception), else fetch_miss_sequential;
+ *   unified data reads of cached regions go through the icache too (one cache on the code bus
+ *           serving fetch and data reads, e.g. ST's ICACHE): `cache` is then not used.
  * Unaligned data accesses are counted in every run, as events, by the aligned transfers they split into.
  *
  * Arguments (-plugin insn_count.so,out=FILE[,ranges=FILE][,marks=FILE][,scopes=FILE,closers=FILE]
- *            [,regions=FILE][,cache=LINE:SETS:WAYS][,icache=LINE:SETS:WAYS]):
+ *            [,regions=FILE][,cache=LINE:SETS:WAYS][,icache=LINE:SETS:WAYS][,unified=1]):
  *   ranges  "START END" per line (hex, END exclusive, sorted, not overlapping)
  *   marks   "ADDRESS" per line (hex)            scopes  "ENTRY" per line (hex)
  *   closers "START END" per line (hex)          regions "START END CACHED" per line (hex hex 0|1)
@@ -232,6 +234,7 @@ static struct region *regions;
 static size_t region_count;
 static struct cache cache;
 static struct cache fetch_cache;
+static struct cache *data_cache = &cache; /* &fetch_cache when unified */
 static uint64_t last_fetch_line; /* line + 1 of the last instruction fetched from a cached region, 0: none */
 
 static size_t vector_length;
@@ -375,6 +378,10 @@ static bool parse_argument(const char *argument)
     }
     if (key_is(argument, key_length, "icache")) {
         return parse_cache(value, &fetch_cache);
+    }
+    if (key_is(argument, key_length, "unified")) {
+        data_cache = &fetch_cache;
+        return strcmp(value, "1") == 0;
     }
     return false;
 }
@@ -640,7 +647,7 @@ static void on_memory_access(unsigned int vcpu_index, plugin_meminfo info, uint6
         return;
     }
     bucket[region_slot(region, REGION_READ)]++;
-    if (cache.tags != NULL && region < region_count && regions[region].cached && !cache_hit(&cache, vaddr)) {
+    if (data_cache->tags != NULL && region < region_count && regions[region].cached && !cache_hit(data_cache, vaddr)) {
         bucket[region_slot(region, REGION_MISS)]++;
     }
 }
