@@ -6,7 +6,7 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.ir import DType, WeightLayout
+from mcudeploy.ir import DType, Loops, WeightLayout
 from mcudeploy.kernels.contracts import grouped_planes
 from mcudeploy.kernels.depthwise_routines import folded_entry
 from mcudeploy.params.conv import WindowParams, prepare
@@ -99,7 +99,8 @@ def _grouped_folded_layer(ctx: LayerContext, params: WindowParams) -> LayerCode:
     """md_depthwise_s8_grouped_folded's call, or the entry of a routine made for the layer's shape
     (`folded_entry`) with that routine's source: only the layers that take one name and ship it, so
     other models neither link nor compile it."""
-    entry, routine, source = folded_entry(params)
+    variant = ctx.contract.variant
+    entry, routine, source = folded_entry(params, variant.loops if variant is not None else Loops.UNROLLED)
     call = _kernel_call(ctx, entry, "int8_t", [ctx.derived_ref("folds"), *([routine] if routine else [])])
     sources = ("md_depthwise.c", *([source] if source else []))
     return LayerCode(sources, call, [ctx.params("md_window_params", params)])
