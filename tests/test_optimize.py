@@ -26,7 +26,7 @@ from mcudeploy.ir import Columns, Graph, KernelVariant, Loops, Operator, Schedul
 from mcudeploy.ir.options import DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import least_memory_schedule
-from mcudeploy.kernels.depthwise_routines import has_rolled_loops
+from mcudeploy.kernels.loops import has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import CodeSection, code_estimate, constant_layout
 from mcudeploy.params.constant_inputs import pair_interleaved, stored_values

@@ -62,7 +62,7 @@ from mcudeploy.estimate.stack import static_need
 from mcudeploy.files import write_file
 from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Loops, Operator, Schedule, WeightLayout, WeightMemory
 from mcudeploy.kernels.contracts import has_planes, least_memory_schedule
-from mcudeploy.kernels.depthwise_routines import has_rolled_loops
+from mcudeploy.kernels.loops import has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import (
     ARENA,

@@ -50,7 +50,7 @@ class WeightMemory(Enum):
 
 
 class Loops(Enum):
-    """A kernel's hot loop where the library has it both ways (`kernels.depthwise_routines.six_by_six`):
+    """A kernel's hot loop where the library has it both ways (`kernels.loops.has_rolled_loops`):
     unrolled (fewer instructions a MAC; the fastest where the code is cached or fetched without wait
     states) or rolled (the same arithmetic in a loop of under 1 KB: the fastest behind a flash cache too
     small for the unrolled one, as ST's 1 KB ART is on the STM32L4 and G4)."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from mcudeploy.ir import Graph, Loops, Operator
+from mcudeploy.ir import Loops
 from mcudeploy.kernels.contracts import padded_plane_extents
-from mcudeploy.params.conv import WindowParams, prepare
-from mcudeploy.params.requantization import requantization, small_image
+from mcudeploy.params.conv import WindowParams
+from mcudeploy.params.requantization import small_image
 
 FUSED_ROWS = ((12, 64), (24, 32), (48, 8))
 """(width, depth) of the md_dw_fused_rows instances (md_dw_fused_rows_<width>_<depth>)."""
@@ -87,15 +87,6 @@ def six_by_six(params: WindowParams) -> bool:
         and params.input_c % 4 == 0
         and _fused(params, columns)
     )
-
-
-def has_rolled_loops(graph: Graph, op: Operator) -> bool:
-    """Whether a layer, on the variant set on it, takes a kernel whose hot loop the library has both ways
-    (`Loops`): a grouped int8 depthwise layer with a folded record (`fold_records`) and 6x6 planes."""
-    if op.op_type != "DEPTHWISE_CONV_2D":
-        return False
-    record = requantization(op, graph)
-    return record is not None and record.folds is not None and six_by_six(prepare(op, graph))
 
 
 def rows_routine(params: WindowParams) -> str | None:

@@ -159,8 +159,10 @@ def _widened_conv(ctx: LayerContext, declarations: list[str]) -> LayerCode:
     ungrouped = input_c == 1 if depthwise else ctx.input_tensor(1).shape[3] == input_c
     if ctx.input_tensor(0).dtype != DType.INT8 or not ungrouped:
         raise ctx.unsupported("int16 weights need an int8, ungrouped convolution (a depthwise one of one channel)")
+    rolled = ctx.contract.variant is not None and ctx.contract.variant.loops == Loops.ROLLED
+    entry = "md_conv_s8_w16_rolled" if rolled else "md_conv_s8_w16"  # kernels.loops: where it differs
     call = (
-        f"md_conv_s8_w16(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, "
+        f"{entry}(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, "
         f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.derived_names.get('walk', 'NULL')}, "
         f"{ctx.output_ref()}, {ctx.required_scratch('int16_t')})"
     )
