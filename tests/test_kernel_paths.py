@@ -38,7 +38,7 @@ from mcudeploy.ir.options import (
     SequenceLSTMOptions,
 )
 from mcudeploy.kernels import kernel_contract
-from mcudeploy.kernels.loops import NARROW_BOTH_WAYS, STEM_BOTH_WAYS, has_rolled_loops
+from mcudeploy.kernels.loops import NARROW_BOTH_WAYS, has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.params.constant_inputs import pair_interleaved
 from mcudeploy.params.requantization import WALK_RECORD, requantization
@@ -221,38 +221,12 @@ def widened_paths() -> Graph:
     _per_tensor_conv(f, (1, 16, 15, 3), 8, Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 8, 8, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2, activation=Activation.RELU6))
     _conv(f, "int8", (1, 6, 10, 3), 8, (3, 3), Conv2DOptions(Padding.SAME))  # stride 1: padding on all sides
-    # a depth of 9 to 8 channels (3x1 over 3: walk_stem_9_of_8); the same and the first two RGB stems of 8
-    # channels rolled (md_conv_s8_w16_rolled: the walk of their depth)
-    _conv(f, "int8", (1, 9, 10, 3), 8, (3, 1), Conv2DOptions(Padding.SAME, 2, 2))
-    _conv(f, "int8", (1, 9, 10, 3), 8, (3, 1), Conv2DOptions(Padding.SAME, 2, 2))
-    _conv(f, "int8", (1, 9, 13, 3), 8, (3, 3), Conv2DOptions(Padding.VALID, 2, 2))
-    _conv(f, "int8", (1, 10, 10, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     graph = f.graph()
     for op in graph.operators:
-        loops = Loops.ROLLED if op.index in ROLLED_STEMS else Loops.UNROLLED
-        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS, loops=loops)
+        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
     _prune(graph, 1, [2, 5])  # the walk: each pruned channel's constant output in its record
     _prune(graph, 9, [0, 1])
     return graph
-
-
-ROLLED_STEMS = (23, 24, 25)
-"""widened_paths' layers with rolled loops."""
-
-
-def test_stems_walked_by_a_copy_made_both_ways_are_the_layers_with_rolled_loops():
-    """STEM_BOTH_WAYS: the depths and channel counts md_conv_w16_dsp.c's stem_block_walk_for has a copy
-    for; the stems with walk records taking one have rolled loops (`has_rolled_loops`), and name
-    md_conv_s8_w16_rolled where rolled."""
-    body = re.search(r"static void \(\*stem_block_walk_for\(.*?\n}\n", library_text("md_conv_w16_dsp.c"), re.S)
-    made = re.findall(r"if \(channels == (\d+) && depth == (\d+)\)", body.group(0))
-    assert sorted((int(depth), int(channels)) for channels, depth in made) == sorted(STEM_BOTH_WAYS)
-    graph = widened_paths()
-    having = [op.index for op in graph.operators if has_rolled_loops(graph, op)]
-    assert having == [17, 18, 21, 22, *ROLLED_STEMS]
-    network = render(graph, plan_memory(graph)).files["network.c"]
-    entries = re.findall(r"(md_conv_s8_w16\w*)\(", network)
-    assert [i for i, entry in enumerate(entries) if entry == "md_conv_s8_w16_rolled"] == list(ROLLED_STEMS)
 
 
 def _per_tensor_conv(f: Family, shape: tuple[int, int, int, int], filters: int, options: Conv2DOptions) -> None:
@@ -305,8 +279,7 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 def test_int16_weight_convolutions_are_bit_exact(target: str):
     checker = Validator(widened_paths())
     try:
-        network = checker.code_for(target).directory.joinpath("network.c").read_text()
-        assert network.count("md_conv_s8_w16(") == 23 and network.count("md_conv_s8_w16_rolled(") == 3
+        assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 22
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:

@@ -5,7 +5,7 @@ kernels decide, so that a rolled variant is timed only where it changes the code
 from __future__ import annotations
 
 from mcudeploy.ir import Graph, Operator
-from mcudeploy.kernels.contracts import narrow_pointwise_records_bytes, stem_records_bytes
+from mcudeploy.kernels.contracts import narrow_pointwise_records_bytes
 from mcudeploy.kernels.depthwise_routines import six_by_six
 from mcudeploy.params.conv import WindowParams, prepare
 from mcudeploy.params.requantization import requantization
@@ -15,23 +15,6 @@ NARROW_BOTH_WAYS = ((8, 16), (16, 32), (32, 32), (32, 64), (64, 64), (64, 128))
 built in; walk_8_to_16 unrolls all 8 pairs of output channels, 3.4 KB on the M4), which
 md_conv_s8_w16_rolled leaves for the general walk of its input channels (the pairs in a loop, 0.7 KB
 for 8)."""
-
-
-STEM_BOTH_WAYS = ((27, 8), (9, 8))
-"""(depth, output channels) of md_conv_w16_dsp.c's stem walks with the outputs' stride built in
-(stem_block_walk_for: walk_stem_27_of_8 unrolls its 4 pairs of output channels, 4 KB on the M4), which
-md_conv_s8_w16_rolled leaves for the walk of their depth (walk_stem_27, 1 KB)."""
-
-
-def stem_both_ways(params: WindowParams) -> bool:
-    """Whether an int16-weight convolution with the walk's records is a stem (md_conv_stem_fits: input
-    channels not a multiple of 4, undilated rows, 3 rows of 9 or 3 values or 10 of 4) walked in blocks by a
-    copy made both ways (not a grey image's, whose walk reads records of its own)."""
-    run = params.filter_w * params.input_c
-    fits = params.input_c % 4 != 0 and params.dilation_w == 1 and (params.filter_h, run) in ((3, 9), (3, 3), (10, 4))
-    depth = params.filter_h * run
-    grey = stem_records_bytes(params.window, params.input_c, params.output_c) > 0
-    return fits and not grey and (depth, params.output_c) in STEM_BOTH_WAYS
 
 
 def narrow_both_ways(params: WindowParams) -> bool:
@@ -44,14 +27,11 @@ def has_rolled_loops(graph: Graph, op: Operator) -> bool:
     """Whether a layer, on the variant set on it, takes a kernel with its hot loop both ways: a grouped
     int8 depthwise layer with a folded record and 6x6 planes (md_depthwise_s8_grouped_six unrolled, else
     md_dw_fused_blocks' loop), or an int16-weight convolution with the walk's records of a narrow walk
-    or a stem's made both ways (md_conv_s8_w16, md_conv_s8_w16_rolled; the M7 takes its one dual-issue
-    narrow walk either way)."""
+    made both ways (md_conv_s8_w16, md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either
+    way)."""
     record = requantization(op, graph) if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D") else None
     if record is None:
         return False
     if op.op_type == "DEPTHWISE_CONV_2D" and record.folds is not None:
         return six_by_six(prepare(op, graph))
-    if op.op_type != "CONV_2D" or record.walk is None:
-        return False
-    params = prepare(op, graph)
-    return narrow_both_ways(params) or stem_both_ways(params)
+    return op.op_type == "CONV_2D" and record.walk is not None and narrow_both_ways(prepare(op, graph))

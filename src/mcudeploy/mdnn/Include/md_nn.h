@@ -335,9 +335,8 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
                          int16_t *scratch);
 /* md_conv_s8_w16 with its hot loop rolled where the DSP path has it both ways (ir/variants.py Loops): a
  * narrow pointwise layer whose walk has its channel counts built in (walk_8_to_16 unrolls the 8 pairs of
- * output channels, 3.4 KB on the M4) takes the general walk (a loop over the pairs, 0.7 KB), a stem to 8
- * channels the walk of its depth (walk_stem_27_of_8, 4 KB, for walk_stem_27, 1 KB): faster behind a
- * small flash cache. The same results. */
+ * output channels, 3.4 KB on the M4) takes the general walk (a loop over the pairs, 0.7 KB), faster
+ * behind a small flash cache. The same results. */
 md_status md_conv_s8_w16_rolled(const md_window_params *p, const int8_t *input, const int16_t *filter,
                                 const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                 const int32_t *walk, int8_t *output, int16_t *scratch);

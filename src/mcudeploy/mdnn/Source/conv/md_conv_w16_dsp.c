@@ -1392,13 +1392,9 @@ static void (*stem_walk_for(int32_t depth))(pair_walk *)
     return depth == 40 ? walk_stem_40 : NULL;
 }
 
-/* The stems' walk of 4 pixels `channels` apart: a copy with the stride built in (not `rolled`: its
- * channel pairs unrolled, 2 to 4 KB; kernels/loops.py STEM_BOTH_WAYS), or stem_walk_for's. */
-static void (*stem_block_walk_for(int32_t depth, int32_t channels, int rolled))(pair_walk *)
+/* The stems' walk of 4 pixels `channels` apart: a copy with the stride built in, or stem_walk_for's. */
+static void (*stem_block_walk_for(int32_t depth, int32_t channels))(pair_walk *)
 {
-    if (rolled) {
-        return stem_walk_for(depth);
-    }
     if (channels == 8 && depth == 27) {
         return walk_stem_27_of_8;
     }
@@ -1482,13 +1478,13 @@ static void inside_columns(int32_t size, int32_t reach, int32_t stride, int32_t 
  * group's output row and column followed (no division per group). A group of 4 windows of one output
  * row inside the image takes the shape's md_stem_block where there is one, the bounds known here. */
 static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int32_t *records, int8_t *output,
-                                    int16_t *scratch, int rolled)
+                                    int16_t *scratch)
 {
     const md_window_params *p = job->p;
     const md_stem_fill fill = md_conv_stem_fill(p);
     const md_stem_block block = md_conv_stem_block(p);
     void (*const lone)(pair_walk *) = stem_walk_for(job->depth);
-    void (*const walk)(pair_walk *) = stem_block_walk_for(job->depth, p->output_c, rolled);
+    void (*const walk)(pair_walk *) = stem_block_walk_for(job->depth, p->output_c);
     const int32_t channels = p->output_c;
     const int32_t image = p->input_h * p->input_w * p->input_c;
     const int32_t row_step = p->dilation_h * p->input_w * p->input_c;
@@ -1596,7 +1592,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     mode = layer_mode(p, bias, shifts, job.depth);
     stem = md_conv_stem_fits(p);
     if (stem && walk && (p->output_c & 1) == 0) {
-        stem_groups(&job, mode, walk_records, output, scratch, rolled);
+        stem_groups(&job, mode, walk_records, output, scratch);
         return MD_OK;
     }
     for (batch = 0; batch < p->batches; ++batch) {
