@@ -8,14 +8,18 @@ and left shifts, which take the other plane paths."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from mcudeploy.codegen import render
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Graph, KernelVariant, Schedule
+from mcudeploy.ir import Graph, KernelVariant, Loops, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
+from mcudeploy.kernels.depthwise_routines import six_by_six
 from mcudeploy.memory import plan_memory
+from mcudeploy.params.conv import prepare
 from mcudeploy.params.requantization import requantization
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise
@@ -39,6 +43,9 @@ def fused_planes() -> Graph:
     # windows, the second with larger multipliers and smaller shifts
     _depthwise(f, "int8", (1, 8, 8, 8), 1, DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1))
     _depthwise(f, "int8", (1, 6, 6, 8), 1, same, out_scale=0.02)
+    # the same two rolled (md_dw_fused_blocks' loop, the 4 planes in one call)
+    _depthwise(f, "int8", (1, 8, 8, 8), 1, DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1))
+    _depthwise(f, "int8", (1, 6, 6, 8), 1, same, out_scale=0.02)
     relu6 = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 6, 7, 8), 1, relu6)  # clamped inside int8's range
     _depthwise(f, "int8", (1, 6, 7, 4), 1, same, out_scale=5e-5)  # left shifts: not narrow
@@ -48,8 +55,15 @@ def fused_planes() -> Graph:
     graph = f.graph()
     for op in graph.operators:
         one_plane = op.index >= len(graph.operators) - 2
-        op.variant = KernelVariant(schedule=Schedule.PLANES if one_plane else Schedule.GROUPED)
+        loops = Loops.ROLLED if op.index in ROLLED else Loops.UNROLLED
+        op.variant = KernelVariant(schedule=Schedule.PLANES if one_plane else Schedule.GROUPED, loops=loops)
     return graph
+
+
+SIX = (1, 9, 10, 11, 12)
+"""fused_planes' layers of 6x6 outputs over a depth of 4k: md_depthwise_s8_grouped_six unrolled, the last
+two rolled."""
+ROLLED = SIX[-2:]
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
@@ -68,7 +82,7 @@ def test_fold_records_are_made_where_the_kernel_folds():
     one plane at a time take none."""
     graph = fused_planes()
     folds = [requantization(op, graph).folds for op in graph.operators]
-    assert [f is not None for f in folds] == [True] * 12 + [False] * 3
+    assert [f is not None for f in folds] == [True] * 14 + [False] * 3
     assert [f.size for f in folds[:3]] == [8 * 9, 16 * 9, 4 * 9]
     for index, transposed in ((0, False), (4, True)):  # channel 1 of a square and of a tall image
         op = graph.operators[index]
@@ -81,4 +95,15 @@ def test_fold_records_are_made_where_the_kernel_folds():
         offset = -int(graph.tensors[op.inputs[0]].quantization.zero_point[0])
         assert record[5] == 2 * (graph.tensors[op.inputs[2]].data[1] + offset * taps.sum())
     network = render(graph, plan_memory(graph)).files["network.c"]
-    assert network.count("md_depthwise_s8_grouped_folded(") == 12 and network.count("md_depthwise_s8_grouped(") == 1
+    assert network.count("md_depthwise_s8_grouped_folded(") == 14 - 3 and network.count("md_depthwise_s8_grouped(") == 1
+
+
+def test_six_by_six_layers_name_the_unrolled_entry_unless_rolled():
+    """The Python mirror of planes_s8's six_by_six: the 6x6 layers over a depth of 4k name
+    md_depthwise_s8_grouped_six (md_dw_fused_6x6 linked), unless their variant's loops are rolled; the
+    others, and the rolled ones, md_depthwise_s8_grouped_folded (md_dw_fused_blocks' loop)."""
+    graph = fused_planes()
+    assert [i for i in range(len(graph.operators)) if six_by_six(prepare(graph.operators[i], graph))] == list(SIX)
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    entries = re.findall(r"(md_depthwise_s8\w*)\(\s", network)
+    assert [i for i, entry in enumerate(entries) if entry == "md_depthwise_s8_grouped_six"] == list(SIX[:-2])

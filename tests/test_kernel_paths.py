@@ -25,9 +25,10 @@ import numpy as np
 import pytest
 
 from mcudeploy.codegen import render
+from mcudeploy.codegen.library import library_text
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Columns, Graph, KernelVariant, Schedule, WeightLayout
+from mcudeploy.ir import Columns, Graph, KernelVariant, Loops, Schedule, WeightLayout
 from mcudeploy.ir.options import (
     Activation,
     Conv2DOptions,
@@ -37,6 +38,7 @@ from mcudeploy.ir.options import (
     SequenceLSTMOptions,
 )
 from mcudeploy.kernels import kernel_contract
+from mcudeploy.kernels.loops import NARROW_BOTH_WAYS, has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.params.constant_inputs import pair_interleaved
 from mcudeploy.params.requantization import WALK_RECORD, requantization
@@ -503,12 +505,37 @@ def narrow_pointwise() -> Graph:
     # 64 -> 64 and 64 -> 128 with the stride built in: 9 pixels (2 groups, a lone one), 8 (2 groups)
     _conv(f, "int8", (1, 3, 3, 64), 64, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
+    # 8 -> 16, 16 -> 32 and 64 -> 128 rolled (md_conv_s8_w16_rolled: the general walk of their input channels)
+    _conv(f, "int8", (1, 5, 5, 8), 16, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 5, 6, 16), 32, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
     graph = f.graph()
     for op in graph.operators:
-        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
+        loops = Loops.ROLLED if op.index in ROLLED_NARROW else Loops.UNROLLED
+        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS, loops=loops)
     _prune(graph, 5, [1, 4])
     _prune(graph, 8, [0, 3, 9])
     return graph
+
+
+ROLLED_NARROW = (18, 19, 20)
+"""narrow_pointwise's layers with rolled loops."""
+
+
+def test_narrow_walks_with_their_channel_counts_built_in_are_the_layers_with_rolled_loops():
+    """NARROW_BOTH_WAYS: the channel counts md_conv_1x1_narrow_dsp.c's fixed_walk has a walk for; the layers
+    taking one have rolled loops (`has_rolled_loops`), and name md_conv_s8_w16_rolled where rolled."""
+    body = re.search(r"static walk_function fixed_walk\(.*?\n}\n", library_text("md_conv_1x1_narrow_dsp.c"), re.S)
+    fixed = []
+    for inputs, outputs in re.findall(r"if \(p->input_c == (\d+) && \(?([^{]*)\)? \{", body.group(0)):
+        fixed += [(int(inputs), int(count)) for count in re.findall(r"p->output_c == (\d+)", outputs)]
+    assert sorted(fixed) == sorted(NARROW_BOTH_WAYS)
+    graph = narrow_pointwise()
+    having = [op.index for op in graph.operators if has_rolled_loops(graph, op)]
+    assert having == [0, 12, 13, 14, 15, 16, 17, *ROLLED_NARROW]
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    entries = re.findall(r"(md_conv_s8_w16\w*)\(", network)
+    assert [i for i, entry in enumerate(entries) if entry == "md_conv_s8_w16_rolled"] == list(ROLLED_NARROW)
 
 
 def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
@@ -516,10 +543,10 @@ def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
     scratch (an even channel count): all but the odd channel count (4) and the clamped layer (9)."""
     graph = narrow_pointwise()
     walked = [op.index for op in graph.operators if requantization(op, graph).walk is not None]
-    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17]
+    assert walked == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, *ROLLED_NARROW]
     columns = {op.index: 4 * 2 * graph.tensors[op.inputs[0]].shape[3] for op in graph.operators}
     recorded = [op.index for op in graph.operators if kernel_contract(graph, op).scratch_bytes > columns[op.index]]
-    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+    assert recorded == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, *ROLLED_NARROW]
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])

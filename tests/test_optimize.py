@@ -22,10 +22,11 @@ from mcudeploy.estimate.optimize import Measure, ModelRun, Objective, optimize_v
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Columns, Graph, KernelVariant, Operator, Schedule, WeightLayout, WeightMemory
+from mcudeploy.ir import Columns, Graph, KernelVariant, Loops, Operator, Schedule, WeightLayout, WeightMemory
 from mcudeploy.ir.options import DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import least_memory_schedule
+from mcudeploy.kernels.loops import has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import CodeSection, code_estimate, constant_layout
 from mcudeploy.params.constant_inputs import pair_interleaved, stored_values
@@ -268,6 +269,27 @@ def _grey_stem() -> Graph:
     family = Family("grey_stem", 5)
     _depthwise(family, "int8", (1, 12, 12, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
     return family.graph()
+
+
+@pytest.mark.parametrize("rolled_cycles", [700.0, 1300.0])
+def test_speed_rolls_the_hot_loop_where_the_unrolled_one_is_slower(rolled_cycles: float) -> None:
+    # Grouped 6x6 planes: md_dw_fused_6x6 unrolled at 1000 cycles; rolled (md_dw_fused_blocks' loop)
+    # faster behind a small flash cache, slower where the code is cached: taken only where faster.
+    graph, depthwise = _one_depthwise((1, 6, 6, 8))
+
+    def measure(graph: Graph, device, clock: float, stack: int) -> ModelRun:
+        variant = graph.operators[0].variant
+        grouped = 1000.0 if variant.schedule == Schedule.GROUPED else 2000.0
+        return ModelRun({0: rolled_cycles if grouped == 1000.0 and variant.loops == Loops.ROLLED else grouped}, 50.0)
+
+    choice = optimize_variants(graph, find_device("NUCLEO-L4R5ZI"), Reserves(2048), Objective.SPEED, measure=measure)
+    assert depthwise.variant.schedule == Schedule.GROUPED and has_rolled_loops(graph, depthwise)
+    faster = rolled_cycles < 1000.0
+    assert choice.chosen.rolled_layers == ([0] if faster else [])
+    assert choice.chosen.name.endswith(" + rolled loops") == faster
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    assert ("md_depthwise_s8_grouped_six(" in network) != faster
+    assert ("md_depthwise_s8_grouped_folded(" in network) == faster
 
 
 def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions_where_they_pay() -> None:

@@ -167,7 +167,8 @@ def generate(
         console.print(
             f"  --optimize {choice.objective}: {chosen.name}{timed} (direct: {len(chosen.direct_layers)} layers, "
             f"int16 weights: {len(chosen.int16_layers)} layers, depthwise planes: {len(chosen.plane_layers)} layers, "
-            f"weights in SRAM: {len(chosen.sram_weight_layers)} layers, {chosen.sram_weight_bytes:,} B)"
+            f"weights in SRAM: {len(chosen.sram_weight_layers)} layers, {chosen.sram_weight_bytes:,} B, "
+            f"rolled loops: {len(chosen.rolled_layers)} layers)"
         )
     if code_region is not None:
         only = f" ({len(fast_functions)} hottest functions; the rest in flash)" if fast_functions is not None else ""

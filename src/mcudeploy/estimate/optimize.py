@@ -23,7 +23,10 @@ loaded in flash, copied at start-up): most cycles the layer's reads of flash con
 model measured them) per byte first, as many as the device's RAM holds beside the arena, the stack and
 the reserves; on a core with a data cache and a DTCM, also the configuration whose SRAM block stays in
 the DTCM, both run whole; then its depthwise layers on the schedule measured faster with their
-constants in SRAM (run whole).
+constants in SRAM (run whole). Last (speed and balanced), on the DSP cores, the chosen one with the
+layers whose kernel has its hot loop both ways (`ir.variants.Loops`) rolled where a run with all of them
+rolled measured them faster: behind a flash cache smaller than the unrolled loop (ST's 1 KB ART), not
+where the code is cached or run from SRAM.
 Latency is the cycle model's (`estimate`), per layer, priced for the device at its clock: one run of
 each configuration as it is and one with every layer in its fastest candidate variant; one with int16
 weights sums its layers' cycles and the calls between layers of those runs; one with planes is run
@@ -58,8 +61,9 @@ from mcudeploy.estimate.memory import CONSTANTS_LABEL, device_memory
 from mcudeploy.estimate.model import estimate_model
 from mcudeploy.estimate.stack import static_need
 from mcudeploy.files import write_file
-from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Operator, Schedule, WeightLayout, WeightMemory
+from mcudeploy.ir import Columns, DType, Graph, KernelVariant, Loops, Operator, Schedule, WeightLayout, WeightMemory
 from mcudeploy.kernels.contracts import has_planes, least_memory_schedule
+from mcudeploy.kernels.loops import has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import (
     ARENA,
@@ -103,6 +107,8 @@ class VariantPoint:
     sram_weight_layers: list[int] = field(default_factory=list)
     """The layers whose constants are read from SRAM (loaded in flash, counted in both)."""
     sram_weight_bytes: int = 0
+    rolled_layers: list[int] = field(default_factory=list)
+    """The layers whose hot loop is rolled (`ir.variants.Loops`)."""
     chosen: bool = False
 
 
@@ -217,6 +223,11 @@ def optimize_variants(
             configs[name] = config
             points.append(evaluate.point(name, config, timing, clock))
         chosen, latency = _choose(points, objective), timing.latency
+    if timing is not None and objective != Objective.SIZE:
+        for name, config in _rolled(evaluate, timing, chosen.name, configs[chosen.name]).items():
+            configs[name] = config
+            points.append(evaluate.point(name, config, timing, clock))
+        chosen, latency = _choose(points, objective), timing.latency
     evaluate.apply(configs[chosen.name])
     front = _pareto(points)
     front += [] if chosen in front else [chosen]
@@ -293,6 +304,33 @@ def _retimed_schedules(
     except McuDeployError:
         return {}
     return {f"{name} + depthwise re-timed": settled}
+
+
+def _rolled(evaluate: _Evaluator, timing: _Timing, name: str, config: Config) -> dict[str, Config]:
+    """`config` with rolled loops (`ir.variants.Loops`) on its layers that have them and were measured
+    faster so, in a run with every one of them rolled (what the unrolled code costs to fetch depends on
+    the device's instruction cache and where the code runs), run whole; none where no layer has them,
+    none gains or a run failed."""
+    if find_core(evaluate.device.core).kernel_variants[:1] != ("dsp",):  # the DSP path's kernels only
+        return {}
+    evaluate.apply(config)
+    having = [i for i in config if has_rolled_loops(evaluate.graph, evaluate.graph.operators[i])]
+    if not having:
+        return {}
+
+    def rolled(indices: list[int]) -> Config:
+        return {i: (replace(v, loops=Loops.ROLLED) if i in indices else v) for i, v in config.items()}
+
+    try:
+        timing.run(config)
+        timing.run(rolled(having))
+        faster = [i for i in having if timing.cycles[(i, rolled([i])[i])] < timing.cycles[(i, config[i])]]
+        if not faster:
+            return {}
+        timing.run(rolled(faster))
+    except McuDeployError:
+        return {}
+    return {f"{name} + rolled loops": rolled(faster)}
 
 
 DEPTHWISE_SCHEDULES = (Schedule.GROUPED, Schedule.PLANES, Schedule.STREAMING)
@@ -472,6 +510,7 @@ class _Evaluator:
             plane_layers=sorted(i for i, v in config.items() if v.schedule in (Schedule.PLANES, Schedule.GROUPED)),
             sram_weight_layers=sorted(i for i, v in config.items() if v.weights_in == WeightMemory.SRAM),
             sram_weight_bytes=constant_layout(self.graph, plan.alignment).sram_bytes,
+            rolled_layers=sorted(i for i, v in config.items() if v.loops == Loops.ROLLED),
         )
 
 

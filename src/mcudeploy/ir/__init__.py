@@ -4,7 +4,7 @@ from mcudeploy.ir.builder import GraphBuilder
 from mcudeploy.ir.graph import ETHOS_U, NO_TENSOR, Graph, Operator
 from mcudeploy.ir.options import Activation, Padding
 from mcudeploy.ir.tensor import DType, Quantization, Tensor, pack_int4, unpack_int4
-from mcudeploy.ir.variants import Columns, KernelVariant, Schedule, WeightLayout, WeightMemory
+from mcudeploy.ir.variants import Columns, KernelVariant, Loops, Schedule, WeightLayout, WeightMemory
 
 __all__ = [
     "ETHOS_U",
@@ -15,6 +15,7 @@ __all__ = [
     "Graph",
     "GraphBuilder",
     "KernelVariant",
+    "Loops",
     "Operator",
     "Padding",
     "Quantization",

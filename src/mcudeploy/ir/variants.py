@@ -49,6 +49,16 @@ class WeightMemory(Enum):
     SRAM = "sram"
 
 
+class Loops(Enum):
+    """A kernel's hot loop where the library has it both ways (`kernels.loops.has_rolled_loops`):
+    unrolled (fewer instructions a MAC; the fastest where the code is cached or fetched without wait
+    states) or rolled (the same arithmetic in a loop of under 1 KB: the fastest behind a flash cache too
+    small for the unrolled one, as ST's 1 KB ART is on the STM32L4 and G4)."""
+
+    UNROLLED = "unrolled"
+    ROLLED = "rolled"
+
+
 @dataclass(frozen=True)
 class KernelVariant:
     columns: Columns = Columns.IM2COL
@@ -57,6 +67,8 @@ class KernelVariant:
     """DEPTHWISE_CONV_2D only (None elsewhere, or until chosen)."""
     weights_in: WeightMemory = WeightMemory.FLASH
     """Any layer with constants; read by the constant layout only, so the kernel is the same either way."""
+    loops: Loops = Loops.UNROLLED
+    """Read by the code generator of the layers that have both (the same results either way)."""
 
     def __post_init__(self) -> None:
         # The int16-weight kernel always fills its 4-column scratch: a direct schedule would be
@@ -67,4 +79,5 @@ class KernelVariant:
     @property
     def label(self) -> str:
         label = self.columns.value + ("" if self.weights == WeightLayout.INT8 else f", {self.weights.value} weights")
-        return label + (", weights in SRAM" if self.weights_in == WeightMemory.SRAM else "")
+        label += ", weights in SRAM" if self.weights_in == WeightMemory.SRAM else ""
+        return label + (", rolled loops" if self.loops == Loops.ROLLED else "")

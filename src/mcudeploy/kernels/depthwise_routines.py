@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from mcudeploy.ir import Loops
 from mcudeploy.kernels.contracts import padded_plane_extents
 from mcudeploy.params.conv import WindowParams
 from mcudeploy.params.requantization import small_image
@@ -26,12 +27,15 @@ class FoldedEntry(NamedTuple):
     source: str | None = None
 
 
-def folded_entry(params: WindowParams) -> FoldedEntry:
+def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedEntry:
     """The kernel entry of a grouped int8 layer with a folded record: md_depthwise_s8_small (3x3
-    outputs), md_depthwise_s8_grouped_rows with its md_dw_fused_rows instance,
-    md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded."""
+    outputs), md_depthwise_s8_grouped_six (6x6 planes, `loops` unrolled), md_depthwise_s8_grouped_rows
+    with its md_dw_fused_rows instance, md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else
+    md_depthwise_s8_grouped_folded."""
     if small_image(params.window, (params.batches, params.input_h, params.input_w, params.input_c), params.output_c):
         return FoldedEntry("md_depthwise_s8_small", source="md_depthwise_small_dsp.c")
+    if six_by_six(params) and loops == Loops.UNROLLED:
+        return FoldedEntry("md_depthwise_s8_grouped_six")
     rows = rows_routine(params)
     if rows is not None:
         return FoldedEntry("md_depthwise_s8_grouped_rows", rows, "md_depthwise_rows_dsp.c")
@@ -70,6 +74,18 @@ def _fused(oriented: WindowParams, width: int) -> bool:
         and oriented.output_h >= 2
         and oriented.output_w >= 2
         and (oriented.act_min, oriented.act_max) == (-128, 127)
+    )
+
+
+def six_by_six(params: WindowParams) -> bool:
+    """Whether a folded layer's 4 grouped planes take md_dw_fused_6x6's 9 blocks unrolled
+    (md_depthwise_s8_grouped_six), else md_dw_fused_blocks' loop: planes_s8's six_by_six, 6x6 outputs
+    at stride 1 from 8x8 padded planes, fused, a depth of 4k. A layer that has both ways (`Loops`)."""
+    rows, columns = padded_plane_extents(params.window, params.input_h, params.input_w)
+    return (
+        (params.output_h, params.output_w, params.stride_h, params.stride_w, rows, columns) == (6, 6, 1, 1, 8, 8)
+        and params.input_c % 4 == 0
+        and _fused(params, columns)
     )
 
 

@@ -201,6 +201,7 @@ def variant_table(choice: VariantChoice) -> Table:
     table.add_column("int16-weight layers")
     table.add_column("plane layers")
     table.add_column("weights in SRAM")
+    table.add_column("rolled-loop layers")
     table.add_column("")
     for point in choice.points:
         table.add_row(
@@ -213,6 +214,7 @@ def variant_table(choice: VariantChoice) -> Table:
             _layer_list(point.int16_layers),
             _layer_list(point.plane_layers),
             _sram_weights(point),
+            _layer_list(point.rolled_layers),
             ("chosen" if point.chosen else "") + ("" if point.fits else " (does not fit)"),
         )
     return table

@@ -6,7 +6,7 @@ import numpy as np
 
 from mcudeploy.codegen.cformat import float_literal
 from mcudeploy.codegen.layers.base import LayerCode, LayerContext, emits
-from mcudeploy.ir import DType, WeightLayout
+from mcudeploy.ir import DType, Loops, WeightLayout
 from mcudeploy.kernels.contracts import grouped_planes
 from mcudeploy.kernels.depthwise_routines import folded_entry
 from mcudeploy.params.conv import WindowParams, prepare
@@ -99,7 +99,8 @@ def _grouped_folded_layer(ctx: LayerContext, params: WindowParams) -> LayerCode:
     """md_depthwise_s8_grouped_folded's call, or the entry of a routine made for the layer's shape
     (`folded_entry`) with that routine's source: only the layers that take one name and ship it, so
     other models neither link nor compile it."""
-    entry, routine, source = folded_entry(params)
+    variant = ctx.contract.variant
+    entry, routine, source = folded_entry(params, variant.loops if variant is not None else Loops.UNROLLED)
     call = _kernel_call(ctx, entry, "int8_t", [ctx.derived_ref("folds"), *([routine] if routine else [])])
     sources = ("md_depthwise.c", *([source] if source else []))
     return LayerCode(sources, call, [ctx.params("md_window_params", params)])
@@ -158,8 +159,10 @@ def _widened_conv(ctx: LayerContext, declarations: list[str]) -> LayerCode:
     ungrouped = input_c == 1 if depthwise else ctx.input_tensor(1).shape[3] == input_c
     if ctx.input_tensor(0).dtype != DType.INT8 or not ungrouped:
         raise ctx.unsupported("int16 weights need an int8, ungrouped convolution (a depthwise one of one channel)")
+    rolled = ctx.contract.variant is not None and ctx.contract.variant.loops == Loops.ROLLED
+    entry = "md_conv_s8_w16_rolled" if rolled else "md_conv_s8_w16"  # kernels.loops: where it differs
     call = (
-        f"md_conv_s8_w16(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, "
+        f"{entry}(&params, {ctx.input_ref(0)}, {ctx.input_ref(1)}, {ctx.input_ref(2)}, "
         f"{ctx.derived_ref('multipliers')}, {ctx.derived_ref('shifts')}, {ctx.derived_names.get('walk', 'NULL')}, "
         f"{ctx.output_ref()}, {ctx.required_scratch('int16_t')})"
     )

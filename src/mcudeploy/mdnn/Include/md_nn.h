@@ -333,6 +333,13 @@ static inline int32_t md_conv_s8_w16_get_buffer_size(const md_window_params *p)
 md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
                          const int32_t *multipliers, const int32_t *shifts, const int32_t *walk, int8_t *output,
                          int16_t *scratch);
+/* md_conv_s8_w16 with its hot loop rolled where the DSP path has it both ways (ir/variants.py Loops): a
+ * narrow pointwise layer whose walk has its channel counts built in (walk_8_to_16 unrolls the 8 pairs of
+ * output channels, 3.4 KB on the M4) takes the general walk (a loop over the pairs, 0.7 KB), faster
+ * behind a small flash cache. The same results. */
+md_status md_conv_s8_w16_rolled(const md_window_params *p, const int8_t *input, const int16_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                const int32_t *walk, int8_t *output, int16_t *scratch);
 
 /* float32; act_min/act_max of the params are unused: the float clamp bounds are given. */
 md_status md_conv_f32(const md_window_params *p, const float *input, const float *filter, const float *bias,
@@ -485,6 +492,12 @@ md_status md_depthwise_s8_grouped_wide(const md_window_params *p, const int8_t *
                                        const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                        const int32_t *folds, md_dw_copy_routine *copy, int8_t *output,
                                        int8_t *scratch);
+/* md_depthwise_s8_grouped_folded whose grouped 6x6 planes (stride 1, from 8x8 padded planes) take
+ * md_dw_fused_6x6, the 9 blocks unrolled (2.3 KB); md_depthwise_s8_grouped_folded runs them through
+ * md_dw_fused_blocks' loop (under 1 KB), faster behind a small flash cache (ir/variants.py Loops). */
+md_status md_depthwise_s8_grouped_six(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                      const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                      const int32_t *folds, int8_t *output, int8_t *scratch);
 /* md_depthwise_s8_grouped_folded of a 3x3 output from a 3x3 image at stride 1 or a 6x6 one at stride 2
  * (SMALL_RECORD): computed from the image in place, the scratch unused. */
 md_status md_depthwise_s8_small(const md_window_params *p, const int8_t *input, const int8_t *filter,
@@ -499,6 +512,7 @@ md_status md_depthwise_s8_small(const md_window_params *p, const int8_t *input, 
 #define md_depthwise_s8_grouped_wide(p, input, filter, bias, multipliers, shifts, folds, copy, output, scratch)      \
     md_depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch)
 #define md_depthwise_s8_small md_depthwise_s8_grouped_folded
+#define md_depthwise_s8_grouped_six md_depthwise_s8_grouped_folded
 #endif
 
 /* int8 activations with an int4 filter (packed, see above): the whole filter unpacked at the start of

@@ -399,7 +399,9 @@ STACK_WALK_FUNCTION(walk_64_to_128, "16", PAIRS_LOOP_ON_STACK("32", 128))
 #undef STORE_AT
 #endif
 
-/* The walk of groups of 4 pixels of the layer with its stride built in, or NULL. */
+/* The walk of groups of 4 pixels of the layer with its stride built in, or NULL (kernels/loops.py
+ * NARROW_BOTH_WAYS: a layer that has one also takes the general walk, md_conv_s8_w16_rolled's: smaller,
+ * faster where the fixed one misses a small flash cache). */
 static walk_function fixed_walk(const md_window_params *p)
 {
 #if !MD_W16_DUAL_ISSUE
@@ -534,13 +536,14 @@ static void walk_run(walk_function walk_pixels, walk_function walk_groups, narro
 }
 
 void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
-                               const int32_t *walk_records, int8_t *output, int16_t *scratch)
+                               const int32_t *walk_records, int8_t *output, int16_t *scratch, int rolled)
 {
     static const walk_function walks[4] = {walk_4, walk_8, walk_12, walk_16};
     const walk_function walk_pixels = p->input_c == 64   ? walk_64
                                       : p->input_c == 32 ? walk_32
                                                          : walks[p->input_c / 4 - 1];
-    const walk_function walk_groups = fixed_walk(p) != NULL ? fixed_walk(p) : walk_pixels;
+    const walk_function fixed = rolled ? NULL : fixed_walk(p);
+    const walk_function walk_groups = fixed != NULL ? fixed : walk_pixels;
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;
     const int32_t row_outputs = p->output_w * p->output_c;

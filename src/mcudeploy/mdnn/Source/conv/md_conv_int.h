@@ -627,9 +627,10 @@ typedef void (*md_stem_block)(const uint8_t *row, int32_t row_step, int32_t pixe
 md_stem_block md_conv_stem_block(const md_window_params *p);
 
 /* md_conv_s8_w16 of a pointwise layer with few input channels at any stride (md_conv_1x1_narrow_dsp.c;
- * md_conv_s8_w16_records_bytes says which) that has the walk's records (md_nn.h's `walk`). */
+ * md_conv_s8_w16_records_bytes says which) that has the walk's records (md_nn.h's `walk`); `rolled`
+ * (md_conv_s8_w16_rolled): the general walk where the layer has one with its channel counts built in. */
 void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
-                               const int32_t *walk, int8_t *output, int16_t *scratch);
+                               const int32_t *walk, int8_t *output, int16_t *scratch, int rolled);
 
 /* The records of a 3x3 stem over one channel with the walk's records (md_conv_s8_w16_stem_records_bytes,
  * 17 words a pair of channels: doubled biases, doubled weights as the filter holds them, the walk

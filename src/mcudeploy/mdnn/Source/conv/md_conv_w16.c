@@ -81,4 +81,11 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     return md_conv_s8_w16_portable(p, input, filter, bias, multipliers, shifts, output, scratch);
 }
 
+md_status md_conv_s8_w16_rolled(const md_window_params *p, const int8_t *input, const int16_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                const int32_t *walk, int8_t *output, int16_t *scratch)
+{
+    return md_conv_s8_w16(p, input, filter, bias, multipliers, shifts, walk, output, scratch); /* one loop here */
+}
+
 #endif /* !MD_PATH_DSP */

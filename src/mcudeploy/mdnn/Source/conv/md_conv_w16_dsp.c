@@ -1563,9 +1563,9 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     }
 }
 
-md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
-                         const int32_t *multipliers, const int32_t *shifts, const int32_t *walk_records,
-                         int8_t *output, int16_t *scratch)
+static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
+                             const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                             const int32_t *walk_records, int8_t *output, int16_t *scratch, int rolled)
 {
     const int32_t pixels = p->output_h * p->output_w;
     conv_w16_job job;
@@ -1586,7 +1586,7 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
     job.depth = p->filter_h * p->filter_w * p->input_c;
     walk = walk_records != NULL;
     if (walk && md_conv_s8_w16_records_bytes(p) > 0) {
-        md_conv_1x1_narrow_s8_w16(p, input, filter, walk_records, output, scratch);
+        md_conv_1x1_narrow_s8_w16(p, input, filter, walk_records, output, scratch, rolled);
         return MD_OK;
     }
     mode = layer_mode(p, bias, shifts, job.depth);
@@ -1628,6 +1628,20 @@ md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const i
         }
     }
     return MD_OK;
+}
+
+md_status md_conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter, const int32_t *bias,
+                         const int32_t *multipliers, const int32_t *shifts, const int32_t *walk_records,
+                         int8_t *output, int16_t *scratch)
+{
+    return conv_s8_w16(p, input, filter, bias, multipliers, shifts, walk_records, output, scratch, 0);
+}
+
+md_status md_conv_s8_w16_rolled(const md_window_params *p, const int8_t *input, const int16_t *filter,
+                                const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                const int32_t *walk_records, int8_t *output, int16_t *scratch)
+{
+    return conv_s8_w16(p, input, filter, bias, multipliers, shifts, walk_records, output, scratch, 1);
 }
 
 #undef COLUMNS_EIGHT

@@ -2940,10 +2940,15 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
 }
 
 
+/* A fused layer's grouped 6x6 planes in unrolled calls (planes_six). */
+typedef void dw_six_planes(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
+                           const int8_t *input, int8_t *planes, const int32_t *given);
+
 /* The routines made for one shape that a layer's generated code gives (md_nn.h); NULL: none. */
 typedef struct {
     md_dw_rows_routine *rows; /* md_depthwise_s8_grouped_rows' */
     md_dw_copy_routine *copy; /* md_depthwise_s8_grouped_wide's */
+    dw_six_planes *six;       /* md_depthwise_s8_grouped_six's (without it: md_dw_fused_blocks' rolled loop) */
 } dw_routines;
 
 /* The channel-plane path: one plane at a time (md_depthwise_s8's scratch, the least memory) or, when
@@ -2993,8 +2998,8 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     plan_pairs(&plan, oriented.output_h / 2, sums);
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
-    if (six_by_six(&oriented, &first_plane) && fused && group == 4) {
-        planes_six(job, &oriented, &steps, input, first_plane.bytes, given);
+    if (routines->six != NULL && six_by_six(&oriented, &first_plane) && fused && group == 4) {
+        routines->six(job, &oriented, &steps, input, first_plane.bytes, given);
         return;
     }
     if (routines->rows != NULL) { /* given for a fused layer of 4 planes whose rows it was made for */
@@ -3077,7 +3082,7 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
 }
 
 /* No routine made for one shape: md_nn.h's entries that take one name it. */
-static const dw_routines general = {NULL, NULL};
+static const dw_routines general = {NULL, NULL, NULL};
 
 md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
@@ -3104,7 +3109,7 @@ md_status md_depthwise_s8_grouped_rows(const md_window_params *p, const int8_t *
                                        const int32_t *folds, md_dw_rows_routine *rows, int8_t *output,
                                        int8_t *scratch)
 {
-    const dw_routines routines = {rows, NULL};
+    const dw_routines routines = {rows, NULL, NULL};
     return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
 }
 
@@ -3113,7 +3118,15 @@ md_status md_depthwise_s8_grouped_wide(const md_window_params *p, const int8_t *
                                        const int32_t *folds, md_dw_copy_routine *copy, int8_t *output,
                                        int8_t *scratch)
 {
-    const dw_routines routines = {NULL, copy};
+    const dw_routines routines = {NULL, copy, NULL};
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
+}
+
+md_status md_depthwise_s8_grouped_six(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                      const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                      const int32_t *folds, int8_t *output, int8_t *scratch)
+{
+    static const dw_routines routines = {NULL, NULL, planes_six};
     return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
 }
 
