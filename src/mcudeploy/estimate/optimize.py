@@ -628,13 +628,16 @@ def _measure_layers(
 
 
 def _cache_key(graph: Graph, device: Device, clock: float, code_section: CodeSection) -> str:
-    """The generated project, the device (its database entry included), clock and code section, the
-    estimate's own code and the counting plugin's."""
+    """The generated project (the library sources it ships included), the device (its database entry
+    included), clock and code section, the estimate's own code, the build's (flags, start-up code, linker
+    script) and the counting plugin's."""
     digest = hashlib.sha256(f"{device.name}@{clock}, code in {code_section}".encode())
     digest.update(repr(device.part).encode())  # its database entry: wait states, caches, their geometry
     digest.update(plugin_library().name.encode())  # its name holds the hash of its sources
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.read_bytes())
+    emulation = Path(__file__).parent.parent / "emulation"
+    sources = [*Path(__file__).parent.glob("*.py"), *emulation.glob("*.py"), *emulation.rglob("runtime/**/*")]
+    for source in sorted(path for path in sources if path.is_file()):
+        digest.update(source.read_bytes())
     rendered = render(graph, plan_memory(graph))
     for name, text in sorted(rendered.files.items()):
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
