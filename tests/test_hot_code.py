@@ -39,6 +39,7 @@ from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import RUN_CODE, CodeSection, budget_request, code_estimate, constant_layout, memory_budget
+from mcudeploy.validation import runner
 
 SMALL = MODELS / "tflm/hello_world_int8.tflite"
 
@@ -305,3 +306,35 @@ def test_analyze_says_plainly_the_split_it_could_not_count(monkeypatch, capsys) 
     assert report["hot_code_not_split"].startswith("not measured (no arm-none-eabi-gcc for the core)")
     flash = json.loads(run_cli(monkeypatch, capsys, *args[:-3], "--json")[1])
     assert flash["fast_code"] is None and flash["hot_code_not_split"] is None  # code in flash: nothing to split
+
+
+def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch, capsys) -> None:
+    device = find_device("NUCLEO-L4R5ZI")
+    small = replace(device, regions=tuple(replace(r, size=2048) if r.code_alias else r for r in device.regions))
+    graph = read_tflite(SMALL)
+    chosen = hot_code_region(graph, plan_memory(graph), small, CodeSection.RAM)[2]
+    assert chosen
+    linked: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+    build = runner.build_harness
+
+    def recorded(graph, code, target, *args, code_section, fast_functions, **kwargs) -> Path:
+        linked[target.name] = (code_section, fast_functions)
+        return build(graph, code, target, *args, code_section=code_section, fast_functions=fast_functions, **kwargs)
+
+    monkeypatch.setattr(runner, "build_harness", recorded)
+    args = ("validate", str(SMALL), "-t", "host", "-t", "m4", "--random", "2", "-d", "NUCLEO-L4R5ZI", "--code-section")
+    for part, fast in ((small, chosen), (device, None)):  # too small for the whole: split; the real SRAM2: whole
+        monkeypatch.setattr("mcudeploy.cli.validate.find_device", lambda name, part=part: part)
+        code, stdout, _ = run_cli(monkeypatch, capsys, *args, "ram", "--json")
+        report = json.loads(stdout)
+        assert code == 0 and report["passed"] and linked == {"host": ("flash", None), "m4": ("ram", fast)}
+        expected = {"code_section": "ram", "target": "m4", "runs_from": "SRAM2 via 0x10000000"}
+        assert report["hot_code"] == {**expected, "fast_functions": None if fast is None else list(fast)}
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args, "ram")
+    said = (
+        "--code-section ram: the m4 program linked as generate places the hot code on NUCLEO-L4R5ZI, run from "
+        "SRAM2 via 0x10000000, QEMU's RAM standing in for it; the host build runs the same C"
+    )
+    assert code == 0 and said in " ".join(stdout.split())
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args, "flash", "--json")
+    assert code == 0 and json.loads(stdout)["hot_code"] is None and linked["m4"] == ("flash", None)
