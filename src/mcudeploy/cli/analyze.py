@@ -91,6 +91,10 @@ def analyze(
     channel planes or streaming; with speed, which layers' weights are copied to SRAM at start-up,
     counted in RAM and in flash) and the Pareto points considered are shown.
 
+    With --code-section ram where the hot code does not fit an SRAM's code alias whole, the bytes of its
+    hottest functions are placed there, the rest in flash: the choice estimate and generate make (runs on
+    QEMU, cached by content); without the cross toolchain or QEMU it says the split was not counted.
+
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
     placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.
 
