@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from mcudeploy.codegen import render
-from mcudeploy.emulation import InstructionCounting, Target
+from mcudeploy.emulation import InstructionCounting, Target, harness, linker
 from mcudeploy.emulation.harness import PREFIX, HarnessRun, build_harness, generate_project, run_harness_steps
 from mcudeploy.emulation.plugin import ExecutionCounts, plugin_library
 from mcudeploy.engine import Engine
@@ -182,10 +182,11 @@ def run_model(graph: Graph, elf: Path, target: Target, memory: MemoryTiming, wor
 
 def run_cache_key(graph: Graph, plan: MemoryPlan, label: str) -> str:
     """A key for figures taken from runs of `graph`'s generated project (with `plan`) on QEMU: the project,
-    `label` (the device, clock, where the code runs), the estimate's own code and the counting plugin's."""
+    `label` (the device, clock, where the code runs), the estimate's own code, the harness and link that
+    build the program (where its code lands) and the counting plugin's."""
     digest = hashlib.sha256(label.encode())
     digest.update(plugin_library().name.encode())  # its name holds the hash of its sources
-    for module in sorted(Path(__file__).parent.glob("*.py")):
+    for module in (*sorted(Path(__file__).parent.glob("*.py")), Path(harness.__file__), Path(linker.__file__)):
         digest.update(module.read_bytes())
     for name, text in sorted(render(graph, plan).files.items()):
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
