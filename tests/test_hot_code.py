@@ -21,6 +21,7 @@ from mcudeploy.emulation.linker import render_linker_script
 from mcudeploy.emulation.plugin import FETCH_MISS_BRANCH, FETCH_MISS_SEQUENTIAL, ExecutionCounts
 from mcudeploy.emulation.targets import get_target
 from mcudeploy.engine import Engine
+from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import hot_code
 from mcudeploy.estimate.cycles import price
 from mcudeploy.estimate.hot_code import (
@@ -38,6 +39,7 @@ from mcudeploy.importers.tflite.reader import read_tflite
 from mcudeploy.inputs import random_inputs
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import RUN_CODE, CodeSection, budget_request, code_estimate, constant_layout, memory_budget
+from mcudeploy.validation import runner
 
 SMALL = MODELS / "tflm/hello_world_int8.tflite"
 
@@ -203,6 +205,7 @@ def test_veneers_overflowing_the_alias_make_the_choice_again_in_less_room(monkey
     monkeypatch.setattr(hot_code, "flash_fetch_candidates", lambda *args: candidates)
     monkeypatch.setattr(hot_code, "build_model", build)
     monkeypatch.setattr(hot_code, "ElfImage", image)
+    monkeypatch.setattr(hot_code, "split_cache", lambda *args: tmp_path / "fast-code.json")
     stream = SimpleNamespace(frames=[[]])
     fast, _ = hot_code.split_hot_code(None, None, False, None, tmp_path, stream, None, region, 5000)
     assert linked == [("a", "b", "c"), ("a", "c")]  # 1,044 B linked: 20 over, b no longer fits
@@ -237,3 +240,101 @@ def test_estimate_cli_says_which_functions_run_through_the_alias(monkeypatch, ca
     assert report["code_section_comparison"]["line"].startswith(f"hottest {fast['placed_bytes']:,} B of hot code")
     code, stdout, _ = run_cli(monkeypatch, capsys, *args)
     assert code == 0 and "B in SRAM2 via 0x10000000 (of the" in " ".join(stdout.split())
+
+
+def test_a_split_is_kept_and_read_back_built_at_once_without_the_ranking_run(monkeypatch, tmp_path: Path) -> None:
+    sram2 = next(region for region in find_device("NUCLEO-L4R5ZI").regions if region.code_alias)
+    candidates = [FunctionFetch("a", 600, 6000.0), FunctionFetch("b", 400, 2000.0)]
+    ranking_runs: list[int] = []
+    linked: list[tuple[str, ...]] = []
+
+    def ranking(*args) -> list[FunctionFetch]:
+        ranking_runs.append(1)
+        return candidates
+
+    def build(*args) -> Path:
+        linked.append(tuple(args[-1]))
+        return tmp_path / "network.elf"
+
+    monkeypatch.setattr(hot_code, "flash_fetch_candidates", ranking)
+    monkeypatch.setattr(hot_code, "build_model", lambda *args, fast_functions: build(*args, fast_functions))
+    monkeypatch.setattr(hot_code, "ElfImage", lambda path: SimpleNamespace(sections=[
+        SimpleNamespace(name=FAST_CODE_SECTION, size=sum(item.size for item in candidates if item.name in linked[-1]))
+    ]))  # fmt: skip
+    cached = tmp_path / "fast-code.json"
+    monkeypatch.setattr(hot_code, "split_cache", lambda *args: cached)
+    stream = SimpleNamespace(frames=[[]])
+    made, _ = hot_code.split_hot_code(None, None, False, None, tmp_path, stream, None, replace(sram2, size=700), 5000)
+    assert ranking_runs == [1] and cached.exists() and made.names == ("a",) and made.left == (candidates[1],)
+    monkeypatch.setattr(hot_code, "build_model", build)
+    again, _ = hot_code.split_hot_code(None, None, False, None, tmp_path, stream, None, replace(sram2, size=700), 5000)
+    assert again == made and ranking_runs == [1] and linked[-1] == ("a",)  # one build, the choice read back
+    assert hot_code.read_split(tmp_path / "missing.json", sram2) is None
+
+
+def test_analyze_places_the_split_estimate_makes(monkeypatch, capsys) -> None:
+    device = find_device("NUCLEO-L4R5ZI")
+    small = replace(device, regions=tuple(replace(r, size=2048) if r.code_alias else r for r in device.regions))
+    monkeypatch.setattr("mcudeploy.cli.analyze.find_device", lambda name: small)
+    fast = estimate_model(read_tflite(SMALL), small, code_section=CodeSection.RAM).fast_code
+    assert fast is not None
+    args = ("analyze", str(SMALL), "--device", "NUCLEO-L4R5ZI", "--code-section", "ram")
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args, "--json")
+    report = json.loads(stdout)
+    assert code == 0 and report["fast_code"] == fast.report() and report["hot_code_not_split"] is None
+    run_image = [item for region in report["regions"] for item in region["items"] if item["name"] == RUN_CODE]
+    assert run_image == [{"name": RUN_CODE, "bytes": fast.placed_bytes, "runs_at": "SRAM2 via 0x10000000"}]
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args)
+    assert code == 0 and f"hot code: {fast.note()}" in " ".join(stdout.split())
+
+
+def test_analyze_says_plainly_the_split_it_could_not_count(monkeypatch, capsys) -> None:
+    args = ("analyze", str(SMALL), "--device", "NUCLEO-L4R5ZI", "--code-section", "ram", "--json")
+
+    def no_qemu(*args, **kwargs) -> None:
+        raise McuDeployError("qemu-system-arm", "not found")
+
+    monkeypatch.setattr("mcudeploy.cli.analyze.hottest_code", no_qemu)
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args)
+    report = json.loads(stdout)
+    assert code == 0 and report["fast_code"] is None
+    assert report["hot_code_not_split"].startswith("which of its functions run through the code alias is not counted")
+    assert "qemu-system-arm: not found" in report["hot_code_not_split"]
+    monkeypatch.setattr("mcudeploy.cli.analyze.hottest_code", lambda *args: None)
+    monkeypatch.setattr("mcudeploy.cli.analyze.measured_code", lambda *args: None)
+    report = json.loads(run_cli(monkeypatch, capsys, *args)[1])
+    assert report["hot_code_not_split"].startswith("not measured (no arm-none-eabi-gcc for the core)")
+    flash = json.loads(run_cli(monkeypatch, capsys, *args[:-3], "--json")[1])
+    assert flash["fast_code"] is None and flash["hot_code_not_split"] is None  # code in flash: nothing to split
+
+
+def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch, capsys) -> None:
+    device = find_device("NUCLEO-L4R5ZI")
+    small = replace(device, regions=tuple(replace(r, size=2048) if r.code_alias else r for r in device.regions))
+    graph = read_tflite(SMALL)
+    chosen = hot_code_region(graph, plan_memory(graph), small, CodeSection.RAM)[2]
+    assert chosen
+    linked: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+    build = runner.build_harness
+
+    def recorded(graph, code, target, *args, code_section, fast_functions, **kwargs) -> Path:
+        linked[target.name] = (code_section, fast_functions)
+        return build(graph, code, target, *args, code_section=code_section, fast_functions=fast_functions, **kwargs)
+
+    monkeypatch.setattr(runner, "build_harness", recorded)
+    args = ("validate", str(SMALL), "-t", "host", "-t", "m4", "--random", "2", "-d", "NUCLEO-L4R5ZI", "--code-section")
+    for part, fast in ((small, chosen), (device, None)):  # too small for the whole: split; the real SRAM2: whole
+        monkeypatch.setattr("mcudeploy.cli.validate.find_device", lambda name, part=part: part)
+        code, stdout, _ = run_cli(monkeypatch, capsys, *args, "ram", "--json")
+        report = json.loads(stdout)
+        assert code == 0 and report["passed"] and linked == {"host": ("flash", None), "m4": ("ram", fast)}
+        expected = {"code_section": "ram", "target": "m4", "runs_from": "SRAM2 via 0x10000000"}
+        assert report["hot_code"] == {**expected, "fast_functions": None if fast is None else list(fast)}
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args, "ram")
+    said = (
+        "--code-section ram: the m4 program linked as generate places the hot code on NUCLEO-L4R5ZI, run from "
+        "SRAM2 via 0x10000000, QEMU's RAM standing in for it; the host build runs the same C"
+    )
+    assert code == 0 and said in " ".join(stdout.split())
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args, "flash", "--json")
+    assert code == 0 and json.loads(stdout)["hot_code"] is None and linked["m4"] == ("flash", None)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import INT8_MODELS, MODELS, streaming_graph
+from conftest import INT8_MODELS, MODELS, run_cli, streaming_graph
 from mcudeploy.cli.app import app
 from mcudeploy.codegen.weights import member_names
 from mcudeploy.emulation import ElfImage, get_target
@@ -261,3 +261,19 @@ def test_a_float_output_within_tolerance_is_not_called_bit_exact() -> None:
     assert _agreement(report) == "every target agrees (floats within the stated tolerance)"
     report["targets"]["host"]["inputs"][0]["outputs"][0]["differing"] = 0
     assert _agreement(report) == "every target agrees bit for bit"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--code-section", "ram"], "--code-section ram: needs --device"),
+        (["-d", "NUCLEO-L4R5ZI", "--code-section", "itcm"], "--code-section itcm: NUCLEO-L4R5ZI has no ITCM"),
+        (["-d", "NUCLEO-L4R5ZI", "--code-section", "ram", "-t", "m7"], "(--target m4): not for m7"),
+        (["-d", "NUCLEO-L4R5ZI", "--code-section", "ram", "-t", "host"], "cortex-m4: needs --target m4"),
+        (["-d", "NUCLEO-L4R5ZI", "--code-section", "ram", "--npu", "ethos-u55-128"], "not with --npu"),
+    ],
+)
+def test_code_section_bad_combinations_exit_2_with_one_line(args: list[str], message: str, monkeypatch, capsys) -> None:
+    model = str(MODELS / "tflm" / "hello_world_int8.tflite")
+    code, stdout, stderr = run_cli(monkeypatch, capsys, "validate", model, *args)
+    assert code == 2 and not stdout and message in stderr and len(stderr.strip().splitlines()) == 1

@@ -9,7 +9,7 @@ regions and returns a `ModelAnalysis`: dataclasses whose `dataclasses.asdict` is
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.costs import layer_macs
@@ -183,13 +183,17 @@ def analyze_model(
     database: Database | None = None,
     code_section: CodeSection = CodeSection.FLASH,
     state_in_arena: bool = False,
+    fast_code_bytes: int | None = None,
 ) -> ModelAnalysis:
     """The model's memory on `device`: the budget per region, the verdict, the memory per layer (with
     `code_section` itcm/ram the hot code twice: loaded in flash, run from there). `state_in_arena`:
     the plan's arena already holds the variable tensors and kernels' state (TFLM's tail holds them),
-    else they are budgeted beside it (our generated code)."""
+    else they are budgeted beside it (our generated code). `fast_code_bytes`: where only the hottest functions
+    of the hot code run from its section (`estimate.hot_code`), the bytes linked there, the run image placed."""
     constants = constant_layout(graph, plan.alignment)
     code = measured_code(graph, plan, device.core, code_section) or code_estimate(graph)
+    if fast_code_bytes is not None:
+        code = replace(code, hot_bytes=fast_code_bytes)
     request = budget_request(
         plan.arena_bytes,
         constants,

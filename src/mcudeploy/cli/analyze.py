@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.model import DOES_NOT_FIT, FITS, Reserves, analyze_model
 from mcudeploy.cli.npu import analyze_with_npu, refuse_code_section, refuse_cpu_only_outputs
 from mcudeploy.cli.options import (
@@ -34,13 +35,17 @@ from mcudeploy.cli.options import (
     load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note
-from mcudeploy.devices import find_device
+from mcudeploy.devices import Device, find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.hot_code import FastCode
+from mcudeploy.estimate.memory import splits_hot_code
+from mcudeploy.estimate.model import hottest_code
 from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.estimate.stack import ASSUMED, RESERVED, static_need
 from mcudeploy.files import check_output_file, write_file
-from mcudeploy.memory import plan_memory
+from mcudeploy.ir import Graph
+from mcudeploy.memory import MemoryPlan, plan_memory
 from mcudeploy.memory.budget import DEFAULT_ALIGNMENT, DEFAULT_STACK_BYTES, CodeSection, check_code_section
 from mcudeploy.memory.tflm_arena import tflm_arena
 from mcudeploy.reports.analyze import budget_tree, layer_table, tflm_arena_table, variant_table, verdict
@@ -85,6 +90,10 @@ def analyze(
     convolution, int8 or pre-expanded int16 weights; int8 or int16 fully connected weights; depthwise
     channel planes or streaming; with speed, which layers' weights are copied to SRAM at start-up,
     counted in RAM and in flash) and the Pareto points considered are shown.
+
+    With --code-section ram where the hot code does not fit an SRAM's code alias whole, the bytes of its
+    hottest functions are placed there, the rest in flash: the choice estimate and generate make (runs on
+    QEMU, cached by content); without the cross toolchain or QEMU it says the split was not counted.
 
     On a device with an Arm Ethos-U (or with --npu), Vela compiles the model: each operator's
     placement with the reason for every CPU one, and the whole budget of NPU and CPU parts.
@@ -131,8 +140,23 @@ def analyze(
         plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     need = static_need(graph, plan, target.core, stack)
     reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)
-    result = analyze_model(graph, plan, target, reserves, code_section=code_section, state_in_arena=arena is not None)
-    report = {**asdict(result), "variants": asdict(choice) if choice else None, "precision": precision(graph)}
+    fast, unsplit = _hot_code_split(graph, plan, target, need.bytes, code_section)
+    result = analyze_model(
+        graph,
+        plan,
+        target,
+        reserves,
+        code_section=code_section,
+        state_in_arena=arena is not None,
+        fast_code_bytes=None if fast is None else fast.placed_bytes,
+    )
+    report = {
+        **asdict(result),
+        "variants": asdict(choice) if choice else None,
+        "fast_code": None if fast is None else fast.report(),
+        "hot_code_not_split": unsplit,
+        "precision": precision(graph),
+    }
     if arena is not None:
         report["tflm_arena"] = {**arena.to_dict(), "budget_note": TFLM_BUDGET_NOTE}
     if plot is not None:
@@ -149,6 +173,8 @@ def analyze(
         if choice is not None and choice.points:
             console.print(variant_table(choice))
         console.print(budget_tree(result))
+        if fast is not None or unsplit is not None:
+            console.print(f"hot code: {fast.note() if fast is not None else unsplit}", markup=False)
         console.print(verdict(result))
         print_precision_note(graph)
         for written in (plot, html):
@@ -156,3 +182,23 @@ def analyze(
                 console.print(f"wrote {markup_safe(str(written))}")
     if result.verdict != FITS:
         raise typer.Exit(1 if result.verdict == DOES_NOT_FIT else CANNOT_VERIFY_EXIT)
+
+
+def _hot_code_split(
+    graph: Graph, plan: MemoryPlan, device: Device, stack_bytes: int, code_section: CodeSection
+) -> tuple[FastCode | None, str | None]:
+    """With `--code-section ram`, the hottest functions of the hot code run through the SRAM's code alias where
+    the whole does not fit it (the choice estimate and generate make, `estimate.model.hottest_code`); else None,
+    and why the split could not be counted where it may apply (no cross toolchain, or its run on QEMU failed)."""
+    if code_section != CodeSection.RAM or not splits_hot_code(device):
+        return None, None
+    try:
+        fast = hottest_code(graph, plan, device, stack_bytes)
+    except McuDeployError as error:
+        return None, f"which of its functions run through the code alias is not counted (a run on QEMU): {error}"
+    if fast is None and measured_code(graph, plan, device.core, CodeSection.RAM) is None:
+        return None, (
+            "not measured (no arm-none-eabi-gcc for the core): the estimate is counted whole, not split between "
+            "the code alias and flash as a run on QEMU would choose"
+        )
+    return fast, None

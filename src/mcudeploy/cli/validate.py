@@ -12,9 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mcudeploy.analysis.model import Reserves
+from mcudeploy.cli.generate import hot_code_region
 from mcudeploy.cli.npu import validate_with_npu
 from mcudeploy.cli.options import (
     CalibrationOption,
+    CodeSectionOption,
     ForceOption,
     HtmlOption,
     JsonOption,
@@ -26,16 +28,18 @@ from mcudeploy.cli.options import (
     load_for_command,
 )
 from mcudeploy.cli.output import console, print_json, print_precision_note, waiting_text
-from mcudeploy.devices import find_device
+from mcudeploy.devices import Device, find_device
 from mcudeploy.display import markup_safe, printable, waiting_comparison
-from mcudeploy.emulation import EMULATED_TARGET_NAMES
+from mcudeploy.emulation import EMULATED_TARGET_NAMES, core_target
 from mcudeploy.emulation.targets import HOST
 from mcudeploy.errors import McuDeployError
+from mcudeploy.estimate.model import emulation_target
 from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, random_inputs
 from mcudeploy.ir import Graph
+from mcudeploy.memory.budget import CodeSection, check_code_section
 from mcudeploy.reports.html import validate_page
 from mcudeploy.reports.precision import precision
 from mcudeploy.validation.oracles import tflm_run
@@ -67,6 +71,7 @@ def validate(
         ),
     ] = None,
     optimize: OptimizeOption = Objective.BALANCED,
+    code_section: CodeSectionOption = CodeSection.FLASH,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
@@ -80,7 +85,9 @@ def validate(
     arithmetic is not emulated): the CPU segments and the hand-over are compared bit for bit.
 
     Without --device, the kernel variants are the planner's (the smallest arena, int8 weights); with it,
-    those --optimize chooses for that part, as generate does.
+    those --optimize chooses for that part, as generate does. --code-section (with --device) links the
+    program on the part's core as generate places its hot code (the whole, or only its hottest functions
+    in an SRAM's code alias); the host runs the same C without a link of its own.
 
     Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
     """
@@ -88,30 +95,65 @@ def validate(
         if npu is not None:
             raise McuDeployError("--html", "not written for Cortex-M + Ethos-U reports yet")
         check_output_file(html, force)
+    targets = _target_names(target)
+    part = None if device is None else find_device(device)
+    if code_section != CodeSection.FLASH:
+        _check_code_section(code_section, part, targets, npu)
     graph, model = load_for_command(model, calibration)
     input_sets = load_input_sets(inputs, graph) if inputs else [random_inputs(graph, seed) for seed in range(random)]
     if npu is not None:
         validate_with_npu(graph, model, npu, input_sets, json)
         return
-    targets = _target_names(target)
-    if device is not None and planner == Planner.MCUDEPLOY:
-        part = find_device(device)
-        optimize_variants(graph, part, Reserves(stack_reserve(graph, part.core, None)), optimize)
+    if part is not None and planner == Planner.MCUDEPLOY:
+        reserve = Reserves(stack_reserve(graph, part.core, None))
+        optimize_variants(graph, part, reserve, optimize, code_section=code_section)
     validator = Validator(graph, planner=str(planner))
+    hot_code = None
+    if part is not None and code_section != CodeSection.FLASH:
+        region, _, fast_functions = hot_code_region(graph, validator.plan, part, code_section)
+        hot_code = {
+            "code_section": str(code_section),
+            "target": emulation_target(part.core).name,
+            "runs_from": region,
+            "fast_functions": fast_functions,
+        }
+        validator.code_section, validator.fast_functions = str(code_section), fast_functions
     try:
         results = _run_all(validator, targets, input_sets, per_layer, show_progress=not json)
         tflm = _tflm_agreement(validator, input_sets)
     finally:
         validator.close()
-    report = _report(graph, str(planner), results, tflm, validator.streaming)
+    report = {**_report(graph, str(planner), results, tflm, validator.streaming), "hot_code": hot_code}
     if html is not None:
         write_file(html, validate_page(report).encode(), force)
     if json:
         print_json(report)
     else:
         _print_report(graph, results, tflm, validator.streaming)
+        if hot_code is not None:
+            _print_hot_code(hot_code, part, targets)
     if not all(r.passed for r in results):
         raise typer.Exit(1)
+
+
+def _check_code_section(code_section: CodeSection, part: Device | None, targets: list[str], npu: str | None) -> None:
+    """--code-section links the program as it runs on the part's core: refused, before any work, where it cannot."""
+    flag = f"--code-section {code_section}"
+    if npu is not None:
+        raise McuDeployError(flag, "for our C on the core alone: not with --npu")
+    if part is None:
+        raise McuDeployError(flag, "needs --device: the part's memories say where the hot code runs")
+    check_code_section(part, code_section)
+    runs_on = core_target(part.core)
+    if runs_on is None:
+        raise McuDeployError(flag, f"{part.name}'s {part.core} has no QEMU machine to run the program on")
+    others = [name for name in targets if name not in (HOST, runs_on.name)]
+    if others:
+        raise McuDeployError(flag, f"links the program for {part.name}'s {part.core} (--target {runs_on.name}): "
+                             f"not for {', '.join(others)}")  # fmt: skip
+    if runs_on.name not in targets:
+        raise McuDeployError(flag, f"links the program for {part.name}'s {part.core}: needs --target {runs_on.name} "
+                             "(the host build has no link to place code in)")  # fmt: skip
 
 
 def _target_names(choices: list[TargetChoice]) -> list[str]:
@@ -196,6 +238,19 @@ def _report(
             for r in results
         },
     }
+
+
+def _print_hot_code(hot_code: dict[str, Any], part: Device, targets: list[str]) -> None:
+    """Where the emulated program ran its hot code: where generate places it on the part."""
+    fast = hot_code["fast_functions"]
+    runs = "from flash" if hot_code["runs_from"] is None else f"from {hot_code['runs_from']}"
+    only = "" if fast is None else f" ({len(fast)} hottest functions; the rest in flash)"
+    host = "; the host build runs the same C, unlinked" if HOST in targets else ""
+    console.print(
+        f"--code-section {hot_code['code_section']}: the {hot_code['target']} program linked as generate places the "
+        f"hot code on {part.name}, run {runs}{only}, QEMU's RAM standing in for it{host}",
+        markup=False,
+    )
 
 
 def _waiting(graph: Graph, layer: int | None) -> dict | None:

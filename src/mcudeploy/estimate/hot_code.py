@@ -6,11 +6,13 @@ with all its code in flash, the flash's instruction cache simulated: the functio
 paid fetch misses there are ranked by those cycles per byte of code, and taken greedily, best first, while
 they fit the alias; their sections (`.text.<function>`, the code is compiled with -ffunction-sections) go in
 `FAST_CODE_SECTION`, the rest stays in `.text` in flash. A function that missed nothing gains nothing.
+The choice is cached by content (`split_cache`): estimate, analyze and generate read the one choice.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,10 +21,11 @@ from typing import Any
 from mcudeploy.codegen.library import FAST_CODE_SECTION, HOT_OBJECTS
 from mcudeploy.devices import Device, MemoryRegion
 from mcudeploy.emulation import ElfImage, Target
-from mcudeploy.emulation.plugin import ExecutionCounts
+from mcudeploy.emulation.plugin import ExecutionCounts, cache_dir
 from mcudeploy.estimate.cycles import fetch_miss_cycles
-from mcudeploy.estimate.measure import Stream, build_model, run_model
+from mcudeploy.estimate.measure import Stream, build_model, run_cache_key, run_model
 from mcudeploy.estimate.memory import MemoryTiming, splits_hot_code
+from mcudeploy.files import write_file
 from mcudeploy.ir import Graph
 from mcudeploy.memory import MemoryPlan
 from mcudeploy.memory.budget import CodeEstimate, CodeSection
@@ -175,6 +178,10 @@ def split_hot_code(
     Calls between the alias and flash are out of a BL's reach: the linker adds a veneer beside each caller,
     which the choice does not count; where they overflow the region, the room shrinks by as much and the
     choice is made again."""
+    cached = split_cache(graph, plan, portable, target, in_flash, region)
+    known = read_split(cached, region)
+    if known is not None:
+        return known, build_model(graph, plan, portable, target, folder, len(stream.frames), "ram", known.names)
     candidates = flash_fetch_candidates(graph, plan, portable, target, folder / "all-in-flash", stream, in_flash)
     room = fast_code_room(region)
     while True:
@@ -184,5 +191,33 @@ def split_hot_code(
         placed = sum(section.size for section in ElfImage(elf).sections if section.name == FAST_CODE_SECTION)
         if placed <= region.size:
             left = tuple(item for item in ranked(candidates) if item not in chosen)
-            return FastCode(region, chosen, placed, hot_bytes, left), elf
+            fast = FastCode(region, chosen, placed, hot_bytes, left)
+            _write_split(cached, fast)
+            return fast, elf
         room = sum(aligned_size(item.size) for item in chosen) - (placed - region.size)  # never the same choice
+
+
+def split_cache(
+    graph: Graph, plan: MemoryPlan, portable: bool, target: Target, in_flash: MemoryTiming, region: MemoryRegion
+) -> Path:
+    """The file keeping `split_hot_code`'s choice for this project, core, region and all-in-flash timing (what
+    the ranking run is priced with: the same for any stack or clock that leaves the placement and wait states)."""
+    label = f"fast code in {region!r} on {target.name}, portable {portable}, all in flash: {in_flash!r}"
+    return cache_dir() / f"fast-code-{run_cache_key(graph, plan, label)}.json"
+
+
+def read_split(cached: Path, region: MemoryRegion) -> FastCode | None:
+    """The choice `split_hot_code` kept in `cached`, None when it has not been made."""
+    if not cached.exists():
+        return None
+    figures = json.loads(cached.read_text())
+    functions, left = ((FunctionFetch(*item) for item in figures[name]) for name in ("functions", "left"))
+    return FastCode(region, tuple(functions), figures["placed_bytes"], figures["hot_bytes"], tuple(left))
+
+
+def _write_split(cached: Path, fast: FastCode) -> None:
+    rows = {name: [[item.name, item.size, item.fetch_cycles] for item in items]
+            for name, items in (("functions", fast.functions), ("left", fast.left))}  # fmt: skip
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    figures = {**rows, "placed_bytes": fast.placed_bytes, "hot_bytes": fast.hot_bytes}
+    write_file(cached, json.dumps(figures).encode(), replace=True)

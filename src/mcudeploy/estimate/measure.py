@@ -24,6 +24,7 @@ stream counted is the M0+'s own.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,9 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mcudeploy.emulation import InstructionCounting, Target
+from mcudeploy.codegen import render
+from mcudeploy.emulation import InstructionCounting, Target, harness
 from mcudeploy.emulation.harness import PREFIX, HarnessRun, build_harness, generate_project, run_harness_steps
-from mcudeploy.emulation.plugin import ExecutionCounts
+from mcudeploy.emulation.plugin import ExecutionCounts, plugin_library
 from mcudeploy.engine import Engine
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.memory import MemoryTiming, ProgramLayout, program_layout
@@ -177,6 +179,21 @@ def run_model(graph: Graph, elf: Path, target: Target, memory: MemoryTiming, wor
     waiting = [WaitingRun(layer, item) for layer, item in period]
     layers = {op.index: last_layers[layer_function(op.index)] for op in graph.operators}
     return ModelRun(target.name, layers, inferences[-1], elf, waiting, counts.function_counts)
+
+
+def run_cache_key(graph: Graph, plan: MemoryPlan, label: str) -> str:
+    """A key for figures taken from runs of `graph`'s generated project (with `plan`) on QEMU: the project,
+    `label` (the device, clock, where the code runs), the estimate's own code, the build's (harness, compiler
+    flags, link, start-up code: where the code lands and what it runs) and the counting plugin's."""
+    digest = hashlib.sha256(label.encode())
+    digest.update(plugin_library().name.encode())  # its name holds the hash of its sources
+    emulation = Path(harness.__file__).parent
+    sources = [*Path(__file__).parent.glob("*.py"), *emulation.glob("*.py"), *emulation.rglob("runtime/**/*")]
+    for source in sorted(path for path in sources if path.is_file()):
+        digest.update(source.read_bytes())
+    for name, text in sorted(render(graph, plan).files.items()):
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()[:24]
 
 
 def _check_counted(graph: Graph, result: HarnessRun, target: str) -> None:

@@ -23,7 +23,7 @@ from mcudeploy.devices import CORES, Device, Fpu, MemoryRegion, find_device
 from mcudeploy.emulation import Target, core_target
 from mcudeploy.engine import Engine
 from mcudeploy.estimate.cycles import CycleBreakdown, price
-from mcudeploy.estimate.hot_code import FastCode, split_hot_code
+from mcudeploy.estimate.hot_code import FastCode, read_split, split_cache, split_hot_code
 from mcudeploy.estimate.measure import build_model, run_model, stream_frames
 from mcudeploy.estimate.memory import MemoryTiming, device_memory, splits_hot_code
 from mcudeploy.estimate.placement import CACHE_CORES, Placement, arena_placements
@@ -274,8 +274,12 @@ def hottest_code(
     if alias is None:
         return None
     in_flash = _all_code_in_flash(graph, plan, device, code, stack_bytes, float(clock_mhz or device.part.max_clock_mhz))
+    target = emulation_target(device.core)
+    known = read_split(split_cache(graph, plan, False, target, in_flash, alias), alias)
+    if known is not None:
+        return known
     with tempfile.TemporaryDirectory(prefix="mcudeploy-hot-code-", dir=workdir) as scratch:
-        target, stream = emulation_target(device.core), stream_frames(graph)
+        stream = stream_frames(graph)
         return split_hot_code(graph, plan, False, target, Path(scratch), stream, in_flash, alias, code.run_bytes)[0]
 
 

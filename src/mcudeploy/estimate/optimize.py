@@ -41,22 +41,20 @@ and estimate read.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
-from pathlib import Path
 
 from mcudeploy.analysis.code_size import measured_code
 from mcudeploy.analysis.coverage import variable_bytes
 from mcudeploy.analysis.model import Reserves
-from mcudeploy.codegen import render
 from mcudeploy.devices import Device, RegionKind, find_core
-from mcudeploy.emulation.plugin import cache_dir, plugin_library
+from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.hot_code import split_bound
+from mcudeploy.estimate.measure import run_cache_key
 from mcudeploy.estimate.memory import CONSTANTS_LABEL, device_memory
 from mcudeploy.estimate.model import estimate_model
 from mcudeploy.estimate.stack import static_need
@@ -611,7 +609,8 @@ def _measure_layers(
 ) -> ModelRun:
     """Cycles per layer of one inference, those between layers and each layer's flash constant reads,
     by the estimate with the hot code run from `code_section` (cached by content)."""
-    key = _cache_key(graph, device, clock, code_section)
+    # The part's database entry too: its wait states, caches and their geometry.
+    key = run_cache_key(graph, plan_memory(graph), f"{device.name}@{clock}, code in {code_section}, {device.part!r}")
     cached = cache_dir() / f"variant-cycles-{key}.json"
     if cached.exists():
         figures = json.loads(cached.read_text())
@@ -625,23 +624,6 @@ def _measure_layers(
     figures = {"layers": layers, "between": between, "flash_reads": flash}
     write_file(cached, json.dumps(figures).encode(), replace=True)
     return ModelRun(layers, between, flash)
-
-
-def _cache_key(graph: Graph, device: Device, clock: float, code_section: CodeSection) -> str:
-    """The generated project (the library sources it ships included), the device (its database entry
-    included), clock and code section, the estimate's own code, the build's (flags, start-up code, linker
-    script) and the counting plugin's."""
-    digest = hashlib.sha256(f"{device.name}@{clock}, code in {code_section}".encode())
-    digest.update(repr(device.part).encode())  # its database entry: wait states, caches, their geometry
-    digest.update(plugin_library().name.encode())  # its name holds the hash of its sources
-    emulation = Path(__file__).parent.parent / "emulation"
-    sources = [*Path(__file__).parent.glob("*.py"), *emulation.glob("*.py"), *emulation.rglob("runtime/**/*")]
-    for source in sorted(path for path in sources if path.is_file()):
-        digest.update(source.read_bytes())
-    rendered = render(graph, plan_memory(graph))
-    for name, text in sorted(rendered.files.items()):
-        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
-    return digest.hexdigest()[:24]
 
 
 def stack_reserve(graph: Graph, core: str, stack: int | None) -> int:

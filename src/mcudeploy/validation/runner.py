@@ -114,6 +114,10 @@ class Validator:
         (TFLite Micro's: none), and constants with red zones."""
         self.graph = graph
         self.guard_bytes = guard_bytes
+        self.code_section = "flash"
+        """Where the emulated cores' programs run their hot code (`emulation.linker`; the host ignores it) ..."""
+        self.fast_functions: Sequence[str] | None = None
+        """... all of it, or only the functions named (`estimate.hot_code`)."""
         if guard_bytes:
             self.plan = plan_guarded(graph, guard_bytes=guard_bytes, scratch=planner != "tflm")
         else:
@@ -215,7 +219,11 @@ class Validator:
         folder = self.workdir / f"build-{target_name}{'-dump' if dump else ''}"
         zones = red_zones(self.graph, self.plan, self.guard_bytes) if self.guard_bytes else None
         code, target = self.code_for(target_name), get_target(target_name)
-        return build_harness(self.graph, code, target, folder, dump, red_zones=zones, steps=steps)
+        section, functions = ("flash", None) if target.is_host else (self.code_section, self.fast_functions)
+        return build_harness(
+            self.graph, code, target, folder, dump, red_zones=zones, steps=steps, code_section=section,
+            fast_functions=functions,
+        )  # fmt: skip
 
     def _run(
         self, target_name: str, elf: Path, input_sets: Sequence[Sequence[np.ndarray]], run_name: str
