@@ -23,7 +23,7 @@ from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Columns, Graph, KernelVariant, Loops, Operator, Schedule, WeightLayout, WeightMemory
-from mcudeploy.ir.options import DepthwiseConv2DOptions, Padding
+from mcudeploy.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels import kernel_contract
 from mcudeploy.kernels.contracts import least_memory_schedule
 from mcudeploy.kernels.loops import has_rolled_loops
@@ -32,7 +32,7 @@ from mcudeploy.memory.budget import CodeSection, code_estimate, constant_layout
 from mcudeploy.params.constant_inputs import pair_interleaved, stored_values
 from mcudeploy.params.requantization import WALK_RECORD, requantization
 from mcudeploy.validation.runner import Validator
-from test_codegen import Family, _depthwise, _fully_connected
+from test_codegen import Family, _conv, _depthwise, _fully_connected
 from test_estimate import break_library_source
 
 DIRECT, IM2COL = Columns.DIRECT, Columns.IM2COL
@@ -343,3 +343,29 @@ def test_with_the_code_out_of_flash_every_configuration_is_timed_by_a_run_of_its
         choice = optimize_variants(graph, device, Reserves(2048), Objective.SPEED, code_section=section)
         own = [round(point.milliseconds * 120_000, 3) in totals[section] for point in choice.points]
         assert all(own) if section == CodeSection.RAM else not all(own)  # in flash, int16 weights' are sums
+
+
+@pytest.mark.parametrize("rolled_cycles", [800.0, 1100.0])
+def test_speed_takes_int16_weights_rolled_where_only_their_unrolled_walk_lost_to_int8(rolled_cycles: float) -> None:
+    # A 1x1 64 -> 64 layer (kws's): int8 at 1000 cycles, int16 unrolled at 1200 (its 5 KB walk missing a
+    # small flash cache: not widened), int16 rolled (the compact walk) at `rolled_cycles`: taken where faster.
+    family = Family("pointwise_64", 3)
+    _conv(family, "int8", (1, 5, 5, 64), 64, (1, 1), Conv2DOptions())
+    graph = family.graph()
+    pointwise = graph.operators[0]
+
+    def measure(graph: Graph, device, clock: float, stack: int) -> ModelRun:
+        variant = graph.operators[0].variant
+        if variant.columns != Columns.IM2COL:
+            return ModelRun({0: 3000.0}, 50.0)
+        if variant.weights != WeightLayout.INT16_PAIRS:
+            return ModelRun({0: 1000.0}, 50.0)
+        return ModelRun({0: rolled_cycles if variant.loops == Loops.ROLLED else 1200.0}, 50.0)
+
+    choice = optimize_variants(graph, find_device("NUCLEO-L4R5ZI"), Reserves(2048), Objective.SPEED, measure=measure)
+    faster = rolled_cycles < 1000.0
+    assert (choice.chosen.int16_layers, choice.chosen.rolled_layers) == (([0], [0]) if faster else ([], []))
+    assert choice.chosen.name.endswith(" + rolled loops") == faster
+    assert (pointwise.variant.weights == WeightLayout.INT16_PAIRS) == faster
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    assert ("md_conv_s8_w16_rolled(" in network) == faster

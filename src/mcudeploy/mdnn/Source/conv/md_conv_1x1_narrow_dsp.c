@@ -243,10 +243,10 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 /* The groups' loop of WALK: its four pixels' columns filled (r1 then pixel a's output of the next pair's
  * first channel), then `walk` (the records' walk, a string), the next group's outputs 3 pixels on
  * (`next`, a string: r1 or r0 after `pairs`, into [sp, #4]). */
-#define GROUPS(words, walk, next) GROUPS_OF("0", "ldr r0, [sp]\n\t", words, walk, next)
+#define GROUPS(words, walk, next) GROUPS_OF("0", "ldr r0, [sp]\n\t", FILL_WORDS(words), walk, next)
 /* ... `frame` (a string) bytes kept on the stack after the narrow_walk, the columns at r0 after
- * `columns` (a string). */
-#define GROUPS_OF(frame, columns, words, walk, next)                                                              \
+ * `columns` (a string), filled by `fill` (a string). */
+#define GROUPS_OF(frame, columns, fill, walk, next)                                                              \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
             ".if " frame "\n\t"                                                                               \
             "sub sp, sp, #" frame "\n\t"                                                                      \
@@ -262,7 +262,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
             "add r9, r8, r1\n\t"                                                                              \
             "add r2, r9, r1\n\t"                                                                              \
             "str r2, [sp, #12]\n\t"                                                                           \
-            FILL_WORDS(words) walk next                                                                        \
+            fill walk next                                                                                    \
             "ldr r0, [sp, #20]\n\t"                                                                           \
             "subs r0, r0, #1\n\t"                                                                             \
             "str r0, [sp, #20]\n\t"                                                                           \
@@ -380,7 +380,7 @@ WALK_FUNCTION(walk_64, "16", "32")
 #define STACK_WALK_FUNCTION(name, words, pairs)                                                                   \
     __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
     {                                                                                                           \
-        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", words, pairs, "");                               \
+        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", FILL_WORDS(words), pairs, "");                    \
     }
 STACK_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_ON_STACK("4", 16))
 STACK_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_LOOP_ON_STACK("8", 32))
@@ -389,6 +389,69 @@ STACK_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_LOOP_ON_STACK("16", 64))
 STACK_WALK_FUNCTION(walk_64_to_64, "16", PAIRS_LOOP_ON_STACK("32", 64))
 STACK_WALK_FUNCTION(walk_64_to_128, "16", PAIRS_LOOP_ON_STACK("32", 128))
 #undef STACK_WALK_FUNCTION
+
+/* The rolled walks (md_conv_s8_w16_rolled): small enough for a 1 KB flash cache, where the unrolled
+ * fill and products of 32 or 64 input channels (2 to 4 KB) miss it on every group. The columns on
+ * the stack as the fixed walks', filled two words a pass (STMs at r0, advanced: one copy of the
+ * word's code), each loop ending at the columns' end (an address from sp: no count kept). */
+#define COLUMNS_END(into, words) "add " into ", sp, #(32 + " COLUMN_FRAME(words) ")\n\t"
+#define FILL_WORD_AT_R0                                                                                           \
+    "ldr r2, [r6], #4\n\t"                                                                                     \
+    "ldr r3, [r7], #4\n\t"                                                                                     \
+    "ldr r4, [r8], #4\n\t"                                                                                     \
+    "ldr r5, [r9], #4\n\t"                                                                                     \
+    "sxtab16 r1, r10, r2\n\t"                                                                                  \
+    "sxtab16 r11, r10, r3\n\t"                                                                                 \
+    "sxtab16 r12, r10, r4\n\t"                                                                                 \
+    "sxtab16 lr, r10, r5\n\t"                                                                                  \
+    "stm r0!, {r1, r11, r12, lr}\n\t"                                                                         \
+    "sxtab16 r1, r10, r2, ror #8\n\t"                                                                          \
+    "sxtab16 r11, r10, r3, ror #8\n\t"                                                                         \
+    "sxtab16 r12, r10, r4, ror #8\n\t"                                                                         \
+    "sxtab16 lr, r10, r5, ror #8\n\t"                                                                          \
+    "stm r0!, {r1, r11, r12, lr}\n\t"
+#define FILL_LOOP(words) "3:\n\t" FILL_WORD_AT_R0 FILL_WORD_AT_R0 COLUMNS_END("r2", words) "cmp r0, r2\n\tbne 3b\n\t"
+/* A pair's products `pass` (a string) pairs of values a pass from r1 and r0 (both advanced after the
+ * last loads of a pass), the sums starting from the biases copied; then its outputs as PAIRS'. */
+#define PAIRS_ROLLED(words, pass)                                                                                 \
+    "ldr r0, [sp, #24]\n\t"                                                                                   \
+    "1:\n\t"                                                                                                   \
+    "add r1, r0, #8\n\t"                                                                                      \
+    "ldr r2, [r0]\n\t"                                                                                        \
+    "ldr r3, [r0, #4]\n\t"                                                                                    \
+    "add r0, sp, #32\n\t"                                                                                     \
+    "mov r4, r2\n\t"                                                                                          \
+    "mov r5, r3\n\t"                                                                                          \
+    "mov r6, r2\n\t"                                                                                          \
+    "mov r7, r3\n\t"                                                                                          \
+    "mov r8, r2\n\t"                                                                                          \
+    "mov r9, r3\n\t"                                                                                          \
+    "4:\n\t"                                                                                                   \
+    ".set md_at, -1\n\t"                                                                                      \
+    ".rept " pass " - 1\n\t" NEXT_PAIR("r1, #0", "r0, #0", "") ".endr\n\t"                                   \
+    NEXT_PAIR("r1, #0", "r0, #0", "add r1, r1, #(8 * " pass ")\n\tadd r0, r0, #(16 * " pass ")\n\t")           \
+    COLUMNS_END("r10", words)                                                                                  \
+    "cmp r0, r10\n\t"                                                                                         \
+    "bne 4b\n\t"                                                                                              \
+    "ldm r1, {r10-r12}\n\t"                                                                                   \
+    "add r0, r1, #12\n\t" OUTPUTS_CHANNEL_0                                                                   \
+    "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t" OUTPUTS_CHANNEL_1                                             \
+    "add r1, r1, #2\n\t"                                                                                      \
+    "str r1, [sp, #4]\n\t"                                                                                    \
+    "beq 1b\n\t"
+#define ROLLED_WALK_FUNCTION(name, words, pass)                                                                   \
+    __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
+    {                                                                                                           \
+        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", FILL_LOOP(words), PAIRS_ROLLED(words, pass),     \
+                  NEXT_GROUP);                                                                                  \
+    }
+ROLLED_WALK_FUNCTION(walk_32_rolled, "8", "8")
+ROLLED_WALK_FUNCTION(walk_64_rolled, "16", "8")
+#undef ROLLED_WALK_FUNCTION
+#undef PAIRS_ROLLED
+#undef FILL_LOOP
+#undef FILL_WORD_AT_R0
+#undef COLUMNS_END
 #undef PAIRS_LOOP_ON_STACK
 #undef PAIRS_ON_STACK
 #undef RECORD_BYTES
@@ -420,6 +483,19 @@ static walk_function fixed_walk(const md_window_params *p)
 #endif
     (void)p;
     return NULL;
+}
+
+/* The walk of md_conv_s8_w16_rolled for every pixel of the layer: its input channels' compact one (32
+ * or 64 on the Cortex-M4 and M33), else the general walk `walk_pixels`. */
+static walk_function rolled_walk(const md_window_params *p, walk_function walk_pixels)
+{
+#if !MD_W16_DUAL_ISSUE
+    if (p->input_c == 32 || p->input_c == 64) {
+        return p->input_c == 32 ? walk_32_rolled : walk_64_rolled;
+    }
+#endif
+    (void)p;
+    return walk_pixels;
 }
 #undef NEXT_GROUP
 #undef PAIRS
@@ -539,9 +615,10 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
                                const int32_t *walk_records, int8_t *output, int16_t *scratch, int rolled)
 {
     static const walk_function walks[4] = {walk_4, walk_8, walk_12, walk_16};
-    const walk_function walk_pixels = p->input_c == 64   ? walk_64
-                                      : p->input_c == 32 ? walk_32
-                                                         : walks[p->input_c / 4 - 1];
+    const walk_function general = p->input_c == 64   ? walk_64
+                                  : p->input_c == 32 ? walk_32
+                                                     : walks[p->input_c / 4 - 1];
+    const walk_function walk_pixels = rolled ? rolled_walk(p, general) : general;
     const walk_function fixed = rolled ? NULL : fixed_walk(p);
     const walk_function walk_groups = fixed != NULL ? fixed : walk_pixels;
     const int32_t step = p->stride_w * p->input_c;
