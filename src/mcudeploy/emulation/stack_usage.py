@@ -21,6 +21,8 @@ it reachable from every indirect call.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -134,12 +136,19 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
     )
     if listing.returncode != 0:
         raise McuDeployError(str(elf), f"objdump failed: {listing.stderr.strip()}")
+    return read_listing(listing.stdout)
+
+
+def read_listing(listing: str) -> CallGraph:
+    """`read_calls` from objdump's disassembly. A branch's destination is the function whose code holds
+    its address, not the symbol objdump labels it with: that can be any symbol at or below the address
+    (an assembler constant leaked into the symbol table), never a function the call graph knows."""
     bodies: dict[str, list[_Instruction]] = {}
     starts: dict[int, str] = {}
     literals: dict[int, int] = {}
     """A literal pool word's address: its value."""
     current = ""
-    for line in listing.stdout.splitlines():
+    for line in listing.splitlines():
         if heading := _FUNCTION.match(line):
             current = heading.group(2)
             starts[int(heading.group(1), 16)] = current
@@ -150,6 +159,8 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
                 literals[int(instruction.group(1), 16)] = int(literal.group(1), 16) & ~1  # Thumb: bit 0 set
             elif not mnemonic.startswith("."):  # .short, .byte: data (a jump table), not code
                 bodies[current].append(_parse(int(instruction.group(1), 16), mnemonic, operands))
+    ordered = sorted(starts)
+    bodies = {name: [_in_function(i, ordered, starts) for i in body] for name, body in bodies.items()}
     graph = CallGraph({}, {name: set() for name in bodies})
     for name, body in bodies.items():
         for instruction in body:
@@ -160,6 +171,17 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
         graph.code_frames[name] = _code_frame(body)
     _take_addresses(graph, bodies, literals, starts)
     return graph
+
+
+def _in_function(instruction: _Instruction, ordered: list[int], starts: dict[int, str]) -> _Instruction:
+    """`instruction` with its destination named after the function whose code holds it (the last of the
+    `ordered` starts at or below it); as objdump labels it below the first function."""
+    if instruction.target is None:
+        return instruction
+    address = instruction.target[0]
+    index = bisect.bisect_right(ordered, address) - 1
+    name = starts[ordered[index]] if index >= 0 else instruction.target[1]
+    return dataclasses.replace(instruction, target=(address, name))
 
 
 def _take_addresses(
