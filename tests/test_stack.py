@@ -202,6 +202,27 @@ def test_a_branch_goes_to_the_function_holding_its_address_whatever_objdump_labe
     assert graph.code_frames == {"reset": 8, "copy": 0}
 
 
+def test_only_a_word_with_the_thumb_bit_takes_a_functions_address():
+    """The start-up code loads `__fast_code_end`, which can equal `main`'s address (the hot code section
+    ending where .text starts): an even word is that data, not `main` reachable from every indirect call
+    (from which `main` -> `net_invoke` read as recursion)."""
+    listing = """
+00000100 <start>:
+ 100:\tldr\tr4, [pc, #4]\t@ (108 <start+0x8>)
+ 102:\tldr\tr5, [pc, #8]\t@ (10c <start+0xc>)
+ 104:\tbl\t200 <main>
+ 108:\t.word\t0x00000200
+ 10c:\t.word\t0x00000301
+
+00000200 <main>:
+ 200:\tbx\tlr
+
+00000300 <callback>:
+ 300:\tbx\tlr
+"""
+    assert read_listing(listing).address_taken == {"callback"}
+
+
 def test_a_frame_not_derived_is_named_and_the_figure_is_no_bound():
     graph = CallGraph(
         frames={"invoke": Frame(16, True), "vla": Frame(32, False)},

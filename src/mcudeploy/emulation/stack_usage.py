@@ -10,8 +10,9 @@ back), the deepest point being the frame: a push past the first instructions (me
 long-copy path) counts. A function whose stack pointer the walk cannot follow (set from a register, a
 computed jump, two paths meeting at different depths) or a `dynamic` gcc frame is not bounded: the
 figure names it rather than count it 0. An indirect call (`blx rN`, the kernels' per-channel
-callbacks) may reach any function whose address the code loads from a literal pool, the deepest of
-those counting; but an address loaded into an argument register and handed unchanged to the next
+callbacks) may reach any function whose address the code loads from a literal pool (a word with the
+Thumb bit set: an even one is data, e.g. a linker symbol ending a section where a function starts), the
+deepest of those counting; but an address loaded into an argument register and handed unchanged to the next
 call (`ldr r2, [pc, #n]` ... `bl md_window_planes`, nothing else reading or writing r2, no branch
 between) reaches only the indirect calls below that callee: a function handed another's address only
 calls it or hands it on, it does not give it back to its caller. Every load of a literal holding
@@ -146,7 +147,7 @@ def read_listing(listing: str) -> CallGraph:
     bodies: dict[str, list[_Instruction]] = {}
     starts: dict[int, str] = {}
     literals: dict[int, int] = {}
-    """A literal pool word's address: its value."""
+    """A literal pool word holding a code address: that address (without the Thumb bit)."""
     current = ""
     for line in listing.splitlines():
         if heading := _FUNCTION.match(line):
@@ -156,7 +157,9 @@ def read_listing(listing: str) -> CallGraph:
         elif current and (instruction := _INSTRUCTION.match(line)):
             mnemonic, operands = instruction.group(2), instruction.group(3) or ""
             if literal := _LITERAL.match(f"{mnemonic}\t{operands}"):
-                literals[int(instruction.group(1), 16)] = int(literal.group(1), 16) & ~1  # Thumb: bit 0 set
+                value = int(literal.group(1), 16)
+                if value & 1:  # a Thumb function's address; an even word is data (a section's end may be a start)
+                    literals[int(instruction.group(1), 16)] = value & ~1
             elif not mnemonic.startswith("."):  # .short, .byte: data (a jump table), not code
                 bodies[current].append(_parse(int(instruction.group(1), 16), mnemonic, operands))
     ordered = sorted(starts)
