@@ -14,6 +14,9 @@ from mcudeploy.analysis.model import Reserves
 from mcudeploy.codegen import render
 from mcudeploy.codegen.library import SRAM_WEIGHTS_SECTION
 from mcudeploy.devices import RegionKind, find_device
+from mcudeploy.emulation import ElfImage, get_target
+from mcudeploy.emulation.targets import RamPlacement
+from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import estimate_model, optimize
 from mcudeploy.estimate.measure import build_model
 from mcudeploy.estimate.memory import CONSTANTS_LABEL, SRAM_WEIGHTS_LABEL, program_layout
@@ -180,3 +183,38 @@ def test_generate_speed_writes_sram_weights_within_the_ram_reserve(monkeypatch, 
         assert code == 0, err
         written[reserve] = (out / "network_data.c").read_text()
     assert "net_weights_sram" in written[0] and "net_weights_sram" not in written[room - 1024]
+
+
+def test_weights_read_from_sram_past_the_m55_dtcm_link_into_its_sram_and_run(tmp_path) -> None:
+    """600 KB of filter read from SRAM (a part's 1 MB DTCM holds them, the emulated 512 KB does not): they link
+    into the SSE-300's 4 MB SRAM, the small arena stays in DTCM, and the run is bit-exact."""
+    family = Family("dense_past_dtcm", 5)
+    _fully_connected(family, "int8", (1, 1024), 600, per_channel=True)
+    graph = _in_sram(family.graph(), 0)
+    checker = Validator(graph, workdir=tmp_path)
+    try:
+        assert checker.validate_target("m55", [random_inputs(graph, 0)]).passed
+        elf = ElfImage(checker.build("m55"))
+        machine = get_target("m55").machine
+        sram, dtcm = machine.region("sram"), machine.region("dtcm")
+        start, end = (elf.symbol(f"__sram_weights_{edge}").address for edge in ("start", "end"))
+        assert sram.base <= start and end - start >= constant_layout(graph).sram_bytes > dtcm.size and end <= sram.end
+        assert dtcm.base <= elf.symbol("net_arena").address < dtcm.end
+    finally:
+        checker.close()
+
+
+def test_the_emulated_ram_placement_fills_the_ram_region_first_then_the_larger_ones() -> None:
+    m55, kib = get_target("m55"), 1024
+    stack = 64 * kib  # with RAM_DATA_HEADROOM, 384 KB of the 512 KB DTCM are left for the arena and weights
+    assert m55.ram_placement(100 * kib, 284 * kib, stack) == RamPlacement("dtcm", "dtcm")
+    assert m55.ram_placement(100 * kib, 285 * kib, stack) == RamPlacement("dtcm", "sram")
+    assert m55.ram_placement(600 * kib, 300 * kib, stack) == RamPlacement("sram", "dtcm")
+    assert m55.ram_placement(3 * 1024 * kib, 2 * 1024 * kib, stack) == RamPlacement("sram", "ddr")
+    assert get_target("host").ram_placement(10**9, 10**9, stack) == RamPlacement()
+    with pytest.raises(McuDeployError) as raised:
+        m55.ram_placement(100 * kib, 17 * 1024 * kib, stack)
+    assert str(raised.value) == (
+        "m55: no RAM region of mps3-an547 holds the weights read from SRAM (17,825,792 B) "
+        "beside a 65,536 B stack and what is placed before it"
+    )

@@ -19,6 +19,7 @@ from mcudeploy.emulation.stack_usage import (
     _take_addresses,
     call_graph,
     read_frames,
+    read_listing,
 )
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import estimate_model
@@ -177,6 +178,49 @@ def test_an_address_handed_to_a_call_reaches_only_the_indirect_calls_below_it():
     assert graph.worst("copy") == (8 + 8, set())
     assert graph.worst("walker") == (8 + 200, set())
     assert graph.worst("run") == (8 + 8 + 200, set())
+
+
+def test_a_branch_goes_to_the_function_holding_its_address_whatever_objdump_labels_it():
+    """A symbol that is no function (an inline-asm `.set` counter leaked into the symbol table, 0x200)
+    labels the addresses above it: the loop stays inside `reset`, the call reaches `copy`."""
+    listing = """
+000001f0 <reset>:
+ 1f0:\tpush\t{r4, lr}
+ 1f2:\tsubs\tr0, #1
+ 1f4:\tbl\t300 <md_fill+0x100>
+ 1f8:\tcmp\tr0, #0
+ 1fa:\tbne.w\t204 <md_fill+0x4>
+ 1fe:\tb.n\t1f2 <reset+0x2>
+ 200:\tnop
+ 204:\tpop\t{r4, pc}
+
+00000300 <copy>:
+ 300:\tbx\tlr
+"""
+    graph = read_listing(listing)
+    assert graph.calls == {"reset": {"copy"}, "copy": set()}
+    assert graph.code_frames == {"reset": 8, "copy": 0}
+
+
+def test_only_a_word_with_the_thumb_bit_takes_a_functions_address():
+    """The start-up code loads `__fast_code_end`, which can equal `main`'s address (the hot code section
+    ending where .text starts): an even word is that data, not `main` reachable from every indirect call
+    (from which `main` -> `net_invoke` read as recursion)."""
+    listing = """
+00000100 <start>:
+ 100:\tldr\tr4, [pc, #4]\t@ (108 <start+0x8>)
+ 102:\tldr\tr5, [pc, #8]\t@ (10c <start+0xc>)
+ 104:\tbl\t200 <main>
+ 108:\t.word\t0x00000200
+ 10c:\t.word\t0x00000301
+
+00000200 <main>:
+ 200:\tbx\tlr
+
+00000300 <callback>:
+ 300:\tbx\tlr
+"""
+    assert read_listing(listing).address_taken == {"callback"}
 
 
 def test_a_frame_not_derived_is_named_and_the_figure_is_no_bound():

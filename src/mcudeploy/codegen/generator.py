@@ -63,6 +63,8 @@ class GeneratedCode:
     arena_bytes: int
     weights_bytes: int
     needs_libm: bool
+    sram_weights_bytes: int = 0
+    """The constants of the layers that read them from SRAM (their run image in RAM, `SRAM_WEIGHTS_SECTION`)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class RenderedProject:
     sources: tuple[str, ...]
     weights_bytes: int
     needs_libm: bool
+    sram_weights_bytes: int = 0
 
 
 def generate(
@@ -123,6 +126,7 @@ def generate(
         arena_bytes=plan.arena_bytes,
         weights_bytes=rendered.weights_bytes,
         needs_libm=rendered.needs_libm,
+        sram_weights_bytes=rendered.sram_weights_bytes,
     )
 
 
@@ -198,7 +202,7 @@ def render(
     files = {name: _templates().get_template(f"{name}.j2").render(context) for name in TEMPLATES}
     for path in library:
         files[f"{LIBRARY_DIR}/{path}"] = library_text(path)
-    return RenderedProject(files, tuple(context["sources"]), layout.total_bytes, needs_libm)
+    return RenderedProject(files, tuple(context["sources"]), layout.total_bytes, needs_libm, layout.sram_bytes)
 
 
 def _folded_biases(codes: dict[int, list[LayerCode]]) -> dict[tuple[int, int], np.ndarray]:

@@ -367,8 +367,8 @@ def build_harness(
     fast_functions: Sequence[str] | None = None,
 ) -> Path:
     """Compile the generated project with the harness for `target` into `folder`/network.elf; an
-    arena too large for the target's RAM region goes to a larger one. `extra_flags` come after
-    ours (e.g. sanitizers on the host); `extra_sources` are linked in (e.g. a driver stub).
+    arena or constants read from SRAM too large for the target's RAM region go to a larger one.
+    `extra_flags` come after ours (e.g. sanitizers on the host); `extra_sources` are linked in (e.g. a driver stub).
     `paint_stack` (emulated targets): the harness writes the inference's stack high-water mark to
     `STACK_USED_FILE`, each layer's to `STACK_LAYERS_FILE`, and gcc each function's frame to
     `network.elf-<source>.su`; `stack_limit` (Armv8-M, with `paint_stack`): MSPLIM lets the
@@ -383,6 +383,7 @@ def build_harness(
     harness = folder / "harness.c"
     harness.write_text(harness_source(graph, code.prefix, red_zones))
     sources = [s for s in code.sources if not (red_zones and s == "network.c")]  # then the harness includes it
+    placement = target.ram_placement(code.arena_bytes, code.sram_weights_bytes, DEFAULT_STACK_SIZE)
     return build(
         target,
         [*(code.directory / s for s in sources), harness, *extra_sources],
@@ -398,9 +399,10 @@ def build_harness(
             *extra_flags,
         ),
         arena_section=ARENA_SECTION,
-        arena_region=target.arena_region(code.arena_bytes, DEFAULT_STACK_SIZE),
+        arena_region=placement.arena,
         code_section=code_section,
         fast_functions=fast_functions,
+        sram_weights_region=placement.sram_weights,
     )
 
 

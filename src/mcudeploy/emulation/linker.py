@@ -63,7 +63,7 @@ def _check_section_name(section: str) -> None:
     allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
     if not section.startswith(".") or len(section) < 2 or not set(section) <= allowed:
         raise McuDeployError(section, "arena section must look like '.name' (letters, digits, '_', '.')")
-    if section in {".text", ".rodata", ".data", ".bss", ".vectors", ".stack"}:
+    if section in {".text", ".rodata", ".data", ".bss", ".vectors", ".stack", ".sram_weights"}:
         raise McuDeployError(section, "arena section must not be one of the standard sections")
 
 
@@ -74,14 +74,15 @@ def render_linker_script(
     stack_size: int = DEFAULT_STACK_SIZE,
     code_section: str = "flash",
     fast_functions: Sequence[str] | None = None,
+    sram_weights_region: str = "ram",
 ) -> str:
     """The linker script for `target`: vectors and code in its code region, constants in its
     read-only region, data/bss/stack in RAM, and `arena_section` (NOLOAD, zeroed at start-up,
     bounded by `__arena_start`/`__arena_end`) in the region called `arena_region`; with `code_section`
     itcm or ram, the hot code (`HOT_OBJECTS`, or only the functions `fast_functions` names) in
     `FAST_CODE_SECTION`, copied there from flash at start-up;
-    the constants read from SRAM (`SRAM_WEIGHTS_SECTION`) first in `.data`, bounded by `__sram_weights_start`
-    and `__sram_weights_end`."""
+    the constants read from SRAM (`SRAM_WEIGHTS_SECTION`) in the region called `sram_weights_region`, loaded
+    in flash and bounded by `__sram_weights_start` and `__sram_weights_end`."""
     if target.machine is None:
         raise McuDeployError(target.name, "the host target is linked by the host compiler, not by our script")
     _check_section_name(arena_section)
@@ -100,4 +101,5 @@ def render_linker_script(
         region_symbols=_region_symbols(machine),
         fast_code=_fast_code_lines(machine, code_section, fast_functions),
         sram_weights_section=SRAM_WEIGHTS_SECTION,
+        sram_weights_region=_region_name(machine.region(sram_weights_region)),
     )

@@ -10,8 +10,9 @@ back), the deepest point being the frame: a push past the first instructions (me
 long-copy path) counts. A function whose stack pointer the walk cannot follow (set from a register, a
 computed jump, two paths meeting at different depths) or a `dynamic` gcc frame is not bounded: the
 figure names it rather than count it 0. An indirect call (`blx rN`, the kernels' per-channel
-callbacks) may reach any function whose address the code loads from a literal pool, the deepest of
-those counting; but an address loaded into an argument register and handed unchanged to the next
+callbacks) may reach any function whose address the code loads from a literal pool (a word with the
+Thumb bit set: an even one is data, e.g. a linker symbol ending a section where a function starts), the
+deepest of those counting; but an address loaded into an argument register and handed unchanged to the next
 call (`ldr r2, [pc, #n]` ... `bl md_window_planes`, nothing else reading or writing r2, no branch
 between) reaches only the indirect calls below that callee: a function handed another's address only
 calls it or hands it on, it does not give it back to its caller. Every load of a literal holding
@@ -21,6 +22,8 @@ it reachable from every indirect call.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -134,12 +137,19 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
     )
     if listing.returncode != 0:
         raise McuDeployError(str(elf), f"objdump failed: {listing.stderr.strip()}")
+    return read_listing(listing.stdout)
+
+
+def read_listing(listing: str) -> CallGraph:
+    """`read_calls` from objdump's disassembly. A branch's destination is the function whose code holds
+    its address, not the symbol objdump labels it with: that can be any symbol at or below the address
+    (an assembler constant leaked into the symbol table), never a function the call graph knows."""
     bodies: dict[str, list[_Instruction]] = {}
     starts: dict[int, str] = {}
     literals: dict[int, int] = {}
-    """A literal pool word's address: its value."""
+    """A literal pool word holding a code address: that address (without the Thumb bit)."""
     current = ""
-    for line in listing.stdout.splitlines():
+    for line in listing.splitlines():
         if heading := _FUNCTION.match(line):
             current = heading.group(2)
             starts[int(heading.group(1), 16)] = current
@@ -147,9 +157,13 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
         elif current and (instruction := _INSTRUCTION.match(line)):
             mnemonic, operands = instruction.group(2), instruction.group(3) or ""
             if literal := _LITERAL.match(f"{mnemonic}\t{operands}"):
-                literals[int(instruction.group(1), 16)] = int(literal.group(1), 16) & ~1  # Thumb: bit 0 set
+                value = int(literal.group(1), 16)
+                if value & 1:  # a Thumb function's address; an even word is data (a section's end may be a start)
+                    literals[int(instruction.group(1), 16)] = value & ~1
             elif not mnemonic.startswith("."):  # .short, .byte: data (a jump table), not code
                 bodies[current].append(_parse(int(instruction.group(1), 16), mnemonic, operands))
+    ordered = sorted(starts)
+    bodies = {name: [_in_function(i, ordered, starts) for i in body] for name, body in bodies.items()}
     graph = CallGraph({}, {name: set() for name in bodies})
     for name, body in bodies.items():
         for instruction in body:
@@ -160,6 +174,17 @@ def read_calls(elf: Path, target: Target) -> CallGraph:
         graph.code_frames[name] = _code_frame(body)
     _take_addresses(graph, bodies, literals, starts)
     return graph
+
+
+def _in_function(instruction: _Instruction, ordered: list[int], starts: dict[int, str]) -> _Instruction:
+    """`instruction` with its destination named after the function whose code holds it (the last of the
+    `ordered` starts at or below it); as objdump labels it below the first function."""
+    if instruction.target is None:
+        return instruction
+    address = instruction.target[0]
+    index = bisect.bisect_right(ordered, address) - 1
+    name = starts[ordered[index]] if index >= 0 else instruction.target[1]
+    return dataclasses.replace(instruction, target=(address, name))
 
 
 def _take_addresses(

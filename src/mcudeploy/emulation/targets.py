@@ -27,6 +27,14 @@ RAM_DATA_HEADROOM = 64 * 1024
 
 
 @dataclass(frozen=True)
+class RamPlacement:
+    """The machine regions (by name, or the role "ram") of a program's arena and of its constants read from SRAM."""
+
+    arena: str = "ram"
+    sram_weights: str = "ram"
+
+
+@dataclass(frozen=True)
 class Target:
     """One place we build for. `core` and `machine` are None for the host targets."""
 
@@ -48,16 +56,25 @@ class Target:
     def has_fpu(self) -> bool:
         return self.core is not None and self.core.fpu != Fpu.NONE
 
-    def arena_region(self, arena_bytes: int, stack_size: int) -> str:
-        """Where an arena of `arena_bytes` goes: RAM (the fastest: DTCM on the M55) when it fits
-        there beside the stack and the program's data, else the first larger RAM region holding it."""
+    def ram_placement(self, arena_bytes: int, sram_weights_bytes: int, stack_size: int) -> RamPlacement:
+        """Where the arena, then the constants read from SRAM go, each in the first region with room left:
+        RAM (the fastest: DTCM on the M55) beside the stack and the program's data, then the machine's
+        larger RAM regions in order. An optimizer fits them to the part's memory, which can be larger
+        than the emulated machine's RAM region (the Alif E7's 1 MB DTCM, the an547's 512 KB)."""
         machine = self.machine
-        if machine is None or arena_bytes + stack_size + RAM_DATA_HEADROOM <= machine.ram.size:
-            return "ram"
-        for region in machine.extra_ram:
-            if arena_bytes <= region.size:
-                return region.name
-        return "ram"  # nothing holds it: the link reports by how much RAM overflows
+        if machine is None:
+            return RamPlacement()
+        room = {machine.ram.name: machine.ram.size - stack_size - RAM_DATA_HEADROOM}
+        room.update((region.name, region.size) for region in machine.extra_ram)
+        chosen = []
+        for what, size in (("the arena", arena_bytes), ("the weights read from SRAM", sram_weights_bytes)):
+            name = next((name for name, free in room.items() if size <= free), None)
+            if name is None:
+                beside = f"beside a {stack_size:,} B stack and what is placed before it"
+                raise McuDeployError(self.name, f"no RAM region of {machine.name} holds {what} ({size:,} B) {beside}")
+            room[name] -= size
+            chosen.append(name)
+        return RamPlacement(*chosen)
 
 
 @cache

@@ -109,6 +109,7 @@ def build(
     stack_size: int = DEFAULT_STACK_SIZE,
     code_section: str = "flash",
     fast_functions: Sequence[str] | None = None,
+    sram_weights_region: str = "ram",
 ) -> Path:
     """Compiles and links `sources` with our runtime (`mcu_host.h` is on the include path) into
     `output_elf`. For Cortex-M targets the linker script and a map file are written beside it
@@ -138,7 +139,14 @@ def build(
         *(str(source) for source in inputs),
         *(str(source) for source in runtime_sources(target)),
         *_link_flags(
-            target, output_elf.resolve(), arena_section, arena_region, stack_size, code_section, fast_functions
+            target,
+            output_elf.resolve(),
+            arena_section,
+            arena_region,
+            stack_size,
+            code_section,
+            fast_functions,
+            sram_weights_region,
         ),
     ]
     _run_compiler(command, target, cwd=objects)  # the objects then named as the script's patterns say
@@ -163,13 +171,16 @@ def _link_flags(
     stack_size: int,
     code_section: str,
     fast_functions: Sequence[str] | None,
+    sram_weights_region: str,
 ) -> list[str]:
     """Host: the system's usual link. Cortex-M: our linker script (written beside the ELF) and a map file."""
     if target.is_host:
         return [*HOST_LINK_FLAGS, "-o", str(output_elf), "-lm"]
     script = output_elf.with_suffix(".ld")
     script.write_text(
-        render_linker_script(target, arena_section, arena_region, stack_size, code_section, fast_functions)
+        render_linker_script(
+            target, arena_section, arena_region, stack_size, code_section, fast_functions, sram_weights_region
+        )
     )
     map_file = output_elf.with_suffix(".map")
     return [*ARM_LINK_FLAGS, f"-T{script}", f"-Wl,-Map={map_file}", "-o", str(output_elf), "-lm"]

@@ -13,6 +13,9 @@ extern uint32_t __stack_top[];
 extern uint32_t __data_start[];
 extern uint32_t __data_end[];
 extern uint32_t __data_load[];
+extern uint32_t __sram_weights_start[];
+extern uint32_t __sram_weights_end[];
+extern uint32_t __sram_weights_load[];
 extern uint32_t __fast_code_start[];
 extern uint32_t __fast_code_end[];
 extern uint32_t __fast_code_load[];
@@ -64,6 +67,11 @@ __attribute__((noinline)) static void initialise_memory(void)
 {
     const uint32_t *source = __data_load;
     for (uint32_t *word = __data_start; word < __data_end; word++) {
+        *word = *source++;
+    }
+    /* The constants read from RAM (empty unless asked for), maybe in another region than .data. */
+    source = __sram_weights_load;
+    for (uint32_t *word = __sram_weights_start; word < __sram_weights_end; word++) {
         *word = *source++;
     }
     /* Code placed to run from ITCM or SRAM (empty unless asked for): copied from its load image in flash. */

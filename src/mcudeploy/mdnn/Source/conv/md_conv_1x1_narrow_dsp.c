@@ -49,15 +49,15 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 #define VALUE_TEXT(value) TEXT(value)
 
 /* One word of each of the four pixels (r6..r9, advanced), plus the input offsets (r10), into the
- * columns at r0 + md_fill (an assembler symbol, advanced; r0 is not): the even pairs of the four,
+ * columns at r0 + .Lmd_fill (a local assembler symbol, advanced; r0 is not): the even pairs of the four,
  * then the odd ones (md_w16_index's order), each stored by a single STR (1 cycle on the M4, where an
  * STM of 4 takes 5). */
 #define FILL_STORE(a, b, c, d)                                                                                    \
-    "str " a ", [r0, #md_fill]\n\t"                                                                            \
-    "str " b ", [r0, #md_fill + 4]\n\t"                                                                        \
-    "str " c ", [r0, #md_fill + 8]\n\t"                                                                        \
-    "str " d ", [r0, #md_fill + 12]\n\t"                                                                       \
-    ".set md_fill, md_fill + 16\n\t"
+    "str " a ", [r0, #.Lmd_fill]\n\t"                                                                          \
+    "str " b ", [r0, #.Lmd_fill + 4]\n\t"                                                                      \
+    "str " c ", [r0, #.Lmd_fill + 8]\n\t"                                                                      \
+    "str " d ", [r0, #.Lmd_fill + 12]\n\t"                                                                     \
+    ".set .Lmd_fill, .Lmd_fill + 16\n\t"
 #define FILL_WORD                                                                                                 \
     "ldr r2, [r6], #4\n\t"                                                                                     \
     "ldr r3, [r7], #4\n\t"                                                                                     \
@@ -96,7 +96,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "sxtab16 r1, r10, r2\n\t"                                                                                   \
     "sxtab16 r11, r10, r3\n\t" FILL_EVEN_PAIRS ".endr\n\t" FILL_ODD_PAIRS("", "", "", "")
 #else
-#define FILL_WORDS(words) ".set md_fill, 0\n\t.rept " words "\n\t" FILL_WORD ".endr\n\t"
+#define FILL_WORDS(words) ".set .Lmd_fill, 0\n\t.rept " words "\n\t" FILL_WORD ".endr\n\t"
 #endif
 
 /* The products of the pairs of values of a pair of channels' weight words from r1 by the four
