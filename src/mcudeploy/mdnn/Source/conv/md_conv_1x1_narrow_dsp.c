@@ -58,7 +58,8 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "str " c ", [r0, #.Lmd_fill + 8]\n\t"                                                                      \
     "str " d ", [r0, #.Lmd_fill + 12]\n\t"                                                                     \
     ".set .Lmd_fill, .Lmd_fill + 16\n\t"
-#define FILL_WORD                                                                                                 \
+/* One word of each of the four pixels widened (SXTAB16 adds the offset pairs), stored by `store`. */
+#define FILL_WORD_BY(store)                                                                                       \
     "ldr r2, [r6], #4\n\t"                                                                                     \
     "ldr r3, [r7], #4\n\t"                                                                                     \
     "ldr r4, [r8], #4\n\t"                                                                                     \
@@ -66,11 +67,12 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "sxtab16 r1, r10, r2\n\t"                                                                                  \
     "sxtab16 r11, r10, r3\n\t"                                                                                 \
     "sxtab16 r12, r10, r4\n\t"                                                                                 \
-    "sxtab16 lr, r10, r5\n\t" FILL_STORE("r1", "r11", "r12", "lr")                                              \
+    "sxtab16 lr, r10, r5\n\t" store("r1", "r11", "r12", "lr")                                                   \
     "sxtab16 r1, r10, r2, ror #8\n\t"                                                                          \
     "sxtab16 r11, r10, r3, ror #8\n\t"                                                                         \
     "sxtab16 r12, r10, r4, ror #8\n\t"                                                                         \
-    "sxtab16 lr, r10, r5, ror #8\n\t" FILL_STORE("r1", "r11", "r12", "lr")
+    "sxtab16 lr, r10, r5, ror #8\n\t" store("r1", "r11", "r12", "lr")
+#define FILL_WORD FILL_WORD_BY(FILL_STORE)
 
 #if MD_W16_DUAL_ISSUE
 /* Cortex-M7: the `words` (a string) words of FILL_WORD, software-pipelined: each load issued beside an
@@ -395,21 +397,8 @@ STACK_WALK_FUNCTION(walk_64_to_128, "16", PAIRS_LOOP_ON_STACK("32", 128))
  * the stack as the fixed walks', filled two words a pass (STMs at r0, advanced: one copy of the
  * word's code), each loop ending at the columns' end (an address from sp: no count kept). */
 #define COLUMNS_END(into, words) "add " into ", sp, #(32 + " COLUMN_FRAME(words) ")\n\t"
-#define FILL_WORD_AT_R0                                                                                           \
-    "ldr r2, [r6], #4\n\t"                                                                                     \
-    "ldr r3, [r7], #4\n\t"                                                                                     \
-    "ldr r4, [r8], #4\n\t"                                                                                     \
-    "ldr r5, [r9], #4\n\t"                                                                                     \
-    "sxtab16 r1, r10, r2\n\t"                                                                                  \
-    "sxtab16 r11, r10, r3\n\t"                                                                                 \
-    "sxtab16 r12, r10, r4\n\t"                                                                                 \
-    "sxtab16 lr, r10, r5\n\t"                                                                                  \
-    "stm r0!, {r1, r11, r12, lr}\n\t"                                                                         \
-    "sxtab16 r1, r10, r2, ror #8\n\t"                                                                          \
-    "sxtab16 r11, r10, r3, ror #8\n\t"                                                                         \
-    "sxtab16 r12, r10, r4, ror #8\n\t"                                                                         \
-    "sxtab16 lr, r10, r5, ror #8\n\t"                                                                          \
-    "stm r0!, {r1, r11, r12, lr}\n\t"
+#define STORE_AT_R0(a, b, c, d) "stm r0!, {" a ", " b ", " c ", " d "}\n\t"
+#define FILL_WORD_AT_R0 FILL_WORD_BY(STORE_AT_R0)
 #define FILL_LOOP(words) "3:\n\t" FILL_WORD_AT_R0 FILL_WORD_AT_R0 COLUMNS_END("r2", words) "cmp r0, r2\n\tbne 3b\n\t"
 /* A pair's products `pass` (a string) pairs of values a pass from r1 and r0 (both advanced after the
  * last loads of a pass), the sums starting from the biases copied; then its outputs as PAIRS'. */
@@ -451,6 +440,7 @@ ROLLED_WALK_FUNCTION(walk_64_rolled, "16", "8")
 #undef PAIRS_ROLLED
 #undef FILL_LOOP
 #undef FILL_WORD_AT_R0
+#undef STORE_AT_R0
 #undef COLUMNS_END
 #undef PAIRS_LOOP_ON_STACK
 #undef PAIRS_ON_STACK
@@ -515,6 +505,7 @@ static walk_function rolled_walk(const md_window_params *p, walk_function walk_p
 #undef FILL_ODD_PAIR
 #undef FILL_EVEN_PAIRS
 #undef FILL_WORD
+#undef FILL_WORD_BY
 #undef FILL_STORE
 #undef VALUE_TEXT
 #undef TEXT
