@@ -278,7 +278,8 @@ def test_analyze_places_the_split_estimate_makes(monkeypatch, capsys) -> None:
     monkeypatch.setattr("mcudeploy.cli.analyze.find_device", lambda name: small)
     fast = estimate_model(read_tflite(SMALL), small, code_section=CodeSection.RAM).fast_code
     assert fast is not None
-    args = ("analyze", str(SMALL), "--device", "NUCLEO-L4R5ZI", "--code-section", "ram")
+    # --optimize size keeps the variants estimate_model runs here (balanced may take int16 weights).
+    args = ("analyze", str(SMALL), "--device", "NUCLEO-L4R5ZI", "--optimize", "size", "--code-section", "ram")
     code, stdout, _ = run_cli(monkeypatch, capsys, *args, "--json")
     report = json.loads(stdout)
     assert code == 0 and report["fast_code"] == fast.report() and report["hot_code_not_split"] is None
@@ -322,7 +323,8 @@ def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch,
         return build(graph, code, target, *args, code_section=code_section, fast_functions=fast_functions, **kwargs)
 
     monkeypatch.setattr(runner, "build_harness", recorded)
-    args = ("validate", str(SMALL), "-t", "host", "-t", "m4", "--random", "2", "-d", "NUCLEO-L4R5ZI", "--code-section")
+    args = ("validate", str(SMALL), "-t", "host", "-t", "m4", "--random", "2", "-d", "NUCLEO-L4R5ZI")
+    args = (*args, "--optimize", "size", "--code-section")  # size: the variants hot_code_region saw above
     for part, fast in ((small, chosen), (device, None)):  # too small for the whole: split; the real SRAM2: whole
         monkeypatch.setattr("mcudeploy.cli.validate.find_device", lambda name, part=part: part)
         code, stdout, _ = run_cli(monkeypatch, capsys, *args, "ram", "--json")
