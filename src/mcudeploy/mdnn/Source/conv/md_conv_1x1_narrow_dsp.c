@@ -73,6 +73,8 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
     "sxtab16 r12, r10, r4, ror #8\n\t"                                                                         \
     "sxtab16 lr, r10, r5, ror #8\n\t" store("r1", "r11", "r12", "lr")
 #define FILL_WORD FILL_WORD_BY(FILL_STORE)
+/* The four pixels' sums of a channel pair (r4..r9, beside r2, r3) started from its biases in r2 and r3. */
+#define SUMS_FROM_BIASES "mov r4, r2\n\tmov r5, r3\n\tmov r6, r2\n\tmov r7, r3\n\tmov r8, r2\n\tmov r9, r3\n\t"
 
 #if MD_W16_DUAL_ISSUE
 /* Cortex-M7: the `words` (a string) words of FILL_WORD, software-pipelined: each load issued beside an
@@ -110,12 +112,7 @@ MD_STATIC_CHECK(narrow_walk_layout, sizeof(void *) == 4 && sizeof(narrow_walk) =
 #if MD_W16_DUAL_ISSUE
 /* `pairs` pairs of values (a string). */
 #define DOT(pairs)                                                                                                \
-    "mov r4, r2\n\t"                                                                                           \
-    "mov r5, r3\n\t"                                                                                           \
-    "mov r6, r2\n\t"                                                                                           \
-    "mov r7, r3\n\t"                                                                                           \
-    "mov r8, r2\n\t"                                                                                           \
-    "mov r9, r3\n\t"                                                                                           \
+    SUMS_FROM_BIASES                                                                                           \
     "ldr r10, [r0]\n\t"                                                                                        \
     "ldr r12, [r1]\n\t"                                                                                        \
     "ldr lr, [r1, #4]\n\t"                                                                                     \
@@ -409,12 +406,7 @@ STACK_WALK_FUNCTION(walk_64_to_128, "16", PAIRS_LOOP_ON_STACK("32", 128))
     "ldr r2, [r0]\n\t"                                                                                        \
     "ldr r3, [r0, #4]\n\t"                                                                                    \
     "add r0, sp, #32\n\t"                                                                                     \
-    "mov r4, r2\n\t"                                                                                          \
-    "mov r5, r3\n\t"                                                                                          \
-    "mov r6, r2\n\t"                                                                                          \
-    "mov r7, r3\n\t"                                                                                          \
-    "mov r8, r2\n\t"                                                                                          \
-    "mov r9, r3\n\t"                                                                                          \
+    SUMS_FROM_BIASES                                                                                           \
     "4:\n\t"                                                                                                   \
     ".set md_at, -1\n\t"                                                                                      \
     ".rept " pass " - 1\n\t" NEXT_PAIR("r1, #0", "r0, #0", "") ".endr\n\t"                                   \
@@ -506,6 +498,7 @@ static walk_function rolled_walk(const md_window_params *p, walk_function walk_p
 #undef FILL_EVEN_PAIRS
 #undef FILL_WORD
 #undef FILL_WORD_BY
+#undef SUMS_FROM_BIASES
 #undef FILL_STORE
 #undef VALUE_TEXT
 #undef TEXT
