@@ -125,6 +125,11 @@ class FlashTiming:
     """The instruction cache is also the one the core's data reads of flash go through (one cache on the
     code bus, e.g. ST's ICACHE): weights read from flash share its lines with the code."""
 
+    @property
+    def reads_per_line(self) -> int:
+        """Flash reads a missed line of the instruction cache takes (the loader checks they divide it)."""
+        return max(1, self.fetch_line_bytes // self.read_bytes) if self.read_bytes else 1
+
 
 @dataclass(frozen=True)
 class Part:

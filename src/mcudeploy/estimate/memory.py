@@ -217,8 +217,8 @@ def device_cache(device: Device) -> DeviceCache | None:
     part = device.part
     flash = part.flash
     if flash.serves_data_reads:
-        reads = flash.fetch_line_bytes // flash.read_bytes
-        return DeviceCache(_fetch_geometry(part), f"{flash.cache}, shared with instruction fetch", False, reads, True)
+        shared = f"{flash.cache}, shared with instruction fetch"
+        return DeviceCache(_fetch_geometry(part), shared, False, flash.reads_per_line, True)
     if find_core(part.core).data_cache and part.dcache_bytes:
         geometry = _geometry(part.dcache_bytes, L1_LINE_BYTES, L1_WAYS)
         return DeviceCache(geometry, f"L1 data cache, {part.dcache_bytes // 1024} KiB", True)
@@ -289,7 +289,7 @@ def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
     geometry = _fetch_geometry(part)
     line, read, ways = geometry.line_bytes, flash.read_bytes, geometry.ways
     lines = geometry.sets * ways
-    reads = max(1, line // read)
+    reads = flash.reads_per_line
     cycles = _flash_read_cycles(flash, ws)
     hidden = read / THUMB_BYTES_PER_INSTRUCTION if flash.prefetch else 0.0
     stall = max(0.0, cycles - hidden)
