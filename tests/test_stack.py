@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 
 import pytest
 
 from conftest import MODELS, run_cli, streaming_graph
 from mcudeploy.analysis import code_size
 from mcudeploy.devices import find_device
-from mcudeploy.emulation import core_target
+from mcudeploy.emulation import ElfImage, core_target, find_compiler
 from mcudeploy.emulation.stack_usage import (
     CallGraph,
     Frame,
@@ -178,6 +179,32 @@ def test_an_address_handed_to_a_call_reaches_only_the_indirect_calls_below_it():
     assert graph.worst("copy") == (8 + 8, set())
     assert graph.worst("walker") == (8 + 200, set())
     assert graph.worst("run") == (8 + 8 + 200, set())
+
+
+CALLBACK_TABLE = """
+typedef int (*step)(int);
+static int __attribute__((noinline)) shallow(int x) { return 2 * x; }
+static int __attribute__((noinline)) deep(int x) { volatile int pad[60]; pad[x & 31] = x; return pad[3]; }
+static const step steps[2] = {shallow, deep};
+int apply(int i, int x) { return steps[i & 1](x); }
+void _start(void) { for (;;) apply(1, 2); }
+"""
+
+
+def test_a_callback_in_a_data_table_is_reached_by_the_indirect_calls(tmp_path):
+    """A const table of function addresses lies in .rodata, which the disassembly does not show: its
+    functions count under every indirect call (deep's 240 B array with them), found in the ELF's data."""
+    source = tmp_path / "table.c"
+    source.write_text(CALLBACK_TABLE)
+    target = core_target(find_device("STM32F446RE").core)
+    elf = tmp_path / "table.elf"
+    compile_flags = ["-mcpu=cortex-m4", "-mthumb", "-O2", "-nostdlib", "-fstack-usage", "-fno-ipa-cp"]
+    subprocess.run([str(find_compiler(target)), *compile_flags, "-o", str(elf), str(source)], check=True, cwd=tmp_path)
+    assert ElfImage(elf).functions_in_data() >= {"shallow", "deep"}
+    graph = call_graph(elf, target)
+    assert "apply" in graph.indirect and {"shallow", "deep"} <= graph.address_taken
+    worst, unbounded = graph.worst("apply")
+    assert not unbounded and worst >= graph.frames["apply"].bytes + graph.frames["deep"].bytes >= 240
 
 
 def test_a_branch_goes_to_the_function_holding_its_address_whatever_objdump_labels_it():

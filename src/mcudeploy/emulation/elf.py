@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
@@ -95,6 +98,12 @@ def _read_sections(elf: ELFFile) -> list[Section]:
     return sections
 
 
+def _aligned_words(data: bytes, address: int) -> np.ndarray:
+    """The little-endian words of `data` (loaded at `address`) that lie at addresses divisible by 4."""
+    start = min(-address % 4, len(data))
+    return np.frombuffer(data, dtype="<u4", count=(len(data) - start) // 4, offset=start)
+
+
 MAX_ELF_BYTES = 1 << 30
 """1 GiB: far beyond any microcontroller program (its debug information included)."""
 
@@ -104,12 +113,17 @@ class ElfImage:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        with self._open() as elf:
+            is_arm = elf["e_machine"] == "EM_ARM"
+            self.symbols = _read_symbols(elf, is_arm)
+            self.sections = _read_sections(elf)
+
+    @contextmanager
+    def _open(self) -> Iterator[ELFFile]:
+        """The file parsed, a read error one clear line."""
         try:
             with open_regular(self.path, MAX_ELF_BYTES) as stream:
-                elf = ELFFile(stream)
-                is_arm = elf["e_machine"] == "EM_ARM"
-                self.symbols = _read_symbols(elf, is_arm)
-                self.sections = _read_sections(elf)
+                yield ELFFile(stream)
         except (OSError, ELFError) as error:
             raise McuDeployError(str(self.path), f"cannot read ELF file: {error}") from None
 
@@ -155,6 +169,27 @@ class ElfImage:
                 continue
             ranges.append(FunctionRange(name, address, address + size))
         return ranges
+
+    def functions_in_data(self, skip: Collection[str] = ()) -> set[str]:
+        """Functions whose address, with the Thumb bit a call through it needs, is a word of the
+        program's initialised data (a table of callbacks in .rodata or .data, which the disassembly
+        does not show), the sections named in `skip` aside. A data word equal to one by chance only
+        adds a candidate callee: a stack figure built on this stays a bound."""
+        entries = {
+            symbol.address | 1: symbol.name for symbol in self.symbols if symbol.kind == "func" and symbol.defined
+        }
+        candidates = np.fromiter(entries, dtype=np.uint32, count=len(entries))
+        found: set[str] = set()
+        with self._open() as elf:
+            for section in elf.iter_sections():
+                flags = section["sh_flags"]
+                if not flags & SH_FLAGS.SHF_ALLOC or flags & SH_FLAGS.SHF_EXECINSTR:
+                    continue
+                if section["sh_type"] == "SHT_NOBITS" or section.name in skip:
+                    continue
+                words = _aligned_words(section.data(), section["sh_addr"])
+                found.update(entries[int(word)] for word in np.unique(words[np.isin(words, candidates)]))
+        return found
 
     def symbols_matching(self, pattern: str, *, defined: bool | None = None) -> list[str]:
         """Names of symbols matching the shell-style `pattern` (e.g. `__aeabi_f*`); `defined`

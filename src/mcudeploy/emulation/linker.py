@@ -13,6 +13,8 @@ from mcudeploy.errors import McuDeployError
 
 DEFAULT_ARENA_SECTION = ".arena"
 DEFAULT_STACK_SIZE = 64 * 1024
+VECTOR_SECTION = ".vectors"
+"""The exception vector table's section (runtime/startup.c): handlers the core enters, not callbacks."""
 CODE_SECTIONS = ("flash", "itcm", "ram")
 """Where the hot code runs: in place from flash (the default), or copied at start-up to ITCM or SRAM."""
 
@@ -63,7 +65,7 @@ def _check_section_name(section: str) -> None:
     allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
     if not section.startswith(".") or len(section) < 2 or not set(section) <= allowed:
         raise McuDeployError(section, "arena section must look like '.name' (letters, digits, '_', '.')")
-    if section in {".text", ".rodata", ".data", ".bss", ".vectors", ".stack", ".sram_weights"}:
+    if section in {".text", ".rodata", ".data", ".bss", VECTOR_SECTION, ".stack", ".sram_weights"}:
         raise McuDeployError(section, "arena section must not be one of the standard sections")
 
 

@@ -1,23 +1,24 @@
 """The stack a call can take at worst, from gcc's `-fstack-usage` frames and the ELF's call graph.
 
 gcc writes one `.su` line per function it compiled (`file:line:col:name<TAB>bytes<TAB>kind`, kind
-`static`, `dynamic` or `dynamic,bounded`); objdump's disassembly gives the direct calls (`bl`) and
-tail calls (`b` to another function). The worst case from a function is its frame plus the deepest of
-its callees'. Functions gcc did not compile here (newlib's hand-written `memmove`/`memset`, libgcc's
+`static`, `dynamic` or `dynamic,bounded`); objdump's disassembly gives the direct calls (`bl`) and tail
+calls (`b` to another function). The worst case from a function is its frame plus the deepest of its
+callees'. Functions gcc did not compile here (newlib's hand-written `memmove`/`memset`, libgcc's
 helpers) have no `.su` line: their frame is derived from their code, every path from the entry followed
 with the bytes it has pushed (`push`/`stmdb sp!`, `vpush`, `str rN, [sp, #-n]!`, `sub sp, #n`, and
 back), the deepest point being the frame: a push past the first instructions (memmove's, on its
 long-copy path) counts. A function whose stack pointer the walk cannot follow (set from a register, a
 computed jump, two paths meeting at different depths) or a `dynamic` gcc frame is not bounded: the
-figure names it rather than count it 0. An indirect call (`blx rN`, the kernels' per-channel
-callbacks) may reach any function whose address the code loads from a literal pool (a word with the
-Thumb bit set: an even one is data, e.g. a linker symbol ending a section where a function starts), the
-deepest of those counting; but an address loaded into an argument register and handed unchanged to the next
-call (`ldr r2, [pc, #n]` ... `bl md_window_planes`, nothing else reading or writing r2, no branch
-between) reaches only the indirect calls below that callee: a function handed another's address only
-calls it or hands it on, it does not give it back to its caller. Every load of a literal holding
-the address must be handed so: one used any other way (kept in a register, stored, returned) makes
-it reachable from every indirect call.
+figure names it rather than count it 0. An indirect call (`blx rN`, the kernels' per-channel callbacks)
+may reach any function whose address the code loads from a literal pool (a word with the Thumb bit set:
+an even one is data, e.g. a linker symbol ending a section where a function starts) or from a table in
+the program's data (`ElfImage.functions_in_data`: .rodata's callback tables, the exception vectors
+aside), the deepest of those counting; but an address loaded into an argument register and handed
+unchanged to the next call (`ldr r2, [pc, #n]` ... `bl md_window_planes`, nothing else reading or
+writing r2, no branch between) reaches only the indirect calls below that callee: a function handed
+another's address only calls it or hands it on, it does not give it back to its caller. Every load of a
+literal holding the address must be handed so: one used any other way (kept in a register, stored,
+returned) makes it reachable from every indirect call.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcudeploy.emulation.elf import ElfImage
+from mcudeploy.emulation.linker import VECTOR_SECTION
 from mcudeploy.emulation.targets import Target
 from mcudeploy.emulation.toolchain import find_compiler
 from mcudeploy.errors import McuDeployError
@@ -61,8 +64,8 @@ class CallGraph:
     code_frames: dict[str, int | None] = field(default_factory=dict)
     """Bytes each function's code pushes and reserves at its deepest, None where that cannot be followed."""
     address_taken: set[str] = field(default_factory=set)
-    """Functions whose address is in a literal pool used some way other than handed to a call: what
-    every indirect call may reach."""
+    """Functions whose address is in a literal pool used some way other than handed to a call, or in a
+    table in the program's data: what every indirect call may reach."""
     handed: dict[str, set[str]] = field(default_factory=dict)
     """Functions whose address is only handed to calls, and the functions it is handed to: what the
     indirect calls below those may reach."""
@@ -333,6 +336,7 @@ def call_graph(elf: Path, target: Target) -> CallGraph:
     """The call graph of an ELF built with `-fstack-usage`; the `.su` files are beside it (and in its
     objects' folder when the build compiled objects first: `toolchain.build` with a code section)."""
     graph = read_calls(elf, target)
+    graph.address_taken |= ElfImage(elf).functions_in_data(skip={VECTOR_SECTION})
     graph.frames = read_frames(elf.parent, elf.with_suffix(".objects"))
     return graph
 

@@ -191,15 +191,26 @@ def logistic(ctx: OpContext) -> np.ndarray:
 
 
 def _prepare_logistic(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
+    return _prepare_sigmoid_like(ctx, float_logistic, fixed_logistic, _logistic_int16)
+
+
+def _prepare_sigmoid_like(
+    ctx: OpContext,
+    float_function: Callable[[np.ndarray], np.ndarray],
+    fixed_function: Callable[..., np.ndarray],
+    int16_function: Callable[..., np.ndarray],
+) -> Callable[[np.ndarray], np.ndarray]:
+    """LOGISTIC's or TANH's function of the input's type: float, int8 through `fixed_function` (the
+    fixed-point curve), int16 through `int16_function`; the integer ones tabulated over every input."""
     source, output = ctx.input_tensor(0), ctx.output_tensor()
     if source.dtype == DType.FLOAT32:
-        return float_logistic
+        return float_function
     if source.dtype == DType.INT8:
         params = prepare_params(ctx.op, ctx.graph)
-        return _tabulated(source, partial(_sigmoid_like_int8, function=fixed_logistic, params=params))
+        return _tabulated(source, partial(_sigmoid_like_int8, function=fixed_function, params=params))
     if source.dtype == DType.INT16:
         _check_int16_sigmoid_like(ctx, source, output)
-        return _tabulated(source, partial(_logistic_int16, params=prepare_params(ctx.op, ctx.graph)))
+        return _tabulated(source, partial(int16_function, params=prepare_params(ctx.op, ctx.graph)))
     raise _unsupported(ctx, source.dtype)
 
 
@@ -217,16 +228,7 @@ def tanh(ctx: OpContext) -> np.ndarray:
 
 
 def _prepare_tanh(ctx: OpContext) -> Callable[[np.ndarray], np.ndarray]:
-    source, output = ctx.input_tensor(0), ctx.output_tensor()
-    if source.dtype == DType.FLOAT32:
-        return float_tanh
-    if source.dtype == DType.INT8:
-        params = prepare_params(ctx.op, ctx.graph)
-        return _tabulated(source, partial(_sigmoid_like_int8, function=fixed_tanh, params=params))
-    if source.dtype == DType.INT16:
-        _check_int16_sigmoid_like(ctx, source, output)
-        return _tabulated(source, partial(_tanh_int16, params=prepare_params(ctx.op, ctx.graph)))
-    raise _unsupported(ctx, source.dtype)
+    return _prepare_sigmoid_like(ctx, float_tanh, fixed_tanh, _tanh_int16)
 
 
 def float_tanh(data: np.ndarray) -> np.ndarray:
