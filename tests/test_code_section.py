@@ -175,6 +175,7 @@ def test_itcm_reads_of_code_miss_no_cache_on_the_m7() -> None:
     assert flash.regions["code"].cached and flash.regions["code"].miss_cycles > 0
     assert itcm.regions["code"].placed_in == "ITCM"
     assert not itcm.regions["code"].cached and itcm.regions["code"].read_cycles == 0
+    assert itcm.fetch_cache is None and flash.fetch_cache is not None  # the L1 instruction cache: flash only
     counts = ExecutionCounts({"load": 1000}, {}, reads={"code": 1000}, misses={"code": 50})
     timing = core_timing("cortex-m7")
     assert price(counts, timing, itcm).total < price(counts, timing, flash).total

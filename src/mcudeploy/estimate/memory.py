@@ -15,7 +15,8 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   geometry, the very cache the plugin simulates for instruction fetch, one for both). A miss costs the
   line's flash reads less the access itself: `reads * (ws + 1) - 1` (`ws` for a 16-byte accelerator
   line), a serial flash's reads at their `read_cycles` instead; `ws + 1 + line/8` for an L1 line
-  (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
+  (one access, then 64-bit beats; from flash, its access is a flash read: `bus_clock_divider` core cycles
+  a cycle of the flash's bus). Writes to cached memory go through a write buffer: free;
 * instruction fetch, as the part's flash timing in the database says (`Part.flash`): free from TCM,
   and from an SRAM run through its code alias (`MemoryRegion.code_alias`: the I-Code/D-Code buses,
   where the budget pins the hot code's run image when it fits, else its hottest functions only, the rest
@@ -263,7 +264,9 @@ def region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache:
     assert cache is not None
     line = cache.geometry.line_bytes
     if cache.level_one:
-        miss = wait_states + 1 + line / BUS_BEAT_BYTES
+        flash = device.part.flash
+        access = _flash_read_cycles(flash, wait_states) if region.kind == RegionKind.FLASH else wait_states + 1
+        miss = access + line / BUS_BEAT_BYTES
     else:
         miss = cache.reads_per_line * _flash_read_cycles(device.part.flash, wait_states) - 1
     return RegionCost(label, span.name, region.kind.value, wait_states, True, 0.0, 0.0, miss)
