@@ -222,6 +222,8 @@ def test_a_fetch_geometry_that_does_not_divide_the_instruction_cache_is_refused(
         ({"fetch_ways": 3}, "does not divide"),
         ({"fetch_line_bytes": 0, "serves_data_reads": True}, "need the cache's fetch_line_bytes"),
         ({"fetch_line_bytes": 0, "read_cycles": 56}, "need the cache's fetch_line_bytes"),
+        ({"bus_clock_divider": 0}, "bus_clock_divider must be at least 1"),
+        ({"bus_clock_divider": 2, "read_cycles": 56}, "and 1 with read_cycles"),
     ):
         broken = {**part, "flash": {**part["flash"], **change}}
         with pytest.raises(ValueError, match=message):

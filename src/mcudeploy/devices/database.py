@@ -124,6 +124,9 @@ class FlashTiming:
     serves_data_reads: bool = False
     """The instruction cache is also the one the core's data reads of flash go through (one cache on the
     code bus, e.g. ST's ICACHE): weights read from flash share its lines with the code."""
+    bus_clock_divider: int = 1
+    """Core cycles per cycle of the clock the flash's wait states count, where the flash's bus runs slower than
+    the core (the STM32H74x/H75x AXI bus at half the core clock: 2); it scales every flash read's cycles."""
 
     @property
     def reads_per_line(self) -> int:
@@ -385,6 +388,8 @@ def _flash_timing(entry: dict[str, Any], owner: str) -> FlashTiming:
         _check_fetch_geometry(timing, entry.get("icache_bytes") or 0, owner)
     elif timing.serves_data_reads or timing.read_cycles:
         raise ValueError(f"{owner}: flash serves_data_reads and read_cycles need the cache's fetch_line_bytes")
+    if timing.bus_clock_divider < 1 or (timing.bus_clock_divider > 1 and timing.read_cycles):
+        raise ValueError(f"{owner}: flash bus_clock_divider must be at least 1, and 1 with read_cycles (core cycles)")
     return timing
 
 

@@ -15,17 +15,21 @@ budget places it in (mcudeploy.memory.budget), and each region costs:
   geometry, the very cache the plugin simulates for instruction fetch, one for both). A miss costs the
   line's flash reads less the access itself: `reads * (ws + 1) - 1` (`ws` for a 16-byte accelerator
   line), a serial flash's reads at their `read_cycles` instead; `ws + 1 + line/8` for an L1 line
-  (one access, then 64-bit beats). Writes to cached memory go through a write buffer: free;
+  (one access, then 64-bit beats; from flash, its access is a flash read: `bus_clock_divider` core cycles
+  a cycle of the flash's bus). Writes to cached memory go through a write buffer: free;
 * instruction fetch, as the part's flash timing in the database says (`Part.flash`): free from TCM,
   and from an SRAM run through its code alias (`MemoryRegion.code_alias`: the I-Code/D-Code buses,
   where the budget pins the hot code's run image when it fits, else its hottest functions only, the rest
   of the code priced in flash as `FLASH_CODE_LABEL`: `estimate.hot_code`); from other SRAM on the Cortex-M3/M4,
   over the System bus (`SYSTEM_BUS_FETCH_CORES`); from flash behind an instruction cache whose
-  geometry the database gives (`fetch_line_bytes`), the plugin simulates that cache (LRU) and each
-  missed line costs its flash reads (`read_bytes` each, `ws + 1` cycles, or `read_cycles`): in sequence
-  a prefetch buffer hides at most the cycles the core spends on the previous read's code (one
-  `THUMB_BYTES_PER_INSTRUCTION`-byte instruction a cycle), at a branch target the first read waits
-  all but one of its cycles; behind another cache or accelerator, free (kernel loops taken to stay in it);
+  geometry the database gives (`fetch_line_bytes`: a flash accelerator's, or the Cortex-M7's own L1
+  instruction cache), the plugin simulates that cache (LRU) and each missed line costs its flash reads
+  (`read_bytes` each, `ws + 1` cycles of the flash's bus, `bus_clock_divider` core cycles each, or
+  `read_cycles`): a line's reads after the first hide at most the cycles the core spends on the previous
+  read's code (one `THUMB_BYTES_PER_INSTRUCTION`-byte instruction a cycle: the line streams in), the first
+  read of a line missed in sequence too where a prefetch buffer fetched it ahead, at a branch target the
+  first read waits all but one of its cycles; behind another cache or accelerator, free (kernel loops taken
+  to stay in it);
   from uncached flash with a prefetch buffer, every taken branch waits `ws` more cycles for the
   buffer to refill (sequential fetch is hidden); without one, every fetched word waits `ws` (Thumb-2
   code averages `THUMB_BYTES_PER_INSTRUCTION` bytes an instruction, fetched a 32-bit word at a
@@ -260,7 +264,9 @@ def region_cost(label: str, span: Span, device: Device, clock_mhz: float, cache:
     assert cache is not None
     line = cache.geometry.line_bytes
     if cache.level_one:
-        miss = wait_states + 1 + line / BUS_BEAT_BYTES
+        flash = device.part.flash
+        access = _flash_read_cycles(flash, wait_states) if region.kind == RegionKind.FLASH else wait_states + 1
+        miss = access + line / BUS_BEAT_BYTES
     else:
         miss = cache.reads_per_line * _flash_read_cycles(device.part.flash, wait_states) - 1
     return RegionCost(label, span.name, region.kind.value, wait_states, True, 0.0, 0.0, miss)
@@ -277,13 +283,15 @@ class _CodeFetch:
 
 
 def _flash_read_cycles(flash: FlashTiming, ws: int) -> int:
-    """Core cycles one flash read takes: its wait states and the access, or a serial flash's transfer."""
-    return flash.read_cycles or ws + 1
+    """Core cycles one flash read takes: its wait states and the access at the flash's bus clock, or a serial
+    flash's transfer."""
+    return flash.read_cycles or (ws + 1) * flash.bus_clock_divider
 
 
 def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
     """Instruction fetch through the flash's instruction cache, its misses simulated: a missed line costs
-    its flash reads, in sequence the prefetch hiding what the core spends on the previous read's code."""
+    its flash reads, each after the first hiding what the core spends on the previous read's code (the line
+    streams in), the first too in sequence where a prefetch buffer fetched it ahead."""
     part = device.part
     flash = part.flash
     geometry = _fetch_geometry(part)
@@ -291,16 +299,24 @@ def _simulated_fetch(device: Device, span: Span, ws: int) -> _CodeFetch:
     lines = geometry.sets * ways
     reads = flash.reads_per_line
     cycles = _flash_read_cycles(flash, ws)
-    hidden = read / THUMB_BYTES_PER_INSTRUCTION if flash.prefetch else 0.0
+    hidden = read / THUMB_BYTES_PER_INSTRUCTION
     stall = max(0.0, cycles - hidden)
-    branch, sequential = cycles - 1 + (reads - 1) * stall, reads * stall
-    timing = f"{cycles} cycles ({'a serial transfer' if flash.read_cycles else f'{ws} wait states + 1'})"
-    overlap = (
-        f"the prefetch hiding at most {hidden:.3g} cycles of each (one {THUMB_BYTES_PER_INSTRUCTION}-byte "
-        "instruction a cycle)"
-        if flash.prefetch
-        else "no prefetch hiding any of it"
+    first_in_sequence = stall if flash.prefetch else cycles
+    branch, sequential = cycles - 1 + (reads - 1) * stall, first_in_sequence + (reads - 1) * stall
+    access = f"{ws} wait states + 1" + (
+        f", {flash.bus_clock_divider} core cycles each: the flash's bus at 1/{flash.bus_clock_divider} of the "
+        "core clock"
+        if flash.bus_clock_divider > 1
+        else ""
     )
+    timing = f"{cycles} cycles ({'a serial transfer' if flash.read_cycles else access})"
+    each = f"at most {hidden:.3g} cycles of each (one {THUMB_BYTES_PER_INSTRUCTION}-byte instruction a cycle)"
+    if flash.prefetch:
+        overlap = f"the prefetch hiding {each}"
+    elif reads > 1:
+        overlap = f"no prefetch: a line missed in sequence waits its first read whole, the later ones hiding {each}"
+    else:
+        overlap = "no prefetch hiding any of it"
     association = "fully associative" if ways == lines else f"{ways}-way"
     shared = "; the core's data reads of flash go through it too (one cache, simulated for both)"
     return _CodeFetch(
