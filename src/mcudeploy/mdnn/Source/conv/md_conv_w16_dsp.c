@@ -876,12 +876,12 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
             "add sp, sp, #32\n\t"                                                                            \
             "pop {r4-r11, pc}")
 
-__attribute__((naked, noinline)) static void walk_pairs_int8(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS("");
 }
 
-__attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8_odd(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS(WALK_ODD_VALUE);
 }
@@ -896,7 +896,7 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
     "cmp r1, r10\n\t"                                                                                         \
     "bne 16b\n\t"
 
-__attribute__((naked, noinline)) static void walk_pairs_rolled(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_rolled(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS_OF(DOT_EIGHTS("[sp, #28]"), "");
 }
@@ -991,12 +991,12 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled(const pair_walk *
             "add sp, sp, #32\n\t"                                                                             \
             "pop {r4-r11, pc}")
 
-__attribute__((naked, noinline)) static void walk_pairs_int8_128(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8_128(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS_AT("128");
 }
 
-__attribute__((naked, noinline)) static void walk_pairs_int8_256(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8_256(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS_AT("256");
 }
@@ -1421,26 +1421,31 @@ static void (*stem_block_walk_for(int32_t depth, int32_t channels))(pair_walk *)
     return stem_walk_for(depth);
 }
 
-/* The walk of a column of `depth` values: a stem's, or walk_pairs_int8's (on the M4 and M33 its copy
- * with the outputs' stride built in where there is one, or `rolled` its compact one where the depth
- * is 16k values). */
-static void walk_pairs(pair_walk *pairs, int32_t depth, int rolled)
+typedef void (*walk_function)(pair_walk *pairs);
+
+/* The walk of a column of `depth` values into outputs `stride` apart, chosen once a call: a stem's, or
+ * walk_pairs_int8's (on the M4 and M33 its copy with the stride built in where there is one, or
+ * `rolled` its compact one where the depth is 16k values). */
+static MD_NOINLINE walk_function walk_for(int32_t depth, int32_t stride, int rolled)
 {
-    void (*const stem)(pair_walk *) = stem_walk_for(depth);
-    (void)rolled; /* the M7's one dual-issue walk either way */
+    const walk_function stem = stem_walk_for(depth);
+    (void)stride; /* the M7's one dual-issue walk whatever the stride, rolled or not */
+    (void)rolled;
     if (stem != NULL) {
-        stem(pairs);
-    } else if (depth & 1) {
-        walk_pairs_int8_odd(pairs);
-#if !MD_W16_DUAL_ISSUE
-    } else if (rolled && (depth & 15) == 0) {
-        walk_pairs_rolled(pairs);
-    } else if ((pairs->stride == 128 || pairs->stride == 256) && (pairs->pair_bytes & 127) == 0) {
-        (pairs->stride == 128 ? walk_pairs_int8_128 : walk_pairs_int8_256)(pairs);
-#endif
-    } else {
-        walk_pairs_int8(pairs);
+        return stem;
     }
+    if (depth & 1) {
+        return walk_pairs_int8_odd;
+    }
+#if !MD_W16_DUAL_ISSUE
+    if (rolled && (depth & 15) == 0) {
+        return walk_pairs_rolled;
+    }
+    if ((stride == 128 || stride == 256) && (depth & 31) == 0) { /* whole passes of sixteen pairs */
+        return stride == 128 ? walk_pairs_int8_128 : walk_pairs_int8_256;
+    }
+#endif
+    return walk_pairs_int8;
 }
 
 #undef STEM_RECORDS_WALK_OF
@@ -1590,6 +1595,9 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
                              const int32_t *walk_records, int8_t *output, int16_t *scratch, int rolled)
 {
     const int32_t pixels = p->output_h * p->output_w;
+    const int32_t depth = p->filter_h * p->filter_w * p->input_c;
+    const walk_function group_walk = walk_for(depth, p->output_c, rolled);
+    const walk_function lone_walk = walk_for(depth, 0, rolled);
     conv_w16_job job;
     int mode;
     int walk;
@@ -1605,7 +1613,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     job.bias = bias;
     job.multipliers = multipliers;
     job.shifts = shifts;
-    job.depth = p->filter_h * p->filter_w * p->input_c;
+    job.depth = depth;
     walk = walk_records != NULL;
     if (walk && md_conv_s8_w16_records_bytes(p) > 0) {
         md_conv_1x1_narrow_s8_w16(p, input, filter, walk_records, output, scratch, rolled);
@@ -1640,7 +1648,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                walk_pairs(&pairs, job.depth, rolled);
+                (count == 1 ? lone_walk : group_walk)(&pairs);
                 if (p->output_c & 1) {
                     compute(mode, &job, scratch, count, out, p->output_c & ~1);
                 }
