@@ -1595,10 +1595,9 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
                              const int32_t *walk_records, int8_t *output, int16_t *scratch, int rolled)
 {
     const int32_t pixels = p->output_h * p->output_w;
-    const int32_t depth = p->filter_h * p->filter_w * p->input_c;
-    const walk_function group_walk = walk_for(depth, p->output_c, rolled);
-    const walk_function lone_walk = walk_for(depth, 0, rolled);
     conv_w16_job job;
+    walk_function group_walk;
+    walk_function lone_walk;
     int mode;
     int walk;
     int stem;
@@ -1613,7 +1612,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     job.bias = bias;
     job.multipliers = multipliers;
     job.shifts = shifts;
-    job.depth = depth;
+    job.depth = p->filter_h * p->filter_w * p->input_c;
     walk = walk_records != NULL;
     if (walk && md_conv_s8_w16_records_bytes(p) > 0) {
         md_conv_1x1_narrow_s8_w16(p, input, filter, walk_records, output, scratch, rolled);
@@ -1625,6 +1624,8 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
         stem_groups(&job, mode, walk_records, output, scratch);
         return MD_OK;
     }
+    group_walk = walk_for(job.depth, p->output_c, rolled);
+    lone_walk = walk_for(job.depth, 0, rolled);
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
