@@ -229,6 +229,44 @@ def widened_paths() -> Graph:
     return graph
 
 
+def rolled_walks() -> Graph:
+    """Convolutions with int16 weights rolled (md_conv_s8_w16_rolled: on the M4 and M33 the walk with its
+    products one eight pairs a pass, walk_pairs_rolled, over depths of 16k values): 3x3 over 16 channels
+    at stride 1 (groups at the edges, an odd last channel) and 2, over 32 channels (2 groups, 2 lone
+    pixels) with pruned channels, a 1x1 over 128 (no narrow walk); then a depth of 72 values, which the
+    rolled walk does not take (the walk unrolled either way)."""
+    f = Family("rolled_walks", 13)
+    _conv(f, "int8", (1, 5, 12, 16), 7, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 6, 15, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 4, 7, 32), 8, (3, 3), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 3, 3, 128), 4, (1, 1), Conv2DOptions(Padding.VALID))
+    _conv(f, "int8", (1, 4, 6, 8), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS, loops=Loops.ROLLED)
+    _prune(graph, 2, [1, 6])
+    return graph
+
+
+def test_rolled_walks_are_the_layers_of_depths_of_16k_values():
+    """walk_both_ways: the layers with the walk's records and a depth of ROLLED_WALK_DEPTH k have rolled
+    loops, and name md_conv_s8_w16_rolled where rolled."""
+    graph = rolled_walks()
+    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3]
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    assert re.findall(r"(md_conv_s8_w16\w*)\(", network) == ["md_conv_s8_w16_rolled"] * 5
+
+
+@pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
+def test_rolled_walks_are_bit_exact(target: str):
+    checker = Validator(rolled_walks())
+    try:
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
+
+
 def _per_tensor_conv(f: Family, shape: tuple[int, int, int, int], filters: int, options: Conv2DOptions) -> None:
     """A 3x3 convolution with one weight scale for all its output channels."""
     batch, height, width, channels = shape

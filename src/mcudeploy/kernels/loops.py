@@ -18,21 +18,36 @@ for 8), or with 32 or 64 on the M4 and M33 for a compact one (its fill and produ
 0.9 KB where walk_64_to_64 takes 5 KB)."""
 
 
+ROLLED_WALK_DEPTH = 16
+"""md_conv_w16_dsp.c's walk_pairs_rolled takes columns of a multiple of this many values (its products
+one eight pairs a pass, 0.75 KB on the M4 where walk_pairs_int8 takes 1.6 KB): the walk of the layers
+without a narrow one (3x3 filters over 16 input channels or more), md_conv_s8_w16_rolled's on the M4
+and M33. The stems' depths (27, 9, 40) are none."""
+
+
 def narrow_both_ways(params: WindowParams) -> bool:
     """Whether an int16-weight convolution with the walk's records takes a narrow walk made both ways."""
     records = narrow_pointwise_records_bytes(params.window, params.input_c, params.output_c)
     return records > 0 and (params.input_c, params.output_c) in NARROW_BOTH_WAYS
 
 
+def walk_both_ways(params: WindowParams) -> bool:
+    """Whether an int16-weight convolution with the walk's records takes a walk made both ways: a narrow
+    one (narrow_both_ways), or md_conv_w16_dsp.c's general walk over a depth of ROLLED_WALK_DEPTH k."""
+    if narrow_pointwise_records_bytes(params.window, params.input_c, params.output_c) > 0:
+        return narrow_both_ways(params)
+    depth = params.window.filter_h * params.window.filter_w * params.input_c
+    return depth % ROLLED_WALK_DEPTH == 0
+
+
 def has_rolled_loops(graph: Graph, op: Operator) -> bool:
     """Whether a layer, on the variant set on it, takes a kernel with its hot loop both ways: a grouped
     int8 depthwise layer with a folded record and 6x6 planes (md_depthwise_s8_grouped_six unrolled, else
-    md_dw_fused_blocks' loop), or an int16-weight convolution with the walk's records of a narrow walk
-    made both ways (md_conv_s8_w16, md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either
-    way)."""
+    md_dw_fused_blocks' loop), or an int16-weight convolution with the walk's records of a walk made both
+    ways (md_conv_s8_w16, md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way)."""
     record = requantization(op, graph) if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D") else None
     if record is None:
         return False
     if op.op_type == "DEPTHWISE_CONV_2D" and record.folds is not None:
         return six_by_six(prepare(op, graph))
-    return op.op_type == "CONV_2D" and record.walk is not None and narrow_both_ways(prepare(op, graph))
+    return op.op_type == "CONV_2D" and record.walk is not None and walk_both_ways(prepare(op, graph))

@@ -839,7 +839,9 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
  * addresses are computed once a pair, in the sum registers the first channel frees. No load's
  * address or result is used by the instruction right after it (the M4 pipelines the loads, the M7
  * does not stall). */
-#define WALK_PAIRS(odd)                                                                                           \
+#define WALK_PAIRS(odd) WALK_PAIRS_OF(DOT_LOOP("[sp, #28]"), odd)
+/* ... its products by `dot` (a string: DOT_LOOP's or DOT_EIGHTS', the end slot at [sp, #28]). */
+#define WALK_PAIRS_OF(dot, odd)                                                                                   \
     __asm__("push {r4-r11, lr}\n\t"                                                                          \
             "ldm r0, {r1-r7}\n\t"                                                                           \
             "push {r1-r8}\n\t" /* the walk at sp, the end slot at [sp, #28] */                              \
@@ -857,7 +859,7 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
             "mov r6, r2\n\t"                                                                                 \
             "mov r7, r3\n\t"                                                                                 \
             "mov r8, r2\n\t"                                                                                 \
-            "mov r9, r3\n\t" DOT_LOOP("[sp, #28]") odd "str r1, [sp, #4]\n\t" /* the next pair's weights */ \
+            "mov r9, r3\n\t" dot odd "str r1, [sp, #4]\n\t" /* the next pair's weights */                   \
             "ldr r0, [sp, #12]\n\t" /* channel 0's constants */                                             \
             "ldr r1, [sp, #16]\n\t" /* pixel a's output */                                                  \
             "ldr lr, [sp, #20]\n\t" /* the stride */                                                        \
@@ -874,17 +876,32 @@ MD_STATIC_CHECK(pair_walk_layout, sizeof(void *) == 4 && sizeof(pair_walk) == 28
             "add sp, sp, #32\n\t"                                                                            \
             "pop {r4-r11, pc}")
 
-__attribute__((naked, noinline)) static void walk_pairs_int8(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS("");
 }
 
-__attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8_odd(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS(WALK_ODD_VALUE);
 }
 
 #if !MD_W16_DUAL_ISSUE
+/* md_conv_s8_w16_rolled's walk of the M4 and M33 (kernels/loops.py ROLLED_WALK_DEPTH): depths of 16k
+ * values, the products one eight a pass (COLUMNS_EIGHT, the end's load, compare and branch once per
+ * 128 MACs) in place of DOT_LOOP's sixteen and its odd counts' copies: the walk in well under a 1 KB
+ * flash cache beside the fill, where walk_pairs_int8's 1.6 KB misses it on every pair of channels. */
+#define DOT_EIGHTS(end)                                                                                         \
+    "16:\n\t" COLUMNS_EIGHT "ldr r10, " end "\n\t"                                                          \
+    "cmp r1, r10\n\t"                                                                                         \
+    "bne 16b\n\t"
+
+__attribute__((naked, noinline)) static void walk_pairs_rolled(pair_walk *walk __attribute__((unused)))
+{
+    WALK_PAIRS_OF(DOT_EIGHTS("[sp, #28]"), "");
+}
+#undef DOT_EIGHTS
+
 /* Cortex-M4 and M33: walk_pairs_int8 (an even depth) of a layer of `stride` output channels (a
  * string: 128 or 256, MobileNet's deep layers), each output stored at an immediate offset from pixel
  * a's first (no address computed per pixel, no stride loaded), the pair's record read by single
@@ -974,12 +991,12 @@ __attribute__((naked, noinline)) static void walk_pairs_int8_odd(const pair_walk
             "add sp, sp, #32\n\t"                                                                             \
             "pop {r4-r11, pc}")
 
-__attribute__((naked, noinline)) static void walk_pairs_int8_128(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8_128(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS_AT("128");
 }
 
-__attribute__((naked, noinline)) static void walk_pairs_int8_256(const pair_walk *walk __attribute__((unused)))
+__attribute__((naked, noinline)) static void walk_pairs_int8_256(pair_walk *walk __attribute__((unused)))
 {
     WALK_PAIRS_AT("256");
 }
@@ -1404,22 +1421,31 @@ static void (*stem_block_walk_for(int32_t depth, int32_t channels))(pair_walk *)
     return stem_walk_for(depth);
 }
 
-/* The walk of a column of `depth` values: a stem's, or walk_pairs_int8's (on the M4 and M33 its copy
- * with the outputs' stride built in where there is one). */
-static void walk_pairs(pair_walk *pairs, int32_t depth)
+typedef void (*walk_function)(pair_walk *pairs);
+
+/* The walk of a column of `depth` values into outputs `stride` apart, chosen once a call: a stem's, or
+ * walk_pairs_int8's (on the M4 and M33 its copy with the stride built in where there is one, or
+ * `rolled` its compact one where the depth is 16k values). */
+static MD_NOINLINE walk_function walk_for(int32_t depth, int32_t stride, int rolled)
 {
-    void (*const stem)(pair_walk *) = stem_walk_for(depth);
+    const walk_function stem = stem_walk_for(depth);
+    (void)stride; /* the M7's one dual-issue walk whatever the stride, rolled or not */
+    (void)rolled;
     if (stem != NULL) {
-        stem(pairs);
-    } else if (depth & 1) {
-        walk_pairs_int8_odd(pairs);
-#if !MD_W16_DUAL_ISSUE
-    } else if ((pairs->stride == 128 || pairs->stride == 256) && (pairs->pair_bytes & 127) == 0) {
-        (pairs->stride == 128 ? walk_pairs_int8_128 : walk_pairs_int8_256)(pairs);
-#endif
-    } else {
-        walk_pairs_int8(pairs);
+        return stem;
     }
+    if (depth & 1) {
+        return walk_pairs_int8_odd;
+    }
+#if !MD_W16_DUAL_ISSUE
+    if (rolled && (depth & 15) == 0) {
+        return walk_pairs_rolled;
+    }
+    if ((stride == 128 || stride == 256) && (depth & 31) == 0) { /* whole passes of sixteen pairs */
+        return stride == 128 ? walk_pairs_int8_128 : walk_pairs_int8_256;
+    }
+#endif
+    return walk_pairs_int8;
 }
 
 #undef STEM_RECORDS_WALK_OF
@@ -1438,6 +1464,7 @@ static void walk_pairs(pair_walk *pairs, int32_t depth)
 #undef STEM_START
 
 #undef WALK_PAIRS
+#undef WALK_PAIRS_OF
 #undef WALK_ODD_VALUE
 #undef WALK_OUTPUT_NEXT
 #undef WALK_OUTPUT_PAIR_OF
@@ -1569,6 +1596,8 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
 {
     const int32_t pixels = p->output_h * p->output_w;
     conv_w16_job job;
+    walk_function group_walk;
+    walk_function lone_walk;
     int mode;
     int walk;
     int stem;
@@ -1595,6 +1624,8 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
         stem_groups(&job, mode, walk_records, output, scratch);
         return MD_OK;
     }
+    group_walk = walk_for(job.depth, p->output_c, rolled);
+    lone_walk = walk_for(job.depth, 0, rolled);
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
@@ -1618,7 +1649,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
                 pairs.out = out;
                 pairs.stride = count == 1 ? 0 : p->output_c;
                 pairs.end = out + (p->output_c & ~1);
-                walk_pairs(&pairs, job.depth);
+                (count == 1 ? lone_walk : group_walk)(&pairs);
                 if (p->output_c & 1) {
                     compute(mode, &job, scratch, count, out, p->output_c & ~1);
                 }
