@@ -203,6 +203,18 @@ static MD_ALWAYS_INLINE void window_column(const uint8_t *row, int32_t row_step,
 STEM_BLOCK(rgb_block, rgb_column)
 #undef STEM_BLOCK
 
+/* rgb_block with its windows in a loop: one rgb_column's code (its loop a few cycles a window). */
+static MD_NOINLINE void rgb_block_rolled(const uint8_t *row, int32_t row_step, int32_t pixel_step,
+                                         int16x2_t offsets, int16_t *scratch)
+{
+    uint32_t *values = (uint32_t *)scratch;
+    int32_t column;
+#pragma GCC unroll 1
+    for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
+        rgb_column(row, row_step, offsets, values + column);
+    }
+}
+
 /* A pixel of grey_block: its rows' words from `at`, `step` and `step2` bytes on (A, B, C), widened
  * (SXTAB16 with the offsets, each rotated as `even`, `odd` and `third` say for where the window's
  * first value sits in the word) into its column's five words at `p` * 4: {v0, v2} = A's even pair,
@@ -256,13 +268,16 @@ static MD_NOINLINE void grey_block(const uint8_t *row, int32_t row_step, int32_t
 }
 #undef GREY_PIXEL
 
-md_stem_block md_conv_stem_block(const md_window_params *p)
+md_stem_block md_conv_stem_block(const md_window_params *p, int rolled)
 {
     const int32_t run = p->filter_w * p->input_c;
     if (!md_conv_stem_fits(p) || p->filter_h != 3) {
         return NULL;
     }
-    return run == 9 ? rgb_block : grey_block;
+    if (run == 9) {
+        return rolled ? rgb_block_rolled : rgb_block;
+    }
+    return grey_block;
 }
 
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
