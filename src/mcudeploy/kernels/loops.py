@@ -19,9 +19,10 @@ for 8), or with 32 or 64 on the M4 and M33 for a compact one (its fill and produ
 
 
 ROLLED_STEMS = ((3, 9), (10, 4))
-"""(filter rows, bytes a filter row) of md_conv_stem_dsp.c's stems whose walk (walk_stem_27, walk_stem_40,
-1 and 1.4 KB on the M4) md_conv_s8_w16_rolled takes rolled (0.75 KB), the 3x3 over RGB with its windows'
-fill in a loop too (0.2 KB where rgb_block takes 0.7 KB): a 3x3 over RGB and a 10x4 over one channel."""
+"""(filter rows, bytes a filter row) of md_conv_stem_dsp.c's stems whose walk (walk_stem_27, walk_stem_40:
+1 and 1.4 KB on the M4) md_conv_s8_w16_rolled takes rolled (0.6 and 0.9 KB), the 3x3 over RGB with its
+windows' fill in a loop too (0.2 KB where rgb_block takes 0.7 KB): a 3x3 over RGB and a 10x4 over one
+channel."""
 
 
 def rolled_stem(params: WindowParams) -> bool:

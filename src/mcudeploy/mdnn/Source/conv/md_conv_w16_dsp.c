@@ -1310,8 +1310,10 @@ __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attr
 }
 
 #if !MD_W16_DUAL_ISSUE
-/* md_conv_s8_w16_rolled's copies of walk_stem_27 and walk_stem_40 (STEM_DOT_ROLLED): about 0.5 KB
- * where they take 1 and 1.4 KB on the M4, so that the walk and a stem's fill fit a 1 KB flash cache. */
+/* md_conv_s8_w16_rolled's copies of walk_stem_27 and walk_stem_40 (STEM_DOT_ROLLED): 0.6 and 0.9 KB
+ * on the M4 where they take 1 and 1.4 KB, so that the walk and a stem's fill fit a 1 KB flash cache
+ * (the RGB walk 4 pairs a pass: with rgb_block_rolled and the group loop it fits; the 10x4's 9, its
+ * fill run once every 32 channel pairs of kws's 64 channels). */
 __attribute__((naked, noinline)) static void walk_stem_27_rolled(pair_walk *walk __attribute__((unused)))
 {
     STEM_ROLLED_WALK(13, 4, STEM_END_ODD(1));
