@@ -613,10 +613,10 @@ static inline int md_conv_stem_fits(const md_window_params *p)
 
 /* The columns of `count` (1 to 4) output pixels from (oy, ox) on in row order (the last again in
  * the columns after it) of one batch's `image` into md_conv_s8_w16's 4-column scratch: the copy for
- * the layer's shape, chosen once by md_conv_stem_fill. */
+ * the layer's shape, chosen once by md_conv_stem_fill (`rolled`: md_conv_stem_block's rolled blocks). */
 typedef void (*md_stem_fill)(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox, int32_t count,
                              int16_t *scratch);
-md_stem_fill md_conv_stem_fill(const md_window_params *p);
+md_stem_fill md_conv_stem_fill(const md_window_params *p, int rolled);
 
 /* The columns of 4 windows of one output row inside the image, the first's top-left byte at `row`,
  * the others `pixel_step` bytes on, filter rows `row_step` apart: the assembly copies of the stems of

@@ -1543,7 +1543,7 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
                                     int16_t *scratch, int rolled)
 {
     const md_window_params *p = job->p;
-    const md_stem_fill fill = md_conv_stem_fill(p);
+    const md_stem_fill fill = md_conv_stem_fill(p, rolled);
     const md_stem_block block = md_conv_stem_block(p, rolled);
     void (*const lone)(pair_walk *) = stem_walk_for(job->depth);
     void (*const walk)(pair_walk *) =
@@ -1667,7 +1667,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
                 continue;
             }
             if (stem) {
-                md_conv_stem_fill(p)(p, input + batch * p->input_h * p->input_w * p->input_c, pixel / p->output_w,
+                md_conv_stem_fill(p, rolled)(p, input + batch * p->input_h * p->input_w * p->input_c, pixel / p->output_w,
                                      pixel % p->output_w, count, scratch);
             } else {
                 fill_columns(&job, batch, pixel, count, scratch);
