@@ -221,9 +221,17 @@ def widened_paths() -> Graph:
     _per_tensor_conv(f, (1, 16, 15, 3), 8, Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 8, 8, 3), 8, (3, 3), Conv2DOptions(Padding.SAME, 2, 2, activation=Activation.RELU6))
     _conv(f, "int8", (1, 6, 10, 3), 8, (3, 3), Conv2DOptions(Padding.SAME))  # stride 1: padding on all sides
+    # the stems rolled (ROLLED_STEM_LAYERS: walk_stem_27_rolled over rgb_block_rolled's columns,
+    # walk_stem_40_rolled): RGB to 6 channels at stride 2 over two images, to 8 at stride 1 (runs of groups
+    # inside a row, groups at the padding and across rows), kws's 10x4 over 1 channel (windows inside
+    # the image and across its padding, a last group of 3)
+    _conv(f, "int8", (2, 11, 11, 3), 6, (3, 3), Conv2DOptions(Padding.VALID, 2, 2))
+    _conv(f, "int8", (1, 9, 21, 3), 8, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 21, 10, 1), 6, (10, 4), Conv2DOptions(Padding.SAME, 2, 2))
     graph = f.graph()
     for op in graph.operators:
-        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS)
+        loops = Loops.ROLLED if op.index in ROLLED_STEM_LAYERS else Loops.UNROLLED
+        op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS, loops=loops)
     _prune(graph, 1, [2, 5])  # the walk: each pruned channel's constant output in its record
     _prune(graph, 9, [0, 1])
     return graph
@@ -265,6 +273,22 @@ def test_rolled_walks_are_bit_exact(target: str):
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
     finally:
         checker.close()
+
+
+ROLLED_STEM_LAYERS = (22, 23, 24)
+"""widened_paths' stems with rolled loops."""
+
+
+def test_rgb_and_10x4_stems_with_walk_records_have_rolled_loops():
+    """The stems md_conv_s8_w16_rolled walks rolled (`rolled_stem`: 3x3 over RGB, 10x4 over one channel,
+    an even channel count) have rolled loops where they have walk records, and name md_conv_s8_w16_rolled
+    where rolled; the grey 3x3 (depth 9), the odd channel count and the clamped layer (no records) do not."""
+    graph = widened_paths()
+    having = [op.index for op in graph.operators if has_rolled_loops(graph, op)]
+    assert having == [6, 8, 14, 17, 18, 21, *ROLLED_STEM_LAYERS]
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    entries = re.findall(r"(md_conv_s8_w16\w*)\(", network)
+    assert [i for i, entry in enumerate(entries) if entry == "md_conv_s8_w16_rolled"] == list(ROLLED_STEM_LAYERS)
 
 
 def _per_tensor_conv(f: Family, shape: tuple[int, int, int, int], filters: int, options: Conv2DOptions) -> None:

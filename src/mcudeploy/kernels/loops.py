@@ -25,6 +25,26 @@ without a narrow one (3x3 filters over 16 input channels or more), md_conv_s8_w1
 and M33. The stems' depths (27, 9, 40) are none."""
 
 
+ROLLED_STEMS = ((3, 9), (10, 4))
+"""(filter rows, bytes a filter row) of md_conv_stem_dsp.c's stems whose walk (walk_stem_27, walk_stem_40:
+1 and 1.4 KB on the M4) md_conv_s8_w16_rolled takes rolled (0.6 and 0.9 KB), the 3x3 over RGB with its
+windows' fill in a loop too (0.2 KB where rgb_block takes 0.7 KB): a 3x3 over RGB and a 10x4 over one
+channel."""
+
+
+def rolled_stem(params: WindowParams) -> bool:
+    """Whether an int16-weight convolution is a stem that md_conv_s8_w16_rolled walks rolled
+    (md_conv_stem_fits' shapes of ROLLED_STEMS, an even output channel count, not grouped)."""
+    run = params.filter_w * params.input_c
+    return (
+        params.input_c % 4 != 0
+        and params.dilation_w == 1
+        and params.filter_c == params.input_c
+        and params.output_c % 2 == 0
+        and (params.filter_h, run) in ROLLED_STEMS
+    )
+
+
 def narrow_both_ways(params: WindowParams) -> bool:
     """Whether an int16-weight convolution with the walk's records takes a narrow walk made both ways."""
     records = narrow_pointwise_records_bytes(params.window, params.input_c, params.output_c)
@@ -50,4 +70,7 @@ def has_rolled_loops(graph: Graph, op: Operator) -> bool:
         return False
     if op.op_type == "DEPTHWISE_CONV_2D" and record.folds is not None:
         return six_by_six(prepare(op, graph))
-    return op.op_type == "CONV_2D" and record.walk is not None and walk_both_ways(prepare(op, graph))
+    if op.op_type != "CONV_2D" or record.walk is None:
+        return False
+    params = prepare(op, graph)
+    return walk_both_ways(params) or rolled_stem(params)

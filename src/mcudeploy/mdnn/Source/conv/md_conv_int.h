@@ -613,18 +613,19 @@ static inline int md_conv_stem_fits(const md_window_params *p)
 
 /* The columns of `count` (1 to 4) output pixels from (oy, ox) on in row order (the last again in
  * the columns after it) of one batch's `image` into md_conv_s8_w16's 4-column scratch: the copy for
- * the layer's shape, chosen once by md_conv_stem_fill. */
+ * the layer's shape, chosen once by md_conv_stem_fill (`rolled`: md_conv_stem_block's rolled blocks). */
 typedef void (*md_stem_fill)(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox, int32_t count,
                              int16_t *scratch);
-md_stem_fill md_conv_stem_fill(const md_window_params *p);
+md_stem_fill md_conv_stem_fill(const md_window_params *p, int rolled);
 
 /* The columns of 4 windows of one output row inside the image, the first's top-left byte at `row`,
  * the others `pixel_step` bytes on, filter rows `row_step` apart: the assembly copies of the stems of
  * 3x3 filters over RGB and grey images, which md_conv_s8_w16 calls without md_stem_fill's checks
- * (md_conv_stem_block: NULL for the other shapes). */
+ * (md_conv_stem_block: NULL for the other shapes); `rolled` (md_conv_s8_w16_rolled's) the RGB one's
+ * windows in a loop, 4 times smaller, for a flash cache that must hold it beside the walk. */
 typedef void (*md_stem_block)(const uint8_t *row, int32_t row_step, int32_t pixel_step, int16x2_t offsets,
                               int16_t *scratch);
-md_stem_block md_conv_stem_block(const md_window_params *p);
+md_stem_block md_conv_stem_block(const md_window_params *p, int rolled);
 
 /* md_conv_s8_w16 of a pointwise layer with few input channels at any stride (md_conv_1x1_narrow_dsp.c;
  * md_conv_s8_w16_records_bytes says which) that has the walk's records (md_nn.h's `walk`); `rolled`

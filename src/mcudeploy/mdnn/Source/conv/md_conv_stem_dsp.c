@@ -203,6 +203,18 @@ static MD_ALWAYS_INLINE void window_column(const uint8_t *row, int32_t row_step,
 STEM_BLOCK(rgb_block, rgb_column)
 #undef STEM_BLOCK
 
+/* rgb_block with its windows in a loop: one rgb_column's code (its loop a few cycles a window). */
+static MD_NOINLINE void rgb_block_rolled(const uint8_t *row, int32_t row_step, int32_t pixel_step,
+                                         int16x2_t offsets, int16_t *scratch)
+{
+    uint32_t *values = (uint32_t *)scratch;
+    int32_t column;
+#pragma GCC unroll 1
+    for (column = 0; column < COLUMNS; ++column, row += pixel_step) {
+        rgb_column(row, row_step, offsets, values + column);
+    }
+}
+
 /* A pixel of grey_block: its rows' words from `at`, `step` and `step2` bytes on (A, B, C), widened
  * (SXTAB16 with the offsets, each rotated as `even`, `odd` and `third` say for where the window's
  * first value sits in the word) into its column's five words at `p` * 4: {v0, v2} = A's even pair,
@@ -256,13 +268,16 @@ static MD_NOINLINE void grey_block(const uint8_t *row, int32_t row_step, int32_t
 }
 #undef GREY_PIXEL
 
-md_stem_block md_conv_stem_block(const md_window_params *p)
+md_stem_block md_conv_stem_block(const md_window_params *p, int rolled)
 {
     const int32_t run = p->filter_w * p->input_c;
     if (!md_conv_stem_fits(p) || p->filter_h != 3) {
         return NULL;
     }
-    return run == 9 ? rgb_block : grey_block;
+    if (run == 9) {
+        return rolled ? rgb_block_rolled : rgb_block;
+    }
+    return grey_block;
 }
 
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
@@ -316,9 +331,10 @@ static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const
 /* The 4 windows of a 3x3 stem from (y0, x0) on, one output row, when they touch the padding: the
  * input pixels under them (`span` a row) assembled on the stack row by row (the zero point in the
  * padding, the pixels inside copied as one run), then read by the block of the shape (`run` 9 or 3:
- * its reads around a window stay in the rows assembled). */
+ * its reads around a window stay in the rows assembled; `rolled` RGB's rolled block). */
 static MD_NOINLINE void stem_padded_block(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
-                                          int32_t span, int32_t run, int16x2_t offsets, int16_t *scratch)
+                                          int32_t span, int32_t run, int rolled, int16x2_t offsets,
+                                          int16_t *scratch)
 {
     const int32_t channels = p->input_c;
     const int32_t row_bytes = (span * channels + 3) & ~3;
@@ -338,7 +354,9 @@ static MD_NOINLINE void stem_padded_block(const md_window_params *p, const uint8
                    (size_t)(last - first));
         }
     }
-    if (run == 9) { /* direct calls: the stack's worst case stays finite */
+    if (run == 9 && rolled) { /* direct calls: the stack's worst case stays finite */
+        rgb_block_rolled((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
+    } else if (run == 9) {
         rgb_block((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
     } else {
         grey_block((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
@@ -349,10 +367,10 @@ static MD_NOINLINE void stem_padded_block(const md_window_params *p, const uint8
  * pixels of one output row whose windows are inside the image one after the other, `stride_w`
  * pixels apart; 4 windows of one row touching the padding by stem_padded_block (3x3 filters);
  * other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of line so that
- * this path keeps its registers). */
+ * this path keeps its registers). `rolled`: RGB's blocks rolled (md_conv_stem_block's). */
 static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,
                                           int32_t count, int16_t *scratch, int32_t filter_h, int32_t run,
-                                          md_stem_fill pixels)
+                                          int rolled, md_stem_fill pixels)
 {
     const int32_t channels = p->input_c;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
@@ -366,8 +384,12 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         const int32_t pixel_step = p->stride_w * channels;
         uint32_t *values = (uint32_t *)scratch;
         int32_t column;
-        if (filter_h == 3 && (run == 9 || run == 3)) {
-            (run == 9 ? rgb_block : grey_block)(row, row_step, pixel_step, offsets, scratch);
+        if (filter_h == 3 && run == 9) {
+            (rolled ? rgb_block_rolled : rgb_block)(row, row_step, pixel_step, offsets, scratch);
+            return;
+        }
+        if (filter_h == 3 && run == 3) {
+            grey_block(row, row_step, pixel_step, offsets, scratch);
             return;
         }
         for (column = 0; column + 1 < COLUMNS; ++column, row += pixel_step) { /* the next windows' bytes after */
@@ -378,7 +400,7 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
     }
     if (count == COLUMNS && ox + COLUMNS <= p->output_w && filter_h == 3 && (run == 9 || run == 3) &&
         ((COLUMNS - 1) * p->stride_w + p->filter_w) * channels <= SPAN_BYTES) {
-        stem_padded_block(p, (const uint8_t *)image, y0, x0, (COLUMNS - 1) * p->stride_w + p->filter_w, run,
+        stem_padded_block(p, (const uint8_t *)image, y0, x0, (COLUMNS - 1) * p->stride_w + p->filter_w, run, rolled,
                           (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u), scratch);
         return;
     }
@@ -387,29 +409,40 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
 
 /* Copies with the stems' shapes constant (md_conv_stem_fits): MobileNet's and ResNet's 3x3 over RGB
  * (run 9), a 3x3 over a grey image (run 3: person_detect's first DEPTHWISE_CONV_2D run as the
- * convolution it is) and a 10x4 filter over a spectrogram (run 4). */
-#define STEM_COPY(name, filter_h, run)                                                                          \
+ * convolution it is) and a 10x4 filter over a spectrogram (run 4); the RGB one's blocks rolled too
+ * (`rolled`, its pixel by pixel path shared). */
+#define STEM_PIXELS(name, filter_h, run)                                                                        \
     static MD_NOINLINE void name##_pixels(const md_window_params *p, const int8_t *image, int32_t oy,          \
                                           int32_t ox, int32_t count, int16_t *scratch)                          \
     {                                                                                                           \
         stem_pixel_columns(p, image, oy, ox, count, scratch, filter_h, run);                                    \
-    }                                                                                                           \
+    }
+#define STEM_FILL(name, pixels, filter_h, run, rolled)                                                          \
     static MD_NOINLINE void name(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,        \
                                  int32_t count, int16_t *scratch)                                               \
     {                                                                                                           \
-        stem_columns(p, image, oy, ox, count, scratch, filter_h, run, name##_pixels);                           \
+        stem_columns(p, image, oy, ox, count, scratch, filter_h, run, rolled, pixels);                          \
     }
+#define STEM_COPY(name, filter_h, run)                                                                          \
+    STEM_PIXELS(name, filter_h, run)                                                                            \
+    STEM_FILL(name, name##_pixels, filter_h, run, 0)
 STEM_COPY(stem_3x9, 3, 9)
 STEM_COPY(stem_3x3, 3, 3)
 STEM_COPY(stem_10x4, 10, 4)
+STEM_FILL(stem_3x9_rolled, stem_3x9_pixels, 3, 9, 1)
 #undef STEM_COPY
+#undef STEM_FILL
+#undef STEM_PIXELS
 
-md_stem_fill md_conv_stem_fill(const md_window_params *p)
+md_stem_fill md_conv_stem_fill(const md_window_params *p, int rolled)
 {
     if (p->filter_h == 10) {
         return stem_10x4;
     }
-    return p->filter_w * p->input_c == 3 ? stem_3x3 : stem_3x9;
+    if (p->filter_w * p->input_c == 3) {
+        return stem_3x3;
+    }
+    return rolled ? stem_3x9_rolled : stem_3x9;
 }
 
 #undef SPAN_BYTES

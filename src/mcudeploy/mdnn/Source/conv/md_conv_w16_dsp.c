@@ -1209,6 +1209,27 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
     ".set md_at, 1\n\t"                                                                                       \
     ".rept " #pairs " - 1\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                \
     ".endr\n\t"
+/* STEM_DOT for a small flash cache (STEM_WALK's rolled copies): the pairs after the first in a loop
+ * of `unroll` (those left over by it first), the pointers advanced a pass and left at the last pair
+ * (STEM_END(1) and STEM_END_ODD(1) follow), the loop's end the last pair's values (STEM_ROLLED_WALK's,
+ * at [sp, #4]). At least `unroll` pairs after the first. */
+#define STEM_DOT_ROLLED(pairs, unroll)                                                                            \
+    ".set md_at, 1\n\t"                                                                                       \
+    ".rept (" #pairs " - 1) % " #unroll "\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                  \
+    ".endr\n\t"                                                                                               \
+    ".if (" #pairs " - 1) % " #unroll "\n\t"                                                                  \
+    "add r0, r0, #16 * ((" #pairs " - 1) % " #unroll ")\n\t"                                                   \
+    "add r1, r1, #8 * ((" #pairs " - 1) % " #unroll ")\n\t"                                                    \
+    ".endif\n\t"                                                                                              \
+    "2:\n\t"                                                                                                  \
+    ".set md_at, 1\n\t"                                                                                       \
+    ".rept " #unroll "\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                     \
+    ".endr\n\t"                                                                                               \
+    "ldr r10, [sp, #4]\n\t" /* the values' end */                                                           \
+    "add r0, r0, #16 * " #unroll "\n\t"                                                                       \
+    "add r1, r1, #8 * " #unroll "\n\t"                                                                        \
+    "cmp r0, r10\n\t"                                                                                         \
+    "bne 2b\n\t"
 /* The weights' pointer past the pair's (the columns' is read again for the next pair). */
 #define STEM_END(pairs) "add r1, r1, #8 * " #pairs "\n\t"
 /* ... or past an odd depth's last value, its products (WALK_ODD_VALUE's) by single loads first. */
@@ -1257,14 +1278,16 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
  * channel at a time. Channel
  * 0's outputs give their sums' registers to the four pixels' addresses (r1, r2, r4, r6: stores at
  * immediate offsets, one add per pixel), which channel 1's outputs reuse. */
-#define STEM_WALK(pairs, end)                                                                                     \
-    __asm__("push {r0, r4-r11, lr}\n\t"                                                                      \
+#define STEM_WALK(dot, end) STEM_WALK_FRAMED("", "r0", dot, end)
+/* ... the registers `frame` (from r0, the walk at [sp]) pushed below r4, after `setup`. */
+#define STEM_WALK_FRAMED(setup, frame, dot, end)                                                                  \
+    __asm__(setup "push {" frame ", r4-r11, lr}\n\t"                                                         \
             "mov lr, r0\n\t"                                                                                  \
             "1:\n\t"                                                                                          \
             "ldr r11, [lr, #12]\n\t" /* the records */                                                        \
             "ldrd r0, r1, [lr]\n\t"  /* the values, the weights */                                            \
             "ldm r11!, {r2, r3}\n\t" /* the biases */                                                         \
-            "str r11, [lr, #12]\n\t" STEM_START STEM_DOT(pairs) end "ldr lr, [sp]\n\t"                        \
+            "str r11, [lr, #12]\n\t" STEM_START dot end "ldr lr, [sp]\n\t"                        \
             "ldr r0, [lr, #12]\n\t" /* channel 0's constants */                                               \
             "str r1, [lr, #4]\n\t"  /* the next pair's weights */                                             \
             "ldr r1, [lr, #16]\n\t"                                                                           \
@@ -1281,22 +1304,43 @@ static void lone_pixels(const conv_w16_job *job, int mode, const int32_t *record
             "str r1, [lr, #16]\n\t" /* the next pair's outputs */                                             \
             "cmp r1, r0\n\t"                                                                                  \
             "bne 1b\n\t"                                                                                      \
-            "pop {r0, r4-r11, pc}")
+            "pop {" frame ", r4-r11, pc}")
+/* STEM_WALK over `pairs` pairs by STEM_DOT_ROLLED, the last pair's values' address at [sp, #4]. */
+#define STEM_ROLLED_WALK(pairs, unroll, end)                                                                      \
+    STEM_WALK_FRAMED("ldr r1, [r0]\n\t" /* the values */                                                       \
+                     "add r1, r1, #16 * (" #pairs " - 1)\n\t",                                                 \
+                     "r0, r1", STEM_DOT_ROLLED(pairs, unroll), end)
 
 __attribute__((naked, noinline)) static void walk_stem_27(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(13, STEM_END_ODD(13));
+    STEM_WALK(STEM_DOT(13), STEM_END_ODD(13));
 }
 
 __attribute__((naked, noinline)) static void walk_stem_9(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(4, STEM_END_ODD(4));
+    STEM_WALK(STEM_DOT(4), STEM_END_ODD(4));
 }
 
 __attribute__((naked, noinline)) static void walk_stem_40(pair_walk *walk __attribute__((unused)))
 {
-    STEM_WALK(20, STEM_END(20));
+    STEM_WALK(STEM_DOT(20), STEM_END(20));
 }
+
+#if !MD_W16_DUAL_ISSUE
+/* md_conv_s8_w16_rolled's copies of walk_stem_27 and walk_stem_40 (STEM_DOT_ROLLED): 0.6 and 0.9 KB
+ * on the M4 where they take 1 and 1.4 KB, so that the walk and a stem's fill fit a 1 KB flash cache
+ * (the RGB walk 4 pairs a pass: with rgb_block_rolled and the group loop it fits; the 10x4's 9, its
+ * fill run once every 32 channel pairs of kws's 64 channels). */
+__attribute__((naked, noinline)) static void walk_stem_27_rolled(pair_walk *walk __attribute__((unused)))
+{
+    STEM_ROLLED_WALK(13, 4, STEM_END_ODD(1));
+}
+
+__attribute__((naked, noinline)) static void walk_stem_40_rolled(pair_walk *walk __attribute__((unused)))
+{
+    STEM_ROLLED_WALK(20, 9, STEM_END(1));
+}
+#endif
 
 /* STEM_RECORDS_WALK_OF's loads of a pair's biases (and the values' address into r0), and after its
  * products of out (into lr) and channel 0's constants: on the M4 and M33 the biases by single loads
@@ -1409,6 +1453,20 @@ static void (*stem_walk_for(int32_t depth))(pair_walk *)
     return depth == 40 ? walk_stem_40 : NULL;
 }
 
+/* stem_walk_for's rolled copy where there is one (the M4 and M33: the M7 takes its one walk). */
+static void (*stem_rolled_walk_for(int32_t depth))(pair_walk *)
+{
+#if !MD_W16_DUAL_ISSUE
+    if (depth == 27) {
+        return walk_stem_27_rolled;
+    }
+    if (depth == 40) {
+        return walk_stem_40_rolled;
+    }
+#endif
+    return stem_walk_for(depth);
+}
+
 /* The stems' walk of 4 pixels `channels` apart: a copy with the stride built in, or stem_walk_for's. */
 static void (*stem_block_walk_for(int32_t depth, int32_t channels))(pair_walk *)
 {
@@ -1451,6 +1509,8 @@ static MD_NOINLINE walk_function walk_for(int32_t depth, int32_t stride, int rol
 #undef STEM_RECORDS_WALK_OF
 #undef STEM_WALK_OF
 #undef STEM_WALK
+#undef STEM_WALK_FRAMED
+#undef STEM_ROLLED_WALK
 #undef WALK_OUTPUTS_4_OF
 #undef WALK_OUTPUTS_4
 #undef WALK_CHANNEL_0
@@ -1459,6 +1519,7 @@ static MD_NOINLINE walk_function walk_for(int32_t depth, int32_t stride, int rol
 #undef STEM_CHANNELS
 #undef STEM_OUTPUT
 #undef STEM_DOT
+#undef STEM_DOT_ROLLED
 #undef STEM_END
 #undef STEM_END_ODD
 #undef STEM_START
@@ -1503,15 +1564,17 @@ static void inside_columns(int32_t size, int32_t reach, int32_t stride, int32_t 
 /* md_conv_s8_w16 of a stem (md_conv_stem_fits) whose channels the walk takes, in pairs (an even
  * output_c): per group of 4 pixels the shape's fill and the depth's walk, both chosen once, the
  * group's output row and column followed (no division per group). A group of 4 windows of one output
- * row inside the image takes the shape's md_stem_block where there is one, the bounds known here. */
+ * row inside the image takes the shape's md_stem_block where there is one, the bounds known here.
+ * `rolled`: the rolled block and walk (md_conv_s8_w16_rolled's), which fit a 1 KB flash cache together. */
 static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int32_t *records, int8_t *output,
-                                    int16_t *scratch)
+                                    int16_t *scratch, int rolled)
 {
     const md_window_params *p = job->p;
-    const md_stem_fill fill = md_conv_stem_fill(p);
-    const md_stem_block block = md_conv_stem_block(p);
+    const md_stem_fill fill = md_conv_stem_fill(p, rolled);
+    const md_stem_block block = md_conv_stem_block(p, rolled);
     void (*const lone)(pair_walk *) = stem_walk_for(job->depth);
-    void (*const walk)(pair_walk *) = stem_block_walk_for(job->depth, p->output_c);
+    void (*const walk)(pair_walk *) =
+        rolled ? stem_rolled_walk_for(job->depth) : stem_block_walk_for(job->depth, p->output_c);
     const int32_t channels = p->output_c;
     const int32_t image = p->input_h * p->input_w * p->input_c;
     const int32_t row_step = p->dilation_h * p->input_w * p->input_c;
@@ -1621,7 +1684,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     mode = layer_mode(p, bias, shifts, job.depth);
     stem = md_conv_stem_fits(p);
     if (stem && walk && (p->output_c & 1) == 0) {
-        stem_groups(&job, mode, walk_records, output, scratch);
+        stem_groups(&job, mode, walk_records, output, scratch, rolled);
         return MD_OK;
     }
     group_walk = walk_for(job.depth, p->output_c, rolled);
@@ -1635,7 +1698,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
                 continue;
             }
             if (stem) {
-                md_conv_stem_fill(p)(p, input + batch * p->input_h * p->input_w * p->input_c, pixel / p->output_w,
+                md_conv_stem_fill(p, rolled)(p, input + batch * p->input_h * p->input_w * p->input_c, pixel / p->output_w,
                                      pixel % p->output_w, count, scratch);
             } else {
                 fill_columns(&job, batch, pixel, count, scratch);
