@@ -14,6 +14,10 @@ from mcudeploy.params.requantization import small_image
 FUSED_ROWS = ((12, 64), (24, 32), (48, 8))
 """(width, depth) of the md_dw_fused_rows instances (md_dw_fused_rows_<width>_<depth>)."""
 
+FUSED_TALL = ((25, 5, 64),)
+"""(height, width, depth) of the tall images whose transposed planes take an md_dw_fused_tall instance
+(md_dw_fused_tall_<height>x<width>_<depth>: plane rows of 12k + 1 outputs, an odd count of them)."""
+
 SUMS_CHUNK = 104
 """md_depthwise_dsp.c DW_CHUNK: sums of a plane's strip of windows."""
 
@@ -91,14 +95,18 @@ def six_by_six(params: WindowParams) -> bool:
 
 def rows_routine(params: WindowParams) -> str | None:
     """The md_dw_fused_rows instance a folded layer's 4 grouped planes take (stride 1, a depth of 4k,
-    fused, an even number of output rows, planes padded by one value each side, the instance's width and
-    depth in the image's own orientation), None if none."""
+    fused, planes padded by one value each side; an even number of output rows and the instance's width and
+    depth in the image's own orientation) or, for a tall image's transposed planes, its md_dw_fused_tall
+    instance (the image's output shape); None if none."""
     oriented, rows, columns = _oriented(params)
     if (oriented.stride_h, oriented.stride_w) != (1, 1) or params.input_c % 4 or not _fused(oriented, columns):
         return None
-    if oriented is not params:  # transposed: an output column is a whole row of the image, not `depth` bytes
+    if (rows, columns) != (oriented.output_h + 2, oriented.output_w + 2):
         return None
-    if oriented.output_h % 2 or (rows, columns) != (oriented.output_h + 2, oriented.output_w + 2):
+    if oriented is not params:  # transposed: an output column is a whole row of the image, not `depth` bytes
+        tall = (params.output_h, params.output_w, params.output_c)
+        return "md_dw_fused_tall_{}x{}_{}".format(*tall) if tall in FUSED_TALL else None
+    if oriented.output_h % 2:
         return None
     made = (oriented.output_w, oriented.output_c) in FUSED_ROWS
     return f"md_dw_fused_rows_{oriented.output_w}_{oriented.output_c}" if made else None

@@ -57,9 +57,10 @@ static MD_ALWAYS_INLINE int32_t tops(int16x2_t low, int16x2_t high)
  * r12 + `out`, + `step`, + `row`, + `row` + `step` (r12 loaded with the addend from [sp, #addend]);
  * r1 the start ([sp, #start]) and lr the block's top row word on entry (loaded by the block before),
  * the next block's (plane byte `next`) loaded on exit. r2 the multiplier, r3..r7 the filter and
- * exponent (as md_dw_fused_blocks). Immediate offsets only: no address computed a block. */
+ * exponent (as md_dw_fused_blocks). Immediate offsets only: no address computed a block. `right` 0:
+ * the right column's outputs not stored (a row's last output alone, its right window read but unused). */
 #define DW_FUSED_BLOCK_MACRO \
-    ".macro md_dw_fused_block at, pitch, next, out, step, row, addend, start\n\t" \
+    ".macro md_dw_fused_block at, pitch, next, out, step, row, addend, start, right=1\n\t" \
     DW_BLOCK_UNPACK \
     DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
     DW_BLOCK_UNPACK \
@@ -88,11 +89,15 @@ static MD_ALWAYS_INLINE int32_t tops(int16x2_t low, int16x2_t high)
     "ssat r10, #8, r10\n\t" \
     "ssat r11, #8, r11\n\t" \
     "strb r8, [r12, #(\\out)]\n\t" \
+    ".if \\right\n\t" \
     "strb r9, [r12, #(\\out + \\step)]\n\t" \
+    ".endif\n\t" \
     "strb r10, [r12, #(\\out + \\row)]\n\t" \
     "ldr r1, [sp, #\\start]\n\t" /* each load right after a transfer (the M4 pipelines it) */ \
     "ldr lr, [r0, #(\\next)]\n\t" \
+    ".if \\right\n\t" \
     "strb r11, [r12, #(\\out + \\row + \\step)]\n\t" /* the M33 unpacks lr a cycle later */ \
+    ".endif\n\t" \
     ".endm\n\t"
 
 /* md_dw_copy_wide_4's geometry: channels c..c+3 of an image whose width is a multiple of 4 into the
