@@ -60,9 +60,9 @@ def test_fused_rows_are_bit_exact(target: str):
 
 
 def test_only_the_layers_taking_a_routine_name_it():
-    """The generated code names the md_dw_fused_rows or md_dw_fused_tall instance of each layer whose rows it was made for
-    (`rows_routine`, as the kernel decided at run time before), so a model links no other; one row
-    pair fits a strip and takes none."""
+    """The generated code names the md_dw_fused_rows or md_dw_fused_tall instance of each layer whose rows
+    it was made for (`rows_routine`, as the kernel decided at run time before), so a model links no other;
+    one row pair fits a strip and takes none."""
     network = render(fused_rows(), plan_memory(fused_rows())).files["network.c"]
     calls = re.findall(r"(md_depthwise_s8_grouped_\w+)\((?:[^;]*?(md_dw_fused_(?:rows|tall)_\w+))?[^;]*;", network)
     rows = [

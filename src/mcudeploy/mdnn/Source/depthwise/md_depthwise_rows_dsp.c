@@ -113,30 +113,28 @@ __asm__(DW_FUSED_BLOCK_MACRO
 
 /* md_dw_fused_pair at, pitch, next, out, step, addend, start, right=1: md_dw_fused_block's one-row
  * block, the windows at `at` and `at` + 1 (3 row words), their outputs at r12 + `out` and + `step` (the
- * second not stored when `right` is 0). */
+ * right window left out when `right` is 0). */
 #define DW_FUSED_PAIR_MACRO \
     ".macro md_dw_fused_pair at, pitch, next, out, step, addend, start, right=1\n\t" \
     DW_BLOCK_UNPACK \
-    DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
+    DW_FIRST_KEEPING(DW_IF_RIGHT, "r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
     DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "ldr lr, [r0, #(\\at + 2 * \\pitch)]\n\t") \
+    DW_MACS_KEEPING(DW_IF_RIGHT, "r8", "r9", "r4", "r6", "t", "ldr lr, [r0, #(\\at + 2 * \\pitch)]\n\t") \
     DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
+    DW_MACS_KEEPING(DW_IF_RIGHT, "r8", "r9", "r5", "r7", "t", "") \
     "ldrd r1, r12, [sp, #\\addend]\n\t" /* addend, the outputs' base */ \
     "add lr, r1, r8, asr #31\n\t" \
     "smmlar r8, r8, r2, lr\n\t" \
-    "add lr, r1, r9, asr #31\n\t" \
-    "smmlar r9, r9, r2, lr\n\t" \
+    DW_IF_RIGHT("add lr, r1, r9, asr #31\n\t") \
+    DW_IF_RIGHT("smmlar r9, r9, r2, lr\n\t") \
     "asr r8, r8, r7\n\t" \
-    "asr r9, r9, r7\n\t" \
+    DW_IF_RIGHT("asr r9, r9, r7\n\t") \
     "ssat r8, #8, r8\n\t" \
-    "ssat r9, #8, r9\n\t" \
+    DW_IF_RIGHT("ssat r9, #8, r9\n\t") \
     "strb r8, [r12, #(\\out)]\n\t" \
     "ldr r1, [sp, #\\start]\n\t" \
     "ldr lr, [r0, #(\\next)]\n\t" \
-    ".if \\right\n\t" \
-    "strb r9, [r12, #(\\out + \\step)]\n\t" \
-    ".endif\n\t" \
+    DW_IF_RIGHT("strb r9, [r12, #(\\out + \\step)]\n\t") \
     ".endm\n\t"
 
 /* One chunk's block `i` (of 6) of a row pair, then of the last row; plane rows `width` + 2 bytes apart,
