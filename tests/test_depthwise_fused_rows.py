@@ -16,9 +16,10 @@ import pytest
 from mcudeploy.codegen import render
 from mcudeploy.codegen.library import library_text
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Graph, KernelVariant, Schedule
+from mcudeploy.ir import Graph, KernelVariant, Loops, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels.depthwise_routines import FUSED_ROWS, FUSED_TALL, SUMS_CHUNK
+from mcudeploy.kernels.loops import has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise
@@ -71,6 +72,18 @@ def test_only_the_layers_taking_a_routine_name_it():
     tall = [("md_depthwise_s8_grouped_rows", "md_dw_fused_tall_25x5_64")] * 3
     folded = ("md_depthwise_s8_grouped_folded", "")
     assert calls == [*rows, folded, *tall, *[folded] * 5]
+
+
+def test_tall_layers_have_their_loop_both_ways():
+    """md_dw_fused_tall (2.6 KB) is the unrolled way of the tall layers (`has_rolled_loops`, the only ones
+    here); rolled, they take md_dw_fused_blocks' loop (md_depthwise_s8_grouped_folded, their path before)."""
+    graph = fused_rows()
+    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [5, 6, 7]
+    for op in graph.operators:
+        op.variant = KernelVariant(schedule=Schedule.GROUPED, loops=Loops.ROLLED)
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    assert "md_dw_fused_tall" not in network
+    assert "md_dw_fused_rows_48_8" in network
 
 
 def test_the_python_mirror_knows_the_instances_the_library_makes():

@@ -34,13 +34,13 @@ class FoldedEntry(NamedTuple):
 def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedEntry:
     """The kernel entry of a grouped int8 layer with a folded record: md_depthwise_s8_small (3x3
     outputs), md_depthwise_s8_grouped_six (6x6 planes, `loops` unrolled), md_depthwise_s8_grouped_rows
-    with its md_dw_fused_rows instance, md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else
-    md_depthwise_s8_grouped_folded."""
+    with its md_dw_fused_rows instance (or md_dw_fused_tall one, `loops` unrolled), md_depthwise_s8_grouped_wide
+    with md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded (md_dw_fused_blocks' loop)."""
     if small_image(params.window, (params.batches, params.input_h, params.input_w, params.input_c), params.output_c):
         return FoldedEntry("md_depthwise_s8_small", source="md_depthwise_small_dsp.c")
     if six_by_six(params) and loops == Loops.UNROLLED:
         return FoldedEntry("md_depthwise_s8_grouped_six")
-    rows = rows_routine(params)
+    rows = rows_routine(params) or (tall_routine(params) if loops == Loops.UNROLLED else None)
     if rows is not None:
         return FoldedEntry("md_depthwise_s8_grouped_rows", rows, "md_depthwise_rows_dsp.c")
     if wide_copy(params):
@@ -93,23 +93,35 @@ def six_by_six(params: WindowParams) -> bool:
     )
 
 
-def rows_routine(params: WindowParams) -> str | None:
-    """The md_dw_fused_rows instance a folded layer's 4 grouped planes take (stride 1, a depth of 4k,
-    fused, planes padded by one value each side; an even number of output rows and the instance's width and
-    depth in the image's own orientation) or, for a tall image's transposed planes, its md_dw_fused_tall
-    instance (the image's output shape); None if none."""
+def _rows_of_blocks(params: WindowParams) -> WindowParams | None:
+    """The planes' orientation of a folded layer whose 4 grouped planes may take a routine of rows (stride
+    1, a depth of 4k, fused, planes padded by one value each side), else None."""
     oriented, rows, columns = _oriented(params)
     if (oriented.stride_h, oriented.stride_w) != (1, 1) or params.input_c % 4 or not _fused(oriented, columns):
         return None
-    if (rows, columns) != (oriented.output_h + 2, oriented.output_w + 2):
-        return None
-    if oriented is not params:  # transposed: an output column is a whole row of the image, not `depth` bytes
-        tall = (params.output_h, params.output_w, params.output_c)
-        return "md_dw_fused_tall_{}x{}_{}".format(*tall) if tall in FUSED_TALL else None
-    if oriented.output_h % 2:
+    return oriented if (rows, columns) == (oriented.output_h + 2, oriented.output_w + 2) else None
+
+
+def rows_routine(params: WindowParams) -> str | None:
+    """The md_dw_fused_rows instance a folded layer's 4 grouped planes take (`_rows_of_blocks`, an even
+    number of output rows, the instance's width and depth in the image's own orientation), None if none."""
+    oriented = _rows_of_blocks(params)
+    # transposed: an output column is a whole row of the image, not `depth` bytes (tall_routine)
+    if oriented is None or oriented is not params or oriented.output_h % 2:
         return None
     made = (oriented.output_w, oriented.output_c) in FUSED_ROWS
     return f"md_dw_fused_rows_{oriented.output_w}_{oriented.output_c}" if made else None
+
+
+def tall_routine(params: WindowParams) -> str | None:
+    """The md_dw_fused_tall instance a tall image's transposed planes take (`_rows_of_blocks`, the
+    instance's output shape), None if none. 2.6 KB: a layer that has both ways (`Loops`), rolled
+    md_dw_fused_blocks' loop (under 1 KB)."""
+    oriented = _rows_of_blocks(params)
+    tall = (params.output_h, params.output_w, params.output_c)
+    if oriented is None or oriented is params or tall not in FUSED_TALL:
+        return None
+    return "md_dw_fused_tall_{}x{}_{}".format(*tall)
 
 
 def wide_copy(params: WindowParams) -> bool:
