@@ -10,11 +10,15 @@ other plane paths."""
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from mcudeploy.codegen import render
-from mcudeploy.codegen.library import library_text
+from mcudeploy.codegen.library import INCLUDE_DIR, library_files, library_root, library_text
+from mcudeploy.emulation import ElfImage, get_target
+from mcudeploy.emulation.toolchain import COMMON_CFLAGS, find_compiler
 from mcudeploy.inputs import random_inputs
 from mcudeploy.ir import Graph, KernelVariant, Loops, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
@@ -36,7 +40,7 @@ def fused_rows() -> Graph:
     _depthwise(f, "int8", (1, 2, 12, 64), 1, same)  # one row pair
     _depthwise(f, "int8", (2, 25, 5, 64), 1, same)  # tall: two batches
     _depthwise(f, "int8", (1, 27, 7, 64), 1, valid)  # tall: 25x5 outputs from VALID windows
-    _depthwise(f, "int8", (1, 25, 5, 64), 1, same, out_scale=0.02)  # tall, saturated
+    _depthwise(f, "int8", (1, 25, 5, 64), 1, same, out_scale=0.02)  # tall, saturated, rolled
     # just outside: an odd last row, a row of 13, a depth of 68, a tall image, a clamp
     _depthwise(f, "int8", (1, 11, 12, 64), 1, same)
     _depthwise(f, "int8", (1, 12, 13, 64), 1, same)
@@ -46,7 +50,7 @@ def fused_rows() -> Graph:
     _depthwise(f, "int8", (1, 12, 12, 64), 1, relu6)
     graph = f.graph()
     for op in graph.operators:
-        op.variant = KernelVariant(schedule=Schedule.GROUPED)
+        op.variant = KernelVariant(schedule=Schedule.GROUPED, loops=Loops.ROLLED if op.index == 7 else Loops.UNROLLED)
     return graph
 
 
@@ -69,21 +73,23 @@ def test_only_the_layers_taking_a_routine_name_it():
     rows = [
         ("md_depthwise_s8_grouped_rows", f"md_dw_fused_rows_{shape}") for shape in ("12_64", "24_32", "48_8", "12_64")
     ]
-    tall = [("md_depthwise_s8_grouped_rows", "md_dw_fused_tall_25x5_64")] * 3
+    tall = [("md_depthwise_s8_grouped_rows", f"md_dw_fused_tall_25x5_64{suffix}") for suffix in ("", "", "_rolled")]
     folded = ("md_depthwise_s8_grouped_folded", "")
     assert calls == [*rows, folded, *tall, *[folded] * 5]
 
 
-def test_tall_layers_have_their_loop_both_ways():
-    """md_dw_fused_tall (2.6 KB) is the unrolled way of the tall layers (`has_rolled_loops`, the only ones
-    here); rolled, they take md_dw_fused_blocks' loop (md_depthwise_s8_grouped_folded, their path before)."""
+def test_tall_layers_have_their_loop_both_ways(tmp_path: Path):
+    """The tall layers (the only ones here) have their loop both ways (`has_rolled_loops`): md_dw_fused_tall's
+    chunks of 6 blocks (2.6 KB), or of 1 (`_rolled`, under 1 KB)."""
     graph = fused_rows()
     assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [5, 6, 7]
-    for op in graph.operators:
-        op.variant = KernelVariant(schedule=Schedule.GROUPED, loops=Loops.ROLLED)
-    network = render(graph, plan_memory(graph)).files["network.c"]
-    assert "md_dw_fused_tall" not in network
-    assert "md_dw_fused_rows_48_8" in network
+    target = get_target("m4")
+    source = Path(str(library_root())) / library_files()["md_depthwise_rows_dsp.c"]
+    includes = [f"-I{source.parent}", f"-I{Path(str(library_root())).parent / INCLUDE_DIR}"]
+    command = [str(find_compiler(target)), *target.cflags, *COMMON_CFLAGS, *includes, "-c", str(source), "-o", "rows.o"]
+    subprocess.run(command, cwd=tmp_path, check=True)
+    sizes = {symbol.name: symbol.size for symbol in ElfImage(tmp_path / "rows.o").symbols}
+    assert sizes["md_dw_fused_tall_25x5_64_rolled"] < 1024 < sizes["md_dw_fused_tall_25x5_64"]
 
 
 def test_the_python_mirror_knows_the_instances_the_library_makes():
@@ -94,8 +100,10 @@ def test_the_python_mirror_knows_the_instances_the_library_makes():
     assert [(int(w), int(d)) for w, d in made] == list(FUSED_ROWS)
     declared = re.search(r"md_dw_rows_routine (md_dw_fused_rows_[^;]*);", library_text("md_nn.h")).group(1)
     assert declared.split(", ") == [f"md_dw_fused_rows_{w}_{d}" for w, d in FUSED_ROWS]
-    made = re.findall(r'"md_dw_fused_tall (\d+), (\d+), (\d+)\\n', library_text("md_depthwise_rows_dsp.c"))
-    assert [tuple(map(int, shape)) for shape in made] == list(FUSED_TALL)
+    tall = r'"md_dw_fused_tall (\d+), (\d+), (\d+), \d+(?:, (_rolled))?\\n'
+    made = re.findall(tall, library_text("md_depthwise_rows_dsp.c"))
+    both = [(*shape, suffix) for shape in FUSED_TALL for suffix in ("", "_rolled")]
+    assert [(int(h), int(w), int(d), suffix) for h, w, d, suffix in made] == both
     declared = re.search(r"md_dw_rows_routine (md_dw_fused_tall_[^;]*);", library_text("md_nn.h")).group(1)
-    assert declared.split(", ") == ["md_dw_fused_tall_{}x{}_{}".format(*shape) for shape in FUSED_TALL]
+    assert declared.split(", ") == ["md_dw_fused_tall_{}x{}_{}{}".format(*made) for made in both]
     assert f"#define DW_CHUNK {SUMS_CHUNK}\n" in library_text("md_depthwise_dsp.c")

@@ -34,13 +34,14 @@ class FoldedEntry(NamedTuple):
 def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedEntry:
     """The kernel entry of a grouped int8 layer with a folded record: md_depthwise_s8_small (3x3
     outputs), md_depthwise_s8_grouped_six (6x6 planes, `loops` unrolled), md_depthwise_s8_grouped_rows
-    with its md_dw_fused_rows instance (or md_dw_fused_tall one, `loops` unrolled), md_depthwise_s8_grouped_wide
-    with md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded (md_dw_fused_blocks' loop)."""
+    with its md_dw_fused_rows instance (or md_dw_fused_tall one, `loops` its chunks' length),
+    md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded."""
     if small_image(params.window, (params.batches, params.input_h, params.input_w, params.input_c), params.output_c):
         return FoldedEntry("md_depthwise_s8_small", source="md_depthwise_small_dsp.c")
     if six_by_six(params) and loops == Loops.UNROLLED:
         return FoldedEntry("md_depthwise_s8_grouped_six")
-    rows = rows_routine(params) or (tall_routine(params) if loops == Loops.UNROLLED else None)
+    tall = tall_routine(params)
+    rows = rows_routine(params) or (tall and tall + ("_rolled" if loops == Loops.ROLLED else ""))
     if rows is not None:
         return FoldedEntry("md_depthwise_s8_grouped_rows", rows, "md_depthwise_rows_dsp.c")
     if wide_copy(params):
@@ -115,8 +116,8 @@ def rows_routine(params: WindowParams) -> str | None:
 
 def tall_routine(params: WindowParams) -> str | None:
     """The md_dw_fused_tall instance a tall image's transposed planes take (`_rows_of_blocks`, the
-    instance's output shape), None if none. 2.6 KB: a layer that has both ways (`Loops`), rolled
-    md_dw_fused_blocks' loop (under 1 KB)."""
+    instance's output shape; unrolled, its `_rolled` twin of shorter chunks made for a small flash cache:
+    a layer that has both ways, `Loops`), None if none."""
     oriented = _rows_of_blocks(params)
     tall = (params.output_h, params.output_w, params.output_c)
     if oriented is None or oriented is params or tall not in FUSED_TALL:

@@ -137,26 +137,38 @@ __asm__(DW_FUSED_BLOCK_MACRO
     DW_IF_RIGHT("strb r9, [r12, #(\\out + \\step)]\n\t") \
     ".endm\n\t"
 
-/* One chunk's block `i` (of 6) of a row pair, then of the last row; plane rows `width` + 2 bytes apart,
- * outputs `step` bytes apart along a row and `row` bytes between rows. */
-#define DW_TALL_BLOCK(i) \
-    "md_dw_fused_block (2*" i "), (\\width+2), (2*" i "+2), (2*" i "*(\\height*\\depth)), (\\height*\\depth), \\depth, 0, 12\n\t"
-#define DW_TALL_PAIR(i) "md_dw_fused_pair (2*" i "), (\\width+2), (2*" i "+2), (2*" i "*(\\height*\\depth)), (\\height*\\depth), 0, 12\n\t"
+/* A chunk's `blocks` blocks of a row pair (`block` md_dw_fused_block) or of the last row (md_dw_fused_pair),
+ * block i at plane byte 2i and output column 2i: plane rows `width` + 2 bytes apart, outputs `height` *
+ * `depth` bytes apart along a row and `depth` between rows. */
+#define DW_TALL_CHUNK(block, rows_operand) \
+    ".irp i, 0, 1, 2, 3, 4, 5\n\t" \
+    ".if \\i < \\blocks\n\t" \
+    block " (2*\\i), (\\width+2), (2*\\i+2), (2*\\i*\\height*\\depth), (\\height*\\depth), " rows_operand "0, 12\n\t" \
+    ".endif\n\t" \
+    ".endr\n\t" \
+    "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */ \
+    "adds r0, r0, #(2*\\blocks)\n\t" \
+    "add r1, r1, #(2*\\blocks*\\height*\\depth)\n\t" \
+    "cmp r0, r12\n\t" \
+    "str r1, [sp, #4]\n\t" \
+    "ldr r1, [sp, #12]\n\t"
 
-/* md_dw_fused_tall_<width>x<height>_<depth> (md_dw_rows_routine): md_dw_fused_rows over a tall image's
- * transposed planes, `width` (12k + 1) outputs a row `height` * `depth` bytes apart, rows `depth` bytes
- * apart, `row_pairs` pairs and one last row: a row pair's chunks of 6 blocks (12 columns), then its last
- * column as a block whose right outputs are left unstored; the last row in one-row blocks
- * (md_dw_fused_pair) likewise. The stack as md_dw_fused_rows', word 9 the row pair's outputs. */
+/* md_dw_fused_tall_<width>x<height>_<depth><suffix> (md_dw_rows_routine): md_dw_fused_rows over a tall
+ * image's transposed planes, `width` (a multiple of 2 `blocks`, plus 1) outputs a row `height` * `depth`
+ * bytes apart, rows `depth` bytes apart, `row_pairs` pairs and one last row: a row pair's chunks of
+ * `blocks` blocks, then its last column as a block whose right window is left out; the last row in
+ * one-row blocks (md_dw_fused_pair) likewise. The stack as md_dw_fused_rows', word 9 the row pair's
+ * outputs. Unrolled, chunks of 6 blocks (2.6 KB); rolled (`_rolled`), of 1 (0.8 KB, for a small flash
+ * cache: ir/variants.py Loops; kws on the L4R5 from flash 0.35 MACs/cycle, chunks of 2 taking 1.1 KB 0.33). */
 __asm__(DW_FUSED_BLOCK_MACRO DW_FUSED_PAIR_MACRO
-        ".macro md_dw_fused_tall width, height, depth\n\t"
-        ".pushsection .text.md_dw_fused_tall_\\width\\()x\\height\\()_\\depth,\"ax\",%progbits\n\t"
+        ".macro md_dw_fused_tall width, height, depth, blocks, suffix\n\t"
+        ".pushsection .text.md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix,\"ax\",%progbits\n\t"
         ".p2align 2\n\t"
-        ".global md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\n\t"
+        ".global md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix\n\t"
         ".thumb\n\t"
         ".thumb_func\n\t"
-        ".type md_dw_fused_tall_\\width\\()x\\height\\()_\\depth, %function\n"
-        "md_dw_fused_tall_\\width\\()x\\height\\()_\\depth:\n\t"
+        ".type md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix, %function\n"
+        "md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix:\n\t"
         "push {r4-r11, lr}\n\t"
         "sub sp, sp, #" DW_ROWS_FRAME "\n\t"
         "strd r2, r3, [sp, #20]\n\t" /* the plane's outputs, row pairs */
@@ -182,14 +194,7 @@ __asm__(DW_FUSED_BLOCK_MACRO DW_FUSED_PAIR_MACRO
         "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
         "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
         "2:\n\t"
-        DW_TALL_BLOCK("0") DW_TALL_BLOCK("1") DW_TALL_BLOCK("2")
-        DW_TALL_BLOCK("3") DW_TALL_BLOCK("4") DW_TALL_BLOCK("5")
-        "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */
-        "adds r0, r0, #12\n\t"
-        "add r1, r1, #(12*(\\height*\\depth))\n\t"
-        "cmp r0, r12\n\t"
-        "str r1, [sp, #4]\n\t"
-        "ldr r1, [sp, #12]\n\t"
+        DW_TALL_CHUNK("md_dw_fused_block", "\\depth, ")
         "bne 2b\n\t"
         /* the last column; lr the next row pair's first word */
         "md_dw_fused_block 0, (\\width+2), (\\width+5), 0, (\\height*\\depth), \\depth, 0, 12, 0\n\t"
@@ -205,14 +210,7 @@ __asm__(DW_FUSED_BLOCK_MACRO DW_FUSED_PAIR_MACRO
         "str r12, [sp, #16]\n\t"
         "bne 2b\n"
         "3:\n\t" /* the last row */
-        DW_TALL_PAIR("0") DW_TALL_PAIR("1") DW_TALL_PAIR("2")
-        DW_TALL_PAIR("3") DW_TALL_PAIR("4") DW_TALL_PAIR("5")
-        "ldrd r1, r12, [sp, #4]\n\t"
-        "adds r0, r0, #12\n\t"
-        "add r1, r1, #(12*(\\height*\\depth))\n\t"
-        "cmp r0, r12\n\t"
-        "str r1, [sp, #4]\n\t"
-        "ldr r1, [sp, #12]\n\t"
+        DW_TALL_CHUNK("md_dw_fused_pair", "")
         "bne 3b\n\t"
         "md_dw_fused_pair 0, (\\width+2), 0, 0, (\\height*\\depth), 0, 12, 0\n\t"
         "ldr r12, [sp, #28]\n\t" /* the next plane: 3 rows past the last row's first window */
@@ -223,10 +221,12 @@ __asm__(DW_FUSED_BLOCK_MACRO DW_FUSED_PAIR_MACRO
         "bne 1b\n\t"
         "add sp, sp, #" DW_ROWS_FRAME "\n\t"
         "pop {r4-r11, pc}\n\t"
-        ".size md_dw_fused_tall_\\width\\()x\\height\\()_\\depth, .-md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\n\t"
+        ".size md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix, "
+        ".-md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix\n\t"
         ".popsection\n\t"
         ".endm\n\t"
-        "md_dw_fused_tall 25, 5, 64\n\t"
+        "md_dw_fused_tall 25, 5, 64, 6\n\t"
+        "md_dw_fused_tall 25, 5, 64, 1, _rolled\n\t"
         ".purgem md_dw_fused_tall\n\t"
         ".purgem md_dw_fused_pair\n\t"
         ".purgem md_dw_fused_block");
