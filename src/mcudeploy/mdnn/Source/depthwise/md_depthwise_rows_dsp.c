@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the int8 depthwise routines of stride-1 grouped planes at a fixed width and
- * depth (md_dw_fused_rows_<width>_<depth>, md_nn.h), on cores with the DSP extension: each in a
- * section of its own, named only by the generated code of a layer whose rows it was made for. */
+ * depth (md_dw_fused_rows_<width>_<depth>, md_nn.h) or of a tall image's transposed planes
+ * (md_dw_fused_tall_<height>x<width>_<depth>), on cores with the DSP extension: each in a section of its
+ * own, named only by the generated code of a layer whose rows it was made for. */
 #include "md_depthwise_dsp_int.h"
 
 #if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
