@@ -1,6 +1,7 @@
-"""The grouped stride-1 planes whose rows take an md_dw_fused_rows routine (`md_depthwise_dsp.c`:
+"""The grouped stride-1 planes whose rows take an md_dw_fused_rows routine (`md_depthwise_rows_dsp.c`:
 widths and depths 12x64, 24x32 and 48x8, 6 blocks a chunk at immediate offsets, a plane's constants
-once for all its rows) agree bit for bit with the reference engine on the host, the M3 (the portable
+once for all its rows) or an md_dw_fused_tall one (kws' 25x5x64 transposed: rows of 25, the last column
+and the odd last row alone) agree bit for bit with the reference engine on the host, the M3 (the portable
 kernel) and every DSP core: SAME and VALID windows, one row pair, two batches, outputs saturated
 both ways; beside them the shapes just outside the routines (an odd last row, a wider row, another
 depth, a tall image transposed, a clamp inside int8's range), which take md_dw_fused_blocks or the
@@ -9,15 +10,20 @@ other plane paths."""
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from mcudeploy.codegen import render
-from mcudeploy.codegen.library import library_text
+from mcudeploy.codegen.library import INCLUDE_DIR, library_files, library_root, library_text
+from mcudeploy.emulation import ElfImage, get_target
+from mcudeploy.emulation.toolchain import COMMON_CFLAGS, find_compiler
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Graph, KernelVariant, Schedule
+from mcudeploy.ir import Graph, KernelVariant, Loops, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
-from mcudeploy.kernels.depthwise_routines import FUSED_ROWS, SUMS_CHUNK
+from mcudeploy.kernels.depthwise_routines import FUSED_ROWS, FUSED_TALL, SUMS_CHUNK
+from mcudeploy.kernels.loops import has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise
@@ -32,6 +38,9 @@ def fused_rows() -> Graph:
     _depthwise(f, "int8", (1, 48, 48, 8), 1, same, out_scale=0.02)  # four chunks a row, saturated
     _depthwise(f, "int8", (1, 14, 14, 64), 1, valid)  # 12x12 outputs from VALID windows
     _depthwise(f, "int8", (1, 2, 12, 64), 1, same)  # one row pair
+    _depthwise(f, "int8", (2, 25, 5, 64), 1, same)  # tall: two batches
+    _depthwise(f, "int8", (1, 27, 7, 64), 1, valid)  # tall: 25x5 outputs from VALID windows
+    _depthwise(f, "int8", (1, 25, 5, 64), 1, same, out_scale=0.02)  # tall, saturated, rolled
     # just outside: an odd last row, a row of 13, a depth of 68, a tall image, a clamp
     _depthwise(f, "int8", (1, 11, 12, 64), 1, same)
     _depthwise(f, "int8", (1, 12, 13, 64), 1, same)
@@ -41,7 +50,7 @@ def fused_rows() -> Graph:
     _depthwise(f, "int8", (1, 12, 12, 64), 1, relu6)
     graph = f.graph()
     for op in graph.operators:
-        op.variant = KernelVariant(schedule=Schedule.GROUPED)
+        op.variant = KernelVariant(schedule=Schedule.GROUPED, loops=Loops.ROLLED if op.index == 7 else Loops.UNROLLED)
     return graph
 
 
@@ -56,22 +65,45 @@ def test_fused_rows_are_bit_exact(target: str):
 
 
 def test_only_the_layers_taking_a_routine_name_it():
-    """The generated code names the md_dw_fused_rows instance of each layer whose rows it was made for
-    (`rows_routine`, as the kernel decided at run time before), so a model links no other; one row
-    pair fits a strip and takes none."""
+    """The generated code names the md_dw_fused_rows or md_dw_fused_tall instance of each layer whose rows
+    it was made for (`rows_routine`, as the kernel decided at run time before), so a model links no other;
+    one row pair fits a strip and takes none."""
     network = render(fused_rows(), plan_memory(fused_rows())).files["network.c"]
-    calls = re.findall(r"(md_depthwise_s8_grouped_\w+)\((?:[^;]*?(md_dw_fused_rows_\w+))?[^;]*;", network)
+    calls = re.findall(r"(md_depthwise_s8_grouped_\w+)\((?:[^;]*?(md_dw_fused_(?:rows|tall)_\w+))?[^;]*;", network)
     rows = [
         ("md_depthwise_s8_grouped_rows", f"md_dw_fused_rows_{shape}") for shape in ("12_64", "24_32", "48_8", "12_64")
     ]
-    assert calls == [*rows, *[("md_depthwise_s8_grouped_folded", "")] * 6]
+    tall = [("md_depthwise_s8_grouped_rows", f"md_dw_fused_tall_25x5_64{suffix}") for suffix in ("", "", "_rolled")]
+    folded = ("md_depthwise_s8_grouped_folded", "")
+    assert calls == [*rows, folded, *tall, *[folded] * 5]
+
+
+def test_tall_layers_have_their_loop_both_ways(tmp_path: Path):
+    """The tall layers (the only ones here) have their loop both ways (`has_rolled_loops`): md_dw_fused_tall's
+    chunks of 6 blocks (2.6 KB), or of 1 (`_rolled`, under 1 KB)."""
+    graph = fused_rows()
+    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [5, 6, 7]
+    target = get_target("m4")
+    source = Path(str(library_root())) / library_files()["md_depthwise_rows_dsp.c"]
+    includes = [f"-I{source.parent}", f"-I{Path(str(library_root())).parent / INCLUDE_DIR}"]
+    command = [str(find_compiler(target)), *target.cflags, *COMMON_CFLAGS, *includes, "-c", str(source), "-o", "rows.o"]
+    subprocess.run(command, cwd=tmp_path, check=True)
+    sizes = {symbol.name: symbol.size for symbol in ElfImage(tmp_path / "rows.o").symbols}
+    assert sizes["md_dw_fused_tall_25x5_64_rolled"] < 1024 < sizes["md_dw_fused_tall_25x5_64"]
 
 
 def test_the_python_mirror_knows_the_instances_the_library_makes():
-    """FUSED_ROWS: the md_dw_fused_rows instances md_depthwise_rows_dsp.c assembles and md_nn.h declares;
+    """FUSED_ROWS and FUSED_TALL: the md_dw_fused_rows and md_dw_fused_tall instances md_depthwise_rows_dsp.c
+    assembles and md_nn.h declares;
     SUMS_CHUNK: md_depthwise_dsp.c's DW_CHUNK, which decides whether a plane fits one strip."""
     made = re.findall(r'"md_dw_fused_rows (\d+), (\d+)\\n', library_text("md_depthwise_rows_dsp.c"))
     assert [(int(w), int(d)) for w, d in made] == list(FUSED_ROWS)
     declared = re.search(r"md_dw_rows_routine (md_dw_fused_rows_[^;]*);", library_text("md_nn.h")).group(1)
     assert declared.split(", ") == [f"md_dw_fused_rows_{w}_{d}" for w, d in FUSED_ROWS]
+    tall = r'"md_dw_fused_tall (\d+), (\d+), (\d+), \d+(?:, (_rolled))?\\n'
+    made = re.findall(tall, library_text("md_depthwise_rows_dsp.c"))
+    both = [(*shape, suffix) for shape in FUSED_TALL for suffix in ("", "_rolled")]
+    assert [(int(h), int(w), int(d), suffix) for h, w, d, suffix in made] == both
+    declared = re.search(r"md_dw_rows_routine (md_dw_fused_tall_[^;]*);", library_text("md_nn.h")).group(1)
+    assert declared.split(", ") == ["md_dw_fused_tall_{}x{}_{}{}".format(*made) for made in both]
     assert f"#define DW_CHUNK {SUMS_CHUNK}\n" in library_text("md_depthwise_dsp.c")

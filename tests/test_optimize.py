@@ -294,6 +294,26 @@ def test_speed_rolls_the_hot_loop_where_the_unrolled_one_is_slower(rolled_cycles
     assert ("md_depthwise_s8_grouped_folded(" in network) == faster
 
 
+@pytest.mark.parametrize("rolled_cycles", [700.0, 1300.0])
+def test_speed_tries_grouped_planes_rolled_where_their_unrolled_loop_lost_to_one_plane(rolled_cycles: float) -> None:
+    # kws' tall 25x5x64 planes: grouped with md_dw_fused_tall unrolled at 1500 cycles (its 2.6 KB missing a
+    # small flash cache), one plane at 1000, grouped rolled (md_dw_fused_tall_25x5_64_rolled) at
+    # `rolled_cycles`: taken only where faster than the one plane.
+    graph, depthwise = _one_depthwise((1, 25, 5, 64))
+
+    def measure(graph: Graph, device, clock: float, stack: int) -> ModelRun:
+        variant = graph.operators[0].variant
+        grouped = rolled_cycles if variant.loops == Loops.ROLLED else 1500.0
+        return ModelRun({0: grouped if variant.schedule == Schedule.GROUPED else 1000.0}, 50.0)
+
+    choice = optimize_variants(graph, find_device("NUCLEO-L4R5ZI"), Reserves(2048), Objective.SPEED, measure=measure)
+    faster = rolled_cycles < 1000.0
+    assert choice.chosen.rolled_layers == ([0] if faster else [])
+    assert depthwise.variant.schedule == (Schedule.GROUPED if faster else Schedule.PLANES)
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    assert ("md_dw_fused_tall_25x5_64_rolled" in network) == faster
+
+
 def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions_where_they_pay() -> None:
     graph = _grey_stem()
     speed = optimize_variants(graph, find_device("NUCLEO-L4R5ZI"), Reserves(2048), Objective.SPEED, measure=_cycles)

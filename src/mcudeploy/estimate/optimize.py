@@ -222,7 +222,7 @@ def optimize_variants(
             points.append(evaluate.point(name, config, timing, clock))
         chosen, latency = _choose(points, objective), timing.latency
     if timing is not None and objective != Objective.SIZE:
-        for name, config in _rolled(evaluate, timing, chosen.name, configs[chosen.name], wide).items():
+        for name, config in _rolled(evaluate, timing, chosen.name, configs[chosen.name], wide, scheduled).items():
             configs[name] = config
             points.append(evaluate.point(name, config, timing, clock))
         chosen, latency = _choose(points, objective), timing.latency
@@ -304,17 +304,25 @@ def _retimed_schedules(
     return {f"{name} + depthwise re-timed": settled}
 
 
-def _rolled(evaluate: _Evaluator, timing: _Timing, name: str, config: Config, wide: list[int]) -> dict[str, Config]:
+def _rolled(
+    evaluate: _Evaluator, timing: _Timing, name: str, config: Config, wide: list[int], scheduled: list[int]
+) -> dict[str, Config]:
     """`config` with rolled loops (`ir.variants.Loops`) on its layers that have them and were measured
     faster so, in a run with every one of them rolled (what the unrolled code costs to fetch depends on
     the device's instruction cache and where the code runs), run whole; none where no layer has them,
     none gains or a run failed. A convolution of `wide` left with int8 weights is a candidate with int16
-    ones rolled: its int16 kernel unrolled may have lost to the int8 one only by missing the cache."""
+    ones rolled, a depthwise layer of `scheduled` left off grouped planes one with them rolled: its
+    unrolled kernel may have lost only by missing the cache."""
     if find_core(evaluate.device.core).kernel_variants[:1] != ("dsp",):  # the DSP path's kernels only
         return {}
     graph = evaluate.graph
     int8_convolutions = [i for i in wide if graph.operators[i].op_type == "CONV_2D" and i in config]
-    widened = {**config, **{i: _widened(config[i]) for i in int8_convolutions if config[i].columns == Columns.IM2COL}}
+    ungrouped = [i for i in scheduled if i in config and config[i].schedule != Schedule.GROUPED]
+    widened = {
+        **config,
+        **{i: _widened(config[i]) for i in int8_convolutions if config[i].columns == Columns.IM2COL},
+        **{i: _planned(config[i], Schedule.GROUPED) for i in ungrouped},
+    }
     evaluate.apply(widened)
     having = [i for i in config if has_rolled_loops(graph, graph.operators[i])]
     if not having:

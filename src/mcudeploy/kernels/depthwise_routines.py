@@ -14,6 +14,10 @@ from mcudeploy.params.requantization import small_image
 FUSED_ROWS = ((12, 64), (24, 32), (48, 8))
 """(width, depth) of the md_dw_fused_rows instances (md_dw_fused_rows_<width>_<depth>)."""
 
+FUSED_TALL = ((25, 5, 64),)
+"""(height, width, depth) of the tall images whose transposed planes take an md_dw_fused_tall instance
+(md_dw_fused_tall_<height>x<width>_<depth>: plane rows of 12k + 1 outputs, an odd count of them)."""
+
 SUMS_CHUNK = 104
 """md_depthwise_dsp.c DW_CHUNK: sums of a plane's strip of windows."""
 
@@ -30,13 +34,14 @@ class FoldedEntry(NamedTuple):
 def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedEntry:
     """The kernel entry of a grouped int8 layer with a folded record: md_depthwise_s8_small (3x3
     outputs), md_depthwise_s8_grouped_six (6x6 planes, `loops` unrolled), md_depthwise_s8_grouped_rows
-    with its md_dw_fused_rows instance, md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else
-    md_depthwise_s8_grouped_folded."""
+    with its md_dw_fused_rows instance (or md_dw_fused_tall one, `loops` its chunks' length),
+    md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded."""
     if small_image(params.window, (params.batches, params.input_h, params.input_w, params.input_c), params.output_c):
         return FoldedEntry("md_depthwise_s8_small", source="md_depthwise_small_dsp.c")
     if six_by_six(params) and loops == Loops.UNROLLED:
         return FoldedEntry("md_depthwise_s8_grouped_six")
-    rows = rows_routine(params)
+    tall = tall_routine(params)
+    rows = rows_routine(params) or (tall and tall + ("_rolled" if loops == Loops.ROLLED else ""))
     if rows is not None:
         return FoldedEntry("md_depthwise_s8_grouped_rows", rows, "md_depthwise_rows_dsp.c")
     if wide_copy(params):
@@ -89,19 +94,35 @@ def six_by_six(params: WindowParams) -> bool:
     )
 
 
-def rows_routine(params: WindowParams) -> str | None:
-    """The md_dw_fused_rows instance a folded layer's 4 grouped planes take (stride 1, a depth of 4k,
-    fused, an even number of output rows, planes padded by one value each side, the instance's width and
-    depth in the image's own orientation), None if none."""
+def _rows_of_blocks(params: WindowParams) -> WindowParams | None:
+    """The planes' orientation of a folded layer whose 4 grouped planes may take a routine of rows (stride
+    1, a depth of 4k, fused, planes padded by one value each side), else None."""
     oriented, rows, columns = _oriented(params)
     if (oriented.stride_h, oriented.stride_w) != (1, 1) or params.input_c % 4 or not _fused(oriented, columns):
         return None
-    if oriented is not params:  # transposed: an output column is a whole row of the image, not `depth` bytes
-        return None
-    if oriented.output_h % 2 or (rows, columns) != (oriented.output_h + 2, oriented.output_w + 2):
+    return oriented if (rows, columns) == (oriented.output_h + 2, oriented.output_w + 2) else None
+
+
+def rows_routine(params: WindowParams) -> str | None:
+    """The md_dw_fused_rows instance a folded layer's 4 grouped planes take (`_rows_of_blocks`, an even
+    number of output rows, the instance's width and depth in the image's own orientation), None if none."""
+    oriented = _rows_of_blocks(params)
+    # transposed: an output column is a whole row of the image, not `depth` bytes (tall_routine)
+    if oriented is None or oriented is not params or oriented.output_h % 2:
         return None
     made = (oriented.output_w, oriented.output_c) in FUSED_ROWS
     return f"md_dw_fused_rows_{oriented.output_w}_{oriented.output_c}" if made else None
+
+
+def tall_routine(params: WindowParams) -> str | None:
+    """The md_dw_fused_tall instance a tall image's transposed planes take (`_rows_of_blocks`, the
+    instance's output shape; unrolled, its `_rolled` twin of shorter chunks made for a small flash cache:
+    a layer that has both ways, `Loops`), None if none."""
+    oriented = _rows_of_blocks(params)
+    tall = (params.output_h, params.output_w, params.output_c)
+    if oriented is None or oriented is params or tall not in FUSED_TALL:
+        return None
+    return "md_dw_fused_tall_{}x{}_{}".format(*tall)
 
 
 def wide_copy(params: WindowParams) -> bool:

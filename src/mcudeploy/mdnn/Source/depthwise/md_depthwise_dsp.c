@@ -23,7 +23,8 @@
  *   planes do (folded_output).
  * Other cases run the portable kernel. The routines made for one shape, which only the generated code of
  * a layer taking one names (md_nn.h), are in sources of their own: md_depthwise_rows_dsp.c (stride-1
- * rows at a fixed width and depth, given to md_depthwise_s8_grouped_rows), md_depthwise_copy_dsp.c (the
+ * rows at a fixed width and depth, or of a tall image's transposed planes with their last column and odd
+ * last row, given to md_depthwise_s8_grouped_rows), md_depthwise_copy_dsp.c (the
  * 4 wide planes' copy, given to md_depthwise_s8_grouped_wide) and md_depthwise_small_dsp.c (a 3x3
  * output from the image in place, md_depthwise_s8_small).
  */

@@ -38,61 +38,75 @@ static MD_ALWAYS_INLINE int32_t tops(int16x2_t low, int16x2_t high)
  * `half` of `middle`: the left window's x1 is odd's bottom, the right one's x2 even's top; `then`
  * before the last multiply (which reads r12 only). */
 #define DW_BLOCK_MACS(left, right, pair, middle, half, then) \
+    DW_MACS_KEEPING(DW_ALWAYS, left, right, pair, middle, half, then)
+
+/* DW_BLOCK_MACS whose right window's instructions go through `keep_right` (DW_ALWAYS or DW_IF_RIGHT). */
+#define DW_MACS_KEEPING(keep_right, left, right, pair, middle, half, then) \
     "smlad " left ", r12, " pair ", " left "\n\t" \
-    "smlad " right ", lr, " pair ", " right "\n\t" \
+    keep_right("smlad " right ", lr, " pair ", " right "\n\t") \
     "smlab" half " " left ", lr, " middle ", " left "\n\t" \
     then \
-    "smlat" half " " right ", r12, " middle ", " right "\n\t"
+    keep_right("smlat" half " " right ", r12, " middle ", " right "\n\t")
 
 /* DW_BLOCK_FIRST with the sums starting from r1. */
 #define DW_FUSED_FIRST(left, right, pair, middle, half, then) \
+    DW_FIRST_KEEPING(DW_ALWAYS, left, right, pair, middle, half, then)
+
+/* DW_FUSED_FIRST whose right window's instructions go through `keep_right`. */
+#define DW_FIRST_KEEPING(keep_right, left, right, pair, middle, half, then) \
     "smlad " left ", r12, " pair ", r1\n\t" \
-    "smlad " right ", lr, " pair ", r1\n\t" \
+    keep_right("smlad " right ", lr, " pair ", r1\n\t") \
     "smlab" half " " left ", lr, " middle ", " left "\n\t" \
     then \
-    "smlat" half " " right ", r12, " middle ", " right "\n\t"
+    keep_right("smlat" half " " right ", r12, " middle ", " right "\n\t")
+
+/* keep_right's: every instruction kept; or one of md_dw_fused_block's (md_dw_fused_pair's) right column,
+ * left out when its `right` is 0. */
+#define DW_ALWAYS(instruction) instruction
+#define DW_IF_RIGHT(instruction) ".if \\right\n\t" instruction ".endif\n\t"
 
 /* md_dw_fused_block at, pitch, next, out, step, row, addend, start: the 2x2 block whose top left
  * window starts `at` bytes into the plane at r0 (rows `pitch` bytes apart), its outputs stored at
  * r12 + `out`, + `step`, + `row`, + `row` + `step` (r12 loaded with the addend from [sp, #addend]);
  * r1 the start ([sp, #start]) and lr the block's top row word on entry (loaded by the block before),
  * the next block's (plane byte `next`) loaded on exit. r2 the multiplier, r3..r7 the filter and
- * exponent (as md_dw_fused_blocks). Immediate offsets only: no address computed a block. */
+ * exponent (as md_dw_fused_blocks). Immediate offsets only: no address computed a block. `right` 0:
+ * the right column left out (a row's last output alone: its words read, their right window unused). */
 #define DW_FUSED_BLOCK_MACRO \
-    ".macro md_dw_fused_block at, pitch, next, out, step, row, addend, start\n\t" \
+    ".macro md_dw_fused_block at, pitch, next, out, step, row, addend, start, right=1\n\t" \
     DW_BLOCK_UNPACK \
-    DW_FUSED_FIRST("r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
+    DW_FIRST_KEEPING(DW_IF_RIGHT, "r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
     DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r8", "r9", "r4", "r6", "t", "") \
-    DW_FUSED_FIRST("r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\at + 2 * \\pitch)]\n\t") \
+    DW_MACS_KEEPING(DW_IF_RIGHT, "r8", "r9", "r4", "r6", "t", "") \
+    DW_FIRST_KEEPING(DW_IF_RIGHT, "r10", "r11", "r3", "r6", "b", "ldr lr, [r0, #(\\at + 2 * \\pitch)]\n\t") \
     DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r8", "r9", "r5", "r7", "t", "") \
-    DW_BLOCK_MACS("r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\at + 3 * \\pitch)]\n\t") \
+    DW_MACS_KEEPING(DW_IF_RIGHT, "r8", "r9", "r5", "r7", "t", "") \
+    DW_MACS_KEEPING(DW_IF_RIGHT, "r10", "r11", "r4", "r6", "t", "ldr lr, [r0, #(\\at + 3 * \\pitch)]\n\t") \
     DW_BLOCK_UNPACK \
-    DW_BLOCK_MACS("r10", "r11", "r5", "r7", "t", "") \
+    DW_MACS_KEEPING(DW_IF_RIGHT, "r10", "r11", "r5", "r7", "t", "") \
     "ldrd r1, r12, [sp, #\\addend]\n\t" /* addend, the outputs' base */ \
     "add lr, r1, r8, asr #31\n\t" \
     "smmlar r8, r8, r2, lr\n\t" \
-    "add lr, r1, r9, asr #31\n\t" \
-    "smmlar r9, r9, r2, lr\n\t" \
+    DW_IF_RIGHT("add lr, r1, r9, asr #31\n\t") \
+    DW_IF_RIGHT("smmlar r9, r9, r2, lr\n\t") \
     "add lr, r1, r10, asr #31\n\t" \
     "smmlar r10, r10, r2, lr\n\t" \
-    "add lr, r1, r11, asr #31\n\t" \
-    "smmlar r11, r11, r2, lr\n\t" \
+    DW_IF_RIGHT("add lr, r1, r11, asr #31\n\t") \
+    DW_IF_RIGHT("smmlar r11, r11, r2, lr\n\t") \
     "asr r8, r8, r7\n\t" \
-    "asr r9, r9, r7\n\t" \
+    DW_IF_RIGHT("asr r9, r9, r7\n\t") \
     "ssat r8, #8, r8\n\t" \
     "asr r10, r10, r7\n\t" \
-    "ssat r9, #8, r9\n\t" \
-    "asr r11, r11, r7\n\t" \
+    DW_IF_RIGHT("ssat r9, #8, r9\n\t") \
+    DW_IF_RIGHT("asr r11, r11, r7\n\t") \
     "ssat r10, #8, r10\n\t" \
-    "ssat r11, #8, r11\n\t" \
+    DW_IF_RIGHT("ssat r11, #8, r11\n\t") \
     "strb r8, [r12, #(\\out)]\n\t" \
-    "strb r9, [r12, #(\\out + \\step)]\n\t" \
+    DW_IF_RIGHT("strb r9, [r12, #(\\out + \\step)]\n\t") \
     "strb r10, [r12, #(\\out + \\row)]\n\t" \
     "ldr r1, [sp, #\\start]\n\t" /* each load right after a transfer (the M4 pipelines it) */ \
     "ldr lr, [r0, #(\\next)]\n\t" \
-    "strb r11, [r12, #(\\out + \\row + \\step)]\n\t" /* the M33 unpacks lr a cycle later */ \
+    DW_IF_RIGHT("strb r11, [r12, #(\\out + \\row + \\step)]\n\t") /* the M33 unpacks lr a cycle later */ \
     ".endm\n\t"
 
 /* md_dw_copy_wide_4's geometry: channels c..c+3 of an image whose width is a multiple of 4 into the

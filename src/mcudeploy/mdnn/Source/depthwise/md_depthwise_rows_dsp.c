@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mcudeploy kernel library: the int8 depthwise routines of stride-1 grouped planes at a fixed width and
- * depth (md_dw_fused_rows_<width>_<depth>, md_nn.h), on cores with the DSP extension: each in a
- * section of its own, named only by the generated code of a layer whose rows it was made for. */
+ * depth (md_dw_fused_rows_<width>_<depth>, md_nn.h) or of a tall image's transposed planes
+ * (md_dw_fused_tall_<height>x<width>_<depth>), on cores with the DSP extension: each in a section of its
+ * own, named only by the generated code of a layer whose rows it was made for. */
 #include "md_depthwise_dsp_int.h"
 
 #if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
@@ -106,6 +107,129 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "md_dw_fused_rows 24, 32\n\t"
         "md_dw_fused_rows 48, 8\n\t"
         ".purgem md_dw_fused_rows\n\t"
+        ".purgem md_dw_fused_block");
+
+/* ---- stride 1, a tall image's planes transposed (kws' 25x5x64 layers): rows of 12k + 1 outputs, an odd
+ * count of them, a group of 4 planes in one call */
+
+/* md_dw_fused_pair at, pitch, next, out, step, addend, start, right=1: md_dw_fused_block's one-row
+ * block, the windows at `at` and `at` + 1 (3 row words), their outputs at r12 + `out` and + `step` (the
+ * right window left out when `right` is 0). */
+#define DW_FUSED_PAIR_MACRO \
+    ".macro md_dw_fused_pair at, pitch, next, out, step, addend, start, right=1\n\t" \
+    DW_BLOCK_UNPACK \
+    DW_FIRST_KEEPING(DW_IF_RIGHT, "r8", "r9", "r3", "r6", "b", "ldr lr, [r0, #(\\at + \\pitch)]\n\t") \
+    DW_BLOCK_UNPACK \
+    DW_MACS_KEEPING(DW_IF_RIGHT, "r8", "r9", "r4", "r6", "t", "ldr lr, [r0, #(\\at + 2 * \\pitch)]\n\t") \
+    DW_BLOCK_UNPACK \
+    DW_MACS_KEEPING(DW_IF_RIGHT, "r8", "r9", "r5", "r7", "t", "") \
+    "ldrd r1, r12, [sp, #\\addend]\n\t" /* addend, the outputs' base */ \
+    "add lr, r1, r8, asr #31\n\t" \
+    "smmlar r8, r8, r2, lr\n\t" \
+    DW_IF_RIGHT("add lr, r1, r9, asr #31\n\t") \
+    DW_IF_RIGHT("smmlar r9, r9, r2, lr\n\t") \
+    "asr r8, r8, r7\n\t" \
+    DW_IF_RIGHT("asr r9, r9, r7\n\t") \
+    "ssat r8, #8, r8\n\t" \
+    DW_IF_RIGHT("ssat r9, #8, r9\n\t") \
+    "strb r8, [r12, #(\\out)]\n\t" \
+    "ldr r1, [sp, #\\start]\n\t" \
+    "ldr lr, [r0, #(\\next)]\n\t" \
+    DW_IF_RIGHT("strb r9, [r12, #(\\out + \\step)]\n\t") \
+    ".endm\n\t"
+
+/* A chunk's `blocks` blocks of a row pair (`block` md_dw_fused_block) or of the last row (md_dw_fused_pair),
+ * block i at plane byte 2i and output column 2i: plane rows `width` + 2 bytes apart, outputs `height` *
+ * `depth` bytes apart along a row and `depth` between rows. */
+#define DW_TALL_CHUNK(block, rows_operand) \
+    ".irp i, 0, 1, 2, 3, 4, 5\n\t" \
+    ".if \\i < \\blocks\n\t" \
+    block " (2*\\i), (\\width+2), (2*\\i+2), (2*\\i*\\height*\\depth), (\\height*\\depth), " rows_operand "0, 12\n\t" \
+    ".endif\n\t" \
+    ".endr\n\t" \
+    "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */ \
+    "adds r0, r0, #(2*\\blocks)\n\t" \
+    "add r1, r1, #(2*\\blocks*\\height*\\depth)\n\t" \
+    "cmp r0, r12\n\t" \
+    "str r1, [sp, #4]\n\t" \
+    "ldr r1, [sp, #12]\n\t"
+
+/* md_dw_fused_tall_<width>x<height>_<depth><suffix> (md_dw_rows_routine): md_dw_fused_rows over a tall
+ * image's transposed planes, `width` (a multiple of 2 `blocks`, plus 1) outputs a row `height` * `depth`
+ * bytes apart, rows `depth` bytes apart, `row_pairs` pairs and one last row: a row pair's chunks of
+ * `blocks` blocks, then its last column as a block whose right window is left out; the last row in
+ * one-row blocks (md_dw_fused_pair) likewise. The stack as md_dw_fused_rows', word 9 the row pair's
+ * outputs. Unrolled, chunks of 6 blocks (2.6 KB); rolled (`_rolled`), of 1 (0.8 KB, for a small flash
+ * cache: ir/variants.py Loops; kws on the L4R5 from flash 0.35 MACs/cycle, chunks of 2 taking 1.1 KB 0.33). */
+__asm__(DW_FUSED_BLOCK_MACRO DW_FUSED_PAIR_MACRO
+        ".macro md_dw_fused_tall width, height, depth, blocks, suffix\n\t"
+        ".pushsection .text.md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix,\"ax\",%progbits\n\t"
+        ".p2align 2\n\t"
+        ".global md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix\n\t"
+        ".thumb\n\t"
+        ".thumb_func\n\t"
+        ".type md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix, %function\n"
+        "md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #" DW_ROWS_FRAME "\n\t"
+        "strd r2, r3, [sp, #20]\n\t" /* the plane's outputs, row pairs */
+        "mov r3, r1\n\t"
+        "mov r12, #4\n\t"
+        "str r12, [sp, #28]\n" /* planes left */
+        "1:\n\t" /* r0 the plane, r3 its dw_folded */
+        "ldrd r12, r1, [sp, #20]\n\t"
+        "add r11, r0, #(\\width-1)\n\t" /* the first row's chunks' end */
+        "add r10, r12, #1\n\t"
+        "str r10, [sp, #20]\n\t" /* the next plane's outputs */
+        "str r1, [sp, #16]\n\t"
+        "strd r12, r11, [sp, #4]\n\t"
+        "str r12, [sp, #36]\n\t" /* the row pair's outputs */
+        "add r12, r3, #36\n\t"
+        "str r12, [sp, #32]\n\t" /* the next plane's dw_folded */
+        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
+        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
+        "str r1, [sp, #12]\n\t"
+        "str r11, [sp]\n\t"
+        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
+        "ldr lr, [r0]\n\t"
+        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
+        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
+        "2:\n\t"
+        DW_TALL_CHUNK("md_dw_fused_block", "\\depth, ")
+        "bne 2b\n\t"
+        /* the last column; lr the next row pair's first word */
+        "md_dw_fused_block 0, (\\width+2), (\\width+5), 0, (\\height*\\depth), \\depth, 0, 12, 0\n\t"
+        "ldrd r1, r12, [sp, #32]\n\t" /* the row pair's outputs (r12) */
+        "adds r0, r0, #(\\width+5)\n\t" /* 2 plane rows on from the row pair's first window */
+        "add r12, r12, #(2*\\depth)\n\t"
+        "add r1, r0, #(\\width-1)\n\t"
+        "str r12, [sp, #36]\n\t"
+        "strd r12, r1, [sp, #4]\n\t"
+        "ldr r12, [sp, #16]\n\t"
+        "ldr r1, [sp, #12]\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #16]\n\t"
+        "bne 2b\n"
+        "3:\n\t" /* the last row */
+        DW_TALL_CHUNK("md_dw_fused_pair", "")
+        "bne 3b\n\t"
+        "md_dw_fused_pair 0, (\\width+2), 0, 0, (\\height*\\depth), 0, 12, 0\n\t"
+        "ldr r12, [sp, #28]\n\t" /* the next plane: 3 rows past the last row's first window */
+        "adds r0, r0, #(2*\\width+7)\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [sp, #28]\n\t"
+        "ldr r3, [sp, #32]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #" DW_ROWS_FRAME "\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix, "
+        ".-md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix\n\t"
+        ".popsection\n\t"
+        ".endm\n\t"
+        "md_dw_fused_tall 25, 5, 64, 6\n\t"
+        "md_dw_fused_tall 25, 5, 64, 1, _rolled\n\t"
+        ".purgem md_dw_fused_tall\n\t"
+        ".purgem md_dw_fused_pair\n\t"
         ".purgem md_dw_fused_block");
 
 #endif /* MD_PATH_DSP */
