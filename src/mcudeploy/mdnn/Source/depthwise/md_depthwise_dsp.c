@@ -9,8 +9,11 @@
  *   output too, its weights one byte on (SMLADX). Narrow layers fold the constants (dw_folded):
  *   at stride 1 they go in 2x2 blocks of outputs (4 row words for 4 windows) in assembly, each
  *   block requantized as it is summed (over the whole of int8's range; else sums, then outputs);
- *   at stride 2 in 2x2 blocks of sums (10 row words, a window's row its word's bytes 0..2), then
- *   outputs; along the image's longer side (a tall image's planes transposed, dw_steps).
+ *   at stride 2 grouped over the whole of int8's range, from wide (int16) planes, a group of 2 or 4
+ *   channels copied at a time (planes_wide), in 2x2 blocks requantized as they are summed, the
+ *   group's planes in one call (md_dw_fused_blocks_s2: 15 row words and 22 multiplies a block); else
+ *   in 2x2 blocks of sums (10 row words, a window's row its word's bytes 0..2), then outputs; along
+ *   the image's longer side (a tall image's planes transposed, dw_steps).
  *   Other windows take every tap.
  * - streaming (no scratch): four channels of a pixel at a time, one word of values and one of
  *   weights per tap, written as one word once their windows are read; with a depth multiplier
