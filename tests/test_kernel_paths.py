@@ -282,10 +282,11 @@ ROLLED_STEM_LAYERS = (22, 23, 24)
 def test_rgb_and_10x4_stems_with_walk_records_have_rolled_loops():
     """The stems md_conv_s8_w16_rolled walks rolled (`rolled_stem`: 3x3 over RGB, 10x4 over one channel,
     an even channel count) have rolled loops where they have walk records, and name md_conv_s8_w16_rolled
-    where rolled; the grey 3x3 (depth 9), the odd channel count and the clamped layer (no records) do not."""
+    where rolled; the grey 3x3 (depth 9), the odd channel count and the clamped layer (no records) do not.
+    Layers 1 and 9 to 11 have them as layers of depths of 16k values (walk_both_ways)."""
     graph = widened_paths()
     having = [op.index for op in graph.operators if has_rolled_loops(graph, op)]
-    assert having == [6, 8, 14, 17, 18, 21, *ROLLED_STEM_LAYERS]
+    assert having == [1, 6, 8, 9, 10, 11, 14, 17, 18, 21, *ROLLED_STEM_LAYERS]
     network = render(graph, plan_memory(graph)).files["network.c"]
     entries = re.findall(r"(md_conv_s8_w16\w*)\(", network)
     assert [i for i, entry in enumerate(entries) if entry == "md_conv_s8_w16_rolled"] == list(ROLLED_STEM_LAYERS)
