@@ -53,8 +53,8 @@ def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedE
 
 def small_rolled(params: WindowParams) -> bool:
     """Whether a folded layer takes md_depthwise_s8_small from a 6x6 image at stride 2 (`small_image`),
-    whose md_dw_small_s2_layer (2.7 KB unrolled, run once a group of 4 channels: a 1 KB flash cache
-    misses its every line on every group) has a rolled twin (0.6 KB): a layer that has both ways, `Loops`."""
+    whose md_dw_small_s2_layer (2.6 KB unrolled, run once a group of 4 channels: a 1 KB flash cache
+    misses its every line on every group) has a rolled twin (0.7 KB): a layer that has both ways, `Loops`."""
     shape = (params.batches, params.input_h, params.input_w, params.input_c)
     return params.stride_w == 2 and small_image(params.window, shape, params.output_c)
 
