@@ -2,8 +2,9 @@
 stride 1, and #23, 6x6 -> 3x3 at stride 2) on grouped planes take md_depthwise_small_dsp.c's small_s8 with
 their generate-time record (`fold_records`: SMALL_RECORD values a channel), straight from the NHWC image:
 bit for bit with the reference engine on the host, the M3 (the portable kernel) and every DSP core, the
-whole of int8's range and a clamp inside it, with a bias and without, several batches; a 3x3 output
-of another geometry keeps the planes."""
+whole of int8's range and a clamp inside it, with a bias and without, several batches, at stride 2 with
+the layer's loops unrolled and rolled (md_depthwise_s8_small_rolled); a 3x3 output of another geometry
+keeps the planes."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 
 from mcudeploy.codegen import render
 from mcudeploy.inputs import random_inputs
-from mcudeploy.ir import Graph, KernelVariant, Schedule
+from mcudeploy.ir import Graph, KernelVariant, Loops, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
+from mcudeploy.kernels.loops import has_rolled_loops
 from mcudeploy.memory import plan_memory
 from mcudeploy.params.quantization import zero_point
 from mcudeploy.params.requantization import FOLD_RECORD, SMALL_RECORD, requantization
@@ -21,7 +23,7 @@ from mcudeploy.validation.runner import Validator
 from test_codegen import Family, _depthwise
 
 
-def small_images() -> Graph:
+def small_images(loops: Loops = Loops.UNROLLED) -> Graph:
     f = Family("small_images", 7)
     same = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1)
     same_2 = DepthwiseConv2DOptions(Padding.SAME, stride_h=2, stride_w=2, depth_multiplier=1)
@@ -36,13 +38,19 @@ def small_images() -> Graph:
     _depthwise(f, "int8", (1, 5, 5, 8), 1, same_2)  # 3x3 from a 5x5 image: the planes
     graph = f.graph()
     for op in graph.operators:
-        op.variant = KernelVariant(schedule=Schedule.GROUPED)
+        op.variant = KernelVariant(schedule=Schedule.GROUPED, loops=loops)
     return graph
 
 
-@pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
-def test_small_images_are_bit_exact(target: str):
-    checker = Validator(small_images())
+@pytest.mark.parametrize(
+    ("target", "loops"),
+    [
+        *((t, Loops.UNROLLED) for t in ("host", "m3", "m4", "m7", "m33")),
+        *((t, Loops.ROLLED) for t in ("m4", "m7", "m33")),
+    ],
+)
+def test_small_images_are_bit_exact(target: str, loops: Loops):
+    checker = Validator(small_images(loops))
     try:
         checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
         assert [r.divergence for r in checked.inputs if not r.agrees] == []
@@ -66,3 +74,10 @@ def test_small_records_hold_each_channels_pairs_and_requantization():
     assert record[9] == (2 * zero_point(graph.tensors[op.outputs[0]]) + 1) << (-shift - 1)
     network = render(graph, plan_memory(graph)).files["network.c"]
     assert network.count("md_depthwise_s8_small(") == 4 and network.count("md_depthwise_s8_grouped_folded(") == 1
+
+
+def test_only_the_stride_2_layers_take_the_rolled_twin():
+    graph = small_images(Loops.ROLLED)
+    assert [has_rolled_loops(graph, op) for op in graph.operators] == [False, True, False, True, False]
+    network = render(graph, plan_memory(graph)).files["network.c"]
+    assert network.count("md_depthwise_s8_small(") == 2 and network.count("md_depthwise_s8_small_rolled(") == 2

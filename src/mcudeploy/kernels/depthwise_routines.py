@@ -33,11 +33,13 @@ class FoldedEntry(NamedTuple):
 
 def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedEntry:
     """The kernel entry of a grouped int8 layer with a folded record: md_depthwise_s8_small (3x3
-    outputs), md_depthwise_s8_grouped_six (6x6 planes, `loops` unrolled), md_depthwise_s8_grouped_rows
-    with its md_dw_fused_rows instance (or md_dw_fused_tall one, `loops` its chunks' length),
-    md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded."""
+    outputs; `loops` rolled at stride 2, its _rolled twin), md_depthwise_s8_grouped_six (6x6 planes,
+    `loops` unrolled), md_depthwise_s8_grouped_rows with its md_dw_fused_rows instance (or md_dw_fused_tall
+    one, `loops` its chunks' length), md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else
+    md_depthwise_s8_grouped_folded."""
     if small_image(params.window, (params.batches, params.input_h, params.input_w, params.input_c), params.output_c):
-        return FoldedEntry("md_depthwise_s8_small", source="md_depthwise_small_dsp.c")
+        rolled = small_rolled(params) and loops == Loops.ROLLED
+        return FoldedEntry("md_depthwise_s8_small" + ("_rolled" if rolled else ""), source="md_depthwise_small_dsp.c")
     if six_by_six(params) and loops == Loops.UNROLLED:
         return FoldedEntry("md_depthwise_s8_grouped_six")
     tall = tall_routine(params)
@@ -47,6 +49,14 @@ def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedE
     if wide_copy(params):
         return FoldedEntry("md_depthwise_s8_grouped_wide", "md_dw_copy_wide_4", "md_depthwise_copy_dsp.c")
     return FoldedEntry("md_depthwise_s8_grouped_folded")
+
+
+def small_rolled(params: WindowParams) -> bool:
+    """Whether a folded layer takes md_depthwise_s8_small from a 6x6 image at stride 2 (`small_image`),
+    whose md_dw_small_s2_layer (2.6 KB unrolled, run once a group of 4 channels: a 1 KB flash cache
+    misses its every line on every group) has a rolled twin (0.7 KB): a layer that has both ways, `Loops`."""
+    shape = (params.batches, params.input_h, params.input_w, params.input_c)
+    return params.stride_w == 2 and small_image(params.window, shape, params.output_c)
 
 
 def _oriented(params: WindowParams) -> tuple[WindowParams, int, int]:

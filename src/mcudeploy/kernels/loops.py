@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.kernels.contracts import narrow_pointwise_records_bytes
-from mcudeploy.kernels.depthwise_routines import six_by_six, tall_routine
+from mcudeploy.kernels.depthwise_routines import six_by_six, small_rolled, tall_routine
 from mcudeploy.params.conv import WindowParams, prepare
 from mcudeploy.params.requantization import requantization
 
@@ -63,15 +63,16 @@ def walk_both_ways(params: WindowParams) -> bool:
 def has_rolled_loops(graph: Graph, op: Operator) -> bool:
     """Whether a layer, on the variant set on it, takes a kernel with its hot loop both ways: a grouped
     int8 depthwise layer with a folded record and 6x6 planes (md_depthwise_s8_grouped_six unrolled, else
-    md_dw_fused_blocks' loop) or a tall image's planes made for (md_dw_fused_tall, else its _rolled form), or an
-    int16-weight convolution with the walk's records of a walk made both ways or a stem of ROLLED_STEMS
-    (md_conv_s8_w16, md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way)."""
+    md_dw_fused_blocks' loop), a 3x3 output from a 6x6 image (md_depthwise_s8_small, its _rolled twin) or a
+    tall image's planes made for (md_dw_fused_tall, else its _rolled form), or an int16-weight convolution
+    with the walk's records of a walk made both ways or a stem of ROLLED_STEMS (md_conv_s8_w16,
+    md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way)."""
     record = requantization(op, graph) if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D") else None
     if record is None:
         return False
     if op.op_type == "DEPTHWISE_CONV_2D" and record.folds is not None:
         params = prepare(op, graph)
-        return six_by_six(params) or tall_routine(params) is not None
+        return six_by_six(params) or small_rolled(params) or tall_routine(params) is not None
     if op.op_type != "CONV_2D" or record.walk is None:
         return False
     params = prepare(op, graph)
