@@ -368,6 +368,63 @@ __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __a
             "pop {r4-r11, pc}");
 }
 
+#if !MD_W16_DUAL_ISSUE
+/* md_conv_s8_w16_rolled's fill of a group whose windows lie inside the image (input_c a multiple of
+ * 16, no horizontal dilation, the input word-aligned): column after column, each window row's
+ * filter_w pixels, contiguous in the input, widened into the column's slots, which run on through
+ * the rows. Every shared pixel is widened once per column that reads it (fill_block_words widens it
+ * once), but the loop is 0.1 KB: with walk_pairs_rolled and the group loop it stays in a 1 KB flash
+ * cache, where fill_block_words's 1.1 KB evicts the walk once per group. */
+typedef struct {
+    const int8_t *source;  /* column 0's first value in the window's top row */
+    int16x2_t offsets;
+    int32_t row_gap;       /* from a window row's end to the next row's start, in bytes */
+    int32_t pixel_step;    /* from a column's source to the next column's: stride_w * input_c */
+    int32_t run;           /* a window row's values: filter_w * input_c */
+    int32_t back;          /* from a column's slots' end to the next column's first: 8 * run * filter_h - 4 */
+    int32_t rows;          /* filter_h */
+} group_fill;
+
+/* r0 the source, r1 the slot, r2 the column's source, r3 the offsets, r4-r7 a pass's 16 values,
+ * r8 and r9 a word's pairs, r10 row_gap, r11 pixel_step, r12 the row's end, lr the rows left;
+ * [sp] the columns left, [sp, #4] the run, [sp, #8] back, [sp, #12] the rows. */
+__attribute__((naked, noinline)) static void fill_group_rolled(const group_fill *fill __attribute__((unused)),
+                                                               int16_t *scratch __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "ldm r0, {r2-r8}\n\t"
+            "mov r12, #4\n\t"
+            "push {r6-r8}\n\t"
+            "push {r12}\n\t"
+            "mov r10, r4\n\t"
+            "mov r11, r5\n\t"
+            "41:\n\t"
+            "mov r0, r2\n\t"
+            "ldr lr, [sp, #12]\n\t"
+            "42:\n\t"
+            "ldr r12, [sp, #4]\n\t"
+            "add r12, r0, r12\n\t"
+            "43:\n\t"
+            "ldm r0!, {r4-r7}\n\t" ROW_WORD_1("r4", "0", "16") ROW_WORD_1("r5", "32", "48")
+                ROW_WORD_1("r6", "64", "80") ROW_WORD_1("r7", "96", "112")
+            "add r1, r1, #128\n\t"
+            "cmp r0, r12\n\t"
+            "bne 43b\n\t"
+            "add r0, r0, r10\n\t"
+            "subs lr, lr, #1\n\t"
+            "bne 42b\n\t"
+            "ldr r12, [sp, #8]\n\t"
+            "sub r1, r1, r12\n\t"
+            "add r2, r2, r11\n\t"
+            "ldr r12, [sp]\n\t"
+            "subs r12, r12, #1\n\t"
+            "str r12, [sp]\n\t"
+            "bne 41b\n\t"
+            "add sp, sp, #16\n\t"
+            "pop {r4-r11, pc}");
+}
+#endif
+
 #undef ROW_END
 #undef ROW_START
 #undef ROW_NEXT_LOW
@@ -1653,6 +1710,61 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     }
 }
 
+#if !MD_W16_DUAL_ISSUE
+/* md_conv_s8_w16_rolled's run of `count` groups of one output row from `out` on, their windows inside
+ * the image (fill->source group 0's): each filled by fill_group_rolled and walked by walk_pairs_rolled,
+ * the two and this loop in well under a 1 KB flash cache together. */
+static MD_NOINLINE void inside_groups(group_fill *fill, pair_walk *pairs, const int16_t *filter,
+                                      const int32_t *records, int32_t count, int8_t *out)
+{
+    const int32_t step = COLUMNS * pairs->stride;
+    const int32_t pair_channels = pairs->end - pairs->out;
+    for (; count > 0; --count, out += step, fill->source += COLUMNS * fill->pixel_step) {
+        fill_group_rolled(fill, (int16_t *)pairs->values);
+        pairs->weights = filter;
+        pairs->records = records;
+        pairs->out = out;
+        pairs->end = out + pair_channels;
+        walk_pairs_rolled(pairs);
+    }
+}
+
+/* The groups from `pixel` on that inside_groups takes (0 where it takes none): in one output row, their
+ * windows inside the image, `fill` set for the first. */
+static MD_NOINLINE int32_t inside_run(const conv_w16_job *job, int32_t batch, int32_t pixel, group_fill *fill)
+{
+    const md_window_params *p = job->p;
+    const int32_t oy = pixel / p->output_w;
+    const int32_t ox = pixel - oy * p->output_w;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t last_row = p->input_h - (p->filter_h - 1) * p->dilation_h; /* a window's rows from y0 < it */
+    int32_t first_ox;
+    int32_t last_ox;
+    inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
+    last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
+    if (ox < first_ox || ox > last_ox || !md_inside(y0, last_row)) {
+        return 0;
+    }
+    fill->source = job->input +
+                   ((batch * p->input_h + y0) * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) * p->input_c;
+    fill->offsets = offset_pairs(p);
+    fill->run = p->filter_w * p->input_c;
+    fill->row_gap = p->dilation_h * p->input_w * p->input_c - fill->run;
+    fill->pixel_step = p->stride_w * p->input_c;
+    fill->back = 8 * fill->run * p->filter_h - 4;
+    fill->rows = p->filter_h;
+    return md_min_i32((last_ox - ox) / COLUMNS + 1, (p->output_h * p->output_w - pixel) / COLUMNS);
+}
+
+/* inside_groups takes the layer's groups inside the image: walk_pairs_rolled's, group_fill's shapes. */
+static int inside_groups_fit(const conv_w16_job *job, walk_function walk)
+{
+    const md_window_params *p = job->p;
+    return walk == walk_pairs_rolled && (p->output_c & 1) == 0 && (p->input_c & 15) == 0 && p->dilation_w == 1 &&
+           ((uintptr_t)job->input & 3) == 0;
+}
+#endif
+
 static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
                              const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                              const int32_t *walk_records, int8_t *output, int16_t *scratch, int rolled)
@@ -1664,6 +1776,9 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     int mode;
     int walk;
     int stem;
+#if !MD_W16_DUAL_ISSUE
+    int inside;
+#endif
     int32_t batch;
     int32_t pixel;
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
@@ -1689,10 +1804,30 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     }
     group_walk = walk_for(job.depth, p->output_c, rolled);
     lone_walk = walk_for(job.depth, 0, rolled);
+#if !MD_W16_DUAL_ISSUE
+    inside = inside_groups_fit(&job, group_walk);
+#endif
     for (batch = 0; batch < p->batches; ++batch) {
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
+#if !MD_W16_DUAL_ISSUE
+            if (walk && inside && count == COLUMNS) {
+                group_fill fill;
+                const int32_t run = inside_run(&job, batch, pixel, &fill);
+                if (run > 0) {
+                    pair_walk pairs;
+                    pairs.values = scratch;
+                    pairs.pair_bytes = 4 * job.depth;
+                    pairs.stride = p->output_c;
+                    pairs.out = out;
+                    pairs.end = out + p->output_c;
+                    inside_groups(&fill, &pairs, filter, walk_records, run, out);
+                    pixel += (run - 1) * COLUMNS;
+                    continue;
+                }
+            }
+#endif
             if (walk && count < COLUMNS && !stem && lone_walk_fits(&job)) {
                 lone_pixels(&job, mode, walk_records, batch, pixel, count, out, scratch);
                 continue;
