@@ -369,41 +369,49 @@ __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __a
 }
 
 #if !MD_W16_DUAL_ISSUE
-/* md_conv_s8_w16_rolled's fill of a group whose windows lie inside the image (input_c a multiple of
- * 16, no horizontal dilation, the input word-aligned): column after column, each window row's
- * filter_w pixels, contiguous in the input, widened into the column's slots, which run on through
- * the rows. Every shared pixel is widened once per column that reads it (fill_block_words widens it
- * once), but the loop is 0.1 KB: with walk_pairs_rolled and the group loop it stays in a 1 KB flash
- * cache, where fill_block_words's 1.1 KB evicts the walk once per group. */
+/* md_conv_s8_w16_rolled's fill of a group of one output row (input_c a multiple of 16, no horizontal
+ * dilation, the input word-aligned): column after column, each window row's pixels inside the image,
+ * contiguous in the input, widened into the column's slots (row_fill_at and edge_fill_at zero the
+ * others). Every shared pixel is widened once per column that reads it (fill_block_words widens it
+ * once), but the loop is 0.1 KB: with walk_pairs_rolled and the group loop it stays in a 1 KB flash cache, where
+ * fill_block_words's 1.1 KB evicts the walk once per group. */
 typedef struct {
-    const int8_t *source;  /* column 0's first value in the window's top row */
+    const int8_t *source; /* the column's first value read, in its window's first row inside the image */
+    int16_t *slot;        /* where it goes */
+    int32_t run;          /* the values read a row: a multiple of 16 */
+    int32_t row_gap;      /* from a row's last value read to the next row's first, in bytes */
+    int32_t slot_gap;     /* from a row's last slot written to the next row's first, in bytes */
+} column_fill;
+
+typedef struct {
     int16x2_t offsets;
-    int32_t row_gap;       /* from a window row's end to the next row's start, in bytes */
-    int32_t pixel_step;    /* from a column's source to the next column's: stride_w * input_c */
-    int32_t run;           /* a window row's values: filter_w * input_c */
-    int32_t back;          /* from a column's slots' end to the next column's first: 8 * run * filter_h - 4 */
-    int32_t rows;          /* filter_h */
+    int32_t rows; /* the window rows inside the image: at least 1 */
+    column_fill column[COLUMNS];
 } group_fill;
 
-/* r0 the source, r1 the slot, r2 the column's source, r3 the offsets, r4-r7 a pass's 16 values,
- * r8 and r9 a word's pairs, r10 row_gap, r11 pixel_step, r12 the row's end, lr the rows left;
- * [sp] the columns left, [sp, #4] the run, [sp, #8] back, [sp, #12] the rows. */
+MD_STATIC_CHECK(group_fill_layout, sizeof(column_fill) == 20 && sizeof(group_fill) == 8 + COLUMNS * 20);
+
+/* `shift` bytes on from the group `fill` describes (a run of groups at the same rows and pixels of
+ * their windows, inside_groups's). r0 the source, r1 the slot, r2 the run, r3 the offsets, r4-r7 a
+ * pass's 16 values, r8 and r9 a word's pairs, r10 row_gap, r11 slot_gap, r12 the row's end, lr the
+ * rows left; [sp] the next column's record, [sp, #4] the shift, [sp, #8] the columns left, [sp, #12]
+ * the rows. */
 __attribute__((naked, noinline)) static void fill_group_rolled(const group_fill *fill __attribute__((unused)),
-                                                               int16_t *scratch __attribute__((unused)))
+                                                               int32_t shift __attribute__((unused)))
 {
     __asm__("push {r4-r11, lr}\n\t"
-            "ldm r0, {r2-r8}\n\t"
-            "mov r12, #4\n\t"
-            "push {r6-r8}\n\t"
-            "push {r12}\n\t"
-            "mov r10, r4\n\t"
-            "mov r11, r5\n\t"
+            "ldm r0!, {r3, r4}\n\t"
+            "mov r2, #4\n\t" /* COLUMNS */
+            "push {r0, r1, r2, r4}\n\t"
             "41:\n\t"
-            "mov r0, r2\n\t"
+            "ldr r12, [sp]\n\t"
+            "ldm r12!, {r0, r1, r2, r10, r11}\n\t"
+            "str r12, [sp]\n\t"
+            "ldr r12, [sp, #4]\n\t"
+            "add r0, r0, r12\n\t"
             "ldr lr, [sp, #12]\n\t"
             "42:\n\t"
-            "ldr r12, [sp, #4]\n\t"
-            "add r12, r0, r12\n\t"
+            "add r12, r0, r2\n\t"
             "43:\n\t"
             "ldm r0!, {r4-r7}\n\t" ROW_WORD_1("r4", "0", "16") ROW_WORD_1("r5", "32", "48")
                 ROW_WORD_1("r6", "64", "80") ROW_WORD_1("r7", "96", "112")
@@ -411,14 +419,12 @@ __attribute__((naked, noinline)) static void fill_group_rolled(const group_fill 
             "cmp r0, r12\n\t"
             "bne 43b\n\t"
             "add r0, r0, r10\n\t"
+            "add r1, r1, r11\n\t"
             "subs lr, lr, #1\n\t"
             "bne 42b\n\t"
             "ldr r12, [sp, #8]\n\t"
-            "sub r1, r1, r12\n\t"
-            "add r2, r2, r11\n\t"
-            "ldr r12, [sp]\n\t"
             "subs r12, r12, #1\n\t"
-            "str r12, [sp]\n\t"
+            "str r12, [sp, #8]\n\t"
             "bne 41b\n\t"
             "add sp, sp, #16\n\t"
             "pop {r4-r11, pc}");
@@ -1711,57 +1717,148 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
 }
 
 #if !MD_W16_DUAL_ISSUE
-/* md_conv_s8_w16_rolled's run of `count` groups of one output row from `out` on, their windows inside
- * the image (fill->source group 0's): each filled by fill_group_rolled and walked by walk_pairs_rolled,
- * the two and this loop in well under a 1 KB flash cache together. */
-static MD_NOINLINE void inside_groups(group_fill *fill, pair_walk *pairs, const int16_t *filter,
-                                      const int32_t *records, int32_t count, int8_t *out)
+/* md_conv_s8_w16_rolled's run of `count` groups of one output row (pairs->out group 0's), their windows
+ * at the same rows and pixels, `shift` and then each `step` input bytes on from `fill`'s group: each filled by fill_group_rolled
+ * and walked by walk_pairs_rolled, the two and this loop in a 1 KB flash cache together. */
+static MD_NOINLINE void fill_and_walk(const group_fill *fill, int32_t shift, int32_t step, pair_walk *pairs,
+                                      int32_t count)
 {
-    const int32_t step = COLUMNS * pairs->stride;
-    const int32_t pair_channels = pairs->end - pairs->out;
-    for (; count > 0; --count, out += step, fill->source += COLUMNS * fill->pixel_step) {
-        fill_group_rolled(fill, (int16_t *)pairs->values);
-        pairs->weights = filter;
+    const int16_t *const weights = pairs->weights;
+    const int32_t *const records = pairs->records;
+    const int32_t outputs = COLUMNS * pairs->stride;
+    for (; count > 0; --count, shift += step, pairs->out += outputs, pairs->end += outputs) {
+        fill_group_rolled(fill, shift);
+        pairs->weights = weights;
         pairs->records = records;
-        pairs->out = out;
-        pairs->end = out + pair_channels;
         walk_pairs_rolled(pairs);
     }
 }
 
-/* The groups from `pixel` on that inside_groups takes (0 where it takes none): in one output row, their
- * windows inside the image, `fill` set for the first. */
-static MD_NOINLINE int32_t inside_run(const conv_w16_job *job, int32_t batch, int32_t pixel, group_fill *fill)
+/* The window rows inside the image of output row `oy`'s groups into `fill`, the others' slots zeroed
+ * (no fill of the row writes them), the columns those of the group at output column `first_ox` as if
+ * every pixel of its windows lay inside the image: the count of rows (0: none, fill_group_rolled does
+ * not take the row). */
+static MD_NOINLINE int32_t row_fill_at(const conv_w16_job *job, int32_t batch, int32_t oy, int32_t first_ox,
+                                       group_fill *fill, int16_t *scratch)
 {
     const md_window_params *p = job->p;
-    const int32_t oy = pixel / p->output_w;
-    const int32_t ox = pixel - oy * p->output_w;
     const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
-    const int32_t last_row = p->input_h - (p->filter_h - 1) * p->dilation_h; /* a window's rows from y0 < it */
-    int32_t first_ox;
-    int32_t last_ox;
-    inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
-    last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
-    if (ox < first_ox || ox > last_ox || !md_inside(y0, last_row)) {
-        return 0;
+    const int32_t row_values = p->filter_w * COLUMNS * p->input_c;
+    int32_t first_row = 0;
+    int32_t fy;
+    int32_t c;
+    fill->rows = 0;
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        if (!md_inside(y0 + fy * p->dilation_h, p->input_h)) {
+            memset(scratch + fy * row_values, 0, (size_t)row_values * sizeof *scratch);
+        } else if (fill->rows++ == 0) {
+            first_row = fy;
+        }
     }
-    fill->source = job->input +
-                   ((batch * p->input_h + y0) * p->input_w + md_window_origin(ox, p->stride_w, p->pad_left)) * p->input_c;
     fill->offsets = offset_pairs(p);
-    fill->run = p->filter_w * p->input_c;
-    fill->row_gap = p->dilation_h * p->input_w * p->input_c - fill->run;
-    fill->pixel_step = p->stride_w * p->input_c;
-    fill->back = 8 * fill->run * p->filter_h - 4;
-    fill->rows = p->filter_h;
-    return md_min_i32((last_ox - ox) / COLUMNS + 1, (p->output_h * p->output_w - pixel) / COLUMNS);
+    for (c = 0; c < COLUMNS; ++c) {
+        column_fill *const column = &fill->column[c];
+        column->source = job->input + ((batch * p->input_h + y0 + first_row * p->dilation_h) * p->input_w +
+                                       md_window_origin(first_ox + c, p->stride_w, p->pad_left)) *
+                                          p->input_c;
+        column->slot = scratch + first_row * row_values + 2 * c;
+        column->run = p->filter_w * p->input_c;
+        column->row_gap = p->dilation_h * p->input_w * p->input_c - column->run;
+        column->slot_gap = 0;
+    }
+    return fill->rows;
 }
 
-/* inside_groups takes the layer's groups inside the image: walk_pairs_rolled's, group_fill's shapes. */
-static int inside_groups_fit(const conv_w16_job *job, walk_function walk)
+/* The group at output column `ox` of `row`'s output row (row_fill_at's, for `first_ox`) into `edge`,
+ * each column's pixels outside the image left out and their slots zeroed: 0 where a column reads none
+ * of a window row's pixels (fill_group_rolled does not take it). */
+static MD_NOINLINE int edge_fill_at(const md_window_params *p, const group_fill *row, int32_t first_ox, int32_t ox,
+                                    group_fill *edge)
+{
+    const int32_t channels = p->input_c;
+    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+    const int32_t first = md_max_i32(-x0, 0); /* the span's pixels inside the image: first <= k < last */
+    const int32_t last = p->input_w - x0;
+    const int32_t row_values = p->filter_w * COLUMNS * channels;
+    int32_t c;
+    edge->offsets = row->offsets;
+    edge->rows = row->rows;
+    for (c = 0; c < COLUMNS; ++c) {
+        const int32_t low = md_max_i32(first - c * p->stride_w, 0); /* the column's pixels outside */
+        const int32_t high = md_max_i32(c * p->stride_w + p->filter_w - last, 0);
+        column_fill *const column = &edge->column[c];
+        int16_t *slot = row->column[c].slot;
+        int32_t fy;
+        int32_t k;
+        if (low + high >= p->filter_w) {
+            return 0;
+        }
+        column->source = row->column[c].source + ((ox - first_ox) * p->stride_w + low) * channels;
+        column->slot = slot + low * COLUMNS * channels;
+        column->run = row->column[c].run - (low + high) * channels;
+        column->row_gap = row->column[c].row_gap + (low + high) * channels;
+        column->slot_gap = 8 * channels * (low + high);
+        for (fy = 0; fy < row->rows && low + high > 0; ++fy, slot += row_values) {
+            for (k = 0; k < p->filter_w; ++k) {
+                if (k < low || k >= p->filter_w - high) {
+                    zero_into(channels >> 2, slot + k * COLUMNS * channels, 0, 1);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+/* md_conv_s8_w16_rolled's groups of a batch's image (output_w a multiple of 4): output row after output
+ * row, the run of groups inside the image filled and walked by fill_and_walk, the groups at the edges
+ * too where fill_group_rolled takes them, the others by fill_columns. */
+static MD_NOINLINE void rolled_rows(const conv_w16_job *job, int32_t batch, const int32_t *records, int8_t *output,
+                                    int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t step = COLUMNS * p->stride_w * p->input_c;
+    const int32_t outputs = COLUMNS * p->output_c;
+    int8_t *out = output + batch * p->output_h * p->output_w * p->output_c;
+    pair_walk pairs;
+    int32_t first_ox;
+    int32_t last_ox;
+    int32_t oy;
+    inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
+    last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
+    pairs.values = scratch;
+    pairs.weights = job->filter;
+    pairs.pair_bytes = 4 * job->depth;
+    pairs.records = records;
+    pairs.stride = p->output_c;
+    for (oy = 0; oy < p->output_h; ++oy) {
+        group_fill row;
+        group_fill edge;
+        const int32_t rows = row_fill_at(job, batch, oy, first_ox, &row, scratch);
+        int32_t ox;
+        for (ox = 0; ox < p->output_w; ox += COLUMNS, out += outputs) {
+            pairs.out = out;
+            pairs.end = out + p->output_c;
+            if (rows > 0 && ox >= first_ox && ox <= last_ox) {
+                const int32_t count = (last_ox - ox) / COLUMNS + 1;
+                fill_and_walk(&row, (ox - first_ox) * p->stride_w * p->input_c, step, &pairs, count);
+                ox += (count - 1) * COLUMNS;
+                out += (count - 1) * outputs;
+            } else if (rows > 0 && edge_fill_at(p, &row, first_ox, ox, &edge)) {
+                fill_and_walk(&edge, 0, step, &pairs, 1);
+            } else {
+                fill_columns(job, batch, oy * p->output_w + ox, COLUMNS, scratch);
+                walk_pairs_rolled(&pairs);
+            }
+        }
+    }
+}
+
+/* fill_and_walk takes the layer's groups: walk_pairs_rolled's, group_fill's shapes. */
+static int fill_and_walk_fits(const conv_w16_job *job, walk_function walk)
 {
     const md_window_params *p = job->p;
     return walk == walk_pairs_rolled && (p->output_c & 1) == 0 && (p->input_c & 15) == 0 && p->dilation_w == 1 &&
-           ((uintptr_t)job->input & 3) == 0;
+           p->output_w % COLUMNS == 0 && ((uintptr_t)job->input & 3) == 0;
 }
 #endif
 
@@ -1777,7 +1874,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     int walk;
     int stem;
 #if !MD_W16_DUAL_ISSUE
-    int inside;
+    int rolled_fill;
 #endif
     int32_t batch;
     int32_t pixel;
@@ -1805,29 +1902,18 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     group_walk = walk_for(job.depth, p->output_c, rolled);
     lone_walk = walk_for(job.depth, 0, rolled);
 #if !MD_W16_DUAL_ISSUE
-    inside = inside_groups_fit(&job, group_walk);
+    rolled_fill = fill_and_walk_fits(&job, group_walk);
 #endif
     for (batch = 0; batch < p->batches; ++batch) {
+#if !MD_W16_DUAL_ISSUE
+        if (walk && rolled_fill) {
+            rolled_rows(&job, batch, walk_records, output, scratch);
+            continue;
+        }
+#endif
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
-#if !MD_W16_DUAL_ISSUE
-            if (walk && inside && count == COLUMNS) {
-                group_fill fill;
-                const int32_t run = inside_run(&job, batch, pixel, &fill);
-                if (run > 0) {
-                    pair_walk pairs;
-                    pairs.values = scratch;
-                    pairs.pair_bytes = 4 * job.depth;
-                    pairs.stride = p->output_c;
-                    pairs.out = out;
-                    pairs.end = out + p->output_c;
-                    inside_groups(&fill, &pairs, filter, walk_records, run, out);
-                    pixel += (run - 1) * COLUMNS;
-                    continue;
-                }
-            }
-#endif
             if (walk && count < COLUMNS && !stem && lone_walk_fits(&job)) {
                 lone_pixels(&job, mode, walk_records, batch, pixel, count, out, scratch);
                 continue;
