@@ -391,44 +391,53 @@ typedef struct {
 
 MD_STATIC_CHECK(group_fill_layout, sizeof(column_fill) == 20 && sizeof(group_fill) == 8 + COLUMNS * 20);
 
+/* A word's two pairs of values, widened, into the slot (r1) at `even_at` and `odd_at`: low registers
+ * throughout, so that the stores take 16-bit encodings (the loop in fewer flash cache lines). */
+#define FILL_WORD(word, even_at, odd_at)                                                                         \
+    "sxtab16 r4, r3, " word "\n\t"                                                                          \
+    "sxtab16 r5, r3, " word ", ror #8\n\t"                                                                  \
+    "str r4, [r1, #" even_at "]\n\t"                                                                        \
+    "str r5, [r1, #" odd_at "]\n\t"
+
 /* `shift` bytes on from the group `fill` describes (a run of groups at the same rows and pixels of
- * their windows, inside_groups's). r0 the source, r1 the slot, r2 the run, r3 the offsets, r4-r7 a
- * pass's 16 values, r8 and r9 a word's pairs, r10 row_gap, r11 slot_gap, r12 the row's end, lr the
- * rows left; [sp] the next column's record, [sp, #4] the shift, [sp, #8] the columns left, [sp, #12]
- * the rows. */
+ * their windows, fill_and_walk's). r0 the source, r1 the slot, r2 the run, r3 the offsets, r4 and r5
+ * a word's pairs, r6 row_gap, r7 slot_gap, r8-r11 a pass's 16 values, r12 the row's end, lr the rows
+ * left; [sp] the next column's record, [sp, #4] the shift, [sp, #8] the columns left, [sp, #12] the
+ * rows. */
 __attribute__((naked, noinline)) static void fill_group_rolled(const group_fill *fill __attribute__((unused)),
                                                                int32_t shift __attribute__((unused)))
 {
     __asm__("push {r4-r11, lr}\n\t"
             "ldm r0!, {r3, r4}\n\t"
-            "mov r2, #4\n\t" /* COLUMNS */
+            "movs r2, #4\n\t" /* COLUMNS */
             "push {r0, r1, r2, r4}\n\t"
             "41:\n\t"
-            "ldr r12, [sp]\n\t"
-            "ldm r12!, {r0, r1, r2, r10, r11}\n\t"
-            "str r12, [sp]\n\t"
-            "ldr r12, [sp, #4]\n\t"
-            "add r0, r0, r12\n\t"
+            "ldr r4, [sp]\n\t"
+            "ldm r4!, {r0, r1, r2, r6, r7}\n\t"
+            "str r4, [sp]\n\t"
+            "ldr r4, [sp, #4]\n\t"
+            "add r0, r4\n\t"
             "ldr lr, [sp, #12]\n\t"
             "42:\n\t"
             "add r12, r0, r2\n\t"
             "43:\n\t"
-            "ldm r0!, {r4-r7}\n\t" ROW_WORD_1("r4", "0", "16") ROW_WORD_1("r5", "32", "48")
-                ROW_WORD_1("r6", "64", "80") ROW_WORD_1("r7", "96", "112")
-            "add r1, r1, #128\n\t"
+            "ldm r0!, {r8-r11}\n\t" FILL_WORD("r8", "0", "16") FILL_WORD("r9", "32", "48")
+                FILL_WORD("r10", "64", "80") FILL_WORD("r11", "96", "112")
+            "adds r1, #128\n\t"
             "cmp r0, r12\n\t"
             "bne 43b\n\t"
-            "add r0, r0, r10\n\t"
-            "add r1, r1, r11\n\t"
+            "add r0, r6\n\t"
+            "add r1, r7\n\t"
             "subs lr, lr, #1\n\t"
             "bne 42b\n\t"
-            "ldr r12, [sp, #8]\n\t"
-            "subs r12, r12, #1\n\t"
-            "str r12, [sp, #8]\n\t"
+            "ldr r4, [sp, #8]\n\t"
+            "subs r4, #1\n\t"
+            "str r4, [sp, #8]\n\t"
             "bne 41b\n\t"
-            "add sp, sp, #16\n\t"
+            "add sp, #16\n\t"
             "pop {r4-r11, pc}");
 }
+#undef FILL_WORD
 #endif
 
 #undef ROW_END
@@ -1769,82 +1778,126 @@ static MD_NOINLINE int32_t row_fill_at(const conv_w16_job *job, int32_t batch, i
     return fill->rows;
 }
 
+/* The pixels of column `c` of the group at output column `ox` before and after those inside the image. */
+static void column_outside(const md_window_params *p, int32_t ox, int32_t c, int32_t *low, int32_t *high)
+{
+    const int32_t x = md_window_origin(ox + c, p->stride_w, p->pad_left);
+    *low = md_max_i32(-x, 0);
+    *high = md_max_i32(x + p->filter_w - p->input_w, 0);
+}
+
 /* The group at output column `ox` of `row`'s output row (row_fill_at's, for `first_ox`) into `edge`,
- * each column's pixels outside the image left out and their slots zeroed: 0 where a column reads none
- * of a window row's pixels (fill_group_rolled does not take it). */
+ * each column's pixels outside the image left out (zero_outside zeros their slots): 0 where a column
+ * reads none of a window row's pixels (fill_group_rolled does not take it). */
 static MD_NOINLINE int edge_fill_at(const md_window_params *p, const group_fill *row, int32_t first_ox, int32_t ox,
                                     group_fill *edge)
 {
     const int32_t channels = p->input_c;
-    const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-    const int32_t first = md_max_i32(-x0, 0); /* the span's pixels inside the image: first <= k < last */
-    const int32_t last = p->input_w - x0;
-    const int32_t row_values = p->filter_w * COLUMNS * channels;
     int32_t c;
     edge->offsets = row->offsets;
     edge->rows = row->rows;
     for (c = 0; c < COLUMNS; ++c) {
-        const int32_t low = md_max_i32(first - c * p->stride_w, 0); /* the column's pixels outside */
-        const int32_t high = md_max_i32(c * p->stride_w + p->filter_w - last, 0);
         column_fill *const column = &edge->column[c];
-        int16_t *slot = row->column[c].slot;
-        int32_t fy;
-        int32_t k;
+        int32_t low;
+        int32_t high;
+        column_outside(p, ox, c, &low, &high);
         if (low + high >= p->filter_w) {
             return 0;
         }
         column->source = row->column[c].source + ((ox - first_ox) * p->stride_w + low) * channels;
-        column->slot = slot + low * COLUMNS * channels;
+        column->slot = row->column[c].slot + low * COLUMNS * channels;
         column->run = row->column[c].run - (low + high) * channels;
         column->row_gap = row->column[c].row_gap + (low + high) * channels;
         column->slot_gap = 8 * channels * (low + high);
-        for (fy = 0; fy < row->rows && low + high > 0; ++fy, slot += row_values) {
-            for (k = 0; k < p->filter_w; ++k) {
-                if (k < low || k >= p->filter_w - high) {
-                    zero_into(channels >> 2, slot + k * COLUMNS * channels, 0, 1);
-                }
-            }
-        }
     }
     return 1;
 }
 
+/* Zeros into the slots of the group at output column `ox`'s pixels outside the image, in `row`'s
+ * window rows inside it (edge_fill_at's group: the groups filled since may have written them). */
+static MD_NOINLINE void zero_outside(const md_window_params *p, const group_fill *row, int32_t ox)
+{
+    const int32_t tap = COLUMNS * p->input_c;
+    const int32_t row_values = p->filter_w * tap;
+    int32_t c;
+    for (c = 0; c < COLUMNS; ++c) {
+        int16_t *slot = row->column[c].slot;
+        int32_t low;
+        int32_t high;
+        int32_t fy;
+        int32_t k;
+        column_outside(p, ox, c, &low, &high);
+        for (fy = 0; fy < row->rows && low + high > 0; ++fy, slot += row_values) {
+            for (k = 0; k < p->filter_w; ++k) {
+                if (k < low || k >= p->filter_w - high) {
+                    zero_into(p->input_c >> 2, slot + k * tap, 0, 1);
+                }
+            }
+        }
+    }
+}
+
 /* md_conv_s8_w16_rolled's groups of a batch's image (output_w a multiple of 4): output row after output
  * row, the run of groups inside the image filled and walked by fill_and_walk, the groups at the edges
- * too where fill_group_rolled takes them, the others by fill_columns. */
+ * too where fill_group_rolled takes them, the others by fill_columns. The fills of the row's group
+ * inside the image and of its first and last groups are set once for every output row whose window
+ * rows all lie inside the image (`shift` on from the first's), so that such a row runs through little
+ * more code than fill_and_walk's. */
 static MD_NOINLINE void rolled_rows(const conv_w16_job *job, int32_t batch, const int32_t *records, int8_t *output,
                                     int16_t *scratch)
 {
     const md_window_params *p = job->p;
     const int32_t step = COLUMNS * p->stride_w * p->input_c;
     const int32_t outputs = COLUMNS * p->output_c;
+    const int32_t last_row = p->input_h - (p->filter_h - 1) * p->dilation_h; /* a window's rows from y0 < it */
+    const int32_t last_group = p->output_w - COLUMNS;
     int8_t *out = output + batch * p->output_h * p->output_w * p->output_c;
+    group_fill row;
+    group_fill left;
+    group_fill right;
     pair_walk pairs;
     int32_t first_ox;
     int32_t last_ox;
+    int32_t base_y0 = 0; /* the output row the fills were set for */
+    int32_t rows = 0;
+    int set_inside = 0; /* they were set for a row whose window rows lie inside the image */
+    int left_fits = 0;
+    int right_fits = 0;
     int32_t oy;
     inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
-    last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
+    last_ox = md_min_i32(last_ox, last_group);
     pairs.values = scratch;
     pairs.weights = job->filter;
     pairs.pair_bytes = 4 * job->depth;
     pairs.records = records;
     pairs.stride = p->output_c;
     for (oy = 0; oy < p->output_h; ++oy) {
-        group_fill row;
-        group_fill edge;
-        const int32_t rows = row_fill_at(job, batch, oy, first_ox, &row, scratch);
+        const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+        const int inside = md_inside(y0, last_row);
+        int32_t shift;
         int32_t ox;
+        if (!(inside && set_inside)) {
+            rows = row_fill_at(job, batch, oy, first_ox, &row, scratch);
+            left_fits = rows > 0 && edge_fill_at(p, &row, first_ox, 0, &left);
+            right_fits = rows > 0 && edge_fill_at(p, &row, first_ox, last_group, &right);
+            base_y0 = y0;
+            set_inside = inside;
+        }
+        shift = (y0 - base_y0) * p->input_w * p->input_c;
         for (ox = 0; ox < p->output_w; ox += COLUMNS, out += outputs) {
+            group_fill edge;
             pairs.out = out;
             pairs.end = out + p->output_c;
             if (rows > 0 && ox >= first_ox && ox <= last_ox) {
                 const int32_t count = (last_ox - ox) / COLUMNS + 1;
-                fill_and_walk(&row, (ox - first_ox) * p->stride_w * p->input_c, step, &pairs, count);
+                fill_and_walk(&row, shift + (ox - first_ox) * p->stride_w * p->input_c, step, &pairs, count);
                 ox += (count - 1) * COLUMNS;
                 out += (count - 1) * outputs;
-            } else if (rows > 0 && edge_fill_at(p, &row, first_ox, ox, &edge)) {
-                fill_and_walk(&edge, 0, step, &pairs, 1);
+            } else if ((ox == 0 && left_fits) || (ox == last_group && right_fits) ||
+                       (rows > 0 && edge_fill_at(p, &row, first_ox, ox, &edge))) {
+                zero_outside(p, &row, ox);
+                fill_and_walk(ox == 0 && left_fits ? &left : ox == last_group && right_fits ? &right : &edge, shift,
+                              step, &pairs, 1);
             } else {
                 fill_columns(job, batch, oy * p->output_w + ox, COLUMNS, scratch);
                 walk_pairs_rolled(&pairs);
