@@ -370,26 +370,29 @@ __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __a
 
 #if !MD_W16_DUAL_ISSUE
 /* md_conv_s8_w16_rolled's fill of a group of one output row (input_c a multiple of 16, no horizontal
- * dilation, the input word-aligned): column after column, each window row's pixels inside the image,
- * contiguous in the input, widened into the column's slots (row_fill_at and edge_fill_at zero the
- * others). Every shared pixel is widened once per column that reads it (fill_block_words widens it
- * once), but the loop is 0.1 KB: with walk_pairs_rolled and the group loop it stays in a 1 KB flash cache, where
- * fill_block_words's 1.1 KB evicts the walk once per group. */
+ * dilation, the input word-aligned): run after run, each a column's pixels inside the image in each
+ * window row, contiguous in the input, widened into the column's slots, or zeros into the slots of
+ * its pixels outside. Every shared pixel is widened once per column that reads it (fill_block_words
+ * widens it once), but the loop is 0.15 KB: with walk_pairs_rolled and the group loop it stays in a
+ * 1 KB flash cache, where fill_block_words's 1.1 KB evicts the walk once per group. */
 typedef struct {
-    const int8_t *source; /* the column's first value read, in its window's first row inside the image */
+    const int8_t *source; /* the first value read, in the first window row inside the image */
     int16_t *slot;        /* where it goes */
-    int32_t run;          /* the values read a row: a multiple of 16 */
-    int32_t row_gap;      /* from a row's last value read to the next row's first, in bytes */
-    int32_t slot_gap;     /* from a row's last slot written to the next row's first, in bytes */
-} column_fill;
+    int32_t run;          /* the values read a row, a multiple of 16; zeros: minus the slots' bytes a row */
+    int16x2_t offsets;
+    int32_t row_gap;  /* from a row's last value read to the next row's first, in bytes */
+    int32_t slot_gap; /* from a row's last slot written to the next row's first, in bytes */
+} fill_run;
+
+#define FILL_RUNS (COLUMNS + 2) /* a column's pixels inside, and the first's and last's outside */
 
 typedef struct {
-    int16x2_t offsets;
-    int32_t rows; /* the window rows inside the image: at least 1 */
-    column_fill column[COLUMNS];
+    int32_t count; /* of runs */
+    int32_t rows;  /* the window rows inside the image: at least 1 */
+    fill_run run[FILL_RUNS];
 } group_fill;
 
-MD_STATIC_CHECK(group_fill_layout, sizeof(column_fill) == 20 && sizeof(group_fill) == 8 + COLUMNS * 20);
+MD_STATIC_CHECK(group_fill_layout, sizeof(fill_run) == 24 && sizeof(group_fill) == 8 + FILL_RUNS * 24);
 
 /* A word's two pairs of values, widened, into the slot (r1) at `even_at` and `odd_at`: low registers
  * throughout, so that the stores take 16-bit encodings (the loop in fewer flash cache lines). */
@@ -402,22 +405,22 @@ MD_STATIC_CHECK(group_fill_layout, sizeof(column_fill) == 20 && sizeof(group_fil
 /* `shift` bytes on from the group `fill` describes (a run of groups at the same rows and pixels of
  * their windows, fill_and_walk's). r0 the source, r1 the slot, r2 the run, r3 the offsets, r4 and r5
  * a word's pairs, r6 row_gap, r7 slot_gap, r8-r11 a pass's 16 values, r12 the row's end, lr the rows
- * left; [sp] the next column's record, [sp, #4] the shift, [sp, #8] the columns left, [sp, #12] the
- * rows. */
+ * left; [sp] the next run's record, [sp, #4] the shift, [sp, #8] the runs left, [sp, #12] the rows. */
 __attribute__((naked, noinline)) static void fill_group_rolled(const group_fill *fill __attribute__((unused)),
                                                                int32_t shift __attribute__((unused)))
 {
     __asm__("push {r4-r11, lr}\n\t"
             "ldm r0!, {r3, r4}\n\t"
-            "movs r2, #4\n\t" /* COLUMNS */
-            "push {r0, r1, r2, r4}\n\t"
+            "push {r0, r1, r3, r4}\n\t"
             "41:\n\t"
             "ldr r4, [sp]\n\t"
-            "ldm r4!, {r0, r1, r2, r6, r7}\n\t"
+            "ldm r4!, {r0, r1, r2, r3, r6, r7}\n\t"
             "str r4, [sp]\n\t"
+            "ldr lr, [sp, #12]\n\t"
+            "cmp r2, #0\n\t"
+            "blt 46f\n\t"
             "ldr r4, [sp, #4]\n\t"
             "add r0, r4\n\t"
-            "ldr lr, [sp, #12]\n\t"
             "42:\n\t"
             "add r12, r0, r2\n\t"
             "43:\n\t"
@@ -430,12 +433,33 @@ __attribute__((naked, noinline)) static void fill_group_rolled(const group_fill 
             "add r1, r7\n\t"
             "subs lr, lr, #1\n\t"
             "bne 42b\n\t"
+            "44:\n\t"
             "ldr r4, [sp, #8]\n\t"
             "subs r4, #1\n\t"
             "str r4, [sp, #8]\n\t"
             "bne 41b\n\t"
             "add sp, #16\n\t"
-            "pop {r4-r11, pc}");
+            "pop {r4-r11, pc}\n\t"
+            "46:\n\t" /* zeros */
+            "movs r4, #0\n\t"
+            "47:\n\t"
+            "sub r12, r1, r2\n\t"
+            "48:\n\t"
+            "str r4, [r1, #0]\n\t"
+            "str r4, [r1, #16]\n\t"
+            "str r4, [r1, #32]\n\t"
+            "str r4, [r1, #48]\n\t"
+            "str r4, [r1, #64]\n\t"
+            "str r4, [r1, #80]\n\t"
+            "str r4, [r1, #96]\n\t"
+            "str r4, [r1, #112]\n\t"
+            "adds r1, #128\n\t"
+            "cmp r1, r12\n\t"
+            "bne 48b\n\t"
+            "add r1, r7\n\t"
+            "subs lr, lr, #1\n\t"
+            "bne 47b\n\t"
+            "b 44b");
 }
 #undef FILL_WORD
 #endif
@@ -1764,77 +1788,72 @@ static MD_NOINLINE int32_t row_fill_at(const conv_w16_job *job, int32_t batch, i
             first_row = fy;
         }
     }
-    fill->offsets = offset_pairs(p);
+    fill->count = COLUMNS;
     for (c = 0; c < COLUMNS; ++c) {
-        column_fill *const column = &fill->column[c];
+        fill_run *const column = &fill->run[c];
         column->source = job->input + ((batch * p->input_h + y0 + first_row * p->dilation_h) * p->input_w +
                                        md_window_origin(first_ox + c, p->stride_w, p->pad_left)) *
                                           p->input_c;
         column->slot = scratch + first_row * row_values + 2 * c;
         column->run = p->filter_w * p->input_c;
         column->row_gap = p->dilation_h * p->input_w * p->input_c - column->run;
+        column->offsets = offset_pairs(p);
         column->slot_gap = 0;
     }
     return fill->rows;
 }
 
-/* The pixels of column `c` of the group at output column `ox` before and after those inside the image. */
-static void column_outside(const md_window_params *p, int32_t ox, int32_t c, int32_t *low, int32_t *high)
+/* Into `edge` a run of zeros into the slots of pixels `from` to `to` (excluded) of `column`'s window
+ * rows (its slot the first row's pixel 0's), unless there is none; 0 where `edge` has no room for it. */
+static int zeros_run(const md_window_params *p, const fill_run *column, int32_t from, int32_t to, group_fill *edge)
 {
-    const int32_t x = md_window_origin(ox + c, p->stride_w, p->pad_left);
-    *low = md_max_i32(-x, 0);
-    *high = md_max_i32(x + p->filter_w - p->input_w, 0);
+    fill_run *const zeros = &edge->run[edge->count];
+    const int32_t pixel_bytes = 8 * p->input_c; /* a pixel's slots in a column, in bytes */
+    if (from == to) {
+        return 1;
+    }
+    if (edge->count == FILL_RUNS) {
+        return 0;
+    }
+    zeros->slot = (int16_t *)(void *)((uint8_t *)column->slot + from * pixel_bytes);
+    zeros->run = -(to - from) * pixel_bytes;
+    zeros->slot_gap = (p->filter_w - (to - from)) * pixel_bytes;
+    zeros->source = NULL;
+    zeros->offsets = 0;
+    zeros->row_gap = 0;
+    ++edge->count;
+    return 1;
 }
 
 /* The group at output column `ox` of `row`'s output row (row_fill_at's, for `first_ox`) into `edge`,
- * each column's pixels outside the image left out (zero_outside zeros their slots): 0 where a column
- * reads none of a window row's pixels (fill_group_rolled does not take it). */
+ * each column's pixels outside the image left out and zeros into their slots: 0 where a column reads
+ * none of a window row's pixels or the runs take more than FILL_RUNS (fill_group_rolled does not take
+ * the group). */
 static MD_NOINLINE int edge_fill_at(const md_window_params *p, const group_fill *row, int32_t first_ox, int32_t ox,
                                     group_fill *edge)
 {
     const int32_t channels = p->input_c;
     int32_t c;
-    edge->offsets = row->offsets;
+    edge->count = COLUMNS;
     edge->rows = row->rows;
     for (c = 0; c < COLUMNS; ++c) {
-        column_fill *const column = &edge->column[c];
-        int32_t low;
-        int32_t high;
-        column_outside(p, ox, c, &low, &high);
-        if (low + high >= p->filter_w) {
+        const fill_run *const inside = &row->run[c];
+        fill_run *const column = &edge->run[c];
+        const int32_t x = md_window_origin(ox + c, p->stride_w, p->pad_left);
+        const int32_t low = md_max_i32(-x, 0); /* the column's pixels outside, before and after */
+        const int32_t high = md_max_i32(x + p->filter_w - p->input_w, 0);
+        if (low + high >= p->filter_w || !zeros_run(p, inside, 0, low, edge) ||
+            !zeros_run(p, inside, p->filter_w - high, p->filter_w, edge)) {
             return 0;
         }
-        column->source = row->column[c].source + ((ox - first_ox) * p->stride_w + low) * channels;
-        column->slot = row->column[c].slot + low * COLUMNS * channels;
-        column->run = row->column[c].run - (low + high) * channels;
-        column->row_gap = row->column[c].row_gap + (low + high) * channels;
+        *column = *inside;
+        column->source += ((ox - first_ox) * p->stride_w + low) * channels;
+        column->slot += low * COLUMNS * channels;
+        column->run -= (low + high) * channels;
+        column->row_gap += (low + high) * channels;
         column->slot_gap = 8 * channels * (low + high);
     }
     return 1;
-}
-
-/* Zeros into the slots of the group at output column `ox`'s pixels outside the image, in `row`'s
- * window rows inside it (edge_fill_at's group: the groups filled since may have written them). */
-static MD_NOINLINE void zero_outside(const md_window_params *p, const group_fill *row, int32_t ox)
-{
-    const int32_t tap = COLUMNS * p->input_c;
-    const int32_t row_values = p->filter_w * tap;
-    int32_t c;
-    for (c = 0; c < COLUMNS; ++c) {
-        int16_t *slot = row->column[c].slot;
-        int32_t low;
-        int32_t high;
-        int32_t fy;
-        int32_t k;
-        column_outside(p, ox, c, &low, &high);
-        for (fy = 0; fy < row->rows && low + high > 0; ++fy, slot += row_values) {
-            for (k = 0; k < p->filter_w; ++k) {
-                if (k < low || k >= p->filter_w - high) {
-                    zero_into(p->input_c >> 2, slot + k * tap, 0, 1);
-                }
-            }
-        }
-    }
 }
 
 /* md_conv_s8_w16_rolled's groups of a batch's image (output_w a multiple of 4): output row after output
@@ -1895,7 +1914,6 @@ static MD_NOINLINE void rolled_rows(const conv_w16_job *job, int32_t batch, cons
                 out += (count - 1) * outputs;
             } else if ((ox == 0 && left_fits) || (ox == last_group && right_fits) ||
                        (rows > 0 && edge_fill_at(p, &row, first_ox, ox, &edge))) {
-                zero_outside(p, &row, ox);
                 fill_and_walk(ox == 0 && left_fits ? &left : ox == last_group && right_fits ? &right : &edge, shift,
                               step, &pairs, 1);
             } else {
