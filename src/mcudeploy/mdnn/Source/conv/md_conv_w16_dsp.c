@@ -563,8 +563,10 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     }
 }
 
-/* The four columns of `count` pixels from `pixel` on, the last one again past the end. */
-static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, int32_t count, int16_t *scratch)
+/* The four columns of `count` pixels from `pixel` on, the last one again past the end (inlined: a call
+ * more a group in conv_s8_w16 costs its 3x3 layers 0.3%). */
+static MD_ALWAYS_INLINE void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, int32_t count,
+                                          int16_t *scratch)
 {
     const md_window_params *p = job->p;
     int32_t column;
