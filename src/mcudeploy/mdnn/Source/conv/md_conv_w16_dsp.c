@@ -1859,11 +1859,11 @@ static MD_NOINLINE int edge_fill_at(const md_window_params *p, const group_fill 
 }
 
 /* md_conv_s8_w16_rolled's groups of a batch's image (output_w a multiple of 4): output row after output
- * row, the run of groups inside the image filled and walked by fill_and_walk, the groups at the edges
- * too where fill_group_rolled takes them, the others by fill_columns. The fills of the row's group
- * inside the image and of its first and last groups are set once for every output row whose window
- * rows all lie inside the image (`shift` on from the first's), so that such a row runs through little
- * more code than fill_and_walk's. */
+ * row, the run of groups inside the image filled and walked by fill_and_walk, its first and last groups
+ * too where fill_group_rolled takes them, any other (a padding wider than 4 windows) by fill_columns.
+ * The fills of the row's group inside the image and of its first and last groups are set once for
+ * every output row whose window rows all lie inside the image (`shift` on from the first's), so that
+ * such a row runs through little more code than fill_and_walk's. */
 static MD_NOINLINE void rolled_rows(const conv_w16_job *job, int32_t batch, const int32_t *records, int8_t *output,
                                     int16_t *scratch)
 {
@@ -1906,7 +1906,6 @@ static MD_NOINLINE void rolled_rows(const conv_w16_job *job, int32_t batch, cons
         }
         shift = (y0 - base_y0) * p->input_w * p->input_c;
         for (ox = 0; ox < p->output_w; ox += COLUMNS, out += outputs) {
-            group_fill edge;
             pairs.out = out;
             pairs.end = out + p->output_c;
             if (rows > 0 && ox >= first_ox && ox <= last_ox) {
@@ -1914,10 +1913,8 @@ static MD_NOINLINE void rolled_rows(const conv_w16_job *job, int32_t batch, cons
                 fill_and_walk(&row, shift + (ox - first_ox) * p->stride_w * p->input_c, step, &pairs, count);
                 ox += (count - 1) * COLUMNS;
                 out += (count - 1) * outputs;
-            } else if ((ox == 0 && left_fits) || (ox == last_group && right_fits) ||
-                       (rows > 0 && edge_fill_at(p, &row, first_ox, ox, &edge))) {
-                fill_and_walk(ox == 0 && left_fits ? &left : ox == last_group && right_fits ? &right : &edge, shift,
-                              step, &pairs, 1);
+            } else if ((ox == 0 && left_fits) || (ox == last_group && right_fits)) {
+                fill_and_walk(ox == 0 ? &left : &right, shift, step, &pairs, 1);
             } else {
                 fill_columns(job, batch, oy * p->output_w + ox, COLUMNS, scratch);
                 walk_pairs_rolled(&pairs);
