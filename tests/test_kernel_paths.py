@@ -242,13 +242,22 @@ def rolled_walks() -> Graph:
     products one eight pairs a pass, walk_pairs_rolled, over depths of 16k values): 3x3 over 16 channels
     at stride 1 (groups at the edges, an odd last channel) and 2, over 32 channels (2 groups, 2 lone
     pixels) with pruned channels, a 1x1 over 128 (no narrow walk); then a depth of 72 values, which the
-    rolled walk does not take (the walk unrolled either way)."""
+    rolled walk does not take (the walk unrolled either way); then the shapes rolled_rows fills with
+    fill_group_rolled: 3x3s over 16 and 32 channels (first and last rows and groups, groups inside), a
+    5x5 (two pixels outside), a 7x7 (a first group whose zeros take more runs than FILL_RUNS, filled by
+    fill_columns), a 3x3 dilated 2 rows apart and one at stride 2."""
     f = Family("rolled_walks", 13)
     _conv(f, "int8", (1, 5, 12, 16), 7, (3, 3), Conv2DOptions(Padding.SAME))
     _conv(f, "int8", (1, 6, 15, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 4, 7, 32), 8, (3, 3), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 3, 3, 128), 4, (1, 1), Conv2DOptions(Padding.VALID))
     _conv(f, "int8", (1, 4, 6, 8), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 6, 12, 16), 8, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 5, 12, 32), 6, (3, 3), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 7, 12, 16), 4, (5, 5), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 4, 16, 16), 4, (7, 7), Conv2DOptions(Padding.SAME))
+    _conv(f, "int8", (1, 7, 12, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, dilation_h=2))
+    _conv(f, "int8", (1, 6, 23, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS, loops=Loops.ROLLED)
@@ -260,9 +269,9 @@ def test_rolled_walks_are_the_layers_of_depths_of_16k_values():
     """walk_both_ways: the layers with the walk's records and a depth of ROLLED_WALK_DEPTH k have rolled
     loops, and name md_conv_s8_w16_rolled where rolled."""
     graph = rolled_walks()
-    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3]
+    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10]
     network = render(graph, plan_memory(graph)).files["network.c"]
-    assert re.findall(r"(md_conv_s8_w16\w*)\(", network) == ["md_conv_s8_w16_rolled"] * 5
+    assert re.findall(r"(md_conv_s8_w16\w*)\(", network) == ["md_conv_s8_w16_rolled"] * 11
 
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])

@@ -368,6 +368,102 @@ __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __a
             "pop {r4-r11, pc}");
 }
 
+#if !MD_W16_DUAL_ISSUE
+/* md_conv_s8_w16_rolled's fill of a group of one output row (input_c a multiple of 16, no horizontal
+ * dilation, the input word-aligned): run after run, each a column's pixels inside the image in each
+ * window row, contiguous in the input, widened into the column's slots, or zeros into the slots of
+ * its pixels outside. Every shared pixel is widened once per column that reads it (fill_block_words
+ * widens it once), but the loop is 0.15 KB: with walk_pairs_rolled and the group loop it stays in a
+ * 1 KB flash cache, where fill_block_words's 1.1 KB evicts the walk once per group. */
+typedef struct {
+    const int8_t *source; /* the first value read, in the first window row inside the image */
+    int16_t *slot;        /* where it goes */
+    int32_t run;          /* the values read a row, a multiple of 16; zeros: minus the slots' bytes a row */
+    int16x2_t offsets;
+    int32_t row_gap;  /* from a row's last value read to the next row's first, in bytes */
+    int32_t slot_gap; /* from a row's last slot written to the next row's first, in bytes */
+} fill_run;
+
+#define FILL_RUNS (COLUMNS + 2) /* a column's pixels inside, and the first's and last's outside */
+
+typedef struct {
+    int32_t count; /* of runs */
+    int32_t rows;  /* the window rows inside the image: at least 1 */
+    fill_run run[FILL_RUNS];
+} group_fill;
+
+MD_STATIC_CHECK(group_fill_layout, sizeof(fill_run) == 24 && sizeof(group_fill) == 8 + FILL_RUNS * 24);
+
+/* A word's two pairs of values, widened, into the slot (r1) at `even_at` and `odd_at`: low registers
+ * throughout, so that the stores take 16-bit encodings (the loop in fewer flash cache lines). */
+#define FILL_WORD(word, even_at, odd_at)                                                                         \
+    "sxtab16 r4, r3, " word "\n\t"                                                                          \
+    "sxtab16 r5, r3, " word ", ror #8\n\t"                                                                  \
+    "str r4, [r1, #" even_at "]\n\t"                                                                        \
+    "str r5, [r1, #" odd_at "]\n\t"
+
+/* `shift` bytes on from the group `fill` describes (a run of groups at the same rows and pixels of
+ * their windows, fill_and_walk's). r0 the source, r1 the slot, r2 the run, r3 the offsets, r4 and r5
+ * a word's pairs, r6 row_gap, r7 slot_gap, r8-r11 a pass's 16 values, r12 the row's end, lr the rows
+ * left; [sp] the next run's record, [sp, #4] the shift, [sp, #8] the runs left, [sp, #12] the rows. */
+__attribute__((naked, noinline)) static void fill_group_rolled(const group_fill *fill __attribute__((unused)),
+                                                               int32_t shift __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "ldm r0!, {r3, r4}\n\t"
+            "push {r0, r1, r3, r4}\n\t"
+            "41:\n\t"
+            "ldr r4, [sp]\n\t"
+            "ldm r4!, {r0, r1, r2, r3, r6, r7}\n\t"
+            "str r4, [sp]\n\t"
+            "ldr lr, [sp, #12]\n\t"
+            "cmp r2, #0\n\t"
+            "blt 46f\n\t"
+            "ldr r4, [sp, #4]\n\t"
+            "add r0, r4\n\t"
+            "42:\n\t"
+            "add r12, r0, r2\n\t"
+            "43:\n\t"
+            "ldm r0!, {r8-r11}\n\t" FILL_WORD("r8", "0", "16") FILL_WORD("r9", "32", "48")
+                FILL_WORD("r10", "64", "80") FILL_WORD("r11", "96", "112")
+            "adds r1, #128\n\t"
+            "cmp r0, r12\n\t"
+            "bne 43b\n\t"
+            "add r0, r6\n\t"
+            "add r1, r7\n\t"
+            "subs lr, lr, #1\n\t"
+            "bne 42b\n\t"
+            "44:\n\t"
+            "ldr r4, [sp, #8]\n\t"
+            "subs r4, #1\n\t"
+            "str r4, [sp, #8]\n\t"
+            "bne 41b\n\t"
+            "add sp, #16\n\t"
+            "pop {r4-r11, pc}\n\t"
+            "46:\n\t" /* zeros */
+            "movs r4, #0\n\t"
+            "47:\n\t"
+            "sub r12, r1, r2\n\t"
+            "48:\n\t"
+            "str r4, [r1, #0]\n\t"
+            "str r4, [r1, #16]\n\t"
+            "str r4, [r1, #32]\n\t"
+            "str r4, [r1, #48]\n\t"
+            "str r4, [r1, #64]\n\t"
+            "str r4, [r1, #80]\n\t"
+            "str r4, [r1, #96]\n\t"
+            "str r4, [r1, #112]\n\t"
+            "adds r1, #128\n\t"
+            "cmp r1, r12\n\t"
+            "bne 48b\n\t"
+            "add r1, r7\n\t"
+            "subs lr, lr, #1\n\t"
+            "bne 47b\n\t"
+            "b 44b");
+}
+#undef FILL_WORD
+#endif
+
 #undef ROW_END
 #undef ROW_START
 #undef ROW_NEXT_LOW
@@ -467,8 +563,10 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     }
 }
 
-/* The four columns of `count` pixels from `pixel` on, the last one again past the end. */
-static void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, int32_t count, int16_t *scratch)
+/* The four columns of `count` pixels from `pixel` on, the last one again past the end (inlined: a call
+ * more a group in conv_s8_w16 costs its 3x3 layers 0.3%). */
+static MD_ALWAYS_INLINE void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, int32_t count,
+                                          int16_t *scratch)
 {
     const md_window_params *p = job->p;
     int32_t column;
@@ -1653,6 +1751,193 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     }
 }
 
+#if !MD_W16_DUAL_ISSUE
+/* md_conv_s8_w16_rolled's run of `count` groups of one output row (pairs->out group 0's), their windows
+ * at the same rows and pixels, `shift` and then each `step` input bytes on from `fill`'s group: each filled by fill_group_rolled
+ * and walked by walk_pairs_rolled, the two and this loop in a 1 KB flash cache together. */
+static MD_NOINLINE void fill_and_walk(const group_fill *fill, int32_t shift, int32_t step, pair_walk *pairs,
+                                      int32_t count)
+{
+    const int16_t *const weights = pairs->weights;
+    const int32_t *const records = pairs->records;
+    const int32_t outputs = COLUMNS * pairs->stride;
+    for (; count > 0; --count, shift += step, pairs->out += outputs, pairs->end += outputs) {
+        fill_group_rolled(fill, shift);
+        pairs->weights = weights;
+        pairs->records = records;
+        walk_pairs_rolled(pairs);
+    }
+}
+
+/* The window rows inside the image of output row `oy`'s groups into `fill`, the others' slots zeroed
+ * (no fill of the row writes them), the columns those of the group at output column `first_ox` as if
+ * every pixel of its windows lay inside the image: the count of rows (0: none, fill_group_rolled does
+ * not take the row). */
+static MD_NOINLINE int32_t row_fill_at(const conv_w16_job *job, int32_t batch, int32_t oy, int32_t first_ox,
+                                       group_fill *fill, int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+    const int32_t row_values = p->filter_w * COLUMNS * p->input_c;
+    int32_t first_row = 0;
+    int32_t fy;
+    int32_t c;
+    fill->rows = 0;
+    for (fy = 0; fy < p->filter_h; ++fy) {
+        if (!md_inside(y0 + fy * p->dilation_h, p->input_h)) {
+            memset(scratch + fy * row_values, 0, (size_t)row_values * sizeof *scratch);
+        } else if (fill->rows++ == 0) {
+            first_row = fy;
+        }
+    }
+    fill->count = COLUMNS;
+    for (c = 0; c < COLUMNS; ++c) {
+        fill_run *const column = &fill->run[c];
+        column->source = job->input + ((batch * p->input_h + y0 + first_row * p->dilation_h) * p->input_w +
+                                       md_window_origin(first_ox + c, p->stride_w, p->pad_left)) *
+                                          p->input_c;
+        column->slot = scratch + first_row * row_values + 2 * c;
+        column->run = p->filter_w * p->input_c;
+        column->row_gap = p->dilation_h * p->input_w * p->input_c - column->run;
+        column->offsets = offset_pairs(p);
+        column->slot_gap = 0;
+    }
+    return fill->rows;
+}
+
+/* Into `edge` a run of zeros into the slots of pixels `from` to `to` (excluded) of `column`'s window
+ * rows (its slot the first row's pixel 0's), unless there is none; 0 where `edge` has no room for it. */
+static int zeros_run(const md_window_params *p, const fill_run *column, int32_t from, int32_t to, group_fill *edge)
+{
+    fill_run *const zeros = &edge->run[edge->count];
+    const int32_t pixel_bytes = 8 * p->input_c; /* a pixel's slots in a column, in bytes */
+    if (from == to) {
+        return 1;
+    }
+    if (edge->count == FILL_RUNS) {
+        return 0;
+    }
+    zeros->slot = (int16_t *)(void *)((uint8_t *)column->slot + from * pixel_bytes);
+    zeros->run = -(to - from) * pixel_bytes;
+    zeros->slot_gap = (p->filter_w - (to - from)) * pixel_bytes;
+    zeros->source = NULL;
+    zeros->offsets = 0;
+    zeros->row_gap = 0;
+    ++edge->count;
+    return 1;
+}
+
+/* The group at output column `ox` of `row`'s output row (row_fill_at's, for `first_ox`) into `edge`,
+ * each column's pixels outside the image left out and zeros into their slots: 0 where a column reads
+ * none of a window row's pixels or the runs take more than FILL_RUNS (fill_group_rolled does not take
+ * the group). */
+static MD_NOINLINE int edge_fill_at(const md_window_params *p, const group_fill *row, int32_t first_ox, int32_t ox,
+                                    group_fill *edge)
+{
+    const int32_t channels = p->input_c;
+    int32_t c;
+    edge->count = COLUMNS;
+    edge->rows = row->rows;
+    for (c = 0; c < COLUMNS; ++c) {
+        const fill_run *const inside = &row->run[c];
+        fill_run *const column = &edge->run[c];
+        const int32_t x = md_window_origin(ox + c, p->stride_w, p->pad_left);
+        const int32_t low = md_max_i32(-x, 0); /* the column's pixels outside, before and after */
+        const int32_t high = md_max_i32(x + p->filter_w - p->input_w, 0);
+        if (low + high >= p->filter_w || !zeros_run(p, inside, 0, low, edge) ||
+            !zeros_run(p, inside, p->filter_w - high, p->filter_w, edge)) {
+            return 0;
+        }
+        *column = *inside;
+        column->source += ((ox - first_ox) * p->stride_w + low) * channels;
+        column->slot += low * COLUMNS * channels;
+        column->run -= (low + high) * channels;
+        column->row_gap += (low + high) * channels;
+        column->slot_gap = 8 * channels * (low + high);
+    }
+    return 1;
+}
+
+/* md_conv_s8_w16_rolled's groups of a batch's image (output_w a multiple of 4): output row after output
+ * row, the run of groups inside the image filled and walked by fill_and_walk, its first and last groups
+ * too where fill_group_rolled takes them, any other (a padding wider than 4 windows) by fill_columns.
+ * The fills of the row's group inside the image and of its first and last groups are set once for
+ * every output row whose window rows all lie inside the image (`shift` on from the first's), so that
+ * such a row runs through little more code than fill_and_walk's. */
+static MD_NOINLINE void rolled_rows(const conv_w16_job *job, int32_t batch, const int32_t *records, int8_t *output,
+                                    int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t step = COLUMNS * p->stride_w * p->input_c;
+    const int32_t outputs = COLUMNS * p->output_c;
+    const int32_t last_row = p->input_h - (p->filter_h - 1) * p->dilation_h; /* a window's rows from y0 < it */
+    const int32_t last_group = p->output_w - COLUMNS;
+    int8_t *out = output + batch * p->output_h * p->output_w * p->output_c;
+    group_fill row;
+    group_fill left;
+    group_fill right;
+    pair_walk pairs;
+    int32_t first_ox;
+    int32_t last_ox;
+    int32_t base_y0 = 0; /* the output row the fills were set for */
+    int32_t rows = 0;
+    int set_inside = 0; /* they were set for a row whose window rows lie inside the image */
+    int left_fits = 0;
+    int right_fits = 0;
+    int32_t oy;
+    inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
+    last_ox = md_min_i32(last_ox, last_group);
+    pairs.values = scratch;
+    pairs.weights = job->filter;
+    pairs.pair_bytes = 4 * job->depth;
+    pairs.records = records;
+    pairs.stride = p->output_c;
+    for (oy = 0; oy < p->output_h; ++oy) {
+        const int32_t y0 = md_window_origin(oy, p->stride_h, p->pad_top);
+        const int inside = md_inside(y0, last_row);
+        int32_t shift;
+        int32_t ox;
+        if (!(inside && set_inside)) {
+            rows = row_fill_at(job, batch, oy, first_ox, &row, scratch);
+            left_fits = rows > 0 && edge_fill_at(p, &row, first_ox, 0, &left);
+            right_fits = rows > 0 && edge_fill_at(p, &row, first_ox, last_group, &right);
+            base_y0 = y0;
+            set_inside = inside;
+        }
+        shift = (y0 - base_y0) * p->input_w * p->input_c;
+        for (ox = 0; ox < p->output_w; ox += COLUMNS, out += outputs) {
+            pairs.out = out;
+            pairs.end = out + p->output_c;
+            if (rows > 0 && ox >= first_ox && ox <= last_ox) {
+                const int32_t count = (last_ox - ox) / COLUMNS + 1;
+                fill_and_walk(&row, shift + (ox - first_ox) * p->stride_w * p->input_c, step, &pairs, count);
+                ox += (count - 1) * COLUMNS;
+                out += (count - 1) * outputs;
+            } else if ((ox == 0 && left_fits) || (ox == last_group && right_fits)) {
+                fill_and_walk(ox == 0 ? &left : &right, shift, step, &pairs, 1);
+            } else {
+                fill_columns(job, batch, oy * p->output_w + ox, COLUMNS, scratch);
+                walk_pairs_rolled(&pairs);
+            }
+        }
+    }
+}
+
+/* fill_and_walk takes the layer's groups: walk_pairs_rolled's, group_fill's shapes, and a group of each
+ * row inside the image (where every group is at an edge, as in an 8 wide image, fill_block_words's
+ * shared widening costs fewer cycles than the cache misses it adds). */
+static int fill_and_walk_fits(const conv_w16_job *job, walk_function walk)
+{
+    const md_window_params *p = job->p;
+    int32_t first_ox;
+    int32_t last_ox;
+    inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
+    return walk == walk_pairs_rolled && (p->output_c & 1) == 0 && (p->input_c & 15) == 0 && p->dilation_w == 1 &&
+           p->output_w % COLUMNS == 0 && ((uintptr_t)job->input & 3) == 0 &&
+           (first_ox + COLUMNS - 1) / COLUMNS * COLUMNS <= md_min_i32(last_ox, p->output_w - COLUMNS);
+}
+#endif
+
 static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
                              const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                              const int32_t *walk_records, int8_t *output, int16_t *scratch, int rolled)
@@ -1664,6 +1949,9 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     int mode;
     int walk;
     int stem;
+#if !MD_W16_DUAL_ISSUE
+    int rolled_fill;
+#endif
     int32_t batch;
     int32_t pixel;
     if (scratch == NULL || p->filter_c != p->input_c || p->accumulator64) {
@@ -1689,7 +1977,16 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     }
     group_walk = walk_for(job.depth, p->output_c, rolled);
     lone_walk = walk_for(job.depth, 0, rolled);
+#if !MD_W16_DUAL_ISSUE
+    rolled_fill = fill_and_walk_fits(&job, group_walk);
+#endif
     for (batch = 0; batch < p->batches; ++batch) {
+#if !MD_W16_DUAL_ISSUE
+        if (walk && rolled_fill) {
+            rolled_rows(&job, batch, walk_records, output, scratch);
+            continue;
+        }
+#endif
         for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
