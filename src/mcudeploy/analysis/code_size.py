@@ -28,7 +28,7 @@ from mcudeploy.codegen.library import FAST_CODE_SECTION
 from mcudeploy.emulation import ElfImage, Target, core_target, find_compiler, harness, linker, stack_usage
 from mcudeploy.emulation.harness import code_flash
 from mcudeploy.emulation.plugin import cache_dir
-from mcudeploy.emulation.stack_usage import call_graph
+from mcudeploy.emulation.stack_usage import CALL_GRAPH_FLAGS, call_graph
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import write_file
 from mcudeploy.ir import Graph
@@ -108,7 +108,7 @@ def _measure(
     with tempfile.TemporaryDirectory(prefix="mcudeploy-code-size-") as scratch:
         folder = Path(scratch)
         code = generate(graph, plan, folder / "gen", force=True)
-        flash, network = code_flash(code, target, folder, ("-fstack-usage",), str(code_section))
+        flash, network = code_flash(code, target, folder, CALL_GRAPH_FLAGS, str(code_section))
         worst, left_out = call_graph(network, target).worst("net_invoke")
         image = ElfImage(network)
         hot = sum(section.size for section in image.sections if section.name == FAST_CODE_SECTION)

@@ -8,14 +8,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.relocation import RelocationSection
 from elftools.elf.sections import SymbolTableSection
 
 from mcudeploy.errors import McuDeployError
 from mcudeploy.files import open_regular
+
+R_ARM_ABS32 = 2
+"""The relocation that writes a symbol's address as a data word."""
+LINK_RELOCATIONS = "-Wl,--emit-relocs"
+"""Keeps the relocations in the linked program: `ElfImage.functions_in_data` reads them."""
 
 # Our linker script's stack reservation: free space, not something the program declared.
 STACK_SECTION = ".stack"
@@ -98,12 +103,6 @@ def _read_sections(elf: ELFFile) -> list[Section]:
     return sections
 
 
-def _aligned_words(data: bytes, address: int) -> np.ndarray:
-    """The little-endian words of `data` (loaded at `address`) that lie at addresses divisible by 4."""
-    start = min(-address % 4, len(data))
-    return np.frombuffer(data, dtype="<u4", count=(len(data) - start) // 4, offset=start)
-
-
 MAX_ELF_BYTES = 1 << 30
 """1 GiB: far beyond any microcontroller program (its debug information included)."""
 
@@ -171,24 +170,32 @@ class ElfImage:
         return ranges
 
     def functions_in_data(self, skip: Collection[str] = ()) -> set[str]:
-        """Functions whose address, with the Thumb bit a call through it needs, is a word of the
-        program's initialised data (a table of callbacks in .rodata or .data, which the disassembly
-        does not show), the sections named in `skip` aside. A data word equal to one by chance only
-        adds a candidate callee: a stack figure built on this stays a bound."""
+        """Functions whose address is a word of the program's initialised data (a table of callbacks in
+        .rodata or .data, which the disassembly does not show), the sections named in `skip` aside: the
+        words an absolute relocation set (the program linked with `--emit-relocs`, `LINK_RELOCATIONS`),
+        so that a bias or a weight equal to a function's address by chance is not one."""
         entries = {
             symbol.address | 1: symbol.name for symbol in self.symbols if symbol.kind == "func" and symbol.defined
         }
-        candidates = np.fromiter(entries, dtype=np.uint32, count=len(entries))
         found: set[str] = set()
         with self._open() as elf:
-            for section in elf.iter_sections():
-                flags = section["sh_flags"]
-                if not flags & SH_FLAGS.SHF_ALLOC or flags & SH_FLAGS.SHF_EXECINSTR:
+            for relocations in elf.iter_sections():
+                if not isinstance(relocations, RelocationSection):
                     continue
-                if section["sh_type"] == "SHT_NOBITS" or section.name in skip:
+                data = elf.get_section(relocations["sh_info"])
+                flags = data["sh_flags"]
+                if not flags & SH_FLAGS.SHF_ALLOC or flags & SH_FLAGS.SHF_EXECINSTR or data.name in skip:
                     continue
-                words = _aligned_words(section.data(), section["sh_addr"])
-                found.update(entries[int(word)] for word in np.unique(words[np.isin(words, candidates)]))
+                if data["sh_type"] == "SHT_NOBITS":
+                    continue
+                content, base = data.data(), data["sh_addr"]
+                for relocation in relocations.iter_relocations():
+                    if relocation["r_info_type"] != R_ARM_ABS32:
+                        continue
+                    offset = relocation["r_offset"] - base
+                    word = int.from_bytes(content[offset : offset + 4], "little")
+                    if word in entries:
+                        found.add(entries[word])
         return found
 
     def symbols_matching(self, pattern: str, *, defined: bool | None = None) -> list[str]:

@@ -29,6 +29,7 @@ from mcudeploy.emulation.guards import RedZones
 from mcudeploy.emulation.linker import DEFAULT_ARENA_SECTION, DEFAULT_STACK_SIZE
 from mcudeploy.emulation.plugin import InstructionCounting
 from mcudeploy.emulation.qemu import ProgramRun, run_elf
+from mcudeploy.emulation.stack_usage import CALL_GRAPH_FLAGS
 from mcudeploy.emulation.targets import Target
 from mcudeploy.emulation.toolchain import Defines, build
 from mcudeploy.errors import McuDeployError
@@ -395,7 +396,7 @@ def build_harness(
         },
         extra_flags=(
             *(("-lm",) if code.needs_libm else ()),
-            *(("-fstack-usage",) if paint_stack else ()),
+            *(CALL_GRAPH_FLAGS if paint_stack else ()),
             *extra_flags,
         ),
         arena_section=ARENA_SECTION,

@@ -12,13 +12,13 @@ computed jump, two paths meeting at different depths) or a `dynamic` gcc frame i
 figure names it rather than count it 0. An indirect call (`blx rN`, the kernels' per-channel callbacks)
 may reach any function whose address the code loads from a literal pool (a word with the Thumb bit set:
 an even one is data, e.g. a linker symbol ending a section where a function starts) or from a table in
-the program's data (`ElfImage.functions_in_data`: .rodata's callback tables, the exception vectors
-aside), the deepest of those counting; but an address loaded into an argument register and handed
-unchanged to the next call (`ldr r2, [pc, #n]` ... `bl md_window_planes`, nothing else reading or
-writing r2, no branch between) reaches only the indirect calls below that callee: a function handed
-another's address only calls it or hands it on, it does not give it back to its caller. Every load of a
-literal holding the address must be handed so: one used any other way (kept in a register, stored,
-returned) makes it reachable from every indirect call.
+the program's data (`ElfImage.functions_in_data`: .rodata's callback tables, from the relocations a
+build with CALL_GRAPH_FLAGS keeps, the exception vectors aside), the deepest of those counting; but an
+address loaded into an argument register and handed unchanged to the next call (`ldr r2, [pc, #n]` ...
+`bl md_window_planes`, nothing else reading or writing r2, no branch between) reaches only the indirect
+calls below that callee: a function handed another's address only calls it or hands it on, it does not
+give it back to its caller. Every load of a literal holding the address must be handed so: one used any
+other way (kept in a register, stored, returned) makes it reachable from every indirect call.
 """
 
 from __future__ import annotations
@@ -30,11 +30,14 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcudeploy.emulation.elf import ElfImage
+from mcudeploy.emulation.elf import LINK_RELOCATIONS, ElfImage
 from mcudeploy.emulation.linker import VECTOR_SECTION
 from mcudeploy.emulation.targets import Target
 from mcudeploy.emulation.toolchain import find_compiler
 from mcudeploy.errors import McuDeployError
+
+CALL_GRAPH_FLAGS = ("-fstack-usage", LINK_RELOCATIONS)
+"""What a build whose call graph `call_graph` reads needs: gcc's frames, and the linked data's relocations."""
 
 _FUNCTION = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
 _INSTRUCTION = re.compile(r"^\s*([0-9a-f]+):\t(\S+)(?:\t(.*))?$")
