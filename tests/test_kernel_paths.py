@@ -291,7 +291,8 @@ ROLLED_STEM_LAYERS = (22, 23, 24)
 def test_rgb_and_10x4_stems_with_walk_records_have_rolled_loops():
     """The stems md_conv_s8_w16_rolled walks rolled (`rolled_stem`: 3x3 over RGB, 10x4 over one channel,
     an even channel count) have rolled loops where they have walk records, and name md_conv_s8_w16_rolled
-    where rolled; the grey 3x3 (depth 9), the odd channel count and the clamped layer (no records) do not.
+    where rolled; the grey 3x3 to 4 channels (no stem records: rolled_grey_stems' to 8 have them), the odd
+    channel count and the clamped layer (no records) do not.
     Layers 1 and 9 to 11 have them as layers of depths of 16k values (walk_both_ways)."""
     graph = widened_paths()
     having = [op.index for op in graph.operators if has_rolled_loops(graph, op)]
@@ -433,6 +434,42 @@ def depthwise_as_convolutions() -> Graph:
     for op in graph.operators:
         op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
     return graph
+
+
+def rolled_grey_stems() -> Graph:
+    """depthwise_as_convolutions' grey stems of 8 channels rolled (md_conv_s8_w16_rolled: on the M4 and
+    M33 walk_grey_records_rolled_of_8, its channel pairs in a loop): an odd image with a lone last pixel,
+    groups across rows of a VALID one, runs of groups inside rows at strides 2 and 1; a clamp within int8
+    (no records: the C path, no rolled loops)."""
+    f = Family("rolled_grey_stems", 13)
+    _depthwise(f, "int8", (1, 13, 13, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
+    _depthwise(f, "int8", (1, 9, 14, 1), 8, DepthwiseConv2DOptions(Padding.VALID, 2, 2, depth_multiplier=8))
+    _depthwise(f, "int8", (1, 5, 36, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
+    _depthwise(f, "int8", (1, 4, 20, 1), 8, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=8))
+    clamped = DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8, activation=Activation.RELU6)
+    _depthwise(f, "int8", (1, 10, 12, 1), 8, clamped)
+    graph = f.graph()
+    for op in graph.operators:
+        op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS, loops=Loops.ROLLED)
+    return graph
+
+
+def test_grey_stems_with_walk_records_have_rolled_loops():
+    """rolled_stem: the grey 3x3 to 8 channels with its records has rolled loops (the clamped one not)."""
+    graph = rolled_grey_stems()
+    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
+def test_rolled_grey_stems_are_bit_exact(target: str):
+    checker = Validator(rolled_grey_stems())
+    try:
+        network = checker.code_for(target).directory.joinpath("network.c").read_text()
+        assert network.count("md_conv_s8_w16_rolled(") == 5
+        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+        assert [r.divergence for r in checked.inputs if not r.agrees] == []
+    finally:
+        checker.close()
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])

@@ -5,7 +5,7 @@ kernels decide, so that a rolled variant is timed only where it changes the code
 from __future__ import annotations
 
 from mcudeploy.ir import Graph, Operator
-from mcudeploy.kernels.contracts import narrow_pointwise_records_bytes
+from mcudeploy.kernels.contracts import narrow_pointwise_records_bytes, stem_records_bytes
 from mcudeploy.kernels.depthwise_routines import six_by_six, small_rolled, tall_routine
 from mcudeploy.params.conv import WindowParams, prepare
 from mcudeploy.params.requantization import requantization
@@ -25,23 +25,27 @@ without a narrow one (3x3 filters over 16 input channels or more), md_conv_s8_w1
 and M33. The stems' depths (27, 9, 40) are none."""
 
 
-ROLLED_STEMS = ((3, 9), (10, 4))
+ROLLED_STEMS = ((3, 9), (10, 4), (3, 3))
 """(filter rows, bytes a filter row) of md_conv_stem_dsp.c's stems whose walk (walk_stem_27, walk_stem_40:
 1 and 1.4 KB on the M4) md_conv_s8_w16_rolled takes rolled (0.6 and 0.9 KB), the 3x3 over RGB with its
-windows' fill in a loop too (0.2 KB where rgb_block takes 0.7 KB): a 3x3 over RGB and a 10x4 over one
-channel."""
+windows' fill in a loop too (0.2 KB where rgb_block takes 0.7 KB): a 3x3 over RGB, a 10x4 over one
+channel, and a 3x3 over one channel to 8 walked over its records (walk_grey_records_of_8's channel pairs
+in a loop, 0.4 KB where it takes 1.6 KB: person_detect's stem)."""
 
 
 def rolled_stem(params: WindowParams) -> bool:
     """Whether an int16-weight convolution is a stem that md_conv_s8_w16_rolled walks rolled
-    (md_conv_stem_fits' shapes of ROLLED_STEMS, an even output channel count, not grouped)."""
+    (md_conv_stem_fits' shapes of ROLLED_STEMS, an even output channel count, not grouped; the grey one
+    only with its records, stem_records_bytes)."""
     run = params.filter_w * params.input_c
+    grey = run == 3
     return (
         params.input_c % 4 != 0
         and params.dilation_w == 1
         and params.filter_c == params.input_c
         and params.output_c % 2 == 0
         and (params.filter_h, run) in ROLLED_STEMS
+        and (not grey or stem_records_bytes(params.window, params.input_c, params.output_c) > 0)
     )
 
 
@@ -66,14 +70,17 @@ def has_rolled_loops(graph: Graph, op: Operator) -> bool:
     md_dw_fused_blocks' loop), a 3x3 output from a 6x6 image (md_depthwise_s8_small, its _rolled twin) or a
     tall image's planes made for (md_dw_fused_tall, else its _rolled form), or an int16-weight convolution
     with the walk's records of a walk made both ways or a stem of ROLLED_STEMS (md_conv_s8_w16,
-    md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way)."""
+    md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way), a depthwise layer of one
+    channel run as that convolution among them (person_detect's grey stem)."""
     record = requantization(op, graph) if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D") else None
     if record is None:
         return False
     if op.op_type == "DEPTHWISE_CONV_2D" and record.folds is not None:
         params = prepare(op, graph)
         return six_by_six(params) or small_rolled(params) or tall_routine(params) is not None
-    if op.op_type != "CONV_2D" or record.walk is None:
+    if record.walk is None:
         return False
     params = prepare(op, graph)
+    if op.op_type == "DEPTHWISE_CONV_2D":  # of one channel with int16 weights: the convolution it is
+        return rolled_stem(params)
     return walk_both_ways(params) or rolled_stem(params)

@@ -622,7 +622,8 @@ md_stem_fill md_conv_stem_fill(const md_window_params *p, int rolled);
  * the others `pixel_step` bytes on, filter rows `row_step` apart: the assembly copies of the stems of
  * 3x3 filters over RGB and grey images, which md_conv_s8_w16 calls without md_stem_fill's checks
  * (md_conv_stem_block: NULL for the other shapes); `rolled` (md_conv_s8_w16_rolled's) the RGB one's
- * windows in a loop, 4 times smaller, for a flash cache that must hold it beside the walk. */
+ * windows in a loop, 4 times smaller, the grey one's first 3, for a flash cache that must hold it
+ * beside the walk. */
 typedef void (*md_stem_block)(const uint8_t *row, int32_t row_step, int32_t pixel_step, int16x2_t offsets,
                               int16_t *scratch);
 md_stem_block md_conv_stem_block(const md_window_params *p, int rolled);

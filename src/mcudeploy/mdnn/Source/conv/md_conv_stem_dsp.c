@@ -266,6 +266,35 @@ static MD_NOINLINE void grey_block(const uint8_t *row, int32_t row_step, int32_t
                        [column] "r"(scratch)
                      : "memory");
 }
+
+/* grey_block with pixels a to c in a loop (md_conv_s8_w16_rolled's: 0.2 KB, so that it fits a 1 KB
+ * flash cache beside the rolled grey walk), each pixel's words from its column's first. */
+static MD_NOINLINE void grey_block_rolled(const uint8_t *row, int32_t row_step, int32_t pixel_step,
+                                          int16x2_t offsets, int16_t *scratch)
+{
+    const int32_t step2 = 2 * row_step;
+    uint32_t *const columns = (uint32_t *)(void *)scratch;
+    uint32_t a;
+    uint32_t b;
+    uint32_t c;
+    uint32_t e;
+    uint32_t t;
+    const uint8_t *at = row;
+    int32_t pixel;
+#pragma GCC unroll 1
+    for (pixel = 0; pixel < COLUMNS - 1; ++pixel) {
+        __asm__ volatile(GREY_PIXEL(0, "", ", ror #8", ", ror #24")
+                         : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t] "=&r"(t), [at] "+&r"(at)
+                         : [step] "r"(row_step), [step2] "r"(step2), [pixel] "r"(pixel_step),
+                           [offsets] "r"(offsets), [column] "r"(columns + pixel)
+                         : "memory");
+    }
+    __asm__ volatile("sub %[at], %[at], #1\n\t" GREY_PIXEL(3, ", ror #8", ", ror #16", "")
+                     : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t] "=&r"(t), [at] "+&r"(at)
+                     : [step] "r"(row_step), [step2] "r"(step2), [pixel] "r"(pixel_step), [offsets] "r"(offsets),
+                       [column] "r"(columns)
+                     : "memory");
+}
 #undef GREY_PIXEL
 
 md_stem_block md_conv_stem_block(const md_window_params *p, int rolled)
@@ -277,7 +306,7 @@ md_stem_block md_conv_stem_block(const md_window_params *p, int rolled)
     if (run == 9) {
         return rolled ? rgb_block_rolled : rgb_block;
     }
-    return grey_block;
+    return rolled ? grey_block_rolled : grey_block;
 }
 
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
@@ -331,7 +360,7 @@ static MD_ALWAYS_INLINE void stem_pixel_columns(const md_window_params *p, const
 /* The 4 windows of a 3x3 stem from (y0, x0) on, one output row, when they touch the padding: the
  * input pixels under them (`span` a row) assembled on the stack row by row (the zero point in the
  * padding, the pixels inside copied as one run), then read by the block of the shape (`run` 9 or 3:
- * its reads around a window stay in the rows assembled; `rolled` RGB's rolled block). */
+ * its reads around a window stay in the rows assembled; `rolled` the rolled blocks). */
 static MD_NOINLINE void stem_padded_block(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
                                           int32_t span, int32_t run, int rolled, int16x2_t offsets,
                                           int16_t *scratch)
@@ -358,6 +387,8 @@ static MD_NOINLINE void stem_padded_block(const md_window_params *p, const uint8
         rgb_block_rolled((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
     } else if (run == 9) {
         rgb_block((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
+    } else if (rolled) {
+        grey_block_rolled((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
     } else {
         grey_block((const uint8_t *)rows, row_bytes, p->stride_w * channels, offsets, scratch);
     }
@@ -367,7 +398,7 @@ static MD_NOINLINE void stem_padded_block(const md_window_params *p, const uint8
  * pixels of one output row whose windows are inside the image one after the other, `stride_w`
  * pixels apart; 4 windows of one row touching the padding by stem_padded_block (3x3 filters);
  * other groups pixel by pixel (`pixels`, the copy's stem_pixel_columns, kept out of line so that
- * this path keeps its registers). `rolled`: RGB's blocks rolled (md_conv_stem_block's). */
+ * this path keeps its registers). `rolled`: the 3x3 blocks rolled (md_conv_stem_block's). */
 static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_t *image, int32_t oy, int32_t ox,
                                           int32_t count, int16_t *scratch, int32_t filter_h, int32_t run,
                                           int rolled, md_stem_fill pixels)
@@ -389,7 +420,7 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
             return;
         }
         if (filter_h == 3 && run == 3) {
-            grey_block(row, row_step, pixel_step, offsets, scratch);
+            (rolled ? grey_block_rolled : grey_block)(row, row_step, pixel_step, offsets, scratch);
             return;
         }
         for (column = 0; column + 1 < COLUMNS; ++column, row += pixel_step) { /* the next windows' bytes after */
@@ -409,8 +440,8 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
 
 /* Copies with the stems' shapes constant (md_conv_stem_fits): MobileNet's and ResNet's 3x3 over RGB
  * (run 9), a 3x3 over a grey image (run 3: person_detect's first DEPTHWISE_CONV_2D run as the
- * convolution it is) and a 10x4 filter over a spectrogram (run 4); the RGB one's blocks rolled too
- * (`rolled`, its pixel by pixel path shared). */
+ * convolution it is) and a 10x4 filter over a spectrogram (run 4); the 3x3 ones' blocks rolled too
+ * (`rolled`, their pixel by pixel paths shared). */
 #define STEM_PIXELS(name, filter_h, run)                                                                        \
     static MD_NOINLINE void name##_pixels(const md_window_params *p, const int8_t *image, int32_t oy,          \
                                           int32_t ox, int32_t count, int16_t *scratch)                          \
@@ -430,6 +461,7 @@ STEM_COPY(stem_3x9, 3, 9)
 STEM_COPY(stem_3x3, 3, 3)
 STEM_COPY(stem_10x4, 10, 4)
 STEM_FILL(stem_3x9_rolled, stem_3x9_pixels, 3, 9, 1)
+STEM_FILL(stem_3x3_rolled, stem_3x3_pixels, 3, 3, 1)
 #undef STEM_COPY
 #undef STEM_FILL
 #undef STEM_PIXELS
@@ -440,7 +472,7 @@ md_stem_fill md_conv_stem_fill(const md_window_params *p, int rolled)
         return stem_10x4;
     }
     if (p->filter_w * p->input_c == 3) {
-        return stem_3x3;
+        return rolled ? stem_3x3_rolled : stem_3x3;
     }
     return rolled ? stem_3x9_rolled : stem_3x9;
 }

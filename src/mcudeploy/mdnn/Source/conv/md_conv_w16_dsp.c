@@ -1527,6 +1527,31 @@ __attribute__((naked, noinline)) static void walk_grey_records_of_8(const int16_
     STEM_RECORDS_WALK_OF(4, STEM_END_ODD(4), 8);
 }
 
+#if !MD_W16_DUAL_ISSUE
+/* walk_grey_records_of_8 for a small flash cache (md_conv_s8_w16_rolled's): its channel pairs in a loop
+ * (0.4 KB where it takes 1.6 KB on the M4), out advanced a pair and compared with its end at [sp, #8],
+ * so that it fits the L4R5's 1 KB ART beside grey_block and the group loop. */
+__attribute__((naked, noinline)) static void walk_grey_records_rolled_of_8(
+    const int16_t *values __attribute__((unused)), int8_t *out __attribute__((unused)),
+    const int32_t *records __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "add r3, r1, #8\n\t"
+            "push {r0, r1, r3}\n\t" /* the values at [sp], out at [sp, #4], its end at [sp, #8] */
+            "mov r1, r2\n\t"
+            ".set md_pair, 0\n\t"
+            "1:\n\t" STEM_RECORD_BIASES STEM_START STEM_DOT(4) STEM_END_ODD(4) STEM_RECORD_OUT
+            STEM_CHANNELS_OF(DOUBLED, "8", "lr", "r1")
+            "ldr r0, [sp, #8]\n\t"
+            "add lr, lr, #2\n\t"
+            "str lr, [sp, #4]\n\t"
+            "cmp lr, r0\n\t"
+            "bne 1b\n\t"
+            "add sp, sp, #12\n\t"
+            "pop {r4-r11, pc}");
+}
+#endif
+
 /* Copies for 8 output channels (vww's and person_detect's stems; groups of 4 pixels only: a lone
  * pixel's outputs are 0 apart). */
 __attribute__((naked, noinline)) static void walk_stem_27_of_8(pair_walk *walk __attribute__((unused)))
@@ -1537,6 +1562,19 @@ __attribute__((naked, noinline)) static void walk_stem_27_of_8(pair_walk *walk _
 __attribute__((naked, noinline)) static void walk_stem_9_of_8(pair_walk *walk __attribute__((unused)))
 {
     STEM_WALK_OF(4, STEM_END_ODD(4), 8);
+}
+
+/* The grey stem's records walk: rolled where there is a rolled copy (the M4 and M33) and `rolled`. */
+static void (*grey_records_walk_for(int rolled))(const int16_t *, int8_t *, const int32_t *)
+{
+#if !MD_W16_DUAL_ISSUE
+    if (rolled) {
+        return walk_grey_records_rolled_of_8;
+    }
+#else
+    (void)rolled;
+#endif
+    return walk_grey_records_of_8;
 }
 
 /* The stems' walk of a column of `depth` values (md_conv_stem_fits' shapes: 27, 9 or 40), or NULL. */
@@ -1670,6 +1708,7 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     const md_window_params *p = job->p;
     const md_stem_fill fill = md_conv_stem_fill(p, rolled);
     const md_stem_block block = md_conv_stem_block(p, rolled);
+    void (*const grey_walk)(const int16_t *, int8_t *, const int32_t *) = grey_records_walk_for(rolled);
     void (*const lone)(pair_walk *) = stem_walk_for(job->depth);
     void (*const walk)(pair_walk *) =
         rolled ? stem_rolled_walk_for(job->depth) : stem_block_walk_for(job->depth, p->output_c);
@@ -1717,7 +1756,7 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
                 for (k = 0; k < more; ++k, row += COLUMNS * pixel_step, out += COLUMNS * channels) {
                     block(row, row_step, pixel_step, offsets, scratch);
                     if (grey != NULL) {
-                        walk_grey_records_of_8(scratch, out, grey);
+                        grey_walk(scratch, out, grey);
                         continue;
                     }
                     pairs.weights = job->filter; /* the walk of other than 8 channels advances them */
@@ -1733,7 +1772,7 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
                 fill(p, input, oy, ox, count, scratch);
             }
             if (count == COLUMNS && grey != NULL) {
-                walk_grey_records_of_8(scratch, out, grey);
+                grey_walk(scratch, out, grey);
             } else if (count == COLUMNS || count == 1) { /* a lone pixel: its 4 copies stored in one place */
                 pairs.weights = job->filter;
                 pairs.records = records;
