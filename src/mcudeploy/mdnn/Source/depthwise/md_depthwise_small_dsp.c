@@ -274,6 +274,26 @@ void md_dw_small_s2_rolled(const dw_small_args *args);
 /* The pairs of pixels 2 i .. 2 i + 3 from r0 on (r1 the channels, r3 three times them, r2 the offsets, r0
  * moved 4 pixels on): channel k's pair i at `base` + 72 k + 4 i, each pixel pair's bytes of channels 0 and 1
  * and of 2 and 3 packed into a word (PKHBT, PKHTB), then SXTAB16 (with the offset) of either byte pair. */
+/* The entry of a stride-2 routine `name` (its own section): the registers and the frame pushed, the
+ * group's arguments (r0) kept on the stack at 324, then each group's image (r0), channels and offsets
+ * (r1, r2) and 3 x the channels (r3) at label 1. */
+#define DW_SMALL_S2_ENTRY(name) \
+    ".pushsection .text." name ",\"ax\",%progbits\n\t" \
+    ".p2align 2\n\t" \
+    ".global " name "\n\t" \
+    ".thumb\n\t" \
+    ".thumb_func\n\t" \
+    ".type " name ", %function\n" name ":\n\t" \
+    "push {r4-r11, lr}\n\t" \
+    "sub sp, sp, #" DW_SMALL_FRAME_S2 "\n\t" \
+    "ldm r0, {r1-r6}\n\t" \
+    "add r7, sp, #324\n\t" \
+    "stm r7, {r1-r6}\n" \
+    "1:\n\t" \
+    "ldr r0, [sp, #324]\n\t" \
+    "ldrd r1, r2, [sp, #336]\n\t" \
+    "add r3, r1, r1, lsl #1\n\t"
+
 #define DW_SMALL_S2_PAIR(a, b, base, i) \
     "pkhbt r8, " a ", " b ", lsl #16\n\t" /* bytes {a0, a1, b0, b1} */ \
     "pkhtb r9, " b ", " a ", asr #16\n\t" /* {a2, a3, b2, b3} */ \
@@ -360,22 +380,7 @@ __asm__(".macro md_dws2_first pairs, k, y\n\t"
         "md_dws2_next \\pairs, \\k, 5, 1\n\t"
         "md_dws2_outputs \\out, \\at, \\k, 6\n\t"
         ".endm\n\t"
-        ".pushsection .text.md_dw_small_s2_layer,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_small_s2_layer\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_small_s2_layer, %function\n"
-        "md_dw_small_s2_layer:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #" DW_SMALL_FRAME_S2 "\n\t"
-        "ldm r0, {r1-r6}\n\t"
-        "add r7, sp, #324\n\t"
-        "stm r7, {r1-r6}\n"
-        "1:\n\t"
-        "ldr r0, [sp, #324]\n\t" /* image */
-        "ldrd r1, r2, [sp, #336]\n\t" /* channels, offsets */
-        "add r3, r1, r1, lsl #1\n\t"
+        DW_SMALL_S2_ENTRY("md_dw_small_s2_layer")
         DW_SMALL_S2_PAIRS("sp", 0) DW_SMALL_S2_PAIRS("sp", 2) DW_SMALL_S2_PAIRS("sp", 4)
         DW_SMALL_S2_PAIRS("sp", 6) DW_SMALL_S2_PAIRS("sp", 8) DW_SMALL_S2_PAIRS("sp", 10)
         DW_SMALL_S2_PAIRS("sp", 12) DW_SMALL_S2_PAIRS("sp", 14) DW_SMALL_S2_PAIRS("sp", 16)
@@ -392,22 +397,7 @@ __asm__(".macro md_dws2_first pairs, k, y\n\t"
         ".popsection\n\t"
         /* rolled: the pairs 2 pixels a pass (r12 where they go, lr past them), a channel a pass (r0 its
          * pairs, r1 its record, r2 its byte of the output words) */
-        ".pushsection .text.md_dw_small_s2_rolled,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_small_s2_rolled\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_small_s2_rolled, %function\n"
-        "md_dw_small_s2_rolled:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #" DW_SMALL_FRAME_S2 "\n\t"
-        "ldm r0, {r1-r6}\n\t"
-        "add r7, sp, #324\n\t"
-        "stm r7, {r1-r6}\n"
-        "1:\n\t"
-        "ldr r0, [sp, #324]\n\t" /* image */
-        "ldrd r1, r2, [sp, #336]\n\t" /* channels, offsets */
-        "add r3, r1, r1, lsl #1\n\t"
+        DW_SMALL_S2_ENTRY("md_dw_small_s2_rolled")
         "mov r12, sp\n\t"
         "add lr, sp, #72\n"
         "3:\n\t"
