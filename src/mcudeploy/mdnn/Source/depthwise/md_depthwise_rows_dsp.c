@@ -23,6 +23,32 @@ MD_PATH_SYMBOL(md_path_depthwise_rows_dsp);
  * row of 12 outputs is one chunk: no chunk loop, the row's end unused. */
 #define DW_ROWS_FRAME "40"
 
+/* A plane's start in md_dw_fused_rows and md_dw_fused_tall (r0 the plane, r3 its dw_folded): its
+ * outputs from the stack's next plane's, the first row's (chunks') end `row_end` bytes on, both kept
+ * on the stack with the row pairs a plane ... */
+#define DW_PLANE_START(row_end) \
+    "ldrd r12, r1, [sp, #20]\n\t" \
+    "add r11, r0, #" row_end "\n\t" \
+    "add r10, r12, #1\n\t" \
+    "str r10, [sp, #20]\n\t" /* the next plane's outputs */ \
+    "str r1, [sp, #16]\n\t" \
+    "strd r12, r11, [sp, #4]\n\t"
+
+/* ... then its constants: the next plane's dw_folded, the start and addend on the stack, the multiplier
+ * in r2, the filter in r3..r6 and {exponent, 2 w1 of row 2} in r7 (ASR reads the bottom byte), lr the
+ * first row word. */
+#define DW_PLANE_CONSTANTS \
+    "add r12, r3, #36\n\t" \
+    "str r12, [sp, #32]\n\t" \
+    "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */ \
+    "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */ \
+    "str r1, [sp, #12]\n\t" \
+    "str r11, [sp]\n\t" \
+    "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */ \
+    "ldr lr, [r0]\n\t" \
+    "pkhbt r7, r10, r7, lsl #16\n\t" \
+    "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
+
 /* One chunk's block `i` (of 6) in a row `width` outputs wide, `depth` bytes a pixel. */
 #define DW_ROWS_BLOCK(i) \
     "md_dw_fused_block (2*" i "), (\\width+2), (2*" i "+2), (2*" i "*\\depth), \\depth, (\\width*\\depth), 0, 12\n\t"
@@ -45,22 +71,8 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "mov r12, #4\n\t"
         "str r12, [sp, #28]\n" /* planes left */
         "1:\n\t" /* r0 the plane, r3 its dw_folded */
-        "ldrd r12, r1, [sp, #20]\n\t"
-        "add r11, r0, #\\width\n\t" /* the first row's end */
-        "add r10, r12, #1\n\t"
-        "str r10, [sp, #20]\n\t" /* the next plane's outputs */
-        "str r1, [sp, #16]\n\t"
-        "strd r12, r11, [sp, #4]\n\t"
-        "add r12, r3, #36\n\t"
-        "str r12, [sp, #32]\n\t" /* the next plane's dw_folded */
-        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
-        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
-        "str r1, [sp, #12]\n\t"
-        "str r11, [sp]\n\t"
-        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
-        "ldr lr, [r0]\n\t"
-        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
+        DW_PLANE_START("\\width")
+        DW_PLANE_CONSTANTS
         "2:\n\t"
         DW_ROWS_BLOCK("0") DW_ROWS_BLOCK("1") DW_ROWS_BLOCK("2")
         DW_ROWS_BLOCK("3") DW_ROWS_BLOCK("4") DW_ROWS_BLOCK("5")
@@ -177,23 +189,9 @@ __asm__(DW_FUSED_BLOCK_MACRO DW_FUSED_PAIR_MACRO
         "mov r12, #4\n\t"
         "str r12, [sp, #28]\n" /* planes left */
         "1:\n\t" /* r0 the plane, r3 its dw_folded */
-        "ldrd r12, r1, [sp, #20]\n\t"
-        "add r11, r0, #(\\width-1)\n\t" /* the first row's chunks' end */
-        "add r10, r12, #1\n\t"
-        "str r10, [sp, #20]\n\t" /* the next plane's outputs */
-        "str r1, [sp, #16]\n\t"
-        "strd r12, r11, [sp, #4]\n\t"
+        DW_PLANE_START("(\\width-1)")
         "str r12, [sp, #36]\n\t" /* the row pair's outputs */
-        "add r12, r3, #36\n\t"
-        "str r12, [sp, #32]\n\t" /* the next plane's dw_folded */
-        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
-        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
-        "str r1, [sp, #12]\n\t"
-        "str r11, [sp]\n\t"
-        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
-        "ldr lr, [r0]\n\t"
-        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-        "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
+        DW_PLANE_CONSTANTS
         "2:\n\t"
         DW_TALL_CHUNK("md_dw_fused_block", "\\depth, ")
         "bne 2b\n\t"
