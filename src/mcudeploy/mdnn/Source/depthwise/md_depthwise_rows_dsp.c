@@ -23,6 +23,24 @@ MD_PATH_SYMBOL(md_path_depthwise_rows_dsp);
  * row of 12 outputs is one chunk: no chunk loop, the row's end unused. */
 #define DW_ROWS_FRAME "40"
 
+/* The entry of md_dw_fused_rows' and md_dw_fused_tall's instance `name` (a section of its own): the
+ * registers and the frame pushed, the plane's outputs and row pairs (r2, r3) kept on the stack, 4 planes
+ * left, then at label 1 each plane (r0) with its dw_folded (r3). */
+#define DW_ROWS_ENTRY(name) \
+    ".pushsection .text." name ",\"ax\",%progbits\n\t" \
+    ".p2align 2\n\t" \
+    ".global " name "\n\t" \
+    ".thumb\n\t" \
+    ".thumb_func\n\t" \
+    ".type " name ", %function\n" name ":\n\t" \
+    "push {r4-r11, lr}\n\t" \
+    "sub sp, sp, #" DW_ROWS_FRAME "\n\t" \
+    "strd r2, r3, [sp, #20]\n\t" \
+    "mov r3, r1\n\t" \
+    "mov r12, #4\n\t" \
+    "str r12, [sp, #28]\n" \
+    "1:\n\t"
+
 /* A plane's start in md_dw_fused_rows and md_dw_fused_tall (r0 the plane, r3 its dw_folded): its
  * outputs from the stack's next plane's, the first row's (chunks') end `row_end` bytes on, both kept
  * on the stack with the row pairs a plane ... */
@@ -57,20 +75,7 @@ MD_PATH_SYMBOL(md_path_depthwise_rows_dsp);
  * chunk's first top row word. */
 __asm__(DW_FUSED_BLOCK_MACRO
         ".macro md_dw_fused_rows width, depth\n\t"
-        ".pushsection .text.md_dw_fused_rows_\\width\\()_\\depth,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_fused_rows_\\width\\()_\\depth\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_fused_rows_\\width\\()_\\depth, %function\n"
-        "md_dw_fused_rows_\\width\\()_\\depth:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #" DW_ROWS_FRAME "\n\t"
-        "strd r2, r3, [sp, #20]\n\t" /* the plane's outputs, row pairs */
-        "mov r3, r1\n\t"
-        "mov r12, #4\n\t"
-        "str r12, [sp, #28]\n" /* planes left */
-        "1:\n\t" /* r0 the plane, r3 its dw_folded */
+        DW_ROWS_ENTRY("md_dw_fused_rows_\\width\\()_\\depth")
         DW_PLANE_START("\\width")
         DW_PLANE_CONSTANTS
         "2:\n\t"
@@ -175,20 +180,7 @@ __asm__(DW_FUSED_BLOCK_MACRO
  * cache: ir/variants.py Loops; kws on the L4R5 from flash 0.35 MACs/cycle, chunks of 2 taking 1.1 KB 0.33). */
 __asm__(DW_FUSED_BLOCK_MACRO DW_FUSED_PAIR_MACRO
         ".macro md_dw_fused_tall width, height, depth, blocks, suffix\n\t"
-        ".pushsection .text.md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix, %function\n"
-        "md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #" DW_ROWS_FRAME "\n\t"
-        "strd r2, r3, [sp, #20]\n\t" /* the plane's outputs, row pairs */
-        "mov r3, r1\n\t"
-        "mov r12, #4\n\t"
-        "str r12, [sp, #28]\n" /* planes left */
-        "1:\n\t" /* r0 the plane, r3 its dw_folded */
+        DW_ROWS_ENTRY("md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix")
         DW_PLANE_START("(\\width-1)")
         "str r12, [sp, #36]\n\t" /* the row pair's outputs */
         DW_PLANE_CONSTANTS
