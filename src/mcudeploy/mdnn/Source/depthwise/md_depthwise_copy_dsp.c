@@ -44,14 +44,8 @@ MD_PATH_SYMBOL(md_path_depthwise_copy_dsp);
 
 /* Each row 8 pixels a loop (an odd count of 4 entered at the loop's second half); rows, inside and
  * the skips on the stack. */
-__asm__(".pushsection .text.md_dw_copy_wide_4,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_copy_wide_4\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_copy_wide_4, %function\n"
-        "md_dw_copy_wide_4:\n\t"
-        "push {r4-r11, lr}\n\t"
+__asm__(MD_ASM_FUNCTION("md_dw_copy_wide_4")
+                "push {r4-r11, lr}\n\t"
         "sub sp, sp, #16\n\t"
         "ldm r2, {r5-r10}\n\t" /* step, distance, rows, inside, source skip, plane skip */
         "stm sp, {r7-r10}\n\t"

@@ -535,13 +535,8 @@ void md_dw_window_2x2(const int8_t *values, int32_t *sums, int32_t channels, con
 
 /* One function: its name and its taps (`rows`, then `back` to the first row). */
 #define DW_WINDOW_FUNCTION(name, rows, back) \
-    __asm__(".pushsection .text." name ",\"ax\",%progbits\n\t" \
-            ".p2align 2\n\t" \
-            ".global " name "\n\t" \
-            ".thumb\n\t" \
-            ".thumb_func\n\t" \
-            ".type " name ", %function\n" name ":\n\t" \
-            "push {r4-r11, lr}\n\t" \
+    __asm__(MD_ASM_FUNCTION(name) \
+                        "push {r4-r11, lr}\n\t" \
             "ldrd r4, r5, [r3, #8]\n\t" \
             "ldrd r6, r7, [r3, #20]\n\t" \
             "sub r7, r7, r2\n\t" \
@@ -687,14 +682,8 @@ void md_dw_narrow_outputs(const int32_t *sums, int8_t *out, const dw_output_args
     "add " sum ", " sum ", lr\n\t" \
     "ssat " sum ", #8, " sum ", asr #1\n\t"
 
-__asm__(".pushsection .text.md_dw_narrow_outputs,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_narrow_outputs\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_narrow_outputs, %function\n"
-        "md_dw_narrow_outputs:\n\t"
-        "push {r4-r11, lr}\n\t"
+__asm__(MD_ASM_FUNCTION("md_dw_narrow_outputs")
+                "push {r4-r11, lr}\n\t"
         "ldrd r4, r5, [r2, #12]\n\t"
         "ldrd r6, r7, [r2, #20]\n\t"
         "ldr r8, [r2, #28]\n\t"
@@ -1504,14 +1493,8 @@ void md_dw_folded_blocks(const int8_t *at, int32_t *sums, int32_t width, const d
 
 /* r0 at, r1 sums, r2 width; filter rows {w0, w2} in r3..r5, {w1 of rows 0, 1} in r6, w1 of row 2 in
  * r7's bottom; sums top left, top right, bottom left, bottom right in r8..r11 (STM's order). */
-__asm__(".pushsection .text.md_dw_folded_blocks,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_folded_blocks\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_folded_blocks, %function\n"
-        "md_dw_folded_blocks:\n\t"
-        "push {r4-r11, lr}\n\t"
+__asm__(MD_ASM_FUNCTION("md_dw_folded_blocks")
+                "push {r4-r11, lr}\n\t"
         "sub sp, sp, #16\n\t"
         "ldrd r4, r5, [r3, #20]\n\t"
         "strd r4, r5, [sp]\n\t"
@@ -1580,14 +1563,8 @@ void md_dw_folded_blocks_s2(const int8_t *at, int32_t *sums, int32_t width, cons
  * multiply runs (no load-use stall on the M7, which issues the load beside it) and r0 walks down
  * the block's plane rows, stepped an instruction or more before the load that reads it (no
  * address stall on the M4); the next block's first word is loaded before the loop test. */
-__asm__(".pushsection .text.md_dw_folded_blocks_s2,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_folded_blocks_s2\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_folded_blocks_s2, %function\n"
-        "md_dw_folded_blocks_s2:\n\t"
-        "push {r4-r11, lr}\n\t"
+__asm__(MD_ASM_FUNCTION("md_dw_folded_blocks_s2")
+                "push {r4-r11, lr}\n\t"
         "sub sp, sp, #16\n\t"
         "ldrd r4, r5, [r3, #20]\n\t"
         "strd r4, r5, [sp]\n\t"
@@ -1726,14 +1703,8 @@ void md_dw_block_outputs(const int32_t *sums, int8_t *out, const dw_output_const
 
 /* r0 sums, r1 the top row's output, r2 the bottom row's, r3 step, r8..r11 a block's sums, r12 the
  * row pair's end of blocks, lr the constants, the row pairs left on the stack. */
-__asm__(".pushsection .text.md_dw_block_outputs,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_block_outputs\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_block_outputs, %function\n"
-        "md_dw_block_outputs:\n\t"
-        "push {r4-r11, lr}\n\t"
+__asm__(MD_ASM_FUNCTION("md_dw_block_outputs")
+                "push {r4-r11, lr}\n\t"
         "sub sp, sp, #8\n\t"
         "mov lr, r2\n\t"
         "ldr r12, [lr, #32]\n\t"
@@ -2061,14 +2032,8 @@ void md_dw_fused_blocks(const int8_t *at, const dw_fused_geometry *geometry, int
  * out_row, start, multiplier, addend, the row end, skip, out_skip, the row pairs left, odd, block
  * bytes (words 0..11: what the loop reads), then the planes left, the next plane's dw_folded, the
  * next plane, each plane's row pairs, its output and plane bytes. */
-__asm__(".pushsection .text.md_dw_fused_blocks,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_fused_blocks\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_fused_blocks, %function\n"
-        "md_dw_fused_blocks:\n\t"
-        "push {r4-r11, lr}\n\t"
+__asm__(MD_ASM_FUNCTION("md_dw_fused_blocks")
+                "push {r4-r11, lr}\n\t"
         "sub sp, sp, #72\n\t"
         "ldm r1!, {r4-r6}\n\t" /* out, step, out_row */
         "str r4, [sp, #64]\n\t"
@@ -2227,14 +2192,8 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "md_dw_fused_block (\\row*8+\\column), 8, (\\next_row*8+\\next_column), "
         "((\\row*6+\\column)*4), 4, 24, " DW_SIX_ADDEND ", " DW_SIX_START "\n\t"
         ".endm\n\t"
-        ".pushsection .text.md_dw_fused_6x6,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_fused_6x6\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_fused_6x6, %function\n"
-        "md_dw_fused_6x6:\n\t"
-        "push {r4-r11, lr}\n\t"
+        MD_ASM_FUNCTION("md_dw_fused_6x6")
+                "push {r4-r11, lr}\n\t"
         "sub sp, sp, #" DW_SIX_FRAME "\n\t"
         "strd r2, r3, [sp, #" DW_SIX_OUT "]\n\t"
         "mov r3, r1\n\t"
@@ -2321,14 +2280,8 @@ void md_dw_copy_6x6(const int8_t *from, int32_t step, int8_t *to, uint32_t zeros
     "str r9, [r2, #" at " + 192]\n\t"
 
 /* r0 from, r1 step, r2 to, r3 zeros; r7 5 steps, r10 pixel 2, r11 past row 6, r12 an image row. */
-__asm__(".pushsection .text.md_dw_copy_6x6,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_copy_6x6\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_copy_6x6, %function\n"
-        "md_dw_copy_6x6:\n\t"
-        "push {r4-r11, lr}\n\t"
+__asm__(MD_ASM_FUNCTION("md_dw_copy_6x6")
+                "push {r4-r11, lr}\n\t"
         "mov r8, #0x50000\n\t" /* GE = 0b0101: SEL takes bytes 0 and 2 from its first operand */
         "msr APSR_g, r8\n\t"
         "add r7, r1, r1, lsl #2\n\t"
@@ -2383,13 +2336,7 @@ typedef struct {
  * filter from its dw_folded: the rows' {w0, w1} pairs (PKHBT of {w0, w2} and the w1s), w2 of rows 0
  * and 1 in one word (PKHTB), {exponent, w2 of row 2}. */
 #define DW_WIDE_ROUTINE(name, sums, terms, next, bit) \
-    ".pushsection .text." name ",\"ax\",%progbits\n\t" \
-    ".p2align 2\n\t" \
-    ".global " name "\n\t" \
-    ".thumb\n\t" \
-    ".thumb_func\n\t" \
-    ".type " name ", %function\n" \
-    name ":\n\t" \
+    MD_ASM_FUNCTION(name) \
     "push {r4-r11, lr}\n\t" \
     "sub sp, sp, #72\n\t" \
     "ldm r1, {r4-r12, lr}\n\t" /* out, step, out_row, skip, out_skip, pairs, odd, block bytes, planes, plane bytes */ \

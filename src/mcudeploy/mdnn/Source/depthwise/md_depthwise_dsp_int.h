@@ -10,6 +10,16 @@
 
 #if MD_PATH_DSP /* the ISA path this build takes: md_nn_support.h */
 
+/* The head of a function written in assembly: `name` (a string: the assembler expands a .macro's
+ * arguments in it) in a section of its own, which the linker drops when nothing calls it, global, Thumb. */
+#define MD_ASM_FUNCTION(name) \
+    ".pushsection .text." name ",\"ax\",%progbits\n\t" \
+    ".p2align 2\n\t" \
+    ".global " name "\n\t" \
+    ".thumb\n\t" \
+    ".thumb_func\n\t" \
+    ".type " name ", %function\n" name ":\n\t"
+
 /* The input offset in each halfword. */
 static inline uint32_t offset_pair(const md_window_params *p)
 {

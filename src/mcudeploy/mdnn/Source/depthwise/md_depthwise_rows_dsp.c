@@ -27,13 +27,8 @@ MD_PATH_SYMBOL(md_path_depthwise_rows_dsp);
  * registers and the frame pushed, the plane's outputs and row pairs (r2, r3) kept on the stack, 4 planes
  * left, then at label 1 each plane (r0) with its dw_folded (r3). */
 #define DW_ROWS_ENTRY(name) \
-    ".pushsection .text." name ",\"ax\",%progbits\n\t" \
-    ".p2align 2\n\t" \
-    ".global " name "\n\t" \
-    ".thumb\n\t" \
-    ".thumb_func\n\t" \
-    ".type " name ", %function\n" name ":\n\t" \
-    "push {r4-r11, lr}\n\t" \
+    MD_ASM_FUNCTION(name) \
+        "push {r4-r11, lr}\n\t" \
     "sub sp, sp, #" DW_ROWS_FRAME "\n\t" \
     "strd r2, r3, [sp, #20]\n\t" \
     "mov r3, r1\n\t" \

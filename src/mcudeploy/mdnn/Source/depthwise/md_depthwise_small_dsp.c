@@ -229,14 +229,8 @@ void md_dw_small_s1_layer(const dw_small_args *args);
     "str r3, [sp, #" args " + 20]\n\t" \
     "bne 1b\n\t"
 
-__asm__(".pushsection .text.md_dw_small_s1_layer,\"ax\",%progbits\n\t"
-        ".p2align 2\n\t"
-        ".global md_dw_small_s1_layer\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type md_dw_small_s1_layer, %function\n"
-        "md_dw_small_s1_layer:\n\t"
-        "push {r4-r11, lr}\n\t"
+__asm__(MD_ASM_FUNCTION("md_dw_small_s1_layer")
+                "push {r4-r11, lr}\n\t"
         "sub sp, sp, #" DW_SMALL_FRAME_S1 "\n\t"
         "ldm r0, {r1-r6}\n\t"
         "add r7, sp, #132\n\t"
@@ -278,13 +272,8 @@ void md_dw_small_s2_rolled(const dw_small_args *args);
  * group's arguments (r0) kept on the stack at 324, then each group's image (r0), channels and offsets
  * (r1, r2) and 3 x the channels (r3) at label 1. */
 #define DW_SMALL_S2_ENTRY(name) \
-    ".pushsection .text." name ",\"ax\",%progbits\n\t" \
-    ".p2align 2\n\t" \
-    ".global " name "\n\t" \
-    ".thumb\n\t" \
-    ".thumb_func\n\t" \
-    ".type " name ", %function\n" name ":\n\t" \
-    "push {r4-r11, lr}\n\t" \
+    MD_ASM_FUNCTION(name) \
+        "push {r4-r11, lr}\n\t" \
     "sub sp, sp, #" DW_SMALL_FRAME_S2 "\n\t" \
     "ldm r0, {r1-r6}\n\t" \
     "add r7, sp, #324\n\t" \
