@@ -12,6 +12,7 @@ import pytest
 
 from conftest import MODELS, run_cli, streaming_graph
 from mcudeploy.analysis.model import Reserves, analyze_model
+from mcudeploy.cli.devices import _flash_read
 from mcudeploy.codegen import render
 from mcudeploy.devices import find_device
 from mcudeploy.ir import NO_TENSOR, GraphBuilder
@@ -97,6 +98,12 @@ def test_devices_lists_parts_filtered_by_core(monkeypatch, capsys):
     assert "NUCLEO-H743ZI2" in h743["boards"] and h743["sources"] and h743["regions"]
     code, out, _ = run_cli(monkeypatch, capsys, "devices")
     assert code == 0 and "RP2040" in out and "Raspberry Pi Pico" in out
+
+
+def test_devices_say_when_wait_states_count_a_slower_flash_bus():
+    """The H743's 4 wait states are cycles of its AXI bus, at half the core clock (`bus_clock_divider`)."""
+    assert _flash_read(find_device("STM32H743ZI").part).startswith("4 WS (bus 1/2)")
+    assert _flash_read(find_device("STM32H7A3ZI").part).startswith("6 WS,")
 
 
 def test_devices_with_an_unknown_core_exits_2(monkeypatch, capsys):

@@ -75,10 +75,12 @@ def _parts_table(parts: list[Part], database: Database, core: str | None) -> Tab
 
 
 def _flash_read(part: Part) -> str:
-    """Wait states at the maximum clock and what hides them, e.g. "5 WS, prefetch, cache (off at reset)"."""
+    """Wait states at the maximum clock and what hides them, e.g. "5 WS, prefetch, cache (off at reset)"; "4 WS
+    (bus 1/2)" where they are cycles of a flash bus slower than the core (the H74x's AXI)."""
     flash = part.flash
     wait_states = {r.wait_states for r in part.regions if r.kind == RegionKind.FLASH and r.wait_states is not None}
-    items = [f"{max(wait_states)} WS" if wait_states else "WS not published"]
+    bus = f" (bus 1/{flash.bus_clock_divider})" if flash.bus_clock_divider > 1 else ""
+    items = [f"{max(wait_states)} WS{bus}" if wait_states else "WS not published"]
     if flash.prefetch:
         items.append("prefetch")
     if flash.cache:
