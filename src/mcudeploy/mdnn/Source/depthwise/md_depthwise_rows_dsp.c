@@ -36,6 +36,18 @@ MD_PATH_SYMBOL(md_path_depthwise_rows_dsp);
     "str r12, [sp, #28]\n" \
     "1:\n\t"
 
+/* The next plane, `skip` bytes on (r0), with its dw_folded (r3), back to label 1 while planes are left;
+ * then the return. */
+#define DW_NEXT_PLANE(skip) \
+    "ldr r12, [sp, #28]\n\t" \
+    "adds r0, r0, #" skip "\n\t" \
+    "subs r12, r12, #1\n\t" \
+    "str r12, [sp, #28]\n\t" \
+    "ldr r3, [sp, #32]\n\t" \
+    "bne 1b\n\t" \
+    "add sp, sp, #" DW_ROWS_FRAME "\n\t" \
+    "pop {r4-r11, pc}\n\t"
+
 /* A plane's start in md_dw_fused_rows and md_dw_fused_tall (r0 the plane, r3 its dw_folded): its
  * outputs from the stack's next plane's, the first row's (chunks') end `row_end` bytes on, both kept
  * on the stack with the row pairs a plane ... */
@@ -104,14 +116,7 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "subs r12, r12, #1\n\t"
         "str r12, [sp, #16]\n\t"
         "bne 2b\n\t"
-        "ldr r12, [sp, #28]\n\t" /* the next plane: 2 rows past the last row pair's */
-        "adds r0, r0, #(2*\\width+4)\n\t"
-        "subs r12, r12, #1\n\t"
-        "str r12, [sp, #28]\n\t"
-        "ldr r3, [sp, #32]\n\t"
-        "bne 1b\n\t"
-        "add sp, sp, #" DW_ROWS_FRAME "\n\t"
-        "pop {r4-r11, pc}\n\t"
+        DW_NEXT_PLANE("(2*\\width+4)") /* 2 rows past the last row pair's */
         ".size md_dw_fused_rows_\\width\\()_\\depth, .-md_dw_fused_rows_\\width\\()_\\depth\n\t"
         ".popsection\n\t"
         ".endm\n\t"
@@ -199,14 +204,7 @@ __asm__(DW_FUSED_BLOCK_MACRO DW_FUSED_PAIR_MACRO
         DW_TALL_CHUNK("md_dw_fused_pair", "")
         "bne 3b\n\t"
         "md_dw_fused_pair 0, (\\width+2), 0, 0, (\\height*\\depth), 0, 12, 0\n\t"
-        "ldr r12, [sp, #28]\n\t" /* the next plane: 3 rows past the last row's first window */
-        "adds r0, r0, #(2*\\width+7)\n\t"
-        "subs r12, r12, #1\n\t"
-        "str r12, [sp, #28]\n\t"
-        "ldr r3, [sp, #32]\n\t"
-        "bne 1b\n\t"
-        "add sp, sp, #" DW_ROWS_FRAME "\n\t"
-        "pop {r4-r11, pc}\n\t"
+        DW_NEXT_PLANE("(2*\\width+7)") /* 3 rows past the last row's first window */
         ".size md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix, "
         ".-md_dw_fused_tall_\\width\\()x\\height\\()_\\depth\\suffix\n\t"
         ".popsection\n\t"
