@@ -44,6 +44,15 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *arg
     return stop.value.code or 0, out, err
 
 
+def divergences(checker, target: str) -> list:
+    """What `checker` (a validation.Validator) finds diverging on `target` for random inputs of seeds 0 and 1:
+    empty when the generated code is bit-exact there."""
+    from mcudeploy.inputs import random_inputs
+
+    checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
+    return [r.divergence for r in checked.inputs if not r.agrees]
+
+
 def streaming_graph(cycles_max: int):
     """Frames [1, 1, 2, 3] into a history of 4 (TFLM's CIRCULAR_BUFFER, a variable tensor; every
     `cycles_max`-th frame an inference that runs every layer) that a RELU reads: the RELU's output is

@@ -24,6 +24,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from conftest import divergences
 from mcudeploy.codegen import render
 from mcudeploy.codegen.library import library_text
 from mcudeploy.examples.kws import build_kws_cnn
@@ -276,12 +277,8 @@ def test_rolled_walks_are_the_layers_of_depths_of_16k_values():
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
 def test_rolled_walks_are_bit_exact(target: str):
-    checker = Validator(rolled_walks())
-    try:
-        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
-        assert [r.divergence for r in checked.inputs if not r.agrees] == []
-    finally:
-        checker.close()
+    with Validator(rolled_walks()) as checker:
+        assert divergences(checker, target) == []
 
 
 ROLLED_STEM_LAYERS = (22, 23, 24)
@@ -350,13 +347,9 @@ def test_int16_weights_are_stored_two_channels_interleaved_in_pair_order():
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33", "m55"])
 def test_int16_weight_convolutions_are_bit_exact(target: str):
-    checker = Validator(widened_paths())
-    try:
+    with Validator(widened_paths()) as checker:
         assert checker.code_for(target).directory.joinpath("network.c").read_text().count("md_conv_s8_w16(") == 22
-        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
-        assert [r.divergence for r in checked.inputs if not r.agrees] == []
-    finally:
-        checker.close()
+        assert divergences(checker, target) == []
 
 
 def lone_pixels() -> Graph:
@@ -401,12 +394,8 @@ def test_lone_pixels_have_walk_records_where_the_walk_takes_them():
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
 def test_lone_pixels_are_bit_exact(target: str):
-    checker = Validator(lone_pixels())
-    try:
-        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
-        assert [r.divergence for r in checked.inputs if not r.agrees] == []
-    finally:
-        checker.close()
+    with Validator(lone_pixels()) as checker:
+        assert divergences(checker, target) == []
 
 
 def depthwise_as_convolutions() -> Graph:
@@ -462,26 +451,18 @@ def test_grey_stems_with_walk_records_have_rolled_loops():
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
 def test_rolled_grey_stems_are_bit_exact(target: str):
-    checker = Validator(rolled_grey_stems())
-    try:
+    with Validator(rolled_grey_stems()) as checker:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
         assert network.count("md_conv_s8_w16_rolled(") == 5
-        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
-        assert [r.divergence for r in checked.inputs if not r.agrees] == []
-    finally:
-        checker.close()
+        assert divergences(checker, target) == []
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
 def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions(target: str):
-    checker = Validator(depthwise_as_convolutions())
-    try:
+    with Validator(depthwise_as_convolutions()) as checker:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
         assert network.count("md_conv_s8_w16(") == 8 and network.count("md_depthwise_s8(") == 0
-        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
-        assert [r.divergence for r in checked.inputs if not r.agrees] == []
-    finally:
-        checker.close()
+        assert divergences(checker, target) == []
 
 
 def stride_2_planes() -> Graph:
@@ -572,14 +553,10 @@ def widened_fully_connected() -> Graph:
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
 def test_int16_weight_fully_connected_layers_are_bit_exact(target: str):
-    checker = Validator(widened_fully_connected())
-    try:
+    with Validator(widened_fully_connected()) as checker:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
         assert network.count("md_fully_connected_s8_w16(") == 7
-        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
-        assert [r.divergence for r in checked.inputs if not r.agrees] == []
-    finally:
-        checker.close()
+        assert divergences(checker, target) == []
 
 
 def narrow_pointwise() -> Graph:
@@ -665,12 +642,8 @@ def test_narrow_pointwise_layers_have_the_walk_records_the_walk_takes():
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
 def test_narrow_pointwise_convolutions_are_bit_exact(target: str):
-    checker = Validator(narrow_pointwise())
-    try:
-        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
-        assert [r.divergence for r in checked.inputs if not r.agrees] == []
-    finally:
-        checker.close()
+    with Validator(narrow_pointwise()) as checker:
+        assert divergences(checker, target) == []
 
 
 def pruned_pointwise_paths() -> Graph:
@@ -759,9 +732,5 @@ def test_odd_width_rows_overlap_within_the_row_walk():
 
 @pytest.mark.parametrize("target", ["m4", "m55"])
 def test_odd_width_rows_are_bit_exact(target: str):
-    checker = Validator(odd_width_rows())
-    try:
-        checked = checker.validate_target(target, [random_inputs(checker.graph, seed) for seed in (0, 1)])
-        assert [r.divergence for r in checked.inputs if not r.agrees] == []
-    finally:
-        checker.close()
+    with Validator(odd_width_rows()) as checker:
+        assert divergences(checker, target) == []

@@ -136,6 +136,12 @@ class Validator:
         if self._scratch is not None:
             self._scratch.cleanup()
 
+    def __enter__(self) -> Validator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def reference(self, index: int, inputs: Sequence[np.ndarray]) -> RunResult:
         if index not in self._references:
             # each input runs in a fresh program: its state starts from the reset values, CALL_ONCE runs again
