@@ -9,10 +9,12 @@ division, X-CUBE-AI v9.0, as quoted in issue 12), ours over theirs, and the MACs
 figure implies. Then, per model and board, the `--layers` slowest layers with their MACs/cycle:
 where the gap is. `--optimize` takes the kernel variants `mcudeploy estimate --optimize` chooses on
 each board (without it: im2col and int8 weights everywhere, all in flash); the summary says how many
-KB of weights speed copies to SRAM (loaded in flash, read from SRAM). `--code-section` runs the hot code
-from there on every board, as `mcudeploy estimate --code-section` does (ram: on the L4R5 SRAM2 through its
-code alias at 0x1000_0000 where it fits; itcm: the H7A3 only), the variants chosen for it; the summary says
-where it ran. Nothing here is timed on hardware: ours is the cycle model's figure.
+KB of weights speed copies to SRAM (loaded in flash, read from SRAM). The hot code runs where `mcudeploy
+estimate` runs it: with `--optimize speed`, the fastest of flash and the board's ITCM or SRAM code alias that
+fits (the H7A3's ITCM, the L4R5's SRAM2 through its code alias at 0x1000_0000), else flash; `--code-section`
+runs it from there on every board, as `mcudeploy estimate --code-section` does (itcm: the H7A3 only), the
+variants chosen for it. The summary says where it ran. Nothing here is timed on hardware: ours is the cycle
+model's figure.
 """
 
 from __future__ import annotations
@@ -58,10 +60,10 @@ class Ours:
     """Weights read from SRAM (copied there at start-up)."""
 
 
-def estimate(model: str, board: Board, objective: str | None = None, code_section: str = "flash") -> Ours:
+def estimate(model: str, board: Board, objective: str | None = None, code_section: str | None = None) -> Ours:
     graph = load_model(MODELS / INT8_MODELS[model])
-    section = CodeSection(code_section)
-    choose_variants(graph, board.name, board.clock_mhz, objective, code_section=section)
+    named = CodeSection(code_section) if code_section else None
+    section = choose_variants(graph, board.name, board.clock_mhz, objective, code_section=named)
     found = estimate_model(graph, board.name, board.clock_mhz, code_section=section)
     return Ours(found, constant_layout(graph).sram_bytes)
 
@@ -127,8 +129,8 @@ def main() -> None:
     parser.add_argument(
         "--code-section",
         choices=[section.value for section in CodeSection],
-        default=CodeSection.FLASH.value,
-        help="where the hot code runs, as `mcudeploy estimate --code-section` (itcm: boards with one only)",
+        help="where the hot code runs, as `mcudeploy estimate --code-section` (itcm: boards with one only; "
+        "default: where estimate runs it without one)",
     )
     args = parser.parse_args()
     models = [name for name in args.models.split(",") if name]

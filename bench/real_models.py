@@ -4,7 +4,7 @@ from pathlib import Path
 
 from mcudeploy.analysis.model import Reserves
 from mcudeploy.devices import find_device
-from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_code_and_variants, stack_reserve
 from mcudeploy.ir import Graph
 from mcudeploy.memory.budget import CodeSection
 
@@ -40,16 +40,17 @@ def choose_variants(
     clock_mhz: float,
     objective: str | None,
     weights_in_flash: bool = False,
-    code_section: CodeSection = CodeSection.FLASH,
-) -> None:
+    code_section: CodeSection | None = None,
+) -> CodeSection:
     """Each layer's kernel variant as `mcudeploy estimate --optimize <objective> --code-section <code_section>`
-    chooses it on `part` at `clock_mhz`; None leaves the defaults (im2col, int8 weights, in flash) the tables
+    chooses it on `part` at `clock_mhz` (no `code_section`: where estimate places the hot code without one),
+    and where the hot code runs; None leaves the defaults (im2col, int8 weights, in flash) the tables
     were made with. `weights_in_flash`: every layer keeps its constants in flash even with speed (which may
     copy some to SRAM), to compare like with like against a runtime whose weights stay in flash (TFLM +
     CMSIS-NN)."""
     if objective is None:
-        return
+        return code_section or CodeSection.FLASH
     device = find_device(part)
     reserve = Reserves(stack_reserve(graph, device.core, None))
     options = {"clock_mhz": clock_mhz, "weights_to_sram": not weights_in_flash, "code_section": code_section}
-    optimize_variants(graph, device, reserve, Objective(objective), **options)
+    return CodeSection(optimize_code_and_variants(graph, device, reserve, Objective(objective), **options).code_section)

@@ -18,7 +18,8 @@ from mcudeploy.codegen import render
 from mcudeploy.devices import find_device
 from mcudeploy.errors import InternalError
 from mcudeploy.estimate import optimize
-from mcudeploy.estimate.optimize import Measure, ModelRun, Objective, optimize_variants
+from mcudeploy.estimate.memory import faster_code_sections
+from mcudeploy.estimate.optimize import Measure, ModelRun, Objective, optimize_code_and_variants, optimize_variants
 from mcudeploy.examples.kws import build_kws_cnn
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import random_inputs
@@ -365,6 +366,91 @@ def test_with_the_code_out_of_flash_every_configuration_is_timed_by_a_run_of_its
         choice = optimize_variants(graph, device, Reserves(2048), Objective.SPEED, code_section=section)
         own = [round(point.milliseconds * 120_000, 3) in totals[section] for point in choice.points]
         assert all(own) if section == CodeSection.RAM else not all(own)  # in flash, int16 weights' are sums
+
+
+def _code_section_costs(ram_factor: float, asked: list[CodeSection] | None = None) -> Measure:
+    """`_cycles`, times `ram_factor` with the hot code in SRAM2 (each section asked noted in `asked`)."""
+
+    def measure(graph: Graph, device, clock: float, stack: int, code_section=CodeSection.FLASH) -> ModelRun:
+        if asked is not None:
+            asked.append(code_section)
+        run = _cycles(graph, device, clock, stack)
+        factor = ram_factor if code_section == CodeSection.RAM else 1.0
+        return ModelRun({index: cycles * factor for index, cycles in run.layers.items()}, run.between)
+
+    return measure
+
+
+@pytest.mark.parametrize("ram_factor", [0.5, 1.5])
+def test_speed_without_a_code_section_runs_the_hot_code_where_it_is_fastest(monkeypatch, ram_factor: float) -> None:
+    # No --code-section: speed optimizes the model whole for each place the L4R5's hot code may run (flash,
+    # SRAM2 through its alias) and takes the faster, with the variants chosen for it; both latencies reported.
+    monkeypatch.setattr(optimize, "_measure_layers", _code_section_costs(ram_factor))
+    device, each = find_device("NUCLEO-L4R5ZI"), {}
+    for section in (CodeSection.FLASH, CodeSection.RAM):
+        graph = build_kws_cnn("cnn_s")
+        choice = optimize_variants(graph, device, Reserves(2048), Objective.SPEED, code_section=section)
+        each[section] = (choice.chosen.milliseconds, [op.variant for op in graph.operators])
+    graph = build_kws_cnn("cnn_s")
+    choice = optimize_code_and_variants(graph, device, Reserves(2048), Objective.SPEED)
+    faster = CodeSection.RAM if ram_factor < 1 else CodeSection.FLASH
+    assert choice.code_section == faster
+    assert choice.code_sections == {str(section): ms for section, (ms, _) in each.items()}
+    assert choice.chosen.milliseconds == each[faster][0]
+    assert [op.variant for op in graph.operators] == each[faster][1]
+
+
+@pytest.mark.parametrize(
+    ("device", "objective", "named", "tried"),
+    [
+        ("NUCLEO-L4R5ZI", Objective.SPEED, CodeSection.FLASH, {CodeSection.FLASH}),
+        ("NUCLEO-L4R5ZI", Objective.BALANCED, None, {CodeSection.FLASH}),
+        ("STM32F446RE", Objective.SPEED, None, {CodeSection.FLASH}),  # its ART's fetch priced as hits
+        ("NUCLEO-H7A3ZI-Q", Objective.SPEED, None, {CodeSection.FLASH, CodeSection.ITCM}),
+    ],
+)
+def test_only_speed_without_a_code_section_tries_the_places_the_model_can_tell_apart(
+    monkeypatch, device: str, objective: Objective, named: CodeSection | None, tried: set[CodeSection]
+) -> None:
+    asked: list[CodeSection] = []
+    monkeypatch.setattr(optimize, "_measure_layers", _code_section_costs(0.5, asked))
+    part = find_device(device)
+    choice = optimize_code_and_variants(build_kws_cnn("cnn_s"), part, Reserves(2048), objective, code_section=named)
+    assert set(asked) == tried
+    assert choice.code_section == str(named or CodeSection.FLASH)  # ITCM's runs cost the same here: ties stay
+    assert choice.code_sections == ({} if len(tried) == 1 else {str(s): choice.chosen.milliseconds for s in tried})
+
+
+@pytest.mark.parametrize(
+    ("device", "sections"),
+    [
+        ("NUCLEO-L4R5ZI", (CodeSection.RAM,)),  # SRAM2's code alias, the ART simulated
+        ("NUCLEO-G474RE", (CodeSection.RAM,)),
+        ("NUCLEO-H7A3ZI-Q", (CodeSection.ITCM,)),  # the L1 instruction cache simulated
+        ("STM32F746NG", (CodeSection.ITCM,)),
+        ("STM32F446RE", ()),
+        ("NUCLEO-U575ZI-Q", ()),
+        ("AE722F80F55D5", ()),
+    ],
+)
+def test_speed_tries_the_itcm_and_an_sram_code_alias_where_the_flash_cache_is_simulated(
+    device: str, sections: tuple[CodeSection, ...]
+) -> None:
+    assert faster_code_sections(find_device(device)) == sections
+
+
+def test_generate_speed_places_the_hot_code_it_chose_and_says_why(monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.setattr(optimize, "_measure_layers", _code_section_costs(0.5))
+    model = tmp_path / "kws.tflite"
+    model.write_bytes(write_tflite(build_kws_cnn("cnn_s")))
+    args = ("generate", str(model), "-o", str(tmp_path / "out"), "-d", "NUCLEO-L4R5ZI", "--optimize", "speed")
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 0, err
+    assert re.search(r"--optimize speed chose --code-section ram \([\d.]+ ms\): the fastest place tried", out), out
+    assert "run from SRAM2 via 0x10000000" in out
+    code, out, err = run_cli(monkeypatch, capsys, *args, "--code-section", "flash", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["code_section"] == "flash" and summary["variants"]["code_sections"] == {}
 
 
 @pytest.mark.parametrize("rolled_cycles", [800.0, 1100.0])

@@ -41,7 +41,8 @@ from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.hot_code import FastCode
 from mcudeploy.estimate.memory import splits_hot_code
 from mcudeploy.estimate.model import hottest_code
-from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_code_and_variants, stack_reserve
+from mcudeploy.estimate.report import code_choice_line
 from mcudeploy.estimate.stack import ASSUMED, RESERVED, static_need
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.ir import Graph
@@ -78,7 +79,7 @@ def analyze(
         Path | None, typer.Option("--plot", help="Draw the arena over time to a .png or .svg file.")
     ] = None,
     optimize: OptimizeOption = Objective.BALANCED,
-    code_section: CodeSectionOption = CodeSection.FLASH,
+    code_section: CodeSectionOption = None,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
     html: HtmlOption = None,
@@ -119,7 +120,7 @@ def analyze(
     graph, model = load_for_command(model, calibration)
     refuse_cpu_only_outputs({"--html": html, "--plot": plot}, graph, target, npu, no_npu)
     refuse_code_section(code_section, graph, target, npu, no_npu)
-    if code_section != CodeSection.FLASH and runtime == Runtime.TFLM:
+    if code_section not in (None, CodeSection.FLASH) and runtime == Runtime.TFLM:
         raise McuDeployError(f"--code-section {code_section}", "for our C: not with --runtime tflm")
     reserved = stack is not None
     reserves = Reserves(stack if reserved else DEFAULT_STACK_BYTES, reserve_ram, reserve_flash,
@@ -136,8 +137,10 @@ def analyze(
     else:
         if planner == Planner.MCUDEPLOY:
             reserve = Reserves(stack_reserve(graph, target.core, stack), reserve_ram, reserve_flash)
-            choice = optimize_variants(graph, target, reserve, optimize, alignment, code_section=code_section)
+            choice = optimize_code_and_variants(graph, target, reserve, optimize, alignment, code_section=code_section)
+            code_section = CodeSection(choice.code_section)
         plan = plan_memory(graph, planner=planner.value, alignment=alignment)
+    code_section = code_section or CodeSection.FLASH
     need = static_need(graph, plan, target.core, stack)
     reserves = Reserves(need.bytes, reserve_ram, reserve_flash, need.source)
     fast, unsplit = _hot_code_split(graph, plan, target, need.bytes, code_section)
@@ -172,6 +175,8 @@ def analyze(
             console.print(f"[dim]{TFLM_BUDGET_NOTE}[/dim]")
         if choice is not None and choice.points:
             console.print(variant_table(choice))
+        if choice is not None and (line := code_choice_line(choice)):
+            console.print(line, markup=False)
         console.print(budget_tree(result))
         if fast is not None or unsplit is not None:
             console.print(f"hot code: {fast.note() if fast is not None else unsplit}", markup=False)

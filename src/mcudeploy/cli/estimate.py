@@ -37,8 +37,9 @@ from mcudeploy.cli.output import console, print_json, print_precision_note
 from mcudeploy.devices import find_device
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate import compare_cores, comparison_devices, estimate_model
-from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_code_and_variants, stack_reserve
 from mcudeploy.estimate.report import (
+    code_choice_line,
     code_section_comparison,
     comparison_report,
     comparison_table,
@@ -81,7 +82,7 @@ def estimate(
     planner: PlannerOption = Planner.MCUDEPLOY,
     stack: StackOption = None,
     optimize: OptimizeOption = Objective.BALANCED,
-    code_section: CodeSectionOption = CodeSection.FLASH,
+    code_section: CodeSectionOption = None,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
@@ -111,7 +112,7 @@ def estimate(
         raise McuDeployError("MODEL", "missing: give a model file (only --seed-table builds its own)")
     target = find_device(device)
     check_code_section(target, code_section)
-    if code_section != CodeSection.FLASH and cores:
+    if code_section not in (None, CodeSection.FLASH) and cores:
         raise McuDeployError(f"--code-section {code_section}", "one device's estimate: not with --cores")
     if html is not None:
         if cores:
@@ -137,11 +138,16 @@ def estimate(
         return
     timed_by = None
     with _working(f"building and running on {target.core}", json):
+        choice = None
         if planner == Planner.MCUDEPLOY:
             reserve = Reserves(stack_reserve(graph, target.core, stack))
-            choice = optimize_variants(graph, target, reserve, optimize, clock_mhz=clock, code_section=code_section)
+            choice = optimize_code_and_variants(
+                graph, target, reserve, optimize, clock_mhz=clock, code_section=code_section
+            )
+            code_section = CodeSection(choice.code_section)
             timed = choice.chosen is not None and choice.chosen.milliseconds is not None
             timed_by = choice.objective if timed else None
+        code_section = code_section or CodeSection.FLASH
         result = estimate_model(
             graph,
             target,
@@ -158,12 +164,16 @@ def estimate(
     comparison = code_section_comparison(result, in_flash, timed_by) if in_flash is not None else None
     if html is not None:
         write_file(html, estimate_page(estimate_report(result), result.notes).encode(), force)
+    chosen_code = None if choice is None else code_choice_line(choice)
     if json:
-        print_json({**estimate_report(result), "code_section_comparison": comparison, "precision": precision(graph)})
+        tried = None if choice is None or not choice.code_sections else choice.code_sections
+        print_json({**estimate_report(result), "code_section_comparison": comparison, "code_sections_tried": tried,
+                    "precision": precision(graph)})  # fmt: skip
     else:
         console.print(estimate_table(result))
-        if comparison is not None:
-            console.print(comparison["line"])
+        for line in (chosen_code, comparison and comparison["line"]):
+            if line:
+                console.print(line, markup=False)
         print_precision_note(graph)
 
 

@@ -39,7 +39,8 @@ from mcudeploy.devices import MemoryRegion, find_device
 from mcudeploy.display import markup_safe
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.model import hottest_code
-from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_code_and_variants, stack_reserve
+from mcudeploy.estimate.report import code_choice_line
 from mcudeploy.files import read_regular
 from mcudeploy.memory import plan_memory
 from mcudeploy.memory.budget import (
@@ -80,7 +81,7 @@ def generate(
     optimize: OptimizeOption = Objective.BALANCED,
     reserve_ram: ReserveRamOption = 0,
     reserve_flash: ReserveFlashOption = 0,
-    code_section: CodeSectionOption = CodeSection.FLASH,
+    code_section: CodeSectionOption = None,
     npu: NpuOption = None,
     no_npu: NoNpuOption = False,
 ) -> None:
@@ -103,7 +104,7 @@ def generate(
     check_code_section(part, code_section)
     graph, model = load_for_command(model, calibration)
     refuse_code_section(code_section, graph, part, npu, no_npu)
-    if code_section != CodeSection.FLASH and runtime == Runtime.TFLM:
+    if code_section not in (None, CodeSection.FLASH) and runtime == Runtime.TFLM:
         raise McuDeployError(f"--code-section {code_section}", "for our C: not with --runtime tflm")
     if runtime == Runtime.TFLM:
         _generate_tflm(graph, model, part, kernels, output, force, json)
@@ -116,7 +117,9 @@ def generate(
     choice = None
     if planner == Planner.MCUDEPLOY:
         reserve = Reserves(stack_reserve(graph, part.core, None), reserve_ram, reserve_flash)
-        choice = optimize_variants(graph, part, reserve, optimize, code_section=code_section)
+        choice = optimize_code_and_variants(graph, part, reserve, optimize, code_section=code_section)
+        code_section = CodeSection(choice.code_section)
+    code_section = code_section or CodeSection.FLASH
     plan = plan_memory(graph, planner=str(planner))
     place = None
     if arena_section is None:
@@ -170,6 +173,8 @@ def generate(
             f"weights in SRAM: {len(chosen.sram_weight_layers)} layers, {chosen.sram_weight_bytes:,} B, "
             f"rolled loops: {len(chosen.rolled_layers)} layers)"
         )
+    if choice is not None and (line := code_choice_line(choice)):
+        console.print(f"  {line}", markup=False)
     if code_region is not None:
         only = f" ({len(fast_functions)} hottest functions; the rest in flash)" if fast_functions is not None else ""
         console.print(

@@ -38,9 +38,11 @@ from mcudeploy.npu.validate import NOT_EMULATED, validate_cpu_segments
 from mcudeploy.npu.vela import VelaCompileError, compile_for_npu
 
 
-def refuse_code_section(code_section: str, graph: Graph, device: Device, npu: str | None, no_npu: bool) -> None:
+def refuse_code_section(code_section: str | None, graph: Graph, device: Device, npu: str | None, no_npu: bool) -> None:
     """--code-section moves our C's hot code: refused, before any work, where the Ethos-U path would answer."""
-    if code_section != "flash" and (ethos_u_operators(graph) or npu_target(device, npu, no_npu) is not None):
+    if code_section not in (None, "flash") and (
+        ethos_u_operators(graph) or npu_target(device, npu, no_npu) is not None
+    ):
         raise McuDeployError(
             f"--code-section {code_section}", "for our C on the core alone (--no-npu): not with an NPU"
         )

@@ -87,14 +87,17 @@ HtmlOption = Annotated[
     typer.Option("--html", help="Also write the report as one self-contained HTML page (no network access)."),
 ]
 CodeSectionOption = Annotated[
-    CodeSection,
+    CodeSection | None,
     typer.Option(
         "--code-section",
         help="Where the hot code (kernel library and layers) runs: in place from flash, or copied at start-up "
         "to ITCM (parts that have one) or SRAM (first an SRAM the core fetches through a code alias, as the "
         "STM32L4's SRAM2 at 0x10000000: the whole where it fits, else the functions that miss the flash's "
-        "instruction cache most per byte, the rest left in flash); the budget counts it in flash and there.",
+        "instruction cache most per byte, the rest left in flash); the budget counts it in flash and there. "
+        "Default: flash; with --optimize speed, on a part whose flash cache the estimate simulates, the "
+        "fastest of flash, its ITCM and its SRAM code alias that fits (each optimized and timed).",
         case_sensitive=False,
+        show_default=False,
     ),
 ]
 CalibrationOption = Annotated[

@@ -34,7 +34,7 @@ from mcudeploy.emulation import EMULATED_TARGET_NAMES, core_target
 from mcudeploy.emulation.targets import HOST
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.model import emulation_target
-from mcudeploy.estimate.optimize import Objective, optimize_variants, stack_reserve
+from mcudeploy.estimate.optimize import Objective, optimize_code_and_variants, stack_reserve
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
 from mcudeploy.inputs import load_input_sets, random_inputs
@@ -71,7 +71,7 @@ def validate(
         ),
     ] = None,
     optimize: OptimizeOption = Objective.BALANCED,
-    code_section: CodeSectionOption = CodeSection.FLASH,
+    code_section: CodeSectionOption = None,
     json: JsonOption = False,
     calibration: CalibrationOption = None,
     npu: NpuOption = None,
@@ -87,7 +87,8 @@ def validate(
     Without --device, the kernel variants are the planner's (the smallest arena, int8 weights); with it,
     those --optimize chooses for that part, as generate does. --code-section (with --device) links the
     program on the part's core as generate places its hot code (the whole, or only its hottest functions
-    in an SRAM's code alias); the host runs the same C without a link of its own.
+    in an SRAM's code alias); the host runs the same C without a link of its own. Without it, the variants
+    are still those generate chooses (with --optimize speed, for where it places the hot code), linked in flash.
 
     Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
     """
@@ -97,7 +98,7 @@ def validate(
         check_output_file(html, force)
     targets = _target_names(target)
     part = None if device is None else find_device(device)
-    if code_section != CodeSection.FLASH:
+    if code_section not in (None, CodeSection.FLASH):
         _check_code_section(code_section, part, targets, npu)
     graph, model = load_for_command(model, calibration)
     input_sets = load_input_sets(inputs, graph) if inputs else [random_inputs(graph, seed) for seed in range(random)]
@@ -106,10 +107,10 @@ def validate(
         return
     if part is not None and planner == Planner.MCUDEPLOY:
         reserve = Reserves(stack_reserve(graph, part.core, None))
-        optimize_variants(graph, part, reserve, optimize, code_section=code_section)
+        optimize_code_and_variants(graph, part, reserve, optimize, code_section=code_section)
     validator = Validator(graph, planner=str(planner))
     hot_code = None
-    if part is not None and code_section != CodeSection.FLASH:
+    if part is not None and code_section not in (None, CodeSection.FLASH):
         region, _, fast_functions = hot_code_region(graph, validator.plan, part, code_section)
         hot_code = {
             "code_section": str(code_section),

@@ -57,6 +57,7 @@ from mcudeploy.memory.budget import (
     SRAM_WEIGHTS,
     STACK,
     WEIGHTS,
+    CodeSection,
     MemoryBudget,
 )
 
@@ -397,16 +398,29 @@ def _flash_notes(device: Device, spans: Mapping[str, Span]) -> list[str]:
     return notes
 
 
+def _fetch_simulated(device: Device) -> bool:
+    """Whether the code's flash has its instruction cache simulated: fetch there costs its misses."""
+    flash = device.part.flash
+    in_flash = _fallback_span(device, CODE_LABEL).regions[0]
+    return in_flash.kind == RegionKind.FLASH and in_flash.cacheable and bool(flash.cache and flash.fetch_line_bytes)
+
+
 def splits_hot_code(device: Device) -> bool:
     """Whether the hot code's functions can be split between an SRAM's code alias and flash, each priced where
     it runs: the device has a code alias and its flash's instruction cache is simulated (fetch there costs
     its misses only, as the alias costs nothing: no per-instruction or per-branch wait to tell apart)."""
-    flash = device.part.flash
-    in_flash = _fallback_span(device, CODE_LABEL).regions[0]
-    simulated = (
-        in_flash.kind == RegionKind.FLASH and in_flash.cacheable and bool(flash.cache and flash.fetch_line_bytes)
-    )
-    return simulated and any(region.code_alias is not None for region in device.regions)
+    return _fetch_simulated(device) and any(region.code_alias is not None for region in device.regions)
+
+
+def faster_code_sections(device: Device) -> tuple[CodeSection, ...]:
+    """Where the hot code may run faster than from flash by the cycle model, which `--optimize speed` tries
+    when the user names no `--code-section`: an ITCM, and an SRAM's code alias (split with flash), on a part
+    whose flash cache is simulated (elsewhere fetch from flash is priced as hits or as fixed waits: no gain
+    the model could weigh against the SRAM it costs)."""
+    if not _fetch_simulated(device):
+        return ()
+    itcm = any(span.kind == RegionKind.ITCM for span in device.spans())
+    return (*((CodeSection.ITCM,) if itcm else ()), *((CodeSection.RAM,) if splits_hot_code(device) else ()))
 
 
 def device_memory(

@@ -55,7 +55,7 @@ from mcudeploy.emulation.plugin import cache_dir
 from mcudeploy.errors import McuDeployError
 from mcudeploy.estimate.hot_code import split_bound
 from mcudeploy.estimate.measure import run_cache_key
-from mcudeploy.estimate.memory import CONSTANTS_LABEL, device_memory
+from mcudeploy.estimate.memory import CONSTANTS_LABEL, device_memory, faster_code_sections
 from mcudeploy.estimate.model import estimate_model
 from mcudeploy.estimate.stack import static_need
 from mcudeploy.files import write_file
@@ -118,6 +118,11 @@ class VariantChoice:
     latency: str
     """How the latencies were had, or why there are none."""
     clock_mhz: float | None = None
+    code_section: str = "flash"
+    """Where the hot code runs in the budgets and runs of the points."""
+    code_sections: dict[str, float | None] = field(default_factory=dict)
+    """With speed and no `--code-section` named: the chosen latency with the hot code in each place tried
+    (`faster_code_sections`), ms (None: not timed, or it did not fit)."""
 
     @property
     def chosen(self) -> VariantPoint | None:
@@ -187,7 +192,7 @@ def optimize_variants(
     wide = [op.index for op in graph.operators if widenable(graph, op, device.core)]
     wide = wide if objective != Objective.SIZE else []
     if not convs and not wide and not depthwise:
-        return VariantChoice(objective.value, [], "no layer with a choice of kernel")
+        return VariantChoice(objective.value, [], "no layer with a choice of kernel", code_section=str(code_section))
     evaluate = _Evaluator(graph, device, reserve, alignment, code_section)
     # fully connected and one-channel depthwise layers: no columns to choose, their int8 weights until widened
     dense = {i: KernelVariant() for i in wide if graph.operators[i].op_type != "CONV_2D"}
@@ -230,7 +235,54 @@ def optimize_variants(
     front = _pareto(points)
     front += [] if chosen in front else [chosen]
     marked = [replace(p, chosen=p.name == chosen.name) for p in front]
-    return VariantChoice(objective.value, marked, latency, clock if timing is not None else None)
+    return VariantChoice(objective.value, marked, latency, clock if timing is not None else None, str(code_section))
+
+
+def optimize_code_and_variants(
+    graph: Graph,
+    device: Device,
+    reserve: Reserves,
+    objective: Objective,
+    alignment: int = 16,
+    clock_mhz: float | None = None,
+    code_section: CodeSection | None = None,
+    weights_to_sram: bool = True,
+) -> VariantChoice:
+    """`optimize_variants` with the hot code in `code_section`; none named: in flash, but for speed the
+    fastest fitting choice of flash and the places the hot code may run faster (`faster_code_sections`),
+    each optimized whole, as the variants that win depend on where the code runs (rolled loops for a small
+    flash cache). The winner's variants are left set on `graph`."""
+    optimize = partial(
+        optimize_variants, graph, device, reserve, objective, alignment, clock_mhz, weights_to_sram=weights_to_sram
+    )
+    if code_section is not None or objective != Objective.SPEED:
+        return optimize(code_section=code_section or CodeSection.FLASH)
+    start = {op.index: op.variant for op in graph.operators}
+    tried: dict[CodeSection, tuple[VariantChoice, dict[int, KernelVariant | None]]] = {}
+    for section in (CodeSection.FLASH, *faster_code_sections(device)):
+        for op in graph.operators:
+            op.variant = start[op.index]
+        try:
+            choice = optimize(code_section=section)
+        except McuDeployError:  # e.g. no room for the hot code there
+            if section == CodeSection.FLASH:
+                raise
+            continue
+        tried[section] = (choice, {op.index: op.variant for op in graph.operators})
+        if section == CodeSection.FLASH and choice.clock_mhz is None:  # not timed (no toolchain): flash only
+            break
+    timed = {section: ms for section, (choice, _) in tried.items() if (ms := _fitting_ms(choice)) is not None}
+    best = min(timed, key=timed.__getitem__) if timed else CodeSection.FLASH
+    choice, variants = tried[best]
+    for op in graph.operators:
+        op.variant = variants[op.index]
+    sections = {str(section): _fitting_ms(choice) for section, (choice, _) in tried.items()} if len(tried) > 1 else {}
+    return replace(choice, code_section=str(best), code_sections=sections)
+
+
+def _fitting_ms(choice: VariantChoice) -> float | None:
+    chosen = choice.chosen
+    return chosen.milliseconds if chosen is not None and chosen.fits else None
 
 
 def _add_schedules(

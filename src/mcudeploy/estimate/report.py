@@ -12,6 +12,7 @@ from rich.text import Text
 from mcudeploy.display import markup_safe, printable, waiting_text
 from mcudeploy.estimate.cycles import CycleBreakdown
 from mcudeploy.estimate.model import ModelEstimate
+from mcudeploy.estimate.optimize import VariantChoice
 from mcudeploy.estimate.placement import PLACEMENT_APPROXIMATION
 from mcudeploy.estimate.profile import ElfProfile
 
@@ -190,6 +191,24 @@ def _estimate_summary(estimate: ModelEstimate) -> list[Text]:
     lines += [Text(f"note: {note}", style="yellow") for note in estimate.notes]
     lines += _placement_lines(estimate)
     return lines
+
+
+def code_choice_line(choice: VariantChoice) -> str | None:
+    """Where `--optimize speed` placed the hot code when none was named, against the other places tried
+    (each with the variants chosen for it); None when it tried none."""
+    if not choice.code_sections:
+        return None
+    others = "; ".join(
+        f"{section} {'did not fit' if ms is None else f'{ms:.3f} ms'}"
+        for section, ms in choice.code_sections.items()
+        if section != choice.code_section
+    )
+    chosen = choice.code_sections[choice.code_section]
+    timed = "" if chosen is None else f" ({chosen:.3f} ms)"
+    return (
+        f"--optimize {choice.objective} chose --code-section {choice.code_section}{timed}: the fastest place tried "
+        f"for the hot code, each with the variants chosen for it ({others}); --code-section names one instead"
+    )
 
 
 def code_section_comparison(

@@ -415,7 +415,7 @@ def fitting_devices(request: BudgetRequest, database: Database) -> list[Device]:
     return sorted(fitting, key=lambda d: (d.internal_ram_bytes(), d.flash_bytes(), d.name))
 
 
-def check_code_section(device: Device, code_section: CodeSection) -> None:
+def check_code_section(device: Device, code_section: CodeSection | None) -> None:
     """One clear error for code asked into an ITCM the device does not have."""
     if code_section == CodeSection.ITCM and not any(span.kind == RegionKind.ITCM for span in device.spans()):
         raise McuDeployError(
