@@ -477,3 +477,18 @@ def test_speed_takes_int16_weights_rolled_where_only_their_unrolled_walk_lost_to
     assert (pointwise.variant.weights == WeightLayout.INT16_PAIRS) == faster
     network = render(graph, plan_memory(graph)).files["network.c"]
     assert ("md_conv_s8_w16_rolled(" in network) == faster
+
+
+def test_estimate_speed_says_where_it_placed_the_hot_code_beside_flash_with_its_own_variants(
+    monkeypatch, capsys, tmp_path
+) -> None:
+    # The flash figure is the one speed chose variants for in flash: no second run of the SRAM2 variants in flash.
+    monkeypatch.setattr(optimize, "_measure_layers", _code_section_costs(0.5))
+    model = tmp_path / "kws.tflite"
+    model.write_bytes(write_tflite(build_kws_cnn("cnn_s")))
+    args = ("estimate", str(model), "-d", "NUCLEO-L4R5ZI", "--optimize", "speed", "--stack", "2048", "--json")
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    report = json.loads(out)
+    assert code == 0, err
+    assert report["code_section"] == "ram" and report["code_section_comparison"] is None
+    assert set(report["code_sections_tried"]) == {"flash", "ram"}

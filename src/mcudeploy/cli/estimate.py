@@ -98,7 +98,8 @@ def estimate(
     cycles and the CPU fallback at ours, and the fallback's share of the wall-clock.
 
     With --code-section itcm or ram the hot code is built to run from there and priced where it runs,
-    beside the same model with its code in flash.
+    beside the same model with its code in flash. Without it, --optimize speed places the hot code where
+    the model it optimized for each place runs fastest, and says the others' latencies.
 
     Exit code 0 on success, 2 on bad input.
     """
@@ -159,7 +160,7 @@ def estimate(
             code_section=code_section,
         )
         in_flash = None
-        if code_section != CodeSection.FLASH:
+        if code_section != CodeSection.FLASH and not (choice and choice.code_sections):  # chosen: flash's ms said
             in_flash = estimate_model(graph, target, clock, planner=str(planner), stack_bytes=result.stack.bytes)
     comparison = code_section_comparison(result, in_flash, timed_by) if in_flash is not None else None
     if html is not None:
