@@ -2860,8 +2860,9 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
 /* A fused layer's 6x6 planes (six_by_six, `p` and `steps` in their orientation, `planes` the 4 planes
  * with their padding set): a group of 4 channels at a time copied (md_dw_copy_6x6 from a 6x6 image
  * padded by one pixel, else copy_planes_4), folded, and computed in one call of `fused`. */
-static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
-                                   const int8_t *input, int8_t *planes, const int32_t *given, dw_six_routine *fused)
+static MD_ALWAYS_INLINE void six_groups(const depthwise_int_job *job, const md_window_params *p,
+                                        const dw_steps *steps, const int8_t *input, int8_t *planes,
+                                        const int32_t *given, dw_six_routine *fused)
 {
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
@@ -2883,6 +2884,21 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
             fused(planes, channel_folds(p, steps, job, given, c, 4, folds), output + c, steps->out_column);
         }
     }
+}
+
+/* six_groups through md_dw_fused_6x6, and through md_dw_fused_6x6_rolled: a direct call each (through a
+ * pointer, the M7 would mispredict a branch a group). */
+static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
+                                   const int8_t *input, int8_t *planes, const int32_t *given)
+{
+    six_groups(job, p, steps, input, planes, given, md_dw_fused_6x6);
+}
+
+static MD_NOINLINE void planes_six_rolled(const depthwise_int_job *job, const md_window_params *p,
+                                          const dw_steps *steps, const int8_t *input, int8_t *planes,
+                                          const int32_t *given)
+{
+    six_groups(job, p, steps, input, planes, given, md_dw_fused_6x6_rolled);
 }
 
 /* A fused layer's grouped planes through its md_dw_fused_rows routine (`p`, `steps`
@@ -2954,16 +2970,15 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
 }
 
 
-/* A fused layer's grouped 6x6 planes, a group a call of a 6x6 routine (planes_six). */
+/* A fused layer's grouped 6x6 planes, a group a call of a 6x6 routine (planes_six, planes_six_rolled). */
 typedef void dw_six_planes(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
-                           const int8_t *input, int8_t *planes, const int32_t *given, dw_six_routine *fused);
+                           const int8_t *input, int8_t *planes, const int32_t *given);
 
 /* The routines made for one shape that a layer's generated code gives (md_nn.h); NULL: none. */
 typedef struct {
     md_dw_rows_routine *rows; /* md_depthwise_s8_grouped_rows' */
     md_dw_copy_routine *copy; /* md_depthwise_s8_grouped_wide's */
-    dw_six_planes *six;       /* md_depthwise_s8_grouped_six's and its _rolled twin's (without it: md_dw_fused_blocks) */
-    dw_six_routine *six_fused; /* their md_dw_fused_6x6 or md_dw_fused_6x6_rolled */
+    dw_six_planes *six;       /* md_depthwise_s8_grouped_six's, its _rolled twin's (without: md_dw_fused_blocks) */
 } dw_routines;
 
 /* The channel-plane path: one plane at a time (md_depthwise_s8's scratch, the least memory) or, when
@@ -3014,7 +3029,7 @@ static void planes_s8(const depthwise_int_job *job, const int8_t *input, int8_t 
     /* The padding, the same zero point for every channel, is set once. */
     memset(first_plane.bytes, (int8_t)-p->input_offset, (size_t)(group * plane_size + MD_PLANE_SLACK));
     if (routines->six != NULL && six_by_six(&oriented, &first_plane) && fused && group == 4) {
-        routines->six(job, &oriented, &steps, input, first_plane.bytes, given, routines->six_fused);
+        routines->six(job, &oriented, &steps, input, first_plane.bytes, given);
         return;
     }
     if (routines->rows != NULL) { /* given for a fused layer of 4 planes whose rows it was made for */
@@ -3097,7 +3112,7 @@ static md_status depthwise_s8(const md_window_params *p, const int8_t *input, co
 }
 
 /* No routine made for one shape: md_nn.h's entries that take one name it. */
-static const dw_routines general = {NULL, NULL, NULL, NULL};
+static const dw_routines general = {NULL, NULL, NULL};
 
 md_status md_depthwise_s8(const md_window_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                           const int32_t *multipliers, const int32_t *shifts, int8_t *output, int8_t *scratch)
@@ -3124,7 +3139,7 @@ md_status md_depthwise_s8_grouped_rows(const md_window_params *p, const int8_t *
                                        const int32_t *folds, md_dw_rows_routine *rows, int8_t *output,
                                        int8_t *scratch)
 {
-    const dw_routines routines = {rows, NULL, NULL, NULL};
+    const dw_routines routines = {rows, NULL, NULL};
     return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
 }
 
@@ -3133,7 +3148,7 @@ md_status md_depthwise_s8_grouped_wide(const md_window_params *p, const int8_t *
                                        const int32_t *folds, md_dw_copy_routine *copy, int8_t *output,
                                        int8_t *scratch)
 {
-    const dw_routines routines = {NULL, copy, NULL, NULL};
+    const dw_routines routines = {NULL, copy, NULL};
     return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
 }
 
@@ -3141,7 +3156,7 @@ md_status md_depthwise_s8_grouped_six(const md_window_params *p, const int8_t *i
                                       const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                       const int32_t *folds, int8_t *output, int8_t *scratch)
 {
-    static const dw_routines routines = {NULL, NULL, planes_six, md_dw_fused_6x6};
+    static const dw_routines routines = {NULL, NULL, planes_six};
     return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
 }
 
@@ -3149,7 +3164,7 @@ md_status md_depthwise_s8_grouped_six_rolled(const md_window_params *p, const in
                                              const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                              const int32_t *folds, int8_t *output, int8_t *scratch)
 {
-    static const dw_routines routines = {NULL, NULL, planes_six, md_dw_fused_6x6_rolled};
+    static const dw_routines routines = {NULL, NULL, planes_six_rolled};
     return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
 }
 
