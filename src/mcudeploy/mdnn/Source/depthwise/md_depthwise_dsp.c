@@ -2179,9 +2179,10 @@ typedef void dw_six_routine(const int8_t *planes, const dw_folded *folded, int8_
 /* The 9 blocks unrolled, their plane words and outputs at immediate offsets (2.3 KB). */
 dw_six_routine md_dw_fused_6x6;
 
-/* The 9 blocks in a loop, a block a pass (0.4 KB where 3 a pass take 0.9 KB: with md_dw_copy_6x6 and
- * planes_six under the L4R5's 1 KB flash cache, ir/variants.py Loops): the plane's word and the
- * stack's output word moved a block on a pass, a block row on at a row's end. */
+/* The 9 blocks in a loop, a block a pass (404 B on the M4, with md_dw_copy_6x6 and planes_six_rolled
+ * 888 B: under the L4R5's 1 KB flash cache, ir/variants.py Loops; a block is 230 B, so a row of 3 a
+ * pass would not leave them room): the plane's word and the stack's output word moved a block on a
+ * pass, a block row on at a row's end. */
 dw_six_routine md_dw_fused_6x6_rolled;
 
 /* The stack of md_dw_fused_6x6 and md_dw_fused_6x6_rolled (its `frame` bytes): 36 words of outputs,
