@@ -43,7 +43,7 @@ def fused_planes() -> Graph:
     # windows, the second with larger multipliers and smaller shifts
     _depthwise(f, "int8", (1, 8, 8, 8), 1, DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1))
     _depthwise(f, "int8", (1, 6, 6, 8), 1, same, out_scale=0.02)
-    # the same two rolled (md_dw_fused_blocks' loop, the 4 planes in one call)
+    # the same two rolled (md_dw_fused_6x6_rolled: the blocks in a loop)
     _depthwise(f, "int8", (1, 8, 8, 8), 1, DepthwiseConv2DOptions(Padding.VALID, depth_multiplier=1))
     _depthwise(f, "int8", (1, 6, 6, 8), 1, same, out_scale=0.02)
     relu6 = DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=1, activation=Activation.RELU6)
@@ -62,7 +62,7 @@ def fused_planes() -> Graph:
 
 SIX = (1, 9, 10, 11, 12)
 """fused_planes' layers of 6x6 outputs over a depth of 4k: md_depthwise_s8_grouped_six unrolled, the last
-two rolled."""
+two rolled (its _rolled twin)."""
 ROLLED = SIX[-2:]
 
 
@@ -91,15 +91,17 @@ def test_fold_records_are_made_where_the_kernel_folds():
         offset = -int(graph.tensors[op.inputs[0]].quantization.zero_point[0])
         assert record[5] == 2 * (graph.tensors[op.inputs[2]].data[1] + offset * taps.sum())
     network = render(graph, plan_memory(graph)).files["network.c"]
-    assert network.count("md_depthwise_s8_grouped_folded(") == 14 - 3 and network.count("md_depthwise_s8_grouped(") == 1
+    grouped_folded = network.count("md_depthwise_s8_grouped_folded(")
+    assert grouped_folded == 14 - len(SIX) and network.count("md_depthwise_s8_grouped(") == 1
 
 
 def test_six_by_six_layers_name_the_unrolled_entry_unless_rolled():
     """The Python mirror of planes_s8's six_by_six: the 6x6 layers over a depth of 4k name
-    md_depthwise_s8_grouped_six (md_dw_fused_6x6 linked), unless their variant's loops are rolled; the
-    others, and the rolled ones, md_depthwise_s8_grouped_folded (md_dw_fused_blocks' loop)."""
+    md_depthwise_s8_grouped_six (md_dw_fused_6x6 linked), or its _rolled twin (md_dw_fused_6x6_rolled)
+    where their variant's loops are rolled; the others md_depthwise_s8_grouped_folded."""
     graph = fused_planes()
     assert [i for i in range(len(graph.operators)) if six_by_six(prepare(graph.operators[i], graph))] == list(SIX)
     network = render(graph, plan_memory(graph)).files["network.c"]
     entries = re.findall(r"(md_depthwise_s8\w*)\(\s", network)
     assert [i for i, entry in enumerate(entries) if entry == "md_depthwise_s8_grouped_six"] == list(SIX[:-2])
+    assert [i for i, entry in enumerate(entries) if entry == "md_depthwise_s8_grouped_six_rolled"] == list(ROLLED)

@@ -276,7 +276,7 @@ def _grey_stem() -> Graph:
 
 @pytest.mark.parametrize("rolled_cycles", [700.0, 1300.0])
 def test_speed_rolls_the_hot_loop_where_the_unrolled_one_is_slower(rolled_cycles: float) -> None:
-    # Grouped 6x6 planes: md_dw_fused_6x6 unrolled at 1000 cycles; rolled (md_dw_fused_blocks' loop)
+    # Grouped 6x6 planes: md_dw_fused_6x6 unrolled at 1000 cycles; rolled (md_dw_fused_6x6_rolled)
     # faster behind a small flash cache, slower where the code is cached: taken only where faster.
     graph, depthwise = _one_depthwise((1, 6, 6, 8))
 
@@ -292,7 +292,7 @@ def test_speed_rolls_the_hot_loop_where_the_unrolled_one_is_slower(rolled_cycles
     assert choice.chosen.name.endswith(" + rolled loops") == faster
     network = render(graph, plan_memory(graph)).files["network.c"]
     assert ("md_depthwise_s8_grouped_six(" in network) != faster
-    assert ("md_depthwise_s8_grouped_folded(" in network) == faster
+    assert ("md_depthwise_s8_grouped_six_rolled(" in network) == faster
 
 
 @pytest.mark.parametrize("rolled_cycles", [700.0, 1300.0])

@@ -33,15 +33,15 @@ class FoldedEntry(NamedTuple):
 
 def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedEntry:
     """The kernel entry of a grouped int8 layer with a folded record: md_depthwise_s8_small (3x3
-    outputs; `loops` rolled at stride 2, its _rolled twin), md_depthwise_s8_grouped_six (6x6 planes,
-    `loops` unrolled), md_depthwise_s8_grouped_rows with its md_dw_fused_rows instance (or md_dw_fused_tall
-    one, `loops` its chunks' length), md_depthwise_s8_grouped_wide with md_dw_copy_wide_4, else
-    md_depthwise_s8_grouped_folded."""
+    outputs; `loops` rolled at stride 2, its _rolled twin), md_depthwise_s8_grouped_six (6x6 planes;
+    `loops` rolled, its _rolled twin), md_depthwise_s8_grouped_rows with its md_dw_fused_rows instance
+    (or md_dw_fused_tall one, `loops` its chunks' length), md_depthwise_s8_grouped_wide with
+    md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded."""
     if small_image(params.window, (params.batches, params.input_h, params.input_w, params.input_c), params.output_c):
         rolled = small_rolled(params) and loops == Loops.ROLLED
         return FoldedEntry("md_depthwise_s8_small" + ("_rolled" if rolled else ""), source="md_depthwise_small_dsp.c")
-    if six_by_six(params) and loops == Loops.UNROLLED:
-        return FoldedEntry("md_depthwise_s8_grouped_six")
+    if six_by_six(params):
+        return FoldedEntry("md_depthwise_s8_grouped_six" + ("_rolled" if loops == Loops.ROLLED else ""))
     tall = tall_routine(params)
     rows = rows_routine(params) or (tall and tall + ("_rolled" if loops == Loops.ROLLED else ""))
     if rows is not None:
@@ -94,8 +94,9 @@ def _fused(oriented: WindowParams, width: int) -> bool:
 
 def six_by_six(params: WindowParams) -> bool:
     """Whether a folded layer's 4 grouped planes take md_dw_fused_6x6's 9 blocks unrolled
-    (md_depthwise_s8_grouped_six), else md_dw_fused_blocks' loop: planes_s8's six_by_six, 6x6 outputs
-    at stride 1 from 8x8 padded planes, fused, a depth of 4k. A layer that has both ways (`Loops`)."""
+    (md_depthwise_s8_grouped_six, 2.3 KB) or in a loop (its _rolled twin: md_dw_fused_6x6_rolled, 0.4 KB):
+    planes_s8's six_by_six, 6x6 outputs at stride 1 from 8x8 padded planes, fused, a depth of 4k. A layer
+    that has both ways (`Loops`)."""
     rows, columns = padded_plane_extents(params.window, params.input_h, params.input_w)
     return (
         (params.output_h, params.output_w, params.stride_h, params.stride_w, rows, columns) == (6, 6, 1, 1, 8, 8)

@@ -66,8 +66,8 @@ def walk_both_ways(params: WindowParams) -> bool:
 
 def has_rolled_loops(graph: Graph, op: Operator) -> bool:
     """Whether a layer, on the variant set on it, takes a kernel with its hot loop both ways: a grouped
-    int8 depthwise layer with a folded record and 6x6 planes (md_depthwise_s8_grouped_six unrolled, else
-    md_dw_fused_blocks' loop), a 3x3 output from a 6x6 image (md_depthwise_s8_small, its _rolled twin) or a
+    int8 depthwise layer with a folded record and 6x6 planes (md_depthwise_s8_grouped_six, its _rolled
+    twin), a 3x3 output from a 6x6 image (md_depthwise_s8_small, its _rolled twin) or a
     tall image's planes made for (md_dw_fused_tall, else its _rolled form), or an int16-weight convolution
     with the walk's records of a walk made both ways or a stem of ROLLED_STEMS (md_conv_s8_w16,
     md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way), a depthwise layer of one

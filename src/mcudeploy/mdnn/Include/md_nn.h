@@ -496,11 +496,14 @@ md_status md_depthwise_s8_grouped_wide(const md_window_params *p, const int8_t *
                                        const int32_t *folds, md_dw_copy_routine *copy, int8_t *output,
                                        int8_t *scratch);
 /* md_depthwise_s8_grouped_folded whose grouped 6x6 planes (stride 1, from 8x8 padded planes) take
- * md_dw_fused_6x6, the 9 blocks unrolled (2.3 KB); md_depthwise_s8_grouped_folded runs them through
- * md_dw_fused_blocks' loop (under 1 KB), faster behind a small flash cache (ir/variants.py Loops). */
+ * md_dw_fused_6x6, the 9 blocks unrolled (2.3 KB); `_rolled`: md_dw_fused_6x6_rolled, the blocks in a
+ * loop (0.4 KB), faster behind a small flash cache (ir/variants.py Loops). */
 md_status md_depthwise_s8_grouped_six(const md_window_params *p, const int8_t *input, const int8_t *filter,
                                       const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
                                       const int32_t *folds, int8_t *output, int8_t *scratch);
+md_status md_depthwise_s8_grouped_six_rolled(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                             const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                             const int32_t *folds, int8_t *output, int8_t *scratch);
 /* md_depthwise_s8_grouped_folded of a 3x3 output from a 3x3 image at stride 1 or a 6x6 one at stride 2
  * (SMALL_RECORD): computed from the image in place, the scratch unused. */
 md_status md_depthwise_s8_small(const md_window_params *p, const int8_t *input, const int8_t *filter,
@@ -521,6 +524,7 @@ md_status md_depthwise_s8_small_rolled(const md_window_params *p, const int8_t *
 #define md_depthwise_s8_small md_depthwise_s8_grouped_folded
 #define md_depthwise_s8_small_rolled md_depthwise_s8_grouped_folded
 #define md_depthwise_s8_grouped_six md_depthwise_s8_grouped_folded
+#define md_depthwise_s8_grouped_six_rolled md_depthwise_s8_grouped_folded
 #endif
 
 /* int8 activations with an int4 filter (packed, see above): the whole filter unpacked at the start of

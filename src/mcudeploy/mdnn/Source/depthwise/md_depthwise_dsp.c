@@ -2167,22 +2167,92 @@ static MD_NOINLINE void plane_3x3_fused(const md_window_params *p, const dw_step
 
 /* ---- stride 1, 6x6 output planes (vww's and person_detect's 6x6x128 layers): a group of 4 planes in one call */
 
-/* The 36 outputs of each of 4 channels from their 8x8 padded planes (64 bytes apart from `planes`
- * on, word aligned; `folded` their dw_folded) at stride 1, into the 36 pixels `step` bytes
- * apart from `out` on (4 bytes each: the 4 channels, `out` at the first). As md_dw_fused_blocks
- * sums and requantizes its 2x2 blocks, but its 9 blocks unrolled: their plane words at immediate
- * offsets, the multiplier kept in r2 for a whole plane, each block's outputs stored into a word a
- * pixel on the stack (byte k for plane k), which are written to `out` once the 4 planes are done:
- * 2 constants reloaded a block (md_dw_fused_blocks: 6), no row or pair loop. */
-void md_dw_fused_6x6(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t step);
+/* A routine of 4 channels' 6x6 outputs (md_dw_fused_6x6, md_dw_fused_6x6_rolled): from their 8x8 padded
+ * planes (64 bytes apart from `planes` on, word aligned; `folded` their dw_folded) at stride 1, into the
+ * 36 pixels `step` bytes apart from `out` on (4 bytes each: the 4 channels, `out` at the first). As
+ * md_dw_fused_blocks sums and requantizes its 2x2 blocks, but a plane's constants kept in registers for
+ * its 9 blocks and each block's outputs stored into a word a pixel on the stack (byte k for plane k),
+ * which are written to `out` once the 4 planes are done: 2 constants reloaded a block
+ * (md_dw_fused_blocks: 6), no row or pair loop. */
+typedef void dw_six_routine(const int8_t *planes, const dw_folded *folded, int8_t *out, int32_t step);
 
-/* The stack of md_dw_fused_6x6: 36 words of outputs, then the plane's start and addend, the output
- * word's byte of the plane, the next plane's dw_folded, `out` and `step`. */
+/* The 9 blocks unrolled, their plane words and outputs at immediate offsets (2.3 KB). */
+dw_six_routine md_dw_fused_6x6;
+
+/* The 9 blocks in a loop, a block a pass (404 B on the M4, with md_dw_copy_6x6 and planes_six_rolled
+ * 888 B: under the L4R5's 1 KB flash cache, ir/variants.py Loops; a block is 230 B, so a row of 3 a
+ * pass would not leave them room): the plane's word and the stack's output word moved a block on a
+ * pass, a block row on at a row's end. */
+dw_six_routine md_dw_fused_6x6_rolled;
+
+/* The stack of md_dw_fused_6x6 and md_dw_fused_6x6_rolled (its `frame` bytes): 36 words of outputs,
+ * then the plane's start and addend, the output word's byte of the plane (rolled: of the block), the
+ * next plane's dw_folded, `out` and `step`; rolled, the plane byte at which the block row ends. */
 #define DW_SIX_START "144"
 #define DW_SIX_ADDEND "148"
+#define DW_SIX_BYTE "152"
 #define DW_SIX_FOLDED "156"
 #define DW_SIX_OUT "160"
 #define DW_SIX_FRAME "168"
+#define DW_SIX_ROW_END "168"
+#define DW_SIX_ROLLED_FRAME "172"
+
+/* The entry of a 6x6 routine `name`: the frame, `out` and `step` kept, plane 0's output byte and
+ * dw_folded (r3); then at label 1 each plane (r0) with its dw_folded (r3) ... */
+#define DW_SIX_ENTRY(name, frame) \
+    MD_ASM_FUNCTION(name) \
+        "push {r4-r11, lr}\n\t" \
+    "sub sp, sp, #" frame "\n\t" \
+    "strd r2, r3, [sp, #" DW_SIX_OUT "]\n\t" \
+    "mov r3, r1\n\t" \
+    "mov r12, sp\n\t" \
+    "strd r12, r1, [sp, #" DW_SIX_BYTE "]\n" /* plane 0's byte, its dw_folded */ \
+    "1:\n\t"
+
+/* ... its constants: the start and addend on the stack, the multiplier in r2, the filter in r3..r6 and
+ * {exponent, 2 w1 of row 2} in r7 (ASR reads the bottom byte), lr the plane's first word, the next
+ * plane's dw_folded on the stack. */
+#define DW_SIX_CONSTANTS \
+    "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */ \
+    "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */ \
+    "str r1, [sp, #" DW_SIX_START "]\n\t" \
+    "str r11, [sp, #" DW_SIX_ADDEND "]\n\t" \
+    "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */ \
+    "ldr lr, [r0]\n\t" \
+    "pkhbt r7, r10, r7, lsl #16\n\t" \
+    "add r12, r3, #36\n\t" \
+    "str r12, [sp, #" DW_SIX_FOLDED "]\n\t" \
+    "ldm r3, {r3-r6}\n\t" /* even0..2, middle01 */
+
+/* The next plane (r0 `skip` bytes on, r3 its dw_folded; r12 the stack's output word of the plane's last
+ * block, moved by `to_next` onto the next plane's byte of the first): back to label 1 while the
+ * output word is not done (sp is word aligned). */
+#define DW_SIX_NEXT_PLANE(skip, to_next) \
+    "ldr r3, [sp, #" DW_SIX_FOLDED "]\n\t" /* well before its use */ \
+    "add r0, r0, #" skip "\n\t" \
+    to_next \
+    "str r12, [sp, #" DW_SIX_BYTE "]\n\t" \
+    "tst r12, #3\n\t" \
+    "bne 1b\n\t"
+
+/* 4 of the stack's output words (r0 on) written to 4 pixels, 0 and 1 from r1, 2 and 3 from r7 (r2 step). */
+#define DW_SIX_PIXELS \
+    "ldm r0!, {r3-r6}\n\t" \
+    "str r3, [r1]\n\t" \
+    "str r4, [r1, r2]\n\t" \
+    "str r5, [r7]\n\t" \
+    "str r6, [r7, r2]\n\t" \
+    "add r1, r1, r2, lsl #2\n\t" \
+    "add r7, r7, r2, lsl #2\n\t"
+
+/* The stack's output words to `out`, `pixels` the 36 of them; the return. */
+#define DW_SIX_WRITE(pixels, frame) \
+    "ldrd r1, r2, [sp, #" DW_SIX_OUT "]\n\t" \
+    "mov r0, sp\n\t" \
+    "add r7, r1, r2, lsl #1\n\t" \
+    pixels \
+    "add sp, sp, #" frame "\n\t" \
+    "pop {r4-r11, pc}\n\t"
 
 /* md_dw66_block row, column: md_dw_fused_block over an 8x8 plane, the block whose top left output
  * is pixel row * 6 + column (a word a pixel on the stack); the next block's (`next_row`,
@@ -2192,24 +2262,8 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "md_dw_fused_block (\\row*8+\\column), 8, (\\next_row*8+\\next_column), "
         "((\\row*6+\\column)*4), 4, 24, " DW_SIX_ADDEND ", " DW_SIX_START "\n\t"
         ".endm\n\t"
-        MD_ASM_FUNCTION("md_dw_fused_6x6")
-                "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #" DW_SIX_FRAME "\n\t"
-        "strd r2, r3, [sp, #" DW_SIX_OUT "]\n\t"
-        "mov r3, r1\n\t"
-        "mov r12, sp\n\t"
-        "strd r12, r1, [sp, #152]\n" /* plane 0's byte, its dw_folded */
-        "1:\n\t" /* r3 the plane's dw_folded */
-        "ldrd r1, r2, [r3, #20]\n\t" /* start, multiplier */
-        "ldrd r10, r11, [r3, #28]\n\t" /* exponent, addend */
-        "str r1, [sp, #" DW_SIX_START "]\n\t"
-        "str r11, [sp, #" DW_SIX_ADDEND "]\n\t"
-        "ldr r7, [r3, #16]\n\t" /* {2 w1 of row 2, 0} */
-        "ldr lr, [r0]\n\t"
-        "pkhbt r7, r10, r7, lsl #16\n\t" /* {exponent, 2 w1 of row 2}: ASR reads the bottom byte */
-        "add r12, r3, #36\n\t"
-        "str r12, [sp, #" DW_SIX_FOLDED "]\n\t"
-        "ldm r3, {r3-r6}\n\t" /* even0..2, middle01 */
+        DW_SIX_ENTRY("md_dw_fused_6x6", DW_SIX_FRAME)
+        DW_SIX_CONSTANTS
         "md_dw66_block 0, 0, 0, 2\n\t"
         "md_dw66_block 0, 2, 0, 4\n\t"
         "md_dw66_block 0, 4, 2, 0\n\t"
@@ -2219,29 +2273,39 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "md_dw66_block 4, 0, 4, 2\n\t"
         "md_dw66_block 4, 2, 4, 4\n\t"
         "md_dw66_block 4, 4, 0, 8\n\t" /* the next plane's first word */
-        "ldr r3, [sp, #" DW_SIX_FOLDED "]\n\t" /* the next plane's dw_folded, well before its use */
-        "add r0, r0, #64\n\t" /* the next plane */
-        "add r12, r12, #1\n\t"
-        "str r12, [sp, #152]\n\t"
-        "tst r12, #3\n\t" /* past plane 3's byte: the next word (sp is word aligned) */
-        "bne 1b\n\t"
-        "ldrd r1, r2, [sp, #" DW_SIX_OUT "]\n\t" /* pixels 0 and 1 from r1, 2 and 3 from r7 */
-        "mov r0, sp\n\t"
-        "add r7, r1, r2, lsl #1\n\t"
-        ".rept 9\n\t" /* 4 pixels each */
-        "ldm r0!, {r3-r6}\n\t"
-        "str r3, [r1]\n\t"
-        "str r4, [r1, r2]\n\t"
-        "str r5, [r7]\n\t"
-        "str r6, [r7, r2]\n\t"
-        "add r1, r1, r2, lsl #2\n\t"
-        "add r7, r7, r2, lsl #2\n\t"
-        ".endr\n\t"
-        "add sp, sp, #" DW_SIX_FRAME "\n\t"
-        "pop {r4-r11, pc}\n\t"
+        DW_SIX_NEXT_PLANE("64", "add r12, r12, #1\n\t")
+        DW_SIX_WRITE(".rept 9\n\t" DW_SIX_PIXELS ".endr\n\t", DW_SIX_FRAME) /* 4 pixels each */
         ".size md_dw_fused_6x6, .-md_dw_fused_6x6\n\t"
         ".popsection\n\t"
         ".purgem md_dw66_block\n\t"
+        /* r0 the block's plane word, r12 its output word's byte on the stack (the next block's at a pass's
+         * end), r8 the row's end */
+        DW_SIX_ENTRY("md_dw_fused_6x6_rolled", DW_SIX_ROLLED_FRAME)
+        DW_SIX_CONSTANTS
+        "add r8, r0, #6\n\t" /* past the row's third block */
+        "str r8, [sp, #" DW_SIX_ROW_END "]\n"
+        "2:\n\t"
+        "md_dw_fused_block 0, 8, 2, 0, 4, 24, " DW_SIX_ADDEND ", " DW_SIX_START "\n\t"
+        "ldr r8, [sp, #" DW_SIX_ROW_END "]\n\t"
+        "adds r0, r0, #2\n\t"
+        "add r12, r12, #8\n\t"
+        "cmp r0, r8\n\t"
+        "str r12, [sp, #" DW_SIX_BYTE "]\n\t"
+        "bne 2b\n\t"
+        "adds r0, r0, #(16-6)\n\t" /* the next block row: 2 plane rows on, 2 pixel rows */
+        "add r9, sp, #144\n\t" /* past the output words: r12 - sp is below it at a row's end but the last */
+        "ldr lr, [r0]\n\t"
+        "add r8, r8, #16\n\t"
+        "add r12, r12, #(48-24)\n\t"
+        "str r8, [sp, #" DW_SIX_ROW_END "]\n\t"
+        "str r12, [sp, #" DW_SIX_BYTE "]\n\t"
+        "cmp r12, r9\n\t"
+        "blo 2b\n\t"
+        DW_SIX_NEXT_PLANE("(64-48)", "sub r12, r12, #(144-1)\n\t")
+        DW_SIX_WRITE("add r8, sp, #144\n" "3:\n\t" DW_SIX_PIXELS "cmp r0, r8\n\t" "bne 3b\n\t",
+                     DW_SIX_ROLLED_FRAME)
+        ".size md_dw_fused_6x6_rolled, .-md_dw_fused_6x6_rolled\n\t"
+        ".popsection\n\t"
         ".purgem md_dw_fused_block");
 
 /* Whether a fused layer's grouped planes take md_dw_fused_6x6: 6x6 outputs at stride 1 from 8x8 planes. */
@@ -2796,9 +2860,10 @@ static MD_NOINLINE void plane_any(const md_window_params *p, const dw_plane *pla
 
 /* A fused layer's 6x6 planes (six_by_six, `p` and `steps` in their orientation, `planes` the 4 planes
  * with their padding set): a group of 4 channels at a time copied (md_dw_copy_6x6 from a 6x6 image
- * padded by one pixel, else copy_planes_4), folded, and computed in one call (md_dw_fused_6x6). */
-static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
-                                   const int8_t *input, int8_t *planes, const int32_t *given)
+ * padded by one pixel, else copy_planes_4), folded, and computed in one call of `fused`. */
+static MD_ALWAYS_INLINE void six_groups(const depthwise_int_job *job, const md_window_params *p,
+                                        const dw_steps *steps, const int8_t *input, int8_t *planes,
+                                        const int32_t *given, dw_six_routine *fused)
 {
     const int32_t image_bytes = p->input_h * p->input_w * p->input_c;
     const int32_t output_bytes = p->output_h * p->output_w * p->output_c;
@@ -2817,9 +2882,24 @@ static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window
             } else {
                 copy_planes_4(p, steps, image, c, &plane, 64);
             }
-            md_dw_fused_6x6(planes, channel_folds(p, steps, job, given, c, 4, folds), output + c, steps->out_column);
+            fused(planes, channel_folds(p, steps, job, given, c, 4, folds), output + c, steps->out_column);
         }
     }
+}
+
+/* six_groups through md_dw_fused_6x6, and through md_dw_fused_6x6_rolled: a direct call each (through a
+ * pointer, the M7 would mispredict a branch a group). */
+static MD_NOINLINE void planes_six(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
+                                   const int8_t *input, int8_t *planes, const int32_t *given)
+{
+    six_groups(job, p, steps, input, planes, given, md_dw_fused_6x6);
+}
+
+static MD_NOINLINE void planes_six_rolled(const depthwise_int_job *job, const md_window_params *p,
+                                          const dw_steps *steps, const int8_t *input, int8_t *planes,
+                                          const int32_t *given)
+{
+    six_groups(job, p, steps, input, planes, given, md_dw_fused_6x6_rolled);
 }
 
 /* A fused layer's grouped planes through its md_dw_fused_rows routine (`p`, `steps`
@@ -2891,7 +2971,7 @@ static MD_NOINLINE void planes_wide(const depthwise_int_job *job, const md_windo
 }
 
 
-/* A fused layer's grouped 6x6 planes in unrolled calls (planes_six). */
+/* A fused layer's grouped 6x6 planes, a group a call of a 6x6 routine (planes_six, planes_six_rolled). */
 typedef void dw_six_planes(const depthwise_int_job *job, const md_window_params *p, const dw_steps *steps,
                            const int8_t *input, int8_t *planes, const int32_t *given);
 
@@ -2899,7 +2979,7 @@ typedef void dw_six_planes(const depthwise_int_job *job, const md_window_params 
 typedef struct {
     md_dw_rows_routine *rows; /* md_depthwise_s8_grouped_rows' */
     md_dw_copy_routine *copy; /* md_depthwise_s8_grouped_wide's */
-    dw_six_planes *six;       /* md_depthwise_s8_grouped_six's (without it: md_dw_fused_blocks' rolled loop) */
+    dw_six_planes *six;       /* md_depthwise_s8_grouped_six's, its _rolled twin's (without: md_dw_fused_blocks) */
 } dw_routines;
 
 /* The channel-plane path: one plane at a time (md_depthwise_s8's scratch, the least memory) or, when
@@ -3078,6 +3158,14 @@ md_status md_depthwise_s8_grouped_six(const md_window_params *p, const int8_t *i
                                       const int32_t *folds, int8_t *output, int8_t *scratch)
 {
     static const dw_routines routines = {NULL, NULL, planes_six};
+    return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
+}
+
+md_status md_depthwise_s8_grouped_six_rolled(const md_window_params *p, const int8_t *input, const int8_t *filter,
+                                             const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
+                                             const int32_t *folds, int8_t *output, int8_t *scratch)
+{
+    static const dw_routines routines = {NULL, NULL, planes_six_rolled};
     return depthwise_s8(p, input, filter, bias, multipliers, shifts, output, scratch, 1, folds, &routines);
 }
 
