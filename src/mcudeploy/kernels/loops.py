@@ -69,10 +69,9 @@ def has_rolled_loops(graph: Graph, op: Operator) -> bool:
     int8 depthwise layer with a folded record and 6x6 planes (md_depthwise_s8_grouped_six unrolled, else
     md_dw_fused_blocks' loop), a 3x3 output from a 6x6 image (md_depthwise_s8_small, its _rolled twin) or
     rows or a tall image's planes made for (md_dw_fused_rows, md_dw_fused_tall, else their _rolled twin),
-    or an int16-weight convolution
-    with the walk's records of a walk made both ways or a stem of ROLLED_STEMS (md_conv_s8_w16,
-    md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way), a depthwise layer of one
-    channel run as that convolution among them (person_detect's grey stem)."""
+    or an int16-weight convolution with the walk's records of a walk made both ways or a stem of
+    ROLLED_STEMS (md_conv_s8_w16, md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way),
+    a depthwise layer of one channel run as that convolution among them (person_detect's grey stem)."""
     record = requantization(op, graph) if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D") else None
     if record is None:
         return False
