@@ -1,11 +1,11 @@
 """The grouped stride-1 planes whose rows take an md_dw_fused_rows routine (`md_depthwise_rows_dsp.c`:
-widths and depths 12x64, 24x32 and 48x8, 6 blocks a chunk at immediate offsets, a plane's constants
-once for all its rows) or an md_dw_fused_tall one (kws' 25x5x64 transposed: rows of 25, the last column
-and the odd last row alone) agree bit for bit with the reference engine on the host, the M3 (the portable
-kernel) and every DSP core: SAME and VALID windows, one row pair, two batches, outputs saturated
-both ways; beside them the shapes just outside the routines (an odd last row, a wider row, another
-depth, a tall image transposed, a clamp inside int8's range), which take md_dw_fused_blocks or the
-other plane paths."""
+widths and depths 12x64, 24x32 and 48x8, 6 blocks a chunk at immediate offsets, or 3 in their rolled
+twins, a plane's constants once for all its rows) or an md_dw_fused_tall one (kws' 25x5x64 transposed:
+rows of 25, the last column and the odd last row alone) agree bit for bit with the reference engine on
+the host, the M3 (the portable kernel) and every DSP core: SAME and VALID windows, one row pair, two
+batches, outputs saturated both ways; beside them the shapes just outside the routines (an odd last row,
+a wider row, another depth, a tall image transposed, a clamp inside int8's range), which take
+md_dw_fused_blocks or the other plane paths."""
 
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ def fused_rows() -> Graph:
     _depthwise(f, "int8", (2, 25, 5, 64), 1, same)  # tall: two batches
     _depthwise(f, "int8", (1, 27, 7, 64), 1, valid)  # tall: 25x5 outputs from VALID windows
     _depthwise(f, "int8", (1, 25, 5, 64), 1, same, out_scale=0.02)  # tall, saturated, rolled
+    # rolled (md_dw_fused_rows' _rolled twins): each width, saturated both ways, two batches, VALID windows
+    _depthwise(f, "int8", (1, 12, 12, 64), 1, same, out_scale=0.02)
+    _depthwise(f, "int8", (2, 24, 24, 32), 1, same)
+    _depthwise(f, "int8", (1, 48, 48, 8), 1, same, out_scale=0.02)
+    _depthwise(f, "int8", (1, 14, 14, 64), 1, valid)
     # just outside: an odd last row, a row of 13, a depth of 68, a tall image, a clamp
     _depthwise(f, "int8", (1, 11, 12, 64), 1, same)
     _depthwise(f, "int8", (1, 12, 13, 64), 1, same)
@@ -50,8 +55,13 @@ def fused_rows() -> Graph:
     _depthwise(f, "int8", (1, 12, 12, 64), 1, relu6)
     graph = f.graph()
     for op in graph.operators:
-        op.variant = KernelVariant(schedule=Schedule.GROUPED, loops=Loops.ROLLED if op.index == 7 else Loops.UNROLLED)
+        loops = Loops.ROLLED if op.index in ROLLED else Loops.UNROLLED
+        op.variant = KernelVariant(schedule=Schedule.GROUPED, loops=loops)
     return graph
+
+
+ROLLED = range(7, 12)
+"""fused_rows' layers given rolled loops."""
 
 
 @pytest.mark.parametrize("target", ["host", "m3", "m4", "m7", "m33"])
@@ -70,32 +80,38 @@ def test_only_the_layers_taking_a_routine_name_it():
         ("md_depthwise_s8_grouped_rows", f"md_dw_fused_rows_{shape}") for shape in ("12_64", "24_32", "48_8", "12_64")
     ]
     tall = [("md_depthwise_s8_grouped_rows", f"md_dw_fused_tall_25x5_64{suffix}") for suffix in ("", "", "_rolled")]
+    rolled = [(call, f"{routine}_rolled") for call, routine in rows]
     folded = ("md_depthwise_s8_grouped_folded", "")
-    assert calls == [*rows, folded, *tall, *[folded] * 5]
+    assert calls == [*rows, folded, *tall, *rolled, *[folded] * 5]
 
 
-def test_tall_layers_have_their_loop_both_ways(tmp_path: Path):
-    """The tall layers (the only ones here) have their loop both ways (`has_rolled_loops`): md_dw_fused_tall's
-    chunks of 6 blocks (2.6 KB), or of 1 (`_rolled`, under 1 KB)."""
+def test_rows_and_tall_layers_have_their_loop_both_ways(tmp_path: Path):
+    """The layers taking md_dw_fused_rows or md_dw_fused_tall (not the one row pair, nor those just outside)
+    have their loop both ways (`has_rolled_loops`): chunks of 6 blocks (1.5 KB and more), or shorter ones
+    (`_rolled`, under 1 KB: the L4R5's flash cache)."""
     graph = fused_rows()
-    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [5, 6, 7]
+    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3, *range(5, 12)]
     target = get_target("m4")
     source = Path(str(library_root())) / library_files()["md_depthwise_rows_dsp.c"]
     includes = [f"-I{source.parent}", f"-I{Path(str(library_root())).parent / INCLUDE_DIR}"]
     command = [str(find_compiler(target)), *target.cflags, *COMMON_CFLAGS, *includes, "-c", str(source), "-o", "rows.o"]
     subprocess.run(command, cwd=tmp_path, check=True)
     sizes = {symbol.name: symbol.size for symbol in ElfImage(tmp_path / "rows.o").symbols}
-    assert sizes["md_dw_fused_tall_25x5_64_rolled"] < 1024 < sizes["md_dw_fused_tall_25x5_64"]
+    routines = ["md_dw_fused_tall_25x5_64", *(f"md_dw_fused_rows_{w}_{d}" for w, d in FUSED_ROWS)]
+    for routine in routines:
+        assert sizes[f"{routine}_rolled"] < 1024 < sizes[routine], routine
 
 
 def test_the_python_mirror_knows_the_instances_the_library_makes():
     """FUSED_ROWS and FUSED_TALL: the md_dw_fused_rows and md_dw_fused_tall instances md_depthwise_rows_dsp.c
     assembles and md_nn.h declares;
     SUMS_CHUNK: md_depthwise_dsp.c's DW_CHUNK, which decides whether a plane fits one strip."""
-    made = re.findall(r'"md_dw_fused_rows (\d+), (\d+)\\n', library_text("md_depthwise_rows_dsp.c"))
-    assert [(int(w), int(d)) for w, d in made] == list(FUSED_ROWS)
+    rows = r'"md_dw_fused_rows (\d+), (\d+), \d+(?:, (_rolled))?\\n'
+    made = re.findall(rows, library_text("md_depthwise_rows_dsp.c"))
+    both = [(*shape, suffix) for shape in FUSED_ROWS for suffix in ("", "_rolled")]
+    assert [(int(w), int(d), suffix) for w, d, suffix in made] == both
     declared = re.search(r"md_dw_rows_routine (md_dw_fused_rows_[^;]*);", library_text("md_nn.h")).group(1)
-    assert declared.split(", ") == [f"md_dw_fused_rows_{w}_{d}" for w, d in FUSED_ROWS]
+    assert re.split(r",\s+", declared) == ["md_dw_fused_rows_{}_{}{}".format(*made) for made in both]
     tall = r'"md_dw_fused_tall (\d+), (\d+), (\d+), \d+(?:, (_rolled))?\\n'
     made = re.findall(tall, library_text("md_depthwise_rows_dsp.c"))
     both = [(*shape, suffix) for shape in FUSED_TALL for suffix in ("", "_rolled")]

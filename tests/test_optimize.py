@@ -296,11 +296,17 @@ def test_speed_rolls_the_hot_loop_where_the_unrolled_one_is_slower(rolled_cycles
 
 
 @pytest.mark.parametrize("rolled_cycles", [700.0, 1300.0])
-def test_speed_tries_grouped_planes_rolled_where_their_unrolled_loop_lost_to_one_plane(rolled_cycles: float) -> None:
-    # kws' tall 25x5x64 planes: grouped with md_dw_fused_tall unrolled at 1500 cycles (its 2.6 KB missing a
-    # small flash cache), one plane at 1000, grouped rolled (md_dw_fused_tall_25x5_64_rolled) at
-    # `rolled_cycles`: taken only where faster than the one plane.
-    graph, depthwise = _one_depthwise((1, 25, 5, 64))
+@pytest.mark.parametrize(
+    ("shape", "routine"),
+    [((1, 25, 5, 64), "md_dw_fused_tall_25x5_64"), ((1, 24, 24, 32), "md_dw_fused_rows_24_32")],
+)
+def test_speed_tries_grouped_planes_rolled_where_their_unrolled_loop_lost_to_one_plane(
+    rolled_cycles: float, shape: tuple[int, ...], routine: str
+) -> None:
+    # kws' tall 25x5x64 planes or vww's 24x24x32: grouped with their routine unrolled at 1500 cycles (its
+    # 1.5 KB and more missing a small flash cache), one plane at 1000, grouped rolled (the routine's _rolled
+    # twin) at `rolled_cycles`: taken only where faster than the one plane.
+    graph, depthwise = _one_depthwise(shape)
 
     def measure(graph: Graph, device, clock: float, stack: int) -> ModelRun:
         variant = graph.operators[0].variant
@@ -312,7 +318,7 @@ def test_speed_tries_grouped_planes_rolled_where_their_unrolled_loop_lost_to_one
     assert choice.chosen.rolled_layers == ([0] if faster else [])
     assert depthwise.variant.schedule == (Schedule.GROUPED if faster else Schedule.PLANES)
     network = render(graph, plan_memory(graph)).files["network.c"]
-    assert ("md_dw_fused_tall_25x5_64_rolled" in network) == faster
+    assert (f"{routine}_rolled" in network) == faster
 
 
 def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions_where_they_pay() -> None:

@@ -34,17 +34,17 @@ class FoldedEntry(NamedTuple):
 def folded_entry(params: WindowParams, loops: Loops = Loops.UNROLLED) -> FoldedEntry:
     """The kernel entry of a grouped int8 layer with a folded record: md_depthwise_s8_small (3x3
     outputs; `loops` rolled at stride 2, its _rolled twin), md_depthwise_s8_grouped_six (6x6 planes;
-    `loops` rolled, its _rolled twin), md_depthwise_s8_grouped_rows with its md_dw_fused_rows instance
-    (or md_dw_fused_tall one, `loops` its chunks' length), md_depthwise_s8_grouped_wide with
+    `loops` rolled, its _rolled twin), md_depthwise_s8_grouped_rows with its md_dw_fused_rows or
+    md_dw_fused_tall instance (`loops` rolled, its _rolled twin), md_depthwise_s8_grouped_wide with
     md_dw_copy_wide_4, else md_depthwise_s8_grouped_folded."""
     if small_image(params.window, (params.batches, params.input_h, params.input_w, params.input_c), params.output_c):
         rolled = small_rolled(params) and loops == Loops.ROLLED
         return FoldedEntry("md_depthwise_s8_small" + ("_rolled" if rolled else ""), source="md_depthwise_small_dsp.c")
     if six_by_six(params):
         return FoldedEntry("md_depthwise_s8_grouped_six" + ("_rolled" if loops == Loops.ROLLED else ""))
-    tall = tall_routine(params)
-    rows = rows_routine(params) or (tall and tall + ("_rolled" if loops == Loops.ROLLED else ""))
+    rows = rows_of_blocks_routine(params)
     if rows is not None:
+        rows += "_rolled" if loops == Loops.ROLLED else ""
         return FoldedEntry("md_depthwise_s8_grouped_rows", rows, "md_depthwise_rows_dsp.c")
     if wide_copy(params):
         return FoldedEntry("md_depthwise_s8_grouped_wide", "md_dw_copy_wide_4", "md_depthwise_copy_dsp.c")
@@ -114,6 +114,13 @@ def _rows_of_blocks(params: WindowParams) -> WindowParams | None:
     return oriented if (rows, columns) == (oriented.output_h + 2, oriented.output_w + 2) else None
 
 
+def rows_of_blocks_routine(params: WindowParams) -> str | None:
+    """The md_dw_fused_rows or md_dw_fused_tall instance a folded layer's 4 grouped planes take, unrolled
+    (chunks of 6 blocks, 1.5 KB and more); its `_rolled` twin of shorter chunks is made for a small flash
+    cache: a layer that has both ways (`Loops`). None if none."""
+    return rows_routine(params) or tall_routine(params)
+
+
 def rows_routine(params: WindowParams) -> str | None:
     """The md_dw_fused_rows instance a folded layer's 4 grouped planes take (`_rows_of_blocks`, an even
     number of output rows, the instance's width and depth in the image's own orientation), None if none."""
@@ -127,8 +134,7 @@ def rows_routine(params: WindowParams) -> str | None:
 
 def tall_routine(params: WindowParams) -> str | None:
     """The md_dw_fused_tall instance a tall image's transposed planes take (`_rows_of_blocks`, the
-    instance's output shape; unrolled, its `_rolled` twin of shorter chunks made for a small flash cache:
-    a layer that has both ways, `Loops`), None if none."""
+    instance's output shape), None if none."""
     oriented = _rows_of_blocks(params)
     tall = (params.output_h, params.output_w, params.output_c)
     if oriented is None or oriented is params or tall not in FUSED_TALL:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from mcudeploy.ir import Graph, Operator
 from mcudeploy.kernels.contracts import narrow_pointwise_records_bytes, stem_records_bytes
-from mcudeploy.kernels.depthwise_routines import six_by_six, small_rolled, tall_routine
+from mcudeploy.kernels.depthwise_routines import rows_of_blocks_routine, six_by_six, small_rolled
 from mcudeploy.params.conv import WindowParams, prepare
 from mcudeploy.params.requantization import requantization
 
@@ -67,9 +67,9 @@ def walk_both_ways(params: WindowParams) -> bool:
 def has_rolled_loops(graph: Graph, op: Operator) -> bool:
     """Whether a layer, on the variant set on it, takes a kernel with its hot loop both ways: a grouped
     int8 depthwise layer with a folded record and 6x6 planes (md_depthwise_s8_grouped_six, its _rolled
-    twin), a 3x3 output from a 6x6 image (md_depthwise_s8_small, its _rolled twin) or a
-    tall image's planes made for (md_dw_fused_tall, else its _rolled form), or an int16-weight convolution
-    with the walk's records of a walk made both ways or a stem of ROLLED_STEMS (md_conv_s8_w16,
+    twin), a 3x3 output from a 6x6 image (md_depthwise_s8_small, its _rolled twin) or rows or a tall
+    image's planes made for (md_dw_fused_rows, md_dw_fused_tall, else their _rolled twin), or an int16-weight
+    convolution with the walk's records of a walk made both ways or a stem of ROLLED_STEMS (md_conv_s8_w16,
     md_conv_s8_w16_rolled; the M7 takes its one dual-issue walk either way), a depthwise layer of one
     channel run as that convolution among them (person_detect's grey stem)."""
     record = requantization(op, graph) if op.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D") else None
@@ -77,7 +77,7 @@ def has_rolled_loops(graph: Graph, op: Operator) -> bool:
         return False
     if op.op_type == "DEPTHWISE_CONV_2D" and record.folds is not None:
         params = prepare(op, graph)
-        return six_by_six(params) or small_rolled(params) or tall_routine(params) is not None
+        return six_by_six(params) or small_rolled(params) or rows_of_blocks_routine(params) is not None
     if record.walk is None:
         return False
     params = prepare(op, graph)

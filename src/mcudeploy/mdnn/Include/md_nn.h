@@ -474,12 +474,14 @@ md_status md_depthwise_s8_grouped_folded(const md_window_params *p, const int8_t
  * layers do not take. */
 struct md_dw_folded;    /* a channel's folded record (fold_records) */
 struct md_dw_wide_copy; /* md_dw_copy_wide_4's geometry */
-/* Stride 1, rows of 12k outputs at a fixed width and depth: a group of 4 planes in one call. */
+/* Stride 1, rows of 12k outputs at a fixed width and depth: a group of 4 planes in one call; `_rolled`:
+ * in shorter chunks, for a small flash cache. */
 typedef void md_dw_rows_routine(const int8_t *planes, const struct md_dw_folded *folded, int8_t *out,
                                 int32_t row_pairs);
-md_dw_rows_routine md_dw_fused_rows_12_64, md_dw_fused_rows_24_32, md_dw_fused_rows_48_8;
+md_dw_rows_routine md_dw_fused_rows_12_64, md_dw_fused_rows_12_64_rolled, md_dw_fused_rows_24_32,
+    md_dw_fused_rows_24_32_rolled, md_dw_fused_rows_48_8, md_dw_fused_rows_48_8_rolled;
 /* The same over a tall image's transposed planes (rows of 12k + 1 outputs, an odd count of them), named
- * by the image's output height, width and depth; `_rolled`: in shorter chunks, for a small flash cache. */
+ * by the image's output height, width and depth. */
 md_dw_rows_routine md_dw_fused_tall_25x5_64, md_dw_fused_tall_25x5_64_rolled;
 /* Stride 2: channels c..c+3 of an image whose width is a multiple of 4 into 4 wide planes. */
 typedef void md_dw_copy_routine(const int8_t *from, int16_t *plane, const struct md_dw_wide_copy *k);

@@ -14,13 +14,13 @@ MD_PATH_SYMBOL(md_path_depthwise_rows_dsp);
 
 /* md_dw_rows_routine: the outputs of 4 channels' planes (`planes` on, one after the other, `width` + 2 bytes a row and
  * 2 `row_pairs` + 2 rows each; `folded` their dw_folded) at stride 1 into `out` (channel 0's top
- * left output; `depth` bytes a pixel, `width` pixels a row): md_dw_fused_routine's blocks, 6 at a
- * time (12 columns) with every plane byte and output at an immediate offset, a plane's constants
- * loaded once for all its rows, a chunk's output base and the row's end kept on the stack. */
+ * left output; `depth` bytes a pixel, `width` pixels a row): md_dw_fused_routine's blocks in chunks of
+ * `blocks` (2 `blocks` columns) with every plane byte and output at an immediate offset, a plane's
+ * constants loaded once for all its rows, a chunk's output base and the row's end kept on the stack. */
 
 /* md_dw_fused_rows' stack: the addend, the chunk's outputs, the row's end, the start, the row pairs
  * left, the plane's outputs, the row pairs a plane, the planes left, the next plane's dw_folded. A
- * row of 12 outputs is one chunk: no chunk loop, the row's end unused. */
+ * row that is one chunk has no chunk loop, the row's end unused. */
 #define DW_ROWS_FRAME "40"
 
 /* The entry of md_dw_fused_rows' and md_dw_fused_tall's instance `name` (a section of its own): the
@@ -74,27 +74,43 @@ MD_PATH_SYMBOL(md_path_depthwise_rows_dsp);
     "pkhbt r7, r10, r7, lsl #16\n\t" \
     "ldm r3, {r3-r6}\n" /* even0..2, middle01 */
 
-/* One chunk's block `i` (of 6) in a row `width` outputs wide, `depth` bytes a pixel. */
-#define DW_ROWS_BLOCK(i) \
-    "md_dw_fused_block (2*" i "), (\\width+2), (2*" i "+2), (2*" i "*\\depth), \\depth, (\\width*\\depth), 0, 12\n\t"
+/* A chunk's `blocks` blocks of a row pair (`block` md_dw_fused_block) or of a tall image's last row
+ * (md_dw_fused_pair), block i at plane byte 2i and output column 2i: plane rows `width` + 2 bytes apart,
+ * output columns `column` bytes apart (`rows_operand`: the block's output rows') ... */
+#define DW_CHUNK_BLOCKS(block, column, rows_operand) \
+    ".irp i, 0, 1, 2, 3, 4, 5\n\t" \
+    ".if \\i < \\blocks\n\t" \
+    block " (2*\\i), (\\width+2), (2*\\i+2), (2*\\i*" column "), (" column "), " rows_operand "0, 12\n\t" \
+    ".endif\n\t" \
+    ".endr\n\t"
 
-/* r0 the plane's row pair, r1 the start, r2 the multiplier, r3..r7 the filter and exponent, lr the
- * chunk's first top row word. */
+/* ... then the next chunk: its plane bytes (r0) and outputs, the flags r0's against the row's end. */
+#define DW_CHUNK_NEXT(column) \
+    "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */ \
+    "adds r0, r0, #(2*\\blocks)\n\t" \
+    "add r1, r1, #(2*\\blocks*" column ")\n\t" \
+    "cmp r0, r12\n\t" \
+    "str r1, [sp, #4]\n\t" \
+    "ldr r1, [sp, #12]\n\t"
+
+/* A chunk of md_dw_fused_tall. */
+#define DW_TALL_CHUNK(block, rows_operand) \
+    DW_CHUNK_BLOCKS(block, "\\height*\\depth", rows_operand) DW_CHUNK_NEXT("\\height*\\depth")
+
+/* md_dw_fused_rows_<width>_<depth><suffix>: unrolled, chunks of 6 blocks (1.5 KB); rolled (`_rolled`), of
+ * 3 (0.85 KB, for a small flash cache: ir/variants.py Loops; person_detect's 48x48x8 layer on the L4R5
+ * from flash 0.444 MACs/cycle, chunks of 2 taking 0.6 KB 0.435, of 1 taking 0.4 KB 0.408). r0 the plane's
+ * row pair, r1 the start, r2 the multiplier, r3..r7 the filter and exponent, lr the chunk's first top
+ * row word. */
 __asm__(DW_FUSED_BLOCK_MACRO
-        ".macro md_dw_fused_rows width, depth\n\t"
-        DW_ROWS_ENTRY("md_dw_fused_rows_\\width\\()_\\depth")
+        ".macro md_dw_fused_rows width, depth, blocks, suffix\n\t"
+        DW_ROWS_ENTRY("md_dw_fused_rows_\\width\\()_\\depth\\suffix")
         DW_PLANE_START("\\width")
         DW_PLANE_CONSTANTS
         "2:\n\t"
-        DW_ROWS_BLOCK("0") DW_ROWS_BLOCK("1") DW_ROWS_BLOCK("2")
-        DW_ROWS_BLOCK("3") DW_ROWS_BLOCK("4") DW_ROWS_BLOCK("5")
-        ".if \\width > 12\n\t"
-        "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */
-        "adds r0, r0, #12\n\t"
-        "add r1, r1, #(12*\\depth)\n\t"
-        "cmp r0, r12\n\t"
-        "str r1, [sp, #4]\n\t"
-        "ldr r1, [sp, #12]\n\t"
+        DW_CHUNK_BLOCKS("md_dw_fused_block", "\\depth", "(\\width*\\depth), ")
+        ".if \\width > 2*\\blocks\n\t"
+        DW_CHUNK_NEXT("\\depth")
         "bne 2b\n\t"
         "ldrd r1, r12, [sp, #4]\n\t" /* the next row pair: past the bottom row's outputs, 2 plane rows on */
         "adds r0, r0, #(\\width+4)\n\t"
@@ -117,12 +133,15 @@ __asm__(DW_FUSED_BLOCK_MACRO
         "str r12, [sp, #16]\n\t"
         "bne 2b\n\t"
         DW_NEXT_PLANE("(2*\\width+4)") /* 2 rows past the last row pair's */
-        ".size md_dw_fused_rows_\\width\\()_\\depth, .-md_dw_fused_rows_\\width\\()_\\depth\n\t"
+        ".size md_dw_fused_rows_\\width\\()_\\depth\\suffix, .-md_dw_fused_rows_\\width\\()_\\depth\\suffix\n\t"
         ".popsection\n\t"
         ".endm\n\t"
-        "md_dw_fused_rows 12, 64\n\t"
-        "md_dw_fused_rows 24, 32\n\t"
-        "md_dw_fused_rows 48, 8\n\t"
+        "md_dw_fused_rows 12, 64, 6\n\t"
+        "md_dw_fused_rows 12, 64, 3, _rolled\n\t"
+        "md_dw_fused_rows 24, 32, 6\n\t"
+        "md_dw_fused_rows 24, 32, 3, _rolled\n\t"
+        "md_dw_fused_rows 48, 8, 6\n\t"
+        "md_dw_fused_rows 48, 8, 3, _rolled\n\t"
         ".purgem md_dw_fused_rows\n\t"
         ".purgem md_dw_fused_block");
 
@@ -154,22 +173,6 @@ __asm__(DW_FUSED_BLOCK_MACRO
     "ldr lr, [r0, #(\\next)]\n\t" \
     DW_IF_RIGHT("strb r9, [r12, #(\\out + \\step)]\n\t") \
     ".endm\n\t"
-
-/* A chunk's `blocks` blocks of a row pair (`block` md_dw_fused_block) or of the last row (md_dw_fused_pair),
- * block i at plane byte 2i and output column 2i: plane rows `width` + 2 bytes apart, outputs `height` *
- * `depth` bytes apart along a row and `depth` between rows. */
-#define DW_TALL_CHUNK(block, rows_operand) \
-    ".irp i, 0, 1, 2, 3, 4, 5\n\t" \
-    ".if \\i < \\blocks\n\t" \
-    block " (2*\\i), (\\width+2), (2*\\i+2), (2*\\i*\\height*\\depth), (\\height*\\depth), " rows_operand "0, 12\n\t" \
-    ".endif\n\t" \
-    ".endr\n\t" \
-    "ldrd r1, r12, [sp, #4]\n\t" /* the chunk's outputs, the row's end */ \
-    "adds r0, r0, #(2*\\blocks)\n\t" \
-    "add r1, r1, #(2*\\blocks*\\height*\\depth)\n\t" \
-    "cmp r0, r12\n\t" \
-    "str r1, [sp, #4]\n\t" \
-    "ldr r1, [sp, #12]\n\t"
 
 /* md_dw_fused_tall_<width>x<height>_<depth><suffix> (md_dw_rows_routine): md_dw_fused_rows over a tall
  * image's transposed planes, `width` (a multiple of 2 `blocks`, plus 1) outputs a row `height` * `depth`
