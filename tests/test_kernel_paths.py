@@ -591,15 +591,17 @@ def narrow_pointwise() -> Graph:
     # 64 -> 64 and 64 -> 128 with the stride built in: 9 pixels (2 groups, a lone one), 8 (2 groups)
     _conv(f, "int8", (1, 3, 3, 64), 64, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
-    # 8 -> 16 and 16 -> 32 rolled (md_conv_s8_w16_rolled: the general walk of their input channels); 64 ->
-    # 128, 64 -> 64, 32 -> 32 and 32 -> 64 at stride 2 rolled (the compact walks of 32 and 64 input channels,
-    # lone pixels included)
+    # 8 -> 16 and 16 -> 32 rolled (md_conv_s8_w16_rolled: their walks with the stride built in, one pair a
+    # pass, lone pixels by the general walk of their input channels); 64 -> 128, 64 -> 64, 32 -> 32 and
+    # 32 -> 64 at stride 2 rolled (the compact walks of 32 and 64 input channels, lone pixels included);
+    # 16 -> 32 rolled at stride 2 (20 pixels: 5 groups)
     _conv(f, "int8", (1, 5, 5, 8), 16, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 5, 6, 16), 32, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 3, 3, 64), 64, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 3, 5, 32), 32, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 3, 16, 32), 64, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 7, 9, 16), 32, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
     graph = f.graph()
     for op in graph.operators:
         loops = Loops.ROLLED if op.index in ROLLED_NARROW else Loops.UNROLLED
@@ -609,7 +611,7 @@ def narrow_pointwise() -> Graph:
     return graph
 
 
-ROLLED_NARROW = (18, 19, 20, 21, 22, 23)
+ROLLED_NARROW = (18, 19, 20, 21, 22, 23, 24)
 """narrow_pointwise's layers with rolled loops."""
 
 

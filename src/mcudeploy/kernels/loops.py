@@ -13,9 +13,9 @@ from mcudeploy.params.requantization import requantization
 NARROW_BOTH_WAYS = ((8, 16), (16, 32), (32, 32), (32, 64), (64, 64), (64, 128))
 """(input, output) channels of md_conv_1x1_narrow_dsp.c's fixed walks (fixed_walk: the channel counts
 built in; walk_8_to_16 unrolls all 8 pairs of output channels, 3.4 KB on the M4), which
-md_conv_s8_w16_rolled leaves for the general walk of its input channels (the pairs in a loop, 0.7 KB
-for 8), or with 32 or 64 on the M4 and M33 for a compact one (its fill and products in loops too,
-0.9 KB where walk_64_to_64 takes 5 KB)."""
+md_conv_s8_w16_rolled takes on the M4 and M33 with one pair of output channels a pass for 8 -> 16 and
+16 -> 32 (rolled_fixed_walk: 0.6 and 0.8 KB, the latter's fill in a loop), with 32 or 64 input channels
+a compact walk (its fill and products in loops too, 0.9 KB where walk_64_to_64 takes 5 KB)."""
 
 
 ROLLED_WALK_DEPTH = 16
