@@ -20,9 +20,10 @@ a compact walk (its fill and products in loops too, 0.9 KB where walk_64_to_64 t
 
 ROLLED_WALK_DEPTH = 16
 """md_conv_w16_dsp.c's walk_pairs_rolled takes columns of a multiple of this many values (its products
-one eight pairs a pass, 0.75 KB on the M4 where walk_pairs_int8 takes 1.6 KB): the walk of the layers
-without a narrow one (3x3 filters over 16 input channels or more), md_conv_s8_w16_rolled's on the M4
-and M33. The stems' depths (27, 9, 40) are none."""
+one eight pairs a pass, 0.75 KB on the M4 where walk_pairs_int8 takes 1.6 KB; its copies with 128 and
+256 output channels built in 0.8 KB): the walk of the layers without a narrow one (3x3 filters over 16
+input channels or more), md_conv_s8_w16_rolled's on the M4 and M33. The stems' depths (27, 9, 40) are
+none."""
 
 
 ROLLED_STEMS = ((3, 9), (10, 4), (3, 3))
