@@ -596,10 +596,10 @@ def narrow_pointwise() -> Graph:
     # 64 -> 64 and 64 -> 128 with the stride built in: 9 pixels (2 groups, a lone one), 8 (2 groups)
     _conv(f, "int8", (1, 3, 3, 64), 64, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
-    # 8 -> 16 and 16 -> 32 rolled (md_conv_s8_w16_rolled: their walks with the stride built in, one pair a
-    # pass, lone pixels by the general walk of their input channels); 64 -> 128, 64 -> 64, 32 -> 32 and
-    # 32 -> 64 at stride 2 rolled (the compact walks of 32 and 64 input channels, lone pixels included);
-    # 16 -> 32 rolled at stride 2 (20 pixels: 5 groups)
+    # rolled (md_conv_s8_w16_rolled: their walks with the stride built in, lone pixels by a walk of their
+    # input channels): 8 -> 16 and 16 -> 32 (one pair a pass), 64 -> 128, 64 -> 64, 32 -> 32 and 32 -> 64 at
+    # stride 2 (each pair's products in passes of eight; the compact walks of 32 and 64 input channels' lone
+    # pixels); 16 -> 32 at stride 2 (20 pixels: 5 groups)
     _conv(f, "int8", (1, 5, 5, 8), 16, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 5, 6, 16), 32, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())

@@ -13,9 +13,10 @@ from mcudeploy.params.requantization import requantization
 NARROW_BOTH_WAYS = ((8, 16), (16, 32), (32, 32), (32, 64), (64, 64), (64, 128))
 """(input, output) channels of md_conv_1x1_narrow_dsp.c's fixed walks (fixed_walk: the channel counts
 built in; walk_8_to_16 unrolls all 8 pairs of output channels, 3.4 KB on the M4), which
-md_conv_s8_w16_rolled takes on the M4 and M33 with one pair of output channels a pass for 8 -> 16 and
-16 -> 32 (rolled_fixed_walk: 0.6 and 0.8 KB, the latter's fill in a loop), with 32 or 64 input channels
-a compact walk (its fill and products in loops too, 0.9 KB where walk_64_to_64 takes 5 KB)."""
+md_conv_s8_w16_rolled takes on the M4 and M33 rolled (rolled_fixed_walk): one pair of output channels a
+pass for 8 -> 16 and 16 -> 32 (0.6 and 0.8 KB, the latter's fill in a loop), with 32 or 64 input channels
+the fill and each pair's products in loops too (0.9 KB where walk_64_to_64 takes 5 KB); their lone pixels
+walked by a compact walk of their input channels."""
 
 
 ROLLED_WALK_DEPTH = 16

@@ -338,16 +338,19 @@ WALK_FUNCTION(walk_64, "16", "32")
  * the second's constants. */
 #define COLUMN_FRAME(words) "(32 * " words ")"
 #define RECORD_AT(field) "[r1, #(md_record + " field ")]"
-#define PAIR_ON_STACK(pairs, stride, channel, check, then)                                                        \
+#define PAIR_ON_STACK(pairs, stride, channel, check, then)                                                    \
     "ldr r2, " RECORD_AT("0") "\n\t"                                                                          \
-    "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                    \
-    "ldr r10, " RECORD_AT("8 + 8 * " pairs) "\n\t"                                                            \
-    "ldr r11, " RECORD_AT("12 + 8 * " pairs) "\n\t"                                                           \
-    "ldr r12, " RECORD_AT("16 + 8 * " pairs) "\n\t"                                                           \
-    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel,                                                        \
-               "ldr r10, " RECORD_AT("20 + 8 * " pairs) "\n\t"                                                \
-               "ldr r11, " RECORD_AT("24 + 8 * " pairs) "\n\t"                                                \
-               "ldr r12, " RECORD_AT("28 + 8 * " pairs) "\n\t")                                               \
+    "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                     \
+    PAIR_OUTPUTS_ON_STACK("8 + 8 * " pairs, stride, channel, check, then)
+/* ... its outputs, its channels' constants from `constants` (a string: their offset in the record). */
+#define PAIR_OUTPUTS_ON_STACK(constants, stride, channel, check, then)                                        \
+    "ldr r10, " RECORD_AT(constants " + 0") "\n\t"                                                            \
+    "ldr r11, " RECORD_AT(constants " + 4") "\n\t"                                                            \
+    "ldr r12, " RECORD_AT(constants " + 8") "\n\t"                                                            \
+    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel,                                                       \
+               "ldr r10, " RECORD_AT(constants " + 12") "\n\t"                                                \
+               "ldr r11, " RECORD_AT(constants " + 16") "\n\t"                                                \
+               "ldr r12, " RECORD_AT(constants " + 20") "\n\t")                                               \
     check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", then)
 #define RECORD_BYTES(pairs) "4 * (2 * " pairs " + " VALUE_TEXT(WALK_RECORD) ")"
 /* The pairs unrolled (no loop, no test, the records at offsets from the first), then the next
@@ -404,6 +407,32 @@ STACK_WALK_FUNCTION(walk_64_to_128, "16", FILL_WORDS("16"), PAIRS_LOOP_ON_STACK(
  * cache on every group), the 16 -> 32's fill FILL_LOOP's. */
 STACK_WALK_FUNCTION(walk_8_to_16_rolled, "2", FILL_WORDS("2"), PAIRS_LOOP_ON_STACK("4", 16, "1"))
 STACK_WALK_FUNCTION(walk_16_to_32_rolled, "4", FILL_LOOP("4"), PAIRS_LOOP_ON_STACK("8", 32, "1"))
+/* ... and of 32 and 64 input channels: the fill in a loop, each pair's products in passes of eight
+ * pairs of values from its biases (MD_W16_DOT_ENTERED: no copy of the biases, a pass's pointers moved
+ * by its first loads), ending at the columns' end, r1 then at the pair's constants; its outputs at
+ * offsets from pixel a's, loaded into r0 (the columns' pointer in the products). */
+#define PAIRS_ROLLED_ON_STACK(words, stride)                                                                  \
+    "ldr r1, [sp, #24]\n\t"                                                                                   \
+    "1:\n\t"                                                                                                  \
+    "ldr r2, [r1], #8\n\t"                                                                                    \
+    "add r0, sp, #32\n\t"                                                                                     \
+    "ldr r3, [r1, #-4]\n\t"                                                                                   \
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES, MD_W16_PASS_FIRST, MD_W16_PASS_SEVEN,                   \
+                       COLUMNS_END("r10", words) "cmp r0, r10\n\t")                                           \
+    "ldr r0, [sp, #4]\n\t"                                                                                    \
+    ".set md_record, 0\n\t"                                                                                   \
+    PAIR_OUTPUTS_ON_STACK("0", stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                     \
+                          "add r1, r1, #4 * 2 * " VALUE_TEXT(RECORD_CONSTANTS) "\n\t")                        \
+    "add r0, r0, #2\n\t"                                                                                      \
+    "str r0, [sp, #4]\n\t"                                                                                    \
+    "beq 1b\n\t"                                                                                              \
+    "add r0, r0, #3 * " #stride "\n\t"                                                                        \
+    "str r0, [sp, #4]\n\t"
+STACK_WALK_FUNCTION(walk_32_to_32_rolled, "8", FILL_LOOP("8"), PAIRS_ROLLED_ON_STACK("8", 32))
+STACK_WALK_FUNCTION(walk_32_to_64_rolled, "8", FILL_LOOP("8"), PAIRS_ROLLED_ON_STACK("8", 64))
+STACK_WALK_FUNCTION(walk_64_to_64_rolled, "16", FILL_LOOP("16"), PAIRS_ROLLED_ON_STACK("16", 64))
+STACK_WALK_FUNCTION(walk_64_to_128_rolled, "16", FILL_LOOP("16"), PAIRS_ROLLED_ON_STACK("16", 128))
+#undef PAIRS_ROLLED_ON_STACK
 #undef STACK_WALK_FUNCTION
 
 /* The rolled walks of 32 or 64 input channels (md_conv_s8_w16_rolled): small enough for a 1 KB flash
@@ -449,6 +478,7 @@ ROLLED_WALK_FUNCTION(walk_64_rolled, "16", "8")
 #undef PAIRS_ON_STACK
 #undef RECORD_BYTES
 #undef PAIR_ON_STACK
+#undef PAIR_OUTPUTS_ON_STACK
 #undef RECORD_AT
 #undef COLUMN_FRAME
 #undef CHANNEL_AT
@@ -487,6 +517,12 @@ static walk_function rolled_fixed_walk(const md_window_params *p)
     }
     if (p->input_c == 16 && p->output_c == 32) {
         return walk_16_to_32_rolled;
+    }
+    if (p->input_c == 32 && (p->output_c == 32 || p->output_c == 64)) {
+        return p->output_c == 32 ? walk_32_to_32_rolled : walk_32_to_64_rolled;
+    }
+    if (p->input_c == 64 && (p->output_c == 64 || p->output_c == 128)) {
+        return p->output_c == 64 ? walk_64_to_64_rolled : walk_64_to_128_rolled;
     }
 #endif
     (void)p;

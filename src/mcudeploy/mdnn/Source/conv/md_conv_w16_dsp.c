@@ -610,34 +610,9 @@ static MD_ALWAYS_INLINE void fill_columns(const conv_w16_job *job, int32_t batch
     ".rept " count " - 1\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                   \
     ".endr\n\t" MD_W16_PAIR_AT("add r0, r0, #(16 * " count ")\n\tadd r1, r1, #(8 * " count ")\n\t")
 #define COLUMNS_PAIRS_4 COLUMNS_PAIRS_AT("4")
-/* A pair of values of a pass (COLUMNS_EIGHT) whose loads move the pointers on, r1 by 64 bytes and r0
- * by 128 (8 pairs' weights and columns; the pass's other loads at offsets back from there), the four
- * loads alternating pointers (a load whose address the load right before wrote back does not
- * pipeline). */
-#define PASS_PAIR_ADVANCING                                                                                   \
-    "ldr r12, [r1], #64\n\t"                                                                                  \
-    "ldr r10, [r0], #128\n\t"                                                                                 \
-    "ldr lr, [r1, #-60]\n\t"                                                                                  \
-    "ldr r11, [r0, #-124]\n\t"                                                                                \
-    "smlad r2, r10, r12, r2\n\t"                                                                              \
-    "smlad r3, r10, lr, r3\n\t"                                                                               \
-    "smlad r4, r11, r12, r4\n\t"                                                                              \
-    "smlad r5, r11, lr, r5\n\t"                                                                               \
-    "ldr r10, [r0, #-120]\n\t"                                                                                \
-    "ldr r11, [r0, #-116]\n\t"                                                                                \
-    "smlad r6, r10, r12, r6\n\t"                                                                              \
-    "smlad r7, r10, lr, r7\n\t"                                                                               \
-    "smlad r8, r11, r12, r8\n\t"                                                                              \
-    "smlad r9, r11, lr, r9\n\t"
-/* The seven pairs of a pass after its first (PASS_PAIR_ADVANCING's or the like), at offsets back from
- * where the first's loads left the pointers. */
-#define PASS_SEVEN                                                                                            \
-    ".set md_at, 1\n\t"                                                                                       \
-    ".rept 7\n\t" MD_W16_PAIR_FROM("r1, #-64", "r0, #-128", "") ".set md_at, md_at + 1\n\t"                   \
-    ".endr\n\t"
 /* Eight pairs with no pointer arithmetic (pair 0's loads post-indexed): 16 cycles a pair, where
  * COLUMNS_PAIRS_AT's adds take 2 more a block. */
-#define COLUMNS_EIGHT PASS_PAIR_ADVANCING PASS_SEVEN
+#define COLUMNS_EIGHT MD_W16_PASS_FIRST MD_W16_PASS_SEVEN
 /* Sixteen pairs a pass, two COLUMNS_EIGHTs (the end's load, compare and branch, 6 cycles, once per
  * 256 MACs). A whole number of sixteens (depths of 32k) falls through to the loop, an odd eight
  * enters it at its second eight; other counts take the odd pair, two more, four more first. */
@@ -1034,37 +1009,15 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled(pair_walk *walk _
     "ssat " c ", #8, " c "\n\t"                                                                               \
     "asr " d ", " d ", r11\n\t" then WALK_STORE_AT(c, stride, 2, channel)                                     \
     "ssat " d ", #8, " d "\n\t" WALK_STORE_AT(d, stride, 3, channel)
-/* A pass's first pair (PASS_PAIR_ADVANCING's) with its products added to the biases (r2, r3) as they
- * are read, channels c and d first, while r2 and r3 hold them (no copy of the biases into the other
- * pixels' sums). */
-#define PAIR_FROM_BIASES                                                                                      \
-    "ldr r12, [r1], #64\n\t"                                                                                  \
-    "ldr r10, [r0, #8]\n\t"                                                                                   \
-    "ldr lr, [r1, #-60]\n\t"                                                                                  \
-    "ldr r11, [r0, #12]\n\t"                                                                                  \
-    "smlad r6, r10, r12, r2\n\t"                                                                              \
-    "smlad r7, r10, lr, r3\n\t"                                                                               \
-    "smlad r8, r11, r12, r2\n\t"                                                                              \
-    "smlad r9, r11, lr, r3\n\t"                                                                               \
-    "ldr r11, [r0, #4]\n\t"                                                                                   \
-    "ldr r10, [r0], #128\n\t"                                                                                 \
-    "smlad r4, r11, r12, r2\n\t"                                                                              \
-    "smlad r5, r11, lr, r3\n\t"                                                                               \
-    "smlad r2, r10, r12, r2\n\t"                                                                              \
-    "smlad r3, r10, lr, r3\n\t"
-/* The products from the biases: `first` (a string: PAIR_FROM_BIASES and what follows it in a pass), then
- * passes of `head` and `tail` (strings) entered at `tail` (no count to test, no branch out of the loop),
- * to the end of the weights at [sp, #28]. */
-#define DOT_ENTERED(first, head, tail)                                                                        \
-    first "b 17f\n\t"                                                                                         \
-    "16:\n\t" head "17:\n\t" tail "ldr r10, [sp, #28]\n\t"                                                    \
-    "cmp r1, r10\n\t"                                                                                         \
-    "bne 16b\n\t"
+/* Z: r1 at the end of the pair's weights ([sp, #28]). */
+#define WEIGHTS_ENDED "ldr r10, [sp, #28]\n\tcmp r1, r10\n\t"
 /* Depths of 32k: the first eight from the biases, then passes of sixteen. */
-#define DOT_SIXTEENS DOT_ENTERED(PAIR_FROM_BIASES PASS_SEVEN, COLUMNS_EIGHT, COLUMNS_EIGHT)
+#define DOT_SIXTEENS                                                                                          \
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES MD_W16_PASS_SEVEN, COLUMNS_EIGHT, COLUMNS_EIGHT, WEIGHTS_ENDED)
 /* Depths of 16k, for a small flash cache: the first pair from the biases, then passes of eight. */
-#define DOT_EIGHTS_FROM_BIASES DOT_ENTERED(PAIR_FROM_BIASES, PASS_PAIR_ADVANCING, PASS_SEVEN)
-/* The walk, its products by `dot` (a string: DOT_ENTERED's). */
+#define DOT_EIGHTS_FROM_BIASES                                                                                \
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES, MD_W16_PASS_FIRST, MD_W16_PASS_SEVEN, WEIGHTS_ENDED)
+/* The walk, its products by `dot` (a string: MD_W16_DOT_ENTERED's). */
 #define WALK_PAIRS_AT(stride, dot)                                                                            \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
             "ldm r0, {r1-r7}\n\t"                                                                             \
@@ -1120,8 +1073,7 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled_256(pair_walk *wa
 #undef WALK_PAIRS_AT
 #undef DOT_EIGHTS_FROM_BIASES
 #undef DOT_SIXTEENS
-#undef DOT_ENTERED
-#undef PAIR_FROM_BIASES
+#undef WEIGHTS_ENDED
 #undef WALK_CHANNEL_AT
 #undef WALK_STORE_AT
 #endif
@@ -2097,8 +2049,6 @@ md_status md_conv_s8_w16_rolled(const md_window_params *p, const int8_t *input, 
 }
 
 #undef COLUMNS_EIGHT
-#undef PASS_SEVEN
-#undef PASS_PAIR_ADVANCING
 #undef COLUMNS_PAIRS_AT
 #undef COLUMNS_PAIRS_4
 #undef DOT_LOOP
