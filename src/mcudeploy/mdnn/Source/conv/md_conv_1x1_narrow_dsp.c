@@ -486,7 +486,7 @@ ROLLED_WALK_FUNCTION(walk_64_rolled, "16", "8")
 #endif
 
 /* The walk of groups of 4 pixels of the layer with its stride built in, or NULL (kernels/loops.py
- * NARROW_BOTH_WAYS: a layer that has one also takes the general walk, md_conv_s8_w16_rolled's: smaller,
+ * NARROW_BOTH_WAYS: a layer that has one also has md_conv_s8_w16_rolled's, rolled_fixed_walk: smaller,
  * faster where the fixed one misses a small flash cache). */
 static walk_function fixed_walk(const md_window_params *p)
 {
@@ -529,8 +529,9 @@ static walk_function rolled_fixed_walk(const md_window_params *p)
     return NULL;
 }
 
-/* The walk of md_conv_s8_w16_rolled for every pixel of the layer: its input channels' compact one (32
- * or 64 on the Cortex-M4 and M33), else the general walk `walk_pixels`. */
+/* The walk of md_conv_s8_w16_rolled for the layer's lone pixels, and its groups where rolled_fixed_walk
+ * has none: its input channels' compact one (32 or 64 on the Cortex-M4 and M33), else the general walk
+ * `walk_pixels`. */
 static walk_function rolled_walk(const md_window_params *p, walk_function walk_pixels)
 {
 #if !MD_W16_DUAL_ISSUE
