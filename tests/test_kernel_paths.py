@@ -246,7 +246,9 @@ def rolled_walks() -> Graph:
     rolled walk does not take (the walk unrolled either way); then the shapes rolled_rows fills with
     fill_group_rolled: 3x3s over 16 and 32 channels (first and last rows and groups, groups inside), a
     5x5 (two pixels outside), a 7x7 (a first group whose zeros take more runs than FILL_RUNS, filled by
-    fill_columns), a 3x3 dilated 2 rows apart and one at stride 2."""
+    fill_columns), a 3x3 dilated 2 rows apart and one at stride 2; then 1x1s to 128 and 256 channels
+    (walk_pairs_rolled's copies with the stride built in) over depths of 48 (2 groups, a lone pixel) and 80
+    values (an odd count of passes)."""
     f = Family("rolled_walks", 13)
     _conv(f, "int8", (1, 5, 12, 16), 7, (3, 3), Conv2DOptions(Padding.SAME))
     _conv(f, "int8", (1, 6, 15, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
@@ -259,6 +261,8 @@ def rolled_walks() -> Graph:
     _conv(f, "int8", (1, 4, 16, 16), 4, (7, 7), Conv2DOptions(Padding.SAME))
     _conv(f, "int8", (1, 7, 12, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, dilation_h=2))
     _conv(f, "int8", (1, 6, 23, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 3, 3, 48), 128, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (1, 2, 4, 80), 256, (1, 1), Conv2DOptions())
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS, loops=Loops.ROLLED)
@@ -270,9 +274,10 @@ def test_rolled_walks_are_the_layers_of_depths_of_16k_values():
     """walk_both_ways: the layers with the walk's records and a depth of ROLLED_WALK_DEPTH k have rolled
     loops, and name md_conv_s8_w16_rolled where rolled."""
     graph = rolled_walks()
-    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10]
+    having = [op.index for op in graph.operators if has_rolled_loops(graph, op)]
+    assert having == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]
     network = render(graph, plan_memory(graph)).files["network.c"]
-    assert re.findall(r"(md_conv_s8_w16\w*)\(", network) == ["md_conv_s8_w16_rolled"] * 11
+    assert re.findall(r"(md_conv_s8_w16\w*)\(", network) == ["md_conv_s8_w16_rolled"] * 13
 
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
@@ -591,15 +596,17 @@ def narrow_pointwise() -> Graph:
     # 64 -> 64 and 64 -> 128 with the stride built in: 9 pixels (2 groups, a lone one), 8 (2 groups)
     _conv(f, "int8", (1, 3, 3, 64), 64, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
-    # 8 -> 16 and 16 -> 32 rolled (md_conv_s8_w16_rolled: the general walk of their input channels); 64 ->
-    # 128, 64 -> 64, 32 -> 32 and 32 -> 64 at stride 2 rolled (the compact walks of 32 and 64 input channels,
-    # lone pixels included)
+    # rolled (md_conv_s8_w16_rolled: their walks with the stride built in, lone pixels by a walk of their
+    # input channels): 8 -> 16 and 16 -> 32 (one pair a pass), 64 -> 128, 64 -> 64, 32 -> 32 and 32 -> 64 at
+    # stride 2 (each pair's products in passes of eight; the compact walks of 32 and 64 input channels' lone
+    # pixels); 16 -> 32 at stride 2 (20 pixels: 5 groups)
     _conv(f, "int8", (1, 5, 5, 8), 16, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 5, 6, 16), 32, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 64), 128, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 3, 3, 64), 64, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 3, 5, 32), 32, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 3, 16, 32), 64, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
+    _conv(f, "int8", (1, 7, 9, 16), 32, (1, 1), Conv2DOptions(Padding.SAME, 2, 2))
     graph = f.graph()
     for op in graph.operators:
         loops = Loops.ROLLED if op.index in ROLLED_NARROW else Loops.UNROLLED
@@ -609,7 +616,7 @@ def narrow_pointwise() -> Graph:
     return graph
 
 
-ROLLED_NARROW = (18, 19, 20, 21, 22, 23)
+ROLLED_NARROW = (18, 19, 20, 21, 22, 23, 24)
 """narrow_pointwise's layers with rolled loops."""
 
 

@@ -13,16 +13,18 @@ from mcudeploy.params.requantization import requantization
 NARROW_BOTH_WAYS = ((8, 16), (16, 32), (32, 32), (32, 64), (64, 64), (64, 128))
 """(input, output) channels of md_conv_1x1_narrow_dsp.c's fixed walks (fixed_walk: the channel counts
 built in; walk_8_to_16 unrolls all 8 pairs of output channels, 3.4 KB on the M4), which
-md_conv_s8_w16_rolled leaves for the general walk of its input channels (the pairs in a loop, 0.7 KB
-for 8), or with 32 or 64 on the M4 and M33 for a compact one (its fill and products in loops too,
-0.9 KB where walk_64_to_64 takes 5 KB)."""
+md_conv_s8_w16_rolled takes on the M4 and M33 rolled (rolled_fixed_walk): one pair of output channels a
+pass for 8 -> 16 and 16 -> 32 (0.6 and 0.8 KB, the latter's fill in a loop), with 32 or 64 input channels
+the fill and each pair's products in loops too (0.9 KB where walk_64_to_64 takes 5 KB); their lone pixels
+walked by a compact walk of their input channels."""
 
 
 ROLLED_WALK_DEPTH = 16
 """md_conv_w16_dsp.c's walk_pairs_rolled takes columns of a multiple of this many values (its products
-one eight pairs a pass, 0.75 KB on the M4 where walk_pairs_int8 takes 1.6 KB): the walk of the layers
-without a narrow one (3x3 filters over 16 input channels or more), md_conv_s8_w16_rolled's on the M4
-and M33. The stems' depths (27, 9, 40) are none."""
+one eight pairs a pass, 0.75 KB on the M4 where walk_pairs_int8 takes 1.6 KB; its copies with 128 and
+256 output channels built in 0.8 KB): the walk of the layers without a narrow one (3x3 filters over 16
+input channels or more), md_conv_s8_w16_rolled's on the M4 and M33. The stems' depths (27, 9, 40) are
+none."""
 
 
 ROLLED_STEMS = ((3, 9), (10, 4), (3, 3))

@@ -338,16 +338,19 @@ WALK_FUNCTION(walk_64, "16", "32")
  * the second's constants. */
 #define COLUMN_FRAME(words) "(32 * " words ")"
 #define RECORD_AT(field) "[r1, #(md_record + " field ")]"
-#define PAIR_ON_STACK(pairs, stride, channel, check, then)                                                        \
+#define PAIR_ON_STACK(pairs, stride, channel, check, then)                                                    \
     "ldr r2, " RECORD_AT("0") "\n\t"                                                                          \
-    "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                    \
-    "ldr r10, " RECORD_AT("8 + 8 * " pairs) "\n\t"                                                            \
-    "ldr r11, " RECORD_AT("12 + 8 * " pairs) "\n\t"                                                           \
-    "ldr r12, " RECORD_AT("16 + 8 * " pairs) "\n\t"                                                           \
-    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel,                                                        \
-               "ldr r10, " RECORD_AT("20 + 8 * " pairs) "\n\t"                                                \
-               "ldr r11, " RECORD_AT("24 + 8 * " pairs) "\n\t"                                                \
-               "ldr r12, " RECORD_AT("28 + 8 * " pairs) "\n\t")                                               \
+    "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                     \
+    PAIR_OUTPUTS_ON_STACK("8 + 8 * " pairs, stride, channel, check, then)
+/* ... its outputs, its channels' constants from `constants` (a string: their offset in the record). */
+#define PAIR_OUTPUTS_ON_STACK(constants, stride, channel, check, then)                                        \
+    "ldr r10, " RECORD_AT(constants " + 0") "\n\t"                                                            \
+    "ldr r11, " RECORD_AT(constants " + 4") "\n\t"                                                            \
+    "ldr r12, " RECORD_AT(constants " + 8") "\n\t"                                                            \
+    CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel,                                                       \
+               "ldr r10, " RECORD_AT(constants " + 12") "\n\t"                                                \
+               "ldr r11, " RECORD_AT(constants " + 16") "\n\t"                                                \
+               "ldr r12, " RECORD_AT(constants " + 20") "\n\t")                                               \
     check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", then)
 #define RECORD_BYTES(pairs) "4 * (2 * " pairs " + " VALUE_TEXT(WALK_RECORD) ")"
 /* The pairs unrolled (no loop, no test, the records at offsets from the first), then the next
@@ -362,41 +365,78 @@ WALK_FUNCTION(walk_64, "16", "32")
     ".endr\n\t"                                                                                                \
     "add r0, r0, #4 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
-/* ... in a loop of two pairs a pass (an even count of pairs; r0 advanced 4 a pass, r1 two records, the
- * last record's LAST_CHANNEL ending it): a pass's branch and adds once per two pairs. */
-#define PAIRS_LOOP_ON_STACK(pairs, stride)                                                                     \
+/* ... in a loop of `pass` (a string) pairs a pass (a count of pairs a multiple of it; r0 advanced 2 a pair,
+ * r1 `pass` records, the last record's LAST_CHANNEL ending it): a pass's branch and adds once per `pass`
+ * pairs (two where the loop fits its cache beside the fill; one for a small flash cache). */
+#define PAIRS_LOOP_ON_STACK(pairs, stride, pass)                                                               \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
     "ldr r1, [sp, #24]\n\t"                                                                                    \
     "1:\n\t"                                                                                                   \
-    ".set md_record, 0\n\t" PAIR_ON_STACK(pairs, stride, "0", "", "")                                          \
-    ".set md_record, " RECORD_BYTES(pairs) "\n\t"                                                              \
-    PAIR_ON_STACK(pairs, stride, "2", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                            \
-                  "add r1, r1, #2 * " RECORD_BYTES(pairs) "\n\t")                                              \
-    "add r0, r0, #4\n\t"                                                                                       \
+    ".set md_pair, 0\n\t"                                                                                      \
+    ".rept " pass " - 1\n\t"                                                                                   \
+    ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair", "", "") \
+    ".set md_pair, md_pair + 1\n\t"                                                                            \
+    ".endr\n\t"                                                                                                \
+    ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t"                                                    \
+    PAIR_ON_STACK(pairs, stride, "2 * md_pair", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                  \
+                  "add r1, r1, #" pass " * " RECORD_BYTES(pairs) "\n\t")                                       \
+    "add r0, r0, #2 * " pass "\n\t"                                                                            \
     "beq 1b\n\t"                                                                                               \
     "add r0, r0, #3 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
-#define STACK_WALK_FUNCTION(name, words, pairs)                                                                   \
-    __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
-    {                                                                                                           \
-        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", FILL_WORDS(words), pairs, "");                    \
-    }
-STACK_WALK_FUNCTION(walk_8_to_16, "2", PAIRS_ON_STACK("4", 16))
-STACK_WALK_FUNCTION(walk_16_to_32, "4", PAIRS_LOOP_ON_STACK("8", 32))
-STACK_WALK_FUNCTION(walk_32_to_32, "8", PAIRS_LOOP_ON_STACK("16", 32))
-STACK_WALK_FUNCTION(walk_32_to_64, "8", PAIRS_LOOP_ON_STACK("16", 64))
-STACK_WALK_FUNCTION(walk_64_to_64, "16", PAIRS_LOOP_ON_STACK("32", 64))
-STACK_WALK_FUNCTION(walk_64_to_128, "16", PAIRS_LOOP_ON_STACK("32", 128))
-#undef STACK_WALK_FUNCTION
-
-/* The rolled walks (md_conv_s8_w16_rolled): small enough for a 1 KB flash cache, where the unrolled
- * fill and products of 32 or 64 input channels (2 to 4 KB) miss it on every group. The columns on
- * the stack as the fixed walks', filled two words a pass (STMs at r0, advanced: one copy of the
- * word's code), each loop ending at the columns' end (an address from sp: no count kept). */
+/* The columns on the stack filled in a loop, for a small flash cache: two words a pass (STMs at r0,
+ * advanced: one copy of the word's code), ending at the columns' end (an address from sp: no count kept). */
 #define COLUMNS_END(into, words) "add " into ", sp, #(32 + " COLUMN_FRAME(words) ")\n\t"
 #define STORE_AT_R0(a, b, c, d) "stm r0!, {" a ", " b ", " c ", " d "}\n\t"
 #define FILL_WORD_AT_R0 FILL_WORD_BY(STORE_AT_R0)
 #define FILL_LOOP(words) "3:\n\t" FILL_WORD_AT_R0 FILL_WORD_AT_R0 COLUMNS_END("r2", words) "cmp r0, r2\n\tbne 3b\n\t"
+/* The walk of `words` words a pixel (a string) filled by `fill` (a string), then `pairs` (a string). */
+#define STACK_WALK_FUNCTION(name, words, fill, pairs)                                                             \
+    __attribute__((naked, noinline)) static void name(const narrow_walk *walk __attribute__((unused)))     \
+    {                                                                                                           \
+        GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", fill, pairs, "");                                 \
+    }
+STACK_WALK_FUNCTION(walk_8_to_16, "2", FILL_WORDS("2"), PAIRS_ON_STACK("4", 16))
+STACK_WALK_FUNCTION(walk_16_to_32, "4", FILL_WORDS("4"), PAIRS_LOOP_ON_STACK("8", 32, "2"))
+STACK_WALK_FUNCTION(walk_32_to_32, "8", FILL_WORDS("8"), PAIRS_LOOP_ON_STACK("16", 32, "2"))
+STACK_WALK_FUNCTION(walk_32_to_64, "8", FILL_WORDS("8"), PAIRS_LOOP_ON_STACK("16", 64, "2"))
+STACK_WALK_FUNCTION(walk_64_to_64, "16", FILL_WORDS("16"), PAIRS_LOOP_ON_STACK("32", 64, "2"))
+STACK_WALK_FUNCTION(walk_64_to_128, "16", FILL_WORDS("16"), PAIRS_LOOP_ON_STACK("32", 128, "2"))
+/* Their rolled copies for a small flash cache (md_conv_s8_w16_rolled), 8 -> 16 and 16 -> 32: one pair a
+ * pass (0.6 and 0.8 KB on the M4, where the unrolled 3.4 and 1.6 KB and walk_16's 1 KB miss a 1 KB
+ * cache on every group), the 16 -> 32's fill FILL_LOOP's. */
+STACK_WALK_FUNCTION(walk_8_to_16_rolled, "2", FILL_WORDS("2"), PAIRS_LOOP_ON_STACK("4", 16, "1"))
+STACK_WALK_FUNCTION(walk_16_to_32_rolled, "4", FILL_LOOP("4"), PAIRS_LOOP_ON_STACK("8", 32, "1"))
+/* ... and of 32 and 64 input channels: the fill in a loop, each pair's products in passes of eight
+ * pairs of values from its biases (MD_W16_DOT_ENTERED: no copy of the biases, a pass's pointers moved
+ * by its first loads), ending at the columns' end, r1 then at the pair's constants; its outputs at
+ * offsets from pixel a's, loaded into r0 (the columns' pointer in the products). */
+#define PAIRS_ROLLED_ON_STACK(words, stride)                                                                  \
+    "ldr r1, [sp, #24]\n\t"                                                                                   \
+    "1:\n\t"                                                                                                  \
+    "ldr r2, [r1], #8\n\t"                                                                                    \
+    "add r0, sp, #32\n\t"                                                                                     \
+    "ldr r3, [r1, #-4]\n\t"                                                                                   \
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES, MD_W16_PASS_FIRST, MD_W16_PASS_SEVEN,                   \
+                       COLUMNS_END("r10", words) "cmp r0, r10\n\t")                                           \
+    "ldr r0, [sp, #4]\n\t"                                                                                    \
+    ".set md_record, 0\n\t"                                                                                   \
+    PAIR_OUTPUTS_ON_STACK("0", stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                     \
+                          "add r1, r1, #4 * 2 * " VALUE_TEXT(RECORD_CONSTANTS) "\n\t")                        \
+    "add r0, r0, #2\n\t"                                                                                      \
+    "str r0, [sp, #4]\n\t"                                                                                    \
+    "beq 1b\n\t"                                                                                              \
+    "add r0, r0, #3 * " #stride "\n\t"                                                                        \
+    "str r0, [sp, #4]\n\t"
+STACK_WALK_FUNCTION(walk_32_to_32_rolled, "8", FILL_LOOP("8"), PAIRS_ROLLED_ON_STACK("8", 32))
+STACK_WALK_FUNCTION(walk_32_to_64_rolled, "8", FILL_LOOP("8"), PAIRS_ROLLED_ON_STACK("8", 64))
+STACK_WALK_FUNCTION(walk_64_to_64_rolled, "16", FILL_LOOP("16"), PAIRS_ROLLED_ON_STACK("16", 64))
+STACK_WALK_FUNCTION(walk_64_to_128_rolled, "16", FILL_LOOP("16"), PAIRS_ROLLED_ON_STACK("16", 128))
+#undef PAIRS_ROLLED_ON_STACK
+#undef STACK_WALK_FUNCTION
+
+/* The rolled walks of 32 or 64 input channels (md_conv_s8_w16_rolled): small enough for a 1 KB flash
+ * cache, where the unrolled fill and products (2 to 4 KB) miss it on every group; the fill FILL_LOOP's. */
 /* A pair's products `pass` (a string) pairs of values a pass from r1 and r0 (both advanced after the
  * last loads of a pass), the sums starting from the biases copied; then its outputs as PAIRS'. */
 #define PAIRS_ROLLED(words, pass)                                                                                 \
@@ -438,6 +478,7 @@ ROLLED_WALK_FUNCTION(walk_64_rolled, "16", "8")
 #undef PAIRS_ON_STACK
 #undef RECORD_BYTES
 #undef PAIR_ON_STACK
+#undef PAIR_OUTPUTS_ON_STACK
 #undef RECORD_AT
 #undef COLUMN_FRAME
 #undef CHANNEL_AT
@@ -445,7 +486,7 @@ ROLLED_WALK_FUNCTION(walk_64_rolled, "16", "8")
 #endif
 
 /* The walk of groups of 4 pixels of the layer with its stride built in, or NULL (kernels/loops.py
- * NARROW_BOTH_WAYS: a layer that has one also takes the general walk, md_conv_s8_w16_rolled's: smaller,
+ * NARROW_BOTH_WAYS: a layer that has one also has md_conv_s8_w16_rolled's, rolled_fixed_walk: smaller,
  * faster where the fixed one misses a small flash cache). */
 static walk_function fixed_walk(const md_window_params *p)
 {
@@ -467,8 +508,30 @@ static walk_function fixed_walk(const md_window_params *p)
     return NULL;
 }
 
-/* The walk of md_conv_s8_w16_rolled for every pixel of the layer: its input channels' compact one (32
- * or 64 on the Cortex-M4 and M33), else the general walk `walk_pixels`. */
+/* md_conv_s8_w16_rolled's walk of groups of 4 pixels with its stride built in, or NULL. */
+static walk_function rolled_fixed_walk(const md_window_params *p)
+{
+#if !MD_W16_DUAL_ISSUE
+    if (p->input_c == 8 && p->output_c == 16) {
+        return walk_8_to_16_rolled;
+    }
+    if (p->input_c == 16 && p->output_c == 32) {
+        return walk_16_to_32_rolled;
+    }
+    if (p->input_c == 32 && (p->output_c == 32 || p->output_c == 64)) {
+        return p->output_c == 32 ? walk_32_to_32_rolled : walk_32_to_64_rolled;
+    }
+    if (p->input_c == 64 && (p->output_c == 64 || p->output_c == 128)) {
+        return p->output_c == 64 ? walk_64_to_64_rolled : walk_64_to_128_rolled;
+    }
+#endif
+    (void)p;
+    return NULL;
+}
+
+/* The walk of md_conv_s8_w16_rolled for the layer's lone pixels, and its groups where rolled_fixed_walk
+ * has none: its input channels' compact one (32 or 64 on the Cortex-M4 and M33), else the general walk
+ * `walk_pixels`. */
 static walk_function rolled_walk(const md_window_params *p, walk_function walk_pixels)
 {
 #if !MD_W16_DUAL_ISSUE
@@ -603,7 +666,7 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
                                   : p->input_c == 32 ? walk_32
                                                      : walks[p->input_c / 4 - 1];
     const walk_function walk_pixels = rolled ? rolled_walk(p, general) : general;
-    const walk_function fixed = rolled ? NULL : fixed_walk(p);
+    const walk_function fixed = rolled ? rolled_fixed_walk(p) : fixed_walk(p);
     const walk_function walk_groups = fixed != NULL ? fixed : walk_pixels;
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;

@@ -436,6 +436,55 @@ static MD_ALWAYS_INLINE int narrow_channel(int32_t bias, int32_t shift, int32_t 
     "smlad r7, r10, lr, r7\n\t"                                                                                \
     "smlad r8, r11, r12, r8\n\t"                                                                               \
     "smlad r9, r11, lr, r9\n\t"
+/* The first pair of values of a pass of eight whose loads move the pointers on, r1 by 64 bytes and r0
+ * by 128 (8 pairs' weights and columns; the pass's other loads at offsets back from there), the four
+ * loads alternating pointers (a load whose address the load right before wrote back does not
+ * pipeline). */
+#define MD_W16_PASS_FIRST                                                                                      \
+    "ldr r12, [r1], #64\n\t"                                                                                   \
+    "ldr r10, [r0], #128\n\t"                                                                                  \
+    "ldr lr, [r1, #-60]\n\t"                                                                                   \
+    "ldr r11, [r0, #-124]\n\t"                                                                                 \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r4, r11, r12, r4\n\t"                                                                               \
+    "smlad r5, r11, lr, r5\n\t"                                                                                \
+    "ldr r10, [r0, #-120]\n\t"                                                                                 \
+    "ldr r11, [r0, #-116]\n\t"                                                                                 \
+    "smlad r6, r10, r12, r6\n\t"                                                                               \
+    "smlad r7, r10, lr, r7\n\t"                                                                                \
+    "smlad r8, r11, r12, r8\n\t"                                                                               \
+    "smlad r9, r11, lr, r9\n\t"
+/* The seven pairs of a pass after its first (MD_W16_PASS_FIRST's or the like), at offsets back from
+ * where the first's loads left the pointers. */
+#define MD_W16_PASS_SEVEN                                                                                      \
+    ".set md_at, 1\n\t"                                                                                        \
+    ".rept 7\n\t" MD_W16_PAIR_FROM("r1, #-64", "r0, #-128", "") ".set md_at, md_at + 1\n\t"                    \
+    ".endr\n\t"
+/* A pass's first pair (MD_W16_PASS_FIRST's) with its products added to the biases (r2, r3) as they
+ * are read, channels c and d first, while r2 and r3 hold them (no copy of the biases into the other
+ * pixels' sums). */
+#define MD_W16_PASS_FIRST_FROM_BIASES                                                                          \
+    "ldr r12, [r1], #64\n\t"                                                                                   \
+    "ldr r10, [r0, #8]\n\t"                                                                                    \
+    "ldr lr, [r1, #-60]\n\t"                                                                                   \
+    "ldr r11, [r0, #12]\n\t"                                                                                   \
+    "smlad r6, r10, r12, r2\n\t"                                                                               \
+    "smlad r7, r10, lr, r3\n\t"                                                                                \
+    "smlad r8, r11, r12, r2\n\t"                                                                               \
+    "smlad r9, r11, lr, r3\n\t"                                                                                \
+    "ldr r11, [r0, #4]\n\t"                                                                                    \
+    "ldr r10, [r0], #128\n\t"                                                                                  \
+    "smlad r4, r11, r12, r2\n\t"                                                                               \
+    "smlad r5, r11, lr, r3\n\t"                                                                                \
+    "smlad r2, r10, r12, r2\n\t"                                                                               \
+    "smlad r3, r10, lr, r3\n\t"
+/* The products from the biases: `first` (a string: MD_W16_PASS_FIRST_FROM_BIASES and what follows it in a
+ * pass), then passes of `head` and `tail` (strings) entered at `tail` (no count to test, no branch out of
+ * the loop) until `ended` (a string) sets Z: at the end of the weights or the columns. Labels 16, 17. */
+#define MD_W16_DOT_ENTERED(first, head, tail, ended)                                                           \
+    first "b 17f\n\t"                                                                                          \
+    "16:\n\t" head "17:\n\t" tail ended "bne 16b\n\t"
 #else
 /* One pair, its first column word (r10) and weight words (r12, lr) already loaded. */
 #define MD_W16_PAIR_START                                                                                        \

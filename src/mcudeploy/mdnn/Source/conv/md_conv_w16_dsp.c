@@ -610,31 +610,9 @@ static MD_ALWAYS_INLINE void fill_columns(const conv_w16_job *job, int32_t batch
     ".rept " count " - 1\n\t" MD_W16_PAIR_AT("") ".set md_at, md_at + 1\n\t"                                   \
     ".endr\n\t" MD_W16_PAIR_AT("add r0, r0, #(16 * " count ")\n\tadd r1, r1, #(8 * " count ")\n\t")
 #define COLUMNS_PAIRS_4 COLUMNS_PAIRS_AT("4")
-/* A pair of values of a pass (COLUMNS_EIGHT) whose loads move the pointers on, r1 by 64 bytes and r0
- * by 128 (8 pairs' weights and columns; the pass's other loads at offsets back from there), the four
- * loads alternating pointers (a load whose address the load right before wrote back does not
- * pipeline). */
-#define PASS_PAIR_ADVANCING                                                                                   \
-    "ldr r12, [r1], #64\n\t"                                                                                  \
-    "ldr r10, [r0], #128\n\t"                                                                                 \
-    "ldr lr, [r1, #-60]\n\t"                                                                                  \
-    "ldr r11, [r0, #-124]\n\t"                                                                                \
-    "smlad r2, r10, r12, r2\n\t"                                                                              \
-    "smlad r3, r10, lr, r3\n\t"                                                                               \
-    "smlad r4, r11, r12, r4\n\t"                                                                              \
-    "smlad r5, r11, lr, r5\n\t"                                                                               \
-    "ldr r10, [r0, #-120]\n\t"                                                                                \
-    "ldr r11, [r0, #-116]\n\t"                                                                                \
-    "smlad r6, r10, r12, r6\n\t"                                                                              \
-    "smlad r7, r10, lr, r7\n\t"                                                                               \
-    "smlad r8, r11, r12, r8\n\t"                                                                              \
-    "smlad r9, r11, lr, r9\n\t"
 /* Eight pairs with no pointer arithmetic (pair 0's loads post-indexed): 16 cycles a pair, where
  * COLUMNS_PAIRS_AT's adds take 2 more a block. */
-#define COLUMNS_EIGHT                                                                                         \
-    PASS_PAIR_ADVANCING ".set md_at, 1\n\t"                                                                   \
-    ".rept 7\n\t" MD_W16_PAIR_FROM("r1, #-64", "r0, #-128", "") ".set md_at, md_at + 1\n\t"                   \
-    ".endr\n\t"
+#define COLUMNS_EIGHT MD_W16_PASS_FIRST MD_W16_PASS_SEVEN
 /* Sixteen pairs a pass, two COLUMNS_EIGHTs (the end's load, compare and branch, 6 cycles, once per
  * 256 MACs). A whole number of sixteens (depths of 32k) falls through to the loop, an odd eight
  * enters it at its second eight; other counts take the odd pair, two more, four more first. */
@@ -1031,30 +1009,16 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled(pair_walk *walk _
     "ssat " c ", #8, " c "\n\t"                                                                               \
     "asr " d ", " d ", r11\n\t" then WALK_STORE_AT(c, stride, 2, channel)                                     \
     "ssat " d ", #8, " d "\n\t" WALK_STORE_AT(d, stride, 3, channel)
-/* A pass's first eight pairs (COLUMNS_EIGHT's) with the first pair's products added to the biases
- * (r2, r3) as they are read, channels c and d first, while r2 and r3 hold them (no copy of the biases
- * into the other pixels' sums). */
-#define EIGHT_FROM_BIASES                                                                                     \
-    "ldr r12, [r1], #64\n\t"                                                                                  \
-    "ldr r10, [r0, #8]\n\t"                                                                                   \
-    "ldr lr, [r1, #-60]\n\t"                                                                                  \
-    "ldr r11, [r0, #12]\n\t"                                                                                  \
-    "smlad r6, r10, r12, r2\n\t"                                                                              \
-    "smlad r7, r10, lr, r3\n\t"                                                                               \
-    "smlad r8, r11, r12, r2\n\t"                                                                              \
-    "smlad r9, r11, lr, r3\n\t"                                                                               \
-    "ldr r11, [r0, #4]\n\t"                                                                                   \
-    "ldr r10, [r0], #128\n\t"                                                                                 \
-    "smlad r4, r11, r12, r2\n\t"                                                                              \
-    "smlad r5, r11, lr, r3\n\t"                                                                               \
-    "smlad r2, r10, r12, r2\n\t"                                                                              \
-    "smlad r3, r10, lr, r3\n\t"                                                                               \
-    ".set md_at, 1\n\t"                                                                                       \
-    ".rept 7\n\t" MD_W16_PAIR_FROM("r1, #-64", "r0, #-128", "") ".set md_at, md_at + 1\n\t"                   \
-    ".endr\n\t"
-/* The walk, depths of 32k only: the first eight from the biases, then the passes of sixteen entered at
- * their second eight (no count to test, no branch out of the loop). */
-#define WALK_PAIRS_AT(stride)                                                                                 \
+/* Z: r1 at the end of the pair's weights ([sp, #28]). */
+#define WEIGHTS_ENDED "ldr r10, [sp, #28]\n\tcmp r1, r10\n\t"
+/* Depths of 32k: the first eight from the biases, then passes of sixteen. */
+#define DOT_SIXTEENS                                                                                          \
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES MD_W16_PASS_SEVEN, COLUMNS_EIGHT, COLUMNS_EIGHT, WEIGHTS_ENDED)
+/* Depths of 16k, for a small flash cache: the first pair from the biases, then passes of eight. */
+#define DOT_EIGHTS_FROM_BIASES                                                                                \
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES, MD_W16_PASS_FIRST, MD_W16_PASS_SEVEN, WEIGHTS_ENDED)
+/* The walk, its products by `dot` (a string: MD_W16_DOT_ENTERED's). */
+#define WALK_PAIRS_AT(stride, dot)                                                                            \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
             "ldm r0, {r1-r7}\n\t"                                                                             \
             "push {r1-r8}\n\t" /* the walk at sp, the end slot at [sp, #28] */                                \
@@ -1066,10 +1030,7 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled(pair_walk *walk _
             "ldr r2, [r12]\n\t" /* the biases */                                                              \
             "ldr r3, [r12, #4]\n\t"                                                                           \
             "add r11, r1, r10\n\t"                                                                            \
-            "str r11, [sp, #28]\n\t" EIGHT_FROM_BIASES "b 17f\n\t"                                            \
-            "16:\n\t" COLUMNS_EIGHT "17:\n\t" COLUMNS_EIGHT "ldr r10, [sp, #28]\n\t"                          \
-            "cmp r1, r10\n\t"                                                                                 \
-            "bne 16b\n\t"                                                                                     \
+            "str r11, [sp, #28]\n\t" dot                                                                      \
             "str r1, [sp, #4]\n\t" /* the next pair's weights */                                              \
             "ldr r1, [sp, #12]\n\t" /* the record */                                                          \
             "ldr r0, [sp, #16]\n\t" /* pixel a's output */                                                    \
@@ -1091,15 +1052,28 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled(pair_walk *walk _
 
 __attribute__((naked, noinline)) static void walk_pairs_int8_128(pair_walk *walk __attribute__((unused)))
 {
-    WALK_PAIRS_AT("128");
+    WALK_PAIRS_AT("128", DOT_SIXTEENS);
 }
 
 __attribute__((naked, noinline)) static void walk_pairs_int8_256(pair_walk *walk __attribute__((unused)))
 {
-    WALK_PAIRS_AT("256");
+    WALK_PAIRS_AT("256", DOT_SIXTEENS);
+}
+
+/* walk_pairs_rolled's copies with the stride built in (depths of 16k): 0.8 KB, in a 1 KB flash cache. */
+__attribute__((naked, noinline)) static void walk_pairs_rolled_128(pair_walk *walk __attribute__((unused)))
+{
+    WALK_PAIRS_AT("128", DOT_EIGHTS_FROM_BIASES);
+}
+
+__attribute__((naked, noinline)) static void walk_pairs_rolled_256(pair_walk *walk __attribute__((unused)))
+{
+    WALK_PAIRS_AT("256", DOT_EIGHTS_FROM_BIASES);
 }
 #undef WALK_PAIRS_AT
-#undef EIGHT_FROM_BIASES
+#undef DOT_EIGHTS_FROM_BIASES
+#undef DOT_SIXTEENS
+#undef WEIGHTS_ENDED
 #undef WALK_CHANNEL_AT
 #undef WALK_STORE_AT
 #endif
@@ -1633,7 +1607,7 @@ static MD_NOINLINE walk_function walk_for(int32_t depth, int32_t stride, int rol
     }
 #if !MD_W16_DUAL_ISSUE
     if (rolled && (depth & 15) == 0) {
-        return walk_pairs_rolled;
+        return stride == 128 ? walk_pairs_rolled_128 : stride == 256 ? walk_pairs_rolled_256 : walk_pairs_rolled;
     }
     if ((stride == 128 || stride == 256) && (depth & 31) == 0) { /* whole passes of sixteen pairs */
         return stride == 128 ? walk_pairs_int8_128 : walk_pairs_int8_256;
@@ -2017,7 +1991,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     group_walk = walk_for(job.depth, p->output_c, rolled);
     lone_walk = walk_for(job.depth, 0, rolled);
 #if !MD_W16_DUAL_ISSUE
-    rolled_fill = fill_and_walk_fits(&job, group_walk);
+    rolled_fill = fill_and_walk_fits(&job, lone_walk); /* rolled: walk_pairs_rolled, no stride built in */
 #endif
     for (batch = 0; batch < p->batches; ++batch) {
 #if !MD_W16_DUAL_ISSUE
@@ -2075,7 +2049,6 @@ md_status md_conv_s8_w16_rolled(const md_window_params *p, const int8_t *input, 
 }
 
 #undef COLUMNS_EIGHT
-#undef PASS_PAIR_ADVANCING
 #undef COLUMNS_PAIRS_AT
 #undef COLUMNS_PAIRS_4
 #undef DOT_LOOP
