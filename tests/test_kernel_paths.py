@@ -424,6 +424,8 @@ def depthwise_as_convolutions() -> Graph:
     # at strides 2 and 1 (the last group of a row's run, the padded group after it)
     _depthwise(f, "int8", (1, 5, 36, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
     _depthwise(f, "int8", (1, 4, 20, 1), 8, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=8))
+    # a row's last group past its end at stride 2 (grey_block reads the next row's bytes, then zeroes them)
+    _depthwise(f, "int8", (1, 7, 24, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS)
@@ -434,7 +436,7 @@ def rolled_grey_stems() -> Graph:
     """depthwise_as_convolutions' grey stems of 8 channels rolled (md_conv_s8_w16_rolled: on the M4 and
     M33 walk_grey_records_rolled_of_8, its channel pairs in a loop): an odd image with a lone last pixel,
     groups across rows of a VALID one, runs of groups inside rows at strides 2 and 1; a clamp within int8
-    (no records: the C path, no rolled loops)."""
+    (no records: the C path, no rolled loops); a row's last group past its end at stride 2."""
     f = Family("rolled_grey_stems", 13)
     _depthwise(f, "int8", (1, 13, 13, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
     _depthwise(f, "int8", (1, 9, 14, 1), 8, DepthwiseConv2DOptions(Padding.VALID, 2, 2, depth_multiplier=8))
@@ -442,6 +444,7 @@ def rolled_grey_stems() -> Graph:
     _depthwise(f, "int8", (1, 4, 20, 1), 8, DepthwiseConv2DOptions(Padding.SAME, depth_multiplier=8))
     clamped = DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8, activation=Activation.RELU6)
     _depthwise(f, "int8", (1, 10, 12, 1), 8, clamped)
+    _depthwise(f, "int8", (1, 7, 24, 1), 8, DepthwiseConv2DOptions(Padding.SAME, 2, 2, depth_multiplier=8))
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(weights=WeightLayout.INT16_PAIRS, loops=Loops.ROLLED)
@@ -451,14 +454,14 @@ def rolled_grey_stems() -> Graph:
 def test_grey_stems_with_walk_records_have_rolled_loops():
     """rolled_stem: the grey 3x3 to 8 channels with its records has rolled loops (the clamped one not)."""
     graph = rolled_grey_stems()
-    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3]
+    assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3, 5]
 
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])
 def test_rolled_grey_stems_are_bit_exact(target: str):
     with Validator(rolled_grey_stems()) as checker:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
-        assert network.count("md_conv_s8_w16_rolled(") == 5
+        assert network.count("md_conv_s8_w16_rolled(") == 6
         assert divergences(checker, target) == []
 
 
@@ -466,7 +469,7 @@ def test_rolled_grey_stems_are_bit_exact(target: str):
 def test_one_channel_depthwise_layers_run_as_int16_weight_convolutions(target: str):
     with Validator(depthwise_as_convolutions()) as checker:
         network = checker.code_for(target).directory.joinpath("network.c").read_text()
-        assert network.count("md_conv_s8_w16(") == 8 and network.count("md_depthwise_s8(") == 0
+        assert network.count("md_conv_s8_w16(") == 9 and network.count("md_depthwise_s8(") == 0
         assert divergences(checker, target) == []
 
 

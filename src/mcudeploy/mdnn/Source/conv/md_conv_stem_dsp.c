@@ -309,6 +309,24 @@ md_stem_block md_conv_stem_block(const md_window_params *p, int rolled)
     return rolled ? grey_block_rolled : grey_block;
 }
 
+/* After grey_block of 4 windows whose right ones pass the row's end (`end` bytes from the row's first,
+ * the first window's first byte at `first`, the next ones `pixel_step` on): the values it read past
+ * the end (the next row's) made the padding's, zero once the input offset is added. Each window
+ * byte's three halfwords in its column (grey_block's layout: rows r's byte c is value 3r + c). */
+static void zero_past_row_end(int16_t *scratch, int32_t first, int32_t pixel_step, int32_t end)
+{
+    static const uint8_t halfwords[3][3] = {{0, 9, 17}, {8, 16, 25}, {1, 24, 32}}; /* by byte, then row */
+    int32_t pixel;
+    int32_t byte;
+    for (pixel = 0; pixel < COLUMNS; ++pixel) {
+        for (byte = md_max_i32(end - first - pixel * pixel_step, 0); byte < 3; ++byte) {
+            scratch[halfwords[byte][0] + 2 * pixel] = 0;
+            scratch[halfwords[byte][1] + 2 * pixel] = 0;
+            scratch[halfwords[byte][2] + 2 * pixel] = 0;
+        }
+    }
+}
+
 /* The window at (y0, x0) of `image` (one batch's input) when it touches the padding: its rows
  * assembled on the stack (assemble_row: the zero point in the padding), then read from there. */
 static MD_ALWAYS_INLINE void stem_edge_column(const md_window_params *p, const uint8_t *image, int32_t y0, int32_t x0,
@@ -427,6 +445,17 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
             stem_column(row, row_step, filter_h, run, offsets, values + column, READ_AHEAD);
         }
         stem_column(row, row_step, filter_h, run, offsets, values + column, READ_BEHIND); /* the previous' before */
+        return;
+    }
+    if (run == 3 && count == COLUMNS && ox + COLUMNS <= p->output_w && y0 >= 0 &&
+        y0 + 2 * p->dilation_h < p->input_h - 1 && x0 >= 0 && x0 + (COLUMNS - 1) * p->stride_w < p->input_w) {
+        /* a grey row's last group past its end, not on the image's last row: the block reads the next
+         * row's first bytes there, then they are made the padding's (no rows assembled) */
+        const int16x2_t offsets = (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u);
+        (rolled ? grey_block_rolled : grey_block)((const uint8_t *)image + (y0 * p->input_w + x0) * channels,
+                                                  p->dilation_h * p->input_w * channels, p->stride_w * channels,
+                                                  offsets, scratch);
+        zero_past_row_end(scratch, x0 * channels, p->stride_w * channels, p->input_w * channels);
         return;
     }
     if (count == COLUMNS && ox + COLUMNS <= p->output_w && filter_h == 3 && (run == 9 || run == 3) &&
