@@ -677,6 +677,12 @@ typedef void (*md_stem_block)(const uint8_t *row, int32_t row_step, int32_t pixe
                               int16_t *scratch);
 md_stem_block md_conv_stem_block(const md_window_params *p, int rolled);
 
+/* After the grey md_stem_block (3 bytes a window row) of 4 windows whose right ones pass the row's end
+ * (`end` bytes from the row's first; the first window at byte `first`, the others `pixel_step` on),
+ * the window rows not the image's last: the values it read past the end (the next row's) made the
+ * padding's. */
+void md_conv_stem_zero_past_row_end(int16_t *scratch, int32_t first, int32_t pixel_step, int32_t end);
+
 /* md_conv_s8_w16 of a pointwise layer with few input channels at any stride (md_conv_1x1_narrow_dsp.c;
  * md_conv_s8_w16_records_bytes says which) that has the walk's records (md_nn.h's `walk`); `rolled`
  * (md_conv_s8_w16_rolled): the general walk where the layer has one with its channel counts built in. */

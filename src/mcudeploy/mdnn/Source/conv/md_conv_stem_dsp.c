@@ -313,7 +313,7 @@ md_stem_block md_conv_stem_block(const md_window_params *p, int rolled)
  * the first window's first byte at `first`, the next ones `pixel_step` on): the values it read past
  * the end (the next row's) made the padding's, zero once the input offset is added. Each window
  * byte's three halfwords in its column (grey_block's layout: rows r's byte c is value 3r + c). */
-static void zero_past_row_end(int16_t *scratch, int32_t first, int32_t pixel_step, int32_t end)
+void md_conv_stem_zero_past_row_end(int16_t *scratch, int32_t first, int32_t pixel_step, int32_t end)
 {
     static const uint8_t halfwords[3][3] = {{0, 9, 17}, {8, 16, 25}, {1, 24, 32}}; /* by byte, then row */
     int32_t pixel;
@@ -455,7 +455,7 @@ static MD_ALWAYS_INLINE void stem_columns(const md_window_params *p, const int8_
         (rolled ? grey_block_rolled : grey_block)((const uint8_t *)image + (y0 * p->input_w + x0) * channels,
                                                   p->dilation_h * p->input_w * channels, p->stride_w * channels,
                                                   offsets, scratch);
-        zero_past_row_end(scratch, x0 * channels, p->stride_w * channels, p->input_w * channels);
+        md_conv_stem_zero_past_row_end(scratch, x0 * channels, p->stride_w * channels, p->input_w * channels);
         return;
     }
     if (count == COLUMNS && ox + COLUMNS <= p->output_w && filter_h == 3 && (run == 9 || run == 3) &&

@@ -1671,6 +1671,30 @@ static void inside_columns(int32_t size, int32_t reach, int32_t stride, int32_t 
     *last = room >= 0 ? room / stride : -1;
 }
 
+/* stem_groups' `rows` output rows of a grey stem from the one at `row` (its windows' first input
+ * row) and `out` on, when each row's groups start at its first pixel, every window's first byte is in
+ * the row and its rows are not the image's last: each group by the grey `block` read from the image
+ * (the last one's bytes past the row's end then the padding's) and walked over `records`. Kept apart
+ * and small, so that this loop, the rolled block and walk fit a 1 KB flash cache together. */
+static MD_NOINLINE void grey_rows(const md_window_params *p, md_stem_block block,
+                                  void (*walk)(const int16_t *, int8_t *, const int32_t *), const int32_t *records,
+                                  const uint8_t *row, int8_t *out, int32_t rows, int16_t *scratch)
+{
+    const int32_t row_step = p->dilation_h * p->input_w;
+    const int32_t last = p->output_w - COLUMNS; /* the row's last group's first pixel */
+    const int16x2_t offsets = offset_pairs(p);
+    int32_t ox;
+    for (; rows > 0; --rows, row += p->stride_h * p->input_w) {
+        for (ox = 0; ox <= last; ox += COLUMNS, out += COLUMNS * p->output_c) {
+            block(row + ox * p->stride_w, row_step, p->stride_w, offsets, scratch);
+            if (ox == last) {
+                md_conv_stem_zero_past_row_end(scratch, last * p->stride_w, p->stride_w, p->input_w);
+            }
+            walk(scratch, out, records);
+        }
+    }
+}
+
 /* md_conv_s8_w16 of a stem (md_conv_stem_fits) whose channels the walk takes, in pairs (an even
  * output_c): per group of 4 pixels the shape's fill and the depth's walk, both chosen once, the
  * group's output row and column followed (no division per group). A group of 4 windows of one output
@@ -1700,6 +1724,8 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     pair_walk pairs;
     int32_t first_ox = 0;
     int32_t last_ox = -1;
+    int32_t past_ox = -1;
+    int whole_rows; /* grey_rows' */
     int32_t batch;
     int32_t oy;
     int32_t ox;
@@ -1709,7 +1735,14 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     if (block != NULL) {
         inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
         last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
+        if (p->filter_w == 3 && p->input_c == 1 && p->input_w + p->pad_left > (COLUMNS - 1) * p->stride_w) {
+            /* the grey block past the row's end (md_conv_stem_zero_past_row_end): its last window's first
+             * byte in the row */
+            past_ox = md_min_i32((p->input_w - 1 + p->pad_left - (COLUMNS - 1) * p->stride_w) / p->stride_w,
+                                 p->output_w - COLUMNS);
+        }
     }
+    whole_rows = grey != NULL && p->output_w % COLUMNS == 0 && first_ox == 0 && past_ox == p->output_w - COLUMNS;
     pairs.values = scratch;
     pairs.pair_bytes = 4 * (job->depth & ~1);
     for (batch = 0; batch < p->batches; ++batch, input += image) {
@@ -1717,6 +1750,16 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
         int8_t *out = output + batch * left * channels;
         for (oy = 0, ox = 0; left > 0; left -= COLUMNS, out += COLUMNS * channels) {
             const int32_t count = left < COLUMNS ? left : COLUMNS;
+            if (whole_rows && ox == 0 && md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row - 1)) {
+                const int32_t rows = md_min_i32((last_row - 2 + p->pad_top) / p->stride_h + 1 - oy, left / p->output_w);
+                grey_rows(p, block, grey_walk, grey,
+                          (const uint8_t *)input + md_window_origin(oy, p->stride_h, p->pad_top) * p->input_w, out,
+                          rows, scratch);
+                oy += rows;
+                left -= rows * p->output_w - COLUMNS; /* the loop's step takes the last group */
+                out += (rows * p->output_w - COLUMNS) * channels;
+                continue;
+            }
             if (block != NULL && count == COLUMNS && ox >= first_ox && ox <= last_ox &&
                 md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row)) {
                 /* the run of the row's groups inside the image from here to `last_ox`: all but the
@@ -1742,6 +1785,14 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
                 ox += more * COLUMNS;
                 left -= more * COLUMNS;
                 block(row, row_step, pixel_step, offsets, scratch);
+            } else if (count == COLUMNS && ox > last_ox && ox >= first_ox && ox <= past_ox &&
+                       md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row - 1)) {
+                /* a grey row's group past its end, not on the image's last row (the fill's way, its
+                 * checks and code out of the flash cache) */
+                const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
+                block((const uint8_t *)input + md_window_origin(oy, p->stride_h, p->pad_top) * p->input_w + x0,
+                      row_step, pixel_step, offsets, scratch);
+                md_conv_stem_zero_past_row_end(scratch, x0, pixel_step, p->input_w);
             } else {
                 fill(p, input, oy, ox, count, scratch);
             }
