@@ -1724,8 +1724,7 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     pair_walk pairs;
     int32_t first_ox = 0;
     int32_t last_ox = -1;
-    int32_t past_ox = -1;
-    int whole_rows; /* grey_rows' */
+    int whole_rows;
     int32_t batch;
     int32_t oy;
     int32_t ox;
@@ -1735,14 +1734,10 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
     if (block != NULL) {
         inside_columns(p->input_w, p->filter_w, p->stride_w, p->pad_left, &first_ox, &last_ox);
         last_ox = md_min_i32(last_ox, p->output_w - COLUMNS);
-        if (p->filter_w == 3 && p->input_c == 1 && p->input_w + p->pad_left > (COLUMNS - 1) * p->stride_w) {
-            /* the grey block past the row's end (md_conv_stem_zero_past_row_end): its last window's first
-             * byte in the row */
-            past_ox = md_min_i32((p->input_w - 1 + p->pad_left - (COLUMNS - 1) * p->stride_w) / p->stride_w,
-                                 p->output_w - COLUMNS);
-        }
     }
-    whole_rows = grey != NULL && p->output_w % COLUMNS == 0 && first_ox == 0 && past_ox == p->output_w - COLUMNS;
+    /* grey_rows': each row's groups from its first pixel, its last window's first byte in the row */
+    whole_rows = grey != NULL && p->output_w % COLUMNS == 0 && p->pad_left == 0 &&
+                 (p->output_w - 1) * p->stride_w < p->input_w;
     pairs.values = scratch;
     pairs.pair_bytes = 4 * (job->depth & ~1);
     for (batch = 0; batch < p->batches; ++batch, input += image) {
@@ -1785,14 +1780,6 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
                 ox += more * COLUMNS;
                 left -= more * COLUMNS;
                 block(row, row_step, pixel_step, offsets, scratch);
-            } else if (count == COLUMNS && ox > last_ox && ox >= first_ox && ox <= past_ox &&
-                       md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row - 1)) {
-                /* a grey row's group past its end, not on the image's last row (the fill's way, its
-                 * checks and code out of the flash cache) */
-                const int32_t x0 = md_window_origin(ox, p->stride_w, p->pad_left);
-                block((const uint8_t *)input + md_window_origin(oy, p->stride_h, p->pad_top) * p->input_w + x0,
-                      row_step, pixel_step, offsets, scratch);
-                md_conv_stem_zero_past_row_end(scratch, x0, pixel_step, p->input_w);
             } else {
                 fill(p, input, oy, ox, count, scratch);
             }
