@@ -1745,7 +1745,8 @@ static MD_NOINLINE void stem_groups(const conv_w16_job *job, int mode, const int
         int8_t *out = output + batch * left * channels;
         for (oy = 0, ox = 0; left > 0; left -= COLUMNS, out += COLUMNS * channels) {
             const int32_t count = left < COLUMNS ? left : COLUMNS;
-            if (whole_rows && ox == 0 && md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row - 1)) {
+            if (md_unlikely(whole_rows && ox == 0) &&
+                md_inside(md_window_origin(oy, p->stride_h, p->pad_top), last_row - 1)) { /* all its rows at once */
                 const int32_t rows = md_min_i32((last_row - 2 + p->pad_top) / p->stride_h + 1 - oy, left / p->output_w);
                 grey_rows(p, block, grey_walk, grey,
                           (const uint8_t *)input + md_window_origin(oy, p->stride_h, p->pad_top) * p->input_w, out,
