@@ -2037,10 +2037,9 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
         md_conv_1x1_narrow_s8_w16(p, input, filter, walk_records, output, scratch, rolled);
         return MD_OK;
     }
-    mode = layer_mode(p, bias, shifts, job.depth);
     stem = md_conv_stem_fits(p);
     if (stem && walk && (p->output_c & 1) == 0) {
-        stem_groups(&job, mode, walk_records, output, scratch, rolled);
+        stem_groups(&job, layer_mode(p, bias, shifts, job.depth), walk_records, output, scratch, rolled);
         return MD_OK;
     }
     group_walk = walk_for(job.depth, p->output_c, rolled);
@@ -2048,6 +2047,10 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
 #if !MD_W16_DUAL_ISSUE
     rolled_fill = fill_and_walk_fits(&job, lone_walk); /* rolled: walk_pairs_rolled, no stride built in */
     rolled_1x1 = rolled && walk && !rolled_fill && (p->output_c & 1) == 0 && pixels_1x1_fit(&job);
+    /* The walks take every pixel and channel (no compute): no test of each channel's range. */
+    mode = rolled_1x1 && lone_walk_fits(&job) ? MD_DSP_GENERAL : layer_mode(p, bias, shifts, job.depth);
+#else
+    mode = layer_mode(p, bias, shifts, job.depth);
 #endif
     for (batch = 0; batch < p->batches; ++batch) {
         pixel = 0;
