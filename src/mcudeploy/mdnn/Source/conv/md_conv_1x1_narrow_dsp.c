@@ -351,7 +351,9 @@ WALK_FUNCTION(walk_64, "16", "32")
     "ldr r2, " RECORD_AT("0") "\n\t"                                                                          \
     "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                     \
     PAIR_OUTPUTS_ON_STACK("8 + 8 * " pairs, stride, channel, check, then, advance)
-/* ... its outputs, its channels' constants from `constants` (a string: their offset in the record). */
+/* ... its outputs, its channels' constants from `constants` (a string: their offset in the record); where
+ * md_record_move (an assembler symbol, the caller's) is set, the last constant's load moves r1 on by its
+ * offset (to a word before the next record, when md_record is 4). */
 #define PAIR_OUTPUTS_ON_STACK(constants, stride, channel, check, then, advance)                               \
     ".set md_advance, " advance "\n\t"                                                                        \
     ".set md_moved, 0\n\t"                                                                                   \
@@ -361,12 +363,17 @@ WALK_FUNCTION(walk_64, "16", "32")
     CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel,                                                       \
                "ldr r10, " RECORD_AT(constants " + 12") "\n\t"                                                \
                "ldr r11, " RECORD_AT(constants " + 16") "\n\t"                                                \
-               "ldr r12, " RECORD_AT(constants " + 20") "\n\t")                                               \
+               ".if md_record_move\n\t"                                                                  \
+               "ldr r12, [r1, #(md_record + " constants " + 20)]!\n\t"                                    \
+               ".else\n\t"                                                                               \
+               "ldr r12, " RECORD_AT(constants " + 20") "\n\t"                                             \
+               ".endif\n\t")                                                                             \
     check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", then)
 #define RECORD_BYTES(pairs) "4 * (2 * " pairs " + " VALUE_TEXT(WALK_RECORD) ")"
 /* The pairs unrolled (no loop, no test, the records at offsets from the first), then the next
  * group's outputs. */
 #define PAIRS_ON_STACK(pairs, stride)                                                                             \
+    ".set md_record_move, 0\n\t"                                                                              \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
     "ldr r1, [sp, #24]\n\t"                                                                                    \
     ".set md_pair, 0\n\t"                                                                                      \
@@ -378,11 +385,16 @@ WALK_FUNCTION(walk_64, "16", "32")
     "str r0, [sp, #4]\n\t"
 /* ... in a loop of `pass` (a string) pairs a pass (a count of pairs a multiple of it; r0 advanced 2 a pair,
  * r1 `pass` records, the last record's LAST_CHANNEL ending it): a pass's branch and adds once per `pass`
- * pairs (two where the loop fits its cache beside the fill; one for a small flash cache, r0 then moved
- * by its first store: `advance` "2", else "0"). */
+ * pairs (two where the loop fits its cache beside the fill; one for a small flash cache, `advance` "2",
+ * else "0": then r0 moved by the pair's first store, r1 by its last constant's load, from a word before
+ * the record: no add a pair). */
 #define PAIRS_LOOP_ON_STACK(pairs, stride, pass, advance)                                                      \
+    ".set md_record_move, " advance "\n\t"                                                                     \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
     "ldr r1, [sp, #24]\n\t"                                                                                    \
+    ".if " advance "\n\t"                                                                                      \
+    "sub r1, r1, #4\n\t"                                                                                       \
+    ".endif\n\t"                                                                                               \
     "1:\n\t"                                                                                                   \
     ".set md_pair, 0\n\t"                                                                                      \
     ".rept " pass " - 1\n\t"                                                                                   \
@@ -390,8 +402,12 @@ WALK_FUNCTION(walk_64, "16", "32")
     ".set md_pair, md_pair + 1\n\t"                                                                            \
     ".endr\n\t"                                                                                                \
     ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t"                                                    \
+    ".if " advance "\n\t"                                                                                      \
+    ".set md_record, 4\n\t"                                                                                    \
+    ".endif\n\t"                                                                                               \
     PAIR_ON_STACK(pairs, stride, "2 * md_pair", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                  \
-                  "add r1, r1, #" pass " * " RECORD_BYTES(pairs) "\n\t", advance)                              \
+                  ".if " advance " == 0\n\tadd r1, r1, #" pass " * " RECORD_BYTES(pairs) "\n\t.endif\n\t",  \
+                  advance)                                                                                     \
     ".if " advance " == 0\n\t"                                                                                 \
     "add r0, r0, #2 * " pass "\n\t"                                                                            \
     ".endif\n\t"                                                                                               \
@@ -426,6 +442,7 @@ STACK_WALK_FUNCTION(walk_16_to_32_rolled, "4", FILL_LOOP("4"), PAIRS_LOOP_ON_STA
  * by its first loads), ending at the columns' end, r1 then at the pair's constants; its outputs at
  * offsets from pixel a's, loaded into r0 (the columns' pointer in the products). */
 #define PAIRS_ROLLED_ON_STACK(words, stride)                                                                  \
+    ".set md_record_move, 0\n\t"                                                                             \
     "ldr r1, [sp, #24]\n\t"                                                                                   \
     "1:\n\t"                                                                                                  \
     "ldr r2, [r1], #8\n\t"                                                                                    \
