@@ -368,24 +368,6 @@ __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __a
             "pop {r4-r11, pc}");
 }
 
-#if !MD_W16_DUAL_ISSUE
-/* pixels_1x1 for a small flash cache (md_conv_s8_w16_rolled's): its pixels in a loop ending at the
- * fourth's end (r11), 0.1 KB where the unrolled 0.34 KB with a deep walk (0.8 KB) and their loop misses a
- * 1 KB cache on every group. */
-__attribute__((naked, noinline)) static void pixels_1x1_rolled(const int8_t *source __attribute__((unused)),
-                                                               int16_t *scratch __attribute__((unused)),
-                                                               int32_t channels __attribute__((unused)),
-                                                               int16x2_t offsets __attribute__((unused)))
-{
-    __asm__("push {r4-r11, lr}\n\t"
-            "lsl lr, r2, #3\n\t"
-            "sub lr, lr, #4\n\t"
-            "add r11, r0, r2, lsl #2\n\t"
-            "25:\n\t" ROW_PIXEL("21", 1) ROW_NEXT_LOW "cmp r0, r11\n\t"
-            "bne 25b\n\t"
-            "pop {r4-r11, pc}");
-}
-#endif
 
 #if !MD_W16_DUAL_ISSUE
 /* md_conv_s8_w16_rolled's fill of a group of one output row (input_c a multiple of 16, no horizontal
@@ -483,19 +465,6 @@ __attribute__((naked, noinline)) static void fill_group_rolled(const group_fill 
 #undef FILL_WORD
 #endif
 
-#undef ROW_END
-#undef ROW_START
-#undef ROW_NEXT_LOW
-#undef ROW_PIXEL
-#undef ROW_ADVANCE_3
-#undef ROW_ADVANCE_2
-#undef ROW_ADVANCE_1
-#undef ROW_SLOTS_3
-#undef ROW_SLOTS_2
-#undef ROW_SLOTS_1
-#undef ROW_WORD_3
-#undef ROW_WORD_2
-#undef ROW_WORD_1
 
 /* A filter row row_3_1 and row_3_2 do not take, pixel by pixel: column `high` starts at pixel
  * high * stride, column `low` ends after pixel low * stride + width - 1. */
@@ -1807,6 +1776,23 @@ static MD_NOINLINE void fill_and_walk(const group_fill *fill, int32_t shift, int
     }
 }
 
+/* pixels_1x1 for a small flash cache (md_conv_s8_w16_rolled's): its pixels in a loop ending at the
+ * fourth's end (r11), 0.1 KB where the unrolled 0.34 KB with a deep walk (0.8 KB) and their loop misses a
+ * 1 KB cache on every group. */
+__attribute__((naked, noinline)) static void pixels_1x1_rolled(const int8_t *source __attribute__((unused)),
+                                                               int16_t *scratch __attribute__((unused)),
+                                                               int32_t channels __attribute__((unused)),
+                                                               int16x2_t offsets __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "lsl lr, r2, #3\n\t"
+            "sub lr, lr, #4\n\t"
+            "add r11, r0, r2, lsl #2\n\t"
+            "25:\n\t" ROW_PIXEL("21", 1) ROW_NEXT_LOW "cmp r0, r11\n\t"
+            "bne 25b\n\t"
+            "pop {r4-r11, pc}");
+}
+
 /* md_conv_s8_w16_rolled's whole groups of a batch's image where pixels_1x1 fills them (pixels_1x1_fit),
  * `walk` the layer's group walk: each filled by pixels_1x1_rolled, the two and this loop in a 1 KB flash
  * cache together (conv_s8_w16's loop, fill_columns and pixels_1x1 beside a deep walk miss it on every
@@ -2004,6 +1990,19 @@ static int fill_and_walk_fits(const conv_w16_job *job, walk_function walk)
            (first_ox + COLUMNS - 1) / COLUMNS * COLUMNS <= md_min_i32(last_ox, p->output_w - COLUMNS);
 }
 #endif
+#undef ROW_END
+#undef ROW_START
+#undef ROW_NEXT_LOW
+#undef ROW_PIXEL
+#undef ROW_ADVANCE_3
+#undef ROW_ADVANCE_2
+#undef ROW_ADVANCE_1
+#undef ROW_SLOTS_3
+#undef ROW_SLOTS_2
+#undef ROW_SLOTS_1
+#undef ROW_WORD_3
+#undef ROW_WORD_2
+#undef ROW_WORD_1
 
 static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
                              const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
