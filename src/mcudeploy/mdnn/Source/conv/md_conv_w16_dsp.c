@@ -1003,28 +1003,26 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled(pair_walk *walk _
     "ssat " c ", #8, " c "\n\t"                                                                               \
     "asr " d ", " d ", r11\n\t" then WALK_STORE_AT(c, stride, 2, channel)                                     \
     "ssat " d ", #8, " d "\n\t" WALK_STORE_AT(d, stride, 3, channel)
-/* Z: r1 at the end of the pair's weights ([sp, #28]). */
-#define WEIGHTS_ENDED "ldr r10, [sp, #28]\n\tcmp r1, r10\n\t"
+/* Z: r0 at the end of the columns ([sp, #28], set once a call: no end computed a pair). */
+#define COLUMNS_ENDED "ldr r10, [sp, #28]\n\tcmp r0, r10\n\t"
 /* Depths of 32k: the first eight from the biases, then passes of sixteen. */
 #define DOT_SIXTEENS                                                                                          \
-    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES MD_W16_PASS_SEVEN, COLUMNS_EIGHT, COLUMNS_EIGHT, WEIGHTS_ENDED)
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES MD_W16_PASS_SEVEN, COLUMNS_EIGHT, COLUMNS_EIGHT, COLUMNS_ENDED)
 /* Depths of 16k, for a small flash cache: the first pair from the biases, then passes of eight. */
 #define DOT_EIGHTS_FROM_BIASES                                                                                \
-    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES, MD_W16_PASS_FIRST, MD_W16_PASS_SEVEN, WEIGHTS_ENDED)
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES, MD_W16_PASS_FIRST, MD_W16_PASS_SEVEN, COLUMNS_ENDED)
 /* The walk, its products by `dot` (a string: MD_W16_DOT_ENTERED's). */
 #define WALK_PAIRS_AT(stride, dot)                                                                            \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
             "ldm r0, {r1-r7}\n\t"                                                                             \
-            "push {r1-r8}\n\t" /* the walk at sp, the end slot at [sp, #28] */                                \
+            "add r8, r1, r3, lsl #1\n\t" /* the columns' end: 2 x a pair's weights */                         \
+            "push {r1-r8}\n\t" /* the walk at sp, the columns' end at [sp, #28] */                            \
             "1:\n\t"                                                                                          \
             "ldr r12, [sp, #12]\n\t" /* records */                                                            \
             "ldr r1, [sp, #4]\n\t" /* weights */                                                              \
-            "ldr r10, [sp, #8]\n\t" /* pair bytes */                                                          \
             "ldr r0, [sp]\n\t" /* columns */                                                                  \
             "ldr r2, [r12]\n\t" /* the biases */                                                              \
-            "ldr r3, [r12, #4]\n\t"                                                                           \
-            "add r11, r1, r10\n\t"                                                                            \
-            "str r11, [sp, #28]\n\t" dot                                                                      \
+            "ldr r3, [r12, #4]\n\t" dot                                                                       \
             "str r1, [sp, #4]\n\t" /* the next pair's weights */                                              \
             "ldr r1, [sp, #12]\n\t" /* the record */                                                          \
             "ldr r0, [sp, #16]\n\t" /* pixel a's output */                                                    \
@@ -1067,7 +1065,7 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled_256(pair_walk *wa
 #undef WALK_PAIRS_AT
 #undef DOT_EIGHTS_FROM_BIASES
 #undef DOT_SIXTEENS
-#undef WEIGHTS_ENDED
+#undef COLUMNS_ENDED
 #undef WALK_CHANNEL_AT
 #undef WALK_STORE_AT
 #endif
