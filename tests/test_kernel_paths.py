@@ -248,7 +248,8 @@ def rolled_walks() -> Graph:
     5x5 (two pixels outside), a 7x7 (a first group whose zeros take more runs than FILL_RUNS, filled by
     fill_columns), a 3x3 dilated 2 rows apart and one at stride 2; then 1x1s to 128 and 256 channels
     (walk_pairs_rolled's copies with the stride built in) over depths of 48 (2 groups, a lone pixel) and 80
-    values (an odd count of passes)."""
+    values (an odd count of passes); a 1x1 over two images of 5x3 pixels (groups_1x1_rolled's groups across
+    rows, 3 lone pixels an image)."""
     f = Family("rolled_walks", 13)
     _conv(f, "int8", (1, 5, 12, 16), 7, (3, 3), Conv2DOptions(Padding.SAME))
     _conv(f, "int8", (1, 6, 15, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
@@ -263,6 +264,7 @@ def rolled_walks() -> Graph:
     _conv(f, "int8", (1, 6, 23, 16), 4, (3, 3), Conv2DOptions(Padding.SAME, 2, 2))
     _conv(f, "int8", (1, 3, 3, 48), 128, (1, 1), Conv2DOptions())
     _conv(f, "int8", (1, 2, 4, 80), 256, (1, 1), Conv2DOptions())
+    _conv(f, "int8", (2, 3, 5, 48), 6, (1, 1), Conv2DOptions())
     graph = f.graph()
     for op in graph.operators:
         op.variant = KernelVariant(Columns.IM2COL, WeightLayout.INT16_PAIRS, loops=Loops.ROLLED)
@@ -275,9 +277,9 @@ def test_rolled_walks_are_the_layers_of_depths_of_16k_values():
     loops, and name md_conv_s8_w16_rolled where rolled."""
     graph = rolled_walks()
     having = [op.index for op in graph.operators if has_rolled_loops(graph, op)]
-    assert having == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert having == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13]
     network = render(graph, plan_memory(graph)).files["network.c"]
-    assert re.findall(r"(md_conv_s8_w16\w*)\(", network) == ["md_conv_s8_w16_rolled"] * 13
+    assert re.findall(r"(md_conv_s8_w16\w*)\(", network) == ["md_conv_s8_w16_rolled"] * 14
 
 
 @pytest.mark.parametrize("target", ["host", "m4", "m7", "m33"])

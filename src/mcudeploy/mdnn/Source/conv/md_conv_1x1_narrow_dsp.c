@@ -308,7 +308,16 @@ WALK_FUNCTION(walk_64, "16", "32")
 /* Cortex-M4 and M33: walks of groups whose outputs are `stride` (a constant: output_c) apart, each
  * output stored at an immediate offset from pixel a's first (no address per pixel, no stride
  * loaded), the record pointer kept in r1 from one pair to the next, pixel a's output in r0. */
-#define STORE_AT(sum, stride, pixel, channel) "strb " sum ", [r0, #" #pixel " * " #stride " + " channel "]\n\t"
+#define STORE_AT(sum, stride, pixel, channel)                                                                     \
+    "strb " sum ", [r0, #(" #pixel " * " #stride " + " channel " - md_moved)]\n\t"
+/* Pixel a's output of a pair's first channel: where the pair's outputs move r0 on by md_advance (an
+ * assembler symbol: a loop of one pair a pass, its channel 0 at r0), stored post-indexed (no add a
+ * pass), the later stores md_moved back. */
+#define FIRST_STORE_AT(sum, stride, channel)                                                                     \
+    ".if md_moved < md_advance\n\t"                                                                          \
+    "strb " sum ", [r0], #md_advance\n\t"                                                                    \
+    ".set md_moved, md_advance\n\t"                                                                          \
+    ".else\n\t" STORE_AT(sum, stride, 0, channel) ".endif\n\t"
 /* A channel's four outputs (sums a..d) in place, interleaved as OUTPUTS_CHANNEL_1's (lr the addend's
  * scratch, no result read by the next instruction but an SMMLAR's addend), `then` after the last
  * read of r10-r12. */
@@ -321,7 +330,7 @@ WALK_FUNCTION(walk_64, "16", "32")
     "add lr, r10, " c ", asr #31\n\t"                                                                         \
     "ssat " a ", #8, " a "\n\t"                                                                               \
     "smmlar " c ", " c ", r12, lr\n\t"                                                                        \
-    "asr " b ", " b ", r11\n\t" STORE_AT(a, stride, 0, channel)                                               \
+    "asr " b ", " b ", r11\n\t" FIRST_STORE_AT(a, stride, channel)                                            \
     "add lr, r10, " d ", asr #31\n\t"                                                                         \
     "ssat " b ", #8, " b "\n\t"                                                                               \
     "smmlar " d ", " d ", r12, lr\n\t"                                                                        \
@@ -338,49 +347,70 @@ WALK_FUNCTION(walk_64, "16", "32")
  * the second's constants. */
 #define COLUMN_FRAME(words) "(32 * " words ")"
 #define RECORD_AT(field) "[r1, #(md_record + " field ")]"
-#define PAIR_ON_STACK(pairs, stride, channel, check, then)                                                    \
+#define PAIR_ON_STACK(pairs, stride, channel, check, then, advance)                                           \
     "ldr r2, " RECORD_AT("0") "\n\t"                                                                          \
     "ldr r3, " RECORD_AT("4") "\n\t" DOT_FROM("r1, #md_record + 8", "sp, #32", pairs, "")                     \
-    PAIR_OUTPUTS_ON_STACK("8 + 8 * " pairs, stride, channel, check, then)
-/* ... its outputs, its channels' constants from `constants` (a string: their offset in the record). */
-#define PAIR_OUTPUTS_ON_STACK(constants, stride, channel, check, then)                                        \
+    PAIR_OUTPUTS_ON_STACK("8 + 8 * " pairs, stride, channel, check, then, advance)
+/* ... its outputs, its channels' constants from `constants` (a string: their offset in the record); where
+ * md_record_move (an assembler symbol, the caller's) is set, the last constant's load moves r1 on by its
+ * offset (to a word before the next record, when md_record is 4). */
+#define PAIR_OUTPUTS_ON_STACK(constants, stride, channel, check, then, advance)                               \
+    ".set md_advance, " advance "\n\t"                                                                        \
+    ".set md_moved, 0\n\t"                                                                                   \
     "ldr r10, " RECORD_AT(constants " + 0") "\n\t"                                                            \
     "ldr r11, " RECORD_AT(constants " + 4") "\n\t"                                                            \
     "ldr r12, " RECORD_AT(constants " + 8") "\n\t"                                                            \
     CHANNEL_AT("r2", "r4", "r6", "r8", stride, channel,                                                       \
                "ldr r10, " RECORD_AT(constants " + 12") "\n\t"                                                \
                "ldr r11, " RECORD_AT(constants " + 16") "\n\t"                                                \
-               "ldr r12, " RECORD_AT(constants " + 20") "\n\t")                                               \
+               ".if md_record_move\n\t"                                                                  \
+               "ldr r12, [r1, #(md_record + " constants " + 20)]!\n\t"                                    \
+               ".else\n\t"                                                                               \
+               "ldr r12, " RECORD_AT(constants " + 20") "\n\t"                                             \
+               ".endif\n\t")                                                                             \
     check CHANNEL_AT("r3", "r5", "r7", "r9", stride, channel " + 1", then)
 #define RECORD_BYTES(pairs) "4 * (2 * " pairs " + " VALUE_TEXT(WALK_RECORD) ")"
 /* The pairs unrolled (no loop, no test, the records at offsets from the first), then the next
  * group's outputs. */
 #define PAIRS_ON_STACK(pairs, stride)                                                                             \
+    ".set md_record_move, 0\n\t"                                                                              \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
     "ldr r1, [sp, #24]\n\t"                                                                                    \
     ".set md_pair, 0\n\t"                                                                                      \
     ".rept " #stride " / 2\n\t"                                                                                \
-    ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair", "", "") \
+    ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair", "", "", "0") \
     ".set md_pair, md_pair + 1\n\t"                                                                            \
     ".endr\n\t"                                                                                                \
     "add r0, r0, #4 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
 /* ... in a loop of `pass` (a string) pairs a pass (a count of pairs a multiple of it; r0 advanced 2 a pair,
  * r1 `pass` records, the last record's LAST_CHANNEL ending it): a pass's branch and adds once per `pass`
- * pairs (two where the loop fits its cache beside the fill; one for a small flash cache). */
-#define PAIRS_LOOP_ON_STACK(pairs, stride, pass)                                                               \
+ * pairs (two where the loop fits its cache beside the fill; one for a small flash cache, `advance` "2",
+ * else "0": then r0 moved by the pair's first store, r1 by its last constant's load, from a word before
+ * the record: no add a pair). */
+#define PAIRS_LOOP_ON_STACK(pairs, stride, pass, advance)                                                      \
+    ".set md_record_move, " advance "\n\t"                                                                     \
     "ldr r0, [sp, #4]\n\t"                                                                                     \
     "ldr r1, [sp, #24]\n\t"                                                                                    \
+    ".if " advance "\n\t"                                                                                      \
+    "sub r1, r1, #4\n\t"                                                                                       \
+    ".endif\n\t"                                                                                               \
     "1:\n\t"                                                                                                   \
     ".set md_pair, 0\n\t"                                                                                      \
     ".rept " pass " - 1\n\t"                                                                                   \
-    ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair", "", "") \
+    ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t" PAIR_ON_STACK(pairs, stride, "2 * md_pair", "", "", "0") \
     ".set md_pair, md_pair + 1\n\t"                                                                            \
     ".endr\n\t"                                                                                                \
     ".set md_record, md_pair * " RECORD_BYTES(pairs) "\n\t"                                                    \
+    ".if " advance "\n\t"                                                                                      \
+    ".set md_record, 4\n\t"                                                                                    \
+    ".endif\n\t"                                                                                               \
     PAIR_ON_STACK(pairs, stride, "2 * md_pair", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                  \
-                  "add r1, r1, #" pass " * " RECORD_BYTES(pairs) "\n\t")                                       \
+                  ".if " advance " == 0\n\tadd r1, r1, #" pass " * " RECORD_BYTES(pairs) "\n\t.endif\n\t",  \
+                  advance)                                                                                     \
+    ".if " advance " == 0\n\t"                                                                                 \
     "add r0, r0, #2 * " pass "\n\t"                                                                            \
+    ".endif\n\t"                                                                                               \
     "beq 1b\n\t"                                                                                               \
     "add r0, r0, #3 * " #stride "\n\t"                                                                         \
     "str r0, [sp, #4]\n\t"
@@ -397,21 +427,22 @@ WALK_FUNCTION(walk_64, "16", "32")
         GROUPS_OF(COLUMN_FRAME(words), "add r0, sp, #32\n\t", fill, pairs, "");                                 \
     }
 STACK_WALK_FUNCTION(walk_8_to_16, "2", FILL_WORDS("2"), PAIRS_ON_STACK("4", 16))
-STACK_WALK_FUNCTION(walk_16_to_32, "4", FILL_WORDS("4"), PAIRS_LOOP_ON_STACK("8", 32, "2"))
-STACK_WALK_FUNCTION(walk_32_to_32, "8", FILL_WORDS("8"), PAIRS_LOOP_ON_STACK("16", 32, "2"))
-STACK_WALK_FUNCTION(walk_32_to_64, "8", FILL_WORDS("8"), PAIRS_LOOP_ON_STACK("16", 64, "2"))
-STACK_WALK_FUNCTION(walk_64_to_64, "16", FILL_WORDS("16"), PAIRS_LOOP_ON_STACK("32", 64, "2"))
-STACK_WALK_FUNCTION(walk_64_to_128, "16", FILL_WORDS("16"), PAIRS_LOOP_ON_STACK("32", 128, "2"))
+STACK_WALK_FUNCTION(walk_16_to_32, "4", FILL_WORDS("4"), PAIRS_LOOP_ON_STACK("8", 32, "2", "0"))
+STACK_WALK_FUNCTION(walk_32_to_32, "8", FILL_WORDS("8"), PAIRS_LOOP_ON_STACK("16", 32, "2", "0"))
+STACK_WALK_FUNCTION(walk_32_to_64, "8", FILL_WORDS("8"), PAIRS_LOOP_ON_STACK("16", 64, "2", "0"))
+STACK_WALK_FUNCTION(walk_64_to_64, "16", FILL_WORDS("16"), PAIRS_LOOP_ON_STACK("32", 64, "2", "0"))
+STACK_WALK_FUNCTION(walk_64_to_128, "16", FILL_WORDS("16"), PAIRS_LOOP_ON_STACK("32", 128, "2", "0"))
 /* Their rolled copies for a small flash cache (md_conv_s8_w16_rolled), 8 -> 16 and 16 -> 32: one pair a
  * pass (0.6 and 0.8 KB on the M4, where the unrolled 3.4 and 1.6 KB and walk_16's 1 KB miss a 1 KB
  * cache on every group), the 16 -> 32's fill FILL_LOOP's. */
-STACK_WALK_FUNCTION(walk_8_to_16_rolled, "2", FILL_WORDS("2"), PAIRS_LOOP_ON_STACK("4", 16, "1"))
-STACK_WALK_FUNCTION(walk_16_to_32_rolled, "4", FILL_LOOP("4"), PAIRS_LOOP_ON_STACK("8", 32, "1"))
+STACK_WALK_FUNCTION(walk_8_to_16_rolled, "2", FILL_WORDS("2"), PAIRS_LOOP_ON_STACK("4", 16, "1", "2"))
+STACK_WALK_FUNCTION(walk_16_to_32_rolled, "4", FILL_LOOP("4"), PAIRS_LOOP_ON_STACK("8", 32, "1", "2"))
 /* ... and of 32 and 64 input channels: the fill in a loop, each pair's products in passes of eight
  * pairs of values from its biases (MD_W16_DOT_ENTERED: no copy of the biases, a pass's pointers moved
  * by its first loads), ending at the columns' end, r1 then at the pair's constants; its outputs at
  * offsets from pixel a's, loaded into r0 (the columns' pointer in the products). */
 #define PAIRS_ROLLED_ON_STACK(words, stride)                                                                  \
+    ".set md_record_move, 0\n\t"                                                                             \
     "ldr r1, [sp, #24]\n\t"                                                                                   \
     "1:\n\t"                                                                                                  \
     "ldr r2, [r1], #8\n\t"                                                                                    \
@@ -422,8 +453,7 @@ STACK_WALK_FUNCTION(walk_16_to_32_rolled, "4", FILL_LOOP("4"), PAIRS_LOOP_ON_STA
     "ldr r0, [sp, #4]\n\t"                                                                                    \
     ".set md_record, 0\n\t"                                                                                   \
     PAIR_OUTPUTS_ON_STACK("0", stride, "0", "tst r11, #" VALUE_TEXT(LAST_CHANNEL) "\n\t",                     \
-                          "add r1, r1, #4 * 2 * " VALUE_TEXT(RECORD_CONSTANTS) "\n\t")                        \
-    "add r0, r0, #2\n\t"                                                                                      \
+                          "add r1, r1, #4 * 2 * " VALUE_TEXT(RECORD_CONSTANTS) "\n\t", "2")                   \
     "str r0, [sp, #4]\n\t"                                                                                    \
     "beq 1b\n\t"                                                                                              \
     "add r0, r0, #3 * " #stride "\n\t"                                                                        \
@@ -482,6 +512,7 @@ ROLLED_WALK_FUNCTION(walk_64_rolled, "16", "8")
 #undef RECORD_AT
 #undef COLUMN_FRAME
 #undef CHANNEL_AT
+#undef FIRST_STORE_AT
 #undef STORE_AT
 #endif
 

@@ -368,6 +368,7 @@ __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __a
             "pop {r4-r11, pc}");
 }
 
+
 #if !MD_W16_DUAL_ISSUE
 /* md_conv_s8_w16_rolled's fill of a group of one output row (input_c a multiple of 16, no horizontal
  * dilation, the input word-aligned): run after run, each a column's pixels inside the image in each
@@ -464,19 +465,6 @@ __attribute__((naked, noinline)) static void fill_group_rolled(const group_fill 
 #undef FILL_WORD
 #endif
 
-#undef ROW_END
-#undef ROW_START
-#undef ROW_NEXT_LOW
-#undef ROW_PIXEL
-#undef ROW_ADVANCE_3
-#undef ROW_ADVANCE_2
-#undef ROW_ADVANCE_1
-#undef ROW_SLOTS_3
-#undef ROW_SLOTS_2
-#undef ROW_SLOTS_1
-#undef ROW_WORD_3
-#undef ROW_WORD_2
-#undef ROW_WORD_1
 
 /* A filter row row_3_1 and row_3_2 do not take, pixel by pixel: column `high` starts at pixel
  * high * stride, column `low` ends after pixel low * stride + width - 1. */
@@ -563,6 +551,14 @@ static MD_NOINLINE void fill_block_words(const conv_w16_job *job, int32_t batch,
     }
 }
 
+/* Whether pixels_1x1 fills the layer's groups: a 1x1 filter at stride 1 over whole words of 16k channels. */
+static inline int pixels_1x1_fit(const conv_w16_job *job)
+{
+    const md_window_params *p = job->p;
+    return (p->input_c & 15) == 0 && ((uintptr_t)job->input & 3) == 0 && p->filter_h == 1 && p->filter_w == 1 &&
+           p->stride_h == 1 && p->stride_w == 1 && p->input_h == p->output_h && p->input_w == p->output_w;
+}
+
 /* The four columns of `count` pixels from `pixel` on, the last one again past the end (inlined: a call
  * more a group in conv_s8_w16 costs its 3x3 layers 0.3%). */
 static MD_ALWAYS_INLINE void fill_columns(const conv_w16_job *job, int32_t batch, int32_t pixel, int32_t count,
@@ -570,9 +566,7 @@ static MD_ALWAYS_INLINE void fill_columns(const conv_w16_job *job, int32_t batch
 {
     const md_window_params *p = job->p;
     int32_t column;
-    if (count == COLUMNS && (p->input_c & 15) == 0 && ((uintptr_t)job->input & 3) == 0 && p->filter_h == 1 &&
-        p->filter_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->input_h == p->output_h &&
-        p->input_w == p->output_w) {
+    if (count == COLUMNS && pixels_1x1_fit(job)) {
         pixels_1x1(job->input + (batch * p->input_h * p->input_w + pixel) * p->input_c, scratch, p->input_c,
                    offset_pairs(p));
         return;
@@ -1009,28 +1003,26 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled(pair_walk *walk _
     "ssat " c ", #8, " c "\n\t"                                                                               \
     "asr " d ", " d ", r11\n\t" then WALK_STORE_AT(c, stride, 2, channel)                                     \
     "ssat " d ", #8, " d "\n\t" WALK_STORE_AT(d, stride, 3, channel)
-/* Z: r1 at the end of the pair's weights ([sp, #28]). */
-#define WEIGHTS_ENDED "ldr r10, [sp, #28]\n\tcmp r1, r10\n\t"
+/* Z: r0 at the end of the columns ([sp, #28], set once a call: no end computed a pair). */
+#define COLUMNS_ENDED "ldr r10, [sp, #28]\n\tcmp r0, r10\n\t"
 /* Depths of 32k: the first eight from the biases, then passes of sixteen. */
 #define DOT_SIXTEENS                                                                                          \
-    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES MD_W16_PASS_SEVEN, COLUMNS_EIGHT, COLUMNS_EIGHT, WEIGHTS_ENDED)
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES MD_W16_PASS_SEVEN, COLUMNS_EIGHT, COLUMNS_EIGHT, COLUMNS_ENDED)
 /* Depths of 16k, for a small flash cache: the first pair from the biases, then passes of eight. */
 #define DOT_EIGHTS_FROM_BIASES                                                                                \
-    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES, MD_W16_PASS_FIRST, MD_W16_PASS_SEVEN, WEIGHTS_ENDED)
+    MD_W16_DOT_ENTERED(MD_W16_PASS_FIRST_FROM_BIASES, MD_W16_PASS_FIRST, MD_W16_PASS_SEVEN, COLUMNS_ENDED)
 /* The walk, its products by `dot` (a string: MD_W16_DOT_ENTERED's). */
 #define WALK_PAIRS_AT(stride, dot)                                                                            \
     __asm__("push {r4-r11, lr}\n\t"                                                                           \
             "ldm r0, {r1-r7}\n\t"                                                                             \
-            "push {r1-r8}\n\t" /* the walk at sp, the end slot at [sp, #28] */                                \
+            "add r8, r1, r3, lsl #1\n\t" /* the columns' end: 2 x a pair's weights */                         \
+            "push {r1-r8}\n\t" /* the walk at sp, the columns' end at [sp, #28] */                            \
             "1:\n\t"                                                                                          \
             "ldr r12, [sp, #12]\n\t" /* records */                                                            \
             "ldr r1, [sp, #4]\n\t" /* weights */                                                              \
-            "ldr r10, [sp, #8]\n\t" /* pair bytes */                                                          \
             "ldr r0, [sp]\n\t" /* columns */                                                                  \
             "ldr r2, [r12]\n\t" /* the biases */                                                              \
-            "ldr r3, [r12, #4]\n\t"                                                                           \
-            "add r11, r1, r10\n\t"                                                                            \
-            "str r11, [sp, #28]\n\t" dot                                                                      \
+            "ldr r3, [r12, #4]\n\t" dot                                                                       \
             "str r1, [sp, #4]\n\t" /* the next pair's weights */                                              \
             "ldr r1, [sp, #12]\n\t" /* the record */                                                          \
             "ldr r0, [sp, #16]\n\t" /* pixel a's output */                                                    \
@@ -1073,7 +1065,7 @@ __attribute__((naked, noinline)) static void walk_pairs_rolled_256(pair_walk *wa
 #undef WALK_PAIRS_AT
 #undef DOT_EIGHTS_FROM_BIASES
 #undef DOT_SIXTEENS
-#undef WEIGHTS_ENDED
+#undef COLUMNS_ENDED
 #undef WALK_CHANNEL_AT
 #undef WALK_STORE_AT
 #endif
@@ -1821,6 +1813,52 @@ static MD_NOINLINE void fill_and_walk(const group_fill *fill, int32_t shift, int
     }
 }
 
+/* pixels_1x1 for a small flash cache (md_conv_s8_w16_rolled's): its pixels in a loop ending at the
+ * fourth's end (r11), 0.1 KB where the unrolled 0.34 KB with a deep walk (0.8 KB) and their loop misses a
+ * 1 KB cache on every group. */
+__attribute__((naked, noinline)) static void pixels_1x1_rolled(const int8_t *source __attribute__((unused)),
+                                                               int16_t *scratch __attribute__((unused)),
+                                                               int32_t channels __attribute__((unused)),
+                                                               int16x2_t offsets __attribute__((unused)))
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "lsl lr, r2, #3\n\t"
+            "sub lr, lr, #4\n\t"
+            "add r11, r0, r2, lsl #2\n\t"
+            "25:\n\t" ROW_PIXEL("21", 1) ROW_NEXT_LOW "cmp r0, r11\n\t"
+            "bne 25b\n\t"
+            "pop {r4-r11, pc}");
+}
+
+/* md_conv_s8_w16_rolled's whole groups of a batch's image where pixels_1x1 fills them (pixels_1x1_fit),
+ * `walk` the layer's group walk: each filled by pixels_1x1_rolled, the two and this loop in a 1 KB flash
+ * cache together (conv_s8_w16's loop, fill_columns and pixels_1x1 beside a deep walk miss it on every
+ * group). The groups' count. */
+static MD_NOINLINE int32_t groups_1x1_rolled(const conv_w16_job *job, int32_t batch, walk_function walk,
+                                             const int32_t *records, int8_t *out, int16_t *scratch)
+{
+    const md_window_params *p = job->p;
+    const int32_t groups = p->output_h * p->output_w / COLUMNS;
+    const int32_t step = COLUMNS * p->input_c;
+    const int32_t outputs = COLUMNS * p->output_c;
+    const int16x2_t offsets = offset_pairs(p);
+    const int8_t *source = job->input + batch * p->input_h * p->input_w * p->input_c;
+    pair_walk pairs;
+    int32_t group;
+    pairs.values = scratch;
+    pairs.weights = job->filter;
+    pairs.pair_bytes = 4 * job->depth;
+    pairs.records = records;
+    pairs.stride = p->output_c;
+    pairs.out = out;
+    pairs.end = out + p->output_c;
+    for (group = 0; group < groups; ++group, source += step, pairs.out += outputs, pairs.end += outputs) {
+        pixels_1x1_rolled(source, scratch, p->input_c, offsets);
+        walk(&pairs);
+    }
+    return groups;
+}
+
 /* The window rows inside the image of output row `oy`'s groups into `fill`, the others' slots zeroed
  * (no fill of the row writes them), the columns those of the group at output column `first_ox` as if
  * every pixel of its windows lay inside the image: the count of rows (0: none, fill_group_rolled does
@@ -1989,6 +2027,19 @@ static int fill_and_walk_fits(const conv_w16_job *job, walk_function walk)
            (first_ox + COLUMNS - 1) / COLUMNS * COLUMNS <= md_min_i32(last_ox, p->output_w - COLUMNS);
 }
 #endif
+#undef ROW_END
+#undef ROW_START
+#undef ROW_NEXT_LOW
+#undef ROW_PIXEL
+#undef ROW_ADVANCE_3
+#undef ROW_ADVANCE_2
+#undef ROW_ADVANCE_1
+#undef ROW_SLOTS_3
+#undef ROW_SLOTS_2
+#undef ROW_SLOTS_1
+#undef ROW_WORD_3
+#undef ROW_WORD_2
+#undef ROW_WORD_1
 
 static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, const int16_t *filter,
                              const int32_t *bias, const int32_t *multipliers, const int32_t *shifts,
@@ -2003,6 +2054,7 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
     int stem;
 #if !MD_W16_DUAL_ISSUE
     int rolled_fill;
+    int rolled_1x1;
 #endif
     int32_t batch;
     int32_t pixel;
@@ -2021,25 +2073,34 @@ static md_status conv_s8_w16(const md_window_params *p, const int8_t *input, con
         md_conv_1x1_narrow_s8_w16(p, input, filter, walk_records, output, scratch, rolled);
         return MD_OK;
     }
-    mode = layer_mode(p, bias, shifts, job.depth);
     stem = md_conv_stem_fits(p);
     if (stem && walk && (p->output_c & 1) == 0) {
-        stem_groups(&job, mode, walk_records, output, scratch, rolled);
+        stem_groups(&job, layer_mode(p, bias, shifts, job.depth), walk_records, output, scratch, rolled);
         return MD_OK;
     }
     group_walk = walk_for(job.depth, p->output_c, rolled);
     lone_walk = walk_for(job.depth, 0, rolled);
 #if !MD_W16_DUAL_ISSUE
     rolled_fill = fill_and_walk_fits(&job, lone_walk); /* rolled: walk_pairs_rolled, no stride built in */
+    rolled_1x1 = rolled && walk && !rolled_fill && (p->output_c & 1) == 0 && pixels_1x1_fit(&job);
+    /* The walks take every pixel and channel (no compute): no test of each channel's range. */
+    mode = rolled_1x1 && lone_walk_fits(&job) ? MD_DSP_GENERAL : layer_mode(p, bias, shifts, job.depth);
+#else
+    mode = layer_mode(p, bias, shifts, job.depth);
 #endif
     for (batch = 0; batch < p->batches; ++batch) {
+        pixel = 0;
 #if !MD_W16_DUAL_ISSUE
         if (walk && rolled_fill) {
             rolled_rows(&job, batch, walk_records, output, scratch);
             continue;
         }
+        if (rolled_1x1) {
+            pixel = COLUMNS * groups_1x1_rolled(&job, batch, group_walk, walk_records,
+                                                output + batch * pixels * p->output_c, scratch);
+        }
 #endif
-        for (pixel = 0; pixel < pixels; pixel += COLUMNS) {
+        for (; pixel < pixels; pixel += COLUMNS) {
             const int32_t count = pixels - pixel < COLUMNS ? pixels - pixel : COLUMNS;
             int8_t *out = output + (batch * pixels + pixel) * p->output_c;
             if (walk && count < COLUMNS && !stem && lone_walk_fits(&job)) {
