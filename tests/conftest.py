@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -73,3 +74,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Real models are part of the test contract: a missing folder is a failure, never a skip.
     if not MODELS.is_dir():
         raise pytest.UsageError(f"real models not found at {MODELS} (the shared/ folder beside the repository)")
+
+
+def library_symbol_sizes(folder: Path, source_name: str, target_name: str = "m4") -> dict[str, int]:
+    """Bytes of each symbol of one kernel-library source compiled for `target_name` (as the library is):
+    what a routine and its neighbours take in a flash cache."""
+    from mcudeploy.codegen.library import INCLUDE_DIR, library_files, library_root
+    from mcudeploy.emulation import ElfImage, get_target
+    from mcudeploy.emulation.toolchain import COMMON_CFLAGS, find_compiler
+
+    target = get_target(target_name)
+    root = Path(str(library_root()))
+    source = root / library_files()[source_name]
+    includes = [f"-I{source.parent}", f"-I{root.parent / INCLUDE_DIR}"]
+    compiler = str(find_compiler(target))
+    subprocess.run([compiler, *target.cflags, *COMMON_CFLAGS, *includes, "-c", str(source), "-o", "sizes.o"],
+                   cwd=folder, check=True)  # fmt: skip
+    return {symbol.name: symbol.size for symbol in ElfImage(folder / "sizes.o").symbols}

@@ -10,16 +10,13 @@ md_dw_fused_blocks or the other plane paths."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import divergences
+from conftest import divergences, library_symbol_sizes
 from mcudeploy.codegen import render
-from mcudeploy.codegen.library import INCLUDE_DIR, library_files, library_root, library_text
-from mcudeploy.emulation import ElfImage, get_target
-from mcudeploy.emulation.toolchain import COMMON_CFLAGS, find_compiler
+from mcudeploy.codegen.library import library_text
 from mcudeploy.ir import Graph, KernelVariant, Loops, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels.depthwise_routines import FUSED_ROWS, FUSED_TALL, SUMS_CHUNK
@@ -91,12 +88,7 @@ def test_rows_and_tall_layers_have_their_loop_both_ways(tmp_path: Path):
     (`_rolled`, under 1 KB: the L4R5's flash cache)."""
     graph = fused_rows()
     assert [op.index for op in graph.operators if has_rolled_loops(graph, op)] == [0, 1, 2, 3, *range(5, 12)]
-    target = get_target("m4")
-    source = Path(str(library_root())) / library_files()["md_depthwise_rows_dsp.c"]
-    includes = [f"-I{source.parent}", f"-I{Path(str(library_root())).parent / INCLUDE_DIR}"]
-    command = [str(find_compiler(target)), *target.cflags, *COMMON_CFLAGS, *includes, "-c", str(source), "-o", "rows.o"]
-    subprocess.run(command, cwd=tmp_path, check=True)
-    sizes = {symbol.name: symbol.size for symbol in ElfImage(tmp_path / "rows.o").symbols}
+    sizes = library_symbol_sizes(tmp_path, "md_depthwise_rows_dsp.c")
     routines = ["md_dw_fused_tall_25x5_64", *(f"md_dw_fused_rows_{w}_{d}" for w, d in FUSED_ROWS)]
     for routine in routines:
         assert sizes[f"{routine}_rolled"] < 1024 < sizes[routine], routine

@@ -10,16 +10,12 @@ depth of 6, a ReLU6 clamp inside int8's range), which keep the other plane paths
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import divergences
+from conftest import divergences, library_symbol_sizes
 from mcudeploy.codegen import render
-from mcudeploy.codegen.library import INCLUDE_DIR, library_files, library_root
-from mcudeploy.emulation import ElfImage, get_target
-from mcudeploy.emulation.toolchain import COMMON_CFLAGS, find_compiler
 from mcudeploy.ir import Graph, KernelVariant, Loops, Schedule
 from mcudeploy.ir.options import Activation, DepthwiseConv2DOptions, Padding
 from mcudeploy.kernels.loops import has_rolled_loops
@@ -77,11 +73,6 @@ def test_only_the_six_layers_name_the_six_entry(loops: Loops, suffix: str):
 def test_the_rolled_group_fits_a_1_kb_flash_cache(tmp_path: Path):
     """What a group of 4 planes runs rolled (planes_six_rolled, md_dw_copy_6x6, md_dw_fused_6x6_rolled)
     is under 1 KB on the M4, so the L4R5's ART holds it from group to group; md_dw_fused_6x6 alone is not."""
-    target = get_target("m4")
-    source = Path(str(library_root())) / library_files()["md_depthwise_dsp.c"]
-    includes = [f"-I{source.parent}", f"-I{Path(str(library_root())).parent / INCLUDE_DIR}"]
-    command = [str(find_compiler(target)), *target.cflags, *COMMON_CFLAGS, *includes, "-c", str(source), "-o", "dw.o"]
-    subprocess.run(command, cwd=tmp_path, check=True)
-    sizes = {symbol.name: symbol.size for symbol in ElfImage(tmp_path / "dw.o").symbols}
+    sizes = library_symbol_sizes(tmp_path, "md_depthwise_dsp.c")
     group = sizes["planes_six_rolled"] + sizes["md_dw_copy_6x6"] + sizes["md_dw_fused_6x6_rolled"]
     assert group < 1024 < sizes["md_dw_fused_6x6"]
