@@ -626,13 +626,12 @@ ROLLED_NARROW = (18, 19, 20, 21, 22, 23, 24)
 
 
 def test_narrow_walks_with_their_channel_counts_built_in_are_the_layers_with_rolled_loops():
-    """NARROW_BOTH_WAYS: the channel counts md_conv_1x1_narrow_dsp.c's fixed_walk has a walk for; the layers
-    taking one have rolled loops (`has_rolled_loops`), and name md_conv_s8_w16_rolled where rolled."""
-    body = re.search(r"static walk_function fixed_walk\(.*?\n}\n", library_text("md_conv_1x1_narrow_dsp.c"), re.S)
-    fixed = []
-    for inputs, outputs in re.findall(r"if \(p->input_c == (\d+) && \(?([^{]*)\)? \{", body.group(0)):
-        fixed += [(int(inputs), int(count)) for count in re.findall(r"p->output_c == (\d+)", outputs)]
-    assert sorted(fixed) == sorted(NARROW_BOTH_WAYS)
+    """NARROW_BOTH_WAYS: the channel counts md_conv_1x1_narrow_dsp.c's FIXED_WALKS has walks for (both ways);
+    the layers taking one have rolled loops (`has_rolled_loops`), and name md_conv_s8_w16_rolled where rolled."""
+    table = re.search(r"FIXED_WALKS\[\] = \{(.*?)\n\};", library_text("md_conv_1x1_narrow_dsp.c"), re.S)
+    fixed = re.findall(r"\{(\d+), (\d+), (walk_\w+), (walk_\w+)\}", table.group(1))
+    assert all(rolled == f"{unrolled}_rolled" for _, _, unrolled, rolled in fixed)
+    assert sorted((int(inputs), int(outputs)) for inputs, outputs, _, _ in fixed) == sorted(NARROW_BOTH_WAYS)
     graph = narrow_pointwise()
     having = [op.index for op in graph.operators if has_rolled_loops(graph, op)]
     assert having == [0, 12, 13, 14, 15, 16, 17, *ROLLED_NARROW]

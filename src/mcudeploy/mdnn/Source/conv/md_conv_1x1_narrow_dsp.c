@@ -516,47 +516,37 @@ ROLLED_WALK_FUNCTION(walk_64_rolled, "16", "8")
 #undef STORE_AT
 #endif
 
-/* The walk of groups of 4 pixels of the layer with its stride built in, or NULL (kernels/loops.py
- * NARROW_BOTH_WAYS: a layer that has one also has md_conv_s8_w16_rolled's, rolled_fixed_walk: smaller,
- * faster where the fixed one misses a small flash cache). */
-static walk_function fixed_walk(const md_window_params *p)
-{
 #if !MD_W16_DUAL_ISSUE
-    if (p->input_c == 8 && p->output_c == 16) {
-        return walk_8_to_16;
-    }
-    if (p->input_c == 16 && p->output_c == 32) {
-        return walk_16_to_32;
-    }
-    if (p->input_c == 32 && (p->output_c == 32 || p->output_c == 64)) {
-        return p->output_c == 32 ? walk_32_to_32 : walk_32_to_64;
-    }
-    if (p->input_c == 64 && (p->output_c == 64 || p->output_c == 128)) {
-        return p->output_c == 64 ? walk_64_to_64 : walk_64_to_128;
-    }
-#endif
-    (void)p;
-    return NULL;
-}
+/* The walks with the stride built in, by depth in and out: unrolled, and rolled (md_conv_s8_w16_rolled's). */
+typedef struct {
+    int32_t input_c;
+    int32_t output_c;
+    walk_function unrolled;
+    walk_function rolled;
+} fixed_walks;
 
-/* md_conv_s8_w16_rolled's walk of groups of 4 pixels with its stride built in, or NULL. */
-static walk_function rolled_fixed_walk(const md_window_params *p)
+static const fixed_walks FIXED_WALKS[] = {
+    {8, 16, walk_8_to_16, walk_8_to_16_rolled},     {16, 32, walk_16_to_32, walk_16_to_32_rolled},
+    {32, 32, walk_32_to_32, walk_32_to_32_rolled},  {32, 64, walk_32_to_64, walk_32_to_64_rolled},
+    {64, 64, walk_64_to_64, walk_64_to_64_rolled},  {64, 128, walk_64_to_128, walk_64_to_128_rolled},
+};
+#endif
+
+/* The walk of groups of 4 pixels of the layer with its stride built in (`rolled`: its rolled form), or NULL
+ * (kernels/loops.py NARROW_BOTH_WAYS: a layer that has one has both: the rolled smaller, faster where the
+ * unrolled one misses a small flash cache). */
+static walk_function fixed_walk(const md_window_params *p, int rolled)
 {
 #if !MD_W16_DUAL_ISSUE
-    if (p->input_c == 8 && p->output_c == 16) {
-        return walk_8_to_16_rolled;
-    }
-    if (p->input_c == 16 && p->output_c == 32) {
-        return walk_16_to_32_rolled;
-    }
-    if (p->input_c == 32 && (p->output_c == 32 || p->output_c == 64)) {
-        return p->output_c == 32 ? walk_32_to_32_rolled : walk_32_to_64_rolled;
-    }
-    if (p->input_c == 64 && (p->output_c == 64 || p->output_c == 128)) {
-        return p->output_c == 64 ? walk_64_to_64_rolled : walk_64_to_128_rolled;
+    size_t i;
+    for (i = 0; i < sizeof FIXED_WALKS / sizeof FIXED_WALKS[0]; ++i) {
+        if (FIXED_WALKS[i].input_c == p->input_c && FIXED_WALKS[i].output_c == p->output_c) {
+            return rolled ? FIXED_WALKS[i].rolled : FIXED_WALKS[i].unrolled;
+        }
     }
 #endif
     (void)p;
+    (void)rolled;
     return NULL;
 }
 
@@ -697,7 +687,7 @@ void md_conv_1x1_narrow_s8_w16(const md_window_params *p, const int8_t *input, c
                                   : p->input_c == 32 ? walk_32
                                                      : walks[p->input_c / 4 - 1];
     const walk_function walk_pixels = rolled ? rolled_walk(p, general) : general;
-    const walk_function fixed = rolled ? rolled_fixed_walk(p) : fixed_walk(p);
+    const walk_function fixed = fixed_walk(p, rolled);
     const walk_function walk_groups = fixed != NULL ? fixed : walk_pixels;
     const int32_t step = p->stride_w * p->input_c;
     const int32_t row_step = p->stride_h * p->input_w * p->input_c;
