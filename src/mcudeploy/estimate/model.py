@@ -349,6 +349,9 @@ def compare_cores(
     """The same model estimated on each device at its clock in `clocks` (default: its maximum), two
     builds at a time."""
     chosen = list(clocks) if clocks is not None else [None] * len(devices)
+    # Settled here, once: our planner settles unsettled convolutions' columns in place, trying each, and a
+    # build in the other thread would read those trials (the direct path where im2col is chosen).
+    plan_memory(graph, planner=planner)
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = pool.map(lambda device, clock: estimate_model(graph, device, clock, planner=planner), devices, chosen)
         return list(runs)
