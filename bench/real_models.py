@@ -53,4 +53,4 @@ def choose_variants(
     device = find_device(part)
     reserve = Reserves(stack_reserve(graph, device.core, None))
     options = {"clock_mhz": clock_mhz, "weights_to_sram": not weights_in_flash, "code_section": code_section}
-    return CodeSection(optimize_code_and_variants(graph, device, reserve, Objective(objective), **options).code_section)
+    return optimize_code_and_variants(graph, device, reserve, Objective(objective), **options).code_section

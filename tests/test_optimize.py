@@ -423,7 +423,7 @@ def test_only_speed_without_a_code_section_tries_the_places_the_model_can_tell_a
     part = find_device(device)
     choice = optimize_code_and_variants(build_kws_cnn("cnn_s"), part, Reserves(2048), objective, code_section=named)
     assert set(asked) == tried
-    assert choice.code_section == str(named or CodeSection.FLASH)  # ITCM's runs cost the same here: ties stay
+    assert choice.code_section == (named or CodeSection.FLASH)  # ITCM's runs cost the same here: ties stay
     assert choice.code_sections == ({} if len(tried) == 1 else {str(s): choice.chosen.milliseconds for s in tried})
 
 

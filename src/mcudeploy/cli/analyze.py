@@ -138,7 +138,7 @@ def analyze(
         if planner == Planner.MCUDEPLOY:
             reserve = Reserves(stack_reserve(graph, target.core, stack), reserve_ram, reserve_flash)
             choice = optimize_code_and_variants(graph, target, reserve, optimize, alignment, code_section=code_section)
-            code_section = CodeSection(choice.code_section)
+            code_section = choice.code_section
         plan = plan_memory(graph, planner=planner.value, alignment=alignment)
     code_section = code_section or CodeSection.FLASH
     need = static_need(graph, plan, target.core, stack)

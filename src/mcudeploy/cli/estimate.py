@@ -145,7 +145,7 @@ def estimate(
             choice = optimize_code_and_variants(
                 graph, target, reserve, optimize, clock_mhz=clock, code_section=code_section
             )
-            code_section = CodeSection(choice.code_section)
+            code_section = choice.code_section
             timed = choice.chosen is not None and choice.chosen.milliseconds is not None
             timed_by = choice.objective if timed else None
         code_section = code_section or CodeSection.FLASH

@@ -118,7 +118,7 @@ def generate(
     if planner == Planner.MCUDEPLOY:
         reserve = Reserves(stack_reserve(graph, part.core, None), reserve_ram, reserve_flash)
         choice = optimize_code_and_variants(graph, part, reserve, optimize, code_section=code_section)
-        code_section = CodeSection(choice.code_section)
+        code_section = choice.code_section
     code_section = code_section or CodeSection.FLASH
     plan = plan_memory(graph, planner=str(planner))
     place = None

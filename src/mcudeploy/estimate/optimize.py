@@ -118,7 +118,7 @@ class VariantChoice:
     latency: str
     """How the latencies were had, or why there are none."""
     clock_mhz: float | None = None
-    code_section: str = "flash"
+    code_section: CodeSection = CodeSection.FLASH
     """Where the hot code runs in the budgets and runs of the points."""
     code_sections: dict[str, float | None] = field(default_factory=dict)
     """With speed and no `--code-section` named: the chosen latency with the hot code in each place tried
@@ -192,7 +192,7 @@ def optimize_variants(
     wide = [op.index for op in graph.operators if widenable(graph, op, device.core)]
     wide = wide if objective != Objective.SIZE else []
     if not convs and not wide and not depthwise:
-        return VariantChoice(objective.value, [], "no layer with a choice of kernel", code_section=str(code_section))
+        return VariantChoice(objective.value, [], "no layer with a choice of kernel", code_section=code_section)
     evaluate = _Evaluator(graph, device, reserve, alignment, code_section)
     # fully connected and one-channel depthwise layers: no columns to choose, their int8 weights until widened
     dense = {i: KernelVariant() for i in wide if graph.operators[i].op_type != "CONV_2D"}
@@ -235,7 +235,7 @@ def optimize_variants(
     front = _pareto(points)
     front += [] if chosen in front else [chosen]
     marked = [replace(p, chosen=p.name == chosen.name) for p in front]
-    return VariantChoice(objective.value, marked, latency, clock if timing is not None else None, str(code_section))
+    return VariantChoice(objective.value, marked, latency, clock if timing is not None else None, code_section)
 
 
 def optimize_code_and_variants(
@@ -277,7 +277,7 @@ def optimize_code_and_variants(
     for op in graph.operators:
         op.variant = variants[op.index]
     sections = {str(section): _fitting_ms(choice) for section, (choice, _) in tried.items()} if len(tried) > 1 else {}
-    return replace(choice, code_section=str(best), code_sections=sections)
+    return replace(choice, code_section=best, code_sections=sections)
 
 
 def _fitting_ms(choice: VariantChoice) -> float | None:
