@@ -355,15 +355,14 @@ __attribute__((naked, noinline)) static void row_3_2(const int8_t *source __attr
 
 /* Four consecutive input pixels, one a column (a 1x1 filter at stride 1 reads the block's pixels
  * as they lie in memory, across rows too): apart 8 * input_c - 4 bytes, so column k + 1's slot is
- * column k's a word on. */
+ * column k's a word on. PIXELS_1X1_ENTRY: that distance in lr (r2 the channels). */
+#define PIXELS_1X1_ENTRY "push {r4-r11, lr}\n\tlsl lr, r2, #3\n\tsub lr, lr, #4\n\t"
 __attribute__((naked, noinline)) static void pixels_1x1(const int8_t *source __attribute__((unused)),
                                                         int16_t *scratch __attribute__((unused)),
                                                         int32_t channels __attribute__((unused)),
                                                         int16x2_t offsets __attribute__((unused)))
 {
-    __asm__("push {r4-r11, lr}\n\t"
-            "lsl lr, r2, #3\n\t"
-            "sub lr, lr, #4\n\t" ROW_PIXEL("21", 1) ROW_NEXT_LOW ROW_PIXEL("22", 1) ROW_NEXT_LOW
+    __asm__(PIXELS_1X1_ENTRY ROW_PIXEL("21", 1) ROW_NEXT_LOW ROW_PIXEL("22", 1) ROW_NEXT_LOW
                 ROW_PIXEL("23", 1) ROW_NEXT_LOW ROW_PIXEL("24", 1)
             "pop {r4-r11, pc}");
 }
@@ -1821,10 +1820,7 @@ __attribute__((naked, noinline)) static void pixels_1x1_rolled(const int8_t *sou
                                                                int32_t channels __attribute__((unused)),
                                                                int16x2_t offsets __attribute__((unused)))
 {
-    __asm__("push {r4-r11, lr}\n\t"
-            "lsl lr, r2, #3\n\t"
-            "sub lr, lr, #4\n\t"
-            "add r11, r0, r2, lsl #2\n\t"
+    __asm__(PIXELS_1X1_ENTRY "add r11, r0, r2, lsl #2\n\t"
             "25:\n\t" ROW_PIXEL("21", 1) ROW_NEXT_LOW "cmp r0, r11\n\t"
             "bne 25b\n\t"
             "pop {r4-r11, pc}");
@@ -2031,6 +2027,7 @@ static int fill_and_walk_fits(const conv_w16_job *job, walk_function walk)
 #undef ROW_START
 #undef ROW_NEXT_LOW
 #undef ROW_PIXEL
+#undef PIXELS_1X1_ENTRY
 #undef ROW_ADVANCE_3
 #undef ROW_ADVANCE_2
 #undef ROW_ADVANCE_1
