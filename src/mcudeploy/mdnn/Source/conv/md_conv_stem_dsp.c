@@ -243,6 +243,13 @@ static MD_NOINLINE void rgb_block_rolled(const uint8_t *row, int32_t row_step, i
     "str %[c], [%[column], #" #p " * 4 + 48]\n\t"                                                           \
     "str %[e], [%[column], #" #p " * 4 + 64]\n\t"
 
+/* GREY_PIXEL's operands, the pixel's column at `where` (the locals of grey_block and grey_block_rolled). */
+#define GREY_OPERANDS(where)                                                                                      \
+    : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t] "=&r"(t), [at] "+&r"(at)                   \
+    : [step] "r"(row_step), [step2] "r"(step2), [pixel] "r"(pixel_step), [offsets] "r"(offsets),             \
+      [column] "r"(where)                                                                                         \
+    : "memory"
+
 /* md_stem_block of the 3x3 stems over grey images, in assembly: per pixel one word a filter row (3
  * loads, where grey_column takes 5), its first value at the word's first byte for pixels a to c (the
  * word's fourth byte is the next window's or the window row's, as the pixel step is at least 1) and
@@ -261,10 +268,7 @@ static MD_NOINLINE void grey_block(const uint8_t *row, int32_t row_step, int32_t
     __asm__ volatile(GREY_PIXEL(0, "", ", ror #8", ", ror #24") GREY_PIXEL(1, "", ", ror #8", ", ror #24")
                      GREY_PIXEL(2, "", ", ror #8", ", ror #24") "sub %[at], %[at], #1\n\t"
                      GREY_PIXEL(3, ", ror #8", ", ror #16", "")
-                     : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t] "=&r"(t), [at] "+&r"(at)
-                     : [step] "r"(row_step), [step2] "r"(step2), [pixel] "r"(pixel_step), [offsets] "r"(offsets),
-                       [column] "r"(scratch)
-                     : "memory");
+                     GREY_OPERANDS(scratch));
 }
 
 /* grey_block with pixels a to c in a loop (md_conv_s8_w16_rolled's: 0.2 KB, so that it fits a 1 KB
@@ -284,17 +288,12 @@ static MD_NOINLINE void grey_block_rolled(const uint8_t *row, int32_t row_step, 
 #pragma GCC unroll 1
     for (pixel = 0; pixel < COLUMNS - 1; ++pixel) {
         __asm__ volatile(GREY_PIXEL(0, "", ", ror #8", ", ror #24")
-                         : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t] "=&r"(t), [at] "+&r"(at)
-                         : [step] "r"(row_step), [step2] "r"(step2), [pixel] "r"(pixel_step),
-                           [offsets] "r"(offsets), [column] "r"(columns + pixel)
-                         : "memory");
+                         GREY_OPERANDS(columns + pixel));
     }
     __asm__ volatile("sub %[at], %[at], #1\n\t" GREY_PIXEL(3, ", ror #8", ", ror #16", "")
-                     : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t] "=&r"(t), [at] "+&r"(at)
-                     : [step] "r"(row_step), [step2] "r"(step2), [pixel] "r"(pixel_step), [offsets] "r"(offsets),
-                       [column] "r"(columns)
-                     : "memory");
+                     GREY_OPERANDS(columns));
 }
+#undef GREY_OPERANDS
 #undef GREY_PIXEL
 
 md_stem_block md_conv_stem_block(const md_window_params *p, int rolled)
