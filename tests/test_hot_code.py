@@ -330,7 +330,8 @@ def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch,
         code, stdout, _ = run_cli(monkeypatch, capsys, *args, "ram", "--json")
         report = json.loads(stdout)
         assert code == 0 and report["passed"] and linked == {"host": ("flash", None), "m4": ("ram", fast)}
-        expected = {"code_section": "ram", "target": "m4", "runs_from": "SRAM2 via 0x10000000"}
+        expected = {"code_section": "ram", "chosen": False, "target": "m4", "runs_from": "SRAM2 via 0x10000000"}
+        expected["in_flash"] = []
         assert report["hot_code"] == {**expected, "fast_functions": None if fast is None else list(fast)}
     code, stdout, _ = run_cli(monkeypatch, capsys, *args, "ram")
     said = (
@@ -340,3 +341,32 @@ def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch,
     assert code == 0 and said in " ".join(stdout.split())
     code, stdout, _ = run_cli(monkeypatch, capsys, *args, "flash", "--json")
     assert code == 0 and json.loads(stdout)["hot_code"] is None and linked["m4"] == ("flash", None)
+
+
+def test_validate_links_the_core_where_optimize_speed_placed_the_hot_code(monkeypatch, capsys) -> None:
+    """No --code-section: the place --optimize speed chose for generate, on the part's core only."""
+    linked: dict[str, str] = {}
+    build = runner.build_harness
+
+    def recorded(graph, code, target, *args, code_section, **kwargs) -> Path:
+        linked[target.name] = code_section
+        return build(graph, code, target, *args, code_section=code_section, **kwargs)
+
+    def chose(graph, part, reserve, objective, code_section) -> SimpleNamespace:
+        assert code_section is None and objective == "speed"
+        return SimpleNamespace(code_section=CodeSection.RAM)
+
+    monkeypatch.setattr(runner, "build_harness", recorded)
+    monkeypatch.setattr("mcudeploy.cli.validate.optimize_code_and_variants", chose)
+    part = ("--random", "1", "-d", "NUCLEO-L4R5ZI", "--optimize", "speed")
+    args = ("validate", str(SMALL), "-t", "host", "-t", "m4", "-t", "m7", *part)
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args, "--json")
+    report = json.loads(stdout)
+    assert code == 0 and report["passed"] and linked == {"host": "flash", "m4": "ram", "m7": "flash"}
+    assert report["hot_code"]["chosen"] and report["hot_code"]["in_flash"] == ["m7"]
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args)
+    said = "--optimize speed chose --code-section ram: the m4 program linked as generate places the hot code"
+    assert code == 0 and said in " ".join(stdout.split()) and "m7 linked all in flash" in " ".join(stdout.split())
+    linked.clear()
+    code, stdout, _ = run_cli(monkeypatch, capsys, "validate", str(SMALL), "-t", "host", "-t", "m7", *part, "--json")
+    assert code == 0 and json.loads(stdout)["hot_code"] is None and linked == {"host": "flash", "m7": "flash"}

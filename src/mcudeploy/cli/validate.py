@@ -33,7 +33,6 @@ from mcudeploy.display import markup_safe, printable, waiting_comparison
 from mcudeploy.emulation import EMULATED_TARGET_NAMES, core_target
 from mcudeploy.emulation.targets import HOST
 from mcudeploy.errors import McuDeployError
-from mcudeploy.estimate.model import emulation_target
 from mcudeploy.estimate.optimize import Objective, optimize_code_and_variants, stack_reserve
 from mcudeploy.files import check_output_file, write_file
 from mcudeploy.importers.tflite.writer import write_tflite
@@ -43,7 +42,7 @@ from mcudeploy.memory.budget import CodeSection, check_code_section
 from mcudeploy.reports.html import validate_page
 from mcudeploy.reports.precision import precision
 from mcudeploy.validation.oracles import tflm_run
-from mcudeploy.validation.runner import FLOAT_TOLERANCE, InputResult, TargetResult, Validator
+from mcudeploy.validation.runner import FLOAT_TOLERANCE, InputResult, PlacedCode, TargetResult, Validator
 
 TargetChoice = StrEnum("TargetChoice", {name.upper(): name for name in (HOST, *EMULATED_TARGET_NAMES, "all")})
 TARGET_HELP = f"Where to run: {', '.join((HOST, *EMULATED_TARGET_NAMES))} or all."
@@ -87,8 +86,9 @@ def validate(
     Without --device, the kernel variants are the planner's (the smallest arena, int8 weights); with it,
     those --optimize chooses for that part, as generate does. --code-section (with --device) links the
     program on the part's core as generate places its hot code (the whole, or only its hottest functions
-    in an SRAM's code alias); the host runs the same C without a link of its own. Without it, the variants
-    are still those generate chooses (with --optimize speed, for where it places the hot code), linked in flash.
+    in an SRAM's code alias); the host runs the same C without a link of its own. Without it, --optimize
+    speed chooses where the hot code runs as generate does, and the part's core's program is linked so
+    (any other core's in flash).
 
     Exit code 0 when every target agrees, 1 on any mismatch, 2 on bad input.
     """
@@ -105,20 +105,12 @@ def validate(
     if npu is not None:
         validate_with_npu(graph, model, npu, input_sets, json)
         return
+    placed = code_section
     if part is not None and planner == Planner.MCUDEPLOY:
         reserve = Reserves(stack_reserve(graph, part.core, None))
-        optimize_code_and_variants(graph, part, reserve, optimize, code_section=code_section)
+        placed = optimize_code_and_variants(graph, part, reserve, optimize, code_section=code_section).code_section
     validator = Validator(graph, planner=str(planner))
-    hot_code = None
-    if part is not None and code_section not in (None, CodeSection.FLASH):
-        region, _, fast_functions = hot_code_region(graph, validator.plan, part, code_section)
-        hot_code = {
-            "code_section": str(code_section),
-            "target": emulation_target(part.core).name,
-            "runs_from": region,
-            "fast_functions": fast_functions,
-        }
-        validator.code_section, validator.fast_functions = str(code_section), fast_functions
+    hot_code = _place_hot_code(validator, part, placed, targets, chosen=code_section is None)
     try:
         results = _run_all(validator, targets, input_sets, per_layer, show_progress=not json)
         tflm = _tflm_agreement(validator, input_sets)
@@ -135,6 +127,28 @@ def validate(
             _print_hot_code(hot_code, part, targets)
     if not all(r.passed for r in results):
         raise typer.Exit(1)
+
+
+def _place_hot_code(
+    validator: Validator, part: Device | None, placed: CodeSection | None, targets: list[str], chosen: bool
+) -> dict[str, Any] | None:
+    """Link the part's core's program with its hot code where generate places it (`placed`: named by
+    --code-section, or `chosen` by --optimize speed); the report's `hot_code`, None when all runs from flash.
+    A chosen place is linked only where the part's core is among the targets; the others link flash."""
+    runs_on = None if part is None else core_target(part.core)
+    if placed in (None, CodeSection.FLASH) or runs_on is None or runs_on.name not in targets:
+        return None
+    region, _, fast_functions = hot_code_region(validator.graph, validator.plan, part, placed)
+    validator.placed_code = PlacedCode(runs_on.name, str(placed), fast_functions)
+    in_flash = [name for name in targets if name not in (HOST, runs_on.name)]
+    return {
+        "code_section": str(placed),
+        "chosen": chosen,
+        "target": runs_on.name,
+        "runs_from": region,
+        "fast_functions": fast_functions,
+        "in_flash": in_flash,
+    }
 
 
 def _check_code_section(code_section: CodeSection, part: Device | None, targets: list[str], npu: str | None) -> None:
@@ -244,12 +258,15 @@ def _report(
 def _print_hot_code(hot_code: dict[str, Any], part: Device, targets: list[str]) -> None:
     """Where the emulated program ran its hot code: where generate places it on the part."""
     fast = hot_code["fast_functions"]
+    section = f"--code-section {hot_code['code_section']}"
     runs = "from flash" if hot_code["runs_from"] is None else f"from {hot_code['runs_from']}"
     only = "" if fast is None else f" ({len(fast)} hottest functions; the rest in flash)"
     host = "; the host build runs the same C, unlinked" if HOST in targets else ""
+    others = f"; {', '.join(hot_code['in_flash'])} linked all in flash" if hot_code["in_flash"] else ""
     console.print(
-        f"--code-section {hot_code['code_section']}: the {hot_code['target']} program linked as generate places the "
-        f"hot code on {part.name}, run {runs}{only}, QEMU's RAM standing in for it{host}",
+        f"{'--optimize speed chose ' if hot_code['chosen'] else ''}{section}: the {hot_code['target']} program "
+        f"linked as generate places the hot code on {part.name}, run {runs}{only}, QEMU's RAM standing in for it"
+        f"{host}{others}",
         markup=False,
     )
 

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -96,6 +97,15 @@ def output_agrees(got: np.ndarray, expected: np.ndarray, tensor: Tensor) -> bool
     return not _differs(got, expected, tensor).any()
 
 
+class PlacedCode(NamedTuple):
+    """Where one emulated target's program runs its hot code (`emulation.linker`)."""
+
+    target: str
+    code_section: str
+    fast_functions: Sequence[str] | None
+    """None: all of it; else only the functions named (`estimate.hot_code`)."""
+
+
 @dataclass
 class _DumpBuild:
     """A target's dump build, made when a divergence is first to be named, and (streaming) its run."""
@@ -114,10 +124,8 @@ class Validator:
         (TFLite Micro's: none), and constants with red zones."""
         self.graph = graph
         self.guard_bytes = guard_bytes
-        self.code_section = "flash"
-        """Where the emulated cores' programs run their hot code (`emulation.linker`; the host ignores it) ..."""
-        self.fast_functions: Sequence[str] | None = None
-        """... all of it, or only the functions named (`estimate.hot_code`)."""
+        self.placed_code: PlacedCode | None = None
+        """The one emulated program linked with its hot code out of flash; every other links it in flash."""
         if guard_bytes:
             self.plan = plan_guarded(graph, guard_bytes=guard_bytes, scratch=planner != "tflm")
         else:
@@ -225,7 +233,10 @@ class Validator:
         folder = self.workdir / f"build-{target_name}{'-dump' if dump else ''}"
         zones = red_zones(self.graph, self.plan, self.guard_bytes) if self.guard_bytes else None
         code, target = self.code_for(target_name), get_target(target_name)
-        section, functions = ("flash", None) if target.is_host else (self.code_section, self.fast_functions)
+        placed = self.placed_code
+        section, functions = ("flash", None)
+        if placed is not None and placed.target == target_name:
+            section, functions = placed.code_section, placed.fast_functions
         return build_harness(
             self.graph, code, target, folder, dump, red_zones=zones, steps=steps, code_section=section,
             fast_functions=functions,
