@@ -309,12 +309,12 @@ def test_analyze_says_plainly_the_split_it_could_not_count(monkeypatch, capsys) 
     assert flash["fast_code"] is None and flash["hot_code_not_split"] is None  # code in flash: nothing to split
 
 
-def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch, capsys) -> None:
-    device = find_device("NUCLEO-L4R5ZI")
-    small = replace(device, regions=tuple(replace(r, size=2048) if r.code_alias else r for r in device.regions))
-    graph = read_tflite(SMALL)
-    chosen = hot_code_region(graph, plan_memory(graph), small, CodeSection.RAM)[2]
-    assert chosen
+FLASH = ("flash", None)
+"""A program linked with all its code in flash (`record_links`)."""
+
+
+def record_links(monkeypatch) -> dict[str, tuple[str, tuple[str, ...] | None]]:
+    """Each target's link, by name, as validate builds it: (code section, fast functions)."""
     linked: dict[str, tuple[str, tuple[str, ...] | None]] = {}
     build = runner.build_harness
 
@@ -323,13 +323,23 @@ def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch,
         return build(graph, code, target, *args, code_section=code_section, fast_functions=fast_functions, **kwargs)
 
     monkeypatch.setattr(runner, "build_harness", recorded)
+    return linked
+
+
+def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch, capsys) -> None:
+    device = find_device("NUCLEO-L4R5ZI")
+    small = replace(device, regions=tuple(replace(r, size=2048) if r.code_alias else r for r in device.regions))
+    graph = read_tflite(SMALL)
+    chosen = hot_code_region(graph, plan_memory(graph), small, CodeSection.RAM)[2]
+    assert chosen
+    linked = record_links(monkeypatch)
     args = ("validate", str(SMALL), "-t", "host", "-t", "m4", "--random", "2", "-d", "NUCLEO-L4R5ZI")
     args = (*args, "--optimize", "size", "--code-section")  # size: the variants hot_code_region saw above
     for part, fast in ((small, chosen), (device, None)):  # too small for the whole: split; the real SRAM2: whole
         monkeypatch.setattr("mcudeploy.cli.validate.find_device", lambda name, part=part: part)
         code, stdout, _ = run_cli(monkeypatch, capsys, *args, "ram", "--json")
         report = json.loads(stdout)
-        assert code == 0 and report["passed"] and linked == {"host": ("flash", None), "m4": ("ram", fast)}
+        assert code == 0 and report["passed"] and linked == {"host": FLASH, "m4": ("ram", fast)}
         expected = {"code_section": "ram", "chosen": False, "target": "m4", "runs_from": "SRAM2 via 0x10000000"}
         expected["in_flash"] = []
         assert report["hot_code"] == {**expected, "fast_functions": None if fast is None else list(fast)}
@@ -340,33 +350,27 @@ def test_validate_links_the_program_as_generate_places_the_hot_code(monkeypatch,
     )
     assert code == 0 and said in " ".join(stdout.split())
     code, stdout, _ = run_cli(monkeypatch, capsys, *args, "flash", "--json")
-    assert code == 0 and json.loads(stdout)["hot_code"] is None and linked["m4"] == ("flash", None)
+    assert code == 0 and json.loads(stdout)["hot_code"] is None and linked["m4"] == FLASH
 
 
 def test_validate_links_the_core_where_optimize_speed_placed_the_hot_code(monkeypatch, capsys) -> None:
     """No --code-section: the place --optimize speed chose for generate, on the part's core only."""
-    linked: dict[str, str] = {}
-    build = runner.build_harness
-
-    def recorded(graph, code, target, *args, code_section, **kwargs) -> Path:
-        linked[target.name] = code_section
-        return build(graph, code, target, *args, code_section=code_section, **kwargs)
+    linked = record_links(monkeypatch)
 
     def chose(graph, part, reserve, objective, code_section) -> SimpleNamespace:
         assert code_section is None and objective == "speed"
         return SimpleNamespace(code_section=CodeSection.RAM)
 
-    monkeypatch.setattr(runner, "build_harness", recorded)
     monkeypatch.setattr("mcudeploy.cli.validate.optimize_code_and_variants", chose)
     part = ("--random", "1", "-d", "NUCLEO-L4R5ZI", "--optimize", "speed")
     args = ("validate", str(SMALL), "-t", "host", "-t", "m4", "-t", "m7", *part)
     code, stdout, _ = run_cli(monkeypatch, capsys, *args, "--json")
     report = json.loads(stdout)
-    assert code == 0 and report["passed"] and linked == {"host": "flash", "m4": "ram", "m7": "flash"}
+    assert code == 0 and report["passed"] and linked == {"host": FLASH, "m4": ("ram", None), "m7": FLASH}
     assert report["hot_code"]["chosen"] and report["hot_code"]["in_flash"] == ["m7"]
     code, stdout, _ = run_cli(monkeypatch, capsys, *args)
     said = "--optimize speed chose --code-section ram: the m4 program linked as generate places the hot code"
     assert code == 0 and said in " ".join(stdout.split()) and "m7 linked all in flash" in " ".join(stdout.split())
     linked.clear()
     code, stdout, _ = run_cli(monkeypatch, capsys, "validate", str(SMALL), "-t", "host", "-t", "m7", *part, "--json")
-    assert code == 0 and json.loads(stdout)["hot_code"] is None and linked == {"host": "flash", "m7": "flash"}
+    assert code == 0 and json.loads(stdout)["hot_code"] is None and linked == {"host": FLASH, "m7": FLASH}
